@@ -1,0 +1,32 @@
+# unet-pipeline: raw images and masks -> UNet -> masks -> dense CRF -> metrics.
+# Run: snakemake --cores 4 --resources gpu=1   (see README.md)
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml")
+
+# Each experiment's overrides must be valid too: validate the config as it sees it.
+from unet.workflow import experiment_config
+
+for _name in config["experiments"]:
+    validate(experiment_config(config, _name), "config/schema.yaml", set_default=False)
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/preprocess.smk"
+include: "rules/train.smk"
+include: "rules/predict.smk"
+include: "rules/crf.smk"
+include: "rules/evaluate.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

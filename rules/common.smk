@@ -1,0 +1,39 @@
+# Shared helpers: paths, per-experiment settings, module dependencies.
+from unet.deps import module_files
+from unet.workflow import experiment_section, check_config
+
+check_config(config)
+
+DATASET = config["dataset"]["name"]
+DATA = f"results/{DATASET}"  # split and cache, shared by every experiment
+RESOURCES = f"resources/{DATASET}"
+EXPERIMENTS = list(config["experiments"])
+
+
+wildcard_constraints:
+    experiment="|".join(EXPERIMENTS) if EXPERIMENTS else "[A-Za-z0-9_-]+",
+    split="train|val|test",
+
+
+def modules(*names):
+    """unet/ files that these modules import (transitively): Snakemake does not track imports."""
+    return module_files(names, root=workflow.basedir)
+
+
+def setting(section):
+    """Params function: one config section with the experiment's overrides applied."""
+
+    def get(wildcards):
+        return experiment_section(config, section, wildcards.experiment)
+
+    return get
+
+
+def source_settings():
+    """Only the active source's settings, so editing an unused source reruns nothing."""
+    source = config["dataset"]["source"]
+    return config["dataset"].get(source, {})
+
+
+def all_targets():
+    return expand("results/{experiment}/metrics/summary.json", experiment=EXPERIMENTS)

@@ -1,0 +1,20 @@
+# Refine: fully connected CRF on the predicted probabilities, parallel over images.
+
+
+rule refine_crf:
+    input:
+        pred=rules.predict_masks.output[0],
+        manifest=rules.download_dataset.output[0],
+        meta=rules.preprocess.output.meta,
+        code=modules("refine"),
+    output:
+        directory("results/{experiment}/crf"),
+    params:
+        crf=setting("crf"),
+    threads: 4
+    log:
+        "results/{experiment}/logs/refine_crf.log",
+    benchmark:
+        "results/{experiment}/benchmarks/refine_crf.tsv"
+    script:
+        "../scripts/refine_crf.py"

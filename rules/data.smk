@@ -1,0 +1,30 @@
+# Data: fetch or generate the raw pairs, then split them.
+
+
+rule download_dataset:
+    input:
+        modules("sources", "synthetic"),
+    output:
+        f"{RESOURCES}/manifest.json",
+    params:
+        source=config["dataset"]["source"],
+        settings=source_settings(),
+    threads: 2
+    log:
+        f"{DATA}/logs/download_dataset.log",
+    script:
+        "../scripts/download_dataset.py"
+
+
+rule split_dataset:
+    input:
+        rules.download_dataset.output,
+        modules("split"),
+    output:
+        f"{DATA}/split.json",
+    params:
+        split=config["split"],
+    log:
+        f"{DATA}/logs/split_dataset.log",
+    script:
+        "../scripts/split_dataset.py"

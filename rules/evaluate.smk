@@ -1,0 +1,20 @@
+# Evaluate: raw and CRF masks against the ground truth, per image and over the set.
+
+
+rule evaluate_masks:
+    input:
+        pred=rules.predict_masks.output[0],
+        crf=rules.refine_crf.output[0],
+        manifest=rules.download_dataset.output[0],
+        meta=rules.preprocess.output.meta,
+        code=modules("evaluate"),
+    output:
+        per_image="results/{experiment}/metrics/per_image.csv",
+        summary="results/{experiment}/metrics/summary.json",
+    params:
+        evaluate=config["evaluate"],
+    threads: 2
+    log:
+        "results/{experiment}/logs/evaluate_masks.log",
+    script:
+        "../scripts/evaluate_masks.py"

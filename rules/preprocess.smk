@@ -1,0 +1,26 @@
+# Preprocess: resize once, cache every split as memory-mappable .npy (one job, parallel inside).
+
+
+rule preprocess:
+    input:
+        manifest=rules.download_dataset.output[0],
+        split=rules.split_dataset.output[0],
+        code=modules("preprocess"),
+    output:
+        cache=expand(
+            "{data}/cache/{split}_{kind}.npy",
+            data=DATA,
+            split=["train", "val", "test"],
+            kind=["images", "masks"],
+        ),
+        meta=f"{DATA}/cache/meta.json",
+    params:
+        size=config["preprocess"],
+        masks=config["masks"],
+    threads: 4
+    log:
+        f"{DATA}/logs/preprocess.log",
+    benchmark:
+        f"{DATA}/benchmarks/preprocess.tsv"
+    script:
+        "../scripts/preprocess.py"

@@ -1,0 +1,25 @@
+# Train: one UNet per experiment, on the GPU when there is one.
+
+
+rule train_unet:
+    input:
+        cache=rules.preprocess.output.cache,
+        meta=rules.preprocess.output.meta,
+        code=modules("train"),
+    output:
+        model="results/{experiment}/model.pt",
+        history="results/{experiment}/history.csv",
+    params:
+        model=setting("model"),
+        train=setting("train"),
+        # Not an output: a killed job's last checkpoint must survive to be resumed.
+        checkpoints="results/{experiment}/checkpoints",
+    threads: 4
+    resources:
+        gpu=1,
+    log:
+        "results/{experiment}/logs/train_unet.log",
+    benchmark:
+        "results/{experiment}/benchmarks/train_unet.tsv"
+    script:
+        "../scripts/train_unet.py"

@@ -1,0 +1,14 @@
+"""Snakemake adapter for `evaluate_masks`."""
+
+from pathlib import Path
+
+from unet.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+
+from unet.evaluate import evaluate  # noqa: E402
+
+evaluate(snakemake.input.manifest, snakemake.input.meta,
+         {"raw": Path(snakemake.input.pred) / "masks", "crf": Path(snakemake.input.crf) / "masks"},
+         snakemake.output.per_image, snakemake.output.summary, split="test",
+         tolerance=snakemake.params.evaluate["boundary_tolerance"], processes=snakemake.threads)

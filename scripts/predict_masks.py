@@ -1,0 +1,13 @@
+"""Snakemake adapter for `predict_masks`."""
+
+from pathlib import Path
+
+from unet.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+
+from unet.predict import PredictSettings, predict_split  # noqa: E402
+
+predict_split(snakemake.input.model, Path(snakemake.input.meta).parent, "test",
+              snakemake.output[0], PredictSettings(**snakemake.params.predict),
+              threads=snakemake.threads)

@@ -1,0 +1,13 @@
+"""Snakemake adapter for `train_unet`."""
+
+from pathlib import Path
+
+from unet.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+
+from unet.train import TrainSettings, train  # noqa: E402
+
+train(Path(snakemake.input.meta).parent, snakemake.output.model, snakemake.output.history,
+      snakemake.params.checkpoints, dict(snakemake.params.model),
+      TrainSettings(**snakemake.params.train), threads=snakemake.threads)

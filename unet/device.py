@@ -1,0 +1,28 @@
+"""Device choice and the CUDA speed settings (AMP dtype, channels_last, cudnn)."""
+
+from __future__ import annotations
+
+import torch
+
+
+class DeviceError(RuntimeError):
+    """The configured device is not available here."""
+
+
+def pick_device(requested: str) -> torch.device:
+    """'auto' -> CUDA when present, else CPU; 'cuda' without a GPU is a clear error."""
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise DeviceError(
+            f"train.device is {requested!r} but PyTorch sees no CUDA device here "
+            f"(torch {torch.__version__}); set train.device: auto or cpu, or run on a GPU node"
+        )
+    return torch.device(requested)
+
+
+def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
+    """bf16 where the GPU supports it, else fp16; None (no autocast) on CPU or when disabled."""
+    if not enabled or device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16

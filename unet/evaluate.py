@@ -1,0 +1,108 @@
+"""`evaluate_masks`: per-image and whole-set scores for raw and CRF masks."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from unet.fileio import atomic_path, read_json, write_json
+from unet.imageio import read_mask
+from unet.masks import MaskMapping, binarise
+from unet.metrics import EMPTY_MASK_CONVENTION, image_scores, scores_from_confusion
+from unet.parallel import parallel_map
+
+log = logging.getLogger(__name__)
+PER_CLASS = ("dice", "iou", "precision", "recall", "hd95", "boundary_f1")
+
+
+def _score_one(job: tuple) -> dict:
+    image_id, gt_path, preds, values, threshold, tolerance = job
+    mapping = MaskMapping(tuple(values))
+    raw = read_mask(gt_path)
+    if threshold is not None:
+        raw = binarise(raw, threshold)
+    target = mapping.to_index(raw, source=f"ground-truth mask {gt_path}")
+    out = {}
+    for method, path in preds.items():
+        pred = mapping.to_index(read_mask(path), source=f"predicted mask {path}")
+        if pred.shape != target.shape:
+            raise ValueError(f"predicted mask {path} is {pred.shape[::-1]}, its ground truth "
+                             f"{gt_path} is {target.shape[::-1]}; rerun prediction")
+        out[method] = image_scores(pred, target, mapping.num_classes, tolerance=tolerance)
+    return {"id": image_id, "scores": out}
+
+
+def _mean(values: np.ndarray) -> float | None:
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if len(finite) else None
+
+
+def summarise(results: list[dict], methods: list[str], num_classes: int) -> dict:
+    """Global scores (counts summed over the set) and means over images, per method and class."""
+    summary: dict = {}
+    for m in methods:
+        cm = sum(r["scores"][m]["confusion"] for r in results)
+        glob = scores_from_confusion(cm)
+        per_class = {}
+        for c in range(num_classes):
+            stack = {k: np.array([r["scores"][m][k][c] for r in results]) for k in PER_CLASS}
+            per_class[str(c)] = {
+                "global": {k: float(glob[k][c]) for k in ("dice", "iou", "precision", "recall")},
+                "mean_per_image": {k: _mean(v) for k, v in stack.items()},
+                "hd95_infinite": int(np.isinf(stack["hd95"]).sum()),
+            }
+        fg = [str(c) for c in range(1, num_classes)]
+        summary[m] = {
+            "pixel_accuracy": float(glob["accuracy"]),
+            "foreground_dice_global": float(np.mean([per_class[c]["global"]["dice"] for c in fg])),
+            "foreground_dice_mean": float(np.mean(
+                [per_class[c]["mean_per_image"]["dice"] for c in fg])),
+            "classes": per_class,
+        }
+    return summary
+
+
+def evaluate(manifest_path: str | os.PathLike, meta_path: str | os.PathLike,
+             mask_dirs: dict[str, str | os.PathLike], csv_out: str | os.PathLike,
+             json_out: str | os.PathLike, split: str = "test", tolerance: float = 2,
+             processes: int = 1) -> dict:
+    """Score each method's masks (e.g. {'raw': dir, 'crf': dir}) against the ground truth."""
+    manifest, meta = read_json(manifest_path), read_json(meta_path)
+    by_id = {p["id"]: p for p in manifest["pairs"]}
+    ids, values = meta["splits"][split]["ids"], meta["class_values"]
+    jobs = [(i, by_id[i]["mask"], {m: str(Path(d) / f"{i}.png") for m, d in mask_dirs.items()},
+             values, meta.get("mask_threshold"), tolerance) for i in ids]
+    results = list(parallel_map(_score_one, jobs, processes, "score"))
+    methods = list(mask_dirs)
+    summary = {"split": split, "images": len(ids), "class_values": values,
+               "boundary_tolerance_px": tolerance,
+               "empty_mask_convention": EMPTY_MASK_CONVENTION,
+               "methods": summarise(results, methods, len(values))}
+    if len(methods) == 2:
+        a, b = methods
+        summary["delta"] = {f"{b}_minus_{a}": {
+            k: summary["methods"][b][k] - summary["methods"][a][k]
+            for k in ("pixel_accuracy", "foreground_dice_global", "foreground_dice_mean")}}
+    write_rows(csv_out, results, values)
+    write_json(json_out, summary)
+    for m in methods:
+        s = summary["methods"][m]
+        log.info("%s: foreground Dice %.4f (global) %.4f (mean/image), pixel accuracy %.4f",
+                 m, s["foreground_dice_global"], s["foreground_dice_mean"], s["pixel_accuracy"])
+    return summary
+
+
+def write_rows(path: str | os.PathLike, results: list[dict], values: list[int]) -> None:
+    """One CSV row per image, method and class."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "method", "class", "value", *PER_CLASS, "pixel_accuracy"])
+        for r in results:
+            for m, s in r["scores"].items():
+                for c, v in enumerate(values):
+                    w.writerow([r["id"], m, c, v, *(f"{s[k][c]:.6g}" for k in PER_CLASS),
+                                f"{s['accuracy']:.6g}"])

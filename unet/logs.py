@@ -1,0 +1,57 @@
+"""One logging setup for every script, and tqdm progress that follows it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from tqdm.auto import tqdm
+
+T = TypeVar("T")
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def setup_logging(log_file: str | os.PathLike | None = None, level: int = logging.INFO) -> None:
+    """Log to `log_file` (the rule's log) and to stderr; replaces earlier handlers."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        os.makedirs(os.path.dirname(os.path.abspath(log_file)), exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, mode="w"))
+    logging.basicConfig(level=level, format=FORMAT, handlers=handlers, force=True)
+    logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught  # the traceback lands in the rule's log, not only on stderr
+
+
+def _log_uncaught(kind, value, tb) -> None:
+    logging.getLogger("unet").critical("%s: %s", kind.__name__, value, exc_info=(kind, value, tb))
+
+
+class _TqdmToLog:
+    """File-like object that sends tqdm's lines to the log instead of a terminal."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.logger = logger
+
+    def write(self, text: str) -> None:
+        text = text.strip("\r\n\t ")
+        if text:
+            self.logger.info(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def progress(iterable: Iterable[T], desc: str, total: int | None = None, **kw: Any) -> Iterable[T]:
+    """tqdm over `iterable`: a live bar on a terminal, a few log lines otherwise."""
+    if sys.stderr.isatty():
+        return tqdm(iterable, desc=desc, total=total, **kw)
+    # Not a terminal (a Snakemake job, CI): about ten lines per loop, into the log.
+    n = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
+    step = max(1, (n or 10) // 10)
+    return tqdm(
+        iterable, desc=desc, total=n, file=_TqdmToLog(logging.getLogger("progress")),
+        miniters=step, mininterval=0, maxinterval=float("inf"), ascii=True, **kw,
+    )

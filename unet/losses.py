@@ -1,0 +1,34 @@
+"""Cross-entropy plus soft Dice, the usual pair for segmentation."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class DiceCELoss(nn.Module):
+    """Cross-entropy + (1 - soft Dice over foreground classes); pixels equal to `ignore_index` are skipped."""
+
+    def __init__(self, num_classes: int, dice_weight: float = 1.0, ignore_index: int = -100,
+                 class_weights: list[float] | None = None) -> None:
+        super().__init__()
+        self.num_classes, self.dice_weight, self.ignore_index = num_classes, dice_weight, ignore_index
+        weight = torch.tensor(class_weights, dtype=torch.float32) if class_weights else None
+        self.register_buffer("weight", weight, persistent=False)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        # logits (B, C, H, W), target (B, H, W) long
+        logits = logits.float()  # loss in fp32 even under AMP
+        ce = F.cross_entropy(logits, target, weight=self.weight, ignore_index=self.ignore_index)
+        if self.dice_weight == 0:
+            return ce
+        valid = (target != self.ignore_index).unsqueeze(1)  # (B, 1, H, W)
+        probs = logits.softmax(1) * valid
+        onehot = F.one_hot(target.clamp(0, self.num_classes - 1), self.num_classes)
+        onehot = onehot.permute(0, 3, 1, 2).float() * valid  # (B, C, H, W)
+        dims = (0, 2, 3)  # batch Dice: stable when a class is absent from one image
+        inter = (probs * onehot).sum(dims)
+        denom = probs.sum(dims) + onehot.sum(dims)
+        dice = (2 * inter + 1.0) / (denom + 1.0)
+        return ce + self.dice_weight * (1 - dice[1:].mean())

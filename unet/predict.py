@@ -1,0 +1,85 @@
+"""`predict_masks`: batched inference, logits upsampled to each image's original size."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from unet import checkpoint
+from unet.device import amp_dtype, pick_device
+from unet.fileio import atomic_path, read_json
+from unet.imageio import write_mask_png
+from unet.logs import progress
+from unet.masks import MaskMapping
+from unet.preprocess import load_split
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PredictSettings:
+    """Inference settings (config section `predict`)."""
+
+    batch_size: int = 8
+    tta: bool = False  # average over horizontal and vertical flips
+    device: str = "auto"
+    amp: bool = True
+
+
+@torch.no_grad()
+def predict_probs(model: torch.nn.Module, images: torch.Tensor, tta: bool,
+                  dtype: torch.dtype | None) -> torch.Tensor:
+    """Logits (B, C, h, w) at the model's input size, averaged over flips when `tta`."""
+    flips = [(), (-1,), (-2,)] if tta else [()]
+    total = None
+    for dims in flips:
+        x = images.flip(dims) if dims else images
+        with torch.autocast(images.device.type, dtype=dtype, enabled=dtype is not None):
+            logits = model(x).float()
+        logits = logits.flip(dims) if dims else logits
+        total = logits if total is None else total + logits
+    return total / len(flips)  # averaged logits; softmax after upsampling
+
+
+def upsample_probs(logits: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Upsample one image's logits (C, h, w) to (C, H, W) = original size, then softmax."""
+    up = F.interpolate(logits[None], size=size, mode="bilinear", align_corners=False)[0]
+    return up.softmax(0)
+
+
+def save_prediction(out_dir: Path, image_id: str, probs: torch.Tensor, mapping: MaskMapping) -> None:
+    """Write masks/<id>.png (data's own values) and probs/<id>.npz (float16, compressed)."""
+    labels = probs.argmax(0).cpu().numpy()
+    write_mask_png(out_dir / "masks" / f"{image_id}.png", mapping.to_values(labels))
+    with atomic_path(out_dir / "probs" / f"{image_id}.npz") as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, probs=probs.cpu().numpy().astype(np.float16))
+
+
+def predict_split(model_path: str | os.PathLike, cache_dir: str | os.PathLike, split: str,
+                  out_dir: str | os.PathLike, settings: PredictSettings, threads: int = 1) -> int:
+    """Predict every cached image of `split`; returns the number of images written."""
+    torch.set_num_threads(max(1, threads))
+    device = pick_device(settings.device)
+    dtype = amp_dtype(device, settings.amp)
+    model, ckpt = checkpoint.load_model(model_path, device)
+    mapping = MaskMapping(tuple(ckpt["class_values"]))
+    meta = read_json(Path(cache_dir) / "meta.json")
+    ids, sizes = meta["splits"][split]["ids"], meta["splits"][split]["orig_sizes"]
+    images, _ = load_split(cache_dir, split)
+    out_dir = Path(out_dir)
+    starts = range(0, len(ids), settings.batch_size)
+    for start in progress(starts, f"predict {split}", total=len(starts)):
+        batch = np.array(images[start:start + settings.batch_size])  # (B, h, w, C) uint8
+        x = torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255).to(device)
+        logits = predict_probs(model, x, settings.tta, dtype)
+        for k, logit in enumerate(logits):
+            w, h = sizes[start + k]
+            save_prediction(out_dir, ids[start + k], upsample_probs(logit, (h, w)), mapping)
+    log.info("%d masks written to %s", len(ids), out_dir / "masks")
+    return len(ids)

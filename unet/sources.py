@@ -1,0 +1,60 @@
+"""`download_dataset`: bring a data set into place and write its manifest of pairs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from unet.fileio import write_json
+from unet.imageio import image_size
+from unet.pairing import Layout, pair_files
+
+log = logging.getLogger(__name__)
+
+
+def _layout(settings: dict[str, Any]) -> Layout:
+    keys = ("images", "masks", "mask_suffix", "image_extensions", "mask_extensions",
+            "allow_unpaired")
+    kw = {k: settings[k] for k in keys if k in settings}
+    for k in ("image_extensions", "mask_extensions"):
+        if k in kw:
+            kw[k] = tuple(kw[k])
+    return Layout(**kw)
+
+
+def write_manifest(manifest_path: str | Path, source: str, root: Path, layout: Layout) -> dict:
+    """Pair files under `root`, record their sizes, and write the manifest JSON."""
+    pairs = []
+    for pid, img, mask in pair_files(root, layout):
+        w, h = image_size(img)
+        pairs.append({"id": pid, "image": str(img), "mask": str(mask), "size": [w, h]})
+    manifest = {"source": source, "root": str(root), "pairs": pairs}
+    write_json(manifest_path, manifest)
+    log.info("%d image/mask pairs from %s (%s)", len(pairs), root, source)
+    return manifest
+
+
+def prepare_dataset(manifest_path: str | Path, source: str, settings: dict[str, Any],
+                    processes: int = 1) -> dict:
+    """Fetch or generate the data set named by `source`, then write its manifest."""
+    manifest_path = Path(manifest_path)
+    if source == "synthetic":
+        from unet.synthetic import generate_dataset
+
+        root = manifest_path.parent
+        generate_dataset(root, count=settings["count"], width=settings["width"],
+                         height=settings["height"], seed=settings["seed"],
+                         classes=settings["classes"], processes=processes)
+        return write_manifest(manifest_path, source, root, Layout())
+    if source == "local":
+        # Used in place: no copy of the user's folder.
+        root = Path(settings["path"]).expanduser()
+        return write_manifest(manifest_path, source, root, _layout(settings))
+    raise ValueError(f"dataset.source: unknown source {source!r}; use synthetic or local")
+
+
+def load_pairs(manifest: dict, ids: list[str]) -> list[dict]:
+    """The manifest entries for `ids`, in that order."""
+    by_id = {p["id"]: p for p in manifest["pairs"]}
+    return [by_id[i] for i in ids]

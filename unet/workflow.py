@@ -1,0 +1,68 @@
+"""Config checks that a JSON schema cannot express, and per-experiment settings."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+EXPERIMENT_SECTIONS = ("model", "train", "predict", "crf")
+NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class ConfigError(ValueError):
+    """The config is valid JSON-schema-wise but cannot work."""
+
+
+def _merge(base: dict, override: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(
+            out.get(key), dict) else copy.deepcopy(value)
+    return out
+
+
+def experiment_section(config: dict, section: str, experiment: str) -> dict:
+    """`config[section]` with `config['experiments'][experiment][section]` merged over it."""
+    override = (config["experiments"].get(experiment) or {}).get(section, {})
+    return _merge(config[section], override)
+
+
+def check_config(config: dict) -> None:
+    """Raise ConfigError, naming the key, for settings that cannot work together."""
+    name = config["dataset"]["name"]
+    if not NAME.match(name):
+        raise ConfigError(f"dataset.name {name!r}: use letters, digits, '_' and '-' only")
+    if not config["experiments"]:
+        raise ConfigError("experiments: name at least one experiment, e.g. `baseline: {}`")
+    for exp, override in config["experiments"].items():
+        if not NAME.match(exp):
+            raise ConfigError(f"experiments.{exp}: use letters, digits, '_' and '-' only")
+        if exp == name:
+            raise ConfigError(f"experiments.{exp}: an experiment may not share the data set's "
+                              "name (both live under results/); rename one")
+        for key in override or {}:
+            if key not in EXPERIMENT_SECTIONS:
+                raise ConfigError(f"experiments.{exp}.{key}: experiments override only "
+                                  f"{', '.join(EXPERIMENT_SECTIONS)}")
+    split = config["split"]
+    if split["val_fraction"] + split["test_fraction"] >= 1:
+        raise ConfigError("split.val_fraction + split.test_fraction must be below 1 "
+                          "to leave images for training")
+    source = config["dataset"]["source"]
+    if source == "local" and not config["dataset"]["local"].get("path"):
+        raise ConfigError("dataset.local.path: set it to your data folder (source is local)")
+
+
+def settings_for(section: dict, keys: Any) -> dict[str, Any]:
+    """The subset of `section` whose keys a settings dataclass accepts."""
+    return {k: v for k, v in section.items() if k in keys}
+
+
+def experiment_config(config: dict, experiment: str) -> dict:
+    """The whole config as `experiment` sees it, to validate its overrides like the base."""
+    merged = copy.deepcopy(config)
+    for section in EXPERIMENT_SECTIONS:
+        merged[section] = experiment_section(config, section, experiment)
+    merged["experiments"] = {}
+    return merged

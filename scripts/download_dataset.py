@@ -6,5 +6,9 @@ setup_logging(snakemake.log[0])
 
 from unet.sources import prepare_dataset  # noqa: E402
 
-prepare_dataset(snakemake.output[0], snakemake.params.source, dict(snakemake.params.settings),
-                processes=snakemake.threads)
+prepare_dataset(
+    snakemake.output[0],
+    snakemake.params.source,
+    dict(snakemake.params.settings),
+    processes=snakemake.threads,
+)

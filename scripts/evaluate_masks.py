@@ -8,7 +8,13 @@ setup_logging(snakemake.log[0])
 
 from unet.evaluate import evaluate  # noqa: E402
 
-evaluate(snakemake.input.manifest, snakemake.input.meta,
-         {"raw": Path(snakemake.input.pred) / "masks", "crf": Path(snakemake.input.crf) / "masks"},
-         snakemake.output.per_image, snakemake.output.summary, split="test",
-         tolerance=snakemake.params.evaluate["boundary_tolerance"], processes=snakemake.threads)
+evaluate(
+    snakemake.input.manifest,
+    snakemake.input.meta,
+    {"raw": Path(snakemake.input.pred) / "masks", "crf": Path(snakemake.input.crf) / "masks"},
+    snakemake.output.per_image,
+    snakemake.output.summary,
+    split="test",
+    tolerance=snakemake.params.evaluate["boundary_tolerance"],
+    processes=snakemake.threads,
+)

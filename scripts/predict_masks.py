@@ -8,6 +8,11 @@ setup_logging(snakemake.log[0])
 
 from unet.predict import PredictSettings, predict_split  # noqa: E402
 
-predict_split(snakemake.input.model, Path(snakemake.input.meta).parent, "test",
-              snakemake.output[0], PredictSettings(**snakemake.params.predict),
-              threads=snakemake.threads)
+predict_split(
+    snakemake.input.model,
+    Path(snakemake.input.meta).parent,
+    "test",
+    snakemake.output[0],
+    PredictSettings(**snakemake.params.predict),
+    threads=snakemake.threads,
+)

@@ -11,7 +11,12 @@ from unet.split import make_split  # noqa: E402
 
 p = snakemake.params.split
 ids = [pair["id"] for pair in read_json(snakemake.input[0])["pairs"]]
-split = make_split(ids, seed=p["seed"], val_fraction=p["val_fraction"],
-                   test_fraction=p["test_fraction"], test_ids=p["test_ids"])
+split = make_split(
+    ids,
+    seed=p["seed"],
+    val_fraction=p["val_fraction"],
+    test_fraction=p["test_fraction"],
+    test_ids=p["test_ids"],
+)
 write_json(snakemake.output[0], {"seed": p["seed"], **split})
 logging.info("split %s", {k: len(v) for k, v in split.items()})

@@ -8,6 +8,12 @@ setup_logging(snakemake.log[0])
 
 from unet.train import TrainSettings, train  # noqa: E402
 
-train(Path(snakemake.input.meta).parent, snakemake.output.model, snakemake.output.history,
-      snakemake.params.checkpoints, dict(snakemake.params.model),
-      TrainSettings(**snakemake.params.train), threads=snakemake.threads)
+train(
+    Path(snakemake.input.meta).parent,
+    snakemake.output.model,
+    snakemake.output.history,
+    snakemake.params.checkpoints,
+    dict(snakemake.params.model),
+    TrainSettings(**snakemake.params.train),
+    threads=snakemake.threads,
+)

@@ -36,9 +36,10 @@ class CachedSplit(Dataset):
         return image.float().div_(255.0), mask
 
 
-def random_flips(images: torch.Tensor, masks: torch.Tensor,
-                 generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Flip each sample of a batch left-right and up-down with probability 1/2, image and mask together."""
+def random_flips(
+    images: torch.Tensor, masks: torch.Tensor, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Flip each sample left-right and up-down with probability 1/2, image and mask alike."""
     flips = torch.rand(images.shape[0], 2, generator=generator) < 0.5
     for dim, column in ((-1, 0), (-2, 1)):
         sel = flips[:, column].nonzero().flatten().to(images.device)

@@ -30,8 +30,10 @@ def _score_one(job: tuple) -> dict:
     for method, path in preds.items():
         pred = mapping.to_index(read_mask(path), source=f"predicted mask {path}")
         if pred.shape != target.shape:
-            raise ValueError(f"predicted mask {path} is {pred.shape[::-1]}, its ground truth "
-                             f"{gt_path} is {target.shape[::-1]}; rerun prediction")
+            raise ValueError(
+                f"predicted mask {path} is {pred.shape[::-1]}, its ground truth "
+                f"{gt_path} is {target.shape[::-1]}; rerun prediction"
+            )
         out[method] = image_scores(pred, target, mapping.num_classes, tolerance=tolerance)
     return {"id": image_id, "scores": out}
 
@@ -59,40 +61,68 @@ def summarise(results: list[dict], methods: list[str], num_classes: int) -> dict
         summary[m] = {
             "pixel_accuracy": float(glob["accuracy"]),
             "foreground_dice_global": float(np.mean([per_class[c]["global"]["dice"] for c in fg])),
-            "foreground_dice_mean": float(np.mean(
-                [per_class[c]["mean_per_image"]["dice"] for c in fg])),
+            "foreground_dice_mean": float(
+                np.mean([per_class[c]["mean_per_image"]["dice"] for c in fg])
+            ),
             "classes": per_class,
         }
     return summary
 
 
-def evaluate(manifest_path: str | os.PathLike, meta_path: str | os.PathLike,
-             mask_dirs: dict[str, str | os.PathLike], csv_out: str | os.PathLike,
-             json_out: str | os.PathLike, split: str = "test", tolerance: float = 2,
-             processes: int = 1) -> dict:
+def evaluate(
+    manifest_path: str | os.PathLike,
+    meta_path: str | os.PathLike,
+    mask_dirs: dict[str, str | os.PathLike],
+    csv_out: str | os.PathLike,
+    json_out: str | os.PathLike,
+    split: str = "test",
+    tolerance: float = 2,
+    processes: int = 1,
+) -> dict:
     """Score each method's masks (e.g. {'raw': dir, 'crf': dir}) against the ground truth."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids, values = meta["splits"][split]["ids"], meta["class_values"]
-    jobs = [(i, by_id[i]["mask"], {m: str(Path(d) / f"{i}.png") for m, d in mask_dirs.items()},
-             values, meta.get("mask_threshold"), tolerance) for i in ids]
+    jobs = [
+        (
+            i,
+            by_id[i]["mask"],
+            {m: str(Path(d) / f"{i}.png") for m, d in mask_dirs.items()},
+            values,
+            meta.get("mask_threshold"),
+            tolerance,
+        )
+        for i in ids
+    ]
     results = list(parallel_map(_score_one, jobs, processes, "score"))
     methods = list(mask_dirs)
-    summary = {"split": split, "images": len(ids), "class_values": values,
-               "boundary_tolerance_px": tolerance,
-               "empty_mask_convention": EMPTY_MASK_CONVENTION,
-               "methods": summarise(results, methods, len(values))}
+    summary = {
+        "split": split,
+        "images": len(ids),
+        "class_values": values,
+        "boundary_tolerance_px": tolerance,
+        "empty_mask_convention": EMPTY_MASK_CONVENTION,
+        "methods": summarise(results, methods, len(values)),
+    }
     if len(methods) == 2:
         a, b = methods
-        summary["delta"] = {f"{b}_minus_{a}": {
-            k: summary["methods"][b][k] - summary["methods"][a][k]
-            for k in ("pixel_accuracy", "foreground_dice_global", "foreground_dice_mean")}}
+        summary["delta"] = {
+            f"{b}_minus_{a}": {
+                k: summary["methods"][b][k] - summary["methods"][a][k]
+                for k in ("pixel_accuracy", "foreground_dice_global", "foreground_dice_mean")
+            }
+        }
     write_rows(csv_out, results, values)
     write_json(json_out, summary)
     for m in methods:
         s = summary["methods"][m]
-        log.info("%s: foreground Dice %.4f (global) %.4f (mean/image), pixel accuracy %.4f",
-                 m, s["foreground_dice_global"], s["foreground_dice_mean"], s["pixel_accuracy"])
+        log.info(
+            "%s: foreground Dice %.4f (global) %.4f (mean/image), pixel accuracy %.4f",
+            m,
+            s["foreground_dice_global"],
+            s["foreground_dice_mean"],
+            s["pixel_accuracy"],
+        )
     return summary
 
 
@@ -104,5 +134,13 @@ def write_rows(path: str | os.PathLike, results: list[dict], values: list[int]) 
         for r in results:
             for m, s in r["scores"].items():
                 for c, v in enumerate(values):
-                    w.writerow([r["id"], m, c, v, *(f"{s[k][c]:.6g}" for k in PER_CLASS),
-                                f"{s['accuracy']:.6g}"])
+                    w.writerow(
+                        [
+                            r["id"],
+                            m,
+                            c,
+                            v,
+                            *(f"{s[k][c]:.6g}" for k in PER_CLASS),
+                            f"{s['accuracy']:.6g}",
+                        ]
+                    )

@@ -48,7 +48,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
 
 
 def read_mask(path: str | os.PathLike) -> np.ndarray:
-    """Read a mask's raw values as (H, W) without colour conversion (palette indices stay indices)."""
+    """Read a mask's raw values as (H, W) unconverted (palette indices stay indices)."""
     im = open_image(path)
     if im.mode in ("RGB", "RGBA"):
         raise ImageReadError(
@@ -65,7 +65,9 @@ def read_mask(path: str | os.PathLike) -> np.ndarray:
 def write_mask_png(path: str | os.PathLike, mask: np.ndarray) -> None:
     """Write a (H, W) uint8 mask as PNG, atomically."""
     with atomic_path(path) as tmp:
-        Image.fromarray(np.ascontiguousarray(mask, dtype=np.uint8), mode="L").save(tmp, format="PNG")
+        Image.fromarray(np.ascontiguousarray(mask, dtype=np.uint8), mode="L").save(
+            tmp, format="PNG"
+        )
 
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:

@@ -15,9 +15,12 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def setup_logging(log_file: str | os.PathLike | None = None, level: int = logging.INFO) -> None:
-    """Log to `log_file` (the rule's log) and to stderr; replaces earlier handlers."""
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    """Log to `log_file` (the rule's log), and to stderr: everything without a log file, else
+    warnings only, so a Snakemake run's screen is not buried under every job's progress."""
+    console = logging.StreamHandler(sys.stderr)
+    handlers: list[logging.Handler] = [console]
     if log_file:
+        console.setLevel(logging.WARNING)
         os.makedirs(os.path.dirname(os.path.abspath(log_file)), exist_ok=True)
         handlers.append(logging.FileHandler(log_file, mode="w"))
     logging.basicConfig(level=level, format=FORMAT, handlers=handlers, force=True)
@@ -52,6 +55,13 @@ def progress(iterable: Iterable[T], desc: str, total: int | None = None, **kw: A
     n = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
     step = max(1, (n or 10) // 10)
     return tqdm(
-        iterable, desc=desc, total=n, file=_TqdmToLog(logging.getLogger("progress")),
-        miniters=step, mininterval=0, maxinterval=float("inf"), ascii=True, **kw,
+        iterable,
+        desc=desc,
+        total=n,
+        file=_TqdmToLog(logging.getLogger("progress")),
+        miniters=step,
+        mininterval=0,
+        maxinterval=float("inf"),
+        ascii=True,
+        **kw,
     )

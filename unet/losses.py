@@ -8,12 +8,21 @@ from torch import nn
 
 
 class DiceCELoss(nn.Module):
-    """Cross-entropy + (1 - soft Dice over foreground classes); pixels equal to `ignore_index` are skipped."""
+    """Cross-entropy + (1 - soft Dice over foreground classes); `ignore_index` pixels skipped."""
 
-    def __init__(self, num_classes: int, dice_weight: float = 1.0, ignore_index: int = -100,
-                 class_weights: list[float] | None = None) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        dice_weight: float = 1.0,
+        ignore_index: int = -100,
+        class_weights: list[float] | None = None,
+    ) -> None:
         super().__init__()
-        self.num_classes, self.dice_weight, self.ignore_index = num_classes, dice_weight, ignore_index
+        self.num_classes, self.dice_weight, self.ignore_index = (
+            num_classes,
+            dice_weight,
+            ignore_index,
+        )
         weight = torch.tensor(class_weights, dtype=torch.float32) if class_weights else None
         self.register_buffer("weight", weight, persistent=False)
 

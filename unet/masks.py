@@ -44,8 +44,9 @@ class MaskMapping:
         return np.asarray(self.values, dtype=dtype)[index]
 
 
-def mapping_from_values(found: set[int], explicit: list[int] | None, threshold: int | None,
-                        max_values: int) -> MaskMapping:
+def mapping_from_values(
+    found: set[int], explicit: list[int] | None, threshold: int | None, max_values: int
+) -> MaskMapping:
     """Choose the mapping: explicit values, a threshold (binary), or the sorted found values."""
     if threshold is not None:
         return MaskMapping((0, 1))  # thresholded masks are stored as 0/1 after binarising

@@ -35,7 +35,9 @@ def _norm(kind: str, channels: int) -> nn.Module:
         return nn.GroupNorm(min(8, channels), channels)
     if kind == "none":
         return nn.Identity()
-    raise ValueError(f"model.norm: unknown normalisation {kind!r}; use batch, instance, group or none")
+    raise ValueError(
+        f"model.norm: unknown normalisation {kind!r}; use batch, instance, group or none"
+    )
 
 
 class DoubleConv(nn.Sequential):
@@ -44,8 +46,12 @@ class DoubleConv(nn.Sequential):
     def __init__(self, cin: int, cout: int, norm: str) -> None:
         bias = norm == "none"  # a norm layer's shift makes the conv bias redundant
         super().__init__(
-            nn.Conv2d(cin, cout, 3, padding=1, bias=bias), _norm(norm, cout), nn.ReLU(inplace=True),
-            nn.Conv2d(cout, cout, 3, padding=1, bias=bias), _norm(norm, cout), nn.ReLU(inplace=True),
+            nn.Conv2d(cin, cout, 3, padding=1, bias=bias),
+            _norm(norm, cout),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(cout, cout, 3, padding=1, bias=bias),
+            _norm(norm, cout),
+            nn.ReLU(inplace=True),
         )
 
 

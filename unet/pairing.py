@@ -61,13 +61,19 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path]]
     no_image = sorted(set(masks) - set(images))
     problems = []
     if no_mask:
-        problems.append(f"images with no mask in {mask_dir}: {_listing([images[s].name for s in no_mask])}")
+        problems.append(
+            f"images with no mask in {mask_dir}: {_listing([images[s].name for s in no_mask])}"
+        )
     if no_image:
-        problems.append(f"masks with no image in {img_dir}: {_listing([masks[s].name for s in no_image])}")
+        problems.append(
+            f"masks with no image in {img_dir}: {_listing([masks[s].name for s in no_image])}"
+        )
     if problems:
-        hint = (f"masks are matched to images by file stem plus mask_suffix "
-                f"{layout.mask_suffix!r}; fix the names, or set dataset.local.allow_unpaired: true "
-                "to skip unpaired files")
+        hint = (
+            f"masks are matched to images by file stem plus mask_suffix "
+            f"{layout.mask_suffix!r}; fix the names, or set dataset.local.allow_unpaired: true "
+            "to skip unpaired files"
+        )
         if not layout.allow_unpaired:
             raise DataLayoutError("; ".join(problems) + f". {hint}")
         for p in problems:

@@ -26,8 +26,14 @@ def _context() -> mp.context.BaseContext:
     return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
 
 
-def parallel_map(func: Callable[[T], R], items: Iterable[T], processes: int, desc: str,
-                 total: int | None = None, ordered: bool = True) -> Iterator[R]:
+def parallel_map(
+    func: Callable[[T], R],
+    items: Iterable[T],
+    processes: int,
+    desc: str,
+    total: int | None = None,
+    ordered: bool = True,
+) -> Iterator[R]:
     """Yield func(item) for each item, over `processes` worker processes, with progress."""
     items = list(items)
     total = len(items) if total is None else total

@@ -33,8 +33,9 @@ class PredictSettings:
 
 
 @torch.no_grad()
-def predict_probs(model: torch.nn.Module, images: torch.Tensor, tta: bool,
-                  dtype: torch.dtype | None) -> torch.Tensor:
+def predict_probs(
+    model: torch.nn.Module, images: torch.Tensor, tta: bool, dtype: torch.dtype | None
+) -> torch.Tensor:
     """Logits (B, C, h, w) at the model's input size, averaged over flips when `tta`."""
     flips = [(), (-1,), (-2,)] if tta else [()]
     total = None
@@ -53,7 +54,9 @@ def upsample_probs(logits: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return up.softmax(0)
 
 
-def save_prediction(out_dir: Path, image_id: str, probs: torch.Tensor, mapping: MaskMapping) -> None:
+def save_prediction(
+    out_dir: Path, image_id: str, probs: torch.Tensor, mapping: MaskMapping
+) -> None:
     """Write masks/<id>.png (data's own values) and probs/<id>.npz (float16, compressed)."""
     labels = probs.argmax(0).cpu().numpy()
     write_mask_png(out_dir / "masks" / f"{image_id}.png", mapping.to_values(labels))
@@ -61,8 +64,14 @@ def save_prediction(out_dir: Path, image_id: str, probs: torch.Tensor, mapping: 
         np.savez_compressed(f, probs=probs.cpu().numpy().astype(np.float16))
 
 
-def predict_split(model_path: str | os.PathLike, cache_dir: str | os.PathLike, split: str,
-                  out_dir: str | os.PathLike, settings: PredictSettings, threads: int = 1) -> int:
+def predict_split(
+    model_path: str | os.PathLike,
+    cache_dir: str | os.PathLike,
+    split: str,
+    out_dir: str | os.PathLike,
+    settings: PredictSettings,
+    threads: int = 1,
+) -> int:
     """Predict every cached image of `split`; returns the number of images written."""
     torch.set_num_threads(max(1, threads))
     device = pick_device(settings.device)
@@ -75,7 +84,7 @@ def predict_split(model_path: str | os.PathLike, cache_dir: str | os.PathLike, s
     out_dir = Path(out_dir)
     starts = range(0, len(ids), settings.batch_size)
     for start in progress(starts, f"predict {split}", total=len(starts)):
-        batch = np.array(images[start:start + settings.batch_size])  # (B, h, w, C) uint8
+        batch = np.array(images[start : start + settings.batch_size])  # (B, h, w, C) uint8
         x = torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255).to(device)
         logits = predict_probs(model, x, settings.tta, dtype)
         for k, logit in enumerate(logits):

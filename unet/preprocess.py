@@ -42,10 +42,12 @@ def resize_image(im: Image.Image, size: tuple[int, int], channels: int) -> np.nd
 
 
 def resize_mask(raw: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Nearest-neighbour resize of a label map: never invents values."""
-    mode = "I;16" if raw.dtype != np.uint8 else "L"
-    im = Image.fromarray(raw.astype(np.uint16 if mode == "I;16" else np.uint8), mode=mode)
-    return np.asarray(im.resize(size, Image.Resampling.NEAREST))
+    """Nearest-neighbour resize of a label map (h, w) to `size` (w, h): never invents values."""
+    h, w = raw.shape
+    # Sample at pixel centres, as PIL's NEAREST does; works for any dtype (8- or 16-bit).
+    rows = np.minimum(((np.arange(size[1]) + 0.5) * h / size[1]).astype(np.int64), h - 1)
+    cols = np.minimum(((np.arange(size[0]) + 0.5) * w / size[0]).astype(np.int64), w - 1)
+    return raw[rows[:, None], cols[None, :]]
 
 
 def _mask_values(path: str) -> set[int]:
@@ -76,9 +78,13 @@ def _channels(pairs: list[dict]) -> int:
     return 1
 
 
-def preprocess(manifest_path: str | os.PathLike, split_path: str | os.PathLike,
-               cache_dir: str | os.PathLike, settings: PreprocessSettings,
-               processes: int = 1) -> dict:
+def preprocess(
+    manifest_path: str | os.PathLike,
+    split_path: str | os.PathLike,
+    cache_dir: str | os.PathLike,
+    settings: PreprocessSettings,
+    processes: int = 1,
+) -> dict:
     """Resize and cache every split; returns (and writes) the cache's meta.json."""
     manifest, split = read_json(manifest_path), read_json(split_path)
     cache_dir = Path(cache_dir)
@@ -88,39 +94,61 @@ def preprocess(manifest_path: str | os.PathLike, split_path: str | os.PathLike,
     channels = _channels(pairs)
     found: set[int] = set()
     if settings.mask_values is None and settings.mask_threshold is None:
-        for values in parallel_map(_mask_values, [p["mask"] for p in pairs], processes,
-                                   "scan mask values"):
+        for values in parallel_map(
+            _mask_values, [p["mask"] for p in pairs], processes, "scan mask values"
+        ):
             found |= values
-    mapping = mapping_from_values(found, settings.mask_values, settings.mask_threshold,
-                                  settings.max_mask_values)
-    log.info("%d channel(s); mask values %s -> classes 0..%d", channels,
-             list(mapping.values), mapping.num_classes - 1)
-    meta = {"size": list(size), "in_channels": channels,
-            "class_values": list(mapping.values), "num_classes": mapping.num_classes,
-            "mask_threshold": settings.mask_threshold, "splits": {}}
+    mapping = mapping_from_values(
+        found, settings.mask_values, settings.mask_threshold, settings.max_mask_values
+    )
+    log.info(
+        "%d channel(s); mask values %s -> classes 0..%d",
+        channels,
+        list(mapping.values),
+        mapping.num_classes - 1,
+    )
+    meta = {
+        "size": list(size),
+        "in_channels": channels,
+        "class_values": list(mapping.values),
+        "num_classes": mapping.num_classes,
+        "mask_threshold": settings.mask_threshold,
+        "splits": {},
+    }
     for name in SPLITS:
         members = [by_id[i] for i in split[name]]
         meta["splits"][name] = {"ids": split[name], "orig_sizes": [p["size"] for p in members]}
-        _cache_split(cache_dir, name, members, size, channels, mapping,
-                     settings.mask_threshold, processes)
+        _cache_split(
+            cache_dir, name, members, size, channels, mapping, settings.mask_threshold, processes
+        )
     write_json(cache_dir / "meta.json", meta)
     return meta
 
 
-def _cache_split(cache_dir: Path, name: str, pairs: list[dict], size: tuple[int, int],
-                 channels: int, mapping: MaskMapping, threshold: int | None,
-                 processes: int) -> None:
+def _cache_split(
+    cache_dir: Path,
+    name: str,
+    pairs: list[dict],
+    size: tuple[int, int],
+    channels: int,
+    mapping: MaskMapping,
+    threshold: int | None,
+    processes: int,
+) -> None:
     w, h = size
-    with atomic_path(cache_dir / f"{name}_images.npy") as img_tmp, \
-            atomic_path(cache_dir / f"{name}_masks.npy") as mask_tmp:
+    with (
+        atomic_path(cache_dir / f"{name}_images.npy") as img_tmp,
+        atomic_path(cache_dir / f"{name}_masks.npy") as mask_tmp,
+    ):
         # Written straight into memory-mapped files: memory stays flat as the set grows.
-        images = np.lib.format.open_memmap(img_tmp, mode="w+", dtype=np.uint8,
-                                           shape=(len(pairs), h, w, channels))
-        masks = np.lib.format.open_memmap(mask_tmp, mode="w+", dtype=np.uint8,
-                                          shape=(len(pairs), h, w))
+        images = np.lib.format.open_memmap(
+            img_tmp, mode="w+", dtype=np.uint8, shape=(len(pairs), h, w, channels)
+        )
+        masks = np.lib.format.open_memmap(
+            mask_tmp, mode="w+", dtype=np.uint8, shape=(len(pairs), h, w)
+        )
         jobs = [(p, size, channels, mapping, threshold) for p in pairs]
-        for k, (img, mask) in enumerate(parallel_map(_load_pair, jobs, processes,
-                                                     f"cache {name}")):
+        for k, (img, mask) in enumerate(parallel_map(_load_pair, jobs, processes, f"cache {name}")):
             images[k], masks[k] = img, mask
         images.flush()
         masks.flush()
@@ -130,5 +158,7 @@ def _cache_split(cache_dir: Path, name: str, pairs: list[dict], size: tuple[int,
 def load_split(cache_dir: str | os.PathLike, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Memory-map a cached split: images (N, H, W, C) uint8 and masks (N, H, W) uint8."""
     cache_dir = Path(cache_dir)
-    return (np.load(cache_dir / f"{name}_images.npy", mmap_mode="r"),
-            np.load(cache_dir / f"{name}_masks.npy", mmap_mode="r"))
+    return (
+        np.load(cache_dir / f"{name}_images.npy", mmap_mode="r"),
+        np.load(cache_dir / f"{name}_masks.npy", mmap_mode="r"),
+    )

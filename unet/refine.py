@@ -12,18 +12,29 @@ from unet.fileio import read_json
 log = logging.getLogger(__name__)
 
 
-def refine_split(manifest_path: str | os.PathLike, meta_path: str | os.PathLike,
-                 pred_dir: str | os.PathLike, out_dir: str | os.PathLike, params: CRFParams,
-                 split: str = "test", processes: int = 1) -> int:
+def refine_split(
+    manifest_path: str | os.PathLike,
+    meta_path: str | os.PathLike,
+    pred_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    params: CRFParams,
+    split: str = "test",
+    processes: int = 1,
+) -> int:
     """Refine pred_dir/probs/<id>.npz with each original image into out_dir/masks/<id>.png."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     values = tuple(meta["class_values"])
-    tasks = [CRFTask(image_path=by_id[i]["image"],
-                     probs_path=str(Path(pred_dir) / "probs" / f"{i}.npz"),
-                     out_path=str(Path(out_dir) / "masks" / f"{i}.png"),
-                     class_values=values, params=params)
-             for i in meta["splits"][split]["ids"]]
+    tasks = [
+        CRFTask(
+            image_path=by_id[i]["image"],
+            probs_path=str(Path(pred_dir) / "probs" / f"{i}.npz"),
+            out_path=str(Path(out_dir) / "masks" / f"{i}.png"),
+            class_values=values,
+            params=params,
+        )
+        for i in meta["splits"][split]["ids"]
+    ]
     Path(out_dir, "masks").mkdir(parents=True, exist_ok=True)
     refine_all(tasks, processes)
     log.info("%d masks refined into %s with %s", len(tasks), out_dir, params)

@@ -14,8 +14,14 @@ log = logging.getLogger(__name__)
 
 
 def _layout(settings: dict[str, Any]) -> Layout:
-    keys = ("images", "masks", "mask_suffix", "image_extensions", "mask_extensions",
-            "allow_unpaired")
+    keys = (
+        "images",
+        "masks",
+        "mask_suffix",
+        "image_extensions",
+        "mask_extensions",
+        "allow_unpaired",
+    )
     kw = {k: settings[k] for k in keys if k in settings}
     for k in ("image_extensions", "mask_extensions"):
         if k in kw:
@@ -35,17 +41,24 @@ def write_manifest(manifest_path: str | Path, source: str, root: Path, layout: L
     return manifest
 
 
-def prepare_dataset(manifest_path: str | Path, source: str, settings: dict[str, Any],
-                    processes: int = 1) -> dict:
+def prepare_dataset(
+    manifest_path: str | Path, source: str, settings: dict[str, Any], processes: int = 1
+) -> dict:
     """Fetch or generate the data set named by `source`, then write its manifest."""
     manifest_path = Path(manifest_path)
     if source == "synthetic":
         from unet.synthetic import generate_dataset
 
         root = manifest_path.parent
-        generate_dataset(root, count=settings["count"], width=settings["width"],
-                         height=settings["height"], seed=settings["seed"],
-                         classes=settings["classes"], processes=processes)
+        generate_dataset(
+            root,
+            count=settings["count"],
+            width=settings["width"],
+            height=settings["height"],
+            seed=settings["seed"],
+            classes=settings["classes"],
+            processes=processes,
+        )
         return write_manifest(manifest_path, source, root, Layout())
     if source == "local":
         # Used in place: no copy of the user's folder.

@@ -11,8 +11,13 @@ class SplitError(ValueError):
     """The split settings leave a split empty or name unknown ids."""
 
 
-def make_split(ids: list[str], seed: int, val_fraction: float, test_fraction: float,
-               test_ids: list[str] | None = None) -> dict[str, list[str]]:
+def make_split(
+    ids: list[str],
+    seed: int,
+    val_fraction: float,
+    test_fraction: float,
+    test_ids: list[str] | None = None,
+) -> dict[str, list[str]]:
     """Split `ids` reproducibly: same ids, seed and fractions give the same split."""
     ids = sorted(ids)  # order of discovery must not matter
     fixed_test = list(test_ids or [])
@@ -27,8 +32,8 @@ def make_split(ids: list[str], seed: int, val_fraction: float, test_fraction: fl
     n_val = int(round(val_fraction * n))
     test = fixed_test or order[:n_test]
     start = 0 if fixed_test else n_test
-    val = order[start:start + n_val]
-    train = order[start + n_val:]
+    val = order[start : start + n_val]
+    train = order[start + n_val :]
     split = {"train": sorted(train), "val": sorted(val), "test": sorted(test)}
     for name, members in split.items():
         if not members:

@@ -60,11 +60,13 @@ def _check(settings: TrainSettings, n_train: int, size: list[int], depth: int) -
     if settings.batch_size > n_train:
         raise TrainingError(
             f"train.batch_size={settings.batch_size} is larger than the training split "
-            f"({n_train} images); lower train.batch_size or add images")
+            f"({n_train} images); lower train.batch_size or add images"
+        )
     if min(size) < UNet.min_size(depth):
         raise TrainingError(
             f"preprocess size {size[0]}x{size[1]} is too small for model.depth={depth} "
-            f"(needs at least {UNet.min_size(depth)} px a side); raise preprocess size or lower depth")
+            f"(needs at least {UNet.min_size(depth)} px a side); enlarge preprocess or lower depth"
+        )
 
 
 def _lr_lambda(settings: TrainSettings, steps_per_epoch: int):
@@ -74,12 +76,19 @@ def _lr_lambda(settings: TrainSettings, steps_per_epoch: int):
         if step < warm:
             return (step + 1) / warm
         return 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
+
     return factor
 
 
 @torch.no_grad()
-def evaluate_split(model: UNet, loader: DataLoader, loss_fn, device: torch.device,
-                   dtype: torch.dtype | None, num_classes: int) -> tuple[float, np.ndarray]:
+def evaluate_split(
+    model: UNet,
+    loader: DataLoader,
+    loss_fn,
+    device: torch.device,
+    dtype: torch.dtype | None,
+    num_classes: int,
+) -> tuple[float, np.ndarray]:
     """Validation loss and per-class Dice from counts summed over the whole split."""
     model.eval()
     cm, total, n = np.zeros((num_classes, num_classes), np.int64), 0.0, 0
@@ -93,13 +102,20 @@ def evaluate_split(model: UNet, loader: DataLoader, loss_fn, device: torch.devic
     return total / n, scores_from_confusion(cm)["dice"]
 
 
-def train(cache_dir: str | os.PathLike, model_out: str | os.PathLike,
-          history_out: str | os.PathLike, checkpoint_dir: str | os.PathLike,
-          model_settings: dict, settings: TrainSettings, threads: int = 1) -> dict:
+def train(
+    cache_dir: str | os.PathLike,
+    model_out: str | os.PathLike,
+    history_out: str | os.PathLike,
+    checkpoint_dir: str | os.PathLike,
+    model_settings: dict,
+    settings: TrainSettings,
+    threads: int = 1,
+) -> dict:
     """Train a UNet on the cached train split, select on val; returns the best checkpoint."""
     meta = read_json(Path(cache_dir) / "meta.json")
-    mcfg = UNetConfig(in_channels=meta["in_channels"], num_classes=meta["num_classes"],
-                      **model_settings)
+    mcfg = UNetConfig(
+        in_channels=meta["in_channels"], num_classes=meta["num_classes"], **model_settings
+    )
     train_set, val_set = CachedSplit(cache_dir, "train"), CachedSplit(cache_dir, "val")
     _check(settings, len(train_set), meta["size"], mcfg.depth)
     torch.set_num_threads(max(1, threads))
@@ -114,8 +130,12 @@ def train(cache_dir: str | os.PathLike, model_out: str | os.PathLike,
         model = model.to(memory_format=torch.channels_last)
     loss_fn = DiceCELoss(mcfg.num_classes, settings.dice_weight).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
-    loader_kw = dict(batch_size=settings.batch_size, num_workers=settings.num_workers,
-                     pin_memory=device.type == "cuda", persistent_workers=settings.num_workers > 0)
+    loader_kw = dict(
+        batch_size=settings.batch_size,
+        num_workers=settings.num_workers,
+        pin_memory=device.type == "cuda",
+        persistent_workers=settings.num_workers > 0,
+    )
     val_loader = DataLoader(val_set, shuffle=False, **loader_kw)
     steps = len(train_set) // settings.batch_size  # drop_last: BatchNorm needs > 1 sample
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(settings, steps))
@@ -138,22 +158,38 @@ def train(cache_dir: str | os.PathLike, model_out: str | os.PathLike,
             log.info("ignoring %s: written for other settings", last)
 
     def best_payload(epoch: int, dice: np.ndarray) -> dict:
-        return {"model_config": mcfg.to_dict(), "state_dict": model.state_dict(),
-                "class_values": meta["class_values"], "size": meta["size"],
-                "in_channels": mcfg.in_channels, "num_classes": mcfg.num_classes,
-                "mask_threshold": meta.get("mask_threshold"),
-                "train_settings": asdict(settings), "epoch": epoch,
-                "val_dice": dice.tolist(), "config_hash": chash}
+        return {
+            "model_config": mcfg.to_dict(),
+            "state_dict": model.state_dict(),
+            "class_values": meta["class_values"],
+            "size": meta["size"],
+            "in_channels": mcfg.in_channels,
+            "num_classes": mcfg.num_classes,
+            "mask_threshold": meta.get("mask_threshold"),
+            "train_settings": asdict(settings),
+            "epoch": epoch,
+            "val_dice": dice.tolist(),
+            "config_hash": chash,
+        }
 
     def save_last() -> None:
-        checkpoint.save(last, {"config_hash": chash, "state_dict": model.state_dict(),
-                               "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                               "scaler": scaler.state_dict(), "state": state})
+        checkpoint.save(
+            last,
+            {
+                "config_hash": chash,
+                "state_dict": model.state_dict(),
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
+                "scaler": scaler.state_dict(),
+                "state": state,
+            },
+        )
 
     stop = {"signal": None}
 
     def on_signal(signum, _frame):  # SLURM sends SIGUSR1/SIGTERM before the walltime
         stop["signal"] = signum
+
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGUSR1)}
     started = time.monotonic()
     try:
@@ -161,8 +197,9 @@ def train(cache_dir: str | os.PathLike, model_out: str | os.PathLike,
             # Per-epoch seeds: a resumed run draws the same batches and flips as an unbroken one.
             torch.manual_seed(settings.seed * 100_003 + epoch)
             gen = torch.Generator().manual_seed(settings.seed * 100_003 + epoch)
-            train_loader = DataLoader(train_set, shuffle=True, drop_last=True, generator=gen,
-                                      **loader_kw)
+            train_loader = DataLoader(
+                train_set, shuffle=True, drop_last=True, generator=gen, **loader_kw
+            )
             model.train()
             t0, seen, total = time.perf_counter(), 0, 0.0
             for images, masks in progress(train_loader, f"epoch {epoch}", total=steps):
@@ -184,20 +221,37 @@ def train(cache_dir: str | os.PathLike, model_out: str | os.PathLike,
                 if stop["signal"]:
                     break
             if stop["signal"]:
-                log.warning("signal %d: leaving the checkpoint of epoch %d", stop["signal"],
-                            state["epoch"])
+                log.warning(
+                    "signal %d: leaving the checkpoint of epoch %d", stop["signal"], state["epoch"]
+                )
                 raise Interrupted(128 + stop["signal"])
-            val_loss, dice = evaluate_split(model, val_loader, loss_fn, device, dtype,
-                                            mcfg.num_classes)
+            val_loss, dice = evaluate_split(
+                model, val_loader, loss_fn, device, dtype, mcfg.num_classes
+            )
             secs = time.perf_counter() - t0
             fg = float(dice[1:].mean())
-            row = {"epoch": epoch, "train_loss": total / seen, "val_loss": val_loss,
-                   "val_dice": fg, **{f"val_dice_{c}": float(d) for c, d in enumerate(dice)},
-                   "lr": opt.param_groups[0]["lr"], "seconds": secs, "images_per_s": seen / secs}
+            row = {
+                "epoch": epoch,
+                "train_loss": total / seen,
+                "val_loss": val_loss,
+                "val_dice": fg,
+                **{f"val_dice_{c}": float(d) for c, d in enumerate(dice)},
+                "lr": opt.param_groups[0]["lr"],
+                "seconds": secs,
+                "images_per_s": seen / secs,
+            }
             state["history"].append(row)
-            log.info("epoch %d/%d train_loss %.4f val_loss %.4f val_dice %s lr %.2e %.1fs %.1f img/s",
-                     epoch, settings.epochs, row["train_loss"], val_loss,
-                     " ".join(f"{d:.4f}" for d in dice), row["lr"], secs, row["images_per_s"])
+            log.info(
+                "epoch %d/%d train_loss %.4f val_loss %.4f val_dice %s lr %.2e %.1fs %.1f img/s",
+                epoch,
+                settings.epochs,
+                row["train_loss"],
+                val_loss,
+                " ".join(f"{d:.4f}" for d in dice),
+                row["lr"],
+                secs,
+                row["images_per_s"],
+            )
             state["epoch"] = epoch
             if fg > state["best"]:
                 state["best"], state["stale"] = fg, 0
@@ -209,8 +263,11 @@ def train(cache_dir: str | os.PathLike, model_out: str | os.PathLike,
                 log.info("early stop: no better val Dice in %d epochs", settings.patience)
                 break
             if settings.max_minutes and time.monotonic() - started > settings.max_minutes * 60:
-                log.info("train.max_minutes=%s reached: stopping after epoch %d",
-                         settings.max_minutes, epoch)
+                log.info(
+                    "train.max_minutes=%s reached: stopping after epoch %d",
+                    settings.max_minutes,
+                    epoch,
+                )
                 break
     finally:
         for s, handler in old.items():

@@ -17,8 +17,11 @@ class ConfigError(ValueError):
 def _merge(base: dict, override: dict) -> dict:
     out = copy.deepcopy(base)
     for key, value in override.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(
-            out.get(key), dict) else copy.deepcopy(value)
+        out[key] = (
+            _merge(out[key], value)
+            if isinstance(value, dict) and isinstance(out.get(key), dict)
+            else copy.deepcopy(value)
+        )
     return out
 
 
@@ -39,16 +42,21 @@ def check_config(config: dict) -> None:
         if not NAME.match(exp):
             raise ConfigError(f"experiments.{exp}: use letters, digits, '_' and '-' only")
         if exp == name:
-            raise ConfigError(f"experiments.{exp}: an experiment may not share the data set's "
-                              "name (both live under results/); rename one")
+            raise ConfigError(
+                f"experiments.{exp}: an experiment may not share the data set's "
+                "name (both live under results/); rename one"
+            )
         for key in override or {}:
             if key not in EXPERIMENT_SECTIONS:
-                raise ConfigError(f"experiments.{exp}.{key}: experiments override only "
-                                  f"{', '.join(EXPERIMENT_SECTIONS)}")
+                raise ConfigError(
+                    f"experiments.{exp}.{key}: experiments override only "
+                    f"{', '.join(EXPERIMENT_SECTIONS)}"
+                )
     split = config["split"]
     if split["val_fraction"] + split["test_fraction"] >= 1:
-        raise ConfigError("split.val_fraction + split.test_fraction must be below 1 "
-                          "to leave images for training")
+        raise ConfigError(
+            "split.val_fraction + split.test_fraction must be below 1 to leave images for training"
+        )
     source = config["dataset"]["source"]
     if source == "local" and not config["dataset"]["local"].get("path"):
         raise ConfigError("dataset.local.path: set it to your data folder (source is local)")

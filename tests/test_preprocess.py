@@ -1,0 +1,79 @@
+"""Resizing never invents labels; the cache round-trips through memory mapping."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from unet.fileio import write_json
+from unet.masks import MaskValueError
+from unet.preprocess import PreprocessSettings, load_split, preprocess, resize_image, resize_mask
+
+
+@pytest.mark.parametrize("size", [(37, 23), (200, 130), (64, 64)])
+def test_mask_resize_never_invents_values(size):
+    rng = np.random.default_rng(0)
+    mask = rng.choice(np.array([0, 85, 170, 255], np.uint8), size=(97, 131))
+    out = resize_mask(mask, size)
+    assert out.shape == (size[1], size[0])
+    assert set(np.unique(out)) <= {0, 85, 170, 255}
+
+
+def test_mask_resize_keeps_16_bit_values():
+    mask = np.array([[0, 1000], [40000, 0]], np.uint16).repeat(8, 0).repeat(8, 1)
+    assert set(np.unique(resize_mask(mask, (5, 5)))) <= {0, 1000, 40000}
+
+
+def test_image_resize_channels():
+    im = Image.fromarray(np.zeros((40, 60, 3), np.uint8))
+    assert resize_image(im, (30, 20), 3).shape == (20, 30, 3)
+    assert resize_image(im, (30, 20), 1).shape == (20, 30, 1)
+
+
+def _write_pairs(root, n, size=(40, 30), values=(0, 255)):
+    pairs = []
+    rng = np.random.default_rng(1)
+    for i in range(n):
+        img, mask = root / f"i{i}.png", root / f"m{i}.png"
+        Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), np.uint8)).save(img)
+        Image.fromarray(rng.choice(np.array(values, np.uint8), (size[1], size[0]))).save(mask)
+        pairs.append({"id": f"p{i}", "image": str(img), "mask": str(mask), "size": list(size)})
+    write_json(root / "manifest.json", {"pairs": pairs})
+    write_json(root / "split.json", {"train": ["p0", "p1"], "val": ["p2"], "test": ["p3"]})
+
+
+def test_cache_is_memory_mapped_with_class_indices(tmp_path):
+    _write_pairs(tmp_path, 4)
+    meta = preprocess(
+        tmp_path / "manifest.json",
+        tmp_path / "split.json",
+        tmp_path / "cache",
+        PreprocessSettings(width=20, height=16),
+        processes=2,
+    )
+    assert meta["class_values"] == [0, 255] and meta["in_channels"] == 3
+    images, masks = load_split(tmp_path / "cache", "train")
+    assert isinstance(images, np.memmap) and images.shape == (2, 16, 20, 3)
+    assert masks.shape == (2, 16, 20) and set(np.unique(masks)) <= {0, 1}
+    assert not list((tmp_path / "cache").glob("*.part"))
+
+
+def test_lossy_masks_refused_with_threshold_hint(tmp_path):
+    _write_pairs(tmp_path, 4, values=tuple(range(0, 255, 5)))
+    with pytest.raises(MaskValueError, match="masks.threshold"):
+        preprocess(
+            tmp_path / "manifest.json",
+            tmp_path / "split.json",
+            tmp_path / "cache",
+            PreprocessSettings(width=20, height=16),
+        )
+
+
+def test_unexpected_mask_value_names_file(tmp_path):
+    _write_pairs(tmp_path, 4, values=(0, 128, 255))
+    with pytest.raises(MaskValueError, match=r"m\d\.png.*128"):
+        preprocess(
+            tmp_path / "manifest.json",
+            tmp_path / "split.json",
+            tmp_path / "cache",
+            PreprocessSettings(width=20, height=16, mask_values=(0, 255)),
+        )

@@ -1,0 +1,43 @@
+"""Seeded split: deterministic, disjoint, complete, and clear when a split is empty."""
+
+import pytest
+
+from unet.split import SplitError, make_split
+
+IDS = [f"img_{i:03d}" for i in range(40)]
+
+
+def test_same_seed_same_split_regardless_of_order():
+    a = make_split(IDS, seed=3, val_fraction=0.2, test_fraction=0.2)
+    b = make_split(list(reversed(IDS)), seed=3, val_fraction=0.2, test_fraction=0.2)
+    assert a == b
+
+
+def test_other_seed_other_split():
+    a = make_split(IDS, seed=1, val_fraction=0.2, test_fraction=0.2)
+    b = make_split(IDS, seed=2, val_fraction=0.2, test_fraction=0.2)
+    assert a["test"] != b["test"]
+
+
+def test_disjoint_and_complete():
+    s = make_split(IDS, seed=0, val_fraction=0.15, test_fraction=0.25)
+    assert set(s["train"]).isdisjoint(s["val"]) and set(s["train"]).isdisjoint(s["test"])
+    assert set(s["val"]).isdisjoint(s["test"])
+    assert sorted(s["train"] + s["val"] + s["test"]) == IDS
+    assert (len(s["val"]), len(s["test"])) == (6, 10)
+
+
+def test_explicit_test_ids():
+    s = make_split(IDS, seed=0, val_fraction=0.2, test_fraction=0.5, test_ids=IDS[:3])
+    assert s["test"] == IDS[:3]
+    assert len(s["val"]) == 8 and len(s["train"]) == 29
+
+
+def test_empty_split_is_an_error_naming_the_setting():
+    with pytest.raises(SplitError, match="val split is empty.*val_fraction"):
+        make_split(IDS[:4], seed=0, val_fraction=0.05, test_fraction=0.25)
+
+
+def test_unknown_test_id():
+    with pytest.raises(SplitError, match="test_ids"):
+        make_split(IDS, seed=0, val_fraction=0.2, test_fraction=0.2, test_ids=["nope"])

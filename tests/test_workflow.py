@@ -1,0 +1,112 @@
+"""The whole pipeline through Snakemake on a tiny config: run, rerun, config errors, GPU slots."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import copy_workflow, snakemake
+
+pytestmark = pytest.mark.workflow
+TINY = "tests/configs/tiny.yaml"
+
+
+@pytest.fixture(scope="module")
+def done(tmp_path_factory) -> Path:
+    """A workflow copy on which the tiny pipeline has run once."""
+    wd = copy_workflow(tmp_path_factory.mktemp("wf"))
+    snakemake(wd, "--cores", "2", "--resources", "gpu=1", "--configfile", TINY)
+    return wd
+
+
+def test_pipeline_outputs(done):
+    summary = json.loads((done / "results/baseline/metrics/summary.json").read_text())
+    assert set(summary["methods"]) == {"raw", "crf"}
+    assert summary["images"] == 3 and "empty_mask_convention" in summary
+    for m in ("raw", "crf"):
+        assert 0 <= summary["methods"][m]["foreground_dice_global"] <= 1
+    masks = sorted((done / "results/baseline/pred/masks").glob("*.png"))
+    assert len(masks) == 3 and len(list((done / "results/baseline/crf/masks").glob("*.png"))) == 3
+    rows = (done / "results/baseline/metrics/per_image.csv").read_text().splitlines()
+    assert len(rows) == 1 + 3 * 2 * 2  # header + images x methods x classes
+    for log in ("train_unet", "predict_masks", "refine_crf", "evaluate_masks"):
+        assert (done / f"results/baseline/logs/{log}.log").stat().st_size > 0
+
+
+def test_second_run_has_nothing_to_do(done):
+    out = snakemake(done, "--cores", "2", "--resources", "gpu=1", "--configfile", TINY, "-n")
+    assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def _dry_run_rules(wd: Path, *args: str) -> set[str]:
+    out = snakemake(wd, "--cores", "2", "--configfile", TINY, "-n", "--quiet", "rules", *args)
+    return set(re.findall(r"^(\w+)\s+\d+$", out.stdout, re.M)) - {"total", "all", "job"}
+
+
+def test_changed_crf_setting_reruns_crf_and_evaluation_only(done):
+    assert _dry_run_rules(done, "--config", "crf={iterations: 3}") == {
+        "refine_crf",
+        "evaluate_masks",
+    }
+
+
+def test_changed_model_setting_reruns_from_training(done):
+    assert _dry_run_rules(done, "--config", "model={base_width: 6}") == {
+        "train_unet",
+        "predict_masks",
+        "refine_crf",
+        "evaluate_masks",
+    }
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("train={epchs: 3}", "epchs"),
+        ("train={epochs: many}", "epochs"),
+        ("crf={iterations: -1}", "iterations"),
+    ],
+)
+def test_bad_config_fails_before_any_job(tmp_path, override, key):
+    wd = copy_workflow(tmp_path)
+    out = snakemake(wd, "--cores", "1", "--configfile", TINY, "--config", override, check=False)
+    assert out.returncode != 0
+    assert key in out.stdout + out.stderr
+    assert not (wd / "results").exists() and not (wd / "resources").exists()
+
+
+def _interval(log: Path) -> tuple[datetime, datetime]:
+    stamps = re.findall(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+)", log.read_text(), re.M)
+    first, last = (datetime.strptime(s, "%Y-%m-%d %H:%M:%S,%f") for s in (stamps[0], stamps[-1]))
+    return first, last
+
+
+def test_gpu_rules_never_overlap(tmp_path):
+    wd = copy_workflow(tmp_path)
+    (wd / "two.yaml").write_text("experiments: {a: {}, b: {model: {base_width: 6}}}\n")
+    # 4 cores and 1 thread per job: only the gpu resource can keep the GPU jobs apart.
+    snakemake(
+        wd,
+        "--cores",
+        "4",
+        "--resources",
+        "gpu=1",
+        "--configfile",
+        TINY,
+        "two.yaml",
+        "--set-threads",
+        "train_unet=1",
+        "predict_masks=1",
+        "refine_crf=1",
+    )
+    spans = sorted(
+        _interval(wd / f"results/{e}/logs/{r}.log")
+        for e in ("a", "b")
+        for r in ("train_unet", "predict_masks")
+    )
+    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        assert end <= start, f"two gpu=1 jobs overlapped: {spans}"

@@ -25,6 +25,7 @@ class Layout:
     image_extensions: tuple[str, ...] = IMAGE_EXTENSIONS
     mask_extensions: tuple[str, ...] = IMAGE_EXTENSIONS
     allow_unpaired: bool = False
+    section: str = "dataset.local"  # config section named in error messages
 
 
 def _files(folder: Path, extensions: tuple[str, ...]) -> dict[str, Path]:
@@ -45,11 +46,12 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path]]
     """Return sorted (id, image path, mask path) triples found under `root`."""
     root = Path(root)
     img_dir, mask_dir = root / layout.images, root / layout.masks
+    base = "path" if layout.section == "dataset.local" else "root"  # url/kaggle: inside archives
     for key, folder in (("images", img_dir), ("masks", mask_dir)):
         if not folder.is_dir():
             raise DataLayoutError(
-                f"data folder {folder} does not exist; set dataset.local.path and "
-                f"dataset.local.{key} to the folder that holds the {key}"
+                f"data folder {folder} does not exist; set {layout.section}.{base} and "
+                f"{layout.section}.{key} to the folder that holds the {key}"
             )
     images = _files(img_dir, layout.image_extensions)
     masks = {}
@@ -71,7 +73,7 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path]]
     if problems:
         hint = (
             f"masks are matched to images by file stem plus mask_suffix "
-            f"{layout.mask_suffix!r}; fix the names, or set dataset.local.allow_unpaired: true "
+            f"{layout.mask_suffix!r}; fix the names, or set {layout.section}.allow_unpaired: true "
             "to skip unpaired files"
         )
         if not layout.allow_unpaired:
@@ -82,6 +84,6 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path]]
     if not ids:
         raise DataLayoutError(
             f"no image/mask pairs found under {root} (images in {img_dir}, masks in {mask_dir}, "
-            f"mask suffix {layout.mask_suffix!r}); check dataset.local settings"
+            f"mask suffix {layout.mask_suffix!r}); check {layout.section} settings"
         )
     return [(i, images[i], masks[i]) for i in ids]

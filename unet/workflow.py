@@ -60,6 +60,11 @@ def check_config(config: dict) -> None:
     source = config["dataset"]["source"]
     if source == "local" and not config["dataset"]["local"].get("path"):
         raise ConfigError("dataset.local.path: set it to your data folder (source is local)")
+    if source == "url" and not config["dataset"].get("url", {}).get("archives"):
+        raise ConfigError(
+            "dataset.url.archives: list at least one archive, e.g. "
+            "[{url: https://host/data.zip, sha256: null}] (source is url)"
+        )
 
 
 def settings_for(section: dict, keys: Any) -> dict[str, Any]:

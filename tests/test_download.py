@@ -1,0 +1,295 @@
+"""Tests of the url and kaggle sources against an HTTP server on 127.0.0.1 that they start."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import sys
+import tarfile
+import threading
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from unet import download
+from unet.archives import ArchiveError
+from unet.download import DownloadError, fetch_archives
+from unet.kaggle import KaggleError, fetch_carvana
+from unet.sources import prepare_dataset
+
+LAYOUT = {"images": "images", "masks": "masks"}
+
+
+class Server:
+    """Serves `files` by path; a path in `cut` gets half its body once, then a closed connection."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.cut: set[str] = set()
+        self.hits: Counter[str] = Counter()
+        self.url = ""
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # a proxy in the environment must not intercept
+    monkeypatch.setattr(download, "RETRY_WAIT", 0.0)
+    state = Server()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            state.hits[self.path] += 1
+            body = state.files.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.path in state.cut:
+                state.cut.discard(self.path)
+                self.wfile.write(body[: len(body) // 2])  # promised all, sent half
+                self.close_connection = True
+                return
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def png(value: int) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(np.full((6, 8), value, np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def pairs(prefix: str = "", n: int = 2) -> dict[str, bytes]:
+    files = {}
+    for i in range(n):
+        files[f"{prefix}images/p{i}.png"] = png(40 * i)
+        files[f"{prefix}masks/p{i}.png"] = png(255 * (i % 2))
+    return files
+
+
+def make_zip(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def make_tar(files: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+        for name, target in (links or {}).items():
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            tf.addfile(info)
+    return buf.getvalue()
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_zip_pairs_into_manifest_and_records_sha256(server: Server, tmp_path: Path) -> None:
+    server.files["/data.zip"] = blob = make_zip(pairs())
+    url = f"{server.url}/data.zip"
+    settings = {"archives": [{"url": url, "sha256": None}], **LAYOUT}
+    manifest = prepare_dataset(tmp_path / "res" / "manifest.json", "url", settings)
+    assert [p["id"] for p in manifest["pairs"]] == ["p0", "p1"]
+    assert manifest["pairs"][0]["size"] == [8, 6]
+    assert manifest["archives"][0]["url"] == url
+    assert manifest["archives"][0]["sha256"] == sha(blob)  # seen, though none was configured
+    # A second run reuses the download and the unpacked tree.
+    prepare_dataset(tmp_path / "res" / "manifest.json", "url", settings)
+    assert server.hits["/data.zip"] == 1
+
+
+def test_tar_gz_with_root_and_pinned_sha256(server: Server, tmp_path: Path) -> None:
+    server.files["/isbi.tar.gz"] = blob = make_tar(pairs("isbi/"))
+    archives = [{"url": f"{server.url}/isbi.tar.gz", "sha256": sha(blob)}]
+    settings = {"archives": archives, "root": "isbi", **LAYOUT}
+    manifest = prepare_dataset(tmp_path / "manifest.json", "url", settings)
+    assert len(manifest["pairs"]) == 2
+    assert Path(manifest["root"]) == tmp_path / "data" / "isbi"
+
+
+def test_file_url_and_leftovers_of_a_killed_run(tmp_path: Path) -> None:
+    archive = tmp_path / "my data.zip"
+    archive.write_bytes(make_zip(pairs()))
+    res = tmp_path / "res"
+    # What a killed run leaves: pooch's temporary download, a half-unpacked temporary tree,
+    # and a data/ folder without the completion marker.
+    (res / "downloads").mkdir(parents=True)
+    (res / "downloads" / "tmpab12cd").write_bytes(b"half")
+    (res / ".data.xyz.part" / "images").mkdir(parents=True)
+    (res / "data" / "images").mkdir(parents=True)
+    (res / "data" / "images" / "stray.png").write_bytes(b"half")
+    records = fetch_archives([{"url": archive.as_uri(), "sha256": None}], res)
+    assert records[0]["sha256"] == sha(archive.read_bytes())
+    assert sorted(p.name for p in (res / "data" / "images").iterdir()) == ["p0.png", "p1.png"]
+    assert sorted(p.name for p in res.iterdir()) == ["data", "downloads"]
+    assert [p.name for p in (res / "downloads").iterdir()] == [Path(records[0]["file"]).name]
+
+
+def test_cut_download_leaves_nothing_and_next_run_succeeds(server: Server, tmp_path: Path) -> None:
+    server.files["/data.zip"] = make_zip(pairs())
+    server.cut.add("/data.zip")
+    urls = [{"url": f"{server.url}/data.zip", "sha256": None}]
+    with pytest.raises(DownloadError, match=r"data\.zip.*dataset\.url\.archives\[0\]\.url"):
+        fetch_archives(urls, tmp_path, retries=0)
+    assert list((tmp_path / "downloads").iterdir()) == []  # no complete-looking file
+    assert not (tmp_path / "data").exists()
+    fetch_archives(urls, tmp_path, retries=0)  # the next run
+    assert (tmp_path / "data" / "masks" / "p0.png").is_file()
+    # Within one run: cut once, then retried.
+    server.cut.add("/data.zip")
+    fetch_archives(urls, tmp_path / "again", retries=1)
+    assert server.hits["/data.zip"] == 4
+
+
+def test_sha256_mismatch_names_url_and_key(server: Server, tmp_path: Path) -> None:
+    server.files["/data.zip"] = blob = make_zip(pairs())
+    url = f"{server.url}/data.zip"
+    with pytest.raises(DownloadError) as err:
+        fetch_archives([{"url": url, "sha256": "0" * 64}], tmp_path)
+    msg = str(err.value)
+    assert url in msg and "dataset.url.archives[0].sha256" in msg
+    assert "0" * 64 in msg and sha(blob) in msg and "removed" in msg
+    assert list((tmp_path / "downloads").iterdir()) == []
+    assert server.hits["/data.zip"] == 1  # a mismatch is not retried
+
+
+def test_not_an_archive_is_removed(server: Server, tmp_path: Path) -> None:
+    server.files["/login"] = b"<html>please sign in</html>"
+    with pytest.raises(ArchiveError, match="neither a zip nor a tar"):
+        fetch_archives([{"url": f"{server.url}/login", "sha256": None}], tmp_path)
+    assert list((tmp_path / "downloads").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "blob"),
+    [
+        ("../evil.png", make_zip({"../evil.png": b"x"})),
+        ("/abs.png", make_zip({"/abs.png": b"x"})),
+        ("/abs.png", make_tar({"/abs.png": b"x"})),
+        ("images/link", make_tar({}, {"images/link": "../../etc"})),
+        ("images/link/passwd", make_tar({"images/link/passwd": b"x"}, {"images/link": "."})),
+        ("up", make_tar({}, {"here": ".", "up": "here/.."})),  # lexically inside, really not
+    ],
+)
+def test_escaping_members_are_refused(tmp_path: Path, name: str, blob: bytes) -> None:
+    archive = tmp_path / "src" / "bad.tar"
+    archive.parent.mkdir()
+    archive.write_bytes(blob)
+    dest = tmp_path / "a" / "b"
+    with pytest.raises(ArchiveError) as err:
+        fetch_archives([{"url": archive.as_uri(), "sha256": None}], dest)
+    assert repr(name) in str(err.value) and "dataset.url.archives[0].url" in str(err.value)
+    assert sorted(p.name for p in dest.iterdir()) == ["downloads"]  # no data/, no temp folder
+    kept = {tmp_path / "a", dest, archive.parent}
+    assert [
+        p
+        for p in tmp_path.rglob("*")
+        if p not in kept and dest not in p.parents and archive.parent not in p.parents
+    ] == []
+
+
+@pytest.fixture
+def no_kaggle_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN", "KAGGLE_CONFIG_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    return home
+
+
+FAKE_KAGGLE = """
+import os, shutil
+
+class KaggleApi:
+    def authenticate(self):
+        pass
+
+    def competition_download_file(self, competition, file_name, path=None, force=False,
+                                  quiet=False):
+        shutil.copy(os.path.join(os.environ["FAKE_KAGGLE_FILES"], file_name), path)
+"""
+
+
+@pytest.fixture
+def fake_kaggle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An importable stand-in for the kaggle package that copies files from a folder."""
+    pkg = tmp_path / "site" / "kaggle"
+    (pkg / "api").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "api" / "__init__.py").write_text("")
+    (pkg / "api" / "kaggle_api_extended.py").write_text(FAKE_KAGGLE)
+    served = tmp_path / "served"
+    served.mkdir()
+    monkeypatch.setenv("FAKE_KAGGLE_FILES", str(served))
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    yield served
+    for name in [m for m in sys.modules if m == "kaggle" or m.startswith("kaggle.")]:
+        del sys.modules[name]
+
+
+def test_kaggle_missing_package_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "kaggle", None)  # import kaggle now fails
+    with pytest.raises(KaggleError, match="not installed") as err:
+        fetch_carvana(tmp_path)
+    assert "pip install kaggle" in str(err.value)
+
+
+def test_kaggle_missing_token_says_where_it_goes(
+    fake_kaggle: Path, no_kaggle_token: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(KaggleError, match="no Kaggle API credentials") as err:
+        fetch_carvana(tmp_path / "res")
+    msg = str(err.value)
+    assert "~/.kaggle/kaggle.json" in msg and "chmod 600" in msg
+    assert "https://www.kaggle.com/c/carvana-image-masking-challenge/rules" in msg
+
+
+def test_kaggle_carvana_layout_into_manifest(
+    fake_kaggle: Path, no_kaggle_token: Path, tmp_path: Path
+) -> None:
+    (no_kaggle_token / ".kaggle").mkdir()
+    (no_kaggle_token / ".kaggle" / "kaggle.json").write_text('{"username": "u", "key": "k"}')
+    (fake_kaggle / "train.zip").write_bytes(make_zip({"train/c1_01.png": png(9)}))
+    (fake_kaggle / "train_masks.zip").write_bytes(make_zip({"train_masks/c1_01_mask.png": png(0)}))
+    settings = {
+        "images": "train",
+        "masks": "train_masks",
+        "mask_suffix": "_mask",
+        "image_extensions": [".png"],
+        "mask_extensions": [".png"],
+    }
+    manifest = prepare_dataset(tmp_path / "res" / "manifest.json", "kaggle", settings)
+    assert [p["id"] for p in manifest["pairs"]] == ["c1_01"]
+    assert [Path(a["file"]).name for a in manifest["archives"]] == ["train.zip", "train_masks.zip"]

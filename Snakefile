@@ -24,6 +24,10 @@ include: "rules/train.smk"
 include: "rules/predict.smk"
 include: "rules/crf.smk"
 include: "rules/evaluate.smk"
+include: "rules/report.smk"
+
+
+report: "report/workflow.rst"
 
 
 rule all:

@@ -1,6 +1,6 @@
 # Shared helpers: paths, per-experiment settings, module dependencies.
 from unet.deps import module_files
-from unet.workflow import experiment_section, check_config
+from unet.workflow import check_config, experiment_config, experiment_section
 
 check_config(config)
 
@@ -29,6 +29,11 @@ def setting(section):
     return get
 
 
+def experiment_config_params(wildcards):
+    """The whole config as this experiment sees it (for the report's environment file)."""
+    return experiment_config(config, wildcards.experiment)
+
+
 def source_settings():
     """Only the active source's settings, so editing an unused source reruns nothing."""
     source = config["dataset"]["source"]
@@ -36,4 +41,4 @@ def source_settings():
 
 
 def all_targets():
-    return expand("results/{experiment}/metrics/summary.json", experiment=EXPERIMENTS)
+    return expand("results/{experiment}/report/curves.png", experiment=EXPERIMENTS)

@@ -110,3 +110,13 @@ def test_gpu_rules_never_overlap(tmp_path):
     )
     for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
         assert end <= start, f"two gpu=1 jobs overlapped: {spans}"
+
+
+def test_report_has_every_section(done):
+    snakemake(done, "--cores", "1", "--configfile", TINY, "--report", "report.html")
+    html = (done / "report.html").read_text()
+    for name in ("curves.png", "raw_vs_crf.png", "overlays.png", "metrics.tsv",
+                 "crf_verdict.txt", "environment.yaml"):
+        assert name in html, f"{name} missing from the report"
+    verdict = (done / "results/baseline/report/crf_verdict.txt").read_text()
+    assert re.match(r"The CRF (helped|did not help) on the test split", verdict)

@@ -1,0 +1,15 @@
+"""Snakemake adapter for `plot_results`."""
+
+import logging
+from pathlib import Path
+
+from unet.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+
+from unet.report import build  # noqa: E402
+
+dirs = {"raw": Path(snakemake.input.pred) / "masks", "crf": Path(snakemake.input.crf) / "masks"}
+logging.info(build(snakemake.input.history, snakemake.input.summary, snakemake.input.per_image,
+                   snakemake.input.manifest, dirs, snakemake.params.config,
+                   dict(snakemake.output.items())))

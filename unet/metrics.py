@@ -1,0 +1,160 @@
+"""Segmentation metrics from confusion matrices and boundaries, with empty masks defined."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+# Copied verbatim into the summary JSON, so a reader knows what a 1.0 on an empty class means.
+EMPTY_MASK_CONVENTION: str = (
+    "A ratio whose denominator is zero counts as 1.0 (nothing there to get wrong): a class absent "
+    "from both target and prediction scores dice = iou = precision = recall = 1; predicted but "
+    "absent from the target, dice = iou = precision = 0 and recall = 1; present in the target but "
+    "not predicted, dice = iou = recall = 0 and precision = 1. HD95 is 0 when both masks are empty "
+    "and inf when exactly one is; boundary F1 is 1 and 0 in those cases."
+)
+
+
+def _check_labels(name: str, labels: np.ndarray, num_classes: int) -> None:
+    """Raise if `labels` holds a value outside 0..num_classes-1 (bincount would miscount it)."""
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"{name} holds values {int(labels.min())}..{int(labels.max())}, outside "
+            f"0..{num_classes - 1}: map mask values to class indices first"
+        )
+
+
+def confusion_matrix(
+    pred: np.ndarray, target: np.ndarray, num_classes: int, ignore_index: int | None = None
+) -> np.ndarray:
+    """(C, C) int64 pixel counts, rows = target class, cols = predicted class."""
+    pred = np.asarray(pred)
+    target = np.asarray(target)
+    if pred.shape != target.shape:
+        raise ValueError(f"pred shape {pred.shape} differs from target shape {target.shape}")
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+    pred = pred.ravel().astype(np.int64, copy=False)
+    target = target.ravel().astype(np.int64, copy=False)
+    if ignore_index is not None:
+        keep = target != ignore_index
+        pred, target = pred[keep], target[keep]
+    _check_labels("target", target, num_classes)
+    _check_labels("pred", pred, num_classes)
+    # One bincount over the flat pair index target*C + pred: O(pixels), no Python loop.
+    counts = np.bincount(target * num_classes + pred, minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes).astype(np.int64, copy=False)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den as float64, with 0/0 = 1.0 as EMPTY_MASK_CONVENTION says."""
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    out = np.ones(np.broadcast(num, den).shape, dtype=np.float64)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def scores_from_confusion(cm: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-class dice, iou, precision, recall (C,) and scalar pixel accuracy from a (C, C) matrix.
+
+    Confusion matrices add, so the sum of per-image matrices gives scores over a whole set.
+    """
+    cm = np.asarray(cm, dtype=np.int64)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ValueError(f"confusion matrix must be square (C, C), got shape {cm.shape}")
+    tp = np.diag(cm)
+    fp = cm.sum(axis=0) - tp  # predicted c, target another class
+    fn = cm.sum(axis=1) - tp  # target c, predicted another class
+    return {
+        "dice": _ratio(2 * tp, 2 * tp + fp + fn),
+        "iou": _ratio(tp, tp + fp + fn),
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn),
+        "accuracy": _ratio(tp.sum(), cm.sum()),  # 0-d array
+    }
+
+
+def _boundary(mask: np.ndarray) -> np.ndarray:
+    """Mask minus its erosion: pixels with a 4-neighbour outside (the image edge is outside)."""
+    return mask & ~ndimage.binary_erosion(mask, border_value=0)
+
+
+def _distances_to(boundary: np.ndarray) -> np.ndarray:
+    """(H, W) exact Euclidean distance of every pixel to the nearest pixel of `boundary`."""
+    return ndimage.distance_transform_edt(~boundary)
+
+
+def _as_bool_pair(pred_mask: np.ndarray, target_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    pred_mask = np.asarray(pred_mask, dtype=bool)
+    target_mask = np.asarray(target_mask, dtype=bool)
+    if pred_mask.shape != target_mask.shape or pred_mask.ndim != 2:
+        raise ValueError(
+            f"masks must be 2-D and equal in shape, got {pred_mask.shape} and {target_mask.shape}"
+        )
+    return pred_mask, target_mask
+
+
+def hausdorff_distance(
+    pred_mask: np.ndarray, target_mask: np.ndarray, percentile: float = 100.0
+) -> float:
+    """Symmetric Hausdorff distance in pixels between mask boundaries, at `percentile`.
+
+    Each direction takes the percentile of its boundary-to-boundary distances and the larger
+    direction is returned (the MedPy / MONAI definition). Both empty: 0.0; one empty: inf.
+    """
+    pred_mask, target_mask = _as_bool_pair(pred_mask, target_mask)
+    pred_empty, target_empty = not pred_mask.any(), not target_mask.any()
+    if pred_empty and target_empty:
+        return 0.0
+    if pred_empty or target_empty:
+        return float("inf")
+    pred_b, target_b = _boundary(pred_mask), _boundary(target_mask)
+    pred_to_target = _distances_to(target_b)[pred_b]  # (n_pred_boundary,)
+    target_to_pred = _distances_to(pred_b)[target_b]  # (n_target_boundary,)
+    return float(
+        max(np.percentile(pred_to_target, percentile), np.percentile(target_to_pred, percentile))
+    )
+
+
+def hd95(pred_mask: np.ndarray, target_mask: np.ndarray) -> float:
+    """95th-percentile symmetric Hausdorff distance in pixels (0.0 both empty, inf one empty)."""
+    return hausdorff_distance(pred_mask, target_mask, percentile=95.0)
+
+
+def boundary_f1(pred_mask: np.ndarray, target_mask: np.ndarray, tolerance: float = 2) -> float:
+    """F1 of boundary pixels matched within `tolerance` px (1.0 both empty, 0.0 one empty)."""
+    pred_mask, target_mask = _as_bool_pair(pred_mask, target_mask)
+    pred_empty, target_empty = not pred_mask.any(), not target_mask.any()
+    if pred_empty and target_empty:
+        return 1.0
+    if pred_empty or target_empty:
+        return 0.0
+    pred_b, target_b = _boundary(pred_mask), _boundary(target_mask)
+    precision = float(np.mean(_distances_to(target_b)[pred_b] <= tolerance))
+    recall = float(np.mean(_distances_to(pred_b)[target_b] <= tolerance))
+    if precision + recall == 0:
+        return 0.0
+    return 2 * precision * recall / (precision + recall)
+
+
+def image_scores(
+    pred: np.ndarray,
+    target: np.ndarray,
+    num_classes: int,
+    ignore_index: int | None = None,
+    tolerance: float = 2,
+) -> dict[str, np.ndarray]:
+    """One image's confusion matrix, its scores, and per-class hd95 and boundary F1 (C,)."""
+    pred = np.asarray(pred)
+    target = np.asarray(target)
+    cm = confusion_matrix(pred, target, num_classes, ignore_index)
+    # Ignored pixels leave both masks, so they are neither object nor background for boundaries.
+    valid = np.ones(target.shape, bool) if ignore_index is None else target != ignore_index
+    hd = np.empty(num_classes, dtype=np.float64)
+    bf1 = np.empty(num_classes, dtype=np.float64)
+    for c in range(num_classes):
+        pred_c, target_c = (pred == c) & valid, (target == c) & valid
+        hd[c] = hd95(pred_c, target_c)
+        bf1[c] = boundary_f1(pred_c, target_c, tolerance)
+    return {"confusion": cm, **scores_from_confusion(cm), "hd95": hd, "boundary_f1": bf1}

@@ -15,6 +15,7 @@ settings = PreprocessSettings(
     mask_values=tuple(masks["values"]) if masks["values"] else None,
     mask_threshold=masks["threshold"],
     max_mask_values=masks["max_values"],
+    mask_ignore=masks["ignore"],
 )
 preprocess(
     snakemake.input.manifest,

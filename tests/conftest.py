@@ -38,6 +38,18 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
     return proc
 
 
+TINY = "tests/configs/tiny.yaml"
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """A workflow copy on which the tiny pipeline has run once (shared: tests must not change
+    its outputs, and must restore any file they touch)."""
+    wd = copy_workflow(tmp_path_factory.mktemp("wf"))
+    snakemake(wd, "--cores", "2", "--resources", "gpu=1", "--configfile", TINY)
+    return wd
+
+
 def real_data(name: str) -> Path:
     """Path of a real data set under ../shared/datasets; skip outside CI when it is absent."""
     path = DATASETS / name

@@ -9,18 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_workflow, snakemake
+from tests.conftest import TINY, copy_workflow, snakemake
 
 pytestmark = pytest.mark.workflow
-TINY = "tests/configs/tiny.yaml"
 
 
-@pytest.fixture(scope="module")
-def done(tmp_path_factory) -> Path:
-    """A workflow copy on which the tiny pipeline has run once."""
-    wd = copy_workflow(tmp_path_factory.mktemp("wf"))
-    snakemake(wd, "--cores", "2", "--resources", "gpu=1", "--configfile", TINY)
-    return wd
+@pytest.fixture
+def done(tiny_run: Path) -> Path:
+    return tiny_run
 
 
 def test_pipeline_outputs(done):
@@ -42,38 +38,45 @@ def test_second_run_has_nothing_to_do(done):
     assert "Nothing to be done" in out.stdout + out.stderr
 
 
-def _dry_run_rules(wd: Path, *args: str) -> set[str]:
-    out = snakemake(wd, "--cores", "2", "--configfile", TINY, "-n", "--quiet", "rules", *args)
+def _dry_run_rules(wd: Path, override: str) -> set[str]:
+    """Rules a dry run would execute with `override` (YAML) on top of the tiny config."""
+    (wd / "override.yaml").write_text(override)
+    out = snakemake(wd, "--cores", "2", "--configfile", TINY, "override.yaml", "-n", "--quiet",
+                    "rules")
     return set(re.findall(r"^(\w+)\s+\d+$", out.stdout, re.M)) - {"total", "all", "job"}
 
 
 def test_changed_crf_setting_reruns_crf_and_evaluation_only(done):
-    assert _dry_run_rules(done, "--config", "crf={iterations: 3}") == {
+    assert _dry_run_rules(done, "crf: {iterations: 3}") == {
         "refine_crf",
         "evaluate_masks",
+        "plot_results",
     }
 
 
 def test_changed_model_setting_reruns_from_training(done):
-    assert _dry_run_rules(done, "--config", "model={base_width: 6}") == {
+    assert _dry_run_rules(done, "model: {base_width: 6}") == {
         "train_unet",
         "predict_masks",
         "refine_crf",
         "evaluate_masks",
+        "plot_results",
     }
 
 
 @pytest.mark.parametrize(
     ("override", "key"),
     [
-        ("train={epchs: 3}", "epchs"),
-        ("train={epochs: many}", "epochs"),
-        ("crf={iterations: -1}", "iterations"),
+        ("train: {epchs: 3}", "epchs"),
+        ("train: {epochs: many}", "epochs"),
+        ("crf: {iterations: -1}", "iterations"),
+        ("experiments: {wide: {model: {base_width: wide}}}", "base_width"),
     ],
 )
 def test_bad_config_fails_before_any_job(tmp_path, override, key):
     wd = copy_workflow(tmp_path)
-    out = snakemake(wd, "--cores", "1", "--configfile", TINY, "--config", override, check=False)
+    (wd / "bad.yaml").write_text(override)
+    out = snakemake(wd, "--cores", "1", "--configfile", TINY, "bad.yaml", check=False)
     assert out.returncode != 0
     assert key in out.stdout + out.stderr
     assert not (wd / "results").exists() and not (wd / "resources").exists()

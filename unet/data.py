@@ -8,14 +8,15 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from unet.augment import apply
 from unet.preprocess import load_split
 
 
 class CachedSplit(Dataset):
     """One split of the `.npy` cache as (image (C, H, W) float in [0, 1], mask (H, W) long)."""
 
-    def __init__(self, cache_dir: str | os.PathLike, split: str) -> None:
-        self.cache_dir, self.split = cache_dir, split
+    def __init__(self, cache_dir: str | os.PathLike, split: str, transform=None) -> None:
+        self.cache_dir, self.split, self.transform = cache_dir, split, transform
         images, _ = load_split(cache_dir, split)
         self.length = len(images)
         self._arrays: tuple[np.ndarray, np.ndarray] | None = None
@@ -33,17 +34,4 @@ class CachedSplit(Dataset):
         images, masks = self._open()
         image = torch.from_numpy(np.array(images[i])).permute(2, 0, 1)  # (C, H, W) uint8
         mask = torch.from_numpy(np.array(masks[i])).long()  # (H, W)
-        return image.float().div_(255.0), mask
-
-
-def random_flips(
-    images: torch.Tensor, masks: torch.Tensor, generator: torch.Generator
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Flip each sample left-right and up-down with probability 1/2, image and mask alike."""
-    flips = torch.rand(images.shape[0], 2, generator=generator) < 0.5
-    for dim, column in ((-1, 0), (-2, 1)):
-        sel = flips[:, column].nonzero().flatten().to(images.device)
-        if len(sel):
-            images[sel] = images[sel].flip(dim)
-            masks[sel] = masks[sel].flip(dim)
-    return images, masks
+        return apply(self.transform, image.float().div_(255.0), mask)

@@ -11,7 +11,7 @@ import numpy as np
 
 from unet.fileio import atomic_path, read_json, write_json
 from unet.imageio import read_mask
-from unet.masks import MaskMapping, binarise
+from unet.masks import IGNORE_INDEX, MaskMapping, binarise
 from unet.metrics import EMPTY_MASK_CONVENTION, image_scores, scores_from_confusion
 from unet.parallel import parallel_map
 
@@ -20,8 +20,8 @@ PER_CLASS = ("dice", "iou", "precision", "recall", "hd95", "boundary_f1")
 
 
 def _score_one(job: tuple) -> dict:
-    image_id, gt_path, preds, values, threshold, tolerance = job
-    mapping = MaskMapping(tuple(values))
+    image_id, gt_path, preds, values, ignore, threshold, tolerance = job
+    mapping = MaskMapping(tuple(values), ignore)
     raw = read_mask(gt_path)
     if threshold is not None:
         raw = binarise(raw, threshold)
@@ -34,7 +34,7 @@ def _score_one(job: tuple) -> dict:
                 f"predicted mask {path} is {pred.shape[::-1]}, its ground truth "
                 f"{gt_path} is {target.shape[::-1]}; rerun prediction"
             )
-        out[method] = image_scores(pred, target, mapping.num_classes, tolerance=tolerance)
+        out[method] = image_scores(pred, target, mapping.num_classes, IGNORE_INDEX, tolerance)
     return {"id": image_id, "scores": out}
 
 
@@ -89,6 +89,7 @@ def evaluate(
             by_id[i]["mask"],
             {m: str(Path(d) / f"{i}.png") for m, d in mask_dirs.items()},
             values,
+            meta.get("ignore_value"),
             meta.get("mask_threshold"),
             tolerance,
         )
@@ -100,6 +101,7 @@ def evaluate(
         "split": split,
         "images": len(ids),
         "class_values": values,
+        "ignore_value": meta.get("ignore_value"),
         "boundary_tolerance_px": tolerance,
         "empty_mask_convention": EMPTY_MASK_CONVENTION,
         "methods": summarise(results, methods, len(values)),

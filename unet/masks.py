@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+IGNORE_INDEX = 255  # class index of pixels the loss and the metrics skip
+_UNKNOWN = 254  # lookup-table marker for a value in no class (never a class: at most 254 classes)
+
 
 class MaskValueError(ValueError):
     """A mask holds values the mapping does not know, or looks lossy."""
@@ -13,28 +16,32 @@ class MaskValueError(ValueError):
 
 @dataclass(frozen=True)
 class MaskMapping:
-    """Class index i is stored in the data as grey value `values[i]`."""
+    """Class index i is stored in the data as grey value `values[i]`; `ignore` is skipped."""
 
     values: tuple[int, ...]
+    ignore: int | None = None  # grey value of "don't care" pixels (e.g. Pet trimap borders)
 
     @property
     def num_classes(self) -> int:
         return len(self.values)
 
     def lut(self) -> np.ndarray:
-        """Lookup table value -> index (255 marks values not in the mapping)."""
-        table = np.full(65536, 255, dtype=np.uint8)
+        """Lookup table value -> index (IGNORE_INDEX for the ignore value, _UNKNOWN for others)."""
+        table = np.full(65536, _UNKNOWN, dtype=np.uint8)
         table[list(self.values)] = np.arange(len(self.values), dtype=np.uint8)
+        if self.ignore is not None:
+            table[self.ignore] = IGNORE_INDEX
         return table
 
     def to_index(self, raw: np.ndarray, source: str = "mask") -> np.ndarray:
         """Map raw values (H, W) to class indices, refusing values not in the mapping."""
         idx = self.lut()[raw.astype(np.int64, copy=False)]
-        if (idx == 255).any():
-            bad = sorted(set(np.unique(raw[idx == 255]).tolist()))[:8]
+        if (idx == _UNKNOWN).any():
+            bad = sorted(set(np.unique(raw[idx == _UNKNOWN]).tolist()))[:8]
             raise MaskValueError(
                 f"{source} holds values {bad} that are not in the mask mapping "
-                f"{list(self.values)}; add them to masks.values or set masks.threshold"
+                f"{list(self.values)}; add them to masks.values (or masks.ignore), or set "
+                "masks.threshold"
             )
         return idx
 
@@ -45,13 +52,18 @@ class MaskMapping:
 
 
 def mapping_from_values(
-    found: set[int], explicit: list[int] | None, threshold: int | None, max_values: int
+    found: set[int],
+    explicit: list[int] | None,
+    threshold: int | None,
+    max_values: int,
+    ignore: int | None = None,
 ) -> MaskMapping:
     """Choose the mapping: explicit values, a threshold (binary), or the sorted found values."""
+    found = found - {ignore}
     if threshold is not None:
-        return MaskMapping((0, 1))  # thresholded masks are stored as 0/1 after binarising
+        return MaskMapping((0, 1), ignore)  # thresholded masks are stored as 0/1 after binarising
     if explicit:
-        return MaskMapping(tuple(int(v) for v in explicit))
+        return MaskMapping(tuple(int(v) for v in explicit), ignore)
     if len(found) > max_values:
         raise MaskValueError(
             f"masks hold {len(found)} distinct values (more than masks.max_values={max_values}), "
@@ -63,7 +75,7 @@ def mapping_from_values(
             f"all masks hold the single value {sorted(found)}; nothing to segment. "
             "Check the mask folder, or list the class values in masks.values"
         )
-    return MaskMapping(tuple(sorted(found)))
+    return MaskMapping(tuple(sorted(found)), ignore)
 
 
 def binarise(raw: np.ndarray, threshold: int) -> np.ndarray:

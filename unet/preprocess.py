@@ -29,6 +29,7 @@ class PreprocessSettings:
     mask_values: tuple[int, ...] | None = None  # grey value of class i at position i
     mask_threshold: int | None = None  # binarise: values above it are foreground
     max_mask_values: int = 16  # more distinct values than this looks lossy
+    mask_ignore: int | None = None  # grey value skipped by the loss and the metrics
 
 
 def resize_image(im: Image.Image, size: tuple[int, int], channels: int) -> np.ndarray:
@@ -99,7 +100,11 @@ def preprocess(
         ):
             found |= values
     mapping = mapping_from_values(
-        found, settings.mask_values, settings.mask_threshold, settings.max_mask_values
+        found,
+        settings.mask_values,
+        settings.mask_threshold,
+        settings.max_mask_values,
+        settings.mask_ignore,
     )
     log.info(
         "%d channel(s); mask values %s -> classes 0..%d",
@@ -113,6 +118,7 @@ def preprocess(
         "class_values": list(mapping.values),
         "num_classes": mapping.num_classes,
         "mask_threshold": settings.mask_threshold,
+        "ignore_value": settings.mask_ignore,
         "splits": {},
     }
     for name in SPLITS:

@@ -1,0 +1,62 @@
+"""Training augmentation with torchvision.transforms.v2, on image and mask together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torchvision import tv_tensors
+from torchvision.transforms import v2
+
+
+@dataclass(frozen=True)
+class AugmentSettings:
+    """Which augmentations run (config `train.augment`); validation never augments."""
+
+    flip: bool = True  # horizontal and vertical, p = 0.5 each
+    rot90: bool = False  # quarter turns; square inputs only (a turn would change the shape)
+    scale: tuple[float, float] | None = None  # random crop of this area fraction, resized back
+    brightness: float = 0.0  # ColorJitter strength
+    contrast: float = 0.0
+    noise: float = 0.0  # Gaussian noise sigma, images in [0, 1]
+
+
+class RandomRot90(v2.Transform):
+    """Rotate by k quarter turns, k uniform in 0..3 (image and mask alike)."""
+
+    def make_params(self, flat_inputs: list) -> dict:
+        return {"k": int(torch.randint(4, ()))}
+
+    def transform(self, inpt, params: dict):
+        out = torch.rot90(inpt, params["k"], dims=(-2, -1))
+        return tv_tensors.wrap(out, like=inpt) if isinstance(inpt, tv_tensors.TVTensor) else out
+
+
+def build(settings: AugmentSettings, size: tuple[int, int]) -> v2.Transform | None:
+    """The v2 pipeline for (image float (C, H, W), mask (H, W)) at `size` (h, w); None if empty."""
+    steps: list[v2.Transform] = []
+    if settings.flip:
+        steps += [v2.RandomHorizontalFlip(), v2.RandomVerticalFlip()]
+    if settings.rot90:
+        if size[0] != size[1]:
+            raise ValueError(f"train.augment.rot90 needs square inputs, not {size[1]}x{size[0]}; "
+                             "set preprocess width = height or turn rot90 off")
+        steps.append(RandomRot90())
+    if settings.scale:
+        ratio = size[1] / size[0]  # keep the aspect ratio: no distortion, only zoom
+        steps.append(v2.RandomResizedCrop(size, scale=tuple(settings.scale), ratio=(ratio, ratio),
+                                          antialias=True))
+    if settings.brightness or settings.contrast:
+        steps.append(v2.ColorJitter(brightness=settings.brightness, contrast=settings.contrast))
+    if settings.noise:
+        steps.append(v2.GaussianNoise(sigma=settings.noise, clip=True))
+    return v2.Compose(steps) if steps else None
+
+
+def apply(transform: v2.Transform | None, image: torch.Tensor,
+          mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run `transform` on one (image, mask) pair; the mask is resized with nearest neighbour."""
+    if transform is None:
+        return image, mask
+    img, msk = transform(tv_tensors.Image(image), tv_tensors.Mask(mask))
+    return img.as_subclass(torch.Tensor), msk.as_subclass(torch.Tensor)

@@ -6,6 +6,7 @@ check_config(config)
 
 DATASET = config["dataset"]["name"]
 DATA = f"results/{DATASET}"  # split and cache, shared by every experiment
+EXP = DATA + "/{experiment}"  # one folder per experiment, beside the data it was trained on
 RESOURCES = f"resources/{DATASET}"
 EXPERIMENTS = list(config["experiments"])
 
@@ -13,6 +14,7 @@ EXPERIMENTS = list(config["experiments"])
 wildcard_constraints:
     experiment="|".join(EXPERIMENTS) if EXPERIMENTS else "[A-Za-z0-9_-]+",
     split="train|val|test",
+    folder="[^/]+",
 
 
 def modules(*names):
@@ -30,8 +32,13 @@ def setting(section):
 
 
 def experiment_config_params(wildcards):
-    """The whole config as this experiment sees it (for the report's environment file)."""
-    return experiment_config(config, wildcards.experiment)
+    """The config as this experiment sees it (for the report), less the unused sources."""
+    cfg = experiment_config(config, wildcards.experiment)
+    source = cfg["dataset"]["source"]
+    cfg["dataset"] = {
+        k: v for k, v in cfg["dataset"].items() if not isinstance(v, dict) or k == source
+    }
+    return cfg
 
 
 def source_settings():
@@ -41,4 +48,4 @@ def source_settings():
 
 
 def all_targets():
-    return expand("results/{experiment}/report/curves.png", experiment=EXPERIMENTS)
+    return expand(f"{EXP}/report/curves.png", experiment=EXPERIMENTS)

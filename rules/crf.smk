@@ -8,13 +8,13 @@ rule refine_crf:
         meta=rules.preprocess.output.meta,
         code=modules("refine"),
     output:
-        directory("results/{experiment}/crf"),
+        directory(f"{EXP}/crf"),
     params:
         crf=setting("crf"),
     threads: 4
     log:
-        "results/{experiment}/logs/refine_crf.log",
+        f"{EXP}/logs/refine_crf.log",
     benchmark:
-        "results/{experiment}/benchmarks/refine_crf.tsv"
+        f"{EXP}/benchmarks/refine_crf.tsv"
     script:
         "../scripts/refine_crf.py"

@@ -9,12 +9,12 @@ rule evaluate_masks:
         meta=rules.preprocess.output.meta,
         code=modules("evaluate"),
     output:
-        per_image="results/{experiment}/metrics/per_image.csv",
-        summary="results/{experiment}/metrics/summary.json",
+        per_image=f"{EXP}/metrics/per_image.csv",
+        summary=f"{EXP}/metrics/summary.json",
     params:
         evaluate=config["evaluate"],
     threads: 2
     log:
-        "results/{experiment}/logs/evaluate_masks.log",
+        f"{EXP}/logs/evaluate_masks.log",
     script:
         "../scripts/evaluate_masks.py"

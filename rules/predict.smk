@@ -8,15 +8,35 @@ rule predict_masks:
         meta=rules.preprocess.output.meta,
         code=modules("predict"),
     output:
-        directory("results/{experiment}/pred"),
+        directory(f"{EXP}/pred"),
     params:
         predict=setting("predict"),
     threads: 2
     resources:
         gpu=1,
     log:
-        "results/{experiment}/logs/predict_masks.log",
+        f"{EXP}/logs/predict_masks.log",
     benchmark:
-        "results/{experiment}/benchmarks/predict_masks.tsv"
+        f"{EXP}/benchmarks/predict_masks.tsv"
     script:
         "../scripts/predict_masks.py"
+
+
+rule predict_folder:
+    # Masks for a folder of new images: put them in resources/predict/<name>/, then ask for
+    # results/<dataset>/<experiment>/predict/<name>.
+    input:
+        model=rules.train_unet.output.model,
+        folder="resources/predict/{folder}",
+        code=modules("predict_folder"),
+    output:
+        directory(f"{EXP}/predict/{{folder}}"),
+    params:
+        predict=setting("predict"),
+    threads: 2
+    resources:
+        gpu=1,
+    log:
+        f"{EXP}/logs/predict_folder_{{folder}}.log",
+    script:
+        "../scripts/predict_folder.py"

@@ -12,37 +12,37 @@ rule plot_results:
         code=modules("report"),
     output:
         curves=report(
-            "results/{experiment}/report/curves.png",
+            f"{EXP}/report/curves.png",
             caption="../report/curves.rst",
             category="{experiment}",
             subcategory="training",
         ),
         methods=report(
-            "results/{experiment}/report/raw_vs_crf.png",
+            f"{EXP}/report/raw_vs_crf.png",
             caption="../report/methods.rst",
             category="{experiment}",
             subcategory="metrics",
         ),
         table=report(
-            "results/{experiment}/report/metrics.tsv",
+            f"{EXP}/report/metrics.tsv",
             caption="../report/table.rst",
             category="{experiment}",
             subcategory="metrics",
         ),
         verdict=report(
-            "results/{experiment}/report/crf_verdict.txt",
+            f"{EXP}/report/crf_verdict.txt",
             caption="../report/verdict.rst",
             category="{experiment}",
             subcategory="metrics",
         ),
         overlays=report(
-            "results/{experiment}/report/overlays.png",
+            f"{EXP}/report/overlays.png",
             caption="../report/overlays.rst",
             category="{experiment}",
             subcategory="overlays",
         ),
         environment=report(
-            "results/{experiment}/report/environment.yaml",
+            f"{EXP}/report/environment.yaml",
             caption="../report/environment.rst",
             category="{experiment}",
             subcategory="environment",
@@ -50,6 +50,6 @@ rule plot_results:
     params:
         config=experiment_config_params,
     log:
-        "results/{experiment}/logs/plot_results.log",
+        f"{EXP}/logs/plot_results.log",
     script:
         "../scripts/plot_results.py"

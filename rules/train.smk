@@ -7,19 +7,19 @@ rule train_unet:
         meta=rules.preprocess.output.meta,
         code=modules("train"),
     output:
-        model="results/{experiment}/model.pt",
-        history="results/{experiment}/history.csv",
+        model=f"{EXP}/model.pt",
+        history=f"{EXP}/history.csv",
     params:
         model=setting("model"),
         train=setting("train"),
         # Not an output: a killed job's last checkpoint must survive to be resumed.
-        checkpoints="results/{experiment}/checkpoints",
+        checkpoints=f"{EXP}/checkpoints",
     threads: 4
     resources:
         gpu=1,
     log:
-        "results/{experiment}/logs/train_unet.log",
+        f"{EXP}/logs/train_unet.log",
     benchmark:
-        "results/{experiment}/benchmarks/train_unet.tsv"
+        f"{EXP}/benchmarks/train_unet.tsv"
     script:
         "../scripts/train_unet.py"

@@ -12,7 +12,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO.parent / "shared" / "datasets"
-WORKFLOW_FILES = ("Snakefile", "rules", "scripts", "config", "profiles", "unet", "tests/configs")
+WORKFLOW_FILES = (
+    "Snakefile", "rules", "scripts", "config", "profiles", "report", "unet", "tests/configs",
+)
 
 
 def copy_workflow(dest: Path) -> Path:

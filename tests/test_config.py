@@ -27,7 +27,7 @@ def test_experiment_overrides_merge_deeply(config):
 @pytest.mark.parametrize(("change", "key"), [
     (lambda c: c["experiments"].update({"bad name": {}}), "experiments.bad name"),
     (lambda c: c["experiments"].update({"x": {"split": {}}}), "experiments.x.split"),
-    (lambda c: c["experiments"].update({"synthetic": {}}), "experiments.synthetic"),
+    (lambda c: c["experiments"].update({"cache": {}}), "experiments.cache"),
     (lambda c: c["split"].update(val_fraction=0.6, test_fraction=0.5), "split.val_fraction"),
     (lambda c: c["dataset"].update({"source": "local"}), "dataset.local.path"),
 ])

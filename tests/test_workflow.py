@@ -20,17 +20,20 @@ def done(tiny_run: Path) -> Path:
 
 
 def test_pipeline_outputs(done):
-    summary = json.loads((done / "results/baseline/metrics/summary.json").read_text())
+    summary = json.loads((done / "results/synthetic/baseline/metrics/summary.json").read_text())
     assert set(summary["methods"]) == {"raw", "crf"}
     assert summary["images"] == 3 and "empty_mask_convention" in summary
     for m in ("raw", "crf"):
         assert 0 <= summary["methods"][m]["foreground_dice_global"] <= 1
-    masks = sorted((done / "results/baseline/pred/masks").glob("*.png"))
-    assert len(masks) == 3 and len(list((done / "results/baseline/crf/masks").glob("*.png"))) == 3
-    rows = (done / "results/baseline/metrics/per_image.csv").read_text().splitlines()
+    masks = sorted((done / "results/synthetic/baseline/pred/masks").glob("*.png"))
+    assert (
+        len(masks) == 3
+        and len(list((done / "results/synthetic/baseline/crf/masks").glob("*.png"))) == 3
+    )
+    rows = (done / "results/synthetic/baseline/metrics/per_image.csv").read_text().splitlines()
     assert len(rows) == 1 + 3 * 2 * 2  # header + images x methods x classes
     for log in ("train_unet", "predict_masks", "refine_crf", "evaluate_masks"):
-        assert (done / f"results/baseline/logs/{log}.log").stat().st_size > 0
+        assert (done / f"results/synthetic/baseline/logs/{log}.log").stat().st_size > 0
 
 
 def test_second_run_has_nothing_to_do(done):
@@ -41,8 +44,9 @@ def test_second_run_has_nothing_to_do(done):
 def _dry_run_rules(wd: Path, override: str) -> set[str]:
     """Rules a dry run would execute with `override` (YAML) on top of the tiny config."""
     (wd / "override.yaml").write_text(override)
-    out = snakemake(wd, "--cores", "2", "--configfile", TINY, "override.yaml", "-n", "--quiet",
-                    "rules")
+    out = snakemake(
+        wd, "--cores", "2", "--configfile", TINY, "override.yaml", "-n", "--quiet", "rules"
+    )
     return set(re.findall(r"^(\w+)\s+\d+$", out.stdout, re.M)) - {"total", "all", "job"}
 
 
@@ -107,7 +111,7 @@ def test_gpu_rules_never_overlap(tmp_path):
         "refine_crf=1",
     )
     spans = sorted(
-        _interval(wd / f"results/{e}/logs/{r}.log")
+        _interval(wd / f"results/synthetic/{e}/logs/{r}.log")
         for e in ("a", "b")
         for r in ("train_unet", "predict_masks")
     )
@@ -118,8 +122,32 @@ def test_gpu_rules_never_overlap(tmp_path):
 def test_report_has_every_section(done):
     snakemake(done, "--cores", "1", "--configfile", TINY, "--report", "report.html")
     html = (done / "report.html").read_text()
-    for name in ("curves.png", "raw_vs_crf.png", "overlays.png", "metrics.tsv",
-                 "crf_verdict.txt", "environment.yaml"):
+    for name in (
+        "curves.png",
+        "raw_vs_crf.png",
+        "overlays.png",
+        "metrics.tsv",
+        "crf_verdict.txt",
+        "environment.yaml",
+    ):
         assert name in html, f"{name} missing from the report"
-    verdict = (done / "results/baseline/report/crf_verdict.txt").read_text()
+    verdict = (done / "results/synthetic/baseline/report/crf_verdict.txt").read_text()
     assert re.match(r"The CRF (helped|did not help) on the test split", verdict)
+
+
+def test_predict_a_folder_of_new_images(done):
+    import numpy as np
+    from PIL import Image
+
+    folder = done / "resources/predict/new"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    sizes = {"rgb": ((91, 67, 3), "RGB"), "grey": ((40, 50), "L"), "rgba": ((33, 120, 4), "RGBA")}
+    for name, (shape, mode) in sizes.items():
+        Image.fromarray(rng.integers(0, 255, shape, np.uint8), mode).save(folder / f"{name}.png")
+    target = "results/synthetic/baseline/predict/new"
+    snakemake(done, target, "--cores", "2", "--configfile", TINY)
+    for name, (shape, _) in sizes.items():
+        mask = Image.open(done / target / f"{name}.png")
+        assert mask.size == (shape[1], shape[0]), name
+        assert set(np.unique(np.asarray(mask))) <= {0, 255}

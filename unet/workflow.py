@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 EXPERIMENT_SECTIONS = ("model", "train", "predict", "crf")
+RESERVED = ("cache", "logs", "benchmarks")  # results/<dataset>/ folders of the data steps
 NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -41,10 +42,10 @@ def check_config(config: dict) -> None:
     for exp, override in config["experiments"].items():
         if not NAME.match(exp):
             raise ConfigError(f"experiments.{exp}: use letters, digits, '_' and '-' only")
-        if exp == name:
+        if exp in RESERVED:
             raise ConfigError(
-                f"experiments.{exp}: an experiment may not share the data set's "
-                "name (both live under results/); rename one"
+                f"experiments.{exp}: {', '.join(RESERVED)} are folders of results/{name}/ "
+                "already; rename the experiment"
             )
         for key in override or {}:
             if key not in EXPERIMENT_SECTIONS:

@@ -1,0 +1,16 @@
+"""Snakemake adapter for `predict_folder`."""
+
+from unet.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+
+from unet.predict import PredictSettings  # noqa: E402
+from unet.predict_folder import predict_folder  # noqa: E402
+
+predict_folder(
+    snakemake.input.model,
+    snakemake.input.folder,
+    snakemake.output[0],
+    PredictSettings(**snakemake.params.predict),
+    threads=snakemake.threads,
+)

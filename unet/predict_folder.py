@@ -1,0 +1,65 @@
+"""Predict a folder of new images (no masks) with a trained experiment."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from unet import checkpoint
+from unet.device import amp_dtype, pick_device
+from unet.imageio import open_image, write_mask_png
+from unet.logs import progress
+from unet.masks import MaskMapping
+from unet.pairing import IMAGE_EXTENSIONS
+from unet.predict import PredictSettings, predict_probs, upsample_probs
+from unet.preprocess import resize_image
+
+log = logging.getLogger(__name__)
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """Image files directly in `folder`, sorted; a clear error when there are none."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"folder to predict {folder} does not exist; put the images there")
+    files = sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
+    )
+    if not files:
+        raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {folder}")
+    return files
+
+
+def predict_folder(
+    model_path: str | os.PathLike,
+    folder: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    settings: PredictSettings,
+    threads: int = 1,
+) -> int:
+    """Write out_dir/<stem>.png for every image in `folder`, each at its own original size."""
+    torch.set_num_threads(max(1, threads))
+    device = pick_device(settings.device)
+    dtype = amp_dtype(device, settings.amp)
+    model, ckpt = checkpoint.load_model(model_path, device)
+    mapping = MaskMapping(tuple(ckpt["class_values"]))
+    size, channels = tuple(ckpt["size"]), ckpt["in_channels"]
+    files = list_images(folder)
+    out_dir = Path(out_dir)
+    # One image at a time: new images come in any size, and each is resized like the training
+    # data (same filter, same channel conversion), then its logits go back to its own size.
+    for path in progress(files, f"predict {Path(folder).name}"):
+        image = open_image(path)
+        x = resize_image(image, size, channels)  # (h, w, C) uint8
+        x = torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None]
+        logits = predict_probs(model, x.float().div_(255).to(device), settings.tta, dtype)
+        probs = upsample_probs(logits[0], (image.height, image.width))
+        write_mask_png(
+            out_dir / f"{path.stem}.png", mapping.to_values(probs.argmax(0).cpu().numpy())
+        )
+    log.info("%d masks written to %s", len(files), out_dir)
+    return len(files)

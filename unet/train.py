@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 class TrainSettings:
     """Optimisation settings (config section `train`)."""
 
-    epochs: int = 40
+    epochs: int = 12
     batch_size: int = 8
     optimizer: str = "adamw"  # adamw | sgd | rmsprop
     lr: float = 2e-3

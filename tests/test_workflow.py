@@ -7,7 +7,9 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from tests.conftest import TINY, copy_workflow, snakemake
 
@@ -136,9 +138,6 @@ def test_report_has_every_section(done):
 
 
 def test_predict_a_folder_of_new_images(done):
-    import numpy as np
-    from PIL import Image
-
     folder = done / "resources/predict/new"
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
@@ -151,3 +150,16 @@ def test_predict_a_folder_of_new_images(done):
         mask = Image.open(done / target / f"{name}.png")
         assert mask.size == (shape[1], shape[0]), name
         assert set(np.unique(np.asarray(mask))) <= {0, 255}
+
+
+def test_multiclass_pipeline(tmp_path):
+    wd = copy_workflow(tmp_path)
+    (wd / "multi.yaml").write_text("dataset: {synthetic: {classes: 3}}\n")
+    snakemake(wd, "--cores", "2", "--resources", "gpu=1", "--configfile", TINY, "multi.yaml")
+    summary = json.loads((wd / "results/synthetic/baseline/metrics/summary.json").read_text())
+    assert summary["class_values"] == [0, 85, 170, 255]
+    for method in ("raw", "crf"):
+        assert list(summary["methods"][method]["classes"]) == ["0", "1", "2", "3"]
+    for folder in ("pred/masks", "crf/masks"):
+        for png in (wd / "results/synthetic/baseline" / folder).glob("*.png"):
+            assert set(np.unique(np.asarray(Image.open(png)))) <= {0, 85, 170, 255}

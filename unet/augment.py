@@ -19,6 +19,7 @@ class AugmentSettings:
     brightness: float = 0.0  # ColorJitter strength
     contrast: float = 0.0
     noise: float = 0.0  # Gaussian noise sigma, images in [0, 1]
+    crop: tuple[int, int] | None = None  # (width, height): train on random crops of this size
 
 
 class RandomRot90(v2.Transform):
@@ -46,6 +47,10 @@ def build(settings: AugmentSettings, size: tuple[int, int]) -> v2.Transform | No
         ratio = size[1] / size[0]  # keep the aspect ratio: no distortion, only zoom
         steps.append(v2.RandomResizedCrop(size, scale=tuple(settings.scale), ratio=(ratio, ratio),
                                           antialias=True))
+    if settings.crop:
+        # Patches at the cached resolution: cheaper steps, while validation and prediction
+        # still see whole images at full detail (a fully convolutional net takes any size).
+        steps.append(v2.RandomCrop((settings.crop[1], settings.crop[0])))
     if settings.brightness or settings.contrast:
         steps.append(v2.ColorJitter(brightness=settings.brightness, contrast=settings.contrast))
     if settings.noise:

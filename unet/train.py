@@ -73,6 +73,12 @@ def _check(settings: TrainSettings, n_train: int, size: list[int], mcfg: UNetCon
             f"preprocess size {size[0]}x{size[1]} is too small for model.depth={mcfg.depth} "
             f"(needs at least {UNet.min_size(mcfg.depth)} px a side); enlarge preprocess or "
             "lower depth")
+    crop = settings.augment.get("crop")
+    if crop and (crop[0] > size[0] or crop[1] > size[1] or min(crop) < UNet.min_size(mcfg.depth)):
+        raise TrainingError(
+            f"train.augment.crop {crop[0]}x{crop[1]} must fit in the preprocess size "
+            f"{size[0]}x{size[1]} and be at least {UNet.min_size(mcfg.depth)} px a side "
+            f"for model.depth={mcfg.depth}")
     if settings.class_weights and len(settings.class_weights) != mcfg.num_classes:
         raise TrainingError(
             f"train.class_weights has {len(settings.class_weights)} values but the data has "

@@ -41,6 +41,12 @@ def experiment_config_params(wildcards):
     return cfg
 
 
+def crf_tuning(wildcards):
+    """The tuning result that refine_crf uses, when tuning is on for this experiment."""
+    crf = experiment_section(config, "crf", wildcards.experiment)
+    return [f"{DATA}/{wildcards.experiment}/crf_tuning.json"] if crf["tune"]["enabled"] else []
+
+
 def source_settings():
     """Only the active source's settings, so editing an unused source reruns nothing."""
     source = config["dataset"]["source"]

@@ -3,9 +3,10 @@
 
 rule refine_crf:
     input:
-        pred=rules.predict_masks.output[0],
+        pred=f"{EXP}/pred/test",
         manifest=rules.download_dataset.output[0],
         meta=rules.preprocess.output.meta,
+        tuning=crf_tuning,
         code=modules("refine"),
     output:
         directory(f"{EXP}/crf"),
@@ -18,3 +19,22 @@ rule refine_crf:
         f"{EXP}/benchmarks/refine_crf.tsv"
     script:
         "../scripts/refine_crf.py"
+
+
+rule tune_crf:
+    input:
+        pred=f"{EXP}/pred/val",
+        manifest=rules.download_dataset.output[0],
+        meta=rules.preprocess.output.meta,
+        code=modules("crf_tune"),
+    output:
+        f"{EXP}/crf_tuning.json",
+    params:
+        crf=setting("crf"),
+    threads: 4
+    log:
+        f"{EXP}/logs/tune_crf.log",
+    benchmark:
+        f"{EXP}/benchmarks/tune_crf.tsv"
+    script:
+        "../scripts/tune_crf.py"

@@ -3,7 +3,7 @@
 
 rule evaluate_masks:
     input:
-        pred=rules.predict_masks.output[0],
+        pred=f"{EXP}/pred/test",
         crf=rules.refine_crf.output[0],
         manifest=rules.download_dataset.output[0],
         meta=rules.preprocess.output.meta,

@@ -1,4 +1,4 @@
-# Predict: test-split masks and probabilities at each image's original size.
+# Predict: masks and probabilities of a split (test; val for CRF tuning) at original size.
 
 
 rule predict_masks:
@@ -8,16 +8,16 @@ rule predict_masks:
         meta=rules.preprocess.output.meta,
         code=modules("predict"),
     output:
-        directory(f"{EXP}/pred"),
+        directory(f"{EXP}/pred/{{split}}"),
     params:
         predict=setting("predict"),
     threads: 2
     resources:
         gpu=1,
     log:
-        f"{EXP}/logs/predict_masks.log",
+        f"{EXP}/logs/predict_masks_{{split}}.log",
     benchmark:
-        f"{EXP}/benchmarks/predict_masks.tsv"
+        f"{EXP}/benchmarks/predict_masks_{{split}}.tsv"
     script:
         "../scripts/predict_masks.py"
 

@@ -6,9 +6,10 @@ rule plot_results:
         history=rules.train_unet.output.history,
         summary=rules.evaluate_masks.output.summary,
         per_image=rules.evaluate_masks.output.per_image,
-        pred=rules.predict_masks.output[0],
+        pred=f"{EXP}/pred/test",
         crf=rules.refine_crf.output[0],
         manifest=rules.download_dataset.output[0],
+        tuning=crf_tuning,
         code=modules("report"),
     output:
         curves=report(
@@ -32,6 +33,12 @@ rule plot_results:
         verdict=report(
             f"{EXP}/report/crf_verdict.txt",
             caption="../report/verdict.rst",
+            category="{experiment}",
+            subcategory="metrics",
+        ),
+        tuning=report(
+            f"{EXP}/report/crf_tuning.tsv",
+            caption="../report/tuning.rst",
             category="{experiment}",
             subcategory="metrics",
         ),

@@ -11,7 +11,7 @@ from unet.predict import PredictSettings, predict_split  # noqa: E402
 predict_split(
     snakemake.input.model,
     Path(snakemake.input.meta).parent,
-    "test",
+    snakemake.wildcards.split,
     snakemake.output[0],
     PredictSettings(**snakemake.params.predict),
     threads=snakemake.threads,

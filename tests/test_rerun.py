@@ -12,7 +12,7 @@ from tests.conftest import TINY, snakemake
 
 pytestmark = pytest.mark.workflow
 CHAIN = ["download_dataset", "split_dataset", "preprocess", "train_unet", "predict_masks",
-         "refine_crf", "evaluate_masks", "plot_results"]
+         "tune_crf", "refine_crf", "evaluate_masks", "plot_results"]
 
 
 def _from(rule: str) -> set[str]:
@@ -39,7 +39,8 @@ def test_nothing_to_do(tiny_run):
     ("model: {base_width: 6}", "train_unet"),
     ("train: {lr: 0.001}", "train_unet"),
     ("predict: {tta: true}", "predict_masks"),
-    ("crf: {bilateral_srgb: 10.0}", "refine_crf"),
+    ("crf: {bilateral_srgb: 10.0}", "tune_crf"),
+    ("crf: {tune: {max_images: 1}}", "tune_crf"),
     ("evaluate: {boundary_tolerance: 3}", "evaluate_masks"),
     ("dataset: {local: {mask_suffix: _m}}", None),  # an unused source's settings: nothing
 ])
@@ -53,7 +54,8 @@ def test_changed_setting_reruns_exactly(tiny_run, override, first):
     ("preprocess", "preprocess"),
     ("model", "train_unet"),
     ("predict", "predict_masks"),
-    ("crf", "refine_crf"),
+    ("crf", "tune_crf"),
+    ("refine", "refine_crf"),
     ("evaluate", "evaluate_masks"),
     ("plots", "plot_results"),
 ])

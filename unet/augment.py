@@ -40,13 +40,18 @@ def build(settings: AugmentSettings, size: tuple[int, int]) -> v2.Transform | No
         steps += [v2.RandomHorizontalFlip(), v2.RandomVerticalFlip()]
     if settings.rot90:
         if size[0] != size[1]:
-            raise ValueError(f"train.augment.rot90 needs square inputs, not {size[1]}x{size[0]}; "
-                             "set preprocess width = height or turn rot90 off")
+            raise ValueError(
+                f"train.augment.rot90 needs square inputs, not {size[1]}x{size[0]}; "
+                "set preprocess width = height or turn rot90 off"
+            )
         steps.append(RandomRot90())
     if settings.scale:
         ratio = size[1] / size[0]  # keep the aspect ratio: no distortion, only zoom
-        steps.append(v2.RandomResizedCrop(size, scale=tuple(settings.scale), ratio=(ratio, ratio),
-                                          antialias=True))
+        steps.append(
+            v2.RandomResizedCrop(
+                size, scale=tuple(settings.scale), ratio=(ratio, ratio), antialias=True
+            )
+        )
     if settings.crop:
         # Patches at the cached resolution: cheaper steps, while validation and prediction
         # still see whole images at full detail (a fully convolutional net takes any size).
@@ -58,8 +63,9 @@ def build(settings: AugmentSettings, size: tuple[int, int]) -> v2.Transform | No
     return v2.Compose(steps) if steps else None
 
 
-def apply(transform: v2.Transform | None, image: torch.Tensor,
-          mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def apply(
+    transform: v2.Transform | None, image: torch.Tensor, mask: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Run `transform` on one (image, mask) pair; the mask is resized with nearest neighbour."""
     if transform is None:
         return image, mask

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from dataclasses import dataclass
 
 import numpy as np
 import pydensecrf.densecrf as dcrf
 
 from unet.imageio import read_image, write_mask_png
-from unet.logs import progress
-
-# Libraries that read these at load time must see 1 in workers: N processes x M threads on
-# N cores would oversubscribe and slow every image down.
-_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+from unet.masks import MaskMapping
+from unet.parallel import parallel_map
 
 
 @dataclass(frozen=True)
@@ -39,6 +34,7 @@ class CRFTask:
     out_path: str
     class_values: tuple[int, ...]
     params: CRFParams
+    rgb: bool = False  # class values are packed colours: write RGB masks
 
 
 def _rgb_image(image: np.ndarray) -> np.ndarray:
@@ -110,31 +106,21 @@ def refine_file(task: CRFTask) -> str:
         raise ValueError(
             f"{task.probs_path}: {probs.shape[0]} classes but {len(task.class_values)} class values"
         )
-    if any(not 0 <= v <= 255 for v in task.class_values):
-        raise ValueError(f"class values must be 0..255 for a PNG mask, got {task.class_values}")
     labels = refine(image, probs, task.params)  # (H, W) class indices
-    lut = np.asarray(task.class_values, dtype=np.uint8)
-    write_mask_png(task.out_path, lut[labels])
+    mapping = MaskMapping(task.class_values, rgb=task.rgb)
+    write_mask_png(task.out_path, mapping.to_values(labels), rgb=task.rgb)
     return task.out_path
-
-
-def _init_worker() -> None:
-    """Keep each worker to one thread; the pool supplies the parallelism."""
-    for var in _THREAD_VARS:
-        os.environ[var] = "1"
 
 
 def refine_all(tasks: list[CRFTask], processes: int) -> None:
     """Run refine_file over `tasks` on `processes` worker processes (1: in this process)."""
     if processes < 1:
         raise ValueError(f"processes must be >= 1, got {processes}")
-    processes = min(processes, max(len(tasks), 1))
-    if processes == 1:
-        for _ in progress(map(refine_file, tasks), desc="crf", total=len(tasks)):
-            pass
-        return
-    with multiprocessing.Pool(processes, initializer=_init_worker) as pool:
-        # chunksize 1: images take similar time, and a finished worker picks the next at once.
-        done = pool.imap_unordered(refine_file, tasks, chunksize=1)
-        for _ in progress(done, desc="crf", total=len(tasks)):
-            pass
+    # Unordered, one image per task: images take similar time, and a free worker takes the next.
+    for _ in parallel_map(refine_file, tasks, processes, "crf", ordered=False):
+        pass
+
+
+def crf_params(section: dict) -> CRFParams:
+    """CRFParams from the config's `crf` section (its `tune` block is for tune_crf)."""
+    return CRFParams(**{k: v for k, v in section.items() if k != "tune"})

@@ -11,7 +11,7 @@ import numpy as np
 
 from unet.fileio import atomic_path, read_json, write_json
 from unet.imageio import read_mask
-from unet.masks import IGNORE_INDEX, MaskMapping, binarise
+from unet.masks import IGNORE_INDEX, binarise, mapping_from_meta
 from unet.metrics import EMPTY_MASK_CONVENTION, image_scores, scores_from_confusion
 from unet.parallel import parallel_map
 
@@ -20,8 +20,7 @@ PER_CLASS = ("dice", "iou", "precision", "recall", "hd95", "boundary_f1")
 
 
 def _score_one(job: tuple) -> dict:
-    image_id, gt_path, preds, values, ignore, threshold, tolerance = job
-    mapping = MaskMapping(tuple(values), ignore)
+    image_id, gt_path, preds, mapping, threshold, tolerance = job
     raw = read_mask(gt_path)
     if threshold is not None:
         raw = binarise(raw, threshold)
@@ -88,8 +87,7 @@ def evaluate(
             i,
             by_id[i]["mask"],
             {m: str(Path(d) / f"{i}.png") for m, d in mask_dirs.items()},
-            values,
-            meta.get("ignore_value"),
+            mapping_from_meta(meta),
             meta.get("mask_threshold"),
             tolerance,
         )

@@ -47,14 +47,24 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     return arr[..., None] if arr.ndim == 2 else arr
 
 
+def pack_rgb(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8 colours -> (...) uint32 0xRRGGBB, so a colour is one integer value."""
+    rgb = rgb.astype(np.uint32)
+    return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+
+
+def unpack_rgb(packed: np.ndarray) -> np.ndarray:
+    """(...) 0xRRGGBB -> (..., 3) uint8."""
+    packed = packed.astype(np.uint32)
+    return np.stack([(packed >> s) & 0xFF for s in (16, 8, 0)], axis=-1).astype(np.uint8)
+
+
 def read_mask(path: str | os.PathLike) -> np.ndarray:
-    """Read a mask's raw values as (H, W) unconverted (palette indices stay indices)."""
+    """Read a mask's raw values as (H, W) unconverted: palette indices stay indices, grey
+    values stay grey values, and RGB colours become 0xRRGGBB integers (see pack_rgb)."""
     im = open_image(path)
     if im.mode in ("RGB", "RGBA"):
-        raise ImageReadError(
-            f"mask {path} is a colour image ({im.mode}); give single-channel masks "
-            "(greyscale or palette PNG/GIF)."
-        )
+        return pack_rgb(np.asarray(im.convert("RGB")))
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):
         return np.asarray(im, dtype=np.int64)
     if im.mode == "LA":
@@ -62,17 +72,34 @@ def read_mask(path: str | os.PathLike) -> np.ndarray:
     return np.asarray(im)
 
 
-def write_mask_png(path: str | os.PathLike, mask: np.ndarray) -> None:
-    """Write a (H, W) uint8 mask as PNG, atomically."""
+def write_mask_png(path: str | os.PathLike, mask: np.ndarray, rgb: bool = False) -> None:
+    """Write a (H, W) mask as PNG, atomically: RGB for packed colours (`rgb`), else 8-bit or
+    16-bit grey."""
+    mask = np.ascontiguousarray(mask)
+    top = int(mask.max()) if mask.size else 0
+    if rgb:
+        im = Image.fromarray(unpack_rgb(mask), mode="RGB")
+    elif top <= 255:
+        im = Image.fromarray(mask.astype(np.uint8), mode="L")
+    else:
+        im = Image.fromarray(mask.astype(np.uint16))  # 16-bit greyscale PNG
     with atomic_path(path) as tmp:
-        Image.fromarray(np.ascontiguousarray(mask, dtype=np.uint8), mode="L").save(
-            tmp, format="PNG"
-        )
+        im.save(tmp, format="PNG")
+
+
+def image_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
+    """(PIL mode, (width, height) after EXIF orientation), from the header only."""
+    try:
+        with Image.open(Path(path)) as im:
+            (w, h), mode = im.size, im.mode
+            orientation = im.getexif().get(0x0112, 1)
+    except (OSError, UnidentifiedImageError, SyntaxError) as err:
+        raise ImageReadError(
+            f"cannot read image {path}: {err}. Replace or remove the file (and its mask)."
+        ) from err
+    return mode, ((h, w) if orientation in (5, 6, 7, 8) else (w, h))
 
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:
     """(width, height) after EXIF orientation, read from the header only."""
-    with Image.open(Path(path)) as im:
-        w, h = im.size
-        orientation = im.getexif().get(0x0112, 1)
-    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+    return image_header(path)[1]

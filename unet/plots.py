@@ -46,9 +46,11 @@ def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
     """Per-class Dice, boundary F1 and HD95 for each method (raw, CRF), side by side."""
     methods = list(summary["methods"])
     classes = list(summary["methods"][methods[0]]["classes"])
-    panels = [("dice", "global", "Dice (pixels summed over the set)"),
-              ("boundary_f1", "mean_per_image", "boundary F1 (mean over images)"),
-              ("hd95", "mean_per_image", "HD95 px (mean over images, lower is better)")]
+    panels = [
+        ("dice", "global", "Dice (pixels summed over the set)"),
+        ("boundary_f1", "mean_per_image", "boundary F1 (mean over images)"),
+        ("hd95", "mean_per_image", "HD95 px (mean over images, lower is better)"),
+    ]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
     width = 0.8 / len(methods)
     for ax, (key, scope, title) in zip(axes, panels, strict=True):
@@ -56,8 +58,11 @@ def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
             vals = [summary["methods"][m]["classes"][c][scope][key] for c in classes]
             vals = [np.nan if v is None else v for v in vals]
             ax.bar(np.arange(len(classes)) + k * width, vals, width, label=m)
-        ax.set(title=title, xticks=np.arange(len(classes)) + width * (len(methods) - 1) / 2,
-               xticklabels=[f"class {c}" for c in classes])
+        ax.set(
+            title=title,
+            xticks=np.arange(len(classes)) + width * (len(methods) - 1) / 2,
+            xticklabels=[f"class {c}" for c in classes],
+        )
         ax.legend()
     _save(fig, out_png)
 
@@ -68,18 +73,25 @@ def plot_overlays(rows: list[dict], out_png: str | os.PathLike) -> None:
     Each row: {"id", "image": path, "panels": [(title, mask path), ...]}.
     """
     ncols = 1 + max(len(r["panels"]) for r in rows)
-    fig, axes = plt.subplots(len(rows), ncols, figsize=(3.6 * ncols, 2.8 * len(rows)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(rows), ncols, figsize=(3.6 * ncols, 2.8 * len(rows)), squeeze=False
+    )
     for ax_row, row in zip(axes, rows, strict=True):
         image = read_image(row["image"])
         image = image[..., 0] if image.shape[-1] == 1 else image
-        for ax, (title, mask_path) in zip(ax_row, [(row["id"], None), *row["panels"]],
-                                          strict=False):
+        for ax, (title, mask_path) in zip(
+            ax_row, [(row["id"], None), *row["panels"]], strict=False
+        ):
             ax.imshow(image, cmap="gray")
             if mask_path:
                 mask = read_mask(mask_path).astype(float)
-                ax.imshow(np.ma.masked_equal(mask, 0), alpha=0.45, cmap="autumn",
-                          vmin=0, vmax=max(mask.max(), 1))
+                ax.imshow(
+                    np.ma.masked_equal(mask, 0),
+                    alpha=0.45,
+                    cmap="autumn",
+                    vmin=0,
+                    vmax=max(mask.max(), 1),
+                )
             ax.set_title(title, fontsize=9)
             ax.axis("off")
     _save(fig, out_png)
@@ -98,14 +110,20 @@ def best_and_worst(per_image_csv: str | os.PathLike, n: int = 2) -> list[tuple[s
     return [(i, mean[i]) for i in picked]
 
 
-def write_overlays(per_image_csv: str | os.PathLike, manifest: dict, dirs: dict[str, Path],
-                   out_png: str | os.PathLike, n: int = 2) -> None:
+def write_overlays(
+    per_image_csv: str | os.PathLike,
+    manifest: dict,
+    dirs: dict[str, Path],
+    out_png: str | os.PathLike,
+    n: int = 2,
+) -> None:
     """Overlays of the best and worst test images: ground truth, then each method in `dirs`."""
     by_id = {p["id"]: p for p in manifest["pairs"]}
     rows = []
     for i, scores in best_and_worst(per_image_csv, n):
         panels = [("ground truth", by_id[i]["mask"])]
-        panels += [(f"{m}: Dice {scores[m]:.3f}", str(Path(d) / f"{i}.png"))
-                   for m, d in dirs.items()]
+        panels += [
+            (f"{m}: Dice {scores[m]:.3f}", str(Path(d) / f"{i}.png")) for m, d in dirs.items()
+        ]
         rows.append({"id": i, "image": by_id[i]["image"], "panels": panels})
     plot_overlays(rows, out_png)

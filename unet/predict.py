@@ -16,7 +16,7 @@ from unet.device import amp_dtype, pick_device
 from unet.fileio import atomic_path, read_json
 from unet.imageio import write_mask_png
 from unet.logs import progress
-from unet.masks import MaskMapping
+from unet.masks import MaskMapping, mapping_from_meta
 from unet.preprocess import load_split
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def save_prediction(
 ) -> None:
     """Write masks/<id>.png (data's own values) and probs/<id>.npz (float16, compressed)."""
     labels = probs.argmax(0).cpu().numpy()
-    write_mask_png(out_dir / "masks" / f"{image_id}.png", mapping.to_values(labels))
+    write_mask_png(out_dir / "masks" / f"{image_id}.png", mapping.to_values(labels), mapping.rgb)
     with atomic_path(out_dir / "probs" / f"{image_id}.npz") as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, probs=probs.cpu().numpy().astype(np.float16))
 
@@ -78,7 +78,7 @@ def predict_split(
     dtype = amp_dtype(device, settings.amp)
     model, ckpt = checkpoint.load_model(model_path, device)
     model = model.to(memory_format=torch.channels_last)  # NHWC convolutions are faster
-    mapping = MaskMapping(tuple(ckpt["class_values"]))
+    mapping = mapping_from_meta(ckpt)
     meta = read_json(Path(cache_dir) / "meta.json")
     ids, sizes = meta["splits"][split]["ids"], meta["splits"][split]["orig_sizes"]
     images, _ = load_split(cache_dir, split)

@@ -13,7 +13,7 @@ from unet import checkpoint
 from unet.device import amp_dtype, pick_device
 from unet.imageio import open_image, write_mask_png
 from unet.logs import progress
-from unet.masks import MaskMapping
+from unet.masks import mapping_from_meta
 from unet.pairing import IMAGE_EXTENSIONS
 from unet.predict import PredictSettings, predict_probs, upsample_probs
 from unet.preprocess import resize_image
@@ -46,7 +46,7 @@ def predict_folder(
     device = pick_device(settings.device)
     dtype = amp_dtype(device, settings.amp)
     model, ckpt = checkpoint.load_model(model_path, device)
-    mapping = MaskMapping(tuple(ckpt["class_values"]))
+    mapping = mapping_from_meta(ckpt)
     size, channels = tuple(ckpt["size"]), ckpt["in_channels"]
     files = list_images(folder)
     out_dir = Path(out_dir)

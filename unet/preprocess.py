@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from unet.fileio import atomic_path, read_json, write_json
-from unet.imageio import open_image, read_mask, to_model_mode
+from unet.fileio import atomic_dir, read_json, write_json
+from unet.imageio import image_header, open_image, pack_rgb, read_mask, to_model_mode
 from unet.masks import MaskMapping, MaskValueError, binarise, mapping_from_values
 from unet.parallel import parallel_map
 from unet.split import SPLITS
@@ -30,6 +30,21 @@ class PreprocessSettings:
     mask_threshold: int | None = None  # binarise: values above it are foreground
     max_mask_values: int = 16  # more distinct values than this looks lossy
     mask_ignore: int | None = None  # grey value skipped by the loss and the metrics
+
+
+def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
+    """PreprocessSettings from the config's `preprocess` and `masks` sections."""
+    values = masks["values"]
+    if masks.get("colors"):  # RGB masks: a colour per class, as one 0xRRGGBB value each
+        values = pack_rgb(np.asarray(masks["colors"], dtype=np.uint8)).tolist()
+    return PreprocessSettings(
+        width=size["width"],
+        height=size["height"],
+        mask_values=tuple(values) if values else None,
+        mask_threshold=masks["threshold"],
+        max_mask_values=masks["max_values"],
+        mask_ignore=masks["ignore"],
+    )
 
 
 def resize_image(im: Image.Image, size: tuple[int, int], channels: int) -> np.ndarray:
@@ -72,11 +87,7 @@ def _load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, int | None]) 
 
 def _channels(pairs: list[dict]) -> int:
     """1 when every image is greyscale, else 3 (read from headers, no decode)."""
-    for p in pairs:
-        with Image.open(p["image"]) as im:
-            if im.mode not in GREY_MODES:
-                return 3
-    return 1
+    return 1 if all(image_header(p["image"])[0] in GREY_MODES for p in pairs) else 3
 
 
 def preprocess(
@@ -105,6 +116,7 @@ def preprocess(
         settings.mask_threshold,
         settings.max_mask_values,
         settings.mask_ignore,
+        rgb=any(image_header(p["mask"])[0] in ("RGB", "RGBA") for p in pairs),
     )
     log.info(
         "%d channel(s); mask values %s -> classes 0..%d",
@@ -119,20 +131,24 @@ def preprocess(
         "num_classes": mapping.num_classes,
         "mask_threshold": settings.mask_threshold,
         "ignore_value": settings.mask_ignore,
+        "mask_rgb": mapping.rgb,
         "splits": {},
     }
-    for name in SPLITS:
-        members = [by_id[i] for i in split[name]]
-        meta["splits"][name] = {"ids": split[name], "orig_sizes": [p["size"] for p in members]}
-        _cache_split(
-            cache_dir, name, members, size, channels, mapping, settings.mask_threshold, processes
-        )
-    write_json(cache_dir / "meta.json", meta)
+    # Every file goes to a scratch folder first and moves in only when all are written, meta.json
+    # last: a failed or killed run never leaves a cache that looks complete.
+    with atomic_dir(cache_dir) as tmp_dir:
+        for name in SPLITS:
+            members = [by_id[i] for i in split[name]]
+            meta["splits"][name] = {"ids": split[name], "orig_sizes": [p["size"] for p in members]}
+            _cache_split(
+                tmp_dir, name, members, size, channels, mapping, settings.mask_threshold, processes
+            )
+        write_json(tmp_dir / "meta.json", meta)
     return meta
 
 
 def _cache_split(
-    cache_dir: Path,
+    folder: Path,
     name: str,
     pairs: list[dict],
     size: tuple[int, int],
@@ -141,24 +157,20 @@ def _cache_split(
     threshold: int | None,
     processes: int,
 ) -> None:
+    """Write folder/<name>_images.npy (N, h, w, C) and <name>_masks.npy (N, h, w), uint8."""
     w, h = size
-    with (
-        atomic_path(cache_dir / f"{name}_images.npy") as img_tmp,
-        atomic_path(cache_dir / f"{name}_masks.npy") as mask_tmp,
-    ):
-        # Written straight into memory-mapped files: memory stays flat as the set grows.
-        images = np.lib.format.open_memmap(
-            img_tmp, mode="w+", dtype=np.uint8, shape=(len(pairs), h, w, channels)
-        )
-        masks = np.lib.format.open_memmap(
-            mask_tmp, mode="w+", dtype=np.uint8, shape=(len(pairs), h, w)
-        )
-        jobs = [(p, size, channels, mapping, threshold) for p in pairs]
-        for k, (img, mask) in enumerate(parallel_map(_load_pair, jobs, processes, f"cache {name}")):
-            images[k], masks[k] = img, mask
-        images.flush()
-        masks.flush()
-        del images, masks
+    # Written straight into memory-mapped files: memory stays flat as the set grows.
+    images = np.lib.format.open_memmap(
+        folder / f"{name}_images.npy", mode="w+", dtype=np.uint8, shape=(len(pairs), h, w, channels)
+    )
+    masks = np.lib.format.open_memmap(
+        folder / f"{name}_masks.npy", mode="w+", dtype=np.uint8, shape=(len(pairs), h, w)
+    )
+    jobs = [(p, size, channels, mapping, threshold) for p in pairs]
+    for k, (img, mask) in enumerate(parallel_map(_load_pair, jobs, processes, f"cache {name}")):
+        images[k], masks[k] = img, mask
+    images.flush()
+    masks.flush()
 
 
 def load_split(cache_dir: str | os.PathLike, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -32,6 +32,7 @@ def refine_split(
             out_path=str(Path(out_dir) / "masks" / f"{i}.png"),
             class_values=values,
             params=params,
+            rgb=meta.get("mask_rgb", False),
         )
         for i in meta["splits"][split]["ids"]
     ]

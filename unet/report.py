@@ -13,8 +13,17 @@ import yaml
 from unet import plots
 from unet.fileio import atomic_path, read_json
 
-PACKAGES = ("unet-pipeline", "torch", "torchvision", "snakemake", "numpy", "pillow", "scipy",
-            "pydensecrf2", "matplotlib")
+PACKAGES = (
+    "unet-pipeline",
+    "torch",
+    "torchvision",
+    "snakemake",
+    "numpy",
+    "pillow",
+    "scipy",
+    "pydensecrf2",
+    "matplotlib",
+)
 
 
 def metrics_table(summary: dict, path: str | os.PathLike) -> None:
@@ -23,24 +32,67 @@ def metrics_table(summary: dict, path: str | os.PathLike) -> None:
     per_img = ("dice", "boundary_f1", "hd95")
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f, delimiter="\t")
-        w.writerow(["method", "class", "value", *(f"global_{c}" for c in cols),
-                    *(f"mean_{c}" for c in per_img), "pixel_accuracy"])
+        w.writerow(
+            [
+                "method",
+                "class",
+                "value",
+                *(f"global_{c}" for c in cols),
+                *(f"mean_{c}" for c in per_img),
+                "pixel_accuracy",
+            ]
+        )
         for m, s in summary["methods"].items():
             for c, scores in s["classes"].items():
                 mean = scores["mean_per_image"]
-                w.writerow([m, c, summary["class_values"][int(c)],
-                            *(f"{scores['global'][k]:.4f}" for k in cols),
-                            *("" if mean[k] is None else f"{mean[k]:.4f}" for k in per_img),
-                            f"{s['pixel_accuracy']:.4f}"])
+                w.writerow(
+                    [
+                        m,
+                        c,
+                        summary["class_values"][int(c)],
+                        *(f"{scores['global'][k]:.4f}" for k in cols),
+                        *("" if mean[k] is None else f"{mean[k]:.4f}" for k in per_img),
+                        f"{s['pixel_accuracy']:.4f}",
+                    ]
+                )
 
 
-def crf_verdict(summary: dict) -> str:
-    """One sentence: did the CRF help on this split (foreground Dice, counts over the set)?"""
+def crf_verdict(summary: dict, tuning: dict | None) -> str:
+    """Did the CRF help: on validation while tuning, and on the test split (foreground Dice)?"""
     raw = summary["methods"]["raw"]["foreground_dice_global"]
     crf = summary["methods"]["crf"]["foreground_dice_global"]
     word = "helped" if crf > raw else "did not help"
-    return (f"The CRF {word} on the {summary['split']} split: foreground Dice {raw:.4f} raw, "
-            f"{crf:.4f} after the CRF ({crf - raw:+.4f}).")
+    text = (
+        f"The CRF {word} on the {summary['split']} split: foreground Dice {raw:.4f} raw, "
+        f"{crf:.4f} after the CRF ({crf - raw:+.4f})."
+    )
+    if tuning:
+        outcome = "beat" if tuning["helps"] else "did not beat"
+        text += (
+            f" While tuning on {tuning['images']} {tuning['split']} images, the best of "
+            f"{len(tuning['grid'])} settings {outcome} the raw masks "
+            f"({tuning['best_dice']:.4f} vs {tuning['raw_dice']:.4f})."
+        )
+    return text
+
+
+def tuning_table(tuning: dict | None, path: str | os.PathLike) -> None:
+    """TSV of the CRF grid, best first (or a note that tuning was off)."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        w = csv.writer(f, delimiter="\t")
+        if not tuning:
+            w.writerows([["note"], ["CRF tuning is off (crf.tune.enabled: false)"]])
+            return
+        keys = [k for k in tuning["grid"][0] if k != "dice"]
+        w.writerow([*keys, "val_foreground_dice", "minus_raw"])
+        for row in sorted(tuning["grid"], key=lambda r: -r["dice"]):
+            w.writerow(
+                [
+                    *(row[k] for k in keys),
+                    f"{row['dice']:.4f}",
+                    f"{row['dice'] - tuning['raw_dice']:+.4f}",
+                ]
+            )
 
 
 def environment(config: dict, path: str | os.PathLike) -> None:
@@ -51,23 +103,36 @@ def environment(config: dict, path: str | os.PathLike) -> None:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
-    doc = {"python": platform.python_version(), "platform": platform.platform(),
-           "packages": versions, "config": config}
+    doc = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": versions,
+        "config": config,
+    }
     with atomic_path(path) as tmp:
         tmp.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
-def build(history_csv: str | os.PathLike, summary_json: str | os.PathLike,
-          per_image_csv: str | os.PathLike, manifest_json: str | os.PathLike,
-          mask_dirs: dict[str, Path], config: dict, out: dict[str, str]) -> str:
+def build(
+    history_csv: str | os.PathLike,
+    summary_json: str | os.PathLike,
+    per_image_csv: str | os.PathLike,
+    manifest_json: str | os.PathLike,
+    mask_dirs: dict[str, Path],
+    config: dict,
+    out: dict[str, str],
+    tuning_json: str | os.PathLike | None = None,
+) -> str:
     """Write every report file named in `out`; returns the CRF verdict sentence."""
     summary = read_json(summary_json)
+    tuning = read_json(tuning_json) if tuning_json else None
+    tuning_table(tuning, out["tuning"])
     plots.plot_curves(history_csv, out["curves"])
     plots.plot_methods(summary, out["methods"])
     plots.write_overlays(per_image_csv, read_json(manifest_json), mask_dirs, out["overlays"])
     metrics_table(summary, out["table"])
     environment(config, out["environment"])
-    verdict = crf_verdict(summary)
+    verdict = crf_verdict(summary, tuning)
     with atomic_path(out["verdict"]) as tmp:
         tmp.write_text(verdict + "\n")
     return verdict

@@ -67,27 +67,37 @@ def _check(settings: TrainSettings, n_train: int, size: list[int], mcfg: UNetCon
     if settings.batch_size > n_train:
         raise TrainingError(
             f"train.batch_size={settings.batch_size} is larger than the training split "
-            f"({n_train} images); lower train.batch_size or add images")
+            f"({n_train} images); lower train.batch_size or add images"
+        )
     if min(size) < UNet.min_size(mcfg.depth):
         raise TrainingError(
             f"preprocess size {size[0]}x{size[1]} is too small for model.depth={mcfg.depth} "
             f"(needs at least {UNet.min_size(mcfg.depth)} px a side); enlarge preprocess or "
-            "lower depth")
+            "lower depth"
+        )
     crop = settings.augment.get("crop")
     if crop and (crop[0] > size[0] or crop[1] > size[1] or min(crop) < UNet.min_size(mcfg.depth)):
         raise TrainingError(
             f"train.augment.crop {crop[0]}x{crop[1]} must fit in the preprocess size "
             f"{size[0]}x{size[1]} and be at least {UNet.min_size(mcfg.depth)} px a side "
-            f"for model.depth={mcfg.depth}")
+            f"for model.depth={mcfg.depth}"
+        )
     if settings.class_weights and len(settings.class_weights) != mcfg.num_classes:
         raise TrainingError(
             f"train.class_weights has {len(settings.class_weights)} values but the data has "
-            f"{mcfg.num_classes} classes; give one weight per class or []")
+            f"{mcfg.num_classes} classes; give one weight per class or []"
+        )
 
 
 @torch.no_grad()
-def evaluate_split(model: UNet, loader: DataLoader, loss_fn, device: torch.device,
-                   dtype: torch.dtype | None, num_classes: int) -> tuple[float, np.ndarray]:
+def evaluate_split(
+    model: UNet,
+    loader: DataLoader,
+    loss_fn,
+    device: torch.device,
+    dtype: torch.dtype | None,
+    num_classes: int,
+) -> tuple[float, np.ndarray]:
     """Validation loss and per-class Dice from counts summed over the whole split."""
     model.eval()
     cm, total, n = np.zeros((num_classes, num_classes), np.int64), 0.0, 0
@@ -97,8 +107,12 @@ def evaluate_split(model: UNet, loader: DataLoader, loss_fn, device: torch.devic
             logits = model(images)
         total += loss_fn(logits, masks).item() * len(images)
         n += len(images)
-        cm += confusion_matrix(logits.argmax(1).cpu().numpy(), masks.cpu().numpy(), num_classes,
-                               ignore_index=IGNORE_INDEX)
+        cm += confusion_matrix(
+            logits.argmax(1).cpu().numpy(),
+            masks.cpu().numpy(),
+            num_classes,
+            ignore_index=IGNORE_INDEX,
+        )
     return total / n, scores_from_confusion(cm)["dice"]
 
 
@@ -120,15 +134,23 @@ class _Stop:
             signal.signal(s, handler)
 
 
-def train(cache_dir: str | os.PathLike, model_out: str | os.PathLike,
-          history_out: str | os.PathLike, checkpoint_dir: str | os.PathLike,
-          model_settings: dict, settings: TrainSettings, threads: int = 1) -> dict:
+def train(
+    cache_dir: str | os.PathLike,
+    model_out: str | os.PathLike,
+    history_out: str | os.PathLike,
+    checkpoint_dir: str | os.PathLike,
+    model_settings: dict,
+    settings: TrainSettings,
+    threads: int = 1,
+) -> dict:
     """Train a UNet on the cached train split, select on val; returns the best checkpoint."""
     meta = read_json(Path(cache_dir) / "meta.json")
-    mcfg = UNetConfig(in_channels=meta["in_channels"], num_classes=meta["num_classes"],
-                      **model_settings)
-    transform = augment.build(augment.AugmentSettings(**settings.augment),
-                              (meta["size"][1], meta["size"][0]))
+    mcfg = UNetConfig(
+        in_channels=meta["in_channels"], num_classes=meta["num_classes"], **model_settings
+    )
+    transform = augment.build(
+        augment.AugmentSettings(**settings.augment), (meta["size"][1], meta["size"][0])
+    )
     train_set = CachedSplit(cache_dir, "train", transform)
     val_set = CachedSplit(cache_dir, "val")
     _check(settings, len(train_set), meta["size"], mcfg)
@@ -142,17 +164,25 @@ def train(cache_dir: str | os.PathLike, model_out: str | os.PathLike,
     if settings.channels_last:
         model = model.to(memory_format=torch.channels_last)
     step_model = torch.compile(model) if settings.compile else model
-    loss_fn = DiceCELoss(mcfg.num_classes, settings.dice_weight, IGNORE_INDEX,
-                         settings.class_weights or None).to(device)
-    opt = build_optimizer(model.parameters(), settings.optimizer, settings.lr,
-                          settings.weight_decay, settings.momentum)
-    loader_kw = dict(batch_size=settings.batch_size, num_workers=settings.num_workers,
-                     pin_memory=device.type == "cuda",
-                     persistent_workers=settings.num_workers > 0)
+    loss_fn = DiceCELoss(
+        mcfg.num_classes, settings.dice_weight, IGNORE_INDEX, settings.class_weights or None
+    ).to(device)
+    opt = build_optimizer(
+        model.parameters(),
+        settings.optimizer,
+        settings.lr,
+        settings.weight_decay,
+        settings.momentum,
+    )
+    loader_kw = dict(
+        batch_size=settings.batch_size,
+        num_workers=settings.num_workers,
+        pin_memory=device.type == "cuda",
+        persistent_workers=settings.num_workers > 0,
+    )
     val_loader = DataLoader(val_set, shuffle=False, **loader_kw)
     steps = len(train_set) // settings.batch_size  # drop_last: BatchNorm needs > 1 sample
-    sched = build_scheduler(opt, settings.schedule, settings.epochs, steps,
-                            settings.warmup_epochs)
+    sched = build_scheduler(opt, settings.schedule, settings.epochs, steps, settings.warmup_epochs)
     scaler = torch.amp.GradScaler(enabled=dtype == torch.float16)
 
     ckdir = Path(checkpoint_dir)
@@ -170,8 +200,15 @@ def train(cache_dir: str | os.PathLike, model_out: str | os.PathLike,
             log.info("resuming from %s at epoch %d", last, state["epoch"])
         else:
             log.info("ignoring %s: written for other settings", last)
-    log.info("%s on %s (amp %s), %d train / %d val images, %d steps per epoch", mcfg, device,
-             dtype, len(train_set), len(val_set), steps)
+    log.info(
+        "%s on %s (amp %s), %d train / %d val images, %d steps per epoch",
+        mcfg,
+        device,
+        dtype,
+        len(train_set),
+        len(val_set),
+        steps,
+    )
 
     started = time.monotonic()
     with _Stop() as stop:
@@ -180,8 +217,7 @@ def train(cache_dir: str | os.PathLike, model_out: str | os.PathLike,
             # batches and augmentations as an unbroken one.
             torch.manual_seed(settings.seed * 100_003 + epoch)
             gen = torch.Generator().manual_seed(settings.seed * 100_003 + epoch)
-            loader = DataLoader(train_set, shuffle=True, drop_last=True, generator=gen,
-                                **loader_kw)
+            loader = DataLoader(train_set, shuffle=True, drop_last=True, generator=gen, **loader_kw)
             step_model.train()
             t0, seen, total = time.perf_counter(), 0, 0.0
             for images, masks in progress(loader, f"epoch {epoch}", total=steps):
@@ -203,45 +239,82 @@ def train(cache_dir: str | os.PathLike, model_out: str | os.PathLike,
                 total += loss.item() * len(images)
                 seen += len(images)
                 if stop.signal:
-                    log.warning("signal %d: leaving the checkpoint of epoch %d", stop.signal,
-                                state["epoch"])
+                    log.warning(
+                        "signal %d: leaving the checkpoint of epoch %d", stop.signal, state["epoch"]
+                    )
                     raise Interrupted(128 + stop.signal)
-            val_loss, dice = evaluate_split(model, val_loader, loss_fn, device, dtype,
-                                            mcfg.num_classes)
+            val_loss, dice = evaluate_split(
+                model, val_loader, loss_fn, device, dtype, mcfg.num_classes
+            )
             fg = float(dice[1:].mean())
             if is_per_epoch(sched):
                 sched.step(fg)
             secs = time.perf_counter() - t0
-            row = {"epoch": epoch, "train_loss": total / seen, "val_loss": val_loss,
-                   "val_dice": fg, **{f"val_dice_{c}": float(d) for c, d in enumerate(dice)},
-                   "lr": opt.param_groups[0]["lr"], "seconds": secs,
-                   "images_per_s": seen / secs}
+            row = {
+                "epoch": epoch,
+                "train_loss": total / seen,
+                "val_loss": val_loss,
+                "val_dice": fg,
+                **{f"val_dice_{c}": float(d) for c, d in enumerate(dice)},
+                "lr": opt.param_groups[0]["lr"],
+                "seconds": secs,
+                "images_per_s": seen / secs,
+            }
             state["history"].append(row)
-            log.info("epoch %d/%d train_loss %.4f val_loss %.4f val_dice %s lr %.2e %.1fs "
-                     "%.1f img/s", epoch, settings.epochs, row["train_loss"], val_loss,
-                     " ".join(f"{d:.4f}" for d in dice), row["lr"], secs, row["images_per_s"])
+            log.info(
+                "epoch %d/%d train_loss %.4f val_loss %.4f val_dice %s lr %.2e %.1fs %.1f img/s",
+                epoch,
+                settings.epochs,
+                row["train_loss"],
+                val_loss,
+                " ".join(f"{d:.4f}" for d in dice),
+                row["lr"],
+                secs,
+                row["images_per_s"],
+            )
             state["epoch"] = epoch
             if fg > state["best"]:
                 state["best"], state["stale"] = fg, 0
-                checkpoint.save(ckdir / "best.pt", {
-                    "model_config": mcfg.to_dict(), "state_dict": model.state_dict(),
-                    "class_values": meta["class_values"], "size": meta["size"],
-                    "in_channels": mcfg.in_channels, "num_classes": mcfg.num_classes,
-                    "mask_threshold": meta.get("mask_threshold"),
-                    "train_settings": asdict(settings), "epoch": epoch,
-                    "val_dice": dice.tolist(), "config_hash": chash})
+                checkpoint.save(
+                    ckdir / "best.pt",
+                    {
+                        "model_config": mcfg.to_dict(),
+                        "state_dict": model.state_dict(),
+                        "class_values": meta["class_values"],
+                        "size": meta["size"],
+                        "in_channels": mcfg.in_channels,
+                        "num_classes": mcfg.num_classes,
+                        "mask_threshold": meta.get("mask_threshold"),
+                        "ignore_value": meta.get("ignore_value"),
+                        "mask_rgb": meta.get("mask_rgb", False),
+                        "train_settings": asdict(settings),
+                        "epoch": epoch,
+                        "val_dice": dice.tolist(),
+                        "config_hash": chash,
+                    },
+                )
             else:
                 state["stale"] += 1
-            checkpoint.save(last, {
-                "config_hash": chash, "state_dict": model.state_dict(),
-                "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                "scaler": scaler.state_dict(), "state": state})
+            checkpoint.save(
+                last,
+                {
+                    "config_hash": chash,
+                    "state_dict": model.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "scheduler": sched.state_dict(),
+                    "scaler": scaler.state_dict(),
+                    "state": state,
+                },
+            )
             if settings.patience and state["stale"] >= settings.patience:
                 log.info("early stop: no better val Dice in %d epochs", settings.patience)
                 break
             if settings.max_minutes and time.monotonic() - started > settings.max_minutes * 60:
-                log.info("train.max_minutes=%s reached: stopping after epoch %d",
-                         settings.max_minutes, epoch)
+                log.info(
+                    "train.max_minutes=%s reached: stopping after epoch %d",
+                    settings.max_minutes,
+                    epoch,
+                )
                 break
     best = checkpoint.load(ckdir / "best.pt")
     checkpoint.save(model_out, best)

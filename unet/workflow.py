@@ -58,6 +58,10 @@ def check_config(config: dict) -> None:
         raise ConfigError(
             "split.val_fraction + split.test_fraction must be below 1 to leave images for training"
         )
+    if config["masks"]["values"] and config["masks"].get("colors"):
+        raise ConfigError(
+            "masks.values and masks.colors are both set: give grey values or colours, not both"
+        )
     source = config["dataset"]["source"]
     if source == "local" and not config["dataset"]["local"].get("path"):
         raise ConfigError("dataset.local.path: set it to your data folder (source is local)")

@@ -1,0 +1,13 @@
+"""Snakemake adapter for `tune_crf`."""
+
+from unet.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+
+from unet.crf import crf_params  # noqa: E402
+from unet.crf_tune import tune_crf  # noqa: E402
+
+tune = snakemake.params.crf["tune"]
+tune_crf(snakemake.input.manifest, snakemake.input.meta, snakemake.input.pred,
+         snakemake.output[0], crf_params(snakemake.params.crf), dict(tune["grid"]),
+         max_images=tune["max_images"], processes=snakemake.threads)

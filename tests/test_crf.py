@@ -1,0 +1,152 @@
+"""Tests for unet.crf on small synthetic images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+from unet.crf import CRFParams, CRFTask, refine, refine_all, refine_file
+from unet.imageio import read_mask
+
+H, W = 64, 96
+
+
+def _synthetic(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A noisy coloured ellipse on another colour: image (H, W, 3), mask (H, W), probs (2, H, W).
+
+    The probabilities are the one-hot mask shifted by up to 4 px, blurred and mixed with noise,
+    so their argmax has misplaced, soft boundaries that the image edges can correct.
+    """
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:H, :W]
+    cy, cx = rng.uniform(20, H - 20), rng.uniform(25, W - 25)
+    ry, rx = rng.uniform(10, 18), rng.uniform(12, 25)
+    mask = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1
+    bg, fg = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
+    while np.abs(bg - fg).sum() < 150:  # keep the object visible
+        fg = rng.integers(0, 256, 3)
+    image = np.where(mask[..., None], fg, bg) + rng.normal(0, 8, (H, W, 3))
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    shift = rng.integers(-4, 5, 2)
+    fg_prob = ndimage.gaussian_filter(np.roll(mask, shift, axis=(0, 1)).astype(float), 3)
+    fg_prob = np.clip(0.8 * fg_prob + 0.2 * rng.random((H, W)), 0, 1)
+    probs = np.stack([1 - fg_prob, fg_prob]).astype(np.float16)
+    return image, mask, probs
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = (a | b).sum()
+    return float((a & b).sum() / union) if union else 1.0
+
+
+def test_refine_keeps_shape_and_dtype():
+    image, _, probs = _synthetic(0)
+    labels = refine(image, probs, CRFParams())
+    assert labels.shape == (H, W) and labels.dtype == np.uint8
+    assert set(np.unique(labels)) <= {0, 1}
+
+
+def test_crf_improves_blurred_prediction_on_average():
+    raw_iou, crf_iou = [], []
+    for seed in range(8):
+        image, mask, probs = _synthetic(seed)
+        raw_iou.append(_iou(probs.argmax(axis=0) == 1, mask))
+        crf_iou.append(_iou(refine(image, probs, CRFParams()) == 1, mask))
+    assert np.mean(raw_iou) < 0.9  # the degraded prediction really is wrong at the edges
+    assert np.mean(crf_iou) > np.mean(raw_iou) + 0.05
+
+
+def test_greyscale_image_is_replicated():
+    image, _, probs = _synthetic(1)
+    grey = image[..., 0]  # (H, W)
+    rgb = np.repeat(grey[..., None], 3, axis=2)
+    expected = refine(rgb, probs)
+    np.testing.assert_array_equal(refine(grey, probs), expected)
+    np.testing.assert_array_equal(refine(grey[..., None], probs), expected)
+
+
+def test_zero_probabilities_and_float32_are_fine():
+    image, mask, _ = _synthetic(2)
+    one_hot = np.stack([~mask, mask]).astype(np.float32)  # exact zeros: clipped before -log
+    labels = refine(image, one_hot)
+    assert _iou(labels == 1, mask) > 0.95
+
+
+def test_three_classes_give_labels_in_range():
+    image, mask, _ = _synthetic(3)
+    rng = np.random.default_rng(3)
+    probs = rng.random((3, H, W)).astype(np.float32)
+    probs[1] += 2 * mask
+    probs /= probs.sum(axis=0, keepdims=True)
+    labels = refine(image, probs, CRFParams(iterations=3))
+    assert labels.shape == (H, W) and labels.dtype == np.uint8
+    assert labels.max() <= 2 and (labels == 1).any()
+
+
+@pytest.mark.parametrize(
+    ("image_shape", "probs_shape", "match"),
+    [
+        ((H, W, 3), (2, H, W + 1), "probabilities are"),
+        ((H, W, 4), (2, H, W), r"\(H, W, 3\)"),
+        ((H, W, 3), (H, W), r"\(C, H, W\)"),
+        ((H, W, 3), (1, H, W), "2..256 classes"),
+    ],
+)
+def test_bad_shapes_raise(image_shape, probs_shape, match):
+    image = np.zeros(image_shape, np.uint8)
+    probs = np.full(probs_shape, 0.5, np.float32)
+    with pytest.raises(ValueError, match=match):
+        refine(image, probs)
+
+
+def test_non_uint8_image_raises():
+    with pytest.raises(ValueError, match="uint8"):
+        refine(np.zeros((H, W, 3), np.float32), np.full((2, H, W), 0.5, np.float32))
+
+
+def _write_inputs(tmp_path, n: int) -> list[CRFTask]:
+    tasks = []
+    for i in range(n):
+        image, _, probs = _synthetic(10 + i)
+        image_path, probs_path = tmp_path / f"img{i}.png", tmp_path / f"img{i}.npz"
+        Image.fromarray(image).save(image_path)
+        np.savez(probs_path, probs=probs)
+        tasks.append(CRFTask(str(image_path), str(probs_path), "", (0, 255), CRFParams()))
+    return tasks
+
+
+def _with_out(tasks: list[CRFTask], folder) -> list[CRFTask]:
+    return [
+        CRFTask(t.image_path, t.probs_path, str(folder / f"m{i}.png"), t.class_values, t.params)
+        for i, t in enumerate(tasks)
+    ]
+
+
+def test_refine_file_maps_class_values(tmp_path):
+    (task,) = _with_out(_write_inputs(tmp_path, 1), tmp_path / "out")
+    assert refine_file(task) == task.out_path
+    written = read_mask(task.out_path)
+    image, _, probs = _synthetic(10)
+    np.testing.assert_array_equal(written, refine(image, probs) * 255)
+    assert set(np.unique(written)) <= {0, 255}
+
+
+def test_refine_all_two_processes_matches_one(tmp_path):
+    inputs = _write_inputs(tmp_path, 4)
+    one, two = _with_out(inputs, tmp_path / "p1"), _with_out(inputs, tmp_path / "p2")
+    refine_all(one, processes=1)
+    refine_all(two, processes=2)
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_array_equal(read_mask(a.out_path), read_mask(b.out_path))
+
+
+def test_refine_file_rejects_mismatched_probs(tmp_path):
+    (task,) = _with_out(_write_inputs(tmp_path, 1), tmp_path / "out")
+    np.savez(task.probs_path, probs=np.full((2, H, W + 2), 0.5, np.float16))
+    with pytest.raises(ValueError, match="do not match image"):
+        refine_file(task)
+    np.savez(task.probs_path, other=np.zeros(3))
+    with pytest.raises(ValueError, match="no 'probs'"):
+        refine_file(task)

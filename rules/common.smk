@@ -6,7 +6,7 @@ check_config(config)
 
 DATASET = config["dataset"]["name"]
 DATA = f"results/{DATASET}"  # split and cache, shared by every experiment
-EXP = DATA + "/{experiment}"  # one folder per experiment, beside the data it was trained on
+EXP = f"{DATA}/{{experiment}}"  # one folder per experiment, beside the data it was trained on
 RESOURCES = f"resources/{DATASET}"
 EXPERIMENTS = list(config["experiments"])
 

@@ -17,6 +17,8 @@ rule refine_crf:
         f"{EXP}/logs/refine_crf.log",
     benchmark:
         f"{EXP}/benchmarks/refine_crf.tsv"
+    conda:
+        "../envs/unet.yaml"
     script:
         "../scripts/refine_crf.py"
 
@@ -36,5 +38,7 @@ rule tune_crf:
         f"{EXP}/logs/tune_crf.log",
     benchmark:
         f"{EXP}/benchmarks/tune_crf.tsv"
+    conda:
+        "../envs/unet.yaml"
     script:
         "../scripts/tune_crf.py"

@@ -12,6 +12,8 @@ rule download_dataset:
     threads: 2
     log:
         f"{DATA}/logs/download_dataset.log",
+    conda:
+        "../envs/unet.yaml"
     script:
         "../scripts/download_dataset.py"
 
@@ -26,5 +28,7 @@ rule split_dataset:
         split=config["split"],
     log:
         f"{DATA}/logs/split_dataset.log",
+    conda:
+        "../envs/unet.yaml"
     script:
         "../scripts/split_dataset.py"

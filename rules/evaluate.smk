@@ -16,5 +16,7 @@ rule evaluate_masks:
     threads: 2
     log:
         f"{EXP}/logs/evaluate_masks.log",
+    conda:
+        "../envs/unet.yaml"
     script:
         "../scripts/evaluate_masks.py"

@@ -18,6 +18,8 @@ rule predict_masks:
         f"{EXP}/logs/predict_masks_{{split}}.log",
     benchmark:
         f"{EXP}/benchmarks/predict_masks_{{split}}.tsv"
+    conda:
+        "../envs/unet.yaml"
     script:
         "../scripts/predict_masks.py"
 
@@ -38,5 +40,7 @@ rule predict_folder:
         gpu=1,
     log:
         f"{EXP}/logs/predict_folder_{{folder}}.log",
+    conda:
+        "../envs/unet.yaml"
     script:
         "../scripts/predict_folder.py"

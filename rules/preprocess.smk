@@ -22,5 +22,7 @@ rule preprocess:
         f"{DATA}/logs/preprocess.log",
     benchmark:
         f"{DATA}/benchmarks/preprocess.tsv"
+    conda:
+        "../envs/unet.yaml"
     script:
         "../scripts/preprocess.py"

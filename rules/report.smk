@@ -58,5 +58,7 @@ rule plot_results:
         config=experiment_config_params,
     log:
         f"{EXP}/logs/plot_results.log",
+    conda:
+        "../envs/unet.yaml"
     script:
         "../scripts/plot_results.py"

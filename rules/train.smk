@@ -21,5 +21,7 @@ rule train_unet:
         f"{EXP}/logs/train_unet.log",
     benchmark:
         f"{EXP}/benchmarks/train_unet.tsv"
+    conda:
+        "../envs/unet.yaml"
     script:
         "../scripts/train_unet.py"

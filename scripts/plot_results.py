@@ -3,6 +3,8 @@
 import logging
 from pathlib import Path
 
+import _unet_path  # noqa: F401  (the repository's unet package, in any environment)
+
 from unet.logs import setup_logging
 
 setup_logging(snakemake.log[0])

@@ -1,5 +1,7 @@
 """Snakemake adapter for `predict_folder`."""
 
+import _unet_path  # noqa: F401  (the repository's unet package, in any environment)
+
 from unet.logs import setup_logging
 
 setup_logging(snakemake.log[0])

@@ -13,7 +13,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO.parent / "shared" / "datasets"
 WORKFLOW_FILES = (
-    "Snakefile", "rules", "scripts", "config", "profiles", "report", "unet", "tests/configs",
+    "Snakefile", "rules", "scripts", "envs", "config", "profiles", "report", "unet",
+    "tests/configs",
 )
 
 

@@ -54,4 +54,6 @@ def source_settings():
 
 
 def all_targets():
-    return expand(f"{EXP}/report/curves.png", experiment=EXPERIMENTS)
+    return expand(f"{EXP}/report/curves.png", experiment=EXPERIMENTS) + [
+        f"{DATA}/experiments.tsv"
+    ]

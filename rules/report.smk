@@ -62,3 +62,25 @@ rule plot_results:
         "../envs/unet.yaml"
     script:
         "../scripts/plot_results.py"
+
+
+rule compare_experiments:
+    input:
+        summaries=expand(
+            f"{EXP}/metrics/summary.json", experiment=EXPERIMENTS, allow_missing=True
+        ),
+        code=modules("compare"),
+    output:
+        report(
+            f"{DATA}/experiments.tsv",
+            caption="../report/experiments.rst",
+            category="experiments",
+        ),
+    params:
+        names=EXPERIMENTS,
+    log:
+        f"{DATA}/logs/compare_experiments.log",
+    conda:
+        "../envs/unet.yaml"
+    script:
+        "../scripts/compare_experiments.py"

@@ -85,13 +85,18 @@ def test_gpu_rules_never_overlap(tmp_path):
         "predict_masks=1",
         "refine_crf=1",
     )
+    # Config files merge: the default `baseline` runs beside a and b. Every gpu=1 job's span:
     spans = sorted(
         _interval(wd / f"results/synthetic/{e}/logs/{r}.log")
-        for e in ("a", "b")
-        for r in ("train_unet", "predict_masks_test")
+        for e in ("baseline", "a", "b")
+        for r in ("train_unet", "predict_masks_test", "predict_masks_val")
     )
     for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
         assert end <= start, f"two gpu=1 jobs overlapped: {spans}"
+    # ... and the experiments side by side in one table.
+    table = (wd / "results/synthetic/experiments.tsv").read_text().splitlines()
+    assert {tuple(r.split("\t")[:2]) for r in table[1:]} == {
+        (e, m) for e in ("baseline", "a", "b") for m in ("raw", "crf")}
 
 
 def test_report_has_every_section(done):

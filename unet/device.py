@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 
@@ -19,6 +21,15 @@ def pick_device(requested: str) -> torch.device:
             f"(torch {torch.__version__}); set train.device: auto or cpu, or run on a GPU node"
         )
     return torch.device(requested)
+
+
+def set_threads(threads: int) -> int:
+    """torch's CPU threads: the rule's threads, but no more than the cores this process may use
+    (`--cores 4` on a 2-core machine would otherwise oversubscribe and slow every step)."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    n = max(1, min(threads, usable or 1))
+    torch.set_num_threads(n)
+    return n
 
 
 def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from unet import checkpoint
-from unet.device import amp_dtype, pick_device
+from unet.device import amp_dtype, pick_device, set_threads
 from unet.fileio import atomic_path, read_json
 from unet.imageio import write_mask_png
 from unet.logs import progress
@@ -73,7 +73,7 @@ def predict_split(
     threads: int = 1,
 ) -> int:
     """Predict every cached image of `split`; returns the number of images written."""
-    torch.set_num_threads(max(1, threads))
+    set_threads(threads)
     device = pick_device(settings.device)
     dtype = amp_dtype(device, settings.amp)
     model, ckpt = checkpoint.load_model(model_path, device)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from unet import checkpoint
-from unet.device import amp_dtype, pick_device
+from unet.device import amp_dtype, pick_device, set_threads
 from unet.imageio import open_image, write_mask_png
 from unet.logs import progress
 from unet.masks import mapping_from_meta
@@ -42,7 +42,7 @@ def predict_folder(
     threads: int = 1,
 ) -> int:
     """Write out_dir/<stem>.png for every image in `folder`, each at its own original size."""
-    torch.set_num_threads(max(1, threads))
+    set_threads(threads)
     device = pick_device(settings.device)
     dtype = amp_dtype(device, settings.amp)
     model, ckpt = checkpoint.load_model(model_path, device)

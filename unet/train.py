@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader
 
 from unet import augment, checkpoint
 from unet.data import CachedSplit
-from unet.device import amp_dtype, pick_device
+from unet.device import amp_dtype, pick_device, set_threads
 from unet.fileio import atomic_path, read_json
 from unet.logs import progress
 from unet.losses import DiceCELoss
@@ -154,7 +154,7 @@ def train(
     train_set = CachedSplit(cache_dir, "train", transform)
     val_set = CachedSplit(cache_dir, "val")
     _check(settings, len(train_set), meta["size"], mcfg)
-    torch.set_num_threads(max(1, threads))
+    set_threads(threads)
     device = pick_device(settings.device)
     dtype = amp_dtype(device, settings.amp)
     torch.use_deterministic_algorithms(settings.deterministic)

@@ -1,0 +1,39 @@
+"""Image modes the data sets use, EXIF orientation, and mask PNG round trips."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from unet.imageio import image_size, read_image, read_mask, write_mask_png
+
+
+def test_sixteen_bit_grey_is_scaled_to_eight_bits(tmp_path):
+    arr = np.array([[0, 1000], [2000, 4000]], np.uint16)
+    Image.fromarray(arr).save(tmp_path / "a.png")
+    out = read_image(tmp_path / "a.png")
+    assert out.shape == (2, 2, 1) and out.dtype == np.uint8
+    assert out[1, 1, 0] == 255 and out[0, 0, 0] == 0
+
+
+@pytest.mark.parametrize(("mode", "channels"), [("L", 1), ("LA", 1), ("RGB", 3), ("RGBA", 3),
+                                                ("P", 3)])
+def test_modes(tmp_path, mode, channels):
+    Image.new(mode, (5, 4)).save(tmp_path / "a.png")
+    assert read_image(tmp_path / "a.png").shape == (4, 5, channels)
+
+
+def test_exif_orientation_is_honoured(tmp_path):
+    im = Image.new("RGB", (30, 20))
+    exif = im.getexif()
+    exif[0x0112] = 6  # rotate 90 degrees: a 30x20 sensor image is shown 20x30
+    im.save(tmp_path / "a.jpg", exif=exif)
+    assert image_size(tmp_path / "a.jpg") == (20, 30)
+    assert read_image(tmp_path / "a.jpg").shape == (30, 20, 3)
+
+
+@pytest.mark.parametrize(("values", "rgb"), [((0, 255), False), ((0, 1000, 40000), False),
+                                             ((0, 0xFF0000, 0x0000FF), True)])
+def test_mask_png_round_trip(tmp_path, values, rgb):
+    mask = np.resize(np.array(values, np.uint32), 12).reshape(3, 4)
+    write_mask_png(tmp_path / "m.png", mask, rgb=rgb)
+    assert np.array_equal(read_mask(tmp_path / "m.png"), mask)

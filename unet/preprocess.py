@@ -72,11 +72,12 @@ def _mask_values(path: str) -> set[int]:
 
 def _load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, int | None]) -> tuple:
     pair, size, channels, mapping, threshold = job
-    image = open_image(pair["image"])
+    full = image_header(pair["image"])[1]  # (w, h) before any draft-mode shrinking
+    image = open_image(pair["image"], draft_to=size)
     raw = read_mask(pair["mask"])
-    if image.size != (raw.shape[1], raw.shape[0]):
+    if full != (raw.shape[1], raw.shape[0]):
         raise MaskValueError(
-            f"image {pair['image']} is {image.size[0]}x{image.size[1]} but its mask "
+            f"image {pair['image']} is {full[0]}x{full[1]} but its mask "
             f"{pair['mask']} is {raw.shape[1]}x{raw.shape[0]}; masks must match their image"
         )
     if threshold is not None:

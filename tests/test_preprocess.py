@@ -77,3 +77,15 @@ def test_unexpected_mask_value_names_file(tmp_path):
             tmp_path / "cache",
             PreprocessSettings(width=20, height=16, mask_values=(0, 255)),
         )
+
+
+def test_parallel_cache_equals_serial(tmp_path):
+    _write_pairs(tmp_path, 4)
+    settings = PreprocessSettings(width=20, height=16)
+    for procs in (1, 2):
+        preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / f"c{procs}",
+                   settings, processes=procs)
+    for split in ("train", "val", "test"):
+        for a, b in zip(load_split(tmp_path / "c1", split), load_split(tmp_path / "c2", split),
+                        strict=True):
+            assert np.array_equal(a, b)

@@ -40,6 +40,10 @@ def cache(tmp_path_factory) -> Path:
     return root / "cache"
 
 
+def _train(cache: Path, out: Path, model: dict = MODEL, **kw) -> dict:
+    return train(cache, out / "model.pt", out / "history.csv", out / "ck", model, _settings(**kw))
+
+
 def _settings(**kw) -> TrainSettings:
     return TrainSettings(
         **{"epochs": 2, "batch_size": 2, "device": "cpu", "deterministic": True, **kw}
@@ -47,9 +51,7 @@ def _settings(**kw) -> TrainSettings:
 
 
 def test_checkpoint_rebuilds_model(cache, tmp_path):
-    train(
-        cache, tmp_path / "model.pt", tmp_path / "history.csv", tmp_path / "ck", MODEL, _settings()
-    )
+    _train(cache, tmp_path)
     model, ckpt = checkpoint.load_model(tmp_path / "model.pt")
     assert ckpt["class_values"] == [0, 255] and ckpt["in_channels"] == 3
     assert model(torch.zeros(1, 3, 24, 32)).shape == (1, 2, 24, 32)
@@ -59,26 +61,12 @@ def test_checkpoint_rebuilds_model(cache, tmp_path):
 
 def test_batch_larger_than_training_set(cache, tmp_path):
     with pytest.raises(TrainingError, match="train.batch_size=64"):
-        train(
-            cache,
-            tmp_path / "m.pt",
-            tmp_path / "h.csv",
-            tmp_path / "ck",
-            MODEL,
-            _settings(batch_size=64),
-        )
+        _train(cache, tmp_path, batch_size=64)
 
 
 def test_input_too_small_for_depth(cache, tmp_path):
     with pytest.raises(TrainingError, match="model.depth=6"):
-        train(
-            cache,
-            tmp_path / "m.pt",
-            tmp_path / "h.csv",
-            tmp_path / "ck",
-            {"depth": 6, "base_width": 2},
-            _settings(),
-        )
+        _train(cache, tmp_path, {"depth": 6, "base_width": 2})
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU message")
@@ -86,14 +74,7 @@ def test_cuda_requested_without_gpu(cache, tmp_path):
     from unet.device import DeviceError
 
     with pytest.raises(DeviceError, match="train.device"):
-        train(
-            cache,
-            tmp_path / "m.pt",
-            tmp_path / "h.csv",
-            tmp_path / "ck",
-            MODEL,
-            _settings(device="cuda"),
-        )
+        _train(cache, tmp_path, device="cuda")
 
 
 RUN = """

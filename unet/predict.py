@@ -64,6 +64,16 @@ def save_prediction(
         np.savez_compressed(f, probs=probs.cpu().numpy().astype(np.float16))
 
 
+def load_for_inference(model_path: str | os.PathLike, settings: PredictSettings,
+                       threads: int) -> tuple[torch.nn.Module, dict, torch.dtype | None]:
+    """The trained model on its device in eval mode, its checkpoint, and the autocast dtype."""
+    set_threads(threads)
+    device = pick_device(settings.device)
+    model, ckpt = checkpoint.load_model(model_path, device)
+    model = model.to(memory_format=torch.channels_last)  # NHWC convolutions are faster
+    return model, ckpt, amp_dtype(device, settings.amp)
+
+
 def predict_split(
     model_path: str | os.PathLike,
     cache_dir: str | os.PathLike,
@@ -73,12 +83,8 @@ def predict_split(
     threads: int = 1,
 ) -> int:
     """Predict every cached image of `split`; returns the number of images written."""
-    set_threads(threads)
-    device = pick_device(settings.device)
-    dtype = amp_dtype(device, settings.amp)
-    model, ckpt = checkpoint.load_model(model_path, device)
-    model = model.to(memory_format=torch.channels_last)  # NHWC convolutions are faster
-    mapping = mapping_from_meta(ckpt)
+    model, ckpt, dtype = load_for_inference(model_path, settings, threads)
+    device, mapping = next(model.parameters()).device, mapping_from_meta(ckpt)
     meta = read_json(Path(cache_dir) / "meta.json")
     ids, sizes = meta["splits"][split]["ids"], meta["splits"][split]["orig_sizes"]
     images, _ = load_split(cache_dir, split)

@@ -9,13 +9,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from unet import checkpoint
-from unet.device import amp_dtype, pick_device, set_threads
 from unet.imageio import open_image, write_mask_png
 from unet.logs import progress
 from unet.masks import mapping_from_meta
 from unet.pairing import IMAGE_EXTENSIONS
-from unet.predict import PredictSettings, predict_probs, upsample_probs
+from unet.predict import PredictSettings, load_for_inference, predict_probs, upsample_probs
 from unet.preprocess import resize_image
 
 log = logging.getLogger(__name__)
@@ -42,11 +40,8 @@ def predict_folder(
     threads: int = 1,
 ) -> int:
     """Write out_dir/<stem>.png for every image in `folder`, each at its own original size."""
-    set_threads(threads)
-    device = pick_device(settings.device)
-    dtype = amp_dtype(device, settings.amp)
-    model, ckpt = checkpoint.load_model(model_path, device)
-    mapping = mapping_from_meta(ckpt)
+    model, ckpt, dtype = load_for_inference(model_path, settings, threads)
+    device, mapping = next(model.parameters()).device, mapping_from_meta(ckpt)
     size, channels = tuple(ckpt["size"]), ckpt["in_channels"]
     files = list_images(folder)
     out_dir = Path(out_dir)

@@ -160,18 +160,27 @@ def _cache_split(
 ) -> None:
     """Write folder/<name>_images.npy (N, h, w, C) and <name>_masks.npy (N, h, w), uint8."""
     w, h = size
-    # Written straight into memory-mapped files: memory stays flat as the set grows.
-    images = np.lib.format.open_memmap(
-        folder / f"{name}_images.npy", mode="w+", dtype=np.uint8, shape=(len(pairs), h, w, channels)
-    )
-    masks = np.lib.format.open_memmap(
-        folder / f"{name}_masks.npy", mode="w+", dtype=np.uint8, shape=(len(pairs), h, w)
-    )
-    jobs = [(p, size, channels, mapping, threshold) for p in pairs]
-    for k, (img, mask) in enumerate(parallel_map(_load_pair, jobs, processes, f"cache {name}")):
-        images[k], masks[k] = img, mask
-    images.flush()
-    masks.flush()
+    paths = (str(folder / f"{name}_images.npy"), str(folder / f"{name}_masks.npy"))
+    # Created empty here, filled in place by the workers: memory stays flat as the set grows,
+    # and no decoded image travels back through the pool (2 processes: 1.2x -> 1.7x).
+    shapes = ((len(pairs), h, w, channels), (len(pairs), h, w))
+    for path, shape in zip(paths, shapes, strict=True):
+        np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape).flush()
+    jobs = [(k, p, size, channels, mapping, threshold, paths) for k, p in enumerate(pairs)]
+    for _ in parallel_map(_cache_pair, jobs, processes, f"cache {name}", ordered=False):
+        pass
+
+
+def _cache_pair(job: tuple) -> int:
+    """Decode, resize and map pair k, and write it into row k of the split's `.npy` files."""
+    k, pair, size, channels, mapping, threshold, (images_path, masks_path) = job
+    image, mask = _load_pair((pair, size, channels, mapping, threshold))
+    for path, row in ((images_path, image), (masks_path, mask)):
+        arr = np.load(path, mmap_mode="r+")
+        arr[k] = row
+        arr.flush()
+        del arr
+    return k
 
 
 def load_split(cache_dir: str | os.PathLike, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,1 @@
+"""Performance harness: `python -m benchmarks.run` runs every benchmark and prints a table."""

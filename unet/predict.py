@@ -64,8 +64,9 @@ def save_prediction(
         np.savez_compressed(f, probs=probs.cpu().numpy().astype(np.float16))
 
 
-def load_for_inference(model_path: str | os.PathLike, settings: PredictSettings,
-                       threads: int) -> tuple[torch.nn.Module, dict, torch.dtype | None]:
+def load_for_inference(
+    model_path: str | os.PathLike, settings: PredictSettings, threads: int
+) -> tuple[torch.nn.Module, dict, torch.dtype | None]:
     """The trained model on its device in eval mode, its checkpoint, and the autocast dtype."""
     set_threads(threads)
     device = pick_device(settings.device)

@@ -102,9 +102,3 @@ def prepare_dataset(
     raise ValueError(
         f"dataset.source: unknown source {source!r}; use synthetic, local, url or kaggle"
     )
-
-
-def load_pairs(manifest: dict, ids: list[str]) -> list[dict]:
-    """The manifest entries for `ids`, in that order."""
-    by_id = {p["id"]: p for p in manifest["pairs"]}
-    return [by_id[i] for i in ids]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
-import signal
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,13 +15,15 @@ from torch.utils.data import DataLoader
 from unet import augment, checkpoint
 from unet.data import CachedSplit
 from unet.device import amp_dtype, pick_device, set_threads
-from unet.fileio import atomic_path, read_json
+from unet.fileio import read_json
+from unet.history import write_history
 from unet.logs import progress
 from unet.losses import DiceCELoss
 from unet.masks import IGNORE_INDEX
 from unet.metrics import confusion_matrix, scores_from_confusion
 from unet.model import UNet, UNetConfig
 from unet.optim import build_optimizer, build_scheduler, is_per_epoch
+from unet.signals import StopSignals
 
 log = logging.getLogger(__name__)
 
@@ -116,24 +116,6 @@ def evaluate_split(
     return total / n, scores_from_confusion(cm)["dice"]
 
 
-class _Stop:
-    """Remembers SIGTERM/SIGUSR1 (what SLURM sends before the walltime) until the loop looks."""
-
-    def __init__(self) -> None:
-        self.signal: int | None = None
-
-    def __enter__(self) -> _Stop:
-        self.old = {s: signal.signal(s, self._on) for s in (signal.SIGTERM, signal.SIGUSR1)}
-        return self
-
-    def _on(self, signum, _frame) -> None:
-        self.signal = signum
-
-    def __exit__(self, *exc) -> None:
-        for s, handler in self.old.items():
-            signal.signal(s, handler)
-
-
 def train(
     cache_dir: str | os.PathLike,
     model_out: str | os.PathLike,
@@ -211,7 +193,7 @@ def train(
     )
 
     started = time.monotonic()
-    with _Stop() as stop:
+    with StopSignals() as stop:
         for epoch in range(state["epoch"] + 1, settings.epochs + 1):
             # Per-epoch seeds instead of saved RNG states: a resumed run draws the same
             # batches and augmentations as an unbroken one.
@@ -321,11 +303,3 @@ def train(
     write_history(history_out, state["history"])
     log.info("best val Dice %.4f at epoch %d", state["best"], best["epoch"])
     return best
-
-
-def write_history(path: str | os.PathLike, rows: list[dict]) -> None:
-    """Per-epoch history as CSV, atomically."""
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["epoch"])
-        writer.writeheader()
-        writer.writerows(rows)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any
 
 EXPERIMENT_SECTIONS = ("model", "train", "predict", "crf")
 RESERVED = ("cache", "logs", "benchmarks")  # results/<dataset>/ folders of the data steps
@@ -70,11 +69,6 @@ def check_config(config: dict) -> None:
             "dataset.url.archives: list at least one archive, e.g. "
             "[{url: https://host/data.zip, sha256: null}] (source is url)"
         )
-
-
-def settings_for(section: dict, keys: Any) -> dict[str, Any]:
-    """The subset of `section` whose keys a settings dataclass accepts."""
-    return {k: v for k, v in section.items() if k in keys}
 
 
 def experiment_config(config: dict, experiment: str) -> dict:

@@ -8,7 +8,6 @@ import os
 import platform
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ from scipy import ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
 
+from benchmarks.common import best_of  # noqa: E402
 from unet.crf import CRFParams, CRFTask, refine_all  # noqa: E402
 from unet.fileio import write_json  # noqa: E402
 
@@ -53,16 +53,6 @@ def bare_crf(image: np.ndarray, probs: np.ndarray, p: CRFParams) -> np.ndarray:
         sxy=p.bilateral_sxy, srgb=p.bilateral_srgb, rgbim=image, compat=p.bilateral_compat
     )
     return np.argmax(np.asarray(crf.inference(p.iterations)), axis=0).reshape(h, w)
-
-
-def best_of(repeats: int, fn) -> float:
-    """Fastest wall time of `repeats` calls: the least disturbed by other load."""
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -72,7 +72,7 @@ def _mask_values(path: str) -> set[int]:
 
 def _load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, int | None]) -> tuple:
     pair, size, channels, mapping, threshold = job
-    full = image_header(pair["image"])[1]  # (w, h) before any draft-mode shrinking
+    full = tuple(pair["size"])  # (w, h) from the manifest: the draft decode may shrink it
     image = open_image(pair["image"], draft_to=size)
     raw = read_mask(pair["mask"])
     if full != (raw.shape[1], raw.shape[0]):

@@ -8,7 +8,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
@@ -20,10 +19,10 @@ from unet.history import write_history
 from unet.logs import progress
 from unet.losses import DiceCELoss
 from unet.masks import IGNORE_INDEX
-from unet.metrics import confusion_matrix, scores_from_confusion
 from unet.model import UNet, UNetConfig
 from unet.optim import build_optimizer, build_scheduler, is_per_epoch
 from unet.signals import StopSignals
+from unet.validate import evaluate_split
 
 log = logging.getLogger(__name__)
 
@@ -87,33 +86,6 @@ def _check(settings: TrainSettings, n_train: int, size: list[int], mcfg: UNetCon
             f"train.class_weights has {len(settings.class_weights)} values but the data has "
             f"{mcfg.num_classes} classes; give one weight per class or []"
         )
-
-
-@torch.no_grad()
-def evaluate_split(
-    model: UNet,
-    loader: DataLoader,
-    loss_fn,
-    device: torch.device,
-    dtype: torch.dtype | None,
-    num_classes: int,
-) -> tuple[float, np.ndarray]:
-    """Validation loss and per-class Dice from counts summed over the whole split."""
-    model.eval()
-    cm, total, n = np.zeros((num_classes, num_classes), np.int64), 0.0, 0
-    for images, masks in loader:
-        images, masks = images.to(device), masks.to(device)
-        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            logits = model(images)
-        total += loss_fn(logits, masks).item() * len(images)
-        n += len(images)
-        cm += confusion_matrix(
-            logits.argmax(1).cpu().numpy(),
-            masks.cpu().numpy(),
-            num_classes,
-            ignore_index=IGNORE_INDEX,
-        )
-    return total / n, scores_from_confusion(cm)["dice"]
 
 
 def train(

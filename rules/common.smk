@@ -1,4 +1,6 @@
 # Shared helpers: paths, per-experiment settings, module dependencies.
+from pathlib import Path
+
 from unet.deps import module_files
 from unet.workflow import check_config, experiment_config, experiment_section
 
@@ -9,12 +11,14 @@ DATA = f"results/{DATASET}"  # split and cache, shared by every experiment
 EXP = f"{DATA}/{{experiment}}"  # one folder per experiment, beside the data it was trained on
 RESOURCES = f"resources/{DATASET}"
 EXPERIMENTS = list(config["experiments"])
+FOLDS = list(range(config["split"]["folds"]))  # cross-validation folds; [] = one model
 
 
 wildcard_constraints:
     experiment="|".join(EXPERIMENTS) if EXPERIMENTS else "[A-Za-z0-9_-]+",
     split="train|val|test",
     folder="[^/]+",
+    fold="[0-9]+",
 
 
 def modules(*names):
@@ -53,7 +57,28 @@ def source_settings():
     return config["dataset"].get(source, {})
 
 
+def trained_models(wildcards):
+    """The experiment's model, or with cross-validation every fold's (an ensemble)."""
+    if not FOLDS:
+        return [f"{DATA}/{wildcards.experiment}/model.pt"]
+    return expand(f"{DATA}/{wildcards.experiment}/folds/{{fold}}/model.pt", fold=FOLDS)
+
+
+def split_models(wildcards):
+    """Models that predict a split. With folds, val (= fold 0) is predicted by fold 0's model
+    alone, which never saw it: tuning the CRF on the ensemble would leak its training data."""
+    if FOLDS and wildcards.split == "val":
+        return [f"{DATA}/{wildcards.experiment}/folds/0/model.pt"]
+    return trained_models(wildcards)
+
+
+def histories(wildcards):
+    """Training history CSVs: one, or one per fold."""
+    return [str(Path(m).with_name("history.csv")) for m in trained_models(wildcards)]
+
+
 def all_targets():
-    return expand(f"{EXP}/report/curves.png", experiment=EXPERIMENTS) + [
-        f"{DATA}/experiments.tsv"
-    ]
+    targets = expand(f"{EXP}/report/curves.png", experiment=EXPERIMENTS)
+    if FOLDS:
+        targets += expand(f"{EXP}/report/cross_validation.tsv", experiment=EXPERIMENTS)
+    return targets + [f"{DATA}/experiments.tsv"]

@@ -3,7 +3,7 @@
 
 rule predict_masks:
     input:
-        model=rules.train_unet.output.model,
+        models=split_models,
         cache=rules.preprocess.output.cache,
         meta=rules.preprocess.output.meta,
         code=modules("predict"),
@@ -28,7 +28,7 @@ rule predict_folder:
     # Masks for a folder of new images: put them in resources/predict/<name>/, then ask for
     # results/<dataset>/<experiment>/predict/<name>.
     input:
-        model=rules.train_unet.output.model,
+        models=trained_models,
         folder="resources/predict/{folder}",
         code=modules("predict_folder"),
     output:

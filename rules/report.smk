@@ -3,7 +3,7 @@
 
 rule plot_results:
     input:
-        history=rules.train_unet.output.history,
+        histories=histories,
         summary=rules.evaluate_masks.output.summary,
         per_image=rules.evaluate_masks.output.per_image,
         pred=f"{EXP}/pred/test",
@@ -84,3 +84,23 @@ rule compare_experiments:
         "../envs/unet.yaml"
     script:
         "../scripts/compare_experiments.py"
+
+
+rule cross_validation:
+    # Only with split.folds >= 2: each fold's best validation scores, their mean and sd.
+    input:
+        histories=histories,
+        code=modules("cross_validation"),
+    output:
+        report(
+            f"{EXP}/report/cross_validation.tsv",
+            caption="../report/cross_validation.rst",
+            category="{experiment}",
+            subcategory="training",
+        ),
+    log:
+        f"{EXP}/logs/cross_validation.log",
+    conda:
+        "../envs/unet.yaml"
+    script:
+        "../scripts/cross_validation.py"

@@ -1,4 +1,4 @@
-# Train: one UNet per experiment, on the GPU when there is one.
+# Train: one UNet per experiment (or one per cross-validation fold), on the GPU if any.
 
 
 rule train_unet:
@@ -14,6 +14,7 @@ rule train_unet:
         train=setting("train"),
         # Not an output: a killed job's last checkpoint must survive to be resumed.
         checkpoints=f"{EXP}/checkpoints",
+        fold=None,
     threads: 4
     resources:
         gpu=1,
@@ -25,3 +26,19 @@ rule train_unet:
         "../envs/unet.yaml"
     script:
         "../scripts/train_unet.py"
+
+
+use rule train_unet as train_fold with:
+    # Cross-validation (split.folds >= 2): model {fold} validates on fold {fold}, trains on the rest.
+    output:
+        model=f"{EXP}/folds/{{fold}}/model.pt",
+        history=f"{EXP}/folds/{{fold}}/history.csv",
+    params:
+        model=setting("model"),
+        train=setting("train"),
+        checkpoints=f"{EXP}/folds/{{fold}}/checkpoints",
+        fold=lambda wildcards: int(wildcards.fold),
+    log:
+        f"{EXP}/logs/train_fold_{{fold}}.log",
+    benchmark:
+        f"{EXP}/benchmarks/train_fold_{{fold}}.tsv"

@@ -12,7 +12,7 @@ setup_logging(snakemake.log[0])
 from unet.report import build  # noqa: E402
 
 dirs = {"raw": Path(snakemake.input.pred) / "masks", "crf": Path(snakemake.input.crf) / "masks"}
-logging.info(build(snakemake.input.history, snakemake.input.summary, snakemake.input.per_image,
+logging.info(build(list(snakemake.input.histories), snakemake.input.summary, snakemake.input.per_image,
                    snakemake.input.manifest, dirs, snakemake.params.config,
                    dict(snakemake.output.items()),
                    snakemake.input.tuning[0] if snakemake.input.tuning else None))

@@ -10,7 +10,7 @@ from unet.predict import PredictSettings  # noqa: E402
 from unet.predict_folder import predict_folder  # noqa: E402
 
 predict_folder(
-    snakemake.input.model,
+    list(snakemake.input.models),
     snakemake.input.folder,
     snakemake.output[0],
     PredictSettings(**snakemake.params.predict),

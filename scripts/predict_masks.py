@@ -11,7 +11,7 @@ setup_logging(snakemake.log[0])
 from unet.predict import PredictSettings, predict_split  # noqa: E402
 
 predict_split(
-    snakemake.input.model,
+    list(snakemake.input.models),
     Path(snakemake.input.meta).parent,
     snakemake.wildcards.split,
     snakemake.output[0],

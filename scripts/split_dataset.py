@@ -19,6 +19,7 @@ split = make_split(
     val_fraction=p["val_fraction"],
     test_fraction=p["test_fraction"],
     test_ids=p["test_ids"],
+    folds=p["folds"],
 )
 write_json(snakemake.output[0], {"seed": p["seed"], **split})
 logging.info("split %s", {k: len(v) for k, v in split.items()})

@@ -18,4 +18,5 @@ train(
     dict(snakemake.params.model),
     TrainSettings(**snakemake.params.train),
     threads=snakemake.threads,
+    fold=snakemake.params.fold,
 )

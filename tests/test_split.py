@@ -41,3 +41,21 @@ def test_empty_split_is_an_error_naming_the_setting():
 def test_unknown_test_id():
     with pytest.raises(SplitError, match="test_ids"):
         make_split(IDS, seed=0, val_fraction=0.2, test_fraction=0.2, test_ids=["nope"])
+
+
+def test_folds_partition_the_images_outside_test():
+    s = make_split(IDS, seed=4, val_fraction=0.2, test_fraction=0.25, folds=4)
+    plain = make_split(IDS, seed=4, val_fraction=0.2, test_fraction=0.25)
+    assert s["test"] == plain["test"]  # turning folds on leaves the test split alone
+    pool = sorted(set(IDS) - set(s["test"]))
+    assert sorted(i for f in s["folds"] for i in f) == pool
+    assert sorted(len(f) for f in s["folds"]) == [7, 7, 8, 8]
+    assert s["val"] == s["folds"][0]
+    assert sorted(s["train"]) == sorted(i for f in s["folds"][1:] for i in f)
+    assert make_split(list(reversed(IDS)), 4, 0.2, 0.25, folds=4) == s
+
+
+@pytest.mark.parametrize("folds, match", [(1, "split.folds=1"), (12, "split.folds=12 needs")])
+def test_bad_fold_counts_name_the_setting(folds, match):
+    with pytest.raises(SplitError, match=match):
+        make_split(IDS[:20], seed=0, val_fraction=0.2, test_fraction=0.25, folds=folds)

@@ -96,7 +96,8 @@ def test_gpu_rules_never_overlap(tmp_path):
     # ... and the experiments side by side in one table.
     table = (wd / "results/synthetic/experiments.tsv").read_text().splitlines()
     assert {tuple(r.split("\t")[:2]) for r in table[1:]} == {
-        (e, m) for e in ("baseline", "a", "b") for m in ("raw", "crf")}
+        (e, m) for e in ("baseline", "a", "b") for m in ("raw", "crf")
+    }
 
 
 def test_report_has_every_section(done):
@@ -142,3 +143,24 @@ def test_multiclass_pipeline(tmp_path):
     for folder in ("pred/test/masks", "crf/masks"):
         for png in (wd / "results/synthetic/baseline" / folder).glob("*.png"):
             assert set(np.unique(np.asarray(Image.open(png)))) <= {0, 85, 170, 255}
+
+
+def test_cross_validation_pipeline(tmp_path):
+    wd = copy_workflow(tmp_path)
+    (wd / "folds.yaml").write_text("split: {folds: 3}\n")
+    args = ("--cores", "2", "--resources", "gpu=1", "--configfile", TINY, "folds.yaml")
+    snakemake(wd, *args)
+    exp = wd / "results/synthetic/baseline"
+    split = json.loads((wd / "results/synthetic/split.json").read_text())
+    assert len(split["folds"]) == 3 and split["val"] == split["folds"][0]
+    assert not (exp / "model.pt").exists()  # no single model: the folds replace it
+    for k in range(3):
+        assert f"fold {k} on cpu" in (exp / f"logs/train_fold_{k}.log").read_text()
+        assert (exp / f"folds/{k}/model.pt").exists()
+    assert "(3 model(s))" in (exp / "logs/predict_masks_test.log").read_text()
+    assert "(1 model(s))" in (exp / "logs/predict_masks_val.log").read_text()  # fold 0 alone
+    rows = (exp / "report/cross_validation.tsv").read_text().splitlines()
+    assert [r.split("\t")[0] for r in rows] == ["fold", "0", "1", "2", "mean", "sd"]
+    summary = json.loads((exp / "metrics/summary.json").read_text())
+    assert summary["methods"]["raw"]["classes"]["1"]["global"]["dice"] is not None
+    assert "Nothing to be done" in snakemake(wd, *args).stderr

@@ -22,22 +22,34 @@ def _save(fig: plt.Figure, path: str | os.PathLike) -> None:
     plt.close(fig)
 
 
-def plot_curves(history_csv: str | os.PathLike, out_png: str | os.PathLike) -> None:
-    """Loss, validation Dice per class and learning rate against epoch."""
+def read_history(history_csv: str | os.PathLike) -> list[dict[str, float]]:
+    """One dict per epoch from a history CSV, every value a float."""
     with open(history_csv) as f:
-        rows = list(csv.DictReader(f))
-    epoch = [int(r["epoch"]) for r in rows]
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def plot_curves(history_csvs: list[str | os.PathLike], out_png: str | os.PathLike) -> None:
+    """Loss, validation Dice and learning rate against epoch: per class for one model, per
+    fold (mean foreground Dice) for cross-validation."""
+    runs = [read_history(p) for p in history_csvs]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
-    for key in ("train_loss", "val_loss"):
-        axes[0].plot(epoch, [float(r[key]) for r in rows], label=key.replace("_", " "))
-    axes[0].set(title="loss", xlabel="epoch")
-    for key in (k for k in rows[0] if k.startswith("val_dice_")):
-        axes[1].plot(epoch, [float(r[key]) for r in rows], label=f"class {key[9:]}")
-    axes[1].set(title="validation Dice", xlabel="epoch", ylim=(0, 1))
-    axes[2].plot(epoch, [float(r["lr"]) for r in rows])
+    for n, rows in enumerate(runs):
+        epoch = [r["epoch"] for r in rows]
+        tag = f"fold {n} " if len(runs) > 1 else ""
+        for key, style in (("train_loss", ":"), ("val_loss", "-")):
+            color = f"C{n}" if len(runs) > 1 else None
+            axes[0].plot(epoch, [r[key] for r in rows], style, color=color, label=tag + key[:-5])
+        dice_keys = ["val_dice"] if len(runs) > 1 else [k for k in rows[0] if k[:9] == "val_dice_"]
+        for key in dice_keys:
+            label = tag.strip() if len(runs) > 1 else f"class {key[9:]}"
+            axes[1].plot(epoch, [r[key] for r in rows], label=label)
+    axes[0].set(title="loss (dotted: train)" if len(runs) > 1 else "loss", xlabel="epoch")
+    title = "validation foreground Dice per fold" if len(runs) > 1 else "validation Dice"
+    axes[1].set(title=title, xlabel="epoch", ylim=(0, 1))
+    axes[2].plot([r["epoch"] for r in runs[0]], [r["lr"] for r in runs[0]])
     axes[2].set(title="learning rate", xlabel="epoch")
     for ax in axes[:2]:
-        ax.legend()
+        ax.legend(fontsize="small")
         ax.grid(alpha=0.3)
     _save(fig, out_png)
 

@@ -75,29 +75,67 @@ def load_for_inference(
     return model, ckpt, amp_dtype(device, settings.amp)
 
 
+SAME_DATA = ("class_values", "size", "in_channels", "num_classes", "mask_rgb")
+
+
+def load_ensemble(
+    model_paths: list[str | os.PathLike], settings: PredictSettings, threads: int
+) -> tuple[list[torch.nn.Module], dict, torch.dtype | None]:
+    """Several models (cross-validation folds) trained on the same data layout."""
+    loaded = [load_for_inference(p, settings, threads) for p in model_paths]
+    first = loaded[0][1]
+    for path, (_, ckpt, _) in zip(model_paths[1:], loaded[1:], strict=True):
+        differs = [k for k in SAME_DATA if ckpt.get(k) != first.get(k)]
+        if differs:
+            raise ValueError(
+                f"{path} was trained on other data than {model_paths[0]} ({', '.join(differs)} "
+                "differ); an ensemble needs models of one cache: retrain the stale ones"
+            )
+    return [m for m, _, _ in loaded], first, loaded[0][2]
+
+
+def ensemble_probs(
+    models: list[torch.nn.Module],
+    x: torch.Tensor,
+    sizes: list[tuple[int, int]],
+    tta: bool,
+    dtype: torch.dtype | None,
+) -> list[torch.Tensor]:
+    """Per image (C, H, W) class probabilities at its (w, h) size, averaged over the models."""
+    out: list[torch.Tensor | None] = [None] * len(x)
+    for model in models:
+        logits = predict_probs(model, x, tta, dtype)
+        for k, logit in enumerate(logits):
+            w, h = sizes[k]
+            probs = upsample_probs(logit, (h, w))
+            out[k] = probs if out[k] is None else out[k].add_(probs)
+    return [p / len(models) if len(models) > 1 else p for p in out]
+
+
 def predict_split(
-    model_path: str | os.PathLike,
+    model_paths: list[str | os.PathLike],
     cache_dir: str | os.PathLike,
     split: str,
     out_dir: str | os.PathLike,
     settings: PredictSettings,
     threads: int = 1,
 ) -> int:
-    """Predict every cached image of `split`; returns the number of images written."""
-    model, ckpt, dtype = load_for_inference(model_path, settings, threads)
-    device, mapping = next(model.parameters()).device, mapping_from_meta(ckpt)
+    """Predict every cached image of `split` with the models' averaged probabilities (one
+    model, or the ensemble of cross-validation folds); returns the number of images written."""
+    models, ckpt, dtype = load_ensemble(model_paths, settings, threads)
+    device, mapping = next(models[0].parameters()).device, mapping_from_meta(ckpt)
     meta = read_json(Path(cache_dir) / "meta.json")
     ids, sizes = meta["splits"][split]["ids"], meta["splits"][split]["orig_sizes"]
     images, _ = load_split(cache_dir, split)
     out_dir = Path(out_dir)
-    starts = range(0, len(ids), settings.batch_size)
+    step = settings.batch_size
+    starts = range(0, len(ids), step)
     for start in progress(starts, f"predict {split}", total=len(starts)):
-        batch = np.array(images[start : start + settings.batch_size])  # (B, h, w, C) uint8
+        batch = np.array(images[start : start + step])  # (B, h, w, C) uint8
         # (B, h, w, C) -> (B, C, h, w) as a channels_last view: no copy.
         x = torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255).to(device)
-        logits = predict_probs(model, x, settings.tta, dtype)
-        for k, logit in enumerate(logits):
-            w, h = sizes[start + k]
-            save_prediction(out_dir, ids[start + k], upsample_probs(logit, (h, w)), mapping)
-    log.info("%d masks written to %s", len(ids), out_dir / "masks")
+        probs = ensemble_probs(models, x, sizes[start : start + step], settings.tta, dtype)
+        for k, p in enumerate(probs):
+            save_prediction(out_dir, ids[start + k], p, mapping)
+    log.info("%d masks written to %s (%d model(s))", len(ids), out_dir / "masks", len(models))
     return len(ids)

@@ -13,7 +13,7 @@ from unet.imageio import open_image, write_mask_png
 from unet.logs import progress
 from unet.masks import mapping_from_meta
 from unet.pairing import IMAGE_EXTENSIONS
-from unet.predict import PredictSettings, load_for_inference, predict_probs, upsample_probs
+from unet.predict import PredictSettings, ensemble_probs, load_ensemble
 from unet.preprocess import resize_image
 
 log = logging.getLogger(__name__)
@@ -33,15 +33,16 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
 
 
 def predict_folder(
-    model_path: str | os.PathLike,
+    model_paths: list[str | os.PathLike],
     folder: str | os.PathLike,
     out_dir: str | os.PathLike,
     settings: PredictSettings,
     threads: int = 1,
 ) -> int:
-    """Write out_dir/<stem>.png for every image in `folder`, each at its own original size."""
-    model, ckpt, dtype = load_for_inference(model_path, settings, threads)
-    device, mapping = next(model.parameters()).device, mapping_from_meta(ckpt)
+    """Write out_dir/<stem>.png for every image in `folder`, each at its own original size
+    (one model, or the averaged probabilities of the cross-validation folds)."""
+    models, ckpt, dtype = load_ensemble(model_paths, settings, threads)
+    device, mapping = next(models[0].parameters()).device, mapping_from_meta(ckpt)
     size, channels = tuple(ckpt["size"]), ckpt["in_channels"]
     files = list_images(folder)
     out_dir = Path(out_dir)
@@ -51,8 +52,8 @@ def predict_folder(
         image = open_image(path)
         x = resize_image(image, size, channels)  # (h, w, C) uint8
         x = torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None]
-        logits = predict_probs(model, x.float().div_(255).to(device), settings.tta, dtype)
-        probs = upsample_probs(logits[0], (image.height, image.width))
+        x = x.float().div_(255).to(device)
+        (probs,) = ensemble_probs(models, x, [(image.width, image.height)], settings.tta, dtype)
         write_mask_png(
             out_dir / f"{path.stem}.png", mapping.to_values(probs.argmax(0).cpu().numpy())
         )

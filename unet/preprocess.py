@@ -133,6 +133,7 @@ def preprocess(
         "mask_threshold": settings.mask_threshold,
         "ignore_value": settings.mask_ignore,
         "mask_rgb": mapping.rgb,
+        "folds": split.get("folds", []),  # cross-validation folds (ids), when split.folds >= 2
         "splits": {},
     }
     # Every file goes to a scratch folder first and moves in only when all are written, meta.json

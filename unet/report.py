@@ -114,7 +114,7 @@ def environment(config: dict, path: str | os.PathLike) -> None:
 
 
 def build(
-    history_csv: str | os.PathLike,
+    history_csvs: list[str | os.PathLike],
     summary_json: str | os.PathLike,
     per_image_csv: str | os.PathLike,
     manifest_json: str | os.PathLike,
@@ -127,7 +127,7 @@ def build(
     summary = read_json(summary_json)
     tuning = read_json(tuning_json) if tuning_json else None
     tuning_table(tuning, out["tuning"])
-    plots.plot_curves(history_csv, out["curves"])
+    plots.plot_curves(history_csvs, out["curves"])
     plots.plot_methods(summary, out["methods"])
     plots.write_overlays(per_image_csv, read_json(manifest_json), mask_dirs, out["overlays"])
     metrics_table(summary, out["table"])

@@ -1,4 +1,10 @@
-"""Seeded train/val/test split of a manifest's ids, written to a split JSON."""
+"""Seeded train/val/test split of a manifest's ids, written to a split JSON.
+
+With `folds` = k >= 2, the ids outside the test split are dealt into k folds for
+cross-validation: fold i is the validation set of model i, trained on the other folds. The
+split's `val` is then fold 0 and `train` the rest, so the cache and single-model steps read
+it as an ordinary split, and `folds` lists every fold's ids.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +23,11 @@ def make_split(
     val_fraction: float,
     test_fraction: float,
     test_ids: list[str] | None = None,
-) -> dict[str, list[str]]:
-    """Split `ids` reproducibly: same ids, seed and fractions give the same split."""
+    folds: int = 0,
+) -> dict[str, list]:
+    """Split `ids` reproducibly: same ids, seed, fractions and folds give the same split."""
+    if folds == 1 or folds < 0:
+        raise SplitError(f"split.folds={folds}: use 0 for one train/val split, or k >= 2 folds")
     ids = sorted(ids)  # order of discovery must not matter
     fixed_test = list(test_ids or [])
     unknown = sorted(set(fixed_test) - set(ids))
@@ -32,11 +41,26 @@ def make_split(
     n_val = int(round(val_fraction * n))
     test = fixed_test or order[:n_test]
     start = 0 if fixed_test else n_test
+    if folds:
+        pool = order[start:]
+        if len(pool) < 2 * folds:
+            raise SplitError(
+                f"split.folds={folds} needs at least {2 * folds} images outside the test split "
+                f"(two per fold); there are {len(pool)}: lower split.folds or add images"
+            )
+        parts = [sorted(pool[k::folds]) for k in range(folds)]
+        train = [i for part in parts[1:] for i in part]
+        split = {"train": sorted(train), "val": parts[0], "test": sorted(test), "folds": parts}
+        return _checked(split, n, val_fraction, test_fraction)
     val = order[start : start + n_val]
     train = order[start + n_val :]
     split = {"train": sorted(train), "val": sorted(val), "test": sorted(test)}
-    for name, members in split.items():
-        if not members:
+    return _checked(split, n, val_fraction, test_fraction)
+
+
+def _checked(split: dict, n: int, val_fraction: float, test_fraction: float) -> dict:
+    for name in SPLITS:
+        if not split[name]:
             raise SplitError(
                 f"the {name} split is empty ({n} images, split.val_fraction={val_fraction}, "
                 f"split.test_fraction={test_fraction}); add images or change the fractions"

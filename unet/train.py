@@ -12,9 +12,10 @@ import torch
 from torch.utils.data import DataLoader
 
 from unet import augment, checkpoint
-from unet.data import CachedSplit
+from unet.data import CachedRows, CachedSplit
 from unet.device import amp_dtype, pick_device, set_threads
 from unet.fileio import read_json
+from unet.folds import fold_rows
 from unet.history import write_history
 from unet.logs import progress
 from unet.losses import DiceCELoss
@@ -96,8 +97,12 @@ def train(
     model_settings: dict,
     settings: TrainSettings,
     threads: int = 1,
+    fold: int | None = None,
 ) -> dict:
-    """Train a UNet on the cached train split, select on val; returns the best checkpoint."""
+    """Train a UNet on the cached train split, select on val; returns the best checkpoint.
+
+    With `fold` (cross-validation), train on the other folds and select on this one.
+    """
     meta = read_json(Path(cache_dir) / "meta.json")
     mcfg = UNetConfig(
         in_channels=meta["in_channels"], num_classes=meta["num_classes"], **model_settings
@@ -105,8 +110,17 @@ def train(
     transform = augment.build(
         augment.AugmentSettings(**settings.augment), (meta["size"][1], meta["size"][0])
     )
-    train_set = CachedSplit(cache_dir, "train", transform)
-    val_set = CachedSplit(cache_dir, "val")
+    if fold is None:
+        train_set, val_set = (
+            CachedSplit(cache_dir, "train", transform),
+            CachedSplit(cache_dir, "val"),
+        )
+    else:
+        train_rows, val_rows = fold_rows(meta, fold)
+        train_set, val_set = (
+            CachedRows(cache_dir, train_rows, transform),
+            CachedRows(cache_dir, val_rows),
+        )
     _check(settings, len(train_set), meta["size"], mcfg)
     set_threads(threads)
     device = pick_device(settings.device)
@@ -141,7 +155,7 @@ def train(
 
     ckdir = Path(checkpoint_dir)
     last = ckdir / "last.pt"
-    chash = checkpoint.config_hash(mcfg.to_dict(), asdict(settings), meta)
+    chash = checkpoint.config_hash(mcfg.to_dict(), asdict(settings), {**meta, "fold": fold})
     state = {"epoch": 0, "best": -1.0, "stale": 0, "history": []}
     if last.exists():
         ck = checkpoint.load(last, device)
@@ -155,8 +169,9 @@ def train(
         else:
             log.info("ignoring %s: written for other settings", last)
     log.info(
-        "%s on %s (amp %s), %d train / %d val images, %d steps per epoch",
+        "%s%s on %s (amp %s), %d train / %d val images, %d steps per epoch",
         mcfg,
+        "" if fold is None else f" fold {fold}",
         device,
         dtype,
         len(train_set),
@@ -243,6 +258,7 @@ def train(
                         "mask_rgb": meta.get("mask_rgb", False),
                         "train_settings": asdict(settings),
                         "epoch": epoch,
+                        "fold": fold,
                         "val_dice": dice.tolist(),
                         "config_hash": chash,
                     },

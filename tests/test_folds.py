@@ -1,0 +1,131 @@
+"""Cross-validation: fold rows over the cache, the ensemble prediction, the summary table."""
+
+import csv
+
+import numpy as np
+import pytest
+import torch
+
+from unet import checkpoint
+from unet.cross_validation import write_table
+from unet.data import CachedRows
+from unet.fileio import read_json, write_json
+from unet.folds import fold_rows
+from unet.model import UNet, UNetConfig
+from unet.predict import PredictSettings, predict_split
+from unet.preprocess import PreprocessSettings, preprocess
+from unet.sources import prepare_dataset
+from unet.split import make_split
+from unet.train import TrainSettings, train
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """A 3-fold cache of 14 synthetic pairs (fold ids known from the split)."""
+    root = tmp_path_factory.mktemp("folds")
+    synthetic = {"count": 14, "width": 40, "height": 24, "seed": 2, "classes": 1}
+    manifest = prepare_dataset(root / "manifest.json", "synthetic", synthetic)
+    ids = [p["id"] for p in manifest["pairs"]]
+    write_json(root / "split.json", make_split(ids, 1, 0.2, 0.2, folds=3))
+    preprocess(
+        root / "manifest.json", root / "split.json", root / "cache", PreprocessSettings(32, 16)
+    )
+    return root / "cache"
+
+
+def test_each_fold_validates_on_itself_and_trains_on_the_rest(cache):
+    meta = read_json(cache / "meta.json")
+    folds = meta["folds"]
+    assert len(folds) == 3
+    ids = {s: meta["splits"][s]["ids"] for s in ("train", "val")}
+    for k in range(3):
+        train, val = fold_rows(meta, k)
+        assert [ids[s][r] for s, r in val] == folds[k]
+        assert sorted(ids[s][r] for s, r in train) == sorted(
+            i for j, f in enumerate(folds) if j != k for i in f
+        )
+    with pytest.raises(ValueError, match="fold 3 does not exist.*split.folds"):
+        fold_rows(meta, 3)
+
+
+def test_cached_rows_read_the_rows_they_name(cache):
+    meta = read_json(cache / "meta.json")
+    _, val = fold_rows(meta, 1)  # fold 1 lives in the cached train split
+    images = np.load(cache / "train_images.npy")
+    got, _ = CachedRows(cache, val)[0]
+    want = torch.from_numpy(images[val[0][1]]).permute(2, 0, 1).float() / 255
+    assert val[0][0] == "train" and torch.equal(got, want)
+
+
+def test_a_fold_trains_on_the_other_folds(cache, tmp_path):
+    settings = TrainSettings(epochs=1, batch_size=2, device="cpu", seed=0)
+    model = {"depth": 2, "base_width": 4}
+    best = train(
+        cache, tmp_path / "m.pt", tmp_path / "h.csv", tmp_path / "ck", model, settings, fold=2
+    )
+    assert best["fold"] == 2
+    assert len((tmp_path / "h.csv").read_text().splitlines()) == 2  # header and one epoch
+    other = train(
+        cache, tmp_path / "n.pt", tmp_path / "g.csv", tmp_path / "ck", model, settings, fold=1
+    )
+    assert other["fold"] == 1  # fold 2's checkpoint in the same folder was not resumed
+    assert (tmp_path / "n.pt").exists()
+
+
+def _model(cache, path, seed):
+    meta = read_json(cache / "meta.json")
+    torch.manual_seed(seed)
+    cfg = UNetConfig(in_channels=meta["in_channels"], num_classes=2, depth=2, base_width=4)
+    keys = ("class_values", "size", "in_channels", "num_classes", "mask_rgb")
+    state = {k: meta[k] for k in keys}
+    checkpoint.save(
+        path, {"model_config": cfg.to_dict(), "state_dict": UNet(cfg).state_dict(), **state}
+    )
+    return path
+
+
+def _probs(folder):
+    return {p.stem: np.load(p)["probs"].astype(np.float32) for p in (folder / "probs").iterdir()}
+
+
+def test_ensemble_averages_the_fold_models_probabilities(cache, tmp_path):
+    models = [_model(cache, tmp_path / f"m{k}.pt", seed=k) for k in range(2)]
+    settings = PredictSettings(batch_size=3, device="cpu")
+    for name, paths in (("a", models[:1]), ("b", models[1:]), ("ab", models)):
+        predict_split(paths, cache, "test", tmp_path / name, settings)
+    a, b, ab = (_probs(tmp_path / n) for n in ("a", "b", "ab"))
+    assert a.keys() == ab.keys() and len(ab) == 3
+    for i in ab:
+        assert ab[i].shape == (2, 24, 40)  # original size, not the cache's
+        np.testing.assert_allclose(ab[i], (a[i] + b[i]) / 2, atol=2e-3)  # float16 on disk
+        assert not np.allclose(a[i], b[i], atol=1e-2)  # two different models
+
+
+def test_ensemble_of_models_from_other_data_is_refused(cache, tmp_path):
+    good = _model(cache, tmp_path / "good.pt", 0)
+    other = _model(cache, tmp_path / "other.pt", 1)
+    ck = torch.load(other, weights_only=False)
+    checkpoint.save(other, {**ck, "size": [64, 64]})
+    with pytest.raises(ValueError, match="other.pt was trained on other data.*size"):
+        predict_split([good, other], cache, "test", tmp_path / "out", PredictSettings(device="cpu"))
+
+
+def test_cross_validation_table(tmp_path):
+    paths = []
+    for k, dices in enumerate([(0.5, 0.7, 0.6), (0.8, 0.8, 0.4)]):
+        path = tmp_path / f"h{k}.csv"
+        rows = ["epoch,train_loss,val_loss,val_dice,val_dice_0,val_dice_1,lr"]
+        rows += [f"{e + 1},1,{1 - d},{d},0.9,{d},0.01" for e, d in enumerate(dices)]
+        path.write_text("\n".join(rows) + "\n")
+        paths.append(path)
+    result = write_table(paths, tmp_path / "cv.tsv")
+    with open(tmp_path / "cv.tsv") as f:
+        table = list(csv.DictReader(f, delimiter="\t"))
+    assert [r["fold"] for r in table] == ["0", "1", "mean", "sd"]
+    assert [r["best_epoch"] for r in table[:2]] == ["2", "1"]  # first of equal bests
+    assert [r["val_dice"] for r in table] == ["0.7000", "0.8000", "0.7500", "0.0707"]
+    assert result == {
+        "folds": 2,
+        "val_dice_mean": pytest.approx(0.75),
+        "val_dice_sd": pytest.approx(0.0707, abs=1e-4),
+    }

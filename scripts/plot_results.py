@@ -11,8 +11,16 @@ setup_logging(snakemake.log[0])
 
 from unet.report import build  # noqa: E402
 
-dirs = {"raw": Path(snakemake.input.pred) / "masks", "crf": Path(snakemake.input.crf) / "masks"}
-logging.info(build(list(snakemake.input.histories), snakemake.input.summary, snakemake.input.per_image,
-                   snakemake.input.manifest, dirs, snakemake.params.config,
-                   dict(snakemake.output.items()),
-                   snakemake.input.tuning[0] if snakemake.input.tuning else None))
+inp = snakemake.input
+dirs = {"raw": Path(inp.pred) / "masks", "crf": Path(inp.crf) / "masks"}
+verdict = build(
+    list(inp.histories),
+    inp.summary,
+    inp.per_image,
+    inp.manifest,
+    dirs,
+    snakemake.params.config,
+    dict(snakemake.output.items()),
+    inp.tuning[0] if inp.tuning else None,
+)
+logging.info(verdict)

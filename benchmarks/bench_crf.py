@@ -77,8 +77,13 @@ def main(argv: list[str] | None = None) -> dict:
             for procs in tasks:
                 out = tmp_dir / f"out{procs}" / f"{i}.png"
                 tasks[procs].append(
-                    CRFTask(str(tmp_dir / f"{i}.png"), str(tmp_dir / f"{i}.npz"), str(out),
-                            (0, 255), params)
+                    CRFTask(
+                        str(tmp_dir / f"{i}.png"),
+                        str(tmp_dir / f"{i}.npz"),
+                        str(out),
+                        (0, 255),
+                        params,
+                    )
                 )
         rgb = [np.array(image) for image, _ in data]  # writable, C-contiguous for pydensecrf
         bare_crf(rgb[0], data[0][1], params)  # warm-up: page in the library and allocator
@@ -96,24 +101,38 @@ def main(argv: list[str] | None = None) -> dict:
     rate = {k: args.images / v for k, v in seconds.items()}
     overhead = seconds["refine_all_1"] / seconds["baseline"] - 1
     speedup = seconds["refine_all_1"] / seconds["refine_all_2"]
-    print(f"CRF at {args.width}x{args.height}, {args.images} images, best of {args.repeats}, "
-          f"{os.cpu_count()} CPUs, load average {load_before:.2f} at start")
+    print(
+        f"CRF at {args.width}x{args.height}, {args.images} images, best of {args.repeats}, "
+        f"{os.cpu_count()} CPUs, load average {load_before:.2f} at start"
+    )
     print(f"{'variant':<24}{'seconds':>10}{'images/s':>10}{'s/image':>10}")
-    labels = {"baseline": "bare pydensecrf loop", "refine_all_1": "refine_all, 1 proc",
-              "refine_all_2": "refine_all, 2 procs"}
+    labels = {
+        "baseline": "bare pydensecrf loop",
+        "refine_all_1": "refine_all, 1 proc",
+        "refine_all_2": "refine_all, 2 procs",
+    }
     for name, label in labels.items():
-        print(f"{label:<24}{seconds[name]:>10.2f}{rate[name]:>10.2f}"
-              f"{seconds[name] / args.images:>10.3f}")
+        print(
+            f"{label:<24}{seconds[name]:>10.2f}{rate[name]:>10.2f}"
+            f"{seconds[name] / args.images:>10.3f}"
+        )
     print(f"overhead at 1 process vs baseline: {overhead:+.1%} (goal <= +5%)")
     print(f"speed-up at 2 processes vs 1:      {speedup:.2f}x (goal >= 1.9x)")
 
     figures = {
-        "images": args.images, "height": args.height, "width": args.width,
-        "repeats": args.repeats, "cpu_count": os.cpu_count(), "loadavg_1min": load_before,
-        "python": platform.python_version(), "numpy": np.__version__,
+        "images": args.images,
+        "height": args.height,
+        "width": args.width,
+        "repeats": args.repeats,
+        "cpu_count": os.cpu_count(),
+        "loadavg_1min": load_before,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
         "params": dataclasses.asdict(params),
-        "seconds": seconds, "images_per_s": rate,
-        "overhead_1proc_vs_baseline": overhead, "speedup_2proc_vs_1proc": speedup,
+        "seconds": seconds,
+        "images_per_s": rate,
+        "overhead_1proc_vs_baseline": overhead,
+        "speedup_2proc_vs_1proc": speedup,
         "goals": {"overhead_max": 0.05, "speedup_min": 1.9},
     }
     write_json(args.json, figures)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 from torch.utils.data import DataLoader
 
 from benchmarks.common import Row, absent, row
@@ -21,10 +22,21 @@ from unet.losses import DiceCELoss
 from unet.model import UNet, UNetConfig
 from unet.parallel import parallel_map
 from unet.synthetic import generate_pair
+from unet.train import TrainSettings
 
-BATCH = 8
-WORKERS = 4  # config/carvana.yaml's train.num_workers
+REPO = Path(__file__).resolve().parents[1]
 NAMES = ("gpu: train images/s, loader vs resident batch", "gpu: fraction of time waiting for data")
+
+
+def carvana_settings() -> tuple[dict, TrainSettings]:
+    """Model and train settings of config/carvana.yaml over config/config.yaml, as a Carvana
+    run gets them: AMP, channels_last, batch size and loader workers follow the project."""
+    base, over = (
+        yaml.safe_load((REPO / "config" / f"{name}.yaml").read_text())
+        for name in ("config", "carvana")
+    )
+    model = {**base["model"], **over.get("model", {})}
+    return model, TrainSettings(**{**base["train"], **over.get("train", {})})
 
 
 def _pair(i: int, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
@@ -54,30 +66,36 @@ def run(quick: bool = False, device: str | None = None) -> list[Row]:
     dev = torch.device(device or "cuda")
     size = (960, 640) if dev.type == "cuda" else (96, 64)
     n, steps = (32, 8) if quick else (128, 48)
+    model_settings, s = carvana_settings()
+    batch, workers, fmt = s.batch_size, s.num_workers, torch.channels_last
     cache = write_cache(scratch() / "gpu_cache", n, size)
-    torch.backends.cudnn.benchmark = dev.type == "cuda"
-    model = UNet(UNetConfig(depth=4, base_width=32)).to(dev, memory_format=torch.channels_last)
+    torch.backends.cudnn.benchmark = dev.type == "cuda"  # as train() sets it
+    model = UNet(UNetConfig(**model_settings)).to(dev)
+    if s.channels_last:
+        model = model.to(memory_format=fmt)
     loss_fn = DiceCELoss(2).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    dtype = amp_dtype(dev, True)
+    dtype = amp_dtype(dev, s.amp)
     scaler = torch.amp.GradScaler(enabled=dtype == torch.float16)
     transform = augment.build(augment.AugmentSettings(flip=True), (size[1], size[0]))
     dataset = CachedSplit(cache, "train", transform)
 
     def loader() -> DataLoader:
-        # As train() does: a new DataLoader per epoch, pinned memory, WORKERS processes.
+        # As train() does: a new DataLoader per epoch, pinned memory, train.num_workers.
         return DataLoader(
             dataset,
-            batch_size=BATCH,
+            batch_size=batch,
             shuffle=True,
             drop_last=True,
-            num_workers=WORKERS,
+            num_workers=workers,
             pin_memory=dev.type == "cuda",
-            persistent_workers=True,
+            persistent_workers=workers > 0,
         )
 
     def to_device(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = x.to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last)
+        x = x.to(dev, non_blocking=True)
+        if s.channels_last:
+            x = x.contiguous(memory_format=fmt)
         return x, y.to(dev, non_blocking=True)
 
     def step(x: torch.Tensor, y: torch.Tensor) -> float:
@@ -101,7 +119,7 @@ def run(quick: bool = False, device: str | None = None) -> list[Row]:
     for _ in range(steps):
         step(x0, y0)
     sync()
-    resident = steps * BATCH / (time.perf_counter() - t0)
+    resident = steps * batch / (time.perf_counter() - t0)
 
     waited, done = 0.0, 0
     t0 = time.perf_counter()
@@ -119,11 +137,12 @@ def run(quick: bool = False, device: str | None = None) -> list[Row]:
     sync()
     total = time.perf_counter() - t0
     note = (
-        f"{size[0]}x{size[1]}, batch {BATCH}, base_width 32, AMP {dtype}, channels_last, "
-        f"{WORKERS} workers, {torch.cuda.get_device_name(dev) if dev.type == 'cuda' else dev}"
+        f"{size[0]}x{size[1]}, batch {batch}, depth {model_settings['depth']}, base_width "
+        f"{model_settings['base_width']}, AMP {dtype}, channels_last {s.channels_last}, "
+        f"{workers} workers, {torch.cuda.get_device_name(dev) if dev.type == 'cuda' else dev}"
     )
     return [
-        row(NAMES[0], steps * BATCH / total, "images/s", resident, note=note),
+        row(NAMES[0], steps * batch / total, "images/s", resident, note=note),
         row(NAMES[1], waited / total, "fraction", note="time blocked on the next batch"),
     ]
 

@@ -49,6 +49,7 @@ def bare_epoch(cache: Path, mcfg: UNetConfig, s: TrainSettings):
     torch.set_num_threads(THREADS)
     device = pick_device(s.device)
     dtype = amp_dtype(device, s.amp)
+    torch.backends.cudnn.benchmark = device.type == "cuda"  # as train() sets it
     model = UNet(mcfg).to(device)
     if s.channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -112,9 +113,11 @@ def run(quick: bool = False) -> list[Row]:
         seconds = [float(r["seconds"]) for r in csv.DictReader(f)]
     step = min(seconds[1:])  # epoch 1 pays the warm-up, as the bare loop's first pass did
     steps = len(meta["splits"]["train"]["ids"]) // settings.batch_size
+    device = pick_device(settings.device)
     note = (
         f"{steps} steps + val per epoch, {w}x{h}, batch {settings.batch_size}, "
-        f"base_width {mcfg.base_width}, {THREADS} threads"
+        f"base_width {mcfg.base_width}, {THREADS} threads, {device.type} AMP "
+        f"{amp_dtype(device, settings.amp)} channels_last {settings.channels_last}"
     )
     return [
         row(

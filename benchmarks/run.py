@@ -95,7 +95,10 @@ def print_table(rows: list[Row]) -> None:
 
 def _git() -> str:
     cmd = ["git", "-C", str(REPO), "describe", "--always", "--dirty"]
-    return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
+    except FileNotFoundError:  # no git on this machine: the figures still get written
+        return ""
 
 
 def main(argv: list[str] | None = None) -> dict:

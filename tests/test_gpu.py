@@ -151,7 +151,7 @@ def test_resume_after_sigterm(cache, reference, tmp_path, monkeypatch, caplog):
 
 def test_deterministic_mode_runs_on_cuda(cache, tmp_path, caplog):
     # Some CUDA kernels have no deterministic version: train() warns instead of failing.
-    caplog.set_level(logging.WARNING, logger="unet.train")
+    caplog.set_level(logging.WARNING, logger="unet.device")
     try:
         history = _train(cache, tmp_path, epochs=2, deterministic=True)
     finally:

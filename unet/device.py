@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import torch
+
+log = logging.getLogger(__name__)
 
 
 class DeviceError(RuntimeError):
@@ -37,3 +40,17 @@ def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
     if not enabled or device.type != "cuda":
         return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def set_deterministic(enabled: bool, device: torch.device) -> None:
+    """Deterministic kernels (train.deterministic) and cudnn autotuning when not."""
+    if enabled and device.type == "cuda":
+        # cuBLAS needs a fixed workspace to repeat itself; bilinear upsampling's backward and
+        # 2-D cross-entropy have no deterministic CUDA kernel at all, so those only warn.
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        log.warning(
+            "train.deterministic on CUDA: every op that has a deterministic kernel uses it, but "
+            "the upsampling backward and the loss do not have one; runs are bitwise equal on CPU"
+        )
+    torch.use_deterministic_algorithms(enabled, warn_only=device.type == "cuda")
+    torch.backends.cudnn.benchmark = device.type == "cuda" and not enabled

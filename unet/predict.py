@@ -109,7 +109,7 @@ def ensemble_probs(
             w, h = sizes[k]
             probs = upsample_probs(logit, (h, w))
             out[k] = probs if out[k] is None else out[k].add_(probs)
-    return [p / len(models) if len(models) > 1 else p for p in out]
+    return [p / len(models) for p in out]
 
 
 def predict_split(

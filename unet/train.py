@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader
 
 from unet import augment, checkpoint
 from unet.data import CachedRows, CachedSplit
-from unet.device import amp_dtype, pick_device, set_threads
+from unet.device import amp_dtype, pick_device, set_deterministic, set_threads
 from unet.fileio import read_json
 from unet.folds import fold_rows
 from unet.history import write_history
@@ -125,16 +125,7 @@ def train(
     set_threads(threads)
     device = pick_device(settings.device)
     dtype = amp_dtype(device, settings.amp)
-    if settings.deterministic and device.type == "cuda":
-        # cuBLAS needs a fixed workspace to repeat itself; bilinear upsampling's backward and
-        # 2-D cross-entropy have no deterministic CUDA kernel at all, so those only warn.
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        log.warning(
-            "train.deterministic on CUDA: every op that has a deterministic kernel uses it, but "
-            "the upsampling backward and the loss do not have one; runs are bitwise equal on CPU"
-        )
-    torch.use_deterministic_algorithms(settings.deterministic, warn_only=device.type == "cuda")
-    torch.backends.cudnn.benchmark = device.type == "cuda" and not settings.deterministic
+    set_deterministic(settings.deterministic, device)
     torch.manual_seed(settings.seed)
     model = UNet(mcfg).to(device)
     if settings.channels_last:

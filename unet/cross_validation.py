@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from unet.fileio import atomic_path
-from unet.plots import read_history
+from unet.history import read_history
 
 log = logging.getLogger(__name__)
 

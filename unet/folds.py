@@ -7,11 +7,6 @@ from unet.data import Row
 POOL = ("train", "val")  # the cached splits that the folds divide between them
 
 
-def fold_count(meta: dict) -> int:
-    """Number of cross-validation folds in the cache's meta (0: one train/val split)."""
-    return len(meta.get("folds") or [])
-
-
 def fold_rows(meta: dict, fold: int) -> tuple[list[Row], list[Row]]:
     """(train rows, val rows) of `fold`: it validates on its own fold, trains on the others."""
     folds = meta.get("folds") or []

@@ -14,3 +14,9 @@ def write_history(path: str | os.PathLike, rows: list[dict]) -> None:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["epoch"])
         writer.writeheader()
         writer.writerows(rows)
+
+
+def read_history(path: str | os.PathLike) -> list[dict[str, float]]:
+    """One dict per epoch from a history CSV, every value a float."""
+    with open(path) as f:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from unet.fileio import atomic_path  # noqa: E402
+from unet.history import read_history  # noqa: E402
 from unet.imageio import read_image, read_mask  # noqa: E402
 
 
@@ -20,12 +21,6 @@ def _save(fig: plt.Figure, path: str | os.PathLike) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
     plt.close(fig)
-
-
-def read_history(history_csv: str | os.PathLike) -> list[dict[str, float]]:
-    """One dict per epoch from a history CSV, every value a float."""
-    with open(history_csv) as f:
-        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
 def plot_curves(history_csvs: list[str | os.PathLike], out_png: str | os.PathLike) -> None:

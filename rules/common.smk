@@ -14,10 +14,16 @@ EXPERIMENTS = list(config["experiments"])
 FOLDS = list(range(config["split"]["folds"]))  # cross-validation folds; [] = one model
 
 
+# experiment: only configured names ('.' escaped: names may hold it). folder: one safe path
+# component like unet.workflow.NAME, so predict/.. cannot read resources/predict/.. (= resources/).
 wildcard_constraints:
-    experiment="|".join(EXPERIMENTS) if EXPERIMENTS else "[A-Za-z0-9_-]+",
+    experiment=(
+        "|".join(e.replace(".", r"\.") for e in EXPERIMENTS)
+        if EXPERIMENTS
+        else r"(?!\.\.?$)[A-Za-z0-9._-]+"
+    ),
     split="train|val|test",
-    folder="[^/]+",
+    folder=r"(?!\.\.?$)[A-Za-z0-9._-]+",
     fold="[0-9]+",
 
 

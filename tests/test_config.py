@@ -1,10 +1,17 @@
 """Config checks beyond the schema, and per-experiment settings."""
 
+import ast
+import json
+import re
+
 import pytest
 import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.io import regex_from_filepattern
+from snakemake.utils import validate
 
-from tests.conftest import REPO
-from unet.workflow import ConfigError, check_config, experiment_config, experiment_section
+from tests.conftest import REPO, TINY, copy_workflow, snakemake
+from unet.workflow import NAME, ConfigError, check_config, experiment_config, experiment_section
 
 
 @pytest.fixture
@@ -35,3 +42,93 @@ def test_errors_name_the_key(config, change, key):
     change(config)
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         check_config(config)
+
+
+# --- names that become folders: resources/<dataset.name>/, results/<name>/<experiment>/ ---------
+
+UNSAFE_NAMES = ["../x", "a/b", "..", ".", "", "a b"]
+SAFE_NAMES = ["v1.2", "my_data-3", ".hidden", "..x"]
+
+
+def _with_names(config: dict, dataset: str = "synthetic", experiment: str = "baseline") -> dict:
+    config["dataset"]["name"] = dataset
+    config["experiments"] = {experiment: {}}
+    return config
+
+
+def _schema_errors(config: dict) -> str:
+    """Snakemake's validate on config/schema.yaml: the error text, or '' when the config passes."""
+    try:
+        validate(config, str(REPO / "config/schema.yaml"))
+    except WorkflowError as e:
+        return str(e)
+    return ""
+
+
+@pytest.mark.parametrize("name", UNSAFE_NAMES)
+def test_check_config_refuses_unsafe_names(config, name):
+    with pytest.raises(ConfigError, match=r"dataset\.name"):
+        check_config(_with_names(config, dataset=name))
+    with pytest.raises(ConfigError, match=r"experiments\."):
+        check_config(_with_names(config, experiment=name))
+
+
+@pytest.mark.parametrize("name", SAFE_NAMES)
+def test_check_config_accepts_safe_names(config, name):
+    check_config(_with_names(config, dataset=name, experiment=name))
+
+
+@pytest.mark.parametrize("name", UNSAFE_NAMES)
+def test_schema_refuses_unsafe_names(config, name):
+    # The schema runs first (Snakefile), so it must refuse them too, naming the key.
+    errors = _schema_errors(_with_names(config, dataset=name))
+    assert "'dataset'" in errors and "'name'" in errors
+    errors = _schema_errors(_with_names(config, experiment=name))
+    assert "'experiments'" in errors and "propertyNames" in errors
+
+
+@pytest.mark.parametrize("name", SAFE_NAMES)
+def test_schema_accepts_safe_names(config, name):
+    assert _schema_errors(_with_names(config, dataset=name, experiment=name)) == ""
+
+
+def test_folder_wildcard_refuses_dot_folders():
+    # predict_folder reads resources/predict/{folder}: `..` would read resources/ itself.
+    block = (REPO / "rules/common.smk").read_text().split("wildcard_constraints:")[1]
+    constraint = ast.literal_eval(re.search(r'^\s+folder=(r?".*"),$', block, re.M).group(1))
+    assert constraint == NAME.pattern  # the same rule as check_config and the schema
+    output = regex_from_filepattern(f"results/d/e/predict/{{folder,{constraint}}}")
+    for name in ("..", ".", "a/b"):
+        assert not re.match(output, f"results/d/e/predict/{name}"), name
+    for name in SAFE_NAMES:
+        assert re.match(output, f"results/d/e/predict/{name}"), name
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ({"dataset": {"name": "../x"}}, "instance['dataset']['name']"),
+        ({"dataset": {"name": "."}}, "instance['dataset']['name']"),
+        ({"experiments": {"a/b": {}}}, "instance['experiments']"),
+        ({"experiments": {"..": {}}}, "instance['experiments']"),
+    ],
+)
+def test_unsafe_names_fail_before_any_job(tmp_path, override, key):
+    # The schema (validated first in the Snakefile) refuses them, naming the key.
+    wd = copy_workflow(tmp_path)
+    (wd / "bad.yaml").write_text(json.dumps(override))
+    out = snakemake(wd, "-n", "--cores", "1", "--configfile", TINY, "bad.yaml", check=False)
+    assert out.returncode != 0
+    assert key in out.stdout + out.stderr
+    assert not (wd / "results").exists() and not (wd / "resources").exists()
+
+
+@pytest.mark.workflow
+def test_dotted_names_plan(tmp_path):
+    wd = copy_workflow(tmp_path)
+    names = {"dataset": {"name": "v1.2"}, "experiments": {"my_data-3": {}}}
+    (wd / "ok.yaml").write_text(json.dumps(names))
+    out = snakemake(wd, "-n", "--cores", "1", "--configfile", TINY, "ok.yaml", check=False)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "results/v1.2/my_data-3/" in out.stdout

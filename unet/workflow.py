@@ -7,7 +7,11 @@ import re
 
 EXPERIMENT_SECTIONS = ("model", "train", "predict", "crf")
 RESERVED = ("cache", "logs", "benchmarks")  # results/<dataset>/ folders of the data steps
-NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+# Names become folders (resources/<name>/, results/<name>/<experiment>/): one safe path component,
+# never `.` or `..`. config/schema.yaml and the wildcard constraints in rules/common.smk use the
+# same pattern; fullmatch, as `$` alone would also accept a trailing newline.
+NAME = re.compile(r"(?!\.\.?$)[A-Za-z0-9._-]+")
+NAME_RULE = "use letters, digits, '.', '_' and '-' only, and not '.' or '..'"
 
 
 class ConfigError(ValueError):
@@ -34,13 +38,13 @@ def experiment_section(config: dict, section: str, experiment: str) -> dict:
 def check_config(config: dict) -> None:
     """Raise ConfigError, naming the key, for settings that cannot work together."""
     name = config["dataset"]["name"]
-    if not NAME.match(name):
-        raise ConfigError(f"dataset.name {name!r}: use letters, digits, '_' and '-' only")
+    if not NAME.fullmatch(name):
+        raise ConfigError(f"dataset.name {name!r}: {NAME_RULE} (it names a folder)")
     if not config["experiments"]:
         raise ConfigError("experiments: name at least one experiment, e.g. `baseline: {}`")
     for exp, override in config["experiments"].items():
-        if not NAME.match(exp):
-            raise ConfigError(f"experiments.{exp}: use letters, digits, '_' and '-' only")
+        if not NAME.fullmatch(exp):
+            raise ConfigError(f"experiments.{exp}: {NAME_RULE} (it names a folder)")
         if exp in RESERVED:
             raise ConfigError(
                 f"experiments.{exp}: {', '.join(RESERVED)} are folders of results/{name}/ "

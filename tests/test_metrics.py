@@ -261,3 +261,16 @@ def test_image_scores_missed_class():
     assert math.isinf(s["hd95"][1]) and s["boundary_f1"][1] == 0.0
     # Background: the prediction's boundary is the image edge; the target's also rings the square.
     assert s["hd95"][0] == pytest.approx(_brute_hausdorff(pred == 0, target == 0, 95))
+
+
+def test_hd95_is_the_larger_directed_percentile_not_pooled():
+    # MONAI's definition, not MedPy's: a 3x3 blob 13 px below a 20x20 square. pred -> target: 8
+    # of 84 boundary distances are large, enough for the 95th percentile; target -> pred: all 0.
+    target = _square((48, 48), 5, 5, 20)
+    pred = target | _square((48, 48), 37, 10, 3)
+    pa, pb = _brute_boundary(pred), _brute_boundary(target)
+    d = cdist(pa, pb)  # (n_pred, n_target)
+    directed = (np.percentile(d.min(axis=1), 95), np.percentile(d.min(axis=0), 95))
+    pooled = np.percentile(np.hstack([d.min(axis=1), d.min(axis=0)]), 95)  # MedPy's hd95
+    assert hd95(pred, target) == pytest.approx(max(directed))
+    assert hd95(pred, target) > pooled + 5

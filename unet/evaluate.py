@@ -12,7 +12,13 @@ import numpy as np
 from unet.fileio import atomic_path, read_json, write_json
 from unet.imageio import read_mask
 from unet.masks import IGNORE_INDEX, binarise, mapping_from_meta
-from unet.metrics import EMPTY_MASK_CONVENTION, image_scores, scores_from_confusion
+from unet.metrics import (
+    EMPTY_MASK_CONVENTION,
+    HD95_PENALTY,
+    image_diagonal,
+    image_scores,
+    scores_from_confusion,
+)
 from unet.parallel import parallel_map
 
 log = logging.getLogger(__name__)
@@ -20,6 +26,7 @@ PER_CLASS = ("dice", "iou", "precision", "recall", "hd95", "boundary_f1")
 
 
 def _score_one(job: tuple) -> dict:
+    """One image's scores per method, and its diagonal (the HD95 penalty when a class is missed)."""
     image_id, gt_path, preds, mapping, threshold, tolerance = job
     raw = read_mask(gt_path)
     if threshold is not None:
@@ -34,16 +41,22 @@ def _score_one(job: tuple) -> dict:
                 f"{gt_path} is {target.shape[::-1]}; rerun prediction"
             )
         out[method] = image_scores(pred, target, mapping.num_classes, IGNORE_INDEX, tolerance)
-    return {"id": image_id, "scores": out}
+    return {"id": image_id, "diagonal": image_diagonal(target.shape), "scores": out}
 
 
 def _mean(values: np.ndarray) -> float | None:
-    finite = values[np.isfinite(values)]
-    return float(finite.mean()) if len(finite) else None
+    """Mean over images (None without images). Every value counts: HD95's infs are replaced by
+    the penalty before this, as dropping them would reward missing an object."""
+    return float(values.mean()) if len(values) else None
 
 
 def summarise(results: list[dict], methods: list[str], num_classes: int) -> dict:
-    """Global scores (counts summed over the set) and means over images, per method and class."""
+    """Global scores (counts summed over the set) and means over images, per method and class.
+
+    An inf HD95 (class in exactly one of target and prediction) enters the mean as that image's
+    diagonal (HD95_PENALTY); `hd95_penalised` counts those images.
+    """
+    diagonals = np.array([r["diagonal"] for r in results], dtype=np.float64)  # (N,)
     summary: dict = {}
     for m in methods:
         cm = sum(r["scores"][m]["confusion"] for r in results)
@@ -51,10 +64,12 @@ def summarise(results: list[dict], methods: list[str], num_classes: int) -> dict
         per_class = {}
         for c in range(num_classes):
             stack = {k: np.array([r["scores"][m][k][c] for r in results]) for k in PER_CLASS}
+            missed = np.isinf(stack["hd95"])
+            stack["hd95"] = np.where(missed, diagonals, stack["hd95"])
             per_class[str(c)] = {
                 "global": {k: float(glob[k][c]) for k in ("dice", "iou", "precision", "recall")},
                 "mean_per_image": {k: _mean(v) for k, v in stack.items()},
-                "hd95_infinite": int(np.isinf(stack["hd95"]).sum()),
+                "hd95_penalised": int(missed.sum()),
             }
         fg = [str(c) for c in range(1, num_classes)]
         summary[m] = {
@@ -63,6 +78,7 @@ def summarise(results: list[dict], methods: list[str], num_classes: int) -> dict
             "foreground_dice_mean": float(
                 np.mean([per_class[c]["mean_per_image"]["dice"] for c in fg])
             ),
+            "hd95_penalty": HD95_PENALTY,
             "classes": per_class,
         }
     return summary
@@ -127,10 +143,12 @@ def evaluate(
 
 
 def write_rows(path: str | os.PathLike, results: list[dict], values: list[int]) -> None:
-    """One CSV row per image, method and class."""
+    """One CSV row per image, method and class. HD95 stays the honest per-image value (inf for a
+    class in exactly one mask); image_diagonal_px is the penalty the summary's mean uses instead."""
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["id", "method", "class", "value", *PER_CLASS, "pixel_accuracy"])
+        header = ["id", "method", "class", "value", *PER_CLASS, "pixel_accuracy"]
+        w.writerow([*header, "image_diagonal_px"])
         for r in results:
             for m, s in r["scores"].items():
                 for c, v in enumerate(values):
@@ -142,5 +160,6 @@ def write_rows(path: str | os.PathLike, results: list[dict], values: list[int]) 
                             v,
                             *(f"{s[k][c]:.6g}" for k in PER_CLASS),
                             f"{s['accuracy']:.6g}",
+                            f"{r['diagonal']:.6g}",
                         ]
                     )

@@ -11,8 +11,23 @@ EMPTY_MASK_CONVENTION: str = (
     "from both target and prediction scores dice = iou = precision = recall = 1; predicted but "
     "absent from the target, dice = iou = precision = 0 and recall = 1; present in the target but "
     "not predicted, dice = iou = recall = 0 and precision = 1. HD95 is 0 when both masks are empty "
-    "and inf when exactly one is; boundary F1 is 1 and 0 in those cases."
+    "and inf when exactly one is (kept as inf in per_image.csv); means over images count such an "
+    "inf as the image diagonal sqrt(H^2 + W^2) px, the largest distance the image holds (see "
+    "hd95_penalty and the hd95_penalised counts). Boundary F1 is 1 and 0 in those cases."
 )
+# A missed (or hallucinated) object has no finite HD95; dropping it from the mean would make
+# missing an object score better than finding it badly. BraTS-style evaluations use the maximal
+# distance instead; ours is the 2-D image's diagonal.
+HD95_PENALTY: str = (
+    "image diagonal in px, sqrt(H^2 + W^2) of that image: replaces an inf HD95 (class in exactly "
+    "one of target and prediction) in mean_per_image; per_image.csv keeps inf"
+)
+
+
+def image_diagonal(shape: tuple[int, ...]) -> float:
+    """Diagonal sqrt(H^2 + W^2) in px of an (H, W) image: the HD95 penalty of a missed class."""
+    h, w = shape[:2]
+    return float(np.hypot(h, w))
 
 
 def _check_labels(name: str, labels: np.ndarray, num_classes: int) -> None:
@@ -101,7 +116,9 @@ def hausdorff_distance(
     """Symmetric Hausdorff distance in pixels between mask boundaries, at `percentile`.
 
     Each direction takes the percentile of its boundary-to-boundary distances and the larger
-    direction is returned (the MedPy / MONAI definition). Both empty: 0.0; one empty: inf.
+    of the two is returned, as MONAI's compute_hausdorff_distance (directed=False) does. MedPy's
+    hd95 differs: it pools both directions' distances before taking one percentile. Both empty:
+    0.0; one empty: inf.
     """
     pred_mask, target_mask = _as_bool_pair(pred_mask, target_mask)
     pred_empty, target_empty = not pred_mask.any(), not target_mask.any()

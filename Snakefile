@@ -23,6 +23,7 @@ include: "rules/preprocess.smk"
 include: "rules/train.smk"
 include: "rules/predict.smk"
 include: "rules/crf.smk"
+include: "rules/postprocess.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"
 

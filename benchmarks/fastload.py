@@ -11,7 +11,7 @@ import os
 import numpy as np
 from PIL import Image, ImageOps
 
-from unet.masks import MaskMapping, MaskValueError, binarise
+from unet.masks import MaskMapping, MaskValueError
 from unet.preprocess import resize_image, resize_mask
 
 ROTATED = (5, 6, 7, 8)  # EXIF orientations that swap width and height
@@ -58,9 +58,9 @@ def read_mask_resized(path: str | os.PathLike, size: tuple[int, int]) -> tuple[n
         return resize_mask(raw, size), orig
 
 
-def load_pair_fast(job: tuple[dict, tuple[int, int], int, MaskMapping, int | None]) -> tuple:
+def load_pair_fast(job: tuple[dict, tuple[int, int], int, MaskMapping]) -> tuple:
     """Same contract as unet.preprocess._load_pair: (image (h, w, C), class indices (h, w))."""
-    pair, size, channels, mapping, threshold = job
+    pair, size, channels, mapping = job
     image, image_size = _draft_decode(pair["image"], size, channels)
     mask, mask_size = read_mask_resized(pair["mask"], size)
     if image_size != mask_size:
@@ -68,8 +68,6 @@ def load_pair_fast(job: tuple[dict, tuple[int, int], int, MaskMapping, int | Non
             f"image {pair['image']} is {image_size[0]}x{image_size[1]} but its mask "
             f"{pair['mask']} is {mask_size[0]}x{mask_size[1]}; masks must match their image"
         )
-    if threshold is not None:
-        mask = binarise(mask, threshold)  # nearest then threshold == threshold then nearest
     return image, mapping.to_index(mask, source=f"mask {pair['mask']}")
 
 

@@ -5,6 +5,7 @@ rule evaluate_masks:
     input:
         pred=f"{EXP}/pred/test",
         crf=rules.refine_crf.output[0],
+        final=rules.finalize_masks.output[0],
         manifest=rules.download_dataset.output[0],
         meta=rules.preprocess.output.meta,
         code=modules("evaluate"),

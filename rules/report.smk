@@ -8,9 +8,11 @@ rule plot_results:
         per_image=rules.evaluate_masks.output.per_image,
         pred=f"{EXP}/pred/test",
         crf=rules.refine_crf.output[0],
+        final=rules.finalize_masks.output[0],
         manifest=rules.download_dataset.output[0],
+        meta=rules.preprocess.output.meta,
         tuning=crf_tuning,
-        code=modules("report"),
+        code=modules("report", "evaluate"),
     output:
         curves=report(
             f"{EXP}/report/curves.png",

@@ -8,15 +8,18 @@ from unet.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 
-from unet.evaluate import evaluate  # noqa: E402
+from unet.evaluate import evaluate, method_dirs  # noqa: E402
+
+inp = snakemake.input
 
 evaluate(
     snakemake.input.manifest,
     snakemake.input.meta,
-    {"raw": Path(snakemake.input.pred) / "masks", "crf": Path(snakemake.input.crf) / "masks"},
+    method_dirs(inp.pred, inp.crf, inp.final),
     snakemake.output.per_image,
     snakemake.output.summary,
     split="test",
     tolerance=snakemake.params.evaluate["boundary_tolerance"],
     processes=snakemake.threads,
+    choice_json=Path(inp.final) / "choice.json",
 )

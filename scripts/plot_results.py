@@ -1,7 +1,6 @@
 """Snakemake adapter for `plot_results`."""
 
 import logging
-from pathlib import Path
 
 import _unet_path  # noqa: F401  (the repository's unet package, in any environment)
 
@@ -9,15 +8,17 @@ from unet.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 
+from unet.evaluate import method_dirs  # noqa: E402
 from unet.report import build  # noqa: E402
 
 inp = snakemake.input
-dirs = {"raw": Path(inp.pred) / "masks", "crf": Path(inp.crf) / "masks"}
+dirs = method_dirs(inp.pred, inp.crf, inp.final)
 verdict = build(
     list(inp.histories),
     inp.summary,
     inp.per_image,
     inp.manifest,
+    inp.meta,
     dirs,
     snakemake.params.config,
     dict(snakemake.output.items()),

@@ -9,6 +9,7 @@ from scipy import ndimage
 
 from unet.crf import CRFParams, CRFTask, refine, refine_all, refine_file
 from unet.imageio import read_mask
+from unet.masks import MaskMapping
 
 H, W = 64, 96
 
@@ -113,13 +114,14 @@ def _write_inputs(tmp_path, n: int) -> list[CRFTask]:
         image_path, probs_path = tmp_path / f"img{i}.png", tmp_path / f"img{i}.npz"
         Image.fromarray(image).save(image_path)
         np.savez(probs_path, probs=probs)
-        tasks.append(CRFTask(str(image_path), str(probs_path), "", (0, 255), CRFParams()))
+        mapping = MaskMapping((0, 255))
+        tasks.append(CRFTask(str(image_path), str(probs_path), "", mapping, CRFParams()))
     return tasks
 
 
 def _with_out(tasks: list[CRFTask], folder) -> list[CRFTask]:
     return [
-        CRFTask(t.image_path, t.probs_path, str(folder / f"m{i}.png"), t.class_values, t.params)
+        CRFTask(t.image_path, t.probs_path, str(folder / f"m{i}.png"), t.mapping, t.params)
         for i, t in enumerate(tasks)
     ]
 

@@ -32,7 +32,7 @@ def _score(tmp_path: Path, pairs: dict[str, tuple[np.ndarray, np.ndarray]]) -> l
         gt, raw = tmp_path / f"{image_id}_gt.png", tmp_path / f"{image_id}_raw.png"
         write_mask_png(gt, target)
         write_mask_png(raw, pred)
-        results.append(_score_one((image_id, str(gt), {"raw": str(raw)}, MAPPING, None, 2)))
+        results.append(_score_one((image_id, str(gt), {"raw": str(raw)}, MAPPING, 2)))
     return results
 
 

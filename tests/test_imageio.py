@@ -36,4 +36,4 @@ def test_exif_orientation_is_honoured(tmp_path):
 def test_mask_png_round_trip(tmp_path, values, rgb):
     mask = np.resize(np.array(values, np.uint32), 12).reshape(3, 4)
     write_mask_png(tmp_path / "m.png", mask, rgb=rgb)
-    assert np.array_equal(read_mask(tmp_path / "m.png"), mask)
+    assert np.array_equal(read_mask(tmp_path / "m.png", colour=rgb), mask)

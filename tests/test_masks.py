@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from unet.masks import MaskMapping, MaskValueError, binarise, mapping_from_values
+from unet.masks import MaskMapping, MaskValueError, mapping_from_values
 
 
 def test_round_trip_keeps_the_data_values():
@@ -37,9 +37,17 @@ def test_single_value_is_refused():
         mapping_from_values({0}, None, None, 16)
 
 
-def test_threshold_binarises():
-    assert binarise(np.array([0, 127, 128, 255]), 127).tolist() == [0, 0, 1, 1]
-    assert mapping_from_values(set(range(200)), None, 127, 16).values == (0, 1)
+def test_threshold_binarises_into_the_data_values():
+    # Issue 11: a thresholded mapping once wrote 0/1; it writes the data's 0/255 (or 65535).
+    mapping = mapping_from_values(set(range(200)), None, 127, 16)
+    assert mapping.values == (0, 255) and mapping.threshold == 127
+    assert mapping.to_index(np.array([0, 127, 128, 255])).tolist() == [0, 0, 1, 1]
+    assert mapping_from_values(set(), None, 30000, 16, top=65535).values == (0, 65535)
+
+
+def test_threshold_keeps_ignore_apart():
+    mapping = MaskMapping((0, 255), ignore=200, threshold=127)
+    assert mapping.to_index(np.array([0, 150, 200, 255])).tolist() == [0, 1, 255, 1]
 
 
 def test_16_bit_values():

@@ -13,7 +13,8 @@ from tests.conftest import TINY, snakemake
 
 pytestmark = pytest.mark.workflow
 CHAIN = ["download_dataset", "split_dataset", "preprocess", "train_unet", "predict_masks",
-         "tune_crf", "refine_crf", "evaluate_masks", "compare_experiments", "plot_results"]
+         "tune_crf", "refine_crf", "finalize_masks", "evaluate_masks", "compare_experiments",
+         "plot_results"]
 
 
 def _from(rule: str) -> set[str]:

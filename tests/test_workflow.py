@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from datetime import datetime
@@ -23,17 +24,23 @@ def done(tiny_run: Path) -> Path:
 
 def test_pipeline_outputs(done):
     summary = json.loads((done / "results/synthetic/baseline/metrics/summary.json").read_text())
-    assert set(summary["methods"]) == {"raw", "crf"}
+    assert set(summary["methods"]) == {"raw", "crf", "final"}
     assert summary["images"] == 3 and "empty_mask_convention" in summary
-    for m in ("raw", "crf"):
+    assert summary["final"]["chosen"] in ("raw", "crf", "largest_component")
+    chosen = summary["methods"][summary["final"]["chosen"].replace("largest_component", "final")]
+    assert summary["methods"]["final"]["foreground_dice_global"] == chosen[
+        "foreground_dice_global"
+    ]
+    for m in ("raw", "crf", "final"):
         assert 0 <= summary["methods"][m]["foreground_dice_global"] <= 1
     masks = sorted((done / "results/synthetic/baseline/pred/test/masks").glob("*.png"))
     assert (
         len(masks) == 3
         and len(list((done / "results/synthetic/baseline/crf/masks").glob("*.png"))) == 3
+        and len(list((done / "results/synthetic/baseline/final/masks").glob("*.png"))) == 3
     )
     rows = (done / "results/synthetic/baseline/metrics/per_image.csv").read_text().splitlines()
-    assert len(rows) == 1 + 3 * 2 * 2  # header + images x methods x classes
+    assert len(rows) == 1 + 3 * 3 * 2  # header + images x methods x classes
     for log in ("train_unet", "predict_masks_test", "refine_crf", "evaluate_masks"):
         assert (done / f"results/synthetic/baseline/logs/{log}.log").stat().st_size > 0
 
@@ -96,7 +103,7 @@ def test_gpu_rules_never_overlap(tmp_path):
     # ... and the experiments side by side in one table.
     table = (wd / "results/synthetic/experiments.tsv").read_text().splitlines()
     assert {tuple(r.split("\t")[:2]) for r in table[1:]} == {
-        (e, m) for e in ("baseline", "a", "b") for m in ("raw", "crf")
+        (e, m) for e in ("baseline", "a", "b") for m in ("raw", "crf", "final")
     }
 
 
@@ -137,10 +144,17 @@ def test_multiclass_pipeline(tmp_path):
     (wd / "multi.yaml").write_text("dataset: {synthetic: {classes: 3}}\n")
     snakemake(wd, "--cores", "2", "--resources", "gpu=1", "--configfile", TINY, "multi.yaml")
     summary = json.loads((wd / "results/synthetic/baseline/metrics/summary.json").read_text())
+    with open(wd / "results/synthetic/baseline/metrics/per_image.csv") as f:
+        rows = list(csv.DictReader(f))
     assert summary["class_values"] == [0, 85, 170, 255]
-    for method in ("raw", "crf"):
+    for method in ("raw", "crf", "final"):
         assert list(summary["methods"][method]["classes"]) == ["0", "1", "2", "3"]
-    for folder in ("pred/test/masks", "crf/masks"):
+        # The summary's per-image means are the means of per_image.csv's rows.
+        for c in ("1", "2", "3"):
+            dice = [float(r["dice"]) for r in rows if r["method"] == method and r["class"] == c]
+            mean = summary["methods"][method]["classes"][c]["mean_per_image"]["dice"]
+            assert len(dice) == summary["images"] and mean == pytest.approx(np.mean(dice))
+    for folder in ("pred/test/masks", "crf/masks", "final/masks"):
         for png in (wd / "results/synthetic/baseline" / folder).glob("*.png"):
             assert set(np.unique(np.asarray(Image.open(png)))) <= {0, 85, 170, 255}
 
@@ -161,6 +175,8 @@ def test_cross_validation_pipeline(tmp_path):
     assert "(1 model(s))" in (exp / "logs/predict_masks_val.log").read_text()  # fold 0 alone
     rows = (exp / "report/cross_validation.tsv").read_text().splitlines()
     assert [r.split("\t")[0] for r in rows] == ["fold", "0", "1", "2", "mean", "sd"]
+    folds = [float(r.split("\t")[2]) for r in rows[1:4]]  # each fold's kept val Dice
+    assert float(rows[4].split("\t")[2]) == pytest.approx(np.mean(folds), abs=2e-4)
     summary = json.loads((exp / "metrics/summary.json").read_text())
-    assert summary["methods"]["raw"]["classes"]["1"]["global"]["dice"] is not None
+    assert 0.0 <= summary["methods"]["raw"]["classes"]["1"]["global"]["dice"] <= 1.0
     assert "Nothing to be done" in snakemake(wd, *args).stderr

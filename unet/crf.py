@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pydensecrf.densecrf as dcrf
 
-from unet.imageio import read_image, write_mask_png
+from unet.fileio import read_json
+from unet.imageio import read_image
 from unet.masks import MaskMapping
 from unet.parallel import parallel_map
 
@@ -27,14 +28,13 @@ class CRFParams:
 
 @dataclass(frozen=True)
 class CRFTask:
-    """One image to refine: inputs, output PNG, and the grey value of each class index."""
+    """One image to refine: inputs, output PNG, and the label mapping it is written in."""
 
     image_path: str
     probs_path: str
     out_path: str
-    class_values: tuple[int, ...]
+    mapping: MaskMapping
     params: CRFParams
-    rgb: bool = False  # class values are packed colours: write RGB masks
 
 
 def _rgb_image(image: np.ndarray) -> np.ndarray:
@@ -102,13 +102,13 @@ def refine_file(task: CRFTask) -> str:
             f"{task.probs_path}: probabilities {probs.shape} do not match image "
             f"{task.image_path} of HxW {image.shape[:2]}; rerun prediction for this image"
         )
-    if len(task.class_values) != probs.shape[0]:
+    if task.mapping.num_classes != probs.shape[0]:
         raise ValueError(
-            f"{task.probs_path}: {probs.shape[0]} classes but {len(task.class_values)} class values"
+            f"{task.probs_path}: {probs.shape[0]} classes but the mask mapping has "
+            f"{task.mapping.num_classes}; rerun prediction"
         )
     labels = refine(image, probs, task.params)  # (H, W) class indices
-    mapping = MaskMapping(task.class_values, rgb=task.rgb)
-    write_mask_png(task.out_path, mapping.to_values(labels), rgb=task.rgb)
+    task.mapping.write(task.out_path, labels)
     return task.out_path
 
 
@@ -124,3 +124,11 @@ def refine_all(tasks: list[CRFTask], processes: int) -> None:
 def crf_params(section: dict) -> CRFParams:
     """CRFParams from the config's `crf` section (its `tune` block is for tune_crf)."""
     return CRFParams(**{k: v for k, v in section.items() if k != "tune"})
+
+
+def chosen_params(section: dict, tuning_json: str | None) -> CRFParams:
+    """The settings tune_crf chose on the validation split, or the configured ones when
+    tuning is off (`tuning_json` None)."""
+    if tuning_json:
+        return CRFParams(**read_json(tuning_json)["best"])
+    return crf_params(section)

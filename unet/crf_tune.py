@@ -12,8 +12,8 @@ import numpy as np
 
 from unet.crf import CRFParams, refine
 from unet.fileio import read_json, write_json
-from unet.imageio import read_image, read_mask
-from unet.masks import IGNORE_INDEX, binarise, mapping_from_meta
+from unet.imageio import read_image
+from unet.masks import IGNORE_INDEX, mapping_from_meta
 from unet.metrics import confusion_matrix, scores_from_confusion
 from unet.parallel import parallel_map
 
@@ -22,14 +22,11 @@ log = logging.getLogger(__name__)
 
 def _image_counts(job: tuple) -> tuple[np.ndarray, list[np.ndarray]]:
     """Confusion matrices of one image: raw argmax, then the CRF at each grid point."""
-    image_path, probs_path, gt_path, mapping, threshold, combos = job
+    image_path, probs_path, gt_path, mapping, combos = job
     image = read_image(image_path)
     with np.load(probs_path) as npz:
         probs = npz["probs"]  # (C, H, W) float16
-    raw = read_mask(gt_path)
-    target = mapping.to_index(
-        binarise(raw, threshold) if threshold is not None else raw, source=f"mask {gt_path}"
-    )
+    target = mapping.read_index(gt_path)
     n = mapping.num_classes
     raw_cm = confusion_matrix(probs.argmax(0), target, n, IGNORE_INDEX)
     return raw_cm, [
@@ -39,6 +36,43 @@ def _image_counts(job: tuple) -> tuple[np.ndarray, list[np.ndarray]]:
 
 def _fg_dice(cm: np.ndarray) -> float:
     return float(scores_from_confusion(cm)["dice"][1:].mean())
+
+
+def _summed(
+    manifest: dict,
+    meta: dict,
+    pred_dir: str | os.PathLike,
+    ids: list[str],
+    combos: list[CRFParams],
+    processes: int,
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Confusion matrices summed over `ids`: raw argmax, and the CRF at each of `combos`."""
+    by_id = {p["id"]: p for p in manifest["pairs"]}
+    mapping = mapping_from_meta(meta)
+    jobs = [
+        (by_id[i]["image"], str(Path(pred_dir) / "probs" / f"{i}.npz"), by_id[i]["mask"],
+         mapping, combos)
+        for i in ids
+    ]
+    n = mapping.num_classes
+    raw_cm, crf_cms = np.zeros((n, n), np.int64), [np.zeros((n, n), np.int64) for _ in combos]
+    for raw, per_combo in parallel_map(_image_counts, jobs, processes, "score crf"):
+        raw_cm += raw
+        for total, cm in zip(crf_cms, per_combo, strict=True):
+            total += cm
+    return raw_cm, crf_cms
+
+
+def crf_confusions(
+    manifest: dict,
+    meta: dict,
+    pred_dir: str | os.PathLike,
+    ids: list[str],
+    params: CRFParams,
+    processes: int = 1,
+) -> np.ndarray:
+    """One CRF setting's confusion matrix summed over the images `ids` of `pred_dir`."""
+    return _summed(manifest, meta, pred_dir, ids, [params], processes)[1][0]
 
 
 def tune_crf(
@@ -54,31 +88,13 @@ def tune_crf(
 ) -> dict:
     """Score every combination of `grid` (CRFParams field -> values) and keep the best."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
-    by_id = {p["id"]: p for p in manifest["pairs"]}
     ids = meta["splits"][split]["ids"][:max_images]
     keys = sorted(grid)
     combos = [
         dataclasses.replace(base, **dict(zip(keys, values, strict=True)))
         for values in itertools.product(*(grid[k] for k in keys))
     ]
-    mapping = mapping_from_meta(meta)
-    jobs = [
-        (
-            by_id[i]["image"],
-            str(Path(pred_dir) / "probs" / f"{i}.npz"),
-            by_id[i]["mask"],
-            mapping,
-            meta.get("mask_threshold"),
-            combos,
-        )
-        for i in ids
-    ]
-    n = mapping.num_classes
-    raw_cm, crf_cms = np.zeros((n, n), np.int64), [np.zeros((n, n), np.int64) for _ in combos]
-    for raw, per_combo in parallel_map(_image_counts, jobs, processes, "tune crf"):
-        raw_cm += raw
-        for total, cm in zip(crf_cms, per_combo, strict=True):
-            total += cm
+    raw_cm, crf_cms = _summed(manifest, meta, pred_dir, ids, combos, processes)
     scores = [_fg_dice(cm) for cm in crf_cms]
     best = int(np.argmax(scores))
     raw_dice = _fg_dice(raw_cm)

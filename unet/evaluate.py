@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from unet.fileio import atomic_path, read_json, write_json
-from unet.imageio import read_mask
-from unet.masks import IGNORE_INDEX, binarise, mapping_from_meta
+from unet.masks import IGNORE_INDEX, mapping_from_meta
 from unet.metrics import (
     EMPTY_MASK_CONVENTION,
     HD95_PENALTY,
@@ -27,14 +26,11 @@ PER_CLASS = ("dice", "iou", "precision", "recall", "hd95", "boundary_f1")
 
 def _score_one(job: tuple) -> dict:
     """One image's scores per method, and its diagonal (the HD95 penalty when a class is missed)."""
-    image_id, gt_path, preds, mapping, threshold, tolerance = job
-    raw = read_mask(gt_path)
-    if threshold is not None:
-        raw = binarise(raw, threshold)
-    target = mapping.to_index(raw, source=f"ground-truth mask {gt_path}")
+    image_id, gt_path, preds, mapping, tolerance = job
+    target = mapping.read_index(gt_path, "ground-truth mask")  # (H, W) class indices
     out = {}
     for method, path in preds.items():
-        pred = mapping.to_index(read_mask(path), source=f"predicted mask {path}")
+        pred = mapping.read_index(path, "predicted mask")
         if pred.shape != target.shape:
             raise ValueError(
                 f"predicted mask {path} is {pred.shape[::-1]}, its ground truth "
@@ -93,8 +89,10 @@ def evaluate(
     split: str = "test",
     tolerance: float = 2,
     processes: int = 1,
+    choice_json: str | os.PathLike | None = None,
 ) -> dict:
-    """Score each method's masks (e.g. {'raw': dir, 'crf': dir}) against the ground truth."""
+    """Score each method's masks (e.g. {'raw': dir, 'crf': dir}) against the ground truth;
+    `choice_json`: finalize_masks' record of what final/ holds, copied into the summary."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids, values = meta["splits"][split]["ids"], meta["class_values"]
@@ -104,7 +102,6 @@ def evaluate(
             by_id[i]["mask"],
             {m: str(Path(d) / f"{i}.png") for m, d in mask_dirs.items()},
             mapping_from_meta(meta),
-            meta.get("mask_threshold"),
             tolerance,
         )
         for i in ids
@@ -118,16 +115,20 @@ def evaluate(
         "ignore_value": meta.get("ignore_value"),
         "boundary_tolerance_px": tolerance,
         "empty_mask_convention": EMPTY_MASK_CONVENTION,
+        "hd95_penalty": HD95_PENALTY,
         "methods": summarise(results, methods, len(values)),
     }
-    if len(methods) == 2:
-        a, b = methods
+    if "raw" in methods:  # each other method's gain over the network's own output
         summary["delta"] = {
-            f"{b}_minus_{a}": {
-                k: summary["methods"][b][k] - summary["methods"][a][k]
+            f"{m}_minus_raw": {
+                k: summary["methods"][m][k] - summary["methods"]["raw"][k]
                 for k in ("pixel_accuracy", "foreground_dice_global", "foreground_dice_mean")
             }
+            for m in methods
+            if m != "raw"
         }
+    if choice_json:  # which post-processing final/ holds, chosen on validation, and why
+        summary["final"] = read_json(choice_json)
     write_rows(csv_out, results, values)
     write_json(json_out, summary)
     for m in methods:
@@ -163,3 +164,13 @@ def write_rows(path: str | os.PathLike, results: list[dict], values: list[int]) 
                             f"{r['diagonal']:.6g}",
                         ]
                     )
+
+
+def method_dirs(
+    pred: str | os.PathLike, crf: str | os.PathLike, final: str | os.PathLike | None = None
+) -> dict[str, Path]:
+    """Mask folders of the methods that the evaluation and the report compare, by name."""
+    dirs = {"raw": Path(pred) / "masks", "crf": Path(crf) / "masks"}
+    if final is not None:
+        dirs["final"] = Path(final) / "masks"
+    return dirs

@@ -71,17 +71,66 @@ def unpack_rgb(packed: np.ndarray) -> np.ndarray:
     return np.stack([(packed >> s) & 0xFF for s in (16, 8, 0)], axis=-1).astype(np.uint8)
 
 
-def read_mask(path: str | os.PathLike) -> np.ndarray:
-    """Read a mask's raw values as (H, W) unconverted: palette indices stay indices, grey
-    values stay grey values, and RGB colours become 0xRRGGBB integers (see pack_rgb)."""
+GREY16 = ("I;16", "I;16B", "I;16L", "I")
+COLOUR_MODES = ("RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB", "HSV")
+
+
+def _equal_channels(rgb: np.ndarray) -> np.ndarray | None:
+    """(H, W) first channel when R = G = B at every pixel (a grey picture saved as colour)."""
+    r = rgb[..., 0]
+    return r if np.array_equal(r, rgb[..., 1]) and np.array_equal(r, rgb[..., 2]) else None
+
+
+def read_mask_values(path: str | os.PathLike) -> tuple[np.ndarray, bool]:
+    """A mask's raw values (H, W) and whether they are packed colours.
+
+    Grey levels stay grey levels (8- or 16-bit), palette indices stay indices, 1-bit masks read
+    as 0/255, LA keeps its L channel; an RGB(A) file whose channels are all equal holds grey
+    levels (EM tools often save grey as RGBA); only real colours become 0xRRGGBB (pack_rgb).
+    """
     im = open_image(path)
-    if im.mode in ("RGB", "RGBA"):
-        return pack_rgb(np.asarray(im.convert("RGB")))
-    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-        return np.asarray(im, dtype=np.int64)
-    if im.mode == "LA":
-        im = im.getchannel("L")
-    return np.asarray(im)
+    if im.mode in GREY16:
+        return np.asarray(im, dtype=np.int64), False
+    if im.mode in COLOUR_MODES:
+        rgb = np.asarray(im.convert("RGB"))
+        grey = _equal_channels(rgb)
+        return (grey, False) if grey is not None else (pack_rgb(rgb), True)
+    if im.mode in ("LA", "PA"):
+        return np.asarray(im)[..., 0], False
+    if im.mode == "1":
+        return np.asarray(im.convert("L")), False
+    return np.asarray(im), False
+
+
+def read_mask(
+    path: str | os.PathLike, colour: bool = False, luminance: bool = False
+) -> np.ndarray:
+    """A mask's raw values (H, W) in one value space.
+
+    colour: every file as packed 0xRRGGBB colours (grey g becomes (g, g, g)), for colour-mask
+    data sets. Otherwise grey levels as in `read_mask_values`; a file with real colours is
+    refused, or read as its luminance when `luminance` (a threshold binarises by brightness).
+    """
+    if colour:
+        return pack_rgb(np.asarray(open_image(path).convert("RGB")))
+    values, packed = read_mask_values(path)
+    if not packed:
+        return values
+    if luminance:
+        return np.asarray(open_image(path).convert("L"))
+    raise ImageReadError(
+        f"mask {path} holds colours, but this data set's masks are grey levels; list the "
+        "colours in masks.colors (one per class), or set masks.threshold to binarise by "
+        "brightness"
+    )
+
+
+def is_grey_image(path: str | os.PathLike) -> bool:
+    """True when an image has one channel, or colour channels that are equal everywhere."""
+    im = open_image(path, draft_to=(1, 1))  # JPEG: decode at 1/8 scale, enough to tell
+    if im.mode in ("L", "LA", "1", "F", *GREY16):
+        return True
+    return _equal_channels(np.asarray(im.convert("RGB"))) is not None
 
 
 def write_mask_png(path: str | os.PathLike, mask: np.ndarray, rgb: bool = False) -> None:

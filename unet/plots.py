@@ -11,10 +11,16 @@ import matplotlib
 matplotlib.use("Agg")  # no display on cluster nodes or CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.colors import ListedColormap  # noqa: E402
 
 from unet.fileio import atomic_path  # noqa: E402
 from unet.history import read_history  # noqa: E402
-from unet.imageio import read_image, read_mask  # noqa: E402
+from unet.imageio import read_image  # noqa: E402
+from unet.masks import MaskMapping  # noqa: E402
+
+# Class 1 red, then the other tab10 colours; class 0 (background) and ignored pixels unpainted.
+CLASS_COLOURS = ListedColormap(["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd",
+                                "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"])
 
 
 def _save(fig: plt.Figure, path: str | os.PathLike) -> None:
@@ -74,10 +80,18 @@ def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
     _save(fig, out_png)
 
 
-def plot_overlays(rows: list[dict], out_png: str | os.PathLike) -> None:
+def class_layer(mask_path: str | os.PathLike, mapping: MaskMapping) -> np.ma.MaskedArray:
+    """A mask file as class indices (H, W), background (class 0) and ignored pixels masked out:
+    what an overlay paints, whatever values (grey, colour, thresholded) the file holds."""
+    index = mapping.read_index(mask_path)
+    return np.ma.masked_where((index == 0) | (index >= mapping.num_classes), index)
+
+
+def plot_overlays(rows: list[dict], out_png: str | os.PathLike, mapping: MaskMapping) -> None:
     """One row per image: image | ground truth | each method's mask, drawn over the image.
 
-    Each row: {"id", "image": path, "panels": [(title, mask path), ...]}.
+    Each row: {"id", "image": path, "panels": [(title, mask path), ...]}. Foreground classes
+    are painted, each in its own colour; the class comes from the mapping, not the grey level.
     """
     ncols = 1 + max(len(r["panels"]) for r in rows)
     fig, axes = plt.subplots(
@@ -91,13 +105,14 @@ def plot_overlays(rows: list[dict], out_png: str | os.PathLike) -> None:
         ):
             ax.imshow(image, cmap="gray")
             if mask_path:
-                mask = read_mask(mask_path).astype(float)
+                layer = class_layer(mask_path, mapping)
                 ax.imshow(
-                    np.ma.masked_equal(mask, 0),
+                    layer - 1,  # class 1 -> colour 0
                     alpha=0.45,
-                    cmap="autumn",
+                    cmap=CLASS_COLOURS,
                     vmin=0,
-                    vmax=max(mask.max(), 1),
+                    vmax=CLASS_COLOURS.N - 1,
+                    interpolation="nearest",
                 )
             ax.set_title(title, fontsize=9)
             ax.axis("off")
@@ -122,6 +137,7 @@ def write_overlays(
     manifest: dict,
     dirs: dict[str, Path],
     out_png: str | os.PathLike,
+    mapping: MaskMapping,
     n: int = 2,
 ) -> None:
     """Overlays of the best and worst test images: ground truth, then each method in `dirs`."""
@@ -133,4 +149,4 @@ def write_overlays(
             (f"{m}: Dice {scores[m]:.3f}", str(Path(d) / f"{i}.png")) for m, d in dirs.items()
         ]
         rows.append({"id": i, "image": by_id[i]["image"], "panels": panels})
-    plot_overlays(rows, out_png)
+    plot_overlays(rows, out_png, mapping)

@@ -14,7 +14,6 @@ import torch.nn.functional as F
 from unet import checkpoint
 from unet.device import amp_dtype, pick_device, set_threads
 from unet.fileio import atomic_path, read_json
-from unet.imageio import write_mask_png
 from unet.logs import progress
 from unet.masks import MaskMapping, mapping_from_meta
 from unet.preprocess import load_split
@@ -58,8 +57,7 @@ def save_prediction(
     out_dir: Path, image_id: str, probs: torch.Tensor, mapping: MaskMapping
 ) -> None:
     """Write masks/<id>.png (data's own values) and probs/<id>.npz (float16, compressed)."""
-    labels = probs.argmax(0).cpu().numpy()
-    write_mask_png(out_dir / "masks" / f"{image_id}.png", mapping.to_values(labels), mapping.rgb)
+    mapping.write(out_dir / "masks" / f"{image_id}.png", probs.argmax(0).cpu().numpy())
     with atomic_path(out_dir / "probs" / f"{image_id}.npz") as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, probs=probs.cpu().numpy().astype(np.float16))
 
@@ -75,7 +73,9 @@ def load_for_inference(
     return model, ckpt, amp_dtype(device, settings.amp)
 
 
-SAME_DATA = ("class_values", "size", "in_channels", "num_classes", "mask_rgb")
+SAME_DATA = (
+    "class_values", "size", "in_channels", "num_classes", "mask_rgb", "mask_threshold"
+)
 
 
 def load_ensemble(

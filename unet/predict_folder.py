@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from unet.imageio import open_image, write_mask_png
+from unet.imageio import open_image
 from unet.logs import progress
 from unet.masks import mapping_from_meta
 from unet.pairing import IMAGE_EXTENSIONS
@@ -54,8 +54,6 @@ def predict_folder(
         x = torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None]
         x = x.float().div_(255).to(device)
         (probs,) = ensemble_probs(models, x, [(image.width, image.height)], settings.tta, dtype)
-        write_mask_png(
-            out_dir / f"{path.stem}.png", mapping.to_values(probs.argmax(0).cpu().numpy())
-        )
+        mapping.write(out_dir / f"{path.stem}.png", probs.argmax(0).cpu().numpy())
     log.info("%d masks written to %s", len(files), out_dir)
     return len(files)

@@ -11,13 +11,22 @@ import numpy as np
 from PIL import Image
 
 from unet.fileio import atomic_dir, read_json, write_json
-from unet.imageio import image_header, open_image, pack_rgb, read_mask, to_model_mode
-from unet.masks import MaskMapping, MaskValueError, binarise, mapping_from_values
+from unet.imageio import (
+    GREY16,
+    image_header,
+    is_grey_image,
+    open_image,
+    pack_rgb,
+    read_mask,
+    read_mask_values,
+    to_model_mode,
+)
+from unet.masks import MaskMapping, MaskValueError, mapping_from_values
 from unet.parallel import parallel_map
 from unet.split import SPLITS
 
 log = logging.getLogger(__name__)
-GREY_MODES = {"L", "LA", "1", "I", "I;16", "I;16B", "I;16L", "F"}
+GREY_MODES = {"L", "LA", "1", "F", *GREY16}
 
 
 @dataclass(frozen=True)
@@ -26,7 +35,8 @@ class PreprocessSettings:
 
     width: int
     height: int
-    mask_values: tuple[int, ...] | None = None  # grey value of class i at position i
+    mask_values: tuple[int, ...] | None = None  # value of class i at position i
+    mask_rgb: bool = False  # mask_values are packed 0xRRGGBB colours (masks.colors)
     mask_threshold: int | None = None  # binarise: values above it are foreground
     max_mask_values: int = 16  # more distinct values than this looks lossy
     mask_ignore: int | None = None  # grey value skipped by the loss and the metrics
@@ -34,13 +44,14 @@ class PreprocessSettings:
 
 def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
     """PreprocessSettings from the config's `preprocess` and `masks` sections."""
-    values = masks["values"]
-    if masks.get("colors"):  # RGB masks: a colour per class, as one 0xRRGGBB value each
+    values, rgb = masks["values"], bool(masks.get("colors"))
+    if rgb:  # RGB masks: a colour per class, as one 0xRRGGBB value each
         values = pack_rgb(np.asarray(masks["colors"], dtype=np.uint8)).tolist()
     return PreprocessSettings(
         width=size["width"],
         height=size["height"],
         mask_values=tuple(values) if values else None,
+        mask_rgb=rgb,
         mask_threshold=masks["threshold"],
         max_mask_values=masks["max_values"],
         mask_ignore=masks["ignore"],
@@ -66,29 +77,63 @@ def resize_mask(raw: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return raw[rows[:, None], cols[None, :]]
 
 
-def _mask_values(path: str) -> set[int]:
-    return set(np.unique(read_mask(path)).tolist())
+def _scan_mask(path: str) -> tuple[set[int], bool]:
+    """The distinct raw values of one mask, and whether they are packed colours."""
+    values, packed = read_mask_values(path)
+    return set(np.unique(values).tolist()), packed
 
 
-def _load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, int | None]) -> tuple:
-    pair, size, channels, mapping, threshold = job
+def _colour_values(path: str) -> set[int]:
+    return set(np.unique(read_mask(path, colour=True)).tolist())
+
+
+def _load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping]) -> tuple:
+    pair, size, channels, mapping = job
     full = tuple(pair["size"])  # (w, h) from the manifest: the draft decode may shrink it
     image = open_image(pair["image"], draft_to=size)
-    raw = read_mask(pair["mask"])
+    raw = mapping.read(pair["mask"])
     if full != (raw.shape[1], raw.shape[0]):
         raise MaskValueError(
             f"image {pair['image']} is {full[0]}x{full[1]} but its mask "
             f"{pair['mask']} is {raw.shape[1]}x{raw.shape[0]}; masks must match their image"
         )
-    if threshold is not None:
-        raw = binarise(raw, threshold)
     index = mapping.to_index(resize_mask(raw, size), source=f"mask {pair['mask']}")
     return resize_image(image, size, channels), index
 
 
 def _channels(pairs: list[dict]) -> int:
-    """1 when every image is greyscale, else 3 (read from headers, no decode)."""
-    return 1 if all(image_header(p["image"])[0] in GREY_MODES for p in pairs) else 3
+    """1 when every image is grey, else 3. Grey means one channel, or colour channels that are
+    equal everywhere: the count must not depend on how a file happened to be saved. Headers
+    settle most files; a colour file is decoded, and the first one in real colour ends it."""
+    for p in pairs:
+        if image_header(p["image"])[0] not in GREY_MODES and not is_grey_image(p["image"]):
+            return 3
+    return 1
+
+
+def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: int) -> MaskMapping:
+    """The label mapping from the config, or from the values the masks hold."""
+    masks = [p["mask"] for p in pairs]
+    if settings.mask_rgb or settings.mask_values or settings.mask_threshold is not None:
+        deep = image_header(masks[0])[0] in GREY16  # 16-bit masks: foreground 65535
+        return mapping_from_values(
+            set(),
+            list(settings.mask_values) if settings.mask_values else None,
+            settings.mask_threshold,
+            settings.max_mask_values,
+            settings.mask_ignore,
+            rgb=settings.mask_rgb,
+            top=65535 if deep else 255,
+        )
+    scans = list(parallel_map(_scan_mask, masks, processes, "scan mask values"))
+    colour = any(packed for _, packed in scans)
+    found: set[int] = set()
+    for (values, packed), path in zip(scans, masks, strict=True):
+        # In a colour data set, a file read as grey must be read again as colours.
+        found |= _colour_values(path) if colour and not packed else values
+    return mapping_from_values(
+        found, None, None, settings.max_mask_values, settings.mask_ignore, rgb=colour
+    )
 
 
 def preprocess(
@@ -105,24 +150,11 @@ def preprocess(
     pairs = [by_id[i] for s in SPLITS for i in split[s]]
     size = (settings.width, settings.height)
     channels = _channels(pairs)
-    found: set[int] = set()
-    if settings.mask_values is None and settings.mask_threshold is None:
-        for values in parallel_map(
-            _mask_values, [p["mask"] for p in pairs], processes, "scan mask values"
-        ):
-            found |= values
-    mapping = mapping_from_values(
-        found,
-        settings.mask_values,
-        settings.mask_threshold,
-        settings.max_mask_values,
-        settings.mask_ignore,
-        rgb=any(image_header(p["mask"])[0] in ("RGB", "RGBA") for p in pairs),
-    )
+    mapping = choose_mapping(pairs, settings, processes)
     log.info(
         "%d channel(s); mask values %s -> classes 0..%d",
         channels,
-        list(mapping.values),
+        mapping.describe(list(mapping.values)),
         mapping.num_classes - 1,
     )
     meta = {
@@ -145,7 +177,7 @@ def preprocess(
             meta["splits"][name] = {"ids": split[name], "orig_sizes": [p["size"] for p in members]}
             paths = _create_split_files(tmp_dir, name, len(members), size, channels)
             jobs += [
-                (k, p, size, channels, mapping, settings.mask_threshold, paths)
+                (k, p, size, channels, mapping, paths)
                 for k, p in enumerate(members)
             ]
         # One pool for every split; each worker fills its rows of the files in place, so no
@@ -175,8 +207,8 @@ _OPEN: dict[str, np.memmap] = {}  # per process: maps stay open across the pairs
 
 def _cache_pair(job: tuple) -> int:
     """Decode, resize and map pair k, and write it into row k of its split's `.npy` files."""
-    k, pair, size, channels, mapping, threshold, paths = job
-    rows = _load_pair((pair, size, channels, mapping, threshold))
+    k, pair, size, channels, mapping, paths = job
+    rows = _load_pair((pair, size, channels, mapping))
     for path, row in zip(paths, rows, strict=True):
         if path not in _OPEN:
             _OPEN[path] = np.load(path, mmap_mode="r+")

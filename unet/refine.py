@@ -8,6 +8,7 @@ from pathlib import Path
 
 from unet.crf import CRFParams, CRFTask, refine_all
 from unet.fileio import read_json
+from unet.masks import mapping_from_meta
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +25,14 @@ def refine_split(
     """Refine pred_dir/probs/<id>.npz with each original image into out_dir/masks/<id>.png."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
-    values = tuple(meta["class_values"])
+    mapping = mapping_from_meta(meta)
     tasks = [
         CRFTask(
             image_path=by_id[i]["image"],
             probs_path=str(Path(pred_dir) / "probs" / f"{i}.npz"),
             out_path=str(Path(out_dir) / "masks" / f"{i}.png"),
-            class_values=values,
+            mapping=mapping,
             params=params,
-            rgb=meta.get("mask_rgb", False),
         )
         for i in meta["splits"][split]["ids"]
     ]

@@ -12,6 +12,7 @@ import yaml
 
 from unet import plots
 from unet.fileio import atomic_path, read_json
+from unet.masks import mapping_from_meta
 
 PACKAGES = (
     "unet-pipeline",
@@ -73,6 +74,12 @@ def crf_verdict(summary: dict, tuning: dict | None) -> str:
             f"{len(tuning['grid'])} settings {outcome} the raw masks "
             f"({tuning['best_dice']:.4f} vs {tuning['raw_dice']:.4f})."
         )
+    if "final" in summary:
+        final = summary["final"]
+        text += (
+            f" final/masks holds the {final['chosen']} masks, chosen on {final['images']} "
+            f"{final['split']} images: {final['reason']}."
+        )
     return text
 
 
@@ -118,6 +125,7 @@ def build(
     summary_json: str | os.PathLike,
     per_image_csv: str | os.PathLike,
     manifest_json: str | os.PathLike,
+    meta_json: str | os.PathLike,
     mask_dirs: dict[str, Path],
     config: dict,
     out: dict[str, str],
@@ -129,7 +137,10 @@ def build(
     tuning_table(tuning, out["tuning"])
     plots.plot_curves(history_csvs, out["curves"])
     plots.plot_methods(summary, out["methods"])
-    plots.write_overlays(per_image_csv, read_json(manifest_json), mask_dirs, out["overlays"])
+    mapping = mapping_from_meta(read_json(meta_json))
+    plots.write_overlays(
+        per_image_csv, read_json(manifest_json), mask_dirs, out["overlays"], mapping
+    )
     metrics_table(summary, out["table"])
     environment(config, out["environment"])
     verdict = crf_verdict(summary, tuning)

@@ -1,0 +1,23 @@
+# Post-process: raw, CRF or largest-component masks, whichever won on validation, as final/.
+
+
+rule finalize_masks:
+    input:
+        val=f"{EXP}/pred/val",
+        pred=f"{EXP}/pred/test",
+        crf=rules.refine_crf.output[0],
+        manifest=rules.download_dataset.output[0],
+        meta=rules.preprocess.output.meta,
+        tuning=crf_tuning,
+        code=modules("postprocess"),
+    output:
+        directory(f"{EXP}/final"),
+    params:
+        crf=setting("crf"),
+    threads: 2
+    log:
+        f"{EXP}/logs/finalize_masks.log",
+    conda:
+        "../envs/unet.yaml"
+    script:
+        "../scripts/finalize_masks.py"

@@ -1,0 +1,25 @@
+"""Snakemake adapter for `finalize_masks`."""
+
+import _unet_path  # noqa: F401  (the repository's unet package, in any environment)
+
+from unet.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+
+from unet.crf import chosen_params  # noqa: E402
+from unet.postprocess import finalize_masks  # noqa: E402
+
+inp = snakemake.input
+tuning = inp.tuning[0] if inp.tuning else None
+finalize_masks(
+    inp.manifest,
+    inp.meta,
+    inp.val,
+    inp.pred,
+    inp.crf,
+    snakemake.output[0],
+    chosen_params(snakemake.params.crf, tuning),
+    snakemake.params.crf["tune"]["max_images"],
+    tuning_json=tuning,
+    processes=snakemake.threads,
+)

@@ -1,0 +1,99 @@
+"""final/masks: the post-processing that won on validation, never one that lost (issue 11.5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from unet.crf import CRFParams
+from unet.fileio import read_json, write_json
+from unet.masks import MaskMapping
+from unet.postprocess import choose, finalize_masks, largest_component
+
+H, W = 24, 32
+MAPPING = MaskMapping((255, 0))  # ISBI-like: class 1 is the dark value
+
+
+def test_largest_component_keeps_the_biggest_blob_per_class():
+    labels = np.zeros((H, W), np.uint8)
+    labels[2:10, 2:10] = 1  # 64 px
+    labels[15:18, 20:23] = 1  # 9 px: removed
+    labels[20:22, 0:4] = 2  # the only class-2 blob: kept
+    out = largest_component(labels, 3)
+    assert (out[2:10, 2:10] == 1).all() and (out[15:18, 20:23] == 0).all()
+    assert (out[20:22, 0:4] == 2).all()
+
+
+def test_diagonal_neighbours_are_one_component():
+    labels = np.zeros((H, W), np.uint8)
+    labels[np.arange(10), np.arange(10)] = 1  # a diagonal line: 8-connected
+    assert np.array_equal(largest_component(labels, 2), labels)
+
+
+def test_raw_wins_ties():
+    assert choose({"raw": 0.8, "crf": 0.8, "largest_component": 0.7})[0] == "raw"
+    chosen, reason = choose({"raw": 0.8, "crf": 0.78, "largest_component": 0.6})
+    assert chosen == "raw" and "no post-processing beat" in reason and "crf 0.7800" in reason
+    assert choose({"raw": 0.8, "crf": 0.85, "largest_component": 0.6})[0] == "crf"
+
+
+def _case(root: Path, crf_dice: float, spurious: bool = True) -> dict:
+    """Validation probabilities with a spurious blob, test masks in raw/ and crf/, a tuning."""
+    rng = np.random.default_rng(0)
+    truth = np.zeros((H, W), np.uint8)
+    truth[4:16, 4:16] = 1
+    pairs, ids = [], {"val": ["v0", "v1"], "test": ["t0", "t1"]}
+    for split, names in ids.items():
+        for name in names:
+            image, gt = root / f"{name}.png", root / f"{name}_gt.png"
+            Image.fromarray(rng.integers(0, 255, (H, W, 3), np.uint8)).save(image)
+            MAPPING.write(gt, truth)
+            pairs.append({"id": name, "image": str(image), "mask": str(gt), "size": [W, H]})
+            if split == "val":
+                pred = truth.copy()
+                if spurious:  # a stray blob: the largest component removes it
+                    pred[20:22, 26:30] = 1
+                else:  # one blob, partly missed: the component filter changes nothing
+                    pred[4:6, 4:16] = 0
+                probs = np.stack([1.0 - pred, pred]).astype(np.float16) * 0.8 + 0.1
+                (root / "val/probs").mkdir(parents=True, exist_ok=True)
+                np.savez(root / "val/probs" / f"{name}.npz", probs=probs)
+            else:
+                for method, value in (("test", 1), ("crf", 0)):
+                    MAPPING.write(root / method / "masks" / f"{name}.png", truth * value)
+    meta = {"class_values": [255, 0], "num_classes": 2,
+            "splits": {s: {"ids": v} for s, v in ids.items()}}
+    write_json(root / "manifest.json", {"pairs": pairs})
+    write_json(root / "meta.json", meta)
+    write_json(root / "tuning.json", {"best_dice": crf_dice, "raw_dice": 0.0})
+    return meta
+
+
+def _finalize(root: Path) -> dict:
+    return finalize_masks(root / "manifest.json", root / "meta.json", root / "val",
+                          root / "test", root / "crf", root / "final", CRFParams(), 12,
+                          tuning_json=root / "tuning.json")
+
+
+def test_crf_that_lost_on_validation_is_not_the_final_output(tmp_path):
+    _case(tmp_path, crf_dice=0.5)
+    choice = _finalize(tmp_path)
+    assert choice["chosen"] == "largest_component"  # the spurious blob costs raw its lead
+    assert choice["val_foreground_dice"]["largest_component"] == pytest.approx(1.0)
+    assert choice["val_foreground_dice"]["crf"] == 0.5
+    assert read_json(tmp_path / "final/choice.json") == choice
+
+
+@pytest.mark.parametrize(("crf_dice", "chosen", "source"), [(0.5, "raw", "test"),
+                                                           (0.99, "crf", "crf")])
+def test_final_masks_are_the_chosen_ones(tmp_path, crf_dice, chosen, source):
+    _case(tmp_path, crf_dice, spurious=False)
+    choice = _finalize(tmp_path)
+    assert choice["chosen"] == chosen
+    for name in ("t0", "t1"):
+        written = (tmp_path / "final/masks" / f"{name}.png").read_bytes()
+        assert written == (tmp_path / source / "masks" / f"{name}.png").read_bytes()
+    assert not list((tmp_path / "final/masks").glob(".*"))  # no partial files left

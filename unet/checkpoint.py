@@ -1,10 +1,13 @@
-"""Checkpoints: atomic saves, and the model rebuilt from a checkpoint alone."""
+"""Checkpoints: plain data only, atomic saves, and the model rebuilt from a checkpoint alone."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import pickle
+import re
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,17 @@ import torch
 from unet.fileio import atomic_path
 from unet.model import UNet, UNetConfig
 
+# What `torch.load(weights_only=True)` rebuilds without running code from the file
+# Exact types: subclasses such as numpy.float64 (a float) or an IntEnum are refused there.
+_LEAVES = {type(None), bool, int, float, complex, str, bytes, torch.dtype, torch.device}
+_LEAVES |= {torch.Tensor, torch.nn.Parameter}
+_MAPPINGS = {dict, OrderedDict}
+_SEQUENCES = {list, tuple, set, torch.Size}
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is not plain data: loading it would execute code from the file."""
+
 
 def config_hash(*parts: Any) -> str:
     """Stable hash of JSON-able settings: a resumed run must match it exactly."""
@@ -20,15 +34,58 @@ def config_hash(*parts: Any) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
+def _check_plain(value: Any, where: str) -> None:
+    """Raise CheckpointError at the first value a weights_only load would refuse."""
+    if type(value) in _MAPPINGS:
+        for key, item in value.items():
+            _check_plain(key, f"{where} key {key!r}")
+            _check_plain(item, f"{where}[{key!r}]")
+    elif type(value) in _SEQUENCES:
+        for i, item in enumerate(value):
+            _check_plain(item, f"{where}[{i}]")
+    elif type(value) not in _LEAVES:
+        kind = f"{type(value).__module__}.{type(value).__qualname__}"
+        raise CheckpointError(
+            f"{where} is a {kind}: a checkpoint holds only tensors, numbers, strings, lists, "
+            "dicts and None (convert it, e.g. float(x) or x.tolist())"
+        )
+
+
 def save(path: str | os.PathLike, state: dict) -> None:
-    """torch.save to a temporary file, then rename: a killed job leaves the old file intact."""
+    """torch.save to a temporary file, then rename: a killed job leaves the old file intact.
+
+    Refuses values that `load` would refuse, so a bad checkpoint is never written.
+    """
+    try:
+        _check_plain(state, "checkpoint")
+    except CheckpointError as err:
+        raise CheckpointError(f"not saving {path}: {err}") from None
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
 
 def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
-    """Load a checkpoint written by `save`."""
-    return torch.load(Path(path), map_location=device, weights_only=False)
+    """Load a checkpoint written by `save`; anything that is not plain data is refused."""
+    path = Path(path)
+    try:
+        # weights_only: a pickle can name any function to call while it loads (model files
+        # are shared and downloaded); this unpickler rebuilds tensors and containers only.
+        return torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(
+            f"{path} is not a plain-data checkpoint ({_reason(err)}): loading it would execute "
+            "code from the file, so it was not loaded. Re-save it with plain contents (tensors, "
+            "numbers, strings, lists, dicts) from a copy you trust, or delete it and retrain"
+        ) from None
+
+
+def _reason(err: Exception) -> str:
+    """The useful line of torch's weights_only refusal, e.g. 'it calls io.open'."""
+    found = re.search(r"Unsupported global: GLOBAL (\S+)", str(err))
+    if found:
+        return f"it calls {found.group(1)}"
+    found = re.search(r"WeightsUnpickler error: ([^\n]+)", str(err))
+    return found.group(1).strip() if found else "the safe unpickler refused it"
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[UNet, dict]:

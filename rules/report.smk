@@ -12,7 +12,7 @@ rule plot_results:
         manifest=rules.download_dataset.output[0],
         meta=rules.preprocess.output.meta,
         tuning=crf_tuning,
-        code=modules("report", "evaluate"),
+        code=modules("report", "layout"),
     output:
         curves=report(
             f"{EXP}/report/curves.png",

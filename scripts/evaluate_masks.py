@@ -8,7 +8,8 @@ from unet.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 
-from unet.evaluate import evaluate, method_dirs  # noqa: E402
+from unet.evaluate import evaluate  # noqa: E402
+from unet.layout import method_dirs  # noqa: E402
 
 inp = snakemake.input
 

@@ -165,12 +165,3 @@ def write_rows(path: str | os.PathLike, results: list[dict], values: list[int]) 
                         ]
                     )
 
-
-def method_dirs(
-    pred: str | os.PathLike, crf: str | os.PathLike, final: str | os.PathLike | None = None
-) -> dict[str, Path]:
-    """Mask folders of the methods that the evaluation and the report compare, by name."""
-    dirs = {"raw": Path(pred) / "masks", "crf": Path(crf) / "masks"}
-    if final is not None:
-        dirs["final"] = Path(final) / "masks"
-    return dirs

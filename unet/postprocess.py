@@ -17,8 +17,8 @@ from scipy import ndimage
 
 from unet.crf import CRFParams
 from unet.crf_tune import crf_confusions
-from unet.evaluate import method_dirs
 from unet.fileio import read_json, write_json
+from unet.layout import method_dirs
 from unet.masks import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.metrics import confusion_matrix, scores_from_confusion
 from unet.parallel import parallel_map

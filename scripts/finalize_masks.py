@@ -7,7 +7,7 @@ from unet.logs import setup_logging
 setup_logging(snakemake.log[0])
 
 from unet.crf import chosen_params  # noqa: E402
-from unet.postprocess import finalize_masks  # noqa: E402
+from unet.postprocess import FinalSettings, finalize_masks  # noqa: E402
 
 inp = snakemake.input
 tuning = inp.tuning[0] if inp.tuning else None
@@ -18,6 +18,8 @@ finalize_masks(
     inp.pred,
     inp.crf,
     snakemake.output[0],
+    FinalSettings(**{**snakemake.params.postprocess,
+                     "candidates": tuple(snakemake.params.postprocess["candidates"])}),
     chosen_params(snakemake.params.crf, tuning),
     snakemake.params.crf["tune"]["max_images"],
     tuning_json=tuning,

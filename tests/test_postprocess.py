@@ -11,7 +11,7 @@ from PIL import Image
 from unet.crf import CRFParams
 from unet.fileio import read_json, write_json
 from unet.masks import MaskMapping
-from unet.postprocess import choose, finalize_masks, largest_component
+from unet.postprocess import FinalSettings, choose, finalize_masks, largest_component
 
 H, W = 24, 32
 MAPPING = MaskMapping((255, 0))  # ISBI-like: class 1 is the dark value
@@ -33,11 +33,16 @@ def test_diagonal_neighbours_are_one_component():
     assert np.array_equal(largest_component(labels, 2), labels)
 
 
-def test_raw_wins_ties():
-    assert choose({"raw": 0.8, "crf": 0.8, "largest_component": 0.7})[0] == "raw"
-    chosen, reason = choose({"raw": 0.8, "crf": 0.78, "largest_component": 0.6})
+def test_raw_wins_ties_and_small_gains():
+    assert choose({"raw": 0.8, "crf": 0.8, "largest_component": 0.7}, 0.0)[0] == "raw"
+    chosen, reason = choose({"raw": 0.8, "crf": 0.78, "largest_component": 0.6}, 0.005)
     assert chosen == "raw" and "no post-processing beat" in reason and "crf 0.7800" in reason
-    assert choose({"raw": 0.8, "crf": 0.85, "largest_component": 0.6})[0] == "crf"
+    assert choose({"raw": 0.8, "crf": 0.85, "largest_component": 0.6}, 0.005)[0] == "crf"
+    # A tuned CRF's best-of-grid score is biased up: a gain under min_gain is not enough.
+    assert choose({"raw": 0.8, "crf": 0.8001}, 0.005)[0] == "raw"
+    assert choose({"raw": 0.8}, 0.005) == (
+        "raw", "no post-processing was a candidate (postprocess.candidates is empty)"
+    )
 
 
 def _case(root: Path, crf_dice: float, spurious: bool = True) -> dict:
@@ -72,9 +77,10 @@ def _case(root: Path, crf_dice: float, spurious: bool = True) -> dict:
     return meta
 
 
-def _finalize(root: Path) -> dict:
+def _finalize(root: Path, candidates=("crf", "largest_component")) -> dict:
     return finalize_masks(root / "manifest.json", root / "meta.json", root / "val",
-                          root / "test", root / "crf", root / "final", CRFParams(), 12,
+                          root / "test", root / "crf", root / "final",
+                          FinalSettings(candidates, 0.005), CRFParams(), 12,
                           tuning_json=root / "tuning.json")
 
 
@@ -91,9 +97,15 @@ def test_crf_that_lost_on_validation_is_not_the_final_output(tmp_path):
                                                            (0.99, "crf", "crf")])
 def test_final_masks_are_the_chosen_ones(tmp_path, crf_dice, chosen, source):
     _case(tmp_path, crf_dice, spurious=False)
-    choice = _finalize(tmp_path)
+    choice = _finalize(tmp_path, ("crf",))
     assert choice["chosen"] == chosen
     for name in ("t0", "t1"):
         written = (tmp_path / "final/masks" / f"{name}.png").read_bytes()
         assert written == (tmp_path / source / "masks" / f"{name}.png").read_bytes()
     assert not list((tmp_path / "final/masks").glob(".*"))  # no partial files left
+
+
+def test_largest_component_only_when_asked(tmp_path):
+    _case(tmp_path, crf_dice=0.5)
+    choice = _finalize(tmp_path, ("crf",))
+    assert choice["chosen"] == "raw" and "largest_component" not in choice["val_foreground_dice"]

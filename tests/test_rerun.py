@@ -43,6 +43,7 @@ def test_nothing_to_do(tiny_run):
     ("predict: {tta: true}", "predict_masks"),
     ("crf: {bilateral_srgb: 10.0}", "tune_crf"),
     ("crf: {tune: {max_images: 1}}", "tune_crf"),
+    ("postprocess: {min_gain: 0.01}", "finalize_masks"),
     ("evaluate: {boundary_tolerance: 3}", "evaluate_masks"),
     ("dataset: {local: {mask_suffix: _m}}", None),  # an unused source's settings: nothing
 ])

@@ -2,7 +2,8 @@
 
 As nnU-Net does, every candidate is scored on the validation split and kept only where it
 beats the raw network output there: a CRF or a component filter that lowers the validation
-Dice is not applied to the masks a user takes away.
+Dice is not applied to the masks a user takes away. A candidate must win by `min_gain`: the
+tuned CRF is the best of a grid scored on those same few images, so its score is biased up.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +26,15 @@ from unet.metrics import confusion_matrix, scores_from_confusion
 from unet.parallel import parallel_map
 
 log = logging.getLogger(__name__)
-CANDIDATES = ("raw", "crf", "largest_component")  # raw first: it wins ties
+CANDIDATES = ("crf", "largest_component")  # what may compete with the raw masks
+
+
+@dataclass(frozen=True)
+class FinalSettings:
+    """Config section `postprocess`: the candidates besides raw, and the margin to win by."""
+
+    candidates: tuple[str, ...]
+    min_gain: float
 
 
 def largest_component(labels: np.ndarray, num_classes: int) -> np.ndarray:
@@ -62,10 +72,11 @@ def score_candidates(
     tuning: dict | None,
     crf: CRFParams,
     max_images: int,
+    candidates: tuple[str, ...] = CANDIDATES,
     processes: int = 1,
-) -> dict:
-    """Foreground Dice of every candidate on the first `max_images` validation images: those
-    that tune_crf scored, so its best CRF score is reused rather than computed again."""
+) -> dict[str, float]:
+    """Foreground Dice of raw and each candidate on the first `max_images` validation images:
+    those that tune_crf scored, so its best CRF score is reused rather than computed again."""
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids = meta["splits"]["val"]["ids"][:max_images]
     mapping = mapping_from_meta(meta)
@@ -74,22 +85,31 @@ def score_candidates(
     jobs = [(str(Path(val_pred) / "probs" / f"{i}.npz"), by_id[i]["mask"], mapping) for i in ids]
     for a, b in parallel_map(_raw_confusions, jobs, processes, "score raw"):
         raw, lcc = raw + a, lcc + b
-    if tuning is not None:
-        crf_dice = tuning["best_dice"]
-    else:  # tuning off: the configured CRF, on the same images
-        crf_dice = _fg_dice(crf_confusions(manifest, meta, val_pred, ids, crf, processes))
-    return {"raw": _fg_dice(raw), "crf": crf_dice, "largest_component": _fg_dice(lcc)}
+    scores = {"raw": _fg_dice(raw)}
+    if "crf" in candidates and tuning is not None:
+        scores["crf"] = tuning["best_dice"]
+    elif "crf" in candidates:  # tuning off: the configured CRF, on the same images
+        scores["crf"] = _fg_dice(crf_confusions(manifest, meta, val_pred, ids, crf, processes))
+    if "largest_component" in candidates:
+        scores["largest_component"] = _fg_dice(lcc)
+    return scores
 
 
-def choose(scores: dict[str, float]) -> tuple[str, str]:
-    """The best candidate (raw on a tie: post-processing must earn its place) and why."""
-    best = max(CANDIDATES, key=lambda c: (scores[c], -CANDIDATES.index(c)))
-    listed = ", ".join(f"{c} {scores[c]:.4f}" for c in CANDIDATES)
-    if best == "raw":
-        reason = f"no post-processing beat the raw masks on validation ({listed})"
-    else:
-        reason = f"{best} beat the raw masks on validation ({listed})"
-    return best, reason
+def choose(scores: dict[str, float], min_gain: float) -> tuple[str, str]:
+    """The best candidate if it beats raw by at least `min_gain` (and at all: raw wins ties),
+    else raw; and why, with every score."""
+    listed = ", ".join(f"{c} {s:.4f}" for c, s in scores.items())
+    others = [c for c in scores if c != "raw"]
+    if not others:
+        return "raw", "no post-processing was a candidate (postprocess.candidates is empty)"
+    best = max(others, key=lambda c: scores[c])
+    gain = scores[best] - scores["raw"]
+    if gain > 0 and gain >= min_gain:
+        return best, f"{best} beat the raw masks on validation by {gain:+.4f} ({listed})"
+    return "raw", (
+        f"no post-processing beat the raw masks on validation by postprocess.min_gain "
+        f"{min_gain} ({listed})"
+    )
 
 
 def _copy_or_filter(job: tuple) -> None:
@@ -111,6 +131,7 @@ def finalize_masks(
     test_pred: str | os.PathLike,
     crf_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
+    settings: FinalSettings,
     crf: CRFParams,
     max_images: int,
     tuning_json: str | os.PathLike | None = None,
@@ -120,8 +141,10 @@ def finalize_masks(
     out_dir/choice.json (candidates' validation scores, the choice, the reason)."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     tuning = read_json(tuning_json) if tuning_json else None
-    scores = score_candidates(manifest, meta, val_pred, tuning, crf, max_images, processes)
-    chosen, reason = choose(scores)
+    scores = score_candidates(
+        manifest, meta, val_pred, tuning, crf, max_images, settings.candidates, processes
+    )
+    chosen, reason = choose(scores, settings.min_gain)
     masks = Path(out_dir) / "masks"
     masks.mkdir(parents=True, exist_ok=True)
     mapping: MaskMapping = mapping_from_meta(meta)
@@ -132,7 +155,7 @@ def finalize_masks(
         pass
     images = min(max_images, len(meta["splits"]["val"]["ids"]))
     choice = {"chosen": chosen, "reason": reason, "split": "val", "images": images,
-              "val_foreground_dice": scores}
+              "min_gain": settings.min_gain, "val_foreground_dice": scores}
     write_json(Path(out_dir) / "choice.json", choice)
     log.info("final masks: %s (%s)", chosen, reason)
     return choice

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import subprocess
 import sys
@@ -132,3 +133,94 @@ def read_json_history(folder: Path) -> list[str]:
     """History rows without the timing columns."""
     rows = (folder / "history.csv").read_text().splitlines()
     return [",".join(r.split(",")[:-3]) for r in rows]
+
+
+def _rows(folder: Path) -> list[str]:
+    """history.csv lines, timing columns included: a row recomputed would differ in them."""
+    return (folder / "history.csv").read_text().splitlines()
+
+
+def test_more_epochs_continue_from_last_checkpoint(cache, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    _train(cache, tmp_path)
+    two = _rows(tmp_path)
+    _train(cache, tmp_path, epochs=3)
+    three = _rows(tmp_path)
+    assert [r.split(",")[0] for r in three[1:]] == ["1", "2", "3"]
+    assert three[:3] == two, "epochs 1-2 were trained again instead of resumed"
+    last = tmp_path / "ck" / "last.pt"
+    assert f"resuming from {last} at epoch 2" in caplog.text
+    # Cosine over 2 epochs ends at lr 0; over 3 (1 warm-up) epoch 3 starts half-way down.
+    assert "re-planned over 3 epochs from epoch 3 on (lr 0.000e+00 -> 1.000e-03)" in caplog.text
+    assert checkpoint.load(last)["epochs"] == 3
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"num_workers": 1},
+        {"max_minutes": 30.0},
+        {"patience": 4},
+        {"deterministic": False},
+        {"channels_last": False},
+        pytest.param(
+            {"device": "auto"},
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="auto is the CPU only here"),
+        ),
+    ],
+)
+def test_settings_that_keep_the_maths_keep_the_checkpoint(cache, tmp_path, caplog, change):
+    caplog.set_level(logging.INFO)
+    _train(cache, tmp_path)
+    before = _rows(tmp_path)
+    _train(cache, tmp_path, **change)
+    assert f"resuming from {tmp_path / 'ck' / 'last.pt'} at epoch 2" in caplog.text
+    assert _rows(tmp_path) == before
+
+
+def test_other_learning_rate_starts_again(cache, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    _train(cache, tmp_path)
+    before = _rows(tmp_path)
+    _train(cache, tmp_path, lr=1e-3)
+    assert "written for other settings" in caplog.text and "resuming" not in caplog.text
+    assert _rows(tmp_path)[1:] != before[1:] and len(_rows(tmp_path)) == 3
+
+
+def test_fewer_epochs_than_done_start_again(cache, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    _train(cache, tmp_path, epochs=3)
+    _train(cache, tmp_path, epochs=2)
+    assert "it has done 3 epochs, more than train.epochs=2; starting again" in caplog.text
+    assert "resuming" not in caplog.text and len(_rows(tmp_path)) == 3
+    assert checkpoint.load(tmp_path / "ck" / "last.pt")["epochs"] == 2
+
+
+def test_default_cpu_training_is_repeatable(cache, tmp_path):
+    # The defaults (deterministic: auto, device: auto) on a CPU machine, twice, same threads.
+    settings = TrainSettings(epochs=2, batch_size=2)
+    a, b = (
+        train(cache, d / "model.pt", d / "h.csv", d / "ck", MODEL, settings, threads=2)
+        for d in (tmp_path / "a", tmp_path / "b")
+    )
+    for key, value in a["state_dict"].items():
+        assert torch.equal(value, b["state_dict"][key]), key
+
+
+def test_deterministic_auto_is_on_for_cpu_and_off_for_cuda():
+    from unet.device import set_deterministic
+
+    assert TrainSettings().deterministic == "auto"
+    try:
+        assert set_deterministic("auto", torch.device("cpu")) is True
+        assert torch.are_deterministic_algorithms_enabled()
+        # NaN-filling new memory: PyTorch's default with `true`, left out by `auto` (its cost).
+        assert not torch.utils.deterministic.fill_uninitialized_memory
+        assert set_deterministic(True, torch.device("cpu")) is True
+        assert torch.utils.deterministic.fill_uninitialized_memory
+        assert set_deterministic("auto", torch.device("cuda")) is False  # sets flags only
+        assert not torch.are_deterministic_algorithms_enabled() and torch.backends.cudnn.benchmark
+        with pytest.raises(ValueError, match="train.deterministic: 'yes'; use auto, true or false"):
+            set_deterministic("yes", torch.device("cpu"))
+    finally:
+        set_deterministic(False, torch.device("cpu"))

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from unet import augment, checkpoint
+from unet import augment, checkpoint, resume
 from unet.data import CachedRows, CachedSplit
 from unet.device import amp_dtype, pick_device, set_deterministic, set_threads
 from unet.fileio import read_json
@@ -51,7 +51,7 @@ class TrainSettings:
     compile: bool = False  # torch.compile the model (CUDA; slow to start)
     num_workers: int = 0
     augment: dict = field(default_factory=dict)  # AugmentSettings fields
-    deterministic: bool = False
+    deterministic: bool | str = "auto"  # auto = on except on CUDA (cudnn autotuning there)
     max_minutes: float = 0.0  # stop cleanly after this long (0 = no limit), before a walltime
 
 
@@ -122,10 +122,10 @@ def train(
             CachedRows(cache_dir, val_rows),
         )
     _check(settings, len(train_set), meta["size"], mcfg)
-    set_threads(threads)
+    n_threads = set_threads(threads)
     device = pick_device(settings.device)
     dtype = amp_dtype(device, settings.amp)
-    set_deterministic(settings.deterministic, device)
+    repeatable = set_deterministic(settings.deterministic, device)
     torch.manual_seed(settings.seed)
     model = UNet(mcfg).to(device)
     if settings.channels_last:
@@ -154,25 +154,17 @@ def train(
 
     ckdir = Path(checkpoint_dir)
     last = ckdir / "last.pt"
-    chash = checkpoint.config_hash(mcfg.to_dict(), asdict(settings), {**meta, "fold": fold})
-    state = {"epoch": 0, "best": -1.0, "stale": 0, "history": []}
-    if last.exists():
-        ck = checkpoint.load(last, device)
-        if ck.get("config_hash") == chash:
-            model.load_state_dict(ck["state_dict"])
-            opt.load_state_dict(ck["optimizer"])
-            sched.load_state_dict(ck["scheduler"])
-            scaler.load_state_dict(ck["scaler"])
-            state = ck["state"]
-            log.info("resuming from %s at epoch %d", last, state["epoch"])
-        else:
-            log.info("ignoring %s: written for other settings", last)
+    chash = resume.settings_hash(mcfg.to_dict(), asdict(settings), {**meta, "fold": fold})
+    state = resume.restore(last, chash, settings.epochs, device, model, opt, sched, scaler)
     log.info(
-        "%s%s on %s (amp %s), %d train / %d val images, %d steps per epoch",
+        "%s%s on %s (amp %s, %s, %d CPU threads), %d train / %d val images, %d steps per epoch",
         mcfg,
         "" if fold is None else f" fold {fold}",
         device,
         dtype,
+        # On the CPU the weights depend on the thread count too (how sums are split).
+        "deterministic" if repeatable else "not deterministic",
+        n_threads,
         len(train_set),
         len(val_set),
         steps,
@@ -268,6 +260,7 @@ def train(
                 last,
                 {
                     "config_hash": chash,
+                    "epochs": settings.epochs,  # as planned now: a longer run re-plans from it
                     "state_dict": model.state_dict(),
                     "optimizer": opt.state_dict(),
                     "scheduler": sched.state_dict(),
@@ -286,6 +279,8 @@ def train(
                 )
                 break
     best = checkpoint.load(ckdir / "best.pt")
+    # A resumed run's best epoch may predate a change of epochs or device: record this run's.
+    best["train_settings"] = asdict(settings)
     checkpoint.save(model_out, best)
     write_history(history_out, state["history"])
     log.info("best val Dice %.4f at epoch %d", state["best"], best["epoch"])

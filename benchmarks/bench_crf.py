@@ -18,8 +18,8 @@ from scipy import ndimage
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
 
 from benchmarks.common import best_of  # noqa: E402
-from unet.crf import CRFParams, CRFTask, refine_all  # noqa: E402
-from unet.fileio import write_json  # noqa: E402
+from unet.common.fileio import write_json  # noqa: E402
+from unet.crf.dense import CRFParams, CRFTask, refine_all  # noqa: E402
 
 
 def synthetic(seed: int, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:

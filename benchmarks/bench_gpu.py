@@ -15,14 +15,14 @@ from torch.utils.data import DataLoader
 
 from benchmarks.common import Row, absent, row
 from benchmarks.fixtures import scratch
-from unet import augment
-from unet.data import CachedSplit
-from unet.device import amp_dtype
-from unet.losses import DiceCELoss
-from unet.model import UNet, UNetConfig
-from unet.parallel import parallel_map
-from unet.synthetic import generate_pair
-from unet.train import TrainSettings
+from unet.common.device import amp_dtype
+from unet.common.parallel import parallel_map
+from unet.dataset.synthetic import generate_pair
+from unet.model.unet import UNet, UNetConfig
+from unet.train import augment
+from unet.train.dataset import CachedSplit
+from unet.train.losses import DiceCELoss
+from unet.train.settings import TrainSettings
 
 REPO = Path(__file__).resolve().parents[1]
 NAMES = ("gpu: train images/s, loader vs resident batch", "gpu: fraction of time waiting for data")

@@ -11,10 +11,10 @@ from torch.utils.data import default_collate
 from benchmarks.common import Row, interleaved, row
 from benchmarks.fastload import load_pair_fast
 from benchmarks.fixtures import CARVANA_HALF, build_cache, carvana_like, scratch
-from unet.data import CachedSplit
-from unet.fileio import read_json
-from unet.masks import mapping_from_values
-from unet.preprocess import _load_pair
+from unet.cache.preprocess import _load_pair
+from unet.common.fileio import read_json
+from unet.common.labels import mapping_from_values
+from unet.train.dataset import CachedSplit
 
 BATCH = 8
 

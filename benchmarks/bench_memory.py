@@ -44,16 +44,17 @@ def child(stage: str, folder: Path) -> dict:
     sampler = _PeakAnon()
     sampler.start()
     if stage == "preprocess":
-        from unet.preprocess import PreprocessSettings, preprocess
+        from unet.cache.preprocess import PreprocessSettings, preprocess
 
         settings = PreprocessSettings(width=SIZE[0], height=SIZE[1], mask_values=(0, 255))
         preprocess(folder / "manifest.json", folder / "split.json", folder / "cache", settings)
     else:
-        from unet.train import TrainSettings, train
+        from unet.train.settings import TrainSettings
+        from unet.train.train import train_unet
 
         out = folder / "train"
         settings = TrainSettings(epochs=1, batch_size=8, warmup_epochs=0)
-        train(
+        train_unet(
             folder / "cache",
             out / "model.pt",
             out / "history.csv",

@@ -11,9 +11,9 @@ from PIL import Image
 from benchmarks.common import Row, interleaved, row
 from benchmarks.fastload import cache_in_place, load_pair_fast
 from benchmarks.fixtures import CARVANA_HALF, carvana_like, scratch, write_inputs
-from unet.masks import mapping_from_values
-from unet.parallel import parallel_map
-from unet.preprocess import PreprocessSettings, _load_pair, preprocess
+from unet.cache.preprocess import PreprocessSettings, _load_pair, preprocess
+from unet.common.labels import mapping_from_values
+from unet.common.parallel import parallel_map
 
 UNIT = "pairs/s/core"
 
@@ -97,7 +97,7 @@ def run(quick: bool = False) -> list[Row]:
             UNIT,
             plain,
             goal=(">=", 2.0, "ratio"),
-            note="unet.preprocess._load_pair as it stands",
+            note="unet.cache.preprocess._load_pair as it stands",
         ),
         row(
             "preprocess: candidate draft + mask",
@@ -127,7 +127,7 @@ def run(quick: bool = False) -> list[Row]:
             "pairs/s",
             fast1,
             goal=(">=", 1.8, "ratio"),
-            note="unet.parallel.parallel_map, arrays returned through the pool",
+            note="unet.common.parallel.parallel_map, arrays returned through the pool",
         ),
         row(
             "preprocess: candidate, workers write memmap, 2 vs 1",

@@ -12,14 +12,15 @@ import yaml
 
 from benchmarks.common import Row, best_of, row
 from benchmarks.fixtures import build_cache, scratch, synthetic_pairs
-from unet.device import amp_dtype, pick_device
-from unet.fileio import read_json
-from unet.losses import DiceCELoss
-from unet.masks import IGNORE_INDEX
-from unet.model import UNet, UNetConfig
-from unet.optim import build_optimizer
-from unet.preprocess import load_split
-from unet.train import TrainSettings, train
+from unet.cache.reader import load_split
+from unet.common.device import amp_dtype, pick_device
+from unet.common.fileio import read_json
+from unet.common.labels import IGNORE_INDEX
+from unet.model.unet import UNet, UNetConfig
+from unet.train.losses import DiceCELoss
+from unet.train.optim import build_optimizer
+from unet.train.settings import TrainSettings
+from unet.train.train import train_unet
 
 REPO = Path(__file__).resolve().parents[1]
 THREADS = 2
@@ -49,7 +50,7 @@ def bare_epoch(cache: Path, mcfg: UNetConfig, s: TrainSettings):
     torch.set_num_threads(THREADS)
     device = pick_device(s.device)
     dtype = amp_dtype(device, s.amp)
-    torch.backends.cudnn.benchmark = device.type == "cuda"  # as train() sets it
+    torch.backends.cudnn.benchmark = device.type == "cuda"  # as train_unet() sets it
     model = UNet(mcfg).to(device)
     if s.channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -82,7 +83,7 @@ def bare_epoch(cache: Path, mcfg: UNetConfig, s: TrainSettings):
 
 
 def run(quick: bool = False) -> list[Row]:
-    """Per-epoch seconds of train() (epochs 2+, validation included) vs the bare loop."""
+    """Per-epoch seconds of train_unet() (epochs 2+, validation included) vs the bare loop."""
     n, epochs, repeats = (64, 3, 2) if quick else (160, 4, 3)
     pairs = synthetic_pairs(scratch() / "synthetic", n)
     model_settings, settings = default_settings(epochs)
@@ -98,7 +99,7 @@ def run(quick: bool = False) -> list[Row]:
     bare = best_of(repeats, epoch)
     out = scratch() / "train_out"
     t0 = time.perf_counter()
-    train(
+    train_unet(
         cache,
         out / "model.pt",
         out / "history.csv",
@@ -121,7 +122,7 @@ def run(quick: bool = False) -> list[Row]:
     )
     return [
         row(
-            "train: epoch time, train() vs bare loop",
+            "train: epoch time, train_unet() vs bare loop",
             step,
             "s",
             bare,
@@ -129,7 +130,7 @@ def run(quick: bool = False) -> list[Row]:
             note=f"{step / bare - 1:+.1%} overhead; {note}",
         ),
         row(
-            "train: whole train() call vs bare epochs",
+            "train: whole train_unet() call vs bare epochs",
             whole,
             "s",
             bare * epochs,

@@ -11,8 +11,8 @@ import os
 import numpy as np
 from PIL import Image, ImageOps
 
-from unet.masks import MaskMapping, MaskValueError
-from unet.preprocess import resize_image, resize_mask
+from unet.cache.preprocess import resize_image, resize_mask
+from unet.common.labels import MaskMapping, MaskValueError
 
 ROTATED = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 
@@ -89,7 +89,7 @@ def write_pair(task: tuple[int, tuple, str, str]) -> None:
 
 def cache_in_place(jobs: list[tuple], images_path: str, masks_path: str, processes: int) -> None:
     """Fill existing (N, h, w, C) and (N, h, w) `.npy` files from `jobs`, in worker processes."""
-    from unet.parallel import parallel_map
+    from unet.common.parallel import parallel_map
 
     tasks = [(k, job, images_path, masks_path) for k, job in enumerate(jobs)]
     for _ in parallel_map(write_pair, tasks, processes, "cache in place", ordered=False):

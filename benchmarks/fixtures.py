@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from unet.fileio import write_json
-from unet.parallel import parallel_map
-from unet.preprocess import PreprocessSettings, preprocess
-from unet.split import make_split
-from unet.synthetic import generate_dataset, generate_pair
+from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.common.fileio import write_json
+from unet.common.parallel import parallel_map
+from unet.dataset.split import make_split
+from unet.dataset.synthetic import generate_dataset, generate_pair
 
 CARVANA_SIZE = (1918, 1280)  # (w, h) of every Carvana image
 CARVANA_HALF = (959, 640)  # milesial/Pytorch-UNet's scale 0.5

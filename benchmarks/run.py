@@ -22,7 +22,7 @@ from benchmarks import (
     bench_train,
 )
 from benchmarks.common import Row, machine, row
-from unet.fileio import write_json
+from unet.common.fileio import write_json
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,7 @@ rule refine_crf:
         manifest=rules.download_dataset.output[0],
         meta=rules.preprocess.output.meta,
         tuning=crf_tuning,
-        code=modules("refine"),
+        code=modules("crf.refine"),
     output:
         directory(f"{EXP}/crf"),
     params:
@@ -28,7 +28,7 @@ rule tune_crf:
         pred=f"{EXP}/pred/val",
         manifest=rules.download_dataset.output[0],
         meta=rules.preprocess.output.meta,
-        code=modules("crf_tune"),
+        code=modules("crf.tune"),
     output:
         f"{EXP}/crf_tuning.json",
     params:

@@ -3,7 +3,7 @@
 
 rule download_dataset:
     input:
-        modules("sources", "synthetic"),
+        modules("dataset.download", "dataset.synthetic"),
     output:
         f"{RESOURCES}/manifest.json",
     params:
@@ -21,7 +21,7 @@ rule download_dataset:
 rule split_dataset:
     input:
         rules.download_dataset.output,
-        modules("split"),
+        modules("dataset.split"),
     output:
         f"{DATA}/split.json",
     params:

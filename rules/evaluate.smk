@@ -8,7 +8,7 @@ rule evaluate_masks:
         final=rules.finalize_masks.output[0],
         manifest=rules.download_dataset.output[0],
         meta=rules.preprocess.output.meta,
-        code=modules("evaluate", "layout"),
+        code=modules("evaluate.evaluate", "common.layout"),
     output:
         per_image=f"{EXP}/metrics/per_image.csv",
         summary=f"{EXP}/metrics/summary.json",

@@ -9,7 +9,7 @@ rule finalize_masks:
         manifest=rules.download_dataset.output[0],
         meta=rules.preprocess.output.meta,
         tuning=crf_tuning,
-        code=modules("postprocess"),
+        code=modules("postprocess.finalize"),
     output:
         directory(f"{EXP}/final"),
     params:

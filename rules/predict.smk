@@ -6,7 +6,7 @@ rule predict_masks:
         models=split_models,
         cache=rules.preprocess.output.cache,
         meta=rules.preprocess.output.meta,
-        code=modules("predict"),
+        code=modules("infer.predict"),
     output:
         directory(f"{EXP}/pred/{{split}}"),
     params:
@@ -30,7 +30,7 @@ rule predict_folder:
     input:
         models=trained_models,
         folder="resources/predict/{folder}",
-        code=modules("predict_folder"),
+        code=modules("infer.predict_folder"),
     output:
         directory(f"{EXP}/predict/{{folder}}"),
     params:

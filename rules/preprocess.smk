@@ -5,7 +5,7 @@ rule preprocess:
     input:
         manifest=rules.download_dataset.output[0],
         split=rules.split_dataset.output[0],
-        code=modules("preprocess"),
+        code=modules("cache.preprocess"),
     output:
         cache=expand(
             "{data}/cache/{split}_{kind}.npy",

@@ -12,7 +12,7 @@ rule plot_results:
         manifest=rules.download_dataset.output[0],
         meta=rules.preprocess.output.meta,
         tuning=crf_tuning,
-        code=modules("report", "layout"),
+        code=modules("report.plot", "common.layout"),
     output:
         curves=report(
             f"{EXP}/report/curves.png",
@@ -71,7 +71,7 @@ rule compare_experiments:
         summaries=expand(
             f"{EXP}/metrics/summary.json", experiment=EXPERIMENTS, allow_missing=True
         ),
-        code=modules("compare"),
+        code=modules("report.compare"),
     output:
         report(
             f"{DATA}/experiments.tsv",
@@ -92,7 +92,7 @@ rule cross_validation:
     # Only with split.folds >= 2: each fold's best validation scores, their mean and sd.
     input:
         histories=histories,
-        code=modules("cross_validation"),
+        code=modules("report.cross_validation"),
     output:
         report(
             f"{EXP}/report/cross_validation.tsv",

@@ -5,7 +5,7 @@ rule train_unet:
     input:
         cache=rules.preprocess.output.cache,
         meta=rules.preprocess.output.meta,
-        code=modules("train"),
+        code=modules("train.train"),
     output:
         model=f"{EXP}/model.pt",
         history=f"{EXP}/history.csv",

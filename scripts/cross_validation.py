@@ -2,10 +2,10 @@
 
 import _unet_path  # noqa: F401  (the repository's unet package, in any environment)
 
-from unet.logs import setup_logging
+from unet.common.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 
-from unet.cross_validation import write_table  # noqa: E402
+from unet.report.cross_validation import cross_validation  # noqa: E402
 
-write_table(list(snakemake.input.histories), snakemake.output[0])
+cross_validation(list(snakemake.input.histories), snakemake.output[0])

@@ -2,13 +2,13 @@
 
 import _unet_path  # noqa: F401  (the repository's unet package, in any environment)
 
-from unet.logs import setup_logging
+from unet.common.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 
-from unet.sources import prepare_dataset  # noqa: E402
+from unet.dataset.download import download_dataset  # noqa: E402
 
-prepare_dataset(
+download_dataset(
     snakemake.output[0],
     snakemake.params.source,
     dict(snakemake.params.settings),

@@ -4,16 +4,16 @@ from pathlib import Path
 
 import _unet_path  # noqa: F401  (the repository's unet package, in any environment)
 
-from unet.logs import setup_logging
+from unet.common.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 
-from unet.evaluate import evaluate  # noqa: E402
-from unet.layout import method_dirs  # noqa: E402
+from unet.common.layout import method_dirs  # noqa: E402
+from unet.evaluate.evaluate import evaluate_masks  # noqa: E402
 
 inp = snakemake.input
 
-evaluate(
+evaluate_masks(
     snakemake.input.manifest,
     snakemake.input.meta,
     method_dirs(inp.pred, inp.crf, inp.final),

@@ -2,12 +2,12 @@
 
 import _unet_path  # noqa: F401  (the repository's unet package, in any environment)
 
-from unet.logs import setup_logging
+from unet.common.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 
-from unet.crf import chosen_params  # noqa: E402
-from unet.postprocess import FinalSettings, finalize_masks  # noqa: E402
+from unet.crf.dense import chosen_params  # noqa: E402
+from unet.postprocess.finalize import FinalSettings, finalize_masks  # noqa: E402
 
 inp = snakemake.input
 tuning = inp.tuning[0] if inp.tuning else None

@@ -4,16 +4,16 @@ import logging
 
 import _unet_path  # noqa: F401  (the repository's unet package, in any environment)
 
-from unet.logs import setup_logging
+from unet.common.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 
-from unet.layout import method_dirs  # noqa: E402
-from unet.report import build  # noqa: E402
+from unet.common.layout import method_dirs  # noqa: E402
+from unet.report.plot import plot_results  # noqa: E402
 
 inp = snakemake.input
 dirs = method_dirs(inp.pred, inp.crf, inp.final)
-verdict = build(
+verdict = plot_results(
     list(inp.histories),
     inp.summary,
     inp.per_image,

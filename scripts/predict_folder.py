@@ -2,12 +2,12 @@
 
 import _unet_path  # noqa: F401  (the repository's unet package, in any environment)
 
-from unet.logs import setup_logging
+from unet.common.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 
-from unet.predict import PredictSettings  # noqa: E402
-from unet.predict_folder import predict_folder  # noqa: E402
+from unet.infer.predict import PredictSettings  # noqa: E402
+from unet.infer.predict_folder import predict_folder  # noqa: E402
 
 predict_folder(
     list(snakemake.input.models),

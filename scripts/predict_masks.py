@@ -4,13 +4,13 @@ from pathlib import Path
 
 import _unet_path  # noqa: F401  (the repository's unet package, in any environment)
 
-from unet.logs import setup_logging
+from unet.common.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 
-from unet.predict import PredictSettings, predict_split  # noqa: E402
+from unet.infer.predict import PredictSettings, predict_masks  # noqa: E402
 
-predict_split(
+predict_masks(
     list(snakemake.input.models),
     Path(snakemake.input.meta).parent,
     snakemake.wildcards.split,

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import _unet_path  # noqa: F401  (the repository's unet package, in any environment)
 
-from unet.logs import setup_logging
+from unet.common.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 
-from unet.preprocess import preprocess, settings_from_config  # noqa: E402
+from unet.cache.preprocess import preprocess, settings_from_config  # noqa: E402
 
 preprocess(snakemake.input.manifest, snakemake.input.split, Path(snakemake.output.meta).parent,
            settings_from_config(snakemake.params.size, snakemake.params.masks),

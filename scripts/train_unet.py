@@ -4,13 +4,14 @@ from pathlib import Path
 
 import _unet_path  # noqa: F401  (the repository's unet package, in any environment)
 
-from unet.logs import setup_logging
+from unet.common.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 
-from unet.train import TrainSettings, train  # noqa: E402
+from unet.train.settings import TrainSettings  # noqa: E402
+from unet.train.train import train_unet  # noqa: E402
 
-train(
+train_unet(
     Path(snakemake.input.meta).parent,
     snakemake.output.model,
     snakemake.output.history,

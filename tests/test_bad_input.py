@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from unet.fileio import write_json
-from unet.imageio import ImageReadError, pack_rgb
-from unet.masks import MaskValueError
-from unet.preprocess import PreprocessSettings, preprocess, settings_from_config
+from unet.cache.preprocess import PreprocessSettings, preprocess, settings_from_config
+from unet.common.fileio import write_json
+from unet.common.imageio import ImageReadError, pack_rgb
+from unet.common.labels import MaskValueError
 
 SIZE = (40, 30)
 

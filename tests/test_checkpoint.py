@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from tests.test_train import _train, cache  # noqa: F401  (cache: the module's tiny data)
-from unet import checkpoint
-from unet.checkpoint import CheckpointError
+from unet.model import checkpoint
+from unet.model.checkpoint import CheckpointError
 
 
 class Payload:

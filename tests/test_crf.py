@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from unet.crf import CRFParams, CRFTask, refine, refine_all, refine_file
-from unet.imageio import read_mask
-from unet.masks import MaskMapping
+from unet.common.imageio import read_mask
+from unet.common.labels import MaskMapping
+from unet.crf.dense import CRFParams, CRFTask, refine, refine_all, refine_file
 
 H, W = 64, 96
 

@@ -1,31 +1,113 @@
-"""Rules list the unet/ modules they import: the closure must be complete and exact."""
+"""Rules list the unet/ modules they import: each rule's closure is pinned exactly."""
+
+import re
+
+import pytest
 
 from tests.conftest import REPO
 from unet.deps import module_files
 
+COMMON = {"common.fileio", "common.imageio", "common.labels", "common.parallel"}
+# Every rule's entry modules (as in rules/*.smk) and the exact modules they depend on; a new
+# import shows up here, so a wider (or narrower) rerun is a decision, not an accident.
+RULES = {
+    "download_dataset": (
+        ("dataset.download", "dataset.synthetic"),
+        {"common.fileio", "common.imageio", "common.parallel", "dataset.archives",
+         "dataset.download", "dataset.kaggle", "dataset.pairing", "dataset.synthetic",
+         "dataset.url"},
+    ),
+    "split_dataset": (("dataset.split",), {"common.fileio", "dataset.split"}),
+    "preprocess": (("cache.preprocess",), COMMON | {"cache.preprocess", "dataset.split"}),
+    "train_unet": (
+        ("train.train",),
+        {"cache.reader", "common.device", "common.fileio", "common.imageio", "common.labels",
+         "evaluate.metrics", "model.checkpoint", "model.unet", "train.augment",
+         "train.dataset", "train.folds", "train.history", "train.loop", "train.losses",
+         "train.optim", "train.settings",
+         "train.resume", "train.signals", "train.train", "train.validate"},
+    ),
+    "predict_masks": (
+        ("infer.predict",),
+        {"cache.reader", "common.device", "common.fileio", "common.imageio", "common.labels",
+         "infer.predict", "model.checkpoint", "model.unet"},
+    ),
+    "predict_folder": (
+        ("infer.predict_folder",),
+        COMMON | {"cache.preprocess", "cache.reader", "common.device", "dataset.pairing",
+                  "dataset.split", "infer.predict", "infer.predict_folder", "model.checkpoint",
+                  "model.unet"},
+    ),
+    "tune_crf": (("crf.tune",), COMMON | {"crf.dense", "crf.tune", "evaluate.metrics"}),
+    "refine_crf": (("crf.refine",), COMMON | {"crf.dense", "crf.refine"}),
+    "finalize_masks": (
+        ("postprocess.finalize",),
+        COMMON | {"common.layout", "crf.dense", "crf.tune", "evaluate.metrics",
+                  "postprocess.finalize"},
+    ),
+    "evaluate_masks": (
+        ("evaluate.evaluate", "common.layout"),
+        COMMON | {"common.layout", "evaluate.boundary", "evaluate.evaluate", "evaluate.metrics"},
+    ),
+    "plot_results": (
+        ("report.plot", "common.layout"),
+        {"common.fileio", "common.imageio", "common.labels", "common.layout", "report.figures",
+         "report.plot", "train.history"},
+    ),
+    "compare_experiments": (("report.compare",), {"common.fileio", "report.compare"}),
+    "cross_validation": (
+        ("report.cross_validation",),
+        {"common.fileio", "report.cross_validation", "train.history"},
+    ),
+}
 
-def _names(paths):
-    return {p.rsplit("/", 1)[-1][:-3] for p in paths}
+
+def _modules(paths: list[str]) -> set[str]:
+    """'.../unet/a/b.py' -> 'a.b', package __init__ files left out."""
+    rel = (p.split("/unet/", 1)[1] for p in paths if not p.endswith("__init__.py"))
+    return {r[:-3].replace("/", ".") for r in rel}
 
 
-def test_closure_follows_imports_transitively():
-    names = _names(module_files(["refine"], root=REPO))
-    assert {"refine", "crf", "imageio", "fileio", "logs"} <= names
-    assert "model" not in names and "train" not in names
+@pytest.mark.parametrize("rule", list(RULES))
+def test_each_rule_depends_on_exactly_its_modules(rule):
+    entries, expected = RULES[rule]
+    assert _modules(module_files(entries, root=REPO)) == expected
 
 
-def test_training_does_not_depend_on_crf():
-    names = _names(module_files(["train"], root=REPO))
-    assert {"train", "model", "losses", "data", "checkpoint"} <= names
-    assert "crf" not in names and "refine" not in names
+@pytest.mark.parametrize("rule", list(RULES))
+def test_rules_name_the_entry_modules_pinned_here(rule):
+    text = "\n".join(p.read_text() for p in (REPO / "rules").glob("*.smk"))
+    block = re.search(rf"^(?:rule|use rule) {rule}\b.*?(?=^\S|\Z)", text, re.M | re.S)
+    assert block, f"rule {rule} not found in rules/"
+    named = re.search(r"modules\(([^)]*)\)", block.group(0))
+    assert named, f"rule {rule} lists no modules"
+    assert tuple(re.findall(r'"([^"]+)"', named.group(1))) == RULES[rule][0]
+
+
+def test_package_init_files_are_inputs():
+    files = module_files(["crf.refine"], root=REPO)
+    assert str(REPO / "unet" / "__init__.py") in files
+    assert str(REPO / "unet" / "crf" / "__init__.py") in files
+    assert str(REPO / "unet" / "common" / "__init__.py") in files
+
+
+def test_logging_is_exempt():
+    # Logging cannot change an output: editing it must rerun nothing.
+    for entries, _ in RULES.values():
+        assert not any(p.endswith("common/logs.py") for p in module_files(entries, root=REPO))
+
+
+def test_from_package_import_module_is_followed(tmp_path):
+    for folder in ("unet", "unet/model"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "__init__.py").write_text("")
+    (tmp_path / "unet/model/checkpoint.py").write_text("X = 1\n")
+    (tmp_path / "unet/a.py").write_text("from unet.model import checkpoint\n")
+    assert _modules(module_files(["a"], root=tmp_path)) == {"a", "model.checkpoint"}
 
 
 def test_unknown_module_is_an_error(tmp_path):
     (tmp_path / "unet").mkdir()
     (tmp_path / "unet" / "a.py").write_text("from unet.missing import x\n")
-    try:
+    with pytest.raises(FileNotFoundError, match="missing"):
         module_files(["a"], root=tmp_path)
-    except FileNotFoundError as err:
-        assert "missing.py" in str(err)
-    else:
-        raise AssertionError("expected FileNotFoundError")

@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from unet import download
-from unet.archives import ArchiveError
-from unet.download import DownloadError, fetch_archives
-from unet.kaggle import KaggleError, fetch_carvana
-from unet.sources import prepare_dataset
+from unet.dataset import url as download
+from unet.dataset.archives import ArchiveError
+from unet.dataset.download import download_dataset
+from unet.dataset.kaggle import KaggleError, fetch_carvana
+from unet.dataset.url import DownloadError, fetch_archives
 
 LAYOUT = {"images": "images", "masks": "masks"}
 
@@ -116,13 +116,13 @@ def test_zip_pairs_into_manifest_and_records_sha256(server: Server, tmp_path: Pa
     server.files["/data.zip"] = blob = make_zip(pairs())
     url = f"{server.url}/data.zip"
     settings = {"archives": [{"url": url, "sha256": None}], **LAYOUT}
-    manifest = prepare_dataset(tmp_path / "res" / "manifest.json", "url", settings)
+    manifest = download_dataset(tmp_path / "res" / "manifest.json", "url", settings)
     assert [p["id"] for p in manifest["pairs"]] == ["p0", "p1"]
     assert manifest["pairs"][0]["size"] == [8, 6]
     assert manifest["archives"][0]["url"] == url
     assert manifest["archives"][0]["sha256"] == sha(blob)  # seen, though none was configured
     # A second run reuses the download and the unpacked tree.
-    prepare_dataset(tmp_path / "res" / "manifest.json", "url", settings)
+    download_dataset(tmp_path / "res" / "manifest.json", "url", settings)
     assert server.hits["/data.zip"] == 1
 
 
@@ -130,7 +130,7 @@ def test_tar_gz_with_root_and_pinned_sha256(server: Server, tmp_path: Path) -> N
     server.files["/isbi.tar.gz"] = blob = make_tar(pairs("isbi/"))
     archives = [{"url": f"{server.url}/isbi.tar.gz", "sha256": sha(blob)}]
     settings = {"archives": archives, "root": "isbi", **LAYOUT}
-    manifest = prepare_dataset(tmp_path / "manifest.json", "url", settings)
+    manifest = download_dataset(tmp_path / "manifest.json", "url", settings)
     assert len(manifest["pairs"]) == 2
     assert Path(manifest["root"]) == tmp_path / "data" / "isbi"
 
@@ -290,6 +290,6 @@ def test_kaggle_carvana_layout_into_manifest(
         "image_extensions": [".png"],
         "mask_extensions": [".png"],
     }
-    manifest = prepare_dataset(tmp_path / "res" / "manifest.json", "kaggle", settings)
+    manifest = download_dataset(tmp_path / "res" / "manifest.json", "kaggle", settings)
     assert [p["id"] for p in manifest["pairs"]] == ["c1_01"]
     assert [Path(a["file"]).name for a in manifest["archives"]] == ["train.zip", "train_masks.zip"]

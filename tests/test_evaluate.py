@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from unet.evaluate import _score_one, summarise, write_rows
-from unet.imageio import write_mask_png
-from unet.masks import MaskMapping
-from unet.metrics import EMPTY_MASK_CONVENTION
-from unet.report import metrics_table
+from unet.common.imageio import write_mask_png
+from unet.common.labels import MaskMapping
+from unet.evaluate.evaluate import _score_one, summarise, write_rows
+from unet.evaluate.metrics import EMPTY_MASK_CONVENTION
+from unet.report.plot import metrics_table
 
 H, W = 30, 40  # diagonal 50 px
 MAPPING = MaskMapping((0, 255))

@@ -6,17 +6,18 @@ import numpy as np
 import pytest
 import torch
 
-from unet import checkpoint
-from unet.cross_validation import write_table
-from unet.data import CachedRows
-from unet.fileio import read_json, write_json
-from unet.folds import fold_rows
-from unet.model import UNet, UNetConfig
-from unet.predict import PredictSettings, predict_split
-from unet.preprocess import PreprocessSettings, preprocess
-from unet.sources import prepare_dataset
-from unet.split import make_split
-from unet.train import TrainSettings, train
+from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.common.fileio import read_json, write_json
+from unet.dataset.download import download_dataset
+from unet.dataset.split import make_split
+from unet.infer.predict import PredictSettings, predict_masks
+from unet.model import checkpoint
+from unet.model.unet import UNet, UNetConfig
+from unet.report.cross_validation import cross_validation
+from unet.train.dataset import CachedRows
+from unet.train.folds import fold_rows
+from unet.train.settings import TrainSettings
+from unet.train.train import train_unet
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def cache(tmp_path_factory):
     """A 3-fold cache of 14 synthetic pairs (fold ids known from the split)."""
     root = tmp_path_factory.mktemp("folds")
     synthetic = {"count": 14, "width": 40, "height": 24, "seed": 2, "classes": 1}
-    manifest = prepare_dataset(root / "manifest.json", "synthetic", synthetic)
+    manifest = download_dataset(root / "manifest.json", "synthetic", synthetic)
     ids = [p["id"] for p in manifest["pairs"]]
     write_json(root / "split.json", make_split(ids, 1, 0.2, 0.2, folds=3))
     preprocess(
@@ -60,12 +61,12 @@ def test_cached_rows_read_the_rows_they_name(cache):
 def test_a_fold_trains_on_the_other_folds(cache, tmp_path):
     settings = TrainSettings(epochs=1, batch_size=2, device="cpu", seed=0)
     model = {"depth": 2, "base_width": 4}
-    best = train(
+    best = train_unet(
         cache, tmp_path / "m.pt", tmp_path / "h.csv", tmp_path / "ck", model, settings, fold=2
     )
     assert best["fold"] == 2
     assert len((tmp_path / "h.csv").read_text().splitlines()) == 2  # header and one epoch
-    other = train(
+    other = train_unet(
         cache, tmp_path / "n.pt", tmp_path / "g.csv", tmp_path / "ck", model, settings, fold=1
     )
     assert other["fold"] == 1  # fold 2's checkpoint in the same folder was not resumed
@@ -92,7 +93,7 @@ def test_ensemble_averages_the_fold_models_probabilities(cache, tmp_path):
     models = [_model(cache, tmp_path / f"m{k}.pt", seed=k) for k in range(2)]
     settings = PredictSettings(batch_size=3, device="cpu")
     for name, paths in (("a", models[:1]), ("b", models[1:]), ("ab", models)):
-        predict_split(paths, cache, "test", tmp_path / name, settings)
+        predict_masks(paths, cache, "test", tmp_path / name, settings)
     a, b, ab = (_probs(tmp_path / n) for n in ("a", "b", "ab"))
     assert a.keys() == ab.keys() and len(ab) == 3
     for i in ab:
@@ -107,7 +108,7 @@ def test_ensemble_of_models_from_other_data_is_refused(cache, tmp_path):
     ck = torch.load(other, weights_only=False)
     checkpoint.save(other, {**ck, "size": [64, 64]})
     with pytest.raises(ValueError, match="other.pt was trained on other data.*size"):
-        predict_split([good, other], cache, "test", tmp_path / "out", PredictSettings(device="cpu"))
+        predict_masks([good, other], cache, "test", tmp_path / "out", PredictSettings(device="cpu"))
 
 
 def test_cross_validation_table(tmp_path):
@@ -118,7 +119,7 @@ def test_cross_validation_table(tmp_path):
         rows += [f"{e + 1},1,{1 - d},{d},0.9,{d},0.01" for e, d in enumerate(dices)]
         path.write_text("\n".join(rows) + "\n")
         paths.append(path)
-    result = write_table(paths, tmp_path / "cv.tsv")
+    result = cross_validation(paths, tmp_path / "cv.tsv")
     with open(tmp_path / "cv.tsv") as f:
         table = list(csv.DictReader(f, delimiter="\t"))
     assert [r["fold"] for r in table] == ["0", "1", "mean", "sd"]

@@ -15,14 +15,17 @@ import pytest
 import torch
 from PIL import Image
 
-from unet import checkpoint
-from unet import train as train_module
-from unet.fileio import write_json
-from unet.predict import PredictSettings, predict_split
-from unet.preprocess import PreprocessSettings, load_split, preprocess
-from unet.sources import prepare_dataset
-from unet.split import make_split
-from unet.train import Interrupted, TrainSettings, train
+from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.cache.reader import load_split
+from unet.common.fileio import write_json
+from unet.dataset.download import download_dataset
+from unet.dataset.split import make_split
+from unet.infer.predict import PredictSettings, predict_masks
+from unet.model import checkpoint
+from unet.train import loop as train_module
+from unet.train.loop import Interrupted
+from unet.train.settings import TrainSettings
+from unet.train.train import train_unet
 
 pytestmark = [
     pytest.mark.gpu,
@@ -39,7 +42,7 @@ MIN_DICE = 0.65
 def cache(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("gpu_data")
     shapes = {"count": 128, "width": 64, "height": 64, "seed": 1, "classes": 1}
-    manifest = prepare_dataset(root / "manifest.json", "synthetic", shapes)
+    manifest = download_dataset(root / "manifest.json", "synthetic", shapes)
     write_json(root / "split.json", make_split([p["id"] for p in manifest["pairs"]], 0, 0.2, 0.2))
     size = PreprocessSettings(width=64, height=64)
     preprocess(root / "manifest.json", root / "split.json", root / "cache", size)
@@ -47,9 +50,9 @@ def cache(tmp_path_factory) -> Path:
 
 
 def _train(cache: Path, out: Path, **kw) -> list[dict]:
-    """train() on CUDA with AMP and channels_last; returns the history rows of last.pt."""
+    """train_unet() on CUDA with AMP and channels_last; returns the history rows of last.pt."""
     settings = TrainSettings(**{**SETTINGS, **kw})
-    train(cache, out / "model.pt", out / "history.csv", out / "ck", MODEL, settings)
+    train_unet(cache, out / "model.pt", out / "history.csv", out / "ck", MODEL, settings)
     return checkpoint.load(out / "ck" / "last.pt")["state"]["history"]
 
 
@@ -77,7 +80,7 @@ def test_amp_channels_last_learns_and_model_predicts(cache, reference):
 def test_fp16_with_grad_scaler(cache, tmp_path, monkeypatch, caplog):
     # A bf16 GPU never takes the fp16 path: answer as a T4 or V100 would, all else is real.
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
-    caplog.set_level(logging.INFO, logger="unet.train")
+    caplog.set_level(logging.INFO, logger="unet.train.train")
     history = _train(cache, tmp_path)
     assert "(amp torch.float16)" in caplog.text
     last = checkpoint.load(tmp_path / "ck" / "last.pt")
@@ -108,7 +111,7 @@ def test_cuda_prediction_matches_cpu(cache, reference, tmp_path):
     model = reference[0] / "model.pt"
     for device in ("cuda", "cpu"):
         settings = PredictSettings(device=device, amp=True)  # autocast on CUDA only
-        assert predict_split([model], cache, "test", tmp_path / device, settings) == 26
+        assert predict_masks([model], cache, "test", tmp_path / device, settings) == 26
     names = sorted(p.stem for p in (tmp_path / "cuda" / "masks").glob("*.png"))
     gpu, cpu = (
         (
@@ -138,7 +141,7 @@ def test_resume_after_sigterm(cache, reference, tmp_path, monkeypatch, caplog):
     assert stop.value.code == 128 + signal.SIGTERM
     cut = checkpoint.load(tmp_path / "ck" / "last.pt")
     assert cut["state"]["epoch"] == 2 and not (tmp_path / "model.pt").exists()
-    caplog.set_level(logging.INFO, logger="unet.train")
+    caplog.set_level(logging.INFO, logger="unet.train.train")
     history = _train(cache, tmp_path)
     assert f"resuming from {tmp_path / 'ck' / 'last.pt'} at epoch 2" in caplog.text
     assert [r["epoch"] for r in history] == list(range(1, 13))
@@ -150,8 +153,8 @@ def test_resume_after_sigterm(cache, reference, tmp_path, monkeypatch, caplog):
 
 
 def test_deterministic_mode_runs_on_cuda(cache, tmp_path, caplog):
-    # Some CUDA kernels have no deterministic version: train() warns instead of failing.
-    caplog.set_level(logging.WARNING, logger="unet.device")
+    # Some CUDA kernels have no deterministic version: train_unet() warns instead of failing.
+    caplog.set_level(logging.WARNING, logger="unet.common.device")
     try:
         history = _train(cache, tmp_path, epochs=2, deterministic=True)
     finally:

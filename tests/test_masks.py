@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from unet.masks import MaskMapping, MaskValueError, mapping_from_values
+from unet.common.labels import MaskMapping, MaskValueError, mapping_from_values
 
 
 def test_round_trip_keeps_the_data_values():

@@ -8,15 +8,8 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist, directed_hausdorff
 
-from unet.metrics import (
-    EMPTY_MASK_CONVENTION,
-    boundary_f1,
-    confusion_matrix,
-    hausdorff_distance,
-    hd95,
-    image_scores,
-    scores_from_confusion,
-)
+from unet.evaluate.boundary import boundary_f1, hausdorff_distance, hd95, image_scores
+from unet.evaluate.metrics import EMPTY_MASK_CONVENTION, confusion_matrix, scores_from_confusion
 
 # target / pred, 3x3, two classes. Pixel pairs (t, p): (0,0) (0,1) (1,1) / (0,0) (1,0) (1,1) /
 # (1,1) x3  ->  cm = [[2, 1], [1, 5]].

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from unet.model import UNet, UNetConfig
+from unet.model.unet import UNet, UNetConfig
 
 
 @pytest.mark.parametrize("size", [(33, 47), (64, 64), (17, 90), (16, 16)])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from unet.pairing import DataLayoutError, Layout, pair_files
+from unet.dataset.pairing import DataLayoutError, Layout, pair_files
 
 
 def _touch(folder, *names):

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from unet.crf import CRFParams
-from unet.fileio import read_json, write_json
-from unet.masks import MaskMapping
-from unet.postprocess import FinalSettings, choose, finalize_masks, largest_component
+from unet.common.fileio import read_json, write_json
+from unet.common.labels import MaskMapping
+from unet.crf.dense import CRFParams
+from unet.postprocess.finalize import FinalSettings, choose, finalize_masks, largest_component
 
 H, W = 24, 32
 MAPPING = MaskMapping((255, 0))  # ISBI-like: class 1 is the dark value

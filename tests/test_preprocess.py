@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from unet.fileio import write_json
-from unet.masks import MaskValueError
-from unet.preprocess import PreprocessSettings, load_split, preprocess, resize_image, resize_mask
+from unet.cache.preprocess import PreprocessSettings, preprocess, resize_image, resize_mask
+from unet.cache.reader import load_split
+from unet.common.fileio import write_json
+from unet.common.labels import MaskValueError
 
 
 @pytest.mark.parametrize("size", [(37, 23), (200, 130), (64, 64)])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from unet.split import SplitError, make_split
+from unet.dataset.split import SplitError, make_split
 
 IDS = [f"img_{i:03d}" for i in range(40)]
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from unet.synthetic import class_values, generate_dataset, generate_pair
+from unet.dataset.synthetic import class_values, generate_dataset, generate_pair
 
 W, H = 48, 32  # tiny but keeps the default 3:2 aspect
 

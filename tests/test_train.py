@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from unet import checkpoint
-from unet.fileio import write_json
-from unet.preprocess import PreprocessSettings, preprocess
-from unet.sources import prepare_dataset
-from unet.split import make_split
-from unet.train import TrainingError, TrainSettings, train
+from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.common.fileio import write_json
+from unet.dataset.download import download_dataset
+from unet.dataset.split import make_split
+from unet.model import checkpoint
+from unet.train.settings import TrainingError, TrainSettings
+from unet.train.train import train_unet
 
 MODEL = {"depth": 2, "base_width": 4}
 
@@ -25,7 +26,7 @@ MODEL = {"depth": 2, "base_width": 4}
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("data")
-    manifest = prepare_dataset(
+    manifest = download_dataset(
         root / "manifest.json",
         "synthetic",
         {"count": 10, "width": 48, "height": 32, "seed": 3, "classes": 1},
@@ -42,7 +43,9 @@ def cache(tmp_path_factory) -> Path:
 
 
 def _train(cache: Path, out: Path, model: dict = MODEL, **kw) -> dict:
-    return train(cache, out / "model.pt", out / "history.csv", out / "ck", model, _settings(**kw))
+    return train_unet(
+        cache, out / "model.pt", out / "history.csv", out / "ck", model, _settings(**kw)
+    )
 
 
 def _settings(**kw) -> TrainSettings:
@@ -72,7 +75,7 @@ def test_input_too_small_for_depth(cache, tmp_path):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU message")
 def test_cuda_requested_without_gpu(cache, tmp_path):
-    from unet.device import DeviceError
+    from unet.common.device import DeviceError
 
     with pytest.raises(DeviceError, match="train.device"):
         _train(cache, tmp_path, device="cuda")
@@ -80,17 +83,18 @@ def test_cuda_requested_without_gpu(cache, tmp_path):
 
 RUN = """
 import sys, time
-from unet.logs import setup_logging
-from unet.train import TrainSettings, train
+from unet.common.logs import setup_logging
+from unet.train.settings import TrainSettings
+from unet.train.train import train_unet
 setup_logging()
-from unet import train as t
+from unet.train import loop as t
 orig = t.evaluate_split
 def slow(*a, **k):  # slow epochs down so the test can signal between them
     time.sleep(float(sys.argv[2]))
     return orig(*a, **k)
 t.evaluate_split = slow
 out = sys.argv[1]
-train(sys.argv[3], out + "/model.pt", out + "/history.csv", out + "/ck",
+train_unet(sys.argv[3], out + "/model.pt", out + "/history.csv", out + "/ck",
       {"depth": 2, "base_width": 4},
       TrainSettings(epochs=5, batch_size=2, device="cpu", deterministic=True), threads=1)
 """
@@ -200,7 +204,7 @@ def test_default_cpu_training_is_repeatable(cache, tmp_path):
     # The defaults (deterministic: auto, device: auto) on a CPU machine, twice, same threads.
     settings = TrainSettings(epochs=2, batch_size=2)
     a, b = (
-        train(cache, d / "model.pt", d / "h.csv", d / "ck", MODEL, settings, threads=2)
+        train_unet(cache, d / "model.pt", d / "h.csv", d / "ck", MODEL, settings, threads=2)
         for d in (tmp_path / "a", tmp_path / "b")
     )
     for key, value in a["state_dict"].items():
@@ -208,7 +212,7 @@ def test_default_cpu_training_is_repeatable(cache, tmp_path):
 
 
 def test_deterministic_auto_is_on_for_cpu_and_off_for_cuda():
-    from unet.device import set_deterministic
+    from unet.common.device import set_deterministic
 
     assert TrainSettings().deterministic == "auto"
     try:

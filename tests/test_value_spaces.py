@@ -13,13 +13,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from unet.fileio import write_json
-from unet.imageio import read_mask
-from unet.masks import MaskMapping, MaskValueError, mapping_from_meta, mapping_from_values
-from unet.predict import PredictSettings, predict_split
-from unet.predict_folder import predict_folder
-from unet.preprocess import PreprocessSettings, preprocess, settings_from_config
-from unet.train import TrainSettings, train
+from unet.cache.preprocess import PreprocessSettings, preprocess, settings_from_config
+from unet.common.fileio import write_json
+from unet.common.imageio import read_mask
+from unet.common.labels import MaskMapping, MaskValueError, mapping_from_meta, mapping_from_values
+from unet.infer.predict import PredictSettings, predict_masks
+from unet.infer.predict_folder import predict_folder
+from unet.train.settings import TrainSettings
+from unet.train.train import train_unet
 
 W, H = 40, 32
 
@@ -70,10 +71,10 @@ def _preprocess(root: Path, settings: PreprocessSettings) -> dict:
 
 
 def _train_and_predict(root: Path) -> Path:
-    train(root / "cache", root / "model.pt", root / "history.csv", root / "ck",
+    train_unet(root / "cache", root / "model.pt", root / "history.csv", root / "ck",
           {"depth": 2, "base_width": 4},
           TrainSettings(epochs=1, batch_size=2, device="cpu", deterministic=True))
-    predict_split([root / "model.pt"], root / "cache", "test", root / "pred",
+    predict_masks([root / "model.pt"], root / "cache", "test", root / "pred",
                   PredictSettings(device="cpu"))
     return root / "pred" / "masks"
 
@@ -191,7 +192,7 @@ def test_predict_folder_writes_colour_masks_as_colours(tmp_path):
 
 def test_overlay_paints_class_one_where_it_is_the_dark_value(tmp_path):
     """ISBI: masks.values [255, 0], membrane (0) = class 1: the overlay paints the membrane."""
-    from unet.plots import class_layer
+    from unet.report.figures import class_layer
 
     mask = np.full((H, W), 255, np.uint8)
     mask[10:12, :] = 0  # a thin membrane
@@ -208,7 +209,7 @@ def test_overlay_paints_class_one_where_it_is_the_dark_value(tmp_path):
     MaskMapping((2, 1), ignore=3),
 ])
 def test_overlay_layer_in_every_value_space(tmp_path, mapping):
-    from unet.plots import class_layer
+    from unet.report.figures import class_layer
 
     labels = np.zeros((H, W), np.uint8)
     labels[5:9, 5:25] = 1

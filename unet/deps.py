@@ -1,4 +1,10 @@
-"""Which unet/ files a module imports, so a rule can list them as inputs."""
+"""Which unet/ files a module imports, so a rule can list them as inputs.
+
+Snakemake does not track imports: a rule names its entry modules (dotted, relative to the
+package, e.g. "crf.refine"), and their closure over `unet` imports, with the `__init__.py` of
+every package on the way, becomes the rule's `code` input. Editing any of those files reruns
+the rule; editing any other file does not.
+"""
 
 from __future__ import annotations
 
@@ -8,36 +14,59 @@ from collections.abc import Iterable
 from pathlib import Path
 
 PACKAGE = "unet"
+# Modules that cannot change any output: editing them reruns nothing. Logging only formats
+# messages and progress bars; what a step computes never depends on it.
+EXEMPT = frozenset({"common.logs"})
 
 
-def _imports(path: Path) -> set[str]:
-    """Names of unet modules imported by the file at `path` (top level and in functions)."""
+def _imports(path: Path, root: Path) -> set[str]:
+    """Dotted names (below `unet`) of the unet modules and packages the file imports."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
+            names, optional = [a.name for a in node.names], []
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            # `from unet.model import checkpoint` imports the module unet.model.checkpoint;
+            # `from unet.model.unet import UNet` names a class, not a module.
+            names, optional = [node.module], [f"{node.module}.{a.name}" for a in node.names]
         else:
             continue
-        for name in names:
+        for name in names + optional:
             parts = name.split(".")
-            if parts[0] == PACKAGE and len(parts) > 1:
-                found.add(parts[1])
+            if parts[0] != PACKAGE or len(parts) < 2:
+                continue
+            if name in names or _file(root, parts[1:]) is not None:
+                found.add(".".join(parts[1:]))
     return found
 
 
+def _file(root: Path, parts: list[str]) -> Path | None:
+    """unet/a/b.py or unet/a/b/__init__.py for ["a", "b"], or None (a function or class)."""
+    base = root.joinpath(PACKAGE, *parts)
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
 def module_files(names: Iterable[str], root: str | os.PathLike = ".") -> list[str]:
-    """Sorted paths of unet/<name>.py for `names` and everything they import from unet."""
-    pkg = Path(root) / PACKAGE
-    todo, seen = list(names), set()
+    """Sorted paths of the files of `names` (dotted, below unet), of every unet module they
+    import, and of the packages' `__init__.py` on the way; EXEMPT modules are left out."""
+    root = Path(root)
+    todo, seen, files = list(names), set(), set()
     while todo:
         name = todo.pop()
-        if name in seen:
+        if name in seen or name in EXEMPT:
             continue
-        path = pkg / f"{name}.py"
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} does not exist (named as a module dependency)")
         seen.add(name)
-        todo.extend(_imports(path) - seen)
-    return sorted(str(pkg / f"{n}.py") for n in seen)
+        parts = name.split(".")
+        path = _file(root, parts)
+        if path is None:
+            raise FileNotFoundError(
+                f"{root / PACKAGE / Path(*parts)}.py does not exist (named as a module dependency)"
+            )
+        files.add(path)
+        # Importing unet.a.b runs unet/__init__.py and unet/a/__init__.py first.
+        files.update(root / PACKAGE / Path(*parts[:k]) / "__init__.py" for k in range(len(parts)))
+        todo.extend(_imports(path, root) - seen)
+    return sorted(str(f) for f in files if f.is_file())

@@ -1,0 +1,217 @@
+"""`preprocess`: resize every pair once and cache each split as memory-mappable `.npy`."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from unet.common.fileio import atomic_dir, read_json, write_json
+from unet.common.imageio import (
+    GREY16,
+    image_header,
+    is_grey_image,
+    open_image,
+    pack_rgb,
+    read_mask,
+    read_mask_values,
+    to_model_mode,
+)
+from unet.common.labels import MaskMapping, MaskValueError, mapping_from_values
+from unet.common.parallel import parallel_map
+from unet.dataset.split import SPLITS
+
+log = logging.getLogger(__name__)
+GREY_MODES = {"L", "LA", "1", "F", *GREY16}
+
+
+@dataclass(frozen=True)
+class PreprocessSettings:
+    """Target size and how mask values become class indices."""
+
+    width: int
+    height: int
+    mask_values: tuple[int, ...] | None = None  # value of class i at position i
+    mask_rgb: bool = False  # mask_values are packed 0xRRGGBB colours (masks.colors)
+    mask_threshold: int | None = None  # binarise: values above it are foreground
+    max_mask_values: int = 16  # more distinct values than this looks lossy
+    mask_ignore: int | None = None  # grey value skipped by the loss and the metrics
+
+
+def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
+    """PreprocessSettings from the config's `preprocess` and `masks` sections."""
+    values, rgb = masks["values"], bool(masks.get("colors"))
+    if rgb:  # RGB masks: a colour per class, as one 0xRRGGBB value each
+        values = pack_rgb(np.asarray(masks["colors"], dtype=np.uint8)).tolist()
+    return PreprocessSettings(
+        width=size["width"],
+        height=size["height"],
+        mask_values=tuple(values) if values else None,
+        mask_rgb=rgb,
+        mask_threshold=masks["threshold"],
+        max_mask_values=masks["max_values"],
+        mask_ignore=masks["ignore"],
+    )
+
+
+def resize_image(im: Image.Image, size: tuple[int, int], channels: int) -> np.ndarray:
+    """Area-then-bilinear resize to `size` (w, h); returns uint8 (h, w, channels)."""
+    im = to_model_mode(im)
+    im = im.convert("L" if channels == 1 else "RGB")
+    # reducing_gap: PIL first box-reduces by an integer factor (area filter), then
+    # finishes with bilinear, which is both faster and better than bilinear alone.
+    arr = np.asarray(im.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0))
+    return arr[..., None] if arr.ndim == 2 else arr
+
+
+def resize_mask(raw: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Nearest-neighbour resize of a label map (h, w) to `size` (w, h): never invents values."""
+    h, w = raw.shape
+    # Sample at pixel centres, as PIL's NEAREST does; works for any dtype (8- or 16-bit).
+    rows = np.minimum(((np.arange(size[1]) + 0.5) * h / size[1]).astype(np.int64), h - 1)
+    cols = np.minimum(((np.arange(size[0]) + 0.5) * w / size[0]).astype(np.int64), w - 1)
+    return raw[rows[:, None], cols[None, :]]
+
+
+def _scan_mask(path: str) -> tuple[set[int], bool]:
+    """The distinct raw values of one mask, and whether they are packed colours."""
+    values, packed = read_mask_values(path)
+    return set(np.unique(values).tolist()), packed
+
+
+def _colour_values(path: str) -> set[int]:
+    return set(np.unique(read_mask(path, colour=True)).tolist())
+
+
+def _load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping]) -> tuple:
+    pair, size, channels, mapping = job
+    full = tuple(pair["size"])  # (w, h) from the manifest: the draft decode may shrink it
+    image = open_image(pair["image"], draft_to=size)
+    raw = mapping.read(pair["mask"])
+    if full != (raw.shape[1], raw.shape[0]):
+        raise MaskValueError(
+            f"image {pair['image']} is {full[0]}x{full[1]} but its mask "
+            f"{pair['mask']} is {raw.shape[1]}x{raw.shape[0]}; masks must match their image"
+        )
+    index = mapping.to_index(resize_mask(raw, size), source=f"mask {pair['mask']}")
+    return resize_image(image, size, channels), index
+
+
+def _channels(pairs: list[dict]) -> int:
+    """1 when every image is grey, else 3. Grey means one channel, or colour channels that are
+    equal everywhere: the count must not depend on how a file happened to be saved. Headers
+    settle most files; a colour file is decoded, and the first one in real colour ends it."""
+    for p in pairs:
+        if image_header(p["image"])[0] not in GREY_MODES and not is_grey_image(p["image"]):
+            return 3
+    return 1
+
+
+def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: int) -> MaskMapping:
+    """The label mapping from the config, or from the values the masks hold."""
+    masks = [p["mask"] for p in pairs]
+    if settings.mask_rgb or settings.mask_values or settings.mask_threshold is not None:
+        deep = image_header(masks[0])[0] in GREY16  # 16-bit masks: foreground 65535
+        return mapping_from_values(
+            set(),
+            list(settings.mask_values) if settings.mask_values else None,
+            settings.mask_threshold,
+            settings.max_mask_values,
+            settings.mask_ignore,
+            rgb=settings.mask_rgb,
+            top=65535 if deep else 255,
+        )
+    scans = list(parallel_map(_scan_mask, masks, processes, "scan mask values"))
+    colour = any(packed for _, packed in scans)
+    found: set[int] = set()
+    for (values, packed), path in zip(scans, masks, strict=True):
+        # In a colour data set, a file read as grey must be read again as colours.
+        found |= _colour_values(path) if colour and not packed else values
+    return mapping_from_values(
+        found, None, None, settings.max_mask_values, settings.mask_ignore, rgb=colour
+    )
+
+
+def preprocess(
+    manifest_path: str | os.PathLike,
+    split_path: str | os.PathLike,
+    cache_dir: str | os.PathLike,
+    settings: PreprocessSettings,
+    processes: int = 1,
+) -> dict:
+    """Resize and cache every split; returns (and writes) the cache's meta.json."""
+    manifest, split = read_json(manifest_path), read_json(split_path)
+    cache_dir = Path(cache_dir)
+    by_id = {p["id"]: p for p in manifest["pairs"]}
+    pairs = [by_id[i] for s in SPLITS for i in split[s]]
+    size = (settings.width, settings.height)
+    channels = _channels(pairs)
+    mapping = choose_mapping(pairs, settings, processes)
+    log.info(
+        "%d channel(s); mask values %s -> classes 0..%d",
+        channels,
+        mapping.describe(list(mapping.values)),
+        mapping.num_classes - 1,
+    )
+    meta = {
+        "size": list(size),
+        "in_channels": channels,
+        "class_values": list(mapping.values),
+        "num_classes": mapping.num_classes,
+        "mask_threshold": settings.mask_threshold,
+        "ignore_value": settings.mask_ignore,
+        "mask_rgb": mapping.rgb,
+        "folds": split.get("folds", []),  # cross-validation folds (ids), when split.folds >= 2
+        "splits": {},
+    }
+    # Every file goes to a scratch folder first and moves in only when all are written, meta.json
+    # last: a failed or killed run never leaves a cache that looks complete.
+    with atomic_dir(cache_dir) as tmp_dir:
+        jobs = []
+        for name in SPLITS:
+            members = [by_id[i] for i in split[name]]
+            meta["splits"][name] = {"ids": split[name], "orig_sizes": [p["size"] for p in members]}
+            paths = _create_split_files(tmp_dir, name, len(members), size, channels)
+            jobs += [
+                (k, p, size, channels, mapping, paths)
+                for k, p in enumerate(members)
+            ]
+        # One pool for every split; each worker fills its rows of the files in place, so no
+        # decoded image travels back through the pool and memory stays flat as the set grows.
+        try:
+            for _ in parallel_map(_cache_pair, jobs, processes, "cache", ordered=False):
+                pass
+        finally:
+            _OPEN.clear()  # the serial path's own maps: close them before the files move
+        write_json(tmp_dir / "meta.json", meta)
+    return meta
+
+
+def _create_split_files(
+    folder: Path, name: str, n: int, size: tuple[int, int], channels: int
+) -> tuple[str, str]:
+    """Empty folder/<name>_images.npy (n, h, w, C) and <name>_masks.npy (n, h, w), uint8."""
+    w, h = size
+    paths = (str(folder / f"{name}_images.npy"), str(folder / f"{name}_masks.npy"))
+    for path, shape in zip(paths, ((n, h, w, channels), (n, h, w)), strict=True):
+        np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape).flush()
+    return paths
+
+
+_OPEN: dict[str, np.memmap] = {}  # per process: maps stay open across the pairs it writes
+
+
+def _cache_pair(job: tuple) -> int:
+    """Decode, resize and map pair k, and write it into row k of its split's `.npy` files."""
+    k, pair, size, channels, mapping, paths = job
+    rows = _load_pair((pair, size, channels, mapping))
+    for path, row in zip(paths, rows, strict=True):
+        if path not in _OPEN:
+            _OPEN[path] = np.load(path, mmap_mode="r+")
+        # A shared mapping: the page cache holds the write for every process, no flush needed.
+        _OPEN[path][k] = row
+    return k

@@ -1,0 +1,166 @@
+"""Reading images and masks, writing mask PNGs; every decode goes through here."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from unet.common.fileio import atomic_path
+
+
+class ImageReadError(ValueError):
+    """An image or mask file could not be decoded."""
+
+
+ROTATED = (5, 6, 7, 8)  # EXIF orientations that swap width and height
+
+
+def open_image(path: str | os.PathLike, draft_to: tuple[int, int] | None = None) -> Image.Image:
+    """Open and fully decode an image, honouring EXIF orientation.
+
+    draft_to (w, h): a JPEG is decoded at the smallest 1/2, 1/4 or 1/8 scale that is still at
+    least this size (libjpeg scales in the DCT), which is 2-3x faster for a large downscale.
+    """
+    try:
+        with Image.open(path) as im:
+            orientation = im.getexif().get(0x0112, 1)
+            if draft_to and im.format == "JPEG":
+                # Stored unrotated: ask for the transposed size when EXIF turns it.
+                im.draft(None, draft_to[::-1] if orientation in ROTATED else draft_to)
+            im.load()  # force the decode now so truncation errors name this file
+            # exif_transpose copies the image even when there is nothing to turn.
+            return ImageOps.exif_transpose(im) if orientation != 1 else im
+    except (OSError, UnidentifiedImageError, SyntaxError) as err:
+        raise ImageReadError(
+            f"cannot read image {path}: {err}. Replace or remove the file (and its mask)."
+        ) from err
+
+
+def to_model_mode(im: Image.Image) -> Image.Image:
+    """Convert any PIL mode to 8-bit 'L' (1 channel) or 'RGB' (3 channels)."""
+    if im.mode in ("L", "RGB"):
+        return im
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit greyscale: scale the full range down to 8 bits.
+        arr = np.asarray(im, dtype=np.float64)
+        hi = max(float(arr.max()), 1.0)
+        return Image.fromarray(np.round(arr * (255.0 / hi)).astype(np.uint8), mode="L")
+    if im.mode in ("LA", "1"):
+        return im.convert("L")
+    return im.convert("RGB")
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Read an image as uint8 (H, W, C) with C = 1 or 3."""
+    arr = np.asarray(to_model_mode(open_image(path)))
+    return arr[..., None] if arr.ndim == 2 else arr
+
+
+def pack_rgb(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8 colours -> (...) uint32 0xRRGGBB, so a colour is one integer value."""
+    rgb = rgb.astype(np.uint32)
+    return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+
+
+def unpack_rgb(packed: np.ndarray) -> np.ndarray:
+    """(...) 0xRRGGBB -> (..., 3) uint8."""
+    packed = packed.astype(np.uint32)
+    return np.stack([(packed >> s) & 0xFF for s in (16, 8, 0)], axis=-1).astype(np.uint8)
+
+
+GREY16 = ("I;16", "I;16B", "I;16L", "I")
+COLOUR_MODES = ("RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB", "HSV")
+
+
+def _equal_channels(rgb: np.ndarray) -> np.ndarray | None:
+    """(H, W) first channel when R = G = B at every pixel (a grey picture saved as colour)."""
+    r = rgb[..., 0]
+    return r if np.array_equal(r, rgb[..., 1]) and np.array_equal(r, rgb[..., 2]) else None
+
+
+def read_mask_values(path: str | os.PathLike) -> tuple[np.ndarray, bool]:
+    """A mask's raw values (H, W) and whether they are packed colours.
+
+    Grey levels stay grey levels (8- or 16-bit), palette indices stay indices, 1-bit masks read
+    as 0/255, LA keeps its L channel; an RGB(A) file whose channels are all equal holds grey
+    levels (EM tools often save grey as RGBA); only real colours become 0xRRGGBB (pack_rgb).
+    """
+    im = open_image(path)
+    if im.mode in GREY16:
+        return np.asarray(im, dtype=np.int64), False
+    if im.mode in COLOUR_MODES:
+        rgb = np.asarray(im.convert("RGB"))
+        grey = _equal_channels(rgb)
+        return (grey, False) if grey is not None else (pack_rgb(rgb), True)
+    if im.mode in ("LA", "PA"):
+        return np.asarray(im)[..., 0], False
+    if im.mode == "1":
+        return np.asarray(im.convert("L")), False
+    return np.asarray(im), False
+
+
+def read_mask(
+    path: str | os.PathLike, colour: bool = False, luminance: bool = False
+) -> np.ndarray:
+    """A mask's raw values (H, W) in one value space.
+
+    colour: every file as packed 0xRRGGBB colours (grey g becomes (g, g, g)), for colour-mask
+    data sets. Otherwise grey levels as in `read_mask_values`; a file with real colours is
+    refused, or read as its luminance when `luminance` (a threshold binarises by brightness).
+    """
+    if colour:
+        return pack_rgb(np.asarray(open_image(path).convert("RGB")))
+    values, packed = read_mask_values(path)
+    if not packed:
+        return values
+    if luminance:
+        return np.asarray(open_image(path).convert("L"))
+    raise ImageReadError(
+        f"mask {path} holds colours, but this data set's masks are grey levels; list the "
+        "colours in masks.colors (one per class), or set masks.threshold to binarise by "
+        "brightness"
+    )
+
+
+def is_grey_image(path: str | os.PathLike) -> bool:
+    """True when an image has one channel, or colour channels that are equal everywhere."""
+    im = open_image(path, draft_to=(1, 1))  # JPEG: decode at 1/8 scale, enough to tell
+    if im.mode in ("L", "LA", "1", "F", *GREY16):
+        return True
+    return _equal_channels(np.asarray(im.convert("RGB"))) is not None
+
+
+def write_mask_png(path: str | os.PathLike, mask: np.ndarray, rgb: bool = False) -> None:
+    """Write a (H, W) mask as PNG, atomically: RGB for packed colours (`rgb`), else 8-bit or
+    16-bit grey."""
+    mask = np.ascontiguousarray(mask)
+    top = int(mask.max()) if mask.size else 0
+    if rgb:
+        im = Image.fromarray(unpack_rgb(mask), mode="RGB")
+    elif top <= 255:
+        im = Image.fromarray(mask.astype(np.uint8), mode="L")
+    else:
+        im = Image.fromarray(mask.astype(np.uint16))  # 16-bit greyscale PNG
+    with atomic_path(path) as tmp:
+        im.save(tmp, format="PNG")
+
+
+def image_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
+    """(PIL mode, (width, height) after EXIF orientation), from the header only."""
+    try:
+        with Image.open(Path(path)) as im:
+            (w, h), mode = im.size, im.mode
+            orientation = im.getexif().get(0x0112, 1)
+    except (OSError, UnidentifiedImageError, SyntaxError) as err:
+        raise ImageReadError(
+            f"cannot read image {path}: {err}. Replace or remove the file (and its mask)."
+        ) from err
+    return mode, ((h, w) if orientation in ROTATED else (w, h))
+
+
+def image_size(path: str | os.PathLike) -> tuple[int, int]:
+    """(width, height) after EXIF orientation, read from the header only."""
+    return image_header(path)[1]

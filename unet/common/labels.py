@@ -1,0 +1,147 @@
+"""The label mapping: the data's mask values (grey, colour, thresholded) to class indices and back.
+
+Every reading of a target mask and every writing of a predicted one goes through MaskMapping,
+so that preprocessing, tuning, evaluation, prediction and the report agree on what a value means.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from unet.common.imageio import read_mask, write_mask_png
+
+IGNORE_INDEX = 255  # class index of pixels the loss and the metrics skip (so <= 255 classes)
+
+
+class MaskValueError(ValueError):
+    """A mask holds values the mapping does not know, or looks lossy."""
+
+
+@dataclass(frozen=True)
+class MaskMapping:
+    """Class index i is stored in the data as `values[i]`; `ignore` is skipped.
+
+    With `threshold` (two values), a raw value above it reads as the higher of the two values,
+    any other as the lower: anti-aliased or JPEG masks binarise, and predictions are written
+    back in the data's own two values (e.g. 0/255), not as 0/1.
+    """
+
+    values: tuple[int, ...]
+    ignore: int | None = None  # value of "don't care" pixels (e.g. Pet trimap borders)
+    rgb: bool = False  # values are packed 0xRRGGBB colours (colour masks)
+    threshold: int | None = None  # binarise raw values (grey levels or luminance)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.values)
+
+    def read(self, path: str | os.PathLike) -> np.ndarray:
+        """A mask file's raw values (H, W) in this mapping's value space."""
+        return read_mask(path, colour=self.rgb, luminance=self.threshold is not None)
+
+    def read_index(self, path: str | os.PathLike, what: str = "mask") -> np.ndarray:
+        """A mask file as class indices (H, W) uint8; `what` names it in errors."""
+        return self.to_index(self.read(path), source=f"{what} {path}")
+
+    def to_index(self, raw: np.ndarray, source: str = "mask") -> np.ndarray:
+        """Map raw values (H, W) to class indices, refusing values not in the mapping."""
+        raw = np.asarray(raw).astype(np.int64, copy=False)
+        ignored = raw == self.ignore if self.ignore is not None else None
+        if self.threshold is not None:
+            raw = np.where(raw > self.threshold, max(self.values), min(self.values))
+        keys = np.asarray(self.values, dtype=np.int64)
+        order = np.argsort(keys)
+        pos = np.searchsorted(keys[order], raw).clip(0, len(keys) - 1)
+        known = keys[order][pos] == raw
+        idx = order[pos].astype(np.uint8)
+        if ignored is not None:
+            idx[ignored], known = IGNORE_INDEX, known | ignored
+        if not known.all():
+            bad = sorted(set(np.unique(raw[~known]).tolist()))[:8]
+            raise MaskValueError(
+                f"{source} holds values {self.describe(bad)} that are not in the mask mapping "
+                f"{self.describe(list(self.values))}; add them to masks.values (or "
+                "masks.colors, or masks.ignore), or set masks.threshold"
+            )
+        return idx
+
+    def to_values(self, index: np.ndarray) -> np.ndarray:
+        """Map class indices back to the data's own values (grey values or packed colours)."""
+        top = max(self.values)
+        dtype = np.uint32 if self.rgb else np.uint8 if top <= 255 else np.uint16
+        return np.asarray(self.values, dtype=dtype)[index]
+
+    def write(self, path: str | os.PathLike, index: np.ndarray) -> None:
+        """Write class indices (H, W) as a mask PNG in the data's values: the one writer of
+        every predicted, refined or final mask."""
+        write_mask_png(path, self.to_values(index), rgb=self.rgb)
+
+    def describe(self, values: list[int]) -> str:
+        """Values as the user wrote them: grey levels, or (r, g, b) for colour masks."""
+        if self.rgb:
+            return str([((v >> 16) & 255, (v >> 8) & 255, v & 255) for v in values])
+        return str(values)
+
+
+def _thresholded(
+    explicit: list[int] | None, threshold: int, top: int, ignore: int | None
+) -> MaskMapping:
+    """Two classes split at `threshold`, written back as `explicit` or (0, top)."""
+    values = tuple(int(v) for v in explicit) if explicit else (0, top)
+    if len(values) != 2:
+        raise MaskValueError(
+            f"masks.threshold binarises, so masks.values must list two values (class 0, "
+            f"class 1), got {list(values)}; or leave masks.values out for (0, {top})"
+        )
+    if not min(values) <= threshold < max(values):
+        raise MaskValueError(
+            f"masks.threshold {threshold} must lie between the two class values {list(values)} "
+            "(values above it read as the higher one); change masks.threshold or masks.values"
+        )
+    return MaskMapping(values, ignore, False, threshold)
+
+
+def mapping_from_values(
+    found: set[int],
+    explicit: list[int] | None,
+    threshold: int | None,
+    max_values: int,
+    ignore: int | None = None,
+    rgb: bool = False,
+    top: int = 255,
+) -> MaskMapping:
+    """Choose the mapping: explicit values, a threshold (binary), or the sorted found values.
+
+    `top`: the largest value the masks' bit depth holds (255, or 65535 for 16-bit masks), the
+    foreground value of a thresholded mapping without explicit values.
+    """
+    found = found - {ignore}
+    if threshold is not None:
+        return _thresholded(explicit, threshold, top, ignore)
+    if explicit:
+        return MaskMapping(tuple(int(v) for v in explicit), ignore, rgb)
+    if len(found) > max_values:
+        raise MaskValueError(
+            f"masks hold {len(found)} distinct values (more than masks.max_values={max_values}), "
+            "as lossy (JPEG) or anti-aliased masks do; set masks.threshold (e.g. 127) to "
+            "binarise them, or list the class values in masks.values"
+        )
+    if len(found) < 2:
+        raise MaskValueError(
+            f"all masks hold the single value {sorted(found)}; nothing to segment. "
+            "Check the mask folder, or list the class values in masks.values"
+        )
+    return MaskMapping(tuple(sorted(found)), ignore, rgb)
+
+
+def mapping_from_meta(meta: dict) -> MaskMapping:
+    """The mapping recorded in the cache's meta.json or a checkpoint."""
+    return MaskMapping(
+        tuple(meta["class_values"]),
+        meta.get("ignore_value"),
+        meta.get("mask_rgb", False),
+        meta.get("mask_threshold"),
+    )

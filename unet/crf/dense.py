@@ -1,0 +1,134 @@
+"""Fully connected CRF refinement of predicted probabilities (pydensecrf), parallel over images."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pydensecrf.densecrf as dcrf
+
+from unet.common.fileio import read_json
+from unet.common.imageio import read_image
+from unet.common.labels import MaskMapping
+from unet.common.parallel import parallel_map
+
+
+@dataclass(frozen=True)
+class CRFParams:
+    """DenseCRF2D settings: mean-field iterations and the two pairwise kernels."""
+
+    iterations: int = 5
+    gaussian_sxy: float = 3.0
+    gaussian_compat: float = 3.0
+    bilateral_sxy: float = 50.0
+    bilateral_srgb: float = 13.0
+    bilateral_compat: float = 5.0
+    prob_clip: float = 1e-5  # floor before -log, so a zero probability is a finite energy
+
+
+@dataclass(frozen=True)
+class CRFTask:
+    """One image to refine: inputs, output PNG, and the label mapping it is written in."""
+
+    image_path: str
+    probs_path: str
+    out_path: str
+    mapping: MaskMapping
+    params: CRFParams
+
+
+def _rgb_image(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) writable C-contiguous uint8, as addPairwiseBilateral requires."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise ValueError(f"CRF image must be uint8, got {image.dtype}")
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.ndim != 3 or image.shape[2] not in (1, 3):
+        raise ValueError(f"CRF image must be (H, W), (H, W, 1) or (H, W, 3), got {image.shape}")
+    if image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)  # greyscale: same value in all three channels
+    return np.array(image, dtype=np.uint8, order="C", copy=True)  # copy: writable, contiguous
+
+
+def _unary(probs: np.ndarray, prob_clip: float) -> np.ndarray:
+    """(C, H*W) float32 energies -log(p), p clipped to [prob_clip, 1] and renormalised."""
+    c = probs.shape[0]
+    p = probs.astype(np.float32).reshape(c, -1)  # a fresh copy, so in-place ops are safe
+    np.clip(p, prob_clip, 1.0, out=p)
+    p /= p.sum(axis=0, keepdims=True)
+    np.log(p, out=p)
+    np.negative(p, out=p)
+    return p
+
+
+def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams()) -> np.ndarray:
+    """(H, W) uint8 argmax of CRF marginals, from image (H, W[, 1|3]) uint8 and probs (C, H, W)."""
+    rgb = _rgb_image(image)
+    probs = np.asarray(probs)
+    if probs.ndim != 3:
+        raise ValueError(f"CRF probabilities must be (C, H, W), got shape {probs.shape}")
+    c, h, w = probs.shape
+    if rgb.shape[:2] != (h, w):
+        raise ValueError(
+            f"CRF image is {rgb.shape[0]}x{rgb.shape[1]} (HxW) but probabilities are {h}x{w}"
+        )
+    if not 2 <= c <= 256:
+        raise ValueError(f"CRF needs 2..256 classes in probabilities (C, H, W), got C={c}")
+    if not np.issubdtype(probs.dtype, np.floating):
+        raise ValueError(f"CRF probabilities must be floating point, got {probs.dtype}")
+    crf = dcrf.DenseCRF2D(w, h, c)
+    crf.setUnaryEnergy(_unary(probs, params.prob_clip))
+    crf.addPairwiseGaussian(sxy=params.gaussian_sxy, compat=params.gaussian_compat)
+    crf.addPairwiseBilateral(
+        sxy=params.bilateral_sxy,
+        srgb=params.bilateral_srgb,
+        rgbim=rgb,
+        compat=params.bilateral_compat,
+    )
+    q = np.asarray(crf.inference(params.iterations), dtype=np.float32)  # (C, H*W) marginals
+    return np.argmax(q, axis=0).astype(np.uint8).reshape(h, w)
+
+
+def refine_file(task: CRFTask) -> str:
+    """Refine one image's saved probabilities and write its mask PNG atomically; return the path."""
+    image = read_image(task.image_path)  # (H, W, 1|3) uint8
+    with np.load(task.probs_path) as npz:
+        if "probs" not in npz:
+            raise ValueError(f"{task.probs_path} has no 'probs' array (keys: {list(npz.keys())})")
+        probs = npz["probs"]  # (C, H, W) float16
+    if probs.ndim != 3 or probs.shape[1:] != image.shape[:2]:
+        raise ValueError(
+            f"{task.probs_path}: probabilities {probs.shape} do not match image "
+            f"{task.image_path} of HxW {image.shape[:2]}; rerun prediction for this image"
+        )
+    if task.mapping.num_classes != probs.shape[0]:
+        raise ValueError(
+            f"{task.probs_path}: {probs.shape[0]} classes but the mask mapping has "
+            f"{task.mapping.num_classes}; rerun prediction"
+        )
+    labels = refine(image, probs, task.params)  # (H, W) class indices
+    task.mapping.write(task.out_path, labels)
+    return task.out_path
+
+
+def refine_all(tasks: list[CRFTask], processes: int) -> None:
+    """Run refine_file over `tasks` on `processes` worker processes (1: in this process)."""
+    if processes < 1:
+        raise ValueError(f"processes must be >= 1, got {processes}")
+    # Unordered, one image per task: images take similar time, and a free worker takes the next.
+    for _ in parallel_map(refine_file, tasks, processes, "crf", ordered=False):
+        pass
+
+
+def crf_params(section: dict) -> CRFParams:
+    """CRFParams from the config's `crf` section (its `tune` block is for tune_crf)."""
+    return CRFParams(**{k: v for k, v in section.items() if k != "tune"})
+
+
+def chosen_params(section: dict, tuning_json: str | None) -> CRFParams:
+    """The settings tune_crf chose on the validation split, or the configured ones when
+    tuning is off (`tuning_json` None)."""
+    if tuning_json:
+        return CRFParams(**read_json(tuning_json)["best"])
+    return crf_params(section)

@@ -1,0 +1,42 @@
+"""`refine_crf`: the dense CRF over every predicted image of a split, in parallel."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from unet.common.fileio import read_json
+from unet.common.labels import mapping_from_meta
+from unet.crf.dense import CRFParams, CRFTask, refine_all
+
+log = logging.getLogger(__name__)
+
+
+def refine_crf(
+    manifest_path: str | os.PathLike,
+    meta_path: str | os.PathLike,
+    pred_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    params: CRFParams,
+    split: str = "test",
+    processes: int = 1,
+) -> int:
+    """Refine pred_dir/probs/<id>.npz with each original image into out_dir/masks/<id>.png."""
+    manifest, meta = read_json(manifest_path), read_json(meta_path)
+    by_id = {p["id"]: p for p in manifest["pairs"]}
+    mapping = mapping_from_meta(meta)
+    tasks = [
+        CRFTask(
+            image_path=by_id[i]["image"],
+            probs_path=str(Path(pred_dir) / "probs" / f"{i}.npz"),
+            out_path=str(Path(out_dir) / "masks" / f"{i}.png"),
+            mapping=mapping,
+            params=params,
+        )
+        for i in meta["splits"][split]["ids"]
+    ]
+    Path(out_dir, "masks").mkdir(parents=True, exist_ok=True)
+    refine_all(tasks, processes)
+    log.info("%d masks refined into %s with %s", len(tasks), out_dir, params)
+    return len(tasks)

@@ -1,0 +1,104 @@
+"""`download_dataset`: bring a data set into place and write its manifest of pairs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from unet.common.fileio import write_json
+from unet.common.imageio import image_size
+from unet.dataset.pairing import DataLayoutError, Layout, pair_files
+
+log = logging.getLogger(__name__)
+
+
+def _layout(settings: dict[str, Any], source: str) -> Layout:
+    keys = (
+        "images",
+        "masks",
+        "mask_suffix",
+        "image_extensions",
+        "mask_extensions",
+        "allow_unpaired",
+    )
+    kw = {k: settings[k] for k in keys if k in settings}
+    for k in ("image_extensions", "mask_extensions"):
+        if k in kw:
+            kw[k] = tuple(kw[k])
+    return Layout(**kw, section=f"dataset.{source}")
+
+
+def _data_root(data: Path, sub: str, source: str) -> Path:
+    """`data`/`sub`, refusing a `sub` that would leave the unpacked tree."""
+    parts = Path(sub).parts
+    if Path(sub).is_absolute() or ".." in parts:
+        raise DataLayoutError(
+            f"dataset.{source}.root {sub!r}: give a folder inside the unpacked archives "
+            "(relative, without '..'), or '' for their top level"
+        )
+    return data.joinpath(*parts)
+
+
+def _fetch(source: str, settings: dict[str, Any], dest: Path) -> list[dict]:
+    """Download and unpack the archives of a `url` or `kaggle` source into dest/data."""
+    if source == "url":
+        from unet.dataset.url import fetch_archives
+
+        return fetch_archives(settings["archives"], dest)
+    from unet.dataset.kaggle import CARVANA, CARVANA_FILES, fetch_competition
+
+    files = list(settings.get("files", CARVANA_FILES))
+    return fetch_competition(settings.get("competition", CARVANA), files, dest)
+
+
+def write_manifest(
+    manifest_path: str | Path,
+    source: str,
+    root: Path,
+    layout: Layout,
+    extra: dict[str, Any] | None = None,
+) -> dict:
+    """Pair files under `root`, record their sizes, and write the manifest JSON."""
+    pairs = []
+    for pid, img, mask in pair_files(root, layout):
+        w, h = image_size(img)
+        pairs.append({"id": pid, "image": str(img), "mask": str(mask), "size": [w, h]})
+    manifest = {"source": source, "root": str(root), **(extra or {}), "pairs": pairs}
+    write_json(manifest_path, manifest)
+    log.info("%d image/mask pairs from %s (%s)", len(pairs), root, source)
+    return manifest
+
+
+def download_dataset(
+    manifest_path: str | Path, source: str, settings: dict[str, Any], processes: int = 1
+) -> dict:
+    """Fetch or generate the data set named by `source`, then write its manifest."""
+    manifest_path = Path(manifest_path)
+    if source == "synthetic":
+        from unet.dataset.synthetic import generate_dataset
+
+        root = manifest_path.parent
+        generate_dataset(
+            root,
+            count=settings["count"],
+            width=settings["width"],
+            height=settings["height"],
+            seed=settings["seed"],
+            classes=settings["classes"],
+            processes=processes,
+        )
+        return write_manifest(manifest_path, source, root, Layout())
+    if source == "local":
+        # Used in place: no copy of the user's folder.
+        root = Path(settings["path"]).expanduser()
+        return write_manifest(manifest_path, source, root, _layout(settings, source))
+    if source in ("url", "kaggle"):
+        # Both unpack into resources/<dataset>/data/; `root` picks the layout's folder in it.
+        records = _fetch(source, settings, manifest_path.parent)
+        root = _data_root(manifest_path.parent / "data", settings.get("root", ""), source)
+        extra = {"archives": records}
+        return write_manifest(manifest_path, source, root, _layout(settings, source), extra)
+    raise ValueError(
+        f"dataset.source: unknown source {source!r}; use synthetic, local, url or kaggle"
+    )

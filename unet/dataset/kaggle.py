@@ -1,0 +1,129 @@
+"""Kaggle competition files (Carvana by default) through the official `kaggle` package."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pooch
+
+from unet.dataset.archives import Archive, extract_archives
+
+log = logging.getLogger(__name__)
+
+CARVANA = "carvana-image-masking-challenge"
+CARVANA_FILES = ("train.zip", "train_masks.zip")
+
+
+class KaggleError(RuntimeError):
+    """The kaggle package, its credentials, or the competition's rules are not in place."""
+
+
+def how_to(competition: str) -> str:
+    """What a user must do once before Kaggle lets this workflow download `competition`."""
+    return (
+        f"To download {competition} from Kaggle: (1) install the official client into this "
+        f"environment: {sys.executable} -m pip install kaggle; (2) create an API token on "
+        "kaggle.com (Settings > API > Create New Token) and save the kaggle.json it gives you "
+        "as ~/.kaggle/kaggle.json, then chmod 600 ~/.kaggle/kaggle.json (or set KAGGLE_USERNAME "
+        "and KAGGLE_KEY, or KAGGLE_CONFIG_DIR to the folder holding kaggle.json); (3) with the "
+        f"same account, accept the competition rules at https://www.kaggle.com/c/{competition}"
+        "/rules. Or download the files yourself and use dataset.source: url with file:// URLs."
+    )
+
+
+def _credentials() -> str | None:
+    """Where the kaggle package will find credentials, or None when there are none."""
+    env = os.environ
+    if env.get("KAGGLE_USERNAME") and env.get("KAGGLE_KEY"):
+        return "KAGGLE_USERNAME/KAGGLE_KEY"
+    if env.get("KAGGLE_API_TOKEN"):
+        return "KAGGLE_API_TOKEN"
+    if env.get("KAGGLE_CONFIG_DIR"):
+        folders = [Path(env["KAGGLE_CONFIG_DIR"])]
+    else:
+        xdg = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+        folders = [Path.home() / ".kaggle", xdg / "kaggle"]
+    for folder in folders:
+        for name in ("kaggle.json", "access_token"):
+            if (folder / name).is_file():
+                return str(folder / name)
+    return None
+
+
+def connect(competition: str) -> Any:
+    """An authenticated KaggleApi, or a KaggleError saying what to set up."""
+    if importlib.util.find_spec("kaggle") is None:
+        raise KaggleError(f"the kaggle package is not installed. {how_to(competition)}")
+    # Checked before the import: importing kaggle authenticates, and some versions exit.
+    if _credentials() is None:
+        raise KaggleError(f"no Kaggle API credentials found. {how_to(competition)}")
+    try:
+        from kaggle.api.kaggle_api_extended import KaggleApi
+
+        api = KaggleApi()
+        api.authenticate()
+    except (Exception, SystemExit) as err:
+        raise KaggleError(f"Kaggle authentication failed ({err}). {how_to(competition)}") from err
+    return api
+
+
+def _download(api: Any, competition: str, name: str, folder: Path) -> Path:
+    """Download one competition file into `folder`, renamed into place only when complete."""
+    final = folder / name
+    if final.is_file():
+        return final
+    for stale in folder.glob(f".{name}.*.part"):  # what a killed run left
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".part", dir=folder))
+    try:
+        log.info("downloading %s from Kaggle competition %s", name, competition)
+        api.competition_download_file(
+            competition, name, path=str(tmp), force=True, quiet=not sys.stderr.isatty()
+        )
+        got = [p for p in tmp.iterdir() if p.is_file()]
+        if len(got) != 1:
+            raise KaggleError(
+                f"Kaggle competition {competition}: expected one file for {name}, got "
+                f"{sorted(p.name for p in got)}; check dataset.kaggle.files"
+            )
+        os.replace(got[0], final)
+    except KaggleError:
+        raise
+    except Exception as err:
+        raise KaggleError(
+            f"downloading {name} from Kaggle competition {competition} failed ({err}). A 403 "
+            f"means the rules are not accepted yet (https://www.kaggle.com/c/{competition}/rules"
+            "); a 404 means the competition or file name is wrong (dataset.kaggle). Run again "
+            "to retry."
+        ) from err
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def fetch_competition(competition: str, files: list[str], dest: Path) -> list[dict]:
+    """Download `files` of `competition` into dest/downloads and unpack them into dest/data."""
+    folder = Path(dest) / "downloads"
+    folder.mkdir(parents=True, exist_ok=True)
+    api = connect(competition)
+    records, archives = [], []
+    for name in files:
+        path = _download(api, competition, name, folder)
+        digest = pooch.file_hash(str(path), alg="sha256")
+        records.append({"competition": competition, "file": str(path), "sha256": digest})
+        archives.append(Archive(path, digest, f"Kaggle competition {competition} file {name}"))
+    extract_archives(archives, Path(dest) / "data")
+    return records
+
+
+def fetch_carvana(dest: Path) -> Path:
+    """Download and unpack Carvana's train.zip and train_masks.zip; return the data folder."""
+    fetch_competition(CARVANA, list(CARVANA_FILES), dest)
+    return Path(dest) / "data"

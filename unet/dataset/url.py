@@ -1,0 +1,137 @@
+"""Fetch archives with pooch (sha256-checked, atomic) and unpack them into one checked tree."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+from urllib.request import url2pathname
+
+import pooch
+import requests
+
+from unet.dataset.archives import Archive, extract_archives
+
+log = logging.getLogger(__name__)
+
+RETRY_WAIT = 2.0  # seconds before the first retry, doubled each time; tests set it to 0
+CUT = requests.exceptions.ChunkedEncodingError  # what requests raises for a short body
+# pooch's own INFO lines advise arguments of pooch.retrieve; ours name the config keys instead.
+pooch.get_logger().setLevel(logging.WARNING)
+
+
+class DownloadError(ValueError):
+    """A download failed, was cut off, or does not match its configured sha256."""
+
+
+def _key(i: int, field: str) -> str:
+    return f"dataset.url.archives[{i}].{field}"
+
+
+def _copy_file_url(url: str, output_file: str, pooch_obj: Any = None) -> None:
+    """A pooch downloader for file:// URLs (pooch knows only http, ftp, sftp and doi)."""
+    path = Path(url2pathname(unquote(urlparse(url).path)))
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist")
+    shutil.copyfile(path, output_file)
+
+
+def _downloader(url: str) -> Any:
+    scheme = urlparse(url).scheme
+    if scheme == "file":
+        return _copy_file_url
+    if scheme in ("http", "https"):
+        # A live bar on a terminal only; in a Snakemake job the log gets start and end lines.
+        return pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=60)
+    raise DownloadError(
+        f"{url}: unsupported URL scheme {scheme!r}; use http://, https:// or file://"
+    )
+
+
+def _seen_digest(message: str) -> str:
+    # pooch's mismatch message reads "... expected sha256:<want> but got <seen>. ..."
+    found = re.search(r"got ([0-9a-fA-F]{64})", message)
+    return found.group(1).lower() if found else f"another digest ({message})"
+
+
+def _retrieve(i: int, url: str, sha256: str | None, folder: Path, retries: int) -> Path:
+    """Download one URL into `folder` (pooch: temp file, sha256 check, rename), with retries."""
+    known = f"sha256:{sha256}" if sha256 else None
+    # pooch's own name: md5 of the whole URL + its basename, so a changed URL is a new file
+    # and never reuses an older archive of the same basename.
+    fname = pooch.utils.unique_file_name(url)
+    for attempt in range(retries + 1):
+        log.info("fetching %s as %s (reused if already complete)", url, folder / fname)
+        try:
+            path = pooch.retrieve(
+                url, known_hash=known, fname=fname, path=folder, downloader=_downloader(url)
+            )
+            return Path(path)
+        except ValueError as err:
+            # pooch raises a bare ValueError on a sha256 mismatch (its temporary file is gone);
+            # requests' InvalidURL and friends are ValueErrors too.
+            if sha256 and "hash" in str(err) and not isinstance(err, requests.RequestException):
+                raise DownloadError(
+                    f"{url}: sha256 mismatch: {_key(i, 'sha256')} expects {sha256} but the "
+                    f"download has {_seen_digest(str(err))}; the downloaded file was removed. "
+                    f"If the archive changed on purpose, put the new digest in "
+                    f"{_key(i, 'sha256')} (or null to accept what is served and record its "
+                    "digest); otherwise check the URL."
+                ) from err
+            raise DownloadError(f"{url}: {err}; fix {_key(i, 'url')}") from err
+        except FileNotFoundError as err:
+            raise DownloadError(f"{url}: {err}; fix {_key(i, 'url')}") from err
+        except requests.HTTPError as err:
+            status = err.response.status_code if err.response is not None else 0
+            if status < 500 or attempt == retries:
+                raise DownloadError(
+                    f"{url}: the server answered {err}; check {_key(i, 'url')}"
+                ) from err
+            failure: Exception = err
+        except (requests.RequestException, OSError) as err:
+            # A connection cut mid-file raises here: urllib3 (>= 2) compares the bytes read with
+            # Content-Length. pooch wrote to a temporary file that it removes.
+            what = "was cut off mid-file" if isinstance(err, CUT) else "failed"
+            if attempt == retries:
+                raise DownloadError(
+                    f"{url}: the download {what} after {retries + 1} attempt(s) ({err}); no "
+                    f"partial file was kept. Check the network and {_key(i, 'url')}, then run "
+                    "again."
+                ) from err
+            failure = err
+        wait = RETRY_WAIT * 2**attempt
+        log.warning("%s: %s; retrying in %.0f s (%d left)", url, failure, wait, retries - attempt)
+        time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+def fetch_archives(urls: list[dict], dest: Path, retries: int = 3) -> list[dict]:
+    """Download `urls` ({url, sha256}) into dest/downloads, unpack them all into dest/data.
+
+    Returns one record per archive, {url, sha256 seen, file}, so the manifest keeps the digest
+    even when the config gave none.
+    """
+    dest = Path(dest)
+    folder = dest / "downloads"
+    folder.mkdir(parents=True, exist_ok=True)
+    # pooch's temporary files (tmpXXXX) that a killed run left; pooch's own names never
+    # start with "tmp" (they start with a hex digest).
+    for stale in folder.glob("tmp*"):
+        stale.unlink(missing_ok=True)
+    records, archives = [], []
+    for i, entry in enumerate(urls):
+        url, sha256 = entry["url"], (entry.get("sha256") or None)
+        # pooch answers with an absolute path; keep it relative like the manifest's pairs.
+        path = folder / _retrieve(i, url, sha256, folder, retries).name
+        seen = sha256 or pooch.file_hash(str(path), alg="sha256")
+        if not sha256:
+            log.info("%s: sha256 %s (set %s to pin it)", url, seen, _key(i, "sha256"))
+        records.append({"url": url, "sha256": seen, "file": str(path)})
+        archives.append(Archive(path, seen, f"{_key(i, 'url')} ({url})"))
+    extract_archives(archives, dest / "data")
+    return records

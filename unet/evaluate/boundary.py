@@ -1,0 +1,113 @@
+"""Boundary metrics: 95th-percentile Hausdorff distance and boundary F1, and per-image scores.
+
+Apart from the confusion counts (metrics.py) so that editing these reruns only the evaluation:
+training, CRF tuning and the final-mask choice count pixels, not boundaries.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from unet.evaluate.metrics import confusion_matrix, scores_from_confusion
+
+# A missed (or hallucinated) object has no finite HD95; dropping it from the mean would make
+# missing an object score better than finding it badly. BraTS-style evaluations use the maximal
+# distance instead; ours is the 2-D image's diagonal.
+HD95_PENALTY: str = (
+    "image diagonal in px, sqrt(H^2 + W^2) of that image: replaces an inf HD95 (class in exactly "
+    "one of target and prediction) in mean_per_image; per_image.csv keeps inf"
+)
+
+
+def image_diagonal(shape: tuple[int, ...]) -> float:
+    """Diagonal sqrt(H^2 + W^2) in px of an (H, W) image: the HD95 penalty of a missed class."""
+    h, w = shape[:2]
+    return float(np.hypot(h, w))
+
+
+def _boundary(mask: np.ndarray) -> np.ndarray:
+    """Mask minus its erosion: pixels with a 4-neighbour outside (the image edge is outside)."""
+    return mask & ~ndimage.binary_erosion(mask, border_value=0)
+
+
+def _distances_to(boundary: np.ndarray) -> np.ndarray:
+    """(H, W) exact Euclidean distance of every pixel to the nearest pixel of `boundary`."""
+    return ndimage.distance_transform_edt(~boundary)
+
+
+def _as_bool_pair(pred_mask: np.ndarray, target_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    pred_mask = np.asarray(pred_mask, dtype=bool)
+    target_mask = np.asarray(target_mask, dtype=bool)
+    if pred_mask.shape != target_mask.shape or pred_mask.ndim != 2:
+        raise ValueError(
+            f"masks must be 2-D and equal in shape, got {pred_mask.shape} and {target_mask.shape}"
+        )
+    return pred_mask, target_mask
+
+
+def hausdorff_distance(
+    pred_mask: np.ndarray, target_mask: np.ndarray, percentile: float = 100.0
+) -> float:
+    """Symmetric Hausdorff distance in pixels between mask boundaries, at `percentile`.
+
+    Each direction takes the percentile of its boundary-to-boundary distances and the larger
+    of the two is returned, as MONAI's compute_hausdorff_distance (directed=False) does. MedPy's
+    hd95 differs: it pools both directions' distances before taking one percentile. Both empty:
+    0.0; one empty: inf.
+    """
+    pred_mask, target_mask = _as_bool_pair(pred_mask, target_mask)
+    pred_empty, target_empty = not pred_mask.any(), not target_mask.any()
+    if pred_empty and target_empty:
+        return 0.0
+    if pred_empty or target_empty:
+        return float("inf")
+    pred_b, target_b = _boundary(pred_mask), _boundary(target_mask)
+    pred_to_target = _distances_to(target_b)[pred_b]  # (n_pred_boundary,)
+    target_to_pred = _distances_to(pred_b)[target_b]  # (n_target_boundary,)
+    return float(
+        max(np.percentile(pred_to_target, percentile), np.percentile(target_to_pred, percentile))
+    )
+
+
+def hd95(pred_mask: np.ndarray, target_mask: np.ndarray) -> float:
+    """95th-percentile symmetric Hausdorff distance in pixels (0.0 both empty, inf one empty)."""
+    return hausdorff_distance(pred_mask, target_mask, percentile=95.0)
+
+
+def boundary_f1(pred_mask: np.ndarray, target_mask: np.ndarray, tolerance: float = 2) -> float:
+    """F1 of boundary pixels matched within `tolerance` px (1.0 both empty, 0.0 one empty)."""
+    pred_mask, target_mask = _as_bool_pair(pred_mask, target_mask)
+    pred_empty, target_empty = not pred_mask.any(), not target_mask.any()
+    if pred_empty and target_empty:
+        return 1.0
+    if pred_empty or target_empty:
+        return 0.0
+    pred_b, target_b = _boundary(pred_mask), _boundary(target_mask)
+    precision = float(np.mean(_distances_to(target_b)[pred_b] <= tolerance))
+    recall = float(np.mean(_distances_to(pred_b)[target_b] <= tolerance))
+    if precision + recall == 0:
+        return 0.0
+    return 2 * precision * recall / (precision + recall)
+
+
+def image_scores(
+    pred: np.ndarray,
+    target: np.ndarray,
+    num_classes: int,
+    ignore_index: int | None = None,
+    tolerance: float = 2,
+) -> dict[str, np.ndarray]:
+    """One image's confusion matrix, its scores, and per-class hd95 and boundary F1 (C,)."""
+    pred = np.asarray(pred)
+    target = np.asarray(target)
+    cm = confusion_matrix(pred, target, num_classes, ignore_index)
+    # Ignored pixels leave both masks, so they are neither object nor background for boundaries.
+    valid = np.ones(target.shape, bool) if ignore_index is None else target != ignore_index
+    hd = np.empty(num_classes, dtype=np.float64)
+    bf1 = np.empty(num_classes, dtype=np.float64)
+    for c in range(num_classes):
+        pred_c, target_c = (pred == c) & valid, (target == c) & valid
+        hd[c] = hd95(pred_c, target_c)
+        bf1[c] = boundary_f1(pred_c, target_c, tolerance)
+    return {"confusion": cm, **scores_from_confusion(cm), "hd95": hd, "boundary_f1": bf1}

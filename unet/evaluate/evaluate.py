@@ -1,0 +1,161 @@
+"""`evaluate_masks`: per-image and whole-set scores for raw and CRF masks."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from unet.common.fileio import atomic_path, read_json, write_json
+from unet.common.labels import IGNORE_INDEX, mapping_from_meta
+from unet.common.parallel import parallel_map
+from unet.evaluate.boundary import HD95_PENALTY, image_diagonal, image_scores
+from unet.evaluate.metrics import EMPTY_MASK_CONVENTION, scores_from_confusion
+
+log = logging.getLogger(__name__)
+PER_CLASS = ("dice", "iou", "precision", "recall", "hd95", "boundary_f1")
+
+
+def _score_one(job: tuple) -> dict:
+    """One image's scores per method, and its diagonal (the HD95 penalty when a class is missed)."""
+    image_id, gt_path, preds, mapping, tolerance = job
+    target = mapping.read_index(gt_path, "ground-truth mask")  # (H, W) class indices
+    out = {}
+    for method, path in preds.items():
+        pred = mapping.read_index(path, "predicted mask")
+        if pred.shape != target.shape:
+            raise ValueError(
+                f"predicted mask {path} is {pred.shape[::-1]}, its ground truth "
+                f"{gt_path} is {target.shape[::-1]}; rerun prediction"
+            )
+        out[method] = image_scores(pred, target, mapping.num_classes, IGNORE_INDEX, tolerance)
+    return {"id": image_id, "diagonal": image_diagonal(target.shape), "scores": out}
+
+
+def _mean(values: np.ndarray) -> float | None:
+    """Mean over images (None without images). Every value counts: HD95's infs are replaced by
+    the penalty before this, as dropping them would reward missing an object."""
+    return float(values.mean()) if len(values) else None
+
+
+def summarise(results: list[dict], methods: list[str], num_classes: int) -> dict:
+    """Global scores (counts summed over the set) and means over images, per method and class.
+
+    An inf HD95 (class in exactly one of target and prediction) enters the mean as that image's
+    diagonal (HD95_PENALTY); `hd95_penalised` counts those images.
+    """
+    diagonals = np.array([r["diagonal"] for r in results], dtype=np.float64)  # (N,)
+    summary: dict = {}
+    for m in methods:
+        cm = sum(r["scores"][m]["confusion"] for r in results)
+        glob = scores_from_confusion(cm)
+        per_class = {}
+        for c in range(num_classes):
+            stack = {k: np.array([r["scores"][m][k][c] for r in results]) for k in PER_CLASS}
+            missed = np.isinf(stack["hd95"])
+            stack["hd95"] = np.where(missed, diagonals, stack["hd95"])
+            per_class[str(c)] = {
+                "global": {k: float(glob[k][c]) for k in ("dice", "iou", "precision", "recall")},
+                "mean_per_image": {k: _mean(v) for k, v in stack.items()},
+                "hd95_penalised": int(missed.sum()),
+            }
+        fg = [str(c) for c in range(1, num_classes)]
+        summary[m] = {
+            "pixel_accuracy": float(glob["accuracy"]),
+            "foreground_dice_global": float(np.mean([per_class[c]["global"]["dice"] for c in fg])),
+            "foreground_dice_mean": float(
+                np.mean([per_class[c]["mean_per_image"]["dice"] for c in fg])
+            ),
+            "hd95_penalty": HD95_PENALTY,
+            "classes": per_class,
+        }
+    return summary
+
+
+def _deltas(methods: dict) -> dict:
+    """Each method's summary scores minus the raw masks' (e.g. crf_minus_raw)."""
+    keys = ("pixel_accuracy", "foreground_dice_global", "foreground_dice_mean")
+    return {
+        f"{m}_minus_raw": {k: methods[m][k] - methods["raw"][k] for k in keys}
+        for m in methods
+        if m != "raw"
+    }
+
+
+def evaluate_masks(
+    manifest_path: str | os.PathLike,
+    meta_path: str | os.PathLike,
+    mask_dirs: dict[str, str | os.PathLike],
+    csv_out: str | os.PathLike,
+    json_out: str | os.PathLike,
+    split: str = "test",
+    tolerance: float = 2,
+    processes: int = 1,
+    choice_json: str | os.PathLike | None = None,
+) -> dict:
+    """Score each method's masks (e.g. {'raw': dir, 'crf': dir}) against the ground truth;
+    `choice_json`: finalize_masks' record of what final/ holds, copied into the summary."""
+    manifest, meta = read_json(manifest_path), read_json(meta_path)
+    by_id = {p["id"]: p for p in manifest["pairs"]}
+    ids, values = meta["splits"][split]["ids"], meta["class_values"]
+    jobs = [
+        (
+            i,
+            by_id[i]["mask"],
+            {m: str(Path(d) / f"{i}.png") for m, d in mask_dirs.items()},
+            mapping_from_meta(meta),
+            tolerance,
+        )
+        for i in ids
+    ]
+    results = list(parallel_map(_score_one, jobs, processes, "score"))
+    methods = list(mask_dirs)
+    summary = {
+        "split": split,
+        "images": len(ids),
+        "class_values": values,
+        "ignore_value": meta.get("ignore_value"),
+        "boundary_tolerance_px": tolerance,
+        "empty_mask_convention": EMPTY_MASK_CONVENTION,
+        "hd95_penalty": HD95_PENALTY,
+        "methods": summarise(results, methods, len(values)),
+    }
+    if "raw" in methods:  # each other method's gain over the network's own output
+        summary["delta"] = _deltas(summary["methods"])
+    if choice_json:  # which post-processing final/ holds, chosen on validation, and why
+        summary["final"] = read_json(choice_json)
+    write_rows(csv_out, results, values)
+    write_json(json_out, summary)
+    for m, s in summary["methods"].items():
+        log.info(
+            "%s: foreground Dice %.4f (global) %.4f (mean/image), pixel accuracy %.4f",
+            m, s["foreground_dice_global"], s["foreground_dice_mean"], s["pixel_accuracy"],
+        )
+    return summary
+
+
+def write_rows(path: str | os.PathLike, results: list[dict], values: list[int]) -> None:
+    """One CSV row per image, method and class. HD95 stays the honest per-image value (inf for a
+    class in exactly one mask); image_diagonal_px is the penalty the summary's mean uses instead."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        header = ["id", "method", "class", "value", *PER_CLASS, "pixel_accuracy"]
+        w.writerow([*header, "image_diagonal_px"])
+        for r in results:
+            for m, s in r["scores"].items():
+                for c, v in enumerate(values):
+                    w.writerow(
+                        [
+                            r["id"],
+                            m,
+                            c,
+                            v,
+                            *(f"{s[k][c]:.6g}" for k in PER_CLASS),
+                            f"{s['accuracy']:.6g}",
+                            f"{r['diagonal']:.6g}",
+                        ]
+                    )
+

@@ -1,0 +1,76 @@
+"""Pixel-count metrics: confusion matrices and the scores they give, with empty masks defined."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Copied verbatim into the summary JSON, so a reader knows what a 1.0 on an empty class means.
+EMPTY_MASK_CONVENTION: str = (
+    "A ratio whose denominator is zero counts as 1.0 (nothing there to get wrong): a class absent "
+    "from both target and prediction scores dice = iou = precision = recall = 1; predicted but "
+    "absent from the target, dice = iou = precision = 0 and recall = 1; present in the target but "
+    "not predicted, dice = iou = recall = 0 and precision = 1. HD95 is 0 when both masks are empty "
+    "and inf when exactly one is (kept as inf in per_image.csv); means over images count such an "
+    "inf as the image diagonal sqrt(H^2 + W^2) px, the largest distance the image holds (see "
+    "hd95_penalty and the hd95_penalised counts). Boundary F1 is 1 and 0 in those cases."
+)
+
+
+def _check_labels(name: str, labels: np.ndarray, num_classes: int) -> None:
+    """Raise if `labels` holds a value outside 0..num_classes-1 (bincount would miscount it)."""
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"{name} holds values {int(labels.min())}..{int(labels.max())}, outside "
+            f"0..{num_classes - 1}: map mask values to class indices first"
+        )
+
+
+def confusion_matrix(
+    pred: np.ndarray, target: np.ndarray, num_classes: int, ignore_index: int | None = None
+) -> np.ndarray:
+    """(C, C) int64 pixel counts, rows = target class, cols = predicted class."""
+    pred = np.asarray(pred)
+    target = np.asarray(target)
+    if pred.shape != target.shape:
+        raise ValueError(f"pred shape {pred.shape} differs from target shape {target.shape}")
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+    pred = pred.ravel().astype(np.int64, copy=False)
+    target = target.ravel().astype(np.int64, copy=False)
+    if ignore_index is not None:
+        keep = target != ignore_index
+        pred, target = pred[keep], target[keep]
+    _check_labels("target", target, num_classes)
+    _check_labels("pred", pred, num_classes)
+    # One bincount over the flat pair index target*C + pred: O(pixels), no Python loop.
+    counts = np.bincount(target * num_classes + pred, minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes).astype(np.int64, copy=False)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den as float64, with 0/0 = 1.0 as EMPTY_MASK_CONVENTION says."""
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    out = np.ones(np.broadcast(num, den).shape, dtype=np.float64)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def scores_from_confusion(cm: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-class dice, iou, precision, recall (C,) and scalar pixel accuracy from a (C, C) matrix.
+
+    Confusion matrices add, so the sum of per-image matrices gives scores over a whole set.
+    """
+    cm = np.asarray(cm, dtype=np.int64)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ValueError(f"confusion matrix must be square (C, C), got shape {cm.shape}")
+    tp = np.diag(cm)
+    fp = cm.sum(axis=0) - tp  # predicted c, target another class
+    fn = cm.sum(axis=1) - tp  # target c, predicted another class
+    return {
+        "dice": _ratio(2 * tp, 2 * tp + fp + fn),
+        "iou": _ratio(tp, tp + fp + fn),
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn),
+        "accuracy": _ratio(tp.sum(), cm.sum()),  # 0-d array
+    }

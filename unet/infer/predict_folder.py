@@ -1,0 +1,59 @@
+"""Predict a folder of new images (no masks) with a trained experiment."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from unet.cache.preprocess import resize_image
+from unet.common.imageio import open_image
+from unet.common.labels import mapping_from_meta
+from unet.common.logs import progress
+from unet.dataset.pairing import IMAGE_EXTENSIONS
+from unet.infer.predict import PredictSettings, ensemble_probs, load_ensemble
+
+log = logging.getLogger(__name__)
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """Image files directly in `folder`, sorted; a clear error when there are none."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"folder to predict {folder} does not exist; put the images there")
+    files = sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
+    )
+    if not files:
+        raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {folder}")
+    return files
+
+
+def predict_folder(
+    model_paths: list[str | os.PathLike],
+    folder: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    settings: PredictSettings,
+    threads: int = 1,
+) -> int:
+    """Write out_dir/<stem>.png for every image in `folder`, each at its own original size
+    (one model, or the averaged probabilities of the cross-validation folds)."""
+    models, ckpt, dtype = load_ensemble(model_paths, settings, threads)
+    device, mapping = next(models[0].parameters()).device, mapping_from_meta(ckpt)
+    size, channels = tuple(ckpt["size"]), ckpt["in_channels"]
+    files = list_images(folder)
+    out_dir = Path(out_dir)
+    # One image at a time: new images come in any size, and each is resized like the training
+    # data (same filter, same channel conversion), then its logits go back to its own size.
+    for path in progress(files, f"predict {Path(folder).name}"):
+        image = open_image(path)
+        x = resize_image(image, size, channels)  # (h, w, C) uint8
+        x = torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None]
+        x = x.float().div_(255).to(device)
+        (probs,) = ensemble_probs(models, x, [(image.width, image.height)], settings.tta, dtype)
+        mapping.write(out_dir / f"{path.stem}.png", probs.argmax(0).cpu().numpy())
+    log.info("%d masks written to %s", len(files), out_dir)
+    return len(files)

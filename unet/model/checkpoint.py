@@ -1,0 +1,146 @@
+"""Checkpoints: plain data only, atomic saves, and the model rebuilt from a checkpoint alone."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import re
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from unet.common.fileio import atomic_path
+from unet.model.unet import UNet, UNetConfig
+
+# What `torch.load(weights_only=True)` rebuilds without running code from the file
+# Exact types: subclasses such as numpy.float64 (a float) or an IntEnum are refused there.
+_LEAVES = {type(None), bool, int, float, complex, str, bytes, torch.dtype, torch.device}
+_LEAVES |= {torch.Tensor, torch.nn.Parameter}
+_MAPPINGS = {dict, OrderedDict}
+_SEQUENCES = {list, tuple, set, torch.Size}
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is not plain data: loading it would execute code from the file."""
+
+
+def config_hash(*parts: Any) -> str:
+    """Stable hash of JSON-able settings: a resumed run must match it exactly."""
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _check_plain(value: Any, where: str) -> None:
+    """Raise CheckpointError at the first value a weights_only load would refuse."""
+    if type(value) in _MAPPINGS:
+        for key, item in value.items():
+            _check_plain(key, f"{where} key {key!r}")
+            _check_plain(item, f"{where}[{key!r}]")
+    elif type(value) in _SEQUENCES:
+        for i, item in enumerate(value):
+            _check_plain(item, f"{where}[{i}]")
+    elif type(value) not in _LEAVES:
+        kind = f"{type(value).__module__}.{type(value).__qualname__}"
+        raise CheckpointError(
+            f"{where} is a {kind}: a checkpoint holds only tensors, numbers, strings, lists, "
+            "dicts and None (convert it, e.g. float(x) or x.tolist())"
+        )
+
+
+def save(path: str | os.PathLike, state: dict) -> None:
+    """torch.save to a temporary file, then rename: a killed job leaves the old file intact.
+
+    Refuses values that `load` would refuse, so a bad checkpoint is never written.
+    """
+    try:
+        _check_plain(state, "checkpoint")
+    except CheckpointError as err:
+        raise CheckpointError(f"not saving {path}: {err}") from None
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
+    """Load a checkpoint written by `save`; anything that is not plain data is refused."""
+    path = Path(path)
+    try:
+        # weights_only: a pickle can name any function to call while it loads (model files
+        # are shared and downloaded); this unpickler rebuilds tensors and containers only.
+        return torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(
+            f"{path} is not a plain-data checkpoint ({_reason(err)}): loading it would execute "
+            "code from the file, so it was not loaded. Re-save it with plain contents (tensors, "
+            "numbers, strings, lists, dicts) from a copy you trust, or delete it and retrain"
+        ) from None
+
+
+def _reason(err: Exception) -> str:
+    """The useful line of torch's weights_only refusal, e.g. 'it calls io.open'."""
+    found = re.search(r"Unsupported global: GLOBAL (\S+)", str(err))
+    if found:
+        return f"it calls {found.group(1)}"
+    found = re.search(r"WeightsUnpickler error: ([^\n]+)", str(err))
+    return found.group(1).strip() if found else "the safe unpickler refused it"
+
+
+# What a model file records about the data it learnt: the label mapping and the input layout.
+# Prediction rebuilds the mapping from these, and the models of an ensemble must agree on them.
+DATA_KEYS = (
+    "class_values",
+    "size",
+    "in_channels",
+    "num_classes",
+    "mask_rgb",
+    "mask_threshold",
+    "ignore_value",
+)
+
+
+def model_record(
+    model_config: dict,
+    state_dict: dict,
+    meta: dict,
+    settings: dict,
+    epoch: int,
+    fold: int | None,
+    val_dice: list[float],
+    settings_hash: str,
+) -> dict:
+    """A model file's contents: the weights, how to rebuild the network, the data's label
+    mapping (from the cache's meta.json) and how and how well it was trained."""
+    data = {k: meta.get(k) for k in DATA_KEYS}
+    data["mask_rgb"] = bool(data["mask_rgb"])
+    return {
+        "model_config": model_config,
+        "state_dict": state_dict,
+        **data,
+        "train_settings": settings,
+        "epoch": epoch,
+        "fold": fold,
+        "val_dice": val_dice,
+        "config_hash": settings_hash,
+    }
+
+
+def check_same_data(records: list[dict], paths: list[str | os.PathLike]) -> None:
+    """Refuse an ensemble whose models were trained on different data layouts."""
+    for path, record in zip(paths[1:], records[1:], strict=True):
+        differs = [k for k in DATA_KEYS if record.get(k) != records[0].get(k)]
+        if differs:
+            raise ValueError(
+                f"{path} was trained on other data than {paths[0]} ({', '.join(differs)} "
+                "differ); an ensemble needs models of one cache: retrain the stale ones"
+            )
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[UNet, dict]:
+    """Rebuild the trained UNet from `model.pt`; returns (model in eval mode, checkpoint dict)."""
+    ckpt = load(path, device)
+    model = UNet(UNetConfig(**ckpt["model_config"]))
+    model.load_state_dict(ckpt["state_dict"])
+    return model.to(device).eval(), ckpt

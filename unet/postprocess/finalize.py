@@ -1,0 +1,161 @@
+"""`finalize_masks`: the post-processing that won on validation gives the final masks.
+
+As nnU-Net does, every candidate is scored on the validation split and kept only where it
+beats the raw network output there: a CRF or a component filter that lowers the validation
+Dice is not applied to the masks a user takes away. A candidate must win by `min_gain`: the
+tuned CRF is the best of a grid scored on those same few images, so its score is biased up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from unet.common.fileio import read_json, write_json
+from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
+from unet.common.layout import method_dirs
+from unet.common.parallel import parallel_map
+from unet.crf.dense import CRFParams
+from unet.crf.tune import crf_confusions
+from unet.evaluate.metrics import confusion_matrix, scores_from_confusion
+
+log = logging.getLogger(__name__)
+CANDIDATES = ("crf", "largest_component")  # what may compete with the raw masks
+
+
+@dataclass(frozen=True)
+class FinalSettings:
+    """Config section `postprocess`: the candidates besides raw, and the margin to win by."""
+
+    candidates: tuple[str, ...]
+    min_gain: float
+
+
+def largest_component(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Keep each foreground class's largest 8-connected component; the rest becomes class 0."""
+    out = labels.copy()
+    for c in range(1, num_classes):
+        comps, n = ndimage.label(labels == c, structure=np.ones((3, 3), bool))
+        if n > 1:
+            sizes = np.bincount(comps.ravel())[1:]  # (n,) pixels per component
+            out[(comps > 0) & (comps != 1 + int(np.argmax(sizes)))] = 0
+    return out
+
+
+def _raw_confusions(job: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """One validation image's confusion matrices: raw argmax, and its largest component."""
+    probs_path, gt_path, mapping = job
+    with np.load(probs_path) as npz:
+        labels = npz["probs"].argmax(0).astype(np.uint8)  # (H, W)
+    target = mapping.read_index(gt_path, "ground-truth mask")
+    n = mapping.num_classes
+    return (
+        confusion_matrix(labels, target, n, IGNORE_INDEX),
+        confusion_matrix(largest_component(labels, n), target, n, IGNORE_INDEX),
+    )
+
+
+def _fg_dice(cm: np.ndarray) -> float:
+    return float(scores_from_confusion(cm)["dice"][1:].mean())
+
+
+def score_candidates(
+    manifest: dict,
+    meta: dict,
+    val_pred: str | os.PathLike,
+    tuning: dict | None,
+    crf: CRFParams,
+    max_images: int,
+    candidates: tuple[str, ...] = CANDIDATES,
+    processes: int = 1,
+) -> dict[str, float]:
+    """Foreground Dice of raw and each candidate on the first `max_images` validation images:
+    those that tune_crf scored, so its best CRF score is reused rather than computed again."""
+    by_id = {p["id"]: p for p in manifest["pairs"]}
+    ids = meta["splits"]["val"]["ids"][:max_images]
+    mapping = mapping_from_meta(meta)
+    n = mapping.num_classes
+    raw, lcc = np.zeros((n, n), np.int64), np.zeros((n, n), np.int64)
+    jobs = [(str(Path(val_pred) / "probs" / f"{i}.npz"), by_id[i]["mask"], mapping) for i in ids]
+    for a, b in parallel_map(_raw_confusions, jobs, processes, "score raw"):
+        raw, lcc = raw + a, lcc + b
+    scores = {"raw": _fg_dice(raw)}
+    if "crf" in candidates and tuning is not None:
+        scores["crf"] = tuning["best_dice"]
+    elif "crf" in candidates:  # tuning off: the configured CRF, on the same images
+        scores["crf"] = _fg_dice(crf_confusions(manifest, meta, val_pred, ids, crf, processes))
+    if "largest_component" in candidates:
+        scores["largest_component"] = _fg_dice(lcc)
+    return scores
+
+
+def choose(scores: dict[str, float], min_gain: float) -> tuple[str, str]:
+    """The best candidate if it beats raw by at least `min_gain` (and at all: raw wins ties),
+    else raw; and why, with every score."""
+    listed = ", ".join(f"{c} {s:.4f}" for c, s in scores.items())
+    others = [c for c in scores if c != "raw"]
+    if not others:
+        return "raw", "no post-processing was a candidate (postprocess.candidates is empty)"
+    best = max(others, key=lambda c: scores[c])
+    gain = scores[best] - scores["raw"]
+    if gain > 0 and gain >= min_gain:
+        return best, f"{best} beat the raw masks on validation by {gain:+.4f} ({listed})"
+    return "raw", (
+        f"no post-processing beat the raw masks on validation by postprocess.min_gain "
+        f"{min_gain} ({listed})"
+    )
+
+
+def _copy_or_filter(job: tuple) -> None:
+    chosen, image_id, dirs, out, mapping = job
+    name = f"{image_id}.png"
+    if chosen == "largest_component":
+        labels = mapping.read_index(dirs["raw"] / name, "predicted mask")
+        mapping.write(out / name, largest_component(labels, mapping.num_classes))
+    else:
+        tmp = out / f".{name}.part"
+        shutil.copyfile(dirs[chosen] / name, tmp)
+        os.replace(tmp, out / name)
+
+
+def finalize_masks(
+    manifest_path: str | os.PathLike,
+    meta_path: str | os.PathLike,
+    val_pred: str | os.PathLike,
+    test_pred: str | os.PathLike,
+    crf_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    settings: FinalSettings,
+    crf: CRFParams,
+    max_images: int,
+    tuning_json: str | os.PathLike | None = None,
+    processes: int = 1,
+) -> dict:
+    """Choose on validation, then write out_dir/masks/<id>.png for the test split and
+    out_dir/choice.json (candidates' validation scores, the choice, the reason)."""
+    manifest, meta = read_json(manifest_path), read_json(meta_path)
+    tuning = read_json(tuning_json) if tuning_json else None
+    scores = score_candidates(
+        manifest, meta, val_pred, tuning, crf, max_images, settings.candidates, processes
+    )
+    chosen, reason = choose(scores, settings.min_gain)
+    masks = Path(out_dir) / "masks"
+    masks.mkdir(parents=True, exist_ok=True)
+    mapping: MaskMapping = mapping_from_meta(meta)
+    dirs = method_dirs(test_pred, crf_dir)
+    ids = meta["splits"]["test"]["ids"]
+    jobs = [(chosen, i, dirs, masks, mapping) for i in ids]
+    for _ in parallel_map(_copy_or_filter, jobs, processes, "final masks", ordered=False):
+        pass
+    images = min(max_images, len(meta["splits"]["val"]["ids"]))
+    choice = {"chosen": chosen, "reason": reason, "split": "val", "images": images,
+              "min_gain": settings.min_gain, "val_foreground_dice": scores}
+    write_json(Path(out_dir) / "choice.json", choice)
+    log.info("final masks: %s (%s)", chosen, reason)
+    return choice

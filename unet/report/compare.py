@@ -1,0 +1,42 @@
+"""`compare_experiments`: every experiment of a data set in one table."""
+
+from __future__ import annotations
+
+import csv
+import os
+
+from unet.common.fileio import atomic_path, read_json
+
+
+def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.PathLike) -> None:
+    """TSV: one row per experiment and method, foreground Dice (global and per image),
+    boundary F1, HD95 and pixel accuracy on the test split."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        w = csv.writer(f, delimiter="\t")
+        w.writerow(
+            [
+                "experiment",
+                "method",
+                "foreground_dice_global",
+                "foreground_dice_mean",
+                "boundary_f1_mean",
+                "hd95_mean",
+                "pixel_accuracy",
+            ]
+        )
+        for name, summary_path in summaries.items():
+            for method, s in read_json(summary_path)["methods"].items():
+                fg = [c for c in s["classes"] if c != "0"]
+                mean = [s["classes"][c]["mean_per_image"] for c in fg]
+                hd = [m["hd95"] for m in mean if m["hd95"] is not None]
+                w.writerow(
+                    [
+                        name,
+                        method,
+                        f"{s['foreground_dice_global']:.4f}",
+                        f"{s['foreground_dice_mean']:.4f}",
+                        f"{sum(m['boundary_f1'] for m in mean) / len(mean):.4f}",
+                        f"{sum(hd) / len(hd):.2f}" if hd else "",
+                        f"{s['pixel_accuracy']:.4f}",
+                    ]
+                )

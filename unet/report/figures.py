@@ -1,0 +1,152 @@
+"""Figures for the report: training curves, raw vs CRF scores, best/worst overlays."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on cluster nodes or CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.colors import ListedColormap  # noqa: E402
+
+from unet.common.fileio import atomic_path  # noqa: E402
+from unet.common.imageio import read_image  # noqa: E402
+from unet.common.labels import MaskMapping  # noqa: E402
+from unet.train.history import read_history  # noqa: E402
+
+# Class 1 red, then the other tab10 colours; class 0 (background) and ignored pixels unpainted.
+CLASS_COLOURS = ListedColormap(["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd",
+                                "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"])
+
+
+def _save(fig: plt.Figure, path: str | os.PathLike) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+    plt.close(fig)
+
+
+def plot_curves(history_csvs: list[str | os.PathLike], out_png: str | os.PathLike) -> None:
+    """Loss, validation Dice and learning rate against epoch: per class for one model, per
+    fold (mean foreground Dice) for cross-validation."""
+    runs = [read_history(p) for p in history_csvs]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
+    for n, rows in enumerate(runs):
+        epoch = [r["epoch"] for r in rows]
+        tag = f"fold {n} " if len(runs) > 1 else ""
+        for key, style in (("train_loss", ":"), ("val_loss", "-")):
+            color = f"C{n}" if len(runs) > 1 else None
+            axes[0].plot(epoch, [r[key] for r in rows], style, color=color, label=tag + key[:-5])
+        dice_keys = ["val_dice"] if len(runs) > 1 else [k for k in rows[0] if k[:9] == "val_dice_"]
+        for key in dice_keys:
+            label = tag.strip() if len(runs) > 1 else f"class {key[9:]}"
+            axes[1].plot(epoch, [r[key] for r in rows], label=label)
+    axes[0].set(title="loss (dotted: train)" if len(runs) > 1 else "loss", xlabel="epoch")
+    title = "validation foreground Dice per fold" if len(runs) > 1 else "validation Dice"
+    axes[1].set(title=title, xlabel="epoch", ylim=(0, 1))
+    axes[2].plot([r["epoch"] for r in runs[0]], [r["lr"] for r in runs[0]])
+    axes[2].set(title="learning rate", xlabel="epoch")
+    for ax in axes[:2]:
+        ax.legend(fontsize="small")
+        ax.grid(alpha=0.3)
+    _save(fig, out_png)
+
+
+def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
+    """Per-class Dice, boundary F1 and HD95 for each method (raw, CRF), side by side."""
+    methods = list(summary["methods"])
+    classes = list(summary["methods"][methods[0]]["classes"])
+    panels = [
+        ("dice", "global", "Dice (pixels summed over the set)"),
+        ("boundary_f1", "mean_per_image", "boundary F1 (mean over images)"),
+        ("hd95", "mean_per_image", "HD95 px (mean over images, lower is better)"),
+    ]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
+    width = 0.8 / len(methods)
+    for ax, (key, scope, title) in zip(axes, panels, strict=True):
+        for k, m in enumerate(methods):
+            vals = [summary["methods"][m]["classes"][c][scope][key] for c in classes]
+            vals = [np.nan if v is None else v for v in vals]
+            ax.bar(np.arange(len(classes)) + k * width, vals, width, label=m)
+        ax.set(
+            title=title,
+            xticks=np.arange(len(classes)) + width * (len(methods) - 1) / 2,
+            xticklabels=[f"class {c}" for c in classes],
+        )
+        ax.legend()
+    _save(fig, out_png)
+
+
+def class_layer(mask_path: str | os.PathLike, mapping: MaskMapping) -> np.ma.MaskedArray:
+    """A mask file as class indices (H, W), background (class 0) and ignored pixels masked out:
+    what an overlay paints, whatever values (grey, colour, thresholded) the file holds."""
+    index = mapping.read_index(mask_path)
+    return np.ma.masked_where((index == 0) | (index >= mapping.num_classes), index)
+
+
+def plot_overlays(rows: list[dict], out_png: str | os.PathLike, mapping: MaskMapping) -> None:
+    """One row per image: image | ground truth | each method's mask, drawn over the image.
+
+    Each row: {"id", "image": path, "panels": [(title, mask path), ...]}. Foreground classes
+    are painted, each in its own colour; the class comes from the mapping, not the grey level.
+    """
+    ncols = 1 + max(len(r["panels"]) for r in rows)
+    fig, axes = plt.subplots(
+        len(rows), ncols, figsize=(3.6 * ncols, 2.8 * len(rows)), squeeze=False
+    )
+    for ax_row, row in zip(axes, rows, strict=True):
+        image = read_image(row["image"])
+        image = image[..., 0] if image.shape[-1] == 1 else image
+        for ax, (title, mask_path) in zip(
+            ax_row, [(row["id"], None), *row["panels"]], strict=False
+        ):
+            ax.imshow(image, cmap="gray")
+            if mask_path:
+                layer = class_layer(mask_path, mapping)
+                ax.imshow(
+                    layer - 1,  # class 1 -> colour 0
+                    alpha=0.45,
+                    cmap=CLASS_COLOURS,
+                    vmin=0,
+                    vmax=CLASS_COLOURS.N - 1,
+                    interpolation="nearest",
+                )
+            ax.set_title(title, fontsize=9)
+            ax.axis("off")
+    _save(fig, out_png)
+
+
+def best_and_worst(per_image_csv: str | os.PathLike, n: int = 2) -> list[tuple[str, dict]]:
+    """The n best then n worst test images by raw foreground Dice, with each method's Dice."""
+    dice: dict[str, dict[str, list[float]]] = {}
+    with open(per_image_csv) as f:
+        for r in csv.DictReader(f):
+            if r["class"] != "0":  # foreground classes only
+                dice.setdefault(r["id"], {}).setdefault(r["method"], []).append(float(r["dice"]))
+    mean = {i: {m: float(np.mean(v)) for m, v in s.items()} for i, s in dice.items()}
+    order = sorted(mean, key=lambda i: mean[i]["raw"], reverse=True)
+    picked = order[:n] + [i for i in order[-n:] if i not in order[:n]]
+    return [(i, mean[i]) for i in picked]
+
+
+def write_overlays(
+    per_image_csv: str | os.PathLike,
+    manifest: dict,
+    dirs: dict[str, Path],
+    out_png: str | os.PathLike,
+    mapping: MaskMapping,
+    n: int = 2,
+) -> None:
+    """Overlays of the best and worst test images: ground truth, then each method in `dirs`."""
+    by_id = {p["id"]: p for p in manifest["pairs"]}
+    rows = []
+    for i, scores in best_and_worst(per_image_csv, n):
+        panels = [("ground truth", by_id[i]["mask"])]
+        panels += [
+            (f"{m}: Dice {scores[m]:.3f}", str(Path(d) / f"{i}.png")) for m, d in dirs.items()
+        ]
+        rows.append({"id": i, "image": by_id[i]["image"], "panels": panels})
+    plot_overlays(rows, out_png, mapping)

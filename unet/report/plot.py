@@ -1,0 +1,149 @@
+"""Everything the HTML report shows for one experiment: figures, tables, versions."""
+
+from __future__ import annotations
+
+import csv
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+
+import yaml
+
+from unet.common.fileio import atomic_path, read_json
+from unet.common.labels import mapping_from_meta
+from unet.report import figures as plots
+
+PACKAGES = (
+    "unet-pipeline",
+    "torch",
+    "torchvision",
+    "snakemake",
+    "numpy",
+    "pillow",
+    "scipy",
+    "pydensecrf2",
+    "matplotlib",
+)
+
+
+def metrics_table(summary: dict, path: str | os.PathLike) -> None:
+    """TSV: one row per method and class, global and per-image scores, and the CRF delta."""
+    cols = ("dice", "iou", "precision", "recall")
+    per_img = ("dice", "boundary_f1", "hd95")
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        w = csv.writer(f, delimiter="\t")
+        w.writerow(
+            [
+                "method",
+                "class",
+                "value",
+                *(f"global_{c}" for c in cols),
+                *(f"mean_{c}" for c in per_img),
+                "pixel_accuracy",
+            ]
+        )
+        for m, s in summary["methods"].items():
+            for c, scores in s["classes"].items():
+                mean = scores["mean_per_image"]
+                w.writerow(
+                    [
+                        m,
+                        c,
+                        summary["class_values"][int(c)],
+                        *(f"{scores['global'][k]:.4f}" for k in cols),
+                        *("" if mean[k] is None else f"{mean[k]:.4f}" for k in per_img),
+                        f"{s['pixel_accuracy']:.4f}",
+                    ]
+                )
+
+
+def crf_verdict(summary: dict, tuning: dict | None) -> str:
+    """Did the CRF help: on validation while tuning, and on the test split (foreground Dice)?"""
+    raw = summary["methods"]["raw"]["foreground_dice_global"]
+    crf = summary["methods"]["crf"]["foreground_dice_global"]
+    word = "helped" if crf > raw else "did not help"
+    text = (
+        f"The CRF {word} on the {summary['split']} split: foreground Dice {raw:.4f} raw, "
+        f"{crf:.4f} after the CRF ({crf - raw:+.4f})."
+    )
+    if tuning:
+        outcome = "beat" if tuning["helps"] else "did not beat"
+        text += (
+            f" While tuning on {tuning['images']} {tuning['split']} images, the best of "
+            f"{len(tuning['grid'])} settings {outcome} the raw masks "
+            f"({tuning['best_dice']:.4f} vs {tuning['raw_dice']:.4f})."
+        )
+    if "final" in summary:
+        final = summary["final"]
+        text += (
+            f" final/masks holds the {final['chosen']} masks, chosen on {final['images']} "
+            f"{final['split']} images: {final['reason']}."
+        )
+    return text
+
+
+def tuning_table(tuning: dict | None, path: str | os.PathLike) -> None:
+    """TSV of the CRF grid, best first (or a note that tuning was off)."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        w = csv.writer(f, delimiter="\t")
+        if not tuning:
+            w.writerows([["note"], ["CRF tuning is off (crf.tune.enabled: false)"]])
+            return
+        keys = [k for k in tuning["grid"][0] if k != "dice"]
+        w.writerow([*keys, "val_foreground_dice", "minus_raw"])
+        for row in sorted(tuning["grid"], key=lambda r: -r["dice"]):
+            w.writerow(
+                [
+                    *(row[k] for k in keys),
+                    f"{row['dice']:.4f}",
+                    f"{row['dice'] - tuning['raw_dice']:+.4f}",
+                ]
+            )
+
+
+def environment(config: dict, path: str | os.PathLike) -> None:
+    """YAML with package versions, the platform, and the config this experiment ran with."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    doc = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": versions,
+        "config": config,
+    }
+    with atomic_path(path) as tmp:
+        tmp.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+def plot_results(
+    history_csvs: list[str | os.PathLike],
+    summary_json: str | os.PathLike,
+    per_image_csv: str | os.PathLike,
+    manifest_json: str | os.PathLike,
+    meta_json: str | os.PathLike,
+    mask_dirs: dict[str, Path],
+    config: dict,
+    out: dict[str, str],
+    tuning_json: str | os.PathLike | None = None,
+) -> str:
+    """Write every report file named in `out`; returns the CRF verdict sentence."""
+    summary = read_json(summary_json)
+    tuning = read_json(tuning_json) if tuning_json else None
+    tuning_table(tuning, out["tuning"])
+    plots.plot_curves(history_csvs, out["curves"])
+    plots.plot_methods(summary, out["methods"])
+    mapping = mapping_from_meta(read_json(meta_json))
+    plots.write_overlays(
+        per_image_csv, read_json(manifest_json), mask_dirs, out["overlays"], mapping
+    )
+    metrics_table(summary, out["table"])
+    environment(config, out["environment"])
+    verdict = crf_verdict(summary, tuning)
+    with atomic_path(out["verdict"]) as tmp:
+        tmp.write_text(verdict + "\n")
+    return verdict

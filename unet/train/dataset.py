@@ -1,0 +1,51 @@
+"""Training rows straight from the memory-mapped cache, augmented on the fly."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from unet.cache.reader import load_split
+from unet.train.augment import apply
+
+Row = tuple[str, int]  # (cached split, row in it)
+
+
+class CachedRows(Dataset):
+    """Rows of the `.npy` cache as (image (C, H, W) float in [0, 1], mask (H, W) long).
+
+    The rows may come from several cached splits: a cross-validation fold trains on rows of
+    both `train` and `val`.
+    """
+
+    def __init__(self, cache_dir: str | os.PathLike, rows: list[Row], transform=None) -> None:
+        self.cache_dir, self.rows, self.transform = cache_dir, list(rows), transform
+        self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _open(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        # Opened lazily so every DataLoader worker maps the files itself (no pickled arrays).
+        if split not in self._arrays:
+            self._arrays[split] = load_split(self.cache_dir, split)
+        return self._arrays[split]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        split, k = self.rows[i]
+        images, masks = self._open(split)
+        image = torch.from_numpy(np.array(images[k])).permute(2, 0, 1)  # (C, H, W) uint8
+        mask = torch.from_numpy(np.array(masks[k])).long()  # (H, W)
+        return apply(self.transform, image.float().div_(255.0), mask)
+
+
+class CachedSplit(CachedRows):
+    """Every row of one cached split."""
+
+    def __init__(self, cache_dir: str | os.PathLike, split: str, transform=None) -> None:
+        images, _ = load_split(cache_dir, split)
+        super().__init__(cache_dir, [(split, k) for k in range(len(images))], transform)
+        self.split = split

@@ -1,0 +1,21 @@
+"""Cross-validation folds over the cache: which cached rows each fold trains and validates on."""
+
+from __future__ import annotations
+
+from unet.train.dataset import Row
+
+POOL = ("train", "val")  # the cached splits that the folds divide between them
+
+
+def fold_rows(meta: dict, fold: int) -> tuple[list[Row], list[Row]]:
+    """(train rows, val rows) of `fold`: it validates on its own fold, trains on the others."""
+    folds = meta.get("folds") or []
+    if not 0 <= fold < len(folds):
+        raise ValueError(
+            f"fold {fold} does not exist: the cache has {len(folds)} folds (split.folds)"
+        )
+    where = {i: (s, k) for s in POOL for k, i in enumerate(meta["splits"][s]["ids"])}
+    held_out = set(folds[fold])
+    val = [where[i] for i in folds[fold]]
+    train = [where[i] for part in folds for i in part if i not in held_out]
+    return train, val

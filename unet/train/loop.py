@@ -1,0 +1,182 @@
+"""The parts of a training run: its setup, one epoch, the epoch's record, the stop rule."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from unet.common.device import amp_dtype, pick_device, set_deterministic
+from unet.common.labels import IGNORE_INDEX
+from unet.common.logs import progress
+from unet.model.unet import UNet, UNetConfig
+from unet.train.losses import DiceCELoss
+from unet.train.optim import build_optimizer, build_scheduler, is_per_epoch
+from unet.train.settings import TrainSettings
+from unet.train.signals import StopSignals
+from unet.train.validate import evaluate_split
+
+log = logging.getLogger(__name__)
+
+
+class Interrupted(SystemExit):
+    """SIGTERM/SIGUSR1 arrived: the checkpoint is saved, exit non-zero so the job is retried."""
+
+
+@dataclass
+class Run:
+    """Everything one training run holds: the model and its optimiser, the data, the device."""
+
+    settings: TrainSettings
+    config: UNetConfig
+    device: torch.device
+    dtype: torch.dtype | None  # autocast dtype; None = full precision
+    repeatable: bool  # deterministic algorithms are on
+    model: UNet
+    step_model: torch.nn.Module  # the model, or its torch.compile wrapper
+    loss_fn: DiceCELoss
+    opt: torch.optim.Optimizer
+    sched: object  # LambdaLR or ReduceLROnPlateau
+    scaler: torch.amp.GradScaler
+    train_set: Dataset
+    val_loader: DataLoader
+    steps: int  # optimiser steps per epoch
+
+
+def loader_options(settings: TrainSettings, device: torch.device) -> dict:
+    """DataLoader keywords shared by the training and validation loaders."""
+    return dict(
+        batch_size=settings.batch_size,
+        num_workers=settings.num_workers,
+        pin_memory=device.type == "cuda",
+        persistent_workers=settings.num_workers > 0,
+    )
+
+
+def build_run(
+    settings: TrainSettings, config: UNetConfig, train_set: Dataset, val_set: Dataset
+) -> Run:
+    """Device, model, loss, optimiser and schedule of a fresh run (seeded)."""
+    device = pick_device(settings.device)
+    dtype = amp_dtype(device, settings.amp)
+    repeatable = set_deterministic(settings.deterministic, device)
+    torch.manual_seed(settings.seed)
+    model = UNet(config).to(device)
+    if settings.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    weights = settings.class_weights or None
+    loss_fn = DiceCELoss(config.num_classes, settings.dice_weight, IGNORE_INDEX, weights)
+    opt = build_optimizer(
+        model.parameters(), settings.optimizer, settings.lr, settings.weight_decay,
+        settings.momentum,
+    )
+    steps = len(train_set) // settings.batch_size  # drop_last: BatchNorm needs > 1 sample
+    sched = build_scheduler(opt, settings.schedule, settings.epochs, steps, settings.warmup_epochs)
+    val_loader = DataLoader(val_set, shuffle=False, **loader_options(settings, device))
+    return Run(
+        settings, config, device, dtype, repeatable, model,
+        torch.compile(model) if settings.compile else model, loss_fn.to(device), opt, sched,
+        torch.amp.GradScaler(enabled=dtype == torch.float16), train_set, val_loader, steps,
+    )
+
+
+def _step(run: Run, images: torch.Tensor, masks: torch.Tensor) -> float:
+    """One optimiser step on a batch; returns the batch's loss."""
+    s = run.settings
+    images = images.to(run.device, non_blocking=True)
+    masks = masks.to(run.device, non_blocking=True)
+    if s.channels_last:
+        images = images.contiguous(memory_format=torch.channels_last)
+    with torch.autocast(run.device.type, dtype=run.dtype, enabled=run.dtype is not None):
+        loss = run.loss_fn(run.step_model(images), masks)
+    run.opt.zero_grad(set_to_none=True)
+    run.scaler.scale(loss).backward()
+    if s.grad_clip:
+        run.scaler.unscale_(run.opt)
+        torch.nn.utils.clip_grad_norm_(run.model.parameters(), s.grad_clip)
+    run.scaler.step(run.opt)
+    run.scaler.update()
+    if not is_per_epoch(run.sched):
+        run.sched.step()
+    return loss.item()
+
+
+def train_epoch(run: Run, epoch: int, stop: StopSignals, done: int) -> tuple[float, int]:
+    """One pass over the training rows; returns (mean loss, images seen). A stop signal ends
+    the run here, keeping the checkpoint of epoch `done`."""
+    # Per-epoch seeds instead of saved RNG states: a resumed run draws the same batches and
+    # augmentations as an unbroken one.
+    torch.manual_seed(run.settings.seed * 100_003 + epoch)
+    gen = torch.Generator().manual_seed(run.settings.seed * 100_003 + epoch)
+    options = loader_options(run.settings, run.device)
+    loader = DataLoader(run.train_set, shuffle=True, drop_last=True, generator=gen, **options)
+    run.step_model.train()
+    seen, total = 0, 0.0
+    for images, masks in progress(loader, f"epoch {epoch}", total=run.steps):
+        total += _step(run, images, masks) * len(images)
+        seen += len(images)
+        if stop.signal:
+            log.warning("signal %d: leaving the checkpoint of epoch %d", stop.signal, done)
+            raise Interrupted(128 + stop.signal)
+    return total / seen, seen
+
+
+def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: float) -> dict:
+    """Score the validation rows, step a plateau schedule, and log the epoch's history row."""
+    val_loss, dice = evaluate_split(
+        run.model, run.val_loader, run.loss_fn, run.device, run.dtype, run.config.num_classes
+    )
+    fg = float(dice[1:].mean())
+    if is_per_epoch(run.sched):
+        run.sched.step(fg)
+    row = {
+        "epoch": epoch,
+        "train_loss": train_loss,
+        "val_loss": val_loss,
+        "val_dice": fg,
+        **{f"val_dice_{c}": float(d) for c, d in enumerate(dice)},
+        "lr": run.opt.param_groups[0]["lr"],
+        "seconds": secs,
+        "images_per_s": seen / secs,
+    }
+    log.info(
+        "epoch %d/%d train_loss %.4f val_loss %.4f val_dice %s lr %.2e %.1fs %.1f img/s",
+        epoch, run.settings.epochs, train_loss, val_loss, " ".join(f"{d:.4f}" for d in dice),
+        row["lr"], secs, row["images_per_s"],
+    )
+    return row
+
+
+def should_stop(settings: TrainSettings, state: dict, started: float) -> bool:
+    """Early stopping (patience) or the time budget (max_minutes) ends training cleanly."""
+    if settings.patience and state["stale"] >= settings.patience:
+        log.info("early stop: no better val Dice in %d epochs", settings.patience)
+        return True
+    if settings.max_minutes and time.monotonic() - started > settings.max_minutes * 60:
+        log.info(
+            "train.max_minutes=%s reached: stopping after epoch %d",
+            settings.max_minutes, state["epoch"],
+        )
+        return True
+    return False
+
+
+def last_record(run: Run, settings_hash: str, state: dict) -> dict:
+    """checkpoints/last.pt: everything a killed job needs to continue where it stopped."""
+    return {
+        "config_hash": settings_hash,
+        "epochs": run.settings.epochs,  # as planned now: a longer run re-plans from it
+        "state_dict": run.model.state_dict(),
+        "optimizer": run.opt.state_dict(),
+        "scheduler": run.sched.state_dict(),
+        "scaler": run.scaler.state_dict(),
+        "state": state,
+    }
+
+
+def settings_dict(run: Run) -> dict:
+    """The training settings as plain data (for checkpoints and hashes)."""
+    return asdict(run.settings)

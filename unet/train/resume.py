@@ -1,0 +1,102 @@
+"""Resume from `last.pt`: which settings it must share with this run, and a changed epoch count."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import torch
+
+from unet.model import checkpoint
+
+log = logging.getLogger(__name__)
+
+# Settings that decide how fast, where or for how long training runs, not what an epoch computes:
+# a last.pt written under other values is resumed (raise `epochs` to train longer, move to another
+# device, add workers). Every other setting, the model and the data are hashed.
+UNHASHED = (
+    "epochs",
+    "patience",
+    "max_minutes",
+    "num_workers",
+    "device",
+    "compile",
+    "deterministic",
+    "channels_last",
+)
+
+
+def settings_hash(model_config: dict, settings: dict, data: dict) -> str:
+    """Hash of what the epochs already done depend on: model, maths settings, data and fold."""
+    maths = {k: v for k, v in settings.items() if k not in UNHASHED}
+    return checkpoint.config_hash(model_config, maths, data)
+
+
+def fresh_state() -> dict:
+    """Progress of a run that has done no epoch yet."""
+    return {"epoch": 0, "best": -1.0, "stale": 0, "history": []}
+
+
+def restore(
+    last: Path,
+    chash: str,
+    epochs: int,
+    device: torch.device,
+    model: torch.nn.Module,
+    opt: torch.optim.Optimizer,
+    sched,
+    scaler: torch.amp.GradScaler,
+) -> dict:
+    """Load `last` into model/opt/sched/scaler when this run can continue it; returns the state."""
+    if not last.exists():
+        return fresh_state()
+    ck = checkpoint.load(last, device)
+    if ck.get("config_hash") != chash:
+        log.info("ignoring %s: written for other settings", last)
+        return fresh_state()
+    done, planned = ck["state"]["epoch"], ck["epochs"]
+    if done > epochs:
+        # Its first epochs followed a learning-rate schedule planned over `planned` epochs, not
+        # `epochs`: keeping them would silently give another result than a run of `epochs`.
+        log.info(
+            "ignoring %s: it has done %d epochs, more than train.epochs=%d; starting again",
+            last,
+            done,
+            epochs,
+        )
+        return fresh_state()
+    model.load_state_dict(ck["state_dict"])
+    opt.load_state_dict(ck["optimizer"])
+    sched.load_state_dict(ck["scheduler"])
+    if ck["scaler"] and scaler.is_enabled():  # {} when written without fp16 (CPU, bf16)
+        scaler.load_state_dict(ck["scaler"])
+    log.info("resuming from %s at epoch %d", last, done)
+    if planned != epochs:
+        before = opt.param_groups[0]["lr"]
+        replan(opt, sched)
+        log.info(
+            "train.epochs changed from %d to %d: the learning-rate schedule is re-planned over "
+            "%d epochs from epoch %d on (lr %.3e -> %.3e)",
+            planned,
+            epochs,
+            epochs,
+            done + 1,
+            before,
+            opt.param_groups[0]["lr"],
+        )
+    return ck["state"]
+
+
+def replan(opt: torch.optim.Optimizer, sched) -> None:
+    """Set the learning rates from the schedule as built now (new epoch count) at the step reached.
+
+    LambdaLR keeps the new schedule's function across `load_state_dict`, but the optimiser holds
+    the rate the old schedule gave last; reduce-on-plateau does not depend on the epoch count.
+    """
+    if not isinstance(sched, torch.optim.lr_scheduler.LambdaLR):
+        return
+    pairs = zip(sched.base_lrs, sched.lr_lambdas, strict=True)
+    lrs = [base * fn(sched.last_epoch) for base, fn in pairs]
+    for group, lr in zip(opt.param_groups, lrs, strict=True):
+        group["lr"] = lr
+    sched._last_lr = lrs  # what get_last_lr() reports until the next step

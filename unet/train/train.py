@@ -1,0 +1,114 @@
+"""`train_unet`: train on the cache, keep best/last checkpoints, resume after a kill."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+from unet.common.device import set_threads
+from unet.common.fileio import read_json
+from unet.model import checkpoint
+from unet.model.unet import UNetConfig
+from unet.train import augment, resume
+from unet.train.dataset import CachedRows, CachedSplit
+from unet.train.folds import fold_rows
+from unet.train.history import write_history
+from unet.train.loop import (
+    Run,
+    build_run,
+    last_record,
+    settings_dict,
+    should_stop,
+    train_epoch,
+    validate_epoch,
+)
+from unet.train.settings import TrainSettings, check_settings
+from unet.train.signals import StopSignals
+
+log = logging.getLogger(__name__)
+
+
+def _datasets(cache_dir: str | os.PathLike, meta: dict, settings: TrainSettings, fold: int | None):
+    """(training rows, augmented; validation rows): the cached splits, or a fold's rows."""
+    size = (meta["size"][1], meta["size"][0])  # (H, W)
+    transform = augment.build(augment.AugmentSettings(**settings.augment), size)
+    if fold is None:
+        return CachedSplit(cache_dir, "train", transform), CachedSplit(cache_dir, "val")
+    train_rows, val_rows = fold_rows(meta, fold)
+    return CachedRows(cache_dir, train_rows, transform), CachedRows(cache_dir, val_rows)
+
+
+def _log_start(run: Run, fold: int | None, threads: int) -> None:
+    log.info(
+        "%s%s on %s (amp %s, %s, %d CPU threads), %d train / %d val images, %d steps per epoch",
+        run.config, "" if fold is None else f" fold {fold}", run.device, run.dtype,
+        # On the CPU the weights depend on the thread count too (how sums are split).
+        "deterministic" if run.repeatable else "not deterministic", threads,
+        len(run.train_set), len(run.val_loader.dataset), run.steps,
+    )
+
+
+def _keep_if_best(run: Run, state: dict, row: dict, best_path: Path, record: dict) -> None:
+    """Save best.pt when this epoch's foreground Dice beats every earlier one."""
+    if row["val_dice"] > state["best"]:
+        state["best"], state["stale"] = row["val_dice"], 0
+        checkpoint.save(best_path, record)
+    else:
+        state["stale"] += 1
+
+
+def train_unet(
+    cache_dir: str | os.PathLike,
+    model_out: str | os.PathLike,
+    history_out: str | os.PathLike,
+    checkpoint_dir: str | os.PathLike,
+    model_settings: dict,
+    settings: TrainSettings,
+    threads: int = 1,
+    fold: int | None = None,
+) -> dict:
+    """Train a UNet on the cached train split, select on val; returns the best checkpoint.
+
+    With `fold` (cross-validation), train on the other folds and select on this one.
+    """
+    meta = read_json(Path(cache_dir) / "meta.json")
+    config = UNetConfig(
+        in_channels=meta["in_channels"], num_classes=meta["num_classes"], **model_settings
+    )
+    train_set, val_set = _datasets(cache_dir, meta, settings, fold)
+    check_settings(settings, len(train_set), meta["size"], config)
+    n_threads = set_threads(threads)
+    run = build_run(settings, config, train_set, val_set)
+    ckdir = Path(checkpoint_dir)
+    chash = resume.settings_hash(config.to_dict(), settings_dict(run), {**meta, "fold": fold})
+    state = resume.restore(
+        ckdir / "last.pt", chash, settings.epochs, run.device, run.model, run.opt, run.sched,
+        run.scaler,
+    )
+    _log_start(run, fold, n_threads)
+    started = time.monotonic()
+    with StopSignals() as stop:
+        for epoch in range(state["epoch"] + 1, settings.epochs + 1):
+            t0 = time.perf_counter()
+            loss, seen = train_epoch(run, epoch, stop, state["epoch"])
+            row = validate_epoch(run, epoch, loss, seen, time.perf_counter() - t0)
+            state["history"].append(row)
+            state["epoch"] = epoch
+            dice = [row[f"val_dice_{c}"] for c in range(config.num_classes)]
+            record = checkpoint.model_record(
+                config.to_dict(), run.model.state_dict(), meta, settings_dict(run), epoch, fold,
+                dice, chash,
+            )
+            _keep_if_best(run, state, row, ckdir / "best.pt", record)
+            checkpoint.save(ckdir / "last.pt", last_record(run, chash, state))
+            if should_stop(settings, state, started):
+                break
+    best = checkpoint.load(ckdir / "best.pt")
+    # A resumed run's best epoch may predate a change of epochs or device: record this run's.
+    best["train_settings"] = settings_dict(run)
+    checkpoint.save(model_out, best)
+    write_history(history_out, state["history"])
+    log.info("best val Dice %.4f at epoch %d", state["best"], best["epoch"])
+    return best

@@ -8,6 +8,7 @@ from tests.conftest import REPO
 from unet.deps import module_files
 
 COMMON = {"common.fileio", "common.imageio", "common.labels", "common.parallel"}
+SETTINGS = {"common.schema"}  # settings dataclasses take their defaults from the schema
 # Every rule's entry modules (as in rules/*.smk) and the exact modules they depend on; a new
 # import shows up here, so a wider (or narrower) rerun is a decision, not an accident.
 RULES = {
@@ -15,35 +16,37 @@ RULES = {
         ("dataset.download", "dataset.synthetic"),
         {"common.fileio", "common.imageio", "common.parallel", "dataset.archives",
          "dataset.download", "dataset.kaggle", "dataset.pairing", "dataset.synthetic",
-         "dataset.url"},
+         "dataset.url"} | SETTINGS,
     ),
     "split_dataset": (("dataset.split",), {"common.fileio", "dataset.split"}),
-    "preprocess": (("cache.preprocess",), COMMON | {"cache.preprocess", "dataset.split"}),
+    "preprocess": (
+        ("cache.preprocess",), COMMON | SETTINGS | {"cache.preprocess", "dataset.split"}
+    ),
     "train_unet": (
         ("train.train",),
         {"cache.reader", "common.device", "common.fileio", "common.imageio", "common.labels",
          "evaluate.metrics", "model.checkpoint", "model.unet", "train.augment",
          "train.dataset", "train.folds", "train.history", "train.loop", "train.losses",
-         "train.optim", "train.settings",
+         "train.optim", "train.settings", *SETTINGS,
          "train.resume", "train.signals", "train.train", "train.validate"},
     ),
     "predict_masks": (
         ("infer.predict",),
         {"cache.reader", "common.device", "common.fileio", "common.imageio", "common.labels",
-         "infer.predict", "model.checkpoint", "model.unet"},
+         "infer.predict", "model.checkpoint", "model.unet", *SETTINGS},
     ),
     "predict_folder": (
         ("infer.predict_folder",),
         COMMON | {"cache.preprocess", "cache.reader", "common.device", "dataset.pairing",
                   "dataset.split", "infer.predict", "infer.predict_folder", "model.checkpoint",
-                  "model.unet"},
+                  "model.unet", *SETTINGS},
     ),
-    "tune_crf": (("crf.tune",), COMMON | {"crf.dense", "crf.tune", "evaluate.metrics"}),
-    "refine_crf": (("crf.refine",), COMMON | {"crf.dense", "crf.refine"}),
+    "tune_crf": (("crf.tune",), COMMON | SETTINGS | {"crf.dense", "crf.tune", "evaluate.metrics"}),
+    "refine_crf": (("crf.refine",), COMMON | SETTINGS | {"crf.dense", "crf.refine"}),
     "finalize_masks": (
         ("postprocess.finalize",),
-        COMMON | {"common.layout", "crf.dense", "crf.tune", "evaluate.metrics",
-                  "postprocess.finalize"},
+        COMMON | SETTINGS | {"common.layout", "crf.dense", "crf.tune", "evaluate.metrics",
+                             "postprocess.finalize"},
     ),
     "evaluate_masks": (
         ("evaluate.evaluate", "common.layout"),

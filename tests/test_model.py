@@ -24,7 +24,7 @@ def test_norms_and_grey_input(norm):
 
 def test_unknown_norm_names_key():
     with pytest.raises(ValueError, match="model.norm"):
-        UNet(UNetConfig(norm="layer"))
+        UNet(UNetConfig(in_channels=3, num_classes=2, norm="layer"))
 
 
 def test_rebuilt_from_config_dict():

@@ -11,19 +11,22 @@ from unet.common.fileio import read_json
 from unet.common.imageio import read_image
 from unet.common.labels import MaskMapping
 from unet.common.parallel import parallel_map
+from unet.common.schema import defaults
+
+_D = defaults("crf")  # field defaults: config/schema.yaml
 
 
 @dataclass(frozen=True)
 class CRFParams:
     """DenseCRF2D settings: mean-field iterations and the two pairwise kernels."""
 
-    iterations: int = 5
-    gaussian_sxy: float = 3.0
-    gaussian_compat: float = 3.0
-    bilateral_sxy: float = 50.0
-    bilateral_srgb: float = 13.0
-    bilateral_compat: float = 5.0
-    prob_clip: float = 1e-5  # floor before -log, so a zero probability is a finite energy
+    iterations: int = _D["iterations"]
+    gaussian_sxy: float = _D["gaussian_sxy"]
+    gaussian_compat: float = _D["gaussian_compat"]
+    bilateral_sxy: float = _D["bilateral_sxy"]
+    bilateral_srgb: float = _D["bilateral_srgb"]
+    bilateral_compat: float = _D["bilateral_compat"]
+    prob_clip: float = _D["prob_clip"]  # floor before -log: a zero probability is finite energy
 
 
 @dataclass(frozen=True)

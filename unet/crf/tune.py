@@ -82,7 +82,7 @@ def tune_crf(
     out_json: str | os.PathLike,
     base: CRFParams,
     grid: dict[str, list[float]],
-    max_images: int = 16,
+    max_images: int,
     split: str = "val",
     processes: int = 1,
 ) -> dict:

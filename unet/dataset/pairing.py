@@ -6,9 +6,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from unet.common.schema import defaults
+
 log = logging.getLogger(__name__)
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif")
+_L = defaults("dataset", "local")  # field defaults: config/schema.yaml
+IMAGE_EXTENSIONS = tuple(_L["image_extensions"])  # also what predict_folder picks up
 
 
 class DataLayoutError(ValueError):
@@ -19,12 +22,12 @@ class DataLayoutError(ValueError):
 class Layout:
     """Where images and masks live inside a data folder, and how their names relate."""
 
-    images: str = "images"
-    masks: str = "masks"
-    mask_suffix: str = ""  # e.g. "_mask" for Carvana's 0cdf5b5d0ce1_01_mask.gif
+    images: str = _L["images"]
+    masks: str = _L["masks"]
+    mask_suffix: str = _L["mask_suffix"]  # e.g. "_mask" for Carvana's 0cdf5b5d0ce1_01_mask.gif
     image_extensions: tuple[str, ...] = IMAGE_EXTENSIONS
-    mask_extensions: tuple[str, ...] = IMAGE_EXTENSIONS
-    allow_unpaired: bool = False
+    mask_extensions: tuple[str, ...] = tuple(_L["mask_extensions"])
+    allow_unpaired: bool = _L["allow_unpaired"]
     section: str = "dataset.local"  # config section named in error messages
 
 

@@ -16,19 +16,21 @@ from unet.common.device import amp_dtype, pick_device, set_threads
 from unet.common.fileio import atomic_path, read_json
 from unet.common.labels import MaskMapping, mapping_from_meta
 from unet.common.logs import progress
+from unet.common.schema import defaults
 from unet.model import checkpoint
 
 log = logging.getLogger(__name__)
+_D = defaults("predict")  # field defaults: config/schema.yaml
 
 
 @dataclass(frozen=True)
 class PredictSettings:
     """Inference settings (config section `predict`)."""
 
-    batch_size: int = 8
-    tta: bool = False  # average over horizontal and vertical flips
-    device: str = "auto"
-    amp: bool = True
+    batch_size: int = _D["batch_size"]
+    tta: bool = _D["tta"]  # average over horizontal and vertical flips
+    device: str = _D["device"]
+    amp: bool = _D["amp"]
 
 
 @torch.no_grad()

@@ -8,18 +8,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from unet.common.schema import defaults
+
+_D = defaults("model")  # field defaults: config/schema.yaml
+
 
 @dataclass(frozen=True)
 class UNetConfig:
     """Architecture settings; input channels and classes come from the data."""
 
-    in_channels: int = 3
-    num_classes: int = 2
-    depth: int = 4  # number of 2x downsamplings
-    base_width: int = 32  # channels at full resolution; doubles per level
-    bilinear: bool = True  # bilinear upsampling + conv, else transposed conv
-    norm: str = "batch"  # batch | instance | group | none
-    dropout: float = 0.0  # dropout at the bottleneck
+    in_channels: int
+    num_classes: int
+    depth: int = _D["depth"]  # number of 2x downsamplings
+    base_width: int = _D["base_width"]  # channels at full resolution; doubles per level
+    bilinear: bool = _D["bilinear"]  # bilinear upsampling + conv, else transposed conv
+    norm: str = _D["norm"]  # batch | instance | group | none
+    dropout: float = _D["dropout"]  # dropout at the bottleneck
 
     def to_dict(self) -> dict:
         """Plain dict for checkpoints and JSON."""

@@ -8,18 +8,22 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
+from unet.common.schema import defaults
+
+_D = defaults("train", "augment")  # field defaults: config/schema.yaml
+
 
 @dataclass(frozen=True)
 class AugmentSettings:
     """Which augmentations run (config `train.augment`); validation never augments."""
 
-    flip: bool = True  # horizontal and vertical, p = 0.5 each
-    rot90: bool = False  # quarter turns; square inputs only (a turn would change the shape)
-    scale: tuple[float, float] | None = None  # random crop of this area fraction, resized back
-    brightness: float = 0.0  # ColorJitter strength
-    contrast: float = 0.0
-    noise: float = 0.0  # Gaussian noise sigma, images in [0, 1]
-    crop: tuple[int, int] | None = None  # (width, height): train on random crops of this size
+    flip: bool = _D["flip"]  # horizontal and vertical, p = 0.5 each
+    rot90: bool = _D["rot90"]  # quarter turns; square inputs only (a turn changes the shape)
+    scale: tuple[float, float] | None = _D["scale"]  # random crop of this area, resized back
+    brightness: float = _D["brightness"]  # ColorJitter strength
+    contrast: float = _D["contrast"]
+    noise: float = _D["noise"]  # Gaussian noise sigma, images in [0, 1]
+    crop: tuple[int, int] | None = _D["crop"]  # (width, height): random training crops
 
 
 class RandomRot90(v2.Transform):

@@ -4,34 +4,43 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from unet.common.schema import defaults
 from unet.model.unet import UNet, UNetConfig
+from unet.train.augment import AugmentSettings
+
+_D = defaults("train")  # field defaults: config/schema.yaml
 
 
 @dataclass(frozen=True)
 class TrainSettings:
     """Optimisation settings (config section `train`)."""
 
-    epochs: int = 12
-    batch_size: int = 8
-    optimizer: str = "adamw"  # adamw | sgd | rmsprop
-    lr: float = 2e-3
-    momentum: float = 0.9  # sgd (Nesterov) and rmsprop
-    weight_decay: float = 1e-4
-    schedule: str = "cosine"  # cosine | poly | plateau | constant
-    warmup_epochs: int = 1
-    grad_clip: float = 0.0  # max gradient norm; 0 = off
-    dice_weight: float = 1.0
-    class_weights: list[float] = field(default_factory=list)  # cross-entropy weights; [] = equal
-    patience: int = 0  # early stopping after this many epochs without a better val Dice; 0 = off
-    seed: int = 0
-    device: str = "auto"
-    amp: bool = True
-    channels_last: bool = True  # NHWC: faster convolutions on CUDA and on CPU (oneDNN)
-    compile: bool = False  # torch.compile the model (CUDA; slow to start)
-    num_workers: int = 0
-    augment: dict = field(default_factory=dict)  # AugmentSettings fields
-    deterministic: bool | str = "auto"  # auto = on except on CUDA (cudnn autotuning there)
-    max_minutes: float = 0.0  # stop cleanly after this long (0 = no limit), before a walltime
+    epochs: int = _D["epochs"]
+    batch_size: int = _D["batch_size"]
+    optimizer: str = _D["optimizer"]  # adamw | sgd | rmsprop
+    lr: float = _D["lr"]
+    momentum: float = _D["momentum"]  # sgd (Nesterov) and rmsprop
+    weight_decay: float = _D["weight_decay"]
+    schedule: str = _D["schedule"]  # cosine | poly | plateau | constant
+    warmup_epochs: int = _D["warmup_epochs"]
+    grad_clip: float = _D["grad_clip"]  # max gradient norm; 0 = off
+    dice_weight: float = _D["dice_weight"]
+    # Cross-entropy weight per class; [] = equal.
+    class_weights: list[float] = field(default_factory=lambda: list(_D["class_weights"]))
+    patience: int = _D["patience"]  # epochs without a better val Dice before stopping; 0 = off
+    seed: int = _D["seed"]
+    device: str = _D["device"]
+    amp: bool = _D["amp"]
+    channels_last: bool = _D["channels_last"]  # NHWC: faster convolutions on CUDA and CPU
+    compile: bool = _D["compile"]  # torch.compile the model (CUDA; slow to start)
+    num_workers: int = _D["num_workers"]
+    augment: AugmentSettings = field(default_factory=AugmentSettings)  # or its dict (config)
+    deterministic: bool | str = _D["deterministic"]  # auto = on except on CUDA
+    max_minutes: float = _D["max_minutes"]  # stop cleanly after this long (0 = no limit)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.augment, dict):  # the config's nested section, typed here
+            object.__setattr__(self, "augment", AugmentSettings(**self.augment))
 
 
 class TrainingError(ValueError):
@@ -53,7 +62,7 @@ def check_settings(
             f"(needs at least {UNet.min_size(mcfg.depth)} px a side); enlarge preprocess or "
             "lower depth"
         )
-    crop = settings.augment.get("crop")
+    crop = settings.augment.crop
     if crop and (crop[0] > size[0] or crop[1] > size[1] or min(crop) < UNet.min_size(mcfg.depth)):
         raise TrainingError(
             f"train.augment.crop {crop[0]}x{crop[1]} must fit in the preprocess size "

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 def _datasets(cache_dir: str | os.PathLike, meta: dict, settings: TrainSettings, fold: int | None):
     """(training rows, augmented; validation rows): the cached splits, or a fold's rows."""
     size = (meta["size"][1], meta["size"][0])  # (H, W)
-    transform = augment.build(augment.AugmentSettings(**settings.augment), size)
+    transform = augment.build(settings.augment, size)
     if fold is None:
         return CachedSplit(cache_dir, "train", transform), CachedSplit(cache_dir, "val")
     train_rows, val_rows = fold_rows(meta, fold)

@@ -1,0 +1,67 @@
+"""One source of defaults: every settings dataclass takes its defaults from config/schema.yaml."""
+
+import dataclasses
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+from unet.cache.preprocess import PreprocessSettings
+from unet.common.schema import default, defaults
+from unet.crf.dense import CRFParams
+from unet.dataset.pairing import Layout
+from unet.infer.predict import PredictSettings
+from unet.model.unet import UNetConfig
+from unet.postprocess.finalize import FinalSettings
+from unet.train.augment import AugmentSettings
+from unet.train.settings import TrainSettings
+
+# (dataclass, schema section, fields that are not config keys, config keys kept elsewhere)
+SECTIONS = [
+    (TrainSettings, ("train",), set(), set()),
+    (AugmentSettings, ("train", "augment"), set(), set()),
+    (UNetConfig, ("model",), {"in_channels", "num_classes"}, set()),
+    (PredictSettings, ("predict",), set(), set()),
+    (CRFParams, ("crf",), set(), {"tune"}),  # tune_crf's own block
+    (FinalSettings, ("postprocess",), set(), set()),
+    (Layout, ("dataset", "local"), {"section"}, {"path"}),  # path: where, not how
+]
+
+
+def _value(v):
+    return AugmentSettings(**v) if isinstance(v, dict) else v
+
+
+@pytest.mark.parametrize(("cls", "path", "extra", "elsewhere"), SECTIONS,
+                         ids=[c[0].__name__ for c in SECTIONS])
+def test_fields_are_the_schema_keys_with_its_defaults(cls, path, extra, elsewhere):
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    schema = defaults(*path)
+    assert set(fields) - extra == set(schema) - elsewhere
+    for name in set(fields) - extra:
+        f = fields[name]
+        if f.default is not dataclasses.MISSING:
+            got = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            got = f.default_factory()
+        else:
+            continue  # required: the pipeline always passes it
+        want = schema[name]
+        got = list(got) if isinstance(got, tuple) else got
+        assert got == _value(want), f"{cls.__name__}.{name}: {got!r} vs schema {want!r}"
+
+
+def test_mask_settings_defaults_are_the_schema_masks_section():
+    masks = defaults("masks")
+    p = PreprocessSettings(width=8, height=8)
+    assert (p.mask_values, p.mask_threshold, p.max_mask_values, p.mask_ignore) == (
+        masks["values"], masks["threshold"], masks["max_values"], masks["ignore"]
+    )
+
+
+def test_defaults_read_the_repository_schema():
+    raw = yaml.safe_load((REPO / "config" / "schema.yaml").read_text())
+    assert default("crf", "tune", "max_images") == (
+        raw["properties"]["crf"]["properties"]["tune"]["properties"]["max_images"]["default"]
+    )
+    assert defaults("train")["augment"] == defaults("train", "augment")  # nested filled

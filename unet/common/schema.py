@@ -1,0 +1,61 @@
+"""Defaults from config/schema.yaml: the one place where a setting's default is written.
+
+The settings dataclasses take their field defaults from here, so a default changed in the
+schema changes the pipeline and every direct caller of the package alike.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SCHEMA = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
+
+
+@functools.cache
+def _schema() -> dict:
+    if not SCHEMA.is_file():
+        raise FileNotFoundError(
+            f"{SCHEMA} not found: the unet package reads its defaults from the repository's "
+            "config/schema.yaml; install it from a checkout (pip install -e .)"
+        )
+    return yaml.safe_load(SCHEMA.read_text())
+
+
+def _node(path: tuple[str, ...]) -> dict:
+    node = _schema()
+    for key in path:
+        node = node["properties"][key]
+    return node
+
+
+def _fill(node: dict) -> dict:
+    """Every key of an object schema with its default; nested objects filled the same way.
+
+    An object that `$ref`s a `$defs` entry gets that entry's keys too; its own `properties`
+    come first (as Snakemake's validate sets them first) and so win over the shared defaults.
+    """
+    out: dict[str, Any] = {}
+    if "$ref" in node:
+        name = node["$ref"].removeprefix("#/$defs/")
+        out.update(_fill(_schema()["$defs"][name]))
+    for key, sub in node.get("properties", {}).items():
+        if sub.get("type") == "object" and "properties" in sub and sub.get("default") == {}:
+            out[key] = _fill(sub)
+        elif "default" in sub:
+            out[key] = copy.deepcopy(sub["default"])
+    return out
+
+
+def defaults(*path: str) -> dict[str, Any]:
+    """Defaults of the config object at `path`, e.g. defaults("train", "augment")."""
+    return _fill(_node(path))
+
+
+def default(*path: str) -> Any:
+    """The default of one key, e.g. default("crf", "tune", "max_images")."""
+    return copy.deepcopy(_node(path)["default"])

@@ -1,6 +1,7 @@
 # Shared helpers: paths, per-experiment settings, module dependencies.
 from pathlib import Path
 
+from unet.dataset.split import SPLITS
 from unet.deps import module_files
 from unet.workflow import check_config, experiment_config, experiment_section
 
@@ -22,7 +23,7 @@ wildcard_constraints:
         if EXPERIMENTS
         else r"(?!\.\.?$)[A-Za-z0-9._-]+"
     ),
-    split="train|val|test",
+    split="|".join(SPLITS),
     folder=r"(?!\.\.?$)[A-Za-z0-9._-]+",
     fold="[0-9]+",
 

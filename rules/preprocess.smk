@@ -10,7 +10,7 @@ rule preprocess:
         cache=expand(
             "{data}/cache/{split}_{kind}.npy",
             data=DATA,
-            split=["train", "val", "test"],
+            split=SPLITS,
             kind=["images", "masks"],
         ),
         meta=f"{DATA}/cache/meta.json",

@@ -11,7 +11,7 @@ import pytest
 
 from unet.common.imageio import write_mask_png
 from unet.common.labels import MaskMapping
-from unet.evaluate.evaluate import _score_one, summarise, write_rows
+from unet.evaluate.evaluate import ScoreJob, score_image, summarise, write_rows
 from unet.evaluate.metrics import EMPTY_MASK_CONVENTION
 from unet.report.plot import metrics_table
 
@@ -32,7 +32,7 @@ def _score(tmp_path: Path, pairs: dict[str, tuple[np.ndarray, np.ndarray]]) -> l
         gt, raw = tmp_path / f"{image_id}_gt.png", tmp_path / f"{image_id}_raw.png"
         write_mask_png(gt, target)
         write_mask_png(raw, pred)
-        results.append(_score_one((image_id, str(gt), {"raw": str(raw)}, MAPPING, 2)))
+        results.append(score_image(ScoreJob(image_id, str(gt), {"raw": str(raw)}, MAPPING, 2)))
     return results
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from unet.common.fileio import read_json, write_json
 from unet.common.imageio import read_image
-from unet.common.labels import IGNORE_INDEX, mapping_from_meta
+from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.parallel import parallel_map
 from unet.crf.dense import CRFParams, refine
 from unet.evaluate.metrics import confusion_matrix, scores_from_confusion
@@ -20,17 +20,27 @@ from unet.evaluate.metrics import confusion_matrix, scores_from_confusion
 log = logging.getLogger(__name__)
 
 
-def _image_counts(job: tuple) -> tuple[np.ndarray, list[np.ndarray]]:
+@dataclasses.dataclass(frozen=True)
+class CountJob:
+    """One validation image: its pixels, predicted probabilities and ground truth."""
+
+    image_path: str
+    probs_path: str
+    gt_path: str
+    mapping: MaskMapping
+    combos: list[CRFParams]  # CRF settings to score
+
+
+def _image_counts(job: CountJob) -> tuple[np.ndarray, list[np.ndarray]]:
     """Confusion matrices of one image: raw argmax, then the CRF at each grid point."""
-    image_path, probs_path, gt_path, mapping, combos = job
-    image = read_image(image_path)
-    with np.load(probs_path) as npz:
+    image = read_image(job.image_path)
+    with np.load(job.probs_path) as npz:
         probs = npz["probs"]  # (C, H, W) float16
-    target = mapping.read_index(gt_path)
-    n = mapping.num_classes
+    target = job.mapping.read_index(job.gt_path)
+    n = job.mapping.num_classes
     raw_cm = confusion_matrix(probs.argmax(0), target, n, IGNORE_INDEX)
     return raw_cm, [
-        confusion_matrix(refine(image, probs, p), target, n, IGNORE_INDEX) for p in combos
+        confusion_matrix(refine(image, probs, p), target, n, IGNORE_INDEX) for p in job.combos
     ]
 
 
@@ -50,8 +60,8 @@ def _summed(
     by_id = {p["id"]: p for p in manifest["pairs"]}
     mapping = mapping_from_meta(meta)
     jobs = [
-        (by_id[i]["image"], str(Path(pred_dir) / "probs" / f"{i}.npz"), by_id[i]["mask"],
-         mapping, combos)
+        CountJob(by_id[i]["image"], str(Path(pred_dir) / "probs" / f"{i}.npz"),
+                 by_id[i]["mask"], mapping, combos)
         for i in ids
     ]
     n = mapping.num_classes

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from unet.common.fileio import atomic_path, read_json, write_json
-from unet.common.labels import IGNORE_INDEX, mapping_from_meta
+from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.parallel import parallel_map
 from unet.evaluate.boundary import HD95_PENALTY, image_diagonal, image_scores
 from unet.evaluate.metrics import EMPTY_MASK_CONVENTION, scores_from_confusion
@@ -19,9 +20,21 @@ log = logging.getLogger(__name__)
 PER_CLASS = ("dice", "iou", "precision", "recall", "hd95", "boundary_f1")
 
 
-def _score_one(job: tuple) -> dict:
+@dataclass(frozen=True)
+class ScoreJob:
+    """One image to score: its ground truth and each method's predicted mask."""
+
+    image_id: str
+    gt_path: str
+    preds: dict[str, str]  # method -> predicted mask file
+    mapping: MaskMapping
+    tolerance: float  # boundary F1 tolerance in px
+
+
+def score_image(job: ScoreJob) -> dict:
     """One image's scores per method, and its diagonal (the HD95 penalty when a class is missed)."""
-    image_id, gt_path, preds, mapping, tolerance = job
+    image_id, gt_path, preds, mapping = job.image_id, job.gt_path, job.preds, job.mapping
+    tolerance = job.tolerance
     target = mapping.read_index(gt_path, "ground-truth mask")  # (H, W) class indices
     out = {}
     for method, path in preds.items():
@@ -101,17 +114,15 @@ def evaluate_masks(
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids, values = meta["splits"][split]["ids"], meta["class_values"]
+    mapping = mapping_from_meta(meta)
     jobs = [
-        (
-            i,
-            by_id[i]["mask"],
-            {m: str(Path(d) / f"{i}.png") for m, d in mask_dirs.items()},
-            mapping_from_meta(meta),
-            tolerance,
+        ScoreJob(
+            i, by_id[i]["mask"], {m: str(Path(d) / f"{i}.png") for m, d in mask_dirs.items()},
+            mapping, tolerance,
         )
         for i in ids
     ]
-    results = list(parallel_map(_score_one, jobs, processes, "score"))
+    results = list(parallel_map(score_image, jobs, processes, "score"))
     methods = list(mask_dirs)
     summary = {
         "split": split,

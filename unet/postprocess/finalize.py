@@ -48,13 +48,21 @@ def largest_component(labels: np.ndarray, num_classes: int) -> np.ndarray:
     return out
 
 
-def _raw_confusions(job: tuple) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class ValImage:
+    """One validation image: its saved probabilities and its ground truth."""
+
+    probs_path: str
+    gt_path: str
+    mapping: MaskMapping
+
+
+def _raw_confusions(job: ValImage) -> tuple[np.ndarray, np.ndarray]:
     """One validation image's confusion matrices: raw argmax, and its largest component."""
-    probs_path, gt_path, mapping = job
-    with np.load(probs_path) as npz:
+    with np.load(job.probs_path) as npz:
         labels = npz["probs"].argmax(0).astype(np.uint8)  # (H, W)
-    target = mapping.read_index(gt_path, "ground-truth mask")
-    n = mapping.num_classes
+    target = job.mapping.read_index(job.gt_path, "ground-truth mask")
+    n = job.mapping.num_classes
     return (
         confusion_matrix(labels, target, n, IGNORE_INDEX),
         confusion_matrix(largest_component(labels, n), target, n, IGNORE_INDEX),
@@ -82,7 +90,8 @@ def score_candidates(
     mapping = mapping_from_meta(meta)
     n = mapping.num_classes
     raw, lcc = np.zeros((n, n), np.int64), np.zeros((n, n), np.int64)
-    jobs = [(str(Path(val_pred) / "probs" / f"{i}.npz"), by_id[i]["mask"], mapping) for i in ids]
+    jobs = [ValImage(str(Path(val_pred) / "probs" / f"{i}.npz"), by_id[i]["mask"], mapping)
+            for i in ids]
     for a, b in parallel_map(_raw_confusions, jobs, processes, "score raw"):
         raw, lcc = raw + a, lcc + b
     scores = {"raw": _fg_dice(raw)}
@@ -112,16 +121,27 @@ def choose(scores: dict[str, float], min_gain: float) -> tuple[str, str]:
     )
 
 
-def _copy_or_filter(job: tuple) -> None:
-    chosen, image_id, dirs, out, mapping = job
-    name = f"{image_id}.png"
-    if chosen == "largest_component":
-        labels = mapping.read_index(dirs["raw"] / name, "predicted mask")
-        mapping.write(out / name, largest_component(labels, mapping.num_classes))
+@dataclass(frozen=True)
+class FinalImage:
+    """One test image's final mask: which method's, from which folders, to where."""
+
+    chosen: str
+    image_id: str
+    dirs: dict[str, Path]
+    out: Path
+    mapping: MaskMapping
+
+
+def _copy_or_filter(job: FinalImage) -> None:
+    """Copy the chosen method's mask into final/masks (atomically), or filter the raw one."""
+    name = f"{job.image_id}.png"
+    if job.chosen == "largest_component":
+        labels = job.mapping.read_index(job.dirs["raw"] / name, "predicted mask")
+        job.mapping.write(job.out / name, largest_component(labels, job.mapping.num_classes))
     else:
-        tmp = out / f".{name}.part"
-        shutil.copyfile(dirs[chosen] / name, tmp)
-        os.replace(tmp, out / name)
+        tmp = job.out / f".{name}.part"
+        shutil.copyfile(job.dirs[job.chosen] / name, tmp)
+        os.replace(tmp, job.out / name)
 
 
 def finalize_masks(
@@ -150,7 +170,7 @@ def finalize_masks(
     mapping: MaskMapping = mapping_from_meta(meta)
     dirs = method_dirs(test_pred, crf_dir)
     ids = meta["splits"]["test"]["ids"]
-    jobs = [(chosen, i, dirs, masks, mapping) for i in ids]
+    jobs = [FinalImage(chosen, i, dirs, masks, mapping) for i in ids]
     for _ in parallel_map(_copy_or_filter, jobs, processes, "final masks", ordered=False):
         pass
     images = min(max_images, len(meta["splits"]["val"]["ids"]))

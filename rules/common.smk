@@ -79,6 +79,12 @@ def split_models(wildcards):
     return trained_models(wildcards)
 
 
+def init_model(wildcards):
+    """train.init_from as an input: a changed source model retrains (and what follows)."""
+    path = experiment_section(config, "train", wildcards.experiment)["init_from"]
+    return [path] if path else []
+
+
 def histories(wildcards):
     """Training history CSVs: one, or one per fold."""
     return [str(Path(m).with_name("history.csv")) for m in trained_models(wildcards)]

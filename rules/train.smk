@@ -5,6 +5,7 @@ rule train_unet:
     input:
         cache=rules.preprocess.output.cache,
         meta=rules.preprocess.output.meta,
+        init=init_model,
         code=modules("train.train"),
     output:
         model=f"{EXP}/model.pt",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import re
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -137,6 +139,15 @@ def test_predict_a_folder_of_new_images(done):
         mask = Image.open(done / target / f"{name}.png")
         assert mask.size == (shape[1], shape[0]), name
         assert set(np.unique(np.asarray(mask))) <= {0, 255}
+    # The installed command line writes the very masks the rule wrote.
+    unet = Path(sys.executable).with_name("unet")
+    model = done / "results/synthetic/baseline/model.pt"
+    subprocess.run([str(unet), "predict", str(model), str(folder), "-o", str(done / "cli"),
+                    "--device", "cpu"], check=True, capture_output=True)
+    for name in sizes:
+        assert (done / "cli" / f"{name}.png").read_bytes() == (
+            done / target / f"{name}.png"
+        ).read_bytes(), name
 
 
 def test_multiclass_pipeline(tmp_path):

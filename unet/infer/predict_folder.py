@@ -32,23 +32,27 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     return files
 
 
-def predict_folder(
+def predict_files(
     model_paths: list[str | os.PathLike],
-    folder: str | os.PathLike,
+    files: list[Path],
     out_dir: str | os.PathLike,
     settings: PredictSettings,
     threads: int = 1,
+    label: str = "predict",
 ) -> int:
-    """Write out_dir/<stem>.png for every image in `folder`, each at its own original size
-    (one model, or the averaged probabilities of the cross-validation folds)."""
+    """Write out_dir/<stem>.png for every image file, each at its own original size and in the
+    data's mask values (one model, or the averaged probabilities of cross-validation folds)."""
+    stems = [f.stem for f in files]
+    if len(set(stems)) != len(stems):
+        twice = sorted({s for s in stems if stems.count(s) > 1})
+        raise ValueError(f"several images are named {twice}: their masks would overwrite")
     models, ckpt, dtype = load_ensemble(model_paths, settings, threads)
     device, mapping = next(models[0].parameters()).device, mapping_from_meta(ckpt)
     size, channels = tuple(ckpt["size"]), ckpt["in_channels"]
-    files = list_images(folder)
     out_dir = Path(out_dir)
     # One image at a time: new images come in any size, and each is resized like the training
     # data (same filter, same channel conversion), then its logits go back to its own size.
-    for path in progress(files, f"predict {Path(folder).name}"):
+    for path in progress(files, label):
         image = open_image(path)
         x = resize_image(image, size, channels)  # (h, w, C) uint8
         x = torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None]
@@ -57,3 +61,17 @@ def predict_folder(
         mapping.write(out_dir / f"{path.stem}.png", probs.argmax(0).cpu().numpy())
     log.info("%d masks written to %s", len(files), out_dir)
     return len(files)
+
+
+def predict_folder(
+    model_paths: list[str | os.PathLike],
+    folder: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    settings: PredictSettings,
+    threads: int = 1,
+) -> int:
+    """Predict every image directly in `folder` into out_dir/<stem>.png (see predict_files)."""
+    files = list_images(folder)
+    return predict_files(
+        model_paths, files, out_dir, settings, threads, f"predict {Path(folder).name}"
+    )

@@ -37,6 +37,7 @@ class TrainSettings:
     augment: AugmentSettings = field(default_factory=AugmentSettings)  # or its dict (config)
     deterministic: bool | str = _D["deterministic"]  # auto = on except on CUDA
     max_minutes: float = _D["max_minutes"]  # stop cleanly after this long (0 = no limit)
+    init_from: str | None = _D["init_from"]  # fine-tune: start from this model.pt's weights
 
     def __post_init__(self) -> None:
         if isinstance(self.augment, dict):  # the config's nested section, typed here

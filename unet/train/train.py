@@ -13,6 +13,7 @@ from unet.model import checkpoint
 from unet.model.unet import UNetConfig
 from unet.train import augment, resume
 from unet.train.dataset import CachedRows, CachedSplit
+from unet.train.finetune import file_digest, source_weights
 from unet.train.folds import fold_rows
 from unet.train.history import write_history
 from unet.train.loop import (
@@ -81,8 +82,12 @@ def train_unet(
     check_settings(settings, len(train_set), meta["size"], config)
     n_threads = set_threads(threads)
     run = build_run(settings, config, train_set, val_set)
+    data = {**meta, "fold": fold}
+    if settings.init_from:  # fine-tuning; a resumed last.pt below overrides these weights
+        run.model.load_state_dict(source_weights(settings.init_from, config, meta))
+        data["init_sha256"] = file_digest(settings.init_from)
     ckdir = Path(checkpoint_dir)
-    chash = resume.settings_hash(config.to_dict(), settings_dict(run), {**meta, "fold": fold})
+    chash = resume.settings_hash(config.to_dict(), settings_dict(run), data)
     state = resume.restore(
         ckdir / "last.pt", chash, settings.epochs, run.device, run.model, run.opt, run.sched,
         run.scaler,

@@ -1,0 +1,101 @@
+"""The `unet` command: predict (same masks as predict_folder), info, ONNX export and parity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.cli import main
+from unet.common.fileio import write_json
+from unet.dataset.download import download_dataset
+from unet.dataset.split import make_split
+from unet.infer.predict import PredictSettings
+from unet.infer.predict_folder import predict_folder
+from unet.model import checkpoint
+from unet.train.settings import TrainSettings
+from unet.train.train import train_unet
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("cli")
+    manifest = download_dataset(
+        root / "manifest.json", "synthetic",
+        {"count": 10, "width": 60, "height": 40, "seed": 2, "classes": 1},
+    )
+    write_json(root / "split.json", make_split([p["id"] for p in manifest["pairs"]], 0, 0.2, 0.2))
+    preprocess(root / "manifest.json", root / "split.json", root / "cache",
+               PreprocessSettings(width=48, height=32))
+    train_unet(root / "cache", root / "model.pt", root / "history.csv", root / "ck",
+               {"depth": 2, "base_width": 4}, TrainSettings(epochs=2, batch_size=2, device="cpu"))
+    return root / "model.pt"
+
+
+def _new_images(folder: Path) -> Path:
+    """Images of mixed sizes and modes, none of them the training size."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for name, shape, mode in (("rgb", (67, 91, 3), "RGB"), ("grey", (50, 40), "L"),
+                              ("rgba", (120, 33, 4), "RGBA")):
+        Image.fromarray(rng.integers(0, 255, shape, np.uint8), mode).save(folder / f"{name}.png")
+    return folder
+
+
+def test_predict_writes_what_predict_folder_writes(model, tmp_path):
+    folder = _new_images(tmp_path / "new")
+    assert main(["predict", str(model), str(folder), "-o", str(tmp_path / "cli"),
+                 "--device", "cpu"]) == 0
+    predict_folder([model], folder, tmp_path / "pkg", PredictSettings(device="cpu"))
+    for png in sorted((tmp_path / "pkg").glob("*.png")):
+        assert (tmp_path / "cli" / png.name).read_bytes() == png.read_bytes(), png.name
+        assert set(np.unique(np.asarray(Image.open(png))).tolist()) <= {0, 255}
+
+
+def test_predict_takes_files_and_refuses_what_is_missing(model, tmp_path, capsys):
+    folder = _new_images(tmp_path / "new")
+    assert main(["predict", str(model), str(folder / "rgb.png"), "-o", str(tmp_path / "o")]) == 0
+    assert [p.name for p in (tmp_path / "o").iterdir()] == ["rgb.png"]
+    assert main(["predict", str(model), str(tmp_path / "nope.png"), "-o", str(tmp_path)]) == 2
+    assert "nope.png: no such image file or folder" in capsys.readouterr().err
+
+
+def test_info_names_classes_values_and_scores(model, capsys):
+    assert main(["info", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "classes    2: 0 = 0, 1 = 255" in out
+    assert "UNet depth 2, base width 4" in out and "resized to 48x32" in out
+    assert "validation Dice per class" in out
+
+
+def test_onnx_export_matches_pytorch(model, tmp_path, capsys):
+    ort = pytest.importorskip("onnxruntime", reason="pip install -e '.[onnx]'")
+    out = tmp_path / "model.onnx"
+    assert main(["export", str(model), "--onnx", str(out)]) == 0
+    net, ckpt = checkpoint.load_model(model)
+    session = ort.InferenceSession(str(out))
+    meta = session.get_modelmeta().custom_metadata_map
+    assert meta["class_values"] == "[0, 255]" and meta["size"] == "[48, 32]"
+    rng = np.random.default_rng(1)
+    worst, agree, total = 0.0, 0, 0
+    for h, w in ((32, 48), (64, 96), (37, 53), (21, 130)):  # any size, not only multiples of 4
+        x = rng.random((2, 3, h, w), dtype=np.float32)
+        (logits,) = session.run(None, {"image": x})
+        with torch.no_grad():
+            ref = net(torch.from_numpy(x)).numpy() if h % 4 == 0 and w % 4 == 0 else None
+        if ref is None:  # odd sizes: the exported model pads to a multiple of 2**depth
+            from unet.model.export import PaddedUNet
+
+            with torch.no_grad():
+                ref = PaddedUNet(net, 4)(torch.from_numpy(x)).numpy()
+        assert logits.shape == (2, 2, h, w)
+        worst = max(worst, float(np.abs(logits - ref).max()))
+        agree += int((logits.argmax(1) == ref.argmax(1)).sum())
+        total += logits.argmax(1).size
+    print(f"ONNX vs PyTorch: max abs logit difference {worst:.2e}, argmax agreement "
+          f"{agree / total:.5f}")
+    assert agree / total >= 0.999 and worst < 1e-3

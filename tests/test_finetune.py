@@ -1,0 +1,84 @@
+"""train.init_from: fine-tuning starts from the source model, refuses a mismatch, and a changed
+source file retrains."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import TINY, copy_workflow, snakemake
+from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.common.fileio import write_json
+from unet.dataset.download import download_dataset
+from unet.dataset.split import make_split
+from unet.model import checkpoint
+from unet.train.settings import TrainingError, TrainSettings
+from unet.train.train import train_unet
+
+MODEL = {"depth": 2, "base_width": 8}
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("ft")
+    manifest = download_dataset(
+        root / "manifest.json", "synthetic",
+        {"count": 40, "width": 48, "height": 32, "seed": 5, "classes": 1},
+    )
+    write_json(root / "split.json", make_split([p["id"] for p in manifest["pairs"]], 0, 0.25, 0.2))
+    preprocess(root / "manifest.json", root / "split.json", root / "cache",
+               PreprocessSettings(width=48, height=32))
+    return root / "cache"
+
+
+def _train(cache: Path, out: Path, model: dict = MODEL, **kw) -> dict:
+    settings = TrainSettings(**{"batch_size": 4, "device": "cpu", **kw})
+    train_unet(cache, out / "model.pt", out / "history.csv", out / "ck", model, settings)
+    return checkpoint.load(out / "model.pt")
+
+
+def _first_epoch_dice(out: Path) -> float:
+    return float((out / "history.csv").read_text().splitlines()[1].split(",")[3])
+
+
+def test_first_epoch_starts_near_the_source_model(cache, tmp_path):
+    source = _train(cache, tmp_path / "a", epochs=30, lr=0.01)
+    best = source["val_dice"][1]
+    _train(cache, tmp_path / "b", epochs=1, lr=1e-4, warmup_epochs=0,
+           init_from=str(tmp_path / "a" / "model.pt"))
+    _train(cache, tmp_path / "c", epochs=1, lr=1e-4, warmup_epochs=0)  # from scratch
+    tuned, scratch = _first_epoch_dice(tmp_path / "b"), _first_epoch_dice(tmp_path / "c")
+    assert abs(tuned - best) < 0.05, (tuned, best)
+    assert tuned > scratch + 0.15, (tuned, scratch)  # what training from scratch gets
+
+
+def test_other_network_is_refused_naming_the_difference(cache, tmp_path):
+    _train(cache, tmp_path / "a", epochs=1)
+    with pytest.raises(TrainingError, match=r"model.base_width 8 there vs 4 here"):
+        _train(cache, tmp_path / "b", {"depth": 2, "base_width": 4}, epochs=1,
+               init_from=str(tmp_path / "a" / "model.pt"))
+    with pytest.raises(TrainingError, match="no such model file"):
+        _train(cache, tmp_path / "c", epochs=1, init_from=str(tmp_path / "missing.pt"))
+
+
+def test_a_changed_source_model_retrains(tmp_path):
+    wd = copy_workflow(tmp_path)
+    target = "results/synthetic/baseline/model.pt"
+    snakemake(wd, target, "--cores", "2", "--configfile", TINY)
+    source = wd / "source.pt"
+    source.write_bytes((wd / target).read_bytes())
+    (wd / "ft.yaml").write_text(f"train: {{init_from: {source}}}\n")
+    args = ("--cores", "2", "--configfile", TINY, "ft.yaml")
+    snakemake(wd, target, *args)
+    assert "starting from the weights of" in (
+        wd / "results/synthetic/baseline/logs/train_unet.log"
+    ).read_text()
+    done = snakemake(wd, target, "-n", *args)
+    assert "Nothing to be done" in done.stdout + done.stderr
+    ckpt = torch.load(source, weights_only=True)
+    ckpt["epoch"] = 99  # another model at the same path
+    torch.save(ckpt, source)
+    planned = snakemake(wd, target, "-n", "--quiet", "rules", *args).stdout
+    assert "train_unet" in planned

@@ -1,0 +1,95 @@
+"""`unet`: predict with a trained model, describe it, export it; no workflow or config needed.
+
+    unet predict MODEL INPUT... -o OUT [--tta] [--device auto|cpu|cuda[:N]]
+    unet info MODEL
+    unet export MODEL --onnx OUT.onnx
+
+It calls the package functions the Snakemake rules call: `unet predict` writes the same masks
+as the predict_folder rule, in the data's own mask values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from unet.common.logs import setup_logging
+
+
+def _images(inputs: list[str]) -> list[Path]:
+    """Image files named directly, and the images directly inside named folders."""
+    from unet.infer.predict_folder import list_images
+
+    files: list[Path] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            files += list_images(item)
+        elif item.is_file():
+            files.append(item)
+        else:
+            raise FileNotFoundError(f"{item}: no such image file or folder")
+    return files
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from unet.infer.predict import PredictSettings
+    from unet.infer.predict_folder import predict_files
+
+    settings = PredictSettings(tta=args.tta, device=args.device)
+    files = _images(args.inputs)
+    n = predict_files([args.model], files, args.out, settings, threads=args.threads)
+    print(f"{n} masks written to {args.out}")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from unet.model.describe import describe_model
+
+    print(describe_model(args.model))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from unet.model.export import export_onnx
+
+    export_onnx(args.model, args.onnx)
+    print(f"wrote {args.onnx}: input image (B, C, H, W) float in [0, 1], output logits")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: predict, info and export sub-commands."""
+    ap = argparse.ArgumentParser(prog="unet", description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("predict", help="masks for new images, at their own size")
+    p.add_argument("model", help="model.pt written by train_unet")
+    p.add_argument("inputs", nargs="+", help="image files or folders of images")
+    p.add_argument("-o", "--out", required=True, help="folder for <stem>.png masks")
+    p.add_argument("--tta", action="store_true", help="average over flips")
+    p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:N")
+    p.add_argument("--threads", type=int, default=4, help="CPU threads (default 4)")
+    p.set_defaults(run=_predict)
+    i = sub.add_parser("info", help="architecture, classes, training data and scores")
+    i.add_argument("model")
+    i.set_defaults(run=_info)
+    e = sub.add_parser("export", help="export to ONNX (dynamic batch, height and width)")
+    e.add_argument("model")
+    e.add_argument("--onnx", required=True, help="output .onnx file")
+    e.set_defaults(run=_export)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `unet` command."""
+    args = parser().parse_args(argv)
+    setup_logging()
+    try:
+        return args.run(args)
+    except (FileNotFoundError, ValueError) as err:  # bad input: one clear line, no traceback
+        print(f"unet {args.command}: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

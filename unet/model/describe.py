@@ -1,0 +1,38 @@
+"""`unet info`: what a model file holds, in words a user can check before predicting."""
+
+from __future__ import annotations
+
+import os
+
+from unet.common.labels import mapping_from_meta
+from unet.model import checkpoint
+
+
+def describe_model(path: str | os.PathLike) -> str:
+    """Architecture, classes and their mask values, the training data's layout, the training
+    settings, and the validation scores of the kept epoch."""
+    ckpt = checkpoint.load(path)
+    mapping = mapping_from_meta(ckpt)
+    cfg, settings = ckpt["model_config"], ckpt.get("train_settings") or {}
+    w, h = ckpt["size"]
+    params = sum(t.numel() for t in ckpt["state_dict"].values() if t.is_floating_point())
+    lines = [
+        f"model      {path}",
+        f"network    UNet depth {cfg['depth']}, base width {cfg['base_width']}, "
+        f"{'bilinear' if cfg['bilinear'] else 'transposed-conv'} upsampling, norm "
+        f"{cfg['norm']}, dropout {cfg['dropout']}; {params:,} parameters",
+        f"input      {ckpt['in_channels']} channel(s), images resized to {w}x{h} (w x h)",
+        f"classes    {mapping.num_classes}: "
+        + ", ".join(f"{i} = {mapping.describe([v])[1:-1]}" for i, v in enumerate(mapping.values)),
+    ]
+    if mapping.threshold is not None:
+        lines.append(f"threshold  masks binarised above {mapping.threshold}")
+    if mapping.ignore is not None:
+        lines.append(f"ignore     mask value {mapping.ignore} is skipped by the loss and metrics")
+    fold = "" if ckpt.get("fold") is None else f", cross-validation fold {ckpt['fold']}"
+    dice = " ".join(f"{d:.4f}" for d in ckpt.get("val_dice", []))
+    lines.append(f"kept       epoch {ckpt.get('epoch')}{fold}; validation Dice per class {dice}")
+    if settings:
+        keys = ("epochs", "batch_size", "optimizer", "lr", "schedule", "seed", "augment")
+        lines.append("training   " + ", ".join(f"{k} {settings.get(k)}" for k in keys))
+    return "\n".join(lines)

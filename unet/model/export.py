@@ -1,0 +1,64 @@
+"""ONNX export of a trained model: any input height and width, the label mapping as metadata."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from unet.common.fileio import atomic_path
+from unet.model import checkpoint
+from unet.model.checkpoint import DATA_KEYS
+
+log = logging.getLogger(__name__)
+
+
+class PaddedUNet(torch.nn.Module):
+    """Pad (B, C, H, W) up to a multiple of 2**depth, run the UNet, crop the logits back.
+
+    Inside the UNet an odd size is padded at every level from sizes known when tracing; padding
+    once at the input keeps every level even, so one exported graph serves any H and W.
+    """
+
+    def __init__(self, net: torch.nn.Module, multiple: int) -> None:
+        super().__init__()
+        self.net, self.multiple = net, multiple
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        ph, pw = (-h) % self.multiple, (-w) % self.multiple
+        logits = self.net(F.pad(x, (0, pw, 0, ph), mode="replicate"))
+        return logits[..., :h, :w]  # (B, classes, H, W)
+
+
+def export_onnx(model_path: str | os.PathLike, out_path: str | os.PathLike) -> dict:
+    """Write `out_path` (ONNX, dynamic batch, height and width); returns its metadata.
+
+    Input `image`: (B, C, H, W) float32 in [0, 1], resized like the training data (to the
+    model's `size`, which the metadata gives) for the masks `unet predict` writes. Output
+    `logits`: (B, classes, H, W); class i is the data's value `class_values[i]`.
+    """
+    model, ckpt = checkpoint.load_model(model_path)
+    wrapped = PaddedUNet(model, 2 ** ckpt["model_config"]["depth"]).eval()
+    w, h = ckpt["size"]
+    example = torch.rand(1, ckpt["in_channels"], h, w)
+    dims = {0: torch.export.Dim("batch"), 2: torch.export.Dim("height"),
+            3: torch.export.Dim("width")}
+    with atomic_path(out_path) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's notes on its own internals
+        program = torch.onnx.export(
+            wrapped, (example,), dynamic_shapes={"x": dims}, input_names=["image"],
+            output_names=["logits"], dynamo=True, external_data=False, verbose=False,
+        )
+        meta = {k: ckpt.get(k) for k in DATA_KEYS}
+        meta["model_config"] = ckpt["model_config"]
+        # What a user of the file needs to read its output: class i is class_values[i].
+        program.model.metadata_props.update({k: json.dumps(v) for k, v in meta.items()})
+        program.save(str(tmp))
+    log.info("exported %s to %s", model_path, Path(out_path))
+    return meta

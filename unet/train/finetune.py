@@ -1,0 +1,45 @@
+"""`train.init_from`: start training from an earlier model's weights (fine-tuning)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+from unet.model import checkpoint
+from unet.model.unet import UNetConfig
+from unet.train.settings import TrainingError
+
+log = logging.getLogger(__name__)
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """sha256 of a file: a changed source model must not resume a run begun from the old one."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict) -> dict:
+    """The state dict of the model at `path`, refused unless its network and classes are
+    this run's (the error names every difference)."""
+    path = Path(path)
+    if not path.is_file():
+        raise TrainingError(f"train.init_from {path}: no such model file; give a model.pt path")
+    ckpt = checkpoint.load(path)
+    mine, theirs = config.to_dict(), ckpt["model_config"]
+    differs = [f"model.{k} {theirs.get(k)} there vs {v} here" for k, v in mine.items()
+               if theirs.get(k) != v]
+    if ckpt.get("class_values") != meta["class_values"]:
+        differs.append(f"class values {ckpt.get('class_values')} there vs "
+                       f"{meta['class_values']} here")
+    if differs:
+        raise TrainingError(
+            f"train.init_from {path}: its network or classes differ from this run's ("
+            + "; ".join(differs) + "); fine-tune with the same model settings and mask values"
+        )
+    log.info("starting from the weights of %s (epoch %s)", path, ckpt.get("epoch"))
+    return ckpt["state_dict"]

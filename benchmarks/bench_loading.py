@@ -9,9 +9,8 @@ import torch
 from torch.utils.data import default_collate
 
 from benchmarks.common import Row, interleaved, row
-from benchmarks.fastload import load_pair_fast
 from benchmarks.fixtures import CARVANA_HALF, build_cache, carvana_like, scratch
-from unet.cache.preprocess import _load_pair
+from unet.cache.preprocess import load_pair
 from unet.common.fileio import read_json
 from unet.common.labels import mapping_from_values
 from unet.train.dataset import CachedSplit
@@ -39,16 +38,11 @@ def run(quick: bool = False) -> list[Row]:
     def from_cache() -> None:
         default_collate([dataset[i] for i in range(BATCH)])
 
-    def decode(loader) -> None:
-        default_collate([_as_sample(*loader(job)) for job in jobs])
+    def decode() -> None:
+        default_collate([_as_sample(*load_pair(job)) for job in jobs])
 
     from_cache()
-    cached, package, candidate = (
-        BATCH / s
-        for s in interleaved(
-            repeats, from_cache, lambda: decode(_load_pair), lambda: decode(load_pair_fast)
-        )
-    )
+    cached, package = (BATCH / s for s in interleaved(repeats, from_cache, decode))
     note = f"batch of {BATCH} at {CARVANA_HALF[0]}x{CARVANA_HALF[1]} from 1918x1280 JPEG+GIF"
     return [
         row(
@@ -56,14 +50,7 @@ def run(quick: bool = False) -> list[Row]:
             cached,
             "images/s",
             package,
-            note=f"vs package decode; {note}; warm page cache",
-        ),
-        row(
-            "loading: batch from .npy cache vs candidate decode",
-            cached,
-            "images/s",
-            candidate,
-            note="vs benchmarks/fastload.py decode",
+            note=f"vs the package's load_pair decode; {note}; warm page cache",
         ),
     ]
 

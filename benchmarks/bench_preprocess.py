@@ -1,4 +1,4 @@
-"""Preprocessing throughput on Carvana-shaped pairs: plain PIL vs the package vs a candidate."""
+"""Preprocessing throughput on Carvana-shaped pairs: the package vs plain PIL."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.common import Row, interleaved, row
-from benchmarks.fastload import cache_in_place, load_pair_fast
 from benchmarks.fixtures import CARVANA_HALF, carvana_like, scratch, write_inputs
-from unet.cache.preprocess import PreprocessSettings, _load_pair, preprocess
+from unet.cache.preprocess import PreprocessSettings, load_pair, preprocess
 from unet.common.labels import mapping_from_values
-from unet.common.parallel import parallel_map
 
 UNIT = "pairs/s/core"
 
@@ -42,76 +40,38 @@ def run(quick: bool = False) -> list[Row]:
     mapping = mapping_from_values(set(), (0, 1), None, 16, None)
     jobs = [(p, size, 3, mapping) for p in pairs]
     for job in jobs:  # warm-up: page cache, libjpeg and allocator
-        _load_pair(job)
+        load_pair(job)
 
-    plain, current, fast = (
+    plain, package = (
         n / s
         for s in interleaved(
             repeats,
             lambda: [plain_pair(p, size) for p in pairs],
-            lambda: [_load_pair(j) for j in jobs],
-            lambda: [load_pair_fast(j) for j in jobs],
+            lambda: [load_pair(j) for j in jobs],
         )
     )
-
-    # Does the candidate change the cache? Compare both outputs on every pair.
-    image_diff, mask_diff, pixels = 0.0, 0, 0
-    for job in jobs:
-        (ci, cm), (fi, fm) = _load_pair(job), load_pair_fast(job)
-        image_diff += float(np.abs(ci.astype(np.int16) - fi).mean())
-        mask_diff += int((cm != fm).sum())
-        pixels += cm.size
 
     # Scaling over a set 4x as long (each file listed 4 times): a pool's start-up (~70 ms)
     # is paid once per preprocess job, so a short run would understate steady-state scaling.
     reps = 4
     many_pairs = [{**p, "id": f"{p['id']}_{r}"} for r in range(reps) for p in pairs]
-    many_jobs, m = jobs * reps, n * reps
-
-    def returned(processes: int) -> None:
-        list(parallel_map(load_pair_fast, many_jobs, processes, "x"))
-
-    folder = scratch() / "in_place"
-    folder.mkdir(exist_ok=True)
-    images, masks = str(folder / "images.npy"), str(folder / "masks.npy")
-    np.lib.format.open_memmap(images, "w+", np.uint8, (m, size[1], size[0], 3)).flush()
-    np.lib.format.open_memmap(masks, "w+", np.uint8, (m, size[1], size[0])).flush()
-    pkg1, pkg2, fast1, fast2, place1, place2 = (
+    m = n * reps
+    pkg1, pkg2 = (
         m / s
         for s in interleaved(
-            2,
-            lambda: _package_run(many_pairs, 1),
-            lambda: _package_run(many_pairs, 2),
-            lambda: returned(1),
-            lambda: returned(2),
-            lambda: cache_in_place(many_jobs, images, masks, 1),
-            lambda: cache_in_place(many_jobs, images, masks, 2),
+            2, lambda: _package_run(many_pairs, 1), lambda: _package_run(many_pairs, 2)
         )
     )
     size_text = f"{n} JPEG 1918x1280 + GIF -> {size[0]}x{size[1]}"
     return [
         row("preprocess: plain PIL (baseline)", plain, UNIT, note=size_text),
         row(
-            "preprocess: package _load_pair",
-            current,
+            "preprocess: package load_pair",
+            package,
             UNIT,
             plain,
             goal=(">=", 2.0, "ratio"),
-            note="unet.cache.preprocess._load_pair as it stands",
-        ),
-        row(
-            "preprocess: candidate draft + mask",
-            fast,
-            UNIT,
-            plain,
-            goal=(">=", 2.0, "ratio"),
-            note=f"{fast / current:.2f}x the package; benchmarks/fastload.py",
-        ),
-        row(
-            "preprocess: candidate vs package",
-            image_diff / n,
-            "grey levels",
-            note=f"mean |image diff|; mask pixels differing {mask_diff} of {pixels}",
+            note="unet.cache.preprocess.load_pair: JPEG draft decode, area + bilinear resize",
         ),
         row(
             "preprocess(): 2 processes vs 1",
@@ -120,22 +80,6 @@ def run(quick: bool = False) -> list[Row]:
             pkg1,
             goal=(">=", 1.8, "ratio"),
             note=f"package end to end, memmap writes included; {m} pairs ({n} files x{reps})",
-        ),
-        row(
-            "preprocess: candidate 2 processes vs 1",
-            fast2,
-            "pairs/s",
-            fast1,
-            goal=(">=", 1.8, "ratio"),
-            note="unet.common.parallel.parallel_map, arrays returned through the pool",
-        ),
-        row(
-            "preprocess: candidate, workers write memmap, 2 vs 1",
-            place2,
-            "pairs/s",
-            place1,
-            goal=(">=", 1.8, "ratio"),
-            note="fastload.cache_in_place: nothing returned through the pool",
         ),
     ]
 

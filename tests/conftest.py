@@ -1,4 +1,5 @@
-"""Shared fixtures: the repository root, real data, and a scratch copy of the workflow."""
+"""Shared fixtures: the repository root, real data, a scratch copy of the workflow, and tiny
+synthetic pairs and caches."""
 
 from __future__ import annotations
 
@@ -6,9 +7,17 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
+
+from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.common.fileio import write_json
+from unet.dataset.download import download_dataset
+from unet.dataset.split import make_split
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO.parent / "shared" / "datasets"
@@ -61,3 +70,53 @@ def real_data(name: str) -> Path:
             raise AssertionError(f"{path} is missing; CI must provide ../shared/datasets")
         pytest.skip(f"{path} not present")
     return path
+
+
+PAIR_SIZE = (40, 30)  # (w, h) of write_pair's images
+
+
+def write_pair(
+    root: Path,
+    i: int,
+    image: np.ndarray | None = None,
+    mask: np.ndarray | None = None,
+    values: tuple[int, ...] = (0, 255),
+) -> dict:
+    """img{i}.png and msk{i}.png in `root` (random RGB, random `values`, PAIR_SIZE, seeded by
+    `i`, unless given); returns the pair's manifest entry, id p{i}."""
+    rng = np.random.default_rng(i)
+    w, h = PAIR_SIZE
+    img, msk = root / f"img{i}.png", root / f"msk{i}.png"
+    if image is None:
+        image = rng.integers(0, 255, (h, w, 3), np.uint8)
+    if mask is None:
+        mask = rng.choice(np.array(values, np.uint8), (h, w))
+    Image.fromarray(image).save(img)
+    Image.fromarray(mask).save(msk)
+    return {"id": f"p{i}", "image": str(img), "mask": str(msk), "size": list(PAIR_SIZE)}
+
+
+def write_inputs(root: Path, pairs: list[dict]) -> None:
+    """root/manifest.json of `pairs` and root/split.json: two train, one val, the rest test."""
+    write_json(root / "manifest.json", {"pairs": pairs})
+    ids = [p["id"] for p in pairs]
+    write_json(root / "split.json", {"train": ids[:2], "val": ids[2:3], "test": ids[3:]})
+
+
+@pytest.fixture(scope="session")
+def synthetic_cache(tmp_path_factory) -> Callable[..., Path]:
+    """A factory: (name, data, size, split_seed=0, folds=0) -> the cache folder of `data`
+    (dataset.synthetic settings, one class) split 60/20/20 and preprocessed to `size` (w, h)."""
+
+    def build(
+        name: str, data: dict, size: tuple[int, int], split_seed: int = 0, folds: int = 0
+    ) -> Path:
+        root = tmp_path_factory.mktemp(name)
+        manifest = download_dataset(root / "manifest.json", "synthetic", {**data, "classes": 1})
+        ids = [p["id"] for p in manifest["pairs"]]
+        write_json(root / "split.json", make_split(ids, split_seed, 0.2, 0.2, folds=folds))
+        settings = PreprocessSettings(width=size[0], height=size[1])
+        preprocess(root / "manifest.json", root / "split.json", root / "cache", settings)
+        return root / "cache"
+
+    return build

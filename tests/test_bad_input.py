@@ -6,30 +6,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
+from tests.conftest import PAIR_SIZE, write_inputs, write_pair
 from unet.cache.preprocess import PreprocessSettings, preprocess, settings_from_config
-from unet.common.fileio import write_json
 from unet.common.imageio import ImageReadError, pack_rgb
 from unet.common.labels import MaskValueError
 
-SIZE = (40, 30)
-
-
-def _pair(root, i, image=None, mask=None):
-    rng = np.random.default_rng(i)
-    img, msk = root / f"img{i}.png", root / f"msk{i}.png"
-    Image.fromarray(image if image is not None else
-                    rng.integers(0, 255, (SIZE[1], SIZE[0], 3), np.uint8)).save(img)
-    Image.fromarray(mask if mask is not None else
-                    rng.choice(np.array([0, 255], np.uint8), (SIZE[1], SIZE[0]))).save(msk)
-    return {"id": f"p{i}", "image": str(img), "mask": str(msk), "size": list(SIZE)}
-
 
 def _run(root, pairs, settings=None):
-    write_json(root / "manifest.json", {"pairs": pairs})
-    ids = [p["id"] for p in pairs]
-    write_json(root / "split.json", {"train": ids[:2], "val": ids[2:3], "test": ids[3:]})
+    write_inputs(root, pairs)
     return preprocess(root / "manifest.json", root / "split.json", root / "cache",
                       settings or PreprocessSettings(width=20, height=16))
 
@@ -41,7 +26,7 @@ def _nothing_half_written(root):
 
 
 def test_truncated_image_names_the_file(tmp_path):
-    pairs = [_pair(tmp_path, i) for i in range(4)]
+    pairs = [write_pair(tmp_path, i) for i in range(4)]
     path = Path(pairs[3]["image"])
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # cut mid-file
     with pytest.raises(ImageReadError, match=r"img3\.png.*Replace or remove"):
@@ -50,15 +35,15 @@ def test_truncated_image_names_the_file(tmp_path):
 
 
 def test_corrupt_image_names_the_file(tmp_path):
-    pairs = [_pair(tmp_path, i) for i in range(4)]
+    pairs = [write_pair(tmp_path, i) for i in range(4)]
     Path(pairs[0]["image"]).write_bytes(b"not an image at all")
     with pytest.raises(ImageReadError, match=r"img0\.png"):
         _run(tmp_path, pairs)
 
 
 def test_image_and_mask_of_different_sizes(tmp_path):
-    pairs = [_pair(tmp_path, i) for i in range(3)]
-    pairs.append(_pair(tmp_path, 3, mask=np.zeros((7, 9), np.uint8)))
+    pairs = [write_pair(tmp_path, i) for i in range(3)]
+    pairs.append(write_pair(tmp_path, 3, mask=np.zeros((7, 9), np.uint8)))
     with pytest.raises(MaskValueError, match=r"img3\.png is 40x30 but its mask .*msk3\.png is 9x7"):
         _run(tmp_path, pairs)
     _nothing_half_written(tmp_path)
@@ -66,10 +51,10 @@ def test_image_and_mask_of_different_sizes(tmp_path):
 
 def test_colour_not_in_mapping_is_named_as_a_colour(tmp_path):
     red, black = [255, 0, 0], [0, 0, 0]
-    masks = np.zeros((4, SIZE[1], SIZE[0], 3), np.uint8)
+    masks = np.zeros((4, PAIR_SIZE[1], PAIR_SIZE[0], 3), np.uint8)
     masks[:, :10] = red
     masks[3, :3, :3] = [0, 255, 0]  # green: not in the mapping
-    pairs = [_pair(tmp_path, i, mask=masks[i]) for i in range(4)]
+    pairs = [write_pair(tmp_path, i, mask=masks[i]) for i in range(4)]
     settings = settings_from_config({"width": 20, "height": 16},
                                     {"values": None, "colors": [black, red], "threshold": None,
                                      "max_values": 16, "ignore": None})
@@ -80,9 +65,9 @@ def test_colour_not_in_mapping_is_named_as_a_colour(tmp_path):
 
 def test_colour_masks_map_to_classes(tmp_path):
     red, black = [255, 0, 0], [0, 0, 0]
-    mask = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
+    mask = np.zeros((PAIR_SIZE[1], PAIR_SIZE[0], 3), np.uint8)
     mask[:15] = red
-    pairs = [_pair(tmp_path, i, mask=mask) for i in range(4)]
+    pairs = [write_pair(tmp_path, i, mask=mask) for i in range(4)]
     settings = settings_from_config({"width": 20, "height": 16},
                                     {"values": None, "colors": [black, red], "threshold": None,
                                      "max_values": 16, "ignore": None})
@@ -93,9 +78,9 @@ def test_colour_masks_map_to_classes(tmp_path):
 
 
 def test_ignore_value_is_kept_apart(tmp_path):
-    trimap = np.full((SIZE[1], SIZE[0]), 2, np.uint8)
+    trimap = np.full((PAIR_SIZE[1], PAIR_SIZE[0]), 2, np.uint8)
     trimap[5:20, 5:30], trimap[4, 4:31] = 1, 3
-    pairs = [_pair(tmp_path, i, mask=trimap) for i in range(4)]
+    pairs = [write_pair(tmp_path, i, mask=trimap) for i in range(4)]
     meta = _run(tmp_path, pairs, PreprocessSettings(20, 16, mask_values=(2, 1), mask_ignore=3))
     assert meta["class_values"] == [2, 1] and meta["ignore_value"] == 3
     assert set(np.unique(np.load(tmp_path / "cache" / "train_masks.npy"))) <= {0, 1, 255}

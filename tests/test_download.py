@@ -20,7 +20,7 @@ from PIL import Image
 from unet.dataset import url as download
 from unet.dataset.archives import ArchiveError
 from unet.dataset.download import download_dataset
-from unet.dataset.kaggle import KaggleError, fetch_carvana
+from unet.dataset.kaggle import KaggleError
 from unet.dataset.url import DownloadError, fetch_archives
 
 LAYOUT = {"images": "images", "masks": "masks"}
@@ -94,7 +94,9 @@ def make_zip(files: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def make_tar(files: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
+def make_tar(
+    files: dict[str, bytes], links: dict[str, str] | None = None, fifos: tuple[str, ...] = ()
+) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tf:
         for name, data in files.items():
@@ -104,6 +106,10 @@ def make_tar(files: dict[str, bytes], links: dict[str, str] | None = None) -> by
         for name, target in (links or {}).items():
             info = tarfile.TarInfo(name)
             info.type, info.linkname = tarfile.SYMTYPE, target
+            tf.addfile(info)
+        for name in fifos:
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.FIFOTYPE
             tf.addfile(info)
     return buf.getvalue()
 
@@ -197,6 +203,7 @@ def test_not_an_archive_is_removed(server: Server, tmp_path: Path) -> None:
         ("images/link", make_tar({}, {"images/link": "../../etc"})),
         ("images/link/passwd", make_tar({"images/link/passwd": b"x"}, {"images/link": "."})),
         ("up", make_tar({}, {"here": ".", "up": "here/.."})),  # lexically inside, really not
+        ("images/fifo", make_tar(pairs(), fifos=("images/fifo",))),  # refused mid-way
     ],
 )
 def test_escaping_members_are_refused(tmp_path: Path, name: str, blob: bytes) -> None:
@@ -214,6 +221,19 @@ def test_escaping_members_are_refused(tmp_path: Path, name: str, blob: bytes) ->
         for p in tmp_path.rglob("*")
         if p not in kept and dest not in p.parents and archive.parent not in p.parents
     ] == []
+
+
+def test_archives_sharing_a_file_are_refused(tmp_path: Path) -> None:
+    urls = []
+    for name, blob in (("a.zip", make_zip(pairs())), ("b.tar.gz", make_tar(pairs(n=1)))):
+        (tmp_path / name).write_bytes(blob)
+        urls.append({"url": (tmp_path / name).as_uri(), "sha256": None})
+    with pytest.raises(ArchiveError) as err:
+        fetch_archives(urls, tmp_path / "res")
+    msg = str(err.value)
+    assert "dataset.url.archives[1].url" in msg and "'images/p0.png' of " in msg
+    assert "also in dataset.url.archives[0].url" in msg
+    assert sorted(p.name for p in (tmp_path / "res").iterdir()) == ["downloads"]
 
 
 @pytest.fixture
@@ -262,7 +282,7 @@ def test_kaggle_missing_package_says_what_to_install(
 ) -> None:
     monkeypatch.setitem(sys.modules, "kaggle", None)  # import kaggle now fails
     with pytest.raises(KaggleError, match="not installed") as err:
-        fetch_carvana(tmp_path)
+        download_dataset(tmp_path / "manifest.json", "kaggle", {})
     assert "pip install kaggle" in str(err.value)
 
 
@@ -270,7 +290,7 @@ def test_kaggle_missing_token_says_where_it_goes(
     fake_kaggle: Path, no_kaggle_token: Path, tmp_path: Path
 ) -> None:
     with pytest.raises(KaggleError, match="no Kaggle API credentials") as err:
-        fetch_carvana(tmp_path / "res")
+        download_dataset(tmp_path / "res" / "manifest.json", "kaggle", {})  # Carvana: the default
     msg = str(err.value)
     assert "~/.kaggle/kaggle.json" in msg and "chmod 600" in msg
     assert "https://www.kaggle.com/c/carvana-image-masking-challenge/rules" in msg

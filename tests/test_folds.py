@@ -6,10 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from unet.cache.preprocess import PreprocessSettings, preprocess
-from unet.common.fileio import read_json, write_json
-from unet.dataset.download import download_dataset
-from unet.dataset.split import make_split
+from unet.common.fileio import read_json
 from unet.infer.predict import PredictSettings, predict_masks
 from unet.model import checkpoint
 from unet.model.unet import UNet, UNetConfig
@@ -21,17 +18,10 @@ from unet.train.train import train_unet
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
+def cache(synthetic_cache):
     """A 3-fold cache of 14 synthetic pairs (fold ids known from the split)."""
-    root = tmp_path_factory.mktemp("folds")
-    synthetic = {"count": 14, "width": 40, "height": 24, "seed": 2, "classes": 1}
-    manifest = download_dataset(root / "manifest.json", "synthetic", synthetic)
-    ids = [p["id"] for p in manifest["pairs"]]
-    write_json(root / "split.json", make_split(ids, 1, 0.2, 0.2, folds=3))
-    preprocess(
-        root / "manifest.json", root / "split.json", root / "cache", PreprocessSettings(32, 16)
-    )
-    return root / "cache"
+    synthetic = {"count": 14, "width": 40, "height": 24, "seed": 2}
+    return synthetic_cache("folds", synthetic, (32, 16), split_seed=1, folds=3)
 
 
 def test_each_fold_validates_on_itself_and_trains_on_the_rest(cache):

@@ -15,11 +15,7 @@ import pytest
 import torch
 from PIL import Image
 
-from unet.cache.preprocess import PreprocessSettings, preprocess
 from unet.cache.reader import load_split
-from unet.common.fileio import write_json
-from unet.dataset.download import download_dataset
-from unet.dataset.split import make_split
 from unet.infer.predict import PredictSettings, predict_masks
 from unet.model import checkpoint
 from unet.train import loop as train_module
@@ -39,14 +35,9 @@ MIN_DICE = 0.65
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("gpu_data")
-    shapes = {"count": 128, "width": 64, "height": 64, "seed": 1, "classes": 1}
-    manifest = download_dataset(root / "manifest.json", "synthetic", shapes)
-    write_json(root / "split.json", make_split([p["id"] for p in manifest["pairs"]], 0, 0.2, 0.2))
-    size = PreprocessSettings(width=64, height=64)
-    preprocess(root / "manifest.json", root / "split.json", root / "cache", size)
-    return root / "cache"
+def cache(synthetic_cache) -> Path:
+    shapes = {"count": 128, "width": 64, "height": 64, "seed": 1}
+    return synthetic_cache("gpu_data", shapes, (64, 64))
 
 
 def _train(cache: Path, out: Path, **kw) -> list[dict]:

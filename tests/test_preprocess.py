@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.conftest import write_inputs, write_pair
 from unet.cache.preprocess import PreprocessSettings, preprocess, resize_image, resize_mask
 from unet.cache.reader import load_split
-from unet.common.fileio import write_json
 from unet.common.labels import MaskValueError
 
 
@@ -30,16 +30,9 @@ def test_image_resize_channels():
     assert resize_image(im, (30, 20), 1).shape == (20, 30, 1)
 
 
-def _write_pairs(root, n, size=(40, 30), values=(0, 255)):
-    pairs = []
-    rng = np.random.default_rng(1)
-    for i in range(n):
-        img, mask = root / f"i{i}.png", root / f"m{i}.png"
-        Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), np.uint8)).save(img)
-        Image.fromarray(rng.choice(np.array(values, np.uint8), (size[1], size[0]))).save(mask)
-        pairs.append({"id": f"p{i}", "image": str(img), "mask": str(mask), "size": list(size)})
-    write_json(root / "manifest.json", {"pairs": pairs})
-    write_json(root / "split.json", {"train": ["p0", "p1"], "val": ["p2"], "test": ["p3"]})
+def _write_pairs(root, n, values=(0, 255)):
+    """`n` random pairs (p0..), manifest.json and split.json: p0, p1 train, p2 val, p3 test."""
+    write_inputs(root, [write_pair(root, i, values=values) for i in range(n)])
 
 
 def test_cache_is_memory_mapped_with_class_indices(tmp_path):
@@ -71,7 +64,7 @@ def test_lossy_masks_refused_with_threshold_hint(tmp_path):
 
 def test_unexpected_mask_value_names_file(tmp_path):
     _write_pairs(tmp_path, 4, values=(0, 128, 255))
-    with pytest.raises(MaskValueError, match=r"m\d\.png.*128"):
+    with pytest.raises(MaskValueError, match=r"msk\d\.png.*128"):
         preprocess(
             tmp_path / "manifest.json",
             tmp_path / "split.json",

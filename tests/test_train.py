@@ -12,10 +12,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from unet.cache.preprocess import PreprocessSettings, preprocess
-from unet.common.fileio import write_json
-from unet.dataset.download import download_dataset
-from unet.dataset.split import make_split
 from unet.model import checkpoint
 from unet.train.settings import TrainingError, TrainSettings
 from unet.train.train import train_unet
@@ -24,22 +20,9 @@ MODEL = {"depth": 2, "base_width": 4}
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("data")
-    manifest = download_dataset(
-        root / "manifest.json",
-        "synthetic",
-        {"count": 10, "width": 48, "height": 32, "seed": 3, "classes": 1},
-    )
-    split = make_split([p["id"] for p in manifest["pairs"]], 0, 0.2, 0.2)
-    write_json(root / "split.json", split)
-    preprocess(
-        root / "manifest.json",
-        root / "split.json",
-        root / "cache",
-        PreprocessSettings(width=32, height=24),
-    )
-    return root / "cache"
+def cache(synthetic_cache) -> Path:
+    """10 synthetic 48x32 pairs cached at 32x24 (test_checkpoint.py imports this fixture)."""
+    return synthetic_cache("data", {"count": 10, "width": 48, "height": 32, "seed": 3}, (32, 24))
 
 
 def _train(cache: Path, out: Path, model: dict = MODEL, **kw) -> dict:

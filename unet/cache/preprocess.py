@@ -87,7 +87,8 @@ def _colour_values(path: str) -> set[int]:
     return set(np.unique(read_mask(path, colour=True)).tolist())
 
 
-def _load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping]) -> tuple:
+def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping]) -> tuple:
+    """Decode one manifest pair at `size` (w, h): image uint8 (h, w, C), class indices (h, w)."""
     pair, size, channels, mapping = job
     full = tuple(pair["size"])  # (w, h) from the manifest: the draft decode may shrink it
     image = open_image(pair["image"], draft_to=size)
@@ -208,7 +209,7 @@ _OPEN: dict[str, np.memmap] = {}  # per process: maps stay open across the pairs
 def _cache_pair(job: tuple) -> int:
     """Decode, resize and map pair k, and write it into row k of its split's `.npy` files."""
     k, pair, size, channels, mapping, paths = job
-    rows = _load_pair((pair, size, channels, mapping))
+    rows = load_pair((pair, size, channels, mapping))
     for path, row in zip(paths, rows, strict=True):
         if path not in _OPEN:
             _OPEN[path] = np.load(path, mmap_mode="r+")

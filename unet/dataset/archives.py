@@ -8,7 +8,6 @@ import lzma
 import os
 import re
 import shutil
-import stat
 import tarfile
 import tempfile
 import zipfile
@@ -26,6 +25,7 @@ _ABSOLUTE = re.compile(r"^([\\/]|[A-Za-z]:)")
 # What a truncated or corrupt archive raises while being read.
 _DAMAGED = (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError)
 _DAMAGED += (gzip.BadGzipFile,)
+Opened = zipfile.ZipFile | tarfile.TarFile
 
 
 class ArchiveError(ValueError):
@@ -39,38 +39,6 @@ class Archive:
     path: Path
     sha256: str
     origin: str
-
-
-@dataclass(frozen=True)
-class _Member:
-    name: str
-    kind: str  # file, dir, symlink, hardlink or other (devices, FIFOs)
-    target: str = ""
-
-
-def _zip_members(zf: zipfile.ZipFile) -> list[_Member]:
-    members = []
-    for info in zf.infolist():
-        if stat.S_ISLNK(info.external_attr >> 16):
-            # zipfile writes a link as a small file holding its target, but another unpacker
-            # would make a real link: refuse escaping ones all the same.
-            target = zf.read(info).decode("utf-8", "replace")
-            members.append(_Member(info.filename, "symlink", target))
-        else:
-            members.append(_Member(info.filename, "dir" if info.is_dir() else "file"))
-    return members
-
-
-def _tar_members(tf: tarfile.TarFile) -> list[_Member]:
-    members = []
-    for m in tf.getmembers():
-        if m.issym() or m.islnk():
-            members.append(_Member(m.name, "symlink" if m.issym() else "hardlink", m.linkname))
-        else:
-            members.append(
-                _Member(m.name, "file" if m.isfile() else "dir" if m.isdir() else "other")
-            )
-    return members
 
 
 def _parts(name: str) -> list[str] | None:
@@ -102,34 +70,36 @@ def _link_stays_inside(start: list[str], target: str, links: set[str]) -> bool:
     return True
 
 
-def _unsafe(members: list[_Member]) -> tuple[_Member, str] | None:
-    """The first member that could write or point outside the folder, and why."""
-    links = {
-        "/".join(p)
-        for m in members
-        if m.kind in ("symlink", "hardlink") and (p := _parts(m.name)) is not None
-    }
+def _tar_links(tf: tarfile.TarFile) -> tuple[str, str] | None:
+    """The first tar member that is or lies under a link that could lead outside, and why.
+
+    The data filter checks links with os.path.realpath on the tree unpacked so far, which a
+    chain of links fools before Python 3.11.13 (CVE-2025-4517); names read as text cannot be.
+    """
+    members = tf.getmembers()
+    links = {"/".join(_parts(m.name) or []) for m in members if m.issym() or m.islnk()}
     for m in members:
-        parts = _parts(m.name)
-        if parts is None:
-            return m, "is an absolute path or climbs out with '..'"
-        if m.kind == "other":
-            return m, "is a device, FIFO or other special file"
+        parts = _parts(m.name) or []
         if any("/".join(parts[:k]) in links for k in range(1, len(parts))):
-            return m, "lies under a link member, so writing it could land anywhere"
+            return m.name, "lies under a link member, so writing it could land anywhere"
         # Symlinks are read from their own folder, tar hard links from the archive's root.
-        start = parts[:-1] if m.kind == "symlink" else []
-        if m.kind in ("symlink", "hardlink") and not _link_stays_inside(start, m.target, links):
-            return m, f"is a link to {m.target!r}, outside the folder"
+        start = parts[:-1] if m.issym() else []
+        if (m.issym() or m.islnk()) and not _link_stays_inside(start, m.linkname, links):
+            return m.name, f"is a link to {m.linkname!r}, outside the folder"
     return None
 
 
-def _open(archive: Archive) -> zipfile.ZipFile | tarfile.TarFile:
+def _open(archive: Archive) -> Opened:
     """The archive opened by its content (not its name), or an error if it is neither kind."""
     path = archive.path
     if zipfile.is_zipfile(path):
         return zipfile.ZipFile(path)
     if tarfile.is_tarfile(path):
+        if not hasattr(tarfile, "data_filter"):
+            raise ArchiveError(
+                f"{archive.origin}: unpacking {path.name} safely needs tarfile's extraction "
+                "filters (Python >= 3.11.4); upgrade Python in this environment"
+            )
         return tarfile.open(path, "r:*")  # gz, bz2 or xz, detected
     path.unlink(missing_ok=True)
     raise ArchiveError(
@@ -138,33 +108,52 @@ def _open(archive: Archive) -> zipfile.ZipFile | tarfile.TarFile:
     )
 
 
-def _unpack(archive: Archive, tmp: Path, target: Path, owners: dict[str, str]) -> None:
-    """Check every member of `archive`, then unpack it into `tmp`."""
-    path = archive.path
-    with _open(archive) as opened:
-        is_zip = isinstance(opened, zipfile.ZipFile)
-        members = _zip_members(opened) if is_zip else _tar_members(opened)
-        bad = _unsafe(members)
-        if bad:
+def _refused(archive: Archive, member: str, why: str, target: Path) -> ArchiveError:
+    return ArchiveError(
+        f"{archive.origin}: member {member!r} of {archive.path.name} {why}; refusing to unpack "
+        f"it into {target} (nothing was written). Use an archive whose members are relative "
+        "paths inside it, from a source you trust."
+    )
+
+
+def _claim(archive: Archive, opened: Opened, owners: dict[str, str], target: Path) -> None:
+    """Refuse absolute or climbing member names, and files that another archive brings too."""
+    if isinstance(opened, zipfile.ZipFile):
+        entries = [(i.filename, i.is_dir()) for i in opened.infolist()]
+    else:
+        entries = [(m.name, m.isdir()) for m in opened.getmembers()]
+    for member, is_dir in entries:
+        # zipfile would drop a '..' and tar's filter a leading '/' without a word, unpacking
+        # the member somewhere other than the archive says: both are refused instead.
+        parts = _parts(member)
+        if parts is None:
+            raise _refused(archive, member, "is an absolute path or climbs out with '..'", target)
+        key = "/".join(parts)
+        if not is_dir and owners.setdefault(key, archive.origin) != archive.origin:
             raise ArchiveError(
-                f"{archive.origin}: member {bad[0].name!r} of {path.name} {bad[1]}; refusing "
-                f"to unpack it into {target} (nothing was written). Use an archive whose "
-                "members are relative paths inside it, from a source you trust."
+                f"{archive.origin}: member {member!r} of {archive.path.name} is also in "
+                f"{owners[key]}; archives unpacked into one folder must not share files"
             )
-        for m in members:
-            key = "/".join(_parts(m.name) or [])
-            if m.kind != "dir" and owners.setdefault(key, archive.origin) != archive.origin:
-                raise ArchiveError(
-                    f"{archive.origin}: member {m.name!r} of {path.name} is also in "
-                    f"{owners[key]}; archives unpacked into one folder must not share files"
-                )
-        if is_zip:
-            opened.extractall(tmp)
-        elif hasattr(tarfile, "data_filter"):
-            # Python's own checks on top of ours (also drops setuid bits and odd modes).
+
+
+def _unpack(archive: Archive, tmp: Path, target: Path, owners: dict[str, str]) -> None:
+    """Check the members of `archive`, then unpack it into `tmp`."""
+    with _open(archive) as opened:
+        _claim(archive, opened, owners, target)
+        if isinstance(opened, zipfile.ZipFile):
+            opened.extractall(tmp)  # a symlink becomes a small file holding its target: no link
+            return
+        bad = _tar_links(opened)
+        if bad:
+            raise _refused(archive, *bad, target)
+        try:
+            # The filter refuses devices, FIFOs and links resolving outside, and drops setuid
+            # and other odd mode bits and the archive's owners.
             opened.extractall(tmp, filter="data")
-        else:
-            opened.extractall(tmp)
+        except tarfile.FilterError as err:
+            member = err.tarinfo.name
+            why = str(err).removeprefix(f"{member!r} ")  # the filter's reason starts with it
+            raise _refused(archive, member, why, target) from err
 
 
 def extract_archives(archives: list[Archive], target: Path) -> None:
@@ -187,10 +176,6 @@ def extract_archives(archives: list[Archive], target: Path) -> None:
             log.info("unpacking %s", archive.path.name)
             try:
                 _unpack(archive, tmp, target, owners)
-            except tarfile.FilterError as err:
-                raise ArchiveError(
-                    f"{archive.origin}: {archive.path.name}: {err}; refusing to unpack it"
-                ) from err
             except _DAMAGED as err:
                 # Removed, so that the next run downloads it again instead of reusing it.
                 archive.path.unlink(missing_ok=True)

@@ -122,8 +122,3 @@ def fetch_competition(competition: str, files: list[str], dest: Path) -> list[di
     extract_archives(archives, Path(dest) / "data")
     return records
 
-
-def fetch_carvana(dest: Path) -> Path:
-    """Download and unpack Carvana's train.zip and train_masks.zip; return the data folder."""
-    fetch_competition(CARVANA, list(CARVANA_FILES), dest)
-    return Path(dest) / "data"

@@ -48,4 +48,3 @@ class CachedSplit(CachedRows):
     def __init__(self, cache_dir: str | os.PathLike, split: str, transform=None) -> None:
         images, _ = load_split(cache_dir, split)
         super().__init__(cache_dir, [(split, k) for k in range(len(images))], transform)
-        self.split = split

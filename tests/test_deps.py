@@ -25,7 +25,8 @@ RULES = {
     "train_unet": (
         ("train.train",),
         {"cache.reader", "common.device", "common.fileio", "common.imageio", "common.labels",
-         "evaluate.metrics", "model.checkpoint", "model.unet", "train.augment",
+         "evaluate.metrics", "model.build", "model.checkpoint", "model.pretrained",
+         "model.unet", "train.augment",
          "train.dataset", "train.finetune", "train.folds", "train.history", "train.loop",
          "train.losses",
          "train.optim", "train.settings", *SETTINGS,
@@ -34,12 +35,14 @@ RULES = {
     "predict_masks": (
         ("infer.predict",),
         {"cache.reader", "common.device", "common.fileio", "common.imageio", "common.labels",
-         "infer.predict", "model.checkpoint", "model.unet", *SETTINGS},
+         "infer.predict", "model.build", "model.checkpoint", "model.pretrained",
+         "model.unet", *SETTINGS},
     ),
     "predict_folder": (
         ("infer.predict_folder",),
         COMMON | {"cache.preprocess", "cache.reader", "common.device", "dataset.pairing",
-                  "dataset.split", "infer.predict", "infer.predict_folder", "model.checkpoint",
+                  "dataset.split", "infer.predict", "infer.predict_folder", "model.build",
+                  "model.checkpoint", "model.pretrained",
                   "model.unet", *SETTINGS},
     ),
     "tune_crf": (("crf.tune",), COMMON | SETTINGS | {"crf.dense", "crf.tune", "evaluate.metrics"}),

@@ -23,10 +23,14 @@ from unet.common.imageio import (
 )
 from unet.common.labels import MaskMapping, MaskValueError, mapping_from_values
 from unet.common.parallel import parallel_map
+from unet.common.schema import defaults
 from unet.dataset.split import SPLITS
 
 log = logging.getLogger(__name__)
 GREY_MODES = {"L", "LA", "1", "F", *GREY16}
+
+
+_M = defaults("masks")  # field defaults: config/schema.yaml
 
 
 @dataclass(frozen=True)
@@ -35,11 +39,11 @@ class PreprocessSettings:
 
     width: int
     height: int
-    mask_values: tuple[int, ...] | None = None  # value of class i at position i
+    mask_values: tuple[int, ...] | None = _M["values"]  # value of class i at position i
     mask_rgb: bool = False  # mask_values are packed 0xRRGGBB colours (masks.colors)
-    mask_threshold: int | None = None  # binarise: values above it are foreground
-    max_mask_values: int = 16  # more distinct values than this looks lossy
-    mask_ignore: int | None = None  # grey value skipped by the loss and the metrics
+    mask_threshold: int | None = _M["threshold"]  # binarise: above it reads as the higher value
+    max_mask_values: int = _M["max_values"]  # more distinct values than this looks lossy
+    mask_ignore: int | None = _M["ignore"]  # value skipped by the loss and the metrics
 
 
 def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:

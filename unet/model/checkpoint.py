@@ -14,7 +14,8 @@ from typing import Any
 import torch
 
 from unet.common.fileio import atomic_path
-from unet.model.unet import UNet, UNetConfig
+from unet.model.build import build_model
+from unet.model.unet import UNetConfig
 
 # What `torch.load(weights_only=True)` rebuilds without running code from the file
 # Exact types: subclasses such as numpy.float64 (a float) or an IntEnum are refused there.
@@ -138,9 +139,12 @@ def check_same_data(records: list[dict], paths: list[str | os.PathLike]) -> None
             )
 
 
-def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[UNet, dict]:
-    """Rebuild the trained UNet from `model.pt`; returns (model in eval mode, checkpoint dict)."""
+def load_model(
+    path: str | os.PathLike, device: str | torch.device = "cpu"
+) -> tuple[torch.nn.Module, dict]:
+    """Rebuild the trained network from `model.pt` alone (no download); returns (model in eval
+    mode, checkpoint dict)."""
     ckpt = load(path, device)
-    model = UNet(UNetConfig(**ckpt["model_config"]))
+    model = build_model(UNetConfig(**ckpt["model_config"]), pretrained=False)
     model.load_state_dict(ckpt["state_dict"])
     return model.to(device).eval(), ckpt

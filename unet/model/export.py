@@ -44,7 +44,7 @@ def export_onnx(model_path: str | os.PathLike, out_path: str | os.PathLike) -> d
     `logits`: (B, classes, H, W); class i is the data's value `class_values[i]`.
     """
     model, ckpt = checkpoint.load_model(model_path)
-    wrapped = PaddedUNet(model, 2 ** ckpt["model_config"]["depth"]).eval()
+    wrapped = PaddedUNet(model, 2 ** ckpt["model_config"]["depth"]).eval()  # smp pads too
     w, h = ckpt["size"]
     example = torch.rand(1, ckpt["in_channels"], h, w)
     dims = {0: torch.export.Dim("batch"), 2: torch.export.Dim("height"),

@@ -24,6 +24,9 @@ class UNetConfig:
     bilinear: bool = _D["bilinear"]  # bilinear upsampling + conv, else transposed conv
     norm: str = _D["norm"]  # batch | instance | group | none
     dropout: float = _D["dropout"]  # dropout at the bottleneck
+    arch: str = _D["arch"]  # unet (this file) | smp (pretrained encoder, model/pretrained.py)
+    encoder: str = _D["encoder"]  # arch smp: encoder name, e.g. resnet34 or a timm tu- name
+    encoder_weights: str | None = _D["encoder_weights"]  # arch smp: imagenet, or None
 
     def to_dict(self) -> dict:
         """Plain dict for checkpoints and JSON."""

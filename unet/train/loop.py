@@ -12,7 +12,8 @@ from torch.utils.data import DataLoader, Dataset
 from unet.common.device import amp_dtype, pick_device, set_deterministic
 from unet.common.labels import IGNORE_INDEX
 from unet.common.logs import progress
-from unet.model.unet import UNet, UNetConfig
+from unet.model.build import build_model
+from unet.model.unet import UNetConfig
 from unet.train.losses import DiceCELoss
 from unet.train.optim import build_optimizer, build_scheduler, is_per_epoch
 from unet.train.settings import TrainSettings
@@ -35,7 +36,7 @@ class Run:
     device: torch.device
     dtype: torch.dtype | None  # autocast dtype; None = full precision
     repeatable: bool  # deterministic algorithms are on
-    model: UNet
+    model: torch.nn.Module  # UNet, or EncoderUNet (arch smp)
     step_model: torch.nn.Module  # the model, or its torch.compile wrapper
     loss_fn: DiceCELoss
     opt: torch.optim.Optimizer
@@ -64,7 +65,7 @@ def build_run(
     dtype = amp_dtype(device, settings.amp)
     repeatable = set_deterministic(settings.deterministic, device)
     torch.manual_seed(settings.seed)
-    model = UNet(config).to(device)
+    model = build_model(config).to(device)
     if settings.channels_last:
         model = model.to(memory_format=torch.channels_last)
     weights = settings.class_weights or None

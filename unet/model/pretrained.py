@@ -1,0 +1,71 @@
+"""Pretrained encoders: segmentation-models-pytorch's Unet behind this project's interface.
+
+The encoder's input normalisation is a buffer of the module, so the model file records it and
+prediction needs nothing else; input of any size is padded to the encoder's multiple and the
+logits cropped back.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from unet.model.unet import UNetConfig
+
+IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))  # what nearly every encoder expects
+DECODER = (256, 128, 64, 32, 16)  # smp's decoder widths, deepest first
+
+
+class ModelError(ValueError):
+    """The model settings cannot be built here."""
+
+
+def _smp():
+    try:
+        import segmentation_models_pytorch as smp
+    except ImportError as err:
+        raise ModelError(
+            "model.arch: smp needs segmentation-models-pytorch: pip install -e '.[smp]'"
+        ) from err
+    return smp
+
+
+def normalisation(config: UNetConfig) -> tuple[list[float], list[float]]:
+    """Per-channel mean and std for the encoder's pretrained weights (ImageNet's without)."""
+    mean, std = IMAGENET
+    if config.encoder_weights:  # the weights' own statistics, fetched with them
+        params = _smp().encoders.get_preprocessing_params(
+            config.encoder, pretrained=config.encoder_weights
+        )
+        mean, std = params.get("mean") or mean, params.get("std") or std
+    if config.in_channels != len(mean):  # grey input: the channels' average
+        mean = [sum(mean) / len(mean)] * config.in_channels
+        std = [sum(std) / len(std)] * config.in_channels
+    return list(mean), list(std)
+
+
+class EncoderUNet(nn.Module):
+    """smp.Unet with a `model.encoder` (e.g. resnet34, or any timm `tu-` name)."""
+
+    def __init__(self, config: UNetConfig, pretrained: bool = True) -> None:
+        super().__init__()
+        if not 3 <= config.depth <= 5:
+            raise ModelError(f"model.depth {config.depth}: arch smp takes 3, 4 or 5")
+        weights = config.encoder_weights if pretrained else None  # rebuilt: weights come next
+        self.net = _smp().Unet(
+            config.encoder, encoder_weights=weights, in_channels=config.in_channels,
+            classes=config.num_classes, encoder_depth=config.depth,
+            decoder_channels=DECODER[5 - config.depth:],
+        )
+        mean, std = normalisation(config) if pretrained else ([0.0] * config.in_channels,
+                                                                [1.0] * config.in_channels)
+        self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))  # saved with it
+        self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1))
+        self.multiple = 2 ** config.depth
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]  # (B, C, H, W) in [0, 1]
+        ph, pw = (-h) % self.multiple, (-w) % self.multiple
+        x = F.pad((x - self.mean) / self.std, (0, pw, 0, ph), mode="replicate")
+        return self.net(x)[..., :h, :w]  # (B, classes, H, W)

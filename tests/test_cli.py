@@ -9,11 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from unet.cache.preprocess import PreprocessSettings, preprocess
 from unet.cli import main
-from unet.common.fileio import write_json
-from unet.dataset.download import download_dataset
-from unet.dataset.split import make_split
 from unet.infer.predict import PredictSettings
 from unet.infer.predict_folder import predict_folder
 from unet.model import checkpoint
@@ -22,16 +18,10 @@ from unet.train.train import train_unet
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("cli")
-    manifest = download_dataset(
-        root / "manifest.json", "synthetic",
-        {"count": 10, "width": 60, "height": 40, "seed": 2, "classes": 1},
-    )
-    write_json(root / "split.json", make_split([p["id"] for p in manifest["pairs"]], 0, 0.2, 0.2))
-    preprocess(root / "manifest.json", root / "split.json", root / "cache",
-               PreprocessSettings(width=48, height=32))
-    train_unet(root / "cache", root / "model.pt", root / "history.csv", root / "ck",
+def model(synthetic_cache) -> Path:
+    cache = synthetic_cache("cli", {"count": 10, "width": 60, "height": 40, "seed": 2}, (48, 32))
+    root = cache.parent
+    train_unet(cache, root / "model.pt", root / "history.csv", root / "ck",
                {"depth": 2, "base_width": 4}, TrainSettings(epochs=2, batch_size=2, device="cpu"))
     return root / "model.pt"
 

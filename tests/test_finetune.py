@@ -9,10 +9,6 @@ import pytest
 import torch
 
 from tests.conftest import TINY, copy_workflow, snakemake
-from unet.cache.preprocess import PreprocessSettings, preprocess
-from unet.common.fileio import write_json
-from unet.dataset.download import download_dataset
-from unet.dataset.split import make_split
 from unet.model import checkpoint
 from unet.train.settings import TrainingError, TrainSettings
 from unet.train.train import train_unet
@@ -21,16 +17,8 @@ MODEL = {"depth": 2, "base_width": 8}
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("ft")
-    manifest = download_dataset(
-        root / "manifest.json", "synthetic",
-        {"count": 40, "width": 48, "height": 32, "seed": 5, "classes": 1},
-    )
-    write_json(root / "split.json", make_split([p["id"] for p in manifest["pairs"]], 0, 0.25, 0.2))
-    preprocess(root / "manifest.json", root / "split.json", root / "cache",
-               PreprocessSettings(width=48, height=32))
-    return root / "cache"
+def cache(synthetic_cache) -> Path:
+    return synthetic_cache("ft", {"count": 40, "width": 48, "height": 32, "seed": 5}, (48, 32))
 
 
 def _train(cache: Path, out: Path, model: dict = MODEL, **kw) -> dict:

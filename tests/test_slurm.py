@@ -43,6 +43,7 @@ GROUPS = (
     "split_dataset=data",
     "preprocess=data",
     "refine_crf=post",
+    "finalize_masks=post",  # between refine_crf and evaluate_masks: in the same group
     "evaluate_masks=post",
     "plot_results=post",
 )

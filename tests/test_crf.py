@@ -111,9 +111,9 @@ def _write_inputs(tmp_path, n: int) -> list[CRFTask]:
     tasks = []
     for i in range(n):
         image, _, probs = _synthetic(10 + i)
-        image_path, probs_path = tmp_path / f"img{i}.png", tmp_path / f"img{i}.npz"
+        image_path, probs_path = tmp_path / f"img{i}.png", tmp_path / f"img{i}.npy"
         Image.fromarray(image).save(image_path)
-        np.savez(probs_path, probs=probs)
+        np.save(probs_path, probs.astype(np.float16))
         mapping = MaskMapping((0, 255))
         tasks.append(CRFTask(str(image_path), str(probs_path), "", mapping, CRFParams()))
     return tasks
@@ -146,9 +146,34 @@ def test_refine_all_two_processes_matches_one(tmp_path):
 
 def test_refine_file_rejects_mismatched_probs(tmp_path):
     (task,) = _with_out(_write_inputs(tmp_path, 1), tmp_path / "out")
-    np.savez(task.probs_path, probs=np.full((2, H, W + 2), 0.5, np.float16))
+    np.save(task.probs_path, np.full((2, H, W + 2), 0.5, np.float16))
     with pytest.raises(ValueError, match="do not match image"):
         refine_file(task)
-    np.savez(task.probs_path, other=np.zeros(3))
-    with pytest.raises(ValueError, match="no 'probs'"):
+    np.save(task.probs_path, np.zeros(3, np.int64))  # not (C, H, W) probabilities
+    with pytest.raises(ValueError, match="rerun prediction"):
         refine_file(task)
+    with open(task.probs_path, "wb") as f:  # a file cut off mid-write
+        f.write(b"\x93NUMPY")
+    with pytest.raises(ValueError, match=f"cannot read probabilities {task.probs_path}"):
+        refine_file(task)
+
+
+def test_large_images_are_refined_in_tiles_that_agree_with_the_whole_image():
+    # Two flat regions with a noisy unary: the tiled CRF must give the whole-image answer away
+    # from tile seams, and nearly everywhere overall (its kernels reach past the overlap only
+    # with small weights).
+    rng = np.random.default_rng(0)
+    h, w = 200, 260
+    image = np.zeros((h, w, 3), np.uint8)
+    image[:, w // 2 :] = 200
+    fg = np.clip(np.where(np.arange(w) >= w // 2, 0.7, 0.3) + rng.normal(0, 0.25, (h, w)),
+                 0.01, 0.99).astype(np.float32)
+    probs = np.stack([1 - fg, fg])
+    whole = refine(image, probs, CRFParams(iterations=3, tile=512))
+    tiled_params = CRFParams(iterations=3, tile=96, tile_overlap=24)
+    tiled = refine(image, probs, tiled_params)
+    assert tiled.shape == (h, w)
+    assert (tiled == whole).mean() > 0.99
+    assert (whole != (fg > 0.5)).sum() > 0  # the CRF did change the noisy unary
+    with pytest.raises(ValueError, match="crf.tile"):
+        refine(image, probs, CRFParams(tile=96, tile_overlap=48))

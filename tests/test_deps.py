@@ -20,13 +20,14 @@ RULES = {
     ),
     "split_dataset": (("dataset.split",), {"common.fileio", "dataset.split"}),
     "preprocess": (
-        ("cache.preprocess",), COMMON | SETTINGS | {"cache.preprocess", "dataset.split"}
+        ("cache.preprocess",),
+        COMMON | SETTINGS | {"cache.preprocess", "cache.ragged", "dataset.split"},
     ),
     "train_unet": (
         ("train.train",),
-        {"cache.reader", "common.device", "common.fileio", "common.imageio", "common.labels",
-         "evaluate.metrics", "model.build", "model.checkpoint", "model.pretrained",
-         "model.unet", "train.augment",
+        {"cache.ragged", "cache.reader", "common.device", "common.fileio", "common.imageio",
+         "common.labels", "evaluate.metrics", "infer.tiles", "model.build", "model.checkpoint",
+         "model.pretrained", "model.unet", "train.augment", "train.patches",
          "train.dataset", "train.finetune", "train.folds", "train.history", "train.loop",
          "train.losses",
          "train.optim", "train.settings", *SETTINGS,
@@ -34,23 +35,30 @@ RULES = {
     ),
     "predict_masks": (
         ("infer.predict",),
-        {"cache.reader", "common.device", "common.fileio", "common.imageio", "common.labels",
-         "infer.predict", "model.build", "model.checkpoint", "model.pretrained",
+        {"cache.ragged", "cache.reader", "common.device", "common.fileio", "common.imageio",
+         "common.labels", "common.probs", "infer.forward", "infer.predict", "infer.tiles",
+         "infer.writer", "model.build", "model.checkpoint", "model.pretrained",
          "model.unet", *SETTINGS},
     ),
     "predict_folder": (
         ("infer.predict_folder",),
-        COMMON | {"cache.preprocess", "cache.reader", "common.device", "dataset.pairing",
-                  "dataset.split", "infer.predict", "infer.predict_folder", "model.build",
+        COMMON | {"cache.preprocess", "cache.ragged", "common.device", "common.probs",
+                  "dataset.pairing", "dataset.split", "infer.forward", "infer.predict_folder",
+                  "infer.tiles", "infer.writer", "model.build",
                   "model.checkpoint", "model.pretrained",
                   "model.unet", *SETTINGS},
     ),
-    "tune_crf": (("crf.tune",), COMMON | SETTINGS | {"crf.dense", "crf.tune", "evaluate.metrics"}),
-    "refine_crf": (("crf.refine",), COMMON | SETTINGS | {"crf.dense", "crf.refine"}),
+    "tune_crf": (
+        ("crf.tune",),
+        COMMON | SETTINGS | {"common.probs", "crf.dense", "crf.tune", "evaluate.metrics"},
+    ),
+    "refine_crf": (
+        ("crf.refine",), COMMON | SETTINGS | {"common.probs", "crf.dense", "crf.refine"}
+    ),
     "finalize_masks": (
         ("postprocess.finalize",),
-        COMMON | SETTINGS | {"common.layout", "crf.dense", "crf.tune", "evaluate.metrics",
-                             "postprocess.finalize"},
+        COMMON | SETTINGS | {"common.layout", "common.probs", "crf.dense", "crf.tune",
+                             "evaluate.metrics", "postprocess.finalize"},
     ),
     "evaluate_masks": (
         ("evaluate.evaluate", "common.layout"),

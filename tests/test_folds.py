@@ -76,7 +76,7 @@ def _model(cache, path, seed):
 
 
 def _probs(folder):
-    return {p.stem: np.load(p)["probs"].astype(np.float32) for p in (folder / "probs").iterdir()}
+    return {p.stem: np.load(p).astype(np.float32) for p in (folder / "probs").iterdir()}
 
 
 def test_ensemble_averages_the_fold_models_probabilities(cache, tmp_path):

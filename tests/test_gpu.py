@@ -107,7 +107,7 @@ def test_cuda_prediction_matches_cpu(cache, reference, tmp_path):
     gpu, cpu = (
         (
             np.stack([np.asarray(Image.open(tmp_path / d / "masks" / f"{n}.png")) for n in names]),
-            np.stack([np.load(tmp_path / d / "probs" / f"{n}.npz")["probs"] for n in names]),
+            np.stack([np.load(tmp_path / d / "probs" / f"{n}.npy") for n in names]),
         )
         for d in ("cuda", "cpu")
     )

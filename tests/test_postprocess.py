@@ -65,7 +65,7 @@ def _case(root: Path, crf_dice: float, spurious: bool = True) -> dict:
                     pred[4:6, 4:16] = 0
                 probs = np.stack([1.0 - pred, pred]).astype(np.float16) * 0.8 + 0.1
                 (root / "val/probs").mkdir(parents=True, exist_ok=True)
-                np.savez(root / "val/probs" / f"{name}.npz", probs=probs)
+                np.save(root / "val/probs" / f"{name}.npy", probs)
             else:
                 for method, value in (("test", 1), ("crf", 0)):
                     MAPPING.write(root / method / "masks" / f"{name}.png", truth * value)

@@ -14,14 +14,17 @@ from unet.infer.predict import PredictSettings
 from unet.model.unet import UNetConfig
 from unet.postprocess.finalize import FinalSettings
 from unet.train.augment import AugmentSettings
-from unet.train.settings import TrainSettings
+from unet.train.settings import PatchSettings, TrainSettings
 
 # (dataclass, schema section, fields that are not config keys, config keys kept elsewhere)
 SECTIONS = [
     (TrainSettings, ("train",), set(), set()),
     (AugmentSettings, ("train", "augment"), set(), set()),
+    (PatchSettings, ("train", "patch"), set(), set()),
     (UNetConfig, ("model",), {"in_channels", "num_classes"}, set()),
     (PredictSettings, ("predict",), set(), set()),
+    (PreprocessSettings, ("preprocess",), {"mask_values", "mask_rgb", "mask_threshold",
+                                           "max_mask_values", "mask_ignore"}, set()),
     (CRFParams, ("crf",), set(), {"tune"}),  # tune_crf's own block
     (FinalSettings, ("postprocess",), set(), set()),
     (Layout, ("dataset", "local"), {"section"}, {"path"}),  # path: where, not how
@@ -29,7 +32,9 @@ SECTIONS = [
 
 
 def _value(v):
-    return AugmentSettings(**v) if isinstance(v, dict) else v
+    if isinstance(v, dict):  # the nested sections of train
+        return PatchSettings(**v) if "per_image" in v else AugmentSettings(**v)
+    return v
 
 
 @pytest.mark.parametrize(("cls", "path", "extra", "elsewhere"), SECTIONS,

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from unet.cache.ragged import flat_offsets
 from unet.common.fileio import atomic_dir, read_json, write_json
 from unet.common.imageio import (
     GREY16,
@@ -31,19 +32,28 @@ GREY_MODES = {"L", "LA", "1", "F", *GREY16}
 
 
 _M = defaults("masks")  # field defaults: config/schema.yaml
+_P = defaults("preprocess")
 
 
 @dataclass(frozen=True)
 class PreprocessSettings:
-    """Target size and how mask values become class indices."""
+    """Target size (or native size and scale) and how mask values become class indices."""
 
-    width: int
-    height: int
+    width: int = _P["width"]  # mode resize: every image to width x height
+    height: int = _P["height"]
     mask_values: tuple[int, ...] | None = _M["values"]  # value of class i at position i
     mask_rgb: bool = False  # mask_values are packed 0xRRGGBB colours (masks.colors)
     mask_threshold: int | None = _M["threshold"]  # binarise: above it reads as the higher value
     max_mask_values: int = _M["max_values"]  # more distinct values than this looks lossy
     mask_ignore: int | None = _M["ignore"]  # value skipped by the loss and the metrics
+    mode: str = _P["mode"]  # resize | native (each image its own size times scale)
+    scale: float = _P["scale"]  # mode native: resize factor, aspect ratio kept
+
+    def cached_size(self, full: tuple[int, int]) -> tuple[int, int]:
+        """(w, h) an image of (w, h) `full` is cached at."""
+        if self.mode != "native":
+            return (self.width, self.height)
+        return tuple(max(1, round(v * self.scale)) for v in full)
 
 
 def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
@@ -59,6 +69,8 @@ def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
         mask_threshold=masks["threshold"],
         max_mask_values=masks["max_values"],
         mask_ignore=masks["ignore"],
+        mode=size.get("mode", _P["mode"]),
+        scale=size.get("scale", _P["scale"]),
     )
 
 
@@ -66,6 +78,8 @@ def resize_image(im: Image.Image, size: tuple[int, int], channels: int) -> np.nd
     """Area-then-bilinear resize to `size` (w, h); returns uint8 (h, w, channels)."""
     im = to_model_mode(im)
     im = im.convert("L" if channels == 1 else "RGB")
+    if im.size == tuple(size):  # native size: nothing to resample
+        return np.asarray(im)[..., None] if channels == 1 else np.asarray(im)
     # reducing_gap: PIL first box-reduces by an integer factor (area filter), then
     # finishes with bilinear, which is both faster and better than bilinear alone.
     arr = np.asarray(im.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0))
@@ -96,13 +110,15 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping]) -> tuple:
     pair, size, channels, mapping = job
     full = tuple(pair["size"])  # (w, h) from the manifest: the draft decode may shrink it
     image = open_image(pair["image"], draft_to=size)
-    raw = mapping.read(pair["mask"])
+    raw = mapping.read(pair["mask"])  # (H, W) at the full size
     if full != (raw.shape[1], raw.shape[0]):
         raise MaskValueError(
             f"image {pair['image']} is {full[0]}x{full[1]} but its mask "
             f"{pair['mask']} is {raw.shape[1]}x{raw.shape[0]}; masks must match their image"
         )
-    index = mapping.to_index(resize_mask(raw, size), source=f"mask {pair['mask']}")
+    if (raw.shape[1], raw.shape[0]) != tuple(size):
+        raw = resize_mask(raw, size)
+    index = mapping.to_index(raw, source=f"mask {pair['mask']}")
     return resize_image(image, size, channels), index
 
 
@@ -153,7 +169,6 @@ def preprocess(
     cache_dir = Path(cache_dir)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     pairs = [by_id[i] for s in SPLITS for i in split[s]]
-    size = (settings.width, settings.height)
     channels = _channels(pairs)
     mapping = choose_mapping(pairs, settings, processes)
     log.info(
@@ -162,8 +177,12 @@ def preprocess(
         mapping.describe(list(mapping.values)),
         mapping.num_classes - 1,
     )
+    native = settings.mode == "native"
     meta = {
-        "size": list(size),
+        "mode": settings.mode,
+        "scale": settings.scale if native else None,
+        # One model input size (resize), or none: native images keep their own sizes.
+        "size": None if native else [settings.width, settings.height],
         "in_channels": channels,
         "class_values": list(mapping.values),
         "num_classes": mapping.num_classes,
@@ -180,11 +199,7 @@ def preprocess(
         for name in SPLITS:
             members = [by_id[i] for i in split[name]]
             meta["splits"][name] = {"ids": split[name], "orig_sizes": [p["size"] for p in members]}
-            paths = _create_split_files(tmp_dir, name, len(members), size, channels)
-            jobs += [
-                (k, p, size, channels, mapping, paths)
-                for k, p in enumerate(members)
-            ]
+            jobs += _split_jobs(tmp_dir, name, members, settings, channels, mapping, meta)
         # One pool for every split; each worker fills its rows of the files in place, so no
         # decoded image travels back through the pool and memory stays flat as the set grows.
         try:
@@ -194,6 +209,30 @@ def preprocess(
             _OPEN.clear()  # the serial path's own maps: close them before the files move
         write_json(tmp_dir / "meta.json", meta)
     return meta
+
+
+def _split_jobs(
+    folder: Path,
+    name: str,
+    members: list[dict],
+    settings: PreprocessSettings,
+    channels: int,
+    mapping: MaskMapping,
+    meta: dict,
+) -> list[tuple]:
+    """Create split `name`'s empty cache files; one job per pair to fill its place in them."""
+    sizes = [settings.cached_size(tuple(p["size"])) for p in members]  # (w, h)
+    if settings.mode == "native":
+        meta["splits"][name]["shapes"] = [[h, w] for w, h in sizes]
+        paths = _create_flat_files(folder, name, sizes, channels)
+        spots = _flat_spots(sizes, channels)
+    else:
+        paths = _create_split_files(folder, name, len(members), sizes[0], channels)
+        spots = [(k, k) for k in range(len(members))]
+    return [
+        (spot, p, size, channels, mapping, paths)
+        for spot, p, size in zip(spots, members, sizes, strict=True)
+    ]
 
 
 def _create_split_files(
@@ -207,16 +246,41 @@ def _create_split_files(
     return paths
 
 
+def _create_flat_files(
+    folder: Path, name: str, sizes: list[tuple[int, int]], channels: int
+) -> tuple[str, str]:
+    """Empty flat folder/<name>_images.npy and <name>_masks.npy for images of `sizes` (w, h)."""
+    shapes = [(h, w) for w, h in sizes]
+    paths = (str(folder / f"{name}_images.npy"), str(folder / f"{name}_masks.npy"))
+    for path, per in zip(paths, (channels, None), strict=True):
+        n = int(flat_offsets(shapes, per)[-1])
+        np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=(n,)).flush()
+    return paths
+
+
+def _flat_spots(sizes: list[tuple[int, int]], channels: int) -> list[tuple]:
+    """Where pair k goes in the flat files: (slice of images, slice of masks)."""
+    shapes = [(h, w) for w, h in sizes]
+    img, msk = flat_offsets(shapes, channels), flat_offsets(shapes, None)
+    return [
+        (slice(int(img[k]), int(img[k + 1])), slice(int(msk[k]), int(msk[k + 1])))
+        for k in range(len(sizes))
+    ]
+
+
 _OPEN: dict[str, np.memmap] = {}  # per process: maps stay open across the pairs it writes
 
 
-def _cache_pair(job: tuple) -> int:
-    """Decode, resize and map pair k, and write it into row k of its split's `.npy` files."""
-    k, pair, size, channels, mapping, paths = job
+def _cache_pair(job: tuple) -> None:
+    """Decode, resize and map one pair, and write it into its place in the split's `.npy`
+    files: row k of a stacked cache, or its slices of a flat (native) one."""
+    spot, pair, size, channels, mapping, paths = job
     rows = load_pair((pair, size, channels, mapping))
-    for path, row in zip(paths, rows, strict=True):
+    for path, where, row in zip(paths, spot, rows, strict=True):
         if path not in _OPEN:
             _OPEN[path] = np.load(path, mmap_mode="r+")
         # A shared mapping: the page cache holds the write for every process, no flush needed.
-        _OPEN[path][k] = row
-    return k
+        if isinstance(where, slice):
+            _OPEN[path][where] = row.reshape(-1)
+        else:
+            _OPEN[path][where] = row

@@ -141,7 +141,8 @@ def write_mask_png(path: str | os.PathLike, mask: np.ndarray, rgb: bool = False)
     if rgb:
         im = Image.fromarray(unpack_rgb(mask), mode="RGB")
     elif top <= 255:
-        im = Image.fromarray(mask.astype(np.uint8), mode="L")
+        # No copy when already 8-bit: a memory-mapped mask is encoded in place.
+        im = Image.fromarray(mask.astype(np.uint8, copy=False), mode="L")
     else:
         im = Image.fromarray(mask.astype(np.uint16))  # 16-bit greyscale PNG
     with atomic_path(path) as tmp:

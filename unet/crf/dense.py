@@ -11,6 +11,7 @@ from unet.common.fileio import read_json
 from unet.common.imageio import read_image
 from unet.common.labels import MaskMapping
 from unet.common.parallel import parallel_map
+from unet.common.probs import read_probs
 from unet.common.schema import defaults
 
 _D = defaults("crf")  # field defaults: config/schema.yaml
@@ -27,6 +28,8 @@ class CRFParams:
     bilateral_srgb: float = _D["bilateral_srgb"]
     bilateral_compat: float = _D["bilateral_compat"]
     prob_clip: float = _D["prob_clip"]  # floor before -log: a zero probability is finite energy
+    tile: int = _D["tile"]  # larger images are refined in overlapping tiles of this side
+    tile_overlap: int = _D["tile_overlap"]  # px a tile reaches into its neighbours
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,12 @@ def _unary(probs: np.ndarray, prob_clip: float) -> np.ndarray:
 
 
 def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams()) -> np.ndarray:
-    """(H, W) uint8 argmax of CRF marginals, from image (H, W[, 1|3]) uint8 and probs (C, H, W)."""
+    """(H, W) uint8 argmax of CRF marginals, from image (H, W[, 1|3]) uint8 and probs (C, H, W).
+
+    An image larger than `params.tile` a side is refined in tiles that reach `tile_overlap` px
+    into their neighbours and keep only their centre: DenseCRF2D's memory grows with the pixel
+    count, and a pixel's neighbourhood beyond the overlap weighs little (bilateral_sxy).
+    """
     rgb = _rgb_image(image)
     probs = np.asarray(probs)
     if probs.ndim != 3:
@@ -80,6 +88,28 @@ def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams()
         raise ValueError(f"CRF needs 2..256 classes in probabilities (C, H, W), got C={c}")
     if not np.issubdtype(probs.dtype, np.floating):
         raise ValueError(f"CRF probabilities must be floating point, got {probs.dtype}")
+    if h <= params.tile and w <= params.tile:
+        return _refine_whole(rgb, probs, params)
+    core = params.tile - 2 * params.tile_overlap  # the part of a tile it keeps
+    if core < 1:
+        raise ValueError(
+            f"crf.tile {params.tile} must exceed twice crf.tile_overlap {params.tile_overlap}; "
+            "raise crf.tile or lower crf.tile_overlap"
+        )
+    out, ov = np.empty((h, w), np.uint8), params.tile_overlap
+    for y0 in range(0, h, core):
+        for x0 in range(0, w, core):
+            y1, x1 = min(y0 + core, h), min(x0 + core, w)
+            ya, yb, xa, xb = max(0, y0 - ov), min(h, y1 + ov), max(0, x0 - ov), min(w, x1 + ov)
+            part = _refine_whole(rgb[ya:yb, xa:xb], probs[:, ya:yb, xa:xb], params)
+            out[y0:y1, x0:x1] = part[y0 - ya : y1 - ya, x0 - xa : x1 - xa]
+    return out
+
+
+def _refine_whole(rgb: np.ndarray, probs: np.ndarray, params: CRFParams) -> np.ndarray:
+    """One DenseCRF2D over the whole of rgb (H, W, 3) uint8 and probs (C, H, W)."""
+    c, h, w = probs.shape
+    rgb = np.array(rgb, dtype=np.uint8, order="C", copy=True)  # writable, contiguous
     crf = dcrf.DenseCRF2D(w, h, c)
     crf.setUnaryEnergy(_unary(probs, params.prob_clip))
     crf.addPairwiseGaussian(sxy=params.gaussian_sxy, compat=params.gaussian_compat)
@@ -96,10 +126,7 @@ def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams()
 def refine_file(task: CRFTask) -> str:
     """Refine one image's saved probabilities and write its mask PNG atomically; return the path."""
     image = read_image(task.image_path)  # (H, W, 1|3) uint8
-    with np.load(task.probs_path) as npz:
-        if "probs" not in npz:
-            raise ValueError(f"{task.probs_path} has no 'probs' array (keys: {list(npz.keys())})")
-        probs = npz["probs"]  # (C, H, W) float16
+    probs = read_probs(task.probs_path)  # (C, H, W) float16, memory-mapped
     if probs.ndim != 3 or probs.shape[1:] != image.shape[:2]:
         raise ValueError(
             f"{task.probs_path}: probabilities {probs.shape} do not match image "

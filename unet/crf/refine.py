@@ -8,6 +8,7 @@ from pathlib import Path
 
 from unet.common.fileio import read_json
 from unet.common.labels import mapping_from_meta
+from unet.common.probs import probs_path
 from unet.crf.dense import CRFParams, CRFTask, refine_all
 
 log = logging.getLogger(__name__)
@@ -22,14 +23,14 @@ def refine_crf(
     split: str = "test",
     processes: int = 1,
 ) -> int:
-    """Refine pred_dir/probs/<id>.npz with each original image into out_dir/masks/<id>.png."""
+    """Refine pred_dir/probs/<id>.npy with each original image into out_dir/masks/<id>.png."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     mapping = mapping_from_meta(meta)
     tasks = [
         CRFTask(
             image_path=by_id[i]["image"],
-            probs_path=str(Path(pred_dir) / "probs" / f"{i}.npz"),
+            probs_path=str(probs_path(pred_dir, i)),
             out_path=str(Path(out_dir) / "masks" / f"{i}.png"),
             mapping=mapping,
             params=params,

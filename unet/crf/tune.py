@@ -6,7 +6,6 @@ import dataclasses
 import itertools
 import logging
 import os
-from pathlib import Path
 
 import numpy as np
 
@@ -14,6 +13,7 @@ from unet.common.fileio import read_json, write_json
 from unet.common.imageio import read_image
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.parallel import parallel_map
+from unet.common.probs import probs_path, read_probs
 from unet.crf.dense import CRFParams, refine
 from unet.evaluate.metrics import confusion_matrix, scores_from_confusion
 
@@ -34,8 +34,7 @@ class CountJob:
 def _image_counts(job: CountJob) -> tuple[np.ndarray, list[np.ndarray]]:
     """Confusion matrices of one image: raw argmax, then the CRF at each grid point."""
     image = read_image(job.image_path)
-    with np.load(job.probs_path) as npz:
-        probs = npz["probs"]  # (C, H, W) float16
+    probs = np.asarray(read_probs(job.probs_path))  # (C, H, W) float16
     target = job.mapping.read_index(job.gt_path)
     n = job.mapping.num_classes
     raw_cm = confusion_matrix(probs.argmax(0), target, n, IGNORE_INDEX)
@@ -60,7 +59,7 @@ def _summed(
     by_id = {p["id"]: p for p in manifest["pairs"]}
     mapping = mapping_from_meta(meta)
     jobs = [
-        CountJob(by_id[i]["image"], str(Path(pred_dir) / "probs" / f"{i}.npz"),
+        CountJob(by_id[i]["image"], str(probs_path(pred_dir, i)),
                  by_id[i]["mask"], mapping, combos)
         for i in ids
     ]

@@ -14,7 +14,9 @@ from unet.common.imageio import open_image
 from unet.common.labels import mapping_from_meta
 from unet.common.logs import progress
 from unet.dataset.pairing import IMAGE_EXTENSIONS
-from unet.infer.predict import PredictSettings, ensemble_probs, load_ensemble
+from unet.infer.forward import PredictSettings, ensemble_probs, load_ensemble, window_for
+from unet.infer.tiles import window_bands
+from unet.infer.writer import PredictionWriter
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,15 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     if not files:
         raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {folder}")
     return files
+
+
+def model_input_size(ckpt: dict, full: tuple[int, int]) -> tuple[int, int]:
+    """(w, h) an image of (w, h) `full` is given to the model at, as its training data was
+    cached: the one model size (resize), or its own size times the cache's scale (native)."""
+    if ckpt.get("mode") == "native":
+        scale = ckpt.get("scale") or 1.0
+        return tuple(max(1, round(v * scale)) for v in full)
+    return tuple(ckpt["size"])
 
 
 def predict_files(
@@ -48,16 +59,24 @@ def predict_files(
         raise ValueError(f"several images are named {twice}: their masks would overwrite")
     models, ckpt, dtype = load_ensemble(model_paths, settings, threads)
     device, mapping = next(models[0].parameters()).device, mapping_from_meta(ckpt)
-    size, channels = tuple(ckpt["size"]), ckpt["in_channels"]
+    channels, window = ckpt["in_channels"], window_for(ckpt, settings)
     out_dir = Path(out_dir)
-    # One image at a time: new images come in any size, and each is resized like the training
+    # One image at a time: new images come in any size, and each is prepared like the training
     # data (same filter, same channel conversion), then its logits go back to its own size.
     for path in progress(files, label):
         image = open_image(path)
-        x = resize_image(image, size, channels)  # (h, w, C) uint8
+        full = (image.width, image.height)
+        x = resize_image(image, model_input_size(ckpt, full), channels)  # (h, w, C) uint8
+        del image
+        if window is not None:  # patch-trained: sliding window, band by band
+            mask = out_dir / f"{path.stem}.png"
+            with PredictionWriter(mask, None, mapping, x.shape[:2], full[::-1]) as out:
+                for y, band in window_bands(models, x, window, settings.tta, dtype):
+                    out.add(y, band)
+            continue
         x = torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None]
         x = x.float().div_(255).to(device)
-        (probs,) = ensemble_probs(models, x, [(image.width, image.height)], settings.tta, dtype)
+        (probs,) = ensemble_probs(models, x, [full], settings.tta, dtype)
         mapping.write(out_dir / f"{path.stem}.png", probs.argmax(0).cpu().numpy())
     log.info("%d masks written to %s", len(files), out_dir)
     return len(files)

@@ -99,6 +99,8 @@ DATA_KEYS = (
     "mask_rgb",
     "mask_threshold",
     "ignore_value",
+    "mode",  # resize | native (older files: resize)
+    "scale",  # native: the cache's resize factor
 )
 
 

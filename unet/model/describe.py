@@ -8,20 +8,30 @@ from unet.common.labels import mapping_from_meta
 from unet.model import checkpoint
 
 
+def _input_layout(ckpt: dict) -> str:
+    """How images reach the network: resized to one size, or native size (and scale), and
+    whether it predicts whole images or sliding-window tiles."""
+    patch = (ckpt.get("train_settings") or {}).get("patch", {}).get("size")
+    tiles = f"; sliding-window tiles of {patch[0]}x{patch[1]}" if patch else ""
+    if ckpt.get("mode") == "native":
+        return f"images at their own size x {ckpt.get('scale') or 1.0}{tiles}"
+    w, h = ckpt["size"]
+    return f"images resized to {w}x{h} (w x h){tiles}"
+
+
 def describe_model(path: str | os.PathLike) -> str:
     """Architecture, classes and their mask values, the training data's layout, the training
     settings, and the validation scores of the kept epoch."""
     ckpt = checkpoint.load(path)
     mapping = mapping_from_meta(ckpt)
     cfg, settings = ckpt["model_config"], ckpt.get("train_settings") or {}
-    w, h = ckpt["size"]
     params = sum(t.numel() for t in ckpt["state_dict"].values() if t.is_floating_point())
     lines = [
         f"model      {path}",
         f"network    UNet depth {cfg['depth']}, base width {cfg['base_width']}, "
         f"{'bilinear' if cfg['bilinear'] else 'transposed-conv'} upsampling, norm "
         f"{cfg['norm']}, dropout {cfg['dropout']}; {params:,} parameters",
-        f"input      {ckpt['in_channels']} channel(s), images resized to {w}x{h} (w x h)",
+        f"input      {ckpt['in_channels']} channel(s), {_input_layout(ckpt)}",
         f"classes    {mapping.num_classes}: "
         + ", ".join(f"{i} = {mapping.describe([v])[1:-1]}" for i, v in enumerate(mapping.values)),
     ]

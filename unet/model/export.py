@@ -45,7 +45,7 @@ def export_onnx(model_path: str | os.PathLike, out_path: str | os.PathLike) -> d
     """
     model, ckpt = checkpoint.load_model(model_path)
     wrapped = PaddedUNet(model, 2 ** ckpt["model_config"]["depth"]).eval()  # smp pads too
-    w, h = ckpt["size"]
+    w, h = ckpt["size"] or [256, 256]  # native-size models take any size: trace one
     example = torch.rand(1, ckpt["in_channels"], h, w)
     dims = {0: torch.export.Dim("batch"), 2: torch.export.Dim("height"),
             3: torch.export.Dim("width")}

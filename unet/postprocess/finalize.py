@@ -21,6 +21,7 @@ from unet.common.fileio import read_json, write_json
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.layout import method_dirs
 from unet.common.parallel import parallel_map
+from unet.common.probs import probs_path, read_probs
 from unet.crf.dense import CRFParams
 from unet.crf.tune import crf_confusions
 from unet.evaluate.metrics import confusion_matrix, scores_from_confusion
@@ -59,8 +60,7 @@ class ValImage:
 
 def _raw_confusions(job: ValImage) -> tuple[np.ndarray, np.ndarray]:
     """One validation image's confusion matrices: raw argmax, and its largest component."""
-    with np.load(job.probs_path) as npz:
-        labels = npz["probs"].argmax(0).astype(np.uint8)  # (H, W)
+    labels = read_probs(job.probs_path).argmax(0).astype(np.uint8)  # (H, W)
     target = job.mapping.read_index(job.gt_path, "ground-truth mask")
     n = job.mapping.num_classes
     return (
@@ -90,7 +90,7 @@ def score_candidates(
     mapping = mapping_from_meta(meta)
     n = mapping.num_classes
     raw, lcc = np.zeros((n, n), np.int64), np.zeros((n, n), np.int64)
-    jobs = [ValImage(str(Path(val_pred) / "probs" / f"{i}.npz"), by_id[i]["mask"], mapping)
+    jobs = [ValImage(str(probs_path(val_pred, i)), by_id[i]["mask"], mapping)
             for i in ids]
     for a, b in parallel_map(_raw_confusions, jobs, processes, "score raw"):
         raw, lcc = raw + a, lcc + b

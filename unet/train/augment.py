@@ -8,6 +8,7 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
+from unet.common.labels import IGNORE_INDEX
 from unet.common.schema import defaults
 
 _D = defaults("train", "augment")  # field defaults: config/schema.yaml
@@ -24,6 +25,9 @@ class AugmentSettings:
     contrast: float = _D["contrast"]
     noise: float = _D["noise"]  # Gaussian noise sigma, images in [0, 1]
     crop: tuple[int, int] | None = _D["crop"]  # (width, height): random training crops
+    elastic: float = _D["elastic"]  # ElasticTransform alpha (px); 0 = off
+    elastic_sigma: float = _D["elastic_sigma"]  # smoothness of the displacement field (px)
+    elastic_p: float = _D["elastic_p"]  # share of samples deformed
 
 
 class RandomRot90(v2.Transform):
@@ -56,6 +60,12 @@ def build(settings: AugmentSettings, size: tuple[int, int]) -> v2.Transform | No
                 size, scale=tuple(settings.scale), ratio=(ratio, ratio), antialias=True
             )
         )
+    if settings.elastic:
+        # The U-Net paper's key augmentation for EM. Pixels pulled in from outside the input
+        # are zero in the image and ignored in the mask, so the loss never learns the border.
+        fill = {tv_tensors.Image: 0.0, tv_tensors.Mask: IGNORE_INDEX}
+        deform = v2.ElasticTransform(settings.elastic, settings.elastic_sigma, fill=fill)
+        steps.append(v2.RandomApply([deform], p=settings.elastic_p))
     if settings.crop:
         # Patches at the cached resolution: cheaper steps, while validation and prediction
         # still see whole images at full detail (a fully convolutional net takes any size).

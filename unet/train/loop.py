@@ -12,15 +12,18 @@ from torch.utils.data import DataLoader, Dataset
 from unet.common.device import amp_dtype, pick_device, set_deterministic
 from unet.common.labels import IGNORE_INDEX
 from unet.common.logs import progress
-from unet.model.build import build_model
+from unet.common.schema import default
+from unet.infer.tiles import Window
+from unet.model.build import build_model, size_multiple
 from unet.model.unet import UNetConfig
 from unet.train.losses import DiceCELoss
 from unet.train.optim import build_optimizer, build_scheduler, is_per_epoch
 from unet.train.settings import TrainSettings
 from unet.train.signals import StopSignals
-from unet.train.validate import evaluate_split
+from unet.train.validate import evaluate_split, evaluate_tiled
 
 log = logging.getLogger(__name__)
+VAL_OVERLAP = default("predict", "overlap")  # validation tiles overlap as prediction's do
 
 
 class Interrupted(SystemExit):
@@ -127,9 +130,17 @@ def train_epoch(run: Run, epoch: int, stop: StopSignals, done: int) -> tuple[flo
 
 def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: float) -> dict:
     """Score the validation rows, step a plateau schedule, and log the epoch's history row."""
-    val_loss, dice = evaluate_split(
-        run.model, run.val_loader, run.loss_fn, run.device, run.dtype, run.config.num_classes
-    )
+    if run.settings.patch.size:  # patches: validate as prediction will run, tile by tile
+        window = Window(run.settings.patch.hw, VAL_OVERLAP, run.settings.batch_size,
+                        size_multiple(run.config))
+        val_loss, dice = evaluate_tiled(
+            run.model, run.val_loader.dataset, run.loss_fn, run.device, run.dtype,
+            run.config.num_classes, window,
+        )
+    else:
+        val_loss, dice = evaluate_split(
+            run.model, run.val_loader, run.loss_fn, run.device, run.dtype, run.config.num_classes
+        )
     fg = float(dice[1:].mean())
     if is_per_epoch(run.sched):
         run.sched.step(fg)

@@ -9,6 +9,21 @@ from unet.model.unet import UNet, UNetConfig
 from unet.train.augment import AugmentSettings
 
 _D = defaults("train")  # field defaults: config/schema.yaml
+_P = _D["patch"]
+
+
+@dataclass(frozen=True)
+class PatchSettings:
+    """Patch training (config `train.patch`): size, foreground share, patches per image."""
+
+    size: tuple[int, int] | None = _P["size"]  # (width, height); None = whole cached images
+    foreground: float = _P["foreground"]  # share of patches centred on a foreground pixel
+    per_image: int = _P["per_image"]  # patches per training image and epoch
+
+    @property
+    def hw(self) -> tuple[int, int] | None:
+        """(height, width) of the patches, or None."""
+        return (self.size[1], self.size[0]) if self.size else None
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,7 @@ class TrainSettings:
     compile: bool = _D["compile"]  # torch.compile the model (CUDA; slow to start)
     num_workers: int = _D["num_workers"]
     augment: AugmentSettings = field(default_factory=AugmentSettings)  # or its dict (config)
+    patch: PatchSettings = field(default_factory=PatchSettings)  # or its dict (config)
     deterministic: bool | str = _D["deterministic"]  # auto = on except on CUDA
     max_minutes: float = _D["max_minutes"]  # stop cleanly after this long (0 = no limit)
     init_from: str | None = _D["init_from"]  # fine-tune: start from this model.pt's weights
@@ -42,6 +58,8 @@ class TrainSettings:
     def __post_init__(self) -> None:
         if isinstance(self.augment, dict):  # the config's nested section, typed here
             object.__setattr__(self, "augment", AugmentSettings(**self.augment))
+        if isinstance(self.patch, dict):
+            object.__setattr__(self, "patch", PatchSettings(**self.patch))
 
 
 class TrainingError(ValueError):
@@ -49,9 +67,27 @@ class TrainingError(ValueError):
 
 
 def check_settings(
-    settings: TrainSettings, n_train: int, size: list[int], mcfg: UNetConfig
+    settings: TrainSettings, n_train: int, size: list[int] | None, mcfg: UNetConfig
 ) -> None:
-    """Refuse, naming the key, settings that cannot train on this data."""
+    """Refuse, naming the key, settings that cannot train on this data (`size`: the cache's
+    one (w, h), None for a native-size cache)."""
+    patch = settings.patch.size
+    if size is None and not patch:
+        raise TrainingError(
+            "preprocess.mode native caches images of different sizes, which train as patches: "
+            "set train.patch.size, e.g. [256, 256]"
+        )
+    if patch and settings.augment.crop:
+        raise TrainingError(
+            "train.patch.size and train.augment.crop both crop the training images; "
+            "keep train.patch (crop is for whole-image training) and set crop to null"
+        )
+    if patch and min(patch) < UNet.min_size(mcfg.depth):
+        raise TrainingError(
+            f"train.patch.size {patch[0]}x{patch[1]} is too small for model.depth="
+            f"{mcfg.depth} (needs at least {UNet.min_size(mcfg.depth)} px a side)"
+        )
+    size = size or patch
     if settings.batch_size > n_train:
         raise TrainingError(
             f"train.batch_size={settings.batch_size} is larger than the training split "

@@ -12,7 +12,7 @@ from unet.common.fileio import read_json
 from unet.model import checkpoint
 from unet.model.unet import UNetConfig
 from unet.train import augment, resume
-from unet.train.dataset import CachedRows, CachedSplit
+from unet.train.dataset import CachedRows
 from unet.train.finetune import file_digest, source_weights
 from unet.train.folds import fold_rows
 from unet.train.history import write_history
@@ -25,6 +25,7 @@ from unet.train.loop import (
     train_epoch,
     validate_epoch,
 )
+from unet.train.patches import PatchRows
 from unet.train.settings import TrainSettings, check_settings
 from unet.train.signals import StopSignals
 
@@ -33,12 +34,20 @@ log = logging.getLogger(__name__)
 
 def _datasets(cache_dir: str | os.PathLike, meta: dict, settings: TrainSettings, fold: int | None):
     """(training rows, augmented; validation rows): the cached splits, or a fold's rows."""
-    size = (meta["size"][1], meta["size"][0])  # (H, W)
+    patch = settings.patch
+    size = patch.hw or (meta["size"][1], meta["size"][0])  # (H, W) of a training sample
     transform = augment.build(settings.augment, size)
     if fold is None:
-        return CachedSplit(cache_dir, "train", transform), CachedSplit(cache_dir, "val")
-    train_rows, val_rows = fold_rows(meta, fold)
-    return CachedRows(cache_dir, train_rows, transform), CachedRows(cache_dir, val_rows)
+        train_rows = [("train", k) for k in range(len(meta["splits"]["train"]["ids"]))]
+        val_rows = [("val", k) for k in range(len(meta["splits"]["val"]["ids"]))]
+    else:
+        train_rows, val_rows = fold_rows(meta, fold)
+    if patch.size:  # native size or large images: patches, some centred on foreground
+        train = PatchRows(cache_dir, train_rows, patch.hw, patch.foreground, patch.per_image,
+                          transform)
+    else:
+        train = CachedRows(cache_dir, train_rows, transform)
+    return train, CachedRows(cache_dir, val_rows)
 
 
 def _log_start(run: Run, fold: int | None, threads: int) -> None:

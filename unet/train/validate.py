@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
 from unet.common.labels import IGNORE_INDEX
 from unet.evaluate.metrics import confusion_matrix, scores_from_confusion
+from unet.infer.tiles import Window, window_bands
 from unet.model.unet import UNet
 
 
@@ -36,3 +37,30 @@ def evaluate_split(
             ignore_index=IGNORE_INDEX,
         )
     return total / n, scores_from_confusion(cm)["dice"]
+
+
+@torch.no_grad()
+def evaluate_tiled(
+    model: torch.nn.Module,
+    val_set: Dataset,
+    loss_fn,
+    device: torch.device,
+    dtype: torch.dtype | None,
+    num_classes: int,
+    window: Window,
+) -> tuple[float, np.ndarray]:
+    """Validation of a patch-trained model as it will predict: each whole image through the
+    sliding window. The loss is taken band by band on the blended probabilities."""
+    model.eval()
+    cm, total, n = np.zeros((num_classes, num_classes), np.int64), 0.0, 0
+    for i in range(len(val_set)):
+        image, mask = val_set[i]  # (C, H, W) float, (H, W) long
+        for y, band in window_bands([model], image, window, tta=False, dtype=dtype):
+            target = mask[y : y + band.shape[1]]
+            logp = band.clamp_min(1e-8).log()[None]  # softmax(log p) = p: the loss sees p
+            total += loss_fn(logp.to(device), target[None].to(device)).item()
+            n += 1
+            cm += confusion_matrix(
+                band.argmax(0).numpy(), target.numpy(), num_classes, ignore_index=IGNORE_INDEX
+            )
+    return total / max(n, 1), scores_from_confusion(cm)["dice"]

@@ -1,0 +1,127 @@
+"""Native-size cache (flat, ragged) and patch sampling with foreground oversampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tests.conftest import write_inputs
+from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.cache.reader import cached_shapes, load_split
+from unet.common.labels import IGNORE_INDEX
+from unet.train.augment import AugmentSettings, build
+from unet.train.patches import PatchRows, crop_padded
+
+SIZES = [(90, 60), (33, 47), (64, 64), (120, 41), (50, 50)]  # (w, h), mixed, not multiples of 16
+
+
+def _pairs(root, sizes=SIZES):
+    rng = np.random.default_rng(0)
+    pairs = []
+    for i, (w, h) in enumerate(sizes):
+        image = rng.integers(0, 255, (h, w, 3), np.uint8)
+        mask = np.zeros((h, w), np.uint8)
+        mask[h // 3 : h // 3 + 4, w // 2 : w // 2 + 3] = 255  # a small object
+        Image.fromarray(image).save(root / f"i{i}.png")
+        Image.fromarray(mask).save(root / f"m{i}.png")
+        pairs.append({"id": f"p{i}", "image": str(root / f"i{i}.png"),
+                      "mask": str(root / f"m{i}.png"), "size": [w, h]})
+    return pairs
+
+
+@pytest.fixture
+def native_cache(tmp_path):
+    pairs = _pairs(tmp_path)
+    write_inputs(tmp_path, pairs)
+    settings = PreprocessSettings(mode="native")
+    meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+                      settings)
+    return tmp_path, pairs, meta
+
+
+def test_native_cache_keeps_every_image_at_its_own_size(native_cache):
+    root, pairs, meta = native_cache
+    assert meta["mode"] == "native" and meta["size"] is None
+    by_id = {p["id"]: p for p in pairs}
+    for split in ("train", "val", "test"):
+        images, masks = load_split(root / "cache", split)
+        ids = meta["splits"][split]["ids"]
+        assert len(images) == len(masks) == len(ids)
+        assert cached_shapes(meta, split) == [tuple(by_id[i]["size"][::-1]) for i in ids]
+        for k, i in enumerate(ids):
+            original = np.asarray(Image.open(by_id[i]["image"]))
+            np.testing.assert_array_equal(images[k], original)  # the pixels, untouched
+            target = np.asarray(Image.open(by_id[i]["mask"])) // 255  # class indices
+            np.testing.assert_array_equal(masks[k], target)
+            assert isinstance(images[k], np.memmap) or isinstance(images[k].base, np.memmap)
+
+
+def test_native_scale_keeps_the_aspect_ratio(tmp_path):
+    pairs = _pairs(tmp_path)
+    write_inputs(tmp_path, pairs)
+    meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+                      PreprocessSettings(mode="native", scale=0.5))
+    assert meta["scale"] == 0.5
+    by_id = {p["id"]: p for p in pairs}
+    for k, i in enumerate(meta["splits"]["train"]["ids"]):
+        w, h = by_id[i]["size"]
+        assert tuple(meta["splits"]["train"]["shapes"][k]) == (round(h / 2), round(w / 2))
+    images, _ = load_split(tmp_path / "cache", "train")
+    assert images[0].shape[2] == 3
+
+
+def test_patches_have_the_patch_size_and_pad_small_images_with_ignore(native_cache):
+    root, _, meta = native_cache
+    rows = [("train", k) for k in range(len(meta["splits"]["train"]["ids"]))]
+    rows += [("test", k) for k in range(len(meta["splits"]["test"]["ids"]))]
+    data = PatchRows(root / "cache", rows, (48, 56), foreground=0.0, per_image=3)
+    assert len(data) == 3 * len(rows)
+    torch.manual_seed(0)
+    for i in range(len(data)):
+        image, mask = data[i]
+        assert image.shape == (3, 48, 56) and mask.shape == (48, 56)
+        assert image.dtype == torch.float32 and 0 <= float(image.min()) <= float(image.max()) <= 1
+        assert set(mask.unique().tolist()) <= {0, 1, IGNORE_INDEX}
+    # The 33x47 image is smaller than the patch in both sides: padding is ignored.
+    small = meta["splits"]["train"]["ids"] + meta["splits"]["test"]["ids"]
+    k = small.index("p1")
+    _, mask = data[k]
+    assert int((mask != IGNORE_INDEX).sum()) == 33 * 47
+
+
+def test_foreground_share_centres_patches_on_objects(native_cache):
+    root, _, meta = native_cache
+    rows = [("train", 0), ("train", 1)]
+    hits = {}
+    for share in (0.0, 1.0):
+        data = PatchRows(root / "cache", rows, (16, 16), foreground=share, per_image=40)
+        torch.manual_seed(1)
+        hits[share] = np.mean([bool((data[i][1] == 1).any()) for i in range(len(data))])
+    assert hits[1.0] == 1.0  # every patch holds the object
+    assert hits[0.0] < 0.6  # uniform placement mostly misses a 4x3 object
+
+
+def test_crop_padded_places_the_window():
+    image = np.arange(5 * 4 * 1, dtype=np.uint8).reshape(5, 4, 1)
+    mask = np.ones((5, 4), np.uint8)
+    img, msk = crop_padded(image, mask, -1, 2, (3, 3))
+    assert img[1:, :2, 0].tolist() == image[0:2, 2:4, 0].tolist()
+    assert (msk[0] == IGNORE_INDEX).all() and (msk[:, 2] == IGNORE_INDEX).all()
+    assert (msk[1:, :2] == 1).all()
+
+
+def test_elastic_deformation_moves_pixels_and_keeps_labels():
+    transform = build(AugmentSettings(flip=False, elastic=200.0, elastic_sigma=4.0,
+                                      elastic_p=1.0), (32, 32))
+    torch.manual_seed(0)
+    yy, xx = torch.meshgrid(torch.arange(32), torch.arange(32), indexing="ij")
+    image = ((xx // 4) % 2).float()[None].repeat(3, 1, 1)  # stripes
+    mask = ((xx // 4) % 2).long()
+    from unet.train.augment import apply
+
+    out_img, out_mask = apply(transform, image, mask)
+    assert out_img.shape == image.shape and out_mask.shape == mask.shape
+    assert not torch.equal(out_mask, mask)  # the stripes bent
+    assert set(out_mask.unique().tolist()) <= {0, 1, IGNORE_INDEX}  # nearest: no new labels

@@ -1,0 +1,136 @@
+"""Sliding-window prediction: tile placement, agreement with whole-image prediction, no seams."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from unet.infer.forward import predict_logits
+from unet.infer.tiles import Window, gaussian_weights, tile_starts, window_bands, window_probs
+from unet.model.unet import UNet, UNetConfig
+
+
+def _model(depth: int, seed: int = 0) -> UNet:
+    torch.manual_seed(seed)
+    model = UNet(UNetConfig(in_channels=3, num_classes=2, depth=depth, base_width=4)).eval()
+    # A random net's probabilities hardly leave 0.5; a larger head spreads them (0.1 to 0.9)
+    # without compounding through the layers.
+    model.head.weight.data.mul_(100.0)
+    return model
+
+
+def _whole(model, image: np.ndarray) -> torch.Tensor:
+    x = torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float() / 255
+    return predict_logits(model, x, False, None)[0].softmax(0)
+
+
+@pytest.mark.parametrize(("length", "tile", "overlap", "align"), [
+    (100, 64, 0.5, 4), (64, 64, 0.5, 1), (30, 64, 0.5, 4), (1000, 128, 0.25, 16), (129, 64, 0, 1),
+])
+def test_tiles_cover_the_image_and_keep_alignment(length, tile, overlap, align):
+    starts = tile_starts(length, tile, overlap, align)
+    covered = np.zeros(max(length, tile), bool)
+    for s in starts:
+        covered[s : s + tile] = True
+    assert covered[:length].all() and starts[0] == 0
+    assert all(s % align == 0 for s in starts[:-1])  # the last one ends at the edge
+    assert starts == sorted(set(starts))
+    if length > tile:
+        assert starts[-1] == length - tile
+        assert all(b - a <= tile for a, b in zip(starts, starts[1:], strict=False))
+
+
+def test_one_tile_image_equals_whole_image_prediction():
+    model = _model(2)
+    image = np.random.default_rng(0).integers(0, 255, (64, 48, 3), np.uint8)
+    tiled = window_probs([model], image, Window((64, 48)), False, None)
+    # Within float rounding: the blend is (logits x w) / w.
+    torch.testing.assert_close(tiled, _whole(model, image), atol=1e-4, rtol=0)
+
+
+def test_sliding_window_matches_whole_image_at_tile_centres():
+    # depth 1: a receptive field of about 14 px, so a tile centre (32 px from its edges) sees
+    # exactly what the whole image shows it; neighbouring tiles reach it only at their border,
+    # where the Gaussian weight is about e^-8.
+    model = _model(1)
+    image = np.random.default_rng(1).integers(0, 255, (160, 224, 3), np.uint8)
+    window = Window((64, 64), overlap=0.5, batch=3, align=2)
+    tiled = window_probs([model], image, window, False, None)
+    whole = _whole(model, image)
+    assert tiled.shape == whole.shape == (2, 160, 224)
+    ys, xs = tile_starts(160, 64, 0.5, 2), tile_starts(224, 64, 0.5, 2)
+    centres = [(y + 32, x + 32) for y in ys for x in xs]
+    diff = max(
+        float((tiled - whole)[:, y - 4 : y + 4, x - 4 : x + 4].abs().max()) for y, x in centres
+    )
+    assert diff < 1e-3, diff
+    # Away from the centres it is a blend, still close (the net sees nearly the same context).
+    assert float((tiled - whole).abs().mean()) < 0.05
+
+
+def _seam_jump(probs: torch.Tensor, starts: list[int], tile: int) -> float:
+    """Largest step between neighbouring columns where a tile begins or ends, inside."""
+    p = probs[1, 20:-20]  # (rows, W), rows away from the image's own top and bottom
+    edges = sorted({s for s in starts[1:]} | {s + tile for s in starts[:-1]})
+    return max(float((p[:, e] - p[:, e - 1]).abs().max()) for e in edges)
+
+
+def test_gaussian_blending_leaves_no_seams_on_a_constant_image(monkeypatch):
+    # On a constant image every interior tile sees the same input, so any step in the output
+    # comes from tile borders. Zero padding makes a tile's border logits differ from its
+    # centre's: uniform averaging shows that as a step where a tile starts or ends, Gaussian
+    # weights fade it out.
+    model = _model(3, seed=2)
+    image = np.full((96, 400, 3), 140, np.uint8)
+    window = Window((64, 64), overlap=0.5, batch=8, align=8)
+    starts = tile_starts(400, 64, 0.5, 8)
+    gaussian = window_probs([model], image, window, False, None)
+    interior = gaussian[1, 20:-20, 40:-40]
+    monkeypatch.setattr("unet.infer.tiles.gaussian_weights", lambda h, w: torch.ones(h, w))
+    uniform = window_probs([model], image, window, False, None)
+    jump_uniform, jump_gauss = _seam_jump(uniform, starts, 64), _seam_jump(gaussian, starts, 64)
+    assert jump_uniform > 0.01, "the test image must show seams without blending"
+    assert jump_gauss < jump_uniform / 10, (jump_gauss, jump_uniform)
+    # Smooth everywhere, not only at the tile edges: no column steps out of line.
+    steps = (interior[:, 1:] - interior[:, :-1]).abs().max()
+    assert float(steps) < jump_uniform / 5
+
+
+def test_gaussian_weights_peak_in_the_centre_and_stay_positive():
+    g = gaussian_weights(64, 32)
+    assert g.shape == (64, 32) and float(g.max()) == pytest.approx(1.0, abs=1e-3)
+    assert float(g.min()) > 0 and float(g[32, 16]) > float(g[0, 0])
+
+
+def test_bands_cover_every_row_once_and_images_smaller_than_a_tile():
+    model = _model(2)
+    for shape in ((150, 90, 3), (30, 45, 3), (64, 200, 3)):
+        image = np.random.default_rng(3).integers(0, 255, shape, np.uint8)
+        rows = []
+        for y, band in window_bands([model], image, Window((64, 64), 0.25, 2, 4), False, None):
+            assert band.shape[0] == 2 and band.shape[2] == shape[1]
+            rows += list(range(y, y + band.shape[1]))
+            torch.testing.assert_close(band.sum(0), torch.ones(band.shape[1:]))
+        assert rows == list(range(shape[0]))
+
+
+def test_an_ensemble_averages_the_models_probabilities():
+    a, b = _model(2, seed=4), _model(2, seed=5)
+    image = np.random.default_rng(6).integers(0, 255, (100, 80, 3), np.uint8)
+    window = Window((64, 64), 0.5, 4, 4)
+    both = window_probs([a, b], image, window, False, None)
+    mean = (window_probs([a], image, window, False, None)
+            + window_probs([b], image, window, False, None)) / 2
+    torch.testing.assert_close(both, mean, atol=1e-5, rtol=0)
+
+
+def test_float_tensor_and_uint8_array_give_the_same_tiles():
+    model = _model(2)
+    image = np.random.default_rng(7).integers(0, 255, (70, 90, 3), np.uint8)
+    tensor = torch.from_numpy(image.copy()).permute(2, 0, 1).float() / 255
+    window = Window((48, 48), 0.5, 4, 4)
+    torch.testing.assert_close(
+        window_probs([model], image, window, False, None),
+        window_probs([model], tensor, window, False, None),
+    )

@@ -1,0 +1,90 @@
+"""The forward passes of inference: models loaded for it, flip averaging, whole-image batches,
+and the sliding window a patch-trained model is given."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from unet.common.device import amp_dtype, pick_device, set_threads
+from unet.common.schema import defaults
+from unet.infer.tiles import Window, predict_logits
+from unet.model import checkpoint
+from unet.model.build import size_multiple
+from unet.model.unet import UNetConfig
+
+_D = defaults("predict")  # field defaults: config/schema.yaml
+
+
+@dataclass(frozen=True)
+class PredictSettings:
+    """Inference settings (config section `predict`)."""
+
+    batch_size: int = _D["batch_size"]  # images, or tiles of a sliding window, per pass
+    tta: bool = _D["tta"]  # average over horizontal and vertical flips
+    device: str = _D["device"]
+    amp: bool = _D["amp"]
+    overlap: float = _D["overlap"]  # sliding window: share of a tile its neighbour shares
+
+
+def upsample_probs(logits: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Upsample one image's logits (C, h, w) to (C, H, W) = original size, then softmax."""
+    up = F.interpolate(logits[None], size=size, mode="bilinear", align_corners=False)[0]
+    return up.softmax(0)
+
+
+def ensemble_probs(
+    models: list[torch.nn.Module],
+    x: torch.Tensor,
+    sizes: list[tuple[int, int]],
+    tta: bool,
+    dtype: torch.dtype | None,
+) -> list[torch.Tensor]:
+    """Per image (C, H, W) class probabilities at its (w, h) size, averaged over the models."""
+    out: list[torch.Tensor | None] = [None] * len(x)
+    for model in models:
+        logits = predict_logits(model, x, tta, dtype)
+        for k, logit in enumerate(logits):
+            w, h = sizes[k]
+            probs = upsample_probs(logit, (h, w))
+            out[k] = probs if out[k] is None else out[k].add_(probs)
+    return [p / len(models) for p in out]
+
+
+def load_for_inference(
+    model_path: str | os.PathLike, settings: PredictSettings, threads: int
+) -> tuple[torch.nn.Module, dict, torch.dtype | None]:
+    """The trained model on its device in eval mode, its checkpoint, and the autocast dtype."""
+    set_threads(threads)
+    device = pick_device(settings.device)
+    model, ckpt = checkpoint.load_model(model_path, device)
+    model = model.to(memory_format=torch.channels_last)  # NHWC convolutions are faster
+    return model, ckpt, amp_dtype(device, settings.amp)
+
+
+def load_ensemble(
+    model_paths: list[str | os.PathLike], settings: PredictSettings, threads: int
+) -> tuple[list[torch.nn.Module], dict, torch.dtype | None]:
+    """Several models (cross-validation folds) trained on the same data layout."""
+    loaded = [load_for_inference(p, settings, threads) for p in model_paths]
+    checkpoint.check_same_data([ckpt for _, ckpt, _ in loaded], model_paths)
+    return [m for m, _, _ in loaded], loaded[0][1], loaded[0][2]
+
+
+def patch_size(ckpt: dict) -> tuple[int, int] | None:
+    """(h, w) of the patches the model was trained on (train.patch.size), or None."""
+    size = (ckpt.get("train_settings") or {}).get("patch", {}).get("size")
+    return (size[1], size[0]) if size else None
+
+
+def window_for(ckpt: dict, settings: PredictSettings) -> Window | None:
+    """The sliding window a patch-trained model predicts with (tiles of its patch size);
+    None for a model trained on whole images, which predicts whole images."""
+    tile = patch_size(ckpt)
+    if tile is None:
+        return None
+    align = size_multiple(UNetConfig(**ckpt["model_config"]))
+    return Window(tile, settings.overlap, settings.batch_size, align)

@@ -1,0 +1,134 @@
+"""Sliding-window prediction: overlapping tiles, Gaussian-blended logits, bands of rows.
+
+As nnU-Net and MONAI do, each tile's logits are weighted by a Gaussian centred on the tile
+(its border, where zero padding and missing context hurt, counts least) and the weighted sum is
+divided by the summed weights. The image is processed one row of tiles at a time and finished
+rows are handed out as bands, so memory is bounded by a row of tiles, not by the image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class Window:
+    """Tile (h, w), the share of a tile shared with its neighbour, tiles per forward pass, and
+    the multiple tile starts keep (2^depth: the network is shift-equivariant by that step)."""
+
+    tile: tuple[int, int]
+    overlap: float = 0.5
+    batch: int = 8
+    align: int = 1
+
+
+@torch.no_grad()
+def predict_logits(
+    model: torch.nn.Module, images: torch.Tensor, tta: bool, dtype: torch.dtype | None
+) -> torch.Tensor:
+    """Logits (B, C, h, w) at the input's size, averaged over flips when `tta`."""
+    flips = [(), (-1,), (-2,)] if tta else [()]
+    total = None
+    for dims in flips:
+        x = images.flip(dims) if dims else images
+        x = x.contiguous(memory_format=torch.channels_last)  # NHWC convolutions are faster
+        with torch.autocast(images.device.type, dtype=dtype, enabled=dtype is not None):
+            logits = model(x).float()
+        logits = logits.flip(dims) if dims else logits
+        total = logits if total is None else total + logits
+    return total / len(flips)  # averaged logits; softmax after upsampling
+
+
+def gaussian_weights(h: int, w: int, sigma_scale: float = 0.125) -> torch.Tensor:
+    """(h, w) Gaussian importance map, 1 at the centre, sigma = tile side x sigma_scale; its
+    smallest value is kept above 0 so every pixel of a tile counts a little."""
+    axes = []
+    for n in (h, w):
+        d = torch.arange(n, dtype=torch.float64) - (n - 1) / 2
+        axes.append(torch.exp(-0.5 * (d / max(n * sigma_scale, 1e-6)) ** 2))
+    g = axes[0][:, None] * axes[1][None, :]
+    g = g / g.max()
+    return g.clamp_(min=float(g[g > 0].min())).float()
+
+
+def tile_starts(length: int, tile: int, overlap: float, align: int = 1) -> list[int]:
+    """Starts of tiles of `tile` px covering `length` px, each overlapping the next by about
+    `overlap`; every start a multiple of `align` except the last, which ends at the edge."""
+    if length <= tile:
+        return [0]
+    stride = max(align, int(tile * (1 - overlap)) // align * align)
+    starts = list(range(0, length - tile, stride))
+    return starts + [length - tile] if starts[-1] != length - tile else starts
+
+
+def _tile(image: np.ndarray | torch.Tensor, y: int, x: int, th: int, tw: int) -> torch.Tensor:
+    """(C, th, tw) float tile at (y, x): uint8 (H, W, C) arrays or float (C, H, W) tensors;
+    zero beyond the image."""
+    if isinstance(image, torch.Tensor):
+        part = image[:, y : y + th, x : x + tw].float()
+    else:
+        part = torch.from_numpy(np.array(image[y : y + th, x : x + tw])).permute(2, 0, 1)
+        part = part.float().div_(255.0)
+    c, h, w = part.shape
+    if (h, w) == (th, tw):
+        return part
+    out = part.new_zeros((c, th, tw))
+    out[:, :h, :w] = part
+    return out
+
+
+def window_bands(
+    models: list[torch.nn.Module],
+    image: np.ndarray | torch.Tensor,
+    window: Window,
+    tta: bool,
+    dtype: torch.dtype | None,
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """Yield (first row, probabilities (C, rows, W) float32 on the CPU) bands that cover the
+    image top to bottom; the models' softmaxed blends are averaged (an ensemble)."""
+    if isinstance(image, torch.Tensor):
+        height, width = image.shape[-2:]
+    else:
+        height, width = image.shape[:2]
+    th, tw = window.tile
+    device = next(models[0].parameters()).device
+    ys = tile_starts(height, th, window.overlap, window.align)
+    xs = tile_starts(width, tw, window.overlap, window.align)
+    weight = gaussian_weights(th, tw).to(device)
+    wide = max(width, tw)
+    acc: torch.Tensor | None = None  # (models, C, th, wide): the open band of blended logits
+    wsum = torch.zeros((th, wide), device=device)
+    for r, y in enumerate(ys):
+        # Every tile that covers rows >= y starts at y or later: the buffer starts at row y.
+        for i in range(0, len(xs), window.batch):
+            chunk = xs[i : i + window.batch]
+            batch = torch.stack([_tile(image, y, x, th, tw) for x in chunk]).to(device)
+            for m, model in enumerate(models):
+                logits = predict_logits(model, batch, tta, dtype)  # (B, C, th, tw)
+                if acc is None:
+                    acc = torch.zeros((len(models), logits.shape[1], th, wide), device=device)
+                for j, x in enumerate(chunk):
+                    acc[m, :, :, x : x + tw] += logits[j] * weight
+            for x in chunk:
+                wsum[:, x : x + tw] += weight
+        done = (ys[r + 1] if r + 1 < len(ys) else th + y) - y  # rows no later tile touches
+        rows = min(done, height - y)
+        blend = acc[:, :, :rows, :width] / wsum[:rows, :width]  # (M, C, rows, W)
+        yield y, blend.softmax(1).mean(0).cpu()
+        acc = torch.cat([acc[:, :, done:], torch.zeros_like(acc[:, :, :done])], dim=2)
+        wsum = torch.cat([wsum[done:], torch.zeros_like(wsum[:done])], dim=0)
+
+
+def window_probs(
+    models: list[torch.nn.Module],
+    image: np.ndarray | torch.Tensor,
+    window: Window,
+    tta: bool,
+    dtype: torch.dtype | None,
+) -> torch.Tensor:
+    """The whole image's probabilities (C, H, W) from its bands (for images that fit)."""
+    return torch.cat([band for _, band in window_bands(models, image, window, tta, dtype)], 1)

@@ -1,0 +1,97 @@
+"""Patch training: fixed-size random patches from cached images of any size (nnU-Net style).
+
+A share of the patches is centred on a foreground pixel, of a foreground class the image
+holds, drawn at random: small or rare structures are seen often enough to be learnt. The rest
+lie anywhere in the image. An image smaller than the patch is padded: zeros in the image,
+IGNORE_INDEX in the mask, so the loss skips the padding.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+
+from unet.common.labels import IGNORE_INDEX
+from unet.train.augment import apply
+from unet.train.dataset import CachedRows, Row
+
+MAX_LOCATIONS = 10_000  # foreground pixels kept per class and image to draw centres from
+
+
+class PatchRows(CachedRows):
+    """`per_image` patches of (h, w) `patch` per cached row and epoch, as (image (C, h, w)
+    float in [0, 1], mask (h, w) long)."""
+
+    def __init__(
+        self,
+        cache_dir: str | os.PathLike,
+        rows: list[Row],
+        patch: tuple[int, int],
+        foreground: float,
+        per_image: int = 1,
+        transform=None,
+    ) -> None:
+        super().__init__(cache_dir, rows, transform)
+        self.patch, self.foreground, self.per_image = tuple(patch), foreground, per_image
+        self._locations: dict[Row, list[np.ndarray]] = {}  # per worker, filled lazily
+
+    def __len__(self) -> int:
+        return len(self.rows) * self.per_image
+
+    def locations(self, row: Row, mask: np.ndarray) -> list[np.ndarray]:
+        """Flat indices of (a sample of) each present foreground class's pixels in `mask`."""
+        if row not in self._locations:
+            rng = np.random.default_rng(row[1])  # the sample is the same in every worker
+            found = []
+            for c in np.unique(mask):
+                if c == 0 or c == IGNORE_INDEX:
+                    continue
+                where = np.flatnonzero(mask == c)
+                if len(where) > MAX_LOCATIONS:
+                    where = np.sort(rng.choice(where, MAX_LOCATIONS, replace=False))
+                found.append(where)
+            self._locations[row] = found
+        return self._locations[row]
+
+    def corner(self, row: Row, mask: np.ndarray) -> tuple[int, int]:
+        """Top-left (y, x) of the next patch; torch's RNG, so DataLoader seeding applies."""
+        (h, w), (ph, pw) = mask.shape, self.patch
+        lo_y, hi_y = min(0, h - ph), max(0, h - ph)  # patch inside the image where it fits
+        lo_x, hi_x = min(0, w - pw), max(0, w - pw)
+        found = self.locations(row, mask) if self.foreground > 0 else []
+        if found and float(torch.rand(())) < self.foreground:
+            where = found[int(torch.randint(len(found), ()))]
+            cy, cx = divmod(int(where[int(torch.randint(len(where), ()))]), w)
+            return (
+                min(max(cy - ph // 2, lo_y), hi_y),
+                min(max(cx - pw // 2, lo_x), hi_x),
+            )
+        return (
+            int(torch.randint(lo_y, hi_y + 1, ())),
+            int(torch.randint(lo_x, hi_x + 1, ())),
+        )
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        row = self.rows[i % len(self.rows)]
+        images, masks = self._open(row[0])
+        image, mask = images[row[1]], masks[row[1]]  # (h, w, C), (h, w) memory-mapped views
+        y, x = self.corner(row, mask)
+        img, msk = crop_padded(image, mask, y, x, self.patch)
+        img_t = torch.from_numpy(img).permute(2, 0, 1).float().div_(255.0)  # (C, ph, pw)
+        return apply(self.transform, img_t, torch.from_numpy(msk).long())
+
+
+def crop_padded(
+    image: np.ndarray, mask: np.ndarray, y: int, x: int, patch: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (ph, pw) window at (y, x) of image (h, w, C) and mask (h, w); outside the image the
+    window is 0 (image) and IGNORE_INDEX (mask)."""
+    (h, w), (ph, pw) = mask.shape, patch
+    img = np.zeros((ph, pw, image.shape[2]), np.uint8)
+    msk = np.full((ph, pw), IGNORE_INDEX, np.uint8)
+    y0, y1, x0, x1 = max(y, 0), min(y + ph, h), max(x, 0), min(x + pw, w)
+    img[y0 - y : y1 - y, x0 - x : x1 - x] = image[y0:y1, x0:x1]
+    msk[y0 - y : y1 - y, x0 - x : x1 - x] = mask[y0:y1, x0:x1]
+    return img, msk

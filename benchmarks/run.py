@@ -17,6 +17,7 @@ from benchmarks import (
     bench_gpu,
     bench_loading,
     bench_memory,
+    bench_tiles,
     bench_pipeline,
     bench_preprocess,
     bench_train,
@@ -125,6 +126,7 @@ def main(argv: list[str] | None = None) -> dict:
         "crf": lambda: crf_rows(args.quick, str(Path(args.json).with_name("crf.json"))),
         "dag": lambda: bench_dag.run(args.quick),
         "memory": lambda: bench_memory.run(args.quick),
+        "tiles": lambda: bench_tiles.run(args.quick),
         "gpu": lambda: bench_gpu.run(args.quick),
         "pipeline": lambda: bench_pipeline.run(args.quick, args.pipeline, args.pipeline_results),
     }

@@ -1,0 +1,146 @@
+"""Sliding-window prediction of one large image: peak memory at 8192^2 vs 2048^2, and tiles/s.
+
+Each prediction runs in a fresh interpreter. `predict_masks` reads the image from the native
+cache (memory-mapped) and writes its probabilities and mask band by band: its anonymous memory
+should not grow with the image. `predict_files` (the `unet predict` command and the
+predict_folder rule) decodes the image file whole first, so it holds the image once: reported
+beside it, without a goal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from benchmarks.bench_memory import _PeakAnon, _status_kb
+from benchmarks.common import Row, row
+from benchmarks.fixtures import scratch
+from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.common.fileio import write_json
+from unet.model import checkpoint
+from unet.model.unet import UNet, UNetConfig
+
+REPO = Path(__file__).resolve().parents[1]
+TILE = 256  # patch and tile side
+MODEL = {"depth": 4, "base_width": 8}  # small, so that a 8192^2 image takes a minute
+
+
+def _image(path: Path, side: int) -> None:
+    """A smooth RGB picture with a disc, fast to encode; its mask beside it."""
+    y, x = np.ogrid[:side, :side]
+    wave = (127 + 120 * np.sin(x / 37.0) * np.cos(y / 53.0)).astype(np.uint8)
+    rgb = np.broadcast_to(wave[..., None], (side, side, 3))
+    Image.fromarray(np.ascontiguousarray(rgb)).save(path, compress_level=1)
+    disc = ((y - side / 2) ** 2 + (x - side / 2) ** 2 < (side / 4) ** 2).astype(np.uint8) * 255
+    Image.fromarray(disc).save(path.with_name(path.stem + "_mask.png"), compress_level=1)
+
+
+def _setup(side: int) -> Path:
+    """A native cache whose test split is one side x side image, and a patch-trained model."""
+    folder = scratch() / f"tiles_{side}"
+    folder.mkdir(parents=True, exist_ok=True)
+    pairs = []
+    for name, s in (("train", 64), ("val", 64), ("test", side)):
+        path = folder / f"{name}.png"
+        _image(path, s)
+        pairs.append({"id": name, "image": str(path),
+                      "mask": str(path.with_name(f"{name}_mask.png")), "size": [s, s]})
+    write_json(folder / "manifest.json", {"source": "benchmark", "pairs": pairs})
+    write_json(folder / "split.json", {"train": ["train"], "val": ["val"], "test": ["test"]})
+    meta = preprocess(folder / "manifest.json", folder / "split.json", folder / "cache",
+                      PreprocessSettings(mode="native", mask_values=(0, 255)))
+    config = UNetConfig(in_channels=meta["in_channels"], num_classes=2, **MODEL)
+    torch.manual_seed(0)
+    settings = {"patch": {"size": [TILE, TILE], "foreground": 0.33, "per_image": 1}}
+    record = checkpoint.model_record(config.to_dict(), UNet(config).state_dict(), meta,
+                                     settings, 1, None, [0.0, 0.0], "benchmark")
+    checkpoint.save(folder / "model.pt", record)
+    return folder
+
+
+def child(how: str, folder: Path) -> dict:
+    """Predict the test image (`cache`: predict_masks; `file`: predict_files); report peaks."""
+    from unet.infer.predict import PredictSettings, predict_masks
+    from unet.infer.predict_folder import predict_files
+
+    settings = PredictSettings(batch_size=8, device="cpu", overlap=0.5)
+    idle = _status_kb("RssAnon")
+    sampler = _PeakAnon()
+    sampler.start()
+    t0 = time.perf_counter()
+    if how == "cache":
+        predict_masks([folder / "model.pt"], folder / "cache", "test", folder / "pred", settings,
+                      threads=2)
+    else:
+        predict_files([folder / "model.pt"], [folder / "test.png"], folder / "files", settings,
+                      threads=2)
+    seconds = time.perf_counter() - t0
+    sampler.stop.set()
+    sampler.join()
+    return {"peak_anon_kb": max(sampler.peak, _status_kb("RssAnon")), "idle_kb": idle,
+            "seconds": seconds}
+
+
+def measure(how: str, folder: Path) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.bench_tiles", "--child", how, str(folder)]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def tiles(side: int) -> int:
+    """Tiles one image of side x side takes (overlap 0.5, tile 256, aligned starts)."""
+    from unet.infer.tiles import tile_starts
+
+    return len(tile_starts(side, TILE, 0.5, 2 ** MODEL["depth"])) ** 2
+
+
+def run(quick: bool = False) -> list[Row]:
+    small, large = (1024, 4096) if quick else (2048, 8192)
+    # The file path grows with the image by design: half the side is enough to show it.
+    sides = {"cache": (small, large), "file": (small, large // 2)}
+    figures = {(how, s): measure(how, _setup(s)) for how, pair in sides.items() for s in pair}
+    rows = []
+    a, b = figures["cache", small], figures["cache", large]
+    rows.append(row(
+        f"tiles: predict_masks peak anonymous RSS, {large}^2 vs {small}^2", b["peak_anon_kb"] / 1024,
+        "MB", a["peak_anon_kb"] / 1024, goal=("<=", 1.2, "ratio"),
+        note=f"{large * large / small / small:.0f}x the pixels; idle interpreter with torch "
+        f"{b['idle_kb'] / 1024:.0f} MB",
+    ))
+    fa, fb = figures["file", small], figures["file", large // 2]
+    rows.append(row(
+        f"tiles: predict_files peak anonymous RSS, {large // 2}^2 vs {small}^2",
+        fb["peak_anon_kb"] / 1024, "MB", fa["peak_anon_kb"] / 1024,
+        note="decodes the image file whole (RGB uint8 and PIL's copy): grows with the image",
+    ))
+    n = tiles(large)
+    rows.append(row(
+        f"tiles: throughput at {large}^2 (tile {TILE}, overlap 0.5, batch 8, 2 threads)",
+        n / b["seconds"], "tiles/s", tiles(small) / a["seconds"],
+        note=f"{n} tiles in {b['seconds']:.0f} s; baseline: the {small}^2 image; model depth "
+        f"{MODEL['depth']}, width {MODEL['base_width']}",
+    ))
+    return rows
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--child", nargs=2, metavar=("HOW", "FOLDER"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child[0], Path(args.child[1]))))
+    else:
+        from benchmarks.run import print_table
+
+        print_table(run(args.quick))

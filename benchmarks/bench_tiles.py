@@ -112,8 +112,8 @@ def run(quick: bool = False) -> list[Row]:
     rows = []
     a, b = figures["cache", small], figures["cache", large]
     rows.append(row(
-        f"tiles: predict_masks peak anonymous RSS, {large}^2 vs {small}^2", b["peak_anon_kb"] / 1024,
-        "MB", a["peak_anon_kb"] / 1024, goal=("<=", 1.2, "ratio"),
+        f"tiles: predict_masks peak anonymous RSS, {large}^2 vs {small}^2",
+        b["peak_anon_kb"] / 1024, "MB", a["peak_anon_kb"] / 1024, goal=("<=", 1.2, "ratio"),
         note=f"{large * large / small / small:.0f}x the pixels; idle interpreter with torch "
         f"{b['idle_kb'] / 1024:.0f} MB",
     ))

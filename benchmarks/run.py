@@ -17,9 +17,9 @@ from benchmarks import (
     bench_gpu,
     bench_loading,
     bench_memory,
-    bench_tiles,
     bench_pipeline,
     bench_preprocess,
+    bench_tiles,
     bench_train,
 )
 from benchmarks.common import Row, machine, row

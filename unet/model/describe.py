@@ -19,6 +19,18 @@ def _input_layout(ckpt: dict) -> str:
     return f"images resized to {w}x{h} (w x h){tiles}"
 
 
+def _network(cfg: dict) -> str:
+    """The architecture in one phrase: this project's UNet, or smp's Unet with its encoder."""
+    if cfg.get("arch") == "smp":  # older model files have no arch: this project's UNet
+        weights = cfg.get("encoder_weights") or "none, randomly initialised"
+        return f"smp Unet, encoder {cfg['encoder']} (weights {weights}), depth {cfg['depth']}"
+    return (
+        f"UNet depth {cfg['depth']}, base width {cfg['base_width']}, "
+        f"{'bilinear' if cfg['bilinear'] else 'transposed-conv'} upsampling, norm "
+        f"{cfg['norm']}, dropout {cfg['dropout']}"
+    )
+
+
 def describe_model(path: str | os.PathLike) -> str:
     """Architecture, classes and their mask values, the training data's layout, the training
     settings, and the validation scores of the kept epoch."""
@@ -28,13 +40,17 @@ def describe_model(path: str | os.PathLike) -> str:
     params = sum(t.numel() for t in ckpt["state_dict"].values() if t.is_floating_point())
     lines = [
         f"model      {path}",
-        f"network    UNet depth {cfg['depth']}, base width {cfg['base_width']}, "
-        f"{'bilinear' if cfg['bilinear'] else 'transposed-conv'} upsampling, norm "
-        f"{cfg['norm']}, dropout {cfg['dropout']}; {params:,} parameters",
+        f"network    {_network(cfg)}; {params:,} parameters",
         f"input      {ckpt['in_channels']} channel(s), {_input_layout(ckpt)}",
         f"classes    {mapping.num_classes}: "
         + ", ".join(f"{i} = {mapping.describe([v])[1:-1]}" for i, v in enumerate(mapping.values)),
     ]
+    if cfg.get("arch") == "smp":  # the encoder's input statistics, buffers of the model
+        mean, std = (ckpt["state_dict"][k].flatten().tolist() for k in ("mean", "std"))
+        lines.append(
+            f"normalise  (x - mean) / std inside the model: mean "
+            f"{', '.join(f'{v:.3f}' for v in mean)}, std {', '.join(f'{v:.3f}' for v in std)}"
+        )
     if mapping.threshold is not None:
         lines.append(f"threshold  masks binarised above {mapping.threshold}")
     if mapping.ignore is not None:

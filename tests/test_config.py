@@ -37,6 +37,11 @@ def test_experiment_overrides_merge_deeply(config):
     (lambda c: c["experiments"].update({"cache": {}}), "experiments.cache"),
     (lambda c: c["split"].update(val_fraction=0.6, test_fraction=0.5), "split.val_fraction"),
     (lambda c: c["dataset"].update({"source": "local"}), "dataset.local.path"),
+    (lambda c: c["preprocess"].update(mode="native"), "train.patch.size"),
+    (lambda c: c["experiments"].update({"enc": {"model": {"arch": "smp", "depth": 2}}}),
+     "experiments.enc: model.depth"),
+    (lambda c: c["train"].update(patch={"size": [64, 64]}, augment={"crop": [32, 32]}),
+     "train.augment.crop"),
 ])
 def test_errors_name_the_key(config, change, key):
     change(config)

@@ -56,6 +56,8 @@ def check_config(config: dict) -> None:
                     f"experiments.{exp}.{key}: experiments override only "
                     f"{', '.join(EXPERIMENT_SECTIONS)}"
                 )
+    for exp in config["experiments"]:
+        _check_experiment(config, exp)
     split = config["split"]
     if split["val_fraction"] + split["test_fraction"] >= 1:
         raise ConfigError(
@@ -72,6 +74,24 @@ def check_config(config: dict) -> None:
         raise ConfigError(
             "dataset.url.archives: list at least one archive, e.g. "
             "[{url: https://host/data.zip, sha256: null}] (source is url)"
+        )
+
+
+def _check_experiment(config: dict, exp: str) -> None:
+    """Settings of one experiment that cannot work with the data layout or with each other."""
+    model, train = (experiment_section(config, s, exp) for s in ("model", "train"))
+    where = f"experiments.{exp}: " if config["experiments"][exp] else ""
+    if model["arch"] == "smp" and not 3 <= model["depth"] <= 5:
+        raise ConfigError(f"{where}model.depth {model['depth']}: arch smp takes 3, 4 or 5")
+    if config["preprocess"]["mode"] == "native" and not train["patch"]["size"]:
+        raise ConfigError(
+            f"{where}train.patch.size: preprocess.mode native caches images of different "
+            "sizes, which train as patches; set it, e.g. [256, 256]"
+        )
+    if train["patch"]["size"] and train["augment"]["crop"]:
+        raise ConfigError(
+            f"{where}train.augment.crop and train.patch.size both crop the training images; "
+            "keep train.patch and set crop to null"
         )
 
 

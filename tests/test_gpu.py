@@ -152,3 +152,21 @@ def test_deterministic_mode_runs_on_cuda(cache, tmp_path, caplog):
         torch.use_deterministic_algorithms(False)
     assert "train.deterministic on CUDA" in caplog.text
     assert len(history) == 2 and np.isfinite(history[-1]["train_loss"])
+
+
+def test_sliding_window_on_cuda_matches_the_cpu():
+    from unet.infer.tiles import Window, window_probs
+    from unet.model.unet import UNet, UNetConfig
+
+    torch.manual_seed(0)
+    model = UNet(UNetConfig(in_channels=3, num_classes=2, depth=3, base_width=8)).eval()
+    model.head.weight.data.mul_(50.0)  # probabilities spread away from 0.5
+    image = np.random.default_rng(0).integers(0, 255, (300, 410, 3), np.uint8)
+    window = Window((128, 128), 0.5, 4, 8)
+    cpu = window_probs([model], image, window, False, None)
+    cpu_tta = window_probs([model], image, window, True, None)
+    gpu = window_probs([model.cuda()], image, window, False, None)  # fp32 on the GPU
+    assert gpu.device.type == "cpu" and gpu.shape == (2, 300, 410)
+    assert float((cpu - gpu).abs().max()) < 1e-3
+    half = window_probs([model], image, window, True, torch.bfloat16)  # AMP with flip TTA
+    assert (half.argmax(0) == cpu_tta.argmax(0)).float().mean() > 0.98

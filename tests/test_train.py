@@ -211,3 +211,27 @@ def test_deterministic_auto_is_on_for_cpu_and_off_for_cuda():
             set_deterministic("yes", torch.device("cpu"))
     finally:
         set_deterministic(False, torch.device("cpu"))
+
+
+BF16_CPU = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
+@pytest.mark.skipif(not BF16_CPU, reason="this CPU has no bf16 support in oneDNN")
+def test_amp_cpu_trains_in_bf16_repeatably(cache, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    a, b = (_train(cache, tmp_path / d, amp_cpu=True) for d in ("a", "b"))
+    assert "amp torch.bfloat16" in caplog.text
+    for key, value in a["state_dict"].items():
+        assert value.dtype != torch.bfloat16  # the weights stay float32
+        assert torch.equal(value, b["state_dict"][key]), key
+    full = _train(cache, tmp_path / "fp32")
+    assert any(not torch.equal(v, full["state_dict"][k]) for k, v in a["state_dict"].items())
+
+
+def test_amp_cpu_is_refused_without_bf16_kernels(monkeypatch):
+    from unet.common.device import DeviceError, amp_dtype
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    with pytest.raises(DeviceError, match="amp_cpu"):
+        amp_dtype(torch.device("cpu"), True, cpu=True)
+    assert amp_dtype(torch.device("cpu"), True, cpu=False) is None

@@ -35,11 +35,22 @@ def set_threads(threads: int) -> int:
     return n
 
 
-def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
-    """bf16 where the GPU supports it, else fp16; None (no autocast) on CPU or when disabled."""
-    if not enabled or device.type != "cuda":
+def amp_dtype(device: torch.device, enabled: bool, cpu: bool = False) -> torch.dtype | None:
+    """The autocast dtype, None for full precision. CUDA (`enabled`): bf16 where the GPU
+    supports it, else fp16. CPU (`cpu`): bf16, where oneDNN has bf16 kernels (AVX512-BF16 or
+    AMX; emulated it would be slower than float32, so it is refused)."""
+    if device.type == "cuda":
+        if not enabled:
+            return None
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if not cpu:
         return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        raise DeviceError(
+            "amp_cpu: this CPU has no bf16 support in oneDNN (AVX512-BF16 or AMX), where bf16 "
+            "would be slower than float32; set train.amp_cpu and predict.amp_cpu to false"
+        )
+    return torch.bfloat16
 
 
 def set_deterministic(mode: bool | str, device: torch.device) -> bool:

@@ -27,6 +27,7 @@ class PredictSettings:
     tta: bool = _D["tta"]  # average over horizontal and vertical flips
     device: str = _D["device"]
     amp: bool = _D["amp"]
+    amp_cpu: bool = _D["amp_cpu"]  # bf16 autocast on the CPU too
     overlap: float = _D["overlap"]  # sliding window: share of a tile its neighbour shares
 
 
@@ -62,7 +63,7 @@ def load_for_inference(
     device = pick_device(settings.device)
     model, ckpt = checkpoint.load_model(model_path, device)
     model = model.to(memory_format=torch.channels_last)  # NHWC convolutions are faster
-    return model, ckpt, amp_dtype(device, settings.amp)
+    return model, ckpt, amp_dtype(device, settings.amp, settings.amp_cpu)
 
 
 def load_ensemble(

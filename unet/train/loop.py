@@ -65,7 +65,7 @@ def build_run(
 ) -> Run:
     """Device, model, loss, optimiser and schedule of a fresh run (seeded)."""
     device = pick_device(settings.device)
-    dtype = amp_dtype(device, settings.amp)
+    dtype = amp_dtype(device, settings.amp, settings.amp_cpu)
     repeatable = set_deterministic(settings.deterministic, device)
     torch.manual_seed(settings.seed)
     model = build_model(config).to(device)

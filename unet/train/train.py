@@ -52,11 +52,12 @@ def _datasets(cache_dir: str | os.PathLike, meta: dict, settings: TrainSettings,
 
 def _log_start(run: Run, fold: int | None, threads: int) -> None:
     log.info(
-        "%s%s on %s (amp %s, %s, %d CPU threads), %d train / %d val images, %d steps per epoch",
+        "%s%s on %s (amp %s, %s, %d CPU threads), %d train %s / %d val images, %d steps per epoch",
         run.config, "" if fold is None else f" fold {fold}", run.device, run.dtype,
         # On the CPU the weights depend on the thread count too (how sums are split).
         "deterministic" if run.repeatable else "not deterministic", threads,
-        len(run.train_set), len(run.val_loader.dataset), run.steps,
+        len(run.train_set), "patches" if run.settings.patch.size else "images",
+        len(run.val_loader.dataset), run.steps,
     )
 
 

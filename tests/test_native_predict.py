@@ -1,0 +1,74 @@
+"""Patch-trained models predict by sliding window, from the cache and from image files alike."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PIL import Image
+
+from tests.conftest import write_inputs
+from tests.test_patches import _pairs
+from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.infer.predict import PredictSettings, predict_masks
+from unet.infer.predict_folder import predict_files
+from unet.model import checkpoint
+from unet.model.describe import describe_model
+from unet.model.unet import UNet, UNetConfig
+
+SIZES = [(90, 60), (33, 47), (64, 64), (120, 41), (50, 50), (70, 101)]
+
+
+def _model(meta: dict, path, patch=(32, 32)) -> None:
+    config = UNetConfig(in_channels=meta["in_channels"], num_classes=2, depth=2, base_width=4)
+    torch.manual_seed(0)
+    net = UNet(config)
+    net.head.weight.data.mul_(50.0)  # spread the probabilities: masks with both classes
+    settings = {"patch": {"size": list(patch), "foreground": 0.33, "per_image": 1}}
+    record = checkpoint.model_record(config.to_dict(), net.state_dict(), meta, settings, 1,
+                                     None, [0.0, 0.0], "test")
+    checkpoint.save(path, record)
+
+
+def test_cache_and_files_give_the_same_masks_at_each_original_size(tmp_path):
+    pairs = _pairs(tmp_path, SIZES)
+    write_inputs(tmp_path, pairs)
+    meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+                      PreprocessSettings(mode="native", mask_values=(0, 255)))
+    _model(meta, tmp_path / "model.pt")
+    settings = PredictSettings(batch_size=3, device="cpu", overlap=0.5)
+    ids = meta["splits"]["test"]["ids"]
+    predict_masks([tmp_path / "model.pt"], tmp_path / "cache", "test", tmp_path / "pred",
+                  settings)
+    by_id = {p["id"]: p for p in pairs}
+    files = [tmp_path / f"i{i[1:]}.png" for i in ids]
+    predict_files([tmp_path / "model.pt"], files, tmp_path / "files", settings)
+    for image_id, file in zip(ids, files, strict=True):
+        w, h = by_id[image_id]["size"]
+        cached = np.asarray(Image.open(tmp_path / "pred/masks" / f"{image_id}.png"))
+        direct = np.asarray(Image.open(tmp_path / "files" / f"{file.stem}.png"))
+        assert cached.shape == direct.shape == (h, w)
+        np.testing.assert_array_equal(cached, direct)
+        assert set(np.unique(cached)) <= {0, 255}
+        probs = np.load(tmp_path / "pred/probs" / f"{image_id}.npy")
+        np.testing.assert_array_equal(probs.argmax(0) * 255, cached)
+    assert "sliding-window tiles of 32x32" in describe_model(tmp_path / "model.pt")
+    assert "images at their own size" in describe_model(tmp_path / "model.pt")
+
+
+def test_scaled_cache_predicts_at_the_original_size(tmp_path):
+    pairs = _pairs(tmp_path, SIZES)
+    write_inputs(tmp_path, pairs)
+    meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+                      PreprocessSettings(mode="native", scale=0.5, mask_values=(0, 255)))
+    _model(meta, tmp_path / "model.pt", patch=(16, 16))
+    settings = PredictSettings(batch_size=4, device="cpu")
+    predict_masks([tmp_path / "model.pt"], tmp_path / "cache", "test", tmp_path / "pred",
+                  settings)
+    by_id = {p["id"]: p for p in pairs}
+    for image_id in meta["splits"]["test"]["ids"]:
+        w, h = by_id[image_id]["size"]
+        assert Image.open(tmp_path / "pred/masks" / f"{image_id}.png").size == (w, h)
+        assert np.load(tmp_path / "pred/probs" / f"{image_id}.npy").shape == (2, h, w)
+    files = [tmp_path / "i0.png"]
+    predict_files([tmp_path / "model.pt"], files, tmp_path / "files", settings)
+    assert Image.open(tmp_path / "files/i0.png").size == tuple(by_id["p0"]["size"])

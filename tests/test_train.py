@@ -219,7 +219,7 @@ BF16_CPU = torch.ops.mkldnn._is_mkldnn_bf16_supported()
 @pytest.mark.skipif(not BF16_CPU, reason="this CPU has no bf16 support in oneDNN")
 def test_amp_cpu_trains_in_bf16_repeatably(cache, tmp_path, caplog):
     caplog.set_level(logging.INFO)
-    a, b = (_train(cache, tmp_path / d, amp_cpu=True) for d in ("a", "b"))
+    a, b = (_train(cache, tmp_path / d, amp_cpu=mode) for d, mode in (("a", True), ("b", "auto")))
     assert "amp torch.bfloat16" in caplog.text
     for key, value in a["state_dict"].items():
         assert value.dtype != torch.bfloat16  # the weights stay float32
@@ -235,3 +235,4 @@ def test_amp_cpu_is_refused_without_bf16_kernels(monkeypatch):
     with pytest.raises(DeviceError, match="amp_cpu"):
         amp_dtype(torch.device("cpu"), True, cpu=True)
     assert amp_dtype(torch.device("cpu"), True, cpu=False) is None
+    assert amp_dtype(torch.device("cpu"), True, cpu="auto") is None  # float32 there

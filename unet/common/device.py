@@ -35,17 +35,25 @@ def set_threads(threads: int) -> int:
     return n
 
 
-def amp_dtype(device: torch.device, enabled: bool, cpu: bool = False) -> torch.dtype | None:
+def amp_dtype(
+    device: torch.device, enabled: bool, cpu: bool | str = False
+) -> torch.dtype | None:
     """The autocast dtype, None for full precision. CUDA (`enabled`): bf16 where the GPU
-    supports it, else fp16. CPU (`cpu`): bf16, where oneDNN has bf16 kernels (AVX512-BF16 or
-    AMX; emulated it would be slower than float32, so it is refused)."""
+    supports it, else fp16. CPU (`cpu`): bf16 where oneDNN has bf16 kernels (AVX512-BF16 or
+    AMX); emulated it would be slower than float32, so `True` refuses it there and 'auto'
+    falls back to float32."""
     if device.type == "cuda":
         if not enabled:
             return None
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if cpu not in ("auto", True, False):
+        raise ValueError(f"amp_cpu: {cpu!r}; use auto, true or false")
     if not cpu:
         return None
     if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        if cpu == "auto":
+            log.info("amp_cpu auto: no bf16 kernels on this CPU, float32")
+            return None
         raise DeviceError(
             "amp_cpu: this CPU has no bf16 support in oneDNN (AVX512-BF16 or AMX), where bf16 "
             "would be slower than float32; set train.amp_cpu and predict.amp_cpu to false"

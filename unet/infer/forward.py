@@ -27,7 +27,7 @@ class PredictSettings:
     tta: bool = _D["tta"]  # average over horizontal and vertical flips
     device: str = _D["device"]
     amp: bool = _D["amp"]
-    amp_cpu: bool = _D["amp_cpu"]  # bf16 autocast on the CPU too
+    amp_cpu: bool | str = _D["amp_cpu"]  # bf16 autocast on the CPU too: auto | true | false
     overlap: float = _D["overlap"]  # sliding window: share of a tile its neighbour shares
 
 

@@ -46,7 +46,7 @@ class TrainSettings:
     seed: int = _D["seed"]
     device: str = _D["device"]
     amp: bool = _D["amp"]
-    amp_cpu: bool = _D["amp_cpu"]  # bf16 autocast on the CPU too (AVX512-BF16 or AMX)
+    amp_cpu: bool | str = _D["amp_cpu"]  # bf16 autocast on the CPU too: auto | true | false
     channels_last: bool = _D["channels_last"]  # NHWC: faster convolutions on CUDA and CPU
     compile: bool = _D["compile"]  # torch.compile the model (CUDA; slow to start)
     num_workers: int = _D["num_workers"]

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import ndimage
 from scipy.spatial.distance import cdist, directed_hausdorff
 
 from unet.evaluate.boundary import boundary_f1, hausdorff_distance, hd95, image_scores
@@ -267,3 +268,19 @@ def test_hd95_is_the_larger_directed_percentile_not_pooled():
     pooled = np.percentile(np.hstack([d.min(axis=1), d.min(axis=0)]), 95)  # MedPy's hd95
     assert hd95(pred, target) == pytest.approx(max(directed))
     assert hd95(pred, target) > pooled + 5
+
+
+def test_image_scores_boundary_figures_equal_the_single_metrics():
+    # image_scores computes each distance transform once for HD95 and boundary F1 together.
+    from unet.evaluate.boundary import boundary_f1, hd95, image_scores
+
+    rng = np.random.default_rng(5)
+    target = ndimage.binary_opening(rng.random((60, 80)) > 0.6, iterations=2).astype(np.uint8)
+    pred = ndimage.binary_dilation(target, iterations=1).astype(np.uint8)
+    pred[:, :10] = 0
+    pred[50:, 60:] = 2  # a class in the prediction only
+    scores = image_scores(pred, target, 3, tolerance=2)
+    for c in range(3):
+        assert scores["hd95"][c] == hd95(pred == c, target == c)
+        assert scores["boundary_f1"][c] == boundary_f1(pred == c, target == c, 2)
+    assert scores["hd95"][2] == float("inf") and scores["boundary_f1"][2] == 0.0

@@ -62,12 +62,27 @@ def hausdorff_distance(
         return 0.0
     if pred_empty or target_empty:
         return float("inf")
+    pred_to_target, target_to_pred = _directed(pred_mask, target_mask)
+    return _percentile(pred_to_target, target_to_pred, percentile)
+
+
+def _directed(pred_mask: np.ndarray, target_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distances from each predicted boundary pixel to the target boundary, and back (both
+    masks non-empty). Each is a full-image distance transform: computed once per pair."""
     pred_b, target_b = _boundary(pred_mask), _boundary(target_mask)
-    pred_to_target = _distances_to(target_b)[pred_b]  # (n_pred_boundary,)
-    target_to_pred = _distances_to(pred_b)[target_b]  # (n_target_boundary,)
-    return float(
-        max(np.percentile(pred_to_target, percentile), np.percentile(target_to_pred, percentile))
-    )
+    return _distances_to(target_b)[pred_b], _distances_to(pred_b)[target_b]
+
+
+def _percentile(pred_to_target: np.ndarray, target_to_pred: np.ndarray, q: float) -> float:
+    return float(max(np.percentile(pred_to_target, q), np.percentile(target_to_pred, q)))
+
+
+def _f1(pred_to_target: np.ndarray, target_to_pred: np.ndarray, tolerance: float) -> float:
+    precision = float(np.mean(pred_to_target <= tolerance))
+    recall = float(np.mean(target_to_pred <= tolerance))
+    if precision + recall == 0:
+        return 0.0
+    return 2 * precision * recall / (precision + recall)
 
 
 def hd95(pred_mask: np.ndarray, target_mask: np.ndarray) -> float:
@@ -83,12 +98,18 @@ def boundary_f1(pred_mask: np.ndarray, target_mask: np.ndarray, tolerance: float
         return 1.0
     if pred_empty or target_empty:
         return 0.0
-    pred_b, target_b = _boundary(pred_mask), _boundary(target_mask)
-    precision = float(np.mean(_distances_to(target_b)[pred_b] <= tolerance))
-    recall = float(np.mean(_distances_to(pred_b)[target_b] <= tolerance))
-    if precision + recall == 0:
-        return 0.0
-    return 2 * precision * recall / (precision + recall)
+    return _f1(*_directed(pred_mask, target_mask), tolerance)
+
+
+def _boundary_scores(pred_c: np.ndarray, target_c: np.ndarray, tolerance: float):
+    """(hd95, boundary F1) of one class from one pair of distance transforms: at native size
+    each transform is a full-image float64 array, so it is computed once for both scores."""
+    pred_empty, target_empty = not pred_c.any(), not target_c.any()
+    if pred_empty or target_empty:
+        both = pred_empty and target_empty
+        return (0.0, 1.0) if both else (float("inf"), 0.0)
+    distances = _directed(pred_c, target_c)
+    return _percentile(*distances, 95.0), _f1(*distances, tolerance)
 
 
 def image_scores(
@@ -108,6 +129,5 @@ def image_scores(
     bf1 = np.empty(num_classes, dtype=np.float64)
     for c in range(num_classes):
         pred_c, target_c = (pred == c) & valid, (target == c) & valid
-        hd[c] = hd95(pred_c, target_c)
-        bf1[c] = boundary_f1(pred_c, target_c, tolerance)
+        hd[c], bf1[c] = _boundary_scores(pred_c, target_c, tolerance)
     return {"confusion": cm, **scores_from_confusion(cm), "hd95": hd, "boundary_f1": bf1}

@@ -72,3 +72,25 @@ def test_scaled_cache_predicts_at_the_original_size(tmp_path):
     files = [tmp_path / "i0.png"]
     predict_files([tmp_path / "model.pt"], files, tmp_path / "files", settings)
     assert Image.open(tmp_path / "files/i0.png").size == tuple(by_id["p0"]["size"])
+
+
+def test_a_failed_prediction_leaves_no_file_that_looks_complete(tmp_path):
+    from unet.common.labels import MaskMapping
+    from unet.infer.writer import PredictionWriter
+
+    mask, probs = tmp_path / "masks/a.png", tmp_path / "probs/a.npy"
+    band = torch.full((2, 4, 6), 0.5)
+    try:
+        with PredictionWriter(mask, probs, MaskMapping((0, 255)), (8, 6), (8, 6)) as out:
+            out.add(0, band)
+            raise RuntimeError("killed between two bands")
+    except RuntimeError:
+        pass
+    assert not mask.exists() and not probs.exists()
+    assert sorted(tmp_path.rglob("*")) == [tmp_path / "masks", tmp_path / "probs"]  # no scraps
+    with PredictionWriter(mask, probs, MaskMapping((0, 255)), (8, 6), (8, 6)) as out:
+        out.add(0, band)
+        out.add(4, torch.stack([torch.zeros(4, 6), torch.ones(4, 6)]))
+    written = np.asarray(Image.open(mask))
+    assert written.shape == (8, 6) and (written[4:] == 255).all()
+    assert np.load(probs).shape == (2, 8, 6)

@@ -182,8 +182,8 @@ def test_cross_validation_pipeline(tmp_path):
     for k in range(3):
         assert f"fold {k} on cpu" in (exp / f"logs/train_fold_{k}.log").read_text()
         assert (exp / f"folds/{k}/model.pt").exists()
-    assert "(3 model(s))" in (exp / "logs/predict_masks_test.log").read_text()
-    assert "(1 model(s))" in (exp / "logs/predict_masks_val.log").read_text()  # fold 0 alone
+    assert "(3 model(s), whole images)" in (exp / "logs/predict_masks_test.log").read_text()
+    assert "(1 model(s), whole images)" in (exp / "logs/predict_masks_val.log").read_text()  # fold 0 alone
     rows = (exp / "report/cross_validation.tsv").read_text().splitlines()
     assert [r.split("\t")[0] for r in rows] == ["fold", "0", "1", "2", "mean", "sd"]
     folds = [float(r.split("\t")[2]) for r in rows[1:4]]  # each fold's kept val Dice

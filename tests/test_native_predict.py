@@ -94,3 +94,23 @@ def test_a_failed_prediction_leaves_no_file_that_looks_complete(tmp_path):
     written = np.asarray(Image.open(mask))
     assert written.shape == (8, 6) and (written[4:] == 255).all()
     assert np.load(probs).shape == (2, 8, 6)
+
+
+def test_unet_predict_uses_the_sliding_window_with_its_overlap(tmp_path):
+    from unet.cli import main
+
+    pairs = _pairs(tmp_path, SIZES)
+    write_inputs(tmp_path, pairs)
+    meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+                      PreprocessSettings(mode="native", mask_values=(0, 255)))
+    _model(meta, tmp_path / "model.pt")
+    files = [tmp_path / "i0.png", tmp_path / "i5.png"]
+    args = ["predict", str(tmp_path / "model.pt"), *map(str, files), "--device", "cpu"]
+    assert main([*args, "-o", str(tmp_path / "cli"), "--overlap", "0.25"]) == 0
+    settings = PredictSettings(device="cpu", overlap=0.25)
+    predict_files([tmp_path / "model.pt"], files, tmp_path / "direct", settings)
+    for file, (w, h) in zip(files, (SIZES[0], SIZES[5]), strict=True):
+        cli = np.asarray(Image.open(tmp_path / "cli" / file.name))
+        assert cli.shape == (h, w)
+        np.testing.assert_array_equal(cli, np.asarray(Image.open(tmp_path / "direct" / file.name)))
+    assert main([*args, "-o", str(tmp_path / "bad"), "--overlap", "1.5"]) == 2  # said, not raised

@@ -134,3 +134,9 @@ def test_float_tensor_and_uint8_array_give_the_same_tiles():
         window_probs([model], image, window, False, None),
         window_probs([model], tensor, window, False, None),
     )
+
+
+def test_an_overlap_outside_zero_to_one_is_refused():
+    for bad in (-0.1, 1.0):
+        with pytest.raises(ValueError, match="predict.overlap"):
+            Window((64, 64), overlap=bad)

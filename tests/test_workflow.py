@@ -183,7 +183,8 @@ def test_cross_validation_pipeline(tmp_path):
         assert f"fold {k} on cpu" in (exp / f"logs/train_fold_{k}.log").read_text()
         assert (exp / f"folds/{k}/model.pt").exists()
     assert "(3 model(s), whole images)" in (exp / "logs/predict_masks_test.log").read_text()
-    assert "(1 model(s), whole images)" in (exp / "logs/predict_masks_val.log").read_text()  # fold 0 alone
+    # val (= fold 0) is predicted by fold 0's model alone
+    assert "(1 model(s), whole images)" in (exp / "logs/predict_masks_val.log").read_text()
     rows = (exp / "report/cross_validation.tsv").read_text().splitlines()
     assert [r.split("\t")[0] for r in rows] == ["fold", "0", "1", "2", "mean", "sd"]
     folds = [float(r.split("\t")[2]) for r in rows[1:4]]  # each fold's kept val Dice

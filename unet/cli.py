@@ -1,6 +1,6 @@
 """`unet`: predict with a trained model, describe it, export it; no workflow or config needed.
 
-    unet predict MODEL INPUT... -o OUT [--tta] [--device auto|cpu|cuda[:N]]
+    unet predict MODEL INPUT... -o OUT [--tta] [--device auto|cpu|cuda[:N]] [--overlap F]
     unet info MODEL
     unet export MODEL --onnx OUT.onnx
 
@@ -15,6 +15,9 @@ import sys
 from pathlib import Path
 
 from unet.common.logs import setup_logging
+from unet.common.schema import defaults
+
+_PREDICT = defaults("predict")  # the predict rule's defaults: config/schema.yaml
 
 
 def _images(inputs: list[str]) -> list[Path]:
@@ -36,7 +39,9 @@ def _predict(args: argparse.Namespace) -> int:
     from unet.infer.predict import PredictSettings
     from unet.infer.predict_folder import predict_files
 
-    settings = PredictSettings(tta=args.tta, device=args.device)
+    settings = PredictSettings(
+        tta=args.tta, device=args.device, overlap=args.overlap, batch_size=args.batch_size
+    )
     files = _images(args.inputs)
     n = predict_files([args.model], files, args.out, settings, threads=args.threads)
     print(f"{n} masks written to {args.out}")
@@ -69,6 +74,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tta", action="store_true", help="average over flips")
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:N")
     p.add_argument("--threads", type=int, default=4, help="CPU threads (default 4)")
+    p.add_argument("--overlap", type=float, default=_PREDICT["overlap"],
+                   help="patch-trained models: sliding-window tile overlap (default %(default)s)")
+    p.add_argument("--batch-size", type=int, default=_PREDICT["batch_size"],
+                   help="tiles per forward pass (default %(default)s)")
     p.set_defaults(run=_predict)
     i = sub.add_parser("info", help="architecture, classes, training data and scores")
     i.add_argument("model")

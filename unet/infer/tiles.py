@@ -25,6 +25,12 @@ class Window:
     batch: int = 8
     align: int = 1
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.overlap < 1:  # below 0 the tiles would leave gaps
+            raise ValueError(f"predict.overlap {self.overlap}: use a share in [0, 1), e.g. 0.5")
+        if self.batch < 1 or min(self.tile) < 1:
+            raise ValueError(f"sliding window needs a tile and a batch >= 1, got {self}")
+
 
 @torch.no_grad()
 def predict_logits(

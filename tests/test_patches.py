@@ -125,3 +125,20 @@ def test_elastic_deformation_moves_pixels_and_keeps_labels():
     assert out_img.shape == image.shape and out_mask.shape == mask.shape
     assert not torch.equal(out_mask, mask)  # the stripes bent
     assert set(out_mask.unique().tolist()) <= {0, 1, IGNORE_INDEX}  # nearest: no new labels
+
+
+def test_foreground_locations_sample_each_class_evenly_in_chunks():
+    from unet.train.patches import MAX_LOCATIONS, foreground_locations
+
+    mask = np.zeros((300, 400), np.uint8)
+    mask[:, :200] = 1  # 60,000 pixels: sampled down
+    mask[10, 390] = 2  # one pixel: kept
+    mask[20, 395] = IGNORE_INDEX  # never a centre
+    one, two = foreground_locations(mask, seed=0, chunk=7_000)  # chunks cut rows anywhere
+    assert two.tolist() == [10 * 400 + 390]
+    assert 0.9 * MAX_LOCATIONS < len(one) < 1.1 * MAX_LOCATIONS
+    assert (mask.reshape(-1)[one] == 1).all() and (np.diff(one) > 0).all()
+    rows = one // 400
+    assert rows.min() < 30 and rows.max() > 270  # spread over the whole mask, not its top
+    again = foreground_locations(mask, seed=0, chunk=7_000)
+    assert all(np.array_equal(a, b) for a, b in zip(again, (one, two), strict=True))

@@ -49,8 +49,8 @@ def build(settings: AugmentSettings, size: tuple[int, int]) -> v2.Transform | No
     if settings.rot90:
         if size[0] != size[1]:
             raise ValueError(
-                f"train.augment.rot90 needs square inputs, not {size[1]}x{size[0]}; "
-                "set preprocess width = height or turn rot90 off"
+                f"train.augment.rot90 needs square training inputs, not {size[1]}x{size[0]}; "
+                "make preprocess width = height (or train.patch.size square) or turn rot90 off"
             )
         steps.append(RandomRot90())
     if settings.scale:

@@ -43,16 +43,7 @@ class PatchRows(CachedRows):
     def locations(self, row: Row, mask: np.ndarray) -> list[np.ndarray]:
         """Flat indices of (a sample of) each present foreground class's pixels in `mask`."""
         if row not in self._locations:
-            rng = np.random.default_rng(row[1])  # the sample is the same in every worker
-            found = []
-            for c in np.unique(mask):
-                if c == 0 or c == IGNORE_INDEX:
-                    continue
-                where = np.flatnonzero(mask == c)
-                if len(where) > MAX_LOCATIONS:
-                    where = np.sort(rng.choice(where, MAX_LOCATIONS, replace=False))
-                found.append(where)
-            self._locations[row] = found
+            self._locations[row] = foreground_locations(mask, seed=row[1])
         return self._locations[row]
 
     def corner(self, row: Row, mask: np.ndarray) -> tuple[int, int]:
@@ -81,6 +72,25 @@ class PatchRows(CachedRows):
         img, msk = crop_padded(image, mask, y, x, self.patch)
         img_t = torch.from_numpy(img).permute(2, 0, 1).float().div_(255.0)  # (C, ph, pw)
         return apply(self.transform, img_t, torch.from_numpy(msk).long())
+
+
+def foreground_locations(mask: np.ndarray, seed: int, chunk: int = 1 << 22) -> list[np.ndarray]:
+    """Per foreground class present in `mask` (h, w), up to MAX_LOCATIONS of its pixels' flat
+    indices, drawn evenly. Read in chunks, so a 8192x8192 mask never needs full-size temporary
+    arrays; the seed makes the sample the same in every DataLoader worker."""
+    flat = mask.reshape(-1)
+    counts = np.bincount(flat, minlength=256)
+    classes = [c for c in np.flatnonzero(counts) if c not in (0, IGNORE_INDEX)]
+    rng = np.random.default_rng(seed)
+    found = []
+    for c in classes:
+        keep = min(1.0, MAX_LOCATIONS / counts[c])  # the share of this class's pixels kept
+        parts = []
+        for start in range(0, len(flat), chunk):
+            where = np.flatnonzero(flat[start : start + chunk] == c) + start
+            parts.append(where if keep == 1.0 else where[rng.random(len(where)) < keep])
+        found.append(np.concatenate(parts))
+    return found
 
 
 def crop_padded(

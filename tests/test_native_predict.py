@@ -29,12 +29,18 @@ def _model(meta: dict, path, patch=(32, 32)) -> None:
     checkpoint.save(path, record)
 
 
+def _native(root, scale: float = 1.0, patch=(32, 32)) -> tuple[list[dict], dict]:
+    """Pairs of SIZES in `root`, their native cache (times `scale`) and root/model.pt."""
+    pairs = _pairs(root, SIZES)
+    write_inputs(root, pairs)
+    meta = preprocess(root / "manifest.json", root / "split.json", root / "cache",
+                      PreprocessSettings(mode="native", scale=scale, mask_values=(0, 255)))
+    _model(meta, root / "model.pt", patch)
+    return pairs, meta
+
+
 def test_cache_and_files_give_the_same_masks_at_each_original_size(tmp_path):
-    pairs = _pairs(tmp_path, SIZES)
-    write_inputs(tmp_path, pairs)
-    meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
-                      PreprocessSettings(mode="native", mask_values=(0, 255)))
-    _model(meta, tmp_path / "model.pt")
+    pairs, meta = _native(tmp_path)
     settings = PredictSettings(batch_size=3, device="cpu", overlap=0.5)
     ids = meta["splits"]["test"]["ids"]
     predict_masks([tmp_path / "model.pt"], tmp_path / "cache", "test", tmp_path / "pred",
@@ -56,11 +62,7 @@ def test_cache_and_files_give_the_same_masks_at_each_original_size(tmp_path):
 
 
 def test_scaled_cache_predicts_at_the_original_size(tmp_path):
-    pairs = _pairs(tmp_path, SIZES)
-    write_inputs(tmp_path, pairs)
-    meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
-                      PreprocessSettings(mode="native", scale=0.5, mask_values=(0, 255)))
-    _model(meta, tmp_path / "model.pt", patch=(16, 16))
+    pairs, meta = _native(tmp_path, scale=0.5, patch=(16, 16))
     settings = PredictSettings(batch_size=4, device="cpu")
     predict_masks([tmp_path / "model.pt"], tmp_path / "cache", "test", tmp_path / "pred",
                   settings)
@@ -99,11 +101,7 @@ def test_a_failed_prediction_leaves_no_file_that_looks_complete(tmp_path):
 def test_unet_predict_uses_the_sliding_window_with_its_overlap(tmp_path):
     from unet.cli import main
 
-    pairs = _pairs(tmp_path, SIZES)
-    write_inputs(tmp_path, pairs)
-    meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
-                      PreprocessSettings(mode="native", mask_values=(0, 255)))
-    _model(meta, tmp_path / "model.pt")
+    _native(tmp_path)
     files = [tmp_path / "i0.png", tmp_path / "i5.png"]
     args = ["predict", str(tmp_path / "model.pt"), *map(str, files), "--device", "cpu"]
     assert main([*args, "-o", str(tmp_path / "cli"), "--overlap", "0.25"]) == 0

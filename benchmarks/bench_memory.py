@@ -4,44 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
-from benchmarks.common import Row, row
+from benchmarks.common import PeakAnon, Row, row, run_child, status_kb
 from benchmarks.fixtures import scratch, synthetic_pairs, write_inputs
 
-REPO = Path(__file__).resolve().parents[1]
 SIZE = (384, 256)  # cache at the images' own size, so the cache is large next to torch itself
-
-
-def _status_kb(field: str) -> int:
-    """One figure of /proc/self/status, in kB (RssAnon, VmHWM, ...)."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-class _PeakAnon(threading.Thread):
-    """Samples RssAnon every 10 ms; the kernel keeps no peak of it (VmHWM counts file pages)."""
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.peak, self.stop = 0, threading.Event()
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            self.peak = max(self.peak, _status_kb("RssAnon"))
-            time.sleep(0.01)
 
 
 def child(stage: str, folder: Path) -> dict:
     """Run one stage on `folder` (manifest, split; cache for train) and report peak memory."""
-    sampler = _PeakAnon()
+    sampler = PeakAnon()
     sampler.start()
     if stage == "preprocess":
         from unet.cache.preprocess import PreprocessSettings, preprocess
@@ -67,16 +40,12 @@ def child(stage: str, folder: Path) -> dict:
     sampler.join()
     # VmHWM, not the parent's wait4/RUSAGE_CHILDREN: Linux carries the parent's peak RSS into
     # a child's ru_maxrss across fork and exec, so a small child of a large parent reads large.
-    return {"peak_anon_kb": max(sampler.peak, _status_kb("RssAnon")), "hwm_kb": _status_kb("VmHWM")}
+    return {"peak_anon_kb": max(sampler.peak, status_kb("RssAnon")), "hwm_kb": status_kb("VmHWM")}
 
 
 def measure(stage: str, folder: Path) -> dict:
     """Run `child` in a fresh interpreter and return the peaks it reports."""
-    cmd = [sys.executable, "-m", "benchmarks.bench_memory", "--child", stage, str(folder)]
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    if proc.returncode:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child("benchmarks.bench_memory", stage, str(folder))
 
 
 def _cache_mb(folder: Path) -> float:

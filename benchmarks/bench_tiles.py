@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,15 +18,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.bench_memory import _PeakAnon, _status_kb
-from benchmarks.common import Row, row
+from benchmarks.common import PeakAnon, Row, row, run_child, status_kb
 from benchmarks.fixtures import scratch
 from unet.cache.preprocess import PreprocessSettings, preprocess
 from unet.common.fileio import write_json
 from unet.model import checkpoint
 from unet.model.unet import UNet, UNetConfig
 
-REPO = Path(__file__).resolve().parents[1]
 TILE = 256  # patch and tile side
 MODEL = {"depth": 4, "base_width": 8}  # small, so that a 8192^2 image takes a minute
 
@@ -72,8 +68,8 @@ def child(how: str, folder: Path) -> dict:
     from unet.infer.predict_folder import predict_files
 
     settings = PredictSettings(batch_size=8, device="cpu", overlap=0.5)
-    idle = _status_kb("RssAnon")
-    sampler = _PeakAnon()
+    idle = status_kb("RssAnon")
+    sampler = PeakAnon()
     sampler.start()
     t0 = time.perf_counter()
     if how == "cache":
@@ -85,16 +81,13 @@ def child(how: str, folder: Path) -> dict:
     seconds = time.perf_counter() - t0
     sampler.stop.set()
     sampler.join()
-    return {"peak_anon_kb": max(sampler.peak, _status_kb("RssAnon")), "idle_kb": idle,
+    return {"peak_anon_kb": max(sampler.peak, status_kb("RssAnon")), "idle_kb": idle,
             "seconds": seconds}
 
 
 def measure(how: str, folder: Path) -> dict:
-    cmd = [sys.executable, "-m", "benchmarks.bench_tiles", "--child", how, str(folder)]
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    if proc.returncode:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    """Run `child` in a fresh interpreter and return the peaks it reports."""
+    return run_child("benchmarks.bench_tiles", how, str(folder))
 
 
 def tiles(side: int) -> int:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 Row = dict[str, Any]
+REPO = Path(__file__).resolve().parents[1]
 # Other work that would skew every figure on a shared 2-core machine.
 BUSY_PATTERNS = ("train_unet.py", "pytest", "snakemake")
 
@@ -109,3 +114,35 @@ def machine() -> dict:
         "busy_cores": busy_cores(),
         "other_work": other_work(),
     }
+
+
+def status_kb(field: str) -> int:
+    """One figure of /proc/self/status, in kB (RssAnon, VmHWM, ...)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+class PeakAnon(threading.Thread):
+    """Samples RssAnon every 10 ms; the kernel keeps no peak of it (VmHWM counts file pages)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak, self.stop = 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.peak = max(self.peak, status_kb("RssAnon"))
+            time.sleep(0.01)
+
+
+def run_child(module: str, *args: str) -> dict:
+    """Run `python -m module --child args...` in a fresh interpreter (its own peak memory) and
+    return the JSON it prints last."""
+    cmd = [sys.executable, "-m", module, "--child", *args]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])

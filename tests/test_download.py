@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import sys
 import tarfile
 import threading
 import zipfile
@@ -20,7 +19,6 @@ from PIL import Image
 from unet.dataset import url as download
 from unet.dataset.archives import ArchiveError
 from unet.dataset.download import download_dataset
-from unet.dataset.kaggle import KaggleError
 from unet.dataset.url import DownloadError, fetch_archives
 
 LAYOUT = {"images": "images", "masks": "masks"}
@@ -234,82 +232,3 @@ def test_archives_sharing_a_file_are_refused(tmp_path: Path) -> None:
     assert "dataset.url.archives[1].url" in msg and "'images/p0.png' of " in msg
     assert "also in dataset.url.archives[0].url" in msg
     assert sorted(p.name for p in (tmp_path / "res").iterdir()) == ["downloads"]
-
-
-@pytest.fixture
-def no_kaggle_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for var in ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN", "KAGGLE_CONFIG_DIR"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
-    return home
-
-
-FAKE_KAGGLE = """
-import os, shutil
-
-class KaggleApi:
-    def authenticate(self):
-        pass
-
-    def competition_download_file(self, competition, file_name, path=None, force=False,
-                                  quiet=False):
-        shutil.copy(os.path.join(os.environ["FAKE_KAGGLE_FILES"], file_name), path)
-"""
-
-
-@pytest.fixture
-def fake_kaggle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An importable stand-in for the kaggle package that copies files from a folder."""
-    pkg = tmp_path / "site" / "kaggle"
-    (pkg / "api").mkdir(parents=True)
-    (pkg / "__init__.py").write_text("")
-    (pkg / "api" / "__init__.py").write_text("")
-    (pkg / "api" / "kaggle_api_extended.py").write_text(FAKE_KAGGLE)
-    served = tmp_path / "served"
-    served.mkdir()
-    monkeypatch.setenv("FAKE_KAGGLE_FILES", str(served))
-    monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    yield served
-    for name in [m for m in sys.modules if m == "kaggle" or m.startswith("kaggle.")]:
-        del sys.modules[name]
-
-
-def test_kaggle_missing_package_says_what_to_install(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setitem(sys.modules, "kaggle", None)  # import kaggle now fails
-    with pytest.raises(KaggleError, match="not installed") as err:
-        download_dataset(tmp_path / "manifest.json", "kaggle", {})
-    assert "pip install kaggle" in str(err.value)
-
-
-def test_kaggle_missing_token_says_where_it_goes(
-    fake_kaggle: Path, no_kaggle_token: Path, tmp_path: Path
-) -> None:
-    with pytest.raises(KaggleError, match="no Kaggle API credentials") as err:
-        download_dataset(tmp_path / "res" / "manifest.json", "kaggle", {})  # Carvana: the default
-    msg = str(err.value)
-    assert "~/.kaggle/kaggle.json" in msg and "chmod 600" in msg
-    assert "https://www.kaggle.com/c/carvana-image-masking-challenge/rules" in msg
-
-
-def test_kaggle_carvana_layout_into_manifest(
-    fake_kaggle: Path, no_kaggle_token: Path, tmp_path: Path
-) -> None:
-    (no_kaggle_token / ".kaggle").mkdir()
-    (no_kaggle_token / ".kaggle" / "kaggle.json").write_text('{"username": "u", "key": "k"}')
-    (fake_kaggle / "train.zip").write_bytes(make_zip({"train/c1_01.png": png(9)}))
-    (fake_kaggle / "train_masks.zip").write_bytes(make_zip({"train_masks/c1_01_mask.png": png(0)}))
-    settings = {
-        "images": "train",
-        "masks": "train_masks",
-        "mask_suffix": "_mask",
-        "image_extensions": [".png"],
-        "mask_extensions": [".png"],
-    }
-    manifest = download_dataset(tmp_path / "res" / "manifest.json", "kaggle", settings)
-    assert [p["id"] for p in manifest["pairs"]] == ["c1_01"]
-    assert [Path(a["file"]).name for a in manifest["archives"]] == ["train.zip", "train_masks.zip"]

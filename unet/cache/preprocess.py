@@ -78,17 +78,19 @@ def resize_image(im: Image.Image, size: tuple[int, int], channels: int) -> np.nd
     """Area-then-bilinear resize to `size` (w, h); returns uint8 (h, w, channels)."""
     im = to_model_mode(im)
     im = im.convert("L" if channels == 1 else "RGB")
-    if im.size == tuple(size):  # native size: nothing to resample
-        return np.asarray(im)[..., None] if channels == 1 else np.asarray(im)
-    # reducing_gap: PIL first box-reduces by an integer factor (area filter), then
-    # finishes with bilinear, which is both faster and better than bilinear alone.
-    arr = np.asarray(im.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0))
+    if im.size != tuple(size):  # native size: nothing to resample
+        # reducing_gap: PIL first box-reduces by an integer factor (area filter), then
+        # finishes with bilinear, which is both faster and better than bilinear alone.
+        im = im.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    arr = np.asarray(im)
     return arr[..., None] if arr.ndim == 2 else arr
 
 
 def resize_mask(raw: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Nearest-neighbour resize of a label map (h, w) to `size` (w, h): never invents values."""
     h, w = raw.shape
+    if (w, h) == tuple(size):  # native size: nothing to resample
+        return raw
     # Sample at pixel centres, as PIL's NEAREST does; works for any dtype (8- or 16-bit).
     rows = np.minimum(((np.arange(size[1]) + 0.5) * h / size[1]).astype(np.int64), h - 1)
     cols = np.minimum(((np.arange(size[0]) + 0.5) * w / size[0]).astype(np.int64), w - 1)
@@ -116,9 +118,7 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping]) -> tuple:
             f"image {pair['image']} is {full[0]}x{full[1]} but its mask "
             f"{pair['mask']} is {raw.shape[1]}x{raw.shape[0]}; masks must match their image"
         )
-    if (raw.shape[1], raw.shape[0]) != tuple(size):
-        raw = resize_mask(raw, size)
-    index = mapping.to_index(raw, source=f"mask {pair['mask']}")
+    index = mapping.to_index(resize_mask(raw, size), source=f"mask {pair['mask']}")
     return resize_image(image, size, channels), index
 
 
@@ -223,9 +223,12 @@ def _split_jobs(
     """Create split `name`'s empty cache files; one job per pair to fill its place in them."""
     sizes = [settings.cached_size(tuple(p["size"])) for p in members]  # (w, h)
     if settings.mode == "native":
-        meta["splits"][name]["shapes"] = [[h, w] for w, h in sizes]
-        paths = _create_flat_files(folder, name, sizes, channels)
-        spots = _flat_spots(sizes, channels)
+        shapes = [(h, w) for w, h in sizes]
+        meta["splits"][name]["shapes"] = [list(s) for s in shapes]
+        img, msk = flat_offsets(shapes, channels), flat_offsets(shapes, None)
+        paths = _create_flat_files(folder, name, (int(img[-1]), int(msk[-1])))
+        pieces = zip(img, img[1:], msk, msk[1:], strict=False)  # offsets have one more entry
+        spots = [(slice(a, b), slice(c, d)) for a, b, c, d in pieces]
     else:
         paths = _create_split_files(folder, name, len(members), sizes[0], channels)
         spots = [(k, k) for k in range(len(members))]
@@ -246,26 +249,12 @@ def _create_split_files(
     return paths
 
 
-def _create_flat_files(
-    folder: Path, name: str, sizes: list[tuple[int, int]], channels: int
-) -> tuple[str, str]:
-    """Empty flat folder/<name>_images.npy and <name>_masks.npy for images of `sizes` (w, h)."""
-    shapes = [(h, w) for w, h in sizes]
+def _create_flat_files(folder: Path, name: str, lengths: tuple[int, int]) -> tuple[str, str]:
+    """Empty flat folder/<name>_images.npy and <name>_masks.npy of these lengths, uint8."""
     paths = (str(folder / f"{name}_images.npy"), str(folder / f"{name}_masks.npy"))
-    for path, per in zip(paths, (channels, None), strict=True):
-        n = int(flat_offsets(shapes, per)[-1])
+    for path, n in zip(paths, lengths, strict=True):
         np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=(n,)).flush()
     return paths
-
-
-def _flat_spots(sizes: list[tuple[int, int]], channels: int) -> list[tuple]:
-    """Where pair k goes in the flat files: (slice of images, slice of masks)."""
-    shapes = [(h, w) for w, h in sizes]
-    img, msk = flat_offsets(shapes, channels), flat_offsets(shapes, None)
-    return [
-        (slice(int(img[k]), int(img[k + 1])), slice(int(msk[k]), int(msk[k + 1])))
-        for k in range(len(sizes))
-    ]
 
 
 _OPEN: dict[str, np.memmap] = {}  # per process: maps stay open across the pairs it writes

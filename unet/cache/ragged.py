@@ -16,9 +16,7 @@ class RaggedImages:
     def __init__(self, flat: np.ndarray, shapes: list[list[int]], channels: int | None) -> None:
         self.flat, self.channels = flat, channels
         self.shapes = [tuple(s) for s in shapes]  # (h, w) of each item
-        per = channels or 1
-        sizes = [h * w * per for h, w in self.shapes]
-        self.offsets = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+        self.offsets = flat_offsets(self.shapes, channels)
         if self.offsets[-1] != len(flat):
             raise ValueError(
                 f"native cache holds {len(flat)} values but meta.json's shapes need "

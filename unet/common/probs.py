@@ -11,10 +11,18 @@ from pathlib import Path
 
 import numpy as np
 
+from unet.common.fileio import atomic_path
+
 
 def probs_path(pred_dir: str | os.PathLike, image_id: str) -> Path:
     """pred_dir/probs/<id>.npy: where predict_masks writes an image's probabilities."""
     return Path(pred_dir) / "probs" / f"{image_id}.npy"
+
+
+def write_probs(path: str | os.PathLike, probs) -> None:
+    """Write one image's probabilities (C, H, W) as float16 `.npy`, atomically."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.save(f, np.asarray(probs, dtype=np.float16))
 
 
 def read_probs(path: str | os.PathLike) -> np.ndarray:

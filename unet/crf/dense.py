@@ -109,7 +109,7 @@ def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams()
 def _refine_whole(rgb: np.ndarray, probs: np.ndarray, params: CRFParams) -> np.ndarray:
     """One DenseCRF2D over the whole of rgb (H, W, 3) uint8 and probs (C, H, W)."""
     c, h, w = probs.shape
-    rgb = np.array(rgb, dtype=np.uint8, order="C", copy=True)  # writable, contiguous
+    rgb = np.ascontiguousarray(rgb)  # a tile of the writable copy: copied only when sliced
     crf = dcrf.DenseCRF2D(w, h, c)
     crf.setUnaryEnergy(_unary(probs, params.prob_clip))
     crf.addPairwiseGaussian(sxy=params.gaussian_sxy, compat=params.gaussian_compat)
@@ -127,7 +127,7 @@ def refine_file(task: CRFTask) -> str:
     """Refine one image's saved probabilities and write its mask PNG atomically; return the path."""
     image = read_image(task.image_path)  # (H, W, 1|3) uint8
     probs = read_probs(task.probs_path)  # (C, H, W) float16, memory-mapped
-    if probs.ndim != 3 or probs.shape[1:] != image.shape[:2]:
+    if probs.shape[1:] != image.shape[:2]:
         raise ValueError(
             f"{task.probs_path}: probabilities {probs.shape} do not match image "
             f"{task.image_path} of HxW {image.shape[:2]}; rerun prediction for this image"

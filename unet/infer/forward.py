@@ -75,17 +75,11 @@ def load_ensemble(
     return [m for m, _, _ in loaded], loaded[0][1], loaded[0][2]
 
 
-def patch_size(ckpt: dict) -> tuple[int, int] | None:
-    """(h, w) of the patches the model was trained on (train.patch.size), or None."""
-    size = (ckpt.get("train_settings") or {}).get("patch", {}).get("size")
-    return (size[1], size[0]) if size else None
-
-
 def window_for(ckpt: dict, settings: PredictSettings) -> Window | None:
     """The sliding window a patch-trained model predicts with (tiles of its patch size);
     None for a model trained on whole images, which predicts whole images."""
-    tile = patch_size(ckpt)
-    if tile is None:
+    patch = checkpoint.trained_patch(ckpt)
+    if patch is None:
         return None
     align = size_multiple(UNetConfig(**ckpt["model_config"]))
-    return Window(tile, settings.overlap, settings.batch_size, align)
+    return Window(patch[::-1], settings.overlap, settings.batch_size, align)  # tile (h, w)

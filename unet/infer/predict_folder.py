@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from unet.cache.preprocess import resize_image
+from unet.cache.preprocess import PreprocessSettings, resize_image
 from unet.common.imageio import open_image
 from unet.common.labels import mapping_from_meta
 from unet.common.logs import progress
@@ -37,10 +37,9 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
 def model_input_size(ckpt: dict, full: tuple[int, int]) -> tuple[int, int]:
     """(w, h) an image of (w, h) `full` is given to the model at, as its training data was
     cached: the one model size (resize), or its own size times the cache's scale (native)."""
-    if ckpt.get("mode") == "native":
-        scale = ckpt.get("scale") or 1.0
-        return tuple(max(1, round(v * scale)) for v in full)
-    return tuple(ckpt["size"])
+    w, h = ckpt["size"] or (0, 0)  # native models have no one size
+    mode, scale = ckpt.get("mode") or "resize", ckpt.get("scale") or 1.0
+    return PreprocessSettings(width=w, height=h, mode=mode, scale=scale).cached_size(full)
 
 
 def predict_files(

@@ -16,10 +16,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from unet.common.fileio import atomic_path
 from unet.common.imageio import write_mask_png
 from unet.common.labels import MaskMapping
-from unet.common.probs import probs_path
+from unet.common.probs import probs_path, write_probs
 
 
 def save_prediction(
@@ -28,13 +27,14 @@ def save_prediction(
     """Write masks/<id>.png (data's own values) and probs/<id>.npy (float16) from probs
     (C, H, W) at the original size."""
     out_dir = Path(out_dir)
-    mapping.write(out_dir / "masks" / f"{image_id}.png", probs.argmax(0).cpu().numpy())
-    _save_probs(probs_path(out_dir, image_id), probs)
+    _write(out_dir / "masks" / f"{image_id}.png", probs_path(out_dir, image_id), probs, mapping)
 
 
-def _save_probs(path: Path, probs: torch.Tensor) -> None:
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.save(f, probs.cpu().numpy().astype(np.float16))
+def _write(mask: Path, probs_file: Path | None, probs: torch.Tensor, mapping: MaskMapping) -> None:
+    """A whole image's mask (and probabilities unless None) from probs (C, H, W)."""
+    mapping.write(mask, probs.argmax(0).cpu().numpy())
+    if probs_file:
+        write_probs(probs_file, probs.cpu().numpy())
 
 
 class PredictionWriter:
@@ -98,10 +98,8 @@ class PredictionWriter:
     def _finish(self) -> None:
         if not self.stream:
             probs = torch.cat(self._bands, dim=1)[None]  # (1, C, h, w)
-            up = F.interpolate(probs, size=self.original, mode="bilinear", align_corners=False)[0]
-            self.mapping.write(self.mask_path, up.argmax(0).numpy())
-            if self.probs_file:
-                _save_probs(self.probs_file, up)
+            up = F.interpolate(probs, size=self.original, mode="bilinear", align_corners=False)
+            _write(self.mask_path, self.probs_file, up[0], self.mapping)
             return
         if self.probs_file:
             self._probs.flush()

@@ -130,6 +130,13 @@ def model_record(
     }
 
 
+def trained_patch(record: dict) -> tuple[int, int] | None:
+    """(width, height) of the patches a model file's network was trained on (train.patch.size):
+    it predicts with sliding windows of that size. None: trained on whole images."""
+    size = (record.get("train_settings") or {}).get("patch", {}).get("size")
+    return tuple(size) if size else None
+
+
 def check_same_data(records: list[dict], paths: list[str | os.PathLike]) -> None:
     """Refuse an ensemble whose models were trained on different data layouts."""
     for path, record in zip(paths[1:], records[1:], strict=True):

@@ -11,7 +11,7 @@ from unet.model import checkpoint
 def _input_layout(ckpt: dict) -> str:
     """How images reach the network: resized to one size, or native size (and scale), and
     whether it predicts whole images or sliding-window tiles."""
-    patch = (ckpt.get("train_settings") or {}).get("patch", {}).get("size")
+    patch = checkpoint.trained_patch(ckpt)
     tiles = f"; sliding-window tiles of {patch[0]}x{patch[1]}" if patch else ""
     if ckpt.get("mode") == "native":
         return f"images at their own size x {ckpt.get('scale') or 1.0}{tiles}"

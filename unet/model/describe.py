@@ -61,4 +61,6 @@ def describe_model(path: str | os.PathLike) -> str:
     if settings:
         keys = ("epochs", "batch_size", "optimizer", "lr", "schedule", "seed", "augment")
         lines.append("training   " + ", ".join(f"{k} {settings.get(k)}" for k in keys))
+    if settings.get("ema"):
+        lines.append(f"weights    moving average of the training weights (decay {settings['ema']})")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ import time
 from dataclasses import asdict, dataclass
 
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Dataset
 
 from unet.common.device import amp_dtype, pick_device, set_deterministic
@@ -48,6 +49,12 @@ class Run:
     train_set: Dataset
     val_loader: DataLoader
     steps: int  # optimiser steps per epoch
+    ema: AveragedModel | None = None  # train.ema: the weights' moving average
+
+    @property
+    def eval_model(self) -> torch.nn.Module:
+        """The weights that are validated and saved: the moving average when there is one."""
+        return self.ema.module if self.ema is not None else self.model
 
 
 def loader_options(settings: TrainSettings, device: torch.device) -> dict:
@@ -80,10 +87,13 @@ def build_run(
     steps = len(train_set) // settings.batch_size  # drop_last: BatchNorm needs > 1 sample
     sched = build_scheduler(opt, settings.schedule, settings.epochs, steps, settings.warmup_epochs)
     val_loader = DataLoader(val_set, shuffle=False, **loader_options(settings, device))
+    # BatchNorm statistics are averaged too, so the average's buffers match its weights.
+    ema = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(settings.ema), use_buffers=True)
+           if settings.ema else None)
     return Run(
         settings, config, device, dtype, repeatable, model,
         torch.compile(model) if settings.compile else model, loss_fn.to(device), opt, sched,
-        torch.amp.GradScaler(enabled=dtype == torch.float16), train_set, val_loader, steps,
+        torch.amp.GradScaler(enabled=dtype == torch.float16), train_set, val_loader, steps, ema,
     )
 
 
@@ -105,6 +115,8 @@ def _step(run: Run, images: torch.Tensor, masks: torch.Tensor) -> float:
     run.scaler.update()
     if not is_per_epoch(run.sched):
         run.sched.step()
+    if run.ema is not None:
+        run.ema.update_parameters(run.model)
     return loss.item()
 
 
@@ -134,12 +146,13 @@ def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: flo
         window = Window(run.settings.patch.hw, VAL_OVERLAP, run.settings.batch_size,
                         size_multiple(run.config))
         val_loss, dice = evaluate_tiled(
-            run.model, run.val_loader.dataset, run.loss_fn, run.device, run.dtype,
+            run.eval_model, run.val_loader.dataset, run.loss_fn, run.device, run.dtype,
             run.config.num_classes, window,
         )
     else:
         val_loss, dice = evaluate_split(
-            run.model, run.val_loader, run.loss_fn, run.device, run.dtype, run.config.num_classes
+            run.eval_model, run.val_loader, run.loss_fn, run.device, run.dtype,
+            run.config.num_classes,
         )
     fg = float(dice[1:].mean())
     if is_per_epoch(run.sched):
@@ -185,6 +198,7 @@ def last_record(run: Run, settings_hash: str, state: dict) -> dict:
         "optimizer": run.opt.state_dict(),
         "scheduler": run.sched.state_dict(),
         "scaler": run.scaler.state_dict(),
+        "ema": run.ema.state_dict() if run.ema is not None else None,
         "state": state,
     }
 

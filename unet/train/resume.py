@@ -46,8 +46,10 @@ def restore(
     opt: torch.optim.Optimizer,
     sched,
     scaler: torch.amp.GradScaler,
+    ema: torch.nn.Module | None = None,
 ) -> dict:
-    """Load `last` into model/opt/sched/scaler when this run can continue it; returns the state."""
+    """Load `last` into model/opt/sched/scaler (and the weights' moving average) when this run
+    can continue it; returns the state."""
     if not last.exists():
         return fresh_state()
     ck = checkpoint.load(last, device)
@@ -70,6 +72,8 @@ def restore(
     sched.load_state_dict(ck["scheduler"])
     if ck["scaler"] and scaler.is_enabled():  # {} when written without fp16 (CPU, bf16)
         scaler.load_state_dict(ck["scaler"])
+    if ema is not None:  # train.ema is hashed: a last.pt of this run has the average
+        ema.load_state_dict(ck["ema"])
     log.info("resuming from %s at epoch %d", last, done)
     if planned != epochs:
         before = opt.param_groups[0]["lr"]

@@ -39,6 +39,7 @@ class TrainSettings:
     schedule: str = _D["schedule"]  # cosine | poly | plateau | constant
     warmup_epochs: int = _D["warmup_epochs"]
     grad_clip: float = _D["grad_clip"]  # max gradient norm; 0 = off
+    ema: float = _D["ema"]  # decay of the weights' moving average per step; 0 = off
     dice_weight: float = _D["dice_weight"]
     # Cross-entropy weight per class; [] = equal.
     class_weights: list[float] = field(default_factory=lambda: list(_D["class_weights"]))

@@ -100,7 +100,7 @@ def train_unet(
     chash = resume.settings_hash(config.to_dict(), settings_dict(run), data)
     state = resume.restore(
         ckdir / "last.pt", chash, settings.epochs, run.device, run.model, run.opt, run.sched,
-        run.scaler,
+        run.scaler, run.ema,
     )
     _log_start(run, fold, n_threads)
     started = time.monotonic()
@@ -113,8 +113,8 @@ def train_unet(
             state["epoch"] = epoch
             dice = [row[f"val_dice_{c}"] for c in range(config.num_classes)]
             record = checkpoint.model_record(
-                config.to_dict(), run.model.state_dict(), meta, settings_dict(run), epoch, fold,
-                dice, chash,
+                config.to_dict(), run.eval_model.state_dict(), meta, settings_dict(run), epoch,
+                fold, dice, chash,
             )
             _keep_if_best(run, state, row, ckdir / "best.pt", record)
             checkpoint.save(ckdir / "last.pt", last_record(run, chash, state))

@@ -4,7 +4,7 @@
 #     bash benchmarks/gpu_session.sh            # OUT=<folder> to choose where results go
 #
 # Needs python3 with torch (CUDA), torchvision, numpy, scipy, pillow, pyyaml, tqdm, pytest; no
-# Snakemake, pydensecrf, pooch or network. About 3-4 minutes on an H100, capped at 7.5 by the
+# Snakemake, pydensecrf, pooch or network. About 4-5 minutes on an H100, capped at 9.5 by the
 # timeouts below. Writes to $OUT: env.txt, pytest_gpu.txt, pytest_gpu.xml, bench.txt,
 # bench.json. A failing test does not stop the benchmarks; the exit status is non-zero if either
 # step failed.
@@ -40,8 +40,9 @@ timeout -k 10 270 python3 -m pytest tests/test_gpu.py tests/test_train.py tests/
 tests=$?
 
 # train: train() vs a bare loop (on CUDA here: config.yaml's device auto, AMP, channels_last);
-# gpu: 960x640 images/s through the loader vs a resident batch, with carvana.yaml's settings.
-timeout -k 10 180 python3 -m benchmarks.run --only train gpu --json "$OUT/bench.json" 2>&1 |
+# gpu: 960x640 images/s through the loader vs a resident batch, with carvana.yaml's settings;
+# gpu_native: 512x512 patches of 1918x1280 images at scale 0.5, and sliding-window prediction.
+timeout -k 10 300 python3 -m benchmarks.run --only train gpu gpu_native --json "$OUT/bench.json" 2>&1 |
     tee "$OUT/bench.txt"
 bench=$?
 

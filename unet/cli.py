@@ -71,7 +71,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="model.pt written by train_unet")
     p.add_argument("inputs", nargs="+", help="image files or folders of images")
     p.add_argument("-o", "--out", required=True, help="folder for <stem>.png masks")
-    p.add_argument("--tta", action="store_true", help="average over flips")
+    p.add_argument("--tta", action="store_true",
+                   help="average over flips (the axis the model was trained to flip, else both)")
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:N")
     p.add_argument("--threads", type=int, default=4, help="CPU threads (default 4)")
     p.add_argument("--overlap", type=float, default=_PREDICT["overlap"],

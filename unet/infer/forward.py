@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from unet.common.device import amp_dtype, pick_device, set_threads
 from unet.common.schema import defaults
-from unet.infer.tiles import Window, predict_logits
+from unet.infer.tiles import ALL_FLIPS, Flips, Window, predict_logits
 from unet.model import checkpoint
 from unet.model.build import size_multiple
 from unet.model.unet import UNetConfig
@@ -24,7 +24,7 @@ class PredictSettings:
     """Inference settings (config section `predict`)."""
 
     batch_size: int = _D["batch_size"]  # images, or tiles of a sliding window, per pass
-    tta: bool = _D["tta"]  # average over horizontal and vertical flips
+    tta: bool = _D["tta"]  # average over flips: the trained axis (tta_flips), else both
     device: str = _D["device"]
     amp: bool = _D["amp"]
     amp_cpu: bool | str = _D["amp_cpu"]  # bf16 autocast on the CPU too: auto | true | false
@@ -41,7 +41,7 @@ def ensemble_probs(
     models: list[torch.nn.Module],
     x: torch.Tensor,
     sizes: list[tuple[int, int]],
-    tta: bool,
+    tta: bool | Flips,
     dtype: torch.dtype | None,
 ) -> list[torch.Tensor]:
     """Per image (C, H, W) class probabilities at its (w, h) size, averaged over the models."""
@@ -73,6 +73,17 @@ def load_ensemble(
     loaded = [load_for_inference(p, settings, threads) for p in model_paths]
     checkpoint.check_same_data([ckpt for _, ckpt, _ in loaded], model_paths)
     return [m for m, _, _ in loaded], loaded[0][1], loaded[0][2]
+
+
+def tta_flips(tta: bool, ckpt: dict) -> Flips:
+    """The views test-time augmentation averages: the flips the model was trained with
+    (`train.augment.flip: horizontal` makes no model invariant to up-down flips, and averaging
+    over them would blur what it learnt of the up-down orientation), both flips for a model
+    trained with both or with none; only the image as is without `tta`."""
+    if not tta:
+        return ((),)
+    trained = (ckpt.get("train_settings") or {}).get("augment", {}).get("flip", True)
+    return {"horizontal": ((), (-1,)), "vertical": ((), (-2,))}.get(trained, ALL_FLIPS)
 
 
 def window_for(ckpt: dict, settings: PredictSettings) -> Window | None:

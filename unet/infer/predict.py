@@ -19,7 +19,13 @@ from unet.common.fileio import read_json
 from unet.common.labels import mapping_from_meta
 from unet.common.logs import progress
 from unet.common.probs import probs_path
-from unet.infer.forward import PredictSettings, ensemble_probs, load_ensemble, window_for
+from unet.infer.forward import (
+    PredictSettings,
+    ensemble_probs,
+    load_ensemble,
+    tta_flips,
+    window_for,
+)
 from unet.infer.tiles import window_bands
 from unet.infer.writer import PredictionWriter, save_prediction
 
@@ -27,7 +33,7 @@ __all__ = ["PredictSettings", "predict_masks"]
 log = logging.getLogger(__name__)
 
 
-def _predict_whole(models, images, ids, sizes, out_dir, settings, dtype, mapping) -> None:
+def _predict_whole(models, images, ids, sizes, out_dir, settings, tta, dtype, mapping) -> None:
     """Batches of whole cached images (one size), logits upsampled to each original size."""
     device = next(models[0].parameters()).device
     step = settings.batch_size
@@ -35,7 +41,7 @@ def _predict_whole(models, images, ids, sizes, out_dir, settings, dtype, mapping
     for start in progress(starts, "predict", total=len(starts)):
         batch = np.array(images[start : start + step])  # (B, h, w, C) uint8
         x = torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255).to(device)
-        probs = ensemble_probs(models, x, sizes[start : start + step], settings.tta, dtype)
+        probs = ensemble_probs(models, x, sizes[start : start + step], tta, dtype)
         for k, p in enumerate(probs):
             save_prediction(out_dir, ids[start + k], p, mapping)
 
@@ -56,19 +62,20 @@ def predict_masks(
     ids, sizes = meta["splits"][split]["ids"], meta["splits"][split]["orig_sizes"]
     images, _ = load_split(cache_dir, split)
     out_dir = Path(out_dir)
-    window = window_for(ckpt, settings)
+    window, tta = window_for(ckpt, settings), tta_flips(settings.tta, ckpt)
     if window is None:
-        _predict_whole(models, images, ids, sizes, out_dir, settings, dtype, mapping)
+        _predict_whole(models, images, ids, sizes, out_dir, settings, tta, dtype, mapping)
     else:
         shapes = cached_shapes(meta, split)
         for k in progress(range(len(ids)), f"predict {split} (tiles)"):
             w, h = sizes[k]
             mask, probs = out_dir / "masks" / f"{ids[k]}.png", probs_path(out_dir, ids[k])
             with PredictionWriter(mask, probs, mapping, shapes[k], (h, w)) as writer:
-                for y, band in window_bands(models, images[k], window, settings.tta, dtype):
+                for y, band in window_bands(models, images[k], window, tta, dtype):
                     writer.add(y, band)
     how = "whole images" if window is None else f"{window.tile[1]}x{window.tile[0]} tiles"
     log.info(
-        "%d masks written to %s (%d model(s), %s)", len(ids), out_dir / "masks", len(models), how
+        "%d masks written to %s (%d model(s), %s); %d view(s) averaged", len(ids),
+        out_dir / "masks", len(models), how, len(tta),
     )
     return len(ids)

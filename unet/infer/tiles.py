@@ -32,12 +32,17 @@ class Window:
             raise ValueError(f"sliding window needs a tile and a batch >= 1, got {self}")
 
 
+Flips = tuple[tuple[int, ...], ...]  # the flipped dims of each view averaged; () = as is
+ALL_FLIPS: Flips = ((), (-1,), (-2,))  # as is, left-right, up-down
+
+
 @torch.no_grad()
 def predict_logits(
-    model: torch.nn.Module, images: torch.Tensor, tta: bool, dtype: torch.dtype | None
+    model: torch.nn.Module, images: torch.Tensor, tta: bool | Flips, dtype: torch.dtype | None
 ) -> torch.Tensor:
-    """Logits (B, C, h, w) at the input's size, averaged over flips when `tta`."""
-    flips = [(), (-1,), (-2,)] if tta else [()]
+    """Logits (B, C, h, w) at the input's size, averaged over flips: `tta` True = ALL_FLIPS,
+    False = none, or the views to average (forward.tta_flips)."""
+    flips = tta if isinstance(tta, tuple) else ALL_FLIPS if tta else ((),)
     total = None
     for dims in flips:
         x = images.flip(dims) if dims else images
@@ -91,7 +96,7 @@ def window_bands(
     models: list[torch.nn.Module],
     image: np.ndarray | torch.Tensor,
     window: Window,
-    tta: bool,
+    tta: bool | Flips,
     dtype: torch.dtype | None,
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """Yield (first row, probabilities (C, rows, W) float32 on the CPU) bands that cover the
@@ -133,7 +138,7 @@ def window_probs(
     models: list[torch.nn.Module],
     image: np.ndarray | torch.Tensor,
     window: Window,
-    tta: bool,
+    tta: bool | Flips,
     dtype: torch.dtype | None,
 ) -> torch.Tensor:
     """The whole image's probabilities (C, H, W) from its bands (for images that fit)."""

@@ -18,7 +18,7 @@ _D = defaults("train", "augment")  # field defaults: config/schema.yaml
 class AugmentSettings:
     """Which augmentations run (config `train.augment`); validation never augments."""
 
-    flip: bool = _D["flip"]  # horizontal and vertical, p = 0.5 each
+    flip: bool | str = _D["flip"]  # true: horizontal and vertical, p = 0.5 each; or one axis
     rot90: bool = _D["rot90"]  # quarter turns; square inputs only (a turn changes the shape)
     scale: tuple[float, float] | None = _D["scale"]  # random crop of this area, resized back
     brightness: float = _D["brightness"]  # ColorJitter strength
@@ -44,8 +44,10 @@ class RandomRot90(v2.Transform):
 def build(settings: AugmentSettings, size: tuple[int, int]) -> v2.Transform | None:
     """The v2 pipeline for (image float (C, H, W), mask (H, W)) at `size` (h, w); None if empty."""
     steps: list[v2.Transform] = []
-    if settings.flip:
-        steps += [v2.RandomHorizontalFlip(), v2.RandomVerticalFlip()]
+    if settings.flip in (True, "horizontal"):  # "horizontal": mirrored left-right only
+        steps.append(v2.RandomHorizontalFlip())
+    if settings.flip in (True, "vertical"):
+        steps.append(v2.RandomVerticalFlip())
     if settings.rot90:
         if size[0] != size[1]:
             raise ValueError(

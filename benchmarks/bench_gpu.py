@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import functools
+import itertools
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import torch
 import yaml
 from torch.utils.data import DataLoader
 
 from benchmarks.common import Row, absent, row
-from benchmarks.fixtures import scratch
+from benchmarks.fixtures import build_cache, carvana_like, scratch
 from unet.common.device import amp_dtype
-from unet.common.parallel import parallel_map
-from unet.dataset.synthetic import generate_pair
 from unet.model.unet import UNet, UNetConfig
 from unet.train import augment
 from unet.train.dataset import CachedSplit
@@ -39,23 +37,57 @@ def carvana_settings() -> tuple[dict, TrainSettings]:
     return model, TrainSettings(**{**base["train"], **over.get("train", {})})
 
 
-def _pair(i: int, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
-    img, mask = generate_pair(i, w, h, seed=5, classes=1)
-    return img, (mask > 0).astype(np.uint8)
+def train_step(model: torch.nn.Module, dtype: torch.dtype | None):
+    """One optimiser step on (x, y) as train() takes it (AMP, a scaler for fp16, the loss read
+    back: a sync point every step)."""
+    dev = next(model.parameters()).device
+    loss_fn, opt = DiceCELoss(2).to(dev), torch.optim.AdamW(model.parameters(), lr=1e-3)
+    scaler = torch.amp.GradScaler(enabled=dtype == torch.float16)
+
+    def step(x: torch.Tensor, y: torch.Tensor) -> None:
+        with torch.autocast(dev.type, dtype=dtype, enabled=dtype is not None):
+            loss = loss_fn(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        loss.item()
+
+    return step
 
 
-def write_cache(folder: Path, n: int, size: tuple[int, int]) -> Path:
-    """A train split of `n` synthetic pairs at `size` (w, h), as preprocess() lays it out."""
-    folder.mkdir(parents=True, exist_ok=True)
-    w, h = size
-    images = np.lib.format.open_memmap(folder / "train_images.npy", "w+", np.uint8, (n, h, w, 3))
-    masks = np.lib.format.open_memmap(folder / "train_masks.npy", "w+", np.uint8, (n, h, w))
-    work = functools.partial(_pair, w=w, h=h)
-    for k, (img, mask) in enumerate(parallel_map(work, range(n), os.cpu_count() or 1, "gpu data")):
-        images[k], masks[k] = img, mask
-    images.flush()
-    masks.flush()
-    return folder
+def epochs(dataset, s: TrainSettings, dev: torch.device) -> Iterator[tuple[torch.Tensor, ...]]:
+    """Batches on `dev`, endlessly, from a new DataLoader per epoch as train() builds them
+    (train.batch_size and num_workers, pinned memory on CUDA, channels_last)."""
+    while True:
+        loader = DataLoader(dataset, batch_size=s.batch_size, shuffle=True, drop_last=True,
+                            num_workers=s.num_workers, pin_memory=dev.type == "cuda",
+                            persistent_workers=s.num_workers > 0)
+        for x, y in loader:
+            x = x.to(dev, non_blocking=True)
+            if s.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            yield x, y.to(dev, non_blocking=True)
+
+
+def timed_steps(step, batches: Iterator, steps: int, dev: torch.device) -> tuple[float, float]:
+    """(seconds, seconds blocked on `batches`) of `steps` steps, the device synchronised."""
+    waited, t0 = 0.0, time.perf_counter()
+    for _ in range(steps):
+        t_wait = time.perf_counter()
+        x, y = next(batches)
+        waited += time.perf_counter() - t_wait
+        step(x, y)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0, waited
+
+
+def warm_up(step, batches: Iterator, dev: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Five steps on one batch (cudnn.benchmark picks its kernels); returns that batch."""
+    x, y = next(batches)
+    timed_steps(step, itertools.repeat((x, y)), 5, dev)
+    return x, y
 
 
 def run(quick: bool = False, device: str | None = None) -> list[Row]:
@@ -67,82 +99,27 @@ def run(quick: bool = False, device: str | None = None) -> list[Row]:
     size = (960, 640) if dev.type == "cuda" else (96, 64)
     n, steps = (32, 8) if quick else (128, 48)
     model_settings, s = carvana_settings()
-    batch, workers, fmt = s.batch_size, s.num_workers, torch.channels_last
-    cache = write_cache(scratch() / "gpu_cache", n, size)
+    cache = build_cache(scratch() / "gpu_cache", carvana_like(scratch() / "gpu_raw", n, size),
+                        size, (0, 1), processes=os.cpu_count() or 1)
     torch.backends.cudnn.benchmark = dev.type == "cuda"  # as train() sets it
-    model = UNet(UNetConfig(**model_settings)).to(dev)
+    model = UNet(UNetConfig(in_channels=3, num_classes=2, **model_settings)).to(dev)  # RGB, binary
     if s.channels_last:
-        model = model.to(memory_format=fmt)
-    loss_fn = DiceCELoss(2).to(dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        model = model.to(memory_format=torch.channels_last)
     dtype = amp_dtype(dev, s.amp)
-    scaler = torch.amp.GradScaler(enabled=dtype == torch.float16)
     transform = augment.build(augment.AugmentSettings(flip=True), (size[1], size[0]))
-    dataset = CachedSplit(cache, "train", transform)
-
-    def loader() -> DataLoader:
-        # As train() does: a new DataLoader per epoch, pinned memory, train.num_workers.
-        return DataLoader(
-            dataset,
-            batch_size=batch,
-            shuffle=True,
-            drop_last=True,
-            num_workers=workers,
-            pin_memory=dev.type == "cuda",
-            persistent_workers=workers > 0,
-        )
-
-    def to_device(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = x.to(dev, non_blocking=True)
-        if s.channels_last:
-            x = x.contiguous(memory_format=fmt)
-        return x, y.to(dev, non_blocking=True)
-
-    def step(x: torch.Tensor, y: torch.Tensor) -> float:
-        with torch.autocast(dev.type, dtype=dtype, enabled=dtype is not None):
-            loss = loss_fn(model(x), y)
-        opt.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(opt)
-        scaler.update()
-        return loss.item()  # train() reads the loss every step: a sync point, kept here
-
-    def sync() -> None:
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-
-    x0, y0 = to_device(*next(iter(loader())))
-    for _ in range(5):  # warm-up: cudnn.benchmark picks its kernels
-        step(x0, y0)
-    sync()
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        step(x0, y0)
-    sync()
-    resident = steps * batch / (time.perf_counter() - t0)
-
-    waited, done = 0.0, 0
-    t0 = time.perf_counter()
-    while done < steps:
-        batches = iter(loader())
-        while done < steps:
-            t_wait = time.perf_counter()
-            try:
-                x, y = to_device(*next(batches))
-            except StopIteration:
-                break
-            waited += time.perf_counter() - t_wait
-            step(x, y)
-            done += 1
-    sync()
-    total = time.perf_counter() - t0
+    step, batches = train_step(model, dtype), epochs(CachedSplit(cache, "train", transform), s, dev)
+    resident_batch = warm_up(step, batches, dev)
+    resident, _ = timed_steps(step, itertools.repeat(resident_batch), steps, dev)
+    total, waited = timed_steps(step, batches, steps, dev)
     note = (
-        f"{size[0]}x{size[1]}, batch {batch}, depth {model_settings['depth']}, base_width "
+        f"{size[0]}x{size[1]}, batch {s.batch_size}, depth {model_settings['depth']}, base_width "
         f"{model_settings['base_width']}, AMP {dtype}, channels_last {s.channels_last}, "
-        f"{workers} workers, {torch.cuda.get_device_name(dev) if dev.type == 'cuda' else dev}"
+        f"{s.num_workers} workers, "
+        f"{torch.cuda.get_device_name(dev) if dev.type == 'cuda' else dev}"
     )
+    n_images = steps * s.batch_size
     return [
-        row(NAMES[0], steps * batch / total, "images/s", resident, note=note),
+        row(NAMES[0], n_images / total, "images/s", n_images / resident, note=note),
         row(NAMES[1], waited / total, "fraction", note="time blocked on the next batch"),
     ]
 

@@ -16,23 +16,22 @@ Carvana-shaped pairs (1918x1280 JPEG + GIF) are cached with `preprocess.mode: na
 from __future__ import annotations
 
 import argparse
+import itertools
+import os
 import time
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader
 
-from benchmarks.bench_gpu import carvana_settings
+from benchmarks.bench_gpu import carvana_settings, epochs, timed_steps, train_step, warm_up
 from benchmarks.common import Row, absent, row
-from benchmarks.fixtures import carvana_like, scratch
-from unet.cache.preprocess import PreprocessSettings, preprocess
+from benchmarks.fixtures import build_cache, carvana_like, scratch
 from unet.common.device import amp_dtype
-from unet.common.fileio import write_json
+from unet.common.fileio import read_json
 from unet.infer.predict import PredictSettings, predict_masks
 from unet.model import checkpoint
 from unet.model.unet import UNet, UNetConfig
 from unet.train import augment
-from unet.train.losses import DiceCELoss
 from unet.train.patches import PatchRows
 
 NAMES = (
@@ -43,84 +42,35 @@ NAMES = (
 PER_IMAGE = 4  # patches per image and epoch, for the images/s the note gives
 
 
-def _cache(folder: Path, n_train: int, n_test: int, size: tuple[int, int]) -> tuple[Path, dict]:
-    """Carvana-shaped pairs split train/val/test and cached natively at scale 0.5."""
-    pairs = carvana_like(folder / "raw", n_train + 1 + n_test, size)
-    ids = [p["id"] for p in pairs]
-    write_json(folder / "manifest.json", {"source": "benchmark", "pairs": pairs})
-    write_json(folder / "split.json", {"train": ids[:n_train], "val": ids[n_train : n_train + 1],
-                                       "test": ids[n_train + 1 :]})
-    meta = preprocess(folder / "manifest.json", folder / "split.json", folder / "cache",
-                      PreprocessSettings(mode="native", scale=0.5, mask_values=(0, 1)),
-                      processes=4)
-    return folder / "cache", meta
-
-
-def _timed_steps(step, batches, steps: int, sync) -> tuple[float, float]:
-    """(seconds, seconds blocked on `batches`) for `steps` steps."""
-    waited, t0 = 0.0, time.perf_counter()
-    for _ in range(steps):
-        t_wait = time.perf_counter()
-        x, y = next(batches)
-        waited += time.perf_counter() - t_wait
-        step(x, y)
-    sync()
-    return time.perf_counter() - t0, waited
-
-
 def run(quick: bool = False, device: str | None = None) -> list[Row]:
     if device is None and not torch.cuda.is_available():
         return [absent(name, "no CUDA device") for name in NAMES]
     dev = torch.device(device or "cuda")
     gpu = dev.type == "cuda"
     size, patch = ((1918, 1280), (512, 512)) if gpu else ((240, 160), (64, 64))
-    n_train, n_test, steps = (8, 4, 10) if quick else (24, 12, 100)
+    n, steps = (16, 10) if quick else (48, 100)  # pairs (70/15/15 split), timed steps
     model_settings, s = carvana_settings()
     folder = scratch() / "gpu_native"
-    cache, meta = _cache(folder, n_train, n_test, size)
+    pairs = carvana_like(folder / "raw", n, size)
+    cache = build_cache(folder, pairs, size, (0, 1), os.cpu_count() or 1, mode="native",
+                        scale=0.5)
+    meta = read_json(cache / "meta.json")
+    n_train, n_test = (len(meta["splits"][k]["ids"]) for k in ("train", "test"))
     torch.backends.cudnn.benchmark = gpu  # as train() sets it
     config = UNetConfig(in_channels=meta["in_channels"], num_classes=2, **model_settings)
     torch.manual_seed(0)
     model = UNet(config).to(dev).to(memory_format=torch.channels_last)
-    loss_fn, opt = DiceCELoss(2).to(dev), torch.optim.AdamW(model.parameters(), lr=1e-3)
     dtype = amp_dtype(dev, s.amp)
-    scaler = torch.amp.GradScaler(enabled=dtype == torch.float16)
     rows = [("train", k) for k in range(n_train)]
     transform = augment.build(augment.AugmentSettings(flip=True), patch)
     # One epoch longer than the timed steps: the workers start once, before the timing, as
     # in a real epoch of thousands of steps (train() builds a new DataLoader per epoch).
     per_image = -(-(steps + 1) * s.batch_size // n_train)
     data = PatchRows(cache, rows, patch, 0.33, per_image, transform)
-
-    def batches():
-        while True:  # a new DataLoader per epoch, as train() builds it
-            loader = DataLoader(data, batch_size=s.batch_size, shuffle=True, drop_last=True,
-                                num_workers=s.num_workers, pin_memory=gpu,
-                                persistent_workers=s.num_workers > 0)
-            for x, y in loader:
-                yield (x.to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last),
-                       y.to(dev, non_blocking=True))
-
-    def step(x: torch.Tensor, y: torch.Tensor) -> None:
-        with torch.autocast(dev.type, dtype=dtype, enabled=dtype is not None):
-            loss = loss_fn(model(x), y)
-        opt.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(opt)
-        scaler.update()
-        loss.item()  # train() reads the loss every step: a sync point, kept here
-
-    def sync() -> None:
-        if gpu:
-            torch.cuda.synchronize()
-
-    stream = batches()
-    x0, y0 = next(stream)
-    for _ in range(5):  # warm-up: cudnn.benchmark picks its kernels
-        step(x0, y0)
-    sync()
-    loaded, waited = _timed_steps(step, stream, steps, sync)
-    resident, _ = _timed_steps(step, iter(lambda: (x0, y0), None), steps, sync)
+    step, batches = train_step(model, dtype), epochs(data, s, dev)
+    resident_batch = warm_up(step, batches, dev)
+    loaded, waited = timed_steps(step, batches, steps, dev)
+    resident, _ = timed_steps(step, itertools.repeat(resident_batch), steps, dev)
     n = steps * s.batch_size
     note = (f"{size[0]}x{size[1]} cached at scale 0.5, {patch[0]}x{patch[1]} patches, batch "
             f"{s.batch_size}, {s.num_workers} workers, depth {config.depth}, width "

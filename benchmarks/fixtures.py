@@ -104,11 +104,14 @@ def build_cache(
     size: tuple[int, int],
     mask_values: tuple[int, ...],
     processes: int = 2,
+    **settings,
 ) -> Path:
-    """The `.npy` cache of `pairs` at `size` (w, h), through the package's preprocess()."""
+    """The `.npy` cache of `pairs` at `size` (w, h), through the package's preprocess();
+    `settings`: other PreprocessSettings, e.g. mode="native", scale=0.5 (size then unused)."""
     manifest, split = write_inputs(folder, pairs)
     cache = folder / "cache"
-    settings = PreprocessSettings(width=size[0], height=size[1], mask_values=mask_values)
+    settings = PreprocessSettings(width=size[0], height=size[1], mask_values=mask_values,
+                                  **settings)
     if not (cache / "meta.json").exists():
         preprocess(manifest, split, cache, settings, processes=processes)
     return cache

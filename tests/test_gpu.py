@@ -155,7 +155,7 @@ def test_deterministic_mode_runs_on_cuda(cache, tmp_path, caplog):
 
 
 def test_sliding_window_on_cuda_matches_the_cpu():
-    from unet.infer.tiles import Window, window_probs
+    from unet.infer.tiles import ALL_FLIPS, NO_FLIPS, Window, window_probs
     from unet.model.unet import UNet, UNetConfig
 
     torch.manual_seed(0)
@@ -163,10 +163,10 @@ def test_sliding_window_on_cuda_matches_the_cpu():
     model.head.weight.data.mul_(50.0)  # probabilities spread away from 0.5
     image = np.random.default_rng(0).integers(0, 255, (300, 410, 3), np.uint8)
     window = Window((128, 128), 0.5, 4, 8)
-    cpu = window_probs([model], image, window, False, None)
-    cpu_tta = window_probs([model], image, window, True, None)
-    gpu = window_probs([model.cuda()], image, window, False, None)  # fp32 on the GPU
+    cpu = window_probs([model], image, window, NO_FLIPS, None)
+    cpu_tta = window_probs([model], image, window, ALL_FLIPS, None)
+    gpu = window_probs([model.cuda()], image, window, NO_FLIPS, None)  # fp32 on the GPU
     assert gpu.device.type == "cpu" and gpu.shape == (2, 300, 410)
     assert float((cpu - gpu).abs().max()) < 1e-3
-    half = window_probs([model], image, window, True, torch.bfloat16)  # AMP with flip TTA
+    half = window_probs([model], image, window, ALL_FLIPS, torch.bfloat16)  # AMP with flip TTA
     assert (half.argmax(0) == cpu_tta.argmax(0)).float().mean() > 0.98

@@ -7,7 +7,14 @@ import pytest
 import torch
 
 from unet.infer.forward import predict_logits
-from unet.infer.tiles import Window, gaussian_weights, tile_starts, window_bands, window_probs
+from unet.infer.tiles import (
+    NO_FLIPS,
+    Window,
+    gaussian_weights,
+    tile_starts,
+    window_bands,
+    window_probs,
+)
 from unet.model.unet import UNet, UNetConfig
 
 
@@ -22,7 +29,7 @@ def _model(depth: int, seed: int = 0) -> UNet:
 
 def _whole(model, image: np.ndarray) -> torch.Tensor:
     x = torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float() / 255
-    return predict_logits(model, x, False, None)[0].softmax(0)
+    return predict_logits(model, x, NO_FLIPS, None)[0].softmax(0)
 
 
 @pytest.mark.parametrize(("length", "tile", "overlap", "align"), [
@@ -44,7 +51,7 @@ def test_tiles_cover_the_image_and_keep_alignment(length, tile, overlap, align):
 def test_one_tile_image_equals_whole_image_prediction():
     model = _model(2)
     image = np.random.default_rng(0).integers(0, 255, (64, 48, 3), np.uint8)
-    tiled = window_probs([model], image, Window((64, 48)), False, None)
+    tiled = window_probs([model], image, Window((64, 48)), NO_FLIPS, None)
     # Within float rounding: the blend is (logits x w) / w.
     torch.testing.assert_close(tiled, _whole(model, image), atol=1e-4, rtol=0)
 
@@ -56,7 +63,7 @@ def test_sliding_window_matches_whole_image_at_tile_centres():
     model = _model(1)
     image = np.random.default_rng(1).integers(0, 255, (160, 224, 3), np.uint8)
     window = Window((64, 64), overlap=0.5, batch=3, align=2)
-    tiled = window_probs([model], image, window, False, None)
+    tiled = window_probs([model], image, window, NO_FLIPS, None)
     whole = _whole(model, image)
     assert tiled.shape == whole.shape == (2, 160, 224)
     ys, xs = tile_starts(160, 64, 0.5, 2), tile_starts(224, 64, 0.5, 2)
@@ -85,10 +92,10 @@ def test_gaussian_blending_leaves_no_seams_on_a_constant_image(monkeypatch):
     image = np.full((96, 400, 3), 140, np.uint8)
     window = Window((64, 64), overlap=0.5, batch=8, align=8)
     starts = tile_starts(400, 64, 0.5, 8)
-    gaussian = window_probs([model], image, window, False, None)
+    gaussian = window_probs([model], image, window, NO_FLIPS, None)
     interior = gaussian[1, 20:-20, 40:-40]
     monkeypatch.setattr("unet.infer.tiles.gaussian_weights", lambda h, w: torch.ones(h, w))
-    uniform = window_probs([model], image, window, False, None)
+    uniform = window_probs([model], image, window, NO_FLIPS, None)
     jump_uniform, jump_gauss = _seam_jump(uniform, starts, 64), _seam_jump(gaussian, starts, 64)
     assert jump_uniform > 0.01, "the test image must show seams without blending"
     assert jump_gauss < jump_uniform / 10, (jump_gauss, jump_uniform)
@@ -108,7 +115,7 @@ def test_bands_cover_every_row_once_and_images_smaller_than_a_tile():
     for shape in ((150, 90, 3), (30, 45, 3), (64, 200, 3)):
         image = np.random.default_rng(3).integers(0, 255, shape, np.uint8)
         rows = []
-        for y, band in window_bands([model], image, Window((64, 64), 0.25, 2, 4), False, None):
+        for y, band in window_bands([model], image, Window((64, 64), 0.25, 2, 4), NO_FLIPS, None):
             assert band.shape[0] == 2 and band.shape[2] == shape[1]
             rows += list(range(y, y + band.shape[1]))
             torch.testing.assert_close(band.sum(0), torch.ones(band.shape[1:]))
@@ -119,9 +126,9 @@ def test_an_ensemble_averages_the_models_probabilities():
     a, b = _model(2, seed=4), _model(2, seed=5)
     image = np.random.default_rng(6).integers(0, 255, (100, 80, 3), np.uint8)
     window = Window((64, 64), 0.5, 4, 4)
-    both = window_probs([a, b], image, window, False, None)
-    mean = (window_probs([a], image, window, False, None)
-            + window_probs([b], image, window, False, None)) / 2
+    both = window_probs([a, b], image, window, NO_FLIPS, None)
+    mean = (window_probs([a], image, window, NO_FLIPS, None)
+            + window_probs([b], image, window, NO_FLIPS, None)) / 2
     torch.testing.assert_close(both, mean, atol=1e-5, rtol=0)
 
 
@@ -131,8 +138,8 @@ def test_float_tensor_and_uint8_array_give_the_same_tiles():
     tensor = torch.from_numpy(image.copy()).permute(2, 0, 1).float() / 255
     window = Window((48, 48), 0.5, 4, 4)
     torch.testing.assert_close(
-        window_probs([model], image, window, False, None),
-        window_probs([model], tensor, window, False, None),
+        window_probs([model], image, window, NO_FLIPS, None),
+        window_probs([model], tensor, window, NO_FLIPS, None),
     )
 
 

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from unet.common.device import amp_dtype, pick_device, set_threads
 from unet.common.schema import defaults
-from unet.infer.tiles import ALL_FLIPS, Flips, Window, predict_logits
+from unet.infer.tiles import ALL_FLIPS, NO_FLIPS, Flips, Window, predict_logits
 from unet.model import checkpoint
 from unet.model.build import size_multiple
 from unet.model.unet import UNetConfig
@@ -41,13 +41,13 @@ def ensemble_probs(
     models: list[torch.nn.Module],
     x: torch.Tensor,
     sizes: list[tuple[int, int]],
-    tta: bool | Flips,
+    flips: Flips,
     dtype: torch.dtype | None,
 ) -> list[torch.Tensor]:
     """Per image (C, H, W) class probabilities at its (w, h) size, averaged over the models."""
     out: list[torch.Tensor | None] = [None] * len(x)
     for model in models:
-        logits = predict_logits(model, x, tta, dtype)
+        logits = predict_logits(model, x, flips, dtype)
         for k, logit in enumerate(logits):
             w, h = sizes[k]
             probs = upsample_probs(logit, (h, w))
@@ -81,9 +81,9 @@ def tta_flips(tta: bool, ckpt: dict) -> Flips:
     over them would blur what it learnt of the up-down orientation), both flips for a model
     trained with both or with none; only the image as is without `tta`."""
     if not tta:
-        return ((),)
-    trained = (ckpt.get("train_settings") or {}).get("augment", {}).get("flip", True)
-    return {"horizontal": ((), (-1,)), "vertical": ((), (-2,))}.get(trained, ALL_FLIPS)
+        return NO_FLIPS
+    one_axis = {"horizontal": ((), (-1,)), "vertical": ((), (-2,))}
+    return one_axis.get(checkpoint.trained_flip(ckpt), ALL_FLIPS)
 
 
 def window_for(ckpt: dict, settings: PredictSettings) -> Window | None:

@@ -33,7 +33,7 @@ __all__ = ["PredictSettings", "predict_masks"]
 log = logging.getLogger(__name__)
 
 
-def _predict_whole(models, images, ids, sizes, out_dir, settings, tta, dtype, mapping) -> None:
+def _predict_whole(models, images, ids, sizes, out_dir, settings, flips, dtype, mapping) -> None:
     """Batches of whole cached images (one size), logits upsampled to each original size."""
     device = next(models[0].parameters()).device
     step = settings.batch_size
@@ -41,7 +41,7 @@ def _predict_whole(models, images, ids, sizes, out_dir, settings, tta, dtype, ma
     for start in progress(starts, "predict", total=len(starts)):
         batch = np.array(images[start : start + step])  # (B, h, w, C) uint8
         x = torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255).to(device)
-        probs = ensemble_probs(models, x, sizes[start : start + step], tta, dtype)
+        probs = ensemble_probs(models, x, sizes[start : start + step], flips, dtype)
         for k, p in enumerate(probs):
             save_prediction(out_dir, ids[start + k], p, mapping)
 
@@ -62,20 +62,20 @@ def predict_masks(
     ids, sizes = meta["splits"][split]["ids"], meta["splits"][split]["orig_sizes"]
     images, _ = load_split(cache_dir, split)
     out_dir = Path(out_dir)
-    window, tta = window_for(ckpt, settings), tta_flips(settings.tta, ckpt)
+    window, flips = window_for(ckpt, settings), tta_flips(settings.tta, ckpt)
     if window is None:
-        _predict_whole(models, images, ids, sizes, out_dir, settings, tta, dtype, mapping)
+        _predict_whole(models, images, ids, sizes, out_dir, settings, flips, dtype, mapping)
     else:
         shapes = cached_shapes(meta, split)
         for k in progress(range(len(ids)), f"predict {split} (tiles)"):
             w, h = sizes[k]
             mask, probs = out_dir / "masks" / f"{ids[k]}.png", probs_path(out_dir, ids[k])
             with PredictionWriter(mask, probs, mapping, shapes[k], (h, w)) as writer:
-                for y, band in window_bands(models, images[k], window, tta, dtype):
+                for y, band in window_bands(models, images[k], window, flips, dtype):
                     writer.add(y, band)
     how = "whole images" if window is None else f"{window.tile[1]}x{window.tile[0]} tiles"
     log.info(
         "%d masks written to %s (%d model(s), %s); %d view(s) averaged", len(ids),
-        out_dir / "masks", len(models), how, len(tta),
+        out_dir / "masks", len(models), how, len(flips),
     )
     return len(ids)

@@ -65,7 +65,7 @@ def predict_files(
     models, ckpt, dtype = load_ensemble(model_paths, settings, threads)
     device, mapping = next(models[0].parameters()).device, mapping_from_meta(ckpt)
     channels, window = ckpt["in_channels"], window_for(ckpt, settings)
-    tta = tta_flips(settings.tta, ckpt)
+    flips = tta_flips(settings.tta, ckpt)
     out_dir = Path(out_dir)
     # One image at a time: new images come in any size, and each is prepared like the training
     # data (same filter, same channel conversion), then its logits go back to its own size.
@@ -77,12 +77,12 @@ def predict_files(
         if window is not None:  # patch-trained: sliding window, band by band
             mask = out_dir / f"{path.stem}.png"
             with PredictionWriter(mask, None, mapping, x.shape[:2], full[::-1]) as out:
-                for y, band in window_bands(models, x, window, tta, dtype):
+                for y, band in window_bands(models, x, window, flips, dtype):
                     out.add(y, band)
             continue
-        x = torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None]
-        x = x.float().div_(255).to(device)
-        (probs,) = ensemble_probs(models, x, [full], tta, dtype)
+        # np.array: a writable copy (an unresized x is a read-only view of the decoded file)
+        x = torch.from_numpy(np.array(x)).permute(2, 0, 1)[None].float().div_(255).to(device)
+        (probs,) = ensemble_probs(models, x, [full], flips, dtype)
         mapping.write(out_dir / f"{path.stem}.png", probs.argmax(0).cpu().numpy())
     log.info("%d masks written to %s", len(files), out_dir)
     return len(files)

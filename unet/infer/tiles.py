@@ -33,16 +33,16 @@ class Window:
 
 
 Flips = tuple[tuple[int, ...], ...]  # the flipped dims of each view averaged; () = as is
+NO_FLIPS: Flips = ((),)  # the image as is
 ALL_FLIPS: Flips = ((), (-1,), (-2,))  # as is, left-right, up-down
 
 
 @torch.no_grad()
 def predict_logits(
-    model: torch.nn.Module, images: torch.Tensor, tta: bool | Flips, dtype: torch.dtype | None
+    model: torch.nn.Module, images: torch.Tensor, flips: Flips, dtype: torch.dtype | None
 ) -> torch.Tensor:
-    """Logits (B, C, h, w) at the input's size, averaged over flips: `tta` True = ALL_FLIPS,
-    False = none, or the views to average (forward.tta_flips)."""
-    flips = tta if isinstance(tta, tuple) else ALL_FLIPS if tta else ((),)
+    """Logits (B, C, h, w) at the input's size, averaged over the flipped views `flips`
+    (NO_FLIPS, ALL_FLIPS, or forward.tta_flips for a model file)."""
     total = None
     for dims in flips:
         x = images.flip(dims) if dims else images
@@ -96,7 +96,7 @@ def window_bands(
     models: list[torch.nn.Module],
     image: np.ndarray | torch.Tensor,
     window: Window,
-    tta: bool | Flips,
+    flips: Flips,
     dtype: torch.dtype | None,
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """Yield (first row, probabilities (C, rows, W) float32 on the CPU) bands that cover the
@@ -119,7 +119,7 @@ def window_bands(
             chunk = xs[i : i + window.batch]
             batch = torch.stack([_tile(image, y, x, th, tw) for x in chunk]).to(device)
             for m, model in enumerate(models):
-                logits = predict_logits(model, batch, tta, dtype)  # (B, C, th, tw)
+                logits = predict_logits(model, batch, flips, dtype)  # (B, C, th, tw)
                 if acc is None:
                     acc = torch.zeros((len(models), logits.shape[1], th, wide), device=device)
                 for j, x in enumerate(chunk):
@@ -138,8 +138,8 @@ def window_probs(
     models: list[torch.nn.Module],
     image: np.ndarray | torch.Tensor,
     window: Window,
-    tta: bool | Flips,
+    flips: Flips,
     dtype: torch.dtype | None,
 ) -> torch.Tensor:
     """The whole image's probabilities (C, H, W) from its bands (for images that fit)."""
-    return torch.cat([band for _, band in window_bands(models, image, window, tta, dtype)], 1)
+    return torch.cat([band for _, band in window_bands(models, image, window, flips, dtype)], 1)

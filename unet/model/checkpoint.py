@@ -137,6 +137,12 @@ def trained_patch(record: dict) -> tuple[int, int] | None:
     return tuple(size) if size else None
 
 
+def trained_flip(record: dict) -> bool | str:
+    """train.augment.flip of a model file's training: True (both axes), False, horizontal or
+    vertical; True for files without training settings."""
+    return (record.get("train_settings") or {}).get("augment", {}).get("flip", True)
+
+
 def check_same_data(records: list[dict], paths: list[str | os.PathLike]) -> None:
     """Refuse an ensemble whose models were trained on different data layouts."""
     for path, record in zip(paths[1:], records[1:], strict=True):

@@ -8,7 +8,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from unet.common.labels import IGNORE_INDEX
 from unet.evaluate.metrics import confusion_matrix, scores_from_confusion
-from unet.infer.tiles import Window, window_bands
+from unet.infer.tiles import NO_FLIPS, Window, window_bands
 from unet.model.unet import UNet
 
 
@@ -55,7 +55,7 @@ def evaluate_tiled(
     cm, total, n = np.zeros((num_classes, num_classes), np.int64), 0.0, 0
     for i in range(len(val_set)):
         image, mask = val_set[i]  # (C, H, W) float, (H, W) long
-        for y, band in window_bands([model], image, window, tta=False, dtype=dtype):
+        for y, band in window_bands([model], image, window, NO_FLIPS, dtype):
             target = mask[y : y + band.shape[1]]
             logp = band.clamp_min(1e-8).log()[None]  # softmax(log p) = p: the loss sees p
             total += loss_fn(logp.to(device), target[None].to(device)).item()

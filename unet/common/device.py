@@ -35,13 +35,20 @@ def set_threads(threads: int) -> int:
     return n
 
 
+def cpu_has_amx() -> bool:
+    """Intel AMX tiles (Sapphire Rapids and later): where oneDNN's bf16 convolutions are fast."""
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    return bool(probe and probe())
+
+
 def amp_dtype(
     device: torch.device, enabled: bool, cpu: bool | str = False
 ) -> torch.dtype | None:
     """The autocast dtype, None for full precision. CUDA (`enabled`): bf16 where the GPU
-    supports it, else fp16. CPU (`cpu`): bf16 where oneDNN has bf16 kernels (AVX512-BF16 or
-    AMX); emulated it would be slower than float32, so `True` refuses it there and 'auto'
-    falls back to float32."""
+    supports it, else fp16. CPU (`cpu`): `True` is bf16 wherever oneDNN has bf16 kernels
+    (AVX512-BF16 or AMX) and refused where it would be emulated; 'auto' is bf16 only with AMX
+    and float32 elsewhere, because AVX512-BF16 alone trained slower than float32 (0.77 s vs
+    0.68 s a step on a Xeon without AMX; with AMX bf16 was 1.9x faster)."""
     if device.type == "cuda":
         if not enabled:
             return None
@@ -50,10 +57,12 @@ def amp_dtype(
         raise ValueError(f"amp_cpu: {cpu!r}; use auto, true or false")
     if not cpu:
         return None
+    if cpu == "auto":
+        if cpu_has_amx():
+            return torch.bfloat16
+        log.info("amp_cpu auto: no AMX on this CPU, where bf16 is not faster; float32")
+        return None
     if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
-        if cpu == "auto":
-            log.info("amp_cpu auto: no bf16 kernels on this CPU, float32")
-            return None
         raise DeviceError(
             "amp_cpu: this CPU has no bf16 support in oneDNN (AVX512-BF16 or AMX), where bf16 "
             "would be slower than float32; set train.amp_cpu and predict.amp_cpu to false"

@@ -18,7 +18,7 @@ from unet.infer.tiles import Window
 from unet.model.build import build_model, size_multiple
 from unet.model.unet import UNetConfig
 from unet.train.losses import DiceCELoss
-from unet.train.optim import build_optimizer, build_scheduler, is_per_epoch
+from unet.train.optim import build_optimizer, build_scheduler, is_per_epoch, set_horizon
 from unet.train.settings import TrainSettings
 from unet.train.signals import StopSignals
 from unet.train.validate import evaluate_split, evaluate_tiled
@@ -175,12 +175,39 @@ def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: flo
     return row
 
 
+def fit_budget(run: Run, state: dict, started: float, done_here: int) -> None:
+    """train.max_minutes: end the learning-rate decay at the last epoch that still fits the
+    budget at this run's mean epoch time (`done_here` epochs so far), so a slower machine
+    trains fewer epochs but anneals them; a cosine cut off by the clock would stop with the
+    rate still high. Re-planned after every epoch; the horizon is kept in `state`."""
+    s = run.settings
+    if not s.max_minutes or not done_here:
+        return
+    elapsed = time.monotonic() - started
+    more = int((s.max_minutes * 60 - elapsed) // (elapsed / done_here))
+    fit = min(s.epochs, state["epoch"] + max(0, more))
+    if fit != state.get("horizon", s.epochs):
+        set_horizon(run.opt, run.sched, fit * run.steps)
+        log.info(
+            "train.max_minutes=%s: %d of %d epochs fit at %.1f s each; the learning-rate "
+            "schedule now ends after epoch %d", s.max_minutes, fit, s.epochs,
+            elapsed / done_here, fit,
+        )
+    state["horizon"] = fit
+
+
 def should_stop(settings: TrainSettings, state: dict, started: float) -> bool:
     """Early stopping (patience) or the time budget (max_minutes) ends training cleanly."""
     if settings.patience and state["stale"] >= settings.patience:
         log.info("early stop: no better val Dice in %d epochs", settings.patience)
         return True
-    if settings.max_minutes and time.monotonic() - started > settings.max_minutes * 60:
+    if not settings.max_minutes:
+        return False
+    if state["epoch"] >= state.get("horizon", settings.epochs):
+        log.info("train.max_minutes=%s: stopping after epoch %d, the last that fits",
+                 settings.max_minutes, state["epoch"])
+        return True
+    if time.monotonic() - started > settings.max_minutes * 60:
         log.info(
             "train.max_minutes=%s reached: stopping after epoch %d",
             settings.max_minutes, state["epoch"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
@@ -22,6 +23,27 @@ def build_optimizer(
     raise ValueError(f"train.optimizer: unknown {name!r}; use adamw, sgd or rmsprop")
 
 
+@dataclass
+class Decay:
+    """The learning-rate factor at a step: linear warm-up, then cosine, poly or constant until
+    step `total`. An object, not a closure: LambdaLR keeps its fields in its state, so a
+    resumed run goes on with the horizon its killed run had planned (see `set_horizon`)."""
+
+    name: str
+    warm: int
+    total: int
+
+    def __call__(self, step: int) -> float:
+        if step < self.warm:
+            return (step + 1) / self.warm
+        progress = min(1.0, (step - self.warm) / max(1, self.total - self.warm))
+        if self.name == "cosine":
+            return 0.5 * (1 + math.cos(math.pi * progress))
+        if self.name == "poly":
+            return (1 - progress) ** 0.9  # nnU-Net's exponent
+        return 1.0  # constant
+
+
 def build_scheduler(
     opt: torch.optim.Optimizer,
     name: str,
@@ -36,21 +58,32 @@ def build_scheduler(
         return torch.optim.lr_scheduler.ReduceLROnPlateau(
             opt, mode="max", factor=0.5, patience=patience
         )
-    warm, total = warmup_epochs * steps_per_epoch, max(1, epochs * steps_per_epoch)
-
-    def factor(step: int) -> float:
-        if step < warm:
-            return (step + 1) / warm
-        progress = min(1.0, (step - warm) / max(1, total - warm))
-        if name == "cosine":
-            return 0.5 * (1 + math.cos(math.pi * progress))
-        if name == "poly":
-            return (1 - progress) ** 0.9  # nnU-Net's exponent
-        return 1.0  # constant
-
     if name not in ("cosine", "poly", "constant"):
         raise ValueError(f"train.schedule: unknown {name!r}; use cosine, poly, plateau or constant")
-    return torch.optim.lr_scheduler.LambdaLR(opt, factor)
+    decay = Decay(name, warmup_epochs * steps_per_epoch, max(1, epochs * steps_per_epoch))
+    return torch.optim.lr_scheduler.LambdaLR(opt, decay)
+
+
+def horizon(sched) -> int | None:
+    """The step at which the decay ends; None for reduce-on-plateau."""
+    if not isinstance(sched, torch.optim.lr_scheduler.LambdaLR):
+        return None
+    return sched.lr_lambdas[0].total
+
+
+def set_horizon(opt: torch.optim.Optimizer, sched, total_steps: int) -> None:
+    """Let the decay end at `total_steps` (fewer epochs fit a time budget, or train.epochs
+    changed) and set the optimiser's rates to the re-planned schedule at the step reached.
+    Reduce-on-plateau has no horizon."""
+    if not isinstance(sched, torch.optim.lr_scheduler.LambdaLR):
+        return
+    for fn in sched.lr_lambdas:
+        fn.total = max(1, total_steps)
+    lrs = [base * fn(sched.last_epoch) for base, fn in zip(sched.base_lrs, sched.lr_lambdas,
+                                                             strict=True)]
+    for group, lr in zip(opt.param_groups, lrs, strict=True):
+        group["lr"] = lr
+    sched._last_lr = lrs  # what get_last_lr() reports until the next step
 
 
 def is_per_epoch(scheduler) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from unet.model import checkpoint
+from unet.train.optim import horizon, set_horizon
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ def restore(
             epochs,
         )
         return fresh_state()
+    planned_steps = horizon(sched)  # this run's plan, before last.pt's is loaded over it
     model.load_state_dict(ck["state_dict"])
     opt.load_state_dict(ck["optimizer"])
     sched.load_state_dict(ck["scheduler"])
@@ -75,32 +77,19 @@ def restore(
     if ema is not None:  # train.ema is hashed: a last.pt of this run has the average
         ema.load_state_dict(ck["ema"])
     log.info("resuming from %s at epoch %d", last, done)
+    state = ck["state"]
+    # A time budget's shorter horizon was the killed run's plan; this run plans its own.
+    cut = state.pop("horizon", epochs)
+    before = opt.param_groups[0]["lr"]
+    set_horizon(opt, sched, planned_steps or 0)
     if planned != epochs:
-        before = opt.param_groups[0]["lr"]
-        replan(opt, sched)
-        log.info(
-            "train.epochs changed from %d to %d: the learning-rate schedule is re-planned over "
-            "%d epochs from epoch %d on (lr %.3e -> %.3e)",
-            planned,
-            epochs,
-            epochs,
-            done + 1,
-            before,
-            opt.param_groups[0]["lr"],
-        )
-    return ck["state"]
-
-
-def replan(opt: torch.optim.Optimizer, sched) -> None:
-    """Set the learning rates from the schedule as built now (new epoch count) at the step reached.
-
-    LambdaLR keeps the new schedule's function across `load_state_dict`, but the optimiser holds
-    the rate the old schedule gave last; reduce-on-plateau does not depend on the epoch count.
-    """
-    if not isinstance(sched, torch.optim.lr_scheduler.LambdaLR):
-        return
-    pairs = zip(sched.base_lrs, sched.lr_lambdas, strict=True)
-    lrs = [base * fn(sched.last_epoch) for base, fn in pairs]
-    for group, lr in zip(opt.param_groups, lrs, strict=True):
-        group["lr"] = lr
-    sched._last_lr = lrs  # what get_last_lr() reports until the next step
+        why = f"train.epochs changed from {planned} to {epochs}"
+    elif cut < planned:
+        why = f"last.pt's schedule ended at epoch {cut} to fit train.max_minutes"
+    else:
+        return state
+    log.info(
+        "%s: the learning-rate schedule is re-planned over %d epochs from epoch %d on "
+        "(lr %.3e -> %.3e)", why, epochs, done + 1, before, opt.param_groups[0]["lr"],
+    )
+    return state

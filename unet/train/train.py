@@ -19,6 +19,7 @@ from unet.train.history import write_history
 from unet.train.loop import (
     Run,
     build_run,
+    fit_budget,
     last_record,
     settings_dict,
     should_stop,
@@ -105,7 +106,8 @@ def train_unet(
     _log_start(run, fold, n_threads)
     started = time.monotonic()
     with StopSignals() as stop:
-        for epoch in range(state["epoch"] + 1, settings.epochs + 1):
+        first = state["epoch"] + 1
+        for epoch in range(first, settings.epochs + 1):
             t0 = time.perf_counter()
             loss, seen = train_epoch(run, epoch, stop, state["epoch"])
             row = validate_epoch(run, epoch, loss, seen, time.perf_counter() - t0)
@@ -117,6 +119,7 @@ def train_unet(
                 fold, dice, chash,
             )
             _keep_if_best(run, state, row, ckdir / "best.pt", record)
+            fit_budget(run, state, started, epoch - first + 1)
             checkpoint.save(ckdir / "last.pt", last_record(run, chash, state))
             if should_stop(settings, state, started):
                 break

@@ -48,7 +48,7 @@ def amp_dtype(
     supports it, else fp16. CPU (`cpu`): `True` is bf16 wherever oneDNN has bf16 kernels
     (AVX512-BF16 or AMX) and refused where it would be emulated; 'auto' is bf16 only with AMX
     and float32 elsewhere, because AVX512-BF16 alone trained slower than float32 (0.77 s vs
-    0.68 s a step on a Xeon without AMX; with AMX bf16 was 1.9x faster)."""
+    0.68 s a step on a Xeon without AMX; bf16 was 1.9x faster on a machine read as AMX)."""
     if device.type == "cuda":
         if not enabled:
             return None

@@ -31,7 +31,7 @@ RULES = {
          "train.dataset", "train.finetune", "train.folds", "train.history", "train.loop",
          "train.losses",
          "train.optim", "train.settings", *SETTINGS,
-         "train.resume", "train.signals", "train.train", "train.validate"},
+         "train.resume", "train.signals", "train.train", "train.validate", "deps"},
     ),
     "predict_masks": (
         ("infer.predict",),

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import ast
+import hashlib
 import logging
+import os
 from pathlib import Path
 
 import torch
 
+import unet
+from unet.deps import module_files
 from unet.model import checkpoint
 from unet.train.optim import horizon, set_horizon
 
@@ -33,6 +38,26 @@ def settings_hash(model_config: dict, settings: dict, data: dict) -> str:
     return checkpoint.config_hash(model_config, maths, data)
 
 
+def code_digest(root: str | os.PathLike | None = None) -> str:
+    """Digest of the training code: the syntax trees of train.train and every unet module it
+    imports, without docstrings. Snakemake reruns training when one of those files changes;
+    a last.pt the old code wrote is then not resumed (its epochs were computed by that code),
+    while an edit of comments, docstrings or layout alone keeps it."""
+    root = Path(root) if root is not None else Path(unet.__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for name in module_files(["train.train"], root):
+        tree = ast.parse(Path(name).read_text(), filename=name)
+        for node in ast.walk(tree):
+            body = getattr(node, "body", None)
+            if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                    and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)):
+                node.body = body[1:] or [ast.Pass()]
+        digest.update(Path(name).relative_to(root).as_posix().encode())
+        digest.update(ast.dump(tree).encode())
+    return digest.hexdigest()
+
+
 def fresh_state() -> dict:
     """Progress of a run that has done no epoch yet."""
     return {"epoch": 0, "best": -1.0, "stale": 0, "history": []}
@@ -55,7 +80,7 @@ def restore(
         return fresh_state()
     ck = checkpoint.load(last, device)
     if ck.get("config_hash") != chash:
-        log.info("ignoring %s: written for other settings", last)
+        log.info("ignoring %s: written for other settings, data or training code", last)
         return fresh_state()
     done, planned = ck["state"]["epoch"], ck["epochs"]
     if done > epochs:

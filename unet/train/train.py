@@ -93,7 +93,7 @@ def train_unet(
     check_settings(settings, len(train_set), meta["size"], config)
     n_threads = set_threads(threads)
     run = build_run(settings, config, train_set, val_set)
-    data = {**meta, "fold": fold}
+    data = {**meta, "fold": fold, "code": resume.code_digest()}
     if settings.init_from:  # fine-tuning; a resumed last.pt below overrides these weights
         run.model.load_state_dict(source_weights(settings.init_from, config, meta))
         data["init_sha256"] = file_digest(settings.init_from)

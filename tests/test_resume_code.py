@@ -1,0 +1,49 @@
+"""A last.pt is resumed only by the training code that wrote it (docstrings and comments aside)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+from tests.conftest import REPO
+from tests.test_train import _train, cache  # noqa: F401  (the module's fixture)
+from unet.train import resume
+
+
+def _copy(tmp_path):
+    shutil.copytree(REPO / "unet", tmp_path / "unet", ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path / "unet" / "train" / "loop.py"
+
+
+def test_digest_ignores_docstrings_and_comments(tmp_path):
+    loop = _copy(tmp_path)
+    before = resume.code_digest(tmp_path)
+    text = loop.read_text()
+    loop.write_text(text.replace('"""One optimiser step on a batch; returns the batch\'s loss."""',
+                                 '"""Another wording."""  # and a comment\n'))
+    assert loop.read_text() != text
+    assert resume.code_digest(tmp_path) == before
+
+
+def test_digest_follows_code_the_training_imports(tmp_path):
+    loop = _copy(tmp_path)
+    before = resume.code_digest(tmp_path)
+    loop.write_text(loop.read_text().replace("return loss.item()", "return 2 * loss.item()"))
+    assert resume.code_digest(tmp_path) != before
+    # A module training does not import (the CRF) leaves it alone.
+    loop.write_text(loop.read_text().replace("return 2 * loss.item()", "return loss.item()"))
+    crf = tmp_path / "unet" / "crf" / "dense.py"
+    crf.write_text(crf.read_text() + "\nCHANGED = 1\n")
+    assert resume.code_digest(tmp_path) == before
+
+
+def test_changed_training_code_starts_again(cache, tmp_path, caplog, monkeypatch):  # noqa: F811
+    caplog.set_level(logging.INFO)
+    _train(cache, tmp_path)
+    real = resume.code_digest()
+    monkeypatch.setattr(resume, "code_digest", lambda: real + "-edited")
+    _train(cache, tmp_path, epochs=3)
+    assert "written for other settings, data or training code" in caplog.text
+    assert "resuming" not in caplog.text
+    rows = (tmp_path / "history.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["1", "2", "3"]

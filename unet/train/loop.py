@@ -196,22 +196,15 @@ def fit_budget(run: Run, state: dict, started: float, done_here: int) -> None:
     state["horizon"] = fit
 
 
-def should_stop(settings: TrainSettings, state: dict, started: float) -> bool:
-    """Early stopping (patience) or the time budget (max_minutes) ends training cleanly."""
+def should_stop(settings: TrainSettings, state: dict) -> bool:
+    """Early stopping (patience) or the time budget (max_minutes; `fit_budget` ends its plan at
+    the current epoch once the budget is spent) ends training cleanly."""
     if settings.patience and state["stale"] >= settings.patience:
         log.info("early stop: no better val Dice in %d epochs", settings.patience)
         return True
-    if not settings.max_minutes:
-        return False
-    if state["epoch"] >= state.get("horizon", settings.epochs):
+    if settings.max_minutes and state["epoch"] >= state.get("horizon", settings.epochs):
         log.info("train.max_minutes=%s: stopping after epoch %d, the last that fits",
                  settings.max_minutes, state["epoch"])
-        return True
-    if time.monotonic() - started > settings.max_minutes * 60:
-        log.info(
-            "train.max_minutes=%s reached: stopping after epoch %d",
-            settings.max_minutes, state["epoch"],
-        )
         return True
     return False
 

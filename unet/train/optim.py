@@ -26,8 +26,7 @@ def build_optimizer(
 @dataclass
 class Decay:
     """The learning-rate factor at a step: linear warm-up, then cosine, poly or constant until
-    step `total`. An object, not a closure: LambdaLR keeps its fields in its state, so a
-    resumed run goes on with the horizon its killed run had planned (see `set_horizon`)."""
+    step `total`. An object, not a closure, so that `set_horizon` can move its end."""
 
     name: str
     warm: int

@@ -121,7 +121,7 @@ def train_unet(
             _keep_if_best(run, state, row, ckdir / "best.pt", record)
             fit_budget(run, state, started, epoch - first + 1)
             checkpoint.save(ckdir / "last.pt", last_record(run, chash, state))
-            if should_stop(settings, state, started):
+            if should_stop(settings, state):
                 break
     best = checkpoint.load(ckdir / "best.pt")
     # A resumed run's best epoch may predate a change of epochs or device: record this run's.

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import time
 
 import torch
+import torch.nn.functional as F
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +38,31 @@ def set_threads(threads: int) -> int:
     return n
 
 
-def cpu_has_amx() -> bool:
-    """Intel AMX tiles (Sapphire Rapids and later): where oneDNN's bf16 convolutions are fast."""
-    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
-    return bool(probe and probe())
+# bf16 autocast is taken by `amp_cpu: auto` only where it measured at least this much faster:
+# CPUs with the same AVX512-BF16 flag differ (a Xeon without AMX trained 14 % slower in bf16, an
+# AMD EPYC 1.8x faster), so the flags cannot tell, and a margin keeps a near-tie in float32.
+MIN_BF16_SPEEDUP = 1.2
+
+
+@functools.cache
+def cpu_bf16_speedup(threads: int) -> float:
+    """float32 time / bf16 time of two 3x3 convolutions' forward and backward (a UNet block,
+    (2, 32, 96, 96) channels_last) on this CPU with `threads` threads; about 0.3 s, once per
+    process. The fastest of 9 interleaved runs each, after a warm-up that builds the kernels."""
+    gen = torch.Generator().manual_seed(0)  # the global RNG, which seeds training, is untouched
+    x = torch.randn(2, 32, 96, 96, generator=gen).contiguous(memory_format=torch.channels_last)
+    w1, w2 = ((torch.randn(32, 32, 3, 3, generator=gen) * 0.05).requires_grad_() for _ in "ab")
+
+    def step(bf16: bool) -> float:
+        start = time.perf_counter()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            y = F.conv2d(F.relu(F.conv2d(x, w1, padding=1)), w2, padding=1)
+        y.float().square().mean().backward()
+        return time.perf_counter() - start
+
+    step(False), step(True)
+    times = [(step(False), step(True)) for _ in range(9)]
+    return min(t[0] for t in times) / min(t[1] for t in times)
 
 
 def amp_dtype(
@@ -46,9 +70,8 @@ def amp_dtype(
 ) -> torch.dtype | None:
     """The autocast dtype, None for full precision. CUDA (`enabled`): bf16 where the GPU
     supports it, else fp16. CPU (`cpu`): `True` is bf16 wherever oneDNN has bf16 kernels
-    (AVX512-BF16 or AMX) and refused where it would be emulated; 'auto' is bf16 only with AMX
-    and float32 elsewhere, because AVX512-BF16 alone trained slower than float32 (0.77 s vs
-    0.68 s a step on a Xeon without AMX; bf16 was 1.9x faster on a machine read as AMX)."""
+    (AVX512-BF16 or AMX) and refused where it would be emulated; 'auto' is bf16 where those
+    kernels measure at least MIN_BF16_SPEEDUP times float32's speed here, else float32."""
     if device.type == "cuda":
         if not enabled:
             return None
@@ -57,12 +80,17 @@ def amp_dtype(
         raise ValueError(f"amp_cpu: {cpu!r}; use auto, true or false")
     if not cpu:
         return None
+    has_kernels = torch.ops.mkldnn._is_mkldnn_bf16_supported()
     if cpu == "auto":
-        if cpu_has_amx():
-            return torch.bfloat16
-        log.info("amp_cpu auto: no AMX on this CPU, where bf16 is not faster; float32")
-        return None
-    if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        if not has_kernels:
+            log.info("amp_cpu auto: no bf16 kernels in oneDNN on this CPU; float32")
+            return None
+        speedup = cpu_bf16_speedup(torch.get_num_threads())
+        faster = speedup >= MIN_BF16_SPEEDUP
+        log.info("amp_cpu auto: bf16 measured %.2fx float32 on this CPU (%s needed); %s",
+                 speedup, MIN_BF16_SPEEDUP, "bf16" if faster else "float32")
+        return torch.bfloat16 if faster else None
+    if not has_kernels:
         raise DeviceError(
             "amp_cpu: this CPU has no bf16 support in oneDNN (AVX512-BF16 or AMX), where bf16 "
             "would be slower than float32; set train.amp_cpu and predict.amp_cpu to false"

@@ -254,6 +254,41 @@ def test_amp_cpu_auto_takes_bf16_where_it_measured_faster(monkeypatch):
         assert amp_dtype(cpu, True, cpu=True) is torch.bfloat16  # asked for: given
 
 
+def test_resumed_auto_run_keeps_the_precision_it_started_in(cache, tmp_path, caplog, monkeypatch):
+    # amp_cpu auto times bf16 once per process: on a shared 2-core EPYC the ratio ran from 1.12
+    # to 2.87 in 14 runs, and one ISBI run resumed its bf16 epochs in float32.
+    caplog.set_level(logging.INFO)
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    monkeypatch.setattr(device, "cpu_bf16_speedup", lambda threads: 1.8)
+    unbroken = _train(cache, tmp_path / "a", amp_cpu="auto")
+    _train(cache, tmp_path / "b", amp_cpu="auto", max_minutes=1e-9)  # stops after epoch 1
+    assert checkpoint.load(tmp_path / "b/ck/last.pt")["state"]["epoch"] == 1
+    monkeypatch.setattr(device, "cpu_bf16_speedup", lambda threads: 1.0)  # now float32 here
+    resumed = _train(cache, tmp_path / "b", amp_cpu="auto")
+    assert "keeping bfloat16, chosen when this run started" in caplog.text
+    assert resumed["epoch"] == unbroken["epoch"]
+    # last.pt: epoch 2's weights (best.pt may be epoch 1's, the same in both runs)
+    a, b = (checkpoint.load(tmp_path / d / "ck/last.pt")["state_dict"] for d in "ab")
+    for k, v in a.items():
+        assert torch.equal(v, b[k]), k
+    _train(cache, tmp_path / "c", amp_cpu="auto")  # a new run decides anew: float32
+    c = checkpoint.load(tmp_path / "c/ck/last.pt")["state_dict"]
+    assert any(not torch.equal(v, c[k]) for k, v in a.items())
+
+
+def test_cpu_bf16_speedup_measures_again_below_the_bar(monkeypatch):
+    # One round of 9 pairs is short (about 0.3 s): a round below MIN_BF16_SPEEDUP is measured
+    # again, up to BF16_ROUNDS, and the best round counts.
+    rounds = iter([1.1, 1.7, 0.5])
+    monkeypatch.setattr(device, "_bf16_round", lambda threads: next(rounds))
+    assert device.cpu_bf16_speedup.__wrapped__(2) == 1.7
+    assert next(rounds) == 0.5  # stopped at the round that reached the bar
+    slow = iter([0.86, 0.9, 0.8, 5.0])
+    monkeypatch.setattr(device, "_bf16_round", lambda threads: next(slow))
+    assert device.cpu_bf16_speedup.__wrapped__(2) == 0.9  # three rounds, all below: float32
+    assert next(slow) == 5.0
+
+
 def test_cpu_bf16_speedup_measures_without_touching_the_global_rng():
     before = torch.get_rng_state()
     speedup = device.cpu_bf16_speedup.__wrapped__(1)  # uncached: a real measurement

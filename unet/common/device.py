@@ -44,11 +44,13 @@ def set_threads(threads: int) -> int:
 MIN_BF16_SPEEDUP = 1.2
 
 
-@functools.cache
-def cpu_bf16_speedup(threads: int) -> float:
+BF16_ROUNDS = 3  # rounds of the timing at most; a round below the bar is measured again
+
+
+def _bf16_round(threads: int) -> float:
     """float32 time / bf16 time of two 3x3 convolutions' forward and backward (a UNet block,
-    (2, 32, 96, 96) channels_last) on this CPU with `threads` threads; about 0.3 s, once per
-    process. The fastest of 9 interleaved runs each, after a warm-up that builds the kernels."""
+    (2, 32, 96, 96) channels_last) with `threads` threads; about 0.3 s. The fastest of 9
+    interleaved runs each, after a warm-up that builds the kernels."""
     gen = torch.Generator().manual_seed(0)  # the global RNG, which seeds training, is untouched
     x = torch.randn(2, 32, 96, 96, generator=gen).contiguous(memory_format=torch.channels_last)
     w1, w2 = ((torch.randn(32, 32, 3, 3, generator=gen) * 0.05).requires_grad_() for _ in "ab")
@@ -63,6 +65,20 @@ def cpu_bf16_speedup(threads: int) -> float:
     step(False), step(True)
     times = [(step(False), step(True)) for _ in range(9)]
     return min(t[0] for t in times) / min(t[1] for t in times)
+
+
+@functools.cache
+def cpu_bf16_speedup(threads: int) -> float:
+    """bf16's measured speed-up over float32 on this CPU, once per process: the best of up to
+    BF16_ROUNDS rounds, stopping at the first that reaches MIN_BF16_SPEEDUP. One round is
+    short, and on a shared 2-core EPYC (1.8x in training) single rounds ran from 1.12 to 2.87;
+    a CPU where bf16 is slower stays below the bar in every round (0.3 s each)."""
+    best = 0.0
+    for _ in range(BF16_ROUNDS):
+        best = max(best, _bf16_round(threads))
+        if best >= MIN_BF16_SPEEDUP:
+            break
+    return best
 
 
 def amp_dtype(

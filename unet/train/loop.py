@@ -97,6 +97,25 @@ def build_run(
     )
 
 
+def keep_autocast(run: Run, state: dict) -> None:
+    """`amp_cpu: auto` times bf16 against float32 in each process, and the timing can differ
+    between a killed job and its resumption: a resumed CPU run keeps the precision its first
+    epochs were computed in (recorded in `state`, which last.pt stores)."""
+    now = {"device": run.device.type, "dtype": _dtype_name(run.dtype)}
+    first = state.get("autocast")
+    if (first and first != now and first["device"] == now["device"] == "cpu"
+            and run.settings.amp_cpu == "auto"):
+        log.info("amp_cpu auto: keeping %s, chosen when this run started (%s measured now)",
+                 first["dtype"], now["dtype"])
+        run.dtype = torch.bfloat16 if first["dtype"] == "bfloat16" else None
+    else:
+        state["autocast"] = now
+
+
+def _dtype_name(dtype: torch.dtype | None) -> str:
+    return str(dtype).removeprefix("torch.") if dtype is not None else "float32"
+
+
 def _step(run: Run, images: torch.Tensor, masks: torch.Tensor) -> float:
     """One optimiser step on a batch; returns the batch's loss."""
     s = run.settings

@@ -20,6 +20,7 @@ from unet.train.loop import (
     Run,
     build_run,
     fit_budget,
+    keep_autocast,
     last_record,
     settings_dict,
     should_stop,
@@ -103,6 +104,7 @@ def train_unet(
         ckdir / "last.pt", chash, settings.epochs, run.device, run.model, run.opt, run.sched,
         run.scaler, run.ema,
     )
+    keep_autocast(run, state)
     _log_start(run, fold, n_threads)
     started = time.monotonic()
     with StopSignals() as stop:

@@ -37,3 +37,41 @@ def test_mask_png_round_trip(tmp_path, values, rgb):
     mask = np.resize(np.array(values, np.uint32), 12).reshape(3, 4)
     write_mask_png(tmp_path / "m.png", mask, rgb=rgb)
     assert np.array_equal(read_mask(tmp_path / "m.png", colour=rgb), mask)
+
+
+def test_float_tiff_in_unit_range_reads_as_grey(tmp_path):
+    # Microscopy and remote-sensing tools write 32-bit float TIFFs with grey values in [0, 1];
+    # PIL's own convert("RGB") truncates them to 0 and 1, a black picture of three channels.
+    arr = np.array([[0.0, 0.25], [0.5, 1.0]], np.float32)
+    Image.fromarray(arr).save(tmp_path / "a.tif")
+    out = read_image(tmp_path / "a.tif")
+    assert out.shape == (2, 2, 1) and out.dtype == np.uint8
+    assert out[..., 0].tolist() == [[0, 64], [128, 255]]
+
+
+@pytest.mark.parametrize(("arr", "expected"), [
+    (np.array([[0.0, 1000.0], [2000.0, 4000.0]], np.float32), [[0, 64], [128, 255]]),
+    (np.array([[-1.0, 0.0], [0.5, 1.0]], np.float32), [[0, 128], [191, 255]]),
+    (np.array([[-100, 0], [100, 300]], np.int32), [[0, 64], [128, 255]]),
+    (np.array([[np.nan, 0.0], [0.5, 1.0]], np.float32), [[0, 0], [128, 255]]),
+])
+def test_wide_grey_ranges_are_scaled_into_eight_bits(tmp_path, arr, expected):
+    # Floats beyond [0, 1] and signed 32-bit integers span their own range; nothing wraps
+    # around (a negative value cast to uint8 would turn bright), and NaN reads as the lowest.
+    Image.fromarray(arr).save(tmp_path / "a.tif")
+    out = read_image(tmp_path / "a.tif")
+    assert out.shape == (2, 2, 1)
+    assert out[..., 0].tolist() == expected
+
+
+def test_float_tiff_mask_with_whole_values_reads_as_integers(tmp_path):
+    Image.fromarray(np.array([[0.0, 1.0], [2.0, 0.0]], np.float32)).save(tmp_path / "m.tif")
+    out = read_mask(tmp_path / "m.tif")
+    assert out.dtype.kind in "iu" and out.tolist() == [[0, 1], [2, 0]]
+
+
+def test_float_tiff_mask_with_fractions_is_refused_naming_the_file(tmp_path):
+    # A soft (probability) mask would otherwise be truncated to whole values without a word.
+    Image.fromarray(np.array([[0.0, 0.5], [1.0, 0.0]], np.float32)).save(tmp_path / "m.tif")
+    with pytest.raises(ValueError, match=r"m\.tif.*not whole numbers"):
+        read_mask(tmp_path / "m.tif")

@@ -43,14 +43,25 @@ def to_model_mode(im: Image.Image) -> Image.Image:
     """Convert any PIL mode to 8-bit 'L' (1 channel) or 'RGB' (3 channels)."""
     if im.mode in ("L", "RGB"):
         return im
-    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-        # 16-bit greyscale: scale the full range down to 8 bits.
-        arr = np.asarray(im, dtype=np.float64)
-        hi = max(float(arr.max()), 1.0)
-        return Image.fromarray(np.round(arr * (255.0 / hi)).astype(np.uint8), mode="L")
+    if im.mode in (*GREY16, "F"):
+        return Image.fromarray(_wide_grey_to_8_bits(np.asarray(im, dtype=np.float64)), mode="L")
     if im.mode in ("LA", "1"):
         return im.convert("L")
     return im.convert("RGB")
+
+
+def _wide_grey_to_8_bits(arr: np.ndarray) -> np.ndarray:
+    """16-bit, 32-bit integer or float grey values as uint8, each image by its own range.
+
+    The range runs from min(0, lowest) to max(1, highest): 16-bit and 12-bit-in-16 images scale
+    by their brightest pixel, floats in [0, 1] by 255, signed or wider floats by their span.
+    NaN and -inf read as the lowest value, +inf as the highest.
+    """
+    finite = arr[np.isfinite(arr)]
+    lo = min(0.0, float(finite.min())) if finite.size else 0.0
+    hi = max(1.0, float(finite.max())) if finite.size else 1.0
+    arr = np.nan_to_num(arr, nan=lo, posinf=hi, neginf=lo)
+    return np.round((arr - lo) * 255.0 / (hi - lo)).astype(np.uint8)
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
@@ -91,6 +102,8 @@ def read_mask_values(path: str | os.PathLike) -> tuple[np.ndarray, bool]:
     im = open_image(path)
     if im.mode in GREY16:
         return np.asarray(im, dtype=np.int64), False
+    if im.mode == "F":
+        return _whole_values(np.asarray(im), path), False
     if im.mode in COLOUR_MODES:
         rgb = np.asarray(im.convert("RGB"))
         grey = _equal_channels(rgb)
@@ -100,6 +113,19 @@ def read_mask_values(path: str | os.PathLike) -> tuple[np.ndarray, bool]:
     if im.mode == "1":
         return np.asarray(im.convert("L")), False
     return np.asarray(im), False
+
+
+def _whole_values(arr: np.ndarray, path: str | os.PathLike) -> np.ndarray:
+    """A float mask's values as integers, refusing fractions (a soft or resampled mask)."""
+    whole = np.isfinite(arr) & (arr == np.round(arr))
+    if not whole.all():
+        bad = np.unique(arr[~whole])[:4].tolist()
+        raise ImageReadError(
+            f"mask {path} is a float image whose values are not whole numbers (e.g. {bad}); "
+            "masks hold one integer value per class: save it with class values (e.g. an 8-bit "
+            "PNG of 0/255), rounding or thresholding the soft values first"
+        )
+    return arr.astype(np.int64)
 
 
 def read_mask(

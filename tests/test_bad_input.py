@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 import pytest
 
 from tests.conftest import PAIR_SIZE, write_inputs, write_pair
@@ -84,3 +85,21 @@ def test_ignore_value_is_kept_apart(tmp_path):
     meta = _run(tmp_path, pairs, PreprocessSettings(20, 16, mask_values=(2, 1), mask_ignore=3))
     assert meta["class_values"] == [2, 1] and meta["ignore_value"] == 3
     assert set(np.unique(np.load(tmp_path / "cache" / "train_masks.npy"))) <= {0, 1, 255}
+
+
+def test_many_class_palette_masks_point_to_max_values(tmp_path):
+    # Pascal VOC style: palette PNGs of 21 classes plus a 255 border. The refusal must not
+    # only call them lossy: raising masks.max_values is the fix for real class values.
+    values = (*range(21), 255)
+    pairs = []
+    for i in range(4):
+        pairs.append(write_pair(tmp_path, i, values=values))
+        mask = Image.fromarray(np.asarray(Image.open(pairs[-1]["mask"])), mode="P")
+        mask.putpalette(np.random.default_rng(0).integers(0, 256, 768, np.uint8).tobytes())
+        mask.save(pairs[-1]["mask"])  # a palette PNG whose indices are the class values
+    with pytest.raises(MaskValueError, match=r"22 distinct values.*raise masks\.max_values"):
+        _run(tmp_path, pairs)
+    settings = settings_from_config({"width": 20, "height": 16},
+                                    {"values": None, "colors": None, "threshold": None,
+                                     "max_values": 32, "ignore": 255})
+    assert _run(tmp_path, pairs, settings)["num_classes"] == 21

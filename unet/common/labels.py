@@ -127,7 +127,9 @@ def mapping_from_values(
         raise MaskValueError(
             f"masks hold {len(found)} distinct values (more than masks.max_values={max_values}), "
             "as lossy (JPEG) or anti-aliased masks do; set masks.threshold (e.g. 127) to "
-            "binarise them, or list the class values in masks.values"
+            "binarise them, or list the class values in masks.values; if they are all real "
+            "classes, raise masks.max_values (and set masks.ignore for a border value such as "
+            "VOC's 255)"
         )
     if len(found) < 2:
         raise MaskValueError(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 import pytest
+from PIL import Image
 
 from tests.conftest import PAIR_SIZE, write_inputs, write_pair
 from unet.cache.preprocess import PreprocessSettings, preprocess, settings_from_config

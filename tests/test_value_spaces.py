@@ -216,3 +216,37 @@ def test_overlay_layer_in_every_value_space(tmp_path, mapping):
     mapping.write(tmp_path / "m.png", labels)
     layer = class_layer(tmp_path / "m.png", mapping)
     assert np.array_equal(~np.ma.getmaskarray(layer), labels == 1)
+
+
+def test_palette_masks_are_written_back_with_their_palette(tmp_path):
+    """Carvana's GIF masks hold palette indices 0/1 shown black/white: the predictions keep
+    both the values and the palette (as a grey PNG, 0/1 would look all black), in the test
+    split and in predict_folder alike."""
+    palette = [0, 0, 0, 255, 255, 255, 30, 90, 200]
+    rng = np.random.default_rng(3)
+    pairs = []
+    for i in range(8):
+        disc = _disc(i) > 0.5
+        img, msk = tmp_path / f"img{i}.jpg", tmp_path / f"msk{i}.gif"
+        Image.fromarray((60 + 150 * disc + rng.integers(0, 20, (H, W))).astype(np.uint8)).save(img)
+        mask = Image.fromarray(disc.astype(np.uint8))
+        mask.putpalette(palette)  # an L image becomes P: indices kept
+        mask.save(msk)
+        pairs.append({"id": f"p{i}", "image": str(img), "mask": str(msk), "size": [W, H]})
+    ids = [p["id"] for p in pairs]
+    write_json(tmp_path / "manifest.json", {"pairs": pairs})
+    write_json(tmp_path / "split.json", {"train": ids[:4], "val": ids[4:6], "test": ids[6:]})
+    meta = _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    assert meta["class_values"] == [0, 1]
+    _train_and_predict(tmp_path)
+    new = tmp_path / "new"
+    new.mkdir()
+    Image.fromarray(rng.integers(0, 255, (20, 30), np.uint8)).save(new / "a.png")
+    predict_folder([tmp_path / "model.pt"], new, tmp_path / "out", PredictSettings(device="cpu"))
+    written = [tmp_path / "out" / "a.png", *sorted((tmp_path / "pred/masks").glob("*.png"))]
+    assert len(written) == 3
+    for png in written:
+        im = Image.open(png)
+        assert im.mode == "P", png
+        assert im.getpalette()[:6] == palette[:6], png
+        assert set(np.unique(read_mask(png)).tolist()) <= {0, 1}, png

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +16,7 @@ from unet.common.imageio import (
     GREY16,
     image_header,
     is_grey_image,
+    mask_palette,
     open_image,
     pack_rgb,
     read_mask,
@@ -133,6 +134,14 @@ def _channels(pairs: list[dict]) -> int:
 
 
 def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: int) -> MaskMapping:
+    """The label mapping, and the first mask's palette when the masks are palette indices."""
+    mapping = _values_mapping(pairs, settings, processes)
+    if mapping.rgb or mapping.threshold is not None:
+        return mapping  # colours, or values binarised into (0, top): not palette indices
+    return replace(mapping, palette=mask_palette(pairs[0]["mask"]))
+
+
+def _values_mapping(pairs: list[dict], settings: PreprocessSettings, processes: int) -> MaskMapping:
     """The label mapping from the config, or from the values the masks hold."""
     masks = [p["mask"] for p in pairs]
     if settings.mask_rgb or settings.mask_values or settings.mask_threshold is not None:
@@ -189,6 +198,7 @@ def preprocess(
         "mask_threshold": settings.mask_threshold,
         "ignore_value": settings.mask_ignore,
         "mask_rgb": mapping.rgb,
+        "mask_palette": list(mapping.palette) if mapping.palette else None,
         "folds": split.get("folds", []),  # cross-validation folds (ids), when split.folds >= 2
         "splits": {},
     }

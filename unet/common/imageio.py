@@ -159,9 +159,27 @@ def is_grey_image(path: str | os.PathLike) -> bool:
     return _equal_channels(np.asarray(im.convert("RGB"))) is not None
 
 
-def write_mask_png(path: str | os.PathLike, mask: np.ndarray, rgb: bool = False) -> None:
-    """Write a (H, W) mask as PNG, atomically: RGB for packed colours (`rgb`), else 8-bit or
-    16-bit grey."""
+def mask_palette(path: str | os.PathLike) -> tuple[int, ...] | None:
+    """The colour table of a palette mask (GIF or palette PNG) as flat (r, g, b, ...) from its
+    header; None for any other mode."""
+    try:
+        with Image.open(Path(path)) as im:
+            palette = im.getpalette("RGB") if im.mode in ("P", "PA") else None
+    except (OSError, UnidentifiedImageError, SyntaxError) as err:
+        raise ImageReadError(
+            f"cannot read mask {path}: {err}. Replace or remove the file (and its image)."
+        ) from err
+    return tuple(palette) if palette else None
+
+
+def write_mask_png(
+    path: str | os.PathLike,
+    mask: np.ndarray,
+    rgb: bool = False,
+    palette: tuple[int, ...] | None = None,
+) -> None:
+    """Write a (H, W) mask as PNG, atomically: RGB for packed colours (`rgb`), a palette PNG
+    with `palette` (flat r, g, b, ...; values are its indices), else 8-bit or 16-bit grey."""
     mask = np.ascontiguousarray(mask)
     top = int(mask.max()) if mask.size else 0
     if rgb:
@@ -169,6 +187,8 @@ def write_mask_png(path: str | os.PathLike, mask: np.ndarray, rgb: bool = False)
     elif top <= 255:
         # No copy when already 8-bit: a memory-mapped mask is encoded in place.
         im = Image.fromarray(mask.astype(np.uint8, copy=False), mode="L")
+        if palette:
+            im.putpalette(palette)  # L becomes P, the values its indices
     else:
         im = Image.fromarray(mask.astype(np.uint16))  # 16-bit greyscale PNG
     with atomic_path(path) as tmp:

@@ -33,6 +33,9 @@ class MaskMapping:
     ignore: int | None = None  # value of "don't care" pixels (e.g. Pet trimap borders)
     rgb: bool = False  # values are packed 0xRRGGBB colours (colour masks)
     threshold: int | None = None  # binarise raw values (grey levels or luminance)
+    # Palette masks (GIF, palette PNG): values are indices into this flat (r, g, b, ...) table,
+    # and written masks carry it, so they look as the data's own do.
+    palette: tuple[int, ...] | None = None
 
     @property
     def num_classes(self) -> int:
@@ -77,7 +80,11 @@ class MaskMapping:
     def write(self, path: str | os.PathLike, index: np.ndarray) -> None:
         """Write class indices (H, W) as a mask PNG in the data's values: the one writer of
         every predicted, refined or final mask."""
-        write_mask_png(path, self.to_values(index), rgb=self.rgb)
+        self.write_values(path, self.to_values(index))
+
+    def write_values(self, path: str | os.PathLike, values: np.ndarray) -> None:
+        """Write a mask already in the data's values (from `to_values`) as a PNG."""
+        write_mask_png(path, values, rgb=self.rgb, palette=self.palette)
 
     def describe(self, values: list[int]) -> str:
         """Values as the user wrote them: grey levels, or (r, g, b) for colour masks."""
@@ -146,4 +153,5 @@ def mapping_from_meta(meta: dict) -> MaskMapping:
         meta.get("ignore_value"),
         meta.get("mask_rgb", False),
         meta.get("mask_threshold"),
+        tuple(meta["mask_palette"]) if meta.get("mask_palette") else None,
     )

@@ -16,7 +16,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from unet.common.imageio import write_mask_png
 from unet.common.labels import MaskMapping
 from unet.common.probs import probs_path, write_probs
 
@@ -106,5 +105,5 @@ class PredictionWriter:
             del self._probs
             os.replace(self._probs_tmp, self.probs_file)
         # Encoded from the mapped values: PIL reads an 8-bit map in place, without a copy.
-        write_mask_png(self.mask_path, self._values, rgb=self.mapping.rgb)
+        self.mapping.write_values(self.mask_path, self._values)
         del self._values

@@ -99,6 +99,7 @@ DATA_KEYS = (
     "mask_rgb",
     "mask_threshold",
     "ignore_value",
+    "mask_palette",  # palette masks: the colour table written masks carry (older files: none)
     "mode",  # resize | native (older files: resize)
     "scale",  # native: the cache's resize factor
 )

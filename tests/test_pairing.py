@@ -38,3 +38,43 @@ def test_empty_folder(tmp_path):
     _touch(tmp_path / "masks")
     with pytest.raises(DataLayoutError, match="no image/mask pairs"):
         pair_files(tmp_path, Layout())
+
+
+def test_image_suffix_drive_layout(tmp_path):
+    # DRIVE: images/21_training.tif pairs with 1st_manual/21_manual1.gif; the id is "21".
+    _touch(tmp_path / "images", "21_training.tif", "22_training.tif")
+    _touch(tmp_path / "1st_manual", "21_manual1.gif", "22_manual1.gif")
+    layout = Layout(masks="1st_manual", image_suffix="_training", mask_suffix="_manual1")
+    assert [(i, im.name, m.name) for i, im, m in pair_files(tmp_path, layout)] == [
+        ("21", "21_training.tif", "21_manual1.gif"), ("22", "22_training.tif", "22_manual1.gif")]
+
+
+def test_images_and_masks_in_one_folder(tmp_path):
+    # Kaggle's LGG brain MRI: TCGA_x_1.tif beside TCGA_x_1_mask.tif; masks are not images.
+    _touch(tmp_path / "data", "a_1.tif", "a_1_mask.tif", "a_2.tif", "a_2_mask.tif")
+    layout = Layout(images="data", masks="data", mask_suffix="_mask",
+                    image_extensions=(".tif",), mask_extensions=(".tif",))
+    assert [(i, im.name, m.name) for i, im, m in pair_files(tmp_path, layout)] == [
+        ("a_1", "a_1.tif", "a_1_mask.tif"), ("a_2", "a_2.tif", "a_2_mask.tif")]
+
+
+def test_recursive_finds_files_in_subfolders(tmp_path):
+    _touch(tmp_path / "kaggle_3m" / "p1", "p1_1.tif", "p1_1_mask.tif")
+    _touch(tmp_path / "kaggle_3m" / "p2", "p2_1.tif", "p2_1_mask.tif", "p2_2.tif", "p2_2_mask.tif")
+    layout = Layout(images="kaggle_3m", masks="kaggle_3m", mask_suffix="_mask", recursive=True)
+    with pytest.raises(DataLayoutError, match="no image/mask pairs"):
+        pair_files(tmp_path, Layout(images="kaggle_3m", masks="kaggle_3m", mask_suffix="_mask"))
+    assert [(i, im.parent.name) for i, im, _ in pair_files(tmp_path, layout)] == [
+        ("p1_1", "p1"), ("p2_1", "p2"), ("p2_2", "p2")]
+
+
+@pytest.mark.parametrize(("names", "recursive"), [
+    (["a/x.png", "b/x.png"], True),  # one stem in two subfolders
+    (["x.png", "x.jpg"], False),  # one stem, two extensions
+])
+def test_two_files_for_one_id_are_refused_naming_both(tmp_path, names, recursive):
+    for name in names:
+        _touch(tmp_path / "images" / name.rpartition("/")[0], name.rpartition("/")[2])
+    _touch(tmp_path / "masks", "x.png")
+    with pytest.raises(DataLayoutError, match=r"x\.\w+ and .*x\.\w+.*same id"):
+        pair_files(tmp_path, Layout(recursive=recursive))

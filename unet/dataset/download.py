@@ -18,6 +18,8 @@ def _layout(settings: dict[str, Any], source: str) -> Layout:
         "images",
         "masks",
         "mask_suffix",
+        "image_suffix",
+        "recursive",
         "image_extensions",
         "mask_extensions",
         "allow_unpaired",

@@ -25,19 +25,39 @@ class Layout:
     images: str = _L["images"]
     masks: str = _L["masks"]
     mask_suffix: str = _L["mask_suffix"]  # e.g. "_mask" for Carvana's 0cdf5b5d0ce1_01_mask.gif
+    image_suffix: str = _L["image_suffix"]  # e.g. "_training" for DRIVE's 21_training.tif
+    recursive: bool = _L["recursive"]  # also look in subfolders (one folder per patient)
     image_extensions: tuple[str, ...] = IMAGE_EXTENSIONS
     mask_extensions: tuple[str, ...] = tuple(_L["mask_extensions"])
     allow_unpaired: bool = _L["allow_unpaired"]
     section: str = "dataset.local"  # config section named in error messages
 
 
-def _files(folder: Path, extensions: tuple[str, ...]) -> dict[str, Path]:
+def _files(folder: Path, extensions: tuple[str, ...], recursive: bool, key: str) -> dict[str, Path]:
+    """Files by stem; two files with one stem (in two subfolders, or with two extensions) are
+    refused, since the stem names every output of the pair. `key`: the extensions' config key."""
     exts = {e.lower() for e in extensions}
     found: dict[str, Path] = {}
-    for p in sorted(folder.iterdir()):
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in exts:
-            found.setdefault(p.stem, p)
+    for p in sorted(folder.rglob("*") if recursive else folder.iterdir()):
+        hidden = any(part.startswith(".") for part in p.relative_to(folder).parts)
+        if hidden or not p.is_file() or p.suffix.lower() not in exts:
+            continue
+        if p.stem in found:
+            raise DataLayoutError(
+                f"{found[p.stem]} and {p} would have the same id {p.stem!r} (the file stem, "
+                f"which names the pair's outputs); rename or remove one, or narrow {key}"
+            )
+        found[p.stem] = p
     return found
+
+
+def _by_id(files: dict[str, Path], suffix: str) -> dict[str, Path]:
+    """Files whose stem ends with `suffix`, keyed by the stem without it."""
+    return {s[: len(s) - len(suffix)]: p for s, p in files.items() if s.endswith(suffix)}
+
+
+def _without_suffix(files: dict[str, Path], suffix: str) -> dict[str, Path]:
+    return {s: p for s, p in files.items() if not suffix or not s.endswith(suffix)}
 
 
 def _listing(names: list[str], limit: int = 5) -> str:
@@ -56,12 +76,20 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path]]
                 f"data folder {folder} does not exist; set {layout.section}.{base} and "
                 f"{layout.section}.{key} to the folder that holds the {key}"
             )
-    images = _files(img_dir, layout.image_extensions)
-    masks = {}
-    for stem, path in _files(mask_dir, layout.mask_extensions).items():
-        if layout.mask_suffix and not stem.endswith(layout.mask_suffix):
-            continue
-        masks[stem[: len(stem) - len(layout.mask_suffix)] if layout.mask_suffix else stem] = path
+    shared = img_dir.resolve() == mask_dir.resolve()
+    if shared and layout.image_suffix == layout.mask_suffix:
+        raise DataLayoutError(
+            f"images and masks share the folder {img_dir}; set {layout.section}.mask_suffix "
+            "(e.g. _mask) or image_suffix so that their names tell them apart"
+        )
+    key = f"{layout.section}.{{}}_extensions"
+    image_files = _files(img_dir, layout.image_extensions, layout.recursive, key.format("image"))
+    mask_files = _files(mask_dir, layout.mask_extensions, layout.recursive, key.format("mask"))
+    if shared:  # a_mask.tif beside a.tif: a file with the other side's suffix is not ours
+        image_files = _without_suffix(image_files, layout.mask_suffix)
+        mask_files = _without_suffix(mask_files, layout.image_suffix)
+    images = _by_id(image_files, layout.image_suffix)
+    masks = _by_id(mask_files, layout.mask_suffix)
     no_mask = sorted(set(images) - set(masks))
     no_image = sorted(set(masks) - set(images))
     problems = []
@@ -75,8 +103,9 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path]]
         )
     if problems:
         hint = (
-            f"masks are matched to images by file stem plus mask_suffix "
-            f"{layout.mask_suffix!r}; fix the names, or set {layout.section}.allow_unpaired: true "
+            f"masks are matched to images by file stem (image stem = id + image_suffix "
+            f"{layout.image_suffix!r}, mask stem = id + mask_suffix {layout.mask_suffix!r}); "
+            "fix the names, or set {layout.section}.allow_unpaired: true "
             "to skip unpaired files"
         )
         if not layout.allow_unpaired:
@@ -87,6 +116,8 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path]]
     if not ids:
         raise DataLayoutError(
             f"no image/mask pairs found under {root} (images in {img_dir}, masks in {mask_dir}, "
-            f"mask suffix {layout.mask_suffix!r}); check {layout.section} settings"
+            f"image suffix {layout.image_suffix!r}, mask suffix {layout.mask_suffix!r}, "
+            f"subfolders {'searched' if layout.recursive else 'not searched'}); check "
+            f"{layout.section} settings"
         )
     return [(i, images[i], masks[i]) for i in ids]

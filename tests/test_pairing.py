@@ -22,7 +22,8 @@ def test_pairs_by_stem_with_suffix(tmp_path):
 def test_unpaired_files_are_named(tmp_path):
     _touch(tmp_path / "images", "a.png", "b.png", "lonely.png")
     _touch(tmp_path / "masks", "a.png", "b.png", "orphan.png")
-    with pytest.raises(DataLayoutError, match=r"lonely\.png.*orphan\.png.*allow_unpaired"):
+    hint = r"lonely\.png.*orphan\.png.*set dataset\.local\.allow_unpaired"
+    with pytest.raises(DataLayoutError, match=hint):
         pair_files(tmp_path, Layout())
     pairs = pair_files(tmp_path, Layout(allow_unpaired=True))
     assert [p[0] for p in pairs] == ["a", "b"]

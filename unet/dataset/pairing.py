@@ -105,7 +105,7 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path]]
         hint = (
             f"masks are matched to images by file stem (image stem = id + image_suffix "
             f"{layout.image_suffix!r}, mask stem = id + mask_suffix {layout.mask_suffix!r}); "
-            "fix the names, or set {layout.section}.allow_unpaired: true "
+            f"fix the names, or set {layout.section}.allow_unpaired: true "
             "to skip unpaired files"
         )
         if not layout.allow_unpaired:

@@ -3,6 +3,7 @@
     unet predict MODEL INPUT... -o OUT [--tta] [--device auto|cpu|cuda[:N]] [--overlap F]
     unet info MODEL
     unet export MODEL --onnx OUT.onnx
+    unet unstack STACK.tif FOLDER
 
 It calls the package functions the Snakemake rules call: `unet predict` writes the same masks
 as the predict_folder rule, in the data's own mask values.
@@ -63,8 +64,16 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unstack(args: argparse.Namespace) -> int:
+    from unet.dataset.unstack import unstack
+
+    written = unstack(args.stack, args.folder)
+    print(f"{len(written)} pages written to {args.folder}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
-    """The command line: predict, info and export sub-commands."""
+    """The command line: predict, info, export and unstack sub-commands."""
     ap = argparse.ArgumentParser(prog="unet", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("predict", help="masks for new images, at their own size")
@@ -87,6 +96,10 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("model")
     e.add_argument("--onnx", required=True, help="output .onnx file")
     e.set_defaults(run=_export)
+    u = sub.add_parser("unstack", help="split a multi-page TIFF into one PNG per page")
+    u.add_argument("stack", help="multi-page file, e.g. ISBI 2012's train-volume.tif")
+    u.add_argument("folder", help="folder for 0.png, 1.png, ... (zero-padded); never overwritten")
+    u.set_defaults(run=_unstack)
     return ap
 
 
@@ -96,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     try:
         return args.run(args)
-    except (FileNotFoundError, ValueError) as err:  # bad input: one clear line, no traceback
+    except (FileNotFoundError, FileExistsError, ValueError) as err:
+        # Bad input: one clear line, no traceback.
         print(f"unet {args.command}: {err}", file=sys.stderr)
         return 2
 

@@ -26,6 +26,7 @@ def open_image(path: str | os.PathLike, draft_to: tuple[int, int] | None = None)
     """
     try:
         with Image.open(path) as im:
+            _one_page(im, path)
             orientation = im.getexif().get(0x0112, 1)
             if draft_to and im.format == "JPEG":
                 # Stored unrotated: ask for the transposed size when EXIF turns it.
@@ -37,6 +38,22 @@ def open_image(path: str | os.PathLike, draft_to: tuple[int, int] | None = None)
         raise ImageReadError(
             f"cannot read image {path}: {err}. Replace or remove the file (and its mask)."
         ) from err
+
+
+STACK_FORMATS = ("TIFF", "GIF", "PNG", "WEBP")  # formats whose extra pages are more images
+
+
+def _one_page(im: Image.Image, path: str | os.PathLike) -> None:
+    """Refuse a multi-page file (a TIFF stack, an animated GIF or PNG), which would otherwise
+    read as its first page alone."""
+    pages = getattr(im, "n_frames", 1)
+    # Not JPEG: a camera's MPO file holds the photo and a preview; the first frame is the photo.
+    if pages > 1 and im.format in STACK_FORMATS:
+        raise ImageReadError(
+            f"{path} holds {pages} pages (a stack); the pipeline reads one image per file: "
+            f"split it with `unet unstack {path} FOLDER` (one PNG per page, 0.png, 1.png, ...; "
+            "a stack of masks the same way, so that pages pair by name)"
+        )
 
 
 def to_model_mode(im: Image.Image) -> Image.Image:
@@ -199,6 +216,8 @@ def image_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
     """(PIL mode, (width, height) after EXIF orientation), from the header only."""
     try:
         with Image.open(Path(path)) as im:
+            if im.format != "GIF":  # a GIF counts its frames by decoding them: open_image does
+                _one_page(im, path)
             (w, h), mode = im.size, im.mode
             orientation = im.getexif().get(0x0112, 1)
     except (OSError, UnidentifiedImageError, SyntaxError) as err:

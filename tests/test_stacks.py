@@ -1,0 +1,66 @@
+"""Multi-page files (TIFF stacks such as ISBI 2012's train-volume.tif): refused by name, never
+read as their first page alone, and split into one file per page by `unet unstack`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from unet.cli import main
+from unet.common.imageio import ImageReadError, image_size, read_image, read_mask
+from unet.dataset.unstack import unstack
+
+
+def _stack(path, pages: list[np.ndarray]) -> None:
+    first, *rest = [Image.fromarray(p) for p in pages]
+    first.save(path, save_all=True, append_images=rest)
+
+
+def _pages(n: int, dtype=np.uint8) -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    return [rng.integers(0, 4000 if dtype == np.uint16 else 255, (6, 9)).astype(dtype)
+            for _ in range(n)]
+
+
+def test_a_stack_is_refused_naming_the_file_and_the_fix(tmp_path):
+    _stack(tmp_path / "train-volume.tif", _pages(3))
+    for read in (read_image, image_size, read_mask):
+        with pytest.raises(ImageReadError, match=r"train-volume\.tif holds 3 pages.*unet unstack"):
+            read(tmp_path / "train-volume.tif")
+
+
+def test_unstack_writes_one_file_per_page_with_its_values(tmp_path):
+    pages = _pages(12, np.uint16)
+    _stack(tmp_path / "labels.tif", pages)
+    written = unstack(tmp_path / "labels.tif", tmp_path / "masks")
+    assert [p.name for p in written] == [f"{k:02d}.png" for k in range(12)]
+    for page, path in zip(pages, written, strict=True):
+        assert np.array_equal(np.asarray(Image.open(path)), page)
+    assert read_mask(written[3]).tolist() == pages[3].tolist()
+
+
+def test_unstack_never_overwrites(tmp_path):
+    _stack(tmp_path / "v.tif", _pages(2))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "1.png").write_bytes(b"keep")
+    with pytest.raises(FileExistsError, match=r"1\.png"):
+        unstack(tmp_path / "v.tif", tmp_path / "out")
+    assert (tmp_path / "out" / "1.png").read_bytes() == b"keep"
+    assert not (tmp_path / "out" / "0.png").exists()
+
+
+def test_unstack_command(tmp_path, capsys):
+    _stack(tmp_path / "v.tif", _pages(3))
+    assert main(["unstack", str(tmp_path / "v.tif"), str(tmp_path / "images")]) == 0
+    assert "3 pages" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == ["0.png", "1.png", "2.png"]
+    assert main(["unstack", str(tmp_path / "missing.tif"), str(tmp_path / "x")]) == 2
+
+
+def test_unstack_command_refuses_to_overwrite_in_one_line(tmp_path, capsys):
+    _stack(tmp_path / "v.tif", _pages(2))
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "0.png").write_bytes(b"keep")
+    assert main(["unstack", str(tmp_path / "v.tif"), str(tmp_path / "images")]) == 2
+    assert "0.png exists" in capsys.readouterr().err

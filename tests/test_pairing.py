@@ -79,3 +79,13 @@ def test_two_files_for_one_id_are_refused_naming_both(tmp_path, names, recursive
     _touch(tmp_path / "masks", "x.png")
     with pytest.raises(DataLayoutError, match=r"x\.\w+ and .*x\.\w+.*same id"):
         pair_files(tmp_path, Layout(recursive=recursive))
+
+
+def test_recursive_images_folder_holding_the_masks_folder(tmp_path):
+    # data/a.png, data/sub/b.png with masks in data/masks/: the masks are not images.
+    _touch(tmp_path / "data", "a.png")
+    _touch(tmp_path / "data" / "sub", "b.png")
+    _touch(tmp_path / "data" / "masks", "a.png", "b.png")
+    layout = Layout(images="data", masks="data/masks", recursive=True)
+    assert [(i, im.relative_to(tmp_path).as_posix()) for i, im, _ in pair_files(tmp_path, layout)] \
+        == [("a", "data/a.png"), ("b", "data/sub/b.png")]

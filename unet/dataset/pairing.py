@@ -33,15 +33,22 @@ class Layout:
     section: str = "dataset.local"  # config section named in error messages
 
 
-def _files(folder: Path, extensions: tuple[str, ...], recursive: bool, key: str) -> dict[str, Path]:
+def _files(
+    folder: Path, extensions: tuple[str, ...], recursive: bool, key: str, other: Path
+) -> dict[str, Path]:
     """Files by stem; two files with one stem (in two subfolders, or with two extensions) are
-    refused, since the stem names every output of the pair. `key`: the extensions' config key."""
+    refused, since the stem names every output of the pair. `key`: the extensions' config key;
+    `other`: the other side's folder, never searched when it lies inside this one."""
     exts = {e.lower() for e in extensions}
+    other = other.resolve()
+    inside = other != folder.resolve() and other.is_relative_to(folder.resolve())
     found: dict[str, Path] = {}
     for p in sorted(folder.rglob("*") if recursive else folder.iterdir()):
         hidden = any(part.startswith(".") for part in p.relative_to(folder).parts)
         if hidden or not p.is_file() or p.suffix.lower() not in exts:
             continue
+        if inside and p.resolve().is_relative_to(other):
+            continue  # masks/ inside the images folder: its files are not images
         if p.stem in found:
             raise DataLayoutError(
                 f"{found[p.stem]} and {p} would have the same id {p.stem!r} (the file stem, "
@@ -83,8 +90,9 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path]]
             "(e.g. _mask) or image_suffix so that their names tell them apart"
         )
     key = f"{layout.section}.{{}}_extensions"
-    image_files = _files(img_dir, layout.image_extensions, layout.recursive, key.format("image"))
-    mask_files = _files(mask_dir, layout.mask_extensions, layout.recursive, key.format("mask"))
+    recursive = layout.recursive
+    image_files = _files(img_dir, layout.image_extensions, recursive, key.format("image"), mask_dir)
+    mask_files = _files(mask_dir, layout.mask_extensions, recursive, key.format("mask"), img_dir)
     if shared:  # a_mask.tif beside a.tif: a file with the other side's suffix is not ours
         image_files = _without_suffix(image_files, layout.mask_suffix)
         mask_files = _without_suffix(mask_files, layout.image_suffix)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from unet.common.imageio import image_size, read_image, read_mask, write_mask_png
+from unet.common.imageio import ImageReadError, image_size, read_image, read_mask, write_mask_png
 
 
 def test_sixteen_bit_grey_is_scaled_to_eight_bits(tmp_path):
@@ -75,3 +75,21 @@ def test_float_tiff_mask_with_fractions_is_refused_naming_the_file(tmp_path):
     Image.fromarray(np.array([[0.0, 0.5], [1.0, 0.0]], np.float32)).save(tmp_path / "m.tif")
     with pytest.raises(ValueError, match=r"m\.tif.*not whole numbers"):
         read_mask(tmp_path / "m.tif")
+
+
+@pytest.mark.parametrize("pages", [1, 4])
+def test_truncated_tiff_is_an_image_read_error(tmp_path, pages):
+    # Counting a damaged TIFF's pages raises TypeError in Pillow: still a clear error by name.
+    rng = np.random.default_rng(0)
+    first, *rest = [Image.fromarray(rng.integers(0, 255, (64, 64), np.uint8))
+                    for _ in range(pages)]
+    first.save(tmp_path / "t.tif", save_all=True, append_images=rest)
+    data = (tmp_path / "t.tif").read_bytes()
+    for cut in (0.3, 0.6, 0.9):
+        (tmp_path / "t.tif").write_bytes(data[: int(len(data) * cut)])
+        with pytest.raises(ImageReadError, match=r"t\.tif"):
+            read_image(tmp_path / "t.tif")
+        try:  # reads the header only: a cut in the pixel data goes unseen there
+            image_size(tmp_path / "t.tif")
+        except ImageReadError as err:
+            assert "t.tif" in str(err)

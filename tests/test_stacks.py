@@ -64,3 +64,15 @@ def test_unstack_command_refuses_to_overwrite_in_one_line(tmp_path, capsys):
     (tmp_path / "images" / "0.png").write_bytes(b"keep")
     assert main(["unstack", str(tmp_path / "v.tif"), str(tmp_path / "images")]) == 2
     assert "0.png exists" in capsys.readouterr().err
+
+
+def test_a_damaged_stack_leaves_no_pages_behind(tmp_path):
+    # Fewer pages would look like a whole, shorter stack: all pages are written, or none.
+    rng = np.random.default_rng(1)
+    _stack(tmp_path / "v.tif", [rng.integers(0, 255, (64, 64), np.uint8) for _ in range(4)])
+    data = (tmp_path / "v.tif").read_bytes()
+    # Pages 0-2 whole, page 3 cut: the damage shows only at the last page.
+    (tmp_path / "v.tif").write_bytes(data[: int(len(data) * 0.85)])
+    with pytest.raises(ImageReadError, match=r"v\.tif"):
+        unstack(tmp_path / "v.tif", tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from unet.common.fileio import atomic_path
 
@@ -16,6 +19,9 @@ class ImageReadError(ValueError):
 
 
 ROTATED = (5, 6, 7, 8)  # EXIF orientations that swap width and height
+# What PIL raises on a damaged file: its plugins go beyond OSError (a truncated TIFF raises
+# KeyError on open, TypeError when its pages are counted).
+DAMAGED = (OSError, SyntaxError, KeyError, TypeError, IndexError, EOFError, struct.error)
 
 
 def open_image(path: str | os.PathLike, draft_to: tuple[int, int] | None = None) -> Image.Image:
@@ -24,20 +30,30 @@ def open_image(path: str | os.PathLike, draft_to: tuple[int, int] | None = None)
     draft_to (w, h): a JPEG is decoded at the smallest 1/2, 1/4 or 1/8 scale that is still at
     least this size (libjpeg scales in the DCT), which is 2-3x faster for a large downscale.
     """
+    with opened_image(path) as im:
+        _one_page(im, path)
+        orientation = im.getexif().get(0x0112, 1)
+        if draft_to and im.format == "JPEG":
+            # Stored unrotated: ask for the transposed size when EXIF turns it.
+            im.draft(None, draft_to[::-1] if orientation in ROTATED else draft_to)
+        im.load()  # force the decode now so truncation errors name this file
+        # exif_transpose copies the image even when there is nothing to turn.
+        return ImageOps.exif_transpose(im) if orientation != 1 else im
+
+
+@contextmanager
+def opened_image(
+    path: str | os.PathLike,
+    what: str = "image",
+    fix: str = "Replace or remove the file (and its mask).",
+) -> Iterator[Image.Image]:
+    """Image.open(path); a file PIL cannot open or decode inside the block is an ImageReadError
+    naming it (`what` it is) and saying what to do (`fix`)."""
     try:
-        with Image.open(path) as im:
-            _one_page(im, path)
-            orientation = im.getexif().get(0x0112, 1)
-            if draft_to and im.format == "JPEG":
-                # Stored unrotated: ask for the transposed size when EXIF turns it.
-                im.draft(None, draft_to[::-1] if orientation in ROTATED else draft_to)
-            im.load()  # force the decode now so truncation errors name this file
-            # exif_transpose copies the image even when there is nothing to turn.
-            return ImageOps.exif_transpose(im) if orientation != 1 else im
-    except (OSError, UnidentifiedImageError, SyntaxError) as err:
-        raise ImageReadError(
-            f"cannot read image {path}: {err}. Replace or remove the file (and its mask)."
-        ) from err
+        with Image.open(Path(path)) as im:
+            yield im
+    except DAMAGED as err:
+        raise ImageReadError(f"cannot read {what} {path}: {err}. {fix}") from err
 
 
 STACK_FORMATS = ("TIFF", "GIF", "PNG", "WEBP")  # formats whose extra pages are more images
@@ -179,13 +195,8 @@ def is_grey_image(path: str | os.PathLike) -> bool:
 def mask_palette(path: str | os.PathLike) -> tuple[int, ...] | None:
     """The colour table of a palette mask (GIF or palette PNG) as flat (r, g, b, ...) from its
     header; None for any other mode."""
-    try:
-        with Image.open(Path(path)) as im:
-            palette = im.getpalette("RGB") if im.mode in ("P", "PA") else None
-    except (OSError, UnidentifiedImageError, SyntaxError) as err:
-        raise ImageReadError(
-            f"cannot read mask {path}: {err}. Replace or remove the file (and its image)."
-        ) from err
+    with opened_image(path, "mask", "Replace or remove the file (and its image).") as im:
+        palette = im.getpalette("RGB") if im.mode in ("P", "PA") else None
     return tuple(palette) if palette else None
 
 
@@ -214,16 +225,11 @@ def write_mask_png(
 
 def image_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
     """(PIL mode, (width, height) after EXIF orientation), from the header only."""
-    try:
-        with Image.open(Path(path)) as im:
-            if im.format != "GIF":  # a GIF counts its frames by decoding them: open_image does
-                _one_page(im, path)
-            (w, h), mode = im.size, im.mode
-            orientation = im.getexif().get(0x0112, 1)
-    except (OSError, UnidentifiedImageError, SyntaxError) as err:
-        raise ImageReadError(
-            f"cannot read image {path}: {err}. Replace or remove the file (and its mask)."
-        ) from err
+    with opened_image(path) as im:
+        if im.format != "GIF":  # a GIF counts its frames by decoding them: open_image does
+            _one_page(im, path)
+        (w, h), mode = im.size, im.mode
+        orientation = im.getexif().get(0x0112, 1)
     return mode, ((h, w) if orientation in ROTATED else (w, h))
 
 

@@ -66,6 +66,7 @@ def test_unstack_command_refuses_to_overwrite_in_one_line(tmp_path, capsys):
     assert "0.png exists" in capsys.readouterr().err
 
 
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")  # PIL on the cut file
 def test_a_damaged_stack_leaves_no_pages_behind(tmp_path):
     # Fewer pages would look like a whole, shorter stack: all pages are written, or none.
     rng = np.random.default_rng(1)

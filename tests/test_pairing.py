@@ -89,3 +89,34 @@ def test_recursive_images_folder_holding_the_masks_folder(tmp_path):
     layout = Layout(images="data", masks="data/masks", recursive=True)
     assert [(i, im.relative_to(tmp_path).as_posix()) for i, im, _ in pair_files(tmp_path, layout)] \
         == [("a", "data/a.png"), ("b", "data/sub/b.png")]
+
+
+def test_files_of_an_unlisted_extension_are_named_with_the_key(tmp_path):
+    # Kvasir-SEG: masks/cju0.jpg beside images/cju0.jpg; .jpg is not a default mask extension,
+    # so every image looked maskless while its mask sat in masks/ under the same stem.
+    _touch(tmp_path / "images", "cju0.jpg", "cju1.jpg")
+    _touch(tmp_path / "masks", "cju0.jpg", "cju1.jpg", ".DS_Store")
+    hint = (r"masks holds 2 files? not picked up \(\.jpg: 2\).*"
+            r"dataset\.local\.mask_extensions.*masks\.threshold")
+    with pytest.raises(DataLayoutError, match=hint):
+        pair_files(tmp_path, Layout())
+    with pytest.raises(DataLayoutError, match=r"no image/mask pairs.*\.jpg: 2"):
+        pair_files(tmp_path, Layout(allow_unpaired=True))
+    pairs = pair_files(tmp_path, Layout(mask_extensions=(".jpg",)))
+    assert [p[0] for p in pairs] == ["cju0", "cju1"]
+
+
+def test_unlisted_image_extension_is_named(tmp_path):
+    _touch(tmp_path / "images", "a.webp", "b.WEBP")
+    _touch(tmp_path / "masks", "a.png", "b.png")
+    with pytest.raises(DataLayoutError, match=r"\.webp: 2.*dataset\.local\.image_extensions"):
+        pair_files(tmp_path, Layout())
+
+
+def test_shared_folder_does_not_count_the_other_sides_files_as_skipped(tmp_path):
+    _touch(tmp_path / "data", "a.jpg", "a_mask.png", "b.jpg", "notes.txt")
+    layout = Layout(images="data", masks="data", mask_suffix="_mask")
+    with pytest.raises(DataLayoutError) as err:
+        pair_files(tmp_path, layout)
+    assert "b.jpg" in str(err.value) and ".jpg:" not in str(err.value)
+    assert "masks holds 1 file not picked up (.txt: 1)" in str(err.value)

@@ -7,14 +7,16 @@ import pytest
 from tests.conftest import REPO
 from unet.deps import module_files
 
-COMMON = {"common.fileio", "common.imageio", "common.labels", "common.parallel"}
+# imageio decodes through decoders (tifffile, imagecodecs): one unit wherever images are read
+IMAGEIO = {"common.imageio", "common.decoders"}
+COMMON = {"common.fileio", *IMAGEIO, "common.labels", "common.parallel"}
 SETTINGS = {"common.schema"}  # settings dataclasses take their defaults from the schema
 # Every rule's entry modules (as in rules/*.smk) and the exact modules they depend on; a new
 # import shows up here, so a wider (or narrower) rerun is a decision, not an accident.
 RULES = {
     "download_dataset": (
         ("dataset.download", "dataset.synthetic"),
-        {"common.fileio", "common.imageio", "common.parallel", "dataset.archives",
+        {"common.fileio", *IMAGEIO, "common.parallel", "dataset.archives",
          "dataset.download", "dataset.kaggle", "dataset.pairing", "dataset.synthetic",
          "dataset.url"} | SETTINGS,
     ),
@@ -25,7 +27,7 @@ RULES = {
     ),
     "train_unet": (
         ("train.train",),
-        {"cache.ragged", "cache.reader", "common.device", "common.fileio", "common.imageio",
+        {"cache.ragged", "cache.reader", "common.device", "common.fileio", *IMAGEIO,
          "common.labels", "evaluate.metrics", "infer.tiles", "model.build", "model.checkpoint",
          "model.pretrained", "model.unet", "train.augment", "train.patches",
          "train.dataset", "train.finetune", "train.folds", "train.history", "train.loop",
@@ -35,7 +37,7 @@ RULES = {
     ),
     "predict_masks": (
         ("infer.predict",),
-        {"cache.ragged", "cache.reader", "common.device", "common.fileio", "common.imageio",
+        {"cache.ragged", "cache.reader", "common.device", "common.fileio", *IMAGEIO,
          "common.labels", "common.probs", "infer.forward", "infer.predict", "infer.tiles",
          "infer.writer", "model.build", "model.checkpoint", "model.pretrained",
          "model.unet", *SETTINGS},
@@ -66,7 +68,7 @@ RULES = {
     ),
     "plot_results": (
         ("report.plot", "common.layout"),
-        {"common.fileio", "common.imageio", "common.labels", "common.layout", "report.figures",
+        {"common.fileio", *IMAGEIO, "common.labels", "common.layout", "report.figures",
          "report.plot", "train.history"},
     ),
     "compare_experiments": (("report.compare",), {"common.fileio", "report.compare"}),

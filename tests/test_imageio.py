@@ -94,3 +94,29 @@ def test_truncated_tiff_is_an_image_read_error(tmp_path, pages):
             image_size(tmp_path / "t.tif")
         except ImageReadError as err:
             assert "t.tif" in str(err)
+
+
+def _png_header(path, width, height):
+    """A PNG that declares width x height (8-bit grey) and holds no pixel data."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+
+
+def test_large_images_read_without_pil_bomb_guard(tmp_path):
+    # 14000 x 14000 (aerial and slide exports) is over PIL's 179-megapixel "decompression
+    # bomb" limit, which raised a bare DecompressionBombError; 10000 x 10000 warned of a DOS.
+    Image.new("L", (14000, 14000)).save(tmp_path / "big.png", compress_level=1)
+    assert image_size(tmp_path / "big.png") == (14000, 14000)
+    assert read_mask(tmp_path / "big.png").shape == (14000, 14000)
+
+
+def test_image_over_the_size_limit_is_refused_naming_it(tmp_path):
+    _png_header(tmp_path / "huge.png", 40000, 40000)
+    with pytest.raises(ImageReadError, match=r"huge\.png is 40000x40000.*tiles"):
+        image_size(tmp_path / "huge.png")

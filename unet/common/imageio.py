@@ -9,8 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
+from unet.common.decoders import UnusableImageError, is_tiff, pil_misreads, read_wide
 from unet.common.fileio import atomic_path
 
 
@@ -22,6 +23,11 @@ ROTATED = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 # What PIL raises on a damaged file: its plugins go beyond OSError (a truncated TIFF raises
 # KeyError on open, TypeError when its pages are counted).
 DAMAGED = (OSError, SyntaxError, KeyError, TypeError, IndexError, EOFError, struct.error)
+# PIL's "decompression bomb" guard, meant for untrusted uploads, refused images over 179
+# megapixels (and warned of a DOS attack over 89): aerial tiles and slide exports are larger,
+# and native-size prediction is built for them. This limit on one file takes its place.
+Image.MAX_IMAGE_PIXELS = None
+MAX_PIXELS = 1 << 30  # 32768 x 32768: 3 GiB to decode in RGB
 
 
 def open_image(path: str | os.PathLike, draft_to: tuple[int, int] | None = None) -> Image.Image:
@@ -50,10 +56,57 @@ def opened_image(
     """Image.open(path); a file PIL cannot open or decode inside the block is an ImageReadError
     naming it (`what` it is) and saying what to do (`fix`)."""
     try:
-        with Image.open(Path(path)) as im:
+        with _open(path) as im:
+            _not_too_large(im, path)
             yield im
     except DAMAGED as err:
         raise ImageReadError(f"cannot read {what} {path}: {err}. {fix}") from err
+    except UnusableImageError as err:
+        raise ImageReadError(str(err)) from err
+
+
+def _open(path: str | os.PathLike) -> Image.Image:
+    """Image.open, or the pixels of a file PIL cannot read or misreads (decoders.py)."""
+    try:
+        im = Image.open(Path(path))
+    except UnidentifiedImageError:
+        if not is_tiff(path):
+            raise
+        return _from_array(read_wide(path))
+    if pil_misreads(im):
+        im.close()
+        return _from_array(read_wide(path))
+    return im
+
+
+def _from_array(arr: np.ndarray) -> Image.Image:
+    """A decoded (H, W) or (H, W, 3) array as the PIL mode that holds its values: 8-bit as L or
+    RGB, 16-bit grey as I;16, other integers as I, floats as F; wider colour is scaled into
+    8-bit RGB by its own range (one range over the three channels, keeping their balance)."""
+    if arr.ndim == 3:
+        if arr.dtype != np.uint8:
+            arr = _wide_grey_to_8_bits(arr.astype(np.float64))
+        return Image.fromarray(np.ascontiguousarray(arr), mode="RGB")
+    if arr.dtype == bool:
+        arr = arr.astype(np.uint8) * 255  # 1-bit, as PIL's mode 1 reads
+    if arr.dtype == np.uint8:
+        return Image.fromarray(arr, mode="L")
+    if arr.dtype == np.uint16:
+        return Image.fromarray(arr, mode="I;16")
+    if arr.dtype.kind in "iu" and arr.min() >= -(2**31) and arr.max() < 2**31:
+        return Image.fromarray(arr.astype(np.int32), mode="I")
+    return Image.fromarray(arr.astype(np.float32), mode="F")
+
+
+def _not_too_large(im: Image.Image, path: str | os.PathLike) -> None:
+    (w, h), bands = im.size, len(im.getbands())
+    if w * h > MAX_PIXELS:
+        raise ImageReadError(
+            f"{path} is {w}x{h} ({w * h / 1e6:.0f} megapixels), over the "
+            f"{MAX_PIXELS / 1e6:.0f}-megapixel limit on one file (decoding it would take "
+            f"{w * h * bands / 2**30:.1f} GiB); cut it into tiles (e.g. with `vips dzsave` or "
+            "gdal_retile.py) and its mask into the same tiles, named alike"
+        )
 
 
 STACK_FORMATS = ("TIFF", "GIF", "PNG", "WEBP")  # formats whose extra pages are more images

@@ -1,0 +1,92 @@
+"""Files PIL cannot read or misreads: microscopy and remote-sensing TIFFs (float16, planar,
+more samples) and 16-bit colour TIFFs and PNGs, which PIL cut to the high byte of each sample.
+They read in the same value spaces as the files PIL reads."""
+
+import numpy as np
+import pytest
+import tifffile
+
+from unet.common.imageio import ImageReadError, image_size, read_image, read_mask
+
+
+def test_float16_grey_reads_like_float32(tmp_path):
+    arr = np.linspace(0, 1, 12 * 10, dtype=np.float32).reshape(12, 10)
+    tifffile.imwrite(tmp_path / "h.tif", arr.astype(np.float16))
+    tifffile.imwrite(tmp_path / "s.tif", arr)
+    half, single = read_image(tmp_path / "h.tif"), read_image(tmp_path / "s.tif")
+    assert half.shape == (12, 10, 1) and image_size(tmp_path / "h.tif") == (10, 12)
+    assert np.abs(half.astype(int) - single.astype(int)).max() <= 1
+
+
+@pytest.mark.parametrize("planar", ["contig", "separate"])
+def test_three_samples_read_as_colour(tmp_path, planar):
+    rng = np.random.default_rng(0)
+    arr = rng.integers(0, 255, (3, 8, 9) if planar == "separate" else (8, 9, 3), np.uint8)
+    tifffile.imwrite(tmp_path / "c.tif", arr, planarconfig=planar, photometric="minisblack")
+    out = read_image(tmp_path / "c.tif")
+    expected = np.moveaxis(arr, 0, -1) if planar == "separate" else arr
+    assert out.shape == (8, 9, 3) and np.array_equal(out, expected)
+
+
+def test_sixteen_bit_colour_is_scaled_by_its_range_not_cut_to_the_high_byte(tmp_path):
+    # A 12-bit camera in a 16-bit RGB TIFF: PIL kept each sample's high byte, 16 grey levels.
+    arr = np.zeros((4, 4, 3), np.uint16)
+    arr[0, 0] = [4095, 2048, 0]
+    tifffile.imwrite(tmp_path / "rgb16.tif", arr, photometric="rgb")
+    out = read_image(tmp_path / "rgb16.tif")
+    assert out.shape == (4, 4, 3) and out[0, 0].tolist() == [255, 128, 0]
+
+
+def test_more_channels_than_colour_are_refused_naming_the_file(tmp_path):
+    tifffile.imwrite(tmp_path / "rgbn.tif", np.zeros((8, 8, 4), np.uint16),
+                     planarconfig="contig", photometric="minisblack")
+    with pytest.raises(ImageReadError, match=r"rgbn\.tif holds 4 channels.*1 \(grey\) or 3"):
+        read_image(tmp_path / "rgbn.tif")
+
+
+def test_float16_mask_with_class_values(tmp_path):
+    arr = np.array([[0, 1], [2, 1]], np.float16)
+    tifffile.imwrite(tmp_path / "m.tif", arr)
+    assert read_mask(tmp_path / "m.tif").tolist() == [[0, 1], [2, 1]]
+
+
+def test_stack_of_a_kind_pil_cannot_read_is_refused(tmp_path):
+    for _ in range(3):
+        tifffile.imwrite(tmp_path / "st.tif", np.zeros((8, 8), np.float16), append=True)
+    with pytest.raises(ImageReadError, match=r"st\.tif holds 3 pages"):
+        read_image(tmp_path / "st.tif")
+
+
+def test_damaged_file_of_that_kind_names_it(tmp_path):
+    tifffile.imwrite(tmp_path / "d.tif", np.ones((64, 64), np.float16))
+    data = (tmp_path / "d.tif").read_bytes()
+    (tmp_path / "d.tif").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageReadError, match=r"d\.tif"):
+        read_image(tmp_path / "d.tif")
+
+
+def test_two_channel_tiff_is_refused_not_read_as_its_first(tmp_path):
+    # PIL opened two-sample grey as L, its first channel alone, without a word.
+    tifffile.imwrite(tmp_path / "two.tif", np.zeros((8, 8, 2), np.uint8),
+                     planarconfig="contig", photometric="minisblack")
+    with pytest.raises(ImageReadError, match=r"two\.tif holds 2 channels"):
+        read_image(tmp_path / "two.tif")
+
+
+def test_lzw_sixteen_bit_colour(tmp_path):
+    arr = np.zeros((16, 16, 3), np.uint16)
+    arr[0, 0] = [4095, 2048, 0]
+    tifffile.imwrite(tmp_path / "lzw.tif", arr, photometric="rgb", compression="lzw")
+    assert read_image(tmp_path / "lzw.tif")[0, 0].tolist() == [255, 128, 0]
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_sixteen_bit_colour_png_is_scaled_by_its_range(tmp_path, channels):
+    # 48-bit (and 64-bit RGBA) PNG: PIL decodes the high byte of each sample too.
+    import imagecodecs
+
+    arr = np.zeros((4, 5, channels), np.uint16)
+    arr[0, 0, :3] = [4095, 2048, 0]
+    (tmp_path / "c.png").write_bytes(imagecodecs.png_encode(arr))
+    out = read_image(tmp_path / "c.png")
+    assert out.shape == (4, 5, 3) and out[0, 0].tolist() == [255, 128, 0]

@@ -1,0 +1,84 @@
+"""Decoders for the files PIL cannot read faithfully: scientific TIFFs through tifffile (float16,
+planar or multi-sample grey, float colour: PIL cannot open them; two-sample grey: PIL reads its
+first channel) and 16-bit colour TIFFs and PNGs, which PIL cuts to the high byte of each sample
+(a 12-bit camera's RGB kept 16 levels). Each returns the pixels in their own dtype."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import imagecodecs
+import numpy as np
+import tifffile
+
+TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # little/big-endian TIFF and BigTIFF
+
+
+class UnusableImageError(ValueError):
+    """The file holds something the pipeline cannot use as one image."""
+
+
+def is_tiff(path: str | os.PathLike) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) in TIFF_MAGIC
+
+
+def pil_misreads(im) -> bool:
+    """True for an opened PIL image whose pixels are not the file's: a TIFF with fewer channels
+    than it holds (two-sample grey as its first channel), or 16-bit colour (TIFF or PNG)
+    decoded to 8 bits."""
+    if im.format == "PNG":
+        return im.mode in ("RGB", "RGBA") and im.tile and im.tile[0].args.endswith(";16B")
+    if im.format != "TIFF":
+        return False
+    bits = im.tag_v2.get(258, (8,))  # BitsPerSample
+    samples = im.tag_v2.get(277, 1)  # SamplesPerPixel
+    return samples != len(im.getbands()) or (im.mode in ("RGB", "RGBA") and max(bits) > 8)
+
+
+def read_wide(path: str | os.PathLike) -> np.ndarray:
+    """One image as (H, W) or (H, W, 3) in its own dtype, a TIFF through tifffile, a PNG through
+    imagecodecs; a fourth sample (alpha beside RGB) is dropped. A stack or another channel
+    count raises UnusableImageError naming the file; a damaged file, OSError."""
+    if is_tiff(path):
+        arr, rgb = _tiff(path)
+    else:
+        try:
+            arr = imagecodecs.png_decode(Path(path).read_bytes())
+        except imagecodecs.PngError as err:
+            raise OSError(str(err)) from err  # damaged, as PIL reports it
+        rgb = arr.ndim == 3 and arr.shape[-1] in (3, 4)
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 3 and arr.shape[-1] == 4 and rgb:
+        arr = arr[..., :3]
+    if arr.ndim != 2 and not (arr.ndim == 3 and arr.shape[-1] == 3):
+        raise UnusableImageError(
+            f"{path} holds {arr.shape[-1] if arr.ndim == 3 else arr.shape} channels "
+            f"({arr.dtype}); the model reads 1 (grey) or 3 (colour) channels: save the ones "
+            "to train on as a grey or 3-channel TIFF"
+        )
+    return arr
+
+
+def _tiff(path: str | os.PathLike) -> tuple[np.ndarray, bool]:
+    """A one-page TIFF's pixels, samples last, and whether it is RGB."""
+    try:
+        with tifffile.TiffFile(path) as tif:
+            pages, series = len(tif.pages), tif.series[0]
+            if pages > 1 or len(tif.series) > 1:
+                raise UnusableImageError(
+                    f"{path} holds {pages} pages (a stack); the pipeline reads one image per "
+                    "file: save each page as its own file, named so that images pair with masks"
+                )
+            arr, axes = series.asarray(), series.axes
+            rgb = tif.pages[0].photometric == tifffile.PHOTOMETRIC.RGB
+    except UnusableImageError:
+        raise
+    except (tifffile.TiffFileError, ValueError, KeyError, IndexError) as err:
+        raise OSError(str(err)) from err  # damaged, as PIL reports it
+    for axis in "SC":  # samples (or channels) last
+        if axis in axes:
+            return np.moveaxis(arr, axes.index(axis), -1), rgb
+    return arr, rgb

@@ -1,6 +1,7 @@
 # Shared helpers: paths, per-experiment settings, module dependencies.
 from pathlib import Path
 
+from unet.dataset.pairing import IMAGE_EXTENSIONS
 from unet.dataset.split import SPLITS
 from unet.deps import module_files
 from unet.workflow import check_config, experiment_config, experiment_section
@@ -62,6 +63,11 @@ def source_settings():
     """Only the active source's settings, so editing an unused source reruns nothing."""
     source = config["dataset"]["source"]
     return config["dataset"].get(source, {})
+
+
+def image_extensions():
+    """The data's image extensions (its source's layout), which predict_folder picks up."""
+    return source_settings().get("image_extensions", list(IMAGE_EXTENSIONS))
 
 
 def trained_models(wildcards):

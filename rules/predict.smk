@@ -35,6 +35,7 @@ rule predict_folder:
         directory(f"{EXP}/predict/{{folder}}"),
     params:
         predict=setting("predict"),
+        extensions=image_extensions(),
     threads: 2
     resources:
         gpu=1,

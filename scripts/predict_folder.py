@@ -15,4 +15,5 @@ predict_folder(
     snakemake.output[0],
     PredictSettings(**snakemake.params.predict),
     threads=snakemake.threads,
+    extensions=snakemake.params.extensions,
 )

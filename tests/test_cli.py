@@ -89,3 +89,18 @@ def test_onnx_export_matches_pytorch(model, tmp_path, capsys):
     print(f"ONNX vs PyTorch: max abs logit difference {worst:.2e}, argmax agreement "
           f"{agree / total:.5f}")
     assert agree / total >= 0.999 and worst < 1e-3
+
+
+def test_listing_skips_hidden_files_and_takes_the_datas_extensions(tmp_path):
+    from unet.infer.predict_folder import list_images
+
+    folder = tmp_path / "new"
+    folder.mkdir()
+    for name in ("a.png", "._a.png", ".hidden.png", "b.ppm", "notes.txt"):
+        (folder / name).write_bytes(b"")
+    # macOS archives carry ._a.png (AppleDouble metadata, not an image): it stopped the run.
+    assert [p.name for p in list_images(folder)] == ["a.png"]
+    assert [p.name for p in list_images(folder, (".PPM", ".png"))] == ["a.png", "b.ppm"]
+    (folder / "a.png").unlink()
+    with pytest.raises(FileNotFoundError, match=r"no images \(.*\) in .*new.*\.ppm: 1, \.txt: 1"):
+        list_images(folder)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,17 +29,27 @@ from unet.infer.writer import PredictionWriter
 log = logging.getLogger(__name__)
 
 
-def list_images(folder: str | os.PathLike) -> list[Path]:
-    """Image files directly in `folder`, sorted; a clear error when there are none."""
+def list_images(
+    folder: str | os.PathLike, extensions: Sequence[str] = IMAGE_EXTENSIONS
+) -> list[Path]:
+    """Image files directly in `folder` with one of `extensions` (the data's
+    `image_extensions`), sorted; hidden files (macOS's ._a.png beside a.png) are not images. A
+    clear error when there are none, naming the extensions the folder holds."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"folder to predict {folder} does not exist; put the images there")
-    files = sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
-    )
-    if not files:
-        raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {folder}")
-    return files
+    exts = {e.lower() for e in extensions}
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    images = [p for p in files if p.suffix.lower() in exts]
+    if not images:
+        others = Counter(p.suffix.lower() or "no extension" for p in files)
+        held = ", ".join(f"{e}: {n}" for e, n in sorted(others.items()))
+        raise FileNotFoundError(
+            f"no images ({', '.join(extensions)}) in {folder}"
+            + (f"; it holds {held}: add the extension to the data's image_extensions, or "
+               "name the files to `unet predict`" if held else "")
+        )
+    return images
 
 
 def model_input_size(ckpt: dict, full: tuple[int, int]) -> tuple[int, int]:
@@ -94,9 +106,11 @@ def predict_folder(
     out_dir: str | os.PathLike,
     settings: PredictSettings,
     threads: int = 1,
+    extensions: Sequence[str] = IMAGE_EXTENSIONS,
 ) -> int:
-    """Predict every image directly in `folder` into out_dir/<stem>.png (see predict_files)."""
-    files = list_images(folder)
+    """Predict every image directly in `folder` (files with one of `extensions`) into
+    out_dir/<stem>.png (see predict_files)."""
+    files = list_images(folder, extensions)
     return predict_files(
         model_paths, files, out_dir, settings, threads, f"predict {Path(folder).name}"
     )

@@ -77,3 +77,23 @@ def test_a_damaged_stack_leaves_no_pages_behind(tmp_path):
     with pytest.raises(ImageReadError, match=r"v\.tif"):
         unstack(tmp_path / "v.tif", tmp_path / "out")
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize(("dtype", "shape"), [(np.float16, (6, 5)), (np.uint16, (6, 5, 3))])
+def test_unstack_a_stack_pil_cannot_read(tmp_path, dtype, shape):
+    # float16 pages (PIL cannot open them) and 16-bit colour (PIL cuts to 8 bits): tifffile
+    # splits them, each page a TIFF with its values, which the pipeline then reads.
+    import tifffile
+
+    rng = np.random.default_rng(0)
+    pages = [(rng.random(shape) * 4000).astype(dtype) for _ in range(3)]
+    for page in pages:
+        tifffile.imwrite(tmp_path / "s.tif", page, append=True,
+                         photometric="rgb" if len(shape) == 3 else "minisblack")
+    with pytest.raises(ImageReadError, match=r"s\.tif holds 3 pages.*unet unstack"):
+        read_image(tmp_path / "s.tif")
+    written = unstack(tmp_path / "s.tif", tmp_path / "out")
+    assert [p.name for p in written] == ["0.tif", "1.tif", "2.tif"]
+    for page, path in zip(pages, written, strict=True):
+        assert np.array_equal(tifffile.imread(path), page)
+        assert read_image(path).shape[:2] == shape[:2]

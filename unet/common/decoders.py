@@ -11,6 +11,7 @@ from pathlib import Path
 import imagecodecs
 import numpy as np
 import tifffile
+from PIL import Image, UnidentifiedImageError
 
 TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # little/big-endian TIFF and BigTIFF
 
@@ -35,6 +36,24 @@ def pil_misreads(im) -> bool:
     bits = im.tag_v2.get(258, (8,))  # BitsPerSample
     samples = im.tag_v2.get(277, 1)  # SamplesPerPixel
     return samples != len(im.getbands()) or (im.mode in ("RGB", "RGBA") and max(bits) > 8)
+
+
+def pil_reads_faithfully(path: str | os.PathLike) -> bool:
+    """False for a file PIL cannot identify or misreads (see pil_misreads)."""
+    try:
+        with Image.open(path) as im:
+            return not pil_misreads(im)
+    except UnidentifiedImageError:
+        return False
+
+
+def tiff_pages(path: str | os.PathLike) -> list[tuple[np.ndarray, int]]:
+    """Every page of a TIFF (its pixels as stored, and its photometric tag), through tifffile."""
+    try:
+        with tifffile.TiffFile(path) as tif:
+            return [(page.asarray(), int(page.photometric)) for page in tif.pages]
+    except (tifffile.TiffFileError, ValueError, KeyError, IndexError) as err:
+        raise OSError(str(err)) from err  # damaged, as PIL reports it
 
 
 def read_wide(path: str | os.PathLike) -> np.ndarray:
@@ -70,7 +89,8 @@ def _tiff(path: str | os.PathLike) -> tuple[np.ndarray, bool]:
             if pages > 1 or len(tif.series) > 1:
                 raise UnusableImageError(
                     f"{path} holds {pages} pages (a stack); the pipeline reads one image per "
-                    "file: save each page as its own file, named so that images pair with masks"
+                    f"file: split it with `unet unstack {path} FOLDER` (one TIFF per page, "
+                    "0.tif, 1.tif, ...; a stack of masks the same way, so that pages pair by name)"
                 )
             arr, axes = series.asarray(), series.axes
             rgb = tif.pages[0].photometric == tifffile.PHOTOMETRIC.RGB

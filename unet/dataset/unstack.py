@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import tifffile
 from PIL import ImageSequence
 
-from unet.common.imageio import opened_image
+from unet.common.decoders import is_tiff, pil_reads_faithfully, tiff_pages
+from unet.common.imageio import ImageReadError, opened_image
 
 PNG_MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA", "I;16", "I")  # others (float) stay TIFF
 DAMAGED_STACK = "Check the file: a stack that cannot be read whole is not split at all."
@@ -27,20 +31,54 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
     stack, out_dir = Path(stack), Path(out_dir)
     if not stack.is_file():
         raise FileNotFoundError(f"{stack}: no such file")
+    if is_tiff(stack) and not pil_reads_faithfully(stack):  # float16, 16-bit colour, ...
+        return _unstack_tiff(stack, out_dir)
     with opened_image(stack, "stack", DAMAGED_STACK) as im:
         pages, png = getattr(im, "n_frames", 1), im.mode in PNG_MODES
-    names = [f"{k:0{len(str(pages - 1))}d}{'.png' if png else '.tif'}" for k in range(pages)]
+    names = _page_names(pages, ".png" if png else ".tif")
+    _refuse_taken(out_dir, names)
+    with (
+        _moved_in_whole(out_dir, names) as scratch,
+        opened_image(stack, "stack", DAMAGED_STACK) as im,
+    ):
+        for page, name in zip(ImageSequence.Iterator(im), names, strict=True):
+            page.save(scratch / name, format="PNG" if png else "TIFF")
+    return [out_dir / n for n in names]
+
+
+def _unstack_tiff(stack: Path, out_dir: Path) -> list[Path]:
+    """A stack PIL cannot read faithfully, through tifffile: each page a TIFF as stored."""
+    try:
+        pages = tiff_pages(stack)
+    except OSError as err:
+        raise ImageReadError(f"cannot read stack {stack}: {err}. {DAMAGED_STACK}") from err
+    names = _page_names(len(pages), ".tif")
+    _refuse_taken(out_dir, names)
+    with _moved_in_whole(out_dir, names) as scratch:
+        for (arr, photometric), name in zip(pages, names, strict=True):
+            tifffile.imwrite(scratch / name, arr, photometric=photometric)
+    return [out_dir / n for n in names]
+
+
+def _page_names(pages: int, ext: str) -> list[str]:
+    return [f"{k:0{len(str(pages - 1))}d}{ext}" for k in range(pages)]
+
+
+def _refuse_taken(out_dir: Path, names: list[str]) -> None:
     taken = [out_dir / n for n in names if (out_dir / n).exists()]
     if taken:
         raise FileExistsError(
-            f"{taken[0]} exists ({len(taken)} of the {pages} page files do); unstack into an "
-            "empty folder, or move them away first"
+            f"{taken[0]} exists ({len(taken)} of the {len(names)} page files do); unstack into "
+            "an empty folder, or move them away first"
         )
+
+
+@contextmanager
+def _moved_in_whole(out_dir: Path, names: list[str]) -> Iterator[Path]:
+    """A scratch folder inside out_dir to write the pages into; they move in only when every
+    one was written, so a stack that fails part way leaves nothing that looks complete."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".unstack-", dir=out_dir) as scratch:
-        with opened_image(stack, "stack", DAMAGED_STACK) as im:
-            for page, name in zip(ImageSequence.Iterator(im), names, strict=True):
-                page.save(Path(scratch) / name, format="PNG" if png else "TIFF")
+        yield Path(scratch)
         for name in names:
             os.replace(Path(scratch) / name, out_dir / name)
-    return [out_dir / n for n in names]

@@ -103,3 +103,22 @@ def test_many_class_palette_masks_point_to_max_values(tmp_path):
                                     {"values": None, "colors": None, "threshold": None,
                                      "max_values": 32, "ignore": 255})
     assert _run(tmp_path, pairs, settings)["num_classes"] == 21
+
+
+def test_instance_label_masks_point_to_threshold_zero(tmp_path):
+    # GlaS, cellpose and DSB-style label images: 0 background, 1..N one value per object. The
+    # lossy-mask hint alone said threshold 127, which makes every object labelled 1-127
+    # background without a word; threshold 0 makes every object foreground.
+    pairs = []
+    for i in range(4):
+        labels = np.zeros((PAIR_SIZE[1], PAIR_SIZE[0]), np.uint16)
+        for k in range(1, 25):  # 24 objects, small labels
+            labels[(k * 3) % 28:(k * 3) % 28 + 2, k:k + 2] = k + 10 * i
+        pairs.append(write_pair(tmp_path, i, mask=labels))
+    with pytest.raises(MaskValueError, match=r"values, 0 to 54 .*Instance labels.*threshold: 0 to make"):
+        _run(tmp_path, pairs)
+    settings = settings_from_config({"width": 20, "height": 16},
+                                    {"values": None, "colors": None, "threshold": 0,
+                                     "max_values": 16, "ignore": None})
+    meta = _run(tmp_path, pairs, settings)
+    assert meta["num_classes"] == 2 and meta["class_values"] == [0, 65535]

@@ -132,11 +132,13 @@ def mapping_from_values(
         return MaskMapping(tuple(int(v) for v in explicit), ignore, rgb)
     if len(found) > max_values:
         raise MaskValueError(
-            f"masks hold {len(found)} distinct values (more than masks.max_values={max_values}), "
-            "as lossy (JPEG) or anti-aliased masks do; set masks.threshold (e.g. 127) to "
-            "binarise them, or list the class values in masks.values; if they are all real "
-            "classes, raise masks.max_values (and set masks.ignore for a border value such as "
-            "VOC's 255)"
+            f"masks hold {len(found)} distinct values, {min(found)} to {max(found)} (more than "
+            f"masks.max_values={max_values}). Lossy (JPEG) or anti-aliased masks do: set "
+            "masks.threshold: 127 to binarise them by brightness. Instance labels do (0 "
+            "background, 1, 2, 3, ... one value per object): set masks.threshold: 0 to make "
+            "every object foreground (127 would drop the objects labelled up to 127). Or list "
+            "the class values in masks.values; if they are all real classes, raise "
+            "masks.max_values (and set masks.ignore for a border value such as VOC's 255)"
         )
     if len(found) < 2:
         raise MaskValueError(

@@ -104,3 +104,13 @@ def test_listing_skips_hidden_files_and_takes_the_datas_extensions(tmp_path):
     (folder / "a.png").unlink()
     with pytest.raises(FileNotFoundError, match=r"no images \(.*\) in .*new.*\.ppm: 1, \.txt: 1"):
         list_images(folder)
+
+
+def test_a_bad_file_stops_the_folder_before_any_work(model, tmp_path):
+    # The headers are checked first: a stack or non-image late in a big folder stopped the run
+    # after hours of work (and Snakemake then removes the rule's whole output folder).
+    folder = _new_images(tmp_path / "new")
+    (folder / "zz_notes.png").write_text("not an image")
+    with pytest.raises(ValueError, match=r"zz_notes\.png"):
+        predict_folder([model], folder, tmp_path / "out", PredictSettings(device="cpu"))
+    assert not list((tmp_path / "out").glob("*.png"))

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from unet.cache.preprocess import PreprocessSettings, resize_image
-from unet.common.imageio import open_image
+from unet.common.imageio import image_header, open_image
 from unet.common.labels import mapping_from_meta
 from unet.common.logs import progress
 from unet.dataset.pairing import IMAGE_EXTENSIONS
@@ -74,6 +74,8 @@ def predict_files(
     if len(set(stems)) != len(stems):
         twice = sorted({s for s in stems if stems.count(s) > 1})
         raise ValueError(f"several images are named {twice}: their masks would overwrite")
+    for path in files:  # headers first: a bad file late in the folder stops nothing half done
+        image_header(path)
     models, ckpt, dtype = load_ensemble(model_paths, settings, threads)
     device, mapping = next(models[0].parameters()).device, mapping_from_meta(ckpt)
     channels, window = ckpt["in_channels"], window_for(ckpt, settings)

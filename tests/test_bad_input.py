@@ -115,7 +115,8 @@ def test_instance_label_masks_point_to_threshold_zero(tmp_path):
         for k in range(1, 25):  # 24 objects, small labels
             labels[(k * 3) % 28:(k * 3) % 28 + 2, k:k + 2] = k + 10 * i
         pairs.append(write_pair(tmp_path, i, mask=labels))
-    with pytest.raises(MaskValueError, match=r"values, 0 to 54 .*Instance labels.*threshold: 0 to make"):
+    hint = r"values, 0 to 54 .*Instance labels.*threshold: 0 to make"
+    with pytest.raises(MaskValueError, match=hint):
         _run(tmp_path, pairs)
     settings = settings_from_config({"width": 20, "height": 16},
                                     {"values": None, "colors": None, "threshold": 0,

@@ -45,6 +45,8 @@ def pil_reads_faithfully(path: str | os.PathLike) -> bool:
             return not pil_misreads(im)
     except UnidentifiedImageError:
         return False
+    except Exception:  # noqa: BLE001  damaged: opening it through PIL reports it by name
+        return True
 
 
 def tiff_pages(path: str | os.PathLike) -> list[tuple[np.ndarray, int]]:

@@ -64,7 +64,9 @@ def _files(
     return found, skipped
 
 
-def _skipped_note(side: str, folder: Path, skipped: Counter[str], key: str, exts) -> str:
+def _skipped_note(
+    side: str, folder: Path, skipped: Counter[str], key: str, exts: tuple[str, ...]
+) -> str:
     """Why files in `folder` were not considered, with the key that picks them up."""
     if not skipped:
         return ""

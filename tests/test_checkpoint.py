@@ -76,3 +76,34 @@ def test_every_checkpoint_of_training_loads_safely(cache, tmp_path, optimizer, s
     last = torch.load(tmp_path / "ck" / "last.pt", weights_only=True)
     assert last["optimizer"]["state"] and last["state"]["history"][-1]["epoch"] == 2
 
+
+
+def _cut_checkpoint(path: Path) -> bytes:
+    torch.save({"state_dict": {"w": torch.zeros(64)}}, path)
+    data = path.read_bytes()
+    return data[: len(data) // 2]
+
+
+@pytest.mark.parametrize("content", ["empty", "text", "noise", "cut"])
+def test_damaged_file_is_named_and_not_called_code(tmp_path, content):
+    # An empty file raised EOFError, a text file KeyError, a cut one RuntimeError (tracebacks),
+    # and random bytes were refused as code that would run.
+    bad = tmp_path / "model.pt"
+    bad.write_bytes({"empty": b"", "text": b"hello\n", "cut": _cut_checkpoint(bad),
+                     "noise": np.random.default_rng(0).bytes(300)}[content])
+    with pytest.raises(CheckpointError, match=r"model\.pt is not a readable torch file") as err:
+        checkpoint.load(bad)
+    assert "execute code" not in str(err.value)
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    ({"inc.double_conv.0.weight": torch.zeros(4, 3, 3, 3)}, "a bare state dict"),
+    (torch.zeros(3), "a Tensor"),
+    ({"state_dict": {}, "optimizer": {}, "state": {}}, r"a training checkpoint.*model\.pt"),
+])
+def test_a_file_that_is_not_a_model_file_says_what_it_holds(tmp_path, content, says):
+    # Another project's weights (milesial's state dict) or checkpoints/last.pt: KeyError before.
+    path = tmp_path / "their.pth"
+    torch.save(content, path)
+    with pytest.raises(CheckpointError, match=rf"their\.pth is not a unet-pipeline model.*{says}"):
+        checkpoint.load_model(path)

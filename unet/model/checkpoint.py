@@ -73,11 +73,54 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
         # are shared and downloaded); this unpickler rebuilds tensors and containers only.
         return torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as err:
+        if "Unsupported global" not in str(err):
+            raise _unreadable(path, _reason(err)) from None
         raise CheckpointError(
             f"{path} is not a plain-data checkpoint ({_reason(err)}): loading it would execute "
             "code from the file, so it was not loaded. Re-save it with plain contents (tensors, "
             "numbers, strings, lists, dicts) from a copy you trust, or delete it and retrain"
         ) from None
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    # What torch raises on an empty, cut-off or foreign file: EOFError, RuntimeError (a zip
+    # without its directory), even KeyError (a text file read as a legacy pickle).
+    except (EOFError, RuntimeError, KeyError, ValueError, OSError, AttributeError) as err:
+        raise _unreadable(path, f"{type(err).__name__}: {err}".strip(": ")) from None
+
+
+def _unreadable(path: Path, reason: str) -> CheckpointError:
+    first = reason.splitlines()[0].split(". ")[0] if reason else "no data"  # torch's first words
+    return CheckpointError(
+        f"{path} is not a readable torch file ({first}): it is empty, cut off, or not written "
+        "by torch.save. Copy it again, or delete it and retrain"
+    )
+
+
+# The keys prediction, export and fine-tuning read from a model file (model_record).
+MODEL_KEYS = ("model_config", "state_dict", "class_values", "in_channels", "num_classes")
+
+
+def load_model_file(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
+    """`load` a model file (model.pt, checkpoints/best.pt), refusing other torch files by what
+    they hold: a bare state dict (as other projects save) lacks the network settings and mask
+    values that prediction needs."""
+    ckpt = load(path, device)
+    if isinstance(ckpt, dict) and all(k in ckpt for k in MODEL_KEYS):
+        return ckpt
+    if not isinstance(ckpt, dict):
+        held = f"a {type(ckpt).__name__}"
+    elif "optimizer" in ckpt:
+        held = "a training checkpoint (checkpoints/last.pt, to resume from); use model.pt"
+    elif ckpt and all(isinstance(v, torch.Tensor) for v in ckpt.values()):
+        n = len(ckpt)
+        held = f"a bare state dict of {n} tensor{'s' * (n != 1)}, without the network settings"
+    else:
+        held = f"a dict without {', '.join(k for k in MODEL_KEYS if k not in ckpt)}"
+    raise CheckpointError(
+        f"{path} is not a unet-pipeline model file: it holds {held}. A model file records the "
+        "network, the mask values and the input layout beside the weights: use a model.pt this "
+        "pipeline trained (results/<dataset>/<experiment>/model.pt)"
+    )
 
 
 def _reason(err: Exception) -> str:
@@ -160,7 +203,7 @@ def load_model(
 ) -> tuple[torch.nn.Module, dict]:
     """Rebuild the trained network from `model.pt` alone (no download); returns (model in eval
     mode, checkpoint dict)."""
-    ckpt = load(path, device)
+    ckpt = load_model_file(path, device)
     model = build_model(UNetConfig(**ckpt["model_config"]), pretrained=False)
     model.load_state_dict(ckpt["state_dict"])
     return model.to(device).eval(), ckpt

@@ -34,7 +34,7 @@ def _network(cfg: dict) -> str:
 def describe_model(path: str | os.PathLike) -> str:
     """Architecture, classes and their mask values, the training data's layout, the training
     settings, and the validation scores of the kept epoch."""
-    ckpt = checkpoint.load(path)
+    ckpt = checkpoint.load_model_file(path)
     mapping = mapping_from_meta(ckpt)
     cfg, settings = ckpt["model_config"], ckpt.get("train_settings") or {}
     params = sum(t.numel() for t in ckpt["state_dict"].values() if t.is_floating_point())

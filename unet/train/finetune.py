@@ -29,7 +29,7 @@ def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict) -> d
     path = Path(path)
     if not path.is_file():
         raise TrainingError(f"train.init_from {path}: no such model file; give a model.pt path")
-    ckpt = checkpoint.load(path)
+    ckpt = checkpoint.load_model_file(path)
     mine, theirs = config.to_dict(), ckpt["model_config"]
     differs = [f"model.{k} {theirs.get(k)} there vs {v} here" for k, v in mine.items()
                if theirs.get(k) != v]

@@ -114,3 +114,23 @@ def test_a_bad_file_stops_the_folder_before_any_work(model, tmp_path):
     with pytest.raises(ValueError, match=r"zz_notes\.png"):
         predict_folder([model], folder, tmp_path / "out", PredictSettings(device="cpu"))
     assert not list((tmp_path / "out").glob("*.png"))
+
+
+def test_a_device_that_is_not_one_is_a_usage_error(model, tmp_path, capsys):
+    # --device tpu raised a RuntimeError from torch, --device mps (on Linux) was reported as a
+    # damaged model file.
+    folder = _new_images(tmp_path / "new")
+    for bad in ("tpu", "mps", "cuda:x"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["predict", str(model), str(folder), "-o", str(tmp_path / "o"), "--device", bad])
+        assert exit_.value.code == 2
+        assert f"--device: {bad!r} is not auto, cpu, cuda or cuda:N" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU message")
+def test_cuda_without_a_gpu_is_one_line_naming_the_option(model, tmp_path, capsys):
+    folder = _new_images(tmp_path / "new")
+    assert main(["predict", str(model), str(folder), "-o", str(tmp_path / "o"),
+                 "--device", "cuda"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("unet predict: ") and "--device" in err and "Traceback" not in err

@@ -36,6 +36,14 @@ def _images(inputs: list[str]) -> list[Path]:
     return files
 
 
+def _device(value: str) -> str:
+    from unet.common.device import DEVICE_PATTERN
+
+    if not DEVICE_PATTERN.match(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not auto, cpu, cuda or cuda:N")
+    return value
+
+
 def _predict(args: argparse.Namespace) -> int:
     from unet.infer.predict import PredictSettings
     from unet.infer.predict_folder import predict_files
@@ -82,7 +90,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", required=True, help="folder for <stem>.png masks")
     p.add_argument("--tta", action="store_true",
                    help="average over flips (the axis the model was trained to flip, else both)")
-    p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:N")
+    p.add_argument("--device", default="auto", type=_device,
+                   help="auto (CUDA if present), cpu, cuda, cuda:N")
     p.add_argument("--threads", type=int, default=4, help="CPU threads (default 4)")
     p.add_argument("--overlap", type=float, default=_PREDICT["overlap"],
                    help="patch-trained models: sliding-window tile overlap (default %(default)s)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import time
 
 import torch
@@ -13,20 +14,32 @@ import torch.nn.functional as F
 log = logging.getLogger(__name__)
 
 
-class DeviceError(RuntimeError):
+class DeviceError(ValueError):
     """The configured device is not available here."""
 
 
-def pick_device(requested: str) -> torch.device:
-    """'auto' -> CUDA when present, else CPU; 'cuda' without a GPU is a clear error."""
+DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:[0-9]+)?)$")  # as config/schema.yaml's devices
+
+
+def pick_device(requested: str, key: str = "train.device") -> torch.device:
+    """'auto' -> CUDA when present, else CPU; a CUDA device this machine lacks is a clear error
+    naming `key`, the setting it came from."""
+    if not DEVICE_PATTERN.match(requested):
+        raise DeviceError(f"{key} is {requested!r}: use auto, cpu, cuda or cuda:N")
     if requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if requested.startswith("cuda") and not torch.cuda.is_available():
         raise DeviceError(
-            f"train.device is {requested!r} but PyTorch sees no CUDA device here "
-            f"(torch {torch.__version__}); set train.device: auto or cpu, or run on a GPU node"
+            f"{key} is {requested!r} but PyTorch sees no CUDA device here "
+            f"(torch {torch.__version__}); set {key} to auto or cpu, or run on a GPU node"
         )
-    return torch.device(requested)
+    device = torch.device(requested)
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise DeviceError(
+            f"{key} is {requested!r} but this machine has {torch.cuda.device_count()} CUDA "
+            f"device(s), cuda:0 to cuda:{torch.cuda.device_count() - 1}"
+        )
+    return device
 
 
 def set_threads(threads: int) -> int:

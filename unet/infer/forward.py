@@ -60,7 +60,7 @@ def load_for_inference(
 ) -> tuple[torch.nn.Module, dict, torch.dtype | None]:
     """The trained model on its device in eval mode, its checkpoint, and the autocast dtype."""
     set_threads(threads)
-    device = pick_device(settings.device)
+    device = pick_device(settings.device, "predict.device (unet predict's --device)")
     model, ckpt = checkpoint.load_model(model_path, device)
     model = model.to(memory_format=torch.channels_last)  # NHWC convolutions are faster
     return model, ckpt, amp_dtype(device, settings.amp, settings.amp_cpu)

@@ -134,3 +134,10 @@ def test_cuda_without_a_gpu_is_one_line_naming_the_option(model, tmp_path, capsy
                  "--device", "cuda"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("unet predict: ") and "--device" in err and "Traceback" not in err
+
+
+def test_output_that_is_a_file_is_refused_before_any_work(model, tmp_path, capsys):
+    folder = _new_images(tmp_path / "new")
+    (tmp_path / "taken").write_text("")
+    assert main(["predict", str(model), str(folder), "-o", str(tmp_path / "taken")]) == 2
+    assert "taken is a file; the masks go into a folder" in capsys.readouterr().err

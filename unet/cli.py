@@ -76,7 +76,7 @@ def _unstack(args: argparse.Namespace) -> int:
     from unet.dataset.unstack import unstack
 
     written = unstack(args.stack, args.folder)
-    print(f"{len(written)} pages written to {args.folder}")
+    print(f"{len(written)} page{'s' * (len(written) != 1)} written to {args.folder}")
     return 0
 
 

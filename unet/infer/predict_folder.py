@@ -74,6 +74,8 @@ def predict_files(
     if len(set(stems)) != len(stems):
         twice = sorted({s for s in stems if stems.count(s) > 1})
         raise ValueError(f"several images are named {twice}: their masks would overwrite")
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise FileExistsError(f"{out_dir} is a file; the masks go into a folder: name one")
     for path in files:  # headers first: a bad file late in the folder stops nothing half done
         image_header(path)
     models, ckpt, dtype = load_ensemble(model_paths, settings, threads)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+from pathlib import Path
 
 import numpy as np
 
@@ -24,6 +26,81 @@ class SplitError(ValueError):
     """The split settings leave a split empty or name unknown ids."""
 
 
+def groups_of(pairs: list[dict], group_by: str | None) -> dict[str, str] | None:
+    """Each id's group (split.group_by): the folder its image lies in ('folder': one per
+    patient under `recursive`), or what the regular expression matches at the start of the id
+    (its first parenthesised group if it has one). None: every image is its own group."""
+    if not group_by:
+        return None
+    if group_by == "folder":
+        return {p["id"]: str(Path(p["image"]).parent) for p in pairs}
+    try:
+        pattern = re.compile(group_by)
+    except re.error as err:
+        msg = f"split.group_by {group_by!r} is not a regular expression: {err}"
+        raise SplitError(msg) from None
+    groups = {}
+    for p in pairs:
+        found = pattern.match(p["id"])
+        key = found and found.group(1 if pattern.groups else 0)
+        if not key:
+            raise SplitError(
+                f"split.group_by {group_by!r} does not match the id {p['id']!r}: every id must "
+                "start with its group (e.g. ^TCGA_[A-Z]+_\\d+ for LGG's patients); fix the "
+                "expression, or use folder"
+            )
+        groups[p["id"]] = key
+    return groups
+
+
+def _units(ids: list[str], groups: dict[str, str] | None) -> list[list[str]]:
+    """The indivisible parts of `ids`, sorted: one per group, or one per id."""
+    if groups is None:
+        return [[i] for i in ids]
+    members: dict[str, list[str]] = {}
+    for i in ids:
+        members.setdefault(groups[i], []).append(i)
+    return [members[g] for g in sorted(members)]
+
+
+def _take(units: list[list[str]], target: int) -> tuple[list[str], list[list[str]]]:
+    """Whole units, in order, while each brings the count nearer `target`; the rest."""
+    taken, rest = [], []
+    for unit in units:
+        if abs(len(taken) + len(unit) - target) < abs(len(taken) - target):
+            taken += unit
+        else:
+            rest.append(unit)
+    return taken, rest
+
+
+def _deal(units: list[list[str]], folds: int) -> list[list[str]]:
+    """Units into `folds` folds: the largest first, each into the smallest fold so far (round
+    robin when every unit is one id)."""
+    parts: list[list[str]] = [[] for _ in range(folds)]
+    for unit in sorted(units, key=len, reverse=True):  # stable: ties keep the seeded order
+        min(parts, key=len).extend(unit)
+    return [sorted(p) for p in parts]
+
+
+def _check_groups(groups: dict[str, str], ids: list[str], test_ids: list[str], by: str) -> None:
+    names = {groups[i] for i in ids}
+    if len(names) < 2:
+        raise SplitError(
+            f"split.group_by: {by} puts all {len(ids)} images in one group ({next(iter(names))}"
+            "); with folder, each group is a subfolder of the images (dataset.local.recursive: "
+            "true, one folder per patient)"
+        )
+    chosen = set(test_ids)
+    for g in sorted({groups[i] for i in chosen}):
+        left = sorted(i for i in ids if groups[i] == g and i not in chosen)
+        if left:
+            raise SplitError(
+                f"split.test_ids holds only part of group {g} ({left[:3]} are not in it): "
+                "name the whole group, or none of it, so that no group is trained and tested on"
+            )
+
+
 def make_split(
     ids: list[str],
     seed: int,
@@ -31,8 +108,12 @@ def make_split(
     test_fraction: float,
     test_ids: list[str] | None = None,
     folds: int = 0,
+    groups: dict[str, str] | None = None,
+    group_by: str = "folder",
 ) -> dict[str, list]:
-    """Split `ids` reproducibly: same ids, seed, fractions and folds give the same split."""
+    """Split `ids` reproducibly: same ids, seed, fractions and folds give the same split.
+    `groups` (id -> group, groups_of): a group's ids always land in one part (and one fold);
+    `group_by` names the setting in errors."""
     if folds == 1 or folds < 0:
         raise SplitError(f"split.folds={folds}: use 0 for one train/val split, or k >= 2 folds")
     ids = sorted(ids)  # order of discovery must not matter
@@ -40,27 +121,30 @@ def make_split(
     unknown = sorted(set(fixed_test) - set(ids))
     if unknown:
         raise SplitError(f"split.test_ids names ids not in the data set: {unknown[:5]}")
-    rest = [i for i in ids if i not in set(fixed_test)]
+    if groups is not None:
+        _check_groups(groups, ids, fixed_test, group_by)
+    units = _units([i for i in ids if i not in set(fixed_test)], groups)
     rng = np.random.default_rng(seed)
-    order = [rest[k] for k in rng.permutation(len(rest))]
+    order = [units[k] for k in rng.permutation(len(units))]
     n = len(ids)
-    n_test = len(fixed_test) if fixed_test else int(round(test_fraction * n))
-    n_val = int(round(val_fraction * n))
-    test = fixed_test or order[:n_test]
-    start = 0 if fixed_test else n_test
+    if fixed_test:
+        test = fixed_test
+    else:
+        test, order = _take(order, int(round(test_fraction * n)))
     if folds:
-        pool = order[start:]
-        if len(pool) < 2 * folds:
+        pool = [i for unit in order for i in unit]
+        if len(pool) < 2 * folds or len(order) < folds:
             raise SplitError(
                 f"split.folds={folds} needs at least {2 * folds} images outside the test split "
-                f"(two per fold); there are {len(pool)}: lower split.folds or add images"
+                f"(two per fold) in {folds} groups; there are {len(pool)} in {len(order)}: "
+                "lower split.folds or add images"
             )
-        parts = [sorted(pool[k::folds]) for k in range(folds)]
+        parts = _deal(order, folds)
         train = [i for part in parts[1:] for i in part]
         split = {"train": sorted(train), "val": parts[0], "test": sorted(test), "folds": parts}
         return _checked(split, n, val_fraction, test_fraction)
-    val = order[start : start + n_val]
-    train = order[start + n_val :]
+    val, order = _take(order, int(round(val_fraction * n)))
+    train = [i for unit in order for i in unit]
     split = {"train": sorted(train), "val": sorted(val), "test": sorted(test)}
     return _checked(split, n, val_fraction, test_fraction)
 
@@ -70,16 +154,24 @@ def split_dataset(
 ) -> dict:
     """Split the manifest's ids with the config's `split` section; write and return the split
     (its seed recorded beside the ids)."""
-    ids = [pair["id"] for pair in read_json(manifest_path)["pairs"]]
+    pairs = read_json(manifest_path)["pairs"]
+    group_by = settings.get("group_by")
+    groups = groups_of(pairs, group_by)
     split = make_split(
-        ids,
+        [pair["id"] for pair in pairs],
         seed=settings["seed"],
         val_fraction=settings["val_fraction"],
         test_fraction=settings["test_fraction"],
         test_ids=settings["test_ids"],
         folds=settings["folds"],
+        groups=groups,
+        group_by=group_by or "",
     )
-    write_json(out_path, {"seed": settings["seed"], **split})
+    record = {"seed": settings["seed"], **split}
+    if groups is not None:  # how many whole groups each part holds
+        record["groups"] = {k: len({groups[i] for i in split[k]}) for k in SPLITS}
+        log.info("groups (%s) per part: %s", group_by, record["groups"])
+    write_json(out_path, record)
     log.info("split %s", {k: len(v) for k, v in split.items()})
     return split
 

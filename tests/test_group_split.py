@@ -1,0 +1,86 @@
+"""Grouped splits: the slices of one patient (one subfolder, or one id prefix) stay in one
+split part, so no patient is both trained on and tested on."""
+
+from pathlib import Path
+
+import pytest
+
+from unet.common.fileio import read_json, write_json
+from unet.dataset.split import SplitError, groups_of, make_split, split_dataset
+
+# 12 patients with 2 to 7 slices each, LGG-style ids: TCGA_<site>_<patient>_<date>_<slice>
+SIZES = [2, 7, 3, 5, 4, 6, 2, 3, 5, 4, 7, 2]
+PAIRS = [{"id": f"TCGA_CS_{p:04d}_2001_{s}", "image": f"/data/kaggle_3m/P{p}/TCGA_{p}_{s}.tif"}
+         for p, n in enumerate(SIZES) for s in range(n)]
+IDS = [pair["id"] for pair in PAIRS]
+
+
+def _part_of(split: dict) -> dict[str, str]:
+    return {i: name for name in ("train", "val", "test") for i in split[name]}
+
+
+@pytest.mark.parametrize("group_by", ["folder", r"^TCGA_[A-Z]+_\d+"])
+def test_no_group_straddles_two_parts(group_by):
+    groups = groups_of(PAIRS, group_by)
+    assert len(set(groups.values())) == 12
+    for seed in range(5):
+        split = make_split(IDS, seed, 0.2, 0.2, groups=groups)
+        part = _part_of(split)
+        for g in set(groups.values()):
+            assert len({part[i] for i in IDS if groups[i] == g}) == 1, (seed, g)
+        assert sorted(part) == sorted(IDS)
+        # whole patients, as near the fractions as they allow (50 slices: 10 test, 10 val)
+        assert 7 <= len(split["test"]) <= 13 and 7 <= len(split["val"]) <= 13
+
+
+def test_grouped_split_is_seeded_and_order_free():
+    groups = groups_of(PAIRS, "folder")
+    a = make_split(IDS, 3, 0.2, 0.2, groups=groups)
+    assert a == make_split(list(reversed(IDS)), 3, 0.2, 0.2, groups=groups)
+    assert a != make_split(IDS, 4, 0.2, 0.2, groups=groups)
+
+
+def test_grouped_folds_keep_patients_whole_and_balanced():
+    groups = groups_of(PAIRS, "folder")
+    split = make_split(IDS, 0, 0.2, 0.2, folds=3, groups=groups)
+    fold_of = {i: k for k, fold in enumerate(split["folds"]) for i in fold}
+    for g in set(groups.values()):
+        members = [i for i in IDS if groups[i] == g and i not in split["test"]]
+        assert len({fold_of[i] for i in members}) <= 1
+    sizes = sorted(len(f) for f in split["folds"])
+    assert sizes[-1] - sizes[0] <= 2
+
+
+def test_ids_the_pattern_does_not_match_are_named():
+    with pytest.raises(SplitError, match=r"split\.group_by.*'odd_one'"):
+        groups_of([*PAIRS, {"id": "odd_one", "image": "/x/odd_one.tif"}], r"^TCGA_[A-Z]+_\d+")
+
+
+def test_one_folder_for_everything_is_refused():
+    flat = [{"id": p["id"], "image": f"/data/images/{p['id']}.tif"} for p in PAIRS]
+    with pytest.raises(SplitError, match=r"split\.group_by: folder.*one group.*recursive"):
+        make_split(IDS, 0, 0.2, 0.2, groups=groups_of(flat, "folder"))
+
+
+def test_test_ids_that_split_a_group_are_refused():
+    groups = groups_of(PAIRS, "folder")
+    with pytest.raises(SplitError, match=r"split\.test_ids.*part of group .*P0"):
+        make_split(IDS, 0, 0.2, 0.2, test_ids=[IDS[0]], groups=groups)
+    whole = [i for i in IDS if groups[i] == groups[IDS[0]]]
+    assert make_split(IDS, 0, 0.2, 0.2, test_ids=whole, groups=groups)["test"] == whole
+
+
+def test_split_dataset_records_the_groups(tmp_path: Path):
+    write_json(tmp_path / "manifest.json", {"pairs": PAIRS})
+    settings = {"seed": 0, "val_fraction": 0.2, "test_fraction": 0.2, "test_ids": [],
+                "folds": 0, "group_by": "folder"}
+    split = split_dataset(tmp_path / "manifest.json", tmp_path / "split.json", settings)
+    counts = read_json(tmp_path / "split.json")["groups"]
+    assert sum(counts.values()) == 12 and min(counts.values()) >= 1
+    assert counts == {k: len({Path(p["image"]).parent for p in PAIRS if p["id"] in split[k]})
+                      for k in ("train", "val", "test")}
+
+
+def test_a_broken_expression_names_the_key():
+    with pytest.raises(SplitError, match=r"split\.group_by '\(TCGA' is not a regular expression"):
+        groups_of(PAIRS, "(TCGA")

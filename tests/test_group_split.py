@@ -84,3 +84,19 @@ def test_split_dataset_records_the_groups(tmp_path: Path):
 def test_a_broken_expression_names_the_key():
     with pytest.raises(SplitError, match=r"split\.group_by '\(TCGA' is not a regular expression"):
         groups_of(PAIRS, "(TCGA")
+
+
+@pytest.mark.parametrize("folds", [0, 3])
+def test_without_groups_the_split_is_the_one_by_image(folds):
+    # Existing data sets keep their split.json id for id: order = the seeded permutation of the
+    # sorted ids, test its head, then val (or folds dealt round robin), train the rest.
+    import numpy as np
+
+    ids = sorted(IDS)
+    order = [ids[k] for k in np.random.default_rng(7).permutation(len(ids))]
+    split = make_split(IDS, 7, 0.2, 0.2, folds=folds)
+    assert split["test"] == sorted(order[:10])
+    if folds:
+        assert split["folds"] == [sorted(order[10:][k::folds]) for k in range(folds)]
+    else:
+        assert split["val"] == sorted(order[10:20]) and split["train"] == sorted(order[20:])

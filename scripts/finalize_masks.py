@@ -24,4 +24,5 @@ finalize_masks(
     snakemake.params.crf["tune"]["max_images"],
     tuning_json=tuning,
     processes=snakemake.threads,
+    max_side=snakemake.params.crf["tune"]["max_side"],
 )

@@ -12,4 +12,5 @@ from unet.crf.tune import tune_crf  # noqa: E402
 tune = snakemake.params.crf["tune"]
 tune_crf(snakemake.input.manifest, snakemake.input.meta, snakemake.input.pred,
          snakemake.output[0], crf_params(snakemake.params.crf), dict(tune["grid"]),
-         max_images=tune["max_images"], processes=snakemake.threads)
+         max_images=tune["max_images"], processes=snakemake.threads,
+         max_side=tune["max_side"])

@@ -23,7 +23,7 @@ from unet.common.layout import method_dirs
 from unet.common.parallel import parallel_map
 from unet.common.probs import probs_path, read_probs
 from unet.crf.dense import CRFParams
-from unet.crf.tune import crf_confusions
+from unet.crf.tune import MAX_SIDE, crf_confusions, scoring_window
 from unet.evaluate.metrics import confusion_matrix, scores_from_confusion
 
 log = logging.getLogger(__name__)
@@ -56,16 +56,19 @@ class ValImage:
     probs_path: str
     gt_path: str
     mapping: MaskMapping
+    max_side: int = MAX_SIDE  # scored on the window the CRF tuning scored (scoring_window)
 
 
 def _raw_confusions(job: ValImage) -> tuple[np.ndarray, np.ndarray]:
-    """One validation image's confusion matrices: raw argmax, and its largest component."""
+    """One validation image's confusion matrices, on its scoring window: raw argmax, and its
+    largest component (found in the whole image)."""
     labels = read_probs(job.probs_path).argmax(0).astype(np.uint8)  # (H, W)
     target = job.mapping.read_index(job.gt_path, "ground-truth mask")
+    window = scoring_window(target, job.max_side)
     n = job.mapping.num_classes
     return (
-        confusion_matrix(labels, target, n, IGNORE_INDEX),
-        confusion_matrix(largest_component(labels, n), target, n, IGNORE_INDEX),
+        confusion_matrix(labels[window], target[window], n, IGNORE_INDEX),
+        confusion_matrix(largest_component(labels, n)[window], target[window], n, IGNORE_INDEX),
     )
 
 
@@ -82,15 +85,17 @@ def score_candidates(
     max_images: int,
     candidates: tuple[str, ...] = CANDIDATES,
     processes: int = 1,
+    max_side: int = MAX_SIDE,
 ) -> dict[str, float]:
-    """Foreground Dice of raw and each candidate on the first `max_images` validation images:
-    those that tune_crf scored, so its best CRF score is reused rather than computed again."""
+    """Foreground Dice of raw and each candidate on the first `max_images` validation images,
+    each on its scoring window (at most `max_side` a side): what tune_crf scored, so its best
+    CRF score is reused rather than computed again."""
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids = meta["splits"]["val"]["ids"][:max_images]
     mapping = mapping_from_meta(meta)
     n = mapping.num_classes
     raw, lcc = np.zeros((n, n), np.int64), np.zeros((n, n), np.int64)
-    jobs = [ValImage(str(probs_path(val_pred, i)), by_id[i]["mask"], mapping)
+    jobs = [ValImage(str(probs_path(val_pred, i)), by_id[i]["mask"], mapping, max_side)
             for i in ids]
     for a, b in parallel_map(_raw_confusions, jobs, processes, "score raw"):
         raw, lcc = raw + a, lcc + b
@@ -98,7 +103,9 @@ def score_candidates(
     if "crf" in candidates and tuning is not None:
         scores["crf"] = tuning["best_dice"]
     elif "crf" in candidates:  # tuning off: the configured CRF, on the same images
-        scores["crf"] = _fg_dice(crf_confusions(manifest, meta, val_pred, ids, crf, processes))
+        scores["crf"] = _fg_dice(
+            crf_confusions(manifest, meta, val_pred, ids, crf, processes, max_side)
+        )
     if "largest_component" in candidates:
         scores["largest_component"] = _fg_dice(lcc)
     return scores
@@ -156,13 +163,15 @@ def finalize_masks(
     max_images: int,
     tuning_json: str | os.PathLike | None = None,
     processes: int = 1,
+    max_side: int = MAX_SIDE,
 ) -> dict:
     """Choose on validation, then write out_dir/masks/<id>.png for the test split and
     out_dir/choice.json (candidates' validation scores, the choice, the reason)."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     tuning = read_json(tuning_json) if tuning_json else None
     scores = score_candidates(
-        manifest, meta, val_pred, tuning, crf, max_images, settings.candidates, processes
+        manifest, meta, val_pred, tuning, crf, max_images, settings.candidates, processes,
+        max_side,
     )
     chosen, reason = choose(scores, settings.min_gain)
     masks = Path(out_dir) / "masks"

@@ -100,3 +100,11 @@ def test_without_groups_the_split_is_the_one_by_image(folds):
         assert split["folds"] == [sorted(order[10:][k::folds]) for k in range(folds)]
     else:
         assert split["val"] == sorted(order[10:20]) and split["train"] == sorted(order[20:])
+
+
+def test_more_folds_than_groups_is_refused_counting_groups():
+    pairs = [{"id": f"p{g}_{s}", "image": f"/d/p{g}/{s}.png"} for g in range(4) for s in range(6)]
+    groups = groups_of(pairs, "folder")
+    with pytest.raises(SplitError, match=r"split\.folds=5 needs .* in 5 groups; there are \d+ in "
+                                         r"\d groups"):
+        make_split([p["id"] for p in pairs], 0, 0.2, 0.2, folds=5, groups=groups)

@@ -134,10 +134,12 @@ def make_split(
     if folds:
         pool = [i for unit in order for i in unit]
         if len(pool) < 2 * folds or len(order) < folds:
+            grouped = f" in {folds} groups" if groups is not None else ""
+            found = f" in {len(order)} groups" if groups is not None else ""
             raise SplitError(
                 f"split.folds={folds} needs at least {2 * folds} images outside the test split "
-                f"(two per fold) in {folds} groups; there are {len(pool)} in {len(order)}: "
-                "lower split.folds or add images"
+                f"(two per fold){grouped}; there are {len(pool)}{found}: lower split.folds or "
+                "add images"
             )
         parts = _deal(order, folds)
         train = [i for part in parts[1:] for i in part]

@@ -86,3 +86,21 @@ def test_sixteen_bit_colour_png_is_scaled_by_its_range(tmp_path, channels):
     (tmp_path / "c.png").write_bytes(imagecodecs.png_encode(arr))
     out = read_image(tmp_path / "c.png")
     assert out.shape == (4, 5, 3) and out[0, 0].tolist() == [255, 128, 0]
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_tiff_orientation_is_applied_as_pil_applies_it(tmp_path, orientation):
+    # A mask read by PIL is turned by the TIFF Orientation tag: an image read by tifffile must
+    # turn the same way, or a square pair is silently misaligned.
+    arr = np.arange(6 * 4 * 3, dtype=np.uint16).reshape(6, 4, 3) * 300
+    tag = [(274, "H", 1, orientation, True)]
+    tifffile.imwrite(tmp_path / "wide.tif", arr, photometric="rgb", extratags=tag)
+    tifffile.imwrite(tmp_path / "pil.tif", (arr // 257).astype(np.uint8), photometric="rgb",
+                     extratags=tag)
+    wide, pil = read_image(tmp_path / "wide.tif"), read_image(tmp_path / "pil.tif")
+    assert wide.shape == pil.shape
+    # Pillow reports a TIFF's size already turned: the header read turned it a second time.
+    assert image_size(tmp_path / "pil.tif") == (pil.shape[1], pil.shape[0])
+    assert image_size(tmp_path / "wide.tif") == (wide.shape[1], wide.shape[0])
+    # same picture: the orders of the pixel values agree (the two are scaled differently)
+    assert np.array_equal(np.argsort(wide.sum(-1), axis=None), np.argsort(pil.sum(-1), axis=None))

@@ -96,11 +96,28 @@ def _tiff(path: str | os.PathLike) -> tuple[np.ndarray, bool]:
                 )
             arr, axes = series.asarray(), series.axes
             rgb = tif.pages[0].photometric == tifffile.PHOTOMETRIC.RGB
+            orientation = int(tif.pages[0].tags.valueof(274, 1))  # Orientation
     except UnusableImageError:
         raise
     except (tifffile.TiffFileError, ValueError, KeyError, IndexError) as err:
         raise OSError(str(err)) from err  # damaged, as PIL reports it
     for axis in "SC":  # samples (or channels) last
         if axis in axes:
-            return np.moveaxis(arr, axes.index(axis), -1), rgb
-    return arr, rgb
+            arr = np.moveaxis(arr, axes.index(axis), -1)
+            break
+    return _oriented(arr, orientation), rgb
+
+
+def _oriented(arr: np.ndarray, orientation: int) -> np.ndarray:
+    """The pixels as shown: the TIFF Orientation tag applied as PIL's exif_transpose applies it
+    (a mask that PIL reads turns the same way)."""
+    turns = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: a.swapaxes(0, 1),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: a[::-1, ::-1].swapaxes(0, 1),
+        8: lambda a: np.rot90(a, 1),
+    }
+    return np.ascontiguousarray(turns[orientation](arr)) if orientation in turns else arr

@@ -282,8 +282,10 @@ def image_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
         if im.format != "GIF":  # a GIF counts its frames by decoding them: open_image does
             _one_page(im, path)
         (w, h), mode = im.size, im.mode
-        orientation = im.getexif().get(0x0112, 1)
-    return mode, ((h, w) if orientation in ROTATED else (w, h))
+        turned = im.getexif().get(0x0112, 1) in ROTATED
+        if turned and im.format == "TIFF" and (w, h) == (im.tag_v2.get(257), im.tag_v2.get(256)):
+            turned = False  # Pillow reports a TIFF's size as shown (ImageLength x ImageWidth)
+    return mode, ((h, w) if turned else (w, h))
 
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 from benchmarks.bench_tiles import _image
-from benchmarks.common import PeakAnon, Row, row, run_child, status_kb
+from benchmarks.common import Row, peak_of, row, run_child
 from benchmarks.fixtures import scratch
 
 ROWS, PANELS = 4, ("ground truth", "raw", "crf")
@@ -29,16 +28,8 @@ def child(how: str, image: Path) -> dict:
     mask = image.with_name(image.stem + "_mask.png")
     rows = [{"id": f"r{k}", "image": image, "panels": [(p, mask) for p in PANELS]}
             for k in range(ROWS)]
-    idle = status_kb("RssAnon")
-    sampler = PeakAnon()
-    sampler.start()
-    t0 = time.perf_counter()
-    figures.plot_overlays(rows, image.with_name(f"overlays_{how}.png"), MaskMapping((0, 255)))
-    seconds = time.perf_counter() - t0
-    sampler.stop.set()
-    sampler.join()
-    return {"peak_anon_kb": max(sampler.peak, status_kb("RssAnon")), "idle_kb": idle,
-            "seconds": seconds}
+    out = image.with_name(f"overlays_{how}.png")
+    return peak_of(lambda: figures.plot_overlays(rows, out, MaskMapping((0, 255))))
 
 
 def run(quick: bool = False) -> list[Row]:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.common import PeakAnon, Row, row, run_child, status_kb
+from benchmarks.common import Row, peak_of, row, run_child
 from benchmarks.fixtures import scratch
 from unet.cache.preprocess import PreprocessSettings, preprocess
 from unet.common.fileio import write_json
@@ -68,21 +67,11 @@ def child(how: str, folder: Path) -> dict:
     from unet.infer.predict_folder import predict_files
 
     settings = PredictSettings(batch_size=8, device="cpu", overlap=0.5)
-    idle = status_kb("RssAnon")
-    sampler = PeakAnon()
-    sampler.start()
-    t0 = time.perf_counter()
     if how == "cache":
-        predict_masks([folder / "model.pt"], folder / "cache", "test", folder / "pred", settings,
-                      threads=2)
-    else:
-        predict_files([folder / "model.pt"], [folder / "test.png"], folder / "files", settings,
-                      threads=2)
-    seconds = time.perf_counter() - t0
-    sampler.stop.set()
-    sampler.join()
-    return {"peak_anon_kb": max(sampler.peak, status_kb("RssAnon")), "idle_kb": idle,
-            "seconds": seconds}
+        return peak_of(lambda: predict_masks([folder / "model.pt"], folder / "cache", "test",
+                                             folder / "pred", settings, threads=2))
+    return peak_of(lambda: predict_files([folder / "model.pt"], [folder / "test.png"],
+                                         folder / "files", settings, threads=2))
 
 
 def measure(how: str, folder: Path) -> dict:

@@ -138,6 +138,21 @@ class PeakAnon(threading.Thread):
             time.sleep(0.01)
 
 
+def peak_of(fn: Callable[[], Any]) -> dict:
+    """Call `fn` and report this process's peak anonymous memory during it (kB), its anonymous
+    memory before (kB) and the seconds it took."""
+    idle = status_kb("RssAnon")
+    sampler = PeakAnon()
+    sampler.start()
+    t0 = time.perf_counter()
+    fn()
+    seconds = time.perf_counter() - t0
+    sampler.stop.set()
+    sampler.join()
+    return {"peak_anon_kb": max(sampler.peak, status_kb("RssAnon")), "idle_kb": idle,
+            "seconds": seconds}
+
+
 def run_child(module: str, *args: str) -> dict:
     """Run `python -m module --child args...` in a fresh interpreter (its own peak memory) and
     return the JSON it prints last."""

@@ -96,16 +96,17 @@ def test_truncated_tiff_is_an_image_read_error(tmp_path, pages):
             assert "t.tif" in str(err)
 
 
-def _png_header(path, width, height):
-    """A PNG that declares width x height (8-bit grey) and holds no pixel data."""
+def _png_header(path, width, height, depth=8, colour_type=0):
+    """A PNG that declares width x height (8-bit grey unless told) and holds no pixel data."""
     import struct
     import zlib
 
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(
             ">I", zlib.crc32(kind + data))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"")
+                     + chunk(b"IEND", b""))
 
 
 def test_large_images_read_without_pil_bomb_guard(tmp_path):

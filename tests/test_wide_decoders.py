@@ -104,3 +104,25 @@ def test_tiff_orientation_is_applied_as_pil_applies_it(tmp_path, orientation):
     assert image_size(tmp_path / "wide.tif") == (wide.shape[1], wide.shape[0])
     # same picture: the orders of the pixel values agree (the two are scaled differently)
     assert np.array_equal(np.argsort(wide.sum(-1), axis=None), np.argsort(pil.sum(-1), axis=None))
+
+
+def test_header_reads_do_not_decode_what_pil_misreads(tmp_path, monkeypatch):
+    # image_size (the channel scan, predict_folder's header pass) decoded 16-bit colour whole
+    # through tifffile to learn a size PIL's header already gives.
+    import unet.common.imageio as imageio
+
+    tifffile.imwrite(tmp_path / "rgb16.tif", np.zeros((6, 5, 3), np.uint16), photometric="rgb")
+
+    def no_decode(path):
+        raise AssertionError(f"decoded {path}")
+
+    monkeypatch.setattr(imageio, "read_wide", no_decode)
+    assert image_size(tmp_path / "rgb16.tif") == (5, 6)
+
+
+def test_oversized_sixteen_bit_colour_is_refused_before_decoding(tmp_path):
+    from tests.test_imageio import _png_header
+
+    _png_header(tmp_path / "huge48.png", 40000, 40000, depth=16, colour_type=2)
+    with pytest.raises(ImageReadError, match=r"huge48\.png is 40000x40000.*tiles"):
+        read_image(tmp_path / "huge48.png")

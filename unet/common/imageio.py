@@ -52,12 +52,13 @@ def opened_image(
     path: str | os.PathLike,
     what: str = "image",
     fix: str = "Replace or remove the file (and its mask).",
+    header_only: bool = False,
 ) -> Iterator[Image.Image]:
     """Image.open(path); a file PIL cannot open or decode inside the block is an ImageReadError
-    naming it (`what` it is) and saying what to do (`fix`)."""
+    naming it (`what` it is) and saying what to do (`fix`). `header_only`: the block reads the
+    size, mode and tags alone, so a file PIL misreads is not decoded through decoders.py."""
     try:
-        with _open(path) as im:
-            _not_too_large(im, path)
+        with _open(path, header_only) as im:
             yield im
     except DAMAGED as err:
         raise ImageReadError(f"cannot read {what} {path}: {err}. {fix}") from err
@@ -65,15 +66,19 @@ def opened_image(
         raise ImageReadError(str(err)) from err
 
 
-def _open(path: str | os.PathLike) -> Image.Image:
-    """Image.open, or the pixels of a file PIL cannot read or misreads (decoders.py)."""
+def _open(path: str | os.PathLike, header_only: bool = False) -> Image.Image:
+    """Image.open, or the pixels of a file PIL cannot read or misreads (decoders.py); the size
+    limit is checked on PIL's header, before any decode."""
     try:
         im = Image.open(Path(path))
     except UnidentifiedImageError:
         if not is_tiff(path):
             raise
-        return _from_array(read_wide(path))
-    if pil_misreads(im):
+        im = _from_array(read_wide(path))  # no header without tifffile's decode
+        _not_too_large(im, path)
+        return im
+    _not_too_large(im, path)
+    if pil_misreads(im) and not header_only:  # PIL's size and mode stand; its pixels do not
         im.close()
         return _from_array(read_wide(path))
     return im
@@ -248,7 +253,8 @@ def is_grey_image(path: str | os.PathLike) -> bool:
 def mask_palette(path: str | os.PathLike) -> tuple[int, ...] | None:
     """The colour table of a palette mask (GIF or palette PNG) as flat (r, g, b, ...) from its
     header; None for any other mode."""
-    with opened_image(path, "mask", "Replace or remove the file (and its image).") as im:
+    fix = "Replace or remove the file (and its image)."
+    with opened_image(path, "mask", fix, header_only=True) as im:
         palette = im.getpalette("RGB") if im.mode in ("P", "PA") else None
     return tuple(palette) if palette else None
 
@@ -278,7 +284,7 @@ def write_mask_png(
 
 def image_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
     """(PIL mode, (width, height) after EXIF orientation), from the header only."""
-    with opened_image(path) as im:
+    with opened_image(path, header_only=True) as im:
         if im.format != "GIF":  # a GIF counts its frames by decoding them: open_image does
             _one_page(im, path)
         (w, h), mode = im.size, im.mode

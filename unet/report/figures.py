@@ -101,11 +101,9 @@ def _step(shape: tuple[int, ...]) -> int:
 def _display_image(path: str | os.PathLike) -> np.ndarray:
     """The image for a panel: (H, W) grey or (H, W, 3), box-averaged down by _step."""
     image = read_image(path)
+    image = image[..., 0] if image.shape[-1] == 1 else image
     step = _step(image.shape)
-    if step > 1:
-        image = np.asarray(Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image)
-                           .reduce(step))
-    return image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
+    return np.asarray(Image.fromarray(image).reduce(step)) if step > 1 else image
 
 
 def plot_overlays(rows: list[dict], out_png: str | os.PathLike, mapping: MaskMapping) -> None:

@@ -4,14 +4,15 @@ and the sliding window a patch-trained model is given."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from unet.common.device import amp_dtype, pick_device, set_threads
 from unet.common.schema import defaults
 from unet.infer.tiles import ALL_FLIPS, NO_FLIPS, Flips, Window, predict_logits
+from unet.infer.upsample import band_rows, resized_rows
 from unet.model import checkpoint
 from unet.model.build import size_multiple
 from unet.model.unet import UNetConfig
@@ -31,28 +32,25 @@ class PredictSettings:
     overlap: float = _D["overlap"]  # sliding window: share of a tile its neighbour shares
 
 
-def upsample_probs(logits: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Upsample one image's logits (C, h, w) to (C, H, W) = original size, then softmax."""
-    up = F.interpolate(logits[None], size=size, mode="bilinear", align_corners=False)[0]
-    return up.softmax(0)
-
-
-def ensemble_probs(
-    models: list[torch.nn.Module],
-    x: torch.Tensor,
-    sizes: list[tuple[int, int]],
-    flips: Flips,
-    dtype: torch.dtype | None,
+def ensemble_logits(
+    models: list[torch.nn.Module], x: torch.Tensor, flips: Flips, dtype: torch.dtype | None
 ) -> list[torch.Tensor]:
-    """Per image (C, H, W) class probabilities at its (w, h) size, averaged over the models."""
-    out: list[torch.Tensor | None] = [None] * len(x)
-    for model in models:
-        logits = predict_logits(model, x, flips, dtype)
-        for k, logit in enumerate(logits):
-            w, h = sizes[k]
-            probs = upsample_probs(logit, (h, w))
-            out[k] = probs if out[k] is None else out[k].add_(probs)
-    return [p / len(models) for p in out]
+    """Each model's (B, C, h, w) logits of a batch, at its input size."""
+    return [predict_logits(model, x, flips, dtype) for model in models]
+
+
+def probs_bands(
+    logits: list[torch.Tensor], size: tuple[int, int]
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """(y, rows) of one image's class probabilities at its original size (H, W), band by band
+    on the CPU: each model's logits (C, h, w) resized to (H, W), softmaxed, then averaged over
+    the models. Only a band is ever held at the original size."""
+    height, width = size
+    step = band_rows(logits[0].shape[0], width)
+    for y in range(0, height, step):
+        stop = min(y + step, height)
+        probs = sum(resized_rows(one, size, y, stop).softmax(0) for one in logits)
+        yield y, (probs / len(logits)).cpu()
 
 
 def load_for_inference(

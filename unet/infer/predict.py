@@ -1,8 +1,8 @@
 """`predict_masks`: masks and probabilities of a cached split at each image's original size.
 
-A model trained on whole images predicts batches of cached images, logits upsampled to the
-original size. A model trained on patches (train.patch) predicts each image with a sliding
-window of its patch size, band by band, so memory does not grow with the image.
+A model trained on whole images predicts batches of cached images, logits resized to the
+original size band by band. A model trained on patches (train.patch) predicts each image with a
+sliding window of its patch size, band by band. Either way memory does not grow with the image.
 """
 
 from __future__ import annotations
@@ -21,29 +21,35 @@ from unet.common.logs import progress
 from unet.common.probs import probs_path
 from unet.infer.forward import (
     PredictSettings,
-    ensemble_probs,
+    ensemble_logits,
     load_ensemble,
+    probs_bands,
     tta_flips,
     window_for,
 )
 from unet.infer.tiles import window_bands
-from unet.infer.writer import PredictionWriter, save_prediction
+from unet.infer.writer import PredictionWriter
 
 __all__ = ["PredictSettings", "predict_masks"]
 log = logging.getLogger(__name__)
 
 
 def _predict_whole(models, images, ids, sizes, out_dir, settings, flips, dtype, mapping) -> None:
-    """Batches of whole cached images (one size), logits upsampled to each original size."""
+    """Batches of whole cached images (one size), logits resized to each original size band
+    by band (only the cached-size logits and one band are held, whatever the original)."""
     device = next(models[0].parameters()).device
     step = settings.batch_size
     starts = range(0, len(ids), step)
     for start in progress(starts, "predict", total=len(starts)):
         batch = np.array(images[start : start + step])  # (B, h, w, C) uint8
         x = torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255).to(device)
-        probs = ensemble_probs(models, x, sizes[start : start + step], flips, dtype)
-        for k, p in enumerate(probs):
-            save_prediction(out_dir, ids[start + k], p, mapping)
+        logits = ensemble_logits(models, x, flips, dtype)
+        for k in range(len(batch)):
+            image_id, (w, h) = ids[start + k], sizes[start + k]
+            mask, probs = out_dir / "masks" / f"{image_id}.png", probs_path(out_dir, image_id)
+            with PredictionWriter(mask, probs, mapping, (h, w), (h, w)) as writer:
+                for y, band in probs_bands([one[k] for one in logits], (h, w)):
+                    writer.add(y, band)
 
 
 def predict_masks(

@@ -18,8 +18,9 @@ from unet.common.logs import progress
 from unet.dataset.pairing import IMAGE_EXTENSIONS
 from unet.infer.forward import (
     PredictSettings,
-    ensemble_probs,
+    ensemble_logits,
     load_ensemble,
+    probs_bands,
     tta_flips,
     window_for,
 )
@@ -90,16 +91,18 @@ def predict_files(
         full = (image.width, image.height)
         x = resize_image(image, model_input_size(ckpt, full), channels)  # (h, w, C) uint8
         del image
+        original = full[::-1]  # (H, W)
         if window is not None:  # patch-trained: sliding window, band by band
-            mask = out_dir / f"{path.stem}.png"
-            with PredictionWriter(mask, None, mapping, x.shape[:2], full[::-1]) as out:
-                for y, band in window_bands(models, x, window, flips, dtype):
-                    out.add(y, band)
-            continue
-        # np.array: a writable copy (an unresized x is a read-only view of the decoded file)
-        x = torch.from_numpy(np.array(x)).permute(2, 0, 1)[None].float().div_(255).to(device)
-        (probs,) = ensemble_probs(models, x, [full], flips, dtype)
-        mapping.write(out_dir / f"{path.stem}.png", probs.argmax(0).cpu().numpy())
+            bands, cached = window_bands(models, x, window, flips, dtype), x.shape[:2]
+        else:  # whole input: its logits resized to the original band by band
+            # np.array: a writable copy (an unresized x is a read-only view of the decoded file)
+            x = torch.from_numpy(np.array(x)).permute(2, 0, 1)[None].float().div_(255)
+            logits = [one[0] for one in ensemble_logits(models, x.to(device), flips, dtype)]
+            bands, cached = probs_bands(logits, original), original
+        with PredictionWriter(out_dir / f"{path.stem}.png", None, mapping, cached,
+                              original) as out:
+            for y, band in bands:
+                out.add(y, band)
     log.info("%d masks written to %s", len(files), out_dir)
     return len(files)
 

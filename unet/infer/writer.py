@@ -2,8 +2,10 @@
 
 At native size the bands go straight into memory-mapped files (the probabilities' `.npy` and
 the mask's values), so a 8192x8192 image never sits whole in memory; the PNG is then encoded
-from the mapped values. A band at another resolution (a scaled cache) is gathered and
-upsampled to the original size at the end. Files appear under their names only when whole.
+from the mapped values. Bands at another resolution (a scaled cache) are gathered in a
+memory-mapped temporary file and resized to the original size band by band at the end
+(upsample.py), so memory does not grow with the original either. Files appear under their
+names only when whole.
 """
 
 from __future__ import annotations
@@ -14,26 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from unet.common.labels import MaskMapping
-from unet.common.probs import probs_path, write_probs
-
-
-def save_prediction(
-    out_dir: str | os.PathLike, image_id: str, probs: torch.Tensor, mapping: MaskMapping
-) -> None:
-    """Write masks/<id>.png (data's own values) and probs/<id>.npy (float16) from probs
-    (C, H, W) at the original size."""
-    out_dir = Path(out_dir)
-    _write(out_dir / "masks" / f"{image_id}.png", probs_path(out_dir, image_id), probs, mapping)
-
-
-def _write(mask: Path, probs_file: Path | None, probs: torch.Tensor, mapping: MaskMapping) -> None:
-    """A whole image's mask (and probabilities unless None) from probs (C, H, W)."""
-    mapping.write(mask, probs.argmax(0).cpu().numpy())
-    if probs_file:
-        write_probs(probs_file, probs.cpu().numpy())
+from unet.common.probs import class_index
+from unet.infer.upsample import resized_bands
 
 
 class PredictionWriter:
@@ -53,20 +39,22 @@ class PredictionWriter:
         self.probs_file = Path(probs_file) if probs_file else None
         self.cached, self.original = tuple(cached), tuple(original)
         self.stream = self.cached == self.original
-        self._bands: list[torch.Tensor] = []
         self._tmp: list[Path] = []
 
     def __enter__(self) -> PredictionWriter:
-        if self.stream:
-            c, (h, w) = self.mapping.num_classes, self.original
-            if self.probs_file:
-                self._probs_tmp = self._temp(self.probs_file)
-                self._probs = np.lib.format.open_memmap(
-                    self._probs_tmp, mode="w+", dtype=np.float16, shape=(c, h, w)
-                )
-            mask_tmp = self._temp(self.mask_path)
-            dtype = self.mapping.to_values(np.zeros(1, np.uint8)).dtype
-            self._values = np.memmap(mask_tmp, mode="w+", dtype=dtype, shape=(h, w))
+        c, (h, w) = self.mapping.num_classes, self.original
+        if self.probs_file:
+            self._probs_tmp = self._temp(self.probs_file)
+            self._probs = np.lib.format.open_memmap(
+                self._probs_tmp, mode="w+", dtype=np.float16, shape=(c, h, w)
+            )
+        mask_tmp = self._temp(self.mask_path)
+        dtype = self.mapping.to_values(np.zeros(1, np.uint8)).dtype
+        self._values = np.memmap(mask_tmp, mode="w+", dtype=dtype, shape=(h, w))
+        if not self.stream:  # the cached-size bands, resized at the end
+            self._cached = np.memmap(
+                self._temp(self.mask_path), mode="w+", dtype=np.float32, shape=(c, *self.cached)
+            )
         return self
 
     def _temp(self, final: Path) -> Path:
@@ -78,13 +66,17 @@ class PredictionWriter:
 
     def add(self, y: int, band: torch.Tensor) -> None:
         """Rows y.. of the probabilities, (C, rows, w) float, at the cached size."""
-        if not self.stream:
-            self._bands.append(band)
-            return
+        if self.stream:
+            self._put(y, band)
+        else:
+            self._cached[:, y : y + band.shape[1]] = band.numpy()
+
+    def _put(self, y: int, band: torch.Tensor) -> None:
+        """Rows y.. of the probabilities at the original size into the output files."""
         rows = band.shape[1]
         if self.probs_file:
             self._probs[:, y : y + rows] = band.numpy().astype(np.float16)
-        self._values[y : y + rows] = self.mapping.to_values(band.argmax(0).numpy())
+        self._values[y : y + rows] = self.mapping.to_values(class_index(band))
 
     def __exit__(self, kind, value, tb) -> None:
         try:
@@ -96,10 +88,9 @@ class PredictionWriter:
 
     def _finish(self) -> None:
         if not self.stream:
-            probs = torch.cat(self._bands, dim=1)[None]  # (1, C, h, w)
-            up = F.interpolate(probs, size=self.original, mode="bilinear", align_corners=False)
-            _write(self.mask_path, self.probs_file, up[0], self.mapping)
-            return
+            for y, band in resized_bands(self._cached, self.original):
+                self._put(y, band)
+            del self._cached
         if self.probs_file:
             self._probs.flush()
             del self._probs

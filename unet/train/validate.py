@@ -7,6 +7,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from unet.common.labels import IGNORE_INDEX
+from unet.common.probs import class_index
 from unet.evaluate.metrics import confusion_matrix, scores_from_confusion
 from unet.infer.tiles import NO_FLIPS, Window, window_bands
 from unet.model.unet import UNet
@@ -61,6 +62,6 @@ def evaluate_tiled(
             total += loss_fn(logp.to(device), target[None].to(device)).item()
             n += 1
             cm += confusion_matrix(
-                band.argmax(0).numpy(), target.numpy(), num_classes, ignore_index=IGNORE_INDEX
+                class_index(band), target.numpy(), num_classes, ignore_index=IGNORE_INDEX
             )
     return total / max(n, 1), scores_from_confusion(cm)["dice"]

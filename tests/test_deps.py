@@ -17,7 +17,8 @@ RULES = {
     "download_dataset": (
         ("dataset.download", "dataset.synthetic"),
         {"common.fileio", *IMAGEIO, "common.parallel", "dataset.archives",
-         "dataset.download", "dataset.kaggle", "dataset.pairing", "dataset.synthetic",
+         "dataset.download", "dataset.kaggle", "dataset.merge", "dataset.pairing",
+         "dataset.synthetic",
          "dataset.url"} | SETTINGS,
     ),
     "split_dataset": (("dataset.split",), {"common.fileio", "dataset.split"}),

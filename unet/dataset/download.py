@@ -8,6 +8,7 @@ from typing import Any
 
 from unet.common.fileio import write_json
 from unet.common.imageio import image_size
+from unet.dataset.merge import merge_masks
 from unet.dataset.pairing import DataLayoutError, Layout, pair_files
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ def _layout(settings: dict[str, Any], source: str) -> Layout:
         "image_extensions",
         "mask_extensions",
         "allow_unpaired",
+        "mask_parts",
     )
     kw = {k: settings[k] for k in keys if k in settings}
     for k in ("image_extensions", "mask_extensions"):
@@ -61,11 +63,19 @@ def write_manifest(
     layout: Layout,
     extra: dict[str, Any] | None = None,
 ) -> dict:
-    """Pair files under `root`, record their sizes, and write the manifest JSON."""
+    """Pair files under `root`, record their sizes, and write the manifest JSON. An image
+    with several masks (`mask_parts`) gets their union in merged_masks/ beside the manifest."""
     pairs = []
+    merged = Path(manifest_path).parent / "merged_masks"
     for pid, img, mask in pair_files(root, layout):
         w, h = image_size(img)
-        pairs.append({"id": pid, "image": str(img), "mask": str(mask), "size": [w, h]})
+        pair = {"id": pid, "image": str(img), "mask": str(mask), "size": [w, h]}
+        if isinstance(mask, list):
+            pair["mask"] = str(mask[0])
+            if len(mask) > 1:
+                pair["mask"] = str(merge_masks(mask, merged / f"{pid}.png"))
+                pair["mask_parts"] = [str(m) for m in mask]
+        pairs.append(pair)
     manifest = {"source": source, "root": str(root), **(extra or {}), "pairs": pairs}
     write_json(manifest_path, manifest)
     log.info("%d image/mask pairs from %s (%s)", len(pairs), root, source)

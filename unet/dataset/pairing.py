@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,9 @@ class Layout:
     image_extensions: tuple[str, ...] = IMAGE_EXTENSIONS
     mask_extensions: tuple[str, ...] = tuple(_L["mask_extensions"])
     allow_unpaired: bool = _L["allow_unpaired"]
+    # Further masks of one image: their stem = its mask stem + a match of this expression,
+    # e.g. "_\\d+" for BUSI's "benign (3)_mask_1.png" beside "benign (3)_mask.png".
+    mask_parts: str = _L["mask_parts"]
     section: str = "dataset.local"  # config section named in error messages
 
 
@@ -114,8 +118,64 @@ def _both_sides(
     return images, masks, note
 
 
-def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path]]:
-    """Return sorted (id, image path, mask path) triples found under `root`."""
+def _parts_pattern(layout: Layout) -> re.Pattern | None:
+    if not layout.mask_parts:
+        return None
+    try:
+        return re.compile(layout.mask_parts)
+    except re.error as err:
+        raise DataLayoutError(
+            f"{layout.section}.mask_parts {layout.mask_parts!r} is not a regular expression "
+            rf"({err}); give what follows a mask's stem in the image's further masks, e.g. '_\d+'"
+        ) from err
+
+
+def _part_of(stem: str, suffix: str, ids: set[str], parts: re.Pattern | None) -> tuple[str, str]:
+    """(id, tail) when `stem` is an id's mask stem (id + suffix) followed by a tail that
+    `parts` matches whole (any tail when `parts` is None); ('', '') when it is not."""
+    for cut in range(len(stem) - 1, 0, -1):
+        head, tail = stem[:cut], stem[cut:]
+        if not head.endswith(suffix) or (parts is not None and not parts.fullmatch(tail)):
+            continue
+        image_id = head[: len(head) - len(suffix)]
+        if image_id in ids:
+            return image_id, tail
+    return "", ""
+
+
+def _further_masks(
+    mask_files: dict[str, Path], suffix: str, ids: set[str], parts: re.Pattern
+) -> dict[str, list[Path]]:
+    """Mask files that are further masks of an image (not an id's own mask stem), by id."""
+    own = set(_by_id(mask_files, suffix))
+    found: dict[str, list[Path]] = {}
+    for stem, path in mask_files.items():
+        if stem.endswith(suffix) and stem[: len(stem) - len(suffix)] in ids & own:
+            continue  # the id's own mask, even when it looks like another id's part
+        image_id, _ = _part_of(stem, suffix, ids, parts)
+        if image_id:
+            found.setdefault(image_id, []).append(path)
+    return found
+
+
+def _parts_hint(stems: list[str], suffix: str, paired: set[str], layout: Layout) -> str:
+    """Files among `stems` (unpaired) that look like further masks of a paired image."""
+    found = [(s, *_part_of(s, suffix, paired, None)) for s in stems]
+    found = [(s, i, tail) for s, i, tail in found if i]
+    if not found:
+        return ""
+    expression = re.sub(r"\d+", r"\\d+", re.escape(found[0][2]))
+    listing = _listing([f"{s} (further masks of {i})" for s, i, _ in found])
+    return (
+        f"; these look like further masks of paired images: {listing}. The pipeline reads one "
+        f"mask per image: set {layout.section}.mask_parts: '{expression}' to merge each "
+        "image's masks into one (their union)"
+    )
+
+
+def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path | list[Path]]]:
+    """Return sorted (id, image path, mask path) triples found under `root`; with
+    `mask_parts`, the third item is the list of the image's masks, its own mask first."""
     root = Path(root)
     img_dir, mask_dir = root / layout.images, root / layout.masks
     base = "path" if layout.section == "dataset.local" else "root"  # url/kaggle: inside archives
@@ -136,9 +196,20 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path]]
         image_files = _without_suffix(image_files, layout.mask_suffix)
         mask_files = _without_suffix(mask_files, layout.image_suffix)
     images = _by_id(image_files, layout.image_suffix)
+    parts_pattern = _parts_pattern(layout)
+    parts: dict[str, list[Path]] = {}
+    if parts_pattern is not None:
+        parts = _further_masks(mask_files, layout.mask_suffix, set(images), parts_pattern)
+        taken = {p for paths in parts.values() for p in paths}
+        mask_files = {s: p for s, p in mask_files.items() if p not in taken}
+        if shared:  # a_mask_1.png beside a.png is a mask, not an image
+            images = {i: p for i, p in images.items() if p not in taken}
     masks = _by_id(mask_files, layout.mask_suffix)
-    no_mask = sorted(set(images) - set(masks))
+    no_mask = sorted(set(images) - set(masks) - set(parts))
     no_image = sorted(set(masks) - set(images))
+    # Files in a masks folder that end with no mask suffix pair with nothing: name them.
+    stray = [] if shared else sorted(s for s in mask_files if not s.endswith(layout.mask_suffix))
+    paired = set(images) & set(masks)
     problems = []
     if no_mask:
         problems.append(
@@ -148,18 +219,27 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path]]
         problems.append(
             f"masks with no image in {img_dir}: {_listing([masks[s].name for s in no_image])}"
         )
+    if stray:
+        problems.append(
+            f"files in {mask_dir} whose names do not end with mask_suffix "
+            f"{layout.mask_suffix!r}: {_listing([mask_files[s].name for s in stray])}"
+        )
     if problems:
+        # What may be a mask: not an image in an images folder of its own.
+        unpaired = [masks[s].stem for s in no_image] + stray
+        unpaired += [images[s].stem for s in no_mask] if shared else []
+        further = _parts_hint(unpaired, layout.mask_suffix, paired, layout)
         hint = (
             f"masks are matched to images by file stem (image stem = id + image_suffix "
             f"{layout.image_suffix!r}, mask stem = id + mask_suffix {layout.mask_suffix!r}); "
             f"fix the names, or set {layout.section}.allow_unpaired: true "
-            f"to skip unpaired files{skipped}"
+            f"to skip unpaired files{skipped}{further}"
         )
         if not layout.allow_unpaired:
             raise DataLayoutError("; ".join(problems) + f". {hint}")
         for p in problems:
-            log.warning("skipping %s%s", p, skipped)
-    ids = sorted(set(images) & set(masks))
+            log.warning("skipping %s%s%s", p, skipped, further)
+    ids = sorted(set(images) & (set(masks) | set(parts)))
     if not ids:
         raise DataLayoutError(
             f"no image/mask pairs found under {root} (images in {img_dir}, masks in {mask_dir}, "
@@ -167,4 +247,7 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path]]
             f"subfolders {'searched' if layout.recursive else 'not searched'}); check "
             f"{layout.section} settings{skipped}"
         )
-    return [(i, images[i], masks[i]) for i in ids]
+    if parts_pattern is None:
+        return [(i, images[i], masks[i]) for i in ids]
+    own = {i: [masks[i]] if i in masks else [] for i in ids}
+    return [(i, images[i], own[i] + sorted(parts.get(i, []))) for i in ids]

@@ -1,0 +1,35 @@
+"""Several mask files of one image merged into one, in the data's own values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from unet.common.imageio import mask_palette, read_mask_values, write_mask_png
+from unet.dataset.pairing import DataLayoutError
+
+
+def merge_masks(paths: Sequence[Path], dest: Path) -> Path:
+    """Write the pixel-wise highest value of `paths` (one image's masks, all its size) to
+    `dest` as a PNG: their union for binary masks, grey levels kept (8- or 16-bit) and palette
+    indices with the first mask's palette. Colour masks are refused: their colours have no
+    order to merge by."""
+    merged, first = None, paths[0]
+    for path in paths:
+        values, packed = read_mask_values(path)
+        if packed:
+            raise DataLayoutError(
+                f"{path} holds colours; further masks (mask_parts) are merged by their grey or "
+                "palette values: save the masks as grey levels, or merge them into one file"
+            )
+        if merged is not None and values.shape != merged.shape:
+            (h, w), (fh, fw) = values.shape, merged.shape
+            raise DataLayoutError(
+                f"{path} is {w}x{h} but {first} is {fw}x{fh}: the masks of one image must "
+                "have its size; fix or remove the file"
+            )
+        merged = values if merged is None else np.maximum(merged, values)
+    write_mask_png(dest, merged, palette=mask_palette(first))
+    return dest

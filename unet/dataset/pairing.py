@@ -173,10 +173,19 @@ def _parts_hint(stems: list[str], suffix: str, paired: set[str], layout: Layout)
     )
 
 
-def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path | list[Path]]]:
-    """Return sorted (id, image path, mask path) triples found under `root`; with
-    `mask_parts`, the third item is the list of the image's masks, its own mask first."""
-    root = Path(root)
+@dataclass
+class _Found:
+    """What one data folder holds, by id: images, own masks, further masks (mask_parts), and
+    the mask files by stem."""
+
+    images: dict[str, Path]
+    masks: dict[str, Path]
+    parts: dict[str, list[Path]]
+    mask_files: dict[str, Path]
+
+
+def _folders(root: Path, layout: Layout) -> tuple[Path, Path, bool]:
+    """The image and mask folders, refused when missing; whether they are one folder."""
     img_dir, mask_dir = root / layout.images, root / layout.masks
     base = "path" if layout.section == "dataset.local" else "root"  # url/kaggle: inside archives
     for key, folder in (("images", img_dir), ("masks", mask_dir)):
@@ -191,25 +200,19 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path |
             f"images and masks share the folder {img_dir}; set {layout.section}.mask_suffix "
             "(e.g. _mask) or image_suffix so that their names tell them apart"
         )
-    image_files, mask_files, skipped = _both_sides(layout, img_dir, mask_dir, shared)
-    if shared:  # a_mask.tif beside a.tif: a file with the other side's suffix is not ours
-        image_files = _without_suffix(image_files, layout.mask_suffix)
-        mask_files = _without_suffix(mask_files, layout.image_suffix)
-    images = _by_id(image_files, layout.image_suffix)
-    parts_pattern = _parts_pattern(layout)
-    parts: dict[str, list[Path]] = {}
-    if parts_pattern is not None:
-        parts = _further_masks(mask_files, layout.mask_suffix, set(images), parts_pattern)
-        taken = {p for paths in parts.values() for p in paths}
-        mask_files = {s: p for s, p in mask_files.items() if p not in taken}
-        if shared:  # a_mask_1.png beside a.png is a mask, not an image
-            images = {i: p for i, p in images.items() if p not in taken}
-    masks = _by_id(mask_files, layout.mask_suffix)
-    no_mask = sorted(set(images) - set(masks) - set(parts))
+    return img_dir, mask_dir, shared
+
+
+def _report_unpaired(
+    found: _Found, layout: Layout, img_dir: Path, mask_dir: Path, shared: bool, skipped: str
+) -> None:
+    """Refuse (or, with allow_unpaired, log) images without masks, masks without images, and
+    files in a masks folder that end with no mask suffix, naming the likely further masks."""
+    images, masks, mask_files = found.images, found.masks, found.mask_files
+    no_mask = sorted(set(images) - set(masks) - set(found.parts))
     no_image = sorted(set(masks) - set(images))
     # Files in a masks folder that end with no mask suffix pair with nothing: name them.
     stray = [] if shared else sorted(s for s in mask_files if not s.endswith(layout.mask_suffix))
-    paired = set(images) & set(masks)
     problems = []
     if no_mask:
         problems.append(
@@ -224,21 +227,45 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path |
             f"files in {mask_dir} whose names do not end with mask_suffix "
             f"{layout.mask_suffix!r}: {_listing([mask_files[s].name for s in stray])}"
         )
-    if problems:
-        # What may be a mask: not an image in an images folder of its own.
-        unpaired = [masks[s].stem for s in no_image] + stray
-        unpaired += [images[s].stem for s in no_mask] if shared else []
-        further = _parts_hint(unpaired, layout.mask_suffix, paired, layout)
-        hint = (
-            f"masks are matched to images by file stem (image stem = id + image_suffix "
-            f"{layout.image_suffix!r}, mask stem = id + mask_suffix {layout.mask_suffix!r}); "
-            f"fix the names, or set {layout.section}.allow_unpaired: true "
-            f"to skip unpaired files{skipped}{further}"
-        )
-        if not layout.allow_unpaired:
-            raise DataLayoutError("; ".join(problems) + f". {hint}")
-        for p in problems:
-            log.warning("skipping %s%s%s", p, skipped, further)
+    if not problems:
+        return
+    # What may be a mask: not an image in an images folder of its own.
+    unpaired = [masks[s].stem for s in no_image] + stray
+    unpaired += [images[s].stem for s in no_mask] if shared else []
+    further = _parts_hint(unpaired, layout.mask_suffix, set(images) & set(masks), layout)
+    hint = (
+        f"masks are matched to images by file stem (image stem = id + image_suffix "
+        f"{layout.image_suffix!r}, mask stem = id + mask_suffix {layout.mask_suffix!r}); "
+        f"fix the names, or set {layout.section}.allow_unpaired: true "
+        f"to skip unpaired files{skipped}{further}"
+    )
+    if not layout.allow_unpaired:
+        raise DataLayoutError("; ".join(problems) + f". {hint}")
+    for p in problems:
+        log.warning("skipping %s%s%s", p, skipped, further)
+
+
+def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path | list[Path]]]:
+    """Return sorted (id, image path, mask path) triples found under `root`; with
+    `mask_parts`, the third item is the list of the image's masks, its own mask first."""
+    root = Path(root)
+    img_dir, mask_dir, shared = _folders(root, layout)
+    image_files, mask_files, skipped = _both_sides(layout, img_dir, mask_dir, shared)
+    if shared:  # a_mask.tif beside a.tif: a file with the other side's suffix is not ours
+        image_files = _without_suffix(image_files, layout.mask_suffix)
+        mask_files = _without_suffix(mask_files, layout.image_suffix)
+    images = _by_id(image_files, layout.image_suffix)
+    parts_pattern = _parts_pattern(layout)
+    parts: dict[str, list[Path]] = {}
+    if parts_pattern is not None:
+        parts = _further_masks(mask_files, layout.mask_suffix, set(images), parts_pattern)
+        taken = {p for paths in parts.values() for p in paths}
+        mask_files = {s: p for s, p in mask_files.items() if p not in taken}
+        if shared:  # a_mask_1.png beside a.png is a mask, not an image
+            images = {i: p for i, p in images.items() if p not in taken}
+    masks = _by_id(mask_files, layout.mask_suffix)
+    found = _Found(images, masks, parts, mask_files)
+    _report_unpaired(found, layout, img_dir, mask_dir, shared, skipped)
     ids = sorted(set(images) & (set(masks) | set(parts)))
     if not ids:
         raise DataLayoutError(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from benchmarks import (
     bench_dag,
+    bench_evaluate,
     bench_gpu,
     bench_gpu_native,
     bench_loading,
@@ -130,6 +131,7 @@ def main(argv: list[str] | None = None) -> dict:
         "memory": lambda: bench_memory.run(args.quick),
         "tiles": lambda: bench_tiles.run(args.quick),
         "overlays": lambda: bench_overlays.run(args.quick),
+        "evaluate": lambda: bench_evaluate.run(args.quick),
         "gpu": lambda: bench_gpu.run(args.quick),
         "gpu_native": lambda: bench_gpu_native.run(args.quick),
         "pipeline": lambda: bench_pipeline.run(args.quick, args.pipeline, args.pipeline_results),

@@ -66,7 +66,8 @@ RULES = {
     ),
     "evaluate_masks": (
         ("evaluate.evaluate", "common.layout"),
-        COMMON | {"common.layout", "evaluate.boundary", "evaluate.evaluate", "evaluate.metrics"},
+        COMMON | {"common.layout", "evaluate.boundary", "evaluate.distances", "evaluate.evaluate",
+                  "evaluate.metrics"},
     ),
     "plot_results": (
         ("report.plot", "common.layout"),

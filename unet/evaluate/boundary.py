@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from unet.evaluate.distances import distances_at
 from unet.evaluate.metrics import confusion_matrix, scores_from_confusion
 
 # A missed (or hallucinated) object has no finite HD95; dropping it from the mean would make
@@ -29,11 +30,6 @@ def image_diagonal(shape: tuple[int, ...]) -> float:
 def _boundary(mask: np.ndarray) -> np.ndarray:
     """Mask minus its erosion: pixels with a 4-neighbour outside (the image edge is outside)."""
     return mask & ~ndimage.binary_erosion(mask, border_value=0)
-
-
-def _distances_to(boundary: np.ndarray) -> np.ndarray:
-    """(H, W) exact Euclidean distance of every pixel to the nearest pixel of `boundary`."""
-    return ndimage.distance_transform_edt(~boundary)
 
 
 def _as_bool_pair(pred_mask: np.ndarray, target_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -68,9 +64,9 @@ def hausdorff_distance(
 
 def _directed(pred_mask: np.ndarray, target_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distances from each predicted boundary pixel to the target boundary, and back (both
-    masks non-empty). Each is a full-image distance transform: computed once per pair."""
+    masks non-empty), computed once per pair, a tile at a time (distances.py)."""
     pred_b, target_b = _boundary(pred_mask), _boundary(target_mask)
-    return _distances_to(target_b)[pred_b], _distances_to(pred_b)[target_b]
+    return distances_at(target_b, pred_b), distances_at(pred_b, target_b)
 
 
 def _percentile(pred_to_target: np.ndarray, target_to_pred: np.ndarray, q: float) -> float:
@@ -102,8 +98,8 @@ def boundary_f1(pred_mask: np.ndarray, target_mask: np.ndarray, tolerance: float
 
 
 def _boundary_scores(pred_c: np.ndarray, target_c: np.ndarray, tolerance: float):
-    """(hd95, boundary F1) of one class from one pair of distance transforms: at native size
-    each transform is a full-image float64 array, so it is computed once for both scores."""
+    """(hd95, boundary F1) of one class from one pair of directed distances, computed once
+    for both scores."""
     pred_empty, target_empty = not pred_c.any(), not target_c.any()
     if pred_empty or target_empty:
         both = pred_empty and target_empty

@@ -25,6 +25,9 @@ def _check_labels(name: str, labels: np.ndarray, num_classes: int) -> None:
         )
 
 
+CHUNK = 1 << 18  # pixels a confusion matrix counts at a time (int64 temporaries: 6 MB)
+
+
 def confusion_matrix(
     pred: np.ndarray, target: np.ndarray, num_classes: int, ignore_index: int | None = None
 ) -> np.ndarray:
@@ -35,16 +38,20 @@ def confusion_matrix(
         raise ValueError(f"pred shape {pred.shape} differs from target shape {target.shape}")
     if num_classes < 1:
         raise ValueError(f"num_classes must be >= 1, got {num_classes}")
-    pred = pred.ravel().astype(np.int64, copy=False)
-    target = target.ravel().astype(np.int64, copy=False)
-    if ignore_index is not None:
-        keep = target != ignore_index
-        pred, target = pred[keep], target[keep]
-    _check_labels("target", target, num_classes)
-    _check_labels("pred", pred, num_classes)
-    # One bincount over the flat pair index target*C + pred: O(pixels), no Python loop.
-    counts = np.bincount(target * num_classes + pred, minlength=num_classes * num_classes)
-    return counts.reshape(num_classes, num_classes).astype(np.int64, copy=False)
+    pred, target = pred.ravel(), target.ravel()
+    counts = np.zeros(num_classes * num_classes, np.int64)
+    # A bincount over the flat pair index target*C + pred, a chunk of pixels at a time: its
+    # int64 temporaries stay 6 MB whatever the image (they were 24 bytes a pixel).
+    for start in range(0, pred.size, CHUNK):
+        p = pred[start : start + CHUNK].astype(np.int64)
+        t = target[start : start + CHUNK].astype(np.int64)
+        if ignore_index is not None:
+            keep = t != ignore_index
+            p, t = p[keep], t[keep]
+        _check_labels("target", t, num_classes)
+        _check_labels("pred", p, num_classes)
+        counts += np.bincount(t * num_classes + p, minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -1,0 +1,77 @@
+"""Scoring one large image (evaluate_masks' per-image work: confusion counts, HD95 and
+boundary F1 of each class): peak memory and time, distance transforms a tile at a time
+(`unet/evaluate/distances.py`) vs one transform of the whole image (the baseline, as before).
+
+Each scoring runs in a fresh interpreter on a side x side pair: a target of discs and a
+prediction with shifted discs and specks, so that distances run near and far.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import Row, peak_of, row, run_child
+from benchmarks.fixtures import scratch
+
+
+def _pair(folder: Path, side: int) -> Path:
+    """target.npy and pred.npy, uint8 class indices."""
+    rng = np.random.default_rng(0)
+    y, x = np.ogrid[:side, :side]
+    target = np.zeros((side, side), np.uint8)
+    for cy, cx in rng.uniform(0.1, 0.9, (12, 2)) * side:
+        target[(y - cy) ** 2 + (x - cx) ** 2 < (side / 20) ** 2] = 1
+    pred = np.roll(target, side // 200, axis=1)
+    pred[rng.random((side, side)) < 1e-5] = 1
+    np.save(folder / "target.npy", target)
+    np.save(folder / "pred.npy", pred)
+    return folder
+
+
+def child(how: str, folder: Path) -> dict:
+    """Score the pair (`tiled`: as evaluate_masks does; `whole`: one window for the image)."""
+    from unet.evaluate import distances
+    from unet.evaluate.boundary import image_scores
+
+    if how == "whole":
+        distances.TILE = 1 << 30
+    target, pred = np.load(folder / "target.npy"), np.load(folder / "pred.npy")
+    scores: dict = {}
+    figures = peak_of(lambda: scores.update(image_scores(pred, target, 2)))
+    return {**figures, "hd95": scores["hd95"].tolist(), "bf1": scores["boundary_f1"].tolist()}
+
+
+def run(quick: bool = False) -> list[Row]:
+    side = 2048 if quick else 8192  # the whole-image baseline needs about 3 GB at 8192^2
+    folder = _pair(scratch(), side)
+    tiled, whole = (run_child("benchmarks.bench_evaluate", how, str(folder))
+                    for how in ("tiled", "whole"))
+    if (tiled["hd95"], tiled["bf1"]) != (whole["hd95"], whole["bf1"]):
+        raise AssertionError(f"scores differ: tiled {tiled}, whole {whole}")
+    idle = tiled["idle_kb"] / 1024
+    return [
+        row(f"evaluate: peak anonymous RSS scoring one {side}^2 pair, tiled vs whole transform",
+            tiled["peak_anon_kb"] / 1024 - idle, "MB", whole["peak_anon_kb"] / 1024 - idle,
+            goal=("<=", 0.5, "ratio"),
+            note=f"above the interpreter's {idle:.0f} MB with the two masks loaded; "
+            "equal scores (checked)"),
+        row(f"evaluate: time scoring one {side}^2 pair, tiled vs whole transform",
+            tiled["seconds"], "s", whole["seconds"]),
+    ]
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--child", nargs=2, metavar=("HOW", "FOLDER"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child[0], Path(args.child[1]))))
+    else:
+        from benchmarks.run import print_table
+
+        print_table(run(args.quick))

@@ -126,3 +126,60 @@ def test_oversized_sixteen_bit_colour_is_refused_before_decoding(tmp_path):
     _png_header(tmp_path / "huge48.png", 40000, 40000, depth=16, colour_type=2)
     with pytest.raises(ImageReadError, match=r"huge48\.png is 40000x40000.*tiles"):
         read_image(tmp_path / "huge48.png")
+
+
+@pytest.mark.parametrize(
+    ("arr", "kw", "mode"),
+    [
+        (np.zeros((6, 5), np.float16), {}, "F"),
+        (np.zeros((3, 6, 5), np.uint16), {"planarconfig": "separate", "photometric": "rgb"},
+         "RGB"),
+        (np.zeros((6, 5, 3), np.float32), {"photometric": "rgb"}, "RGB"),
+    ],
+)
+def test_header_reads_of_tiffs_pil_cannot_open_decode_nothing(tmp_path, monkeypatch, arr, kw,
+                                                                mode):
+    """float16, planar and float-colour TIFFs: the size and mode come from tifffile's header,
+    as they would after the decode (the whole file was decoded for its size, up to three times
+    before training: manifest, channel scan, predict_folder)."""
+    import unet.common.imageio as imageio
+
+    tifffile.imwrite(tmp_path / "a.tif", arr, **kw)
+    expected = imageio.image_header(tmp_path / "a.tif")
+    with imageio.opened_image(tmp_path / "a.tif") as im:  # what the decode gives
+        assert (im.mode, im.size) == expected == (mode, (5, 6))
+
+    def no_decode(path):
+        raise AssertionError(f"decoded {path}")
+
+    monkeypatch.setattr(imageio, "read_wide", no_decode)
+    assert imageio.image_header(tmp_path / "a.tif") == (mode, (5, 6))
+
+
+def test_header_of_a_turned_tiff_pil_cannot_open(tmp_path):
+    tag = [(274, "H", 1, 6, True)]  # turned a quarter: shown 6 wide and 5 high
+    tifffile.imwrite(tmp_path / "a.tif", np.zeros((5, 6), np.float16), extratags=tag)
+    assert image_size(tmp_path / "a.tif") == (5, 6) == read_image(tmp_path / "a.tif").shape[1::-1]
+
+
+def test_oversized_float_tiff_is_refused_from_its_header(tmp_path, monkeypatch):
+    import unet.common.imageio as imageio
+
+    tifffile.imwrite(tmp_path / "big.tif", np.zeros((40, 30), np.float16))
+    monkeypatch.setattr(imageio, "MAX_PIXELS", 1000)
+    monkeypatch.setattr(imageio, "read_wide", lambda path: pytest.fail("decoded"))
+    with pytest.raises(ImageReadError, match=r"big\.tif is 30x40"):
+        imageio.image_size(tmp_path / "big.tif")
+
+
+def test_header_refuses_what_the_decode_refuses(tmp_path):
+    tifffile.imwrite(tmp_path / "nir.tif", np.zeros((6, 5, 4), np.float32),
+                     photometric="minisblack", planarconfig="contig")
+    with pytest.raises(ImageReadError, match=r"nir\.tif holds 4 channels"):
+        image_size(tmp_path / "nir.tif")
+    with pytest.raises(ImageReadError, match=r"nir\.tif holds 4 channels"):
+        read_image(tmp_path / "nir.tif")
+    tifffile.imwrite(tmp_path / "stack.tif", np.zeros((3, 6, 5), np.float16),
+                     photometric="minisblack")
+    with pytest.raises(ImageReadError, match=r"stack\.tif holds 3 pages"):
+        image_size(tmp_path / "stack.tif")

@@ -58,18 +58,32 @@ def tiff_pages(path: str | os.PathLike) -> list[tuple[np.ndarray, int]]:
         raise OSError(str(err)) from err  # damaged, as PIL reports it
 
 
+def wide_header(path: str | os.PathLike) -> tuple[tuple[int, ...], np.dtype]:
+    """The (H, W) or (H, W, 3) shape as shown (Orientation applied) and dtype `read_wide`
+    would return for a TIFF, from its header alone; refuses what read_wide refuses."""
+    arr, rgb, orientation = _tiff(path, header_only=True)
+    shape = _usable(arr, rgb, path).shape
+    turned = orientation in (5, 6, 7, 8)
+    return ((shape[1], shape[0], *shape[2:]) if turned else shape), arr.dtype
+
+
 def read_wide(path: str | os.PathLike) -> np.ndarray:
     """One image as (H, W) or (H, W, 3) in its own dtype, a TIFF through tifffile, a PNG through
     imagecodecs; a fourth sample (alpha beside RGB) is dropped. A stack or another channel
     count raises UnusableImageError naming the file; a damaged file, OSError."""
     if is_tiff(path):
-        arr, rgb = _tiff(path)
+        arr, rgb, _ = _tiff(path)
     else:
         try:
             arr = imagecodecs.png_decode(Path(path).read_bytes())
         except imagecodecs.PngError as err:
             raise OSError(str(err)) from err  # damaged, as PIL reports it
         rgb = arr.ndim == 3 and arr.shape[-1] in (3, 4)
+    return _usable(arr, rgb, path)
+
+
+def _usable(arr: np.ndarray, rgb: bool, path: str | os.PathLike) -> np.ndarray:
+    """(H, W) or (H, W, 3): one sample squeezed, alpha beside RGB dropped, else refused."""
     if arr.ndim == 3 and arr.shape[-1] == 1:
         arr = arr[..., 0]
     if arr.ndim == 3 and arr.shape[-1] == 4 and rgb:
@@ -83,8 +97,12 @@ def read_wide(path: str | os.PathLike) -> np.ndarray:
     return arr
 
 
-def _tiff(path: str | os.PathLike) -> tuple[np.ndarray, bool]:
-    """A one-page TIFF's pixels, samples last, and whether it is RGB."""
+def _tiff(
+    path: str | os.PathLike, header_only: bool = False
+) -> tuple[np.ndarray, bool, int]:
+    """A one-page TIFF's pixels, samples last, whether it is RGB, and its Orientation (applied
+    to the pixels); `header_only`: a zero-strided stand-in of the stored shape and dtype,
+    nothing decoded, not turned."""
     try:
         with tifffile.TiffFile(path) as tif:
             pages, series = len(tif.pages), tif.series[0]
@@ -94,7 +112,11 @@ def _tiff(path: str | os.PathLike) -> tuple[np.ndarray, bool]:
                     f"file: split it with `unet unstack {path} FOLDER` (one TIFF per page, "
                     "0.tif, 1.tif, ...; a stack of masks the same way, so that pages pair by name)"
                 )
-            arr, axes = series.asarray(), series.axes
+            if header_only:
+                arr = np.broadcast_to(np.zeros(1, series.dtype), series.shape)
+            else:
+                arr = series.asarray()
+            axes = series.axes
             rgb = tif.pages[0].photometric == tifffile.PHOTOMETRIC.RGB
             orientation = int(tif.pages[0].tags.valueof(274, 1))  # Orientation
     except UnusableImageError:
@@ -105,7 +127,7 @@ def _tiff(path: str | os.PathLike) -> tuple[np.ndarray, bool]:
         if axis in axes:
             arr = np.moveaxis(arr, axes.index(axis), -1)
             break
-    return _oriented(arr, orientation), rgb
+    return (arr if header_only else _oriented(arr, orientation)), rgb, orientation
 
 
 def _oriented(arr: np.ndarray, orientation: int) -> np.ndarray:

@@ -11,7 +11,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from unet.common.decoders import UnusableImageError, is_tiff, pil_misreads, read_wide
+from unet.common.decoders import (
+    UnusableImageError,
+    is_tiff,
+    pil_misreads,
+    read_wide,
+    wide_header,
+)
 from unet.common.fileio import atomic_path
 
 
@@ -57,9 +63,15 @@ def opened_image(
     """Image.open(path); a file PIL cannot open or decode inside the block is an ImageReadError
     naming it (`what` it is) and saying what to do (`fix`). `header_only`: the block reads the
     size, mode and tags alone, so a file PIL misreads is not decoded through decoders.py."""
+    with _named(path, what, fix), _open(path, header_only) as im:
+        yield im
+
+
+@contextmanager
+def _named(path: str | os.PathLike, what: str, fix: str) -> Iterator[None]:
+    """A damaged or unusable file inside the block as an ImageReadError naming it."""
     try:
-        with _open(path, header_only) as im:
-            yield im
+        yield
     except DAMAGED as err:
         raise ImageReadError(f"cannot read {what} {path}: {err}. {fix}") from err
     except UnusableImageError as err:
@@ -104,7 +116,11 @@ def _from_array(arr: np.ndarray) -> Image.Image:
 
 
 def _not_too_large(im: Image.Image, path: str | os.PathLike) -> None:
-    (w, h), bands = im.size, len(im.getbands())
+    _within_limit(im.size, len(im.getbands()), path)
+
+
+def _within_limit(size: tuple[int, int], bands: int, path: str | os.PathLike) -> None:
+    w, h = size
     if w * h > MAX_PIXELS:
         raise ImageReadError(
             f"{path} is {w}x{h} ({w * h / 1e6:.0f} megapixels), over the "
@@ -282,8 +298,39 @@ def write_mask_png(
         im.save(tmp, format="PNG")
 
 
+def _unidentified_tiff(path: str | os.PathLike) -> bool:
+    """A TIFF that PIL cannot open (float16, planar or float colour): tifffile reads it."""
+    if not is_tiff(path):
+        return False
+    try:
+        with Image.open(path):
+            return False
+    except UnidentifiedImageError:
+        return True
+    except DAMAGED:
+        return False  # the PIL path names it
+
+
+def _tiff_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
+    """(mode, (width, height)) of a TIFF PIL cannot open, as `_from_array` would give them
+    after the decode, from tifffile's header alone."""
+    with _named(path, "image", "Replace or remove the file (and its mask)."):
+        shape, dtype = wide_header(path)
+    (h, w), bands = shape[:2], shape[2] if len(shape) == 3 else 1
+    _within_limit((w, h), bands, path)
+    if bands == 3:
+        mode = "RGB"
+    elif dtype in (np.bool_, np.uint8):
+        mode = "L"
+    else:
+        mode = "I;16" if dtype == np.uint16 else "I" if dtype.kind in "iu" else "F"
+    return mode, (w, h)
+
+
 def image_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
     """(PIL mode, (width, height) after EXIF orientation), from the header only."""
+    if _unidentified_tiff(path):
+        return _tiff_header(path)
     with opened_image(path, header_only=True) as im:
         if im.format != "GIF":  # a GIF counts its frames by decoding them: open_image does
             _one_page(im, path)

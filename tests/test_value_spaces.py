@@ -275,3 +275,44 @@ def test_overlays_of_large_images_are_drawn_from_shrunk_copies(tmp_path, monkeyp
     plot_overlays(rows, tmp_path / "o.png", MaskMapping((0, 255)))
     assert shapes and all(max(s[:2]) <= DISPLAY_SIDE for s in shapes), shapes
     assert (tmp_path / "o.png").stat().st_size > 0
+
+
+def _palette_pairs(tmp_path, palettes) -> list[dict]:
+    """Palette PNG masks of a disc, mask i with palettes[i]: index 1 on the disc."""
+    pairs = []
+    for i, palette in enumerate(palettes):
+        disc = _disc(i) > 0.5
+        img, msk = tmp_path / f"img{i}.png", tmp_path / f"msk{i}.png"
+        Image.fromarray((60 + 150 * disc).astype(np.uint8)).save(img)
+        index = disc.astype(np.uint8) if palette[:3] == [0, 0, 0] else (~disc).astype(np.uint8)
+        mask = Image.fromarray(index)
+        mask.putpalette(palette)
+        mask.save(msk)
+        pairs.append({"id": f"p{i}", "image": str(img), "mask": str(msk), "size": [W, H]})
+    ids = [p["id"] for p in pairs]
+    write_json(tmp_path / "manifest.json", {"pairs": pairs})
+    write_json(tmp_path / "split.json", {"train": ids[:2], "val": ids[2:3], "test": ids[3:]})
+    return pairs
+
+
+def test_palette_masks_whose_indices_mean_other_colours_are_refused(tmp_path):
+    """A tool that builds each file's palette (PIL's adaptive quantising) can put white at
+    index 0 in one mask and black in another: read as indices, the classes swap silently."""
+    black_first, white_first = [0, 0, 0, 255, 255, 255], [255, 255, 255, 0, 0, 0]
+    _palette_pairs(tmp_path, [black_first, black_first, white_first, black_first])
+    with pytest.raises(MaskValueError) as err:
+        _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    message = str(err.value)
+    assert "msk2.png" in message and "msk0.png" in message
+    assert "(255, 255, 255)" in message and "masks.colors: [[0, 0, 0], [255, 255, 255]]" in message
+    # Read by colour, as the error advises, the classes agree in every file.
+    meta = _preprocess(tmp_path, PreprocessSettings(width=W, height=H, mask_rgb=True,
+                                                    mask_values=(0, 0xFFFFFF)))
+    assert meta["class_values"] == [0, 0xFFFFFF]
+
+
+def test_palettes_that_differ_only_where_no_class_lies_are_accepted(tmp_path):
+    palette = [0, 0, 0, 255, 255, 255]
+    _palette_pairs(tmp_path, [palette + [9, 9, 9], palette + [200, 0, 0], palette, palette])
+    meta = _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    assert meta["class_values"] == [0, 1] and meta["mask_palette"][:6] == palette

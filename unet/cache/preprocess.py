@@ -23,7 +23,7 @@ from unet.common.imageio import (
     read_mask_values,
     to_model_mode,
 )
-from unet.common.labels import MaskMapping, MaskValueError, mapping_from_values
+from unet.common.labels import MaskMapping, MaskValueError, check_palettes, mapping_from_values
 from unet.common.parallel import parallel_map
 from unet.common.schema import defaults
 from unet.dataset.split import SPLITS
@@ -138,6 +138,7 @@ def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: i
     mapping = _values_mapping(pairs, settings, processes)
     if mapping.rgb or mapping.threshold is not None:
         return mapping  # colours, or values binarised into (0, top): not palette indices
+    check_palettes([p["mask"] for p in pairs], mapping)
     return replace(mapping, palette=mask_palette(pairs[0]["mask"]))
 
 

@@ -163,3 +163,17 @@ def test_busi_layout_runs_end_to_end(tmp_path):
     assert sum("mask_parts" in p for p in manifest["pairs"]) == 2
     summary = work / "results" / "busi" / "baseline" / "metrics" / "summary.json"
     assert summary.exists()
+
+
+def test_masks_of_one_image_with_other_palettes_are_refused(tmp_path):
+    from unet.dataset.merge import merge_masks
+
+    paths = []
+    for k, palette in enumerate(([0, 0, 0, 255, 255, 255], [255, 255, 255, 0, 0, 0])):
+        im = Image.fromarray(np.eye(6, dtype=np.uint8), mode="P")
+        im.putpalette(palette)
+        paths.append(tmp_path / f"m{k}.png")
+        im.save(paths[-1])
+    with pytest.raises(DataLayoutError, match=r"m1\.png and .*m0\.png have different palettes"):
+        merge_masks(paths, tmp_path / "out.png")
+    assert not (tmp_path / "out.png").exists()

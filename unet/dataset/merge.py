@@ -31,5 +31,23 @@ def merge_masks(paths: Sequence[Path], dest: Path) -> Path:
                 "have its size; fix or remove the file"
             )
         merged = values if merged is None else np.maximum(merged, values)
-    write_mask_png(dest, merged, palette=mask_palette(first))
+    palette = mask_palette(first)
+    _same_palette(paths, palette, np.unique(merged))
+    write_mask_png(dest, merged, palette=palette)
     return dest
+
+
+def _same_palette(paths: Sequence[Path], palette: tuple[int, ...] | None, used: np.ndarray) -> None:
+    """Refuse masks of one image whose palettes show a used index in different colours: their
+    indices would merge as if they meant one class."""
+    entries = [3 * int(v) + k for v in used for k in range(3)]
+    for path in paths[1:]:
+        other = mask_palette(path)
+        if (palette is None) != (other is None) or (
+            palette is not None and any(palette[e] != other[e] for e in entries
+                                        if e < len(palette) and e < len(other))
+        ):
+            raise DataLayoutError(
+                f"{path} and {paths[0]} have different palettes (colour tables), so their "
+                "indices mean different colours; save the masks of one image with one palette"
+            )

@@ -177,3 +177,43 @@ def test_masks_of_one_image_with_other_palettes_are_refused(tmp_path):
     with pytest.raises(DataLayoutError, match=r"m1\.png and .*m0\.png have different palettes"):
         merge_masks(paths, tmp_path / "out.png")
     assert not (tmp_path / "out.png").exists()
+
+
+def _montgomery(root, n=3):
+    """Montgomery's layout: CXR_png/<id>.png, ManualMask/leftMask/<id>.png and
+    ManualMask/rightMask/<id>.png, one lung in each."""
+    for sub in ("CXR_png", "ManualMask/leftMask", "ManualMask/rightMask"):
+        (root / sub).mkdir(parents=True)
+    for i in range(n):
+        name = f"MCUCXR_{i:04d}_0.png"
+        Image.fromarray(np.full((30, 40), 90, np.uint8)).save(root / "CXR_png" / name)
+        for sub, cols in (("leftMask", slice(2, 15)), ("rightMask", slice(25, 38))):
+            lung = np.zeros((30, 40), np.uint8)
+            lung[5:25, cols] = 255
+            Image.fromarray(lung).save(root / "ManualMask" / sub / name)
+
+
+def test_masks_in_several_folders_are_merged(tmp_path):
+    _montgomery(tmp_path / "data")
+    settings = {"path": str(tmp_path / "data"), "images": "CXR_png",
+                "masks": ["ManualMask/leftMask", "ManualMask/rightMask"]}
+    manifest = download_dataset(tmp_path / "res" / "manifest.json", "local", settings)
+    assert len(manifest["pairs"]) == 3
+    pair = manifest["pairs"][0]
+    assert [m.split("/")[-2] for m in pair["mask_parts"]] == ["leftMask", "rightMask"]
+    lungs = np.asarray(Image.open(pair["mask"]))
+    assert lungs[5:25, 2:15].all() and lungs[5:25, 25:38].all() and not lungs[:, 16:24].any()
+
+
+def test_an_image_missing_from_one_mask_folder_is_named(tmp_path):
+    _montgomery(tmp_path / "data")
+    (tmp_path / "data" / "ManualMask" / "rightMask" / "MCUCXR_0001_0.png").unlink()
+    layout = Layout(images="CXR_png", masks=("ManualMask/leftMask", "ManualMask/rightMask"))
+    with pytest.raises(DataLayoutError, match=r"images with no mask in .*rightMask: MCUCXR_0001"):
+        pair_files(tmp_path / "data", layout)
+
+
+def test_one_mask_folder_in_a_list_is_the_folder(tmp_path):
+    _montgomery(tmp_path / "data")
+    pairs = pair_files(tmp_path / "data", Layout(images="CXR_png", masks=("ManualMask/leftMask",)))
+    assert [len(masks) for _, _, masks in pairs] == [1, 1, 1]

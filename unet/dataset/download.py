@@ -27,8 +27,8 @@ def _layout(settings: dict[str, Any], source: str) -> Layout:
         "mask_parts",
     )
     kw = {k: settings[k] for k in keys if k in settings}
-    for k in ("image_extensions", "mask_extensions"):
-        if k in kw:
+    for k in ("image_extensions", "mask_extensions", "masks"):
+        if isinstance(kw.get(k), list):
             kw[k] = tuple(kw[k])
     return Layout(**kw, section=f"dataset.{source}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from unet.common.schema import defaults
@@ -25,7 +25,9 @@ class Layout:
     """Where images and masks live inside a data folder, and how their names relate."""
 
     images: str = _L["images"]
-    masks: str = _L["masks"]
+    # A folder, or several whose masks of one image are merged (Montgomery's leftMask/ and
+    # rightMask/ hold one lung each).
+    masks: str | tuple[str, ...] = _L["masks"]
     mask_suffix: str = _L["mask_suffix"]  # e.g. "_mask" for Carvana's 0cdf5b5d0ce1_01_mask.gif
     image_suffix: str = _L["image_suffix"]  # e.g. "_training" for DRIVE's 21_training.tif
     recursive: bool = _L["recursive"]  # also look in subfolders (one folder per patient)
@@ -245,10 +247,25 @@ def _report_unpaired(
         log.warning("skipping %s%s%s", p, skipped, further)
 
 
+def _pair_each_folder(root: Path, layout: Layout) -> list[tuple[str, Path, list[Path]]]:
+    """Images paired with each of several mask folders in turn, their masks listed together
+    in the folders' order."""
+    found: dict[str, tuple[Path, list[Path]]] = {}
+    for folder in layout.masks:
+        for pid, image, masks in pair_files(root, replace(layout, masks=folder)):
+            found.setdefault(pid, (image, []))[1].extend(
+                masks if isinstance(masks, list) else [masks]
+            )
+    return [(pid, image, masks) for pid, (image, masks) in sorted(found.items())]
+
+
 def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path | list[Path]]]:
     """Return sorted (id, image path, mask path) triples found under `root`; with
-    `mask_parts`, the third item is the list of the image's masks, its own mask first."""
+    `mask_parts` or a list of mask folders, the third item is the list of the image's masks,
+    its own mask first."""
     root = Path(root)
+    if not isinstance(layout.masks, str):
+        return _pair_each_folder(root, layout)
     img_dir, mask_dir, shared = _folders(root, layout)
     image_files, mask_files, skipped = _both_sides(layout, img_dir, mask_dir, shared)
     if shared:  # a_mask.tif beside a.tif: a file with the other side's suffix is not ours

@@ -10,8 +10,9 @@ from PIL import Image
 
 from tests.conftest import PAIR_SIZE, write_inputs, write_pair
 from unet.cache.preprocess import PreprocessSettings, preprocess, settings_from_config
-from unet.common.imageio import ImageReadError, pack_rgb
+from unet.common.imageio import ImageReadError
 from unet.common.labels import MaskValueError
+from unet.common.maskio import pack_rgb
 
 
 def _run(root, pairs, settings=None):

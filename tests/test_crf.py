@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from unet.common.imageio import read_mask
 from unet.common.labels import MaskMapping
+from unet.common.maskio import read_mask
 from unet.crf.dense import CRFParams, CRFTask, refine, refine_all, refine_file
 
 H, W = 64, 96

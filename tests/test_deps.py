@@ -8,7 +8,7 @@ from tests.conftest import REPO
 from unet.deps import module_files
 
 # imageio decodes through decoders (tifffile, imagecodecs): one unit wherever images are read
-IMAGEIO = {"common.imageio", "common.decoders"}
+IMAGEIO = {"common.imageio", "common.decoders", "common.maskio"}
 COMMON = {"common.fileio", *IMAGEIO, "common.labels", "common.parallel"}
 SETTINGS = {"common.schema"}  # settings dataclasses take their defaults from the schema
 # Every rule's entry modules (as in rules/*.smk) and the exact modules they depend on; a new

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from unet.common.imageio import write_mask_png
 from unet.common.labels import MaskMapping
+from unet.common.maskio import write_mask_png
 from unet.evaluate.evaluate import ScoreJob, score_image, summarise, write_rows
 from unet.evaluate.metrics import EMPTY_MASK_CONVENTION
 from unet.report.plot import metrics_table

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from unet.common.imageio import ImageReadError, image_size, read_image, read_mask, write_mask_png
+from unet.common.imageio import ImageReadError, image_size, read_image
+from unet.common.maskio import read_mask, write_mask_png
 
 
 def test_sixteen_bit_grey_is_scaled_to_eight_bits(tmp_path):

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from unet.cli import main
-from unet.common.imageio import ImageReadError, image_size, read_image, read_mask
+from unet.common.imageio import ImageReadError, image_size, read_image
+from unet.common.maskio import read_mask
 from unet.dataset.unstack import unstack
 
 

@@ -15,8 +15,8 @@ from PIL import Image
 
 from unet.cache.preprocess import PreprocessSettings, preprocess, settings_from_config
 from unet.common.fileio import write_json
-from unet.common.imageio import read_mask
 from unet.common.labels import MaskMapping, MaskValueError, mapping_from_meta, mapping_from_values
+from unet.common.maskio import read_mask
 from unet.infer.predict import PredictSettings, predict_masks
 from unet.infer.predict_folder import predict_folder
 from unet.train.settings import TrainSettings

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import tifffile
 
-from unet.common.imageio import ImageReadError, image_size, read_image, read_mask
+from unet.common.imageio import ImageReadError, image_size, read_image
+from unet.common.maskio import read_mask
 
 
 def test_float16_grey_reads_like_float32(tmp_path):

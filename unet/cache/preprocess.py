@@ -12,18 +12,9 @@ from PIL import Image
 
 from unet.cache.ragged import flat_offsets
 from unet.common.fileio import atomic_dir, read_json, write_json
-from unet.common.imageio import (
-    GREY16,
-    image_header,
-    is_grey_image,
-    mask_palette,
-    open_image,
-    pack_rgb,
-    read_mask,
-    read_mask_values,
-    to_model_mode,
-)
+from unet.common.imageio import GREY16, image_header, is_grey_image, open_image, to_model_mode
 from unet.common.labels import MaskMapping, MaskValueError, check_palettes, mapping_from_values
+from unet.common.maskio import mask_palette, pack_rgb, read_mask, read_mask_values
 from unet.common.parallel import parallel_map
 from unet.common.schema import defaults
 from unet.dataset.split import SPLITS

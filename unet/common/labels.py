@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from unet.common.imageio import mask_palette, read_mask, write_mask_png
+from unet.common.maskio import mask_palette, read_mask, write_mask_png
 
 IGNORE_INDEX = 255  # class index of pixels the loss and the metrics skip (so <= 255 classes)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unet.common.imageio import mask_palette, read_mask_values, write_mask_png
+from unet.common.maskio import mask_palette, read_mask_values, write_mask_png
 from unet.dataset.pairing import DataLayoutError
 
 

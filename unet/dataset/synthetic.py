@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from unet.common.fileio import atomic_path
-from unet.common.imageio import write_mask_png
+from unet.common.maskio import write_mask_png
 from unet.common.parallel import parallel_map
 
 # Class c is always drawn as SHAPES[(c - 1) % 5], so the class is learnable from the shape;

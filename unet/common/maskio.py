@@ -1,0 +1,118 @@
+"""Reading and writing masks in their own values: grey levels, palette indices, packed
+colours; every mask decode goes through imageio's readers."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PIL import Image
+
+from unet.common.fileio import atomic_path
+from unet.common.imageio import GREY16, ImageReadError, equal_channels, open_image, opened_image
+
+
+def pack_rgb(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8 colours -> (...) uint32 0xRRGGBB, so a colour is one integer value."""
+    rgb = rgb.astype(np.uint32)
+    return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+
+
+def unpack_rgb(packed: np.ndarray) -> np.ndarray:
+    """(...) 0xRRGGBB -> (..., 3) uint8."""
+    packed = packed.astype(np.uint32)
+    return np.stack([(packed >> s) & 0xFF for s in (16, 8, 0)], axis=-1).astype(np.uint8)
+
+
+COLOUR_MODES = ("RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB", "HSV")
+
+
+def read_mask_values(path: str | os.PathLike) -> tuple[np.ndarray, bool]:
+    """A mask's raw values (H, W) and whether they are packed colours.
+
+    Grey levels stay grey levels (8- or 16-bit), palette indices stay indices, 1-bit masks read
+    as 0/255, LA keeps its L channel; an RGB(A) file whose channels are all equal holds grey
+    levels (EM tools often save grey as RGBA); only real colours become 0xRRGGBB (pack_rgb).
+    """
+    im = open_image(path)
+    if im.mode in GREY16:
+        return np.asarray(im, dtype=np.int64), False
+    if im.mode == "F":
+        return _whole_values(np.asarray(im), path), False
+    if im.mode in COLOUR_MODES:
+        rgb = np.asarray(im.convert("RGB"))
+        grey = equal_channels(rgb)
+        return (grey, False) if grey is not None else (pack_rgb(rgb), True)
+    if im.mode in ("LA", "PA"):
+        return np.asarray(im)[..., 0], False
+    if im.mode == "1":
+        return np.asarray(im.convert("L")), False
+    return np.asarray(im), False
+
+
+def _whole_values(arr: np.ndarray, path: str | os.PathLike) -> np.ndarray:
+    """A float mask's values as integers, refusing fractions (a soft or resampled mask)."""
+    whole = np.isfinite(arr) & (arr == np.round(arr))
+    if not whole.all():
+        bad = np.unique(arr[~whole])[:4].tolist()
+        raise ImageReadError(
+            f"mask {path} is a float image whose values are not whole numbers (e.g. {bad}); "
+            "masks hold one integer value per class: save it with class values (e.g. an 8-bit "
+            "PNG of 0/255), rounding or thresholding the soft values first"
+        )
+    return arr.astype(np.int64)
+
+
+def read_mask(
+    path: str | os.PathLike, colour: bool = False, luminance: bool = False
+) -> np.ndarray:
+    """A mask's raw values (H, W) in one value space.
+
+    colour: every file as packed 0xRRGGBB colours (grey g becomes (g, g, g)), for colour-mask
+    data sets. Otherwise grey levels as in `read_mask_values`; a file with real colours is
+    refused, or read as its luminance when `luminance` (a threshold binarises by brightness).
+    """
+    if colour:
+        return pack_rgb(np.asarray(open_image(path).convert("RGB")))
+    values, packed = read_mask_values(path)
+    if not packed:
+        return values
+    if luminance:
+        return np.asarray(open_image(path).convert("L"))
+    raise ImageReadError(
+        f"mask {path} holds colours, but this data set's masks are grey levels; list the "
+        "colours in masks.colors (one per class), or set masks.threshold to binarise by "
+        "brightness"
+    )
+
+
+def mask_palette(path: str | os.PathLike) -> tuple[int, ...] | None:
+    """The colour table of a palette mask (GIF or palette PNG) as flat (r, g, b, ...) from its
+    header; None for any other mode."""
+    fix = "Replace or remove the file (and its image)."
+    with opened_image(path, "mask", fix, header_only=True) as im:
+        palette = im.getpalette("RGB") if im.mode in ("P", "PA") else None
+    return tuple(palette) if palette else None
+
+
+def write_mask_png(
+    path: str | os.PathLike,
+    mask: np.ndarray,
+    rgb: bool = False,
+    palette: tuple[int, ...] | None = None,
+) -> None:
+    """Write a (H, W) mask as PNG, atomically: RGB for packed colours (`rgb`), a palette PNG
+    with `palette` (flat r, g, b, ...; values are its indices), else 8-bit or 16-bit grey."""
+    mask = np.ascontiguousarray(mask)
+    top = int(mask.max()) if mask.size else 0
+    if rgb:
+        im = Image.fromarray(unpack_rgb(mask), mode="RGB")
+    elif top <= 255:
+        # No copy when already 8-bit: a memory-mapped mask is encoded in place.
+        im = Image.fromarray(mask.astype(np.uint8, copy=False), mode="L")
+        if palette:
+            im.putpalette(palette)  # L becomes P, the values its indices
+    else:
+        im = Image.fromarray(mask.astype(np.uint16))  # 16-bit greyscale PNG
+    with atomic_path(path) as tmp:
+        im.save(tmp, format="PNG")

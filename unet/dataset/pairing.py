@@ -149,10 +149,10 @@ def _further_masks(
     mask_files: dict[str, Path], suffix: str, ids: set[str], parts: re.Pattern
 ) -> dict[str, list[Path]]:
     """Mask files that are further masks of an image (not an id's own mask stem), by id."""
-    own = set(_by_id(mask_files, suffix))
+    own = set(_by_id(mask_files, suffix)) & ids
     found: dict[str, list[Path]] = {}
     for stem, path in mask_files.items():
-        if stem.endswith(suffix) and stem[: len(stem) - len(suffix)] in ids & own:
+        if stem.endswith(suffix) and stem[: len(stem) - len(suffix)] in own:
             continue  # the id's own mask, even when it looks like another id's part
         image_id, _ = _part_of(stem, suffix, ids, parts)
         if image_id:

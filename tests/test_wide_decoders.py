@@ -184,3 +184,13 @@ def test_header_refuses_what_the_decode_refuses(tmp_path):
                      photometric="minisblack")
     with pytest.raises(ImageReadError, match=r"stack\.tif holds 3 pages"):
         image_size(tmp_path / "stack.tif")
+
+
+def test_the_palette_check_decodes_no_float_mask(tmp_path, monkeypatch):
+    """check_palettes reads every mask's header: a float16 TIFF mask was decoded whole."""
+    import unet.common.imageio as imageio
+    from unet.common.maskio import mask_palette
+
+    tifffile.imwrite(tmp_path / "m.tif", np.zeros((6, 5), np.float16))
+    monkeypatch.setattr(imageio, "read_wide", lambda path: pytest.fail("decoded"))
+    assert mask_palette(tmp_path / "m.tif") is None

@@ -191,7 +191,7 @@ def is_grey_image(path: str | os.PathLike) -> bool:
     return equal_channels(np.asarray(im.convert("RGB"))) is not None
 
 
-def _unidentified_tiff(path: str | os.PathLike) -> bool:
+def unidentified_tiff(path: str | os.PathLike) -> bool:
     """A TIFF that PIL cannot open (float16, planar or float colour): tifffile reads it."""
     if not is_tiff(path):
         return False
@@ -222,7 +222,7 @@ def _tiff_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
 
 def image_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
     """(PIL mode, (width, height) after EXIF orientation), from the header only."""
-    if _unidentified_tiff(path):
+    if unidentified_tiff(path):
         return _tiff_header(path)
     with opened_image(path, header_only=True) as im:
         if im.format != "GIF":  # a GIF counts its frames by decoding them: open_image does

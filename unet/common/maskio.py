@@ -9,7 +9,14 @@ import numpy as np
 from PIL import Image
 
 from unet.common.fileio import atomic_path
-from unet.common.imageio import GREY16, ImageReadError, equal_channels, open_image, opened_image
+from unet.common.imageio import (
+    GREY16,
+    ImageReadError,
+    equal_channels,
+    open_image,
+    opened_image,
+    unidentified_tiff,
+)
 
 
 def pack_rgb(rgb: np.ndarray) -> np.ndarray:
@@ -88,7 +95,9 @@ def read_mask(
 
 def mask_palette(path: str | os.PathLike) -> tuple[int, ...] | None:
     """The colour table of a palette mask (GIF or palette PNG) as flat (r, g, b, ...) from its
-    header; None for any other mode."""
+    header; None for any other mode (a TIFF that only tifffile reads has none: not decoded)."""
+    if unidentified_tiff(path):
+        return None
     fix = "Replace or remove the file (and its image)."
     with opened_image(path, "mask", fix, header_only=True) as im:
         palette = im.getpalette("RGB") if im.mode in ("P", "PA") else None

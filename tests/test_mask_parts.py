@@ -117,7 +117,8 @@ def test_masks_of_one_image_must_share_its_size(tmp_path):
     settings = {"path": str(tmp_path / "data"), "images": ".", "masks": ".",
                 "mask_suffix": "_mask", "recursive": True, "mask_parts": r"_\d+"}
     with pytest.raises(DataLayoutError, match=r"benign \(2\)_mask_1\.png is 10x10.*40x30"):
-        download_dataset(tmp_path / "res" / "manifest.json", "local", settings)
+        download_dataset(tmp_path / "res" / "manifest.json", "local", settings, processes=2)
+    assert not (tmp_path / "res" / "manifest.json").exists()
 
 
 def test_palette_masks_merge_in_their_indices_and_keep_their_palette(tmp_path):
@@ -197,7 +198,8 @@ def test_masks_in_several_folders_are_merged(tmp_path):
     _montgomery(tmp_path / "data")
     settings = {"path": str(tmp_path / "data"), "images": "CXR_png",
                 "masks": ["ManualMask/leftMask", "ManualMask/rightMask"]}
-    manifest = download_dataset(tmp_path / "res" / "manifest.json", "local", settings)
+    manifest = download_dataset(tmp_path / "res" / "manifest.json", "local", settings,
+                                processes=2)
     assert len(manifest["pairs"]) == 3
     pair = manifest["pairs"][0]
     assert [m.split("/")[-2] for m in pair["mask_parts"]] == ["leftMask", "rightMask"]

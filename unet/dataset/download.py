@@ -8,6 +8,7 @@ from typing import Any
 
 from unet.common.fileio import write_json
 from unet.common.imageio import image_size
+from unet.common.parallel import parallel_map
 from unet.dataset.merge import merge_masks
 from unet.dataset.pairing import DataLayoutError, Layout, pair_files
 
@@ -56,16 +57,22 @@ def _fetch(source: str, settings: dict[str, Any], dest: Path) -> list[dict]:
     return fetch_competition(settings.get("competition", CARVANA), files, dest)
 
 
+def _merge(job: tuple[list[Path], Path]) -> Path:
+    return merge_masks(*job)
+
+
 def write_manifest(
     manifest_path: str | Path,
     source: str,
     root: Path,
     layout: Layout,
     extra: dict[str, Any] | None = None,
+    processes: int = 1,
 ) -> dict:
     """Pair files under `root`, record their sizes, and write the manifest JSON. An image
-    with several masks (`mask_parts`) gets their union in merged_masks/ beside the manifest."""
-    pairs = []
+    with several masks (`mask_parts`, several mask folders) gets their union in merged_masks/
+    beside the manifest, `processes` at a time."""
+    pairs, merges = [], []
     merged = Path(manifest_path).parent / "merged_masks"
     for pid, img, mask in pair_files(root, layout):
         w, h = image_size(img)
@@ -73,9 +80,12 @@ def write_manifest(
         if isinstance(mask, list):
             pair["mask"] = str(mask[0])
             if len(mask) > 1:
-                pair["mask"] = str(merge_masks(mask, merged / f"{pid}.png"))
+                pair["mask"] = str(merged / f"{pid}.png")
                 pair["mask_parts"] = [str(m) for m in mask]
+                merges.append((mask, merged / f"{pid}.png"))
         pairs.append(pair)
+    for _ in parallel_map(_merge, merges, processes, "merge masks"):
+        pass
     manifest = {"source": source, "root": str(root), **(extra or {}), "pairs": pairs}
     write_json(manifest_path, manifest)
     log.info("%d image/mask pairs from %s (%s)", len(pairs), root, source)
@@ -104,13 +114,15 @@ def download_dataset(
     if source == "local":
         # Used in place: no copy of the user's folder.
         root = Path(settings["path"]).expanduser()
-        return write_manifest(manifest_path, source, root, _layout(settings, source))
+        layout = _layout(settings, source)
+        return write_manifest(manifest_path, source, root, layout, processes=processes)
     if source in ("url", "kaggle"):
         # Both unpack into resources/<dataset>/data/; `root` picks the layout's folder in it.
         records = _fetch(source, settings, manifest_path.parent)
         root = _data_root(manifest_path.parent / "data", settings.get("root", ""), source)
         extra = {"archives": records}
-        return write_manifest(manifest_path, source, root, _layout(settings, source), extra)
+        layout = _layout(settings, source)
+        return write_manifest(manifest_path, source, root, layout, extra, processes)
     raise ValueError(
         f"dataset.source: unknown source {source!r}; use synthetic, local, url or kaggle"
     )

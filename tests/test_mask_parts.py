@@ -219,3 +219,20 @@ def test_one_mask_folder_in_a_list_is_the_folder(tmp_path):
     _montgomery(tmp_path / "data")
     pairs = pair_files(tmp_path / "data", Layout(images="CXR_png", masks=("ManualMask/leftMask",)))
     assert [len(masks) for _, _, masks in pairs] == [1, 1, 1]
+
+
+def test_other_files_beside_the_masks_are_not_refused(tmp_path, caplog):
+    """Cityscapes keeps colour renderings and instance ids beside its label ids in gtFine/:
+    files of another kind, not further masks, are named in a warning and the pairs stand."""
+    city = "aachen_000000_000019"
+    (tmp_path / "leftImg8bit").mkdir()
+    (tmp_path / "gtFine").mkdir()
+    (tmp_path / "leftImg8bit" / f"{city}_leftImg8bit.png").write_bytes(b"")
+    for kind in ("labelIds", "color", "instanceIds"):
+        (tmp_path / "gtFine" / f"{city}_gtFine_{kind}.png").write_bytes(b"")
+    layout = Layout(images="leftImg8bit", masks="gtFine", image_suffix="_leftImg8bit",
+                    mask_suffix="_gtFine_labelIds")
+    with caplog.at_level(logging.WARNING):
+        pairs = pair_files(tmp_path, layout)
+    assert [(i, m.name) for i, _, m in pairs] == [(city, f"{city}_gtFine_labelIds.png")]
+    assert f"{city}_gtFine_color.png" in caplog.text and "pair with nothing" in caplog.text

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from unet.common.schema import defaults
+from unet.dataset.names import by_id, further_masks, listing, part_of, parts_hint
 
 log = logging.getLogger(__name__)
 
@@ -86,18 +87,8 @@ def _skipped_note(
     )
 
 
-def _by_id(files: dict[str, Path], suffix: str) -> dict[str, Path]:
-    """Files whose stem ends with `suffix`, keyed by the stem without it."""
-    return {s[: len(s) - len(suffix)]: p for s, p in files.items() if s.endswith(suffix)}
-
-
 def _without_suffix(files: dict[str, Path], suffix: str) -> dict[str, Path]:
     return {s: p for s, p in files.items() if not suffix or not s.endswith(suffix)}
-
-
-def _listing(names: list[str], limit: int = 5) -> str:
-    shown = ", ".join(names[:limit])
-    return f"{shown}{', ...' if len(names) > limit else ''} ({len(names)} in all)"
 
 
 def _both_sides(
@@ -130,49 +121,6 @@ def _parts_pattern(layout: Layout) -> re.Pattern | None:
             f"{layout.section}.mask_parts {layout.mask_parts!r} is not a regular expression "
             rf"({err}); give what follows a mask's stem in the image's further masks, e.g. '_\d+'"
         ) from err
-
-
-def _part_of(stem: str, suffix: str, ids: set[str], parts: re.Pattern | None) -> tuple[str, str]:
-    """(id, tail) when `stem` is an id's mask stem (id + suffix) followed by a tail that
-    `parts` matches whole (any tail when `parts` is None); ('', '') when it is not."""
-    for cut in range(len(stem) - 1, 0, -1):
-        head, tail = stem[:cut], stem[cut:]
-        if not head.endswith(suffix) or (parts is not None and not parts.fullmatch(tail)):
-            continue
-        image_id = head[: len(head) - len(suffix)]
-        if image_id in ids:
-            return image_id, tail
-    return "", ""
-
-
-def _further_masks(
-    mask_files: dict[str, Path], suffix: str, ids: set[str], parts: re.Pattern
-) -> dict[str, list[Path]]:
-    """Mask files that are further masks of an image (not an id's own mask stem), by id."""
-    own = set(_by_id(mask_files, suffix)) & ids
-    found: dict[str, list[Path]] = {}
-    for stem, path in mask_files.items():
-        if stem.endswith(suffix) and stem[: len(stem) - len(suffix)] in own:
-            continue  # the id's own mask, even when it looks like another id's part
-        image_id, _ = _part_of(stem, suffix, ids, parts)
-        if image_id:
-            found.setdefault(image_id, []).append(path)
-    return found
-
-
-def _parts_hint(stems: list[str], suffix: str, paired: set[str], layout: Layout) -> str:
-    """Files among `stems` (unpaired) that look like further masks of a paired image."""
-    found = [(s, *_part_of(s, suffix, paired, None)) for s in stems]
-    found = [(s, i, tail) for s, i, tail in found if i]
-    if not found:
-        return ""
-    expression = re.sub(r"\d+", r"\\d+", re.escape(found[0][2]))
-    listing = _listing([f"{s} (further masks of {i})" for s, i, _ in found])
-    return (
-        f"; these look like further masks of paired images: {listing}. The pipeline reads one "
-        f"mask per image: set {layout.section}.mask_parts: '{expression}' to merge each "
-        "image's masks into one (their union)"
-    )
 
 
 @dataclass
@@ -213,28 +161,38 @@ def _report_unpaired(
     images, masks, mask_files = found.images, found.masks, found.mask_files
     no_mask = sorted(set(images) - set(masks) - set(found.parts))
     no_image = sorted(set(masks) - set(images))
-    # Files in a masks folder that end with no mask suffix pair with nothing: name them.
+    # Files in a masks folder that end with no mask suffix pair with nothing. Those named like
+    # further masks of a paired image (a_mask_1 beside a_mask) are refused; files of another
+    # kind (Cityscapes' *_gtFine_color.png beside *_gtFine_labelIds.png) are only named.
+    paired = set(images) & set(masks)
     stray = [] if shared else sorted(s for s in mask_files if not s.endswith(layout.mask_suffix))
+    others = [s for s in stray if not part_of(s, layout.mask_suffix, paired, None)[0]]
+    stray = [s for s in stray if s not in set(others)]
+    if others:
+        log.warning(
+            "%s holds files that pair with nothing (their names do not end with mask_suffix "
+            "%r): %s", mask_dir, layout.mask_suffix, listing([mask_files[s].name for s in others])
+        )
     problems = []
     if no_mask:
         problems.append(
-            f"images with no mask in {mask_dir}: {_listing([images[s].name for s in no_mask])}"
+            f"images with no mask in {mask_dir}: {listing([images[s].name for s in no_mask])}"
         )
     if no_image:
         problems.append(
-            f"masks with no image in {img_dir}: {_listing([masks[s].name for s in no_image])}"
+            f"masks with no image in {img_dir}: {listing([masks[s].name for s in no_image])}"
         )
     if stray:
         problems.append(
-            f"files in {mask_dir} whose names do not end with mask_suffix "
-            f"{layout.mask_suffix!r}: {_listing([mask_files[s].name for s in stray])}"
+            f"masks in {mask_dir} that pair with nothing, their names not ending with "
+            f"mask_suffix {layout.mask_suffix!r}: {listing([mask_files[s].name for s in stray])}"
         )
     if not problems:
         return
     # What may be a mask: not an image in an images folder of its own.
     unpaired = [masks[s].stem for s in no_image] + stray
     unpaired += [images[s].stem for s in no_mask] if shared else []
-    further = _parts_hint(unpaired, layout.mask_suffix, set(images) & set(masks), layout)
+    further = parts_hint(unpaired, layout.mask_suffix, paired, layout.section)
     hint = (
         f"masks are matched to images by file stem (image stem = id + image_suffix "
         f"{layout.image_suffix!r}, mask stem = id + mask_suffix {layout.mask_suffix!r}); "
@@ -271,16 +229,16 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path |
     if shared:  # a_mask.tif beside a.tif: a file with the other side's suffix is not ours
         image_files = _without_suffix(image_files, layout.mask_suffix)
         mask_files = _without_suffix(mask_files, layout.image_suffix)
-    images = _by_id(image_files, layout.image_suffix)
+    images = by_id(image_files, layout.image_suffix)
     parts_pattern = _parts_pattern(layout)
     parts: dict[str, list[Path]] = {}
     if parts_pattern is not None:
-        parts = _further_masks(mask_files, layout.mask_suffix, set(images), parts_pattern)
+        parts = further_masks(mask_files, layout.mask_suffix, set(images), parts_pattern)
         taken = {p for paths in parts.values() for p in paths}
         mask_files = {s: p for s, p in mask_files.items() if p not in taken}
         if shared:  # a_mask_1.png beside a.png is a mask, not an image
             images = {i: p for i, p in images.items() if p not in taken}
-    masks = _by_id(mask_files, layout.mask_suffix)
+    masks = by_id(mask_files, layout.mask_suffix)
     found = _Found(images, masks, parts, mask_files)
     _report_unpaired(found, layout, img_dir, mask_dir, shared, skipped)
     ids = sorted(set(images) & (set(masks) | set(parts)))

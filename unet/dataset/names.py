@@ -1,0 +1,61 @@
+"""Names that relate files: ids from stems, and the further masks of one image (BUSI's
+`benign (3)_mask_1.png` beside `benign (3)_mask.png`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+
+def by_id(files: dict[str, Path], suffix: str) -> dict[str, Path]:
+    """Files whose stem ends with `suffix`, keyed by the stem without it."""
+    return {s[: len(s) - len(suffix)]: p for s, p in files.items() if s.endswith(suffix)}
+
+
+def listing(names: list[str], limit: int = 5) -> str:
+    """The first `limit` names, and how many there are."""
+    shown = ", ".join(names[:limit])
+    return f"{shown}{', ...' if len(names) > limit else ''} ({len(names)} in all)"
+
+
+def part_of(stem: str, suffix: str, ids: set[str], parts: re.Pattern | None) -> tuple[str, str]:
+    """(id, tail) when `stem` is an id's mask stem (id + suffix) followed by a tail that
+    `parts` matches whole (any tail when `parts` is None); ('', '') when it is not."""
+    for cut in range(len(stem) - 1, 0, -1):
+        head, tail = stem[:cut], stem[cut:]
+        if not head.endswith(suffix) or (parts is not None and not parts.fullmatch(tail)):
+            continue
+        image_id = head[: len(head) - len(suffix)]
+        if image_id in ids:
+            return image_id, tail
+    return "", ""
+
+
+def further_masks(
+    mask_files: dict[str, Path], suffix: str, ids: set[str], parts: re.Pattern
+) -> dict[str, list[Path]]:
+    """Mask files that are further masks of an image (not an id's own mask stem), by id."""
+    own = set(by_id(mask_files, suffix)) & ids
+    found: dict[str, list[Path]] = {}
+    for stem, path in mask_files.items():
+        if stem.endswith(suffix) and stem[: len(stem) - len(suffix)] in own:
+            continue  # the id's own mask, even when it looks like another id's part
+        image_id, _ = part_of(stem, suffix, ids, parts)
+        if image_id:
+            found.setdefault(image_id, []).append(path)
+    return found
+
+
+def parts_hint(stems: list[str], suffix: str, paired: set[str], section: str) -> str:
+    """Files among `stems` (unpaired) that look like further masks of a paired image."""
+    found = [(s, *part_of(s, suffix, paired, None)) for s in stems]
+    found = [(s, i, tail) for s, i, tail in found if i]
+    if not found:
+        return ""
+    expression = re.sub(r"\d+", r"\\d+", re.escape(found[0][2]))
+    named = listing([f"{s} (further masks of {i})" for s, i, _ in found])
+    return (
+        f"; these look like further masks of paired images: {named}. The pipeline reads one "
+        f"mask per image: set {section}.mask_parts: '{expression}' to merge each "
+        "image's masks into one (their union)"
+    )

@@ -8,13 +8,11 @@ prediction with shifted discs and specks, so that distances run near and far.
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import Row, peak_of, row, run_child
+from benchmarks.common import Row, child_main, peak_of, row, run_child
 from benchmarks.fixtures import scratch
 
 
@@ -46,7 +44,7 @@ def child(how: str, folder: Path) -> dict:
 
 
 def run(quick: bool = False) -> list[Row]:
-    side = 2048 if quick else 8192  # the whole-image baseline needs about 3 GB at 8192^2
+    side = 4096 if quick else 8192  # the whole-image baseline needs about 3 GB at 8192^2
     folder = _pair(scratch(), side)
     tiled, whole = (run_child("benchmarks.bench_evaluate", how, str(folder))
                     for how in ("tiled", "whole"))
@@ -65,13 +63,4 @@ def run(quick: bool = False) -> list[Row]:
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--child", nargs=2, metavar=("HOW", "FOLDER"), help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.child:
-        print(json.dumps(child(args.child[0], Path(args.child[1]))))
-    else:
-        from benchmarks.run import print_table
-
-        print_table(run(args.quick))
+    child_main(__doc__, run, child, ('HOW', 'FOLDER'))

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 
-from benchmarks.common import PeakAnon, Row, row, run_child, status_kb
+from benchmarks.common import PeakAnon, Row, child_main, row, run_child, status_kb
 from benchmarks.fixtures import scratch, synthetic_pairs, write_inputs
 
 SIZE = (384, 256)  # cache at the images' own size, so the cache is large next to torch itself
@@ -89,13 +87,4 @@ def run(quick: bool = False) -> list[Row]:
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--child", nargs=2, metavar=("STAGE", "FOLDER"), help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.child:
-        print(json.dumps(child(args.child[0], Path(args.child[1]))))
-    else:
-        from benchmarks.run import print_table
-
-        print_table(run(args.quick))
+    child_main(__doc__, run, child, ('STAGE', 'FOLDER'))

@@ -7,12 +7,10 @@ side x side RGB image and its mask, the layout `write_overlays` draws.
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 
 from benchmarks.bench_tiles import _image
-from benchmarks.common import Row, peak_of, row, run_child
+from benchmarks.common import Row, child_main, peak_of, row, run_child
 from benchmarks.fixtures import scratch
 
 ROWS, PANELS = 4, ("ground truth", "raw", "crf")
@@ -50,13 +48,4 @@ def run(quick: bool = False) -> list[Row]:
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--child", nargs=2, metavar=("HOW", "IMAGE"), help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.child:
-        print(json.dumps(child(args.child[0], Path(args.child[1]))))
-    else:
-        from benchmarks.run import print_table
-
-        print_table(run(args.quick))
+    child_main(__doc__, run, child, ('HOW', 'IMAGE'))

@@ -9,15 +9,13 @@ beside it, without a goal.
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.common import Row, peak_of, row, run_child
+from benchmarks.common import Row, child_main, peak_of, row, run_child
 from benchmarks.fixtures import scratch
 from unet.cache.preprocess import PreprocessSettings, preprocess
 from unet.common.fileio import write_json
@@ -129,13 +127,4 @@ def run(quick: bool = False) -> list[Row]:
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--child", nargs=2, metavar=("HOW", "FOLDER"), help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.child:
-        print(json.dumps(child(args.child[0], Path(args.child[1]))))
-    else:
-        from benchmarks.run import print_table
-
-        print_table(run(args.quick))
+    child_main(__doc__, run, child, ('HOW', 'FOLDER'))

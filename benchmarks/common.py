@@ -161,3 +161,22 @@ def run_child(module: str, *args: str) -> dict:
     if proc.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def child_main(doc: str, run: Callable[[bool], list[Row]], child: Callable[[str, Path], dict],
+               metavar: tuple[str, str] = ("HOW", "PATH")) -> None:
+    """The command line of a benchmark measured in fresh interpreters: `--quick` for the
+    smaller sizes, and `--child HOW PATH`, how `run_child` calls it back, printing child's
+    figures as JSON."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=doc)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--child", nargs=2, metavar=metavar, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child[0], Path(args.child[1]))))
+    else:
+        from benchmarks.run import print_table
+
+        print_table(run(args.quick))

@@ -83,3 +83,22 @@ def test_parallel_cache_equals_serial(tmp_path):
         for a, b in zip(load_split(tmp_path / "c1", split), load_split(tmp_path / "c2", split),
                         strict=True):
             assert np.array_equal(a, b)
+
+
+def test_a_mask_drawn_on_the_stored_pixels_of_a_turned_photo_is_named(tmp_path):
+    """A phone photo stored 40x30 with EXIF orientation 6 is shown 30x40; a mask drawn on the
+    stored pixels (40x30) was refused as another size, with no word of the orientation."""
+    from PIL import Image
+
+    from unet.cache.preprocess import load_pair
+    from unet.common.labels import MaskMapping, MaskValueError
+
+    im = Image.new("RGB", (40, 30))
+    exif = im.getexif()
+    exif[0x0112] = 6
+    im.save(tmp_path / "photo.jpg", exif=exif)
+    Image.new("L", (40, 30)).save(tmp_path / "photo.png")
+    pair = {"id": "photo", "image": str(tmp_path / "photo.jpg"),
+            "mask": str(tmp_path / "photo.png"), "size": [30, 40]}
+    with pytest.raises(MaskValueError, match=r"EXIF orientation 6.*Orientation=1"):
+        load_pair((pair, (16, 16), 3, MaskMapping((0, 255))))

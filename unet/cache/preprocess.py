@@ -12,7 +12,15 @@ from PIL import Image
 
 from unet.cache.ragged import flat_offsets
 from unet.common.fileio import atomic_dir, read_json, write_json
-from unet.common.imageio import GREY16, image_header, is_grey_image, open_image, to_model_mode
+from unet.common.imageio import (
+    GREY16,
+    ROTATED,
+    exif_orientation,
+    image_header,
+    is_grey_image,
+    open_image,
+    to_model_mode,
+)
 from unet.common.labels import MaskMapping, MaskValueError, check_palettes, mapping_from_values
 from unet.common.maskio import mask_palette, pack_rgb, read_mask, read_mask_values
 from unet.common.parallel import parallel_map
@@ -109,9 +117,23 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping]) -> tuple:
         raise MaskValueError(
             f"image {pair['image']} is {full[0]}x{full[1]} but its mask "
             f"{pair['mask']} is {raw.shape[1]}x{raw.shape[0]}; masks must match their image"
+            + _turned_note(pair["image"], full, (raw.shape[1], raw.shape[0]))
         )
     index = mapping.to_index(resize_mask(raw, size), source=f"mask {pair['mask']}")
     return resize_image(image, size, channels), index
+
+
+def _turned_note(image: str, full: tuple[int, int], mask: tuple[int, int]) -> str:
+    """Why a mask has its image's size transposed, when the image's EXIF orientation turns it."""
+    orientation = exif_orientation(image)
+    if mask != full[::-1] or orientation not in ROTATED:
+        return ""
+    return (
+        f" as shown: the image's EXIF orientation {orientation} turns its stored {mask[0]}x"
+        f"{mask[1]} pixels a quarter, and the mask matches the stored ones. If the masks were "
+        "drawn on the stored pixels, drop the images' orientation tags (e.g. `exiftool "
+        "-Orientation=1 -n FILE`); if on the photos as shown, turn the masks the same way"
+    )
 
 
 def _channels(pairs: list[dict]) -> int:

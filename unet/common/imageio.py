@@ -234,6 +234,12 @@ def image_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
     return mode, ((h, w) if turned else (w, h))
 
 
+def exif_orientation(path: str | os.PathLike) -> int:
+    """The EXIF (or TIFF) Orientation tag of an image, 1 when it has none."""
+    with opened_image(path, header_only=True) as im:
+        return int(im.getexif().get(0x0112, 1))
+
+
 def image_size(path: str | os.PathLike) -> tuple[int, int]:
     """(width, height) after EXIF orientation, read from the header only."""
     return image_header(path)[1]

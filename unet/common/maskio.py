@@ -100,7 +100,12 @@ def mask_palette(path: str | os.PathLike) -> tuple[int, ...] | None:
         return None
     fix = "Replace or remove the file (and its image)."
     with opened_image(path, "mask", fix, header_only=True) as im:
-        palette = im.getpalette("RGB") if im.mode in ("P", "PA") else None
+        if im.mode not in ("P", "PA"):
+            return None
+        # PIL's getpalette decodes the whole file first; PNG's PLTE and GIF's colour table
+        # are read with the header.
+        raw = im.palette.getdata() if im.palette is not None else None
+        palette = list(raw[1]) if raw and raw[0] == "RGB" else im.getpalette("RGB")
     return tuple(palette) if palette else None
 
 

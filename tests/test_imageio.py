@@ -122,3 +122,47 @@ def test_image_over_the_size_limit_is_refused_naming_it(tmp_path):
     _png_header(tmp_path / "huge.png", 40000, 40000)
     with pytest.raises(ImageReadError, match=r"huge\.png is 40000x40000.*tiles"):
         image_size(tmp_path / "huge.png")
+
+
+def _png_with_exif_after_pixels(path, orientation: int) -> None:
+    """A 30x20 PNG whose eXIf chunk (orientation) comes after its pixel data, as the PNG
+    extension allows: only a walk over the chunks finds it without decoding."""
+    import io
+    import struct
+    import zlib
+
+    Image.new("RGB", (30, 20)).save(buf := io.BytesIO(), format="PNG")
+    data = buf.getvalue()
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    body = exif.tobytes()
+    chunk = struct.pack(">I", len(body)) + b"eXIf" + body
+    chunk += struct.pack(">I", zlib.crc32(b"eXIf" + body) & 0xFFFFFFFF)
+    end = data.rindex(b"IEND") - 4
+    path.write_bytes(data[:end] + chunk + data[end:])
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_png_header_reads_decode_nothing(tmp_path, monkeypatch, orientation):
+    """PIL's PngImageFile.getexif decodes the whole file when the header holds no eXIf (35 ms
+    for a 1918x1280 PNG, for every image: manifest, channel scan, predict_folder)."""
+    from PIL import ImageFile
+
+    _png_with_exif_after_pixels(tmp_path / "a.png", orientation)
+    shown = read_image(tmp_path / "a.png").shape[1::-1]  # (w, h) as decoded and turned
+    assert shown == ((20, 30) if orientation == 6 else (30, 20))
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: pytest.fail("decoded"))
+    assert image_size(tmp_path / "a.png") == shown
+
+
+def test_png_exif_in_a_text_chunk_is_still_honoured(tmp_path):
+    """ImageMagick writes EXIF as hex in a 'Raw profile type exif' text chunk: PIL reads it."""
+    from PIL.PngImagePlugin import PngInfo
+
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    raw = exif.tobytes()
+    info = PngInfo()
+    info.add_text("Raw profile type exif", f"\nexif\n{len(raw)}\n{raw.hex()}\n")
+    Image.new("RGB", (30, 20)).save(tmp_path / "a.png", pnginfo=info)
+    assert image_size(tmp_path / "a.png") == read_image(tmp_path / "a.png").shape[1::-1] == (20, 30)

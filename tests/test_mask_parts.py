@@ -236,3 +236,15 @@ def test_other_files_beside_the_masks_are_not_refused(tmp_path, caplog):
         pairs = pair_files(tmp_path, layout)
     assert [(i, m.name) for i, _, m in pairs] == [(city, f"{city}_gtFine_labelIds.png")]
     assert f"{city}_gtFine_color.png" in caplog.text and "pair with nothing" in caplog.text
+
+
+def test_allow_unpaired_skips_an_image_missing_from_one_mask_folder_whole(tmp_path, caplog):
+    """One lung's mask missing: the image is skipped, not trained on half its mask."""
+    _montgomery(tmp_path / "data")
+    (tmp_path / "data" / "ManualMask" / "rightMask" / "MCUCXR_0001_0.png").unlink()
+    layout = Layout(images="CXR_png", masks=("ManualMask/leftMask", "ManualMask/rightMask"),
+                    allow_unpaired=True)
+    with caplog.at_level(logging.WARNING):
+        pairs = pair_files(tmp_path / "data", layout)
+    assert [i for i, _, _ in pairs] == ["MCUCXR_0000_0", "MCUCXR_0002_0"]
+    assert "MCUCXR_0001_0" in caplog.text

@@ -207,14 +207,21 @@ def _report_unpaired(
 
 def _pair_each_folder(root: Path, layout: Layout) -> list[tuple[str, Path, list[Path]]]:
     """Images paired with each of several mask folders in turn, their masks listed together
-    in the folders' order."""
+    in the folders' order. With allow_unpaired, an image without a mask in every folder is
+    skipped whole: a part of its mask missing is not a smaller mask."""
     found: dict[str, tuple[Path, list[Path]]] = {}
+    counts: Counter[str] = Counter()
     for folder in layout.masks:
         for pid, image, masks in pair_files(root, replace(layout, masks=folder)):
             found.setdefault(pid, (image, []))[1].extend(
                 masks if isinstance(masks, list) else [masks]
             )
-    return [(pid, image, masks) for pid, (image, masks) in sorted(found.items())]
+            counts[pid] += 1
+    partial = sorted(pid for pid in found if counts[pid] < len(layout.masks))
+    if partial:
+        log.warning("skipping images without a mask in every one of %s: %s",
+                    list(layout.masks), listing(partial))
+    return [(pid, found[pid][0], found[pid][1]) for pid in sorted(found) if pid not in partial]
 
 
 def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path | list[Path]]]:

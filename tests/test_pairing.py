@@ -120,3 +120,15 @@ def test_shared_folder_does_not_count_the_other_sides_files_as_skipped(tmp_path)
         pair_files(tmp_path, layout)
     assert "b.jpg" in str(err.value) and ".jpg:" not in str(err.value)
     assert "masks holds 1 file not picked up (.txt: 1)" in str(err.value)
+
+
+def test_one_folder_told_apart_by_extension(tmp_path):
+    """MSRA10K keeps each photo and its mask in one folder as 0_0_77.jpg and 0_0_77.png: no
+    suffix tells them apart, disjoint extension lists do."""
+    _touch(tmp_path / "data", "a.jpg", "a.png", "b.jpg", "b.png")
+    with pytest.raises(DataLayoutError, match=r"mask_extensions.*no extension in common"):
+        pair_files(tmp_path, Layout(images="data", masks="data"))
+    layout = Layout(images="data", masks="data", image_extensions=(".jpg",),
+                    mask_extensions=(".png",))
+    assert [(i, im.name, m.name) for i, im, m in pair_files(tmp_path, layout)] == [
+        ("a", "a.jpg", "a.png"), ("b", "b.jpg", "b.png")]

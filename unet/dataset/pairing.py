@@ -145,10 +145,15 @@ def _folders(root: Path, layout: Layout) -> tuple[Path, Path, bool]:
                 f"{layout.section}.{key} to the folder that holds the {key}"
             )
     shared = img_dir.resolve() == mask_dir.resolve()
-    if shared and layout.image_suffix == layout.mask_suffix:
+    common = {e.lower() for e in layout.image_extensions} & {
+        e.lower() for e in layout.mask_extensions
+    }
+    if shared and layout.image_suffix == layout.mask_suffix and common:
         raise DataLayoutError(
             f"images and masks share the folder {img_dir}; set {layout.section}.mask_suffix "
-            "(e.g. _mask) or image_suffix so that their names tell them apart"
+            "(e.g. _mask) or image_suffix so that their names tell them apart, or "
+            f"image_extensions and mask_extensions with no extension in common (now both hold "
+            f"{sorted(common)}; e.g. ['.jpg'] and ['.png'] for a.jpg beside its mask a.png)"
         )
     return img_dir, mask_dir, shared
 

@@ -132,3 +132,17 @@ def test_one_folder_told_apart_by_extension(tmp_path):
                     mask_extensions=(".png",))
     assert [(i, im.name, m.name) for i, im, m in pair_files(tmp_path, layout)] == [
         ("a", "a.jpg", "a.png"), ("b", "b.jpg", "b.png")]
+
+
+def test_a_second_annotators_masks_taken_for_images_are_named(tmp_path):
+    """CHASE_DB1: Image_01L.jpg, its mask Image_01L_1stHO.png and a second annotator's
+    Image_01L_2ndHO.png in one folder; the .png among the image extensions takes it in."""
+    _touch(tmp_path / "data", "Image_01L.jpg", "Image_01L_1stHO.png", "Image_01L_2ndHO.png",
+           "Image_01R.jpg", "Image_01R_1stHO.png", "Image_01R_2ndHO.png")
+    layout = Layout(images="data", masks="data", mask_suffix="_1stHO")
+    with pytest.raises(DataLayoutError, match=r"Image_01L_2ndHO\.png beside Image_01L\.jpg.*"
+                       r"image_extensions to \['\.jpg'\]"):
+        pair_files(tmp_path, layout)
+    narrowed = Layout(images="data", masks="data", mask_suffix="_1stHO",
+                      image_extensions=(".jpg",))
+    assert [i for i, _, _ in pair_files(tmp_path, narrowed)] == ["Image_01L", "Image_01R"]

@@ -59,3 +59,23 @@ def parts_hint(stems: list[str], suffix: str, paired: set[str], section: str) ->
         f"mask per image: set {section}.mask_parts: '{expression}' to merge each "
         "image's masks into one (their union)"
     )
+
+
+def not_images_hint(unpaired: list[Path], images: dict[str, Path], section: str) -> str:
+    """Unpaired 'images' of a shared folder named like another file of a paired image, in
+    another format (CHASE_DB1's Image_01L_2ndHO.png, a second annotator's mask, beside
+    Image_01L.jpg and its Image_01L_1stHO.png): the image extensions likely take in masks."""
+    found = []
+    for path in unpaired:
+        image_id, _ = part_of(path.stem, "", set(images), None)
+        if image_id and images[image_id].suffix.lower() != path.suffix.lower():
+            found.append((path, images[image_id]))
+    if not found:
+        return ""
+    kinds = sorted({image.suffix.lower() for _, image in found})
+    example, image = found[0]
+    return (
+        f"; {listing([p.name for p, _ in found])} are named like other files of paired images "
+        f"(e.g. {example.name} beside {image.name}: another mask?); if they are not images, "
+        f"narrow {section}.image_extensions to {kinds}"
+    )

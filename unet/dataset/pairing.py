@@ -9,7 +9,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from unet.common.schema import defaults
-from unet.dataset.names import by_id, further_masks, listing, part_of, parts_hint
+from unet.dataset.names import (
+    by_id,
+    further_masks,
+    listing,
+    not_images_hint,
+    part_of,
+    parts_hint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +205,9 @@ def _report_unpaired(
     unpaired = [masks[s].stem for s in no_image] + stray
     unpaired += [images[s].stem for s in no_mask] if shared else []
     further = parts_hint(unpaired, layout.mask_suffix, paired, layout.section)
+    if shared and not further:
+        paired_images = {i: images[i] for i in paired}
+        further = not_images_hint([images[s] for s in no_mask], paired_images, layout.section)
     hint = (
         f"masks are matched to images by file stem (image stem = id + image_suffix "
         f"{layout.image_suffix!r}, mask stem = id + mask_suffix {layout.mask_suffix!r}); "

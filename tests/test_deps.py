@@ -17,8 +17,8 @@ RULES = {
     "download_dataset": (
         ("dataset.download", "dataset.synthetic"),
         {"common.fileio", *IMAGEIO, "common.parallel", "dataset.archives",
-         "dataset.download", "dataset.kaggle", "dataset.merge", "dataset.names",
-         "dataset.pairing",
+         "dataset.download", "dataset.kaggle", "dataset.mask_folders", "dataset.merge",
+         "dataset.names", "dataset.pairing",
          "dataset.synthetic",
          "dataset.url"} | SETTINGS,
     ),
@@ -48,7 +48,8 @@ RULES = {
     "predict_folder": (
         ("infer.predict_folder",),
         COMMON | {"cache.preprocess", "cache.ragged", "common.device", "common.probs",
-                  "dataset.names", "dataset.pairing", "dataset.split", "infer.forward",
+                  "dataset.mask_folders", "dataset.names", "dataset.pairing", "dataset.split",
+                  "infer.forward",
                   "infer.predict_folder",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",
                   "model.checkpoint", "model.pretrained",

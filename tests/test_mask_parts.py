@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -248,3 +249,40 @@ def test_allow_unpaired_skips_an_image_missing_from_one_mask_folder_whole(tmp_pa
         pairs = pair_files(tmp_path / "data", layout)
     assert [i for i, _, _ in pairs] == ["MCUCXR_0000_0", "MCUCXR_0002_0"]
     assert "MCUCXR_0001_0" in caplog.text
+
+
+def _dsb(root, ids=("a1b2", "c3d4", "e5f6")):
+    """The 2018 Data Science Bowl's layout: stage1_train/<id>/images/<id>.png (RGBA) and
+    stage1_train/<id>/masks/<hash>.png, one file per nucleus."""
+    for k, pid in enumerate(ids):
+        (root / pid / "images").mkdir(parents=True)
+        (root / pid / "masks").mkdir()
+        rgba = np.full((20, 24, 4), 255, np.uint8)
+        Image.fromarray(rgba).save(root / pid / "images" / f"{pid}.png")
+        for n in range(k + 2):
+            nucleus = np.zeros((20, 24), np.uint8)
+            nucleus[2 + 5 * n : 5 + 5 * n, 3:7] = 255
+            Image.fromarray(nucleus).save(root / pid / "masks" / f"{n:04x}{pid}.png")
+
+
+def test_a_mask_folder_per_image_is_merged(tmp_path):
+    _dsb(tmp_path / "data" / "stage1_train")
+    settings = {"path": str(tmp_path / "data"), "images": "stage1_train", "recursive": True,
+                "masks": "stage1_train/{id}/masks"}
+    manifest = download_dataset(tmp_path / "res" / "manifest.json", "local", settings)
+    by_id = {p["id"]: p for p in manifest["pairs"]}
+    assert sorted(by_id) == ["a1b2", "c3d4", "e5f6"]  # the nuclei are not images
+    assert len(by_id["e5f6"]["mask_parts"]) == 4
+    union = np.asarray(Image.open(by_id["e5f6"]["mask"]))
+    assert (union > 0).sum() == 4 * 12
+
+
+def test_an_image_without_its_mask_folder_is_named(tmp_path):
+    _dsb(tmp_path / "stage1_train")
+    for f in (tmp_path / "stage1_train" / "c3d4" / "masks").iterdir():
+        f.unlink()
+    layout = Layout(images="stage1_train", masks="stage1_train/{id}/masks", recursive=True)
+    with pytest.raises(DataLayoutError, match=r"c3d4\.png.*no mask in .*c3d4/masks"):
+        pair_files(tmp_path, layout)
+    pairs = pair_files(tmp_path, replace(layout, allow_unpaired=True))
+    assert [i for i, _, _ in pairs] == ["a1b2", "e5f6"]

@@ -246,6 +246,10 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path |
     root = Path(root)
     if not isinstance(layout.masks, str):
         return _pair_each_folder(root, layout)
+    if "{id}" in layout.masks:  # a folder of masks per image
+        from unet.dataset.mask_folders import pair_mask_folders
+
+        return pair_mask_folders(root, layout)
     img_dir, mask_dir, shared = _folders(root, layout)
     image_files, mask_files, skipped = _both_sides(layout, img_dir, mask_dir, shared)
     if shared:  # a_mask.tif beside a.tif: a file with the other side's suffix is not ours

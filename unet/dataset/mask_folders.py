@@ -1,0 +1,73 @@
+"""A folder of masks per image, named by its id: the 2018 Data Science Bowl's
+stage1_train/<id>/images/<id>.png beside stage1_train/<id>/masks/<one file per nucleus>.png,
+the layout `masks: stage1_train/{id}/masks` describes. Every mask in an image's folder is
+one of its masks (merged into one by the manifest)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from unet.dataset.names import listing
+from unet.dataset.pairing import DataLayoutError, Layout
+
+log = logging.getLogger(__name__)
+
+
+def _visible_files(folder: Path, recursive: bool) -> list[Path]:
+    found = sorted(folder.rglob("*") if recursive else folder.iterdir())
+    return [p for p in found if p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+
+
+def _images(root: Path, layout: Layout) -> dict[str, Path]:
+    """Images by id, leaving out every file inside a folder the mask template names."""
+    img_dir = root / layout.images
+    if not img_dir.is_dir():
+        raise DataLayoutError(f"data folder {img_dir} does not exist; set {layout.section}.images")
+    mask_dirs = {d.resolve() for d in root.glob(layout.masks.replace("{id}", "*")) if d.is_dir()}
+    exts = {e.lower() for e in layout.image_extensions}
+    images: dict[str, Path] = {}
+    for p in _visible_files(img_dir, layout.recursive):
+        if p.suffix.lower() not in exts or mask_dirs.intersection(p.resolve().parents):
+            continue
+        if not p.stem.endswith(layout.image_suffix):
+            continue
+        pid = p.stem[: len(p.stem) - len(layout.image_suffix)]
+        if pid in images:
+            raise DataLayoutError(
+                f"{images[pid]} and {p} would have the same id {pid!r}; rename or remove one"
+            )
+        images[pid] = p
+    return images
+
+
+def pair_mask_folders(root: Path, layout: Layout) -> list[tuple[str, Path, list[Path]]]:
+    """(id, image, its masks) for every image with a mask in root/masks-with-{id}-filled-in."""
+    exts = {e.lower() for e in layout.mask_extensions}
+    pairs, missing = [], []
+    for pid, image in sorted(_images(root, layout).items()):
+        folder = root / layout.masks.replace("{id}", pid)
+        masks = [p for p in _visible_files(folder, False) if p.suffix.lower() in exts] \
+            if folder.is_dir() else []
+        if masks:
+            pairs.append((pid, image, masks))
+        else:
+            missing.append(f"{image.name} (no mask in {folder})")
+    if missing:
+        problem = (
+            f"images with no mask in their folder {layout.section}.masks "
+            f"{layout.masks!r}: {listing(missing)}"
+        )
+        if not layout.allow_unpaired:
+            raise DataLayoutError(
+                f"{problem}; add the masks, or set {layout.section}.allow_unpaired: true to "
+                "skip these images"
+            )
+        log.warning("skipping %s", problem)
+    if not pairs:
+        raise DataLayoutError(
+            f"no image/mask pairs under {root} (images in {root / layout.images}, masks in "
+            f"{layout.masks!r} per image id); check {layout.section} settings"
+        )
+    return pairs

@@ -65,9 +65,9 @@ def not_images_hint(unpaired: list[Path], images: dict[str, Path], section: str)
     """Unpaired 'images' of a shared folder named like another file of a paired image, in
     another format (CHASE_DB1's Image_01L_2ndHO.png, a second annotator's mask, beside
     Image_01L.jpg and its Image_01L_1stHO.png): the image extensions likely take in masks."""
-    found = []
+    found, ids = [], set(images)
     for path in unpaired:
-        image_id, _ = part_of(path.stem, "", set(images), None)
+        image_id, _ = part_of(path.stem, "", ids, None)
         if image_id and images[image_id].suffix.lower() != path.suffix.lower():
             found.append((path, images[image_id]))
     if not found:

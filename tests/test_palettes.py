@@ -1,0 +1,69 @@
+"""Palette masks: the colours of the class values agree across files (or the masks are
+refused), and palettes are read from the header alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.test_value_spaces import H, W, _disc, _preprocess
+from unet.cache.preprocess import PreprocessSettings
+from unet.common.fileio import write_json
+from unet.common.labels import MaskValueError
+
+
+def _palette_pairs(tmp_path, palettes) -> list[dict]:
+    """Palette PNG masks of a disc, mask i with palettes[i]: index 1 on the disc."""
+    pairs = []
+    for i, palette in enumerate(palettes):
+        disc = _disc(i) > 0.5
+        img, msk = tmp_path / f"img{i}.png", tmp_path / f"msk{i}.png"
+        Image.fromarray((60 + 150 * disc).astype(np.uint8)).save(img)
+        index = disc.astype(np.uint8) if palette[:3] == [0, 0, 0] else (~disc).astype(np.uint8)
+        mask = Image.fromarray(index)
+        mask.putpalette(palette)
+        mask.save(msk)
+        pairs.append({"id": f"p{i}", "image": str(img), "mask": str(msk), "size": [W, H]})
+    ids = [p["id"] for p in pairs]
+    write_json(tmp_path / "manifest.json", {"pairs": pairs})
+    write_json(tmp_path / "split.json", {"train": ids[:2], "val": ids[2:3], "test": ids[3:]})
+    return pairs
+
+
+def test_palette_masks_whose_indices_mean_other_colours_are_refused(tmp_path):
+    """A tool that builds each file's palette (PIL's adaptive quantising) can put white at
+    index 0 in one mask and black in another: read as indices, the classes swap silently."""
+    black_first, white_first = [0, 0, 0, 255, 255, 255], [255, 255, 255, 0, 0, 0]
+    _palette_pairs(tmp_path, [black_first, black_first, white_first, black_first])
+    with pytest.raises(MaskValueError) as err:
+        _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    message = str(err.value)
+    assert "msk2.png" in message and "msk0.png" in message
+    assert "(255, 255, 255)" in message and "masks.colors: [[0, 0, 0], [255, 255, 255]]" in message
+    # Read by colour, as the error advises, the classes agree in every file.
+    meta = _preprocess(tmp_path, PreprocessSettings(width=W, height=H, mask_rgb=True,
+                                                    mask_values=(0, 0xFFFFFF)))
+    assert meta["class_values"] == [0, 0xFFFFFF]
+
+
+def test_palettes_that_differ_only_where_no_class_lies_are_accepted(tmp_path):
+    palette = [0, 0, 0, 255, 255, 255]
+    _palette_pairs(tmp_path, [palette + [9, 9, 9], palette + [200, 0, 0], palette, palette])
+    meta = _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    assert meta["class_values"] == [0, 1] and meta["mask_palette"][:6] == palette
+
+
+@pytest.mark.parametrize("suffix", [".png", ".gif"])
+def test_palette_read_from_the_header_alone(tmp_path, monkeypatch, suffix):
+    """check_palettes reads every mask's palette: PIL's getpalette decodes the whole file
+    (26 s for Carvana's 5,088 GIF masks), the colour table is in the header."""
+    from PIL import ImageFile
+
+    from unet.common.maskio import mask_palette
+
+    mask = Image.fromarray(np.eye(8, dtype=np.uint8), mode="P")
+    mask.putpalette([10, 20, 30, 200, 0, 0])
+    mask.save(tmp_path / f"m{suffix}")
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: pytest.fail("decoded"))
+    assert mask_palette(tmp_path / f"m{suffix}")[:6] == (10, 20, 30, 200, 0, 0)

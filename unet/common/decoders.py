@@ -13,6 +13,7 @@ import numpy as np
 import tifffile
 from PIL import Image, UnidentifiedImageError
 
+ROTATED = (5, 6, 7, 8)  # EXIF/TIFF orientations that swap width and height
 TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # little/big-endian TIFF and BigTIFF
 
 
@@ -63,7 +64,7 @@ def wide_header(path: str | os.PathLike) -> tuple[tuple[int, ...], np.dtype]:
     would return for a TIFF, from its header alone; refuses what read_wide refuses."""
     arr, rgb, orientation = _tiff(path, header_only=True)
     shape = _usable(arr, rgb, path).shape
-    turned = orientation in (5, 6, 7, 8)
+    turned = orientation in ROTATED
     return ((shape[1], shape[0], *shape[2:]) if turned else shape), arr.dtype
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from unet.common.decoders import (
+    ROTATED,
     UnusableImageError,
     is_tiff,
     pil_misreads,
@@ -24,7 +25,6 @@ class ImageReadError(ValueError):
     """An image or mask file could not be decoded."""
 
 
-ROTATED = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 # What PIL raises on a damaged file: its plugins go beyond OSError (a truncated TIFF raises
 # KeyError on open, TypeError when its pages are counted).
 DAMAGED = (OSError, SyntaxError, KeyError, TypeError, IndexError, EOFError, struct.error)

@@ -9,15 +9,9 @@ import logging
 from pathlib import Path
 
 from unet.dataset.names import listing
-from unet.dataset.pairing import DataLayoutError, Layout
+from unet.dataset.pairing import DataLayoutError, Layout, visible_files
 
 log = logging.getLogger(__name__)
-
-
-def _visible_files(folder: Path, recursive: bool) -> list[Path]:
-    found = sorted(folder.rglob("*") if recursive else folder.iterdir())
-    return [p for p in found if p.is_file()
-            and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
 
 
 def _images(root: Path, layout: Layout) -> dict[str, Path]:
@@ -28,7 +22,7 @@ def _images(root: Path, layout: Layout) -> dict[str, Path]:
     mask_dirs = {d.resolve() for d in root.glob(layout.masks.replace("{id}", "*")) if d.is_dir()}
     exts = {e.lower() for e in layout.image_extensions}
     images: dict[str, Path] = {}
-    for p in _visible_files(img_dir, layout.recursive):
+    for p in visible_files(img_dir, layout.recursive):
         if p.suffix.lower() not in exts or mask_dirs.intersection(p.resolve().parents):
             continue
         if not p.stem.endswith(layout.image_suffix):
@@ -48,7 +42,7 @@ def pair_mask_folders(root: Path, layout: Layout) -> list[tuple[str, Path, list[
     pairs, missing = [], []
     for pid, image in sorted(_images(root, layout).items()):
         folder = root / layout.masks.replace("{id}", pid)
-        masks = [p for p in _visible_files(folder, False) if p.suffix.lower() in exts] \
+        masks = [p for p in visible_files(folder, False) if p.suffix.lower() in exts] \
             if folder.is_dir() else []
         if masks:
             pairs.append((pid, image, masks))

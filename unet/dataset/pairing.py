@@ -48,6 +48,14 @@ class Layout:
     section: str = "dataset.local"  # config section named in error messages
 
 
+def visible_files(folder: Path, recursive: bool) -> list[Path]:
+    """The files in `folder` (and its subfolders when `recursive`), sorted, leaving out hidden
+    ones and those in hidden folders (macOS's ._a.png, .DS_Store, .ipynb_checkpoints/)."""
+    found = sorted(folder.rglob("*") if recursive else folder.iterdir())
+    return [p for p in found if p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+
+
 def _files(
     folder: Path, extensions: tuple[str, ...], recursive: bool, key: str, other: Path
 ) -> tuple[dict[str, Path], Counter[str]]:
@@ -60,10 +68,7 @@ def _files(
     inside = other != folder.resolve() and other.is_relative_to(folder.resolve())
     found: dict[str, Path] = {}
     skipped: Counter[str] = Counter()
-    for p in sorted(folder.rglob("*") if recursive else folder.iterdir()):
-        hidden = any(part.startswith(".") for part in p.relative_to(folder).parts)
-        if hidden or not p.is_file():
-            continue
+    for p in visible_files(folder, recursive):
         if inside and p.resolve().is_relative_to(other):
             continue  # masks/ inside the images folder: its files are not images
         if p.suffix.lower() not in exts:

@@ -15,7 +15,7 @@ from unet.cache.preprocess import PreprocessSettings, resize_image
 from unet.common.imageio import image_header, open_image
 from unet.common.labels import mapping_from_meta
 from unet.common.logs import progress
-from unet.dataset.pairing import IMAGE_EXTENSIONS
+from unet.dataset.pairing import IMAGE_EXTENSIONS, visible_files
 from unet.infer.forward import (
     PredictSettings,
     ensemble_logits,
@@ -40,7 +40,7 @@ def list_images(
     if not folder.is_dir():
         raise FileNotFoundError(f"folder to predict {folder} does not exist; put the images there")
     exts = {e.lower() for e in extensions}
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = visible_files(folder, recursive=False)
     images = [p for p in files if p.suffix.lower() in exts]
     if not images:
         others = Counter(p.suffix.lower() or "no extension" for p in files)

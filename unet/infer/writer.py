@@ -11,12 +11,12 @@ names only when whole.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from unet.common.fileio import temp_beside
 from unet.common.labels import MaskMapping
 from unet.common.probs import class_index
 from unet.infer.upsample import resized_bands
@@ -58,11 +58,8 @@ class PredictionWriter:
         return self
 
     def _temp(self, final: Path) -> Path:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
-        os.close(fd)
-        self._tmp.append(Path(name))
-        return Path(name)
+        self._tmp.append(temp_beside(final))
+        return self._tmp[-1]
 
     def add(self, y: int, band: torch.Tensor) -> None:
         """Rows y.. of the probabilities, (C, rows, w) float, at the cached size."""

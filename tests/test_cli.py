@@ -141,3 +141,17 @@ def test_output_that_is_a_file_is_refused_before_any_work(model, tmp_path, capsy
     (tmp_path / "taken").write_text("")
     assert main(["predict", str(model), str(folder), "-o", str(tmp_path / "taken")]) == 2
     assert "taken is a file; the masks go into a folder" in capsys.readouterr().err
+
+
+def test_masks_never_go_into_an_images_folder(model, tmp_path, capsys):
+    # `-o` naming the images' own folder replaced each PNG image by its mask: the user's data
+    # was lost, and any other images got masks beside them that a rerun took for images.
+    folder = _new_images(tmp_path / "new")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    for target in (folder, tmp_path / "link"):
+        if target.name == "link":
+            target.symlink_to(folder)
+        assert main(["predict", str(model), str(folder / "grey.png"), "-o", str(target)]) == 2
+        err = capsys.readouterr().err
+        assert f"{target} holds the images to predict" in err and "-o" in err
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

@@ -61,6 +61,26 @@ def model_input_size(ckpt: dict, full: tuple[int, int]) -> tuple[int, int]:
     return PreprocessSettings(width=w, height=h, mode=mode, scale=scale).cached_size(full)
 
 
+def _check_outputs(files: list[Path], out_dir: Path) -> None:
+    """Refuse outputs that would overwrite each other, or land among the images themselves
+    (`<stem>.png` would replace a PNG image, and masks beside images would be taken for
+    images by the next run)."""
+    stems = [f.stem for f in files]
+    if len(set(stems)) != len(stems):
+        twice = sorted({s for s in stems if stems.count(s) > 1})
+        raise ValueError(f"several images are named {twice}: their masks would overwrite")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FileExistsError(f"{out_dir} is a file; the masks go into a folder: name one")
+    if out_dir.is_dir():
+        for path in files:
+            if os.path.samefile(path.parent, out_dir):
+                raise FileExistsError(
+                    f"{out_dir} holds the images to predict ({path.name}): their masks would "
+                    "replace or mix with them; write the masks to another folder (unet "
+                    "predict -o)"
+                )
+
+
 def predict_files(
     model_paths: list[str | os.PathLike],
     files: list[Path],
@@ -71,12 +91,7 @@ def predict_files(
 ) -> int:
     """Write out_dir/<stem>.png for every image file, each at its own original size and in the
     data's mask values (one model, or the averaged probabilities of cross-validation folds)."""
-    stems = [f.stem for f in files]
-    if len(set(stems)) != len(stems):
-        twice = sorted({s for s in stems if stems.count(s) > 1})
-        raise ValueError(f"several images are named {twice}: their masks would overwrite")
-    if Path(out_dir).exists() and not Path(out_dir).is_dir():
-        raise FileExistsError(f"{out_dir} is a file; the masks go into a folder: name one")
+    _check_outputs(files, Path(out_dir))
     for path in files:  # headers first: a bad file late in the folder stops nothing half done
         image_header(path)
     models, ckpt, dtype = load_ensemble(model_paths, settings, threads)

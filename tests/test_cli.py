@@ -155,3 +155,14 @@ def test_masks_never_go_into_an_images_folder(model, tmp_path, capsys):
         err = capsys.readouterr().err
         assert f"{target} holds the images to predict" in err and "-o" in err
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_export_never_writes_over_the_model(model, tmp_path, capsys):
+    # `--onnx model.pt` replaced the trained weights by the ONNX graph.
+    copy = tmp_path / "model.pt"
+    copy.write_bytes(model.read_bytes())
+    assert main(["export", str(copy), "--onnx", str(copy)]) == 2
+    assert "is the model to export" in capsys.readouterr().err
+    assert copy.read_bytes() == model.read_bytes()
+    assert main(["export", str(copy), "--onnx", str(tmp_path)]) == 2
+    assert "is a folder; name the .onnx file" in capsys.readouterr().err

@@ -43,6 +43,16 @@ def export_onnx(model_path: str | os.PathLike, out_path: str | os.PathLike) -> d
     model's `size`, which the metadata gives) for the masks `unet predict` writes. Output
     `logits`: (B, classes, H, W); class i is the data's value `class_values[i]`.
     """
+    out = Path(out_path)
+    if out.is_dir():
+        raise FileExistsError(
+            f"{out} is a folder; name the .onnx file to write, e.g. {out / 'model.onnx'}"
+        )
+    if out.exists() and os.path.samefile(out, model_path):
+        raise FileExistsError(
+            f"{out} is the model to export: writing the ONNX graph there would replace its "
+            "weights; name another file, e.g. model.onnx"
+        )
     model, ckpt = checkpoint.load_model(model_path)
     wrapped = PaddedUNet(model, 2 ** ckpt["model_config"]["depth"]).eval()  # smp pads too
     w, h = ckpt["size"] or [256, 256]  # native-size models take any size: trace one

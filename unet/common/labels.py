@@ -6,6 +6,7 @@ so that preprocessing, tuning, evaluation, prediction and the report agree on wh
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -14,6 +15,11 @@ import numpy as np
 from unet.common.maskio import mask_palette, read_mask, write_mask_png
 
 IGNORE_INDEX = 255  # class index of pixels the loss and the metrics skip (so <= 255 classes)
+
+
+_CHUNK = 1 << 20  # pixels mapped at a time
+_UNKNOWN = 256  # a lookup table's entry for values the mapping does not know
+_TABLE_LIMIT = 1 << 24  # widest table: every packed 0xRRGGBB colour (32 MB of uint16)
 
 
 class MaskValueError(ValueError):
@@ -50,25 +56,43 @@ class MaskMapping:
         return self.to_index(self.read(path), source=f"{what} {path}")
 
     def to_index(self, raw: np.ndarray, source: str = "mask") -> np.ndarray:
-        """Map raw values (H, W) to class indices, refusing values not in the mapping."""
-        raw = np.asarray(raw).astype(np.int64, copy=False)
-        ignored = raw == self.ignore if self.ignore is not None else None
-        if self.threshold is not None:
-            raw = np.where(raw > self.threshold, max(self.values), min(self.values))
-        keys = np.asarray(self.values, dtype=np.int64)
-        order = np.argsort(keys)
-        pos = np.searchsorted(keys[order], raw).clip(0, len(keys) - 1)
-        known = keys[order][pos] == raw
-        idx = order[pos].astype(np.uint8)
-        if ignored is not None:
-            idx[ignored], known = IGNORE_INDEX, known | ignored
-        if not known.all():
-            bad = sorted(set(np.unique(raw[~known]).tolist()))[:8]
+        """Map raw values (H, W) to class indices, refusing values not in the mapping.
+
+        Through a lookup table (every 8- or 16-bit value, or packed colour, to its class), a
+        chunk of pixels at a time: about 1 byte a pixel at any image size."""
+        raw = np.asarray(raw)
+        if raw.dtype == np.bool_:
+            raw = raw.view(np.uint8)  # a bool array would select, not look up
+        table = _lookup_table(self, _table_size(raw))
+        flat, out, bad = raw.reshape(-1), np.empty(raw.size, np.uint8), set()
+        for start in range(0, flat.size, _CHUNK):
+            part = flat[start : start + _CHUNK]
+            idx = table[part] if table is not None else self._searched(part)
+            unknown = idx == _UNKNOWN
+            if unknown.any():
+                bad.update(np.unique(part[unknown])[:8].tolist())
+            out[start : start + _CHUNK] = idx
+        if bad:
             raise MaskValueError(
-                f"{source} holds values {self.describe(bad)} that are not in the mask mapping "
-                f"{self.describe(list(self.values))}; add them to masks.values (or "
-                "masks.colors, or masks.ignore), or set masks.threshold"
+                f"{source} holds values {self.describe(sorted(bad)[:8])} that are not in the "
+                f"mask mapping {self.describe(list(self.values))}; add them to masks.values "
+                "(or masks.colors, or masks.ignore), or set masks.threshold"
             )
+        return out.reshape(raw.shape)
+
+    def _searched(self, part: np.ndarray) -> np.ndarray:
+        """Class indices (uint16, _UNKNOWN where not in the mapping) of values no table holds
+        (negative, or wider than 24 bits), by binary search."""
+        part = part.astype(np.int64)
+        ignored = part == self.ignore if self.ignore is not None else None
+        if self.threshold is not None:
+            part = np.where(part > self.threshold, max(self.values), min(self.values))
+        keys = np.asarray(self.values, dtype=np.int64)
+        order = np.argsort(keys, kind="stable")
+        pos = np.searchsorted(keys[order], part).clip(0, len(keys) - 1)
+        idx = np.where(keys[order][pos] == part, order[pos], _UNKNOWN).astype(np.uint16)
+        if ignored is not None:
+            idx[ignored] = IGNORE_INDEX
         return idx
 
     def to_values(self, index: np.ndarray) -> np.ndarray:
@@ -91,6 +115,43 @@ class MaskMapping:
         if self.rgb:
             return str([((v >> 16) & 255, (v >> 8) & 255, v & 255) for v in values])
         return str(values)
+
+
+def _table_size(raw: np.ndarray) -> int | None:
+    """Entries a lookup table needs for `raw`: every value of its 8- or 16-bit type, or up to
+    its largest value (a power of two, so masks share tables); None when a value is negative
+    or wider than 24 bits (looked up by search instead)."""
+    if raw.dtype.kind == "u" and raw.dtype.itemsize <= 2:
+        return 1 << (8 * raw.dtype.itemsize)
+    if raw.dtype.kind not in "ui":
+        return None
+    if raw.size == 0:
+        return 256
+    lo, hi = int(raw.min()), int(raw.max())
+    if lo < 0 or hi >= _TABLE_LIMIT:
+        return None
+    return max(256, 1 << hi.bit_length())
+
+
+@functools.lru_cache(maxsize=8)
+def _lookup_table(mapping: MaskMapping, size: int | None) -> np.ndarray | None:
+    """(size,) uint16: each raw value's class index, IGNORE_INDEX for the ignore value,
+    _UNKNOWN for values the mapping does not know (read-only, shared)."""
+    if size is None:
+        return None
+    table = np.full(size, _UNKNOWN, np.uint16)
+    values = mapping.values
+    if mapping.threshold is not None:  # every value is one of the two classes
+        table[:] = values.index(min(values))
+        table[max(mapping.threshold + 1, 0) :] = values.index(max(values))
+    else:
+        for i, v in reversed(list(enumerate(values))):  # the first class of a repeated value
+            if 0 <= v < size:
+                table[v] = i
+    if mapping.ignore is not None and 0 <= mapping.ignore < size:
+        table[mapping.ignore] = IGNORE_INDEX
+    table.setflags(write=False)
+    return table
 
 
 def _colour(palette: tuple[int, ...] | None, value: int) -> tuple[int, ...] | None:

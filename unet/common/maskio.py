@@ -42,8 +42,9 @@ def read_mask_values(path: str | os.PathLike) -> tuple[np.ndarray, bool]:
     levels (EM tools often save grey as RGBA); only real colours become 0xRRGGBB (pack_rgb).
     """
     im = open_image(path)
-    if im.mode in GREY16:
-        return np.asarray(im, dtype=np.int64), False
+    if im.mode in GREY16:  # uint16 (native byte order) or int32 ("I"), not widened further
+        arr = np.asarray(im)
+        return (arr.astype(np.uint16) if arr.dtype.kind == "u" else arr), False
     if im.mode == "F":
         return _whole_values(np.asarray(im), path), False
     if im.mode in COLOUR_MODES:

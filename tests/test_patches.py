@@ -12,7 +12,7 @@ from unet.cache.preprocess import PreprocessSettings, preprocess
 from unet.cache.reader import cached_shapes, load_split
 from unet.common.labels import IGNORE_INDEX
 from unet.train.augment import AugmentSettings, build
-from unet.train.patches import PatchRows, crop_padded
+from unet.train.patches import PatchRows, crop_padded, foreground_locations
 
 SIZES = [(90, 60), (33, 47), (64, 64), (120, 41), (50, 50)]  # (w, h), mixed, not multiples of 16
 
@@ -142,3 +142,19 @@ def test_foreground_locations_sample_each_class_evenly_in_chunks():
     assert rows.min() < 30 and rows.max() > 270  # spread over the whole mask, not its top
     again = foreground_locations(mask, seed=0, chunk=7_000)
     assert all(np.array_equal(a, b) for a, b in zip(again, (one, two), strict=True))
+
+
+def test_foreground_locations_of_a_large_mask_need_no_wide_copies():
+    # np.bincount widened the whole mask to int64 first: 8 bytes a pixel (512 MB for a
+    # 8192x8192 mask, in each loader worker) before any chunk was read.
+    import tracemalloc
+
+    mask = np.zeros((4096, 4096), np.uint8)
+    mask[100:300, 200:700], mask[4000:, :50] = 1, 2
+    tracemalloc.start()
+    found = foreground_locations(mask, seed=0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert 9_000 < len(found[0]) < 11_000  # a sample of about MAX_LOCATIONS
+    assert len(found[1]) == 96 * 50  # fewer than MAX_LOCATIONS: all of them
+    assert peak < 0.75 * mask.size, f"{peak / mask.size:.2f} bytes a pixel"  # was 8

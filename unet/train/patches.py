@@ -74,12 +74,14 @@ class PatchRows(CachedRows):
         return apply(self.transform, img_t, torch.from_numpy(msk).long())
 
 
-def foreground_locations(mask: np.ndarray, seed: int, chunk: int = 1 << 22) -> list[np.ndarray]:
+def foreground_locations(mask: np.ndarray, seed: int, chunk: int = 1 << 20) -> list[np.ndarray]:
     """Per foreground class present in `mask` (h, w), up to MAX_LOCATIONS of its pixels' flat
     indices, drawn evenly. Read in chunks, so a 8192x8192 mask never needs full-size temporary
     arrays; the seed makes the sample the same in every DataLoader worker."""
     flat = mask.reshape(-1)
-    counts = np.bincount(flat, minlength=256)
+    counts = np.zeros(256, np.int64)
+    for start in range(0, len(flat), chunk):  # bincount widens its input to int64
+        counts += np.bincount(flat[start : start + chunk], minlength=256)
     classes = [c for c in np.flatnonzero(counts) if c not in (0, IGNORE_INDEX)]
     rng = np.random.default_rng(seed)
     found = []

@@ -146,3 +146,26 @@ def test_a_second_annotators_masks_taken_for_images_are_named(tmp_path):
     narrowed = Layout(images="data", masks="data", mask_suffix="_1stHO",
                       image_extensions=(".jpg",))
     assert [i for i, _, _ in pair_files(tmp_path, narrowed)] == ["Image_01L", "Image_01R"]
+
+
+def test_a_missing_folder_found_one_level_down_names_the_root(tmp_path):
+    # Most archives unpack into a folder of their own (Kvasir-SEG.zip -> Kvasir-SEG/images):
+    # the error said only "set dataset.url.root", not to what.
+    _touch(tmp_path / "Kvasir-SEG" / "images", "a.jpg")
+    _touch(tmp_path / "Kvasir-SEG" / "masks", "a.png")
+    _touch(tmp_path / "__MACOSX" / "Kvasir-SEG" / "images", "._a.jpg")
+    with pytest.raises(DataLayoutError, match=r"Kvasir-SEG/images.*set dataset\.url\.root: "
+                       r"'Kvasir-SEG'") as err:
+        pair_files(tmp_path, Layout(section="dataset.url"))
+    assert "__MACOSX" not in str(err.value)
+    local = f"set dataset\\.local\\.path: '{tmp_path / 'Kvasir-SEG'}'"
+    with pytest.raises(DataLayoutError, match=local):
+        pair_files(tmp_path, Layout())
+
+
+def test_a_missing_folder_names_the_folders_there_are(tmp_path):
+    # ISBI's folders are image/ and label/, not the default images/ and masks/.
+    _touch(tmp_path / "image", "0.png")
+    _touch(tmp_path / "label", "0.png")
+    with pytest.raises(DataLayoutError, match=r"it holds the folders image, label"):
+        pair_files(tmp_path, Layout())

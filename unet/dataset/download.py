@@ -31,7 +31,7 @@ def _layout(settings: dict[str, Any], source: str) -> Layout:
     for k in ("image_extensions", "mask_extensions", "masks"):
         if isinstance(kw.get(k), list):
             kw[k] = tuple(kw[k])
-    return Layout(**kw, section=f"dataset.{source}")
+    return Layout(**kw, section=f"dataset.{source}", root=settings.get("root", ""))
 
 
 def _data_root(data: Path, sub: str, source: str) -> Path:

@@ -79,3 +79,29 @@ def not_images_hint(unpaired: list[Path], images: dict[str, Path], section: str)
         f"(e.g. {example.name} beside {image.name}: another mask?); if they are not images, "
         f"narrow {section}.image_extensions to {kinds}"
     )
+
+
+def missing_folder_hint(root: Path, folder: str, section: str, root_key: str, sub: str) -> str:
+    """Where the layout's missing `folder` does lie a folder or two below `root` (archives
+    mostly unpack into a folder of their own), as the setting that points there; else which
+    folders `root` holds. `sub`: the url/kaggle root already set, which a new one extends."""
+    if not root.is_dir():
+        return ""
+    below = [d for d in _visible_dirs(root) if (d / folder).is_dir()]
+    below += [e for d in _visible_dirs(root) for e in _visible_dirs(d) if (e / folder).is_dir()]
+    if below:
+        rel = below[0].relative_to(root)
+        value = below[0] if root_key == "path" else (Path(sub) / rel).as_posix()
+        return f"; {below[0] / folder} exists: set {section}.{root_key}: '{value}'"
+    held = [d.name for d in _visible_dirs(root)]
+    return f"; it holds the folders {listing(held, 8)}" if held else ""
+
+
+def _visible_dirs(folder: Path) -> list[Path]:
+    """Subfolders, sorted, without hidden ones or macOS archives' __MACOSX."""
+    try:
+        found = sorted(p for p in folder.iterdir() if p.is_dir())
+    except OSError:
+        return []
+    return [p for p in found if not p.name.startswith(".") and p.name != "__MACOSX"]
+

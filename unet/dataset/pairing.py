@@ -13,6 +13,7 @@ from unet.dataset.names import (
     by_id,
     further_masks,
     listing,
+    missing_folder_hint,
     not_images_hint,
     part_of,
     parts_hint,
@@ -46,6 +47,7 @@ class Layout:
     # e.g. "_\\d+" for BUSI's "benign (3)_mask_1.png" beside "benign (3)_mask.png".
     mask_parts: str = _L["mask_parts"]
     section: str = "dataset.local"  # config section named in error messages
+    root: str = ""  # url/kaggle: the folder inside the unpacked archives (for error messages)
 
 
 def visible_files(folder: Path, recursive: bool) -> list[Path]:
@@ -152,9 +154,11 @@ def _folders(root: Path, layout: Layout) -> tuple[Path, Path, bool]:
     base = "path" if layout.section == "dataset.local" else "root"  # url/kaggle: inside archives
     for key, folder in (("images", img_dir), ("masks", mask_dir)):
         if not folder.is_dir():
+            name = layout.images if key == "images" else layout.masks
             raise DataLayoutError(
                 f"data folder {folder} does not exist; set {layout.section}.{base} and "
                 f"{layout.section}.{key} to the folder that holds the {key}"
+                + missing_folder_hint(root, name, layout.section, base, layout.root)
             )
     shared = img_dir.resolve() == mask_dir.resolve()
     common = {e.lower() for e in layout.image_extensions} & {

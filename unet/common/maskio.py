@@ -18,17 +18,31 @@ from unet.common.imageio import (
     unidentified_tiff,
 )
 
+_BAND = 1 << 18  # pixels packed or unpacked at a time: temporaries stay small
+
 
 def pack_rgb(rgb: np.ndarray) -> np.ndarray:
-    """(..., 3) uint8 colours -> (...) uint32 0xRRGGBB, so a colour is one integer value."""
-    rgb = rgb.astype(np.uint32)
-    return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    """(..., 3) uint8 colours -> (...) uint32 0xRRGGBB, so a colour is one integer value;
+    a band of pixels at a time (no wide copy of the whole image)."""
+    rgb = np.asarray(rgb)
+    flat = rgb.reshape(-1, 3)
+    out = np.empty(len(flat), np.uint32)
+    for start in range(0, len(flat), _BAND):
+        part = flat[start : start + _BAND].astype(np.uint32)
+        out[start : start + _BAND] = (part[:, 0] << 16) | (part[:, 1] << 8) | part[:, 2]
+    return out.reshape(rgb.shape[:-1])
 
 
 def unpack_rgb(packed: np.ndarray) -> np.ndarray:
-    """(...) 0xRRGGBB -> (..., 3) uint8."""
-    packed = packed.astype(np.uint32)
-    return np.stack([(packed >> s) & 0xFF for s in (16, 8, 0)], axis=-1).astype(np.uint8)
+    """(...) 0xRRGGBB -> (..., 3) uint8, a band of pixels at a time."""
+    packed = np.asarray(packed)
+    flat = packed.reshape(-1)
+    out = np.empty((len(flat), 3), np.uint8)
+    for start in range(0, len(flat), _BAND):
+        part = flat[start : start + _BAND].astype(np.uint32)
+        for i, shift in enumerate((16, 8, 0)):
+            out[start : start + _BAND, i] = (part >> shift) & 0xFF
+    return out.reshape(*packed.shape, 3)
 
 
 COLOUR_MODES = ("RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB", "HSV")

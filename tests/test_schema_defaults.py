@@ -27,7 +27,8 @@ SECTIONS = [
                                            "max_mask_values", "mask_ignore"}, set()),
     (CRFParams, ("crf",), set(), {"tune"}),  # tune_crf's own block
     (FinalSettings, ("postprocess",), set(), set()),
-    (Layout, ("dataset", "local"), {"section"}, {"path"}),  # path: where, not how
+    # path: where, not how; root: url and kaggle only (named in error messages)
+    (Layout, ("dataset", "local"), {"section", "root"}, {"path"}),
 ]
 
 

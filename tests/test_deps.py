@@ -25,7 +25,7 @@ RULES = {
     "split_dataset": (("dataset.split",), {"common.fileio", "dataset.split"}),
     "preprocess": (
         ("cache.preprocess",),
-        COMMON | SETTINGS | {"cache.preprocess", "cache.ragged", "dataset.split"},
+        COMMON | SETTINGS | {"cache.preprocess", "cache.mapping", "cache.ragged", "dataset.split"},
     ),
     "train_unet": (
         ("train.train",),
@@ -47,9 +47,9 @@ RULES = {
     ),
     "predict_folder": (
         ("infer.predict_folder",),
-        COMMON | {"cache.preprocess", "cache.ragged", "common.device", "common.probs",
-                  "dataset.mask_folders", "dataset.names", "dataset.pairing", "dataset.split",
-                  "infer.forward",
+        COMMON | {"cache.preprocess", "cache.mapping", "cache.ragged", "common.device",
+                  "common.probs", "dataset.mask_folders", "dataset.names", "dataset.pairing",
+                  "dataset.split", "infer.forward",
                   "infer.predict_folder",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",
                   "model.checkpoint", "model.pretrained",

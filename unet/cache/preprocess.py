@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from unet.cache.mapping import choose_mapping
 from unet.cache.ragged import flat_offsets
 from unet.common.fileio import atomic_dir, read_json, write_json
 from unet.common.imageio import (
@@ -21,8 +22,8 @@ from unet.common.imageio import (
     open_image,
     to_model_mode,
 )
-from unet.common.labels import MaskMapping, MaskValueError, check_palettes, mapping_from_values
-from unet.common.maskio import mask_palette, pack_rgb, read_mask, read_mask_values
+from unet.common.labels import MaskMapping, MaskValueError
+from unet.common.maskio import pack_rgb
 from unet.common.parallel import parallel_map
 from unet.common.schema import defaults
 from unet.dataset.split import SPLITS
@@ -97,16 +98,6 @@ def resize_mask(raw: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return raw[rows[:, None], cols[None, :]]
 
 
-def _scan_mask(path: str) -> tuple[set[int], bool]:
-    """The distinct raw values of one mask, and whether they are packed colours."""
-    values, packed = read_mask_values(path)
-    return set(np.unique(values).tolist()), packed
-
-
-def _colour_values(path: str) -> set[int]:
-    return set(np.unique(read_mask(path, colour=True)).tolist())
-
-
 def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping]) -> tuple:
     """Decode one manifest pair at `size` (w, h): image uint8 (h, w, C), class indices (h, w)."""
     pair, size, channels, mapping = job
@@ -146,40 +137,6 @@ def _channels(pairs: list[dict]) -> int:
     return 1
 
 
-def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: int) -> MaskMapping:
-    """The label mapping, and the first mask's palette when the masks are palette indices."""
-    mapping = _values_mapping(pairs, settings, processes)
-    if mapping.rgb or mapping.threshold is not None:
-        return mapping  # colours, or values binarised into (0, top): not palette indices
-    check_palettes([p["mask"] for p in pairs], mapping)
-    return replace(mapping, palette=mask_palette(pairs[0]["mask"]))
-
-
-def _values_mapping(pairs: list[dict], settings: PreprocessSettings, processes: int) -> MaskMapping:
-    """The label mapping from the config, or from the values the masks hold."""
-    masks = [p["mask"] for p in pairs]
-    if settings.mask_rgb or settings.mask_values or settings.mask_threshold is not None:
-        deep = image_header(masks[0])[0] in GREY16  # 16-bit masks: foreground 65535
-        return mapping_from_values(
-            set(),
-            list(settings.mask_values) if settings.mask_values else None,
-            settings.mask_threshold,
-            settings.max_mask_values,
-            settings.mask_ignore,
-            rgb=settings.mask_rgb,
-            top=65535 if deep else 255,
-        )
-    scans = list(parallel_map(_scan_mask, masks, processes, "scan mask values"))
-    colour = any(packed for _, packed in scans)
-    found: set[int] = set()
-    for (values, packed), path in zip(scans, masks, strict=True):
-        # In a colour data set, a file read as grey must be read again as colours.
-        found |= _colour_values(path) if colour and not packed else values
-    return mapping_from_values(
-        found, None, None, settings.max_mask_values, settings.mask_ignore, rgb=colour
-    )
-
-
 def preprocess(
     manifest_path: str | os.PathLike,
     split_path: str | os.PathLike,
@@ -213,6 +170,7 @@ def preprocess(
         "ignore_value": settings.mask_ignore,
         "mask_rgb": mapping.rgb,
         "mask_palette": list(mapping.palette) if mapping.palette else None,
+        "mask_bits": mapping.bits,
         "folds": split.get("folds", []),  # cross-validation folds (ids), when split.folds >= 2
         "splits": {},
     }

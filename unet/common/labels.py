@@ -42,6 +42,7 @@ class MaskMapping:
     # Palette masks (GIF, palette PNG): values are indices into this flat (r, g, b, ...) table,
     # and written masks carry it, so they look as the data's own do.
     palette: tuple[int, ...] | None = None
+    bits: int = 8  # grey masks' bit depth in the data (16: uint16 label TIFFs); written alike
 
     @property
     def num_classes(self) -> int:
@@ -98,7 +99,8 @@ class MaskMapping:
     def to_values(self, index: np.ndarray) -> np.ndarray:
         """Map class indices back to the data's own values (grey values or packed colours)."""
         top = max(self.values)
-        dtype = np.uint32 if self.rgb else np.uint8 if top <= 255 else np.uint16
+        wide = top > 255 or self.bits == 16
+        dtype = np.uint32 if self.rgb else np.uint16 if wide else np.uint8
         return np.asarray(self.values, dtype=dtype)[index]
 
     def write(self, path: str | os.PathLike, index: np.ndarray) -> None:
@@ -252,4 +254,5 @@ def mapping_from_meta(meta: dict) -> MaskMapping:
         meta.get("mask_rgb", False),
         meta.get("mask_threshold"),
         tuple(meta["mask_palette"]) if meta.get("mask_palette") else None,
+        meta.get("mask_bits") or 8,  # older files: 8, or 16 where a value needs it
     )

@@ -131,12 +131,13 @@ def write_mask_png(
     palette: tuple[int, ...] | None = None,
 ) -> None:
     """Write a (H, W) mask as PNG, atomically: RGB for packed colours (`rgb`), a palette PNG
-    with `palette` (flat r, g, b, ...; values are its indices), else 8-bit or 16-bit grey."""
+    with `palette` (flat r, g, b, ...; values are its indices), else grey: 16-bit for a uint16
+    mask or a value above 255, 8-bit otherwise."""
     mask = np.ascontiguousarray(mask)
     top = int(mask.max()) if mask.size else 0
     if rgb:
         im = Image.fromarray(unpack_rgb(mask), mode="RGB")
-    elif top <= 255:
+    elif top <= 255 and mask.dtype != np.uint16:
         # No copy when already 8-bit: a memory-mapped mask is encoded in place.
         im = Image.fromarray(mask.astype(np.uint8, copy=False), mode="L")
         if palette:

@@ -1,0 +1,55 @@
+"""Masks are written at the bit depth of the data's own: 16-bit label TIFFs (microscopy's usual
+uint16, even for values 0/1) come back as 16-bit PNGs whatever the prediction holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.common.fileio import write_json
+from unet.common.labels import mapping_from_meta
+from unet.model.checkpoint import model_record
+
+
+def _dataset(root: Path, values: tuple[int, int], dtype) -> Path:
+    pairs = []
+    for i in range(6):
+        mask = np.zeros((20, 24), dtype)
+        mask[4 + i : 12, 5:15] = values[1]
+        img = np.random.default_rng(i).integers(0, 255, (20, 24), np.uint8)
+        Image.fromarray(img).save(root / f"i{i}.png")
+        tifffile.imwrite(root / f"m{i}.tif", mask)
+        pairs.append({"id": f"p{i}", "image": str(root / f"i{i}.png"),
+                      "mask": str(root / f"m{i}.tif"), "size": [24, 20]})
+    ids = [p["id"] for p in pairs]
+    write_json(root / "manifest.json", {"pairs": pairs})
+    write_json(root / "split.json", {"train": ids[:4], "val": ids[4:5], "test": ids[5:]})
+    return root
+
+
+@pytest.mark.parametrize(("values", "dtype", "mode"), [
+    ((0, 1), np.uint16, "I;16"),  # 16-bit file, small values: still 16-bit
+    ((0, 1000), np.uint16, "I;16"),
+    ((0, 1), np.uint8, "L"),
+])
+@pytest.mark.parametrize("explicit", [False, True])
+def test_written_masks_keep_the_datas_bit_depth(tmp_path, values, dtype, mode, explicit):
+    root = _dataset(tmp_path, values, dtype)
+    settings = PreprocessSettings(width=24, height=20,
+                                  mask_values=values if explicit else None)
+    meta = preprocess(root / "manifest.json", root / "split.json", root / "cache", settings)
+    # Through the checkpoint, as prediction and `unet predict` rebuild the mapping.
+    record = model_record({}, {}, meta, {}, 1, None, [], "")
+    mapping = mapping_from_meta(record)
+    for name, index in (("empty", np.zeros((20, 24), np.uint8)),
+                        ("mixed", np.eye(20, 24, dtype=np.uint8))):
+        out = tmp_path / f"{name}.png"
+        mapping.write(out, index)
+        with Image.open(out) as im:
+            assert im.mode == mode, (name, im.mode)
+            assert set(np.unique(np.asarray(im)).tolist()) <= set(values)

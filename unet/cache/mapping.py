@@ -1,0 +1,67 @@
+"""The label mapping of a data set: the class values from the config or from what the masks
+hold, the masks' palette (palette masks) or bit depth (16-bit grey), checked across all masks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from unet.common.imageio import GREY16, image_header
+from unet.common.labels import MaskMapping, check_palettes, mapping_from_values
+from unet.common.maskio import mask_palette, read_mask, read_mask_values
+from unet.common.parallel import parallel_map
+
+if TYPE_CHECKING:
+    from unet.cache.preprocess import PreprocessSettings
+
+
+def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: int) -> MaskMapping:
+    """The label mapping, and the first mask's palette when the masks are palette indices, or
+    their bit depth when they are 16-bit grey (written masks keep it)."""
+    deep = image_header(pairs[0]["mask"])[0] in GREY16  # 16-bit masks: foreground 65535
+    mapping = _values_mapping(pairs, settings, processes, deep)
+    if mapping.rgb:
+        return mapping
+    mapping = replace(mapping, bits=16 if deep else 8)
+    if mapping.threshold is not None:
+        return mapping  # values binarised into (0, top): not palette indices
+    check_palettes([p["mask"] for p in pairs], mapping)
+    return replace(mapping, palette=mask_palette(pairs[0]["mask"]))
+
+
+def _values_mapping(
+    pairs: list[dict], settings: PreprocessSettings, processes: int, deep: bool
+) -> MaskMapping:
+    """The label mapping from the config, or from the values the masks hold."""
+    masks = [p["mask"] for p in pairs]
+    if settings.mask_rgb or settings.mask_values or settings.mask_threshold is not None:
+        return mapping_from_values(
+            set(),
+            list(settings.mask_values) if settings.mask_values else None,
+            settings.mask_threshold,
+            settings.max_mask_values,
+            settings.mask_ignore,
+            rgb=settings.mask_rgb,
+            top=65535 if deep else 255,
+        )
+    scans = list(parallel_map(_scan_mask, masks, processes, "scan mask values"))
+    colour = any(packed for _, packed in scans)
+    found: set[int] = set()
+    for (values, packed), path in zip(scans, masks, strict=True):
+        # In a colour data set, a file read as grey must be read again as colours.
+        found |= _colour_values(path) if colour and not packed else values
+    return mapping_from_values(
+        found, None, None, settings.max_mask_values, settings.mask_ignore, rgb=colour
+    )
+
+
+def _scan_mask(path: str) -> tuple[set[int], bool]:
+    """The distinct raw values of one mask, and whether they are packed colours."""
+    values, packed = read_mask_values(path)
+    return set(np.unique(values).tolist()), packed
+
+
+def _colour_values(path: str) -> set[int]:
+    return set(np.unique(read_mask(path, colour=True)).tolist())

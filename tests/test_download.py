@@ -232,3 +232,21 @@ def test_archives_sharing_a_file_are_refused(tmp_path: Path) -> None:
     assert "dataset.url.archives[1].url" in msg and "'images/p0.png' of " in msg
     assert "also in dataset.url.archives[0].url" in msg
     assert sorted(p.name for p in (tmp_path / "res").iterdir()) == ["downloads"]
+
+
+def test_downloads_and_unpacked_folders_follow_the_umask(tmp_path: Path) -> None:
+    # The unpacked data/ folder came from mkdtemp (0700) and the archive from pooch's temporary
+    # file (0600): a lab group sharing resources/ could not read the data.
+    import os
+    import stat
+
+    archive = tmp_path / "data.zip"
+    archive.write_bytes(make_zip(pairs()))
+    old = os.umask(0o002)
+    try:
+        records = fetch_archives([{"url": archive.as_uri(), "sha256": None}], tmp_path / "res")
+    finally:
+        os.umask(old)
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    assert mode(tmp_path / "res" / "data") == 0o775
+    assert mode(tmp_path / "res" / "downloads" / Path(records[0]["file"]).name) == 0o664

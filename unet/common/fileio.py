@@ -7,7 +7,6 @@ import json
 import os
 import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,28 @@ def temp_beside(path: str | os.PathLike) -> Path:
             continue
 
 
+def temp_dir_beside(path: str | os.PathLike) -> Path:
+    """Create an empty hidden `.<name>.<random>.part` folder beside `path` and return it, with
+    the mode the umask gives new folders (mkdtemp's 0700 would stay with a folder renamed onto
+    `path`)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.part"
+        try:
+            tmp.mkdir(mode=0o777)
+            return tmp
+        except FileExistsError:
+            continue
+
+
+def umask() -> int:
+    """This process's umask (set and put back at once: os.umask has no read-only form)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it onto `path` only on success."""
@@ -46,7 +67,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     order, meta.json last (its presence marks the folder complete); on failure drop them."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
+    tmp = temp_dir_beside(path)
     try:
         yield tmp
         for item in sorted(tmp.iterdir(), key=lambda p: (p.name == "meta.json", p.name)):

@@ -9,13 +9,12 @@ import os
 import re
 import shutil
 import tarfile
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from unet.common.fileio import read_json, write_json
+from unet.common.fileio import read_json, temp_dir_beside, write_json
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +168,7 @@ def extract_archives(archives: list[Archive], target: Path) -> None:
     for stale in parent.glob(f".{target.name}.*"):  # what a killed run left
         shutil.rmtree(stale, ignore_errors=True)
     # Unpack beside the target, then rename: a killed run never leaves a tree that looks done.
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=parent))
+    tmp = temp_dir_beside(target)
     try:
         owners: dict[str, str] = {}
         for archive in archives:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import sys
@@ -15,6 +16,7 @@ from urllib.request import url2pathname
 import pooch
 import requests
 
+from unet.common.fileio import umask
 from unet.dataset.archives import Archive, extract_archives
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,7 @@ def _retrieve(i: int, url: str, sha256: str | None, folder: Path, retries: int) 
             path = pooch.retrieve(
                 url, known_hash=known, fname=fname, path=folder, downloader=_downloader(url)
             )
+            os.chmod(path, 0o666 & ~umask())  # pooch's temporary file was 0600
             return Path(path)
         except ValueError as err:
             # pooch raises a bare ValueError on a sha256 mismatch (its temporary file is gone);

@@ -98,3 +98,24 @@ def test_unstack_a_stack_pil_cannot_read(tmp_path, dtype, shape):
     for page, path in zip(pages, written, strict=True):
         assert np.array_equal(tifffile.imread(path), page)
         assert read_image(path).shape[:2] == shape[:2]
+
+
+@pytest.mark.parametrize("planar", [False, True])  # planar: only tifffile reads it
+def test_a_pyramid_is_named_as_one_not_as_a_stack(tmp_path, planar):
+    # A whole-slide image (SVS-like) holds its levels as pages of falling sizes: called "a
+    # stack" to be split into slices, its levels would have become images of their own.
+    import tifffile
+
+    from unet.common.decoders import wide_header
+
+    data = np.random.default_rng(0).integers(0, 255, (3, 64, 96) if planar else (64, 96, 3),
+                                             np.uint8)
+    path = tmp_path / "slide.tif"
+    with tifffile.TiffWriter(path) as tif:
+        for step in (1, 4, 16):
+            level = data[:, ::step, ::step] if planar else data[::step, ::step]
+            tif.write(level, photometric="rgb", planarconfig="separate" if planar else None)
+    hint = r"slide\.tif holds 3 pages of different sizes \(96x64, 24x16, 6x4\).*pyramid.*page 0"
+    for read in (read_image, image_size, wide_header):
+        with pytest.raises(ValueError, match=hint):  # ImageReadError; wide_header: Unusable
+            read(path)

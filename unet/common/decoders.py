@@ -59,6 +59,27 @@ def tiff_pages(path: str | os.PathLike) -> list[tuple[np.ndarray, int]]:
         raise OSError(str(err)) from err  # damaged, as PIL reports it
 
 
+def pages_message(path: str | os.PathLike, sizes: list[tuple[int, int]], kind: str) -> str:
+    """Why a file of several pages (their (w, h) `sizes`) is refused, and the fix: a stack is
+    split into one file per page; a pyramid (pages of falling sizes, as a whole-slide image
+    stores its levels) keeps only the level to train on."""
+    n = len(sizes)
+    if len(set(sizes)) > 1:
+        shown = ", ".join(f"{w}x{h}" for w, h in sizes[:5]) + (", ..." if n > 5 else "")
+        return (
+            f"{path} holds {n} pages of different sizes ({shown}): a resolution pyramid (a "
+            "whole-slide image's levels, thumbnail or label), not a stack of slices; the "
+            "pipeline reads one image per file: save the level to train on as a file of its "
+            f"own (`unet unstack {path} FOLDER` writes every page; page 0 is the full "
+            "resolution), with its mask at the same size"
+        )
+    return (
+        f"{path} holds {n} pages (a stack); the pipeline reads one image per file: split it "
+        f"with `unet unstack {path} FOLDER` (one {kind} per page, 0.{kind.lower()}, "
+        f"1.{kind.lower()}, ...; a stack of masks the same way, so that pages pair by name)"
+    )
+
+
 def wide_header(path: str | os.PathLike) -> tuple[tuple[int, ...], np.dtype]:
     """The (H, W) or (H, W, 3) shape as shown (Orientation applied) and dtype `read_wide`
     would return for a TIFF, from its header alone; refuses what read_wide refuses."""
@@ -108,11 +129,8 @@ def _tiff(
         with tifffile.TiffFile(path) as tif:
             pages, series = len(tif.pages), tif.series[0]
             if pages > 1 or len(tif.series) > 1:
-                raise UnusableImageError(
-                    f"{path} holds {pages} pages (a stack); the pipeline reads one image per "
-                    f"file: split it with `unet unstack {path} FOLDER` (one TIFF per page, "
-                    "0.tif, 1.tif, ...; a stack of masks the same way, so that pages pair by name)"
-                )
+                sizes = [(page.imagewidth, page.imagelength) for page in tif.pages]
+                raise UnusableImageError(pages_message(path, sizes, "TIFF"))
             if header_only:
                 arr = np.broadcast_to(np.zeros(1, series.dtype), series.shape)
             else:

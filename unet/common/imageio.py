@@ -15,6 +15,7 @@ from unet.common.decoders import (
     ROTATED,
     UnusableImageError,
     is_tiff,
+    pages_message,
     pil_misreads,
     read_wide,
     wide_header,
@@ -139,11 +140,20 @@ def _one_page(im: Image.Image, path: str | os.PathLike) -> None:
     pages = getattr(im, "n_frames", 1)
     # Not JPEG: a camera's MPO file holds the photo and a preview; the first frame is the photo.
     if pages > 1 and im.format in STACK_FORMATS:
-        raise ImageReadError(
-            f"{path} holds {pages} pages (a stack); the pipeline reads one image per file: "
-            f"split it with `unet unstack {path} FOLDER` (one PNG per page, 0.png, 1.png, ...; "
-            "a stack of masks the same way, so that pages pair by name)"
-        )
+        raise ImageReadError(pages_message(path, _page_sizes(im, pages), "PNG"))
+
+
+def _page_sizes(im: Image.Image, pages: int) -> list[tuple[int, int]]:
+    """Each page's (w, h): a TIFF's from its directories (no pixels read); the frames of an
+    animation share the canvas size."""
+    if im.format != "TIFF":
+        return [im.size] * pages
+    sizes = []
+    for i in range(pages):
+        im.seek(i)
+        sizes.append(im.size)
+    im.seek(0)
+    return sizes
 
 
 def to_model_mode(im: Image.Image) -> Image.Image:

@@ -1,7 +1,7 @@
 # Shared helpers: paths, per-experiment settings, module dependencies.
 from pathlib import Path
 
-from unet.dataset.pairing import IMAGE_EXTENSIONS
+from unet.dataset.layout import IMAGE_EXTENSIONS
 from unet.dataset.split import SPLITS
 from unet.deps import module_files
 from unet.workflow import check_config, experiment_config, experiment_section

@@ -18,7 +18,7 @@ RULES = {
         ("dataset.download", "dataset.synthetic"),
         {"common.fileio", *IMAGEIO, "common.parallel", "dataset.archives",
          "dataset.download", "dataset.kaggle", "dataset.mask_folders", "dataset.merge",
-         "dataset.names", "dataset.pairing",
+         "dataset.layout", "dataset.names", "dataset.pairing",
          "dataset.synthetic",
          "dataset.url"} | SETTINGS,
     ),
@@ -48,8 +48,7 @@ RULES = {
     "predict_folder": (
         ("infer.predict_folder",),
         COMMON | {"cache.preprocess", "cache.mapping", "cache.ragged", "common.device",
-                  "common.probs", "dataset.mask_folders", "dataset.names", "dataset.pairing",
-                  "dataset.split", "infer.forward",
+                  "common.probs", "dataset.layout", "dataset.split", "infer.forward",
                   "infer.predict_folder",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",
                   "model.checkpoint", "model.pretrained",

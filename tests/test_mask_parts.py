@@ -13,7 +13,8 @@ from PIL import Image
 
 from tests.conftest import copy_workflow, snakemake
 from unet.dataset.download import download_dataset
-from unet.dataset.pairing import DataLayoutError, Layout, pair_files
+from unet.dataset.layout import DataLayoutError, Layout
+from unet.dataset.pairing import pair_files
 
 
 def _busi(root, n=3, size=(40, 30)):

@@ -2,7 +2,8 @@
 
 import pytest
 
-from unet.dataset.pairing import DataLayoutError, Layout, pair_files
+from unet.dataset.layout import DataLayoutError, Layout
+from unet.dataset.pairing import pair_files
 
 
 def _touch(folder, *names):
@@ -169,3 +170,25 @@ def test_a_missing_folder_names_the_folders_there_are(tmp_path):
     _touch(tmp_path / "label", "0.png")
     with pytest.raises(DataLayoutError, match=r"it holds the folders image, label"):
         pair_files(tmp_path, Layout())
+
+
+def test_prefixes_pair_the_cell_tracking_challenge_layout(tmp_path):
+    # The U-Net paper's cell data (PhC-U373, DIC-HeLa) come from the Cell Tracking Challenge:
+    # 01/t000.tif ... with masks for some frames in 01_GT/SEG/man_seg002.tif. A prefix could
+    # not be expressed, so no frame paired.
+    _touch(tmp_path / "01", *(f"t{i:03d}.tif" for i in range(6)))
+    _touch(tmp_path / "01_GT" / "SEG", "man_seg002.tif", "man_seg005.tif", "notes.tif")
+    layout = Layout(images="01", masks="01_GT/SEG", image_prefix="t", mask_prefix="man_seg",
+                    allow_unpaired=True)
+    assert [(i, im.name, m.name) for i, im, m in pair_files(tmp_path, layout)] == [
+        ("002", "t002.tif", "man_seg002.tif"), ("005", "t005.tif", "man_seg005.tif")]
+    with pytest.raises(DataLayoutError, match=r"image stem = image_prefix 't' \+ id"):
+        pair_files(tmp_path, Layout(images="01", masks="01_GT/SEG", image_prefix="t",
+                                    mask_prefix="man_seg"))
+
+
+def test_prefixes_tell_apart_files_sharing_a_folder(tmp_path):
+    _touch(tmp_path / "data", "a.png", "b.png", "mask_a.png", "mask_b.png")
+    layout = Layout(images="data", masks="data", mask_prefix="mask_")
+    assert [(i, im.name, m.name) for i, im, m in pair_files(tmp_path, layout)] == [
+        ("a", "a.png", "mask_a.png"), ("b", "b.png", "mask_b.png")]

@@ -9,7 +9,7 @@ from tests.conftest import REPO
 from unet.cache.preprocess import PreprocessSettings
 from unet.common.schema import default, defaults
 from unet.crf.dense import CRFParams
-from unet.dataset.pairing import Layout
+from unet.dataset.layout import Layout
 from unet.infer.predict import PredictSettings
 from unet.model.unet import UNetConfig
 from unet.postprocess.finalize import FinalSettings

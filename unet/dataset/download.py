@@ -9,8 +9,9 @@ from typing import Any
 from unet.common.fileio import write_json
 from unet.common.imageio import image_size
 from unet.common.parallel import parallel_map
+from unet.dataset.layout import DataLayoutError, Layout
 from unet.dataset.merge import merge_masks
-from unet.dataset.pairing import DataLayoutError, Layout, pair_files
+from unet.dataset.pairing import pair_files
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,8 @@ def _layout(settings: dict[str, Any], source: str) -> Layout:
         "masks",
         "mask_suffix",
         "image_suffix",
+        "mask_prefix",
+        "image_prefix",
         "recursive",
         "image_extensions",
         "mask_extensions",

@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from unet.dataset.layout import DataLayoutError, Layout, visible_files
 from unet.dataset.names import listing
-from unet.dataset.pairing import DataLayoutError, Layout, visible_files
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +25,10 @@ def _images(root: Path, layout: Layout) -> dict[str, Path]:
     for p in visible_files(img_dir, layout.recursive):
         if p.suffix.lower() not in exts or mask_dirs.intersection(p.resolve().parents):
             continue
-        if not p.stem.endswith(layout.image_suffix):
+        stem = p.stem
+        if not (stem.startswith(layout.image_prefix) and stem.endswith(layout.image_suffix)):
             continue
-        pid = p.stem[: len(p.stem) - len(layout.image_suffix)]
+        pid = stem[len(layout.image_prefix) : len(stem) - len(layout.image_suffix)]
         if pid in images:
             raise DataLayoutError(
                 f"{images[pid]} and {p} would have the same id {pid!r}; rename or remove one"

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from unet.common.maskio import mask_palette, read_mask_values, write_mask_png
-from unet.dataset.pairing import DataLayoutError
+from unet.dataset.layout import DataLayoutError
 
 
 def merge_masks(paths: Sequence[Path], dest: Path) -> Path:

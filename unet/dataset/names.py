@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 def by_id(files: dict[str, Path], suffix: str) -> dict[str, Path]:
@@ -105,3 +108,27 @@ def _visible_dirs(folder: Path) -> list[Path]:
         return []
     return [p for p in found if not p.name.startswith(".") and p.name != "__MACOSX"]
 
+
+def without_suffix(files: dict[str, Path], suffix: str) -> dict[str, Path]:
+    """Files whose stem does not end with `suffix` (all of them for no suffix)."""
+    return {s: p for s, p in files.items() if not suffix or not s.endswith(suffix)}
+
+
+def without_prefix(files: dict[str, Path], other: str, own: str) -> dict[str, Path]:
+    """In a shared folder, leave out the other side's files: those starting with its prefix
+    (and not with this side's own longer one)."""
+    if not other or other == own:
+        return files
+    return {s: p for s, p in files.items()
+            if not s.startswith(other) or (own.startswith(other) and s.startswith(own))}
+
+
+def after_prefix(files: dict[str, Path], prefix: str, side: str) -> dict[str, Path]:
+    """Files by stem less `prefix`; those without it pair with nothing and are named."""
+    if not prefix:
+        return files
+    kept = {s[len(prefix) :]: p for s, p in files.items() if s.startswith(prefix)}
+    if len(kept) < len(files):
+        left = [p.name for s, p in files.items() if not s.startswith(prefix)]
+        log.warning("%s that pair with nothing (no prefix %r): %s", side, prefix, listing(left))
+    return kept

@@ -8,8 +8,9 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from unet.common.schema import defaults
+from unet.dataset.layout import DataLayoutError, Layout, visible_files
 from unet.dataset.names import (
+    after_prefix,
     by_id,
     further_masks,
     listing,
@@ -17,46 +18,11 @@ from unet.dataset.names import (
     not_images_hint,
     part_of,
     parts_hint,
+    without_prefix,
+    without_suffix,
 )
 
 log = logging.getLogger(__name__)
-
-_L = defaults("dataset", "local")  # field defaults: config/schema.yaml
-IMAGE_EXTENSIONS = tuple(_L["image_extensions"])  # also what predict_folder picks up
-
-
-class DataLayoutError(ValueError):
-    """The data folder does not hold what the config says it should."""
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where images and masks live inside a data folder, and how their names relate."""
-
-    images: str = _L["images"]
-    # A folder, or several whose masks of one image are merged (Montgomery's leftMask/ and
-    # rightMask/ hold one lung each).
-    masks: str | tuple[str, ...] = _L["masks"]
-    mask_suffix: str = _L["mask_suffix"]  # e.g. "_mask" for Carvana's 0cdf5b5d0ce1_01_mask.gif
-    image_suffix: str = _L["image_suffix"]  # e.g. "_training" for DRIVE's 21_training.tif
-    recursive: bool = _L["recursive"]  # also look in subfolders (one folder per patient)
-    image_extensions: tuple[str, ...] = IMAGE_EXTENSIONS
-    mask_extensions: tuple[str, ...] = tuple(_L["mask_extensions"])
-    allow_unpaired: bool = _L["allow_unpaired"]
-    # Further masks of one image: their stem = its mask stem + a match of this expression,
-    # e.g. "_\\d+" for BUSI's "benign (3)_mask_1.png" beside "benign (3)_mask.png".
-    mask_parts: str = _L["mask_parts"]
-    section: str = "dataset.local"  # config section named in error messages
-    root: str = ""  # url/kaggle: the folder inside the unpacked archives (for error messages)
-
-
-def visible_files(folder: Path, recursive: bool) -> list[Path]:
-    """The files in `folder` (and its subfolders when `recursive`), sorted, leaving out hidden
-    ones and those in hidden folders (macOS's ._a.png, .DS_Store, .ipynb_checkpoints/)."""
-    found = sorted(folder.rglob("*") if recursive else folder.iterdir())
-    return [p for p in found if p.is_file()
-            and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
-
 
 def _files(
     folder: Path, extensions: tuple[str, ...], recursive: bool, key: str, other: Path
@@ -101,8 +67,14 @@ def _skipped_note(
     )
 
 
-def _without_suffix(files: dict[str, Path], suffix: str) -> dict[str, Path]:
-    return {s: p for s, p in files.items() if not suffix or not s.endswith(suffix)}
+def _naming(layout: Layout) -> str:
+    """How a stem is made of the id, as the error explains it."""
+    def stem(side: str, prefix: str, suffix: str) -> str:
+        head = f"{side}_prefix {prefix!r} + " if layout.image_prefix or layout.mask_prefix else ""
+        return f"{side} stem = {head}id + {side}_suffix {suffix!r}"
+
+    return (f"{stem('image', layout.image_prefix, layout.image_suffix)}, "
+            f"{stem('mask', layout.mask_prefix, layout.mask_suffix)}")
 
 
 def _both_sides(
@@ -164,7 +136,9 @@ def _folders(root: Path, layout: Layout) -> tuple[Path, Path, bool]:
     common = {e.lower() for e in layout.image_extensions} & {
         e.lower() for e in layout.mask_extensions
     }
-    if shared and layout.image_suffix == layout.mask_suffix and common:
+    same_names = (layout.image_suffix, layout.image_prefix) == (
+        layout.mask_suffix, layout.mask_prefix)
+    if shared and same_names and common:
         raise DataLayoutError(
             f"images and masks share the folder {img_dir}; set {layout.section}.mask_suffix "
             "(e.g. _mask) or image_suffix so that their names tell them apart, or "
@@ -218,10 +192,8 @@ def _report_unpaired(
         paired_images = {i: images[i] for i in paired}
         further = not_images_hint([images[s] for s in no_mask], paired_images, layout.section)
     hint = (
-        f"masks are matched to images by file stem (image stem = id + image_suffix "
-        f"{layout.image_suffix!r}, mask stem = id + mask_suffix {layout.mask_suffix!r}); "
-        f"fix the names, or set {layout.section}.allow_unpaired: true "
-        f"to skip unpaired files{skipped}{further}"
+        f"masks are matched to images by file stem ({_naming(layout)}); fix the names, or "
+        f"set {layout.section}.allow_unpaired: true to skip unpaired files{skipped}{further}"
     )
     if not layout.allow_unpaired:
         raise DataLayoutError("; ".join(problems) + f". {hint}")
@@ -262,8 +234,12 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path |
     img_dir, mask_dir, shared = _folders(root, layout)
     image_files, mask_files, skipped = _both_sides(layout, img_dir, mask_dir, shared)
     if shared:  # a_mask.tif beside a.tif: a file with the other side's suffix is not ours
-        image_files = _without_suffix(image_files, layout.mask_suffix)
-        mask_files = _without_suffix(mask_files, layout.image_suffix)
+        image_files = without_suffix(image_files, layout.mask_suffix)
+        mask_files = without_suffix(mask_files, layout.image_suffix)
+        image_files = without_prefix(image_files, layout.mask_prefix, layout.image_prefix)
+        mask_files = without_prefix(mask_files, layout.image_prefix, layout.mask_prefix)
+    image_files = after_prefix(image_files, layout.image_prefix, "images")
+    mask_files = after_prefix(mask_files, layout.mask_prefix, "masks")
     images = by_id(image_files, layout.image_suffix)
     parts_pattern = _parts_pattern(layout)
     parts: dict[str, list[Path]] = {}

@@ -15,7 +15,7 @@ from unet.cache.preprocess import PreprocessSettings, resize_image
 from unet.common.imageio import image_header, open_image
 from unet.common.labels import mapping_from_meta
 from unet.common.logs import progress
-from unet.dataset.pairing import IMAGE_EXTENSIONS, visible_files
+from unet.dataset.layout import IMAGE_EXTENSIONS, visible_files
 from unet.infer.forward import (
     PredictSettings,
     ensemble_logits,

@@ -1,0 +1,47 @@
+"""A data folder's layout: where images and masks live and how their names relate (the
+config's dataset.local, url and kaggle keys), and the folder listing every side shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from unet.common.schema import defaults
+
+_L = defaults("dataset", "local")  # field defaults: config/schema.yaml
+IMAGE_EXTENSIONS = tuple(_L["image_extensions"])  # also what predict_folder picks up
+
+
+class DataLayoutError(ValueError):
+    """The data folder does not hold what the config says it should."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where images and masks live inside a data folder, and how their names relate."""
+
+    images: str = _L["images"]
+    # A folder, or several whose masks of one image are merged (Montgomery's leftMask/ and
+    # rightMask/ hold one lung each).
+    masks: str | tuple[str, ...] = _L["masks"]
+    mask_suffix: str = _L["mask_suffix"]  # e.g. "_mask" for Carvana's 0cdf5b5d0ce1_01_mask.gif
+    image_suffix: str = _L["image_suffix"]  # e.g. "_training" for DRIVE's 21_training.tif
+    mask_prefix: str = _L["mask_prefix"]  # e.g. "man_seg": the Cell Tracking Challenge
+    image_prefix: str = _L["image_prefix"]  # e.g. "t" for its t013.tif beside man_seg013.tif
+    recursive: bool = _L["recursive"]  # also look in subfolders (one folder per patient)
+    image_extensions: tuple[str, ...] = IMAGE_EXTENSIONS
+    mask_extensions: tuple[str, ...] = tuple(_L["mask_extensions"])
+    allow_unpaired: bool = _L["allow_unpaired"]
+    # Further masks of one image: their stem = its mask stem + a match of this expression,
+    # e.g. "_\\d+" for BUSI's "benign (3)_mask_1.png" beside "benign (3)_mask.png".
+    mask_parts: str = _L["mask_parts"]
+    section: str = "dataset.local"  # config section named in error messages
+    root: str = ""  # url/kaggle: the folder inside the unpacked archives (for error messages)
+
+
+def visible_files(folder: Path, recursive: bool) -> list[Path]:
+    """The files in `folder` (and its subfolders when `recursive`), sorted, leaving out hidden
+    ones and those in hidden folders (macOS's ._a.png, .DS_Store, .ipynb_checkpoints/)."""
+    found = sorted(folder.rglob("*") if recursive else folder.iterdir())
+    return [p for p in found if p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(folder).parts)]

@@ -1,7 +1,7 @@
 # Shared helpers: paths, per-experiment settings, module dependencies.
 from pathlib import Path
 
-from unet.dataset.layout import IMAGE_EXTENSIONS
+from unet.dataset.layout import IMAGE_EXTENSIONS, data_files, layout_from
 from unet.dataset.split import SPLITS
 from unet.deps import module_files
 from unet.workflow import check_config, experiment_config, experiment_section
@@ -63,6 +63,16 @@ def source_settings():
     """Only the active source's settings, so editing an unused source reruns nothing."""
     source = config["dataset"]["source"]
     return config["dataset"].get(source, {})
+
+
+def local_data(wildcards):
+    """A local source's image and mask files, inputs of download_dataset: the folder is used
+    in place, so adding, removing or editing one of them makes the data set stale."""
+    if config["dataset"]["source"] != "local":
+        return []
+    settings = source_settings()
+    root = Path(settings["path"]).expanduser()
+    return [str(p) for p in data_files(root, layout_from(settings, "local"))]
 
 
 def image_extensions():

@@ -4,6 +4,7 @@
 rule download_dataset:
     input:
         modules("dataset.download", "dataset.synthetic"),
+        data=local_data,
     output:
         f"{RESOURCES}/manifest.json",
     params:

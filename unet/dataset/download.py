@@ -9,32 +9,11 @@ from typing import Any
 from unet.common.fileio import write_json
 from unet.common.imageio import image_size
 from unet.common.parallel import parallel_map
-from unet.dataset.layout import DataLayoutError, Layout
+from unet.dataset.layout import DataLayoutError, Layout, layout_from
 from unet.dataset.merge import merge_masks
 from unet.dataset.pairing import pair_files
 
 log = logging.getLogger(__name__)
-
-
-def _layout(settings: dict[str, Any], source: str) -> Layout:
-    keys = (
-        "images",
-        "masks",
-        "mask_suffix",
-        "image_suffix",
-        "mask_prefix",
-        "image_prefix",
-        "recursive",
-        "image_extensions",
-        "mask_extensions",
-        "allow_unpaired",
-        "mask_parts",
-    )
-    kw = {k: settings[k] for k in keys if k in settings}
-    for k in ("image_extensions", "mask_extensions", "masks"):
-        if isinstance(kw.get(k), list):
-            kw[k] = tuple(kw[k])
-    return Layout(**kw, section=f"dataset.{source}", root=settings.get("root", ""))
 
 
 def _data_root(data: Path, sub: str, source: str) -> Path:
@@ -117,14 +96,14 @@ def download_dataset(
     if source == "local":
         # Used in place: no copy of the user's folder.
         root = Path(settings["path"]).expanduser()
-        layout = _layout(settings, source)
+        layout = layout_from(settings, source)
         return write_manifest(manifest_path, source, root, layout, processes=processes)
     if source in ("url", "kaggle"):
         # Both unpack into resources/<dataset>/data/; `root` picks the layout's folder in it.
         records = _fetch(source, settings, manifest_path.parent)
         root = _data_root(manifest_path.parent / "data", settings.get("root", ""), source)
         extra = {"archives": records}
-        layout = _layout(settings, source)
+        layout = layout_from(settings, source)
         return write_manifest(manifest_path, source, root, layout, extra, processes)
     raise ValueError(
         f"dataset.source: unknown source {source!r}; use synthetic, local, url or kaggle"

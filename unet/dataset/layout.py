@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from unet.common.schema import defaults
 
@@ -45,3 +46,33 @@ def visible_files(folder: Path, recursive: bool) -> list[Path]:
     found = sorted(folder.rglob("*") if recursive else folder.iterdir())
     return [p for p in found if p.is_file()
             and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+
+
+_KEYS = ("images", "masks", "mask_suffix", "image_suffix", "mask_prefix", "image_prefix",
+         "recursive", "image_extensions", "mask_extensions", "allow_unpaired", "mask_parts")
+
+
+def layout_from(settings: dict[str, Any], source: str) -> Layout:
+    """The Layout of a source's config section (dataset.local, url or kaggle)."""
+    kw = {k: settings[k] for k in _KEYS if k in settings}
+    for k in ("image_extensions", "mask_extensions", "masks"):
+        if isinstance(kw.get(k), list):
+            kw[k] = tuple(kw[k])
+    return Layout(**kw, section=f"dataset.{source}", root=settings.get("root", ""))
+
+
+def data_files(root: Path, layout: Layout) -> list[Path]:
+    """Every file the layout could pick up under `root` (an image or mask extension, in the
+    images folder or a masks folder), sorted: a local folder is used in place, so these are
+    what make its data set stale when added, removed or changed. Missing folders give none
+    (pairing then names them)."""
+    masks = (layout.masks,) if isinstance(layout.masks, str) else layout.masks
+    folders = [root / layout.images]
+    for m in masks:
+        folders += sorted(root.glob(m.replace("{id}", "*"))) if "{id}" in m else [root / m]
+    exts = {e.lower() for e in (*layout.image_extensions, *layout.mask_extensions)}
+    per_image = any("{id}" in m for m in masks)  # a folder per image: never recursive
+    found = {p for d in folders if d.is_dir()
+             for p in visible_files(d, layout.recursive and not per_image)
+             if p.suffix.lower() in exts}
+    return sorted(found)

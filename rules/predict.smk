@@ -30,6 +30,7 @@ rule predict_folder:
     input:
         models=trained_models,
         folder="resources/predict/{folder}",
+        images=folder_images,
         code=modules("infer.predict_folder"),
     output:
         directory(f"{EXP}/predict/{{folder}}"),

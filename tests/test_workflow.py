@@ -148,6 +148,10 @@ def test_predict_a_folder_of_new_images(done):
         assert (done / "cli" / f"{name}.png").read_bytes() == (
             done / target / f"{name}.png"
         ).read_bytes(), name
+    # An image replaced in place makes the masks stale (the folder's own mtime stays).
+    Image.fromarray(rng.integers(0, 255, (40, 50), np.uint8), "L").save(folder / "grey.png")
+    planned = snakemake(done, target, "--cores", "2", "--configfile", TINY, "-n")
+    assert "predict_folder" in planned.stdout + planned.stderr
 
 
 def test_multiclass_pipeline(tmp_path):

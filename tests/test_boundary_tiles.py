@@ -74,3 +74,41 @@ def test_scoring_memory_follows_the_tile_not_the_image(small_tiles, monkeypatch)
         tracemalloc.stop()
     assert peak < 12 << 20, f"{peak / 2**20:.1f} MB traced"
     assert scores["hd95"][1] == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize("band", [1, 7, 256])
+def test_boundaries_made_a_band_at_a_time_equal_the_whole_masks(monkeypatch, band):
+    from unet.evaluate import boundary
+
+    monkeypatch.setattr(boundary, "BAND", band)
+    rng = np.random.default_rng(band)
+    for shape in ((37, 51), (8, 90), (100, 23)):
+        target = ndimage.median_filter(rng.integers(0, 3, shape), size=5).astype(np.uint8)
+        target[rng.random(shape) < 0.05] = 255  # ignored pixels
+        pred = ndimage.median_filter(rng.integers(0, 3, shape), size=5).astype(np.uint8)
+        valid = target != 255
+        for c in range(3):
+            got_pred, got_target = boundary.class_boundaries(pred, target, c, 255)
+            np.testing.assert_array_equal(got_pred, boundary._boundary((pred == c) & valid))
+            np.testing.assert_array_equal(got_target, boundary._boundary((target == c) & valid))
+
+
+def test_scoring_holds_no_full_size_class_masks(small_tiles, monkeypatch):
+    """At 2048x2048 with 128 px tiles: the class masks, validity mask and erosions were whole
+    images (5.3 bytes a pixel traced); now a band of rows, beside the two boundary masks."""
+    import tracemalloc
+
+    monkeypatch.setattr(distances, "TILE", 128)
+    monkeypatch.setattr(distances, "MARGIN", 32)
+    yy, xx = np.mgrid[:2048, :2048]
+    target = ((yy - 1000) ** 2 + (xx - 900) ** 2 < 600**2).astype(np.uint8)
+    del yy, xx
+    pred = np.roll(target, 5, axis=1)
+    tracemalloc.start()
+    try:
+        scores = image_scores(pred, target, 2, ignore_index=255)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3.5 * target.size, f"{peak / target.size:.2f} bytes a pixel"
+    assert scores["hd95"][1] == pytest.approx(5.0)

@@ -97,14 +97,39 @@ def boundary_f1(pred_mask: np.ndarray, target_mask: np.ndarray, tolerance: float
     return _f1(*_directed(pred_mask, target_mask), tolerance)
 
 
-def _boundary_scores(pred_c: np.ndarray, target_c: np.ndarray, tolerance: float):
-    """(hd95, boundary F1) of one class from one pair of directed distances, computed once
-    for both scores."""
-    pred_empty, target_empty = not pred_c.any(), not target_c.any()
+BAND = 256  # rows of an image whose class masks and erosions are made at a time
+
+
+def class_boundaries(
+    pred: np.ndarray, target: np.ndarray, c: int, ignore_index: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Boundaries (H, W) bool of class `c` in pred and target, ignored target pixels in
+    neither mask: made BAND rows at a time with a row of their neighbours on each side, so no
+    full-size class mask or erosion is ever held (as _boundary of each whole mask gives)."""
+    h = target.shape[0]
+    out = np.empty(pred.shape, bool), np.empty(target.shape, bool)
+    for y0 in range(0, h, BAND):
+        y1 = min(y0 + BAND, h)
+        ya, yb = max(0, y0 - 1), min(h, y1 + 1)
+        band_t = target[ya:yb]
+        valid = band_t != ignore_index if ignore_index is not None else None
+        for labels, dest in zip((pred[ya:yb], band_t), out, strict=True):
+            mask = labels == c
+            if valid is not None:
+                mask &= valid
+            dest[y0:y1] = _boundary(mask)[y0 - ya : y1 - ya]
+    return out
+
+
+def _boundary_scores(cm: np.ndarray, c: int, pred, target, ignore_index, tolerance: float):
+    """(hd95, boundary F1) of class `c`, from one pair of directed distances; whether the
+    class is in either mask comes from the confusion counts (ignored pixels left out)."""
+    pred_empty, target_empty = not cm[:, c].any(), not cm[c, :].any()
     if pred_empty or target_empty:
         both = pred_empty and target_empty
         return (0.0, 1.0) if both else (float("inf"), 0.0)
-    distances = _directed(pred_c, target_c)
+    pred_b, target_b = class_boundaries(pred, target, c, ignore_index)
+    distances = distances_at(target_b, pred_b), distances_at(pred_b, target_b)
     return _percentile(*distances, 95.0), _f1(*distances, tolerance)
 
 
@@ -120,10 +145,8 @@ def image_scores(
     target = np.asarray(target)
     cm = confusion_matrix(pred, target, num_classes, ignore_index)
     # Ignored pixels leave both masks, so they are neither object nor background for boundaries.
-    valid = np.ones(target.shape, bool) if ignore_index is None else target != ignore_index
     hd = np.empty(num_classes, dtype=np.float64)
     bf1 = np.empty(num_classes, dtype=np.float64)
     for c in range(num_classes):
-        pred_c, target_c = (pred == c) & valid, (target == c) & valid
-        hd[c], bf1[c] = _boundary_scores(pred_c, target_c, tolerance)
+        hd[c], bf1[c] = _boundary_scores(cm, c, pred, target, ignore_index, tolerance)
     return {"confusion": cm, **scores_from_confusion(cm), "hd95": hd, "boundary_f1": bf1}

@@ -47,3 +47,30 @@ def test_changed_training_code_starts_again(cache, tmp_path, caplog, monkeypatch
     assert "resuming" not in caplog.text
     rows = (tmp_path / "history.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["1", "2", "3"]
+
+
+def test_changed_data_of_the_same_names_and_sizes_starts_again(tmp_path, caplog):
+    # A redrawn mask (or a preprocessing change) gives a cache whose meta.json listed the same
+    # ids and sizes: the finished last.pt was "resumed", no epoch ran, and model.pt stayed the
+    # model of the old data.
+    import numpy as np
+    from PIL import Image
+
+    from tests.conftest import write_inputs, write_pair
+    from unet.cache.preprocess import PreprocessSettings, preprocess
+
+    pairs = [write_pair(tmp_path, i) for i in range(6)]
+    write_inputs(tmp_path, pairs)
+    settings = PreprocessSettings(width=16, height=12)
+    cache_dir, out = tmp_path / "cache", tmp_path / "run"
+    first = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", cache_dir, settings)
+    _train(cache_dir, out)
+    mask = np.asarray(Image.open(pairs[0]["mask"]))
+    Image.fromarray(255 - mask).save(pairs[0]["mask"])  # the same file, redrawn
+    second = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", cache_dir, settings)
+    assert first["content"] != second["content"]
+    caplog.set_level(logging.INFO)
+    _train(cache_dir, out, epochs=3)
+    assert "resuming" not in caplog.text
+    rows = (out / "history.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["1", "2", "3"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from dataclasses import dataclass
@@ -185,10 +186,16 @@ def preprocess(
         # One pool for every split; each worker fills its rows of the files in place, so no
         # decoded image travels back through the pool and memory stays flat as the set grows.
         try:
-            for _ in parallel_map(_cache_pair, jobs, processes, "cache", ordered=False):
-                pass
+            digests = dict(parallel_map(_cache_pair, jobs, processes, "cache", ordered=False))
         finally:
             _OPEN.clear()  # the serial path's own maps: close them before the files move
+        # What the cached pixels are: training resumes a last.pt only for the same content,
+        # not merely the same ids and sizes (a redrawn mask, a changed resize).
+        content = hashlib.blake2b(digest_size=16)
+        for name in SPLITS:
+            for i in split[name]:
+                content.update(f"{name}/{i}:{digests[i]};".encode())
+        meta["content"] = content.hexdigest()
         write_json(tmp_dir / "meta.json", meta)
     return meta
 
@@ -242,11 +249,15 @@ def _create_flat_files(folder: Path, name: str, lengths: tuple[int, int]) -> tup
 _OPEN: dict[str, np.memmap] = {}  # per process: maps stay open across the pairs it writes
 
 
-def _cache_pair(job: tuple) -> None:
+def _cache_pair(job: tuple) -> tuple[str, str]:
     """Decode, resize and map one pair, and write it into its place in the split's `.npy`
-    files: row k of a stacked cache, or its slices of a flat (native) one."""
+    files: row k of a stacked cache, or its slices of a flat (native) one. Returns the pair's
+    id and a digest of its cached image and mask."""
     spot, pair, size, channels, mapping, paths = job
     rows = load_pair((pair, size, channels, mapping))
+    digest = hashlib.blake2b(digest_size=16)
+    for row in rows:
+        digest.update(np.ascontiguousarray(row).data)
     for path, where, row in zip(paths, spot, rows, strict=True):
         if path not in _OPEN:
             _OPEN[path] = np.load(path, mmap_mode="r+")
@@ -255,3 +266,4 @@ def _cache_pair(job: tuple) -> None:
             _OPEN[path][where] = row.reshape(-1)
         else:
             _OPEN[path][where] = row
+    return pair["id"], digest.hexdigest()

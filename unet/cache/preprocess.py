@@ -191,7 +191,7 @@ def preprocess(
             _OPEN.clear()  # the serial path's own maps: close them before the files move
         # What the cached pixels are: training resumes a last.pt only for the same content,
         # not merely the same ids and sizes (a redrawn mask, a changed resize).
-        content = hashlib.blake2b(digest_size=16)
+        content = hashlib.sha256()
         for name in SPLITS:
             for i in split[name]:
                 content.update(f"{name}/{i}:{digests[i]};".encode())
@@ -255,7 +255,7 @@ def _cache_pair(job: tuple) -> tuple[str, str]:
     id and a digest of its cached image and mask."""
     spot, pair, size, channels, mapping, paths = job
     rows = load_pair((pair, size, channels, mapping))
-    digest = hashlib.blake2b(digest_size=16)
+    digest = hashlib.sha256()
     for row in rows:
         digest.update(np.ascontiguousarray(row).data)
     for path, where, row in zip(paths, spot, rows, strict=True):

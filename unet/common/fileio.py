@@ -7,40 +7,37 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 
-def temp_beside(path: str | os.PathLike) -> Path:
-    """Create an empty hidden `.<name>.<random>.part` beside `path` (same folder, so renaming
-    it onto `path` is atomic) and return it. Its mode is what the umask makes of 0666, as for
-    any new file (mkstemp's 0600 would stay with the renamed output and hide results from a
-    shared group)."""
+def _fresh_beside(path: str | os.PathLike, create: Callable[[Path], None]) -> Path:
+    """A new hidden `.<name>.<random>.part` beside `path` (same folder, so renaming it onto
+    `path` is atomic), made by `create`, which must fail when the name is taken."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     while True:
         tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.part"
         try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            create(tmp)
             return tmp
         except FileExistsError:
             continue
+
+
+def temp_beside(path: str | os.PathLike) -> Path:
+    """An empty temporary file beside `path`, of the mode the umask makes of 0666 as for any
+    new file (mkstemp's 0600 would stay with the renamed output and hide results from a
+    shared group)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    return _fresh_beside(path, lambda p: os.close(os.open(p, flags, 0o666)))
 
 
 def temp_dir_beside(path: str | os.PathLike) -> Path:
-    """Create an empty hidden `.<name>.<random>.part` folder beside `path` and return it, with
-    the mode the umask gives new folders (mkdtemp's 0700 would stay with a folder renamed onto
-    `path`)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.part"
-        try:
-            tmp.mkdir(mode=0o777)
-            return tmp
-        except FileExistsError:
-            continue
+    """An empty temporary folder beside `path`, of the umask's mode for new folders (mkdtemp's
+    0700 would stay with a folder renamed onto `path`)."""
+    return _fresh_beside(path, lambda p: p.mkdir(mode=0o777))
 
 
 def umask() -> int:

@@ -59,3 +59,18 @@ def test_folds_partition_the_images_outside_test():
 def test_bad_fold_counts_name_the_setting(folds, match):
     with pytest.raises(SplitError, match=match):
         make_split(IDS[:20], seed=0, val_fraction=0.2, test_fraction=0.25, folds=folds)
+
+
+def test_numeric_test_ids_as_yaml_writes_them():
+    # `test_ids: [24, 25]` (ISBI's sections are 0.png ... 29.png) was refused by the schema:
+    # YAML reads unquoted stems as integers.
+    import jsonschema
+    import yaml
+
+    from tests.conftest import REPO
+
+    ids = [str(i) for i in range(30)]
+    s = make_split(ids, seed=0, val_fraction=0.1, test_fraction=0.2, test_ids=[24, 25])
+    assert s["test"] == ["24", "25"]
+    schema = yaml.safe_load((REPO / "config" / "schema.yaml").read_text())
+    jsonschema.validate({"split": {"test_ids": [24, "25"]}}, schema)

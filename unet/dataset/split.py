@@ -106,7 +106,7 @@ def make_split(
     seed: int,
     val_fraction: float,
     test_fraction: float,
-    test_ids: list[str] | None = None,
+    test_ids: list[str | int] | None = None,
     folds: int = 0,
     groups: dict[str, str] | None = None,
     group_by: str = "folder",
@@ -117,7 +117,7 @@ def make_split(
     if folds == 1 or folds < 0:
         raise SplitError(f"split.folds={folds}: use 0 for one train/val split, or k >= 2 folds")
     ids = sorted(ids)  # order of discovery must not matter
-    fixed_test = list(test_ids or [])
+    fixed_test = [str(i) for i in test_ids or []]  # YAML reads unquoted stems as numbers
     unknown = sorted(set(fixed_test) - set(ids))
     if unknown:
         raise SplitError(f"split.test_ids names ids not in the data set: {unknown[:5]}")

@@ -154,3 +154,18 @@ def test_packing_a_large_colour_mask_needs_no_wide_copies(monkeypatch):
     # Beyond the result: a few MB of bands (it was 64 MB at this size, 16 bytes a pixel).
     assert pack_peak - packed.nbytes < 8e6, pack_peak / packed.size
     assert unpack_peak - back.nbytes < 8e6, unpack_peak / packed.size
+
+
+def test_a_value_listed_twice_is_refused():
+    # [0, 255, 0] made a third class that no pixel could ever be: trained for nothing and
+    # scored 1.0 (absent from both masks) in every mean.
+    with pytest.raises(MaskValueError, match=r"masks\.values lists 0 twice \(classes 0 and 2\)"):
+        mapping_from_values(set(), [0, 255, 0], None, 16)
+    with pytest.raises(MaskValueError, match=r"masks\.colors lists \(0, 0, 0\) twice"):
+        mapping_from_values(set(), [0, 0xFF0000, 0], None, 16, rgb=True)
+
+
+def test_an_ignore_value_that_is_a_class_is_refused():
+    # ignore 255 beside values [0, 255]: every foreground pixel was skipped by loss and metrics.
+    with pytest.raises(MaskValueError, match=r"masks\.ignore 255 is also class 1's value"):
+        mapping_from_values(set(), [0, 255], None, 16, ignore=255)

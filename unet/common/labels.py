@@ -209,6 +209,26 @@ def _thresholded(
     return MaskMapping(values, ignore, False, threshold)
 
 
+def _check_explicit(mapping: MaskMapping) -> None:
+    """Refuse a class value listed twice (a class no pixel can be) or given as the ignore
+    value too (a class the loss and the metrics would skip)."""
+    key = "masks.colors" if mapping.rgb else "masks.values"
+    seen: dict[int, int] = {}
+    for i, v in enumerate(mapping.values):
+        if v in seen:
+            raise MaskValueError(
+                f"{key} lists {mapping.describe([v])[1:-1]} twice (classes {seen[v]} and {i}); "
+                "each class needs a value of its own: remove the repeat"
+            )
+        seen[v] = i
+    if mapping.ignore in seen:
+        raise MaskValueError(
+            f"masks.ignore {mapping.ignore} is also class {seen[mapping.ignore]}'s value in "
+            f"{key}: its pixels would be skipped by the loss and the metrics; remove it from "
+            "one of the two"
+        )
+
+
 def mapping_from_values(
     found: set[int],
     explicit: list[int] | None,
@@ -227,7 +247,9 @@ def mapping_from_values(
     if threshold is not None:
         return _thresholded(explicit, threshold, top, ignore)
     if explicit:
-        return MaskMapping(tuple(int(v) for v in explicit), ignore, rgb)
+        mapping = MaskMapping(tuple(int(v) for v in explicit), ignore, rgb)
+        _check_explicit(mapping)
+        return mapping
     if len(found) > max_values:
         raise MaskValueError(
             f"masks hold {len(found)} distinct values, {min(found)} to {max(found)} (more than "

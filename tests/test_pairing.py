@@ -192,3 +192,13 @@ def test_prefixes_tell_apart_files_sharing_a_folder(tmp_path):
     layout = Layout(images="data", masks="data", mask_prefix="mask_")
     assert [(i, im.name, m.name) for i, im, m in pair_files(tmp_path, layout)] == [
         ("a", "a.png", "mask_a.png"), ("b", "b.png", "mask_b.png")]
+
+
+def test_masks_saved_as_arrays_are_not_called_an_unlisted_extension(tmp_path):
+    # Masks as NumPy arrays (a common export): "add the extension there" led to a decode
+    # error on every file; the pipeline reads image files only.
+    _touch(tmp_path / "images", "a.png", "b.png")
+    _touch(tmp_path / "masks", "a.npy", "b.npy")
+    with pytest.raises(DataLayoutError, match=r"\.npy: 2\).*not image files.*PNG or TIFF") as err:
+        pair_files(tmp_path, Layout())
+    assert "add the extension" not in str(err.value)

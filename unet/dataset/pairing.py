@@ -8,6 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from PIL import Image
+
 from unet.dataset.layout import DataLayoutError, Layout, visible_files
 from unet.dataset.names import (
     after_prefix,
@@ -51,6 +53,10 @@ def _files(
     return found, skipped
 
 
+# Extensions a decoder here reads (PIL's, and TIFF through tifffile): others are not images.
+_READABLE = {e.lower() for e in Image.registered_extensions()} | {".tif", ".tiff"}
+
+
 def _skipped_note(
     side: str, folder: Path, skipped: Counter[str], key: str, exts: tuple[str, ...]
 ) -> str:
@@ -59,6 +65,11 @@ def _skipped_note(
         return ""
     n = sum(skipped.values())
     counts = ", ".join(f"{e}: {c}" for e, c in skipped.most_common())
+    if not any(e in _READABLE for e in skipped):
+        return (
+            f"; {side} holds {n} file{'s' if n > 1 else ''} not picked up ({counts}) in "
+            f"{folder}: not image files the pipeline reads; save the {side} as PNG or TIFF"
+        )
     lossy = " (JPEG masks are lossy: also set masks.threshold, e.g. 127)" if side == "masks" and (
         ".jpg" in skipped or ".jpeg" in skipped) else ""
     return (

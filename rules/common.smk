@@ -66,11 +66,17 @@ def source_settings():
 
 
 def local_data(wildcards):
-    """A local source's image and mask files, inputs of download_dataset: the folder is used
-    in place, so adding, removing or editing one of them makes the data set stale."""
+    """Files a source reads in place, inputs of download_dataset so that adding, removing or
+    editing one makes the data set stale: a local folder's images and masks, and a url
+    source's file:// archives."""
+    settings = source_settings()
+    if config["dataset"]["source"] == "url":
+        from unet.dataset.url import file_url_path
+
+        paths = [file_url_path(a["url"]) for a in settings.get("archives", [])]
+        return [str(p) for p in paths if p is not None and p.is_file()]
     if config["dataset"]["source"] != "local":
         return []
-    settings = source_settings()
     root = Path(settings["path"]).expanduser()
     return [str(p) for p in data_files(root, layout_from(settings, "local"))]
 

@@ -250,3 +250,16 @@ def test_downloads_and_unpacked_folders_follow_the_umask(tmp_path: Path) -> None
     mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
     assert mode(tmp_path / "res" / "data") == 0o775
     assert mode(tmp_path / "res" / "downloads" / Path(records[0]["file"]).name) == 0o664
+
+
+def test_a_local_archive_replaced_at_its_path_is_taken_again(tmp_path: Path) -> None:
+    # An archive downloaded by hand and named by file:// was copied once and kept by its URL:
+    # saving a newer version over it unpacked the old one again, without a word.
+    archive = tmp_path / "data.zip"
+    archive.write_bytes(make_zip(pairs(n=2)))
+    url = [{"url": archive.as_uri(), "sha256": None}]
+    first = fetch_archives(url, tmp_path / "res")
+    archive.write_bytes(make_zip(pairs(n=3)))  # a newer version, same path
+    second = fetch_archives(url, tmp_path / "res")
+    assert second[0]["sha256"] == sha(archive.read_bytes()) != first[0]["sha256"]
+    assert len(list((tmp_path / "res" / "data" / "images").iterdir())) == 3

@@ -1,6 +1,7 @@
 """A local data folder is used in place, so changing it must make the data set stale: added,
 removed or replaced images and masks rerun the download step (and, through the manifest,
-everything after it); files the layout does not pick up change nothing."""
+everything after it); files the layout does not pick up change nothing. So does a local
+archive (file://) saved over with a newer version."""
 
 from __future__ import annotations
 
@@ -61,3 +62,25 @@ def test_changed_local_data_reruns_the_data_set(tmp_path):
     (data / "images" / "a5.png").unlink()  # a pair removed
     (data / "masks" / "a5.png").unlink()
     assert _planned(wd) == {"download_dataset", "split_dataset"}
+
+
+def test_a_local_archive_saved_over_reruns_the_data_set(tmp_path):
+    import shutil
+
+    data = tmp_path / "data"
+    for i in range(8):
+        _pair(data, i)
+    shutil.make_archive(str(tmp_path / "set"), "zip", data)
+    wd = copy_workflow(tmp_path / "wf")
+    archive = (tmp_path / "set.zip").as_uri()
+    (wd / "local.yaml").write_text(
+        f"dataset: {{name: mine, source: url, url: {{archives: [{{url: '{archive}'}}]}}}}\n")
+    _run(wd)
+    assert _planned(wd) == set()
+    _pair(data, 8)
+    shutil.make_archive(str(tmp_path / "set"), "zip", data)  # a newer version, same path
+    assert _planned(wd) == {"download_dataset", "split_dataset"}
+    _run(wd)
+    manifest = (wd / "resources" / "mine" / "manifest.json").read_text()
+    assert "a8.png" in manifest
+

@@ -35,9 +35,27 @@ def _key(i: int, field: str) -> str:
     return f"dataset.url.archives[{i}].{field}"
 
 
+def file_url_path(url: str) -> Path | None:
+    """The local path a file:// URL names (None for other schemes)."""
+    parsed = urlparse(url)
+    return Path(url2pathname(unquote(parsed.path))) if parsed.scheme == "file" else None
+
+
+def _drop_outdated_copy(url: str, copy: Path) -> None:
+    """Remove the kept copy of a file:// archive that was saved over since it was copied
+    (another size, or modified after the copy), so that it is copied again."""
+    source = file_url_path(url)
+    if source is None or not copy.is_file() or not source.is_file():
+        return
+    was, now = copy.stat(), source.stat()
+    if was.st_size != now.st_size or now.st_mtime_ns >= was.st_mtime_ns:
+        log.info("%s changed since it was copied: copying it again", source)
+        copy.unlink()
+
+
 def _copy_file_url(url: str, output_file: str, pooch_obj: Any = None) -> None:
     """A pooch downloader for file:// URLs (pooch knows only http, ftp, sftp and doi)."""
-    path = Path(url2pathname(unquote(urlparse(url).path)))
+    path = file_url_path(url)
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist")
     shutil.copyfile(path, output_file)
@@ -67,6 +85,7 @@ def _retrieve(i: int, url: str, sha256: str | None, folder: Path, retries: int) 
     # pooch's own name: md5 of the whole URL + its basename, so a changed URL is a new file
     # and never reuses an older archive of the same basename.
     fname = pooch.utils.unique_file_name(url)
+    _drop_outdated_copy(url, folder / fname)
     for attempt in range(retries + 1):
         log.info("fetching %s as %s (reused if already complete)", url, folder / fname)
         try:

@@ -102,3 +102,27 @@ def test_a_mask_drawn_on_the_stored_pixels_of_a_turned_photo_is_named(tmp_path):
             "mask": str(tmp_path / "photo.png"), "size": [30, 40]}
     with pytest.raises(MaskValueError, match=r"EXIF orientation 6.*Orientation=1"):
         load_pair((pair, (16, 16), 3, MaskMapping((0, 255))))
+
+
+def test_a_detected_class_one_that_is_mostly_background_is_named(tmp_path, caplog):
+    # Detected values are sorted, so 255 is class 1, the class that scores, overlays and the
+    # final-mask choice call the foreground. Where 0 marks the objects (EM membranes), they
+    # silently scored the background instead.
+    import logging
+
+    pairs = []
+    for i in range(5):
+        mask = np.full((30, 40), 255, np.uint8)
+        mask[::4] = 0  # thin dark lines, 8 rows of 30: the objects
+        pairs.append(write_pair(tmp_path, i, mask=mask))
+    write_inputs(tmp_path, pairs)
+    caplog.set_level(logging.WARNING)
+    meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c1",
+                      PreprocessSettings(width=40, height=30))
+    assert meta["class_fractions"] == pytest.approx([8 / 30, 22 / 30])
+    assert "class 1 (value 255) covers 73 % of the training pixels" in caplog.text
+    assert "masks.values: [255, 0]" in caplog.text
+    caplog.clear()
+    preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c2",
+               PreprocessSettings(width=40, height=30, mask_values=(255, 0)))
+    assert "covers" not in caplog.text  # listed by the user: their choice

@@ -3,6 +3,7 @@ hold, the masks' palette (palette masks) or bit depth (16-bit grey), checked acr
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,8 @@ from unet.common.parallel import parallel_map
 
 if TYPE_CHECKING:
     from unet.cache.preprocess import PreprocessSettings
+
+_CHUNK = 1 << 22  # mask pixels counted at a time
 
 
 def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: int) -> MaskMapping:
@@ -65,3 +68,28 @@ def _scan_mask(path: str) -> tuple[set[int], bool]:
 
 def _colour_values(path: str) -> set[int]:
     return set(np.unique(read_mask(path, colour=True)).tolist())
+
+
+def class_fractions(masks_file: str | os.PathLike, num_classes: int) -> list[float]:
+    """Each class's share of a cached split's mask pixels (ignored ones left out), counted a
+    chunk at a time (bincount widens its input to int64)."""
+    flat = np.load(masks_file, mmap_mode="r").reshape(-1)
+    counts = np.zeros(256, np.int64)
+    for start in range(0, flat.size, _CHUNK):
+        counts += np.bincount(flat[start : start + _CHUNK], minlength=256)
+    total = int(counts[:num_classes].sum())
+    return [float(n / total) if total else 0.0 for n in counts[:num_classes]]
+
+
+def foreground_note(mapping: MaskMapping, fractions: list[float]) -> str | None:
+    """A warning when detected values made class 1 (the class scores, overlays and the final
+    choice call the foreground) the larger one: 0 may be the objects (EM membranes)."""
+    if mapping.rgb or mapping.num_classes != 2 or fractions[1] <= 0.5:
+        return None
+    v0, v1 = mapping.values
+    return (
+        f"class 1 (value {v1}) covers {100 * fractions[1]:.0f} % of the training pixels and "
+        f"class 0 (value {v0}) {100 * fractions[0]:.0f} %; scores, overlays and the final-mask "
+        f"choice treat class 1 as the foreground. If value {v0} marks your objects, set "
+        f"masks.values: [{v1}, {v0}]"
+    )

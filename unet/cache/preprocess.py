@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from unet.cache.mapping import choose_mapping
+from unet.cache.mapping import choose_mapping, class_fractions, foreground_note
 from unet.cache.ragged import flat_offsets
 from unet.common.fileio import atomic_dir, read_json, write_json
 from unet.common.imageio import (
@@ -189,15 +189,33 @@ def preprocess(
             digests = dict(parallel_map(_cache_pair, jobs, processes, "cache", ordered=False))
         finally:
             _OPEN.clear()  # the serial path's own maps: close them before the files move
-        # What the cached pixels are: training resumes a last.pt only for the same content,
-        # not merely the same ids and sizes (a redrawn mask, a changed resize).
-        content = hashlib.sha256()
-        for name in SPLITS:
-            for i in split[name]:
-                content.update(f"{name}/{i}:{digests[i]};".encode())
-        meta["content"] = content.hexdigest()
+        _describe(meta, tmp_dir, split, digests, mapping, settings)
         write_json(tmp_dir / "meta.json", meta)
     return meta
+
+
+def _describe(
+    meta: dict,
+    folder: Path,
+    split: dict,
+    digests: dict[str, str],
+    mapping: MaskMapping,
+    settings: PreprocessSettings,
+) -> None:
+    """Add what the cached pixels are to `meta`: their digest (training resumes a last.pt
+    only for the same content, not merely the same ids and sizes: a redrawn mask, a changed
+    resize) and each class's share of the training masks, warning when detected values made
+    the larger class class 1."""
+    content = hashlib.sha256()
+    for name in SPLITS:
+        for i in split[name]:
+            content.update(f"{name}/{i}:{digests[i]};".encode())
+    meta["content"] = content.hexdigest()
+    meta["class_fractions"] = class_fractions(folder / "train_masks.npy", mapping.num_classes)
+    chosen = settings.mask_values or settings.mask_threshold is not None
+    note = None if chosen else foreground_note(mapping, meta["class_fractions"])
+    if note:
+        log.warning(note)
 
 
 def _split_jobs(

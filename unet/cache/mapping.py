@@ -3,7 +3,6 @@ hold, the masks' palette (palette masks) or bit depth (16-bit grey), checked acr
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -16,8 +15,6 @@ from unet.common.parallel import parallel_map
 
 if TYPE_CHECKING:
     from unet.cache.preprocess import PreprocessSettings
-
-_CHUNK = 1 << 22  # mask pixels counted at a time
 
 
 def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: int) -> MaskMapping:
@@ -70,13 +67,9 @@ def _colour_values(path: str) -> set[int]:
     return set(np.unique(read_mask(path, colour=True)).tolist())
 
 
-def class_fractions(masks_file: str | os.PathLike, num_classes: int) -> list[float]:
-    """Each class's share of a cached split's mask pixels (ignored ones left out), counted a
-    chunk at a time (bincount widens its input to int64)."""
-    flat = np.load(masks_file, mmap_mode="r").reshape(-1)
-    counts = np.zeros(256, np.int64)
-    for start in range(0, flat.size, _CHUNK):
-        counts += np.bincount(flat[start : start + _CHUNK], minlength=256)
+def class_fractions(counts: np.ndarray, num_classes: int) -> list[float]:
+    """Each class's share of the pixels counted by class index in `counts` (256,), the
+    ignored index left out."""
     total = int(counts[:num_classes].sum())
     return [float(n / total) if total else 0.0 for n in counts[:num_classes]]
 

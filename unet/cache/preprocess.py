@@ -23,7 +23,7 @@ from unet.common.imageio import (
     open_image,
     to_model_mode,
 )
-from unet.common.labels import MaskMapping, MaskValueError
+from unet.common.labels import MaskMapping, MaskValueError, class_counts
 from unet.common.maskio import pack_rgb
 from unet.common.parallel import parallel_map
 from unet.common.schema import defaults
@@ -186,32 +186,33 @@ def preprocess(
         # One pool for every split; each worker fills its rows of the files in place, so no
         # decoded image travels back through the pool and memory stays flat as the set grows.
         try:
-            digests = dict(parallel_map(_cache_pair, jobs, processes, "cache", ordered=False))
+            done = parallel_map(_cache_pair, jobs, processes, "cache", ordered=False)
+            cached = {i: (digest, counts) for i, digest, counts in done}
         finally:
             _OPEN.clear()  # the serial path's own maps: close them before the files move
-        _describe(meta, tmp_dir, split, digests, mapping, settings)
+        _describe(meta, split, cached, mapping, settings)
         write_json(tmp_dir / "meta.json", meta)
     return meta
 
 
 def _describe(
     meta: dict,
-    folder: Path,
     split: dict,
-    digests: dict[str, str],
+    cached: dict[str, tuple[str, np.ndarray]],
     mapping: MaskMapping,
     settings: PreprocessSettings,
 ) -> None:
-    """Add what the cached pixels are to `meta`: their digest (training resumes a last.pt
-    only for the same content, not merely the same ids and sizes: a redrawn mask, a changed
-    resize) and each class's share of the training masks, warning when detected values made
-    the larger class class 1."""
+    """Add what the cached pixels are to `meta`, from each pair's digest and class counts:
+    their digest (training resumes a last.pt only for the same content, not merely the same
+    ids and sizes: a redrawn mask, a changed resize) and each class's share of the training
+    masks, warning when detected values made the larger class class 1."""
     content = hashlib.sha256()
     for name in SPLITS:
         for i in split[name]:
-            content.update(f"{name}/{i}:{digests[i]};".encode())
+            content.update(f"{name}/{i}:{cached[i][0]};".encode())
     meta["content"] = content.hexdigest()
-    meta["class_fractions"] = class_fractions(folder / "train_masks.npy", mapping.num_classes)
+    counts = sum((cached[i][1] for i in split["train"]), np.zeros(256, np.int64))
+    meta["class_fractions"] = class_fractions(counts, mapping.num_classes)
     chosen = settings.mask_values or settings.mask_threshold is not None
     note = None if chosen else foreground_note(mapping, meta["class_fractions"])
     if note:
@@ -267,15 +268,16 @@ def _create_flat_files(folder: Path, name: str, lengths: tuple[int, int]) -> tup
 _OPEN: dict[str, np.memmap] = {}  # per process: maps stay open across the pairs it writes
 
 
-def _cache_pair(job: tuple) -> tuple[str, str]:
+def _cache_pair(job: tuple) -> tuple[str, str, np.ndarray]:
     """Decode, resize and map one pair, and write it into its place in the split's `.npy`
     files: row k of a stacked cache, or its slices of a flat (native) one. Returns the pair's
-    id and a digest of its cached image and mask."""
+    id, a digest of its cached image and mask, and its mask's count of each class index."""
     spot, pair, size, channels, mapping, paths = job
     rows = load_pair((pair, size, channels, mapping))
     digest = hashlib.sha256()
     for row in rows:
         digest.update(np.ascontiguousarray(row).data)
+    counts = class_counts(rows[1])
     for path, where, row in zip(paths, spot, rows, strict=True):
         if path not in _OPEN:
             _OPEN[path] = np.load(path, mmap_mode="r+")
@@ -284,4 +286,4 @@ def _cache_pair(job: tuple) -> tuple[str, str]:
             _OPEN[path][where] = row.reshape(-1)
         else:
             _OPEN[path][where] = row
-    return pair["id"], digest.hexdigest()
+    return pair["id"], digest.hexdigest(), counts

@@ -119,6 +119,16 @@ class MaskMapping:
         return str(values)
 
 
+def class_counts(index: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
+    """(256,) int64 count of each class index in `index` (uint8), a chunk at a time:
+    np.bincount widens its whole input to int64 (8 bytes a pixel) first."""
+    flat = np.asarray(index).reshape(-1)
+    counts = np.zeros(256, np.int64)
+    for start in range(0, flat.size, chunk):
+        counts += np.bincount(flat[start : start + chunk], minlength=256)
+    return counts
+
+
 def _table_size(raw: np.ndarray) -> int | None:
     """Entries a lookup table needs for `raw`: every value of its 8- or 16-bit type, or up to
     its largest value (a power of two, so masks share tables); None when a value is negative

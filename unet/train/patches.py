@@ -13,7 +13,7 @@ import os
 import numpy as np
 import torch
 
-from unet.common.labels import IGNORE_INDEX
+from unet.common.labels import IGNORE_INDEX, class_counts
 from unet.train.augment import apply
 from unet.train.dataset import CachedRows, Row
 
@@ -79,9 +79,7 @@ def foreground_locations(mask: np.ndarray, seed: int, chunk: int = 1 << 20) -> l
     indices, drawn evenly. Read in chunks, so a 8192x8192 mask never needs full-size temporary
     arrays; the seed makes the sample the same in every DataLoader worker."""
     flat = mask.reshape(-1)
-    counts = np.zeros(256, np.int64)
-    for start in range(0, len(flat), chunk):  # bincount widens its input to int64
-        counts += np.bincount(flat[start : start + chunk], minlength=256)
+    counts = class_counts(flat, chunk)
     classes = [c for c in np.flatnonzero(counts) if c not in (0, IGNORE_INDEX)]
     rng = np.random.default_rng(seed)
     found = []

@@ -1,7 +1,7 @@
 # Shared helpers: paths, per-experiment settings, module dependencies.
 from pathlib import Path
 
-from unet.dataset.layout import IMAGE_EXTENSIONS, data_files, layout_from, visible_files
+from unet.dataset.layout import IMAGE_EXTENSIONS, data_files, files_with, layout_from
 from unet.dataset.split import SPLITS
 from unet.deps import module_files
 from unet.workflow import check_config, experiment_config, experiment_section
@@ -85,10 +85,7 @@ def folder_images(wildcards):
     """The images in resources/predict/<folder>, inputs of predict_folder: one replaced in
     place makes the folder's masks stale, though the folder's own mtime does not move."""
     folder = Path("resources/predict", wildcards.folder)
-    exts = {e.lower() for e in image_extensions()}
-    if not folder.is_dir():
-        return []
-    return [str(p) for p in visible_files(folder, False) if p.suffix.lower() in exts]
+    return [str(p) for p in files_with(folder, image_extensions())] if folder.is_dir() else []
 
 
 def image_extensions():

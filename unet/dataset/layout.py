@@ -3,6 +3,7 @@ config's dataset.local, url and kaggle keys), and the folder listing every side 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,12 @@ def visible_files(folder: Path, recursive: bool) -> list[Path]:
             and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
 
 
+def files_with(folder: Path, extensions: Iterable[str], recursive: bool = False) -> list[Path]:
+    """The visible files in `folder` whose extension (any case) is one of `extensions`."""
+    exts = {e.lower() for e in extensions}
+    return [p for p in visible_files(folder, recursive) if p.suffix.lower() in exts]
+
+
 _KEYS = ("images", "masks", "mask_suffix", "image_suffix", "mask_prefix", "image_prefix",
          "recursive", "image_extensions", "mask_extensions", "allow_unpaired", "mask_parts")
 
@@ -70,9 +77,8 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     folders = [root / layout.images]
     for m in masks:
         folders += sorted(root.glob(m.replace("{id}", "*"))) if "{id}" in m else [root / m]
-    exts = {e.lower() for e in (*layout.image_extensions, *layout.mask_extensions)}
+    exts = (*layout.image_extensions, *layout.mask_extensions)
     per_image = any("{id}" in m for m in masks)  # a folder per image: never recursive
     found = {p for d in folders if d.is_dir()
-             for p in visible_files(d, layout.recursive and not per_image)
-             if p.suffix.lower() in exts}
+             for p in files_with(d, exts, layout.recursive and not per_image)}
     return sorted(found)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from unet.dataset.layout import DataLayoutError, Layout, visible_files
+from unet.dataset.layout import DataLayoutError, Layout, files_with, visible_files
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
@@ -39,12 +39,10 @@ def _images(root: Path, layout: Layout) -> dict[str, Path]:
 
 def pair_mask_folders(root: Path, layout: Layout) -> list[tuple[str, Path, list[Path]]]:
     """(id, image, its masks) for every image with a mask in root/masks-with-{id}-filled-in."""
-    exts = {e.lower() for e in layout.mask_extensions}
     pairs, missing = [], []
     for pid, image in sorted(_images(root, layout).items()):
         folder = root / layout.masks.replace("{id}", pid)
-        masks = [p for p in visible_files(folder, False) if p.suffix.lower() in exts] \
-            if folder.is_dir() else []
+        masks = files_with(folder, layout.mask_extensions) if folder.is_dir() else []
         if masks:
             pairs.append((pid, image, masks))
         else:

@@ -15,7 +15,7 @@ from unet.cache.preprocess import PreprocessSettings, resize_image
 from unet.common.imageio import image_header, open_image
 from unet.common.labels import mapping_from_meta
 from unet.common.logs import progress
-from unet.dataset.layout import IMAGE_EXTENSIONS, visible_files
+from unet.dataset.layout import IMAGE_EXTENSIONS, files_with, visible_files
 from unet.infer.forward import (
     PredictSettings,
     ensemble_logits,
@@ -39,10 +39,9 @@ def list_images(
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"folder to predict {folder} does not exist; put the images there")
-    exts = {e.lower() for e in extensions}
-    files = visible_files(folder, recursive=False)
-    images = [p for p in files if p.suffix.lower() in exts]
+    images = files_with(folder, extensions)
     if not images:
+        files = visible_files(folder, recursive=False)
         others = Counter(p.suffix.lower() or "no extension" for p in files)
         held = ", ".join(f"{e}: {n}" for e, n in sorted(others.items()))
         raise FileNotFoundError(

@@ -126,3 +126,59 @@ def test_a_detected_class_one_that_is_mostly_background_is_named(tmp_path, caplo
     preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c2",
                PreprocessSettings(width=40, height=30, mask_values=(255, 0)))
     assert "covers" not in caplog.text  # listed by the user: their choice
+
+
+def _cells(i: int, count: int, shift: int = 0) -> np.ndarray:
+    """A 30x40 16-bit label map: `count` separate blobs numbered 1..count (+ shift) on 0."""
+    mask = np.zeros((30, 40), np.uint16)
+    for k in range(count):
+        r, c = 2 + 9 * (k // 4), 2 + 9 * (k % 4) + i % 2
+        mask[r : r + 6, c : c + 6] = k + 1 + shift
+    return mask
+
+
+def test_instance_labels_detected_as_classes_are_named(tmp_path, caplog):
+    # The Cell Tracking Challenge's man_seg masks number each cell 1, 2, 3, ...: with 16 values
+    # or fewer they were detected as that many classes and trained silently, one class per
+    # object number. The fix is masks.threshold: 0; the preprocess log must say so.
+    import logging
+
+    write_inputs(tmp_path, [write_pair(tmp_path, i, mask=_cells(i, 3 + i)) for i in range(5)])
+    caplog.set_level(logging.WARNING)
+    meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c1",
+                      PreprocessSettings(width=40, height=30))
+    assert meta["num_classes"] == 8  # values 0..7 detected: the warning does not refuse
+    assert "instance labels" in caplog.text and "masks.threshold: 0" in caplog.text
+    assert "masks.values: [0, 1, 2, 3, 4, 5, 6, 7]" in caplog.text  # to keep them as classes
+    caplog.clear()
+    preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c2",
+               PreprocessSettings(width=40, height=30, mask_threshold=0))
+    assert "instance" not in caplog.text
+
+
+def test_classes_drawn_as_several_regions_are_not_called_instances(tmp_path, caplog):
+    import logging
+
+    pairs = []
+    for i in range(5):  # three classes, each in two separate blobs of every mask
+        mask = _cells(i, 6).astype(np.uint8)
+        pairs.append(write_pair(tmp_path, i, mask=np.where(mask > 3, mask - 3, mask) * 60))
+    write_inputs(tmp_path, pairs)
+    caplog.set_level(logging.WARNING)
+    meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c",
+                      PreprocessSettings(width=40, height=30))
+    assert meta["class_values"] == [0, 60, 120, 180] and "instance" not in caplog.text
+
+
+def test_numbered_objects_needs_one_region_each_and_no_gap():
+    from unet.cache.mapping import _numbered_objects
+
+    index = np.zeros((20, 20), np.uint8)
+    index[1:4, 1:4], index[6:9, 6:9], index[12:15, 1:4] = 1, 2, 3
+    assert _numbered_objects(index) == 3
+    index[17:19, 17:19] = 255  # ignored pixels are no object
+    assert _numbered_objects(index) == 3
+    index[index == 2] = 0  # classes 1 and 3 without 2: not numbered objects
+    assert _numbered_objects(index) is None
+    index[6:9, 6:9], index[16:18, 10:12] = 2, 2  # class 2 in two regions
+    assert _numbered_objects(index) is None

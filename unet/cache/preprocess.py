@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from unet.cache.mapping import choose_mapping, class_fractions, foreground_note
+from unet.cache.mapping import choose_mapping, class_fractions, foreground_note, instance_note
 from unet.cache.ragged import flat_offsets
 from unet.common.fileio import atomic_dir, read_json, write_json
 from unet.common.imageio import (
@@ -190,7 +190,7 @@ def preprocess(
             cached = {i: (digest, counts) for i, digest, counts in done}
         finally:
             _OPEN.clear()  # the serial path's own maps: close them before the files move
-        _describe(meta, split, cached, mapping, settings)
+        _describe(meta, split, cached, mapping, settings, by_id)
         write_json(tmp_dir / "meta.json", meta)
     return meta
 
@@ -201,11 +201,13 @@ def _describe(
     cached: dict[str, tuple[str, np.ndarray]],
     mapping: MaskMapping,
     settings: PreprocessSettings,
+    by_id: dict[str, dict],
 ) -> None:
     """Add what the cached pixels are to `meta`, from each pair's digest and class counts:
     their digest (training resumes a last.pt only for the same content, not merely the same
     ids and sizes: a redrawn mask, a changed resize) and each class's share of the training
-    masks, warning when detected values made the larger class class 1."""
+    masks, warning when detected values made the larger class class 1 or look like instance
+    labels (one number per object)."""
     content = hashlib.sha256()
     for name in SPLITS:
         for i in split[name]:
@@ -214,9 +216,12 @@ def _describe(
     counts = sum((cached[i][1] for i in split["train"]), np.zeros(256, np.int64))
     meta["class_fractions"] = class_fractions(counts, mapping.num_classes)
     chosen = settings.mask_values or settings.mask_threshold is not None
-    note = None if chosen else foreground_note(mapping, meta["class_fractions"])
-    if note:
-        log.warning(note)
+    if chosen:
+        return
+    train = [by_id[i]["mask"] for i in split["train"]]
+    for note in (foreground_note(mapping, meta["class_fractions"]), instance_note(train, mapping)):
+        if note:
+            log.warning(note)
 
 
 def _split_jobs(

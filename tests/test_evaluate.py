@@ -93,3 +93,15 @@ def test_metrics_table_shows_the_penalised_mean(tmp_path):
     with open(tmp_path / "table.tsv") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     assert float(rows[1]["mean_hd95"]) == pytest.approx(50)
+
+
+def test_metrics_table_shows_each_class_share_of_the_training_pixels(tmp_path):
+    results = _score(tmp_path, {"b": (TARGET, EMPTY)})
+    summary = {"class_values": [0, 255], "methods": summarise(results, ["raw"], 2)}
+    metrics_table(summary, tmp_path / "table.tsv", [0.8, 0.2])
+    with open(tmp_path / "table.tsv") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    assert [r["train_share"] for r in rows] == ["0.8000", "0.2000"]
+    metrics_table(summary, tmp_path / "old.tsv")  # a cache from before the shares were kept
+    with open(tmp_path / "old.tsv") as f:
+        assert {r["train_share"] for r in csv.DictReader(f, delimiter="\t")} == {""}

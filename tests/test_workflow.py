@@ -122,6 +122,9 @@ def test_report_has_every_section(done):
         "crf_tuning.tsv",
     ):
         assert name in html, f"{name} missing from the report"
+    with open(done / "results/synthetic/baseline/report/metrics.tsv") as f:
+        shares = {r["class"]: float(r["train_share"]) for r in csv.DictReader(f, delimiter="\t")}
+    assert shares["0"] + shares["1"] == pytest.approx(1, abs=1e-3) and 0 < shares["1"] < 0.5
     verdict = (done / "results/synthetic/baseline/report/crf_verdict.txt").read_text()
     assert re.match(r"The CRF (helped|did not help) on the test split", verdict)
 

@@ -27,8 +27,11 @@ PACKAGES = (
 )
 
 
-def metrics_table(summary: dict, path: str | os.PathLike) -> None:
-    """TSV: one row per method and class, global and per-image scores, and the CRF delta."""
+def metrics_table(
+    summary: dict, path: str | os.PathLike, fractions: list[float] | None = None
+) -> None:
+    """TSV: one row per method and class: its share of the training pixels (`fractions`, the
+    cache's class_fractions; blank when unknown), global and per-image scores."""
     cols = ("dice", "iou", "precision", "recall")
     per_img = ("dice", "boundary_f1", "hd95")
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
@@ -38,6 +41,7 @@ def metrics_table(summary: dict, path: str | os.PathLike) -> None:
                 "method",
                 "class",
                 "value",
+                "train_share",
                 *(f"global_{c}" for c in cols),
                 *(f"mean_{c}" for c in per_img),
                 "pixel_accuracy",
@@ -51,6 +55,7 @@ def metrics_table(summary: dict, path: str | os.PathLike) -> None:
                         m,
                         c,
                         summary["class_values"][int(c)],
+                        f"{fractions[int(c)]:.4f}" if fractions else "",
                         *(f"{scores['global'][k]:.4f}" for k in cols),
                         *("" if mean[k] is None else f"{mean[k]:.4f}" for k in per_img),
                         f"{s['pixel_accuracy']:.4f}",
@@ -137,11 +142,12 @@ def plot_results(
     tuning_table(tuning, out["tuning"])
     plots.plot_curves(history_csvs, out["curves"])
     plots.plot_methods(summary, out["methods"])
-    mapping = mapping_from_meta(read_json(meta_json))
+    meta = read_json(meta_json)
     plots.write_overlays(
-        per_image_csv, read_json(manifest_json), mask_dirs, out["overlays"], mapping
+        per_image_csv, read_json(manifest_json), mask_dirs, out["overlays"],
+        mapping_from_meta(meta),
     )
-    metrics_table(summary, out["table"])
+    metrics_table(summary, out["table"], meta.get("class_fractions"))
     environment(config, out["environment"])
     verdict = crf_verdict(summary, tuning)
     with atomic_path(out["verdict"]) as tmp:

@@ -105,3 +105,33 @@ def test_metrics_table_shows_each_class_share_of_the_training_pixels(tmp_path):
     metrics_table(summary, tmp_path / "old.tsv")  # a cache from before the shares were kept
     with open(tmp_path / "old.tsv") as f:
         assert {r["train_share"] for r in csv.DictReader(f, delimiter="\t")} == {""}
+
+
+def test_colour_classes_are_named_by_their_colours(tmp_path):
+    # Colour masks' classes are packed 0xRRGGBB integers inside; per_image.csv and metrics.tsv
+    # showed them as such (16711680 for red), a number found nowhere in the user's data.
+    from PIL import Image
+
+    from unet.common.fileio import write_json
+    from unet.evaluate.evaluate import evaluate_masks
+
+    colours = np.array([[0, 0, 0], [255, 0, 0], [0, 128, 255]], np.uint8)
+    index = np.zeros((H, W), np.uint8)
+    index[5:15, 5:15], index[20:25, 20:35] = 1, 2
+    for name in ("gt", "raw"):
+        (tmp_path / name).mkdir()
+        Image.fromarray(colours[index]).save(tmp_path / name / "a.png")
+    write_json(tmp_path / "manifest.json",
+               {"pairs": [{"id": "a", "image": "", "mask": str(tmp_path / "gt/a.png")}]})
+    packed = [0, 0xFF0000, 0x0080FF]
+    write_json(tmp_path / "meta.json", {"class_values": packed, "mask_rgb": True,
+                                        "splits": {"test": {"ids": ["a"]}}})
+    summary = evaluate_masks(tmp_path / "manifest.json", tmp_path / "meta.json",
+                             {"raw": tmp_path / "raw"}, tmp_path / "rows.csv", tmp_path / "s.json")
+    assert summary["class_values"] == packed  # what the model files and meta.json hold
+    labels = ["[0, 0, 0]", "[255, 0, 0]", "[0, 128, 255]"]
+    with open(tmp_path / "rows.csv") as f:
+        assert [r["value"] for r in csv.DictReader(f)] == labels
+    metrics_table(summary, tmp_path / "table.tsv")
+    with open(tmp_path / "table.tsv") as f:
+        assert [r["value"] for r in csv.DictReader(f, delimiter="\t")] == labels

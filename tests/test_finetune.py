@@ -70,3 +70,18 @@ def test_a_changed_source_model_retrains(tmp_path):
     torch.save(ckpt, source)
     planned = snakemake(wd, target, "-n", "--quiet", "rules", *args).stdout
     assert "train_unet" in planned
+
+
+def test_colour_classes_of_the_same_numbers_are_other_classes(cache, tmp_path):
+    # A colour mask's classes are packed 0xRRGGBB numbers: [0, 0, 0] and [0, 0, 255] pack to
+    # 0 and 255, the values of a grey model. The check compared the numbers alone.
+    from unet.model.unet import UNetConfig
+    from unet.train.finetune import source_weights
+
+    grey = _train(cache, tmp_path / "a", epochs=1)
+    config = UNetConfig(**grey["model_config"])
+    colour = {"class_values": grey["class_values"], "mask_rgb": True}
+    with pytest.raises(TrainingError, match=r"mask values \['0', '255'\] there vs "
+                                            r"\['\[0, 0, 0\]', '\[0, 0, 255\]'\] here"):
+        source_weights(tmp_path / "a" / "model.pt", config, colour)
+    assert source_weights(tmp_path / "a" / "model.pt", config, {**colour, "mask_rgb": False})

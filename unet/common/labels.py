@@ -118,6 +118,12 @@ class MaskMapping:
             return str([((v >> 16) & 255, (v >> 8) & 255, v & 255) for v in values])
         return str(values)
 
+    def labels(self) -> list[str]:
+        """Each class's value as the config writes it: a grey level, or [r, g, b]."""
+        if self.rgb:
+            return [str([(v >> 16) & 255, (v >> 8) & 255, v & 255]) for v in self.values]
+        return [str(v) for v in self.values]
+
 
 def class_counts(index: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
     """(256,) int64 count of each class index in `index` (uint8), a chunk at a time:

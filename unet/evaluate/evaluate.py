@@ -128,6 +128,7 @@ def evaluate_masks(
         "split": split,
         "images": len(ids),
         "class_values": values,
+        "class_labels": mapping.labels(),  # the values as the config writes them: [r, g, b]
         "ignore_value": meta.get("ignore_value"),
         "boundary_tolerance_px": tolerance,
         "empty_mask_convention": EMPTY_MASK_CONVENTION,
@@ -138,7 +139,7 @@ def evaluate_masks(
         summary["delta"] = _deltas(summary["methods"])
     if choice_json:  # which post-processing final/ holds, chosen on validation, and why
         summary["final"] = read_json(choice_json)
-    write_rows(csv_out, results, values)
+    write_rows(csv_out, results, summary["class_labels"])
     write_json(json_out, summary)
     for m, s in summary["methods"].items():
         log.info(
@@ -148,8 +149,9 @@ def evaluate_masks(
     return summary
 
 
-def write_rows(path: str | os.PathLike, results: list[dict], values: list[int]) -> None:
-    """One CSV row per image, method and class. HD95 stays the honest per-image value (inf for a
+def write_rows(path: str | os.PathLike, results: list[dict], values: list) -> None:
+    """One CSV row per image, method and class (`values`: each class's value as written in the
+    config). HD95 stays the honest per-image value (inf for a
     class in exactly one mask); image_diagonal_px is the penalty the summary's mean uses instead."""
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f)

@@ -54,7 +54,7 @@ def metrics_table(
                     [
                         m,
                         c,
-                        summary["class_values"][int(c)],
+                        summary.get("class_labels", summary["class_values"])[int(c)],
                         f"{fractions[int(c)]:.4f}" if fractions else "",
                         *(f"{scores['global'][k]:.4f}" for k in cols),
                         *("" if mean[k] is None else f"{mean[k]:.4f}" for k in per_img),

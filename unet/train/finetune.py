@@ -7,6 +7,7 @@ import logging
 import os
 from pathlib import Path
 
+from unet.common.labels import mapping_from_meta
 from unet.model import checkpoint
 from unet.model.unet import UNetConfig
 from unet.train.settings import TrainingError
@@ -33,9 +34,9 @@ def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict) -> d
     mine, theirs = config.to_dict(), ckpt["model_config"]
     differs = [f"model.{k} {theirs.get(k)} there vs {v} here" for k, v in mine.items()
                if theirs.get(k) != v]
-    if ckpt.get("class_values") != meta["class_values"]:
-        differs.append(f"class values {ckpt.get('class_values')} there vs "
-                       f"{meta['class_values']} here")
+    there, here = mapping_from_meta(ckpt), mapping_from_meta(meta)
+    if (there.values, there.rgb) != (here.values, here.rgb):
+        differs.append(f"mask values {there.labels()} there vs {here.labels()} here")
     if differs:
         raise TrainingError(
             f"train.init_from {path}: its network or classes differ from this run's ("

@@ -11,7 +11,8 @@ import matplotlib
 matplotlib.use("Agg")  # no display on cluster nodes or CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
+from matplotlib.colors import ListedColormap, to_rgb  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from unet.common.fileio import atomic_path  # noqa: E402
@@ -22,6 +23,7 @@ from unet.train.history import read_history  # noqa: E402
 # Class 1 red, then the other tab10 colours; class 0 (background) and ignored pixels unpainted.
 CLASS_COLOURS = ListedColormap(["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd",
                                 "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"])
+OVERLAY_ALPHA = 0.45
 
 
 def _save(fig: plt.Figure, path: str | os.PathLike) -> None:
@@ -81,6 +83,55 @@ def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
     _save(fig, out_png)
 
 
+def class_colours(mapping: MaskMapping) -> np.ndarray:
+    """(classes, 3) RGB in [0, 1] that overlays paint each class in (class 0's is unused): the
+    data's own colours where its masks are colour-coded (colour masks, or a palette that is not
+    all grey), else tab10's, tab20's beyond 10 classes, and spaced turbo colours beyond 20."""
+    own = _own_colours(mapping)
+    if own is not None:
+        return own
+    k = mapping.num_classes - 1
+    if k <= CLASS_COLOURS.N:
+        picked = [to_rgb(c) for c in CLASS_COLOURS.colors[:k]]
+    elif k <= 20:
+        picked = matplotlib.colormaps["tab20"].colors[:k]
+    else:
+        picked = matplotlib.colormaps["turbo"](np.linspace(0.05, 0.95, k))[:, :3]
+    return np.vstack([np.zeros((1, 3)), np.asarray(picked, np.float64)])
+
+
+def _own_colours(mapping: MaskMapping) -> np.ndarray | None:
+    """Each class's colour in the masks themselves, when they are distinct and not all grey."""
+    if mapping.rgb:
+        rgb = [((v >> 16) & 255, (v >> 8) & 255, v & 255) for v in mapping.values]
+    elif mapping.palette and max(mapping.values) < len(mapping.palette) // 3:
+        rgb = [mapping.palette[3 * v : 3 * v + 3] for v in mapping.values]
+    else:
+        return None
+    colours = np.asarray(rgb, np.float64) / 255
+    fore = colours[1:]
+    grey = np.ptp(fore, axis=1).max() == 0
+    return None if grey or len(np.unique(fore, axis=0)) < len(fore) else colours
+
+
+def _painted(layer: np.ma.MaskedArray, colours: np.ndarray) -> np.ndarray:
+    """(H, W, 4) RGBA: each class's colour at OVERLAY_ALPHA, unpainted pixels clear."""
+    rgba = np.zeros((*layer.shape, 4), np.float32)
+    rgba[..., :3] = colours[layer.filled(0)]
+    rgba[..., 3] = np.where(np.ma.getmaskarray(layer), 0, OVERLAY_ALPHA)
+    return rgba
+
+
+def _legend(fig: plt.Figure, mapping: MaskMapping, colours: np.ndarray) -> None:
+    """Each painted class and its value as the config writes it, below the panels."""
+    handles = [
+        Patch(color=colours[c], alpha=OVERLAY_ALPHA + 0.2, label=f"class {c} ({label})")
+        for c, label in enumerate(mapping.labels()) if c
+    ]
+    fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 6),
+               fontsize="small", bbox_to_anchor=(0.5, 0), bbox_transform=fig.transFigure)
+
+
 def class_layer(mask_path: str | os.PathLike, mapping: MaskMapping) -> np.ma.MaskedArray:
     """A mask file as class indices (H, W), background (class 0) and ignored pixels masked out:
     what an overlay paints, whatever values (grey, colour, thresholded) the file holds."""
@@ -110,8 +161,10 @@ def plot_overlays(rows: list[dict], out_png: str | os.PathLike, mapping: MaskMap
     """One row per image: image | ground truth | each method's mask, drawn over the image.
 
     Each row: {"id", "image": path, "panels": [(title, mask path), ...]}. Foreground classes
-    are painted, each in its own colour; the class comes from the mapping, not the grey level.
+    are painted, each in its own colour (class_colours, named in a legend); the class comes
+    from the mapping, not the grey level.
     """
+    colours = class_colours(mapping)
     ncols = 1 + max(len(r["panels"]) for r in rows)
     fig, axes = plt.subplots(
         len(rows), ncols, figsize=(3.6 * ncols, 2.8 * len(rows)), squeeze=False
@@ -126,16 +179,10 @@ def plot_overlays(rows: list[dict], out_png: str | os.PathLike, mapping: MaskMap
                 layer = class_layer(mask_path, mapping)
                 step = _step(layer.shape)
                 layer = layer[::step, ::step][: image.shape[0], : image.shape[1]]  # nearest
-                ax.imshow(
-                    layer - 1,  # class 1 -> colour 0
-                    alpha=0.45,
-                    cmap=CLASS_COLOURS,
-                    vmin=0,
-                    vmax=CLASS_COLOURS.N - 1,
-                    interpolation="nearest",
-                )
+                ax.imshow(_painted(layer, colours), interpolation="nearest")
             ax.set_title(title, fontsize=9)
             ax.axis("off")
+    _legend(fig, mapping, colours)
     _save(fig, out_png)
 
 

@@ -1,0 +1,54 @@
+"""Overlays paint every class in a colour of its own, the data's own where its masks are
+colour-coded, and name the classes in a legend."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from unet.common.labels import MaskMapping
+from unet.report.figures import class_colours, plot_overlays
+
+
+def _distinct(colours: np.ndarray) -> bool:
+    return len({tuple(np.round(c, 4)) for c in colours[1:]}) == len(colours) - 1
+
+
+def test_every_class_has_a_colour_of_its_own():
+    # Ten colours were cycled through a colour map clipped at its end: with VOC's 21 classes,
+    # classes 10 to 20 were all painted the tenth colour.
+    for n in (2, 5, 11, 21, 40):
+        colours = class_colours(MaskMapping(tuple(range(n))))
+        assert colours.shape == (n, 3) and _distinct(colours), n
+
+
+def test_colour_coded_masks_are_painted_in_their_own_colours():
+    isprs = [(255, 255, 255), (0, 0, 255), (0, 255, 255), (0, 255, 0), (255, 255, 0)]
+    packed = tuple((r << 16) | (g << 8) | b for r, g, b in isprs)
+    colours = class_colours(MaskMapping(packed, rgb=True))
+    assert np.allclose(colours[1:] * 255, isprs[1:])
+    voc = [0, 0, 0, 128, 0, 0, 0, 128, 0, 128, 128, 0]  # a palette of colours: the data's own
+    colours = class_colours(MaskMapping((0, 1, 2, 3), palette=tuple(voc)))
+    assert np.allclose(colours[1:] * 255, np.reshape(voc, (4, 3))[1:])
+    grey = [0, 0, 0, 255, 255, 255]  # a grey palette (Carvana's GIFs) only shows grey levels
+    assert not np.allclose(class_colours(MaskMapping((0, 1), palette=tuple(grey)))[1], 1)
+
+
+def test_the_legend_names_each_class_by_its_value(tmp_path, monkeypatch):
+    import matplotlib.figure
+
+    labels = []
+    real = matplotlib.figure.Figure.legend
+
+    def legend(self, *args, **kwargs):
+        labels.extend(h.get_label() for h in kwargs["handles"])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "legend", legend)
+    mask = np.zeros((20, 30), np.uint8)
+    mask[2:8, 2:8], mask[10:15, 10:20] = 85, 170
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    Image.fromarray(mask).save(tmp_path / "img.png")
+    rows = [{"id": "a", "image": tmp_path / "img.png", "panels": [("gt", tmp_path / "m.png")]}]
+    plot_overlays(rows, tmp_path / "o.png", MaskMapping((0, 85, 170, 255)))
+    assert labels == ["class 1 (85)", "class 2 (170)", "class 3 (255)"]

@@ -25,7 +25,8 @@ RULES = {
     "split_dataset": (("dataset.split",), {"common.fileio", "dataset.split"}),
     "preprocess": (
         ("cache.preprocess",),
-        COMMON | SETTINGS | {"cache.preprocess", "cache.mapping", "cache.ragged", "dataset.split"},
+        COMMON | SETTINGS | {"cache.preprocess", "cache.mapping", "cache.palettes", "cache.ragged",
+                             "dataset.split"},
     ),
     "train_unet": (
         ("train.train",),
@@ -47,7 +48,8 @@ RULES = {
     ),
     "predict_folder": (
         ("infer.predict_folder",),
-        COMMON | {"cache.preprocess", "cache.mapping", "cache.ragged", "common.device",
+        COMMON | {"cache.preprocess", "cache.mapping", "cache.palettes", "cache.ragged",
+                  "common.device",
                   "common.probs", "dataset.layout", "dataset.split", "infer.forward",
                   "infer.predict_folder",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",

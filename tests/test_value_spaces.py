@@ -275,3 +275,49 @@ def test_overlays_of_large_images_are_drawn_from_shrunk_copies(tmp_path, monkeyp
     plot_overlays(rows, tmp_path / "o.png", MaskMapping((0, 255)))
     assert shapes and all(max(s[:2]) <= DISPLAY_SIDE for s in shapes), shapes
     assert (tmp_path / "o.png").stat().st_size > 0
+
+
+def _near_colour_masks(tmp_path: Path) -> list[np.ndarray]:
+    """8 pairs whose colour masks are magenta, cyan and black, each channel off by up to 6
+    (DeepGlobe's land-cover masks: "may not be pure 0 and 255; binarize them at 128")."""
+    rng = np.random.default_rng(4)
+    pairs, truth = [], []
+    for i in range(8):
+        cls = np.zeros((H, W), np.uint8)
+        cls[_disc(i) > 0.5], cls[:, : 8 + i] = 1, 2
+        rgb = np.array([[0, 0, 0], [255, 0, 255], [0, 255, 255]], np.int16)[cls]
+        rgb += np.where(rgb == 0, 1, -1) * rng.integers(0, 7, rgb.shape).astype(np.int16)
+        img, msk = tmp_path / f"img{i}.png", tmp_path / f"msk{i}.png"
+        Image.fromarray(rng.integers(0, 255, (H, W, 3), np.uint8)).save(img)
+        Image.fromarray(rgb.astype(np.uint8)).save(msk)
+        pairs.append({"id": f"p{i}", "image": str(img), "mask": str(msk), "size": [W, H]})
+        truth.append(cls)
+    ids = [p["id"] for p in pairs]
+    write_json(tmp_path / "manifest.json", {"pairs": pairs})
+    write_json(tmp_path / "split.json", {"train": ids[:4], "val": ids[4:6], "test": ids[6:]})
+    return truth
+
+
+def test_a_threshold_binarises_each_channel_of_colour_masks(tmp_path):
+    # With masks.colors, masks.threshold was taken for a grey threshold: refused as "values
+    # must list two values" for three colours, and for two it read the masks by brightness.
+    from unet.cache.reader import load_split
+
+    truth = _near_colour_masks(tmp_path)
+    masks = {"values": None, "colors": [[0, 0, 0], [255, 0, 255], [0, 255, 255]],
+             "threshold": 128, "max_values": 16, "ignore": None}
+    meta = _preprocess(tmp_path, settings_from_config({"width": W, "height": H}, masks))
+    assert meta["mask_rgb"] is True and meta["num_classes"] == 3
+    assert np.array_equal(load_split(tmp_path / "cache", "train")[1], np.stack(truth[:4]))
+    written = _train_and_predict(tmp_path)
+    colours = {tuple(c) for png in written.glob("*.png")
+               for c in np.asarray(Image.open(png).convert("RGB")).reshape(-1, 3)}
+    assert colours <= {(0, 0, 0), (255, 0, 255), (0, 255, 255)}
+
+
+def test_a_threshold_is_refused_for_colours_it_cannot_reach(tmp_path):
+    masks = {"values": None, "colors": [[0, 0, 0], [128, 64, 128]], "threshold": 100,
+             "max_values": 16, "ignore": None}
+    settings = settings_from_config({"width": W, "height": H}, masks)
+    with pytest.raises(MaskValueError, match=r"\[128, 64, 128\].*0 or 255"):
+        mapping_from_values(set(), list(settings.mask_values), 100, 16, rgb=True)

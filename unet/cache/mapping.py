@@ -9,13 +9,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import ndimage
 
+from unet.cache.palettes import check_palettes
 from unet.common.imageio import GREY16, image_header
-from unet.common.labels import (
-    IGNORE_INDEX,
-    MaskMapping,
-    check_palettes,
-    mapping_from_values,
-)
+from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_values
 from unet.common.maskio import mask_palette, read_mask, read_mask_values
 from unet.common.parallel import parallel_map
 

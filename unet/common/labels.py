@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from unet.common.maskio import mask_palette, read_mask, write_mask_png
+from unet.common.maskio import read_mask, write_mask_png
 
 IGNORE_INDEX = 255  # class index of pixels the loss and the metrics skip (so <= 255 classes)
 
@@ -32,7 +32,8 @@ class MaskMapping:
 
     With `threshold` (two values), a raw value above it reads as the higher of the two values,
     any other as the lower: anti-aliased or JPEG masks binarise, and predictions are written
-    back in the data's own two values (e.g. 0/255), not as 0/1.
+    back in the data's own two values (e.g. 0/255), not as 0/1. With colours (`rgb`), each
+    channel above it reads as 255, any other as 0: near colours snap to classes of 0/255.
     """
 
     values: tuple[int, ...]
@@ -159,7 +160,9 @@ def _lookup_table(mapping: MaskMapping, size: int | None) -> np.ndarray | None:
         return None
     table = np.full(size, _UNKNOWN, np.uint16)
     values = mapping.values
-    if mapping.threshold is not None:  # every value is one of the two classes
+    if mapping.threshold is not None and mapping.rgb:  # each channel binarised
+        _snapped_colours(table, values, mapping.threshold)
+    elif mapping.threshold is not None:  # every value is one of the two classes
         table[:] = values.index(min(values))
         table[max(mapping.threshold + 1, 0) :] = values.index(max(values))
     else:
@@ -172,39 +175,34 @@ def _lookup_table(mapping: MaskMapping, size: int | None) -> np.ndarray | None:
     return table
 
 
-def _colour(palette: tuple[int, ...] | None, value: int) -> tuple[int, ...] | None:
-    """How a mask shows `value`: its palette entry, or grey (v, v, v) in a mask without one;
-    None where the file cannot hold it."""
-    if palette is None:
-        return (value,) * 3 if value <= 255 else None
-    return tuple(palette[3 * value : 3 * value + 3]) if 3 * value + 3 <= len(palette) else None
+def _snapped_colours(table: np.ndarray, values: tuple[int, ...], threshold: int) -> None:
+    """Fill a table over packed colours: each colour's channels binarised at `threshold`
+    (above: 255) give the class of that 0/255 colour."""
+    packed = np.arange(len(table), dtype=np.uint32)
+    snapped = np.zeros(len(table), np.uint32)
+    for shift in (16, 8, 0):
+        snapped |= np.where((packed >> shift) & 255 > threshold, 255 << shift, 0).astype(np.uint32)
+    for i, v in reversed(list(enumerate(values))):
+        table[snapped == v] = i
 
 
-def check_palettes(masks: list[str], mapping: MaskMapping) -> None:
-    """Refuse masks whose palettes (colour tables) show a class value in another colour than
-    the first mask does: read as indices, their classes would swap without a word (a tool
-    that builds each file's palette can put white at index 0 in one mask, black in the next).
-    Only the class values are compared; a mask without a palette shows v as (v, v, v)."""
-    if mapping.rgb or mapping.threshold is not None:
-        return  # read by colour, or binarised by brightness: not indices
-    values = [*mapping.values, *([] if mapping.ignore is None else [mapping.ignore])]
-    reference = None
-    for path in masks:
-        palette = mask_palette(path)
-        if reference is None:
-            reference = (path, {v: _colour(palette, v) for v in values})
-            continue
-        first, shown = reference
-        for v in values:
-            a, b = shown[v], _colour(palette, v)
-            if a is not None and b is not None and a != b:
-                colours = [list(shown[u]) for u in mapping.values if shown[u] is not None]
-                raise MaskValueError(
-                    f"mask {path} shows value {v} as {b}, but {first} shows it as {a}: their "
-                    "palettes (colour tables) differ, so one index means different classes. "
-                    f"Read the masks by colour instead, masks.colors: {colours} (the classes "
-                    "in the first mask's colours), or save every mask with one palette"
-                )
+def _thresholded_colours(
+    explicit: list[int], threshold: int, ignore: int | None
+) -> MaskMapping:
+    """Colour classes whose channels are 0 or 255, each mask channel binarised at `threshold`."""
+    mapping = MaskMapping(tuple(int(v) for v in explicit), ignore, True, threshold)
+    for v, label in zip(mapping.values, mapping.labels(), strict=True):
+        if any((v >> shift) & 255 not in (0, 255) for shift in (16, 8, 0)):
+            raise MaskValueError(
+                f"masks.threshold binarises each channel of colour masks to 0 or 255, so it "
+                f"can never give masks.colors' {label}: with a threshold, list colours whose "
+                "channels are 0 or 255 only; or drop masks.threshold and list every colour "
+                "the masks hold"
+            )
+    if not 0 <= threshold < 255:
+        raise MaskValueError(f"masks.threshold {threshold} must lie in 0..254 for colour masks")
+    _check_explicit(mapping)
+    return mapping
 
 
 def _thresholded(
@@ -260,6 +258,8 @@ def mapping_from_values(
     foreground value of a thresholded mapping without explicit values.
     """
     found = found - {ignore}
+    if threshold is not None and rgb and explicit:
+        return _thresholded_colours(explicit, threshold, ignore)
     if threshold is not None:
         return _thresholded(explicit, threshold, top, ignore)
     if explicit:

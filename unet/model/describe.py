@@ -52,7 +52,8 @@ def describe_model(path: str | os.PathLike) -> str:
             f"{', '.join(f'{v:.3f}' for v in mean)}, std {', '.join(f'{v:.3f}' for v in std)}"
         )
     if mapping.threshold is not None:
-        lines.append(f"threshold  masks binarised above {mapping.threshold}")
+        each = " in each colour channel" if mapping.rgb else ""
+        lines.append(f"threshold  masks binarised above {mapping.threshold}{each}")
     if mapping.ignore is not None:
         lines.append(f"ignore     mask value {mapping.ignore} is skipped by the loss and metrics")
     fold = "" if ckpt.get("fold") is None else f", cross-validation fold {ckpt['fold']}"

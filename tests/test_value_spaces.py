@@ -321,3 +321,33 @@ def test_a_threshold_is_refused_for_colours_it_cannot_reach(tmp_path):
     settings = settings_from_config({"width": W, "height": H}, masks)
     with pytest.raises(MaskValueError, match=r"\[128, 64, 128\].*0 or 255"):
         mapping_from_values(set(), list(settings.mask_values), 100, 16, rgb=True)
+
+
+@pytest.mark.parametrize("colors", [[[0, 0, 0], [255, 0, 255], [0, 255, 255]], None])
+@pytest.mark.parametrize("ignore", [255, [255, 255, 255]])
+def test_the_ignore_value_of_colour_masks_is_a_colour(tmp_path, ignore, colors):
+    # With colour masks, masks.ignore was compared with packed 0xRRGGBB values: `ignore: 255`
+    # meant blue (0x0000FF), not white, and a colour could not be written at all.
+    from unet.cache.reader import load_split
+
+    truth = _near_colour_masks(tmp_path)
+    for i, t in enumerate(truth):  # exact colours, and a white "don't care" border
+        rgb = np.array([[0, 0, 0], [255, 0, 255], [0, 255, 255]], np.uint8)[t]
+        rgb[:2] = 255
+        Image.fromarray(rgb).save(tmp_path / f"msk{i}.png")
+    masks = {"values": None, "colors": colors, "threshold": None, "max_values": 16,
+             "ignore": ignore}
+    meta = _preprocess(tmp_path, settings_from_config({"width": W, "height": H}, masks))
+    assert meta["class_values"] == [0, 0x00FFFF, 0xFF00FF] if colors is None else True
+    train = load_split(tmp_path / "cache", "train")[1]
+    assert (train[:, :2] == 255).all() and (train[:, 2:] < 3).all()  # IGNORE_INDEX
+    assert meta["ignore_value"] == 0xFFFFFF
+
+
+def test_a_colour_ignore_value_for_grey_masks_is_refused(tmp_path):
+    _dataset(tmp_path, 8, lambda i: "L", lambda i: "L",
+             lambda i, d: np.where(d > 0.5, 255, 0).astype(np.uint8))
+    masks = {"values": None, "colors": None, "threshold": None, "max_values": 16,
+             "ignore": [255, 0, 0]}
+    with pytest.raises(MaskValueError, match=r"masks.ignore \[255, 0, 0\] is a colour"):
+        _preprocess(tmp_path, settings_from_config({"width": W, "height": H}, masks))

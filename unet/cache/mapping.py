@@ -11,7 +11,7 @@ from scipy import ndimage
 
 from unet.cache.palettes import check_palettes
 from unet.common.imageio import GREY16, image_header
-from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_values
+from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError, mapping_from_values
 from unet.common.maskio import mask_palette, read_mask, read_mask_values
 from unet.common.parallel import parallel_map
 
@@ -44,7 +44,7 @@ def _values_mapping(
             list(settings.mask_values) if settings.mask_values else None,
             settings.mask_threshold,
             settings.max_mask_values,
-            settings.mask_ignore,
+            ignore_value(settings.mask_ignore, settings.mask_rgb),
             rgb=settings.mask_rgb,
             top=65535 if deep else 255,
         )
@@ -55,7 +55,24 @@ def _values_mapping(
         # In a colour data set, a file read as grey must be read again as colours.
         found |= _colour_values(path) if colour and not packed else values
     return mapping_from_values(
-        found, None, None, settings.max_mask_values, settings.mask_ignore, rgb=colour
+        found, None, None, settings.max_mask_values,
+        ignore_value(settings.mask_ignore, colour), rgb=colour,
+    )
+
+
+def ignore_value(ignore: int | tuple[int, ...] | None, rgb: bool) -> int | None:
+    """masks.ignore in the masks' value space: for colour masks a packed 0xRRGGBB, from
+    [r, g, b] or from a grey level g, which colour masks hold as (g, g, g)."""
+    if ignore is None or (isinstance(ignore, int) and not rgb):
+        return ignore
+    r, g, b = (ignore,) * 3 if isinstance(ignore, int) else ignore
+    if rgb:
+        return (r << 16) | (g << 8) | b
+    if r == g == b:
+        return r
+    raise MaskValueError(
+        f"masks.ignore {list(ignore)} is a colour, but the masks hold grey levels; give the "
+        "grey value to skip (an integer)"
     )
 
 

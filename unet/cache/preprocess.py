@@ -47,7 +47,8 @@ class PreprocessSettings:
     mask_rgb: bool = False  # mask_values are packed 0xRRGGBB colours (masks.colors)
     mask_threshold: int | None = _M["threshold"]  # binarise: above it reads as the higher value
     max_mask_values: int = _M["max_values"]  # more distinct values than this looks lossy
-    mask_ignore: int | None = _M["ignore"]  # value skipped by the loss and the metrics
+    # Value skipped by the loss and the metrics: a grey level, or (r, g, b) for colour masks
+    mask_ignore: int | tuple[int, int, int] | None = _M["ignore"]
     mode: str = _P["mode"]  # resize | native (each image its own size times scale)
     scale: float = _P["scale"]  # mode native: resize factor, aspect ratio kept
 
@@ -70,7 +71,7 @@ def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
         mask_rgb=rgb,
         mask_threshold=masks["threshold"],
         max_mask_values=masks["max_values"],
-        mask_ignore=masks["ignore"],
+        mask_ignore=tuple(ignore) if isinstance(ignore := masks["ignore"], list) else ignore,
         mode=size.get("mode", _P["mode"]),
         scale=size.get("scale", _P["scale"]),
     )
@@ -168,7 +169,7 @@ def preprocess(
         "class_values": list(mapping.values),
         "num_classes": mapping.num_classes,
         "mask_threshold": settings.mask_threshold,
-        "ignore_value": settings.mask_ignore,
+        "ignore_value": mapping.ignore,  # packed 0xRRGGBB for colour masks
         "mask_rgb": mapping.rgb,
         "mask_palette": list(mapping.palette) if mapping.palette else None,
         "mask_bits": mapping.bits,

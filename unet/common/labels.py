@@ -237,7 +237,8 @@ def _check_explicit(mapping: MaskMapping) -> None:
         seen[v] = i
     if mapping.ignore in seen:
         raise MaskValueError(
-            f"masks.ignore {mapping.ignore} is also class {seen[mapping.ignore]}'s value in "
+            f"masks.ignore {mapping.describe([mapping.ignore])[1:-1]} is also class "
+            f"{seen[mapping.ignore]}'s value in "
             f"{key}: its pixels would be skipped by the loss and the metrics; remove it from "
             "one of the two"
         )

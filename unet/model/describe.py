@@ -55,7 +55,8 @@ def describe_model(path: str | os.PathLike) -> str:
         each = " in each colour channel" if mapping.rgb else ""
         lines.append(f"threshold  masks binarised above {mapping.threshold}{each}")
     if mapping.ignore is not None:
-        lines.append(f"ignore     mask value {mapping.ignore} is skipped by the loss and metrics")
+        shown = mapping.describe([mapping.ignore])[1:-1]
+        lines.append(f"ignore     mask value {shown} is skipped by the loss and metrics")
     fold = "" if ckpt.get("fold") is None else f", cross-validation fold {ckpt['fold']}"
     dice = " ".join(f"{d:.4f}" for d in ckpt.get("val_dice", []))
     lines.append(f"kept       epoch {ckpt.get('epoch')}{fold}; validation Dice per class {dice}")

@@ -12,6 +12,7 @@ from unet.common.schema import defaults
 
 _L = defaults("dataset", "local")  # field defaults: config/schema.yaml
 IMAGE_EXTENSIONS = tuple(_L["image_extensions"])  # also what predict_folder picks up
+GROUP = "{group}"  # in images and masks: the folder level that names a sequence or patient
 
 
 class DataLayoutError(ValueError):
@@ -74,9 +75,10 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     what make its data set stale when added, removed or changed. Missing folders give none
     (pairing then names them)."""
     masks = (layout.masks,) if isinstance(layout.masks, str) else layout.masks
-    folders = [root / layout.images]
-    for m in masks:
-        folders += sorted(root.glob(m.replace("{id}", "*"))) if "{id}" in m else [root / m]
+    folders = []
+    for f in (layout.images, *masks):
+        wild = f.replace("{id}", "*").replace(GROUP, "*")
+        folders += sorted(root.glob(wild)) if wild != f else [root / f]
     exts = (*layout.image_extensions, *layout.mask_extensions)
     per_image = any("{id}" in m for m in masks)  # a folder per image: never recursive
     found = {p for d in folders if d.is_dir()

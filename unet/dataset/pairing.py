@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from unet.dataset.layout import DataLayoutError, Layout, visible_files
+from unet.dataset.layout import GROUP, DataLayoutError, Layout, visible_files
 from unet.dataset.names import (
     after_prefix,
     by_id,
@@ -236,6 +236,10 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path |
     `mask_parts` or a list of mask folders, the third item is the list of the image's masks,
     its own mask first."""
     root = Path(root)
+    if GROUP in layout.images:  # parallel folders, one per sequence or patient
+        from unet.dataset.groups import pair_groups
+
+        return pair_groups(root, layout)
     if not isinstance(layout.masks, str):
         return _pair_each_folder(root, layout)
     if "{id}" in layout.masks:  # a folder of masks per image

@@ -8,6 +8,7 @@ it as an ordinary split, and `folds` lists every fold's ids.
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import os
 import re
@@ -101,6 +102,22 @@ def _check_groups(groups: dict[str, str], ids: list[str], test_ids: list[str], b
             )
 
 
+def _named_ids(ids: list[str], names: list[str | int]) -> list[str]:
+    """The ids split.test_ids names: each entry an id, or a pattern with * ? or [ ] (02_* for
+    a sequence's frames under dataset.local.images: '{group}'); one that names none is
+    refused."""
+    named: dict[str, None] = {}  # in order, once each
+    known = set(ids)
+    for name in (str(n) for n in names):  # YAML reads unquoted stems as numbers
+        found = fnmatch.filter(ids, name) if any(c in name for c in "*?[") else (
+            [name] if name in known else [])
+        if not found:
+            raise SplitError(f"split.test_ids entry {name!r} names no id in the data set (ids "
+                             f"look like {ids[:3]}); fix it or remove it")
+        named.update(dict.fromkeys(found))
+    return list(named)
+
+
 def make_split(
     ids: list[str],
     seed: int,
@@ -117,10 +134,7 @@ def make_split(
     if folds == 1 or folds < 0:
         raise SplitError(f"split.folds={folds}: use 0 for one train/val split, or k >= 2 folds")
     ids = sorted(ids)  # order of discovery must not matter
-    fixed_test = [str(i) for i in test_ids or []]  # YAML reads unquoted stems as numbers
-    unknown = sorted(set(fixed_test) - set(ids))
-    if unknown:
-        raise SplitError(f"split.test_ids names ids not in the data set: {unknown[:5]}")
+    fixed_test = _named_ids(ids, test_ids or [])
     if groups is not None:
         _check_groups(groups, ids, fixed_test, group_by)
     units = _units([i for i in ids if i not in set(fixed_test)], groups)

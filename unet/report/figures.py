@@ -67,6 +67,7 @@ def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
         ("boundary_f1", "mean_per_image", "boundary F1 (mean over images)"),
         ("hd95", "mean_per_image", "HD95 px (mean over images, lower is better)"),
     ]
+    labels = [str(v) for v in summary.get("class_labels", summary["class_values"])]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
     width = 0.8 / len(methods)
     for ax, (key, scope, title) in zip(axes, panels, strict=True):
@@ -77,7 +78,7 @@ def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
         ax.set(
             title=title,
             xticks=np.arange(len(classes)) + width * (len(methods) - 1) / 2,
-            xticklabels=[f"class {c}" for c in classes],
+            xticklabels=[f"class {c}\n{labels[int(c)]}" for c in classes],
         )
         ax.legend()
     _save(fig, out_png)

@@ -17,7 +17,8 @@ RULES = {
     "download_dataset": (
         ("dataset.download", "dataset.synthetic"),
         {"common.fileio", *IMAGEIO, "common.parallel", "dataset.archives",
-         "dataset.download", "dataset.groups", "dataset.kaggle", "dataset.mask_folders",
+         "dataset.class_folders", "dataset.download", "dataset.groups", "dataset.kaggle",
+         "dataset.mask_folders",
          "dataset.merge",
          "dataset.layout", "dataset.names", "dataset.pairing",
          "dataset.synthetic",

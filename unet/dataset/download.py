@@ -9,6 +9,7 @@ from typing import Any
 from unet.common.fileio import write_json
 from unet.common.imageio import image_size
 from unet.common.parallel import parallel_map
+from unet.dataset.class_folders import merge_classes
 from unet.dataset.layout import DataLayoutError, Layout, layout_from
 from unet.dataset.merge import merge_masks
 from unet.dataset.pairing import pair_files
@@ -39,8 +40,9 @@ def _fetch(source: str, settings: dict[str, Any], dest: Path) -> list[dict]:
     return fetch_competition(settings.get("competition", CARVANA), files, dest)
 
 
-def _merge(job: tuple[list[Path], Path]) -> Path:
-    return merge_masks(*job)
+def _merge(job: tuple[list[Path] | dict[int, Path], Path]) -> Path:
+    parts, dest = job
+    return merge_classes(parts, dest) if isinstance(parts, dict) else merge_masks(parts, dest)
 
 
 def write_manifest(
@@ -59,7 +61,11 @@ def write_manifest(
     for pid, img, mask in pair_files(root, layout):
         w, h = image_size(img)
         pair = {"id": pid, "image": str(img), "mask": str(mask), "size": [w, h]}
-        if isinstance(mask, list):
+        if isinstance(mask, dict):  # one mask per class folder: class numbers, merged
+            pair["mask"] = str(merged / f"{pid}.png")
+            pair["mask_parts"] = {str(k): str(m) for k, m in mask.items()}
+            merges.append((mask, merged / f"{pid}.png"))
+        elif isinstance(mask, list):
             pair["mask"] = str(mask[0])
             if len(mask) > 1:
                 pair["mask"] = str(merged / f"{pid}.png")

@@ -27,7 +27,9 @@ class Layout:
     # A folder, or several whose masks of one image are merged (Montgomery's leftMask/ and
     # rightMask/ hold one lung each).
     masks: str | tuple[str, ...] = _L["masks"]
-    mask_suffix: str = _L["mask_suffix"]  # e.g. "_mask" for Carvana's 0cdf5b5d0ce1_01_mask.gif
+    # e.g. "_mask" for Carvana's 0cdf5b5d0ce1_01_mask.gif; or one per masks folder
+    mask_suffix: str | tuple[str, ...] = _L["mask_suffix"]
+    mask_folders: str = _L["mask_folders"]  # several masks folders: union, or classes
     image_suffix: str = _L["image_suffix"]  # e.g. "_training" for DRIVE's 21_training.tif
     mask_prefix: str = _L["mask_prefix"]  # e.g. "man_seg": the Cell Tracking Challenge
     image_prefix: str = _L["image_prefix"]  # e.g. "t" for its t013.tif beside man_seg013.tif
@@ -57,13 +59,14 @@ def files_with(folder: Path, extensions: Iterable[str], recursive: bool = False)
 
 
 _KEYS = ("images", "masks", "mask_suffix", "image_suffix", "mask_prefix", "image_prefix",
-         "recursive", "image_extensions", "mask_extensions", "allow_unpaired", "mask_parts")
+         "recursive", "image_extensions", "mask_extensions", "allow_unpaired", "mask_parts",
+         "mask_folders")
 
 
 def layout_from(settings: dict[str, Any], source: str) -> Layout:
     """The Layout of a source's config section (dataset.local, url or kaggle)."""
     kw = {k: settings[k] for k in _KEYS if k in settings}
-    for k in ("image_extensions", "mask_extensions", "masks"):
+    for k in ("image_extensions", "mask_extensions", "masks", "mask_suffix"):
         if isinstance(kw.get(k), list):
             kw[k] = tuple(kw[k])
     return Layout(**kw, section=f"dataset.{source}", root=settings.get("root", ""))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from unet.dataset.class_folders import mask_suffixes
 from unet.dataset.layout import GROUP, DataLayoutError, Layout, visible_files
 from unet.dataset.names import (
     after_prefix,
@@ -218,8 +219,9 @@ def _pair_each_folder(root: Path, layout: Layout) -> list[tuple[str, Path, list[
     skipped whole: a part of its mask missing is not a smaller mask."""
     found: dict[str, tuple[Path, list[Path]]] = {}
     counts: Counter[str] = Counter()
-    for folder in layout.masks:
-        for pid, image, masks in pair_files(root, replace(layout, masks=folder)):
+    for folder, suffix in zip(layout.masks, mask_suffixes(layout), strict=True):
+        for pid, image, masks in pair_files(root, replace(layout, masks=folder,
+                                                          mask_suffix=suffix)):
             found.setdefault(pid, (image, []))[1].extend(
                 masks if isinstance(masks, list) else [masks]
             )
@@ -240,8 +242,14 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path |
         from unet.dataset.groups import pair_groups
 
         return pair_groups(root, layout)
+    if layout.mask_folders == "classes":  # each masks folder one class
+        from unet.dataset.class_folders import pair_class_folders
+
+        return pair_class_folders(root, layout)
     if not isinstance(layout.masks, str):
         return _pair_each_folder(root, layout)
+    if not isinstance(layout.mask_suffix, str):  # a list of one suffix for one folder
+        layout = replace(layout, mask_suffix=mask_suffixes(layout)[0])
     if "{id}" in layout.masks:  # a folder of masks per image
         from unet.dataset.mask_folders import pair_mask_folders
 

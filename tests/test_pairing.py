@@ -202,3 +202,17 @@ def test_masks_saved_as_arrays_are_not_called_an_unlisted_extension(tmp_path):
     with pytest.raises(DataLayoutError, match=r"\.npy: 2\).*not image files.*PNG or TIFF") as err:
         pair_files(tmp_path, Layout())
     assert "add the extension" not in str(err.value)
+
+
+def test_recursive_search_follows_linked_folders(tmp_path):
+    # A data set assembled from links (one per patient) lost every linked folder: Path.rglob
+    # does not enter symlinked directories, so their pairs vanished without a word.
+    _touch(tmp_path / "store" / "p2" / "img", "b.png")
+    _touch(tmp_path / "store" / "p2" / "msk", "b.png")
+    _touch(tmp_path / "data" / "images" / "p1", "a.png")
+    _touch(tmp_path / "data" / "masks" / "p1", "a.png")
+    (tmp_path / "data" / "images" / "p2").symlink_to(tmp_path / "store" / "p2" / "img")
+    (tmp_path / "data" / "masks" / "p2").symlink_to(tmp_path / "store" / "p2" / "msk")
+    (tmp_path / "data" / "images" / "p1" / "loop").symlink_to(tmp_path / "data" / "images")
+    pairs = pair_files(tmp_path / "data", Layout(recursive=True))
+    assert [(i, im.parent.name) for i, im, _ in pairs] == [("a", "p1"), ("b", "p2")]

@@ -3,7 +3,8 @@ config's dataset.local, url and kaggle keys), and the folder listing every side 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,9 +48,24 @@ class Layout:
 def visible_files(folder: Path, recursive: bool) -> list[Path]:
     """The files in `folder` (and its subfolders when `recursive`), sorted, leaving out hidden
     ones and those in hidden folders (macOS's ._a.png, .DS_Store, .ipynb_checkpoints/)."""
-    found = sorted(folder.rglob("*") if recursive else folder.iterdir())
+    found = sorted(_walk(folder) if recursive else folder.iterdir())
     return [p for p in found if p.is_file()
             and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    """The files under `folder`, entering linked folders too (a data set assembled from links,
+    one per patient: Path.rglob does not), each real folder once (a link back up ends there);
+    hidden folders are not entered."""
+    seen: set[str] = set()
+    for top, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(top)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        yield from (Path(top) / f for f in files)
 
 
 def files_with(folder: Path, extensions: Iterable[str], recursive: bool = False) -> list[Path]:

@@ -351,3 +351,23 @@ def test_a_colour_ignore_value_for_grey_masks_is_refused(tmp_path):
              "ignore": [255, 0, 0]}
     with pytest.raises(MaskValueError, match=r"masks.ignore \[255, 0, 0\] is a colour"):
         _preprocess(tmp_path, settings_from_config({"width": W, "height": H}, masks))
+
+
+def test_masks_drawn_in_the_alpha_channel_are_named(tmp_path):
+    # White strokes on a transparent layer: every pixel is white and only alpha marks the
+    # object, so the masks read as one value, refused with "check the mask folder" alone.
+    def alpha(i, d):
+        return np.dstack([np.full((H, W, 3), 255, np.uint8), np.where(d > 0.5, 255, 0)])
+
+    rng = np.random.default_rng(5)
+    pairs = []
+    for i in range(8):
+        img, msk = tmp_path / f"img{i}.png", tmp_path / f"msk{i}.png"
+        Image.fromarray(rng.integers(0, 255, (H, W), np.uint8)).save(img)
+        Image.fromarray(alpha(i, _disc(i)).astype(np.uint8), "RGBA").save(msk)
+        pairs.append({"id": f"p{i}", "image": str(img), "mask": str(msk), "size": [W, H]})
+    ids = [p["id"] for p in pairs]
+    write_json(tmp_path / "manifest.json", {"pairs": pairs})
+    write_json(tmp_path / "split.json", {"train": ids[:4], "val": ids[4:6], "test": ids[6:]})
+    with pytest.raises(MaskValueError, match=r"msk0\.png.*alpha channel"):
+        _preprocess(tmp_path, PreprocessSettings(width=W, height=H))

@@ -10,7 +10,7 @@ import numpy as np
 from scipy import ndimage
 
 from unet.cache.palettes import check_palettes
-from unet.common.imageio import GREY16, image_header
+from unet.common.imageio import GREY16, image_header, open_image
 from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError, mapping_from_values
 from unet.common.maskio import mask_palette, read_mask, read_mask_values
 from unet.common.parallel import parallel_map
@@ -54,10 +54,28 @@ def _values_mapping(
     for (values, packed), path in zip(scans, masks, strict=True):
         # In a colour data set, a file read as grey must be read again as colours.
         found |= _colour_values(path) if colour and not packed else values
+    if len(found) == 1:
+        _refuse_alpha_labels(masks[0])
     return mapping_from_values(
         found, None, None, settings.max_mask_values,
         ignore_value(settings.mask_ignore, colour), rgb=colour,
     )
+
+
+def _refuse_alpha_labels(path: str) -> None:
+    """All masks read as one value: refuse, naming it, when the first mask's alpha channel
+    holds the labels (strokes on a transparent layer), which the mask values leave out."""
+    im = open_image(path)
+    if "A" not in im.getbands():
+        return
+    alpha = np.unique(np.asarray(im.getchannel("A")))
+    if len(alpha) > 1:
+        raise MaskValueError(
+            f"every mask reads as one value, but {path} holds {len(alpha)} values in its alpha "
+            f"channel ({alpha.min()} to {alpha.max()}): the labels were drawn on a transparent "
+            "layer. Save the masks with the alpha channel as their grey values (e.g. ImageMagick "
+            "`magick in.png -alpha extract out.png`)"
+        )
 
 
 def ignore_value(ignore: int | tuple[int, ...] | None, rgb: bool) -> int | None:

@@ -20,7 +20,7 @@ RULES = {
          "dataset.class_folders", "dataset.download", "dataset.groups", "dataset.kaggle",
          "dataset.mask_folders",
          "dataset.merge",
-         "dataset.layout", "dataset.names", "dataset.pairing",
+         "dataset.layout", "dataset.names", "dataset.pairing", "dataset.rle",
          "dataset.synthetic",
          "dataset.url"} | SETTINGS,
     ),

@@ -263,3 +263,14 @@ def test_a_local_archive_replaced_at_its_path_is_taken_again(tmp_path: Path) -> 
     second = fetch_archives(url, tmp_path / "res")
     assert second[0]["sha256"] == sha(archive.read_bytes()) != first[0]["sha256"]
     assert len(list((tmp_path / "res" / "data" / "images").iterdir())) == 3
+
+
+def test_a_csv_file_is_placed_beside_the_unpacked_archives(server: Server, tmp_path: Path) -> None:
+    # Kaggle competitions give masks as a CSV of run-length encodings beside an image
+    # archive; a file that is no archive was refused (and removed) as a cut-off download.
+    server.files["/train.zip"] = make_zip({"train/a.png": b"x"})
+    server.files["/masks.csv"] = b"ImageId,EncodedPixels\na.png,1 2\n"
+    fetch_archives([{"url": f"{server.url}/train.zip", "sha256": None},
+                    {"url": f"{server.url}/masks.csv", "sha256": None}], tmp_path)
+    assert (tmp_path / "data" / "masks.csv").read_bytes() == server.files["/masks.csv"]
+    assert (tmp_path / "data" / "train" / "a.png").is_file()

@@ -135,8 +135,25 @@ def _claim(archive: Archive, opened: Opened, owners: dict[str, str], target: Pat
             )
 
 
+# Files fetched as they are, not archives: a competition's CSV of run-length masks.
+PLAIN = (".csv",)
+_POOCH_PREFIX = re.compile(r"^[0-9a-f]{32}-")  # pooch names a download <md5 of URL>-<name>
+
+
+def _plain(archive: Archive) -> bool:
+    path = archive.path
+    return path.suffix.lower() in PLAIN and not (
+        zipfile.is_zipfile(path) or tarfile.is_tarfile(path))
+
+
 def _unpack(archive: Archive, tmp: Path, target: Path, owners: dict[str, str]) -> None:
-    """Check the members of `archive`, then unpack it into `tmp`."""
+    """Check the members of `archive`, then unpack it into `tmp` (a plain file is copied)."""
+    if _plain(archive):
+        name = _POOCH_PREFIX.sub("", archive.path.name)  # the URL's own file name
+        if owners.setdefault(name, archive.origin) != archive.origin:
+            raise ArchiveError(f"{archive.origin}: {name} is also in {owners[name]}")
+        shutil.copyfile(archive.path, tmp / name)
+        return
     with _open(archive) as opened:
         _claim(archive, opened, owners, target)
         if isinstance(opened, zipfile.ZipFile):

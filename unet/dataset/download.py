@@ -13,6 +13,7 @@ from unet.dataset.class_folders import merge_classes
 from unet.dataset.layout import DataLayoutError, Layout, layout_from
 from unet.dataset.merge import merge_masks
 from unet.dataset.pairing import pair_files
+from unet.dataset.rle import RleMasks, write_rle_mask
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,14 @@ def _fetch(source: str, settings: dict[str, Any], dest: Path) -> list[dict]:
     return fetch_competition(settings.get("competition", CARVANA), files, dest)
 
 
-def _merge(job: tuple[list[Path] | dict[int, Path], Path]) -> Path:
+def _merge(job: tuple[list[Path] | dict[int, Path] | tuple[RleMasks, Path], Path]) -> Path:
+    """Write one image's mask from its parts: class folders, encodings, or masks to unite."""
     parts, dest = job
-    return merge_classes(parts, dest) if isinstance(parts, dict) else merge_masks(parts, dest)
+    if isinstance(parts, dict):
+        return merge_classes(parts, dest)
+    if isinstance(parts, tuple):
+        return write_rle_mask(*parts, dest)
+    return merge_masks(parts, dest)
 
 
 def write_manifest(
@@ -55,13 +61,18 @@ def write_manifest(
 ) -> dict:
     """Pair files under `root`, record their sizes, and write the manifest JSON. An image
     with several masks (`mask_parts`, several mask folders) gets their union in merged_masks/
-    beside the manifest, `processes` at a time."""
+    beside the manifest, and one with class folders or run-length encodings its mask of class
+    numbers or 0/255, `processes` at a time."""
     pairs, merges = [], []
     merged = Path(manifest_path).parent / "merged_masks"
     for pid, img, mask in pair_files(root, layout):
         w, h = image_size(img)
         pair = {"id": pid, "image": str(img), "mask": str(mask), "size": [w, h]}
-        if isinstance(mask, dict):  # one mask per class folder: class numbers, merged
+        if isinstance(mask, RleMasks):  # run-length encodings: decoded into a mask file
+            pair["mask"] = str(merged / f"{pid}.png")
+            pair["mask_rle"] = {"csv": str(mask.csv), "rows": len(mask.rows)}
+            merges.append(((mask, img), merged / f"{pid}.png"))
+        elif isinstance(mask, dict):  # one mask per class folder: class numbers, merged
             pair["mask"] = str(merged / f"{pid}.png")
             pair["mask_parts"] = {str(k): str(m) for k, m in mask.items()}
             merges.append((mask, merged / f"{pid}.png"))

@@ -41,6 +41,9 @@ class Layout:
     # Further masks of one image: their stem = its mask stem + a match of this expression,
     # e.g. "_\\d+" for BUSI's "benign (3)_mask_1.png" beside "benign (3)_mask.png".
     mask_parts: str = _L["mask_parts"]
+    # Masks as run-length encodings in a CSV: the config's rle section as sorted (key, value)
+    # pairs, or None (rle.csv '' = mask files)
+    rle: tuple[tuple[str, Any], ...] | None = None
     section: str = "dataset.local"  # config section named in error messages
     root: str = ""  # url/kaggle: the folder inside the unpacked archives (for error messages)
 
@@ -85,7 +88,9 @@ def layout_from(settings: dict[str, Any], source: str) -> Layout:
     for k in ("image_extensions", "mask_extensions", "masks", "mask_suffix"):
         if isinstance(kw.get(k), list):
             kw[k] = tuple(kw[k])
-    return Layout(**kw, section=f"dataset.{source}", root=settings.get("root", ""))
+    rle = settings.get("rle") or {}
+    return Layout(**kw, rle=tuple(sorted(rle.items())) if rle.get("csv") else None,
+                  section=f"dataset.{source}", root=settings.get("root", ""))
 
 
 def data_files(root: Path, layout: Layout) -> list[Path]:
@@ -98,8 +103,12 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     for f in (layout.images, *masks):
         wild = f.replace("{id}", "*").replace(GROUP, "*")
         folders += sorted(root.glob(wild)) if wild != f else [root / f]
+    if layout.rle:  # the masks are the CSV
+        folders, extra = folders[:1], [root / dict(layout.rle)["csv"]]
+    else:
+        extra = []
     exts = (*layout.image_extensions, *layout.mask_extensions)
     per_image = any("{id}" in m for m in masks)  # a folder per image: never recursive
     found = {p for d in folders if d.is_dir()
              for p in files_with(d, exts, layout.recursive and not per_image)}
-    return sorted(found)
+    return sorted(found | {p for p in extra if p.is_file()})

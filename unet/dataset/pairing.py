@@ -242,6 +242,10 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path |
         from unet.dataset.groups import pair_groups
 
         return pair_groups(root, layout)
+    if layout.rle:  # masks as run-length encodings in a CSV
+        from unet.dataset.rle import pair_rle
+
+        return pair_rle(root, layout)
     if layout.mask_folders == "classes":  # each masks folder one class
         from unet.dataset.class_folders import pair_class_folders
 

@@ -1,0 +1,94 @@
+"""Masks as run-length encodings in a CSV (Kaggle's Airbus ships, Severstal defects):
+decoded into mask files when the manifest is written."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from unet.dataset.download import write_manifest
+from unet.dataset.layout import DataLayoutError, Layout, data_files
+from unet.dataset.rle import decode
+
+H, W = 6, 8
+RLE = {"csv": "train.csv", "id_column": "ImageId", "rle_column": "EncodedPixels",
+       "class_column": None, "order": "columns", "absent": "unpaired"}
+
+
+def encode(mask: np.ndarray, order: str) -> str:
+    """The reference encoding: 1-based starts and lengths of the runs of True."""
+    flat = (mask.T if order == "columns" else mask).reshape(-1)
+    padded = np.concatenate([[0], flat.astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(padded))
+    starts, ends = edges[::2] + 1, edges[1::2] + 1
+    return " ".join(f"{s} {e - s}" for s, e in zip(starts, ends, strict=True))
+
+
+@pytest.mark.parametrize("order", ["columns", "rows"])
+def test_decode_undoes_the_encoding(order):
+    mask = np.random.default_rng(0).random((H, W)) > 0.6
+    assert np.array_equal(decode(encode(mask, order), (W, H), order), mask)
+    assert not decode("", (W, H), order).any()  # no object
+
+
+def test_columns_count_down_first():
+    assert np.flatnonzero(decode("2 2", (W, H), "columns").T.reshape(-1)).tolist() == [1, 2]
+    assert decode("2 2", (W, H), "columns")[1:3, 0].all()  # rows 1-2 of column 0
+    assert decode("2 2", (W, H), "rows")[0, 1:3].all()  # columns 1-2 of row 0
+
+
+def _airbus(root, rows, names=("a.jpg", "b.jpg", "c.jpg"), extra_cols=()):
+    (root / "train").mkdir(parents=True)
+    for n in names:
+        Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(root / "train" / n)
+    with open(root / "train.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["ImageId", "EncodedPixels", *extra_cols])
+        w.writerows(rows)
+
+
+def test_one_row_per_object_unites_and_an_empty_one_is_no_object(tmp_path):
+    ship1, ship2 = np.zeros((H, W), bool), np.zeros((H, W), bool)
+    ship1[1:3, 1:4], ship2[4:6, 5:8] = True, True
+    _airbus(tmp_path, [("a.jpg", encode(ship1, "columns")), ("a.jpg", encode(ship2, "columns")),
+                       ("b.jpg", ""), ("c.jpg", encode(ship2, "columns"))])
+    layout = Layout(images="train", rle=tuple(sorted(RLE.items())))
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, layout)
+    masks = {p["id"]: np.asarray(Image.open(p["mask"])) for p in manifest["pairs"]}
+    assert np.array_equal(masks["a"], (ship1 | ship2) * 255)
+    assert not masks["b"].any() and np.array_equal(masks["c"], ship2 * 255)
+    assert (tmp_path / "train.csv") in data_files(tmp_path, layout)  # an edit reruns
+
+
+def test_a_class_column_gives_class_numbers_and_absent_images_may_be_empty(tmp_path):
+    scratch, dent = np.zeros((H, W), bool), np.zeros((H, W), bool)
+    scratch[0, :], dent[3:5, 2:4] = True, True
+    _airbus(tmp_path, [("a.jpg", encode(scratch, "columns"), "1"),
+                       ("a.jpg", encode(dent, "columns"), "3")], extra_cols=("ClassId",))
+    rle = {**RLE, "class_column": "ClassId"}
+    with pytest.raises(DataLayoutError, match=r"images the CSV does not name: b\.jpg, c\.jpg"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path,
+                       Layout(images="train", rle=tuple(sorted(rle.items()))))
+    layout = Layout(images="train", rle=tuple(sorted({**rle, "absent": "empty"}.items())))
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, layout)
+    masks = {p["id"]: Image.open(p["mask"]) for p in manifest["pairs"]}
+    assert {m.mode for m in masks.values()} == {"P"}  # one palette: class numbers alike
+    expected = np.where(dent, 3, np.where(scratch, 1, 0))
+    assert np.array_equal(np.asarray(masks["a"]), expected)
+    assert not np.asarray(masks["b"]).any()
+
+
+def test_bad_encodings_and_columns_are_named(tmp_path):
+    _airbus(tmp_path, [("a.jpg", "3 2 7"), ("b.jpg", "40 20"), ("c.jpg", "")])
+    layout = Layout(images="train", rle=tuple(sorted(RLE.items())))
+    with pytest.raises(DataLayoutError, match=r"encoding of a\.jpg is unusable .*pairs"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, layout)
+    (tmp_path / "train.csv").write_text("ImageId,rle_mask\na.jpg,1 2\n")
+    with pytest.raises(DataLayoutError, match=r"no column 'EncodedPixels'.*rle_mask"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, layout)
+    (tmp_path / "train.csv").write_text("ImageId,EncodedPixels\na.jpg,40 20\nzz.jpg,1 1\n")
+    with pytest.raises(DataLayoutError, match=r"CSV ids with no image .*zz\.jpg"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, layout)

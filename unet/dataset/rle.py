@@ -1,0 +1,143 @@
+"""Masks given as run-length encodings in a CSV file, as Kaggle competitions give them
+(Airbus Ship Detection: ImageId, EncodedPixels, one row per ship; Severstal steel defects: a
+ClassId column; Carvana's train_masks.csv). Each image's rows are decoded into a mask PNG when
+the manifest is written, so the rest of the pipeline reads ordinary masks.
+
+An encoding is "start length start length ...", starts counted from 1 over the image's pixels:
+down each column, then along (order: columns, Kaggle's usual), or along each row, then down
+(order: rows)."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from unet.common.imageio import image_size
+from unet.common.maskio import write_mask_png
+from unet.dataset.layout import DataLayoutError, Layout, files_with
+from unet.dataset.names import listing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RleMasks:
+    """Where the encodings of one image are: its rows' (encoding, class) in the CSV."""
+
+    rows: tuple[tuple[str, int | None], ...]
+    order: str  # columns | rows
+    csv: Path
+    classes: bool  # a class column: class numbers in a palette PNG; else 0/255
+
+
+def _read_rows(path: Path, settings: dict[str, Any], section: str) -> dict[str, list]:
+    """The CSV's rows by the id column's value: (encoding, class or None)."""
+    if not path.is_file():
+        raise DataLayoutError(f"{section}.rle.csv: no file {path}; give the CSV of encodings "
+                              "(relative to the data folder)")
+    wanted = [settings["id_column"], settings["rle_column"]]
+    if settings.get("class_column"):
+        wanted.append(settings["class_column"])
+    rows: dict[str, list] = {}
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in wanted if c not in (reader.fieldnames or [])]
+        if missing:
+            raise DataLayoutError(
+                f"{path} has no column {missing[0]!r} (its columns: {reader.fieldnames}); set "
+                f"{section}.rle.id_column, rle_column and class_column to its column names"
+            )
+        for n, row in enumerate(reader, start=2):
+            cls = row[wanted[2]] if len(wanted) > 2 else None
+            try:
+                value = None if cls is None else int(float(cls))
+            except ValueError:
+                value = -1
+            if value is not None and not 1 <= value <= 254:
+                raise DataLayoutError(f"{path} line {n}: class {cls!r} is not a class number "
+                                      "from 1 to 254")
+            rows.setdefault(row[wanted[0]], []).append(((row[wanted[1]] or "").strip(), value))
+    return rows
+
+
+def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
+    """(id, image, its encodings) for every image the CSV names, by file name or stem. With
+    rle.absent 'empty', an image the CSV does not name has an empty mask (Severstal lists only
+    defective images); else it is refused, or skipped with allow_unpaired. CSV ids without an
+    image are refused (or skipped) alike."""
+    settings, section = dict(layout.rle or ()), layout.section
+    rows = _read_rows(root / settings["csv"], settings, section)
+    img_dir = root / layout.images
+    if not img_dir.is_dir():
+        raise DataLayoutError(f"data folder {img_dir} does not exist; set {section}.images")
+    images = files_with(img_dir, layout.image_extensions, layout.recursive)
+    pairs, absent, named, stems = [], [], set(), {}
+    for image in images:
+        if image.stem in stems:
+            raise DataLayoutError(f"{stems[image.stem]} and {image} would have the same id "
+                                  f"{image.stem!r}; rename or remove one")
+        stems[image.stem] = image
+        key = image.name if image.name in rows else image.stem if image.stem in rows else None
+        if key is None and settings["absent"] != "empty":
+            absent.append(image.name)
+            continue
+        named.add(key)
+        found = tuple(rows.get(key, ())) if key is not None else ()
+        masks = RleMasks(found, settings["order"], root / settings["csv"],
+                         bool(settings.get("class_column")))
+        pairs.append((image.stem, image, masks))
+    problems = []
+    if absent:
+        problems.append(f"images the CSV does not name: {listing(absent)}")
+    extra = sorted(set(rows) - named)
+    if extra:
+        problems.append(f"CSV ids with no image in {img_dir}: {listing(extra)}")
+    if problems and not layout.allow_unpaired:
+        raise DataLayoutError(
+            "; ".join(problems) + f". Fix the names, set {section}.rle.absent: empty if an "
+            f"image missing from the CSV has no objects, or {section}.allow_unpaired: true to "
+            "skip these")
+    for p in problems:
+        log.warning("skipping %s", p)
+    if not pairs:
+        raise DataLayoutError(f"no image in {img_dir} has encodings in {settings['csv']}")
+    return sorted(pairs, key=lambda p: p[0])
+
+
+def decode(encoding: str, size: tuple[int, int], order: str) -> np.ndarray:
+    """One encoding as a (h, w) bool mask of an image of `size` (w, h)."""
+    w, h = size
+    flat = np.zeros(w * h, bool)
+    numbers = encoding.split()
+    if len(numbers) % 2 or not all(n.isdigit() for n in numbers):
+        raise ValueError("not pairs of whole numbers 'start length ...'")
+    runs = np.asarray(numbers, np.int64).reshape(-1, 2)
+    if len(runs) and (runs[:, 0].min() < 1 or (runs.sum(1) - 1).max() > w * h):
+        raise ValueError(f"a run lies outside the {w}x{h} image's {w * h} pixels (starts count "
+                         "from 1)")
+    for start, length in runs:
+        flat[start - 1 : start - 1 + length] = True
+    return flat.reshape(w, h).T if order == "columns" else flat.reshape(h, w)
+
+
+def write_rle_mask(masks: RleMasks, image: Path, dest: Path) -> Path:
+    """Decode an image's encodings into `dest`: 0/255 for a binary set, or a palette PNG of
+    class numbers (later rows win where they overlap) with a class column."""
+    from unet.dataset.class_folders import PALETTE
+
+    size = image_size(image)
+    out = np.zeros(size[::-1], np.uint8)
+    for encoding, cls in masks.rows:
+        try:
+            on = decode(encoding, size, masks.order)
+        except ValueError as err:
+            raise DataLayoutError(f"{masks.csv}: the encoding of {image.name} is unusable "
+                                  f"({err}): {encoding[:60]!r}") from None
+        out[on] = cls if masks.classes else 255
+    write_mask_png(dest, out, palette=PALETTE if masks.classes else None)
+    return dest

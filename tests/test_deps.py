@@ -17,8 +17,8 @@ RULES = {
     "download_dataset": (
         ("dataset.download", "dataset.synthetic"),
         {"common.fileio", *IMAGEIO, "common.parallel", "dataset.archives",
-         "dataset.class_folders", "dataset.download", "dataset.groups", "dataset.kaggle",
-         "dataset.mask_folders",
+         "dataset.class_folders", "dataset.coco", "dataset.download", "dataset.groups",
+         "dataset.kaggle", "dataset.mask_folders",
          "dataset.merge",
          "dataset.layout", "dataset.names", "dataset.pairing", "dataset.rle",
          "dataset.synthetic",
@@ -137,3 +137,19 @@ def test_unknown_module_is_an_error(tmp_path):
     (tmp_path / "unet" / "a.py").write_text("from unet.missing import x\n")
     with pytest.raises(FileNotFoundError, match="missing"):
         module_files(["a"], root=tmp_path)
+
+
+def test_the_conda_environment_holds_every_dependency():
+    # `snakemake --sdm conda` runs each rule in envs/unet.yaml; tifffile and imagecodecs, which
+    # every image read imports, were missing from it, so every rule failed there.
+    import tomllib
+
+    import yaml
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    env = yaml.safe_load((REPO / "envs" / "unet.yaml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    have = {re.split(r"[<>=!~ ]", p)[0].lower() for p in pip}
+    runner = {"snakemake", "pygments"}  # the workflow's own, not the jobs'
+    need = {re.split(r"[<>=!~ ]", d)[0].lower() for d in project["dependencies"]} - runner
+    assert need <= have, f"missing from envs/unet.yaml: {sorted(need - have)}"

@@ -27,9 +27,9 @@ SECTIONS = [
                                            "max_mask_values", "mask_ignore"}, set()),
     (CRFParams, ("crf",), set(), {"tune"}),  # tune_crf's own block
     (FinalSettings, ("postprocess",), set(), set()),
-    # path: where, not how; root: url and kaggle only (named in error messages); rle: its
-    # own section, held as items only when rle.csv is set
-    (Layout, ("dataset", "local"), {"section", "root", "rle"}, {"path", "rle"}),
+    # path: where, not how; root: url and kaggle only (named in error messages); rle, coco:
+    # their own sections, held as items only when rle.csv or coco.json is set
+    (Layout, ("dataset", "local"), {"section", "root", "rle", "coco"}, {"path", "rle", "coco"}),
 ]
 
 

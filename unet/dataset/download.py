@@ -10,6 +10,7 @@ from unet.common.fileio import write_json
 from unet.common.imageio import image_size
 from unet.common.parallel import parallel_map
 from unet.dataset.class_folders import merge_classes
+from unet.dataset.coco import CocoMasks, write_coco_mask
 from unet.dataset.layout import DataLayoutError, Layout, layout_from
 from unet.dataset.merge import merge_masks
 from unet.dataset.pairing import pair_files
@@ -41,13 +42,16 @@ def _fetch(source: str, settings: dict[str, Any], dest: Path) -> list[dict]:
     return fetch_competition(settings.get("competition", CARVANA), files, dest)
 
 
-def _merge(job: tuple[list[Path] | dict[int, Path] | tuple[RleMasks, Path], Path]) -> Path:
-    """Write one image's mask from its parts: class folders, encodings, or masks to unite."""
+def _merge(job: tuple[Any, Path]) -> Path:
+    """Write one image's mask from its parts: class folders, (run-length encodings or COCO
+    objects, and the image), or masks to unite."""
     parts, dest = job
     if isinstance(parts, dict):
         return merge_classes(parts, dest)
     if isinstance(parts, tuple):
-        return write_rle_mask(*parts, dest)
+        drawn, image = parts
+        write = write_rle_mask if isinstance(drawn, RleMasks) else write_coco_mask
+        return write(drawn, image, dest)
     return merge_masks(parts, dest)
 
 
@@ -68,9 +72,9 @@ def write_manifest(
     for pid, img, mask in pair_files(root, layout):
         w, h = image_size(img)
         pair = {"id": pid, "image": str(img), "mask": str(mask), "size": [w, h]}
-        if isinstance(mask, RleMasks):  # run-length encodings: decoded into a mask file
+        if isinstance(mask, RleMasks | CocoMasks):  # encodings or objects: drawn into a file
             pair["mask"] = str(merged / f"{pid}.png")
-            pair["mask_rle"] = {"csv": str(mask.csv), "rows": len(mask.rows)}
+            pair["mask_from"] = str(mask.csv if isinstance(mask, RleMasks) else mask.json)
             merges.append(((mask, img), merged / f"{pid}.png"))
         elif isinstance(mask, dict):  # one mask per class folder: class numbers, merged
             pair["mask"] = str(merged / f"{pid}.png")

@@ -44,6 +44,7 @@ class Layout:
     # Masks as run-length encodings in a CSV: the config's rle section as sorted (key, value)
     # pairs, or None (rle.csv '' = mask files)
     rle: tuple[tuple[str, Any], ...] | None = None
+    coco: tuple[tuple[str, Any], ...] | None = None  # the same for a COCO annotations JSON
     section: str = "dataset.local"  # config section named in error messages
     root: str = ""  # url/kaggle: the folder inside the unpacked archives (for error messages)
 
@@ -88,8 +89,12 @@ def layout_from(settings: dict[str, Any], source: str) -> Layout:
     for k in ("image_extensions", "mask_extensions", "masks", "mask_suffix"):
         if isinstance(kw.get(k), list):
             kw[k] = tuple(kw[k])
-    rle = settings.get("rle") or {}
+    rle, coco = settings.get("rle") or {}, settings.get("coco") or {}
+    if rle.get("csv") and coco.get("json"):
+        raise DataLayoutError(f"dataset.{source}: rle.csv and coco.json both set; masks come "
+                              "from one of them")
     return Layout(**kw, rle=tuple(sorted(rle.items())) if rle.get("csv") else None,
+                  coco=tuple(sorted(coco.items())) if coco.get("json") else None,
                   section=f"dataset.{source}", root=settings.get("root", ""))
 
 
@@ -103,10 +108,10 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     for f in (layout.images, *masks):
         wild = f.replace("{id}", "*").replace(GROUP, "*")
         folders += sorted(root.glob(wild)) if wild != f else [root / f]
-    if layout.rle:  # the masks are the CSV
-        folders, extra = folders[:1], [root / dict(layout.rle)["csv"]]
-    else:
-        extra = []
+    extra = []
+    if layout.rle or layout.coco:  # the masks are the CSV, or the JSON
+        table = dict(layout.rle) if layout.rle else dict(layout.coco or ())
+        folders, extra = folders[:1], [root / table.get("csv", table.get("json", ""))]
     exts = (*layout.image_extensions, *layout.mask_extensions)
     per_image = any("{id}" in m for m in masks)  # a folder per image: never recursive
     found = {p for d in folders if d.is_dir()

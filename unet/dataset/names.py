@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from pathlib import Path
+
+from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -132,3 +135,28 @@ def after_prefix(files: dict[str, Path], prefix: str, side: str) -> dict[str, Pa
         left = [p.name for s, p in files.items() if not s.startswith(prefix)]
         log.warning("%s that pair with nothing (no prefix %r): %s", side, prefix, listing(left))
     return kept
+
+
+# Extensions a decoder here reads (PIL's, and TIFF through tifffile): others are not images.
+_READABLE = {e.lower() for e in Image.registered_extensions()} | {".tif", ".tiff"}
+
+
+def skipped_note(
+    side: str, folder: Path, skipped: Counter[str], key: str, exts: tuple[str, ...]
+) -> str:
+    """Why files in `folder` were not considered, with the key that picks them up."""
+    if not skipped:
+        return ""
+    n = sum(skipped.values())
+    counts = ", ".join(f"{e}: {c}" for e, c in skipped.most_common())
+    if not any(e in _READABLE for e in skipped):
+        return (
+            f"; {side} holds {n} file{'s' if n > 1 else ''} not picked up ({counts}) in "
+            f"{folder}: not image files the pipeline reads; save the {side} as PNG or TIFF"
+        )
+    lossy = " (JPEG masks are lossy: also set masks.threshold, e.g. 127)" if side == "masks" and (
+        ".jpg" in skipped or ".jpeg" in skipped) else ""
+    return (
+        f"; {side} holds {n} file{'s' if n > 1 else ''} not picked up ({counts}) in {folder}, "
+        f"since {key} is {list(exts)}: add the extension there{lossy}"
+    )

@@ -8,8 +8,6 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from PIL import Image
-
 from unet.dataset.class_folders import mask_suffixes
 from unet.dataset.layout import GROUP, DataLayoutError, Layout, visible_files
 from unet.dataset.names import (
@@ -21,6 +19,7 @@ from unet.dataset.names import (
     not_images_hint,
     part_of,
     parts_hint,
+    skipped_note,
     without_prefix,
     without_suffix,
 )
@@ -54,31 +53,6 @@ def _files(
     return found, skipped
 
 
-# Extensions a decoder here reads (PIL's, and TIFF through tifffile): others are not images.
-_READABLE = {e.lower() for e in Image.registered_extensions()} | {".tif", ".tiff"}
-
-
-def _skipped_note(
-    side: str, folder: Path, skipped: Counter[str], key: str, exts: tuple[str, ...]
-) -> str:
-    """Why files in `folder` were not considered, with the key that picks them up."""
-    if not skipped:
-        return ""
-    n = sum(skipped.values())
-    counts = ", ".join(f"{e}: {c}" for e, c in skipped.most_common())
-    if not any(e in _READABLE for e in skipped):
-        return (
-            f"; {side} holds {n} file{'s' if n > 1 else ''} not picked up ({counts}) in "
-            f"{folder}: not image files the pipeline reads; save the {side} as PNG or TIFF"
-        )
-    lossy = " (JPEG masks are lossy: also set masks.threshold, e.g. 127)" if side == "masks" and (
-        ".jpg" in skipped or ".jpeg" in skipped) else ""
-    return (
-        f"; {side} holds {n} file{'s' if n > 1 else ''} not picked up ({counts}) in {folder}, "
-        f"since {key} is {list(exts)}: add the extension there{lossy}"
-    )
-
-
 def _naming(layout: Layout) -> str:
     """How a stem is made of the id, as the error explains it."""
     def stem(side: str, prefix: str, suffix: str) -> str:
@@ -104,8 +78,8 @@ def _both_sides(
             image_skipped.pop(e.lower(), None)
         for e in layout.image_extensions:
             mask_skipped.pop(e.lower(), None)
-    note = _skipped_note("images", img_dir, image_skipped, image_key, layout.image_extensions)
-    note += _skipped_note("masks", mask_dir, mask_skipped, mask_key, layout.mask_extensions)
+    note = skipped_note("images", img_dir, image_skipped, image_key, layout.image_extensions)
+    note += skipped_note("masks", mask_dir, mask_skipped, mask_key, layout.mask_extensions)
     return images, masks, note
 
 
@@ -233,11 +207,10 @@ def _pair_each_folder(root: Path, layout: Layout) -> list[tuple[str, Path, list[
     return [(pid, found[pid][0], found[pid][1]) for pid in sorted(found) if pid not in partial]
 
 
-def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path | list[Path]]]:
-    """Return sorted (id, image path, mask path) triples found under `root`; with
-    `mask_parts` or a list of mask folders, the third item is the list of the image's masks,
-    its own mask first."""
-    root = Path(root)
+def _elsewhere(root: Path, layout: Layout) -> list | None:
+    """The pairs of layouts paired by their own modules: parallel group folders, run-length
+    encodings, COCO annotations, class folders, several masks folders, a folder per image;
+    None for one masks folder (paired here)."""
     if GROUP in layout.images:  # parallel folders, one per sequence or patient
         from unet.dataset.groups import pair_groups
 
@@ -246,18 +219,33 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path |
         from unet.dataset.rle import pair_rle
 
         return pair_rle(root, layout)
+    if layout.coco:  # masks as COCO annotations
+        from unet.dataset.coco import pair_coco
+
+        return pair_coco(root, layout)
     if layout.mask_folders == "classes":  # each masks folder one class
         from unet.dataset.class_folders import pair_class_folders
 
         return pair_class_folders(root, layout)
     if not isinstance(layout.masks, str):
         return _pair_each_folder(root, layout)
-    if not isinstance(layout.mask_suffix, str):  # a list of one suffix for one folder
-        layout = replace(layout, mask_suffix=mask_suffixes(layout)[0])
     if "{id}" in layout.masks:  # a folder of masks per image
         from unet.dataset.mask_folders import pair_mask_folders
 
         return pair_mask_folders(root, layout)
+    return None
+
+
+def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path | list[Path]]]:
+    """Return sorted (id, image path, mask path) triples found under `root`; with
+    `mask_parts` or a list of mask folders, the third item is the list of the image's masks,
+    its own mask first."""
+    root = Path(root)
+    other = _elsewhere(root, layout)
+    if other is not None:
+        return other
+    if not isinstance(layout.mask_suffix, str):  # a list of one suffix for one folder
+        layout = replace(layout, mask_suffix=mask_suffixes(layout)[0])
     img_dir, mask_dir, shared = _folders(root, layout)
     image_files, mask_files, skipped = _both_sides(layout, img_dir, mask_dir, shared)
     if shared:  # a_mask.tif beside a.tif: a file with the other side's suffix is not ours

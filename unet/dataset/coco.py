@@ -1,0 +1,136 @@
+"""Masks as COCO annotations: one JSON of images, categories and objects (polygons or run-length
+encodings), as COCO itself, LIVECell and Roboflow's "COCO Segmentation" export give them. Each
+image's objects are drawn into a palette PNG of class numbers when the manifest is written
+(category ids in ascending order are classes 1, 2, ...; larger objects first, so a small one
+lying on a larger one stays visible); pycocotools decodes the shapes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from unet.common.imageio import image_size
+from unet.common.maskio import write_mask_png
+from unet.dataset.layout import DataLayoutError, Layout, files_with
+from unet.dataset.names import listing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CocoMasks:
+    """One image's objects: (class, segmentation, area) each, and its size in the JSON."""
+
+    objects: tuple[tuple[int, Any, float], ...]
+    size: tuple[int, int]  # (width, height) the annotations were drawn on
+    json: Path
+
+
+def _load(path: Path, section: str) -> dict:
+    if not path.is_file():
+        raise DataLayoutError(f"{section}.coco.json: no file {path}; give the annotations JSON "
+                              "(relative to the data folder)")
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    missing = [k for k in ("images", "annotations", "categories") if k not in data]
+    if missing:
+        raise DataLayoutError(f"{path} has no {missing[0]!r} list: not COCO annotations")
+    return data
+
+
+def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
+    """(id, image, its objects) for every image the JSON lists; an image listed but not on
+    disk is refused (or skipped with allow_unpaired), and images on disk the JSON does not
+    list are named in a warning."""
+    settings, section = dict(layout.coco or ()), layout.section
+    path = root / settings["json"]
+    data = _load(path, section)
+    classes = {c: k for k, c in enumerate(sorted(c["id"] for c in data["categories"]), 1)}
+    names = {c["id"]: c.get("name", str(c["id"])) for c in data["categories"]}
+    log.info("COCO categories as classes: %s",
+             ", ".join(f"{k} = {names[c]}" for c, k in classes.items()))
+    objects: dict[Any, list] = {}
+    for a in data["annotations"]:
+        if a["category_id"] not in classes:
+            raise DataLayoutError(f"{path}: annotation {a.get('id')} has category "
+                                  f"{a['category_id']}, which 'categories' does not list")
+        objects.setdefault(a["image_id"], []).append(
+            (classes[a["category_id"]], a["segmentation"], float(a.get("area", 0))))
+    img_dir = root / layout.images
+    on_disk = files_with(img_dir, layout.image_extensions, layout.recursive)
+    # With recursive, a file name is looked up anywhere below (images kept in subfolders)
+    by_name = {p.name: p for p in on_disk} if layout.recursive else {}
+    pairs, missing, ids = [], [], {}
+    for im in data["images"]:
+        image = img_dir / im["file_name"]
+        if not image.is_file():
+            image = by_name.get(Path(im["file_name"]).name, image)
+        if not image.is_file():
+            missing.append(im["file_name"])
+            continue
+        if image.stem in ids:
+            raise DataLayoutError(f"{ids[image.stem]} and {image} would have the same id "
+                                  f"{image.stem!r}; rename or remove one")
+        ids[image.stem] = image
+        masks = CocoMasks(tuple(objects.get(im["id"], ())), (im["width"], im["height"]), path)
+        pairs.append((image.stem, image, masks))
+    if missing and not layout.allow_unpaired:
+        raise DataLayoutError(
+            f"images {path.name} lists that are not in {img_dir}: {listing(missing)}; set "
+            f"{section}.images to their folder, or {section}.allow_unpaired: true to skip them")
+    if missing:
+        log.warning("skipping images %s lists that are not in %s: %s", path.name, img_dir,
+                    listing(missing))
+    listed = {p[1].resolve() for p in pairs}
+    unlisted = [p.name for p in on_disk if p.resolve() not in listed]
+    if unlisted:
+        log.warning("%s holds images that %s does not list (not used): %s", img_dir,
+                    path.name, listing(unlisted))
+    if not pairs:
+        raise DataLayoutError(f"no image {path.name} lists is in {img_dir}")
+    return sorted(pairs, key=lambda p: p[0])
+
+
+def _shape(segmentation: Any, h: int, w: int) -> np.ndarray:
+    """A polygon list or run-length encoding (compressed or not) as a (h, w) bool mask."""
+    try:
+        from pycocotools import mask as coco_mask
+    except ImportError as err:
+        raise DataLayoutError(
+            "COCO annotations need pycocotools: pip install pycocotools (or -e '.[coco]')"
+        ) from err
+    with warnings.catch_warnings():  # pycocotools' own NumPy 2 deprecation notes
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if isinstance(segmentation, dict) and isinstance(segmentation.get("counts"), str):
+            rle = {"size": segmentation["size"], "counts": segmentation["counts"].encode()}
+        else:  # polygons, or an uncompressed encoding (counts as a list)
+            rle = coco_mask.frPyObjects(segmentation, h, w)
+        if isinstance(rle, list):
+            rle = coco_mask.merge(rle)
+        return coco_mask.decode(rle).astype(bool)
+
+
+def write_coco_mask(masks: CocoMasks, image: Path, dest: Path) -> Path:
+    """Draw an image's objects into `dest`, a palette PNG of class numbers."""
+    from unet.dataset.class_folders import PALETTE
+
+    w, h = masks.size
+    if image_size(image) != (w, h):
+        got = image_size(image)
+        raise DataLayoutError(f"{image} is {got[0]}x{got[1]} but {masks.json.name} gives "
+                              f"{w}x{h} for it; fix the file or the JSON")
+    out = np.zeros((h, w), np.uint8)
+    for cls, segmentation, _ in sorted(masks.objects, key=lambda o: -o[2]):
+        try:
+            out[_shape(segmentation, h, w)] = cls
+        except (TypeError, ValueError, KeyError) as err:
+            raise DataLayoutError(f"{masks.json}: an object of {image.name} has an unusable "
+                                  f"segmentation ({err})") from None
+    write_mask_png(dest, out, palette=PALETTE)
+    return dest

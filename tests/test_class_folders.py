@@ -60,6 +60,7 @@ def test_each_folder_is_a_class_and_a_missing_file_an_absent_one(tmp_path):
     meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
                       PreprocessSettings(width=W, height=H))
     assert meta["class_values"] == [0, 1, 2, 3]
+    assert meta["class_names"] == ["background", *FOLDERS]  # named by their folders
     assert np.array_equal(load_split(tmp_path / "cache", "train")[1], np.stack(expected[:4]))
 
 

@@ -70,6 +70,7 @@ def test_objects_become_class_numbers_small_ones_on_top(tmp_path, caplog):
     assert a[0, 0] == 0 and not np.asarray(masks["b"]).any()
     assert "unlisted.png" in caplog.text  # on disk, not in the JSON: named, not used
     assert tmp_path / "ann.json" in data_files(tmp_path, _layout())
+    assert manifest["class_names"] == {"0": "background", "1": "nucleus", "2": "cell"}
 
 
 def test_listed_images_that_are_missing_or_of_another_size_are_named(tmp_path):

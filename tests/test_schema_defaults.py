@@ -24,7 +24,8 @@ SECTIONS = [
     (UNetConfig, ("model",), {"in_channels", "num_classes"}, set()),
     (PredictSettings, ("predict",), set(), set()),
     (PreprocessSettings, ("preprocess",), {"mask_values", "mask_rgb", "mask_threshold",
-                                           "max_mask_values", "mask_ignore"}, set()),
+                                           "max_mask_values", "mask_ignore", "class_names"},
+     set()),
     (CRFParams, ("crf",), set(), {"tune"}),  # tune_crf's own block
     (FinalSettings, ("postprocess",), set(), set()),
     # path: where, not how; root: url and kaggle only (named in error messages); rle, coco:
@@ -61,9 +62,9 @@ def test_fields_are_the_schema_keys_with_its_defaults(cls, path, extra, elsewher
 def test_mask_settings_defaults_are_the_schema_masks_section():
     masks = defaults("masks")
     p = PreprocessSettings(width=8, height=8)
-    assert (p.mask_values, p.mask_threshold, p.max_mask_values, p.mask_ignore) == (
-        masks["values"], masks["threshold"], masks["max_values"], masks["ignore"]
-    )
+    assert (p.mask_values, p.mask_threshold, p.max_mask_values, p.mask_ignore,
+            p.class_names) == (masks["values"], masks["threshold"], masks["max_values"],
+                               masks["ignore"], masks["names"])
 
 
 def test_defaults_read_the_repository_schema():

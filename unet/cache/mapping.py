@@ -3,6 +3,7 @@ hold, the masks' palette (palette masks) or bit depth (16-bit grey), checked acr
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,8 @@ from unet.common.imageio import GREY16, image_header, open_image
 from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError, mapping_from_values
 from unet.common.maskio import mask_palette, read_mask, read_mask_values
 from unet.common.parallel import parallel_map
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from unet.cache.preprocess import PreprocessSettings
@@ -104,6 +107,20 @@ def _colour_values(path: str) -> set[int]:
     return set(np.unique(read_mask(path, colour=True)).tolist())
 
 
+def describe_classes(
+    counts: np.ndarray, mapping: MaskMapping, chosen: bool, train_masks: list[str]
+) -> list[float]:
+    """Each class's share of the training pixels (`counts` by class index), warning when
+    values the masks were searched for (not `chosen` in the config) made the larger class
+    class 1 or look like instance labels (one number per object)."""
+    fractions = class_fractions(counts, mapping.num_classes)
+    if not chosen:
+        for note in (foreground_note(mapping, fractions), instance_note(train_masks, mapping)):
+            if note:
+                log.warning(note)
+    return fractions
+
+
 def class_fractions(counts: np.ndarray, num_classes: int) -> list[float]:
     """Each class's share of the pixels counted by class index in `counts` (256,), the
     ignored index left out."""
@@ -170,3 +187,20 @@ def _numbered_objects(index: np.ndarray) -> int | None:
         if ndimage.label(index[box] == cls, structure=np.ones((3, 3)))[1] > 1:
             return None
     return k
+
+
+def class_names(
+    given: tuple[str, ...] | None, found: dict[str, str] | None, mapping: MaskMapping
+) -> list[str | None] | None:
+    """Each class's name: masks.names (one per class, or refused), else the names the data
+    gave its values (COCO categories, class folders: the manifest's class_names), else None."""
+    if given:
+        if len(given) != mapping.num_classes:
+            raise MaskValueError(
+                f"masks.names lists {len(given)} names for {mapping.num_classes} classes "
+                f"(values {mapping.describe(list(mapping.values))}); give one per class, "
+                "class 0 first"
+            )
+        return list(given)
+    names = [(found or {}).get(str(v)) for v in mapping.values]
+    return names if any(names) else None

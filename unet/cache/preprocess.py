@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from unet.cache.mapping import choose_mapping, class_fractions, foreground_note, instance_note
+from unet.cache.mapping import choose_mapping, class_names, describe_classes
 from unet.cache.ragged import flat_offsets
 from unet.common.fileio import atomic_dir, read_json, write_json
 from unet.common.imageio import (
@@ -51,6 +51,7 @@ class PreprocessSettings:
     mask_ignore: int | tuple[int, int, int] | None = _M["ignore"]
     mode: str = _P["mode"]  # resize | native (each image its own size times scale)
     scale: float = _P["scale"]  # mode native: resize factor, aspect ratio kept
+    class_names: tuple[str, ...] | None = _M["names"]  # masks.names: one per class
 
     def cached_size(self, full: tuple[int, int]) -> tuple[int, int]:
         """(w, h) an image of (w, h) `full` is cached at."""
@@ -74,6 +75,7 @@ def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
         mask_ignore=tuple(ignore) if isinstance(ignore := masks["ignore"], list) else ignore,
         mode=size.get("mode", _P["mode"]),
         scale=size.get("scale", _P["scale"]),
+        class_names=tuple(masks["names"]) if masks.get("names") else None,
     )
 
 
@@ -173,6 +175,7 @@ def preprocess(
         "mask_rgb": mapping.rgb,
         "mask_palette": list(mapping.palette) if mapping.palette else None,
         "mask_bits": mapping.bits,
+        "class_names": class_names(settings.class_names, manifest.get("class_names"), mapping),
         "folds": split.get("folds", []),  # cross-validation folds (ids), when split.folds >= 2
         "splits": {},
     }
@@ -215,14 +218,9 @@ def _describe(
             content.update(f"{name}/{i}:{cached[i][0]};".encode())
     meta["content"] = content.hexdigest()
     counts = sum((cached[i][1] for i in split["train"]), np.zeros(256, np.int64))
-    meta["class_fractions"] = class_fractions(counts, mapping.num_classes)
-    chosen = settings.mask_values or settings.mask_threshold is not None
-    if chosen:
-        return
+    chosen = bool(settings.mask_values) or settings.mask_threshold is not None
     train = [by_id[i]["mask"] for i in split["train"]]
-    for note in (foreground_note(mapping, meta["class_fractions"]), instance_note(train, mapping)):
-        if note:
-            log.warning(note)
+    meta["class_fractions"] = describe_classes(counts, mapping, chosen, train)
 
 
 def _split_jobs(

@@ -30,6 +30,7 @@ class CocoMasks:
     objects: tuple[tuple[int, Any, float], ...]
     size: tuple[int, int]  # (width, height) the annotations were drawn on
     json: Path
+    names: tuple[tuple[int, str], ...]  # (class, category name) of every class
 
 
 def _load(path: Path, section: str) -> dict:
@@ -55,6 +56,7 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
     names = {c["id"]: c.get("name", str(c["id"])) for c in data["categories"]}
     log.info("COCO categories as classes: %s",
              ", ".join(f"{k} = {names[c]}" for c, k in classes.items()))
+    named = tuple((k, names[c]) for c, k in classes.items())
     objects: dict[Any, list] = {}
     for a in data["annotations"]:
         if a["category_id"] not in classes:
@@ -78,7 +80,8 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
             raise DataLayoutError(f"{ids[image.stem]} and {image} would have the same id "
                                   f"{image.stem!r}; rename or remove one")
         ids[image.stem] = image
-        masks = CocoMasks(tuple(objects.get(im["id"], ())), (im["width"], im["height"]), path)
+        masks = CocoMasks(tuple(objects.get(im["id"], ())), (im["width"], im["height"]), path,
+                          named)
         pairs.append((image.stem, image, masks))
     if missing and not layout.allow_unpaired:
         raise DataLayoutError(

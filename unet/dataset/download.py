@@ -55,6 +55,17 @@ def _merge(job: tuple[Any, Path]) -> Path:
     return merge_masks(parts, dest)
 
 
+def _class_names(layout: Layout, masks: list) -> dict[str, str] | None:
+    """Names by class value where the data gives them: COCO category names, or the folder
+    names of class folders; class 0 is the background."""
+    if masks and isinstance(masks[0], CocoMasks):
+        return {"0": "background", **{str(k): n for k, n in masks[0].names}}
+    if layout.mask_folders == "classes":
+        folders = (layout.masks,) if isinstance(layout.masks, str) else layout.masks
+        return {"0": "background", **{str(k): Path(f).name for k, f in enumerate(folders, 1)}}
+    return None
+
+
 def write_manifest(
     manifest_path: str | Path,
     source: str,
@@ -69,7 +80,8 @@ def write_manifest(
     numbers or 0/255, `processes` at a time."""
     pairs, merges = [], []
     merged = Path(manifest_path).parent / "merged_masks"
-    for pid, img, mask in pair_files(root, layout):
+    found = pair_files(root, layout)
+    for pid, img, mask in found:
         w, h = image_size(img)
         pair = {"id": pid, "image": str(img), "mask": str(mask), "size": [w, h]}
         if isinstance(mask, RleMasks | CocoMasks):  # encodings or objects: drawn into a file
@@ -90,6 +102,9 @@ def write_manifest(
     for _ in parallel_map(_merge, merges, processes, "merge masks"):
         pass
     manifest = {"source": source, "root": str(root), **(extra or {}), "pairs": pairs}
+    names = _class_names(layout, [m for _, _, m in found])
+    if names:  # what the data calls its classes (COCO categories, class folders), by value
+        manifest["class_names"] = names
     write_json(manifest_path, manifest)
     log.info("%d image/mask pairs from %s (%s)", len(pairs), root, source)
     return manifest

@@ -129,6 +129,7 @@ def evaluate_masks(
         "images": len(ids),
         "class_values": values,
         "class_labels": mapping.labels(),  # the values as the config writes them: [r, g, b]
+        "class_names": meta.get("class_names"),  # masks.names, COCO categories, ... or None
         "ignore_value": meta.get("ignore_value"),
         "boundary_tolerance_px": tolerance,
         "empty_mask_convention": EMPTY_MASK_CONVENTION,

@@ -146,6 +146,7 @@ DATA_KEYS = (
     "mask_bits",  # grey masks' bit depth, 8 or 16, which written masks keep (older files: none)
     "mode",  # resize | native (older files: resize)
     "scale",  # native: the cache's resize factor
+    "class_names",  # a name per class, or None (older files: none)
 )
 
 

@@ -37,13 +37,15 @@ def describe_model(path: str | os.PathLike) -> str:
     ckpt = checkpoint.load_model_file(path)
     mapping = mapping_from_meta(ckpt)
     cfg, settings = ckpt["model_config"], ckpt.get("train_settings") or {}
+    names = ckpt.get("class_names") or [None] * mapping.num_classes
     params = sum(t.numel() for t in ckpt["state_dict"].values() if t.is_floating_point())
     lines = [
         f"model      {path}",
         f"network    {_network(cfg)}; {params:,} parameters",
         f"input      {ckpt['in_channels']} channel(s), {_input_layout(ckpt)}",
         f"classes    {mapping.num_classes}: "
-        + ", ".join(f"{i} = {mapping.describe([v])[1:-1]}" for i, v in enumerate(mapping.values)),
+        + ", ".join(f"{i} = {mapping.describe([v])[1:-1]}" + (f" ({n})" if n else "")
+                    for i, (v, n) in enumerate(zip(mapping.values, names, strict=True))),
     ]
     if cfg.get("arch") == "smp":  # the encoder's input statistics, buffers of the model
         mean, std = (ckpt["state_dict"][k].flatten().tolist() for k in ("mean", "std"))

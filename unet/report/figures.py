@@ -68,6 +68,8 @@ def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
         ("hd95", "mean_per_image", "HD95 px (mean over images, lower is better)"),
     ]
     labels = [str(v) for v in summary.get("class_labels", summary["class_values"])]
+    names = summary.get("class_names") or [None] * len(labels)
+    labels = [f"{n} ({v})" if n else v for n, v in zip(names, labels, strict=True)]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
     width = 0.8 / len(methods)
     for ax, (key, scope, title) in zip(axes, panels, strict=True):
@@ -123,10 +125,14 @@ def _painted(layer: np.ma.MaskedArray, colours: np.ndarray) -> np.ndarray:
     return rgba
 
 
-def _legend(fig: plt.Figure, mapping: MaskMapping, colours: np.ndarray) -> None:
-    """Each painted class and its value as the config writes it, below the panels."""
+def _legend(
+    fig: plt.Figure, mapping: MaskMapping, colours: np.ndarray, names: list | None
+) -> None:
+    """Each painted class, its name and its value as the config writes it, below the panels."""
+    names = names or [None] * mapping.num_classes
     handles = [
-        Patch(color=colours[c], alpha=OVERLAY_ALPHA + 0.2, label=f"class {c} ({label})")
+        Patch(color=colours[c], alpha=OVERLAY_ALPHA + 0.2,
+              label=f"class {c} {names[c]} ({label})" if names[c] else f"class {c} ({label})")
         for c, label in enumerate(mapping.labels()) if c
     ]
     fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 6),
@@ -158,7 +164,9 @@ def _display_image(path: str | os.PathLike) -> np.ndarray:
     return np.asarray(Image.fromarray(image).reduce(step)) if step > 1 else image
 
 
-def plot_overlays(rows: list[dict], out_png: str | os.PathLike, mapping: MaskMapping) -> None:
+def plot_overlays(
+    rows: list[dict], out_png: str | os.PathLike, mapping: MaskMapping, names: list | None = None
+) -> None:
     """One row per image: image | ground truth | each method's mask, drawn over the image.
 
     Each row: {"id", "image": path, "panels": [(title, mask path), ...]}. Foreground classes
@@ -183,7 +191,7 @@ def plot_overlays(rows: list[dict], out_png: str | os.PathLike, mapping: MaskMap
                 ax.imshow(_painted(layer, colours), interpolation="nearest")
             ax.set_title(title, fontsize=9)
             ax.axis("off")
-    _legend(fig, mapping, colours)
+    _legend(fig, mapping, colours, names)
     _save(fig, out_png)
 
 
@@ -207,6 +215,7 @@ def write_overlays(
     out_png: str | os.PathLike,
     mapping: MaskMapping,
     n: int = 2,
+    names: list | None = None,
 ) -> None:
     """Overlays of the best and worst test images: ground truth, then each method in `dirs`."""
     by_id = {p["id"]: p for p in manifest["pairs"]}
@@ -217,4 +226,4 @@ def write_overlays(
             (f"{m}: Dice {scores[m]:.3f}", str(Path(d) / f"{i}.png")) for m, d in dirs.items()
         ]
         rows.append({"id": i, "image": by_id[i]["image"], "panels": panels})
-    plot_overlays(rows, out_png, mapping)
+    plot_overlays(rows, out_png, mapping, names)

@@ -30,9 +30,11 @@ PACKAGES = (
 def metrics_table(
     summary: dict, path: str | os.PathLike, fractions: list[float] | None = None
 ) -> None:
-    """TSV: one row per method and class: its share of the training pixels (`fractions`, the
-    cache's class_fractions; blank when unknown), global and per-image scores."""
+    """TSV: one row per method and class: its value and name (blank when none), its share of
+    the training pixels (`fractions`, the cache's class_fractions; blank when unknown), global
+    and per-image scores."""
     cols = ("dice", "iou", "precision", "recall")
+    names = summary.get("class_names") or [None] * len(summary["class_values"])
     per_img = ("dice", "boundary_f1", "hd95")
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f, delimiter="\t")
@@ -41,6 +43,7 @@ def metrics_table(
                 "method",
                 "class",
                 "value",
+                "name",
                 "train_share",
                 *(f"global_{c}" for c in cols),
                 *(f"mean_{c}" for c in per_img),
@@ -55,6 +58,7 @@ def metrics_table(
                         m,
                         c,
                         summary.get("class_labels", summary["class_values"])[int(c)],
+                        names[int(c)] or "",
                         f"{fractions[int(c)]:.4f}" if fractions else "",
                         *(f"{scores['global'][k]:.4f}" for k in cols),
                         *("" if mean[k] is None else f"{mean[k]:.4f}" for k in per_img),
@@ -145,7 +149,7 @@ def plot_results(
     meta = read_json(meta_json)
     plots.write_overlays(
         per_image_csv, read_json(manifest_json), mask_dirs, out["overlays"],
-        mapping_from_meta(meta),
+        mapping_from_meta(meta), names=meta.get("class_names"),
     )
     metrics_table(summary, out["table"], meta.get("class_fractions"))
     environment(config, out["environment"])

@@ -1,0 +1,74 @@
+"""Class names (masks.names, COCO categories, class folders) reach meta.json, model.pt,
+metrics.tsv and `unet info`."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from tests.conftest import write_inputs, write_pair
+from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.common.fileio import read_json, write_json
+from unet.common.labels import MaskValueError
+from unet.report.plot import metrics_table
+
+
+def _pairs(tmp_path, names=None):
+    write_inputs(tmp_path, [write_pair(tmp_path, i, values=(0, 1, 2)) for i in range(4)])
+    if names:  # what a COCO or class-folder manifest carries
+        manifest = read_json(tmp_path / "manifest.json")
+        write_json(tmp_path / "manifest.json", {**manifest, "class_names": names})
+
+
+def test_the_data_names_its_classes_and_the_config_may_rename_them(tmp_path):
+    _pairs(tmp_path, {"0": "background", "1": "nucleus", "2": "cell"})
+    meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c1",
+                      PreprocessSettings(width=20, height=16))
+    assert meta["class_names"] == ["background", "nucleus", "cell"]
+    settings = PreprocessSettings(width=20, height=16, class_names=("bg", "a", "b"))
+    meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c2",
+                      settings)
+    assert meta["class_names"] == ["bg", "a", "b"]
+    with pytest.raises(MaskValueError, match=r"masks.names lists 2 names for 3 classes"):
+        preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c3",
+                   PreprocessSettings(width=20, height=16, class_names=("bg", "a")))
+
+
+def test_without_names_there_are_none(tmp_path):
+    _pairs(tmp_path)
+    meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c",
+                      PreprocessSettings(width=20, height=16))
+    assert meta["class_names"] is None
+
+
+def test_metrics_name_each_class(tmp_path):
+    scores = {"global": {k: 0.5 for k in ("dice", "iou", "precision", "recall")},
+              "mean_per_image": {"dice": 0.5, "boundary_f1": 0.5, "hd95": 1.0}}
+    summary = {"class_values": [0, 1], "class_names": ["background", "membrane"],
+               "methods": {"raw": {"classes": {"0": scores, "1": scores},
+                                   "pixel_accuracy": 0.9}}}
+    metrics_table(summary, tmp_path / "t.tsv")
+    with open(tmp_path / "t.tsv") as f:
+        assert [r["name"] for r in csv.DictReader(f, delimiter="\t")] == ["background", "membrane"]
+    del summary["class_names"]  # a summary from before names were kept
+    metrics_table(summary, tmp_path / "t.tsv")
+    with open(tmp_path / "t.tsv") as f:
+        assert [r["name"] for r in csv.DictReader(f, delimiter="\t")] == ["", ""]
+
+
+def test_the_model_file_and_unet_info_keep_the_names(tmp_path):
+    from unet.model.checkpoint import DATA_KEYS
+    from unet.model.describe import describe_model
+    from unet.train.settings import TrainSettings
+    from unet.train.train import train_unet
+
+    assert "class_names" in DATA_KEYS
+    _pairs(tmp_path, {"0": "background", "1": "nucleus", "2": "cell"})
+    preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c",
+               PreprocessSettings(width=16, height=16))
+    train_unet(tmp_path / "c", tmp_path / "m.pt", tmp_path / "h.csv", tmp_path / "ck",
+               {"depth": 2, "base_width": 4}, TrainSettings(epochs=1, batch_size=2, device="cpu"))
+    assert "0 = 0 (background), 1 = 1 (nucleus), 2 = 2 (cell)" in describe_model(tmp_path / "m.pt")
+    assert np.isfinite(read_json(tmp_path / "c" / "meta.json")["class_fractions"]).all()

@@ -92,3 +92,15 @@ def test_bad_encodings_and_columns_are_named(tmp_path):
     (tmp_path / "train.csv").write_text("ImageId,EncodedPixels\na.jpg,40 20\nzz.jpg,1 1\n")
     with pytest.raises(DataLayoutError, match=r"CSV ids with no image .*zz\.jpg"):
         write_manifest(tmp_path / "m.json", "local", tmp_path, layout)
+
+
+def test_a_downloaded_csv_beside_the_archives_is_found_above_root(tmp_path):
+    # url and kaggle sources place a fetched CSV at the top of data/, while `root` may name a
+    # folder inside the unpacked archives: the CSV was looked for in that folder only.
+    data = tmp_path / "data"
+    _airbus(data / "ships", [("a.jpg", "1 2"), ("b.jpg", ""), ("c.jpg", "")])
+    (data / "ships" / "train.csv").rename(data / "train.csv")
+    layout = Layout(images="train", rle=tuple(sorted(RLE.items())), root="ships",
+                    section="dataset.url")
+    manifest = write_manifest(tmp_path / "m.json", "url", data / "ships", layout)
+    assert [p["id"] for p in manifest["pairs"]] == ["a", "b", "c"]

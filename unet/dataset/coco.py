@@ -17,7 +17,7 @@ import numpy as np
 
 from unet.common.imageio import image_size
 from unet.common.maskio import write_mask_png
-from unet.dataset.layout import DataLayoutError, Layout, files_with
+from unet.dataset.layout import DataLayoutError, Layout, files_with, source_file
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
     disk is refused (or skipped with allow_unpaired), and images on disk the JSON does not
     list are named in a warning."""
     settings, section = dict(layout.coco or ()), layout.section
-    path = root / settings["json"]
+    path = source_file(root, layout, settings["json"])
     data = _load(path, section)
     classes = {c: k for k, c in enumerate(sorted(c["id"] for c in data["categories"]), 1)}
     names = {c["id"]: c.get("name", str(c["id"])) for c in data["categories"]}

@@ -117,3 +117,15 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     found = {p for d in folders if d.is_dir()
              for p in files_with(d, exts, layout.recursive and not per_image)}
     return sorted(found | {p for p in extra if p.is_file()})
+
+
+def source_file(root: Path, layout: Layout, name: str) -> Path:
+    """A file the layout names (the CSV of encodings, the COCO JSON), relative to the data
+    folder `root`; for url and kaggle sources also beside the unpacked archives, above the
+    layout's `root` folder inside them, where a downloaded CSV lands."""
+    path = root / name
+    if not path.is_file() and layout.root:
+        top = root.parents[len(Path(layout.root).parts) - 1]
+        if (top / name).is_file():
+            return top / name
+    return path

@@ -19,7 +19,7 @@ import numpy as np
 
 from unet.common.imageio import image_size
 from unet.common.maskio import write_mask_png
-from unet.dataset.layout import DataLayoutError, Layout, files_with
+from unet.dataset.layout import DataLayoutError, Layout, files_with, source_file
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,8 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
     defective images); else it is refused, or skipped with allow_unpaired. CSV ids without an
     image are refused (or skipped) alike."""
     settings, section = dict(layout.rle or ()), layout.section
-    rows = _read_rows(root / settings["csv"], settings, section)
+    table = source_file(root, layout, settings["csv"])
+    rows = _read_rows(table, settings, section)
     img_dir = root / layout.images
     if not img_dir.is_dir():
         raise DataLayoutError(f"data folder {img_dir} does not exist; set {section}.images")
@@ -88,7 +89,7 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
             continue
         named.add(key)
         found = tuple(rows.get(key, ())) if key is not None else ()
-        masks = RleMasks(found, settings["order"], root / settings["csv"],
+        masks = RleMasks(found, settings["order"], table,
                          bool(settings.get("class_column")))
         pairs.append((image.stem, image, masks))
     problems = []

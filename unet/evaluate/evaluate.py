@@ -152,8 +152,8 @@ def evaluate_masks(
 
 def write_rows(path: str | os.PathLike, results: list[dict], values: list) -> None:
     """One CSV row per image, method and class (`values`: each class's value as written in the
-    config). HD95 stays the honest per-image value (inf for a
-    class in exactly one mask); image_diagonal_px is the penalty the summary's mean uses instead."""
+    config). HD95 stays the honest per-image value (inf for a class in exactly one mask);
+    image_diagonal_px is the penalty the summary's mean uses instead."""
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f)
         header = ["id", "method", "class", "value", *PER_CLASS, "pixel_accuracy"]

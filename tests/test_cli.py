@@ -166,3 +166,23 @@ def test_export_never_writes_over_the_model(model, tmp_path, capsys):
     assert copy.read_bytes() == model.read_bytes()
     assert main(["export", str(copy), "--onnx", str(tmp_path)]) == 2
     assert "is a folder; name the .onnx file" in capsys.readouterr().err
+
+
+def test_predict_writes_run_length_encodings_of_its_masks(model, tmp_path):
+    import csv
+
+    from unet.dataset.rle import decode
+
+    folder = _new_images(tmp_path / "new")
+    out, table = tmp_path / "out", tmp_path / "submission.csv"
+    assert main(["predict", str(model), str(folder), "-o", str(out), "--device", "cpu",
+                 "--rle", str(table)]) == 0
+    with open(table, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(r["ImageId"] for r in rows) == ["grey.png", "rgb.png", "rgba.png"]
+    for r in rows:  # each row decodes to the foreground of the mask written beside it
+        mask = np.asarray(Image.open(out / r["ImageId"]))
+        got = decode(r["EncodedPixels"], (mask.shape[1], mask.shape[0]), "columns")
+        assert np.array_equal(got, mask == 255), r["ImageId"]
+    assert main(["predict", str(model), str(folder), "-o", str(out),
+                 "--rle", str(folder / "rgb.png")]) == 2  # never over an image

@@ -104,3 +104,38 @@ def test_a_downloaded_csv_beside_the_archives_is_found_above_root(tmp_path):
                     section="dataset.url")
     manifest = write_manifest(tmp_path / "m.json", "url", data / "ships", layout)
     assert [p["id"] for p in manifest["pairs"]] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("order", ["columns", "rows"])
+def test_encode_is_the_reference_encoding(order):
+    from unet.dataset.rle import encode as package_encode
+
+    mask = np.random.default_rng(3).random((H, W)) > 0.5
+    assert package_encode(mask, order) == encode(mask, order)
+    assert package_encode(np.zeros((H, W), bool), order) == ""
+
+
+def test_a_submission_has_a_row_per_image_or_per_class_present(tmp_path):
+    from unet.common.labels import MaskMapping
+    from unet.dataset.rle import write_submission
+
+    index = np.zeros((H, W), np.uint8)
+    index[1:3, 2:5], index[4:6, 0:2] = 1, 3
+    grey = MaskMapping((0, 50, 100, 200))
+    grey.write(tmp_path / "a.png", index)
+    grey.write(tmp_path / "b.png", np.zeros((H, W), np.uint8))
+    n = write_submission([("a.jpg", tmp_path / "a.png"), ("b.jpg", tmp_path / "b.png")], grey,
+                         tmp_path / "s.csv")
+    with open(tmp_path / "s.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert n == 2 and [(r["ImageId"], r["ClassId"]) for r in rows] == [("a.jpg", "50"),
+                                                                       ("a.jpg", "200")]
+    assert np.array_equal(decode(rows[1]["EncodedPixels"], (W, H), "columns"), index == 3)
+    binary = MaskMapping((0, 255))
+    binary.write(tmp_path / "c.png", (index > 0).astype(np.uint8))
+    write_submission([("c.jpg", tmp_path / "c.png"), ("b.jpg", tmp_path / "b.png")], binary,
+                     tmp_path / "t.csv", order="rows")
+    with open(tmp_path / "t.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["ImageId", "EncodedPixels"] and rows[1]["EncodedPixels"] == ""
+    assert np.array_equal(decode(rows[0]["EncodedPixels"], (W, H), "rows"), index > 0)

@@ -51,9 +51,20 @@ def _predict(args: argparse.Namespace) -> int:
     settings = PredictSettings(
         tta=args.tta, device=args.device, overlap=args.overlap, batch_size=args.batch_size
     )
+    if args.rle and Path(args.rle).suffix.lower() != ".csv":
+        raise ValueError(f"--rle {args.rle}: give a .csv file to write the encodings to")
     files = _images(args.inputs)
     n = predict_files([args.model], files, args.out, settings, threads=args.threads)
     print(f"{n} masks written to {args.out}")
+    if args.rle:
+        from unet.common.labels import mapping_from_meta
+        from unet.dataset.rle import write_submission
+        from unet.model.checkpoint import load_model_file
+
+        mapping = mapping_from_meta(load_model_file(args.model))
+        masks = [(f.name, Path(args.out) / f"{f.stem}.png") for f in files]
+        rows = write_submission(masks, mapping, Path(args.rle), args.rle_order)
+        print(f"{rows} run-length rows written to {args.rle}")
     return 0
 
 
@@ -97,6 +108,11 @@ def parser() -> argparse.ArgumentParser:
                    help="patch-trained models: sliding-window tile overlap (default %(default)s)")
     p.add_argument("--batch-size", type=int, default=_PREDICT["batch_size"],
                    help="tiles per forward pass (default %(default)s)")
+    p.add_argument("--rle", metavar="CSV",
+                   help="also write the masks as run-length encodings, Kaggle-style: ImageId, "
+                        "EncodedPixels (and ClassId for more than two classes)")
+    p.add_argument("--rle-order", choices=("columns", "rows"), default="columns",
+                   help="count pixels down each column first (Kaggle's usual) or along rows")
     p.set_defaults(run=_predict)
     i = sub.add_parser("info", help="architecture, classes, training data and scores")
     i.add_argument("model")

@@ -142,3 +142,39 @@ def write_rle_mask(masks: RleMasks, image: Path, dest: Path) -> Path:
         out[on] = cls if masks.classes else 255
     write_mask_png(dest, out, palette=PALETTE if masks.classes else None)
     return dest
+
+
+def encode(mask: np.ndarray, order: str = "columns") -> str:
+    """A (h, w) bool mask as 'start length ...' (starts from 1), `order` as in decode."""
+    flat = (mask.T if order == "columns" else mask).reshape(-1).astype(np.int8)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flat, [0]])))
+    starts, ends = edges[::2] + 1, edges[1::2] + 1
+    return " ".join(f"{a} {b - a}" for a, b in zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def write_submission(
+    masks: list[tuple[str, Path]], mapping: Any, path: Path, order: str = "columns"
+) -> int:
+    """A Kaggle-style CSV of predicted masks (image file name, mask PNG): ImageId and
+    EncodedPixels of the foreground (every class but 0; empty for none), or for more than two
+    classes a ClassId column with the class's mask value and a row per class present. Written
+    atomically; returns the rows written."""
+    from unet.common.fileio import atomic_path
+
+    classes = mapping.num_classes > 2
+    rows = []
+    for name, png in masks:
+        index = mapping.read_index(png, "predicted mask")
+        if not classes:
+            rows.append([name, encode((index > 0) & (index < mapping.num_classes), order)])
+            continue
+        for k in range(1, mapping.num_classes):
+            on = index == k
+            if on.any():
+                rows.append([name, mapping.values[k], encode(on, order)])
+    header = ["ImageId", "ClassId", "EncodedPixels"] if classes else ["ImageId", "EncodedPixels"]
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return len(rows)

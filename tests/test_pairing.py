@@ -216,3 +216,11 @@ def test_recursive_search_follows_linked_folders(tmp_path):
     (tmp_path / "data" / "images" / "p1" / "loop").symlink_to(tmp_path / "data" / "images")
     pairs = pair_files(tmp_path / "data", Layout(recursive=True))
     assert [(i, im.parent.name) for i, im, _ in pairs] == [("a", "p1"), ("b", "p2")]
+
+
+def test_compressed_images_are_named_with_the_way_to_unpack_them(tmp_path):
+    # STARE ships im0001.ppm.gz and im0001.ah.ppm.gz: the hint said "save them as PNG or TIFF".
+    _touch(tmp_path / "images", "im0001.ppm.gz")
+    _touch(tmp_path / "masks", "im0001.ah.ppm.gz")
+    with pytest.raises(DataLayoutError, match=r"\.gz: 1.*unpack them first .*gunzip"):
+        pair_files(tmp_path, Layout(mask_suffix=".ah"))

@@ -141,6 +141,9 @@ def after_prefix(files: dict[str, Path], prefix: str, side: str) -> dict[str, Pa
 _READABLE = {e.lower() for e in Image.registered_extensions()} | {".tif", ".tiff"}
 
 
+_COMPRESSED = {".gz", ".bz2", ".xz", ".zst", ".z"}  # one compressed file each, not archives
+
+
 def skipped_note(
     side: str, folder: Path, skipped: Counter[str], key: str, exts: tuple[str, ...]
 ) -> str:
@@ -150,9 +153,13 @@ def skipped_note(
     n = sum(skipped.values())
     counts = ", ".join(f"{e}: {c}" for e, c in skipped.most_common())
     if not any(e in _READABLE for e in skipped):
+        packed = [e for e in skipped if e in _COMPRESSED]
+        fix = (f"unpack them first (STARE's im0001.ppm.gz: gunzip), then add the extension "
+               f"they reveal to {key} if it is not there" if packed
+               else f"save the {side} as PNG or TIFF")
         return (
             f"; {side} holds {n} file{'s' if n > 1 else ''} not picked up ({counts}) in "
-            f"{folder}: not image files the pipeline reads; save the {side} as PNG or TIFF"
+            f"{folder}: not image files the pipeline reads; {fix}"
         )
     lossy = " (JPEG masks are lossy: also set masks.threshold, e.g. 127)" if side == "masks" and (
         ".jpg" in skipped or ".jpeg" in skipped) else ""

@@ -222,5 +222,9 @@ def test_compressed_images_are_named_with_the_way_to_unpack_them(tmp_path):
     # STARE ships im0001.ppm.gz and im0001.ah.ppm.gz: the hint said "save them as PNG or TIFF".
     _touch(tmp_path / "images", "im0001.ppm.gz")
     _touch(tmp_path / "masks", "im0001.ah.ppm.gz")
-    with pytest.raises(DataLayoutError, match=r"\.gz: 1.*unpack them first .*gunzip"):
+    with pytest.raises(DataLayoutError, match=r"\.ppm\.gz: 1.*unpack them first .*gunzip"):
         pair_files(tmp_path, Layout(mask_suffix=".ah"))
+    _touch(tmp_path / "vol" / "images", "case_01.nii.gz")
+    _touch(tmp_path / "vol" / "masks", "case_01.nii.gz")
+    with pytest.raises(DataLayoutError, match=r"\.nii\.gz: 1.*2-D images: export"):
+        pair_files(tmp_path / "vol", Layout())

@@ -141,7 +141,17 @@ def after_prefix(files: dict[str, Path], prefix: str, side: str) -> dict[str, Pa
 _READABLE = {e.lower() for e in Image.registered_extensions()} | {".tif", ".tiff"}
 
 
-_COMPRESSED = {".gz", ".bz2", ".xz", ".zst", ".z"}  # one compressed file each, not archives
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".z")  # one compressed file each, not archives
+_VOLUMES = (".nii", ".nii.gz", ".nrrd", ".mha", ".mhd", ".dcm")  # 3-D or medical formats
+
+
+def file_kind(path: Path) -> str:
+    """A file's extension as a passed-over file is counted: with the one before a compression
+    extension (.ppm.gz, .nii.gz), '' as 'no extension'."""
+    suffixes = [x.lower() for x in path.suffixes[-2:]]
+    if len(suffixes) == 2 and suffixes[1] in _COMPRESSED:
+        return "".join(suffixes)
+    return path.suffix.lower() or "no extension"
 
 
 def skipped_note(
@@ -153,10 +163,14 @@ def skipped_note(
     n = sum(skipped.values())
     counts = ", ".join(f"{e}: {c}" for e, c in skipped.most_common())
     if not any(e in _READABLE for e in skipped):
-        packed = [e for e in skipped if e in _COMPRESSED]
-        fix = (f"unpack them first (STARE's im0001.ppm.gz: gunzip), then add the extension "
-               f"they reveal to {key} if it is not there" if packed
-               else f"save the {side} as PNG or TIFF")
+        if any(e in _VOLUMES for e in skipped):
+            fix = (f"the pipeline reads 2-D images: export the {side} as one PNG or TIFF per "
+                   "slice (e.g. with nibabel or SimpleITK), named alike on both sides")
+        elif any(e.endswith(_COMPRESSED) for e in skipped):
+            fix = (f"unpack them first (STARE's im0001.ppm.gz: gunzip), then add the extension "
+                   f"they reveal to {key} if it is not there")
+        else:
+            fix = f"save the {side} as PNG or TIFF"
         return (
             f"; {side} holds {n} file{'s' if n > 1 else ''} not picked up ({counts}) in "
             f"{folder}: not image files the pipeline reads; {fix}"

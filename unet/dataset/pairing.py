@@ -13,6 +13,7 @@ from unet.dataset.layout import GROUP, DataLayoutError, Layout, visible_files
 from unet.dataset.names import (
     after_prefix,
     by_id,
+    file_kind,
     further_masks,
     listing,
     missing_folder_hint,
@@ -42,7 +43,7 @@ def _files(
         if inside and p.resolve().is_relative_to(other):
             continue  # masks/ inside the images folder: its files are not images
         if p.suffix.lower() not in exts:
-            skipped[p.suffix.lower() or "no extension"] += 1
+            skipped[file_kind(p)] += 1
             continue
         if p.stem in found:
             raise DataLayoutError(

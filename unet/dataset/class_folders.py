@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from unet.common.maskio import read_mask_values, write_mask_png
-from unet.dataset.layout import DataLayoutError, Layout, files_with
+from unet.dataset.layout import DataLayoutError, Layout, files_by_stem
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
@@ -41,22 +41,14 @@ def mask_suffixes(layout: Layout) -> tuple[str, ...]:
 def _by_id(
     folder: Path, exts: tuple[str, ...], layout: Layout, prefix: str, suffix: str
 ) -> dict[str, Path]:
-    """Files of `folder` by id (stem less prefix and suffix); one id twice is refused."""
+    """Files of `folder` by id (stem less prefix and suffix)."""
     if not folder.is_dir():
         raise DataLayoutError(
             f"data folder {folder} does not exist; check {layout.section}.images and masks"
         )
-    found: dict[str, Path] = {}
-    for p in files_with(folder, exts, layout.recursive):
-        stem = p.stem
-        if not (stem.startswith(prefix) and stem.endswith(suffix)):
-            continue
-        pid = stem[len(prefix) : len(stem) - len(suffix)]
-        if pid in found:
-            raise DataLayoutError(f"{found[pid]} and {p} would have the same id {pid!r}; "
-                                  "rename or remove one")
-        found[pid] = p
-    return found
+    return {stem[len(prefix) : len(stem) - len(suffix)]: p
+            for stem, p in files_by_stem(folder, exts, layout.recursive).items()
+            if stem.startswith(prefix) and stem.endswith(suffix)}
 
 
 def pair_class_folders(root: Path, layout: Layout) -> list[tuple[str, Path, dict[int, Path]]]:

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from unet.common.imageio import image_size
 from unet.common.maskio import write_mask_png
 from unet.dataset.layout import DataLayoutError, Layout, files_with, source_file
 from unet.dataset.names import listing
@@ -119,14 +118,14 @@ def _shape(segmentation: Any, h: int, w: int) -> np.ndarray:
         return coco_mask.decode(rle).astype(bool)
 
 
-def write_coco_mask(masks: CocoMasks, image: Path, dest: Path) -> Path:
-    """Draw an image's objects into `dest`, a palette PNG of class numbers."""
+def write_coco_mask(masks: CocoMasks, image: Path, size: tuple[int, int], dest: Path) -> Path:
+    """Draw the objects of `image` (of `size` (w, h)) into `dest`, a palette PNG of class
+    numbers."""
     from unet.dataset.class_folders import PALETTE
 
     w, h = masks.size
-    if image_size(image) != (w, h):
-        got = image_size(image)
-        raise DataLayoutError(f"{image} is {got[0]}x{got[1]} but {masks.json.name} gives "
+    if size != (w, h):
+        raise DataLayoutError(f"{image} is {size[0]}x{size[1]} but {masks.json.name} gives "
                               f"{w}x{h} for it; fix the file or the JSON")
     out = np.zeros((h, w), np.uint8)
     for cls, segmentation, _ in sorted(masks.objects, key=lambda o: -o[2]):

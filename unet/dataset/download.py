@@ -49,9 +49,9 @@ def _merge(job: tuple[Any, Path]) -> Path:
     if isinstance(parts, dict):
         return merge_classes(parts, dest)
     if isinstance(parts, tuple):
-        drawn, image = parts
+        drawn, image, size = parts
         write = write_rle_mask if isinstance(drawn, RleMasks) else write_coco_mask
-        return write(drawn, image, dest)
+        return write(drawn, image, size, dest)
     return merge_masks(parts, dest)
 
 
@@ -87,7 +87,7 @@ def write_manifest(
         if isinstance(mask, RleMasks | CocoMasks):  # encodings or objects: drawn into a file
             pair["mask"] = str(merged / f"{pid}.png")
             pair["mask_from"] = str(mask.csv if isinstance(mask, RleMasks) else mask.json)
-            merges.append(((mask, img), merged / f"{pid}.png"))
+            merges.append(((mask, img, (w, h)), merged / f"{pid}.png"))
         elif isinstance(mask, dict):  # one mask per class folder: class numbers, merged
             pair["mask"] = str(merged / f"{pid}.png")
             pair["mask_parts"] = {str(k): str(m) for k, m in mask.items()}

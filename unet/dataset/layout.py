@@ -78,6 +78,21 @@ def files_with(folder: Path, extensions: Iterable[str], recursive: bool = False)
     return [p for p in visible_files(folder, recursive) if p.suffix.lower() in exts]
 
 
+def files_by_stem(
+    folder: Path, extensions: Iterable[str], recursive: bool = False
+) -> dict[str, Path]:
+    """The visible files in `folder` with one of `extensions`, by stem; two files with one
+    stem (in two subfolders, or a.png beside a.jpg) are refused, as the stem names every
+    output of a pair."""
+    found: dict[str, Path] = {}
+    for p in files_with(folder, extensions, recursive):
+        if p.stem in found:
+            raise DataLayoutError(f"{found[p.stem]} and {p} would have the same id {p.stem!r} "
+                                  "(the file stem, which names the outputs); rename or remove one")
+        found[p.stem] = p
+    return found
+
+
 _KEYS = ("images", "masks", "mask_suffix", "image_suffix", "mask_prefix", "image_prefix",
          "recursive", "image_extensions", "mask_extensions", "allow_unpaired", "mask_parts",
          "mask_folders")

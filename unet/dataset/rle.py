@@ -17,9 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from unet.common.imageio import image_size
 from unet.common.maskio import write_mask_png
-from unet.dataset.layout import DataLayoutError, Layout, files_with, source_file
+from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, source_file
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
@@ -76,13 +75,9 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
     img_dir = root / layout.images
     if not img_dir.is_dir():
         raise DataLayoutError(f"data folder {img_dir} does not exist; set {section}.images")
-    images = files_with(img_dir, layout.image_extensions, layout.recursive)
-    pairs, absent, named, stems = [], [], set(), {}
+    images = files_by_stem(img_dir, layout.image_extensions, layout.recursive).values()
+    pairs, absent, named = [], [], set()
     for image in images:
-        if image.stem in stems:
-            raise DataLayoutError(f"{stems[image.stem]} and {image} would have the same id "
-                                  f"{image.stem!r}; rename or remove one")
-        stems[image.stem] = image
         key = image.name if image.name in rows else image.stem if image.stem in rows else None
         if key is None and settings["absent"] != "empty":
             absent.append(image.name)
@@ -126,12 +121,12 @@ def decode(encoding: str, size: tuple[int, int], order: str) -> np.ndarray:
     return flat.reshape(w, h).T if order == "columns" else flat.reshape(h, w)
 
 
-def write_rle_mask(masks: RleMasks, image: Path, dest: Path) -> Path:
-    """Decode an image's encodings into `dest`: 0/255 for a binary set, or a palette PNG of
-    class numbers (later rows win where they overlap) with a class column."""
+def write_rle_mask(masks: RleMasks, image: Path, size: tuple[int, int], dest: Path) -> Path:
+    """Decode the encodings of `image` (of `size` (w, h)) into `dest`: 0/255 for a binary set,
+    or a palette PNG of class numbers (later rows win where they overlap) with a class
+    column."""
     from unet.dataset.class_folders import PALETTE
 
-    size = image_size(image)
     out = np.zeros(size[::-1], np.uint8)
     for encoding, cls in masks.rows:
         try:

@@ -26,7 +26,7 @@ PALETTE = (0, 0, 0, *[c for k in range(255) for c in _COLOURS[k % len(_COLOURS)]
 
 def mask_suffixes(layout: Layout) -> tuple[str, ...]:
     """One mask suffix per masks folder: the one suffix for all, or the list given."""
-    folders = (layout.masks,) if isinstance(layout.masks, str) else layout.masks
+    folders = layout.mask_dirs
     if isinstance(layout.mask_suffix, str):
         return (layout.mask_suffix,) * len(folders)
     if len(layout.mask_suffix) != len(folders):
@@ -59,7 +59,7 @@ def pair_class_folders(root: Path, layout: Layout) -> list[tuple[str, Path, dict
                     layout.image_prefix, layout.image_suffix)
     found: dict[str, dict[int, Path]] = {}
     orphans: list[str] = []
-    folders = (layout.masks,) if isinstance(layout.masks, str) else layout.masks
+    folders = layout.mask_dirs
     for k, (folder, suffix) in enumerate(zip(folders, mask_suffixes(layout), strict=True), 1):
         masks = _by_id(root / folder, layout.mask_extensions, layout, layout.mask_prefix, suffix)
         for pid, path in masks.items():

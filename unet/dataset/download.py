@@ -61,8 +61,8 @@ def _class_names(layout: Layout, masks: list) -> dict[str, str] | None:
     if masks and isinstance(masks[0], CocoMasks):
         return {"0": "background", **{str(k): n for k, n in masks[0].names}}
     if layout.mask_folders == "classes":
-        folders = (layout.masks,) if isinstance(layout.masks, str) else layout.masks
-        return {"0": "background", **{str(k): Path(f).name for k, f in enumerate(folders, 1)}}
+        named = enumerate(layout.mask_dirs, 1)
+        return {"0": "background", **{str(k): Path(f).name for k, f in named}}
     return None
 
 

@@ -18,13 +18,9 @@ from unet.dataset.pairing import pair_files
 log = logging.getLogger(__name__)
 
 
-def _mask_folders(layout: Layout) -> tuple[str, ...]:
-    return (layout.masks,) if isinstance(layout.masks, str) else layout.masks
-
-
 def _filled(layout: Layout, group: str) -> Layout:
     """The layout of one group: {group} filled in on both sides."""
-    masks = tuple(m.replace(GROUP, group) for m in _mask_folders(layout))
+    masks = tuple(m.replace(GROUP, group) for m in layout.mask_dirs)
     return replace(layout, images=layout.images.replace(GROUP, group),
                    masks=masks[0] if isinstance(layout.masks, str) else masks)
 
@@ -32,7 +28,7 @@ def _filled(layout: Layout, group: str) -> Layout:
 def find_groups(root: Path, layout: Layout) -> tuple[list[str], list[str]]:
     """The groups under `root`, sorted: the names {group} takes in the folders that match
     `images`, and (second) those passed over because a masks folder of theirs is missing."""
-    if layout.images.count(GROUP) != 1 or not all(GROUP in m for m in _mask_folders(layout)):
+    if layout.images.count(GROUP) != 1 or not all(GROUP in m for m in layout.mask_dirs):
         raise DataLayoutError(
             f"{layout.section}.images {layout.images!r} and masks {layout.masks!r}: {GROUP} "
             "must appear once in images and in every masks folder (e.g. images: '{group}', "
@@ -46,7 +42,7 @@ def find_groups(root: Path, layout: Layout) -> tuple[list[str], list[str]]:
     )
     kept, passed = [], []
     for name in names:
-        masks = _mask_folders(_filled(layout, name))
+        masks = _filled(layout, name).mask_dirs
         ready = all("{id}" in m or (root / m).is_dir() for m in masks)
         (kept if ready else passed).append(name)
     if not kept:

@@ -48,6 +48,11 @@ class Layout:
     section: str = "dataset.local"  # config section named in error messages
     root: str = ""  # url/kaggle: the folder inside the unpacked archives (for error messages)
 
+    @property
+    def mask_dirs(self) -> tuple[str, ...]:
+        """The masks folder, or folders, as a tuple."""
+        return (self.masks,) if isinstance(self.masks, str) else tuple(self.masks)
+
 
 def visible_files(folder: Path, recursive: bool) -> list[Path]:
     """The files in `folder` (and its subfolders when `recursive`), sorted, leaving out hidden
@@ -118,9 +123,8 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     images folder or a masks folder), sorted: a local folder is used in place, so these are
     what make its data set stale when added, removed or changed. Missing folders give none
     (pairing then names them)."""
-    masks = (layout.masks,) if isinstance(layout.masks, str) else layout.masks
     folders = []
-    for f in (layout.images, *masks):
+    for f in (layout.images, *layout.mask_dirs):
         wild = f.replace("{id}", "*").replace(GROUP, "*")
         folders += sorted(root.glob(wild)) if wild != f else [root / f]
     extra = []
@@ -128,7 +132,7 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
         table = dict(layout.rle) if layout.rle else dict(layout.coco or ())
         folders, extra = folders[:1], [root / table.get("csv", table.get("json", ""))]
     exts = (*layout.image_extensions, *layout.mask_extensions)
-    per_image = any("{id}" in m for m in masks)  # a folder per image: never recursive
+    per_image = any("{id}" in m for m in layout.mask_dirs)  # a folder per image: not recursive
     found = {p for d in folders if d.is_dir()
              for p in files_with(d, exts, layout.recursive and not per_image)}
     return sorted(found | {p for p in extra if p.is_file()})

@@ -22,6 +22,11 @@ _UNKNOWN = 256  # a lookup table's entry for values the mapping does not know
 _TABLE_LIMIT = 1 << 24  # widest table: every packed 0xRRGGBB colour (32 MB of uint16)
 
 
+def colour_of(value: int) -> tuple[int, int, int]:
+    """A packed 0xRRGGBB class value as (r, g, b)."""
+    return ((value >> 16) & 255, (value >> 8) & 255, value & 255)
+
+
 class MaskValueError(ValueError):
     """A mask holds values the mapping does not know, or looks lossy."""
 
@@ -116,14 +121,12 @@ class MaskMapping:
     def describe(self, values: list[int]) -> str:
         """Values as the user wrote them: grey levels, or (r, g, b) for colour masks."""
         if self.rgb:
-            return str([((v >> 16) & 255, (v >> 8) & 255, v & 255) for v in values])
+            return str([colour_of(v) for v in values])
         return str(values)
 
     def labels(self) -> list[str]:
         """Each class's value as the config writes it: a grey level, or [r, g, b]."""
-        if self.rgb:
-            return [str([(v >> 16) & 255, (v >> 8) & 255, v & 255]) for v in self.values]
-        return [str(v) for v in self.values]
+        return [str(list(colour_of(v)) if self.rgb else v) for v in self.values]
 
 
 def class_counts(index: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
@@ -192,7 +195,7 @@ def _thresholded_colours(
     """Colour classes whose channels are 0 or 255, each mask channel binarised at `threshold`."""
     mapping = MaskMapping(tuple(int(v) for v in explicit), ignore, True, threshold)
     for v, label in zip(mapping.values, mapping.labels(), strict=True):
-        if any((v >> shift) & 255 not in (0, 255) for shift in (16, 8, 0)):
+        if any(c not in (0, 255) for c in colour_of(v)):
             raise MaskValueError(
                 f"masks.threshold binarises each channel of colour masks to 0 or 255, so it "
                 f"can never give masks.colors' {label}: with a threshold, list colours whose "

@@ -17,7 +17,7 @@ from PIL import Image  # noqa: E402
 
 from unet.common.fileio import atomic_path  # noqa: E402
 from unet.common.imageio import read_image  # noqa: E402
-from unet.common.labels import MaskMapping  # noqa: E402
+from unet.common.labels import MaskMapping, colour_of  # noqa: E402
 from unet.train.history import read_history  # noqa: E402
 
 # Class 1 red, then the other tab10 colours; class 0 (background) and ignored pixels unpainted.
@@ -106,7 +106,7 @@ def class_colours(mapping: MaskMapping) -> np.ndarray:
 def _own_colours(mapping: MaskMapping) -> np.ndarray | None:
     """Each class's colour in the masks themselves, when they are distinct and not all grey."""
     if mapping.rgb:
-        rgb = [((v >> 16) & 255, (v >> 8) & 255, v & 255) for v in mapping.values]
+        rgb = [colour_of(v) for v in mapping.values]
     elif mapping.palette and max(mapping.values) < len(mapping.palette) // 3:
         rgb = [mapping.palette[3 * v : 3 * v + 3] for v in mapping.values]
     else:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from unet.common.maskio import read_mask_values, write_mask_png
-from unet.dataset.layout import DataLayoutError, Layout, files_by_stem
+from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, id_of
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
@@ -46,9 +46,9 @@ def _by_id(
         raise DataLayoutError(
             f"data folder {folder} does not exist; check {layout.section}.images and masks"
         )
-    return {stem[len(prefix) : len(stem) - len(suffix)]: p
-            for stem, p in files_by_stem(folder, exts, layout.recursive).items()
-            if stem.startswith(prefix) and stem.endswith(suffix)}
+    named = ((id_of(stem, prefix, suffix), p)
+             for stem, p in files_by_stem(folder, exts, layout.recursive).items())
+    return {pid: p for pid, p in named if pid is not None}
 
 
 def pair_class_folders(root: Path, layout: Layout) -> list[tuple[str, Path, dict[int, Path]]]:

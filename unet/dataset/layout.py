@@ -83,6 +83,13 @@ def files_with(folder: Path, extensions: Iterable[str], recursive: bool = False)
     return [p for p in visible_files(folder, recursive) if p.suffix.lower() in exts]
 
 
+def id_of(stem: str, prefix: str, suffix: str) -> str | None:
+    """The id a file stem spells (prefix + id + suffix), or None when it is not so named."""
+    if stem.startswith(prefix) and stem.endswith(suffix) and len(stem) > len(prefix + suffix):
+        return stem[len(prefix) : len(stem) - len(suffix)]
+    return None
+
+
 def files_by_stem(
     folder: Path, extensions: Iterable[str], recursive: bool = False
 ) -> dict[str, Path]:

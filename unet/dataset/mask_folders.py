@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from unet.dataset.layout import DataLayoutError, Layout, files_with, visible_files
+from unet.dataset.layout import DataLayoutError, Layout, files_with, id_of, visible_files
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
@@ -25,10 +25,9 @@ def _images(root: Path, layout: Layout) -> dict[str, Path]:
     for p in visible_files(img_dir, layout.recursive):
         if p.suffix.lower() not in exts or mask_dirs.intersection(p.resolve().parents):
             continue
-        stem = p.stem
-        if not (stem.startswith(layout.image_prefix) and stem.endswith(layout.image_suffix)):
+        pid = id_of(p.stem, layout.image_prefix, layout.image_suffix)
+        if pid is None:
             continue
-        pid = stem[len(layout.image_prefix) : len(stem) - len(layout.image_suffix)]
         if pid in images:
             raise DataLayoutError(
                 f"{images[pid]} and {p} would have the same id {pid!r}; rename or remove one"

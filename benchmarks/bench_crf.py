@@ -18,8 +18,8 @@ from scipy import ndimage
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
 
 from benchmarks.common import best_of  # noqa: E402
+from unet.cache.values import mapping_from_values  # noqa: E402
 from unet.common.fileio import write_json  # noqa: E402
-from unet.common.labels import mapping_from_values  # noqa: E402
 from unet.crf.dense import CRFParams, CRFTask, refine_all  # noqa: E402
 
 

@@ -11,8 +11,8 @@ from torch.utils.data import default_collate
 from benchmarks.common import Row, interleaved, row
 from benchmarks.fixtures import CARVANA_HALF, build_cache, carvana_like, scratch
 from unet.cache.preprocess import load_pair
+from unet.cache.values import mapping_from_values
 from unet.common.fileio import read_json
-from unet.common.labels import mapping_from_values
 from unet.train.dataset import CachedSplit
 
 BATCH = 8

@@ -28,6 +28,7 @@ RULES = {
     "preprocess": (
         ("cache.preprocess",),
         COMMON | SETTINGS | {"cache.preprocess", "cache.mapping", "cache.palettes", "cache.ragged",
+                             "cache.values",
                              "dataset.split"},
     ),
     "train_unet": (
@@ -51,7 +52,7 @@ RULES = {
     "predict_folder": (
         ("infer.predict_folder",),
         COMMON | {"cache.preprocess", "cache.mapping", "cache.palettes", "cache.ragged",
-                  "common.device",
+                  "cache.values", "common.device",
                   "common.probs", "dataset.layout", "dataset.split", "infer.forward",
                   "infer.predict_folder",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",

@@ -85,3 +85,16 @@ def test_colour_classes_of_the_same_numbers_are_other_classes(cache, tmp_path):
                                             r"\['\[0, 0, 0\]', '\[0, 0, 255\]'\] here"):
         source_weights(tmp_path / "a" / "model.pt", config, colour)
     assert source_weights(tmp_path / "a" / "model.pt", config, {**colour, "mask_rgb": False})
+
+
+def test_a_class_of_other_values_is_another_class(cache, tmp_path):
+    # A class made of several values (masks.values [0, [255, 254]]) is not the source's class
+    # of 255 alone, though both write 255.
+    from unet.model.unet import UNetConfig
+    from unet.train.finetune import source_weights
+
+    grey = _train(cache, tmp_path / "a", epochs=1)
+    config = UNetConfig(**grey["model_config"])
+    grouped = {"class_values": grey["class_values"], "class_groups": [[0], [255, 254]]}
+    with pytest.raises(TrainingError, match=r"\['0', '255'\] there vs \['0', '\[255, 254\]'\]"):
+        source_weights(tmp_path / "a" / "model.pt", config, grouped)

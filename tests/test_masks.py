@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from unet.common.labels import MaskMapping, MaskValueError, mapping_from_values
+from unet.cache.values import mapping_from_values
+from unet.common.labels import MaskMapping, MaskValueError
 
 
 def test_round_trip_keeps_the_data_values():

@@ -24,7 +24,8 @@ SECTIONS = [
     (UNetConfig, ("model",), {"in_channels", "num_classes"}, set()),
     (PredictSettings, ("predict",), set(), set()),
     (PreprocessSettings, ("preprocess",), {"mask_values", "mask_rgb", "mask_threshold",
-                                           "max_mask_values", "mask_ignore", "class_names"},
+                                           "max_mask_values", "mask_ignore", "class_names",
+                                           "mask_unlisted"},
      set()),
     (CRFParams, ("crf",), set(), {"tune"}),  # tune_crf's own block
     (FinalSettings, ("postprocess",), set(), set()),
@@ -65,6 +66,7 @@ def test_mask_settings_defaults_are_the_schema_masks_section():
     assert (p.mask_values, p.mask_threshold, p.max_mask_values, p.mask_ignore,
             p.class_names) == (masks["values"], masks["threshold"], masks["max_values"],
                                masks["ignore"], masks["names"])
+    assert p.mask_unlisted is (masks["unlisted"] == "ignore")
 
 
 def test_defaults_read_the_repository_schema():

@@ -14,8 +14,9 @@ import pytest
 from PIL import Image
 
 from unet.cache.preprocess import PreprocessSettings, preprocess, settings_from_config
+from unet.cache.values import mapping_from_values
 from unet.common.fileio import write_json
-from unet.common.labels import MaskMapping, MaskValueError, mapping_from_meta, mapping_from_values
+from unet.common.labels import MaskMapping, MaskValueError, mapping_from_meta
 from unet.common.maskio import read_mask
 from unet.infer.predict import PredictSettings, predict_masks
 from unet.infer.predict_folder import predict_folder

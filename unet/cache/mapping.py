@@ -11,8 +11,9 @@ import numpy as np
 from scipy import ndimage
 
 from unet.cache.palettes import check_palettes
+from unet.cache.values import mapping_from_values
 from unet.common.imageio import GREY16, image_header, open_image
-from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError, mapping_from_values
+from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError
 from unet.common.maskio import mask_palette, read_mask, read_mask_values
 from unet.common.parallel import parallel_map
 
@@ -41,7 +42,8 @@ def _values_mapping(
 ) -> MaskMapping:
     """The label mapping from the config, or from the values the masks hold."""
     masks = [p["mask"] for p in pairs]
-    if settings.mask_rgb or settings.mask_values or settings.mask_threshold is not None:
+    chosen = settings.mask_rgb or settings.mask_values or settings.mask_threshold is not None
+    if chosen or settings.mask_unlisted:  # (unlisted without values: refused there)
         return mapping_from_values(
             set(),
             list(settings.mask_values) if settings.mask_values else None,
@@ -50,6 +52,7 @@ def _values_mapping(
             ignore_value(settings.mask_ignore, settings.mask_rgb),
             rgb=settings.mask_rgb,
             top=65535 if deep else 255,
+            unlisted=settings.mask_unlisted,
         )
     scans = list(parallel_map(_scan_mask, masks, processes, "scan mask values"))
     colour = any(packed for _, packed in scans)

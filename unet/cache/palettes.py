@@ -21,7 +21,8 @@ def check_palettes(masks: list[str], mapping: MaskMapping) -> None:
     Only the class values are compared; a mask without a palette shows v as (v, v, v)."""
     if mapping.rgb or mapping.threshold is not None:
         return  # read by colour, or binarised by brightness: not indices
-    values = [*mapping.values, *([] if mapping.ignore is None else [mapping.ignore])]
+    values = [v for v, _ in mapping.value_classes()]
+    values += [] if mapping.ignore is None else [mapping.ignore]
     reference = None
     for path in masks:
         palette = mask_palette(path)

@@ -13,6 +13,7 @@ from PIL import Image
 
 from unet.cache.mapping import choose_mapping, class_names, describe_classes
 from unet.cache.ragged import flat_offsets
+from unet.cache.values import packed_colours
 from unet.common.fileio import atomic_dir, read_json, write_json
 from unet.common.imageio import (
     GREY16,
@@ -24,7 +25,6 @@ from unet.common.imageio import (
     to_model_mode,
 )
 from unet.common.labels import MaskMapping, MaskValueError, class_counts
-from unet.common.maskio import pack_rgb
 from unet.common.parallel import parallel_map
 from unet.common.schema import defaults
 from unet.dataset.split import SPLITS
@@ -43,7 +43,8 @@ class PreprocessSettings:
 
     width: int = _P["width"]  # mode resize: every image to width x height
     height: int = _P["height"]
-    mask_values: tuple[int, ...] | None = _M["values"]  # value of class i at position i
+    # Value of class i at position i; a tuple of values for a class of several
+    mask_values: tuple[int | tuple[int, ...], ...] | None = _M["values"]
     mask_rgb: bool = False  # mask_values are packed 0xRRGGBB colours (masks.colors)
     mask_threshold: int | None = _M["threshold"]  # binarise: above it reads as the higher value
     max_mask_values: int = _M["max_values"]  # more distinct values than this looks lossy
@@ -52,6 +53,7 @@ class PreprocessSettings:
     mode: str = _P["mode"]  # resize | native (each image its own size times scale)
     scale: float = _P["scale"]  # mode native: resize factor, aspect ratio kept
     class_names: tuple[str, ...] | None = _M["names"]  # masks.names: one per class
+    mask_unlisted: bool = _M["unlisted"] == "ignore"  # values no class lists are skipped
 
     def cached_size(self, full: tuple[int, int]) -> tuple[int, int]:
         """(w, h) an image of (w, h) `full` is cached at."""
@@ -63,12 +65,12 @@ class PreprocessSettings:
 def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
     """PreprocessSettings from the config's `preprocess` and `masks` sections."""
     values, rgb = masks["values"], bool(masks.get("colors"))
-    if rgb:  # RGB masks: a colour per class, as one 0xRRGGBB value each
-        values = pack_rgb(np.asarray(masks["colors"], dtype=np.uint8)).tolist()
+    if rgb:  # RGB masks: a colour per class, as one 0xRRGGBB value each (or a list of them)
+        values = [packed_colours(c) for c in masks["colors"]]
     return PreprocessSettings(
         width=size["width"],
         height=size["height"],
-        mask_values=tuple(values) if values else None,
+        mask_values=tuple(tuple(v) if isinstance(v, list) else v for v in values or ()) or None,
         mask_rgb=rgb,
         mask_threshold=masks["threshold"],
         max_mask_values=masks["max_values"],
@@ -76,6 +78,7 @@ def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
         mode=size.get("mode", _P["mode"]),
         scale=size.get("scale", _P["scale"]),
         class_names=tuple(masks["names"]) if masks.get("names") else None,
+        mask_unlisted=masks.get("unlisted", _M["unlisted"]) == "ignore",
     )
 
 
@@ -169,6 +172,9 @@ def preprocess(
         "size": None if native else [settings.width, settings.height],
         "in_channels": channels,
         "class_values": list(mapping.values),
+        # A class of several values: each class's values, the written one first; else None.
+        "class_groups": mapping.groups() if mapping.merged else None,
+        "skip_unlisted": mapping.skip_unlisted,  # masks.unlisted: ignore
         "num_classes": mapping.num_classes,
         "mask_threshold": settings.mask_threshold,
         "ignore_value": mapping.ignore,  # packed 0xRRGGBB for colour masks

@@ -39,6 +39,10 @@ class MaskMapping:
     any other as the lower: anti-aliased or JPEG masks binarise, and predictions are written
     back in the data's own two values (e.g. 0/255), not as 0/1. With colours (`rgb`), each
     channel above it reads as 255, any other as 0: near colours snap to classes of 0/255.
+
+    `merged` lists further raw values of a class as (value, class) pairs (a class of several
+    values, e.g. Cityscapes' car, truck and bus; written back as its first value, in
+    `values`); with `skip_unlisted`, values in no class read as ignored instead of refused.
     """
 
     values: tuple[int, ...]
@@ -49,6 +53,8 @@ class MaskMapping:
     # and written masks carry it, so they look as the data's own do.
     palette: tuple[int, ...] | None = None
     bits: int = 8  # grey masks' bit depth in the data (16: uint16 label TIFFs); written alike
+    merged: tuple[tuple[int, int], ...] = ()  # (value, class): a class's further values
+    skip_unlisted: bool = False  # values in no class are ignored, not refused (masks.unlisted)
 
     @property
     def num_classes(self) -> int:
@@ -82,8 +88,10 @@ class MaskMapping:
         if bad:
             raise MaskValueError(
                 f"{source} holds values {self.describe(sorted(bad)[:8])} that are not in the "
-                f"mask mapping {self.describe(list(self.values))}; add them to masks.values "
-                "(or masks.colors, or masks.ignore), or set masks.threshold"
+                f"mask mapping [{', '.join(self.labels())}]; add them to masks.values (or "
+                "masks.colors, or masks.ignore; a list there makes several values one class), set "
+                "masks.unlisted: ignore to skip every value no class lists, or set "
+                "masks.threshold"
             )
         return out.reshape(raw.shape)
 
@@ -94,13 +102,28 @@ class MaskMapping:
         ignored = part == self.ignore if self.ignore is not None else None
         if self.threshold is not None:
             part = np.where(part > self.threshold, max(self.values), min(self.values))
-        keys = np.asarray(self.values, dtype=np.int64)
+        keys, classes = (np.asarray(a, np.int64) for a in zip(*self.value_classes(), strict=True))
         order = np.argsort(keys, kind="stable")
         pos = np.searchsorted(keys[order], part).clip(0, len(keys) - 1)
-        idx = np.where(keys[order][pos] == part, order[pos], _UNKNOWN).astype(np.uint16)
+        found = keys[order][pos] == part
+        idx = np.where(found, classes[order][pos], _UNKNOWN).astype(np.uint16)
+        if self.skip_unlisted:
+            idx[~found] = IGNORE_INDEX
         if ignored is not None:
             idx[ignored] = IGNORE_INDEX
         return idx
+
+    def value_classes(self) -> list[tuple[int, int]]:
+        """Every raw value a class is read from, as (value, class): each class's own value,
+        then the further values of classes made of several."""
+        return [*((v, i) for i, v in enumerate(self.values)), *self.merged]
+
+    def groups(self) -> list[list[int]]:
+        """Each class's raw values, its own (written) value first."""
+        out = [[v] for v in self.values]
+        for v, i in self.merged:
+            out[i].append(v)
+        return out
 
     def to_values(self, index: np.ndarray) -> np.ndarray:
         """Map class indices back to the data's own values (grey values or packed colours)."""
@@ -125,8 +148,10 @@ class MaskMapping:
         return str(values)
 
     def labels(self) -> list[str]:
-        """Each class's value as the config writes it: a grey level, or [r, g, b]."""
-        return [str(list(colour_of(v)) if self.rgb else v) for v in self.values]
+        """Each class's value as the config writes it: a grey level, or [r, g, b]; a class of
+        several values as their list."""
+        shown = [[list(colour_of(v)) if self.rgb else v for v in g] for g in self.groups()]
+        return [str(g[0] if len(g) == 1 else g) for g in shown]
 
 
 def class_counts(index: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
@@ -161,7 +186,7 @@ def _lookup_table(mapping: MaskMapping, size: int | None) -> np.ndarray | None:
     _UNKNOWN for values the mapping does not know (read-only, shared)."""
     if size is None:
         return None
-    table = np.full(size, _UNKNOWN, np.uint16)
+    table = np.full(size, IGNORE_INDEX if mapping.skip_unlisted else _UNKNOWN, np.uint16)
     values = mapping.values
     if mapping.threshold is not None and mapping.rgb:  # each channel binarised
         _snapped_colours(table, values, mapping.threshold)
@@ -169,7 +194,7 @@ def _lookup_table(mapping: MaskMapping, size: int | None) -> np.ndarray | None:
         table[:] = values.index(min(values))
         table[max(mapping.threshold + 1, 0) :] = values.index(max(values))
     else:
-        for i, v in reversed(list(enumerate(values))):  # the first class of a repeated value
+        for v, i in reversed(mapping.value_classes()):  # the first class of a repeated value
             if 0 <= v < size:
                 table[v] = i
     if mapping.ignore is not None and 0 <= mapping.ignore < size:
@@ -189,105 +214,6 @@ def _snapped_colours(table: np.ndarray, values: tuple[int, ...], threshold: int)
         table[snapped == v] = i
 
 
-def _thresholded_colours(
-    explicit: list[int], threshold: int, ignore: int | None
-) -> MaskMapping:
-    """Colour classes whose channels are 0 or 255, each mask channel binarised at `threshold`."""
-    mapping = MaskMapping(tuple(int(v) for v in explicit), ignore, True, threshold)
-    for v, label in zip(mapping.values, mapping.labels(), strict=True):
-        if any(c not in (0, 255) for c in colour_of(v)):
-            raise MaskValueError(
-                f"masks.threshold binarises each channel of colour masks to 0 or 255, so it "
-                f"can never give masks.colors' {label}: with a threshold, list colours whose "
-                "channels are 0 or 255 only; or drop masks.threshold and list every colour "
-                "the masks hold"
-            )
-    if not 0 <= threshold < 255:
-        raise MaskValueError(f"masks.threshold {threshold} must lie in 0..254 for colour masks")
-    _check_explicit(mapping)
-    return mapping
-
-
-def _thresholded(
-    explicit: list[int] | None, threshold: int, top: int, ignore: int | None
-) -> MaskMapping:
-    """Two classes split at `threshold`, written back as `explicit` or (0, top)."""
-    values = tuple(int(v) for v in explicit) if explicit else (0, top)
-    if len(values) != 2:
-        raise MaskValueError(
-            f"masks.threshold binarises, so masks.values must list two values (class 0, "
-            f"class 1), got {list(values)}; or leave masks.values out for (0, {top})"
-        )
-    if not min(values) <= threshold < max(values):
-        raise MaskValueError(
-            f"masks.threshold {threshold} must lie between the two class values {list(values)} "
-            "(values above it read as the higher one); change masks.threshold or masks.values"
-        )
-    return MaskMapping(values, ignore, False, threshold)
-
-
-def _check_explicit(mapping: MaskMapping) -> None:
-    """Refuse a class value listed twice (a class no pixel can be) or given as the ignore
-    value too (a class the loss and the metrics would skip)."""
-    key = "masks.colors" if mapping.rgb else "masks.values"
-    seen: dict[int, int] = {}
-    for i, v in enumerate(mapping.values):
-        if v in seen:
-            raise MaskValueError(
-                f"{key} lists {mapping.describe([v])[1:-1]} twice (classes {seen[v]} and {i}); "
-                "each class needs a value of its own: remove the repeat"
-            )
-        seen[v] = i
-    if mapping.ignore in seen:
-        raise MaskValueError(
-            f"masks.ignore {mapping.describe([mapping.ignore])[1:-1]} is also class "
-            f"{seen[mapping.ignore]}'s value in "
-            f"{key}: its pixels would be skipped by the loss and the metrics; remove it from "
-            "one of the two"
-        )
-
-
-def mapping_from_values(
-    found: set[int],
-    explicit: list[int] | None,
-    threshold: int | None,
-    max_values: int,
-    ignore: int | None = None,
-    rgb: bool = False,
-    top: int = 255,
-) -> MaskMapping:
-    """Choose the mapping: explicit values, a threshold (binary), or the sorted found values.
-
-    `top`: the largest value the masks' bit depth holds (255, or 65535 for 16-bit masks), the
-    foreground value of a thresholded mapping without explicit values.
-    """
-    found = found - {ignore}
-    if threshold is not None and rgb and explicit:
-        return _thresholded_colours(explicit, threshold, ignore)
-    if threshold is not None:
-        return _thresholded(explicit, threshold, top, ignore)
-    if explicit:
-        mapping = MaskMapping(tuple(int(v) for v in explicit), ignore, rgb)
-        _check_explicit(mapping)
-        return mapping
-    if len(found) > max_values:
-        raise MaskValueError(
-            f"masks hold {len(found)} distinct values, {min(found)} to {max(found)} (more than "
-            f"masks.max_values={max_values}). Lossy (JPEG) or anti-aliased masks do: set "
-            "masks.threshold: 127 to binarise them by brightness. Instance labels do (0 "
-            "background, 1, 2, 3, ... one value per object): set masks.threshold: 0 to make "
-            "every object foreground (127 would drop the objects labelled up to 127). Or list "
-            "the class values in masks.values; if they are all real classes, raise "
-            "masks.max_values (and set masks.ignore for a border value such as VOC's 255)"
-        )
-    if len(found) < 2:
-        raise MaskValueError(
-            f"all masks hold the single value {sorted(found)}; nothing to segment. "
-            "Check the mask folder, or list the class values in masks.values"
-        )
-    return MaskMapping(tuple(sorted(found)), ignore, rgb)
-
-
 def mapping_from_meta(meta: dict) -> MaskMapping:
     """The mapping recorded in the cache's meta.json or a checkpoint."""
     return MaskMapping(
@@ -297,4 +223,6 @@ def mapping_from_meta(meta: dict) -> MaskMapping:
         meta.get("mask_threshold"),
         tuple(meta["mask_palette"]) if meta.get("mask_palette") else None,
         meta.get("mask_bits") or 8,  # older files: 8, or 16 where a value needs it
+        tuple((v, i) for i, g in enumerate(meta.get("class_groups") or []) for v in g[1:]),
+        bool(meta.get("skip_unlisted")),
     )

@@ -147,6 +147,8 @@ DATA_KEYS = (
     "mode",  # resize | native (older files: resize)
     "scale",  # native: the cache's resize factor
     "class_names",  # a name per class, or None (older files: none)
+    "class_groups",  # each class's values where a class has several, or None (older: none)
+    "skip_unlisted",  # values no class lists read as ignored (older files: refused)
 )
 
 

@@ -44,9 +44,11 @@ def describe_model(path: str | os.PathLike) -> str:
         f"network    {_network(cfg)}; {params:,} parameters",
         f"input      {ckpt['in_channels']} channel(s), {_input_layout(ckpt)}",
         f"classes    {mapping.num_classes}: "
-        + ", ".join(f"{i} = {mapping.describe([v])[1:-1]}" + (f" ({n})" if n else "")
-                    for i, (v, n) in enumerate(zip(mapping.values, names, strict=True))),
+        + ", ".join(f"{i} = {label}" + (f" ({n})" if n else "")
+                    for i, (label, n) in enumerate(zip(mapping.labels(), names, strict=True))),
     ]
+    if len(mapping.groups()) != len(mapping.value_classes()):
+        lines.append("written    a class of several values is written as its first")
     if cfg.get("arch") == "smp":  # the encoder's input statistics, buffers of the model
         mean, std = (ckpt["state_dict"][k].flatten().tolist() for k in ("mean", "std"))
         lines.append(
@@ -59,6 +61,8 @@ def describe_model(path: str | os.PathLike) -> str:
     if mapping.ignore is not None:
         shown = mapping.describe([mapping.ignore])[1:-1]
         lines.append(f"ignore     mask value {shown} is skipped by the loss and metrics")
+    if mapping.skip_unlisted:
+        lines.append("unlisted   mask values no class lists are skipped by the loss and metrics")
     fold = "" if ckpt.get("fold") is None else f", cross-validation fold {ckpt['fold']}"
     dice = " ".join(f"{d:.4f}" for d in ckpt.get("val_dice", []))
     lines.append(f"kept       epoch {ckpt.get('epoch')}{fold}; validation Dice per class {dice}")

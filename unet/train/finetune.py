@@ -35,7 +35,7 @@ def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict) -> d
     differs = [f"model.{k} {theirs.get(k)} there vs {v} here" for k, v in mine.items()
                if theirs.get(k) != v]
     there, here = mapping_from_meta(ckpt), mapping_from_meta(meta)
-    if (there.values, there.rgb) != (here.values, here.rgb):
+    if (there.groups(), there.rgb) != (here.groups(), here.rgb):
         differs.append(f"mask values {there.labels()} there vs {here.labels()} here")
     if differs:
         raise TrainingError(

@@ -127,3 +127,43 @@ def test_the_schema_takes_groups_and_unlisted(tmp_path):
     assert config["masks"]["unlisted"] == "ignore"
     colours = {"masks": {"colors": [[0, 0, 0], [[64, 0, 128], [64, 128, 192]]]}}
     validate(colours, str(REPO / "config" / "schema.yaml"))
+
+
+@pytest.mark.parametrize("split", ["val", "test"])
+def test_a_split_whose_masks_are_all_skipped_is_refused(tmp_path, split):
+    # Cityscapes' test labels are withheld: every labelId is 0, which unlisted: ignore skips.
+    # The test split scored 1.0 for every class (0/0 over no pixel), and an unlabelled
+    # validation split would keep the first epoch (Dice 1.0 that later ones never beat).
+    _label_ids(tmp_path)
+    members = {"val": (4, 5), "test": (6, 7)}[split]
+    for i in members:
+        Image.fromarray(np.zeros((H, W), np.uint8)).save(tmp_path / f"msk{i}.png")
+    masks = _masks(values=[ROAD, SIDEWALK, list(VEHICLES)], unlisted="ignore")
+    settings = settings_from_config({"width": W, "height": H}, masks)
+    with pytest.raises(MaskValueError, match=rf"every mask of the {split} split.*msk{members[0]}"
+                                             r".*split.test_ids"):
+        _preprocess(tmp_path, settings)
+    assert not (tmp_path / "cache" / "meta.json").exists()  # no cache that looks complete
+
+
+def test_unlabelled_images_are_named_and_left_out_of_the_scores(tmp_path, caplog):
+    from unet.evaluate.evaluate import evaluate_masks
+
+    truth = _label_ids(tmp_path)
+    Image.fromarray(np.zeros((H, W), np.uint8)).save(tmp_path / "msk7.png")
+    masks = _masks(values=[ROAD, SIDEWALK, list(VEHICLES)], unlisted="ignore")
+    with caplog.at_level("WARNING"):
+        meta = _preprocess(tmp_path, settings_from_config({"width": W, "height": H}, masks))
+    assert "p7" in caplog.text and "no labelled pixel" in caplog.text
+    assert meta["unlabelled"] == {"train": [], "val": [], "test": ["p7"]}
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    values = np.array([ROAD, SIDEWALK, 26], np.uint8)
+    Image.fromarray(values[np.where(truth[6] == 255, 0, truth[6])]).save(pred / "p6.png")
+    Image.fromarray(np.full((H, W), SIDEWALK, np.uint8)).save(pred / "p7.png")  # all wrong
+    summary = evaluate_masks(tmp_path / "manifest.json", tmp_path / "cache" / "meta.json",
+                             {"raw": pred}, tmp_path / "per_image.csv", tmp_path / "s.json")
+    assert summary["images"] == 1 and summary["unlabelled"] == ["p7"]
+    scores = summary["methods"]["raw"]["classes"]
+    assert all(scores[c]["mean_per_image"]["dice"] == 1.0 for c in "012")
+    assert "p7" not in (tmp_path / "per_image.csv").read_text()

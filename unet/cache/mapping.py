@@ -124,6 +124,37 @@ def describe_classes(
     return fractions
 
 
+_PURPOSE = {"train": "learn from", "val": "validate on", "test": "score"}
+
+
+def unlabelled_ids(
+    split: dict, cached: dict[str, tuple], mapping: MaskMapping, by_id: dict[str, dict]
+) -> dict[str, list[str]]:
+    """Per split, the images whose masks hold no pixel of any class (every value ignored),
+    from each image's class counts (`cached`: id -> (digest, counts)); a split made only of
+    them is refused (its scores would be 0/0, counted as 1.0), the others named in a warning."""
+    out = {}
+    for name, purpose in _PURPOSE.items():
+        ids = split[name]
+        out[name] = [i for i in ids if not cached[i][1][: mapping.num_classes].any()]
+        skipped = "masks.ignore" + (" or masks.unlisted: ignore" if mapping.skip_unlisted else "")
+        if ids and len(out[name]) == len(ids):
+            raise MaskValueError(
+                f"every mask of the {name} split holds only values that {skipped} skips (e.g. "
+                f"{by_id[ids[0]]['mask']}): there is no labelled pixel to {purpose}. Withheld "
+                "labels (Cityscapes' test masks are all 0) are not ground truth: set "
+                "split.test_ids to labelled images, and predict unlabelled ones with `unet "
+                "predict`; or list the classes these masks hold in masks.values"
+            )
+        if out[name]:
+            log.warning(
+                "%d %s image(s) have no labelled pixel (every mask value skipped by %s), so "
+                "they are left out of its scores: %s", len(out[name]), name, skipped,
+                ", ".join(out[name][:8]) + (", ..." if len(out[name]) > 8 else ""),
+            )
+    return out
+
+
 def class_fractions(counts: np.ndarray, num_classes: int) -> list[float]:
     """Each class's share of the pixels counted by class index in `counts` (256,), the
     ignored index left out."""
@@ -201,7 +232,7 @@ def class_names(
         if len(given) != mapping.num_classes:
             raise MaskValueError(
                 f"masks.names lists {len(given)} names for {mapping.num_classes} classes "
-                f"(values {mapping.describe(list(mapping.values))}); give one per class, "
+                f"(values {', '.join(mapping.labels())}); give one per class, "
                 "class 0 first"
             )
         return list(given)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from unet.cache.mapping import choose_mapping, class_names, describe_classes
+from unet.cache.mapping import choose_mapping, class_names, describe_classes, unlabelled_ids
 from unet.cache.ragged import flat_offsets
 from unet.cache.values import packed_colours
 from unet.common.fileio import atomic_dir, read_json, write_json
@@ -161,7 +161,7 @@ def preprocess(
     log.info(
         "%d channel(s); mask values %s -> classes 0..%d",
         channels,
-        mapping.describe(list(mapping.values)),
+        ", ".join(mapping.labels()),
         mapping.num_classes - 1,
     )
     native = settings.mode == "native"
@@ -227,6 +227,7 @@ def _describe(
     chosen = bool(settings.mask_values) or settings.mask_threshold is not None
     train = [by_id[i]["mask"] for i in split["train"]]
     meta["class_fractions"] = describe_classes(counts, mapping, chosen, train)
+    meta["unlabelled"] = unlabelled_ids(split, cached, mapping, by_id)
 
 
 def _split_jobs(

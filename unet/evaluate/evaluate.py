@@ -88,6 +88,24 @@ def summarise(results: list[dict], methods: list[str], num_classes: int) -> dict
     return summary
 
 
+def _labelled(results: list[dict], split: str, by_id: dict) -> tuple[list[dict], list[str]]:
+    """The images with a labelled pixel, and the ids of those whose ground truth is all
+    ignored: their every score would be 0/0, counted as 1.0, so they are left out (and named);
+    a split without one labelled pixel is refused."""
+    labelled = [any(s["confusion"].any() for s in r["scores"].values()) for r in results]
+    scored = [r for r, keep in zip(results, labelled, strict=True) if keep]
+    unlabelled = [r["id"] for r, keep in zip(results, labelled, strict=True) if not keep]
+    if results and not scored:
+        raise ValueError(
+            f"every ground-truth mask of the {split} split is all ignored (masks.ignore, "
+            f"masks.unlisted), e.g. {by_id[results[0]['id']]['mask']}: nothing to score; set "
+            "split.test_ids to labelled images"
+        )
+    if unlabelled:
+        log.warning("not scored, their ground truth is all ignored: %s", ", ".join(unlabelled))
+    return scored, unlabelled
+
+
 def _deltas(methods: dict) -> dict:
     """Each method's summary scores minus the raw masks' (e.g. crf_minus_raw)."""
     keys = ("pixel_accuracy", "foreground_dice_global", "foreground_dice_mean")
@@ -122,11 +140,14 @@ def evaluate_masks(
         )
         for i in ids
     ]
-    results = list(parallel_map(score_image, jobs, processes, "score"))
+    results, unlabelled = _labelled(
+        list(parallel_map(score_image, jobs, processes, "score")), split, by_id
+    )
     methods = list(mask_dirs)
     summary = {
         "split": split,
-        "images": len(ids),
+        "images": len(results),
+        "unlabelled": unlabelled,  # ids whose ground truth is all ignored: not scored
         "class_values": values,
         "class_labels": mapping.labels(),  # the values as the config writes them: [r, g, b]
         "class_names": meta.get("class_names"),  # masks.names, COCO categories, ... or None

@@ -84,7 +84,9 @@ def _deal(units: list[list[str]], folds: int) -> list[list[str]]:
     return [sorted(p) for p in parts]
 
 
-def _check_groups(groups: dict[str, str], ids: list[str], test_ids: list[str], by: str) -> None:
+def _check_groups(
+    groups: dict[str, str], ids: list[str], chosen_ids: list[str], by: str, key: str
+) -> None:
     names = {groups[i] for i in ids}
     if len(names) < 2:
         raise SplitError(
@@ -92,27 +94,27 @@ def _check_groups(groups: dict[str, str], ids: list[str], test_ids: list[str], b
             "); with folder, each group is a subfolder of the images (dataset.local.recursive: "
             "true, one folder per patient)"
         )
-    chosen = set(test_ids)
+    chosen = set(chosen_ids)
     for g in sorted({groups[i] for i in chosen}):
         left = sorted(i for i in ids if groups[i] == g and i not in chosen)
         if left:
             raise SplitError(
-                f"split.test_ids holds only part of group {g} ({left[:3]} are not in it): "
+                f"{key} holds only part of group {g} ({left[:3]} are not in it): "
                 "name the whole group, or none of it, so that no group is trained and tested on"
             )
 
 
-def _named_ids(ids: list[str], names: list[str | int]) -> list[str]:
-    """The ids split.test_ids names: each entry an id, or a pattern with * ? or [ ] (02_* for
-    a sequence's frames under dataset.local.images: '{group}'); one that names none is
-    refused."""
+def _named_ids(ids: list[str], names: list[str | int], key: str = "split.test_ids") -> list[str]:
+    """The ids `key` (split.test_ids, val_ids, exclude_ids) names: each entry an id, or a
+    pattern with * ? or [ ] (02_* for a sequence's frames under dataset.local.images:
+    '{group}'); one that names none is refused."""
     named: dict[str, None] = {}  # in order, once each
     known = set(ids)
     for name in (str(n) for n in names):  # YAML reads unquoted stems as numbers
         found = fnmatch.filter(ids, name) if any(c in name for c in "*?[") else (
             [name] if name in known else [])
         if not found:
-            raise SplitError(f"split.test_ids entry {name!r} names no id in the data set (ids "
+            raise SplitError(f"{key} entry {name!r} names no id in the data set (ids "
                              f"look like {ids[:3]}); fix it or remove it")
         named.update(dict.fromkeys(found))
     return list(named)
@@ -127,17 +129,22 @@ def make_split(
     folds: int = 0,
     groups: dict[str, str] | None = None,
     group_by: str = "folder",
+    val_ids: list[str | int] | None = None,
+    exclude_ids: list[str | int] | None = None,
 ) -> dict[str, list]:
     """Split `ids` reproducibly: same ids, seed, fractions and folds give the same split.
     `groups` (id -> group, groups_of): a group's ids always land in one part (and one fold);
-    `group_by` names the setting in errors."""
+    `group_by` names the setting in errors. `test_ids` and `val_ids` fix those parts (a data
+    set's own), `exclude_ids` leaves ids out of every part."""
     if folds == 1 or folds < 0:
         raise SplitError(f"split.folds={folds}: use 0 for one train/val split, or k >= 2 folds")
-    ids = sorted(ids)  # order of discovery must not matter
+    ids = _kept(sorted(ids), exclude_ids)  # sorted: order of discovery must not matter
     fixed_test = _named_ids(ids, test_ids or [])
+    fixed_val = _fixed_val(ids, val_ids, fixed_test, folds)
     if groups is not None:
-        _check_groups(groups, ids, fixed_test, group_by)
-    units = _units([i for i in ids if i not in set(fixed_test)], groups)
+        _check_groups(groups, ids, fixed_test, group_by, "split.test_ids")
+        _check_groups(groups, ids, fixed_val, group_by, "split.val_ids")
+    units = _units([i for i in ids if i not in {*fixed_test, *fixed_val}], groups)
     rng = np.random.default_rng(seed)
     order = [units[k] for k in rng.permutation(len(units))]
     n = len(ids)
@@ -159,10 +166,39 @@ def make_split(
         train = [i for part in parts[1:] for i in part]
         split = {"train": sorted(train), "val": parts[0], "test": sorted(test), "folds": parts}
         return _checked(split, n, val_fraction, test_fraction)
-    val, order = _take(order, int(round(val_fraction * n)))
+    val, order = (fixed_val, order) if fixed_val else _take(order, int(round(val_fraction * n)))
     train = [i for unit in order for i in unit]
     split = {"train": sorted(train), "val": sorted(val), "test": sorted(test)}
     return _checked(split, n, val_fraction, test_fraction)
+
+
+def _kept(ids: list[str], exclude_ids: list[str | int] | None) -> list[str]:
+    """`ids` without those split.exclude_ids names."""
+    gone = set(_named_ids(ids, exclude_ids or [], "split.exclude_ids"))
+    kept = [i for i in ids if i not in gone]
+    if not kept:
+        raise SplitError(f"split.exclude_ids leaves no image of the {len(ids)}; name fewer")
+    return kept
+
+
+def _fixed_val(
+    ids: list[str], val_ids: list[str | int] | None, fixed_test: list[str], folds: int
+) -> list[str]:
+    """The ids split.val_ids names, refused with folds (which deal the validation sets) or
+    where split.test_ids names them too."""
+    fixed = _named_ids(ids, val_ids or [], "split.val_ids")
+    if fixed and folds:
+        raise SplitError(
+            f"split.val_ids fixes one validation set, and split.folds={folds} deals {folds} of "
+            "them from the images outside the test split: use one of the two"
+        )
+    both = sorted(set(fixed) & set(fixed_test))
+    if both:
+        raise SplitError(
+            f"{both[0]} is named by both split.test_ids and split.val_ids ({len(both)} ids in "
+            "all); an image is validated on or tested on, not both"
+        )
+    return fixed
 
 
 def split_dataset(
@@ -182,6 +218,8 @@ def split_dataset(
         folds=settings["folds"],
         groups=groups,
         group_by=group_by or "",
+        val_ids=settings.get("val_ids"),
+        exclude_ids=settings.get("exclude_ids"),
     )
     record = {"seed": settings["seed"], **split}
     if groups is not None:  # how many whole groups each part holds

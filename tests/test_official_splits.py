@@ -1,0 +1,62 @@
+"""A data set's own parts: split.val_ids fixes the validation images as test_ids fixes the test
+ones, and split.exclude_ids leaves images out of every part (Cityscapes: train on train/,
+validate on part of it or on val/, test on val/, and leave out test/, whose labels are
+withheld)."""
+
+from __future__ import annotations
+
+import pytest
+
+from unet.dataset.split import SplitError, make_split
+
+TRAIN = [f"train_aachen_{i:03d}" for i in range(20)]
+VAL = [f"val_frankfurt_{i:03d}" for i in range(6)]
+TEST = [f"test_berlin_{i:03d}" for i in range(5)]
+IDS = TRAIN + VAL + TEST
+
+
+def test_exclude_ids_leave_images_out_of_every_part():
+    s = make_split(IDS, seed=0, val_fraction=0.2, test_fraction=0.2, test_ids=["val_*"],
+                   exclude_ids=["test_*"])
+    assert s["test"] == VAL
+    assert sorted(s["train"] + s["val"]) == TRAIN
+    assert len(s["val"]) == 5  # val_fraction of the 26 images kept, not of all 31
+
+
+def test_val_ids_fix_the_validation_images():
+    s = make_split(IDS, seed=0, val_fraction=0.2, test_fraction=0.2, val_ids=["val_*"],
+                   exclude_ids=["test_*"], test_ids=["train_aachen_00[0-4]"])
+    assert s["val"] == VAL
+    assert s["test"] == TRAIN[:5] and s["train"] == TRAIN[5:]
+    again = make_split(IDS, seed=7, val_fraction=0.5, test_fraction=0.2, val_ids=["val_*"],
+                       exclude_ids=["test_*"], test_ids=["train_aachen_00[0-4]"])
+    assert again == s  # nothing left to chance
+
+
+def test_val_ids_with_a_test_fraction():
+    s = make_split(TRAIN + VAL, seed=0, val_fraction=0.2, test_fraction=0.25, val_ids=VAL)
+    assert s["val"] == VAL and len(s["test"]) == round(0.25 * 26)
+    assert sorted(s["train"] + s["test"]) == TRAIN
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"val_ids": ["nope_*"]}, r"split.val_ids entry 'nope_\*' names no id"),
+        ({"exclude_ids": ["nope"]}, r"split.exclude_ids entry 'nope' names no id"),
+        ({"val_ids": ["val_*"], "test_ids": ["val_frankfurt_000"]},
+         r"val_frankfurt_000 is named by both split.test_ids and split.val_ids"),
+        ({"val_ids": ["val_*"], "folds": 3}, r"split.val_ids.*split.folds"),
+        ({"exclude_ids": ["*"]}, r"split.exclude_ids leaves no image"),
+    ],
+)
+def test_id_lists_that_cannot_work_are_refused(kw, match):
+    with pytest.raises(SplitError, match=match):
+        make_split(IDS, seed=0, val_fraction=0.2, test_fraction=0.2, **kw)
+
+
+def test_group_checks_cover_val_ids():
+    groups = {i: i.rsplit("_", 1)[0] for i in IDS}
+    with pytest.raises(SplitError, match=r"split.val_ids holds only part of group val_frankfurt"):
+        make_split(IDS, seed=0, val_fraction=0.2, test_fraction=0.2, groups=groups,
+                   val_ids=VAL[:3], exclude_ids=["test_*"], group_by="folder")

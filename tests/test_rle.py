@@ -139,3 +139,42 @@ def test_a_submission_has_a_row_per_image_or_per_class_present(tmp_path):
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["ImageId", "EncodedPixels"] and rows[1]["EncodedPixels"] == ""
     assert np.array_equal(decode(rows[0]["EncodedPixels"], (W, H), "rows"), index > 0)
+
+
+def test_objects_give_a_row_each_and_an_image_without_one_an_empty_row(tmp_path):
+    # Airbus Ship Detection scores each ship on its own: a row per object, and an image
+    # without ships is listed once with no encoding.
+    from unet.common.labels import MaskMapping
+    from unet.dataset.rle import write_submission
+
+    index = np.zeros((H, W), np.uint8)
+    index[0:2, 0:2], index[0, 5] = 1, 1
+    index[3:5, 3:5], index[5, 5] = 1, 1  # one ship: a pixel touching it at a corner is part of it
+    binary = MaskMapping((0, 255))
+    binary.write(tmp_path / "a.png", index)
+    binary.write(tmp_path / "b.png", np.zeros((H, W), np.uint8))
+    n = write_submission([("a.jpg", tmp_path / "a.png"), ("b.jpg", tmp_path / "b.png")], binary,
+                         tmp_path / "s.csv", objects=True)
+    with open(tmp_path / "s.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert n == 4 and [r["ImageId"] for r in rows] == ["a.jpg"] * 3 + ["b.jpg"]
+    parts = [decode(r["EncodedPixels"], (W, H), "columns") for r in rows[:3]]
+    assert sorted(int(p.sum()) for p in parts) == [1, 4, 5]
+    assert np.array_equal(np.logical_or.reduce(parts), index > 0)
+    assert rows[3]["EncodedPixels"] == ""
+    grey = MaskMapping((0, 50, 100))
+    index[0:2, 0:2] = 2
+    grey.write(tmp_path / "c.png", index)
+    write_submission([("c.jpg", tmp_path / "c.png")], grey, tmp_path / "t.csv", objects=True)
+    with open(tmp_path / "t.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted((r["ClassId"], decode(r["EncodedPixels"], (W, H), "columns").sum())
+                  for r in rows) == [("100", 4), ("50", 1), ("50", 5)]
+
+
+def test_the_cli_takes_rle_objects(tmp_path):
+    from unet.cli import parser
+
+    args = parser().parse_args(["predict", "m.pt", "x.png", "-o", "out", "--rle", "s.csv",
+                                      "--rle-objects"])
+    assert args.rle_objects is True

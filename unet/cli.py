@@ -53,6 +53,8 @@ def _predict(args: argparse.Namespace) -> int:
     )
     if args.rle and Path(args.rle).suffix.lower() != ".csv":
         raise ValueError(f"--rle {args.rle}: give a .csv file to write the encodings to")
+    if args.rle_objects and not args.rle:
+        raise ValueError("--rle-objects splits the rows of --rle: give --rle FILE.csv too")
     files = _images(args.inputs)
     n = predict_files([args.model], files, args.out, settings, threads=args.threads)
     print(f"{n} masks written to {args.out}")
@@ -63,7 +65,7 @@ def _predict(args: argparse.Namespace) -> int:
 
         mapping = mapping_from_meta(load_model_file(args.model))
         masks = [(f.name, Path(args.out) / f"{f.stem}.png") for f in files]
-        rows = write_submission(masks, mapping, Path(args.rle), args.rle_order)
+        rows = write_submission(masks, mapping, Path(args.rle), args.rle_order, args.rle_objects)
         print(f"{rows} run-length rows written to {args.rle}")
     return 0
 
@@ -113,6 +115,8 @@ def parser() -> argparse.ArgumentParser:
                         "EncodedPixels (and ClassId for more than two classes)")
     p.add_argument("--rle-order", choices=("columns", "rows"), default="columns",
                    help="count pixels down each column first (Kaggle's usual) or along rows")
+    p.add_argument("--rle-objects", action="store_true",
+                   help="a row per connected object, not per image and class (Airbus' ships)")
     p.set_defaults(run=_predict)
     i = sub.add_parser("info", help="architecture, classes, training data and scores")
     i.add_argument("model")

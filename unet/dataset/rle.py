@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
 from unet.common.maskio import write_mask_png
 from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, source_file
@@ -147,13 +148,26 @@ def encode(mask: np.ndarray, order: str = "columns") -> str:
     return " ".join(f"{a} {b - a}" for a, b in zip(starts.tolist(), ends.tolist(), strict=True))
 
 
+def _objects(on: np.ndarray, objects: bool) -> list[np.ndarray]:
+    """A class's pixels as one mask, or with `objects` one mask per 8-connected object."""
+    if not objects:
+        return [on] if on.any() else []
+    labels, n = ndimage.label(on, structure=np.ones((3, 3), bool))
+    return [labels == k for k in range(1, n + 1)]
+
+
 def write_submission(
-    masks: list[tuple[str, Path]], mapping: Any, path: Path, order: str = "columns"
+    masks: list[tuple[str, Path]],
+    mapping: Any,
+    path: Path,
+    order: str = "columns",
+    objects: bool = False,
 ) -> int:
     """A Kaggle-style CSV of predicted masks (image file name, mask PNG): ImageId and
     EncodedPixels of the foreground (every class but 0; empty for none), or for more than two
-    classes a ClassId column with the class's mask value and a row per class present. Written
-    atomically; returns the rows written."""
+    classes a ClassId column with the class's mask value and a row per class present. With
+    `objects`, a row per 8-connected object instead (Airbus scores each ship), an image without
+    one listed once with an empty encoding. Written atomically; returns the rows written."""
     from unet.common.fileio import atomic_path
 
     classes = mapping.num_classes > 2
@@ -161,12 +175,12 @@ def write_submission(
     for name, png in masks:
         index = mapping.read_index(png, "predicted mask")
         if not classes:
-            rows.append([name, encode((index > 0) & (index < mapping.num_classes), order)])
+            found = _objects((index > 0) & (index < mapping.num_classes), objects)
+            rows += [[name, encode(m, order)] for m in found] or [[name, ""]]
             continue
         for k in range(1, mapping.num_classes):
-            on = index == k
-            if on.any():
-                rows.append([name, mapping.values[k], encode(on, order)])
+            rows += [[name, mapping.values[k], encode(m, order)]
+                     for m in _objects(index == k, objects)]
     header = ["ImageId", "ClassId", "EncodedPixels"] if classes else ["ImageId", "EncodedPixels"]
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)

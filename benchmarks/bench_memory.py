@@ -15,7 +15,8 @@ def child(stage: str, folder: Path) -> dict:
     sampler = PeakAnon()
     sampler.start()
     if stage == "preprocess":
-        from unet.cache.preprocess import PreprocessSettings, preprocess
+        from unet.cache.preprocess import preprocess
+        from unet.cache.settings import PreprocessSettings
 
         settings = PreprocessSettings(width=SIZE[0], height=SIZE[1], mask_values=(0, 255))
         preprocess(folder / "manifest.json", folder / "split.json", folder / "cache", settings)

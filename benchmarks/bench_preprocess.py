@@ -10,7 +10,8 @@ from PIL import Image
 
 from benchmarks.common import Row, interleaved, row
 from benchmarks.fixtures import CARVANA_HALF, carvana_like, scratch, write_inputs
-from unet.cache.preprocess import PreprocessSettings, load_pair, preprocess
+from unet.cache.preprocess import load_pair, preprocess
+from unet.cache.settings import PreprocessSettings
 from unet.cache.values import mapping_from_values
 
 UNIT = "pairs/s/core"

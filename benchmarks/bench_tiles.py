@@ -17,7 +17,8 @@ from PIL import Image
 
 from benchmarks.common import Row, child_main, peak_of, row, run_child
 from benchmarks.fixtures import scratch
-from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.cache.preprocess import preprocess
+from unet.cache.settings import PreprocessSettings
 from unet.common.fileio import write_json
 from unet.model import checkpoint
 from unet.model.unet import UNet, UNetConfig

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.cache.preprocess import preprocess
+from unet.cache.settings import PreprocessSettings
 from unet.common.fileio import write_json
 from unet.common.parallel import parallel_map
 from unet.dataset.split import make_split

@@ -8,7 +8,8 @@ from unet.common.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 
-from unet.cache.preprocess import preprocess, settings_from_config  # noqa: E402
+from unet.cache.preprocess import preprocess  # noqa: E402
+from unet.cache.settings import settings_from_config  # noqa: E402
 
 preprocess(snakemake.input.manifest, snakemake.input.split, Path(snakemake.output.meta).parent,
            settings_from_config(snakemake.params.size, snakemake.params.masks),

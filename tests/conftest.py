@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.cache.preprocess import preprocess
+from unet.cache.settings import PreprocessSettings
 from unet.common.fileio import write_json
 from unet.dataset.download import download_dataset
 from unet.dataset.split import make_split

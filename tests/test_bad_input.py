@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from tests.conftest import PAIR_SIZE, write_inputs, write_pair
-from unet.cache.preprocess import PreprocessSettings, preprocess, settings_from_config
+from unet.cache.preprocess import preprocess
+from unet.cache.settings import PreprocessSettings, settings_from_config
 from unet.common.imageio import ImageReadError
 from unet.common.labels import MaskValueError
 from unet.common.maskio import pack_rgb

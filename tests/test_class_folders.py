@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.cache.preprocess import preprocess
 from unet.cache.reader import load_split
+from unet.cache.settings import PreprocessSettings
 from unet.common.fileio import write_json
 from unet.dataset.download import write_manifest
 from unet.dataset.layout import DataLayoutError, Layout

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import write_inputs, write_pair
-from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.cache.preprocess import preprocess
+from unet.cache.settings import PreprocessSettings
 from unet.common.fileio import read_json, write_json
 from unet.common.labels import MaskValueError
 from unet.report.plot import metrics_table

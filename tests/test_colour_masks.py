@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.test_value_spaces import H, W, _dataset, _disc, _preprocess, _train_and_predict
-from unet.cache.preprocess import PreprocessSettings, settings_from_config
+from unet.cache.settings import PreprocessSettings, settings_from_config
 from unet.cache.values import mapping_from_values
 from unet.common.fileio import write_json
 from unet.common.labels import MaskValueError

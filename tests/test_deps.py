@@ -28,7 +28,7 @@ RULES = {
     "preprocess": (
         ("cache.preprocess",),
         COMMON | SETTINGS | {"cache.preprocess", "cache.mapping", "cache.palettes", "cache.ragged",
-                             "cache.values",
+                             "cache.values", "cache.settings",
                              "dataset.split"},
     ),
     "train_unet": (
@@ -52,7 +52,7 @@ RULES = {
     "predict_folder": (
         ("infer.predict_folder",),
         COMMON | {"cache.preprocess", "cache.mapping", "cache.palettes", "cache.ragged",
-                  "cache.values", "common.device",
+                  "cache.values", "cache.settings", "common.device",
                   "common.probs", "dataset.layout", "dataset.split", "infer.forward",
                   "infer.predict_folder",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",

@@ -10,7 +10,8 @@ import pytest
 import tifffile
 from PIL import Image
 
-from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.cache.preprocess import preprocess
+from unet.cache.settings import PreprocessSettings
 from unet.common.fileio import write_json
 from unet.common.labels import mapping_from_meta
 from unet.model.checkpoint import model_record

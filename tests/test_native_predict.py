@@ -8,7 +8,8 @@ from PIL import Image
 
 from tests.conftest import write_inputs
 from tests.test_patches import _pairs
-from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.cache.preprocess import preprocess
+from unet.cache.settings import PreprocessSettings
 from unet.infer.predict import PredictSettings, predict_masks
 from unet.infer.predict_folder import predict_files
 from unet.model import checkpoint

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from tests.test_value_spaces import H, W, _disc, _preprocess
-from unet.cache.preprocess import PreprocessSettings
+from unet.cache.settings import PreprocessSettings
 from unet.common.fileio import write_json
 from unet.common.labels import MaskValueError
 

@@ -8,8 +8,9 @@ import torch
 from PIL import Image
 
 from tests.conftest import write_inputs
-from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.cache.preprocess import preprocess
 from unet.cache.reader import cached_shapes, load_split
+from unet.cache.settings import PreprocessSettings
 from unet.common.labels import IGNORE_INDEX
 from unet.train.augment import AugmentSettings, build
 from unet.train.patches import PatchRows, crop_padded, foreground_locations

@@ -5,8 +5,9 @@ import pytest
 from PIL import Image
 
 from tests.conftest import write_inputs, write_pair
-from unet.cache.preprocess import PreprocessSettings, preprocess, resize_image, resize_mask
+from unet.cache.preprocess import preprocess, resize_image, resize_mask
 from unet.cache.reader import load_split
+from unet.cache.settings import PreprocessSettings
 from unet.common.labels import MaskValueError
 
 

@@ -57,7 +57,8 @@ def test_changed_data_of_the_same_names_and_sizes_starts_again(tmp_path, caplog)
     from PIL import Image
 
     from tests.conftest import write_inputs, write_pair
-    from unet.cache.preprocess import PreprocessSettings, preprocess
+    from unet.cache.preprocess import preprocess
+    from unet.cache.settings import PreprocessSettings
 
     pairs = [write_pair(tmp_path, i) for i in range(6)]
     write_inputs(tmp_path, pairs)

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
-from unet.cache.preprocess import PreprocessSettings
+from unet.cache.settings import PreprocessSettings
 from unet.common.schema import default, defaults
 from unet.crf.dense import CRFParams
 from unet.dataset.layout import Layout
@@ -25,7 +25,7 @@ SECTIONS = [
     (PredictSettings, ("predict",), set(), set()),
     (PreprocessSettings, ("preprocess",), {"mask_values", "mask_rgb", "mask_threshold",
                                            "max_mask_values", "mask_ignore", "class_names",
-                                           "mask_unlisted"},
+                                           "mask_unlisted", "mask_background"},
      set()),
     (CRFParams, ("crf",), set(), {"tune"}),  # tune_crf's own block
     (FinalSettings, ("postprocess",), set(), set()),
@@ -67,6 +67,7 @@ def test_mask_settings_defaults_are_the_schema_masks_section():
             p.class_names) == (masks["values"], masks["threshold"], masks["max_values"],
                                masks["ignore"], masks["names"])
     assert p.mask_unlisted is (masks["unlisted"] == "ignore")
+    assert p.mask_background is masks["background"]
 
 
 def test_defaults_read_the_repository_schema():

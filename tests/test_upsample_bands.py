@@ -14,8 +14,9 @@ from PIL import Image
 from tests.conftest import write_inputs
 from tests.test_native_predict import SIZES, _native
 from tests.test_patches import _pairs
-from unet.cache.preprocess import PreprocessSettings, preprocess
+from unet.cache.preprocess import preprocess
 from unet.cache.reader import cached_shapes, load_split
+from unet.cache.settings import PreprocessSettings
 from unet.common.labels import MaskMapping
 from unet.infer import upsample
 from unet.infer.forward import load_ensemble, probs_bands, window_for

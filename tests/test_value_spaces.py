@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from unet.cache.preprocess import PreprocessSettings, preprocess, settings_from_config
+from unet.cache.preprocess import preprocess
+from unet.cache.settings import PreprocessSettings, settings_from_config
 from unet.cache.values import mapping_from_values
 from unet.common.fileio import write_json
 from unet.common.labels import MaskMapping, MaskValueError, mapping_from_meta

@@ -20,14 +20,16 @@ from unet.common.parallel import parallel_map
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from unet.cache.preprocess import PreprocessSettings
+    from unet.cache.settings import PreprocessSettings
 
 
 def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: int) -> MaskMapping:
     """The label mapping, and the first mask's palette when the masks are palette indices, or
     their bit depth when they are 16-bit grey (written masks keep it)."""
     deep = image_header(pairs[0]["mask"])[0] in GREY16  # 16-bit masks: foreground 65535
-    mapping = _values_mapping(pairs, settings, processes, deep)
+    mapping = replace(
+        _values_mapping(pairs, settings, processes, deep), background=settings.mask_background
+    )
     if mapping.rgb:
         return mapping
     mapping = replace(mapping, bits=16 if deep else 8)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ from PIL import Image
 
 from unet.cache.mapping import choose_mapping, class_names, describe_classes, unlabelled_ids
 from unet.cache.ragged import flat_offsets
-from unet.cache.values import packed_colours
+from unet.cache.settings import PreprocessSettings
 from unet.common.fileio import atomic_dir, read_json, write_json
 from unet.common.imageio import (
     GREY16,
@@ -26,60 +25,10 @@ from unet.common.imageio import (
 )
 from unet.common.labels import MaskMapping, MaskValueError, class_counts
 from unet.common.parallel import parallel_map
-from unet.common.schema import defaults
 from unet.dataset.split import SPLITS
 
 log = logging.getLogger(__name__)
 GREY_MODES = {"L", "LA", "1", "F", *GREY16}
-
-
-_M = defaults("masks")  # field defaults: config/schema.yaml
-_P = defaults("preprocess")
-
-
-@dataclass(frozen=True)
-class PreprocessSettings:
-    """Target size (or native size and scale) and how mask values become class indices."""
-
-    width: int = _P["width"]  # mode resize: every image to width x height
-    height: int = _P["height"]
-    # Value of class i at position i; a tuple of values for a class of several
-    mask_values: tuple[int | tuple[int, ...], ...] | None = _M["values"]
-    mask_rgb: bool = False  # mask_values are packed 0xRRGGBB colours (masks.colors)
-    mask_threshold: int | None = _M["threshold"]  # binarise: above it reads as the higher value
-    max_mask_values: int = _M["max_values"]  # more distinct values than this looks lossy
-    # Value skipped by the loss and the metrics: a grey level, or (r, g, b) for colour masks
-    mask_ignore: int | tuple[int, int, int] | None = _M["ignore"]
-    mode: str = _P["mode"]  # resize | native (each image its own size times scale)
-    scale: float = _P["scale"]  # mode native: resize factor, aspect ratio kept
-    class_names: tuple[str, ...] | None = _M["names"]  # masks.names: one per class
-    mask_unlisted: bool = _M["unlisted"] == "ignore"  # values no class lists are skipped
-
-    def cached_size(self, full: tuple[int, int]) -> tuple[int, int]:
-        """(w, h) an image of (w, h) `full` is cached at."""
-        if self.mode != "native":
-            return (self.width, self.height)
-        return tuple(max(1, round(v * self.scale)) for v in full)
-
-
-def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
-    """PreprocessSettings from the config's `preprocess` and `masks` sections."""
-    values, rgb = masks["values"], bool(masks.get("colors"))
-    if rgb:  # RGB masks: a colour per class, as one 0xRRGGBB value each (or a list of them)
-        values = [packed_colours(c) for c in masks["colors"]]
-    return PreprocessSettings(
-        width=size["width"],
-        height=size["height"],
-        mask_values=tuple(tuple(v) if isinstance(v, list) else v for v in values or ()) or None,
-        mask_rgb=rgb,
-        mask_threshold=masks["threshold"],
-        max_mask_values=masks["max_values"],
-        mask_ignore=tuple(ignore) if isinstance(ignore := masks["ignore"], list) else ignore,
-        mode=size.get("mode", _P["mode"]),
-        scale=size.get("scale", _P["scale"]),
-        class_names=tuple(masks["names"]) if masks.get("names") else None,
-        mask_unlisted=masks.get("unlisted", _M["unlisted"]) == "ignore",
-    )
 
 
 def resize_image(im: Image.Image, size: tuple[int, int], channels: int) -> np.ndarray:
@@ -175,6 +124,7 @@ def preprocess(
         # A class of several values: each class's values, the written one first; else None.
         "class_groups": mapping.groups() if mapping.merged else None,
         "skip_unlisted": mapping.skip_unlisted,  # masks.unlisted: ignore
+        "background": mapping.background,  # class 0 is background (masks.background)
         "num_classes": mapping.num_classes,
         "mask_threshold": settings.mask_threshold,
         "ignore_value": mapping.ignore,  # packed 0xRRGGBB for colour masks

@@ -55,10 +55,18 @@ class MaskMapping:
     bits: int = 8  # grey masks' bit depth in the data (16: uint16 label TIFFs); written alike
     merged: tuple[tuple[int, int], ...] = ()  # (value, class): a class's further values
     skip_unlisted: bool = False  # values in no class are ignored, not refused (masks.unlisted)
+    # Class 0 is background: left out of the foreground scores and unpainted in overlays.
+    # False (masks.background) when every class is an object class (Cityscapes' road).
+    background: bool = True
 
     @property
     def num_classes(self) -> int:
         return len(self.values)
+
+    @property
+    def scored_from(self) -> int:
+        """The first class the foreground scores count: 1, or 0 without a background class."""
+        return 1 if self.background and self.num_classes > 1 else 0
 
     def read(self, path: str | os.PathLike) -> np.ndarray:
         """A mask file's raw values (H, W) in this mapping's value space."""
@@ -225,4 +233,5 @@ def mapping_from_meta(meta: dict) -> MaskMapping:
         meta.get("mask_bits") or 8,  # older files: 8, or 16 where a value needs it
         tuple((v, i) for i, g in enumerate(meta.get("class_groups") or []) for v in g[1:]),
         bool(meta.get("skip_unlisted")),
+        meta.get("background", True) is not False,  # older files: class 0 is background
     )

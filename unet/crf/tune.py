@@ -16,7 +16,7 @@ from unet.common.parallel import parallel_map
 from unet.common.probs import probs_path, read_probs
 from unet.common.schema import default
 from unet.crf.dense import CRFParams, refine
-from unet.evaluate.metrics import confusion_matrix, scores_from_confusion
+from unet.evaluate.metrics import confusion_matrix, foreground_dice
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +70,6 @@ def _image_counts(job: CountJob) -> tuple[np.ndarray, list[np.ndarray]]:
     return raw_cm, [
         confusion_matrix(refine(image, probs, p), target, n, IGNORE_INDEX) for p in job.combos
     ]
-
-
-def _fg_dice(cm: np.ndarray) -> float:
-    return float(scores_from_confusion(cm)["dice"][1:].mean())
 
 
 def _summed(
@@ -138,9 +134,10 @@ def tune_crf(
         for values in itertools.product(*(grid[k] for k in keys))
     ]
     raw_cm, crf_cms = _summed(manifest, meta, pred_dir, ids, combos, processes, max_side)
-    scores = [_fg_dice(cm) for cm in crf_cms]
+    first = mapping_from_meta(meta).scored_from
+    scores = [foreground_dice(cm, first) for cm in crf_cms]
     best = int(np.argmax(scores))
-    raw_dice = _fg_dice(raw_cm)
+    raw_dice = foreground_dice(raw_cm, first)
     result = {
         "split": split,
         "images": len(ids),

@@ -54,8 +54,9 @@ def _mean(values: np.ndarray) -> float | None:
     return float(values.mean()) if len(values) else None
 
 
-def summarise(results: list[dict], methods: list[str], num_classes: int) -> dict:
-    """Global scores (counts summed over the set) and means over images, per method and class.
+def summarise(results: list[dict], methods: list[str], num_classes: int, first: int = 1) -> dict:
+    """Global scores (counts summed over the set) and means over images, per method and class;
+    the foreground means average classes `first` and up (0: no background class).
 
     An inf HD95 (class in exactly one of target and prediction) enters the mean as that image's
     diagonal (HD95_PENALTY); `hd95_penalised` counts those images.
@@ -75,7 +76,7 @@ def summarise(results: list[dict], methods: list[str], num_classes: int) -> dict
                 "mean_per_image": {k: _mean(v) for k, v in stack.items()},
                 "hd95_penalised": int(missed.sum()),
             }
-        fg = [str(c) for c in range(1, num_classes)]
+        fg = [str(c) for c in range(first, num_classes)]
         summary[m] = {
             "pixel_accuracy": float(glob["accuracy"]),
             "foreground_dice_global": float(np.mean([per_class[c]["global"]["dice"] for c in fg])),
@@ -155,7 +156,9 @@ def evaluate_masks(
         "boundary_tolerance_px": tolerance,
         "empty_mask_convention": EMPTY_MASK_CONVENTION,
         "hd95_penalty": HD95_PENALTY,
-        "methods": summarise(results, methods, len(values)),
+        # The classes the foreground scores average: 1 and up, or all (masks.background: false)
+        "scored_classes": list(range(mapping.scored_from, mapping.num_classes)),
+        "methods": summarise(results, methods, len(values), mapping.scored_from),
     }
     if "raw" in methods:  # each other method's gain over the network's own output
         summary["delta"] = _deltas(summary["methods"])

@@ -63,6 +63,12 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
+def foreground_dice(cm: np.ndarray, first: int = 1) -> float:
+    """Mean Dice of classes `first` and up from a (C, C) confusion matrix: the foreground
+    classes (first 1), or every class (first 0) when class 0 is no background."""
+    return float(scores_from_confusion(cm)["dice"][first:].mean())
+
+
 def scores_from_confusion(cm: np.ndarray) -> dict[str, np.ndarray]:
     """Per-class dice, iou, precision, recall (C,) and scalar pixel accuracy from a (C, C) matrix.
 

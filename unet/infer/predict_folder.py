@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from unet.cache.preprocess import PreprocessSettings, resize_image
+from unet.cache.preprocess import resize_image
+from unet.cache.settings import PreprocessSettings
 from unet.common.imageio import image_header, open_image
 from unet.common.labels import mapping_from_meta
 from unet.common.logs import progress

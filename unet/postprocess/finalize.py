@@ -24,7 +24,7 @@ from unet.common.parallel import parallel_map
 from unet.common.probs import probs_path, read_probs
 from unet.crf.dense import CRFParams
 from unet.crf.tune import MAX_SIDE, crf_confusions, scoring_window
-from unet.evaluate.metrics import confusion_matrix, scores_from_confusion
+from unet.evaluate.metrics import confusion_matrix, foreground_dice
 
 log = logging.getLogger(__name__)
 CANDIDATES = ("crf", "largest_component")  # what may compete with the raw masks
@@ -72,10 +72,6 @@ def _raw_confusions(job: ValImage) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def _fg_dice(cm: np.ndarray) -> float:
-    return float(scores_from_confusion(cm)["dice"][1:].mean())
-
-
 def score_candidates(
     manifest: dict,
     meta: dict,
@@ -99,15 +95,16 @@ def score_candidates(
             for i in ids]
     for a, b in parallel_map(_raw_confusions, jobs, processes, "score raw"):
         raw, lcc = raw + a, lcc + b
-    scores = {"raw": _fg_dice(raw)}
+    first = mapping.scored_from
+    scores = {"raw": foreground_dice(raw, first)}
     if "crf" in candidates and tuning is not None:
         scores["crf"] = tuning["best_dice"]
     elif "crf" in candidates:  # tuning off: the configured CRF, on the same images
-        scores["crf"] = _fg_dice(
-            crf_confusions(manifest, meta, val_pred, ids, crf, processes, max_side)
+        scores["crf"] = foreground_dice(
+            crf_confusions(manifest, meta, val_pred, ids, crf, processes, max_side), first
         )
     if "largest_component" in candidates:
-        scores["largest_component"] = _fg_dice(lcc)
+        scores["largest_component"] = foreground_dice(lcc, first)
     return scores
 
 

@@ -93,14 +93,15 @@ def class_colours(mapping: MaskMapping) -> np.ndarray:
     own = _own_colours(mapping)
     if own is not None:
         return own
-    k = mapping.num_classes - 1
+    first = mapping.scored_from  # class 0 is painted only when it is no background
+    k = mapping.num_classes - first
     if k <= CLASS_COLOURS.N:
         picked = [to_rgb(c) for c in CLASS_COLOURS.colors[:k]]
     elif k <= 20:
         picked = matplotlib.colormaps["tab20"].colors[:k]
     else:
         picked = matplotlib.colormaps["turbo"](np.linspace(0.05, 0.95, k))[:, :3]
-    return np.vstack([np.zeros((1, 3)), np.asarray(picked, np.float64)])
+    return np.vstack([np.zeros((first, 3)), np.asarray(picked, np.float64)])
 
 
 def _own_colours(mapping: MaskMapping) -> np.ndarray | None:
@@ -112,7 +113,7 @@ def _own_colours(mapping: MaskMapping) -> np.ndarray | None:
     else:
         return None
     colours = np.asarray(rgb, np.float64) / 255
-    fore = colours[1:]
+    fore = colours[mapping.scored_from :]
     grey = np.ptp(fore, axis=1).max() == 0
     return None if grey or len(np.unique(fore, axis=0)) < len(fore) else colours
 
@@ -133,17 +134,18 @@ def _legend(
     handles = [
         Patch(color=colours[c], alpha=OVERLAY_ALPHA + 0.2,
               label=f"class {c} {names[c]} ({label})" if names[c] else f"class {c} ({label})")
-        for c, label in enumerate(mapping.labels()) if c
+        for c, label in enumerate(mapping.labels()) if c >= mapping.scored_from
     ]
     fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 6),
                fontsize="small", bbox_to_anchor=(0.5, 0), bbox_transform=fig.transFigure)
 
 
 def class_layer(mask_path: str | os.PathLike, mapping: MaskMapping) -> np.ma.MaskedArray:
-    """A mask file as class indices (H, W), background (class 0) and ignored pixels masked out:
-    what an overlay paints, whatever values (grey, colour, thresholded) the file holds."""
+    """A mask file as class indices (H, W), background (class 0, unless masks.background is
+    false) and ignored pixels masked out: what an overlay paints, whatever values (grey,
+    colour, thresholded) the file holds."""
     index = mapping.read_index(mask_path)
-    return np.ma.masked_where((index == 0) | (index >= mapping.num_classes), index)
+    return np.ma.masked_where((index < mapping.scored_from) | (index >= mapping.num_classes), index)
 
 
 # A panel is drawn about 400 px wide: larger images and masks are shrunk to this side first
@@ -195,12 +197,15 @@ def plot_overlays(
     _save(fig, out_png)
 
 
-def best_and_worst(per_image_csv: str | os.PathLike, n: int = 2) -> list[tuple[str, dict]]:
-    """The n best then n worst test images by raw foreground Dice, with each method's Dice."""
+def best_and_worst(
+    per_image_csv: str | os.PathLike, n: int = 2, first: int = 1
+) -> list[tuple[str, dict]]:
+    """The n best then n worst test images by raw foreground Dice (classes `first` and up),
+    with each method's Dice."""
     dice: dict[str, dict[str, list[float]]] = {}
     with open(per_image_csv) as f:
         for r in csv.DictReader(f):
-            if r["class"] != "0":  # foreground classes only
+            if int(r["class"]) >= first:  # the scored classes only
                 dice.setdefault(r["id"], {}).setdefault(r["method"], []).append(float(r["dice"]))
     mean = {i: {m: float(np.mean(v)) for m, v in s.items()} for i, s in dice.items()}
     order = sorted(mean, key=lambda i: mean[i]["raw"], reverse=True)
@@ -220,7 +225,7 @@ def write_overlays(
     """Overlays of the best and worst test images: ground truth, then each method in `dirs`."""
     by_id = {p["id"]: p for p in manifest["pairs"]}
     rows = []
-    for i, scores in best_and_worst(per_image_csv, n):
+    for i, scores in best_and_worst(per_image_csv, n, mapping.scored_from):
         panels = [("ground truth", by_id[i]["mask"])]
         panels += [
             (f"{m}: Dice {scores[m]:.3f}", str(Path(d) / f"{i}.png")) for m, d in dirs.items()

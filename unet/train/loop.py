@@ -50,6 +50,7 @@ class Run:
     val_loader: DataLoader
     steps: int  # optimiser steps per epoch
     ema: AveragedModel | None = None  # train.ema: the weights' moving average
+    scored_from: int = 1  # the first class val_dice averages: 0 without a background class
 
     @property
     def eval_model(self) -> torch.nn.Module:
@@ -68,9 +69,14 @@ def loader_options(settings: TrainSettings, device: torch.device) -> dict:
 
 
 def build_run(
-    settings: TrainSettings, config: UNetConfig, train_set: Dataset, val_set: Dataset
+    settings: TrainSettings,
+    config: UNetConfig,
+    train_set: Dataset,
+    val_set: Dataset,
+    scored_from: int = 1,
 ) -> Run:
-    """Device, model, loss, optimiser and schedule of a fresh run (seeded)."""
+    """Device, model, loss, optimiser and schedule of a fresh run (seeded); `scored_from`: the
+    first class the loss's Dice and val_dice count (0 when class 0 is no background)."""
     device = pick_device(settings.device)
     dtype = amp_dtype(device, settings.amp, settings.amp_cpu)
     repeatable = set_deterministic(settings.deterministic, device)
@@ -79,7 +85,8 @@ def build_run(
     if settings.channels_last:
         model = model.to(memory_format=torch.channels_last)
     weights = settings.class_weights or None
-    loss_fn = DiceCELoss(config.num_classes, settings.dice_weight, IGNORE_INDEX, weights)
+    loss_fn = DiceCELoss(config.num_classes, settings.dice_weight, IGNORE_INDEX, weights,
+                         scored_from)
     opt = build_optimizer(
         model.parameters(), settings.optimizer, settings.lr, settings.weight_decay,
         settings.momentum,
@@ -94,6 +101,7 @@ def build_run(
         settings, config, device, dtype, repeatable, model,
         torch.compile(model) if settings.compile else model, loss_fn.to(device), opt, sched,
         torch.amp.GradScaler(enabled=dtype == torch.float16), train_set, val_loader, steps, ema,
+        scored_from,
     )
 
 
@@ -168,7 +176,7 @@ def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: flo
             run.eval_model, run.val_loader, run.loss_fn, run.device, run.dtype,
             run.config.num_classes,
         )
-    fg = float(dice[1:].mean())
+    fg = float(dice[run.scored_from :].mean())
     if is_per_epoch(run.sched):
         run.sched.step(fg)
     row = {

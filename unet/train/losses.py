@@ -8,7 +8,8 @@ from torch import nn
 
 
 class DiceCELoss(nn.Module):
-    """Cross-entropy + (1 - soft Dice over foreground classes); `ignore_index` pixels skipped."""
+    """Cross-entropy + (1 - soft Dice over classes `first` and up: 1 leaves the background
+    out, 0 counts every class); `ignore_index` pixels skipped."""
 
     def __init__(
         self,
@@ -16,8 +17,10 @@ class DiceCELoss(nn.Module):
         dice_weight: float = 1.0,
         ignore_index: int = -100,
         class_weights: list[float] | None = None,
+        first: int = 1,
     ) -> None:
         super().__init__()
+        self.first = first
         self.num_classes, self.dice_weight, self.ignore_index = (
             num_classes,
             dice_weight,
@@ -40,4 +43,4 @@ class DiceCELoss(nn.Module):
         inter = (probs * onehot).sum(dims)
         denom = probs.sum(dims) + onehot.sum(dims)
         dice = (2 * inter + 1.0) / (denom + 1.0)
-        return ce + self.dice_weight * (1 - dice[1:].mean())
+        return ce + self.dice_weight * (1 - dice[self.first :].mean())

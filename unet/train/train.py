@@ -9,6 +9,7 @@ from pathlib import Path
 
 from unet.common.device import set_threads
 from unet.common.fileio import read_json
+from unet.common.labels import mapping_from_meta
 from unet.model import checkpoint
 from unet.model.unet import UNetConfig
 from unet.train import augment, resume
@@ -93,7 +94,7 @@ def train_unet(
     train_set, val_set = _datasets(cache_dir, meta, settings, fold)
     check_settings(settings, len(train_set), meta["size"], config)
     n_threads = set_threads(threads)
-    run = build_run(settings, config, train_set, val_set)
+    run = build_run(settings, config, train_set, val_set, mapping_from_meta(meta).scored_from)
     data = {**meta, "fold": fold, "code": resume.code_digest()}
     if settings.init_from:  # fine-tuning; a resumed last.pt below overrides these weights
         run.model.load_state_dict(source_weights(settings.init_from, config, meta))

@@ -1,0 +1,59 @@
+"""How preprocess caches a data set: the target size (or native size and scale) and how mask
+values become class indices, from the config's `preprocess` and `masks` sections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from unet.cache.values import packed_colours
+from unet.common.schema import defaults
+
+_M = defaults("masks")  # field defaults: config/schema.yaml
+_P = defaults("preprocess")
+
+
+@dataclass(frozen=True)
+class PreprocessSettings:
+    """Target size (or native size and scale) and how mask values become class indices."""
+
+    width: int = _P["width"]  # mode resize: every image to width x height
+    height: int = _P["height"]
+    # Value of class i at position i; a tuple of values for a class of several
+    mask_values: tuple[int | tuple[int, ...], ...] | None = _M["values"]
+    mask_rgb: bool = False  # mask_values are packed 0xRRGGBB colours (masks.colors)
+    mask_threshold: int | None = _M["threshold"]  # binarise: above it reads as the higher value
+    max_mask_values: int = _M["max_values"]  # more distinct values than this looks lossy
+    # Value skipped by the loss and the metrics: a grey level, or (r, g, b) for colour masks
+    mask_ignore: int | tuple[int, int, int] | None = _M["ignore"]
+    mode: str = _P["mode"]  # resize | native (each image its own size times scale)
+    scale: float = _P["scale"]  # mode native: resize factor, aspect ratio kept
+    class_names: tuple[str, ...] | None = _M["names"]  # masks.names: one per class
+    mask_unlisted: bool = _M["unlisted"] == "ignore"  # values no class lists are skipped
+    mask_background: bool = _M["background"]  # class 0 is background, not scored
+
+    def cached_size(self, full: tuple[int, int]) -> tuple[int, int]:
+        """(w, h) an image of (w, h) `full` is cached at."""
+        if self.mode != "native":
+            return (self.width, self.height)
+        return tuple(max(1, round(v * self.scale)) for v in full)
+
+
+def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
+    """PreprocessSettings from the config's `preprocess` and `masks` sections."""
+    values, rgb = masks["values"], bool(masks.get("colors"))
+    if rgb:  # RGB masks: a colour per class, as one 0xRRGGBB value each (or a list of them)
+        values = [packed_colours(c) for c in masks["colors"]]
+    return PreprocessSettings(
+        width=size["width"],
+        height=size["height"],
+        mask_values=tuple(tuple(v) if isinstance(v, list) else v for v in values or ()) or None,
+        mask_rgb=rgb,
+        mask_threshold=masks["threshold"],
+        max_mask_values=masks["max_values"],
+        mask_ignore=tuple(ignore) if isinstance(ignore := masks["ignore"], list) else ignore,
+        mode=size.get("mode", _P["mode"]),
+        scale=size.get("scale", _P["scale"]),
+        class_names=tuple(masks["names"]) if masks.get("names") else None,
+        mask_unlisted=masks.get("unlisted", _M["unlisted"]) == "ignore",
+        mask_background=masks.get("background", _M["background"]),
+    )

@@ -34,6 +34,12 @@ def modules(*names):
     return module_files(names, root=workflow.basedir)
 
 
+def id_lists(split):
+    """The text files split.test_ids, val_ids and exclude_ids name (a string each): editing
+    one reruns the split."""
+    return [split[k] for k in ("test_ids", "val_ids", "exclude_ids") if isinstance(split[k], str)]
+
+
 def setting(section):
     """Params function: one config section with the experiment's overrides applied."""
 

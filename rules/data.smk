@@ -23,6 +23,7 @@ rule split_dataset:
     input:
         rules.download_dataset.output,
         modules("dataset.split"),
+        id_lists(config["split"]),
     output:
         f"{DATA}/split.json",
     params:

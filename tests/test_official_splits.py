@@ -60,3 +60,43 @@ def test_group_checks_cover_val_ids():
     with pytest.raises(SplitError, match=r"split.val_ids holds only part of group val_frankfurt"):
         make_split(IDS, seed=0, val_fraction=0.2, test_fraction=0.2, groups=groups,
                    val_ids=VAL[:3], exclude_ids=["test_*"], group_by="folder")
+
+
+def test_id_lists_read_from_a_text_file(tmp_path):
+    # VOC's ImageSets/Segmentation/val.txt: 1,449 ids, one a line, too many to paste.
+    from unet.dataset.split import read_id_list
+
+    listing = tmp_path / "val.txt"
+    listing.write_text("# Pascal VOC\n" + "\n".join(VAL[:4]) + "\n\n  " + VAL[4] + "  \n")
+    assert read_id_list(str(listing), "split.test_ids") == VAL[:5]
+    assert read_id_list(VAL, "split.test_ids") == VAL
+    with pytest.raises(SplitError, match=r"split.val_ids: no file .*nope.txt.*one id a line"):
+        read_id_list(str(tmp_path / "nope.txt"), "split.val_ids")
+    (tmp_path / "empty.txt").write_text("# nothing\n")
+    with pytest.raises(SplitError, match=r"split.test_ids: .*empty.txt lists no id"):
+        read_id_list(str(tmp_path / "empty.txt"), "split.test_ids")
+
+
+@pytest.mark.workflow
+def test_an_edited_id_list_reruns_the_split(tmp_path):
+    import json
+    import re
+
+    from tests.conftest import TINY, copy_workflow, snakemake
+    from tests.test_local_data_rerun import _pair
+
+    data = tmp_path / "data"
+    for i in range(10):
+        _pair(data, i)
+    wd = copy_workflow(tmp_path / "wf")
+    (wd / "test.txt").write_text("a0\na1\n")
+    (wd / "local.yaml").write_text(
+        f"dataset: {{name: mine, source: local, local: {{path: '{data}'}}}}\n"
+        "split: {test_ids: test.txt}\n")
+    args = ("results/mine/split.json", "--cores", "1", "--configfile", TINY, "local.yaml")
+    snakemake(wd, *args, "--quiet")
+    assert json.loads((wd / "results/mine/split.json").read_text())["test"] == ["a0", "a1"]
+    (wd / "test.txt").write_text("a0\na1\na2\n")
+    out = snakemake(wd, *args, "-n", "--quiet", "rules")
+    assert set(re.findall(r"^(\w+)\s+\d+$", out.stdout, re.M)) - {"total", "job"} == {
+        "split_dataset"}

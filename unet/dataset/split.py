@@ -172,6 +172,25 @@ def make_split(
     return _checked(split, n, val_fraction, test_fraction)
 
 
+def read_id_list(names: list[str | int] | str | None, key: str) -> list[str | int]:
+    """split.test_ids, val_ids or exclude_ids as a list: as given, or read from the text file a
+    string names (one id or pattern a line; blank lines and # comments skipped), as VOC's
+    ImageSets/Segmentation/val.txt lists its 1,449 ids."""
+    if not isinstance(names, str):
+        return list(names or [])
+    path = Path(names)
+    if not path.is_file():
+        raise SplitError(
+            f"{key}: no file {path.resolve()}; give a text file of ids, one id a line (a path "
+            "relative to the workflow folder, or absolute), or a list of ids"
+        )
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    ids = [line for line in lines if line and not line.startswith("#")]
+    if not ids:
+        raise SplitError(f"{key}: {path} lists no id; put one id a line, or give a list")
+    return ids
+
+
 def _kept(ids: list[str], exclude_ids: list[str | int] | None) -> list[str]:
     """`ids` without those split.exclude_ids names."""
     gone = set(_named_ids(ids, exclude_ids or [], "split.exclude_ids"))
@@ -214,12 +233,12 @@ def split_dataset(
         seed=settings["seed"],
         val_fraction=settings["val_fraction"],
         test_fraction=settings["test_fraction"],
-        test_ids=settings["test_ids"],
+        test_ids=read_id_list(settings["test_ids"], "split.test_ids"),
         folds=settings["folds"],
         groups=groups,
         group_by=group_by or "",
-        val_ids=settings.get("val_ids"),
-        exclude_ids=settings.get("exclude_ids"),
+        val_ids=read_id_list(settings.get("val_ids"), "split.val_ids"),
+        exclude_ids=read_id_list(settings.get("exclude_ids"), "split.exclude_ids"),
     )
     record = {"seed": settings["seed"], **split}
     if groups is not None:  # how many whole groups each part holds

@@ -14,7 +14,7 @@ from unet.common.fileio import atomic_path, read_json, write_json
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.parallel import parallel_map
 from unet.evaluate.boundary import HD95_PENALTY, image_diagonal, image_scores
-from unet.evaluate.metrics import EMPTY_MASK_CONVENTION, scores_from_confusion
+from unet.evaluate.metrics import EMPTY_MASK_CONVENTION, foreground_dice, scores_from_confusion
 
 log = logging.getLogger(__name__)
 PER_CLASS = ("dice", "iou", "precision", "recall", "hd95", "boundary_f1")
@@ -79,7 +79,8 @@ def summarise(results: list[dict], methods: list[str], num_classes: int, first: 
         fg = [str(c) for c in range(first, num_classes)]
         summary[m] = {
             "pixel_accuracy": float(glob["accuracy"]),
-            "foreground_dice_global": float(np.mean([per_class[c]["global"]["dice"] for c in fg])),
+            # Classes in neither target nor prediction of the whole set (0/0) are left out.
+            "foreground_dice_global": foreground_dice(cm, first),
             "foreground_dice_mean": float(
                 np.mean([per_class[c]["mean_per_image"]["dice"] for c in fg])
             ),

@@ -12,7 +12,10 @@ EMPTY_MASK_CONVENTION: str = (
     "not predicted, dice = iou = recall = 0 and precision = 1. HD95 is 0 when both masks are empty "
     "and inf when exactly one is (kept as inf in per_image.csv); means over images count such an "
     "inf as the image diagonal sqrt(H^2 + W^2) px, the largest distance the image holds (see "
-    "hd95_penalty and the hd95_penalised counts). Boundary F1 is 1 and 0 in those cases."
+    "hd95_penalty and the hd95_penalised counts). Boundary F1 is 1 and 0 in those cases. The "
+    "means over classes from summed counts (foreground_dice_global, training's val_dice, CRF "
+    "tuning, the final-mask choice) leave out a class that neither target nor prediction holds "
+    "anywhere in the set, as mIoU does."
 )
 
 
@@ -65,8 +68,14 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 def foreground_dice(cm: np.ndarray, first: int = 1) -> float:
     """Mean Dice of classes `first` and up from a (C, C) confusion matrix: the foreground
-    classes (first 1), or every class (first 0) when class 0 is no background."""
-    return float(scores_from_confusion(cm)["dice"][first:].mean())
+    classes (first 1), or every class (first 0) when class 0 is no background. A class that
+    neither the target nor the prediction holds (0/0) is left out, as mIoU leaves it out: its
+    1.0 would reward a model for never predicting the classes a small split lacks. 1.0 when
+    no such class is held anywhere (nothing there to get wrong)."""
+    cm = np.asarray(cm, dtype=np.int64)
+    held = (cm.sum(axis=0) + cm.sum(axis=1))[first:] > 0
+    dice = scores_from_confusion(cm)["dice"][first:]
+    return float(dice[held].mean()) if held.any() else 1.0
 
 
 def scores_from_confusion(cm: np.ndarray) -> dict[str, np.ndarray]:

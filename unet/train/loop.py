@@ -14,6 +14,7 @@ from unet.common.device import amp_dtype, pick_device, set_deterministic
 from unet.common.labels import IGNORE_INDEX
 from unet.common.logs import progress
 from unet.common.schema import default
+from unet.evaluate.metrics import foreground_dice, scores_from_confusion
 from unet.infer.tiles import Window
 from unet.model.build import build_model, size_multiple
 from unet.model.unet import UNetConfig
@@ -167,16 +168,17 @@ def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: flo
     if run.settings.patch.size:  # patches: validate as prediction will run, tile by tile
         window = Window(run.settings.patch.hw, VAL_OVERLAP, run.settings.batch_size,
                         size_multiple(run.config))
-        val_loss, dice = evaluate_tiled(
+        val_loss, cm = evaluate_tiled(
             run.eval_model, run.val_loader.dataset, run.loss_fn, run.device, run.dtype,
             run.config.num_classes, window,
         )
     else:
-        val_loss, dice = evaluate_split(
+        val_loss, cm = evaluate_split(
             run.eval_model, run.val_loader, run.loss_fn, run.device, run.dtype,
             run.config.num_classes,
         )
-    fg = float(dice[run.scored_from :].mean())
+    dice = scores_from_confusion(cm)["dice"]
+    fg = foreground_dice(cm, run.scored_from)  # the classes the split or prediction holds
     if is_per_epoch(run.sched):
         run.sched.step(fg)
     row = {

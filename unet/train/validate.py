@@ -8,7 +8,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from unet.common.labels import IGNORE_INDEX
 from unet.common.probs import class_index
-from unet.evaluate.metrics import confusion_matrix, scores_from_confusion
+from unet.evaluate.metrics import confusion_matrix
 from unet.infer.tiles import NO_FLIPS, Window, window_bands
 from unet.model.unet import UNet
 
@@ -22,7 +22,7 @@ def evaluate_split(
     dtype: torch.dtype | None,
     num_classes: int,
 ) -> tuple[float, np.ndarray]:
-    """Validation loss and per-class Dice from counts summed over the whole split."""
+    """Validation loss and the confusion matrix summed over the whole split."""
     model.eval()
     cm, total, n = np.zeros((num_classes, num_classes), np.int64), 0.0, 0
     for images, masks in loader:
@@ -37,7 +37,7 @@ def evaluate_split(
             num_classes,
             ignore_index=IGNORE_INDEX,
         )
-    return total / n, scores_from_confusion(cm)["dice"]
+    return total / n, cm
 
 
 @torch.no_grad()
@@ -51,7 +51,8 @@ def evaluate_tiled(
     window: Window,
 ) -> tuple[float, np.ndarray]:
     """Validation of a patch-trained model as it will predict: each whole image through the
-    sliding window. The loss is taken band by band on the blended probabilities."""
+    sliding window. The loss is taken band by band on the blended probabilities; returns it
+    and the confusion matrix summed over the split."""
     model.eval()
     cm, total, n = np.zeros((num_classes, num_classes), np.int64), 0.0, 0
     for i in range(len(val_set)):
@@ -64,4 +65,4 @@ def evaluate_tiled(
             cm += confusion_matrix(
                 class_index(band), target.numpy(), num_classes, ignore_index=IGNORE_INDEX
             )
-    return total / max(n, 1), scores_from_confusion(cm)["dice"]
+    return total / max(n, 1), cm

@@ -1,0 +1,61 @@
+"""Classes that neither the ground truth nor the prediction of a whole split holds (0/0, Dice
+1.0 by convention) are left out of the foreground means. With VOC's 20 classes and a small
+validation split, most classes are absent from it: the untrained first epoch, predicting two
+classes everywhere, scored 1.0 on each of the others and was kept as the best model."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from tests.test_value_groups import ROAD, SIDEWALK, _label_ids, _masks
+from tests.test_value_spaces import H, W, _preprocess, _train_and_predict
+from unet.cache.settings import settings_from_config
+from unet.evaluate.metrics import foreground_dice, scores_from_confusion
+
+
+def test_a_class_absent_from_target_and_prediction_is_not_averaged():
+    cm = np.zeros((4, 4), np.int64)
+    cm[0, 0], cm[1, 1], cm[1, 2], cm[2, 2] = 50, 6, 2, 4  # class 3: nowhere
+    dice = scores_from_confusion(cm)["dice"]
+    assert dice[3] == 1.0  # the per-class convention stands
+    assert foreground_dice(cm) == pytest.approx(np.mean(dice[1:3]))
+    assert foreground_dice(cm, first=0) == pytest.approx(np.mean(dice[:3]))
+    cm[0, 3] = 1  # predicted once, absent from the target: it counts, as 0
+    assert foreground_dice(cm) == pytest.approx(np.mean(scores_from_confusion(cm)["dice"][1:]))
+    assert foreground_dice(np.diag([9, 0, 0])) == 1.0  # no foreground anywhere: nothing missed
+
+
+def test_val_dice_leaves_out_a_class_the_split_does_not_hold(tmp_path):
+    _label_ids(tmp_path)
+    masks = _masks(values=[ROAD, SIDEWALK, [26, 27, 28], 33], unlisted="ignore")  # 33: none
+    _preprocess(tmp_path, settings_from_config({"width": W, "height": H}, masks))
+    _train_and_predict(tmp_path)
+    with open(tmp_path / "history.csv") as f:
+        row = list(csv.DictReader(f))[-1]
+    d = [float(row[f"val_dice_{c}"]) for c in range(4)]
+    assert float(row["val_dice"]) == pytest.approx(np.mean(d[1:3] + [d[3]] * (d[3] < 1)))
+
+
+def test_the_headline_leaves_out_absent_classes(tmp_path):
+    from PIL import Image
+
+    from unet.evaluate.evaluate import evaluate_masks
+
+    truth = _label_ids(tmp_path)
+    masks = _masks(values=[ROAD, SIDEWALK, [26, 27, 28], 33], unlisted="ignore")
+    _preprocess(tmp_path, settings_from_config({"width": W, "height": H}, masks))
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    values = np.array([ROAD, SIDEWALK, 26], np.uint8)
+    for i in (6, 7):
+        guess = np.where(truth[i] == 255, 0, truth[i])
+        guess[: H // 2][guess[: H // 2] == 0] = 1
+        Image.fromarray(values[guess]).save(pred / f"p{i}.png")
+    summary = evaluate_masks(tmp_path / "manifest.json", tmp_path / "cache" / "meta.json",
+                             {"raw": pred}, tmp_path / "pi.csv", tmp_path / "s.json")
+    raw = summary["methods"]["raw"]
+    dice = [raw["classes"][str(c)]["global"]["dice"] for c in range(4)]
+    assert dice[3] == 1.0 and raw["foreground_dice_global"] == pytest.approx(np.mean(dice[1:3]))

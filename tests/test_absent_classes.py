@@ -9,6 +9,7 @@ import csv
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from tests.test_value_groups import ROAD, SIDEWALK, _label_ids, _masks
 from tests.test_value_spaces import H, W, _preprocess, _train_and_predict
@@ -59,3 +60,33 @@ def test_the_headline_leaves_out_absent_classes(tmp_path):
     raw = summary["methods"]["raw"]
     dice = [raw["classes"][str(c)]["global"]["dice"] for c in range(4)]
     assert dice[3] == 1.0 and raw["foreground_dice_global"] == pytest.approx(np.mean(dice[1:3]))
+
+
+def test_per_image_rows_give_pixel_counts_and_the_ranking_skips_absent_classes(tmp_path):
+    # per_image.csv could not tell a class absent from an image (Dice 1.0 by convention) from
+    # one found perfectly, and the overlays' best and worst images were ranked by means over
+    # every class: with VOC's 20, mostly the absent ones.
+    from unet.common.labels import MaskMapping
+    from unet.evaluate.evaluate import ScoreJob, score_image, write_rows
+    from unet.report.figures import best_and_worst
+
+    mapping = MaskMapping((0, 1, 2, 3))
+    target = np.zeros((H, W), np.uint8)
+    target[:4, :4] = 1
+    good, bad = target.copy(), target.copy()
+    bad[:4, :2] = 0  # half of class 1 missed
+    bad[10:12, 10:12] = 2  # and a class the image lacks predicted
+    rows = []
+    for name, pred in (("good", good), ("bad", bad), ("worse", np.zeros_like(target))):
+        for kind, m in (("gt", target), ("raw", pred)):
+            Image.fromarray(m).save(tmp_path / f"{name}_{kind}.png")
+        rows.append(score_image(ScoreJob(name, str(tmp_path / f"{name}_gt.png"),
+                                         {"raw": str(tmp_path / f"{name}_raw.png")}, mapping, 2)))
+    write_rows(tmp_path / "pi.csv", rows, mapping.labels())
+    with open(tmp_path / "pi.csv") as f:
+        table = {(r["id"], r["class"]): r for r in csv.DictReader(f)}
+    assert (table["bad", "1"]["target_px"], table["bad", "1"]["predicted_px"]) == ("16", "8")
+    assert (table["bad", "2"]["target_px"], table["bad", "2"]["predicted_px"]) == ("0", "4")
+    ranked = dict(best_and_worst(tmp_path / "pi.csv", n=1))
+    assert list(ranked) == ["good", "worse"]
+    assert ranked["good"]["raw"] == 1.0 and ranked["worse"]["raw"] == 0.0  # class 1 alone

@@ -177,14 +177,17 @@ def evaluate_masks(
 
 def write_rows(path: str | os.PathLike, results: list[dict], values: list) -> None:
     """One CSV row per image, method and class (`values`: each class's value as written in the
-    config). HD95 stays the honest per-image value (inf for a class in exactly one mask);
-    image_diagonal_px is the penalty the summary's mean uses instead."""
+    config), with the class's pixels in the target and the prediction (both 0: absent, its
+    scores 1 by convention). HD95 stays the honest per-image value (inf for a class in exactly
+    one mask); image_diagonal_px is the penalty the summary's mean uses instead."""
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f)
-        header = ["id", "method", "class", "value", *PER_CLASS, "pixel_accuracy"]
+        header = ["id", "method", "class", "value", "target_px", "predicted_px", *PER_CLASS,
+                  "pixel_accuracy"]
         w.writerow([*header, "image_diagonal_px"])
         for r in results:
             for m, s in r["scores"].items():
+                held = (s["confusion"].sum(axis=1), s["confusion"].sum(axis=0))
                 for c, v in enumerate(values):
                     w.writerow(
                         [
@@ -192,6 +195,8 @@ def write_rows(path: str | os.PathLike, results: list[dict], values: list) -> No
                             m,
                             c,
                             v,
+                            int(held[0][c]),
+                            int(held[1][c]),
                             *(f"{s[k][c]:.6g}" for k in PER_CLASS),
                             f"{s['accuracy']:.6g}",
                             f"{r['diagonal']:.6g}",

@@ -90,3 +90,23 @@ def test_per_image_rows_give_pixel_counts_and_the_ranking_skips_absent_classes(t
     ranked = dict(best_and_worst(tmp_path / "pi.csv", n=1))
     assert list(ranked) == ["good", "worse"]
     assert ranked["good"]["raw"] == 1.0 and ranked["worse"]["raw"] == 0.0  # class 1 alone
+
+
+def test_the_mean_over_images_averages_the_classes_each_image_holds(tmp_path):
+    from unet.common.labels import MaskMapping
+    from unet.evaluate.evaluate import ScoreJob, score_image, summarise
+
+    mapping = MaskMapping((0, 1, 2, 3))
+    target = np.zeros((H, W), np.uint8)
+    target[:4, :4] = 1
+    half = target.copy()
+    half[:4, :2] = 0
+    results = []
+    for name, pred in (("good", target), ("half", half)):
+        for kind, m in (("gt", target), ("raw", pred)):
+            Image.fromarray(m).save(tmp_path / f"{name}_{kind}.png")
+        results.append(score_image(ScoreJob(name, str(tmp_path / f"{name}_gt.png"),
+                                            {"raw": str(tmp_path / f"{name}_raw.png")}, mapping, 2)))
+    raw = summarise(results, ["raw"], 4)["raw"]
+    # Class 1 alone is held: Dice 1 and 2/3. Classes 2 and 3 (1.0 in every image) are left out.
+    assert raw["foreground_dice_mean"] == pytest.approx((1 + 2 / 3) / 2)

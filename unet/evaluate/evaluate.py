@@ -76,13 +76,13 @@ def summarise(results: list[dict], methods: list[str], num_classes: int, first: 
                 "mean_per_image": {k: _mean(v) for k, v in stack.items()},
                 "hd95_penalised": int(missed.sum()),
             }
-        fg = [str(c) for c in range(first, num_classes)]
         summary[m] = {
             "pixel_accuracy": float(glob["accuracy"]),
             # Classes in neither target nor prediction of the whole set (0/0) are left out.
             "foreground_dice_global": foreground_dice(cm, first),
+            # Each image's mean over the classes its target or prediction holds, then over images
             "foreground_dice_mean": float(
-                np.mean([per_class[c]["mean_per_image"]["dice"] for c in fg])
+                np.mean([foreground_dice(r["scores"][m]["confusion"], first) for r in results])
             ),
             "hd95_penalty": HD95_PENALTY,
             "classes": per_class,

@@ -105,8 +105,9 @@ def test_the_mean_over_images_averages_the_classes_each_image_holds(tmp_path):
     for name, pred in (("good", target), ("half", half)):
         for kind, m in (("gt", target), ("raw", pred)):
             Image.fromarray(m).save(tmp_path / f"{name}_{kind}.png")
-        results.append(score_image(ScoreJob(name, str(tmp_path / f"{name}_gt.png"),
-                                            {"raw": str(tmp_path / f"{name}_raw.png")}, mapping, 2)))
+        job = ScoreJob(name, str(tmp_path / f"{name}_gt.png"),
+                       {"raw": str(tmp_path / f"{name}_raw.png")}, mapping, 2)
+        results.append(score_image(job))
     raw = summarise(results, ["raw"], 4)["raw"]
     # Class 1 alone is held: Dice 1 and 2/3. Classes 2 and 3 (1.0 in every image) are left out.
     assert raw["foreground_dice_mean"] == pytest.approx((1 + 2 / 3) / 2)

@@ -7,6 +7,7 @@ predicted and read back (CRF, tuning, final choice) a tile at a time, never whol
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,23 @@ from unet.common.fileio import atomic_path
 def probs_path(pred_dir: str | os.PathLike, image_id: str) -> Path:
     """pred_dir/probs/<id>.npy: where predict_masks writes an image's probabilities."""
     return Path(pred_dir) / "probs" / f"{image_id}.npy"
+
+
+def check_room(out_dir: str | os.PathLike, classes: int, sizes: list[tuple[int, int]]) -> None:
+    """Refuse, before anything is written, when the probabilities of images of these (w, h)
+    sizes would not fit the free space of `out_dir`'s disk (float16, `classes` a pixel)."""
+    need = sum(2 * classes * w * h + 128 for w, h in sizes)  # 128: the .npy header
+    where = Path(out_dir).absolute()
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    free = shutil.disk_usage(where).free
+    if need > free:
+        raise OSError(
+            f"predicting writes {need / 1e9:.1f} GB of probabilities (float16, {len(sizes)} "
+            f"images at their original size, {classes} classes, for the CRF and the final "
+            f"choice) into {out_dir}, but its disk has {free / 1e9:.1f} GB free: free space, "
+            "or run the workflow from a larger disk"
+        )
 
 
 def write_probs(path: str | os.PathLike, probs) -> None:

@@ -18,7 +18,7 @@ from unet.cache.reader import cached_shapes, load_split
 from unet.common.fileio import read_json
 from unet.common.labels import mapping_from_meta
 from unet.common.logs import progress
-from unet.common.probs import probs_path
+from unet.common.probs import check_room, probs_path
 from unet.infer.forward import (
     PredictSettings,
     ensemble_logits,
@@ -68,6 +68,7 @@ def predict_masks(
     ids, sizes = meta["splits"][split]["ids"], meta["splits"][split]["orig_sizes"]
     images, _ = load_split(cache_dir, split)
     out_dir = Path(out_dir)
+    check_room(out_dir, mapping.num_classes, [tuple(s) for s in sizes])
     window, flips = window_for(ckpt, settings), tta_flips(settings.tta, ckpt)
     if window is None:
         _predict_whole(models, images, ids, sizes, out_dir, settings, flips, dtype, mapping)

@@ -65,3 +65,33 @@ def test_the_score_bars_name_each_class_by_its_value(tmp_path, monkeypatch):
     figures.plot_methods(summary, tmp_path / "m.png")
     ticks = [t.get_text() for t in figs[0].axes[0].get_xticklabels()]
     assert ticks == ["class 0\n[0, 0, 0]", "class 1\n[255, 0, 0]"]
+
+
+def test_ignored_pixels_are_shown_and_named(tmp_path, monkeypatch):
+    # The Pet trimap border, Cityscapes' void ids: skipped by the loss and the metrics, they
+    # were left unpainted, so the ground truth showed them as background.
+    import matplotlib.figure
+
+    from unet.common.labels import IGNORE_INDEX
+    from unet.report.figures import IGNORED_COLOUR, _painted, class_layer
+
+    labels = []
+    real = matplotlib.figure.Figure.legend
+
+    def legend(self, *args, **kwargs):
+        labels.extend(h.get_label() for h in kwargs["handles"])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "legend", legend)
+    mask = np.zeros((20, 30), np.uint8)
+    mask[2:8, 2:8], mask[10:15, 10:20] = 1, 3  # 3: the trimap border, ignored
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    mapping = MaskMapping((0, 1), ignore=3)
+    layer = class_layer(tmp_path / "m.png", mapping)
+    assert (layer.data[10:15, 10:20] == IGNORE_INDEX).all()
+    rgba = _painted(layer, class_colours(mapping))
+    assert np.allclose(rgba[12, 12, :3], IGNORED_COLOUR) and rgba[12, 12, 3] > 0
+    assert rgba[0, 0, 3] == 0 and rgba[4, 4, 3] > 0  # background clear, class 1 painted
+    rows = [{"id": "a", "image": tmp_path / "m.png", "panels": [("gt", tmp_path / "m.png")]}]
+    plot_overlays(rows, tmp_path / "o.png", mapping)
+    assert labels == ["class 1 (1)", "ignored (not scored)"]

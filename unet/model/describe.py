@@ -61,6 +61,8 @@ def describe_model(path: str | os.PathLike) -> str:
     if mapping.ignore is not None:
         shown = mapping.describe([mapping.ignore])[1:-1]
         lines.append(f"ignore     mask value {shown} is skipped by the loss and metrics")
+    if not mapping.background:
+        lines.append("background none: class 0 is scored like every class (masks.background)")
     if mapping.skip_unlisted:
         lines.append("unlisted   mask values no class lists are skipped by the loss and metrics")
     fold = "" if ckpt.get("fold") is None else f", cross-validation fold {ckpt['fold']}"

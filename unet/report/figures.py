@@ -17,13 +17,14 @@ from PIL import Image  # noqa: E402
 
 from unet.common.fileio import atomic_path  # noqa: E402
 from unet.common.imageio import read_image  # noqa: E402
-from unet.common.labels import MaskMapping, colour_of  # noqa: E402
+from unet.common.labels import IGNORE_INDEX, MaskMapping, colour_of  # noqa: E402
 from unet.train.history import read_history  # noqa: E402
 
 # Class 1 red, then the other tab10 colours; class 0 (background) and ignored pixels unpainted.
 CLASS_COLOURS = ListedColormap(["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd",
                                 "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"])
 OVERLAY_ALPHA = 0.45
+IGNORED_COLOUR, IGNORED_ALPHA = (0.85, 0.85, 0.85), 0.7  # pixels the loss and metrics skip
 
 
 def _save(fig: plt.Figure, path: str | os.PathLike) -> None:
@@ -119,10 +120,13 @@ def _own_colours(mapping: MaskMapping) -> np.ndarray | None:
 
 
 def _painted(layer: np.ma.MaskedArray, colours: np.ndarray) -> np.ndarray:
-    """(H, W, 4) RGBA: each class's colour at OVERLAY_ALPHA, unpainted pixels clear."""
+    """(H, W, 4) RGBA: each class's colour at OVERLAY_ALPHA, ignored pixels (masks.ignore,
+    masks.unlisted) in IGNORED_COLOUR, the rest clear."""
     rgba = np.zeros((*layer.shape, 4), np.float32)
     rgba[..., :3] = colours[layer.filled(0)]
     rgba[..., 3] = np.where(np.ma.getmaskarray(layer), 0, OVERLAY_ALPHA)
+    ignored = np.asarray(layer.data) == IGNORE_INDEX
+    rgba[ignored] = (*IGNORED_COLOUR, IGNORED_ALPHA)
     return rgba
 
 
@@ -136,6 +140,9 @@ def _legend(
               label=f"class {c} {names[c]} ({label})" if names[c] else f"class {c} ({label})")
         for c, label in enumerate(mapping.labels()) if c >= mapping.scored_from
     ]
+    if mapping.ignore is not None or mapping.skip_unlisted:
+        label = "ignored (not scored)"
+        handles.append(Patch(color=IGNORED_COLOUR, alpha=IGNORED_ALPHA, label=label))
     fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 6),
                fontsize="small", bbox_to_anchor=(0.5, 0), bbox_transform=fig.transFigure)
 

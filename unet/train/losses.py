@@ -32,10 +32,12 @@ class DiceCELoss(nn.Module):
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         # logits (B, C, H, W), target (B, H, W) long
         logits = logits.float()  # loss in fp32 even under AMP
+        valid = (target != self.ignore_index).unsqueeze(1)  # (B, 1, H, W)
+        if not valid.any():  # nothing labelled: cross-entropy's mean over no pixel is NaN
+            return logits.sum() * 0.0
         ce = F.cross_entropy(logits, target, weight=self.weight, ignore_index=self.ignore_index)
         if self.dice_weight == 0:
             return ce
-        valid = (target != self.ignore_index).unsqueeze(1)  # (B, 1, H, W)
         probs = logits.softmax(1) * valid
         onehot = F.one_hot(target.clamp(0, self.num_classes - 1), self.num_classes)
         onehot = onehot.permute(0, 3, 1, 2).float() * valid  # (B, C, H, W)

@@ -92,3 +92,61 @@ def test_file_names_are_found_in_subfolders_with_recursive(tmp_path):
     manifest = write_manifest(tmp_path / "m.json", "local", tmp_path, _layout(recursive=True))
     assert [p["image"].split("/")[-2:] for p in manifest["pairs"]] == [
         ["A172", "a.png"], ["imgs", "b.png"]]
+
+
+def _roboflow(root, parts=("train", "valid", "test"), categories=None):
+    """Roboflow's COCO export: train/, valid/ and test/, each holding its images and its own
+    _annotations.coco.json (image ids and file names repeat from one part to the next)."""
+    for k, part in enumerate(parts):
+        folder = root / part
+        folder.mkdir(parents=True)
+        images = [f"img{i}.jpg" for i in range(3)]
+        for name in images:
+            Image.fromarray(np.full((H, W, 3), 40 * k, np.uint8)).save(folder / name)
+        cats = categories[k] if categories else [{"id": 1, "name": "crack"},
+                                                 {"id": 2, "name": "spall"}]
+        data = {"images": [{"id": i, "file_name": n, "width": W, "height": H}
+                           for i, n in enumerate(images)],
+                "categories": cats,
+                "annotations": [{"id": i, "image_id": i, "category_id": 1 + i % 2, "area": 40.0,
+                                 "iscrowd": 0, "segmentation": [[2, 2, 12, 2, 12, 6, 2, 6]]}
+                                for i in range(3)]}
+        (folder / "_annotations.coco.json").write_text(json.dumps(data))
+
+
+def test_a_coco_json_per_group_pairs_each_part(tmp_path):
+    from unet.dataset.pairing import pair_files
+
+    _roboflow(tmp_path)
+    layout = Layout(images="{group}", coco=(("json", "{group}/_annotations.coco.json"),))
+    pairs = pair_files(tmp_path, layout)
+    assert [p[0] for p in pairs] == [f"{g}_img{i}" for g in ("test", "train", "valid")
+                                     for i in range(3)]
+    assert all(p[1].parent.name == p[0].split("_")[0] for p in pairs)  # each part's own image
+    assert {p[2].json.parent.name for p in pairs} == {"train", "valid", "test"}
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, layout)
+    assert manifest["class_names"] == {"0": "background", "1": "crack", "2": "spall"}
+    assert len(manifest["pairs"]) == 9
+
+
+def test_groups_whose_categories_differ_are_refused(tmp_path):
+    from unet.dataset.pairing import pair_files
+
+    crack, spall = {"id": 1, "name": "crack"}, {"id": 2, "name": "spall"}
+    swapped = [{"id": 1, "name": "spall"}, {"id": 2, "name": "crack"}]
+    _roboflow(tmp_path, ("train", "valid"), [[crack, spall], swapped])
+    layout = Layout(images="{group}", coco=(("json", "{group}/_annotations.coco.json"),))
+    with pytest.raises(DataLayoutError, match=r"valid/_annotations.coco.json.*categories.*"
+                                              r"train/_annotations.coco.json"):
+        pair_files(tmp_path, layout)
+
+
+def test_every_part_and_its_json_are_inputs_of_the_data_set(tmp_path):
+    # The workflow reruns the data set when these change: with {group}, only the first part's
+    # images and no JSON at all were listed.
+    _roboflow(tmp_path)
+    layout = Layout(images="{group}", coco=(("json", "{group}/_annotations.coco.json"),))
+    files = data_files(tmp_path, layout)
+    assert sorted({f.parent.name for f in files}) == ["test", "train", "valid"]
+    assert sum(f.name == "_annotations.coco.json" for f in files) == 3
+    assert sum(f.suffix == ".jpg" for f in files) == 9

@@ -18,21 +18,37 @@ from unet.dataset.pairing import pair_files
 log = logging.getLogger(__name__)
 
 
+def _table(layout: Layout) -> dict | None:
+    """The layout's CSV of encodings or COCO JSON settings, when its masks come from one."""
+    return dict(layout.coco or layout.rle or ()) or None
+
+
+def _sources(layout: Layout) -> tuple[str, ...]:
+    """Where a group's masks come from: its masks folders, or its CSV or JSON file."""
+    table = _table(layout)
+    return (table.get("json") or table["csv"],) if table else layout.mask_dirs
+
+
 def _filled(layout: Layout, group: str) -> Layout:
-    """The layout of one group: {group} filled in on both sides."""
+    """The layout of one group: {group} filled in on both sides (a CSV or JSON path too)."""
     masks = tuple(m.replace(GROUP, group) for m in layout.mask_dirs)
+    files = {
+        key: tuple((k, v.replace(GROUP, group) if isinstance(v, str) else v) for k, v in table)
+        for key, table in (("rle", layout.rle), ("coco", layout.coco)) if table
+    }
     return replace(layout, images=layout.images.replace(GROUP, group),
-                   masks=masks[0] if isinstance(layout.masks, str) else masks)
+                   masks=masks[0] if isinstance(layout.masks, str) else masks, **files)
 
 
 def find_groups(root: Path, layout: Layout) -> tuple[list[str], list[str]]:
     """The groups under `root`, sorted: the names {group} takes in the folders that match
     `images`, and (second) those passed over because a masks folder of theirs is missing."""
-    if layout.images.count(GROUP) != 1 or not all(GROUP in m for m in layout.mask_dirs):
+    if layout.images.count(GROUP) != 1 or not all(GROUP in m for m in _sources(layout)):
         raise DataLayoutError(
-            f"{layout.section}.images {layout.images!r} and masks {layout.masks!r}: {GROUP} "
-            "must appear once in images and in every masks folder (e.g. images: '{group}', "
-            "masks: '{group}_GT/SEG'), naming the folder level that differs between groups"
+            f"{layout.section}.images {layout.images!r} and masks {list(_sources(layout))}: "
+            f"{GROUP} must appear once in images and in every masks folder, CSV or JSON (e.g. "
+            "images: '{group}', masks: '{group}_GT/SEG'; coco.json: "
+            "'{group}/_annotations.coco.json'), naming the folder level that differs"
         )
     pattern = re.compile(re.escape(layout.images).replace(re.escape(GROUP), "([^/]+)"))
     names = sorted(
@@ -42,8 +58,11 @@ def find_groups(root: Path, layout: Layout) -> tuple[list[str], list[str]]:
     )
     kept, passed = [], []
     for name in names:
-        masks = _filled(layout, name).mask_dirs
-        ready = all("{id}" in m or (root / m).is_dir() for m in masks)
+        filled = _filled(layout, name)
+        if _table(filled):  # its CSV or JSON
+            ready = (root / _sources(filled)[0]).is_file()
+        else:
+            ready = all("{id}" in m or (root / m).is_dir() for m in filled.mask_dirs)
         (kept if ready else passed).append(name)
     if not kept:
         raise DataLayoutError(
@@ -52,6 +71,24 @@ def find_groups(root: Path, layout: Layout) -> tuple[list[str], list[str]]:
             f"folder {layout.masks!r}; check both, with {GROUP} standing for the group's folder"
         )
     return kept, passed
+
+
+def _same_classes(pairs: list[tuple]) -> None:
+    """Refuse groups whose COCO JSONs name their classes differently: each JSON numbers its
+    categories itself, so class 1 would be a crack in one part and a spall in the next."""
+    first: tuple | None = None
+    for _, _, masks in pairs:
+        names = getattr(masks, "names", None)  # CocoMasks: (class, category name) pairs
+        if names is None:
+            return
+        if first is None:
+            first = (masks.json, names)
+        elif names != first[1]:
+            raise DataLayoutError(
+                f"{masks.json} has the categories {dict(names)} (class: name) but {first[0]} "
+                f"has {dict(first[1])}: one class would mean two things; give every part's "
+                "JSON the same categories (ids and names)"
+            )
 
 
 def pair_groups(root: Path, layout: Layout) -> list[tuple[str, Path, Path | list[Path]]]:
@@ -70,5 +107,6 @@ def pair_groups(root: Path, layout: Layout) -> list[tuple[str, Path, Path | list
                 )
             seen[gid] = image
             pairs.append((gid, image, masks))
+    _same_classes(pairs)
     log.info("%d groups: %s", len(groups), listing(groups))
     return sorted(pairs, key=lambda p: p[0])

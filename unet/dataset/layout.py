@@ -130,14 +130,15 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     images folder or a masks folder), sorted: a local folder is used in place, so these are
     what make its data set stale when added, removed or changed. Missing folders give none
     (pairing then names them)."""
-    folders = []
-    for f in (layout.images, *layout.mask_dirs):
+    def matching(f: str) -> list[Path]:
         wild = f.replace("{id}", "*").replace(GROUP, "*")
-        folders += sorted(root.glob(wild)) if wild != f else [root / f]
-    extra = []
-    if layout.rle or layout.coco:  # the masks are the CSV, or the JSON
+        return sorted(root.glob(wild)) if wild != f else [root / f]
+
+    folders, extra = [p for f in (layout.images, *layout.mask_dirs) for p in matching(f)], []
+    if layout.rle or layout.coco:  # the masks are the CSV, or the JSON (one per group)
         table = dict(layout.rle) if layout.rle else dict(layout.coco or ())
-        folders, extra = folders[:1], [root / table.get("csv", table.get("json", ""))]
+        folders = matching(layout.images)
+        extra = matching(table.get("csv", table.get("json", "")))
     exts = (*layout.image_extensions, *layout.mask_extensions)
     per_image = any("{id}" in m for m in layout.mask_dirs)  # a folder per image: not recursive
     found = {p for d in folders if d.is_dir()

@@ -194,3 +194,19 @@ def test_the_palette_check_decodes_no_float_mask(tmp_path, monkeypatch):
     tifffile.imwrite(tmp_path / "m.tif", np.zeros((6, 5), np.float16))
     monkeypatch.setattr(imageio, "read_wide", lambda path: pytest.fail("decoded"))
     assert mask_palette(tmp_path / "m.tif") is None
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_an_rgb_tiff_with_a_fourth_band_that_is_not_alpha_is_refused(tmp_path, dtype):
+    # ISPRS Potsdam's RGBIR orthophotos: photometric RGB and a fourth sample marked
+    # "unspecified" (near-infrared, not alpha). PIL opened it as RGB and the NIR band was
+    # dropped without a word, though a 4-channel TIFF is refused elsewhere.
+    arr = np.zeros((6, 5, 4), dtype)
+    arr[..., 3] = 7
+    tifffile.imwrite(tmp_path / "rgbir.tif", arr, photometric="rgb", extrasamples=["unspecified"])
+    with pytest.raises(ImageReadError, match=r"rgbir\.tif holds 4 channels.*not alpha"):
+        read_image(tmp_path / "rgbir.tif")
+    with pytest.raises(ImageReadError, match=r"rgbir\.tif holds 4 channels"):
+        image_size(tmp_path / "rgbir.tif")
+    tifffile.imwrite(tmp_path / "rgba.tif", arr, photometric="rgb", extrasamples=["unassalpha"])
+    assert read_image(tmp_path / "rgba.tif").shape == (6, 5, 3)  # alpha: dropped, as before

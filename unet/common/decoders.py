@@ -111,10 +111,12 @@ def _usable(arr: np.ndarray, rgb: bool, path: str | os.PathLike) -> np.ndarray:
     if arr.ndim == 3 and arr.shape[-1] == 4 and rgb:
         arr = arr[..., :3]
     if arr.ndim != 2 and not (arr.ndim == 3 and arr.shape[-1] == 3):
+        extra = " (colour and a band that is not alpha: near-infrared?)" if rgb is False else ""
         raise UnusableImageError(
             f"{path} holds {arr.shape[-1] if arr.ndim == 3 else arr.shape} channels "
-            f"({arr.dtype}); the model reads 1 (grey) or 3 (colour) channels: save the ones "
-            "to train on as a grey or 3-channel TIFF"
+            f"({arr.dtype}){extra if arr.ndim == 3 and arr.shape[-1] == 4 else ''}; the model "
+            "reads 1 (grey) or 3 (colour) channels: save the ones to train on as a grey or "
+            "3-channel TIFF (e.g. `gdal_translate -b 1 -b 2 -b 3 in.tif out.tif`)"
         )
     return arr
 
@@ -137,6 +139,9 @@ def _tiff(
                 arr = series.asarray()
             axes = series.axes
             rgb = tif.pages[0].photometric == tifffile.PHOTOMETRIC.RGB
+            extra = tif.pages[0].tags.valueof(338)  # ExtraSamples: 0 unspecified, 1-2 alpha
+            if rgb and extra is not None and int(np.atleast_1d(extra)[0]) == 0:
+                rgb = False  # RGB + a band that is no alpha (near-infrared): not a colour image
             orientation = int(tif.pages[0].tags.valueof(274, 1))  # Orientation
     except UnusableImageError:
         raise

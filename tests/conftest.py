@@ -121,3 +121,19 @@ def synthetic_cache(tmp_path_factory) -> Callable[..., Path]:
         return root / "cache"
 
     return build
+
+
+@pytest.fixture
+def legend_labels(monkeypatch) -> list[str]:
+    """The labels of every legend a figure draws from now on (the overlays' class names)."""
+    import matplotlib.figure
+
+    labels: list[str] = []
+    real = matplotlib.figure.Figure.legend
+
+    def legend(self, *args, **kwargs):
+        labels.extend(h.get_label() for h in kwargs["handles"])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "legend", legend)
+    return labels

@@ -9,10 +9,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.test_value_spaces import H, W, _dataset, _disc, _preprocess, _train_and_predict
+from tests.test_value_spaces import (
+    H,
+    W,
+    _dataset,
+    _disc,
+    _preprocess,
+    _train_and_predict,
+    _write_split,
+)
 from unet.cache.settings import PreprocessSettings, settings_from_config
 from unet.cache.values import mapping_from_values
-from unet.common.fileio import write_json
 from unet.common.labels import MaskValueError
 
 
@@ -31,9 +38,7 @@ def _near_colour_masks(tmp_path: Path) -> list[np.ndarray]:
         Image.fromarray(rgb.astype(np.uint8)).save(msk)
         pairs.append({"id": f"p{i}", "image": str(img), "mask": str(msk), "size": [W, H]})
         truth.append(cls)
-    ids = [p["id"] for p in pairs]
-    write_json(tmp_path / "manifest.json", {"pairs": pairs})
-    write_json(tmp_path / "split.json", {"train": ids[:4], "val": ids[4:6], "test": ids[6:]})
+    _write_split(tmp_path, pairs)
     return truth
 
 
@@ -105,8 +110,6 @@ def test_masks_drawn_in_the_alpha_channel_are_named(tmp_path):
         Image.fromarray(rng.integers(0, 255, (H, W), np.uint8)).save(img)
         Image.fromarray(alpha(i, _disc(i)).astype(np.uint8), "RGBA").save(msk)
         pairs.append({"id": f"p{i}", "image": str(img), "mask": str(msk), "size": [W, H]})
-    ids = [p["id"] for p in pairs]
-    write_json(tmp_path / "manifest.json", {"pairs": pairs})
-    write_json(tmp_path / "split.json", {"train": ids[:4], "val": ids[4:6], "test": ids[6:]})
+    _write_split(tmp_path, pairs)
     with pytest.raises(MaskValueError, match=r"msk0\.png.*alpha channel"):
         _preprocess(tmp_path, PreprocessSettings(width=W, height=H))

@@ -74,19 +74,9 @@ def test_evaluation_scores_every_class(tmp_path):
         assert summary["scored_classes"] == ([1, 2] if background else [0, 1, 2])
 
 
-def test_overlays_paint_class_0_and_the_legend_names_it(tmp_path, monkeypatch):
-    import matplotlib.figure
-
+def test_overlays_paint_class_0_and_the_legend_names_it(tmp_path, legend_labels):
     from unet.report.figures import class_colours, class_layer, plot_overlays
 
-    labels = []
-    real = matplotlib.figure.Figure.legend
-
-    def legend(self, *args, **kwargs):
-        labels.extend(h.get_label() for h in kwargs["handles"])
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(matplotlib.figure.Figure, "legend", legend)
     mask = np.zeros((20, 30), np.uint8)
     mask[2:8, 2:8], mask[10:15, 10:20] = 1, 2
     Image.fromarray(mask).save(tmp_path / "m.png")
@@ -97,4 +87,4 @@ def test_overlays_paint_class_0_and_the_legend_names_it(tmp_path, monkeypatch):
     assert not np.ma.getmaskarray(class_layer(tmp_path / "m.png", mapping)).any()
     rows = [{"id": "a", "image": tmp_path / "img.png", "panels": [("gt", tmp_path / "m.png")]}]
     plot_overlays(rows, tmp_path / "o.png", mapping)
-    assert labels == ["class 0 (0)", "class 1 (1)", "class 2 (2)"]
+    assert legend_labels == ["class 0 (0)", "class 1 (1)", "class 2 (2)"]

@@ -34,24 +34,14 @@ def test_colour_coded_masks_are_painted_in_their_own_colours():
     assert not np.allclose(class_colours(MaskMapping((0, 1), palette=tuple(grey)))[1], 1)
 
 
-def test_the_legend_names_each_class_by_its_value(tmp_path, monkeypatch):
-    import matplotlib.figure
-
-    labels = []
-    real = matplotlib.figure.Figure.legend
-
-    def legend(self, *args, **kwargs):
-        labels.extend(h.get_label() for h in kwargs["handles"])
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(matplotlib.figure.Figure, "legend", legend)
+def test_the_legend_names_each_class_by_its_value(tmp_path, legend_labels):
     mask = np.zeros((20, 30), np.uint8)
     mask[2:8, 2:8], mask[10:15, 10:20] = 85, 170
     Image.fromarray(mask).save(tmp_path / "m.png")
     Image.fromarray(mask).save(tmp_path / "img.png")
     rows = [{"id": "a", "image": tmp_path / "img.png", "panels": [("gt", tmp_path / "m.png")]}]
     plot_overlays(rows, tmp_path / "o.png", MaskMapping((0, 85, 170, 255)))
-    assert labels == ["class 1 (85)", "class 2 (170)", "class 3 (255)"]
+    assert legend_labels == ["class 1 (85)", "class 2 (170)", "class 3 (255)"]
 
 
 def test_the_score_bars_name_each_class_by_its_value(tmp_path, monkeypatch):
@@ -67,22 +57,12 @@ def test_the_score_bars_name_each_class_by_its_value(tmp_path, monkeypatch):
     assert ticks == ["class 0\n[0, 0, 0]", "class 1\n[255, 0, 0]"]
 
 
-def test_ignored_pixels_are_shown_and_named(tmp_path, monkeypatch):
+def test_ignored_pixels_are_shown_and_named(tmp_path, legend_labels):
     # The Pet trimap border, Cityscapes' void ids: skipped by the loss and the metrics, they
     # were left unpainted, so the ground truth showed them as background.
-    import matplotlib.figure
-
     from unet.common.labels import IGNORE_INDEX
     from unet.report.figures import IGNORED_COLOUR, _painted, class_layer
 
-    labels = []
-    real = matplotlib.figure.Figure.legend
-
-    def legend(self, *args, **kwargs):
-        labels.extend(h.get_label() for h in kwargs["handles"])
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(matplotlib.figure.Figure, "legend", legend)
     mask = np.zeros((20, 30), np.uint8)
     mask[2:8, 2:8], mask[10:15, 10:20] = 1, 3  # 3: the trimap border, ignored
     Image.fromarray(mask).save(tmp_path / "m.png")
@@ -94,4 +74,4 @@ def test_ignored_pixels_are_shown_and_named(tmp_path, monkeypatch):
     assert rgba[0, 0, 3] == 0 and rgba[4, 4, 3] > 0  # background clear, class 1 painted
     rows = [{"id": "a", "image": tmp_path / "m.png", "panels": [("gt", tmp_path / "m.png")]}]
     plot_overlays(rows, tmp_path / "o.png", mapping)
-    assert labels == ["class 1 (1)", "ignored (not scored)"]
+    assert legend_labels == ["class 1 (1)", "ignored (not scored)"]

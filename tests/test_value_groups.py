@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.test_value_spaces import H, W, _disc, _preprocess, _train_and_predict
+from tests.test_value_spaces import H, W, _disc, _preprocess, _train_and_predict, _write_split
 from unet.cache.settings import settings_from_config
 from unet.cache.values import mapping_from_values
-from unet.common.fileio import write_json
 from unet.common.labels import IGNORE_INDEX, MaskValueError, mapping_from_meta
 from unet.model import checkpoint
 
@@ -42,9 +41,7 @@ def _label_ids(tmp_path: Path) -> list[np.ndarray]:
         Image.fromarray(ids).save(msk)
         pairs.append({"id": f"p{i}", "image": str(img), "mask": str(msk), "size": [W, H]})
         truth.append(cls.astype(np.uint8))
-    ids = [p["id"] for p in pairs]
-    write_json(tmp_path / "manifest.json", {"pairs": pairs})
-    write_json(tmp_path / "split.json", {"train": ids[:4], "val": ids[4:6], "test": ids[6:]})
+    _write_split(tmp_path, pairs)
     return truth
 
 

@@ -64,6 +64,13 @@ def _dataset(root: Path, n: int, image_mode, mask_mode, mask_fn) -> Path:
     return root
 
 
+def _write_split(root: Path, pairs: list[dict]) -> None:
+    """manifest.json of `pairs`, and split.json: 4 train, 2 validation, the rest test."""
+    ids = [p["id"] for p in pairs]
+    write_json(root / "manifest.json", {"pairs": pairs})
+    write_json(root / "split.json", {"train": ids[:4], "val": ids[4:6], "test": ids[6:]})
+
+
 def _antialiased(i: int, disc: np.ndarray) -> np.ndarray:
     return np.round(255 * disc).astype(np.uint8)  # 0/255 with soft edge values in between
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks import (
+    bench_crf_classes,
     bench_dag,
     bench_evaluate,
     bench_gpu,
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> dict:
         "loading": lambda: bench_loading.run(args.quick),
         "train": lambda: bench_train.run(args.quick),
         "crf": lambda: crf_rows(args.quick, str(Path(args.json).with_name("crf.json"))),
+        "crf_classes": lambda: bench_crf_classes.run(args.quick),
         "dag": lambda: bench_dag.run(args.quick),
         "manifest": lambda: bench_manifest.run(args.quick),
         "memory": lambda: bench_memory.run(args.quick),

@@ -11,6 +11,7 @@ from unet.deps import module_files
 IMAGEIO = {"common.imageio", "common.decoders", "common.maskio"}
 COMMON = {"common.fileio", *IMAGEIO, "common.labels", "common.parallel"}
 SETTINGS = {"common.schema"}  # settings dataclasses take their defaults from the schema
+BANDS = {"common.bands"}  # multi-band TIFFs: wherever the model's input or a view is read
 # Every rule's entry modules (as in rules/*.smk) and the exact modules they depend on; a new
 # import shows up here, so a wider (or narrower) rerun is a decision, not an accident.
 RULES = {
@@ -27,8 +28,8 @@ RULES = {
     "split_dataset": (("dataset.split",), {"common.fileio", "dataset.split"}),
     "preprocess": (
         ("cache.preprocess",),
-        COMMON | SETTINGS | {"cache.preprocess", "cache.mapping", "cache.palettes", "cache.ragged",
-                             "cache.values", "cache.settings",
+        COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.mapping", "cache.palettes",
+                             "cache.ragged", "cache.values", "cache.settings",
                              "dataset.split"},
     ),
     "train_unet": (
@@ -51,7 +52,7 @@ RULES = {
     ),
     "predict_folder": (
         ("infer.predict_folder",),
-        COMMON | {"cache.preprocess", "cache.mapping", "cache.palettes", "cache.ragged",
+        COMMON | BANDS | {"cache.preprocess", "cache.mapping", "cache.palettes", "cache.ragged",
                   "cache.values", "cache.settings", "common.device",
                   "common.probs", "dataset.layout", "dataset.split", "infer.forward",
                   "infer.predict_folder",
@@ -61,15 +62,15 @@ RULES = {
     ),
     "tune_crf": (
         ("crf.tune",),
-        COMMON | SETTINGS | {"common.probs", "crf.dense", "crf.tune", "evaluate.metrics"},
+        COMMON | SETTINGS | BANDS | {"common.probs", "crf.dense", "crf.tune", "evaluate.metrics"},
     ),
     "refine_crf": (
-        ("crf.refine",), COMMON | SETTINGS | {"common.probs", "crf.dense", "crf.refine"}
+        ("crf.refine",), COMMON | SETTINGS | BANDS | {"common.probs", "crf.dense", "crf.refine"}
     ),
     "finalize_masks": (
         ("postprocess.finalize",),
-        COMMON | SETTINGS | {"common.layout", "common.probs", "crf.dense", "crf.tune",
-                             "evaluate.metrics", "postprocess.finalize"},
+        COMMON | SETTINGS | BANDS | {"common.layout", "common.probs", "crf.dense", "crf.tune",
+                                     "evaluate.metrics", "postprocess.finalize"},
     ),
     "evaluate_masks": (
         ("evaluate.evaluate", "common.layout"),
@@ -78,7 +79,7 @@ RULES = {
     ),
     "plot_results": (
         ("report.plot", "common.layout"),
-        {"common.fileio", *IMAGEIO, "common.labels", "common.layout", "report.figures",
+        {"common.fileio", *IMAGEIO, *BANDS, "common.labels", "common.layout", "report.figures",
          "report.plot", "train.history"},
     ),
     "compare_experiments": (("report.compare",), {"common.fileio", "report.compare"}),

@@ -13,6 +13,8 @@ from PIL import Image
 from unet.cache.mapping import choose_mapping, class_names, describe_classes, unlabelled_ids
 from unet.cache.ragged import flat_offsets
 from unet.cache.settings import PreprocessSettings
+from unet.common.bands import read_bands, resize_bands
+from unet.common.decoders import band_count
 from unet.common.fileio import atomic_dir, read_json, write_json
 from unet.common.imageio import (
     GREY16,
@@ -58,7 +60,8 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping]) -> tuple:
     """Decode one manifest pair at `size` (w, h): image uint8 (h, w, C), class indices (h, w)."""
     pair, size, channels, mapping = job
     full = tuple(pair["size"])  # (w, h) from the manifest: the draft decode may shrink it
-    image = open_image(pair["image"], draft_to=size)
+    multi = channels not in (1, 3)  # a multi-band TIFF: every band, read by tifffile
+    image = read_bands(pair["image"]) if multi else open_image(pair["image"], draft_to=size)
     raw = mapping.read(pair["mask"])  # (H, W) at the full size
     if full != (raw.shape[1], raw.shape[0]):
         raise MaskValueError(
@@ -67,7 +70,7 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping]) -> tuple:
             + _turned_note(pair["image"], full, (raw.shape[1], raw.shape[0]))
         )
     index = mapping.to_index(resize_mask(raw, size), source=f"mask {pair['mask']}")
-    return resize_image(image, size, channels), index
+    return (resize_bands(image, size) if multi else resize_image(image, size, channels)), index
 
 
 def _turned_note(image: str, full: tuple[int, int], mask: tuple[int, int]) -> str:
@@ -84,9 +87,21 @@ def _turned_note(image: str, full: tuple[int, int], mask: tuple[int, int]) -> st
 
 
 def _channels(pairs: list[dict]) -> int:
-    """1 when every image is grey, else 3. Grey means one channel, or colour channels that are
-    equal everywhere: the count must not depend on how a file happened to be saved. Headers
-    settle most files; a colour file is decoded, and the first one in real colour ends it."""
+    """1 when every image is grey, else 3; N for multi-band TIFFs (all of N bands). Grey means
+    one channel, or colour channels that are equal everywhere: the count must not depend on how
+    a file happened to be saved. Headers settle most files; a colour file is decoded, and the
+    first one in real colour ends it."""
+    bands = {p["image"]: band_count(p["image"]) for p in pairs}
+    if any(bands.values()):
+        first = pairs[0]["image"]
+        other = next((i for i, n in bands.items() if n != bands[first]), None)
+        if other is not None:
+            raise ValueError(
+                f"{first} has {bands[first] or 'grey or colour (1 or 3)'} bands but {other} "
+                f"has {bands[other] or 'grey or colour (1 or 3)'}: the model takes one number "
+                "of input channels; give every image the same bands"
+            )
+        return bands[first]
     for p in pairs:
         if image_header(p["image"])[0] not in GREY_MODES and not is_grey_image(p["image"]):
             return 3

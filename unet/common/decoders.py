@@ -26,6 +26,43 @@ def is_tiff(path: str | os.PathLike) -> bool:
         return f.read(4) in TIFF_MAGIC
 
 
+_DAMAGED = (tifffile.TiffFileError, ValueError, KeyError, IndexError, OSError)
+
+
+def layout_of(tif: tifffile.TiffFile) -> tuple[int, bool]:
+    """A one-page TIFF's samples a pixel, and whether its last extra sample is alpha."""
+    series, page = tif.series[0], tif.pages[0]
+    samples = next((series.shape[series.axes.index(a)] for a in "SC" if a in series.axes), 1)
+    extra = page.extrasamples or ()
+    return samples, bool(extra) and int(extra[-1]) in (1, 2)  # associated, unassociated alpha
+
+
+def band_count(path: str | os.PathLike) -> int:
+    """The bands a multi-band TIFF gives the model (2, or more than 3, alpha left out); 0 for
+    every other file, read as grey or colour (a damaged or multi-page file is named there)."""
+    if not is_tiff(path):
+        return 0
+    try:
+        with tifffile.TiffFile(path) as tif:
+            if len(tif.pages) > 1:
+                return 0
+            samples, alpha = layout_of(tif)
+    except _DAMAGED:
+        return 0
+    n = samples - alpha
+    return n if n == 2 or n > 3 else 0
+
+
+def bands_size(path: str | os.PathLike) -> tuple[int, int]:
+    """(width, height) of a multi-band TIFF as shown (its Orientation applied), from its
+    header."""
+    with tifffile.TiffFile(path) as tif:
+        shape, axes = tif.series[0].shape, tif.series[0].axes
+        turned = int(tif.pages[0].tags.valueof(274, 1)) in ROTATED
+    h, w = shape[axes.index("Y")], shape[axes.index("X")]
+    return (h, w) if turned else (w, h)
+
+
 def pil_misreads(im) -> bool:
     """True for an opened PIL image whose pixels are not the file's: a TIFF with fewer channels
     than it holds (two-sample grey as its first channel), or 16-bit colour (TIFF or PNG)
@@ -151,10 +188,10 @@ def _tiff(
         if axis in axes:
             arr = np.moveaxis(arr, axes.index(axis), -1)
             break
-    return (arr if header_only else _oriented(arr, orientation)), rgb, orientation
+    return (arr if header_only else oriented(arr, orientation)), rgb, orientation
 
 
-def _oriented(arr: np.ndarray, orientation: int) -> np.ndarray:
+def oriented(arr: np.ndarray, orientation: int) -> np.ndarray:
     """The pixels as shown: the TIFF Orientation tag applied as PIL's exif_transpose applies it
     (a mask that PIL reads turns the same way)."""
     turns = {

@@ -14,12 +14,16 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from unet.common.decoders import (
     ROTATED,
     UnusableImageError,
+    band_count,
+    bands_size,
     is_tiff,
     pages_message,
     pil_misreads,
     read_wide,
     wide_header,
 )
+
+BANDS = "bands"  # image_header's mode of a multi-band TIFF (bands.py)
 
 
 class ImageReadError(ValueError):
@@ -64,12 +68,12 @@ def opened_image(
     """Image.open(path); a file PIL cannot open or decode inside the block is an ImageReadError
     naming it (`what` it is) and saying what to do (`fix`). `header_only`: the block reads the
     size, mode and tags alone, so a file PIL misreads is not decoded through decoders.py."""
-    with _named(path, what, fix), _open(path, header_only) as im:
+    with named_file(path, what, fix), _open(path, header_only) as im:
         yield im
 
 
 @contextmanager
-def _named(path: str | os.PathLike, what: str, fix: str) -> Iterator[None]:
+def named_file(path: str | os.PathLike, what: str, fix: str) -> Iterator[None]:
     """A damaged or unusable file inside the block as an ImageReadError naming it."""
     try:
         yield
@@ -103,7 +107,7 @@ def _from_array(arr: np.ndarray) -> Image.Image:
     8-bit RGB by its own range (one range over the three channels, keeping their balance)."""
     if arr.ndim == 3:
         if arr.dtype != np.uint8:
-            arr = _wide_grey_to_8_bits(arr.astype(np.float64))
+            arr = wide_to_8_bits(arr.astype(np.float64))
         return Image.fromarray(np.ascontiguousarray(arr), mode="RGB")
     if arr.dtype == bool:
         arr = arr.astype(np.uint8) * 255  # 1-bit, as PIL's mode 1 reads
@@ -117,10 +121,10 @@ def _from_array(arr: np.ndarray) -> Image.Image:
 
 
 def _not_too_large(im: Image.Image, path: str | os.PathLike) -> None:
-    _within_limit(im.size, len(im.getbands()), path)
+    within_limit(im.size, len(im.getbands()), path)
 
 
-def _within_limit(size: tuple[int, int], bands: int, path: str | os.PathLike) -> None:
+def within_limit(size: tuple[int, int], bands: int, path: str | os.PathLike) -> None:
     w, h = size
     if w * h > MAX_PIXELS:
         raise ImageReadError(
@@ -161,13 +165,13 @@ def to_model_mode(im: Image.Image) -> Image.Image:
     if im.mode in ("L", "RGB"):
         return im
     if im.mode in (*GREY16, "F"):
-        return Image.fromarray(_wide_grey_to_8_bits(np.asarray(im, dtype=np.float64)), mode="L")
+        return Image.fromarray(wide_to_8_bits(np.asarray(im, dtype=np.float64)), mode="L")
     if im.mode in ("LA", "1"):
         return im.convert("L")
     return im.convert("RGB")
 
 
-def _wide_grey_to_8_bits(arr: np.ndarray) -> np.ndarray:
+def wide_to_8_bits(arr: np.ndarray) -> np.ndarray:
     """16-bit, 32-bit integer or float grey values as uint8, each image by its own range.
 
     The range runs from min(0, lowest) to max(1, highest): 16-bit and 12-bit-in-16 images scale
@@ -217,10 +221,10 @@ def unidentified_tiff(path: str | os.PathLike) -> bool:
 def _tiff_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
     """(mode, (width, height)) of a TIFF PIL cannot open, as `_from_array` would give them
     after the decode, from tifffile's header alone."""
-    with _named(path, "image", "Replace or remove the file (and its mask)."):
+    with named_file(path, "image", "Replace or remove the file (and its mask)."):
         shape, dtype = wide_header(path)
     (h, w), bands = shape[:2], shape[2] if len(shape) == 3 else 1
-    _within_limit((w, h), bands, path)
+    within_limit((w, h), bands, path)
     if bands == 3:
         mode = "RGB"
     elif dtype in (np.bool_, np.uint8):
@@ -232,6 +236,8 @@ def _tiff_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
 
 def image_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
     """(PIL mode, (width, height) after EXIF orientation), from the header only."""
+    if band_count(path):  # a multi-band TIFF (bands.py): tifffile's header
+        return BANDS, bands_size(path)
     if unidentified_tiff(path):
         return _tiff_header(path)
     with opened_image(path, header_only=True) as im:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pydensecrf.densecrf as dcrf
 
+from unet.common.bands import view_image
 from unet.common.fileio import read_json
-from unet.common.imageio import read_image
 from unet.common.labels import MaskMapping
 from unet.common.parallel import parallel_map
 from unet.common.probs import read_probs
@@ -125,7 +125,7 @@ def _refine_whole(rgb: np.ndarray, probs: np.ndarray, params: CRFParams) -> np.n
 
 def refine_file(task: CRFTask) -> str:
     """Refine one image's saved probabilities and write its mask PNG atomically; return the path."""
-    image = read_image(task.image_path)  # (H, W, 1|3) uint8
+    image = view_image(task.image_path)  # (H, W, 1|3) uint8; a multi-band's first three
     probs = read_probs(task.probs_path)  # (C, H, W) float16, memory-mapped
     if probs.shape[1:] != image.shape[:2]:
         raise ValueError(

@@ -9,8 +9,8 @@ import os
 
 import numpy as np
 
+from unet.common.bands import view_image
 from unet.common.fileio import read_json, write_json
-from unet.common.imageio import read_image
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.parallel import parallel_map
 from unet.common.probs import probs_path, read_probs
@@ -63,7 +63,7 @@ def _image_counts(job: CountJob) -> tuple[np.ndarray, list[np.ndarray]]:
     target = job.mapping.read_index(job.gt_path)
     ys, xs = scoring_window(target, job.max_side)
     target = target[ys, xs]
-    image = read_image(job.image_path)[ys, xs]
+    image = view_image(job.image_path)[ys, xs]
     probs = np.asarray(read_probs(job.probs_path)[:, ys, xs])  # (C, h, w) float16
     n = job.mapping.num_classes
     raw_cm = confusion_matrix(probs.argmax(0), target, n, IGNORE_INDEX)

@@ -13,7 +13,9 @@ import torch
 
 from unet.cache.preprocess import resize_image
 from unet.cache.settings import PreprocessSettings
-from unet.common.imageio import image_header, open_image
+from unet.common.bands import read_bands, resize_bands
+from unet.common.decoders import band_count
+from unet.common.imageio import BANDS, image_header, open_image
 from unet.common.labels import mapping_from_meta
 from unet.common.logs import progress
 from unet.dataset.layout import IMAGE_EXTENSIONS, files_with, visible_files
@@ -81,6 +83,18 @@ def _check_outputs(files: list[Path], out_dir: Path) -> None:
                 )
 
 
+def _model_input(path: Path, ckpt: dict, channels: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """A new image prepared as the training data was, at the model's input size: (h, w, C)
+    uint8, and its own (W, H). A multi-band model reads every band of a multi-band TIFF."""
+    if channels not in (1, 3):
+        bands = read_bands(path)
+        full = (bands.shape[1], bands.shape[0])
+        return resize_bands(bands, model_input_size(ckpt, full)), full
+    image = open_image(path)
+    full = (image.width, image.height)
+    return resize_image(image, model_input_size(ckpt, full), channels), full
+
+
 def predict_files(
     model_paths: list[str | os.PathLike],
     files: list[Path],
@@ -92,9 +106,12 @@ def predict_files(
     """Write out_dir/<stem>.png for every image file, each at its own original size and in the
     data's mask values (one model, or the averaged probabilities of cross-validation folds)."""
     _check_outputs(files, Path(out_dir))
-    for path in files:  # headers first: a bad file late in the folder stops nothing half done
-        image_header(path)
     models, ckpt, dtype = load_ensemble(model_paths, settings, threads)
+    for path in files:  # headers first: a bad file late in the folder stops nothing half done
+        bands = band_count(path) if image_header(path)[0] == BANDS else 0
+        if (bands or ckpt["in_channels"] not in (1, 3)) and bands != ckpt["in_channels"]:
+            raise ValueError(f"{path} has {bands or '1 or 3'} bands; the model reads "
+                             f"{ckpt['in_channels']}: give it images of the bands it learnt")
     device, mapping = next(models[0].parameters()).device, mapping_from_meta(ckpt)
     channels, window = ckpt["in_channels"], window_for(ckpt, settings)
     flips = tta_flips(settings.tta, ckpt)
@@ -102,10 +119,7 @@ def predict_files(
     # One image at a time: new images come in any size, and each is prepared like the training
     # data (same filter, same channel conversion), then its logits go back to its own size.
     for path in progress(files, label):
-        image = open_image(path)
-        full = (image.width, image.height)
-        x = resize_image(image, model_input_size(ckpt, full), channels)  # (h, w, C) uint8
-        del image
+        x, full = _model_input(path, ckpt, channels)  # (h, w, C) uint8, (W, H)
         original = full[::-1]  # (H, W)
         if window is not None:  # patch-trained: sliding window, band by band
             bands, cached = window_bands(models, x, window, flips, dtype), x.shape[:2]

@@ -15,8 +15,8 @@ from matplotlib.colors import ListedColormap, to_rgb  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from unet.common.bands import view_image  # noqa: E402
 from unet.common.fileio import atomic_path  # noqa: E402
-from unet.common.imageio import read_image  # noqa: E402
 from unet.common.labels import IGNORE_INDEX, MaskMapping, colour_of  # noqa: E402
 from unet.train.history import read_history  # noqa: E402
 
@@ -167,7 +167,7 @@ def _step(shape: tuple[int, ...]) -> int:
 
 def _display_image(path: str | os.PathLike) -> np.ndarray:
     """The image for a panel: (H, W) grey or (H, W, 3), box-averaged down by _step."""
-    image = read_image(path)
+    image = view_image(path)  # a multi-band image's first three bands
     image = image[..., 0] if image.shape[-1] == 1 else image
     step = _step(image.shape)
     return np.asarray(Image.fromarray(image).reduce(step)) if step > 1 else image

@@ -1,0 +1,55 @@
+"""Multi-band images: TIFFs of 2 or more than 3 bands that are not alpha (RGB + near-infrared
+orthophotos such as ISPRS Potsdam's RGBIR, Sentinel-1's VV and VH, multispectral stacks). The
+model reads every band; PIL holds at most RGB, so they are read with tifffile as (H, W, N)
+arrays and resized a band at a time with the filter grey and colour images get. The CRF and
+the report's overlays see the first three bands (the first alone for two)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import tifffile
+from PIL import Image
+
+from unet.common.decoders import band_count, layout_of, oriented
+from unet.common.imageio import named_file, read_image, wide_to_8_bits, within_limit
+
+
+def read_bands(path: str | os.PathLike) -> np.ndarray:
+    """A multi-band TIFF as uint8 (H, W, N), its Orientation applied and alpha dropped; wider
+    samples scaled into 8 bits by one range over all bands, so their ratios stay."""
+    fix = "Replace or remove the file (and its mask)."
+    with named_file(path, "image", fix), tifffile.TiffFile(path) as tif:
+        series, (_, alpha) = tif.series[0], layout_of(tif)
+        shape, axes = series.shape, series.axes
+        within_limit((shape[axes.index("X")], shape[axes.index("Y")]), shape[-1], path)
+        arr = series.asarray()
+        for axis in "SC":  # samples last
+            if axis in axes:
+                arr = np.moveaxis(arr, axes.index(axis), -1)
+                break
+        arr = oriented(arr, int(tif.pages[0].tags.valueof(274, 1)))
+    arr = arr[..., :-1] if alpha else arr
+    return arr if arr.dtype == np.uint8 else wide_to_8_bits(arr.astype(np.float64))
+
+
+def resize_bands(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(h, w, N) uint8 at `size` (w, h): each band area-then-bilinear resized, as PIL resizes
+    grey and colour images for the model."""
+    if (arr.shape[1], arr.shape[0]) == tuple(size):
+        return arr
+    return np.stack(
+        [np.asarray(Image.fromarray(np.ascontiguousarray(arr[..., b])).resize(
+            size, Image.Resampling.BILINEAR, reducing_gap=2.0)) for b in range(arr.shape[-1])],
+        axis=-1,
+    )
+
+
+def view_image(path: str | os.PathLike) -> np.ndarray:
+    """uint8 (H, W, 1 or 3) as the CRF's colour kernel and the overlays see an image: grey or
+    colour as read, a multi-band image's first three bands (its first for two)."""
+    if not band_count(path):
+        return read_image(path)
+    bands = read_bands(path)
+    return bands[..., :3] if bands.shape[-1] >= 3 else bands[..., :1]

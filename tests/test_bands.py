@@ -113,3 +113,12 @@ def test_new_multi_band_images_predict_and_other_band_counts_are_refused(tmp_pat
     with pytest.raises(ValueError, match=r"six\.tif has 6 bands; the model reads 4"):
         predict_files([tmp_path / "model.pt"], [six], tmp_path / "o2",
                       PredictSettings(device="cpu"))
+
+
+def test_bands_stored_first_or_planar_come_last(tmp_path):
+    # Channels-first stacks (CYX, as numpy and many tools write them) and planar TIFFs.
+    arr = np.arange(5 * 4 * 6, dtype=np.uint8).reshape(5, 4, 6)  # (bands, H, W)
+    tifffile.imwrite(tmp_path / "cyx.tif", arr, photometric="minisblack", planarconfig="separate")
+    assert band_count(tmp_path / "cyx.tif") == 5
+    bands = read_bands(tmp_path / "cyx.tif")
+    assert bands.shape == (4, 6, 5) and np.array_equal(bands[..., 2], arr[2])

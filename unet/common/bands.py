@@ -21,9 +21,9 @@ def read_bands(path: str | os.PathLike) -> np.ndarray:
     samples scaled into 8 bits by one range over all bands, so their ratios stay."""
     fix = "Replace or remove the file (and its mask)."
     with named_file(path, "image", fix), tifffile.TiffFile(path) as tif:
-        series, (_, alpha) = tif.series[0], layout_of(tif)
+        series, (samples, alpha) = tif.series[0], layout_of(tif)
         shape, axes = series.shape, series.axes
-        within_limit((shape[axes.index("X")], shape[axes.index("Y")]), shape[-1], path)
+        within_limit((shape[axes.index("X")], shape[axes.index("Y")]), samples, path)
         arr = series.asarray()
         for axis in "SC":  # samples last
             if axis in axes:

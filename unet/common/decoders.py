@@ -151,9 +151,9 @@ def _usable(arr: np.ndarray, rgb: bool, path: str | os.PathLike) -> np.ndarray:
         extra = " (colour and a band that is not alpha: near-infrared?)" if rgb is False else ""
         raise UnusableImageError(
             f"{path} holds {arr.shape[-1] if arr.ndim == 3 else arr.shape} channels "
-            f"({arr.dtype}){extra if arr.ndim == 3 and arr.shape[-1] == 4 else ''}; the model "
-            "reads 1 (grey) or 3 (colour) channels: save the ones to train on as a grey or "
-            "3-channel TIFF (e.g. `gdal_translate -b 1 -b 2 -b 3 in.tif out.tif`)"
+            f"({arr.dtype}){extra if arr.ndim == 3 and arr.shape[-1] == 4 else ''}, where 1 "
+            "(grey) or 3 (colour) are read: a mask must be grey or colour, and a multi-band "
+            "image trains a model of its bands only when every image of the data set has them"
         )
     return arr
 

@@ -111,3 +111,26 @@ def test_the_mean_over_images_averages_the_classes_each_image_holds(tmp_path):
     raw = summarise(results, ["raw"], 4)["raw"]
     # Class 1 alone is held: Dice 1 and 2/3. Classes 2 and 3 (1.0 in every image) are left out.
     assert raw["foreground_dice_mean"] == pytest.approx((1 + 2 / 3) / 2)
+
+
+def test_the_mean_iou_is_given_beside_the_dice(tmp_path):
+    # mIoU is the figure Cityscapes, ADE20K and VOC report.
+    from unet.evaluate.metrics import foreground_iou
+    from unet.report.compare import compare_experiments
+
+    cm = np.zeros((4, 4), np.int64)
+    cm[0, 0], cm[1, 1], cm[1, 2], cm[2, 2] = 50, 6, 2, 4
+    iou = scores_from_confusion(cm)["iou"]
+    assert foreground_iou(cm) == pytest.approx(np.mean(iou[1:3]))
+    assert foreground_iou(cm, first=0) == pytest.approx(np.mean(iou[:3]))
+    per_class = {str(c): {"mean_per_image": {"boundary_f1": 0.5 * c, "hd95": 1.0}}
+                 for c in range(3)}
+    summary = {"scored_classes": [0, 1, 2], "methods": {"raw": {
+        "foreground_dice_global": 0.8, "foreground_dice_mean": 0.7, "foreground_iou_global": 0.6,
+        "pixel_accuracy": 0.9, "classes": per_class}}}
+    (tmp_path / "s.json").write_text(__import__("json").dumps(summary))
+    compare_experiments({"a": tmp_path / "s.json"}, tmp_path / "t.tsv")
+    with open(tmp_path / "t.tsv") as f:
+        row = next(csv.DictReader(f, delimiter="\t"))
+    assert row["foreground_iou_global"] == "0.6000"
+    assert row["boundary_f1_mean"] == "0.5000"  # classes 0, 1 and 2: class 0 is scored here

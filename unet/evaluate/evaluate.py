@@ -14,7 +14,12 @@ from unet.common.fileio import atomic_path, read_json, write_json
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.parallel import parallel_map
 from unet.evaluate.boundary import HD95_PENALTY, image_diagonal, image_scores
-from unet.evaluate.metrics import EMPTY_MASK_CONVENTION, foreground_dice, scores_from_confusion
+from unet.evaluate.metrics import (
+    EMPTY_MASK_CONVENTION,
+    foreground_dice,
+    foreground_iou,
+    scores_from_confusion,
+)
 
 log = logging.getLogger(__name__)
 PER_CLASS = ("dice", "iou", "precision", "recall", "hd95", "boundary_f1")
@@ -80,6 +85,7 @@ def summarise(results: list[dict], methods: list[str], num_classes: int, first: 
             "pixel_accuracy": float(glob["accuracy"]),
             # Classes in neither target nor prediction of the whole set (0/0) are left out.
             "foreground_dice_global": foreground_dice(cm, first),
+            "foreground_iou_global": foreground_iou(cm, first),  # mIoU
             # Each image's mean over the classes its target or prediction holds, then over images
             "foreground_dice_mean": float(
                 np.mean([foreground_dice(r["scores"][m]["confusion"], first) for r in results])
@@ -169,8 +175,9 @@ def evaluate_masks(
     write_json(json_out, summary)
     for m, s in summary["methods"].items():
         log.info(
-            "%s: foreground Dice %.4f (global) %.4f (mean/image), pixel accuracy %.4f",
-            m, s["foreground_dice_global"], s["foreground_dice_mean"], s["pixel_accuracy"],
+            "%s: foreground Dice %.4f (global) %.4f (mean/image), mIoU %.4f, pixel accuracy %.4f",
+            m, s["foreground_dice_global"], s["foreground_dice_mean"], s["foreground_iou_global"],
+            s["pixel_accuracy"],
         )
     return summary
 

@@ -72,10 +72,22 @@ def foreground_dice(cm: np.ndarray, first: int = 1) -> float:
     neither the target nor the prediction holds (0/0) is left out, as mIoU leaves it out: its
     1.0 would reward a model for never predicting the classes a small split lacks. 1.0 when
     no such class is held anywhere (nothing there to get wrong)."""
+    return _held_mean(cm, first, "dice")
+
+
+def foreground_iou(cm: np.ndarray, first: int = 1) -> float:
+    """Mean IoU of classes `first` and up, left out and defaulted as foreground_dice: the mIoU
+    that Cityscapes, ADE20K and VOC report (with classes 0 and up, masks.background: false)."""
+    return _held_mean(cm, first, "iou")
+
+
+def _held_mean(cm: np.ndarray, first: int, key: str) -> float:
+    """Mean of a per-class score over classes `first` and up that the target or prediction
+    holds; 1.0 when none is held."""
     cm = np.asarray(cm, dtype=np.int64)
     held = (cm.sum(axis=0) + cm.sum(axis=1))[first:] > 0
-    dice = scores_from_confusion(cm)["dice"][first:]
-    return float(dice[held].mean()) if held.any() else 1.0
+    score = scores_from_confusion(cm)[key][first:]
+    return float(score[held].mean()) if held.any() else 1.0
 
 
 def scores_from_confusion(cm: np.ndarray) -> dict[str, np.ndarray]:

@@ -9,8 +9,9 @@ from unet.common.fileio import atomic_path, read_json
 
 
 def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.PathLike) -> None:
-    """TSV: one row per experiment and method, foreground Dice (global and per image),
-    boundary F1, HD95 and pixel accuracy on the test split."""
+    """TSV: one row per experiment and method, foreground Dice (global and per image), mIoU,
+    boundary F1, HD95 and pixel accuracy on the test split, over the scored classes (1 and
+    up, or every class with masks.background: false)."""
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f, delimiter="\t")
         w.writerow(
@@ -19,14 +20,17 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
                 "method",
                 "foreground_dice_global",
                 "foreground_dice_mean",
+                "foreground_iou_global",
                 "boundary_f1_mean",
                 "hd95_mean",
                 "pixel_accuracy",
             ]
         )
         for name, summary_path in summaries.items():
-            for method, s in read_json(summary_path)["methods"].items():
-                fg = [c for c in s["classes"] if c != "0"]
+            summary = read_json(summary_path)
+            for method, s in summary["methods"].items():
+                scored = summary.get("scored_classes")  # older summaries: classes 1 and up
+                fg = [str(c) for c in scored] if scored else [c for c in s["classes"] if c != "0"]
                 mean = [s["classes"][c]["mean_per_image"] for c in fg]
                 hd = [m["hd95"] for m in mean if m["hd95"] is not None]
                 w.writerow(
@@ -35,6 +39,7 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
                         method,
                         f"{s['foreground_dice_global']:.4f}",
                         f"{s['foreground_dice_mean']:.4f}",
+                        f"{s['foreground_iou_global']:.4f}" if "foreground_iou_global" in s else "",
                         f"{sum(m['boundary_f1'] for m in mean) / len(mean):.4f}",
                         f"{sum(hd) / len(hd):.2f}" if hd else "",
                         f"{s['pixel_accuracy']:.4f}",

@@ -127,6 +127,9 @@ def test_a_detected_class_one_that_is_mostly_background_is_named(tmp_path, caplo
     preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c2",
                PreprocessSettings(width=40, height=30, mask_values=(255, 0)))
     assert "covers" not in caplog.text  # listed by the user: their choice
+    preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c3",
+               PreprocessSettings(width=40, height=30, mask_background=False))
+    assert "covers" not in caplog.text  # both classes scored: no class is the foreground
 
 
 def _cells(i: int, count: int, shift: int = 0) -> np.ndarray:

@@ -167,8 +167,8 @@ def class_fractions(counts: np.ndarray, num_classes: int) -> list[float]:
 def foreground_note(mapping: MaskMapping, fractions: list[float]) -> str | None:
     """A warning when detected values made class 1 (the class scores, overlays and the final
     choice call the foreground) the larger one: 0 may be the objects (EM membranes)."""
-    if mapping.rgb or mapping.num_classes != 2 or fractions[1] <= 0.5:
-        return None
+    if mapping.rgb or mapping.num_classes != 2 or not mapping.background or fractions[1] <= 0.5:
+        return None  # (masks.background: false scores both classes alike)
     v0, v1 = mapping.values
     return (
         f"class 1 (value {v1}) covers {100 * fractions[1]:.0f} % of the training pixels and "

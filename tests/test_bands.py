@@ -122,3 +122,17 @@ def test_bands_stored_first_or_planar_come_last(tmp_path):
     assert band_count(tmp_path / "cyx.tif") == 5
     bands = read_bands(tmp_path / "cyx.tif")
     assert bands.shape == (4, 6, 5) and np.array_equal(bands[..., 2], arr[2])
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.int16, np.float32])
+def test_bands_scale_as_one_wide_image_does(tmp_path, dtype):
+    # A band at a time (no float64 copy of every band), the same range and rounding as the
+    # grey reader's wide_to_8_bits over the whole array.
+    from unet.common.imageio import wide_to_8_bits
+
+    rng = np.random.default_rng(1)
+    arr = (rng.random((7, 9, 5)) * 3000 - (500 if dtype != np.uint16 else 0)).astype(dtype)
+    if dtype == np.float32:
+        arr[0, 0, 1], arr[1, 1, 2] = np.nan, np.inf
+    path = _write(tmp_path / "w.tif", arr, photometric="minisblack")
+    assert np.array_equal(read_bands(path), wide_to_8_bits(arr.astype(np.float64)))

@@ -128,7 +128,7 @@ def test_bands_stored_first_or_planar_come_last(tmp_path):
 def test_bands_scale_as_one_wide_image_does(tmp_path, dtype):
     # A band at a time (no float64 copy of every band), the same range and rounding as the
     # grey reader's wide_to_8_bits over the whole array.
-    from unet.common.imageio import wide_to_8_bits
+    from unet.common.decoders import wide_to_8_bits
 
     rng = np.random.default_rng(1)
     arr = (rng.random((7, 9, 5)) * 3000 - (500 if dtype != np.uint16 else 0)).astype(dtype)

@@ -12,7 +12,7 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from unet.common.decoders import band_count, layout_of, oriented
+from unet.common.decoders import band_count, layout_of, oriented, scaled_8_bits, value_range
 from unet.common.imageio import named_file, read_image, within_limit
 
 
@@ -35,25 +35,15 @@ def read_bands(path: str | os.PathLike) -> np.ndarray:
 
 
 def _to_8_bits(arr: np.ndarray) -> np.ndarray:
-    """Wider samples into 8 bits by one range over every band (as wide_to_8_bits finds it), a
-    band at a time: a float64 copy of a Sentinel-2 tile's 13 bands at once would be 12.5 GB,
-    one band 1 GB."""
-    ranges = [(float(b.min()), float(b.max())) for b in _finite_bands(arr)]
-    lo = min([0.0, *(r[0] for r in ranges)])
-    hi = max([1.0, *(r[1] for r in ranges)])
+    """Wider samples into 8 bits by one range over every band (wide_to_8_bits' range), a band
+    at a time: a float64 copy of a Sentinel-2 tile's 13 bands at once would be 12.5 GB, one
+    band 1 GB."""
+    ranges = [value_range(arr[..., k]) for k in range(arr.shape[-1])]
+    lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
     out = np.empty(arr.shape, np.uint8)
     for k in range(arr.shape[-1]):
-        band = np.nan_to_num(arr[..., k].astype(np.float64), nan=lo, posinf=hi, neginf=lo)
-        out[..., k] = np.round((band - lo) * 255.0 / (hi - lo))  # wide_to_8_bits' arithmetic
+        out[..., k] = scaled_8_bits(arr[..., k], lo, hi)
     return out
-
-
-def _finite_bands(arr: np.ndarray) -> list[np.ndarray]:
-    """Each band's finite samples (all of an integer band), empty bands left out."""
-    bands = [arr[..., k] for k in range(arr.shape[-1])]
-    if arr.dtype.kind == "f":
-        bands = [b[np.isfinite(b)] for b in bands]
-    return [b for b in bands if b.size]
 
 
 def resize_bands(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -63,6 +63,31 @@ def bands_size(path: str | os.PathLike) -> tuple[int, int]:
     return (h, w) if turned else (w, h)
 
 
+def wide_to_8_bits(arr: np.ndarray) -> np.ndarray:
+    """16-bit, 32-bit integer or float grey values as uint8, each image by its own range.
+
+    The range runs from min(0, lowest) to max(1, highest): 16-bit and 12-bit-in-16 images scale
+    by their brightest pixel, floats in [0, 1] by 255, signed or wider floats by their span.
+    NaN and -inf read as the lowest value, +inf as the highest.
+    """
+    return scaled_8_bits(arr, *value_range(arr))
+
+
+def value_range(arr: np.ndarray) -> tuple[float, float]:
+    """(min(0, lowest finite value), max(1, highest finite value)): what wide_to_8_bits maps to
+    0 and 255."""
+    finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
+    lo = min(0.0, float(finite.min())) if finite.size else 0.0
+    hi = max(1.0, float(finite.max())) if finite.size else 1.0
+    return lo, hi
+
+
+def scaled_8_bits(arr: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """`arr` mapped from [lo, hi] to uint8 0..255 (NaN and -inf to 0, +inf to 255)."""
+    arr = np.nan_to_num(np.asarray(arr, np.float64), nan=lo, posinf=hi, neginf=lo)
+    return np.round((arr - lo) * 255.0 / (hi - lo)).astype(np.uint8)
+
+
 def pil_misreads(im) -> bool:
     """True for an opened PIL image whose pixels are not the file's: a TIFF with fewer channels
     than it holds (two-sample grey as its first channel), or 16-bit colour (TIFF or PNG)

@@ -21,6 +21,7 @@ from unet.common.decoders import (
     pil_misreads,
     read_wide,
     wide_header,
+    wide_to_8_bits,
 )
 
 BANDS = "bands"  # image_header's mode of a multi-band TIFF (bands.py)
@@ -169,20 +170,6 @@ def to_model_mode(im: Image.Image) -> Image.Image:
     if im.mode in ("LA", "1"):
         return im.convert("L")
     return im.convert("RGB")
-
-
-def wide_to_8_bits(arr: np.ndarray) -> np.ndarray:
-    """16-bit, 32-bit integer or float grey values as uint8, each image by its own range.
-
-    The range runs from min(0, lowest) to max(1, highest): 16-bit and 12-bit-in-16 images scale
-    by their brightest pixel, floats in [0, 1] by 255, signed or wider floats by their span.
-    NaN and -inf read as the lowest value, +inf as the highest.
-    """
-    finite = arr[np.isfinite(arr)]
-    lo = min(0.0, float(finite.min())) if finite.size else 0.0
-    hi = max(1.0, float(finite.max())) if finite.size else 1.0
-    arr = np.nan_to_num(arr, nan=lo, posinf=hi, neginf=lo)
-    return np.round((arr - lo) * 255.0 / (hi - lo)).astype(np.uint8)
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:

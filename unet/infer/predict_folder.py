@@ -15,7 +15,7 @@ from unet.cache.preprocess import resize_image
 from unet.cache.settings import PreprocessSettings
 from unet.common.bands import read_bands, resize_bands
 from unet.common.decoders import band_count
-from unet.common.imageio import BANDS, image_header, open_image
+from unet.common.imageio import image_header, open_image
 from unet.common.labels import mapping_from_meta
 from unet.common.logs import progress
 from unet.dataset.layout import IMAGE_EXTENSIONS, files_with, visible_files
@@ -108,7 +108,8 @@ def predict_files(
     _check_outputs(files, Path(out_dir))
     models, ckpt, dtype = load_ensemble(model_paths, settings, threads)
     for path in files:  # headers first: a bad file late in the folder stops nothing half done
-        bands = band_count(path) if image_header(path)[0] == BANDS else 0
+        image_header(path)  # a file that cannot be read, named before any is predicted
+        bands = band_count(path)  # 0: grey or colour, which a 1- or 3-channel model converts
         if (bands or ckpt["in_channels"] not in (1, 3)) and bands != ckpt["in_channels"]:
             raise ValueError(f"{path} has {bands or '1 or 3'} bands; the model reads "
                              f"{ckpt['in_channels']}: give it images of the bands it learnt")

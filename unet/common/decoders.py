@@ -44,8 +44,8 @@ def band_count(path: str | os.PathLike) -> int:
         return 0
     try:
         with tifffile.TiffFile(path) as tif:
-            if len(tif.pages) > 1:
-                return 0
+            if len(tif.pages) > 1 or tif.pages[0].photometric == tifffile.PHOTOMETRIC.SEPARATED:
+                return 0  # a stack (named as one), or CMYK: a colour image
             samples, alpha = layout_of(tif)
     except _DAMAGED:
         return 0

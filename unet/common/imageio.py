@@ -206,8 +206,10 @@ def unidentified_tiff(path: str | os.PathLike) -> bool:
 
 
 def _tiff_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
-    """(mode, (width, height)) of a TIFF PIL cannot open, as `_from_array` would give them
-    after the decode, from tifffile's header alone."""
+    """(mode, (width, height)) of a TIFF PIL cannot open or misreads, as `_from_array` would
+    give them after the decode (BANDS for a multi-band TIFF), from tifffile's header alone."""
+    if band_count(path):  # the multi-band TIFFs are among these (bands.py)
+        return BANDS, bands_size(path)
     with named_file(path, "image", "Replace or remove the file (and its mask)."):
         shape, dtype = wide_header(path)
     (h, w), bands = shape[:2], shape[2] if len(shape) == 3 else 1
@@ -223,8 +225,6 @@ def _tiff_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
 
 def image_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
     """(PIL mode, (width, height) after EXIF orientation), from the header only."""
-    if band_count(path):  # a multi-band TIFF (bands.py): tifffile's header
-        return BANDS, bands_size(path)
     if unidentified_tiff(path):
         return _tiff_header(path)
     with opened_image(path, header_only=True) as im:

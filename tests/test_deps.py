@@ -29,7 +29,7 @@ RULES = {
     "preprocess": (
         ("cache.preprocess",),
         COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.mapping", "cache.palettes",
-                             "cache.ragged", "cache.values", "cache.settings",
+                             "cache.ragged", "cache.values", "cache.settings", "dataset.names",
                              "dataset.split"},
     ),
     "train_unet": (
@@ -53,7 +53,7 @@ RULES = {
     "predict_folder": (
         ("infer.predict_folder",),
         COMMON | BANDS | {"cache.preprocess", "cache.mapping", "cache.palettes", "cache.ragged",
-                  "cache.values", "cache.settings", "common.device",
+                  "cache.values", "cache.settings", "common.device", "dataset.names",
                   "common.probs", "dataset.layout", "dataset.split", "infer.forward",
                   "infer.predict_folder",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",
@@ -74,8 +74,8 @@ RULES = {
     ),
     "evaluate_masks": (
         ("evaluate.evaluate", "common.layout"),
-        COMMON | {"common.layout", "evaluate.boundary", "evaluate.distances", "evaluate.evaluate",
-                  "evaluate.metrics"},
+        COMMON | {"common.layout", "dataset.names", "evaluate.boundary", "evaluate.distances",
+                  "evaluate.evaluate", "evaluate.metrics"},
     ),
     "plot_results": (
         ("report.plot", "common.layout"),

@@ -16,6 +16,7 @@ from unet.common.imageio import GREY16, image_header, open_image
 from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError
 from unet.common.maskio import mask_palette, read_mask, read_mask_values
 from unet.common.parallel import parallel_map
+from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
 
@@ -150,9 +151,8 @@ def unlabelled_ids(
             )
         if out[name]:
             log.warning(
-                "%d %s image(s) have no labelled pixel (every mask value skipped by %s), so "
-                "they are left out of its scores: %s", len(out[name]), name, skipped,
-                ", ".join(out[name][:8]) + (", ..." if len(out[name]) > 8 else ""),
+                "%s image(s) have no labelled pixel (every mask value skipped by %s), so they "
+                "are left out of its scores: %s", name, skipped, listing(out[name]),
             )
     return out
 

@@ -13,6 +13,7 @@ import numpy as np
 from unet.common.fileio import atomic_path, read_json, write_json
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.parallel import parallel_map
+from unet.dataset.names import listing
 from unet.evaluate.boundary import HD95_PENALTY, image_diagonal, image_scores
 from unet.evaluate.metrics import (
     EMPTY_MASK_CONVENTION,
@@ -110,7 +111,7 @@ def _labelled(results: list[dict], split: str, by_id: dict) -> tuple[list[dict],
             "split.test_ids to labelled images"
         )
     if unlabelled:
-        log.warning("not scored, their ground truth is all ignored: %s", ", ".join(unlabelled))
+        log.warning("not scored, their ground truth is all ignored: %s", listing(unlabelled))
     return scored, unlabelled
 
 

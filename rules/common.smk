@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from unet.dataset.layout import IMAGE_EXTENSIONS, data_files, files_with, layout_from
-from unet.dataset.split import SPLITS
+from unet.dataset.split import ID_KEYS, SPLITS
 from unet.deps import module_files
 from unet.workflow import check_config, experiment_config, experiment_section
 
@@ -37,7 +37,7 @@ def modules(*names):
 def id_lists(split):
     """The text files split.test_ids, val_ids and exclude_ids name (a string each): editing
     one reruns the split."""
-    return [split[k] for k in ("test_ids", "val_ids", "exclude_ids") if isinstance(split[k], str)]
+    return [split[k] for k in ID_KEYS if isinstance(split[k], str)]
 
 
 def setting(section):

@@ -172,6 +172,9 @@ def make_split(
     return _checked(split, n, val_fraction, test_fraction)
 
 
+ID_KEYS = ("test_ids", "val_ids", "exclude_ids")  # split keys of ids, patterns or a text file
+
+
 def read_id_list(names: list[str | int] | str | None, key: str) -> list[str | int]:
     """split.test_ids, val_ids or exclude_ids as a list: as given, or read from the text file a
     string names (one id or pattern a line; blank lines and # comments skipped), as VOC's
@@ -233,12 +236,10 @@ def split_dataset(
         seed=settings["seed"],
         val_fraction=settings["val_fraction"],
         test_fraction=settings["test_fraction"],
-        test_ids=read_id_list(settings["test_ids"], "split.test_ids"),
         folds=settings["folds"],
         groups=groups,
         group_by=group_by or "",
-        val_ids=read_id_list(settings.get("val_ids"), "split.val_ids"),
-        exclude_ids=read_id_list(settings.get("exclude_ids"), "split.exclude_ids"),
+        **{k: read_id_list(settings.get(k), f"split.{k}") for k in ID_KEYS},
     )
     record = {"seed": settings["seed"], **split}
     if groups is not None:  # how many whole groups each part holds

@@ -60,9 +60,17 @@ def experiment_config_params(wildcards):
 
 
 def crf_tuning(wildcards):
-    """The tuning result that refine_crf uses, when tuning is on for this experiment."""
+    """The tuning result that refine_crf uses, when the CRF and its tuning are on for this
+    experiment."""
     crf = experiment_section(config, "crf", wildcards.experiment)
-    return [f"{DATA}/{wildcards.experiment}/crf_tuning.json"] if crf["tune"]["enabled"] else []
+    on = crf["enabled"] and crf["tune"]["enabled"]
+    return [f"{DATA}/{wildcards.experiment}/crf_tuning.json"] if on else []
+
+
+def crf_masks(wildcards):
+    """The CRF-refined test masks, when the CRF is on for this experiment (crf.enabled)."""
+    crf = experiment_section(config, "crf", wildcards.experiment)
+    return [f"{DATA}/{wildcards.experiment}/crf"] if crf["enabled"] else []
 
 
 def source_settings():

@@ -4,7 +4,7 @@
 rule evaluate_masks:
     input:
         pred=f"{EXP}/pred/test",
-        crf=rules.refine_crf.output[0],
+        crf=crf_masks,
         final=rules.finalize_masks.output[0],
         manifest=rules.download_dataset.output[0],
         meta=rules.preprocess.output.meta,

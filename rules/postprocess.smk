@@ -5,7 +5,7 @@ rule finalize_masks:
     input:
         val=f"{EXP}/pred/val",
         pred=f"{EXP}/pred/test",
-        crf=rules.refine_crf.output[0],
+        crf=crf_masks,
         manifest=rules.download_dataset.output[0],
         meta=rules.preprocess.output.meta,
         tuning=crf_tuning,

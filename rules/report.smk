@@ -7,7 +7,7 @@ rule plot_results:
         summary=rules.evaluate_masks.output.summary,
         per_image=rules.evaluate_masks.output.per_image,
         pred=f"{EXP}/pred/test",
-        crf=rules.refine_crf.output[0],
+        crf=crf_masks,
         final=rules.finalize_masks.output[0],
         manifest=rules.download_dataset.output[0],
         meta=rules.preprocess.output.meta,

@@ -16,7 +16,7 @@ inp = snakemake.input
 evaluate_masks(
     snakemake.input.manifest,
     snakemake.input.meta,
-    method_dirs(inp.pred, inp.crf, inp.final),
+    method_dirs(inp.pred, inp.crf[0] if inp.crf else None, inp.final),
     snakemake.output.per_image,
     snakemake.output.summary,
     split="test",

@@ -16,7 +16,7 @@ finalize_masks(
     inp.meta,
     inp.val,
     inp.pred,
-    inp.crf,
+    inp.crf[0] if inp.crf else None,
     snakemake.output[0],
     FinalSettings(**{**snakemake.params.postprocess,
                      "candidates": tuple(snakemake.params.postprocess["candidates"])}),

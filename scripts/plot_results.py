@@ -12,7 +12,7 @@ from unet.common.layout import method_dirs  # noqa: E402
 from unet.report.plot import plot_results  # noqa: E402
 
 inp = snakemake.input
-dirs = method_dirs(inp.pred, inp.crf, inp.final)
+dirs = method_dirs(inp.pred, inp.crf[0] if inp.crf else None, inp.final)
 verdict = plot_results(
     list(inp.histories),
     inp.summary,

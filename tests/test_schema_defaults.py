@@ -27,7 +27,7 @@ SECTIONS = [
                                            "max_mask_values", "mask_ignore", "class_names",
                                            "mask_unlisted", "mask_background"},
      set()),
-    (CRFParams, ("crf",), set(), {"tune"}),  # tune_crf's own block
+    (CRFParams, ("crf",), set(), {"tune", "enabled"}),  # tune_crf's block; the rules' switch
     (FinalSettings, ("postprocess",), set(), set()),
     # path: where, not how; root: url and kaggle only (named in error messages); rle, coco:
     # their own sections, held as items only when rle.csv or coco.json is set

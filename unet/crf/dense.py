@@ -152,8 +152,9 @@ def refine_all(tasks: list[CRFTask], processes: int) -> None:
 
 
 def crf_params(section: dict) -> CRFParams:
-    """CRFParams from the config's `crf` section (its `tune` block is for tune_crf)."""
-    return CRFParams(**{k: v for k, v in section.items() if k != "tune"})
+    """CRFParams from the config's `crf` section (its `tune` block is for tune_crf; `enabled`
+    decides whether the rules run at all)."""
+    return CRFParams(**{k: v for k, v in section.items() if k not in ("tune", "enabled")})
 
 
 def chosen_params(section: dict, tuning_json: str | None) -> CRFParams:

@@ -114,7 +114,7 @@ def choose(scores: dict[str, float], min_gain: float) -> tuple[str, str]:
     listed = ", ".join(f"{c} {s:.4f}" for c, s in scores.items())
     others = [c for c in scores if c != "raw"]
     if not others:
-        return "raw", "no post-processing was a candidate (postprocess.candidates is empty)"
+        return "raw", "no post-processing was a candidate"
     best = max(others, key=lambda c: scores[c])
     gain = scores[best] - scores["raw"]
     if gain > 0 and gain >= min_gain:
@@ -153,7 +153,7 @@ def finalize_masks(
     meta_path: str | os.PathLike,
     val_pred: str | os.PathLike,
     test_pred: str | os.PathLike,
-    crf_dir: str | os.PathLike,
+    crf_dir: str | os.PathLike | None,
     out_dir: str | os.PathLike,
     settings: FinalSettings,
     crf: CRFParams,
@@ -163,14 +163,19 @@ def finalize_masks(
     max_side: int = MAX_SIDE,
 ) -> dict:
     """Choose on validation, then write out_dir/masks/<id>.png for the test split and
-    out_dir/choice.json (candidates' validation scores, the choice, the reason)."""
+    out_dir/choice.json (candidates' validation scores, the choice, the reason). `crf_dir`
+    None: the CRF is off, so it does not compete."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     tuning = read_json(tuning_json) if tuning_json else None
+    candidates = settings.candidates
+    if crf_dir is None:
+        candidates = tuple(c for c in candidates if c != "crf")
     scores = score_candidates(
-        manifest, meta, val_pred, tuning, crf, max_images, settings.candidates, processes,
-        max_side,
+        manifest, meta, val_pred, tuning, crf, max_images, candidates, processes, max_side
     )
     chosen, reason = choose(scores, settings.min_gain)
+    if len(candidates) < len(settings.candidates):
+        reason += "; the CRF is off (crf.enabled: false), so it did not compete"
     masks = Path(out_dir) / "masks"
     masks.mkdir(parents=True, exist_ok=True)
     mapping: MaskMapping = mapping_from_meta(meta)

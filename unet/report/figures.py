@@ -60,7 +60,8 @@ def plot_curves(history_csvs: list[str | os.PathLike], out_png: str | os.PathLik
 
 
 def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
-    """Per-class Dice, boundary F1 and HD95 for each method (raw, CRF), side by side."""
+    """Per-class Dice, boundary F1 and HD95 for each method (raw, CRF unless it is off, final),
+    side by side."""
     methods = list(summary["methods"])
     classes = list(summary["methods"][methods[0]]["classes"])
     panels = [

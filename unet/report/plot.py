@@ -68,14 +68,21 @@ def metrics_table(
 
 
 def crf_verdict(summary: dict, tuning: dict | None) -> str:
-    """Did the CRF help: on validation while tuning, and on the test split (foreground Dice)?"""
+    """Did the CRF help: on validation while tuning, and on the test split (foreground Dice)?
+    Or that it was off (no crf method in the summary)."""
     raw = summary["methods"]["raw"]["foreground_dice_global"]
-    crf = summary["methods"]["crf"]["foreground_dice_global"]
-    word = "helped" if crf > raw else "did not help"
-    text = (
-        f"The CRF {word} on the {summary['split']} split: foreground Dice {raw:.4f} raw, "
-        f"{crf:.4f} after the CRF ({crf - raw:+.4f})."
-    )
+    if "crf" not in summary["methods"]:
+        text = (
+            f"The CRF is off (crf.enabled: false): foreground Dice {raw:.4f} raw on the "
+            f"{summary['split']} split."
+        )
+    else:
+        crf = summary["methods"]["crf"]["foreground_dice_global"]
+        word = "helped" if crf > raw else "did not help"
+        text = (
+            f"The CRF {word} on the {summary['split']} split: foreground Dice {raw:.4f} raw, "
+            f"{crf:.4f} after the CRF ({crf - raw:+.4f})."
+        )
     if tuning:
         outcome = "beat" if tuning["helps"] else "did not beat"
         text += (
@@ -92,12 +99,13 @@ def crf_verdict(summary: dict, tuning: dict | None) -> str:
     return text
 
 
-def tuning_table(tuning: dict | None, path: str | os.PathLike) -> None:
-    """TSV of the CRF grid, best first (or a note that tuning was off)."""
+def tuning_table(tuning: dict | None, path: str | os.PathLike, crf_on: bool = True) -> None:
+    """TSV of the CRF grid, best first (or a note that tuning, or the CRF, was off)."""
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f, delimiter="\t")
         if not tuning:
-            w.writerows([["note"], ["CRF tuning is off (crf.tune.enabled: false)"]])
+            off = "CRF tuning is off (crf.tune.enabled: false)"
+            w.writerows([["note"], [off if crf_on else "The CRF is off (crf.enabled: false)"]])
             return
         keys = [k for k in tuning["grid"][0] if k != "dice"]
         w.writerow([*keys, "val_foreground_dice", "minus_raw"])
@@ -143,7 +151,7 @@ def plot_results(
     """Write every report file named in `out`; returns the CRF verdict sentence."""
     summary = read_json(summary_json)
     tuning = read_json(tuning_json) if tuning_json else None
-    tuning_table(tuning, out["tuning"])
+    tuning_table(tuning, out["tuning"], crf_on="crf" in mask_dirs)
     plots.plot_curves(history_csvs, out["curves"])
     plots.plot_methods(summary, out["methods"])
     meta = read_json(meta_json)

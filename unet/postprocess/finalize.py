@@ -174,7 +174,9 @@ def finalize_masks(
         manifest, meta, val_pred, tuning, crf, max_images, candidates, processes, max_side
     )
     chosen, reason = choose(scores, settings.min_gain)
-    if len(candidates) < len(settings.candidates):
+    if not settings.candidates:
+        reason += " (postprocess.candidates is empty)"
+    elif len(candidates) < len(settings.candidates):
         reason += "; the CRF is off (crf.enabled: false), so it did not compete"
     masks = Path(out_dir) / "masks"
     masks.mkdir(parents=True, exist_ok=True)

@@ -18,8 +18,8 @@ RULES = {
     "download_dataset": (
         ("dataset.download", "dataset.synthetic"),
         {"common.fileio", *IMAGEIO, "common.parallel", "dataset.archives",
-         "dataset.class_folders", "dataset.coco", "dataset.download", "dataset.groups",
-         "dataset.kaggle", "dataset.mask_folders",
+         "dataset.band_files", "dataset.class_folders", "dataset.coco", "dataset.download",
+         "dataset.groups", "dataset.kaggle", "dataset.mask_folders",
          "dataset.merge",
          "dataset.layout", "dataset.names", "dataset.pairing", "dataset.rle",
          "dataset.synthetic",

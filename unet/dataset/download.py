@@ -9,6 +9,7 @@ from typing import Any
 from unet.common.fileio import write_json
 from unet.common.imageio import image_size
 from unet.common.parallel import parallel_map
+from unet.dataset.band_files import stack_bands, with_bands
 from unet.dataset.class_folders import merge_classes
 from unet.dataset.coco import CocoMasks, write_coco_mask
 from unet.dataset.layout import DataLayoutError, Layout, layout_from
@@ -77,13 +78,22 @@ def write_manifest(
     """Pair files under `root`, record their sizes, and write the manifest JSON. An image
     with several masks (`mask_parts`, several mask folders) gets their union in merged_masks/
     beside the manifest, and one with class folders or run-length encodings its mask of class
-    numbers or 0/255, `processes` at a time."""
-    pairs, merges = [], []
+    numbers or 0/255, `processes` at a time; one with band files (`band_files`) its bands
+    stacked into a TIFF in stacked_images/."""
+    pairs, merges, stacks = [], [], []
     merged = Path(manifest_path).parent / "merged_masks"
+    stacked = Path(manifest_path).parent / "stacked_images"
     found = pair_files(root, layout)
+    if layout.band_files:
+        found = with_bands(root, layout, found)
     for pid, img, mask in found:
+        bands, img = (img, img[0]) if isinstance(img, list) else (None, img)
         w, h = image_size(img)
         pair = {"id": pid, "image": str(img), "mask": str(mask), "size": [w, h]}
+        if bands:  # one file per band: stacked into one TIFF
+            pair["image"] = str(stacked / f"{pid}.tif")
+            pair["image_bands"] = [str(b) for b in bands]
+            stacks.append((bands, stacked / f"{pid}.tif"))
         if isinstance(mask, RleMasks | CocoMasks):  # encodings or objects: drawn into a file
             pair["mask"] = str(merged / f"{pid}.png")
             pair["mask_from"] = str(mask.csv if isinstance(mask, RleMasks) else mask.json)
@@ -100,6 +110,8 @@ def write_manifest(
                 merges.append((mask, merged / f"{pid}.png"))
         pairs.append(pair)
     for _ in parallel_map(_merge, merges, processes, "merge masks"):
+        pass
+    for _ in parallel_map(stack_bands, stacks, processes, "stack bands"):
         pass
     manifest = {"source": source, "root": str(root), **(extra or {}), "pairs": pairs}
     names = _class_names(layout, [m for _, _, m in found])

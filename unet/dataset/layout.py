@@ -41,6 +41,8 @@ class Layout:
     # Further masks of one image: their stem = its mask stem + a match of this expression,
     # e.g. "_\\d+" for BUSI's "benign (3)_mask_1.png" beside "benign (3)_mask.png".
     mask_parts: str = _L["mask_parts"]
+    # Further bands of each image, a file each: paths with {id}, e.g. "train_nir/nir_{id}.TIF"
+    band_files: tuple[str, ...] = tuple(_L["band_files"])
     # Masks as run-length encodings in a CSV: the config's rle section as sorted (key, value)
     # pairs, or None (rle.csv '' = mask files)
     rle: tuple[tuple[str, Any], ...] | None = None
@@ -107,13 +109,13 @@ def files_by_stem(
 
 _KEYS = ("images", "masks", "mask_suffix", "image_suffix", "mask_prefix", "image_prefix",
          "recursive", "image_extensions", "mask_extensions", "allow_unpaired", "mask_parts",
-         "mask_folders")
+         "mask_folders", "band_files")
 
 
 def layout_from(settings: dict[str, Any], source: str) -> Layout:
     """The Layout of a source's config section (dataset.local, url or kaggle)."""
     kw = {k: settings[k] for k in _KEYS if k in settings}
-    for k in ("image_extensions", "mask_extensions", "masks", "mask_suffix"):
+    for k in ("image_extensions", "mask_extensions", "masks", "mask_suffix", "band_files"):
         if isinstance(kw.get(k), list):
             kw[k] = tuple(kw[k])
     rle, coco = settings.get("rle") or {}, settings.get("coco") or {}
@@ -127,9 +129,9 @@ def layout_from(settings: dict[str, Any], source: str) -> Layout:
 
 def data_files(root: Path, layout: Layout) -> list[Path]:
     """Every file the layout could pick up under `root` (an image or mask extension, in the
-    images folder or a masks folder), sorted: a local folder is used in place, so these are
-    what make its data set stale when added, removed or changed. Missing folders give none
-    (pairing then names them)."""
+    images folder or a masks folder; the band files), sorted: a local folder is used in place,
+    so these are what make its data set stale when added, removed or changed. Missing folders
+    give none (pairing then names them)."""
     def matching(f: str) -> list[Path]:
         wild = f.replace("{id}", "*").replace(GROUP, "*")
         return sorted(root.glob(wild)) if wild != f else [root / f]
@@ -143,7 +145,8 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     per_image = any("{id}" in m for m in layout.mask_dirs)  # a folder per image: not recursive
     found = {p for d in folders if d.is_dir()
              for p in files_with(d, exts, layout.recursive and not per_image)}
-    return sorted(found | {p for p in extra if p.is_file()})
+    bands = {p for t in layout.band_files for p in root.glob(t.replace("{id}", "*"))}
+    return sorted(found | bands | {p for p in extra if p.is_file()})
 
 
 def source_file(root: Path, layout: Layout, name: str) -> Path:

@@ -1,0 +1,129 @@
+"""Bands kept in a file each (38-Cloud: train_red/red_<id>.TIF, train_green/, train_blue/,
+train_nir/, masks in train_gt/gt_<id>.TIF) are stacked into one multi-band image per pair.
+Before, only the first band's folder was read: the model never saw the near-infrared band."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from tests.test_value_spaces import H, W, _disc, _preprocess, _train_and_predict
+from unet.cache.settings import PreprocessSettings
+from unet.common.bands import read_bands
+from unet.common.fileio import read_json, write_json
+from unet.dataset.download import write_manifest
+from unet.dataset.layout import DataLayoutError, data_files, layout_from
+
+BANDS = ("red", "green", "blue", "nir")
+SETTINGS = {
+    "images": "train_red", "image_prefix": "red_", "masks": "train_gt", "mask_prefix": "gt_",
+    "band_files": [f"train_{b}/{b}_{{id}}.TIF" for b in BANDS[1:]],
+}
+
+
+def _cloud(root, n: int = 8) -> None:
+    """38-Cloud's layout: 16-bit bands a file each; the discs show in near-infrared only."""
+    rng = np.random.default_rng(0)
+    for b in (*BANDS, "gt"):
+        (root / f"train_{b}").mkdir(parents=True)
+    for i in range(n):
+        disc = _disc(i) > 0.5
+        for k, b in enumerate(BANDS):
+            band = rng.integers(9000, 11000, (H, W)).astype(np.uint16) + 100 * k
+            if b == "nir":
+                band[disc] = 40000
+            tifffile.imwrite(root / f"train_{b}/{b}_patch_{i}.TIF", band)
+        tifffile.imwrite(root / f"train_gt/gt_patch_{i}.TIF", disc.astype(np.uint8) * 255)
+
+
+def _manifest(root, **changes):
+    return write_manifest(root / "manifest.json", "local", root,
+                          layout_from({**SETTINGS, **changes}, "local"))
+
+
+def test_bands_of_one_image_are_stacked_in_order(tmp_path):
+    _cloud(tmp_path)
+    pair = _manifest(tmp_path)["pairs"][0]
+    assert pair["id"] == "patch_0" and pair["size"] == [W, H]
+    assert pair["image"] == str(tmp_path / "stacked_images" / "patch_0.tif")
+    assert pair["image_bands"] == [str(tmp_path / f"train_{b}/{b}_patch_0.TIF") for b in BANDS]
+    stacked = tifffile.imread(pair["image"])
+    for k in range(len(BANDS)):
+        assert np.array_equal(stacked[..., k], tifffile.imread(pair["image_bands"][k]))
+    bands = read_bands(pair["image"])  # 8 bits by one range: near-infrared discs brightest
+    assert bands.shape == (H, W, 4) and bands[..., 3].max() == 255 > bands[..., :3].max()
+
+
+def test_a_stacked_data_set_trains_on_every_band(tmp_path):
+    from unet.cache.reader import load_split
+
+    _cloud(tmp_path)
+    ids = [p["id"] for p in _manifest(tmp_path)["pairs"]]
+    write_json(tmp_path / "split.json", {"train": ids[:4], "val": ids[4:6], "test": ids[6:]})
+    meta = _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    assert meta["in_channels"] == 4
+    images = load_split(tmp_path / "cache", "train")[0]
+    assert images.shape[1:] == (H, W, 4) and images[..., 3].max() == 255
+    assert len(list(_train_and_predict(tmp_path).glob("*.png"))) == 2
+
+
+def test_a_missing_band_file_is_named_or_skipped(tmp_path, caplog):
+    _cloud(tmp_path)
+    (tmp_path / "train_nir/nir_patch_3.TIF").unlink()
+    with pytest.raises(DataLayoutError, match=r"nir_patch_3\.TIF.*allow_unpaired"):
+        _manifest(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        pairs = _manifest(tmp_path, allow_unpaired=True)["pairs"]
+    assert "patch_3" not in [p["id"] for p in pairs] and len(pairs) == 7
+    assert "nir_patch_3.TIF" in caplog.text
+
+
+@pytest.mark.parametrize(("break_it", "message"), [
+    (lambda root: tifffile.imwrite(root / "train_blue/blue_patch_2.TIF",
+                                   np.zeros((H, W, 3), np.uint16)),
+     r"blue_patch_2\.TIF holds 3 bands; band_files names files of one band each"),
+    (lambda root: tifffile.imwrite(root / "train_blue/blue_patch_2.TIF",
+                                   np.zeros((H, W + 1), np.uint16)),
+     r"blue_patch_2\.TIF is 41x32 uint16 but .*red_patch_2\.TIF is 40x32 uint16"),
+    (lambda root: tifffile.imwrite(root / "train_blue/blue_patch_2.TIF",
+                                   np.zeros((H, W), np.uint8)),
+     r"blue_patch_2\.TIF is 40x32 uint8 but .*uint16: the bands of one image"),
+])
+def test_bands_that_cannot_stack_are_refused_naming_the_file(tmp_path, break_it, message):
+    _cloud(tmp_path)
+    break_it(tmp_path)
+    with pytest.raises(DataLayoutError, match=message):
+        _manifest(tmp_path)
+    assert not (tmp_path / "manifest.json").exists()
+
+
+def test_templates_need_the_id(tmp_path):
+    _cloud(tmp_path)
+    with pytest.raises(DataLayoutError, match=r"band_files: 'train_nir/nir\.TIF' has no \{id\}"):
+        _manifest(tmp_path, band_files=["train_nir/nir.TIF"])
+
+
+def test_band_files_are_inputs_of_the_data_set(tmp_path):
+    _cloud(tmp_path, n=2)
+    files = data_files(tmp_path, layout_from(SETTINGS, "local"))
+    assert tmp_path / "train_nir/nir_patch_1.TIF" in files
+    assert tmp_path / "train_red/red_patch_1.TIF" in files
+
+
+def test_png_bands_stack_too(tmp_path):
+    for b in ("a", "b"):
+        (tmp_path / b).mkdir()
+    (tmp_path / "m").mkdir()
+    for i in range(2):
+        Image.fromarray(np.full((H, W), 10 * i, np.uint8)).save(tmp_path / f"a/{i}.png")
+        Image.fromarray(np.full((H, W), 200, np.uint8)).save(tmp_path / f"b/{i}.png")
+        Image.fromarray(np.zeros((H, W), np.uint8)).save(tmp_path / f"m/{i}.png")
+    manifest = write_manifest(tmp_path / "manifest.json", "local", tmp_path, layout_from(
+        {"images": "a", "masks": "m", "band_files": ["b/{id}.png"]}, "local"))
+    stacked = read_bands(manifest["pairs"][1]["image"])
+    assert stacked.shape == (H, W, 2) and stacked[0, 0].tolist() == [10, 200]
+    assert read_json(tmp_path / "manifest.json") == manifest

@@ -70,7 +70,8 @@ RULES = {
     "finalize_masks": (
         ("postprocess.finalize",),
         COMMON | SETTINGS | BANDS | {"common.layout", "common.probs", "crf.dense", "crf.tune",
-                                     "evaluate.metrics", "postprocess.finalize"},
+                                     "evaluate.metrics", "postprocess.components",
+                                     "postprocess.finalize"},
     ),
     "evaluate_masks": (
         ("evaluate.evaluate", "common.layout"),

@@ -11,7 +11,8 @@ from PIL import Image
 from unet.common.fileio import read_json, write_json
 from unet.common.labels import MaskMapping
 from unet.crf.dense import CRFParams
-from unet.postprocess.finalize import FinalSettings, choose, finalize_masks, largest_component
+from unet.postprocess.components import component_sizes, largest_component, remove_small
+from unet.postprocess.finalize import FinalSettings, choose, finalize_masks
 
 H, W = 24, 32
 MAPPING = MaskMapping((255, 0))  # ISBI-like: class 1 is the dark value
@@ -77,10 +78,10 @@ def _case(root: Path, crf_dice: float, spurious: bool = True) -> dict:
     return meta
 
 
-def _finalize(root: Path, candidates=("crf", "largest_component")) -> dict:
+def _finalize(root: Path, candidates=("crf", "largest_component"), sizes=(16,)) -> dict:
     return finalize_masks(root / "manifest.json", root / "meta.json", root / "val",
                           root / "test", root / "crf", root / "final",
-                          FinalSettings(candidates, 0.005), CRFParams(), 12,
+                          FinalSettings(candidates, 0.005, sizes), CRFParams(), 12,
                           tuning_json=root / "tuning.json")
 
 
@@ -109,3 +110,57 @@ def test_largest_component_only_when_asked(tmp_path):
     _case(tmp_path, crf_dice=0.5)
     choice = _finalize(tmp_path, ("crf",))
     assert choice["chosen"] == "raw" and "largest_component" not in choice["val_foreground_dice"]
+
+
+def test_small_objects_removes_blobs_below_the_size_per_class():
+    labels = np.zeros((H, W), np.uint8)
+    labels[2:10, 2:10] = 1  # 64 px: kept
+    labels[15:18, 20:23] = 1  # 9 px: removed
+    labels[20:22, 0:4] = 2  # 8 px of class 2: removed
+    labels[12:20, 0:4] = 2  # 32 px of class 2 (touching the 8 px: one 40 px blob): kept
+    out = remove_small(labels, component_sizes(labels, 3), 10)
+    assert (out[2:10, 2:10] == 1).all() and (out[15:18, 20:23] == 0).all()
+    assert (out[12:22, 0:4] == 2).all()  # the 8 px joined the 32 px blob: 40 px, kept
+    assert np.array_equal(remove_small(labels, component_sizes(labels, 3), 1), labels)
+    assert not remove_small(labels, component_sizes(labels, 3), 65).any()
+
+
+def _specks(root: Path) -> None:
+    """Validation predictions with specks of 2 px beside a 144 px object (truth: the object),
+    and test raw masks with a 4 px speck."""
+    _case(root, crf_dice=0.5, spurious=False)
+    truth = np.zeros((H, W), np.uint8)
+    truth[4:16, 4:16] = 1
+    for name in ("v0", "v1"):
+        pred = truth.copy()
+        pred[20, 20:22] = pred[22, 26:28] = pred[1, 28:30] = 1  # three 2 px specks
+        pred[18:24, 0:2] = 1  # a 12 px false blob: a larger min_size removes it too
+        probs = np.stack([1.0 - pred, pred]).astype(np.float16) * 0.8 + 0.1
+        np.save(root / "val/probs" / f"{name}.npy", probs)
+    for name in ("t0", "t1"):
+        raw = truth.copy()
+        raw[20:22, 20:22] = 1  # 4 px: under the chosen size
+        MAPPING.write(root / "test" / "masks" / f"{name}.png", raw)
+
+
+def test_small_objects_chooses_its_size_on_validation(tmp_path):
+    _specks(tmp_path)
+    choice = _finalize(tmp_path, ("small_objects",), (2, 16, 256))
+    assert choice["chosen"] == "small_objects"
+    # 2 px removes nothing (sizes below 2 go), 16 px the specks and the 12 px blob, 256 px
+    # the object too: 16 wins
+    by_size = choice["small_objects"]["val_foreground_dice"]
+    assert by_size["2"] < by_size["16"] and by_size["256"] == 0.0
+    assert choice["small_objects"]["min_size"] == 16
+    assert "under 16 px" in choice["reason"]
+    assert choice["val_foreground_dice"]["small_objects"] == pytest.approx(1.0)
+    for name in ("t0", "t1"):
+        final = MAPPING.read_index(tmp_path / "final/masks" / f"{name}.png", "final")
+        assert final.sum() == 144 and final[4:16, 4:16].all()  # the 4 px speck is gone
+    assert read_json(tmp_path / "final/choice.json") == choice
+
+
+def test_smallest_size_wins_ties(tmp_path):
+    _specks(tmp_path)
+    choice = _finalize(tmp_path, ("small_objects",), (64, 16, 32))
+    assert choice["small_objects"]["min_size"] == 16  # 16, 32 and 64 all score 1.0

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
 from unet.common.fileio import read_json, write_json
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
@@ -25,28 +24,20 @@ from unet.common.probs import probs_path, read_probs
 from unet.crf.dense import CRFParams
 from unet.crf.tune import MAX_SIDE, crf_confusions, scoring_window
 from unet.evaluate.metrics import confusion_matrix, foreground_dice
+from unet.postprocess.components import component_sizes, largest_component, remove_small
 
 log = logging.getLogger(__name__)
-CANDIDATES = ("crf", "largest_component")  # what may compete with the raw masks
+CANDIDATES = ("crf", "largest_component", "small_objects")  # may compete with raw masks
 
 
 @dataclass(frozen=True)
 class FinalSettings:
-    """Config section `postprocess`: the candidates besides raw, and the margin to win by."""
+    """Config section `postprocess`: the candidates besides raw, the margin to win by, and
+    the sizes small_objects tries."""
 
     candidates: tuple[str, ...]
     min_gain: float
-
-
-def largest_component(labels: np.ndarray, num_classes: int) -> np.ndarray:
-    """Keep each foreground class's largest 8-connected component; the rest becomes class 0."""
-    out = labels.copy()
-    for c in range(1, num_classes):
-        comps, n = ndimage.label(labels == c, structure=np.ones((3, 3), bool))
-        if n > 1:
-            sizes = np.bincount(comps.ravel())[1:]  # (n,) pixels per component
-            out[(comps > 0) & (comps != 1 + int(np.argmax(sizes)))] = 0
-    return out
+    min_sizes: tuple[int, ...] = (16, 64, 256, 1024)
 
 
 @dataclass(frozen=True)
@@ -57,19 +48,25 @@ class ValImage:
     gt_path: str
     mapping: MaskMapping
     max_side: int = MAX_SIDE  # scored on the window the CRF tuning scored (scoring_window)
+    min_sizes: tuple[int, ...] = ()  # small_objects' sizes; () when it is not a candidate
 
 
-def _raw_confusions(job: ValImage) -> tuple[np.ndarray, np.ndarray]:
-    """One validation image's confusion matrices, on its scoring window: raw argmax, and its
-    largest component (found in the whole image)."""
+def _raw_confusions(job: ValImage) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One validation image's confusion matrices, on its scoring window: raw argmax, its
+    largest component, and (k, n, n) its small objects removed at each of the k min_sizes
+    (components found in the whole image)."""
     labels = read_probs(job.probs_path).argmax(0).astype(np.uint8)  # (H, W)
     target = job.mapping.read_index(job.gt_path, "ground-truth mask")
     window = scoring_window(target, job.max_side)
     n = job.mapping.num_classes
-    return (
-        confusion_matrix(labels[window], target[window], n, IGNORE_INDEX),
-        confusion_matrix(largest_component(labels, n)[window], target[window], n, IGNORE_INDEX),
-    )
+
+    def scored(pred: np.ndarray) -> np.ndarray:
+        return confusion_matrix(pred[window], target[window], n, IGNORE_INDEX)
+
+    sizes = component_sizes(labels, n) if job.min_sizes else None
+    small = [scored(remove_small(labels, sizes, s)) for s in job.min_sizes]
+    return (scored(labels), scored(largest_component(labels, n)),
+            np.array(small, np.int64).reshape(len(small), n, n))
 
 
 def score_candidates(
@@ -82,19 +79,23 @@ def score_candidates(
     candidates: tuple[str, ...] = CANDIDATES,
     processes: int = 1,
     max_side: int = MAX_SIDE,
-) -> dict[str, float]:
+    min_sizes: tuple[int, ...] = (),
+) -> tuple[dict[str, float], dict[int, float]]:
     """Foreground Dice of raw and each candidate on the first `max_images` validation images,
     each on its scoring window (at most `max_side` a side): what tune_crf scored, so its best
-    CRF score is reused rather than computed again."""
+    CRF score is reused rather than computed again. small_objects scores its best of
+    `min_sizes`; the second dict gives each size's score."""
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids = meta["splits"]["val"]["ids"][:max_images]
     mapping = mapping_from_meta(meta)
     n = mapping.num_classes
+    sizes = tuple(min_sizes) if "small_objects" in candidates else ()
     raw, lcc = np.zeros((n, n), np.int64), np.zeros((n, n), np.int64)
-    jobs = [ValImage(str(probs_path(val_pred, i)), by_id[i]["mask"], mapping, max_side)
+    small = np.zeros((len(sizes), n, n), np.int64)
+    jobs = [ValImage(str(probs_path(val_pred, i)), by_id[i]["mask"], mapping, max_side, sizes)
             for i in ids]
-    for a, b in parallel_map(_raw_confusions, jobs, processes, "score raw"):
-        raw, lcc = raw + a, lcc + b
+    for a, b, c in parallel_map(_raw_confusions, jobs, processes, "score raw"):
+        raw, lcc, small = raw + a, lcc + b, small + c
     first = mapping.scored_from
     scores = {"raw": foreground_dice(raw, first)}
     if "crf" in candidates and tuning is not None:
@@ -105,7 +106,10 @@ def score_candidates(
         )
     if "largest_component" in candidates:
         scores["largest_component"] = foreground_dice(lcc, first)
-    return scores
+    by_size = {s: foreground_dice(m, first) for s, m in zip(sizes, small, strict=True)}
+    if by_size:
+        scores["small_objects"] = max(by_size.values())
+    return scores, by_size
 
 
 def choose(scores: dict[str, float], min_gain: float) -> tuple[str, str]:
@@ -134,14 +138,20 @@ class FinalImage:
     dirs: dict[str, Path]
     out: Path
     mapping: MaskMapping
+    min_size: int = 0  # small_objects' chosen size
 
 
 def _copy_or_filter(job: FinalImage) -> None:
     """Copy the chosen method's mask into final/masks (atomically), or filter the raw one."""
     name = f"{job.image_id}.png"
-    if job.chosen == "largest_component":
+    n = job.mapping.num_classes
+    if job.chosen in ("largest_component", "small_objects"):
         labels = job.mapping.read_index(job.dirs["raw"] / name, "predicted mask")
-        job.mapping.write(job.out / name, largest_component(labels, job.mapping.num_classes))
+        if job.chosen == "largest_component":
+            labels = largest_component(labels, n)
+        else:
+            labels = remove_small(labels, component_sizes(labels, n), job.min_size)
+        job.mapping.write(job.out / name, labels)
     else:
         tmp = job.out / f".{name}.part"
         shutil.copyfile(job.dirs[job.chosen] / name, tmp)
@@ -170,10 +180,14 @@ def finalize_masks(
     candidates = settings.candidates
     if crf_dir is None:
         candidates = tuple(c for c in candidates if c != "crf")
-    scores = score_candidates(
-        manifest, meta, val_pred, tuning, crf, max_images, candidates, processes, max_side
-    )
+    scores, by_size = score_candidates(manifest, meta, val_pred, tuning, crf, max_images,
+                                       candidates, processes, max_side, settings.min_sizes)
+    # small_objects' size: the smallest among the best, the least it takes away
+    min_size = min((s for s, d in by_size.items() if d == scores["small_objects"]), default=0)
     chosen, reason = choose(scores, settings.min_gain)
+    if chosen == "small_objects":
+        reason += (f"; it removes foreground components under {min_size} px, the best of "
+                   f"postprocess.min_sizes {sorted(by_size)}")
     if not settings.candidates:
         reason += " (postprocess.candidates is empty)"
     elif len(candidates) < len(settings.candidates):
@@ -183,12 +197,15 @@ def finalize_masks(
     mapping: MaskMapping = mapping_from_meta(meta)
     dirs = method_dirs(test_pred, crf_dir)
     ids = meta["splits"]["test"]["ids"]
-    jobs = [FinalImage(chosen, i, dirs, masks, mapping) for i in ids]
+    jobs = [FinalImage(chosen, i, dirs, masks, mapping, min_size) for i in ids]
     for _ in parallel_map(_copy_or_filter, jobs, processes, "final masks", ordered=False):
         pass
     images = min(max_images, len(meta["splits"]["val"]["ids"]))
     choice = {"chosen": chosen, "reason": reason, "split": "val", "images": images,
               "min_gain": settings.min_gain, "val_foreground_dice": scores}
+    if by_size:
+        choice["small_objects"] = {"min_size": min_size, "val_foreground_dice":
+                                   {str(s): d for s, d in sorted(by_size.items())}}
     write_json(Path(out_dir) / "choice.json", choice)
     log.info("final masks: %s (%s)", chosen, reason)
     return choice

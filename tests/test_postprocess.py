@@ -11,7 +11,7 @@ from PIL import Image
 from unet.common.fileio import read_json, write_json
 from unet.common.labels import MaskMapping
 from unet.crf.dense import CRFParams
-from unet.postprocess.components import component_sizes, largest_component, remove_small
+from unet.postprocess.components import find_components, largest_component, remove_small
 from unet.postprocess.finalize import FinalSettings, choose, finalize_masks
 
 H, W = 24, 32
@@ -116,13 +116,31 @@ def test_small_objects_removes_blobs_below_the_size_per_class():
     labels = np.zeros((H, W), np.uint8)
     labels[2:10, 2:10] = 1  # 64 px: kept
     labels[15:18, 20:23] = 1  # 9 px: removed
-    labels[20:22, 0:4] = 2  # 8 px of class 2: removed
+    labels[20:22, 0:4] = 2  # 8 px of class 2
     labels[12:20, 0:4] = 2  # 32 px of class 2 (touching the 8 px: one 40 px blob): kept
-    out = remove_small(labels, component_sizes(labels, 3), 10)
+    out = remove_small(labels, find_components(labels, 3), 10)
     assert (out[2:10, 2:10] == 1).all() and (out[15:18, 20:23] == 0).all()
     assert (out[12:22, 0:4] == 2).all()  # the 8 px joined the 32 px blob: 40 px, kept
-    assert np.array_equal(remove_small(labels, component_sizes(labels, 3), 1), labels)
-    assert not remove_small(labels, component_sizes(labels, 3), 65).any()
+    assert np.array_equal(remove_small(labels, find_components(labels, 3), 1), labels)
+    assert not remove_small(labels, find_components(labels, 3), 65).any()
+
+
+def test_a_removed_blob_takes_the_class_around_it():
+    labels = np.zeros((H, W), np.uint8)
+    labels[2:20, 2:20] = 1  # an object of class 1 ...
+    labels[8:10, 8:10] = 2  # ... holding a 4 px speck of class 2: it becomes class 1, not 0
+    labels[0, 30:32] = 2  # a speck in the background: background
+    out = remove_small(labels, find_components(labels, 3), 16)
+    assert (out[2:20, 2:20] == 1).all() and not out[0, 30:32].any()
+
+
+def test_without_a_background_class_every_class_loses_its_specks():
+    labels = np.ones((H, W), np.uint8)  # class 1 everywhere (both classes are scored) ...
+    labels[5:7, 5:7] = 0  # ... but a 4 px speck of class 0: it becomes class 1
+    labels[12:24, 0:12] = 0  # a 144 px region of class 0: kept
+    out = remove_small(labels, find_components(labels, 2, first=0), 16)
+    assert (out[5:7, 5:7] == 1).all() and not out[12:24, 0:12].any()
+    assert out.sum() == H * W - 144
 
 
 def _specks(root: Path) -> None:

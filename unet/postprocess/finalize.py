@@ -24,7 +24,7 @@ from unet.common.probs import probs_path, read_probs
 from unet.crf.dense import CRFParams
 from unet.crf.tune import MAX_SIDE, crf_confusions, scoring_window
 from unet.evaluate.metrics import confusion_matrix, foreground_dice
-from unet.postprocess.components import component_sizes, largest_component, remove_small
+from unet.postprocess.components import find_components, largest_component, remove_small
 
 log = logging.getLogger(__name__)
 CANDIDATES = ("crf", "largest_component", "small_objects")  # may compete with raw masks
@@ -63,8 +63,8 @@ def _raw_confusions(job: ValImage) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     def scored(pred: np.ndarray) -> np.ndarray:
         return confusion_matrix(pred[window], target[window], n, IGNORE_INDEX)
 
-    sizes = component_sizes(labels, n) if job.min_sizes else None
-    small = [scored(remove_small(labels, sizes, s)) for s in job.min_sizes]
+    comps = find_components(labels, n, job.mapping.scored_from) if job.min_sizes else None
+    small = [scored(remove_small(labels, comps, s)) for s in job.min_sizes]
     return (scored(labels), scored(largest_component(labels, n)),
             np.array(small, np.int64).reshape(len(small), n, n))
 
@@ -150,7 +150,8 @@ def _copy_or_filter(job: FinalImage) -> None:
         if job.chosen == "largest_component":
             labels = largest_component(labels, n)
         else:
-            labels = remove_small(labels, component_sizes(labels, n), job.min_size)
+            comps = find_components(labels, n, job.mapping.scored_from)
+            labels = remove_small(labels, comps, job.min_size)
         job.mapping.write(job.out / name, labels)
     else:
         tmp = job.out / f".{name}.part"

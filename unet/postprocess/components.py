@@ -32,7 +32,6 @@ class Components:
 
     ids: np.ndarray  # (H, W) int32: a pixel's component, 0 for a class before `first`
     sizes: np.ndarray  # (k + 1,) pixels per component; sizes[0] = 0
-    boxes: list  # k bounding boxes (slice pairs), component i's at i - 1
 
 
 def find_components(labels: np.ndarray, num_classes: int, first: int = 1) -> Components:
@@ -46,32 +45,48 @@ def find_components(labels: np.ndarray, num_classes: int, first: int = 1) -> Com
         count += n
     sizes = np.bincount(ids.ravel(), minlength=count + 1)
     sizes[0] = 0
-    return Components(ids, sizes, ndimage.find_objects(ids, count) if count else [])
+    return Components(ids, sizes)
 
 
-def _grown(box: tuple[slice, slice], shape: tuple[int, ...]) -> tuple[slice, slice]:
-    """A bounding box one pixel wider on each side, within the image."""
-    return tuple(slice(max(s.start - 1, 0), min(s.stop + 1, n))
-                 for s, n in zip(box, shape, strict=True))
+def _border_counts(labels: np.ndarray, comps: Components, small: np.ndarray,
+                   ys: np.ndarray, xs: np.ndarray, which: np.ndarray, m: int):
+    """(m, classes) twice: for each of the m small components (`which` numbers the pixels
+    ys, xs by component), how many of its pixel-neighbour pairs border each class, counting
+    every neighbour outside it, and counting only neighbours outside every small one."""
+    h, w = labels.shape
+    classes = int(labels.max()) + 1
+    every = np.zeros(m * classes, np.int64)
+    kept = np.zeros(m * classes, np.int64)
+    own = comps.ids[ys, xs]
+    for dy, dx in ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)):
+        y, x = ys + dy, xs + dx
+        inside = (y >= 0) & (y < h) & (x >= 0) & (x < w)
+        y, x = y[inside], x[inside]
+        other = comps.ids[y, x]
+        border = other != own[inside]
+        index = which[inside] * classes + labels[y, x]
+        every += np.bincount(index[border], minlength=m * classes)
+        kept += np.bincount(index[border & ~small[other]], minlength=m * classes)
+    return every.reshape(m, classes), kept.reshape(m, classes)
 
 
 def remove_small(labels: np.ndarray, comps: Components, min_size: int) -> np.ndarray:
     """`labels` with every component of `comps` smaller than `min_size` pixels merged into the
-    class that borders it most (as gdal_sieve does): a foreground speck in the background
-    becomes background, a speck of one class inside an object of another takes that class.
-    Borders with other small components count only where nothing else borders it."""
-    out = labels.copy()
+    class it shares most border with (as gdal_sieve does): a foreground speck in the
+    background becomes background, a speck of one class inside an object of another takes
+    that class. Borders with other small components count only where nothing else borders
+    it; a component bordering nothing (the whole image) stays. Time and memory grow with the
+    small components' pixels, not the image's."""
     small = comps.sizes < min_size
     small[0] = False
-    if not small.any():
+    ys, xs = np.nonzero(small[comps.ids])
+    out = labels.copy()
+    if not ys.size:
         return out
-    is_small = small[comps.ids]  # (H, W)
-    for i in np.flatnonzero(small):
-        box = _grown(comps.boxes[i - 1], labels.shape)
-        own = comps.ids[box] == i
-        ring = ndimage.binary_dilation(own, EIGHT) & ~own
-        kept = ring & ~is_small[box]
-        values = labels[box][kept if kept.any() else ring]
-        if values.size:  # else the component is the whole image: nothing to merge into
-            out[box][own] = np.bincount(values).argmax()
+    _, which = np.unique(comps.ids[ys, xs], return_inverse=True)
+    m = int(which.max()) + 1
+    every, kept = _border_counts(labels, comps, small, ys, xs, which, m)
+    counts = np.where(kept.sum(1, keepdims=True) > 0, kept, every)  # (m, classes)
+    merged = counts.argmax(1)[which]
+    out[ys, xs] = np.where(counts.sum(1)[which] > 0, merged, labels[ys, xs])
     return out

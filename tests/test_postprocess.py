@@ -182,3 +182,20 @@ def test_smallest_size_wins_ties(tmp_path):
     _specks(tmp_path)
     choice = _finalize(tmp_path, ("small_objects",), (64, 16, 32))
     assert choice["small_objects"]["min_size"] == 16  # 16, 32 and 64 all score 1.0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_binary_small_objects_is_the_plain_min_area_filter(seed):
+    """With one foreground class, merging into the neighbours is removing: a speck borders
+    only background (anything of its class touching it would be part of it)."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    labels = (ndimage.gaussian_filter(rng.random((64, 80)), 1.5) > 0.52).astype(np.uint8)
+    comps, _ = ndimage.label(labels, structure=np.ones((3, 3), bool))
+    sizes = np.bincount(comps.ravel())
+    sizes[0] = 0
+    for min_size in (2, 5, 20, 100):
+        want = np.where((comps > 0) & (sizes[comps] < min_size), 0, labels)
+        got = remove_small(labels, find_components(labels, 2), min_size)
+        assert np.array_equal(got, want)

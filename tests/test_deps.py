@@ -22,7 +22,7 @@ RULES = {
          "dataset.groups", "dataset.kaggle", "dataset.mask_folders",
          "dataset.merge",
          "dataset.layout", "dataset.names", "dataset.pairing", "dataset.rle",
-         "dataset.synthetic",
+         "dataset.roi_files", "dataset.synthetic",
          "dataset.url"} | SETTINGS,
     ),
     "split_dataset": (("dataset.split",), {"common.fileio", "dataset.split"}),
@@ -30,7 +30,7 @@ RULES = {
         ("cache.preprocess",),
         COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.mapping", "cache.palettes",
                              "cache.ragged", "cache.values", "cache.settings", "dataset.names",
-                             "dataset.split"},
+                             "dataset.split", "common.roi"},
     ),
     "train_unet": (
         ("train.train",),
@@ -46,15 +46,16 @@ RULES = {
     "predict_masks": (
         ("infer.predict",),
         {"cache.ragged", "cache.reader", "common.device", "common.fileio", *IMAGEIO,
-         "common.labels", "common.probs", "infer.forward", "infer.predict", "infer.tiles",
-         "infer.upsample", "infer.writer", "model.build", "model.checkpoint", "model.pretrained",
+         "common.labels", "common.probs", "common.roi", "infer.forward", "infer.predict",
+         "infer.tiles", "infer.upsample", "infer.writer", "model.build", "model.checkpoint", "model.pretrained",
          "model.unet", *SETTINGS},
     ),
     "predict_folder": (
         ("infer.predict_folder",),
         COMMON | BANDS | {"cache.preprocess", "cache.mapping", "cache.palettes", "cache.ragged",
                   "cache.values", "cache.settings", "common.device", "dataset.names",
-                  "common.probs", "dataset.layout", "dataset.split", "infer.forward",
+                  "common.probs", "common.roi", "dataset.layout", "dataset.split",
+                  "infer.forward",
                   "infer.predict_folder",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",
                   "model.checkpoint", "model.pretrained",
@@ -62,20 +63,23 @@ RULES = {
     ),
     "tune_crf": (
         ("crf.tune",),
-        COMMON | SETTINGS | BANDS | {"common.probs", "crf.dense", "crf.tune", "evaluate.metrics"},
+        COMMON | SETTINGS | BANDS | {"common.probs", "common.roi", "crf.dense", "crf.tune",
+                                     "evaluate.metrics"},
     ),
     "refine_crf": (
         ("crf.refine",), COMMON | SETTINGS | BANDS | {"common.probs", "crf.dense", "crf.refine"}
     ),
     "finalize_masks": (
         ("postprocess.finalize",),
-        COMMON | SETTINGS | BANDS | {"common.layout", "common.probs", "crf.dense", "crf.tune",
+        COMMON | SETTINGS | BANDS | {"common.layout", "common.probs", "common.roi", "crf.dense",
+                                     "crf.tune",
                                      "evaluate.metrics", "postprocess.components",
                                      "postprocess.finalize"},
     ),
     "evaluate_masks": (
         ("evaluate.evaluate", "common.layout"),
-        COMMON | {"common.layout", "dataset.names", "evaluate.boundary", "evaluate.distances",
+        COMMON | {"common.layout", "common.roi", "dataset.names", "evaluate.boundary",
+                  "evaluate.distances",
                   "evaluate.evaluate", "evaluate.metrics"},
     ),
     "plot_results": (

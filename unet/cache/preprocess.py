@@ -25,8 +25,9 @@ from unet.common.imageio import (
     open_image,
     to_model_mode,
 )
-from unet.common.labels import MaskMapping, MaskValueError, class_counts
+from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError, class_counts
 from unet.common.parallel import parallel_map
+from unet.common.roi import read_roi
 from unet.dataset.split import SPLITS
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,9 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping]) -> tuple:
             + _turned_note(pair["image"], full, (raw.shape[1], raw.shape[0]))
         )
     index = mapping.to_index(resize_mask(raw, size), source=f"mask {pair['mask']}")
+    if pair.get("roi"):  # outside the region of interest: ignored, as masks.ignore is
+        roi = resize_mask(read_roi(pair["roi"], raw.shape, pair["mask"]), size)
+        index[~roi] = IGNORE_INDEX
     return (resize_bands(image, size) if multi else resize_image(image, size, channels)), index
 
 
@@ -106,6 +110,15 @@ def _channels(pairs: list[dict]) -> int:
         if image_header(p["image"])[0] not in GREY_MODES and not is_grey_image(p["image"]):
             return 3
     return 1
+
+
+def _split_meta(members: list[dict]) -> dict:
+    """A split's entry in meta.json: its ids and original sizes, and its images' regions of
+    interest where it has any (prediction says class 0 outside them)."""
+    out = {"ids": [p["id"] for p in members], "orig_sizes": [p["size"] for p in members]}
+    if any(p.get("roi") for p in members):
+        out["rois"] = [p.get("roi") for p in members]
+    return out
 
 
 def preprocess(
@@ -156,7 +169,7 @@ def preprocess(
         jobs = []
         for name in SPLITS:
             members = [by_id[i] for i in split[name]]
-            meta["splits"][name] = {"ids": split[name], "orig_sizes": [p["size"] for p in members]}
+            meta["splits"][name] = _split_meta(members)
             jobs += _split_jobs(tmp_dir, name, members, settings, channels, mapping, meta)
         # One pool for every split; each worker fills its rows of the files in place, so no
         # decoded image travels back through the pool and memory stays flat as the set grows.

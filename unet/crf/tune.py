@@ -14,6 +14,7 @@ from unet.common.fileio import read_json, write_json
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.parallel import parallel_map
 from unet.common.probs import probs_path, read_probs
+from unet.common.roi import within_roi
 from unet.common.schema import default
 from unet.crf.dense import CRFParams, refine
 from unet.evaluate.metrics import confusion_matrix, foreground_dice
@@ -55,12 +56,13 @@ class CountJob:
     mapping: MaskMapping
     combos: list[CRFParams]  # CRF settings to score
     max_side: int = MAX_SIDE  # larger images are scored on a window (scoring_window)
+    roi: str | None = None  # the image's region of interest: outside it is not scored
 
 
 def _image_counts(job: CountJob) -> tuple[np.ndarray, list[np.ndarray]]:
     """Confusion matrices of one image (its scoring window): raw argmax, then the CRF at each
     grid point."""
-    target = job.mapping.read_index(job.gt_path)
+    target = within_roi(job.mapping.read_index(job.gt_path), job.roi, job.gt_path)
     ys, xs = scoring_window(target, job.max_side)
     target = target[ys, xs]
     image = view_image(job.image_path)[ys, xs]
@@ -86,7 +88,7 @@ def _summed(
     mapping = mapping_from_meta(meta)
     jobs = [
         CountJob(by_id[i]["image"], str(probs_path(pred_dir, i)),
-                 by_id[i]["mask"], mapping, combos, max_side)
+                 by_id[i]["mask"], mapping, combos, max_side, by_id[i].get("roi"))
         for i in ids
     ]
     n = mapping.num_classes

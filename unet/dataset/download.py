@@ -16,6 +16,7 @@ from unet.dataset.layout import DataLayoutError, Layout, layout_from
 from unet.dataset.merge import merge_masks
 from unet.dataset.pairing import pair_files
 from unet.dataset.rle import RleMasks, write_rle_mask
+from unet.dataset.roi_files import with_roi
 
 log = logging.getLogger(__name__)
 
@@ -79,17 +80,20 @@ def write_manifest(
     with several masks (`mask_parts`, several mask folders) gets their union in merged_masks/
     beside the manifest, and one with class folders or run-length encodings its mask of class
     numbers or 0/255, `processes` at a time; one with band files (`band_files`) its bands
-    stacked into a TIFF in stacked_images/."""
+    stacked into a TIFF in stacked_images/; one with a region of interest (`roi`) its file."""
     pairs, merges, stacks = [], [], []
     merged = Path(manifest_path).parent / "merged_masks"
     stacked = Path(manifest_path).parent / "stacked_images"
     found = pair_files(root, layout)
     if layout.band_files:
         found = with_bands(root, layout, found)
+    found, rois = with_roi(root, layout, found) if layout.roi else (found, {})
     for pid, img, mask in found:
         bands, img = (img, img[0]) if isinstance(img, list) else (None, img)
         w, h = image_size(img)
         pair = {"id": pid, "image": str(img), "mask": str(mask), "size": [w, h]}
+        if pid in rois:  # its region of interest: outside it, nothing is learnt or scored
+            pair["roi"] = str(rois[pid])
         if bands:  # one file per band: stacked into one TIFF
             pair["image"] = str(stacked / f"{pid}.tif")
             pair["image_bands"] = [str(b) for b in bands]

@@ -43,6 +43,8 @@ class Layout:
     mask_parts: str = _L["mask_parts"]
     # Further bands of each image, a file each: paths with {id}, e.g. "train_nir/nir_{id}.TIF"
     band_files: tuple[str, ...] = tuple(_L["band_files"])
+    # Each image's region of interest, a path with {id}, e.g. DRIVE's "mask/{id}_training_mask.gif"
+    roi: str = _L["roi"]
     # Masks as run-length encodings in a CSV: the config's rle section as sorted (key, value)
     # pairs, or None (rle.csv '' = mask files)
     rle: tuple[tuple[str, Any], ...] | None = None
@@ -109,7 +111,7 @@ def files_by_stem(
 
 _KEYS = ("images", "masks", "mask_suffix", "image_suffix", "mask_prefix", "image_prefix",
          "recursive", "image_extensions", "mask_extensions", "allow_unpaired", "mask_parts",
-         "mask_folders", "band_files")
+         "mask_folders", "band_files", "roi")
 
 
 def layout_from(settings: dict[str, Any], source: str) -> Layout:
@@ -129,9 +131,9 @@ def layout_from(settings: dict[str, Any], source: str) -> Layout:
 
 def data_files(root: Path, layout: Layout) -> list[Path]:
     """Every file the layout could pick up under `root` (an image or mask extension, in the
-    images folder or a masks folder; the band files), sorted: a local folder is used in place,
-    so these are what make its data set stale when added, removed or changed. Missing folders
-    give none (pairing then names them)."""
+    images folder or a masks folder; the band files and regions of interest), sorted: a local
+    folder is used in place, so these are what make its data set stale when added, removed or
+    changed. Missing folders give none (pairing then names them)."""
     def matching(f: str) -> list[Path]:
         wild = f.replace("{id}", "*").replace(GROUP, "*")
         return sorted(root.glob(wild)) if wild != f else [root / f]
@@ -145,7 +147,8 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     per_image = any("{id}" in m for m in layout.mask_dirs)  # a folder per image: not recursive
     found = {p for d in folders if d.is_dir()
              for p in files_with(d, exts, layout.recursive and not per_image)}
-    bands = {p for t in layout.band_files for p in root.glob(t.replace("{id}", "*"))}
+    templates = (*layout.band_files, *([layout.roi] if layout.roi else []))
+    bands = {p for t in templates for p in root.glob(t.replace("{id}", "*"))}
     return sorted(found | bands | {p for p in extra if p.is_file()})
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from unet.common.fileio import atomic_path, read_json, write_json
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.parallel import parallel_map
+from unet.common.roi import within_roi
 from unet.dataset.names import listing
 from unet.evaluate.boundary import HD95_PENALTY, image_diagonal, image_scores
 from unet.evaluate.metrics import (
@@ -35,6 +36,7 @@ class ScoreJob:
     preds: dict[str, str]  # method -> predicted mask file
     mapping: MaskMapping
     tolerance: float  # boundary F1 tolerance in px
+    roi: str | None = None  # the image's region of interest: outside it is not scored
 
 
 def score_image(job: ScoreJob) -> dict:
@@ -42,6 +44,7 @@ def score_image(job: ScoreJob) -> dict:
     image_id, gt_path, preds, mapping = job.image_id, job.gt_path, job.preds, job.mapping
     tolerance = job.tolerance
     target = mapping.read_index(gt_path, "ground-truth mask")  # (H, W) class indices
+    target = within_roi(target, job.roi, gt_path)
     out = {}
     for method, path in preds.items():
         pred = mapping.read_index(path, "predicted mask")
@@ -145,7 +148,7 @@ def evaluate_masks(
     jobs = [
         ScoreJob(
             i, by_id[i]["mask"], {m: str(Path(d) / f"{i}.png") for m, d in mask_dirs.items()},
-            mapping, tolerance,
+            mapping, tolerance, by_id[i].get("roi"),
         )
         for i in ids
     ]

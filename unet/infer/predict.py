@@ -34,9 +34,11 @@ __all__ = ["PredictSettings", "predict_masks"]
 log = logging.getLogger(__name__)
 
 
-def _predict_whole(models, images, ids, sizes, out_dir, settings, flips, dtype, mapping) -> None:
+def _predict_whole(models, images, ids, sizes, out_dir, settings, flips, dtype, mapping,
+                   rois) -> None:
     """Batches of whole cached images (one size), logits resized to each original size band
-    by band (only the cached-size logits and one band are held, whatever the original)."""
+    by band (only the cached-size logits and one band are held, whatever the original);
+    `rois`: each image's region of interest or None."""
     device = next(models[0].parameters()).device
     step = settings.batch_size
     starts = range(0, len(ids), step)
@@ -47,7 +49,8 @@ def _predict_whole(models, images, ids, sizes, out_dir, settings, flips, dtype, 
         for k in range(len(batch)):
             image_id, (w, h) = ids[start + k], sizes[start + k]
             mask, probs = out_dir / "masks" / f"{image_id}.png", probs_path(out_dir, image_id)
-            with PredictionWriter(mask, probs, mapping, (h, w), (h, w)) as writer:
+            roi = rois[start + k]
+            with PredictionWriter(mask, probs, mapping, (h, w), (h, w), roi) as writer:
                 for y, band in probs_bands([one[k] for one in logits], (h, w)):
                     writer.add(y, band)
 
@@ -66,18 +69,20 @@ def predict_masks(
     mapping = mapping_from_meta(ckpt)
     meta = read_json(Path(cache_dir) / "meta.json")
     ids, sizes = meta["splits"][split]["ids"], meta["splits"][split]["orig_sizes"]
+    rois = meta["splits"][split].get("rois") or [None] * len(ids)  # dataset.<source>.roi
     images, _ = load_split(cache_dir, split)
     out_dir = Path(out_dir)
     check_room(out_dir, mapping.num_classes, [tuple(s) for s in sizes])
     window, flips = window_for(ckpt, settings), tta_flips(settings.tta, ckpt)
     if window is None:
-        _predict_whole(models, images, ids, sizes, out_dir, settings, flips, dtype, mapping)
+        _predict_whole(models, images, ids, sizes, out_dir, settings, flips, dtype, mapping,
+                       rois)
     else:
         shapes = cached_shapes(meta, split)
         for k in progress(range(len(ids)), f"predict {split} (tiles)"):
             w, h = sizes[k]
             mask, probs = out_dir / "masks" / f"{ids[k]}.png", probs_path(out_dir, ids[k])
-            with PredictionWriter(mask, probs, mapping, shapes[k], (h, w)) as writer:
+            with PredictionWriter(mask, probs, mapping, shapes[k], (h, w), rois[k]) as writer:
                 for y, band in window_bands(models, images[k], window, flips, dtype):
                     writer.add(y, band)
     how = "whole images" if window is None else f"{window.tile[1]}x{window.tile[0]} tiles"

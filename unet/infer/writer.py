@@ -19,13 +19,15 @@ import torch
 from unet.common.fileio import temp_beside
 from unet.common.labels import MaskMapping
 from unet.common.probs import class_index
+from unet.common.roi import read_roi
 from unet.infer.upsample import resized_bands
 
 
 class PredictionWriter:
     """Context manager taking bands (C, rows, w) of an image's probabilities, top to bottom,
     at its cached (h, w); writes the mask PNG (and the probabilities' `.npy` unless None) at
-    its original (H, W)."""
+    its original (H, W). Outside the region of interest `roi` (a file, or None) both say
+    class 0: the network was never taught there."""
 
     def __init__(
         self,
@@ -34,8 +36,10 @@ class PredictionWriter:
         mapping: MaskMapping,
         cached: tuple[int, int],
         original: tuple[int, int],
+        roi: str | os.PathLike | None = None,
     ) -> None:
         self.mask_path, self.mapping = Path(mask_path), mapping
+        self.roi = roi
         self.probs_file = Path(probs_file) if probs_file else None
         self.cached, self.original = tuple(cached), tuple(original)
         self.stream = self.cached == self.original
@@ -43,6 +47,7 @@ class PredictionWriter:
 
     def __enter__(self) -> PredictionWriter:
         c, (h, w) = self.mapping.num_classes, self.original
+        self._outside = None if self.roi is None else ~read_roi(self.roi, (h, w), self.roi)
         if self.probs_file:
             self._probs_tmp = self._temp(self.probs_file)
             self._probs = np.lib.format.open_memmap(
@@ -71,6 +76,11 @@ class PredictionWriter:
     def _put(self, y: int, band: torch.Tensor) -> None:
         """Rows y.. of the probabilities at the original size into the output files."""
         rows = band.shape[1]
+        if self._outside is not None:  # (rows, W): class 0 for certain there
+            out = torch.from_numpy(self._outside[y : y + rows])
+            band = band.clone()
+            band[:, out] = 0
+            band[0, out] = 1
         if self.probs_file:
             self._probs[:, y : y + rows] = band.numpy().astype(np.float16)
         self._values[y : y + rows] = self.mapping.to_values(class_index(band))

@@ -21,6 +21,7 @@ from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.layout import method_dirs
 from unet.common.parallel import parallel_map
 from unet.common.probs import probs_path, read_probs
+from unet.common.roi import within_roi
 from unet.crf.dense import CRFParams
 from unet.crf.tune import MAX_SIDE, crf_confusions, scoring_window
 from unet.evaluate.metrics import confusion_matrix, foreground_dice
@@ -49,6 +50,7 @@ class ValImage:
     mapping: MaskMapping
     max_side: int = MAX_SIDE  # scored on the window the CRF tuning scored (scoring_window)
     min_sizes: tuple[int, ...] = ()  # small_objects' sizes; () when it is not a candidate
+    roi: str | None = None  # the image's region of interest: outside it is not scored
 
 
 def _raw_confusions(job: ValImage) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -56,7 +58,8 @@ def _raw_confusions(job: ValImage) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     largest component, and (k, n, n) its small objects removed at each of the k min_sizes
     (components found in the whole image)."""
     labels = read_probs(job.probs_path).argmax(0).astype(np.uint8)  # (H, W)
-    target = job.mapping.read_index(job.gt_path, "ground-truth mask")
+    target = within_roi(job.mapping.read_index(job.gt_path, "ground-truth mask"), job.roi,
+                        job.gt_path)
     window = scoring_window(target, job.max_side)
     n = job.mapping.num_classes
 
@@ -92,8 +95,8 @@ def score_candidates(
     sizes = tuple(min_sizes) if "small_objects" in candidates else ()
     raw, lcc = np.zeros((n, n), np.int64), np.zeros((n, n), np.int64)
     small = np.zeros((len(sizes), n, n), np.int64)
-    jobs = [ValImage(str(probs_path(val_pred, i)), by_id[i]["mask"], mapping, max_side, sizes)
-            for i in ids]
+    jobs = [ValImage(str(probs_path(val_pred, i)), by_id[i]["mask"], mapping, max_side, sizes,
+                     by_id[i].get("roi")) for i in ids]
     for a, b, c in parallel_map(_raw_confusions, jobs, processes, "score raw"):
         raw, lcc, small = raw + a, lcc + b, small + c
     first = mapping.scored_from

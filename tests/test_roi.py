@@ -1,0 +1,173 @@
+"""dataset.<source>.roi: each image's region of interest (DRIVE's field-of-view masks,
+mask/<id>_training_mask.gif). Pixels outside it are left out of the loss, the CRF tuning, the
+final-mask choice and the metrics, as masks.ignore's are. Before, the key did not exist: the
+black surround of a fundus photograph counted as easy background in every score."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.test_value_spaces import H, W, _disc
+from unet.cache.preprocess import preprocess
+from unet.cache.settings import PreprocessSettings
+from unet.common.fileio import read_json, write_json
+from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError
+from unet.common.roi import within_roi
+from unet.crf.dense import CRFParams
+from unet.crf.tune import _summed
+from unet.dataset.download import write_manifest
+from unet.dataset.layout import DataLayoutError, data_files, layout_from
+from unet.evaluate.evaluate import ScoreJob, score_image
+from unet.postprocess.finalize import score_candidates
+
+SETTINGS = {"images": "images", "image_suffix": "_training", "masks": "manual",
+            "mask_suffix": "_manual1", "roi": "fov/{id}_training_mask.gif"}
+
+
+def _fov() -> np.ndarray:
+    """(H, W) bool: a round field of view, the corners outside."""
+    yy, xx = np.mgrid[:H, :W]
+    return np.hypot(yy - H / 2, xx - W / 2) < 0.45 * W
+
+
+def _drive(root: Path, n: int = 8) -> None:
+    """DRIVE's layout: images/21_training.png, manual/21_manual1.png, fov/21_training_mask.gif."""
+    for d in ("images", "manual", "fov"):
+        (root / d).mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        disc = _disc(i) > 0.5
+        grey = (60 + 150 * disc + rng.normal(0, 8, disc.shape)).clip(0, 255).astype(np.uint8)
+        Image.fromarray(grey).save(root / f"images/{20 + i}_training.png")
+        Image.fromarray(disc.astype(np.uint8) * 255).save(root / f"manual/{20 + i}_manual1.png")
+        Image.fromarray(_fov().astype(np.uint8) * 255).save(
+            root / f"fov/{20 + i}_training_mask.gif")
+
+
+def _manifest(root: Path, **changes) -> dict:
+    return write_manifest(root / "manifest.json", "local", root,
+                          layout_from({**SETTINGS, **changes}, "local"))
+
+
+def test_pairs_carry_their_roi_and_its_files_are_data(tmp_path):
+    _drive(tmp_path)
+    pair = _manifest(tmp_path)["pairs"][0]
+    assert pair["id"] == "20" and pair["roi"] == str(tmp_path / "fov/20_training_mask.gif")
+    files = data_files(tmp_path, layout_from(SETTINGS, "local"))
+    assert tmp_path / "fov/27_training_mask.gif" in files  # a changed ROI makes it stale
+
+
+def test_a_missing_roi_is_refused_naming_it_or_skipped(tmp_path, caplog):
+    _drive(tmp_path)
+    (tmp_path / "fov/23_training_mask.gif").unlink()
+    with pytest.raises(DataLayoutError, match="23_training_mask.gif.*dataset.local.roi"):
+        _manifest(tmp_path)
+    pairs = _manifest(tmp_path, allow_unpaired=True)["pairs"]
+    assert [p["id"] for p in pairs] == ["20", "21", "22", "24", "25", "26", "27"]
+    assert "23_training_mask.gif" in caplog.text
+
+
+def test_a_template_without_id_is_refused(tmp_path):
+    _drive(tmp_path)
+    with pytest.raises(DataLayoutError, match=r"dataset.local.roi.*\{id\}"):
+        _manifest(tmp_path, roi="fov/mask.gif")
+
+
+def test_outside_the_roi_is_ignored(tmp_path):
+    mask = tmp_path / "m.png"
+    target = np.ones((H, W), np.uint8)
+    roi = tmp_path / "roi.png"
+    Image.fromarray(_fov().astype(np.uint8)).save(roi)  # 0/1: any non-zero is inside
+    out = within_roi(target, str(roi), str(mask))
+    assert (out[_fov()] == 1).all() and (out[~_fov()] == IGNORE_INDEX).all()
+    assert within_roi(target, None, str(mask)) is target
+
+
+def test_a_roi_of_another_size_is_refused_naming_both(tmp_path):
+    roi = tmp_path / "roi.png"
+    Image.fromarray(np.ones((H, W + 2), np.uint8)).save(roi)
+    with pytest.raises(MaskValueError, match=rf"roi.png is {W + 2}x{H}.*m.png is {W}x{H}"):
+        within_roi(np.ones((H, W), np.uint8), str(roi), "m.png")
+
+
+def test_the_cache_ignores_pixels_outside_the_roi(tmp_path):
+    _drive(tmp_path)
+    manifest = _manifest(tmp_path)
+    ids = [p["id"] for p in manifest["pairs"]]
+    write_json(tmp_path / "split.json", {"train": ids[:4], "val": ids[4:6], "test": ids[6:]})
+    preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+               PreprocessSettings(width=W, height=H))
+    masks = np.load(tmp_path / "cache/train_masks.npy")
+    assert (masks[:, ~_fov()] == IGNORE_INDEX).all()
+    assert set(np.unique(masks[:, _fov()])) == {0, 1}
+
+
+def test_scores_leave_out_errors_outside_the_roi(tmp_path):
+    _drive(tmp_path)
+    pair = _manifest(tmp_path)["pairs"][0]
+    mapping = MaskMapping((0, 255))
+    truth = mapping.read_index(pair["mask"])
+    wrong_outside = np.where(_fov(), truth, 1).astype(np.uint8)  # all vessel outside the FOV
+    mapping.write(tmp_path / "pred.png", wrong_outside)
+    job = ScoreJob("20", pair["mask"], {"raw": str(tmp_path / "pred.png")}, mapping, 2,
+                   pair["roi"])
+    assert score_image(job)["scores"]["raw"]["dice"][1] == pytest.approx(1.0)
+    # The final-mask choice scores validation the same way.
+    probs = np.stack([1.0 - wrong_outside, wrong_outside]).astype(np.float16)
+    (tmp_path / "val/probs").mkdir(parents=True)
+    np.save(tmp_path / "val/probs/20.npy", probs)
+    meta = {"class_values": [0, 255], "num_classes": 2, "splits": {"val": {"ids": ["20"]}}}
+    scores, _ = score_candidates(read_json(tmp_path / "manifest.json"), meta,
+                                 tmp_path / "val", None, None, 12, ())
+    assert scores["raw"] == pytest.approx(1.0)
+    # And so does the CRF tuning: nothing outside the field of view is counted.
+    manifest = read_json(tmp_path / "manifest.json")
+    raw, _ = _summed(manifest, meta, tmp_path / "val", ["20"], [CRFParams()], 1, 1024)
+    assert raw.sum() == _fov().sum()
+
+
+def test_predicted_masks_are_background_outside_the_roi(tmp_path):
+    """The network never learnt the surround (it was ignored), so what it draws there is
+    noise: the masks (and the probabilities the CRF refines) say background there. A model
+    that calls every pixel vessel shows it."""
+    import torch
+
+    from unet.infer.predict import PredictSettings, predict_masks
+    from unet.train.settings import TrainSettings
+    from unet.train.train import train_unet
+
+    _drive(tmp_path)
+    manifest = _manifest(tmp_path)
+    ids = [p["id"] for p in manifest["pairs"]]
+    write_json(tmp_path / "split.json", {"train": ids[:4], "val": ids[4:6], "test": ids[6:]})
+    meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+                      PreprocessSettings(width=W, height=H))
+    assert meta["splits"]["test"]["rois"] == [str(tmp_path / f"fov/{i}_training_mask.gif")
+                                              for i in ids[6:]]
+    train_unet(tmp_path / "cache", tmp_path / "model.pt", tmp_path / "history.csv",
+               tmp_path / "ck", {"depth": 2, "base_width": 4},
+               TrainSettings(epochs=1, batch_size=2, device="cpu", deterministic=True))
+    ckpt = torch.load(tmp_path / "model.pt", weights_only=True)
+    ckpt["state_dict"]["head.bias"][1] = 100.0  # vessel everywhere
+    torch.save(ckpt, tmp_path / "model.pt")
+    predict_masks([tmp_path / "model.pt"], tmp_path / "cache", "test", tmp_path / "pred",
+                  PredictSettings(device="cpu"))
+    for i in ids[6:]:
+        mask = np.asarray(Image.open(tmp_path / f"pred/masks/{i}.png"))
+        assert (mask[_fov()] == 255).all() and (mask[~_fov()] == 0).all()
+        probs = np.load(tmp_path / f"pred/probs/{i}.npy")
+        assert (probs[0][~_fov()] == 1).all() and (probs[1][~_fov()] == 0).all()
+
+
+def test_the_cache_without_rois_has_no_roi_list(tmp_path):
+    _drive(tmp_path)
+    manifest = _manifest(tmp_path, roi="")
+    ids = [p["id"] for p in manifest["pairs"]]
+    write_json(tmp_path / "split.json", {"train": ids[:4], "val": ids[4:6], "test": ids[6:]})
+    meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+                      PreprocessSettings(width=W, height=H))
+    assert "rois" not in meta["splits"]["test"]  # unchanged meta: nothing reruns

@@ -47,8 +47,8 @@ RULES = {
         ("infer.predict",),
         {"cache.ragged", "cache.reader", "common.device", "common.fileio", *IMAGEIO,
          "common.labels", "common.probs", "common.roi", "infer.forward", "infer.predict",
-         "infer.tiles", "infer.upsample", "infer.writer", "model.build", "model.checkpoint", "model.pretrained",
-         "model.unet", *SETTINGS},
+         "infer.tiles", "infer.upsample", "infer.writer", "model.build", "model.checkpoint",
+         "model.pretrained", "model.unet", *SETTINGS},
     ),
     "predict_folder": (
         ("infer.predict_folder",),

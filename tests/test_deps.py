@@ -84,8 +84,8 @@ RULES = {
     ),
     "plot_results": (
         ("report.plot", "common.layout"),
-        {"common.fileio", *IMAGEIO, *BANDS, "common.labels", "common.layout", "report.figures",
-         "report.plot", "train.history"},
+        {"common.fileio", *IMAGEIO, *BANDS, "common.labels", "common.layout", "common.roi",
+         "report.figures", "report.plot", "train.history"},
     ),
     "compare_experiments": (("report.compare",), {"common.fileio", "report.compare"}),
     "cross_validation": (

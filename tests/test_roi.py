@@ -171,3 +171,15 @@ def test_the_cache_without_rois_has_no_roi_list(tmp_path):
     meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
                       PreprocessSettings(width=W, height=H))
     assert "rois" not in meta["splits"]["test"]  # unchanged meta: nothing reruns
+
+
+def test_overlays_show_outside_the_roi_as_not_scored(tmp_path):
+    from unet.report.figures import IGNORED_COLOUR, _painted, class_colours, class_layer
+
+    _drive(tmp_path)
+    pair = _manifest(tmp_path)["pairs"][0]
+    mapping = MaskMapping((0, 255))
+    layer = class_layer(pair["mask"], mapping, pair["roi"])
+    rgba = _painted(layer, class_colours(mapping))
+    assert np.allclose(rgba[~_fov(), :3], IGNORED_COLOUR) and (rgba[~_fov(), 3] > 0).all()
+    assert (rgba[_fov(), 3][layer.data[_fov()] == 0] == 0).all()  # background: unpainted

@@ -18,6 +18,7 @@ from PIL import Image  # noqa: E402
 from unet.common.bands import view_image  # noqa: E402
 from unet.common.fileio import atomic_path  # noqa: E402
 from unet.common.labels import IGNORE_INDEX, MaskMapping, colour_of  # noqa: E402
+from unet.common.roi import within_roi  # noqa: E402
 from unet.train.history import read_history  # noqa: E402
 
 # Class 1 red, then the other tab10 colours; class 0 (background) and ignored pixels unpainted.
@@ -132,27 +133,30 @@ def _painted(layer: np.ma.MaskedArray, colours: np.ndarray) -> np.ndarray:
 
 
 def _legend(
-    fig: plt.Figure, mapping: MaskMapping, colours: np.ndarray, names: list | None
+    fig: plt.Figure, mapping: MaskMapping, colours: np.ndarray, names: list | None,
+    roi: bool = False,
 ) -> None:
-    """Each painted class, its name and its value as the config writes it, below the panels."""
+    """Each painted class, its name and its value as the config writes it, below the panels;
+    the ignored pixels' colour where there are any (`roi`: regions of interest)."""
     names = names or [None] * mapping.num_classes
     handles = [
         Patch(color=colours[c], alpha=OVERLAY_ALPHA + 0.2,
               label=f"class {c} {names[c]} ({label})" if names[c] else f"class {c} ({label})")
         for c, label in enumerate(mapping.labels()) if c >= mapping.scored_from
     ]
-    if mapping.ignore is not None or mapping.skip_unlisted:
+    if mapping.ignore is not None or mapping.skip_unlisted or roi:
         label = "ignored (not scored)"
         handles.append(Patch(color=IGNORED_COLOUR, alpha=IGNORED_ALPHA, label=label))
     fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 6),
                fontsize="small", bbox_to_anchor=(0.5, 0), bbox_transform=fig.transFigure)
 
 
-def class_layer(mask_path: str | os.PathLike, mapping: MaskMapping) -> np.ma.MaskedArray:
+def class_layer(mask_path: str | os.PathLike, mapping: MaskMapping,
+                roi: str | os.PathLike | None = None) -> np.ma.MaskedArray:
     """A mask file as class indices (H, W), background (class 0, unless masks.background is
     false) and ignored pixels masked out: what an overlay paints, whatever values (grey,
-    colour, thresholded) the file holds."""
-    index = mapping.read_index(mask_path)
+    colour, thresholded) the file holds. Outside the region of interest `roi`: ignored."""
+    index = within_roi(mapping.read_index(mask_path), roi, mask_path)
     return np.ma.masked_where((index < mapping.scored_from) | (index >= mapping.num_classes), index)
 
 
@@ -179,7 +183,8 @@ def plot_overlays(
 ) -> None:
     """One row per image: image | ground truth | each method's mask, drawn over the image.
 
-    Each row: {"id", "image": path, "panels": [(title, mask path), ...]}. Foreground classes
+    Each row: {"id", "image": path, "panels": [(title, mask path), ...]}, and "roi" (a path)
+    where the image has a region of interest, outside which is shown as ignored. Foreground classes
     are painted, each in its own colour (class_colours, named in a legend); the class comes
     from the mapping, not the grey level.
     """
@@ -195,13 +200,13 @@ def plot_overlays(
         ):
             ax.imshow(image, cmap="gray")
             if mask_path:
-                layer = class_layer(mask_path, mapping)
+                layer = class_layer(mask_path, mapping, row.get("roi"))
                 step = _step(layer.shape)
                 layer = layer[::step, ::step][: image.shape[0], : image.shape[1]]  # nearest
                 ax.imshow(_painted(layer, colours), interpolation="nearest")
             ax.set_title(title, fontsize=9)
             ax.axis("off")
-    _legend(fig, mapping, colours, names)
+    _legend(fig, mapping, colours, names, any(r.get("roi") for r in rows))
     _save(fig, out_png)
 
 
@@ -242,5 +247,6 @@ def write_overlays(
         panels += [
             (f"{m}: Dice {scores[m]:.3f}", str(Path(d) / f"{i}.png")) for m, d in dirs.items()
         ]
-        rows.append({"id": i, "image": by_id[i]["image"], "panels": panels})
+        rows.append({"id": i, "image": by_id[i]["image"], "panels": panels,
+                     "roi": by_id[i].get("roi")})
     plot_overlays(rows, out_png, mapping, names)

@@ -130,37 +130,67 @@ def test_scores_leave_out_errors_outside_the_roi(tmp_path):
     assert raw.sum() == _fov().sum()
 
 
-def test_predicted_masks_are_background_outside_the_roi(tmp_path):
-    """The network never learnt the surround (it was ignored), so what it draws there is
-    noise: the masks (and the probabilities the CRF refines) say background there. A model
-    that calls every pixel vessel shows it."""
+@pytest.fixture(scope="module")
+def vessel_everywhere(tmp_path_factory) -> tuple[Path, list[str]]:
+    """A data set with regions of interest, cached, and a model that calls every pixel vessel
+    (the network never learnt the surround: ignored, so what it draws there is noise)."""
     import torch
 
-    from unet.infer.predict import PredictSettings, predict_masks
     from unet.train.settings import TrainSettings
     from unet.train.train import train_unet
 
-    _drive(tmp_path)
-    manifest = _manifest(tmp_path)
-    ids = [p["id"] for p in manifest["pairs"]]
-    write_json(tmp_path / "split.json", {"train": ids[:4], "val": ids[4:6], "test": ids[6:]})
-    meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+    root = tmp_path_factory.mktemp("roi")
+    _drive(root)
+    ids = [p["id"] for p in _manifest(root)["pairs"]]
+    write_json(root / "split.json", {"train": ids[:4], "val": ids[4:6], "test": ids[6:]})
+    meta = preprocess(root / "manifest.json", root / "split.json", root / "cache",
                       PreprocessSettings(width=W, height=H))
-    assert meta["splits"]["test"]["rois"] == [str(tmp_path / f"fov/{i}_training_mask.gif")
+    assert meta["splits"]["test"]["rois"] == [str(root / f"fov/{i}_training_mask.gif")
                                               for i in ids[6:]]
-    train_unet(tmp_path / "cache", tmp_path / "model.pt", tmp_path / "history.csv",
-               tmp_path / "ck", {"depth": 2, "base_width": 4},
+    train_unet(root / "cache", root / "model.pt", root / "history.csv", root / "ck",
+               {"depth": 2, "base_width": 4},
                TrainSettings(epochs=1, batch_size=2, device="cpu", deterministic=True))
-    ckpt = torch.load(tmp_path / "model.pt", weights_only=True)
+    ckpt = torch.load(root / "model.pt", weights_only=True)
     ckpt["state_dict"]["head.bias"][1] = 100.0  # vessel everywhere
-    torch.save(ckpt, tmp_path / "model.pt")
-    predict_masks([tmp_path / "model.pt"], tmp_path / "cache", "test", tmp_path / "pred",
+    torch.save(ckpt, root / "model.pt")
+    return root, ids
+
+
+def test_predicted_masks_are_background_outside_the_roi(vessel_everywhere):
+    """The masks (and the probabilities the CRF refines) say background outside."""
+    from unet.infer.predict import PredictSettings, predict_masks
+
+    root, ids = vessel_everywhere
+    predict_masks([root / "model.pt"], root / "cache", "test", root / "pred",
                   PredictSettings(device="cpu"))
     for i in ids[6:]:
-        mask = np.asarray(Image.open(tmp_path / f"pred/masks/{i}.png"))
+        mask = np.asarray(Image.open(root / f"pred/masks/{i}.png"))
         assert (mask[_fov()] == 255).all() and (mask[~_fov()] == 0).all()
-        probs = np.load(tmp_path / f"pred/probs/{i}.npy")
+        probs = np.load(root / f"pred/probs/{i}.npy")
         assert (probs[0][~_fov()] == 1).all() and (probs[1][~_fov()] == 0).all()
+
+
+def test_unet_predict_takes_the_new_images_rois(vessel_everywhere, tmp_path, capsys):
+    from unet.cli import main
+
+    root, _ = vessel_everywhere
+    model, images = str(root / "model.pt"), str(root / "images")
+    roi = str(root / "fov/{id}_mask.gif")  # image 20_training.png: fov/20_training_mask.gif
+    assert main(["predict", model, images, "-o", str(tmp_path / "o"), "--roi", roi]) == 0
+    for png in sorted((tmp_path / "o").glob("*.png")):
+        mask = np.asarray(Image.open(png))
+        assert (mask[_fov()] == 255).all() and (mask[~_fov()] == 0).all()
+    assert len(list((tmp_path / "o").glob("*.png"))) == 8
+    (root / "fov/22_training_mask.gif").rename(root / "fov/22.gif")
+    try:
+        assert main(["predict", model, images, "-o", str(tmp_path / "p"), "--roi", roi]) == 2
+    finally:
+        (root / "fov/22.gif").rename(root / "fov/22_training_mask.gif")
+    err = capsys.readouterr().err
+    assert "22_training_mask.gif" in err and "--roi" in err
+    assert not (tmp_path / "p").exists() or not list((tmp_path / "p").iterdir())
+    assert main(["predict", model, images, "-o", str(tmp_path / "q"), "--roi", "fov/x.gif"]) == 2
+    assert "{id}" in capsys.readouterr().err
 
 
 def test_the_cache_without_rois_has_no_roi_list(tmp_path):

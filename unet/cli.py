@@ -56,7 +56,8 @@ def _predict(args: argparse.Namespace) -> int:
     if args.rle_objects and not args.rle:
         raise ValueError("--rle-objects splits the rows of --rle: give --rle FILE.csv too")
     files = _images(args.inputs)
-    n = predict_files([args.model], files, args.out, settings, threads=args.threads)
+    n = predict_files([args.model], files, args.out, settings, threads=args.threads,
+                      roi=args.roi)
     print(f"{n} masks written to {args.out}")
     if args.rle:
         from unet.common.labels import mapping_from_meta
@@ -110,6 +111,10 @@ def parser() -> argparse.ArgumentParser:
                    help="patch-trained models: sliding-window tile overlap (default %(default)s)")
     p.add_argument("--batch-size", type=int, default=_PREDICT["batch_size"],
                    help="tiles per forward pass (default %(default)s)")
+    p.add_argument("--roi", metavar="TEMPLATE",
+                   help="each image's region of interest, a path with {id} for the image's "
+                        "file stem (e.g. test/mask/{id}_mask.gif): class 0 outside it, as for "
+                        "a model trained with dataset roi, which never learnt there")
     p.add_argument("--rle", metavar="CSV",
                    help="also write the masks as run-length encodings, Kaggle-style: ImageId, "
                         "EncodedPixels (and ClassId for more than two classes)")

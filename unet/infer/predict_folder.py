@@ -19,6 +19,7 @@ from unet.common.imageio import image_header, open_image
 from unet.common.labels import mapping_from_meta
 from unet.common.logs import progress
 from unet.dataset.layout import IMAGE_EXTENSIONS, files_with, visible_files
+from unet.dataset.names import listing
 from unet.infer.forward import (
     PredictSettings,
     ensemble_logits,
@@ -95,6 +96,22 @@ def _model_input(path: Path, ckpt: dict, channels: int) -> tuple[np.ndarray, tup
     return resize_image(image, model_input_size(ckpt, full), channels), full
 
 
+def roi_files(files: list[Path], template: str | None) -> list[Path | None]:
+    """Each image's region-of-interest file: `template` with the image's stem for {id}; all
+    Nones without one. A template without {id}, or a missing file, is refused, naming it."""
+    if template is None:
+        return [None] * len(files)
+    if "{id}" not in template:
+        raise ValueError(f"--roi {template!r} has no {{id}}: write each image's region of "
+                         "interest with {id} for the image's file stem, e.g. mask/{id}_mask.gif")
+    rois = [Path(template.replace("{id}", f.stem)) for f in files]
+    missing = [str(r) for r in rois if not r.is_file()]
+    if missing:
+        raise ValueError(f"--roi {template}: no region-of-interest file {listing(missing)}; "
+                         "give every image one, or predict those without --roi")
+    return rois
+
+
 def predict_files(
     model_paths: list[str | os.PathLike],
     files: list[Path],
@@ -102,10 +119,13 @@ def predict_files(
     settings: PredictSettings,
     threads: int = 1,
     label: str = "predict",
+    roi: str | None = None,
 ) -> int:
     """Write out_dir/<stem>.png for every image file, each at its own original size and in the
-    data's mask values (one model, or the averaged probabilities of cross-validation folds)."""
+    data's mask values (one model, or the averaged probabilities of cross-validation folds);
+    class 0 outside each image's region of interest, where `roi` names them (roi_files)."""
     _check_outputs(files, Path(out_dir))
+    rois = roi_files(files, roi)
     models, ckpt, dtype = load_ensemble(model_paths, settings, threads)
     for path in files:  # headers first: a bad file late in the folder stops nothing half done
         image_header(path)  # a file that cannot be read, named before any is predicted
@@ -119,7 +139,7 @@ def predict_files(
     out_dir = Path(out_dir)
     # One image at a time: new images come in any size, and each is prepared like the training
     # data (same filter, same channel conversion), then its logits go back to its own size.
-    for path in progress(files, label):
+    for path, region in progress(list(zip(files, rois, strict=True)), label):
         x, full = _model_input(path, ckpt, channels)  # (h, w, C) uint8, (W, H)
         original = full[::-1]  # (H, W)
         if window is not None:  # patch-trained: sliding window, band by band
@@ -130,7 +150,7 @@ def predict_files(
             logits = [one[0] for one in ensemble_logits(models, x.to(device), flips, dtype)]
             bands, cached = probs_bands(logits, original), original
         with PredictionWriter(out_dir / f"{path.stem}.png", None, mapping, cached,
-                              original) as out:
+                              original, region) as out:
             for y, band in bands:
                 out.add(y, band)
     log.info("%d masks written to %s", len(files), out_dir)

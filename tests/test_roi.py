@@ -213,3 +213,22 @@ def test_overlays_show_outside_the_roi_as_not_scored(tmp_path):
     rgba = _painted(layer, class_colours(mapping))
     assert np.allclose(rgba[~_fov(), :3], IGNORED_COLOUR) and (rgba[~_fov(), 3] > 0).all()
     assert (rgba[_fov(), 3][layer.data[_fov()] == 0] == 0).all()  # background: unpainted
+
+
+def test_predicting_without_rois_with_a_model_that_had_them_warns(vessel_everywhere, tmp_path,
+                                                                   caplog):
+    from unet.infer.predict import PredictSettings
+    from unet.infer.predict_folder import predict_folder
+
+    root, _ = vessel_everywhere
+    n = predict_folder([root / "model.pt"], root / "images", tmp_path / "o",
+                       PredictSettings(device="cpu"))
+    assert n == 8 and "regions of interest" in caplog.text and "--roi" in caplog.text
+
+
+def test_info_says_the_model_learnt_within_rois(vessel_everywhere, capsys):
+    from unet.cli import main
+
+    root, _ = vessel_everywhere
+    assert main(["info", str(root / "model.pt")]) == 0
+    assert "roi        learnt within regions of interest only" in capsys.readouterr().out

@@ -135,12 +135,8 @@ def preprocess(
     pairs = [by_id[i] for s in SPLITS for i in split[s]]
     channels = _channels(pairs)
     mapping = choose_mapping(pairs, settings, processes)
-    log.info(
-        "%d channel(s); mask values %s -> classes 0..%d",
-        channels,
-        ", ".join(mapping.labels()),
-        mapping.num_classes - 1,
-    )
+    log.info("%d channel(s); mask values %s -> classes 0..%d", channels,
+             ", ".join(mapping.labels()), mapping.num_classes - 1)
     native = settings.mode == "native"
     meta = {
         "mode": settings.mode,
@@ -161,6 +157,7 @@ def preprocess(
         "mask_bits": mapping.bits,
         "class_names": class_names(settings.class_names, manifest.get("class_names"), mapping),
         "folds": split.get("folds", []),  # cross-validation folds (ids), when split.folds >= 2
+        **({"roi": True} if any(p.get("roi") for p in pairs) else {}),  # dataset roi
         "splits": {},
     }
     # Every file goes to a scratch folder first and moves in only when all are written, meta.json

@@ -127,6 +127,10 @@ def predict_files(
     _check_outputs(files, Path(out_dir))
     rois = roi_files(files, roi)
     models, ckpt, dtype = load_ensemble(model_paths, settings, threads)
+    if ckpt.get("roi") and roi is None:
+        log.warning("the model learnt within regions of interest (dataset roi) and nothing "
+                    "outside them: give each image's with unet predict --roi, or its masks "
+                    "outside them are guesses")
     for path in files:  # headers first: a bad file late in the folder stops nothing half done
         image_header(path)  # a file that cannot be read, named before any is predicted
         bands = band_count(path)  # 0: grey or colour, which a 1- or 3-channel model converts

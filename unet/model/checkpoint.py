@@ -150,6 +150,7 @@ DATA_KEYS = (
     "class_groups",  # each class's values where a class has several, or None (older: none)
     "skip_unlisted",  # values no class lists read as ignored (older files: refused)
     "background",  # class 0 is background, left out of the foreground scores (older: true)
+    "roi",  # trained within regions of interest: nothing learnt outside them (older: none)
 )
 
 

@@ -65,6 +65,8 @@ def describe_model(path: str | os.PathLike) -> str:
         lines.append("background none: class 0 is scored like every class (masks.background)")
     if mapping.skip_unlisted:
         lines.append("unlisted   mask values no class lists are skipped by the loss and metrics")
+    if ckpt.get("roi"):
+        lines.append("roi        learnt within regions of interest only: predict with --roi")
     fold = "" if ckpt.get("fold") is None else f", cross-validation fold {ckpt['fold']}"
     dice = " ".join(f"{d:.4f}" for d in ckpt.get("val_dice", []))
     lines.append(f"kept       epoch {ckpt.get('epoch')}{fold}; validation Dice per class {dice}")

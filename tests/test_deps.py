@@ -21,7 +21,7 @@ RULES = {
          "dataset.band_files", "dataset.class_folders", "dataset.coco", "dataset.download",
          "dataset.groups", "dataset.kaggle", "dataset.mask_folders",
          "dataset.merge",
-         "dataset.layout", "dataset.names", "dataset.pairing", "dataset.rle",
+         "dataset.layout", "dataset.names", "dataset.pairing", "dataset.per_id", "dataset.rle",
          "dataset.roi_files", "dataset.synthetic",
          "dataset.url"} | SETTINGS,
     ),

@@ -3,7 +3,6 @@ folders; a microscope's one file per channel), stacked into one multi-band TIFF 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,60 +12,25 @@ from PIL import Image
 
 from unet.common.fileio import atomic_path
 from unet.common.imageio import named_file
-from unet.dataset.layout import GROUP, DataLayoutError, Layout
-from unet.dataset.names import listing
+from unet.dataset.layout import DataLayoutError, Layout
+from unet.dataset.per_id import check_template, files_per_id
 
-log = logging.getLogger(__name__)
-ID = "{id}"
 FIX = "replace the file, or remove the image from the data folder"
-
-
-def check_templates(layout: Layout) -> None:
-    """Refuse band_files that cannot name one file per image."""
-    key = f"{layout.section}.band_files"
-    for template in layout.band_files:
-        if ID not in template:
-            raise DataLayoutError(
-                f"{key}: {template!r} has no {ID}; write each further band's path with {ID} "
-                "where the image's id goes, e.g. train_nir/nir_{id}.TIF"
-            )
-    if layout.band_files and GROUP in layout.images:
-        raise DataLayoutError(
-            f"{key} with {GROUP} folders is not supported: stack each image's bands into one "
-            "multi-band TIFF, or list each group's folder as a data set of its own"
-        )
-
-
-def band_paths(root: Path, layout: Layout, pid: str, image: Path) -> list[Path]:
-    """The image's own file, then one file per band_files template, in their order."""
-    return [image, *(root / t.replace(ID, pid) for t in layout.band_files)]
 
 
 def with_bands(
     root: Path, layout: Layout, found: Sequence[tuple[str, Path, object]]
 ) -> list[tuple[str, list[Path], object]]:
-    """Each pair with its band files; pairs missing one are refused (or, with allow_unpaired,
-    skipped with a warning), naming the files."""
-    check_templates(layout)
-    out, missing = [], []
-    for pid, image, mask in found:
-        paths = band_paths(root, layout, pid, image)
-        absent = [p for p in paths[1:] if not p.is_file()]
-        if absent:
-            missing.append((pid, absent))
-            continue
-        out.append((pid, paths, mask))
-    if missing:
-        names = listing([str(a) for _, absent in missing for a in absent])
-        problem = f"{len(missing)} images lack a band file of {layout.section}.band_files: {names}"
-        if not layout.allow_unpaired:
-            raise DataLayoutError(
-                f"{problem}. Each image needs one file per template, its id in place of {ID}; "
-                f"fix the names or the templates, or set {layout.section}.allow_unpaired: true "
-                "to skip such images"
-            )
-        log.warning("skipping %s", problem)
-    return out
+    """Each pair with its image's own file, then one file per band_files template in their
+    order; pairs missing one are refused (or, with allow_unpaired, skipped with a warning),
+    naming the files."""
+    key = f"{layout.section}.band_files"
+    for template in layout.band_files:
+        check_template(layout, key, template, "train_nir/nir_{id}.TIF",
+                       "stack each image's bands into one multi-band TIFF, or list each "
+                       "group's folder as a data set of its own")
+    kept, files = files_per_id(root, layout, found, key, layout.band_files, "band file")
+    return [(pid, [image, *files[pid]], mask) for pid, image, mask in kept]
 
 
 def _one_band(path: Path) -> np.ndarray:

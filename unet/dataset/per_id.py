@@ -1,0 +1,50 @@
+"""Files found by each image's id through a path template with {id} (band_files, roi): the
+template checks and the missing-file rule they share."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from unet.dataset.layout import GROUP, DataLayoutError, Layout
+from unet.dataset.names import listing
+
+log = logging.getLogger(__name__)
+ID = "{id}"
+
+
+def check_template(layout: Layout, key: str, template: str, example: str, group_fix: str) -> None:
+    """Refuse a template that cannot name one file per image: without {id}, or in a layout of
+    {group} folders (whose ids repeat across groups)."""
+    if ID not in template:
+        raise DataLayoutError(
+            f"{key}: {template!r} has no {ID}; write each image's file with {ID} where the "
+            f"image's id goes, e.g. {example}"
+        )
+    if GROUP in layout.images:
+        raise DataLayoutError(f"{key} with {GROUP} folders is not supported: {group_fix}")
+
+
+def files_per_id(
+    root: Path, layout: Layout, found: Sequence[tuple[str, object, object]], key: str,
+    templates: Sequence[str], what: str,
+) -> tuple[list[tuple[str, object, object]], dict[str, list[Path]]]:
+    """The pairs that have a file for every template (its id in place of {id}, under `root`),
+    and those files by id, in the templates' order. A pair missing one is refused (or, with
+    allow_unpaired, skipped with a warning), naming the files; `what` names such a file."""
+    paths = {pid: [root / t.replace(ID, pid) for t in templates] for pid, _, _ in found}
+    absent = {pid: [p for p in ps if not p.is_file()] for pid, ps in paths.items()}
+    absent = {pid: ps for pid, ps in absent.items() if ps}
+    if absent:
+        names = listing([str(p) for pid in sorted(absent) for p in absent[pid]])
+        problem = f"{len(absent)} images have no {what} of {key}: {names}"
+        if not layout.allow_unpaired:
+            raise DataLayoutError(
+                f"{problem}. Each image needs the file each template of {key} names, its id "
+                f"in place of {ID}; fix the names or the template, or set "
+                f"{layout.section}.allow_unpaired: true to skip such images"
+            )
+        log.warning("skipping %s", problem)
+    kept = [f for f in found if f[0] not in absent]
+    return kept, {pid: paths[pid] for pid, _, _ in kept}

@@ -1,7 +1,8 @@
 # Shared helpers: paths, per-experiment settings, module dependencies.
 from pathlib import Path
 
-from unet.dataset.layout import IMAGE_EXTENSIONS, data_files, files_with, layout_from
+from unet.dataset.layout import IMAGE_EXTENSIONS, data_files, layout_from
+from unet.dataset.per_id import new_images
 from unet.dataset.split import ID_KEYS, SPLITS
 from unet.deps import module_files
 from unet.workflow import check_config, experiment_config, experiment_section
@@ -40,11 +41,13 @@ def id_lists(split):
     return [split[k] for k in ID_KEYS if isinstance(split[k], str)]
 
 
-def setting(section):
-    """Params function: one config section with the experiment's overrides applied."""
+def setting(section, without=()):
+    """Params function: one config section with the experiment's overrides applied, less the
+    keys `without` (another rule's: changing them must not rerun this one)."""
 
     def get(wildcards):
-        return experiment_section(config, section, wildcards.experiment)
+        values = experiment_section(config, section, wildcards.experiment)
+        return {k: v for k, v in values.items() if k not in without}
 
     return get
 
@@ -96,10 +99,14 @@ def local_data(wildcards):
 
 
 def folder_images(wildcards):
-    """The images in resources/predict/<folder>, inputs of predict_folder: one replaced in
-    place makes the folder's masks stale, though the folder's own mtime does not move."""
+    """The images in resources/predict/<folder> and their regions of interest (predict.roi),
+    inputs of predict_folder: one replaced in place makes the folder's masks stale, though the
+    folder's own mtime does not move."""
     folder = Path("resources/predict", wildcards.folder)
-    return [str(p) for p in files_with(folder, image_extensions())] if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    roi = experiment_section(config, "predict", wildcards.experiment)["roi"]
+    return [str(p) for p in new_images(folder, image_extensions(), roi)]
 
 
 def image_extensions():

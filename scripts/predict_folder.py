@@ -16,4 +16,5 @@ predict_folder(
     PredictSettings(**snakemake.params.predict),
     threads=snakemake.threads,
     extensions=snakemake.params.extensions,
+    roi=snakemake.params.roi,
 )

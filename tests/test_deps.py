@@ -54,7 +54,7 @@ RULES = {
         ("infer.predict_folder",),
         COMMON | BANDS | {"cache.preprocess", "cache.mapping", "cache.palettes", "cache.ragged",
                   "cache.values", "cache.settings", "common.device", "dataset.names",
-                  "common.probs", "common.roi", "dataset.layout", "dataset.split",
+                  "common.probs", "common.roi", "dataset.layout", "dataset.per_id", "dataset.split",
                   "infer.forward",
                   "infer.predict_folder",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",

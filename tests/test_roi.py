@@ -193,6 +193,33 @@ def test_unet_predict_takes_the_new_images_rois(vessel_everywhere, tmp_path, cap
     assert "{id}" in capsys.readouterr().err
 
 
+def test_roi_files_beside_the_images_are_not_predicted(vessel_everywhere, tmp_path):
+    """predict_folder's roi is relative to the folder; the files it names, even beside the
+    images with their extension, are regions of interest, not images to predict."""
+    import shutil
+
+    from unet.cli import main
+    from unet.infer.predict import PredictSettings
+    from unet.infer.predict_folder import predict_folder
+
+    root, _ = vessel_everywhere
+    folder = tmp_path / "new"
+    shutil.copytree(root / "images", folder)
+    for path in sorted((root / "fov").glob("*.gif")):  # 20_training_mask.gif
+        Image.open(path).save(folder / path.name.replace(".gif", ".png"))
+    n = predict_folder([root / "model.pt"], folder, tmp_path / "o", PredictSettings(device="cpu"),
+                       roi="{id}_mask.png")
+    assert n == 8 and len(list((tmp_path / "o").glob("*.png"))) == 8
+    for png in sorted((tmp_path / "o").glob("*.png")):
+        mask = np.asarray(Image.open(png))
+        assert (mask[_fov()] == 255).all() and (mask[~_fov()] == 0).all()
+    # unet predict: --roi is a path of its own; the folder's files it names are not predicted
+    assert main(["predict", str(root / "model.pt"), str(folder), "-o", str(tmp_path / "c"),
+                 "--roi", str(folder / "{id}_mask.png"), "--device", "cpu"]) == 0
+    assert sorted(p.name for p in (tmp_path / "c").glob("*.png")) == sorted(
+        p.name for p in (tmp_path / "o").glob("*.png"))
+
+
 def test_the_cache_without_rois_has_no_roi_list(tmp_path):
     _drive(tmp_path)
     manifest = _manifest(tmp_path, roi="")

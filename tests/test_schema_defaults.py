@@ -22,7 +22,7 @@ SECTIONS = [
     (AugmentSettings, ("train", "augment"), set(), set()),
     (PatchSettings, ("train", "patch"), set(), set()),
     (UNetConfig, ("model",), {"in_channels", "num_classes"}, set()),
-    (PredictSettings, ("predict",), set(), set()),
+    (PredictSettings, ("predict",), set(), {"roi"}),  # roi: predict_folder's own parameter
     (PreprocessSettings, ("preprocess",), {"mask_values", "mask_rgb", "mask_threshold",
                                            "max_mask_values", "mask_ignore", "class_names",
                                            "mask_unlisted", "mask_background"},

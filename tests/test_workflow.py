@@ -157,6 +157,33 @@ def test_predict_a_folder_of_new_images(done):
     assert "predict_folder" in planned.stdout + planned.stderr
 
 
+def test_predict_folder_takes_each_images_region_of_interest(done):
+    """predict.roi: the rule's new images with their regions of interest, in the folder; a
+    setting of predict_folder only, so predict_masks does not rerun when it changes."""
+    folder = done / "resources/predict/fov"
+    (folder / "fov").mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    inside = np.zeros((40, 50), bool)
+    inside[10:30, 5:45] = True
+    for name in ("a", "b"):
+        Image.fromarray(rng.integers(0, 255, (40, 50, 3), np.uint8)).save(folder / f"{name}.png")
+        Image.fromarray(inside.astype(np.uint8) * 255).save(folder / f"fov/{name}.png")
+    (done / "roi.yaml").write_text('predict: {roi: "fov/{id}.png"}\n')
+    target = "results/synthetic/baseline/predict/fov"
+    snakemake(done, target, "--cores", "2", "--configfile", TINY, "roi.yaml")
+    for name in ("a", "b"):
+        mask = np.asarray(Image.open(done / target / f"{name}.png"))
+        assert mask.shape == inside.shape and (mask[~inside] == 0).all(), name
+    assert sorted(p.name for p in (done / target).glob("*.png")) == ["a.png", "b.png"]
+    planned = snakemake(done, "--cores", "2", "--configfile", TINY, "roi.yaml", "-n").stdout
+    jobs = set(re.findall(r"^rule (\w+):", planned, re.M))
+    assert jobs == {"plot_results", "all"}, planned  # the report shows the config; no more
+    # A region of interest replaced in place makes the folder's masks stale.
+    Image.fromarray((~inside).astype(np.uint8) * 255).save(folder / "fov/b.png")
+    planned = snakemake(done, target, "--cores", "2", "--configfile", TINY, "roi.yaml", "-n")
+    assert "predict_folder" in planned.stdout + planned.stderr
+
+
 def test_multiclass_pipeline(tmp_path):
     wd = copy_workflow(tmp_path)
     (wd / "multi.yaml").write_text("dataset: {synthetic: {classes: 3}}\n")

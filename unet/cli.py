@@ -12,6 +12,7 @@ as the predict_folder rule, in the data's own mask values.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -21,14 +22,15 @@ from unet.common.schema import defaults
 _PREDICT = defaults("predict")  # the predict rule's defaults: config/schema.yaml
 
 
-def _images(inputs: list[str]) -> list[Path]:
-    """Image files named directly, and the images directly inside named folders."""
+def _images(inputs: list[str], roi: str | None) -> list[Path]:
+    """Image files named directly, and the images directly inside named folders (less the
+    regions of interest `roi` names there)."""
     from unet.infer.predict_folder import list_images
 
     files: list[Path] = []
     for item in map(Path, inputs):
         if item.is_dir():
-            files += list_images(item)
+            files += list_images(item, roi=roi and os.path.relpath(roi, item))
         elif item.is_file():
             files.append(item)
         else:
@@ -55,7 +57,7 @@ def _predict(args: argparse.Namespace) -> int:
         raise ValueError(f"--rle {args.rle}: give a .csv file to write the encodings to")
     if args.rle_objects and not args.rle:
         raise ValueError("--rle-objects splits the rows of --rle: give --rle FILE.csv too")
-    files = _images(args.inputs)
+    files = _images(args.inputs, args.roi)
     n = predict_files([args.model], files, args.out, settings, threads=args.threads,
                       roi=args.roi)
     print(f"{n} masks written to {args.out}")

@@ -1,13 +1,15 @@
-"""Files found by each image's id through a path template with {id} (band_files, roi): the
-template checks and the missing-file rule they share."""
+"""Files found by each image's id through a path template with {id} (band_files, roi; the
+regions of interest of a folder of new images): the template checks and the missing-file rule
+they share."""
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from unet.dataset.layout import GROUP, DataLayoutError, Layout
+from unet.dataset.layout import GROUP, DataLayoutError, Layout, files_with
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
@@ -48,3 +50,20 @@ def files_per_id(
         log.warning("skipping %s", problem)
     kept = [f for f in found if f[0] not in absent]
     return kept, {pid: paths[pid] for pid, _, _ in kept}
+
+
+def names_one(path: Path, folder: Path, template: str) -> bool:
+    """Whether `path`, under `folder`, is a file `template` (relative to `folder`) names for
+    some id: a region of interest beside the images is not an image to predict."""
+    return fnmatch.fnmatchcase(path.relative_to(folder).as_posix(), template.replace(ID, "*"))
+
+
+def new_images(folder: Path, extensions: Sequence[str], roi: str | None) -> list[Path]:
+    """The files of a folder of new images that predict_folder reads: the images directly in
+    it with one of `extensions`, less the files `roi` names, then each image's region of
+    interest (`roi` relative to `folder`, the image's stem for {id}) where it exists. Changing
+    one of them makes the folder's masks stale."""
+    images = [p for p in files_with(folder, extensions)
+              if not (roi and names_one(p, folder, roi))]
+    rois = [folder / roi.replace(ID, p.stem) for p in images] if roi else []
+    return images + [r for r in rois if r.is_file()]

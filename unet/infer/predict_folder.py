@@ -20,6 +20,7 @@ from unet.common.labels import mapping_from_meta
 from unet.common.logs import progress
 from unet.dataset.layout import IMAGE_EXTENSIONS, files_with, visible_files
 from unet.dataset.names import listing
+from unet.dataset.per_id import names_one
 from unet.infer.forward import (
     PredictSettings,
     ensemble_logits,
@@ -35,15 +36,18 @@ log = logging.getLogger(__name__)
 
 
 def list_images(
-    folder: str | os.PathLike, extensions: Sequence[str] = IMAGE_EXTENSIONS
+    folder: str | os.PathLike, extensions: Sequence[str] = IMAGE_EXTENSIONS,
+    roi: str | None = None,
 ) -> list[Path]:
     """Image files directly in `folder` with one of `extensions` (the data's
-    `image_extensions`), sorted; hidden files (macOS's ._a.png beside a.png) are not images. A
-    clear error when there are none, naming the extensions the folder holds."""
+    `image_extensions`), sorted, less the regions of interest `roi` (relative to `folder`)
+    names; hidden files (macOS's ._a.png beside a.png) are not images. A clear error when
+    there are none, naming the extensions the folder holds."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"folder to predict {folder} does not exist; put the images there")
-    images = files_with(folder, extensions)
+    images = [p for p in files_with(folder, extensions)
+              if not (roi and names_one(p, folder, roi))]
     if not images:
         files = visible_files(folder, recursive=False)
         others = Counter(p.suffix.lower() or "no extension" for p in files)
@@ -129,8 +133,8 @@ def predict_files(
     models, ckpt, dtype = load_ensemble(model_paths, settings, threads)
     if ckpt.get("roi") and roi is None:
         log.warning("the model learnt within regions of interest (dataset roi) and nothing "
-                    "outside them: give each image's with unet predict --roi, or its masks "
-                    "outside them are guesses")
+                    "outside them: give each image's (unet predict --roi, or predict.roi for "
+                    "the predict_folder rule), or its masks outside them are guesses")
     for path in files:  # headers first: a bad file late in the folder stops nothing half done
         image_header(path)  # a file that cannot be read, named before any is predicted
         bands = band_count(path)  # 0: grey or colour, which a 1- or 3-channel model converts
@@ -168,10 +172,13 @@ def predict_folder(
     settings: PredictSettings,
     threads: int = 1,
     extensions: Sequence[str] = IMAGE_EXTENSIONS,
+    roi: str | None = None,
 ) -> int:
     """Predict every image directly in `folder` (files with one of `extensions`) into
-    out_dir/<stem>.png (see predict_files)."""
-    files = list_images(folder, extensions)
+    out_dir/<stem>.png (see predict_files), class 0 outside each image's region of interest
+    where `roi` names them: a path relative to `folder` with {id} for the image's stem."""
+    files = list_images(folder, extensions, roi)
     return predict_files(
-        model_paths, files, out_dir, settings, threads, f"predict {Path(folder).name}"
+        model_paths, files, out_dir, settings, threads, f"predict {Path(folder).name}",
+        str(Path(folder) / roi) if roi else None,
     )

@@ -127,3 +127,64 @@ def test_png_bands_stack_too(tmp_path):
     stacked = read_bands(manifest["pairs"][1]["image"])
     assert stacked.shape == (H, W, 2) and stacked[0, 0].tolist() == [10, 200]
     assert read_json(tmp_path / "manifest.json") == manifest
+
+
+def _test_scenes(root, n: int = 3) -> None:
+    """38-Cloud's test folders: test_red/red_<id>.TIF and the further bands beside them."""
+    rng = np.random.default_rng(1)
+    for b in BANDS:
+        (root / f"test_{b}").mkdir(parents=True)
+        for i in range(n):
+            tifffile.imwrite(root / f"test_{b}/{b}_scene_{i}.TIF",
+                             rng.integers(0, 30000, (H, W)).astype(np.uint16))
+
+
+def test_unet_stack_gives_new_scenes_the_bands_a_model_learnt(tmp_path, monkeypatch, capsys):
+    """unet stack: new images kept a band per file become the multi-band TIFFs unet predict
+    reads, named by id; before, the command did not exist and the README left users to stack
+    them themselves."""
+    from unet.cli import main
+
+    _cloud(tmp_path)
+    ids = [p["id"] for p in _manifest(tmp_path)["pairs"]]
+    write_json(tmp_path / "split.json", {"train": ids[:4], "val": ids[4:6], "test": ids[6:]})
+    _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    _train_and_predict(tmp_path)
+    _test_scenes(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    templates = [f"test_{b}/{b}_{{id}}.TIF" for b in BANDS[1:]]
+    assert main(["stack", "test_red", *templates, "--prefix", "red_", "-o", "scenes"]) == 0
+    assert "3 images" in capsys.readouterr().out
+    for i in range(3):
+        stacked = tifffile.imread(f"scenes/scene_{i}.tif")
+        want = np.stack([tifffile.imread(f"test_{b}/{b}_scene_{i}.TIF") for b in BANDS], -1)
+        assert stacked.dtype == np.uint16 and np.array_equal(stacked, want)
+    assert main(["predict", "model.pt", "scenes", "-o", "masks", "--device", "cpu"]) == 0
+    masks = sorted(p.name for p in (tmp_path / "masks").glob("*.png"))
+    assert masks == ["scene_0.png", "scene_1.png", "scene_2.png"]
+
+
+def test_unet_stack_refuses_before_writing_anything(tmp_path, monkeypatch, capsys):
+    from unet.cli import main
+
+    _test_scenes(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    templates = [f"test_{b}/{b}_{{id}}.TIF" for b in BANDS[1:]]
+    (tmp_path / "test_nir/nir_scene_2.TIF").unlink()
+    assert main(["stack", "test_red", *templates, "--prefix", "red_", "-o", "out"]) == 2
+    err = capsys.readouterr().err
+    assert "nir_scene_2.TIF" in err and not list((tmp_path / "out").glob("*.tif"))
+    assert main(["stack", "test_red", "test_nir/nir.TIF", "-o", "out"]) == 2
+    assert "{id}" in capsys.readouterr().err
+    # A file not named prefix + id is named, not guessed at.
+    assert main(["stack", "test_red", *templates, "--prefix", "blue_", "-o", "out"]) == 2
+    assert "red_scene_0.TIF" in capsys.readouterr().err
+    # What is there already is never overwritten: nothing moves in.
+    (tmp_path / "test_nir/nir_scene_2.TIF").write_bytes(
+        (tmp_path / "test_nir/nir_scene_1.TIF").read_bytes())
+    (tmp_path / "out").mkdir(exist_ok=True)
+    (tmp_path / "out/scene_1.tif").write_text("mine")
+    assert main(["stack", "test_red", *templates, "--prefix", "red_", "-o", "out"]) == 2
+    assert "scene_1.tif" in capsys.readouterr().err
+    assert (tmp_path / "out/scene_1.tif").read_text() == "mine"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["scene_1.tif"]

@@ -4,6 +4,7 @@
     unet info MODEL
     unet export MODEL --onnx OUT.onnx
     unet unstack STACK.tif FOLDER
+    unet stack FOLDER TEMPLATE... -o OUT [--prefix P] [--suffix S]
 
 It calls the package functions the Snakemake rules call: `unet predict` writes the same masks
 as the predict_folder rule, in the data's own mask values.
@@ -96,8 +97,16 @@ def _unstack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stack(args: argparse.Namespace) -> int:
+    from unet.dataset.band_files import stack_folder
+
+    written = stack_folder(args.folder, args.bands, args.out, args.prefix, args.suffix)
+    print(f"{len(written)} images stacked into {args.out}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
-    """The command line: predict, info, export and unstack sub-commands."""
+    """The command line: predict, info, export, unstack and stack sub-commands."""
     ap = argparse.ArgumentParser(prog="unet", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("predict", help="masks for new images, at their own size")
@@ -136,6 +145,16 @@ def parser() -> argparse.ArgumentParser:
     u.add_argument("stack", help="multi-page file, e.g. ISBI 2012's train-volume.tif")
     u.add_argument("folder", help="folder for 0.png, 1.png, ... (zero-padded); never overwritten")
     u.set_defaults(run=_unstack)
+    s = sub.add_parser("stack", help="stack bands kept a file each into multi-band TIFFs")
+    s.add_argument("folder", help="folder of each image's first band, e.g. test_red/")
+    s.add_argument("bands", nargs="+", metavar="TEMPLATE",
+                   help="each further band's file, a path with {id} for the image's id, in "
+                        "the model's band order, e.g. test_nir/nir_{id}.TIF")
+    s.add_argument("-o", "--out", required=True,
+                   help="folder for <id>.tif, one per image; never overwritten")
+    s.add_argument("--prefix", default="", help="before the id in the folder's file names")
+    s.add_argument("--suffix", default="", help="after the id in the folder's file names")
+    s.set_defaults(run=_stack)
     return ap
 
 

@@ -1,8 +1,10 @@
 """Bands kept in a file each (38-Cloud's train_red/, train_green/, train_blue/ and train_nir/
-folders; a microscope's one file per channel), stacked into one multi-band TIFF per image."""
+folders; a microscope's one file per channel), stacked into one multi-band TIFF per image: the
+data set's (band_files), and new images' for `unet predict` (`unet stack`)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,10 +12,11 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from unet.common.fileio import atomic_path
+from unet.common.fileio import atomic_dir, atomic_path
 from unet.common.imageio import named_file
-from unet.dataset.layout import DataLayoutError, Layout
-from unet.dataset.per_id import check_template, files_per_id
+from unet.dataset.layout import IMAGE_EXTENSIONS, DataLayoutError, Layout, files_with, id_of
+from unet.dataset.names import listing
+from unet.dataset.per_id import ID, check_template, files_per_id
 
 FIX = "replace the file, or remove the image from the data folder"
 
@@ -72,3 +75,52 @@ def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
         tifffile.imwrite(tmp, np.stack(bands, axis=-1), photometric="minisblack",
                          planarconfig="contig")
     return dest
+
+
+def _new_image_bands(folder: Path, templates: Sequence[str], prefix: str,
+                     suffix: str) -> dict[str, list[Path]]:
+    """Each image directly in `folder` (named prefix + id + suffix) by id: its file, then the
+    file each template names for its id. Refused, naming the files, unless all are there."""
+    for template in templates:
+        if ID not in template:
+            raise DataLayoutError(f"{template!r} has no {ID}: write each further band's "
+                                  f"path with {ID} where the image's id goes, e.g. "
+                                  f"test_nir/nir_{ID}.TIF")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder of images")
+    images = files_with(folder, IMAGE_EXTENSIONS)
+    if not images:
+        raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {folder}")
+    ids = {p: id_of(p.stem, prefix, suffix) for p in images}
+    odd = [str(p) for p, i in ids.items() if i is None]
+    if odd:
+        raise DataLayoutError(f"{listing(odd)} are not named {prefix}<id>{suffix}: give "
+                              "--prefix and --suffix around each image's id")
+    if len(set(ids.values())) < len(ids):
+        raise DataLayoutError(f"{folder} holds two files of one id (one name, two "
+                              "extensions): keep one")
+    bands = {i: [p, *(Path(t.replace(ID, i)) for t in templates)] for p, i in ids.items()}
+    missing = [str(b) for paths in bands.values() for b in paths[1:] if not b.is_file()]
+    if missing:
+        raise FileNotFoundError(f"no band file {listing(missing)}: each image needs one file "
+                                f"per template, its id in place of {ID}; nothing was written")
+    return bands
+
+
+def stack_folder(folder: str | os.PathLike, templates: Sequence[str], out_dir: str | os.PathLike,
+                 prefix: str = "", suffix: str = "") -> list[Path]:
+    """Stack each image directly in `folder` (named prefix + id + suffix) with the file each
+    of `templates` names for its id (a path with {id}) into out_dir/<id>.tif, as band_files
+    does for the data set; returns the files. All appear or none: every image and band is
+    checked first, what is in `out_dir` already is never overwritten, and the stacks move in
+    only when all were written."""
+    bands = _new_image_bands(Path(folder), templates, prefix, suffix)
+    outs = {i: Path(out_dir) / f"{i}.tif" for i in bands}
+    taken = [str(o) for o in outs.values() if o.exists()]
+    if taken:
+        raise FileExistsError(f"{listing(taken)} exist; stack into an empty folder, or move "
+                              "them away first")
+    with atomic_dir(out_dir) as scratch:
+        for i, paths in bands.items():
+            stack_bands((paths, scratch / outs[i].name))
+    return sorted(outs.values())

@@ -31,6 +31,13 @@ include: "rules/report.smk"
 report: "report/workflow.rst"
 
 
+# The steps that need the network run on the machine Snakemake runs on, never as cluster jobs:
+# compute nodes often have none. Everything else may run anywhere.
+localrules:
+    download_dataset,
+    fetch_encoder_weights,
+
+
 rule all:
     input:
         all_targets(),

@@ -28,6 +28,8 @@ wildcard_constraints:
     split="|".join(SPLITS),
     folder=r"(?!\.\.?$)[A-Za-z0-9._-]+",
     fold="[0-9]+",
+    encoder=r"(?!\.)[A-Za-z0-9._-]+",  # smp's names (efficientnet-b0, tu-convnext_tiny.fb_in22k)
+    weights=r"(?!\.)[A-Za-z0-9._-]+",
 
 
 def modules(*names):
@@ -133,6 +135,15 @@ def init_model(wildcards):
     """train.init_from as an input: a changed source model retrains (and what follows)."""
     path = experiment_section(config, "train", wildcards.experiment)["init_from"]
     return [path] if path else []
+
+
+def encoder_weights(wildcards):
+    """model.arch smp with pretrained weights: fetch_encoder_weights's marker, an input of
+    training, so the download happens first, where Snakemake runs."""
+    model = experiment_section(config, "model", wildcards.experiment)
+    if model["arch"] != "smp" or not model["encoder_weights"]:
+        return []
+    return [f"resources/encoders/{model['encoder']}/{model['encoder_weights']}.json"]
 
 
 def histories(wildcards):

@@ -1,11 +1,25 @@
 # Train: one UNet per experiment (or one per cross-validation fold), on the GPU if any.
 
 
+rule fetch_encoder_weights:
+    # Pretrained encoder weights (model.arch smp) into the Hugging Face cache, before training
+    # and where Snakemake runs (a local rule): cluster compute nodes often have no network.
+    output:
+        "resources/encoders/{encoder}/{weights}.json",
+    log:
+        "resources/encoders/logs/{encoder}_{weights}.log",
+    conda:
+        "../envs/unet.yaml"
+    script:
+        "../scripts/fetch_encoder_weights.py"
+
+
 rule train_unet:
     input:
         cache=rules.preprocess.output.cache,
         meta=rules.preprocess.output.meta,
         init=init_model,
+        weights=encoder_weights,
         code=modules("train.train"),
     output:
         model=f"{EXP}/model.pt",

@@ -46,3 +46,47 @@ def test_describe_names_the_encoder_and_normalisation(tmp_path):
     assert "smp Unet, encoder resnet18 (weights none, randomly initialised), depth 3" in out
     assert "mean 0.485, 0.456, 0.406, std 0.229, 0.224, 0.225" in out
     assert "base width" not in out
+
+
+def _fake_hub(monkeypatch, tmp_path, fail: bool = False) -> list[str]:
+    """smp's Hugging Face download, served from a local file of random resnet18 weights (or
+    failing as it does without a network); returns the repositories asked for."""
+    from safetensors.torch import save_file
+    from segmentation_models_pytorch import encoders
+
+    weights = tmp_path / "model.safetensors"
+    save_file(encoders.get_encoder("resnet18").state_dict(), str(weights))
+    (tmp_path / "config.json").write_text("{}")
+    asked: list[str] = []
+
+    def download(repo_id, filename, revision=None, **_):
+        asked.append(repo_id)
+        if fail:
+            raise OSError("[Errno 101] Network is unreachable")
+        return str(tmp_path / filename)
+
+    monkeypatch.setattr(encoders, "hf_hub_download", download)
+    return asked
+
+
+def test_encoder_weights_are_fetched_ahead_of_training(monkeypatch, tmp_path):
+    """fetch_encoder_weights (a local rule: where Snakemake runs, so compute nodes without a
+    network train from the cache) asks smp for exactly the weights training loads, and marks
+    them fetched."""
+    from unet.model.pretrained import fetch_encoder_weights
+
+    asked = _fake_hub(monkeypatch, tmp_path)
+    fetch_encoder_weights("resnet18", "imagenet", tmp_path / "enc/resnet18/imagenet.json")
+    assert asked and all("resnet18" in repo for repo in asked)
+    marker = (tmp_path / "enc/resnet18/imagenet.json").read_text()
+    assert '"encoder": "resnet18"' in marker and '"weights": "imagenet"' in marker
+
+
+def test_a_failed_fetch_says_what_needs_the_network(monkeypatch, tmp_path):
+    from unet.model.pretrained import ModelError, fetch_encoder_weights
+
+    _fake_hub(monkeypatch, tmp_path, fail=True)
+    message = r"imagenet weights of encoder resnet18.*network.*encoder_weights: null"
+    with pytest.raises(ModelError, match=message):
+        fetch_encoder_weights("resnet18", "imagenet", tmp_path / "m.json")
+    assert not (tmp_path / "m.json").exists()

@@ -39,7 +39,6 @@ CLUSTER_FLAGS = (
 # rules stay single jobs, as a user runs them.
 GROUPS = (
     "--groups",
-    "download_dataset=data",
     "split_dataset=data",
     "preprocess=data",
     "refine_crf=post",
@@ -132,6 +131,9 @@ def test_gpu_rules_are_submitted_with_gpus(done):
         # sbatch --gpus=1 is recorded as TresPerJob (--gres would be TresPerNode).
         assert re.search(r"TresPerJob=gres[:/]gpu:1\b", record), record
         assert "Partition=gpu " in record and "JobState=COMPLETED" in record, record
+    # The download needs the network, which compute nodes often lack: never submitted.
+    assert not any("download_dataset" in name for name in jobs), sorted(jobs)
+    assert "localrule download_dataset:" in log, log[:3000]
     data = next(job_id for name, job_id in jobs.items() if name.startswith("data_"))
     record = _sbatch_record(data)
     assert "gpu" not in record.replace("Partition=cpu", ""), record

@@ -5,6 +5,7 @@ second run has nothing to do."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.conftest import TINY, copy_workflow, snakemake
+from tests.conftest import REPO, TINY, copy_workflow, snakemake
 
 pytest.importorskip("segmentation_models_pytorch", reason="pip install -e '.[smp]'")
 
@@ -100,3 +101,23 @@ def test_unet_info_names_the_encoder(done, capsys):
 def test_second_smp_run_has_nothing_to_do(done):
     out = _run(done, "-n")
     assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_network_steps_run_where_snakemake_runs(tmp_path):
+    """On a cluster, compute nodes often have no network: the download and the pretrained
+    weights are local rules (run on the submitting machine), and training waits for the
+    weights; an experiment without pretrained weights fetches nothing."""
+    wd = copy_workflow(tmp_path)
+    (wd / "weights.yaml").write_text(
+        "model: {encoder_weights: imagenet}\n"
+        "experiments: {baseline: {}, scratch: {model: {arch: unet}}}\n"
+    )
+    out = snakemake(wd, "--configfile", TINY, SMP, "weights.yaml", "-n").stdout
+    assert "output: resources/encoders/resnet18/imagenet.json" in out
+    # Declared local (tests/test_slurm.py checks on a cluster that such a rule is not submitted)
+    local = re.search(r"^localrules:\n((?:    \w+,\n)+)", (REPO / "Snakefile").read_text(), re.M)
+    assert local and set(re.findall(r"\w+", local.group(1))) == {
+        "download_dataset", "fetch_encoder_weights"}
+    train = re.findall(r"^rule train_unet:\n    input: (.*)$", out, re.M)  # their inputs
+    assert len(train) == 2
+    assert sum("resources/encoders/resnet18/imagenet.json" in b for b in train) == 1

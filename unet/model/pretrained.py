@@ -7,10 +7,13 @@ logits cropped back.
 
 from __future__ import annotations
 
+import os
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from unet.common.fileio import write_json
 from unet.model.unet import UNetConfig
 
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))  # what nearly every encoder expects
@@ -69,3 +72,22 @@ class EncoderUNet(nn.Module):
         ph, pw = (-h) % self.multiple, (-w) % self.multiple
         x = F.pad((x - self.mean) / self.std, (0, pw, 0, ph), mode="replicate")
         return self.net(x)[..., :h, :w]  # (B, classes, H, W)
+
+
+def fetch_encoder_weights(encoder: str, weights: str, marker: str | os.PathLike) -> None:
+    """Download `encoder`'s pretrained `weights` into the Hugging Face cache, as building the
+    model for training would, then write `marker` (JSON). The fetch_encoder_weights rule runs
+    this where Snakemake runs, so training on a compute node without a network finds them."""
+    try:
+        _smp().Unet(encoder, encoder_weights=weights, classes=1)  # what training builds
+    except ModelError:
+        raise
+    except Exception as err:  # no network, an unknown name: whatever smp or the Hub raised
+        raise ModelError(
+            f"could not fetch the {weights} weights of encoder {encoder}: {err}. This step "
+            "downloads them from the Hugging Face Hub on the machine Snakemake runs on, so it "
+            "needs the network there; check model.encoder and model.encoder_weights, or set "
+            "model.encoder_weights: null to train from random weights"
+        ) from err
+    write_json(marker, {"encoder": encoder, "weights": weights,
+                        "cache": os.environ.get("HF_HOME", "~/.cache/huggingface")})

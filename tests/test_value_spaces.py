@@ -284,3 +284,16 @@ def test_overlays_of_large_images_are_drawn_from_shrunk_copies(tmp_path, monkeyp
     plot_overlays(rows, tmp_path / "o.png", MaskMapping((0, 255)))
     assert shapes and all(max(s[:2]) <= DISPLAY_SIDE for s in shapes), shapes
     assert (tmp_path / "o.png").stat().st_size > 0
+
+
+def test_threshold_reads_palette_masks_by_brightness(tmp_path):
+    """DRIVE's and Carvana's GIF masks hold palette indices 0/1 shown black/white. With
+    masks.threshold the README promises brightness; before, the threshold compared the
+    indices (1 < 127), so every mask read as background and the scores looked perfect."""
+    palette = [0, 0, 0, 255, 255, 255]
+    disc = _disc(0) > 0.5
+    mask = Image.fromarray(disc.astype(np.uint8))
+    mask.putpalette(palette)
+    mask.save(tmp_path / "m.gif")
+    mapping = MaskMapping((0, 255), threshold=127)
+    assert np.array_equal(mapping.read_index(tmp_path / "m.gif"), disc.astype(np.uint8))

@@ -92,10 +92,13 @@ def read_mask(
 
     colour: every file as packed 0xRRGGBB colours (grey g becomes (g, g, g)), for colour-mask
     data sets. Otherwise grey levels as in `read_mask_values`; a file with real colours is
-    refused, or read as its luminance when `luminance` (a threshold binarises by brightness).
+    refused, or read as its luminance when `luminance` (a threshold binarises by brightness),
+    as is a palette file's (its indices are not brightness).
     """
     if colour:
         return pack_rgb(np.asarray(open_image(path).convert("RGB")))
+    if luminance and mask_palette(path) is not None:  # indices say nothing of brightness
+        return np.asarray(open_image(path).convert("L"))
     values, packed = read_mask_values(path)
     if not packed:
         return values

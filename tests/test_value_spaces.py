@@ -297,3 +297,23 @@ def test_threshold_reads_palette_masks_by_brightness(tmp_path):
     mask.save(tmp_path / "m.gif")
     mapping = MaskMapping((0, 255), threshold=127)
     assert np.array_equal(mapping.read_index(tmp_path / "m.gif"), disc.astype(np.uint8))
+
+
+def test_training_masks_without_any_foreground_are_refused(tmp_path, caplog):
+    """0/1 masks with masks.threshold 127 (meant for 0/255) hold no foreground pixel: before,
+    training ran, validation Dice read 1.0 every epoch and every score came out perfect."""
+    _dataset(tmp_path, 8, lambda i: "L", lambda i: "L",
+             lambda i, disc: (disc > 0.5).astype(np.uint8))
+    with pytest.raises(MaskValueError, match=r"no pixel of class 1.*masks.threshold 127"):
+        _preprocess(tmp_path, PreprocessSettings(width=W, height=H, mask_threshold=127))
+    assert not (tmp_path / "cache/meta.json").exists()
+
+
+def test_a_class_the_training_masks_lack_is_warned_of(tmp_path, caplog):
+    _dataset(tmp_path, 8, lambda i: "L", lambda i: "L",
+             lambda i, disc: (disc > 0.5).astype(np.uint8) * 255)
+    masks = {"values": [0, 255, 128], "threshold": None,
+             "max_values": 16, "ignore": None}
+    settings = settings_from_config({"width": W, "height": H}, masks)
+    _preprocess(tmp_path, settings)
+    assert "class 2 (value 128) has no pixel in the training masks" in caplog.text

@@ -120,11 +120,32 @@ def describe_classes(
     values the masks were searched for (not `chosen` in the config) made the larger class
     class 1 or look like instance labels (one number per object)."""
     fractions = class_fractions(counts, mapping.num_classes)
+    _check_learnable(counts, mapping, train_masks)
     if not chosen:
         for note in (foreground_note(mapping, fractions), instance_note(train_masks, mapping)):
             if note:
                 log.warning(note)
     return fractions
+
+
+def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list[str]) -> None:
+    """Refuse training masks without a pixel of any scored class (nothing to learn, and every
+    score 0/0, counted as 1.0), and warn of each scored class they lack (never learnt)."""
+    first, n = mapping.scored_from, mapping.num_classes
+    absent = [k for k in range(first, n) if not counts[k]]
+    if len(absent) == n - first:
+        hint = (f"masks.threshold {mapping.threshold} leaves every pixel at or below it: set it "
+                "between the background's value and the objects' (0/1 masks: 0)"
+                if mapping.threshold is not None else
+                "check masks.values against the values the masks hold")
+        raise MaskValueError(
+            f"the training masks (e.g. {train_masks[0]}) hold no pixel of class "
+            f"{first}{f'-{n - 1}' if n - first > 1 else ''} (values "
+            f"{[mapping.values[k] for k in range(first, n)]}): there is nothing to learn; {hint}"
+        )
+    for k in absent:
+        log.warning("class %d (value %s) has no pixel in the training masks: the model cannot "
+                    "learn it, and predicts it nowhere", k, mapping.values[k])
 
 
 _PURPOSE = {"train": "learn from", "val": "validate on", "test": "score"}

@@ -317,3 +317,13 @@ def test_a_class_the_training_masks_lack_is_warned_of(tmp_path, caplog):
     settings = settings_from_config({"width": W, "height": H}, masks)
     _preprocess(tmp_path, settings)
     assert "class 2 (value 128) has no pixel in the training masks" in caplog.text
+
+
+def test_a_validation_split_without_foreground_is_refused(tmp_path):
+    """Cloud-free 38-Cloud patches, all in validation: every epoch's validation Dice was 0/0,
+    counted 1.0 for the untrained first epoch, which was kept as the best model, silently."""
+    _dataset(tmp_path, 8, lambda i: "L", lambda i: "L",
+             lambda i, disc: (disc > 0.5).astype(np.uint8) * 255 * (i not in (4, 5)))
+    with pytest.raises(MaskValueError, match=r"val split.*no pixel of class 1.*split.val_ids"):
+        _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    assert not (tmp_path / "cache/meta.json").exists()

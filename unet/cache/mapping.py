@@ -148,6 +148,22 @@ def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list
                     "learn it, and predicts it nowhere", k, mapping.values[k])
 
 
+def check_validation(split: dict, cached: dict[str, tuple], mapping: MaskMapping,
+                     by_id: dict[str, dict]) -> None:
+    """Refuse a validation split without a pixel of any scored class: each epoch's validation
+    Dice would be 0/0, counted as 1.0 for the untrained first epoch, which would be kept."""
+    ids = split["val"]
+    first, n = mapping.scored_from, mapping.num_classes
+    if not ids or any(cached[i][1][first:n].any() for i in ids):
+        return
+    raise MaskValueError(
+        f"the val split's masks (e.g. {by_id[ids[0]]['mask']}) hold no pixel of class "
+        f"{first}{f'-{n - 1}' if n - first > 1 else ''}: validation could not tell a trained "
+        "model from an untrained one. Put images with objects in validation: list some in "
+        "split.val_ids, or change split.seed or split.val_fraction"
+    )
+
+
 _PURPOSE = {"train": "learn from", "val": "validate on", "test": "score"}
 
 

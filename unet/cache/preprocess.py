@@ -10,7 +10,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from unet.cache.mapping import choose_mapping, class_names, describe_classes, unlabelled_ids
+from unet.cache.mapping import (
+    check_validation,
+    choose_mapping,
+    class_names,
+    describe_classes,
+    unlabelled_ids,
+)
 from unet.cache.ragged import flat_offsets
 from unet.cache.settings import PreprocessSettings
 from unet.common.bands import read_bands, resize_bands
@@ -203,6 +209,7 @@ def _describe(
     train = [by_id[i]["mask"] for i in split["train"]]
     meta["class_fractions"] = describe_classes(counts, mapping, chosen, train)
     meta["unlabelled"] = unlabelled_ids(split, cached, mapping, by_id)
+    check_validation(split, cached, mapping, by_id)
 
 
 def _split_jobs(

@@ -95,9 +95,11 @@ def _model_input(path: Path, ckpt: dict, channels: int) -> tuple[np.ndarray, tup
         bands = read_bands(path)
         full = (bands.shape[1], bands.shape[0])
         return resize_bands(bands, model_input_size(ckpt, full)), full
-    image = open_image(path)
-    full = (image.width, image.height)
-    return resize_image(image, model_input_size(ckpt, full), channels), full
+    full = image_header(path)[1]  # (W, H) as shown
+    size = model_input_size(ckpt, full)
+    # A JPEG decoded at a DCT scale, as the cache decoded the training images (load_pair)
+    image = open_image(path, draft_to=size)
+    return resize_image(image, size, channels), full
 
 
 def roi_files(files: list[Path], template: str | None) -> list[Path | None]:

@@ -178,3 +178,31 @@ def test_the_cli_takes_rle_objects(tmp_path):
     args = parser().parse_args(["predict", "m.pt", "x.png", "-o", "out", "--rle", "s.csv",
                                       "--rle-objects"])
     assert args.rle_objects is True
+
+
+def test_a_submission_encodes_every_scored_class_in_readable_values(tmp_path):
+    """masks.background false scores class 0 too (Cityscapes' road): before, its rows were
+    left out; and a colour class's ClassId was its packed 24-bit number (8388608 for
+    [128, 0, 0]), not a colour anyone can read."""
+    from unet.common.labels import MaskMapping
+    from unet.dataset.rle import write_submission
+
+    index = np.zeros((H, W), np.uint8)
+    index[1:3, 2:5], index[4:6, 0:2] = 1, 2
+    city = MaskMapping((7, 8, 26), background=False)
+    city.write(tmp_path / "a.png", index)
+    write_submission([("a.png", tmp_path / "a.png")], city, tmp_path / "s.csv")
+    with open(tmp_path / "s.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["ClassId"] for r in rows] == ["7", "8", "26"]
+    assert np.array_equal(decode(rows[0]["EncodedPixels"], (W, H), "columns"), index == 0)
+    two = MaskMapping((0, 255), background=False)  # both classes scored: a ClassId each
+    two.write(tmp_path / "b.png", (index > 0).astype(np.uint8))
+    write_submission([("b.png", tmp_path / "b.png")], two, tmp_path / "t.csv")
+    with open(tmp_path / "t.csv", newline="") as f:
+        assert [r["ClassId"] for r in csv.DictReader(f)] == ["0", "255"]
+    colours = MaskMapping((0x000000, 0x800000, 0x804080), rgb=True)
+    colours.write(tmp_path / "c.png", index)
+    write_submission([("c.png", tmp_path / "c.png")], colours, tmp_path / "u.csv")
+    with open(tmp_path / "u.csv", newline="") as f:
+        assert [r["ClassId"] for r in csv.DictReader(f)] == ["#800000", "#804080"]

@@ -164,13 +164,16 @@ def write_submission(
     objects: bool = False,
 ) -> int:
     """A Kaggle-style CSV of predicted masks (image file name, mask PNG): ImageId and
-    EncodedPixels of the foreground (every class but 0; empty for none), or for more than two
-    classes a ClassId column with the class's mask value and a row per class present. With
-    `objects`, a row per 8-connected object instead (Airbus scores each ship), an image without
-    one listed once with an empty encoding. Written atomically; returns the rows written."""
+    EncodedPixels of the foreground (every class but 0; empty for none), or for more than one
+    scored class (every class from `mapping.scored_from`: class 0 too without a background) a
+    ClassId column with the class's mask value (a colour as #rrggbb) and a row per class
+    present. With `objects`, a row per 8-connected object instead (Airbus scores each ship),
+    an image without one listed once with an empty encoding. Written atomically; returns the
+    rows written."""
     from unet.common.fileio import atomic_path
 
-    classes = mapping.num_classes > 2
+    first = mapping.scored_from
+    classes = mapping.num_classes - first > 1
     rows = []
     for name, png in masks:
         index = mapping.read_index(png, "predicted mask")
@@ -178,9 +181,9 @@ def write_submission(
             found = _objects((index > 0) & (index < mapping.num_classes), objects)
             rows += [[name, encode(m, order)] for m in found] or [[name, ""]]
             continue
-        for k in range(1, mapping.num_classes):
-            rows += [[name, mapping.values[k], encode(m, order)]
-                     for m in _objects(index == k, objects)]
+        for k in range(first, mapping.num_classes):
+            value = f"#{mapping.values[k]:06x}" if mapping.rgb else mapping.values[k]
+            rows += [[name, value, encode(m, order)] for m in _objects(index == k, objects)]
     header = ["ImageId", "ClassId", "EncodedPixels"] if classes else ["ImageId", "EncodedPixels"]
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)

@@ -16,7 +16,7 @@ from PIL import Image
 from unet.cache.preprocess import preprocess
 from unet.cache.settings import PreprocessSettings, settings_from_config
 from unet.cache.values import mapping_from_values
-from unet.common.fileio import write_json
+from unet.common.fileio import read_json, write_json
 from unet.common.labels import MaskMapping, MaskValueError, mapping_from_meta
 from unet.common.maskio import read_mask
 from unet.infer.predict import PredictSettings, predict_masks
@@ -346,3 +346,45 @@ def test_new_jpegs_reach_the_model_as_the_cached_ones_did(tmp_path):
     cached, _ = load_pair((pair, (48, 40), 3, MaskMapping((0, 255))))
     new, full = _model_input(tmp_path / "a.jpg", {"size": [48, 40], "mode": "resize"}, 3)
     assert full == (200, 160) and np.array_equal(new, cached)
+
+
+def test_jpeg_masks_with_a_few_artefact_values_are_refused(tmp_path):
+    """Kvasir-style masks saved as JPEG at quality 98 hold 0-3 and 252-255: each value became
+    a class (8 classes, foreground Dice 0.12) without a word. Now refused, naming a file."""
+    _dataset(tmp_path, 8, lambda i: "L", lambda i: "L",
+             lambda i, disc: (disc > 0.5).astype(np.uint8) * 255)
+    for i in range(8):
+        grey = np.asarray(Image.open(tmp_path / f"msk{i}.png"))
+        grey = grey.copy()
+        grey[0, :3] = (1, 2, 254)  # what JPEG's rounding leaves at edges
+        Image.fromarray(grey).save(tmp_path / f"msk{i}.jpg", quality=98)
+    manifest = read_json(tmp_path / "manifest.json")
+    for p in manifest["pairs"]:
+        p["mask"] = p["mask"].replace(".png", ".jpg")
+    write_json(tmp_path / "manifest.json", manifest)
+    with pytest.raises(MaskValueError, match=r"msk0\.jpg.*JPEG.*masks.threshold: 127"):
+        _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+
+
+def test_too_many_values_are_traced_to_the_files_holding_them(tmp_path):
+    """One anti-aliased mask among clean ones: the error named no file, and its suggested
+    threshold would have hidden the bad one."""
+    _dataset(tmp_path, 8, lambda i: "L", lambda i: "L",
+             lambda i, disc: _antialiased(i, disc) if i == 3 else
+             (disc > 0.5).astype(np.uint8) * 255)
+    with pytest.raises(MaskValueError, match=r"most in .*msk3\.png \(\d+ values\)"):
+        _preprocess(tmp_path, PreprocessSettings(width=W, height=H, max_mask_values=4))
+
+
+def test_a_value_on_a_few_pixels_is_warned_of(tmp_path, caplog):
+    """Nine stray pixels of 128 in one PNG made a third class, with no warning."""
+    def stray(i, disc):
+        mask = (disc > 0.5).astype(np.uint8) * 255
+        if i == 0:
+            mask[0, :2] = 128
+        return mask
+
+    _dataset(tmp_path, 8, lambda i: "L", lambda i: "L", stray)
+    meta = _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    assert meta["class_values"] == [0, 128, 255]
+    assert "class 1 (value 128) covers only" in caplog.text and "masks.values" in caplog.text

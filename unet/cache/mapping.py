@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -65,9 +66,19 @@ def _values_mapping(
         found |= _colour_values(path) if colour and not packed else values
     if len(found) == 1:
         _refuse_alpha_labels(masks[0])
+    lossy = [m for m in masks if Path(m).suffix.lower() in (".jpg", ".jpeg", ".jpe", ".jfif")]
+    if lossy and len(found) > 2:
+        raise MaskValueError(
+            f"{lossy[0]} ({len(lossy)} of the masks) is a JPEG, whose lossy compression invents "
+            f"values at the edges: the masks hold {len(found)} ({sorted(found)[:8]}), and each "
+            "would become a class. Set masks.threshold: 127 to binarise them by brightness, or "
+            "save the masks losslessly (PNG)"
+        )
+    most = sorted(zip(scans, masks, strict=True), key=lambda s: -len(s[0][0]))[:3]
+    where = "; the most in " + ", ".join(f"{m} ({len(v)} values)" for (v, _), m in most)
     return mapping_from_values(
         found, None, None, settings.max_mask_values,
-        ignore_value(settings.mask_ignore, colour), rgb=colour,
+        ignore_value(settings.mask_ignore, colour), rgb=colour, where=where,
     )
 
 
@@ -122,6 +133,13 @@ def describe_classes(
     fractions = class_fractions(counts, mapping.num_classes)
     _check_learnable(counts, mapping, train_masks)
     if not chosen:
+        for k, share in enumerate(fractions):
+            if 0 < share < RARE:
+                log.warning(
+                    "class %d (value %s) covers only %.3f %% of the training pixels: if it is "
+                    "no class but stray values (a lossy save, a stray brush stroke), list the "
+                    "classes in masks.values (masks.unlisted: ignore skips the rest)",
+                    k, mapping.labels()[k], 100 * share)
         for note in (foreground_note(mapping, fractions), instance_note(train_masks, mapping)):
             if note:
                 log.warning(note)
@@ -162,6 +180,9 @@ def check_validation(split: dict, cached: dict[str, tuple], mapping: MaskMapping
         "model from an untrained one. Put images with objects in validation: list some in "
         "split.val_ids, or change split.seed or split.val_fraction"
     )
+
+
+RARE = 1e-3  # a detected value on fewer of the training pixels than this: maybe stray
 
 
 _PURPOSE = {"train": "learn from", "val": "validate on", "test": "score"}

@@ -103,12 +103,14 @@ def mapping_from_values(
     rgb: bool = False,
     top: int = 255,
     unlisted: bool = False,
+    where: str = "",
 ) -> MaskMapping:
     """Choose the mapping: explicit values, a threshold (binary), or the sorted found values.
 
     `top`: the largest value the masks' bit depth holds (255, or 65535 for 16-bit masks), the
     foreground value of a thresholded mapping without explicit values. `unlisted`: values no
-    class lists are skipped (masks.unlisted: ignore), which needs explicit values.
+    class lists are skipped (masks.unlisted: ignore), which needs explicit values. `where`:
+    which files hold the most values, for the error when there are too many.
     """
     found = found - {ignore}
     if unlisted and not explicit:
@@ -134,7 +136,7 @@ def mapping_from_values(
     if len(found) > max_values:
         raise MaskValueError(
             f"masks hold {len(found)} distinct values, {min(found)} to {max(found)} (more than "
-            f"masks.max_values={max_values}). Lossy (JPEG) or anti-aliased masks do: set "
+            f"masks.max_values={max_values}{where}). Lossy (JPEG) or anti-aliased masks do: set "
             "masks.threshold: 127 to binarise them by brightness. Instance labels do (0 "
             "background, 1, 2, 3, ... one value per object): set masks.threshold: 0 to make "
             "every object foreground (127 would drop the objects labelled up to 127). Or list "

@@ -137,3 +137,20 @@ def test_dotted_names_plan(tmp_path):
     out = snakemake(wd, "-n", "--cores", "1", "--configfile", TINY, "ok.yaml", check=False)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "results/v1.2/my_data-3/" in out.stdout
+
+
+def test_a_crf_grid_set_elsewhere_replaces_the_default_grid(config):
+    """tiny.yaml's grid {bilateral_srgb: [5, 13]} was deep-merged into config.yaml's full
+    grid: 18 settings were scored, not the 2 asked for (the schema says settings not listed
+    keep their value). Nor may an experiment's grid be merged into the default one."""
+    from snakemake.utils import update_config
+
+    update_config(config, yaml.safe_load((REPO / TINY).read_text()))
+    validate(config, str(REPO / "config/schema.yaml"))
+    assert config["crf"]["tune"]["grid"] == {"bilateral_srgb": [5, 13]}
+    bare = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    validate(bare, str(REPO / "config/schema.yaml"))  # the default grid, from the schema
+    assert set(bare["crf"]["tune"]["grid"]) == {"bilateral_sxy", "bilateral_srgb",
+                                                 "bilateral_compat"}
+    bare["experiments"] = {"small": {"crf": {"tune": {"grid": {"bilateral_sxy": [30]}}}}}
+    assert experiment_section(bare, "crf", "small")["tune"]["grid"] == {"bilateral_sxy": [30]}

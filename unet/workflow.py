@@ -18,12 +18,15 @@ class ConfigError(ValueError):
     """The config is valid JSON-schema-wise but cannot work."""
 
 
+WHOLE = ("grid",)  # crf.tune.grid: an override lists the settings to try, all of them
+
+
 def _merge(base: dict, override: dict) -> dict:
     out = copy.deepcopy(base)
     for key, value in override.items():
         out[key] = (
             _merge(out[key], value)
-            if isinstance(value, dict) and isinstance(out.get(key), dict)
+            if isinstance(value, dict) and isinstance(out.get(key), dict) and key not in WHOLE
             else copy.deepcopy(value)
         )
     return out

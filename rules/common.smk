@@ -55,8 +55,10 @@ def setting(section, without=()):
 
 
 def experiment_config_params(wildcards):
-    """The config as this experiment sees it (for the report), less the unused sources."""
+    """The config as this experiment sees it (for the report), less the unused sources and
+    predict.roi (predict_folder's alone: no result in the report depends on it)."""
     cfg = experiment_config(config, wildcards.experiment)
+    cfg["predict"].pop("roi", None)
     source = cfg["dataset"]["source"]
     cfg["dataset"] = {
         k: v for k, v in cfg["dataset"].items() if not isinstance(v, dict) or k == source

@@ -175,9 +175,8 @@ def test_predict_folder_takes_each_images_region_of_interest(done):
         mask = np.asarray(Image.open(done / target / f"{name}.png"))
         assert mask.shape == inside.shape and (mask[~inside] == 0).all(), name
     assert sorted(p.name for p in (done / target).glob("*.png")) == ["a.png", "b.png"]
-    planned = snakemake(done, "--cores", "2", "--configfile", TINY, "roi.yaml", "-n").stdout
-    jobs = set(re.findall(r"^rule (\w+):", planned, re.M))
-    assert jobs == {"plot_results", "all"}, planned  # the report shows the config; no more
+    planned = snakemake(done, "--cores", "2", "--configfile", TINY, "roi.yaml", "-n")
+    assert "Nothing to be done" in planned.stdout + planned.stderr  # the report's config too
     # A region of interest replaced in place makes the folder's masks stale.
     Image.fromarray((~inside).astype(np.uint8) * 255).save(folder / "fov/b.png")
     planned = snakemake(done, target, "--cores", "2", "--configfile", TINY, "roi.yaml", "-n")

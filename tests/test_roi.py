@@ -259,3 +259,31 @@ def test_info_says_the_model_learnt_within_rois(vessel_everywhere, capsys):
     root, _ = vessel_everywhere
     assert main(["info", str(root / "model.pt")]) == 0
     assert "roi        learnt within regions of interest only" in capsys.readouterr().out
+
+
+def test_new_images_rois_of_the_wrong_size_or_missing_are_named_by_their_setting(
+        vessel_everywhere, tmp_path):
+    """A region of interest of another size was named as "its mask" (itself twice), and only
+    once its image was being written; the rule's missing-file error named a --roi flag that
+    the rule does not have."""
+    import shutil
+
+    from unet.infer.predict import PredictSettings
+    from unet.infer.predict_folder import predict_folder
+
+    root, _ = vessel_everywhere
+    folder = tmp_path / "new"
+    shutil.copytree(root / "images", folder)
+    (folder / "fov").mkdir()
+    for path in sorted(folder.glob("*.png")):
+        Image.fromarray(_fov().astype(np.uint8) * 255).save(folder / f"fov/{path.stem}.png")
+    Image.fromarray(np.ones((H, W + 3), np.uint8)).save(folder / "fov/23_training.png")
+    with pytest.raises(MaskValueError, match=rf"23_training.png is {W + 3}x{H}.*image "
+                                             rf".*new/23_training.png is {W}x{H}"):
+        predict_folder([root / "model.pt"], folder, tmp_path / "o",
+                       PredictSettings(device="cpu"), roi="fov/{id}.png")
+    assert not list((tmp_path / "o").glob("*.png")) if (tmp_path / "o").exists() else True
+    (folder / "fov/23_training.png").unlink()
+    with pytest.raises(ValueError, match=r"^predict.roi .*fov/\{id\}.png: .*23_training.png"):
+        predict_folder([root / "model.pt"], folder, tmp_path / "o",
+                       PredictSettings(device="cpu"), roi="fov/{id}.png")

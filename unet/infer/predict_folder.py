@@ -16,7 +16,7 @@ from unet.cache.settings import PreprocessSettings
 from unet.common.bands import read_bands, resize_bands
 from unet.common.decoders import band_count
 from unet.common.imageio import image_header, open_image
-from unet.common.labels import mapping_from_meta
+from unet.common.labels import MaskValueError, mapping_from_meta
 from unet.common.logs import progress
 from unet.dataset.layout import IMAGE_EXTENSIONS, files_with, visible_files
 from unet.dataset.names import listing
@@ -102,19 +102,25 @@ def _model_input(path: Path, ckpt: dict, channels: int) -> tuple[np.ndarray, tup
     return resize_image(image, size, channels), full
 
 
-def roi_files(files: list[Path], template: str | None) -> list[Path | None]:
+def roi_files(files: list[Path], template: str | None, key: str = "--roi") -> list[Path | None]:
     """Each image's region-of-interest file: `template` with the image's stem for {id}; all
-    Nones without one. A template without {id}, or a missing file, is refused, naming it."""
+    Nones without one. A template without {id}, a missing file or one of another size than
+    its image is refused, naming it and the setting `key` that gave the template."""
     if template is None:
         return [None] * len(files)
     if "{id}" not in template:
-        raise ValueError(f"--roi {template!r} has no {{id}}: write each image's region of "
+        raise ValueError(f"{key} {template!r} has no {{id}}: write each image's region of "
                          "interest with {id} for the image's file stem, e.g. mask/{id}_mask.gif")
     rois = [Path(template.replace("{id}", f.stem)) for f in files]
     missing = [str(r) for r in rois if not r.is_file()]
     if missing:
-        raise ValueError(f"--roi {template}: no region-of-interest file {listing(missing)}; "
-                         "give every image one, or predict those without --roi")
+        raise ValueError(f"{key} {template}: no region-of-interest file {listing(missing)}; "
+                         f"give every image one, or predict those without {key}")
+    for image, roi in zip(files, rois, strict=True):
+        (w, h), (rw, rh) = image_header(image)[1], image_header(roi)[1]
+        if (w, h) != (rw, rh):
+            raise MaskValueError(f"region of interest {roi} is {rw}x{rh} but its image {image} "
+                                 f"is {w}x{h}; a region of interest must match its image")
     return rois
 
 
@@ -126,12 +132,14 @@ def predict_files(
     threads: int = 1,
     label: str = "predict",
     roi: str | None = None,
+    roi_key: str = "--roi",
 ) -> int:
     """Write out_dir/<stem>.png for every image file, each at its own original size and in the
     data's mask values (one model, or the averaged probabilities of cross-validation folds);
-    class 0 outside each image's region of interest, where `roi` names them (roi_files)."""
+    class 0 outside each image's region of interest, where `roi` (the setting `roi_key`)
+    names them (roi_files)."""
     _check_outputs(files, Path(out_dir))
-    rois = roi_files(files, roi)
+    rois = roi_files(files, roi, roi_key)
     models, ckpt, dtype = load_ensemble(model_paths, settings, threads)
     if ckpt.get("roi") and roi is None:
         log.warning("the model learnt within regions of interest (dataset roi) and nothing "
@@ -182,5 +190,5 @@ def predict_folder(
     files = list_images(folder, extensions, roi)
     return predict_files(
         model_paths, files, out_dir, settings, threads, f"predict {Path(folder).name}",
-        str(Path(folder) / roi) if roi else None,
+        str(Path(folder) / roi) if roi else None, "predict.roi",
     )

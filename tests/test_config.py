@@ -154,3 +154,12 @@ def test_a_crf_grid_set_elsewhere_replaces_the_default_grid(config):
                                                  "bilateral_compat"}
     bare["experiments"] = {"small": {"crf": {"tune": {"grid": {"bilateral_sxy": [30]}}}}}
     assert experiment_section(bare, "crf", "small")["tune"]["grid"] == {"bilateral_sxy": [30]}
+
+
+def test_file_extensions_need_their_dot(config):
+    """mask_extensions: [jpg] was taken, matched nothing, and the pairing error then said to
+    add .jpg there: where it already was, as the user saw it."""
+    config["dataset"]["local"] = {"path": "data", "mask_extensions": ["jpg"]}
+    assert "jpg" in _schema_errors(config) and "'^\\\\.'" in _schema_errors(config)
+    config["dataset"]["local"]["mask_extensions"] = [".jpg"]
+    assert _schema_errors(config) == ""

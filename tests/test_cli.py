@@ -186,3 +186,27 @@ def test_predict_writes_run_length_encodings_of_its_masks(model, tmp_path):
         assert np.array_equal(got, mask == 255), r["ImageId"]
     assert main(["predict", str(model), str(folder), "-o", str(out),
                  "--rle", str(folder / "rgb.png")]) == 2  # never over an image
+
+
+def test_predict_takes_an_experiment_folder_and_averages_its_folds(model, tmp_path, capsys):
+    """With split.folds there is no model.pt, only folds/<k>/model.pt, which the rule averages;
+    `unet predict` took one model file, and a second one given was read as an image."""
+    exp = tmp_path / "exp"
+    for k, bias in ((0, 0.0), (1, -100.0), (10, -100.0)):
+        ckpt = torch.load(model, weights_only=True)
+        ckpt["state_dict"]["head.bias"][1] += bias  # three different models
+        (exp / f"folds/{k}").mkdir(parents=True)
+        torch.save(ckpt, exp / f"folds/{k}/model.pt")
+    folder = _new_images(tmp_path / "new")
+    assert main(["predict", str(exp), str(folder), "-o", str(tmp_path / "cli"),
+                 "--device", "cpu"]) == 0
+    folds = [exp / f"folds/{k}/model.pt" for k in (0, 1, 10)]
+    predict_folder(folds, folder, tmp_path / "pkg", PredictSettings(device="cpu"))
+    predict_folder(folds[:1], folder, tmp_path / "one", PredictSettings(device="cpu"))
+    pngs = sorted((tmp_path / "pkg").glob("*.png"))
+    assert len(pngs) == 3 and any(
+        png.read_bytes() != (tmp_path / "one" / png.name).read_bytes() for png in pngs)
+    for png in pngs:
+        assert (tmp_path / "cli" / png.name).read_bytes() == png.read_bytes(), png.name
+    assert main(["predict", str(tmp_path / "new"), str(folder), "-o", str(tmp_path / "x")]) == 2
+    assert "model.pt" in capsys.readouterr().err

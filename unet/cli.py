@@ -39,6 +39,21 @@ def _images(inputs: list[str], roi: str | None) -> list[Path]:
     return files
 
 
+def _models(model: str) -> list[str]:
+    """A model file, or an experiment's folder: its model.pt, or with cross-validation its
+    folds' models (averaged, as the predict_folder rule does), in fold order."""
+    path = Path(model)
+    if not path.is_dir():
+        return [model]
+    if (path / "model.pt").is_file():
+        return [str(path / "model.pt")]
+    folds = sorted(path.glob("folds/*/model.pt"), key=lambda p: (len(p.parent.name), p.parent.name))
+    if not folds:
+        raise FileNotFoundError(f"{path} holds no model.pt, nor folds/<k>/model.pt: give a "
+                                "model file, or an experiment's folder under results/")
+    return [str(f) for f in folds]
+
+
 def _device(value: str) -> str:
     from unet.common.device import DEVICE_PATTERN
 
@@ -58,16 +73,16 @@ def _predict(args: argparse.Namespace) -> int:
         raise ValueError(f"--rle {args.rle}: give a .csv file to write the encodings to")
     if args.rle_objects and not args.rle:
         raise ValueError("--rle-objects splits the rows of --rle: give --rle FILE.csv too")
+    models = _models(args.model)
     files = _images(args.inputs, args.roi)
-    n = predict_files([args.model], files, args.out, settings, threads=args.threads,
-                      roi=args.roi)
+    n = predict_files(models, files, args.out, settings, threads=args.threads, roi=args.roi)
     print(f"{n} masks written to {args.out}")
     if args.rle:
         from unet.common.labels import mapping_from_meta
         from unet.dataset.rle import write_submission
         from unet.model.checkpoint import load_model_file
 
-        mapping = mapping_from_meta(load_model_file(args.model))
+        mapping = mapping_from_meta(load_model_file(models[0]))
         masks = [(f.name, Path(args.out) / f"{f.stem}.png") for f in files]
         rows = write_submission(masks, mapping, Path(args.rle), args.rle_order, args.rle_objects)
         print(f"{rows} run-length rows written to {args.rle}")
@@ -110,7 +125,9 @@ def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="unet", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("predict", help="masks for new images, at their own size")
-    p.add_argument("model", help="model.pt written by train_unet")
+    p.add_argument("model", help="model.pt written by train_unet, or an experiment's folder "
+                                 "(results/<dataset>/<experiment>: its model, or its "
+                                 "cross-validation folds' models, averaged)")
     p.add_argument("inputs", nargs="+", help="image files or folders of images")
     p.add_argument("-o", "--out", required=True, help="folder for <stem>.png masks")
     p.add_argument("--tta", action="store_true",

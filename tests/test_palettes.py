@@ -67,3 +67,28 @@ def test_palette_read_from_the_header_alone(tmp_path, monkeypatch, suffix):
     mask.save(tmp_path / f"m{suffix}")
     monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: pytest.fail("decoded"))
     assert mask_palette(tmp_path / f"m{suffix}")[:6] == (10, 20, 30, 200, 0, 0)
+
+
+def test_the_suggested_colours_are_the_ones_the_masks_show(tmp_path):
+    """ISIC's 0/255 grey masks beside one re-saved as palette indices 0/1 (black/white): the
+    hint listed value 1 as (1, 1, 1), a colour no mask shows, and following it trained a
+    phantom third class."""
+    palette = [0, 0, 0, 255, 255, 255]
+    pairs = _palette_pairs(tmp_path, [palette] * 4)
+    for p in pairs[:3]:  # grey 0/255 files, the last keeps its palette
+        Image.fromarray(np.asarray(Image.open(p["mask"])) * 255).save(p["mask"])
+    with pytest.raises(MaskValueError, match=r"masks.colors: \[\[0, 0, 0\], \[255, 255, 255\]\]"):
+        _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+
+
+def test_a_grey_mask_among_palette_masks_is_told_to_take_the_palette(tmp_path):
+    """VOC masks hold class indices with VOC's palette; one re-saved as grey keeps indices 7
+    and 12 but shows them as (7, 7, 7): reading every mask by colour, as the hint said, then
+    failed on that file. The fix is to give it the palette."""
+    palette = [0, 0, 0, 128, 0, 0, 0, 128, 0]
+    pairs = _palette_pairs(tmp_path, [palette] * 4)
+    Image.fromarray(np.asarray(Image.open(pairs[2]["mask"]))).save(pairs[2]["mask"])  # grey
+    with pytest.raises(MaskValueError) as err:
+        _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    message = str(err.value)
+    assert "msk2.png has no palette" in message and "masks.colors" not in message

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from unet.common.labels import MaskMapping, MaskValueError
-from unet.common.maskio import mask_palette
+from unet.common.maskio import mask_palette, read_mask_values
 
 
 def _colour(palette: tuple[int, ...] | None, value: int) -> tuple[int, ...] | None:
@@ -12,6 +14,9 @@ def _colour(palette: tuple[int, ...] | None, value: int) -> tuple[int, ...] | No
     if palette is None:
         return (value,) * 3 if value <= 255 else None
     return tuple(palette[3 * value : 3 * value + 3]) if 3 * value + 3 <= len(palette) else None
+
+
+SHOWN_LIMIT = 500  # masks read for the colours they show, when palettes clash
 
 
 def check_palettes(masks: list[str], mapping: MaskMapping) -> None:
@@ -33,10 +38,28 @@ def check_palettes(masks: list[str], mapping: MaskMapping) -> None:
         for v in values:
             a, b = shown[v], _colour(palette, v)
             if a is not None and b is not None and a != b:
-                colours = [list(shown[u]) for u in mapping.values if shown[u] is not None]
-                raise MaskValueError(
-                    f"mask {path} shows value {v} as {b}, but {first} shows it as {a}: their "
-                    "palettes (colour tables) differ, so one index means different classes. "
-                    f"Read the masks by colour instead, masks.colors: {colours} (the classes "
-                    "in the first mask's colours), or save every mask with one palette"
-                )
+                clash = (f"mask {path} shows value {v} as {b}, but {first} shows it as {a}: "
+                         "their palettes (colour tables) differ, so one index means different "
+                         "classes. ")
+                raise MaskValueError(clash + _fix(masks, path, first))
+
+
+def _fix(masks: list[str], path: str, first: str) -> str:
+    """How to read masks whose palettes clash: by the colours they show (every colour some
+    mask shows, a class each), unless a mask without a palette shows grey levels that no
+    palette mask shows (VOC indices saved as grey): it needs the others' palette."""
+    shown, paletted = {}, set()
+    for mask in dict.fromkeys([first, path, *masks[:SHOWN_LIMIT]]):  # the error path only
+        palette = mask_palette(mask)
+        values = np.unique(read_mask_values(mask)[0]).tolist()
+        shown[mask] = {_colour(palette, v) for v in values} - {None}
+        if palette is not None:
+            paletted |= shown[mask]
+    grey = [m for m, colours in shown.items() if mask_palette(m) is None and colours - paletted]
+    if grey and paletted:
+        return (f"{grey[0]} has no palette: its values show as grey "
+                f"{sorted(shown[grey[0]] - paletted)[:4]}, which no palette mask shows. Save it "
+                "with the palette of the others (or every mask as grey class values)")
+    colours = [list(c) for c in sorted(set().union(*shown.values()))]
+    return (f"Read the masks by colour instead, masks.colors: {colours} (every colour the masks "
+            "show, a class each), or save every mask with one palette")

@@ -113,3 +113,19 @@ def test_masks_drawn_in_the_alpha_channel_are_named(tmp_path):
     _write_split(tmp_path, pairs)
     with pytest.raises(MaskValueError, match=r"msk0\.png.*alpha channel"):
         _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+
+
+def test_an_unknown_colour_after_the_threshold_is_named_as_thresholded():
+    """DeepGlobe-like JPEG colour masks with masks.threshold: the error listed the raw colours
+    (151, 255, 134), not the (255, 255, 255) they snap to, and said to set masks.threshold,
+    which was set."""
+    from unet.cache.values import mapping_from_values
+    from unet.common.labels import MaskValueError
+
+    mapping = mapping_from_values(set(), [0x000000, 0xFF0000], 128, 16, None, rgb=True)
+    raw = np.array([[0x000000, 0xFF0000, (151 << 16) | (255 << 8) | 134]], np.uint32)
+    with pytest.raises(MaskValueError) as err:
+        mapping.to_index(raw)
+    message = str(err.value)
+    assert "(151, 255, 134)" in message and "masks.threshold 128: [(255, 255, 255)]" in message
+    assert "set masks.threshold" not in message

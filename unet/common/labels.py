@@ -95,13 +95,21 @@ class MaskMapping:
             out[start : start + _CHUNK] = idx
         if bad:
             raise MaskValueError(
-                f"{source} holds values {self.describe(sorted(bad)[:8])} that are not in the "
-                f"mask mapping [{', '.join(self.labels())}]; add them to masks.values (or "
-                "masks.colors, or masks.ignore; a list there makes several values one class), set "
-                "masks.unlisted: ignore to skip every value no class lists, or set "
-                "masks.threshold"
+                f"{source} holds values {self.describe(sorted(bad)[:8])}{self._snapped(bad)} "
+                f"that are not in the mask mapping [{', '.join(self.labels())}]; add them to "
+                "masks.values (or masks.colors, or masks.ignore; a list there makes several "
+                "values one class), or set masks.unlisted: ignore to skip every value no class "
+                "lists" + (", or set masks.threshold" if self.threshold is None else "")
             )
         return out.reshape(raw.shape)
+
+    def _snapped(self, bad: set[int]) -> str:
+        """What unknown colours read as after a threshold binarised their channels."""
+        if self.threshold is None or not self.rgb:
+            return ""
+        snap = {sum(255 << s for s in (16, 8, 0) if (v >> s) & 255 > self.threshold)
+                for v in bad}
+        return f", read after masks.threshold {self.threshold}: {self.describe(sorted(snap))}"
 
     def _searched(self, part: np.ndarray) -> np.ndarray:
         """Class indices (uint16, _UNKNOWN where not in the mapping) of values no table holds

@@ -93,3 +93,18 @@ def test_a_suffix_per_folder_for_the_union_of_folders(tmp_path):
     pairs = pair_files(tmp_path, Layout(masks=("left", "right"), mask_suffix=("_left", "_R")))
     assert [(i, [m.name for m in masks]) for i, _, masks in pairs] == [
         ("a", ["a_left.png", "a_R.png"]), ("b", ["b_left.png", "b_R.png"])]
+
+
+def test_red_on_black_class_masks_merge_like_grey_ones(tmp_path):
+    """IDRiD's lesion masks are red on black (RGB or RGBA TIFFs): they were refused as
+    colour masks, with no way round it, though each is as binary as a grey one."""
+    expected = _idrid(tmp_path / "data")
+    for path in sorted((tmp_path / "data").glob("*/*_EX.tif")):
+        on = np.asarray(Image.open(path)) > 0
+        rgba = np.zeros((H, W, 4), np.uint8)
+        rgba[on] = (255, 0, 0, 255)
+        Image.fromarray(rgba).save(path)
+    manifest = write_manifest(tmp_path / "manifest.json", "local", tmp_path / "data",
+                              Layout(**IDRID))
+    for pair, cls in zip(manifest["pairs"], expected, strict=True):
+        assert np.array_equal(np.asarray(Image.open(pair["mask"])), cls), pair["id"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unet.common.maskio import read_mask_values, write_mask_png
+from unet.common.maskio import read_mask_values, unpack_rgb, write_mask_png
 from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, id_of
 from unet.dataset.names import listing
 
@@ -89,14 +89,14 @@ def pair_class_folders(root: Path, layout: Layout) -> list[tuple[str, Path, dict
 
 def merge_classes(parts: dict[int, Path], dest: Path) -> Path:
     """Write one image's class masks as a palette PNG of class numbers: a pixel is class k
-    where class k's mask is above half its highest value (0/1, 0/255 and lossy masks alike),
-    the higher class where two overlap, 0 elsewhere."""
+    where class k's mask is above half its highest value (0/1, 0/255 and lossy masks alike;
+    a colour mask by its brightest channel, as red on black), the higher class where two
+    overlap, 0 elsewhere."""
     merged, first = None, None
     for k in sorted(parts):
         values, packed = read_mask_values(parts[k])
-        if packed:
-            raise DataLayoutError(f"{parts[k]} holds colours; a class folder's masks must be "
-                                  "grey (binary) masks")
+        if packed:  # a colour on black (IDRiD's red lesions): its brightest channel
+            values = unpack_rgb(values).max(axis=-1)
         if merged is None:
             merged, first = np.zeros(values.shape, np.uint8), parts[k]
         elif values.shape != merged.shape:

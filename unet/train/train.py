@@ -73,6 +73,15 @@ def _keep_if_best(run: Run, state: dict, row: dict, best_path: Path, record: dic
         state["stale"] += 1
 
 
+def _final_model(best_path: Path, run, meta: dict) -> dict:
+    """best.pt as model.pt, with this run's training settings and class names: a resumed
+    run's best epoch may predate a change of epochs or device, or of the names."""
+    best = checkpoint.load(best_path)
+    best["train_settings"] = settings_dict(run)
+    best["class_names"] = meta.get("class_names")
+    return best
+
+
 def train_unet(
     cache_dir: str | os.PathLike,
     model_out: str | os.PathLike,
@@ -95,7 +104,8 @@ def train_unet(
     check_settings(settings, len(train_set), meta["size"], config)
     n_threads = set_threads(threads)
     run = build_run(settings, config, train_set, val_set, mapping_from_meta(meta).scored_from)
-    data = {**meta, "fold": fold, "code": resume.code_digest()}
+    # What the epochs done depend on; the classes' names (masks.names) only label them
+    data = {**meta, "fold": fold, "code": resume.code_digest(), "class_names": None}
     if settings.init_from:  # fine-tuning; a resumed last.pt below overrides these weights
         run.model.load_state_dict(source_weights(settings.init_from, config, meta))
         data["init_sha256"] = file_digest(settings.init_from)
@@ -126,9 +136,7 @@ def train_unet(
             checkpoint.save(ckdir / "last.pt", last_record(run, chash, state))
             if should_stop(settings, state):
                 break
-    best = checkpoint.load(ckdir / "best.pt")
-    # A resumed run's best epoch may predate a change of epochs or device: record this run's.
-    best["train_settings"] = settings_dict(run)
+    best = _final_model(ckdir / "best.pt", run, meta)
     checkpoint.save(model_out, best)
     write_history(history_out, state["history"])
     log.info("best val Dice %.4f at epoch %d", state["best"], best["epoch"])

@@ -162,6 +162,11 @@ def test_unet_stack_gives_new_scenes_the_bands_a_model_learnt(tmp_path, monkeypa
     assert main(["predict", "model.pt", "scenes", "-o", "masks", "--device", "cpu"]) == 0
     masks = sorted(p.name for p in (tmp_path / "masks").glob("*.png"))
     assert masks == ["scene_0.png", "scene_1.png", "scene_2.png"]
+    # One band's file alone: said to be one band ("1 or 3" before), with the way to stack them
+    assert main(["predict", "model.pt", "test_red", "-o", "red", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "red_scene_0.TIF is a grey image (1 band); the model reads 4" in err
+    assert "unet stack" in err
 
 
 def test_unet_stack_refuses_before_writing_anything(tmp_path, monkeypatch, capsys):

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from unet.cache.preprocess import resize_image
+from unet.cache.preprocess import GREY_MODES, resize_image
 from unet.cache.settings import PreprocessSettings
 from unet.common.bands import read_bands, resize_bands
 from unet.common.decoders import band_count
@@ -124,6 +124,16 @@ def roi_files(files: list[Path], template: str | None, key: str = "--roi") -> li
     return rois
 
 
+def _bands_of(path: Path, bands: int) -> str:
+    """What a file holds, in words: its bands, or for a grey or colour file its mode."""
+    if bands:
+        return f"has {bands} bands"
+    mode = image_header(path)[0]
+    if mode in GREY_MODES:
+        return "is a grey image (1 band)"
+    return f"is a colour image ({mode}, 3 channels)"
+
+
 def predict_files(
     model_paths: list[str | os.PathLike],
     files: list[Path],
@@ -149,8 +159,10 @@ def predict_files(
         image_header(path)  # a file that cannot be read, named before any is predicted
         bands = band_count(path)  # 0: grey or colour, which a 1- or 3-channel model converts
         if (bands or ckpt["in_channels"] not in (1, 3)) and bands != ckpt["in_channels"]:
-            raise ValueError(f"{path} has {bands or '1 or 3'} bands; the model reads "
-                             f"{ckpt['in_channels']}: give it images of the bands it learnt")
+            raise ValueError(f"{path} {_bands_of(path, bands)}; the model reads "
+                             f"{ckpt['in_channels']}: give it images of the bands it learnt, "
+                             "as one multi-band TIFF each (unet stack makes them from a file "
+                             "per band)")
     device, mapping = next(models[0].parameters()).device, mapping_from_meta(ckpt)
     channels, window = ckpt["in_channels"], window_for(ckpt, settings)
     flips = tta_flips(settings.tta, ckpt)

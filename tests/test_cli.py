@@ -210,3 +210,11 @@ def test_predict_takes_an_experiment_folder_and_averages_its_folds(model, tmp_pa
         assert (tmp_path / "cli" / png.name).read_bytes() == png.read_bytes(), png.name
     assert main(["predict", str(tmp_path / "new"), str(folder), "-o", str(tmp_path / "x")]) == 2
     assert "model.pt" in capsys.readouterr().err
+
+
+def test_images_one_folder_down_are_pointed_to(model, tmp_path, capsys):
+    """Cityscapes' val/berlin/*.png put under the folder to predict: "no images in it", with
+    no word of the images one level down."""
+    _new_images(tmp_path / "new" / "berlin")
+    assert main(["predict", str(model), str(tmp_path / "new"), "-o", str(tmp_path / "o")]) == 2
+    assert "berlin/ holds 3" in capsys.readouterr().err

@@ -52,10 +52,15 @@ def list_images(
         files = visible_files(folder, recursive=False)
         others = Counter(p.suffix.lower() or "no extension" for p in files)
         held = ", ".join(f"{e}: {n}" for e, n in sorted(others.items()))
+        deeper = files_with(folder, extensions, recursive=True)
+        below = Counter(p.relative_to(folder).parts[0] for p in deeper)
+        down = ", ".join(f"{d}/ holds {n}" for d, n in sorted(below.items()))
         raise FileNotFoundError(
             f"no images ({', '.join(extensions)}) in {folder}"
             + (f"; it holds {held}: add the extension to the data's image_extensions, or "
                "name the files to `unet predict`" if held else "")
+            + (f"; only its own files are read, and {down}: move them up, or predict each "
+               "subfolder" if down else "")
         )
     return images
 

@@ -28,7 +28,8 @@ RULES = {
     "split_dataset": (("dataset.split",), {"common.fileio", "dataset.split"}),
     "preprocess": (
         ("cache.preprocess",),
-        COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.mapping", "cache.palettes",
+        COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.class_checks", "cache.mapping",
+                             "cache.palettes",
                              "cache.ragged", "cache.values", "cache.settings", "dataset.names",
                              "dataset.split", "common.roi"},
     ),
@@ -52,7 +53,8 @@ RULES = {
     ),
     "predict_folder": (
         ("infer.predict_folder",),
-        COMMON | BANDS | {"cache.preprocess", "cache.mapping", "cache.palettes", "cache.ragged",
+        COMMON | BANDS | {"cache.preprocess", "cache.class_checks", "cache.mapping",
+                  "cache.palettes", "cache.ragged",
                   "cache.values", "cache.settings", "common.device", "dataset.names",
                   "common.probs", "common.roi", "dataset.layout", "dataset.per_id", "dataset.split",
                   "infer.forward",

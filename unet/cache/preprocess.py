@@ -10,13 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from unet.cache.mapping import (
-    check_validation,
-    choose_mapping,
-    class_names,
-    describe_classes,
-    unlabelled_ids,
-)
+from unet.cache.class_checks import check_validation, describe_classes, unlabelled_ids
+from unet.cache.mapping import choose_mapping, class_names
 from unet.cache.ragged import flat_offsets
 from unet.cache.settings import PreprocessSettings
 from unet.common.bands import read_bands, resize_bands

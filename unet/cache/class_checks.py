@@ -1,0 +1,175 @@
+"""What the cached classes are: each class's share of the training pixels, and the checks and
+warnings on them (nothing to learn, an empty validation split, stray or instance values, the
+larger class as foreground, images with no labelled pixel)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from scipy import ndimage
+
+from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError
+from unet.common.maskio import read_mask_values
+from unet.dataset.names import listing
+
+log = logging.getLogger(__name__)
+
+
+def describe_classes(
+    counts: np.ndarray, mapping: MaskMapping, chosen: bool, train_masks: list[str]
+) -> list[float]:
+    """Each class's share of the training pixels (`counts` by class index), warning when
+    values the masks were searched for (not `chosen` in the config) made the larger class
+    class 1 or look like instance labels (one number per object)."""
+    fractions = class_fractions(counts, mapping.num_classes)
+    _check_learnable(counts, mapping, train_masks)
+    if not chosen:
+        for k, share in enumerate(fractions):
+            if 0 < share < RARE:
+                log.warning(
+                    "class %d (value %s) covers only %.3f %% of the training pixels: if it is "
+                    "no class but stray values (a lossy save, a stray brush stroke), list the "
+                    "classes in masks.values (masks.unlisted: ignore skips the rest)",
+                    k, mapping.labels()[k], 100 * share)
+        for note in (foreground_note(mapping, fractions), instance_note(train_masks, mapping)):
+            if note:
+                log.warning(note)
+    return fractions
+
+
+def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list[str]) -> None:
+    """Refuse training masks without a pixel of any scored class (nothing to learn, and every
+    score 0/0, counted as 1.0), and warn of each scored class they lack (never learnt)."""
+    first, n = mapping.scored_from, mapping.num_classes
+    absent = [k for k in range(first, n) if not counts[k]]
+    if len(absent) == n - first:
+        hint = (f"masks.threshold {mapping.threshold} leaves every pixel at or below it: set it "
+                "between the background's value and the objects' (0/1 masks: 0)"
+                if mapping.threshold is not None else
+                "check masks.values against the values the masks hold")
+        raise MaskValueError(
+            f"the training masks (e.g. {train_masks[0]}) hold no pixel of class "
+            f"{first}{f'-{n - 1}' if n - first > 1 else ''} (values "
+            f"{[mapping.values[k] for k in range(first, n)]}): there is nothing to learn; {hint}"
+        )
+    for k in absent:
+        log.warning("class %d (value %s) has no pixel in the training masks: the model cannot "
+                    "learn it, and predicts it nowhere", k, mapping.values[k])
+
+
+def check_validation(split: dict, cached: dict[str, tuple], mapping: MaskMapping,
+                     by_id: dict[str, dict]) -> None:
+    """Refuse a validation split without a pixel of any scored class: each epoch's validation
+    Dice would be 0/0, counted as 1.0 for the untrained first epoch, which would be kept."""
+    ids = split["val"]
+    first, n = mapping.scored_from, mapping.num_classes
+    if not ids or any(cached[i][1][first:n].any() for i in ids):
+        return
+    raise MaskValueError(
+        f"the val split's masks (e.g. {by_id[ids[0]]['mask']}) hold no pixel of class "
+        f"{first}{f'-{n - 1}' if n - first > 1 else ''}: validation could not tell a trained "
+        "model from an untrained one. Put images with objects in validation: list some in "
+        "split.val_ids, or change split.seed or split.val_fraction"
+    )
+
+
+RARE = 1e-3  # a detected value on fewer of the training pixels than this: maybe stray
+
+
+_PURPOSE = {"train": "learn from", "val": "validate on", "test": "score"}
+
+
+def unlabelled_ids(
+    split: dict, cached: dict[str, tuple], mapping: MaskMapping, by_id: dict[str, dict]
+) -> dict[str, list[str]]:
+    """Per split, the images whose masks hold no pixel of any class (every value ignored),
+    from each image's class counts (`cached`: id -> (digest, counts)); a split made only of
+    them is refused (its scores would be 0/0, counted as 1.0), the others named in a warning."""
+    out = {}
+    for name, purpose in _PURPOSE.items():
+        ids = split[name]
+        out[name] = [i for i in ids if not cached[i][1][: mapping.num_classes].any()]
+        skipped = "masks.ignore" + (" or masks.unlisted: ignore" if mapping.skip_unlisted else "")
+        if ids and len(out[name]) == len(ids):
+            raise MaskValueError(
+                f"every mask of the {name} split holds only values that {skipped} skips (e.g. "
+                f"{by_id[ids[0]]['mask']}): there is no labelled pixel to {purpose}. Withheld "
+                "labels (Cityscapes' test masks are all 0) are not ground truth: set "
+                "split.test_ids to labelled images, and predict unlabelled ones with `unet "
+                "predict`; or list the classes these masks hold in masks.values"
+            )
+        if out[name]:
+            log.warning(
+                "%s image(s) have no labelled pixel (every mask value skipped by %s), so they "
+                "are left out of its scores: %s", name, skipped, listing(out[name]),
+            )
+    return out
+
+
+def class_fractions(counts: np.ndarray, num_classes: int) -> list[float]:
+    """Each class's share of the pixels counted by class index in `counts` (256,), the
+    ignored index left out."""
+    total = int(counts[:num_classes].sum())
+    return [float(n / total) if total else 0.0 for n in counts[:num_classes]]
+
+
+def foreground_note(mapping: MaskMapping, fractions: list[float]) -> str | None:
+    """A warning when detected values made class 1 (the class scores, overlays and the final
+    choice call the foreground) the larger one: 0 may be the objects (EM membranes)."""
+    if mapping.rgb or mapping.num_classes != 2 or not mapping.background or fractions[1] <= 0.5:
+        return None  # (masks.background: false scores both classes alike)
+    v0, v1 = mapping.values
+    return (
+        f"class 1 (value {v1}) covers {100 * fractions[1]:.0f} % of the training pixels and "
+        f"class 0 (value {v0}) {100 * fractions[0]:.0f} %; scores, overlays and the final-mask "
+        f"choice treat class 1 as the foreground. If value {v0} marks your objects, set "
+        f"masks.values: [{v1}, {v0}]"
+    )
+
+
+INSTANCE_SAMPLE = 8  # masks read again to tell instance labels from classes
+
+
+def instance_note(masks: list[str], mapping: MaskMapping) -> str | None:
+    """A warning when detected values look like instance labels, one number per object (the
+    Cell Tracking Challenge's man_seg masks, GlaS's annotations), which would train a class per
+    object number. In each of the first masks, every value but 0 is one connected region and
+    the values are the lowest ones found (objects numbered 1, 2, ... k), k varies between the
+    masks, and some mask numbers three objects or more; classes drawn in several regions, or
+    classes missing from a mask while higher ones are there, end it."""
+    values = mapping.values
+    if mapping.rgb or len(values) < 4 or values[0] != 0:
+        return None
+    counts = []
+    for path in masks[:INSTANCE_SAMPLE]:
+        index = mapping.to_index(read_mask_values(path)[0], path)
+        counts.append(_numbered_objects(index))
+        if counts[-1] is None:
+            return None
+    if max(counts) < 3 or len(set(counts)) < 2:
+        return None
+    return (
+        f"the masks look like instance labels: in the first {len(counts)} training masks "
+        f"each value but 0 is one connected region and they run from {values[1]} up (to "
+        f"between {min(counts)} and {max(counts)} objects a mask), so values {values[1]} to "
+        f"{values[-1]} would train {len(values) - 1} classes that are object numbers. Set "
+        "masks.threshold: 0 to make every object foreground; if each value is a class, set "
+        f"masks.values: {list(values)} (which also silences this)"
+    )
+
+
+def _numbered_objects(index: np.ndarray) -> int | None:
+    """k when a class-index map holds classes 1 to k (and 0), each one 8-connected region;
+    None otherwise. Each class is labelled within its bounding box only, so small objects cost
+    little."""
+    boxes = [b for k, b in enumerate(ndimage.find_objects(index), start=1) if k != IGNORE_INDEX]
+    k = len(boxes)
+    while k and boxes[k - 1] is None:
+        k -= 1
+    if any(b is None for b in boxes[:k]):
+        return None  # a gap: a lower class missing below a higher one
+    for cls, box in enumerate(boxes[:k], start=1):
+        if ndimage.label(index[box] == cls, structure=np.ones((3, 3)))[1] > 1:
+            return None
+    return k

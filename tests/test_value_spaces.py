@@ -388,3 +388,16 @@ def test_a_value_on_a_few_pixels_is_warned_of(tmp_path, caplog):
     meta = _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
     assert meta["class_values"] == [0, 128, 255]
     assert "class 1 (value 128) covers only" in caplog.text and "masks.values" in caplog.text
+
+
+def test_a_void_value_far_above_the_classes_is_warned_of(tmp_path, caplog):
+    """VOC's masks hold class numbers 0-20 and 255 on object borders (void): detected, 255
+    became a class of its own without a word (the hint came only past 16 values)."""
+    def voc(i, disc):
+        inner, ring = disc > 0.7, (disc > 0.1) & (disc <= 0.7)
+        return np.where(ring, 255, np.where(inner, 7 + 5 * (i % 2), 0)).astype(np.uint8)
+
+    _dataset(tmp_path, 8, lambda i: "L", lambda i: "L", voc)
+    meta = _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    assert meta["class_values"] == [0, 7, 12, 255]
+    assert "value 255" in caplog.text and "masks.ignore: 255" in caplog.text

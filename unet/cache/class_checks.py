@@ -32,10 +32,25 @@ def describe_classes(
                     "no class but stray values (a lossy save, a stray brush stroke), list the "
                     "classes in masks.values (masks.unlisted: ignore skips the rest)",
                     k, mapping.labels()[k], 100 * share)
-        for note in (foreground_note(mapping, fractions), instance_note(train_masks, mapping)):
+        notes = (foreground_note(mapping, fractions), instance_note(train_masks, mapping),
+                 void_note(mapping))
+        for note in notes:
             if note:
                 log.warning(note)
     return fractions
+
+
+def void_note(mapping: MaskMapping) -> str | None:
+    """A warning when the top detected value lies far above the others, as the void (border,
+    unlabelled) value 255 does above VOC's class numbers 0-20: it is trained as a class."""
+    values = mapping.values
+    if mapping.rgb or len(values) < 3 or values[-1] not in (255, 65535):
+        return None
+    if values[-2] * 8 > values[-1]:
+        return None
+    return (f"value {values[-1]} lies far above the other values ({values[0]}-{values[-2]}) and "
+            "is trained as a class of its own: if it marks borders or unlabelled pixels (VOC's "
+            f"void), set masks.ignore: {values[-1]}")
 
 
 def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list[str]) -> None:

@@ -218,3 +218,21 @@ def test_images_one_folder_down_are_pointed_to(model, tmp_path, capsys):
     _new_images(tmp_path / "new" / "berlin")
     assert main(["predict", str(model), str(tmp_path / "new"), "-o", str(tmp_path / "o")]) == 2
     assert "berlin/ holds 3" in capsys.readouterr().err
+
+
+def test_onnx_export_of_a_model_trained_at_an_odd_size(model, tmp_path):
+    """preprocess 50x30 with depth 2: the export traced its example at 50x30 and crashed in
+    torch.export (inconsistent Dim) with a traceback; any size is allowed for training."""
+    ort = pytest.importorskip("onnxruntime", reason="pip install -e '.[onnx]'")
+    from unet.model.export import PaddedUNet
+
+    ckpt = torch.load(model, weights_only=True)
+    ckpt["size"] = [50, 30]
+    torch.save(ckpt, tmp_path / "odd.pt")
+    assert main(["export", str(tmp_path / "odd.pt"), "--onnx", str(tmp_path / "m.onnx")]) == 0
+    x = np.random.default_rng(2).random((1, 3, 30, 50), dtype=np.float32)
+    (logits,) = ort.InferenceSession(str(tmp_path / "m.onnx")).run(None, {"image": x})
+    net, _ = checkpoint.load_model(tmp_path / "odd.pt")
+    with torch.no_grad():
+        ref = PaddedUNet(net, 4)(torch.from_numpy(x)).numpy()
+    assert logits.shape == (1, 2, 30, 50) and np.abs(logits - ref).max() < 1e-3

@@ -54,8 +54,12 @@ def export_onnx(model_path: str | os.PathLike, out_path: str | os.PathLike) -> d
             "weights; name another file, e.g. model.onnx"
         )
     model, ckpt = checkpoint.load_model(model_path)
-    wrapped = PaddedUNet(model, 2 ** ckpt["model_config"]["depth"]).eval()  # smp pads too
+    multiple = 2 ** ckpt["model_config"]["depth"]
+    wrapped = PaddedUNet(model, multiple).eval()  # smp pads too
     w, h = ckpt["size"] or [256, 256]  # native-size models take any size: trace one
+    # Traced at a multiple (the graph serves any size): at 50x30, torch.export failed to
+    # relate the padded sizes to the input's
+    h, w = h + (-h) % multiple, w + (-w) % multiple
     example = torch.rand(1, ckpt["in_channels"], h, w)
     dims = {0: torch.export.Dim("batch"), 2: torch.export.Dim("height"),
             3: torch.export.Dim("width")}

@@ -150,3 +150,25 @@ def test_every_part_and_its_json_are_inputs_of_the_data_set(tmp_path):
     assert sorted({f.parent.name for f in files}) == ["test", "train", "valid"]
     assert sum(f.name == "_annotations.coco.json" for f in files) == 3
     assert sum(f.suffix == ".jpg" for f in files) == 9
+
+
+def test_objects_without_a_shape_are_skipped_and_bad_encodings_named(tmp_path, caplog):
+    """A bounding-box-only object (segmentation []) and a two-point polygon (which pycocotools
+    reads as a box) gave bare IndexErrors or wrong boxes; a run-length encoding of another
+    size than its image gave an IndexError naming nothing."""
+    data = _coco(tmp_path)
+    data["annotations"] += [
+        {"id": 5, "image_id": 10, "category_id": 7, "area": 0.0, "iscrowd": 0,
+         "segmentation": []},
+        {"id": 6, "image_id": 10, "category_id": 3, "area": 0.0, "iscrowd": 0,
+         "segmentation": [[1, 1, 5, 5]]},
+    ]
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, _layout())
+    a = np.asarray(Image.open(manifest["pairs"][0]["mask"]))
+    assert a[1:6, 1:3].sum() == 0  # no box drawn for the two-point polygon (left of the cell)
+    assert "2 objects" in caplog.text and "no shape" in caplog.text
+    data["annotations"][2]["segmentation"]["size"] = [H + 1, W]
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    with pytest.raises(DataLayoutError, match=r"ann\.json: an object of a\.png .*21x30.*20x30"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())

@@ -57,12 +57,19 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
              ", ".join(f"{k} = {names[c]}" for c, k in classes.items()))
     named = tuple((k, names[c]) for c, k in classes.items())
     objects: dict[Any, list] = {}
+    shapeless = 0
     for a in data["annotations"]:
         if a["category_id"] not in classes:
             raise DataLayoutError(f"{path}: annotation {a.get('id')} has category "
                                   f"{a['category_id']}, which 'categories' does not list")
+        if not _has_shape(a.get("segmentation")):
+            shapeless += 1
+            continue
         objects.setdefault(a["image_id"], []).append(
             (classes[a["category_id"]], a["segmentation"], float(a.get("area", 0))))
+    if shapeless:
+        log.warning("%d objects of %s have no shape (no segmentation, or polygons of under 3 "
+                    "points: boxes only) and are left out of the masks", shapeless, path.name)
     img_dir = root / layout.images
     on_disk = files_with(img_dir, layout.image_extensions, layout.recursive)
     # With recursive, a file name is looked up anywhere below (images kept in subfolders)
@@ -99,8 +106,21 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
     return sorted(pairs, key=lambda p: p[0])
 
 
+def _has_shape(segmentation: Any) -> bool:
+    """Whether a segmentation draws anything: an encoding, or a polygon of 3 points or more."""
+    if isinstance(segmentation, dict):
+        return True
+    return isinstance(segmentation, list) and any(
+        isinstance(p, list) and len(p) >= 6 for p in segmentation)
+
+
 def _shape(segmentation: Any, h: int, w: int) -> np.ndarray:
-    """A polygon list or run-length encoding (compressed or not) as a (h, w) bool mask."""
+    """A polygon list or run-length encoding (compressed or not) as a (h, w) bool mask.
+    Polygons of under 3 points are left out (pycocotools would read 4 numbers as a box)."""
+    if isinstance(segmentation, list):
+        if any(len(p) % 2 for p in segmentation):
+            raise ValueError("a polygon of an odd count of numbers (x, y pairs expected)")
+        segmentation = [p for p in segmentation if len(p) >= 6]
     try:
         from pycocotools import mask as coco_mask
     except ImportError as err:
@@ -130,9 +150,15 @@ def write_coco_mask(masks: CocoMasks, image: Path, size: tuple[int, int], dest: 
     out = np.zeros((h, w), np.uint8)
     for cls, segmentation, _ in sorted(masks.objects, key=lambda o: -o[2]):
         try:
-            out[_shape(segmentation, h, w)] = cls
-        except (TypeError, ValueError, KeyError) as err:
+            shape = _shape(segmentation, h, w)
+        except (TypeError, ValueError, KeyError, IndexError) as err:
             raise DataLayoutError(f"{masks.json}: an object of {image.name} has an unusable "
                                   f"segmentation ({err})") from None
+        if shape.shape != (h, w):
+            raise DataLayoutError(
+                f"{masks.json}: an object of {image.name} is run-length encoded at "
+                f"{shape.shape[0]}x{shape.shape[1]} (height x width), but the image is "
+                f"{h}x{w}; fix its 'size' in the JSON")
+        out[shape] = cls
     write_mask_png(dest, out, palette=PALETTE)
     return dest

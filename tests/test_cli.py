@@ -236,3 +236,17 @@ def test_onnx_export_of_a_model_trained_at_an_odd_size(model, tmp_path):
     with torch.no_grad():
         ref = PaddedUNet(net, 4)(torch.from_numpy(x)).numpy()
     assert logits.shape == (1, 2, 30, 50) and np.abs(logits - ref).max() < 1e-3
+
+
+def test_info_and_export_take_an_experiment_folder(model, tmp_path, capsys):
+    """`unet info <experiment folder>` (as unet predict takes) ended in an IsADirectoryError
+    traceback; with cross-validation it describes each fold, and export asks for one."""
+    exp = tmp_path / "exp"
+    for k in (0, 1):
+        (exp / f"folds/{k}").mkdir(parents=True)
+        (exp / f"folds/{k}/model.pt").write_bytes(model.read_bytes())
+    assert main(["info", str(exp)]) == 0
+    out = capsys.readouterr().out
+    assert "folds/0/model.pt" in out and "folds/1/model.pt" in out and "classes" in out
+    assert main(["export", str(exp), "--onnx", str(tmp_path / "m.onnx")]) == 2
+    assert "folds/0/model.pt" in capsys.readouterr().err

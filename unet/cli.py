@@ -92,14 +92,20 @@ def _predict(args: argparse.Namespace) -> int:
 def _info(args: argparse.Namespace) -> int:
     from unet.model.describe import describe_model
 
-    print(describe_model(args.model))
+    models = _models(args.model)
+    for path in models:  # with cross-validation, each fold's model
+        print(f"{path}\n{describe_model(path)}" if len(models) > 1 else describe_model(path))
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
     from unet.model.export import export_onnx
 
-    export_onnx(args.model, args.onnx)
+    models = _models(args.model)
+    if len(models) > 1:
+        raise ValueError(f"{args.model} holds a model per cross-validation fold; an ONNX file "
+                         f"holds one: export one of them, e.g. {models[0]}")
+    export_onnx(models[0], args.onnx)
     print(f"wrote {args.onnx}: input image (B, C, H, W) float in [0, 1], output logits")
     return 0
 
@@ -152,10 +158,10 @@ def parser() -> argparse.ArgumentParser:
                    help="a row per connected object, not per image and class (Airbus' ships)")
     p.set_defaults(run=_predict)
     i = sub.add_parser("info", help="architecture, classes, training data and scores")
-    i.add_argument("model")
+    i.add_argument("model", help="model.pt, or an experiment's folder (each fold's model)")
     i.set_defaults(run=_info)
     e = sub.add_parser("export", help="export to ONNX (dynamic batch, height and width)")
-    e.add_argument("model")
+    e.add_argument("model", help="model.pt, or an experiment's folder holding one")
     e.add_argument("--onnx", required=True, help="output .onnx file")
     e.set_defaults(run=_export)
     u = sub.add_parser("unstack", help="split a multi-page TIFF into one PNG per page")

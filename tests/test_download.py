@@ -180,7 +180,7 @@ def test_sha256_mismatch_names_url_and_key(server: Server, tmp_path: Path) -> No
         fetch_archives([{"url": url, "sha256": "0" * 64}], tmp_path)
     msg = str(err.value)
     assert url in msg and "dataset.url.archives[0].sha256" in msg
-    assert "0" * 64 in msg and sha(blob) in msg and "removed" in msg
+    assert "0" * 64 in msg and sha(blob) in msg and "not kept" in msg
     assert list((tmp_path / "downloads").iterdir()) == []
     assert server.hits["/data.zip"] == 1  # a mismatch is not retried
 

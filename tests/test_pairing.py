@@ -228,3 +228,13 @@ def test_compressed_images_are_named_with_the_way_to_unpack_them(tmp_path):
     _touch(tmp_path / "vol" / "masks", "case_01.nii.gz")
     with pytest.raises(DataLayoutError, match=r"\.nii\.gz: 1.*2-D images: export"):
         pair_files(tmp_path / "vol", Layout())
+
+
+def test_a_wrong_archive_root_points_to_the_right_one(tmp_path):
+    """url.root 'pkg' where the archive unpacks into pkg_v1/: the error only said the folder
+    did not exist; with root '' it named pkg_v1."""
+    from unet.dataset.names import missing_folder_hint
+
+    (tmp_path / "data/pkg_v1/images").mkdir(parents=True)
+    hint = missing_folder_hint(tmp_path / "data/pkg", "images", "dataset.url", "root", "pkg")
+    assert hint.endswith("set dataset.url.root: 'pkg_v1'"), hint

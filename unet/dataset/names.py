@@ -91,8 +91,12 @@ def missing_folder_hint(root: Path, folder: str, section: str, root_key: str, su
     """Where the layout's missing `folder` does lie a folder or two below `root` (archives
     mostly unpack into a folder of their own), as the setting that points there; else which
     folders `root` holds. `sub`: the url/kaggle root already set, which a new one extends."""
-    if not root.is_dir():
-        return ""
+    if not root.is_dir():  # the root set inside the archives is wrong: look from its parent
+        up = Path(sub).parent
+        if root_key != "root" or not sub or not root.parent.is_dir():
+            return ""
+        return missing_folder_hint(root.parent, folder, section, root_key,
+                                   "" if up == Path(".") else up.as_posix())
     below = [d for d in _visible_dirs(root) if (d / folder).is_dir()]
     below += [e for d in _visible_dirs(root) for e in _visible_dirs(d) if (e / folder).is_dir()]
     if below:

@@ -100,7 +100,7 @@ def _retrieve(i: int, url: str, sha256: str | None, folder: Path, retries: int) 
             if sha256 and "hash" in str(err) and not isinstance(err, requests.RequestException):
                 raise DownloadError(
                     f"{url}: sha256 mismatch: {_key(i, 'sha256')} expects {sha256} but the "
-                    f"download has {_seen_digest(str(err))}; the downloaded file was removed. "
+                    f"download has {_seen_digest(str(err))}; this download was not kept. "
                     f"If the archive changed on purpose, put the new digest in "
                     f"{_key(i, 'sha256')} (or null to accept what is served and record its "
                     "digest); otherwise check the URL."

@@ -129,6 +129,22 @@ def test_report_has_every_section(done):
     assert re.match(r"The CRF (helped|did not help) on the test split", verdict)
 
 
+def test_the_order_keys_are_written_in_reruns_nothing(done):
+    """Only values count: the same config with every section's keys in another order (as a
+    sorting YAML dumper writes it) planned the whole pipeline again, params compared in order."""
+    import yaml
+
+    def reverse(node):
+        if isinstance(node, dict):
+            return {k: reverse(node[k]) for k in reversed(list(node))}
+        return node
+
+    tiny = yaml.safe_load((done / TINY).read_text())
+    (done / "reordered.yaml").write_text(yaml.safe_dump(reverse(tiny), sort_keys=False))
+    out = snakemake(done, "--cores", "2", "--configfile", "reordered.yaml", "-n")
+    assert "Nothing to be done" in out.stdout + out.stderr, out.stdout[-3000:]
+
+
 def test_predict_a_folder_of_new_images(done):
     folder = done / "resources/predict/new"
     folder.mkdir(parents=True)

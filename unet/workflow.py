@@ -32,6 +32,22 @@ def _merge(base: dict, override: dict) -> dict:
     return out
 
 
+def sort_keys(config: dict) -> None:
+    """Order every mapping of `config` by key, in place: rule params are compared in order, so
+    the same values written in another order (or merged from several files, whose order wins)
+    would make steps stale. Lists keep their order: it means something there."""
+    def ordered(node):
+        if isinstance(node, dict):
+            return {k: ordered(node[k]) for k in sorted(node, key=str)}
+        if isinstance(node, list):
+            return [ordered(v) for v in node]
+        return node
+
+    items = ordered(config)
+    config.clear()
+    config.update(items)
+
+
 def experiment_section(config: dict, section: str, experiment: str) -> dict:
     """`config[section]` with `config['experiments'][experiment][section]` merged over it."""
     override = (config["experiments"].get(experiment) or {}).get(section, {})

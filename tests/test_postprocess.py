@@ -199,3 +199,20 @@ def test_binary_small_objects_is_the_plain_min_area_filter(seed):
         want = np.where((comps > 0) & (sizes[comps] < min_size), 0, labels)
         got = remove_small(labels, find_components(labels, 2), min_size)
         assert np.array_equal(got, want)
+
+
+def test_largest_component_without_a_background_merges_specks_into_their_surroundings():
+    """masks.background false: class 0 is a class (Cityscapes' road). A class-1 speck inside
+    a class-2 region became class 0, painting road inside an object, and class 0's own
+    specks were never filtered."""
+    from unet.postprocess.components import largest_component
+
+    lab = np.full((10, 10), 2, np.uint8)
+    lab[:, :5] = 0
+    lab[1:4, 1:4] = 1
+    lab[7, 8] = 1  # a class-1 speck in class 2
+    lab[8, 7] = 0  # a class-0 speck in class 2
+    out = largest_component(lab, 3, first=0)
+    assert out[7, 8] == 2 and out[8, 7] == 2
+    assert (out[1:4, 1:4] == 1).all() and (out[:, :5][lab[:, :5] == 0] == 0).all()
+    assert largest_component(lab, 3)[7, 8] == 0  # with a background: the rest is background

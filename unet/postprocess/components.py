@@ -14,8 +14,20 @@ from scipy import ndimage
 EIGHT = np.ones((3, 3), bool)  # 8-connectivity
 
 
-def largest_component(labels: np.ndarray, num_classes: int) -> np.ndarray:
-    """Keep each foreground class's largest 8-connected component; the rest becomes class 0."""
+def largest_component(labels: np.ndarray, num_classes: int, first: int = 1) -> np.ndarray:
+    """Keep each foreground class's largest 8-connected component; the rest becomes class 0.
+    Without a background class (`first` 0) every class is filtered, and its other components
+    merge into the class they share most border with, as remove_small merges them."""
+    if first == 0:
+        comps = find_components(labels, num_classes, 0)
+        owner = np.zeros(len(comps.sizes), np.int64)
+        owner[comps.ids.ravel()] = labels.ravel()  # each component's class
+        keep = np.zeros(len(comps.sizes), bool)
+        for c in range(num_classes):
+            mine = np.flatnonzero((owner == c) & (comps.sizes > 0))
+            if mine.size:
+                keep[mine[np.argmax(comps.sizes[mine])]] = True
+        return merge_away(labels, comps, ~keep)
     out = labels.copy()
     for c in range(1, num_classes):
         comps, n = ndimage.label(labels == c, structure=EIGHT)
@@ -77,7 +89,13 @@ def remove_small(labels: np.ndarray, comps: Components, min_size: int) -> np.nda
     that class. Borders with other small components count only where nothing else borders
     it; a component bordering nothing (the whole image) stays. Time and memory grow with the
     small components' pixels, not the image's."""
-    small = comps.sizes < min_size
+    return merge_away(labels, comps, comps.sizes < min_size)
+
+
+def merge_away(labels: np.ndarray, comps: Components, small: np.ndarray) -> np.ndarray:
+    """`labels` with the components marked in `small` ((k + 1,) bool) merged into the class
+    each shares most border with (see remove_small)."""
+    small = small.copy()
     small[0] = False
     ys, xs = np.nonzero(small[comps.ids])
     out = labels.copy()

@@ -68,7 +68,7 @@ def _raw_confusions(job: ValImage) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     comps = find_components(labels, n, job.mapping.scored_from) if job.min_sizes else None
     small = [scored(remove_small(labels, comps, s)) for s in job.min_sizes]
-    return (scored(labels), scored(largest_component(labels, n)),
+    return (scored(labels), scored(largest_component(labels, n, job.mapping.scored_from)),
             np.array(small, np.int64).reshape(len(small), n, n))
 
 
@@ -151,7 +151,7 @@ def _copy_or_filter(job: FinalImage) -> None:
     if job.chosen in ("largest_component", "small_objects"):
         labels = job.mapping.read_index(job.dirs["raw"] / name, "predicted mask")
         if job.chosen == "largest_component":
-            labels = largest_component(labels, n)
+            labels = largest_component(labels, n, job.mapping.scored_from)
         else:
             comps = find_components(labels, n, job.mapping.scored_from)
             labels = remove_small(labels, comps, job.min_size)

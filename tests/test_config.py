@@ -42,6 +42,10 @@ def test_experiment_overrides_merge_deeply(config):
      "experiments.enc: model.depth"),
     (lambda c: c["train"].update(patch={"size": [64, 64]}, augment={"crop": [32, 32]}),
      "train.augment.crop"),
+    # torch's RandomResizedCrop failed at the first step, naming no key
+    (lambda c: c["train"]["augment"].update(scale=[1.0, 0.5]), "train.augment.scale"),
+    # every loss 0/0: NaN losses every epoch, and a useless model.pt
+    (lambda c: c["train"].update(class_weights=[0, 0]), "train.class_weights"),
 ])
 def test_errors_name_the_key(config, change, key):
     change(config)

@@ -107,6 +107,13 @@ def _check_experiment(config: dict, exp: str) -> None:
             f"{where}train.patch.size: preprocess.mode native caches images of different "
             "sizes, which train as patches; set it, e.g. [256, 256]"
         )
+    scale = train["augment"].get("scale")
+    if scale and scale[0] > scale[1]:
+        raise ConfigError(f"{where}train.augment.scale {scale}: give [smallest, largest], "
+                          f"e.g. [{scale[1]}, {scale[0]}]")
+    if train.get("class_weights") and not any(train["class_weights"]):
+        raise ConfigError(f"{where}train.class_weights are all 0: no pixel would count in the "
+                          "loss; give each class a weight above 0, or [] for none")
     if train["patch"]["size"] and train["augment"]["crop"]:
         raise ConfigError(
             f"{where}train.augment.crop and train.patch.size both crop the training images; "

@@ -38,3 +38,18 @@ def test_flip_axes(flip, expected):
 
 def test_no_flip_leaves_the_orientation():
     assert build(AugmentSettings(flip=False), (3, 4)) is None
+
+
+def test_quarter_turns_work_with_square_crops_of_oblong_images():
+    """preprocess 96x64 with crop [32, 32]: the training inputs are square, yet rot90 was
+    refused as if they were 96x64, with a message that did not mention crop."""
+    transform = build(AugmentSettings(flip=False, rot90=True, crop=(32, 32)), (64, 96))
+    image = torch.rand(3, 64, 96)
+    mask = (image[0] > 0.5).to(torch.uint8)
+    torch.manual_seed(0)
+    for _ in range(8):
+        img, msk = apply(transform, image, mask)
+        assert img.shape == (3, 32, 32) and msk.shape == (32, 32)
+        assert torch.equal(msk, (img[0] > 0.5).to(torch.uint8))  # turned together
+    with pytest.raises(ValueError, match=r"rot90.*train.augment.crop"):
+        build(AugmentSettings(rot90=True, crop=(32, 16)), (64, 96))

@@ -48,11 +48,13 @@ def build(settings: AugmentSettings, size: tuple[int, int]) -> v2.Transform | No
         steps.append(v2.RandomHorizontalFlip())
     if settings.flip in (True, "vertical"):
         steps.append(v2.RandomVerticalFlip())
-    if settings.rot90:
+    square_crop = bool(settings.crop) and settings.crop[0] == settings.crop[1]
+    if settings.rot90 and not square_crop:  # turned before the other steps, whole
         if size[0] != size[1]:
             raise ValueError(
                 f"train.augment.rot90 needs square training inputs, not {size[1]}x{size[0]}; "
-                "make preprocess width = height (or train.patch.size square) or turn rot90 off"
+                "make preprocess width = height (or train.patch.size, or train.augment.crop, "
+                "square) or turn rot90 off"
             )
         steps.append(RandomRot90())
     if settings.scale:
@@ -72,6 +74,8 @@ def build(settings: AugmentSettings, size: tuple[int, int]) -> v2.Transform | No
         # Patches at the cached resolution: cheaper steps, while validation and prediction
         # still see whole images at full detail (a fully convolutional net takes any size).
         steps.append(v2.RandomCrop((settings.crop[1], settings.crop[0])))
+        if settings.rot90 and square_crop:  # the square crop turns, the oblong image need not
+            steps.append(RandomRot90())
     if settings.brightness or settings.contrast:
         steps.append(v2.ColorJitter(brightness=settings.brightness, contrast=settings.contrast))
     if settings.noise:

@@ -54,11 +54,20 @@ def setting(section, without=()):
     return get
 
 
+def predict_params(wildcards):
+    """The predict section as prediction uses it: less predict.roi (predict_folder's own), and
+    less predict.overlap for a model trained on whole images (no sliding window to tile)."""
+    values = setting("predict", without=("roi",))(wildcards)
+    if not experiment_section(config, "train", wildcards.experiment)["patch"]["size"]:
+        values.pop("overlap")
+    return values
+
+
 def experiment_config_params(wildcards):
     """The config as this experiment sees it (for the report), less the unused sources and
-    predict.roi (predict_folder's alone: no result in the report depends on it)."""
+    the predict settings no result in the report depends on (predict_params)."""
     cfg = experiment_config(config, wildcards.experiment)
-    cfg["predict"].pop("roi", None)
+    cfg["predict"] = predict_params(wildcards)
     source = cfg["dataset"]["source"]
     cfg["dataset"] = {
         k: v for k, v in cfg["dataset"].items() if not isinstance(v, dict) or k == source

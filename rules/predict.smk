@@ -10,7 +10,7 @@ rule predict_masks:
     output:
         directory(f"{EXP}/pred/{{split}}"),
     params:
-        predict=setting("predict", without=("roi",)),
+        predict=predict_params,
     threads: 2
     resources:
         gpu=1,
@@ -35,7 +35,7 @@ rule predict_folder:
     output:
         directory(f"{EXP}/predict/{{folder}}"),
     params:
-        predict=setting("predict", without=("roi",)),
+        predict=predict_params,
         roi=lambda wildcards: experiment_section(config, "predict", wildcards.experiment)["roi"],
         extensions=image_extensions(),
     threads: 2

@@ -115,12 +115,12 @@ def test_unlisted_image_extension_is_named(tmp_path):
 
 
 def test_shared_folder_does_not_count_the_other_sides_files_as_skipped(tmp_path):
-    _touch(tmp_path / "data", "a.jpg", "a_mask.png", "b.jpg", "notes.txt")
+    _touch(tmp_path / "data", "a.jpg", "a_mask.png", "b.jpg", "scan.xyz")
     layout = Layout(images="data", masks="data", mask_suffix="_mask")
     with pytest.raises(DataLayoutError) as err:
         pair_files(tmp_path, layout)
     assert "b.jpg" in str(err.value) and ".jpg:" not in str(err.value)
-    assert "masks holds 1 file not picked up (.txt: 1)" in str(err.value)
+    assert "masks holds 1 file not picked up (.xyz: 1)" in str(err.value)
 
 
 def test_one_folder_told_apart_by_extension(tmp_path):
@@ -238,3 +238,18 @@ def test_a_wrong_archive_root_points_to_the_right_one(tmp_path):
     (tmp_path / "data/pkg_v1/images").mkdir(parents=True)
     hint = missing_folder_hint(tmp_path / "data/pkg", "images", "dataset.url", "root", "pkg")
     assert hint.endswith("set dataset.url.root: 'pkg_v1'"), hint
+
+
+def test_a_licence_file_is_not_offered_as_an_image_to_convert():
+    """ISIC's ATTRIBUTION.txt beside the images: the error said to save it as PNG or TIFF."""
+    from collections import Counter
+    from pathlib import Path
+
+    from unet.dataset.names import skipped_note
+
+    note = skipped_note("images", Path("imgs"), Counter({".txt": 1}), "x.image_extensions",
+                        (".png",))
+    assert note == ""
+    note = skipped_note("images", Path("imgs"), Counter({".txt": 1, ".webp": 2}),
+                        "x.image_extensions", (".png",))
+    assert "2 files" in note and ".txt" not in note

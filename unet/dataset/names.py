@@ -147,6 +147,8 @@ _READABLE = {e.lower() for e in Image.registered_extensions()} | {".tif", ".tiff
 
 _COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".z")  # one compressed file each, not archives
 _VOLUMES = (".nii", ".nii.gz", ".nrrd", ".mha", ".mhd", ".dcm")  # 3-D or medical formats
+# Notes beside the data (ISIC's ATTRIBUTION.txt, a README): never images to convert
+_DOCUMENTS = (".txt", ".md", ".pdf", ".html", ".htm", ".rtf", ".doc", ".docx", ".log")
 
 
 def file_kind(path: Path) -> str:
@@ -162,6 +164,7 @@ def skipped_note(
     side: str, folder: Path, skipped: Counter[str], key: str, exts: tuple[str, ...]
 ) -> str:
     """Why files in `folder` were not considered, with the key that picks them up."""
+    skipped = Counter({e: c for e, c in skipped.items() if e not in _DOCUMENTS})
     if not skipped:
         return ""
     n = sum(skipped.values())

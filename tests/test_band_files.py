@@ -162,6 +162,8 @@ def test_unet_stack_gives_new_scenes_the_bands_a_model_learnt(tmp_path, monkeypa
     assert main(["predict", "model.pt", "scenes", "-o", "masks", "--device", "cpu"]) == 0
     masks = sorted(p.name for p in (tmp_path / "masks").glob("*.png"))
     assert masks == ["scene_0.png", "scene_1.png", "scene_2.png"]
+    assert main(["info", "model.pt"]) == 0  # how new images must come
+    assert "4 channel(s), one multi-band TIFF an image (unet stack" in capsys.readouterr().out
     # One band's file alone: said to be one band ("1 or 3" before), with the way to stack them
     assert main(["predict", "model.pt", "test_red", "-o", "red", "--device", "cpu"]) == 2
     err = capsys.readouterr().err

@@ -19,6 +19,13 @@ def _input_layout(ckpt: dict) -> str:
     return f"images resized to {w}x{h} (w x h){tiles}"
 
 
+def _bands(ckpt: dict) -> str:
+    """How new images must come when the model reads other than grey or colour."""
+    if ckpt["in_channels"] in (1, 3):
+        return ""
+    return "one multi-band TIFF an image (unet stack makes them from a file per band); "
+
+
 def _network(cfg: dict) -> str:
     """The architecture in one phrase: this project's UNet, or smp's Unet with its encoder."""
     if cfg.get("arch") == "smp":  # older model files have no arch: this project's UNet
@@ -42,7 +49,7 @@ def describe_model(path: str | os.PathLike) -> str:
     lines = [
         f"model      {path}",
         f"network    {_network(cfg)}; {params:,} parameters",
-        f"input      {ckpt['in_channels']} channel(s), {_input_layout(ckpt)}",
+        f"input      {ckpt['in_channels']} channel(s), {_bands(ckpt)}{_input_layout(ckpt)}",
         f"classes    {mapping.num_classes}: "
         + ", ".join(f"{i} = {label}" + (f" ({n})" if n else "")
                     for i, (label, n) in enumerate(zip(mapping.labels(), names, strict=True))),

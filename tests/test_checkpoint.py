@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from tests.test_train import _train, cache  # noqa: F401  (cache: the module's tiny data)
+from tests.test_train import _rows, _train, cache  # noqa: F401  (cache: the module's tiny data)
 from unet.model import checkpoint
 from unet.model.checkpoint import CheckpointError
 
@@ -107,3 +108,23 @@ def test_a_file_that_is_not_a_model_file_says_what_it_holds(tmp_path, content, s
     torch.save(content, path)
     with pytest.raises(CheckpointError, match=rf"their\.pth is not a unet-pipeline model.*{says}"):
         checkpoint.load_model(path)
+
+
+def test_renamed_classes_keep_the_checkpoint(cache, tmp_path, caplog):  # noqa: F811
+    """masks.names only names the classes: renaming them retrained every epoch (on
+    Cityscapes, hours), as the names were part of what a last.pt must match."""
+    import json
+    import shutil
+
+    caplog.set_level(logging.INFO)
+    data = tmp_path / "cache"
+    shutil.copytree(cache, data)
+    _train(data, tmp_path)
+    before = _rows(tmp_path)
+    meta = json.loads((data / "meta.json").read_text())
+    meta["class_names"] = ["ground", "thing"]
+    (data / "meta.json").write_text(json.dumps(meta))
+    _train(data, tmp_path)
+    assert f"resuming from {tmp_path / 'ck' / 'last.pt'} at epoch 2" in caplog.text
+    assert _rows(tmp_path) == before
+    assert checkpoint.load(tmp_path / "model.pt")["class_names"] == ["ground", "thing"]

@@ -10,7 +10,7 @@ from PIL import Image
 from tests.test_value_spaces import H, W, _disc, _preprocess
 from unet.cache.settings import PreprocessSettings
 from unet.common.fileio import write_json
-from unet.common.labels import MaskValueError
+from unet.common.labels import MaskMapping, MaskValueError
 
 
 def _palette_pairs(tmp_path, palettes) -> list[dict]:
@@ -92,3 +92,16 @@ def test_a_grey_mask_among_palette_masks_is_told_to_take_the_palette(tmp_path):
         _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
     message = str(err.value)
     assert "msk2.png has no palette" in message and "masks.colors" not in message
+
+
+def test_threshold_reads_palette_masks_by_brightness(tmp_path):
+    """DRIVE's and Carvana's GIF masks hold palette indices 0/1 shown black/white. With
+    masks.threshold the README promises brightness; before, the threshold compared the
+    indices (1 < 127), so every mask read as background and the scores looked perfect."""
+    palette = [0, 0, 0, 255, 255, 255]
+    disc = _disc(0) > 0.5
+    mask = Image.fromarray(disc.astype(np.uint8))
+    mask.putpalette(palette)
+    mask.save(tmp_path / "m.gif")
+    mapping = MaskMapping((0, 255), threshold=127)
+    assert np.array_equal(mapping.read_index(tmp_path / "m.gif"), disc.astype(np.uint8))

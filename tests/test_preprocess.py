@@ -8,7 +8,7 @@ from tests.conftest import write_inputs, write_pair
 from unet.cache.preprocess import preprocess, resize_image, resize_mask
 from unet.cache.reader import load_split
 from unet.cache.settings import PreprocessSettings
-from unet.common.labels import MaskValueError
+from unet.common.labels import MaskMapping, MaskValueError
 
 
 @pytest.mark.parametrize("size", [(37, 23), (200, 130), (64, 64)])
@@ -186,3 +186,22 @@ def test_numbered_objects_needs_one_region_each_and_no_gap():
     assert _numbered_objects(index) is None
     index[6:9, 6:9], index[16:18, 10:12] = 2, 2  # class 2 in two regions
     assert _numbered_objects(index) is None
+
+
+def test_new_jpegs_reach_the_model_as_the_cached_ones_did(tmp_path):
+    """A JPEG far larger than the model's input is decoded at a DCT scale for the cache
+    (draft); predict_folder and unet predict decoded it whole, so the same file got other
+    inputs (up to 26 grey levels apart) and another mask than the test split gave it."""
+    from unet.cache.preprocess import load_pair
+    from unet.infer.predict_folder import _model_input
+
+    rng = np.random.default_rng(5)
+    yy, xx = np.mgrid[:160, :200]
+    rgb = np.stack([xx % 37 * 6, yy % 23 * 10, (xx + yy) % 51 * 5], -1)
+    rgb = rgb + rng.integers(0, 40, (160, 200, 3))
+    Image.fromarray(rgb.clip(0, 255).astype(np.uint8)).save(tmp_path / "a.jpg", quality=90)
+    Image.fromarray(np.zeros((160, 200), np.uint8)).save(tmp_path / "a.png")
+    pair = {"image": str(tmp_path / "a.jpg"), "mask": str(tmp_path / "a.png"), "size": [200, 160]}
+    cached, _ = load_pair((pair, (48, 40), 3, MaskMapping((0, 255))))
+    new, full = _model_input(tmp_path / "a.jpg", {"size": [48, 40], "mode": "resize"}, 3)
+    assert full == (200, 160) and np.array_equal(new, cached)

@@ -53,6 +53,11 @@ def void_note(mapping: MaskMapping) -> str | None:
             f"void), set masks.ignore: {values[-1]}")
 
 
+def _classes(first: int, n: int) -> str:
+    """Classes first..n-1 in words: "1", or "1-3"."""
+    return f"{first}-{n - 1}" if n - first > 1 else f"{first}"
+
+
 def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list[str]) -> None:
     """Refuse training masks without a pixel of any scored class (nothing to learn, and every
     score 0/0, counted as 1.0), and warn of each scored class they lack (never learnt)."""
@@ -65,7 +70,7 @@ def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list
                 "check masks.values against the values the masks hold")
         raise MaskValueError(
             f"the training masks (e.g. {train_masks[0]}) hold no pixel of class "
-            f"{first}{f'-{n - 1}' if n - first > 1 else ''} (values "
+            f"{_classes(first, n)} (values "
             f"{[mapping.values[k] for k in range(first, n)]}): there is nothing to learn; {hint}"
         )
     for k in absent:
@@ -83,7 +88,7 @@ def check_validation(split: dict, cached: dict[str, tuple], mapping: MaskMapping
         return
     raise MaskValueError(
         f"the val split's masks (e.g. {by_id[ids[0]]['mask']}) hold no pixel of class "
-        f"{first}{f'-{n - 1}' if n - first > 1 else ''}: validation could not tell a trained "
+        f"{_classes(first, n)}: validation could not tell a trained "
         "model from an untrained one. Put images with objects in validation: list some in "
         "split.val_ids, or change split.seed or split.val_fraction"
     )

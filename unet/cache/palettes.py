@@ -48,14 +48,16 @@ def _fix(masks: list[str], path: str, first: str) -> str:
     """How to read masks whose palettes clash: by the colours they show (every colour some
     mask shows, a class each), unless a mask without a palette shows grey levels that no
     palette mask shows (VOC indices saved as grey): it needs the others' palette."""
-    shown, paletted = {}, set()
+    shown, paletted, grey = {}, set(), []
     for mask in dict.fromkeys([first, path, *masks[:SHOWN_LIMIT]]):  # the error path only
         palette = mask_palette(mask)
         values = np.unique(read_mask_values(mask)[0]).tolist()
         shown[mask] = {_colour(palette, v) for v in values} - {None}
         if palette is not None:
             paletted |= shown[mask]
-    grey = [m for m, colours in shown.items() if mask_palette(m) is None and colours - paletted]
+        else:
+            grey.append(mask)
+    grey = [m for m in grey if shown[m] - paletted]
     if grey and paletted:
         return (f"{grey[0]} has no palette: its values show as grey "
                 f"{sorted(shown[grey[0]] - paletted)[:4]}, which no palette mask shows. Save it "

@@ -109,8 +109,8 @@ def _model_input(path: Path, ckpt: dict, channels: int) -> tuple[np.ndarray, tup
 
 def roi_files(files: list[Path], template: str | None, key: str = "--roi") -> list[Path | None]:
     """Each image's region-of-interest file: `template` with the image's stem for {id}; all
-    Nones without one. A template without {id}, a missing file or one of another size than
-    its image is refused, naming it and the setting `key` that gave the template."""
+    Nones without one. A template without {id}, or a missing file, is refused, naming it and
+    the setting `key` that gave the template (predict_files checks their sizes)."""
     if template is None:
         return [None] * len(files)
     if "{id}" not in template:
@@ -121,11 +121,6 @@ def roi_files(files: list[Path], template: str | None, key: str = "--roi") -> li
     if missing:
         raise ValueError(f"{key} {template}: no region-of-interest file {listing(missing)}; "
                          f"give every image one, or predict those without {key}")
-    for image, roi in zip(files, rois, strict=True):
-        (w, h), (rw, rh) = image_header(image)[1], image_header(roi)[1]
-        if (w, h) != (rw, rh):
-            raise MaskValueError(f"region of interest {roi} is {rw}x{rh} but its image {image} "
-                                 f"is {w}x{h}; a region of interest must match its image")
     return rois
 
 
@@ -160,8 +155,13 @@ def predict_files(
         log.warning("the model learnt within regions of interest (dataset roi) and nothing "
                     "outside them: give each image's (unet predict --roi, or predict.roi for "
                     "the predict_folder rule), or its masks outside them are guesses")
-    for path in files:  # headers first: a bad file late in the folder stops nothing half done
-        image_header(path)  # a file that cannot be read, named before any is predicted
+    # Headers first: a bad file late in the folder stops nothing half done
+    for path, region in zip(files, rois, strict=True):
+        (w, h) = image_header(path)[1]  # a file that cannot be read, named before any is predicted
+        if region is not None and image_header(region)[1] != (w, h):
+            rw, rh = image_header(region)[1]
+            raise MaskValueError(f"region of interest {region} is {rw}x{rh} but its image "
+                                 f"{path} is {w}x{h}; a region of interest must match its image")
         bands = band_count(path)  # 0: grey or colour, which a 1- or 3-channel model converts
         if (bands or ckpt["in_channels"] not in (1, 3)) and bands != ckpt["in_channels"]:
             raise ValueError(f"{path} {_bands_of(path, bands)}; the model reads "

@@ -82,10 +82,7 @@ def _new_image_bands(folder: Path, templates: Sequence[str], prefix: str,
     """Each image directly in `folder` (named prefix + id + suffix) by id: its file, then the
     file each template names for its id. Refused, naming the files, unless all are there."""
     for template in templates:
-        if ID not in template:
-            raise DataLayoutError(f"{template!r} has no {ID}: write each further band's "
-                                  f"path with {ID} where the image's id goes, e.g. "
-                                  f"test_nir/nir_{ID}.TIF")
+        check_template(None, "unet stack", template, "test_nir/nir_{id}.TIF")
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder of images")
     images = files_with(folder, IMAGE_EXTENSIONS)

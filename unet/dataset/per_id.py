@@ -16,15 +16,16 @@ log = logging.getLogger(__name__)
 ID = "{id}"
 
 
-def check_template(layout: Layout, key: str, template: str, example: str, group_fix: str) -> None:
+def check_template(layout: Layout | None, key: str, template: str, example: str,
+                   group_fix: str = "") -> None:
     """Refuse a template that cannot name one file per image: without {id}, or in a layout of
-    {group} folders (whose ids repeat across groups)."""
+    {group} folders (whose ids repeat across groups); no layout: new images, no groups."""
     if ID not in template:
         raise DataLayoutError(
             f"{key}: {template!r} has no {ID}; write each image's file with {ID} where the "
             f"image's id goes, e.g. {example}"
         )
-    if GROUP in layout.images:
+    if layout is not None and GROUP in layout.images:
         raise DataLayoutError(f"{key} with {GROUP} folders is not supported: {group_fix}")
 
 
@@ -58,12 +59,16 @@ def names_one(path: Path, folder: Path, template: str) -> bool:
     return fnmatch.fnmatchcase(path.relative_to(folder).as_posix(), template.replace(ID, "*"))
 
 
+def images_in(folder: Path, extensions: Sequence[str], roi: str | None) -> list[Path]:
+    """The images directly in `folder` with one of `extensions`, less the regions of interest
+    that `roi` (relative to `folder`) names."""
+    return [p for p in files_with(folder, extensions) if not (roi and names_one(p, folder, roi))]
+
+
 def new_images(folder: Path, extensions: Sequence[str], roi: str | None) -> list[Path]:
-    """The files of a folder of new images that predict_folder reads: the images directly in
-    it with one of `extensions`, less the files `roi` names, then each image's region of
-    interest (`roi` relative to `folder`, the image's stem for {id}) where it exists. Changing
-    one of them makes the folder's masks stale."""
-    images = [p for p in files_with(folder, extensions)
-              if not (roi and names_one(p, folder, roi))]
+    """The files of a folder of new images that predict_folder reads: its images (images_in),
+    then each image's region of interest (`roi` relative to `folder`, the image's stem for
+    {id}) where it exists. Changing one of them makes the folder's masks stale."""
+    images = images_in(folder, extensions, roi)
     rois = [folder / roi.replace(ID, p.stem) for p in images] if roi else []
     return images + [r for r in rois if r.is_file()]

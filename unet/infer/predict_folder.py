@@ -20,7 +20,7 @@ from unet.common.labels import MaskValueError, mapping_from_meta
 from unet.common.logs import progress
 from unet.dataset.layout import IMAGE_EXTENSIONS, files_with, visible_files
 from unet.dataset.names import listing
-from unet.dataset.per_id import names_one
+from unet.dataset.per_id import images_in
 from unet.infer.forward import (
     PredictSettings,
     ensemble_logits,
@@ -46,8 +46,7 @@ def list_images(
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"folder to predict {folder} does not exist; put the images there")
-    images = [p for p in files_with(folder, extensions)
-              if not (roi and names_one(p, folder, roi))]
+    images = images_in(folder, extensions, roi)
     if not images:
         files = visible_files(folder, recursive=False)
         others = Counter(p.suffix.lower() or "no extension" for p in files)

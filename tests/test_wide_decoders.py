@@ -212,3 +212,23 @@ def test_an_rgb_tiff_with_a_fourth_band_that_is_not_alpha_is_not_read_as_rgb(tmp
     assert read_bands(tmp_path / "rgbir.tif").shape == (6, 5, 4)
     tifffile.imwrite(tmp_path / "rgba.tif", arr, photometric="rgb", extrasamples=["unassalpha"])
     assert read_image(tmp_path / "rgba.tif").shape == (6, 5, 3)  # alpha: dropped, as before
+
+
+@pytest.mark.parametrize("orientation", [5, 6, 7, 8])
+@pytest.mark.parametrize("colour", [False, True])
+def test_uncompressed_turned_tiff_reads_turned(tmp_path, orientation, colour):
+    # Pillow 13 decodes an uncompressed 8-bit TIFF whose Orientation swaps width and height
+    # into a stored-size array of scrambled pixels: a scanner's image came out striped and a
+    # mask drawn upright no longer matched it, with no error until the CRF.
+    from PIL import Image
+
+    from unet.common.decoders import oriented
+
+    rng = np.random.default_rng(orientation)
+    arr = rng.integers(0, 255, (6, 4, 3) if colour else (6, 4), np.uint8)
+    Image.fromarray(arr).save(tmp_path / "t.tif", tiffinfo={274: orientation})
+    want = oriented(tifffile.imread(tmp_path / "t.tif"), orientation)
+    assert image_size(tmp_path / "t.tif") == (6, 4)
+    got = read_image(tmp_path / "t.tif")
+    assert np.array_equal(got.reshape(want.shape), want)
+    assert np.array_equal(read_mask(tmp_path / "t.tif", colour=colour).shape, want.shape[:2])

@@ -90,15 +90,18 @@ def scaled_8_bits(arr: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 def pil_misreads(im) -> bool:
     """True for an opened PIL image whose pixels are not the file's: a TIFF with fewer channels
-    than it holds (two-sample grey as its first channel), or 16-bit colour (TIFF or PNG)
-    decoded to 8 bits."""
+    than it holds (two-sample grey as its first channel), 16-bit colour (TIFF or PNG) decoded
+    to 8 bits, or a TIFF whose Orientation swaps width and height (Pillow 13 decodes an
+    uncompressed grey one at its stored size, the rows scrambled; a palette one stays PIL's,
+    which keeps the palette)."""
     if im.format == "PNG":
         return im.mode in ("RGB", "RGBA") and im.tile and im.tile[0].args.endswith(";16B")
     if im.format != "TIFF":
         return False
     bits = im.tag_v2.get(258, (8,))  # BitsPerSample
     samples = im.tag_v2.get(277, 1)  # SamplesPerPixel
-    return samples != len(im.getbands()) or (im.mode in ("RGB", "RGBA") and max(bits) > 8)
+    turned = im.mode != "P" and int(im.tag_v2.get(274, 1)) in ROTATED  # Orientation
+    return samples != len(im.getbands()) or (im.mode in ("RGB", "RGBA") and max(bits) > 8) or turned
 
 
 def pil_reads_faithfully(path: str | os.PathLike) -> bool:

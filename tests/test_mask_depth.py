@@ -54,3 +54,35 @@ def test_written_masks_keep_the_datas_bit_depth(tmp_path, values, dtype, mode, e
         with Image.open(out) as im:
             assert im.mode == mode, (name, im.mode)
             assert set(np.unique(np.asarray(im)).tolist()) <= set(values)
+
+
+@pytest.mark.parametrize("explicit", [False, True])
+def test_values_no_png_holds_are_refused_before_training(tmp_path, explicit):
+    # int32 label TIFFs of 0/70000 trained, then every prediction stopped with an
+    # OverflowError: a mask PNG holds 0-65535.
+    from unet.common.labels import MaskValueError
+
+    root = _dataset(tmp_path, (0, 70000), np.int32)
+    settings = PreprocessSettings(width=24, height=20,
+                                  mask_values=(0, 70000) if explicit else None)
+    with pytest.raises(MaskValueError, match=r"70000.*0-65535.*m\d\.tif"):
+        preprocess(root / "manifest.json", root / "split.json", root / "cache", settings)
+
+
+def test_full_scale_of_two_depths_is_refused_with_the_merge(tmp_path):
+    # Binary masks saved partly as 8-bit 0/255 and partly as 16-bit 0/65535 became three
+    # classes, written at the first mask's 8 bits, and the warning advised ignoring 65535:
+    # half of the foreground.
+    from unet.common.labels import MaskValueError
+
+    root = _dataset(tmp_path, (0, 65535), np.uint16)
+    for i in range(0, 6, 2):
+        mask = tifffile.imread(root / f"m{i}.tif")
+        tifffile.imwrite(root / f"m{i}.tif", (mask // 257).astype(np.uint8))
+    settings = PreprocessSettings(width=24, height=20)
+    merge = r"255.*m0\.tif.*65535.*m1\.tif.*\[0, \[255, 65535\]\]"
+    with pytest.raises(MaskValueError, match=merge):
+        preprocess(root / "manifest.json", root / "split.json", root / "cache", settings)
+    meta = preprocess(root / "manifest.json", root / "split.json", root / "cache",
+                      PreprocessSettings(width=24, height=20, mask_values=(0, (255, 65535))))
+    assert meta["mask_bits"] == 16

@@ -26,12 +26,15 @@ if TYPE_CHECKING:
 def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: int) -> MaskMapping:
     """The label mapping, and the first mask's palette when the masks are palette indices, or
     their bit depth when they are 16-bit grey (written masks keep it)."""
-    deep = image_header(pairs[0]["mask"])[0] in GREY16  # 16-bit masks: foreground 65535
+    masks = [p["mask"] for p in pairs]
+    wide = list(parallel_map(_is_wide, masks, processes, "read mask headers"))
+    deep = any(wide)  # 16-bit masks: foreground 65535
     mapping = replace(
-        _values_mapping(pairs, settings, processes, deep), background=settings.mask_background
+        _values_mapping(pairs, settings, processes, wide), background=settings.mask_background
     )
     if mapping.rgb:
         return mapping
+    _refuse_unwritable(mapping.values, masks[0])
     mapping = replace(mapping, bits=16 if deep else 8)
     if mapping.threshold is not None:
         return mapping  # values binarised into (0, top): not palette indices
@@ -39,11 +42,28 @@ def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: i
     return replace(mapping, palette=mask_palette(pairs[0]["mask"]))
 
 
+def _is_wide(path: str) -> bool:
+    """Whether a mask is 16-bit (or wider) grey, from its header."""
+    return image_header(path)[0] in GREY16
+
+
+def _refuse_unwritable(values: tuple[int, ...], example: str) -> None:
+    """Refuse class values a mask PNG cannot hold (written masks carry each class's value)."""
+    bad = [v for v in values if not 0 <= v <= 65535]
+    if bad:
+        raise MaskValueError(
+            f"class value {bad[0]} cannot be written back: a mask PNG holds 0-65535 (masks such "
+            f"as {example}); save the masks with values in that range, or list the value after "
+            f"one that is in it (masks.values: [..., [1, {bad[0]}]] writes that class as 1)"
+        )
+
+
 def _values_mapping(
-    pairs: list[dict], settings: PreprocessSettings, processes: int, deep: bool
+    pairs: list[dict], settings: PreprocessSettings, processes: int, wide: list[bool]
 ) -> MaskMapping:
     """The label mapping from the config, or from the values the masks hold."""
     masks = [p["mask"] for p in pairs]
+    deep = any(wide)
     chosen = settings.mask_rgb or settings.mask_values or settings.mask_threshold is not None
     if chosen or settings.mask_unlisted:  # (unlisted without values: refused there)
         return mapping_from_values(
@@ -64,6 +84,7 @@ def _values_mapping(
         found |= _colour_values(path) if colour and not packed else values
     if len(found) == 1:
         _refuse_alpha_labels(masks[0])
+    _refuse_two_full_scales(scans, masks, wide)
     lossy = [m for m in masks if Path(m).suffix.lower() in (".jpg", ".jpeg", ".jpe", ".jfif")]
     if lossy and len(found) > 2:
         raise MaskValueError(
@@ -78,6 +99,25 @@ def _values_mapping(
         found, None, None, settings.max_mask_values,
         ignore_value(settings.mask_ignore, colour), rgb=colour, where=where,
     )
+
+
+def _refuse_two_full_scales(
+    scans: list[tuple[set[int], bool]], masks: list[str], wide: list[bool]
+) -> None:
+    """Refuse 8-bit masks holding 255 beside 16-bit ones holding 65535: each its depth's full
+    scale, most likely one class, which detection would make two."""
+    eight = next((m for (v, _), m, w in zip(scans, masks, wide, strict=True)
+                  if not w and 255 in v), None)
+    sixteen = next((m for (v, _), m, w in zip(scans, masks, wide, strict=True)
+                    if w and 65535 in v), None)
+    if eight and sixteen:
+        found = sorted(set().union(*(v for v, _ in scans)) - {255, 65535})
+        listed = ", ".join(str(v) for v in found)
+        raise MaskValueError(
+            f"8-bit masks hold 255 (e.g. {eight}) and 16-bit masks hold 65535 (e.g. {sixteen}), "
+            "each its bit depth's full scale: if they mark the same class, give both as one, "
+            f"masks.values: [{listed}, [255, 65535]]; else save the masks at one bit depth"
+        )
 
 
 def _refuse_alpha_labels(path: str) -> None:

@@ -86,3 +86,19 @@ def test_full_scale_of_two_depths_is_refused_with_the_merge(tmp_path):
     meta = preprocess(root / "manifest.json", root / "split.json", root / "cache",
                       PreprocessSettings(width=24, height=20, mask_values=(0, (255, 65535))))
     assert meta["mask_bits"] == 16
+
+
+@pytest.mark.parametrize("threshold", [0, 0.5])
+def test_threshold_binarises_soft_float_masks(tmp_path, threshold):
+    # Blurred float TIFF masks were refused as "not whole numbers ... thresholding the soft
+    # values first" although masks.threshold was set: the threshold never saw them.
+    root = _dataset(tmp_path, (0, 1), np.float32)
+    yy, xx = np.mgrid[:20, :24]
+    soft = np.clip(6.5 - np.hypot(yy - 10, xx - 12), 0, 1).astype(np.float32)
+    for i in range(6):
+        tifffile.imwrite(root / f"m{i}.tif", soft)
+    meta = preprocess(root / "manifest.json", root / "split.json", root / "cache",
+                      PreprocessSettings(width=24, height=20, mask_threshold=threshold))
+    masks = np.load(root / "cache" / "train_masks.npy")
+    assert meta["class_values"] == [0, 255]
+    assert np.array_equal(masks[0], (soft > threshold).astype(np.uint8))

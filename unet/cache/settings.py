@@ -21,7 +21,7 @@ class PreprocessSettings:
     # Value of class i at position i; a tuple of values for a class of several
     mask_values: tuple[int | tuple[int, ...], ...] | None = _M["values"]
     mask_rgb: bool = False  # mask_values are packed 0xRRGGBB colours (masks.colors)
-    mask_threshold: int | None = _M["threshold"]  # binarise: above it reads as the higher value
+    mask_threshold: float | None = _M["threshold"]  # binarise: above it reads as the higher value
     max_mask_values: int = _M["max_values"]  # more distinct values than this looks lossy
     # Value skipped by the loss and the metrics: a grey level, or (r, g, b) for colour masks
     mask_ignore: int | tuple[int, int, int] | None = _M["ignore"]

@@ -7,6 +7,7 @@ so that preprocessing, tuning, evaluation, prediction and the report agree on wh
 from __future__ import annotations
 
 import functools
+import math
 import os
 from dataclasses import dataclass
 
@@ -48,7 +49,7 @@ class MaskMapping:
     values: tuple[int, ...]
     ignore: int | None = None  # value of "don't care" pixels (e.g. Pet trimap borders)
     rgb: bool = False  # values are packed 0xRRGGBB colours (colour masks)
-    threshold: int | None = None  # binarise raw values (grey levels or luminance)
+    threshold: float | None = None  # binarise raw values (grey levels, luminance, floats)
     # Palette masks (GIF, palette PNG): values are indices into this flat (r, g, b, ...) table,
     # and written masks carry it, so they look as the data's own do.
     palette: tuple[int, ...] | None = None
@@ -114,10 +115,10 @@ class MaskMapping:
     def _searched(self, part: np.ndarray) -> np.ndarray:
         """Class indices (uint16, _UNKNOWN where not in the mapping) of values no table holds
         (negative, or wider than 24 bits), by binary search."""
-        part = part.astype(np.int64)
         ignored = part == self.ignore if self.ignore is not None else None
-        if self.threshold is not None:
+        if self.threshold is not None:  # before the cast: a soft float mask's 0.4 stays 0.4
             part = np.where(part > self.threshold, max(self.values), min(self.values))
+        part = part.astype(np.int64)
         keys, classes = (np.asarray(a, np.int64) for a in zip(*self.value_classes(), strict=True))
         order = np.argsort(keys, kind="stable")
         pos = np.searchsorted(keys[order], part).clip(0, len(keys) - 1)
@@ -208,7 +209,7 @@ def _lookup_table(mapping: MaskMapping, size: int | None) -> np.ndarray | None:
         _snapped_colours(table, values, mapping.threshold)
     elif mapping.threshold is not None:  # every value is one of the two classes
         table[:] = values.index(min(values))
-        table[max(mapping.threshold + 1, 0) :] = values.index(max(values))
+        table[max(math.floor(mapping.threshold) + 1, 0) :] = values.index(max(values))
     else:
         for v, i in reversed(mapping.value_classes()):  # the first class of a repeated value
             if 0 <= v < size:

@@ -48,8 +48,11 @@ def unpack_rgb(packed: np.ndarray) -> np.ndarray:
 COLOUR_MODES = ("RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB", "HSV")
 
 
-def read_mask_values(path: str | os.PathLike) -> tuple[np.ndarray, bool]:
+def read_mask_values(path: str | os.PathLike, soft: bool = False) -> tuple[np.ndarray, bool]:
     """A mask's raw values (H, W) and whether they are packed colours.
+
+    A float mask must hold whole numbers, unless `soft` (a threshold binarises it): then its
+    values stay as they are.
 
     Grey levels stay grey levels (8- or 16-bit), palette indices stay indices, 1-bit masks read
     as 0/255, LA keeps its L channel; an RGB(A) file whose channels are all equal holds grey
@@ -60,7 +63,7 @@ def read_mask_values(path: str | os.PathLike) -> tuple[np.ndarray, bool]:
         arr = np.asarray(im)
         return (arr.astype(np.uint16) if arr.dtype.kind == "u" else arr), False
     if im.mode == "F":
-        return _whole_values(np.asarray(im), path), False
+        return (np.asarray(im) if soft else _whole_values(np.asarray(im), path)), False
     if im.mode in COLOUR_MODES:
         rgb = np.asarray(im.convert("RGB"))
         grey = equal_channels(rgb)
@@ -80,7 +83,8 @@ def _whole_values(arr: np.ndarray, path: str | os.PathLike) -> np.ndarray:
         raise ImageReadError(
             f"mask {path} is a float image whose values are not whole numbers (e.g. {bad}); "
             "masks hold one integer value per class: save it with class values (e.g. an 8-bit "
-            "PNG of 0/255), rounding or thresholding the soft values first"
+            "PNG of 0/255), or set masks.threshold to binarise the soft values (above it is "
+            "foreground, e.g. 0.5)"
         )
     return arr.astype(np.int64)
 
@@ -99,7 +103,7 @@ def read_mask(
         return pack_rgb(np.asarray(open_image(path).convert("RGB")))
     if luminance and mask_palette(path) is not None:  # indices say nothing of brightness
         return np.asarray(open_image(path).convert("L"))
-    values, packed = read_mask_values(path)
+    values, packed = read_mask_values(path, soft=luminance)
     if not packed:
         return values
     if luminance:

@@ -170,3 +170,13 @@ def test_an_ignore_value_that_is_a_class_is_refused():
     # ignore 255 beside values [0, 255]: every foreground pixel was skipped by loss and metrics.
     with pytest.raises(MaskValueError, match=r"masks\.ignore 255 is also class 1's value"):
         mapping_from_values(set(), [0, 255], None, 16, ignore=255)
+
+
+def test_one_bit_masks_read_as_255_get_the_hint(tmp_path):
+    # A 1-bit mask with masks.values [0, 1] was refused for holding 255, with no word that
+    # 1-bit files read as 0/255.
+    from PIL import Image
+
+    Image.fromarray(np.eye(4, dtype=bool)).save(tmp_path / "m.png")
+    with pytest.raises(MaskValueError, match=r"m\.png holds values \[255\].*0/255.*255 in place"):
+        MaskMapping((0, 1)).read_index(tmp_path / "m.png")

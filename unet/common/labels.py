@@ -101,8 +101,16 @@ class MaskMapping:
                 "masks.values (or masks.colors, or masks.ignore; a list there makes several "
                 "values one class), or set masks.unlisted: ignore to skip every value no class "
                 "lists" + (", or set masks.threshold" if self.threshold is None else "")
+                + self._full_scale_hint(bad)
             )
         return out.reshape(raw.shape)
+
+    def _full_scale_hint(self, bad: set[int]) -> str:
+        """A hint when 255 meets a class listed as 1: 1-bit masks read as 0/255."""
+        if self.rgb or 255 not in bad or 1 not in self.values or 255 in self.values:
+            return ""
+        return ("; masks of 0/255 (1-bit images read so) mean 1 as 255: list 255 in place of 1 "
+                "in masks.values")
 
     def _snapped(self, bad: set[int]) -> str:
         """What unknown colours read as after a threshold binarised their channels."""

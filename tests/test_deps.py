@@ -29,7 +29,7 @@ RULES = {
     "preprocess": (
         ("cache.preprocess",),
         COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.class_checks", "cache.mapping",
-                             "cache.palettes",
+                             "cache.palettes", "cache.intensity",
                              "cache.ragged", "cache.values", "cache.settings", "dataset.names",
                              "dataset.split", "common.roi"},
     ),
@@ -54,7 +54,7 @@ RULES = {
     "predict_folder": (
         ("infer.predict_folder",),
         COMMON | BANDS | {"cache.preprocess", "cache.class_checks", "cache.mapping",
-                  "cache.palettes", "cache.ragged",
+                  "cache.palettes", "cache.ragged", "cache.intensity",
                   "cache.values", "cache.settings", "common.device", "dataset.names",
                   "common.probs", "common.roi", "dataset.layout", "dataset.per_id", "dataset.split",
                   "infer.forward",

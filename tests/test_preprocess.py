@@ -102,7 +102,7 @@ def test_a_mask_drawn_on_the_stored_pixels_of_a_turned_photo_is_named(tmp_path):
     pair = {"id": "photo", "image": str(tmp_path / "photo.jpg"),
             "mask": str(tmp_path / "photo.png"), "size": [30, 40]}
     with pytest.raises(MaskValueError, match=r"EXIF orientation 6.*Orientation=1"):
-        load_pair((pair, (16, 16), 3, MaskMapping((0, 255))))
+        load_pair((pair, (16, 16), 3, MaskMapping((0, 255)), None))
 
 
 def test_a_detected_class_one_that_is_mostly_background_is_named(tmp_path, caplog):
@@ -202,6 +202,6 @@ def test_new_jpegs_reach_the_model_as_the_cached_ones_did(tmp_path):
     Image.fromarray(rgb.clip(0, 255).astype(np.uint8)).save(tmp_path / "a.jpg", quality=90)
     Image.fromarray(np.zeros((160, 200), np.uint8)).save(tmp_path / "a.png")
     pair = {"image": str(tmp_path / "a.jpg"), "mask": str(tmp_path / "a.png"), "size": [200, 160]}
-    cached, _ = load_pair((pair, (48, 40), 3, MaskMapping((0, 255))))
+    cached, _ = load_pair((pair, (48, 40), 3, MaskMapping((0, 255)), None))
     new, full = _model_input(tmp_path / "a.jpg", {"size": [48, 40], "mode": "resize"}, 3)
     assert full == (200, 160) and np.array_equal(new, cached)

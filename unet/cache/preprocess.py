@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from unet.cache.class_checks import check_validation, describe_classes, unlabelled_ids
+from unet.cache.intensity import training_range
 from unet.cache.mapping import choose_mapping, class_names
 from unet.cache.ragged import flat_offsets
 from unet.cache.settings import PreprocessSettings
@@ -35,9 +36,12 @@ log = logging.getLogger(__name__)
 GREY_MODES = {"L", "LA", "1", "F", *GREY16}
 
 
-def resize_image(im: Image.Image, size: tuple[int, int], channels: int) -> np.ndarray:
-    """Area-then-bilinear resize to `size` (w, h); returns uint8 (h, w, channels)."""
-    im = to_model_mode(im)
+def resize_image(
+    im: Image.Image, size: tuple[int, int], channels: int, span: list[float] | None = None
+) -> np.ndarray:
+    """Area-then-bilinear resize to `size` (w, h); returns uint8 (h, w, channels); wide grey
+    scaled by `span` (the data set's intensity range) when given."""
+    im = to_model_mode(im, span)
     im = im.convert("L" if channels == 1 else "RGB")
     if im.size != tuple(size):  # native size: nothing to resample
         # reducing_gap: PIL first box-reduces by an integer factor (area filter), then
@@ -58,12 +62,13 @@ def resize_mask(raw: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return raw[rows[:, None], cols[None, :]]
 
 
-def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping]) -> tuple:
-    """Decode one manifest pair at `size` (w, h): image uint8 (h, w, C), class indices (h, w)."""
-    pair, size, channels, mapping = job
+def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None]) -> tuple:
+    """Decode one manifest pair at `size` (w, h): image uint8 (h, w, C), class indices (h, w);
+    wide images scaled by the data set's intensity range `span` (None: each by its own)."""
+    pair, size, channels, mapping, span = job
     full = tuple(pair["size"])  # (w, h) from the manifest: the draft decode may shrink it
     multi = channels not in (1, 3)  # a multi-band TIFF: every band, read by tifffile
-    image = read_bands(pair["image"]) if multi else open_image(pair["image"], draft_to=size)
+    image = read_bands(pair["image"], span) if multi else open_image(pair["image"], draft_to=size)
     raw = mapping.read(pair["mask"])  # (H, W) at the full size
     if full != (raw.shape[1], raw.shape[0]):
         raise MaskValueError(
@@ -75,7 +80,8 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping]) -> tuple:
     if pair.get("roi"):  # outside the region of interest: ignored, as masks.ignore is
         roi = resize_mask(read_roi(pair["roi"], raw.shape, pair["mask"]), size)
         index[~roi] = IGNORE_INDEX
-    return (resize_bands(image, size) if multi else resize_image(image, size, channels)), index
+    cached = resize_bands(image, size) if multi else resize_image(image, size, channels, span)
+    return cached, index
 
 
 def _turned_note(image: str, full: tuple[int, int], mask: tuple[int, int]) -> str:
@@ -138,29 +144,7 @@ def preprocess(
     mapping = choose_mapping(pairs, settings, processes)
     log.info("%d channel(s); mask values %s -> classes 0..%d", channels,
              ", ".join(mapping.labels()), mapping.num_classes - 1)
-    native = settings.mode == "native"
-    meta = {
-        "mode": settings.mode,
-        "scale": settings.scale if native else None,
-        # One model input size (resize), or none: native images keep their own sizes.
-        "size": None if native else [settings.width, settings.height],
-        "in_channels": channels,
-        "class_values": list(mapping.values),
-        # A class of several values: each class's values, the written one first; else None.
-        "class_groups": mapping.groups() if mapping.merged else None,
-        "skip_unlisted": mapping.skip_unlisted,  # masks.unlisted: ignore
-        "background": mapping.background,  # class 0 is background (masks.background)
-        "num_classes": mapping.num_classes,
-        "mask_threshold": settings.mask_threshold,
-        "ignore_value": mapping.ignore,  # packed 0xRRGGBB for colour masks
-        "mask_rgb": mapping.rgb,
-        "mask_palette": list(mapping.palette) if mapping.palette else None,
-        "mask_bits": mapping.bits,
-        "class_names": class_names(settings.class_names, manifest.get("class_names"), mapping),
-        "folds": split.get("folds", []),  # cross-validation folds (ids), when split.folds >= 2
-        **({"roi": True} if any(p.get("roi") for p in pairs) else {}),  # dataset roi
-        "splits": {},
-    }
+    meta = _data_meta(settings, mapping, channels, manifest, split, pairs, processes)
     # Every file goes to a scratch folder first and moves in only when all are written, meta.json
     # last: a failed or killed run never leaves a cache that looks complete.
     with atomic_dir(cache_dir) as tmp_dir:
@@ -179,6 +163,45 @@ def preprocess(
         _describe(meta, split, cached, mapping, settings, by_id)
         write_json(tmp_dir / "meta.json", meta)
     return meta
+
+
+def _data_meta(
+    settings: PreprocessSettings,
+    mapping: MaskMapping,
+    channels: int,
+    manifest: dict,
+    split: dict,
+    pairs: list[dict],
+    processes: int,
+) -> dict:
+    """meta.json's description of the data, before any pixel is cached."""
+    train = set(split["train"])
+    native = settings.mode == "native"
+    return {
+        "mode": settings.mode,
+        "scale": settings.scale if native else None,
+        # One model input size (resize), or none: native images keep their own sizes.
+        "size": None if native else [settings.width, settings.height],
+        "in_channels": channels,
+        "class_values": list(mapping.values),
+        # A class of several values: each class's values, the written one first; else None.
+        "class_groups": mapping.groups() if mapping.merged else None,
+        "skip_unlisted": mapping.skip_unlisted,  # masks.unlisted: ignore
+        "background": mapping.background,  # class 0 is background (masks.background)
+        "num_classes": mapping.num_classes,
+        "mask_threshold": settings.mask_threshold,
+        "ignore_value": mapping.ignore,  # packed 0xRRGGBB for colour masks
+        "mask_rgb": mapping.rgb,
+        "mask_palette": list(mapping.palette) if mapping.palette else None,
+        "mask_bits": mapping.bits,
+        "class_names": class_names(settings.class_names, manifest.get("class_names"), mapping),
+        "folds": split.get("folds", []),  # cross-validation folds (ids), when split.folds >= 2
+        # wide images' one (lo, hi) over the training images; None: each by its own range
+        "intensity_range": training_range([p["image"] for p in pairs if p["id"] in train],
+                                          channels not in (1, 3), settings, processes),
+        **({"roi": True} if any(p.get("roi") for p in pairs) else {}),  # dataset roi
+        "splits": {},
+    }
 
 
 def _describe(
@@ -229,7 +252,7 @@ def _split_jobs(
         paths = _create_split_files(folder, name, len(members), sizes[0], channels)
         spots = [(k, k) for k in range(len(members))]
     return [
-        (spot, p, size, channels, mapping, paths)
+        (spot, p, size, channels, mapping, paths, meta["intensity_range"])
         for spot, p, size in zip(spots, members, sizes, strict=True)
     ]
 
@@ -260,8 +283,8 @@ def _cache_pair(job: tuple) -> tuple[str, str, np.ndarray]:
     """Decode, resize and map one pair, and write it into its place in the split's `.npy`
     files: row k of a stacked cache, or its slices of a flat (native) one. Returns the pair's
     id, a digest of its cached image and mask, and its mask's count of each class index."""
-    spot, pair, size, channels, mapping, paths = job
-    rows = load_pair((pair, size, channels, mapping))
+    spot, pair, size, channels, mapping, paths, span = job
+    rows = load_pair((pair, size, channels, mapping, span))
     digest = hashlib.sha256()
     for row in rows:
         digest.update(np.ascontiguousarray(row).data)

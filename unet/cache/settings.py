@@ -30,6 +30,7 @@ class PreprocessSettings:
     class_names: tuple[str, ...] | None = _M["names"]  # masks.names: one per class
     mask_unlisted: bool = _M["unlisted"] == "ignore"  # values no class lists are skipped
     mask_background: bool = _M["background"]  # class 0 is background, not scored
+    intensity: str = _P["intensity"]  # dataset | image: the range wide images are scaled by
 
     def cached_size(self, full: tuple[int, int]) -> tuple[int, int]:
         """(w, h) an image of (w, h) `full` is cached at."""
@@ -56,4 +57,5 @@ def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
         class_names=tuple(masks["names"]) if masks.get("names") else None,
         mask_unlisted=masks.get("unlisted", _M["unlisted"]) == "ignore",
         mask_background=masks.get("background", _M["background"]),
+        intensity=size.get("intensity", _P["intensity"]),
     )

@@ -16,9 +16,16 @@ from unet.common.decoders import band_count, layout_of, oriented, scaled_8_bits,
 from unet.common.imageio import named_file, read_image, within_limit
 
 
-def read_bands(path: str | os.PathLike) -> np.ndarray:
+def read_bands(path: str | os.PathLike, span: tuple[float, float] | None = None) -> np.ndarray:
     """A multi-band TIFF as uint8 (H, W, N), its Orientation applied and alpha dropped; wider
-    samples scaled into 8 bits by one range over all bands, so their ratios stay."""
+    samples scaled into 8 bits by `span` (the data set's range) or else by one range over its
+    bands, so their ratios stay."""
+    arr = raw_bands(path)
+    return arr if arr.dtype == np.uint8 else _to_8_bits(arr, span)
+
+
+def raw_bands(path: str | os.PathLike) -> np.ndarray:
+    """A multi-band TIFF's samples (H, W, N) in their own dtype, turned, alpha dropped."""
     fix = "Replace or remove the file (and its mask)."
     with named_file(path, "image", fix), tifffile.TiffFile(path) as tif:
         series, (samples, alpha) = tif.series[0], layout_of(tif)
@@ -30,15 +37,14 @@ def read_bands(path: str | os.PathLike) -> np.ndarray:
                 arr = np.moveaxis(arr, axes.index(axis), -1)
                 break
         arr = oriented(arr, int(tif.pages[0].tags.valueof(274, 1)))
-    arr = arr[..., :-1] if alpha else arr
-    return arr if arr.dtype == np.uint8 else _to_8_bits(arr)
+    return arr[..., :-1] if alpha else arr
 
 
-def _to_8_bits(arr: np.ndarray) -> np.ndarray:
+def _to_8_bits(arr: np.ndarray, span: tuple[float, float] | None = None) -> np.ndarray:
     """Wider samples into 8 bits by one range over every band (wide_to_8_bits' range), a band
     at a time: a float64 copy of a Sentinel-2 tile's 13 bands at once would be 12.5 GB, one
     band 1 GB."""
-    ranges = [value_range(arr[..., k]) for k in range(arr.shape[-1])]
+    ranges = [span] if span else [value_range(arr[..., k]) for k in range(arr.shape[-1])]
     lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
     out = np.empty(arr.shape, np.uint8)
     for k in range(arr.shape[-1]):

@@ -63,14 +63,15 @@ def bands_size(path: str | os.PathLike) -> tuple[int, int]:
     return (h, w) if turned else (w, h)
 
 
-def wide_to_8_bits(arr: np.ndarray) -> np.ndarray:
-    """16-bit, 32-bit integer or float grey values as uint8, each image by its own range.
+def wide_to_8_bits(arr: np.ndarray, span: tuple[float, float] | None = None) -> np.ndarray:
+    """16-bit, 32-bit integer or float grey values as uint8, by `span` (lo, hi: one range for
+    a data set, values outside it clipped) or else by the image's own range.
 
     The range runs from min(0, lowest) to max(1, highest): 16-bit and 12-bit-in-16 images scale
     by their brightest pixel, floats in [0, 1] by 255, signed or wider floats by their span.
     NaN and -inf read as the lowest value, +inf as the highest.
     """
-    return scaled_8_bits(arr, *value_range(arr))
+    return scaled_8_bits(arr, *(span or value_range(arr)))
 
 
 def value_range(arr: np.ndarray) -> tuple[float, float]:
@@ -83,9 +84,9 @@ def value_range(arr: np.ndarray) -> tuple[float, float]:
 
 
 def scaled_8_bits(arr: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """`arr` mapped from [lo, hi] to uint8 0..255 (NaN and -inf to 0, +inf to 255)."""
+    """`arr` mapped from [lo, hi] to uint8 0..255, clipped (NaN and -inf to 0, +inf to 255)."""
     arr = np.nan_to_num(np.asarray(arr, np.float64), nan=lo, posinf=hi, neginf=lo)
-    return np.round((arr - lo) * 255.0 / (hi - lo)).astype(np.uint8)
+    return np.clip(np.round((arr - lo) * 255.0 / (hi - lo)), 0, 255).astype(np.uint8)
 
 
 def pil_misreads(im) -> bool:

@@ -161,12 +161,13 @@ def _page_sizes(im: Image.Image, pages: int) -> list[tuple[int, int]]:
     return sizes
 
 
-def to_model_mode(im: Image.Image) -> Image.Image:
-    """Convert any PIL mode to 8-bit 'L' (1 channel) or 'RGB' (3 channels)."""
+def to_model_mode(im: Image.Image, span: tuple[float, float] | None = None) -> Image.Image:
+    """Convert any PIL mode to 8-bit 'L' (1 channel) or 'RGB' (3 channels); wide grey by
+    `span` (the data set's range), else by its own."""
     if im.mode in ("L", "RGB"):
         return im
     if im.mode in (*GREY16, "F"):
-        return Image.fromarray(wide_to_8_bits(np.asarray(im, dtype=np.float64)), mode="L")
+        return Image.fromarray(wide_to_8_bits(np.asarray(im, dtype=np.float64), span), mode="L")
     if im.mode in ("LA", "1"):
         return im.convert("L")
     return im.convert("RGB")

@@ -95,15 +95,16 @@ def _check_outputs(files: list[Path], out_dir: Path) -> None:
 def _model_input(path: Path, ckpt: dict, channels: int) -> tuple[np.ndarray, tuple[int, int]]:
     """A new image prepared as the training data was, at the model's input size: (h, w, C)
     uint8, and its own (W, H). A multi-band model reads every band of a multi-band TIFF."""
+    span = ckpt.get("intensity_range")  # the training images' range (older models: none)
     if channels not in (1, 3):
-        bands = read_bands(path)
+        bands = read_bands(path, span)
         full = (bands.shape[1], bands.shape[0])
         return resize_bands(bands, model_input_size(ckpt, full)), full
     full = image_header(path)[1]  # (W, H) as shown
     size = model_input_size(ckpt, full)
     # A JPEG decoded at a DCT scale, as the cache decoded the training images (load_pair)
     image = open_image(path, draft_to=size)
-    return resize_image(image, size, channels), full
+    return resize_image(image, size, channels, span), full
 
 
 def roi_files(files: list[Path], template: str | None, key: str = "--roi") -> list[Path | None]:

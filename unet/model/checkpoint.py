@@ -151,6 +151,7 @@ DATA_KEYS = (
     "skip_unlisted",  # values no class lists read as ignored (older files: refused)
     "background",  # class 0 is background, left out of the foreground scores (older: true)
     "roi",  # trained within regions of interest: nothing learnt outside them (older: none)
+    "intensity_range",  # wide images' one (lo, hi), or None: each by its own (older: none)
 )
 
 

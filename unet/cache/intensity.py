@@ -1,0 +1,38 @@
+"""The one intensity range wide images are scaled by: from the lower of 0 and the darkest to
+the higher of 1 and the brightest pixel of the training images (16-bit, 32-bit, float, and
+multi-band TIFFs wider than 8 bits). Each image by its own range stretched the noise of a
+field without objects to full white; one range keeps it as dark as the background it is."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from unet.cache.settings import PreprocessSettings
+from unet.common.bands import raw_bands
+from unet.common.decoders import value_range
+from unet.common.imageio import GREY16, open_image
+from unet.common.parallel import parallel_map
+
+
+def training_range(
+    images: list[str], multi: bool, settings: PreprocessSettings, processes: int
+) -> list[float] | None:
+    """[lo, hi] over the training `images` (`multi`: multi-band TIFFs), or None when none is
+    wider than 8 bits or `preprocess.intensity` is `image`."""
+    if settings.intensity == "image":
+        return None
+    jobs = [(path, multi) for path in images]
+    spans = [s for s in parallel_map(_image_range, jobs, processes, "intensity range") if s]
+    if not spans:
+        return None
+    return [min(lo for lo, _ in spans), max(hi for _, hi in spans)]
+
+
+def _image_range(job: tuple[str, bool]) -> tuple[float, float] | None:
+    """One image's value_range, or None for an 8-bit one (never rescaled)."""
+    path, multi = job
+    if multi:
+        arr = raw_bands(path)
+        return None if arr.dtype == np.uint8 else value_range(arr)
+    im = open_image(path)
+    return value_range(np.asarray(im)) if im.mode in (*GREY16, "F") else None

@@ -46,6 +46,11 @@ def test_experiment_overrides_merge_deeply(config):
     (lambda c: c["train"]["augment"].update(scale=[1.0, 0.5]), "train.augment.scale"),
     # every loss 0/0: NaN losses every epoch, and a useless model.pt
     (lambda c: c["train"].update(class_weights=[0, 0]), "train.class_weights"),
+    # its own model.pt as the start: Snakemake deleted the model to retrain it, then failed
+    (lambda c: c["train"].update(init_from="results/synthetic/baseline/model.pt"),
+     "train.init_from"),
+    (lambda c: c["experiments"].update({"ft": {"train": {
+        "init_from": "./results/synthetic/ft/folds/0/model.pt"}}}), "experiments.ft: train"),
 ])
 def test_errors_name_the_key(config, change, key):
     change(config)

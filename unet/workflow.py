@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from pathlib import Path
 
 EXPERIMENT_SECTIONS = ("model", "train", "predict", "crf")
 RESERVED = ("cache", "logs", "benchmarks")  # results/<dataset>/ folders of the data steps
@@ -114,10 +115,26 @@ def _check_experiment(config: dict, exp: str) -> None:
     if train.get("class_weights") and not any(train["class_weights"]):
         raise ConfigError(f"{where}train.class_weights are all 0: no pixel would count in the "
                           "loss; give each class a weight above 0, or [] for none")
+    _check_source_model(config, exp, train.get("init_from"), where)
     if train["patch"]["size"] and train["augment"]["crop"]:
         raise ConfigError(
             f"{where}train.augment.crop and train.patch.size both crop the training images; "
             "keep train.patch and set crop to null"
+        )
+
+
+def _check_source_model(config: dict, exp: str, source: str | None, where: str) -> None:
+    """Refuse a train.init_from inside the experiment's own folder: the model it names is an
+    output of the training it would start, which Snakemake deletes before retraining."""
+    if not source:
+        return
+    own = Path("results", config["dataset"]["name"], exp)
+    path = Path(source).resolve()
+    if path == own.resolve() or own.resolve() in path.parents:
+        raise ConfigError(
+            f"{where}train.init_from {source} lies in {own}/, which this experiment's training "
+            "writes (Snakemake would delete it to retrain): copy the model out first, e.g. "
+            f"`cp {source} pretrained.pt`, and give the copy"
         )
 
 

@@ -1,4 +1,5 @@
 # Shared helpers: paths, per-experiment settings, module dependencies.
+import os
 from pathlib import Path
 
 from unet.dataset.layout import IMAGE_EXTENSIONS, data_files, layout_from
@@ -33,8 +34,9 @@ wildcard_constraints:
 
 
 def modules(*names):
-    """unet/ files that these modules import (transitively): Snakemake does not track imports."""
-    return module_files(names, root=workflow.basedir)
+    """unet/ files that these modules import (transitively): Snakemake does not track imports.
+    Relative to the working directory: absolute paths made a moved project rerun everything."""
+    return [os.path.relpath(p) for p in module_files(names, root=workflow.basedir)]
 
 
 def id_lists(split):

@@ -79,3 +79,16 @@ def test_edited_module_reruns_exactly(tiny_run, module, first):
     finally:
         path.write_bytes(text)
         os.utime(path, (before.st_atime, before.st_mtime))
+
+
+def test_a_moved_project_reruns_nothing(tiny_run, tmp_path):
+    # Each rule's code inputs were absolute paths: a project copied or moved elsewhere (a new
+    # home folder, a cluster's scratch) saw "Set of input files has changed" and retrained.
+    import shutil
+
+    moved = tmp_path / "moved"
+    shutil.copytree(tiny_run, moved, symlinks=True)
+    try:
+        assert planned(moved) == set()
+    finally:
+        shutil.rmtree(moved)

@@ -107,12 +107,15 @@ def _check_groups(
 def _named_ids(ids: list[str], names: list[str | int], key: str = "split.test_ids") -> list[str]:
     """The ids `key` (split.test_ids, val_ids, exclude_ids) names: each entry an id, or a
     pattern with * ? or [ ] (02_* for a sequence's frames under dataset.local.images:
-    '{group}'); one that names none is refused."""
+    '{group}'); one that names none is refused. An entry equal to an id names that id alone,
+    so that img[1] is the id img[1], not the pattern that matches img1."""
     named: dict[str, None] = {}  # in order, once each
     known = set(ids)
     for name in (str(n) for n in names):  # YAML reads unquoted stems as numbers
-        found = fnmatch.filter(ids, name) if any(c in name for c in "*?[") else (
-            [name] if name in known else [])
+        if name in known:
+            found = [name]
+        else:
+            found = fnmatch.filter(ids, name) if any(c in name for c in "*?[") else []
         if not found:
             raise SplitError(f"{key} entry {name!r} names no id in the data set (ids "
                              f"look like {ids[:3]}); fix it or remove it")

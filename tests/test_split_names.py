@@ -1,0 +1,30 @@
+"""How split.test_ids, val_ids and exclude_ids entries name ids: an entry equal to an id names
+that id, even with [ ] * ? in it."""
+
+import pytest
+
+from unet.dataset.split import make_split
+
+IDS = ["img[1]", "img1", "img2", "img3", "img4", "img5", "img6", "img7"]
+
+
+@pytest.mark.parametrize("key", ["test_ids", "val_ids", "exclude_ids"])
+def test_an_entry_equal_to_an_id_names_only_that_id(key):
+    # img[1] as a pattern matches img1: the id img[1] went unnamed and img1 was taken instead.
+    s = make_split(IDS, 0, 0.25, 0.25, **{key: ["img[1]"]})
+    kept = sorted(i for part in ("train", "val", "test") for i in s[part])
+    if key == "exclude_ids":
+        assert kept == sorted(set(IDS) - {"img[1]"})
+    else:
+        assert s[key[:-4]] == ["img[1]"] and "img1" in kept
+
+
+def test_an_entry_that_is_no_id_is_still_a_pattern():
+    s = make_split(IDS, 0, 0.25, 0.25, test_ids=["img[23]"])
+    assert s["test"] == ["img2", "img3"]
+
+
+def test_a_number_that_is_an_id_still_names_it():
+    ids = [str(i) for i in range(10)]
+    assert make_split(ids, 0, 0.2, 0.2, exclude_ids=[3])["test"] != ["3"]
+    assert make_split(ids, 0, 0.2, 0.2, test_ids=[3, 4])["test"] == ["3", "4"]

@@ -1,9 +1,9 @@
 """How split.test_ids, val_ids and exclude_ids entries name ids: an entry equal to an id names
-that id, even with [ ] * ? in it."""
+that id, even with [ ] * ? in it; numbers YAML made of unquoted ids are refused by name."""
 
 import pytest
 
-from unet.dataset.split import make_split
+from unet.dataset.split import SplitError, make_split
 
 IDS = ["img[1]", "img1", "img2", "img3", "img4", "img5", "img6", "img7"]
 
@@ -22,6 +22,16 @@ def test_an_entry_equal_to_an_id_names_only_that_id(key):
 def test_an_entry_that_is_no_id_is_still_a_pattern():
     s = make_split(IDS, 0, 0.25, 0.25, test_ids=["img[23]"])
     assert s["test"] == ["img2", "img3"]
+
+
+@pytest.mark.parametrize("entry, spelled", [(11, "1_1"), (131, "0203"), (1035, "02_013")])
+def test_a_number_that_names_no_id_says_yaml_read_it_as_a_number(entry, spelled):
+    ids = ["1_1", "1_2", "0203", "02_013", "a", "b", "c", "d"]
+    with pytest.raises(SplitError, match=rf"split.test_ids entry {entry}.*YAML read.*number"
+                                         r".*quote"):
+        make_split(ids, 0, 0.25, 0.25, test_ids=[entry])
+    assert spelled in ids  # the id the user meant, which quoting reaches
+    assert make_split(ids, 0, 0.25, 0.25, test_ids=[spelled])["test"] == [spelled]
 
 
 def test_a_number_that_is_an_id_still_names_it():

@@ -111,16 +111,25 @@ def _named_ids(ids: list[str], names: list[str | int], key: str = "split.test_id
     so that img[1] is the id img[1], not the pattern that matches img1."""
     named: dict[str, None] = {}  # in order, once each
     known = set(ids)
-    for name in (str(n) for n in names):  # YAML reads unquoted stems as numbers
+    for entry in names:
+        name = str(entry)  # YAML reads unquoted stems as numbers: [24, 25] for 24.png, 25.png
         if name in known:
             found = [name]
         else:
             found = fnmatch.filter(ids, name) if any(c in name for c in "*?[") else []
         if not found:
-            raise SplitError(f"{key} entry {name!r} names no id in the data set (ids "
+            raise SplitError(f"{key} entry {_shown(entry)} names no id in the data set (ids "
                              f"look like {ids[:3]}); fix it or remove it")
         named.update(dict.fromkeys(found))
     return list(named)
+
+
+def _shown(entry: str | int | float) -> str:
+    """An ids entry as an error shows it; a number with a word on what YAML did to it."""
+    if isinstance(entry, str | bool):
+        return repr(entry)
+    return (f"{entry} (YAML read it as a number: an unquoted 1_1 reads 11, 0203 reads 131 "
+            "and 02_013 reads 1035; quote the ids, e.g. test_ids: ['1_1', '0203'])")
 
 
 def make_split(

@@ -12,6 +12,7 @@ import fnmatch
 import logging
 import os
 import re
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -177,11 +178,11 @@ def make_split(
         parts = _deal(order, folds)
         train = [i for part in parts[1:] for i in part]
         split = {"train": sorted(train), "val": parts[0], "test": sorted(test), "folds": parts}
-        return _checked(split, n, val_fraction, test_fraction)
+        return _checked(split, val_fraction, test_fraction, groups, group_by)
     val, order = (fixed_val, order) if fixed_val else _take(order, int(round(val_fraction * n)))
     train = [i for unit in order for i in unit]
     split = {"train": sorted(train), "val": sorted(val), "test": sorted(test)}
-    return _checked(split, n, val_fraction, test_fraction)
+    return _checked(split, val_fraction, test_fraction, groups, group_by)
 
 
 ID_KEYS = ("test_ids", "val_ids", "exclude_ids")  # split keys of ids, patterns or a text file
@@ -262,11 +263,35 @@ def split_dataset(
     return split
 
 
-def _checked(split: dict, n: int, val_fraction: float, test_fraction: float) -> dict:
+def _checked(split: dict, val: float, test: float, groups: dict | None, by: str) -> dict:
+    n = sum(len(split[name]) for name in SPLITS)
     for name in SPLITS:
-        if not split[name]:
-            raise SplitError(
-                f"the {name} split is empty ({n} images, split.val_fraction={val_fraction}, "
-                f"split.test_fraction={test_fraction}); add images or change the fractions"
-            )
+        if split[name]:
+            continue
+        if groups is not None:
+            raise SplitError(_empty_grouped(split, name, groups, by, {"val": val, "test": test}))
+        raise SplitError(
+            f"the {name} split is empty ({n} images, split.val_fraction={val}, "
+            f"split.test_fraction={test}); add images or change the fractions"
+        )
     return split
+
+
+def _empty_grouped(
+    split: dict, name: str, groups: dict[str, str], by: str, fractions: dict[str, float]
+) -> str:
+    """Why a grouped split left part `name` empty: too few groups, or groups too large for
+    the part's share."""
+    ids = [i for part in SPLITS for i in split[part]]
+    sizes = Counter(groups[i] for i in ids)
+    head = (f"the {name} split is empty: split.group_by {by!r} makes {len(sizes)} groups of "
+            f"the {len(ids)} images, and each part takes whole groups")
+    if len(sizes) < len(SPLITS):
+        return (f"{head}, so each of train, val and test needs one: add images of other "
+                "groups (patients), or a group_by that makes more groups")
+    if name == "train":
+        return f"{head}; val and test took them all: lower split.val_fraction or test_fraction"
+    smallest = min(sizes.values())
+    return (f"{head}; the smallest group holds {smallest} images, and split.{name}_fraction="
+            f"{fractions[name]} asks for {int(round(fractions[name] * len(ids)))}, nearer none "
+            f"than a whole group: raise it to about {smallest / len(ids):.2f}")

@@ -80,30 +80,53 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
     pairs, absent, named = [], [], set()
     for image in images:
         key = image.name if image.name in rows else image.stem if image.stem in rows else None
-        if key is None and settings["absent"] != "empty":
-            absent.append(image.name)
-            continue
+        if key is None:
+            absent.append(image)
+            if settings["absent"] != "empty":
+                continue
         named.add(key)
         found = tuple(rows.get(key, ())) if key is not None else ()
         masks = RleMasks(found, settings["order"], table,
                          bool(settings.get("class_column")))
         pairs.append((image.stem, image, masks))
-    problems = []
-    if absent:
-        problems.append(f"images the CSV does not name: {listing(absent)}")
-    extra = sorted(set(rows) - named)
+    stray = _stray(root, absent, {p[1].parent for p in pairs if p[2].rows}, section)
+    if settings["absent"] == "empty":
+        absent = []
+        if stray:
+            log.warning("%s; they get empty masks under rle.absent: empty", stray)
+            stray = ""
+    problems = [stray] if stray else []
+    if absent and not stray:
+        problems.append(f"images the CSV does not name: {listing([p.name for p in absent])}")
+    extra = sorted(set(rows) - named - {None})
     if extra:
         problems.append(f"CSV ids with no image in {img_dir}: {listing(extra)}")
     if problems and not layout.allow_unpaired:
-        raise DataLayoutError(
-            "; ".join(problems) + f". Fix the names, set {section}.rle.absent: empty if an "
-            f"image missing from the CSV has no objects, or {section}.allow_unpaired: true to "
-            "skip these")
+        advice = (f"set {section}.images to a folder of images only, or {section}.allow_unpaired"
+                  ": true to skip them" if stray else f"fix the names, set {section}.rle.absent: "
+                  "empty if an image missing from the CSV has no objects, or "
+                  f"{section}.allow_unpaired: true to skip these")
+        raise DataLayoutError("; ".join(problems) + f". {advice[0].upper()}{advice[1:]}")
     for p in problems:
         log.warning("skipping %s", p)
     if not pairs:
         raise DataLayoutError(f"no image in {img_dir} has encodings in {settings['csv']}")
     return sorted(pairs, key=lambda p: p[0])
+
+
+def _stray(root: Path, absent: list[Path], folders: set[Path], section: str) -> str:
+    """The files the CSV does not name that lie in subfolders holding no image it names
+    (DSB's stage1_train/<id>/masks/ beside <id>/images/ under recursive), described; '' when
+    none do (or every file is unnamed)."""
+    stray = [p for p in absent if p.parent not in folders]
+    if not folders or not stray:
+        return ""
+    where = sorted({str(p.parent.relative_to(root)) for p in stray})
+    others = len(absent) - len(stray)
+    return (f"{len(stray)} files the CSV does not name, in {len(where)} subfolders that hold "
+            f"no image it names ({listing(where, 3)}): masks or other files, not images, which "
+            f"{section}.rle.absent: empty would make images with empty masks"
+            + (f"; {others} more beside named images" if others else ""))
 
 
 def decode(encoding: str, size: tuple[int, int], order: str) -> np.ndarray:

@@ -8,13 +8,14 @@ palette mask."""
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
 
 from unet.common.maskio import read_mask_values, unpack_rgb, write_mask_png
 from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, id_of
-from unet.dataset.names import listing
+from unet.dataset.names import listing, part_of
 
 log = logging.getLogger(__name__)
 
@@ -42,31 +43,72 @@ def _by_id(
     folder: Path, exts: tuple[str, ...], layout: Layout, prefix: str, suffix: str
 ) -> dict[str, Path]:
     """Files of `folder` by id (stem less prefix and suffix)."""
+    named = ((id_of(stem, prefix, suffix), p) for stem, p in _listed(folder, exts, layout).items())
+    return {pid: p for pid, p in named if pid is not None}
+
+
+def _listed(folder: Path, exts: tuple[str, ...], layout: Layout) -> dict[str, Path]:
     if not folder.is_dir():
         raise DataLayoutError(
             f"data folder {folder} does not exist; check {layout.section}.images and masks"
         )
-    named = ((id_of(stem, prefix, suffix), p)
-             for stem, p in files_by_stem(folder, exts, layout.recursive).items())
-    return {pid: p for pid, p in named if pid is not None}
+    return files_by_stem(folder, exts, layout.recursive)
 
 
-def pair_class_folders(root: Path, layout: Layout) -> list[tuple[str, Path, dict[int, Path]]]:
-    """(id, image, {class: mask}) for every image with a mask in at least one class folder.
-    Masks without an image, and images without a mask in any folder, are refused (or, with
-    allow_unpaired, skipped with a warning)."""
+ClassMasks = dict[int, Path | list[Path]]  # class -> its mask, or its masks to unite
+
+
+def _class_masks(
+    root: Path, layout: Layout, images: dict[str, Path]
+) -> tuple[dict[str, ClassMasks], list[str]]:
+    """Each image's masks by class, and the masks with no image. Files of a masks folder that
+    are masks (mask stem = mask_prefix + id + suffix, or such a stem + a mask_parts tail) are
+    taken out of `images` (class folders that hold their images too: BUSI's benign/)."""
+    try:
+        parts = re.compile(layout.mask_parts) if layout.mask_parts else None
+    except re.error as err:
+        raise DataLayoutError(f"{layout.section}.mask_parts {layout.mask_parts!r} is not a "
+                              rf"regular expression ({err}); e.g. '_\d+'") from None
+    listed = [(k, folder, suffix, _listed(root / folder, layout.mask_extensions, layout))
+              for k, (folder, suffix) in enumerate(zip(layout.mask_dirs, mask_suffixes(layout),
+                                                       strict=True), 1)]
+    own = [(k, folder, pid, path) for k, folder, suffix, files in listed for stem, path in
+           files.items() if (pid := id_of(stem, layout.mask_prefix, suffix)) is not None]
+    for _, _, pid, path in own:
+        if pid in images and images[pid].resolve() == path.resolve():
+            raise DataLayoutError(
+                f"{path} would be both an image and a mask of {pid!r} (images and masks share "
+                f"folders); set {layout.section}.mask_suffix (e.g. _mask) or image_suffix so "
+                "that their names tell them apart")
+    taken = {path.resolve() for *_, path in own}
+    for pid in [i for i, p in images.items() if p.resolve() in taken]:
+        del images[pid]
+    found: dict[str, ClassMasks] = {}
+    orphans = []
+    for k, folder, pid, path in own:
+        if pid in images:
+            found.setdefault(pid, {})[k] = path
+        else:
+            orphans.append(f"{folder}/{path.name}")
+    for k, _, suffix, files in listed if parts else []:
+        for stem, path in files.items():
+            if path.resolve() in taken or not stem.startswith(layout.mask_prefix):
+                continue
+            pid, _ = part_of(stem[len(layout.mask_prefix):], suffix, set(images), parts)
+            if pid:
+                images.pop(path.stem, None)  # a further mask, not an image
+                have = found.setdefault(pid, {}).get(k, [])
+                found[pid][k] = [*([have] if isinstance(have, Path) else have), path]
+    return found, orphans
+
+
+def pair_class_folders(root: Path, layout: Layout) -> list[tuple[str, Path, ClassMasks]]:
+    """(id, image, {class: mask or masks}) for every image with a mask in at least one class
+    folder. Masks without an image, and images without a mask in any folder, are refused (or,
+    with allow_unpaired, skipped with a warning)."""
     images = _by_id(root / layout.images, layout.image_extensions, layout,
                     layout.image_prefix, layout.image_suffix)
-    found: dict[str, dict[int, Path]] = {}
-    orphans: list[str] = []
-    folders = layout.mask_dirs
-    for k, (folder, suffix) in enumerate(zip(folders, mask_suffixes(layout), strict=True), 1):
-        masks = _by_id(root / folder, layout.mask_extensions, layout, layout.mask_prefix, suffix)
-        for pid, path in masks.items():
-            if pid in images:
-                found.setdefault(pid, {})[k] = path
-            else:
-                orphans.append(f"{folder}/{path.name}")
+    found, orphans = _class_masks(root, layout, images)
     problems = []
     if orphans:
         problems.append(f"masks with no image in {root / layout.images}: {listing(orphans)}")
@@ -77,7 +119,8 @@ def pair_class_folders(root: Path, layout: Layout) -> list[tuple[str, Path, dict
     if problems and not layout.allow_unpaired:
         raise DataLayoutError(
             "; ".join(problems) + f". Each masks folder is a class and mask stem = "
-            f"mask_prefix + id + that folder's mask_suffix; fix the names, or set "
+            f"mask_prefix + id + that folder's mask_suffix (+ a {layout.section}.mask_parts "
+            "tail for further masks); fix the names, or set "
             f"{layout.section}.allow_unpaired: true to skip these files"
         )
     for p in problems:
@@ -87,24 +130,25 @@ def pair_class_folders(root: Path, layout: Layout) -> list[tuple[str, Path, dict
     return [(pid, images[pid], found[pid]) for pid in sorted(found)]
 
 
-def merge_classes(parts: dict[int, Path], dest: Path) -> Path:
+def merge_classes(parts: ClassMasks, dest: Path) -> Path:
     """Write one image's class masks as a palette PNG of class numbers: a pixel is class k
     where class k's mask is above half its highest value (0/1, 0/255 and lossy masks alike;
     a colour mask by its brightest channel, as red on black), the higher class where two
     overlap, 0 elsewhere."""
     merged, first = None, None
     for k in sorted(parts):
-        values, packed = read_mask_values(parts[k])
-        if packed:  # a colour on black (IDRiD's red lesions): its brightest channel
-            values = unpack_rgb(values).max(axis=-1)
-        if merged is None:
-            merged, first = np.zeros(values.shape, np.uint8), parts[k]
-        elif values.shape != merged.shape:
-            (h, w), (fh, fw) = values.shape, merged.shape
-            raise DataLayoutError(f"{parts[k]} is {w}x{h} but {first} is {fw}x{fh}: the masks "
-                                  "of one image must have its size; fix or remove the file")
-        top = int(values.max())
-        if top > 0:
-            merged[values > top / 2] = k
+        for path in parts[k] if isinstance(parts[k], list) else [parts[k]]:
+            values, packed = read_mask_values(path)
+            if packed:  # a colour on black (IDRiD's red lesions): its brightest channel
+                values = unpack_rgb(values).max(axis=-1)
+            if merged is None:
+                merged, first = np.zeros(values.shape, np.uint8), path
+            elif values.shape != merged.shape:
+                (h, w), (fh, fw) = values.shape, merged.shape
+                raise DataLayoutError(f"{path} is {w}x{h} but {first} is {fw}x{fh}: the masks"
+                                      " of one image must have its size; fix or remove the file")
+            top = int(values.max())
+            if top > 0:  # further masks of a class (mask_parts) unite in it
+                merged[values > top / 2] = k
     write_mask_png(dest, merged, palette=PALETTE)
     return dest

@@ -104,7 +104,8 @@ def write_manifest(
             merges.append(((mask, img, (w, h)), merged / f"{pid}.png"))
         elif isinstance(mask, dict):  # one mask per class folder: class numbers, merged
             pair["mask"] = str(merged / f"{pid}.png")
-            pair["mask_parts"] = {str(k): str(m) for k, m in mask.items()}
+            pair["mask_parts"] = {str(k): [str(x) for x in m] if isinstance(m, list) else str(m)
+                                  for k, m in mask.items()}
             merges.append((mask, merged / f"{pid}.png"))
         elif isinstance(mask, list):
             pair["mask"] = str(mask[0])

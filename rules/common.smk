@@ -1,4 +1,5 @@
 # Shared helpers: paths, per-experiment settings, module dependencies.
+import hashlib
 import os
 from pathlib import Path
 
@@ -33,6 +34,23 @@ wildcard_constraints:
     weights=r"(?!\.)[A-Za-z0-9._-]+",
 
 
+def literal(path):
+    """An input path Snakemake can take literally. It reads every {name} in an input path as
+    a wildcard, with no escape (doubled braces match too), so a data file c{1}.png would stop
+    the DAG: such a path is given as a link to it under .snakemake/literal_paths/, named by
+    its hash; Snakemake follows links for times, so changing the file still reruns."""
+    text = str(path)
+    if "{" not in text and "}" not in text:
+        return text
+    target = os.path.abspath(text)
+    name = hashlib.sha1(target.encode()).hexdigest()[:20] + Path(text).suffix
+    link = Path(".snakemake", "literal_paths", name)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.is_symlink():
+        link.symlink_to(target)
+    return str(link)
+
+
 def modules(*names):
     """unet/ files that these modules import (transitively): Snakemake does not track imports.
     Relative to the working directory: absolute paths made a moved project rerun everything."""
@@ -42,7 +60,7 @@ def modules(*names):
 def id_lists(split):
     """The text files split.test_ids, val_ids and exclude_ids name (a string each): editing
     one reruns the split."""
-    return [split[k] for k in ID_KEYS if isinstance(split[k], str)]
+    return [literal(split[k]) for k in ID_KEYS if isinstance(split[k], str)]
 
 
 def setting(section, without=()):
@@ -106,11 +124,11 @@ def local_data(wildcards):
         from unet.dataset.url import file_url_path
 
         paths = [file_url_path(a["url"]) for a in settings.get("archives", [])]
-        return [str(p) for p in paths if p is not None and p.is_file()]
+        return [literal(p) for p in paths if p is not None and p.is_file()]
     if config["dataset"]["source"] != "local":
         return []
     root = Path(settings["path"]).expanduser()
-    return [str(p) for p in data_files(root, layout_from(settings, "local"))]
+    return [literal(p) for p in data_files(root, layout_from(settings, "local"))]
 
 
 def folder_images(wildcards):
@@ -121,7 +139,7 @@ def folder_images(wildcards):
     if not folder.is_dir():
         return []
     roi = experiment_section(config, "predict", wildcards.experiment)["roi"]
-    return [str(p) for p in new_images(folder, image_extensions(), roi)]
+    return [literal(p) for p in new_images(folder, image_extensions(), roi)]
 
 
 def image_extensions():
@@ -147,7 +165,7 @@ def split_models(wildcards):
 def init_model(wildcards):
     """train.init_from as an input: a changed source model retrains (and what follows)."""
     path = experiment_section(config, "train", wildcards.experiment)["init_from"]
-    return [path] if path else []
+    return [literal(path)] if path else []
 
 
 def encoder_weights(wildcards):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,7 +32,8 @@ def _files(
     folder: Path, extensions: tuple[str, ...], recursive: bool, key: str, other: Path
 ) -> tuple[dict[str, Path], Counter[str]]:
     """Files by stem, and the other files' extensions counted (for the error when nothing
-    pairs). Two files with one stem (in two subfolders, or with two extensions) are refused,
+    pairs), stems in Unicode's composed form (NFC), so that a decomposed café.png pairs with a
+    composed one. Two files with one stem (in two subfolders, or with two extensions) are refused,
     since the stem names every output of the pair. `key`: the extensions' config key; `other`:
     the other side's folder, never searched when it lies inside this one."""
     exts = {e.lower() for e in extensions}
@@ -45,12 +47,13 @@ def _files(
         if p.suffix.lower() not in exts:
             skipped[file_kind(p)] += 1
             continue
-        if p.stem in found:
+        stem = unicodedata.normalize("NFC", p.stem)  # macOS zips write café decomposed
+        if stem in found:
             raise DataLayoutError(
-                f"{found[p.stem]} and {p} would have the same id {p.stem!r} (the file stem, "
+                f"{found[stem]} and {p} would have the same id {stem!r} (the file stem, "
                 f"which names the pair's outputs); rename or remove one, or narrow {key}"
             )
-        found[p.stem] = p
+        found[stem] = p
     return found, skipped
 
 

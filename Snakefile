@@ -11,12 +11,12 @@ configfile: "config/config.yaml"
 validate(config, "config/schema.yaml")
 
 # Each experiment's overrides must be valid too: validate the config as it sees it.
-from unet.workflow import experiment_config, sort_keys
+from unet.workflow import experiment_config, normalise_config
 
 for _name in config["experiments"]:
     validate(experiment_config(config, _name), "config/schema.yaml", set_default=False)
-# Steps depend on the settings' values, not on the order they were written in.
-sort_keys(config)
+# Steps depend on the settings' values, not on the order or number form they were written in.
+normalise_config(config)
 
 
 include: "rules/common.smk"

@@ -143,6 +143,10 @@ def test_the_order_keys_are_written_in_reruns_nothing(done):
     (done / "reordered.yaml").write_text(yaml.safe_dump(reverse(tiny), sort_keys=False))
     out = snakemake(done, "--cores", "2", "--configfile", "reordered.yaml", "-n")
     assert "Nothing to be done" in out.stdout + out.stderr, out.stdout[-3000:]
+    # 1 and 1.0 are one number: written as an integer, the loss weight retrained everything
+    (done / "whole.yaml").write_text("train: {dice_weight: 1}\ncrf: {gaussian_sxy: 3}\n")
+    out = snakemake(done, "--cores", "2", "--configfile", TINY, "whole.yaml", "-n")
+    assert "Nothing to be done" in out.stdout + out.stderr, out.stdout[-3000:]
     # predict.overlap tiles a sliding window, which a whole-image model never uses
     (done / "overlap.yaml").write_text("predict: {overlap: 0.25}\n")
     out = snakemake(done, "--cores", "2", "--configfile", TINY, "overlap.yaml", "-n")

@@ -33,15 +33,18 @@ def _merge(base: dict, override: dict) -> dict:
     return out
 
 
-def sort_keys(config: dict) -> None:
-    """Order every mapping of `config` by key, in place: rule params are compared in order, so
-    the same values written in another order (or merged from several files, whose order wins)
+def normalise_config(config: dict) -> None:
+    """Write `config` one way, in place: every mapping ordered by key, and every whole float
+    (1.0) as the integer it equals. Rule params are compared as written, so the same values in
+    another order (or merged from several files, whose order wins) or in another number form
     would make steps stale. Lists keep their order: it means something there."""
     def ordered(node):
         if isinstance(node, dict):
             return {k: ordered(node[k]) for k in sorted(node, key=str)}
         if isinstance(node, list):
             return [ordered(v) for v in node]
+        if isinstance(node, float) and node.is_integer():
+            return int(node)
         return node
 
     items = ordered(config)

@@ -31,7 +31,7 @@ rule predict_folder:
         models=trained_models,
         folder="resources/predict/{folder}",
         images=folder_images,
-        code=modules("infer.predict_folder"),
+        code=modules("infer.predict_folder", "infer.predict"),
     output:
         directory(f"{EXP}/predict/{{folder}}"),
     params:

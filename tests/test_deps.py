@@ -5,7 +5,7 @@ import re
 import pytest
 
 from tests.conftest import REPO
-from unet.deps import module_files
+from unet.deps import EXEMPT, module_files
 
 # imageio decodes through decoders (tifffile, imagecodecs): one unit wherever images are read
 IMAGEIO = {"common.imageio", "common.decoders", "common.maskio"}
@@ -52,13 +52,13 @@ RULES = {
          "model.pretrained", "model.unet", *SETTINGS},
     ),
     "predict_folder": (
-        ("infer.predict_folder",),
+        ("infer.predict_folder", "infer.predict"),
         COMMON | BANDS | {"cache.preprocess", "cache.class_checks", "cache.mapping",
                   "cache.palettes", "cache.ragged", "cache.intensity",
                   "cache.values", "cache.settings", "common.device", "dataset.names",
                   "common.probs", "common.roi", "dataset.layout", "dataset.per_id", "dataset.split",
                   "infer.forward",
-                  "infer.predict_folder",
+                  "infer.predict_folder", "infer.predict", "cache.reader",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",
                   "model.checkpoint", "model.pretrained",
                   "model.unet", *SETTINGS},
@@ -162,3 +162,18 @@ def test_the_conda_environment_holds_every_dependency():
     runner = {"snakemake", "pygments"}  # the workflow's own, not the jobs'
     need = {re.split(r"[<>=!~ ]", d)[0].lower() for d in project["dependencies"]} - runner
     assert need <= have, f"missing from envs/unet.yaml: {sorted(need - have)}"
+
+
+def test_every_unet_module_a_script_imports_is_an_input_of_its_rule():
+    # scripts/predict_folder.py imports unet.infer.predict, which predict_folder's code
+    # inputs left out: editing it reran nothing.
+    text = "\n".join(p.read_text() for p in (REPO / "rules").glob("*.smk"))
+    for block in re.findall(r"^rule \w+:.*?(?=^\S|\Z)", text, re.M | re.S):
+        script = re.search(r'script:\s*"\.\./scripts/(\w+\.py)"', block)
+        named = re.search(r"modules\(([^)]*)\)", block)
+        if not script or not named:
+            continue
+        source = (REPO / "scripts" / script.group(1)).read_text()
+        imported = set(re.findall(r"^\s*from unet\.([\w.]+) import", source, re.M)) - EXEMPT
+        closure = _modules(module_files(re.findall(r'"([^"]+)"', named.group(1)), root=REPO))
+        assert imported <= closure, (script.group(1), imported - closure)

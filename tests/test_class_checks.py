@@ -44,6 +44,15 @@ def test_a_validation_split_without_foreground_is_refused(tmp_path):
     assert not (tmp_path / "cache/meta.json").exists()
 
 
+def test_a_test_split_without_foreground_is_warned_of(tmp_path, caplog):
+    """BUSI's "normal" folder as the test group: every test score could only read 1 (nothing
+    predicted) or 0, with no word of why."""
+    _dataset(tmp_path, 8, lambda i: "L", lambda i: "L",
+             lambda i, disc: (disc > 0.5).astype(np.uint8) * 255 * (i < 6))
+    _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    assert "test split's masks" in caplog.text and "no pixel of class 1" in caplog.text
+
+
 def test_jpeg_masks_with_a_few_artefact_values_are_refused(tmp_path):
     """Kvasir-style masks saved as JPEG at quality 98 hold 0-3 and 252-255: each value became
     a class (8 classes, foreground Dice 0.12) without a word. Now refused, naming a file."""

@@ -81,9 +81,15 @@ def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list
 def check_validation(split: dict, cached: dict[str, tuple], mapping: MaskMapping,
                      by_id: dict[str, dict]) -> None:
     """Refuse a validation split without a pixel of any scored class: each epoch's validation
-    Dice would be 0/0, counted as 1.0 for the untrained first epoch, which would be kept."""
-    ids = split["val"]
+    Dice would be 0/0, counted as 1.0 for the untrained first epoch, which would be kept.
+    Warn of such a test split: its scores can say nothing of the objects."""
+    ids, test = split["val"], split["test"]
     first, n = mapping.scored_from, mapping.num_classes
+    if test and not any(cached[i][1][first:n].any() for i in test):
+        log.warning("the test split's masks (e.g. %s) hold no pixel of class %s: each test "
+                    "image's foreground score can only be 1 (nothing predicted) or 0; put "
+                    "images with objects in the test split (split.test_ids, split.seed)",
+                    by_id[test[0]]["mask"], _classes(first, n))
     if not ids or any(cached[i][1][first:n].any() for i in ids):
         return
     raise MaskValueError(

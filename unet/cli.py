@@ -40,14 +40,17 @@ def _images(inputs: list[str], roi: str | None) -> list[Path]:
 
 
 def _models(model: str) -> list[str]:
-    """A model file, or an experiment's folder: its model.pt, or with cross-validation its
-    folds' models (averaged, as the predict_folder rule does), in fold order."""
+    """A model file, or an experiment's folder: its model.pt, or with cross-validation the
+    folds' models of its latest run (averaged, as the predict_folder rule does), in fold
+    order; a fold left by an earlier run with more folds is refused, named."""
     path = Path(model)
     if not path.is_dir():
         return [model]
     if (path / "model.pt").is_file():
         return [str(path / "model.pt")]
-    folds = sorted(path.glob("folds/*/model.pt"), key=lambda p: (len(p.parent.name), p.parent.name))
+    from unet.model.folds import experiment_folds
+
+    folds = experiment_folds(path)
     if not folds:
         raise FileNotFoundError(f"{path} holds no model.pt, nor folds/<k>/model.pt: give a "
                                 "model file, or an experiment's folder under results/")

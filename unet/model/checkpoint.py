@@ -176,6 +176,9 @@ def model_record(
         "train_settings": settings,
         "epoch": epoch,
         "fold": fold,
+        # how many folds its run had (split.folds): `unet predict` on an experiment's folder
+        # takes that run's folds only, never one left by an earlier run with more
+        "folds": None if fold is None else len(meta.get("folds") or []),
         "val_dice": val_dice,
         "config_hash": settings_hash,
     }

@@ -1,0 +1,88 @@
+"""`unet predict` / `unet info` on an experiment folder take the folds of its latest run only."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from unet.cli import main
+from unet.model import checkpoint
+from unet.model.build import build_model
+from unet.model.unet import UNetConfig
+
+
+def tiny_record(fold: int | None = None, folds: int | None = None, **config) -> dict:
+    """A model file's contents for a 2-class depth-1 UNet of random weights, no training."""
+    cfg = UNetConfig(in_channels=3, num_classes=2, depth=1, base_width=4, **config)
+    net = build_model(cfg, pretrained=False)
+    meta = {"class_values": [0, 255], "size": [16, 16], "in_channels": 3, "num_classes": 2,
+            "mask_bits": 8, "mode": "resize", "folds": [[]] * (folds or 0)}
+    return checkpoint.model_record(cfg.to_dict(), net.state_dict(), meta, {}, 1, fold,
+                                   [0.5, 0.5], "")
+
+
+def _experiment(exp: Path, folds: dict[int, int]) -> list[Path]:
+    """folds/<k>/model.pt for each fold k: count of its run, the older runs' files older."""
+    paths = []
+    for k, count in folds.items():
+        path = exp / f"folds/{k}/model.pt"
+        path.parent.mkdir(parents=True)
+        checkpoint.save(path, tiny_record(k, count))
+        age = 1000 if count != max(folds.values()) else 0
+        os.utime(path, (path.stat().st_mtime - age,) * 2)
+        paths.append(path)
+    return paths
+
+
+def test_a_fold_left_by_an_earlier_run_is_named_not_averaged(tmp_path, capsys):
+    """folds: 3, then folds: 2 left folds/2/model.pt behind: the pipeline averages folds 0 and
+    1, `unet predict` averaged all three without a word."""
+    exp = tmp_path / "exp"
+    _experiment(exp, {0: 2, 1: 2})
+    stray = exp / "folds/2/model.pt"
+    stray.parent.mkdir(parents=True)
+    checkpoint.save(stray, tiny_record(2, 3))
+    os.utime(stray, (stray.stat().st_mtime - 1000,) * 2)
+    (tmp_path / "img").mkdir()
+    for argv in (["info", str(exp)],
+                 ["predict", str(exp), str(tmp_path / "img"), "-o", str(tmp_path / "o")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert str(stray) in err and "2 folds" in err and "3 folds" in err, err
+    assert stray.is_file() and not (tmp_path / "o").exists()
+
+
+def test_the_folds_of_one_run_are_all_taken(tmp_path, capsys):
+    exp = tmp_path / "exp"
+    _experiment(exp, {0: 3, 1: 3, 2: 3})
+    assert main(["info", str(exp)]) == 0
+    out = capsys.readouterr().out
+    assert all(f"folds/{k}/model.pt" in out for k in range(3))
+
+
+def test_a_missing_fold_of_the_run_is_named(tmp_path, capsys):
+    exp = tmp_path / "exp"
+    _experiment(exp, {0: 3, 2: 3})
+    assert main(["info", str(exp)]) == 2
+    err = capsys.readouterr().err
+    assert "folds/1/model.pt" in err and "3 folds" in err, err
+
+
+def test_older_files_fall_back_on_the_caches_fold_count(tmp_path, capsys):
+    """Model files written before the count was recorded: the dataset's cache/meta.json lists
+    the folds the pipeline trained."""
+    from unet.common.fileio import write_json
+
+    exp = tmp_path / "data" / "exp"
+    paths = _experiment(exp, {0: 0, 1: 0, 2: 0})
+    for path in paths:
+        record = torch.load(path, weights_only=True)
+        del record["folds"]
+        checkpoint.save(path, record)
+    write_json(tmp_path / "data" / "cache" / "meta.json", {"folds": [["a"], ["b"]]})
+    assert main(["info", str(exp)]) == 2
+    assert str(paths[2]) in capsys.readouterr().err
+    write_json(tmp_path / "data" / "cache" / "meta.json", {"folds": [["a"], ["b"], ["c"]]})
+    assert main(["info", str(exp)]) == 0

@@ -119,3 +119,33 @@ def test_a_pyramid_is_named_as_one_not_as_a_stack(tmp_path, planar):
     for read in (read_image, image_size, wide_header):
         with pytest.raises(ValueError, match=hint):  # ImageReadError; wide_header: Unusable
             read(path)
+
+
+def test_unstack_of_a_palette_gif_keeps_every_pages_indices(tmp_path):
+    """An animated palette GIF (a stack of masks): Pillow turns the frames after the first to
+    RGB by default, so page 0 was written as indices and pages 1.. as colours."""
+    palette = [0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255] + [0] * 756
+    pages = [np.full((6, 9), k % 3, np.uint8) for k in range(3)]
+    for k, page in enumerate(pages):
+        page[k, :] = 3 - k % 3  # each page its own indices
+    images = [Image.fromarray(p, "P") for p in pages]
+    for im in images:
+        im.putpalette(palette)
+    # optimize=False: Pillow would otherwise cut each colour table to the colours used
+    images[0].save(tmp_path / "masks.gif", save_all=True, append_images=images[1:], optimize=False)
+    written = unstack(tmp_path / "masks.gif", tmp_path / "out")
+    for page, path in zip(pages, written, strict=True):
+        with Image.open(path) as im:
+            assert im.mode == "P", path.name
+            assert np.array_equal(np.asarray(im), page), path.name
+            assert im.getpalette()[:12] == palette[:12], path.name
+
+
+def test_a_gif_page_of_colours_no_palette_holds_is_refused(tmp_path):
+    first, second = Image.new("P", (4, 3), 1), Image.new("P", (4, 3), 1)
+    first.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    second.putpalette([0, 0, 0, 0, 9, 0] + [0] * 762)
+    first.save(tmp_path / "s.gif", save_all=True, append_images=[second])
+    with pytest.raises(ImageReadError, match=r"page 1 of .*s\.gif holds colour #000900"):
+        unstack(tmp_path / "s.gif", tmp_path / "out")
+    assert not list((tmp_path / "out").iterdir())

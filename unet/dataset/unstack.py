@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import tifffile
-from PIL import ImageSequence
+from PIL import GifImagePlugin, Image, ImageSequence
 
 from unet.common.decoders import is_tiff, pil_reads_faithfully, tiff_pages
 from unet.common.imageio import ImageReadError, opened_image
@@ -33,17 +34,57 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
         raise FileNotFoundError(f"{stack}: no such file")
     if is_tiff(stack) and not pil_reads_faithfully(stack):  # float16, 16-bit colour, ...
         return _unstack_tiff(stack, out_dir)
-    with opened_image(stack, "stack", DAMAGED_STACK) as im:
-        pages, png = getattr(im, "n_frames", 1), im.mode in PNG_MODES
+    with _gif_frames_as_stored(), opened_image(stack, "stack", DAMAGED_STACK) as im:
+        pages, mode, palette = getattr(im, "n_frames", 1), im.mode, im.getpalette()
+    png = mode in PNG_MODES
     names = _page_names(pages, ".png" if png else ".tif")
     _refuse_taken(out_dir, names)
     with (
+        _gif_frames_as_stored(),
         _moved_in_whole(out_dir, names) as scratch,
         opened_image(stack, "stack", DAMAGED_STACK) as im,
     ):
-        for page, name in zip(ImageSequence.Iterator(im), names, strict=True):
+        for k, (page, name) in enumerate(zip(ImageSequence.Iterator(im), names, strict=True)):
+            if page.mode != mode and mode == "P":  # a GIF frame with a colour table of its own
+                page = _palette_page(page, palette, f"page {k} of {stack}")
             page.save(scratch / name, format="PNG" if png else "TIFF")
     return [out_dir / n for n in names]
+
+
+@contextmanager
+def _gif_frames_as_stored() -> Iterator[None]:
+    """GIF frames after the first as palette indices where they share the first's colour
+    table: Pillow's default (GifImagePlugin.LOADING_STRATEGY) turns every later frame to RGB,
+    so a stack of palette masks lost its values from page 1 on."""
+    before = GifImagePlugin.LOADING_STRATEGY
+    GifImagePlugin.LOADING_STRATEGY = GifImagePlugin.LoadingStrategy(1)  # RGB_AFTER_DIFFERENT_..
+    try:
+        yield
+    finally:
+        GifImagePlugin.LOADING_STRATEGY = before
+
+
+def _palette_page(page: Image.Image, palette: list[int], where: str) -> Image.Image:
+    """A frame Pillow gave as colours (it carries its own colour table, as Pillow writes every
+    frame after the first) back to indices of the first page's palette: each colour as the
+    first index listing it. A colour the first page's palette lacks is refused."""
+    table = np.asarray(palette, np.int64).reshape(-1, 3) @ [65536, 256, 1]
+    rgb = np.asarray(page.convert("RGB"), np.int64) @ [65536, 256, 1]
+    colours, inverse = np.unique(rgb, return_inverse=True)
+    first = {}
+    for index, colour in enumerate(table.tolist()):
+        first.setdefault(colour, index)
+    missing = [c for c in colours.tolist() if c not in first]
+    if missing:
+        raise ImageReadError(
+            f"{where} holds colour #{missing[0]:06x}, which page 0's palette lacks: its values "
+            "cannot be written as indices of one palette. Save the pages with one colour "
+            "table (or as a TIFF stack); nothing was written"
+        )
+    indices = np.asarray([first[c] for c in colours.tolist()], np.uint8)[inverse]
+    out = Image.fromarray(indices.reshape(rgb.shape), "P")
+    out.putpalette(palette)
+    return out
 
 
 def _unstack_tiff(stack: Path, out_dir: Path) -> list[Path]:

@@ -128,3 +128,22 @@ def test_renamed_classes_keep_the_checkpoint(cache, tmp_path, caplog):  # noqa: 
     assert f"resuming from {tmp_path / 'ck' / 'last.pt'} at epoch 2" in caplog.text
     assert _rows(tmp_path) == before
     assert checkpoint.load(tmp_path / "model.pt")["class_names"] == ["ground", "thing"]
+
+
+class SystemPayload:
+    """The classic malicious pickle: unpickling calls os.system (never here: weights_only)."""
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("touch /nonexistent/pwned",))
+
+
+def test_an_os_system_payload_is_named_as_code_not_as_a_damaged_file(tmp_path):
+    # torch 2.x words this refusal "Trying to load unsupported GLOBAL posix.system whose
+    # module posix is blocked", which read as "not a readable torch file ... cut off".
+    torch.save({"state_dict": {}, "evil": SystemPayload()}, tmp_path / "model.pt")
+    with pytest.raises(CheckpointError, match=r"model\.pt is not a plain-data checkpoint") as err:
+        checkpoint.load(tmp_path / "model.pt")
+    assert "would execute code" in str(err.value) and "system" in str(err.value)
+    assert "cut off" not in str(err.value)

@@ -73,7 +73,7 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
         # are shared and downloaded); this unpickler rebuilds tensors and containers only.
         return torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as err:
-        if "Unsupported global" not in str(err):
+        if not _CODE.search(str(err)):
             raise _unreadable(path, _reason(err)) from None
         raise CheckpointError(
             f"{path} is not a plain-data checkpoint ({_reason(err)}): loading it would execute "
@@ -123,9 +123,15 @@ def load_model_file(path: str | os.PathLike, device: str | torch.device = "cpu")
     )
 
 
+# torch's two wordings of a pickle naming a function to call: "Unsupported global: GLOBAL
+# io.open ...", and for blocked modules "Trying to load unsupported GLOBAL posix.system whose
+# module posix is blocked" (os.system, the classic payload)
+_CODE = re.compile(r"unsupported global(?:: GLOBAL)? (\S+?)[.,]?(?:\s|$)", re.IGNORECASE)
+
+
 def _reason(err: Exception) -> str:
     """The useful line of torch's weights_only refusal, e.g. 'it calls io.open'."""
-    found = re.search(r"Unsupported global: GLOBAL (\S+)", str(err))
+    found = _CODE.search(str(err))
     if found:
         return f"it calls {found.group(1)}"
     found = re.search(r"WeightsUnpickler error: ([^\n]+)", str(err))

@@ -220,6 +220,48 @@ def load_model(
     """Rebuild the trained network from `model.pt` alone (no download); returns (model in eval
     mode, checkpoint dict)."""
     ckpt = load_model_file(path, device)
-    model = build_model(UNetConfig(**ckpt["model_config"]), pretrained=False)
+    model = build_model(_config(path, ckpt), pretrained=False)
+    differs = _mismatch(model.state_dict(), ckpt["state_dict"])
+    if differs:
+        cfg = ckpt["model_config"]
+        raise _unfit(path, f"the network of model_config depth {cfg.get('depth')}, base_width "
+                           f"{cfg.get('base_width')}, arch {cfg.get('arch', 'unet')}: {differs}")
     model.load_state_dict(ckpt["state_dict"])
     return model.to(device).eval(), ckpt
+
+
+def _unfit(path: str | os.PathLike, what: str) -> CheckpointError:
+    return CheckpointError(
+        f"{path}: its settings do not fit its weights ({what}): it was edited, or written by "
+        "another version of unet-pipeline; use the model.pt as training wrote it, or retrain"
+    )
+
+
+def _mismatch(network: dict, stored: dict) -> str:
+    """How a file's weights differ from the network its settings build, in words; '' if not."""
+    missing = [k for k in network if k not in stored]
+    extra = [k for k in stored if k not in network]
+    shapes = [k for k in network if k in stored and stored[k].shape != network[k].shape]
+    parts = [f"{len(missing)} weights missing, e.g. {missing[0]}" if missing else "",
+             f"{len(extra)} weights the network lacks, e.g. {extra[0]}" if extra else "",
+             f"{len(shapes)} weights of another shape, e.g. {shapes[0]} "
+             f"{list(stored[shapes[0]].shape)} where the network has "
+             f"{list(network[shapes[0]].shape)}" if shapes else ""]
+    return "; ".join(p for p in parts if p)
+
+
+def _config(path: str | os.PathLike, ckpt: dict) -> UNetConfig:
+    """The network settings of a model file, checked against the file's own data layout."""
+    try:
+        config = UNetConfig(**ckpt["model_config"])
+    except TypeError as err:
+        known = ", ".join(UNetConfig.__dataclass_fields__)
+        unknown = [k for k in ckpt["model_config"] if k not in UNetConfig.__dataclass_fields__]
+        what = (f"model_config key {unknown[0]!r} is not a network setting ({known})"
+                if unknown else f"model_config: {err}")
+        raise _unfit(path, what) from None
+    for key in ("in_channels", "num_classes"):
+        if ckpt[key] != getattr(config, key):
+            raise _unfit(path, f"{key} {ckpt[key]} beside model_config {key} "
+                               f"{getattr(config, key)}")
+    return config

@@ -41,7 +41,7 @@ def _network(cfg: dict) -> str:
 def describe_model(path: str | os.PathLike) -> str:
     """Architecture, classes and their mask values, the training data's layout, the training
     settings, and the validation scores of the kept epoch."""
-    ckpt = checkpoint.load_model_file(path)
+    _, ckpt = checkpoint.load_model(path)  # refuses settings that do not fit the weights
     mapping = mapping_from_meta(ckpt)
     cfg, settings = ckpt["model_config"], ckpt.get("train_settings") or {}
     names = ckpt.get("class_names") or [None] * mapping.num_classes

@@ -74,6 +74,9 @@ def _predict(args: argparse.Namespace) -> int:
     )
     if args.rle and Path(args.rle).suffix.lower() != ".csv":
         raise ValueError(f"--rle {args.rle}: give a .csv file to write the encodings to")
+    if args.rle and Path(args.rle).is_dir():
+        raise FileExistsError(f"--rle {args.rle} is a folder; name the .csv file to write, e.g. "
+                              f"{Path(args.rle) / 'submission.csv'}")
     if args.rle_objects and not args.rle:
         raise ValueError("--rle-objects splits the rows of --rle: give --rle FILE.csv too")
     models = _models(args.model)

@@ -1,0 +1,36 @@
+"""`unet` arguments checked before any work: outputs that would fail or replace a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tests.test_cli_folds import tiny_record
+from unet.cli import main
+
+
+@pytest.fixture
+def model(tmp_path) -> Path:
+    torch.save(tiny_record(), tmp_path / "model.pt")
+    return tmp_path / "model.pt"
+
+
+def _image(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(folder / "a.png")
+    return folder
+
+
+def test_rle_output_that_is_a_folder_is_refused_before_any_work(model, tmp_path, capsys):
+    # --rle naming an existing folder: IsADirectoryError after the masks were written.
+    (tmp_path / "table.csv").mkdir()
+    argv = ["predict", str(model), str(_image(tmp_path / "in")), "-o", str(tmp_path / "out"),
+            "--device", "cpu", "--rle", str(tmp_path / "table.csv")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "table.csv is a folder" in err and "--rle" in err, err
+    assert not (tmp_path / "out").exists()

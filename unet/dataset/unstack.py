@@ -20,7 +20,9 @@ from PIL import GifImagePlugin, Image, ImageSequence
 from unet.common.decoders import is_tiff, pil_reads_faithfully, tiff_pages
 from unet.common.imageio import ImageReadError, opened_image
 
-PNG_MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA", "I;16", "I")  # others (float) stay TIFF
+# What a PNG page holds as read: a PNG holds at most 16 bits, unsigned, so Pillow cannot write
+# "I" (32-bit signed); signed and 32-bit TIFF pages go through tifffile, as stored
+PNG_MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA", "I;16")
 DAMAGED_STACK = "Check the file: a stack that cannot be read whole is not split at all."
 
 
@@ -37,6 +39,8 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
     with _gif_frames_as_stored(), opened_image(stack, "stack", DAMAGED_STACK) as im:
         pages, mode, palette = getattr(im, "n_frames", 1), im.mode, im.getpalette()
     png = mode in PNG_MODES
+    if is_tiff(stack) and not png:  # int16, int32, uint32, float: each page a TIFF as stored
+        return _unstack_tiff(stack, out_dir)
     names = _page_names(pages, ".png" if png else ".tif")
     _refuse_taken(out_dir, names)
     with (

@@ -34,3 +34,18 @@ def test_rle_output_that_is_a_folder_is_refused_before_any_work(model, tmp_path,
     err = capsys.readouterr().err
     assert "table.csv is a folder" in err and "--rle" in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_closed_pipe_ends_info_quietly(model):
+    # `unet info MODEL | head -1` logged a BrokenPipeError traceback at CRITICAL.
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written, as after `head -1`
+    proc = subprocess.run([sys.executable, "-m", "unet.cli", "info", str(model)], stdout=write,
+                          stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
+    os.close(write)
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+    assert proc.returncode == 141  # as a tool ended by SIGPIPE

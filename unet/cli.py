@@ -192,7 +192,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     setup_logging()
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader left (`unet info MODEL | head -1`): end quietly, as a tool that SIGPIPE
+        # ends; stdout goes to devnull so the exit's own flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # 141: killed by SIGPIPE, as the shell reports it
     except (FileNotFoundError, FileExistsError, ValueError) as err:
         # Bad input: one clear line, no traceback.
         print(f"unet {args.command}: {err}", file=sys.stderr)

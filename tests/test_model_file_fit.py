@@ -54,3 +54,19 @@ def test_a_model_file_that_fits_loads(tmp_path):
     torch.save(tiny_record(), tmp_path / "model.pt")
     net, ckpt = checkpoint.load_model(tmp_path / "model.pt")
     assert net(torch.rand(1, 3, 16, 16)).shape == (1, 2, 16, 16)
+
+
+def test_info_counts_parameters_not_buffers(tmp_path, capsys):
+    # BatchNorm's running statistics (and smp's mean/std) were counted as parameters.
+    from unet.cli import main
+    from unet.model.build import build_model
+    from unet.model.unet import UNetConfig
+
+    torch.save(tiny_record(), tmp_path / "model.pt")
+    net = build_model(UNetConfig(in_channels=3, num_classes=2, depth=1, base_width=4))
+    params = sum(p.numel() for p in net.parameters())
+    buffers = sum(b.numel() for b in net.buffers() if b.is_floating_point())
+    assert buffers
+    assert main(["info", str(tmp_path / "model.pt")]) == 0
+    out = capsys.readouterr().out
+    assert f"; {params:,} parameters" in out and f"{buffers:,} buffer values" in out, out

@@ -41,14 +41,16 @@ def _network(cfg: dict) -> str:
 def describe_model(path: str | os.PathLike) -> str:
     """Architecture, classes and their mask values, the training data's layout, the training
     settings, and the validation scores of the kept epoch."""
-    _, ckpt = checkpoint.load_model(path)  # refuses settings that do not fit the weights
+    net, ckpt = checkpoint.load_model(path)  # refuses settings that do not fit the weights
     mapping = mapping_from_meta(ckpt)
     cfg, settings = ckpt["model_config"], ckpt.get("train_settings") or {}
     names = ckpt.get("class_names") or [None] * mapping.num_classes
-    params = sum(t.numel() for t in ckpt["state_dict"].values() if t.is_floating_point())
+    params = sum(p.numel() for p in net.parameters())  # buffers are statistics, not learnt
+    stats = sum(b.numel() for b in net.buffers() if b.is_floating_point())
+    held = f" (and {stats:,} buffer values: running statistics, input mean/std)" if stats else ""
     lines = [
         f"model      {path}",
-        f"network    {_network(cfg)}; {params:,} parameters",
+        f"network    {_network(cfg)}; {params:,} parameters{held}",
         f"input      {ckpt['in_channels']} channel(s), {_bands(ckpt)}{_input_layout(ckpt)}",
         f"classes    {mapping.num_classes}: "
         + ", ".join(f"{i} = {label}" + (f" ({n})" if n else "")

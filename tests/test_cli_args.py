@@ -49,3 +49,18 @@ def test_a_closed_pipe_ends_info_quietly(model):
     os.close(write)
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
     assert proc.returncode == 141  # as a tool ended by SIGPIPE
+
+
+def test_export_writes_only_onnx_files_and_never_over_a_torch_file(model, tmp_path, capsys):
+    # `--onnx other/model.pt` replaced another trained model by the ONNX graph.
+    other = tmp_path / "other.pt"
+    other.write_bytes(model.read_bytes())
+    for target in (other, tmp_path / "graph.bin"):
+        assert main(["export", str(model), "--onnx", str(target)]) == 2
+        assert "name a .onnx file" in capsys.readouterr().err
+    disguised = tmp_path / "disguised.onnx"
+    disguised.write_bytes(model.read_bytes())
+    assert main(["export", str(model), "--onnx", str(disguised)]) == 2
+    assert "is a torch file" in capsys.readouterr().err
+    assert other.read_bytes() == disguised.read_bytes() == model.read_bytes()
+    assert not (tmp_path / "graph.bin").exists()

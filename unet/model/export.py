@@ -36,6 +36,23 @@ class PaddedUNet(torch.nn.Module):
         return logits[..., :h, :w]  # (B, classes, H, W)
 
 
+def _check_target(out: Path) -> None:
+    """Only a .onnx name, and never over a torch file (zip or pickle) under that name."""
+    if out.suffix.lower() != ".onnx":
+        raise FileExistsError(
+            f"--onnx {out}: name a .onnx file to write, e.g. {out.with_suffix('.onnx')} (a "
+            "model file or any other name is never written over)"
+        )
+    if out.is_file():
+        with open(out, "rb") as f:
+            head = f.read(2)
+        if head == b"PK" or head[:1] == b"\x80":  # torch.save's zip, or a legacy pickle
+            raise FileExistsError(
+                f"{out} is a torch file (a model or checkpoint), not an ONNX graph: writing "
+                "there would replace it; name another .onnx file"
+            )
+
+
 def export_onnx(model_path: str | os.PathLike, out_path: str | os.PathLike) -> dict:
     """Write `out_path` (ONNX, dynamic batch, height and width); returns its metadata.
 
@@ -53,6 +70,7 @@ def export_onnx(model_path: str | os.PathLike, out_path: str | os.PathLike) -> d
             f"{out} is the model to export: writing the ONNX graph there would replace its "
             "weights; name another file, e.g. model.onnx"
         )
+    _check_target(out)
     model, ckpt = checkpoint.load_model(model_path)
     multiple = 2 ** ckpt["model_config"]["depth"]
     wrapped = PaddedUNet(model, multiple).eval()  # smp pads too

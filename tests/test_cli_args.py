@@ -64,3 +64,45 @@ def test_export_writes_only_onnx_files_and_never_over_a_torch_file(model, tmp_pa
     assert "is a torch file" in capsys.readouterr().err
     assert other.read_bytes() == disguised.read_bytes() == model.read_bytes()
     assert not (tmp_path / "graph.bin").exists()
+
+
+@pytest.mark.parametrize(("option", "value", "words"), [
+    ("--overlap", "0.95", "at most 0.9"), ("--overlap", "-0.1", "at least 0"),
+    ("--batch-size", "0", "at least 1"), ("--threads", "0", "at least 1"),
+    ("--threads", "-1", "at least 1")])
+def test_predict_numbers_outside_their_bounds_are_usage_errors(model, tmp_path, capsys, option,
+                                                                value, words):
+    # --overlap 0.95 (the schema's maximum is 0.9), --batch-size 0, --threads 0 were taken.
+    argv = ["predict", str(model), str(_image(tmp_path / "in")), "-o", str(tmp_path / "o"),
+            option, value]
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert option in err and words in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_stack_messages_name_the_path_and_say_it_once(tmp_path, capsys):
+    red, nir = _image(tmp_path / "red"), _image(tmp_path / "nir")
+    (tmp_path / "taken").write_text("")
+    assert main(["stack", str(red), str(nir / "{id}.png"), "-o", str(tmp_path / "taken")]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'taken'} is a file" in err and "folder" in err and "Errno" not in err
+    assert main(["stack", str(red), str(nir / "a.png"), "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("unet stack") == 1 and "has no {id}" in err, err
+
+
+def test_the_last_progress_line_is_logged_once(caplog, monkeypatch):
+    import io
+    import logging
+    import sys
+
+    from unet.common.logs import progress
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # not a terminal: lines into the log
+    with caplog.at_level(logging.INFO, logger="progress"):
+        list(progress(range(3), "predict"))
+    done = [r.getMessage() for r in caplog.records if "3/3" in r.getMessage()]
+    assert len(done) == 1, done

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -112,4 +113,6 @@ def test_unet_predict_uses_the_sliding_window_with_its_overlap(tmp_path):
         cli = np.asarray(Image.open(tmp_path / "cli" / file.name))
         assert cli.shape == (h, w)
         np.testing.assert_array_equal(cli, np.asarray(Image.open(tmp_path / "direct" / file.name)))
-    assert main([*args, "-o", str(tmp_path / "bad"), "--overlap", "1.5"]) == 2  # said, not raised
+    with pytest.raises(SystemExit) as exit_:  # a usage error (the schema's bounds), said
+        main([*args, "-o", str(tmp_path / "bad"), "--overlap", "1.5"])
+    assert exit_.value.code == 2 and not (tmp_path / "bad").exists()

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from unet.common.logs import setup_logging
-from unet.common.schema import defaults
+from unet.common.schema import bounds, defaults
 
 _PREDICT = defaults("predict")  # the predict rule's defaults: config/schema.yaml
 
@@ -55,6 +55,24 @@ def _models(model: str) -> list[str]:
         raise FileNotFoundError(f"{path} holds no model.pt, nor folds/<k>/model.pt: give a "
                                 "model file, or an experiment's folder under results/")
     return [str(f) for f in folds]
+
+
+def _number(kind: type, low: float | None, high: float | None = None):
+    """An argparse type: `kind` (int or float) within [low, high] (config/schema.yaml's bounds
+    for predict settings), else a usage error saying the bound."""
+
+    def parse(value: str) -> int | float:
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+        if low is not None and number < low:
+            raise argparse.ArgumentTypeError(f"{value} is out of range: at least {low}")
+        if high is not None and number > high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range: at most {high}")
+        return number
+
+    return parse
 
 
 def _device(value: str) -> str:
@@ -146,10 +164,12 @@ def parser() -> argparse.ArgumentParser:
                    help="average over flips (the axis the model was trained to flip, else both)")
     p.add_argument("--device", default="auto", type=_device,
                    help="auto (CUDA if present), cpu, cuda, cuda:N")
-    p.add_argument("--threads", type=int, default=4, help="CPU threads (default 4)")
-    p.add_argument("--overlap", type=float, default=_PREDICT["overlap"],
+    p.add_argument("--threads", type=_number(int, 1), default=4, help="CPU threads (default 4)")
+    p.add_argument("--overlap", type=_number(float, *bounds("predict", "overlap")),
+                   default=_PREDICT["overlap"],
                    help="patch-trained models: sliding-window tile overlap (default %(default)s)")
-    p.add_argument("--batch-size", type=int, default=_PREDICT["batch_size"],
+    p.add_argument("--batch-size", type=_number(int, *bounds("predict", "batch_size")),
+                   default=_PREDICT["batch_size"],
                    help="tiles per forward pass (default %(default)s)")
     p.add_argument("--roi", metavar="TEMPLATE",
                    help="each image's region of interest, a path with {id} for the image's "

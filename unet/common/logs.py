@@ -37,11 +37,14 @@ class _TqdmToLog:
 
     def __init__(self, logger: logging.Logger) -> None:
         self.logger = logger
+        self.last = ""
 
     def write(self, text: str) -> None:
         text = text.strip("\r\n\t ")
-        if text:
+        count = text.split("[")[0]  # desc, percent, bar and n/total, less the timings
+        if text and count != self.last:  # tqdm's close repeats the last update's line
             self.logger.info(text)
+            self.last = count
 
     def flush(self) -> None:
         pass

@@ -59,3 +59,10 @@ def defaults(*path: str) -> dict[str, Any]:
 def default(*path: str) -> Any:
     """The default of one key, e.g. default("crf", "tune", "max_images")."""
     return copy.deepcopy(_node(path)["default"])
+
+
+def bounds(*path: str) -> tuple[float | None, float | None]:
+    """(minimum, maximum) of one number setting, None where the schema sets none, e.g.
+    bounds("predict", "overlap")."""
+    node = _node(path)
+    return node.get("minimum"), node.get("maximum")

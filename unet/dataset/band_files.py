@@ -82,7 +82,7 @@ def _new_image_bands(folder: Path, templates: Sequence[str], prefix: str,
     """Each image directly in `folder` (named prefix + id + suffix) by id: its file, then the
     file each template names for its id. Refused, naming the files, unless all are there."""
     for template in templates:
-        check_template(None, "unet stack", template, "test_nir/nir_{id}.TIF")
+        check_template(None, "band template", template, "test_nir/nir_{id}.TIF")
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder of images")
     images = files_with(folder, IMAGE_EXTENSIONS)
@@ -111,6 +111,9 @@ def stack_folder(folder: str | os.PathLike, templates: Sequence[str], out_dir: s
     does for the data set; returns the files. All appear or none: every image and band is
     checked first, what is in `out_dir` already is never overwritten, and the stacks move in
     only when all were written."""
+    if Path(out_dir).is_file():
+        raise FileExistsError(f"{out_dir} is a file; the stacks go into a folder of <id>.tif "
+                              "files: name a folder (new, or holding none of them)")
     bands = _new_image_bands(Path(folder), templates, prefix, suffix)
     outs = {i: Path(out_dir) / f"{i}.tif" for i in bands}
     taken = [str(o) for o in outs.values() if o.exists()]

@@ -232,3 +232,13 @@ def test_uncompressed_turned_tiff_reads_turned(tmp_path, orientation, colour):
     got = read_image(tmp_path / "t.tif")
     assert np.array_equal(got.reshape(want.shape), want)
     assert np.array_equal(read_mask(tmp_path / "t.tif", colour=colour).shape, want.shape[:2])
+
+
+def test_signed_8_bit_tiff_keeps_its_sign(tmp_path):
+    # Pillow reads an int8 TIFF as unsigned 8-bit: -5 came out as 251, a mask's -1 (void) as
+    # 255 and an image's dark values as its brightest.
+    arr = np.array([[-5, 0], [7, -128]], np.int8)
+    tifffile.imwrite(tmp_path / "s.tif", arr)
+    assert read_mask(tmp_path / "s.tif").tolist() == arr.tolist()
+    image = read_image(tmp_path / "s.tif")[..., 0]
+    assert image[1, 1] < image[0, 0] < image[0, 1] < image[1, 0]

@@ -92,7 +92,8 @@ def scaled_8_bits(arr: np.ndarray, lo: float, hi: float) -> np.ndarray:
 def pil_misreads(im) -> bool:
     """True for an opened PIL image whose pixels are not the file's: a TIFF with fewer channels
     than it holds (two-sample grey as its first channel), 16-bit colour (TIFF or PNG) decoded
-    to 8 bits, or a TIFF whose Orientation swaps width and height (Pillow 13 decodes an
+    to 8 bits, signed 8-bit grey read as unsigned (-5 as 251), or a TIFF whose Orientation
+    swaps width and height (Pillow 13 decodes an
     uncompressed grey one at its stored size, the rows scrambled; a palette one stays PIL's,
     which keeps the palette)."""
     if im.format == "PNG":
@@ -102,7 +103,9 @@ def pil_misreads(im) -> bool:
     bits = im.tag_v2.get(258, (8,))  # BitsPerSample
     samples = im.tag_v2.get(277, 1)  # SamplesPerPixel
     turned = im.mode != "P" and int(im.tag_v2.get(274, 1)) in ROTATED  # Orientation
-    return samples != len(im.getbands()) or (im.mode in ("RGB", "RGBA") and max(bits) > 8) or turned
+    signed = im.mode == "L" and 2 in np.atleast_1d(im.tag_v2.get(339, 1))  # int8 read as uint8
+    wide_colour = im.mode in ("RGB", "RGBA") and max(bits) > 8
+    return samples != len(im.getbands()) or wide_colour or turned or signed
 
 
 def pil_reads_faithfully(path: str | os.PathLike) -> bool:

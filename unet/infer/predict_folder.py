@@ -155,7 +155,9 @@ def predict_files(
         log.warning("the model learnt within regions of interest (dataset roi) and nothing "
                     "outside them: give each image's (unet predict --roi, or predict.roi for "
                     "the predict_folder rule), or its masks outside them are guesses")
-    # Headers first: a bad file late in the folder stops nothing half done
+    # Headers first: a file that cannot be opened, or of the wrong size or bands, stops the run
+    # before any mask is written (a file cut off mid-pixels shows only when decoded; the masks
+    # written before it are complete, each written atomically)
     for path, region in zip(files, rois, strict=True):
         (w, h) = image_header(path)[1]  # a file that cannot be read, named before any is predicted
         if region is not None and image_header(region)[1] != (w, h):

@@ -46,6 +46,8 @@ def test_experiment_overrides_merge_deeply(config):
     (lambda c: c["train"]["augment"].update(scale=[1.0, 0.5]), "train.augment.scale"),
     # every loss 0/0: NaN losses every epoch, and a useless model.pt
     (lambda c: c["train"].update(class_weights=[0, 0]), "train.class_weights"),
+    # resize mode sizes every image by width and height: the scale was dropped without a word
+    (lambda c: c["preprocess"].update(mode="resize", scale=0.5), "preprocess.scale"),
     # its own model.pt as the start: Snakemake deleted the model to retrain it, then failed
     (lambda c: c["train"].update(init_from="results/synthetic/baseline/model.pt"),
      "train.init_from"),

@@ -86,6 +86,13 @@ def check_config(config: dict) -> None:
         raise ConfigError(
             "split.val_fraction + split.test_fraction must be below 1 to leave images for training"
         )
+    pre = config["preprocess"]
+    if pre.get("mode", "resize") == "resize" and pre.get("scale", 1) != 1:
+        raise ConfigError(
+            f"preprocess.scale {pre['scale']} applies to preprocess.mode native, which keeps "
+            "each image's aspect ratio; mode resize sizes every image by preprocess.width and "
+            "height: set mode: native, or drop the scale"
+        )
     if config["masks"]["values"] and config["masks"].get("colors"):
         raise ConfigError(
             "masks.values and masks.colors are both set: give grey values or colours, not both"

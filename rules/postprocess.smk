@@ -1,4 +1,4 @@
-# Post-process: raw, CRF or largest-component masks, whichever won on validation, as final/.
+# Post-process: the raw masks or a post-processing of them, whichever won on validation, as final/.
 
 
 rule finalize_masks:

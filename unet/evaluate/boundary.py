@@ -144,7 +144,9 @@ def image_scores(
     pred = np.asarray(pred)
     target = np.asarray(target)
     cm = confusion_matrix(pred, target, num_classes, ignore_index)
-    # Ignored pixels leave both masks, so they are neither object nor background for boundaries.
+    # Ignored pixels leave both masks, so for boundaries they count as outside every class: a
+    # trimap's ignored band puts both boundaries at its inner edge (README: isolated ignored
+    # pixels inside an object add matching boundary pixels to both).
     hd = np.empty(num_classes, dtype=np.float64)
     bf1 = np.empty(num_classes, dtype=np.float64)
     for c in range(num_classes):

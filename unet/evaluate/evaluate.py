@@ -84,6 +84,9 @@ def summarise(results: list[dict], methods: list[str], num_classes: int, first: 
                 "global": {k: float(glob[k][c]) for k in ("dice", "iou", "precision", "recall")},
                 "mean_per_image": {k: _mean(v) for k, v in stack.items()},
                 "hd95_penalised": int(missed.sum()),
+                # in the target or the prediction of some image: else every score is 0/0,
+                # 1 by convention, and the means over classes leave it out
+                "held": bool(cm[c].sum() or cm[:, c].sum()),
             }
         summary[m] = {
             "pixel_accuracy": float(glob["accuracy"]),
@@ -208,9 +211,9 @@ def write_rows(path: str | os.PathLike, results: list[dict], values: list) -> No
                             v,
                             int(held[0][c]),
                             int(held[1][c]),
-                            *(f"{s[k][c]:.6g}" for k in PER_CLASS),
-                            f"{s['accuracy']:.6g}",
-                            f"{r['diagonal']:.6g}",
+                            *(f"{s[k][c]:.10g}" for k in PER_CLASS),
+                            f"{s['accuracy']:.10g}",
+                            f"{r['diagonal']:.10g}",
                         ]
                     )
 

@@ -11,7 +11,7 @@ from unet.common.fileio import atomic_path, read_json
 def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.PathLike) -> None:
     """TSV: one row per experiment and method, foreground Dice (global and per image), mIoU,
     boundary F1, HD95 and pixel accuracy on the test split, over the scored classes (1 and
-    up, or every class with masks.background: false)."""
+    up, or every class with masks.background: false) that some image holds."""
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f, delimiter="\t")
         w.writerow(
@@ -31,7 +31,10 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
             for method, s in summary["methods"].items():
                 scored = summary.get("scored_classes")  # older summaries: classes 1 and up
                 fg = [str(c) for c in scored] if scored else [c for c in s["classes"] if c != "0"]
-                mean = [s["classes"][c]["mean_per_image"] for c in fg]
+                # classes no image holds are left out, as the foreground Dice leaves them out
+                # (older summaries: every class)
+                held = [c for c in fg if s["classes"][c].get("held", True)]
+                mean = [s["classes"][c]["mean_per_image"] for c in held or fg]
                 hd = [m["hd95"] for m in mean if m["hd95"] is not None]
                 w.writerow(
                     [

@@ -106,3 +106,16 @@ def test_the_last_progress_line_is_logged_once(caplog, monkeypatch):
         list(progress(range(3), "predict"))
     done = [r.getMessage() for r in caplog.records if "3/3" in r.getMessage()]
     assert len(done) == 1, done
+
+
+def test_rle_columns_that_do_not_fit_the_model_are_refused_before_any_work(model, tmp_path,
+                                                                          capsys):
+    argv = ["predict", str(model), str(_image(tmp_path / "in")), "-o", str(tmp_path / "out"),
+            "--device", "cpu", "--rle", str(tmp_path / "s.csv"), "--rle-columns", "a,b,c"]
+    assert main(argv) == 2
+    assert "--rle-columns" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    argv[-1] = "id,rle_mask"
+    assert main([*argv, "--rle-id", "stem"]) == 0
+    lines = (tmp_path / "s.csv").read_text().splitlines()
+    assert lines[0] == "id,rle_mask" and lines[1].startswith("a,")

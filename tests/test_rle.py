@@ -206,3 +206,21 @@ def test_a_submission_encodes_every_scored_class_in_readable_values(tmp_path):
     write_submission([("c.png", tmp_path / "c.png")], colours, tmp_path / "u.csv")
     with open(tmp_path / "u.csv", newline="") as f:
         assert [r["ClassId"] for r in csv.DictReader(f)] == ["#800000", "#804080"]
+
+
+def test_a_submission_takes_the_competitions_columns_and_ids(tmp_path):
+    # TGS Salt wants id,rle_mask keyed by the file stem; ultrasound nerve img,pixels: only
+    # ImageId,EncodedPixels with the file name could be written.
+    from unet.common.labels import MaskMapping
+    from unet.dataset.rle import write_submission
+
+    binary = MaskMapping((0, 255))
+    binary.write(tmp_path / "a.png", np.eye(H, W, dtype=np.uint8))
+    write_submission([("a.png", tmp_path / "a.png")], binary, tmp_path / "s.csv",
+                     columns=("id", "rle_mask"), stem=True)
+    with open(tmp_path / "s.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["id", "rle_mask"] and rows[0]["id"] == "a"
+    with pytest.raises(ValueError, match=r"--rle-columns.*one scored class.*2 names"):
+        write_submission([("a.png", tmp_path / "a.png")], binary, tmp_path / "t.csv",
+                         columns=("id", "class", "rle"))

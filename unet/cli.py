@@ -83,6 +83,14 @@ def _device(value: str) -> str:
     return value
 
 
+def _names(value: str) -> tuple[str, ...]:
+    """Comma-separated column names: each non-empty, none twice."""
+    names = tuple(n.strip() for n in value.split(","))
+    if not all(names) or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"{value!r}: give distinct names, comma-separated")
+    return names
+
+
 def _predict(args: argparse.Namespace) -> int:
     from unet.infer.predict import PredictSettings
     from unet.infer.predict_folder import predict_files
@@ -95,20 +103,26 @@ def _predict(args: argparse.Namespace) -> int:
     if args.rle and Path(args.rle).is_dir():
         raise FileExistsError(f"--rle {args.rle} is a folder; name the .csv file to write, e.g. "
                               f"{Path(args.rle) / 'submission.csv'}")
-    if args.rle_objects and not args.rle:
-        raise ValueError("--rle-objects splits the rows of --rle: give --rle FILE.csv too")
+    if (args.rle_objects or args.rle_columns or args.rle_id != "name") and not args.rle:
+        raise ValueError("--rle-objects, --rle-columns and --rle-id shape the rows of --rle: "
+                         "give --rle FILE.csv too")
     models = _models(args.model)
+    if args.rle:
+        from unet.common.labels import mapping_from_meta
+        from unet.dataset.rle import submission_columns
+        from unet.model.checkpoint import load_model_file
+
+        mapping = mapping_from_meta(load_model_file(models[0]))
+        submission_columns(mapping, args.rle_columns)  # before any work
     files = _images(args.inputs, args.roi)
     n = predict_files(models, files, args.out, settings, threads=args.threads, roi=args.roi)
     print(f"{n} masks written to {args.out}")
     if args.rle:
-        from unet.common.labels import mapping_from_meta
         from unet.dataset.rle import write_submission
-        from unet.model.checkpoint import load_model_file
 
-        mapping = mapping_from_meta(load_model_file(models[0]))
         masks = [(f.name, Path(args.out) / f"{f.stem}.png") for f in files]
-        rows = write_submission(masks, mapping, Path(args.rle), args.rle_order, args.rle_objects)
+        rows = write_submission(masks, mapping, Path(args.rle), args.rle_order, args.rle_objects,
+                                args.rle_columns, args.rle_id == "stem")
         print(f"{rows} run-length rows written to {args.rle}")
     return 0
 
@@ -150,6 +164,24 @@ def _stack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rle_arguments(p: argparse.ArgumentParser) -> None:
+    """unet predict's run-length (Kaggle submission) options."""
+    p.add_argument("--rle", metavar="CSV",
+                   help="also write the masks as run-length encodings, Kaggle-style: ImageId, "
+                        "EncodedPixels (and ClassId for more than two classes)")
+    p.add_argument("--rle-order", choices=("columns", "rows"), default="columns",
+                   help="count pixels down each column first (Kaggle's usual) or along rows")
+    p.add_argument("--rle-objects", action="store_true",
+                   help="a row per connected object, not per image and class (Airbus' ships)")
+    p.add_argument("--rle-columns", type=_names, metavar="NAMES",
+                   help="the CSV's column names, comma-separated: image and encoding (e.g. "
+                        "id,rle_mask for TGS Salt), with the class between them for models of "
+                        "several scored classes")
+    p.add_argument("--rle-id", choices=("name", "stem"), default="name",
+                   help="write each image's file name (Carvana, Airbus) or its stem, without "
+                        "the extension (TGS Salt, HuBMAP)")
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line: predict, info, export, unstack and stack sub-commands."""
     ap = argparse.ArgumentParser(prog="unet", description=__doc__.split("\n")[0])
@@ -175,13 +207,7 @@ def parser() -> argparse.ArgumentParser:
                    help="each image's region of interest, a path with {id} for the image's "
                         "file stem (e.g. test/mask/{id}_mask.gif): class 0 outside it, as for "
                         "a model trained with dataset roi, which never learnt there")
-    p.add_argument("--rle", metavar="CSV",
-                   help="also write the masks as run-length encodings, Kaggle-style: ImageId, "
-                        "EncodedPixels (and ClassId for more than two classes)")
-    p.add_argument("--rle-order", choices=("columns", "rows"), default="columns",
-                   help="count pixels down each column first (Kaggle's usual) or along rows")
-    p.add_argument("--rle-objects", action="store_true",
-                   help="a row per connected object, not per image and class (Airbus' ships)")
+    _rle_arguments(p)
     p.set_defaults(run=_predict)
     i = sub.add_parser("info", help="architecture, classes, training data and scores")
     i.add_argument("model", help="model.pt, or an experiment's folder (each fold's model)")

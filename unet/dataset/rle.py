@@ -179,26 +179,46 @@ def _objects(on: np.ndarray, objects: bool) -> list[np.ndarray]:
     return [labels == k for k in range(1, n + 1)]
 
 
+def submission_columns(mapping: Any, columns: tuple[str, ...] | None = None) -> list[str]:
+    """The CSV's header: `columns` (--rle-columns: the image, [class,] encoding columns a
+    competition names), checked against the model's classes, or Kaggle's usual names."""
+    classes = mapping.num_classes - mapping.scored_from > 1
+    default = ["ImageId", "ClassId", "EncodedPixels"] if classes else ["ImageId", "EncodedPixels"]
+    if columns and len(columns) != len(default):
+        what = "several scored classes" if classes else "one scored class"
+        raise ValueError(
+            f"--rle-columns {','.join(columns)}: the model has {what}, so the CSV takes "
+            f"{len(default)} names ({','.join(default)}: image, {'class, ' if classes else ''}"
+            "encoding)"
+        )
+    return list(columns) if columns else default
+
+
 def write_submission(
     masks: list[tuple[str, Path]],
     mapping: Any,
     path: Path,
     order: str = "columns",
     objects: bool = False,
+    columns: tuple[str, ...] | None = None,
+    stem: bool = False,
 ) -> int:
     """A Kaggle-style CSV of predicted masks (image file name, mask PNG): ImageId and
     EncodedPixels of the foreground (every class but 0; empty for none), or for more than one
     scored class (every class from `mapping.scored_from`: class 0 too without a background) a
     ClassId column with the class's mask value (a colour as #rrggbb) and a row per class
     present. With `objects`, a row per 8-connected object instead (Airbus scores each ship),
-    an image without one listed once with an empty encoding. Written atomically; returns the
-    rows written."""
+    an image without one listed once with an empty encoding. `columns` names the columns
+    (submission_columns); `stem` writes each image's file stem, not its name (TGS, HuBMAP).
+    Written atomically; returns the rows written."""
     from unet.common.fileio import atomic_path
 
+    header = submission_columns(mapping, columns)
     first = mapping.scored_from
     classes = mapping.num_classes - first > 1
     rows = []
     for name, png in masks:
+        name = Path(name).stem if stem else name
         index = mapping.read_index(png, "predicted mask")
         if not classes:
             found = _objects((index > 0) & (index < mapping.num_classes), objects)
@@ -207,7 +227,6 @@ def write_submission(
         for k in range(first, mapping.num_classes):
             value = f"#{mapping.values[k]:06x}" if mapping.rgb else mapping.values[k]
             rows += [[name, value, encode(m, order)] for m in _objects(index == k, objects)]
-    header = ["ImageId", "ClassId", "EncodedPixels"] if classes else ["ImageId", "EncodedPixels"]
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(header)

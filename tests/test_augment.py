@@ -53,3 +53,19 @@ def test_quarter_turns_work_with_square_crops_of_oblong_images():
         assert torch.equal(msk, (img[0] > 0.5).to(torch.uint8))  # turned together
     with pytest.raises(ValueError, match=r"rot90.*train.augment.crop"):
         build(AugmentSettings(rot90=True, crop=(32, 16)), (64, 96))
+
+
+@pytest.mark.parametrize("bands", [2, 4])
+def test_brightness_and_contrast_take_any_number_of_bands(bands):
+    # torchvision's ColorJitter takes 1 or 3 channels: a 4-band (RGB + near-infrared) data set
+    # with train.augment.brightness died in its first step, naming no key.
+    torch.manual_seed(0)
+    settings = AugmentSettings(flip=False, rot90=False, brightness=0.3, contrast=0.3)
+    image, mask = torch.rand(bands, 16, 16), torch.randint(0, 2, (16, 16))
+    outs = [apply(build(settings, (16, 16), channels=bands), image, mask) for _ in range(8)]
+    assert all(o[0].shape == image.shape and torch.equal(o[1], mask) for o in outs)
+    assert all(o[0].min() >= 0 and o[0].max() <= 1 for o in outs)
+    assert any(not torch.allclose(o[0], image) for o in outs)
+    # every band moves together: their ratios (what tells near-infrared from red) stay close
+    o = outs[0][0]
+    assert torch.corrcoef(torch.stack([o[0].flatten(), image[0].flatten()]))[0, 1] > 0.99

@@ -41,8 +41,34 @@ class RandomRot90(v2.Transform):
         return tv_tensors.wrap(out, like=inpt) if isinstance(inpt, tv_tensors.TVTensor) else out
 
 
-def build(settings: AugmentSettings, size: tuple[int, int]) -> v2.Transform | None:
-    """The v2 pipeline for (image float (C, H, W), mask (H, W)) at `size` (h, w); None if empty."""
+class BandJitter(v2.Transform):
+    """ColorJitter's brightness and contrast for any number of bands (torchvision's takes 1 or
+    3): every band scaled by one brightness factor, then blended with the image's mean by one
+    contrast factor, so the bands keep their ratios; the mask passes through."""
+
+    def __init__(self, brightness: float, contrast: float) -> None:
+        super().__init__()
+        self.brightness, self.contrast = brightness, contrast
+
+    def make_params(self, flat_inputs: list) -> dict:
+        def factor(s: float) -> float:
+            return float(torch.empty(()).uniform_(max(0.0, 1 - s), 1 + s)) if s else 1.0
+
+        return {"b": factor(self.brightness), "c": factor(self.contrast)}
+
+    def transform(self, inpt, params: dict):
+        if not isinstance(inpt, tv_tensors.Image):
+            return inpt
+        out = (inpt.as_subclass(torch.Tensor) * params["b"]).clamp_(0, 1)
+        out = (out - out.mean()) * params["c"] + out.mean()
+        return tv_tensors.wrap(out.clamp_(0, 1), like=inpt)
+
+
+def build(
+    settings: AugmentSettings, size: tuple[int, int], channels: int = 3
+) -> v2.Transform | None:
+    """The v2 pipeline for (image float (C, H, W), mask (H, W)) at `size` (h, w), images of
+    `channels` bands; None if empty."""
     steps: list[v2.Transform] = []
     if settings.flip in (True, "horizontal"):  # "horizontal": mirrored left-right only
         steps.append(v2.RandomHorizontalFlip())
@@ -76,8 +102,10 @@ def build(settings: AugmentSettings, size: tuple[int, int]) -> v2.Transform | No
         steps.append(v2.RandomCrop((settings.crop[1], settings.crop[0])))
         if settings.rot90 and square_crop:  # the square crop turns, the oblong image need not
             steps.append(RandomRot90())
-    if settings.brightness or settings.contrast:
+    if (settings.brightness or settings.contrast) and channels in (1, 3):
         steps.append(v2.ColorJitter(brightness=settings.brightness, contrast=settings.contrast))
+    elif settings.brightness or settings.contrast:  # multi-band images
+        steps.append(BandJitter(settings.brightness, settings.contrast))
     if settings.noise:
         steps.append(v2.GaussianNoise(sigma=settings.noise, clip=True))
     return v2.Compose(steps) if steps else None

@@ -39,7 +39,7 @@ def _datasets(cache_dir: str | os.PathLike, meta: dict, settings: TrainSettings,
     """(training rows, augmented; validation rows): the cached splits, or a fold's rows."""
     patch = settings.patch
     size = patch.hw or (meta["size"][1], meta["size"][0])  # (H, W) of a training sample
-    transform = augment.build(settings.augment, size)
+    transform = augment.build(settings.augment, size, meta["in_channels"])
     if fold is None:
         train_rows = [("train", k) for k in range(len(meta["splits"]["train"]["ids"]))]
         val_rows = [("val", k) for k in range(len(meta["splits"]["val"]["ids"]))]

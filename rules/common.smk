@@ -7,7 +7,13 @@ from unet.dataset.layout import IMAGE_EXTENSIONS, data_files, layout_from
 from unet.dataset.per_id import new_images
 from unet.dataset.split import ID_KEYS, SPLITS
 from unet.deps import module_files
-from unet.workflow import check_config, experiment_config, experiment_section
+from unet.workflow import (
+    UNUSED,
+    applicable,
+    check_config,
+    experiment_config,
+    experiment_section,
+)
 
 check_config(config)
 
@@ -84,9 +90,11 @@ def predict_params(wildcards):
 
 
 def experiment_config_params(wildcards):
-    """The config as this experiment sees it (for the report), less the unused sources and
-    the predict settings no result in the report depends on (predict_params)."""
+    """The config as this experiment sees it (for the report), less the unused sources, the
+    keys that do not apply (unet.workflow.applicable) and the predict settings no result in
+    the report depends on (predict_params)."""
     cfg = experiment_config(config, wildcards.experiment)
+    cfg.update({name: applicable(name, values) for name, values in cfg.items() if name in UNUSED})
     cfg["predict"] = predict_params(wildcards)
     source = cfg["dataset"]["source"]
     cfg["dataset"] = {

@@ -15,8 +15,8 @@ rule preprocess:
         ),
         meta=f"{DATA}/cache/meta.json",
     params:
-        size=config["preprocess"],
-        masks=config["masks"],
+        size=applicable("preprocess", config["preprocess"]),
+        masks=applicable("masks", config["masks"]),
     threads: 4
     log:
         f"{DATA}/logs/preprocess.log",

@@ -45,12 +45,12 @@ def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
     if rgb:  # RGB masks: a colour per class, as one 0xRRGGBB value each (or a list of them)
         values = [packed_colours(c) for c in masks["colors"]]
     return PreprocessSettings(
-        width=size["width"],
-        height=size["height"],
+        width=size.get("width", _P["width"]),  # absent in mode native (unused there)
+        height=size.get("height", _P["height"]),
         mask_values=tuple(tuple(v) if isinstance(v, list) else v for v in values or ()) or None,
         mask_rgb=rgb,
         mask_threshold=masks["threshold"],
-        max_mask_values=masks["max_values"],
+        max_mask_values=masks.get("max_values", _M["max_values"]),
         mask_ignore=tuple(ignore) if isinstance(ignore := masks["ignore"], list) else ignore,
         mode=size.get("mode", _P["mode"]),
         scale=size.get("scale", _P["scale"]),

@@ -1,0 +1,63 @@
+"""Keys that do not apply in the current mode (preprocess.scale under resize, train.momentum
+under adamw, any crf key with the CRF off, ...) rerun nothing: their value cannot change an
+output. Each case dry-runs the tiny run's outputs as if made under `base`, then with `change`
+over it; a control case shows the same key does rerun where it applies."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TINY, snakemake
+from tests.test_rerun import _from
+
+pytestmark = pytest.mark.workflow
+
+
+def planned(tiny_run: Path, tmp_path: Path, base: str, change: str) -> set[str]:
+    """Rules a dry run would execute with `change` (YAML) over `base` over the tiny config, the
+    tiny run's outputs counting as made under `base` (--touch records its settings)."""
+    wd = tiny_run
+    if base:
+        wd = tmp_path / "wf"
+        shutil.copytree(tiny_run, wd, symlinks=True)
+        (wd / "base.yaml").write_text(base)
+        snakemake(wd, "--cores", "1", "--configfile", TINY, "base.yaml", "--touch", "--quiet")
+    (wd / "base.yaml").write_text(base or "{}\n")
+    (wd / "change.yaml").write_text(change)
+    out = snakemake(wd, "--cores", "1", "--configfile", TINY, "base.yaml", "change.yaml", "-n",
+                    "--quiet", "rules")
+    return set(re.findall(r"^(\w+)\s+\d+$", out.stdout, re.M)) - {"total", "all", "job"}
+
+
+def check(tiny_run, tmp_path, base, change, first):
+    assert planned(tiny_run, tmp_path, base, change) == (_from(first) if first else set())
+
+
+NATIVE = "preprocess: {mode: native}\ntrain: {patch: {size: [32, 32]}}\n"
+
+
+@pytest.mark.parametrize(("base", "change", "first"), [
+    ("", "preprocess: {scale: 0.5}", None),  # resize: width x height, whatever the scale
+    (NATIVE, "preprocess: {width: 40, height: 24}", None),  # native: each image's own size
+    (NATIVE, "preprocess: {scale: 0.5}", "preprocess"),
+    # max_values only refuses lossy masks: the cache was made under a value that accepted them
+    ("", "masks: {max_values: 8}", None),
+])
+def test_preprocess_keys_of_the_other_mode(tiny_run, tmp_path, base, change, first):
+    check(tiny_run, tmp_path, base, change, first)
+
+
+def test_max_values_still_refuses_lossy_masks(tiny_run, tmp_path):
+    # Not a param, yet the check reads the value set now: 2 refuses 3-value masks.
+    wd = tmp_path / "wf"
+    shutil.copytree(tiny_run, wd, symlinks=True)
+    (wd / "change.yaml").write_text("dataset: {synthetic: {classes: 2}}\nmasks: {max_values: 2}\n")
+    out = snakemake(wd, "--cores", "1", "--configfile", TINY, "change.yaml", "--until",
+                    "preprocess", check=False)
+    assert out.returncode != 0
+    log = (wd / "results/synthetic/logs/preprocess.log").read_text()
+    assert "masks.max_values=2" in log

@@ -7,13 +7,8 @@ from unet.dataset.layout import IMAGE_EXTENSIONS, data_files, layout_from
 from unet.dataset.per_id import new_images
 from unet.dataset.split import ID_KEYS, SPLITS
 from unet.deps import module_files
-from unet.workflow import (
-    UNUSED,
-    applicable,
-    check_config,
-    experiment_config,
-    experiment_section,
-)
+from unet.common.applicable import UNUSED, applicable
+from unet.workflow import check_config, experiment_config, experiment_section
 
 check_config(config)
 
@@ -71,10 +66,12 @@ def id_lists(split):
 
 def setting(section, without=()):
     """Params function: one config section with the experiment's overrides applied, less the
-    keys `without` (another rule's: changing them must not rerun this one)."""
+    keys that do not apply in its mode (unet.common.applicable) and the keys `without`
+    (another rule's): changing them must not rerun this one."""
 
     def get(wildcards):
         values = experiment_section(config, section, wildcards.experiment)
+        values = applicable(section, values)
         return {k: v for k, v in values.items() if k not in without}
 
     return get
@@ -91,7 +88,7 @@ def predict_params(wildcards):
 
 def experiment_config_params(wildcards):
     """The config as this experiment sees it (for the report), less the unused sources, the
-    keys that do not apply (unet.workflow.applicable) and the predict settings no result in
+    keys that do not apply (unet.common.applicable) and the predict settings no result in
     the report depends on (predict_params)."""
     cfg = experiment_config(config, wildcards.experiment)
     cfg.update({name: applicable(name, values) for name, values in cfg.items() if name in UNUSED})

@@ -42,7 +42,8 @@ RULES = {
          "train.dataset", "train.finetune", "train.folds", "train.history", "train.loop",
          "train.losses",
          "train.optim", "train.settings", *SETTINGS,
-         "train.resume", "train.signals", "train.train", "train.validate", "deps"},
+         "train.resume", "train.signals", "train.train", "train.validate", "deps",
+         "common.applicable"},
     ),
     "predict_masks": (
         ("infer.predict",),

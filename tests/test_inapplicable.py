@@ -61,3 +61,39 @@ def test_max_values_still_refuses_lossy_masks(tiny_run, tmp_path):
     assert out.returncode != 0
     log = (wd / "results/synthetic/logs/preprocess.log").read_text()
     assert "masks.max_values=2" in log
+
+
+@pytest.mark.parametrize(("base", "change", "first"), [
+    ("", "model: {encoder: resnet18, encoder_weights: null}", None),  # arch unet has none
+    ("", "train: {momentum: 0.5}", None),  # adamw
+    ("train: {optimizer: sgd}", "train: {momentum: 0.5}", "train_unet"),
+    ("train: {optimizer: rmsprop}", "train: {momentum: 0.5}", "train_unet"),
+    ("", "train: {augment: {elastic_sigma: 4.0, elastic_p: 0.2}}", None),  # elastic 0: off
+    ("train: {augment: {elastic: 30.0}}", "train: {augment: {elastic_sigma: 4.0}}", "train_unet"),
+    ("", "train: {patch: {foreground: 0.5, per_image: 2}}", None),  # whole images
+    ("train: {patch: {size: [32, 32]}}", "train: {patch: {foreground: 0.5}}", "train_unet"),
+    ("", "train: {amp: false}", None),  # device cpu
+    ("train: {device: auto}", "train: {amp: false}", "train_unet"),  # auto may be CUDA
+    ("", "predict: {amp: false}", None),  # device cpu
+    ("predict: {device: auto}", "predict: {amp: false}", "predict_masks"),
+])
+def test_training_and_prediction_keys_of_another_mode(tiny_run, tmp_path, base, change, first):
+    check(tiny_run, tmp_path, base, change, first)
+
+
+def test_resume_ignores_inapplicable_train_keys():
+    from dataclasses import asdict
+
+    from unet.train.resume import settings_hash
+    from unet.train.settings import TrainSettings
+
+    model = {"arch": "unet", "depth": 2, "encoder": "resnet34"}
+
+    def chash(model_over=None, **over):
+        return settings_hash({**model, **(model_over or {})}, asdict(TrainSettings(**over)), {})
+
+    assert chash(momentum=0.5) == chash(momentum=0.9)  # adamw: an interrupted run resumes
+    assert chash(optimizer="sgd", momentum=0.5) != chash(optimizer="sgd", momentum=0.9)
+    assert chash(device="cpu", amp=False) == chash(device="cpu", amp=True)
+    assert chash({"encoder": "resnet18"}) == chash()
+    assert chash({"arch": "smp", "encoder": "resnet18"}) != chash({"arch": "smp"})

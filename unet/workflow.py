@@ -155,31 +155,3 @@ def experiment_config(config: dict, experiment: str) -> dict:
         merged[section] = experiment_section(config, section, experiment)
     merged["experiments"] = {}
     return merged
-
-
-# Keys that do not apply in a section's current mode: their value cannot change an output, so
-# the rules do not get them (changing one reruns nothing) and training's resume hash skips them.
-def _preprocess_unused(s: dict) -> list[str]:
-    """resize: every image to width x height; native: each at its size x scale."""
-    return ["width", "height"] if s.get("mode") == "native" else ["scale"]
-
-
-UNUSED = {
-    "preprocess": _preprocess_unused,
-    # max_values only refuses lossy masks: a cache that exists was made under a value that
-    # accepted its masks
-    "masks": lambda s: ["max_values"],
-}
-
-
-def applicable(name: str, section: dict) -> dict:
-    """Config section `name` (an experiment's overrides merged) less the keys that do not apply
-    in its mode (UNUSED; dotted keys are nested): a changed one reruns nothing."""
-    out = copy.deepcopy(section)
-    for key in UNUSED[name](section) if name in UNUSED else ():
-        *parents, last = key.split(".")
-        node = out
-        for part in parents:
-            node = node.get(part, {})
-        node.pop(last, None)
-    return out

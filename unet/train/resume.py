@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 import unet
+from unet.common.applicable import applicable
 from unet.deps import module_files
 from unet.model import checkpoint
 from unet.train.optim import horizon, set_horizon
@@ -33,9 +34,10 @@ UNHASHED = (
 
 
 def settings_hash(model_config: dict, settings: dict, data: dict) -> str:
-    """Hash of what the epochs already done depend on: model, maths settings, data and fold."""
-    maths = {k: v for k, v in settings.items() if k not in UNHASHED}
-    return checkpoint.config_hash(model_config, maths, data)
+    """Hash of what the epochs already done depend on: model, maths settings, data and fold;
+    not the keys that do not apply (momentum under adamw, amp on the CPU: common.applicable)."""
+    maths = {k: v for k, v in applicable("train", settings).items() if k not in UNHASHED}
+    return checkpoint.config_hash(applicable("model", model_config), maths, data)
 
 
 def code_digest(root: str | os.PathLike | None = None) -> str:

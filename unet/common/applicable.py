@@ -1,0 +1,62 @@
+"""Keys of a config section that do not apply in its current mode (preprocess.scale under
+resize, train.momentum under adamw, ...): their value cannot change an output, so the rules do
+not get them as params (changing one reruns nothing) and training's resume hash skips them.
+A module of its own: training imports it (unet.train.resume), so only it joins training's code."""
+
+from __future__ import annotations
+
+import copy
+
+
+def _preprocess_unused(s: dict) -> list[str]:
+    """resize: every image to width x height; native: each at its size x scale."""
+    return ["width", "height"] if s.get("mode") == "native" else ["scale"]
+
+
+def _model_unused(s: dict) -> list[str]:
+    """The encoder is arch smp's; the built-in unet has none (nor weights to fetch)."""
+    return [] if s.get("arch") == "smp" else ["encoder", "encoder_weights"]
+
+
+def _amp_unused(s: dict) -> list[str]:
+    """amp is CUDA's, amp_cpu the CPU's: a device named outright uses one of them (auto may
+    be either)."""
+    device = s.get("device", "auto")
+    return ["amp"] if device == "cpu" else ["amp_cpu"] if device.startswith("cuda") else []
+
+
+def _train_unused(s: dict) -> list[str]:
+    """momentum is sgd's and rmsprop's; elastic's shape with elastic on; patch sampling with
+    patches."""
+    unused = _amp_unused(s)
+    if s.get("optimizer") not in ("sgd", "rmsprop"):
+        unused.append("momentum")
+    if not s.get("augment", {}).get("elastic"):
+        unused += ["augment.elastic_sigma", "augment.elastic_p"]
+    if not s.get("patch", {}).get("size"):
+        unused += ["patch.foreground", "patch.per_image"]
+    return unused
+
+
+UNUSED = {
+    "preprocess": _preprocess_unused,
+    # max_values only refuses lossy masks: a cache that exists was made under a value that
+    # accepted its masks
+    "masks": lambda s: ["max_values"],
+    "model": _model_unused,
+    "train": _train_unused,
+    "predict": _amp_unused,
+}
+
+
+def applicable(name: str, section: dict) -> dict:
+    """Config section `name` (an experiment's overrides merged) less the keys that do not apply
+    in its mode (UNUSED; dotted keys are nested): a changed one reruns nothing."""
+    out = copy.deepcopy(section)
+    for key in UNUSED[name](section) if name in UNUSED else ():
+        *parents, last = key.split(".")
+        node = out
+        for part in parents:
+            node = node.get(part, {})
+        node.pop(last, None)
+    return out

@@ -97,3 +97,19 @@ def test_resume_ignores_inapplicable_train_keys():
     assert chash(device="cpu", amp=False) == chash(device="cpu", amp=True)
     assert chash({"encoder": "resnet18"}) == chash()
     assert chash({"arch": "smp", "encoder": "resnet18"}) != chash({"arch": "smp"})
+
+
+NO_CRF = "crf: {enabled: false}\n"
+
+
+@pytest.mark.parametrize(("base", "change", "first"), [
+    # the CRF off: no crf key but those finalize_masks scores the other candidates with
+    (NO_CRF, "crf: {iterations: 3, bilateral_sxy: 40.0, tile: 512, tune: {enabled: false, "
+             "grid: {gaussian_sxy: [1.0, 2.0]}}}", None),
+    (NO_CRF, "crf: {tune: {max_images: 1}}", "finalize_masks"),
+    ("crf: {tune: {enabled: false}}", "crf: {tune: {grid: {gaussian_sxy: [1.0, 2.0]}}}", None),
+    ("", "crf: {bilateral_srgb: 10.0}", None),  # the grid tries its own bilateral_srgb values
+    ("", "crf: {bilateral_sxy: 40.0}", "tune_crf"),  # not in the grid
+])
+def test_crf_keys_that_do_not_apply(tiny_run, tmp_path, base, change, first):
+    check(tiny_run, tmp_path, base, change, first)

@@ -41,7 +41,7 @@ def test_nothing_to_do(tiny_run):
     ("model: {base_width: 6}", "train_unet"),
     ("train: {lr: 0.001}", "train_unet"),
     ("predict: {tta: true}", "predict_masks"),
-    ("crf: {bilateral_srgb: 10.0}", "tune_crf"),
+    ("crf: {bilateral_sxy: 40.0}", "tune_crf"),  # bilateral_srgb: the grid's (test_inapplicable)
     ("crf: {tune: {max_images: 1}}", "tune_crf"),
     ("postprocess: {min_gain: 0.01}", "finalize_masks"),
     ("evaluate: {boundary_tolerance: 3}", "evaluate_masks"),

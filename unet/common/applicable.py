@@ -38,6 +38,20 @@ def _train_unused(s: dict) -> list[str]:
     return unused
 
 
+def _crf_unused(s: dict) -> list[str]:
+    """CRF off: nothing but tune.max_images and max_side, on which finalize_masks scores the
+    other candidates. Tuning off: its grid. Tuning on: the keys its grid sets (each tried
+    value replaces the key's own)."""
+    tune = s.get("tune", {})
+    if not s.get("enabled", True):
+        kept = ("enabled", "tune")
+        return [k for k in s if k not in kept] + [
+            f"tune.{k}" for k in tune if k not in ("max_images", "max_side")]
+    if not tune.get("enabled", True):
+        return ["tune.grid"]
+    return [k for k, values in (tune.get("grid") or {}).items() if values]
+
+
 UNUSED = {
     "preprocess": _preprocess_unused,
     # max_values only refuses lossy masks: a cache that exists was made under a value that
@@ -46,6 +60,7 @@ UNUSED = {
     "model": _model_unused,
     "train": _train_unused,
     "predict": _amp_unused,
+    "crf": _crf_unused,
 }
 
 

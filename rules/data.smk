@@ -27,7 +27,7 @@ rule split_dataset:
     output:
         f"{DATA}/split.json",
     params:
-        split=config["split"],
+        split=applicable("split", config["split"]),
     log:
         f"{DATA}/logs/split_dataset.log",
     conda:

@@ -14,7 +14,7 @@ rule finalize_masks:
         directory(f"{EXP}/final"),
     params:
         crf=setting("crf"),
-        postprocess=config["postprocess"],
+        postprocess=applicable("postprocess", config["postprocess"]),
     threads: 2
     log:
         f"{EXP}/logs/finalize_masks.log",

@@ -18,9 +18,8 @@ finalize_masks(
     inp.pred,
     inp.crf[0] if inp.crf else None,
     snakemake.output[0],
-    FinalSettings(**{**snakemake.params.postprocess,
-                     "candidates": tuple(snakemake.params.postprocess["candidates"]),
-                     "min_sizes": tuple(snakemake.params.postprocess["min_sizes"])}),
+    FinalSettings(**{k: tuple(v) if isinstance(v, list) else v  # min_sizes: small_objects'
+                     for k, v in snakemake.params.postprocess.items()}),
     chosen_params(snakemake.params.crf, tuning),
     snakemake.params.crf["tune"]["max_images"],
     tuning_json=tuning,

@@ -113,3 +113,33 @@ NO_CRF = "crf: {enabled: false}\n"
 ])
 def test_crf_keys_that_do_not_apply(tiny_run, tmp_path, base, change, first):
     check(tiny_run, tmp_path, base, change, first)
+
+
+TEST_IDS = "split: {test_ids: [synth_0002, synth_0007, synth_0009]}\n"
+VAL_IDS = "split: {val_ids: [synth_0004, synth_0005, synth_0011]}\n"
+
+
+@pytest.mark.parametrize(("base", "change", "first"), [
+    (TEST_IDS, "split: {test_fraction: 0.4}", None),  # the test part is named outright
+    (TEST_IDS, "split: {val_fraction: 0.4}", "split_dataset"),
+    (VAL_IDS, "split: {val_fraction: 0.4}", None),
+    ("", "postprocess: {min_sizes: [16, 64]}", None),  # no small_objects candidate
+    ("postprocess: {candidates: [crf, small_objects]}", "postprocess: {min_sizes: [16, 64]}",
+     "finalize_masks"),
+])
+def test_split_and_postprocess_keys_that_do_not_apply(tiny_run, tmp_path, base, change, first):
+    check(tiny_run, tmp_path, base, change, first)
+
+
+def test_fractions_of_named_parts_are_unused():
+    from unet.common.applicable import applicable
+    from unet.dataset.split import make_split
+
+    ids = [f"i{n}" for n in range(12)]
+    split = {"seed": 0, "val_fraction": 0.2, "test_fraction": 0.2, "test_ids": ["i1"],
+             "val_ids": [], "folds": 3}
+    assert set(split) - set(applicable("split", split)) == {"test_fraction", "val_fraction"}
+    # what make_split does with them: nothing (folds deal the validation sets)
+    made = [make_split(ids, 0, v, t, test_ids=["i1"], folds=3) for v, t in ((0.1, 0.1), (0.5, 0.4))]
+    assert made[0] == made[1]
+    assert "test_fraction" in applicable("split", {**split, "test_ids": "ids.txt"})  # may be empty

@@ -52,6 +52,15 @@ def _crf_unused(s: dict) -> list[str]:
     return [k for k, values in (tune.get("grid") or {}).items() if values]
 
 
+def _split_unused(s: dict) -> list[str]:
+    """A fraction of a part that split.test_ids / val_ids name outright (a list; a file may
+    be empty); val_fraction with folds, which deal the validation sets."""
+    unused = ["test_fraction"] if isinstance(s.get("test_ids"), list) and s["test_ids"] else []
+    if (isinstance(s.get("val_ids"), list) and s["val_ids"]) or s.get("folds", 0) >= 2:
+        unused.append("val_fraction")
+    return unused
+
+
 UNUSED = {
     "preprocess": _preprocess_unused,
     # max_values only refuses lossy masks: a cache that exists was made under a value that
@@ -61,6 +70,8 @@ UNUSED = {
     "train": _train_unused,
     "predict": _amp_unused,
     "crf": _crf_unused,
+    "split": _split_unused,
+    "postprocess": lambda s: [] if "small_objects" in s.get("candidates", ()) else ["min_sizes"],
 }
 
 

@@ -247,8 +247,9 @@ def split_dataset(
     split = make_split(
         [pair["id"] for pair in pairs],
         seed=settings["seed"],
-        val_fraction=settings["val_fraction"],
-        test_fraction=settings["test_fraction"],
+        # absent where the part is named outright (or dealt by folds): unused there
+        val_fraction=settings.get("val_fraction", 0.0),
+        test_fraction=settings.get("test_fraction", 0.0),
         folds=settings["folds"],
         groups=groups,
         group_by=group_by or "",

@@ -1,4 +1,4 @@
-"""Keys that do not apply in the current mode (preprocess.scale under resize, train.momentum
+"""Keys that do not apply in the current mode (preprocess.width under native, train.momentum
 under adamw, any crf key with the CRF off, ...) rerun nothing: their value cannot change an
 output. Each case dry-runs the tiny run's outputs as if made under `base`, then with `change`
 over it; a control case shows the same key does rerun where it applies."""
@@ -41,7 +41,6 @@ NATIVE = "preprocess: {mode: native}\ntrain: {patch: {size: [32, 32]}}\n"
 
 
 @pytest.mark.parametrize(("base", "change", "first"), [
-    ("", "preprocess: {scale: 0.5}", None),  # resize: width x height, whatever the scale
     (NATIVE, "preprocess: {width: 40, height: 24}", None),  # native: each image's own size
     (NATIVE, "preprocess: {scale: 0.5}", "preprocess"),
     # max_values only refuses lossy masks: the cache was made under a value that accepted them

@@ -1,5 +1,5 @@
-"""Keys of a config section that do not apply in its current mode (preprocess.scale under
-resize, train.momentum under adamw, ...): their value cannot change an output, so the rules do
+"""Keys of a config section that do not apply in its current mode (preprocess.width under
+native, train.momentum under adamw, ...): their value cannot change an output, so the rules do
 not get them as params (changing one reruns nothing) and training's resume hash skips them.
 A module of its own: training imports it (unet.train.resume), so only it joins training's code."""
 
@@ -9,7 +9,8 @@ import copy
 
 
 def _preprocess_unused(s: dict) -> list[str]:
-    """resize: every image to width x height; native: each at its size x scale."""
+    """resize: every image to width x height; native: each at its size x scale (a scale
+    other than 1 under resize is refused: check_config)."""
     return ["width", "height"] if s.get("mode") == "native" else ["scale"]
 
 

@@ -22,3 +22,35 @@ def test_a_batch_of_ignored_pixels_costs_nothing():
         logits.grad = None
     target[0, 0, 0] = 1  # one labelled pixel: an ordinary loss again
     assert DiceCELoss(3, ignore_index=255)(logits, target).item() > 0
+
+
+def test_a_batch_of_zero_weighted_pixels_costs_nothing():
+    # class_weights [0, 1] and a background-only patch: cross-entropy's weighted mean was 0/0,
+    # the loss NaN, and training ran to the end with NaN weights and no word.
+    loss = DiceCELoss(3, class_weights=[0.0, 1.0, 1.0])
+    logits = torch.randn(2, 3, 4, 4, requires_grad=True)
+    value = loss(logits, torch.zeros(2, 4, 4, dtype=torch.long))
+    assert math.isfinite(value.item())
+    value.backward()
+    assert torch.isfinite(logits.grad).all()
+    # with a weighted pixel present, the weighted mean is torch's
+    target = torch.zeros(2, 4, 4, dtype=torch.long)
+    target[0, 0, 0] = 2
+    plain = DiceCELoss(3, dice_weight=0, class_weights=[0.0, 1.0, 1.0])
+    expected = torch.nn.functional.cross_entropy(logits, target, weight=plain.weight)
+    assert torch.allclose(plain(logits, target), expected)
+
+
+def test_weights_that_diverged_stop_training_with_the_fix():
+    # NaN weights were trained on to the last epoch and written as model.pt.
+    import pytest
+
+    from unet.train.loop import check_weights
+    from unet.train.settings import TrainingError
+
+    net = torch.nn.Conv2d(1, 2, 3)
+    check_weights(net, 3, 2)
+    with torch.no_grad():
+        net.weight[0, 0, 0, 0] = float("nan")
+    with pytest.raises(TrainingError, match=r"epoch 3.*train\.lr.*epoch 2 is kept"):
+        check_weights(net, 3, 2)

@@ -20,7 +20,7 @@ from unet.model.build import build_model, size_multiple
 from unet.model.unet import UNetConfig
 from unet.train.losses import DiceCELoss
 from unet.train.optim import build_optimizer, build_scheduler, is_per_epoch, set_horizon
-from unet.train.settings import TrainSettings
+from unet.train.settings import TrainingError, TrainSettings
 from unet.train.signals import StopSignals
 from unet.train.validate import evaluate_split, evaluate_tiled
 
@@ -160,7 +160,20 @@ def train_epoch(run: Run, epoch: int, stop: StopSignals, done: int) -> tuple[flo
         if stop.signal:
             log.warning("signal %d: leaving the checkpoint of epoch %d", stop.signal, done)
             raise Interrupted(128 + stop.signal)
+    check_weights(run.model, epoch, done)
     return total / seen, seen
+
+
+def check_weights(model: torch.nn.Module, epoch: int, done: int) -> None:
+    """Refuse weights that hold NaN or inf (training diverged), before they are validated and
+    written: the checkpoint of epoch `done` stays."""
+    if all(torch.isfinite(p).all() for p in model.parameters()):
+        return
+    raise TrainingError(
+        f"the weights hold NaN or inf after epoch {epoch}: training diverged. Lower train.lr, "
+        "set train.grad_clip (e.g. 1.0), or turn mixed precision off (train.amp, amp_cpu); "
+        f"the checkpoint of epoch {done} is kept"
+    )
 
 
 def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: float) -> dict:

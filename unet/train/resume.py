@@ -33,10 +33,15 @@ UNHASHED = (
 )
 
 
-def settings_hash(model_config: dict, settings: dict, data: dict) -> str:
+def settings_hash(
+    model_config: dict, settings: dict, data: dict, device: str | None = None
+) -> str:
     """Hash of what the epochs already done depend on: model, maths settings, data and fold;
-    not the keys that do not apply (momentum under adamw, amp on the CPU: common.applicable)."""
-    maths = {k: v for k, v in applicable("train", settings).items() if k not in UNHASHED}
+    not the keys that do not apply (momentum under adamw, amp on the CPU: common.applicable),
+    judged on the `device` type training runs on ("cpu", "cuda"; else train.device), so that
+    device: auto resolving to the CPU resumes a checkpoint of device: cpu."""
+    runs_on = {**settings, "device": device} if device else settings
+    maths = {k: v for k, v in applicable("train", runs_on).items() if k not in UNHASHED}
     return checkpoint.config_hash(applicable("model", model_config), maths, data)
 
 

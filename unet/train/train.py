@@ -110,7 +110,7 @@ def train_unet(
         run.model.load_state_dict(source_weights(settings.init_from, config, meta))
         data["init_sha256"] = file_digest(settings.init_from)
     ckdir = Path(checkpoint_dir)
-    chash = resume.settings_hash(config.to_dict(), settings_dict(run), data)
+    chash = resume.settings_hash(config.to_dict(), settings_dict(run), data, run.device.type)
     state = resume.restore(
         ckdir / "last.pt", chash, settings.epochs, run.device, run.model, run.opt, run.sched,
         run.scaler, run.ema,

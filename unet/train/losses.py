@@ -44,11 +44,38 @@ class DiceCELoss(nn.Module):
             ce = ce / self.weight[labelled].sum().clamp_min(torch.finfo(ce.dtype).tiny)
         if self.dice_weight == 0:
             return ce
+        inter, denom = self._dice_sums(logits, target, valid)
+        return ce + self.dice_weight * self._dice_loss(inter, denom)
+
+    def _dice_sums(self, logits, target, valid) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per class (C,): the soft intersection and the sum of probabilities and targets."""
         probs = logits.softmax(1) * valid
         onehot = F.one_hot(target.clamp(0, self.num_classes - 1), self.num_classes)
         onehot = onehot.permute(0, 3, 1, 2).float() * valid  # (B, C, H, W)
         dims = (0, 2, 3)  # batch Dice: stable when a class is absent from one image
-        inter = (probs * onehot).sum(dims)
-        denom = probs.sum(dims) + onehot.sum(dims)
+        return (probs * onehot).sum(dims), probs.sum(dims) + onehot.sum(dims)
+
+    def _dice_loss(self, inter: torch.Tensor, denom: torch.Tensor) -> torch.Tensor:
         dice = (2 * inter + 1.0) / (denom + 1.0)
-        return ce + self.dice_weight * (1 - dice[self.first :].mean())
+        return 1 - dice[self.first :].mean()
+
+    def sums(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """What the loss of a larger image is made of, for one part of it: (weighted CE sum,
+        weight sum, intersections (C,), denominators (C,)) in one vector; add the parts'
+        vectors and take `from_sums`, so an image scored band by band gets its whole loss."""
+        logits = logits.float()
+        valid = (target != self.ignore_index).unsqueeze(1)
+        weight = self.weight if self.weight is not None else logits.new_ones(self.num_classes)
+        ce = F.cross_entropy(logits, target, weight=weight, ignore_index=self.ignore_index,
+                             reduction="sum")
+        labelled = weight[target[valid[:, 0]]].sum()
+        inter, denom = self._dice_sums(logits, target, valid)
+        return torch.cat([ce[None], labelled[None], inter, denom])
+
+    def from_sums(self, sums: torch.Tensor) -> torch.Tensor:
+        """The loss from the added `sums` of an image's parts."""
+        c = self.num_classes
+        ce = sums[0] / sums[1].clamp_min(torch.finfo(sums.dtype).tiny)
+        if self.dice_weight == 0:
+            return ce
+        return ce + self.dice_weight * self._dice_loss(sums[2 : 2 + c], sums[2 + c :])

@@ -51,18 +51,21 @@ def evaluate_tiled(
     window: Window,
 ) -> tuple[float, np.ndarray]:
     """Validation of a patch-trained model as it will predict: each whole image through the
-    sliding window. The loss is taken band by band on the blended probabilities; returns it
-    and the confusion matrix summed over the split."""
+    sliding window. The loss is each whole image's, from its bands' blended probabilities
+    (their sums added: a band without foreground would score its own Dice near 0), averaged
+    over the images; returns it and the confusion matrix summed over the split."""
     model.eval()
     cm, total, n = np.zeros((num_classes, num_classes), np.int64), 0.0, 0
     for i in range(len(val_set)):
         image, mask = val_set[i]  # (C, H, W) float, (H, W) long
+        sums = 0
         for y, band in window_bands([model], image, window, NO_FLIPS, dtype):
             target = mask[y : y + band.shape[1]]
             logp = band.clamp_min(1e-8).log()[None]  # softmax(log p) = p: the loss sees p
-            total += loss_fn(logp.to(device), target[None].to(device)).item()
-            n += 1
+            sums = sums + loss_fn.sums(logp.to(device), target[None].to(device))
             cm += confusion_matrix(
                 class_index(band), target.numpy(), num_classes, ignore_index=IGNORE_INDEX
             )
+        total += loss_fn.from_sums(sums).item()
+        n += 1
     return total / max(n, 1), cm

@@ -110,19 +110,16 @@ def test_more_folds_than_groups_is_refused_counting_groups():
         make_split([p["id"] for p in pairs], 0, 0.2, 0.2, folds=5, groups=groups)
 
 
-def test_too_few_groups_for_three_parts_says_how_many_groups():
+@pytest.mark.parametrize(("patients", "fractions", "message"), [
     # Blamed the fractions ("the train split is empty (8 images, val_fraction=0.4 ...)"): two
     # patients cannot fill train, val and test whatever the fractions.
-    ids = [f"p{p}_{s}" for p in range(2) for s in range(4)]
+    (2, (0.4, 0.4), r"split.group_by 'folder' makes 2 groups of the 8 images.*each of train, "
+                    r"val and test needs one"),
+    (4, (0.25, 0.05), r"test split is empty.*4 groups.*smallest group holds 4 images.*"
+                      r"test_fraction=0.05 asks for 1"),
+])
+def test_an_empty_part_of_a_grouped_split_says_how_the_groups_fall(patients, fractions, message):
+    ids = [f"p{p}_{s}" for p in range(patients) for s in range(4)]
     groups = {i: i[:2] for i in ids}
-    with pytest.raises(SplitError, match=r"split.group_by 'folder' makes 2 groups of the 8 "
-                                         r"images.*each of train, val and test needs one"):
-        make_split(ids, 0, 0.4, 0.4, groups=groups)
-
-
-def test_a_share_smaller_than_every_group_names_the_group_sizes():
-    ids = [f"p{p}_{s}" for p in range(4) for s in range(5)]
-    groups = {i: i[:2] for i in ids}
-    with pytest.raises(SplitError, match=r"test split is empty.*4 groups.*smallest group holds "
-                                         r"5 images.*test_fraction=0.05 asks for 1"):
-        make_split(ids, 0, 0.25, 0.05, groups=groups)
+    with pytest.raises(SplitError, match=message):
+        make_split(ids, 0, *fractions, groups=groups)

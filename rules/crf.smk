@@ -11,7 +11,8 @@ rule refine_crf:
     output:
         directory(f"{EXP}/crf"),
     params:
-        crf=setting("crf"),
+        # no tune key: tune_crf's choice arrives as crf_tuning.json, an input
+        crf=setting("crf", without=("tune",)),
     threads: 4
     log:
         f"{EXP}/logs/refine_crf.log",

@@ -108,6 +108,9 @@ NO_CRF = "crf: {enabled: false}\n"
     (NO_CRF, "crf: {tune: {max_images: 1}}", "finalize_masks"),
     ("crf: {tune: {enabled: false}}", "crf: {tune: {grid: {gaussian_sxy: [1.0, 2.0]}}}", None),
     ("", "crf: {bilateral_srgb: 10.0}", None),  # the grid tries its own bilateral_srgb values
+    # refine_crf reads no tune key (tune_crf's choice reaches it as a file): with tuning off,
+    # max_images (finalize_masks' window count) reran the test split's CRF
+    ("crf: {tune: {enabled: false}}", "crf: {tune: {max_images: 1}}", "finalize_masks"),
     ("", "crf: {bilateral_sxy: 40.0}", "tune_crf"),  # not in the grid
 ])
 def test_crf_keys_that_do_not_apply(tiny_run, tmp_path, base, change, first):

@@ -48,6 +48,9 @@ def test_experiment_overrides_merge_deeply(config):
     (lambda c: c["train"].update(class_weights=[0, 0]), "train.class_weights"),
     # resize mode sizes every image by width and height: the scale was dropped without a word
     (lambda c: c["preprocess"].update(mode="resize", scale=0.5), "preprocess.scale"),
+    # refused only when a CRF step met an image larger than the tile, after training
+    (lambda c: c["experiments"].update({"t": {"crf": {"tile": 64, "tile_overlap": 32}}}),
+     "experiments.t: crf.tile 64"),
     # its own model.pt as the start: Snakemake deleted the model to retrain it, then failed
     (lambda c: c["train"].update(init_from="results/synthetic/baseline/model.pt"),
      "train.init_from"),

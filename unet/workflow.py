@@ -126,6 +126,13 @@ def _check_experiment(config: dict, exp: str) -> None:
         raise ConfigError(f"{where}train.class_weights are all 0: no pixel would count in the "
                           "loss; give each class a weight above 0, or [] for none")
     _check_source_model(config, exp, train.get("init_from"), where)
+    crf = experiment_section(config, "crf", exp)
+    if crf["tile"] <= 2 * crf["tile_overlap"]:
+        raise ConfigError(
+            f"{where}crf.tile {crf['tile']} must exceed twice crf.tile_overlap "
+            f"{crf['tile_overlap']} (each tile keeps its centre): raise the tile or lower the "
+            "overlap"
+        )
     if train["patch"]["size"] and train["augment"]["crop"]:
         raise ConfigError(
             f"{where}train.augment.crop and train.patch.size both crop the training images; "

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage
 
 from unet.common.fileio import read_json, write_json
 from unet.common.labels import MaskMapping
@@ -216,3 +217,26 @@ def test_largest_component_without_a_background_merges_specks_into_their_surroun
     assert out[7, 8] == 2 and out[8, 7] == 2
     assert (out[1:4, 1:4] == 1).all() and (out[:, :5][lab[:, :5] == 0] == 0).all()
     assert largest_component(lab, 3)[7, 8] == 0  # with a background: the rest is background
+
+
+def _sizes(labels: np.ndarray, c: int) -> list[int]:
+    comps, _ = ndimage.label(labels == c, structure=np.ones((3, 3), bool))
+    return sorted(np.bincount(comps.ravel())[1:].tolist())
+
+
+def test_a_speck_inside_a_removed_object_goes_with_it():
+    # One pass merged a class-1 speck into the class-2 blob around it, then that blob into the
+    # background: the speck came out as a 4 px class-2 object, under the minimum size.
+    labels = np.zeros((30, 30), np.uint8)
+    labels[5:12, 5:12], labels[7:9, 7:9] = 2, 1  # 45 px of class 2 around 4 px of class 1
+    labels[20:28, 20:28] = 2  # 64 px: kept
+    out = remove_small(labels, find_components(labels, 3), 50)
+    assert _sizes(out, 1) == [] and _sizes(out, 2) == [64]
+
+
+def test_without_background_every_class_keeps_one_object_even_nested():
+    labels = np.zeros((30, 30), np.uint8)
+    labels[:, 15:] = 1
+    labels[2:10, 2:10], labels[14:20, 3:9], labels[16:18, 5:7] = 2, 2, 1
+    out = largest_component(labels, 3, first=0)
+    assert [len(_sizes(out, c)) for c in range(3)] == [1, 1, 1]

@@ -19,21 +19,44 @@ def largest_component(labels: np.ndarray, num_classes: int, first: int = 1) -> n
     Without a background class (`first` 0) every class is filtered, and its other components
     merge into the class they share most border with, as remove_small merges them."""
     if first == 0:
-        comps = find_components(labels, num_classes, 0)
-        owner = np.zeros(len(comps.sizes), np.int64)
-        owner[comps.ids.ravel()] = labels.ravel()  # each component's class
-        keep = np.zeros(len(comps.sizes), bool)
-        for c in range(num_classes):
-            mine = np.flatnonzero((owner == c) & (comps.sizes > 0))
-            if mine.size:
-                keep[mine[np.argmax(comps.sizes[mine])]] = True
-        return merge_away(labels, comps, ~keep)
+        return settled(labels, find_components(labels, num_classes, 0), _not_largest)
     out = labels.copy()
     for c in range(1, num_classes):
         comps, n = ndimage.label(labels == c, structure=EIGHT)
         if n > 1:
             sizes = np.bincount(comps.ravel())[1:]  # (n,) pixels per component
             out[(comps > 0) & (comps != 1 + int(np.argmax(sizes)))] = 0
+    return out
+
+
+def _not_largest(labels: np.ndarray, comps: Components) -> np.ndarray:
+    """(k + 1,) bool: the components that are not their class's largest."""
+    owner = np.zeros(len(comps.sizes), np.int64)
+    owner[comps.ids.ravel()] = labels.ravel()  # each component's class
+    keep = np.zeros(len(comps.sizes), bool)
+    for c in range(comps.num_classes):
+        mine = np.flatnonzero((owner == c) & (comps.sizes > 0))
+        if mine.size:
+            keep[mine[np.argmax(comps.sizes[mine])]] = True
+    return ~keep
+
+
+PASSES = 8  # merges that can leave new specks: enough for objects nested this deep
+
+
+def settled(labels: np.ndarray, comps: Components, unwanted) -> np.ndarray:
+    """`labels` with the components `unwanted(labels, comps)` marks merged away, again on the
+    result until none is left: a speck of class 1 inside a removed class-2 object first takes
+    class 2, then must go with that object. One pass settles a mask of one foreground class
+    and background (a speck can only become background)."""
+    out = merge_away(labels, comps, unwanted(labels, comps))
+    if comps.first == 1 and comps.num_classes == 2:
+        return out
+    for _ in range(PASSES):
+        if np.array_equal(out, labels):
+            break
+        labels, comps = out, find_components(out, comps.num_classes, comps.first)
+        out = merge_away(labels, comps, unwanted(labels, comps))
     return out
 
 
@@ -44,6 +67,8 @@ class Components:
 
     ids: np.ndarray  # (H, W) int32: a pixel's component, 0 for a class before `first`
     sizes: np.ndarray  # (k + 1,) pixels per component; sizes[0] = 0
+    num_classes: int = 2
+    first: int = 1  # the first class found (0: every class, no background)
 
 
 def find_components(labels: np.ndarray, num_classes: int, first: int = 1) -> Components:
@@ -57,7 +82,7 @@ def find_components(labels: np.ndarray, num_classes: int, first: int = 1) -> Com
         count += n
     sizes = np.bincount(ids.ravel(), minlength=count + 1)
     sizes[0] = 0
-    return Components(ids, sizes)
+    return Components(ids, sizes, num_classes, first)
 
 
 def _border_counts(labels: np.ndarray, comps: Components, small: np.ndarray,
@@ -89,7 +114,7 @@ def remove_small(labels: np.ndarray, comps: Components, min_size: int) -> np.nda
     that class. Borders with other small components count only where nothing else borders
     it; a component bordering nothing (the whole image) stays. Time and memory grow with the
     small components' pixels, not the image's."""
-    return merge_away(labels, comps, comps.sizes < min_size)
+    return settled(labels, comps, lambda _, c: c.sizes < min_size)
 
 
 def merge_away(labels: np.ndarray, comps: Components, small: np.ndarray) -> np.ndarray:

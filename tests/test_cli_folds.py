@@ -86,3 +86,19 @@ def test_older_files_fall_back_on_the_caches_fold_count(tmp_path, capsys):
     assert str(paths[2]) in capsys.readouterr().err
     write_json(tmp_path / "data" / "cache" / "meta.json", {"folds": [["a"], ["b"], ["c"]]})
     assert main(["info", str(exp)]) == 0
+
+
+def test_the_newer_of_a_single_model_and_folds_is_taken(tmp_path, caplog):
+    # A run without folds, then with split.folds: 5, left the single model.pt beside the
+    # folds: unet predict, info and export took that stale model without a word.
+    from unet.cli import _models
+
+    exp = tmp_path / "exp"
+    folds = _experiment(exp, {0: 2, 1: 2})
+    single = exp / "model.pt"
+    checkpoint.save(single, tiny_record())
+    os.utime(single, (single.stat().st_mtime - 5000,) * 2)  # the earlier run
+    assert _models(str(exp)) == [str(f) for f in folds]
+    assert str(single) in caplog.text and "older" in caplog.text
+    os.utime(single, (single.stat().st_mtime + 10000,) * 2)  # folds off again since
+    assert _models(str(exp)) == [str(single)]

@@ -13,12 +13,15 @@ as the predict_folder rule, in the data's own mask values.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
 
 from unet.common.logs import setup_logging
 from unet.common.schema import bounds, defaults
+
+log = logging.getLogger(__name__)
 
 _PREDICT = defaults("predict")  # the predict rule's defaults: config/schema.yaml
 
@@ -42,14 +45,26 @@ def _images(inputs: list[str], roi: str | None) -> list[Path]:
 def _models(model: str) -> list[str]:
     """A model file, or an experiment's folder: its model.pt, or with cross-validation the
     folds' models of its latest run (averaged, as the predict_folder rule does), in fold
-    order; a fold left by an earlier run with more folds is refused, named."""
+    order; a fold left by an earlier run with more folds is refused, named. Beside each other,
+    the newer of model.pt and the folds is the latest run's."""
     path = Path(model)
+    if not path.exists():
+        raise FileNotFoundError(f"{model} does not exist: give a model.pt that train_unet wrote, "
+                                "or an experiment's folder (results/<dataset>/<experiment>)")
     if not path.is_dir():
         return [model]
-    if (path / "model.pt").is_file():
-        return [str(path / "model.pt")]
     from unet.model.folds import experiment_folds
 
+    single = path / "model.pt"
+    found = list(path.glob("folds/*/model.pt"))
+    if single.is_file():  # beside folds, the newer is the latest run's (the pipeline's own)
+        newest = max((f.stat().st_mtime for f in found), default=None)
+        if newest is None or single.stat().st_mtime > newest:
+            if found:
+                log.warning("%s's folds/ are older than its model.pt: left out", path)
+            return [str(single)]
+        log.warning("%s is older than the folds beside it (split.folds on since): left out",
+                    single)
     folds = experiment_folds(path)
     if not folds:
         raise FileNotFoundError(f"{path} holds no model.pt, nor folds/<k>/model.pt: give a "

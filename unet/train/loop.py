@@ -205,9 +205,10 @@ def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: flo
         "images_per_s": seen / secs,
     }
     log.info(
-        "epoch %d/%d train_loss %.4f val_loss %.4f val_dice %s lr %.2e %.1fs %.1f img/s",
-        epoch, run.settings.epochs, train_loss, val_loss, " ".join(f"{d:.4f}" for d in dice),
-        row["lr"], secs, row["images_per_s"],
+        "epoch %d/%d train_loss %.4f val_loss %.4f val_dice %.4f (class %s) lr %.2e %.1fs "
+        "%.1f img/s", epoch, run.settings.epochs, train_loss, val_loss, fg,
+        " ".join(f"{c}: {d:.4f}" for c, d in enumerate(dice)), row["lr"], secs,
+        row["images_per_s"],
     )
     return row
 

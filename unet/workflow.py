@@ -6,6 +6,8 @@ import copy
 import re
 from pathlib import Path
 
+from unet.dataset.split import ID_KEYS
+
 EXPERIMENT_SECTIONS = ("model", "train", "predict", "crf")
 RESERVED = ("cache", "logs", "benchmarks")  # results/<dataset>/ folders of the data steps
 # Names become folders (resources/<name>/, results/<name>/<experiment>/): one safe path component,
@@ -82,6 +84,7 @@ def check_config(config: dict) -> None:
     for exp in config["experiments"]:
         _check_experiment(config, exp)
     split = config["split"]
+    _check_id_files(split)
     if split["val_fraction"] + split["test_fraction"] >= 1:
         raise ConfigError(
             "split.val_fraction + split.test_fraction must be below 1 to leave images for training"
@@ -152,6 +155,36 @@ def _check_source_model(config: dict, exp: str, source: str | None, where: str) 
             f"{where}train.init_from {source} lies in {own}/, which this experiment's training "
             "writes (Snakemake would delete it to retrain): copy the model out first, e.g. "
             f"`cp {source} pretrained.pt`, and give the copy"
+        )
+    if not path.is_file() and path not in _built_models(config, exp):
+        raise ConfigError(
+            f"{where}train.init_from {source}: no file {path} (Snakemake would not notice and "
+            "keep the models trained from it); give an existing model.pt, or another "
+            f"experiment's results/{config['dataset']['name']}/<experiment>/model.pt"
+        )
+
+
+def _built_models(config: dict, exp: str) -> set[Path]:
+    """The model files of the other experiments, which this workflow trains."""
+    folds = config["split"]["folds"]
+    names = [f"folds/{k}/model.pt" for k in range(folds)] if folds >= 2 else ["model.pt"]
+    root = Path("results", config["dataset"]["name"])
+    return {(root / other / name).resolve() for other in config["experiments"] if other != exp
+            for name in names}
+
+
+def _check_id_files(split: dict) -> None:
+    """split.test_ids, val_ids and exclude_ids as a string name a text file of ids: a missing
+    one would be noticed only by a split that Snakemake has to run."""
+    for key in ID_KEYS:
+        value = split[key]
+        if not isinstance(value, str) or Path(value).is_file():
+            continue
+        looks_like_id = "/" not in value and "." not in value
+        hint = f"; for the id itself write a list, [{value}]" if looks_like_id else ""
+        raise ConfigError(
+            f"split.{key} {value!r} names no file ({Path(value).resolve()}): a string is a text "
+            f"file of ids, one a line{hint}"
         )
 
 

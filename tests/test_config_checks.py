@@ -1,0 +1,54 @@
+"""Config checks beyond the schema (check_config), by topic: files the config names, split,
+training and experiment names."""
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+from unet.workflow import ConfigError, check_config
+
+
+@pytest.fixture
+def config():
+    return yaml.safe_load((REPO / "config/config.yaml").read_text())
+
+
+def _refused(config: dict, match: str) -> str:
+    with pytest.raises(ConfigError, match=match) as err:
+        check_config(config)
+    return str(err.value)
+
+
+# --- files the config names: a missing one was ignored once outputs existed -------------------
+
+def test_missing_init_from_is_refused(config, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config["train"]["init_from"] = "pretrained.pt"
+    assert "no file" in _refused(config, r"train\.init_from pretrained\.pt")
+    (tmp_path / "pretrained.pt").write_bytes(b"")
+    check_config(config)
+
+
+@pytest.mark.parametrize("folds", [0, 3])
+def test_init_from_another_experiments_model_is_accepted(config, tmp_path, monkeypatch, folds):
+    monkeypatch.chdir(tmp_path)
+    config["split"]["folds"] = folds
+    model = "folds/2/model.pt" if folds else "model.pt"
+    config["experiments"] = {"base": {}, "ft": {"train": {
+        "init_from": f"results/synthetic/base/{model}"}}}
+    check_config(config)
+    config["experiments"]["ft"]["train"]["init_from"] = f"results/synthetic/none/{model}"
+    _refused(config, r"experiments\.ft: train\.init_from")
+
+
+@pytest.mark.parametrize("key", ["test_ids", "val_ids", "exclude_ids"])
+def test_id_list_file_that_does_not_exist_is_refused(config, tmp_path, monkeypatch, key):
+    monkeypatch.chdir(tmp_path)
+    config["split"][key] = "img_07"
+    text = _refused(config, rf"split\.{key} 'img_07' names no file")
+    assert "[img_07]" in text
+    config["split"][key] = "lists/val.txt"
+    assert "[lists/val.txt]" not in _refused(config, rf"split\.{key}")
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists/val.txt").write_text("img_07\n")
+    check_config(config)

@@ -16,7 +16,11 @@ from unet.workflow import NAME, ConfigError, check_config, experiment_config, ex
 
 @pytest.fixture
 def config():
-    return yaml.safe_load((REPO / "config/config.yaml").read_text())
+    """config/config.yaml with the schema's defaults (its experiments among them), as the
+    Snakefile sees it."""
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    validate(config, str(REPO / "config/schema.yaml"))
+    return config
 
 
 def test_default_config_passes(config):
@@ -153,12 +157,13 @@ def test_dotted_names_plan(tmp_path):
     assert "results/v1.2/my_data-3/" in out.stdout
 
 
-def test_a_crf_grid_set_elsewhere_replaces_the_default_grid(config):
+def test_a_crf_grid_set_elsewhere_replaces_the_default_grid():
     """tiny.yaml's grid {bilateral_srgb: [5, 13]} was deep-merged into config.yaml's full
     grid: 18 settings were scored, not the 2 asked for (the schema says settings not listed
     keep their value). Nor may an experiment's grid be merged into the default one."""
     from snakemake.utils import update_config
 
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     update_config(config, yaml.safe_load((REPO / TINY).read_text()))
     validate(config, str(REPO / "config/schema.yaml"))
     assert config["crf"]["tune"]["grid"] == {"bilateral_srgb": [5, 13]}

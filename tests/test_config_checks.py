@@ -1,16 +1,28 @@
 """Config checks beyond the schema (check_config), by topic: files the config names, split,
 training and experiment names."""
 
+import json
+
 import pytest
 import yaml
+from snakemake.utils import update_config, validate
 
-from tests.conftest import REPO
+from tests.conftest import REPO, TINY, copy_workflow, snakemake
 from unet.workflow import ConfigError, check_config
+
+SCHEMA = str(REPO / "config/schema.yaml")
+
+
+def _default_config() -> dict:
+    """config/config.yaml with the schema's defaults filled in, as the Snakefile sees it."""
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    validate(config, SCHEMA)
+    return config
 
 
 @pytest.fixture
 def config():
-    return yaml.safe_load((REPO / "config/config.yaml").read_text())
+    return _default_config()
 
 
 def _refused(config: dict, match: str) -> str:
@@ -52,3 +64,26 @@ def test_id_list_file_that_does_not_exist_is_refused(config, tmp_path, monkeypat
     (tmp_path / "lists").mkdir()
     (tmp_path / "lists/val.txt").write_text("img_07\n")
     check_config(config)
+
+
+# --- experiments: the default baseline comes from the schema, not config/config.yaml ----------
+
+def test_a_users_experiments_replace_the_default_baseline():
+    """Snakemake deep-merges config files: config.yaml's `baseline: {}` was trained beside a
+    user's experiments and could not be removed."""
+    assert "experiments" not in yaml.safe_load((REPO / "config/config.yaml").read_text())
+    assert _default_config()["experiments"] == {"baseline": {}}
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    update_config(config, {"experiments": {"wide": {"model": {"base_width": 32}}}})
+    validate(config, SCHEMA)
+    assert list(config["experiments"]) == ["wide"]
+
+
+@pytest.mark.workflow
+def test_only_the_users_experiments_are_planned(tmp_path):
+    wd = copy_workflow(tmp_path)
+    (wd / "wide.yaml").write_text(json.dumps({"experiments": {"wide": {}}}))
+    out = snakemake(wd, "-n", "--cores", "1", "--configfile", TINY, "wide.yaml", check=False)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "results/synthetic/wide/" in out.stdout
+    assert "results/synthetic/baseline/" not in out.stdout

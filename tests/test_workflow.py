@@ -78,7 +78,8 @@ def _interval(log: Path) -> tuple[datetime, datetime]:
 
 def test_gpu_rules_never_overlap(tmp_path):
     wd = copy_workflow(tmp_path)
-    (wd / "two.yaml").write_text("experiments: {a: {}, b: {model: {base_width: 6}}}\n")
+    (wd / "two.yaml").write_text(
+        "experiments: {baseline: {}, a: {}, b: {model: {base_width: 6}}}\n")
     # 4 cores and 1 thread per job: only the gpu resource can keep the GPU jobs apart.
     snakemake(
         wd,
@@ -94,7 +95,7 @@ def test_gpu_rules_never_overlap(tmp_path):
         "predict_masks=1",
         "refine_crf=1",
     )
-    # Config files merge: the default `baseline` runs beside a and b. Every gpu=1 job's span:
+    # Three experiments. Every gpu=1 job's span:
     spans = sorted(
         _interval(wd / f"results/synthetic/{e}/logs/{r}.log")
         for e in ("baseline", "a", "b")

@@ -87,3 +87,18 @@ def test_only_the_users_experiments_are_planned(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     assert "results/synthetic/wide/" in out.stdout
     assert "results/synthetic/baseline/" not in out.stdout
+
+
+# --- training ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("warmup", [12, 20])
+def test_warmup_as_long_as_training_is_refused(config, warmup):
+    """The lr never reached train.lr, nor decayed: silently another schedule."""
+    config["train"]["warmup_epochs"] = warmup
+    text = _refused(config, r"train\.warmup_epochs")
+    assert "train.epochs 12" in text
+    config["train"]["warmup_epochs"] = 11
+    check_config(config)
+    config["experiments"] = {"short": {"train": {"epochs": 3, "warmup_epochs": 1}},
+                             "long": {"train": {"epochs": 2, "warmup_epochs": 2}}}
+    _refused(config, r"experiments\.long: train\.warmup_epochs 2")

@@ -156,7 +156,7 @@ def test_busi_layout_runs_end_to_end(tmp_path):
         "split": {"val_fraction": 0.25, "test_fraction": 0.25},
         "preprocess": {"width": 32, "height": 32},
         "model": {"depth": 2, "base_width": 4},
-        "train": {"epochs": 1, "batch_size": 2, "device": "cpu"},
+        "train": {"epochs": 1, "warmup_epochs": 0, "batch_size": 2, "device": "cpu"},
         "predict": {"device": "cpu"},
         "crf": {"iterations": 1, "tune": {"max_images": 2, "grid": {"bilateral_srgb": [5]}}},
     }

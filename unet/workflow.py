@@ -125,6 +125,12 @@ def _check_experiment(config: dict, exp: str) -> None:
     if scale and scale[0] > scale[1]:
         raise ConfigError(f"{where}train.augment.scale {scale}: give [smallest, largest], "
                           f"e.g. [{scale[1]}, {scale[0]}]")
+    if train["warmup_epochs"] and train["warmup_epochs"] >= train["epochs"]:
+        raise ConfigError(
+            f"{where}train.warmup_epochs {train['warmup_epochs']} must be below train.epochs "
+            f"{train['epochs']}: the lr would never reach train.lr nor decay; lower the warmup "
+            "(e.g. 1) or train longer"
+        )
     if train.get("class_weights") and not any(train["class_weights"]):
         raise ConfigError(f"{where}train.class_weights are all 0: no pixel would count in the "
                           "loss; give each class a weight above 0, or [] for none")

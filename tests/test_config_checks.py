@@ -102,3 +102,18 @@ def test_warmup_as_long_as_training_is_refused(config, warmup):
     config["experiments"] = {"short": {"train": {"epochs": 3, "warmup_epochs": 1}},
                              "long": {"train": {"epochs": 2, "warmup_epochs": 2}}}
     _refused(config, r"experiments\.long: train\.warmup_epochs 2")
+
+
+# --- experiment names --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "shown"), [("2", "2"), ("0.5", "0.5"), ("on", "True")])
+def test_experiment_names_yaml_reads_as_numbers_are_refused(config, text, shown):
+    """`2: {}` crashed in check_config (NAME.fullmatch on an int), a traceback."""
+    config["experiments"] = yaml.safe_load(f"{text}: {{}}")
+    message = _refused(config, rf"experiments\.{shown}: ")
+    assert "quote" in message
+
+
+def test_a_quoted_number_is_a_name(config):
+    config["experiments"] = yaml.safe_load("'2': {}\n'on': {}")
+    check_config(config)

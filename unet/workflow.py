@@ -68,6 +68,13 @@ def check_config(config: dict) -> None:
     if not config["experiments"]:
         raise ConfigError("experiments: name at least one experiment, e.g. `baseline: {}`")
     for exp, override in config["experiments"].items():
+        if not isinstance(exp, str):
+            kind = "true or false (as yes, no, on, off)" if isinstance(exp, bool) else "a number"
+            example = "'on'" if isinstance(exp, bool) else f"'{exp}'"
+            raise ConfigError(
+                f"experiments.{exp}: YAML reads this name as {kind}, not as a name; quote it "
+                f"as you wrote it, e.g. {example}: {{...}}"
+            )
         if not NAME.fullmatch(exp):
             raise ConfigError(f"experiments.{exp}: {NAME_RULE} (it names a folder)")
         if exp in RESERVED:

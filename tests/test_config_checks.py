@@ -117,3 +117,23 @@ def test_experiment_names_yaml_reads_as_numbers_are_refused(config, text, shown)
 def test_a_quoted_number_is_a_name(config):
     config["experiments"] = yaml.safe_load("'2': {}\n'on': {}")
     check_config(config)
+
+
+# --- which part of the config an error blames --------------------------------------------------
+
+@pytest.mark.parametrize(("change", "key"), [
+    (lambda c: c["train"].update(class_weights=[0, 0]), "train.class_weights"),
+    (lambda c: c["crf"].update(tile=64, tile_overlap=32), "crf.tile"),
+    (lambda c: c["train"].update(init_from="results/synthetic/wide/model.pt"),
+     "train.init_from"),
+])
+def test_a_base_mistake_is_not_blamed_on_an_experiment(config, change, key):
+    """Any override made every base mistake read `experiments.wide: ...`."""
+    config["experiments"] = {"wide": {"model": {"base_width": 32}}}
+    change(config)
+    assert _refused(config, key.replace(".", r"\.")).startswith(key)
+
+
+def test_an_overrides_mistake_names_the_experiment(config):
+    config["experiments"] = {"baseline": {}, "t": {"train": {"class_weights": [0, 0]}}}
+    assert _refused(config, "class_weights").startswith("experiments.t: train.class_weights")

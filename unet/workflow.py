@@ -61,7 +61,16 @@ def experiment_section(config: dict, section: str, experiment: str) -> dict:
 
 
 def check_config(config: dict) -> None:
-    """Raise ConfigError, naming the key, for settings that cannot work together."""
+    """Raise ConfigError, naming the key, for settings that cannot work together: the names,
+    then the base config, then each experiment's overrides."""
+    _check_names(config)
+    _check_base(config)
+    for exp in config["experiments"]:
+        _check_experiment(config, exp)
+
+
+def _check_names(config: dict) -> None:
+    """dataset.name and the experiments' names, which name folders, and their sections."""
     name = config["dataset"]["name"]
     if not NAME.fullmatch(name):
         raise ConfigError(f"dataset.name {name!r}: {NAME_RULE} (it names a folder)")
@@ -88,8 +97,10 @@ def check_config(config: dict) -> None:
                     f"experiments.{exp}.{key}: experiments override only "
                     f"{', '.join(EXPERIMENT_SECTIONS)}"
                 )
-    for exp in config["experiments"]:
-        _check_experiment(config, exp)
+
+
+def _check_base(config: dict) -> None:
+    """The sections no experiment overrides: split, preprocess, masks, dataset."""
     split = config["split"]
     _check_id_files(split)
     if split["val_fraction"] + split["test_fraction"] >= 1:
@@ -118,45 +129,58 @@ def check_config(config: dict) -> None:
 
 
 def _check_experiment(config: dict, exp: str) -> None:
-    """Settings of one experiment that cannot work with the data layout or with each other."""
-    model, train = (experiment_section(config, s, exp) for s in ("model", "train"))
-    where = f"experiments.{exp}: " if config["experiments"][exp] else ""
+    """Settings of one experiment that cannot work with the data layout or with each other:
+    first the base sections as it sees them (a mistake there is the base's, named without the
+    experiment), then with its overrides, whose errors name it."""
+    base = {s: config[s] for s in EXPERIMENT_SECTIONS}
+    _check_sections(config, exp, base)
+    if config["experiments"][exp]:
+        merged = {s: experiment_section(config, s, exp) for s in EXPERIMENT_SECTIONS}
+        try:
+            _check_sections(config, exp, merged)
+        except ConfigError as err:
+            raise ConfigError(f"experiments.{exp}: {err}") from None
+
+
+def _check_sections(config: dict, exp: str, sections: dict) -> None:
+    """Raise ConfigError for `sections` (model, train, crf: the base's or an experiment's) that
+    cannot work with the data layout or with each other."""
+    model, train, crf = sections["model"], sections["train"], sections["crf"]
     if model["arch"] == "smp" and not 3 <= model["depth"] <= 5:
-        raise ConfigError(f"{where}model.depth {model['depth']}: arch smp takes 3, 4 or 5")
+        raise ConfigError(f"model.depth {model['depth']}: arch smp takes 3, 4 or 5")
     if config["preprocess"]["mode"] == "native" and not train["patch"]["size"]:
         raise ConfigError(
-            f"{where}train.patch.size: preprocess.mode native caches images of different "
+            "train.patch.size: preprocess.mode native caches images of different "
             "sizes, which train as patches; set it, e.g. [256, 256]"
         )
     scale = train["augment"].get("scale")
     if scale and scale[0] > scale[1]:
-        raise ConfigError(f"{where}train.augment.scale {scale}: give [smallest, largest], "
+        raise ConfigError(f"train.augment.scale {scale}: give [smallest, largest], "
                           f"e.g. [{scale[1]}, {scale[0]}]")
     if train["warmup_epochs"] and train["warmup_epochs"] >= train["epochs"]:
         raise ConfigError(
-            f"{where}train.warmup_epochs {train['warmup_epochs']} must be below train.epochs "
+            f"train.warmup_epochs {train['warmup_epochs']} must be below train.epochs "
             f"{train['epochs']}: the lr would never reach train.lr nor decay; lower the warmup "
             "(e.g. 1) or train longer"
         )
     if train.get("class_weights") and not any(train["class_weights"]):
-        raise ConfigError(f"{where}train.class_weights are all 0: no pixel would count in the "
+        raise ConfigError("train.class_weights are all 0: no pixel would count in the "
                           "loss; give each class a weight above 0, or [] for none")
-    _check_source_model(config, exp, train.get("init_from"), where)
-    crf = experiment_section(config, "crf", exp)
+    _check_source_model(config, exp, train.get("init_from"))
     if crf["tile"] <= 2 * crf["tile_overlap"]:
         raise ConfigError(
-            f"{where}crf.tile {crf['tile']} must exceed twice crf.tile_overlap "
+            f"crf.tile {crf['tile']} must exceed twice crf.tile_overlap "
             f"{crf['tile_overlap']} (each tile keeps its centre): raise the tile or lower the "
             "overlap"
         )
     if train["patch"]["size"] and train["augment"]["crop"]:
         raise ConfigError(
-            f"{where}train.augment.crop and train.patch.size both crop the training images; "
+            "train.augment.crop and train.patch.size both crop the training images; "
             "keep train.patch and set crop to null"
         )
 
 
-def _check_source_model(config: dict, exp: str, source: str | None, where: str) -> None:
+def _check_source_model(config: dict, exp: str, source: str | None) -> None:
     """Refuse a train.init_from inside the experiment's own folder: the model it names is an
     output of the training it would start, which Snakemake deletes before retraining."""
     if not source:
@@ -165,13 +189,13 @@ def _check_source_model(config: dict, exp: str, source: str | None, where: str) 
     path = Path(source).resolve()
     if path == own.resolve() or own.resolve() in path.parents:
         raise ConfigError(
-            f"{where}train.init_from {source} lies in {own}/, which this experiment's training "
+            f"train.init_from {source} lies in {own}/, which this experiment's training "
             "writes (Snakemake would delete it to retrain): copy the model out first, e.g. "
             f"`cp {source} pretrained.pt`, and give the copy"
         )
     if not path.is_file() and path not in _built_models(config, exp):
         raise ConfigError(
-            f"{where}train.init_from {source}: no file {path} (Snakemake would not notice and "
+            f"train.init_from {source}: no file {path} (Snakemake would not notice and "
             "keep the models trained from it); give an existing model.pt, or another "
             f"experiment's results/{config['dataset']['name']}/<experiment>/model.pt"
         )

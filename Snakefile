@@ -10,11 +10,18 @@ configfile: "config/config.yaml"
 
 validate(config, "config/schema.yaml")
 
-# Each experiment's overrides must be valid too: validate the config as it sees it.
-from unet.workflow import experiment_config, normalise_config
+# Each experiment's overrides must be valid too: the config as it sees it is validated, and
+# an error names the experiment and the key.
+from pathlib import Path
 
-for _name in config["experiments"]:
-    validate(experiment_config(config, _name), "config/schema.yaml", set_default=False)
+import yaml
+
+from unet.config_schema import check_experiment_schemas
+from unet.workflow import normalise_config
+
+check_experiment_schemas(
+    config, yaml.safe_load(Path(workflow.basedir, "config/schema.yaml").read_text())
+)
 # Steps depend on the settings' values, not on the order or number form they were written in.
 normalise_config(config)
 

@@ -8,20 +8,21 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-validate(config, "config/schema.yaml")
-
-# Each experiment's overrides must be valid too: the config as it sees it is validated, and
-# an error names the experiment and the key.
 from pathlib import Path
 
 import yaml
 
-from unet.config_schema import check_experiment_schemas
+from unet.config_schema import check_experiment_schemas, coerce_numbers
 from unet.workflow import normalise_config
 
-check_experiment_schemas(
-    config, yaml.safe_load(Path(workflow.basedir, "config/schema.yaml").read_text())
-)
+SCHEMA = yaml.safe_load(Path(workflow.basedir, "config/schema.yaml").read_text())
+# 1e-3 (a string to PyYAML) or --config train='{lr: 0.01}' (strings): numbers where the
+# schema wants one, before it checks them.
+coerce_numbers(config, SCHEMA)
+validate(config, "config/schema.yaml")
+# Each experiment's overrides must be valid too: the config as it sees it is validated, and
+# an error names the experiment and the key.
+check_experiment_schemas(config, SCHEMA)
 # Steps depend on the settings' values, not on the order or number form they were written in.
 normalise_config(config)
 

@@ -45,3 +45,41 @@ def test_the_workflow_names_the_experiment(tmp_path):
     out = snakemake(wd, "-n", "--cores", "1", "--configfile", TINY, "bad.yaml", check=False)
     assert out.returncode != 0
     assert "experiments.wide: model.base_width" in out.stdout + out.stderr
+
+
+# --- numbers YAML or --config left as strings --------------------------------------------------
+
+def test_numbers_written_as_strings_become_numbers(config):
+    """PyYAML reads 1e-3 as a string (YAML 1.1 wants 1.0e-3), and --config parses nested
+    values as strings: "'1e-3' is not of type 'number'"."""
+    from unet.config_schema import coerce_numbers
+
+    config["train"].update(lr="1e-3", epochs="5", ema="0", amp="false", amp_cpu="true",
+                           deterministic="auto")
+    config["train"]["augment"]["scale"] = ["0.5", "1"]
+    config["split"]["test_ids"] = ["007", "1e3"]  # ids are strings: left alone
+    config["dataset"]["local"]["path"] = "12"
+    config["experiments"] = {"fast": {"train": {"lr": "2E-2"}, "crf": {"tile": "512"}}}
+    coerce_numbers(config, SCHEMA)
+    assert (config["train"]["lr"], config["train"]["epochs"], config["train"]["ema"]) == (
+        0.001, 5, 0)
+    assert (config["train"]["amp"], config["train"]["amp_cpu"]) == (False, True)
+    assert config["train"]["deterministic"] == "auto"
+    assert config["train"]["augment"]["scale"] == [0.5, 1]
+    assert config["split"]["test_ids"] == ["007", "1e3"]
+    assert config["dataset"]["local"]["path"] == "12"
+    assert config["experiments"]["fast"] == {"train": {"lr": 0.02}, "crf": {"tile": 512}}
+    validate(config, str(SCHEMA_PATH))
+    config["train"]["lr"] = "fast"  # not a number: the schema's error stands
+    coerce_numbers(config, SCHEMA)
+    assert config["train"]["lr"] == "fast"
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("args", [
+    ("lr.yaml",), ("--config", "train={lr: 0.01, epochs: 3, amp: false}")])
+def test_a_string_lr_plans(tmp_path, args):
+    wd = copy_workflow(tmp_path)
+    (wd / "lr.yaml").write_text("train: {lr: 1e-3}\n")
+    out = snakemake(wd, "-n", "--cores", "1", "--configfile", TINY, *args, check=False)
+    assert out.returncode == 0, out.stdout + out.stderr

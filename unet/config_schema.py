@@ -3,6 +3,8 @@ overrides validated as the config that experiment sees, its errors naming it."""
 
 from __future__ import annotations
 
+import math
+
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
@@ -19,3 +21,72 @@ def check_experiment_schemas(config: dict, schema: dict) -> None:
             continue
         path = ".".join(str(p) for p in error.absolute_path) or "(top level)"
         raise ConfigError(f"experiments.{name}: {path}: {error.message}")
+
+
+def coerce_numbers(config: dict, schema: dict) -> None:
+    """Turn, in place, strings that parse as numbers into numbers where the schema wants a
+    number or an integer and takes no string: PyYAML reads 1e-3 as a string (YAML 1.1 wants
+    1.0e-3), and `--config train='{lr: 0.01}'` parses nested values as strings. Keys that take
+    strings (ids, paths) are left as written. Experiments' overrides follow their sections."""
+    _walk(config, schema, schema)
+    for override in (config.get("experiments") or {}).values():
+        for section, values in (override or {}).items():
+            if section in schema["properties"]:
+                _walk(values, schema["properties"][section], schema)
+
+
+def _resolved(node: dict, root: dict) -> dict:
+    """`node` with a local `$ref` (#/$defs/...) merged in, its own properties first."""
+    ref = node.get("$ref")
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return node
+    target = root
+    for part in ref[2:].split("/"):
+        target = target[part]
+    target = _resolved(target, root)
+    properties = {**target.get("properties", {}), **node.get("properties", {})}
+    return {**target, **node, "properties": properties}
+
+
+def _walk(value, node: dict, root: dict) -> None:
+    node = _resolved(node, root)
+    if isinstance(value, dict):
+        extra = node.get("additionalProperties")
+        for key, item in value.items():
+            sub = node.get("properties", {}).get(key, extra if isinstance(extra, dict) else None)
+            if sub is not None:
+                value[key] = _number(item, _resolved(sub, root))
+                _walk(value[key], sub, root)
+    elif isinstance(value, list) and isinstance(node.get("items"), dict):
+        for i, item in enumerate(value):
+            value[i] = _number(item, _resolved(node["items"], root))
+            _walk(value[i], node["items"], root)
+
+
+def _number(value, node: dict):
+    """`value` as a number (or true/false) if it is a string that parses as one and `node`
+    wants a number (a boolean), not that string; else `value`."""
+    types = node.get("type")
+    types = [types] if isinstance(types, str) else types or []
+    if isinstance(value, str) and _wants_boolean(value, node, types):
+        return value.lower() == "true"
+    if not isinstance(value, str) or "string" in types or not {"number", "integer"} & set(types):
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    if not math.isfinite(number):  # nan passes every minimum
+        return value
+    written_whole = "." not in value and "e" not in value.lower()  # 5, not 5.0 or 1e3
+    if number.is_integer() and ("integer" in types or written_whole):
+        return int(number)
+    return number if "number" in types else value
+
+
+def _wants_boolean(value: str, node: dict, types: list) -> bool:
+    """'true' or 'false' (--config's nested values) where the schema wants a boolean: a key
+    of type boolean, or of [string, boolean] whose enum lists true/false but not the string."""
+    if "boolean" not in types or value.lower() not in ("true", "false"):
+        return False
+    return "string" not in types or ("enum" in node and value not in node["enum"])

@@ -180,3 +180,14 @@ def test_one_bit_masks_read_as_255_get_the_hint(tmp_path):
     Image.fromarray(np.eye(4, dtype=bool)).save(tmp_path / "m.png")
     with pytest.raises(MaskValueError, match=r"m\.png holds values \[255\].*0/255.*255 in place"):
         MaskMapping((0, 1)).read_index(tmp_path / "m.png")
+
+
+@pytest.mark.parametrize("explicit", [[0, 255], None])
+def test_threshold_with_ignore_equal_to_a_class_value_names_the_clash(explicit):
+    """values [0, 255], threshold 127, ignore 255: every class-1 pixel was skipped, and the
+    preprocess step then advised about the threshold."""
+    with pytest.raises(MaskValueError, match=r"masks\.ignore 255 is also class 1's value"):
+        mapping_from_values({0, 255}, explicit, 127, 16, ignore=255)
+    with pytest.raises(MaskValueError, match=r"masks\.ignore 0 is also class 0's value"):
+        mapping_from_values({0, 255}, explicit, 127, 16, ignore=0)
+    assert mapping_from_values({0, 200, 255}, explicit, 127, 16, ignore=200).ignore == 200

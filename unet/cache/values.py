@@ -69,7 +69,16 @@ def _thresholded(
             f"masks.threshold {threshold} must lie between the two class values {list(values)} "
             "(values above it read as the higher one); change masks.threshold or masks.values"
         )
-    return MaskMapping(values, ignore, False, threshold)
+    mapping = MaskMapping(values, ignore, False, threshold)
+    if explicit:
+        _check_explicit(mapping)
+    elif ignore in values:
+        raise MaskValueError(
+            f"masks.ignore {ignore} is also class {values.index(ignore)}'s value (masks.threshold "
+            f"binarises to {list(values)}): its pixels would be skipped by the loss and the "
+            "metrics; choose another masks.ignore, or list masks.values"
+        )
+    return mapping
 
 
 def _check_explicit(mapping: MaskMapping) -> None:

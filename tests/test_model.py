@@ -36,3 +36,16 @@ def test_rebuilt_from_config_dict():
     model.eval()
     clone.eval()
     assert torch.equal(model(x), clone(x))
+
+
+@pytest.mark.parametrize("width", [12, 6, 20])
+def test_group_norm_at_widths_not_a_multiple_of_8(width):
+    """base_width 12 with norm group failed at training: GroupNorm's 8 groups must divide the
+    channels (12, 24, ...)."""
+    model = UNet(UNetConfig(in_channels=3, num_classes=2, depth=2, base_width=width,
+                            norm="group"))
+    assert model(torch.rand(2, 3, 32, 48)).shape == (2, 2, 32, 48)
+    for m in model.modules():  # the most groups up to 8 that divide the channels (8 as before
+        if isinstance(m, torch.nn.GroupNorm):  # where it worked, and fewer channels alone)
+            c = m.num_channels
+            assert m.num_groups == max(g for g in range(1, 9) if c % g == 0), c

@@ -6,7 +6,10 @@ import copy
 import re
 from pathlib import Path
 
+from unet.config_checks import ConfigError, check_data, check_sizes, check_split, min_side
 from unet.dataset.split import ID_KEYS
+
+__all__ = ["ConfigError", "check_config", "experiment_config", "experiment_section", "min_side"]
 
 EXPERIMENT_SECTIONS = ("model", "train", "predict", "crf")
 RESERVED = ("cache", "logs", "benchmarks")  # results/<dataset>/ folders of the data steps
@@ -15,10 +18,6 @@ RESERVED = ("cache", "logs", "benchmarks")  # results/<dataset>/ folders of the 
 # same pattern; fullmatch, as `$` alone would also accept a trailing newline.
 NAME = re.compile(r"(?!\.\.?$)[A-Za-z0-9._-]+")
 NAME_RULE = "use letters, digits, '.', '_' and '-' only, and not '.' or '..'"
-
-
-class ConfigError(ValueError):
-    """The config is valid JSON-schema-wise but cannot work."""
 
 
 WHOLE = ("grid",)  # crf.tune.grid: an override lists the settings to try, all of them
@@ -102,6 +101,7 @@ def _check_names(config: dict) -> None:
 def _check_base(config: dict) -> None:
     """The sections no experiment overrides: split, preprocess, masks, dataset."""
     split = config["split"]
+    check_split(split)
     _check_id_files(split)
     if split["val_fraction"] + split["test_fraction"] >= 1:
         raise ConfigError(
@@ -121,6 +121,7 @@ def _check_base(config: dict) -> None:
     source = config["dataset"]["source"]
     if source == "local" and not config["dataset"]["local"].get("path"):
         raise ConfigError("dataset.local.path: set it to your data folder (source is local)")
+    check_data(config)
     if source == "url" and not config["dataset"].get("url", {}).get("archives"):
         raise ConfigError(
             "dataset.url.archives: list at least one archive, e.g. "
@@ -178,6 +179,7 @@ def _check_sections(config: dict, exp: str, sections: dict) -> None:
             "train.augment.crop and train.patch.size both crop the training images; "
             "keep train.patch and set crop to null"
         )
+    check_sizes(config["preprocess"], model, train)
 
 
 def _check_source_model(config: dict, exp: str, source: str | None) -> None:

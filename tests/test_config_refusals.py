@@ -1,0 +1,71 @@
+"""Settings the config alone shows cannot work, refused when it is read (check_config), not
+at the split, the download or the first training step."""
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from tests.conftest import REPO
+from unet.workflow import ConfigError, check_config
+
+
+@pytest.fixture
+def config():
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    validate(config, str(REPO / "config/schema.yaml"))
+    return config
+
+
+def _local(c: dict, tmp: str, **layout) -> None:
+    c["dataset"].update(source="local")
+    c["dataset"]["local"].update(path=tmp, **layout)
+
+
+@pytest.mark.parametrize(("change", "key"), [
+    (lambda c, t: c["split"].update(folds=1), "split.folds 1"),
+    (lambda c, t: c["split"].update(folds=3, val_ids=["a"]), "split.val_ids"),
+    (lambda c, t: c["split"].update(folds=3, val_ids="val.txt"), "split.val_ids"),
+    (lambda c, t: c["split"].update(group_by="(P\\d+"), "split.group_by"),
+    (lambda c, t: _local(c, t, mask_parts="_(\\d+"), "dataset.local.mask_parts"),
+    (lambda c, t: c["masks"].update(values=[0, 128, 0]), "masks.values"),
+    (lambda c, t: c["masks"].update(values=[0, [1, 2], [2, 3]]), "masks.values"),
+    (lambda c, t: _local(c, t + "/missing"), "dataset.local.path"),
+    (lambda c, t: c["train"]["augment"].update(crop=[256, 64]), "train.augment.crop"),
+    (lambda c, t: c["model"].update(depth=8), "model.depth 8"),
+    (lambda c, t: c["experiments"].update({"deep": {"model": {"depth": 8}}}),
+     "experiments.deep: model.depth 8"),
+    (lambda c, t: c["train"]["augment"].update(rot90=True), "train.augment.rot90"),
+    (lambda c, t: c["train"]["augment"].update(rot90=True, crop=[64, 32]),
+     "train.augment.rot90"),
+])
+def test_refused_when_the_config_is_read(config, tmp_path, change, key):
+    (tmp_path / "val.txt").write_text("a\n")
+    change(config, str(tmp_path))
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        check_config(config)
+
+
+@pytest.mark.parametrize("change", [
+    lambda c, t: c["split"].update(group_by="folder"),  # a keyword, not a regex
+    lambda c, t: c["split"].update(group_by="^(P\\d+)_"),
+    lambda c, t: c["split"].update(folds=3),
+    lambda c, t: _local(c, t, mask_parts="_\\d+"),
+    lambda c, t: c["masks"].update(values=[0, [1, 2], 3]),
+    lambda c, t: c["train"]["augment"].update(crop=[64, 64], rot90=True),
+    lambda c, t: c["train"]["augment"].update(rot90=True) or c["train"]["patch"].update(
+        size=[64, 64]),
+    lambda c, t: c["preprocess"].update(width=128, height=128) or c["train"]["augment"].update(
+        rot90=True),
+    lambda c, t: c["model"].update(depth=7),  # 128 px: 2^7
+])
+def test_workable_settings_pass(config, tmp_path, change):
+    change(config, str(tmp_path))
+    check_config(config)
+
+
+def test_the_size_rules_are_the_models():
+    """check_config's depth rule is UNet.min_size, without importing torch to read a config."""
+    from unet.model.unet import UNet
+    from unet.workflow import min_side
+
+    assert all(min_side(d) == UNet.min_size(d) for d in range(1, 9))

@@ -1,0 +1,84 @@
+"""Checks of check_config (unet.workflow) on the split, the data and the training sizes: what
+the config alone shows cannot work, said when it is read rather than by a step."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """The config is valid JSON-schema-wise but cannot work."""
+
+
+def min_side(depth: int) -> int:
+    """The smallest input side the UNet takes at `depth` (UNet.min_size, which needs torch)."""
+    return 2**depth
+
+
+def _regex(value: str, key: str) -> None:
+    try:
+        re.compile(value)
+    except re.error as err:
+        raise ConfigError(f"{key} {value!r} is not a regular expression: {err}; fix it (a "
+                          "literal '(' or '[' is written '\\(' or '\\[')") from None
+
+
+def check_split(split: dict) -> None:
+    """split.folds and split.val_ids together; split.group_by's regular expression."""
+    if split["folds"] == 1:
+        raise ConfigError("split.folds 1: use 0 for one train/val split, or k >= 2 folds")
+    if split["folds"] >= 2 and split["val_ids"]:
+        raise ConfigError(
+            f"split.val_ids with split.folds {split['folds']}: the folds deal the validation "
+            "images; set val_ids to [] or folds to 0"
+        )
+    if split.get("group_by") and split["group_by"] != "folder":  # folder: a keyword
+        _regex(split["group_by"], "split.group_by")
+
+
+def check_data(config: dict) -> None:
+    """The active source's mask_parts, a local folder that exists, masks.values each once."""
+    source = config["dataset"]["source"]
+    settings = config["dataset"].get(source) or {}
+    if settings.get("mask_parts"):
+        _regex(settings["mask_parts"], f"dataset.{source}.mask_parts")
+    path = settings.get("path")
+    if source == "local" and path and not Path(path).expanduser().is_dir():
+        raise ConfigError(f"dataset.local.path {path}: no such folder "
+                          f"({Path(path).expanduser().resolve()}); give your data folder")
+    seen: set[int] = set()
+    for value in config["masks"]["values"] or []:
+        for v in value if isinstance(value, list) else [value]:
+            if v in seen:
+                raise ConfigError(f"masks.values lists {v} twice: each class needs values of "
+                                  "its own; remove the repeat")
+            seen.add(v)
+
+
+def check_sizes(preprocess: dict, model: dict, train: dict) -> None:
+    """Training inputs the model's depth, the crop or rot90 cannot take (the rules of
+    unet.train.settings.check_settings and unet.train.augment, which refuse them at the
+    first training step)."""
+    resize = preprocess["mode"] == "resize"
+    size = [preprocess["width"], preprocess["height"]] if resize else None
+    patch, augment = train["patch"]["size"], train["augment"]
+    least = min_side(model["depth"]) if model["arch"] == "unet" else 0
+    for key, side in (("train.patch.size", patch), ("preprocess width x height", size)):
+        if side and min(side) < least:
+            raise ConfigError(f"model.depth {model['depth']} needs inputs of at least {least} "
+                              f"px a side, and {key} is {side[0]}x{side[1]}; lower model.depth "
+                              "or enlarge them")
+    crop = augment["crop"]
+    if crop and size and (crop[0] > size[0] or crop[1] > size[1] or min(crop) < least):
+        raise ConfigError(f"train.augment.crop {crop[0]}x{crop[1]} must fit in preprocess "
+                          f"width x height {size[0]}x{size[1]} and be at least {least} px a "
+                          f"side for model.depth {model['depth']}")
+    square_crop = bool(crop) and crop[0] == crop[1]
+    inputs = patch or size
+    if augment["rot90"] and not square_crop and inputs and inputs[0] != inputs[1]:
+        raise ConfigError(
+            f"train.augment.rot90 needs square training inputs, not {inputs[0]}x{inputs[1]}: "
+            "make preprocess width = height (or train.patch.size, or train.augment.crop, "
+            "square) or turn rot90 off"
+        )

@@ -69,3 +69,16 @@ def test_the_size_rules_are_the_models():
     from unet.workflow import min_side
 
     assert all(min_side(d) == UNet.min_size(d) for d in range(1, 9))
+
+
+@pytest.mark.parametrize("change", [
+    lambda s: s.update(folds=3),  # the folds deal the validation images
+    lambda s: s.update(test_ids=["a", "b"]),
+    lambda s: s.update(val_ids=["a", "b"]),
+])
+def test_unused_fractions_do_not_count_in_their_sum(config, change):
+    config["split"].update(val_fraction=0.6, test_fraction=0.5)
+    with pytest.raises(ConfigError, match=r"split\.val_fraction \+ split\.test_fraction"):
+        check_config(config)
+    change(config["split"])
+    check_config(config)

@@ -6,6 +6,7 @@ import copy
 import re
 from pathlib import Path
 
+from unet.common.applicable import applicable
 from unet.config_checks import ConfigError, check_data, check_sizes, check_split, min_side
 from unet.dataset.split import ID_KEYS
 
@@ -103,7 +104,8 @@ def _check_base(config: dict) -> None:
     split = config["split"]
     check_split(split)
     _check_id_files(split)
-    if split["val_fraction"] + split["test_fraction"] >= 1:
+    used = applicable("split", split)  # with folds or listed ids a fraction is unused
+    if used.get("val_fraction", 0) + used.get("test_fraction", 0) >= 1:
         raise ConfigError(
             "split.val_fraction + split.test_fraction must be below 1 to leave images for training"
         )

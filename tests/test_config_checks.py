@@ -137,3 +137,19 @@ def test_a_base_mistake_is_not_blamed_on_an_experiment(config, change, key):
 def test_an_overrides_mistake_names_the_experiment(config):
     config["experiments"] = {"baseline": {}, "t": {"train": {"class_weights": [0, 0]}}}
     assert _refused(config, "class_weights").startswith("experiments.t: train.class_weights")
+
+
+def test_every_name_the_rules_write_beside_the_experiments_is_reserved(config):
+    """An experiment named split.json or experiments.tsv was accepted: its folder and that
+    file are one path."""
+    import re
+
+    from unet.workflow import RESERVED
+
+    text = "\n".join(p.read_text() for p in (REPO / "rules").glob("*.smk"))
+    written = set(re.findall(r'\{(?:DATA|data)\}/([^/{"]+)', text))
+    assert {"split.json", "experiments.tsv", "cache", "logs"} <= written
+    assert written <= set(RESERVED)
+    for name in written:
+        config["experiments"] = {name: {}}
+        _refused(config, rf"experiments\.{re.escape(name)}: ")

@@ -13,7 +13,8 @@ from unet.dataset.split import ID_KEYS
 __all__ = ["ConfigError", "check_config", "experiment_config", "experiment_section", "min_side"]
 
 EXPERIMENT_SECTIONS = ("model", "train", "predict", "crf")
-RESERVED = ("cache", "logs", "benchmarks")  # results/<dataset>/ folders of the data steps
+# results/<dataset>/ names the rules write beside the experiments' folders (rules/*.smk)
+RESERVED = ("cache", "logs", "benchmarks", "split.json", "experiments.tsv")
 # Names become folders (resources/<name>/, results/<name>/<experiment>/): one safe path component,
 # never `.` or `..`. config/schema.yaml and the wildcard constraints in rules/common.smk use the
 # same pattern; fullmatch, as `$` alone would also accept a trailing newline.
@@ -88,7 +89,7 @@ def _check_names(config: dict) -> None:
             raise ConfigError(f"experiments.{exp}: {NAME_RULE} (it names a folder)")
         if exp in RESERVED:
             raise ConfigError(
-                f"experiments.{exp}: {', '.join(RESERVED)} are folders of results/{name}/ "
+                f"experiments.{exp}: {', '.join(RESERVED)} are written in results/{name}/ "
                 "already; rename the experiment"
             )
         for key in override or {}:

@@ -153,3 +153,15 @@ def test_every_name_the_rules_write_beside_the_experiments_is_reserved(config):
     for name in written:
         config["experiments"] = {name: {}}
         _refused(config, rf"experiments\.{re.escape(name)}: ")
+
+
+def test_the_readme_says_two_files_grids_merge():
+    """The README said a grid in your config file replaces the default whole; two config
+    files' grids merge, as Snakemake merges every mapping of its config files."""
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    for grid in ({"bilateral_sxy": [30]}, {"bilateral_srgb": [5, 13]}):
+        update_config(config, {"crf": {"tune": {"grid": grid}}})
+    validate(config, SCHEMA)
+    assert config["crf"]["tune"]["grid"] == {"bilateral_sxy": [30], "bilateral_srgb": [5, 13]}
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert "two config files that set `crf.tune.grid` merge their grids" in readme

@@ -8,12 +8,13 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+import sys
 from pathlib import Path
 
 import yaml
 
 from unet.config_schema import check_experiment_schemas, coerce_numbers
-from unet.workflow import normalise_config
+from unet.workflow import ConfigError, normalise_config
 
 SCHEMA = yaml.safe_load(Path(workflow.basedir, "config/schema.yaml").read_text())
 # 1e-3 (a string to PyYAML) or --config train='{lr: 0.01}' (strings): numbers where the
@@ -21,8 +22,11 @@ SCHEMA = yaml.safe_load(Path(workflow.basedir, "config/schema.yaml").read_text()
 coerce_numbers(config, SCHEMA)
 validate(config, "config/schema.yaml")
 # Each experiment's overrides must be valid too: the config as it sees it is validated, and
-# an error names the experiment and the key.
-check_experiment_schemas(config, SCHEMA)
+# an error names the experiment and the key (its message alone, as in rules/common.smk).
+try:
+    check_experiment_schemas(config, SCHEMA)
+except ConfigError as err:
+    sys.exit(f"ConfigError: {err}")
 # Steps depend on the settings' values, not on the order or number form they were written in.
 normalise_config(config)
 

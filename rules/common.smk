@@ -1,6 +1,7 @@
 # Shared helpers: paths, per-experiment settings, module dependencies.
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 from unet.dataset.layout import IMAGE_EXTENSIONS, data_files, layout_from
@@ -8,9 +9,13 @@ from unet.dataset.per_id import new_images
 from unet.dataset.split import ID_KEYS, SPLITS
 from unet.deps import module_files
 from unet.common.applicable import UNUSED, applicable
-from unet.workflow import check_config, experiment_config, experiment_section
+from unet.workflow import ConfigError, check_config, experiment_config, experiment_section
 
-check_config(config)
+# A config mistake is the user's, not the code's: its message alone, without stack frames.
+try:
+    check_config(config)
+except ConfigError as err:
+    sys.exit(f"ConfigError: {err}")
 
 DATASET = config["dataset"]["name"]
 DATA = f"results/{DATASET}"  # split and cache, shared by every experiment

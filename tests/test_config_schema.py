@@ -83,3 +83,18 @@ def test_a_string_lr_plans(tmp_path, args):
     (wd / "lr.yaml").write_text("train: {lr: 1e-3}\n")
     out = snakemake(wd, "-n", "--cores", "1", "--configfile", TINY, *args, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize(("override", "message"), [
+    ({"train": {"warmup_epochs": 5}}, "ConfigError: train.warmup_epochs 5"),
+    ({"experiments": {"wide": {"model": {"base_width": "x"}}}},
+     "ConfigError: experiments.wide: model.base_width"),
+])
+def test_config_errors_print_no_stack_frames(tmp_path, override, message):
+    wd = copy_workflow(tmp_path)
+    (wd / "bad.yaml").write_text(json.dumps(override))
+    out = snakemake(wd, "-n", "--cores", "1", "--configfile", TINY, "bad.yaml", check=False)
+    text = out.stdout + out.stderr
+    assert out.returncode == 1 and message in text, text
+    assert 'File "' not in text and "Traceback" not in text, text

@@ -91,17 +91,17 @@ def test_only_the_users_experiments_are_planned(tmp_path):
 
 # --- training ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("warmup", [12, 20])
-def test_warmup_as_long_as_training_is_refused(config, warmup):
+@pytest.mark.parametrize("warmup", [13, 20])
+def test_warmup_longer_than_training_is_refused(config, warmup):
     """The lr never reached train.lr, nor decayed: silently another schedule."""
     config["train"]["warmup_epochs"] = warmup
     text = _refused(config, r"train\.warmup_epochs")
     assert "train.epochs 12" in text
-    config["train"]["warmup_epochs"] = 11
+    config["train"]["warmup_epochs"] = 12  # reaches train.lr at the last step: a quick run's
     check_config(config)
-    config["experiments"] = {"short": {"train": {"epochs": 3, "warmup_epochs": 1}},
-                             "long": {"train": {"epochs": 2, "warmup_epochs": 2}}}
-    _refused(config, r"experiments\.long: train\.warmup_epochs 2")
+    config["experiments"] = {"short": {"train": {"epochs": 1, "warmup_epochs": 1}},
+                             "long": {"train": {"epochs": 2, "warmup_epochs": 3}}}
+    _refused(config, r"experiments\.long: train\.warmup_epochs 3")
 
 
 # --- experiment names --------------------------------------------------------------------------

@@ -161,9 +161,9 @@ def _check_sections(config: dict, exp: str, sections: dict) -> None:
     if scale and scale[0] > scale[1]:
         raise ConfigError(f"train.augment.scale {scale}: give [smallest, largest], "
                           f"e.g. [{scale[1]}, {scale[0]}]")
-    if train["warmup_epochs"] and train["warmup_epochs"] >= train["epochs"]:
+    if train["warmup_epochs"] > train["epochs"]:  # as many: train.lr at the last step
         raise ConfigError(
-            f"train.warmup_epochs {train['warmup_epochs']} must be below train.epochs "
+            f"train.warmup_epochs {train['warmup_epochs']} is longer than train.epochs "
             f"{train['epochs']}: the lr would never reach train.lr nor decay; lower the warmup "
             "(e.g. 1) or train longer"
         )

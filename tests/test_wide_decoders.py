@@ -242,3 +242,17 @@ def test_signed_8_bit_tiff_keeps_its_sign(tmp_path):
     assert read_mask(tmp_path / "s.tif").tolist() == arr.tolist()
     image = read_image(tmp_path / "s.tif")[..., 0]
     assert image[1, 1] < image[0, 0] < image[0, 1] < image[1, 0]
+
+
+@pytest.mark.parametrize("orientation", [6, 8])
+def test_turned_sixteen_bit_grey_tiff_reads_turned(tmp_path, orientation):
+    # Turned TIFFs go through tifffile: a uint16 page then failed in Image.fromarray's
+    # mode="I;16" (Pillow 13: "Invalid mode for data type"), naming no file.
+    from unet.common.decoders import oriented
+
+    arr = (np.arange(6 * 4, dtype=np.uint16) * 1000).reshape(6, 4)
+    tifffile.imwrite(tmp_path / "t.tif", arr, extratags=[(274, "H", 1, orientation, True)])
+    want = oriented(arr, orientation)
+    assert np.array_equal(read_mask(tmp_path / "t.tif"), want)
+    assert read_image(tmp_path / "t.tif").shape == (*want.shape, 1)
+    assert image_size(tmp_path / "t.tif") == (6, 4)

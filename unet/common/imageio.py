@@ -114,8 +114,8 @@ def _from_array(arr: np.ndarray) -> Image.Image:
         arr = arr.astype(np.uint8) * 255  # 1-bit, as PIL's mode 1 reads
     if arr.dtype == np.uint8:
         return Image.fromarray(arr, mode="L")
-    if arr.dtype == np.uint16:
-        return Image.fromarray(arr, mode="I;16")
+    if arr.dtype == np.uint16:  # native order: I;16 (Pillow 13 refuses mode="I;16" here)
+        return Image.fromarray(arr.astype(np.uint16, copy=False))
     if arr.dtype.kind in "iu" and arr.min() >= -(2**31) and arr.max() < 2**31:
         return Image.fromarray(arr.astype(np.int32), mode="I")
     return Image.fromarray(arr.astype(np.float32), mode="F")

@@ -67,3 +67,30 @@ def test_per_image_range_on_request(tmp_path):
                       PreprocessSettings(width=W, height=H, intensity="image"))
     assert meta["intensity_range"] is None
     assert np.load(root / "cache" / "test_images.npy")[0].max() == 255
+
+
+@pytest.mark.parametrize("bands", [0, 4])
+def test_the_crf_and_the_overlays_see_the_models_image(tmp_path, bands, monkeypatch):
+    # The CRF's colour kernel and the report's overlays read each 16-bit image by its own
+    # range: the empty field the model saw dark (values 40-73) reached them at 139-255.
+    import unet.crf.dense as dense
+    from unet.common.bands import view_image
+    from unet.common.labels import MaskMapping
+    from unet.crf.dense import CRFParams, CRFTask, refine_file
+    from unet.report import figures
+
+    root = _dataset(tmp_path, bands)
+    meta = preprocess(root / "manifest.json", root / "split.json", root / "cache",
+                      PreprocessSettings(width=W, height=H))
+    span = meta["intensity_range"]
+    cached = np.load(root / "cache" / "test_images.npy")[0]
+    view = view_image(root / "i5.tif", span)
+    assert np.array_equal(view[..., 0], cached[..., 0])
+    seen = {}
+    monkeypatch.setattr(dense, "refine", lambda image, probs, params: seen.setdefault(
+        "image", image) is None or np.zeros(probs.shape[1:], np.uint8))
+    np.save(tmp_path / "p.npy", np.full((2, H, W), 0.5, np.float16))
+    refine_file(CRFTask(str(root / "i5.tif"), str(tmp_path / "p.npy"), str(tmp_path / "o.png"),
+                        MaskMapping((0, 255)), CRFParams(), span))
+    assert seen["image"].max() == cached.max()
+    assert figures._display_image(root / "i5.tif", span).max() == cached.max()

@@ -64,10 +64,11 @@ def resize_bands(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     )
 
 
-def view_image(path: str | os.PathLike) -> np.ndarray:
+def view_image(path: str | os.PathLike, span: tuple[float, float] | None = None) -> np.ndarray:
     """uint8 (H, W, 1 or 3) as the CRF's colour kernel and the overlays see an image: grey or
-    colour as read, a multi-band image's first three bands (its first for two)."""
+    colour as read, a multi-band image's first three bands (its first for two); wide values
+    scaled by `span`, the data set's intensity range (meta.json), as the model saw them."""
     if not band_count(path):
-        return read_image(path)
-    bands = read_bands(path)
+        return read_image(path, span)
+    bands = read_bands(path, span)
     return bands[..., :3] if bands.shape[-1] >= 3 else bands[..., :1]

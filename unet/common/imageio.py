@@ -173,9 +173,10 @@ def to_model_mode(im: Image.Image, span: tuple[float, float] | None = None) -> I
     return im.convert("RGB")
 
 
-def read_image(path: str | os.PathLike) -> np.ndarray:
-    """Read an image as uint8 (H, W, C) with C = 1 or 3."""
-    arr = np.asarray(to_model_mode(open_image(path)))
+def read_image(path: str | os.PathLike, span: tuple[float, float] | None = None) -> np.ndarray:
+    """Read an image as uint8 (H, W, C) with C = 1 or 3; wide grey scaled by `span` (the data
+    set's intensity range) when given, else by its own."""
+    arr = np.asarray(to_model_mode(open_image(path), span))
     return arr[..., None] if arr.ndim == 2 else arr
 
 

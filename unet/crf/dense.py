@@ -41,6 +41,7 @@ class CRFTask:
     out_path: str
     mapping: MaskMapping
     params: CRFParams
+    span: tuple[float, float] | None = None  # meta.json's intensity_range: wide images' scale
 
 
 def _rgb_image(image: np.ndarray) -> np.ndarray:
@@ -125,7 +126,7 @@ def _refine_whole(rgb: np.ndarray, probs: np.ndarray, params: CRFParams) -> np.n
 
 def refine_file(task: CRFTask) -> str:
     """Refine one image's saved probabilities and write its mask PNG atomically; return the path."""
-    image = view_image(task.image_path)  # (H, W, 1|3) uint8; a multi-band's first three
+    image = view_image(task.image_path, task.span)  # (H, W, 1|3) uint8: as the model saw it
     probs = read_probs(task.probs_path)  # (C, H, W) float16, memory-mapped
     if probs.shape[1:] != image.shape[:2]:
         raise ValueError(

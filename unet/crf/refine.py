@@ -34,6 +34,7 @@ def refine_crf(
             out_path=str(Path(out_dir) / "masks" / f"{i}.png"),
             mapping=mapping,
             params=params,
+            span=meta.get("intensity_range"),
         )
         for i in meta["splits"][split]["ids"]
     ]

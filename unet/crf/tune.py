@@ -57,6 +57,7 @@ class CountJob:
     combos: list[CRFParams]  # CRF settings to score
     max_side: int = MAX_SIDE  # larger images are scored on a window (scoring_window)
     roi: str | None = None  # the image's region of interest: outside it is not scored
+    span: tuple[float, float] | None = None  # meta.json's intensity_range: wide images' scale
 
 
 def _image_counts(job: CountJob) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -65,7 +66,7 @@ def _image_counts(job: CountJob) -> tuple[np.ndarray, list[np.ndarray]]:
     target = within_roi(job.mapping.read_index(job.gt_path), job.roi, job.gt_path)
     ys, xs = scoring_window(target, job.max_side)
     target = target[ys, xs]
-    image = view_image(job.image_path)[ys, xs]
+    image = view_image(job.image_path, job.span)[ys, xs]
     probs = np.asarray(read_probs(job.probs_path)[:, ys, xs])  # (C, h, w) float16
     n = job.mapping.num_classes
     raw_cm = confusion_matrix(probs.argmax(0), target, n, IGNORE_INDEX)
@@ -88,7 +89,8 @@ def _summed(
     mapping = mapping_from_meta(meta)
     jobs = [
         CountJob(by_id[i]["image"], str(probs_path(pred_dir, i)),
-                 by_id[i]["mask"], mapping, combos, max_side, by_id[i].get("roi"))
+                 by_id[i]["mask"], mapping, combos, max_side, by_id[i].get("roi"),
+                 meta.get("intensity_range"))
         for i in ids
     ]
     n = mapping.num_classes

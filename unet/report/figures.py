@@ -170,9 +170,10 @@ def _step(shape: tuple[int, ...]) -> int:
     return max(1, -(-max(shape[:2]) // DISPLAY_SIDE))
 
 
-def _display_image(path: str | os.PathLike) -> np.ndarray:
-    """The image for a panel: (H, W) grey or (H, W, 3), box-averaged down by _step."""
-    image = view_image(path)  # a multi-band image's first three bands
+def _display_image(path: str | os.PathLike, span: tuple | None = None) -> np.ndarray:
+    """The image for a panel: (H, W) grey or (H, W, 3), box-averaged down by _step; wide
+    values scaled by `span`, the data set's intensity range, as the model saw them."""
+    image = view_image(path, span)  # a multi-band image's first three bands
     image = image[..., 0] if image.shape[-1] == 1 else image
     step = _step(image.shape)
     return np.asarray(Image.fromarray(image).reduce(step)) if step > 1 else image
@@ -194,11 +195,11 @@ def plot_overlays(
         len(rows), ncols, figsize=(3.6 * ncols, 2.8 * len(rows)), squeeze=False
     )
     for ax_row, row in zip(axes, rows, strict=True):
-        image = _display_image(row["image"])
+        image = _display_image(row["image"], row.get("span"))
         for ax, (title, mask_path) in zip(
             ax_row, [(row["id"], None), *row["panels"]], strict=False
         ):
-            ax.imshow(image, cmap="gray")
+            ax.imshow(image, cmap="gray", vmin=0, vmax=255)  # as is: no stretch per image
             if mask_path:
                 layer = class_layer(mask_path, mapping, row.get("roi"))
                 step = _step(layer.shape)
@@ -238,8 +239,10 @@ def write_overlays(
     mapping: MaskMapping,
     n: int = 2,
     names: list | None = None,
+    span: tuple | None = None,
 ) -> None:
-    """Overlays of the best and worst test images: ground truth, then each method in `dirs`."""
+    """Overlays of the best and worst test images: ground truth, then each method in `dirs`;
+    wide images scaled by `span` (meta.json's intensity_range)."""
     by_id = {p["id"]: p for p in manifest["pairs"]}
     rows = []
     for i, scores in best_and_worst(per_image_csv, n, mapping.scored_from):
@@ -248,5 +251,5 @@ def write_overlays(
             (f"{m}: Dice {scores[m]:.3f}", str(Path(d) / f"{i}.png")) for m, d in dirs.items()
         ]
         rows.append({"id": i, "image": by_id[i]["image"], "panels": panels,
-                     "roi": by_id[i].get("roi")})
+                     "roi": by_id[i].get("roi"), "span": span})
     plot_overlays(rows, out_png, mapping, names)

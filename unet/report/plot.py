@@ -157,7 +157,7 @@ def plot_results(
     meta = read_json(meta_json)
     plots.write_overlays(
         per_image_csv, read_json(manifest_json), mask_dirs, out["overlays"],
-        mapping_from_meta(meta), names=meta.get("class_names"),
+        mapping_from_meta(meta), names=meta.get("class_names"), span=meta.get("intensity_range"),
     )
     metrics_table(summary, out["table"], meta.get("class_fractions"))
     environment(config, out["environment"])

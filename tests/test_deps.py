@@ -38,7 +38,7 @@ RULES = {
         {"cache.ragged", "cache.reader", "common.device", "common.fileio", *IMAGEIO,
          "common.labels", "common.probs", "evaluate.metrics", "infer.tiles", "model.build",
          "model.checkpoint",
-         "model.pretrained", "model.unet", "train.augment", "train.patches",
+         "model.pretrained", "model.unet", "common.shapes", "train.augment", "train.patches",
          "train.dataset", "train.finetune", "train.folds", "train.history", "train.loop",
          "train.losses",
          "train.optim", "train.settings", *SETTINGS,
@@ -50,7 +50,7 @@ RULES = {
         {"cache.ragged", "cache.reader", "common.device", "common.fileio", *IMAGEIO,
          "common.labels", "common.probs", "common.roi", "infer.forward", "infer.predict",
          "infer.tiles", "infer.upsample", "infer.writer", "model.build", "model.checkpoint",
-         "model.pretrained", "model.unet", *SETTINGS},
+         "model.pretrained", "model.unet", "common.shapes", *SETTINGS},
     ),
     "predict_folder": (
         ("infer.predict_folder", "infer.predict"),
@@ -62,7 +62,7 @@ RULES = {
                   "infer.predict_folder", "infer.predict", "cache.reader",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",
                   "model.checkpoint", "model.pretrained",
-                  "model.unet", *SETTINGS},
+                  "model.unet", "common.shapes", *SETTINGS},
     ),
     "tune_crf": (
         ("crf.tune",),

@@ -6,14 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from unet.common.shapes import crop_fits, min_side, turns_fit
+
 
 class ConfigError(ValueError):
     """The config is valid JSON-schema-wise but cannot work."""
-
-
-def min_side(depth: int) -> int:
-    """The smallest input side the UNet takes at `depth` (UNet.min_size, which needs torch)."""
-    return 2**depth
 
 
 def _regex(value: str, key: str) -> None:
@@ -70,13 +67,12 @@ def check_sizes(preprocess: dict, model: dict, train: dict) -> None:
                               f"px a side, and {key} is {side[0]}x{side[1]}; lower model.depth "
                               "or enlarge them")
     crop = augment["crop"]
-    if crop and size and (crop[0] > size[0] or crop[1] > size[1] or min(crop) < least):
+    if crop and size and not crop_fits(crop, size, model["depth"] if least else 0):
         raise ConfigError(f"train.augment.crop {crop[0]}x{crop[1]} must fit in preprocess "
                           f"width x height {size[0]}x{size[1]} and be at least {least} px a "
                           f"side for model.depth {model['depth']}")
-    square_crop = bool(crop) and crop[0] == crop[1]
     inputs = patch or size
-    if augment["rot90"] and not square_crop and inputs and inputs[0] != inputs[1]:
+    if not turns_fit(augment["rot90"], crop, inputs):
         raise ConfigError(
             f"train.augment.rot90 needs square training inputs, not {inputs[0]}x{inputs[1]}: "
             "make preprocess width = height (or train.patch.size, or train.augment.crop, "

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from unet.common.schema import defaults
+from unet.common.shapes import min_side
 
 _D = defaults("model")  # field defaults: config/schema.yaml
 
@@ -124,4 +125,4 @@ class UNet(nn.Module):
     @staticmethod
     def min_size(depth: int) -> int:
         """Smallest input side that survives `depth` poolings with at least 1 pixel."""
-        return 2**depth
+        return min_side(depth)

@@ -10,6 +10,7 @@ from torchvision.transforms import v2
 
 from unet.common.labels import IGNORE_INDEX
 from unet.common.schema import defaults
+from unet.common.shapes import turns_fit
 
 _D = defaults("train", "augment")  # field defaults: config/schema.yaml
 
@@ -76,7 +77,7 @@ def build(
         steps.append(v2.RandomVerticalFlip())
     square_crop = bool(settings.crop) and settings.crop[0] == settings.crop[1]
     if settings.rot90 and not square_crop:  # turned before the other steps, whole
-        if size[0] != size[1]:
+        if not turns_fit(settings.rot90, settings.crop, size):
             raise ValueError(
                 f"train.augment.rot90 needs square training inputs, not {size[1]}x{size[0]}; "
                 "make preprocess width = height (or train.patch.size, or train.augment.crop, "

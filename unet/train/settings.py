@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from unet.common.schema import defaults
+from unet.common.shapes import crop_fits
 from unet.model.unet import UNet, UNetConfig
 from unet.train.augment import AugmentSettings
 
@@ -102,7 +103,7 @@ def check_settings(
             "lower depth"
         )
     crop = settings.augment.crop
-    if crop and (crop[0] > size[0] or crop[1] > size[1] or min(crop) < UNet.min_size(mcfg.depth)):
+    if crop and not crop_fits(crop, size, mcfg.depth):
         raise TrainingError(
             f"train.augment.crop {crop[0]}x{crop[1]} must fit in the preprocess size "
             f"{size[0]}x{size[1]} and be at least {UNet.min_size(mcfg.depth)} px a side "

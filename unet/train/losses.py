@@ -35,13 +35,9 @@ class DiceCELoss(nn.Module):
         valid = (target != self.ignore_index).unsqueeze(1)  # (B, 1, H, W)
         if not valid.any():  # nothing labelled: cross-entropy's mean over no pixel is NaN
             return logits.sum() * 0.0
-        if self.weight is None:
-            ce = F.cross_entropy(logits, target, ignore_index=self.ignore_index)
-        else:  # torch's weighted mean, but 0 when every labelled pixel weighs 0 (0/0: NaN)
-            ce = F.cross_entropy(logits, target, weight=self.weight,
-                                 ignore_index=self.ignore_index, reduction="sum")
-            labelled = target[valid[:, 0]]
-            ce = ce / self.weight[labelled].sum().clamp_min(torch.finfo(ce.dtype).tiny)
+        if self.weight is not None:  # torch's weighted mean, but 0 when every labelled pixel
+            return self.from_sums(self.sums(logits, target))  # weighs 0 (0/0: NaN)
+        ce = F.cross_entropy(logits, target, ignore_index=self.ignore_index)
         if self.dice_weight == 0:
             return ce
         inter, denom = self._dice_sums(logits, target, valid)

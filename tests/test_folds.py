@@ -120,3 +120,13 @@ def test_cross_validation_table(tmp_path):
         "val_dice_mean": pytest.approx(0.75),
         "val_dice_sd": pytest.approx(0.0707, abs=1e-4),
     }
+
+
+def test_cross_validation_columns_follow_class_order(tmp_path):
+    classes = range(11)  # val_dice_10 sorts before val_dice_2 as text
+    head = ",".join(["epoch", "val_loss", "val_dice", *(f"val_dice_{c}" for c in classes)])
+    row = ",".join(["1", "0.5", "0.5", *(f"{c / 10}" for c in classes)])
+    (tmp_path / "h.csv").write_text(f"{head}\n{row}\n")
+    cross_validation([tmp_path / "h.csv"], tmp_path / "cv.tsv")
+    header = (tmp_path / "cv.tsv").read_text().splitlines()[0].split("\t")
+    assert header[3:-1] == [f"val_dice_{c}" for c in classes]

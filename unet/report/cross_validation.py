@@ -29,7 +29,8 @@ def cross_validation(history_csvs: list[str | os.PathLike], out_tsv: str | os.Pa
     """TSV with one row per fold (best epoch, val loss, val Dice overall and per class), then
     the mean and sample standard deviation over folds; returns the mean and sd of val Dice."""
     best = best_epochs(history_csvs)
-    keys = ["val_dice", *sorted(k for k in best[0] if k.startswith("val_dice_")), "val_loss"]
+    classes = [k for k in best[0] if k.startswith("val_dice_")]  # the history's class order
+    keys = ["val_dice", *classes, "val_loss"]
     table = np.array([[r[k] for k in keys] for r in best])
     sd = table.std(0, ddof=1) if len(best) > 1 else np.zeros(len(keys))
     with atomic_path(out_tsv) as tmp, open(tmp, "w", newline="") as f:

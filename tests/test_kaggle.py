@@ -91,3 +91,22 @@ def test_kaggle_carvana_layout_into_manifest(
     manifest = download_dataset(tmp_path / "res" / "manifest.json", "kaggle", settings)
     assert [p["id"] for p in manifest["pairs"]] == ["c1_01"]
     assert [Path(a["file"]).name for a in manifest["archives"]] == ["train.zip", "train_masks.zip"]
+
+
+def test_another_competition_is_downloaded_not_the_last_ones_files(
+    fake_kaggle: Path, no_kaggle_token: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two competitions with the same file names: switching dataset.kaggle.competition must
+    download the new one's files, not reuse those of the last one kept in downloads/."""
+    monkeypatch.setenv("KAGGLE_USERNAME", "u")
+    monkeypatch.setenv("KAGGLE_KEY", "k")
+    settings = {"images": "train", "masks": "train_masks", "mask_suffix": "_mask",
+                "image_extensions": [".png"], "mask_extensions": [".png"], "files": ["t.zip"]}
+    for competition, ids in (("comp-a", ["a1", "a2"]), ("comp-b", ["b1"])):
+        (fake_kaggle / "t.zip").write_bytes(make_zip(
+            {**{f"train/{i}.png": png(9) for i in ids},
+             **{f"train_masks/{i}_mask.png": png(0) for i in ids}}))
+        manifest = download_dataset(tmp_path / "res" / "manifest.json", "kaggle",
+                                    {**settings, "competition": competition})
+        assert [p["id"] for p in manifest["pairs"]] == ids
+        assert [a["competition"] for a in manifest["archives"]] == [competition]

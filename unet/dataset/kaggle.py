@@ -109,8 +109,11 @@ def _download(api: Any, competition: str, name: str, folder: Path) -> Path:
 
 
 def fetch_competition(competition: str, files: list[str], dest: Path) -> list[dict]:
-    """Download `files` of `competition` into dest/downloads and unpack them into dest/data."""
-    folder = Path(dest) / "downloads"
+    """Download `files` of `competition` into dest/downloads/<competition> and unpack them
+    into dest/data."""
+    # A folder per competition: files are reused by name, and competitions share names
+    # (train.zip), so another competition must never find the last one's files.
+    folder = Path(dest) / "downloads" / competition
     folder.mkdir(parents=True, exist_ok=True)
     api = connect(competition)
     records, archives = [], []

@@ -118,7 +118,7 @@ def _refused(archive: Archive, member: str, why: str, target: Path) -> ArchiveEr
 def _claim(archive: Archive, opened: Opened, owners: dict[str, str], target: Path) -> None:
     """Refuse absolute or climbing member names, and files that another archive brings too."""
     if isinstance(opened, zipfile.ZipFile):
-        entries = [(i.filename, i.is_dir()) for i in opened.infolist()]
+        entries = [(i.filename, _zip_dir(i)) for i in opened.infolist()]
     else:
         entries = [(m.name, m.isdir()) for m in opened.getmembers()]
     for member, is_dir in entries:
@@ -133,6 +133,26 @@ def _claim(archive: Archive, opened: Opened, owners: dict[str, str], target: Pat
                 f"{archive.origin}: member {member!r} of {archive.path.name} is also in "
                 f"{owners[key]}; archives unpacked into one folder must not share files"
             )
+
+
+def _zip_dir(info: zipfile.ZipInfo) -> bool:
+    """Whether a zip member is a folder ('images/', or 'images\\' from Windows)."""
+    return info.filename.endswith(("/", "\\"))
+
+
+def _unzip(opened: zipfile.ZipFile, tmp: Path) -> None:
+    """Write each member of a checked zip at the path its name spells, a backslash being a
+    separator too: zipfile's extractall keeps it in the file name on Linux ('images\\a.png',
+    from older Windows tools, beside no images/). A symlink member becomes a small file
+    holding its target: no link."""
+    for info in opened.infolist():
+        dest = tmp.joinpath(*_parts(info.filename))
+        if _zip_dir(info):
+            dest.mkdir(parents=True, exist_ok=True)
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with opened.open(info) as src, open(dest, "wb") as out:
+            shutil.copyfileobj(src, out)
 
 
 # Files fetched as they are, not archives: a competition's CSV of run-length masks.
@@ -157,7 +177,7 @@ def _unpack(archive: Archive, tmp: Path, target: Path, owners: dict[str, str]) -
     with _open(archive) as opened:
         _claim(archive, opened, owners, target)
         if isinstance(opened, zipfile.ZipFile):
-            opened.extractall(tmp)  # a symlink becomes a small file holding its target: no link
+            _unzip(opened, tmp)
             return
         bad = _tar_links(opened)
         if bad:

@@ -3,9 +3,14 @@ that other archives' links would send outside the data folder."""
 
 from __future__ import annotations
 
+import io
+import tarfile
 from pathlib import Path
 
+import pytest
+
 from tests.test_download import make_zip, pairs
+from unet.dataset.archives import ArchiveError
 from unet.dataset.url import fetch_archives
 
 
@@ -25,3 +30,24 @@ def test_zip_names_with_backslashes_unpack_into_folders(tmp_path: Path) -> None:
     data = _fetch(tmp_path, ("win.zip", blob))
     assert sorted(p.name for p in (data / "images").iterdir()) == ["p0.png", "p1.png"]
     assert sorted(p.name for p in data.iterdir()) == [".unpacked.json", "images", "masks"]
+
+
+def _tar(links: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for name, target in links.items():
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            tf.addfile(info)
+    return buf.getvalue()
+
+
+def test_a_zip_member_is_not_written_through_another_archives_link(tmp_path: Path) -> None:
+    # Each archive's links stay inside on their own, but "up" -> "x/.." with "x" -> "." from a
+    # later archive leads to the parent folder, and a zip member under "up" landed there.
+    blobs = (("a.tar", _tar({"up": "x/.."})), ("b.tar", _tar({"x": "."})),
+             ("c.zip", make_zip({"up/evil.png": b"x"})))
+    with pytest.raises(ArchiveError, match="'up/evil.png'"):
+        _fetch(tmp_path, *blobs)
+    assert not (tmp_path / "res" / "evil.png").exists()
+    assert [p for p in tmp_path.rglob("evil.png")] == []

@@ -140,13 +140,20 @@ def _zip_dir(info: zipfile.ZipInfo) -> bool:
     return info.filename.endswith(("/", "\\"))
 
 
-def _unzip(opened: zipfile.ZipFile, tmp: Path) -> None:
+def _unzip(archive: Archive, opened: zipfile.ZipFile, tmp: Path, target: Path) -> None:
     """Write each member of a checked zip at the path its name spells, a backslash being a
     separator too: zipfile's extractall keeps it in the file name on Linux ('images\\a.png',
     from older Windows tools, beside no images/). A symlink member becomes a small file
-    holding its target: no link."""
+    holding its target: no link. A member whose folder leads outside through links that
+    other archives unpacked before it is refused (each archive's own links are checked on
+    their own, so "up" -> "x/.." and, from a later archive, "x" -> "." make "up" the parent)."""
+    inside = os.path.realpath(tmp)
     for info in opened.infolist():
         dest = tmp.joinpath(*_parts(info.filename))
+        real = os.path.realpath(dest)
+        if os.path.commonpath([inside, real]) != inside:
+            raise _refused(archive, info.filename, f"would land in {real} through links that "
+                           "other archives unpacked", target)
         if _zip_dir(info):
             dest.mkdir(parents=True, exist_ok=True)
             continue
@@ -177,7 +184,7 @@ def _unpack(archive: Archive, tmp: Path, target: Path, owners: dict[str, str]) -
     with _open(archive) as opened:
         _claim(archive, opened, owners, target)
         if isinstance(opened, zipfile.ZipFile):
-            _unzip(opened, tmp)
+            _unzip(archive, opened, tmp, target)
             return
         bad = _tar_links(opened)
         if bad:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,36 @@ def test_a_zip_member_is_not_written_through_another_archives_link(tmp_path: Pat
         _fetch(tmp_path, *blobs)
     assert not (tmp_path / "res" / "evil.png").exists()
     assert [p for p in tmp_path.rglob("evil.png")] == []
+
+
+class _Unflagged(zipfile.ZipInfo):
+    """A member name written as given bytes without the UTF-8 flag, as Info-ZIP's zip on
+    Linux and Windows' own zip folders write names (zipfile itself always sets the flag)."""
+
+    raw = b""
+
+    def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # noqa: N802 (zipfile's name)
+        return self.raw, self.flag_bits & ~0x800
+
+
+def _zip_of_raw_names(names: list[bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for raw in names:
+            info = _Unflagged(raw.decode("ascii", "replace"))
+            info.raw = raw
+            zf.writestr(info, b"x")
+    return buf.getvalue()
+
+
+def test_zip_names_in_utf8_without_its_flag_are_read_as_utf8(tmp_path: Path) -> None:
+    # `zip` on Linux stores UTF-8 names without the flag; read as cp437 (the zip default)
+    # café.png became 'caf├⌐.png', an id no list of ids nor the user's file names match.
+    blob = _zip_of_raw_names(["images/café.png".encode(), "images/naïve_日本.png".encode()])
+    data = _fetch(tmp_path, ("linux.zip", blob))
+    assert sorted(p.name for p in (data / "images").iterdir()) == ["café.png", "naïve_日本.png"]
+
+
+def test_zip_names_in_cp437_stay_cp437(tmp_path: Path) -> None:
+    data = _fetch(tmp_path, ("dos.zip", _zip_of_raw_names(["images/café.png".encode("cp437")])))
+    assert [p.name for p in (data / "images").iterdir()] == ["café.png"]

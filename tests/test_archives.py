@@ -85,3 +85,22 @@ def test_zip_names_in_utf8_without_its_flag_are_read_as_utf8(tmp_path: Path) -> 
 def test_zip_names_in_cp437_stay_cp437(tmp_path: Path) -> None:
     data = _fetch(tmp_path, ("dos.zip", _zip_of_raw_names(["images/café.png".encode("cp437")])))
     assert [p.name for p in (data / "images").iterdir()] == ["café.png"]
+
+
+def test_archives_inside_the_archive_are_named_when_the_folders_are_missing(
+    tmp_path: Path,
+) -> None:
+    # Kaggle's download-all zip holds train.zip and train_masks.zip: the error said to set
+    # root and images, though the data folder holds no folder at all, only archives.
+    from unet.dataset.download import download_dataset
+    from unet.dataset.layout import DataLayoutError
+
+    inner = {"train.zip": make_zip(pairs()), "train_masks.tar.gz": b"x", "notes.txt": b"x"}
+    (tmp_path / "all.zip").write_bytes(make_zip(inner))
+    settings = {"archives": [{"url": (tmp_path / "all.zip").as_uri()}], "images": "train",
+                "masks": "train_masks"}
+    with pytest.raises(DataLayoutError) as err:
+        download_dataset(tmp_path / "res" / "manifest.json", "url", settings)
+    msg = str(err.value)
+    assert "train.zip, train_masks.tar.gz" in msg and "not unpacked" in msg
+    assert "dataset.url.archives" in msg

@@ -104,7 +104,28 @@ def missing_folder_hint(root: Path, folder: str, section: str, root_key: str, su
         value = below[0] if root_key == "path" else (Path(sub) / rel).as_posix()
         return f"; {below[0] / folder} exists: set {section}.{root_key}: '{value}'"
     held = [d.name for d in _visible_dirs(root)]
-    return f"; it holds the folders {listing(held, 8)}" if held else ""
+    return (f"; it holds the folders {listing(held, 8)}" if held else "") + _archives_in(
+        root, section)
+
+
+ARCHIVE_NAMES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+
+
+def _archives_in(folder: Path, section: str) -> str:
+    """The archives lying in `folder` (an archive of archives: Kaggle's download-all zip holds
+    train.zip and train_masks.zip), which are not unpacked, and what to do instead."""
+    try:
+        found = sorted(p.name for p in folder.iterdir()
+                       if p.is_file() and p.name.lower().endswith(ARCHIVE_NAMES))
+    except OSError:
+        return ""
+    if not found:
+        return ""
+    how = {"dataset.local": "unpack them first",
+           "dataset.kaggle": "list the ones you need in dataset.kaggle.files"}.get(
+        section, "unpack the archive that holds them yourself and list the ones you need as "
+        "file:// URLs in dataset.url.archives")
+    return f"; it holds the archives {listing(found, 8)}, which are not unpacked: {how}"
 
 
 def _visible_dirs(folder: Path) -> list[Path]:

@@ -110,3 +110,11 @@ def test_another_competition_is_downloaded_not_the_last_ones_files(
                                     {**settings, "competition": competition})
         assert [p["id"] for p in manifest["pairs"]] == ids
         assert [a["competition"] for a in manifest["archives"]] == [competition]
+
+
+@pytest.mark.parametrize("slug", ["../up", "https://www.kaggle.com/c/carvana-image-masking-challenge"])
+def test_a_competition_that_is_no_slug_is_refused_by_key(slug: str, tmp_path: Path) -> None:
+    with pytest.raises(KaggleError, match="dataset.kaggle.competition") as err:
+        download_dataset(tmp_path / "res" / "manifest.json", "kaggle", {"competition": slug})
+    assert "carvana-image-masking-challenge" in str(err.value)  # the slug of the example
+    assert not (tmp_path / "up").exists() and not (tmp_path / "res" / "downloads").exists()

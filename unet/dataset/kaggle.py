@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -111,6 +112,11 @@ def _download(api: Any, competition: str, name: str, folder: Path) -> Path:
 def fetch_competition(competition: str, files: list[str], dest: Path) -> list[dict]:
     """Download `files` of `competition` into dest/downloads/<competition> and unpack them
     into dest/data."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", competition):
+        raise KaggleError(
+            f"dataset.kaggle.competition {competition!r} is not a competition's slug: give the "
+            f"last part of its address kaggle.com/c/<slug>, e.g. {CARVANA}"
+        )
     # A folder per competition: files are reused by name, and competitions share names
     # (train.zip), so another competition must never find the last one's files.
     folder = Path(dest) / "downloads" / competition

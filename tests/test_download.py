@@ -274,3 +274,11 @@ def test_a_csv_file_is_placed_beside_the_unpacked_archives(server: Server, tmp_p
                     {"url": f"{server.url}/masks.csv", "sha256": None}], tmp_path)
     assert (tmp_path / "data" / "masks.csv").read_bytes() == server.files["/masks.csv"]
     assert (tmp_path / "data" / "train" / "a.png").is_file()
+
+
+def test_file_url_with_a_host_or_naming_a_folder_says_so(tmp_path: Path) -> None:
+    (tmp_path / "rel").mkdir()
+    for url, want in (("file://rel/data.zip", "file:///"), (tmp_path.as_uri() + "/rel/", "folder")):
+        with pytest.raises(DownloadError, match=want) as err:  # was: '/data.zip does not exist'
+            fetch_archives([{"url": url, "sha256": None}], tmp_path / "res")
+        assert "does not exist" not in str(err.value)

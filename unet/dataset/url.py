@@ -55,7 +55,14 @@ def _drop_outdated_copy(url: str, copy: Path) -> None:
 
 def _copy_file_url(url: str, output_file: str, pooch_obj: Any = None) -> None:
     """A pooch downloader for file:// URLs (pooch knows only http, ftp, sftp and doi)."""
-    path = file_url_path(url)
+    host, path = urlparse(url).netloc, file_url_path(url)
+    if host not in ("", "localhost"):  # file://data/x.zip: 'data' is a host, not a folder
+        raise FileNotFoundError(
+            f"{host!r} is read as a host name, not a folder: a file:// URL holds an absolute "
+            "path after a third slash, e.g. file:///home/me/data/x.zip"
+        )
+    if path.is_dir():
+        raise FileNotFoundError(f"{path} is a folder: name the archive file in it")
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist")
     shutil.copyfile(path, output_file)

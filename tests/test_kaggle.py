@@ -118,3 +118,40 @@ def test_a_competition_that_is_no_slug_is_refused_by_key(slug: str, tmp_path: Pa
         download_dataset(tmp_path / "res" / "manifest.json", "kaggle", {"competition": slug})
     assert "carvana-image-masking-challenge" in str(err.value)  # the slug of the example
     assert not (tmp_path / "up").exists() and not (tmp_path / "res" / "downloads").exists()
+
+
+class _Refusing:
+    """A KaggleApi stand-in whose downloads fail as the kaggle package's do: requests'
+    HTTPError (kaggle >= 1.7) or an ApiException with a status (older versions)."""
+
+    def __init__(self, status: int, new_client: bool) -> None:
+        self.status, self.new_client = status, new_client
+
+    def competition_download_file(self, *args: object, **kwargs: object) -> None:
+        import requests
+
+        if self.new_client:
+            response = requests.Response()
+            response.status_code = self.status
+            raise requests.HTTPError(f"{self.status} Client Error", response=response)
+        err = RuntimeError(f"({self.status}) Reason: refused")
+        err.status = self.status  # type: ignore[attr-defined]
+        raise err
+
+
+@pytest.mark.parametrize("new_client", [True, False])
+@pytest.mark.parametrize(("status", "want"), [
+    (401, "kaggle.json"), (403, "/c/carvana-image-masking-challenge/rules"),
+    (404, "dataset.kaggle.files")])
+def test_a_refused_download_says_what_its_status_means(
+    status: int, want: str, new_client: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from unet.dataset import kaggle
+
+    monkeypatch.setattr(kaggle, "connect", lambda competition: _Refusing(status, new_client))
+    with pytest.raises(KaggleError) as err:
+        download_dataset(tmp_path / "manifest.json", "kaggle", {})
+    msg = str(err.value)
+    assert want in msg and f"Kaggle answered {status}" in msg
+    others = {401: "kaggle.json", 403: "/rules", 404: "dataset.kaggle.files"}
+    assert not any(hint in msg for code, hint in others.items() if code != status)

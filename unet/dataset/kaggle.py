@@ -75,6 +75,27 @@ def connect(competition: str) -> Any:
     return api
 
 
+def _meaning(err: Exception, competition: str, name: str) -> str:
+    """What a failed download's HTTP status means and what to do: requests' HTTPError
+    (kaggle >= 1.7) carries it in .response, older clients' ApiException in .status."""
+    status = getattr(getattr(err, "response", None), "status_code", None)
+    status = status or getattr(err, "status", None)
+    rules = f"https://www.kaggle.com/c/{competition}/rules"
+    if status == 401:
+        return ("Kaggle answered 401: it refused the API token (wrong or expired); create a new "
+                "one on kaggle.com (Settings > API > Create New Token) and save it as "
+                "~/.kaggle/kaggle.json (or set KAGGLE_USERNAME and KAGGLE_KEY).")
+    if status == 403:
+        return (f"Kaggle answered 403: accept the competition's rules at {rules} with the "
+                "account of the API token, then run again.")
+    if status == 404:
+        return (f"Kaggle answered 404: no competition {competition!r} with a file {name!r}; "
+                "check dataset.kaggle.competition and dataset.kaggle.files.")
+    return (f"A 401 means the API token is wrong or expired, a 403 that the rules are not "
+            f"accepted yet ({rules}), a 404 that the competition or file name is wrong "
+            "(dataset.kaggle). Run again to retry.")
+
+
 def _download(api: Any, competition: str, name: str, folder: Path) -> Path:
     """Download one competition file into `folder`, renamed into place only when complete."""
     final = folder / name
@@ -99,10 +120,8 @@ def _download(api: Any, competition: str, name: str, folder: Path) -> Path:
         raise
     except Exception as err:
         raise KaggleError(
-            f"downloading {name} from Kaggle competition {competition} failed ({err}). A 403 "
-            f"means the rules are not accepted yet (https://www.kaggle.com/c/{competition}/rules"
-            "); a 404 means the competition or file name is wrong (dataset.kaggle). Run again "
-            "to retry."
+            f"downloading {name} from Kaggle competition {competition} failed ({err}). "
+            f"{_meaning(err, competition, name)}"
         ) from err
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -104,3 +104,19 @@ def test_archives_inside_the_archive_are_named_when_the_folders_are_missing(
     msg = str(err.value)
     assert "train.zip, train_masks.tar.gz" in msg and "not unpacked" in msg
     assert "dataset.url.archives" in msg
+
+
+@pytest.mark.parametrize(("blob", "kind"), [
+    (b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(64), "a 7z archive"),
+    (b"Rar!\x1a\x07\x01\x00" + bytes(64), "a RAR archive"),
+    (__import__("gzip").compress(b"ImageId,EncodedPixels\n"), "gzip-compressed file with no tar"),
+])
+def test_an_archive_of_another_kind_is_named_as_such(
+    blob: bytes, kind: str, tmp_path: Path
+) -> None:
+    # A 7z or RAR data set was called "cut off, or an HTML page?", and the fix given (point
+    # the URL at the archive itself) was what the user had done.
+    with pytest.raises(ArchiveError, match="neither a zip nor a tar") as err:
+        _fetch(tmp_path, ("data.bin", blob))
+    assert kind in str(err.value) and "cut off" not in str(err.value)
+

@@ -141,6 +141,14 @@ def local_data(wildcards):
     return [literal(p) for p in data_files(root, layout_from(settings, "local"))]
 
 
+def data_fingerprint(wildcards):
+    """Params function: one digest of what local_data's files hold, so that a file replaced
+    by an older-dated one (rsync -a, cp -p, tar) reruns the data set; a touch does not."""
+    from unet.dataset.fingerprint import fingerprint
+
+    return fingerprint(local_data(wildcards), Path(RESOURCES) / ".data_digests.json")
+
+
 def folder_images(wildcards):
     """The images in resources/predict/<folder> and their regions of interest (predict.roi),
     inputs of predict_folder: one replaced in place makes the folder's masks stale, though the

@@ -10,6 +10,7 @@ rule download_dataset:
     params:
         source=config["dataset"]["source"],
         settings=source_settings(),
+        data=data_fingerprint,
     threads: 2
     log:
         f"{DATA}/logs/download_dataset.log",

@@ -84,3 +84,27 @@ def test_a_local_archive_saved_over_reruns_the_data_set(tmp_path):
     manifest = (wd / "resources" / "mine" / "manifest.json").read_text()
     assert "a8.png" in manifest
 
+
+
+def test_a_file_replaced_by_an_older_dated_one_reruns_the_data_set(tmp_path):
+    # rsync -a, cp -p, tar and unzip keep a file's own date: a mask fixed last week and copied
+    # in today is older than the manifest, and Snakemake's mtime check passed it by.
+    import os
+
+    data = tmp_path / "data"
+    for i in range(8):
+        _pair(data, i)
+    wd = copy_workflow(tmp_path / "wf")
+    (wd / "local.yaml").write_text(
+        f"dataset: {{name: mine, source: local, local: {{path: '{data}'}}}}\n")
+    _run(wd)
+    mask = data / "masks" / "a3.png"
+    redrawn = np.zeros((24, 32), np.uint8)
+    redrawn[2:20, 3:9] = 255
+    Image.fromarray(redrawn).save(mask)
+    os.utime(mask, (1e9, 1e9))  # dated 2001
+    assert _planned(wd) == {"download_dataset", "split_dataset"}
+    _run(wd)
+    assert _planned(wd) == set()
+    os.utime(data / "images" / "a2.png")  # touched only: its content is the same
+    assert _planned(wd) == set()

@@ -120,3 +120,20 @@ def test_an_archive_of_another_kind_is_named_as_such(
         _fetch(tmp_path, ("data.bin", blob))
     assert kind in str(err.value) and "cut off" not in str(err.value)
 
+
+
+def test_a_local_archive_replaced_by_an_older_dated_one_is_taken_again(tmp_path: Path) -> None:
+    # cp -p or rsync -a keep the archive's own date: the new version, as large as the old,
+    # was older than the kept copy, so the old copy was unpacked again.
+    import os
+
+    from tests.test_download import png
+
+    archive = tmp_path / "data.zip"
+    archive.write_bytes(make_zip({"images/a.png": png(1)}))
+    url = [{"url": archive.as_uri(), "sha256": None}]
+    fetch_archives(url, tmp_path / "res")
+    archive.write_bytes(make_zip({"images/a.png": png(2)}))  # same size, other pixels
+    os.utime(archive, (1e9, 1e9))
+    fetch_archives(url, tmp_path / "res")
+    assert (tmp_path / "res" / "data" / "images" / "a.png").read_bytes() == png(2)

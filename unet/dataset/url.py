@@ -43,12 +43,15 @@ def file_url_path(url: str) -> Path | None:
 
 def _drop_outdated_copy(url: str, copy: Path) -> None:
     """Remove the kept copy of a file:// archive that was saved over since it was copied
-    (another size, or modified after the copy), so that it is copied again."""
+    (another size, or modified or replaced after the copy), so that it is copied again. The
+    status change time counts too: cp -p and rsync -a give a new version its own older date,
+    but its ctime is when it was put there."""
     source = file_url_path(url)
     if source is None or not copy.is_file() or not source.is_file():
         return
     was, now = copy.stat(), source.stat()
-    if was.st_size != now.st_size or now.st_mtime_ns >= was.st_mtime_ns:
+    changed = max(now.st_mtime_ns, now.st_ctime_ns)
+    if was.st_size != now.st_size or changed >= was.st_mtime_ns:
         log.info("%s changed since it was copied: copying it again", source)
         copy.unlink()
 

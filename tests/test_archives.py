@@ -137,3 +137,14 @@ def test_a_local_archive_replaced_by_an_older_dated_one_is_taken_again(tmp_path:
     os.utime(archive, (1e9, 1e9))
     fetch_archives(url, tmp_path / "res")
     assert (tmp_path / "res" / "data" / "images" / "a.png").read_bytes() == png(2)
+
+
+def test_a_password_protected_zip_is_refused_by_name(tmp_path: Path) -> None:
+    # zipfile raised a bare RuntimeError with a traceback, naming neither archive nor key.
+    blob = bytearray(make_zip({"images/a.png": b"x" * 12}))
+    for header, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local, central
+        blob[blob.index(header) + at] |= 0x1  # the encrypted flag, as `zip -P` sets it
+    with pytest.raises(ArchiveError, match="password") as err:
+        _fetch(tmp_path, ("secret.zip", bytes(blob)))
+    assert "dataset.url.archives[0].url" in str(err.value) and "'images/a.png'" in str(err.value)
+    assert not (tmp_path / "res" / "data").exists()

@@ -158,6 +158,13 @@ def _claim(archive: Archive, opened: Opened, owners: dict[str, str], target: Pat
     """Refuse absolute or climbing member names, and files that another archive brings too."""
     if isinstance(opened, zipfile.ZipFile):
         entries = [(i.filename, _zip_dir(i)) for i in opened.infolist()]
+        locked = [i.filename for i in opened.infolist() if i.flag_bits & 0x1]
+        if locked:  # zipfile would stop at the first with a bare RuntimeError
+            raise ArchiveError(
+                f"{archive.origin}: {archive.path.name} is password-protected (member "
+                f"{locked[0]!r} is encrypted); unpack it yourself with its password and use "
+                "dataset.source: local"
+            )
     else:
         entries = [(m.name, m.isdir()) for m in opened.getmembers()]
     for member, is_dir in entries:

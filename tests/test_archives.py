@@ -148,3 +148,14 @@ def test_a_password_protected_zip_is_refused_by_name(tmp_path: Path) -> None:
         _fetch(tmp_path, ("secret.zip", bytes(blob)))
     assert "dataset.url.archives[0].url" in str(err.value) and "'images/a.png'" in str(err.value)
     assert not (tmp_path / "res" / "data").exists()
+
+
+def test_a_zip_compressed_in_a_way_python_cannot_read_is_refused_by_name(tmp_path: Path) -> None:
+    # Windows' own zip folders write Deflate64 (method 9) above 2 GB, 7-Zip can write PPMd or
+    # Zstandard: zipfile stopped with a bare NotImplementedError and a traceback.
+    blob = bytearray(make_zip({"images/a.png": b"x" * 12}))
+    for header, at in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):  # the method, local, central
+        blob[blob.index(header) + at] = 9
+    with pytest.raises(ArchiveError, match="Deflate64") as err:
+        _fetch(tmp_path, ("big.zip", bytes(blob)))
+    assert "'images/a.png'" in str(err.value) and "repack" in str(err.value)

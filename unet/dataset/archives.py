@@ -154,17 +154,34 @@ def _refused(archive: Archive, member: str, why: str, target: Path) -> ArchiveEr
     )
 
 
+_ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+_METHOD_NAMES = {9: "Deflate64 (Windows' zip folders, above 2 GB)", 93: "Zstandard", 98: "PPMd"}
+
+
+def _zip_readable(archive: Archive, opened: zipfile.ZipFile) -> None:
+    """Refuse a zip that zipfile would stop in with a bare RuntimeError (encrypted members)
+    or NotImplementedError (compression it lacks), before anything is written."""
+    where = f"{archive.origin}: {archive.path.name}"
+    for info in opened.infolist():
+        if info.flag_bits & 0x1:
+            raise ArchiveError(
+                f"{where} is password-protected (member {info.filename!r} is encrypted); "
+                "unpack it yourself with its password and use dataset.source: local"
+            )
+        if info.compress_type not in _ZIP_METHODS:
+            method = _METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
+            raise ArchiveError(
+                f"{where}: member {info.filename!r} is compressed with {method}, which Python's "
+                "zipfile cannot read; unpack it yourself (7-Zip, unzip) and use dataset.source: "
+                "local, or repack it as a plain zip or a tar"
+            )
+
+
 def _claim(archive: Archive, opened: Opened, owners: dict[str, str], target: Path) -> None:
     """Refuse absolute or climbing member names, and files that another archive brings too."""
     if isinstance(opened, zipfile.ZipFile):
         entries = [(i.filename, _zip_dir(i)) for i in opened.infolist()]
-        locked = [i.filename for i in opened.infolist() if i.flag_bits & 0x1]
-        if locked:  # zipfile would stop at the first with a bare RuntimeError
-            raise ArchiveError(
-                f"{archive.origin}: {archive.path.name} is password-protected (member "
-                f"{locked[0]!r} is encrypted); unpack it yourself with its password and use "
-                "dataset.source: local"
-            )
+        _zip_readable(archive, opened)
     else:
         entries = [(m.name, m.isdir()) for m in opened.getmembers()]
     for member, is_dir in entries:

@@ -253,3 +253,20 @@ def test_a_licence_file_is_not_offered_as_an_image_to_convert():
     note = skipped_note("images", Path("imgs"), Counter({".txt": 1, ".webp": 2}),
                         "x.image_extensions", (".png",))
     assert "2 files" in note and ".txt" not in note
+
+
+def test_a_local_path_that_is_an_archive_or_missing_says_so(tmp_path):
+    # dataset.local.path naming a zip (or nothing) got only 'set path and images to the folder
+    # that holds the images', not that the path itself is a file, or is not there.
+    from unet.dataset.download import download_dataset
+
+    (tmp_path / "set.zip").write_bytes(b"PK")
+    with pytest.raises(DataLayoutError) as err:
+        download_dataset(tmp_path / "r" / "manifest.json", "local",
+                         {"path": str(tmp_path / "set.zip")})
+    assert "dataset.local.path" in str(err.value) and "is a file, not a folder" in str(err.value)
+    assert f"url: {(tmp_path / 'set.zip').as_uri()}" in str(err.value)
+    for layout in ({}, {"images": "{group}"}, {"rle": {"csv": "a.csv"}}, {"masks": ["a", "b"]}):
+        with pytest.raises(DataLayoutError, match=r"dataset.local.path .*nowhere does not exist"):
+            download_dataset(tmp_path / "r" / "manifest.json", "local",
+                             {"path": str(tmp_path / "nowhere"), **layout})

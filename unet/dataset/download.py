@@ -32,6 +32,19 @@ def _data_root(data: Path, sub: str, source: str) -> Path:
     return data.joinpath(*parts)
 
 
+def _check_local_path(root: Path) -> None:
+    """Refuse a dataset.local.path that is missing or a file (the archive itself), by key:
+    every layout would otherwise name only a folder inside it."""
+    if root.is_file():
+        raise DataLayoutError(
+            f"dataset.local.path {root} is a file, not a folder: unpack it there, or for a zip "
+            f"or tar use dataset.source: url with url: {root.resolve().as_uri()}"
+        )
+    if not root.is_dir():
+        raise DataLayoutError(f"dataset.local.path {root} does not exist; give the folder that "
+                              "holds the images and masks")
+
+
 def _fetch(source: str, settings: dict[str, Any], dest: Path) -> list[dict]:
     """Download and unpack the archives of a `url` or `kaggle` source into dest/data."""
     if source == "url":
@@ -149,6 +162,7 @@ def download_dataset(
     if source == "local":
         # Used in place: no copy of the user's folder.
         root = Path(settings["path"]).expanduser()
+        _check_local_path(root)
         layout = layout_from(settings, source)
         return write_manifest(manifest_path, source, root, layout, processes=processes)
     if source in ("url", "kaggle"):

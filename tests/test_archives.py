@@ -159,3 +159,23 @@ def test_a_zip_compressed_in_a_way_python_cannot_read_is_refused_by_name(tmp_pat
     with pytest.raises(ArchiveError, match="Deflate64") as err:
         _fetch(tmp_path, ("big.zip", bytes(blob)))
     assert "'images/a.png'" in str(err.value) and "repack" in str(err.value)
+
+
+def test_names_not_in_utf8_are_refused_when_the_manifest_is_written(tmp_path: Path) -> None:
+    # A tar or folder with names in cp1252 or latin-1 (b'caf\xe9.png') gave the id
+    # 'caf\udce9', and preprocess crashed on it with a UnicodeEncodeError after the download.
+    import os
+
+    from tests.test_download import png
+    from unet.dataset.download import download_dataset
+    from unet.dataset.layout import DataLayoutError
+
+    for sub in ("images", "masks"):
+        os.makedirs(tmp_path / "data" / sub)
+        with open(os.path.join(os.fsencode(tmp_path / "data" / sub), b"caf\xe9.png"), "wb") as f:
+            f.write(png(0))
+    with pytest.raises(DataLayoutError, match="not UTF-8") as err:
+        download_dataset(tmp_path / "res" / "manifest.json", "local",
+                         {"path": str(tmp_path / "data")})
+    assert "caf\\xe9.png" in str(err.value) and "rename" in str(err.value)
+    assert not (tmp_path / "res" / "manifest.json").exists()

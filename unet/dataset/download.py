@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,20 @@ def _check_local_path(root: Path) -> None:
     if not root.is_dir():
         raise DataLayoutError(f"dataset.local.path {root} does not exist; give the folder that "
                               "holds the images and masks")
+
+
+def _check_utf8(image: Path, pid: str) -> None:
+    """Refuse an image whose name is not UTF-8 (b'caf\\xe9.png', named in cp1252 or latin-1):
+    its id would hold a lone surrogate, which every later step that writes text fails on."""
+    for text in (str(image), pid):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise DataLayoutError(
+                f"the name of {os.fsencode(image)!r} is not UTF-8 (made in another encoding, "
+                "such as Windows' cp1252); ids and outputs need UTF-8 names: rename it and its "
+                "mask (e.g. convmv -f cp1252 -t utf-8 -r --notest <folder>)"
+            ) from None
 
 
 def _fetch(source: str, settings: dict[str, Any], dest: Path) -> list[dict]:
@@ -103,6 +118,7 @@ def write_manifest(
     found, rois = with_roi(root, layout, found) if layout.roi else (found, {})
     for pid, img, mask in found:
         bands, img = (img, img[0]) if isinstance(img, list) else (None, img)
+        _check_utf8(img, pid)
         w, h = image_size(img)
         pair = {"id": pid, "image": str(img), "mask": str(mask), "size": [w, h]}
         if pid in rois:  # its region of interest: outside it, nothing is learnt or scored

@@ -179,3 +179,24 @@ def test_names_not_in_utf8_are_refused_when_the_manifest_is_written(tmp_path: Pa
                          {"path": str(tmp_path / "data")})
     assert "caf\\xe9.png" in str(err.value) and "rename" in str(err.value)
     assert not (tmp_path / "res" / "manifest.json").exists()
+
+
+def test_tar_names_in_a_legacy_code_page_are_read_as_cp1252(tmp_path: Path) -> None:
+    # GNU tar keeps names as the bytes it was given: b'caf\xe9.png' from a cp1252 or latin-1
+    # system unpacked as 'caf\udce9.png', an id no later step can write.
+    from tests.test_download import png
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT, encoding="cp1252") as tf:
+        for name in ("images/café.png", "images/€uro.png"):
+            info = tarfile.TarInfo(name)
+            info.size = len(png(0))
+            tf.addfile(info, io.BytesIO(png(0)))
+        link = tarfile.TarInfo("images/link.png")
+        link.type, link.linkname = tarfile.SYMTYPE, "café.png"
+        tf.addfile(link)
+    data = _fetch(tmp_path, ("old.tar", buf.getvalue()))
+    names = sorted(p.name for p in (data / "images").iterdir())
+    assert names == ["café.png", "link.png", "€uro.png"]
+    assert (data / "images" / "link.png").read_bytes() == png(0)
+

@@ -19,7 +19,7 @@ RULES = {
         ("dataset.download", "dataset.synthetic"),
         {"common.fileio", *IMAGEIO, "common.parallel", "dataset.archives",
          "dataset.band_files", "dataset.class_folders", "dataset.coco", "dataset.download",
-         "dataset.groups", "dataset.kaggle", "dataset.mask_folders",
+         "dataset.groups", "dataset.kaggle", "dataset.mask_folders", "dataset.member_names",
          "dataset.merge",
          "dataset.layout", "dataset.names", "dataset.pairing", "dataset.per_id", "dataset.rle",
          "dataset.roi_files", "dataset.synthetic",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from unet.common.fileio import read_json, temp_dir_beside, write_json
+from unet.dataset.member_names import legacy_tar_names, zip_name_encoding
 
 log = logging.getLogger(__name__)
 
@@ -88,35 +89,18 @@ def _tar_links(tf: tarfile.TarFile) -> tuple[str, str] | None:
     return None
 
 
-def _zip_name_encoding(path: Path) -> str | None:
-    """'utf-8' for a zip whose names without the UTF-8 flag are UTF-8 all the same (`zip` on
-    Linux and macOS writes them so), else None: zipfile's cp437, the zip standard's default.
-    Read as cp437, 'café.png' in UTF-8 became 'caf├⌐.png'; cp437 names with letters beyond
-    ASCII are almost never valid UTF-8."""
-    with zipfile.ZipFile(path) as zf:  # unflagged names were decoded as cp437: undo that
-        raw = [i.orig_filename.encode("cp437") for i in zf.infolist() if not i.flag_bits & 0x800]
-    if all(name.isascii() for name in raw):
-        return None
-    try:
-        for name in raw:
-            name.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    return "utf-8"
-
-
 def _open(archive: Archive) -> Opened:
     """The archive opened by its content (not its name), or an error if it is neither kind."""
     path = archive.path
     if zipfile.is_zipfile(path):
-        return zipfile.ZipFile(path, metadata_encoding=_zip_name_encoding(path))
+        return zipfile.ZipFile(path, metadata_encoding=zip_name_encoding(path))
     if tarfile.is_tarfile(path):
         if not hasattr(tarfile, "data_filter"):
             raise ArchiveError(
                 f"{archive.origin}: unpacking {path.name} safely needs tarfile's extraction "
                 "filters (Python >= 3.11.4); upgrade Python in this environment"
             )
-        return tarfile.open(path, "r:*")  # gz, bz2 or xz, detected
+        return legacy_tar_names(tarfile.open(path, "r:*"))  # gz, bz2 or xz, detected
     what, fix = _other_kind(path)
     path.unlink(missing_ok=True)
     raise ArchiveError(

@@ -200,3 +200,19 @@ def test_tar_names_in_a_legacy_code_page_are_read_as_cp1252(tmp_path: Path) -> N
     assert names == ["café.png", "link.png", "€uro.png"]
     assert (data / "images" / "link.png").read_bytes() == png(0)
 
+
+def test_a_tree_unpacked_by_an_earlier_version_is_unpacked_again(tmp_path: Path) -> None:
+    # The marker named only the archives and their digests, so a tree unpacked before a fix
+    # to unpacking (backslashes, names' encodings) was kept, wrong files and all.
+    import json
+
+    from unet.dataset.archives import MARKER
+
+    blob = make_zip({name.replace("/", "\\"): data for name, data in pairs().items()})
+    data = _fetch(tmp_path, ("win.zip", blob))
+    marker = json.loads((data / MARKER).read_text())
+    (data / "images" / "p0.png").rename(data / "images\\p0.png")  # as the old code left it
+    old = marker["archives"] if isinstance(marker, dict) else marker
+    (data / MARKER).write_text(json.dumps(old))  # the old marker: the archives alone
+    data = _fetch(tmp_path, ("win.zip", blob))
+    assert sorted(p.name for p in (data / "images").iterdir()) == ["p0.png", "p1.png"]

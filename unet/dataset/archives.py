@@ -20,6 +20,9 @@ from unet.dataset.member_names import legacy_tar_names, zip_name_encoding
 log = logging.getLogger(__name__)
 
 MARKER = ".unpacked.json"  # written last: its presence means the tree is complete
+# Raised when a fix changes what unpacking writes, so a tree unpacked before it is unpacked
+# again: 2, zip names with backslashes and UTF-8 without the flag, tar names in cp1252.
+UNPACKER = 2
 _SEP = re.compile(r"[\\/]+")  # a backslash is a separator too, for archives made on Windows
 _ABSOLUTE = re.compile(r"^([\\/]|[A-Za-z]:)")
 # What a truncated or corrupt archive raises while being read.
@@ -249,7 +252,8 @@ def _unpack(archive: Archive, tmp: Path, target: Path, owners: dict[str, str]) -
 def extract_archives(archives: list[Archive], target: Path) -> None:
     """Unpack `archives` together into `target`, atomically; skip when already done."""
     target = Path(target)
-    stamp = [{"file": a.path.name, "sha256": a.sha256} for a in archives]
+    stamp = {"unpacker": UNPACKER,
+             "archives": [{"file": a.path.name, "sha256": a.sha256} for a in archives]}
     marker = target / MARKER
     if marker.is_file() and read_json(marker) == stamp:
         log.info("%s already holds %s", target, ", ".join(a.path.name for a in archives))

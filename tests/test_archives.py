@@ -216,3 +216,12 @@ def test_a_tree_unpacked_by_an_earlier_version_is_unpacked_again(tmp_path: Path)
     (data / MARKER).write_text(json.dumps(old))  # the old marker: the archives alone
     data = _fetch(tmp_path, ("win.zip", blob))
     assert sorted(p.name for p in (data / "images").iterdir()) == ["p0.png", "p1.png"]
+
+
+def test_a_json_file_is_placed_beside_the_unpacked_archives(tmp_path: Path) -> None:
+    # LIVECell serves images.zip and its COCO annotations as separate .json files: the JSON
+    # was removed as "neither a zip nor a tar archive (cut off, or an HTML page?)".
+    coco = b'{"images": [], "annotations": [], "categories": []}'
+    data = _fetch(tmp_path, ("images.zip", make_zip({"images/a.png": b"x"})),
+                  ("livecell_coco_train.json", coco))
+    assert (data / "livecell_coco_train.json").read_bytes() == coco

@@ -212,8 +212,9 @@ def _unzip(archive: Archive, opened: zipfile.ZipFile, tmp: Path, target: Path) -
             shutil.copyfileobj(src, out)
 
 
-# Files fetched as they are, not archives: a competition's CSV of run-length masks.
-PLAIN = (".csv",)
+# Files fetched as they are, not archives: a competition's CSV of run-length masks, COCO
+# annotations served apart from their images (LIVECell's livecell_coco_train.json).
+PLAIN = (".csv", ".json")
 _POOCH_PREFIX = re.compile(r"^[0-9a-f]{32}-")  # pooch names a download <md5 of URL>-<name>
 
 

@@ -155,7 +155,7 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
 def source_file(root: Path, layout: Layout, name: str) -> Path:
     """A file the layout names (the CSV of encodings, the COCO JSON), relative to the data
     folder `root`; for url and kaggle sources also beside the unpacked archives, above the
-    layout's `root` folder inside them, where a downloaded CSV lands."""
+    layout's `root` folder inside them, where a downloaded CSV or JSON lands."""
     path = root / name
     if not path.is_file() and layout.root:
         top = root.parents[len(Path(layout.root).parts) - 1]

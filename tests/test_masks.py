@@ -191,3 +191,29 @@ def test_threshold_with_ignore_equal_to_a_class_value_names_the_clash(explicit):
     with pytest.raises(MaskValueError, match=r"masks\.ignore 0 is also class 0's value"):
         mapping_from_values({0, 255}, explicit, 127, 16, ignore=0)
     assert mapping_from_values({0, 200, 255}, explicit, 127, 16, ignore=200).ignore == 200
+
+
+def test_voc_void_border_gets_the_ignore_hint_not_the_one_bit_one(tmp_path):
+    # VOC's 21 classes without masks.ignore: 255 (the void border) was refused with the advice
+    # to list 255 in place of 1 (aeroplane: every border would become one) and to set
+    # masks.threshold (which binarises, and is refused with 21 classes).
+    from PIL import Image
+
+    Image.fromarray(np.array([[0, 15, 255]], np.uint8)).save(tmp_path / "m.png")
+    with pytest.raises(MaskValueError) as err:
+        MaskMapping(tuple(range(21))).read_index(tmp_path / "m.png")
+    message = str(err.value)
+    assert "in place of 1" not in message and "masks.threshold" not in message
+    assert "masks.ignore: 255" in message
+
+
+def test_colour_classes_not_of_0_and_255_get_no_threshold_hint():
+    # CamVid's colours with one left out: a threshold would snap every channel to 0 or 255,
+    # which no listed colour but black is made of, and is refused then.
+    mapping = MaskMapping((0x808080, 0x800000, 0x400080), rgb=True)
+    with pytest.raises(MaskValueError) as err:
+        mapping.to_index(np.array([[0x808080, 0x804080]], np.uint32))
+    assert "masks.threshold" not in str(err.value) and "masks.colors" in str(err.value)
+    binary = MaskMapping((0, 255))
+    with pytest.raises(MaskValueError, match="masks.threshold"):
+        binary.to_index(np.array([[0, 7]], np.uint8))

@@ -98,19 +98,38 @@ class MaskMapping:
             raise MaskValueError(
                 f"{source} holds values {self.describe(sorted(bad)[:8])}{self._snapped(bad)} "
                 f"that are not in the mask mapping [{', '.join(self.labels())}]; add them to "
-                "masks.values (or masks.colors, or masks.ignore; a list there makes several "
+                f"{self._keys()}, or masks.ignore; a list there makes several "
                 "values one class), or set masks.unlisted: ignore to skip every value no class "
-                "lists" + (", or set masks.threshold" if self.threshold is None else "")
+                "lists" + (", or set masks.threshold" if self._can_threshold() else "")
                 + self._full_scale_hint(bad)
             )
         return out.reshape(raw.shape)
 
+    def _keys(self) -> str:
+        """The keys that list class values, the one this mapping reads first."""
+        return "masks.colors (or masks.values" if self.rgb else "masks.values (or masks.colors"
+
+    def _can_threshold(self) -> bool:
+        """Whether masks.threshold could read these classes: two grey values, or colours made
+        of channels 0 and 255 (a threshold snaps each channel to one of them)."""
+        if self.threshold is not None or self.merged:
+            return False
+        if self.rgb:
+            return all(c in (0, 255) for v in self.values for c in colour_of(v))
+        return self.num_classes == 2
+
     def _full_scale_hint(self, bad: set[int]) -> str:
-        """A hint when 255 meets a class listed as 1: 1-bit masks read as 0/255."""
-        if self.rgb or 255 not in bad or 1 not in self.values or 255 in self.values:
+        """A hint when 255 is unknown: 1-bit masks read as 0/255 (two classes, one of them 1),
+        or a void border or unlabelled value (VOC's 255) among several classes."""
+        if self.rgb or 255 not in bad or 255 in self.values:
             return ""
-        return ("; masks of 0/255 (1-bit images read so) mean 1 as 255: list 255 in place of 1 "
-                "in masks.values")
+        if self.num_classes == 2 and 1 in self.values:
+            return ("; masks of 0/255 (1-bit images read so) mean 1 as 255: list 255 in place "
+                    "of 1 in masks.values")
+        if self.num_classes > 2 and self.ignore is None:
+            return ("; if 255 marks borders or unlabelled pixels (VOC's void), set "
+                    "masks.ignore: 255")
+        return ""
 
     def _snapped(self, bad: set[int]) -> str:
         """What unknown colours read as after a threshold binarised their channels."""

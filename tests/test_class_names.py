@@ -73,3 +73,26 @@ def test_the_model_file_and_unet_info_keep_the_names(tmp_path):
                {"depth": 2, "base_width": 4}, TrainSettings(epochs=1, batch_size=2, device="cpu"))
     assert "0 = 0 (background), 1 = 1 (nucleus), 2 = 2 (cell)" in describe_model(tmp_path / "m.pt")
     assert np.isfinite(read_json(tmp_path / "c" / "meta.json")["class_fractions"]).all()
+
+
+def test_training_curves_name_each_class_in_a_colour_of_its_own(tmp_path, monkeypatch):
+    # The validation-Dice panel said "class 0" ... "class 18" with no names (the README says
+    # the names reach the report's figures), and beyond 10 classes repeated tab10's colours:
+    # Cityscapes' road (class 0) and sky (class 10) were one blue line.
+    from unet.report import figures
+
+    k = 19
+    columns = ["epoch", "train_loss", "val_loss", "val_dice", *(f"val_dice_{c}" for c in range(k)),
+               "lr", "seconds", "images_per_s"]
+    with open(tmp_path / "history.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        for e in (1, 2):
+            writer.writerow([e, 1.0, 1.0, 0.5, *(c / k for c in range(k)), 0.01, 1.0, 1.0])
+    drawn = {}
+    monkeypatch.setattr(figures, "_save", lambda fig, path: drawn.setdefault("fig", fig))
+    names = [f"name{c}" for c in range(k)]
+    figures.plot_curves([tmp_path / "history.csv"], tmp_path / "curves.png", names)
+    lines = drawn["fig"].axes[1].get_lines()
+    assert [line.get_label() for line in lines] == [f"class {c} name{c}" for c in range(k)]
+    assert len({line.get_color() for line in lines}) == k

@@ -34,9 +34,20 @@ def _save(fig: plt.Figure, path: str | os.PathLike) -> None:
     plt.close(fig)
 
 
-def plot_curves(history_csvs: list[str | os.PathLike], out_png: str | os.PathLike) -> None:
-    """Loss, validation Dice and learning rate against epoch: per class for one model, per
-    fold (mean foreground Dice) for cross-validation."""
+def _line_colours(k: int) -> list:
+    """k distinguishable line colours: tab10's, tab20's beyond 10, spaced turbo beyond 20."""
+    if k <= 10:
+        return [f"C{i}" for i in range(k)]
+    if k <= 20:
+        return list(matplotlib.colormaps["tab20"].colors[:k])
+    return list(matplotlib.colormaps["turbo"](np.linspace(0.05, 0.95, k))[:, :3])
+
+
+def plot_curves(
+    history_csvs: list[str | os.PathLike], out_png: str | os.PathLike, names: list | None = None
+) -> None:
+    """Loss, validation Dice and learning rate against epoch: per class for one model (each
+    named from `names`, masks.names), per fold (mean foreground Dice) for cross-validation."""
     runs = [read_history(p) for p in history_csvs]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
     for n, rows in enumerate(runs):
@@ -46,9 +57,10 @@ def plot_curves(history_csvs: list[str | os.PathLike], out_png: str | os.PathLik
             color = f"C{n}" if len(runs) > 1 else None
             axes[0].plot(epoch, [r[key] for r in rows], style, color=color, label=tag + key[:-5])
         dice_keys = ["val_dice"] if len(runs) > 1 else [k for k in rows[0] if k[:9] == "val_dice_"]
-        for key in dice_keys:
-            label = tag.strip() if len(runs) > 1 else f"class {key[9:]}"
-            axes[1].plot(epoch, [r[key] for r in rows], label=label)
+        colours = [f"C{n}"] if len(runs) > 1 else _line_colours(len(dice_keys))
+        for key, colour in zip(dice_keys, colours, strict=True):
+            label = tag.strip() if len(runs) > 1 else _class_label(int(key[9:]), names)
+            axes[1].plot(epoch, [r[key] for r in rows], label=label, color=colour)
     axes[0].set(title="loss (dotted: train)" if len(runs) > 1 else "loss", xlabel="epoch")
     title = "validation foreground Dice per fold" if len(runs) > 1 else "validation Dice"
     axes[1].set(title=title, xlabel="epoch", ylim=(0, 1))
@@ -58,6 +70,12 @@ def plot_curves(history_csvs: list[str | os.PathLike], out_png: str | os.PathLik
         ax.legend(fontsize="small")
         ax.grid(alpha=0.3)
     _save(fig, out_png)
+
+
+def _class_label(c: int, names: list | None) -> str:
+    """'class 3 car', or 'class 3' without a name."""
+    name = names[c] if names and c < len(names) else None
+    return f"class {c} {name}" if name else f"class {c}"
 
 
 def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:

@@ -152,9 +152,9 @@ def plot_results(
     summary = read_json(summary_json)
     tuning = read_json(tuning_json) if tuning_json else None
     tuning_table(tuning, out["tuning"], crf_on="crf" in mask_dirs)
-    plots.plot_curves(history_csvs, out["curves"])
-    plots.plot_methods(summary, out["methods"])
     meta = read_json(meta_json)
+    plots.plot_curves(history_csvs, out["curves"], meta.get("class_names"))
+    plots.plot_methods(summary, out["methods"])
     plots.write_overlays(
         per_image_csv, read_json(manifest_json), mask_dirs, out["overlays"],
         mapping_from_meta(meta), names=meta.get("class_names"), span=meta.get("intensity_range"),

@@ -105,3 +105,26 @@ def test_threshold_reads_palette_masks_by_brightness(tmp_path):
     mask.save(tmp_path / "m.gif")
     mapping = MaskMapping((0, 255), threshold=127)
     assert np.array_equal(mapping.read_index(tmp_path / "m.gif"), disc.astype(np.uint8))
+
+
+def test_a_short_palette_keeps_every_written_value(tmp_path):
+    """A palette of 2 colours made PIL write a 1-bit PNG: predicted classes 2, 3 and 4 came
+    back as 1, and the metrics scored them so."""
+    mapping = MaskMapping((0, 1, 2, 3, 4), palette=(0, 0, 0, 128, 0, 0))
+    mapping.write(tmp_path / "m.png", np.array([[0, 1, 2, 3, 4]], np.uint8))
+    assert np.asarray(Image.open(tmp_path / "m.png")).tolist() == [[0, 1, 2, 3, 4]]
+
+
+def test_the_written_palette_shows_every_class_in_its_colour(tmp_path):
+    """Palettes cut to the indices each file holds (optimised PNGs, GIFs): the first mask
+    held classes 0 and 1 only, and its 2-colour palette was the one every prediction got."""
+    pairs = _palette_pairs(tmp_path, [[0, 0, 0, 128, 0, 0]] * 4)
+    full = [0, 0, 0, 128, 0, 0, 0, 128, 0]
+    for p in pairs[1:]:
+        index = np.asarray(Image.open(p["mask"])).copy()
+        index[:, :3] = 2
+        mask = Image.fromarray(index, mode="P")
+        mask.putpalette(full)
+        mask.save(p["mask"])
+    meta = _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    assert meta["class_values"] == [0, 1, 2] and meta["mask_palette"][:9] == full

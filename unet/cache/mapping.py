@@ -14,7 +14,7 @@ from unet.cache.palettes import check_palettes
 from unet.cache.values import mapping_from_values
 from unet.common.imageio import GREY16, image_header, open_image
 from unet.common.labels import MaskMapping, MaskValueError
-from unet.common.maskio import mask_palette, read_mask, read_mask_values
+from unet.common.maskio import read_mask, read_mask_values
 from unet.common.parallel import parallel_map
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,7 @@ def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: i
     mapping = replace(mapping, bits=16 if deep else 8)
     if mapping.threshold is not None:
         return mapping  # values binarised into (0, top): not palette indices
-    check_palettes([p["mask"] for p in pairs], mapping)
-    return replace(mapping, palette=mask_palette(pairs[0]["mask"]))
+    return replace(mapping, palette=check_palettes([p["mask"] for p in pairs], mapping))
 
 
 def _is_wide(path: str) -> bool:

@@ -19,20 +19,25 @@ def _colour(palette: tuple[int, ...] | None, value: int) -> tuple[int, ...] | No
 SHOWN_LIMIT = 500  # masks read for the colours they show, when palettes clash
 
 
-def check_palettes(masks: list[str], mapping: MaskMapping) -> None:
+def check_palettes(masks: list[str], mapping: MaskMapping) -> tuple[int, ...] | None:
     """Refuse masks whose palettes (colour tables) show a class value in another colour than
     the first mask does: read as indices, their classes would swap without a word (a tool
     that builds each file's palette can put white at index 0 in one mask, black in the next).
-    Only the class values are compared; a mask without a palette shows v as (v, v, v)."""
+    Only the class values are compared; a mask without a palette shows v as (v, v, v).
+
+    Returns the palette written masks get: the first mask's, with each class value beyond
+    its end in the colour the first mask that has it shows (palettes cut to the indices each
+    file holds, as optimised PNGs and GIFs have them); None when the first mask has none."""
     if mapping.rgb or mapping.threshold is not None:
-        return  # read by colour, or binarised by brightness: not indices
+        return None  # read by colour, or binarised by brightness: not indices
     values = [v for v, _ in mapping.value_classes()]
     values += [] if mapping.ignore is None else [mapping.ignore]
-    reference = None
+    reference, written = None, None
     for path in masks:
         palette = mask_palette(path)
         if reference is None:
             reference = (path, {v: _colour(palette, v) for v in values})
+            written = list(palette) if palette is not None else None
             continue
         first, shown = reference
         for v in values:
@@ -42,6 +47,17 @@ def check_palettes(masks: list[str], mapping: MaskMapping) -> None:
                          "their palettes (colour tables) differ, so one index means different "
                          "classes. ")
                 raise MaskValueError(clash + _fix(masks, path, first))
+            if a is None and b is not None:
+                shown[v] = b
+                _extend(written, v, b)
+    return tuple(written) if written is not None else None
+
+
+def _extend(palette: list[int] | None, value: int, colour: tuple[int, ...]) -> None:
+    """Give `value` its colour in a palette too short to hold it (black between)."""
+    if palette is None or 3 * value < len(palette):
+        return
+    palette += [0] * (3 * value - len(palette)) + list(colour)
 
 
 def _fix(masks: list[str], path: str, first: str) -> str:

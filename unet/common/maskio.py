@@ -148,7 +148,9 @@ def write_mask_png(
         # No copy when already 8-bit: a memory-mapped mask is encoded in place.
         im = Image.fromarray(mask.astype(np.uint8, copy=False), mode="L")
         if palette:
-            im.putpalette(palette)  # L becomes P, the values its indices
+            # L becomes P, the values its indices; a palette shorter than the values would
+            # make PIL write fewer bits a pixel and cut them (2 colours: 1 bit, 3 read as 1).
+            im.putpalette(tuple(palette) + (0,) * max(0, 3 * (top + 1) - len(palette)))
     else:
         im = Image.fromarray(mask.astype(np.uint16))  # 16-bit greyscale PNG
     with atomic_path(path) as tmp:

@@ -128,3 +128,25 @@ def test_the_written_palette_shows_every_class_in_its_colour(tmp_path):
         mask.save(p["mask"])
     meta = _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
     assert meta["class_values"] == [0, 1, 2] and meta["mask_palette"][:9] == full
+
+
+def test_gif_filler_entries_are_not_taken_for_class_colours(tmp_path):
+    """PIL saves a GIF's colour table cut to a power of two and filled with black: a mask
+    holding classes 0 and 1 showed index 2 as black where the others show it green, and the
+    masks were refused as clashing, though no class 2 pixel lies in that file."""
+    pairs = _palette_pairs(tmp_path, [[0, 0, 0, 128, 0, 0]] * 4)
+    full = [0, 0, 0, 128, 0, 0, 0, 128, 0, 128, 128, 0, 0, 0, 128] + [7, 7, 7] * 251
+    for n, p in enumerate(pairs):
+        index = np.asarray(Image.open(p["mask"])).copy()
+        if n:
+            index[:, :3], index[:2, :] = 2, 3  # every index used: PIL keeps them
+        mask = Image.fromarray(index, mode="P")
+        mask.putpalette(full)
+        gif = p["mask"].replace(".png", ".gif")
+        mask.save(gif)
+        p["mask"] = gif
+    write_json(tmp_path / "manifest.json", {"pairs": pairs})
+    assert Image.open(pairs[0]["mask"]).getpalette()[6:9] == [0, 0, 0]  # PIL's filler
+    meta = _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    assert meta["class_values"] == [0, 1, 2, 3]
+    assert meta["mask_palette"][:12] == full[:12]

@@ -32,24 +32,51 @@ def check_palettes(masks: list[str], mapping: MaskMapping) -> tuple[int, ...] | 
         return None  # read by colour, or binarised by brightness: not indices
     values = [v for v, _ in mapping.value_classes()]
     values += [] if mapping.ignore is None else [mapping.ignore]
-    reference, written = None, None
-    for path in masks:
+    palette = mask_palette(masks[0])
+    written = list(palette) if palette is not None else None
+    shown = {v: _colour(palette, v) for v in values}
+    for path in masks[1:]:
         palette = mask_palette(path)
-        if reference is None:
-            reference = (path, {v: _colour(palette, v) for v in values})
-            written = list(palette) if palette is not None else None
-            continue
-        first, shown = reference
         for v in values:
             a, b = shown[v], _colour(palette, v)
+            if a is not None and b is not None and a != b:
+                # An entry may be filler in a file that holds no such pixel (a GIF's colour
+                # table is cut to a power of two and filled with black): decide by the files
+                # that hold each value.
+                return _check_held(masks, values, written)
+            if a is None and b is not None:
+                shown[v] = b
+                _extend(written, v, b)
+    return tuple(written) if written is not None else None
+
+
+def _check_held(
+    masks: list[str], values: list[int], written: list[int] | None
+) -> tuple[int, ...] | None:
+    """check_palettes by the masks' pixels: each value's colour in the files that hold it
+    must agree (refused otherwise, naming two of them); the written palette shows it so."""
+    shown: dict[int, tuple[tuple[int, ...], str]] = {}
+    owner: dict[tuple[int, ...], tuple[int, str]] = {}  # colour -> the value showing it
+    for path in masks:
+        palette = mask_palette(path)
+        for v in set(np.unique(read_mask_values(path)[0]).tolist()) & set(values):
+            b = _colour(palette, v)
+            a, first = shown.setdefault(v, (b, path))
+            w, other = owner.setdefault(b, (v, path))
             if a is not None and b is not None and a != b:
                 clash = (f"mask {path} shows value {v} as {b}, but {first} shows it as {a}: "
                          "their palettes (colour tables) differ, so one index means different "
                          "classes. ")
                 raise MaskValueError(clash + _fix(masks, path, first))
-            if a is None and b is not None:
-                shown[v] = b
-                _extend(written, v, b)
+            if b is not None and w != v:  # (0/255 grey beside a 0/1 palette: one class)
+                clash = (f"mask {path} shows value {v} as {b}, but {other} shows value {w} "
+                         "in that colour: their palettes (colour tables) differ, so one class "
+                         "has two indices. ")
+                raise MaskValueError(clash + _fix(masks, path, other))
+    for v, (colour, _) in shown.items():
+        if written is not None and colour is not None:
+            _extend(written, v, colour)
+            written[3 * v : 3 * v + 3] = colour
     return tuple(written) if written is not None else None
 
 

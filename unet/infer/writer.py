@@ -81,9 +81,13 @@ class PredictionWriter:
             band = band.clone()
             band[:, out] = 0
             band[0, out] = 1
+        # The mask is the argmax of the float16 probabilities saved (the CRF tuning and the
+        # final-mask choice read those), also where none are saved (predict_folder): where
+        # two classes round to one float16, all of them pick the first.
+        half = band.to(torch.float16)
         if self.probs_file:
-            self._probs[:, y : y + rows] = band.numpy().astype(np.float16)
-        self._values[y : y + rows] = self.mapping.to_values(class_index(band))
+            self._probs[:, y : y + rows] = half.numpy()
+        self._values[y : y + rows] = self.mapping.to_values(class_index(half.float()))
 
     def __exit__(self, kind, value, tb) -> None:
         try:

@@ -150,3 +150,14 @@ def test_gif_filler_entries_are_not_taken_for_class_colours(tmp_path):
     meta = _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
     assert meta["class_values"] == [0, 1, 2, 3]
     assert meta["mask_palette"][:12] == full[:12]
+
+
+def test_an_ignore_colour_for_palette_masks_names_its_index(tmp_path):
+    """VOC's void border shows as (224, 224, 192): masks.ignore given as that colour was
+    refused as 'a colour, but the masks hold grey levels', with no word of the index 255."""
+    from unet.cache.mapping import ignore_value
+
+    palette = [0, 0, 0, 128, 0, 0] + [0, 0, 0] * 253 + [224, 224, 192]
+    _palette_pairs(tmp_path, [palette] * 4)
+    with pytest.raises(MaskValueError, match=r"index 255.*masks\.ignore: 255"):
+        ignore_value((224, 224, 192), False, str(tmp_path / "msk0.png"))

@@ -14,7 +14,7 @@ from unet.cache.palettes import check_palettes
 from unet.cache.values import mapping_from_values
 from unet.common.imageio import GREY16, image_header, open_image
 from unet.common.labels import MaskMapping, MaskValueError
-from unet.common.maskio import read_mask, read_mask_values
+from unet.common.maskio import mask_palette, read_mask, read_mask_values
 from unet.common.parallel import parallel_map
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def _values_mapping(
             list(settings.mask_values) if settings.mask_values else None,
             settings.mask_threshold,
             settings.max_mask_values,
-            ignore_value(settings.mask_ignore, settings.mask_rgb),
+            ignore_value(settings.mask_ignore, settings.mask_rgb, masks[0]),
             rgb=settings.mask_rgb,
             top=65535 if deep else 255,
             unlisted=settings.mask_unlisted,
@@ -96,7 +96,7 @@ def _values_mapping(
     where = "; the most in " + ", ".join(f"{m} ({len(v)} values)" for (v, _), m in most)
     return mapping_from_values(
         found, None, None, settings.max_mask_values,
-        ignore_value(settings.mask_ignore, colour), rgb=colour, where=where,
+        ignore_value(settings.mask_ignore, colour, masks[0]), rgb=colour, where=where,
     )
 
 
@@ -135,9 +135,12 @@ def _refuse_alpha_labels(path: str) -> None:
         )
 
 
-def ignore_value(ignore: int | tuple[int, ...] | None, rgb: bool) -> int | None:
+def ignore_value(
+    ignore: int | tuple[int, ...] | None, rgb: bool, example: str | None = None
+) -> int | None:
     """masks.ignore in the masks' value space: for colour masks a packed 0xRRGGBB, from
-    [r, g, b] or from a grey level g, which colour masks hold as (g, g, g)."""
+    [r, g, b] or from a grey level g, which colour masks hold as (g, g, g). A colour for
+    palette masks (`example`, the first) is refused, naming the index that shows it."""
     if ignore is None or (isinstance(ignore, int) and not rgb):
         return ignore
     r, g, b = (ignore,) * 3 if isinstance(ignore, int) else ignore
@@ -145,6 +148,13 @@ def ignore_value(ignore: int | tuple[int, ...] | None, rgb: bool) -> int | None:
         return (r << 16) | (g << 8) | b
     if r == g == b:
         return r
+    palette = mask_palette(example) if example else None
+    shown = [i for i in range(len(palette or ()) // 3) if palette[3 * i : 3 * i + 3] == (r, g, b)]
+    if shown:
+        raise MaskValueError(
+            f"masks.ignore {list(ignore)} is a colour, but the masks hold palette indices: "
+            f"{example} shows it as index {shown[0]}; set masks.ignore: {shown[0]}"
+        )
     raise MaskValueError(
         f"masks.ignore {list(ignore)} is a colour, but the masks hold grey levels; give the "
         "grey value to skip (an integer)"

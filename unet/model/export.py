@@ -58,7 +58,8 @@ def export_onnx(model_path: str | os.PathLike, out_path: str | os.PathLike) -> d
 
     Input `image`: (B, C, H, W) float32 in [0, 1], resized like the training data (to the
     model's `size`, which the metadata gives) for the masks `unet predict` writes. Output
-    `logits`: (B, classes, H, W); class i is the data's value `class_values[i]`.
+    `logits`: (B, classes, H, W); class i is the data's value `class_values[i]`. A
+    patch-trained model's `patch` (w, h) is the tile of the window `unet predict` slides.
     """
     out = Path(out_path)
     if out.is_dir():
@@ -89,6 +90,9 @@ def export_onnx(model_path: str | os.PathLike, out_path: str | os.PathLike) -> d
         )
         meta = {k: ckpt.get(k) for k in DATA_KEYS}
         meta["model_config"] = ckpt["model_config"]
+        # A patch-trained model's masks come from a sliding window of tiles of this (w, h)
+        patch = checkpoint.trained_patch(ckpt)
+        meta["patch"] = list(patch) if patch else None
         # What a user of the file needs to read its output: class i is class_values[i].
         program.model.metadata_props.update({k: json.dumps(v) for k, v in meta.items()})
         program.save(str(tmp))

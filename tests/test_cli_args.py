@@ -119,3 +119,18 @@ def test_rle_columns_that_do_not_fit_the_model_are_refused_before_any_work(model
     assert main([*argv, "--rle-id", "stem"]) == 0
     lines = (tmp_path / "s.csv").read_text().splitlines()
     assert lines[0] == "id,rle_mask" and lines[1].startswith("a,")
+
+
+def test_images_of_one_stem_in_two_folders_are_named_with_the_fix(model, tmp_path, capsys):
+    # a/x.png and b/x.png (or x.png beside x.jpg) both make x.png: the refusal said only
+    # "several images are named ['x']", neither which files nor what to do.
+    for folder, ext in (("a", "png"), ("b", "png"), ("a", "jpg")):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        Image.new("RGB", (20, 10)).save(tmp_path / folder / f"x.{ext}")
+    code = main(["predict", str(model), str(tmp_path / "a"), str(tmp_path / "b"), "-o",
+                 str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and not (tmp_path / "out").exists()
+    for name in ("a/x.jpg", "a/x.png", "b/x.png"):
+        assert str(tmp_path / name) in err
+    assert "x.png" in err and "rename" in err.lower() and "separate" in err

@@ -76,10 +76,14 @@ def _check_outputs(files: list[Path], out_dir: Path) -> None:
     """Refuse outputs that would overwrite each other, or land among the images themselves
     (`<stem>.png` would replace a PNG image, and masks beside images would be taken for
     images by the next run)."""
-    stems = [f.stem for f in files]
-    if len(set(stems)) != len(stems):
-        twice = sorted({s for s in stems if stems.count(s) > 1})
-        raise ValueError(f"several images are named {twice}: their masks would overwrite")
+    by_stem: dict[str, list[str]] = {}
+    for f in files:
+        by_stem.setdefault(f.stem, []).append(str(f))
+    twice = {s: sorted(paths) for s, paths in by_stem.items() if len(paths) > 1}
+    if twice:
+        clash = "; ".join(f"{', '.join(p)} would all be {s}.png" for s, p in sorted(twice.items()))
+        raise ValueError(f"images of one name would overwrite each other's mask: {clash}. "
+                         "Rename one of each, or predict them into separate output folders")
     if out_dir.exists() and not out_dir.is_dir():
         raise FileExistsError(f"{out_dir} is a file; the masks go into a folder: name one")
     if out_dir.is_dir():

@@ -134,3 +134,16 @@ def test_images_of_one_stem_in_two_folders_are_named_with_the_fix(model, tmp_pat
     for name in ("a/x.jpg", "a/x.png", "b/x.png"):
         assert str(tmp_path / name) in err
     assert "x.png" in err and "rename" in err.lower() and "separate" in err
+
+
+def test_images_in_subfolders_beside_the_predicted_ones_are_warned_of(tmp_path, caplog):
+    # A folder of new images with more in a subfolder (one per patient, per day) was
+    # predicted without them and without a word: the masks looked like the whole set.
+    from unet.infer.predict_folder import list_images
+
+    for name in ("a.png", "day2/b.png", "day2/c.png", "fov/a.png"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        Image.new("RGB", (8, 8)).save(tmp_path / name)
+    with caplog.at_level("WARNING"):
+        assert list_images(tmp_path, roi="fov/{id}.png") == [tmp_path / "a.png"]
+    assert "day2/ holds 2" in caplog.text and "fov" not in caplog.text  # fov/: the regions

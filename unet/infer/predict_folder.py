@@ -20,7 +20,7 @@ from unet.common.labels import MaskValueError, mapping_from_meta
 from unet.common.logs import progress
 from unet.dataset.layout import IMAGE_EXTENSIONS, files_with, visible_files
 from unet.dataset.names import listing
-from unet.dataset.per_id import images_in
+from unet.dataset.per_id import images_in, names_one
 from unet.infer.forward import (
     PredictSettings,
     ensemble_logits,
@@ -46,14 +46,14 @@ def list_images(
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"folder to predict {folder} does not exist; put the images there")
-    images = images_in(folder, extensions, roi)
+    images, down = images_in(folder, extensions, roi), _images_below(folder, extensions, roi)
+    if images and down:
+        log.warning("%s: only the folder's own images are predicted, and %s: not predicted "
+                    "(move them up, or predict each subfolder)", folder, down)
     if not images:
         files = visible_files(folder, recursive=False)
         others = Counter(p.suffix.lower() or "no extension" for p in files)
         held = ", ".join(f"{e}: {n}" for e, n in sorted(others.items()))
-        deeper = files_with(folder, extensions, recursive=True)
-        below = Counter(p.relative_to(folder).parts[0] for p in deeper)
-        down = ", ".join(f"{d}/ holds {n}" for d, n in sorted(below.items()))
         raise FileNotFoundError(
             f"no images ({', '.join(extensions)}) in {folder}"
             + (f"; it holds {held}: add the extension to the data's image_extensions, or "
@@ -62,6 +62,15 @@ def list_images(
                "subfolder" if down else "")
         )
     return images
+
+
+def _images_below(folder: Path, extensions: Sequence[str], roi: str | None) -> str:
+    """The images in `folder`'s subfolders (not its regions of interest), in words: 'sub/
+    holds 3, ...'; '' for none."""
+    deeper = [p for p in files_with(folder, extensions, recursive=True)
+              if p.parent != folder and not (roi and names_one(p, folder, roi))]
+    below = Counter(p.relative_to(folder).parts[0] for p in deeper)
+    return ", ".join(f"{d}/ holds {n}" for d, n in sorted(below.items()))
 
 
 def model_input_size(ckpt: dict, full: tuple[int, int]) -> tuple[int, int]:

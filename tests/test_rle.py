@@ -224,3 +224,23 @@ def test_a_submission_takes_the_competitions_columns_and_ids(tmp_path):
     with pytest.raises(ValueError, match=r"--rle-columns.*one scored class.*2 names"):
         write_submission([("a.png", tmp_path / "a.png")], binary, tmp_path / "t.csv",
                          columns=("id", "class", "rle"))
+
+
+def test_objects_of_several_classes_list_an_image_without_any_once(tmp_path):
+    # --rle-objects with a model of several scored classes left an image without objects out
+    # of the CSV altogether (a header alone for a set of empty images), where the README
+    # promises it a row with no encoding, as for one class.
+    from unet.common.labels import MaskMapping
+    from unet.dataset.rle import write_submission
+
+    grey = MaskMapping((0, 50, 100))
+    index = np.zeros((H, W), np.uint8)
+    grey.write(tmp_path / "empty.png", index)
+    index[-1, -1] = 2  # the image's last pixel
+    grey.write(tmp_path / "one.png", index)
+    n = write_submission([("empty.jpg", tmp_path / "empty.png"), ("one.jpg", tmp_path / "one.png")],
+                         grey, tmp_path / "s.csv", objects=True)
+    with open(tmp_path / "s.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert n == 2 and rows == [["ImageId", "ClassId", "EncodedPixels"], ["empty.jpg", "", ""],
+                               ["one.jpg", "100", f"{H * W} 1"]]

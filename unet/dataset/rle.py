@@ -208,7 +208,7 @@ def write_submission(
     scored class (every class from `mapping.scored_from`: class 0 too without a background) a
     ClassId column with the class's mask value (a colour as #rrggbb) and a row per class
     present. With `objects`, a row per 8-connected object instead (Airbus scores each ship),
-    an image without one listed once with an empty encoding. `columns` names the columns
+    an image without one listed once with an empty encoding (and class). `columns` names the columns
     (submission_columns); `stem` writes each image's file stem, not its name (TGS, HuBMAP).
     Written atomically; returns the rows written."""
     from unet.common.fileio import atomic_path
@@ -224,9 +224,11 @@ def write_submission(
             found = _objects((index > 0) & (index < mapping.num_classes), objects)
             rows += [[name, encode(m, order)] for m in found] or [[name, ""]]
             continue
+        found = []
         for k in range(first, mapping.num_classes):
             value = f"#{mapping.values[k]:06x}" if mapping.rgb else mapping.values[k]
-            rows += [[name, value, encode(m, order)] for m in _objects(index == k, objects)]
+            found += [[name, value, encode(m, order)] for m in _objects(index == k, objects)]
+        rows += found or ([[name, "", ""]] if objects else [])  # objects: every image listed
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(header)

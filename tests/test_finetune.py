@@ -98,3 +98,31 @@ def test_a_class_of_other_values_is_another_class(cache, tmp_path):
     grouped = {"class_values": grey["class_values"], "class_groups": [[0], [255, 254]]}
     with pytest.raises(TrainingError, match=r"\['0', '255'\] there vs \['0', '\[255, 254\]'\]"):
         source_weights(tmp_path / "a" / "model.pt", config, grouped)
+
+
+def test_a_model_file_from_before_smp_fine_tunes(cache, tmp_path):
+    # model files written before model.arch existed have no arch/encoder/encoder_weights in
+    # model_config: prediction rebuilds them with the defaults, and so must fine-tuning (it
+    # refused them as "model.arch None there vs unet here")
+    from unet.model.unet import UNetConfig
+    from unet.train.finetune import source_weights
+
+    source = _train(cache, tmp_path / "a", epochs=1)
+    for key in ("arch", "encoder", "encoder_weights"):
+        del source["model_config"][key]
+    torch.save(source, tmp_path / "old.pt")
+    config = UNetConfig(in_channels=3, num_classes=2, **MODEL)
+    weights = source_weights(tmp_path / "old.pt", config, source)
+    assert weights.keys() == source["state_dict"].keys()
+
+
+def test_a_file_whose_settings_do_not_fit_its_weights_is_refused(cache, tmp_path):
+    # model_config says base_width 8, the weights are of width 4: refused as unet predict
+    # refuses it, not a state_dict size-mismatch traceback from load_state_dict
+    from unet.model.checkpoint import CheckpointError
+
+    source = _train(cache, tmp_path / "a", {"depth": 2, "base_width": 4}, epochs=1)
+    source["model_config"]["base_width"] = 8
+    torch.save(source, tmp_path / "edited.pt")
+    with pytest.raises(CheckpointError, match=r"edited.pt: its settings do not fit its weights"):
+        _train(cache, tmp_path / "b", epochs=1, init_from=str(tmp_path / "edited.pt"))

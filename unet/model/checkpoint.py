@@ -220,7 +220,7 @@ def load_model(
     """Rebuild the trained network from `model.pt` alone (no download); returns (model in eval
     mode, checkpoint dict)."""
     ckpt = load_model_file(path, device)
-    model = build_model(_config(path, ckpt), pretrained=False)
+    model = build_model(network_config(path, ckpt), pretrained=False)
     differs = _mismatch(model.state_dict(), ckpt["state_dict"])
     if differs:
         cfg = ckpt["model_config"]
@@ -250,8 +250,9 @@ def _mismatch(network: dict, stored: dict) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def _config(path: str | os.PathLike, ckpt: dict) -> UNetConfig:
-    """The network settings of a model file, checked against the file's own data layout."""
+def network_config(path: str | os.PathLike, ckpt: dict) -> UNetConfig:
+    """The network settings of a model file, checked against the file's own data layout; keys
+    an older file lacks (arch, encoder: before arch smp) take their defaults."""
     try:
         config = UNetConfig(**ckpt["model_config"])
     except TypeError as err:

@@ -30,8 +30,10 @@ def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict) -> d
     path = Path(path)
     if not path.is_file():
         raise TrainingError(f"train.init_from {path}: no such model file; give a model.pt path")
-    ckpt = checkpoint.load_model_file(path)
-    mine, theirs = config.to_dict(), ckpt["model_config"]
+    # as prediction reads it: an older file's missing settings at their defaults, and one whose
+    # settings do not fit its weights refused (CheckpointError) naming what differs
+    _, ckpt = checkpoint.load_model(path)
+    mine, theirs = config.to_dict(), checkpoint.network_config(path, ckpt).to_dict()
     differs = [f"model.{k} {theirs.get(k)} there vs {v} here" for k, v in mine.items()
                if theirs.get(k) != v]
     there, here = mapping_from_meta(ckpt), mapping_from_meta(meta)
@@ -44,3 +46,4 @@ def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict) -> d
         )
     log.info("starting from the weights of %s (epoch %s)", path, ckpt.get("epoch"))
     return ckpt["state_dict"]
+

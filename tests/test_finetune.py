@@ -126,3 +126,17 @@ def test_a_file_whose_settings_do_not_fit_its_weights_is_refused(cache, tmp_path
     torch.save(source, tmp_path / "edited.pt")
     with pytest.raises(CheckpointError, match=r"edited.pt: its settings do not fit its weights"):
         _train(cache, tmp_path / "b", epochs=1, init_from=str(tmp_path / "edited.pt"))
+
+
+def test_settings_that_do_not_shape_the_weights_may_change(cache, tmp_path):
+    # dropout has no weights, and the encoder's pretrained weights are replaced by the
+    # source's: fine-tuning with more dropout is a common choice, not another network
+    from unet.model.unet import UNetConfig
+    from unet.train.finetune import source_weights
+
+    source = _train(cache, tmp_path / "a", epochs=1)
+    config = UNetConfig(in_channels=3, num_classes=2, **MODEL, dropout=0.3)
+    assert source_weights(tmp_path / "a" / "model.pt", config, source)
+    with pytest.raises(TrainingError, match=r"model.norm batch there vs group here"):
+        source_weights(tmp_path / "a" / "model.pt", UNetConfig(3, 2, **MODEL, norm="group"),
+                       source)

@@ -24,6 +24,18 @@ def file_digest(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+# The settings that decide which weights a network has: dropout has none, and an encoder's
+# pretrained weights (encoder_weights) are replaced by the source's; base_width, bilinear and
+# norm are arch unet's only, encoder arch smp's only.
+_SHAPING = ("arch", "in_channels", "num_classes", "depth")
+_SHAPING_BY_ARCH = {"unet": ("base_width", "bilinear", "norm"), "smp": ("encoder",)}
+
+
+def _shaping(config: UNetConfig) -> tuple[str, ...]:
+    """The settings the source model must share with this run's `config`."""
+    return _SHAPING + _SHAPING_BY_ARCH.get(config.arch, ())
+
+
 def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict) -> dict:
     """The state dict of the model at `path`, refused unless its network and classes are
     this run's (the error names every difference)."""
@@ -34,8 +46,8 @@ def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict) -> d
     # settings do not fit its weights refused (CheckpointError) naming what differs
     _, ckpt = checkpoint.load_model(path)
     mine, theirs = config.to_dict(), checkpoint.network_config(path, ckpt).to_dict()
-    differs = [f"model.{k} {theirs.get(k)} there vs {v} here" for k, v in mine.items()
-               if theirs.get(k) != v]
+    differs = [f"model.{k} {theirs[k]} there vs {mine[k]} here" for k in _shaping(config)
+               if theirs[k] != mine[k]]
     there, here = mapping_from_meta(ckpt), mapping_from_meta(meta)
     if (there.groups(), there.rgb) != (here.groups(), here.rgb):
         differs.append(f"mask values {there.labels()} there vs {here.labels()} here")

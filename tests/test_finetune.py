@@ -140,3 +140,23 @@ def test_settings_that_do_not_shape_the_weights_may_change(cache, tmp_path):
     with pytest.raises(TrainingError, match=r"model.norm batch there vs group here"):
         source_weights(tmp_path / "a" / "model.pt", UNetConfig(3, 2, **MODEL, norm="group"),
                        source)
+
+
+def test_other_channels_are_named_as_the_images_with_the_fix(cache, tmp_path):
+    # in_channels comes from the images, not from a model setting: "model.in_channels 1 there
+    # vs 3 here; fine-tune with the same model settings" named a key that does not exist
+    from unet.model.unet import UNetConfig
+    from unet.train.finetune import source_weights
+
+    source = _train(cache, tmp_path / "a", epochs=1)
+    grey = UNetConfig(in_channels=1, num_classes=2, **MODEL)
+    with pytest.raises(TrainingError, match=r"3-channel images there vs 1-channel here") as err:
+        source_weights(tmp_path / "a" / "model.pt", grey, source)
+    assert "model.in_channels" not in str(err.value)
+    assert "convert" in str(err.value)
+    three = UNetConfig(in_channels=3, num_classes=3, **MODEL)
+    with pytest.raises(TrainingError, match=r"mask values \['0', '255'\] there vs "
+                                            r"\['0', '1', '2'\] here \(2 classes vs 3\)\); "
+                                            r".*masks.values") as err:
+        source_weights(tmp_path / "a" / "model.pt", three, {"class_values": [0, 1, 2]})
+    assert "num_classes" not in str(err.value)

@@ -24,16 +24,31 @@ def file_digest(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-# The settings that decide which weights a network has: dropout has none, and an encoder's
-# pretrained weights (encoder_weights) are replaced by the source's; base_width, bilinear and
-# norm are arch unet's only, encoder arch smp's only.
-_SHAPING = ("arch", "in_channels", "num_classes", "depth")
+# The model settings that decide which weights a network has: dropout has none, and an
+# encoder's pretrained weights (encoder_weights) are replaced by the source's; base_width,
+# bilinear and norm are arch unet's only, encoder arch smp's only. Channels and classes come
+# from the data (images, mask values), compared apart.
+_SHAPING = ("arch", "depth")
 _SHAPING_BY_ARCH = {"unet": ("base_width", "bilinear", "norm"), "smp": ("encoder",)}
 
 
-def _shaping(config: UNetConfig) -> tuple[str, ...]:
-    """The settings the source model must share with this run's `config`."""
-    return _SHAPING + _SHAPING_BY_ARCH.get(config.arch, ())
+def _differences(theirs: dict, mine: dict, there, here) -> tuple[list[str], str]:
+    """(each difference in words, what to do about them)."""
+    keys = _SHAPING + _SHAPING_BY_ARCH.get(mine["arch"], ())
+    model = [f"model.{k} {theirs[k]} there vs {mine[k]} here" for k in keys
+             if theirs[k] != mine[k]]
+    fixes = ["set those model settings as the source's (unet info shows them)"] if model else []
+    data = []
+    if theirs["in_channels"] != mine["in_channels"]:
+        data.append(f"{theirs['in_channels']}-channel images there vs "
+                    f"{mine['in_channels']}-channel here")
+        fixes.append("convert the images to the source's channels (grey or RGB)")
+    classes = theirs["num_classes"], mine["num_classes"]
+    if (there.groups(), there.rgb) != (here.groups(), here.rgb) or classes[0] != classes[1]:
+        counts = f" ({classes[0]} classes vs {classes[1]})" if classes[0] != classes[1] else ""
+        data.append(f"mask values {there.labels()} there vs {here.labels()} here{counts}")
+        fixes.append("map the masks to the source's classes (masks.values or masks.colors)")
+    return model + data, "; ".join(fixes + ["or train without train.init_from"])
 
 
 def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict) -> dict:
@@ -45,17 +60,13 @@ def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict) -> d
     # as prediction reads it: an older file's missing settings at their defaults, and one whose
     # settings do not fit its weights refused (CheckpointError) naming what differs
     _, ckpt = checkpoint.load_model(path)
-    mine, theirs = config.to_dict(), checkpoint.network_config(path, ckpt).to_dict()
-    differs = [f"model.{k} {theirs[k]} there vs {mine[k]} here" for k in _shaping(config)
-               if theirs[k] != mine[k]]
-    there, here = mapping_from_meta(ckpt), mapping_from_meta(meta)
-    if (there.groups(), there.rgb) != (here.groups(), here.rgb):
-        differs.append(f"mask values {there.labels()} there vs {here.labels()} here")
+    theirs = checkpoint.network_config(path, ckpt).to_dict()
+    differs, fix = _differences(theirs, config.to_dict(), mapping_from_meta(ckpt),
+                                mapping_from_meta(meta))
     if differs:
         raise TrainingError(
-            f"train.init_from {path}: its network or classes differ from this run's ("
-            + "; ".join(differs) + "); fine-tune with the same model settings and mask values"
+            f"train.init_from {path}: its network or data differ from this run's ("
+            + "; ".join(differs) + f"); {fix}"
         )
     log.info("starting from the weights of %s (epoch %s)", path, ckpt.get("epoch"))
     return ckpt["state_dict"]
-

@@ -147,3 +147,23 @@ def test_an_os_system_payload_is_named_as_code_not_as_a_damaged_file(tmp_path):
         checkpoint.load(tmp_path / "model.pt")
     assert "would execute code" in str(err.value) and "system" in str(err.value)
     assert "cut off" not in str(err.value)
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    ({"pytorch-lightning_version": "2.4.0", "state_dict": {"model.w": torch.zeros(2)},
+      "optimizer_states": [], "epoch": 3}, r"a PyTorch Lightning checkpoint \(epoch 3\)"),
+    ({"model": {"w": torch.zeros(2)}, "optimizer": {}, "epoch": 3},
+     r"another project's checkpoint \(keys epoch, model, optimizer\)"),
+    ({"state_dict": {"w": torch.zeros(2)}, "epoch": 5},
+     r"another project's checkpoint \(keys epoch, state_dict\)"),
+])
+def test_another_projects_checkpoint_is_named_as_such(tmp_path, content, says):
+    # Any dict with an "optimizer" key was called "a training checkpoint (checkpoints/last.pt,
+    # to resume from); use model.pt", though this pipeline never wrote it, and a Lightning
+    # .ckpt "a dict without model_config, ...": neither said what the file is
+    path = tmp_path / "their.ckpt"
+    torch.save(content, path)
+    with pytest.raises(CheckpointError, match=rf"their\.ckpt is not a unet-pipeline model.*{says}"
+                       ) as err:
+        checkpoint.load_model(path)
+    assert "last.pt" not in str(err.value)

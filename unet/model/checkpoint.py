@@ -107,20 +107,29 @@ def load_model_file(path: str | os.PathLike, device: str | torch.device = "cpu")
     ckpt = load(path, device)
     if isinstance(ckpt, dict) and all(k in ckpt for k in MODEL_KEYS):
         return ckpt
-    if not isinstance(ckpt, dict):
-        held = f"a {type(ckpt).__name__}"
-    elif "optimizer" in ckpt:
-        held = "a training checkpoint (checkpoints/last.pt, to resume from); use model.pt"
-    elif ckpt and all(isinstance(v, torch.Tensor) for v in ckpt.values()):
-        n = len(ckpt)
-        held = f"a bare state dict of {n} tensor{'s' * (n != 1)}, without the network settings"
-    else:
-        held = f"a dict without {', '.join(k for k in MODEL_KEYS if k not in ckpt)}"
     raise CheckpointError(
-        f"{path} is not a unet-pipeline model file: it holds {held}. A model file records the "
-        "network, the mask values and the input layout beside the weights: use a model.pt this "
-        "pipeline trained (results/<dataset>/<experiment>/model.pt)"
+        f"{path} is not a unet-pipeline model file: it holds {_held(ckpt)}. A model file "
+        "records the network, the mask values and the input layout beside the weights: use a "
+        "model.pt this pipeline trained (results/<dataset>/<experiment>/model.pt)"
     )
+
+
+def _held(ckpt: Any) -> str:
+    """What a torch file that is not a model file holds, in words."""
+    if not isinstance(ckpt, dict) or not ckpt:
+        return f"a{'n empty' * (ckpt == {})} {type(ckpt).__name__}"
+    if "pytorch-lightning_version" in ckpt:
+        return f"a PyTorch Lightning checkpoint (epoch {ckpt.get('epoch')})"
+    if {"state_dict", "optimizer", "state"} <= ckpt.keys():  # what last_record writes
+        return "a training checkpoint (checkpoints/last.pt, to resume from); use model.pt"
+    if ckpt and all(isinstance(v, torch.Tensor) for v in ckpt.values()):
+        n = len(ckpt)
+        return f"a bare state dict of {n} tensor{'s' * (n != 1)}, without the network settings"
+    if "model_config" in ckpt or "class_values" in ckpt:  # a model file with keys lost
+        return f"a dict without {', '.join(k for k in MODEL_KEYS if k not in ckpt)}"
+    keys = sorted(map(str, ckpt))
+    more = f" and {len(keys) - 8} more" if len(keys) > 8 else ""
+    return f"another project's checkpoint (keys {', '.join(keys[:8])}{more})"
 
 
 # torch's two wordings of a pickle naming a function to call: "Unsupported global: GLOBAL

@@ -188,9 +188,12 @@ def init_model(wildcards):
 
 def encoder_weights(wildcards):
     """model.arch smp with pretrained weights: fetch_encoder_weights's marker, an input of
-    training, so the download happens first, where Snakemake runs."""
+    training, so the download happens first, where Snakemake runs; none when fine-tuning
+    (train.init_from), whose source weights replace them."""
     model = experiment_section(config, "model", wildcards.experiment)
     if model["arch"] != "smp" or not model["encoder_weights"]:
+        return []
+    if experiment_section(config, "train", wildcards.experiment)["init_from"]:
         return []
     return [f"resources/encoders/{model['encoder']}/{model['encoder_weights']}.json"]
 

@@ -160,3 +160,44 @@ def test_other_channels_are_named_as_the_images_with_the_fix(cache, tmp_path):
                                             r".*masks.values") as err:
         source_weights(tmp_path / "a" / "model.pt", three, {"class_values": [0, 1, 2]})
     assert "num_classes" not in str(err.value)
+
+
+SMP = {"arch": "smp", "encoder": "resnet18", "depth": 3}
+
+
+def _smp_source(cache: Path, path: Path) -> None:
+    """An smp model file of the cache's layout (random weights, encoder_weights null)."""
+    import json
+
+    from unet.model.build import build_model
+    from unet.model.unet import UNetConfig
+
+    meta = json.loads((cache / "meta.json").read_text())
+    cfg = UNetConfig(in_channels=3, num_classes=2, **SMP, encoder_weights=None)
+    record = checkpoint.model_record(cfg.to_dict(), build_model(cfg).state_dict(), meta, {}, 1,
+                                     None, [0.5, 0.5], "h")
+    checkpoint.save(path, record)
+
+
+def test_fine_tuning_an_smp_model_downloads_no_encoder_weights(cache, tmp_path, monkeypatch):
+    # The source's weights replace the encoder's pretrained ones: fetching imagenet weights
+    # first was needless, and failed without a network
+    pytest.importorskip("segmentation_models_pytorch")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    _smp_source(cache, tmp_path / "source.pt")
+    tuned = _train(cache, tmp_path / "b", {**SMP, "encoder_weights": "imagenet"}, epochs=1,
+                   init_from=str(tmp_path / "source.pt"))
+    source = checkpoint.load(tmp_path / "source.pt")
+    assert torch.equal(tuned["state_dict"]["mean"], source["state_dict"]["mean"])
+
+
+def test_fine_tuning_plans_no_encoder_download(tmp_path):
+    wd = copy_workflow(tmp_path)
+    (wd / "source.pt").write_bytes(b"planned only")
+    (wd / "ft.yaml").write_text(
+        "model: {arch: smp, encoder: resnet18, encoder_weights: imagenet, depth: 3}\n"
+        f"train: {{init_from: {wd / 'source.pt'}}}\n")
+    args = ("--cores", "1", "--configfile", TINY, "ft.yaml", "-n", "--quiet", "rules")
+    planned = snakemake(wd, "results/synthetic/baseline/model.pt", *args).stdout
+    assert "train_unet" in planned
+    assert "fetch_encoder_weights" not in planned

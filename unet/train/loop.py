@@ -82,7 +82,9 @@ def build_run(
     dtype = amp_dtype(device, settings.amp, settings.amp_cpu)
     repeatable = set_deterministic(settings.deterministic, device)
     torch.manual_seed(settings.seed)
-    model = build_model(config).to(device)
+    # fine-tuning: the source's weights (and input normalisation) replace the encoder's
+    # pretrained ones, so none are downloaded
+    model = build_model(config, pretrained=not settings.init_from).to(device)
     if settings.channels_last:
         model = model.to(memory_format=torch.channels_last)
     weights = settings.class_weights or None

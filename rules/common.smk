@@ -183,6 +183,8 @@ def split_models(wildcards):
 def init_model(wildcards):
     """train.init_from as an input: a changed source model retrains (and what follows)."""
     path = experiment_section(config, "train", wildcards.experiment)["init_from"]
+    if path and "fold" in wildcards.keys():  # {fold}: each fold from the source's same fold
+        path = path.replace("{fold}", wildcards.fold)
     return [literal(path)] if path else []
 
 

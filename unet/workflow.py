@@ -190,6 +190,17 @@ def _check_source_model(config: dict, exp: str, source: str | None) -> None:
     output of the training it would start, which Snakemake deletes before retraining."""
     if not source:
         return
+    folds = config["split"]["folds"]
+    if "{fold}" in source and folds < 2:
+        raise ConfigError(f"train.init_from {source} has {{fold}}, for cross-validation "
+                          "only: set split.folds to 2 or more, or give one model.pt")
+    for fold in range(folds) if "{fold}" in source else [None]:
+        _check_source_path(config, exp, source if fold is None
+                           else source.replace("{fold}", str(fold)))
+
+
+def _check_source_path(config: dict, exp: str, source: str) -> None:
+    """One model file of train.init_from (a fold's, for {fold})."""
     own = Path("results", config["dataset"]["name"], exp)
     path = Path(source).resolve()
     if path == own.resolve() or own.resolve() in path.parents:

@@ -51,9 +51,34 @@ def _differences(theirs: dict, mine: dict, there, here) -> tuple[list[str], str]
     return model + data, "; ".join(fixes + ["or train without train.init_from"])
 
 
-def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict) -> dict:
+def fold_source(init_from: str, fold: int | None) -> str:
+    """train.init_from for cross-validation fold `fold`: `{fold}` becomes its number, so each
+    fold starts from the source run's model of the same fold."""
+    if "{fold}" not in init_from:
+        return init_from
+    if fold is None:
+        raise ValueError(f"train.init_from {init_from} has {{fold}}, for cross-validation "
+                         "runs only (split.folds 2 or more): give one model.pt")
+    return init_from.replace("{fold}", str(fold))
+
+
+def _warn_other_fold(path: Path, ckpt: dict, fold: int | None) -> None:
+    """A fold started from another fold's model of the same folds has seen its validation
+    images: its validation Dice, and the choices made on it, are too good."""
+    theirs = ckpt.get("fold")
+    if fold is None or theirs is None or theirs == fold:
+        return
+    log.warning(
+        "train.init_from %s is fold %s's model of a cross-validation run, starting fold %s: "
+        "if both runs split the same images, it trained on this fold's validation images and "
+        "this fold's validation scores are too good; give folds/{fold}/model.pt so each fold "
+        "starts from its own", path, theirs, fold)
+
+
+def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict,
+                   fold: int | None = None) -> dict:
     """The state dict of the model at `path`, refused unless its network and classes are
-    this run's (the error names every difference)."""
+    this run's (the error names every difference); `fold`: this run's (warns if another's)."""
     path = Path(path)
     if not path.is_file():
         raise TrainingError(f"train.init_from {path}: no such model file; give a model.pt path")
@@ -68,5 +93,6 @@ def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict) -> d
             f"train.init_from {path}: its network or data differ from this run's ("
             + "; ".join(differs) + f"); {fix}"
         )
+    _warn_other_fold(path, ckpt, fold)
     log.info("starting from the weights of %s (epoch %s)", path, ckpt.get("epoch"))
     return ckpt["state_dict"]

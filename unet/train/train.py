@@ -14,7 +14,7 @@ from unet.model import checkpoint
 from unet.model.unet import UNetConfig
 from unet.train import augment, resume
 from unet.train.dataset import CachedRows
-from unet.train.finetune import file_digest, source_weights
+from unet.train.finetune import file_digest, fold_source, source_weights
 from unet.train.folds import fold_rows
 from unet.train.history import write_history
 from unet.train.loop import (
@@ -107,8 +107,9 @@ def train_unet(
     # What the epochs done depend on; the classes' names (masks.names) only label them
     data = {**meta, "fold": fold, "code": resume.code_digest(), "class_names": None}
     if settings.init_from:  # fine-tuning; a resumed last.pt below overrides these weights
-        run.model.load_state_dict(source_weights(settings.init_from, config, meta))
-        data["init_sha256"] = file_digest(settings.init_from)
+        source = fold_source(settings.init_from, fold)  # {fold}: this fold's own source
+        run.model.load_state_dict(source_weights(source, config, meta, fold))
+        data["init_sha256"] = file_digest(source)
     ckdir = Path(checkpoint_dir)
     chash = resume.settings_hash(config.to_dict(), settings_dict(run), data, run.device.type)
     state = resume.restore(

@@ -47,7 +47,9 @@ def _differences(theirs: dict, mine: dict, there, here) -> tuple[list[str], str]
     if (there.groups(), there.rgb) != (here.groups(), here.rgb) or classes[0] != classes[1]:
         counts = f" ({classes[0]} classes vs {classes[1]})" if classes[0] != classes[1] else ""
         data.append(f"mask values {there.labels()} there vs {here.labels()} here{counts}")
-        fixes.append("map the masks to the source's classes (masks.values or masks.colors)")
+        fixes.append("give masks of the source's classes and values (masks.values or "
+                     "masks.colors order, group and pick the classes; other values need the "
+                     "masks rewritten)")
     return model + data, "; ".join(fixes + ["or train without train.init_from"])
 
 

@@ -70,3 +70,12 @@ def test_info_counts_parameters_not_buffers(tmp_path, capsys):
     assert main(["info", str(tmp_path / "model.pt")]) == 0
     out = capsys.readouterr().out
     assert f"; {params:,} parameters" in out and f"{buffers:,} buffer values" in out, out
+
+
+def test_info_names_only_the_buffers_the_network_has(tmp_path, capsys):
+    # A plain UNet's buffers are BatchNorm's running statistics: "running statistics, input
+    # mean/std" named smp's normalisation, which it does not have
+    torch.save(tiny_record(), tmp_path / "model.pt")
+    assert main(["info", str(tmp_path / "model.pt")]) == 0
+    out = capsys.readouterr().out
+    assert "buffer values: running statistics)" in out and "mean/std" not in out, out

@@ -47,7 +47,8 @@ def describe_model(path: str | os.PathLike) -> str:
     names = ckpt.get("class_names") or [None] * mapping.num_classes
     params = sum(p.numel() for p in net.parameters())  # buffers are statistics, not learnt
     stats = sum(b.numel() for b in net.buffers() if b.is_floating_point())
-    held = f" (and {stats:,} buffer values: running statistics, input mean/std)" if stats else ""
+    kinds = "running statistics" + (", input mean/std" if cfg.get("arch") == "smp" else "")
+    held = f" (and {stats:,} buffer values: {kinds})" if stats else ""
     lines = [
         f"model      {path}",
         f"network    {_network(cfg)}; {params:,} parameters{held}",

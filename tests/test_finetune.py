@@ -201,3 +201,17 @@ def test_fine_tuning_plans_no_encoder_download(tmp_path):
     planned = snakemake(wd, "results/synthetic/baseline/model.pt", *args).stdout
     assert "train_unet" in planned
     assert "fetch_encoder_weights" not in planned
+
+
+def test_an_smp_model_into_a_unet_run_names_the_arch_not_unet_settings(cache, tmp_path):
+    # base_width means nothing to an smp model: "model.base_width 16 there vs 8 here" beside
+    # "model.arch smp there vs unet here" asked for a setting that cannot help
+    pytest.importorskip("segmentation_models_pytorch")
+    from unet.model.unet import UNetConfig
+    from unet.train.finetune import source_weights
+
+    _smp_source(cache, tmp_path / "source.pt")
+    record = checkpoint.load(tmp_path / "source.pt")
+    with pytest.raises(TrainingError, match=r"\(model.arch smp there vs unet here; model.depth "
+                                            r"3 there vs 2 here\)"):
+        source_weights(tmp_path / "source.pt", UNetConfig(3, 2, depth=2, base_width=8), record)

@@ -34,7 +34,8 @@ _SHAPING_BY_ARCH = {"unet": ("base_width", "bilinear", "norm"), "smp": ("encoder
 
 def _differences(theirs: dict, mine: dict, there, here) -> tuple[list[str], str]:
     """(each difference in words, what to do about them)."""
-    keys = _SHAPING + _SHAPING_BY_ARCH.get(mine["arch"], ())
+    same_arch = theirs["arch"] == mine["arch"]  # else the arch's own settings mean nothing
+    keys = _SHAPING + (_SHAPING_BY_ARCH.get(mine["arch"], ()) if same_arch else ())
     model = [f"model.{k} {theirs[k]} there vs {mine[k]} here" for k in keys
              if theirs[k] != mine[k]]
     fixes = ["set those model settings as the source's (unet info shows them)"] if model else []

@@ -167,3 +167,17 @@ def test_another_projects_checkpoint_is_named_as_such(tmp_path, content, says):
                        ) as err:
         checkpoint.load_model(path)
     assert "last.pt" not in str(err.value)
+
+
+def test_a_file_damaged_inside_is_refused_not_loaded(tmp_path):
+    # Bytes of a weight changed in place (a bad copy, a failing disk): torch read the file
+    # without checking the zip's checksums, and the damaged weights predicted silently
+    path = tmp_path / "model.pt"
+    torch.save({"state_dict": {"w": torch.ones(4096)}}, path)
+    data = bytearray(path.read_bytes())
+    at = data.index(torch.ones(1).numpy().tobytes() * 64)  # inside the weight's data
+    data[at:at + 16] = bytes(16)
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=r"model\.pt is damaged: .*checksum") as err:
+        checkpoint.load(path)
+    assert "copy it again" in str(err.value).lower()

@@ -7,6 +7,7 @@ import json
 import os
 import pickle
 import re
+import zipfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,10 @@ def save(path: str | os.PathLike, state: dict) -> None:
 def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
     """Load a checkpoint written by `save`; anything that is not plain data is refused."""
     path = Path(path)
+    damaged = _damaged_part(path)
+    if damaged:
+        raise CheckpointError(f"{path} is damaged: its part {damaged} fails its checksum (a bad "
+                              "copy or disk). Copy it again, or delete it and retrain")
     try:
         # weights_only: a pickle can name any function to call while it loads (model files
         # are shared and downloaded); this unpickler rebuilds tensors and containers only.
@@ -86,6 +91,16 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
     # without its directory), even KeyError (a text file read as a legacy pickle).
     except (EOFError, RuntimeError, KeyError, ValueError, OSError, AttributeError) as err:
         raise _unreadable(path, f"{type(err).__name__}: {err}".strip(": ")) from None
+
+
+def _damaged_part(path: Path) -> str | None:
+    """The first part of a torch zip file whose bytes fail its CRC-32 (torch.load does not
+    check them: a weight changed in place loads); None when all pass or it is no whole zip."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):  # torch.load names these
+        return None
 
 
 def _unreadable(path: Path, reason: str) -> CheckpointError:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 from unet.common.logs import progress
@@ -40,6 +42,21 @@ def parallel_map(
     if processes <= 1 or len(items) <= 1:
         yield from progress(map(func, items), desc, total=total)
         return
-    with _context().Pool(min(processes, len(items)), initializer=_one_thread) as pool:
-        run = pool.imap if ordered else pool.imap_unordered
-        yield from progress(run(func, items, chunksize=1), desc, total=total)
+    # concurrent.futures, not multiprocessing.Pool: a Pool replaces a worker that the kernel
+    # kills (out of memory, SIGBUS from a full disk under a memory map) and waits forever for
+    # its task, so the job hung until its walltime; an executor reports the dead worker.
+    pool = ProcessPoolExecutor(min(processes, len(items)), _context(), _one_thread)
+    try:
+        futures = [pool.submit(func, item) for item in items]
+        done = futures if ordered else as_completed(futures)
+        yield from progress((f.result() for f in done), desc, total=total)
+    except BrokenProcessPool as err:
+        raise RuntimeError(
+            f"a worker process of '{desc}' died without a Python error: killed by the system, "
+            "most often for being out of memory (give the job more memory, or fewer threads) "
+            "or for a full disk under a memory-mapped file (free space); the kernel log "
+            "(dmesg) and the job's memory use say which"
+        ) from err
+    finally:
+        # an error or an abandoned generator: drop the items not started yet, as Pool did
+        pool.shutdown(wait=True, cancel_futures=True)

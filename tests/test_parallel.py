@@ -1,0 +1,58 @@
+"""Process pools: results in order or not, errors raised, and a worker that dies is reported."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+from unet.common.parallel import parallel_map
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _fail_on_three(x: int) -> int:
+    if x == 3:
+        raise ValueError("bad item 3")
+    return x
+
+
+def _die_on_two(x: int) -> int:
+    if x == 2:  # as the kernel's OOM killer or a SIGBUS from a full disk under a map would
+        os.kill(os.getpid(), signal.SIGKILL)
+    return x
+
+
+def test_results_in_order_and_unordered():
+    assert list(parallel_map(_square, range(6), 2, "t")) == [0, 1, 4, 9, 16, 25]
+    assert sorted(parallel_map(_square, range(6), 2, "t", ordered=False)) == [0, 1, 4, 9, 16, 25]
+
+
+def test_an_error_in_a_worker_is_raised():
+    with pytest.raises(ValueError, match="bad item 3"):
+        list(parallel_map(_fail_on_three, range(6), 2, "t"))
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+def test_a_worker_that_dies_is_an_error_not_a_hang(ordered):
+    # multiprocessing.Pool replaces a killed worker and waits for its task forever: the job
+    # hung until its walltime. Run in a child so that a hang fails the test, not the suite.
+    code = (
+        "from tests.test_parallel import _die_on_two\n"
+        "from unet.common.parallel import parallel_map\n"
+        f"list(parallel_map(_die_on_two, range(6), 2, 'cache', ordered={ordered}))\n"
+    )
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                              text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("parallel_map hung after a worker process was killed")
+    assert proc.returncode != 0
+    assert "worker process" in proc.stderr and "cache" in proc.stderr
+    assert "out of memory" in proc.stderr

@@ -3,13 +3,14 @@ umask gives any new file (mkstemp's 0600 made results unreadable to a shared gro
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 
 import numpy as np
 import pytest
 
-from unet.common.fileio import atomic_dir, atomic_path, write_json
+from unet.common.fileio import DiskFullError, atomic_dir, atomic_path, reserve, write_json
 from unet.common.labels import MaskMapping
 from unet.infer.writer import PredictionWriter
 
@@ -61,3 +62,44 @@ def test_a_failed_write_leaves_nothing(tmp_path):
         tmp.write_text("half")
         raise RuntimeError("killed")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_reserve_allocates_a_sparse_file(tmp_path):
+    path = tmp_path / "a.npy"
+    np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=(64, 1024)).flush()
+    reserve(path)
+    assert os.stat(path).st_blocks * 512 >= os.path.getsize(path)
+
+
+def test_reserve_on_a_full_disk_names_the_file_and_the_room(tmp_path, monkeypatch):
+    # Without it a full disk showed as a SIGBUS when a page of the map was first written: the
+    # process died with "Bus error" and no message (preprocess, one thread).
+    path = tmp_path / "train_images.npy"
+    path.write_bytes(b"x" * 3_000_000)
+
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    with pytest.raises(OSError, match=r"3\.0 MB of .*train_images\.npy: its disk is full.*MB free"):
+        reserve(path)
+
+
+def test_a_file_size_limit_inside_an_atomic_write_names_the_file(tmp_path):
+    match = r"m\.png: the file exceeds a file size limit"
+    with pytest.raises(DiskFullError, match=match), atomic_path(tmp_path / "m.png"):
+        raise OSError(errno.EFBIG, os.strerror(errno.EFBIG))
+    assert not list(tmp_path.iterdir())
+
+
+def test_prediction_on_a_full_disk_is_an_error_naming_the_file(tmp_path, monkeypatch):
+    # Its maps were sparse: a full disk was a SIGBUS ("Bus error", no message) mid-image.
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    writer = PredictionWriter(tmp_path / "m.png", tmp_path / "p.npy", MaskMapping(values=(0, 255)),
+                              cached=(20, 30), original=(20, 30))
+    with pytest.raises(DiskFullError, match=r"p\.npy.*: its disk is full"), writer:
+        pass
+    assert not list(tmp_path.iterdir())

@@ -205,3 +205,23 @@ def test_new_jpegs_reach_the_model_as_the_cached_ones_did(tmp_path):
     cached, _ = load_pair((pair, (48, 40), 3, MaskMapping((0, 255)), None))
     new, full = _model_input(tmp_path / "a.jpg", {"size": [48, 40], "mode": "resize"}, 3)
     assert full == (200, 160) and np.array_equal(new, cached)
+
+
+def test_a_full_disk_is_a_clear_error_before_decoding(tmp_path, monkeypatch):
+    # The cache files were sparse: a full disk killed the process with SIGBUS (one thread) or
+    # a pool worker (several) at the first write of a page, with no message.
+    import errno
+    import os
+
+    _write_pairs(tmp_path, 4)
+    calls = []
+
+    def full(fd, offset, length):
+        calls.append(length)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    with pytest.raises(OSError, match=r"train_images\.npy: its disk is full"):
+        preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+                   PreprocessSettings(width=20, height=16))
+    assert calls and not list(tmp_path.glob(".cache*")) and not list(tmp_path.glob("cache/*"))

@@ -17,7 +17,7 @@ from unet.cache.ragged import flat_offsets
 from unet.cache.settings import PreprocessSettings
 from unet.common.bands import read_bands, resize_bands
 from unet.common.decoders import band_count
-from unet.common.fileio import atomic_dir, read_json, write_json
+from unet.common.fileio import atomic_dir, disk_errors, read_json, reserve, write_json
 from unet.common.imageio import (
     GREY16,
     ROTATED,
@@ -204,14 +204,8 @@ def _data_meta(
     }
 
 
-def _describe(
-    meta: dict,
-    split: dict,
-    cached: dict[str, tuple[str, np.ndarray]],
-    mapping: MaskMapping,
-    settings: PreprocessSettings,
-    by_id: dict[str, dict],
-) -> None:
+def _describe(meta: dict, split: dict, cached: dict[str, tuple[str, np.ndarray]],
+              mapping: MaskMapping, settings: PreprocessSettings, by_id: dict[str, dict]) -> None:
     """Add what the cached pixels are to `meta`, from each pair's digest and class counts:
     their digest (training resumes a last.pt only for the same content, not merely the same
     ids and sizes: a redrawn mask, a changed resize) and each class's share of the training
@@ -262,17 +256,21 @@ def _create_split_files(
 ) -> tuple[str, str]:
     """Empty folder/<name>_images.npy (n, h, w, C) and <name>_masks.npy (n, h, w), uint8."""
     w, h = size
-    paths = (str(folder / f"{name}_images.npy"), str(folder / f"{name}_masks.npy"))
-    for path, shape in zip(paths, ((n, h, w, channels), (n, h, w)), strict=True):
-        np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape).flush()
-    return paths
+    return _create_files(folder, name, ((n, h, w, channels), (n, h, w)))
 
 
 def _create_flat_files(folder: Path, name: str, lengths: tuple[int, int]) -> tuple[str, str]:
     """Empty flat folder/<name>_images.npy and <name>_masks.npy of these lengths, uint8."""
+    return _create_files(folder, name, ((lengths[0],), (lengths[1],)))
+
+
+def _create_files(folder: Path, name: str, shapes: tuple) -> tuple[str, str]:
+    """The two uint8 files of these shapes, their blocks reserved: a full disk is an error here."""
     paths = (str(folder / f"{name}_images.npy"), str(folder / f"{name}_masks.npy"))
-    for path, n in zip(paths, lengths, strict=True):
-        np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=(n,)).flush()
+    for path, shape in zip(paths, shapes, strict=True):
+        with disk_errors(path, int(np.prod(shape))):
+            np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape).flush()
+        reserve(path)
     return paths
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import secrets
@@ -52,7 +53,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it onto `path` only on success."""
     tmp_path = temp_beside(path)
     try:
-        yield tmp_path
+        with disk_errors(path):
+            yield tmp_path
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)
@@ -66,11 +68,56 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     path.mkdir(parents=True, exist_ok=True)
     tmp = temp_dir_beside(path)
     try:
-        yield tmp
+        with disk_errors(path):
+            yield tmp
         for item in sorted(tmp.iterdir(), key=lambda p: (p.name == "meta.json", p.name)):
             os.replace(item, path / item.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+class DiskFullError(OSError):
+    """A write failed for want of room: a full disk, a quota or a file size limit."""
+
+
+_ROOM = "free space, or run the workflow from a larger disk"
+_FULL = {  # errno: (what happened, the fix)
+    errno.ENOSPC: ("its disk is full", _ROOM),
+    errno.EDQUOT: ("the disk quota is used up", _ROOM),
+    errno.EFBIG: ("the file exceeds a file size limit (`ulimit -f`) or the file system's "
+                  "largest file", "raise the limit, or use another file system"),
+}
+
+
+@contextlib.contextmanager
+def disk_errors(path: str | os.PathLike, need: int | None = None) -> Iterator[None]:
+    """Turn a failed write of `path` for want of room into an error naming the file, the room
+    left and the fix (Python's own says "[Errno 28] No space left on device" and no file)."""
+    try:
+        yield
+    except DiskFullError:
+        raise
+    except OSError as err:
+        if err.errno not in _FULL:
+            raise
+        where = Path(path).absolute()
+        while not where.exists() and where != where.parent:
+            where = where.parent
+        free = shutil.disk_usage(where).free / 1e6
+        size = "" if need is None else f" {need / 1e6:,.1f} MB of"
+        what, fix = _FULL[err.errno]
+        raise DiskFullError(
+            err.errno, f"cannot write{size} {path}: {what} ({free:,.1f} MB free there); {fix}"
+        ) from err
+
+
+def reserve(path: str | os.PathLike) -> None:
+    """Allocate the disk blocks of a sparse file (a new memory map's), so that a full disk is
+    an error now, naming the file, not a SIGBUS that kills the process (or a pool's worker)
+    without a word when a page of the map is first written."""
+    size = os.path.getsize(path)
+    with disk_errors(path, size), open(path, "r+b") as f:
+        os.posix_fallocate(f.fileno(), 0, size)
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from unet.common.fileio import temp_beside
+from unet.common.fileio import disk_errors, reserve, temp_beside
 from unet.common.labels import MaskMapping
 from unet.common.probs import class_index
 from unet.common.roi import read_roi
@@ -46,6 +46,15 @@ class PredictionWriter:
         self._tmp: list[Path] = []
 
     def __enter__(self) -> PredictionWriter:
+        try:
+            with disk_errors(self.mask_path):
+                self._open()
+        except BaseException:  # __exit__ does not run: drop the files made so far
+            self._drop()
+            raise
+        return self
+
+    def _open(self) -> None:
         c, (h, w) = self.mapping.num_classes, self.original
         self._outside = None if self.roi is None else ~read_roi(self.roi, (h, w), self.roi)
         if self.probs_file:
@@ -60,11 +69,16 @@ class PredictionWriter:
             self._cached = np.memmap(
                 self._temp(self.mask_path), mode="w+", dtype=np.float32, shape=(c, *self.cached)
             )
-        return self
+        for path in self._tmp:  # the maps are sparse: a full disk is an error now, not a SIGBUS
+            reserve(path)
 
     def _temp(self, final: Path) -> Path:
         self._tmp.append(temp_beside(final))
         return self._tmp[-1]
+
+    def _drop(self) -> None:
+        for path in self._tmp:
+            path.unlink(missing_ok=True)
 
     def add(self, y: int, band: torch.Tensor) -> None:
         """Rows y.. of the probabilities, (C, rows, w) float, at the cached size."""
@@ -94,8 +108,7 @@ class PredictionWriter:
             if kind is None:
                 self._finish()
         finally:
-            for path in self._tmp:
-                path.unlink(missing_ok=True)
+            self._drop()
 
     def _finish(self) -> None:
         if not self.stream:

@@ -6,6 +6,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
@@ -60,12 +61,22 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
+def _drop_stale_scratch(path: Path) -> None:
+    """Remove the scratch folders of `path` that a killed run left (SIGKILL, a lost node, the
+    OOM killer run no cleanup): each may hold a whole cache, and none is ever completed."""
+    name = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{8}}\.part")
+    for stale in path.parent.iterdir():
+        if name.fullmatch(stale.name) and stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a scratch folder beside `path`; on success move its files into `path` in name
     order, meta.json last (its presence marks the folder complete); on failure drop them."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
+    _drop_stale_scratch(path)
     tmp = temp_dir_beside(path)
     try:
         with disk_errors(path):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -26,6 +28,17 @@ def setup_logging(log_file: str | os.PathLike | None = None, level: int = loggin
     logging.basicConfig(level=level, format=FORMAT, handlers=handlers, force=True)
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught  # the traceback lands in the rule's log, not only on stderr
+    if threading.current_thread() is threading.main_thread():
+        # Python's default SIGTERM ends the process at once, running no `finally`: a step
+        # stopped by SLURM (walltime, scancel, preemption) left its scratch files (a whole
+        # cache) and its pool's workers. As an exit, the atomic writes drop their scratch.
+        # Training keeps its own handler inside its loop (train.signals).
+        signal.signal(signal.SIGTERM, _stop)
+
+
+def _stop(signum: int, _frame) -> None:
+    logging.getLogger("unet").warning("stopped by signal %d: unfinished outputs removed", signum)
+    raise SystemExit(128 + signum)
 
 
 def _log_uncaught(kind, value, tb) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -20,6 +21,8 @@ def _one_thread() -> None:
     # N processes x M library threads on N cores would oversubscribe and slow every image.
     for var in _THREAD_VARS:
         os.environ[var] = "1"
+    # A worker dies of SIGTERM (the parent's handler, inherited, would raise in the task)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _context() -> mp.context.BaseContext:
@@ -50,7 +53,13 @@ def parallel_map(
         futures = [pool.submit(func, item) for item in items]
         done = futures if ordered else as_completed(futures)
         yield from progress((f.result() for f in done), desc, total=total)
-    except BrokenProcessPool as err:
+    except BaseException as err:
+        # an error, a stop signal or an abandoned generator: stop the items under way at once,
+        # as Pool.terminate did (the executor has no public way before Python 3.14)
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        if not isinstance(err, BrokenProcessPool):
+            raise
         raise RuntimeError(
             f"a worker process of '{desc}' died without a Python error: killed by the system, "
             "most often for being out of memory (give the job more memory, or fewer threads) "
@@ -58,5 +67,4 @@ def parallel_map(
             "(dmesg) and the job's memory use say which"
         ) from err
     finally:
-        # an error or an abandoned generator: drop the items not started yet, as Pool did
         pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,73 @@
+"""A step stopped by SIGTERM (a SLURM walltime, scancel, a preemption) or killed outright leaves
+no scratch files behind, and its pool's workers do not outlive it."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+from tests.conftest import REPO
+from unet.common.fileio import atomic_dir
+
+STEP = """
+import os, signal, sys, time
+from pathlib import Path
+from unet.common.fileio import atomic_dir
+from unet.common.logs import setup_logging
+from unet.common.parallel import parallel_map
+from tests.test_interrupt import _slow
+
+setup_logging(sys.argv[1] + "/step.log")
+with atomic_dir(sys.argv[1] + "/cache") as tmp:
+    (tmp / "train_images.npy").write_bytes(b"x" * 1000)
+    for _ in parallel_map(_slow, range(4), 2, "cache"):
+        pass
+"""
+
+
+def _slow(x: int) -> int:
+    time.sleep(60)
+    return x
+
+
+def _workers(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True,
+                         text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def test_sigterm_removes_scratch_and_stops_workers(tmp_path):
+    # Python's default SIGTERM ends the process at once, no `finally` run: a preprocess stopped
+    # so left its whole scratch cache (376 MB for 40 images at 1920x1280), and its pool's
+    # workers went on waiting, orphaned, for ever.
+    proc = subprocess.Popen([sys.executable, "-c", STEP, str(tmp_path)], cwd=REPO)
+    deadline = time.monotonic() + 30
+    while len(_workers(proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    workers = _workers(proc.pid)
+    assert len(workers) >= 2
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".cache")]
+    time.sleep(0.5)
+    alive = [p for p in workers if subprocess.run(["kill", "-0", str(p)]).returncode == 0]
+    for p in alive:
+        subprocess.run(["kill", "-9", str(p)])
+    assert not alive, "pool workers outlived the step"
+    assert "stopped by signal 15" in (tmp_path / "step.log").read_text()
+
+
+def test_a_killed_runs_scratch_folder_is_removed_by_the_next(tmp_path):
+    # SIGKILL (a lost node, the OOM killer) runs no handler: the next run clears what it left.
+    stale = tmp_path / ".cache.0a1b2c3d.part"
+    stale.mkdir()
+    (stale / "train_images.npy").write_bytes(b"x" * 1000)
+    other = tmp_path / ".cached.0a1b2c3d.part"  # another output's scratch: not ours
+    other.mkdir()
+    with atomic_dir(tmp_path / "cache") as tmp:
+        (tmp / "meta.json").write_text("{}")
+    assert not stale.exists() and other.exists()
+    assert (tmp_path / "cache" / "meta.json").is_file()

@@ -179,3 +179,39 @@ def test_cancelled_training_resumes_from_checkpoint(done):
     resumed = re.search(r"resuming from \S+last\.pt at epoch (\d+)", train_log)
     assert resumed and int(resumed.group(1)) >= 1, train_log
     assert (slow / "model.pt").is_file()
+
+
+def _planned_resources(out: str) -> dict[str, str]:
+    """Each planned rule's `resources:` line in a dry run's output."""
+    found = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", out):
+        rule = re.match(r"(?:local)?rule (\w+):", block)
+        res = re.search(r"^\s+resources: (.*)$", block, re.M)
+        if rule and res:
+            found[rule.group(1)] = res.group(1)
+    return found
+
+
+def test_every_gpu_rule_gets_the_gpu_partition_and_its_resources(plugin, tmp_path):
+    # set-resources is keyed by rule name: train_fold (cross-validation, `use rule train_unet`)
+    # got the CPU defaults (partition cpu, 4000 MB, 60 min) with --gpus=1, a job that a real
+    # cluster refuses or never starts.
+    wd = copy_workflow(tmp_path)
+    (wd / "folds.yaml").write_text("split: {folds: 2}\n")
+    out = snakemake(wd, *SLURM, "--configfile", TINY, "folds.yaml", "-n").stdout
+    planned = _planned_resources(out)
+    assert "train_fold" in planned, out[-2000:]
+    profile = yaml.safe_load(PROFILE.read_text())["set-resources"]
+    for rule in ("train_fold", "predict_masks"):
+        res = planned[rule]
+        assert "gpu=1" in res and "slurm_partition=gpu" in res, (rule, res)
+    train = profile["train_unet"]
+    assert f"mem_mb={train['mem_mb']}" in planned["train_fold"]
+    assert f"runtime={train['runtime']}" in planned["train_fold"]
+    gpu_rules = set(re.findall(r"^rule (\w+):(?:(?!^rule ).)*?\bgpu=1", _rules_text(), re.M | re.S))
+    assert gpu_rules <= set(profile) | {"train_fold"}, gpu_rules - set(profile)
+    assert {"train_fold", "predict_folder"} <= set(profile)
+
+
+def _rules_text() -> str:
+    return "\n".join(p.read_text() for p in sorted((REPO / "rules").glob("*.smk")))

@@ -71,3 +71,20 @@ def test_a_killed_runs_scratch_folder_is_removed_by_the_next(tmp_path):
         (tmp / "meta.json").write_text("{}")
     assert not stale.exists() and other.exists()
     assert (tmp_path / "cache" / "meta.json").is_file()
+
+
+def test_a_killed_checkpoint_writes_scratch_is_removed_by_the_next_run(synthetic_cache, tmp_path):
+    # A job killed while torch.save wrote last.pt left .last.pt.<hex>.part (model, optimiser
+    # and scheduler: several times the model's size) in checkpoints/, kept for ever.
+    from unet.train.settings import TrainSettings
+    from unet.train.train import train_unet
+
+    cache = synthetic_cache("ck", {"count": 10, "width": 48, "height": 32, "seed": 3}, (32, 24))
+    ck = tmp_path / "ck"
+    ck.mkdir()
+    for name in (".last.pt.0a1b2c3d.part", ".best.pt.deadbeef.part"):
+        (ck / name).write_bytes(b"x" * 1000)
+    settings = TrainSettings(epochs=1, batch_size=2, device="cpu")
+    train_unet(cache, tmp_path / "model.pt", tmp_path / "history.csv", ck,
+               {"depth": 2, "base_width": 4}, settings)
+    assert sorted(p.name for p in ck.iterdir()) == ["best.pt", "last.pt"]

@@ -61,13 +61,21 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
-def _drop_stale_scratch(path: Path) -> None:
-    """Remove the scratch folders of `path` that a killed run left (SIGKILL, a lost node, the
-    OOM killer run no cleanup): each may hold a whole cache, and none is ever completed."""
-    name = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{8}}\.part")
-    for stale in path.parent.iterdir():
-        if name.fullmatch(stale.name) and stale.is_dir():
-            shutil.rmtree(stale, ignore_errors=True)
+def drop_scratch(*paths: str | os.PathLike) -> None:
+    """Remove the scratch files or folders of `paths` (`.<name>.<hex>.part` beside each) that
+    a killed run left: SIGKILL, a lost node or the OOM killer run no cleanup, and each may be
+    as large as the output (a whole cache, a checkpoint with its optimiser state)."""
+    for path in map(Path, paths):
+        if not path.parent.is_dir():
+            continue
+        name = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{8}}\.part")
+        for stale in path.parent.iterdir():
+            if not name.fullmatch(stale.name):
+                continue
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -76,7 +84,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     order, meta.json last (its presence marks the folder complete); on failure drop them."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    _drop_stale_scratch(path)
+    drop_scratch(path)
     tmp = temp_dir_beside(path)
     try:
         with disk_errors(path):

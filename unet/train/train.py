@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from unet.common.device import set_threads
-from unet.common.fileio import read_json
+from unet.common.fileio import drop_scratch, read_json
 from unet.common.labels import mapping_from_meta
 from unet.model import checkpoint
 from unet.model.unet import UNetConfig
@@ -111,6 +111,7 @@ def train_unet(
         run.model.load_state_dict(source_weights(source, config, meta, fold))
         data["init_sha256"] = file_digest(source)
     ckdir = Path(checkpoint_dir)
+    drop_scratch(ckdir / "last.pt", ckdir / "best.pt")  # what a job killed saving them left
     chash = resume.settings_hash(config.to_dict(), settings_dict(run), data, run.device.type)
     state = resume.restore(
         ckdir / "last.pt", chash, settings.epochs, run.device, run.model, run.opt, run.sched,

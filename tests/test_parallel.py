@@ -56,3 +56,25 @@ def test_a_worker_that_dies_is_an_error_not_a_hang(ordered):
     assert proc.returncode != 0
     assert "worker process" in proc.stderr and "cache" in proc.stderr
     assert "out of memory" in proc.stderr
+
+
+class _Big:
+    """A result whose collection is seen: weakref-able, made in the worker."""
+
+
+def _big(x: int) -> _Big:
+    return _Big()
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+def test_results_are_not_kept_once_yielded(ordered):
+    # Pool.imap let each result go once yielded; a list of futures would keep them all.
+    import gc
+    import weakref
+
+    refs = []
+    for result in parallel_map(_big, range(6), 2, "t", ordered=ordered):
+        refs.append(weakref.ref(result))
+        del result
+        gc.collect()
+        assert sum(r() is not None for r in refs) <= 1

@@ -6,7 +6,7 @@ import multiprocessing as mp
 import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
@@ -31,6 +31,21 @@ def _context() -> mp.context.BaseContext:
     return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
 
 
+def _results(futures: list[Future], ordered: bool) -> Iterator:
+    """Each future's result, in order or as they finish, none kept once yielded (as imap)."""
+    if not ordered:
+        stream = as_completed(futures)  # it drops each future it yields
+        head = [next(stream)] if futures else []  # from here it holds its own references
+        futures.clear()
+        while head:
+            yield head.pop().result()
+        yield from (f.result() for f in stream)
+        return
+    futures.reverse()
+    while futures:
+        yield futures.pop().result()
+
+
 def parallel_map(
     func: Callable[[T], R],
     items: Iterable[T],
@@ -51,8 +66,7 @@ def parallel_map(
     pool = ProcessPoolExecutor(min(processes, len(items)), _context(), _one_thread)
     try:
         futures = [pool.submit(func, item) for item in items]
-        done = futures if ordered else as_completed(futures)
-        yield from progress((f.result() for f in done), desc, total=total)
+        yield from progress(_results(futures, ordered), desc, total=total)
     except BaseException as err:
         # an error, a stop signal or an abandoned generator: stop the items under way at once,
         # as Pool.terminate did (the executor has no public way before Python 3.14)

@@ -181,3 +181,25 @@ def test_a_file_damaged_inside_is_refused_not_loaded(tmp_path):
     with pytest.raises(CheckpointError, match=r"model\.pt is damaged: .*checksum") as err:
         checkpoint.load(path)
     assert "copy it again" in str(err.value).lower()
+
+
+def test_a_full_disk_while_saving_names_the_checkpoint(tmp_path):
+    # torch.save reported it as "RuntimeError: [enforce fail at inline_container.cc:672] .
+    # unexpected pos 124928 vs 124824", naming no file and no cause.
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = (
+        "import resource, torch\n"
+        "from unet.model import checkpoint\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, resource.RLIM_INFINITY))\n"
+        f"checkpoint.save({str(tmp_path / 'last.pt')!r}, {{'w': torch.zeros(100_000)}})\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True)
+    assert proc.returncode != 0
+    assert "DiskFullError" in proc.stderr, proc.stderr
+    assert "last.pt: the file exceeds" in proc.stderr, proc.stderr
+    assert not list(tmp_path.iterdir())

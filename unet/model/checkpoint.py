@@ -62,8 +62,32 @@ def save(path: str | os.PathLike, state: dict) -> None:
         _check_plain(state, "checkpoint")
     except CheckpointError as err:
         raise CheckpointError(f"not saving {path}: {err}") from None
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        out = _NotingWriter(f)
+        try:
+            torch.save(state, out)
+        except RuntimeError:
+            if out.error is None:
+                raise
+            raise out.error from None  # a full disk: atomic_path names the file
+
+
+class _NotingWriter:
+    """A file's write that keeps the OSError it raised: torch.save turns a full disk into
+    "RuntimeError: [enforce fail at inline_container.cc] unexpected pos ...", no file named."""
+
+    def __init__(self, f) -> None:
+        self.f, self.error = f, None
+
+    def write(self, data) -> int:
+        try:
+            return self.f.write(data)
+        except OSError as err:
+            self.error = err
+            raise
+
+    def flush(self) -> None:
+        self.f.flush()
 
 
 def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:

@@ -37,7 +37,7 @@ RULES = {
         ("train.train",),
         {"cache.ragged", "cache.reader", "common.device", "common.fileio", *IMAGEIO,
          "common.labels", "common.probs", "evaluate.metrics", "infer.tiles", "model.build",
-         "model.checkpoint",
+         "model.checkpoint", "model.file_kinds",
          "model.pretrained", "model.unet", "common.shapes", "train.augment", "train.patches",
          "train.dataset", "train.finetune", "train.folds", "train.history", "train.loop",
          "train.losses",
@@ -50,7 +50,7 @@ RULES = {
         {"cache.ragged", "cache.reader", "common.device", "common.fileio", *IMAGEIO,
          "common.labels", "common.probs", "common.roi", "infer.forward", "infer.predict",
          "infer.tiles", "infer.upsample", "infer.writer", "model.build", "model.checkpoint",
-         "model.pretrained", "model.unet", "common.shapes", *SETTINGS},
+         "model.file_kinds", "model.pretrained", "model.unet", "common.shapes", *SETTINGS},
     ),
     "predict_folder": (
         ("infer.predict_folder", "infer.predict"),
@@ -61,7 +61,7 @@ RULES = {
                   "infer.forward",
                   "infer.predict_folder", "infer.predict", "cache.reader",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",
-                  "model.checkpoint", "model.pretrained",
+                  "model.checkpoint", "model.file_kinds", "model.pretrained",
                   "model.unet", "common.shapes", *SETTINGS},
     ),
     "tune_crf": (

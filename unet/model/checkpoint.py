@@ -6,8 +6,6 @@ import hashlib
 import json
 import os
 import pickle
-import re
-import zipfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,15 @@ import torch
 
 from unet.common.fileio import atomic_path
 from unet.model.build import build_model
+from unet.model.file_kinds import (  # CheckpointError's home for callers: this module
+    CODE,
+    MODEL_KEYS,
+    CheckpointError,
+    damaged_part,
+    held,
+    reason,
+    unreadable,
+)
 from unet.model.unet import UNetConfig
 
 # What `torch.load(weights_only=True)` rebuilds without running code from the file
@@ -24,10 +31,6 @@ _LEAVES = {type(None), bool, int, float, complex, str, bytes, torch.dtype, torch
 _LEAVES |= {torch.Tensor, torch.nn.Parameter}
 _MAPPINGS = {dict, OrderedDict}
 _SEQUENCES = {list, tuple, set, torch.Size}
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that is not plain data: loading it would execute code from the file."""
 
 
 def config_hash(*parts: Any) -> str:
@@ -93,7 +96,7 @@ class _NotingWriter:
 def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
     """Load a checkpoint written by `save`; anything that is not plain data is refused."""
     path = Path(path)
-    damaged = _damaged_part(path)
+    damaged = damaged_part(path)
     if damaged:
         raise CheckpointError(f"{path} is damaged: its part {damaged} fails its checksum (a bad "
                               "copy or disk). Copy it again, or delete it and retrain")
@@ -102,10 +105,10 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
         # are shared and downloaded); this unpickler rebuilds tensors and containers only.
         return torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as err:
-        if not _CODE.search(str(err)):
-            raise _unreadable(path, _reason(err)) from None
+        if not CODE.search(str(err)):
+            raise unreadable(path, reason(err)) from None
         raise CheckpointError(
-            f"{path} is not a plain-data checkpoint ({_reason(err)}): loading it would execute "
+            f"{path} is not a plain-data checkpoint ({reason(err)}): loading it would execute "
             "code from the file, so it was not loaded. Re-save it with plain contents (tensors, "
             "numbers, strings, lists, dicts) from a copy you trust, or delete it and retrain"
         ) from None
@@ -114,29 +117,9 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
     # What torch raises on an empty, cut-off or foreign file: EOFError, RuntimeError (a zip
     # without its directory), even KeyError (a text file read as a legacy pickle).
     except (EOFError, RuntimeError, KeyError, ValueError, OSError, AttributeError) as err:
-        raise _unreadable(path, f"{type(err).__name__}: {err}".strip(": ")) from None
+        raise unreadable(path, f"{type(err).__name__}: {err}".strip(": ")) from None
 
 
-def _damaged_part(path: Path) -> str | None:
-    """The first part of a torch zip file whose bytes fail its CRC-32 (torch.load does not
-    check them: a weight changed in place loads); None when all pass or it is no whole zip."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):  # torch.load names these
-        return None
-
-
-def _unreadable(path: Path, reason: str) -> CheckpointError:
-    first = reason.splitlines()[0].split(". ")[0] if reason else "no data"  # torch's first words
-    return CheckpointError(
-        f"{path} is not a readable torch file ({first}): it is empty, cut off, or not written "
-        "by torch.save. Copy it again, or delete it and retrain"
-    )
-
-
-# The keys prediction, export and fine-tuning read from a model file (model_record).
-MODEL_KEYS = ("model_config", "state_dict", "class_values", "in_channels", "num_classes")
 
 
 def load_model_file(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
@@ -147,43 +130,10 @@ def load_model_file(path: str | os.PathLike, device: str | torch.device = "cpu")
     if isinstance(ckpt, dict) and all(k in ckpt for k in MODEL_KEYS):
         return ckpt
     raise CheckpointError(
-        f"{path} is not a unet-pipeline model file: it holds {_held(ckpt)}. A model file "
+        f"{path} is not a unet-pipeline model file: it holds {held(ckpt)}. A model file "
         "records the network, the mask values and the input layout beside the weights: use a "
         "model.pt this pipeline trained (results/<dataset>/<experiment>/model.pt)"
     )
-
-
-def _held(ckpt: Any) -> str:
-    """What a torch file that is not a model file holds, in words."""
-    if not isinstance(ckpt, dict) or not ckpt:
-        return f"a{'n empty' * (ckpt == {})} {type(ckpt).__name__}"
-    if "pytorch-lightning_version" in ckpt:
-        return f"a PyTorch Lightning checkpoint (epoch {ckpt.get('epoch')})"
-    if {"state_dict", "optimizer", "state"} <= ckpt.keys():  # what last_record writes
-        return "a training checkpoint (checkpoints/last.pt, to resume from); use model.pt"
-    if ckpt and all(isinstance(v, torch.Tensor) for v in ckpt.values()):
-        n = len(ckpt)
-        return f"a bare state dict of {n} tensor{'s' * (n != 1)}, without the network settings"
-    if "model_config" in ckpt or "class_values" in ckpt:  # a model file with keys lost
-        return f"a dict without {', '.join(k for k in MODEL_KEYS if k not in ckpt)}"
-    keys = sorted(map(str, ckpt))
-    more = f" and {len(keys) - 8} more" if len(keys) > 8 else ""
-    return f"another project's checkpoint (keys {', '.join(keys[:8])}{more})"
-
-
-# torch's two wordings of a pickle naming a function to call: "Unsupported global: GLOBAL
-# io.open ...", and for blocked modules "Trying to load unsupported GLOBAL posix.system whose
-# module posix is blocked" (os.system, the classic payload)
-_CODE = re.compile(r"unsupported global(?:: GLOBAL)? (\S+?)[.,]?(?:\s|$)", re.IGNORECASE)
-
-
-def _reason(err: Exception) -> str:
-    """The useful line of torch's weights_only refusal, e.g. 'it calls io.open'."""
-    found = _CODE.search(str(err))
-    if found:
-        return f"it calls {found.group(1)}"
-    found = re.search(r"WeightsUnpickler error: ([^\n]+)", str(err))
-    return found.group(1).strip() if found else "the safe unpickler refused it"
 
 
 # What a model file records about the data it learnt: the label mapping and the input layout.

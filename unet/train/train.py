@@ -82,6 +82,17 @@ def _final_model(best_path: Path, run, meta: dict) -> dict:
     return best
 
 
+def _start_from_source(run: Run, settings: TrainSettings, config: UNetConfig, meta: dict,
+                       fold: int | None, data: dict) -> None:
+    """Fine-tuning (train.init_from; {fold}: this fold's own source): the source's weights,
+    and its digest in what the resume check compares. A resumed last.pt overrides them."""
+    if not settings.init_from:
+        return
+    source = fold_source(settings.init_from, fold)
+    run.model.load_state_dict(source_weights(source, config, meta, fold))
+    data["init_sha256"] = file_digest(source)
+
+
 def train_unet(
     cache_dir: str | os.PathLike,
     model_out: str | os.PathLike,
@@ -106,10 +117,7 @@ def train_unet(
     run = build_run(settings, config, train_set, val_set, mapping_from_meta(meta).scored_from)
     # What the epochs done depend on; the classes' names (masks.names) only label them
     data = {**meta, "fold": fold, "code": resume.code_digest(), "class_names": None}
-    if settings.init_from:  # fine-tuning; a resumed last.pt below overrides these weights
-        source = fold_source(settings.init_from, fold)  # {fold}: this fold's own source
-        run.model.load_state_dict(source_weights(source, config, meta, fold))
-        data["init_sha256"] = file_digest(source)
+    _start_from_source(run, settings, config, meta, fold, data)
     ckdir = Path(checkpoint_dir)
     drop_scratch(ckdir / "last.pt", ckdir / "best.pt")  # what a job killed saving them left
     chash = resume.settings_hash(config.to_dict(), settings_dict(run), data, run.device.type)

@@ -1,0 +1,70 @@
+"""What a torch file that `checkpoint.load` refuses is, in words: damaged, cut off, code to
+run, or another project's checkpoint."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+
+class CheckpointError(ValueError):
+    """A torch file that is not a readable, plain-data checkpoint (or model file)."""
+
+
+# The keys prediction, export and fine-tuning read from a model file (model_record).
+MODEL_KEYS = ("model_config", "state_dict", "class_values", "in_channels", "num_classes")
+
+
+def damaged_part(path: Path) -> str | None:
+    """The first part of a torch zip file whose bytes fail its CRC-32 (torch.load does not
+    check them: a weight changed in place loads); None when all pass or it is no whole zip."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):  # torch.load names these
+        return None
+
+
+def unreadable(path: Path, why: str) -> CheckpointError:
+    first = why.splitlines()[0].split(". ")[0] if why else "no data"  # torch's first words
+    return CheckpointError(
+        f"{path} is not a readable torch file ({first}): it is empty, cut off, or not written "
+        "by torch.save. Copy it again, or delete it and retrain"
+    )
+
+
+def held(ckpt: Any) -> str:
+    """What a torch file that is not a model file holds, in words."""
+    if not isinstance(ckpt, dict) or not ckpt:
+        return f"a{'n empty' * (ckpt == {})} {type(ckpt).__name__}"
+    if "pytorch-lightning_version" in ckpt:
+        return f"a PyTorch Lightning checkpoint (epoch {ckpt.get('epoch')})"
+    if {"state_dict", "optimizer", "state"} <= ckpt.keys():  # what last_record writes
+        return "a training checkpoint (checkpoints/last.pt, to resume from); use model.pt"
+    if ckpt and all(isinstance(v, torch.Tensor) for v in ckpt.values()):
+        n = len(ckpt)
+        return f"a bare state dict of {n} tensor{'s' * (n != 1)}, without the network settings"
+    if "model_config" in ckpt or "class_values" in ckpt:  # a model file with keys lost
+        return f"a dict without {', '.join(k for k in MODEL_KEYS if k not in ckpt)}"
+    keys = sorted(map(str, ckpt))
+    more = f" and {len(keys) - 8} more" if len(keys) > 8 else ""
+    return f"another project's checkpoint (keys {', '.join(keys[:8])}{more})"
+
+
+# torch's two wordings of a pickle naming a function to call: "Unsupported global: GLOBAL
+# io.open ...", and for blocked modules "Trying to load unsupported GLOBAL posix.system whose
+# module posix is blocked" (os.system, the classic payload)
+CODE = re.compile(r"unsupported global(?:: GLOBAL)? (\S+?)[.,]?(?:\s|$)", re.IGNORECASE)
+
+
+def reason(err: Exception) -> str:
+    """The useful line of torch's weights_only refusal, e.g. 'it calls io.open'."""
+    found = CODE.search(str(err))
+    if found:
+        return f"it calls {found.group(1)}"
+    found = re.search(r"WeightsUnpickler error: ([^\n]+)", str(err))
+    return found.group(1).strip() if found else "the safe unpickler refused it"

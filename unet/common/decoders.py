@@ -74,19 +74,48 @@ def wide_to_8_bits(arr: np.ndarray, span: tuple[float, float] | None = None) -> 
     return scaled_8_bits(arr, *(span or value_range(arr)))
 
 
+# Pixels scaled per block: float64 temporaries of a block (about 8 MB each), never of the
+# whole image (a 16-bit 8192x8192 image's float64 copies took 2 GB for its 128 MB of values).
+BLOCK_PIXELS = 1 << 20
+
+
+def _row_blocks(arr: np.ndarray) -> range:
+    """Starts of the blocks of rows (first axis) that BLOCK_PIXELS bounds."""
+    per_row = max(1, arr[:1].size)
+    return range(0, arr.shape[0], max(1, BLOCK_PIXELS // per_row))
+
+
 def value_range(arr: np.ndarray) -> tuple[float, float]:
     """(min(0, lowest finite value), max(1, highest finite value)): what wide_to_8_bits maps to
-    0 and 255."""
-    finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
-    lo = min(0.0, float(finite.min())) if finite.size else 0.0
-    hi = max(1.0, float(finite.max())) if finite.size else 1.0
+    0 and 255. Floats are searched a block of rows at a time (no whole-image mask or copy)."""
+    lo, hi = 0.0, 1.0
+    if arr.dtype.kind != "f":
+        return (min(lo, float(arr.min())), max(hi, float(arr.max()))) if arr.size else (lo, hi)
+    step = _row_blocks(arr).step
+    for y in range(0, arr.shape[0] if arr.ndim else 0, step):
+        finite = arr[y : y + step][np.isfinite(arr[y : y + step])]
+        if finite.size:
+            lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
     return lo, hi
 
 
 def scaled_8_bits(arr: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """`arr` mapped from [lo, hi] to uint8 0..255, clipped (NaN and -inf to 0, +inf to 255)."""
-    arr = np.nan_to_num(np.asarray(arr, np.float64), nan=lo, posinf=hi, neginf=lo)
-    return np.clip(np.round((arr - lo) * 255.0 / (hi - lo)), 0, 255).astype(np.uint8)
+    """`arr` mapped from [lo, hi] to uint8 0..255, clipped (NaN and -inf to 0, +inf to 255);
+    computed in float64 a block of rows at a time into the uint8 result."""
+    arr = np.asarray(arr)
+    if arr.ndim == 0:
+        return scaled_8_bits(arr[None], lo, hi)[0]
+    out = np.empty(arr.shape, np.uint8)
+    step = _row_blocks(arr).step
+    for y in range(0, arr.shape[0], step):
+        part = np.array(arr[y : y + step], dtype=np.float64)  # a fresh block, scaled in place
+        np.nan_to_num(part, copy=False, nan=lo, posinf=hi, neginf=lo)
+        part -= lo
+        part *= 255.0
+        part /= hi - lo
+        np.clip(np.round(part, out=part), 0, 255, out=part)
+        out[y : y + step] = part
+    return out
 
 
 def pil_misreads(im) -> bool:

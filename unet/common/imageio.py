@@ -108,7 +108,7 @@ def _from_array(arr: np.ndarray) -> Image.Image:
     8-bit RGB by its own range (one range over the three channels, keeping their balance)."""
     if arr.ndim == 3:
         if arr.dtype != np.uint8:
-            arr = wide_to_8_bits(arr.astype(np.float64))
+            arr = wide_to_8_bits(arr)  # scaled a block of rows at a time
         return Image.fromarray(np.ascontiguousarray(arr), mode="RGB")
     if arr.dtype == bool:
         arr = arr.astype(np.uint8) * 255  # 1-bit, as PIL's mode 1 reads
@@ -167,7 +167,7 @@ def to_model_mode(im: Image.Image, span: tuple[float, float] | None = None) -> I
     if im.mode in ("L", "RGB"):
         return im
     if im.mode in (*GREY16, "F"):
-        return Image.fromarray(wide_to_8_bits(np.asarray(im, dtype=np.float64), span), mode="L")
+        return Image.fromarray(wide_to_8_bits(np.asarray(im), span), mode="L")
     if im.mode in ("LA", "1"):
         return im.convert("L")
     return im.convert("RGB")

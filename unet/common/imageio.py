@@ -23,6 +23,7 @@ from unet.common.decoders import (
     wide_header,
     wide_to_8_bits,
 )
+from unet.common.pixels import pixels
 
 BANDS = "bands"  # image_header's mode of a multi-band TIFF (bands.py)
 
@@ -167,7 +168,7 @@ def to_model_mode(im: Image.Image, span: tuple[float, float] | None = None) -> I
     if im.mode in ("L", "RGB"):
         return im
     if im.mode in (*GREY16, "F"):
-        return Image.fromarray(wide_to_8_bits(np.asarray(im), span), mode="L")
+        return Image.fromarray(wide_to_8_bits(pixels(im), span), mode="L")
     if im.mode in ("LA", "1"):
         return im.convert("L")
     return im.convert("RGB")
@@ -176,7 +177,7 @@ def to_model_mode(im: Image.Image, span: tuple[float, float] | None = None) -> I
 def read_image(path: str | os.PathLike, span: tuple[float, float] | None = None) -> np.ndarray:
     """Read an image as uint8 (H, W, C) with C = 1 or 3; wide grey scaled by `span` (the data
     set's intensity range) when given, else by its own."""
-    arr = np.asarray(to_model_mode(open_image(path), span))
+    arr = pixels(to_model_mode(open_image(path), span))
     return arr[..., None] if arr.ndim == 2 else arr
 
 

@@ -15,6 +15,7 @@ from unet.common.imageio import (
     equal_channels,
     open_image,
     opened_image,
+    pixels,
     unidentified_tiff,
 )
 
@@ -60,19 +61,19 @@ def read_mask_values(path: str | os.PathLike, soft: bool = False) -> tuple[np.nd
     """
     im = open_image(path)
     if im.mode in GREY16:  # uint16 (native byte order) or int32 ("I"), not widened further
-        arr = np.asarray(im)
-        return (arr.astype(np.uint16) if arr.dtype.kind == "u" else arr), False
+        arr = pixels(im)
+        return (arr.astype(np.uint16, copy=False) if arr.dtype.kind == "u" else arr), False
     if im.mode == "F":
-        return (np.asarray(im) if soft else _whole_values(np.asarray(im), path)), False
+        return (pixels(im) if soft else _whole_values(pixels(im), path)), False
     if im.mode in COLOUR_MODES:
-        rgb = np.asarray(im.convert("RGB"))
+        rgb = pixels(im.convert("RGB"))
         grey = equal_channels(rgb)
         return (grey, False) if grey is not None else (pack_rgb(rgb), True)
     if im.mode in ("LA", "PA"):
-        return np.asarray(im)[..., 0], False
+        return pixels(im)[..., 0], False
     if im.mode == "1":
-        return np.asarray(im.convert("L")), False
-    return np.asarray(im), False
+        return pixels(im.convert("L")), False
+    return pixels(im), False
 
 
 def _whole_values(arr: np.ndarray, path: str | os.PathLike) -> np.ndarray:

@@ -45,7 +45,8 @@ class CRFTask:
 
 
 def _rgb_image(image: np.ndarray) -> np.ndarray:
-    """(H, W, 3) writable C-contiguous uint8, as addPairwiseBilateral requires."""
+    """(H, W, 1 or 3) uint8 view of the image, not copied: a grey image becomes three equal
+    channels a tile at a time (_refine_whole), so no whole-image colour copy is made."""
     image = np.asarray(image)
     if image.dtype != np.uint8:
         raise ValueError(f"CRF image must be uint8, got {image.dtype}")
@@ -53,9 +54,7 @@ def _rgb_image(image: np.ndarray) -> np.ndarray:
         image = image[..., None]
     if image.ndim != 3 or image.shape[2] not in (1, 3):
         raise ValueError(f"CRF image must be (H, W), (H, W, 1) or (H, W, 3), got {image.shape}")
-    if image.shape[2] == 1:
-        image = np.repeat(image, 3, axis=2)  # greyscale: same value in all three channels
-    return np.array(image, dtype=np.uint8, order="C", copy=True)  # copy: writable, contiguous
+    return image
 
 
 def _unary(probs: np.ndarray, prob_clip: float) -> np.ndarray:
@@ -108,9 +107,11 @@ def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams()
 
 
 def _refine_whole(rgb: np.ndarray, probs: np.ndarray, params: CRFParams) -> np.ndarray:
-    """One DenseCRF2D over the whole of rgb (H, W, 3) uint8 and probs (C, H, W)."""
+    """One DenseCRF2D over the whole of rgb (H, W, 1 or 3) uint8 and probs (C, H, W)."""
     c, h, w = probs.shape
-    rgb = np.ascontiguousarray(rgb)  # a tile of the writable copy: copied only when sliced
+    # addPairwiseBilateral needs a writable, C-contiguous (H, W, 3) uint8 array: a fresh copy
+    # of the tile (or image), grey repeated into three equal channels.
+    rgb = np.repeat(rgb, 3, axis=2) if rgb.shape[2] == 1 else np.array(rgb, order="C")
     crf = dcrf.DenseCRF2D(w, h, c)
     crf.setUnaryEnergy(_unary(probs, params.prob_clip))
     crf.addPairwiseGaussian(sxy=params.gaussian_sxy, compat=params.gaussian_compat)

@@ -225,3 +225,23 @@ def test_a_full_disk_is_a_clear_error_before_decoding(tmp_path, monkeypatch):
         preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
                    PreprocessSettings(width=20, height=16))
     assert calls and not list(tmp_path.glob(".cache*")) and not list(tmp_path.glob("cache/*"))
+
+
+@pytest.mark.parametrize(("mode", "channels"), [("RGB", 3), ("L", 1), ("L", 3), ("RGBA", 3)])
+def test_an_image_at_its_own_size_and_mode_is_not_copied_by_pil(monkeypatch, mode, channels):
+    """Native size: an RGB image for a 3-channel model (an L one for 1) goes to numpy as
+    decoded; PIL's convert to the mode it has is a whole copy (268 MB at 8192x8192 RGB)."""
+    rgb = np.random.default_rng(0).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    im = Image.fromarray(rgb).convert(mode)
+    converted = []
+    real = Image.Image.convert
+
+    def spy(self, *args, **kwargs):
+        converted.append((self.mode, args))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "convert", spy)
+    out = resize_image(im, (30, 20), channels)
+    want = np.asarray(real(im, "L" if channels == 1 else "RGB"))
+    np.testing.assert_array_equal(out.reshape(want.shape), want)
+    assert [m for m, args in converted if args and args[0] == m] == []

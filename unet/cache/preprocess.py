@@ -42,8 +42,8 @@ def resize_image(
 ) -> np.ndarray:
     """Area-then-bilinear resize to `size` (w, h); returns uint8 (h, w, channels); wide grey
     scaled by `span` (the data set's intensity range) when given."""
-    im = to_model_mode(im, span)
-    im = im.convert("L" if channels == 1 else "RGB")
+    im, mode = to_model_mode(im, span), "L" if channels == 1 else "RGB"
+    im = im if im.mode == mode else im.convert(mode)  # PIL's convert to its own mode copies
     if im.size != tuple(size):  # native size: nothing to resample
         # reducing_gap: an integer box-reduce (area) then bilinear: faster and better than bilinear
         im = im.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)

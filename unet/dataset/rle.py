@@ -171,12 +171,31 @@ def encode(mask: np.ndarray, order: str = "columns") -> str:
     return " ".join(f"{a} {b - a}" for a, b in zip(starts.tolist(), ends.tolist(), strict=True))
 
 
-def _objects(on: np.ndarray, objects: bool) -> list[np.ndarray]:
-    """A class's pixels as one mask, or with `objects` one mask per 8-connected object."""
+def _runs(flat: np.ndarray) -> str:
+    """'start length ...' (starts from 1) of sorted 0-based pixel indices in encoding order."""
+    if not len(flat):
+        return ""
+    breaks = np.flatnonzero(np.diff(flat) != 1)
+    starts = np.concatenate([flat[:1], flat[breaks + 1]])
+    ends = np.concatenate([flat[breaks], flat[-1:]]) + 1
+    return " ".join(f"{a + 1} {b - a}" for a, b in zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _encodings(on: np.ndarray, objects: bool, order: str) -> list[str]:
+    """A class's pixels as one encoding, or with `objects` one per 8-connected object, each
+    from its own pixels (in its bounding box): a whole-image mask per object took an image's
+    size times the objects (64 GB for 1000 objects at 8192x8192), and as long per object."""
     if not objects:
-        return [on] if on.any() else []
-    labels, n = ndimage.label(on, structure=np.ones((3, 3), bool))
-    return [labels == k for k in range(1, n + 1)]
+        return [encode(on, order)] if on.any() else []
+    labels, _ = ndimage.label(on, structure=np.ones((3, 3), bool))
+    h, w = on.shape
+    out = []
+    for k, box in enumerate(ndimage.find_objects(labels), start=1):
+        ys, xs = np.nonzero(labels[box] == k)
+        ys, xs = ys + box[0].start, xs + box[1].start
+        flat = xs.astype(np.int64) * h + ys if order == "columns" else ys.astype(np.int64) * w + xs
+        out.append(_runs(np.sort(flat)))
+    return out
 
 
 def submission_columns(mapping: Any, columns: tuple[str, ...] | None = None) -> list[str]:
@@ -221,13 +240,13 @@ def write_submission(
         name = Path(name).stem if stem else name
         index = mapping.read_index(png, "predicted mask")
         if not classes:
-            found = _objects((index > 0) & (index < mapping.num_classes), objects)
-            rows += [[name, encode(m, order)] for m in found] or [[name, ""]]
+            found = _encodings((index > 0) & (index < mapping.num_classes), objects, order)
+            rows += [[name, e] for e in found] or [[name, ""]]
             continue
         found = []
         for k in range(first, mapping.num_classes):
             value = f"#{mapping.values[k]:06x}" if mapping.rgb else mapping.values[k]
-            found += [[name, value, encode(m, order)] for m in _objects(index == k, objects)]
+            found += [[name, value, e] for e in _encodings(index == k, objects, order)]
         rows += found or ([[name, "", ""]] if objects else [])  # objects: every image listed
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)

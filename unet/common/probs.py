@@ -72,3 +72,13 @@ def class_index(probs: torch.Tensor) -> np.ndarray:
         index[probs[c] > best] = c
         best = torch.maximum(best, probs[c])
     return index.cpu().numpy()
+
+
+def labels_of(probs: np.ndarray, rows: int = 256) -> np.ndarray:
+    """argmax(0) of (C, H, W) probabilities (a memory-mapped file) as uint8 (int16 beyond 256
+    classes), `rows` rows at a time: numpy's argmax over the first axis copies the whole array
+    and gives int64, 1 GB above the file for 2 classes at 8192x8192."""
+    out = np.empty(probs.shape[1:], np.uint8 if len(probs) <= 256 else np.int16)
+    for y in range(0, out.shape[0], rows):
+        out[y : y + rows] = np.asarray(probs[:, y : y + rows]).argmax(0)
+    return out

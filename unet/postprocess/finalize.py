@@ -20,7 +20,7 @@ from unet.common.fileio import read_json, write_json
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.layout import method_dirs
 from unet.common.parallel import parallel_map
-from unet.common.probs import probs_path, read_probs
+from unet.common.probs import labels_of, probs_path, read_probs
 from unet.common.roi import within_roi
 from unet.crf.dense import CRFParams
 from unet.crf.tune import MAX_SIDE, crf_confusions, scoring_window
@@ -57,7 +57,7 @@ def _raw_confusions(job: ValImage) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One validation image's confusion matrices, on its scoring window: raw argmax, its
     largest component, and (k, n, n) its small objects removed at each of the k min_sizes
     (components found in the whole image)."""
-    labels = read_probs(job.probs_path).argmax(0).astype(np.uint8)  # (H, W)
+    labels = labels_of(read_probs(job.probs_path))  # (H, W), a band of rows at a time
     target = within_roi(job.mapping.read_index(job.gt_path, "ground-truth mask"), job.roi,
                         job.gt_path)
     window = scoring_window(target, job.max_side)

@@ -160,6 +160,16 @@ def folder_images(wildcards):
     return [literal(p) for p in new_images(folder, image_extensions(), roi)]
 
 
+def folder_fingerprint(wildcards):
+    """Params function: one digest of what folder_images' files hold, so that an image
+    replaced by an older-dated one (cp -p, rsync -a, unzip) makes the folder's masks stale; a
+    touch does not. The digests are kept beside the folder, not in it."""
+    from unet.dataset.fingerprint import fingerprint
+
+    cache = Path("resources/predict", f".{wildcards.folder}.digests.json")
+    return fingerprint(folder_images(wildcards), cache)
+
+
 def image_extensions():
     """The data's image extensions (its source's layout), which predict_folder picks up."""
     return source_settings().get("image_extensions", list(IMAGE_EXTENSIONS))

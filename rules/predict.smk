@@ -38,6 +38,7 @@ rule predict_folder:
         predict=predict_params,
         roi=lambda wildcards: experiment_section(config, "predict", wildcards.experiment)["roi"],
         extensions=image_extensions(),
+        images=folder_fingerprint,
     threads: 2
     resources:
         gpu=1,

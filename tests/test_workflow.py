@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import subprocess
 import sys
@@ -178,6 +179,12 @@ def test_predict_a_folder_of_new_images(done):
         ).read_bytes(), name
     # An image replaced in place makes the masks stale (the folder's own mtime stays).
     Image.fromarray(rng.integers(0, 255, (40, 50), np.uint8), "L").save(folder / "grey.png")
+    planned = snakemake(done, target, "--cores", "2", "--configfile", TINY, "-n")
+    assert "predict_folder" in planned.stdout + planned.stderr
+    # ... and so does one replaced by an older-dated file (cp -p, rsync -a, unzip keep dates)
+    snakemake(done, target, "--cores", "2", "--configfile", TINY)
+    Image.fromarray(rng.integers(0, 255, (40, 50), np.uint8), "L").save(folder / "grey.png")
+    os.utime(folder / "grey.png", (1e9, 1e9))  # dated 2001
     planned = snakemake(done, target, "--cores", "2", "--configfile", TINY, "-n")
     assert "predict_folder" in planned.stdout + planned.stderr
 

@@ -36,7 +36,7 @@ RULES = {
     "train_unet": (
         ("train.train",),
         {"cache.ragged", "cache.reader", "common.device", "common.fileio", *IMAGEIO,
-         "common.labels", "common.probs", "evaluate.metrics", "infer.tiles", "model.build",
+         "common.argmax", "common.labels", "evaluate.metrics", "infer.tiles", "model.build",
          "model.checkpoint", "model.file_kinds",
          "model.pretrained", "model.unet", "common.shapes", "train.augment", "train.patches",
          "train.dataset", "train.finetune", "train.folds", "train.history", "train.loop",
@@ -48,7 +48,8 @@ RULES = {
     "predict_masks": (
         ("infer.predict",),
         {"cache.ragged", "cache.reader", "common.device", "common.fileio", *IMAGEIO,
-         "common.labels", "common.probs", "common.roi", "infer.forward", "infer.predict",
+         "common.argmax", "common.labels", "common.probs", "common.roi", "infer.forward",
+         "infer.predict",
          "infer.tiles", "infer.upsample", "infer.writer", "model.build", "model.checkpoint",
          "model.file_kinds", "model.pretrained", "model.unet", "common.shapes", *SETTINGS},
     ),
@@ -58,7 +59,7 @@ RULES = {
                   "cache.palettes", "cache.ragged", "cache.intensity",
                   "cache.values", "cache.settings", "common.device", "dataset.names",
                   "common.probs", "common.roi", "dataset.layout", "dataset.per_id", "dataset.split",
-                  "infer.forward",
+                  "infer.forward", "common.argmax",
                   "infer.predict_folder", "infer.predict", "cache.reader",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",
                   "model.checkpoint", "model.file_kinds", "model.pretrained",
@@ -178,3 +179,22 @@ def test_every_unet_module_a_script_imports_is_an_input_of_its_rule():
         imported = set(re.findall(r"^\s*from unet\.([\w.]+) import", source, re.M)) - EXEMPT
         closure = _modules(module_files(re.findall(r'"([^"]+)"', named.group(1)), root=REPO))
         assert imported <= closure, (script.group(1), imported - closure)
+
+
+# Steps that read probabilities and masks with numpy alone: importing torch (through
+# common.probs) cost each of their processes about 500 MB and a second or two of start-up.
+NUMPY_ONLY = ("tune_crf", "refine_crf", "finalize_masks", "evaluate_masks", "plot_results",
+              "preprocess", "split_dataset", "cross_validation", "compare_experiments")
+
+
+@pytest.mark.parametrize("script", NUMPY_ONLY)
+def test_numpy_only_steps_do_not_import_torch(script):
+    import subprocess
+    import sys
+
+    source = (REPO / "scripts" / f"{script}.py").read_text()
+    modules = re.findall(r"^from (unet[\w.]*) import", source, re.M)
+    code = f"import sys\nfor m in {modules!r}: __import__(m)\nprint('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "False", f"{script} imports torch"

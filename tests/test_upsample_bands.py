@@ -148,7 +148,7 @@ def test_patch_model_at_a_scaled_cache_matches_the_whole_resize(tmp_path):
 
 @pytest.mark.parametrize("classes", [2, 3, 7])
 def test_class_index_is_argmax_with_its_ties(classes):
-    from unet.common.probs import class_index
+    from unet.common.argmax import class_index
 
     torch.manual_seed(classes)
     probs = torch.randint(0, 4, (classes, 33, 65)).float()  # many ties: the first one wins

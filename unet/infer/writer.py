@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from unet.common.argmax import class_index
 from unet.common.fileio import disk_errors, reserve, temp_beside
 from unet.common.labels import MaskMapping
-from unet.common.probs import class_index
 from unet.common.roi import read_roi
 from unet.infer.upsample import resized_bands
 

@@ -6,8 +6,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from unet.common.argmax import class_index
 from unet.common.labels import IGNORE_INDEX
-from unet.common.probs import class_index
 from unet.evaluate.metrics import confusion_matrix
 from unet.infer.tiles import NO_FLIPS, Window, window_bands
 from unet.model.unet import UNet

@@ -130,3 +130,22 @@ def test_cross_validation_columns_follow_class_order(tmp_path):
     cross_validation([tmp_path / "h.csv"], tmp_path / "cv.tsv")
     header = (tmp_path / "cv.tsv").read_text().splitlines()[0].split("\t")
     assert header[3:-1] == [f"val_dice_{c}" for c in classes]
+
+
+def test_a_class_absent_from_a_fold_does_not_lift_its_mean_over_folds(tmp_path):
+    # Class 2 is in fold 0's validation images (Dice 0.4) and in neither the images nor the
+    # predictions of fold 1's: no score there. Its 1.0 by convention made the mean 0.7.
+    from unet.evaluate.metrics import class_dice
+
+    absent = np.diag([90, 10, 0])
+    assert np.isnan(class_dice(absent)[2]) and class_dice(absent)[1] == 1.0
+    assert class_dice(np.diag([90, 10, 0]) + np.eye(3, k=-2, dtype=int))[2] == 0  # missed
+    for k, d2 in enumerate(["0.4", "nan"]):
+        (tmp_path / f"h{k}.csv").write_text(
+            "epoch,val_loss,val_dice,val_dice_0,val_dice_1,val_dice_2\n"
+            f"1,0.5,0.5,0.9,0.6,{d2}\n")
+    cross_validation([tmp_path / "h0.csv", tmp_path / "h1.csv"], tmp_path / "cv.tsv")
+    with open(tmp_path / "cv.tsv") as f:
+        table = list(csv.DictReader(f, delimiter="\t"))
+    assert [r["val_dice_2"] for r in table] == ["0.4000", "", "0.4000", ""]  # sd: one fold
+    assert [r["val_dice_1"] for r in table] == ["0.6000", "0.6000", "0.6000", "0.0000"]

@@ -81,6 +81,16 @@ def foreground_iou(cm: np.ndarray, first: int = 1) -> float:
     return _held_mean(cm, first, "iou")
 
 
+def class_dice(cm: np.ndarray) -> list[float]:
+    """Each class's Dice from a (C, C) confusion matrix, NaN for a class that neither the
+    target nor the prediction holds: training's per-class validation Dice (history.csv), where
+    the convention's 1.0 would read as a perfect score and lift means over folds."""
+    cm = np.asarray(cm, dtype=np.int64)
+    held = (cm.sum(axis=0) + cm.sum(axis=1)) > 0
+    dice = scores_from_confusion(cm)["dice"]
+    return [float(d) if h else float("nan") for d, h in zip(dice, held, strict=True)]
+
+
 def _held_mean(cm: np.ndarray, first: int, key: str) -> float:
     """Mean of a per-class score over classes `first` and up that the target or prediction
     holds; 1.0 when none is held."""

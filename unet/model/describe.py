@@ -78,7 +78,8 @@ def describe_model(path: str | os.PathLike) -> str:
     if ckpt.get("roi"):
         lines.append("roi        learnt within regions of interest only: predict with --roi")
     fold = "" if ckpt.get("fold") is None else f", cross-validation fold {ckpt['fold']}"
-    dice = " ".join(f"{d:.4f}" for d in ckpt.get("val_dice", []))
+    # NaN: a class neither the validation images nor the predictions held (no score)
+    dice = " ".join("absent" if d != d else f"{d:.4f}" for d in ckpt.get("val_dice", []))
     lines.append(f"kept       epoch {ckpt.get('epoch')}{fold}; validation Dice per class {dice}")
     if settings:
         keys = ("epochs", "batch_size", "optimizer", "lr", "schedule", "seed", "augment")

@@ -14,7 +14,7 @@ from unet.common.device import amp_dtype, pick_device, set_deterministic
 from unet.common.labels import IGNORE_INDEX
 from unet.common.logs import progress
 from unet.common.schema import default
-from unet.evaluate.metrics import foreground_dice, scores_from_confusion
+from unet.evaluate.metrics import class_dice, foreground_dice
 from unet.infer.tiles import Window
 from unet.model.build import build_model, size_multiple
 from unet.model.unet import UNetConfig
@@ -192,7 +192,7 @@ def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: flo
             run.eval_model, run.val_loader, run.loss_fn, run.device, run.dtype,
             run.config.num_classes,
         )
-    dice = scores_from_confusion(cm)["dice"]
+    dice = class_dice(cm)  # NaN for a class neither the split nor the prediction holds
     fg = foreground_dice(cm, run.scored_from)  # the classes the split or prediction holds
     if is_per_epoch(run.sched):
         run.sched.step(fg)

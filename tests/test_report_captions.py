@@ -17,3 +17,10 @@ def test_the_verdict_caption_states_the_margin_a_post_processing_must_win_by():
     text = _caption("verdict.rst")
     assert "postprocess.min_gain" in text
     assert "whichever scored best" not in text
+
+
+def test_the_curves_caption_names_the_loss_as_configured():
+    # train.dice_weight 0 trains on cross-entropy alone (losses.py): "cross-entropy + soft
+    # Dice" was false there.
+    text = _caption("curves.rst")
+    assert "train.dice_weight" in text

@@ -34,5 +34,5 @@ def _image_range(job: tuple[str, bool]) -> tuple[float, float] | None:
     if multi:
         arr = raw_bands(path)
         return None if arr.dtype == np.uint8 else value_range(arr)
-    im = open_image(path)
+    im = open_image(path, nodata=True)
     return value_range(np.asarray(im)) if im.mode in (*GREY16, "F") else None

@@ -12,7 +12,15 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from unet.common.decoders import band_count, layout_of, oriented, scaled_8_bits, value_range
+from unet.common.decoders import (
+    band_count,
+    layout_of,
+    nodata_as_nan,
+    oriented,
+    scaled_8_bits,
+    tiff_nodata,
+    value_range,
+)
 from unet.common.imageio import named_file, read_image, within_limit
 
 
@@ -25,7 +33,8 @@ def read_bands(path: str | os.PathLike, span: tuple[float, float] | None = None)
 
 
 def raw_bands(path: str | os.PathLike) -> np.ndarray:
-    """A multi-band TIFF's samples (H, W, N) in their own dtype, turned, alpha dropped."""
+    """A multi-band TIFF's samples (H, W, N) in their own dtype (float32 with NaN where a
+    wide one holds its GeoTIFF nodata value), turned, alpha dropped."""
     fix = "Replace or remove the file (and its mask)."
     with named_file(path, "image", fix), tifffile.TiffFile(path) as tif:
         series, (samples, alpha) = tif.series[0], layout_of(tif)
@@ -37,7 +46,8 @@ def raw_bands(path: str | os.PathLike) -> np.ndarray:
                 arr = np.moveaxis(arr, axes.index(axis), -1)
                 break
         arr = oriented(arr, int(tif.pages[0].tags.valueof(274, 1)))
-    return arr[..., :-1] if alpha else arr
+    # GeoTIFF nodata (the fill outside the scene) as NaN: out of the range, the lowest value
+    return nodata_as_nan(arr[..., :-1] if alpha else arr, tiff_nodata(path))
 
 
 def _to_8_bits(arr: np.ndarray, span: tuple[float, float] | None = None) -> np.ndarray:

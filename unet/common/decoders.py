@@ -118,6 +118,35 @@ def scaled_8_bits(arr: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return out
 
 
+GDAL_NODATA = 42113  # GeoTIFF's nodata value, as text: the fill outside the scene
+
+
+def tiff_nodata(path: str | os.PathLike) -> float | None:
+    """A TIFF's GDAL nodata value; None without one (or not a number, or not a TIFF)."""
+    if not is_tiff(path):
+        return None
+    try:
+        with tifffile.TiffFile(path) as tif:
+            text = tif.pages[0].tags.valueof(GDAL_NODATA)
+        return None if text is None else float(str(text).strip("\0 "))
+    except _DAMAGED:  # ValueError: not a number
+        return None
+
+
+def nodata_as_nan(arr: np.ndarray, nodata: float | None) -> np.ndarray:
+    """Wide samples (not 8-bit) as float32 with the nodata value as NaN, which value_range
+    leaves out and the scaling reads as the lowest value: a fill of -9999 beside elevations
+    of 0..3000 squeezed them into 59 grey levels. Other arrays as they are."""
+    if nodata is None or arr.dtype == np.uint8 or np.isnan(nodata):
+        return arr
+    fill = arr == nodata
+    if not fill.any():
+        return arr
+    out = arr.astype(np.float32)
+    out[fill] = np.nan
+    return out
+
+
 def pil_misreads(im) -> bool:
     """True for an opened PIL image whose pixels are not the file's: a TIFF with fewer channels
     than it holds (two-sample grey as its first channel), 16-bit colour (TIFF or PNG) decoded

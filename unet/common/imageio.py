@@ -17,9 +17,11 @@ from unet.common.decoders import (
     band_count,
     bands_size,
     is_tiff,
+    nodata_as_nan,
     pages_message,
     pil_misreads,
     read_wide,
+    tiff_nodata,
     wide_header,
     wide_to_8_bits,
 )
@@ -43,11 +45,15 @@ MAX_PIXELS = 1 << 30  # 32768 x 32768: 3 GiB to decode in RGB
 GREY16 = ("I;16", "I;16B", "I;16L", "I")  # PIL modes of 16- and 32-bit grey
 
 
-def open_image(path: str | os.PathLike, draft_to: tuple[int, int] | None = None) -> Image.Image:
+def open_image(
+    path: str | os.PathLike, draft_to: tuple[int, int] | None = None, nodata: bool = False
+) -> Image.Image:
     """Open and fully decode an image, honouring EXIF orientation.
 
     draft_to (w, h): a JPEG is decoded at the smallest 1/2, 1/4 or 1/8 scale that is still at
     least this size (libjpeg scales in the DCT), which is 2-3x faster for a large downscale.
+    nodata: an image (not a mask) whose GeoTIFF nodata value marks wide grey pixels reads them
+    as NaN (mode F): left out of the intensity range, scaled to the lowest grey.
     """
     with opened_image(path) as im:
         _one_page(im, path)
@@ -57,7 +63,10 @@ def open_image(path: str | os.PathLike, draft_to: tuple[int, int] | None = None)
             im.draft(None, draft_to[::-1] if orientation in ROTATED else draft_to)
         im.load()  # force the decode now so truncation errors name this file
         # exif_transpose copies the image even when there is nothing to turn.
-        return ImageOps.exif_transpose(im) if orientation != 1 else im
+        im = ImageOps.exif_transpose(im) if orientation != 1 else im
+    if nodata and im.mode in (*GREY16, "F") and (fill := tiff_nodata(path)) is not None:
+        im = _from_array(nodata_as_nan(pixels(im), fill))
+    return im
 
 
 @contextmanager
@@ -177,7 +186,7 @@ def to_model_mode(im: Image.Image, span: tuple[float, float] | None = None) -> I
 def read_image(path: str | os.PathLike, span: tuple[float, float] | None = None) -> np.ndarray:
     """Read an image as uint8 (H, W, C) with C = 1 or 3; wide grey scaled by `span` (the data
     set's intensity range) when given, else by its own."""
-    arr = pixels(to_model_mode(open_image(path), span))
+    arr = pixels(to_model_mode(open_image(path, nodata=True), span))
     return arr[..., None] if arr.ndim == 2 else arr
 
 

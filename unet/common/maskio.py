@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import tifffile
 from PIL import Image
 
+from unet.common.decoders import is_tiff
 from unet.common.fileio import atomic_path
 from unet.common.imageio import (
     GREY16,
@@ -71,9 +73,24 @@ def read_mask_values(path: str | os.PathLike, soft: bool = False) -> tuple[np.nd
         return (grey, False) if grey is not None else (pack_rgb(rgb), True)
     if im.mode in ("LA", "PA"):
         return pixels(im)[..., 0], False
+    if im.mode in ("1", "L") and white_is_zero(path):
+        return 255 - pixels(im.convert("L")), False  # PIL's inversion undone: values as stored
     if im.mode == "1":
         return pixels(im.convert("L")), False
     return pixels(im), False
+
+
+def white_is_zero(path: str | os.PathLike) -> bool:
+    """A TIFF stored WhiteIsZero (tifffile's 1-bit bool arrays, ImageJ's binary masks with an
+    inverted LUT): PIL shows its 8- and 1-bit values inverted, but its stored values are the
+    labels (objects 1 or 255), as tifffile, scikit-image and ImageJ read them."""
+    if not is_tiff(path):
+        return False
+    try:
+        with tifffile.TiffFile(path) as tif:
+            return tif.pages[0].photometric == tifffile.PHOTOMETRIC.MINISWHITE
+    except (tifffile.TiffFileError, ValueError, KeyError, IndexError, OSError):
+        return False  # damaged: the PIL decode names it
 
 
 def _whole_values(arr: np.ndarray, path: str | os.PathLike) -> np.ndarray:
@@ -101,6 +118,9 @@ def read_mask(
     as is a palette file's (its indices are not brightness).
     """
     if colour:
+        if white_is_zero(path):  # grey as stored, as (g, g, g)
+            grey = read_mask_values(path)[0].astype(np.uint8)
+            return pack_rgb(np.repeat(grey[..., None], 3, axis=-1))
         return pack_rgb(np.asarray(open_image(path).convert("RGB")))
     if luminance and mask_palette(path) is not None:  # indices say nothing of brightness
         return np.asarray(open_image(path).convert("L"))

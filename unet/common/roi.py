@@ -11,6 +11,7 @@ from PIL import ImageOps
 
 from unet.common.imageio import GREY16, opened_image
 from unet.common.labels import IGNORE_INDEX, MaskValueError
+from unet.common.maskio import white_is_zero
 
 FIX = "replace the file, or fix dataset.<source>.roi"
 
@@ -23,6 +24,8 @@ def read_roi(path: str | os.PathLike, shape: tuple[int, int],
         im = ImageOps.exif_transpose(im)  # turned as its mask is (open_image)
         # palette, 1-bit, colour: by what they show (black or not), not by palette index
         arr = np.asarray(im if im.mode in (*GREY16, "F", "L") else im.convert("L"))
+        if im.mode in ("1", "L") and white_is_zero(path):  # stored values, as masks read
+            arr = 255 - arr
     if arr.shape != tuple(shape):
         raise MaskValueError(
             f"region of interest {path} is {arr.shape[1]}x{arr.shape[0]} but its mask "

@@ -149,3 +149,18 @@ def test_a_gif_page_of_colours_no_palette_holds_is_refused(tmp_path):
     with pytest.raises(ImageReadError, match=r"page 1 of .*s\.gif holds colour #000900"):
         unstack(tmp_path / "s.gif", tmp_path / "out")
     assert not list((tmp_path / "out").iterdir())
+
+
+def test_a_pyramid_whose_first_page_is_small_names_its_full_resolution_page(tmp_path):
+    # Some slide writers put a thumbnail (or a reduced level) first: "page 0 is the full
+    # resolution" sent the user to unstack and train on the thumbnail.
+    import tifffile
+
+    data = np.random.default_rng(0).integers(0, 255, (64, 96, 3), np.uint8)
+    path = tmp_path / "slide.tif"
+    with tifffile.TiffWriter(path) as tif:
+        for step in (4, 1, 16):
+            tif.write(data[::step, ::step], photometric="rgb")
+    with pytest.raises(ValueError, match=r"page 1 \(96x64\) is the full resolution") as err:
+        read_image(path)
+    assert "page 0 is" not in str(err.value)

@@ -193,12 +193,14 @@ def pages_message(path: str | os.PathLike, sizes: list[tuple[int, int]], kind: s
     n = len(sizes)
     if len(set(sizes)) > 1:
         shown = ", ".join(f"{w}x{h}" for w, h in sizes[:5]) + (", ..." if n > 5 else "")
+        top = max(range(n), key=lambda k: sizes[k][0] * sizes[k][1])  # not always page 0
         return (
             f"{path} holds {n} pages of different sizes ({shown}): a resolution pyramid (a "
             "whole-slide image's levels, thumbnail or label), not a stack of slices; the "
             "pipeline reads one image per file: save the level to train on as a file of its "
-            f"own (`unet unstack {path} FOLDER` writes every page; page 0 is the full "
-            "resolution), with its mask at the same size"
+            f"own (`unet unstack {path} FOLDER` writes every page; page {top} "
+            f"({sizes[top][0]}x{sizes[top][1]}) is the full resolution), with its mask at the "
+            "same size"
         )
     return (
         f"{path} holds {n} pages (a stack); the pipeline reads one image per file: split it "

@@ -256,3 +256,17 @@ def test_turned_sixteen_bit_grey_tiff_reads_turned(tmp_path, orientation):
     assert np.array_equal(read_mask(tmp_path / "t.tif"), want)
     assert read_image(tmp_path / "t.tif").shape == (*want.shape, 1)
     assert image_size(tmp_path / "t.tif") == (6, 4)
+
+
+@pytest.mark.parametrize("compression", ["webp", "jpeg2000", "lerc"])
+def test_tiff_compressions_pil_lacks_are_decoded_by_tifffile(tmp_path, compression):
+    # PIL identifies a WebP-compressed TIFF but its libtiff cannot decode it ("decoder error
+    # -2"), so it was refused as damaged; tifffile (imagecodecs) reads it, as it reads the
+    # JPEG 2000 tiles some slide scanners write.
+    rgb = np.random.default_rng(0).integers(0, 255, (32, 48, 3), np.uint8)
+    path = tmp_path / f"c_{compression}.tif"
+    lossless = {"webp": {"compressionargs": {"lossless": True}},
+                "jpeg2000": {"compressionargs": {"reversible": True}}}.get(compression, {})
+    tifffile.imwrite(path, rgb, compression=compression, **lossless)
+    np.testing.assert_array_equal(read_image(path), tifffile.imread(path))
+    assert image_size(path) == (48, 32)

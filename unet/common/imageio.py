@@ -25,6 +25,7 @@ from unet.common.decoders import (
     wide_header,
     wide_to_8_bits,
 )
+from unet.common.orientation import header_orientation
 from unet.common.pixels import pixels
 
 BANDS = "bands"  # image_header's mode of a multi-band TIFF (bands.py)
@@ -61,12 +62,27 @@ def open_image(
         if draft_to and im.format == "JPEG":
             # Stored unrotated: ask for the transposed size when EXIF turns it.
             im.draft(None, draft_to[::-1] if orientation in ROTATED else draft_to)
-        im.load()  # force the decode now so truncation errors name this file
+        try:
+            im.load()  # force the decode now so truncation errors name this file
+        except OSError as err:
+            im = _decoded_by_tifffile(im, path, err)
         # exif_transpose copies the image even when there is nothing to turn.
         im = ImageOps.exif_transpose(im) if orientation != 1 else im
     if nodata and im.mode in (*GREY16, "F") and (fill := tiff_nodata(path)) is not None:
         im = _from_array(nodata_as_nan(pixels(im), fill))
     return im
+
+
+def _decoded_by_tifffile(im: Image.Image, path: str | os.PathLike, err: OSError) -> Image.Image:
+    """A TIFF that PIL opens but its libtiff cannot decode (WebP compression: "decoder error
+    -2"), through tifffile and imagecodecs; anything else, or what tifffile cannot read
+    either (a damaged file), keeps PIL's error."""
+    if im.format != "TIFF":
+        raise err
+    try:
+        return _from_array(read_wide(path))
+    except (OSError, ValueError):
+        raise err from None
 
 
 @contextmanager
@@ -245,53 +261,16 @@ def image_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
         if im.format != "GIF":  # a GIF counts its frames by decoding them: open_image does
             _one_page(im, path)
         (w, h), mode = im.size, im.mode
-        turned = _orientation(im, path) in ROTATED
+        turned = header_orientation(im, path) in ROTATED
         if turned and im.format == "TIFF" and (w, h) == (im.tag_v2.get(257), im.tag_v2.get(256)):
             turned = False  # Pillow reports a TIFF's size as shown (ImageLength x ImageWidth)
     return mode, ((h, w) if turned else (w, h))
 
 
-def _orientation(im: Image.Image, path: str | os.PathLike) -> int:
-    """An opened image's EXIF Orientation (1 when none), without decoding it: PIL's PNG
-    getexif decodes the whole file when the header holds no eXIf chunk, so a PNG's chunks are
-    walked for it instead (their data skipped)."""
-    if im.format == "PNG" and "exif" not in im.info:
-        found = _png_exif(path)
-        if isinstance(found, bytes):
-            exif = Image.Exif()
-            exif.load(found)
-            return int(exif.get(0x0112, 1))
-        if found is None:
-            return 1
-    return int(im.getexif().get(0x0112, 1))  # EXIF in a text chunk: PIL's way
-
-
-_TEXT_EXIF = b"Raw profile type exif\0"  # ImageMagick's EXIF in a tEXt/zTXt/iTXt chunk
-
-
-def _png_exif(path: str | os.PathLike) -> bytes | bool | None:
-    """The data of a PNG's eXIf chunk, wherever it lies; True when its EXIF is in a text
-    chunk instead; None when it has none."""
-    with open(path, "rb") as f:
-        f.seek(8)  # the signature
-        while len(head := f.read(8)) == 8:
-            length, kind = struct.unpack(">I4s", head)
-            if kind == b"eXIf":
-                return f.read(length)
-            if kind == b"IEND":
-                break
-            if kind in (b"tEXt", b"zTXt", b"iTXt") and length >= len(_TEXT_EXIF):
-                if f.read(len(_TEXT_EXIF)) == _TEXT_EXIF:
-                    return True
-                f.seek(-len(_TEXT_EXIF), os.SEEK_CUR)
-            f.seek(length + 4, os.SEEK_CUR)  # data and CRC
-    return None
-
-
 def exif_orientation(path: str | os.PathLike) -> int:
     """The EXIF (or TIFF) Orientation tag of an image, 1 when it has none."""
     with opened_image(path, header_only=True) as im:
-        return _orientation(im, path)
+        return header_orientation(im, path)
 
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:

@@ -81,7 +81,7 @@ def _decoded_by_tifffile(im: Image.Image, path: str | os.PathLike, err: OSError)
         raise err
     try:
         return _from_array(read_wide(path))
-    except (OSError, ValueError):
+    except Exception:  # noqa: BLE001  tifffile's and each codec's own errors: damaged
         raise err from None
 
 

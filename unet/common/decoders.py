@@ -182,7 +182,7 @@ def tiff_pages(path: str | os.PathLike) -> list[tuple[np.ndarray, int]]:
     try:
         with tifffile.TiffFile(path) as tif:
             return [(page.asarray(), int(page.photometric)) for page in tif.pages]
-    except (tifffile.TiffFileError, ValueError, KeyError, IndexError) as err:
+    except (tifffile.TiffFileError, ValueError, KeyError, IndexError, RuntimeError) as err:
         raise OSError(str(err)) from err  # damaged, as PIL reports it
 
 
@@ -274,7 +274,7 @@ def _tiff(
             orientation = int(tif.pages[0].tags.valueof(274, 1))  # Orientation
     except UnusableImageError:
         raise
-    except (tifffile.TiffFileError, ValueError, KeyError, IndexError) as err:
+    except (tifffile.TiffFileError, ValueError, KeyError, IndexError, RuntimeError) as err:
         raise OSError(str(err)) from err  # damaged, as PIL reports it
     for axis in "SC":  # samples (or channels) last
         if axis in axes:

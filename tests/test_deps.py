@@ -18,7 +18,7 @@ BANDS = {"common.bands"}  # multi-band TIFFs: wherever the model's input or a vi
 RULES = {
     "download_dataset": (
         ("dataset.download", "dataset.synthetic"),
-        {"common.fileio", *IMAGEIO, "common.parallel", "dataset.archives",
+        {"common.fileio", *IMAGEIO, "common.parallel", "dataset.archives", "dataset.archive_kinds",
          "dataset.band_files", "dataset.class_folders", "dataset.coco", "dataset.download",
          "dataset.groups", "dataset.kaggle", "dataset.mask_folders", "dataset.member_names",
          "dataset.merge",

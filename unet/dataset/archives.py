@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from unet.common.fileio import read_json, temp_dir_beside, write_json
+from unet.dataset.archive_kinds import other_kind
 from unet.dataset.member_names import legacy_tar_names, zip_name_encoding
 
 log = logging.getLogger(__name__)
@@ -104,33 +105,12 @@ def _open(archive: Archive) -> Opened:
                 "filters (Python >= 3.11.4); upgrade Python in this environment"
             )
         return legacy_tar_names(tarfile.open(path, "r:*"))  # gz, bz2 or xz, detected
-    what, fix = _other_kind(path)
+    what, fix = other_kind(path)
     path.unlink(missing_ok=True)
     raise ArchiveError(
         f"{archive.origin}: {path.name} is neither a zip nor a tar archive ({what}); it was "
         f"removed. {fix}"
     )
-
-
-_UNPACK_YOURSELF = ("Unpack it yourself and use dataset.source: local, or repack it as zip or "
-                    "tar.")
-# What a file that is no zip or tar starts with, what it is, and what to do.
-_MAGIC = ((b"7z\xbc\xaf\x27\x1c", "a 7z archive, which is not unpacked here", _UNPACK_YOURSELF),
-          (b"Rar!\x1a\x07", "a RAR archive, which is not unpacked here", _UNPACK_YOURSELF),
-          (b"\x1f\x8b", "a gzip-compressed file with no tar archive in it", _UNPACK_YOURSELF),
-          (b"BZh", "a bzip2-compressed file with no tar archive in it", _UNPACK_YOURSELF),
-          (b"\xfd7zXZ\x00", "an xz-compressed file with no tar archive in it", _UNPACK_YOURSELF))
-
-
-def _other_kind(path: Path) -> tuple[str, str]:
-    """What a file that is neither zip nor tar is, by its first bytes, and what to do."""
-    with open(path, "rb") as f:
-        head = f.read(8)
-    for magic, what, fix in _MAGIC:
-        if head.startswith(magic):
-            return what, fix
-    return ("cut off, or an HTML page?",
-            "Point the URL at the archive itself and run again.")
 
 
 def _refused(archive: Archive, member: str, why: str, target: Path) -> ArchiveError:
@@ -164,14 +144,17 @@ def _zip_readable(archive: Archive, opened: zipfile.ZipFile) -> None:
             )
 
 
+_LINK = "\0"  # ends the owners' key of a link member (no member name holds a NUL)
+
+
 def _claim(archive: Archive, opened: Opened, owners: dict[str, str], target: Path) -> None:
     """Refuse absolute or climbing member names, and files that another archive brings too."""
     if isinstance(opened, zipfile.ZipFile):
-        entries = [(i.filename, _zip_dir(i)) for i in opened.infolist()]
+        entries = [(i.filename, _zip_dir(i), False) for i in opened.infolist()]
         _zip_readable(archive, opened)
     else:
-        entries = [(m.name, m.isdir()) for m in opened.getmembers()]
-    for member, is_dir in entries:
+        entries = [(m.name, m.isdir(), m.issym() or m.islnk()) for m in opened.getmembers()]
+    for member, is_dir, is_link in entries:
         # zipfile would drop a '..' and tar's filter a leading '/' without a word, unpacking
         # the member somewhere other than the archive says: both are refused instead.
         parts = _parts(member)
@@ -182,6 +165,26 @@ def _claim(archive: Archive, opened: Opened, owners: dict[str, str], target: Pat
             raise ArchiveError(
                 f"{archive.origin}: member {member!r} of {archive.path.name} is also in "
                 f"{owners[key]}; archives unpacked into one folder must not share files"
+            )
+        if is_link:  # may stand for a folder: its own checks (_tar_links, _unzip) apply
+            owners.setdefault(key + _LINK, archive.origin)
+        folders = parts if is_dir else parts[:-1]
+        for k in range(1, len(folders) + 1):  # folders end with '/' among the owners
+            owners.setdefault("/".join(folders[:k]) + "/", archive.origin)
+    _file_and_folder(archive, owners)
+
+
+def _file_and_folder(archive: Archive, owners: dict[str, str]) -> None:
+    """Refuse a name that is both a file and a folder ('x' beside 'x/a.png'), in one archive
+    or two: writing the second failed with a bare FileExistsError or NotADirectoryError."""
+    for key, origin in owners.items():
+        if key[-1] not in "/" + _LINK and key + "/" in owners and key + _LINK not in owners:
+            where = {origin, owners[key + "/"]}
+            raise ArchiveError(
+                f"{archive.origin}: {key!r} is both a file and a folder (in "
+                f"{' and '.join(sorted(where))}); a file system holds one of them only: "
+                "rename or remove the file, or unpack the archive yourself and use "
+                "dataset.source: local"
             )
 
 

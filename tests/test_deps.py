@@ -18,9 +18,10 @@ BANDS = {"common.bands"}  # multi-band TIFFs: wherever the model's input or a vi
 RULES = {
     "download_dataset": (
         ("dataset.download", "dataset.synthetic"),
-        {"common.fileio", *IMAGEIO, "common.parallel", "dataset.archives", "dataset.archive_kinds",
-         "dataset.band_files", "dataset.class_folders", "dataset.coco", "dataset.download",
-         "dataset.groups", "dataset.kaggle", "dataset.mask_folders", "dataset.member_names",
+        {"common.fileio", *IMAGEIO, "common.parallel", "dataset.archives",
+         "dataset.archive_kinds", "dataset.band_files", "dataset.class_folders", "dataset.coco",
+         "dataset.download", "dataset.groups", "dataset.http_get", "dataset.kaggle",
+         "dataset.mask_folders", "dataset.member_names",
          "dataset.merge",
          "dataset.layout", "dataset.names", "dataset.pairing", "dataset.per_id", "dataset.rle",
          "dataset.roi_files", "dataset.synthetic",

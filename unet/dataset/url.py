@@ -6,7 +6,6 @@ import logging
 import os
 import re
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import requests
 
 from unet.common.fileio import umask
 from unet.dataset.archives import Archive, extract_archives
+from unet.dataset.http_get import HttpDownloader
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def _downloader(url: str) -> Any:
         return _copy_file_url
     if scheme in ("http", "https"):
         # A live bar on a terminal only; in a Snakemake job the log gets start and end lines.
-        return pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=60)
+        return HttpDownloader(timeout=60)
     raise DownloadError(
         f"{url}: unsupported URL scheme {scheme!r}; use http://, https:// or file://"
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_download import make_tar, make_zip, pairs, sha
+from unet.dataset import http_get
 from unet.dataset import url as download
 from unet.dataset.url import fetch_archives
 
@@ -110,4 +111,37 @@ def test_a_gzip_encoded_zip_sent_with_its_header_is_decoded(
     site.files["/data.zip"] = gzip.compress(blob)
     site.gzip_header.add("/data.zip")
     records = fetch_archives([{"url": f"{site.url}/data.zip", "sha256": sha(blob)}], tmp_path)
+    assert Path(records[0]["file"]).read_bytes() == blob
+
+
+def test_a_download_cut_near_its_end_asks_for_the_rest(site: Site, tmp_path: Path) -> None:
+    # A cut threw away what had come and fetched the whole file again (each of 3 retries):
+    # a 10 GB archive cut at 9 GB cost 9 GB more. A server that takes ranges is asked for
+    # the rest, checked by its ETag, twice here.
+    blob = make_zip({f"images/p{i}.png": bytes(range(256)) * 1024 for i in range(8)})
+    site.files["/big.zip"] = blob
+    cut = site.cut_at["/big.zip"] = len(blob) * 9 // 10
+    urls = [{"url": f"{site.url}/big.zip", "sha256": sha(blob)}]
+    records = fetch_archives(urls, tmp_path, retries=0)
+    assert Path(records[0]["file"]).read_bytes() == blob
+    assert site.ranges[0] is None and len(site.ranges) == 2
+    start = int(site.ranges[1].removeprefix("bytes=").removesuffix("-"))
+    assert cut - http_get.CHUNK <= start <= cut  # only the read the cut broke is lost
+
+
+def test_a_server_that_answers_the_range_with_the_whole_file_is_taken_whole(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blob = make_zip(pairs())
+    site.files["/data.zip"] = blob
+    site.cut_at["/data.zip"] = 100
+    original = _answer
+
+    def no_ranges(handler: BaseHTTPRequestHandler, state: Site) -> None:
+        del handler.headers["Range"]  # a server that sends 200 and all of it
+        original(handler, state)
+
+    monkeypatch.setattr(f"{__name__}._answer", no_ranges)
+    records = fetch_archives([{"url": f"{site.url}/data.zip", "sha256": sha(blob)}], tmp_path,
+                             retries=0)
     assert Path(records[0]["file"]).read_bytes() == blob

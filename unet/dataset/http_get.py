@@ -1,7 +1,8 @@
-"""A pooch downloader for http(s) that keeps the file as served."""
+"""A pooch downloader for http(s) that keeps the file as served and resumes a cut transfer."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any, BinaryIO
 from urllib.parse import urlparse
@@ -10,7 +11,9 @@ import requests
 import urllib3
 from tqdm import tqdm
 
-CHUNK = 1 << 20
+log = logging.getLogger(__name__)
+
+CHUNK = 1 << 16  # what a cut loses at most: urllib3 drops the read it broke in
 # The file itself is gzip: a Content-Encoding header on it (Apache's AddEncoding x-gzip .gz,
 # nginx's gzip_static) describes the file, not a compression for the transfer.
 _GZIP_NAMES = (".gz", ".tgz", ".gzip")
@@ -30,19 +33,26 @@ def _file_is_gzip(url: str, response: requests.Response) -> bool:
     return urlparse(response.url or url).path.lower().endswith(_GZIP_NAMES) or kind in _GZIP_TYPES
 
 
+def _resumed_at(response: requests.Response, done: int) -> bool:
+    """Whether a ranged answer carries the file from byte `done` on (206 with that range)."""
+    given = response.headers.get("Content-Range", "")
+    return response.status_code == 206 and given.startswith(f"bytes {done}-")
+
+
 class HttpDownloader:
     """Download over http(s) without letting requests undo a gzip Content-Encoding that names
-    the file itself."""
+    the file itself, and after a cut ask for the rest (Range) up to `resumes` times."""
 
-    def __init__(self, timeout: float = 60, progressbar: bool | None = None):
-        self.timeout = timeout
+    def __init__(self, timeout: float = 60, resumes: int = 3, progressbar: bool | None = None):
+        self.timeout, self.resumes = timeout, resumes
         self.progressbar = sys.stderr.isatty() if progressbar is None else progressbar
 
-    def _get(self, url: str, headers: dict[str, str]) -> requests.Response:
+    def _get(self, url: str, headers: dict[str, str], check: bool = True) -> requests.Response:
         # identity: a server that compresses on request must send the file itself.
         headers = {"Accept-Encoding": "identity", **headers}
         response = requests.get(url, stream=True, timeout=self.timeout, headers=headers)
-        response.raise_for_status()
+        if check:
+            response.raise_for_status()
         return response
 
     def __call__(self, url: str, output_file: str, pooch_obj: Any = None) -> None:
@@ -52,12 +62,37 @@ class HttpDownloader:
     def _fetch(self, url: str, out: BinaryIO) -> None:
         response = self._get(url, {})
         raw = _file_is_gzip(url, response)
+        # Ranges count the bytes as sent: a body decoded on the way cannot be resumed. A server
+        # that does not say it takes ranges is asked again by the caller's retries, whole.
+        encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
+        ranges = response.headers.get("Accept-Ranges", "").strip().lower() == "bytes"
+        resumable = ranges and (raw or not encoded)
+        etag = response.headers.get("ETag", "")  # If-Range takes a strong one only
+        validator = etag if etag.startswith('"') else response.headers.get("Last-Modified")
         total = int(response.headers.get("Content-Length", 0) or 0)
-        with tqdm(total=total, unit="B", unit_scale=True, disable=not self.progressbar) as bar:
+        bar = tqdm(total=total, unit="B", unit_scale=True, disable=not self.progressbar)
+        for attempt in range(self.resumes + 1):
             try:
                 for chunk in response.raw.stream(CHUNK, decode_content=not raw):
                     out.write(chunk)
                     bar.update(len(chunk))
+                bar.close()
+                return
             except _BROKEN as err:
-                raise requests.exceptions.ChunkedEncodingError(
-                    f"connection broken after {out.tell()} bytes: {err}") from err
+                done = out.tell()
+                if not resumable or attempt == self.resumes:
+                    bar.close()
+                    raise requests.exceptions.ChunkedEncodingError(
+                        f"connection broken after {done} bytes: {err}") from err
+                log.warning("%s: cut off after %d bytes (%s); asking for the rest", url, done, err)
+                ask = {"Range": f"bytes={done}-", **({"If-Range": validator} if validator else {})}
+                response = self._get(url, ask, check=False)
+                if response.status_code not in (200, 206):  # 416 and the like: ranges gone
+                    bar.close()
+                    raise requests.exceptions.ChunkedEncodingError(
+                        f"connection broken after {done} bytes ({err}), and asking for the "
+                        f"rest got HTTP {response.status_code}") from err
+                if not _resumed_at(response, done):  # the whole file again (changed, or no ranges)
+                    out.seek(0)
+                    out.truncate()
+                    bar.reset()

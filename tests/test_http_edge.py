@@ -15,7 +15,7 @@ import pytest
 from tests.test_download import make_tar, make_zip, pairs, sha
 from unet.dataset import http_get
 from unet.dataset import url as download
-from unet.dataset.url import fetch_archives
+from unet.dataset.url import DownloadError, fetch_archives
 
 
 @dataclass
@@ -145,3 +145,28 @@ def test_a_server_that_answers_the_range_with_the_whole_file_is_taken_whole(
     records = fetch_archives([{"url": f"{site.url}/data.zip", "sha256": sha(blob)}], tmp_path,
                              retries=0)
     assert Path(records[0]["file"]).read_bytes() == blob
+
+
+def test_too_many_requests_is_waited_out_as_the_server_asks(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # HTTP 429 (a rate limit) ended the run at once, as a wrong URL; 503 waited 2, 4, 8 s
+    # whatever Retry-After said.
+    waits: list[float] = []
+    monkeypatch.setattr(download.time, "sleep", waits.append)
+    site.files["/data.zip"] = blob = make_zip(pairs())
+    site.busy["/data.zip"] = [(429, "7"), (503, "0")]
+    fetch_archives([{"url": f"{site.url}/data.zip", "sha256": sha(blob)}], tmp_path)
+    assert waits == [7.0, 0.0]
+
+
+def test_a_server_asking_for_a_long_wait_is_named_at_once(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr(download.time, "sleep", waits.append)
+    site.files["/data.zip"] = make_zip(pairs())
+    site.busy["/data.zip"] = [(503, "7200")]
+    with pytest.raises(DownloadError, match=r"asks to come back in 7200 s.*run again"):
+        fetch_archives([{"url": f"{site.url}/data.zip", "sha256": None}], tmp_path)
+    assert waits == []

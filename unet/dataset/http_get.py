@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, BinaryIO
 from urllib.parse import urlparse
 
@@ -13,6 +15,7 @@ from tqdm import tqdm
 
 log = logging.getLogger(__name__)
 
+MAX_WAIT = 300.0  # seconds: a server asking for a longer wait is named, not waited for
 CHUNK = 1 << 16  # what a cut loses at most: urllib3 drops the read it broke in
 # The file itself is gzip: a Content-Encoding header on it (Apache's AddEncoding x-gzip .gz,
 # nginx's gzip_static) describes the file, not a compression for the transfer.
@@ -31,6 +34,19 @@ def _file_is_gzip(url: str, response: requests.Response) -> bool:
         return False
     kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
     return urlparse(response.url or url).path.lower().endswith(_GZIP_NAMES) or kind in _GZIP_TYPES
+
+
+def retry_after(response: requests.Response | None) -> float | None:
+    """The seconds a 429 or 503 answer's Retry-After asks to wait (a number or an HTTP
+    date), or None when it gives none that can be read."""
+    given = response.headers.get("Retry-After", "").strip() if response is not None else ""
+    if given.isdigit():
+        return float(given)
+    try:
+        when = parsedate_to_datetime(given)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _resumed_at(response: requests.Response, done: int) -> bool:

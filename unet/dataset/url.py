@@ -17,7 +17,7 @@ import requests
 
 from unet.common.fileio import umask
 from unet.dataset.archives import Archive, extract_archives
-from unet.dataset.http_get import HttpDownloader
+from unet.dataset.http_get import MAX_WAIT, HttpDownloader, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,7 @@ def _retrieve(i: int, url: str, sha256: str | None, folder: Path, retries: int) 
     fname = pooch.utils.unique_file_name(url)
     _drop_outdated_copy(url, folder / fname)
     for attempt in range(retries + 1):
+        wait_for: float | None = None  # what a 429 or 503 answer's Retry-After asks for
         log.info("fetching %s as %s (reused if already complete)", url, folder / fname)
         try:
             path = pooch.retrieve(
@@ -120,11 +121,18 @@ def _retrieve(i: int, url: str, sha256: str | None, folder: Path, retries: int) 
             raise DownloadError(f"{url}: {err}; fix {_key(i, 'url')}") from err
         except requests.HTTPError as err:
             status = err.response.status_code if err.response is not None else 0
-            if status < 500 or attempt == retries:
+            asked = retry_after(err.response)
+            if asked is not None and asked > MAX_WAIT:
+                raise DownloadError(
+                    f"{url}: the server answered {status} and asks to come back in {asked:.0f} s; "
+                    "run again then"
+                ) from err
+            if (status < 500 and status != 429) or attempt == retries:  # 429: a rate limit
                 raise DownloadError(
                     f"{url}: the server answered {err}; check {_key(i, 'url')}"
                 ) from err
             failure: Exception = err
+            wait_for = asked
         except (requests.RequestException, OSError) as err:
             # A connection cut mid-file raises here: urllib3 (>= 2) compares the bytes read with
             # Content-Length. pooch wrote to a temporary file that it removes.
@@ -136,7 +144,7 @@ def _retrieve(i: int, url: str, sha256: str | None, folder: Path, retries: int) 
                     "again."
                 ) from err
             failure = err
-        wait = RETRY_WAIT * 2**attempt
+        wait = RETRY_WAIT * 2**attempt if wait_for is None else wait_for
         log.warning("%s: %s; retrying in %.0f s (%d left)", url, failure, wait, retries - attempt)
         time.sleep(wait)
     raise AssertionError("unreachable")

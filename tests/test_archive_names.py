@@ -39,3 +39,32 @@ def test_a_file_and_a_folder_of_one_name_are_refused_by_name(
     with pytest.raises(ArchiveError, match=r"'data/x'.*both a file and a folder"):
         _fetch(tmp_path, *blobs)
     assert not (tmp_path / "res" / "data").exists()
+
+
+NFD, NFC = "cafe\u0301", "caf\u00e9"  # macOS writes 'café' decomposed; typed, it is composed
+
+
+def test_decomposed_names_unpack_composed_as_typed(tmp_path: Path) -> None:
+    # A macOS zip's names stayed decomposed on disk: a COCO file_name, a CSV id or a mask named
+    # as typed (composed) found no file, and ids differed from what the user types.
+    files = {f"images/{NFD}.png": b"i", f"masks/{NFC}.png": b"m", f"{NFD}/x.png": b"p"}
+    data = _fetch(tmp_path, ("mac.zip", make_zip(files)),
+                  ("mac.tar", _plain_tar({f"tar/{NFD}.png": b"t"})))
+    assert (data / "images" / f"{NFC}.png").is_file() and (data / "masks" / f"{NFC}.png").is_file()
+    assert (data / NFC / "x.png").is_file() and (data / "tar" / f"{NFC}.png").is_file()
+    names = {p.name for p in data.rglob("*")}
+    assert not any(NFD in n for n in names)
+
+
+def test_one_name_in_both_forms_is_refused(tmp_path: Path) -> None:
+    files = {f"images/{NFD}.png": b"1", f"images/{NFC}.png": b"2"}
+    with pytest.raises(ArchiveError, match="same name"):
+        _fetch(tmp_path, ("two.zip", make_zip(files)))
+
+
+def test_split_ids_match_in_either_form() -> None:
+    from unet.dataset.split import make_split
+
+    split = make_split([NFC, "b", "c", "d"], seed=0, val_fraction=0.25, test_fraction=0.0,
+                       test_ids=[NFD], val_ids=None)
+    assert split["test"] == [NFC]

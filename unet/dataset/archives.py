@@ -13,6 +13,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from unicodedata import normalize
 
 from unet.common.fileio import read_json, temp_dir_beside, write_json
 from unet.dataset.archive_kinds import other_kind
@@ -22,8 +23,8 @@ log = logging.getLogger(__name__)
 
 MARKER = ".unpacked.json"  # written last: its presence means the tree is complete
 # Raised when a fix changes what unpacking writes, so a tree unpacked before it is unpacked
-# again: 2, zip names with backslashes and UTF-8 without the flag, tar names in cp1252.
-UNPACKER = 2
+# again: 2, zip names with backslashes, UTF-8 without the flag, tar names in cp1252; 3, NFC.
+UNPACKER = 3
 _SEP = re.compile(r"[\\/]+")  # a backslash is a separator too, for archives made on Windows
 _ABSOLUTE = re.compile(r"^([\\/]|[A-Za-z]:)")
 # What a truncated or corrupt archive raises while being read.
@@ -49,7 +50,8 @@ def _parts(name: str) -> list[str] | None:
     """Path components of a member name; None when it is absolute or climbs with '..'."""
     if _ABSOLUTE.match(name):
         return None
-    parts = [p for p in _SEP.split(name) if p not in ("", ".")]
+    # Composed (NFC), as names are typed: macOS writes café decomposed, matching no CSV row.
+    parts = [normalize("NFC", p) for p in _SEP.split(name) if p not in ("", ".")]
     return None if ".." in parts else parts
 
 
@@ -154,6 +156,7 @@ def _claim(archive: Archive, opened: Opened, owners: dict[str, str], target: Pat
         _zip_readable(archive, opened)
     else:
         entries = [(m.name, m.isdir(), m.issym() or m.islnk()) for m in opened.getmembers()]
+    spelt: dict[str, str] = {}  # each key's member name in this archive
     for member, is_dir, is_link in entries:
         # zipfile would drop a '..' and tar's filter a leading '/' without a word, unpacking
         # the member somewhere other than the archive says: both are refused instead.
@@ -161,6 +164,12 @@ def _claim(archive: Archive, opened: Opened, owners: dict[str, str], target: Pat
         if parts is None:
             raise _refused(archive, member, "is an absolute path or climbs out with '..'", target)
         key = "/".join(parts)
+        if not is_dir and spelt.setdefault(key, member) != member:
+            raise ArchiveError(
+                f"{archive.origin}: members {spelt[key]!r} and {member!r} of "
+                f"{archive.path.name} have the same name once read as a file system does (as "
+                "composed Unicode, '\\' as '/'); rename one, or unpack it yourself"
+            )
         if not is_dir and owners.setdefault(key, archive.origin) != archive.origin:
             raise ArchiveError(
                 f"{archive.origin}: member {member!r} of {archive.path.name} is also in "

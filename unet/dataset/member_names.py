@@ -5,6 +5,7 @@ from __future__ import annotations
 import tarfile
 import zipfile
 from pathlib import Path
+from unicodedata import normalize
 
 
 def zip_name_encoding(path: Path) -> str | None:
@@ -46,9 +47,9 @@ def legacy_tar_names(opened: tarfile.TarFile) -> tarfile.TarFile:
     text all the same, and alike for an image and its mask."""
     try:
         for member in opened.getmembers():  # reads the whole archive: a damaged one fails here
-            member.name = _legacy(member.name)
+            member.name = normalize("NFC", _legacy(member.name))  # as archives._parts
             if member.linkname:
-                member.linkname = _legacy(member.linkname)
+                member.linkname = normalize("NFC", _legacy(member.linkname))
     except BaseException:
         opened.close()
         raise

@@ -14,6 +14,7 @@ import os
 import re
 from collections import Counter
 from pathlib import Path
+from unicodedata import normalize
 
 import numpy as np
 
@@ -111,13 +112,14 @@ def _named_ids(ids: list[str], names: list[str | int], key: str = "split.test_id
     '{group}'); one that names none is refused. An entry equal to an id names that id alone,
     so that img[1] is the id img[1], not the pattern that matches img1."""
     named: dict[str, None] = {}  # in order, once each
-    known = set(ids)
+    known = {normalize("NFC", i): i for i in ids}  # typed café names a decomposed (macOS) one
     for entry in names:
-        name = str(entry)  # YAML reads unquoted stems as numbers: [24, 25] for 24.png, 25.png
+        name = normalize("NFC", str(entry))  # YAML reads unquoted stems as numbers: [24, 25]
         if name in known:
-            found = [name]
+            found = [known[name]]
         else:
-            found = fnmatch.filter(ids, name) if any(c in name for c in "*?[") else []
+            wild = any(c in name for c in "*?[")
+            found = [known[i] for i in fnmatch.filter(known, name)] if wild else []
         if not found:
             raise SplitError(f"{key} entry {_shown(entry)} names no id in the data set (ids "
                              f"look like {ids[:3]}); fix it or remove it")

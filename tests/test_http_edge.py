@@ -170,3 +170,18 @@ def test_a_server_asking_for_a_long_wait_is_named_at_once(
     with pytest.raises(DownloadError, match=r"asks to come back in 7200 s.*run again"):
         fetch_archives([{"url": f"{site.url}/data.zip", "sha256": None}], tmp_path)
     assert waits == []
+
+
+def test_downloads_no_archive_names_any_more_are_named_with_their_size(
+    site: Site, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Each URL change kept the old archive in downloads/ for ever, without a word.
+    site.files["/v1.zip"] = old = make_zip(pairs())
+    site.files["/v2.zip"] = make_zip(pairs(n=3))
+    fetch_archives([{"url": f"{site.url}/v1.zip", "sha256": None}], tmp_path)
+    caplog.set_level("INFO")
+    fetch_archives([{"url": f"{site.url}/v2.zip", "sha256": None}], tmp_path)
+    kept = [p for p in (tmp_path / "downloads").iterdir() if p.name.endswith("-v1.zip")]
+    assert len(kept) == 1  # nothing a user may want is deleted
+    note = [r.getMessage() for r in caplog.records if "no archive" in r.getMessage()]
+    assert len(note) == 1 and kept[0].name in note[0] and f"{len(old) / 1e6:.1f} MB" in note[0]

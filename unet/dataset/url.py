@@ -173,5 +173,17 @@ def fetch_archives(urls: list[dict], dest: Path, retries: int = 3) -> list[dict]
             log.info("%s: sha256 %s (set %s to pin it)", url, seen, _key(i, "sha256"))
         records.append({"url": url, "sha256": seen, "file": str(path)})
         archives.append(Archive(path, seen, f"{_key(i, 'url')} ({url})"))
+    _note_leftovers(folder, {Path(r["file"]).name for r in records})
     extract_archives(archives, dest / "data")
     return records
+
+
+def _note_leftovers(folder: Path, current: set[str]) -> None:
+    """Name the downloads that no configured archive names any more (an earlier URL's), with
+    their size: kept, since a user may go back to them, but no longer taking space unseen."""
+    old = sorted(p for p in folder.iterdir() if p.is_file() and p.name not in current)
+    if old:
+        size = sum(p.stat().st_size for p in old)
+        log.warning("%s also holds %d download(s) that no archive in dataset.url.archives names "
+                 "now (%.1f MB, from earlier URLs): %s; remove them if they are not wanted",
+                 folder, len(old), size / 1e6, ", ".join(p.name for p in old))

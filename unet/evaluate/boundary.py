@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from unet.evaluate.distances import distances_at
+from unet.evaluate.distances import Directed
 from unet.evaluate.metrics import confusion_matrix, scores_from_confusion
 
 # A missed (or hallucinated) object has no finite HD95; dropping it from the mean would make
@@ -62,20 +62,20 @@ def hausdorff_distance(
     return _percentile(pred_to_target, target_to_pred, percentile)
 
 
-def _directed(pred_mask: np.ndarray, target_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _directed(pred_mask: np.ndarray, target_mask: np.ndarray) -> tuple[Directed, Directed]:
     """Distances from each predicted boundary pixel to the target boundary, and back (both
     masks non-empty), computed once per pair, a tile at a time (distances.py)."""
     pred_b, target_b = _boundary(pred_mask), _boundary(target_mask)
-    return distances_at(target_b, pred_b), distances_at(pred_b, target_b)
+    return Directed(target_b, pred_b), Directed(pred_b, target_b)
 
 
-def _percentile(pred_to_target: np.ndarray, target_to_pred: np.ndarray, q: float) -> float:
-    return float(max(np.percentile(pred_to_target, q), np.percentile(target_to_pred, q)))
+def _percentile(pred_to_target: Directed, target_to_pred: Directed, q: float) -> float:
+    return max(pred_to_target.percentile(q), target_to_pred.percentile(q))
 
 
-def _f1(pred_to_target: np.ndarray, target_to_pred: np.ndarray, tolerance: float) -> float:
-    precision = float(np.mean(pred_to_target <= tolerance))
-    recall = float(np.mean(target_to_pred <= tolerance))
+def _f1(pred_to_target: Directed, target_to_pred: Directed, tolerance: float) -> float:
+    precision = pred_to_target.fraction_within(tolerance)
+    recall = target_to_pred.fraction_within(tolerance)
     if precision + recall == 0:
         return 0.0
     return 2 * precision * recall / (precision + recall)
@@ -129,7 +129,7 @@ def _boundary_scores(cm: np.ndarray, c: int, pred, target, ignore_index, toleran
         both = pred_empty and target_empty
         return (0.0, 1.0) if both else (float("inf"), 0.0)
     pred_b, target_b = class_boundaries(pred, target, c, ignore_index)
-    distances = distances_at(target_b, pred_b), distances_at(pred_b, target_b)
+    distances = Directed(target_b, pred_b), Directed(pred_b, target_b)
     return _percentile(*distances, 95.0), _f1(*distances, tolerance)
 
 

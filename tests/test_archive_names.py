@@ -3,33 +3,21 @@ name, and names in Unicode's decomposed form (macOS)."""
 
 from __future__ import annotations
 
-import io
-import tarfile
 from pathlib import Path
 
 import pytest
 
 from tests.test_archives import _fetch
-from tests.test_download import make_zip
+from tests.test_download import make_tar, make_zip
 from unet.dataset.archives import ArchiveError
-
-
-def _plain_tar(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tf:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 @pytest.mark.parametrize("blobs", [
     (("a.zip", make_zip({"data/x": b"abc", "data/x/": b"", "data/x/a.png": b"p"})),),
     (("a.zip", make_zip({"data/x/a.png": b"p", "data/x": b"abc"})),),
-    (("a.tar", _plain_tar({"data/x": b"abc", "data/x/a.png": b"p"})),),
-    (("a.tar", _plain_tar({"data/x": b"abc"})), ("b.zip", make_zip({"data/x/a.png": b"p"}))),
-    (("a.zip", make_zip({"data/x/a.png": b"p"})), ("b.tar", _plain_tar({"data/x": b"abc"}))),
+    (("a.tar", make_tar({"data/x": b"abc", "data/x/a.png": b"p"})),),
+    (("a.tar", make_tar({"data/x": b"abc"})), ("b.zip", make_zip({"data/x/a.png": b"p"}))),
+    (("a.zip", make_zip({"data/x/a.png": b"p"})), ("b.tar", make_tar({"data/x": b"abc"}))),
 ])
 def test_a_file_and_a_folder_of_one_name_are_refused_by_name(
     tmp_path: Path, blobs: tuple[tuple[str, bytes], ...]
@@ -49,7 +37,7 @@ def test_decomposed_names_unpack_composed_as_typed(tmp_path: Path) -> None:
     # as typed (composed) found no file, and ids differed from what the user types.
     files = {f"images/{NFD}.png": b"i", f"masks/{NFC}.png": b"m", f"{NFD}/x.png": b"p"}
     data = _fetch(tmp_path, ("mac.zip", make_zip(files)),
-                  ("mac.tar", _plain_tar({f"tar/{NFD}.png": b"t"})))
+                  ("mac.tar", make_tar({f"tar/{NFD}.png": b"t"})))
     assert (data / "images" / f"{NFC}.png").is_file() and (data / "masks" / f"{NFC}.png").is_file()
     assert (data / NFC / "x.png").is_file() and (data / "tar" / f"{NFC}.png").is_file()
     names = {p.name for p in data.rglob("*")}

@@ -38,7 +38,8 @@ def _run(wd: Path) -> None:
               "local.yaml", "--quiet")
 
 
-def test_changed_local_data_reruns_the_data_set(tmp_path):
+def _local_run(tmp_path: Path) -> tuple[Path, Path]:
+    """Eight pairs in a local folder, the workflow run on them once: (data, workdir)."""
     data = tmp_path / "data"
     for i in range(8):
         _pair(data, i)
@@ -46,6 +47,11 @@ def test_changed_local_data_reruns_the_data_set(tmp_path):
     (wd / "local.yaml").write_text(
         f"dataset: {{name: mine, source: local, local: {{path: '{data}'}}}}\n")
     _run(wd)
+    return data, wd
+
+
+def test_changed_local_data_reruns_the_data_set(tmp_path):
+    data, wd = _local_run(tmp_path)
     assert _planned(wd) == set()
     (data / "images" / "notes.txt").write_text("not data")  # not an image extension
     assert _planned(wd) == set()
@@ -85,19 +91,12 @@ def test_a_local_archive_saved_over_reruns_the_data_set(tmp_path):
     assert "a8.png" in manifest
 
 
-
 def test_a_file_replaced_by_an_older_dated_one_reruns_the_data_set(tmp_path):
     # rsync -a, cp -p, tar and unzip keep a file's own date: a mask fixed last week and copied
     # in today is older than the manifest, and Snakemake's mtime check passed it by.
     import os
 
-    data = tmp_path / "data"
-    for i in range(8):
-        _pair(data, i)
-    wd = copy_workflow(tmp_path / "wf")
-    (wd / "local.yaml").write_text(
-        f"dataset: {{name: mine, source: local, local: {{path: '{data}'}}}}\n")
-    _run(wd)
+    data, wd = _local_run(tmp_path)
     mask = data / "masks" / "a3.png"
     redrawn = np.zeros((24, 32), np.uint8)
     redrawn[2:20, 3:9] = 255

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as F
 
 from unet.common.labels import IGNORE_INDEX
 from unet.common.schema import defaults
@@ -40,6 +41,20 @@ class RandomRot90(v2.Transform):
     def transform(self, inpt, params: dict):
         out = torch.rot90(inpt, params["k"], dims=(-2, -1))
         return tv_tensors.wrap(out, like=inpt) if isinstance(inpt, tv_tensors.TVTensor) else out
+
+
+class RandomZoom(v2.RandomResizedCrop):
+    """RandomResizedCrop whose mask is resampled at the pixel centres the image's bilinear
+    resize uses (nearest-exact): torchvision's mask kernel takes the legacy nearest, which
+    reads source pixel floor(i * in / out) and so shifts labels up to one pixel up-left."""
+
+    def transform(self, inpt, params: dict):
+        if not isinstance(inpt, tv_tensors.Mask):
+            return super().transform(inpt, params)
+        box = (params["top"], params["left"], params["height"], params["width"])
+        out = F.crop_mask(inpt.as_subclass(torch.Tensor), *box)
+        out = F.resize_mask(out, list(self.size), interpolation=v2.InterpolationMode.NEAREST_EXACT)
+        return tv_tensors.wrap(out, like=inpt)
 
 
 class BandJitter(v2.Transform):
@@ -87,7 +102,7 @@ def build(
     if settings.scale:
         ratio = size[1] / size[0]  # keep the aspect ratio: no distortion, only zoom
         steps.append(
-            v2.RandomResizedCrop(
+            RandomZoom(
                 size, scale=tuple(settings.scale), ratio=(ratio, ratio), antialias=True
             )
         )

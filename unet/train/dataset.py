@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -24,6 +26,20 @@ class CachedRows(Dataset):
     def __init__(self, cache_dir: str | os.PathLike, rows: list[Row], transform=None) -> None:
         self.cache_dir, self.rows, self.transform = cache_dir, list(rows), transform
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        # Set by training before each epoch: sample i then draws its crop and augmentation
+        # from a generator seeded by (epoch_seed, i), not from whichever DataLoader worker's
+        # RNG it lands in, so train.num_workers does not change the weights. None: global RNG.
+        self.epoch_seed: int | None = None
+
+    @contextlib.contextmanager
+    def draws(self, i: int) -> Iterator[None]:
+        """Context for sample `i`'s random draws (torch's CPU RNG, restored afterwards)."""
+        if self.epoch_seed is None:
+            yield
+            return
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed((self.epoch_seed * 1_000_003 + i) % (1 << 63))
+            yield
 
     def _open(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         # Opened lazily so every DataLoader worker maps the files itself (no pickled arrays).
@@ -39,7 +55,9 @@ class CachedRows(Dataset):
         images, masks = self._open(split)
         image = torch.from_numpy(np.array(images[k])).permute(2, 0, 1)  # (C, H, W) uint8
         mask = torch.from_numpy(np.array(masks[k])).long()  # (H, W)
-        return apply(self.transform, image.float().div_(255.0), mask)
+        with self.draws(i):
+            return apply(self.transform, image.float().div_(255.0), mask)
+
 
 
 class CachedSplit(CachedRows):

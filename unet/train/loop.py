@@ -145,15 +145,23 @@ def _step(run: Run, images: torch.Tensor, masks: torch.Tensor) -> float:
     return loss.item()
 
 
+def epoch_loader(run: Run, epoch: int) -> DataLoader:
+    """The shuffled training batches of `epoch`, drawn from seeds of (train.seed, epoch)."""
+    seed = run.settings.seed * 100_003 + epoch
+    torch.manual_seed(seed)
+    if hasattr(run.train_set, "epoch_seed"):  # crops and augmentations seeded per sample
+        run.train_set.epoch_seed = seed
+    gen = torch.Generator().manual_seed(seed)
+    options = loader_options(run.settings, run.device)
+    return DataLoader(run.train_set, shuffle=True, drop_last=True, generator=gen, **options)
+
+
 def train_epoch(run: Run, epoch: int, stop: StopSignals, done: int) -> tuple[float, int]:
     """One pass over the training rows; returns (mean loss, images seen). A stop signal ends
     the run here, keeping the checkpoint of epoch `done`."""
     # Per-epoch seeds instead of saved RNG states: a resumed run draws the same batches and
     # augmentations as an unbroken one.
-    torch.manual_seed(run.settings.seed * 100_003 + epoch)
-    gen = torch.Generator().manual_seed(run.settings.seed * 100_003 + epoch)
-    options = loader_options(run.settings, run.device)
-    loader = DataLoader(run.train_set, shuffle=True, drop_last=True, generator=gen, **options)
+    loader = epoch_loader(run, epoch)
     run.step_model.train()
     seen, total = 0, 0.0
     for images, masks in progress(loader, f"epoch {epoch}", total=run.steps):

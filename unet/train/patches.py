@@ -68,10 +68,11 @@ class PatchRows(CachedRows):
         row = self.rows[i % len(self.rows)]
         images, masks = self._open(row[0])
         image, mask = images[row[1]], masks[row[1]]  # (h, w, C), (h, w) memory-mapped views
-        y, x = self.corner(row, mask)
-        img, msk = crop_padded(image, mask, y, x, self.patch)
-        img_t = torch.from_numpy(img).permute(2, 0, 1).float().div_(255.0)  # (C, ph, pw)
-        return apply(self.transform, img_t, torch.from_numpy(msk).long())
+        with self.draws(i):
+            y, x = self.corner(row, mask)
+            img, msk = crop_padded(image, mask, y, x, self.patch)
+            img_t = torch.from_numpy(img).permute(2, 0, 1).float().div_(255.0)  # (C, ph, pw)
+            return apply(self.transform, img_t, torch.from_numpy(msk).long())
 
 
 def foreground_locations(mask: np.ndarray, seed: int, chunk: int = 1 << 20) -> list[np.ndarray]:

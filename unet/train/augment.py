@@ -60,7 +60,8 @@ class RandomZoom(v2.RandomResizedCrop):
 class BandJitter(v2.Transform):
     """ColorJitter's brightness and contrast for any number of bands (torchvision's takes 1 or
     3): every band scaled by one brightness factor, then blended with the image's mean by one
-    contrast factor, so the bands keep their ratios; the mask passes through."""
+    contrast factor (as ColorJitter does for RGB), so no band moves against the others;
+    the mask passes through."""
 
     def __init__(self, brightness: float, contrast: float) -> None:
         super().__init__()

@@ -64,11 +64,15 @@ class _TqdmToLog:
 
 
 def progress(iterable: Iterable[T], desc: str, total: int | None = None, **kw: Any) -> Iterable[T]:
-    """tqdm over `iterable`: a live bar on a terminal, a few log lines otherwise."""
-    if sys.stderr.isatty():
-        return tqdm(iterable, desc=desc, total=total, **kw)
-    # Not a terminal (a Snakemake job, CI): about ten lines per loop, into the log.
+    """tqdm over `iterable`: a live bar on a terminal, a few log lines otherwise. The iterable
+    is iterated once: tqdm.auto's class calls iter() on what it is given and then iterates it
+    again, which drew a DataLoader's shuffle and worker seeds twice (differently for 0 and
+    more train.num_workers) and started its workers' prefetching for nothing."""
     n = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
+    iterable = iter(iterable)
+    if sys.stderr.isatty():
+        return tqdm(iterable, desc=desc, total=n, **kw)
+    # Not a terminal (a Snakemake job, CI): about ten lines per loop, into the log.
     step = max(1, (n or 10) // 10)
     return tqdm(
         iterable,

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from tests.test_train import cache  # noqa: F401  (the module's cache fixture)
 from unet.common.logs import progress
+from unet.train.augment import AugmentSettings, build
+from unet.train.dataset import CachedSplit
+from unet.train.patches import PatchRows
+from unet.train.settings import TrainSettings
+from unet.train.train import train_unet
 
 
 class _Counted(DataLoader):
@@ -30,3 +37,39 @@ def test_progress_iterates_a_loader_once():
     direct = [b.tolist() for b in DataLoader(list(range(6)), batch_size=2, shuffle=True,
                                              generator=again)]
     assert seen == direct
+
+
+AUGMENT = {"flip": True, "scale": [0.6, 1.0], "brightness": 0.2, "noise": 0.05}
+
+
+@pytest.mark.parametrize("patches", [False, True])
+def test_a_samples_draws_do_not_depend_on_what_was_drawn_before(cache, patches):  # noqa: F811
+    # A DataLoader worker computes only some of the samples: a sample's augmentation (and
+    # patch position) must not depend on which samples its process drew before it.
+    transform = build(AugmentSettings(**AUGMENT), (16, 16) if patches else (24, 32))
+    ds = (PatchRows(cache, [("train", k) for k in range(6)], (16, 16), 0.5, 2, transform)
+          if patches else CachedSplit(cache, "train", transform))
+    ds.epoch_seed = 7
+    order = list(range(len(ds)))
+    forward = {i: ds[i] for i in order}
+    backward = {i: ds[i] for i in order[::-1]}
+    for i, (image, mask) in forward.items():
+        assert torch.equal(image, backward[i][0]) and torch.equal(mask, backward[i][1]), i
+    ds.epoch_seed = 8  # another epoch draws anew
+    assert any(not torch.equal(ds[i][0], forward[i][0]) for i in order)
+
+
+@pytest.mark.parametrize("patch", [{}, {"size": [16, 16], "per_image": 2}])
+def test_num_workers_leaves_the_weights_alone(cache, tmp_path, patch):  # noqa: F811
+    # README: num_workers decides how fast training runs, not what an epoch computes (a
+    # last.pt is resumed under another value); 0, 1 and 2 workers gave three sets of weights.
+    weights = []
+    for workers in (0, 2):
+        out = tmp_path / f"w{workers}"
+        settings = TrainSettings(epochs=2, batch_size=2, device="cpu", deterministic=True,
+                                 augment=AUGMENT, num_workers=workers, patch=patch)
+        best = train_unet(cache, out / "model.pt", out / "history.csv", out / "ck",
+                          {"depth": 2, "base_width": 4}, settings)
+        weights.append(best["state_dict"])
+    for k, v in weights[0].items():
+        assert torch.equal(v, weights[1][k]), k

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+
 import pytest
 import torch
 from torch.utils.data import DataLoader
@@ -73,3 +76,18 @@ def test_num_workers_leaves_the_weights_alone(cache, tmp_path, patch):  # noqa: 
         weights.append(best["state_dict"])
     for k, v in weights[0].items():
         assert torch.equal(v, weights[1][k]), k
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs 2 usable cores")
+def test_resuming_on_another_thread_count_says_the_weights_change(cache, tmp_path, caplog):  # noqa: F811
+    # README: the CPU thread count changes the weights; a last.pt is still resumed under
+    # another (snakemake --cores), and the result then silently equalled neither run.
+    caplog.set_level(logging.INFO)
+    out = tmp_path
+    settings = {"epochs": 2, "batch_size": 2, "device": "cpu", "deterministic": True}
+    args = (cache, out / "model.pt", out / "history.csv", out / "ck", {"depth": 2, "base_width": 4})
+    train_unet(*args, TrainSettings(**settings, max_minutes=1e-9), threads=1)  # stops after 1
+    train_unet(*args, TrainSettings(**settings), threads=2)
+    assert "resuming from" in caplog.text
+    assert "resuming 1 epochs trained on 1 CPU threads with 2" in caplog.text
+    assert "--cores 1" in caplog.text

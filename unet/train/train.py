@@ -64,6 +64,22 @@ def _log_start(run: Run, fold: int | None, threads: int) -> None:
     )
 
 
+def _note_threads(run: Run, state: dict, threads: int) -> None:
+    """On the CPU the thread count changes the weights (how sums are split), yet a last.pt is
+    resumed under another (`--cores`, a cluster's cpus): say so, as the result then equals an
+    unbroken run on neither count. The count is kept in `state`, which last.pt stores."""
+    if run.device.type != "cpu":
+        return
+    first = state.setdefault("cpu_threads", threads)
+    if first != threads and state["epoch"]:
+        log.warning(
+            "resuming %d epochs trained on %d CPU threads with %d: the thread count changes "
+            "the weights, so they will equal those of an unbroken run on neither count; run "
+            "with --cores %d to repeat the first run", state["epoch"], first, threads, first,
+        )
+        state["cpu_threads"] = threads
+
+
 def _keep_if_best(run: Run, state: dict, row: dict, best_path: Path, record: dict) -> None:
     """Save best.pt when this epoch's foreground Dice beats every earlier one."""
     if row["val_dice"] > state["best"]:
@@ -126,6 +142,7 @@ def train_unet(
         run.scaler, run.ema,
     )
     keep_autocast(run, state)
+    _note_threads(run, state, n_threads)
     _log_start(run, fold, n_threads)
     started = time.monotonic()
     with StopSignals() as stop:

@@ -74,3 +74,34 @@ def test_numeric_test_ids_as_yaml_writes_them():
     assert s["test"] == ["24", "25"]
     schema = yaml.safe_load((REPO / "config" / "schema.yaml").read_text())
     jsonschema.validate({"split": {"test_ids": [24, "25"]}}, schema)
+
+
+class _CountedId(str):
+    """An id that counts how often it is hashed: the split's work, not its wall time."""
+
+    hashes = 0
+
+    def __hash__(self) -> int:
+        _CountedId.hashes += 1
+        return str.__hash__(self)
+
+
+def test_fixed_ids_are_looked_up_in_linear_work():
+    # 2,000 ids with 300 named for test and 300 for val: the ids outside them were found by
+    # rebuilding the set of named ids for every id (2,000 x 600 hashes); TGS Salt's 4,000 or
+    # 50,000 slide tiles with an official test list took seconds to minutes.
+    ids = [_CountedId(f"img_{i:05d}") for i in range(2000)]
+    _CountedId.hashes = 0
+    split = make_split(ids, 0, 0.15, 0.15, test_ids=ids[:300], val_ids=ids[300:600])
+    assert split["test"] == ids[:300] and split["val"] == ids[300:600]
+    assert _CountedId.hashes < 20 * len(ids)
+
+
+def test_named_groups_are_checked_in_linear_work():
+    # Each named group's other members were sought among all ids: groups x ids lookups.
+    ids = [_CountedId(f"p{i // 2:04d}_{i % 2}") for i in range(2000)]
+    groups = {i: i.split("_")[0] for i in ids}
+    _CountedId.hashes = 0
+    split = make_split(ids, 0, 0.15, 0.15, test_ids=ids[:300], groups=groups)
+    assert split["test"] == ids[:300]
+    assert _CountedId.hashes < 20 * len(ids)

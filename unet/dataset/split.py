@@ -96,9 +96,11 @@ def _check_groups(
             "); with folder, each group is a subfolder of the images (dataset.local.recursive: "
             "true, one folder per patient)"
         )
-    chosen = set(chosen_ids)
+    chosen, members = set(chosen_ids), {}
+    for i in ids:  # each group's ids once: not a pass over every id per named group
+        members.setdefault(groups[i], []).append(i)
     for g in sorted({groups[i] for i in chosen}):
-        left = sorted(i for i in ids if groups[i] == g and i not in chosen)
+        left = sorted(i for i in members[g] if i not in chosen)
         if left:
             raise SplitError(
                 f"{key} holds only part of group {g} ({left[:3]} are not in it): "
@@ -136,10 +138,7 @@ def _shown(entry: str | int | float) -> str:
 
 
 def make_split(
-    ids: list[str],
-    seed: int,
-    val_fraction: float,
-    test_fraction: float,
+    ids: list[str], seed: int, val_fraction: float, test_fraction: float,
     test_ids: list[str | int] | None = None,
     folds: int = 0,
     groups: dict[str, str] | None = None,
@@ -159,7 +158,8 @@ def make_split(
     if groups is not None:
         _check_groups(groups, ids, fixed_test, group_by, "split.test_ids")
         _check_groups(groups, ids, fixed_val, group_by, "split.val_ids")
-    units = _units([i for i in ids if i not in {*fixed_test, *fixed_val}], groups)
+    fixed = {*fixed_test, *fixed_val}  # once: built in the comprehension, it was once per id
+    units = _units([i for i in ids if i not in fixed], groups)
     rng = np.random.default_rng(seed)
     order = [units[k] for k in rng.permutation(len(units))]
     n = len(ids)

@@ -5,7 +5,8 @@ the mask's values), so a 8192x8192 image never sits whole in memory; the PNG is 
 from the mapped values. Bands at another resolution (a scaled cache) are gathered in a
 memory-mapped temporary file and resized to the original size band by band at the end
 (upsample.py), so memory does not grow with the original either. Files appear under their
-names only when whole.
+names only when whole. Small images (IN_MEMORY) are held in memory and each output written
+once: maps, their scratch files and an msync per image cost 35 ms a 32x32 tile.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from unet.common.fileio import disk_errors, reserve, temp_beside
 from unet.common.labels import MaskMapping
 from unet.common.roi import read_roi
 from unet.infer.upsample import resized_bands
+
+# Below this many bytes of probabilities an image's arrays are held in memory, not mapped: a
+# 512x512 image of 2 classes (1 MiB), far from the sizes whose memory must stay flat.
+IN_MEMORY = 1 << 20
 
 
 class PredictionWriter:
@@ -57,18 +62,23 @@ class PredictionWriter:
     def _open(self) -> None:
         c, (h, w) = self.mapping.num_classes, self.original
         self._outside = None if self.roi is None else ~read_roi(self.roi, (h, w), self.roi)
+        small = 2 * c * max(h * w, self.cached[0] * self.cached[1]) < IN_MEMORY
+        self.mask_path.parent.mkdir(parents=True, exist_ok=True)  # unwritable: an error now
         if self.probs_file:
             self._probs_tmp = self._temp(self.probs_file)
-            self._probs = np.lib.format.open_memmap(
-                self._probs_tmp, mode="w+", dtype=np.float16, shape=(c, h, w)
-            )
-        mask_tmp = self._temp(self.mask_path)
+            if small:  # written whole at the end; its room is taken now, as a map's is
+                self._probs = np.zeros((c, h, w), np.float16)
+                os.truncate(self._probs_tmp, self._probs.nbytes + 128)
+            else:
+                self._probs = np.lib.format.open_memmap(
+                    self._probs_tmp, mode="w+", dtype=np.float16, shape=(c, h, w)
+                )
         dtype = self.mapping.to_values(np.zeros(1, np.uint8)).dtype
-        self._values = np.memmap(mask_tmp, mode="w+", dtype=dtype, shape=(h, w))
+        self._values = (np.zeros((h, w), dtype) if small else
+                        np.memmap(self._temp(self.mask_path), mode="w+", dtype=dtype, shape=(h, w)))
         if not self.stream:  # the cached-size bands, resized at the end
-            self._cached = np.memmap(
-                self._temp(self.mask_path), mode="w+", dtype=np.float32, shape=(c, *self.cached)
-            )
+            self._cached = (np.zeros((c, *self.cached), np.float32) if small else np.memmap(
+                self._temp(self.mask_path), mode="w+", dtype=np.float32, shape=(c, *self.cached)))
         for path in self._tmp:  # the maps are sparse: a full disk is an error now, not a SIGBUS
             reserve(path)
 
@@ -116,7 +126,11 @@ class PredictionWriter:
                 self._put(y, band)
             del self._cached
         if self.probs_file:
-            self._probs.flush()
+            if isinstance(self._probs, np.memmap):
+                self._probs.flush()  # msync: another node (NFS) reading it must see it whole
+            else:  # written and closed: what close-to-open file systems publish
+                with disk_errors(self.probs_file), open(self._probs_tmp, "wb") as f:
+                    np.lib.format.write_array(f, self._probs)
             del self._probs
             os.replace(self._probs_tmp, self.probs_file)
         # Encoded from the mapped values: PIL reads an 8-bit map in place, without a copy.

@@ -165,8 +165,11 @@ def folder_images(wildcards):
     folder = Path("resources/predict", wildcards.folder)
     if not folder.is_dir():
         return []
-    roi = experiment_section(config, "predict", wildcards.experiment)["roi"]
-    return [literal(p) for p in new_images(folder, image_extensions(), roi)]
+    key = (wildcards.folder, wildcards.experiment)  # listed once a run, as local_data
+    if key not in _LISTED:
+        roi = experiment_section(config, "predict", wildcards.experiment)["roi"]
+        _LISTED[key] = [literal(p) for p in new_images(folder, image_extensions(), roi)]
+    return list(_LISTED[key])
 
 
 def folder_fingerprint(wildcards):

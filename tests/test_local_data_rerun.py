@@ -112,14 +112,28 @@ def test_a_file_replaced_by_an_older_dated_one_reruns_the_data_set(tmp_path):
 
 _COUNTER = '''import atexit, os, sys
 sys.path.insert(0, os.getcwd())
-import unet.dataset.layout as layout
-_calls, _real = [], layout.data_files
+import importlib
+_module, _name = os.environ["COUNT_CALLS_OF"].rsplit(".", 1)
+_module = importlib.import_module(_module)
+_calls, _real = [], getattr(_module, _name)
 def _counted(*args, **kw):
     _calls.append(1)
     return _real(*args, **kw)
-layout.data_files = _counted
-atexit.register(lambda: open(os.environ["DATA_FILES_CALLS"], "a").write(f"{len(_calls)}\\n"))
+setattr(_module, _name, _counted)
+atexit.register(lambda: open(os.environ["CALLS_FILE"], "a").write(f"{len(_calls)}\\n"))
 '''
+
+
+def _counting(tmp_path: Path, monkeypatch, function: str) -> Path:
+    """Count `function`'s calls in the Snakemake processes started from here (a
+    sitecustomize hook); returns the file each process adds its count to."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_COUNTER)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(hook), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv("COUNT_CALLS_OF", function)
+    monkeypatch.setenv("CALLS_FILE", str(tmp_path / "calls.txt"))
+    return tmp_path / "calls.txt"
 
 
 def test_a_dag_build_lists_the_data_folder_once(tmp_path, monkeypatch):
@@ -131,10 +145,21 @@ def test_a_dag_build_lists_the_data_folder_once(tmp_path, monkeypatch):
     wd = copy_workflow(tmp_path / "wf")
     (wd / "local.yaml").write_text(
         f"dataset: {{name: mine, source: local, local: {{path: '{data}'}}}}\n")
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(_COUNTER)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(hook), os.environ.get("PYTHONPATH", "")]))
-    monkeypatch.setenv("DATA_FILES_CALLS", str(tmp_path / "calls.txt"))
+    calls = _counting(tmp_path, monkeypatch, "unet.dataset.layout.data_files")
     assert _planned(wd) == {"download_dataset", "split_dataset"}
-    assert (tmp_path / "calls.txt").read_text().split() == ["1"]
+    assert calls.read_text().split() == ["1"]
+
+
+def test_a_dag_build_lists_a_folder_to_predict_once(tmp_path, monkeypatch):
+    # The same for predict_folder: its images input and its digest param each listed it.
+    wd = copy_workflow(tmp_path / "wf")
+    new = wd / "resources" / "predict" / "new"
+    for i in range(3):
+        _pair(tmp_path / "data", i)
+        (new / f"a{i}.png").parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "data" / "images" / f"a{i}.png").rename(new / f"a{i}.png")
+    calls = _counting(tmp_path, monkeypatch, "unet.dataset.per_id.new_images")
+    out = snakemake(wd, "results/synthetic/baseline/predict/new", "--cores", "1",
+                    "--configfile", TINY, "-n", "--quiet", "rules")
+    assert "predict_folder" in out.stdout
+    assert calls.read_text().split() == ["1"]

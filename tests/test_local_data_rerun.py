@@ -39,14 +39,20 @@ def _run(wd: Path) -> None:
               "local.yaml", "--quiet")
 
 
-def _local_run(tmp_path: Path) -> tuple[Path, Path]:
-    """Eight pairs in a local folder, the workflow run on them once: (data, workdir)."""
+def _local_workflow(tmp_path: Path, pairs: int = 8) -> tuple[Path, Path]:
+    """`pairs` pairs in a local folder and a workflow configured to read it: (data, workdir)."""
     data = tmp_path / "data"
-    for i in range(8):
+    for i in range(pairs):
         _pair(data, i)
     wd = copy_workflow(tmp_path / "wf")
     (wd / "local.yaml").write_text(
         f"dataset: {{name: mine, source: local, local: {{path: '{data}'}}}}\n")
+    return data, wd
+
+
+def _local_run(tmp_path: Path) -> tuple[Path, Path]:
+    """Eight pairs in a local folder, the workflow run on them once: (data, workdir)."""
+    data, wd = _local_workflow(tmp_path)
     _run(wd)
     return data, wd
 
@@ -139,12 +145,7 @@ def _counting(tmp_path: Path, monkeypatch, function: str) -> Path:
 def test_a_dag_build_lists_the_data_folder_once(tmp_path, monkeypatch):
     # The folder was listed for download_dataset's inputs and again for its digest param:
     # 0.94 s of each `snakemake -n` on 20,000 pairs (9.2 s in all) went to the second listing.
-    data = tmp_path / "data"
-    for i in range(4):
-        _pair(data, i)
-    wd = copy_workflow(tmp_path / "wf")
-    (wd / "local.yaml").write_text(
-        f"dataset: {{name: mine, source: local, local: {{path: '{data}'}}}}\n")
+    _, wd = _local_workflow(tmp_path, pairs=4)
     calls = _counting(tmp_path, monkeypatch, "unet.dataset.layout.data_files")
     assert _planned(wd) == {"download_dataset", "split_dataset"}
     assert calls.read_text().split() == ["1"]

@@ -53,3 +53,14 @@ def test_a_white_is_zero_region_of_interest_is_its_stored_ones(tmp_path):
     path = tmp_path / "fov.tif"
     tifffile.imwrite(path, _objects() > 0)
     assert np.array_equal(read_roi(path, (24, 32), "m.png"), _objects() > 0)
+
+
+def test_a_turned_white_is_zero_mask_is_not_inverted_twice(tmp_path):
+    # A TIFF whose Orientation swaps its sides is decoded by tifffile (PIL scrambles it), which
+    # gives the stored values already: undoing PIL's inversion there inverted the labels.
+    stored = np.zeros((6, 10), np.uint8)
+    stored[1:3, 2:5] = 255
+    tifffile.imwrite(tmp_path / "m.tif", stored, photometric="miniswhite",
+                     extratags=[(274, 3, 1, 6, True)])  # Orientation 6: turned 90 degrees
+    values = read_mask_values(tmp_path / "m.tif")[0]
+    assert values.shape == (10, 6) and int((values == 255).sum()) == 6

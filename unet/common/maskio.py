@@ -6,10 +6,9 @@ from __future__ import annotations
 import os
 
 import numpy as np
-import tifffile
 from PIL import Image
 
-from unet.common.decoders import is_tiff
+from unet.common.decoders import is_tiff, pil_misreads
 from unet.common.fileio import atomic_path
 from unet.common.imageio import (
     GREY16,
@@ -82,15 +81,16 @@ def read_mask_values(path: str | os.PathLike, soft: bool = False) -> tuple[np.nd
 
 def white_is_zero(path: str | os.PathLike) -> bool:
     """A TIFF stored WhiteIsZero (tifffile's 1-bit bool arrays, ImageJ's binary masks with an
-    inverted LUT): PIL shows its 8- and 1-bit values inverted, but its stored values are the
-    labels (objects 1 or 255), as tifffile, scikit-image and ImageJ read them."""
+    inverted LUT) that PIL decodes itself: PIL shows its 8- and 1-bit values inverted, but its
+    stored values are the labels (objects 1 or 255), as tifffile, scikit-image and ImageJ read
+    them. What PIL misreads is decoded by tifffile, as stored already. From PIL's header alone."""
     if not is_tiff(path):
         return False
     try:
-        with tifffile.TiffFile(path) as tif:
-            return tif.pages[0].photometric == tifffile.PHOTOMETRIC.MINISWHITE
-    except (tifffile.TiffFileError, ValueError, KeyError, IndexError, OSError):
-        return False  # damaged: the PIL decode names it
+        with Image.open(path) as im:
+            return im.tag_v2.get(262) == 0 and not pil_misreads(im)  # PhotometricInterpretation
+    except Exception:  # noqa: BLE001  unidentified (tifffile's stored values) or damaged
+        return False
 
 
 def _whole_values(arr: np.ndarray, path: str | os.PathLike) -> np.ndarray:

@@ -17,7 +17,7 @@ from unicodedata import normalize
 
 from unet.common.fileio import read_json, temp_dir_beside, write_json
 from unet.dataset.archive_kinds import other_kind
-from unet.dataset.member_names import legacy_tar_names, zip_name_encoding
+from unet.dataset.member_names import NameClash, legacy_tar_names, zip_name_encoding
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,10 @@ def _open(archive: Archive) -> Opened:
                 f"{archive.origin}: unpacking {path.name} safely needs tarfile's extraction "
                 "filters (Python >= 3.11.4); upgrade Python in this environment"
             )
-        return legacy_tar_names(tarfile.open(path, "r:*"))  # gz, bz2 or xz, detected
+        try:
+            return legacy_tar_names(tarfile.open(path, "r:*"))  # gz, bz2 or xz, detected
+        except NameClash as clash:
+            raise ArchiveError(f"{archive.origin}: {clash}") from None
     what, fix = other_kind(path)
     path.unlink(missing_ok=True)
     raise ArchiveError(
@@ -165,11 +168,8 @@ def _claim(archive: Archive, opened: Opened, owners: dict[str, str], target: Pat
             raise _refused(archive, member, "is an absolute path or climbs out with '..'", target)
         key = "/".join(parts)
         if not is_dir and spelt.setdefault(key, member) != member:
-            raise ArchiveError(
-                f"{archive.origin}: members {spelt[key]!r} and {member!r} of "
-                f"{archive.path.name} have the same name once read as a file system does (as "
-                "composed Unicode, '\\' as '/'); rename one, or unpack it yourself"
-            )
+            clash = NameClash(spelt[key], member, archive.path.name)
+            raise ArchiveError(f"{archive.origin}: {clash}")
         if not is_dir and owners.setdefault(key, archive.origin) != archive.origin:
             raise ArchiveError(
                 f"{archive.origin}: member {member!r} of {archive.path.name} is also in "

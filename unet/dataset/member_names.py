@@ -39,15 +39,30 @@ def _legacy(name: str) -> str:
         return raw.decode("latin-1")
 
 
+class NameClash(ValueError):
+    """Two members of one archive whose names a file system reads as one."""
+
+    def __init__(self, first: str, second: str, archive: str) -> None:
+        super().__init__(
+            f"members {first!r} and {second!r} of {archive} have the same name once read as a "
+            "file system does (as composed Unicode, '\\' as '/'); rename one, or unpack it "
+            "yourself")
+
+
 def legacy_tar_names(opened: tarfile.TarFile) -> tarfile.TarFile:
     """Rename, in place, the members (and link targets) of a tar whose names are not UTF-8:
     tar keeps names as the bytes it was given, so one made where file names were cp1252 or
     latin-1 unpacked as names holding lone surrogates, giving ids that no later step could
     write. Western code pages are the likely ones; names in others become other letters, but
-    text all the same, and alike for an image and its mask."""
+    text all the same, and alike for an image and its mask. Two files whose names differ
+    only in Unicode form ('café' composed and decomposed) raise NameClash: composed, the
+    second would silently replace the first (a name given twice is a tar's update, kept)."""
+    spelt: dict[str, str] = {}
     try:
         for member in opened.getmembers():  # reads the whole archive: a damaged one fails here
-            member.name = normalize("NFC", _legacy(member.name))  # as archives._parts
+            given, member.name = member.name, normalize("NFC", _legacy(member.name))
+            if not member.isdir() and spelt.setdefault(member.name, given) != given:
+                raise NameClash(spelt[member.name], given, Path(opened.name or "").name)
             if member.linkname:
                 member.linkname = normalize("NFC", _legacy(member.linkname))
     except BaseException:

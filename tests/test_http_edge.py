@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +31,7 @@ class Site:
     busy: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     ranges: list[str | None] = field(default_factory=list)
     encodings: list[str | None] = field(default_factory=list)
+    trickle: dict[str, int] = field(default_factory=dict)  # path: answers sent 20 B at a time
     url: str = ""
 
 
@@ -63,7 +65,23 @@ def _answer(handler: BaseHTTPRequestHandler, site: Site) -> None:
         handler.wfile.write(body[start:site.cut_at.pop(path)])  # promised all, sent part
         handler.close_connection = True
         return
+    if site.trickle.get(path):
+        site.trickle[path] -= 1
+        _trickle(handler, body[start:])
+        return
     handler.wfile.write(body[start:])
+
+
+def _trickle(handler: BaseHTTPRequestHandler, body: bytes) -> None:
+    """Send `body` 20 bytes every 50 ms (400 B/s), as a failing mirror does, until the
+    client hangs up."""
+    try:
+        for i in range(0, len(body), 20):
+            handler.wfile.write(body[i:i + 20])
+            handler.wfile.flush()
+            time.sleep(0.05)
+    except (BrokenPipeError, ConnectionResetError):
+        handler.close_connection = True
 
 
 @pytest.fixture
@@ -185,3 +203,32 @@ def test_downloads_no_archive_names_any_more_are_named_with_their_size(
     assert len(kept) == 1  # nothing a user may want is deleted
     note = [r.getMessage() for r in caplog.records if "no archive" in r.getMessage()]
     assert len(note) == 1 and kept[0].name in note[0] and f"{len(old) / 1e6:.1f} MB" in note[0]
+
+
+def test_a_server_that_trickles_is_cut_off_and_asked_for_the_rest(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each read waited up to 60 s for a byte, so a server sending a few bytes a minute held
+    # the download (and a cluster job's walltime) for ever. Under MIN_RATE over a window the
+    # transfer is cut and, where the server takes ranges, resumed.
+    monkeypatch.setattr(http_get, "STALL_SECONDS", 0.3)
+    monkeypatch.setattr(http_get, "MIN_RATE", 10_000)
+    site.files["/slow.zip"] = blob = make_zip(pairs())
+    site.trickle["/slow.zip"] = 1
+    records = fetch_archives([{"url": f"{site.url}/slow.zip", "sha256": sha(blob)}], tmp_path,
+                             retries=0)
+    assert Path(records[0]["file"]).read_bytes() == blob
+    assert site.ranges[0] is None and site.ranges[1].startswith("bytes=")
+    assert int(site.ranges[1][6:-1]) > 0  # what had come was kept
+
+
+def test_a_server_that_always_trickles_is_named_with_its_rate(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http_get, "STALL_SECONDS", 0.3)
+    monkeypatch.setattr(http_get, "MIN_RATE", 10_000)
+    site.files["/slow.zip"] = make_zip(pairs())
+    site.trickle["/slow.zip"] = 99
+    with pytest.raises(DownloadError, match=r"slow\.zip.*under 10000 bytes/s"):
+        fetch_archives([{"url": f"{site.url}/slow.zip"}], tmp_path, retries=0)
+    assert not list(tmp_path.glob("*.zip"))  # no partial file that looks complete

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, BinaryIO
@@ -17,10 +19,18 @@ log = logging.getLogger(__name__)
 
 MAX_WAIT = 300.0  # seconds: a server asking for a longer wait is named, not waited for
 CHUNK = 1 << 16  # what a cut loses at most: urllib3 drops the read it broke in
+# A transfer bringing under MIN_RATE bytes/s over STALL_SECONDS is cut, then resumed like a
+# broken one: the read timeout alone let a server sending a byte a minute hold it for ever.
+STALL_SECONDS = 60.0
+MIN_RATE = 1024
 # The file itself is gzip: a Content-Encoding header on it (Apache's AddEncoding x-gzip .gz,
 # nginx's gzip_static) describes the file, not a compression for the transfer.
 _GZIP_NAMES = (".gz", ".tgz", ".gzip")
 _GZIP_TYPES = ("application/gzip", "application/x-gzip", "application/x-tgz")
+class Stalled(TimeoutError):
+    """A transfer slower than MIN_RATE over STALL_SECONDS."""
+
+
 # What urllib3 raises when the connection ends or stalls before the promised bytes came.
 _BROKEN = (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError,
            urllib3.exceptions.SSLError, ConnectionError, TimeoutError)
@@ -47,6 +57,19 @@ def retry_after(response: requests.Response | None) -> float | None:
     except (TypeError, ValueError, IndexError):
         return None
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _chunks(response: requests.Response, decode: bool) -> Iterator[bytes]:
+    """The body as it comes (read1: whatever has arrived, up to CHUNK), raising Stalled when
+    a window of STALL_SECONDS brings under MIN_RATE bytes a second."""
+    start, got = time.monotonic(), 0
+    while chunk := response.raw.read1(CHUNK, decode_content=decode):
+        yield chunk
+        got, now = got + len(chunk), time.monotonic()
+        if now - start >= STALL_SECONDS:
+            if got < MIN_RATE * (now - start):
+                raise Stalled(f"under {MIN_RATE} bytes/s for {now - start:.0f} s ({got} bytes)")
+            start, got = now, 0
 
 
 def _resumed_at(response: requests.Response, done: int) -> bool:
@@ -89,7 +112,7 @@ class HttpDownloader:
         bar = tqdm(total=total, unit="B", unit_scale=True, disable=not self.progressbar)
         for attempt in range(self.resumes + 1):
             try:
-                for chunk in response.raw.stream(CHUNK, decode_content=not raw):
+                for chunk in _chunks(response, decode=not raw):
                     out.write(chunk)
                     bar.update(len(chunk))
                 bar.close()

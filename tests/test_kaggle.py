@@ -112,6 +112,31 @@ def test_another_competition_is_downloaded_not_the_last_ones_files(
         assert [a["competition"] for a in manifest["archives"]] == [competition]
 
 
+def test_an_earlier_competitions_downloads_are_named_with_their_size(
+    fake_kaggle: Path, no_kaggle_token: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    # Switching competitions (or URL to Kaggle) kept the old downloads without a word, as a
+    # changed URL's are no longer.
+    monkeypatch.setenv("KAGGLE_USERNAME", "u")
+    monkeypatch.setenv("KAGGLE_KEY", "k")
+    settings = {"images": "train", "masks": "train_masks", "mask_suffix": "_mask",
+                "image_extensions": [".png"], "mask_extensions": [".png"], "files": ["t.zip"]}
+    (fake_kaggle / "t.zip").write_bytes(blob := make_zip(
+        {"train/a.png": png(9), "train_masks/a_mask.png": png(0)}))
+    (tmp_path / "res" / "downloads").mkdir(parents=True)
+    (tmp_path / "res" / "downloads" / "0123-old.zip").write_bytes(b"x" * 2_000_000)
+    download_dataset(tmp_path / "res" / "manifest.json", "kaggle",
+                     {**settings, "competition": "comp-a"})
+    caplog.clear()
+    download_dataset(tmp_path / "res" / "manifest.json", "kaggle",
+                     {**settings, "competition": "comp-b"})
+    note = [r.getMessage() for r in caplog.records if "names now" in r.getMessage()]
+    assert len(note) == 1 and "comp-a" in note[0] and "0123-old.zip" in note[0]
+    assert f"{(2_000_000 + len(blob)) / 1e6:.1f} MB" in note[0]
+    assert (tmp_path / "res" / "downloads" / "comp-a" / "t.zip").is_file()  # kept
+
+
 @pytest.mark.parametrize("slug", ["../up", "https://www.kaggle.com/c/carvana-image-masking-challenge"])
 def test_a_competition_that_is_no_slug_is_refused_by_key(slug: str, tmp_path: Path) -> None:
     with pytest.raises(KaggleError, match="dataset.kaggle.competition") as err:

@@ -15,6 +15,7 @@ from typing import Any
 import pooch
 
 from unet.dataset.archives import Archive, extract_archives
+from unet.dataset.url import note_leftovers, unlisted
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,8 @@ def fetch_competition(competition: str, files: list[str], dest: Path) -> list[di
         digest = pooch.file_hash(str(path), alg="sha256")
         records.append({"competition": competition, "file": str(path), "sha256": digest})
         archives.append(Archive(path, digest, f"Kaggle competition {competition} file {name}"))
+    old = unlisted(folder.parent, {competition}) + unlisted(folder, set(files))
+    note_leftovers(folder.parent, old, "no file of dataset.kaggle")
     extract_archives(archives, Path(dest) / "data")
     return records
 

@@ -173,17 +173,24 @@ def fetch_archives(urls: list[dict], dest: Path, retries: int = 3) -> list[dict]
             log.info("%s: sha256 %s (set %s to pin it)", url, seen, _key(i, "sha256"))
         records.append({"url": url, "sha256": seen, "file": str(path)})
         archives.append(Archive(path, seen, f"{_key(i, 'url')} ({url})"))
-    _note_leftovers(folder, {Path(r["file"]).name for r in records})
+    old = unlisted(folder, {Path(r["file"]).name for r in records})
+    note_leftovers(folder, old, "no archive in dataset.url.archives")
     extract_archives(archives, dest / "data")
     return records
 
 
-def _note_leftovers(folder: Path, current: set[str]) -> None:
-    """Name the downloads that no configured archive names any more (an earlier URL's), with
+def unlisted(folder: Path, current: set[str]) -> list[Path]:
+    """The downloads (files, or a competition's folder) in `folder` not named in `current`."""
+    return sorted(p for p in folder.iterdir() if p.name not in current
+                  and not p.name.startswith((".", "tmp")))
+
+
+def note_leftovers(folder: Path, old: list[Path], what: str) -> None:
+    """Name the downloads that `what` names no more (an earlier URL's or competition's), with
     their size: kept, since a user may go back to them, but no longer taking space unseen."""
-    old = sorted(p for p in folder.iterdir() if p.is_file() and p.name not in current)
     if old:
-        size = sum(p.stat().st_size for p in old)
-        log.warning("%s also holds %d download(s) that no archive in dataset.url.archives names "
-                 "now (%.1f MB, from earlier URLs): %s; remove them if they are not wanted",
-                 folder, len(old), size / 1e6, ", ".join(p.name for p in old))
+        size = sum(f.stat().st_size for p in old for f in ([p] if p.is_file() else p.rglob("*"))
+                   if f.is_file())
+        log.warning("%s also holds %d download(s) that %s names now (%.1f MB, from earlier "
+                    "settings): %s; remove them if they are not wanted", folder, len(old), what,
+                    size / 1e6, ", ".join(p.name for p in old))

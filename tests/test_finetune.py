@@ -149,9 +149,9 @@ def test_other_channels_are_named_as_the_images_with_the_fix(cache, tmp_path):
     from unet.train.finetune import source_weights
 
     source = _train(cache, tmp_path / "a", epochs=1)
-    grey = UNetConfig(in_channels=1, num_classes=2, **MODEL)
-    with pytest.raises(TrainingError, match=r"3-channel images there vs 1-channel here") as err:
-        source_weights(tmp_path / "a" / "model.pt", grey, source)
+    bands = UNetConfig(in_channels=4, num_classes=2, **MODEL)  # grey and RGB are adapted
+    with pytest.raises(TrainingError, match=r"3-channel images there vs 4-channel here") as err:
+        source_weights(tmp_path / "a" / "model.pt", bands, source)
     assert "model.in_channels" not in str(err.value)
     assert "convert" in str(err.value)
     three = UNetConfig(in_channels=3, num_classes=3, **MODEL)

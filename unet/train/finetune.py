@@ -7,6 +7,9 @@ import logging
 import os
 from pathlib import Path
 
+import torch
+from torch import nn
+
 from unet.common.labels import mapping_from_meta
 from unet.model import checkpoint
 from unet.model.unet import UNetConfig
@@ -40,7 +43,7 @@ def _differences(theirs: dict, mine: dict, there, here) -> tuple[list[str], str]
              if theirs[k] != mine[k]]
     fixes = ["set those model settings as the source's (unet info shows them)"] if model else []
     data = []
-    if theirs["in_channels"] != mine["in_channels"]:
+    if not _adaptable(theirs["in_channels"], mine["in_channels"]):
         data.append(f"{theirs['in_channels']}-channel images there vs "
                     f"{mine['in_channels']}-channel here")
         fixes.append("convert the images to the source's channels (grey or RGB)")
@@ -52,6 +55,34 @@ def _differences(theirs: dict, mine: dict, there, here) -> tuple[list[str], str]
                      "masks.colors order, group and pick the classes; other values need the "
                      "masks rewritten)")
     return model + data, "; ".join(fixes + ["or train without train.init_from"])
+
+
+def _adaptable(theirs: int, mine: int) -> bool:
+    """Whether the source's input layer can take this run's channels: the same, or grey and
+    RGB (any other count, e.g. a fourth band, has no weights that mean anything)."""
+    return theirs == mine or {theirs, mine} == {1, 3}
+
+
+def adapt_channels(state: dict, model: nn.Module, theirs: int, mine: int) -> dict:
+    """`state` (of a `theirs`-channel network) for `model`'s `mine` input channels. A grey
+    network's input convolution is repeated over R, G and B at a third of its weight, an RGB
+    one's summed over them, so that an image whose channels are equal gives the source's
+    output; an encoder's normalisation (buffers) is repeated or averaged."""
+    if theirs == mine:
+        return state
+    params = {name for name, _ in model.named_parameters()}
+    adapted = dict(state)
+    for key, want in model.state_dict().items():
+        have = state.get(key)
+        if have is None or have.ndim < 2 or (have.shape[1], want.shape[1]) != (theirs, mine):
+            continue
+        if key in params:
+            adapted[key] = (have.repeat(1, mine, *[1] * (have.ndim - 2)) / mine if theirs == 1
+                            else have.sum(1, keepdim=True))
+        else:
+            adapted[key] = (have.repeat(1, mine, *[1] * (have.ndim - 2)) if theirs == 1
+                            else have.mean(1, keepdim=True))
+    return adapted
 
 
 def fold_source(init_from: str, fold: int | None) -> str:
@@ -79,9 +110,10 @@ def _warn_other_fold(path: Path, ckpt: dict, fold: int | None) -> None:
 
 
 def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict,
-                   fold: int | None = None) -> dict:
+                   fold: int | None = None, model: nn.Module | None = None) -> dict:
     """The state dict of the model at `path`, refused unless its network and classes are
-    this run's (the error names every difference); `fold`: this run's (warns if another's)."""
+    this run's (the error names every difference); `fold`: this run's (warns if another's).
+    `model`, this run's network, takes a grey source's weights for RGB images or back."""
     path = Path(path)
     if not path.is_file():
         raise TrainingError(f"train.init_from {path}: no such model file; give a model.pt path")
@@ -98,4 +130,12 @@ def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict,
         )
     _warn_other_fold(path, ckpt, fold)
     log.info("starting from the weights of %s (epoch %s)", path, ckpt.get("epoch"))
-    return ckpt["state_dict"]
+    channels = theirs["in_channels"], config.in_channels
+    if channels[0] == channels[1]:
+        return ckpt["state_dict"]
+    if model is None:
+        raise TrainingError(f"train.init_from {path}: {channels[0]}-channel images there vs "
+                            f"{channels[1]}-channel here, and no network to adapt it to")
+    log.info("its input layer, of %d-channel images, adapted to %d-channel ones", *channels)
+    with torch.no_grad():
+        return adapt_channels(ckpt["state_dict"], model, *channels)

@@ -105,7 +105,7 @@ def _start_from_source(run: Run, settings: TrainSettings, config: UNetConfig, me
     if not settings.init_from:
         return
     source = fold_source(settings.init_from, fold)
-    run.model.load_state_dict(source_weights(source, config, meta, fold))
+    run.model.load_state_dict(source_weights(source, config, meta, fold, run.model))
     data["init_sha256"] = file_digest(source)
 
 

@@ -212,35 +212,36 @@ def pages_message(path: str | os.PathLike, sizes: list[tuple[int, int]], kind: s
 def wide_header(path: str | os.PathLike) -> tuple[tuple[int, ...], np.dtype]:
     """The (H, W) or (H, W, 3) shape as shown (Orientation applied) and dtype `read_wide`
     would return for a TIFF, from its header alone; refuses what read_wide refuses."""
-    arr, rgb, orientation = _tiff(path, header_only=True)
-    shape = _usable(arr, rgb, path).shape
+    arr, alpha, orientation = _tiff(path, header_only=True)
+    shape = _usable(arr, alpha, path).shape
     turned = orientation in ROTATED
     return ((shape[1], shape[0], *shape[2:]) if turned else shape), arr.dtype
 
 
 def read_wide(path: str | os.PathLike) -> np.ndarray:
     """One image as (H, W) or (H, W, 3) in its own dtype, a TIFF through tifffile, a PNG through
-    imagecodecs; a fourth sample (alpha beside RGB) is dropped. A stack or another channel
-    count raises UnusableImageError naming the file; a damaged file, OSError."""
+    imagecodecs; alpha beside grey or RGB is dropped. A stack or another channel count raises
+    UnusableImageError naming the file; a damaged file, OSError."""
     if is_tiff(path):
-        arr, rgb, _ = _tiff(path)
+        arr, alpha, _ = _tiff(path)
     else:
         try:
             arr = imagecodecs.png_decode(Path(path).read_bytes())
         except imagecodecs.PngError as err:
             raise OSError(str(err)) from err  # damaged, as PIL reports it
-        rgb = arr.ndim == 3 and arr.shape[-1] in (3, 4)
-    return _usable(arr, rgb, path)
+        alpha = arr.ndim == 3 and arr.shape[-1] in (2, 4)  # a PNG's grey or colour + alpha
+    return _usable(arr, alpha, path)
 
 
-def _usable(arr: np.ndarray, rgb: bool, path: str | os.PathLike) -> np.ndarray:
-    """(H, W) or (H, W, 3): one sample squeezed, alpha beside RGB dropped, else refused."""
+def _usable(arr: np.ndarray, alpha: bool, path: str | os.PathLike) -> np.ndarray:
+    """(H, W) or (H, W, 3): one sample squeezed, a last `alpha` beside grey or RGB dropped (as
+    PIL drops 8-bit LA's), else refused."""
+    if arr.ndim == 3 and arr.shape[-1] in (2, 4) and alpha:
+        arr = arr[..., :-1]
     if arr.ndim == 3 and arr.shape[-1] == 1:
         arr = arr[..., 0]
-    if arr.ndim == 3 and arr.shape[-1] == 4 and rgb:
-        arr = arr[..., :3]
     if arr.ndim != 2 and not (arr.ndim == 3 and arr.shape[-1] == 3):
-        extra = " (colour and a band that is not alpha: near-infrared?)" if rgb is False else ""
+        extra = " (colour and a band that is not alpha: near-infrared?)" if not alpha else ""
         raise UnusableImageError(
             f"{path} holds {arr.shape[-1] if arr.ndim == 3 else arr.shape} channels "
             f"({arr.dtype}){extra if arr.ndim == 3 and arr.shape[-1] == 4 else ''}, where 1 "
@@ -253,9 +254,9 @@ def _usable(arr: np.ndarray, rgb: bool, path: str | os.PathLike) -> np.ndarray:
 def _tiff(
     path: str | os.PathLike, header_only: bool = False
 ) -> tuple[np.ndarray, bool, int]:
-    """A one-page TIFF's pixels, samples last, whether it is RGB, and its Orientation (applied
-    to the pixels); `header_only`: a zero-strided stand-in of the stored shape and dtype,
-    nothing decoded, not turned."""
+    """A one-page TIFF's pixels, samples last, whether its last sample is alpha (beside grey or
+    RGB), and its Orientation (applied to the pixels); `header_only`: a zero-strided stand-in
+    of the stored shape and dtype, nothing decoded, not turned."""
     try:
         with tifffile.TiffFile(path) as tif:
             pages, series = len(tif.pages), tif.series[0]
@@ -267,10 +268,11 @@ def _tiff(
             else:
                 arr = series.asarray()
             axes = series.axes
-            rgb = tif.pages[0].photometric == tifffile.PHOTOMETRIC.RGB
             extra = tif.pages[0].tags.valueof(338)  # ExtraSamples: 0 unspecified, 1-2 alpha
-            if rgb and extra is not None and int(np.atleast_1d(extra)[0]) == 0:
-                rgb = False  # RGB + a band that is no alpha (near-infrared): not a colour image
+            if tif.pages[0].photometric == tifffile.PHOTOMETRIC.RGB:  # 4th unspecified: NIR
+                alpha = extra is None or int(np.atleast_1d(extra)[0]) != 0
+            else:  # grey + alpha, as 16-bit LA is saved
+                alpha = extra is not None and int(np.atleast_1d(extra)[-1]) in (1, 2)
             orientation = int(tif.pages[0].tags.valueof(274, 1))  # Orientation
     except UnusableImageError:
         raise
@@ -280,7 +282,7 @@ def _tiff(
         if axis in axes:
             arr = np.moveaxis(arr, axes.index(axis), -1)
             break
-    return (arr if header_only else oriented(arr, orientation)), rgb, orientation
+    return (arr if header_only else oriented(arr, orientation)), alpha, orientation
 
 
 def oriented(arr: np.ndarray, orientation: int) -> np.ndarray:

@@ -261,6 +261,8 @@ def image_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
         if im.format != "GIF":  # a GIF counts its frames by decoding them: open_image does
             _one_page(im, path)
         (w, h), mode = im.size, im.mode
+        if im.format == "PNG" and pil_misreads(im):  # 16-bit + alpha: decoded by imagecodecs
+            mode = "I;16" if im.tile[0].args.startswith("LA") else "RGB"  # grey + alpha: grey
         turned = header_orientation(im, path) in ROTATED
         if turned and im.format == "TIFF" and (w, h) == (im.tag_v2.get(257), im.tag_v2.get(256)):
             turned = False  # Pillow reports a TIFF's size as shown (ImageLength x ImageWidth)

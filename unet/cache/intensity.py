@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from unet.cache.settings import PreprocessSettings
-from unet.common.bands import raw_bands
+from unet.common.bands import bands_dtype, raw_bands
 from unet.common.decoders import value_range
-from unet.common.imageio import GREY16, open_image
+from unet.common.imageio import GREY16, image_header, open_image
 from unet.common.parallel import parallel_map
 
 
@@ -29,10 +29,12 @@ def training_range(
 
 
 def _image_range(job: tuple[str, bool]) -> tuple[float, float] | None:
-    """One image's value_range, or None for an 8-bit one (never rescaled)."""
+    """One image's value_range, or None for an 8-bit one (never rescaled), which its header
+    tells: decoding every 8-bit training image cost more than caching it (draft decode)."""
     path, multi = job
     if multi:
-        arr = raw_bands(path)
-        return None if arr.dtype == np.uint8 else value_range(arr)
+        return None if bands_dtype(path) == np.uint8 else value_range(raw_bands(path))
+    if not image_header(path)[0].startswith(("I", "F")):  # 8-bit: 1, L, P, RGB, CMYK, ...
+        return None
     im = open_image(path, nodata=True)
     return value_range(np.asarray(im)) if im.mode in (*GREY16, "F") else None

@@ -50,6 +50,13 @@ def raw_bands(path: str | os.PathLike) -> np.ndarray:
     return nodata_as_nan(arr[..., :-1] if alpha else arr, tiff_nodata(path))
 
 
+def bands_dtype(path: str | os.PathLike) -> np.dtype:
+    """A multi-band TIFF's sample type, from its header (nothing decoded)."""
+    fix = "Replace or remove the file (and its mask)."
+    with named_file(path, "image", fix), tifffile.TiffFile(path) as tif:
+        return tif.series[0].dtype
+
+
 def _to_8_bits(arr: np.ndarray, span: tuple[float, float] | None = None) -> np.ndarray:
     """Wider samples into 8 bits by one range over every band (wide_to_8_bits' range), a band
     at a time: a float64 copy of a Sentinel-2 tile's 13 bands at once would be 12.5 GB, one

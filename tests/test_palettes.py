@@ -161,3 +161,28 @@ def test_an_ignore_colour_for_palette_masks_names_its_index(tmp_path):
     _palette_pairs(tmp_path, [palette] * 4)
     with pytest.raises(MaskValueError, match=r"index 255.*masks\.ignore: 255"):
         ignore_value((224, 224, 192), False, str(tmp_path / "msk0.png"))
+
+
+@pytest.mark.parametrize("palette", [False, True])
+def test_each_mask_header_is_opened_once(tmp_path, monkeypatch, palette):
+    # choose_mapping opened every mask's header twice, once for its bit depth and once more
+    # for its palette: a second pass over every file of a large data set.
+    import PIL.Image
+
+    from unet.cache.mapping import choose_mapping
+
+    masks = []
+    for i in range(3):
+        im = Image.fromarray(np.where(np.arange(12).reshape(3, 4) > i, 1, 0).astype(np.uint8))
+        if palette:
+            im = im.convert("P")
+            im.putpalette([0, 0, 0, 255, 255, 255])
+        masks.append(str(tmp_path / f"m{i}.png"))
+        im.save(masks[-1])
+    opened, real = [], PIL.Image.open
+    monkeypatch.setattr(PIL.Image, "open", lambda fp, *a, **k: opened.append(str(fp)) or real(
+        fp, *a, **k))
+    mapping = choose_mapping([{"mask": m} for m in masks], PreprocessSettings(), 1)
+    assert mapping.values == (0, 1) and (mapping.palette is not None) == palette
+    # one header read and one decode (the values scan) a mask
+    assert sorted(opened) == sorted(masks * 2)

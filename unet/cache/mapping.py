@@ -12,9 +12,9 @@ import numpy as np
 
 from unet.cache.palettes import check_palettes
 from unet.cache.values import mapping_from_values
-from unet.common.imageio import GREY16, image_header, open_image
+from unet.common.imageio import GREY16, open_image
 from unet.common.labels import MaskMapping, MaskValueError
-from unet.common.maskio import mask_palette, read_mask, read_mask_values
+from unet.common.maskio import mask_header, mask_palette, read_mask, read_mask_values
 from unet.common.parallel import parallel_map
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,9 @@ def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: i
     """The label mapping, and the first mask's palette when the masks are palette indices, or
     their bit depth when they are 16-bit grey (written masks keep it)."""
     masks = [p["mask"] for p in pairs]
-    wide = list(parallel_map(_is_wide, masks, processes, "read mask headers"))
+    # Each header once: its mode (16-bit grey?) and its palette (checked below)
+    headers = list(parallel_map(mask_header, masks, processes, "read mask headers"))
+    wide = [mode in GREY16 for mode, _ in headers]
     deep = any(wide)  # 16-bit masks: foreground 65535
     mapping = replace(
         _values_mapping(pairs, settings, processes, wide), background=settings.mask_background
@@ -38,12 +40,8 @@ def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: i
     mapping = replace(mapping, bits=16 if deep else 8)
     if mapping.threshold is not None:
         return mapping  # values binarised into (0, top): not palette indices
-    return replace(mapping, palette=check_palettes([p["mask"] for p in pairs], mapping))
-
-
-def _is_wide(path: str) -> bool:
-    """Whether a mask is 16-bit (or wider) grey, from its header."""
-    return image_header(path)[0] in GREY16
+    palettes = [palette for _, palette in headers]
+    return replace(mapping, palette=check_palettes(masks, mapping, palettes))
 
 
 def _refuse_unwritable(values: tuple[int, ...], example: str) -> None:

@@ -19,7 +19,9 @@ def _colour(palette: tuple[int, ...] | None, value: int) -> tuple[int, ...] | No
 SHOWN_LIMIT = 500  # masks read for the colours they show, when palettes clash
 
 
-def check_palettes(masks: list[str], mapping: MaskMapping) -> tuple[int, ...] | None:
+def check_palettes(
+    masks: list[str], mapping: MaskMapping, palettes: list[tuple[int, ...] | None] | None = None
+) -> tuple[int, ...] | None:
     """Refuse masks whose palettes (colour tables) show a class value in another colour than
     the first mask does: read as indices, their classes would swap without a word (a tool
     that builds each file's palette can put white at index 0 in one mask, black in the next).
@@ -27,16 +29,17 @@ def check_palettes(masks: list[str], mapping: MaskMapping) -> tuple[int, ...] | 
 
     Returns the palette written masks get: the first mask's, with each class value beyond
     its end in the colour the first mask that has it shows (palettes cut to the indices each
-    file holds, as optimised PNGs and GIFs have them); None when the first mask has none."""
+    file holds, as optimised PNGs and GIFs have them); None when the first mask has none.
+    `palettes`: each mask's mask_palette, when its header was read already."""
     if mapping.rgb or mapping.threshold is not None:
         return None  # read by colour, or binarised by brightness: not indices
     values = [v for v, _ in mapping.value_classes()]
     values += [] if mapping.ignore is None else [mapping.ignore]
-    palette = mask_palette(masks[0])
+    palettes = palettes if palettes is not None else [mask_palette(m) for m in masks]
+    palette = palettes[0]
     written = list(palette) if palette is not None else None
     shown = {v: _colour(palette, v) for v in values}
-    for path in masks[1:]:
-        palette = mask_palette(path)
+    for palette in palettes[1:]:
         for v in values:
             a, b = shown[v], _colour(palette, v)
             if a is not None and b is not None and a != b:

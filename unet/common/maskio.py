@@ -14,6 +14,7 @@ from unet.common.imageio import (
     GREY16,
     ImageReadError,
     equal_channels,
+    image_header,
     open_image,
     opened_image,
     pixels,
@@ -139,17 +140,25 @@ def read_mask(
 def mask_palette(path: str | os.PathLike) -> tuple[int, ...] | None:
     """The colour table of a palette mask (GIF or palette PNG) as flat (r, g, b, ...) from its
     header; None for any other mode (a TIFF that only tifffile reads has none: not decoded)."""
+    return mask_header(path)[1]
+
+
+def mask_header(path: str | os.PathLike) -> tuple[str, tuple[int, ...] | None]:
+    """A mask's mode (as image_header gives it) and its palette (as mask_palette), from one
+    read of its header: preprocess needs both of every mask."""
     if unidentified_tiff(path):
-        return None
+        return image_header(path)[0], None
     fix = "Replace or remove the file (and its image)."
     with opened_image(path, "mask", fix, header_only=True) as im:
+        if pil_misreads(im):  # decoded by tifffile or imagecodecs: their mode (rare)
+            return image_header(path)[0], None
         if im.mode not in ("P", "PA"):
-            return None
+            return im.mode, None
         # PIL's getpalette decodes the whole file first; PNG's PLTE and GIF's colour table
         # are read with the header.
         raw = im.palette.getdata() if im.palette is not None else None
         palette = list(raw[1]) if raw and raw[0] == "RGB" else im.getpalette("RGB")
-    return tuple(palette) if palette else None
+    return im.mode, (tuple(palette) if palette else None)
 
 
 def write_mask_png(

@@ -69,7 +69,7 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None]) 
     full = tuple(pair["size"])  # (w, h) from the manifest: the draft decode may shrink it
     multi = channels not in (1, 3)  # a multi-band TIFF: every band, read by tifffile
     image = (read_bands(pair["image"], span) if multi
-             else open_image(pair["image"], draft_to=size, nodata=True))
+             else open_image(pair["image"], draft_to=size, nodata=True, span=span))
     raw = mapping.read(pair["mask"])  # (H, W) at the full size
     if full != (raw.shape[1], raw.shape[0]):
         raise MaskValueError(

@@ -47,7 +47,10 @@ GREY16 = ("I;16", "I;16B", "I;16L", "I")  # PIL modes of 16- and 32-bit grey
 
 
 def open_image(
-    path: str | os.PathLike, draft_to: tuple[int, int] | None = None, nodata: bool = False
+    path: str | os.PathLike,
+    draft_to: tuple[int, int] | None = None,
+    nodata: bool = False,
+    span: tuple[float, float] | None = None,
 ) -> Image.Image:
     """Open and fully decode an image, honouring EXIF orientation.
 
@@ -55,8 +58,10 @@ def open_image(
     least this size (libjpeg scales in the DCT), which is 2-3x faster for a large downscale.
     nodata: an image (not a mask) whose GeoTIFF nodata value marks wide grey pixels reads them
     as NaN (mode F): left out of the intensity range, scaled to the lowest grey.
+    span: wide colour (16-bit RGB), which PIL cannot hold, is scaled into 8 bits by this range
+    (the data set's) as it is decoded, else by its own; wide grey stays wide (to_model_mode).
     """
-    with opened_image(path) as im:
+    with opened_image(path, span=span) as im:
         _one_page(im, path)
         orientation = im.getexif().get(0x0112, 1)
         if draft_to and im.format == "JPEG":
@@ -65,7 +70,7 @@ def open_image(
         try:
             im.load()  # force the decode now so truncation errors name this file
         except OSError as err:
-            im = _decoded_by_tifffile(im, path, err)
+            im = _decoded_by_tifffile(im, path, err, span)
         # exif_transpose copies the image even when there is nothing to turn.
         im = ImageOps.exif_transpose(im) if orientation != 1 else im
     if nodata and im.mode in (*GREY16, "F") and (fill := tiff_nodata(path)) is not None:
@@ -73,14 +78,16 @@ def open_image(
     return im
 
 
-def _decoded_by_tifffile(im: Image.Image, path: str | os.PathLike, err: OSError) -> Image.Image:
+def _decoded_by_tifffile(
+    im: Image.Image, path: str | os.PathLike, err: OSError, span: tuple[float, float] | None
+) -> Image.Image:
     """A TIFF that PIL opens but its libtiff cannot decode (WebP compression: "decoder error
     -2"), through tifffile and imagecodecs; anything else, or what tifffile cannot read
     either (a damaged file), keeps PIL's error."""
     if im.format != "TIFF":
         raise err
     try:
-        return _from_array(read_wide(path))
+        return _from_array(read_wide(path), span)
     except Exception:  # noqa: BLE001  tifffile's and each codec's own errors: damaged
         raise err from None
 
@@ -91,11 +98,13 @@ def opened_image(
     what: str = "image",
     fix: str = "Replace or remove the file (and its mask).",
     header_only: bool = False,
+    span: tuple[float, float] | None = None,
 ) -> Iterator[Image.Image]:
     """Image.open(path); a file PIL cannot open or decode inside the block is an ImageReadError
     naming it (`what` it is) and saying what to do (`fix`). `header_only`: the block reads the
-    size, mode and tags alone, so a file PIL misreads is not decoded through decoders.py."""
-    with named_file(path, what, fix), _open(path, header_only) as im:
+    size, mode and tags alone, so a file PIL misreads is not decoded through decoders.py.
+    `span`: the range wide colour is scaled by (open_image)."""
+    with named_file(path, what, fix), _open(path, header_only, span) as im:
         yield im
 
 
@@ -110,7 +119,9 @@ def named_file(path: str | os.PathLike, what: str, fix: str) -> Iterator[None]:
         raise ImageReadError(str(err)) from err
 
 
-def _open(path: str | os.PathLike, header_only: bool = False) -> Image.Image:
+def _open(
+    path: str | os.PathLike, header_only: bool = False, span: tuple[float, float] | None = None
+) -> Image.Image:
     """Image.open, or the pixels of a file PIL cannot read or misreads (decoders.py); the size
     limit is checked on PIL's header, before any decode."""
     try:
@@ -118,23 +129,24 @@ def _open(path: str | os.PathLike, header_only: bool = False) -> Image.Image:
     except UnidentifiedImageError:
         if not is_tiff(path):
             raise
-        im = _from_array(read_wide(path))  # no header without tifffile's decode
+        im = _from_array(read_wide(path), span)  # no header without tifffile's decode
         _not_too_large(im, path)
         return im
     _not_too_large(im, path)
     if pil_misreads(im) and not header_only:  # PIL's size and mode stand; its pixels do not
         im.close()
-        return _from_array(read_wide(path))
+        return _from_array(read_wide(path), span)
     return im
 
 
-def _from_array(arr: np.ndarray) -> Image.Image:
+def _from_array(arr: np.ndarray, span: tuple[float, float] | None = None) -> Image.Image:
     """A decoded (H, W) or (H, W, 3) array as the PIL mode that holds its values: 8-bit as L or
     RGB, 16-bit grey as I;16, other integers as I, floats as F; wider colour is scaled into
-    8-bit RGB by its own range (one range over the three channels, keeping their balance)."""
+    8-bit RGB by `span` (the data set's range) or else its own (one range over the three
+    channels, keeping their balance)."""
     if arr.ndim == 3:
         if arr.dtype != np.uint8:
-            arr = wide_to_8_bits(arr)  # scaled a block of rows at a time
+            arr = wide_to_8_bits(arr, span)  # scaled a block of rows at a time
         return Image.fromarray(np.ascontiguousarray(arr), mode="RGB")
     if arr.dtype == bool:
         arr = arr.astype(np.uint8) * 255  # 1-bit, as PIL's mode 1 reads
@@ -202,7 +214,7 @@ def to_model_mode(im: Image.Image, span: tuple[float, float] | None = None) -> I
 def read_image(path: str | os.PathLike, span: tuple[float, float] | None = None) -> np.ndarray:
     """Read an image as uint8 (H, W, C) with C = 1 or 3; wide grey scaled by `span` (the data
     set's intensity range) when given, else by its own."""
-    arr = pixels(to_model_mode(open_image(path, nodata=True), span))
+    arr = pixels(to_model_mode(open_image(path, nodata=True, span=span), span))
     return arr[..., None] if arr.ndim == 2 else arr
 
 

@@ -116,7 +116,7 @@ def _model_input(path: Path, ckpt: dict, channels: int) -> tuple[np.ndarray, tup
     full = image_header(path)[1]  # (W, H) as shown
     size = model_input_size(ckpt, full)
     # A JPEG decoded at a DCT scale, as the cache decoded the training images (load_pair)
-    image = open_image(path, draft_to=size, nodata=True)
+    image = open_image(path, draft_to=size, nodata=True, span=span)
     return resize_image(image, size, channels, span), full
 
 

@@ -80,3 +80,58 @@ def test_the_readmes_recipe_gives_unet_predicts_masks_at_any_image_size(tmp_path
     expected = np.asarray(Image.open(tmp_path / "out/new.png"))
     assert len(np.unique(expected)) == 2
     np.testing.assert_array_equal(mask, expected)
+
+
+def _folds(tmp_path, k: int = 2):
+    """An experiment folder of `k` folds' resized (48x32) models that differ."""
+    import torch
+
+    _native(tmp_path)
+    record = torch.load(tmp_path / "model.pt", weights_only=True)
+    record.update(mode="resize", size=[48, 32], scale=None, train_settings={}, folds=k)
+    torch.manual_seed(0)
+    for fold in range(k):
+        state = {n: t + 0.3 * torch.randn_like(t) if t.is_floating_point() and fold else t
+                 for n, t in record["state_dict"].items()}
+        (tmp_path / "exp" / "folds" / str(fold)).mkdir(parents=True)
+        torch.save({**record, "state_dict": state, "fold": fold},
+                   tmp_path / "exp" / "folds" / str(fold) / "model.pt")
+    return sorted((tmp_path / "exp").glob("folds/*/model.pt"))
+
+
+def test_a_cross_validation_runs_folds_export_as_one_ensemble(tmp_path, capsys):
+    """`unet export` of a cross-validation experiment was refused ("an ONNX file holds one"):
+    the folds' ensemble, which `unet predict` and the pipeline use, could not be taken away.
+    One graph now holds them all: softmax of `logits` is their averaged probabilities, and
+    `fold_logits`, resized, averaged, give unet predict's masks at any image size."""
+    import torch
+    import torch.nn.functional as F
+
+    from unet.cli import main
+
+    models = _folds(tmp_path)
+    assert main(["export", str(tmp_path / "exp"), "--onnx", str(tmp_path / "e.onnx")]) == 0
+    assert "fold_logits" in capsys.readouterr().out
+    session, meta = _session(tmp_path / "e.onnx")
+    assert meta["folds"] == 2 and [o.name for o in session.get_outputs()] == [
+        "logits", "fold_logits"]
+    rng = np.random.default_rng(5)
+    image = Image.fromarray(rng.integers(0, 255, (67, 101, 3), np.uint8))
+    image.save(tmp_path / "new.png")
+    predict_files(models, [tmp_path / "new.png"], tmp_path / "out", PredictSettings(device="cpu"))
+    x = np.asarray(image.resize((48, 32), Image.Resampling.BILINEAR, reducing_gap=2.0),
+                   np.float32) / 255
+    logits, each = session.run(None, {"image": x.transpose(2, 0, 1)[None]})
+    assert each.shape == (1, 2, 2, 32, 48)
+    probs = torch.from_numpy(each).softmax(2).mean(1)
+    np.testing.assert_allclose(torch.from_numpy(logits).softmax(1), probs, atol=1e-6)
+    back = F.interpolate(torch.from_numpy(each[0]), size=(67, 101), mode="bilinear",
+                         align_corners=False).softmax(1).mean(0)
+    mask = np.array(meta["class_values"])[back.argmax(0).numpy()]
+    expected = np.asarray(Image.open(tmp_path / "out/new.png"))
+    assert len(np.unique(expected)) == 2
+    np.testing.assert_array_equal(mask, expected)
+    for fold in range(2):  # the average is neither fold's own mask
+        alone = F.interpolate(torch.from_numpy(each[0, fold:fold + 1]), size=(67, 101),
+                              mode="bilinear", align_corners=False)[0].argmax(0).numpy()
+        assert (np.array(meta["class_values"])[alone] != expected).any()

@@ -155,11 +155,10 @@ def _export(args: argparse.Namespace) -> int:
     from unet.model.export import export_onnx
 
     models = _models(args.model)
-    if len(models) > 1:
-        raise ValueError(f"{args.model} holds a model per cross-validation fold; an ONNX file "
-                         f"holds one: export one of them, e.g. {models[0]}")
-    export_onnx(models[0], args.onnx)
-    print(f"wrote {args.onnx}: input image (B, C, H, W) float in [0, 1], output logits")
+    export_onnx(models, args.onnx)
+    print(f"wrote {args.onnx}: input image (B, C, H, W) float in [0, 1], output logits"
+          + (f" (of the {len(models)} folds' averaged probabilities), and fold_logits"
+             if len(models) > 1 else ""))
     return 0
 
 

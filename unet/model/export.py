@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import warnings
 from pathlib import Path
@@ -36,6 +37,22 @@ class PaddedUNet(torch.nn.Module):
         return logits[..., :h, :w]  # (B, classes, H, W)
 
 
+class FoldsEnsemble(torch.nn.Module):
+    """Cross-validation folds' networks as one graph. Outputs `logits` (B, classes, H, W), the
+    log of the folds' averaged probabilities (its softmax is that average, its argmax the
+    ensemble's mask, as `unet predict` averages them), and `fold_logits` (B, folds, classes,
+    H, W), each fold's own: what to resize before averaging, for a resized model."""
+
+    def __init__(self, nets: list[torch.nn.Module], multiple: int) -> None:
+        super().__init__()
+        self.nets = torch.nn.ModuleList(PaddedUNet(net, multiple) for net in nets)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        each = torch.stack([net(x) for net in self.nets], 1)
+        mean = torch.logsumexp(torch.log_softmax(each, 2), 1) - math.log(len(self.nets))
+        return mean, each
+
+
 def _check_target(out: Path) -> None:
     """Only a .onnx name, and never over a torch file (zip or pickle) under that name."""
     if out.suffix.lower() != ".onnx":
@@ -53,28 +70,35 @@ def _check_target(out: Path) -> None:
             )
 
 
-def export_onnx(model_path: str | os.PathLike, out_path: str | os.PathLike) -> dict:
+def export_onnx(model_path: str | os.PathLike | list, out_path: str | os.PathLike) -> dict:
     """Write `out_path` (ONNX, dynamic batch, height and width); returns its metadata.
 
     Input `image`: (B, C, H, W) float32 in [0, 1], resized like the training data (to the
     model's `size`, which the metadata gives) for the masks `unet predict` writes. Output
     `logits`: (B, classes, H, W); class i is the data's value `class_values[i]`. A
     patch-trained model's `patch` (w, h) is the tile of the window `unet predict` slides.
+    A list of cross-validation folds' models gives one graph of them all (FoldsEnsemble), its
+    metadata's `folds` their number.
     """
+    paths = [Path(p) for p in (model_path if isinstance(model_path, list) else [model_path])]
     out = Path(out_path)
     if out.is_dir():
         raise FileExistsError(
             f"{out} is a folder; name the .onnx file to write, e.g. {out / 'model.onnx'}"
         )
-    if out.exists() and os.path.samefile(out, model_path):
+    if out.exists() and any(os.path.samefile(out, p) for p in paths):
         raise FileExistsError(
             f"{out} is the model to export: writing the ONNX graph there would replace its "
             "weights; name another file, e.g. model.onnx"
         )
     _check_target(out)
-    model, ckpt = checkpoint.load_model(model_path)
+    loaded = [checkpoint.load_model(p) for p in paths]
+    ckpt = loaded[0][1]
+    checkpoint.check_same_data([c for _, c in loaded], paths)
     multiple = 2 ** ckpt["model_config"]["depth"]
-    wrapped = PaddedUNet(model, multiple).eval()  # smp pads too
+    nets = [net for net, _ in loaded]
+    wrapped = (PaddedUNet(nets[0], multiple) if len(nets) == 1
+               else FoldsEnsemble(nets, multiple)).eval()  # smp pads too
     w, h = ckpt["size"] or [256, 256]  # native-size models take any size: trace one
     # Traced at a multiple (the graph serves any size): at 50x30, torch.export failed to
     # relate the padded sizes to the input's
@@ -82,19 +106,22 @@ def export_onnx(model_path: str | os.PathLike, out_path: str | os.PathLike) -> d
     example = torch.rand(1, ckpt["in_channels"], h, w)
     dims = {0: torch.export.Dim("batch"), 2: torch.export.Dim("height"),
             3: torch.export.Dim("width")}
+    outputs = ["logits"] if len(nets) == 1 else ["logits", "fold_logits"]
     with atomic_path(out_path) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's notes on its own internals
         program = torch.onnx.export(
             wrapped, (example,), dynamic_shapes={"x": dims}, input_names=["image"],
-            output_names=["logits"], dynamo=True, external_data=False, verbose=False,
+            output_names=outputs, dynamo=True, external_data=False, verbose=False,
         )
         meta = {k: ckpt.get(k) for k in DATA_KEYS}
         meta["model_config"] = ckpt["model_config"]
         # A patch-trained model's masks come from a sliding window of tiles of this (w, h)
         patch = checkpoint.trained_patch(ckpt)
         meta["patch"] = list(patch) if patch else None
+        if len(nets) > 1:
+            meta["folds"] = len(nets)
         # What a user of the file needs to read its output: class i is class_values[i].
         program.model.metadata_props.update({k: json.dumps(v) for k, v in meta.items()})
         program.save(str(tmp))
-    log.info("exported %s to %s", model_path, Path(out_path))
+    log.info("exported %s to %s", ", ".join(map(str, paths)), out)
     return meta

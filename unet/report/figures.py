@@ -95,16 +95,25 @@ def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
     width = 0.8 / len(methods)
     for ax, (key, scope, title) in zip(axes, panels, strict=True):
         for k, m in enumerate(methods):
-            vals = [summary["methods"][m]["classes"][c][scope][key] for c in classes]
+            per_class = summary["methods"][m]["classes"]
+            # no bar for a class no test image holds: its 0/0 scores are 1 (HD95 0) by rule
+            vals = [per_class[c][scope][key] if per_class[c].get("held", True) else None
+                    for c in classes]
             vals = [np.nan if v is None else v for v in vals]
             ax.bar(np.arange(len(classes)) + k * width, vals, width, label=m)
         ax.set(
             title=title,
             xticks=np.arange(len(classes)) + width * (len(methods) - 1) / 2,
-            xticklabels=[f"class {c}\n{labels[int(c)]}" for c in classes],
+            xticklabels=[f"class {c}\n{labels[int(c)]}{_absent(summary, c)}" for c in classes],
         )
         ax.legend()
     _save(fig, out_png)
+
+
+def _absent(summary: dict, c: str) -> str:
+    """'\n(not in test)' under a class that no method's test targets or predictions hold."""
+    held = [s["classes"][c].get("held", True) for s in summary["methods"].values()]
+    return "" if any(held) else "\n(not in test)"
 
 
 def class_colours(mapping: MaskMapping) -> np.ndarray:

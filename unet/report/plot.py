@@ -32,7 +32,7 @@ def metrics_table(
 ) -> None:
     """TSV: one row per method and class: its value and name (blank when none), its share of
     the training pixels (`fractions`, the cache's class_fractions; blank when unknown), global
-    and per-image scores."""
+    and per-image scores (blank for a class no test image's target or prediction holds)."""
     cols = ("dice", "iou", "precision", "recall")
     names = summary.get("class_names") or [None] * len(summary["class_values"])
     per_img = ("dice", "boundary_f1", "hd95")
@@ -53,6 +53,9 @@ def metrics_table(
         for m, s in summary["methods"].items():
             for c, scores in s["classes"].items():
                 mean = scores["mean_per_image"]
+                # No test image's target or prediction holds the class: every score is 0/0,
+                # 1.0 by convention, which reads as perfect. Blank, as history.csv's nan.
+                held = scores.get("held", True)
                 w.writerow(
                     [
                         m,
@@ -60,8 +63,9 @@ def metrics_table(
                         summary.get("class_labels", summary["class_values"])[int(c)],
                         names[int(c)] or "",
                         f"{fractions[int(c)]:.4f}" if fractions else "",
-                        *(f"{scores['global'][k]:.4f}" for k in cols),
-                        *("" if mean[k] is None else f"{mean[k]:.4f}" for k in per_img),
+                        *(f"{scores['global'][k]:.4f}" if held else "" for k in cols),
+                        *("" if mean[k] is None or not held else f"{mean[k]:.4f}"
+                          for k in per_img),
                         f"{s['pixel_accuracy']:.4f}",
                     ]
                 )

@@ -63,6 +63,19 @@ def _mean(values: np.ndarray) -> float | None:
     return float(values.mean()) if len(values) else None
 
 
+def _held_image_mean(results: list[dict], m: str, key: str, first: int) -> float:
+    """`key` (boundary_f1 or hd95) of each image's classes `first` and up that its target or
+    prediction holds, averaged per image then over images, as foreground_dice_mean: an image
+    holding none scores boundary F1 1, HD95 0; an inf HD95 counts as the image's diagonal."""
+    per_image = []
+    for r in results:
+        s = r["scores"][m]
+        held = (s["confusion"].sum(axis=0) + s["confusion"].sum(axis=1))[first:] > 0
+        values = np.where(np.isinf(s[key]), r["diagonal"], s[key])[first:]
+        per_image.append(values[held].mean() if held.any() else float(key != "hd95"))
+    return float(np.mean(per_image))
+
+
 def summarise(results: list[dict], methods: list[str], num_classes: int, first: int = 1) -> dict:
     """Global scores (counts summed over the set) and means over images, per method and class;
     the foreground means average classes `first` and up (0: no background class).
@@ -97,6 +110,8 @@ def summarise(results: list[dict], methods: list[str], num_classes: int, first: 
             "foreground_dice_mean": float(
                 np.mean([foreground_dice(r["scores"][m]["confusion"], first) for r in results])
             ),
+            "foreground_boundary_f1_mean": _held_image_mean(results, m, "boundary_f1", first),
+            "foreground_hd95_mean": _held_image_mean(results, m, "hd95", first),
             "hd95_penalty": HD95_PENALTY,
             "classes": per_class,
         }

@@ -36,6 +36,11 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
                 held = [c for c in fg if s["classes"][c].get("held", True)]
                 mean = [s["classes"][c]["mean_per_image"] for c in held or fg]
                 hd = [m["hd95"] for m in mean if m["hd95"] is not None]
+                # Each image's mean over the classes it holds, as foreground_dice_mean (older
+                # summaries: the per-class means, where an image lacking a class counts 1 and 0)
+                bf1 = s.get("foreground_boundary_f1_mean",
+                            sum(m["boundary_f1"] for m in mean) / len(mean))
+                hd95 = s.get("foreground_hd95_mean", sum(hd) / len(hd) if hd else None)
                 w.writerow(
                     [
                         name,
@@ -43,8 +48,8 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
                         f"{s['foreground_dice_global']:.4f}",
                         f"{s['foreground_dice_mean']:.4f}",
                         f"{s['foreground_iou_global']:.4f}" if "foreground_iou_global" in s else "",
-                        f"{sum(m['boundary_f1'] for m in mean) / len(mean):.4f}",
-                        f"{sum(hd) / len(hd):.2f}" if hd else "",
+                        f"{bf1:.4f}",
+                        f"{hd95:.2f}" if hd95 is not None else "",
                         f"{s['pixel_accuracy']:.4f}",
                     ]
                 )

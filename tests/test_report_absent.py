@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from unet.evaluate.boundary import image_diagonal, image_scores
@@ -50,3 +51,60 @@ def test_the_plot_draws_no_bar_for_an_absent_class(tmp_path, monkeypatch):
     for heights in drawn:
         assert np.isnan(heights[2]) and not np.isnan(heights[1])
     assert Image.open(tmp_path / "m.png").size[0] > 0
+
+
+def _one_class_each(classes: int = 3) -> list[dict]:
+    """Images each holding one class of 1..classes, found 3 px off (Dice 0.75, HD95 3)."""
+    results = []
+    for c in range(1, classes + 1):
+        target = np.zeros((24, 24), np.uint8)
+        target[4:16, 4:16] = c
+        scores = image_scores(np.roll(target, 3, axis=1), target, classes + 1)
+        results.append({"id": str(c), "diagonal": image_diagonal(target.shape),
+                        "scores": {"raw": scores}})
+    return results
+
+
+def test_a_class_mean_over_images_leaves_out_the_images_without_it():
+    # metrics.tsv's mean Dice, boundary F1 and HD95 of a class counted each image lacking it
+    # as 1, 1 and 0: three images, one class each, every class found with Dice 0.75, boundary
+    # F1 0.59 and HD95 3 px, read 0.9167, 0.8636 and 1.00 for every class.
+    results = _one_class_each()
+    raw = summarise(results, ["raw"], 4)["raw"]
+    own = results[0]["scores"]["raw"]
+    for c in ("1", "2", "3"):
+        mean = raw["classes"][c]["mean_per_image"]
+        assert mean["dice"] == pytest.approx(0.75)
+        assert mean["boundary_f1"] == pytest.approx(own["boundary_f1"][1])
+        assert mean["hd95"] == pytest.approx(3.0)
+    assert raw["foreground_dice_mean"] == pytest.approx(0.75)
+
+
+def test_an_image_holding_no_class_still_counts_as_found():
+    # As in foreground_dice_mean (the usual mean Dice per image of binary data): an image whose
+    # target and prediction hold no foreground class scores 1 for each.
+    results = _one_class_each(1)
+    empty = np.zeros((24, 24), np.uint8)
+    results.append({"id": "e", "diagonal": image_diagonal(empty.shape),
+                    "scores": {"raw": image_scores(empty, empty, 2)}})
+    raw = summarise(results, ["raw"], 2)["raw"]
+    assert raw["classes"]["1"]["mean_per_image"]["dice"] == pytest.approx((0.75 + 1) / 2)
+    assert raw["foreground_dice_mean"] == pytest.approx((0.75 + 1) / 2)
+
+
+def test_the_summary_states_the_rule(tmp_path):
+    from unet.common.fileio import write_json
+    from unet.evaluate.evaluate import evaluate_masks
+
+    mask = np.zeros((8, 8), np.uint8)
+    mask[2:5, 2:5] = 255
+    for name in ("gt", "raw"):
+        (tmp_path / name).mkdir()
+        Image.fromarray(mask).save(tmp_path / name / "a.png")
+    write_json(tmp_path / "manifest.json",
+               {"pairs": [{"id": "a", "image": "", "mask": str(tmp_path / "gt/a.png")}]})
+    write_json(tmp_path / "meta.json", {"class_values": [0, 255],
+                                        "splits": {"test": {"ids": ["a"]}}})
+    summary = evaluate_masks(tmp_path / "manifest.json", tmp_path / "meta.json",
+                             {"raw": tmp_path / "raw"}, tmp_path / "rows.csv", tmp_path / "s.json")
+    assert "lacks only this class" in summary["mean_per_image_rule"]

@@ -25,6 +25,13 @@ from unet.evaluate.metrics import (
 
 log = logging.getLogger(__name__)
 PER_CLASS = ("dice", "iou", "precision", "recall", "hd95", "boundary_f1")
+# Copied into the summary beside the empty-mask convention (kept out of metrics.py, which
+# training imports: editing it there would rerun every training).
+MEAN_PER_IMAGE_RULE: str = (
+    "a class's mean_per_image averages the images whose target or prediction holds it and "
+    "those holding no scored class (1, HD95 0, by the convention); an image that lacks only "
+    "this class is left out, as its 1.0 would lift any model's score"
+)
 
 
 @dataclass(frozen=True)
@@ -76,12 +83,27 @@ def _held_image_mean(results: list[dict], m: str, key: str, first: int) -> float
     return float(np.mean(per_image))
 
 
+def _counted(results: list[dict], m: str, num_classes: int, first: int) -> np.ndarray:
+    """(N, C) bool: which images a class's mean over images counts. For a scored class (`first`
+    and up), the images whose target or prediction holds it, and those holding no scored
+    class (1 by convention, as foreground_dice_mean counts them): an image lacking only this
+    class would add its 1.0 (HD95 0) to any model's score. Every image for the others, and
+    for a class no image holds (its summary says held: false)."""
+    held = np.array([s["confusion"].sum(axis=0) + s["confusion"].sum(axis=1) > 0
+                     for s in (r["scores"][m] for r in results)]).reshape(len(results), -1)
+    counted = held | ~held[:, first:].any(axis=1, keepdims=True)
+    counted[:, :first] = True
+    counted[:, ~counted.any(axis=0)] = True
+    return counted
+
+
 def summarise(results: list[dict], methods: list[str], num_classes: int, first: int = 1) -> dict:
     """Global scores (counts summed over the set) and means over images, per method and class;
     the foreground means average classes `first` and up (0: no background class).
 
     An inf HD95 (class in exactly one of target and prediction) enters the mean as that image's
-    diagonal (HD95_PENALTY); `hd95_penalised` counts those images.
+    diagonal (HD95_PENALTY); `hd95_penalised` counts those images. A class's mean over images
+    leaves out the images that lack it but hold another scored class (_counted).
     """
     diagonals = np.array([r["diagonal"] for r in results], dtype=np.float64)  # (N,)
     summary: dict = {}
@@ -89,13 +111,14 @@ def summarise(results: list[dict], methods: list[str], num_classes: int, first: 
         cm = sum(r["scores"][m]["confusion"] for r in results)
         glob = scores_from_confusion(cm)
         per_class = {}
+        counted = _counted(results, m, num_classes, first)  # (N, C)
         for c in range(num_classes):
             stack = {k: np.array([r["scores"][m][k][c] for r in results]) for k in PER_CLASS}
             missed = np.isinf(stack["hd95"])
             stack["hd95"] = np.where(missed, diagonals, stack["hd95"])
             per_class[str(c)] = {
                 "global": {k: float(glob[k][c]) for k in ("dice", "iou", "precision", "recall")},
-                "mean_per_image": {k: _mean(v) for k, v in stack.items()},
+                "mean_per_image": {k: _mean(v[counted[:, c]]) for k, v in stack.items()},
                 "hd95_penalised": int(missed.sum()),
                 # in the target or the prediction of some image: else every score is 0/0,
                 # 1 by convention, and the means over classes leave it out
@@ -185,6 +208,7 @@ def evaluate_masks(
         "boundary_tolerance_px": tolerance,
         "empty_mask_convention": EMPTY_MASK_CONVENTION,
         "hd95_penalty": HD95_PENALTY,
+        "mean_per_image_rule": MEAN_PER_IMAGE_RULE,
         # The classes the foreground scores average: 1 and up, or all (masks.background: false)
         "scored_classes": list(range(mapping.scored_from, mapping.num_classes)),
         "methods": summarise(results, methods, len(values), mapping.scored_from),

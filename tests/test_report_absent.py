@@ -108,3 +108,17 @@ def test_the_summary_states_the_rule(tmp_path):
     summary = evaluate_masks(tmp_path / "manifest.json", tmp_path / "meta.json",
                              {"raw": tmp_path / "raw"}, tmp_path / "rows.csv", tmp_path / "s.json")
     assert "lacks only this class" in summary["mean_per_image_rule"]
+
+
+def test_the_summary_gives_the_mean_iou_with_the_background_as_voc_counts_it():
+    # foreground_iou_global leaves class 0 (background) out; VOC's mIoU, which the README
+    # named it as, averages all 21 classes, background included.
+    target = np.zeros((24, 24), np.uint8)
+    target[4:16, 4:16] = 1
+    target[18:22, 2:8] = 2
+    pred = np.roll(target, 2, axis=1)
+    scores = image_scores(pred, target, 4)  # class 3: in no image, left out
+    result = {"id": "a", "diagonal": image_diagonal(target.shape), "scores": {"raw": scores}}
+    raw = summarise([result], ["raw"], 4)["raw"]
+    assert raw["foreground_iou_global"] == pytest.approx(np.mean(scores["iou"][1:3]))
+    assert raw["iou_global_all_classes"] == pytest.approx(np.mean(scores["iou"][:3]))

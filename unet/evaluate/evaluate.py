@@ -129,6 +129,8 @@ def summarise(results: list[dict], methods: list[str], num_classes: int, first: 
             # Classes in neither target nor prediction of the whole set (0/0) are left out.
             "foreground_dice_global": foreground_dice(cm, first),
             "foreground_iou_global": foreground_iou(cm, first),  # mIoU
+            # class 0 too, as VOC's 21-class mIoU counts its background (Cityscapes has none)
+            "iou_global_all_classes": foreground_iou(cm, 0),
             # Each image's mean over the classes its target or prediction holds, then over images
             "foreground_dice_mean": float(
                 np.mean([foreground_dice(r["scores"][m]["confusion"], first) for r in results])

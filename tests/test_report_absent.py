@@ -122,3 +122,18 @@ def test_the_summary_gives_the_mean_iou_with_the_background_as_voc_counts_it():
     raw = summarise([result], ["raw"], 4)["raw"]
     assert raw["foreground_iou_global"] == pytest.approx(np.mean(scores["iou"][1:3]))
     assert raw["iou_global_all_classes"] == pytest.approx(np.mean(scores["iou"][:3]))
+
+
+def test_the_scores_share_a_zero_to_one_axis(tmp_path, monkeypatch):
+    # Without an absent class's 1.0 bar the axes scaled to the data: a Dice of 0.09 filled the
+    # panel like a perfect one.
+    axes = []
+    real = figures._save
+
+    def save(fig, path):
+        axes.extend(fig.axes)
+        real(fig, path)
+
+    monkeypatch.setattr(figures, "_save", save)
+    figures.plot_methods(_summary(), tmp_path / "m.png")
+    assert axes[0].get_ylim() == (0, 1) and axes[1].get_ylim() == (0, 1)

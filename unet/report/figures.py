@@ -106,6 +106,8 @@ def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
             xticks=np.arange(len(classes)) + width * (len(methods) - 1) / 2,
             xticklabels=[f"class {c}\n{labels[int(c)]}{_absent(summary, c)}" for c in classes],
         )
+        if key != "hd95":  # scores in [0, 1]: a low score must not fill the panel
+            ax.set_ylim(0, 1)
         ax.legend()
     _save(fig, out_png)
 

@@ -24,3 +24,11 @@ def test_the_curves_caption_names_the_loss_as_configured():
     # Dice" was false there.
     text = _caption("curves.rst")
     assert "train.dice_weight" in text
+
+
+def test_the_overlays_caption_covers_small_test_splits_and_the_crf_off():
+    # best_and_worst shows every test image when there are four or fewer (three rows for
+    # three), and plot_results draws no CRF panel with crf.enabled: false; the caption promised
+    # two best, two worst and a CRF panel whatever the run.
+    text = _caption("overlays.rst")
+    assert "four or fewer" in text and "crf.enabled: false" in text

@@ -137,3 +137,22 @@ def test_the_scores_share_a_zero_to_one_axis(tmp_path, monkeypatch):
     monkeypatch.setattr(figures, "_save", save)
     figures.plot_methods(_summary(), tmp_path / "m.png")
     assert axes[0].get_ylim() == (0, 1) and axes[1].get_ylim() == (0, 1)
+
+
+def test_an_unreadable_predicted_mask_is_named_with_the_step_to_rerun(tmp_path):
+    # A predicted mask missing (deleted inside pred/test/masks, which Snakemake does not see)
+    # or truncated was reported as "cannot read image ...: Replace or remove the file (and
+    # its mask)", advice meant for the user's data that would have them delete a ground truth.
+    from unet.common.labels import MaskMapping
+    from unet.evaluate.evaluate import ScoreJob, score_image
+
+    mask = np.zeros((8, 8), np.uint8)
+    Image.fromarray(mask).save(tmp_path / "gt.png")
+    (tmp_path / "crf.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    for method, path in (("raw", tmp_path / "missing.png"), ("crf", tmp_path / "crf.png")):
+        job = ScoreJob("a", str(tmp_path / "gt.png"), {method: str(path)}, MaskMapping((0, 255)), 2)
+        with pytest.raises(Exception) as err:
+            score_image(job)
+        text = str(err.value)
+        assert str(path) in text and "Replace or remove" not in text
+        assert {"raw": "predict_masks", "crf": "refine_crf"}[method] in text

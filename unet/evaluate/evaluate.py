@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from unet.common.fileio import atomic_path, read_json, write_json
+from unet.common.imageio import ImageReadError
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.parallel import parallel_map
 from unet.common.roi import within_roi
@@ -46,6 +47,24 @@ class ScoreJob:
     roi: str | None = None  # the image's region of interest: outside it is not scored
 
 
+# The rule that writes each method's masks: what to rerun when one cannot be read.
+WRITTEN_BY = {"raw": "predict_masks", "crf": "refine_crf", "final": "finalize_masks"}
+
+
+def _read_prediction(mapping: MaskMapping, method: str, path: str) -> np.ndarray:
+    """A method's mask as class indices; missing or damaged, an error naming it and the rule
+    to rerun (the generic advice, to replace or remove the file and its mask, is for data)."""
+    try:
+        return mapping.read_index(path, "predicted mask")
+    except ImageReadError as err:
+        rule = WRITTEN_BY.get(method, "the step that wrote it")
+        raise ImageReadError(
+            f"cannot read the {method} mask {path} ({err.__cause__ or err}): a file deleted or "
+            f"cut short in a folder Snakemake does not look inside; rerun {rule}, e.g. "
+            f"snakemake --forcerun {rule} with the same --configfile"
+        ) from err
+
+
 def score_image(job: ScoreJob) -> dict:
     """One image's scores per method, and its diagonal (the HD95 penalty when a class is missed)."""
     image_id, gt_path, preds, mapping = job.image_id, job.gt_path, job.preds, job.mapping
@@ -54,7 +73,7 @@ def score_image(job: ScoreJob) -> dict:
     target = within_roi(target, job.roi, gt_path)
     out = {}
     for method, path in preds.items():
-        pred = mapping.read_index(path, "predicted mask")
+        pred = _read_prediction(mapping, method, path)
         if pred.shape != target.shape:
             raise ValueError(
                 f"predicted mask {path} is {pred.shape[::-1]}, its ground truth "

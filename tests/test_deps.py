@@ -73,7 +73,8 @@ RULES = {
                                      "evaluate.metrics"},
     ),
     "refine_crf": (
-        ("crf.refine",), COMMON | SETTINGS | BANDS | {"common.probs", "crf.dense", "crf.refine"}
+        ("crf.refine",),
+        COMMON | SETTINGS | BANDS | {"common.probs", "common.roi", "crf.dense", "crf.refine"}
     ),
     "finalize_masks": (
         ("postprocess.finalize",),

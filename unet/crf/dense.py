@@ -12,6 +12,7 @@ from unet.common.fileio import read_json
 from unet.common.labels import MaskMapping
 from unet.common.parallel import parallel_map
 from unet.common.probs import read_probs
+from unet.common.roi import read_roi
 from unet.common.schema import defaults
 
 _D = defaults("crf")  # field defaults: config/schema.yaml
@@ -42,6 +43,7 @@ class CRFTask:
     mapping: MaskMapping
     params: CRFParams
     span: tuple[float, float] | None = None  # meta.json's intensity_range: wide images' scale
+    roi: str | None = None  # the image's region of interest: outside it the CRF has no evidence
 
 
 def _rgb_image(image: np.ndarray) -> np.ndarray:
@@ -57,10 +59,13 @@ def _rgb_image(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def _unary(probs: np.ndarray, prob_clip: float) -> np.ndarray:
-    """(C, H*W) float32 energies -log(p), p clipped to [prob_clip, 1] and renormalised."""
+def _unary(probs: np.ndarray, prob_clip: float, outside: np.ndarray | None = None) -> np.ndarray:
+    """(C, H*W) float32 energies -log(p), p clipped to [prob_clip, 1] and renormalised; equal
+    energies (no evidence) where `outside` (H, W) bool is set."""
     c = probs.shape[0]
     p = probs.astype(np.float32).reshape(c, -1)  # a fresh copy, so in-place ops are safe
+    if outside is not None:
+        p[:, outside.reshape(-1)] = 1.0
     np.clip(p, prob_clip, 1.0, out=p)
     p /= p.sum(axis=0, keepdims=True)
     np.log(p, out=p)
@@ -68,8 +73,14 @@ def _unary(probs: np.ndarray, prob_clip: float) -> np.ndarray:
     return p
 
 
-def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams()) -> np.ndarray:
+def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams(),
+           outside: np.ndarray | None = None) -> np.ndarray:
     """(H, W) uint8 argmax of CRF marginals, from image (H, W[, 1|3]) uint8 and probs (C, H, W).
+
+    `outside` (H, W) bool marks pixels outside the region of interest: the network never
+    learnt there (its probabilities there are a fixed class 0), so they get no unary evidence,
+    which would otherwise pull every pixel of their colour inside towards class 0, and they
+    are class 0 in the result, as in the raw masks.
 
     An image larger than `params.tile` a side is refined in tiles that reach `tile_overlap` px
     into their neighbours and keep only their centre: DenseCRF2D's memory grows with the pixel
@@ -88,8 +99,10 @@ def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams()
         raise ValueError(f"CRF needs 2..256 classes in probabilities (C, H, W), got C={c}")
     if not np.issubdtype(probs.dtype, np.floating):
         raise ValueError(f"CRF probabilities must be floating point, got {probs.dtype}")
+    if outside is not None and outside.shape != (h, w):
+        raise ValueError(f"CRF region of interest is {outside.shape}, probabilities {(h, w)}")
     if h <= params.tile and w <= params.tile:
-        return _refine_whole(rgb, probs, params)
+        return _blanked(_refine_whole(rgb, probs, params, outside), outside)
     core = params.tile - 2 * params.tile_overlap  # the part of a tile it keeps
     if core < 1:
         raise ValueError(
@@ -101,19 +114,29 @@ def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams()
         for x0 in range(0, w, core):
             y1, x1 = min(y0 + core, h), min(x0 + core, w)
             ya, yb, xa, xb = max(0, y0 - ov), min(h, y1 + ov), max(0, x0 - ov), min(w, x1 + ov)
-            part = _refine_whole(rgb[ya:yb, xa:xb], probs[:, ya:yb, xa:xb], params)
+            off = None if outside is None else outside[ya:yb, xa:xb]
+            part = _refine_whole(rgb[ya:yb, xa:xb], probs[:, ya:yb, xa:xb], params, off)
             out[y0:y1, x0:x1] = part[y0 - ya : y1 - ya, x0 - xa : x1 - xa]
-    return out
+    return _blanked(out, outside)
 
 
-def _refine_whole(rgb: np.ndarray, probs: np.ndarray, params: CRFParams) -> np.ndarray:
-    """One DenseCRF2D over the whole of rgb (H, W, 1 or 3) uint8 and probs (C, H, W)."""
+def _blanked(labels: np.ndarray, outside: np.ndarray | None) -> np.ndarray:
+    """`labels` with class 0 where `outside` is set (outside the region of interest)."""
+    if outside is not None:
+        labels[outside] = 0
+    return labels
+
+
+def _refine_whole(rgb: np.ndarray, probs: np.ndarray, params: CRFParams,
+                  outside: np.ndarray | None = None) -> np.ndarray:
+    """One DenseCRF2D over the whole of rgb (H, W, 1 or 3) uint8 and probs (C, H, W), with no
+    unary evidence where `outside` (H, W) bool is set."""
     c, h, w = probs.shape
     # addPairwiseBilateral needs a writable, C-contiguous (H, W, 3) uint8 array: a fresh copy
     # of the tile (or image), grey repeated into three equal channels.
     rgb = np.repeat(rgb, 3, axis=2) if rgb.shape[2] == 1 else np.array(rgb, order="C")
     crf = dcrf.DenseCRF2D(w, h, c)
-    crf.setUnaryEnergy(_unary(probs, params.prob_clip))
+    crf.setUnaryEnergy(_unary(probs, params.prob_clip, outside))
     crf.addPairwiseGaussian(sxy=params.gaussian_sxy, compat=params.gaussian_compat)
     crf.addPairwiseBilateral(
         sxy=params.bilateral_sxy,
@@ -139,7 +162,8 @@ def refine_file(task: CRFTask) -> str:
             f"{task.probs_path}: {probs.shape[0]} classes but the mask mapping has "
             f"{task.mapping.num_classes}; rerun prediction"
         )
-    labels = refine(image, probs, task.params)  # (H, W) class indices
+    outside = None if task.roi is None else ~read_roi(task.roi, probs.shape[1:], task.image_path)
+    labels = refine(image, probs, task.params, outside)  # (H, W) class indices
     task.mapping.write(task.out_path, labels)
     return task.out_path
 

@@ -35,6 +35,7 @@ def refine_crf(
             mapping=mapping,
             params=params,
             span=meta.get("intensity_range"),
+            roi=by_id[i].get("roi"),
         )
         for i in meta["splits"][split]["ids"]
     ]

@@ -14,7 +14,7 @@ from unet.common.fileio import read_json, write_json
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.parallel import parallel_map
 from unet.common.probs import probs_path, read_probs
-from unet.common.roi import within_roi
+from unet.common.roi import read_roi
 from unet.common.schema import default
 from unet.crf.dense import CRFParams, refine
 from unet.evaluate.metrics import confusion_matrix, foreground_dice
@@ -79,16 +79,19 @@ class CountJob:
 def _image_counts(job: CountJob) -> tuple[np.ndarray, list[np.ndarray]]:
     """Confusion matrices of one image (its scoring window): raw argmax, then the CRF at each
     grid point."""
-    target = within_roi(job.mapping.read_index(job.gt_path), job.roi, job.gt_path)
+    target = job.mapping.read_index(job.gt_path)
+    # outside the region of interest: not scored, and no evidence for the CRF (as refine_crf)
+    outside = None if job.roi is None else ~read_roi(job.roi, target.shape, job.gt_path)
+    if outside is not None:
+        target = np.where(outside, IGNORE_INDEX, target).astype(target.dtype)
     ys, xs = scoring_window(target, job.max_side)
-    target = target[ys, xs]
+    target, outside = target[ys, xs], None if outside is None else outside[ys, xs]
     image = view_image(job.image_path, job.span)[ys, xs]
     probs = np.asarray(read_probs(job.probs_path)[:, ys, xs])  # (C, h, w) float16
     n = job.mapping.num_classes
     raw_cm = confusion_matrix(probs.argmax(0), target, n, IGNORE_INDEX)
-    return raw_cm, [
-        confusion_matrix(refine(image, probs, p), target, n, IGNORE_INDEX) for p in job.combos
-    ]
+    return raw_cm, [confusion_matrix(refine(image, probs, p, outside), target, n, IGNORE_INDEX)
+                    for p in job.combos]
 
 
 def _summed(

@@ -73,6 +73,51 @@ def _unary(probs: np.ndarray, prob_clip: float, outside: np.ndarray | None = Non
     return p
 
 
+# DenseCRF2D's peak memory a pixel, BYTES_FIXED + BYTES_PER_CLASS x classes (measured: 390
+# bytes at 2 classes, 1132 at 21, 2654 at 60): its marginals, messages and unary are per class.
+BYTES_FIXED, BYTES_PER_CLASS = 313, 39
+
+
+def tile_area(tile: int, classes: int, overlap: int) -> int:
+    """Most pixels a CRF tile may hold: tile x tile (crf.tile) at 2 classes; with more, as many
+    as take the memory of a 2-class tile x tile (a 2048 x 2048 tile of 150 classes took 25 GB
+    a worker), but room for a 64 px centre beyond the overlap (never more than tile x tile)."""
+    per_pixel = BYTES_FIXED + BYTES_PER_CLASS * max(classes, 2)
+    scaled = tile * tile * (BYTES_FIXED + 2 * BYTES_PER_CLASS) // per_pixel
+    return max(scaled, min(tile * tile, (2 * overlap + 64) ** 2))
+
+
+def _parts(size: int, room: int, overlap: int) -> int | None:
+    """Fewest parts of an axis of `size` px whose tiles (a part and its overlaps) fit `room`
+    px; None when none do."""
+    if size <= room:
+        return 1
+    if -(-size // 2) + overlap <= room:
+        return 2  # each part reaches into one neighbour
+    return max(3, -(-size // (room - 2 * overlap))) if room > 2 * overlap else None
+
+
+def tile_cores(h: int, w: int, area: int, overlap: int) -> tuple[int, int]:
+    """(rows, columns) each tile keeps: the grid whose tiles, with their overlaps, hold at most
+    `area` pixels and that refines the fewest pixels in all (strips where they fit: an image
+    a little over the area is cut in two, not into a square grid)."""
+    best = None
+    for ny in range(1, h + 1):
+        cy = -(-h // ny)
+        ty = min(h, cy + overlap * min(ny - 1, 2))
+        nx = _parts(w, area // ty, overlap)
+        if nx is not None:
+            cost = (h + 2 * overlap * (ny - 1)) * (w + 2 * overlap * (nx - 1))
+            if best is None or cost < best[0]:
+                best = (cost, cy, -(-w // nx))
+        if cy == 1:
+            break
+    if best is None:
+        raise ValueError(f"no CRF tiles of {area} pixels fit a {overlap} px overlap; "
+                         "raise crf.tile or lower crf.tile_overlap")
+    return best[1], best[2]
+
+
 def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams(),
            outside: np.ndarray | None = None) -> np.ndarray:
     """(H, W) uint8 argmax of CRF marginals, from image (H, W[, 1|3]) uint8 and probs (C, H, W).
@@ -82,9 +127,10 @@ def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams()
     which would otherwise pull every pixel of their colour inside towards class 0, and they
     are class 0 in the result, as in the raw masks.
 
-    An image larger than `params.tile` a side is refined in tiles that reach `tile_overlap` px
-    into their neighbours and keep only their centre: DenseCRF2D's memory grows with the pixel
-    count, and a pixel's neighbourhood beyond the overlap weighs little (bilateral_sxy).
+    An image of more than `params.tile` squared pixels (fewer with more than 2 classes:
+    tile_area) is refined in tiles of at most that many that reach `tile_overlap` px into their
+    neighbours and keep only their centre: DenseCRF2D's memory grows with the pixel count and
+    the classes, and a pixel's neighbourhood beyond the overlap weighs little (bilateral_sxy).
     """
     rgb = _rgb_image(image)
     probs = np.asarray(probs)
@@ -101,18 +147,19 @@ def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams()
         raise ValueError(f"CRF probabilities must be floating point, got {probs.dtype}")
     if outside is not None and outside.shape != (h, w):
         raise ValueError(f"CRF region of interest is {outside.shape}, probabilities {(h, w)}")
-    if h <= params.tile and w <= params.tile:
+    area, ov = tile_area(params.tile, c, params.tile_overlap), params.tile_overlap
+    if h * w <= area:
         return _blanked(_refine_whole(rgb, probs, params, outside), outside)
-    core = params.tile - 2 * params.tile_overlap  # the part of a tile it keeps
-    if core < 1:
+    if params.tile <= 2 * ov:
         raise ValueError(
             f"crf.tile {params.tile} must exceed twice crf.tile_overlap {params.tile_overlap}; "
             "raise crf.tile or lower crf.tile_overlap"
         )
-    out, ov = np.empty((h, w), np.uint8), params.tile_overlap
-    for y0 in range(0, h, core):
-        for x0 in range(0, w, core):
-            y1, x1 = min(y0 + core, h), min(x0 + core, w)
+    core_y, core_x = tile_cores(h, w, area, ov)  # the part of a tile it keeps
+    out = np.empty((h, w), np.uint8)
+    for y0 in range(0, h, core_y):
+        for x0 in range(0, w, core_x):
+            y1, x1 = min(y0 + core_y, h), min(x0 + core_x, w)
             ya, yb, xa, xb = max(0, y0 - ov), min(h, y1 + ov), max(0, x0 - ov), min(w, x1 + ov)
             off = None if outside is None else outside[ya:yb, xa:xb]
             part = _refine_whole(rgb[ya:yb, xa:xb], probs[:, ya:yb, xa:xb], params, off)

@@ -240,3 +240,15 @@ def test_without_background_every_class_keeps_one_object_even_nested():
     labels[2:10, 2:10], labels[14:20, 3:9], labels[16:18, 5:7] = 2, 2, 1
     out = largest_component(labels, 3, first=0)
     assert [len(_sizes(out, c)) for c in range(3)] == [1, 1, 1]
+
+
+def test_validation_without_foreground_chooses_nothing(tmp_path):
+    # Ground truth without foreground: a CRF that erased the raw masks' false positives scored
+    # 1.0 against raw's 0.0 and was chosen, to erase the true objects of the test split.
+    _case(tmp_path, crf_dice=1.0)
+    for name in ("v0", "v1"):
+        MAPPING.write(tmp_path / f"{name}_gt.png", np.zeros((H, W), np.uint8))
+    choice = _finalize(tmp_path, ("crf", "largest_component"))
+    assert choice["chosen"] == "raw"
+    assert "hold no foreground" in choice["reason"] and "crf 1.0000" in choice["reason"]
+    assert choice["val_foreground_dice"]["raw"] == 0.0

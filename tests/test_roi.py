@@ -121,8 +121,8 @@ def test_scores_leave_out_errors_outside_the_roi(tmp_path):
     (tmp_path / "val/probs").mkdir(parents=True)
     np.save(tmp_path / "val/probs/20.npy", probs)
     meta = {"class_values": [0, 255], "num_classes": 2, "splits": {"val": {"ids": ["20"]}}}
-    scores, _ = score_candidates(read_json(tmp_path / "manifest.json"), meta,
-                                 tmp_path / "val", None, None, 12, ())
+    scores, *_ = score_candidates(read_json(tmp_path / "manifest.json"), meta,
+                                  tmp_path / "val", None, None, 12, ())
     assert scores["raw"] == pytest.approx(1.0)
     # And so does the CRF tuning: nothing outside the field of view is counted.
     manifest = read_json(tmp_path / "manifest.json")

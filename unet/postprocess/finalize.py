@@ -83,11 +83,12 @@ def score_candidates(
     processes: int = 1,
     max_side: int = MAX_SIDE,
     min_sizes: tuple[int, ...] = (),
-) -> tuple[dict[str, float], dict[int, float]]:
+) -> tuple[dict[str, float], dict[int, float], int]:
     """Foreground Dice of raw and each candidate on the first `max_images` validation images,
     each on its scoring window (at most `max_side` a side): what tune_crf scored, so its best
     CRF score is reused rather than computed again. small_objects scores its best of
-    `min_sizes`; the second dict gives each size's score."""
+    `min_sizes`; the second dict gives each size's score; the third, the foreground pixels
+    (classes scored_from and up) of their ground truth."""
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids = meta["splits"]["val"]["ids"][:max_images]
     mapping = mapping_from_meta(meta)
@@ -112,16 +113,24 @@ def score_candidates(
     by_size = {s: foreground_dice(m, first) for s, m in zip(sizes, small, strict=True)}
     if by_size:
         scores["small_objects"] = max(by_size.values())
-    return scores, by_size
+    return scores, by_size, int(raw[first:].sum())
 
 
-def choose(scores: dict[str, float], min_gain: float) -> tuple[str, str]:
+def choose(scores: dict[str, float], min_gain: float, foreground: int = 1) -> tuple[str, str]:
     """The best candidate if it beats raw by at least `min_gain` (and at all: raw wins ties),
-    else raw; and why, with every score."""
+    else raw; and why, with every score. Raw when the validation ground truth holds no
+    `foreground` pixel: there a candidate scores only by erasing the raw masks' false
+    positives (1.0 against their 0.0), and would erase true ones on the test split."""
     listed = ", ".join(f"{c} {s:.4f}" for c, s in scores.items())
     others = [c for c in scores if c != "raw"]
     if not others:
         return "raw", "no post-processing was a candidate"
+    if not foreground:
+        return "raw", (
+            "the validation images scored hold no foreground in their ground truth, so a "
+            f"post-processing could only be judged on erasing false positives ({listed}); "
+            "validate on images with foreground (crf.tune.max_images, split.val_fraction)"
+        )
     best = max(others, key=lambda c: scores[c])
     gain = scores[best] - scores["raw"]
     if gain > 0 and gain >= min_gain:
@@ -184,11 +193,12 @@ def finalize_masks(
     candidates = settings.candidates
     if crf_dir is None:
         candidates = tuple(c for c in candidates if c != "crf")
-    scores, by_size = score_candidates(manifest, meta, val_pred, tuning, crf, max_images,
-                                       candidates, processes, max_side, settings.min_sizes)
+    scores, by_size, foreground = score_candidates(
+        manifest, meta, val_pred, tuning, crf, max_images, candidates, processes, max_side,
+        settings.min_sizes)
     # small_objects' size: the smallest among the best, the least it takes away
     min_size = min((s for s, d in by_size.items() if d == scores["small_objects"]), default=0)
-    chosen, reason = choose(scores, settings.min_gain)
+    chosen, reason = choose(scores, settings.min_gain, foreground)
     if chosen == "small_objects":
         reason += (f"; it removes foreground components under {min_size} px, the best of "
                    f"postprocess.min_sizes {sorted(by_size)}")

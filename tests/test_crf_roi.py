@@ -4,6 +4,7 @@ probabilities say class 0 for certain, which must not count as evidence inside."
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from unet.common.labels import MaskMapping
@@ -56,3 +57,19 @@ def test_tuning_scores_the_crf_as_refine_crf_runs_it(tmp_path):
     raw, (crf,) = _image_counts(job)
     assert crf[1, 1] > 0.95 * spots.sum()
     assert crf.sum() == raw.sum() < N * N  # outside the roi: not scored
+
+
+def test_nan_probabilities_are_refused_naming_the_file(tmp_path):
+    # Four NaN pixels turned a whole 96x96 CRF mask into class 0, without a word.
+    _fundus(tmp_path)
+    probs = np.load(tmp_path / "p.npy")
+    probs[:, 10:12, 40:42] = np.nan
+    np.save(tmp_path / "p.npy", probs)
+    task = CRFTask(str(tmp_path / "i.png"), str(tmp_path / "p.npy"), str(tmp_path / "c.png"),
+                   MaskMapping((0, 255)), CRFParams())
+    with pytest.raises(ValueError, match=r"p\.npy: CRF probabilities hold 8 NaN.*rerun"):
+        refine_file(task)
+    job = CountJob(str(tmp_path / "i.png"), str(tmp_path / "p.npy"), str(tmp_path / "m.png"),
+                   MaskMapping((0, 255)), [CRFParams()])
+    with pytest.raises(ValueError, match=r"p\.npy: CRF probabilities hold 8 NaN"):
+        _image_counts(job)

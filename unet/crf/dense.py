@@ -66,6 +66,10 @@ def _unary(probs: np.ndarray, prob_clip: float, outside: np.ndarray | None = Non
     p = probs.astype(np.float32).reshape(c, -1)  # a fresh copy, so in-place ops are safe
     if outside is not None:
         p[:, outside.reshape(-1)] = 1.0
+    bad = p.size - int(np.isfinite(p).sum())
+    if bad:  # a NaN spreads through every mean-field pass: the whole result would be class 0
+        raise ValueError(f"CRF probabilities hold {bad} NaN or infinite values; rerun "
+                         "prediction (predict_masks), or retrain if the model gives NaN")
     np.clip(p, prob_clip, 1.0, out=p)
     p /= p.sum(axis=0, keepdims=True)
     np.log(p, out=p)
@@ -210,7 +214,10 @@ def refine_file(task: CRFTask) -> str:
             f"{task.mapping.num_classes}; rerun prediction"
         )
     outside = None if task.roi is None else ~read_roi(task.roi, probs.shape[1:], task.image_path)
-    labels = refine(image, probs, task.params, outside)  # (H, W) class indices
+    try:
+        labels = refine(image, probs, task.params, outside)  # (H, W) class indices
+    except ValueError as err:
+        raise ValueError(f"{task.probs_path}: {err}") from err
     task.mapping.write(task.out_path, labels)
     return task.out_path
 

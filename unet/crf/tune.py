@@ -90,8 +90,11 @@ def _image_counts(job: CountJob) -> tuple[np.ndarray, list[np.ndarray]]:
     probs = np.asarray(read_probs(job.probs_path)[:, ys, xs])  # (C, h, w) float16
     n = job.mapping.num_classes
     raw_cm = confusion_matrix(probs.argmax(0), target, n, IGNORE_INDEX)
-    return raw_cm, [confusion_matrix(refine(image, probs, p, outside), target, n, IGNORE_INDEX)
-                    for p in job.combos]
+    try:
+        return raw_cm, [confusion_matrix(refine(image, probs, p, outside), target, n,
+                                         IGNORE_INDEX) for p in job.combos]
+    except ValueError as err:
+        raise ValueError(f"{job.probs_path}: {err}") from err
 
 
 def _summed(

@@ -64,3 +64,25 @@ def test_an_image_of_many_classes_is_refined_in_tiles_of_that_memory(monkeypatch
     # the 200x200 image within crf.tile 256 took 3.1x the memory of a 2-class 256 tile whole
     assert len(sizes) > 1 and max(_bytes(s, c) for s in sizes) <= _bytes(256 * 256, 2)
     np.testing.assert_array_equal(labels, truth)  # label ids kept, tiles without seams
+
+
+def test_the_slurm_profile_gives_the_crf_rules_their_workers_memory():
+    # refine_crf and tune_crf run a CRF tile in each of their `threads` workers: at the default
+    # crf.tile (2048 x 2048, 1.6 GB a tile) 4 workers need over 7 GB, but the profile's default
+    # 4000 MB was all they got, and SLURM killed them (Carvana's 1918x1280: 4 x 1.0 GB too).
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from unet.common.schema import default
+
+    repo = Path(__file__).resolve().parents[1]
+    profile = yaml.safe_load((repo / "profiles/slurm/config.yaml").read_text())
+    rules = (repo / "rules/crf.smk").read_text() + (repo / "rules/postprocess.smk").read_text()
+    tile = default("crf", "tile")
+    for rule in ("refine_crf", "tune_crf", "finalize_masks"):
+        threads = int(re.search(rf"rule {rule}:.*?threads: (\d+)", rules, re.S).group(1))
+        need_mb = threads * (_bytes(tile * tile, 2) / 1e6 + 150) + 200  # + each interpreter
+        given = profile["set-resources"].get(rule, profile["default-resources"])["mem_mb"]
+        assert given >= need_mb, (rule, given, need_mb)

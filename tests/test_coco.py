@@ -172,3 +172,32 @@ def test_objects_without_a_shape_are_skipped_and_bad_encodings_named(tmp_path, c
     (tmp_path / "ann.json").write_text(json.dumps(data))
     with pytest.raises(DataLayoutError, match=r"ann\.json: an object of a\.png .*21x30.*20x30"):
         write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+
+
+def test_run_length_encodings_must_cover_their_size(tmp_path):
+    """pycocotools decodes an encoding whose counts cover fewer pixels than its size into a
+    buffer it never cleared: 15 of 600 pixels encoded gave 478 random foreground pixels
+    (30359 summed), silently. Such an encoding, compressed or not, is now refused by name."""
+    data = _coco(tmp_path)
+    short = {"size": [H, W], "counts": [10, 5]}  # 15 of the 600 pixels
+    data["annotations"][3]["segmentation"] = short
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    with pytest.raises(DataLayoutError, match=r"a\.png .*annotation 4.* 15 pixels.* 600"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+    data["annotations"][3]["segmentation"] = {"size": [H, W], "counts": ":5"}  # same, compressed
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    with pytest.raises(DataLayoutError, match=r"a\.png .*annotation 4.* 15 pixels.* 600"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+
+
+def test_compressed_encodings_decode_as_pycocotools_writes_them(tmp_path):
+    """Compressed counts (with their differences to the count two back) read back exactly."""
+    from unet.dataset.coco import _shape
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        m = (rng.random((H, W)) < rng.random()).astype(np.uint8)
+        m[rng.integers(H), :] = 1
+        rle = mask_api.encode(np.asfortranarray(m))
+        rle["counts"] = rle["counts"].decode()
+        assert (_shape(rle, H, W) == m.astype(bool)).all()

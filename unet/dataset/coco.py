@@ -2,7 +2,7 @@
 encodings), as COCO itself, LIVECell and Roboflow's "COCO Segmentation" export give them. Each
 image's objects are drawn into a palette PNG of class numbers when the manifest is written
 (category ids in ascending order are classes 1, 2, ...; larger objects first, so a small one
-lying on a larger one stays visible); pycocotools decodes the shapes."""
+lying on a larger one stays visible); pycocotools draws the polygons."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CocoMasks:
-    """One image's objects: (class, segmentation, area) each, and its size in the JSON."""
+    """One image's objects: (class, segmentation, area, annotation id) each, and its size in
+    the JSON."""
 
-    objects: tuple[tuple[int, Any, float], ...]
+    objects: tuple[tuple[int, Any, float, Any], ...]
     size: tuple[int, int]  # (width, height) the annotations were drawn on
     json: Path
     names: tuple[tuple[int, str], ...]  # (class, category name) of every class
@@ -66,7 +67,7 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
             shapeless += 1
             continue
         objects.setdefault(a["image_id"], []).append(
-            (classes[a["category_id"]], a["segmentation"], float(a.get("area", 0))))
+            (classes[a["category_id"]], a["segmentation"], float(a.get("area", 0)), a.get("id")))
     if shapeless:
         log.warning("%d objects of %s have no shape (no segmentation, or polygons of under 3 "
                     "points: boxes only) and are left out of the masks", shapeless, path.name)
@@ -114,13 +115,51 @@ def _has_shape(segmentation: Any) -> bool:
         isinstance(p, list) and len(p) >= 6 for p in segmentation)
 
 
+def _counts(counts: str) -> list[int]:
+    """COCO's compressed counts as whole numbers: each a little-endian run of 5-bit groups
+    (character - 48; bit 0x20: another group follows, bit 0x10 of the last: negative), from
+    the third on a difference to the count two back."""
+    out: list[int] = []
+    value = shift = 0
+    for char in counts:
+        c = ord(char) - 48
+        value |= (c & 0x1F) << shift
+        shift += 5
+        if c & 0x20:
+            continue
+        if c & 0x10:
+            value -= 1 << shift
+        out.append(value + (out[-2] if len(out) > 2 else 0))
+        value = shift = 0
+    return out
+
+
+def _decode_rle(segmentation: dict, h: int, w: int) -> np.ndarray:
+    """A run-length encoding, counts compressed (a string) or not (a list), of an image of
+    (h, w) as a bool mask: counts alternate background and object, down each column, then
+    along. Decoded here and checked to cover the image exactly: pycocotools left the pixels
+    past the last count as its uncleared buffer held them (random objects)."""
+    size = [int(n) for n in segmentation["size"]]
+    if size != [h, w]:
+        raise ValueError(f"it is run-length encoded at {size[0]}x{size[1]} (height x width), "
+                         f"but the image is {h}x{w}; fix its 'size' in the JSON")
+    counts = segmentation["counts"]
+    counts = _counts(counts) if isinstance(counts, str) else [int(n) for n in counts]
+    if any(n < 0 for n in counts) or sum(counts) != h * w:
+        raise ValueError(f"its counts cover {sum(counts)} pixels, but its size {h}x{w} has "
+                         f"{h * w}")
+    flat = np.repeat(np.arange(len(counts)) % 2 == 1, counts)
+    return flat.reshape(w, h).T
+
+
 def _shape(segmentation: Any, h: int, w: int) -> np.ndarray:
     """A polygon list or run-length encoding (compressed or not) as a (h, w) bool mask.
     Polygons of under 3 points are left out (pycocotools would read 4 numbers as a box)."""
-    if isinstance(segmentation, list):
-        if any(len(p) % 2 for p in segmentation):
-            raise ValueError("a polygon of an odd count of numbers (x, y pairs expected)")
-        segmentation = [p for p in segmentation if len(p) >= 6]
+    if isinstance(segmentation, dict):
+        return _decode_rle(segmentation, h, w)
+    if any(len(p) % 2 for p in segmentation):
+        raise ValueError("a polygon of an odd count of numbers (x, y pairs expected)")
+    segmentation = [p for p in segmentation if len(p) >= 6]
     try:
         from pycocotools import mask as coco_mask
     except ImportError as err:
@@ -129,12 +168,7 @@ def _shape(segmentation: Any, h: int, w: int) -> np.ndarray:
         ) from err
     with warnings.catch_warnings():  # pycocotools' own NumPy 2 deprecation notes
         warnings.simplefilter("ignore", DeprecationWarning)
-        if isinstance(segmentation, dict) and isinstance(segmentation.get("counts"), str):
-            rle = {"size": segmentation["size"], "counts": segmentation["counts"].encode()}
-        else:  # polygons, or an uncompressed encoding (counts as a list)
-            rle = coco_mask.frPyObjects(segmentation, h, w)
-        if isinstance(rle, list):
-            rle = coco_mask.merge(rle)
+        rle = coco_mask.merge(coco_mask.frPyObjects(segmentation, h, w))
         return coco_mask.decode(rle).astype(bool)
 
 
@@ -148,17 +182,12 @@ def write_coco_mask(masks: CocoMasks, image: Path, size: tuple[int, int], dest: 
         raise DataLayoutError(f"{image} is {size[0]}x{size[1]} but {masks.json.name} gives "
                               f"{w}x{h} for it; fix the file or the JSON")
     out = np.zeros((h, w), np.uint8)
-    for cls, segmentation, _ in sorted(masks.objects, key=lambda o: -o[2]):
+    for cls, segmentation, _, number in sorted(masks.objects, key=lambda o: -o[2]):
         try:
             shape = _shape(segmentation, h, w)
         except (TypeError, ValueError, KeyError, IndexError) as err:
-            raise DataLayoutError(f"{masks.json}: an object of {image.name} has an unusable "
-                                  f"segmentation ({err})") from None
-        if shape.shape != (h, w):
-            raise DataLayoutError(
-                f"{masks.json}: an object of {image.name} is run-length encoded at "
-                f"{shape.shape[0]}x{shape.shape[1]} (height x width), but the image is "
-                f"{h}x{w}; fix its 'size' in the JSON")
+            raise DataLayoutError(f"{masks.json}: an object of {image.name} (annotation "
+                                  f"{number}) has an unusable segmentation ({err})") from None
         out[shape] = cls
     write_mask_png(dest, out, palette=PALETTE)
     return dest

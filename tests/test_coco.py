@@ -201,3 +201,19 @@ def test_compressed_encodings_decode_as_pycocotools_writes_them(tmp_path):
         rle = mask_api.encode(np.asfortranarray(m))
         rle["counts"] = rle["counts"].decode()
         assert (_shape(rle, H, W) == m.astype(bool)).all()
+
+
+def test_image_ids_pair_as_numbers_or_strings_and_stray_objects_are_named(tmp_path, caplog):
+    """An export that writes image ids as strings in 'images' and as numbers in 'annotations'
+    (or the other way) paired no object with its image: every mask came out empty without a
+    word, as did objects of an image id that 'images' does not list."""
+    data = _coco(tmp_path)
+    for im in data["images"]:
+        im["id"] = str(im["id"])
+    data["annotations"].append({**data["annotations"][0], "id": 9, "image_id": 99})
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, _layout())
+    a = np.asarray(Image.open(manifest["pairs"][0]["mask"]))
+    assert (a[2:12, 3:15] > 0).all()
+    assert "1 objects of ann.json belong to image ids that its 'images' does not list" \
+        in caplog.text and "99" in caplog.text

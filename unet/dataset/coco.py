@@ -57,20 +57,7 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
     log.info("COCO categories as classes: %s",
              ", ".join(f"{k} = {names[c]}" for c, k in classes.items()))
     named = tuple((k, names[c]) for c, k in classes.items())
-    objects: dict[Any, list] = {}
-    shapeless = 0
-    for a in data["annotations"]:
-        if a["category_id"] not in classes:
-            raise DataLayoutError(f"{path}: annotation {a.get('id')} has category "
-                                  f"{a['category_id']}, which 'categories' does not list")
-        if not _has_shape(a.get("segmentation")):
-            shapeless += 1
-            continue
-        objects.setdefault(a["image_id"], []).append(
-            (classes[a["category_id"]], a["segmentation"], float(a.get("area", 0)), a.get("id")))
-    if shapeless:
-        log.warning("%d objects of %s have no shape (no segmentation, or polygons of under 3 "
-                    "points: boxes only) and are left out of the masks", shapeless, path.name)
+    objects = _objects(data, path, classes)
     img_dir = root / layout.images
     on_disk = files_with(img_dir, layout.image_extensions, layout.recursive)
     # With recursive, a file name is looked up anywhere below (images kept in subfolders)
@@ -87,7 +74,7 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
             raise DataLayoutError(f"{ids[image.stem]} and {image} would have the same id "
                                   f"{image.stem!r}; rename or remove one")
         ids[image.stem] = image
-        masks = CocoMasks(tuple(objects.get(im["id"], ())), (im["width"], im["height"]), path,
+        masks = CocoMasks(tuple(objects.get(str(im["id"]), ())), (im["width"], im["height"]), path,
                           named)
         pairs.append((image.stem, image, masks))
     if missing and not layout.allow_unpaired:
@@ -105,6 +92,32 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
     if not pairs:
         raise DataLayoutError(f"no image {path.name} lists is in {img_dir}")
     return sorted(pairs, key=lambda p: p[0])
+
+
+def _objects(data: dict, path: Path, classes: dict[Any, int]) -> dict[str, list]:
+    """Each image's objects (class, segmentation, area, annotation id) by its id as a string:
+    exports write ids as numbers in one list and as strings in the other. Objects without a
+    shape, and those of an image id that 'images' does not list, are named in a warning."""
+    objects: dict[str, list] = {}
+    shapeless = 0
+    for a in data["annotations"]:
+        if a["category_id"] not in classes:
+            raise DataLayoutError(f"{path}: annotation {a.get('id')} has category "
+                                  f"{a['category_id']}, which 'categories' does not list")
+        if not _has_shape(a.get("segmentation")):
+            shapeless += 1
+            continue
+        objects.setdefault(str(a["image_id"]), []).append(
+            (classes[a["category_id"]], a["segmentation"], float(a.get("area", 0)), a.get("id")))
+    if shapeless:
+        log.warning("%d objects of %s have no shape (no segmentation, or polygons of under 3 "
+                    "points: boxes only) and are left out of the masks", shapeless, path.name)
+    stray = sorted(set(objects) - {str(im["id"]) for im in data["images"]})
+    if stray:
+        log.warning("%d objects of %s belong to image ids that its 'images' does not list "
+                    "(left out): %s", sum(len(objects[i]) for i in stray), path.name,
+                    listing(stray))
+    return objects
 
 
 def _has_shape(segmentation: Any) -> bool:

@@ -18,3 +18,39 @@ def test_a_decomposed_image_name_pairs_with_its_composed_mask(tmp_path):
     pairs = pair_files(tmp_path, Layout())
     assert [p[0] for p in pairs] == ["café", "plain"]
     assert pairs[0][0] == NFC and pairs[0][1].name == f"{NFD}.png"
+
+
+def _image(path, h=4, w=6):
+    import numpy as np
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.zeros((h, w), np.uint8)).save(path)
+
+
+def test_decomposed_file_names_pair_with_composed_csv_and_json_names(tmp_path):
+    """Files copied from a Mac (café.png decomposed) beside a CSV of encodings or a COCO JSON
+    typed composed: each was refused as both an image the CSV does not name and a CSV id
+    with no image, two names that print alike (or skipped, with allow_unpaired), and the
+    COCO image as missing; class folders refused café_MA.png as a mask without an image."""
+    import json
+
+    from unet.dataset.class_folders import pair_class_folders
+    from unet.dataset.coco import pair_coco
+    from unet.dataset.rle import pair_rle
+
+    _image(tmp_path / "images" / f"{NFD}.png")
+    (tmp_path / "m.csv").write_text(f"ImageId,EncodedPixels\n{NFC}.png,1 3\n", encoding="utf-8")
+    rle = {"csv": "m.csv", "id_column": "ImageId", "rle_column": "EncodedPixels",
+           "order": "columns", "absent": "unpaired"}
+    pairs = pair_rle(tmp_path, Layout(images="images", rle=tuple(sorted(rle.items()))))
+    assert [p[0] for p in pairs] == [NFC]
+    data = {"images": [{"id": 1, "file_name": f"{NFC}.png", "width": 6, "height": 4}],
+            "categories": [{"id": 1, "name": "x"}], "annotations": []}
+    (tmp_path / "a.json").write_text(json.dumps(data))
+    pairs = pair_coco(tmp_path, Layout(images="images", coco=(("json", "a.json"),)))
+    assert [p[0] for p in pairs] == [NFC]
+    _image(tmp_path / "MA" / f"{NFC}_MA.png")
+    pairs = pair_class_folders(tmp_path, Layout(images="images", masks=("MA",),
+                                                mask_suffix="_MA", mask_folders="classes"))
+    assert [p[0] for p in pairs] == [NFC]

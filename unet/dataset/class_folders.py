@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from unet.common.maskio import read_mask_values, unpack_rgb, write_mask_png
-from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, id_of
+from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, id_of, nfc
 from unet.dataset.names import listing, part_of
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def _class_masks(
                 continue
             pid, _ = part_of(stem[len(layout.mask_prefix):], suffix, set(images), parts)
             if pid:
-                images.pop(path.stem, None)  # a further mask, not an image
+                images.pop(nfc(path.stem), None)  # a further mask, not an image
                 have = found.setdefault(pid, {}).get(k, [])
                 found[pid][k] = [*([have] if isinstance(have, Path) else have), path]
     return found, orphans

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from unet.common.maskio import write_mask_png
-from unet.dataset.layout import DataLayoutError, Layout, files_with, source_file
+from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc, source_file
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
@@ -60,23 +61,21 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
     objects = _objects(data, path, classes)
     img_dir = root / layout.images
     on_disk = files_with(img_dir, layout.image_extensions, layout.recursive)
-    # With recursive, a file name is looked up anywhere below (images kept in subfolders)
-    by_name = {p.name: p for p in on_disk} if layout.recursive else {}
+    find = _finder(img_dir, on_disk, layout.recursive)
     pairs, missing, ids = [], [], {}
     for im in data["images"]:
-        image = img_dir / im["file_name"]
-        if not image.is_file():
-            image = by_name.get(Path(im["file_name"]).name, image)
-        if not image.is_file():
+        image = find(im["file_name"])
+        if image is None:
             missing.append(im["file_name"])
             continue
-        if image.stem in ids:
-            raise DataLayoutError(f"{ids[image.stem]} and {image} would have the same id "
-                                  f"{image.stem!r}; rename or remove one")
-        ids[image.stem] = image
-        masks = CocoMasks(tuple(objects.get(str(im["id"]), ())), (im["width"], im["height"]), path,
-                          named)
-        pairs.append((image.stem, image, masks))
+        stem = nfc(image.stem)
+        if stem in ids:
+            raise DataLayoutError(f"{ids[stem]} and {image} would have the same id "
+                                  f"{stem!r}; rename or remove one")
+        ids[stem] = image
+        masks = CocoMasks(tuple(objects.get(str(im["id"]), ())), (im["width"], im["height"]),
+                          path, named)
+        pairs.append((stem, image, masks))
     if missing and not layout.allow_unpaired:
         raise DataLayoutError(
             f"images {path.name} lists that are not in {img_dir}: {listing(missing)}; set "
@@ -92,6 +91,22 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
     if not pairs:
         raise DataLayoutError(f"no image {path.name} lists is in {img_dir}")
     return sorted(pairs, key=lambda p: p[0])
+
+
+def _finder(img_dir: Path, on_disk: list[Path], recursive: bool) -> Callable[[str], Path | None]:
+    """Look a `file_name` up in `img_dir`, by its name in composed form (nfc) too (files from
+    a Mac are named decomposed) and, with `recursive`, by its last part anywhere below (images
+    kept in subfolders); None where it is not there."""
+    by_path = {nfc(p.relative_to(img_dir).as_posix()): p for p in on_disk}
+    by_name = {nfc(p.name): p for p in on_disk} if recursive else {}
+
+    def find(file_name: str) -> Path | None:
+        image = img_dir / file_name
+        if image.is_file():
+            return image
+        return by_path.get(nfc(file_name)) or by_name.get(nfc(Path(file_name).name))
+
+    return find
 
 
 def _objects(data: dict, path: Path, classes: dict[Any, int]) -> dict[str, list]:

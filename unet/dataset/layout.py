@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unicodedata import normalize
 
 from unet.common.schema import defaults
 
@@ -97,16 +98,23 @@ def id_of(stem: str, prefix: str, suffix: str) -> str | None:
 def files_by_stem(
     folder: Path, extensions: Iterable[str], recursive: bool = False
 ) -> dict[str, Path]:
-    """The visible files in `folder` with one of `extensions`, by stem; two files with one
-    stem (in two subfolders, or a.png beside a.jpg) are refused, as the stem names every
-    output of a pair."""
+    """The visible files in `folder` with one of `extensions`, by stem in composed form
+    (nfc); two files with one stem (in two subfolders, or a.png beside a.jpg) are refused, as
+    the stem names every output of a pair."""
     found: dict[str, Path] = {}
     for p in files_with(folder, extensions, recursive):
-        if p.stem in found:
-            raise DataLayoutError(f"{found[p.stem]} and {p} would have the same id {p.stem!r} "
+        stem = nfc(p.stem)
+        if stem in found:
+            raise DataLayoutError(f"{found[stem]} and {p} would have the same id {stem!r} "
                                   "(the file stem, which names the outputs); rename or remove one")
-        found[p.stem] = p
+        found[stem] = p
     return found
+
+
+def nfc(name: str) -> str:
+    """`name` in Unicode's composed form: a Mac writes café decomposed, CSVs, JSONs and
+    configs have it typed composed, and the two must pair."""
+    return normalize("NFC", name)
 
 
 _KEYS = ("images", "masks", "mask_suffix", "image_suffix", "mask_prefix", "image_prefix",

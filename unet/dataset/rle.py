@@ -19,7 +19,7 @@ import numpy as np
 from scipy import ndimage
 
 from unet.common.maskio import write_mask_png
-from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, source_file
+from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, nfc, source_file
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,9 @@ def _read_rows(path: Path, settings: dict[str, Any], section: str) -> dict[str, 
             if value is not None and not 1 <= value <= 254:
                 raise DataLayoutError(f"{path} line {n}: class {cls!r} is not a class number "
                                       "from 1 to 254")
-            rows.setdefault(row[wanted[0]], []).append(((row[wanted[1]] or "").strip(), value))
+            key = row[wanted[0]]  # None on a short row; composed (nfc) as the file stems
+            rows.setdefault(key if key is None else nfc(key), []).append(
+                ((row[wanted[1]] or "").strip(), value))
     return rows
 
 
@@ -76,10 +78,11 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
     img_dir = root / layout.images
     if not img_dir.is_dir():
         raise DataLayoutError(f"data folder {img_dir} does not exist; set {section}.images")
-    images = files_by_stem(img_dir, layout.image_extensions, layout.recursive).values()
+    images = files_by_stem(img_dir, layout.image_extensions, layout.recursive)
     pairs, absent, named = [], [], set()
-    for image in images:
-        key = image.name if image.name in rows else image.stem if image.stem in rows else None
+    for stem, image in images.items():  # ids in composed form (nfc), as the CSV's
+        name = nfc(image.name)
+        key = name if name in rows else stem if stem in rows else None
         if key is None:
             absent.append(image)
             if settings["absent"] != "empty":
@@ -88,7 +91,7 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
         found = tuple(rows.get(key, ())) if key is not None else ()
         masks = RleMasks(found, settings["order"], table,
                          bool(settings.get("class_column")))
-        pairs.append((image.stem, image, masks))
+        pairs.append((stem, image, masks))
     stray = _stray(root, absent, {p[1].parent for p in pairs if p[2].rows}, section)
     if settings["absent"] == "empty":
         absent = []

@@ -217,3 +217,18 @@ def test_image_ids_pair_as_numbers_or_strings_and_stray_objects_are_named(tmp_pa
     assert (a[2:12, 3:15] > 0).all()
     assert "1 objects of ann.json belong to image ids that its 'images' does not list" \
         in caplog.text and "99" in caplog.text
+
+
+def test_a_json_that_does_not_parse_is_named(tmp_path):
+    """A cut-off or hand-edited JSON (or one not in UTF-8) gave a bare JSONDecodeError or
+    UnicodeDecodeError, naming no file."""
+    _coco(tmp_path)
+    text = (tmp_path / "ann.json").read_text()
+    (tmp_path / "ann.json").write_text(text, encoding="utf-8-sig")  # a BOM is fine
+    write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+    (tmp_path / "ann.json").write_text(text[:100])
+    with pytest.raises(DataLayoutError, match=r"ann\.json is not valid JSON .*line 1"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+    (tmp_path / "ann.json").write_bytes(text.replace("cell", "c\xe9ll").encode("cp1252"))
+    with pytest.raises(DataLayoutError, match=r"ann\.json is not valid JSON .*UTF-8"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())

@@ -38,8 +38,15 @@ def _load(path: Path, section: str) -> dict:
     if not path.is_file():
         raise DataLayoutError(f"{section}.coco.json: no file {path}; give the annotations JSON "
                               "(relative to the data folder)")
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
+    try:
+        with open(path, encoding="utf-8-sig") as f:  # a byte order mark from Windows tools
+            data = json.load(f)
+    except json.JSONDecodeError as err:  # cut off, or edited by hand
+        raise DataLayoutError(f"{path} is not valid JSON ({err.msg} at line {err.lineno} "
+                              f"column {err.colno}); download or export it again") from None
+    except UnicodeDecodeError as err:
+        raise DataLayoutError(f"{path} is not valid JSON (byte {err.start} is not UTF-8, "
+                              "which JSON files are written in); save it as UTF-8") from None
     missing = [k for k in ("images", "annotations", "categories") if k not in data]
     if missing:
         raise DataLayoutError(f"{path} has no {missing[0]!r} list: not COCO annotations")

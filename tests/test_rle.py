@@ -94,6 +94,17 @@ def test_bad_encodings_and_columns_are_named(tmp_path):
         write_manifest(tmp_path / "m.json", "local", tmp_path, layout)
 
 
+
+def test_a_csv_not_in_utf8_is_named(tmp_path):
+    """A CSV saved by Excel in the Windows code page (or as UTF-16) gave a bare
+    UnicodeDecodeError naming no file."""
+    _airbus(tmp_path, [("a.jpg", "1 2"), ("b.jpg", ""), ("c.jpg", "")])
+    layout = Layout(images="train", rle=tuple(sorted(RLE.items())))
+    (tmp_path / "train.csv").write_bytes("ImageId,EncodedPixels\na.jpg,1 2\nb.jpg,\n"
+                                         "c.jpg,\nd\xe9.jpg,\n".encode("cp1252"))
+    with pytest.raises(DataLayoutError, match=r"train\.csv is not UTF-8 .*line 5.*UTF-8"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, layout)
+
 def test_a_downloaded_csv_beside_the_archives_is_found_above_root(tmp_path):
     # url and kaggle sources place a fetched CSV at the top of data/, while `root` may name a
     # folder inside the unpacked archives: the CSV was looked for in that folder only.

@@ -10,6 +10,7 @@ down each column, then along (order: columns, Kaggle's usual), or along each row
 from __future__ import annotations
 
 import csv
+import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,26 +45,32 @@ def _read_rows(path: Path, settings: dict[str, Any], section: str) -> dict[str, 
     if settings.get("class_column"):
         wanted.append(settings["class_column"])
     rows: dict[str, list] = {}
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in wanted if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DataLayoutError(
-                f"{path} has no column {missing[0]!r} (its columns: {reader.fieldnames}); set "
-                f"{section}.rle.id_column, rle_column and class_column to its column names"
-            )
-        for n, row in enumerate(reader, start=2):
-            cls = row[wanted[2]] if len(wanted) > 2 else None
-            try:
-                value = None if cls is None else int(float(cls))
-            except ValueError:
-                value = -1
-            if value is not None and not 1 <= value <= 254:
-                raise DataLayoutError(f"{path} line {n}: class {cls!r} is not a class number "
-                                      "from 1 to 254")
-            key = row[wanted[0]]  # None on a short row; composed (nfc) as the file stems
-            rows.setdefault(key if key is None else nfc(key), []).append(
-                ((row[wanted[1]] or "").strip(), value))
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:  # Excel's "CSV" is the Windows code page
+        line = raw[: err.start].count(b"\n") + 1
+        raise DataLayoutError(f"{path} is not UTF-8 (byte {raw[err.start]:#x} on line {line}); "
+                              "save it as UTF-8 (Excel: 'CSV UTF-8')") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in wanted if c not in (reader.fieldnames or [])]
+    if missing:
+        raise DataLayoutError(
+            f"{path} has no column {missing[0]!r} (its columns: {reader.fieldnames}); set "
+            f"{section}.rle.id_column, rle_column and class_column to its column names"
+        )
+    for n, row in enumerate(reader, start=2):
+        cls = row[wanted[2]] if len(wanted) > 2 else None
+        try:
+            value = None if cls is None else int(float(cls))
+        except ValueError:
+            value = -1
+        if value is not None and not 1 <= value <= 254:
+            raise DataLayoutError(f"{path} line {n}: class {cls!r} is not a class number "
+                                  "from 1 to 254")
+        key = row[wanted[0]]  # None on a short row; composed (nfc) as the file stems
+        rows.setdefault(key if key is None else nfc(key), []).append(
+            ((row[wanted[1]] or "").strip(), value))
     return rows
 
 

@@ -81,6 +81,25 @@ def test_a_class_column_gives_class_numbers_and_absent_images_may_be_empty(tmp_p
     assert not np.asarray(masks["b"]).any()
 
 
+
+def test_ids_and_classes_in_one_column_as_severstal_first_gave_them(tmp_path):
+    """Severstal's first train.csv names 'a.jpg_3' in one ImageId_ClassId column, a row per
+    image and class (empty: none): no setting read it, and every row was refused as a CSV id
+    with no image. class_column naming the id column now splits it at its last '_'."""
+    scratch, dent = np.zeros((H, W), bool), np.zeros((H, W), bool)
+    scratch[0, :], dent[3:5, 2:4] = True, True
+    rows = [(f"{n}_{k}", "") for n in ("a.jpg", "b.jpg", "c.jpg") for k in range(1, 5)]
+    rows[0], rows[2] = ("a.jpg_1", encode(scratch, "columns")), ("a.jpg_3", encode(dent, "columns"))
+    _airbus(tmp_path, rows)
+    (tmp_path / "train.csv").write_text((tmp_path / "train.csv").read_text().replace(
+        "ImageId,", "ImageId_ClassId,", 1))
+    rle = {**RLE, "id_column": "ImageId_ClassId", "class_column": "ImageId_ClassId"}
+    layout = Layout(images="train", rle=tuple(sorted(rle.items())))
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, layout)
+    masks = {p["id"]: np.asarray(Image.open(p["mask"])) for p in manifest["pairs"]}
+    assert np.array_equal(masks["a"], np.where(dent, 3, np.where(scratch, 1, 0)))
+    assert not masks["b"].any() and not masks["c"].any()
+
 def test_bad_encodings_and_columns_are_named(tmp_path):
     _airbus(tmp_path, [("a.jpg", "3 2 7"), ("b.jpg", "40 20"), ("c.jpg", "")])
     layout = Layout(images="train", rle=tuple(sorted(RLE.items())))

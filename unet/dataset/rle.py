@@ -1,6 +1,7 @@
 """Masks given as run-length encodings in a CSV file, as Kaggle competitions give them
 (Airbus Ship Detection: ImageId, EncodedPixels, one row per ship; Severstal steel defects: a
-ClassId column; Carvana's train_masks.csv). Each image's rows are decoded into a mask PNG when
+ClassId column, or in its first version ids such as 'a.jpg_3' in one ImageId_ClassId column;
+Carvana's train_masks.csv). Each image's rows are decoded into a mask PNG when
 the manifest is written, so the rest of the pipeline reads ordinary masks.
 
 An encoding is "start length start length ...", starts counted from 1 over the image's pixels:
@@ -60,7 +61,10 @@ def _read_rows(path: Path, settings: dict[str, Any], section: str) -> dict[str, 
             f"{section}.rle.id_column, rle_column and class_column to its column names"
         )
     for n, row in enumerate(reader, start=2):
+        key = row[wanted[0]]  # None on a short row; composed (nfc) as the file stems
         cls = row[wanted[2]] if len(wanted) > 2 else None
+        if cls is not None and wanted[2] == wanted[0]:  # Severstal's first 'a.jpg_3'
+            key, _, cls = cls.rpartition("_")
         try:
             value = None if cls is None else int(float(cls))
         except ValueError:
@@ -68,7 +72,6 @@ def _read_rows(path: Path, settings: dict[str, Any], section: str) -> dict[str, 
         if value is not None and not 1 <= value <= 254:
             raise DataLayoutError(f"{path} line {n}: class {cls!r} is not a class number "
                                   "from 1 to 254")
-        key = row[wanted[0]]  # None on a short row; composed (nfc) as the file stems
         rows.setdefault(key if key is None else nfc(key), []).append(
             ((row[wanted[1]] or "").strip(), value))
     return rows

@@ -232,3 +232,17 @@ def test_a_json_that_does_not_parse_is_named(tmp_path):
     (tmp_path / "ann.json").write_bytes(text.replace("cell", "c\xe9ll").encode("cp1252"))
     with pytest.raises(DataLayoutError, match=r"ann\.json is not valid JSON .*UTF-8"):
         write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+
+
+def test_small_objects_stay_on_top_without_an_area_in_the_json(tmp_path):
+    """Objects were ordered by the JSON's 'area', which many converters leave out (or give as
+    0): a nucleus listed before the cell it lies on was then drawn under it and lost. They are
+    now ordered by the pixels each covers."""
+    data = _coco(tmp_path)
+    data["annotations"] = data["annotations"][1::-1]  # the nucleus first, then its cell
+    for a in data["annotations"]:
+        del a["area"]
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, _layout())
+    a = np.asarray(Image.open(manifest["pairs"][0]["mask"]))
+    assert (a[4:8, 6:10] == 1).all() and (a[2:4, 3:15] == 2).all() and a[8, 5] == 2

@@ -25,10 +25,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CocoMasks:
-    """One image's objects: (class, segmentation, area, annotation id) each, and its size in
-    the JSON."""
+    """One image's objects: (class, segmentation, annotation id) each, and its size in the
+    JSON."""
 
-    objects: tuple[tuple[int, Any, float, Any], ...]
+    objects: tuple[tuple[int, Any, Any], ...]
     size: tuple[int, int]  # (width, height) the annotations were drawn on
     json: Path
     names: tuple[tuple[int, str], ...]  # (class, category name) of every class
@@ -117,7 +117,7 @@ def _finder(img_dir: Path, on_disk: list[Path], recursive: bool) -> Callable[[st
 
 
 def _objects(data: dict, path: Path, classes: dict[Any, int]) -> dict[str, list]:
-    """Each image's objects (class, segmentation, area, annotation id) by its id as a string:
+    """Each image's objects (class, segmentation, annotation id) by its id as a string:
     exports write ids as numbers in one list and as strings in the other. Objects without a
     shape, and those of an image id that 'images' does not list, are named in a warning."""
     objects: dict[str, list] = {}
@@ -130,7 +130,7 @@ def _objects(data: dict, path: Path, classes: dict[Any, int]) -> dict[str, list]
             shapeless += 1
             continue
         objects.setdefault(str(a["image_id"]), []).append(
-            (classes[a["category_id"]], a["segmentation"], float(a.get("area", 0)), a.get("id")))
+            (classes[a["category_id"]], a["segmentation"], a.get("id")))
     if shapeless:
         log.warning("%d objects of %s have no shape (no segmentation, or polygons of under 3 "
                     "points: boxes only) and are left out of the masks", shapeless, path.name)
@@ -209,20 +209,24 @@ def _shape(segmentation: Any, h: int, w: int) -> np.ndarray:
 
 def write_coco_mask(masks: CocoMasks, image: Path, size: tuple[int, int], dest: Path) -> Path:
     """Draw the objects of `image` (of `size` (w, h)) into `dest`, a palette PNG of class
-    numbers."""
+    numbers, those covering more pixels first."""
     from unet.dataset.class_folders import PALETTE
 
     w, h = masks.size
     if size != (w, h):
         raise DataLayoutError(f"{image} is {size[0]}x{size[1]} but {masks.json.name} gives "
                               f"{w}x{h} for it; fix the file or the JSON")
-    out = np.zeros((h, w), np.uint8)
-    for cls, segmentation, _, number in sorted(masks.objects, key=lambda o: -o[2]):
+    drawn = []  # (class, its pixels' flat indices): memory as the objects' pixels, not h*w each
+    for cls, segmentation, number in masks.objects:
         try:
-            shape = _shape(segmentation, h, w)
+            drawn.append((cls, np.flatnonzero(_shape(segmentation, h, w))))
         except (TypeError, ValueError, KeyError, IndexError) as err:
             raise DataLayoutError(f"{masks.json}: an object of {image.name} (annotation "
                                   f"{number}) has an unusable segmentation ({err})") from None
-        out[shape] = cls
+    out = np.zeros(h * w, np.uint8)
+    # Larger objects first, by the pixels drawn: the JSON's 'area' is often missing or 0
+    for cls, pixels in sorted(drawn, key=lambda o: -len(o[1])):
+        out[pixels] = cls
+    out = out.reshape(h, w)
     write_mask_png(dest, out, palette=PALETTE)
     return dest

@@ -94,6 +94,22 @@ def test_file_names_are_found_in_subfolders_with_recursive(tmp_path):
         ["A172", "a.png"], ["imgs", "b.png"]]
 
 
+
+def test_file_names_written_on_windows_are_found(tmp_path):
+    """A converter run on Windows writes 'A172\\a.png' (or a whole 'C:\\...' path): one name
+    on Linux, so the image was refused as missing, recursive or not."""
+    data = _coco(tmp_path)
+    (tmp_path / "imgs" / "A172").mkdir()
+    (tmp_path / "imgs" / "a.png").rename(tmp_path / "imgs" / "A172" / "a.png")
+    data["images"][0]["file_name"] = "A172\\a.png"
+    data["images"][1]["file_name"] = "C:\\Users\\me\\data\\b.png"
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    with pytest.raises(DataLayoutError, match=r"not in .*imgs: C:"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+    manifest = write_manifest(tmp_path / "m.json", "local", tmp_path, _layout(recursive=True))
+    assert [p["image"].split("/")[-2:] for p in manifest["pairs"]] == [
+        ["A172", "a.png"], ["imgs", "b.png"]]
+
 def _roboflow(root, parts=("train", "valid", "test"), categories=None):
     """Roboflow's COCO export: train/, valid/ and test/, each holding its images and its own
     _annotations.coco.json (image ids and file names repeat from one part to the next)."""

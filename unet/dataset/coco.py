@@ -101,17 +101,18 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
 
 
 def _finder(img_dir: Path, on_disk: list[Path], recursive: bool) -> Callable[[str], Path | None]:
-    """Look a `file_name` up in `img_dir`, by its name in composed form (nfc) too (files from
-    a Mac are named decomposed) and, with `recursive`, by its last part anywhere below (images
-    kept in subfolders); None where it is not there."""
+    """Look a `file_name` up in `img_dir`, with '/' for Windows' '\\', by its name in composed
+    form (nfc) too (files from a Mac are named decomposed) and, with `recursive`, by its last
+    part anywhere below (images kept in subfolders); None where it is not there."""
     by_path = {nfc(p.relative_to(img_dir).as_posix()): p for p in on_disk}
     by_name = {nfc(p.name): p for p in on_disk} if recursive else {}
 
     def find(file_name: str) -> Path | None:
-        image = img_dir / file_name
-        if image.is_file():
-            return image
-        return by_path.get(nfc(file_name)) or by_name.get(nfc(Path(file_name).name))
+        name = file_name.replace("\\", "/")  # written on Windows: 'A172\\a.png', 'C:\\...'
+        for image in (img_dir / file_name, img_dir / name):
+            if image.is_file():
+                return image
+        return by_path.get(nfc(name)) or by_name.get(nfc(name.rsplit("/", 1)[-1]))
 
     return find
 

@@ -262,3 +262,14 @@ def test_small_objects_stay_on_top_without_an_area_in_the_json(tmp_path):
     manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, _layout())
     a = np.asarray(Image.open(manifest["pairs"][0]["mask"]))
     assert (a[4:8, 6:10] == 1).all() and (a[2:4, 3:15] == 2).all() and a[8, 5] == 2
+
+
+def test_a_polygon_given_flat_is_drawn(tmp_path, caplog):
+    """Some converters write one polygon as a flat [x, y, ...] instead of [[x, y, ...]]: each
+    such object was left out as having no shape ("boxes only")."""
+    data = _coco(tmp_path)
+    data["annotations"] = [{**data["annotations"][0], "segmentation": [3, 2, 15, 2, 15, 12, 3, 12]}]
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, _layout())
+    a = np.asarray(Image.open(manifest["pairs"][0]["mask"]))
+    assert (a[2:12, 3:15] == 2).all() and a.sum() == 2 * 120 and "no shape" not in caplog.text

@@ -127,11 +127,15 @@ def _objects(data: dict, path: Path, classes: dict[Any, int]) -> dict[str, list]
         if a["category_id"] not in classes:
             raise DataLayoutError(f"{path}: annotation {a.get('id')} has category "
                                   f"{a['category_id']}, which 'categories' does not list")
-        if not _has_shape(a.get("segmentation")):
+        segmentation = a.get("segmentation")
+        if isinstance(segmentation, list) and segmentation and all(
+                isinstance(n, int | float) for n in segmentation):
+            segmentation = [segmentation]  # one polygon written flat, [x, y, ...]
+        if not _has_shape(segmentation):
             shapeless += 1
             continue
         objects.setdefault(str(a["image_id"]), []).append(
-            (classes[a["category_id"]], a["segmentation"], a.get("id")))
+            (classes[a["category_id"]], segmentation, a.get("id")))
     if shapeless:
         log.warning("%d objects of %s have no shape (no segmentation, or polygons of under 3 "
                     "points: boxes only) and are left out of the masks", shapeless, path.name)

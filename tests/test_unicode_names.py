@@ -54,3 +54,16 @@ def test_decomposed_file_names_pair_with_composed_csv_and_json_names(tmp_path):
     pairs = pair_class_folders(tmp_path, Layout(images="images", masks=("MA",),
                                                 mask_suffix="_MA", mask_folders="classes"))
     assert [p[0] for p in pairs] == [NFC]
+
+
+def test_a_decomposed_region_of_interest_is_found_by_its_composed_id(tmp_path):
+    """Ids are composed (NFC) while a Mac's files are named decomposed: the region-of-interest
+    (or band) file '{id}_roi.png' of café was looked for composed and refused as missing."""
+    from unet.dataset.download import write_manifest
+
+    _image(tmp_path / "images" / f"{NFD}.png")
+    _image(tmp_path / "masks" / f"{NFC}.png")
+    _image(tmp_path / "roi" / f"{NFD}_roi.png")
+    manifest = write_manifest(tmp_path / "out" / "m.json", "local", tmp_path,
+                              Layout(roi="roi/{id}_roi.png"))
+    assert [p["id"] for p in manifest["pairs"]] == [NFC]

@@ -8,6 +8,7 @@ import fnmatch
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from unicodedata import normalize
 
 from unet.dataset.layout import GROUP, DataLayoutError, Layout, files_with
 from unet.dataset.names import listing
@@ -36,7 +37,7 @@ def files_per_id(
     """The pairs that have a file for every template (its id in place of {id}, under `root`),
     and those files by id, in the templates' order. A pair missing one is refused (or, with
     allow_unpaired, skipped with a warning), naming the files; `what` names such a file."""
-    paths = {pid: [root / t.replace(ID, pid) for t in templates] for pid, _, _ in found}
+    paths = {pid: [named(root, t, pid) for t in templates] for pid, _, _ in found}
     absent = {pid: [p for p in ps if not p.is_file()] for pid, ps in paths.items()}
     absent = {pid: ps for pid, ps in absent.items() if ps}
     if absent:
@@ -51,6 +52,17 @@ def files_per_id(
         log.warning("skipping %s", problem)
     kept = [f for f in found if f[0] not in absent]
     return kept, {pid: paths[pid] for pid, _, _ in kept}
+
+
+def named(root: Path, template: str, pid: str) -> Path:
+    """The file `template` names for `pid` under `root`; where that is missing, the file named
+    with the id decomposed, if there (ids are composed; a Mac names files decomposed)."""
+    path = root / template.replace(ID, pid)
+    if not path.is_file():
+        other = root / template.replace(ID, normalize("NFD", pid))
+        if other.is_file():
+            return other
+    return path
 
 
 def names_one(path: Path, folder: Path, template: str) -> bool:

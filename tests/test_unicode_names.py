@@ -50,6 +50,11 @@ def test_decomposed_file_names_pair_with_composed_csv_and_json_names(tmp_path):
     (tmp_path / "a.json").write_text(json.dumps(data))
     pairs = pair_coco(tmp_path, Layout(images="images", coco=(("json", "a.json"),)))
     assert [p[0] for p in pairs] == [NFC]
+    _image(tmp_path / "coco" / NFD / f"{NFD}.png")  # file_name with a folder, not recursive
+    data["images"][0]["file_name"] = f"{NFC}/{NFC}.png"
+    (tmp_path / "a.json").write_text(json.dumps(data))
+    pairs = pair_coco(tmp_path, Layout(images="coco", coco=(("json", "a.json"),)))
+    assert [p[0] for p in pairs] == [NFC]
     _image(tmp_path / "MA" / f"{NFC}_MA.png")
     pairs = pair_class_folders(tmp_path, Layout(images="images", masks=("MA",),
                                                 mask_suffix="_MA", mask_folders="classes"))

@@ -104,15 +104,26 @@ def _finder(img_dir: Path, on_disk: list[Path], recursive: bool) -> Callable[[st
     """Look a `file_name` up in `img_dir`, with '/' for Windows' '\\', by its name in composed
     form (nfc) too (files from a Mac are named decomposed) and, with `recursive`, by its last
     part anywhere below (images kept in subfolders); None where it is not there."""
-    by_path = {nfc(p.relative_to(img_dir).as_posix()): p for p in on_disk}
     by_name = {nfc(p.name): p for p in on_disk} if recursive else {}
+    listed: dict[Path, dict[str, Path]] = {}  # a folder's entries by composed name
+
+    def composed(name: str) -> Path | None:
+        """`name` under img_dir, each part matched by its composed form."""
+        path = img_dir
+        for part in name.split("/"):
+            if not (path / part).exists() and path.is_dir():
+                if path not in listed:
+                    listed[path] = {nfc(c.name): c for c in path.iterdir()}
+                path = listed[path].get(nfc(part), path / part)
+            else:
+                path = path / part
+        return path if path.is_file() else None
 
     def find(file_name: str) -> Path | None:
         name = file_name.replace("\\", "/")  # written on Windows: 'A172\\a.png', 'C:\\...'
-        for image in (img_dir / file_name, img_dir / name):
-            if image.is_file():
-                return image
-        return by_path.get(nfc(name)) or by_name.get(nfc(name.rsplit("/", 1)[-1]))
+        if (img_dir / file_name).is_file():
+            return img_dir / file_name
+        return composed(name) or by_name.get(nfc(name.rsplit("/", 1)[-1]))
 
     return find
 

@@ -24,6 +24,7 @@ RULES = {
          "dataset.mask_folders", "dataset.member_names",
          "dataset.merge",
          "dataset.layout", "dataset.names", "dataset.pairing", "dataset.per_id", "dataset.rle",
+         "dataset.rle_order",
          "dataset.roi_files", "dataset.synthetic",
          "dataset.url"} | SETTINGS,
     ),

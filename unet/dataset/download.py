@@ -17,6 +17,7 @@ from unet.dataset.layout import DataLayoutError, Layout, layout_from
 from unet.dataset.merge import merge_masks
 from unet.dataset.pairing import pair_files
 from unet.dataset.rle import RleMasks, write_rle_mask
+from unet.dataset.rle_order import check_order
 from unet.dataset.roi_files import with_roi
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,8 @@ def write_manifest(
                 pair["mask_parts"] = [str(m) for m in mask]
                 merges.append((mask, merged / f"{pid}.png"))
         pairs.append(pair)
+    check_order([job for job, _ in merges if isinstance(job, tuple)
+                 and isinstance(job[0], RleMasks)])
     for _ in parallel_map(_merge, merges, processes, "merge masks"):
         pass
     for _ in parallel_map(stack_bands, stacks, processes, "stack bands"):

@@ -273,3 +273,15 @@ def test_a_polygon_given_flat_is_drawn(tmp_path, caplog):
     manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, _layout())
     a = np.asarray(Image.open(manifest["pairs"][0]["mask"]))
     assert (a[2:12, 3:15] == 2).all() and a.sum() == 2 * 120 and "no shape" not in caplog.text
+
+
+def test_images_listed_without_a_size_take_their_files_size(tmp_path):
+    """An image entry without 'width' and 'height' (hand-made or minimal exports) gave a bare
+    KeyError; the image file's own size is now used."""
+    data = _coco(tmp_path)
+    for im in data["images"]:
+        del im["width"], im["height"]
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, _layout())
+    a = np.asarray(Image.open(manifest["pairs"][0]["mask"]))
+    assert a.shape == (H, W) and (a[5:8, 7:10] == 1).all()

@@ -29,7 +29,7 @@ class CocoMasks:
     JSON."""
 
     objects: tuple[tuple[int, Any, Any], ...]
-    size: tuple[int, int]  # (width, height) the annotations were drawn on
+    size: tuple[int, int] | None  # (width, height) the annotations were drawn on, if given
     json: Path
     names: tuple[tuple[int, str], ...]  # (class, category name) of every class
 
@@ -80,8 +80,8 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
             raise DataLayoutError(f"{ids[stem]} and {image} would have the same id "
                                   f"{stem!r}; rename or remove one")
         ids[stem] = image
-        masks = CocoMasks(tuple(objects.get(str(im["id"]), ())), (im["width"], im["height"]),
-                          path, named)
+        size = (im["width"], im["height"]) if "width" in im and "height" in im else None
+        masks = CocoMasks(tuple(objects.get(str(im["id"]), ())), size, path, named)
         pairs.append((stem, image, masks))
     if missing and not layout.allow_unpaired:
         raise DataLayoutError(
@@ -228,7 +228,7 @@ def write_coco_mask(masks: CocoMasks, image: Path, size: tuple[int, int], dest: 
     numbers, those covering more pixels first."""
     from unet.dataset.class_folders import PALETTE
 
-    w, h = masks.size
+    w, h = masks.size or size  # no size in the JSON: the file's
     if size != (w, h):
         raise DataLayoutError(f"{image} is {size[0]}x{size[1]} but {masks.json.name} gives "
                               f"{w}x{h} for it; fix the file or the JSON")

@@ -285,3 +285,16 @@ def test_images_listed_without_a_size_take_their_files_size(tmp_path):
     manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, _layout())
     a = np.asarray(Image.open(manifest["pairs"][0]["mask"]))
     assert a.shape == (H, W) and (a[5:8, 7:10] == 1).all()
+
+
+def test_entries_missing_a_key_are_named(tmp_path):
+    """An entry without a key COCO requires (or a JSON that is a list, as some tools' own
+    formats are) gave a bare KeyError or TypeError."""
+    data = _coco(tmp_path)
+    del data["annotations"][1]["category_id"]
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    with pytest.raises(DataLayoutError, match=r"ann\.json: annotation 2 has no 'category_id'"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+    (tmp_path / "ann.json").write_text(json.dumps([data]))
+    with pytest.raises(DataLayoutError, match=r"ann\.json has no 'images' list"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())

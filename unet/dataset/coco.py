@@ -47,10 +47,23 @@ def _load(path: Path, section: str) -> dict:
     except UnicodeDecodeError as err:
         raise DataLayoutError(f"{path} is not valid JSON (byte {err.start} is not UTF-8, "
                               "which JSON files are written in); save it as UTF-8") from None
-    missing = [k for k in ("images", "annotations", "categories") if k not in data]
-    if missing:
-        raise DataLayoutError(f"{path} has no {missing[0]!r} list: not COCO annotations")
+    for part, (one, keys) in _KEYS.items():
+        if not isinstance(data, dict) or not isinstance(data.get(part), list):
+            raise DataLayoutError(f"{path} has no {part!r} list: not COCO annotations")
+        for entry in data[part]:
+            entry = entry if isinstance(entry, dict) else {}
+            missing = [k for k in keys if k not in entry]
+            if missing:
+                named = f"{one} {entry['id']}" if "id" in entry else f"an entry of {part!r}"
+                raise DataLayoutError(f"{path}: {named} has no {missing[0]!r}, which COCO "
+                                      "annotations give; fix the JSON or export it again")
     return data
+
+
+# What each list's entries must hold ('segmentation' may be missing: a box only)
+_KEYS = {"images": ("image", ("id", "file_name")),
+         "annotations": ("annotation", ("image_id", "category_id")),
+         "categories": ("category", ("id",))}
 
 
 def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:

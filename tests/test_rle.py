@@ -274,3 +274,17 @@ def test_objects_of_several_classes_list_an_image_without_any_once(tmp_path):
         rows = list(csv.reader(f))
     assert n == 2 and rows == [["ImageId", "ClassId", "EncodedPixels"], ["empty.jpg", "", ""],
                                ["one.jpg", "100", f"{H * W} 1"]]
+
+
+def test_a_row_without_objects_may_leave_its_class_empty(tmp_path):
+    """With a class column, a row with no encoding and no class (an image without objects, as
+    this project's own submissions with objects list it) was refused: class '' is not a
+    class number."""
+    _airbus(tmp_path, [("a.jpg", "1 3", "2"), ("b.jpg", "", ""), ("c.jpg", "", "")],
+            extra_cols=("ClassId",))
+    rle = {**RLE, "class_column": "ClassId"}
+    manifest = write_manifest(tmp_path / "out" / "m.json", "local", tmp_path,
+                              Layout(images="train", rle=tuple(sorted(rle.items()))))
+    masks = {p["id"]: np.asarray(Image.open(p["mask"])) for p in manifest["pairs"]}
+    assert masks["a"][:3, 0].tolist() == [2, 2, 2] and masks["a"].sum() == 6
+    assert not masks["b"].any() and not masks["c"].any()

@@ -65,6 +65,9 @@ def _read_rows(path: Path, settings: dict[str, Any], section: str) -> dict[str, 
         cls = row[wanted[2]] if len(wanted) > 2 else None
         if cls is not None and wanted[2] == wanted[0]:  # Severstal's first 'a.jpg_3'
             key, _, cls = cls.rpartition("_")
+        encoding = (row[wanted[1]] or "").strip()
+        if not encoding and not (cls or "").strip():
+            cls = None  # no object, and no class for it (an image listed as empty)
         try:
             value = None if cls is None else int(float(cls))
         except ValueError:
@@ -72,8 +75,7 @@ def _read_rows(path: Path, settings: dict[str, Any], section: str) -> dict[str, 
         if value is not None and not 1 <= value <= 254:
             raise DataLayoutError(f"{path} line {n}: class {cls!r} is not a class number "
                                   "from 1 to 254")
-        rows.setdefault(key if key is None else nfc(key), []).append(
-            ((row[wanted[1]] or "").strip(), value))
+        rows.setdefault(key if key is None else nfc(key), []).append((encoding, value))
     return rows
 
 
@@ -166,6 +168,8 @@ def write_rle_mask(masks: RleMasks, image: Path, size: tuple[int, int], dest: Pa
 
     out = np.zeros(size[::-1], np.uint8)
     for encoding, cls in masks.rows:
+        if not encoding:  # no object (and maybe no class)
+            continue
         try:
             on = decode(encoding, size, masks.order)
         except ValueError as err:

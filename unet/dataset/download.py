@@ -87,9 +87,9 @@ def _merge(job: tuple[Any, Path]) -> Path:
 
 
 def _class_names(layout: Layout, masks: list) -> dict[str, str] | None:
-    """Names by class value where the data gives them: COCO category names, or the folder
-    names of class folders; class 0 is the background."""
-    if masks and isinstance(masks[0], CocoMasks):
+    """Names by class value where the data gives them: COCO category names, class names in a
+    CSV of encodings, or the folder names of class folders; class 0 is the background."""
+    if masks and isinstance(masks[0], CocoMasks | RleMasks) and masks[0].names:
         return {"0": "background", **{str(k): n for k, n in masks[0].names}}
     if layout.mask_folders == "classes":
         named = enumerate(layout.mask_dirs, 1)

@@ -81,11 +81,12 @@ def _same_classes(pairs: list[tuple]) -> None:
         names = getattr(masks, "names", None)  # CocoMasks: (class, category name) pairs
         if names is None:
             return
+        source = getattr(masks, "json", None) or masks.csv  # COCO JSON, or CSV of classes
         if first is None:
-            first = (masks.json, names)
+            first = (source, names)
         elif names != first[1]:
             raise DataLayoutError(
-                f"{masks.json} has the categories {dict(names)} (class: name) but {first[0]} "
+                f"{source} has the categories {dict(names)} (class: name) but {first[0]} "
                 f"has {dict(first[1])}: one class would mean two things; give every part's "
                 "JSON the same categories (ids and names)"
             )

@@ -35,17 +35,20 @@ class RleMasks:
     order: str  # columns | rows
     csv: Path
     classes: bool  # a class column: class numbers in a palette PNG; else 0/255
+    names: tuple[tuple[int, str], ...] | None = None  # (class, name) where the CSV names them
 
 
-def _read_rows(path: Path, settings: dict[str, Any], section: str) -> dict[str, list]:
-    """The CSV's rows by the id column's value: (encoding, class or None)."""
+def _read_rows(
+    path: Path, settings: dict[str, Any], section: str
+) -> tuple[dict[str, list], tuple[tuple[int, str], ...] | None]:
+    """The CSV's rows by the id column's value: (encoding, class number or None); and the
+    classes' (number, name) pairs where the CSV names them."""
     if not path.is_file():
         raise DataLayoutError(f"{section}.rle.csv: no file {path}; give the CSV of encodings "
                               "(relative to the data folder)")
     wanted = [settings["id_column"], settings["rle_column"]]
     if settings.get("class_column"):
         wanted.append(settings["class_column"])
-    rows: dict[str, list] = {}
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -60,6 +63,7 @@ def _read_rows(path: Path, settings: dict[str, Any], section: str) -> dict[str, 
             f"{path} has no column {missing[0]!r} (its columns: {reader.fieldnames}); set "
             f"{section}.rle.id_column, rle_column and class_column to its column names"
         )
+    listed = []  # (id, encoding, class as written or None, line)
     for n, row in enumerate(reader, start=2):
         key = row[wanted[0]]  # None on a short row; composed (nfc) as the file stems
         cls = row[wanted[2]] if len(wanted) > 2 else None
@@ -68,15 +72,39 @@ def _read_rows(path: Path, settings: dict[str, Any], section: str) -> dict[str, 
         encoding = (row[wanted[1]] or "").strip()
         if not encoding and not (cls or "").strip():
             cls = None  # no object, and no class for it (an image listed as empty)
+        listed.append((key if key is None else nfc(key), encoding, cls, n))
+    numbers, names = _class_numbers([(c, n) for *_, c, n in listed if c is not None], path)
+    rows: dict[str, list] = {}
+    for key, encoding, cls, _ in listed:
+        rows.setdefault(key, []).append((encoding, None if cls is None else numbers[cls]))
+    return rows, names
+
+
+def _class_numbers(
+    classes: list[tuple[str, int]], path: Path
+) -> tuple[dict[str, int], tuple[tuple[int, str], ...] | None]:
+    """Each class as written (with its line) to its number: numbers from 1 to 254 as they
+    are, or names (Understanding Clouds' Fish, Flower, ...) as 1, 2, ... in sorted order, with
+    those (number, name) pairs; a number beside names, or one out of range, is refused."""
+    def number(cls: str) -> int | None:
         try:
-            value = None if cls is None else int(float(cls))
+            return int(float(cls))
         except ValueError:
-            value = -1
-        if value is not None and not 1 <= value <= 254:
-            raise DataLayoutError(f"{path} line {n}: class {cls!r} is not a class number "
-                                  "from 1 to 254")
-        rows.setdefault(key if key is None else nfc(key), []).append((encoding, value))
-    return rows
+            return None
+
+    named = sorted({c for c, _ in classes if number(c) is None})
+    for cls, line in classes:
+        value = number(cls)
+        if (value is not None and named) or (value is None and not cls.strip()) or (
+                value is not None and not 1 <= value <= 254):
+            raise DataLayoutError(f"{path} line {line}: class {cls!r} is not a class number "
+                                  "from 1 to 254" + (f" nor a name as {named[0]!r} is" if named
+                                                     else ""))
+    if len(named) > 254:
+        raise DataLayoutError(f"{path} names {len(named)} classes; at most 254 are taken")
+    if not named:
+        return {c: int(float(c)) for c, _ in classes}, None
+    return {c: k for k, c in enumerate(named, 1)}, tuple(enumerate(named, 1))
 
 
 def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
@@ -86,7 +114,7 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
     image are refused (or skipped) alike."""
     settings, section = dict(layout.rle or ()), layout.section
     table = source_file(root, layout, settings["csv"])
-    rows = _read_rows(table, settings, section)
+    rows, names = _read_rows(table, settings, section)
     img_dir = root / layout.images
     if not img_dir.is_dir():
         raise DataLayoutError(f"data folder {img_dir} does not exist; set {section}.images")
@@ -102,7 +130,7 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
         named.add(key)
         found = tuple(rows.get(key, ())) if key is not None else ()
         masks = RleMasks(found, settings["order"], table,
-                         bool(settings.get("class_column")))
+                         bool(settings.get("class_column")), names)
         pairs.append((stem, image, masks))
     stray = _stray(root, absent, {p[1].parent for p in pairs if p[2].rows}, section)
     if settings["absent"] == "empty":

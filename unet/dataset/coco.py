@@ -48,6 +48,8 @@ def _load(path: Path, section: str) -> dict:
         raise DataLayoutError(f"{path} is not valid JSON (byte {err.start} is not UTF-8, "
                               "which JSON files are written in); save it as UTF-8") from None
     for part, (one, keys) in _KEYS.items():
+        if isinstance(data, dict) and isinstance(data.get(part), dict):
+            data[part] = list(data[part].values())  # LIVECell's: an object keyed by id
         if not isinstance(data, dict) or not isinstance(data.get(part), list):
             raise DataLayoutError(f"{path} has no {part!r} list: not COCO annotations")
         for entry in data[part]:

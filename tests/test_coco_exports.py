@@ -1,0 +1,89 @@
+"""COCO JSONs as exporters other than COCO's own write them: Windows paths, flat polygons,
+entries without a size, LIVECell's annotations keyed by id, and files that do not parse."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.test_coco import H, W, _coco, _layout
+from unet.dataset.download import write_manifest
+from unet.dataset.layout import DataLayoutError
+
+pytest.importorskip("pycocotools.mask")
+
+
+def test_file_names_written_on_windows_are_found(tmp_path):
+    """A converter run on Windows writes 'A172\\a.png' (or a whole 'C:\\...' path): one name
+    on Linux, so the image was refused as missing, recursive or not."""
+    data = _coco(tmp_path)
+    (tmp_path / "imgs" / "A172").mkdir()
+    (tmp_path / "imgs" / "a.png").rename(tmp_path / "imgs" / "A172" / "a.png")
+    data["images"][0]["file_name"] = "A172\\a.png"
+    data["images"][1]["file_name"] = "C:\\Users\\me\\data\\b.png"
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    with pytest.raises(DataLayoutError, match=r"not in .*imgs: C:"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+    manifest = write_manifest(tmp_path / "m.json", "local", tmp_path, _layout(recursive=True))
+    assert [p["image"].split("/")[-2:] for p in manifest["pairs"]] == [
+        ["A172", "a.png"], ["imgs", "b.png"]]
+
+def test_a_json_that_does_not_parse_is_named(tmp_path):
+    """A cut-off or hand-edited JSON (or one not in UTF-8) gave a bare JSONDecodeError or
+    UnicodeDecodeError, naming no file."""
+    _coco(tmp_path)
+    text = (tmp_path / "ann.json").read_text()
+    (tmp_path / "ann.json").write_text(text, encoding="utf-8-sig")  # a BOM is fine
+    write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+    (tmp_path / "ann.json").write_text(text[:100])
+    with pytest.raises(DataLayoutError, match=r"ann\.json is not valid JSON .*line 1"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+    (tmp_path / "ann.json").write_bytes(text.replace("cell", "c\xe9ll").encode("cp1252"))
+    with pytest.raises(DataLayoutError, match=r"ann\.json is not valid JSON .*UTF-8"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+
+def test_a_polygon_given_flat_is_drawn(tmp_path, caplog):
+    """Some converters write one polygon as a flat [x, y, ...] instead of [[x, y, ...]]: each
+    such object was left out as having no shape ("boxes only")."""
+    data = _coco(tmp_path)
+    data["annotations"] = [{**data["annotations"][0], "segmentation": [3, 2, 15, 2, 15, 12, 3, 12]}]
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, _layout())
+    a = np.asarray(Image.open(manifest["pairs"][0]["mask"]))
+    assert (a[2:12, 3:15] == 2).all() and a.sum() == 2 * 120 and "no shape" not in caplog.text
+
+def test_images_listed_without_a_size_take_their_files_size(tmp_path):
+    """An image entry without 'width' and 'height' (hand-made or minimal exports) gave a bare
+    KeyError; the image file's own size is now used."""
+    data = _coco(tmp_path)
+    for im in data["images"]:
+        del im["width"], im["height"]
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, _layout())
+    a = np.asarray(Image.open(manifest["pairs"][0]["mask"]))
+    assert a.shape == (H, W) and (a[5:8, 7:10] == 1).all()
+
+def test_entries_missing_a_key_are_named(tmp_path):
+    """An entry without a key COCO requires (or a JSON that is a list, as some tools' own
+    formats are) gave a bare KeyError or TypeError."""
+    data = _coco(tmp_path)
+    del data["annotations"][1]["category_id"]
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    with pytest.raises(DataLayoutError, match=r"ann\.json: annotation 2 has no 'category_id'"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+    (tmp_path / "ann.json").write_text(json.dumps([data]))
+    with pytest.raises(DataLayoutError, match=r"ann\.json has no 'images' list"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+
+def test_livecell_s_annotations_keyed_by_id_are_read(tmp_path):
+    """LIVECell's JSONs hold 'annotations' as an object keyed by annotation id, not a list
+    (pycocotools itself fails on them): iterating it gave a bare TypeError."""
+    data = _coco(tmp_path)
+    data["annotations"] = {str(a["id"]): a for a in data["annotations"]}
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, _layout())
+    a = np.asarray(Image.open(manifest["pairs"][0]["mask"]))
+    assert (a[5:8, 7:10] == 1).all() and a[3, 4] == 2

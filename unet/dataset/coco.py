@@ -35,6 +35,7 @@ class CocoMasks:
 
 
 def _load(path: Path, section: str) -> dict:
+    """The annotations JSON, its lists and their entries' keys checked."""
     if not path.is_file():
         raise DataLayoutError(f"{section}.coco.json: no file {path}; give the annotations JSON "
                               "(relative to the data folder)")

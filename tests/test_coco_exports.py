@@ -87,3 +87,16 @@ def test_livecell_s_annotations_keyed_by_id_are_read(tmp_path):
     manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, _layout())
     a = np.asarray(Image.open(manifest["pairs"][0]["mask"]))
     assert (a[5:8, 7:10] == 1).all() and a[3, 4] == 2
+
+
+def test_category_ids_pair_as_numbers_or_strings(tmp_path):
+    """Category ids written as numbers in 'categories' and as strings in 'annotations' were
+    refused as categories 'categories' does not list, naming the same id."""
+    data = _coco(tmp_path)
+    for a in data["annotations"]:
+        a["category_id"] = str(a["category_id"])
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, _layout())
+    a = np.asarray(Image.open(manifest["pairs"][0]["mask"]))
+    assert (a[5:8, 7:10] == 1).all() and a[3, 4] == 2
+    assert manifest["class_names"] == {"0": "background", "1": "nucleus", "2": "cell"}

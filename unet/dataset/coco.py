@@ -76,8 +76,12 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
     settings, section = dict(layout.coco or ()), layout.section
     path = source_file(root, layout, settings["json"])
     data = _load(path, section)
-    classes = {c: k for k, c in enumerate(sorted(c["id"] for c in data["categories"]), 1)}
-    names = {c["id"]: c.get("name", str(c["id"])) for c in data["categories"]}
+    # Ids by their string form (exports write them as numbers in one list, strings in the
+    # other), in ascending order: numbers by value, then strings
+    ids = sorted((c["id"] for c in data["categories"]),
+                 key=lambda i: (0, i, "") if isinstance(i, int | float) else (1, 0, str(i)))
+    classes = {str(c): k for k, c in enumerate(ids, 1)}
+    names = {str(c["id"]): c.get("name", str(c["id"])) for c in data["categories"]}
     log.info("COCO categories as classes: %s",
              ", ".join(f"{k} = {names[c]}" for c, k in classes.items()))
     named = tuple((k, names[c]) for c, k in classes.items())
@@ -144,14 +148,14 @@ def _finder(img_dir: Path, on_disk: list[Path], recursive: bool) -> Callable[[st
     return find
 
 
-def _objects(data: dict, path: Path, classes: dict[Any, int]) -> dict[str, list]:
+def _objects(data: dict, path: Path, classes: dict[str, int]) -> dict[str, list]:
     """Each image's objects (class, segmentation, annotation id) by its id as a string:
     exports write ids as numbers in one list and as strings in the other. Objects without a
     shape, and those of an image id that 'images' does not list, are named in a warning."""
     objects: dict[str, list] = {}
     shapeless = 0
     for a in data["annotations"]:
-        if a["category_id"] not in classes:
+        if str(a["category_id"]) not in classes:
             raise DataLayoutError(f"{path}: annotation {a.get('id')} has category "
                                   f"{a['category_id']}, which 'categories' does not list")
         segmentation = a.get("segmentation")
@@ -162,7 +166,7 @@ def _objects(data: dict, path: Path, classes: dict[Any, int]) -> dict[str, list]
             shapeless += 1
             continue
         objects.setdefault(str(a["image_id"]), []).append(
-            (classes[a["category_id"]], segmentation, a.get("id")))
+            (classes[str(a["category_id"])], segmentation, a.get("id")))
     if shapeless:
         log.warning("%d objects of %s have no shape (no segmentation, or polygons of under 3 "
                     "points: boxes only) and are left out of the masks", shapeless, path.name)

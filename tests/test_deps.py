@@ -63,7 +63,7 @@ RULES = {
                   "cache.values", "cache.settings", "common.device", "dataset.names",
                   "common.probs", "common.roi", "dataset.layout", "dataset.per_id", "dataset.split",
                   "infer.forward", "common.argmax",
-                  "infer.predict_folder", "infer.predict", "cache.reader",
+                  "infer.predict_folder", "infer.predict", "infer.batches", "cache.reader",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",
                   "model.checkpoint", "model.file_kinds", "model.pretrained",
                   "model.unet", "common.shapes", *SETTINGS},

@@ -216,7 +216,9 @@ def parser() -> argparse.ArgumentParser:
                    help="patch-trained models: sliding-window tile overlap (default %(default)s)")
     p.add_argument("--batch-size", type=_number(int, *bounds("predict", "batch_size")),
                    default=_PREDICT["batch_size"],
-                   help="tiles per forward pass (default %(default)s)")
+                   help="images of one size per forward pass, or tiles of a patch-trained "
+                        "model's sliding window (default %(default)s; 1: each image alone, "
+                        "as before batching, bit for bit)")
     p.add_argument("--roi", metavar="TEMPLATE",
                    help="each image's region of interest, a path with {id} for the image's "
                         "file stem (e.g. test/mask/{id}_mask.gif): class 0 outside it, as for "

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from unet.cache.preprocess import GREY_MODES, resize_image
 from unet.cache.settings import PreprocessSettings
@@ -21,14 +20,8 @@ from unet.common.logs import progress
 from unet.dataset.layout import IMAGE_EXTENSIONS, files_with, visible_files
 from unet.dataset.names import listing
 from unet.dataset.per_id import images_in, names_one
-from unet.infer.forward import (
-    PredictSettings,
-    ensemble_logits,
-    load_ensemble,
-    probs_bands,
-    tta_flips,
-    window_for,
-)
+from unet.infer.batches import predict_batches
+from unet.infer.forward import PredictSettings, load_ensemble, tta_flips, window_for
 from unet.infer.tiles import window_bands
 from unet.infer.writer import PredictionWriter
 
@@ -147,6 +140,29 @@ def _bands_of(path: Path, bands: int) -> str:
     return f"is a colour image ({mode}, 3 channels)"
 
 
+def _check_headers(files: list[Path], rois: list[Path | None], in_channels: int
+                   ) -> list[tuple[int, int]]:
+    """Each image's (W, H) from its header. Headers first: a file that cannot be opened, or of
+    the wrong size or bands, stops the run before any mask is written (a file cut off
+    mid-pixels shows only when decoded; the masks written before it are complete, each written
+    atomically)."""
+    fulls = []
+    for path, region in zip(files, rois, strict=True):
+        (w, h) = image_header(path)[1]  # a file that cannot be read, named before any is predicted
+        fulls.append((w, h))
+        if region is not None and image_header(region)[1] != (w, h):
+            rw, rh = image_header(region)[1]
+            raise MaskValueError(f"region of interest {region} is {rw}x{rh} but its image "
+                                 f"{path} is {w}x{h}; a region of interest must match its image")
+        bands = band_count(path)  # 0: grey or colour, which a 1- or 3-channel model converts
+        if (bands or in_channels not in (1, 3)) and bands != in_channels:
+            raise ValueError(f"{path} {_bands_of(path, bands)}; the model reads "
+                             f"{in_channels}: give it images of the bands it learnt, "
+                             "as one multi-band TIFF each (unet stack makes them from a file "
+                             "per band)")
+    return fulls
+
+
 def predict_files(
     model_paths: list[str | os.PathLike],
     files: list[Path],
@@ -160,7 +176,8 @@ def predict_files(
     """Write out_dir/<stem>.png for every image file, each at its own original size and in the
     data's mask values (one model, or the averaged probabilities of cross-validation folds);
     class 0 outside each image's region of interest, where `roi` (the setting `roi_key`)
-    names them (roi_files)."""
+    names them (roi_files). Whole images go `settings.batch_size` of one input size a pass
+    (batches.py); a patch-trained model's sliding window takes one image at a time."""
     _check_outputs(files, Path(out_dir))
     rois = roi_files(files, roi, roi_key)
     models, ckpt, dtype = load_ensemble(model_paths, settings, threads)
@@ -168,41 +185,25 @@ def predict_files(
         log.warning("the model learnt within regions of interest (dataset roi) and nothing "
                     "outside them: give each image's (unet predict --roi, or predict.roi for "
                     "the predict_folder rule), or its masks outside them are guesses")
-    # Headers first: a file that cannot be opened, or of the wrong size or bands, stops the run
-    # before any mask is written (a file cut off mid-pixels shows only when decoded; the masks
-    # written before it are complete, each written atomically)
-    for path, region in zip(files, rois, strict=True):
-        (w, h) = image_header(path)[1]  # a file that cannot be read, named before any is predicted
-        if region is not None and image_header(region)[1] != (w, h):
-            rw, rh = image_header(region)[1]
-            raise MaskValueError(f"region of interest {region} is {rw}x{rh} but its image "
-                                 f"{path} is {w}x{h}; a region of interest must match its image")
-        bands = band_count(path)  # 0: grey or colour, which a 1- or 3-channel model converts
-        if (bands or ckpt["in_channels"] not in (1, 3)) and bands != ckpt["in_channels"]:
-            raise ValueError(f"{path} {_bands_of(path, bands)}; the model reads "
-                             f"{ckpt['in_channels']}: give it images of the bands it learnt, "
-                             "as one multi-band TIFF each (unet stack makes them from a file "
-                             "per band)")
-    device, mapping = next(models[0].parameters()).device, mapping_from_meta(ckpt)
+    fulls = _check_headers(files, rois, ckpt["in_channels"])  # each image's (W, H)
+    mapping = mapping_from_meta(ckpt)
     channels, window = ckpt["in_channels"], window_for(ckpt, settings)
     flips = tta_flips(settings.tta, ckpt)
     out_dir = Path(out_dir)
-    # One image at a time: new images come in any size, and each is prepared like the training
-    # data (same filter, same channel conversion), then its logits go back to its own size.
-    for path, region in progress(list(zip(files, rois, strict=True)), label):
-        x, full = _model_input(path, ckpt, channels)  # (h, w, C) uint8, (W, H)
-        original = full[::-1]  # (H, W)
-        if window is not None:  # patch-trained: sliding window, band by band
-            bands, cached = window_bands(models, x, window, flips, dtype), x.shape[:2]
-        else:  # whole input: its logits resized to the original band by band
-            # np.array: a writable copy (an unresized x is a read-only view of the decoded file)
-            x = torch.from_numpy(np.array(x)).permute(2, 0, 1)[None].float().div_(255)
-            logits = [one[0] for one in ensemble_logits(models, x.to(device), flips, dtype)]
-            bands, cached = probs_bands(logits, original), original
-        with PredictionWriter(out_dir / f"{path.stem}.png", None, mapping, cached,
-                              original, region) as out:
-            for y, band in bands:
-                out.add(y, band)
+    if window is None:  # whole images: a batch of each input size, then each its own size
+        sizes = [model_input_size(ckpt, full) for full in fulls]
+        written = predict_batches(models, files, rois, sizes,
+                                  lambda path: _model_input(path, ckpt, channels), out_dir,
+                                  mapping, flips, dtype, settings.batch_size)
+        for _ in progress(written, label, total=len(files)):
+            pass
+    else:  # patch-trained: a sliding window over each image, band by band
+        for path, region in progress(list(zip(files, rois, strict=True)), label):
+            x, full = _model_input(path, ckpt, channels)  # (h, w, C) uint8, (W, H)
+            with PredictionWriter(out_dir / f"{path.stem}.png", None, mapping, x.shape[:2],
+                                  full[::-1], region) as out:
+                for y, band in window_bands(models, x, window, flips, dtype):
+                    out.add(y, band)
     log.info("%d masks written to %s", len(files), out_dir)
     return len(files)
 

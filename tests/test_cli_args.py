@@ -147,3 +147,45 @@ def test_images_in_subfolders_beside_the_predicted_ones_are_warned_of(tmp_path, 
     with caplog.at_level("WARNING"):
         assert list_images(tmp_path, roi="fov/{id}.png") == [tmp_path / "a.png"]
     assert "day2/ holds 2" in caplog.text and "fov" not in caplog.text  # fov/: the regions
+
+
+@pytest.mark.parametrize("exists", [True, False])
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(
+    model, tmp_path, capsys, monkeypatch, exists
+):
+    """-o naming a folder the user may not write (or make): PermissionError's traceback from
+    the first mask's write, after the model was loaded and the first images decoded."""
+    import os
+
+    images, out = _image(tmp_path / "new"), tmp_path / "locked"
+    out.mkdir()
+    real = os.open
+
+    def locked(path, *args, **kwargs):  # as a folder of mode 0555 is to anyone but root
+        if Path(path).parent == out or Path(path).parent.parent == out:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", locked)
+    monkeypatch.setattr(os, "mkdir", lambda path, *a, **k: locked(Path(path) / "x"))
+    target = out if exists else out / "masks"
+    code = main(["predict", str(model), str(images), "-o", str(target)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    assert f"cannot write the masks into {target}" in err and "Permission denied" in err
+    assert list(out.iterdir()) == []
+
+
+def test_a_failed_write_mid_run_is_one_line_not_a_traceback(model, tmp_path, capsys,
+                                                            monkeypatch):
+    from unet.common import labels
+
+    def fail(self, path, values):
+        raise OSError(5, "Input/output error", str(path))
+
+    monkeypatch.setattr(labels.MaskMapping, "write_values", fail)
+    code = main(["predict", str(model), str(_image(tmp_path / "new")), "-o",
+                 str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.strip().splitlines()[-1].startswith("unet predict: ")
+    assert "Input/output error" in err and "a.png" in err

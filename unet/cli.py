@@ -262,10 +262,13 @@ def main(argv: list[str] | None = None) -> int:
         # ends; stdout goes to devnull so the exit's own flush cannot fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + 13  # 141: killed by SIGPIPE, as the shell reports it
-    except (FileNotFoundError, FileExistsError, ValueError) as err:
+    except (FileNotFoundError, FileExistsError, PermissionError, ValueError) as err:
         # Bad input: one clear line, no traceback.
         print(f"unet {args.command}: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # a failed read or write mid-run (a full disk, a lost mount)
+        print(f"unet {args.command}: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

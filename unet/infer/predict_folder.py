@@ -14,6 +14,7 @@ from unet.cache.preprocess import GREY_MODES, resize_image
 from unet.cache.settings import PreprocessSettings
 from unet.common.bands import read_bands, resize_bands
 from unet.common.decoders import band_count
+from unet.common.fileio import temp_beside
 from unet.common.imageio import image_header, open_image
 from unet.common.labels import MaskValueError, mapping_from_meta
 from unet.common.logs import progress
@@ -88,6 +89,7 @@ def _check_outputs(files: list[Path], out_dir: Path) -> None:
                          "Rename one of each, or predict them into separate output folders")
     if out_dir.exists() and not out_dir.is_dir():
         raise FileExistsError(f"{out_dir} is a file; the masks go into a folder: name one")
+    _check_writable(out_dir)
     if out_dir.is_dir():
         for path in files:
             if os.path.samefile(path.parent, out_dir):
@@ -96,6 +98,23 @@ def _check_outputs(files: list[Path], out_dir: Path) -> None:
                     "replace or mix with them; write the masks to another folder (unet "
                     "predict -o)"
                 )
+
+
+def _check_writable(out_dir: Path) -> None:
+    """Refuse an output folder that cannot be written, or made, before any work: the first
+    mask's write failed with a traceback, after the model was loaded and images decoded. A
+    probe file in the folder (or the nearest one above it that exists), removed at once."""
+    where = out_dir
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    if not where.is_dir():
+        raise FileExistsError(f"{where} is a file: the folder {out_dir} cannot be made there")
+    try:
+        temp_beside(where / "probe").unlink()
+    except OSError as err:
+        raise PermissionError(f"cannot write the masks into {out_dir}: {err.strerror} in "
+                              f"{where}; name a folder you may write to (unet predict -o, or "
+                              "the rule's results/ folder)") from err
 
 
 def _model_input(path: Path, ckpt: dict, channels: int) -> tuple[np.ndarray, tuple[int, int]]:

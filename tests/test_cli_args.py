@@ -189,3 +189,15 @@ def test_a_failed_write_mid_run_is_one_line_not_a_traceback(model, tmp_path, cap
     err = capsys.readouterr().err
     assert code == 1 and err.strip().splitlines()[-1].startswith("unet predict: ")
     assert "Input/output error" in err and "a.png" in err
+
+
+def test_an_image_named_twice_is_predicted_once(model, tmp_path, capsys):
+    """A folder and a file in it (`unet predict m.pt new/ new/a.png`, overlapping shell globs):
+    refused as 'images of one name would overwrite each other's mask ... rename one', though
+    both are the same file."""
+    images = _image(tmp_path / "new")
+    code = main(["predict", str(model), str(images), str(images / "a.png"),
+                 str(tmp_path / "new" / ".." / "new" / "a.png"), "-o", str(tmp_path / "out")])
+    assert code == 0, capsys.readouterr().err
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.png"]
+    assert "1 masks written" in capsys.readouterr().out

@@ -28,7 +28,8 @@ _PREDICT = defaults("predict")  # the predict rule's defaults: config/schema.yam
 
 def _images(inputs: list[str], roi: str | None) -> list[Path]:
     """Image files named directly, and the images directly inside named folders (less the
-    regions of interest `roi` names there)."""
+    regions of interest `roi` names there); a file named twice (a folder and a file in it,
+    overlapping globs) once, where it first came."""
     from unet.infer.predict_folder import list_images
 
     files: list[Path] = []
@@ -39,7 +40,10 @@ def _images(inputs: list[str], roi: str | None) -> list[Path]:
             files.append(item)
         else:
             raise FileNotFoundError(f"{item}: no such image file or folder")
-    return files
+    unique: dict[str, Path] = {}
+    for f in files:
+        unique.setdefault(os.path.realpath(f), f)
+    return list(unique.values())
 
 
 def _models(model: str) -> list[str]:

@@ -201,3 +201,18 @@ def test_an_image_named_twice_is_predicted_once(model, tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.png"]
     assert "1 masks written" in capsys.readouterr().out
+
+
+def test_ctrl_c_ends_with_one_line_and_status_130(model, tmp_path, capsys, monkeypatch):
+    """Ctrl-C printed a KeyboardInterrupt traceback from deep inside torch or PIL."""
+    from unet.infer import batches
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batches, "_forward", interrupted)
+    code = main(["predict", str(model), str(_image(tmp_path / "new")), "-o",
+                 str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 130 and err[-1].startswith("unet predict: interrupted"), err
+    assert list((tmp_path / "out").glob("*")) == []

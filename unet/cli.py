@@ -273,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:  # a failed read or write mid-run (a full disk, a lost mount)
         print(f"unet {args.command}: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: every output is written whole or not at all
+        print(f"\nunet {args.command}: interrupted; what was written is whole, the rest is "
+              "not written", file=sys.stderr)
+        return 128 + 2  # 130: ended by SIGINT, as the shell reports it
 
 
 if __name__ == "__main__":

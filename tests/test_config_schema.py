@@ -77,7 +77,8 @@ def test_numbers_written_as_strings_become_numbers(config):
 
 @pytest.mark.workflow
 @pytest.mark.parametrize("args", [
-    ("lr.yaml",), ("--config", "train={lr: 0.01, epochs: 3, amp: false}")])
+    ("lr.yaml",), ("--config", "train={lr: 0.01, epochs: 3, amp: false}"),
+    ("--config", "train={augment: {scale: null}, init_from: null}")])
 def test_a_string_lr_plans(tmp_path, args):
     wd = copy_workflow(tmp_path)
     (wd / "lr.yaml").write_text("train: {lr: 1e-3}\n")
@@ -98,3 +99,24 @@ def test_config_errors_print_no_stack_frames(tmp_path, override, message):
     text = out.stdout + out.stderr
     assert out.returncode == 1 and message in text, text
     assert 'File "' not in text and "Traceback" not in text, text
+
+
+def test_null_from_the_command_line_is_null(config):
+    """--config parses nested values as strings: `train={augment: {scale: null}}` gave
+    "'null' is not of type 'array', 'null'", and `split={group_by: null}` grouped by the
+    regular expression 'null'. Where the schema takes null, null and ~ are null."""
+    from unet.config_schema import coerce_numbers
+
+    config["train"]["augment"]["scale"] = "null"
+    config["masks"]["threshold"] = "~"
+    config["split"]["group_by"] = "null"
+    config["train"]["init_from"] = "Null"
+    config["dataset"]["name"] = "null"  # a string-only key: a name, left as written
+    config["experiments"] = {"e": {"predict": {"roi": "NULL"}}}
+    coerce_numbers(config, SCHEMA)
+    assert config["train"]["augment"]["scale"] is None
+    assert config["masks"]["threshold"] is None
+    assert config["split"]["group_by"] is None and config["train"]["init_from"] is None
+    assert config["experiments"]["e"]["predict"]["roi"] is None
+    assert config["dataset"]["name"] == "null"
+    validate(config, str(SCHEMA_PATH))

@@ -10,6 +10,8 @@ from jsonschema.exceptions import best_match
 
 from unet.workflow import ConfigError, experiment_config
 
+NULLS = ("null", "Null", "NULL", "~")  # YAML's null, which --config's nested values keep as text
+
 
 def check_experiment_schemas(config: dict, schema: dict) -> None:
     """Raise ConfigError `experiments.<name>: <key path>: <what is wrong>` for the first
@@ -26,8 +28,9 @@ def check_experiment_schemas(config: dict, schema: dict) -> None:
 def coerce_numbers(config: dict, schema: dict) -> None:
     """Turn, in place, strings that parse as numbers into numbers where the schema wants a
     number or an integer and takes no string: PyYAML reads 1e-3 as a string (YAML 1.1 wants
-    1.0e-3), and `--config train='{lr: 0.01}'` parses nested values as strings. Keys that take
-    strings (ids, paths) are left as written. Experiments' overrides follow their sections."""
+    1.0e-3), and `--config train='{lr: 0.01}'` parses nested values as strings, null too: null
+    and ~ become None where the schema takes null. Keys that take strings (ids, paths) are
+    otherwise left as written. Experiments' overrides follow their sections."""
     _walk(config, schema, schema)
     for override in (config.get("experiments") or {}).values():
         for section, values in (override or {}).items():
@@ -64,10 +67,12 @@ def _walk(value, node: dict, root: dict) -> None:
 
 
 def _number(value, node: dict):
-    """`value` as a number (or true/false) if it is a string that parses as one and `node`
-    wants a number (a boolean), not that string; else `value`."""
+    """`value` as a number (or true/false, or None) if it is a string that parses as one and
+    `node` wants a number (a boolean, null), not that string; else `value`."""
     types = node.get("type")
     types = [types] if isinstance(types, str) else types or []
+    if isinstance(value, str) and value in NULLS and "null" in types:
+        return None  # a group_by regex, an init_from file or a roi named 'null': meant null
     if isinstance(value, str) and _wants_boolean(value, node, types):
         return value.lower() == "true"
     if not isinstance(value, str) or "string" in types or not {"number", "integer"} & set(types):

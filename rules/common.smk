@@ -8,7 +8,7 @@ from unet.dataset.layout import IMAGE_EXTENSIONS, data_files, layout_from
 from unet.dataset.per_id import new_images
 from unet.dataset.split import ID_KEYS, SPLITS
 from unet.deps import module_files
-from unet.common.applicable import UNUSED, applicable
+from unet.common.applicable import UNUSED, applicable, tracked, untracked
 from unet.workflow import ConfigError, check_config, experiment_config, experiment_section
 
 # A config mistake is the user's, not the code's: its message alone, without stack frames.
@@ -71,13 +71,24 @@ def id_lists(split):
 
 def setting(section, without=()):
     """Params function: one config section with the experiment's overrides applied, less the
-    keys that do not apply in its mode (unet.common.applicable) and the keys `without`
-    (another rule's): changing them must not rerun this one."""
+    keys that do not apply in its mode (unet.common.applicable), its speed keys (speed()'s)
+    and the keys `without` (another rule's): changing them must not rerun this one."""
 
     def get(wildcards):
         values = experiment_section(config, section, wildcards.experiment)
-        values = applicable(section, values)
+        values = tracked(section, applicable(section, values))
         return {k: v for k, v in values.items() if k not in without}
+
+    return get
+
+
+def speed(section):
+    """Params function: the section's keys that change how fast a step runs, not its output
+    (unet.common.applicable.SPEED, e.g. train.num_workers), in a value Snakemake does not
+    compare: changing one reruns nothing, and the step still gets it."""
+
+    def get(wildcards):
+        return untracked(section, experiment_section(config, section, wildcards.experiment))
 
     return get
 
@@ -96,7 +107,8 @@ def experiment_config_params(wildcards):
     keys that do not apply (unet.common.applicable) and the predict settings no result in
     the report depends on (predict_params)."""
     cfg = experiment_config(config, wildcards.experiment)
-    cfg.update({name: applicable(name, values) for name, values in cfg.items() if name in UNUSED})
+    cfg.update({name: tracked(name, applicable(name, values))
+                for name, values in cfg.items() if name in UNUSED})
     cfg["predict"] = predict_params(wildcards)
     source = cfg["dataset"]["source"]
     cfg["dataset"] = {

@@ -27,6 +27,7 @@ rule train_unet:
     params:
         model=setting("model"),
         train=setting("train"),
+        speed=speed("train"),  # train.num_workers: not compared, as it cannot change the weights
         # Not an output: a killed job's last checkpoint must survive to be resumed.
         checkpoints=f"{EXP}/checkpoints",
         fold=None,
@@ -51,6 +52,7 @@ use rule train_unet as train_fold with:
     params:
         model=setting("model"),
         train=setting("train"),
+        speed=speed("train"),
         checkpoints=f"{EXP}/folds/{{fold}}/checkpoints",
         fold=lambda wildcards: int(wildcards.fold),
     log:

@@ -17,7 +17,7 @@ train_unet(
     snakemake.output.history,
     snakemake.params.checkpoints,
     dict(snakemake.params.model),
-    TrainSettings(**snakemake.params.train),
+    TrainSettings(**snakemake.params.train, **vars(snakemake.params.speed)),
     threads=snakemake.threads,
     fold=snakemake.params.fold,
 )

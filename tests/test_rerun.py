@@ -40,6 +40,7 @@ def test_nothing_to_do(tiny_run):
     ("preprocess: {width: 40}", "preprocess"),
     ("model: {base_width: 6}", "train_unet"),
     ("train: {lr: 0.001}", "train_unet"),
+    ("train: {num_workers: 1}", None),  # how fast, not what: the weights are the same
     ("predict: {tta: true}", "predict_masks"),
     ("crf: {bilateral_sxy: 40.0}", "tune_crf"),  # bilateral_srgb: the grid's (test_inapplicable)
     ("crf: {tune: {max_images: 1}}", "tune_crf"),

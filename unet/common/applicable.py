@@ -6,6 +6,12 @@ A module of its own: training imports it (unet.train.resume), so only it joins t
 from __future__ import annotations
 
 import copy
+from types import SimpleNamespace
+
+# Keys that decide how fast a step runs, never what it writes: train.num_workers (each sample
+# draws its crop and augmentations from a seed of its own, tests/test_repro.py). A rule gets
+# them through untracked(), not with the section, so that changing one reruns nothing.
+SPEED = {"train": ("num_workers",)}
 
 
 def _preprocess_unused(s: dict) -> list[str]:
@@ -87,3 +93,15 @@ def applicable(name: str, section: dict) -> dict:
             node = node.get(part, {})
         node.pop(last, None)
     return out
+
+
+def tracked(name: str, section: dict) -> dict:
+    """Config section `name` less its SPEED keys: what a rule's params compare."""
+    return {k: v for k, v in section.items() if k not in SPEED.get(name, ())}
+
+
+def untracked(name: str, section: dict) -> SimpleNamespace:
+    """Config section `name`'s SPEED keys as a params value Snakemake does not record (it
+    compares only params of builtin types: a SimpleNamespace is left out), for the script to
+    merge back into the section (vars())."""
+    return SimpleNamespace(**{k: section[k] for k in SPEED.get(name, ()) if k in section})

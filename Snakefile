@@ -13,17 +13,19 @@ from pathlib import Path
 
 import yaml
 
-from unet.config_schema import check_experiment_schemas, coerce_numbers
+from unet.config_schema import check_experiment_schemas, check_schema, coerce_numbers
 from unet.workflow import ConfigError, normalise_config
 
 SCHEMA = yaml.safe_load(Path(workflow.basedir, "config/schema.yaml").read_text())
 # 1e-3 (a string to PyYAML) or --config train='{lr: 0.01}' (strings): numbers where the
 # schema wants one, before it checks them.
 coerce_numbers(config, SCHEMA)
-validate(config, "config/schema.yaml")
-# Each experiment's overrides must be valid too: the config as it sees it is validated, and
-# an error names the experiment and the key (its message alone, as in rules/common.smk).
+# A refused key is named with its fix, alone (validate would print the whole schema and config
+# below it); each experiment's overrides are validated as the config that experiment sees, and
+# an error names the experiment and the key (the message alone, as in rules/common.smk).
 try:
+    check_schema(config, SCHEMA)
+    validate(config, "config/schema.yaml")  # sets the schema's defaults
     check_experiment_schemas(config, SCHEMA)
 except ConfigError as err:
     sys.exit(f"ConfigError: {err}")

@@ -131,10 +131,10 @@ def test_folder_wildcard_refuses_dot_folders():
 @pytest.mark.parametrize(
     ("override", "key"),
     [
-        ({"dataset": {"name": "../x"}}, "instance['dataset']['name']"),
-        ({"dataset": {"name": "."}}, "instance['dataset']['name']"),
-        ({"experiments": {"a/b": {}}}, "instance['experiments']"),
-        ({"experiments": {"..": {}}}, "instance['experiments']"),
+        ({"dataset": {"name": "../x"}}, "ConfigError: dataset.name: '../x' does not match"),
+        ({"dataset": {"name": "."}}, "ConfigError: dataset.name: '.' does not match"),
+        ({"experiments": {"a/b": {}}}, "ConfigError: experiments: 'a/b' does not match"),
+        ({"experiments": {"..": {}}}, "ConfigError: experiments: '..' does not match"),
     ],
 )
 def test_unsafe_names_fail_before_any_job(tmp_path, override, key):

@@ -89,6 +89,7 @@ def test_a_string_lr_plans(tmp_path, args):
 @pytest.mark.workflow
 @pytest.mark.parametrize(("override", "message"), [
     ({"train": {"warmup_epochs": 5}}, "ConfigError: train.warmup_epochs 5"),
+    ({"trian": {"epochs": 5}}, "ConfigError: unknown key 'trian'; did you mean 'train'?"),
     ({"experiments": {"wide": {"model": {"base_width": "x"}}}},
      "ConfigError: experiments.wide: model.base_width"),
 ])
@@ -120,3 +121,23 @@ def test_null_from_the_command_line_is_null(config):
     assert config["experiments"]["e"]["predict"]["roi"] is None
     assert config["dataset"]["name"] == "null"
     validate(config, str(SCHEMA_PATH))
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"trian": {"epochs": 3}}, "unknown key 'trian'; did you mean 'train'?"),
+    ({"train": {"epocs": 3}}, "train: unknown key 'epocs'; did you mean 'epochs'?"),
+    ({"crf": {"tune": {"grid": {"srgb": [5]}}}},
+     "crf.tune.grid: unknown key 'srgb'; crf.tune.grid takes bilateral_compat, "),
+    ({"train": {"epochs": 2.5}}, "train.epochs: 2.5 is not of type 'integer'"),
+])
+def test_a_schema_error_names_the_key_and_the_fix(config, change, message):
+    """Snakemake's validate printed the whole schema and config (3,800 lines for a typo at the
+    top level) below its one useful line."""
+    from unet.config_schema import check_schema
+
+    for section, values in change.items():
+        config[section] = {**config.get(section, {}), **values}
+    with pytest.raises(ConfigError) as err:
+        check_schema(config, SCHEMA)
+    assert str(err.value).startswith(message), str(err.value)
+    assert len(str(err.value)) < 400

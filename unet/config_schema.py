@@ -3,6 +3,7 @@ overrides validated as the config that experiment sees, its errors naming it."""
 
 from __future__ import annotations
 
+import difflib
 import math
 
 from jsonschema import Draft202012Validator
@@ -13,6 +14,15 @@ from unet.workflow import ConfigError, experiment_config
 NULLS = ("null", "Null", "NULL", "~")  # YAML's null, which --config's nested values keep as text
 
 
+def check_schema(config: dict, schema: dict) -> None:
+    """Raise ConfigError `<key path>: <what is wrong>` for the first key the schema refuses,
+    a mistyped key with the name it is closest to: Snakemake's validate says the same below
+    the whole schema and config (thousands of lines), this says it alone."""
+    error = best_match(Draft202012Validator(schema).iter_errors(config))
+    if error is not None:
+        raise ConfigError(_message(error))
+
+
 def check_experiment_schemas(config: dict, schema: dict) -> None:
     """Raise ConfigError `experiments.<name>: <key path>: <what is wrong>` for the first
     experiment whose overrides the schema refuses (Snakemake's validate named neither)."""
@@ -21,8 +31,22 @@ def check_experiment_schemas(config: dict, schema: dict) -> None:
         error = best_match(validator.iter_errors(experiment_config(config, name)))
         if error is None:
             continue
-        path = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise ConfigError(f"experiments.{name}: {path}: {error.message}")
+        raise ConfigError(f"experiments.{name}: {_message(error)}")
+
+
+def _message(error) -> str:
+    """`<key path>: <what is wrong>`; an unknown key named with its path and the key it is
+    closest to, or the keys its section takes."""
+    path = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = list(error.schema.get("properties", {}))
+        unknown = [k for k in error.instance if k not in known]
+        if known and unknown:
+            close = difflib.get_close_matches(str(unknown[0]), known, n=1, cutoff=0.6)
+            fix = (f"did you mean '{close[0]}'?" if close else
+                   f"{path or 'the top level'} takes {', '.join(sorted(known))}")
+            return f"{f'{path}: ' if path else ''}unknown key '{unknown[0]}'; {fix}"
+    return f"{path or '(top level)'}: {error.message}"
 
 
 def coerce_numbers(config: dict, schema: dict) -> None:

@@ -9,7 +9,13 @@ from unet.dataset.per_id import new_images
 from unet.dataset.split import ID_KEYS, SPLITS
 from unet.deps import module_files
 from unet.common.applicable import UNUSED, applicable, tracked, untracked
-from unet.workflow import ConfigError, check_config, experiment_config, experiment_section
+from unet.workflow import (
+    ConfigError,
+    check_config,
+    experiment_config,
+    experiment_section,
+    model_owner,
+)
 
 # A config mistake is the user's, not the code's: its message alone, without stack frames.
 try:
@@ -200,17 +206,20 @@ def image_extensions():
 
 
 def trained_models(wildcards):
-    """The experiment's model, or with cross-validation every fold's (an ensemble)."""
+    """The experiment's model, or with cross-validation every fold's (an ensemble): those of
+    the first experiment that trains the same way (unet.workflow.model_owner), which alone
+    trains them."""
+    owner = model_owner(config, wildcards.experiment)
     if not FOLDS:
-        return [f"{DATA}/{wildcards.experiment}/model.pt"]
-    return expand(f"{DATA}/{wildcards.experiment}/folds/{{fold}}/model.pt", fold=FOLDS)
+        return [f"{DATA}/{owner}/model.pt"]
+    return expand(f"{DATA}/{owner}/folds/{{fold}}/model.pt", fold=FOLDS)
 
 
 def split_models(wildcards):
     """Models that predict a split. With folds, val (= fold 0) is predicted by fold 0's model
     alone, which never saw it: tuning the CRF on the ensemble would leak its training data."""
     if FOLDS and wildcards.split == "val":
-        return [f"{DATA}/{wildcards.experiment}/folds/0/model.pt"]
+        return [f"{DATA}/{model_owner(config, wildcards.experiment)}/folds/0/model.pt"]
     return trained_models(wildcards)
 
 

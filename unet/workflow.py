@@ -6,11 +6,12 @@ import copy
 import re
 from pathlib import Path
 
-from unet.common.applicable import applicable
+from unet.common.applicable import applicable, tracked
 from unet.config_checks import ConfigError, check_data, check_sizes, check_split, min_side
 from unet.dataset.split import ID_KEYS
 
-__all__ = ["ConfigError", "check_config", "experiment_config", "experiment_section", "min_side"]
+__all__ = ["ConfigError", "check_config", "experiment_config", "experiment_section", "min_side",
+           "model_owner"]
 
 EXPERIMENT_SECTIONS = ("model", "train", "predict", "crf")
 # results/<dataset>/ names the rules write beside the experiments' folders (rules/*.smk)
@@ -59,6 +60,20 @@ def experiment_section(config: dict, section: str, experiment: str) -> dict:
     """`config[section]` with `config['experiments'][experiment][section]` merged over it."""
     override = (config["experiments"].get(experiment) or {}).get(section, {})
     return _merge(config[section], override)
+
+
+def model_owner(config: dict, experiment: str) -> str:
+    """The first experiment by name (as normalise_config orders them, whatever order the
+    config files gave) whose training is the same as `experiment`'s: its model and train
+    sections as train_unet's params see them (less the keys that do not apply and the speed
+    keys). Only it trains; the others predict with its model, so an experiment that differs
+    in prediction or the CRF trains nothing."""
+    def training(name: str) -> tuple:
+        return (applicable("model", experiment_section(config, "model", name)),
+                tracked("train", applicable("train", experiment_section(config, "train", name))))
+
+    own = training(experiment)
+    return next(name for name in sorted(config["experiments"]) if training(name) == own)
 
 
 def check_config(config: dict) -> None:

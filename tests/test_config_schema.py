@@ -141,3 +141,26 @@ def test_a_schema_error_names_the_key_and_the_fix(config, change, message):
         check_schema(config, SCHEMA)
     assert str(err.value).startswith(message), str(err.value)
     assert len(str(err.value)) < 400
+
+
+def test_command_line_values_in_lists_of_either_kind_become_numbers(config):
+    """`--config masks='{values: [0, 255]}'` gave "'255' is not valid under any of the given
+    schemas": items that may be a number or a list (anyOf) stayed strings, as did
+    train.augment.flip's false (an enum of true, false and names, with no type)."""
+    from unet.config_schema import coerce_numbers
+
+    config["masks"]["values"] = ["0", ["1", "2"], "255"]
+    config["train"]["augment"]["flip"] = "false"
+    config["experiments"] = {"e": {"train": {"augment": {"flip": "true"}}}}
+    coerce_numbers(config, SCHEMA)
+    assert config["masks"]["values"] == [0, [1, 2], 255]
+    assert config["train"]["augment"]["flip"] is False
+    assert config["experiments"]["e"]["train"]["augment"]["flip"] is True
+    validate(config, str(SCHEMA_PATH))
+    config["masks"]["values"] = None
+    config["masks"]["colors"] = [["0", "0", "0"], [["255", "0", "0"], ["0", "0", "255"]]]
+    coerce_numbers(config, SCHEMA)
+    assert config["masks"]["colors"] == [[0, 0, 0], [[255, 0, 0], [0, 0, 255]]]
+    config["train"]["augment"]["flip"] = "vertical"  # a name: left as written
+    coerce_numbers(config, SCHEMA)
+    assert config["train"]["augment"]["flip"] == "vertical"

@@ -3,6 +3,7 @@ overrides validated as the config that experiment sees, its errors naming it."""
 
 from __future__ import annotations
 
+import copy
 import difflib
 import math
 
@@ -77,22 +78,49 @@ def _resolved(node: dict, root: dict) -> dict:
 
 def _walk(value, node: dict, root: dict) -> None:
     node = _resolved(node, root)
+    if _branch(value, node, root):
+        return
     if isinstance(value, dict):
         extra = node.get("additionalProperties")
         for key, item in value.items():
             sub = node.get("properties", {}).get(key, extra if isinstance(extra, dict) else None)
             if sub is not None:
-                value[key] = _number(item, _resolved(sub, root))
+                value[key] = _number(item, _resolved(sub, root), root)
                 _walk(value[key], sub, root)
     elif isinstance(value, list) and isinstance(node.get("items"), dict):
         for i, item in enumerate(value):
-            value[i] = _number(item, _resolved(node["items"], root))
+            value[i] = _number(item, _resolved(node["items"], root), root)
             _walk(value[i], node["items"], root)
 
 
-def _number(value, node: dict):
+def _branch(value, node: dict, root: dict) -> bool:
+    """Walk a list (dict) `value` in the anyOf/oneOf branch of `node` it is valid in once
+    walked (masks.colors' item: one [r, g, b] or a list of them); True if `node` has such
+    branches (then `value` is done), False if it has none."""
+    branches = node.get("anyOf", node.get("oneOf"))
+    if not branches or not isinstance(value, (list, dict)):
+        return False
+    for branch in branches:
+        trial = copy.deepcopy(value)
+        _walk(trial, branch, root)
+        if Draft202012Validator({**branch, "$defs": root.get("$defs", {})}).is_valid(trial):
+            if isinstance(value, list):
+                value[:] = trial
+            else:
+                value.clear()
+                value.update(trial)
+            break
+    return True
+
+
+def _number(value, node: dict, root: dict | None = None):
     """`value` as a number (or true/false, or None) if it is a string that parses as one and
-    `node` wants a number (a boolean, null), not that string; else `value`."""
+    `node` wants a number (a boolean, null), not that string; else `value`. With anyOf or
+    oneOf (masks.values' integer or list), the first branch that takes it as one decides."""
+    for branch in node.get("anyOf", node.get("oneOf", ())) if isinstance(value, str) else ():
+        number = _number(value, _resolved(branch, root or {}), root)
+        if number is not value:
+            return number
     types = node.get("type")
     types = [types] if isinstance(types, str) else types or []
     if isinstance(value, str) and value in NULLS and "null" in types:
@@ -115,7 +143,9 @@ def _number(value, node: dict):
 
 def _wants_boolean(value: str, node: dict, types: list) -> bool:
     """'true' or 'false' (--config's nested values) where the schema wants a boolean: a key
-    of type boolean, or of [string, boolean] whose enum lists true/false but not the string."""
-    if "boolean" not in types or value.lower() not in ("true", "false"):
+    of type boolean, or of [string, boolean] or no type whose enum lists true/false but not
+    the string (train.augment.flip: true, false, horizontal, vertical)."""
+    booleans = "boolean" in types or any(e is True or e is False for e in node.get("enum", ()))
+    if not booleans or value.lower() not in ("true", "false"):
         return False
     return "string" not in types or ("enum" in node and value not in node["enum"])

@@ -54,3 +54,32 @@ def test_weights_that_diverged_stop_training_with_the_fix():
         net.weight[0, 0, 0, 0] = float("nan")
     with pytest.raises(TrainingError, match=r"epoch 3.*train\.lr.*epoch 2 is kept"):
         check_weights(net, 3, 2)
+
+
+def test_batchnorm_statistics_that_overflowed_stop_training():
+    # SGD at lr 100 on the tiny set: after epoch 2 a BatchNorm running_var was inf while every
+    # weight was finite, so validation's loss was NaN, yet training went on to write model.pt.
+    import pytest
+
+    from unet.train.loop import check_weights
+    from unet.train.settings import TrainingError
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2))
+    check_weights(net, 2, 1)
+    net[1].running_var[1] = float("inf")
+    with pytest.raises(TrainingError, match=r"epoch 2.*train\.lr.*epoch 1 is kept"):
+        check_weights(net, 2, 1)
+
+
+def test_a_non_finite_validation_loss_stops_training():
+    # finite weights whose activations overflow score NaN on validation: argmax of NaN logits
+    # predicted class 0 everywhere, and the epoch was recorded (and could be kept) as any other
+    import pytest
+
+    from unet.train.loop import check_val_loss
+    from unet.train.settings import TrainingError
+
+    check_val_loss(1e12, 4, 3)
+    for value in (float("nan"), float("inf")):
+        with pytest.raises(TrainingError, match=r"validation loss.*epoch 4.*epoch 3 is kept"):
+            check_val_loss(value, 4, 3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import asdict, dataclass
 
@@ -171,19 +172,32 @@ def train_epoch(run: Run, epoch: int, stop: StopSignals, done: int) -> tuple[flo
             log.warning("signal %d: leaving the checkpoint of epoch %d", stop.signal, done)
             raise Interrupted(128 + stop.signal)
     check_weights(run.model, epoch, done)
+    check_weights(run.eval_model, epoch, done)  # the moving average too, when there is one
     return total / seen, seen
 
 
+DIVERGED = ("training diverged. Lower train.lr, set train.grad_clip (e.g. 1.0), or turn mixed "
+            "precision off (train.amp, amp_cpu); the checkpoint of epoch {done} is kept")
+
+
 def check_weights(model: torch.nn.Module, epoch: int, done: int) -> None:
-    """Refuse weights that hold NaN or inf (training diverged), before they are validated and
-    written: the checkpoint of epoch `done` stays."""
-    if all(torch.isfinite(p).all() for p in model.parameters()):
+    """Refuse weights or BatchNorm statistics that hold NaN or inf (training diverged), before
+    they are validated and written: the checkpoint of epoch `done` stays. The statistics can
+    overflow while every weight is still finite."""
+    state = model.state_dict().values()
+    if all(torch.isfinite(t).all() for t in state if t.is_floating_point()):
         return
-    raise TrainingError(
-        f"the weights hold NaN or inf after epoch {epoch}: training diverged. Lower train.lr, "
-        "set train.grad_clip (e.g. 1.0), or turn mixed precision off (train.amp, amp_cpu); "
-        f"the checkpoint of epoch {done} is kept"
-    )
+    raise TrainingError(f"the weights or BatchNorm statistics hold NaN or inf after epoch "
+                        f"{epoch}: " + DIVERGED.format(done=done))
+
+
+def check_val_loss(val_loss: float, epoch: int, done: int) -> None:
+    """Refuse an epoch whose validation loss is NaN or inf: finite weights whose activations
+    overflow, which predict class 0 wherever their logits are NaN."""
+    if math.isfinite(val_loss):
+        return
+    raise TrainingError(f"the validation loss is {val_loss} after epoch {epoch}: the model's "
+                        "outputs overflow, " + DIVERGED.format(done=done))
 
 
 def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: float) -> dict:
@@ -200,6 +214,7 @@ def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: flo
             run.eval_model, run.val_loader, run.loss_fn, run.device, run.dtype,
             run.config.num_classes,
         )
+    check_val_loss(val_loss, epoch, epoch - 1)  # the checkpoint of the epoch before stays
     dice = class_dice(cm)  # NaN for a class neither the split nor the prediction holds
     fg = foreground_dice(cm, run.scored_from)  # the classes the split or prediction holds
     if is_per_epoch(run.sched):

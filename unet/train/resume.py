@@ -67,7 +67,7 @@ def code_digest(root: str | os.PathLike | None = None) -> str:
 
 def fresh_state() -> dict:
     """Progress of a run that has done no epoch yet."""
-    return {"epoch": 0, "best": -1.0, "stale": 0, "history": []}
+    return {"epoch": 0, "best": -1.0, "best_loss": float("inf"), "stale": 0, "history": []}
 
 
 def restore(

@@ -81,9 +81,13 @@ def _note_threads(run: Run, state: dict, threads: int) -> None:
 
 
 def _keep_if_best(run: Run, state: dict, row: dict, best_path: Path, record: dict) -> None:
-    """Save best.pt when this epoch's foreground Dice beats every earlier one."""
-    if row["val_dice"] > state["best"]:
-        state["best"], state["stale"] = row["val_dice"], 0
+    """Save best.pt when this epoch's foreground Dice beats every earlier one, or equals the
+    best and its validation loss is lower: Dice ties (0.0 while no foreground is predicted
+    yet, 1.0 on a split without any) would otherwise keep the first, least trained epoch."""
+    dice, loss = row["val_dice"], row["val_loss"]
+    if dice > state["best"] or (dice == state["best"]
+                                and loss < state.get("best_loss", float("inf"))):
+        state["best"], state["best_loss"], state["stale"] = dice, loss, 0
         checkpoint.save(best_path, record)
     else:
         state["stale"] += 1

@@ -82,3 +82,14 @@ def test_resumed_without_budget_follows_the_full_schedule(cache, tmp_path, clock
     free, cut = _history(tmp_path / "free"), _history(tmp_path / "cut")
     keys = ("epoch", "train_loss", "val_loss", "val_dice", "lr")
     assert [[r[k] for k in keys] for r in cut] == [[r[k] for k in keys] for r in free]
+
+
+def test_budget_shorter_than_the_warm_up_still_anneals(cache, tmp_path, clock, caplog):  # noqa: F811
+    caplog.set_level(logging.INFO)
+    # 3 of 10 epochs fit, warm-up 5 epochs: the rate rose to 0.6 x lr and training stopped
+    # there, never at its peak nor annealed. The warm-up now takes at most half the plan.
+    _train(cache, tmp_path, epochs=10, max_minutes=1, lr=LR, warmup_epochs=5)
+    rows = _history(tmp_path)
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    assert float(rows[-1]["lr"]) < LR * 1e-6
+    assert float(rows[1]["lr"]) < LR  # decaying after the shortened warm-up

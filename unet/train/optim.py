@@ -31,11 +31,15 @@ class Decay:
     name: str
     warm: int
     total: int
+    planned: int = 0  # the end train.epochs plans; a time budget may bring `total` before it
 
     def __call__(self, step: int) -> float:
-        if step < self.warm:
-            return (step + 1) / self.warm
-        progress = min(1.0, (step - self.warm) / max(1, self.total - self.warm))
+        warm = self.warm
+        if self.total < self.planned:  # a budget cut the plan: the warm-up takes at most half
+            warm = min(warm, self.total // 2)  # of it, or it would end still rising, undecayed
+        if step < warm:
+            return (step + 1) / warm
+        progress = min(1.0, (step - warm) / max(1, self.total - warm))
         if self.name == "cosine":
             return 0.5 * (1 + math.cos(math.pi * progress))
         if self.name == "poly":
@@ -59,7 +63,8 @@ def build_scheduler(
         )
     if name not in ("cosine", "poly", "constant"):
         raise ValueError(f"train.schedule: unknown {name!r}; use cosine, poly, plateau or constant")
-    decay = Decay(name, warmup_epochs * steps_per_epoch, max(1, epochs * steps_per_epoch))
+    total = max(1, epochs * steps_per_epoch)
+    decay = Decay(name, warmup_epochs * steps_per_epoch, total, total)
     return torch.optim.lr_scheduler.LambdaLR(opt, decay)
 
 
@@ -70,14 +75,16 @@ def horizon(sched) -> int | None:
     return sched.lr_lambdas[0].total
 
 
-def set_horizon(opt: torch.optim.Optimizer, sched, total_steps: int) -> None:
-    """Let the decay end at `total_steps` (fewer epochs fit a time budget, or train.epochs
-    changed) and set the optimiser's rates to the re-planned schedule at the step reached.
-    Reduce-on-plateau has no horizon."""
+def set_horizon(opt: torch.optim.Optimizer, sched, total_steps: int, plan: bool = False) -> None:
+    """Let the decay end at `total_steps` (fewer epochs fit a time budget; with `plan`, the
+    epochs train.epochs plans, on resuming) and set the optimiser's rates to the re-planned
+    schedule at the step reached. Reduce-on-plateau has no horizon."""
     if not isinstance(sched, torch.optim.lr_scheduler.LambdaLR):
         return
     for fn in sched.lr_lambdas:
         fn.total = max(1, total_steps)
+        if plan:
+            fn.planned = fn.total
     lrs = [base * fn(sched.last_epoch) for base, fn in zip(sched.base_lrs, sched.lr_lambdas,
                                                              strict=True)]
     for group, lr in zip(opt.param_groups, lrs, strict=True):

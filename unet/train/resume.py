@@ -113,7 +113,7 @@ def restore(
     # A time budget's shorter horizon was the killed run's plan; this run plans its own.
     cut = state.pop("horizon", epochs)
     before = opt.param_groups[0]["lr"]
-    set_horizon(opt, sched, planned_steps or 0)
+    set_horizon(opt, sched, planned_steps or 0, plan=True)
     if planned != epochs:
         why = f"train.epochs changed from {planned} to {epochs}"
     elif cut < planned:

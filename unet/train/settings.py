@@ -91,11 +91,7 @@ def check_settings(
             f"{mcfg.depth} (needs at least {UNet.min_size(mcfg.depth)} px a side)"
         )
     size = size or patch
-    if settings.batch_size > n_train:
-        raise TrainingError(
-            f"train.batch_size={settings.batch_size} is larger than the training split "
-            f"({n_train} images); lower train.batch_size or add images"
-        )
+    _check_batch(settings, n_train)
     if min(size) < UNet.min_size(mcfg.depth):
         raise TrainingError(
             f"preprocess size {size[0]}x{size[1]} is too small for model.depth={mcfg.depth} "
@@ -114,3 +110,27 @@ def check_settings(
             f"train.class_weights has {len(settings.class_weights)} values but the data has "
             f"{mcfg.num_classes} classes; give one weight per class or []"
         )
+
+
+def _check_batch(settings: TrainSettings, n_train: int) -> None:
+    """Refuse a batch larger than the samples an epoch draws (`n_train`: images, or patches),
+    with the fix that fits: a batch holds at least 2 (BatchNorm), so one image needs patches."""
+    batch = settings.batch_size
+    if batch <= n_train:
+        return
+    head = f"train.batch_size={batch} is larger than"
+    per = settings.patch.per_image
+    if settings.patch.size:
+        raise TrainingError(
+            f"{head} the {n_train} patches an epoch draws ({n_train // per} training images x "
+            f"train.patch.per_image={per}); raise train.patch.per_image, lower "
+            "train.batch_size (2 at least) or add images"
+        )
+    if n_train < 2:
+        raise TrainingError(
+            f"{head} the training split ({n_train} image), and a batch needs 2 at least "
+            "(BatchNorm): add images, or train on patches of it (train.patch.size, and "
+            "train.patch.per_image of at least train.batch_size)"
+        )
+    raise TrainingError(f"{head} the training split ({n_train} images); lower "
+                        "train.batch_size or add images")

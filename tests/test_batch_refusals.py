@@ -1,0 +1,33 @@
+"""A batch larger than what an epoch draws is refused with the fix that fits the data: with
+patches the count is of patches (images x train.patch.per_image), which the message called
+images, and it never named per_image; one training image cannot be helped by a smaller
+batch (2 at least: BatchNorm), which the message still advised."""
+
+from __future__ import annotations
+
+import pytest
+
+from unet.model.unet import UNetConfig
+from unet.train.settings import TrainingError, TrainSettings, check_settings
+
+MODEL = UNetConfig(in_channels=3, num_classes=2, depth=2, base_width=4)
+
+
+def test_patches_count_as_patches_and_per_image_is_named():
+    settings = TrainSettings(batch_size=8, patch={"size": [64, 64], "per_image": 3})
+    with pytest.raises(TrainingError) as err:
+        check_settings(settings, 6, None, MODEL)  # 2 training images x 3 patches
+    text = str(err.value)
+    assert "6 patches" in text and "2 training images" in text
+    assert "train.patch.per_image" in text and "6 images" not in text
+    check_settings(settings, 8, None, MODEL)  # as many patches as the batch: fine
+
+
+def test_one_training_image_is_not_told_to_lower_the_batch():
+    with pytest.raises(TrainingError) as err:
+        check_settings(TrainSettings(batch_size=2), 1, [64, 64], MODEL)
+    text = str(err.value)
+    assert "1 image" in text and "lower train.batch_size" not in text
+    assert "train.patch" in text  # patches are how one image fills a batch
+    with pytest.raises(TrainingError, match=r"batch_size=4.*3 images.*lower train.batch_size"):
+        check_settings(TrainSettings(batch_size=4), 3, [64, 64], MODEL)

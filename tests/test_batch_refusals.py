@@ -31,3 +31,13 @@ def test_one_training_image_is_not_told_to_lower_the_batch():
     assert "train.patch" in text  # patches are how one image fills a batch
     with pytest.raises(TrainingError, match=r"batch_size=4.*3 images.*lower train.batch_size"):
         check_settings(TrainSettings(batch_size=4), 3, [64, 64], MODEL)
+
+
+def test_a_warm_up_longer_than_the_training_is_refused_without_the_workflow_too():
+    # train_unet called from Python (no config validation) ran 2 epochs of a 3-epoch warm-up:
+    # the rate never reached train.lr nor decayed, and nothing said so.
+    with pytest.raises(TrainingError, match=r"train.warmup_epochs 3.*train.epochs 2"):
+        check_settings(TrainSettings(epochs=2, warmup_epochs=3, batch_size=2), 4, [64, 64], MODEL)
+    check_settings(TrainSettings(epochs=3, warmup_epochs=3, batch_size=2), 4, [64, 64], MODEL)
+    plateau = TrainSettings(epochs=2, warmup_epochs=3, schedule="plateau", batch_size=2)
+    check_settings(plateau, 4, [64, 64], MODEL)  # no warm-up there

@@ -92,6 +92,12 @@ def check_settings(
         )
     size = size or patch
     _check_batch(settings, n_train)
+    if settings.schedule != "plateau" and settings.warmup_epochs > settings.epochs:
+        raise TrainingError(  # as the workflow's config check, for callers without it
+            f"train.warmup_epochs {settings.warmup_epochs} is longer than train.epochs "
+            f"{settings.epochs}: the lr would never reach train.lr nor decay; lower the warmup "
+            "(e.g. 1) or train longer"
+        )
     if min(size) < UNet.min_size(mcfg.depth):
         raise TrainingError(
             f"preprocess size {size[0]}x{size[1]} is too small for model.depth={mcfg.depth} "

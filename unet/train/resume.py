@@ -125,3 +125,16 @@ def restore(
         "(lr %.3e -> %.3e)", why, epochs, done + 1, before, opt.param_groups[0]["lr"],
     )
     return state
+
+
+def last_epoch(epochs: int, patience: int, state: dict) -> int:
+    """The last epoch to train: `epochs`, or, when the restored run had already stopped early
+    (its epochs since the best reach train.patience), the epoch it stopped at, so that a run
+    started again (an unhashed setting changed, a kill before model.pt) writes the model an
+    unbroken run wrote; a raised patience continues it."""
+    if state["epoch"] and patience and state["stale"] >= patience:
+        log.info("last.pt stopped early after epoch %d (no better val Dice in %d epochs, "
+                 "train.patience=%d): nothing left to train; raise train.patience to go on",
+                 state["epoch"], state["stale"], patience)
+        return state["epoch"]
+    return epochs

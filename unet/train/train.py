@@ -151,7 +151,7 @@ def train_unet(
     started = time.monotonic()
     with StopSignals() as stop:
         first = state["epoch"] + 1
-        for epoch in range(first, settings.epochs + 1):
+        for epoch in range(first, resume.last_epoch(settings.epochs, settings.patience, state) + 1):
             t0 = time.perf_counter()
             loss, seen = train_epoch(run, epoch, stop, state["epoch"])
             row = validate_epoch(run, epoch, loss, seen, time.perf_counter() - t0)

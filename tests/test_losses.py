@@ -83,3 +83,15 @@ def test_a_non_finite_validation_loss_stops_training():
     for value in (float("nan"), float("inf")):
         with pytest.raises(TrainingError, match=r"validation loss.*epoch 4.*epoch 3 is kept"):
             check_val_loss(value, 4, 3)
+
+
+def test_divergence_in_the_first_epoch_names_no_checkpoint():
+    # "the checkpoint of epoch 0 is kept": there is none before the first epoch ends
+    import pytest
+
+    from unet.train.loop import check_val_loss
+    from unet.train.settings import TrainingError
+
+    with pytest.raises(TrainingError) as err:
+        check_val_loss(float("nan"), 1, 0)
+    assert "epoch 0" not in str(err.value) and "no checkpoint" in str(err.value)

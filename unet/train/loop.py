@@ -177,7 +177,13 @@ def train_epoch(run: Run, epoch: int, stop: StopSignals, done: int) -> tuple[flo
 
 
 DIVERGED = ("training diverged. Lower train.lr, set train.grad_clip (e.g. 1.0), or turn mixed "
-            "precision off (train.amp, amp_cpu); the checkpoint of epoch {done} is kept")
+            "precision off (train.amp, amp_cpu); {kept}")
+
+
+def _diverged(done: int) -> str:
+    """The end of a divergence error: the fix, and which checkpoint stays."""
+    kept = f"the checkpoint of epoch {done} is kept" if done else "no checkpoint was written"
+    return DIVERGED.format(kept=kept)
 
 
 def check_weights(model: torch.nn.Module, epoch: int, done: int) -> None:
@@ -188,7 +194,7 @@ def check_weights(model: torch.nn.Module, epoch: int, done: int) -> None:
     if all(torch.isfinite(t).all() for t in state if t.is_floating_point()):
         return
     raise TrainingError(f"the weights or BatchNorm statistics hold NaN or inf after epoch "
-                        f"{epoch}: " + DIVERGED.format(done=done))
+                        f"{epoch}: " + _diverged(done))
 
 
 def check_val_loss(val_loss: float, epoch: int, done: int) -> None:
@@ -197,7 +203,7 @@ def check_val_loss(val_loss: float, epoch: int, done: int) -> None:
     if math.isfinite(val_loss):
         return
     raise TrainingError(f"the validation loss is {val_loss} after epoch {epoch}: the model's "
-                        "outputs overflow, " + DIVERGED.format(done=done))
+                        "outputs overflow, " + _diverged(done))
 
 
 def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: float) -> dict:

@@ -24,3 +24,37 @@ def test_each_example_is_a_valid_config(block):
     config = yaml.safe_load(block)
     assert isinstance(config, dict) and config
     jsonschema.validate(config, SCHEMA, cls=jsonschema.Draft202012Validator)
+
+
+def _schema_keys(node: dict, prefix: str = "") -> set[str]:
+    """Every dotted key the schema accepts (layouts through their $ref)."""
+    keys = set()
+    parts = node.get("allOf", []) + node.get("anyOf", []) + node.get("oneOf", [])
+    if "$ref" in node:
+        parts.append(SCHEMA["$defs"][node["$ref"].rsplit("/", 1)[-1]])
+    for part in parts:
+        keys |= _schema_keys(part, prefix)
+    for name, sub in node.get("properties", {}).items():
+        keys.add(prefix + name)
+        keys |= _schema_keys(sub, prefix + name + ".")
+    return keys
+
+
+SCHEMA_KEYS = _schema_keys(SCHEMA)
+# `a.b.c` or `a.b.c: value` in backticks, whose first part is a top-level config section
+# (file names such as `experiments.tsv` and `split.json` left out)
+NAMED_KEYS = sorted({
+    key for key in re.findall(r"`([a-z_0-9]+(?:\.[a-z_0-9]+)+)(?:: [^`]*)?`",
+                              (REPO / "README.md").read_text())
+    if key.split(".")[0] in SCHEMA["properties"]
+    and key.rsplit(".", 1)[-1] not in ("tsv", "json", "pt", "csv", "png", "yaml", "py")
+})
+
+
+def test_the_readme_names_config_keys():
+    assert len(NAMED_KEYS) >= 50
+
+
+@pytest.mark.parametrize("key", NAMED_KEYS)
+def test_each_config_key_the_readme_names_is_in_the_schema(key):
+    assert key in SCHEMA_KEYS, f"README names `{key}`, which config/schema.yaml lacks"

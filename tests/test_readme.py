@@ -58,3 +58,19 @@ def test_the_readme_names_config_keys():
 @pytest.mark.parametrize("key", NAMED_KEYS)
 def test_each_config_key_the_readme_names_is_in_the_schema(key):
     assert key in SCHEMA_KEYS, f"README names `{key}`, which config/schema.yaml lacks"
+
+
+# `a.b: value` in backticks: the value is one the key takes (`split.folds: k` is a placeholder)
+NAMED_SETTINGS = sorted({
+    (key, value) for key, value in re.findall(r"`([a-z_0-9]+(?:\.[a-z_0-9]+)+): ([^`]*)`",
+                                              (REPO / "README.md").read_text())
+    if key.split(".")[0] in SCHEMA["properties"] and value != "k"
+})
+
+
+@pytest.mark.parametrize("key,value", NAMED_SETTINGS)
+def test_each_setting_the_readme_names_is_valid(key, value):
+    config = yaml.safe_load(value)
+    for part in reversed(key.split(".")):
+        config = {part: config}
+    jsonschema.validate(config, SCHEMA, cls=jsonschema.Draft202012Validator)

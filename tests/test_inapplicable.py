@@ -98,6 +98,22 @@ def test_resume_ignores_inapplicable_train_keys():
     assert chash({"arch": "smp", "encoder": "resnet18"}) != chash({"arch": "smp"})
 
 
+def test_resume_across_devices_only_within_one_kind():
+    """As the README says: another GPU (or auto on the CPU for cpu) resumes a last.pt, while the
+    CPU's epochs are not resumed on a GPU, nor the reverse (amp and amp_cpu set the precision)."""
+    from dataclasses import asdict
+
+    from unet.train.resume import settings_hash
+    from unet.train.settings import TrainSettings
+
+    def chash(device, runs_on):
+        return settings_hash({"arch": "unet"}, asdict(TrainSettings(device=device)), {}, runs_on)
+
+    assert chash("cuda:0", "cuda") == chash("cuda:1", "cuda") == chash("auto", "cuda")
+    assert chash("cpu", "cpu") == chash("auto", "cpu")
+    assert chash("cpu", "cpu") != chash("cuda", "cuda")
+
+
 NO_CRF = "crf: {enabled: false}\n"
 
 

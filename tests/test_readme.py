@@ -74,3 +74,15 @@ def test_each_setting_the_readme_names_is_valid(key, value):
     for part in reversed(key.split(".")):
         config = {part: config}
     jsonschema.validate(config, SCHEMA, cls=jsonschema.Draft202012Validator)
+
+
+def test_the_layout_names_every_package_folder_and_top_level_module():
+    layout = re.search(r"## Layout\n(.*?)\n## |\Z", (REPO / "README.md").read_text() + "\n## ",
+                       re.S).group(1)
+    tree = re.search(r"```\nunet/\n(.*?)```", layout, re.S).group(1)
+    named = set(re.findall(r"^  ([a-z_]+/|[a-z_]+\.py)", tree, re.M))
+    named |= set(re.findall(r"\b([a-z_]+\.py)\b", tree))
+    package = REPO / "unet"
+    wanted = {p.name + "/" for p in package.iterdir() if (p / "__init__.py").exists()}
+    wanted |= {p.name for p in package.glob("*.py") if p.name != "__init__.py"}
+    assert wanted <= named, f"README's Layout lacks {sorted(wanted - named)}"

@@ -216,3 +216,16 @@ def test_ctrl_c_ends_with_one_line_and_status_130(model, tmp_path, capsys, monke
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 130 and err[-1].startswith("unet predict: interrupted"), err
     assert list((tmp_path / "out").glob("*")) == []
+
+
+def test_help_says_what_export_and_rle_take(capsys):
+    # export's help said "an experiment's folder holding one" (model.pt) after folds exported
+    # as an ensemble; --rle's said ClassId comes "for more than two classes", where it comes for
+    # more than one scored class (two classes with masks.background: false take it too).
+    from unet.cli import parser
+
+    sub = next(a for a in parser()._actions if a.choices and "export" in a.choices).choices
+    export_help = sub["export"].format_help()
+    assert "folds" in export_help and "holding one" not in export_help
+    rle_help = " ".join(sub["predict"].format_help().split())
+    assert "more than one scored class" in rle_help and "more than two classes" not in rle_help

@@ -186,7 +186,7 @@ def _rle_arguments(p: argparse.ArgumentParser) -> None:
     """unet predict's run-length (Kaggle submission) options."""
     p.add_argument("--rle", metavar="CSV",
                    help="also write the masks as run-length encodings, Kaggle-style: ImageId, "
-                        "EncodedPixels (and ClassId for more than two classes)")
+                        "EncodedPixels (and ClassId for more than one scored class)")
     p.add_argument("--rle-order", choices=("columns", "rows"), default="columns",
                    help="count pixels down each column first (Kaggle's usual) or along rows")
     p.add_argument("--rle-objects", action="store_true",
@@ -233,7 +233,8 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("model", help="model.pt, or an experiment's folder (each fold's model)")
     i.set_defaults(run=_info)
     e = sub.add_parser("export", help="export to ONNX (dynamic batch, height and width)")
-    e.add_argument("model", help="model.pt, or an experiment's folder holding one")
+    e.add_argument("model", help="model.pt, or an experiment's folder: its model, or its "
+                                 "cross-validation folds' models as one ensemble graph")
     e.add_argument("--onnx", required=True, help="output .onnx file")
     e.set_defaults(run=_export)
     u = sub.add_parser("unstack", help="split a multi-page TIFF into one PNG per page")

@@ -86,3 +86,12 @@ def test_the_layout_names_every_package_folder_and_top_level_module():
     wanted = {p.name + "/" for p in package.iterdir() if (p / "__init__.py").exists()}
     wanted |= {p.name for p in package.glob("*.py") if p.name != "__init__.py"}
     assert wanted <= named, f"README's Layout lacks {sorted(wanted - named)}"
+
+
+def test_each_project_file_the_readme_names_exists():
+    text = (REPO / "README.md").read_text()
+    named = set(re.findall(r"\b((?:unet|tests|config|profiles|benchmarks|rules|scripts)/"
+                           r"[A-Za-z0-9_./-]+\.(?:py|yaml|smk|sh|md))", text))
+    named |= {"benchmarks/" + name for name in re.findall(r"`(bench_[a-z_]+\.py)`", text)}
+    assert len(named) >= 20
+    assert not sorted(p for p in named if not (REPO / p).exists())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -81,8 +82,6 @@ def test_training_and_prediction_keys_of_another_mode(tiny_run, tmp_path, base, 
 
 
 def test_resume_ignores_inapplicable_train_keys():
-    from dataclasses import asdict
-
     from unet.train.resume import settings_hash
     from unet.train.settings import TrainSettings
 
@@ -161,3 +160,20 @@ def test_fractions_of_named_parts_are_unused():
     made = [make_split(ids, 0, v, t, test_ids=["i1"], folds=3) for v, t in ((0.1, 0.1), (0.5, 0.4))]
     assert made[0] == made[1]
     assert "test_fraction" in applicable("split", {**split, "test_ids": "ids.txt"})  # may be empty
+
+
+def test_unet_only_model_keys_do_not_apply_to_smp():
+    # arch smp builds smp's Unet, which has no base_width, bilinear, norm or dropout: changing
+    # one of them retrained an smp model (params and resume hash) for the same network.
+    from unet.common.applicable import applicable
+    from unet.train.resume import settings_hash
+    from unet.train.settings import TrainSettings
+
+    smp = {"arch": "smp", "encoder": "resnet18", "encoder_weights": None, "depth": 3}
+    own = {"base_width": 16, "bilinear": True, "norm": "batch", "dropout": 0.0}
+    other = {"base_width": 8, "bilinear": False, "norm": "instance", "dropout": 0.3}
+    assert applicable("model", {**smp, **own}) == applicable("model", {**smp, **other}) == smp
+    train = asdict(TrainSettings())
+    assert settings_hash({**smp, **own}, train, {}) == settings_hash({**smp, **other}, train, {})
+    unet = {"arch": "unet", "depth": 2}  # where they apply they still count
+    assert settings_hash({**unet, **own}, train, {}) != settings_hash({**unet, **other}, train, {})

@@ -21,8 +21,12 @@ def _preprocess_unused(s: dict) -> list[str]:
 
 
 def _model_unused(s: dict) -> list[str]:
-    """The encoder is arch smp's; the built-in unet has none (nor weights to fetch)."""
-    return [] if s.get("arch") == "smp" else ["encoder", "encoder_weights"]
+    """The encoder is arch smp's; the built-in unet has none (nor weights to fetch). smp's
+    Unet has its own widths and batch norm, and no dropout: the unet's shape keys do not
+    apply to it."""
+    if s.get("arch") == "smp":
+        return ["base_width", "bilinear", "norm", "dropout"]
+    return ["encoder", "encoder_weights"]
 
 
 def _amp_unused(s: dict) -> list[str]:

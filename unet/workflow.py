@@ -167,6 +167,12 @@ def _check_sections(config: dict, exp: str, sections: dict) -> None:
     model, train, crf = sections["model"], sections["train"], sections["crf"]
     if model["arch"] == "smp" and not 3 <= model["depth"] <= 5:
         raise ConfigError(f"model.depth {model['depth']}: arch smp takes 3, 4 or 5")
+    if model["arch"] == "smp":  # smp and timm only where asked for: they take seconds to import
+        from unet.model.pretrained import encoder_problem
+
+        problem = encoder_problem(model["encoder"], model["encoder_weights"])
+        if problem:
+            raise ConfigError(problem)
     if config["preprocess"]["mode"] == "native" and not train["patch"]["size"]:
         raise ConfigError(
             "train.patch.size: preprocess.mode native caches images of different "

@@ -7,6 +7,7 @@ logits cropped back.
 
 from __future__ import annotations
 
+import difflib
 import os
 
 import torch
@@ -72,6 +73,42 @@ class EncoderUNet(nn.Module):
         ph, pw = (-h) % self.multiple, (-w) % self.multiple
         x = F.pad((x - self.mean) / self.std, (0, pw, 0, ph), mode="replicate")
         return self.net(x)[..., :h, :w]  # (B, classes, H, W)
+
+
+def encoder_problem(encoder: str, weights: str | None) -> str | None:
+    """Why smp (or timm, for a `tu-` name) cannot build `encoder` with `weights`, in words, or
+    None; offline, from their registries. None too where smp is not installed here (the
+    rules' own environment may have it): training then says what is wrong."""
+    try:
+        smp = _smp()
+    except ModelError:
+        return None
+    if encoder.startswith("tu-"):
+        import timm
+
+        name = encoder[3:]
+        if not timm.is_model(name):
+            near = difflib.get_close_matches(name, timm.list_models(), n=3)
+            hint = f" (near: {', '.join('tu-' + n for n in near)})" if near else ""
+            return (f"model.encoder {encoder}: timm has no model {name!r}{hint}; "
+                    "timm.list_models() lists its names, which a tu- encoder takes")
+        if weights and not timm.models.is_model_pretrained(name):
+            return (f"model.encoder_weights {weights}: timm has no pretrained weights for "
+                    f"{name}; set model.encoder_weights: null, or choose a pretrained model")
+        return None
+    known = smp.encoders.encoders
+    if encoder not in known:
+        if smp.encoders.is_equivalent_to_timm_universal(encoder):  # smp maps it to a tu- name
+            return None
+        near = difflib.get_close_matches(encoder, list(known), n=3)
+        hint = f" (near: {', '.join(near)})" if near else ""
+        return (f"model.encoder {encoder}: smp has no such encoder{hint}; name one of "
+                "smp.encoders.get_encoder_names(), or a timm encoder as tu-<name>")
+    offered = list(known[encoder]["pretrained_settings"])
+    if weights and weights not in offered:
+        return (f"model.encoder_weights {weights}: smp's {encoder} has "
+                f"{', '.join(offered) or 'no pretrained weights'}; choose one, or null")
+    return None
 
 
 def fetch_encoder_weights(encoder: str, weights: str, marker: str | os.PathLike) -> None:

@@ -1,0 +1,51 @@
+"""arch smp's encoder and weights are checked with the config: a name smp or timm does not know
+failed only when training built the network, after the data was downloaded and preprocessed."""
+
+import pytest
+
+from tests.test_config_checks import _default_config, _refused
+from unet.workflow import check_config
+
+pytest.importorskip("segmentation_models_pytorch", reason="pip install -e '.[smp]'")
+
+
+def _smp(encoder: str, weights: str | None = None, experiment: bool = False) -> dict:
+    config = _default_config()
+    model = {"arch": "smp", "encoder": encoder, "encoder_weights": weights}
+    if experiment:
+        config["experiments"]["enc"] = {"model": model}
+    else:
+        config["model"].update(model)
+    return config
+
+
+@pytest.mark.parametrize(("encoder", "weights"), [
+    ("resnet18", None), ("resnet18", "imagenet"), ("resnet18", "ssl"), ("efficientnet-b0", None),
+    ("tu-resnet18", None), ("tu-resnet18", "imagenet"), ("tu-mobilenetv3_small_100", None),
+    ("tu-resnet18.a1_in1k", "imagenet"), ("timm-efficientnet-b0", None),
+])
+def test_known_encoders_pass(encoder, weights):
+    check_config(_smp(encoder, weights))  # no download: names and weights are checked offline
+
+
+def test_unknown_timm_name_is_refused_before_any_step():
+    # RuntimeError: Unknown model (resnet_18), from train_unet after preprocessing
+    err = _refused(_smp("tu-resnet_18"), r"model\.encoder tu-resnet_18")
+    assert "timm" in err and "tu-resnet18" in err  # the near name
+
+
+def test_unknown_smp_name_is_refused_with_near_names():
+    err = _refused(_smp("resnet_34"), r"model\.encoder resnet_34")
+    assert "resnet34" in err and "tu-<name>" in err
+
+
+def test_unknown_name_in_an_experiment_names_it():
+    _refused(_smp("tu-no_such_net", experiment=True), r"experiments\.enc: model\.encoder")
+
+
+def test_weights_the_encoder_lacks_are_refused():
+    err = _refused(_smp("resnet18", "instagram"), r"model\.encoder_weights instagram")
+    assert "imagenet" in err and "null" in err
+    # a timm model without pretrained weights: the fetch step failed on the network
+    _refused(_smp("tu-coatnet_0_224", "imagenet"), r"model\.encoder_weights imagenet")
+    check_config(_smp("tu-coatnet_0_224", None))

@@ -90,3 +90,20 @@ def test_a_failed_fetch_says_what_needs_the_network(monkeypatch, tmp_path):
     with pytest.raises(ModelError, match=message):
         fetch_encoder_weights("resnet18", "imagenet", tmp_path / "m.json")
     assert not (tmp_path / "m.json").exists()
+
+
+def test_training_without_the_fetched_weights_names_the_step_and_the_fix(monkeypatch, tmp_path):
+    # A compute node whose Hugging Face cache is not the one fetch_encoder_weights filled (or a
+    # cache emptied since the marker was written): training died in a bare hub traceback.
+    from unet.model.pretrained import ModelError
+
+    _fake_hub(monkeypatch, tmp_path, fail=True)
+    cfg = UNetConfig(in_channels=3, num_classes=2, depth=3, arch="smp", encoder="resnet18",
+                     encoder_weights="imagenet")
+    with pytest.raises(ModelError) as err:
+        build_model(cfg)
+    message = str(err.value)
+    assert "imagenet weights of encoder resnet18" in message and "Network is unreachable" in message
+    assert "fetch_encoder_weights" in message and "HF_HOME" in message
+    assert "resources/encoders/resnet18/imagenet.json" in message  # the marker to delete
+

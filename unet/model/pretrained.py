@@ -57,11 +57,17 @@ class EncoderUNet(nn.Module):
         if not 3 <= config.depth <= 5:
             raise ModelError(f"model.depth {config.depth}: arch smp takes 3, 4 or 5")
         weights = config.encoder_weights if pretrained else None  # rebuilt: weights come next
-        self.net = _smp().Unet(
-            config.encoder, encoder_weights=weights, in_channels=config.in_channels,
-            classes=config.num_classes, encoder_depth=config.depth,
-            decoder_channels=DECODER[5 - config.depth:],
-        )
+        smp = _smp()
+        try:
+            self.net = smp.Unet(
+                config.encoder, encoder_weights=weights, in_channels=config.in_channels,
+                classes=config.num_classes, encoder_depth=config.depth,
+                decoder_channels=DECODER[5 - config.depth:],
+            )
+        except Exception as err:  # weights not in this machine's cache: whatever the Hub raised
+            if not weights:
+                raise
+            raise ModelError(_not_cached(config.encoder, weights, err)) from err
         mean, std = normalisation(config) if pretrained else ([0.0] * config.in_channels,
                                                                 [1.0] * config.in_channels)
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))  # saved with it
@@ -73,6 +79,27 @@ class EncoderUNet(nn.Module):
         ph, pw = (-h) % self.multiple, (-w) % self.multiple
         x = F.pad((x - self.mean) / self.std, (0, pw, 0, ph), mode="replicate")
         return self.net(x)[..., :h, :w]  # (B, classes, H, W)
+
+
+def hub_cache() -> str:
+    """The folder the Hugging Face Hub caches downloads in on this machine."""
+    try:
+        from huggingface_hub import constants
+    except ImportError:
+        return os.environ.get("HF_HOME", "~/.cache/huggingface")
+    return str(constants.HF_HUB_CACHE)
+
+
+def _not_cached(encoder: str, weights: str, err: Exception) -> str:
+    """Training could not load weights that fetch_encoder_weights should have cached."""
+    return (
+        f"could not load the {weights} weights of encoder {encoder} from the Hugging Face "
+        f"cache {hub_cache()} on this machine ({err}). The fetch_encoder_weights step "
+        "downloads them where Snakemake runs and marks them in "
+        f"resources/encoders/{encoder}/{weights}.json: train on a machine that sees the same "
+        "cache (set HF_HOME to a folder both share), or, if the cache was emptied since, "
+        "delete that file so that the step fetches them again"
+    )
 
 
 def encoder_problem(encoder: str, weights: str | None) -> str | None:
@@ -126,5 +153,4 @@ def fetch_encoder_weights(encoder: str, weights: str, marker: str | os.PathLike)
             "needs the network there; check model.encoder and model.encoder_weights, or set "
             "model.encoder_weights: null to train from random weights"
         ) from err
-    write_json(marker, {"encoder": encoder, "weights": weights,
-                        "cache": os.environ.get("HF_HOME", "~/.cache/huggingface")})
+    write_json(marker, {"encoder": encoder, "weights": weights, "cache": hub_cache()})

@@ -107,3 +107,14 @@ def test_training_without_the_fetched_weights_names_the_step_and_the_fix(monkeyp
     assert "fetch_encoder_weights" in message and "HF_HOME" in message
     assert "resources/encoders/resnet18/imagenet.json" in message  # the marker to delete
 
+
+
+def test_a_fetch_refused_by_hf_hub_offline_says_so(monkeypatch, tmp_path):
+    # HF_HUB_OFFLINE=1 (set for compute nodes) also forbids the fetch step's download, where
+    # "it needs the network there" sent users to check a network that was up.
+    from unet.model.pretrained import ModelError, fetch_encoder_weights
+
+    _fake_hub(monkeypatch, tmp_path, fail=True)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelError, match=r"HF_HUB_OFFLINE=1 is set.*unset it for"):
+        fetch_encoder_weights("resnet18", "imagenet", tmp_path / "m.json")

@@ -147,10 +147,15 @@ def fetch_encoder_weights(encoder: str, weights: str, marker: str | os.PathLike)
     except ModelError:
         raise
     except Exception as err:  # no network, an unknown name: whatever smp or the Hub raised
+        offline = os.environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE")
+        why = ("; but HF_HUB_OFFLINE=1 is set, which forbids the download: unset it for this "
+               "step (compute nodes may keep it)" if offline else ", so it needs the network "
+               "there")
         raise ModelError(
-            f"could not fetch the {weights} weights of encoder {encoder}: {err}. This step "
-            "downloads them from the Hugging Face Hub on the machine Snakemake runs on, so it "
-            "needs the network there; check model.encoder and model.encoder_weights, or set "
-            "model.encoder_weights: null to train from random weights"
+            f"could not fetch the {weights} weights of encoder {encoder} into the Hugging "
+            f"Face cache {hub_cache()}: {err}. This step downloads them from the Hub on the "
+            f"machine Snakemake runs on{why}; check model.encoder and "
+            "model.encoder_weights, or set model.encoder_weights: null to train from random "
+            "weights"
         ) from err
     write_json(marker, {"encoder": encoder, "weights": weights, "cache": hub_cache()})

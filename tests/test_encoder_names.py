@@ -23,6 +23,8 @@ def _smp(encoder: str, weights: str | None = None, experiment: bool = False) -> 
     ("resnet18", None), ("resnet18", "imagenet"), ("resnet18", "ssl"), ("efficientnet-b0", None),
     ("tu-resnet18", None), ("tu-resnet18", "imagenet"), ("tu-mobilenetv3_small_100", None),
     ("tu-resnet18.a1_in1k", "imagenet"), ("timm-efficientnet-b0", None),
+    # timm's Hub and folder names are not in its registry: nothing to check offline
+    ("tu-hf-hub:timm/resnet18.a1_in1k", None), ("tu-local-dir:/models/net", None),
 ])
 def test_known_encoders_pass(encoder, weights):
     check_config(_smp(encoder, weights))  # no download: names and weights are checked offline

@@ -114,6 +114,8 @@ def encoder_problem(encoder: str, weights: str | None) -> str | None:
         import timm
 
         name = encoder[3:]
+        if ":" in name:  # hf-hub:<repo>, local-dir:<folder>: timm reads them from there
+            return None
         if not timm.is_model(name):
             near = difflib.get_close_matches(name, timm.list_models(), n=3)
             hint = f" (near: {', '.join('tu-' + n for n in near)})" if near else ""

@@ -118,3 +118,27 @@ def test_a_fetch_refused_by_hf_hub_offline_says_so(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelError, match=r"HF_HUB_OFFLINE=1 is set.*unset it for"):
         fetch_encoder_weights("resnet18", "imagenet", tmp_path / "m.json")
+
+
+def test_extra_bands_keep_the_normalisation_of_the_weights_they_reuse(monkeypatch, tmp_path):
+    # smp (and timm) give band i of a 2-, 4- or more-band input the pretrained filter of RGB
+    # channel i % 3; every band was normalised with the RGB channels' average instead, so an
+    # RGB+NIR image's R, G and B no longer met the statistics their filters learnt. A 6-band
+    # image that is an RGB image twice now gives the RGB encoder's features exactly.
+    import json
+
+    from unet.model.pretrained import IMAGENET
+
+    _fake_hub(monkeypatch, tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"mean": IMAGENET[0], "std": IMAGENET[1]}))
+    nets = {}
+    for bands in (3, 6):
+        cfg = UNetConfig(in_channels=bands, num_classes=2, depth=3, arch="smp",
+                         encoder="resnet18", encoder_weights="imagenet")
+        nets[bands] = build_model(cfg).eval()
+    assert nets[6].mean.flatten().tolist() == pytest.approx(list(IMAGENET[0]) * 2)
+    rgb = torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        three, six = (net.net.encoder((x - net.mean) / net.std)[-1]
+                      for net, x in ((nets[3], rgb), (nets[6], torch.cat([rgb, rgb], 1))))
+    assert torch.allclose(three, six, atol=1e-5)

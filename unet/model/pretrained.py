@@ -36,17 +36,20 @@ def _smp():
 
 
 def normalisation(config: UNetConfig) -> tuple[list[float], list[float]]:
-    """Per-channel mean and std for the encoder's pretrained weights (ImageNet's without)."""
+    """Per-channel mean and std for the encoder's pretrained weights (ImageNet's without), for
+    `config.in_channels` bands."""
     mean, std = IMAGENET
     if config.encoder_weights:  # the weights' own statistics, fetched with them
         params = _smp().encoders.get_preprocessing_params(
             config.encoder, pretrained=config.encoder_weights
         )
         mean, std = params.get("mean") or mean, params.get("std") or std
-    if config.in_channels != len(mean):  # grey input: the channels' average
-        mean = [sum(mean) / len(mean)] * config.in_channels
-        std = [sum(std) / len(std)] * config.in_channels
-    return list(mean), list(std)
+    if config.in_channels == 1:  # grey: smp and timm sum the RGB filters, so the average
+        return [sum(mean) / len(mean)], [sum(std) / len(std)]
+    # other counts: band i gets RGB channel i % 3's filter (smp's and timm's first-conv
+    # adaptation), so it is normalised as that channel was
+    return ([mean[i % len(mean)] for i in range(config.in_channels)],
+            [std[i % len(std)] for i in range(config.in_channels)])
 
 
 class EncoderUNet(nn.Module):

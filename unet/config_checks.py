@@ -60,10 +60,13 @@ def check_sizes(preprocess: dict, model: dict, train: dict) -> None:
     resize = preprocess["mode"] == "resize"
     size = [preprocess["width"], preprocess["height"]] if resize else None
     patch, augment = train["patch"]["size"], train["augment"]
+    # smp pads whole images to its multiple; patches are sliding-window tiles whose starts
+    # keep that multiple, for either arch (a smaller tile would leave gaps)
     least = min_side(model["depth"]) if model["arch"] == "unet" else 0
-    for key, side in (("train.patch.size", patch), ("preprocess width x height", size)):
-        if side and min(side) < least:
-            raise ConfigError(f"model.depth {model['depth']} needs inputs of at least {least} "
+    for key, side, need in (("train.patch.size", patch, min_side(model["depth"])),
+                            ("preprocess width x height", size, least)):
+        if side and min(side) < need:
+            raise ConfigError(f"model.depth {model['depth']} needs inputs of at least {need} "
                               f"px a side, and {key} is {side[0]}x{side[1]}; lower model.depth "
                               "or enlarge them")
     crop = augment["crop"]

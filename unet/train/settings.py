@@ -75,6 +75,10 @@ def check_settings(
     """Refuse, naming the key, settings that cannot train on this data (`size`: the cache's
     one (w, h), None for a native-size cache)."""
     patch = settings.patch.size
+    # smp's Unet pads any input to its multiple (unet.model.pretrained), the UNet pools it;
+    # patches, also smp's, are sliding-window tiles whose starts keep that multiple
+    least = UNet.min_size(mcfg.depth) if mcfg.arch == "unet" else 0
+    tile = UNet.min_size(mcfg.depth)
     if size is None and not patch:
         raise TrainingError(
             "preprocess.mode native caches images of different sizes, which train as patches: "
@@ -85,10 +89,10 @@ def check_settings(
             "train.patch.size and train.augment.crop both crop the training images; "
             "keep train.patch (crop is for whole-image training) and set crop to null"
         )
-    if patch and min(patch) < UNet.min_size(mcfg.depth):
+    if patch and min(patch) < tile:
         raise TrainingError(
             f"train.patch.size {patch[0]}x{patch[1]} is too small for model.depth="
-            f"{mcfg.depth} (needs at least {UNet.min_size(mcfg.depth)} px a side)"
+            f"{mcfg.depth} (needs at least {tile} px a side)"
         )
     size = size or patch
     _check_batch(settings, n_train)
@@ -98,17 +102,16 @@ def check_settings(
             f"{settings.epochs}: the lr would never reach train.lr nor decay; lower the warmup "
             "(e.g. 1) or train longer"
         )
-    if min(size) < UNet.min_size(mcfg.depth):
+    if min(size) < least:
         raise TrainingError(
             f"preprocess size {size[0]}x{size[1]} is too small for model.depth={mcfg.depth} "
-            f"(needs at least {UNet.min_size(mcfg.depth)} px a side); enlarge preprocess or "
-            "lower depth"
+            f"(needs at least {least} px a side); enlarge preprocess or lower depth"
         )
     crop = settings.augment.crop
-    if crop and not crop_fits(crop, size, mcfg.depth):
+    if crop and not crop_fits(crop, size, mcfg.depth if least else 0):
         raise TrainingError(
             f"train.augment.crop {crop[0]}x{crop[1]} must fit in the preprocess size "
-            f"{size[0]}x{size[1]} and be at least {UNet.min_size(mcfg.depth)} px a side "
+            f"{size[0]}x{size[1]} and be at least {least} px a side "
             f"for model.depth={mcfg.depth}"
         )
     if settings.class_weights and len(settings.class_weights) != mcfg.num_classes:

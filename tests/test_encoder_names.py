@@ -51,3 +51,21 @@ def test_weights_the_encoder_lacks_are_refused():
     # a timm model without pretrained weights: the fetch step failed on the network
     _refused(_smp("tu-coatnet_0_224", "imagenet"), r"model\.encoder_weights imagenet")
     check_config(_smp("tu-coatnet_0_224", None))
+
+
+def test_a_name_found_good_is_not_looked_up_again(tmp_path, monkeypatch):
+    # importing smp and timm to look a name up made planning an smp config seconds slower on
+    # every Snakemake call; a good name is kept (with the versions), a problem never is
+    from unet.model import encoder_check
+
+    cache = tmp_path / ".snakemake" / "unet-encoders.json"
+    assert encoder_check.encoder_problem("resnet18", None, cache) is None
+    assert encoder_check.encoder_problem("tu-resnet_18", None, cache)
+
+    def again(*_):
+        raise AssertionError("looked up again")
+
+    monkeypatch.setattr(encoder_check, "_problem", again)
+    assert encoder_check.encoder_problem("resnet18", None, cache) is None
+    with pytest.raises(AssertionError, match="again"):
+        encoder_check.encoder_problem("tu-resnet_18", None, cache)

@@ -168,7 +168,7 @@ def _check_sections(config: dict, exp: str, sections: dict) -> None:
     if model["arch"] == "smp" and not 3 <= model["depth"] <= 5:
         raise ConfigError(f"model.depth {model['depth']}: arch smp takes 3, 4 or 5")
     if model["arch"] == "smp":  # smp and timm only where asked for: they take seconds to import
-        from unet.model.pretrained import encoder_problem
+        from unet.model.encoder_check import encoder_problem
 
         problem = encoder_problem(model["encoder"], model["encoder_weights"])
         if problem:

@@ -7,7 +7,6 @@ logits cropped back.
 
 from __future__ import annotations
 
-import difflib
 import os
 
 import torch
@@ -103,44 +102,6 @@ def _not_cached(encoder: str, weights: str, err: Exception) -> str:
         "cache (set HF_HOME to a folder both share), or, if the cache was emptied since, "
         "delete that file so that the step fetches them again"
     )
-
-
-def encoder_problem(encoder: str, weights: str | None) -> str | None:
-    """Why smp (or timm, for a `tu-` name) cannot build `encoder` with `weights`, in words, or
-    None; offline, from their registries. None too where smp is not installed here (the
-    rules' own environment may have it): training then says what is wrong."""
-    try:
-        smp = _smp()
-    except ModelError:
-        return None
-    if encoder.startswith("tu-"):
-        import timm
-
-        name = encoder[3:]
-        if ":" in name:  # hf-hub:<repo>, local-dir:<folder>: timm reads them from there
-            return None
-        if not timm.is_model(name):
-            near = difflib.get_close_matches(name, timm.list_models(), n=3)
-            hint = f" (near: {', '.join('tu-' + n for n in near)})" if near else ""
-            return (f"model.encoder {encoder}: timm has no model {name!r}{hint}; "
-                    "timm.list_models() lists its names, which a tu- encoder takes")
-        if weights and not timm.models.is_model_pretrained(name):
-            return (f"model.encoder_weights {weights}: timm has no pretrained weights for "
-                    f"{name}; set model.encoder_weights: null, or choose a pretrained model")
-        return None
-    known = smp.encoders.encoders
-    if encoder not in known:
-        if smp.encoders.is_equivalent_to_timm_universal(encoder):  # smp maps it to a tu- name
-            return None
-        near = difflib.get_close_matches(encoder, list(known), n=3)
-        hint = f" (near: {', '.join(near)})" if near else ""
-        return (f"model.encoder {encoder}: smp has no such encoder{hint}; name one of "
-                "smp.encoders.get_encoder_names(), or a timm encoder as tu-<name>")
-    offered = list(known[encoder]["pretrained_settings"])
-    if weights and weights not in offered:
-        return (f"model.encoder_weights {weights}: smp's {encoder} has "
-                f"{', '.join(offered) or 'no pretrained weights'}; choose one, or null")
-    return None
 
 
 def fetch_encoder_weights(encoder: str, weights: str, marker: str | os.PathLike) -> None:

@@ -1,0 +1,81 @@
+"""arch smp's model.encoder and model.encoder_weights, checked with the config: offline, from
+smp's and timm's registries, before any step runs.
+
+No torch at import: the Snakefile imports this for arch smp only, and a name found good is
+remembered (with the smp and timm versions), so planning imports neither again for it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from importlib import metadata
+from pathlib import Path
+
+CACHE = Path(".snakemake", "unet-encoders.json")  # beside Snakemake's own metadata
+
+
+def encoder_problem(encoder: str, weights: str | None, cache: str | os.PathLike | None = CACHE
+                    ) -> str | None:
+    """Why smp (or timm, for a `tu-` name) cannot build `encoder` with `weights`, in words, or
+    None. Names found good are kept in `cache` (None: none kept); problems are never kept."""
+    try:
+        key = "|".join([encoder, str(weights), metadata.version("segmentation-models-pytorch"),
+                        metadata.version("timm")])
+    except metadata.PackageNotFoundError:  # the rules' own environment may have them
+        return None
+    good = _read(cache)
+    if key in good:
+        return None
+    problem = _problem(encoder, weights)
+    if problem is None and cache is not None:
+        try:
+            Path(cache).parent.mkdir(parents=True, exist_ok=True)
+            Path(cache).write_text(json.dumps(sorted({*good, key}), indent=1))
+        except OSError:  # a read-only folder: checked again next time
+            pass
+    return problem
+
+
+def _read(cache: str | os.PathLike | None) -> set[str]:
+    try:
+        return set(json.loads(Path(cache).read_text())) if cache else set()
+    except (OSError, ValueError, TypeError):
+        return set()
+
+
+def _problem(encoder: str, weights: str | None) -> str | None:
+    """encoder_problem's answer from the registries (importing smp, torch and timm)."""
+    try:
+        import segmentation_models_pytorch as smp
+    except ImportError:
+        return None
+    if encoder.startswith("tu-"):
+        import timm
+
+        name = encoder[3:]
+        if ":" in name:  # hf-hub:<repo>, local-dir:<folder>: timm reads them from there
+            return None
+        if not timm.is_model(name):
+            near = difflib.get_close_matches(name, timm.list_models(), n=3)
+            hint = f" (near: {', '.join('tu-' + n for n in near)})" if near else ""
+            return (f"model.encoder {encoder}: timm has no model {name!r}{hint}; "
+                    "timm.list_models() lists its names, which a tu- encoder takes")
+        if weights and not timm.models.is_model_pretrained(name):
+            return (f"model.encoder_weights {weights}: timm has no pretrained weights for "
+                    f"{name}; set model.encoder_weights: null, or choose a pretrained model")
+        return None
+    known = smp.encoders.encoders
+    if encoder not in known:
+        if smp.encoders.is_equivalent_to_timm_universal(encoder):  # smp maps it to a tu- name
+            return None
+        near = difflib.get_close_matches(encoder, list(known), n=3)
+        hint = f" (near: {', '.join(near)})" if near else ""
+        return (f"model.encoder {encoder}: smp has no such encoder{hint}; name one of "
+                "smp.encoders.get_encoder_names(), or a timm encoder as tu-<name>")
+    offered = list(known[encoder]["pretrained_settings"])
+    if weights and weights not in offered:
+        return (f"model.encoder_weights {weights}: smp's {encoder} has "
+                f"{', '.join(offered) or 'no pretrained weights'}; choose one, or null")
+    return None

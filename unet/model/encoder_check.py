@@ -28,7 +28,10 @@ def encoder_problem(encoder: str, weights: str | None, cache: str | os.PathLike 
     good = _read(cache)
     if key in good:
         return None
-    problem = _problem(encoder, weights)
+    try:
+        problem = _problem(encoder, weights)
+    except AttributeError:  # another smp or timm's registries: training names what fails
+        return None
     if problem is None and cache is not None:
         try:
             Path(cache).parent.mkdir(parents=True, exist_ok=True)

@@ -164,18 +164,22 @@ def tune_crf(
     scores = [foreground_dice(cm, first) for cm in crf_cms]
     best = int(np.argmax(scores))
     raw_dice = foreground_dice(raw_cm, first)
+    # Ground truth without foreground: a setting scores only by erasing the raw masks' false
+    # positives (1.0 against 0.0), which says nothing of how it treats true objects.
+    foreground = int(raw_cm[first:].sum())
     result = {
         "split": split,
         "images": len(ids),
         "max_side": max_side,
         "raw_dice": raw_dice,
+        "val_foreground_pixels": foreground,
         "grid": [
             {**{k: getattr(c, k) for k in keys}, "dice": s}
             for c, s in zip(combos, scores, strict=True)
         ],
         "best": dataclasses.asdict(combos[best]),
         "best_dice": scores[best],
-        "helps": scores[best] > raw_dice,
+        "helps": bool(foreground) and scores[best] > raw_dice,
     }
     write_json(out_json, result)
     log.info(
@@ -185,6 +189,7 @@ def tune_crf(
         raw_dice,
         scores[best],
         {k: getattr(combos[best], k) for k in keys},
-        "helps" if result["helps"] else "does not help",
+        ("helps" if result["helps"] else "does not help") if foreground
+        else "not judged: the ground truth holds no foreground",
     )
     return result

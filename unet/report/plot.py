@@ -87,7 +87,14 @@ def crf_verdict(summary: dict, tuning: dict | None) -> str:
             f"The CRF {word} on the {summary['split']} split: foreground Dice {raw:.4f} raw, "
             f"{crf:.4f} after the CRF ({crf - raw:+.4f})."
         )
-    if tuning:
+    if tuning and tuning.get("val_foreground_pixels", 1) == 0:
+        text += (
+            f" While tuning on {tuning['images']} {tuning['split']} images, whose ground truth "
+            f"holds no foreground, the {len(tuning['grid'])} settings could not be judged: one "
+            f"scores only by erasing false positives ({tuning['best_dice']:.4f} vs "
+            f"{tuning['raw_dice']:.4f} raw)."
+        )
+    elif tuning:
         outcome = "beat" if tuning["helps"] else "did not beat"
         text += (
             f" While tuning on {tuning['images']} {tuning['split']} images, the best of "

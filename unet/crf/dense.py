@@ -122,6 +122,19 @@ def tile_cores(h: int, w: int, area: int, overlap: int) -> tuple[int, int]:
     return best[1], best[2]
 
 
+def check_prob_clip(prob_clip: float, classes: int) -> None:
+    """Refuse a floor above 1/`classes`: a pixel whose most probable class is under it would
+    have every probability clipped to the floor alike, and lose its evidence. The schema's
+    maximum, 0.5, is the bound for 2 classes; the class count is known only once cached."""
+    if prob_clip > 1.0 / classes:
+        raise ValueError(
+            f"crf.prob_clip {prob_clip:g} is above 1/{classes} = {1.0 / classes:.4g} for "
+            f"{classes} classes: a pixel whose most probable class is under it would have all "
+            f"its probabilities clipped alike and lose its evidence; set crf.prob_clip at most "
+            f"{1.0 / classes:.4g} (the default, 1e-05, suits any class count)"
+        )
+
+
 def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams(),
            outside: np.ndarray | None = None) -> np.ndarray:
     """(H, W) uint8 argmax of CRF marginals, from image (H, W[, 1|3]) uint8 and probs (C, H, W).
@@ -147,6 +160,7 @@ def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams()
         )
     if not 2 <= c <= 256:
         raise ValueError(f"CRF needs 2..256 classes in probabilities (C, H, W), got C={c}")
+    check_prob_clip(params.prob_clip, c)
     if not np.issubdtype(probs.dtype, np.floating):
         raise ValueError(f"CRF probabilities must be floating point, got {probs.dtype}")
     if outside is not None and outside.shape != (h, w):

@@ -194,8 +194,8 @@ def test_scoring_window_is_the_whole_image_or_centred_on_the_foreground():
 
 
 def test_crf_tuning_scores_large_images_on_a_window(tmp_path):
-    # A CRF costs about 6 s per megapixel here: 27 settings x 12 images of 8192x8192 would take
-    # two days. The CRF acts within ~3 x bilateral_sxy px, so a window scores a setting alike.
+    # A CRF costs 0.8-8 s per megapixel here: 27 settings x 12 images of 8192x8192 would take
+    # up to two days. The CRF acts within ~3 x bilateral_sxy px, so a window scores a setting alike.
     from unet.crf.tune import CountJob, _image_counts
 
     image, mask, probs = _synthetic(0)

@@ -159,3 +159,23 @@ def test_foreground_locations_of_a_large_mask_need_no_wide_copies():
     assert 9_000 < len(found[0]) < 11_000  # a sample of about MAX_LOCATIONS
     assert len(found[1]) == 96 * 50  # fewer than MAX_LOCATIONS: all of them
     assert peak < 0.75 * mask.size, f"{peak / mask.size:.2f} bytes a pixel"  # was 8
+
+
+def test_without_a_background_class_0_is_a_foreground_class_too(native_cache):
+    # masks.background: false (Cityscapes: every class scored): foreground oversampling never
+    # centred a patch on class 0, so a small class-0 object was as rare as uniform draws make it.
+    from unet.train.settings import TrainSettings
+    from unet.train.train import _datasets
+
+    root, _, meta = native_cache
+    mask = np.ones((300, 400), np.uint8)
+    mask[5:8, 7:9] = 0  # a small object of class 0 among class 1
+    zero, one = foreground_locations(mask, seed=0, first_class=0)
+    assert sorted(zero.tolist()) == [y * 400 + x for y in range(5, 8) for x in range(7, 9)]
+    assert (mask.reshape(-1)[one] == 1).all()
+    assert len(foreground_locations(mask, seed=0)) == 1  # with a background: class 1 only
+    settings = TrainSettings(patch={"size": [16, 16]})
+    train, _ = _datasets(root / "cache", {**meta, "background": False}, settings, None)
+    assert len(train.locations(("train", 0), train._open("train")[1][0])) == 2  # classes 0, 1
+    train, _ = _datasets(root / "cache", meta, settings, None)
+    assert len(train.locations(("train", 0), train._open("train")[1][0])) == 1  # class 1 only

@@ -1,10 +1,11 @@
 """Patch training: fixed-size random patches from cached images of any size (nnU-Net style).
 
-A share of the patches is centred on a foreground pixel, of a foreground class the image
-holds, drawn at random: small or rare structures are seen often enough to be learnt. The rest
-lie anywhere in the image. An image smaller than the patch is padded: zeros in the image,
-IGNORE_INDEX in the mask, so the loss skips the padding.
-"""
+A share of the patches is centred on a foreground pixel: a class the image holds is drawn
+first, then one of its pixels, so small or rare structures are seen often enough to be learnt.
+Foreground means the scored classes: 1 and up, or every class, 0 too, without a background
+class (masks.background: false, Cityscapes' road). The rest lie anywhere in the image. An
+image smaller than the patch is padded: zeros in the image, IGNORE_INDEX in the mask, so the
+loss skips the padding."""
 
 from __future__ import annotations
 
@@ -32,9 +33,11 @@ class PatchRows(CachedRows):
         foreground: float,
         per_image: int = 1,
         transform=None,
+        first_class: int = 1,
     ) -> None:
         super().__init__(cache_dir, rows, transform)
         self.patch, self.foreground, self.per_image = tuple(patch), foreground, per_image
+        self.first_class = first_class  # the first scored class: 0 without a background
         self._locations: dict[Row, list[np.ndarray]] = {}  # per worker, filled lazily
 
     def __len__(self) -> int:
@@ -43,7 +46,8 @@ class PatchRows(CachedRows):
     def locations(self, row: Row, mask: np.ndarray) -> list[np.ndarray]:
         """Flat indices of (a sample of) each present foreground class's pixels in `mask`."""
         if row not in self._locations:
-            self._locations[row] = foreground_locations(mask, seed=row[1])
+            self._locations[row] = foreground_locations(mask, seed=row[1],
+                                                        first_class=self.first_class)
         return self._locations[row]
 
     def corner(self, row: Row, mask: np.ndarray) -> tuple[int, int]:
@@ -75,13 +79,16 @@ class PatchRows(CachedRows):
             return apply(self.transform, img_t, torch.from_numpy(msk).long())
 
 
-def foreground_locations(mask: np.ndarray, seed: int, chunk: int = 1 << 20) -> list[np.ndarray]:
-    """Per foreground class present in `mask` (h, w), up to MAX_LOCATIONS of its pixels' flat
-    indices, drawn evenly. Read in chunks, so a 8192x8192 mask never needs full-size temporary
-    arrays; the seed makes the sample the same in every DataLoader worker."""
+def foreground_locations(
+    mask: np.ndarray, seed: int, chunk: int = 1 << 20, first_class: int = 1
+) -> list[np.ndarray]:
+    """Per foreground class (`first_class` and up) present in `mask` (h, w), up to
+    MAX_LOCATIONS of its pixels' flat indices, drawn evenly. Read in chunks, so a 8192x8192
+    mask never needs full-size temporary arrays; the seed makes the sample the same in every
+    DataLoader worker."""
     flat = mask.reshape(-1)
     counts = class_counts(flat, chunk)
-    classes = [c for c in np.flatnonzero(counts) if c not in (0, IGNORE_INDEX)]
+    classes = [c for c in np.flatnonzero(counts) if first_class <= c != IGNORE_INDEX]
     rng = np.random.default_rng(seed)
     found = []
     for c in classes:

@@ -47,7 +47,7 @@ def _datasets(cache_dir: str | os.PathLike, meta: dict, settings: TrainSettings,
         train_rows, val_rows = fold_rows(meta, fold)
     if patch.size:  # native size or large images: patches, some centred on foreground
         train = PatchRows(cache_dir, train_rows, patch.hw, patch.foreground, patch.per_image,
-                          transform)
+                          transform, mapping_from_meta(meta).scored_from)
     else:
         train = CachedRows(cache_dir, train_rows, transform)
     return train, CachedRows(cache_dir, val_rows)

@@ -18,7 +18,7 @@ from benchmarks.fixtures import scratch
 from unet.common.maskio import write_mask_png
 from unet.dataset.download import write_manifest
 from unet.dataset.layout import Layout
-from unet.dataset.rle import encode
+from unet.dataset.rle_submission import encode
 
 SIZE = (1918, 1280)
 

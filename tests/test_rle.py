@@ -138,7 +138,7 @@ def test_a_downloaded_csv_beside_the_archives_is_found_above_root(tmp_path):
 
 @pytest.mark.parametrize("order", ["columns", "rows"])
 def test_encode_is_the_reference_encoding(order):
-    from unet.dataset.rle import encode as package_encode
+    from unet.dataset.rle_submission import encode as package_encode
 
     mask = np.random.default_rng(3).random((H, W)) > 0.5
     assert package_encode(mask, order) == encode(mask, order)
@@ -147,7 +147,7 @@ def test_encode_is_the_reference_encoding(order):
 
 def test_a_submission_has_a_row_per_image_or_per_class_present(tmp_path):
     from unet.common.labels import MaskMapping
-    from unet.dataset.rle import write_submission
+    from unet.dataset.rle_submission import write_submission
 
     index = np.zeros((H, W), np.uint8)
     index[1:3, 2:5], index[4:6, 0:2] = 1, 3
@@ -175,7 +175,7 @@ def test_objects_give_a_row_each_and_an_image_without_one_an_empty_row(tmp_path)
     # Airbus Ship Detection scores each ship on its own: a row per object, and an image
     # without ships is listed once with no encoding.
     from unet.common.labels import MaskMapping
-    from unet.dataset.rle import write_submission
+    from unet.dataset.rle_submission import write_submission
 
     index = np.zeros((H, W), np.uint8)
     index[0:2, 0:2], index[0, 5] = 1, 1
@@ -215,7 +215,7 @@ def test_a_submission_encodes_every_scored_class_in_readable_values(tmp_path):
     left out; and a colour class's ClassId was its packed 24-bit number (8388608 for
     [128, 0, 0]), not a colour anyone can read."""
     from unet.common.labels import MaskMapping
-    from unet.dataset.rle import write_submission
+    from unet.dataset.rle_submission import write_submission
 
     index = np.zeros((H, W), np.uint8)
     index[1:3, 2:5], index[4:6, 0:2] = 1, 2
@@ -242,7 +242,7 @@ def test_a_submission_takes_the_competitions_columns_and_ids(tmp_path):
     # TGS Salt wants id,rle_mask keyed by the file stem; ultrasound nerve img,pixels: only
     # ImageId,EncodedPixels with the file name could be written.
     from unet.common.labels import MaskMapping
-    from unet.dataset.rle import write_submission
+    from unet.dataset.rle_submission import write_submission
 
     binary = MaskMapping((0, 255))
     binary.write(tmp_path / "a.png", np.eye(H, W, dtype=np.uint8))
@@ -261,7 +261,7 @@ def test_objects_of_several_classes_list_an_image_without_any_once(tmp_path):
     # of the CSV altogether (a header alone for a set of empty images), where the README
     # promises it a row with no encoding, as for one class.
     from unet.common.labels import MaskMapping
-    from unet.dataset.rle import write_submission
+    from unet.dataset.rle_submission import write_submission
 
     grey = MaskMapping((0, 50, 100))
     index = np.zeros((H, W), np.uint8)

@@ -8,7 +8,7 @@ import pytest
 from scipy import ndimage
 
 from tests.test_rle import encode
-from unet.dataset.rle import _encodings
+from unet.dataset.rle_submission import _encodings
 
 
 def _reference(on: np.ndarray, order: str) -> list[str]:
@@ -34,7 +34,7 @@ def test_many_objects_of_a_large_mask_take_no_whole_image_mask_each(tmp_path):
     import csv
 
     from unet.common.labels import MaskMapping
-    from unet.dataset.rle import write_submission
+    from unet.dataset.rle_submission import write_submission
 
     index = np.zeros((1024, 1024), np.uint8)
     index[5::73, 7::71] = 1

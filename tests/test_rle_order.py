@@ -12,7 +12,7 @@ from PIL import Image
 
 from unet.dataset.download import write_manifest
 from unet.dataset.layout import Layout
-from unet.dataset.rle import encode
+from unet.dataset.rle_submission import encode
 
 H, W = 24, 40
 RLE = {"csv": "train_masks.csv", "id_column": "img", "rle_column": "rle_mask",

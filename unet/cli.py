@@ -128,7 +128,7 @@ def _predict(args: argparse.Namespace) -> int:
     models = _models(args.model)
     if args.rle:
         from unet.common.labels import mapping_from_meta
-        from unet.dataset.rle import submission_columns
+        from unet.dataset.rle_submission import submission_columns
         from unet.model.checkpoint import load_model_file
 
         mapping = mapping_from_meta(load_model_file(models[0]))
@@ -137,7 +137,7 @@ def _predict(args: argparse.Namespace) -> int:
     n = predict_files(models, files, args.out, settings, threads=args.threads, roi=args.roi)
     print(f"{n} masks written to {args.out}")
     if args.rle:
-        from unet.dataset.rle import write_submission
+        from unet.dataset.rle_submission import write_submission
 
         masks = [(f.name, Path(args.out) / f"{f.stem}.png") for f in files]
         rows = write_submission(masks, mapping, Path(args.rle), args.rle_order, args.rle_objects,

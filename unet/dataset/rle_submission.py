@@ -1,0 +1,104 @@
+"""Predicted masks as a Kaggle-style submission CSV of run-length encodings (`unet predict
+--rle`): an image's foreground, each class's pixels or each object as 'start length ...',
+starts counted from 1 in the order rle.decode reads them (columns or rows)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+
+def encode(mask: np.ndarray, order: str = "columns") -> str:
+    """A (h, w) bool mask as 'start length ...' (starts from 1), `order` as in decode."""
+    flat = (mask.T if order == "columns" else mask).reshape(-1).astype(np.int8)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flat, [0]])))
+    starts, ends = edges[::2] + 1, edges[1::2] + 1
+    return " ".join(f"{a} {b - a}" for a, b in zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _runs(flat: np.ndarray) -> str:
+    """'start length ...' (starts from 1) of sorted 0-based pixel indices in encoding order."""
+    if not len(flat):
+        return ""
+    breaks = np.flatnonzero(np.diff(flat) != 1)
+    starts = np.concatenate([flat[:1], flat[breaks + 1]])
+    ends = np.concatenate([flat[breaks], flat[-1:]]) + 1
+    return " ".join(f"{a + 1} {b - a}" for a, b in zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _encodings(on: np.ndarray, objects: bool, order: str) -> list[str]:
+    """A class's pixels as one encoding, or with `objects` one per 8-connected object, each
+    from its own pixels (in its bounding box): a whole-image mask per object took an image's
+    size times the objects (64 GB for 1000 objects at 8192x8192), and as long per object."""
+    if not objects:
+        return [encode(on, order)] if on.any() else []
+    labels, _ = ndimage.label(on, structure=np.ones((3, 3), bool))
+    h, w = on.shape
+    out = []
+    for k, box in enumerate(ndimage.find_objects(labels), start=1):
+        ys, xs = np.nonzero(labels[box] == k)
+        ys, xs = ys + box[0].start, xs + box[1].start
+        flat = xs.astype(np.int64) * h + ys if order == "columns" else ys.astype(np.int64) * w + xs
+        out.append(_runs(np.sort(flat)))
+    return out
+
+
+def submission_columns(mapping: Any, columns: tuple[str, ...] | None = None) -> list[str]:
+    """The CSV's header: `columns` (--rle-columns: the image, [class,] encoding columns a
+    competition names), checked against the model's classes, or Kaggle's usual names."""
+    classes = mapping.num_classes - mapping.scored_from > 1
+    default = ["ImageId", "ClassId", "EncodedPixels"] if classes else ["ImageId", "EncodedPixels"]
+    if columns and len(columns) != len(default):
+        what = "several scored classes" if classes else "one scored class"
+        raise ValueError(
+            f"--rle-columns {','.join(columns)}: the model has {what}, so the CSV takes "
+            f"{len(default)} names ({','.join(default)}: image, {'class, ' if classes else ''}"
+            "encoding)"
+        )
+    return list(columns) if columns else default
+
+
+def write_submission(
+    masks: list[tuple[str, Path]],
+    mapping: Any,
+    path: Path,
+    order: str = "columns",
+    objects: bool = False,
+    columns: tuple[str, ...] | None = None,
+    stem: bool = False,
+) -> int:
+    """A Kaggle-style CSV of predicted masks (image file name, mask PNG): ImageId and
+    EncodedPixels of the foreground (every class but 0; empty for none), or for more than one
+    scored class (every class from `mapping.scored_from`: class 0 too without a background) a
+    ClassId column with the class's mask value (a colour as #rrggbb) and a row per class
+    present. With `objects`, a row per 8-connected object instead (Airbus scores each ship),
+    an image without one listed once with an empty encoding (and class). `columns` names the columns
+    (submission_columns); `stem` writes each image's file stem, not its name (TGS, HuBMAP).
+    Written atomically; returns the rows written."""
+    from unet.common.fileio import atomic_path
+
+    header = submission_columns(mapping, columns)
+    first = mapping.scored_from
+    classes = mapping.num_classes - first > 1
+    rows = []
+    for name, png in masks:
+        name = Path(name).stem if stem else name
+        index = mapping.read_index(png, "predicted mask")
+        if not classes:
+            found = _encodings((index > 0) & (index < mapping.num_classes), objects, order)
+            rows += [[name, e] for e in found] or [[name, ""]]
+            continue
+        found = []
+        for k in range(first, mapping.num_classes):
+            value = f"#{mapping.values[k]:06x}" if mapping.rgb else mapping.values[k]
+            found += [[name, value, e] for e in _encodings(index == k, objects, order)]
+        rows += found or ([[name, "", ""]] if objects else [])  # objects: every image listed
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return len(rows)

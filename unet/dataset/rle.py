@@ -24,6 +24,7 @@ from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, nfc, sou
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
+NO_OBJECT = ("", "-1")  # encodings of an image without objects (SIIM-ACR writes -1)
 
 
 @dataclass(frozen=True)
@@ -56,27 +57,35 @@ def _read_rows(
         raise DataLayoutError(f"{path} is not UTF-8 (byte {raw[err.start]:#x} on line {line}); "
                               "save it as UTF-8 (Excel: 'CSV UTF-8')") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader.fieldnames = [f.strip() for f in reader.fieldnames or []]  # SIIM's ', EncodedPixels'
     missing = [c for c in wanted if c not in (reader.fieldnames or [])]
     if missing:
         raise DataLayoutError(
             f"{path} has no column {missing[0]!r} (its columns: {reader.fieldnames}); set "
             f"{section}.rle.id_column, rle_column and class_column to its column names"
         )
-    listed = []  # (id, encoding, class as written or None, line)
-    for n, row in enumerate(reader, start=2):
-        key = row[wanted[0]]  # None on a short row; composed (nfc) as the file stems
-        cls = row[wanted[2]] if len(wanted) > 2 else None
-        if cls is not None and wanted[2] == wanted[0]:  # Severstal's first 'a.jpg_3'
-            key, _, cls = cls.rpartition("_")
-        encoding = (row[wanted[1]] or "").strip()
-        if not encoding and not (cls or "").strip():
-            cls = None  # no object, and no class for it (an image listed as empty)
-        listed.append((key if key is None else nfc(key), encoding, cls, n))
+    listed = [(*_cells(row, wanted), n) for n, row in enumerate(reader, start=2)]
     numbers, names = _class_numbers([(c, n) for *_, c, n in listed if c is not None], path)
     rows: dict[str, list] = {}
     for key, encoding, cls, _ in listed:
         rows.setdefault(key, []).append((encoding, None if cls is None else numbers[cls]))
     return rows, names
+
+
+def _cells(row: dict, wanted: list[str]) -> tuple[str | None, str, str | None]:
+    """A CSV row's (id, encoding, class as written or None). No object is an empty encoding,
+    SIIM-ACR's '-1' or pandas' 'nan'; a class 'nan' (or empty) beside none is no class."""
+    key = row[wanted[0]]  # None on a short row; composed (nfc) as the file stems
+    cls = row[wanted[2]] if len(wanted) > 2 else None
+    if cls is not None and wanted[2] == wanted[0]:  # Severstal's first 'a.jpg_3'
+        key, _, cls = cls.rpartition("_")
+    cls = None if cls is None else "" if cls.strip().lower() == "nan" else cls.strip()
+    encoding = (row[wanted[1]] or "").strip()
+    if encoding in NO_OBJECT or encoding.lower() == "nan":
+        encoding = ""
+    if not encoding and not cls:
+        cls = None  # no object, and no class for it (an image listed as empty)
+    return (key if key is None else nfc(key.strip())), encoding, cls
 
 
 def _class_numbers(

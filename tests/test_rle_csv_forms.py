@@ -1,0 +1,57 @@
+"""CSVs of run-length encodings as data sets and tools write them: SIIM-ACR Pneumothorax's
+' -1' for an image without an object (after ', ' in the header too), pandas' 'nan', a
+tab-separated file, and encodings whose starts go back (not an encoding this reader knows)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from unet.dataset.download import write_manifest
+from unet.dataset.layout import Layout
+
+H, W = 6, 8
+RLE = {"csv": "train.csv", "id_column": "ImageId", "rle_column": "EncodedPixels",
+       "class_column": None, "order": "columns", "absent": "unpaired"}
+SHIP = "3 2 20 4"  # column order: pixels 2-3 of column 0, 19-22 (columns 3 and 2)
+
+
+def _data(tmp_path, text: str, name: str = "train.csv"):
+    (tmp_path / "train").mkdir()
+    for n in ("a", "b", "c"):
+        Image.fromarray(np.full((H, W, 3), 90, np.uint8)).save(tmp_path / "train" / f"{n}.png")
+    (tmp_path / name).write_text(text)
+    return Layout(images="train", rle=tuple(sorted({**RLE, "csv": name}.items())))
+
+
+def _masks(tmp_path, layout):
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, layout)
+    return {p["id"]: np.asarray(Image.open(p["mask"])) for p in manifest["pairs"]}
+
+
+def _ship():
+    flat = np.zeros(W * H, np.uint8)
+    flat[2:4], flat[19:23] = 255, 255
+    return flat.reshape(W, H).T
+
+
+def test_siim_minus_one_and_pandas_nan_are_images_without_objects(tmp_path):
+    # SIIM-ACR's train-rle.csv: 'ImageId, EncodedPixels' and ' -1' for no pneumothorax. The
+    # header's space hid the column ("no column 'EncodedPixels'"), and -1 and nan were refused
+    # as unusable encodings.
+    layout = _data(tmp_path, f"ImageId, EncodedPixels\na, -1\nb, {SHIP}\nc,nan\n")
+    masks = _masks(tmp_path, layout)
+    assert not masks["a"].any() and not masks["c"].any()
+    assert np.array_equal(masks["b"], _ship())
+
+
+def test_a_nan_class_beside_no_encoding_is_no_object(tmp_path):
+    (tmp_path / "train").mkdir()
+    layout = Layout(images="train", rle=tuple(sorted({**RLE, "class_column": "ClassId"}.items())))
+    for n in ("a", "b", "c"):
+        Image.fromarray(np.full((H, W, 3), 90, np.uint8)).save(tmp_path / "train" / f"{n}.png")
+    (tmp_path / "train.csv").write_text(
+        f"ImageId,ClassId,EncodedPixels\na,nan,nan\nb,2.0,{SHIP}\nc,,\n")
+    masks = _masks(tmp_path, layout)
+    assert not masks["a"].any() and not masks["c"].any()
+    assert np.array_equal(masks["b"], np.where(_ship() > 0, 2, 0))

@@ -5,10 +5,11 @@ tab-separated file, and encodings whose starts go back (not an encoding this rea
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from unet.dataset.download import write_manifest
-from unet.dataset.layout import Layout
+from unet.dataset.layout import DataLayoutError, Layout
 
 H, W = 6, 8
 RLE = {"csv": "train.csv", "id_column": "ImageId", "rle_column": "EncodedPixels",
@@ -55,3 +56,18 @@ def test_a_nan_class_beside_no_encoding_is_no_object(tmp_path):
     masks = _masks(tmp_path, layout)
     assert not masks["a"].any() and not masks["c"].any()
     assert np.array_equal(masks["b"], np.where(_ship() > 0, 2, 0))
+
+
+@pytest.mark.parametrize("name", ["train.tsv", "train.csv"])
+def test_a_tab_separated_file_is_read(tmp_path, name):
+    # Read with commas, its header was one column 'ImageId\tEncodedPixels', named as missing.
+    layout = _data(tmp_path, f"ImageId\tEncodedPixels\na\t\nb\t{SHIP}\nc\t-1\n", name)
+    masks = _masks(tmp_path, layout)
+    assert np.array_equal(masks["b"], _ship()) and not masks["a"].any()
+
+
+def test_a_header_without_the_columns_names_what_was_read(tmp_path):
+    layout = _data(tmp_path, f"Id\tPixels\na\t\nb\t{SHIP}\nc\t\n")
+    with pytest.raises(DataLayoutError, match=r"no column 'ImageId'.*with tabs 'Id', 'Pixels'"):
+        _masks(tmp_path, layout)
+

@@ -56,20 +56,37 @@ def _read_rows(
         line = raw[: err.start].count(b"\n") + 1
         raise DataLayoutError(f"{path} is not UTF-8 (byte {raw[err.start]:#x} on line {line}); "
                               "save it as UTF-8 (Excel: 'CSV UTF-8')") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    delimiter = _delimiter(text, wanted, path, section)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     reader.fieldnames = [f.strip() for f in reader.fieldnames or []]  # SIIM's ', EncodedPixels'
-    missing = [c for c in wanted if c not in (reader.fieldnames or [])]
-    if missing:
-        raise DataLayoutError(
-            f"{path} has no column {missing[0]!r} (its columns: {reader.fieldnames}); set "
-            f"{section}.rle.id_column, rle_column and class_column to its column names"
-        )
     listed = [(*_cells(row, wanted), n) for n, row in enumerate(reader, start=2)]
     numbers, names = _class_numbers([(c, n) for *_, c, n in listed if c is not None], path)
     rows: dict[str, list] = {}
     for key, encoding, cls, _ in listed:
         rows.setdefault(key, []).append((encoding, None if cls is None else numbers[cls]))
     return rows, names
+
+
+DELIMITERS = {",": "commas", "\t": "tabs", ";": "semicolons"}  # tried in this order
+
+
+def _delimiter(text: str, wanted: list[str], path: Path, section: str) -> str:
+    """The delimiter whose header holds the `wanted` columns: commas, or tabs (a .tsv, a CSV
+    saved with tabs) or semicolons (Excel where the decimal mark is a comma); else the refusal
+    names the columns as read with each delimiter the header holds."""
+    header = text.splitlines()[0] if text else ""
+    read = {d: [f.strip() for f in next(csv.reader([header], delimiter=d))] if header else []
+            for d in DELIMITERS}
+    for d, names in read.items():
+        if all(c in names for c in wanted):
+            return d
+    missing = next(c for c in wanted if c not in read[","])
+    found = "; ".join(f"with {DELIMITERS[d]} {', '.join(map(repr, names))}"
+                      for d, names in read.items() if d == "," or d in header)
+    raise DataLayoutError(
+        f"{path} has no column {missing!r} (its header read {found}); set {section}.rle."
+        "id_column, rle_column and class_column to its column names"
+    )
 
 
 def _cells(row: dict, wanted: list[str]) -> tuple[str | None, str, str | None]:

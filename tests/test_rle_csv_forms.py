@@ -71,3 +71,12 @@ def test_a_header_without_the_columns_names_what_was_read(tmp_path):
     with pytest.raises(DataLayoutError, match=r"no column 'ImageId'.*with tabs 'Id', 'Pixels'"):
         _masks(tmp_path, layout)
 
+
+
+def test_starts_that_go_back_are_refused_by_name(tmp_path):
+    # SIIM-ACR's encodings count each start from the end of the run before (its
+    # mask_functions.py): read as Kaggle's usual absolute starts they overlap and go back,
+    # and decoded silently into a wrong mask.
+    layout = _data(tmp_path, "ImageId,EncodedPixels\na,-1\nb,20 2 3 4\nc,-1\n")
+    with pytest.raises(DataLayoutError, match=r"b\.png.*start 3 .*after a run ending at 21"):
+        _masks(tmp_path, layout)

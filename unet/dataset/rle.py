@@ -208,6 +208,13 @@ def decode(encoding: str, size: tuple[int, int], order: str) -> np.ndarray:
     if len(runs) and (runs[:, 0].min() < 1 or (runs.sum(1) - 1).max() > w * h):
         raise ValueError(f"a run lies outside the {w}x{h} image's {w * h} pixels (starts count "
                          "from 1)")
+    back = np.flatnonzero(runs[1:, 0] <= runs[:-1, 0])  # absolute starts only increase
+    if len(back):
+        k = int(back[0]) + 1
+        raise ValueError(
+            f"run {k + 1} has start {runs[k, 0]} after a run ending at "
+            f"{runs[k - 1].sum() - 1}: starts must increase, each counted from the image's "
+            "first pixel (SIIM-ACR's count from the end of the run before)")
     for start, length in runs:
         flat[start - 1 : start - 1 + length] = True
     return flat.reshape(w, h).T if order == "columns" else flat.reshape(h, w)

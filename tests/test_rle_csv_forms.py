@@ -80,3 +80,15 @@ def test_starts_that_go_back_are_refused_by_name(tmp_path):
     layout = _data(tmp_path, "ImageId,EncodedPixels\na,-1\nb,20 2 3 4\nc,-1\n")
     with pytest.raises(DataLayoutError, match=r"b\.png.*start 3 .*after a run ending at 21"):
         _masks(tmp_path, layout)
+
+
+def test_relative_starts_as_siim_writes_them(tmp_path):
+    # rle.starts: relative reads SIIM-ACR's train-rle.csv as its mask_functions.rle2mask does:
+    # each start counted (from 0) from the end of the run before.
+    (tmp_path / "train").mkdir()
+    for n in ("a", "b"):
+        Image.fromarray(np.full((H, W, 3), 90, np.uint8)).save(tmp_path / "train" / f"{n}.png")
+    (tmp_path / "train.csv").write_text("ImageId, EncodedPixels\na, -1\nb, 2 2 15 4\n")
+    layout = Layout(images="train", rle=tuple(sorted({**RLE, "starts": "relative"}.items())))
+    masks = _masks(tmp_path, layout)
+    assert np.array_equal(masks["b"], _ship()) and not masks["a"].any()

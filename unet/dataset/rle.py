@@ -36,6 +36,7 @@ class RleMasks:
     csv: Path
     classes: bool  # a class column: class numbers in a palette PNG; else 0/255
     names: tuple[tuple[int, str], ...] | None = None  # (class, name) where the CSV names them
+    relative: bool = False  # rle.starts: relative (SIIM-ACR): each from the run before's end
 
 
 def _read_rows(
@@ -154,8 +155,8 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
                 continue
         named.add(key)
         found = tuple(rows.get(key, ())) if key is not None else ()
-        masks = RleMasks(found, settings["order"], table,
-                         bool(settings.get("class_column")), names)
+        masks = RleMasks(found, settings["order"], table, bool(settings.get("class_column")),
+                         names, settings.get("starts", "absolute") == "relative")
         pairs.append((stem, image, masks))
     stray = _stray(root, absent, {p[1].parent for p in pairs if p[2].rows}, section)
     if settings["absent"] == "empty":
@@ -197,14 +198,19 @@ def _stray(root: Path, absent: list[Path], folders: set[Path], section: str) -> 
             + (f"; {others} more beside named images" if others else ""))
 
 
-def decode(encoding: str, size: tuple[int, int], order: str) -> np.ndarray:
-    """One encoding as a (h, w) bool mask of an image of `size` (w, h)."""
+def decode(
+    encoding: str, size: tuple[int, int], order: str, relative: bool = False
+) -> np.ndarray:
+    """One encoding as a (h, w) bool mask of an image of `size` (w, h). `relative`: each
+    start counts (from 0) from the end of the run before, as SIIM-ACR's encodings do."""
     w, h = size
     flat = np.zeros(w * h, bool)
     numbers = encoding.split()
     if len(numbers) % 2 or not all(n.isdigit() for n in numbers):
         raise ValueError("not pairs of whole numbers 'start length ...'")
     runs = np.asarray(numbers, np.int64).reshape(-1, 2)
+    if relative:  # to absolute starts from 1: the offsets and lengths before, summed
+        runs[:, 0] = np.cumsum(runs[:, 0]) + np.cumsum(runs[:, 1]) - runs[:, 1] + 1
     if len(runs) and (runs[:, 0].min() < 1 or (runs.sum(1) - 1).max() > w * h):
         raise ValueError(f"a run lies outside the {w}x{h} image's {w * h} pixels (starts count "
                          "from 1)")
@@ -214,7 +220,7 @@ def decode(encoding: str, size: tuple[int, int], order: str) -> np.ndarray:
         raise ValueError(
             f"run {k + 1} has start {runs[k, 0]} after a run ending at "
             f"{runs[k - 1].sum() - 1}: starts must increase, each counted from the image's "
-            "first pixel (SIIM-ACR's count from the end of the run before)")
+            "first pixel (SIIM-ACR's count from the end of the run before: rle.starts: relative)")
     for start, length in runs:
         flat[start - 1 : start - 1 + length] = True
     return flat.reshape(w, h).T if order == "columns" else flat.reshape(h, w)
@@ -231,7 +237,7 @@ def write_rle_mask(masks: RleMasks, image: Path, size: tuple[int, int], dest: Pa
         if not encoding:  # no object (and maybe no class)
             continue
         try:
-            on = decode(encoding, size, masks.order)
+            on = decode(encoding, size, masks.order, masks.relative)
         except ValueError as err:
             raise DataLayoutError(f"{masks.csv}: the encoding of {image.name} is unusable "
                                   f"({err}): {encoding[:60]!r}") from None

@@ -36,7 +36,8 @@ def check_order(jobs: Sequence[tuple[RleMasks, Path, tuple[int, int]]]) -> None:
     for masks, _, size in drawn:
         for way in edges:
             try:
-                on = np.any([decode(e, size, way) for e, _ in masks.rows if e], axis=0)
+                on = np.any([decode(e, size, way, masks.relative)
+                             for e, _ in masks.rows if e], axis=0)
             except ValueError:
                 return  # an unusable encoding: refused by name when its mask is written
             edges[way] += _edges(on)

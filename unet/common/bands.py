@@ -21,7 +21,7 @@ from unet.common.decoders import (
     tiff_nodata,
     value_range,
 )
-from unet.common.imageio import named_file, read_image, within_limit
+from unet.common.imageio import IMAGE_FIX, named_file, read_image, within_limit
 
 
 def read_bands(path: str | os.PathLike, span: tuple[float, float] | None = None) -> np.ndarray:
@@ -35,8 +35,7 @@ def read_bands(path: str | os.PathLike, span: tuple[float, float] | None = None)
 def raw_bands(path: str | os.PathLike) -> np.ndarray:
     """A multi-band TIFF's samples (H, W, N) in their own dtype (float32 with NaN where a
     wide one holds its GeoTIFF nodata value), turned, alpha dropped."""
-    fix = "Replace or remove the file (and its mask)."
-    with named_file(path, "image", fix), tifffile.TiffFile(path) as tif:
+    with named_file(path, "image", IMAGE_FIX), tifffile.TiffFile(path) as tif:
         series, (samples, alpha) = tif.series[0], layout_of(tif)
         shape, axes = series.shape, series.axes
         within_limit((shape[axes.index("X")], shape[axes.index("Y")]), samples, path)
@@ -52,8 +51,7 @@ def raw_bands(path: str | os.PathLike) -> np.ndarray:
 
 def bands_dtype(path: str | os.PathLike) -> np.dtype:
     """A multi-band TIFF's sample type, from its header (nothing decoded)."""
-    fix = "Replace or remove the file (and its mask)."
-    with named_file(path, "image", fix), tifffile.TiffFile(path) as tif:
+    with named_file(path, "image", IMAGE_FIX), tifffile.TiffFile(path) as tif:
         return tif.series[0].dtype
 
 

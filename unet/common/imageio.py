@@ -32,7 +32,15 @@ BANDS = "bands"  # image_header's mode of a multi-band TIFF (bands.py)
 
 
 class ImageReadError(ValueError):
-    """An image or mask file could not be decoded."""
+    """An image or mask file could not be decoded: `problem`, then `fix`, what to do."""
+
+    def __init__(self, problem: str, fix: str = "") -> None:
+        super().__init__(f"{problem}. {fix}" if fix else problem)
+        self.problem, self.fix = problem, fix  # a new image to predict has other fixes
+
+
+# What to do with a data set's image that cannot be read: its mask goes with it
+IMAGE_FIX = "Replace or remove the file (and its mask)."
 
 
 # What PIL raises on a damaged file: its plugins go beyond OSError (a truncated TIFF raises
@@ -96,7 +104,7 @@ def _decoded_by_tifffile(
 def opened_image(
     path: str | os.PathLike,
     what: str = "image",
-    fix: str = "Replace or remove the file (and its mask).",
+    fix: str = IMAGE_FIX,
     header_only: bool = False,
     span: tuple[float, float] | None = None,
 ) -> Iterator[Image.Image]:
@@ -114,7 +122,7 @@ def named_file(path: str | os.PathLike, what: str, fix: str) -> Iterator[None]:
     try:
         yield
     except DAMAGED as err:
-        raise ImageReadError(f"cannot read {what} {path}: {err}. {fix}") from err
+        raise ImageReadError(f"cannot read {what} {path}: {err}", fix) from err
     except UnusableImageError as err:
         raise ImageReadError(str(err)) from err
 
@@ -250,7 +258,7 @@ def _tiff_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
     give them after the decode (BANDS for a multi-band TIFF), from tifffile's header alone."""
     if band_count(path):  # the multi-band TIFFs are among these (bands.py)
         return BANDS, bands_size(path)
-    with named_file(path, "image", "Replace or remove the file (and its mask)."):
+    with named_file(path, "image", IMAGE_FIX):
         shape, dtype = wide_header(path)
     (h, w), bands = shape[:2], shape[2] if len(shape) == 3 else 1
     within_limit((w, h), bands, path)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from unet.cache.settings import PreprocessSettings
 from unet.common.bands import read_bands, resize_bands
 from unet.common.decoders import band_count
 from unet.common.fileio import temp_beside
-from unet.common.imageio import image_header, open_image
+from unet.common.imageio import IMAGE_FIX, ImageReadError, image_header, open_image
 from unet.common.labels import MaskValueError, mapping_from_meta
 from unet.common.logs import progress
 from unet.dataset.layout import IMAGE_EXTENSIONS, files_with, visible_files
@@ -27,6 +28,9 @@ from unet.infer.tiles import window_bands
 from unet.infer.writer import PredictionWriter
 
 log = logging.getLogger(__name__)
+
+# A new image has no mask to remove with it (the data set's advice, IMAGE_FIX)
+NEW_IMAGE_FIX = "Replace the file, or predict without it."
 
 
 def list_images(
@@ -182,6 +186,18 @@ def _check_headers(files: list[Path], rois: list[Path | None], in_channels: int
     return fulls
 
 
+@contextmanager
+def _new_images() -> Iterator[None]:
+    """An image that cannot be read inside the block, advised as a new image: no mask."""
+    try:
+        yield
+    except ImageReadError as err:
+        if err.fix != IMAGE_FIX:
+            raise
+        raise ImageReadError(err.problem, NEW_IMAGE_FIX) from err.__cause__
+
+
+@_new_images()  # the images are new ones: what cannot be read has no mask to go with it
 def predict_files(
     model_paths: list[str | os.PathLike],
     files: list[Path],

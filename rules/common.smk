@@ -82,7 +82,8 @@ def setting(section, without=()):
 
     def get(wildcards):
         values = experiment_section(config, section, wildcards.experiment)
-        values = tracked(section, applicable(section, values))
+        train = experiment_section(config, "train", wildcards.experiment)  # fine-tuning's model
+        values = tracked(section, applicable(section, values, train))
         return {k: v for k, v in values.items() if k not in without}
 
     return get
@@ -113,7 +114,7 @@ def experiment_config_params(wildcards):
     keys that do not apply (unet.common.applicable) and the predict settings no result in
     the report depends on (predict_params)."""
     cfg = experiment_config(config, wildcards.experiment)
-    cfg.update({name: tracked(name, applicable(name, values))
+    cfg.update({name: tracked(name, applicable(name, values, cfg["train"]))
                 for name, values in cfg.items() if name in UNUSED})
     cfg["predict"] = predict_params(wildcards)
     source = cfg["dataset"]["source"]

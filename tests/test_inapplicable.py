@@ -76,6 +76,9 @@ def test_max_values_still_refuses_lossy_masks(tiny_run, tmp_path):
     ("train: {device: auto}", "train: {amp: false}", "train_unet"),  # auto may be CUDA
     ("", "predict: {amp: false}", None),  # device cpu
     ("predict: {device: auto}", "predict: {amp: false}", "predict_masks"),
+    # fine-tuning: the source model's weights replace the encoder's pretrained ones
+    ("model: {arch: smp, encoder: resnet18, depth: 3}\ntrain: {init_from: config/config.yaml}",
+     "model: {encoder_weights: null}", None),
 ])
 def test_training_and_prediction_keys_of_another_mode(tiny_run, tmp_path, base, change, first):
     check(tiny_run, tmp_path, base, change, first)
@@ -177,3 +180,26 @@ def test_unet_only_model_keys_do_not_apply_to_smp():
     assert settings_hash({**smp, **own}, train, {}) == settings_hash({**smp, **other}, train, {})
     unet = {"arch": "unet", "depth": 2}  # where they apply they still count
     assert settings_hash({**unet, **own}, train, {}) != settings_hash({**unet, **other}, train, {})
+
+
+def test_encoder_weights_do_not_apply_when_fine_tuning():
+    # train.init_from builds the network without pretrained weights and loads the source
+    # model's (its encoder's normalisation too): changing encoder_weights retrained for the
+    # same weights (params, resume hash, and a second experiment trained its own model).
+    from unet.common.applicable import applicable
+    from unet.train.resume import settings_hash
+    from unet.train.settings import TrainSettings
+    from unet.workflow import model_owner
+
+    smp = {"arch": "smp", "encoder": "resnet18", "depth": 3}
+    tuned = asdict(TrainSettings(init_from="base/model.pt"))
+    nets = [{**smp, "encoder_weights": w} for w in ("imagenet", None)]
+    assert applicable("model", nets[0], tuned) == applicable("model", nets[1], tuned) == smp
+    assert settings_hash(nets[0], tuned, {}) == settings_hash(nets[1], tuned, {})
+    config = {"model": nets[0], "train": tuned,
+              "experiments": {"a": {}, "b": {"model": {"encoder_weights": None}}}}
+    assert model_owner(config, "b") == "a"
+    scratch = asdict(TrainSettings())  # from the pretrained weights they still count
+    assert settings_hash(nets[0], scratch, {}) != settings_hash(nets[1], scratch, {})
+    assert model_owner({**config, "train": scratch}, "b") == "b"
+

@@ -69,8 +69,9 @@ def model_owner(config: dict, experiment: str) -> str:
     keys). Only it trains; the others predict with its model, so an experiment that differs
     in prediction or the CRF trains nothing."""
     def training(name: str) -> tuple:
-        return (applicable("model", experiment_section(config, "model", name)),
-                tracked("train", applicable("train", experiment_section(config, "train", name))))
+        train = experiment_section(config, "train", name)
+        return (applicable("model", experiment_section(config, "model", name), train),
+                tracked("train", applicable("train", train)))
 
     own = training(experiment)
     return next(name for name in sorted(config["experiments"]) if training(name) == own)

@@ -20,13 +20,15 @@ def _preprocess_unused(s: dict) -> list[str]:
     return ["width", "height"] if s.get("mode") == "native" else ["scale"]
 
 
-def _model_unused(s: dict) -> list[str]:
+def _model_unused(s: dict, train: dict | None = None) -> list[str]:
     """The encoder is arch smp's; the built-in unet has none (nor weights to fetch). smp's
     Unet has its own widths and batch norm, and no dropout: the unet's shape keys do not
-    apply to it."""
-    if s.get("arch") == "smp":
-        return ["base_width", "bilinear", "norm", "dropout"]
-    return ["encoder", "encoder_weights"]
+    apply to it. Fine-tuning (the `train` section's init_from) replaces the encoder's
+    pretrained weights, and their normalisation, with the source model's."""
+    if s.get("arch") != "smp":
+        return ["encoder", "encoder_weights"]
+    unused = ["base_width", "bilinear", "norm", "dropout"]
+    return unused + ["encoder_weights"] if (train or {}).get("init_from") else unused
 
 
 def _amp_unused(s: dict) -> list[str]:
@@ -86,11 +88,13 @@ UNUSED = {
 }
 
 
-def applicable(name: str, section: dict) -> dict:
+def applicable(name: str, section: dict, train: dict | None = None) -> dict:
     """Config section `name` (an experiment's overrides merged) less the keys that do not apply
-    in its mode (UNUSED; dotted keys are nested): a changed one reruns nothing."""
+    in its mode (UNUSED; dotted keys are nested): a changed one reruns nothing. `train`: the
+    experiment's train section, which decides the model's (fine-tuning, _model_unused)."""
     out = copy.deepcopy(section)
-    for key in UNUSED[name](section) if name in UNUSED else ():
+    rule = UNUSED.get(name, lambda s: [])
+    for key in rule(section, train) if name == "model" else rule(section):
         *parents, last = key.split(".")
         node = out
         for part in parents:

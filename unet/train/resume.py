@@ -42,7 +42,7 @@ def settings_hash(
     device: auto resolving to the CPU resumes a checkpoint of device: cpu."""
     runs_on = {**settings, "device": device} if device else settings
     maths = {k: v for k, v in applicable("train", runs_on).items() if k not in UNHASHED}
-    return checkpoint.config_hash(applicable("model", model_config), maths, data)
+    return checkpoint.config_hash(applicable("model", model_config, settings), maths, data)
 
 
 def code_digest(root: str | os.PathLike | None = None) -> str:

@@ -27,7 +27,7 @@ rule train_unet:
     params:
         model=setting("model"),
         train=setting("train"),
-        speed=speed("train"),  # train.num_workers: not compared, as it cannot change the weights
+        speed=speed("train"),  # num_workers, deterministic on the CPU: the same weights
         # Not an output: a killed job's last checkpoint must survive to be resumed.
         checkpoints=f"{EXP}/checkpoints",
         fold=None,

@@ -79,6 +79,8 @@ def test_max_values_still_refuses_lossy_masks(tiny_run, tmp_path):
     # fine-tuning: the source model's weights replace the encoder's pretrained ones
     ("model: {arch: smp, encoder: resnet18, depth: 3}\ntrain: {init_from: config/config.yaml}",
      "model: {encoder_weights: null}", None),
+    ("", "train: {deterministic: true}", None),  # device cpu: auto is deterministic there
+    ("", "train: {deterministic: false}", "train_unet"),
 ])
 def test_training_and_prediction_keys_of_another_mode(tiny_run, tmp_path, base, change, first):
     check(tiny_run, tmp_path, base, change, first)
@@ -203,3 +205,24 @@ def test_encoder_weights_do_not_apply_when_fine_tuning():
     assert settings_hash(nets[0], scratch, {}) != settings_hash(nets[1], scratch, {})
     assert model_owner({**config, "train": scratch}, "b") == "b"
 
+
+
+def test_deterministic_true_is_auto_on_the_cpu():
+    # On the CPU auto already turns the deterministic algorithms on; true adds only NaN-filled
+    # new memory, which no op here reads (common.device): the same weights, a slower step.
+    # Changing one to the other retrained; the script still gets the value (a speed key).
+    from unet.common.applicable import applicable, tracked, untracked
+    from unet.train.settings import TrainSettings
+    from unet.workflow import model_owner
+
+    def params(**over):
+        section = asdict(TrainSettings(**over))
+        return tracked("train", applicable("train", section)), vars(untracked("train", section))
+
+    assert params(device="cpu")[0] == params(device="cpu", deterministic=True)[0]
+    assert params(device="cpu", deterministic=True)[1]["deterministic"] is True
+    assert params(device="cpu")[0] != params(device="cpu", deterministic=False)[0]
+    assert params(device="auto")[0] != params(device="auto", deterministic=True)[0]  # CUDA?
+    config = {"model": {"arch": "unet"}, "train": asdict(TrainSettings(device="cpu")),
+              "experiments": {"a": {}, "b": {"train": {"deterministic": True}}}}
+    assert model_owner(config, "b") == "a"

@@ -91,3 +91,18 @@ def test_resuming_on_another_thread_count_says_the_weights_change(cache, tmp_pat
     assert "resuming from" in caplog.text
     assert "resuming 1 epochs trained on 1 CPU threads with 2" in caplog.text
     assert "--cores 1" in caplog.text
+
+
+def test_deterministic_true_is_auto_on_the_cpu(cache, tmp_path):  # noqa: F811
+    # The rules do not retrain when train.deterministic goes from auto to true on the CPU
+    # (common.applicable): true adds only NaN-filled new memory, which no op reads.
+    weights = []
+    for mode in ("auto", True):
+        out = tmp_path / str(mode)
+        settings = TrainSettings(epochs=2, batch_size=2, device="cpu", deterministic=mode,
+                                 augment=AUGMENT)
+        best = train_unet(cache, out / "model.pt", out / "history.csv", out / "ck",
+                          {"depth": 2, "base_width": 4}, settings)
+        weights.append(best["state_dict"])
+    for k, v in weights[0].items():
+        assert torch.equal(v, weights[1][k]), k

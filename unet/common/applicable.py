@@ -8,10 +8,19 @@ from __future__ import annotations
 import copy
 from types import SimpleNamespace
 
-# Keys that decide how fast a step runs, never what it writes: train.num_workers (each sample
-# draws its crop and augmentations from a seed of its own, tests/test_repro.py). A rule gets
-# them through untracked(), not with the section, so that changing one reruns nothing.
-SPEED = {"train": ("num_workers",)}
+
+def _train_speed(s: dict) -> tuple[str, ...]:
+    """train.num_workers: each sample draws its crop and augmentations from a seed of its own
+    (tests/test_repro.py). deterministic on the CPU, but for false: auto already turns the
+    deterministic algorithms on there, and true adds only NaN-filled new memory, which no op
+    here reads (common.device.set_deterministic): a slower step, the same weights."""
+    on_cpu = s.get("device") == "cpu" and s.get("deterministic", "auto") is not False
+    return ("num_workers", "deterministic") if on_cpu else ("num_workers",)
+
+
+# Keys that decide how fast a step runs, never what it writes, in a section's setting: a rule
+# gets them through untracked(), not with the section, so that changing one reruns nothing.
+SPEED = {"train": _train_speed}
 
 
 def _preprocess_unused(s: dict) -> list[str]:
@@ -105,11 +114,16 @@ def applicable(name: str, section: dict, train: dict | None = None) -> dict:
 
 def tracked(name: str, section: dict) -> dict:
     """Config section `name` less its SPEED keys: what a rule's params compare."""
-    return {k: v for k, v in section.items() if k not in SPEED.get(name, ())}
+    return {k: v for k, v in section.items() if k not in _speed_keys(name, section)}
 
 
 def untracked(name: str, section: dict) -> SimpleNamespace:
     """Config section `name`'s SPEED keys as a params value Snakemake does not record (it
     compares only params of builtin types: a SimpleNamespace is left out), for the script to
     merge back into the section (vars())."""
-    return SimpleNamespace(**{k: section[k] for k in SPEED.get(name, ()) if k in section})
+    return SimpleNamespace(**{k: section[k] for k in _speed_keys(name, section) if k in section})
+
+
+def _speed_keys(name: str, section: dict) -> tuple[str, ...]:
+    """Section `name`'s SPEED keys in its setting."""
+    return SPEED[name](section) if name in SPEED else ()

@@ -215,3 +215,13 @@ def test_an_smp_model_into_a_unet_run_names_the_arch_not_unet_settings(cache, tm
     with pytest.raises(TrainingError, match=r"\(model.arch smp there vs unet here; model.depth "
                                             r"3 there vs 2 here\)"):
         source_weights(tmp_path / "source.pt", UNetConfig(3, 2, depth=2, base_width=8), record)
+
+
+def test_info_names_the_source_of_a_fine_tuned_encoder():
+    # Under train.init_from the encoder's pretrained weights do not apply (nor reach the model
+    # file's config): unet info named ImageNet's for weights that came from the source model.
+    from unet.model.describe import _network
+
+    cfg = {"arch": "smp", "encoder": "resnet18", "encoder_weights": "imagenet", "depth": 3}
+    assert "(weights from train.init_from base/model.pt)" in _network(cfg, "base/model.pt")
+    assert "(weights imagenet)" in _network(cfg, None)

@@ -26,10 +26,13 @@ def _bands(ckpt: dict) -> str:
     return "one multi-band TIFF an image (unet stack makes them from a file per band); "
 
 
-def _network(cfg: dict) -> str:
-    """The architecture in one phrase: this project's UNet, or smp's Unet with its encoder."""
+def _network(cfg: dict, init_from: str | None = None) -> str:
+    """The architecture in one phrase: this project's UNet, or smp's Unet with its encoder and
+    where its weights began (fine-tuned, `init_from`: the source model's, whatever
+    encoder_weights says)."""
     if cfg.get("arch") == "smp":  # older model files have no arch: this project's UNet
-        weights = cfg.get("encoder_weights") or "none, randomly initialised"
+        weights = (f"from train.init_from {init_from}" if init_from
+                   else cfg.get("encoder_weights") or "none, randomly initialised")
         return f"smp Unet, encoder {cfg['encoder']} (weights {weights}), depth {cfg['depth']}"
     return (
         f"UNet depth {cfg['depth']}, base width {cfg['base_width']}, "
@@ -51,7 +54,7 @@ def describe_model(path: str | os.PathLike) -> str:
     held = f" (and {stats:,} buffer values: {kinds})" if stats else ""
     lines = [
         f"model      {path}",
-        f"network    {_network(cfg)}; {params:,} parameters{held}",
+        f"network    {_network(cfg, settings.get('init_from'))}; {params:,} parameters{held}",
         f"input      {ckpt['in_channels']} channel(s), {_bands(ckpt)}{_input_layout(ckpt)}",
         f"classes    {mapping.num_classes}: "
         + ", ".join(f"{i} = {label}" + (f" ({n})" if n else "")

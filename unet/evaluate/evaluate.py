@@ -89,27 +89,31 @@ def _mean(values: np.ndarray) -> float | None:
     return float(values.mean()) if len(values) else None
 
 
+def _held(results: list[dict], m: str) -> np.ndarray:
+    """(N, C) bool: the classes each image's target or prediction holds, for method `m`."""
+    return np.array([s["confusion"].sum(axis=0) + s["confusion"].sum(axis=1) > 0
+                     for s in (r["scores"][m] for r in results)]).reshape(len(results), -1)
+
+
 def _held_image_mean(results: list[dict], m: str, key: str, first: int) -> float:
     """`key` (boundary_f1 or hd95) of each image's classes `first` and up that its target or
     prediction holds, averaged per image then over images, as foreground_dice_mean: an image
     holding none scores boundary F1 1, HD95 0; an inf HD95 counts as the image's diagonal."""
     per_image = []
-    for r in results:
+    for r, held in zip(results, _held(results, m)[:, first:], strict=True):
         s = r["scores"][m]
-        held = (s["confusion"].sum(axis=0) + s["confusion"].sum(axis=1))[first:] > 0
         values = np.where(np.isinf(s[key]), r["diagonal"], s[key])[first:]
         per_image.append(values[held].mean() if held.any() else float(key != "hd95"))
     return float(np.mean(per_image))
 
 
-def _counted(results: list[dict], m: str, num_classes: int, first: int) -> np.ndarray:
+def _counted(results: list[dict], m: str, first: int) -> np.ndarray:
     """(N, C) bool: which images a class's mean over images counts. For a scored class (`first`
     and up), the images whose target or prediction holds it, and those holding no scored
     class (1 by convention, as foreground_dice_mean counts them): an image lacking only this
     class would add its 1.0 (HD95 0) to any model's score. Every image for the others, and
     for a class no image holds (its summary says held: false)."""
-    held = np.array([s["confusion"].sum(axis=0) + s["confusion"].sum(axis=1) > 0
-                     for s in (r["scores"][m] for r in results)]).reshape(len(results), -1)
+    held = _held(results, m)
     counted = held | ~held[:, first:].any(axis=1, keepdims=True)
     counted[:, :first] = True
     counted[:, ~counted.any(axis=0)] = True
@@ -130,7 +134,7 @@ def summarise(results: list[dict], methods: list[str], num_classes: int, first: 
         cm = sum(r["scores"][m]["confusion"] for r in results)
         glob = scores_from_confusion(cm)
         per_class = {}
-        counted = _counted(results, m, num_classes, first)  # (N, C)
+        counted = _counted(results, m, first)  # (N, C)
         for c in range(num_classes):
             stack = {k: np.array([r["scores"][m][k][c] for r in results]) for k in PER_CLASS}
             missed = np.isinf(stack["hd95"])

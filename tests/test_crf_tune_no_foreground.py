@@ -73,3 +73,17 @@ def test_tuning_with_foreground_still_says_beat(tmp_path):
     verdict = crf_verdict(_summary(tuning), tuning)
     assert ("did not beat" in verdict) is not tuning["helps"]
     assert "could not be judged" not in verdict
+
+
+def test_the_test_crf_keeps_the_configured_settings_when_tuning_could_not_judge(tmp_path):
+    # crf/masks (and the report's "crf" rows) used the setting that won only by erasing the
+    # most: the one most likely to erase true objects on the test split.
+    from unet.crf.dense import chosen_params, crf_params
+
+    section = {"gaussian_compat": 3.0, "iterations": 3}
+    _val_without_foreground(tmp_path)
+    _tune(tmp_path)
+    assert chosen_params(section, str(tmp_path / "t.json")) == crf_params(section)
+    _val_without_foreground(tmp_path, with_object=True)
+    tuning = _tune(tmp_path)
+    assert chosen_params(section, str(tmp_path / "t.json")) == CRFParams(**tuning["best"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ from unet.common.roi import read_roi
 from unet.common.schema import defaults
 
 _D = defaults("crf")  # field defaults: config/schema.yaml
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -253,7 +255,13 @@ def crf_params(section: dict) -> CRFParams:
 
 def chosen_params(section: dict, tuning_json: str | None) -> CRFParams:
     """The settings tune_crf chose on the validation split, or the configured ones when
-    tuning is off (`tuning_json` None)."""
-    if tuning_json:
-        return CRFParams(**read_json(tuning_json)["best"])
+    tuning is off (`tuning_json` None) or could not judge: on validation ground truth without
+    foreground the best setting is the one that erases the most, which would erase true
+    objects on the test split (the keys the grid tries are then at their defaults)."""
+    tuning = read_json(tuning_json) if tuning_json else None
+    if tuning and tuning.get("val_foreground_pixels", 1):
+        return CRFParams(**tuning["best"])
+    if tuning:
+        log.warning("CRF tuning could not judge its settings (no foreground in the validation "
+                    "ground truth): the configured ones refine the test split")
     return crf_params(section)

@@ -92,7 +92,7 @@ def crf_verdict(summary: dict, tuning: dict | None) -> str:
             f" While tuning on {tuning['images']} {tuning['split']} images, whose ground truth "
             f"holds no foreground, the {len(tuning['grid'])} settings could not be judged: one "
             f"scores only by erasing false positives ({tuning['best_dice']:.4f} vs "
-            f"{tuning['raw_dice']:.4f} raw)."
+            f"{tuning['raw_dice']:.4f} raw), so the test split's CRF used the configured ones."
         )
     elif tuning:
         outcome = "beat" if tuning["helps"] else "did not beat"

@@ -121,15 +121,17 @@ def _check_writable(out_dir: Path) -> None:
                               "the rule's results/ folder)") from err
 
 
-def _model_input(path: Path, ckpt: dict, channels: int) -> tuple[np.ndarray, tuple[int, int]]:
+def _model_input(path: Path, ckpt: dict, channels: int, full: tuple[int, int] | None = None
+                 ) -> tuple[np.ndarray, tuple[int, int]]:
     """A new image prepared as the training data was, at the model's input size: (h, w, C)
-    uint8, and its own (W, H). A multi-band model reads every band of a multi-band TIFF."""
+    uint8, and its own (W, H) (`full`, when its header was read already). A multi-band model
+    reads every band of a multi-band TIFF."""
     span = ckpt.get("intensity_range")  # the training images' range (older models: none)
     if channels not in (1, 3):
         bands = read_bands(path, span)
         full = (bands.shape[1], bands.shape[0])
         return resize_bands(bands, model_input_size(ckpt, full)), full
-    full = image_header(path)[1]  # (W, H) as shown
+    full = full or image_header(path)[1]  # (W, H) as shown
     size = model_input_size(ckpt, full)
     # A JPEG decoded at a DCT scale, as the cache decoded the training images (load_pair)
     image = open_image(path, draft_to=size, nodata=True, span=span)
@@ -227,14 +229,15 @@ def predict_files(
     out_dir = Path(out_dir)
     if window is None:  # whole images: a batch of each input size, then each its own size
         sizes = [model_input_size(ckpt, full) for full in fulls]
+        known = dict(zip(files, fulls, strict=True))  # each header read once (_check_headers)
         written = predict_batches(models, files, rois, sizes,
-                                  lambda path: _model_input(path, ckpt, channels), out_dir,
-                                  mapping, flips, dtype, settings.batch_size)
+                                  lambda path: _model_input(path, ckpt, channels, known[path]),
+                                  out_dir, mapping, flips, dtype, settings.batch_size)
         for _ in progress(written, label, total=len(files)):
             pass
     else:  # patch-trained: a sliding window over each image, band by band
-        for path, region in progress(list(zip(files, rois, strict=True)), label):
-            x, full = _model_input(path, ckpt, channels)  # (h, w, C) uint8, (W, H)
+        for path, region, known in progress(list(zip(files, rois, fulls, strict=True)), label):
+            x, full = _model_input(path, ckpt, channels, known)  # (h, w, C) uint8, (W, H)
             with PredictionWriter(out_dir / f"{path.stem}.png", None, mapping, x.shape[:2],
                                   full[::-1], region) as out:
                 for y, band in window_bands(models, x, window, flips, dtype):

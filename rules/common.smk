@@ -4,7 +4,7 @@ import os
 import sys
 from pathlib import Path
 
-from unet.dataset.layout import IMAGE_EXTENSIONS, data_files, layout_from
+from unet.dataset.layout import IMAGE_EXTENSIONS, data_files, layout_from, local_root
 from unet.dataset.per_id import new_images
 from unet.dataset.split import ID_KEYS, SPLITS
 from unet.deps import module_files
@@ -165,7 +165,7 @@ def _local_data():
         return [literal(p) for p in paths if p is not None and p.is_file()]
     if config["dataset"]["source"] != "local":
         return []
-    root = Path(settings["path"]).expanduser()
+    root = local_root(settings["path"])
     return [literal(p) for p in data_files(root, layout_from(settings, "local"))]
 
 

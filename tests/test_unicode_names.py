@@ -72,3 +72,42 @@ def test_a_decomposed_region_of_interest_is_found_by_its_composed_id(tmp_path):
     manifest = write_manifest(tmp_path / "out" / "m.json", "local", tmp_path,
                               Layout(roi="roi/{id}_roi.png"))
     assert [p["id"] for p in manifest["pairs"]] == [NFC]
+
+
+def test_configured_paths_resolve_across_unicode_forms(tmp_path):
+    """A folder copied from a Mac is named decomposed (café) while the config has it typed
+    composed, or the reverse: dataset.local.path, images, masks, an RLE CSV and a COCO JSON
+    were refused as missing ("does not exist"), naming a path that prints the same as the
+    folder there."""
+    from unet.config_checks import check_data
+    from unet.dataset.download import download_dataset
+    from unet.dataset.layout import Layout, data_files, on_disk
+
+    root = tmp_path / NFD
+    for sub in (f"img_{NFD}", f"mask_{NFC}"):
+        _image(root / sub / "a.png")
+    settings = {"path": str(tmp_path / NFC), "images": f"img_{NFC}", "masks": f"mask_{NFD}"}
+    check_data({"dataset": {"source": "local", "local": settings}, "masks": {"values": None}})
+    manifest = download_dataset(tmp_path / "out" / "m.json", "local", settings)
+    assert manifest["pairs"][0]["image"] == str(root / f"img_{NFD}" / "a.png")
+    assert manifest["root"] == str(root)
+    layout = Layout(images=f"img_{NFC}", masks=f"mask_{NFD}")
+    assert len(data_files(on_disk(tmp_path / NFC), layout)) == 2
+    (root / f"{NFD}.csv").write_text("ImageId,EncodedPixels\na.png,1 3\n", encoding="utf-8")
+    rle = {"csv": f"{NFC}.csv", "id_column": "ImageId", "rle_column": "EncodedPixels",
+           "order": "columns", "absent": "unpaired"}
+    manifest = download_dataset(tmp_path / "out2" / "m.json", "local", {**settings, "rle": rle})
+    assert manifest["pairs"][0]["mask_from"] == str(root / f"{NFD}.csv")
+
+
+def test_a_path_matching_two_unicode_forms_is_not_guessed(tmp_path):
+    """Two entries that differ only in their Unicode form: neither is picked for the other.
+    The Angstrom sign and A + ring above both compose to the letter Å."""
+    from unet.dataset.layout import on_disk
+
+    (tmp_path / "x" / NFD).mkdir(parents=True)
+    assert on_disk(tmp_path / "x" / NFC / "y") == tmp_path / "x" / NFD / "y"
+    assert on_disk(tmp_path / "x" / "none" / NFC) == tmp_path / "x" / "none" / NFC
+    for name in ("\u212b", "A\u030a"):
+        (tmp_path / name).mkdir()
+    assert on_disk(tmp_path / "\u00c5") == tmp_path / "\u00c5"

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from unet.common.shapes import crop_fits, min_side, turns_fit
+from unet.dataset.layout import local_root
 
 
 class ConfigError(ValueError):
@@ -41,7 +42,7 @@ def check_data(config: dict) -> None:
     if settings.get("mask_parts"):
         _regex(settings["mask_parts"], f"dataset.{source}.mask_parts")
     path = settings.get("path")
-    if source == "local" and path and not Path(path).expanduser().is_dir():
+    if source == "local" and path and not local_root(path).is_dir():
         raise ConfigError(f"dataset.local.path {path}: no such folder "
                           f"({Path(path).expanduser().resolve()}); give your data folder")
     seen: set[int] = set()

@@ -13,7 +13,7 @@ from unet.common.parallel import parallel_map
 from unet.dataset.band_files import stack_bands, with_bands
 from unet.dataset.class_folders import merge_classes
 from unet.dataset.coco import CocoMasks, write_coco_mask
-from unet.dataset.layout import DataLayoutError, Layout, layout_from
+from unet.dataset.layout import DataLayoutError, Layout, layout_from, layout_on_disk, local_root
 from unet.dataset.merge import merge_masks
 from unet.dataset.pairing import pair_files
 from unet.dataset.rle import RleMasks, write_rle_mask
@@ -113,7 +113,7 @@ def write_manifest(
     pairs, merges, stacks = [], [], []
     merged = Path(manifest_path).parent / "merged_masks"
     stacked = Path(manifest_path).parent / "stacked_images"
-    found = pair_files(root, layout)
+    found = pair_files(root, layout := layout_on_disk(root, layout))  # spelt as on disk
     if layout.band_files:
         found = with_bands(root, layout, found)
     found, rois = with_roi(root, layout, found) if layout.roi else (found, {})
@@ -180,7 +180,7 @@ def download_dataset(
         return write_manifest(manifest_path, source, root, Layout())
     if source == "local":
         # Used in place: no copy of the user's folder.
-        root = Path(settings["path"]).expanduser()
+        root = local_root(settings["path"])  # café typed composed, named decomposed on disk
         _check_local_path(root)
         layout = layout_from(settings, source)
         return write_manifest(manifest_path, source, root, layout, processes=processes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from unicodedata import normalize
@@ -117,6 +117,59 @@ def nfc(name: str) -> str:
     return normalize("NFC", name)
 
 
+def on_disk(path: Path) -> Path:
+    """`path` with each missing part replaced by the one entry of its folder that differs
+    from it only in Unicode form (a Mac names a folder café decomposed, a config has it typed
+    composed, or the reverse); a part that exists as given, matches none or matches several,
+    or holds a template ({id}, {group}, *), and everything after it, is kept as given."""
+    parts = path.parts
+    found = Path(parts[0]) if path.anchor else Path()
+    for i, part in enumerate(parts[1 if path.anchor else 0:], 1 if path.anchor else 0):
+        if any(c in part for c in "{*?["):
+            return found.joinpath(*parts[i:])
+        if not (found / part).exists():
+            same = [c for c in _entries(found) if nfc(c) == nfc(part)]
+            part = same[0] if len(same) == 1 else part
+        found = found / part
+    return found
+
+
+def _entries(folder: Path) -> list[str]:
+    """The names in `folder`; none when it is missing or unreadable."""
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
+
+
+def local_root(path: str) -> Path:
+    """dataset.local.path as a folder on disk: `~` expanded, its parts spelt as on disk."""
+    return on_disk(Path(path).expanduser())
+
+
+def layout_on_disk(root: Path, layout: Layout) -> Layout:
+    """`layout` with its images and masks folders, CSV of encodings and COCO JSON spelt as
+    on disk under `root` (see on_disk), so that a name typed composed finds a folder named
+    decomposed."""
+    def spelt(name: str) -> str:
+        if not name:
+            return name
+        found = on_disk(root / name)
+        if found == root / name:
+            return name
+        return found.relative_to(root).as_posix() if found.is_relative_to(root) else str(found)
+
+    masks = layout.masks if isinstance(layout.masks, str) else tuple(map(spelt, layout.masks))
+    tables = {}
+    for key, field in (("csv", "rle"), ("json", "coco")):
+        table = dict(getattr(layout, field) or ())
+        if table.get(key):
+            table[key] = spelt(table[key])
+            tables[field] = tuple(sorted(table.items()))
+    return replace(layout, images=spelt(layout.images),
+                   masks=spelt(masks) if isinstance(masks, str) else masks, **tables)
+
+
 _KEYS = ("images", "masks", "mask_suffix", "image_suffix", "mask_prefix", "image_prefix",
          "recursive", "image_extensions", "mask_extensions", "allow_unpaired", "mask_parts",
          "mask_folders", "band_files", "roi")
@@ -142,6 +195,7 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     images folder or a masks folder; the band files and regions of interest), sorted: a local
     folder is used in place, so these are what make its data set stale when added, removed or
     changed. Missing folders give none (pairing then names them)."""
+    layout = layout_on_disk(root, layout)
     def matching(f: str) -> list[Path]:
         wild = f.replace("{id}", "*").replace(GROUP, "*")
         return sorted(root.glob(wild)) if wild != f else [root / f]
@@ -164,9 +218,9 @@ def source_file(root: Path, layout: Layout, name: str) -> Path:
     """A file the layout names (the CSV of encodings, the COCO JSON), relative to the data
     folder `root`; for url and kaggle sources also beside the unpacked archives, above the
     layout's `root` folder inside them, where a downloaded CSV or JSON lands."""
-    path = root / name
+    path = on_disk(root / name)
     if not path.is_file() and layout.root:
         top = root.parents[len(Path(layout.root).parts) - 1]
-        if (top / name).is_file():
-            return top / name
+        if on_disk(top / name).is_file():
+            return on_disk(top / name)
     return path

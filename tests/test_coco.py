@@ -232,3 +232,25 @@ def test_small_objects_stay_on_top_without_an_area_in_the_json(tmp_path):
     manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, _layout())
     a = np.asarray(Image.open(manifest["pairs"][0]["mask"]))
     assert (a[4:8, 6:10] == 1).all() and (a[2:4, 3:15] == 2).all() and a[8, 5] == 2
+
+
+def test_a_size_of_the_stored_pixels_names_the_exif_orientation(tmp_path):
+    """A photo stored 8x6 with EXIF orientation 6 is 6x8 as shown (the size every step uses);
+    a JSON made on the stored pixels gives 8x6 and was refused as '6x8 but gives 8x6', with
+    no word of the orientation that turns it, though `file` and `identify` print 8x6."""
+    (tmp_path / "imgs").mkdir()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(np.zeros((6, 8, 3), np.uint8)).save(tmp_path / "imgs" / "a.jpg", exif=exif)
+    data = {"images": [{"id": 1, "file_name": "a.jpg", "width": 8, "height": 6}],
+            "categories": [{"id": 1, "name": "x"}], "annotations": []}
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    layout = Layout(images="imgs", coco=(("json", "ann.json"),))
+    with pytest.raises(DataLayoutError, match=r"a\.jpg is 6x8 as shown.*EXIF orientation 6 "
+                       r"turns its stored 8x6.*exiftool -Orientation=1 -n") as err:
+        write_manifest(tmp_path / "m.json", "local", tmp_path, layout)
+    assert "swap width and height in ann.json" in str(err.value)
+    data["images"][0].update(width=6, height=8)  # the size as shown: drawn on the photo
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    manifest = write_manifest(tmp_path / "m.json", "local", tmp_path, layout)
+    assert manifest["pairs"][0]["size"] == [6, 8]

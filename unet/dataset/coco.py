@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from unet.common.decoders import ROTATED
+from unet.common.imageio import exif_orientation
 from unet.common.maskio import write_mask_png
 from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc, source_file
 from unet.dataset.names import listing
@@ -243,6 +245,21 @@ def _shape(segmentation: Any, h: int, w: int) -> np.ndarray:
         return coco_mask.decode(rle).astype(bool)
 
 
+def _turned(image: Path, size: tuple[int, int], given: tuple[int, int], name: str) -> str:
+    """The rest of the error for a JSON size that is not the image's (as shown, `size`): when
+    the image's EXIF orientation turns it and the JSON gives its stored size, that is why."""
+    orientation = exif_orientation(image)
+    if given != size[::-1] or orientation not in ROTATED:
+        return f" but {name} gives {given[0]}x{given[1]} for it; fix the file or the JSON"
+    return (
+        f" as shown, and {name} gives {given[0]}x{given[1]}: its EXIF orientation {orientation}"
+        f" turns its stored {given[0]}x{given[1]} pixels a quarter, and the JSON gives the "
+        "stored size. If the objects were drawn on the stored pixels, drop the images' "
+        "orientation tags (e.g. `exiftool -Orientation=1 -n FILE`); if on the photo as shown, "
+        f"swap width and height in {name}"
+    )
+
+
 def write_coco_mask(masks: CocoMasks, image: Path, size: tuple[int, int], dest: Path) -> Path:
     """Draw the objects of `image` (of `size` (w, h)) into `dest`, a palette PNG of class
     numbers, those covering more pixels first."""
@@ -250,8 +267,8 @@ def write_coco_mask(masks: CocoMasks, image: Path, size: tuple[int, int], dest: 
 
     w, h = masks.size or size  # no size in the JSON: the file's
     if size != (w, h):
-        raise DataLayoutError(f"{image} is {size[0]}x{size[1]} but {masks.json.name} gives "
-                              f"{w}x{h} for it; fix the file or the JSON")
+        raise DataLayoutError(f"{image} is {size[0]}x{size[1]}" + _turned(image, size, (w, h),
+                                                                          masks.json.name))
     drawn = []  # (class, its pixels' flat indices): memory as the objects' pixels, not h*w each
     for cls, segmentation, number in masks.objects:
         try:

@@ -53,7 +53,9 @@ def test_budget_plans_the_epochs_that_fit_and_anneals_them(cache, tmp_path, cloc
 
 def test_a_slower_machine_shortens_the_plan(cache, tmp_path, clock, caplog):  # noqa: F811
     caplog.set_level(logging.INFO)
-    clock["epochs"] = [10.0, 30.0]  # 6 of 10 fit after epoch 1, then the epochs slow down
+    # 6 of 10 fit after epoch 1, then the epochs slow down to 20 s: planned from the epochs
+    # after the first, a third fits (the mean of all, 15 s, planned a fourth, ending at 65 s)
+    clock["epochs"] = [10.0, 20.0]
     _train(cache, tmp_path, epochs=10, max_minutes=1, lr=LR)
     assert "6 of 10 epochs fit at 10.0 s each" in caplog.text
     assert "3 of 10 epochs fit at 20.0 s each" in caplog.text
@@ -93,3 +95,17 @@ def test_budget_shorter_than_the_warm_up_still_anneals(cache, tmp_path, clock, c
     assert [r["epoch"] for r in rows] == ["1", "2", "3"]
     assert float(rows[-1]["lr"]) < LR * 1e-6
     assert float(rows[1]["lr"]) < LR  # decaying after the shortened warm-up
+
+
+def test_a_slow_first_epoch_does_not_shorten_the_plan(cache, tmp_path, clock, caplog):  # noqa: F811
+    """The first epoch carries one-off costs (workers starting, the allocator warming up,
+    torch.compile, cuDNN's search): 60 s, then 10 s an epoch, in a 120 s budget. Planned from
+    the mean of all epochs (35 s after two, 18.3 s after six) training stopped after epoch 6
+    with a whole epoch's time left; planned from the epochs after the first, 7 fit."""
+    caplog.set_level(logging.INFO)
+    clock["epochs"] = [60.0, 10.0]
+    _train(cache, tmp_path, epochs=10, max_minutes=2, lr=LR)
+    rows = _history(tmp_path)
+    assert [r["epoch"] for r in rows] == [str(e) for e in range(1, 8)]
+    assert "7 of 10 epochs fit at 10.0 s each" in caplog.text
+    assert float(rows[-1]["lr"]) < LR * 1e-6

@@ -244,23 +244,25 @@ def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: flo
     return row
 
 
-def fit_budget(run: Run, state: dict, started: float, done_here: int) -> None:
-    """train.max_minutes: end the learning-rate decay at the last epoch that still fits the
-    budget at this run's mean epoch time (`done_here` epochs so far), so a slower machine
-    trains fewer epochs but anneals them; a cosine cut off by the clock would stop with the
-    rate still high. Re-planned after every epoch; the horizon is kept in `state`."""
+def fit_budget(run: Run, state: dict, marks: list[float]) -> None:
+    """train.max_minutes: end the learning-rate decay at the last epoch that fits the budget
+    (a cosine cut off by the clock would stop with the rate high). `marks`: this run's start
+    and epoch ends (time.monotonic), this epoch's added. An epoch takes the mean of this run's
+    epochs after its first (the first alone until a second): the first carries one-off costs
+    (workers, allocator, compiling). Re-planned every epoch; the horizon is kept in `state`."""
     s = run.settings
-    if not s.max_minutes or not done_here:
+    marks.append(time.monotonic())
+    if not s.max_minutes:
         return
-    elapsed = time.monotonic() - started
-    more = int((s.max_minutes * 60 - elapsed) // (elapsed / done_here))
+    elapsed, done = marks[-1] - marks[0], len(marks) - 1
+    each = (marks[-1] - marks[1]) / (done - 1) if done > 1 else elapsed
+    more = int((s.max_minutes * 60 - elapsed) // each) if each > 0 else s.epochs
     fit = min(s.epochs, state["epoch"] + max(0, more))
     if fit != state.get("horizon", s.epochs):
         set_horizon(run.opt, run.sched, fit * run.steps)
         log.info(
             "train.max_minutes=%s: %d of %d epochs fit at %.1f s each; the learning-rate "
-            "schedule now ends after epoch %d", s.max_minutes, fit, s.epochs,
-            elapsed / done_here, fit,
+            "schedule now ends after epoch %d", s.max_minutes, fit, s.epochs, each, fit,
         )
     state["horizon"] = fit
 

@@ -148,7 +148,7 @@ def train_unet(
     keep_autocast(run, state)
     _note_threads(run, state, n_threads)
     _log_start(run, fold, n_threads)
-    started = time.monotonic()
+    marks = [time.monotonic()]  # the start, then each epoch's end: fit_budget's clock
     with StopSignals() as stop:
         first = state["epoch"] + 1
         for epoch in range(first, resume.last_epoch(settings.epochs, settings.patience, state) + 1):
@@ -163,7 +163,7 @@ def train_unet(
                 fold, dice, chash,
             )
             _keep_if_best(run, state, row, ckdir / "best.pt", record)
-            fit_budget(run, state, started, epoch - first + 1)
+            fit_budget(run, state, marks)
             checkpoint.save(ckdir / "last.pt", last_record(run, chash, state))
             if should_stop(settings, state):
                 break

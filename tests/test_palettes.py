@@ -186,3 +186,45 @@ def test_each_mask_header_is_opened_once(tmp_path, monkeypatch, palette):
     assert mapping.values == (0, 1) and (mapping.palette is not None) == palette
     # one header read and one decode (the values scan) a mask
     assert sorted(opened) == sorted(masks * 2)
+
+
+def test_written_masks_keep_the_palettes_transparency(tmp_path):
+    """Palette masks whose background index is transparent (a tRNS chunk; PIL's
+    info['transparency']), drawn to lie over their photos: the masks written back in the
+    data's own values kept the palette but lost the transparency, so they hid the photo."""
+    from unet.common.labels import mapping_from_meta
+    from unet.model.checkpoint import DATA_KEYS
+
+    palette = [0, 0, 0, 255, 0, 0]
+    pairs = _palette_pairs(tmp_path, [palette] * 4)
+    for i, p in enumerate(pairs):  # index 0 see-through; the last with alpha bytes (128)
+        im = Image.open(p["mask"])
+        im.save(p["mask"], transparency=0 if i else bytes([128, 255]))
+    meta = _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    assert meta["mask_alpha"] == [128, 255] and "mask_alpha" in DATA_KEYS
+    mapping = mapping_from_meta(meta)
+    mapping.write(tmp_path / "out.png", np.array([[0, 1]], np.uint8))
+    written = Image.open(tmp_path / "out.png")
+    assert written.mode == "P" and written.info["transparency"][:2] == b"\x80\xff"
+    assert np.array(written.convert("RGBA"))[0, :, 3].tolist() == [128, 255]
+    opaque = mapping_from_meta({**meta, "mask_alpha": None})  # older caches and checkpoints
+    opaque.write(tmp_path / "plain.png", np.array([[0, 1]], np.uint8))
+    assert "transparency" not in Image.open(tmp_path / "plain.png").info
+
+
+def test_merged_mask_parts_keep_the_palettes_transparency(tmp_path):
+    """Several masks of one image (mask_parts) are united into one palette PNG for the
+    manifest: it kept their palette but dropped its transparency."""
+    from unet.dataset.merge import merge_masks
+
+    paths = []
+    for k in (1, 2):
+        index = np.zeros((4, 6), np.uint8)
+        index[k] = k
+        im = Image.fromarray(index, mode="P")
+        im.putpalette([0, 0, 0, 200, 30, 30, 30, 200, 30])
+        paths.append(tmp_path / f"m{k}.png")
+        im.save(paths[-1], transparency=0)
+    merge_masks(paths, tmp_path / "out.png")
+    out = Image.open(tmp_path / "out.png")
+    assert np.array(out.convert("RGBA"))[:3, 0, 3].tolist() == [0, 255, 255]

@@ -29,7 +29,7 @@ def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: i
     masks = [p["mask"] for p in pairs]
     # Each header once: its mode (16-bit grey?) and its palette (checked below)
     headers = list(parallel_map(mask_header, masks, processes, "read mask headers"))
-    wide = [mode in GREY16 for mode, _ in headers]
+    wide = [mode in GREY16 for mode, *_ in headers]
     deep = any(wide)  # 16-bit masks: foreground 65535
     mapping = replace(
         _values_mapping(pairs, settings, processes, wide), background=settings.mask_background
@@ -40,8 +40,9 @@ def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: i
     mapping = replace(mapping, bits=16 if deep else 8)
     if mapping.threshold is not None:
         return mapping  # values binarised into (0, top): not palette indices
-    palettes = [palette for _, palette in headers]
-    return replace(mapping, palette=check_palettes(masks, mapping, palettes))
+    palette = check_palettes(masks, mapping, [h[1] for h in headers])
+    # the first mask's transparency, as its palette: written masks show as the data's do
+    return replace(mapping, palette=palette, alpha=headers[0][2] if palette else None)
 
 
 def _refuse_unwritable(values: tuple[int, ...], example: str) -> None:

@@ -194,6 +194,7 @@ def _data_meta(
         "ignore_value": mapping.ignore,  # packed 0xRRGGBB for colour masks
         "mask_rgb": mapping.rgb,
         "mask_palette": list(mapping.palette) if mapping.palette else None,
+        "mask_alpha": list(mapping.alpha) if mapping.alpha else None,  # its transparency
         "mask_bits": mapping.bits,
         "class_names": class_names(settings.class_names, manifest.get("class_names"), mapping),
         "folds": split.get("folds", []),  # cross-validation folds (ids), when split.folds >= 2

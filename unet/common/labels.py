@@ -59,6 +59,8 @@ class MaskMapping:
     # Class 0 is background: left out of the foreground scores and unpainted in overlays.
     # False (masks.background) when every class is an object class (Cityscapes' road).
     background: bool = True
+    # Palette masks: the palette's alpha per index (PNG tRNS), which written masks carry too
+    alpha: tuple[int, ...] | None = None
 
     @property
     def num_classes(self) -> int:
@@ -183,7 +185,7 @@ class MaskMapping:
 
     def write_values(self, path: str | os.PathLike, values: np.ndarray) -> None:
         """Write a mask already in the data's values (from `to_values`) as a PNG."""
-        write_mask_png(path, values, rgb=self.rgb, palette=self.palette)
+        write_mask_png(path, values, rgb=self.rgb, palette=self.palette, alpha=self.alpha)
 
     def describe(self, values: list[int]) -> str:
         """Values as the user wrote them: grey levels, or (r, g, b) for colour masks."""
@@ -270,4 +272,5 @@ def mapping_from_meta(meta: dict) -> MaskMapping:
         tuple((v, i) for i, g in enumerate(meta.get("class_groups") or []) for v in g[1:]),
         bool(meta.get("skip_unlisted")),
         meta.get("background", True) is not False,  # older files: class 0 is background
+        tuple(meta["mask_alpha"]) if meta.get("mask_alpha") else None,  # older files: none
     )

@@ -137,28 +137,47 @@ def read_mask(
     )
 
 
+Alpha = tuple[int, ...] | None  # a palette's alpha per index (mask_alpha)
+
+
 def mask_palette(path: str | os.PathLike) -> tuple[int, ...] | None:
     """The colour table of a palette mask (GIF or palette PNG) as flat (r, g, b, ...) from its
     header; None for any other mode (a TIFF that only tifffile reads has none: not decoded)."""
     return mask_header(path)[1]
 
 
-def mask_header(path: str | os.PathLike) -> tuple[str, tuple[int, ...] | None]:
-    """A mask's mode (as image_header gives it) and its palette (as mask_palette), from one
-    read of its header: preprocess needs both of every mask."""
+def mask_header(path: str | os.PathLike) -> tuple[str, tuple[int, ...] | None, Alpha]:
+    """A mask's mode (as image_header gives it), its palette (as mask_palette) and the
+    palette's transparency (as mask_alpha), from one read of its header: preprocess needs
+    them of every mask."""
     if unidentified_tiff(path):
-        return image_header(path)[0], None
+        return image_header(path)[0], None, None
     fix = "Replace or remove the file (and its image)."
     with opened_image(path, "mask", fix, header_only=True) as im:
         if pil_misreads(im):  # decoded by tifffile or imagecodecs: their mode (rare)
-            return image_header(path)[0], None
+            return image_header(path)[0], None, None
         if im.mode not in ("P", "PA"):
-            return im.mode, None
+            return im.mode, None, None
         # PIL's getpalette decodes the whole file first; PNG's PLTE and GIF's colour table
-        # are read with the header.
+        # are read with the header, and tRNS before the pixels too.
         raw = im.palette.getdata() if im.palette is not None else None
         palette = list(raw[1]) if raw and raw[0] == "RGB" else im.getpalette("RGB")
-    return im.mode, (tuple(palette) if palette else None)
+        alpha = _alpha(im.info.get("transparency")) if palette else None
+    return im.mode, (tuple(palette) if palette else None), alpha
+
+
+def mask_alpha(path: str | os.PathLike) -> tuple[int, ...] | None:
+    """A palette mask's transparency (PNG's tRNS, GIF's transparent index) as an alpha per
+    palette index, indices beyond its end opaque; None when it has none, or no palette."""
+    return mask_header(path)[2]
+
+
+def _alpha(found: object) -> tuple[int, ...] | None:
+    """PIL's info['transparency'] of a palette image (alpha bytes, or the one transparent
+    index) as an alpha per index."""
+    if isinstance(found, bytes):
+        return tuple(found)
+    return (255,) * found + (0,) if isinstance(found, int) else None
 
 
 def write_mask_png(
@@ -166,11 +185,14 @@ def write_mask_png(
     mask: np.ndarray,
     rgb: bool = False,
     palette: tuple[int, ...] | None = None,
+    alpha: tuple[int, ...] | None = None,
 ) -> None:
     """Write a (H, W) mask as PNG, atomically: RGB for packed colours (`rgb`), a palette PNG
-    with `palette` (flat r, g, b, ...; values are its indices), else grey: 16-bit for a uint16
-    mask or a value above 255, 8-bit otherwise."""
+    with `palette` (flat r, g, b, ...; values are its indices) and `alpha` (its transparency,
+    as mask_alpha gives it), else grey: 16-bit for a uint16 mask or a value above 255, 8-bit
+    otherwise."""
     mask = np.ascontiguousarray(mask)
+    extra = {}
     top = int(mask.max()) if mask.size else 0
     if rgb:
         im = Image.fromarray(unpack_rgb(mask), mode="RGB")
@@ -181,7 +203,8 @@ def write_mask_png(
             # L becomes P, the values its indices; a palette shorter than the values would
             # make PIL write fewer bits a pixel and cut them (2 colours: 1 bit, 3 read as 1).
             im.putpalette(tuple(palette) + (0,) * max(0, 3 * (top + 1) - len(palette)))
+            extra = {"transparency": bytes(alpha)} if alpha else {}
     else:
         im = Image.fromarray(mask.astype(np.uint16))  # 16-bit greyscale PNG
     with atomic_path(path) as tmp:
-        im.save(tmp, format="PNG")
+        im.save(tmp, format="PNG", **extra)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unet.common.maskio import mask_palette, read_mask_values, write_mask_png
+from unet.common.maskio import mask_alpha, mask_palette, read_mask_values, write_mask_png
 from unet.dataset.layout import DataLayoutError
 
 
@@ -33,7 +33,7 @@ def merge_masks(paths: Sequence[Path], dest: Path) -> Path:
         merged = values if merged is None else np.maximum(merged, values)
     palette = mask_palette(first)
     _same_palette(paths, palette, np.unique(merged))
-    write_mask_png(dest, merged, palette=palette)
+    write_mask_png(dest, merged, palette=palette, alpha=mask_alpha(first) if palette else None)
     return dest
 
 

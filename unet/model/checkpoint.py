@@ -147,6 +147,7 @@ DATA_KEYS = (
     "mask_threshold",
     "ignore_value",
     "mask_palette",  # palette masks: the colour table written masks carry (older files: none)
+    "mask_alpha",  # palette masks: their transparency, carried alike (older files: none)
     "mask_bits",  # grey masks' bit depth, 8 or 16, which written masks keep (older files: none)
     "mode",  # resize | native (older files: resize)
     "scale",  # native: the cache's resize factor

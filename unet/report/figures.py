@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import ListedColormap, to_rgb  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from unet.common.bands import view_image  # noqa: E402
@@ -49,7 +50,9 @@ def plot_curves(
     """Loss, validation Dice and learning rate against epoch: per class for one model (each
     named from `names`, masks.names), per fold (mean foreground Dice) for cross-validation."""
     runs = [read_history(p) for p in history_csvs]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
+    # constrained: each panel's tick labels get their room (the rate's 0.00030 ran into the
+    # Dice panel), and the legends below the panels with it
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5), layout="constrained")
     for n, rows in enumerate(runs):
         epoch = [r["epoch"] for r in rows]
         tag = f"fold {n} " if len(runs) > 1 else ""
@@ -66,9 +69,15 @@ def plot_curves(
     axes[1].set(title=title, xlabel="epoch", ylim=(0, 1))
     axes[2].plot([r["epoch"] for r in runs[0]], [r["lr"] for r in runs[0]])
     axes[2].set(title="learning rate", xlabel="epoch")
-    for ax in axes[:2]:
-        ax.legend(fontsize="small")
+    axes[2].ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))  # 3.0 and x1e-4 above
+    for ax in axes[:2]:  # below the panel: inside, a legend of many classes hid their curves
+        count = len(ax.get_legend_handles_labels()[1])
+        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2),
+                  ncol=min(count, 2 if len(runs) > 1 else 3), frameon=False)
         ax.grid(alpha=0.3)
+    axes[2].grid(alpha=0.3)
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs: no 2.5
     _save(fig, out_png)
 
 

@@ -137,7 +137,7 @@ def read_mask(
     )
 
 
-Alpha = tuple[int, ...] | None  # a palette's alpha per index (mask_alpha)
+Alpha = tuple[int, ...] | None  # a palette's alpha per index (meta.json's mask_alpha)
 
 
 def mask_palette(path: str | os.PathLike) -> tuple[int, ...] | None:
@@ -148,8 +148,8 @@ def mask_palette(path: str | os.PathLike) -> tuple[int, ...] | None:
 
 def mask_header(path: str | os.PathLike) -> tuple[str, tuple[int, ...] | None, Alpha]:
     """A mask's mode (as image_header gives it), its palette (as mask_palette) and the
-    palette's transparency (as mask_alpha), from one read of its header: preprocess needs
-    them of every mask."""
+    palette's transparency (PNG tRNS, GIF's transparent index) as an alpha per index, from one
+    read of its header: preprocess needs them of every mask."""
     if unidentified_tiff(path):
         return image_header(path)[0], None, None
     fix = "Replace or remove the file (and its image)."
@@ -165,11 +165,6 @@ def mask_header(path: str | os.PathLike) -> tuple[str, tuple[int, ...] | None, A
         alpha = _alpha(im.info.get("transparency")) if palette else None
     return im.mode, (tuple(palette) if palette else None), alpha
 
-
-def mask_alpha(path: str | os.PathLike) -> tuple[int, ...] | None:
-    """A palette mask's transparency (PNG's tRNS, GIF's transparent index) as an alpha per
-    palette index, indices beyond its end opaque; None when it has none, or no palette."""
-    return mask_header(path)[2]
 
 
 def _alpha(found: object) -> tuple[int, ...] | None:
@@ -189,7 +184,7 @@ def write_mask_png(
 ) -> None:
     """Write a (H, W) mask as PNG, atomically: RGB for packed colours (`rgb`), a palette PNG
     with `palette` (flat r, g, b, ...; values are its indices) and `alpha` (its transparency,
-    as mask_alpha gives it), else grey: 16-bit for a uint16 mask or a value above 255, 8-bit
+    as mask_header gives it), else grey: 16-bit for a uint16 mask or a value above 255, 8-bit
     otherwise."""
     mask = np.ascontiguousarray(mask)
     extra = {}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unet.common.maskio import mask_alpha, mask_palette, read_mask_values, write_mask_png
+from unet.common.maskio import mask_header, mask_palette, read_mask_values, write_mask_png
 from unet.dataset.layout import DataLayoutError
 
 
@@ -31,9 +31,9 @@ def merge_masks(paths: Sequence[Path], dest: Path) -> Path:
                 "have its size; fix or remove the file"
             )
         merged = values if merged is None else np.maximum(merged, values)
-    palette = mask_palette(first)
+    _, palette, alpha = mask_header(first)  # its colour table and transparency, one read
     _same_palette(paths, palette, np.unique(merged))
-    write_mask_png(dest, merged, palette=palette, alpha=mask_alpha(first) if palette else None)
+    write_mask_png(dest, merged, palette=palette, alpha=alpha)
     return dest
 
 

@@ -79,7 +79,7 @@ def test_training_curves_name_each_class_in_a_colour_of_its_own(tmp_path, monkey
     # The validation-Dice panel said "class 0" ... "class 18" with no names (the README says
     # the names reach the report's figures), and beyond 10 classes repeated tab10's colours:
     # Cityscapes' road (class 0) and sky (class 10) were one blue line.
-    from unet.report import figures
+    from unet.report import charts
 
     k = 19
     columns = ["epoch", "train_loss", "val_loss", "val_dice", *(f"val_dice_{c}" for c in range(k)),
@@ -90,9 +90,9 @@ def test_training_curves_name_each_class_in_a_colour_of_its_own(tmp_path, monkey
         for e in (1, 2):
             writer.writerow([e, 1.0, 1.0, 0.5, *(c / k for c in range(k)), 0.01, 1.0, 1.0])
     drawn = {}
-    monkeypatch.setattr(figures, "_save", lambda fig, path: drawn.setdefault("fig", fig))
+    monkeypatch.setattr(charts, "save_figure", lambda fig, path: drawn.setdefault("fig", fig))
     names = [f"name{c}" for c in range(k)]
-    figures.plot_curves([tmp_path / "history.csv"], tmp_path / "curves.png", names)
+    charts.plot_curves([tmp_path / "history.csv"], tmp_path / "curves.png", names)
     lines = drawn["fig"].axes[1].get_lines()
     assert [line.get_label() for line in lines] == [f"class {c} name{c}" for c in range(k)]
     assert len({line.get_color() for line in lines}) == k

@@ -93,7 +93,7 @@ RULES = {
     "plot_results": (
         ("report.plot", "common.layout"),
         {"common.fileio", *IMAGEIO, *BANDS, "common.labels", "common.layout", "common.roi",
-         "report.figures", "report.plot", "train.history"},
+         "report.charts", "report.figures", "report.plot", "train.history"},
     ),
     "compare_experiments": (("report.compare",), {"common.fileio", "report.compare"}),
     "cross_validation": (

@@ -45,14 +45,14 @@ def test_the_legend_names_each_class_by_its_value(tmp_path, legend_labels):
 
 
 def test_the_score_bars_name_each_class_by_its_value(tmp_path, monkeypatch):
-    import unet.report.figures as figures
+    import unet.report.charts as charts
 
     figs = []
-    monkeypatch.setattr(figures, "_save", lambda fig, path: figs.append(fig))
+    monkeypatch.setattr(charts, "save_figure", lambda fig, path: figs.append(fig))
     scores = {"global": {"dice": 0.5}, "mean_per_image": {"boundary_f1": 0.5, "hd95": 3.0}}
     summary = {"class_values": [0, 0xFF0000], "class_labels": ["[0, 0, 0]", "[255, 0, 0]"],
                "methods": {"raw": {"classes": {"0": scores, "1": scores}}}}
-    figures.plot_methods(summary, tmp_path / "m.png")
+    charts.plot_methods(summary, tmp_path / "m.png")
     ticks = [t.get_text() for t in figs[0].axes[0].get_xticklabels()]
     assert ticks == ["class 0\n[0, 0, 0]", "class 1\n[255, 0, 0]"]
 

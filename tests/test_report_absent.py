@@ -13,7 +13,7 @@ from PIL import Image
 
 from unet.evaluate.boundary import image_diagonal, image_scores
 from unet.evaluate.evaluate import summarise
-from unet.report import figures
+from unet.report import charts
 from unet.report.plot import metrics_table
 
 
@@ -39,14 +39,14 @@ def test_the_table_leaves_an_absent_class_blank(tmp_path):
 
 def test_the_plot_draws_no_bar_for_an_absent_class(tmp_path, monkeypatch):
     drawn = []
-    real = figures.plt.Axes.bar
+    real = charts.plt.Axes.bar
 
     def bar(ax, x, heights, *args, **kwargs):
         drawn.append(list(heights))
         return real(ax, x, heights, *args, **kwargs)
 
-    monkeypatch.setattr(figures.plt.Axes, "bar", bar)
-    figures.plot_methods(_summary(), tmp_path / "m.png")
+    monkeypatch.setattr(charts.plt.Axes, "bar", bar)
+    charts.plot_methods(_summary(), tmp_path / "m.png")
     assert len(drawn) == 3  # Dice, boundary F1, HD95
     for heights in drawn:
         assert np.isnan(heights[2]) and not np.isnan(heights[1])
@@ -128,14 +128,14 @@ def test_the_scores_share_a_zero_to_one_axis(tmp_path, monkeypatch):
     # Without an absent class's 1.0 bar the axes scaled to the data: a Dice of 0.09 filled the
     # panel like a perfect one.
     axes = []
-    real = figures._save
+    real = charts.save_figure
 
     def save(fig, path):
         axes.extend(fig.axes)
         real(fig, path)
 
-    monkeypatch.setattr(figures, "_save", save)
-    figures.plot_methods(_summary(), tmp_path / "m.png")
+    monkeypatch.setattr(charts, "save_figure", save)
+    charts.plot_methods(_summary(), tmp_path / "m.png")
     assert axes[0].get_ylim() == (0, 1) and axes[1].get_ylim() == (0, 1)
 
 

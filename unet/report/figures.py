@@ -1,4 +1,4 @@
-"""Figures for the report: training curves, raw vs CRF scores, best/worst overlays."""
+"""Figures for the report: best/worst overlays (training curves and per-class scores: charts)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import ListedColormap, to_rgb  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from unet.common.bands import view_image  # noqa: E402
 from unet.common.fileio import atomic_path  # noqa: E402
 from unet.common.labels import IGNORE_INDEX, MaskMapping, colour_of  # noqa: E402
 from unet.common.roi import within_roi  # noqa: E402
-from unet.train.history import read_history  # noqa: E402
 
 # Class 1 red, then the other tab10 colours; class 0 (background) and ignored pixels unpainted.
 CLASS_COLOURS = ListedColormap(["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd",
@@ -29,102 +27,11 @@ OVERLAY_ALPHA = 0.45
 IGNORED_COLOUR, IGNORED_ALPHA = (0.85, 0.85, 0.85), 0.7  # pixels the loss and metrics skip
 
 
-def _save(fig: plt.Figure, path: str | os.PathLike) -> None:
+def save_figure(fig: plt.Figure, path: str | os.PathLike) -> None:
+    """Write a figure as PNG atomically and free it."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
     plt.close(fig)
-
-
-def _line_colours(k: int) -> list:
-    """k distinguishable line colours: tab10's, tab20's beyond 10, spaced turbo beyond 20."""
-    if k <= 10:
-        return [f"C{i}" for i in range(k)]
-    if k <= 20:
-        return list(matplotlib.colormaps["tab20"].colors[:k])
-    return list(matplotlib.colormaps["turbo"](np.linspace(0.05, 0.95, k))[:, :3])
-
-
-def plot_curves(
-    history_csvs: list[str | os.PathLike], out_png: str | os.PathLike, names: list | None = None
-) -> None:
-    """Loss, validation Dice and learning rate against epoch: per class for one model (each
-    named from `names`, masks.names), per fold (mean foreground Dice) for cross-validation."""
-    runs = [read_history(p) for p in history_csvs]
-    # constrained: each panel's tick labels get their room (the rate's 0.00030 ran into the
-    # Dice panel), and the legends below the panels with it
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5), layout="constrained")
-    for n, rows in enumerate(runs):
-        epoch = [r["epoch"] for r in rows]
-        tag = f"fold {n} " if len(runs) > 1 else ""
-        for key, style in (("train_loss", ":"), ("val_loss", "-")):
-            color = f"C{n}" if len(runs) > 1 else None
-            axes[0].plot(epoch, [r[key] for r in rows], style, color=color, label=tag + key[:-5])
-        dice_keys = ["val_dice"] if len(runs) > 1 else [k for k in rows[0] if k[:9] == "val_dice_"]
-        colours = [f"C{n}"] if len(runs) > 1 else _line_colours(len(dice_keys))
-        for key, colour in zip(dice_keys, colours, strict=True):
-            label = tag.strip() if len(runs) > 1 else _class_label(int(key[9:]), names)
-            axes[1].plot(epoch, [r[key] for r in rows], label=label, color=colour)
-    axes[0].set(title="loss (dotted: train)" if len(runs) > 1 else "loss", xlabel="epoch")
-    title = "validation foreground Dice per fold" if len(runs) > 1 else "validation Dice"
-    axes[1].set(title=title, xlabel="epoch", ylim=(0, 1))
-    axes[2].plot([r["epoch"] for r in runs[0]], [r["lr"] for r in runs[0]])
-    axes[2].set(title="learning rate", xlabel="epoch")
-    axes[2].ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))  # 3.0 and x1e-4 above
-    for ax in axes[:2]:  # below the panel: inside, a legend of many classes hid their curves
-        count = len(ax.get_legend_handles_labels()[1])
-        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2),
-                  ncol=min(count, 2 if len(runs) > 1 else 3), frameon=False)
-        ax.grid(alpha=0.3)
-    axes[2].grid(alpha=0.3)
-    for ax in axes:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs: no 2.5
-    _save(fig, out_png)
-
-
-def _class_label(c: int, names: list | None) -> str:
-    """'class 3 car', or 'class 3' without a name."""
-    name = names[c] if names and c < len(names) else None
-    return f"class {c} {name}" if name else f"class {c}"
-
-
-def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
-    """Per-class Dice, boundary F1 and HD95 for each method (raw, CRF unless it is off, final),
-    side by side."""
-    methods = list(summary["methods"])
-    classes = list(summary["methods"][methods[0]]["classes"])
-    panels = [
-        ("dice", "global", "Dice (pixels summed over the set)"),
-        ("boundary_f1", "mean_per_image", "boundary F1 (mean over images)"),
-        ("hd95", "mean_per_image", "HD95 px (mean over images, lower is better)"),
-    ]
-    labels = [str(v) for v in summary.get("class_labels", summary["class_values"])]
-    names = summary.get("class_names") or [None] * len(labels)
-    labels = [f"{n} ({v})" if n else v for n, v in zip(names, labels, strict=True)]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
-    width = 0.8 / len(methods)
-    for ax, (key, scope, title) in zip(axes, panels, strict=True):
-        for k, m in enumerate(methods):
-            per_class = summary["methods"][m]["classes"]
-            # no bar for a class no test image holds: its 0/0 scores are 1 (HD95 0) by rule
-            vals = [per_class[c][scope][key] if per_class[c].get("held", True) else None
-                    for c in classes]
-            vals = [np.nan if v is None else v for v in vals]
-            ax.bar(np.arange(len(classes)) + k * width, vals, width, label=m)
-        ax.set(
-            title=title,
-            xticks=np.arange(len(classes)) + width * (len(methods) - 1) / 2,
-            xticklabels=[f"class {c}\n{labels[int(c)]}{_absent(summary, c)}" for c in classes],
-        )
-        if key != "hd95":  # scores in [0, 1]: a low score must not fill the panel
-            ax.set_ylim(0, 1)
-        ax.legend()
-    _save(fig, out_png)
-
-
-def _absent(summary: dict, c: str) -> str:
-    """'\n(not in test)' under a class that no method's test targets or predictions hold."""
-    held = [s["classes"][c].get("held", True) for s in summary["methods"].values()]
-    return "" if any(held) else "\n(not in test)"
 
 
 def class_colours(mapping: MaskMapping) -> np.ndarray:
@@ -246,7 +153,7 @@ def plot_overlays(
             ax.set_title(title, fontsize=9)
             ax.axis("off")
     _legend(fig, mapping, colours, names, any(r.get("roi") for r in rows))
-    _save(fig, out_png)
+    save_figure(fig, out_png)
 
 
 def best_and_worst(

@@ -12,7 +12,7 @@ import yaml
 
 from unet.common.fileio import atomic_path, read_json
 from unet.common.labels import mapping_from_meta
-from unet.report import figures as plots
+from unet.report import charts, figures
 
 PACKAGES = (
     "unet-pipeline",
@@ -164,9 +164,9 @@ def plot_results(
     tuning = read_json(tuning_json) if tuning_json else None
     tuning_table(tuning, out["tuning"], crf_on="crf" in mask_dirs)
     meta = read_json(meta_json)
-    plots.plot_curves(history_csvs, out["curves"], meta.get("class_names"))
-    plots.plot_methods(summary, out["methods"])
-    plots.write_overlays(
+    charts.plot_curves(history_csvs, out["curves"], meta.get("class_names"))
+    charts.plot_methods(summary, out["methods"])
+    figures.write_overlays(
         per_image_csv, read_json(manifest_json), mask_dirs, out["overlays"],
         mapping_from_meta(meta), names=meta.get("class_names"), span=meta.get("intensity_range"),
     )

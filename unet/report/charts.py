@@ -1,0 +1,95 @@
+"""The report's charts: training curves and each method's per-class scores."""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+import numpy as np
+
+from unet.report.figures import plt, save_figure
+from unet.train.history import read_history
+
+
+def _line_colours(k: int) -> list:
+    """k distinguishable line colours: tab10's, tab20's beyond 10, spaced turbo beyond 20."""
+    if k <= 10:
+        return [f"C{i}" for i in range(k)]
+    if k <= 20:
+        return list(matplotlib.colormaps["tab20"].colors[:k])
+    return list(matplotlib.colormaps["turbo"](np.linspace(0.05, 0.95, k))[:, :3])
+
+
+def plot_curves(
+    history_csvs: list[str | os.PathLike], out_png: str | os.PathLike, names: list | None = None
+) -> None:
+    """Loss, validation Dice and learning rate against epoch: per class for one model (each
+    named from `names`, masks.names), per fold (mean foreground Dice) for cross-validation."""
+    runs = [read_history(p) for p in history_csvs]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
+    for n, rows in enumerate(runs):
+        epoch = [r["epoch"] for r in rows]
+        tag = f"fold {n} " if len(runs) > 1 else ""
+        for key, style in (("train_loss", ":"), ("val_loss", "-")):
+            color = f"C{n}" if len(runs) > 1 else None
+            axes[0].plot(epoch, [r[key] for r in rows], style, color=color, label=tag + key[:-5])
+        dice_keys = ["val_dice"] if len(runs) > 1 else [k for k in rows[0] if k[:9] == "val_dice_"]
+        colours = [f"C{n}"] if len(runs) > 1 else _line_colours(len(dice_keys))
+        for key, colour in zip(dice_keys, colours, strict=True):
+            label = tag.strip() if len(runs) > 1 else _class_label(int(key[9:]), names)
+            axes[1].plot(epoch, [r[key] for r in rows], label=label, color=colour)
+    axes[0].set(title="loss (dotted: train)" if len(runs) > 1 else "loss", xlabel="epoch")
+    title = "validation foreground Dice per fold" if len(runs) > 1 else "validation Dice"
+    axes[1].set(title=title, xlabel="epoch", ylim=(0, 1))
+    axes[2].plot([r["epoch"] for r in runs[0]], [r["lr"] for r in runs[0]])
+    axes[2].set(title="learning rate", xlabel="epoch")
+    for ax in axes[:2]:
+        ax.legend(fontsize="small")
+        ax.grid(alpha=0.3)
+    save_figure(fig, out_png)
+
+
+def _class_label(c: int, names: list | None) -> str:
+    """'class 3 car', or 'class 3' without a name."""
+    name = names[c] if names and c < len(names) else None
+    return f"class {c} {name}" if name else f"class {c}"
+
+
+def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
+    """Per-class Dice, boundary F1 and HD95 for each method (raw, CRF unless it is off, final),
+    side by side."""
+    methods = list(summary["methods"])
+    classes = list(summary["methods"][methods[0]]["classes"])
+    panels = [
+        ("dice", "global", "Dice (pixels summed over the set)"),
+        ("boundary_f1", "mean_per_image", "boundary F1 (mean over images)"),
+        ("hd95", "mean_per_image", "HD95 px (mean over images, lower is better)"),
+    ]
+    labels = [str(v) for v in summary.get("class_labels", summary["class_values"])]
+    names = summary.get("class_names") or [None] * len(labels)
+    labels = [f"{n} ({v})" if n else v for n, v in zip(names, labels, strict=True)]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
+    width = 0.8 / len(methods)
+    for ax, (key, scope, title) in zip(axes, panels, strict=True):
+        for k, m in enumerate(methods):
+            per_class = summary["methods"][m]["classes"]
+            # no bar for a class no test image holds: its 0/0 scores are 1 (HD95 0) by rule
+            vals = [per_class[c][scope][key] if per_class[c].get("held", True) else None
+                    for c in classes]
+            vals = [np.nan if v is None else v for v in vals]
+            ax.bar(np.arange(len(classes)) + k * width, vals, width, label=m)
+        ax.set(
+            title=title,
+            xticks=np.arange(len(classes)) + width * (len(methods) - 1) / 2,
+            xticklabels=[f"class {c}\n{labels[int(c)]}{_absent(summary, c)}" for c in classes],
+        )
+        if key != "hd95":  # scores in [0, 1]: a low score must not fill the panel
+            ax.set_ylim(0, 1)
+        ax.legend()
+    save_figure(fig, out_png)
+
+
+def _absent(summary: dict, c: str) -> str:
+    """'\n(not in test)' under a class that no method's test targets or predictions hold."""
+    held = [s["classes"][c].get("held", True) for s in summary["methods"].values()]
+    return "" if any(held) else "\n(not in test)"

@@ -55,9 +55,26 @@ def _class_label(c: int, names: list | None) -> str:
     return f"class {c} {name}" if name else f"class {c}"
 
 
+# Beyond this many classes the score panels stack, each as wide as its classes need, and the
+# class labels stand upright: side by side in 13 inches, VOC's 21 labels ran into one another
+# and ADE20K's 150 were a smear across all three panels.
+SIDE_BY_SIDE = 5
+CLASS_INCHES = 0.17  # one class's bars and its upright label ("12 person (15)")
+
+
+def _score_axes(n: int) -> tuple[plt.Figure, list]:
+    """Three panels side by side for a few classes, else one above the other."""
+    if n <= SIDE_BY_SIDE:
+        fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
+    else:
+        width = max(13.0, 2.5 + CLASS_INCHES * n)
+        fig, axes = plt.subplots(3, 1, figsize=(width, 12), layout="constrained")
+    return fig, list(axes)
+
+
 def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
     """Per-class Dice, boundary F1 and HD95 for each method (raw, CRF unless it is off, final),
-    side by side."""
+    side by side (stacked with many classes)."""
     methods = list(summary["methods"])
     classes = list(summary["methods"][methods[0]]["classes"])
     panels = [
@@ -68,7 +85,11 @@ def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
     labels = [str(v) for v in summary.get("class_labels", summary["class_values"])]
     names = summary.get("class_names") or [None] * len(labels)
     labels = [f"{n} ({v})" if n else v for n, v in zip(names, labels, strict=True)]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
+    fig, axes = _score_axes(len(classes))
+    upright = len(classes) > SIDE_BY_SIDE
+    ticks = [f"class {c}\n{labels[int(c)]}{_absent(summary, c)}" for c in classes]
+    if upright:  # one line each: "12 person (15)", "(not in test)" after it
+        ticks = [f"{c} {labels[int(c)]}{_absent(summary, c)}".replace("\n", " ") for c in classes]
     width = 0.8 / len(methods)
     for ax, (key, scope, title) in zip(axes, panels, strict=True):
         for k, m in enumerate(methods):
@@ -78,14 +99,14 @@ def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
                     for c in classes]
             vals = [np.nan if v is None else v for v in vals]
             ax.bar(np.arange(len(classes)) + k * width, vals, width, label=m)
-        ax.set(
-            title=title,
-            xticks=np.arange(len(classes)) + width * (len(methods) - 1) / 2,
-            xticklabels=[f"class {c}\n{labels[int(c)]}{_absent(summary, c)}" for c in classes],
-        )
+        ax.set(title=title, xticks=np.arange(len(classes)) + width * (len(methods) - 1) / 2,
+               xlim=(-0.5, len(classes) - 0.5 + width * (len(methods) - 1)))
+        ax.set_xticklabels(ticks, rotation=90 if upright else 0,
+                           fontsize="small" if upright else None)
         if key != "hd95":  # scores in [0, 1]: a low score must not fill the panel
             ax.set_ylim(0, 1)
-        ax.legend()
+        # beside the panel when it is full of classes, where it hides no bar
+        ax.legend(**({"loc": "upper left", "bbox_to_anchor": (1.0, 1.0)} if upright else {}))
     save_figure(fig, out_png)
 
 

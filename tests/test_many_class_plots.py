@@ -3,6 +3,8 @@ ADE20K's 150): no class label drawn over another, no legend drawn over a panel."
 
 from __future__ import annotations
 
+import csv
+
 import matplotlib.figure
 import numpy as np
 import pytest
@@ -67,3 +69,34 @@ def test_class_labels_of_the_score_bars_do_not_overlap(tmp_path, drawn, k):
             assert not any(_overlaps(box, other) for m, other in enumerate(axes) if m != n)
     texts = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert "name3" in texts[3] and "not in test" in texts[-1]
+
+
+def _history(path, k: int) -> None:
+    columns = ["epoch", "train_loss", "val_loss", "val_dice", *(f"val_dice_{c}" for c in range(k)),
+               "lr", "seconds", "images_per_s"]
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        for e in (1, 2, 3):
+            writer.writerow([e, 1.0 / e, 1.0 / e, 0.2 * e, *(c / k for c in range(k)), 0.01, 1, 1])
+
+
+@pytest.mark.parametrize("k", [21, 150])
+def test_the_validation_dice_legend_covers_no_panel(tmp_path, drawn, k):
+    # The per-class legend sat inside the validation Dice panel: with 21 classes it hid the
+    # curves and the panel's title, with 150 it hung 3,000 px below a 350 px figure.
+    _history(tmp_path / "history.csv", k)
+    charts.plot_curves([tmp_path / "history.csv"], tmp_path / "c.png",
+                        [f"name{c}" for c in range(k)])
+    fig, renderer = drawn[0]
+    # the loss panel's own small legend (train, val) may sit inside it
+    legends = [lg for lg in [*fig.legends, fig.axes[1].get_legend()] if lg]
+    panels = [ax.get_window_extent(renderer) for ax in fig.axes]
+    titles = [ax.title.get_window_extent(renderer) for ax in fig.axes]
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        assert not any(_overlaps(box, p) for p in panels + titles)
+    tight = fig.get_tightbbox(renderer)
+    assert tight.height < 3 * fig.axes[1].get_window_extent(renderer).height
+    assert sum(len(lg.get_texts()) for lg in legends) <= 2 + 30  # a legend one can read
+    assert len(fig.axes[1].get_lines()) >= k  # every class's curve still drawn

@@ -6,6 +6,7 @@ import os
 
 import matplotlib
 import numpy as np
+from matplotlib.lines import Line2D
 
 from unet.report.figures import plt, save_figure
 from unet.train.history import read_history
@@ -20,11 +21,17 @@ def _line_colours(k: int) -> list:
     return list(matplotlib.colormaps["turbo"](np.linspace(0.05, 0.95, k))[:, :3])
 
 
+# Classes a legend names one by one; beyond, the class lines are thin and the legend names the
+# mean (150 entries hung 3,000 px below the figure, and turbo's neighbours look alike).
+LEGEND_CLASSES = 20
+
+
 def plot_curves(
     history_csvs: list[str | os.PathLike], out_png: str | os.PathLike, names: list | None = None
 ) -> None:
     """Loss, validation Dice and learning rate against epoch: per class for one model (each
-    named from `names`, masks.names), per fold (mean foreground Dice) for cross-validation."""
+    named from `names`, masks.names, in a legend below the panels), per fold (mean foreground
+    Dice) for cross-validation."""
     runs = [read_history(p) for p in history_csvs]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
     for n, rows in enumerate(runs):
@@ -33,20 +40,41 @@ def plot_curves(
         for key, style in (("train_loss", ":"), ("val_loss", "-")):
             color = f"C{n}" if len(runs) > 1 else None
             axes[0].plot(epoch, [r[key] for r in rows], style, color=color, label=tag + key[:-5])
-        dice_keys = ["val_dice"] if len(runs) > 1 else [k for k in rows[0] if k[:9] == "val_dice_"]
-        colours = [f"C{n}"] if len(runs) > 1 else _line_colours(len(dice_keys))
-        for key, colour in zip(dice_keys, colours, strict=True):
-            label = tag.strip() if len(runs) > 1 else _class_label(int(key[9:]), names)
-            axes[1].plot(epoch, [r[key] for r in rows], label=label, color=colour)
+        if len(runs) > 1:
+            axes[1].plot(epoch, [r["val_dice"] for r in rows], label=tag.strip(), color=f"C{n}")
     axes[0].set(title="loss (dotted: train)" if len(runs) > 1 else "loss", xlabel="epoch")
     title = "validation foreground Dice per fold" if len(runs) > 1 else "validation Dice"
     axes[1].set(title=title, xlabel="epoch", ylim=(0, 1))
     axes[2].plot([r["epoch"] for r in runs[0]], [r["lr"] for r in runs[0]])
     axes[2].set(title="learning rate", xlabel="epoch")
     for ax in axes[:2]:
-        ax.legend(fontsize="small")
         ax.grid(alpha=0.3)
+    axes[0].legend(fontsize="small")
+    if len(runs) > 1:
+        axes[1].legend(fontsize="small")
+    else:
+        _class_curves(fig, axes[1], runs[0], names)
     save_figure(fig, out_png)
+
+
+def _class_curves(fig: plt.Figure, ax: plt.Axes, rows: list[dict], names: list | None) -> None:
+    """Each class's validation Dice, named in a legend below the panels; with more than
+    LEGEND_CLASSES classes, thin lines and the mean over the scored classes (val_dice) bold."""
+    epoch = [r["epoch"] for r in rows]
+    keys = [k for k in rows[0] if k[:9] == "val_dice_"]
+    many = len(keys) > LEGEND_CLASSES
+    for key, colour in zip(keys, _line_colours(len(keys)), strict=True):
+        ax.plot(epoch, [r[key] for r in rows], label=_class_label(int(key[9:]), names),
+                color=colour, **({"linewidth": 0.6, "alpha": 0.6} if many else {}))
+    handles = ax.get_lines()
+    if many:
+        mean = ax.plot(epoch, [r["val_dice"] for r in rows], color="black", linewidth=2.5,
+                       label="mean over the scored classes (keeps the best epoch)")
+        thin = Line2D([], [], color="grey", linewidth=0.6,
+                      label=f"each of the {len(keys)} classes (history.csv: val_dice_<class>)")
+        handles = [*mean, thin]
+    fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 5),
+               fontsize="small", bbox_to_anchor=(0.5, 0), bbox_transform=fig.transFigure)
 
 
 def _class_label(c: int, names: list | None) -> str:

@@ -35,8 +35,27 @@ def check_split(split: dict) -> None:
         _regex(split["group_by"], "split.group_by")
 
 
+def _listed_classes(masks: dict) -> tuple[str, int] | None:
+    """The key that lists the classes (masks.colors or masks.values) and how many it lists;
+    None when the values are detected from the masks."""
+    for key in ("colors", "values"):
+        if masks.get(key):
+            return f"masks.{key}", len(masks[key])
+    return None
+
+
+def check_class_weights(masks: dict, train: dict) -> None:
+    """train.class_weights one per class that masks.values or masks.colors lists."""
+    listed, weights = _listed_classes(masks), train.get("class_weights")
+    if listed and weights and len(weights) != listed[1]:
+        raise ConfigError(f"train.class_weights has {len(weights)} weights, but {listed[0]} "
+                          f"lists {listed[1]} classes; give one weight per class, class 0 "
+                          "first, or [] for equal weights")
+
+
 def check_data(config: dict) -> None:
-    """The active source's mask_parts, a local folder that exists, masks.values each once."""
+    """The active source's mask_parts, a local folder that exists, masks.values each once,
+    a name for each class listed."""
     source = config["dataset"]["source"]
     settings = config["dataset"].get(source) or {}
     if settings.get("mask_parts"):
@@ -52,6 +71,10 @@ def check_data(config: dict) -> None:
                 raise ConfigError(f"masks.values lists {v} twice: each class needs values of "
                                   "its own; remove the repeat")
             seen.add(v)
+    listed, names = _listed_classes(config["masks"]), config["masks"].get("names")
+    if listed and names and len(names) != listed[1]:
+        raise ConfigError(f"masks.names lists {len(names)} names, but {listed[0]} lists "
+                          f"{listed[1]} classes; give one name per class, class 0 first")
 
 
 def check_sizes(preprocess: dict, model: dict, train: dict) -> None:

@@ -7,7 +7,14 @@ import re
 from pathlib import Path
 
 from unet.common.applicable import applicable, tracked
-from unet.config_checks import ConfigError, check_data, check_sizes, check_split, min_side
+from unet.config_checks import (
+    ConfigError,
+    check_class_weights,
+    check_data,
+    check_sizes,
+    check_split,
+    min_side,
+)
 from unet.dataset.split import ID_KEYS
 
 __all__ = ["ConfigError", "check_config", "experiment_config", "experiment_section", "min_side",
@@ -189,6 +196,7 @@ def _check_sections(config: dict, exp: str, sections: dict) -> None:
             f"{train['epochs']}: the lr would never reach train.lr nor decay; lower the warmup "
             "(e.g. 1) or train longer"
         )
+    check_class_weights(config["masks"], train)
     if train.get("class_weights") and not any(train["class_weights"]):
         raise ConfigError("train.class_weights are all 0: no pixel would count in the "
                           "loss; give each class a weight above 0, or [] for none")

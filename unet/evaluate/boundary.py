@@ -121,6 +121,18 @@ def class_boundaries(
     return out
 
 
+def _cropped(pred_b: np.ndarray, target_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both boundaries cut to the box holding every pixel of either: the distances between
+    them are the same, and a class's distance transforms cost its extent, not the image's
+    (ADE20K's 150 classes at 512x512: 3.7 s an image, mostly transforming empty image)."""
+    both = pred_b | target_b
+    rows, cols = np.flatnonzero(both.any(axis=1)), np.flatnonzero(both.any(axis=0))
+    if not len(rows):
+        return pred_b, target_b
+    box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+    return pred_b[box], target_b[box]
+
+
 def _boundary_scores(cm: np.ndarray, c: int, pred, target, ignore_index, tolerance: float):
     """(hd95, boundary F1) of class `c`, from one pair of directed distances; whether the
     class is in either mask comes from the confusion counts (ignored pixels left out)."""
@@ -128,7 +140,7 @@ def _boundary_scores(cm: np.ndarray, c: int, pred, target, ignore_index, toleran
     if pred_empty or target_empty:
         both = pred_empty and target_empty
         return (0.0, 1.0) if both else (float("inf"), 0.0)
-    pred_b, target_b = class_boundaries(pred, target, c, ignore_index)
+    pred_b, target_b = _cropped(*class_boundaries(pred, target, c, ignore_index))
     distances = Directed(target_b, pred_b), Directed(pred_b, target_b)
     return _percentile(*distances, 95.0), _f1(*distances, tolerance)
 

@@ -75,3 +75,19 @@ def test_ignored_pixels_are_shown_and_named(tmp_path, legend_labels):
     rows = [{"id": "a", "image": tmp_path / "m.png", "panels": [("gt", tmp_path / "m.png")]}]
     plot_overlays(rows, tmp_path / "o.png", mapping)
     assert legend_labels == ["class 1 (1)", "ignored (not scored)"]
+
+
+def test_with_many_classes_the_legend_names_the_classes_shown(tmp_path, legend_labels):
+    # With ADE20K's 150 classes the legend named all 150 in 26 rows under three images that
+    # held a dozen, in turbo colours too close to tell apart without the names of those shown.
+    mask = np.zeros((20, 30), np.uint8)
+    mask[2:8, 2:8], mask[10:15, 10:20] = 40, 117
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    pred = mask.copy()
+    pred[0:2, 0:3] = 150
+    Image.fromarray(pred).save(tmp_path / "p.png")
+    Image.fromarray(mask).save(tmp_path / "img.png")
+    rows = [{"id": "a", "image": tmp_path / "img.png",
+             "panels": [("gt", tmp_path / "m.png"), ("raw", tmp_path / "p.png")]}]
+    plot_overlays(rows, tmp_path / "o.png", MaskMapping(tuple(range(151))))
+    assert legend_labels == ["class 40 (40)", "class 117 (117)", "class 150 (150)"]

@@ -41,6 +41,28 @@ def _network(cfg: dict, init_from: str | None = None) -> str:
     )
 
 
+def _spans(classes: list[int]) -> str:
+    """'0-12, 14-17, 19' from ascending class indices."""
+    runs: list[list[int]] = []
+    for c in classes:
+        if runs and c == runs[-1][1] + 1:
+            runs[-1][1] = c
+        else:
+            runs.append([c, c])
+    return ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in runs)
+
+
+def _val_dice(dice: list[float]) -> str:
+    """'0: 0.9000, 2: 0.5000; 1 absent (no score): 1', each score named by its class index (a
+    row of 150 unnamed scores could not be read back to ADE20K's classes). NaN: a class that
+    neither the validation images nor the predictions held."""
+    held = ", ".join(f"{c}: {d:.4f}" for c, d in enumerate(dice) if d == d)
+    absent = [c for c, d in enumerate(dice) if d != d]
+    if not absent:
+        return held
+    return f"{held}{'; ' if held else ''}{len(absent)} absent (no score): {_spans(absent)}"
+
+
 def describe_model(path: str | os.PathLike) -> str:
     """Architecture, classes and their mask values, the training data's layout, the training
     settings, and the validation scores of the kept epoch."""
@@ -81,8 +103,7 @@ def describe_model(path: str | os.PathLike) -> str:
     if ckpt.get("roi"):
         lines.append("roi        learnt within regions of interest only: predict with --roi")
     fold = "" if ckpt.get("fold") is None else f", cross-validation fold {ckpt['fold']}"
-    # NaN: a class neither the validation images nor the predictions held (no score)
-    dice = " ".join("absent" if d != d else f"{d:.4f}" for d in ckpt.get("val_dice", []))
+    dice = _val_dice(ckpt.get("val_dice", []))
     lines.append(f"kept       epoch {ckpt.get('epoch')}{fold}; validation Dice per class {dice}")
     if settings:
         keys = ("epochs", "batch_size", "optimizer", "lr", "schedule", "seed", "augment")

@@ -100,3 +100,16 @@ def test_the_validation_dice_legend_covers_no_panel(tmp_path, drawn, k):
     assert tight.height < 3 * fig.axes[1].get_window_extent(renderer).height
     assert sum(len(lg.get_texts()) for lg in legends) <= 2 + 30  # a legend one can read
     assert len(fig.axes[1].get_lines()) >= k  # every class's curve still drawn
+
+
+def test_a_single_epoch_is_drawn(tmp_path, drawn):
+    # A one-epoch run's curves were lines of one point, which draw nothing: three empty panels.
+    with open(tmp_path / "history.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["epoch", "train_loss", "val_loss", "val_dice", "val_dice_0",
+                         "val_dice_1", "lr", "seconds", "images_per_s"])
+        writer.writerow([1, 0.7, 0.6, 0.5, 0.9, 0.5, 0.01, 1, 1])
+    charts.plot_curves([tmp_path / "history.csv"], tmp_path / "c.png")
+    fig, _ = drawn[0]
+    lines = [line for ax in fig.axes for line in ax.get_lines()]
+    assert len(lines) == 5 and all(line.get_marker() not in (None, "None", "") for line in lines)

@@ -33,19 +33,23 @@ def plot_curves(
     named from `names`, masks.names, in a legend below the panels), per fold (mean foreground
     Dice) for cross-validation."""
     runs = [read_history(p) for p in history_csvs]
+    # a line through one point draws nothing: a one-epoch run's panels were empty
+    marker = "o" if max(len(rows) for rows in runs) == 1 else None
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
     for n, rows in enumerate(runs):
         epoch = [r["epoch"] for r in rows]
         tag = f"fold {n} " if len(runs) > 1 else ""
         for key, style in (("train_loss", ":"), ("val_loss", "-")):
             color = f"C{n}" if len(runs) > 1 else None
-            axes[0].plot(epoch, [r[key] for r in rows], style, color=color, label=tag + key[:-5])
+            axes[0].plot(epoch, [r[key] for r in rows], style, color=color, label=tag + key[:-5],
+                         marker=marker)
         if len(runs) > 1:
-            axes[1].plot(epoch, [r["val_dice"] for r in rows], label=tag.strip(), color=f"C{n}")
+            axes[1].plot(epoch, [r["val_dice"] for r in rows], label=tag.strip(), color=f"C{n}",
+                         marker=marker)
     axes[0].set(title="loss (dotted: train)" if len(runs) > 1 else "loss", xlabel="epoch")
     title = "validation foreground Dice per fold" if len(runs) > 1 else "validation Dice"
     axes[1].set(title=title, xlabel="epoch", ylim=(0, 1))
-    axes[2].plot([r["epoch"] for r in runs[0]], [r["lr"] for r in runs[0]])
+    axes[2].plot([r["epoch"] for r in runs[0]], [r["lr"] for r in runs[0]], marker=marker)
     axes[2].set(title="learning rate", xlabel="epoch")
     for ax in axes[:2]:
         ax.grid(alpha=0.3)
@@ -53,11 +57,12 @@ def plot_curves(
     if len(runs) > 1:
         axes[1].legend(fontsize="small")
     else:
-        _class_curves(fig, axes[1], runs[0], names)
+        _class_curves(fig, axes[1], runs[0], names, marker)
     save_figure(fig, out_png)
 
 
-def _class_curves(fig: plt.Figure, ax: plt.Axes, rows: list[dict], names: list | None) -> None:
+def _class_curves(fig: plt.Figure, ax: plt.Axes, rows: list[dict], names: list | None,
+                  marker: str | None = None) -> None:
     """Each class's validation Dice, named in a legend below the panels; with more than
     LEGEND_CLASSES classes, thin lines and the mean over the scored classes (val_dice) bold."""
     epoch = [r["epoch"] for r in rows]
@@ -65,10 +70,12 @@ def _class_curves(fig: plt.Figure, ax: plt.Axes, rows: list[dict], names: list |
     many = len(keys) > LEGEND_CLASSES
     for key, colour in zip(keys, _line_colours(len(keys)), strict=True):
         ax.plot(epoch, [r[key] for r in rows], label=_class_label(int(key[9:]), names),
-                color=colour, **({"linewidth": 0.6, "alpha": 0.6} if many else {}))
+                color=colour, marker=marker,
+                **({"linewidth": 0.6, "alpha": 0.6} if many else {}))
     handles = ax.get_lines()
     if many:
         mean = ax.plot(epoch, [r["val_dice"] for r in rows], color="black", linewidth=2.5,
+                       marker=marker,
                        label="mean over the scored classes (keeps the best epoch)")
         thin = Line2D([], [], color="grey", linewidth=0.6,
                       label=f"each of the {len(keys)} classes (history.csv: val_dice_<class>)")

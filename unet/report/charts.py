@@ -7,6 +7,7 @@ import os
 import matplotlib
 import numpy as np
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from unet.report.figures import plt, save_figure
 from unet.train.history import read_history
@@ -35,7 +36,9 @@ def plot_curves(
     runs = [read_history(p) for p in history_csvs]
     # a line through one point draws nothing: a one-epoch run's panels were empty
     marker = "o" if max(len(rows) for rows in runs) == 1 else None
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
+    # constrained: each panel's tick labels get their room (the rate's 0.00030 ran into the
+    # Dice panel)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5), layout="constrained")
     for n, rows in enumerate(runs):
         epoch = [r["epoch"] for r in rows]
         tag = f"fold {n} " if len(runs) > 1 else ""
@@ -51,8 +54,12 @@ def plot_curves(
     axes[1].set(title=title, xlabel="epoch", ylim=(0, 1))
     axes[2].plot([r["epoch"] for r in runs[0]], [r["lr"] for r in runs[0]], marker=marker)
     axes[2].set(title="learning rate", xlabel="epoch")
-    for ax in axes[:2]:
+    axes[2].ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))  # 3.0 and x1e-4 above
+    for ax in axes:
         ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs: no 2.5
+        if marker:  # one epoch: its number, not 0.945 to 1.05 in steps
+            ax.set_xticks(sorted({r["epoch"] for rows in runs for r in rows}))
     axes[0].legend(fontsize="small")
     if len(runs) > 1:
         axes[1].legend(fontsize="small")

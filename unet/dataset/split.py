@@ -16,9 +16,8 @@ from collections import Counter
 from pathlib import Path
 from unicodedata import normalize
 
-import numpy as np
-
 from unet.common.fileio import read_json, write_json
+from unet.dataset.split_order import dealt_by_size, dealt_in_blocks, ordered
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +74,6 @@ def _take(units: list[list[str]], target: int) -> tuple[list[str], list[list[str
         else:
             rest.append(unit)
     return taken, rest
-
-
-def _deal(units: list[list[str]], folds: int) -> list[list[str]]:
-    """Units into `folds` folds: the largest first, each into the smallest fold so far (round
-    robin when every unit is one id)."""
-    parts: list[list[str]] = [[] for _ in range(folds)]
-    for unit in sorted(units, key=len, reverse=True):  # stable: ties keep the seeded order
-        min(parts, key=len).extend(unit)
-    return [sorted(p) for p in parts]
 
 
 def _check_groups(
@@ -145,11 +135,13 @@ def make_split(
     group_by: str = "folder",
     val_ids: list[str | int] | None = None,
     exclude_ids: list[str | int] | None = None,
+    order: str = "shuffle",
 ) -> dict[str, list]:
     """Split `ids` reproducibly: same ids, seed, fractions and folds give the same split.
     `groups` (id -> group, groups_of): a group's ids always land in one part (and one fold);
     `group_by` names the setting in errors. `test_ids` and `val_ids` fix those parts (a data
-    set's own), `exclude_ids` leaves ids out of every part."""
+    set's own), `exclude_ids` leaves ids out of every part. `order` (split_order.ordered):
+    hash keeps each id's part when others are added or removed, shuffle does not."""
     if folds == 1 or folds < 0:
         raise SplitError(f"split.folds={folds}: use 0 for one train/val split, or k >= 2 folds")
     ids = _kept(sorted(ids), exclude_ids)  # sorted: order of discovery must not matter
@@ -160,29 +152,28 @@ def make_split(
         _check_groups(groups, ids, fixed_val, group_by, "split.val_ids")
     fixed = {*fixed_test, *fixed_val}  # once: built in the comprehension, it was once per id
     units = _units([i for i in ids if i not in fixed], groups)
-    rng = np.random.default_rng(seed)
-    order = [units[k] for k in rng.permutation(len(units))]
+    queue = ordered(units, seed, order, groups)
     n = len(ids)
     if fixed_test:
         test = fixed_test
     else:
-        test, order = _take(order, int(round(test_fraction * n)))
+        test, queue = _take(queue, int(round(test_fraction * n)))
     if folds:
-        pool = [i for unit in order for i in unit]
-        if len(pool) < 2 * folds or len(order) < folds:
+        pool = [i for unit in queue for i in unit]
+        if len(pool) < 2 * folds or len(queue) < folds:
             grouped = f" in {folds} groups" if groups is not None else ""
-            found = f" in {len(order)} groups" if groups is not None else ""
+            found = f" in {len(queue)} groups" if groups is not None else ""
             raise SplitError(
                 f"split.folds={folds} needs at least {2 * folds} images outside the test split "
                 f"(two per fold){grouped}; there are {len(pool)}{found}: lower split.folds or "
                 "add images"
             )
-        parts = _deal(order, folds)
+        parts = (order == "hash" and dealt_in_blocks(queue, folds)) or dealt_by_size(queue, folds)
         train = [i for part in parts[1:] for i in part]
         split = {"train": sorted(train), "val": parts[0], "test": sorted(test), "folds": parts}
         return _checked(split, val_fraction, test_fraction, groups, group_by)
-    val, order = (fixed_val, order) if fixed_val else _take(order, int(round(val_fraction * n)))
-    train = [i for unit in order for i in unit]
+    val, queue = (fixed_val, queue) if fixed_val else _take(queue, int(round(val_fraction * n)))
+    train = [i for unit in queue for i in unit]
     split = {"train": sorted(train), "val": sorted(val), "test": sorted(test)}
     return _checked(split, val_fraction, test_fraction, groups, group_by)
 
@@ -243,12 +234,15 @@ def split_dataset(
 ) -> dict:
     """Split the manifest's ids with the config's `split` section; write and return the split
     (its seed recorded beside the ids)."""
-    pairs = read_json(manifest_path)["pairs"]
-    group_by = settings.get("group_by")
-    groups = groups_of(pairs, group_by)
+    manifest = read_json(manifest_path)
+    group_by, order = settings.get("group_by"), settings.get("order", "shuffle")
+    groups = groups_of(manifest["pairs"], group_by)
+    if order == "hash" and group_by == "folder":  # hashed by name: a moved folder keeps it
+        groups = {i: os.path.relpath(g, manifest["root"]) for i, g in groups.items()}
     split = make_split(
-        [pair["id"] for pair in pairs],
+        [pair["id"] for pair in manifest["pairs"]],
         seed=settings["seed"],
+        order=order,
         # absent where the part is named outright (or dealt by folds): unused there
         val_fraction=settings.get("val_fraction", 0.0),
         test_fraction=settings.get("test_fraction", 0.0),

@@ -36,6 +36,7 @@ def test_nothing_to_do(tiny_run):
 @pytest.mark.parametrize(("override", "first"), [
     ("dataset: {synthetic: {seed: 5}}", "download_dataset"),
     ("split: {seed: 9}", "split_dataset"),
+    ("split: {order: hash}", "split_dataset"),
     ("masks: {max_values: 8}", None),  # only refuses lossy masks (test_inapplicable.py)
     ("preprocess: {width: 40}", "preprocess"),
     ("model: {base_width: 6}", "train_unet"),

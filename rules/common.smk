@@ -173,8 +173,17 @@ def data_fingerprint(wildcards):
     """Params function: one digest of what local_data's files hold, so that a file replaced
     by an older-dated one (rsync -a, cp -p, tar) reruns the data set; a touch does not."""
     from unet.dataset.fingerprint import fingerprint
+    from unet.dataset.layout import DataLayoutError
+    from unet.dataset.precheck import check_changed_pairs
 
-    return fingerprint(local_data(wildcards), Path(RESOURCES) / ".data_digests.json")
+    digest = fingerprint(local_data(wildcards), Path(RESOURCES) / ".data_digests.json")
+    manifest = Path(RESOURCES) / "manifest.json"
+    try:  # before download_dataset runs, which would delete the manifest of the last good run
+        check_changed_pairs(manifest, digest, config["dataset"]["source"], source_settings())
+    except DataLayoutError as err:
+        sys.exit(f"DataLayoutError: {err}. Nothing was run: {manifest} and the results after "
+                 "it are as the last run left them.")
+    return digest
 
 
 def folder_images(wildcards):

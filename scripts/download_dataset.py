@@ -13,4 +13,5 @@ download_dataset(
     snakemake.params.source,
     dict(snakemake.params.settings),
     processes=snakemake.threads,
+    data_digest=snakemake.params.data,
 )

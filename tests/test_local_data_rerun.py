@@ -164,3 +164,20 @@ def test_a_dag_build_lists_a_folder_to_predict_once(tmp_path, monkeypatch):
                     "--configfile", TINY, "-n", "--quiet", "rules")
     assert "predict_folder" in out.stdout
     assert calls.read_text().split() == ["1"]
+
+
+def test_a_mask_missing_for_a_while_stops_before_the_manifest_is_lost(tmp_path):
+    # Snakemake deletes a job's output before the job runs: download_dataset failing on an
+    # image without its mask lost the manifest, and putting the mask back then reran the
+    # split, the cache and training on the same data. The pairs are checked at the DAG build.
+    data, wd = _local_run(tmp_path)
+    manifest = wd / "resources" / "mine" / "manifest.json"
+    (data / "masks" / "a2.png").rename(tmp_path / "a2.png")
+    out = snakemake(wd, "results/mine/split.json", "--cores", "1", "--configfile", TINY,
+                    "local.yaml", check=False)
+    assert out.returncode != 0
+    assert "a2.png" in out.stdout + out.stderr and "allow_unpaired" in out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    assert manifest.is_file()
+    (tmp_path / "a2.png").rename(data / "masks" / "a2.png")
+    assert _planned(wd) == set()

@@ -16,6 +16,7 @@ from unet.dataset.coco import CocoMasks, write_coco_mask
 from unet.dataset.layout import DataLayoutError, Layout, layout_from, layout_on_disk, local_root
 from unet.dataset.merge import merge_masks
 from unet.dataset.pairing import pair_files
+from unet.dataset.precheck import record_digest
 from unet.dataset.rle import RleMasks, write_rle_mask
 from unet.dataset.rle_order import check_order
 from unet.dataset.roi_files import with_roi
@@ -160,9 +161,11 @@ def write_manifest(
 
 
 def download_dataset(
-    manifest_path: str | Path, source: str, settings: dict[str, Any], processes: int = 1
+    manifest_path: str | Path, source: str, settings: dict[str, Any], processes: int = 1,
+    data_digest: str | None = None,
 ) -> dict:
-    """Fetch or generate the data set named by `source`, then write its manifest."""
+    """Fetch or generate the data set named by `source`, then write its manifest; a local
+    folder's `data_digest` (its files' fingerprint) is kept beside it (precheck)."""
     manifest_path = Path(manifest_path)
     if source == "synthetic":
         from unet.dataset.synthetic import generate_dataset
@@ -183,7 +186,10 @@ def download_dataset(
         root = local_root(settings["path"])  # café typed composed, named decomposed on disk
         _check_local_path(root)
         layout = layout_from(settings, source)
-        return write_manifest(manifest_path, source, root, layout, processes=processes)
+        manifest = write_manifest(manifest_path, source, root, layout, processes=processes)
+        if data_digest:
+            record_digest(manifest_path, data_digest)
+        return manifest
     if source in ("url", "kaggle"):
         # Both unpack into resources/<dataset>/data/; `root` picks the layout's folder in it.
         records = _fetch(source, settings, manifest_path.parent)

@@ -1,0 +1,50 @@
+"""A changed local folder's pairs checked when Snakemake builds its DAG, before any job runs.
+
+Snakemake deletes a job's output before running it: download_dataset failing on an image
+without its mask lost the manifest of the last good run, and putting the mask back then reran
+the split, the cache and training on the same data. The pairs are checked first, only when
+the folder's files changed since that manifest (its digest is kept beside it).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from unet.common.fileio import atomic_path
+from unet.dataset.layout import layout_from
+
+DIGEST = ".manifest_data_digest"  # the data digest the manifest beside it was written from
+
+
+def record_digest(manifest_path: str | Path, digest: str) -> None:
+    """Keep the digest of the files a local folder's manifest was just written from."""
+    with atomic_path(Path(manifest_path).parent / DIGEST) as tmp:
+        tmp.write_text(digest)
+
+
+def check_changed_pairs(manifest_path: str | Path, digest: str, source: str,
+                        settings: dict[str, Any]) -> None:
+    """Pair a local folder's files now (a DataLayoutError names the file and the fix) when its
+    digest differs from the one its existing manifest was written from. Nothing to lose on a
+    first run or after another version's run; encodings and COCO files would be read twice."""
+    if source != "local" or not Path(manifest_path).is_file():
+        return
+    try:
+        if (Path(manifest_path).parent / DIGEST).read_text() == digest:
+            return
+    except OSError:
+        return
+    layout = layout_from(settings, source)
+    if layout.rle or layout.coco:
+        return
+    from unet.dataset.pairing import pair_files
+
+    quiet = logging.getLogger("unet.dataset")  # its warnings come again from the job's log
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        pair_files(Path(settings["path"]).expanduser(), layout)
+    finally:
+        quiet.setLevel(level)

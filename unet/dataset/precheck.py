@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from unet.common.fileio import atomic_path
-from unet.dataset.layout import layout_from
+from unet.dataset.layout import layout_from, layout_on_disk, local_root
 
 DIGEST = ".manifest_data_digest"  # the data digest the manifest beside it was written from
 
@@ -45,6 +45,7 @@ def check_changed_pairs(manifest_path: str | Path, digest: str, source: str,
     level = quiet.level
     quiet.setLevel(logging.ERROR)
     try:
-        pair_files(Path(settings["path"]).expanduser(), layout)
+        root = local_root(settings["path"])  # spelt as on disk, as download_dataset pairs it
+        pair_files(root, layout_on_disk(root, layout))
     finally:
         quiet.setLevel(level)

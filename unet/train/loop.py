@@ -53,6 +53,7 @@ class Run:
     steps: int  # optimiser steps per epoch
     ema: AveragedModel | None = None  # train.ema: the weights' moving average
     scored_from: int = 1  # the first class val_dice averages: 0 without a background class
+    val_cm: object = None  # the last validation's (C, C) confusion matrix (collapse check)
 
     @property
     def eval_model(self) -> torch.nn.Module:
@@ -221,6 +222,7 @@ def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: flo
             run.config.num_classes,
         )
     check_val_loss(val_loss, epoch, epoch - 1)  # the checkpoint of the epoch before stays
+    run.val_cm = cm
     dice = class_dice(cm)  # NaN for a class neither the split nor the prediction holds
     fg = foreground_dice(cm, run.scored_from)  # the classes the split or prediction holds
     if is_per_epoch(run.sched):
@@ -238,9 +240,7 @@ def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: flo
     log.info(
         "epoch %d/%d train_loss %.4f val_loss %.4f val_dice %.4f (class %s) lr %.2e %.1fs "
         "%.1f img/s", epoch, run.settings.epochs, train_loss, val_loss, fg,
-        " ".join(f"{c}: {d:.4f}" for c, d in enumerate(dice)), row["lr"], secs,
-        row["images_per_s"],
-    )
+        " ".join(f"{c}: {d:.4f}" for c, d in enumerate(dice)), row["lr"], secs, row["images_per_s"])
     return row
 
 

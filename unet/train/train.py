@@ -13,6 +13,7 @@ from unet.common.labels import mapping_from_meta
 from unet.model import checkpoint
 from unet.model.unet import UNetConfig
 from unet.train import augment, resume
+from unet.train.collapse import pixel_counts, warn_collapse
 from unet.train.dataset import CachedRows
 from unet.train.finetune import file_digest, fold_source, source_weights
 from unet.train.folds import fold_rows
@@ -163,12 +164,25 @@ def train_unet(
                 fold, dice, chash,
             )
             _keep_if_best(run, state, row, ckdir / "best.pt", record)
+            state["best_pixels"] = _best_pixels(run, state)
             fit_budget(run, state, marks)
             checkpoint.save(ckdir / "last.pt", last_record(run, chash, state))
             if should_stop(settings, state):
                 break
-    best = _final_model(ckdir / "best.pt", run, meta)
+    return _finish(run, state, meta, ckdir / "best.pt", model_out, history_out)
+
+
+def _best_pixels(run: Run, state: dict) -> dict | None:
+    """The kept epoch's validation pixel counts per class: this epoch's when it was kept."""
+    kept = state["stale"] == 0 and run.val_cm is not None
+    return pixel_counts(run.val_cm) if kept else state.get("best_pixels")
+
+
+def _finish(run: Run, state: dict, meta: dict, best_path: Path, model_out, history_out) -> dict:
+    """Write model.pt and history.csv, log the kept epoch, and warn if it learnt nothing."""
+    best = _final_model(best_path, run, meta)
     checkpoint.save(model_out, best)
     write_history(history_out, state["history"])
     log.info("best val Dice %.4f at epoch %d", state["best"], best["epoch"])
+    warn_collapse(state.get("best_pixels"), run.scored_from, best["epoch"])
     return best

@@ -1,0 +1,77 @@
+"""A model that has not learnt the foreground (sparse data: most images empty, objects of a
+few pixels) is named in train_unet.log. It settled on background everywhere from epoch 4 of
+25 on a 30-image set with 10 positive images, and the log's only verdict was 'best val Dice
+0.0074 at epoch 3' (an epoch that predicted the foreground on every pixel)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from unet.train import loop
+from unet.train.collapse import collapse_notes, pixel_counts
+from unet.train.settings import TrainSettings
+from unet.train.train import train_unet
+
+
+@pytest.fixture(scope="module")
+def cache(synthetic_cache) -> Path:
+    return synthetic_cache("collapse", {"count": 10, "width": 48, "height": 32, "seed": 3},
+                           (32, 24))
+
+
+def _train(cache: Path, out: Path, monkeypatch, predicted) -> None:
+    real = loop.evaluate_split
+
+    def scored(*args, **kwargs):
+        loss, cm = real(*args, **kwargs)
+        return loss, predicted(cm)
+
+    monkeypatch.setattr(loop, "evaluate_split", scored)
+    settings = TrainSettings(epochs=2, batch_size=2, device="cpu")
+    train_unet(cache, out / "model.pt", out / "h.csv", out / "ck", {"depth": 2, "base_width": 4},
+               settings)
+
+
+def _nothing(cm: np.ndarray) -> np.ndarray:
+    """Every pixel predicted background: the target's counts in column 0."""
+    out = np.zeros_like(cm)
+    out[:, 0] = cm.sum(1)
+    return out
+
+
+def _perfect(cm: np.ndarray) -> np.ndarray:
+    return np.diag(cm.sum(1))
+
+
+def test_a_model_that_predicts_no_foreground_is_named(cache, tmp_path, monkeypatch, caplog):
+    with caplog.at_level(logging.WARNING):
+        _train(cache, tmp_path, monkeypatch, _nothing)
+    text = caplog.text
+    assert "has not learnt 1 class(es)" in text
+    assert re.search(r"class 1: the model kept \(epoch [12]\) predicts it nowhere", text)
+    assert "train.class_weights" in text  # and the fix
+
+
+def test_a_model_that_learnt_the_foreground_gets_no_warning(cache, tmp_path, monkeypatch,
+                                                            caplog):
+    with caplog.at_level(logging.WARNING):
+        _train(cache, tmp_path, monkeypatch, _perfect)
+    assert "has not learnt" not in caplog.text
+
+
+def test_everywhere_and_nowhere_right_are_told_apart():
+    everywhere = pixel_counts(np.array([[0, 990], [0, 10]]))
+    assert collapse_notes(everywhere, 1, 3) == [
+        "class 1: the model kept (epoch 3) predicts it on every pixel on the validation "
+        "images, where the validation masks hold 10 px of it (1.00%)"]
+    missed = pixel_counts(np.array([[980, 10], [10, 0]]))
+    assert "predicts it on 10 px, none of them right" in collapse_notes(missed, 1, 1)[0]
+    partly = pixel_counts(np.array([[985, 5], [5, 5]]))
+    assert collapse_notes(partly, 1, 1) == []
+    absent = pixel_counts(np.array([[1000, 0], [0, 0]]))  # nothing to learn on validation
+    assert collapse_notes(absent, 1, 1) == []

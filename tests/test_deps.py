@@ -90,6 +90,7 @@ RULES = {
     "evaluate_masks": (
         ("evaluate.evaluate", "common.layout"),
         COMMON | {"common.layout", "common.roi", "dataset.names", "evaluate.boundary",
+                  "evaluate.detection",
                   "evaluate.distances",
                   "evaluate.evaluate", "evaluate.metrics"},
     ),

@@ -17,6 +17,7 @@ from unet.common.parallel import parallel_map
 from unet.common.roi import within_roi
 from unet.dataset.names import listing
 from unet.evaluate.boundary import HD95_PENALTY, image_diagonal, image_scores
+from unet.evaluate.detection import image_level
 from unet.evaluate.metrics import (
     EMPTY_MASK_CONVENTION,
     foreground_dice,
@@ -162,6 +163,7 @@ def summarise(results: list[dict], methods: list[str], num_classes: int, first: 
             "foreground_hd95_mean": _held_image_mean(results, m, "hd95", first),
             "hd95_penalty": HD95_PENALTY,
             "classes": per_class,
+            "images": image_level(results, m, num_classes, first),  # detected, missed, ...
         }
     return summary
 
@@ -244,13 +246,22 @@ def evaluate_masks(
         summary["final"] = read_json(choice_json)
     write_rows(csv_out, results, summary["class_labels"])
     write_json(json_out, summary)
-    for m, s in summary["methods"].items():
+    _log_scores(summary["methods"], len(results))
+    return summary
+
+
+def _log_scores(methods: dict, images: int) -> None:
+    """One line of pixel scores and one of image counts per method, in evaluate_masks.log."""
+    for m, s in methods.items():
         log.info(
             "%s: foreground Dice %.4f (global) %.4f (mean/image), mIoU %.4f, pixel accuracy %.4f",
             m, s["foreground_dice_global"], s["foreground_dice_mean"], s["foreground_iou_global"],
             s["pixel_accuracy"],
         )
-    return summary
+        n = s["images"]["any"]
+        log.info("%s: %d of %d images hold foreground: %d detected, %d missed; of the %d "
+                 "without, %d have foreground predicted", m, n["positive"], images,
+                 n["detected"], n["missed"], n["negative"], n["false_positive"])
 
 
 def write_rows(path: str | os.PathLike, results: list[dict], values: list) -> None:

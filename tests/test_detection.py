@@ -1,0 +1,53 @@
+"""summary.json counts images, not only pixels: how many test images hold foreground, how many
+of them a method detected or missed, and how many empty images it flagged. On a sparse test
+split (8 of 9 images empty) the pixel scores did not say that a model flagged every empty
+image, nor that a post-processing left them empty."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from unet.evaluate.boundary import image_diagonal, image_scores
+from unet.evaluate.evaluate import summarise
+
+
+def _result(i: int, target: np.ndarray, pred: np.ndarray) -> dict:
+    scores = image_scores(pred, target, 3, 255, 2)
+    return {"id": f"img{i}", "diagonal": image_diagonal(target.shape), "scores": {"raw": scores}}
+
+
+def _masks() -> list[tuple[np.ndarray, np.ndarray]]:
+    empty = np.zeros((16, 16), np.uint8)
+    blob = empty.copy()
+    blob[4:7, 4:7] = 1  # a 9 px object of class 1
+    other = empty.copy()
+    other[10:12, 10:12] = 2
+    return [
+        (empty, empty),  # empty, left empty
+        (empty, blob),  # empty, a blob predicted: an image-level false positive
+        (blob, blob),  # found
+        (blob, empty),  # missed
+        (other, blob),  # class 2 missed, class 1 flagged on an image without it
+    ]
+
+
+def test_summary_counts_images_detected_missed_and_flagged():
+    results = [_result(i, t, p) for i, (t, p) in enumerate(_masks())]
+    images = summarise(results, ["raw"], 3, 1)["raw"]["images"]
+    assert images["1"] == {"positive": 2, "negative": 3, "detected": 1, "missed": 1,
+                           "false_positive": 2, "true_negative": 1}
+    assert images["2"] == {"positive": 1, "negative": 4, "detected": 0, "missed": 1,
+                           "false_positive": 0, "true_negative": 4}
+    # any foreground: image 4 holds some and some is predicted, so it counts as detected
+    assert images["any"] == {"positive": 3, "negative": 2, "detected": 2, "missed": 1,
+                             "false_positive": 1, "true_negative": 1}
+    assert "0" not in images  # background is not scored
+
+
+def test_ignored_pixels_do_not_make_an_image_positive():
+    target = np.full((8, 8), 255, np.uint8)
+    target[:4] = 0
+    pred = np.zeros((8, 8), np.uint8)
+    pred[6:, 6:] = 1  # predicted only where the target is ignored
+    images = summarise([_result(0, target, pred)], ["raw"], 3, 1)["raw"]["images"]
+    assert images["any"]["negative"] == 1 and images["any"]["false_positive"] == 0

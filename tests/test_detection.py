@@ -51,3 +51,25 @@ def test_ignored_pixels_do_not_make_an_image_positive():
     pred[6:, 6:] = 1  # predicted only where the target is ignored
     images = summarise([_result(0, target, pred)], ["raw"], 3, 1)["raw"]["images"]
     assert images["any"]["negative"] == 1 and images["any"]["false_positive"] == 0
+
+
+def test_the_report_table_shows_each_class_image_counts(tmp_path):
+    # summary.json held the counts, but the report's table (metrics.tsv) did not: a user
+    # reading the report could not see that a model flagged every empty image
+    import csv
+
+    from unet.report.plot import metrics_table
+
+    results = [_result(i, t, p) for i, (t, p) in enumerate(_masks())]
+    summary = {"class_values": [0, 1, 2], "methods": summarise(results, ["raw"], 3, 1)}
+    metrics_table(summary, tmp_path / "table.tsv")
+    with open(tmp_path / "table.tsv") as f:
+        rows = {r["class"]: r for r in csv.DictReader(f, delimiter="\t")}
+    assert [rows["1"][k] for k in ("images_held", "images_missed", "images_false_positive")] \
+        == ["2", "1", "2"]
+    assert rows["2"]["images_missed"] == "1" and rows["2"]["images_false_positive"] == "0"
+    assert rows["0"]["images_held"] == ""  # background: not scored per image
+    del summary["methods"]["raw"]["images"]  # a summary from before the counts
+    metrics_table(summary, tmp_path / "old.tsv")
+    with open(tmp_path / "old.tsv") as f:
+        assert {r["images_missed"] for r in csv.DictReader(f, delimiter="\t")} == {""}

@@ -32,7 +32,9 @@ def metrics_table(
 ) -> None:
     """TSV: one row per method and class: its value and name (blank when none), its share of
     the training pixels (`fractions`, the cache's class_fractions; blank when unknown), global
-    and per-image scores (blank for a class no test image's target or prediction holds)."""
+    and per-image scores (blank for a class no test image's target or prediction holds), and
+    how many test images hold the class, how many of those the method missed, and on how many
+    without it it predicted some (summary.json's image counts; blank for background)."""
     cols = ("dice", "iou", "precision", "recall")
     names = summary.get("class_names") or [None] * len(summary["class_values"])
     per_img = ("dice", "boundary_f1", "hd95")
@@ -48,6 +50,7 @@ def metrics_table(
                 *(f"global_{c}" for c in cols),
                 *(f"mean_{c}" for c in per_img),
                 "pixel_accuracy",
+                *(f"images_{k}" for k in IMAGE_COUNTS.values()),
             ]
         )
         for m, s in summary["methods"].items():
@@ -67,8 +70,18 @@ def metrics_table(
                         *("" if mean[k] is None or not held else f"{mean[k]:.4f}"
                           for k in per_img),
                         f"{s['pixel_accuracy']:.4f}",
+                        *_image_counts(s.get("images", {}).get(c)),
                     ]
                 )
+
+
+# summary.json's image counts the table shows, and their column names (images_<name>)
+IMAGE_COUNTS = {"positive": "held", "missed": "missed", "false_positive": "false_positive"}
+
+
+def _image_counts(counts: dict | None) -> list[str]:
+    """A class's image counts for the table; blanks for background and older summaries."""
+    return [str(counts[k]) if counts else "" for k in IMAGE_COUNTS]
 
 
 def crf_verdict(summary: dict, tuning: dict | None) -> str:

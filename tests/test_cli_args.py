@@ -229,3 +229,13 @@ def test_help_says_what_export_and_rle_take(capsys):
     assert "folds" in export_help and "holding one" not in export_help
     rle_help = " ".join(sub["predict"].format_help().split())
     assert "more than one scored class" in rle_help and "more than two classes" not in rle_help
+
+
+def test_a_link_to_an_image_under_another_name_gets_its_own_mask(model, tmp_path, capsys):
+    """A folder holding a.png and b.png -> a.png: images were told apart by the file they
+    resolve to, so one of the two names got no mask (the other's stem won)."""
+    images = _image(tmp_path / "new")
+    (images / "b.png").symlink_to("a.png")
+    code = main(["predict", str(model), str(images), "-o", str(tmp_path / "out")])
+    assert code == 0, capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png"]

@@ -29,7 +29,8 @@ _PREDICT = defaults("predict")  # the predict rule's defaults: config/schema.yam
 def _images(inputs: list[str], roi: str | None) -> list[Path]:
     """Image files named directly, and the images directly inside named folders (less the
     regions of interest `roi` names there); a file named twice (a folder and a file in it,
-    overlapping globs) once, where it first came."""
+    overlapping globs) once, where it first came; a link to an image under another name is
+    an image of its own (its mask is named by the link's stem)."""
     from unet.infer.predict_folder import list_images
 
     files: list[Path] = []
@@ -40,9 +41,9 @@ def _images(inputs: list[str], roi: str | None) -> list[Path]:
             files.append(item)
         else:
             raise FileNotFoundError(f"{item}: no such image file or folder")
-    unique: dict[str, Path] = {}
+    unique: dict[tuple[str, str], Path] = {}
     for f in files:
-        unique.setdefault(os.path.realpath(f), f)
+        unique.setdefault((os.path.realpath(f), f.name), f)
     return list(unique.values())
 
 

@@ -1,11 +1,15 @@
 # unet-pipeline: raw images and masks -> UNet -> masks -> dense CRF -> metrics.
 # Run: snakemake --cores 4 --resources gpu=1   (see README.md)
+import os
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# Beside this file, not in the working directory: `snakemake -s path/to/Snakefile` run
+# elsewhere, or `--directory`, finds it too.
+configfile: os.path.join(workflow.basedir, "config/config.yaml")
 
 
 import sys

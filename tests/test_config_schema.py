@@ -164,3 +164,23 @@ def test_command_line_values_in_lists_of_either_kind_become_numbers(config):
     config["train"]["augment"]["flip"] = "vertical"  # a name: left as written
     coerce_numbers(config, SCHEMA)
     assert config["train"]["augment"]["flip"] == "vertical"
+
+
+@pytest.mark.parametrize(
+    ("override", "says"),
+    [
+        ({"dataset": {"name": "my cells"}}, "letters, digits, '.', '_' and '-' only"),
+        ({"experiments": {"my exp": {}}}, "letters, digits, '.', '_' and '-' only"),
+        ({"train": {"device": "gpu"}}, "auto (CUDA if present), cpu, cuda or cuda:N"),
+    ],
+)
+def test_a_value_of_the_wrong_form_is_refused_with_what_the_key_takes(config, override, says):
+    """A name with a space was refused as "does not match '^(?!\\.\\.?$)[A-Za-z0-9._-]+$'":
+    a regular expression, not what to write."""
+    from unet.config_schema import check_schema
+
+    for section, value in override.items():
+        config[section] = {**config[section], **value} if section != "experiments" else value
+    with pytest.raises(ConfigError, match="does not match") as err:
+        check_schema(config, SCHEMA)
+    assert says in str(err.value), err.value

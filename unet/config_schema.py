@@ -37,7 +37,7 @@ def check_experiment_schemas(config: dict, schema: dict) -> None:
 
 def _message(error) -> str:
     """`<key path>: <what is wrong>`; an unknown key named with its path and the key it is
-    closest to, or the keys its section takes."""
+    closest to, or the keys its section takes; a value of the wrong form with what it takes."""
     path = ".".join(str(p) for p in error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         known = list(error.schema.get("properties", {}))
@@ -47,7 +47,9 @@ def _message(error) -> str:
             fix = (f"did you mean '{close[0]}'?" if close else
                    f"{path or 'the top level'} takes {', '.join(sorted(known))}")
             return f"{f'{path}: ' if path else ''}unknown key '{unknown[0]}'; {fix}"
-    return f"{path or '(top level)'}: {error.message}"
+    what = error.schema.get("description") if error.validator == "pattern" else None
+    # A pattern alone is a regular expression, not what to write: the key's description says.
+    return f"{path or '(top level)'}: {error.message}" + (f"; {what}" if what else "")
 
 
 def coerce_numbers(config: dict, schema: dict) -> None:

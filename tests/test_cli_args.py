@@ -239,3 +239,16 @@ def test_a_link_to_an_image_under_another_name_gets_its_own_mask(model, tmp_path
     code = main(["predict", str(model), str(images), "-o", str(tmp_path / "out")])
     assert code == 0, capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png"]
+
+
+def test_a_tilde_the_shell_left_is_the_home_folder(model, tmp_path, capsys, monkeypatch):
+    """`--out=~/masks` (bash expands ~ only at a word's start) wrote the masks into a folder
+    named '~' in the working directory."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    _image(tmp_path / "home" / "new")
+    code = main(["predict", str(model), "~/new",
+                 "--out=~/masks", "--rle=~/sub.csv"])
+    assert code == 0, capsys.readouterr().err
+    assert (tmp_path / "home" / "masks" / "a.png").is_file() and not (tmp_path / "~").exists()
+    assert (tmp_path / "home" / "sub.csv").is_file()

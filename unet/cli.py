@@ -103,6 +103,12 @@ def _device(value: str) -> str:
     return value
 
 
+def _path(value: str) -> str:
+    """A path argument with a leading ~ as the home folder: the shell expands it only at a
+    word's start, so `--out=~/masks` came as it was and made a folder named '~' here."""
+    return os.path.expanduser(value)
+
+
 def _names(value: str) -> tuple[str, ...]:
     """Comma-separated column names: each non-empty, none twice."""
     names = tuple(n.strip() for n in value.split(","))
@@ -185,7 +191,7 @@ def _stack(args: argparse.Namespace) -> int:
 
 def _rle_arguments(p: argparse.ArgumentParser) -> None:
     """unet predict's run-length (Kaggle submission) options."""
-    p.add_argument("--rle", metavar="CSV",
+    p.add_argument("--rle", metavar="CSV", type=_path,
                    help="also write the masks as run-length encodings, Kaggle-style: ImageId, "
                         "EncodedPixels (and ClassId for more than one scored class)")
     p.add_argument("--rle-order", choices=("columns", "rows"), default="columns",
@@ -206,11 +212,12 @@ def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="unet", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("predict", help="masks for new images, at their own size")
-    p.add_argument("model", help="model.pt written by train_unet, or an experiment's folder "
-                                 "(results/<dataset>/<experiment>: its model, or its "
-                                 "cross-validation folds' models, averaged)")
-    p.add_argument("inputs", nargs="+", help="image files or folders of images")
-    p.add_argument("-o", "--out", required=True, help="folder for <stem>.png masks")
+    p.add_argument("model", type=_path,
+                   help="model.pt written by train_unet, or an experiment's folder "
+                        "(results/<dataset>/<experiment>: its model, or its "
+                        "cross-validation folds' models, averaged)")
+    p.add_argument("inputs", nargs="+", type=_path, help="image files or folders of images")
+    p.add_argument("-o", "--out", required=True, type=_path, help="folder for <stem>.png masks")
     p.add_argument("--tta", action="store_true",
                    help="average over flips (the axis the model was trained to flip, else both)")
     p.add_argument("--device", default="auto", type=_device,
@@ -224,30 +231,33 @@ def parser() -> argparse.ArgumentParser:
                    help="images of one size per forward pass, or tiles of a patch-trained "
                         "model's sliding window (default %(default)s; 1: each image alone, "
                         "as before batching, bit for bit)")
-    p.add_argument("--roi", metavar="TEMPLATE",
+    p.add_argument("--roi", metavar="TEMPLATE", type=_path,
                    help="each image's region of interest, a path with {id} for the image's "
                         "file stem (e.g. test/mask/{id}_mask.gif): class 0 outside it, as for "
                         "a model trained with dataset roi, which never learnt there")
     _rle_arguments(p)
     p.set_defaults(run=_predict)
     i = sub.add_parser("info", help="architecture, classes, training data and scores")
-    i.add_argument("model", help="model.pt, or an experiment's folder (each fold's model)")
+    i.add_argument("model", type=_path,
+                   help="model.pt, or an experiment's folder (each fold's model)")
     i.set_defaults(run=_info)
     e = sub.add_parser("export", help="export to ONNX (dynamic batch, height and width)")
-    e.add_argument("model", help="model.pt, or an experiment's folder: its model, or its "
-                                 "cross-validation folds' models as one ensemble graph")
-    e.add_argument("--onnx", required=True, help="output .onnx file")
+    e.add_argument("model", type=_path,
+                   help="model.pt, or an experiment's folder: its model, or its "
+                        "cross-validation folds' models as one ensemble graph")
+    e.add_argument("--onnx", required=True, type=_path, help="output .onnx file")
     e.set_defaults(run=_export)
     u = sub.add_parser("unstack", help="split a multi-page TIFF into one PNG per page")
-    u.add_argument("stack", help="multi-page file, e.g. ISBI 2012's train-volume.tif")
-    u.add_argument("folder", help="folder for 0.png, 1.png, ... (zero-padded); never overwritten")
+    u.add_argument("stack", type=_path, help="multi-page file, e.g. ISBI 2012's train-volume.tif")
+    u.add_argument("folder", type=_path,
+                   help="folder for 0.png, 1.png, ... (zero-padded); never overwritten")
     u.set_defaults(run=_unstack)
     s = sub.add_parser("stack", help="stack bands kept a file each into multi-band TIFFs")
-    s.add_argument("folder", help="folder of each image's first band, e.g. test_red/")
-    s.add_argument("bands", nargs="+", metavar="TEMPLATE",
+    s.add_argument("folder", type=_path, help="folder of each image's first band, e.g. test_red/")
+    s.add_argument("bands", nargs="+", metavar="TEMPLATE", type=_path,
                    help="each further band's file, a path with {id} for the image's id, in "
                         "the model's band order, e.g. test_nir/nir_{id}.TIF")
-    s.add_argument("-o", "--out", required=True,
+    s.add_argument("-o", "--out", required=True, type=_path,
                    help="folder for <id>.tif, one per image; never overwritten")
     s.add_argument("--prefix", default="", help="before the id in the folder's file names")
     s.add_argument("--suffix", default="", help="after the id in the folder's file names")

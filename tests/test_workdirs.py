@@ -17,3 +17,19 @@ def test_the_default_config_is_found_from_another_folder(tmp_path):
         proc = snakemake(where, *args, "-n", "--cores", "1", check=False)
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert "results/synthetic/baseline/model.pt" in proc.stdout
+
+
+def test_a_tilde_in_a_config_path_is_the_home_folder(tmp_path, monkeypatch):
+    """dataset.local.path: ~/data was read as the home folder's, but split.test_ids: ~/ids.txt
+    and train.init_from: ~/model.pt were refused as 'names no file (<workdir>/~/ids.txt)'."""
+    from unet.workflow import normalise_config
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    config = {"split": {"test_ids": "~/ids.txt", "val_ids": ["~a"], "exclude_ids": []},
+              "train": {"init_from": "~/m.pt"},
+              "experiments": {"b": {"train": {"init_from": "~/b.pt"}}, "c": None}}
+    normalise_config(config)
+    assert config["split"]["test_ids"] == str(tmp_path / "ids.txt")
+    assert config["split"]["val_ids"] == ["~a"]  # ids, not paths
+    assert config["train"]["init_from"] == str(tmp_path / "m.pt")
+    assert config["experiments"]["b"]["train"]["init_from"] == str(tmp_path / "b.pt")

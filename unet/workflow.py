@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
 from pathlib import Path
 
@@ -61,6 +62,24 @@ def normalise_config(config: dict) -> None:
     items = ordered(config)
     config.clear()
     config.update(items)
+    _home_paths(config)
+
+
+def _home_paths(config: dict) -> None:
+    """A leading ~ in the file paths a rule reads as inputs (split id files, train.init_from)
+    is the home folder, as in dataset.local.path: Snakemake would look for <workdir>/~/...
+    Only a value that starts with ~ changes, so no other config reruns anything."""
+    def home(value):
+        return os.path.expanduser(value) if isinstance(value, str) else value
+
+    split = config.get("split") or {}
+    for key in ID_KEYS:
+        if key in split:
+            split[key] = home(split[key])  # a list holds ids, not paths: kept
+    for section in (config.get("train"), *[(o or {}).get("train")
+                                           for o in (config.get("experiments") or {}).values()]):
+        if isinstance(section, dict) and "init_from" in section:
+            section["init_from"] = home(section["init_from"])
 
 
 def experiment_section(config: dict, section: str, experiment: str) -> dict:

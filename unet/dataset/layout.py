@@ -59,12 +59,28 @@ class Layout:
         return (self.masks,) if isinstance(self.masks, str) else tuple(self.masks)
 
 
-def visible_files(folder: Path, recursive: bool) -> list[Path]:
+def visible_files(
+    folder: Path, recursive: bool, extensions: Iterable[str] | None = None
+) -> list[Path]:
     """The files in `folder` (and its subfolders when `recursive`), sorted, leaving out hidden
-    ones and those in hidden folders (macOS's ._a.png, .DS_Store, .ipynb_checkpoints/)."""
+    ones and those in hidden folders (macOS's ._a.png, .DS_Store, .ipynb_checkpoints/). A link
+    to a file that is gone, with one of `extensions`, is refused, named: it was passed over as
+    if absent, its mask then called unpaired, or a new image left unpredicted."""
     found = sorted(_walk(folder) if recursive else folder.iterdir())
-    return [p for p in found if p.is_file()
-            and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+    found = [p for p in found if not any(part.startswith(".")
+                                         for part in p.relative_to(folder).parts)]
+    exts = {e.lower() for e in extensions or ()}
+    broken = [p for p in found if p.suffix.lower() in exts and p.is_symlink() and not p.exists()]
+    if broken:
+        shown = ", ".join(f"{p} -> {os.readlink(p)}" for p in broken[:3])
+        many = "s" * (len(broken) > 1)
+        raise DataLayoutError(
+            f"{len(broken)} file{many} in {folder} link{'s' * (not many)} to what does not "
+            f"exist: {shown}{', ...' if len(broken) > 3 else ''}; mount or restore the "
+            f"target{many} (git-annex or DataLad data: fetch it, `git annex get` or `datalad "
+            f"get`), or remove the link{many}"
+        )
+    return [p for p in found if p.is_file()]
 
 
 def _walk(folder: Path) -> Iterator[Path]:
@@ -82,10 +98,15 @@ def _walk(folder: Path) -> Iterator[Path]:
         yield from (Path(top) / f for f in files)
 
 
-def files_with(folder: Path, extensions: Iterable[str], recursive: bool = False) -> list[Path]:
-    """The visible files in `folder` whose extension (any case) is one of `extensions`."""
+def files_with(
+    folder: Path, extensions: Iterable[str], recursive: bool = False, strict: bool = True
+) -> list[Path]:
+    """The visible files in `folder` whose extension (any case) is one of `extensions`; a link
+    among them to what is gone refused when `strict` (not when listing a rule's inputs: the job
+    that reads them says it, without a traceback from the DAG)."""
     exts = {e.lower() for e in extensions}
-    return [p for p in visible_files(folder, recursive) if p.suffix.lower() in exts]
+    found = visible_files(folder, recursive, exts if strict else None)
+    return [p for p in found if p.suffix.lower() in exts]
 
 
 def id_of(stem: str, prefix: str, suffix: str) -> str | None:
@@ -208,7 +229,7 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     exts = (*layout.image_extensions, *layout.mask_extensions)
     per_image = any("{id}" in m for m in layout.mask_dirs)  # a folder per image: not recursive
     found = {p for d in folders if d.is_dir()
-             for p in files_with(d, exts, layout.recursive and not per_image)}
+             for p in files_with(d, exts, layout.recursive and not per_image, strict=False)}
     templates = (*layout.band_files, *([layout.roi] if layout.roi else []))
     bands = {p for t in templates for p in root.glob(t.replace("{id}", "*"))}
     return sorted(found | bands | {p for p in extra if p.is_file()})

@@ -41,7 +41,7 @@ def _files(
     inside = other != folder.resolve() and other.is_relative_to(folder.resolve())
     found: dict[str, Path] = {}
     skipped: Counter[str] = Counter()
-    for p in visible_files(folder, recursive):
+    for p in visible_files(folder, recursive, exts):
         if inside and p.resolve().is_relative_to(other):
             continue  # masks/ inside the images folder: its files are not images
         if p.suffix.lower() not in exts:

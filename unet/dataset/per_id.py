@@ -71,16 +71,19 @@ def names_one(path: Path, folder: Path, template: str) -> bool:
     return fnmatch.fnmatchcase(path.relative_to(folder).as_posix(), template.replace(ID, "*"))
 
 
-def images_in(folder: Path, extensions: Sequence[str], roi: str | None) -> list[Path]:
+def images_in(
+    folder: Path, extensions: Sequence[str], roi: str | None, strict: bool = True
+) -> list[Path]:
     """The images directly in `folder` with one of `extensions`, less the regions of interest
-    that `roi` (relative to `folder`) names."""
-    return [p for p in files_with(folder, extensions) if not (roi and names_one(p, folder, roi))]
+    that `roi` (relative to `folder`) names; `strict`: a link to what is gone is refused."""
+    found = files_with(folder, extensions, strict=strict)
+    return [p for p in found if not (roi and names_one(p, folder, roi))]
 
 
 def new_images(folder: Path, extensions: Sequence[str], roi: str | None) -> list[Path]:
     """The files of a folder of new images that predict_folder reads: its images (images_in),
     then each image's region of interest (`roi` relative to `folder`, the image's stem for
     {id}) where it exists. Changing one of them makes the folder's masks stale."""
-    images = images_in(folder, extensions, roi)
+    images = images_in(folder, extensions, roi, strict=False)  # predict_folder says it
     rois = [folder / roi.replace(ID, p.stem) for p in images] if roi else []
     return images + [r for r in rois if r.is_file()]

@@ -65,7 +65,7 @@ def list_images(
 def _images_below(folder: Path, extensions: Sequence[str], roi: str | None) -> str:
     """The images in `folder`'s subfolders (not its regions of interest), in words: 'sub/
     holds 3, ...'; '' for none."""
-    deeper = [p for p in files_with(folder, extensions, recursive=True)
+    deeper = [p for p in files_with(folder, extensions, recursive=True, strict=False)
               if p.parent != folder and not (roi and names_one(p, folder, roi))]
     below = Counter(p.relative_to(folder).parts[0] for p in deeper)
     return ", ".join(f"{d}/ holds {n}" for d, n in sorted(below.items()))

@@ -270,3 +270,23 @@ def test_a_local_path_that_is_an_archive_or_missing_says_so(tmp_path):
         with pytest.raises(DataLayoutError, match=r"dataset.local.path .*nowhere does not exist"):
             download_dataset(tmp_path / "r" / "manifest.json", "local",
                              {"path": str(tmp_path / "nowhere"), **layout})
+
+
+def test_windows_thumbnail_files_are_not_called_images_to_convert(tmp_path):
+    """An unpaired error also said 'images holds 1 file not picked up (.db: 1) ...: save the
+    images as PNG or TIFF', of the Thumbs.db that Windows leaves in image folders."""
+    _touch(tmp_path / "images", "a.png", "Thumbs.db")
+    _touch(tmp_path / "masks", "a.png", "b.png", "desktop.ini")
+    with pytest.raises(DataLayoutError, match="masks with no image") as err:
+        pair_files(tmp_path, Layout())
+    assert "not picked up" not in str(err.value), err.value
+
+
+def test_a_folder_of_new_images_holding_only_thumbnails_names_no_extension_to_add(tmp_path):
+    # "no images ... it holds .db: 1: add the extension to the data's image_extensions"
+    from unet.infer.predict_folder import list_images
+
+    _touch(tmp_path / "new", "Thumbs.db", "scan.xyz")
+    with pytest.raises(FileNotFoundError) as err:
+        list_images(tmp_path / "new")
+    assert ".xyz: 1" in str(err.value) and ".db" not in str(err.value), err.value

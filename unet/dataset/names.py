@@ -172,6 +172,15 @@ _VOLUMES = (".nii", ".nii.gz", ".nrrd", ".mha", ".mhd", ".dcm")  # 3-D or medica
 _DOCUMENTS = (".txt", ".md", ".pdf", ".html", ".htm", ".rtf", ".doc", ".docx", ".log")
 
 
+# What Windows leaves in folders it shows as thumbnails (macOS's are hidden: .DS_Store, ._a.png)
+_SYSTEM_FILES = ("thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desktop.ini")
+
+
+def system_file(path: Path) -> bool:
+    """Whether `path` is a file the operating system left, not data: never an image to add."""
+    return path.name.lower() in _SYSTEM_FILES
+
+
 def file_kind(path: Path) -> str:
     """A file's extension as a passed-over file is counted: with the one before a compression
     extension (.ppm.gz, .nii.gz), '' as 'no extension'."""

@@ -22,6 +22,7 @@ from unet.dataset.names import (
     part_of,
     parts_hint,
     skipped_note,
+    system_file,
     without_prefix,
     without_suffix,
 )
@@ -45,7 +46,8 @@ def _files(
         if inside and p.resolve().is_relative_to(other):
             continue  # masks/ inside the images folder: its files are not images
         if p.suffix.lower() not in exts:
-            skipped[file_kind(p)] += 1
+            if not system_file(p):  # Thumbs.db is no image to convert
+                skipped[file_kind(p)] += 1
             continue
         stem = unicodedata.normalize("NFC", p.stem)  # macOS zips write café decomposed
         if stem in found:

@@ -20,7 +20,7 @@ from unet.common.imageio import IMAGE_FIX, ImageReadError, image_header, open_im
 from unet.common.labels import MaskValueError, mapping_from_meta
 from unet.common.logs import progress
 from unet.dataset.layout import IMAGE_EXTENSIONS, files_with, visible_files
-from unet.dataset.names import listing
+from unet.dataset.names import listing, system_file
 from unet.dataset.per_id import images_in, names_one
 from unet.infer.batches import predict_batches
 from unet.infer.forward import PredictSettings, load_ensemble, tta_flips, window_for
@@ -49,7 +49,7 @@ def list_images(
         log.warning("%s: only the folder's own images are predicted, and %s: not predicted "
                     "(move them up, or predict each subfolder)", folder, down)
     if not images:
-        files = visible_files(folder, recursive=False)
+        files = [p for p in visible_files(folder, recursive=False) if not system_file(p)]
         others = Counter(p.suffix.lower() or "no extension" for p in files)
         held = ", ".join(f"{e}: {n}" for e, n in sorted(others.items()))
         raise FileNotFoundError(

@@ -60,3 +60,18 @@ def test_split_ids_match_in_either_form() -> None:
     split = make_split([NFC, "b", "c", "d"], seed=0, val_fraction=0.25, test_fraction=0.0,
                        test_ids=[NFD], val_ids=None)
     assert split["test"] == [NFC]
+
+
+def test_a_file_url_is_decoded_once(tmp_path: Path) -> None:
+    """Path('.../e%20f.zip').as_uri() is file:///.../e%2520f.zip (the form the README and the
+    errors give): it was decoded twice, to '.../e f.zip', another file or none."""
+    from tests.test_download import pairs
+    from unet.dataset.url import fetch_archives, file_url_path
+
+    for name in ("e%20f.zip", "set#2.zip", "100%.zip", "a b (1).zip"):
+        assert file_url_path((tmp_path / name).as_uri()) == tmp_path / name
+    (tmp_path / "e%20f.zip").write_bytes(make_zip(pairs()))
+    (tmp_path / "e f.zip").write_bytes(make_zip(pairs(n=1)))  # the file it was taken for
+    records = fetch_archives([{"url": (tmp_path / "e%20f.zip").as_uri(), "sha256": None}],
+                             tmp_path / "res")
+    assert len(list((tmp_path / "res" / "data" / "images").iterdir())) == 2, records

@@ -9,7 +9,7 @@ import shutil
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 import pooch
@@ -36,9 +36,11 @@ def _key(i: int, field: str) -> str:
 
 
 def file_url_path(url: str) -> Path | None:
-    """The local path a file:// URL names (None for other schemes)."""
+    """The local path a file:// URL names (None for other schemes). url2pathname decodes the
+    %-escapes itself: decoding before it too read file:///d/e%2520f.zip (Path('/d/e%20f.zip')
+    .as_uri()) as /d/e f.zip."""
     parsed = urlparse(url)
-    return Path(url2pathname(unquote(parsed.path))) if parsed.scheme == "file" else None
+    return Path(url2pathname(parsed.path)) if parsed.scheme == "file" else None
 
 
 def _drop_outdated_copy(url: str, copy: Path) -> None:

@@ -91,3 +91,23 @@ def test_with_many_classes_the_legend_names_the_classes_shown(tmp_path, legend_l
              "panels": [("gt", tmp_path / "m.png"), ("raw", tmp_path / "p.png")]}]
     plot_overlays(rows, tmp_path / "o.png", MaskMapping(tuple(range(151))))
     assert legend_labels == ["class 40 (40)", "class 117 (117)", "class 150 (150)"]
+
+
+def test_an_image_named_with_dollar_signs_is_titled_as_named(tmp_path, monkeypatch):
+    """Titles were read as matplotlib mathtext: 'price $1 to $2' was shown as 'price 1 to 2' in
+    italics, and 'x$^$y' stopped plot_results with a ParseSyntaxException."""
+    mask = np.zeros((20, 30), np.uint8)
+    mask[2:8, 2:8] = 255
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    for name in ("price $1 to $2", "x$^$y"):
+        rows = [{"id": name, "image": tmp_path / "m.png", "panels": [("gt", tmp_path / "m.png")]}]
+        plot_overlays(rows, tmp_path / "o.png", MaskMapping((0, 255)))
+        assert (tmp_path / "o.png").is_file()
+    import unet.report.figures as figures
+
+    figs = []
+    monkeypatch.setattr(figures, "save_figure", lambda fig, path: figs.append(fig))
+    plot_overlays(rows, tmp_path / "o.png", MaskMapping((0, 255)))
+    titles = [ax.title for ax in figs[0].axes if ax.get_title()]
+    assert [t.get_text() for t in titles] == ["x$^$y", "gt"]
+    assert not any(t.get_parse_math() for t in titles)

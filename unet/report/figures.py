@@ -159,7 +159,7 @@ def plot_overlays(
                 layer = layer[::step, ::step][: image.shape[0], : image.shape[1]]  # nearest
                 shown.update(np.unique(layer.compressed()).tolist())
                 ax.imshow(_painted(layer, colours), interpolation="nearest")
-            ax.set_title(title, fontsize=9)
+            ax.set_title(title, fontsize=9, parse_math=False)  # an id may hold $: a name, not TeX
             ax.axis("off")
     _legend(fig, mapping, colours, names, any(r.get("roi") for r in rows), shown)
     save_figure(fig, out_png)

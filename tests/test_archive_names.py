@@ -75,3 +75,13 @@ def test_a_file_url_is_decoded_once(tmp_path: Path) -> None:
     records = fetch_archives([{"url": (tmp_path / "e%20f.zip").as_uri(), "sha256": None}],
                              tmp_path / "res")
     assert len(list((tmp_path / "res" / "data" / "images").iterdir())) == 2, records
+
+
+def test_a_hash_left_unescaped_in_a_file_url_is_explained(tmp_path: Path) -> None:
+    """file:///.../set#2.zip was refused as '.../set does not exist': '#' ends a URL's path."""
+    from unet.dataset.url import DownloadError, fetch_archives
+
+    (tmp_path / "set#2.zip").write_bytes(make_zip({"data/a.png": b"p"}))
+    with pytest.raises(DownloadError, match="%23") as err:
+        fetch_archives([{"url": f"file://{tmp_path}/set#2.zip", "sha256": None}], tmp_path / "r")
+    assert (tmp_path / "set#2.zip").as_uri() in str(err.value)

@@ -69,8 +69,18 @@ def _copy_file_url(url: str, output_file: str, pooch_obj: Any = None) -> None:
     if path.is_dir():
         raise FileNotFoundError(f"{path} is a folder: name the archive file in it")
     if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist")
+        raise FileNotFoundError(f"{path} does not exist" + _unescaped_hint(url))
     shutil.copyfile(path, output_file)
+
+
+def _unescaped_hint(url: str) -> str:
+    """Where a file:// URL's path was cut at a '#' or '?' (a fragment or query in a URL) and
+    the whole of it names a file: how to write it."""
+    whole = Path(url2pathname(url.split("://", 1)[1].removeprefix("localhost")))
+    if ("#" not in url and "?" not in url) or not whole.is_file():
+        return ""
+    return (f"; '#' and '?' end a URL's path: write them %23 and %3F, as in "
+            f"{whole.as_uri()}")
 
 
 def _downloader(url: str) -> Any:

@@ -252,3 +252,18 @@ def test_a_tilde_the_shell_left_is_the_home_folder(model, tmp_path, capsys, monk
     assert code == 0, capsys.readouterr().err
     assert (tmp_path / "home" / "masks" / "a.png").is_file() and not (tmp_path / "~").exists()
     assert (tmp_path / "home" / "sub.csv").is_file()
+
+
+def test_masks_written_inside_the_images_folder_are_not_called_unpredicted(model, tmp_path,
+                                                                           capsys):
+    """`unet predict m.pt new -o new/masks` run again warned 'masks/ holds 1: not predicted
+    (move them up, or predict each subfolder)' of its own masks."""
+    images = _image(tmp_path / "new")
+    for _ in range(2):
+        assert main(["predict", str(model), str(images), "-o", str(images / "masks")]) == 0
+    assert "not predicted" not in capsys.readouterr().err
+    (images / "sub").mkdir()
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(images / "sub" / "b.png")
+    assert main(["predict", str(model), str(images), "-o", str(images / "masks")]) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "not predicted" in line]
+    assert len(warned) == 1 and "sub/ holds 1" in warned[0] and "masks/" not in warned[0]

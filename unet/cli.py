@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 _PREDICT = defaults("predict")  # the predict rule's defaults: config/schema.yaml
 
 
-def _images(inputs: list[str], roi: str | None) -> list[Path]:
+def _images(inputs: list[str], roi: str | None, out: str | None = None) -> list[Path]:
     """Image files named directly, and the images directly inside named folders (less the
     regions of interest `roi` names there); a file named twice (a folder and a file in it,
     overlapping globs) once, where it first came; a link to an image under another name is
@@ -36,7 +36,7 @@ def _images(inputs: list[str], roi: str | None) -> list[Path]:
     files: list[Path] = []
     for item in map(Path, inputs):
         if item.is_dir():
-            files += list_images(item, roi=roi and os.path.relpath(roi, item))
+            files += list_images(item, roi=roi and os.path.relpath(roi, item), out_dir=out)
         elif item.is_file():
             files.append(item)
         else:
@@ -140,7 +140,7 @@ def _predict(args: argparse.Namespace) -> int:
 
         mapping = mapping_from_meta(load_model_file(models[0]))
         submission_columns(mapping, args.rle_columns)  # before any work
-    files = _images(args.inputs, args.roi)
+    files = _images(args.inputs, args.roi, args.out)
     n = predict_files(models, files, args.out, settings, threads=args.threads, roi=args.roi)
     print(f"{n} masks written to {args.out}")
     if args.rle:

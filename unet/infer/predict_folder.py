@@ -35,16 +35,18 @@ NEW_IMAGE_FIX = "Replace the file, or predict without it."
 
 def list_images(
     folder: str | os.PathLike, extensions: Sequence[str] = IMAGE_EXTENSIONS,
-    roi: str | None = None,
+    roi: str | None = None, out_dir: str | os.PathLike | None = None,
 ) -> list[Path]:
     """Image files directly in `folder` with one of `extensions` (the data's
     `image_extensions`), sorted, less the regions of interest `roi` (relative to `folder`)
     names; hidden files (macOS's ._a.png beside a.png) are not images. A clear error when
-    there are none, naming the extensions the folder holds."""
+    there are none, naming the extensions the folder holds. The masks' folder `out_dir`, when
+    inside `folder`, is not among the subfolders whose images are said to be left out."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"folder to predict {folder} does not exist; put the images there")
-    images, down = images_in(folder, extensions, roi), _images_below(folder, extensions, roi)
+    images = images_in(folder, extensions, roi)
+    down = _images_below(folder, extensions, roi, out_dir)
     if images and down:
         log.warning("%s: only the folder's own images are predicted, and %s: not predicted "
                     "(move them up, or predict each subfolder)", folder, down)
@@ -62,11 +64,15 @@ def list_images(
     return images
 
 
-def _images_below(folder: Path, extensions: Sequence[str], roi: str | None) -> str:
-    """The images in `folder`'s subfolders (not its regions of interest), in words: 'sub/
-    holds 3, ...'; '' for none."""
+def _images_below(folder: Path, extensions: Sequence[str], roi: str | None,
+                  out_dir: str | os.PathLike | None = None) -> str:
+    """The images in `folder`'s subfolders (not its regions of interest, nor the masks in
+    `out_dir`), in words: 'sub/ holds 3, ...'; '' for none."""
+    out = os.path.realpath(out_dir) if out_dir is not None else None
     deeper = [p for p in files_with(folder, extensions, recursive=True, strict=False)
-              if p.parent != folder and not (roi and names_one(p, folder, roi))]
+              if p.parent != folder and not (roi and names_one(p, folder, roi))
+              and (out is None or out not in (os.path.realpath(p.parent),
+                                              *map(os.path.realpath, p.parent.parents)))]
     below = Counter(p.relative_to(folder).parts[0] for p in deeper)
     return ", ".join(f"{d}/ holds {n}" for d, n in sorted(below.items()))
 
@@ -258,7 +264,7 @@ def predict_folder(
     """Predict every image directly in `folder` (files with one of `extensions`) into
     out_dir/<stem>.png (see predict_files), class 0 outside each image's region of interest
     where `roi` names them: a path relative to `folder` with {id} for the image's stem."""
-    files = list_images(folder, extensions, roi)
+    files = list_images(folder, extensions, roi, out_dir)
     return predict_files(
         model_paths, files, out_dir, settings, threads, f"predict {Path(folder).name}",
         str(Path(folder) / roi) if roi else None, "predict.roi",

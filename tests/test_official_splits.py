@@ -100,3 +100,12 @@ def test_an_edited_id_list_reruns_the_split(tmp_path):
     out = snakemake(wd, *args, "-n", "--quiet", "rules")
     assert set(re.findall(r"^(\w+)\s+\d+$", out.stdout, re.M)) - {"total", "job"} == {
         "split_dataset"}
+
+
+def test_an_id_file_saved_with_a_byte_order_mark_reads_its_first_id(tmp_path):
+    """Excel's 'CSV UTF-8' and other Windows tools start the file with a byte-order mark: the
+    first id was read as '\\ufeffc(1)' and refused as naming no image."""
+    from unet.dataset.split import read_id_list
+
+    (tmp_path / "ids.txt").write_bytes("\ufeffc(1)\r\nplain\r\n".encode())
+    assert read_id_list(str(tmp_path / "ids.txt"), "split.test_ids") == ["c(1)", "plain"]

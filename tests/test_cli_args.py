@@ -267,3 +267,11 @@ def test_masks_written_inside_the_images_folder_are_not_called_unpredicted(model
     assert main(["predict", str(model), str(images), "-o", str(images / "masks")]) == 0
     warned = [line for line in capsys.readouterr().err.splitlines() if "not predicted" in line]
     assert len(warned) == 1 and "sub/ holds 1" in warned[0] and "masks/" not in warned[0]
+
+
+def test_an_output_link_to_a_missing_folder_is_named(model, tmp_path, capsys):
+    # -o naming a link to a folder not there (an unmounted drive): '[Errno 17] File exists'
+    (tmp_path / "out").symlink_to(tmp_path / "scratch" / "masks")
+    code = main(["predict", str(model), str(_image(tmp_path / "new")), "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "scratch/masks" in err and "File exists" not in err, err

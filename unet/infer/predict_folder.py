@@ -99,6 +99,9 @@ def _check_outputs(files: list[Path], out_dir: Path) -> None:
                          "Rename one of each, or predict them into separate output folders")
     if out_dir.exists() and not out_dir.is_dir():
         raise FileExistsError(f"{out_dir} is a file; the masks go into a folder: name one")
+    if out_dir.is_symlink() and not out_dir.exists():  # mkdir said only 'File exists'
+        raise FileNotFoundError(f"{out_dir} is a link to {os.readlink(out_dir)}, which does not "
+                                "exist: make (or mount) that folder, or name another")
     _check_writable(out_dir)
     if out_dir.is_dir():
         for path in files:

@@ -103,3 +103,20 @@ def test_prediction_on_a_full_disk_is_an_error_naming_the_file(tmp_path, monkeyp
     with pytest.raises(DiskFullError, match=r"p\.npy.*: its disk is full"), writer:
         pass
     assert not list(tmp_path.iterdir())
+
+
+def test_a_folder_that_is_a_link_to_nothing_is_named(tmp_path, capsys):
+    """Writing into a link to a missing folder (an unmounted drive) said only '[Errno 17] File
+    exists: ...' (unet unstack, unet export, every atomic write)."""
+    from unet.cli import main
+
+    (tmp_path / "out").symlink_to(tmp_path / "drive" / "x")
+    for target in (tmp_path / "out" / "a.json", tmp_path / "out" / "sub" / "a.json"):
+        with pytest.raises(FileNotFoundError, match=r"out is a link to .*drive/x.*not exist"):
+            write_json(target, {})
+    from PIL import Image
+
+    Image.new("L", (4, 4)).save(tmp_path / "s.tif", save_all=True,
+                                append_images=[Image.new("L", (4, 4))])
+    assert main(["unstack", str(tmp_path / "s.tif"), str(tmp_path / "out")]) == 2
+    assert "drive/x" in capsys.readouterr().err

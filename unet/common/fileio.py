@@ -14,11 +14,26 @@ from pathlib import Path
 from typing import Any
 
 
+def make_folder(folder: str | os.PathLike) -> None:
+    """mkdir -p, naming a link to a missing folder on the way (an unmounted drive), where
+    mkdir said only '[Errno 17] File exists'."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        for p in (folder, *folder.parents):
+            if p.is_symlink() and not p.exists():
+                raise FileNotFoundError(f"{p} is a link to {os.readlink(p)}, which does not "
+                                        "exist: make (or mount) that folder, or write "
+                                        "elsewhere") from None
+        raise
+
+
 def _fresh_beside(path: str | os.PathLike, create: Callable[[Path], None]) -> Path:
     """A new hidden `.<name>.<random>.part` beside `path` (same folder, so renaming it onto
     `path` is atomic), made by `create`, which must fail when the name is taken."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     while True:
         tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.part"
         try:
@@ -83,7 +98,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a scratch folder beside `path`; on success move its files into `path` in name
     order, meta.json last (its presence marks the folder complete); on failure drop them."""
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
+    make_folder(path)
     drop_scratch(path)
     tmp = temp_dir_beside(path)
     try:

@@ -12,7 +12,7 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from unet.common.fileio import atomic_dir, atomic_path
+from unet.common.fileio import atomic_dir, atomic_path, make_folder
 from unet.common.imageio import named_file
 from unet.dataset.layout import IMAGE_EXTENSIONS, DataLayoutError, Layout, files_with, id_of
 from unet.dataset.names import listing
@@ -70,7 +70,7 @@ def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
                 f"{path} is {w}x{h} {band.dtype} but {paths[0]} is {fw}x{fh} {first.dtype}: "
                 f"the bands of one image must share its size and sample type; {FIX}"
             )
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(dest.parent)
     with atomic_path(dest) as tmp:
         tifffile.imwrite(tmp, np.stack(bands, axis=-1), photometric="minisblack",
                          planarconfig="contig")

@@ -18,6 +18,7 @@ import tifffile
 from PIL import GifImagePlugin, Image, ImageSequence
 
 from unet.common.decoders import is_tiff, pil_reads_faithfully, tiff_pages
+from unet.common.fileio import make_folder
 from unet.common.imageio import ImageReadError, opened_image
 
 # What a PNG page holds as read: a PNG holds at most 16 bits, unsigned, so Pillow cannot write
@@ -122,7 +123,7 @@ def _refuse_taken(out_dir: Path, names: list[str]) -> None:
 def _moved_in_whole(out_dir: Path, names: list[str]) -> Iterator[Path]:
     """A scratch folder inside out_dir to write the pages into; they move in only when every
     one was written, so a stack that fails part way leaves nothing that looks complete."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir)
     with tempfile.TemporaryDirectory(prefix=".unstack-", dir=out_dir) as scratch:
         yield Path(scratch)
         for name in names:

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from unet.common.argmax import class_index
-from unet.common.fileio import disk_errors, reserve, temp_beside
+from unet.common.fileio import disk_errors, make_folder, reserve, temp_beside
 from unet.common.labels import MaskMapping
 from unet.common.roi import read_roi
 from unet.infer.upsample import resized_bands
@@ -63,7 +63,7 @@ class PredictionWriter:
         c, (h, w) = self.mapping.num_classes, self.original
         self._outside = None if self.roi is None else ~read_roi(self.roi, (h, w), self.roi)
         small = 2 * c * max(h * w, self.cached[0] * self.cached[1]) < IN_MEMORY
-        self.mask_path.parent.mkdir(parents=True, exist_ok=True)  # unwritable: an error now
+        make_folder(self.mask_path.parent)  # unwritable: an error now
         if self.probs_file:
             self._probs_tmp = self._temp(self.probs_file)
             if small:  # written whole at the end; its room is taken now, as a map's is

@@ -124,17 +124,29 @@ def read_mask(
             return pack_rgb(np.repeat(grey[..., None], 3, axis=-1))
         return pack_rgb(np.asarray(open_image(path).convert("RGB")))
     if luminance and mask_palette(path) is not None:  # indices say nothing of brightness
-        return np.asarray(open_image(path).convert("L"))
+        return luminance_of(pixels(open_image(path).convert("RGB")))
     values, packed = read_mask_values(path, soft=luminance)
     if not packed:
         return values
     if luminance:
-        return np.asarray(open_image(path).convert("L"))
+        return luminance_of(pixels(open_image(path).convert("RGB")))
     raise ImageReadError(
         f"mask {path} holds colours, but this data set's masks are grey levels; list the "
         "colours in masks.colors (one per class), or set masks.threshold to binarise by "
         "brightness"
     )
+
+
+def luminance_of(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 colours -> (H, W) float32 luminance (ITU-R 601-2, PIL's weights), not
+    rounded: PIL's 8-bit "L" rounds near-black colours to 0, so masks.threshold: 0 dropped the
+    objects of instance ids kept in the colour channels ((1, 0, 0), (0, 0, 1): ids 1, 65536)."""
+    flat = rgb.reshape(-1, 3)
+    out, weights = np.empty(len(flat), np.float32), np.asarray([299, 587, 114], np.uint32)
+    for start in range(0, len(flat), _BAND):
+        part = flat[start : start + _BAND].astype(np.uint32) @ weights
+        out[start : start + _BAND] = part / np.float32(1000)  # grey g gives exactly g
+    return out.reshape(rgb.shape[:-1])
 
 
 Alpha = tuple[int, ...] | None  # a palette's alpha per index (meta.json's mask_alpha)

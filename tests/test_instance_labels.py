@@ -1,0 +1,34 @@
+"""Instance label masks (one id per object) used for semantic segmentation: every object
+becomes foreground with masks.threshold: 0, whatever way the ids are stored."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from unet.cache.mapping import choose_mapping
+from unet.cache.settings import PreprocessSettings
+
+# Ids stored in the colour channels (COCO panoptic PNGs: id = R + 256 G + 65536 B): ids above
+# 255 in an 8-bit file; (1, 0, 0) and (0, 0, 1) are nearly black, but not black.
+PANOPTIC_IDS = [1, 2, 256, 257, 300, 65536, 65537, 70000]
+
+
+def _panoptic(path) -> np.ndarray:
+    """Write a 12x40 RGB mask of PANOPTIC_IDS' squares; returns the ids (H, W)."""
+    ids = np.zeros((12, 5 * len(PANOPTIC_IDS)), np.int64)
+    for k, v in enumerate(PANOPTIC_IDS):
+        ids[3:8, 5 * k : 5 * k + 4] = v
+    rgb = np.stack([ids & 255, (ids >> 8) & 255, (ids >> 16) & 255], -1).astype(np.uint8)
+    Image.fromarray(rgb).save(path)
+    return ids
+
+
+def test_threshold_0_makes_every_colour_encoded_id_foreground(tmp_path):
+    ids = _panoptic(tmp_path / "a.png")
+    settings = PreprocessSettings(width=8, height=8, mask_threshold=0)
+    mapping = choose_mapping([{"id": "a", "mask": str(tmp_path / "a.png")}], settings, 1)
+    index = mapping.read_index(tmp_path / "a.png")
+    lost = sorted({int(v) for v in ids[(ids > 0) & (index == 0)]})
+    assert lost == []  # were 1, 65536 and 65537: their luminance rounded to 0
+    assert np.array_equal(index == 1, ids > 0)

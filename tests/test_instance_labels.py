@@ -4,10 +4,13 @@ becomes foreground with masks.threshold: 0, whatever way the ids are stored."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from unet.cache.mapping import choose_mapping
 from unet.cache.settings import PreprocessSettings
+from unet.cache.values import mapping_from_values
+from unet.common.labels import MaskValueError
 
 # Ids stored in the colour channels (COCO panoptic PNGs: id = R + 256 G + 65536 B): ids above
 # 255 in an 8-bit file; (1, 0, 0) and (0, 0, 1) are nearly black, but not black.
@@ -32,3 +35,18 @@ def test_threshold_0_makes_every_colour_encoded_id_foreground(tmp_path):
     lost = sorted({int(v) for v in ids[(ids > 0) & (index == 0)]})
     assert lost == []  # were 1, 65536 and 65537: their luminance rounded to 0
     assert np.array_equal(index == 1, ids > 0)
+
+
+@pytest.mark.parametrize("count", [256, 300])
+def test_more_classes_than_indices_are_refused(count):
+    # Class index 255 marks ignored pixels: with max_values raised for 256 instance ids, class
+    # 255's objects were skipped silently, and index 257 wrapped to class 1 (uint8).
+    with pytest.raises(MaskValueError, match=rf"{count} distinct values.*at most 255 classes"
+                       r".*masks.threshold: 0"):
+        mapping_from_values(set(range(count)), None, None, 1000)
+    with pytest.raises(MaskValueError, match=rf"masks.values lists {count} classes"):
+        mapping_from_values(set(), list(range(count)), None, 16)
+
+
+def test_255_classes_are_taken():
+    assert mapping_from_values(set(range(255)), None, None, 1000).num_classes == 255

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from unet.common.labels import MaskMapping, MaskValueError, colour_of
+from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError, colour_of
 from unet.common.maskio import pack_rgb
 
 Listed = list[int | list[int]]  # masks.values or packed masks.colors: a value or a list a class
@@ -103,6 +103,23 @@ def _check_explicit(mapping: MaskMapping) -> None:
         )
 
 
+def _refuse_past_indices(classes: int, found: set[int], explicit: bool, rgb: bool) -> None:
+    """Refuse more classes than class indices: 0-254, as 255 marks ignored pixels (with 256
+    classes, class 255's pixels were skipped unseen; past it, indices wrapped to other classes)."""
+    if classes <= IGNORE_INDEX:
+        return
+    key = "masks.colors" if rgb else "masks.values"
+    what = (f"{key} lists {classes} classes" if explicit else
+            f"masks hold {classes} distinct values, {min(found)} to {max(found)}")
+    raise MaskValueError(
+        f"{what}, but at most {IGNORE_INDEX} classes can be trained (class index "
+        f"{IGNORE_INDEX} marks ignored pixels). Instance labels (0 background, one value per "
+        "object) are not classes: set masks.threshold: 0 to make every object foreground. "
+        f"Else make several values one class with a list in {key}, and masks.unlisted: "
+        "ignore to skip the rest"
+    )
+
+
 def mapping_from_values(
     found: set[int],
     explicit: Listed | None,
@@ -138,6 +155,7 @@ def mapping_from_values(
         return replace(mapping, skip_unlisted=unlisted)
     if threshold is not None:
         return _thresholded(list(values) or None, threshold, top, ignore)
+    _refuse_past_indices(len(values) if explicit else len(found), found, bool(explicit), rgb)
     if explicit:
         mapping = MaskMapping(values, ignore, rgb, merged=merged, skip_unlisted=unlisted)
         _check_explicit(mapping)

@@ -50,3 +50,20 @@ def test_more_classes_than_indices_are_refused(count):
 
 def test_255_classes_are_taken():
     assert mapping_from_values(set(range(255)), None, None, 1000).num_classes == 255
+
+
+def test_too_many_colours_are_named_as_colours(tmp_path):
+    # An instance mask painted one random colour per object: the refusal read "0 to 14419338"
+    # (packed 0xRRGGBB integers) and pointed at masks.values.
+    rng = np.random.default_rng(0)
+    rgb = np.zeros((20, 100, 3), np.uint8)
+    for k in range(20):
+        rgb[5:10, 5 * k : 5 * k + 4] = rng.integers(1, 256, 3)
+    Image.fromarray(rgb).save(tmp_path / "a.png")
+    settings = PreprocessSettings(width=8, height=8)
+    with pytest.raises(MaskValueError) as err:
+        choose_mapping([{"id": "a", "mask": str(tmp_path / "a.png")}], settings, 1)
+    message = str(err.value)
+    assert "21 distinct colours" in message and "(0, 0, 0) to" in message
+    assert "masks.colors" in message and "masks.values" not in message
+    assert "masks.threshold: 0" in message

@@ -92,7 +92,8 @@ def _values_mapping(
             "save the masks losslessly (PNG)"
         )
     most = sorted(zip(scans, masks, strict=True), key=lambda s: -len(s[0][0]))[:3]
-    where = "; the most in " + ", ".join(f"{m} ({len(v)} values)" for (v, _), m in most)
+    what = "colours" if colour else "values"
+    where = "; the most in " + ", ".join(f"{m} ({len(v)} {what})" for (v, _), m in most)
     return mapping_from_values(
         found, None, None, settings.max_mask_values,
         ignore_value(settings.mask_ignore, colour, masks[0]), rgb=colour, where=where,

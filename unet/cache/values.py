@@ -110,13 +110,39 @@ def _refuse_past_indices(classes: int, found: set[int], explicit: bool, rgb: boo
         return
     key = "masks.colors" if rgb else "masks.values"
     what = (f"{key} lists {classes} classes" if explicit else
-            f"masks hold {classes} distinct values, {min(found)} to {max(found)}")
+            f"masks hold {_span(found, rgb)}")
     raise MaskValueError(
         f"{what}, but at most {IGNORE_INDEX} classes can be trained (class index "
         f"{IGNORE_INDEX} marks ignored pixels). Instance labels (0 background, one value per "
         "object) are not classes: set masks.threshold: 0 to make every object foreground. "
         f"Else make several values one class with a list in {key}, and masks.unlisted: "
         "ignore to skip the rest"
+    )
+
+
+def _span(found: set[int], rgb: bool) -> str:
+    """How many values the masks hold and their range, as the user sees them (colours as
+    (r, g, b), not packed integers)."""
+    lo, hi = min(found), max(found)
+    if rgb:
+        return f"{len(found)} distinct colours, {colour_of(lo)} to {colour_of(hi)}"
+    return f"{len(found)} distinct values, {lo} to {hi}"
+
+
+def _too_many(found: set[int], max_values: int, where: str, rgb: bool) -> str:
+    """The refusal of detected masks with more values than masks.max_values."""
+    key, what = ("masks.colors", "colours") if rgb else ("masks.values", "values")
+    return (
+        f"masks hold {_span(found, rgb)} (more than masks.max_values={max_values}{where}). "
+        "Lossy (JPEG) or anti-aliased masks do: set masks.threshold: 127 to binarise them by "
+        "brightness. Instance labels do ("
+        + ("black background, then one colour" if rgb else "0 background, 1, 2, 3, ... one value")
+        + " per object): set "
+        "masks.threshold: 0 to make every object foreground (127 would drop the objects "
+        f"{'darker than mid-grey' if rgb else 'labelled up to 127'}). Or list the class "
+        f"{what} in {key}; if they are all real classes, raise masks.max_values (and set "
+        f"masks.ignore for a border {what[:-1]} such as VOC's "
+        f"{'(224, 224, 192)' if rgb else 255})"
     )
 
 
@@ -161,15 +187,7 @@ def mapping_from_values(
         _check_explicit(mapping)
         return mapping
     if len(found) > max_values:
-        raise MaskValueError(
-            f"masks hold {len(found)} distinct values, {min(found)} to {max(found)} (more than "
-            f"masks.max_values={max_values}{where}). Lossy (JPEG) or anti-aliased masks do: set "
-            "masks.threshold: 127 to binarise them by brightness. Instance labels do (0 "
-            "background, 1, 2, 3, ... one value per object): set masks.threshold: 0 to make "
-            "every object foreground (127 would drop the objects labelled up to 127). Or list "
-            "the class values in masks.values; if they are all real classes, raise "
-            "masks.max_values (and set masks.ignore for a border value such as VOC's 255)"
-        )
+        raise MaskValueError(_too_many(found, max_values, where, rgb))
     if len(found) < 2:
         raise MaskValueError(
             f"all masks hold the single value {sorted(found)}; nothing to segment. "

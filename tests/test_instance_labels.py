@@ -67,3 +67,40 @@ def test_too_many_colours_are_named_as_colours(tmp_path):
     assert "21 distinct colours" in message and "(0, 0, 0) to" in message
     assert "masks.colors" in message and "masks.values" not in message
     assert "masks.threshold: 0" in message
+
+
+def _voc_palette() -> list[int]:
+    """PASCAL VOC's colour map (index 255, the void border, is (224, 224, 192))."""
+    out = []
+    for i in range(256):
+        r = g = b = 0
+        for j in range(8):
+            r |= ((i >> 3 * j) & 1) << (7 - j)
+            g |= ((i >> 3 * j + 1) & 1) << (7 - j)
+            b |= ((i >> 3 * j + 2) & 1) << (7 - j)
+        out += [r, g, b]
+    return out
+
+
+def test_ignored_palette_index_stays_ignored_with_a_threshold(tmp_path):
+    # VOC's SegmentationObject PNGs: palette indices 1..N, one per object, 255 on the void
+    # border. With masks.threshold: 0 (every object foreground) and masks.ignore: 255, the
+    # threshold read the palette's brightness and the ignore index never matched: the 150
+    # border pixels trained and scored as objects.
+    index = np.zeros((40, 24), np.uint8)
+    for k in range(1, 6):
+        index[7 * k - 5 : 7 * k, 4:20] = k
+        index[[7 * k - 6, 7 * k], 4:20] = 255
+    # a white object (luminance 255, the ignore value's number) is still an object
+    index[36:39, 4:20] = 7
+    palette = _voc_palette()
+    palette[21:24] = [255, 255, 255]
+    im = Image.fromarray(index, "P")
+    im.putpalette(palette)
+    im.save(tmp_path / "a.png")
+    settings = PreprocessSettings(width=8, height=8, mask_threshold=0, mask_ignore=255,
+                                  mask_values=(0, 1))
+    mapping = choose_mapping([{"id": "a", "mask": str(tmp_path / "a.png")}], settings, 1)
+    read = mapping.read_index(tmp_path / "a.png")
+    assert np.array_equal(read == 255, index == 255)
+    assert np.array_equal(read == 1, (index > 0) & (index < 255))

@@ -109,14 +109,16 @@ def _whole_values(arr: np.ndarray, path: str | os.PathLike) -> np.ndarray:
 
 
 def read_mask(
-    path: str | os.PathLike, colour: bool = False, luminance: bool = False
+    path: str | os.PathLike, colour: bool = False, luminance: bool = False,
+    ignore: int | None = None,
 ) -> np.ndarray:
     """A mask's raw values (H, W) in one value space.
 
     colour: every file as packed 0xRRGGBB colours (grey g becomes (g, g, g)), for colour-mask
     data sets. Otherwise grey levels as in `read_mask_values`; a file with real colours is
     refused, or read as its luminance when `luminance` (a threshold binarises by brightness),
-    as is a palette file's (its indices are not brightness).
+    as is a palette file's (its indices are not brightness): there the pixels of index `ignore`
+    (masks.ignore) read as `ignore`, and no others do.
     """
     if colour:
         if white_is_zero(path):  # grey as stored, as (g, g, g)
@@ -124,7 +126,7 @@ def read_mask(
             return pack_rgb(np.repeat(grey[..., None], 3, axis=-1))
         return pack_rgb(np.asarray(open_image(path).convert("RGB")))
     if luminance and mask_palette(path) is not None:  # indices say nothing of brightness
-        return luminance_of(pixels(open_image(path).convert("RGB")))
+        return _palette_luminance(path, ignore)
     values, packed = read_mask_values(path, soft=luminance)
     if not packed:
         return values
@@ -147,6 +149,20 @@ def luminance_of(rgb: np.ndarray) -> np.ndarray:
         part = flat[start : start + _BAND].astype(np.uint32) @ weights
         out[start : start + _BAND] = part / np.float32(1000)  # grey g gives exactly g
     return out.reshape(rgb.shape[:-1])
+
+
+def _palette_luminance(path: str | os.PathLike, ignore: int | None) -> np.ndarray:
+    """A palette mask's luminance (H, W), masks.ignore's index kept as the ignore value: read
+    as brightness, VOC's void border (index 255) was one more object under masks.threshold."""
+    im = open_image(path)
+    out = luminance_of(pixels(im.convert("RGB")))
+    if ignore is None or im.mode not in ("P", "PA"):
+        return out
+    index = pixels(im)[..., 0] if im.mode == "PA" else pixels(im)
+    # a colour whose brightness is the ignore value's number moves off it by the least step
+    out[out == ignore] = np.nextafter(np.float32(ignore), np.float32(np.inf))
+    out[index == ignore] = ignore
+    return out
 
 
 Alpha = tuple[int, ...] | None  # a palette's alpha per index (meta.json's mask_alpha)

@@ -104,3 +104,19 @@ def test_ignored_palette_index_stays_ignored_with_a_threshold(tmp_path):
     read = mapping.read_index(tmp_path / "a.png")
     assert np.array_equal(read == 255, index == 255)
     assert np.array_equal(read == 1, (index > 0) & (index < 255))
+
+
+def test_instance_warning_names_a_mask(tmp_path):
+    # The warning said "the first 6 training masks" without naming one to look at.
+    from unet.cache.class_checks import instance_note
+    from unet.common.labels import MaskMapping
+
+    paths = []
+    for i in range(4):
+        ids = np.zeros((20, 40), np.uint16)
+        for k in range(3 + i):
+            ids[2:8, 6 * k + 1 : 6 * k + 5] = k + 1
+        paths.append(str(tmp_path / f"m{i}.tif"))
+        Image.fromarray(ids).save(paths[-1])
+    note = instance_note(paths, MaskMapping(tuple(range(7))))
+    assert note is not None and f"e.g. {paths[0]}" in note

@@ -177,6 +177,7 @@ def instance_note(masks: list[str], mapping: MaskMapping) -> str | None:
         return None
     return (
         f"the masks look like instance labels: in the first {len(counts)} training masks "
+        f"(e.g. {masks[0]}) "
         f"each value but 0 is one connected region and they run from {values[1]} up (to "
         f"between {min(counts)} and {max(counts)} objects a mask), so values {values[1]} to "
         f"{values[-1]} would train {len(values) - 1} classes that are object numbers. Set "

@@ -35,9 +35,11 @@ def check_order(jobs: Sequence[tuple[RleMasks, Path, tuple[int, int]]]) -> None:
     edges = dict.fromkeys((order, other), 0)
     for masks, _, size in drawn:
         for way in edges:
+            on = np.zeros(size[::-1], bool)
             try:
-                on = np.any([decode(e, size, way, masks.relative)
-                             for e, _ in masks.rows if e], axis=0)
+                for e, _ in masks.rows:  # one object's mask at a time (DSB: 375 an image)
+                    if e:
+                        on |= decode(e, size, way, masks.relative)
             except ValueError:
                 return  # an unusable encoding: refused by name when its mask is written
             edges[way] += _edges(on)

@@ -22,8 +22,12 @@ def read_roi(path: str | os.PathLike, shape: tuple[int, int],
     other than black), refused unless it is the size `shape` of its mask `mask_path`."""
     with opened_image(path, "region of interest", FIX) as im:
         im = ImageOps.exif_transpose(im)  # turned as its mask is (open_image)
-        # palette, 1-bit, colour: by what they show (black or not), not by palette index
-        arr = np.asarray(im if im.mode in (*GREY16, "F", "L") else im.convert("L"))
+        # palette, colour: by what they show (black or not), not by palette index, and by
+        # any channel, not a rounded 8-bit luminance in which (1, 0, 0) read as black
+        if im.mode in (*GREY16, "F", "L", "1"):
+            arr = np.asarray(im if im.mode != "1" else im.convert("L"))
+        else:
+            arr = np.asarray(im.convert("RGB")).max(axis=-1)
         if im.mode in ("1", "L") and white_is_zero(path):  # stored values, as masks read
             arr = 255 - arr
     if arr.shape != tuple(shape):

@@ -52,6 +52,8 @@ DAMAGED = (OSError, SyntaxError, KeyError, TypeError, IndexError, EOFError, stru
 Image.MAX_IMAGE_PIXELS = None
 MAX_PIXELS = 1 << 30  # 32768 x 32768: 3 GiB to decode in RGB
 GREY16 = ("I;16", "I;16B", "I;16L", "I")  # PIL modes of 16- and 32-bit grey
+# Grey with premultiplied alpha (GIMP's TIFF default): PIL keeps La, converts it only to LA
+UNPREMULTIPLIED = {"La": "LA"}  # (alpha divided out, as PIL decodes colour's RGBa to RGBA)
 
 
 def open_image(
@@ -81,6 +83,7 @@ def open_image(
             im = _decoded_by_tifffile(im, path, err, span)
         # exif_transpose copies the image even when there is nothing to turn.
         im = ImageOps.exif_transpose(im) if orientation != 1 else im
+    im = im.convert(UNPREMULTIPLIED[im.mode]) if im.mode in UNPREMULTIPLIED else im
     if nodata and im.mode in (*GREY16, "F") and (fill := tiff_nodata(path)) is not None:
         im = _from_array(nodata_as_nan(pixels(im), fill))
     return im
@@ -138,9 +141,9 @@ def _open(
         if not is_tiff(path):
             raise
         im = _from_array(read_wide(path), span)  # no header without tifffile's decode
-        _not_too_large(im, path)
+        within_limit(im.size, len(im.getbands()), path)
         return im
-    _not_too_large(im, path)
+    within_limit(im.size, len(im.getbands()), path)
     if pil_misreads(im) and not header_only:  # PIL's size and mode stand; its pixels do not
         im.close()
         return _from_array(read_wide(path), span)
@@ -165,10 +168,6 @@ def _from_array(arr: np.ndarray, span: tuple[float, float] | None = None) -> Ima
     if arr.dtype.kind in "iu" and arr.min() >= -(2**31) and arr.max() < 2**31:
         return Image.fromarray(arr.astype(np.int32), mode="I")
     return Image.fromarray(arr.astype(np.float32), mode="F")
-
-
-def _not_too_large(im: Image.Image, path: str | os.PathLike) -> None:
-    within_limit(im.size, len(im.getbands()), path)
 
 
 def within_limit(size: tuple[int, int], bands: int, path: str | os.PathLike) -> None:
@@ -280,7 +279,7 @@ def image_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
             return _tiff_header(path)
         if im.format != "GIF":  # a GIF counts its frames by decoding them: open_image does
             _one_page(im, path)
-        (w, h), mode = im.size, im.mode
+        (w, h), mode = im.size, UNPREMULTIPLIED.get(im.mode, im.mode)
         if im.format == "PNG" and pil_misreads(im):  # 16-bit + alpha: decoded by imagecodecs
             mode = "I;16" if im.tile[0].args.startswith("LA") else "RGB"  # grey + alpha: grey
         turned = header_orientation(im, path) in ROTATED

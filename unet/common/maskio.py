@@ -12,6 +12,7 @@ from unet.common.decoders import is_tiff, pil_misreads
 from unet.common.fileio import atomic_path
 from unet.common.imageio import (
     GREY16,
+    UNPREMULTIPLIED,
     ImageReadError,
     equal_channels,
     image_header,
@@ -185,7 +186,7 @@ def mask_header(path: str | os.PathLike) -> tuple[str, tuple[int, ...] | None, A
         if pil_misreads(im):  # decoded by tifffile or imagecodecs: their mode (rare)
             return image_header(path)[0], None, None
         if im.mode not in ("P", "PA"):
-            return im.mode, None, None
+            return UNPREMULTIPLIED.get(im.mode, im.mode), None, None
         # PIL's getpalette decodes the whole file first; PNG's PLTE and GIF's colour table
         # are read with the header, and tRNS before the pixels too.
         raw = im.palette.getdata() if im.palette is not None else None

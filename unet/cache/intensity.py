@@ -23,10 +23,55 @@ def training_range(
     if settings.intensity == "image":
         return None
     jobs = [(path, multi) for path in images]
-    spans = [s for s in parallel_map(_image_range, jobs, processes, "intensity range") if s]
+    found = parallel_map(_image_range, jobs, processes, "intensity range")
+    spans = {path: s for path, s in zip(images, found, strict=True) if s}
     if not spans:
         return None
-    return [min(lo for lo, _ in spans), max(hi for _, hi in spans)]
+    span = [min(lo for lo, _ in spans.values()), max(hi for _, hi in spans.values())]
+    _refuse_dark_floats(spans, multi, span)
+    return span
+
+
+# Fewest grey levels the brightest float image may reach under the data set's range: floats
+# normalised to [0, 1] beside 12-bit counts reached 0.06 of 255 and trained as black images.
+FLOAT_LEVELS = 16
+
+
+def _refuse_dark_floats(
+    spans: dict[str, tuple[float, float]], multi: bool, span: list[float]
+) -> None:
+    """Refuse training images of float samples that one range shared with integer images
+    would leave nearly black (a value space of their own, such as [0, 1]), naming both."""
+    kinds = {path: _float_samples(path, multi) for path in spans}
+    floats = [p for p, f in kinds.items() if f]
+    counts = [p for p, f in kinds.items() if not f]
+    if not floats or not counts:
+        return
+    lo, hi = span
+    brightest = max(floats, key=lambda p: spans[p][1])
+    levels = (spans[brightest][1] - lo) * 255 / (hi - lo)
+    if levels >= FLOAT_LEVELS:
+        return
+    top = max(counts, key=lambda p: spans[p][1])
+    raise ValueError(
+        f"{brightest} holds float values up to {spans[brightest][1]:g}, but {top} holds integer "
+        f"values up to {spans[top][1]:g}: scaled by one range for the data set ({lo:g} to "
+        f"{hi:g}), every float image would read as nearly black (at most {levels:.1f} of 255 "
+        "grey levels). Save the images in one value space (the floats in the integers' "
+        "units), or set preprocess.intensity: image to scale each image by its own range"
+    )
+
+
+def _float_samples(path: str, multi: bool) -> bool:
+    """Whether a wide training image holds floats (else integers), from its header."""
+    if multi:
+        return bands_dtype(path).kind == "f"
+    if not is_tiff(path):  # PNG: integers only
+        return False
+    try:
+        return wide_header(path)[1].kind == "f"
+    except (OSError, ValueError):  # damaged or unusable: its decode names it
+        return False
 
 
 def _image_range(job: tuple[str, bool]) -> tuple[float, float] | None:

@@ -150,10 +150,10 @@ def nodata_as_nan(arr: np.ndarray, nodata: float | None) -> np.ndarray:
 def pil_misreads(im) -> bool:
     """True for an opened PIL image whose pixels are not the file's: a TIFF with fewer channels
     than it holds (two-sample grey as its first channel), 16-bit colour (TIFF or PNG) decoded
-    to 8 bits, signed 8-bit grey read as unsigned (-5 as 251), or a TIFF whose Orientation
-    swaps width and height (Pillow 13 decodes an
-    uncompressed grey one at its stored size, the rows scrambled; a palette one stays PIL's,
-    which keeps the palette)."""
+    to 8 bits, signed 8-bit grey read as unsigned (-5 as 251), unsigned 32-bit grey read as
+    signed (3e9 as -1.3e9), or a TIFF whose Orientation swaps width and height (Pillow 13
+    decodes an uncompressed grey one at its stored size, the rows scrambled; a palette one
+    stays PIL's, which keeps the palette)."""
     if im.format == "PNG":
         return im.mode in ("RGB", "RGBA") and im.tile and im.tile[0].args.endswith(";16B")
     if im.format != "TIFF":
@@ -161,7 +161,9 @@ def pil_misreads(im) -> bool:
     bits = im.tag_v2.get(258, (8,))  # BitsPerSample
     samples = im.tag_v2.get(277, 1)  # SamplesPerPixel
     turned = im.mode != "P" and int(im.tag_v2.get(274, 1)) in ROTATED  # Orientation
-    signed = im.mode == "L" and 2 in np.atleast_1d(im.tag_v2.get(339, 1))  # int8 read as uint8
+    formats = np.atleast_1d(im.tag_v2.get(339, 1))  # SampleFormat: 1 unsigned, 2 signed
+    signed = (im.mode == "L" and 2 in formats  # int8 read as uint8, uint32 as int32
+              or im.mode == "I" and max(bits) == 32 and 1 in formats)
     wide_colour = im.mode in ("RGB", "RGBA") and max(bits) > 8
     return samples != len(im.getbands()) or wide_colour or turned or signed
 
@@ -251,9 +253,7 @@ def _usable(arr: np.ndarray, alpha: bool, path: str | os.PathLike) -> np.ndarray
     return arr
 
 
-def _tiff(
-    path: str | os.PathLike, header_only: bool = False
-) -> tuple[np.ndarray, bool, int]:
+def _tiff(path: str | os.PathLike, header_only: bool = False) -> tuple[np.ndarray, bool, int]:
     """A one-page TIFF's pixels, samples last, whether its last sample is alpha (beside grey or
     RGB), and its Orientation (applied to the pixels); `header_only`: a zero-strided stand-in
     of the stored shape and dtype, nothing decoded, not turned."""

@@ -6,6 +6,8 @@ it is."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from unet.cache.settings import PreprocessSettings
@@ -89,7 +91,16 @@ def _image_range(job: tuple[str, bool]) -> tuple[float, float] | None:
     return value_range(np.asarray(im)) if im.mode in (*GREY16, "F") else None
 
 
-def _wide_colour(path: str) -> bool:
+def wider_than_8_bits(path: str | os.PathLike, multi: bool = False) -> bool:
+    """Whether an image holds samples wider than 8 bits (16-bit, 32-bit or float grey, colour
+    or bands), from its header."""
+    if multi:
+        return bands_dtype(path) != np.uint8
+    mode = image_header(path)[0]
+    return mode.startswith(("I", "F")) or (mode == "RGB" and _wide_colour(path))
+
+
+def _wide_colour(path: str | os.PathLike) -> bool:
     """Colour wider than 8 bits (16-bit RGB TIFFs and PNGs, float colour TIFFs), from the
     header: the files decoders.py reads in their own dtype."""
     if is_tiff(path):

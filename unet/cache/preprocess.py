@@ -166,15 +166,8 @@ def preprocess(
     return meta
 
 
-def _data_meta(
-    settings: PreprocessSettings,
-    mapping: MaskMapping,
-    channels: int,
-    manifest: dict,
-    split: dict,
-    pairs: list[dict],
-    processes: int,
-) -> dict:
+def _data_meta(settings: PreprocessSettings, mapping: MaskMapping, channels: int, manifest: dict,
+               split: dict, pairs: list[dict], processes: int) -> dict:
     """meta.json's description of the data, before any pixel is cached."""
     train = set(split["train"])
     native = settings.mode == "native"
@@ -198,6 +191,7 @@ def _data_meta(
         "mask_bits": mapping.bits,
         "class_names": class_names(settings.class_names, manifest.get("class_names"), mapping),
         "folds": split.get("folds", []),  # cross-validation folds (ids), when split.folds >= 2
+        "intensity": settings.intensity,  # dataset: one range (None: 8-bit images only)
         # wide images' one (lo, hi) over the training images; None: each by its own range
         "intensity_range": training_range([p["image"] for p in pairs if p["id"] in train],
                                           channels not in (1, 3), settings, processes),

@@ -157,6 +157,7 @@ DATA_KEYS = (
     "background",  # class 0 is background, left out of the foreground scores (older: true)
     "roi",  # trained within regions of interest: nothing learnt outside them (older: none)
     "intensity_range",  # wide images' one (lo, hi), or None: each by its own (older: none)
+    "intensity",  # dataset (with no range: learnt 8-bit images only) | image (older: none)
 )
 
 

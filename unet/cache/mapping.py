@@ -13,7 +13,7 @@ import numpy as np
 from unet.cache.palettes import check_palettes
 from unet.cache.values import mapping_from_values
 from unet.common.imageio import GREY16, open_image
-from unet.common.labels import MaskMapping, MaskValueError
+from unet.common.labels import MaskMapping, MaskValueError, colour_of
 from unet.common.maskio import mask_header, mask_palette, read_mask, read_mask_values
 from unet.common.parallel import parallel_map
 
@@ -85,9 +85,11 @@ def _values_mapping(
     _refuse_two_full_scales(scans, masks, wide)
     lossy = [m for m in masks if Path(m).suffix.lower() in (".jpg", ".jpeg", ".jpe", ".jfif")]
     if lossy and len(found) > 2:
+        shown = [colour_of(v) if colour else v for v in sorted(found)[:8]]  # not 0xRRGGBB
         raise MaskValueError(
             f"{lossy[0]} ({len(lossy)} of the masks) is a JPEG, whose lossy compression invents "
-            f"values at the edges: the masks hold {len(found)} ({sorted(found)[:8]}), and each "
+            f"values at the edges: the masks hold {len(found)}{' colours' if colour else ''} "
+            f"({', '.join(map(str, shown))}{', ...' if len(found) > 8 else ''}), and each "
             "would become a class. Set masks.threshold: 127 to binarise them by brightness, or "
             "save the masks losslessly (PNG)"
         )

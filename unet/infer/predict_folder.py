@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from unet.cache.intensity import wider_than_8_bits
 from unet.cache.preprocess import GREY_MODES, resize_image
@@ -51,6 +52,11 @@ def list_images(
     if images and down:
         log.warning("%s: only the folder's own images are predicted, and %s: not predicted "
                     "(move them up, or predict each subfolder)", folder, down)
+    others = _other_images(folder, extensions)
+    if images and others:
+        log.warning("%s: %s not predicted: image_extensions (%s) lacks their extension; add it "
+                    "there, or name the files to `unet predict`", folder, listing(others),
+                    ", ".join(extensions))
     if not images:
         files = [p for p in visible_files(folder, recursive=False) if not system_file(p)]
         others = Counter(p.suffix.lower() or "no extension" for p in files)
@@ -63,6 +69,14 @@ def list_images(
                "subfolder" if down else "")
         )
     return images
+
+
+def _other_images(folder: Path, extensions: Sequence[str]) -> list[str]:
+    """Names of the files in `folder` of an image format PIL reads (WebP, JPEG 2000, PPM, ...)
+    whose extension is not among `extensions`: passed over, as a text file is."""
+    listed = {e.lower() for e in extensions}
+    known = set(Image.registered_extensions()) - listed
+    return [p.name for p in visible_files(folder, recursive=False) if p.suffix.lower() in known]
 
 
 def _images_below(folder: Path, extensions: Sequence[str], roi: str | None,

@@ -1,0 +1,26 @@
+"""A folder of new images holding images of an extension the data's image_extensions do not
+list (WebP, JPEG 2000, PPM beside PNGs): they are not predicted, and a warning names them."""
+
+from PIL import Image
+
+from unet.infer.predict_folder import list_images
+
+
+def test_images_of_other_extensions_are_named(tmp_path, caplog):
+    for name in ("a.png", "b.webp", "c.webp", "d.ppm"):
+        Image.new("RGB", (8, 8)).save(tmp_path / name)
+    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / "._a.png").write_bytes(b"")  # macOS metadata: not an image either
+    with caplog.at_level("WARNING"):
+        assert list_images(tmp_path) == [tmp_path / "a.png"]
+    text = caplog.text
+    assert "b.webp" in text and "c.webp" in text and "d.ppm" in text
+    assert "image_extensions" in text and "notes.txt" not in text and "._a" not in text
+
+
+def test_no_word_when_every_image_is_listed(tmp_path, caplog):
+    Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
+    (tmp_path / "notes.txt").write_text("not an image")
+    with caplog.at_level("WARNING"):
+        assert list_images(tmp_path) == [tmp_path / "a.png"]
+    assert caplog.text == ""

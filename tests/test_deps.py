@@ -67,6 +67,7 @@ RULES = {
                   "common.probs", "common.roi", "dataset.layout", "dataset.per_id", "dataset.split",
                   "dataset.split_order", "infer.forward", "common.argmax",
                   "infer.predict_folder", "infer.predict", "infer.batches", "cache.reader",
+                  "infer.input_checks",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",
                   "model.checkpoint", "model.file_kinds", "model.pretrained",
                   "model.unet", "common.shapes", *SETTINGS},

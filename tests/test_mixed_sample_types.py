@@ -38,3 +38,16 @@ def test_floats_in_the_counts_own_units_share_the_range(tmp_path):
 def test_each_image_by_its_own_range_needs_no_check(tmp_path):
     paths = _files(tmp_path, 1.0)
     assert training_range(paths, False, PreprocessSettings(intensity="image"), 1) is None
+
+
+def test_normalised_float_given_to_a_model_of_counts_is_named(tmp_path, caplog):
+    from unet.infer.input_checks import warn_unprepared_values
+
+    _files(tmp_path, 1.0)
+    ckpt = {"intensity": "dataset", "intensity_range": [0.0, 4095.0], "in_channels": 1}
+    with caplog.at_level("WARNING"):
+        warn_unprepared_values([tmp_path / "counts.tif"], ckpt)
+        assert caplog.text == ""
+        warn_unprepared_values([tmp_path / "floats.tif"], ckpt)
+    assert "floats.tif" in caplog.text and "counts.tif" not in caplog.text
+    assert "4095" in caplog.text and "black" in caplog.text

@@ -13,7 +13,7 @@ from PIL import Image
 from unet.cache.preprocess import preprocess
 from unet.cache.settings import PreprocessSettings
 from unet.common.fileio import write_json
-from unet.infer.predict_folder import _warn_wider_than_training
+from unet.infer.input_checks import warn_unprepared_values
 from unet.model.checkpoint import model_record
 
 W, H = 16, 12
@@ -55,7 +55,7 @@ def _new_images(tmp_path):
 def test_wide_new_images_are_named(tmp_path, caplog):
     files = _new_images(tmp_path)
     with caplog.at_level(logging.WARNING):
-        _warn_wider_than_training(files, {**EIGHT_BIT, "in_channels": 3})
+        warn_unprepared_values(files, {**EIGHT_BIT, "in_channels": 3})
     text = caplog.text
     assert all(f.name in text for f in files[:3]) and "rgb8.png" not in text
     assert "its own range" in text and "8 bits" in text
@@ -67,6 +67,6 @@ def test_no_word_where_the_model_has_a_range_or_scales_each_image(tmp_path, capl
         for ckpt in ({"intensity": "dataset", "intensity_range": [0, 4095]},
                      {"intensity": "image", "intensity_range": None},
                      {"intensity_range": None}):  # an older model: not known
-            _warn_wider_than_training(files, {**ckpt, "in_channels": 3})
-        _warn_wider_than_training(files[3:], {**EIGHT_BIT, "in_channels": 3})
-    assert caplog.text == ""
+            warn_unprepared_values(files, {**ckpt, "in_channels": 3})
+        warn_unprepared_values(files[3:], {**EIGHT_BIT, "in_channels": 3})
+    assert "8-bit images only" not in caplog.text  # (f.tif in [0, 1]: nearly black by 4095)

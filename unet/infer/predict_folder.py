@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from unet.cache.intensity import wider_than_8_bits
 from unet.cache.preprocess import GREY_MODES, resize_image
 from unet.cache.settings import PreprocessSettings
 from unet.common.bands import read_bands, resize_bands
@@ -26,6 +25,7 @@ from unet.dataset.names import listing, system_file
 from unet.dataset.per_id import images_in, names_one
 from unet.infer.batches import predict_batches
 from unet.infer.forward import PredictSettings, load_ensemble, tta_flips, window_for
+from unet.infer.input_checks import warn_unprepared_values
 from unet.infer.tiles import window_bands
 from unet.infer.writer import PredictionWriter
 
@@ -212,22 +212,6 @@ def _check_headers(files: list[Path], rois: list[Path | None], in_channels: int
     return fulls
 
 
-def _warn_wider_than_training(files: list[Path], ckpt: dict) -> None:
-    """Name the images wider than 8 bits given to a model that learnt 8-bit images only: it
-    has no range of its training images to scale them by, so each is scaled by its own, which
-    need not be how the training images were brought to 8 bits."""
-    if ckpt.get("intensity") != "dataset" or ckpt.get("intensity_range") is not None:
-        return  # a range to scale by, each image by its own as trained, or an older model
-    multi = ckpt["in_channels"] not in (1, 3)
-    wide = [str(f) for f in files if wider_than_8_bits(f, multi)]
-    if wide:
-        log.warning("%s: wider than 8 bits (16-bit, 32-bit or float), but the model learnt "
-                    "8-bit images only: each is scaled into 8 bits by its own range (from 0, "
-                    "or its lowest value below 0, to its brightest), a guess; for the values "
-                    "the model learnt, convert them to 8 bits as its training images were "
-                    "made", listing(wide))
-
-
 @contextmanager
 def _new_images() -> Iterator[None]:
     """An image that cannot be read inside the block, advised as a new image: no mask."""
@@ -263,7 +247,7 @@ def predict_files(
                     "outside them: give each image's (unet predict --roi, or predict.roi for "
                     "the predict_folder rule), or its masks outside them are guesses")
     fulls = _check_headers(files, rois, ckpt["in_channels"])  # each image's (W, H)
-    _warn_wider_than_training(files, ckpt)
+    warn_unprepared_values(files, ckpt)  # wider than the model learnt, or nearly black
     mapping = mapping_from_meta(ckpt)
     channels, window = ckpt["in_channels"], window_for(ckpt, settings)
     flips = tta_flips(settings.tta, ckpt)

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import pickle
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from unet.model.file_kinds import (  # CheckpointError's home for callers: this 
     MODEL_KEYS,
     CheckpointError,
     damaged_part,
+    foreign,
     held,
     reason,
     unreadable,
@@ -103,7 +105,9 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
     try:
         # weights_only: a pickle can name any function to call while it loads (model files
         # are shared and downloaded); this unpickler rebuilds tensors and containers only.
-        return torch.load(path, map_location=device, weights_only=True)
+        with warnings.catch_warnings():  # torch's "dispatching to torch.jit.load": it does not
+            warnings.filterwarnings("ignore", "'torch.load' received a zip file that looks like")
+            return torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as err:
         if not CODE.search(str(err)):
             raise unreadable(path, reason(err)) from None
@@ -117,7 +121,8 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
     # What torch raises on an empty, cut-off or foreign file: EOFError, RuntimeError (a zip
     # without its directory), even KeyError (a text file read as a legacy pickle).
     except (EOFError, RuntimeError, KeyError, ValueError, OSError, AttributeError) as err:
-        raise unreadable(path, f"{type(err).__name__}: {err}".strip(": ")) from None
+        why = f"{type(err).__name__}: {err}".strip(": ")
+        raise foreign(path) or unreadable(path, why) from None
 
 
 

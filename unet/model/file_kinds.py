@@ -29,6 +29,29 @@ def damaged_part(path: Path) -> str | None:
         return None
 
 
+def zip_names(path: Path) -> list[str] | None:
+    """The member names of a zip file (as torch.save writes), None when it is no whole zip."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.namelist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return None
+
+
+def foreign(path: Path) -> CheckpointError | None:
+    """The refusal of a whole file of a kind torch.load does not read as a checkpoint, named
+    from its bytes without running any of it; None when it is of no such kind."""
+    names = zip_names(path) or []
+    if any(n.endswith("/constants.pkl") or "/code/" in n for n in names):  # torch.jit.save's
+        return CheckpointError(
+            f"{path} is a TorchScript archive (torch.jit.save of a scripted or traced "
+            "network): it holds the network as code to run, without the mask values and input "
+            "layout prediction needs, so it was not loaded. Use a model.pt this pipeline trained "
+            "(results/<dataset>/<experiment>/model.pt); `unet export --onnx` makes a portable "
+            "copy of one")
+    return None
+
+
 def unreadable(path: Path, why: str) -> CheckpointError:
     first = why.splitlines()[0].split(". ")[0] if why else "no data"  # torch's first words
     return CheckpointError(

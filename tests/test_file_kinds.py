@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pickle
 import warnings
 from pathlib import Path
 
@@ -42,3 +44,39 @@ def test_a_torchscript_file_is_named_as_one_not_as_a_damaged_file(tmp_path, how)
     assert message.startswith(f"{path} is a TorchScript archive"), message
     assert "cut off" not in message and "Copy it again" not in message
     assert "model.pt" in message and "code" in message
+
+
+class SystemPayload:
+    """Unpickling this runs `os.system`: the classic payload."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_a_pickle_dump_that_calls_code_is_named_as_code(tmp_path, protocol):
+    # pickle.dump (not torch.save) of an os.system payload read "not a readable torch file
+    # (the safe unpickler refused it): it is empty, cut off ..." for protocols 4 and 5, after
+    # torch's warning about the protocol; it must read as code that would run, and not run
+    marker, path = tmp_path / "pwned", tmp_path / "model.pt"
+    with open(path, "wb") as f:
+        pickle.dump({"state_dict": SystemPayload(marker)}, f, protocol=protocol)
+    message = str(_load_quietly(path))
+    assert message.startswith(f"{path} is not a plain-data checkpoint"), message
+    assert "system" in message and "would execute code" in message
+    assert "cut off" not in message
+    assert not marker.exists()
+
+
+def test_a_pickle_dump_of_plain_data_says_pickle_dump(tmp_path):
+    # A dict of lists pickled with pickle.dump (protocol 4, Python's default) is no torch file;
+    # it read "empty, cut off": it is whole, written by another tool
+    path = tmp_path / "weights.pt"
+    with open(path, "wb") as f:
+        pickle.dump({"weights": [1.0, 2.0]}, f)
+    message = str(_load_quietly(path))
+    assert message.startswith(f"{path} is a Python pickle (pickle.dump"), message
+    assert "cut off" not in message and "torch.save" in message

@@ -21,8 +21,10 @@ from unet.model.file_kinds import (  # CheckpointError's home for callers: this 
     CheckpointError,
     damaged_part,
     foreign,
+    foreign_pickle,
     held,
     reason,
+    runs_code,
     unreadable,
 )
 from unet.model.unet import UNetConfig
@@ -107,15 +109,12 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
         # are shared and downloaded); this unpickler rebuilds tensors and containers only.
         with warnings.catch_warnings():  # torch's "dispatching to torch.jit.load": it does not
             warnings.filterwarnings("ignore", "'torch.load' received a zip file that looks like")
+            warnings.filterwarnings("ignore", "Detected pickle protocol")  # pickle.dump's file
             return torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as err:
         if not CODE.search(str(err)):
-            raise unreadable(path, reason(err)) from None
-        raise CheckpointError(
-            f"{path} is not a plain-data checkpoint ({reason(err)}): loading it would execute "
-            "code from the file, so it was not loaded. Re-save it with plain contents (tensors, "
-            "numbers, strings, lists, dicts) from a copy you trust, or delete it and retrain"
-        ) from None
+            raise foreign_pickle(path) or unreadable(path, reason(err)) from None
+        raise runs_code(path, reason(err)) from None
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     # What torch raises on an empty, cut-off or foreign file: EOFError, RuntimeError (a zip

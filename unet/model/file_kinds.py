@@ -3,6 +3,7 @@ run, or another project's checkpoint."""
 
 from __future__ import annotations
 
+import pickletools
 import re
 import zipfile
 from pathlib import Path
@@ -50,6 +51,69 @@ def foreign(path: Path) -> CheckpointError | None:
             "(results/<dataset>/<experiment>/model.pt); `unet export --onnx` makes a portable "
             "copy of one")
     return None
+
+
+def runs_code(path: Path, what: str) -> CheckpointError:
+    """The refusal of a file whose loading would call `what` (e.g. 'it calls posix.system')."""
+    return CheckpointError(
+        f"{path} is not a plain-data checkpoint ({what}): loading it would execute "
+        "code from the file, so it was not loaded. Re-save it with plain contents (tensors, "
+        "numbers, strings, lists, dicts) from a copy you trust, or delete it and retrain"
+    )
+
+
+def _safe_globals() -> set[str]:
+    """The functions and classes torch's weights_only unpickler rebuilds (tensors, dtypes)."""
+    try:
+        from torch import _weights_only_unpickler as safe  # private: names only, if present
+        return {str(name) for name in safe._get_allowed_globals()} | {"collections.OrderedDict"}
+    except (ImportError, AttributeError):
+        return {"collections.OrderedDict"}
+
+
+def pickle_calls(path: Path) -> tuple[int, str | None] | None:
+    """(protocol, the first function or class outside torch's safe set that it names, or
+    None) of a plain pickle (pickle.dump), read by pickletools without running any of it;
+    None when the file is no whole pickle."""
+    protocol, recent, memo, safe = 0, [], {}, _safe_globals()
+    try:
+        with open(path, "rb") as f:
+            for op, arg, _ in pickletools.genops(f):
+                name = op.name
+                if name == "PROTO":
+                    protocol = arg
+                elif name in ("MEMOIZE", "PUT", "BINPUT", "LONG_BINPUT"):
+                    memo[len(memo) if name == "MEMOIZE" else arg] = recent[-1] if recent else None
+                elif name in ("GET", "BINGET", "LONG_BINGET"):
+                    recent.append(memo.get(arg))
+                elif name in ("GLOBAL", "STACK_GLOBAL"):
+                    called = (arg.replace(" ", ".") if name == "GLOBAL"
+                              else ".".join(str(x) for x in recent[-2:]))
+                    if called not in safe:
+                        return protocol, called
+                    recent.append(None)
+                elif name != "FRAME":
+                    recent.append(arg if isinstance(arg, str) else None)
+    except (ValueError, EOFError, OSError, UnicodeDecodeError):
+        return None
+    return protocol, None
+
+
+def foreign_pickle(path: Path) -> CheckpointError | None:
+    """The refusal of a file pickle.dump wrote (protocol 3 or later: torch's unpickler stops at
+    its framing before any function it names), by what it names; None for other files."""
+    with open(path, "rb") as f:
+        head = f.read(2)
+    found = pickle_calls(path) if head[:1] == b"\x80" and head[1:] >= b"\x03" else None
+    if found is None:
+        return None
+    protocol, called = found
+    if called:
+        return runs_code(path, f"a pickle that calls {called}")
+    return CheckpointError(
+        f"{path} is a Python pickle (pickle.dump, protocol {protocol}), not a torch.save file: "
+        "a model file is a model.pt this pipeline trained "
+        "(results/<dataset>/<experiment>/model.pt)")
 
 
 def unreadable(path: Path, why: str) -> CheckpointError:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import warnings
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,20 @@ def test_a_pickle_dump_of_plain_data_says_pickle_dump(tmp_path):
     message = str(_load_quietly(path))
     assert message.startswith(f"{path} is a Python pickle (pickle.dump"), message
     assert "cut off" not in message and "torch.save" in message
+
+
+@pytest.mark.parametrize(("members", "says"), [
+    ({"readme.txt": "hello", "data/a.csv": "1,2"}, r"a zip archive of 2 files \(readme\.txt, "
+                                                   r"data/a\.csv\), not a torch\.save file"),
+    ({"model.pt": "x"}, r"a zip archive of 1 file \(model\.pt\).*unzip it"),
+])
+def test_a_zip_of_something_else_says_what_it_holds(tmp_path, members, says):
+    # A zip named .pt read "not a readable torch file (RuntimeError: [enforce fail at
+    # inline_container.cc:180] ): it is empty, cut off ... Copy it again": it is whole
+    path = tmp_path / "model.pt"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in members.items():
+            archive.writestr(name, text)
+    message = str(_load_quietly(path))
+    assert re.match(rf"{re.escape(str(path))} is {says}", message), message
+    assert "cut off" not in message and "inline_container" not in message

@@ -50,6 +50,14 @@ def foreign(path: Path) -> CheckpointError | None:
             "layout prediction needs, so it was not loaded. Use a model.pt this pipeline trained "
             "(results/<dataset>/<experiment>/model.pt); `unet export --onnx` makes a portable "
             "copy of one")
+    if names and not any(n.endswith("data.pkl") for n in names):  # torch.save's has data.pkl
+        n, shown = len(names), ", ".join(names[:3]) + ", ..." * (len(names) > 3)
+        inner = [x for x in names if x.endswith((".pt", ".pth", ".ckpt"))]
+        return CheckpointError(
+            f"{path} is a zip archive of {n} file{'s' * (n != 1)} ({shown}), not a torch.save "
+            "file" + (f": unzip it and give its {inner[0]}" if inner else
+                      ": give a model.pt this pipeline trained "
+                      "(results/<dataset>/<experiment>/model.pt)"))
     return None
 
 

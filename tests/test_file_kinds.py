@@ -99,3 +99,14 @@ def test_a_zip_of_something_else_says_what_it_holds(tmp_path, members, says):
     message = str(_load_quietly(path))
     assert re.match(rf"{re.escape(str(path))} is {says}", message), message
     assert "cut off" not in message and "inline_container" not in message
+
+
+def test_a_safetensors_file_named_pt_says_so(tmp_path):
+    # smp's save_pretrained and Hugging Face write model.safetensors; renamed .pt it read "not a
+    # readable torch file (the safe unpickler refused it): it is empty, cut off ..."
+    save_file = pytest.importorskip("safetensors.torch").save_file
+    path = tmp_path / "model.pt"
+    save_file(_net().state_dict(), str(path))
+    message = str(_load_quietly(path))
+    assert message.startswith(f"{path} is a safetensors file of "), message
+    assert "network settings" in message and "cut off" not in message

@@ -113,7 +113,7 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
             return torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as err:
         if not CODE.search(str(err)):
-            raise foreign_pickle(path) or unreadable(path, reason(err)) from None
+            raise foreign_pickle(path) or foreign(path) or unreadable(path, reason(err)) from None
         raise runs_code(path, reason(err)) from None
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise

@@ -3,6 +3,7 @@ run, or another project's checkpoint."""
 
 from __future__ import annotations
 
+import json
 import pickletools
 import re
 import zipfile
@@ -39,9 +40,30 @@ def zip_names(path: Path) -> list[str] | None:
         return None
 
 
+def safetensors_count(path: Path) -> int | None:
+    """How many tensors a safetensors file holds (an 8-byte header length, then its JSON
+    header), None when the file is not one."""
+    try:
+        with open(path, "rb") as f:
+            size = int.from_bytes(f.read(8), "little")
+            if not 2 <= size <= min(path.stat().st_size - 8, 1 << 27) or f.read(1) != b"{":
+                return None
+            header = json.loads(b"{" + f.read(size - 1))
+    except (OSError, ValueError):
+        return None
+    return len([k for k in header if k != "__metadata__"]) if isinstance(header, dict) else None
+
+
 def foreign(path: Path) -> CheckpointError | None:
     """The refusal of a whole file of a kind torch.load does not read as a checkpoint, named
     from its bytes without running any of it; None when it is of no such kind."""
+    tensors = safetensors_count(path)
+    if tensors is not None:
+        return CheckpointError(
+            f"{path} is a safetensors file of {tensors} tensor{'s' * (tensors != 1)} (as "
+            "save_pretrained writes): weights alone, without the network settings, mask values "
+            "and input layout prediction needs. Use a model.pt this pipeline trained "
+            "(results/<dataset>/<experiment>/model.pt)")
     names = zip_names(path) or []
     if any(n.endswith("/constants.pkl") or "/code/" in n for n in names):  # torch.jit.save's
         return CheckpointError(

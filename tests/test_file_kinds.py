@@ -110,3 +110,14 @@ def test_a_safetensors_file_named_pt_says_so(tmp_path):
     message = str(_load_quietly(path))
     assert message.startswith(f"{path} is a safetensors file of "), message
     assert "network settings" in message and "cut off" not in message
+
+
+@pytest.mark.parametrize("content", [b"epoch,loss\n1,0.5\n", b"abc\n", b"G" + bytes(7)])
+def test_bytes_that_crash_torchs_unpickler_are_refused_named(tmp_path, content):
+    # history.csv (a text beginning with "a" or "e", pickle's APPEND opcodes) given as a model
+    # raised a bare IndexError ("pop from empty list") traceback, and 8 bytes after "G" a
+    # struct.error: neither named the file
+    path = tmp_path / "model.pt"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError, match=rf"{re.escape(str(path))} is not a readable"):
+        checkpoint.load_model(path)

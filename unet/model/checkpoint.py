@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import pickle
+import struct
 import warnings
 from collections import OrderedDict
 from pathlib import Path
@@ -118,8 +119,10 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     # What torch raises on an empty, cut-off or foreign file: EOFError, RuntimeError (a zip
-    # without its directory), even KeyError (a text file read as a legacy pickle).
-    except (EOFError, RuntimeError, KeyError, ValueError, OSError, AttributeError) as err:
+    # without its directory), even KeyError or IndexError (a text file read as a legacy
+    # pickle: "a", "e" are its APPEND opcodes) and struct.error (a "G" and 8 bytes).
+    except (EOFError, RuntimeError, KeyError, IndexError, ValueError, OSError, AttributeError,
+            struct.error) as err:
         why = f"{type(err).__name__}: {err}".strip(": ")
         raise foreign(path) or unreadable(path, why) from None
 

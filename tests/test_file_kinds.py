@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import pickle
 import re
@@ -121,3 +122,31 @@ def test_bytes_that_crash_torchs_unpickler_are_refused_named(tmp_path, content):
     path.write_bytes(content)
     with pytest.raises(CheckpointError, match=rf"{re.escape(str(path))} is not a readable"):
         checkpoint.load_model(path)
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 1234\n",
+     r"a Git LFS pointer.*git lfs pull"),
+    ("<!DOCTYPE html>\n<html><head><title>Virus scan warning</title></head></html>\n",
+     r"a web page \(HTML\).*download"),
+    ("epoch,loss\n1,0.5\n", r"a text file \(it begins 'epoch,loss'\)"),
+])
+def test_a_text_file_in_place_of_a_model_says_what_it_is(tmp_path, text, says):
+    # A clone without Git LFS leaves a pointer; a download behind a login or a virus-scan notice
+    # saves the page. Both read "not a readable torch file (the safe unpickler refused it): it
+    # is empty, cut off ... Copy it again", which fetches the same text again
+    path = tmp_path / "model.pt"
+    path.write_text(text)
+    message = str(_load_quietly(path))
+    assert re.match(rf"{re.escape(str(path))} is not a readable torch file: it is {says}",
+                    message), message
+    assert "cut off" not in message
+
+
+def test_a_gzipped_model_file_says_to_unpack_it(tmp_path):
+    path = tmp_path / "model.pt"
+    torch.save({"w": torch.zeros(2)}, tmp_path / "plain.pt")
+    path.write_bytes(gzip.compress((tmp_path / "plain.pt").read_bytes()))
+    message = str(_load_quietly(path))
+    assert message.startswith(f"{path} is not a readable torch file: it is gzip-compressed")
+    assert "gunzip" in message and "cut off" not in message

@@ -54,9 +54,38 @@ def safetensors_count(path: Path) -> int | None:
     return len([k for k in header if k != "__metadata__"]) if isinstance(header, dict) else None
 
 
+def stored_instead(path: Path) -> str | None:
+    """What a file saved in place of a model is, with the fix (a Git LFS pointer, a web page,
+    other text, a gzip of the file); None for other bytes."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError:
+        return None
+    if head[:2] == b"\x1f\x8b":
+        return "gzip-compressed: unpack it (gunzip, or 7-Zip) and give the file inside"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = head[:-3].decode("utf-8", "replace") if len(head) == 512 else ""
+    if not text.strip() or not all(c.isprintable() or c in "\t\r\n" for c in text):
+        return None
+    if text.startswith("version https://git-lfs"):
+        return ("a Git LFS pointer, not the file itself (a clone without Git LFS): run "
+                "`git lfs pull` in its repository, or download the file itself")
+    if text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
+        return ("a web page (HTML) saved instead of the model (a login, quota or virus-scan "
+                "page): download the model itself again")
+    first = text.strip().splitlines()[0][:40]
+    return f"a text file (it begins {first!r}), not a file torch.save wrote"
+
+
 def foreign(path: Path) -> CheckpointError | None:
     """The refusal of a whole file of a kind torch.load does not read as a checkpoint, named
     from its bytes without running any of it; None when it is of no such kind."""
+    stored = stored_instead(path)
+    if stored:
+        return CheckpointError(f"{path} is not a readable torch file: it is {stored}")
     tensors = safetensors_count(path)
     if tensors is not None:
         return CheckpointError(

@@ -32,3 +32,14 @@ def test_the_overlays_caption_covers_small_test_splits_and_the_crf_off():
     # two best, two worst and a CRF panel whatever the run.
     text = _caption("overlays.rst")
     assert "four or fewer" in text and "crf.enabled: false" in text
+
+
+def test_the_table_caption_names_every_column_it_does_not_explain_in_words():
+    # metrics.tsv's value, name and pixel_accuracy columns were not in the caption, and
+    # pixel_accuracy, one figure per method over every class repeated on each class's row,
+    # read as the class's own; the image counts' blanks on the background rows went unsaid.
+    text = _caption("table.rst")
+    assert "pixel_accuracy" in text and "every class" in text
+    assert "value (" in text and "name (" in text and "masks.names" in text
+    assert "blank for the background" in text
+

@@ -43,3 +43,9 @@ def test_the_table_caption_names_every_column_it_does_not_explain_in_words():
     assert "value (" in text and "name (" in text and "masks.names" in text
     assert "blank for the background" in text
 
+
+def test_the_experiments_caption_names_the_miou_column():
+    # experiments.tsv holds foreground_iou_global (the mIoU) beside the Dice; the caption
+    # listed every other column and not that one.
+    text = _caption("experiments.rst")
+    assert "IoU" in text

@@ -49,3 +49,13 @@ def test_the_experiments_caption_names_the_miou_column():
     # listed every other column and not that one.
     text = _caption("experiments.rst")
     assert "IoU" in text
+
+
+def test_the_overlays_caption_counts_the_painted_classes_for_its_legend():
+    # figures.LEGEND_ALL counts the painted classes (background aside): VOC's 21 classes paint
+    # 20, all named in the legend, where "with more than 20 classes, those the panels show"
+    # said that only the classes shown were.
+    from unet.report.figures import LEGEND_ALL
+
+    text = _caption("overlays.rst")
+    assert f"more than {LEGEND_ALL} painted classes" in text

@@ -59,3 +59,11 @@ def test_the_overlays_caption_counts_the_painted_classes_for_its_legend():
 
     text = _caption("overlays.rst")
     assert f"more than {LEGEND_ALL} painted classes" in text
+
+
+def test_the_workflow_description_does_not_promise_crf_masks_when_the_crf_is_off():
+    # The report's opening text said the test-split masks were "refined with a fully connected
+    # CRF" whatever the run; with crf.enabled: false nothing is refined.
+    text = _caption("workflow.rst")
+    assert "refined with a fully connected CRF" in text
+    assert "unless ``crf.enabled: false``" in text

@@ -96,3 +96,29 @@ def test_training_curves_name_each_class_in_a_colour_of_its_own(tmp_path, monkey
     lines = drawn["fig"].axes[1].get_lines()
     assert [line.get_label() for line in lines] == [f"class {c} name{c}" for c in range(k)]
     assert len({line.get_color() for line in lines}) == k
+
+
+def test_renamed_classes_resume_training_at_its_last_epoch(tmp_path, caplog):
+    # The README: renaming a class re-caches, but training resumes at its last epoch and
+    # trains nothing again; model.pt then carries the new names.
+    import logging
+
+    from unet.model.describe import describe_model
+    from unet.train.settings import TrainSettings
+    from unet.train.train import train_unet
+
+    _pairs(tmp_path)
+
+    def run(names):
+        preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c",
+                   PreprocessSettings(width=16, height=16, class_names=names))
+        train_unet(tmp_path / "c", tmp_path / "m.pt", tmp_path / "h.csv", tmp_path / "ck",
+                   {"depth": 2, "base_width": 4},
+                   TrainSettings(epochs=2, batch_size=2, device="cpu"))
+
+    run(("bg", "a", "b"))
+    caplog.set_level(logging.INFO)
+    run(("background", "nucleus", "cell"))
+    assert "resuming from" in caplog.text and "at epoch 2" in caplog.text
+    assert "epoch 1/2" not in caplog.text and "epoch 2/2" not in caplog.text  # none trained
+    assert "1 = 1 (nucleus)" in describe_model(tmp_path / "m.pt")

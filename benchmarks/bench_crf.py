@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from benchmarks.common import best_of  # noqa: E402
 from unet.cache.values import mapping_from_values  # noqa: E402
 from unet.common.fileio import write_json  # noqa: E402
+from unet.common.probs import write_probs  # noqa: E402
 from unet.crf.dense import CRFParams, CRFTask, refine_all  # noqa: E402
 
 
@@ -75,13 +76,13 @@ def main(argv: list[str] | None = None) -> dict:
         tasks = {1: [], 2: []}
         for i, (image, probs) in enumerate(data):
             Image.fromarray(image).save(tmp_dir / f"{i}.png")
-            np.savez(tmp_dir / f"{i}.npz", probs=probs)  # uncompressed, as float16 (C, H, W)
+            write_probs(tmp_dir / f"{i}.npy", probs)  # float16 (C, H, W), as predict_masks
             for procs in tasks:
                 out = tmp_dir / f"out{procs}" / f"{i}.png"
                 tasks[procs].append(
                     CRFTask(
                         str(tmp_dir / f"{i}.png"),
-                        str(tmp_dir / f"{i}.npz"),
+                        str(tmp_dir / f"{i}.npy"),
                         str(out),
                         mapping,
                         params,

@@ -32,7 +32,7 @@ def run(quick: bool = False) -> list[Row]:
     ids = read_json(cache / "meta.json")["splits"]["train"]["ids"]
     by_id = {p["id"]: p for p in pairs}
     mapping = mapping_from_values(set(), (0, 1), None, 16, None)
-    jobs = [(by_id[i], CARVANA_HALF, 3, mapping) for i in ids[:BATCH]]
+    jobs = [(by_id[i], CARVANA_HALF, 3, mapping, None) for i in ids[:BATCH]]
     dataset = CachedSplit(cache, "train")
 
     def from_cache() -> None:

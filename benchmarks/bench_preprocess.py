@@ -39,7 +39,7 @@ def run(quick: bool = False) -> list[Row]:
     pairs = carvana_like(scratch() / "carvana", n)
     size = CARVANA_HALF
     mapping = mapping_from_values(set(), (0, 1), None, 16, None)
-    jobs = [(p, size, 3, mapping) for p in pairs]
+    jobs = [(p, size, 3, mapping, None) for p in pairs]  # None: 8-bit images, no range
     for job in jobs:  # warm-up: page cache, libjpeg and allocator
         load_pair(job)
 

@@ -91,12 +91,13 @@ def _image_range(job: tuple[str, bool]) -> tuple[float, float] | None:
     return value_range(np.asarray(im)) if im.mode in (*GREY16, "F") else None
 
 
-def wider_than_8_bits(path: str | os.PathLike, multi: bool = False) -> bool:
+def wider_than_8_bits(path: str | os.PathLike, multi: bool = False,
+                      mode: str | None = None) -> bool:
     """Whether an image holds samples wider than 8 bits (16-bit, 32-bit or float grey, colour
-    or bands), from its header."""
+    or bands), from its header; `mode`: its image_header mode, where read already."""
     if multi:
         return bands_dtype(path) != np.uint8
-    mode = image_header(path)[0]
+    mode = mode or image_header(path)[0]
     return mode.startswith(("I", "F")) or (mode == "RGB" and _wide_colour(path))
 
 

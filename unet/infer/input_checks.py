@@ -4,6 +4,7 @@ they are predicted, but scaled into 8 bits by a guess, or nearly black."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from unet.cache.intensity import wider_than_8_bits
@@ -14,20 +15,24 @@ from unet.dataset.names import listing
 log = logging.getLogger(__name__)
 
 
-def warn_unprepared_values(files: list[Path], ckpt: dict) -> None:
+def warn_unprepared_values(files: list[Path], ckpt: dict,
+                           modes: Sequence[str] | None = None) -> None:
     """Name new images wider than 8 bits given to a model that learnt 8-bit images only, and
-    float images in [0, 1] given to a model whose training images spanned far more."""
+    float images in [0, 1] given to a model whose training images spanned far more. `modes`:
+    each file's mode (image_header), where its header was read already."""
+    modes = modes or [image_header(f)[0] for f in files]
     span = ckpt.get("intensity_range")
     if span is not None:
-        _warn_dark_floats(files, span)
+        _warn_dark_floats(files, span, modes)
     elif ckpt.get("intensity") == "dataset":  # older models: not known; image: as trained
-        _warn_wider_than_training(files, ckpt["in_channels"] not in (1, 3))
+        _warn_wider_than_training(files, ckpt["in_channels"] not in (1, 3), modes)
 
 
-def _warn_wider_than_training(files: list[Path], multi: bool) -> None:
+def _warn_wider_than_training(files: list[Path], multi: bool, modes: Sequence[str]) -> None:
     """A model that learnt 8-bit images has no range of its training images to scale wider
     ones by, so each is scaled by its own, which need not be how its images were made 8-bit."""
-    wide = [str(f) for f in files if wider_than_8_bits(f, multi)]
+    wide = [str(f) for f, mode in zip(files, modes, strict=True)
+            if wider_than_8_bits(f, multi, mode)]
     if wide:
         log.warning("%s: wider than 8 bits (16-bit, 32-bit or float), but the model learnt "
                     "8-bit images only: each is scaled into 8 bits by its own range (from 0, "
@@ -36,13 +41,13 @@ def _warn_wider_than_training(files: list[Path], multi: bool) -> None:
                     "made", listing(wide))
 
 
-def _warn_dark_floats(files: list[Path], span: list[float]) -> None:
+def _warn_dark_floats(files: list[Path], span: list[float], modes: Sequence[str]) -> None:
     """Float images normalised to [0, 1] scaled by the range of training images that spanned
     255 or more (12-bit counts) reach the model within its lowest grey level: black."""
     lo, hi = span
     if hi - lo < 255:
         return
-    dark = [str(f) for f in files if image_header(f)[0] == "F"
+    dark = [str(f) for f, mode in zip(files, modes, strict=True) if mode == "F"
             and value_range(pixels(open_image(f, nodata=True)))[1] <= 1]
     if dark:
         log.warning("%s: float images within [0, 1], but the model's training images spanned "

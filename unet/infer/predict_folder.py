@@ -190,15 +190,15 @@ def _bands_of(path: Path, bands: int) -> str:
 
 
 def _check_headers(files: list[Path], rois: list[Path | None], in_channels: int
-                   ) -> list[tuple[int, int]]:
-    """Each image's (W, H) from its header. Headers first: a file that cannot be opened, or of
-    the wrong size or bands, stops the run before any mask is written (a file cut off
-    mid-pixels shows only when decoded; the masks written before it are complete, each written
-    atomically)."""
-    fulls = []
+                   ) -> list[tuple[str, tuple[int, int]]]:
+    """Each image's mode and (W, H), from one read of its header. Headers first: a file that
+    cannot be opened, or of the wrong size or bands, stops the run before any mask is written
+    (a file cut off mid-pixels shows only when decoded; the masks written before it are
+    complete, each written atomically)."""
+    headers = []
     for path, region in zip(files, rois, strict=True):
-        (w, h) = image_header(path)[1]  # a file that cannot be read, named before any is predicted
-        fulls.append((w, h))
+        headers.append(image_header(path))  # a file that cannot be read, named before any is
+        (w, h) = headers[-1][1]  # predicted
         if region is not None and image_header(region)[1] != (w, h):
             rw, rh = image_header(region)[1]
             raise MaskValueError(f"region of interest {region} is {rw}x{rh} but its image "
@@ -209,7 +209,7 @@ def _check_headers(files: list[Path], rois: list[Path | None], in_channels: int
                              f"{in_channels}: give it images of the bands it learnt, "
                              "as one multi-band TIFF each (unet stack makes them from a file "
                              "per band)")
-    return fulls
+    return headers
 
 
 @contextmanager
@@ -246,8 +246,9 @@ def predict_files(
         log.warning("the model learnt within regions of interest (dataset roi) and nothing "
                     "outside them: give each image's (unet predict --roi, or predict.roi for "
                     "the predict_folder rule), or its masks outside them are guesses")
-    fulls = _check_headers(files, rois, ckpt["in_channels"])  # each image's (W, H)
-    warn_unprepared_values(files, ckpt)  # wider than the model learnt, or nearly black
+    headers = _check_headers(files, rois, ckpt["in_channels"])  # each image's mode, (W, H)
+    fulls = [full for _, full in headers]
+    warn_unprepared_values(files, ckpt, [mode for mode, _ in headers])  # wider than the model
     mapping = mapping_from_meta(ckpt)
     channels, window = ckpt["in_channels"], window_for(ckpt, settings)
     flips = tta_flips(settings.tta, ckpt)

@@ -43,3 +43,15 @@ def test_validation_scoring_holds_no_whole_image_argmax(tmp_path):
         tracemalloc.stop()
     assert peak < 18 << 20, f"{peak / 2**20:.1f} MB traced"
     assert raw[0, 0] == n * n - 350000 and raw[1, 1] == 350000 and raw.sum() == n * n
+
+
+def test_an_npz_under_an_npy_name_is_refused_by_name(tmp_path):
+    # np.load opens an .npz by its contents whatever its name: read_probs then failed with a
+    # bare AttributeError ('NpzFile' object has no attribute 'ndim'), naming no file.
+    from unet.common.probs import read_probs
+
+    path = tmp_path / "a.npy"
+    with open(path, "wb") as f:
+        np.savez(f, probs=np.zeros((2, 4, 4), np.float16))
+    with pytest.raises(ValueError, match=r"a\.npy.*npz.*predict_masks"):
+        read_probs(path)

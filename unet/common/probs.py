@@ -51,6 +51,12 @@ def read_probs(path: str | os.PathLike) -> np.ndarray:
         raise ValueError(
             f"cannot read probabilities {path}: {err}; rerun prediction (predict_masks)"
         ) from err
+    if not isinstance(probs, np.ndarray):  # np.load opens an .npz by content, whatever its name
+        probs.close()
+        raise ValueError(
+            f"{path} is an .npz archive, not one .npy array of (C, H, W) probabilities; rerun "
+            "prediction (predict_masks), or save the array alone with np.save"
+        )
     if probs.ndim != 3 or not np.issubdtype(probs.dtype, np.floating):
         raise ValueError(
             f"{path} holds a {probs.dtype} array of shape {probs.shape}, not (C, H, W) "

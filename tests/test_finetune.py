@@ -225,3 +225,16 @@ def test_info_names_the_source_of_a_fine_tuned_encoder():
     cfg = {"arch": "smp", "encoder": "resnet18", "encoder_weights": "imagenet", "depth": 3}
     assert "(weights from train.init_from base/model.pt)" in _network(cfg, "base/model.pt")
     assert "(weights imagenet)" in _network(cfg, None)
+
+
+def test_an_unreadable_source_is_refused_naming_the_key_and_the_run(cache, tmp_path):
+    # A CheckpointError named the file only ("junk.pt is not a torch file ..."): in a workflow
+    # log the user could not tell it came from train.init_from, nor which experiment's.
+    from unet.model.checkpoint import CheckpointError
+
+    (tmp_path / "junk.pt").write_text("not a model\n")
+    with pytest.raises(CheckpointError) as err:
+        _train(cache, tmp_path / "b", epochs=1, init_from=str(tmp_path / "junk.pt"))
+    message = str(err.value)
+    assert message.startswith("train.init_from: "), message
+    assert "junk.pt" in message and str(tmp_path / "b" / "model.pt") in message, message

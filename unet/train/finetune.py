@@ -119,8 +119,11 @@ def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict,
         raise TrainingError(f"train.init_from {path}: no such model file; give a model.pt path")
     # as prediction reads it: an older file's missing settings at their defaults, and one whose
     # settings do not fit its weights refused (CheckpointError) naming what differs
-    _, ckpt = checkpoint.load_model(path)
-    theirs = checkpoint.network_config(path, ckpt).to_dict()
+    try:
+        _, ckpt = checkpoint.load_model(path)
+        theirs = checkpoint.network_config(path, ckpt).to_dict()
+    except checkpoint.CheckpointError as err:  # it names the file: say which setting gave it
+        raise checkpoint.CheckpointError(f"train.init_from: {err}") from None
     differs, fix = _differences(theirs, config.to_dict(), mapping_from_meta(ckpt),
                                 mapping_from_meta(meta))
     if differs:

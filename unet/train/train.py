@@ -30,7 +30,7 @@ from unet.train.loop import (
     validate_epoch,
 )
 from unet.train.patches import PatchRows
-from unet.train.settings import TrainSettings, check_settings
+from unet.train.settings import TrainingError, TrainSettings, check_settings
 from unet.train.signals import StopSignals
 
 log = logging.getLogger(__name__)
@@ -104,13 +104,17 @@ def _final_model(best_path: Path, run, meta: dict) -> dict:
 
 
 def _start_from_source(run: Run, settings: TrainSettings, config: UNetConfig, meta: dict,
-                       fold: int | None, data: dict) -> None:
+                       fold: int | None, data: dict, model_out: str | os.PathLike) -> None:
     """Fine-tuning (train.init_from; {fold}: this fold's own source): the source's weights,
     and its digest in what the resume check compares. A resumed last.pt overrides them."""
     if not settings.init_from:
         return
     source = fold_source(settings.init_from, fold)
-    run.model.load_state_dict(source_weights(source, config, meta, fold, run.model))
+    try:
+        weights = source_weights(source, config, meta, fold, run.model)
+    except (checkpoint.CheckpointError, TrainingError) as err:  # which run, in a workflow log
+        raise type(err)(f"{err} (training {model_out})") from None
+    run.model.load_state_dict(weights)
     data["init_sha256"] = file_digest(source)
 
 
@@ -138,7 +142,7 @@ def train_unet(
     run = build_run(settings, config, train_set, val_set, mapping_from_meta(meta).scored_from)
     # What the epochs done depend on; the classes' names (masks.names) only label them
     data = {**meta, "fold": fold, "code": resume.code_digest(), "class_names": None}
-    _start_from_source(run, settings, config, meta, fold, data)
+    _start_from_source(run, settings, config, meta, fold, data, model_out)
     ckdir = Path(checkpoint_dir)
     drop_scratch(ckdir / "last.pt", ckdir / "best.pt")  # what a job killed saving them left
     chash = resume.settings_hash(config.to_dict(), settings_dict(run), data, run.device.type)

@@ -11,7 +11,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from unet.dataset.layout import GROUP, DataLayoutError, Layout
+from unet.dataset.layout import GROUP, DataLayoutError, Layout, wildcard
 from unet.dataset.names import listing
 from unet.dataset.pairing import pair_files
 
@@ -53,7 +53,7 @@ def find_groups(root: Path, layout: Layout) -> tuple[list[str], list[str]]:
     pattern = re.compile(re.escape(layout.images).replace(re.escape(GROUP), "([^/]+)"))
     names = sorted(
         found.group(1)
-        for d in root.glob(layout.images.replace(GROUP, "*"))
+        for d in root.glob(wildcard(layout.images, GROUP))
         if d.is_dir() and (found := pattern.fullmatch(d.relative_to(root).as_posix()))
     )
     kept, passed = [], []

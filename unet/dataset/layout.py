@@ -3,7 +3,9 @@ config's dataset.local, url and kaggle keys), and the folder listing every side 
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,6 +21,14 @@ GROUP = "{group}"  # in images and masks: the folder level that names a sequence
 
 class DataLayoutError(ValueError):
     """The data folder does not hold what the config says it should."""
+
+
+def wildcard(template: str, *fields: str) -> str:
+    """The glob (or fnmatch) pattern of a path template: each of `fields` ({id}, {group})
+    matches any name, the rest only itself; '[' and ']' in a name ('scans [2019]/',
+    'img[1].png') are no character class."""
+    parts = re.split("|".join(re.escape(f) for f in fields), template)
+    return "*".join(glob.escape(part) for part in parts)
 
 
 @dataclass(frozen=True)
@@ -218,8 +228,8 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     changed. Missing folders give none (pairing then names them)."""
     layout = layout_on_disk(root, layout)
     def matching(f: str) -> list[Path]:
-        wild = f.replace("{id}", "*").replace(GROUP, "*")
-        return sorted(root.glob(wild)) if wild != f else [root / f]
+        templated = "{id}" in f or GROUP in f
+        return sorted(root.glob(wildcard(f, "{id}", GROUP))) if templated else [root / f]
 
     folders, extra = [p for f in (layout.images, *layout.mask_dirs) for p in matching(f)], []
     if layout.rle or layout.coco:  # the masks are the CSV, or the JSON (one per group)
@@ -231,7 +241,7 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     found = {p for d in folders if d.is_dir()
              for p in files_with(d, exts, layout.recursive and not per_image, strict=False)}
     templates = (*layout.band_files, *([layout.roi] if layout.roi else []))
-    bands = {p for t in templates for p in root.glob(t.replace("{id}", "*"))}
+    bands = {p for t in templates for p in root.glob(wildcard(t, "{id}"))}
     return sorted(found | bands | {p for p in extra if p.is_file()})
 
 

@@ -8,7 +8,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from unet.dataset.layout import DataLayoutError, Layout, files_with, id_of, visible_files
+from unet.dataset.layout import (
+    DataLayoutError,
+    Layout,
+    files_with,
+    id_of,
+    visible_files,
+    wildcard,
+)
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
@@ -19,7 +26,7 @@ def _images(root: Path, layout: Layout) -> dict[str, Path]:
     img_dir = root / layout.images
     if not img_dir.is_dir():
         raise DataLayoutError(f"data folder {img_dir} does not exist; set {layout.section}.images")
-    mask_dirs = {d.resolve() for d in root.glob(layout.masks.replace("{id}", "*")) if d.is_dir()}
+    mask_dirs = {d.resolve() for d in root.glob(wildcard(layout.masks, "{id}")) if d.is_dir()}
     exts = {e.lower() for e in layout.image_extensions}
     images: dict[str, Path] = {}
     for p in visible_files(img_dir, layout.recursive):

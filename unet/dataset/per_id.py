@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from unicodedata import normalize
 
-from unet.dataset.layout import GROUP, DataLayoutError, Layout, files_with
+from unet.dataset.layout import GROUP, DataLayoutError, Layout, files_with, wildcard
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def named(root: Path, template: str, pid: str) -> Path:
 def names_one(path: Path, folder: Path, template: str) -> bool:
     """Whether `path`, under `folder`, is a file `template` (relative to `folder`) names for
     some id: a region of interest beside the images is not an image to predict."""
-    return fnmatch.fnmatchcase(path.relative_to(folder).as_posix(), template.replace(ID, "*"))
+    return fnmatch.fnmatchcase(path.relative_to(folder).as_posix(), wildcard(template, ID))
 
 
 def images_in(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from unet.dataset.layout import IMAGE_EXTENSIONS, data_files, layout_from, local_root
 from unet.dataset.per_id import new_images
+from unet.dataset.sources import SOURCE_MODULES
 from unet.dataset.split import ID_KEYS, SPLITS
 from unet.deps import module_files
 from unet.common.applicable import UNUSED, applicable, tracked, untracked
@@ -67,6 +68,12 @@ def modules(*names):
     """unet/ files that these modules import (transitively): Snakemake does not track imports.
     Relative to the working directory: absolute paths made a moved project rerun everything."""
     return [os.path.relpath(p) for p in module_files(names, root=workflow.basedir)]
+
+
+def source_modules():
+    """The configured source's own modules (downloads, archives, generation), beside
+    dataset.download: editing another source's code reruns nothing."""
+    return SOURCE_MODULES[config["dataset"]["source"]]
 
 
 def id_lists(split):

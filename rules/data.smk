@@ -3,7 +3,7 @@
 
 rule download_dataset:
     input:
-        modules("dataset.download", "dataset.synthetic"),
+        modules("dataset.download", *source_modules()),
         data=local_data,
     output:
         f"{RESOURCES}/manifest.json",

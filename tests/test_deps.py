@@ -13,22 +13,21 @@ IMAGEIO = {"common.imageio", "common.decoders", "common.maskio", "common.orienta
 COMMON = {"common.fileio", *IMAGEIO, "common.labels", "common.parallel"}
 SETTINGS = {"common.schema"}  # settings dataclasses take their defaults from the schema
 BANDS = {"common.bands"}  # multi-band TIFFs: wherever the model's input or a view is read
+# download_dataset's code for every source (pairing, layouts, the manifest); each source adds
+# its own (unet.dataset.sources), so editing archive code reruns no synthetic or local data.
+DOWNLOAD = {"common.fileio", *IMAGEIO, "common.parallel", "dataset.band_files",
+            "dataset.class_folders", "dataset.coco", "dataset.download", "dataset.groups",
+            "dataset.mask_folders", "dataset.merge", "dataset.layout", "dataset.names",
+            "dataset.pairing", "dataset.per_id", "dataset.precheck", "dataset.rle",
+            "dataset.rle_order", "dataset.roi_files", "dataset.sources"} | SETTINGS
+FETCH = {"dataset.archives", "dataset.archive_kinds", "dataset.http_get",
+         "dataset.member_names", "dataset.url"}
+SOURCES = {"synthetic": {"dataset.synthetic"}, "local": set(), "url": FETCH,
+           "kaggle": FETCH | {"dataset.kaggle"}}
 # Every rule's entry modules (as in rules/*.smk) and the exact modules they depend on; a new
 # import shows up here, so a wider (or narrower) rerun is a decision, not an accident.
 RULES = {
-    "download_dataset": (
-        ("dataset.download", "dataset.synthetic"),
-        {"common.fileio", *IMAGEIO, "common.parallel", "dataset.archives",
-         "dataset.archive_kinds", "dataset.band_files", "dataset.class_folders", "dataset.coco",
-         "dataset.download", "dataset.groups", "dataset.http_get", "dataset.kaggle",
-         "dataset.mask_folders", "dataset.member_names",
-         "dataset.merge",
-         "dataset.layout", "dataset.names", "dataset.pairing", "dataset.per_id",
-         "dataset.precheck", "dataset.rle",
-         "dataset.rle_order",
-         "dataset.roi_files", "dataset.synthetic",
-         "dataset.url"} | SETTINGS,
-    ),
+    "download_dataset": (("dataset.download",), DOWNLOAD),
     "split_dataset": (("dataset.split",), {"common.fileio", "dataset.split",
                                          "dataset.split_order"}),
     "preprocess": (
@@ -207,3 +206,32 @@ def test_numpy_only_steps_do_not_import_torch(script):
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "False", f"{script} imports torch"
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_download_code_inputs_are_the_configured_sources_only(source):
+    # rules/data.smk lists dataset.download and dataset.synthetic, whose closure held every
+    # source's code: editing archive or HTTP code regenerated the synthetic data set.
+    from unet.dataset.sources import SOURCE_MODULES
+
+    entries = ("dataset.download", *SOURCE_MODULES[source])
+    assert _modules(module_files(entries, root=REPO)) == DOWNLOAD | SOURCES[source]
+
+
+def test_a_source_runs_no_unet_code_outside_its_code_inputs(tmp_path):
+    # The source's module is imported by name (sources.SOURCE_MODULES): what actually loads
+    # must stay within what the rule lists, or an edit to it would rerun nothing.
+    import subprocess
+    import sys
+
+    from unet.dataset.sources import SOURCE_MODULES
+
+    code = ("import sys; from unet.dataset.download import download_dataset; "
+            f"download_dataset({str(tmp_path / 'm.json')!r}, 'synthetic', dict(count=2, "
+            "width=16, height=16, seed=0, classes=1)); "
+            "print(' '.join(m[5:] for m in sys.modules if m.startswith('unet.')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, check=True)
+    allowed = _modules(module_files(("dataset.download", *SOURCE_MODULES["synthetic"]),
+                                    root=REPO)) | EXEMPT | {"common", "dataset"}
+    assert set(out.stdout.split()) <= allowed

@@ -20,6 +20,7 @@ from unet.dataset.precheck import record_digest
 from unet.dataset.rle import RleMasks, write_rle_mask
 from unet.dataset.rle_order import check_order
 from unet.dataset.roi_files import with_roi
+from unet.dataset.sources import source_module
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +65,11 @@ def _check_utf8(image: Path, pid: str) -> None:
 
 def _fetch(source: str, settings: dict[str, Any], dest: Path) -> list[dict]:
     """Download and unpack the archives of a `url` or `kaggle` source into dest/data."""
+    code = source_module(source)  # dataset.url or dataset.kaggle
     if source == "url":
-        from unet.dataset.url import fetch_archives
-
-        return fetch_archives(settings["archives"], dest)
-    from unet.dataset.kaggle import CARVANA, CARVANA_FILES, fetch_competition
-
-    files = list(settings.get("files", CARVANA_FILES))
-    return fetch_competition(settings.get("competition", CARVANA), files, dest)
+        return code.fetch_archives(settings["archives"], dest)
+    files = list(settings.get("files", code.CARVANA_FILES))
+    return code.fetch_competition(settings.get("competition", code.CARVANA), files, dest)
 
 
 def _merge(job: tuple[Any, Path]) -> Path:
@@ -168,10 +166,8 @@ def download_dataset(
     folder's `data_digest` (its files' fingerprint) is kept beside it (precheck)."""
     manifest_path = Path(manifest_path)
     if source == "synthetic":
-        from unet.dataset.synthetic import generate_dataset
-
         root = manifest_path.parent
-        generate_dataset(
+        source_module(source).generate_dataset(
             root,
             count=settings["count"],
             width=settings["width"],

@@ -181,3 +181,18 @@ def test_a_mask_missing_for_a_while_stops_before_the_manifest_is_lost(tmp_path):
     assert manifest.is_file()
     (tmp_path / "a2.png").rename(data / "masks" / "a2.png")
     assert _planned(wd) == set()
+
+
+def test_a_folder_of_masks_per_image_lists_the_images_below_too(tmp_path):
+    # The DSB layout (images: stage1_train, recursive, masks: stage1_train/{id}/masks): the
+    # files that make a local data set stale listed the nuclei's masks but no image, as the
+    # per-image mask folders turned recursion off for the images folder too; an edited image
+    # reran nothing.
+    from tests.test_mask_parts import _dsb
+    from unet.dataset.layout import Layout, data_files
+
+    _dsb(tmp_path / "stage1_train")
+    layout = Layout(images="stage1_train", masks="stage1_train/{id}/masks", recursive=True)
+    listed = {p.relative_to(tmp_path).as_posix() for p in data_files(tmp_path, layout)}
+    assert {f"stage1_train/{i}/images/{i}.png" for i in ("a1b2", "c3d4", "e5f6")} <= listed
+    assert "stage1_train/e5f6/masks/0003e5f6.png" in listed

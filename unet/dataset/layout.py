@@ -231,15 +231,18 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
         templated = "{id}" in f or GROUP in f
         return sorted(root.glob(wildcard(f, "{id}", GROUP))) if templated else [root / f]
 
-    folders, extra = [p for f in (layout.images, *layout.mask_dirs) for p in matching(f)], []
+    # (folder, recursive): a masks folder per image ({id}) holds that image's masks alone
+    folders = [(p, layout.recursive) for p in matching(layout.images)]
+    extra: list[Path] = []
     if layout.rle or layout.coco:  # the masks are the CSV, or the JSON (one per group)
         table = dict(layout.rle) if layout.rle else dict(layout.coco or ())
-        folders = matching(layout.images)
         extra = matching(table.get("csv", table.get("json", "")))
+    else:
+        folders += [(p, layout.recursive and "{id}" not in m)
+                    for m in layout.mask_dirs for p in matching(m)]
     exts = (*layout.image_extensions, *layout.mask_extensions)
-    per_image = any("{id}" in m for m in layout.mask_dirs)  # a folder per image: not recursive
-    found = {p for d in folders if d.is_dir()
-             for p in files_with(d, exts, layout.recursive and not per_image, strict=False)}
+    found = {p for d, deep in folders if d.is_dir()
+             for p in files_with(d, exts, deep, strict=False)}
     templates = (*layout.band_files, *([layout.roi] if layout.roi else []))
     bands = {p for t in templates for p in root.glob(wildcard(t, "{id}"))}
     return sorted(found | bands | {p for p in extra if p.is_file()})

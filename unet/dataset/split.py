@@ -12,16 +12,16 @@ import fnmatch
 import logging
 import os
 import re
-from collections import Counter
 from pathlib import Path
 from unicodedata import normalize
 
 from unet.common.fileio import read_json, write_json
+from unet.dataset.split_checks import PARTS, empty_grouped, empty_ungrouped
 from unet.dataset.split_order import dealt_by_size, dealt_in_blocks, ordered
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "val", "test")
+SPLITS = PARTS  # ("train", "val", "test")
 
 
 class SplitError(ValueError):
@@ -261,34 +261,11 @@ def split_dataset(
 
 
 def _checked(split: dict, val: float, test: float, groups: dict | None, by: str) -> dict:
-    n = sum(len(split[name]) for name in SPLITS)
+    fractions = {"val": val, "test": test}
     for name in SPLITS:
         if split[name]:
             continue
         if groups is not None:
-            raise SplitError(_empty_grouped(split, name, groups, by, {"val": val, "test": test}))
-        raise SplitError(
-            f"the {name} split is empty ({n} images, split.val_fraction={val}, "
-            f"split.test_fraction={test}); add images or change the fractions"
-        )
+            raise SplitError(empty_grouped(split, name, groups, by, fractions))
+        raise SplitError(empty_ungrouped(split, name, fractions))
     return split
-
-
-def _empty_grouped(
-    split: dict, name: str, groups: dict[str, str], by: str, fractions: dict[str, float]
-) -> str:
-    """Why a grouped split left part `name` empty: too few groups, or groups too large for
-    the part's share."""
-    ids = [i for part in SPLITS for i in split[part]]
-    sizes = Counter(groups[i] for i in ids)
-    head = (f"the {name} split is empty: split.group_by {by!r} makes {len(sizes)} groups of "
-            f"the {len(ids)} images, and each part takes whole groups")
-    if len(sizes) < len(SPLITS):
-        return (f"{head}, so each of train, val and test needs one: add images of other "
-                "groups (patients), or a group_by that makes more groups")
-    if name == "train":
-        return f"{head}; val and test took them all: lower split.val_fraction or test_fraction"
-    smallest = min(sizes.values())
-    return (f"{head}; the smallest group holds {smallest} images, and split.{name}_fraction="
-            f"{fractions[name]} asks for {int(round(fractions[name] * len(ids)))}, nearer none "
-            f"than a whole group: raise it to about {smallest / len(ids):.2f}")

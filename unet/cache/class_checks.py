@@ -82,22 +82,48 @@ def check_validation(split: dict, cached: dict[str, tuple], mapping: MaskMapping
                      by_id: dict[str, dict]) -> None:
     """Refuse a validation split without a pixel of any scored class: each epoch's validation
     Dice would be 0/0, counted as 1.0 for the untrained first epoch, which would be kept.
-    Warn of such a test split: its scores can say nothing of the objects."""
+    Warn of such a test split: its scores can say nothing of the objects. The counts are the
+    cache's: where it is resized, the masks at full size are read to tell objects that the
+    resize lost (too small for preprocess width x height) from masks that hold none."""
     ids, test = split["val"], split["test"]
     first, n = mapping.scored_from, mapping.num_classes
     if test and not any(cached[i][1][first:n].any() for i in test):
-        log.warning("the test split's masks (e.g. %s) hold no pixel of class %s: each test "
-                    "image's foreground score can only be 1 (nothing predicted) or 0; put "
-                    "images with objects in the test split (split.test_ids, split.seed)",
-                    by_id[test[0]]["mask"], _classes(first, n))
+        held = _held_at_full_size([by_id[i]["mask"] for i in test], mapping)
+        if held:  # scored at full size, but the model never sees objects this small
+            log.warning("the test split's masks (e.g. %s) hold class %s only in objects %s",
+                        held, _classes(first, n), LOST)
+        else:
+            log.warning("the test split's masks (e.g. %s) hold no pixel of class %s: each test "
+                        "image's foreground score can only be 1 (nothing predicted) or 0; put "
+                        "images with objects in the test split (split.test_ids, split.seed)",
+                        by_id[test[0]]["mask"], _classes(first, n))
     if not ids or any(cached[i][1][first:n].any() for i in ids):
         return
+    held = _held_at_full_size([by_id[i]["mask"] for i in ids], mapping)
+    what = (f"hold class {_classes(first, n)} only in objects {LOST}; validation runs on the "
+            "cache, so it" if held else f"hold no pixel of class {_classes(first, n)}: validation")
     raise MaskValueError(
-        f"the val split's masks (e.g. {by_id[ids[0]]['mask']}) hold no pixel of class "
-        f"{_classes(first, n)}: validation could not tell a trained "
-        "model from an untrained one. Put images with objects in validation: list some in "
-        "split.val_ids, or change split.seed or split.val_fraction"
+        f"the val split's masks (e.g. {held or by_id[ids[0]]['mask']}) {what} could not tell a "
+        "trained model from an untrained one. Put images with objects in validation: list "
+        "some in split.val_ids, or change split.seed or split.val_fraction"
     )
+
+
+# Where the cached masks hold no object but the files do: nearest-neighbour resizing samples
+# one pixel in each block it shrinks, and an object between the samples is gone.
+LOST = ("too small to survive the cache's resize (none is left at preprocess.width x height, "
+        "or preprocess.scale): raise them, or keep each image at its own size "
+        "(preprocess.mode: native, with train.patch.size)")
+
+
+def _held_at_full_size(masks: list[str], mapping: MaskMapping) -> str | None:
+    """The first of `masks` whose file holds a pixel of a scored class, or None."""
+    first, n = mapping.scored_from, mapping.num_classes
+    for path in masks:
+        index = mapping.read_index(path)
+        if ((index >= first) & (index < n)).any():
+            return path
+    return None
 
 
 RARE = 1e-3  # a detected value on fewer of the training pixels than this: maybe stray

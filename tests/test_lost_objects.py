@@ -58,3 +58,15 @@ def test_masks_without_objects_are_still_refused_as_before(tmp_path):
     by_id, cached = _pairs(tmp_path, {"a": False, "b": False})
     with pytest.raises(MaskValueError, match="hold no pixel of class 1"):
         check_validation({"train": [], "val": ["a"], "test": ["b"]}, cached, MAPPING, by_id)
+
+
+def test_training_objects_lost_in_the_resize_are_named_as_such(tmp_path):
+    # Said "the training masks hold no pixel of class 1 ...: check masks.values".
+    from unet.cache.class_checks import describe_classes
+
+    by_id, cached = _pairs(tmp_path, {"a": True, "b": True})
+    counts = sum(c for _, c in cached.values())
+    with pytest.raises(MaskValueError) as err:
+        describe_classes(counts, MAPPING, True, [by_id[i]["mask"] for i in ("a", "b")])
+    text = str(err.value)
+    assert "hold no pixel" not in text and "resize" in text and "a.png" in text

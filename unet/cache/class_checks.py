@@ -64,6 +64,10 @@ def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list
     first, n = mapping.scored_from, mapping.num_classes
     absent = [k for k in range(first, n) if not counts[k]]
     if len(absent) == n - first:
+        held = _held_at_full_size(train_masks, mapping)
+        if held:
+            raise MaskValueError(f"the training masks (e.g. {held}) hold class "
+                                 f"{_classes(first, n)} only in objects {LOST}")
         hint = (f"masks.threshold {mapping.threshold} leaves every pixel at or below it: set it "
                 "between the background's value and the objects' (0/1 masks: 0)"
                 if mapping.threshold is not None else

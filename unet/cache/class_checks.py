@@ -11,19 +11,22 @@ from scipy import ndimage
 
 from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError
 from unet.common.maskio import read_mask_values
+from unet.common.roi import within_roi
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
 
 
 def describe_classes(
-    counts: np.ndarray, mapping: MaskMapping, chosen: bool, train_masks: list[str]
+    counts: np.ndarray, mapping: MaskMapping, chosen: bool, train_masks: list[str],
+    train_rois: list[str | None] | None = None,
 ) -> list[float]:
     """Each class's share of the training pixels (`counts` by class index), warning when
     values the masks were searched for (not `chosen` in the config) made the larger class
-    class 1 or look like instance labels (one number per object)."""
+    class 1 or look like instance labels (one number per object). `train_rois`: each
+    training mask's region of interest, or None."""
     fractions = class_fractions(counts, mapping.num_classes)
-    _check_learnable(counts, mapping, train_masks)
+    _check_learnable(counts, mapping, train_masks, train_rois)
     if not chosen:
         for k, share in enumerate(fractions):
             if 0 < share < RARE:
@@ -58,16 +61,20 @@ def _classes(first: int, n: int) -> str:
     return f"{first}-{n - 1}" if n - first > 1 else f"{first}"
 
 
-def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list[str]) -> None:
+def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list[str],
+                     rois: list[str | None] | None = None) -> None:
     """Refuse training masks without a pixel of any scored class (nothing to learn, and every
     score 0/0, counted as 1.0), and warn of each scored class they lack (never learnt)."""
     first, n = mapping.scored_from, mapping.num_classes
     absent = [k for k in range(first, n) if not counts[k]]
     if len(absent) == n - first:
-        held = _held_at_full_size(train_masks, mapping)
+        held = _held_at_full_size(train_masks, mapping, rois)
         if held:
             raise MaskValueError(f"the training masks (e.g. {held}) hold class "
                                  f"{_classes(first, n)} only in objects {LOST}")
+        outside = _outside_rois(train_masks, mapping, rois, "the training masks")
+        if outside:
+            raise MaskValueError(outside)
         hint = (f"masks.threshold {mapping.threshold} leaves every pixel at or below it: set it "
                 "between the background's value and the objects' (0/1 masks: 0)"
                 if mapping.threshold is not None else
@@ -92,10 +99,14 @@ def check_validation(split: dict, cached: dict[str, tuple], mapping: MaskMapping
     ids, test = split["val"], split["test"]
     first, n = mapping.scored_from, mapping.num_classes
     if test and not any(cached[i][1][first:n].any() for i in test):
-        held = _held_at_full_size([by_id[i]["mask"] for i in test], mapping)
+        masks, rois = _masks_and_rois(test, by_id)
+        held = _held_at_full_size(masks, mapping, rois)
+        outside = None if held else _outside_rois(masks, mapping, rois, "the test split's masks")
         if held:  # scored at full size, but the model never sees objects this small
             log.warning("the test split's masks (e.g. %s) hold class %s only in objects %s",
                         held, _classes(first, n), LOST)
+        elif outside:
+            log.warning(outside)
         else:
             log.warning("the test split's masks (e.g. %s) hold no pixel of class %s: each test "
                         "image's foreground score can only be 1 (nothing predicted) or 0; put "
@@ -103,7 +114,11 @@ def check_validation(split: dict, cached: dict[str, tuple], mapping: MaskMapping
                         by_id[test[0]]["mask"], _classes(first, n))
     if not ids or any(cached[i][1][first:n].any() for i in ids):
         return
-    held = _held_at_full_size([by_id[i]["mask"] for i in ids], mapping)
+    masks, rois = _masks_and_rois(ids, by_id)
+    held = _held_at_full_size(masks, mapping, rois)
+    outside = None if held else _outside_rois(masks, mapping, rois, "the val split's masks")
+    if outside:
+        raise MaskValueError(outside)
     what = (f"hold class {_classes(first, n)} only in objects {LOST}; validation runs on the "
             "cache, so it" if held else f"hold no pixel of class {_classes(first, n)}: validation")
     raise MaskValueError(
@@ -113,6 +128,11 @@ def check_validation(split: dict, cached: dict[str, tuple], mapping: MaskMapping
     )
 
 
+def _masks_and_rois(ids: list[str], by_id: dict[str, dict]) -> tuple[list[str], list]:
+    """The mask files of `ids` and their regions of interest (None where an image has none)."""
+    return [by_id[i]["mask"] for i in ids], [by_id[i].get("roi") for i in ids]
+
+
 # Where the cached masks hold no object but the files do: nearest-neighbour resizing samples
 # one pixel in each block it shrinks, and an object between the samples is gone.
 LOST = ("too small to survive the cache's resize (none is left at preprocess.width x height, "
@@ -120,14 +140,50 @@ LOST = ("too small to survive the cache's resize (none is left at preprocess.wid
         "(preprocess.mode: native, with train.patch.size)")
 
 
-def _held_at_full_size(masks: list[str], mapping: MaskMapping) -> str | None:
-    """The first of `masks` whose file holds a pixel of a scored class, or None."""
+def _held_at_full_size(masks: list[str], mapping: MaskMapping,
+                       rois: list[str | None] | None = None) -> str | None:
+    """The first of `masks` whose file holds a pixel of a scored class inside its region of
+    interest (`rois`, one per mask or None: the whole mask), or None."""
     first, n = mapping.scored_from, mapping.num_classes
-    for path in masks:
-        index = mapping.read_index(path)
+    for path, roi in zip(masks, rois or [None] * len(masks), strict=True):
+        index = within_roi(mapping.read_index(path), roi, path)
         if ((index >= first) & (index < n)).any():
             return path
     return None
+
+
+def _outside_rois(masks: list[str], mapping: MaskMapping, rois: list[str | None] | None,
+                  what: str) -> str | None:
+    """Where `masks` hold scored classes only outside their regions of interest: a sentence
+    naming a mask that holds one and its region's file (inverted or blank: no object left
+    inside), else None. `what` is the sentence's subject, e.g. "the val split's masks"."""
+    pairs = [(m, r) for m, r in zip(masks, rois or [None] * len(masks), strict=True) if r]
+    found = _held_at_full_size([m for m, _ in pairs], mapping)
+    if found is None:
+        return None
+    roi = dict(pairs)[found]
+    return (f"{what} (e.g. {found}) hold class {_classes(mapping.scored_from, mapping.num_classes)}"
+            f" only outside their regions of interest (e.g. {roi}): {ROI_FIX}")
+
+
+ROI_FIX = ("a region of interest (dataset.<source>.roi) is the non-zero pixels of its file, and "
+           "only they are learnt and scored; check those files (an inverted or blank one "
+           "leaves its image's objects outside), or fix dataset.<source>.roi")
+
+
+def _why_unlabelled(ids: list[str], mapping: MaskMapping, by_id: dict[str, dict]
+                    ) -> tuple[str, str]:
+    """Why images `ids` hold no labelled pixel, as the settings that skip pixels say (every
+    value skipped by masks.ignore or masks.unlisted, or outside its region of interest), and
+    the first one's mask and region-of-interest files."""
+    rules = (["masks.ignore"] if mapping.ignore is not None else []) + (
+        ["masks.unlisted: ignore"] if mapping.skip_unlisted else [])
+    why = [f"every value skipped by {' or '.join(rules)}"] if rules else []
+    roi = by_id[ids[0]].get("roi")
+    if any(by_id[i].get("roi") for i in ids):
+        why.append("every labelled pixel outside its region of interest, dataset.<source>.roi")
+    example = by_id[ids[0]]["mask"] + (f", region of interest {roi}" if roi else "")
+    return ", or ".join(why) or "no value of a class", example
 
 
 RARE = 1e-3  # a detected value on fewer of the training pixels than this: maybe stray
@@ -146,20 +202,22 @@ def unlabelled_ids(
     for name, purpose in _PURPOSE.items():
         ids = split[name]
         out[name] = [i for i in ids if not cached[i][1][: mapping.num_classes].any()]
-        skipped = "masks.ignore" + (" or masks.unlisted: ignore" if mapping.skip_unlisted else "")
-        if ids and len(out[name]) == len(ids):
+        if not out[name]:
+            continue
+        skipped, example = _why_unlabelled(out[name], mapping, by_id)
+        if len(out[name]) == len(ids):
             raise MaskValueError(
-                f"every mask of the {name} split holds only values that {skipped} skips (e.g. "
-                f"{by_id[ids[0]]['mask']}): there is no labelled pixel to {purpose}. Withheld "
+                f"every mask of the {name} split has no labelled pixel ({skipped}; e.g. "
+                f"{example}): there is nothing to {purpose}. Withheld "
                 "labels (Cityscapes' test masks are all 0) are not ground truth: set "
                 "split.test_ids to labelled images, and predict unlabelled ones with `unet "
                 "predict`; or list the classes these masks hold in masks.values"
+                + (f"; or, as {ROI_FIX}" if "region of interest" in skipped else "")
             )
-        if out[name]:
-            log.warning(
-                "%s image(s) have no labelled pixel (every mask value skipped by %s), so they "
-                "are left out of its scores: %s", name, skipped, listing(out[name]),
-            )
+        log.warning(
+            "%s image(s) have no labelled pixel (%s), so they are left out of its "
+            "scores: %s (e.g. %s)", name, skipped, listing(out[name]), example,
+        )
     return out
 
 

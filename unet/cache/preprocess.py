@@ -215,7 +215,8 @@ def _describe(meta: dict, split: dict, cached: dict[str, tuple[str, np.ndarray]]
     counts = sum((cached[i][1] for i in split["train"]), np.zeros(256, np.int64))
     chosen = bool(settings.mask_values) or settings.mask_threshold is not None
     train = [by_id[i]["mask"] for i in split["train"]]
-    meta["class_fractions"] = describe_classes(counts, mapping, chosen, train)
+    rois = [by_id[i].get("roi") for i in split["train"]]
+    meta["class_fractions"] = describe_classes(counts, mapping, chosen, train, rois)
     meta["unlabelled"] = unlabelled_ids(split, cached, mapping, by_id)
     check_validation(split, cached, mapping, by_id)
 

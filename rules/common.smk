@@ -4,7 +4,8 @@ import os
 import sys
 from pathlib import Path
 
-from unet.dataset.layout import IMAGE_EXTENSIONS, data_files, layout_from, local_root
+from unet.dataset.layout import IMAGE_EXTENSIONS, DataLayoutError, Layout, data_files, layout_from, local_root
+from unet.dataset.layout_kinds import layout_modules
 from unet.dataset.per_id import new_images
 from unet.dataset.sources import SOURCE_MODULES
 from unet.dataset.split import ID_KEYS, SPLITS
@@ -74,6 +75,19 @@ def source_modules():
     """The configured source's own modules (downloads, archives, generation), beside
     dataset.download: editing another source's code reruns nothing."""
     return SOURCE_MODULES[config["dataset"]["source"]]
+
+
+def layout_code():
+    """The configured layout's own modules (run-length encodings, COCO, class folders, band
+    files, ...; unet.dataset.layout_kinds), beside dataset.download: editing another layout's
+    code reruns nothing. A synthetic data set is one folder of mask files."""
+    source = config["dataset"]["source"]
+    if source == "synthetic":
+        return layout_modules(Layout())
+    try:
+        return layout_modules(layout_from(source_settings(), source))
+    except DataLayoutError as err:  # rle.csv and coco.json both set: the user's to fix
+        sys.exit(f"DataLayoutError: {err}")
 
 
 def id_lists(split):

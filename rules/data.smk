@@ -3,7 +3,7 @@
 
 rule download_dataset:
     input:
-        modules("dataset.download", *source_modules()),
+        modules("dataset.download", *source_modules(), *layout_code()),
         data=local_data,
     output:
         f"{RESOURCES}/manifest.json",

@@ -13,16 +13,16 @@ IMAGEIO = {"common.imageio", "common.decoders", "common.maskio", "common.orienta
 COMMON = {"common.fileio", *IMAGEIO, "common.labels", "common.parallel"}
 SETTINGS = {"common.schema"}  # settings dataclasses take their defaults from the schema
 BANDS = {"common.bands"}  # multi-band TIFFs: wherever the model's input or a view is read
-# download_dataset's code for every source (pairing, layouts, the manifest); each source adds
-# its own (unet.dataset.sources), so editing archive code reruns no synthetic or local data.
-DOWNLOAD = {"common.fileio", *IMAGEIO, "common.parallel", "dataset.band_files",
-            "dataset.class_folders", "dataset.coco", "dataset.download", "dataset.groups",
-            "dataset.mask_folders", "dataset.merge", "dataset.layout", "dataset.names",
-            "dataset.pairing", "dataset.per_id", "dataset.precheck", "dataset.rle",
-            "dataset.rle_order", "dataset.roi_files", "dataset.sources"} | SETTINGS
+# download_dataset's code for every source and layout (pairing, the manifest); each source
+# adds its own (unet.dataset.sources), each layout kind its own (unet.dataset.layout_kinds:
+# rle, coco, class folders, band files, ...), so editing archive or COCO code reruns no
+# synthetic data set or folder of mask files.
+DOWNLOAD = {"common.fileio", *(IMAGEIO - {"common.maskio"}), "common.parallel", "dataset.download",
+            "dataset.layout", "dataset.layout_kinds", "dataset.names", "dataset.pairing",
+            "dataset.precheck", "dataset.sources"} | SETTINGS
 FETCH = {"dataset.archives", "dataset.archive_kinds", "dataset.http_get",
          "dataset.member_names", "dataset.url"}
-SOURCES = {"synthetic": {"dataset.synthetic"}, "local": set(), "url": FETCH,
+SOURCES = {"synthetic": {"dataset.synthetic", "common.maskio"}, "local": set(), "url": FETCH,
            "kaggle": FETCH | {"dataset.kaggle"}}
 # Every rule's entry modules (as in rules/*.smk) and the exact modules they depend on; a new
 # import shows up here, so a wider (or narrower) rerun is a decision, not an accident.

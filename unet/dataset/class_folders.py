@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from unet.common.maskio import read_mask_values, unpack_rgb, write_mask_png
-from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, id_of, nfc
+from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, id_of, mask_suffixes, nfc
 from unet.dataset.names import listing, part_of
 
 log = logging.getLogger(__name__)
@@ -23,20 +23,6 @@ log = logging.getLogger(__name__)
 _COLOURS = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48),
             (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212)]
 PALETTE = (0, 0, 0, *[c for k in range(255) for c in _COLOURS[k % len(_COLOURS)]])
-
-
-def mask_suffixes(layout: Layout) -> tuple[str, ...]:
-    """One mask suffix per masks folder: the one suffix for all, or the list given."""
-    folders = layout.mask_dirs
-    if isinstance(layout.mask_suffix, str):
-        return (layout.mask_suffix,) * len(folders)
-    if len(layout.mask_suffix) != len(folders):
-        raise DataLayoutError(
-            f"{layout.section}.mask_suffix lists {len(layout.mask_suffix)} suffixes for "
-            f"{len(folders)} masks folder(s); give one suffix per folder, in the same order, "
-            "or a single suffix for all"
-        )
-    return tuple(layout.mask_suffix)
 
 
 def _by_id(

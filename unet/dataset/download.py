@@ -10,16 +10,10 @@ from typing import Any
 from unet.common.fileio import write_json
 from unet.common.imageio import image_size
 from unet.common.parallel import parallel_map
-from unet.dataset.band_files import stack_bands, with_bands
-from unet.dataset.class_folders import merge_classes
-from unet.dataset.coco import CocoMasks, write_coco_mask
 from unet.dataset.layout import DataLayoutError, Layout, layout_from, layout_on_disk, local_root
-from unet.dataset.merge import merge_masks
+from unet.dataset.layout_kinds import layout_module
 from unet.dataset.pairing import pair_files
 from unet.dataset.precheck import record_digest
-from unet.dataset.rle import RleMasks, write_rle_mask
-from unet.dataset.rle_order import check_order
-from unet.dataset.roi_files import with_roi
 from unet.dataset.sources import source_module
 
 log = logging.getLogger(__name__)
@@ -74,26 +68,42 @@ def _fetch(source: str, settings: dict[str, Any], dest: Path) -> list[dict]:
 
 def _merge(job: tuple[Any, Path]) -> Path:
     """Write one image's mask from its parts: class folders, (run-length encodings or COCO
-    objects, and the image), or masks to unite."""
+    objects, and the image), or masks to unite; each by its layout kind's module."""
     parts, dest = job
     if isinstance(parts, dict):
-        return merge_classes(parts, dest)
+        return layout_module("classes").merge_classes(parts, dest)
     if isinstance(parts, tuple):
-        drawn, image, size = parts
-        write = write_rle_mask if isinstance(drawn, RleMasks) else write_coco_mask
-        return write(drawn, image, size, dest)
-    return merge_masks(parts, dest)
+        kind, drawn, image, size = parts  # kind: rle or coco
+        return getattr(layout_module(kind), f"write_{kind}_mask")(drawn, image, size, dest)
+    return layout_module("merge").merge_masks(parts, dest)
+
+
+def _drawn(layout: Layout) -> str | None:
+    """The layout kind whose masks are drawn from a table (rle or coco), or None."""
+    return "rle" if layout.rle else "coco" if layout.coco else None
 
 
 def _class_names(layout: Layout, masks: list) -> dict[str, str] | None:
     """Names by class value where the data gives them: COCO category names, class names in a
     CSV of encodings, or the folder names of class folders; class 0 is the background."""
-    if masks and isinstance(masks[0], CocoMasks | RleMasks) and masks[0].names:
+    if masks and _drawn(layout) and masks[0].names:
         return {"0": "background", **{str(k): n for k, n in masks[0].names}}
     if layout.mask_folders == "classes":
         named = enumerate(layout.mask_dirs, 1)
         return {"0": "background", **{str(k): Path(f).name for k, f in named}}
     return None
+
+
+def _write_files(merges: list, stacks: list, drawn: str | None, processes: int) -> None:
+    """Write the merged or drawn masks and the stacked band files, `processes` at a time."""
+    if drawn == "rle":
+        layout_module("rle", "dataset.rle_order").check_order([job[1:] for job, _ in merges])
+    for _ in parallel_map(_merge, merges, processes, "merge masks"):
+        pass
+    if stacks:
+        stack = layout_module("band_files").stack_bands
+        for _ in parallel_map(stack, stacks, processes, "stack bands"):
+            pass
 
 
 def write_manifest(
@@ -114,8 +124,11 @@ def write_manifest(
     stacked = Path(manifest_path).parent / "stacked_images"
     found = pair_files(root, layout := layout_on_disk(root, layout))  # spelt as on disk
     if layout.band_files:
-        found = with_bands(root, layout, found)
-    found, rois = with_roi(root, layout, found) if layout.roi else (found, {})
+        found = layout_module("band_files").with_bands(root, layout, found)
+    rois: dict = {}
+    if layout.roi:
+        found, rois = layout_module("roi").with_roi(root, layout, found)
+    drawn = _drawn(layout)
     for pid, img, mask in found:
         bands, img = (img, img[0]) if isinstance(img, list) else (None, img)
         _check_utf8(img, pid)
@@ -127,10 +140,10 @@ def write_manifest(
             pair["image"] = str(stacked / f"{pid}.tif")
             pair["image_bands"] = [str(b) for b in bands]
             stacks.append((bands, stacked / f"{pid}.tif"))
-        if isinstance(mask, RleMasks | CocoMasks):  # encodings or objects: drawn into a file
+        if drawn:  # encodings or objects: drawn into a file
             pair["mask"] = str(merged / f"{pid}.png")
-            pair["mask_from"] = str(mask.csv if isinstance(mask, RleMasks) else mask.json)
-            merges.append(((mask, img, (w, h)), merged / f"{pid}.png"))
+            pair["mask_from"] = str(mask.csv if drawn == "rle" else mask.json)
+            merges.append(((drawn, mask, img, (w, h)), merged / f"{pid}.png"))
         elif isinstance(mask, dict):  # one mask per class folder: class numbers, merged
             pair["mask"] = str(merged / f"{pid}.png")
             pair["mask_parts"] = {str(k): [str(x) for x in m] if isinstance(m, list) else str(m)
@@ -143,12 +156,7 @@ def write_manifest(
                 pair["mask_parts"] = [str(m) for m in mask]
                 merges.append((mask, merged / f"{pid}.png"))
         pairs.append(pair)
-    check_order([job for job, _ in merges if isinstance(job, tuple)
-                 and isinstance(job[0], RleMasks)])
-    for _ in parallel_map(_merge, merges, processes, "merge masks"):
-        pass
-    for _ in parallel_map(stack_bands, stacks, processes, "stack bands"):
-        pass
+    _write_files(merges, stacks, drawn, processes)
     manifest = {"source": source, "root": str(root), **(extra or {}), "pairs": pairs}
     names = _class_names(layout, [m for _, _, m in found])
     if names:  # what the data calls its classes (COCO categories, class folders), by value

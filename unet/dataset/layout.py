@@ -69,6 +69,20 @@ class Layout:
         return (self.masks,) if isinstance(self.masks, str) else tuple(self.masks)
 
 
+def mask_suffixes(layout: Layout) -> tuple[str, ...]:
+    """One mask suffix per masks folder: the one suffix for all, or the list given."""
+    folders = layout.mask_dirs
+    if isinstance(layout.mask_suffix, str):
+        return (layout.mask_suffix,) * len(folders)
+    if len(layout.mask_suffix) != len(folders):
+        raise DataLayoutError(
+            f"{layout.section}.mask_suffix lists {len(layout.mask_suffix)} suffixes for "
+            f"{len(folders)} masks folder(s); give one suffix per folder, in the same order, "
+            "or a single suffix for all"
+        )
+    return tuple(layout.mask_suffix)
+
+
 def visible_files(
     folder: Path, recursive: bool, extensions: Iterable[str] | None = None
 ) -> list[Path]:

@@ -9,8 +9,8 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from unet.dataset.class_folders import mask_suffixes
-from unet.dataset.layout import GROUP, DataLayoutError, Layout, visible_files
+from unet.dataset.layout import GROUP, DataLayoutError, Layout, mask_suffixes, visible_files
+from unet.dataset.layout_kinds import layout_module
 from unet.dataset.names import (
     after_prefix,
     by_id,
@@ -218,27 +218,17 @@ def _elsewhere(root: Path, layout: Layout) -> list | None:
     encodings, COCO annotations, class folders, several masks folders, a folder per image;
     None for one masks folder (paired here)."""
     if GROUP in layout.images:  # parallel folders, one per sequence or patient
-        from unet.dataset.groups import pair_groups
-
-        return pair_groups(root, layout)
+        return layout_module("groups").pair_groups(root, layout)
     if layout.rle:  # masks as run-length encodings in a CSV
-        from unet.dataset.rle import pair_rle
-
-        return pair_rle(root, layout)
+        return layout_module("rle").pair_rle(root, layout)
     if layout.coco:  # masks as COCO annotations
-        from unet.dataset.coco import pair_coco
-
-        return pair_coco(root, layout)
+        return layout_module("coco").pair_coco(root, layout)
     if layout.mask_folders == "classes":  # each masks folder one class
-        from unet.dataset.class_folders import pair_class_folders
-
-        return pair_class_folders(root, layout)
+        return layout_module("classes").pair_class_folders(root, layout)
     if not isinstance(layout.masks, str):
         return _pair_each_folder(root, layout)
     if "{id}" in layout.masks:  # a folder of masks per image
-        from unet.dataset.mask_folders import pair_mask_folders
-
-        return pair_mask_folders(root, layout)
+        return layout_module("mask_folders").pair_mask_folders(root, layout)
     return None
 
 

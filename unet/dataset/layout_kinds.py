@@ -1,0 +1,58 @@
+"""Which modules each kind of data layout needs beyond plain pairing (one masks folder of
+mask files): download_dataset imports them through this table, and the download rule lists
+only the configured layout's as code inputs, so editing COCO or run-length code reruns no
+data set of mask files, as unet.dataset.sources does for the sources."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from unet.dataset.layout import GROUP, Layout
+
+PACKAGE = "unet"
+# A layout kind's own modules (dotted, below unet).
+LAYOUT_MODULES: dict[str, tuple[str, ...]] = {
+    "groups": ("dataset.groups",),  # parallel folders, one per sequence or patient
+    "rle": ("dataset.rle", "dataset.rle_order"),  # run-length encodings in a CSV
+    "coco": ("dataset.coco",),  # COCO annotations
+    "classes": ("dataset.class_folders",),  # one masks folder per class
+    "mask_folders": ("dataset.mask_folders",),  # a folder of masks per image ({id})
+    "merge": ("dataset.merge",),  # several masks of one image, united
+    "band_files": ("dataset.band_files",),  # one file per band, stacked
+    "roi": ("dataset.roi_files",),  # a region of interest per image
+}
+
+
+def layout_kinds(layout: Layout) -> list[str]:
+    """The kinds (LAYOUT_MODULES' keys) that pairing and writing the manifest of `layout`
+    use; none for one masks folder of mask files."""
+    several = not isinstance(layout.masks, str) and len(layout.masks) > 1
+    per_image = any("{id}" in m for m in layout.mask_dirs)
+    used = {
+        "groups": GROUP in layout.images,
+        "rle": bool(layout.rle),
+        "coco": bool(layout.coco),
+        "classes": layout.mask_folders == "classes",
+        "mask_folders": per_image,
+        # a list of masks per image: further parts, several folders (their union), or a
+        # folder of masks per image
+        "merge": bool(layout.mask_parts) or per_image
+        or (several and layout.mask_folders != "classes"),
+        "band_files": bool(layout.band_files),
+        "roi": bool(layout.roi),
+    }
+    return [kind for kind, on in used.items() if on]
+
+
+def layout_modules(layout: Layout) -> list[str]:
+    """The modules of `layout`'s kinds (dotted, below unet): the rule's code inputs."""
+    return [m for kind in layout_kinds(layout) for m in LAYOUT_MODULES[kind]]
+
+
+def layout_module(kind: str, name: str | None = None) -> ModuleType:
+    """The module `name` of `kind` (by default its first): imported through LAYOUT_MODULES,
+    which the rule's code inputs come from, so unet.deps sees it there, not as an import."""
+    if name is not None and name not in LAYOUT_MODULES[kind]:
+        raise ValueError(f"{name} is not a module of layout kind {kind!r}")
+    return importlib.import_module(f"{PACKAGE}.{name or LAYOUT_MODULES[kind][0]}")

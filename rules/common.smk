@@ -4,7 +4,14 @@ import os
 import sys
 from pathlib import Path
 
-from unet.dataset.layout import IMAGE_EXTENSIONS, DataLayoutError, Layout, data_files, layout_from, local_root
+from unet.dataset.layout import (
+    IMAGE_EXTENSIONS,
+    DataLayoutError,
+    Layout,
+    data_files,
+    layout_from,
+    local_root,
+)
 from unet.dataset.layout_kinds import layout_modules
 from unet.dataset.per_id import new_images
 from unet.dataset.sources import SOURCE_MODULES

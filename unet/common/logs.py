@@ -20,11 +20,13 @@ def setup_logging(log_file: str | os.PathLike | None = None, level: int = loggin
     """Log to `log_file` (the rule's log), and to stderr: everything without a log file, else
     warnings only, so a Snakemake run's screen is not buried under every job's progress."""
     console = logging.StreamHandler(sys.stderr)
+    console.addFilter(_Only("screen"))
     handlers: list[logging.Handler] = [console]
     if log_file:
         console.setLevel(logging.WARNING)
         os.makedirs(os.path.dirname(os.path.abspath(log_file)), exist_ok=True)
         handlers.append(logging.FileHandler(log_file, mode="w"))
+        handlers[-1].addFilter(_Only("log"))
     logging.basicConfig(level=level, format=FORMAT, handlers=handlers, force=True)
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught  # the traceback lands in the rule's log, not only on stderr
@@ -41,8 +43,45 @@ def _stop(signum: int, _frame) -> None:
     raise SystemExit(128 + signum)
 
 
+class _Only(logging.Filter):
+    """Lets a handler pass the records tagged `only=` its own place, and the untagged ones."""
+
+    def __init__(self, place: str) -> None:
+        super().__init__()
+        self.place = place
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "only", self.place) == self.place
+
+
+def input_error(err: BaseException) -> bool:
+    """Whether `err` is one of the project's own errors for bad input (DataLayoutError,
+    MaskValueError, CheckpointError, ...: the classes defined in `unet`), whose message names
+    the file or key and the fix; any other exception is a bug, its traceback the news."""
+    return isinstance(err, Exception) and type(err).__module__.split(".")[0] == "unet"
+
+
 def _log_uncaught(kind, value, tb) -> None:
-    logging.getLogger("unet").critical("%s: %s", kind.__name__, value, exc_info=(kind, value, tb))
+    """The step's end. A bug: its traceback, on screen and in the log. Bad input: its message
+    alone on screen, with where the traceback is (the rule's log, for a bug report); the log
+    ends with the message, so Snakemake's show-failed-logs block ends with it too."""
+    log = logging.getLogger("unet")
+    files = [h.baseFilename for h in logging.getLogger().handlers
+             if isinstance(h, logging.FileHandler)]
+    if not input_error(value) or not files:  # without a log, nowhere else to keep it
+        log.critical("%s: %s", kind.__name__, value, exc_info=(kind, value, tb))
+        return
+    log.error("the traceback of the error below, for a bug report:", exc_info=(kind, value, tb),
+             extra={"only": "log"})
+    log.critical("%s: %s", kind.__name__, value, extra={"only": "log"})
+    log.critical("%s: %s\n(the traceback, for a bug report, is in %s)", kind.__name__, value,
+                 _shown(files[0]), extra={"only": "screen"})
+
+
+def _shown(path: str) -> str:
+    """`path` as the run gave it: relative to the working folder (a workflow's), where inside."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
 
 
 class _TqdmToLog:

@@ -1,0 +1,89 @@
+"""How a failed step reads: the project's own errors for bad input (a DataLayoutError, a
+MaskValueError, ...) show their message alone on screen, with one line saying where the
+traceback is; the rule's log keeps the traceback, and ends with the message, so Snakemake's
+show-failed-logs block ends with it too. A bug (any other exception) keeps its traceback on
+screen and in the log."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import REPO, TINY, copy_workflow, snakemake
+
+STEP = """
+import sys
+from unet.common.logs import setup_logging
+setup_logging(sys.argv[1] if len(sys.argv) > 1 else None)
+def deep():
+    {raise_}
+deep()
+"""
+INPUT = ("from unet.dataset.layout import DataLayoutError; "
+         "raise DataLayoutError('images with no mask in m/: a.png; fix the names')")
+BUG = "raise KeyError('class_names')"
+
+
+def _step(tmp_path: Path, raise_: str, *args: str) -> subprocess.CompletedProcess:
+    script = tmp_path / "step.py"
+    script.write_text(STEP.format(raise_=raise_))
+    return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True,
+                          cwd=REPO, env={"PYTHONPATH": str(REPO), "PATH": ""})
+
+
+def test_an_input_error_shows_its_message_alone_and_logs_the_traceback(tmp_path):
+    log = tmp_path / "logs" / "step.log"
+    out = _step(tmp_path, INPUT, str(log))
+    assert out.returncode == 1
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 2, out.stderr
+    assert "CRITICAL" in lines[0] and "DataLayoutError: images with no mask in m/" in lines[0]
+    assert "Traceback" not in out.stderr and str(log) in lines[1]
+    text = log.read_text().strip().splitlines()
+    assert any("Traceback" in line for line in text) and any("in deep" in x for x in text)
+    assert "CRITICAL" in text[-1] and text[-1].endswith("a.png; fix the names"), text
+    assert sum("CRITICAL" in line for line in text) == 1
+
+
+def test_a_bug_keeps_its_traceback_on_screen(tmp_path):
+    log = tmp_path / "step.log"
+    out = _step(tmp_path, BUG, str(log))
+    assert out.returncode == 1
+    assert "Traceback" in out.stderr and "KeyError: 'class_names'" in out.stderr
+    assert "Traceback" in log.read_text()
+
+
+def test_without_a_log_file_the_traceback_stays_on_screen(tmp_path):
+    out = _step(tmp_path, INPUT)  # nowhere else to keep it
+    assert out.returncode == 1
+    assert "Traceback" in out.stderr and "images with no mask in m/" in out.stderr
+
+
+@pytest.mark.workflow
+def test_a_failed_rule_reads_as_its_message(tmp_path):
+    data = tmp_path / "data"
+    for sub in ("images", "masks"):
+        (data / sub).mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        Image.fromarray(rng.integers(0, 255, (24, 32, 3), np.uint8)).save(
+            data / "images" / f"a{i}.png")
+        if i != 2:
+            Image.fromarray(np.zeros((24, 32), np.uint8)).save(data / "masks" / f"a{i}.png")
+    wd = copy_workflow(tmp_path / "wf")
+    (wd / "local.yaml").write_text(
+        f"dataset: {{name: mine, source: local, local: {{path: '{data}'}}}}\n")
+    out = snakemake(wd, "results/mine/split.json", "--cores", "1", "--configfile", TINY,
+                    "local.yaml", check=False)
+    screen = out.stdout + out.stderr
+    assert out.returncode != 0
+    assert screen.count("Traceback") == 1, screen  # the log's, for a bug report
+    block = screen.split("logs/download_dataset.log:\n")[1].split("=" * 80)[1]
+    last = block.strip().splitlines()[-1]  # show-failed-logs' block ends with the message
+    assert "CRITICAL" in last and "a2.png" in last and "allow_unpaired" in last, screen
+    assert not (wd / "resources" / "mine" / "manifest.json").exists()

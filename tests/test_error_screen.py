@@ -58,6 +58,28 @@ def test_a_bug_keeps_its_traceback_on_screen(tmp_path):
     assert "Traceback" in log.read_text()
 
 
+@pytest.mark.parametrize("raise_, message", [
+    ("from unet.train.folds import fold_rows; fold_rows({'folds': []}, 3)",
+     "ValueError: fold 3 does not exist: the cache has 0 folds (split.folds)"),
+    ("from unet.infer.predict_folder import list_images; list_images('nowhere/new')",
+     "FileNotFoundError: folder to predict nowhere/new does not exist; put the images there"),
+])
+def test_the_projects_own_raise_of_a_builtin_error_reads_as_its_message(tmp_path, raise_,
+                                                                        message):
+    # Many of the project's refusals are plain ValueError or FileNotFoundError with a message
+    # naming the file or key and the fix: raised by a `raise` in unet, they are bad input too.
+    log = tmp_path / "step.log"
+    out = _step(tmp_path, raise_, str(log))
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    assert message in out.stderr.splitlines()[0] and str(log) in out.stderr
+    assert "Traceback" in log.read_text() and message in log.read_text().splitlines()[-1]
+
+
+def test_a_builtin_error_raised_elsewhere_is_a_bug(tmp_path):
+    out = _step(tmp_path, "int('twelve')", str(tmp_path / "step.log"))
+    assert out.returncode == 1 and "Traceback" in out.stderr and "int('twelve')" in out.stderr
+
+
 def test_without_a_log_file_the_traceback_stays_on_screen(tmp_path):
     out = _step(tmp_path, INPUT)  # nowhere else to keep it
     assert out.returncode == 1

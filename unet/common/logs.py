@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import linecache
 import logging
 import os
 import signal
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 from tqdm.auto import tqdm
 
 T = TypeVar("T")
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # unet/
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -55,10 +57,30 @@ class _Only(logging.Filter):
 
 
 def input_error(err: BaseException) -> bool:
-    """Whether `err` is one of the project's own errors for bad input (DataLayoutError,
-    MaskValueError, CheckpointError, ...: the classes defined in `unet`), whose message names
-    the file or key and the fix; any other exception is a bug, its traceback the news."""
-    return isinstance(err, Exception) and type(err).__module__.split(".")[0] == "unet"
+    """Whether `err` is bad input rather than a bug: one of the project's own error classes
+    (DataLayoutError, MaskValueError, CheckpointError, ...: those defined in `unet`), a plain
+    ValueError, OSError or RuntimeError that a `raise` in `unet` made (its message names the
+    file or key and the fix), or a failed file operation naming its file. Anything else (a
+    KeyError, a ValueError from numpy or torch) is a bug, its traceback the news."""
+    if not isinstance(err, Exception):
+        return False
+    if type(err).__module__.split(".")[0] == "unet":
+        return True
+    if isinstance(err, OSError) and err.filename:
+        return True
+    return isinstance(err, (ValueError, OSError, RuntimeError)) and _raised_by_unet(err)
+
+
+def _raised_by_unet(err: BaseException) -> bool:
+    """Whether the innermost frame of `err`'s traceback is a `raise` statement in `unet`."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    path = os.path.abspath(tb.tb_frame.f_code.co_filename)
+    inside = path.startswith(os.path.join(_PACKAGE, ""))
+    return inside and linecache.getline(path, tb.tb_lineno).lstrip().startswith("raise")
 
 
 def _log_uncaught(kind, value, tb) -> None:

@@ -109,3 +109,32 @@ def test_a_failed_rule_reads_as_its_message(tmp_path):
     last = block.strip().splitlines()[-1]  # show-failed-logs' block ends with the message
     assert "CRITICAL" in last and "a2.png" in last and "allow_unpaired" in last, screen
     assert not (wd / "resources" / "mine" / "manifest.json").exists()
+
+
+def test_the_cli_reads_bad_input_as_a_line_and_keeps_a_bugs_traceback(tmp_path, monkeypatch,
+                                                                        capsys):
+    # `unet` printed any ValueError as one line with no traceback anywhere (it keeps no log),
+    # a bug's too; and the project's own errors that are no ValueError or OSError (a
+    # RuntimeError such as KaggleError, or a worker killed for memory) as a traceback.
+    import unet.model.describe as describe
+    from unet.cli import main
+    from unet.dataset.kaggle import KaggleError
+
+    model = tmp_path / "model.pt"
+    model.write_bytes(b"x")
+
+    def refused(path):
+        raise KaggleError("the competition's rules are not accepted: accept them on its page")
+
+    monkeypatch.setattr(describe, "describe_model", refused)
+    assert main(["info", str(model)]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == ("unet info: the competition's rules are not accepted: accept them "
+                           "on its page"), err
+
+    def bug(path):
+        return int("twelve")
+
+    monkeypatch.setattr(describe, "describe_model", bug)
+    with pytest.raises(ValueError, match="twelve"):  # to the excepthook: its traceback
+        main(["info", str(model)])

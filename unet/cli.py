@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from unet.common.logs import setup_logging
+from unet.common.logs import input_error, setup_logging
 from unet.common.schema import bounds, defaults
 
 log = logging.getLogger(__name__)
@@ -278,13 +278,16 @@ def main(argv: list[str] | None = None) -> int:
         # ends; stdout goes to devnull so the exit's own flush cannot fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + 13  # 141: killed by SIGPIPE, as the shell reports it
-    except (FileNotFoundError, FileExistsError, PermissionError, ValueError) as err:
-        # Bad input: one clear line, no traceback.
+    except Exception as err:
+        # Bad input (as a workflow step judges it: unet.common.logs.input_error): one clear
+        # line, no traceback. A bug (a ValueError from numpy, a KeyError) goes on to the
+        # excepthook: its traceback, for a bug report.
+        if not input_error(err):
+            raise
         print(f"unet {args.command}: {err}", file=sys.stderr)
-        return 2
-    except OSError as err:  # a failed read or write mid-run (a full disk, a lost mount)
-        print(f"unet {args.command}: {err}", file=sys.stderr)
-        return 1
+        named = (FileNotFoundError, FileExistsError, PermissionError, ValueError)
+        # 1: a failed read or write mid-run (a full disk, a lost mount), a killed worker
+        return 2 if isinstance(err, named) else 1
     except KeyboardInterrupt:  # Ctrl-C: every output is written whole or not at all
         print(f"\nunet {args.command}: interrupted; what was written is whole, the rest is "
               "not written", file=sys.stderr)

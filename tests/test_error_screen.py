@@ -63,6 +63,9 @@ def test_a_bug_keeps_its_traceback_on_screen(tmp_path):
      "ValueError: fold 3 does not exist: the cache has 0 folds (split.folds)"),
     ("from unet.infer.predict_folder import list_images; list_images('nowhere/new')",
      "FileNotFoundError: folder to predict nowhere/new does not exist; put the images there"),
+    ("from unet.common.parallel import parallel_map; from unet.infer.predict_folder import "
+     "list_images; list(parallel_map(list_images, ['nowhere/a', 'nowhere/a'], 2, 'list'))",
+     "FileNotFoundError: folder to predict nowhere/a does not exist"),  # in a pool's worker
 ])
 def test_the_projects_own_raise_of_a_builtin_error_reads_as_its_message(tmp_path, raise_,
                                                                         message):

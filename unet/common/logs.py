@@ -5,6 +5,7 @@ from __future__ import annotations
 import linecache
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -15,6 +16,7 @@ from tqdm.auto import tqdm
 
 T = TypeVar("T")
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # unet/
+_REMOTE_FRAME = re.compile(r'File "([^"]+)", line (\d+)')  # a worker's traceback
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -72,15 +74,26 @@ def input_error(err: BaseException) -> bool:
 
 
 def _raised_by_unet(err: BaseException) -> bool:
-    """Whether the innermost frame of `err`'s traceback is a `raise` statement in `unet`."""
-    tb = err.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is None:
-        return False
-    path = os.path.abspath(tb.tb_frame.f_code.co_filename)
+    """Whether the innermost frame of `err`'s traceback is a `raise` statement in `unet`; for
+    an error a pool's worker raised, of the worker's traceback (concurrent.futures gives it
+    as text, the cause of the error the parent re-raises)."""
+    places = _REMOTE_FRAME.findall(str(err.__cause__)) if _remote(err.__cause__) else []
+    if places:
+        path, line = places[-1]
+    else:
+        tb = err.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        if tb is None:
+            return False
+        path, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+    path = os.path.abspath(path)
     inside = path.startswith(os.path.join(_PACKAGE, ""))
-    return inside and linecache.getline(path, tb.tb_lineno).lstrip().startswith("raise")
+    return inside and linecache.getline(path, int(line)).lstrip().startswith("raise")
+
+
+def _remote(cause: BaseException | None) -> bool:
+    return type(cause).__name__ == "_RemoteTraceback"
 
 
 def _log_uncaught(kind, value, tb) -> None:

@@ -120,3 +120,13 @@ def test_instance_warning_names_a_mask(tmp_path):
         Image.fromarray(ids).save(paths[-1])
     note = instance_note(paths, MaskMapping(tuple(range(7))))
     assert note is not None and f"e.g. {paths[0]}" in note
+
+
+def test_too_many_values_name_the_masks_that_hold_them():
+    # Detected values past 255 (a noisy or 16-bit instance-label mask) skipped the
+    # masks.max_values refusal, which names the masks holding the most values and the lossy
+    # (threshold 127) fix, for one naming no file.
+    where = "; the most in m/a.png (300 values)"
+    with pytest.raises(MaskValueError, match=r"300 distinct values.*max_values=16; the most in "
+                       r"m/a.png.*masks.threshold: 127.*masks.threshold: 0"):
+        mapping_from_values(set(range(300)), None, None, 16, where=where)

@@ -181,13 +181,13 @@ def mapping_from_values(
         return replace(mapping, skip_unlisted=unlisted)
     if threshold is not None:
         return _thresholded(list(values) or None, threshold, top, ignore)
+    if not explicit and len(found) > max_values:  # first: it names the masks holding them
+        raise MaskValueError(_too_many(found, max_values, where, rgb))
     _refuse_past_indices(len(values) if explicit else len(found), found, bool(explicit), rgb)
     if explicit:
         mapping = MaskMapping(values, ignore, rgb, merged=merged, skip_unlisted=unlisted)
         _check_explicit(mapping)
         return mapping
-    if len(found) > max_values:
-        raise MaskValueError(_too_many(found, max_values, where, rgb))
     if len(found) < 2:
         raise MaskValueError(
             f"all masks hold the single value {sorted(found)}; nothing to segment. "

@@ -5,12 +5,11 @@ data set of mask files, as unet.dataset.sources does for the sources."""
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
 from unet.dataset.layout import GROUP, Layout
+from unet.dataset.sources import listed_module
 
-PACKAGE = "unet"
 # A layout kind's own modules (dotted, below unet).
 LAYOUT_MODULES: dict[str, tuple[str, ...]] = {
     "groups": ("dataset.groups",),  # parallel folders, one per sequence or patient
@@ -55,4 +54,4 @@ def layout_module(kind: str, name: str | None = None) -> ModuleType:
     which the rule's code inputs come from, so unet.deps sees it there, not as an import."""
     if name is not None and name not in LAYOUT_MODULES[kind]:
         raise ValueError(f"{name} is not a module of layout kind {kind!r}")
-    return importlib.import_module(f"{PACKAGE}.{name or LAYOUT_MODULES[kind][0]}")
+    return listed_module(name or LAYOUT_MODULES[kind][0])

@@ -18,7 +18,13 @@ SOURCE_MODULES: dict[str, tuple[str, ...]] = {
 }
 
 
+def listed_module(name: str) -> ModuleType:
+    """The unet module `name` (dotted, below unet), imported by name: for the modules a table
+    (SOURCE_MODULES, layout_kinds.LAYOUT_MODULES) gives a rule as code inputs, so unet.deps
+    sees them there and not as an import of the code that runs them."""
+    return importlib.import_module(f"{PACKAGE}.{name}")
+
+
 def source_module(source: str) -> ModuleType:
-    """The module of `source`: imported through SOURCE_MODULES, which the rule's code
-    inputs come from, so unet.deps sees it there and not as an import here."""
-    return importlib.import_module(f"{PACKAGE}.{SOURCE_MODULES[source][0]}")
+    """The module of `source`, through SOURCE_MODULES."""
+    return listed_module(SOURCE_MODULES[source][0])

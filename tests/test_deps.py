@@ -90,8 +90,8 @@ RULES = {
     ),
     "evaluate_masks": (
         ("evaluate.evaluate", "common.layout"),
-        COMMON | {"common.layout", "common.roi", "dataset.names", "evaluate.boundary",
-                  "evaluate.detection",
+        COMMON | {"common.layout", "common.probs", "common.roi", "dataset.names",
+                  "evaluate.boundary", "evaluate.detection",
                   "evaluate.distances",
                   "evaluate.evaluate", "evaluate.metrics"},
     ),

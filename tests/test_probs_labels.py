@@ -55,3 +55,13 @@ def test_an_npz_under_an_npy_name_is_refused_by_name(tmp_path):
         np.savez(f, probs=np.zeros((2, 4, 4), np.float16))
     with pytest.raises(ValueError, match=r"a\.npy.*npz.*predict_masks"):
         read_probs(path)
+
+
+def test_a_damaged_probabilities_file_says_how_to_rerun_prediction(tmp_path):
+    # "rerun prediction" alone: Snakemake does not see a file replaced inside an output folder,
+    # so a plain rerun does nothing; the message gives the command that does.
+    from unet.common.probs import read_probs
+
+    np.save(tmp_path / "a.npy", np.zeros((4, 4), np.uint8))
+    with pytest.raises(ValueError, match=r"rerun prediction: `snakemake --forcerun predict_masks"):
+        read_probs(tmp_path / "a.npy")

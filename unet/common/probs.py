@@ -43,24 +43,30 @@ def write_probs(path: str | os.PathLike, probs) -> None:
         np.save(f, np.asarray(probs, dtype=np.float16))
 
 
+# A file replaced or damaged inside an output folder does not make Snakemake rerun its step,
+# so "rerun prediction" alone did nothing: the command that does.
+RERUN_PREDICTION = ("rerun prediction: `snakemake --forcerun predict_masks` with your usual "
+                    "options (a file changed by hand inside its folder does not make it stale)")
+
+
 def read_probs(path: str | os.PathLike) -> np.ndarray:
     """Memory-map one image's probabilities (C, H, W) float16; a clear error if not that."""
     try:
         probs = np.load(path, mmap_mode="r")
     except (OSError, ValueError) as err:
         raise ValueError(
-            f"cannot read probabilities {path}: {err}; rerun prediction (predict_masks)"
+            f"cannot read probabilities {path}: {err}; {RERUN_PREDICTION}"
         ) from err
     if not isinstance(probs, np.ndarray):  # np.load opens an .npz by content, whatever its name
         probs.close()
         raise ValueError(
-            f"{path} is an .npz archive, not one .npy array of (C, H, W) probabilities; rerun "
-            "prediction (predict_masks), or save the array alone with np.save"
+            f"{path} is an .npz archive, not one .npy array of (C, H, W) probabilities; "
+            f"{RERUN_PREDICTION}, or save the array alone with np.save"
         )
     if probs.ndim != 3 or not np.issubdtype(probs.dtype, np.floating):
         raise ValueError(
             f"{path} holds a {probs.dtype} array of shape {probs.shape}, not (C, H, W) "
-            "probabilities; rerun prediction (predict_masks)"
+            f"probabilities; {RERUN_PREDICTION}"
         )
     return probs
 

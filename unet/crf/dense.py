@@ -12,7 +12,7 @@ from unet.common.bands import view_image
 from unet.common.fileio import read_json
 from unet.common.labels import MaskMapping
 from unet.common.parallel import parallel_map
-from unet.common.probs import read_probs
+from unet.common.probs import RERUN_PREDICTION, read_probs
 from unet.common.roi import read_roi
 from unet.common.schema import defaults
 
@@ -222,12 +222,12 @@ def refine_file(task: CRFTask) -> str:
     if probs.shape[1:] != image.shape[:2]:
         raise ValueError(
             f"{task.probs_path}: probabilities {probs.shape} do not match image "
-            f"{task.image_path} of HxW {image.shape[:2]}; rerun prediction for this image"
+            f"{task.image_path} of HxW {image.shape[:2]}; {RERUN_PREDICTION}"
         )
     if task.mapping.num_classes != probs.shape[0]:
         raise ValueError(
             f"{task.probs_path}: {probs.shape[0]} classes but the mask mapping has "
-            f"{task.mapping.num_classes}; rerun prediction"
+            f"{task.mapping.num_classes}; {RERUN_PREDICTION}"
         )
     outside = None if task.roi is None else ~read_roi(task.roi, probs.shape[1:], task.image_path)
     try:

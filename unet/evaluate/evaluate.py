@@ -14,6 +14,7 @@ from unet.common.fileio import atomic_path, read_json, write_json
 from unet.common.imageio import ImageReadError
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.parallel import parallel_map
+from unet.common.probs import RERUN_PREDICTION
 from unet.common.roi import within_roi
 from unet.dataset.names import listing
 from unet.evaluate.boundary import HD95_PENALTY, image_diagonal, image_scores
@@ -78,7 +79,7 @@ def score_image(job: ScoreJob) -> dict:
         if pred.shape != target.shape:
             raise ValueError(
                 f"predicted mask {path} is {pred.shape[::-1]}, its ground truth "
-                f"{gt_path} is {target.shape[::-1]}; rerun prediction"
+                f"{gt_path} is {target.shape[::-1]}; {RERUN_PREDICTION}"
             )
         out[method] = image_scores(pred, target, mapping.num_classes, IGNORE_INDEX, tolerance)
     return {"id": image_id, "diagonal": image_diagonal(target.shape), "scores": out}

@@ -9,6 +9,7 @@ import logging
 import numpy as np
 from scipy import ndimage
 
+from unet.cache.lost_classes import LOST, ROI_FIX, Resize, absent_class_notes
 from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError
 from unet.common.maskio import read_mask_values
 from unet.common.roi import within_roi
@@ -19,14 +20,15 @@ log = logging.getLogger(__name__)
 
 def describe_classes(
     counts: np.ndarray, mapping: MaskMapping, chosen: bool, train_masks: list[str],
-    train_rois: list[str | None] | None = None,
+    train_rois: list[str | None] | None = None, resize: Resize | None = None,
 ) -> list[float]:
     """Each class's share of the training pixels (`counts` by class index), warning when
     values the masks were searched for (not `chosen` in the config) made the larger class
     class 1 or look like instance labels (one number per object). `train_rois`: each
-    training mask's region of interest, or None."""
+    training mask's region of interest, or None; `resize`: how they were cached, to name a
+    size that keeps a class the resize lost."""
     fractions = class_fractions(counts, mapping.num_classes)
-    _check_learnable(counts, mapping, train_masks, train_rois)
+    _check_learnable(counts, mapping, train_masks, train_rois, resize)
     if not chosen:
         for k, share in enumerate(fractions):
             if 0 < share < RARE:
@@ -62,7 +64,7 @@ def _classes(first: int, n: int) -> str:
 
 
 def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list[str],
-                     rois: list[str | None] | None = None) -> None:
+                     rois: list[str | None] | None = None, resize: Resize | None = None) -> None:
     """Refuse training masks without a pixel of any scored class (nothing to learn, and every
     score 0/0, counted as 1.0), and warn of each scored class they lack (never learnt)."""
     first, n = mapping.scored_from, mapping.num_classes
@@ -84,9 +86,9 @@ def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list
             f"{_classes(first, n)} (values "
             f"{[mapping.values[k] for k in range(first, n)]}): there is nothing to learn; {hint}"
         )
-    for k in absent:
-        log.warning("class %d (value %s) has no pixel in the training masks: the model cannot "
-                    "learn it, and predicts it nowhere", k, mapping.values[k])
+    if absent:  # the masks at full size say why: the resize, the regions of interest, or none
+        for note in absent_class_notes(absent, mapping, train_masks, rois, resize).values():
+            log.warning(note)
 
 
 def check_validation(split: dict, cached: dict[str, tuple], mapping: MaskMapping,
@@ -133,13 +135,6 @@ def _masks_and_rois(ids: list[str], by_id: dict[str, dict]) -> tuple[list[str], 
     return [by_id[i]["mask"] for i in ids], [by_id[i].get("roi") for i in ids]
 
 
-# Where the cached masks hold no object but the files do: nearest-neighbour resizing samples
-# one pixel in each block it shrinks, and an object between the samples is gone.
-LOST = ("too small to survive the cache's resize (none is left at preprocess.width x height, "
-        "or preprocess.scale): raise them, or keep each image at its own size "
-        "(preprocess.mode: native, with train.patch.size)")
-
-
 def _held_at_full_size(masks: list[str], mapping: MaskMapping,
                        rois: list[str | None] | None = None) -> str | None:
     """The first of `masks` whose file holds a pixel of a scored class inside its region of
@@ -164,11 +159,6 @@ def _outside_rois(masks: list[str], mapping: MaskMapping, rois: list[str | None]
     roi = dict(pairs)[found]
     return (f"{what} (e.g. {found}) hold class {_classes(mapping.scored_from, mapping.num_classes)}"
             f" only outside their regions of interest (e.g. {roi}): {ROI_FIX}")
-
-
-ROI_FIX = ("a region of interest (dataset.<source>.roi) is the non-zero pixels of its file, and "
-           "only they are learnt and scored; check those files (an inverted or blank one "
-           "leaves its image's objects outside), or fix dataset.<source>.roi")
 
 
 def _why_unlabelled(ids: list[str], mapping: MaskMapping, by_id: dict[str, dict]

@@ -12,7 +12,9 @@ from PIL import Image
 
 from unet.cache.class_checks import check_validation, describe_classes, unlabelled_ids
 from unet.cache.intensity import training_range
+from unet.cache.lost_classes import Resize
 from unet.cache.mapping import choose_mapping, class_names
+from unet.cache.nearest import resize_mask
 from unet.cache.ragged import flat_offsets
 from unet.cache.settings import PreprocessSettings
 from unet.common.bands import read_bands, resize_bands
@@ -49,17 +51,6 @@ def resize_image(
         im = im.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
     arr = pixels(im)
     return arr[..., None] if arr.ndim == 2 else arr
-
-
-def resize_mask(raw: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Nearest-neighbour resize of a label map (h, w) to `size` (w, h): never invents values."""
-    h, w = raw.shape
-    if (w, h) == tuple(size):  # native size: nothing to resample
-        return raw
-    # Sample at pixel centres, as PIL's NEAREST does; works for any dtype (8- or 16-bit).
-    rows = np.minimum(((np.arange(size[1]) + 0.5) * h / size[1]).astype(np.int64), h - 1)
-    cols = np.minimum(((np.arange(size[0]) + 0.5) * w / size[0]).astype(np.int64), w - 1)
-    return raw[rows[:, None], cols[None, :]]
 
 
 def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None]) -> tuple:
@@ -216,7 +207,9 @@ def _describe(meta: dict, split: dict, cached: dict[str, tuple[str, np.ndarray]]
     chosen = bool(settings.mask_values) or settings.mask_threshold is not None
     train = [by_id[i]["mask"] for i in split["train"]]
     rois = [by_id[i].get("roi") for i in split["train"]]
-    meta["class_fractions"] = describe_classes(counts, mapping, chosen, train, rois)
+    sizes = [tuple(by_id[i]["size"]) for i in split["train"]]
+    meta["class_fractions"] = describe_classes(counts, mapping, chosen, train, rois,
+                                               Resize(settings, sizes))
     meta["unlabelled"] = unlabelled_ids(split, cached, mapping, by_id)
     check_validation(split, cached, mapping, by_id)
 

@@ -1,0 +1,84 @@
+"""A class that the training masks hold at full size but that the cache lacks: the warning
+says why (objects too small for the resize, naming a size that keeps them, or objects only
+outside the regions of interest), not that the data has no pixel of it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from unet.cache.preprocess import preprocess
+from unet.cache.settings import PreprocessSettings
+from unet.common.fileio import write_json
+
+S = 256  # full size; cached at 32x32: a nearest-neighbour sample every 8 pixels, at 8k+4
+
+
+def _fov() -> np.ndarray:
+    yy, xx = np.mgrid[:S, :S]
+    return np.hypot(yy - S / 2, xx - S / 2) < 0.45 * S
+
+
+def _cache(root: Path, lesions: list[tuple[int, int]], caplog,
+           settings: PreprocessSettings | None = None) -> str:
+    """Preprocess 8 DRIVE-like pairs: a vessel band (value 128, class 1) and 3x3 lesions
+    (value 255, class 2) at `lesions`, in a round field of view; the warnings' text."""
+    for d in ("images", "manual", "fov"):
+        (root / d).mkdir(parents=True)
+    pairs = []
+    for i in range(8):
+        mask = np.zeros((S, S), np.uint8)
+        mask[60 + 10 * i: 80 + 10 * i, 40:200] = 128
+        for y, x in lesions:
+            mask[y:y + 3, x:x + 3] = 255
+        paths = [str(root / f) for f in (f"images/{i}.png", f"manual/{i}.png", f"fov/{i}.gif")]
+        for path, arr in zip(paths, (50 + mask // 2, mask, _fov().astype(np.uint8) * 255),
+                             strict=True):
+            Image.fromarray(arr).save(path)
+        pairs.append({"id": str(i), "image": paths[0], "mask": paths[1], "roi": paths[2],
+                      "size": [S, S]})
+    ids = [p["id"] for p in pairs]
+    write_json(root / "manifest.json", {"pairs": pairs})
+    write_json(root / "split.json", {"train": ids[:4], "val": ids[4:6], "test": ids[6:]})
+    with caplog.at_level(logging.WARNING):
+        preprocess(root / "manifest.json", root / "split.json", root / "cache",
+                   settings or PreprocessSettings(width=32, height=32))
+    return next(r.getMessage() for r in caplog.records if "class 2" in r.getMessage())
+
+
+def test_a_class_lost_to_the_resize_is_named_so_with_a_size_that_keeps_it(tmp_path, caplog):
+    # Said "class 2 (value 255) has no pixel in the training masks", which every one holds.
+    line = _cache(tmp_path, [(100, 129), (150, 161)], caplog)
+    assert "has no pixel in the training masks" not in line
+    assert "resize" in line and "0.png" in line
+    assert "64x64" in line and "preprocess.mode: native" in line  # 2x the size keeps them
+
+
+def test_the_size_named_keeps_the_class(tmp_path, caplog):
+    line = _cache(tmp_path, [(100, 129), (150, 161)], caplog)
+    assert "64x64" in line
+    caplog.clear()
+    (tmp_path / "cache").rename(tmp_path / "old")
+    meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+                      PreprocessSettings(width=64, height=64))
+    assert meta["class_fractions"][2] > 0
+
+
+def test_native_mode_names_a_scale(tmp_path, caplog):
+    line = _cache(tmp_path, [(100, 129)], caplog, PreprocessSettings(mode="native", scale=0.125))
+    assert "resize" in line and "preprocess.scale 0.25" in line
+
+
+def test_a_class_only_outside_the_regions_of_interest_is_named_so(tmp_path, caplog):
+    line = _cache(tmp_path, [(2, 2), (250, 250)], caplog)  # the corners: outside the FOV
+    assert "too small" not in line and "region of interest" in line
+    assert "0.png" in line and "0.gif" in line
+
+
+def test_a_class_the_masks_lack_keeps_the_old_warning(tmp_path, caplog):
+    line = _cache(tmp_path, [], caplog, PreprocessSettings(width=32, height=32,
+                                                           mask_values=(0, 128, 255)))
+    assert "has no pixel in the training masks" in line

@@ -1,0 +1,85 @@
+"""Why a class the cached training masks lack is missing: the masks at full size hold it in
+objects too small for the cache's resize (and which size keeps them), or only outside their
+regions of interest, or not at all."""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from unet.cache.nearest import resize_mask
+from unet.cache.settings import PreprocessSettings
+from unet.common.labels import MaskMapping
+from unet.common.roi import within_roi
+
+# Where the cached masks hold no object but the files do: nearest-neighbour resizing samples
+# one pixel in each block it shrinks, and an object between the samples is gone.
+LOST = ("too small to survive the cache's resize (none is left at preprocess.width x height, "
+        "or preprocess.scale): raise them, or keep each image at its own size "
+        "(preprocess.mode: native, with train.patch.size)")
+
+ROI_FIX = ("a region of interest (dataset.<source>.roi) is the non-zero pixels of its file, and "
+           "only they are learnt and scored; check those files (an inverted or blank one "
+           "leaves its image's objects outside), or fix dataset.<source>.roi")
+
+
+class Resize(NamedTuple):
+    """How the training masks were cached: the settings, and each mask's full size (w, h)."""
+
+    settings: PreprocessSettings
+    sizes: list[tuple[int, int]]
+
+
+def absent_class_notes(absent: list[int], mapping: MaskMapping, masks: list[str],
+                       rois: list[str | None] | None, resize: Resize | None) -> dict[int, str]:
+    """A warning for each class in `absent` (no pixel in the cached training masks), from the
+    masks read at full size: each is read once, and only until every class is found inside
+    its region of interest (a class no mask holds costs a read of every mask)."""
+    inside: dict[int, tuple[int, np.ndarray]] = {}  # class -> (mask's position, its index map)
+    outside: dict[int, int] = {}
+    for pos, (path, roi) in enumerate(zip(masks, rois or [None] * len(masks), strict=True)):
+        full = mapping.read_index(path)
+        kept = within_roi(full, roi, path)
+        for k in absent:
+            if k not in inside and (kept == k).any():
+                inside[k] = (pos, kept)
+            elif k not in outside and roi and (full == k).any():
+                outside[k] = pos
+        if len(inside) == len(absent):
+            break
+    notes = {}
+    for k in absent:
+        what = f"class {k} (value {mapping.values[k]})"
+        if k in inside:
+            pos, kept = inside[k]
+            notes[k] = (f"{what} has no pixel in the cached training masks, but {masks[pos]} "
+                        f"holds it at full size in objects {LOST}"
+                        + _keeping(k, kept, resize, pos) + ". As cached, the model cannot "
+                        "learn it, and predicts it nowhere")
+        elif k in outside:
+            notes[k] = (f"{what} lies in the training masks (e.g. {masks[outside[k]]}) only "
+                        f"outside their regions of interest (e.g. {rois[outside[k]]}), so the "
+                        f"model cannot learn it, and predicts it nowhere: {ROI_FIX}")
+        else:
+            notes[k] = (f"{what} has no pixel in the training masks: the model cannot learn "
+                        "it, and predicts it nowhere")
+    return notes
+
+
+def _keeping(k: int, index: np.ndarray, resize: Resize | None, pos: int) -> str:
+    """The words naming the smallest multiple of the cached size (or of preprocess.scale)
+    at which class `k` keeps a pixel of `index` (a mask at full size), or ""."""
+    if resize is None:
+        return ""
+    s, (w, h) = resize.settings, resize.sizes[pos]
+    native = s.mode == "native"
+    for f in range(2, 1 + math.ceil(max(w, h) / min(s.cached_size((w, h))))):
+        scale = min(1.0, s.scale * f) if native else None
+        size = (PreprocessSettings(mode="native", scale=scale).cached_size((w, h)) if native
+                else (min(w, s.width * f), min(h, s.height * f)))
+        if (resize_mask(index, size) == k).any():
+            return (f"; preprocess.scale {scale:g} keeps some" if native else
+                    f"; preprocess.width x height {size[0]}x{size[1]} keeps some")
+    return ""

@@ -82,3 +82,48 @@ def test_a_class_the_masks_lack_keeps_the_old_warning(tmp_path, caplog):
     line = _cache(tmp_path, [], caplog, PreprocessSettings(width=32, height=32,
                                                            mask_values=(0, 128, 255)))
     assert "has no pixel in the training masks" in line
+
+
+def _three_classes(root: Path, train: list[int], settings: PreprocessSettings) -> None:
+    """8 pairs of 0/1/2 masks at 64 px cached at 32x32: a square of class 1 in each, one of
+    class 2 in the test images only; training masks are `train`'s values everywhere."""
+    for d in ("images", "manual"):
+        (root / d).mkdir(parents=True)
+    pairs = []
+    for i in range(8):
+        mask = np.zeros((64, 64), np.uint8)
+        mask[10:30, 10:30] = 1
+        if i >= 6:
+            mask[40:60, 40:60] = 2
+        if i < 4:
+            mask[:] = train[i % len(train)]
+        paths = [str(root / f) for f in (f"images/{i}.png", f"manual/{i}.png")]
+        Image.fromarray(50 + 60 * mask).save(paths[0])
+        Image.fromarray(mask).save(paths[1])
+        pairs.append({"id": str(i), "image": paths[0], "mask": paths[1], "size": [64, 64]})
+    ids = [p["id"] for p in pairs]
+    write_json(root / "manifest.json", {"pairs": pairs})
+    write_json(root / "split.json", {"train": ids[:4], "val": ids[4:6], "test": ids[6:]})
+    preprocess(root / "manifest.json", root / "split.json", root / "cache", settings)
+
+
+def test_a_class_only_in_the_test_split_names_it_and_the_split_keys(tmp_path, caplog):
+    # Said only that the training masks have no pixel of it, as if the data lacked it.
+    with caplog.at_level(logging.WARNING):
+        _three_classes(tmp_path, [0, 1], PreprocessSettings(width=32, height=32))
+    line = next(r.getMessage() for r in caplog.records if "class 2" in r.getMessage())
+    assert "test split" in line and "6.png" in line and "split.test_ids" in line
+
+
+def test_training_masks_without_objects_that_other_splits_hold_name_the_split(tmp_path):
+    # Refused with "check masks.values against the values the masks hold": they are right.
+    import pytest
+
+    from unet.common.labels import MaskValueError
+
+    with pytest.raises(MaskValueError) as err:
+        _three_classes(tmp_path, [0], PreprocessSettings(width=32, height=32))
+    text = str(err.value)
+    assert "check masks.values" not in text
+    assert "val split" in text and "4.png" in text and "split.val_fraction" in text
+

@@ -9,7 +9,7 @@ import logging
 import numpy as np
 from scipy import ndimage
 
-from unet.cache.lost_classes import LOST, ROI_FIX, Resize, absent_class_notes
+from unet.cache.lost_classes import LOST, MOVE, ROI_FIX, Resize, absent_class_notes
 from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError
 from unet.common.maskio import read_mask_values
 from unet.common.roi import within_roi
@@ -77,7 +77,10 @@ def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list
         outside = _outside_rois(train_masks, mapping, rois, "the training masks")
         if outside:
             raise MaskValueError(outside)
-        hint = (f"masks.threshold {mapping.threshold} leaves every pixel at or below it: set it "
+        other = next((r for k in absent if (r := ((resize and resize.elsewhere) or {}).get(k))),
+                     None)
+        hint = (f"{other} holds some: {MOVE}" if other else
+                f"masks.threshold {mapping.threshold} leaves every pixel at or below it: set it "
                 "between the background's value and the objects' (0/1 masks: 0)"
                 if mapping.threshold is not None else
                 "check masks.values against the values the masks hold")

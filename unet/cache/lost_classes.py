@@ -26,10 +26,27 @@ ROI_FIX = ("a region of interest (dataset.<source>.roi) is the non-zero pixels o
 
 
 class Resize(NamedTuple):
-    """How the training masks were cached: the settings, and each mask's full size (w, h)."""
+    """How the training masks were cached: the settings, and each mask's full size (w, h);
+    and, by class, where the other splits' cache holds it ("the val split's a.png")."""
 
     settings: PreprocessSettings
     sizes: list[tuple[int, int]]
+    elsewhere: dict[int, str] | None = None
+
+
+MOVE = ("put images that hold it in the training split (split.test_ids, split.val_ids, "
+        "split.seed or split.val_fraction)")
+
+
+def held_elsewhere(split: dict, cached: dict[str, tuple], by_id: dict[str, dict],
+                   num_classes: int) -> dict[int, str]:
+    """For each class the val or test split's cache holds, its first mask there, in words."""
+    out: dict[int, str] = {}
+    for name in ("val", "test"):
+        for i in split[name]:
+            for k in np.flatnonzero(cached[i][1][:num_classes]):
+                out.setdefault(int(k), f"the {name} split's {by_id[i]['mask']}")
+    return out
 
 
 def absent_class_notes(absent: list[int], mapping: MaskMapping, masks: list[str],
@@ -63,8 +80,11 @@ def absent_class_notes(absent: list[int], mapping: MaskMapping, masks: list[str]
                         f"outside their regions of interest (e.g. {rois[outside[k]]}), so the "
                         f"model cannot learn it, and predicts it nowhere: {ROI_FIX}")
         else:
+            other = ((resize and resize.elsewhere) or {}).get(k)
             notes[k] = (f"{what} has no pixel in the training masks: the model cannot learn "
-                        "it, and predicts it nowhere")
+                        "it, and predicts it nowhere" + (
+                            f"; {other} holds it, where it will score 0: {MOVE}" if other
+                            else ""))
     return notes
 
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 from unet.cache.class_checks import check_validation, describe_classes, unlabelled_ids
 from unet.cache.intensity import training_range
-from unet.cache.lost_classes import Resize
+from unet.cache.lost_classes import Resize, held_elsewhere
 from unet.cache.mapping import choose_mapping, class_names
 from unet.cache.nearest import resize_mask
 from unet.cache.ragged import flat_offsets
@@ -209,7 +209,8 @@ def _describe(meta: dict, split: dict, cached: dict[str, tuple[str, np.ndarray]]
     rois = [by_id[i].get("roi") for i in split["train"]]
     sizes = [tuple(by_id[i]["size"]) for i in split["train"]]
     meta["class_fractions"] = describe_classes(counts, mapping, chosen, train, rois,
-                                               Resize(settings, sizes))
+                                               Resize(settings, sizes, held_elsewhere(
+                                                   split, cached, by_id, mapping.num_classes)))
     meta["unlabelled"] = unlabelled_ids(split, cached, mapping, by_id)
     check_validation(split, cached, mapping, by_id)
 

@@ -127,3 +127,11 @@ def test_training_masks_without_objects_that_other_splits_hold_name_the_split(tm
     assert "check masks.values" not in text
     assert "val split" in text and "4.png" in text and "split.val_fraction" in text
 
+
+def test_training_masks_all_foreground_warn_that_background_is_never_learnt(tmp_path, caplog):
+    # Silent: class 0 (background) at 0 % of the training pixels was not warned of.
+    with caplog.at_level(logging.WARNING):
+        _three_classes(tmp_path, [1], PreprocessSettings(width=32, height=32,
+                                                         mask_values=(0, 1, 2)))
+    text = caplog.text
+    assert "class 0 (value 0)" in text and "no pixel in the training masks" in text

@@ -66,7 +66,7 @@ def _classes(first: int, n: int) -> str:
 def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list[str],
                      rois: list[str | None] | None = None, resize: Resize | None = None) -> None:
     """Refuse training masks without a pixel of any scored class (nothing to learn, and every
-    score 0/0, counted as 1.0), and warn of each scored class they lack (never learnt)."""
+    score 0/0, counted as 1.0), and warn of each class they lack (never learnt)."""
     first, n = mapping.scored_from, mapping.num_classes
     absent = [k for k in range(first, n) if not counts[k]]
     if len(absent) == n - first:
@@ -89,6 +89,8 @@ def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list
             f"{_classes(first, n)} (values "
             f"{[mapping.values[k] for k in range(first, n)]}): there is nothing to learn; {hint}"
         )
+    # Class 0 too: masks all foreground train a model that never predicts the background.
+    absent = [k for k in range(n) if not counts[k]]
     if absent:  # the masks at full size say why: the resize, the regions of interest, or none
         for note in absent_class_notes(absent, mapping, train_masks, rois, resize).values():
             log.warning(note)

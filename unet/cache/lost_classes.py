@@ -34,6 +34,8 @@ class Resize(NamedTuple):
     elsewhere: dict[int, str] | None = None
 
 
+# Class 0 as the background, never seen: the model calls every pixel one of the objects.
+BACKGROUND = " (class 0 is the background: every pixel will be predicted as an object)"
 MOVE = ("put images that hold it in the training split (split.test_ids, split.val_ids, "
         "split.seed or split.val_fraction)")
 
@@ -85,6 +87,8 @@ def absent_class_notes(absent: list[int], mapping: MaskMapping, masks: list[str]
                         "it, and predicts it nowhere" + (
                             f"; {other} holds it, where it will score 0: {MOVE}" if other
                             else ""))
+    if 0 in notes and mapping.scored_from:
+        notes[0] += BACKGROUND
     return notes
 
 

@@ -135,3 +135,28 @@ def test_training_masks_all_foreground_warn_that_background_is_never_learnt(tmp_
                                                          mask_values=(0, 1, 2)))
     text = caplog.text
     assert "class 0 (value 0)" in text and "no pixel in the training masks" in text
+
+
+def test_the_refusal_when_every_class_is_lost_names_a_size_that_keeps_them(tmp_path):
+    # Named the mask and the resize, but no size: the user had to guess how far to raise it.
+    import pytest
+
+    from unet.common.labels import MaskValueError
+
+    for d in ("images", "manual"):
+        (tmp_path / d).mkdir(parents=True)
+    pairs = []
+    for i in range(6):
+        mask = np.zeros((S, S), np.uint8)
+        mask[100:103, 129:132] = 255  # between the 32x32 cache's samples; 64x64 hits it
+        paths = [str(tmp_path / f) for f in (f"images/{i}.png", f"manual/{i}.png")]
+        Image.fromarray(50 + mask // 2).save(paths[0])
+        Image.fromarray(mask).save(paths[1])
+        pairs.append({"id": str(i), "image": paths[0], "mask": paths[1], "size": [S, S]})
+    write_json(tmp_path / "manifest.json", {"pairs": pairs})
+    write_json(tmp_path / "split.json", {"train": ["0", "1"], "val": ["2", "3"],
+                                         "test": ["4", "5"]})
+    with pytest.raises(MaskValueError) as err:
+        preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+                   PreprocessSettings(width=32, height=32))
+    assert "too small" in str(err.value) and "64x64 keeps some" in str(err.value)

@@ -9,7 +9,14 @@ import logging
 import numpy as np
 from scipy import ndimage
 
-from unet.cache.lost_classes import LOST, MOVE, ROI_FIX, Resize, absent_class_notes
+from unet.cache.lost_classes import (
+    LOST,
+    MOVE,
+    ROI_FIX,
+    Resize,
+    absent_class_notes,
+    size_note,
+)
 from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError
 from unet.common.maskio import read_mask_values
 from unet.common.roi import within_roi
@@ -71,9 +78,12 @@ def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list
     absent = [k for k in range(first, n) if not counts[k]]
     if len(absent) == n - first:
         held = _held_at_full_size(train_masks, mapping, rois)
-        if held:
+        if held:  # and the size that keeps them, from that mask
+            pos = train_masks.index(held)
+            index = within_roi(mapping.read_index(held), rois[pos] if rois else None, held)
+            keep = size_note((index >= first) & (index < n), resize, pos)
             raise MaskValueError(f"the training masks (e.g. {held}) hold class "
-                                 f"{_classes(first, n)} only in objects {LOST}")
+                                 f"{_classes(first, n)} only in objects {LOST}{keep}")
         outside = _outside_rois(train_masks, mapping, rois, "the training masks")
         if outside:
             raise MaskValueError(outside)

@@ -75,7 +75,7 @@ def absent_class_notes(absent: list[int], mapping: MaskMapping, masks: list[str]
             pos, kept = inside[k]
             notes[k] = (f"{what} has no pixel in the cached training masks, but {masks[pos]} "
                         f"holds it at full size in objects {LOST}"
-                        + _keeping(k, kept, resize, pos) + ". As cached, the model cannot "
+                        + size_note(kept == k, resize, pos) + ". As cached, the model cannot "
                         "learn it, and predicts it nowhere")
         elif k in outside:
             notes[k] = (f"{what} lies in the training masks (e.g. {masks[outside[k]]}) only "
@@ -92,9 +92,10 @@ def absent_class_notes(absent: list[int], mapping: MaskMapping, masks: list[str]
     return notes
 
 
-def _keeping(k: int, index: np.ndarray, resize: Resize | None, pos: int) -> str:
-    """The words naming the smallest multiple of the cached size (or of preprocess.scale)
-    at which class `k` keeps a pixel of `index` (a mask at full size), or ""."""
+def size_note(hit: np.ndarray, resize: Resize | None, pos: int) -> str:
+    """The words naming the smallest multiple of the cached size (or of preprocess.scale) at
+    which a pixel of `hit` ((H, W) bool at full size: the lost class's pixels in training mask
+    `pos`) is kept, or "". Nearest-neighbour sampling, as the cache does."""
     if resize is None:
         return ""
     s, (w, h) = resize.settings, resize.sizes[pos]
@@ -103,7 +104,7 @@ def _keeping(k: int, index: np.ndarray, resize: Resize | None, pos: int) -> str:
         scale = min(1.0, s.scale * f) if native else None
         size = (PreprocessSettings(mode="native", scale=scale).cached_size((w, h)) if native
                 else (min(w, s.width * f), min(h, s.height * f)))
-        if (resize_mask(index, size) == k).any():
+        if resize_mask(hit, size).any():
             return (f"; preprocess.scale {scale:g} keeps some" if native else
                     f"; preprocess.width x height {size[0]}x{size[1]} keeps some")
     return ""

@@ -160,3 +160,13 @@ def test_the_refusal_when_every_class_is_lost_names_a_size_that_keeps_them(tmp_p
         preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
                    PreprocessSettings(width=32, height=32))
     assert "too small" in str(err.value) and "64x64 keeps some" in str(err.value)
+
+
+def test_at_full_size_the_masks_are_not_read_again(tmp_path, caplog, monkeypatch):
+    from unet.common.labels import MaskMapping
+
+    reads = []
+    monkeypatch.setattr(MaskMapping, "read_index", lambda self, p, what="mask": reads.append(p))
+    with caplog.at_level(logging.WARNING):
+        _three_classes(tmp_path, [0, 1], PreprocessSettings(mode="native", scale=1.0))
+    assert "class 2" in caplog.text and "6.png" in caplog.text and reads == []

@@ -58,6 +58,9 @@ def absent_class_notes(absent: list[int], mapping: MaskMapping, masks: list[str]
     its region of interest (a class no mask holds costs a read of every mask)."""
     inside: dict[int, tuple[int, np.ndarray]] = {}  # class -> (mask's position, its index map)
     outside: dict[int, int] = {}
+    whole = resize and resize.settings.mode == "native" and resize.settings.scale >= 1
+    if whole and not any(rois or []):
+        masks, rois = [], []  # cached whole: the masks at full size say what the cache does
     for pos, (path, roi) in enumerate(zip(masks, rois or [None] * len(masks), strict=True)):
         full = mapping.read_index(path)
         kept = within_roi(full, roi, path)

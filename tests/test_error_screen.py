@@ -27,6 +27,9 @@ deep()
 INPUT = ("from unet.dataset.layout import DataLayoutError; "
          "raise DataLayoutError('images with no mask in m/: a.png; fix the names')")
 BUG = "raise KeyError('class_names')"
+LOADER = ("from torch.utils.data import DataLoader; from unet.train.dataset import CachedRows; "
+          "from unet.train.folds import fold_rows; from unet.model.checkpoint import load; "
+          "list(DataLoader")
 
 
 def _step(tmp_path: Path, raise_: str, *args: str) -> subprocess.CompletedProcess:
@@ -66,6 +69,14 @@ def test_a_bug_keeps_its_traceback_on_screen(tmp_path):
     ("from unet.common.parallel import parallel_map; from unet.infer.predict_folder import "
      "list_images; list(parallel_map(list_images, ['nowhere/a', 'nowhere/a'], 2, 'list'))",
      "FileNotFoundError: folder to predict nowhere/a does not exist"),  # in a pool's worker
+    # In a DataLoader's worker (train.num_workers > 0): torch re-raises the same type with the
+    # worker's whole traceback as its message, and without an OSError's filename.
+    (f"{LOADER}(CachedRows('nowhere', [('train', 0)]), num_workers=1))",
+     "FileNotFoundError: [Errno 2] No such file or directory: 'nowhere/train_images.npy'"),
+    (f"{LOADER}([0], num_workers=1, collate_fn=lambda b: fold_rows({{'folds': []}}, 3)))",
+     "ValueError: fold 3 does not exist: the cache has 0 folds (split.folds)"),
+    (f"{LOADER}(['/dev/null'], num_workers=2, collate_fn=lambda b: load(b[0])))",
+     "CheckpointError: /dev/null is not a readable torch file (EOFError)"),
 ])
 def test_the_projects_own_raise_of_a_builtin_error_reads_as_its_message(tmp_path, raise_,
                                                                         message):
@@ -80,6 +91,12 @@ def test_the_projects_own_raise_of_a_builtin_error_reads_as_its_message(tmp_path
 
 def test_a_builtin_error_raised_elsewhere_is_a_bug(tmp_path):
     out = _step(tmp_path, "int('twelve')", str(tmp_path / "step.log"))
+    assert out.returncode == 1 and "Traceback" in out.stderr and "int('twelve')" in out.stderr
+
+
+def test_a_bug_in_a_data_loaders_worker_keeps_its_traceback(tmp_path):
+    raise_ = f"{LOADER}([0], num_workers=1, collate_fn=lambda b: int('twelve')))"
+    out = _step(tmp_path, raise_, str(tmp_path / "step.log"))
     assert out.returncode == 1 and "Traceback" in out.stderr and "int('twelve')" in out.stderr
 
 

@@ -17,6 +17,11 @@ from tqdm.auto import tqdm
 T = TypeVar("T")
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # unet/
 _REMOTE_FRAME = re.compile(r'File "([^"]+)", line (\d+)')  # a worker's traceback
+# How torch's DataLoader re-raises a worker's error in the training process: the same type,
+# its message the worker's whole traceback (torch._utils.ExceptionWrapper.reraise)
+_LOADER = re.compile(r"Caught \w+ in DataLoader worker process \d+\.\nOriginal (Traceback .*)",
+                     re.S)
+_NAMED_FILE = re.compile(r"\[Errno \d+\] .*: ('.*'|\".*\")", re.S)  # OSError's, with its file
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -68,16 +73,40 @@ def input_error(err: BaseException) -> bool:
         return False
     if type(err).__module__.split(".")[0] == "unet":
         return True
-    if isinstance(err, OSError) and err.filename:
-        return True
+    if isinstance(err, OSError) and (err.filename or _NAMED_FILE.fullmatch(message(err))):
+        return True  # a DataLoader's worker's OSError comes back without its filename
     return isinstance(err, (ValueError, OSError, RuntimeError)) and _raised_by_unet(err)
+
+
+def message(err: BaseException) -> str:
+    """`err`'s message; for an error a DataLoader's worker raised (train.num_workers > 0), the
+    worker's own, not torch's wrapping of it with the worker's traceback."""
+    text = _loader_traceback(err)
+    if text is None:
+        return str(err)
+    body = text.splitlines()
+    frames = [k for k, line in enumerate(body) if line.startswith('  File "')]
+    start = next((k for k in range(frames[-1] + 1 if frames else 1, len(body))
+                  if body[k] and not body[k].startswith(" ")), len(body))
+    last = "\n".join(body[start:])  # "module.Type: message", format_exception_only's lines
+    kind = type(err)
+    name = ("" if kind.__module__ == "builtins" else f"{kind.__module__}.") + kind.__qualname__
+    return last.removeprefix(name).removeprefix(": ") if last.startswith(name) else str(err)
+
+
+def _loader_traceback(err: BaseException) -> str | None:
+    """The worker's traceback, as text, of an error torch's DataLoader re-raised; else None."""
+    found = _LOADER.match(str(err)) if isinstance(err, Exception) else None
+    return found.group(1) if found else None
 
 
 def _raised_by_unet(err: BaseException) -> bool:
     """Whether the innermost frame of `err`'s traceback is a `raise` statement in `unet`; for
-    an error a pool's worker raised, of the worker's traceback (concurrent.futures gives it
-    as text, the cause of the error the parent re-raises)."""
-    places = _REMOTE_FRAME.findall(str(err.__cause__)) if _remote(err.__cause__) else []
+    an error a worker raised, of the worker's traceback: a pool's (concurrent.futures gives it
+    as text, the cause of the error the parent re-raises) or a DataLoader's (torch gives it as
+    the message of the error it re-raises)."""
+    remote = str(err.__cause__) if _remote(err.__cause__) else _loader_traceback(err) or ""
+    places = _REMOTE_FRAME.findall(remote)
     if places:
         path, line = places[-1]
     else:
@@ -108,9 +137,9 @@ def _log_uncaught(kind, value, tb) -> None:
         return
     log.error("the traceback of the error below, for a bug report:", exc_info=(kind, value, tb),
              extra={"only": "log"})
-    log.critical("%s: %s", kind.__name__, value, extra={"only": "log"})
-    log.critical("%s: %s\n(the traceback, for a bug report, is in %s)", kind.__name__, value,
-                 _shown(files[0]), extra={"only": "screen"})
+    log.critical("%s: %s", kind.__name__, message(value), extra={"only": "log"})
+    log.critical("%s: %s\n(the traceback, for a bug report, is in %s)", kind.__name__,
+                 message(value), _shown(files[0]), extra={"only": "screen"})
 
 
 def _shown(path: str) -> str:

@@ -22,7 +22,7 @@ from unet.model.unet import UNetConfig
 from unet.train.losses import DiceCELoss
 from unet.train.optim import build_optimizer, build_scheduler, is_per_epoch, set_horizon
 from unet.train.settings import TrainingError, TrainSettings
-from unet.train.signals import StopSignals
+from unet.train.signals import StopSignals, leave_stops_to_training
 from unet.train.validate import evaluate_split, evaluate_tiled
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ def loader_options(settings: TrainSettings, device: torch.device) -> dict:
         num_workers=settings.num_workers,
         pin_memory=device.type == "cuda",
         persistent_workers=settings.num_workers > 0,
+        worker_init_fn=leave_stops_to_training if settings.num_workers > 0 else None,
     )
 
 

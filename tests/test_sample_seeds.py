@@ -58,3 +58,17 @@ def test_worker_count_does_not_change_the_samples(kind):
     assert all(torch.equal(a, b) for a, b in zip(alone, _epoch(kind, 2), strict=True))
     assert all(torch.equal(a, b) for a, b in zip(alone, _epoch(kind, 0), strict=True))
     assert not all(torch.equal(a, b) for a, b in zip(alone, _epoch(kind, 0, epoch=4), strict=True))
+
+
+def test_a_samples_draws_leave_the_gpu_generators_alone(monkeypatch):
+    # Each sample was seeded with torch.manual_seed, which seeds every device's generator too
+    # and fork_rng(devices=[]) restores only the CPU's: with num_workers 0 on a GPU the
+    # training process's CUDA generator (Dropout2d's masks) was re-seeded by every sample,
+    # while in a worker it was not, so num_workers changed the weights of a dropout model.
+    seeded = []
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", seeded.append)
+    data = _dataset("whole")
+    data.epoch_seed = 7
+    first = data[1]
+    assert seeded == []
+    assert all(torch.equal(a, b) for a, b in zip(first, data[1], strict=True))

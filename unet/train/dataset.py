@@ -38,7 +38,9 @@ class CachedRows(Dataset):
             yield
             return
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed((self.epoch_seed * 1_000_003 + i) % (1 << 63))
+            # The CPU generator alone: torch.manual_seed would re-seed the GPU's too, which
+            # fork_rng(devices=[]) does not restore (its dropout in the training process).
+            torch.default_generator.manual_seed((self.epoch_seed * 1_000_003 + i) % (1 << 63))
             yield
 
     def _open(self, split: str) -> tuple[np.ndarray, np.ndarray]:

@@ -31,7 +31,7 @@ from unet.train.loop import (
 )
 from unet.train.patches import PatchRows
 from unet.train.settings import TrainingError, TrainSettings, check_settings
-from unet.train.signals import StopSignals
+from unet.train.signals import StopSignals, worker_deaths
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def train_unet(
     _note_threads(run, state, n_threads)
     _log_start(run, fold, n_threads)
     marks = [time.monotonic()]  # the start, then each epoch's end: fit_budget's clock
-    with StopSignals() as stop:
+    with StopSignals() as stop, worker_deaths():
         first = state["epoch"] + 1
         for epoch in range(first, resume.last_epoch(settings.epochs, settings.patience, state) + 1):
             t0 = time.perf_counter()

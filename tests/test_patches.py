@@ -179,3 +179,30 @@ def test_without_a_background_class_0_is_a_foreground_class_too(native_cache):
     assert len(train.locations(("train", 0), train._open("train")[1][0])) == 2  # classes 0, 1
     train, _ = _datasets(root / "cache", meta, settings, None)
     assert len(train.locations(("train", 0), train._open("train")[1][0])) == 1  # class 1 only
+
+
+def test_every_epochs_workers_share_the_foreground_pixels_found_once(native_cache, monkeypatch):
+    # Each epoch starts new DataLoader workers: the foreground pixels a worker found (a scan
+    # of the whole mask) were lost with it, and found again by every worker, every epoch.
+    from types import SimpleNamespace
+
+    import torch
+
+    from unet.train import loop, patches
+    from unet.train.settings import TrainSettings
+    from unet.train.train import _datasets
+
+    scan = patches.foreground_locations
+
+    def outside_workers(*args, **kw):
+        assert torch.utils.data.get_worker_info() is None, "a worker scanned a mask again"
+        return scan(*args, **kw)
+
+    monkeypatch.setattr(patches, "foreground_locations", outside_workers)
+    root, _, meta = native_cache
+    settings = TrainSettings(patch={"size": [16, 16], "foreground": 1.0}, num_workers=2,
+                             batch_size=2)
+    train, _ = _datasets(root / "cache", meta, settings, None)
+    run = SimpleNamespace(settings=settings, device=torch.device("cpu"), train_set=train)
+    for epoch in (1, 2):
+        assert len(list(loop.epoch_loader(run, epoch))) == len(train) // 2

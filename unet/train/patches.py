@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from unet.common.labels import IGNORE_INDEX, class_counts
+from unet.common.logs import progress
 from unet.train.augment import apply
 from unet.train.dataset import CachedRows, Row
 
@@ -38,7 +39,7 @@ class PatchRows(CachedRows):
         super().__init__(cache_dir, rows, transform)
         self.patch, self.foreground, self.per_image = tuple(patch), foreground, per_image
         self.first_class = first_class  # the first scored class: 0 without a background
-        self._locations: dict[Row, list[np.ndarray]] = {}  # per worker, filled lazily
+        self._locations: dict[Row, list[np.ndarray]] = {}  # lazily, or all first: prepare()
 
     def __len__(self) -> int:
         return len(self.rows) * self.per_image
@@ -49,6 +50,17 @@ class PatchRows(CachedRows):
             self._locations[row] = foreground_locations(mask, seed=row[1],
                                                         first_class=self.first_class)
         return self._locations[row]
+
+    def prepare(self) -> None:
+        """Find every row's foreground pixels now, in the training process, when DataLoader
+        workers will load the patches: each epoch starts its workers afresh (forked with that
+        epoch's seed), so what a worker found was lost with it and found again every epoch,
+        by every worker that drew the image (a scan of the whole mask, 0.14 s at 4096x4096);
+        forked after this, every epoch's workers share these."""
+        if self.foreground <= 0:
+            return
+        for row in progress(self.rows, "foreground pixels"):
+            self.locations(row, self._open(row[0])[1][row[1]])
 
     def corner(self, row: Row, mask: np.ndarray) -> tuple[int, int]:
         """Top-left (y, x) of the next patch; torch's RNG, so DataLoader seeding applies."""

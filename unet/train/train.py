@@ -49,6 +49,8 @@ def _datasets(cache_dir: str | os.PathLike, meta: dict, settings: TrainSettings,
     if patch.size:  # native size or large images: patches, some centred on foreground
         train = PatchRows(cache_dir, train_rows, patch.hw, patch.foreground, patch.per_image,
                           transform, mapping_from_meta(meta).scored_from)
+        if settings.num_workers:  # found once here, not by every epoch's new workers
+            train.prepare()
     else:
         train = CachedRows(cache_dir, train_rows, transform)
     return train, CachedRows(cache_dir, val_rows)

@@ -238,3 +238,43 @@ def test_a_source_runs_no_unet_code_outside_its_code_inputs(tmp_path):
     allowed = _modules(module_files(("dataset.download", *SOURCE_MODULES["synthetic"]),
                                     root=REPO)) | EXEMPT | {"common", "dataset"}
     assert set(out.stdout.split()) <= allowed
+
+
+def _loaded_by(code: str) -> set[str]:
+    """The unet modules (dotted, below unet) a fresh interpreter holds after running `code`."""
+    import subprocess
+    import sys
+
+    code += "\nimport sys; print(' '.join(m[5:] for m in sys.modules if m.startswith('unet.')))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return set(out.stdout.splitlines()[-1].split())
+
+
+def test_predict_folder_runs_no_unet_code_outside_its_code_inputs(tmp_path):
+    # Checked like a download: an ensemble of two models predicting a new image within its
+    # region of interest, with the script's imports, loads only what rules/predict.smk lists,
+    # so that editing any module the step runs reruns it (a function-level or by-name import
+    # of a module outside the closure would not).
+    import numpy as np
+    from PIL import Image
+
+    from tests.test_predict_batches import _model
+
+    folder, out = tmp_path / "new", tmp_path / "out"
+    (folder / "fov").mkdir(parents=True)
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (20, 30, 3), np.uint8)).save(
+        folder / "a.png")
+    roi = np.zeros((20, 30), np.uint8)
+    roi[5:15, 5:25] = 255
+    Image.fromarray(roi).save(folder / "fov" / "a.png")
+    models = [str(_model(tmp_path / f"{k}.pt")) for k in range(2)]
+    loaded = _loaded_by(
+        "from unet.infer.predict import PredictSettings\n"
+        "from unet.infer.predict_folder import predict_folder\n"
+        f"predict_folder({models!r}, {str(folder)!r}, {str(out)!r}, "
+        "PredictSettings(device='cpu'), roi='fov/{id}.png')")
+    listed = _modules(module_files(RULES["predict_folder"][0], root=REPO))
+    packages = {m.rsplit(".", 1)[0] for m in listed if "." in m}
+    assert (out / "a.png").is_file() and "infer.predict_folder" in loaded
+    assert loaded <= listed | EXEMPT | packages, sorted(loaded - listed - EXEMPT - packages)

@@ -60,3 +60,13 @@ def test_the_manifest_lists_every_file_of_a_class(tmp_path):
     pair = next(p for p in manifest["pairs"] if p["id"] == "benign (2)")
     assert [n.rsplit("/", 1)[1] for n in pair["mask_parts"]["1"]] == [
         "benign (2)_mask.png", "benign (2)_mask_1.png"]
+
+
+def test_class_folders_read_as_parts_of_one_mask_name_the_key(tmp_path):
+    # Without mask_folders: classes, the folders were read as parts of one mask: the error
+    # listed benign (1)_mask.png among "images with no mask" and said to fix the names.
+    _busi(tmp_path / "data")
+    layout = Layout(**{k: v for k, v in BUSI.items() if k != "mask_folders"})
+    with pytest.raises(DataLayoutError, match=r"mask_folders: classes") as err:
+        write_manifest(tmp_path / "m.json", "local", tmp_path / "data", layout)
+    assert "_mask.png" not in str(err.value).split("images with no mask")[-1].split(";")[0]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from unet.common.maskio import mask_header, mask_palette, read_mask_values, write_mask_png
-from unet.dataset.layout import DataLayoutError
+from unet.dataset.layout import DataLayoutError, Layout, mask_suffixes
+from unet.dataset.names import listing
 
 
 def merge_masks(paths: Sequence[Path], dest: Path) -> Path:
@@ -50,4 +52,29 @@ def _same_palette(paths: Sequence[Path], palette: tuple[int, ...] | None, used: 
             raise DataLayoutError(
                 f"{path} and {paths[0]} have different palettes (colour tables), so their "
                 "indices mean different colours; save the masks of one image with one palette"
+            )
+
+
+def refuse_as_parts(root: Path, layout: Layout) -> None:
+    """Refuse masks folders, read as parts of one mask, that hold images of the images
+    folder too (BUSI's benign/, malignant/, normal/): each folder's images went unlisted and
+    the other folders' masks were listed as images with no mask, with advice to rename."""
+    if not layout.recursive:
+        return
+    img_dir = (root / layout.images).resolve()
+    exts = {e.lower() for e in layout.image_extensions}
+    for folder, suffix in zip(layout.masks, mask_suffixes(layout), strict=True):
+        mask_dir = (root / folder).resolve()
+        if img_dir != mask_dir and img_dir not in mask_dir.parents or not mask_dir.is_dir():
+            continue
+        tail = re.compile(f"{re.escape(suffix)}(?:{layout.mask_parts or ''})?$")
+        held = sorted(f.name for f in mask_dir.iterdir() if f.suffix.lower() in exts
+                      and (suffix or layout.mask_prefix)
+                      and not (f.stem.startswith(layout.mask_prefix) and tail.search(f.stem)))
+        if held:
+            raise DataLayoutError(
+                f"the masks folder {mask_dir} holds images too ({listing(held)}), but several "
+                f"masks folders are read as parts of one mask that every image needs in each; "
+                f"if each folder is one class with its images (BUSI's benign/, malignant/, "
+                f"normal/), set {layout.section}.mask_folders: classes"
             )

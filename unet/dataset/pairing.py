@@ -197,6 +197,7 @@ def _pair_each_folder(root: Path, layout: Layout) -> list[tuple[str, Path, list[
     """Images paired with each of several mask folders in turn, their masks listed together
     in the folders' order. With allow_unpaired, an image without a mask in every folder is
     skipped whole: a part of its mask missing is not a smaller mask."""
+    layout_module("merge").refuse_as_parts(root, layout)
     found: dict[str, tuple[Path, list[Path]]] = {}
     counts: Counter[str] = Counter()
     for folder, suffix in zip(layout.masks, mask_suffixes(layout), strict=True):

@@ -129,19 +129,29 @@ def check_validation(split: dict, cached: dict[str, tuple], mapping: MaskMapping
                         "image's foreground score can only be 1 (nothing predicted) or 0; put "
                         "images with objects in the test split (split.test_ids, split.seed)",
                         by_id[test[0]]["mask"], _classes(first, n))
+    fix = "list some in split.val_ids, or change split.seed or split.val_fraction"
+    _refuse_empty(ids, "the val split's masks", fix, cached, mapping, by_id)
+    for k, fold in enumerate(split.get("folds") or []):  # each fold validates its model
+        _refuse_empty(fold, f"fold {k}'s masks (split.folds)", "change split.seed or use "
+                      "fewer split.folds", cached, mapping, by_id)
+
+
+def _refuse_empty(ids: list[str], what: str, fix: str, cached: dict[str, tuple],
+                  mapping: MaskMapping, by_id: dict[str, dict]) -> None:
+    """Refuse validation images `ids` without a pixel of any scored class."""
+    first, n = mapping.scored_from, mapping.num_classes
     if not ids or any(cached[i][1][first:n].any() for i in ids):
         return
     masks, rois = _masks_and_rois(ids, by_id)
     held = _held_at_full_size(masks, mapping, rois)
-    outside = None if held else _outside_rois(masks, mapping, rois, "the val split's masks")
+    outside = None if held else _outside_rois(masks, mapping, rois, what)
     if outside:
         raise MaskValueError(outside)
-    what = (f"hold class {_classes(first, n)} only in objects {LOST}; validation runs on the "
-            "cache, so it" if held else f"hold no pixel of class {_classes(first, n)}: validation")
+    how = (f"hold class {_classes(first, n)} only in objects {LOST}; validation runs on the "
+           "cache, so it" if held else f"hold no pixel of class {_classes(first, n)}: validation")
     raise MaskValueError(
-        f"the val split's masks (e.g. {held or by_id[ids[0]]['mask']}) {what} could not tell a "
-        "trained model from an untrained one. Put images with objects in validation: list "
-        "some in split.val_ids, or change split.seed or split.val_fraction"
+        f"{what} (e.g. {held or by_id[ids[0]]['mask']}) {how} could not tell a trained model "
+        f"from an untrained one. Put images with objects in validation: {fix}"
     )
 
 

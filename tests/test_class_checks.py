@@ -34,6 +34,17 @@ def test_a_class_the_training_masks_lack_is_warned_of(tmp_path, caplog):
     assert "class 2 (value 128) has no pixel in the training masks" in caplog.text
 
 
+def test_the_untrained_class_warning_promises_nothing_of_the_predictions(tmp_path, caplog):
+    # Said "the model ... predicts it nowhere": on VOC-like data with values 0-20, a model
+    # trained on classes 1 and 15 predicted class 7 (no training pixel) on every test image.
+    _dataset(tmp_path, 8, lambda i: "L", lambda i: "L",
+             lambda i, disc: (disc > 0.5).astype(np.uint8) * 255)
+    masks = {"values": [0, 255, 128], "threshold": None, "max_values": 16, "ignore": None}
+    _preprocess(tmp_path, settings_from_config({"width": W, "height": H}, masks))
+    assert "predicts it nowhere" not in caplog.text
+    assert "never learnt, yet the model may still predict it" in caplog.text
+
+
 def test_a_validation_split_without_foreground_is_refused(tmp_path):
     """Cloud-free 38-Cloud patches, all in validation: every epoch's validation Dice was 0/0,
     counted 1.0 for the untrained first epoch, which was kept as the best model, silently."""

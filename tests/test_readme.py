@@ -107,3 +107,13 @@ def test_each_option_of_the_unet_command_section_exists():
     options = {o for p in subs.values() for a in p._actions for o in a.option_strings}
     assert {"--tta", "--rle", "--onnx"} <= named
     assert named <= options, f"README names unet options that do not exist: {named - options}"
+
+
+def test_the_drive_roi_example_names_drive_s_region_files():
+    # `--roi "test/mask/{id}_test_mask.gif"`: {id} is the file stem, 01_test for DRIVE's
+    # test/images/01_test.tif, so it named 01_test_test_mask.gif and unet predict refused.
+    text = (REPO / "README.md").read_text()
+    templates = re.findall(r'--roi "([^"]*test[^"]*)"', text)
+    assert templates
+    for template in templates:
+        assert template.format(id="01_test").endswith("/01_test_mask.gif")

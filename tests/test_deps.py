@@ -32,8 +32,9 @@ RULES = {
                                          "dataset.split_order", "dataset.split_checks"}),
     "preprocess": (
         ("cache.preprocess",),
-        COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.class_checks", "cache.lost_classes",
-                             "cache.nearest", "cache.mapping",
+        COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.class_checks",
+                             "cache.instance_labels", "cache.lost_classes", "cache.nearest",
+                             "cache.mapping",
                              "cache.palettes", "cache.intensity",
                              "cache.ragged", "cache.values", "cache.settings", "dataset.names",
                              "dataset.split", "dataset.split_order", "dataset.split_checks",
@@ -62,8 +63,8 @@ RULES = {
     ),
     "predict_folder": (
         ("infer.predict_folder", "infer.predict"),
-        COMMON | BANDS | {"cache.preprocess", "cache.class_checks", "cache.lost_classes",
-                             "cache.nearest", "cache.mapping",
+        COMMON | BANDS | {"cache.preprocess", "cache.class_checks", "cache.instance_labels",
+                  "cache.lost_classes", "cache.nearest", "cache.mapping",
                   "cache.palettes", "cache.ragged", "cache.intensity",
                   "cache.values", "cache.settings", "common.device", "dataset.names",
                   "common.probs", "common.roi", "dataset.layout", "dataset.per_id", "dataset.split",

@@ -108,7 +108,7 @@ def test_ignored_palette_index_stays_ignored_with_a_threshold(tmp_path):
 
 def test_instance_warning_names_a_mask(tmp_path):
     # The warning said "the first 6 training masks" without naming one to look at.
-    from unet.cache.class_checks import instance_note
+    from unet.cache.instance_labels import instance_note
     from unet.common.labels import MaskMapping
 
     paths = []

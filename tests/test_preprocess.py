@@ -175,7 +175,7 @@ def test_classes_drawn_as_several_regions_are_not_called_instances(tmp_path, cap
 
 
 def test_numbered_objects_needs_one_region_each_and_no_gap():
-    from unet.cache.class_checks import _numbered_objects
+    from unet.cache.instance_labels import _numbered_objects
 
     index = np.zeros((20, 20), np.uint8)
     index[1:4, 1:4], index[6:9, 6:9], index[12:15, 1:4] = 1, 2, 3

@@ -1,0 +1,57 @@
+"""Masks that look like instance labels (one number per object) where classes are expected:
+the check that warns before a class is trained for each object number."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from unet.common.labels import IGNORE_INDEX, MaskMapping
+from unet.common.maskio import read_mask_values
+
+INSTANCE_SAMPLE = 8  # masks read again to tell instance labels from classes
+
+
+def instance_note(masks: list[str], mapping: MaskMapping) -> str | None:
+    """A warning when detected values look like instance labels, one number per object (the
+    Cell Tracking Challenge's man_seg masks, GlaS's annotations), which would train a class per
+    object number. In each of the first masks, every value but 0 is one connected region and
+    the values are the lowest ones found (objects numbered 1, 2, ... k), k varies between the
+    masks, and some mask numbers three objects or more; classes drawn in several regions, or
+    classes missing from a mask while higher ones are there, end it."""
+    values = mapping.values
+    if mapping.rgb or len(values) < 4 or values[0] != 0:
+        return None
+    counts = []
+    for path in masks[:INSTANCE_SAMPLE]:
+        index = mapping.to_index(read_mask_values(path)[0], path)
+        counts.append(_numbered_objects(index))
+        if counts[-1] is None:
+            return None
+    if max(counts) < 3 or len(set(counts)) < 2:
+        return None
+    return (
+        f"the masks look like instance labels: in the first {len(counts)} training masks "
+        f"(e.g. {masks[0]}) "
+        f"each value but 0 is one connected region and they run from {values[1]} up (to "
+        f"between {min(counts)} and {max(counts)} objects a mask), so values {values[1]} to "
+        f"{values[-1]} would train {len(values) - 1} classes that are object numbers. Set "
+        "masks.threshold: 0 to make every object foreground; if each value is a class, set "
+        f"masks.values: {list(values)} (which also silences this)"
+    )
+
+
+def _numbered_objects(index: np.ndarray) -> int | None:
+    """k when a class-index map holds classes 1 to k (and 0), each one 8-connected region;
+    None otherwise. Each class is labelled within its bounding box only, so small objects cost
+    little."""
+    boxes = [b for k, b in enumerate(ndimage.find_objects(index), start=1) if k != IGNORE_INDEX]
+    k = len(boxes)
+    while k and boxes[k - 1] is None:
+        k -= 1
+    if any(b is None for b in boxes[:k]):
+        return None  # a gap: a lower class missing below a higher one
+    for cls, box in enumerate(boxes[:k], start=1):
+        if ndimage.label(index[box] == cls, structure=np.ones((3, 3)))[1] > 1:
+            return None
+    return k

@@ -25,7 +25,7 @@ print("python", platform.python_version(), "torch", torch.__version__, "cuda", t
       "cudnn", torch.backends.cudnn.version(), "torchvision", torchvision.__version__)
 if torch.cuda.is_available():
     print("device", torch.cuda.get_device_name(0), "capability", torch.cuda.get_device_capability(0),
-          "bf16", torch.cuda.is_bf16_supported())
+          "bf16 native", torch.cuda.is_bf16_supported(including_emulation=False))
 else:
     print("torch sees NO CUDA device: the GPU tests will skip")
 print("triton", importlib.util.find_spec("triton") is not None, "cc", shutil.which("gcc") or shutil.which("clang"))

@@ -94,17 +94,26 @@ def cpu_bf16_speedup(threads: int) -> float:
     return best
 
 
+def cuda_bf16_native(device: torch.device) -> bool:
+    """Whether CUDA `device` computes bf16 natively (compute capability 8.0, Ampere, or later).
+    torch.cuda.is_bf16_supported() alone says yes on a V100 or T4 too, where bf16 is emulated
+    without tensor cores (fp16 has them there), and asks the current device, not `device`."""
+    with torch.cuda.device(device):  # cuda:N's own answer, the current device restored after
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+
+
 def amp_dtype(
     device: torch.device, enabled: bool, cpu: bool | str = False
 ) -> torch.dtype | None:
     """The autocast dtype, None for full precision. CUDA (`enabled`): bf16 where the GPU
-    supports it, else fp16. CPU (`cpu`): `True` is bf16 wherever oneDNN has bf16 kernels
-    (AVX512-BF16 or AMX) and refused where it would be emulated; 'auto' is bf16 where those
-    kernels measure at least MIN_BF16_SPEEDUP times float32's speed here, else float32."""
+    computes it natively (cuda_bf16_native), else fp16 (with training's GradScaler). CPU
+    (`cpu`): `True` is bf16 wherever oneDNN has bf16 kernels (AVX512-BF16 or AMX) and refused
+    where it would be emulated; 'auto' is bf16 where those kernels measure at least
+    MIN_BF16_SPEEDUP times float32's speed here, else float32."""
     if device.type == "cuda":
         if not enabled:
             return None
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.bfloat16 if cuda_bf16_native(device) else torch.float16
     if cpu not in ("auto", True, False):
         raise ValueError(f"amp_cpu: {cpu!r}; use auto, true or false")
     if not cpu:

@@ -1,0 +1,63 @@
+"""CUDA code paths checked without a GPU: torch.cuda answered by fakes, as a GPU of a given
+compute capability would answer, and the arguments the code passes checked."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+import torch
+
+from unet.common import device
+
+
+@pytest.fixture
+def gpus(monkeypatch):
+    """A machine whose CUDA devices have the given capabilities (index -> (major, minor)):
+    torch.cuda.is_bf16_supported answers as torch's does, for the current device, True where
+    bf16 is only emulated (before Ampere, 8.0) unless including_emulation=False."""
+    current = [0]
+
+    def install(capabilities: dict[int, tuple[int, int]]) -> None:
+        @contextlib.contextmanager
+        def on_device(dev):
+            index = torch.device(dev).index
+            before, current[0] = current[0], current[0] if index is None else index
+            try:
+                yield
+            finally:
+                current[0] = before
+
+        def bf16(including_emulation: bool = True) -> bool:
+            return including_emulation or capabilities[current[0]] >= (8, 0)
+
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+        monkeypatch.setattr(torch.cuda, "device_count", lambda: len(capabilities))
+        monkeypatch.setattr(torch.cuda, "current_device", lambda: current[0])
+        monkeypatch.setattr(torch.cuda, "device", on_device)
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", bf16)
+
+    return install
+
+
+@pytest.mark.parametrize("name, capability, expected", [
+    ("V100", (7, 0), torch.float16),  # bf16 only emulated: no bf16 tensor cores, fp16 has them
+    ("T4", (7, 5), torch.float16),
+    ("A100", (8, 0), torch.bfloat16),
+    ("H100", (9, 0), torch.bfloat16),
+])
+def test_amp_takes_bf16_only_where_the_gpu_has_it_natively(gpus, name, capability, expected):
+    gpus({0: capability})
+    assert device.amp_dtype(torch.device("cuda"), True) is expected, name
+    assert device.amp_dtype(torch.device("cuda:0"), True) is expected, name
+    assert device.amp_dtype(torch.device("cuda"), False) is None
+
+
+def test_amp_asks_the_gpu_training_runs_on(gpus):
+    # cuda:1 is a V100 beside an A100 at cuda:0 (the current device): fp16 on cuda:1
+    gpus({0: (8, 0), 1: (7, 0)})
+    assert device.amp_dtype(torch.device("cuda:1"), True) is torch.float16
+    assert device.amp_dtype(torch.device("cuda:0"), True) is torch.bfloat16
+    gpus({0: (7, 0), 1: (9, 0)})
+    assert device.amp_dtype(torch.device("cuda:1"), True) is torch.bfloat16
+    assert torch.cuda.current_device() == 0  # left as it was

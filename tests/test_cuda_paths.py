@@ -4,6 +4,8 @@ compute capability would answer, and the arguments the code passes checked."""
 from __future__ import annotations
 
 import contextlib
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -61,3 +63,37 @@ def test_amp_asks_the_gpu_training_runs_on(gpus):
     gpus({0: (7, 0), 1: (9, 0)})
     assert device.amp_dtype(torch.device("cuda:1"), True) is torch.bfloat16
     assert torch.cuda.current_device() == 0  # left as it was
+
+
+def test_training_steps_leave_the_gpu_running_ahead(monkeypatch):
+    """A step's loss.item() waits for the GPU to finish that step before the next is queued:
+    the epoch's loss is summed on the device and read once, at the end of the epoch. Counted
+    on the CPU: the project's reads of a tensor in an epoch of 4 steps."""
+    from types import SimpleNamespace
+
+    from torch.utils.data import TensorDataset
+
+    from unet.model.unet import UNetConfig
+    from unet.train.loop import build_run, train_epoch
+    from unet.train.settings import TrainSettings
+
+    images = torch.rand(8, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    data = TensorDataset(images, (images[:, 0] > 0.5).long())
+    settings = TrainSettings(epochs=1, batch_size=2, device="cpu")
+    config = UNetConfig(in_channels=3, num_classes=2, depth=2, base_width=4)
+    run = build_run(settings, config, data, data)
+    losses, reads, real = [], [], torch.Tensor.item
+    loss_fn = run.loss_fn
+    run.loss_fn = lambda logits, masks: losses.append(loss_fn(logits, masks)) or losses[-1]
+
+    def item(t):  # the project's reads (torch's optimisers read their CPU step counts)
+        if "unet" in Path(sys._getframe(1).f_code.co_filename).parts:
+            reads.append(1)
+        return real(t)
+
+    monkeypatch.setattr(torch.Tensor, "item", item)
+    loss, seen = train_epoch(run, 1, SimpleNamespace(signal=0), 0)
+    count = len(reads)
+    assert count <= 1, f"{count} reads of the GPU in an epoch of 4 steps"
+    assert seen == 8 and isinstance(loss, float)
+    assert loss == sum(float(one.detach()) * 2 for one in losses) / 8  # the batches' mean

@@ -125,8 +125,8 @@ def keep_autocast(run: Run, state: dict) -> None:
         run.dtype = first
 
 
-def _step(run: Run, images: torch.Tensor, masks: torch.Tensor) -> float:
-    """One optimiser step on a batch; returns the batch's loss."""
+def _step(run: Run, images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """One optimiser step; returns the batch's loss on the device, unread (.item() waits)."""
     s = run.settings
     images = images.to(run.device, non_blocking=True)
     masks = masks.to(run.device, non_blocking=True)
@@ -145,7 +145,7 @@ def _step(run: Run, images: torch.Tensor, masks: torch.Tensor) -> float:
         run.sched.step()
     if run.ema is not None:
         run.ema.update_parameters(run.model)
-    return loss.item()
+    return loss.detach()
 
 
 def epoch_loader(run: Run, epoch: int) -> DataLoader:
@@ -166,16 +166,16 @@ def train_epoch(run: Run, epoch: int, stop: StopSignals, done: int) -> tuple[flo
     # augmentations as an unbroken one.
     loader = epoch_loader(run, epoch)
     run.step_model.train()
-    seen, total = 0, 0.0
+    seen, total = 0, torch.zeros((), dtype=torch.float64, device=run.device)  # float64, as before
     for images, masks in progress(loader, f"epoch {epoch}", total=run.steps):
-        total += _step(run, images, masks) * len(images)
+        total += _step(run, images, masks).double() * len(images)
         seen += len(images)
         if stop.signal:
             log.warning("signal %d: leaving the checkpoint of epoch %d", stop.signal, done)
             raise Interrupted(128 + stop.signal)
     check_weights(run.model, epoch, done)
     check_weights(run.eval_model, epoch, done)  # the moving average too, when there is one
-    return total / seen, seen
+    return total.item() / seen, seen  # one read an epoch: a read a step waits for the GPU
 
 
 DIVERGED = ("training diverged. Lower train.lr, set train.grad_clip (e.g. 1.0), or turn mixed "

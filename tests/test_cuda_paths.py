@@ -97,3 +97,18 @@ def test_training_steps_leave_the_gpu_running_ahead(monkeypatch):
     assert count <= 1, f"{count} reads of the GPU in an epoch of 4 steps"
     assert seen == 8 and isinstance(loss, float)
     assert loss == sum(float(one.detach()) * 2 for one in losses) / 8  # the batches' mean
+
+
+def test_a_chosen_gpu_becomes_the_current_device(gpus, monkeypatch):
+    """torch puts some things on the current device, not on train.device: the DataLoader pins
+    its batches (pin_memory, its pin thread) there. Training on cuda:1 left cuda:0 current and
+    opened a context, some 500 MB, on a GPU the run was not given (perhaps full)."""
+    gpus({0: (8, 0), 1: (8, 0)})
+    chosen = []
+    monkeypatch.setattr(torch.cuda, "set_device", lambda d: chosen.append(torch.device(d)))
+    assert device.pick_device("cuda:1") == torch.device("cuda:1")
+    assert chosen == [torch.device("cuda:1")]
+    chosen.clear()
+    assert device.pick_device("cuda") == torch.device("cuda")  # the current one: left as is
+    assert device.pick_device("auto") == torch.device("cuda")
+    assert device.pick_device("cpu") == torch.device("cpu") and chosen == []

@@ -23,7 +23,7 @@ DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:[0-9]+)?)$")  # as config/schema.
 
 def pick_device(requested: str, key: str = "train.device") -> torch.device:
     """'auto' -> CUDA when present, else CPU; a CUDA device this machine lacks is a clear error
-    naming `key`, the setting it came from."""
+    naming `key`, the setting it came from. cuda:N becomes the current CUDA device."""
     if not DEVICE_PATTERN.match(requested):
         raise DeviceError(f"{key} is {requested!r}: use auto, cpu, cuda or cuda:N")
     if requested == "auto":
@@ -39,6 +39,10 @@ def pick_device(requested: str, key: str = "train.device") -> torch.device:
             f"{key} is {requested!r} but this machine has {torch.cuda.device_count()} CUDA "
             f"device(s), cuda:0 to cuda:{torch.cuda.device_count() - 1}"
         )
+    if device.index is not None:
+        # What torch puts on the current device goes to cuda:N too: the DataLoader's pinned
+        # batches (and its pin thread) would otherwise open a context on cuda:0.
+        torch.cuda.set_device(device)
     return device
 
 

@@ -112,3 +112,18 @@ def test_a_chosen_gpu_becomes_the_current_device(gpus, monkeypatch):
     assert device.pick_device("cuda") == torch.device("cuda")  # the current one: left as is
     assert device.pick_device("auto") == torch.device("cuda")
     assert device.pick_device("cpu") == torch.device("cpu") and chosen == []
+
+
+def test_a_gpu_index_beyond_the_visible_ones_names_cuda_visible_devices(gpus, monkeypatch):
+    """A SLURM job given one GPU of eight sees it as cuda:0 (CUDA_VISIBLE_DEVICES=5): a
+    device: cuda:5 copied from the node's nvidia-smi must not read 'this machine has 1'."""
+    gpus({0: (9, 0)})
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "5")
+    with pytest.raises(device.DeviceError) as err:
+        device.pick_device("cuda:5")
+    message = str(err.value)
+    assert "CUDA_VISIBLE_DEVICES=5" in message and "cuda:0" in message, message
+    assert "this machine has" not in message, message
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    with pytest.raises(device.DeviceError, match="cuda:0 to cuda:0"):
+        device.pick_device("cuda:1", "predict.device")

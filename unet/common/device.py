@@ -35,15 +35,24 @@ def pick_device(requested: str, key: str = "train.device") -> torch.device:
         )
     device = torch.device(requested)
     if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-        raise DeviceError(
-            f"{key} is {requested!r} but this machine has {torch.cuda.device_count()} CUDA "
-            f"device(s), cuda:0 to cuda:{torch.cuda.device_count() - 1}"
-        )
+        raise DeviceError(_beyond(key, requested, torch.cuda.device_count()))
     if device.index is not None:
         # What torch puts on the current device goes to cuda:N too: the DataLoader's pinned
         # batches (and its pin thread) would otherwise open a context on cuda:0.
         torch.cuda.set_device(device)
     return device
+
+
+def _beyond(key: str, requested: str, count: int) -> str:
+    """The error for a GPU index past the `count` visible ones. A job given some of a node's
+    GPUs (SLURM, CUDA_VISIBLE_DEVICES) numbers them from cuda:0, whatever nvidia-smi says."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    gpus = f"{count} CUDA device(s), cuda:0 to cuda:{count - 1}"
+    if visible is None:
+        return f"{key} is {requested!r} but this machine has {gpus}"
+    return (f"{key} is {requested!r} but this job sees {gpus}: CUDA_VISIBLE_DEVICES={visible} "
+            "(set by SLURM or a launcher) numbers the GPUs it gives from cuda:0, whatever their "
+            f"number on the node; set {key} to cuda or cuda:0")
 
 
 def set_threads(threads: int) -> int:

@@ -170,3 +170,21 @@ def test_sliding_window_on_cuda_matches_the_cpu():
     assert float((cpu - gpu).abs().max()) < 1e-3
     half = window_probs([model], image, window, ALL_FLIPS, torch.bfloat16)  # AMP with flip TTA
     assert (half.argmax(0) == cpu_tta.argmax(0)).float().mean() > 0.98
+
+
+def test_amp_dtype_and_device_choice_on_this_gpu():
+    # What tests/test_cuda_paths.py checks against faked answers, asked of the real GPU: bf16
+    # only from compute capability 8.0 (a V100 or T4 emulates it), and cuda:N made current.
+    from unet.common.device import amp_dtype, pick_device
+
+    last = torch.cuda.device_count() - 1
+    for index in range(last + 1):
+        native = torch.cuda.get_device_capability(index) >= (8, 0)
+        expected = torch.bfloat16 if native else torch.float16
+        assert amp_dtype(torch.device(f"cuda:{index}"), True) is expected, index
+    before = torch.cuda.current_device()
+    try:
+        assert pick_device(f"cuda:{last}") == torch.device("cuda", last)
+        assert torch.cuda.current_device() == last
+    finally:
+        torch.cuda.set_device(before)

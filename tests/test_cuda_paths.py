@@ -127,3 +127,28 @@ def test_a_gpu_index_beyond_the_visible_ones_names_cuda_visible_devices(gpus, mo
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
     with pytest.raises(device.DeviceError, match="cuda:0 to cuda:0"):
         device.pick_device("cuda:1", "predict.device")
+
+
+@pytest.mark.parametrize("first, now", [(torch.bfloat16, torch.float16),
+                                        (torch.float16, torch.bfloat16)])
+def test_a_run_resumed_on_a_gpu_of_another_precision_says_so(caplog, first, now):
+    """A last.pt of an A100 (bf16) resumed on a V100 (fp16), as a cluster's retry on another
+    node does: its epochs then equal an unbroken run in neither precision."""
+    import logging
+    from types import SimpleNamespace
+
+    from unet.train.train import keep_autocast
+
+    settings = SimpleNamespace(amp=True, amp_cpu=False)
+    run = SimpleNamespace(device=torch.device("cuda"), dtype=now, settings=settings)
+    state = {"epoch": 3, "cuda_autocast": first}
+    with caplog.at_level(logging.WARNING):
+        keep_autocast(run, state)
+    names = [str(d).removeprefix("torch.") for d in (first, now)]
+    assert f"3 epochs trained in {names[0]} autocast on another GPU" in caplog.text
+    assert run.dtype is now and state["cuda_autocast"] is now  # this GPU's, from now on
+    caplog.clear()
+    keep_autocast(run, {"epoch": 0})  # a new run, or a last.pt before this record: quiet
+    fresh = {"epoch": 2}
+    keep_autocast(run, fresh)
+    assert fresh["cuda_autocast"] is now and not caplog.text

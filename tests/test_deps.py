@@ -51,7 +51,7 @@ RULES = {
          "train.losses",
          "train.optim", "train.settings", *SETTINGS,
          "train.resume", "train.signals", "train.train", "train.validate", "deps",
-         "common.applicable"},
+         "common.applicable", "train.precision"},
     ),
     "predict_masks": (
         ("infer.predict",),

@@ -111,20 +111,6 @@ def build_run(
     )
 
 
-def keep_autocast(run: Run, state: dict) -> None:
-    """`amp_cpu: auto` times bf16 against float32 in each process, and the timing can differ
-    between a killed job and its resumption: a resumed CPU run keeps the precision its first
-    epochs were computed in (recorded in `state`, which last.pt stores). amp_cpu is hashed, so
-    a last.pt with a record was written under auto too."""
-    if run.device.type != "cpu" or run.settings.amp_cpu != "auto":
-        return
-    first = state.setdefault("cpu_autocast", run.dtype)  # torch.bfloat16, or None for float32
-    if first != run.dtype:
-        names = [str(d or "float32").removeprefix("torch.") for d in (first, run.dtype)]
-        log.info("amp_cpu auto: keeping %s, chosen when this run started (%s measured now)", *names)
-        run.dtype = first
-
-
 def _step(run: Run, images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
     """One optimiser step; returns the batch's loss on the device, unread (.item() waits)."""
     s = run.settings

@@ -22,7 +22,6 @@ from unet.train.loop import (
     Run,
     build_run,
     fit_budget,
-    keep_autocast,
     last_record,
     settings_dict,
     should_stop,
@@ -30,6 +29,7 @@ from unet.train.loop import (
     validate_epoch,
 )
 from unet.train.patches import PatchRows
+from unet.train.precision import keep_autocast
 from unet.train.settings import TrainingError, TrainSettings, check_settings
 from unet.train.signals import StopSignals, worker_deaths
 

@@ -1,0 +1,37 @@
+"""The autocast precision of a resumed run: the one its first epochs were computed in."""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def _name(dtype) -> str:
+    return str(dtype or "float32").removeprefix("torch.")
+
+
+def keep_autocast(run, state: dict) -> None:
+    """A resumed run's precision against its first epochs', recorded in `state` (which last.pt
+    stores). CPU, `amp_cpu: auto`: it times bf16 against float32 in each process, and the
+    timing can differ between a killed job and its resumption: the first choice is kept
+    (amp_cpu is hashed, so a last.pt with a record was written under auto too). CUDA: `amp`
+    takes bf16 or fp16 by the GPU (common.device.amp_dtype), and a last.pt may be resumed on
+    another (train.device is not hashed; a cluster retries on another node): this GPU's is
+    taken (an emulated bf16 is slow, and fp16 needs the GradScaler this run was built
+    without), with a warning, as the epochs then equal an unbroken run in neither."""
+    if run.device.type == "cuda":
+        first = state.setdefault("cuda_autocast", run.dtype)
+        if first != run.dtype and state["epoch"]:
+            log.warning("resuming %d epochs trained in %s autocast on another GPU in %s on this "
+                        "one (train.amp): the result will equal an unbroken run in neither",
+                        state["epoch"], _name(first), _name(run.dtype))
+        state["cuda_autocast"] = run.dtype
+        return
+    if run.device.type != "cpu" or run.settings.amp_cpu != "auto":
+        return
+    first = state.setdefault("cpu_autocast", run.dtype)  # torch.bfloat16, or None for float32
+    if first != run.dtype:
+        log.info("amp_cpu auto: keeping %s, chosen when this run started (%s measured now)",
+                 _name(first), _name(run.dtype))
+        run.dtype = first

@@ -55,6 +55,16 @@ def test_amp_takes_bf16_only_where_the_gpu_has_it_natively(gpus, name, capabilit
     assert device.amp_dtype(torch.device("cuda"), False) is None
 
 
+@pytest.mark.parametrize("capability, expected", [((7, 0), torch.float16),
+                                                    ((8, 6), torch.bfloat16)])
+def test_amp_on_a_torch_without_the_emulation_argument(gpus, monkeypatch, capability, expected):
+    # pyproject allows torch 2.1, whose is_bf16_supported() takes no including_emulation
+    gpus({0: capability})
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda dev=None: capability)
+    assert device.amp_dtype(torch.device("cuda"), True) is expected
+
+
 def test_amp_asks_the_gpu_training_runs_on(gpus):
     # cuda:1 is a V100 beside an A100 at cuda:0 (the current device): fp16 on cuda:1
     gpus({0: (8, 0), 1: (7, 0)})

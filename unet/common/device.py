@@ -112,7 +112,10 @@ def cuda_bf16_native(device: torch.device) -> bool:
     torch.cuda.is_bf16_supported() alone says yes on a V100 or T4 too, where bf16 is emulated
     without tensor cores (fp16 has them there), and asks the current device, not `device`."""
     with torch.cuda.device(device):  # cuda:N's own answer, the current device restored after
-        return torch.cuda.is_bf16_supported(including_emulation=False)
+        try:
+            return torch.cuda.is_bf16_supported(including_emulation=False)
+        except TypeError:  # torch before 2.4 has no such argument, and counted no emulation
+            return torch.cuda.get_device_capability(device) >= (8, 0)
 
 
 def amp_dtype(

@@ -150,3 +150,36 @@ def test_a_gzipped_model_file_says_to_unpack_it(tmp_path):
     message = str(_load_quietly(path))
     assert message.startswith(f"{path} is not a readable torch file: it is gzip-compressed")
     assert "gunzip" in message and "cut off" not in message
+
+
+def _onnx_bytes() -> bytes:
+    pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 4, 4])
+    y = helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 3, 4, 4])
+    graph = helper.make_graph([helper.make_node("Identity", ["image"], ["logits"])], "g", [x], [y])
+    return helper.make_model(graph, producer_name="pytorch").SerializeToString()
+
+
+@pytest.mark.parametrize(("kind", "says"), [
+    ("PNG", "a PNG image"), ("JPEG", "a JPEG image"), ("TIFF", "a TIFF image"),
+    ("onnx", "an ONNX model"),
+])
+def test_an_image_or_onnx_file_given_as_the_model_says_so(tmp_path, kind, says):
+    # `unet predict new.png model.pt -o masks` (arguments swapped) or `unet info model.onnx`
+    # read "not a readable torch file (the safe unpickler refused it): it is empty, cut off,
+    # or not written by torch.save. Copy it again, or delete it and retrain": advice to delete
+    # the user's image or export
+    path = tmp_path / ("model.onnx" if kind == "onnx" else f"x.{kind.lower()}")
+    if kind == "onnx":
+        path.write_bytes(_onnx_bytes())
+    else:
+        from PIL import Image
+
+        Image.new("RGB", (8, 8), (1, 2, 3)).save(path, kind)
+    message = str(_load_quietly(path))
+    assert re.match(rf"{re.escape(str(path))} is not a readable torch file: it is {says}",
+                    message), message
+    assert "cut off" not in message and "delete" not in message
+    assert "model.pt" in message

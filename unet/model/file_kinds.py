@@ -80,10 +80,37 @@ def stored_instead(path: Path) -> str | None:
     return f"a text file (it begins {first!r}), not a file torch.save wrote"
 
 
+# Leading bytes of the image formats the pipeline reads: an image given where the model goes
+# (`unet predict new.png model.pt`, the arguments swapped) is named as one, not as a cut-off file
+_IMAGE_MAGIC = ((b"\x89PNG", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"II*\x00", "TIFF"),
+                (b"MM\x00*", "TIFF"), (b"II+\x00", "TIFF"), (b"MM\x00+", "TIFF"),
+                (b"GIF8", "GIF"), (b"BM", "BMP"))
+
+
+def other_model_kind(path: Path) -> str | None:
+    """What an image or ONNX file given as the model is, with the fix; None for other files.
+    An ONNX file is protobuf: field 1 (ir_version, tag 0x08) first, then the producer's name."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+    except OSError:
+        return None
+    kind = next((name for magic, name in _IMAGE_MAGIC if head.startswith(magic)), None)
+    if kind:
+        return (f"a {kind} image, not a model: give a model.pt this pipeline trained "
+                "(results/<dataset>/<experiment>/model.pt); unet predict takes it first: "
+                "unet predict MODEL INPUT... -o OUT")
+    if path.suffix.lower() == ".onnx" or (head[:1] == b"\x08" and b"pytorch" in head):
+        return ("an ONNX model (as unet export writes): the pipeline and the unet command read "
+                "the model.pt it was exported from (results/<dataset>/<experiment>/model.pt); "
+                "run the ONNX file with onnxruntime")
+    return None
+
+
 def foreign(path: Path) -> CheckpointError | None:
     """The refusal of a whole file of a kind torch.load does not read as a checkpoint, named
     from its bytes without running any of it; None when it is of no such kind."""
-    stored = stored_instead(path)
+    stored = stored_instead(path) or other_model_kind(path)
     if stored:
         return CheckpointError(f"{path} is not a readable torch file: it is {stored}")
     tensors = safetensors_count(path)

@@ -135,3 +135,16 @@ def test_a_cross_validation_runs_folds_export_as_one_ensemble(tmp_path, capsys):
         alone = F.interpolate(torch.from_numpy(each[0, fold:fold + 1]), size=(67, 101),
                               mode="bilinear", align_corners=False)[0].argmax(0).numpy()
         assert (np.array(meta["class_values"])[alone] != expected).any()
+
+
+def test_unet_export_prints_its_own_lines_not_the_exporters_internals(tmp_path, capsys):
+    """`unet export` printed some 25 INFO lines of onnxscript's and onnx_ir's optimiser passes
+    ("Removed 178 unused nodes", "Skipping constant folding for node 'node_Shape_1'") on
+    stderr around its own line: noise a user cannot act on."""
+    from unet.cli import main
+
+    _native(tmp_path)
+    assert main(["export", str(tmp_path / "model.pt"), "--onnx", str(tmp_path / "m.onnx")]) == 0
+    err = capsys.readouterr().err
+    assert "exported" in err  # the command's own log line stays
+    assert not [line for line in err.splitlines() if "onnx_ir" in line or "onnxscript" in line]

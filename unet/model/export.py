@@ -7,6 +7,8 @@ import logging
 import math
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -70,6 +72,22 @@ def _check_target(out: Path) -> None:
             )
 
 
+@contextmanager
+def _exporter_notes_quiet() -> Iterator[None]:
+    """The exporter's own loggers at WARNING while it runs: at INFO, onnxscript's optimiser
+    and onnx_ir's passes printed some 25 lines of their internals ("Removed 178 unused
+    nodes") around the command's one line. Their warnings and errors still show."""
+    loggers = [logging.getLogger(name) for name in ("onnxscript", "onnx_ir", "torch.onnx")]
+    levels = [one.level for one in loggers]
+    for one in loggers:
+        one.setLevel(max(one.getEffectiveLevel(), logging.WARNING))
+    try:
+        yield
+    finally:
+        for one, level in zip(loggers, levels, strict=True):
+            one.setLevel(level)
+
+
 def export_onnx(model_path: str | os.PathLike | list, out_path: str | os.PathLike) -> dict:
     """Write `out_path` (ONNX, dynamic batch, height and width); returns its metadata.
 
@@ -107,7 +125,7 @@ def export_onnx(model_path: str | os.PathLike | list, out_path: str | os.PathLik
     dims = {0: torch.export.Dim("batch"), 2: torch.export.Dim("height"),
             3: torch.export.Dim("width")}
     outputs = ["logits"] if len(nets) == 1 else ["logits", "fold_logits"]
-    with atomic_path(out_path) as tmp, warnings.catch_warnings():
+    with atomic_path(out_path) as tmp, warnings.catch_warnings(), _exporter_notes_quiet():
         warnings.simplefilter("ignore")  # the exporter's notes on its own internals
         program = torch.onnx.export(
             wrapped, (example,), dynamic_shapes={"x": dims}, input_names=["image"],

@@ -251,3 +251,19 @@ def test_info_and_export_take_an_experiment_folder(model, tmp_path, capsys):
     assert "folds/0/model.pt" in out and "folds/1/model.pt" in out and "classes" in out
     assert main(["export", str(exp), "--onnx", str(tmp_path / "m.onnx")]) == 0
     assert "the 2 folds' averaged probabilities" in capsys.readouterr().out
+
+
+def test_predict_into_a_folder_of_older_masks_names_those_it_leaves(model, tmp_path, capsys):
+    # A second batch predicted into the first batch's -o folder left the first batch's masks
+    # beside the new ones without a word ("1 masks written to out"), and the folder then held
+    # 3 masks of which 2 were of other images: gathered for a submission, they went with it
+    folder = _new_images(tmp_path / "new")
+    out = tmp_path / "out"
+    assert main(["predict", str(model), str(folder), "-o", str(out), "--device", "cpu"]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(model), str(folder / "rgb.png"), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"{out} already holds 2 masks of other images (grey.png, rgba.png)" in err, err
+    assert sorted(p.name for p in out.iterdir()) == ["grey.png", "rgb.png", "rgba.png"]
+    assert main(["predict", str(model), str(folder), "-o", str(out)]) == 0
+    assert "already holds" not in capsys.readouterr().err  # each mask replaced: nothing to say

@@ -53,3 +53,18 @@ def _warn_dark_floats(files: list[Path], span: list[float], modes: Sequence[str]
         log.warning("%s: float images within [0, 1], but the model's training images spanned "
                     "%g to %g: scaled by that range, these reach the model nearly black; give "
                     "them in the training images' units", listing(dark), lo, hi)
+
+
+def warn_other_masks(files: Sequence[Path], out_dir: Path) -> None:
+    """Say when `out_dir` already holds masks (.png) of images other than `files`: they are
+    left as they are, beside the new ones, and a run's folder then looked like its own."""
+    if not out_dir.is_dir():
+        return
+    ours = {f"{f.stem}.png" for f in files}
+    other = sorted(p.name for p in out_dir.glob("*.png") if p.name not in ours)
+    if other:
+        shown = ", ".join(other[:5]) + (f" and {len(other) - 5} more" if len(other) > 5 else "")
+        # INFO, not WARNING: predicting a file at a time into one folder (a loop) is a use
+        log.info("%s already holds %d mask%s of other images (%s): left as they are, beside "
+                 "the %d written now; write to an empty folder to keep the runs apart",
+                 out_dir, len(other), "s" * (len(other) != 1), shown, len(files))

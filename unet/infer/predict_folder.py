@@ -25,7 +25,7 @@ from unet.dataset.names import listing, system_file
 from unet.dataset.per_id import images_in, names_one
 from unet.infer.batches import predict_batches
 from unet.infer.forward import PredictSettings, load_ensemble, tta_flips, window_for
-from unet.infer.input_checks import warn_unprepared_values
+from unet.infer.input_checks import warn_other_masks, warn_unprepared_values
 from unet.infer.tiles import window_bands
 from unet.infer.writer import PredictionWriter
 
@@ -240,6 +240,7 @@ def predict_files(
     names them (roi_files). Whole images go `settings.batch_size` of one input size a pass
     (batches.py); a patch-trained model's sliding window takes one image at a time."""
     _check_outputs(files, Path(out_dir))
+    warn_other_masks(files, Path(out_dir))  # unet predict's -o of an earlier run
     rois = roi_files(files, roi, roi_key)
     models, ckpt, dtype = load_ensemble(model_paths, settings, threads)
     if ckpt.get("roi") and roi is None:

@@ -124,11 +124,10 @@ def _predict(args: argparse.Namespace) -> int:
     settings = PredictSettings(
         tta=args.tta, device=args.device, overlap=args.overlap, batch_size=args.batch_size
     )
-    if args.rle and Path(args.rle).suffix.lower() != ".csv":
-        raise ValueError(f"--rle {args.rle}: give a .csv file to write the encodings to")
-    if args.rle and Path(args.rle).is_dir():
-        raise FileExistsError(f"--rle {args.rle} is a folder; name the .csv file to write, e.g. "
-                              f"{Path(args.rle) / 'submission.csv'}")
+    if args.rle:
+        from unet.dataset.rle_submission import check_submission_target
+
+        check_submission_target(Path(args.rle))  # before any work
     if (args.rle_objects or args.rle_columns or args.rle_id != "name") and not args.rle:
         raise ValueError("--rle-objects, --rle-columns and --rle-id shape the rows of --rle: "
                          "give --rle FILE.csv too")

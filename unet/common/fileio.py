@@ -163,3 +163,21 @@ def write_json(path: str | os.PathLike, data: Any) -> None:
 def read_json(path: str | os.PathLike) -> Any:
     """Read a JSON file."""
     return json.loads(Path(path).read_text())
+
+
+def check_writable(path: str | os.PathLike, key: str) -> None:
+    """Refuse, before any work, a file `path` (given as `key`, e.g. --rle) that could not be
+    written: its folder, or the nearest one above it that exists, takes a probe file (removed
+    at once). Without it the write failed at the end, naming its scratch file."""
+    path = Path(path)
+    where = path.absolute().parent
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    if not where.is_dir():
+        raise FileExistsError(f"{key} {path}: {where} is a file, so the folder {path.parent} "
+                              "cannot be made; name another place")
+    try:
+        temp_beside(where / "probe").unlink()
+    except OSError as err:
+        raise PermissionError(f"{key} {path}: cannot write there ({err.strerror} in {where}); "
+                              "name a folder you may write to") from err

@@ -62,6 +62,18 @@ def submission_columns(mapping: Any, columns: tuple[str, ...] | None = None) -> 
     return list(columns) if columns else default
 
 
+def check_submission_target(path: Path) -> None:
+    """Refuse, before any mask is predicted, a --rle path that is no .csv file to write."""
+    from unet.common.fileio import check_writable
+
+    if path.suffix.lower() != ".csv":
+        raise ValueError(f"--rle {path}: give a .csv file to write the encodings to")
+    if path.is_dir():
+        raise FileExistsError(f"--rle {path} is a folder; name the .csv file to write, e.g. "
+                              f"{path / 'submission.csv'}")
+    check_writable(path, "--rle")
+
+
 def write_submission(
     masks: list[tuple[str, Path]],
     mapping: Any,

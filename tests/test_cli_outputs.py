@@ -1,0 +1,37 @@
+"""The `unet` command's other outputs (the --rle CSV, the ONNX file): a place they cannot be
+written is refused before any work, naming the file the user gave, not a scratch file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import _new_images
+from unet.cli import main
+from unet.train.settings import TrainSettings
+from unet.train.train import train_unet
+
+
+@pytest.fixture(scope="module")
+def model(synthetic_cache) -> Path:
+    cache = synthetic_cache("cli_out", {"count": 8, "width": 60, "height": 40, "seed": 3},
+                            (48, 32))
+    root = cache.parent
+    train_unet(cache, root / "model.pt", root / "history.csv", root / "ck",
+               {"depth": 2, "base_width": 4}, TrainSettings(epochs=1, batch_size=2, device="cpu"))
+    return root / "model.pt"
+
+
+def test_an_rle_csv_that_cannot_be_written_is_refused_before_any_mask(model, tmp_path, capsys):
+    # A --rle path that could not be written failed only after every mask was predicted and
+    # written, naming its scratch file: "[Errno 20] Not a directory: '.../.sub.csv.1f2e.part'"
+    folder = _new_images(tmp_path / "new")
+    blocker = tmp_path / "results"
+    blocker.write_text("a file where a folder was meant\n")
+    csv = blocker / "sub.csv"
+    out = tmp_path / "masks"
+    assert main(["predict", str(model), str(folder), "-o", str(out), "--rle", str(csv)]) == 2
+    err = capsys.readouterr().err
+    assert f"--rle {csv}" in err and ".part" not in err, err
+    assert not out.exists()  # refused before any mask

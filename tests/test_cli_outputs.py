@@ -35,3 +35,15 @@ def test_an_rle_csv_that_cannot_be_written_is_refused_before_any_mask(model, tmp
     err = capsys.readouterr().err
     assert f"--rle {csv}" in err and ".part" not in err, err
     assert not out.exists()  # refused before any mask
+
+
+def test_an_onnx_file_that_cannot_be_written_is_refused_naming_it(model, tmp_path, capsys):
+    # `unet export MODEL --onnx results/m.onnx` where results is a file (or a folder without
+    # write permission) said "[Errno 20] Not a directory: '.../results/.m.onnx.1f2e.part'",
+    # a scratch name the user never gave, and exited 1 (a failure mid-run) for bad input
+    blocker = tmp_path / "results"
+    blocker.write_text("a file where a folder was meant\n")
+    onnx = blocker / "m.onnx"
+    assert main(["export", str(model), "--onnx", str(onnx)]) == 2
+    err = capsys.readouterr().err
+    assert f"--onnx {onnx}" in err and ".part" not in err, err

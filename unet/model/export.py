@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from unet.common.fileio import atomic_path
+from unet.common.fileio import atomic_path, check_writable
 from unet.model import checkpoint
 from unet.model.checkpoint import DATA_KEYS
 
@@ -62,6 +62,7 @@ def _check_target(out: Path) -> None:
             f"--onnx {out}: name a .onnx file to write, e.g. {out.with_suffix('.onnx')} (a "
             "model file or any other name is never written over)"
         )
+    check_writable(out, "--onnx")  # before the model is loaded and traced
     if out.is_file():
         with open(out, "rb") as f:
             head = f.read(2)

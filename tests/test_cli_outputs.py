@@ -47,3 +47,19 @@ def test_an_onnx_file_that_cannot_be_written_is_refused_naming_it(model, tmp_pat
     assert main(["export", str(model), "--onnx", str(onnx)]) == 2
     err = capsys.readouterr().err
     assert f"--onnx {onnx}" in err and ".part" not in err, err
+
+
+def test_unet_export_without_the_onnx_extra_says_what_to_install(model, tmp_path, capsys,
+                                                                 monkeypatch):
+    # The base install has no onnx or onnxscript (they are the [onnx] extra): `unet export`
+    # loaded the model, then ended in torch's "ModuleNotFoundError: No module named
+    # 'onnxscript'" traceback, exit 1, as for a bug (an smp model without smp: exit 2)
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxscript", None)  # find_spec: None, import fails
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    onnx = tmp_path / "m.onnx"
+    assert main(["export", str(model), "--onnx", str(onnx)]) == 2
+    err = capsys.readouterr().err
+    assert "pip install -e '.[onnx]'" in err and "onnxscript" in err, err
+    assert not onnx.exists()

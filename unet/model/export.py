@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import math
@@ -53,6 +54,15 @@ class FoldsEnsemble(torch.nn.Module):
         each = torch.stack([net(x) for net in self.nets], 1)
         mean = torch.logsumexp(torch.log_softmax(each, 2), 1) - math.log(len(self.nets))
         return mean, each
+
+
+def _check_exporter() -> None:
+    """Refuse, before the model is loaded, an install without the [onnx] extra: torch's
+    exporter imports onnxscript (and onnx) only when it runs, and failed with a traceback."""
+    missing = [name for name in ("onnx", "onnxscript") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ValueError(f"ONNX export needs {' and '.join(missing)}, which this Python lacks: "
+                           "pip install -e '.[onnx]' (or pip install onnx onnxscript)")
 
 
 def _check_target(out: Path) -> None:
@@ -111,6 +121,7 @@ def export_onnx(model_path: str | os.PathLike | list, out_path: str | os.PathLik
             "weights; name another file, e.g. model.onnx"
         )
     _check_target(out)
+    _check_exporter()
     loaded = [checkpoint.load_model(p) for p in paths]
     ckpt = loaded[0][1]
     checkpoint.check_same_data([c for _, c in loaded], paths)

@@ -63,3 +63,32 @@ def test_unet_export_without_the_onnx_extra_says_what_to_install(model, tmp_path
     err = capsys.readouterr().err
     assert "pip install -e '.[onnx]'" in err and "onnxscript" in err, err
     assert not onnx.exists()
+
+
+def _unstack_or_stack_args(command: str, tmp_path: Path, out: Path) -> list[str]:
+    import numpy as np
+    from PIL import Image
+
+    tmp_path.mkdir()
+    pages = [Image.fromarray(np.full((6, 8), k, np.uint8)) for k in range(3)]
+    if command == "unstack":
+        pages[0].save(tmp_path / "vol.tif", save_all=True, append_images=pages[1:])
+        return ["unstack", str(tmp_path / "vol.tif"), str(out)]
+    for band in ("red", "nir"):
+        (tmp_path / band).mkdir()
+        pages[0].save(tmp_path / band / "a.tif")
+    return ["stack", str(tmp_path / "red"), str(tmp_path / "nir/{id}.tif"), "-o", str(out)]
+
+
+@pytest.mark.parametrize("command", ["unstack", "stack"])
+def test_unstack_and_stack_into_a_folder_below_a_file_are_refused_naming_it(tmp_path, capsys,
+                                                                            command):
+    # `unet unstack vol.tif results/pages` where results is a file said "[Errno 20] Not a
+    # directory: 'results/pages'" and exited 1 (a failure mid-run) for bad input; with the
+    # file itself as the folder, "[Errno 17] File exists: 'results'"
+    blocker = tmp_path / "results"
+    blocker.write_text("a file where a folder was meant\n")
+    for k, out in enumerate((blocker / "pages", blocker)):
+        assert main(_unstack_or_stack_args(command, tmp_path / f"in{k}", out)) == 2
+        err = capsys.readouterr().err
+        assert f"{blocker} is a file" in err and "Errno" not in err, err

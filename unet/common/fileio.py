@@ -170,14 +170,28 @@ def check_writable(path: str | os.PathLike, key: str) -> None:
     written: its folder, or the nearest one above it that exists, takes a probe file (removed
     at once). Without it the write failed at the end, naming its scratch file."""
     path = Path(path)
-    where = path.absolute().parent
+    _probe(path.absolute().parent, f"{key} {path}", path.parent)
+
+
+def check_folder(folder: str | os.PathLike) -> None:
+    """Refuse, before any work, an output folder that is a file, or could not be made (a file
+    above it) or written: mkdir's own '[Errno 20] Not a directory' named no fix."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise FileExistsError(f"{folder} is a file; name a folder to write into")
+    _probe(folder.absolute(), str(folder), folder)
+
+
+def _probe(start: Path, named: str, folder: Path) -> None:
+    """Write and remove a probe file in `start`, or the nearest folder above it that exists."""
+    where = start
     while not where.exists() and where != where.parent:
         where = where.parent
     if not where.is_dir():
-        raise FileExistsError(f"{key} {path}: {where} is a file, so the folder {path.parent} "
-                              "cannot be made; name another place")
+        raise FileExistsError(f"{named}: {where} is a file, so the folder {folder} cannot be "
+                              "made; name another place")
     try:
         temp_beside(where / "probe").unlink()
     except OSError as err:
-        raise PermissionError(f"{key} {path}: cannot write there ({err.strerror} in {where}); "
+        raise PermissionError(f"{named}: cannot write there ({err.strerror} in {where}); "
                               "name a folder you may write to") from err

@@ -12,7 +12,7 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from unet.common.fileio import atomic_dir, atomic_path, make_folder
+from unet.common.fileio import atomic_dir, atomic_path, check_folder, make_folder
 from unet.common.imageio import named_file
 from unet.dataset.layout import IMAGE_EXTENSIONS, DataLayoutError, Layout, files_with, id_of
 from unet.dataset.names import listing
@@ -114,6 +114,7 @@ def stack_folder(folder: str | os.PathLike, templates: Sequence[str], out_dir: s
     if Path(out_dir).is_file():
         raise FileExistsError(f"{out_dir} is a file; the stacks go into a folder of <id>.tif "
                               "files: name a folder (new, or holding none of them)")
+    check_folder(out_dir)  # a file above it, or no permission: named before any work
     bands = _new_image_bands(Path(folder), templates, prefix, suffix)
     outs = {i: Path(out_dir) / f"{i}.tif" for i in bands}
     taken = [str(o) for o in outs.values() if o.exists()]

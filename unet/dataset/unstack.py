@@ -18,7 +18,7 @@ import tifffile
 from PIL import GifImagePlugin, Image, ImageSequence
 
 from unet.common.decoders import is_tiff, pil_reads_faithfully, tiff_pages
-from unet.common.fileio import make_folder
+from unet.common.fileio import check_folder, make_folder
 from unet.common.imageio import ImageReadError, opened_image
 
 # What a PNG page holds as read: a PNG holds at most 16 bits, unsigned, so Pillow cannot write
@@ -35,6 +35,7 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
     stack, out_dir = Path(stack), Path(out_dir)
     if not stack.is_file():
         raise FileNotFoundError(f"{stack}: no such file")
+    check_folder(out_dir)  # a file there, or above it, or no permission: named now
     if is_tiff(stack) and not pil_reads_faithfully(stack):  # float16, 16-bit colour, ...
         return _unstack_tiff(stack, out_dir)
     with _gif_frames_as_stored(), opened_image(stack, "stack", DAMAGED_STACK) as im:

@@ -200,7 +200,7 @@ def test_an_image_named_twice_is_predicted_once(model, tmp_path, capsys):
                  str(tmp_path / "new" / ".." / "new" / "a.png"), "-o", str(tmp_path / "out")])
     assert code == 0, capsys.readouterr().err
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.png"]
-    assert "1 masks written" in capsys.readouterr().out
+    assert "1 mask written to" in capsys.readouterr().out  # one, not "1 masks"
 
 
 def test_ctrl_c_ends_with_one_line_and_status_130(model, tmp_path, capsys, monkeypatch):

@@ -141,7 +141,7 @@ def _predict(args: argparse.Namespace) -> int:
         submission_columns(mapping, args.rle_columns)  # before any work
     files = _images(args.inputs, args.roi, args.out)
     n = predict_files(models, files, args.out, settings, threads=args.threads, roi=args.roi)
-    print(f"{n} masks written to {args.out}")
+    print(f"{n} mask{'s' * (n != 1)} written to {args.out}")
     if args.rle:
         from unet.dataset.rle_submission import write_submission
 

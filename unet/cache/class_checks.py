@@ -131,7 +131,7 @@ def check_validation(split: dict, cached: dict[str, tuple], mapping: MaskMapping
     fix = "list some in split.val_ids, or change split.seed or split.val_fraction"
     _refuse_empty(ids, "the val split's masks", fix, cached, mapping, by_id)
     for k, fold in enumerate(split.get("folds") or []):  # each fold validates its model
-        _refuse_empty(fold, f"fold {k}'s masks (split.folds)", "change split.seed or use "
+        _refuse_empty(fold, f"the masks of split.folds' fold {k}", "change split.seed or use "
                       "fewer split.folds", cached, mapping, by_id)
 
 

@@ -79,18 +79,25 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 def drop_scratch(*paths: str | os.PathLike) -> None:
     """Remove the scratch files or folders of `paths` (`.<name>.<hex>.part` beside each) that
     a killed run left: SIGKILL, a lost node or the OOM killer run no cleanup, and each may be
-    as large as the output (a whole cache, a checkpoint with its optimiser state)."""
+    as large as the output (a whole cache, a checkpoint with its optimiser state). Each folder
+    is listed once, however many of its files are named (a folder of 5,000 masks)."""
+    names: dict[Path, set[str]] = {}
     for path in map(Path, paths):
-        if not path.parent.is_dir():
+        names.setdefault(path.parent, set()).add(path.name)
+    for folder, own in names.items():
+        if not folder.is_dir():
             continue
-        name = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{8}}\.part")
-        for stale in path.parent.iterdir():
-            if not name.fullmatch(stale.name):
+        for stale in folder.iterdir():
+            found = _SCRATCH.fullmatch(stale.name)
+            if not found or found[1] not in own:
                 continue
             if stale.is_dir():
                 shutil.rmtree(stale, ignore_errors=True)
             else:
                 stale.unlink(missing_ok=True)
+
+
+_SCRATCH = re.compile(r"\.(.+)\.[0-9a-f]{8}\.part")  # _fresh_beside's names: the output's in it
 
 
 @contextlib.contextmanager

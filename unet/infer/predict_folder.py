@@ -16,7 +16,7 @@ from unet.cache.preprocess import GREY_MODES, resize_image
 from unet.cache.settings import PreprocessSettings
 from unet.common.bands import read_bands, resize_bands
 from unet.common.decoders import band_count
-from unet.common.fileio import temp_beside
+from unet.common.fileio import drop_scratch, temp_beside
 from unet.common.imageio import IMAGE_FIX, ImageReadError, image_header, open_image
 from unet.common.labels import MaskValueError, mapping_from_meta
 from unet.common.logs import progress
@@ -254,6 +254,9 @@ def predict_files(
     channels, window = ckpt["in_channels"], window_for(ckpt, settings)
     flips = tta_flips(settings.tta, ckpt)
     out_dir = Path(out_dir)
+    # A killed run's scratch (as large as a mask's values, or the probabilities at the model's
+    # size): no Snakemake cleans this folder, so without this it stayed for good.
+    drop_scratch(*(out_dir / f"{f.stem}.png" for f in files))
     if window is None:  # whole images: a batch of each input size, then each its own size
         sizes = [model_input_size(ckpt, full) for full in fulls]
         known = dict(zip(files, fulls, strict=True))  # each header read once (_check_headers)

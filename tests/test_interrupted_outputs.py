@@ -3,7 +3,15 @@ predict -o`, `unet export --onnx`, `unet unstack`, and the final masks' copies."
 
 from __future__ import annotations
 
+import errno
+import os
+import shutil
+
+import pytest
+
+from tests.test_postprocess import _case, _finalize
 from tests.test_predict_batches import _images, _model
+from unet.common.fileio import DiskFullError
 from unet.infer.forward import PredictSettings
 from unet.infer.predict_folder import predict_files
 
@@ -26,3 +34,18 @@ def test_unet_predict_removes_the_scratch_a_killed_run_left(tmp_path):
     assert all(p.exists() for p in kept)
     assert sorted(p.name for p in out.glob("*.png")) == sorted(f"{f.stem}.png" for f in files)
 
+
+def test_a_full_disk_copying_a_final_mask_names_it_and_leaves_no_part(tmp_path, monkeypatch):
+    # shutil.copyfile's ENOSPC said "[Errno 28] No space left on device" (no file), and the
+    # half-copied `.t0.png.part` stayed in final/masks.
+    _case(tmp_path, crf_dice=0.99, spurious=False)
+
+    def full(src, dst, **_):
+        with open(dst, "wb") as f:
+            f.write(b"\x89PNG")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(shutil, "copyfile", full)
+    with pytest.raises(DiskFullError, match=r"final/masks/t\d\.png: its disk is full"):
+        _finalize(tmp_path, ("crf",))
+    assert not list((tmp_path / "final/masks").iterdir())

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unet.common.fileio import read_json, write_json
+from unet.common.fileio import atomic_path, read_json, write_json
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.layout import method_dirs
 from unet.common.parallel import parallel_map
@@ -166,9 +166,9 @@ def _copy_or_filter(job: FinalImage) -> None:
             labels = remove_small(labels, comps, job.min_size)
         job.mapping.write(job.out / name, labels)
     else:
-        tmp = job.out / f".{name}.part"
-        shutil.copyfile(job.dirs[job.chosen] / name, tmp)
-        os.replace(tmp, job.out / name)
+        # atomic_path: a full disk names the mask and leaves no half-copied scratch behind
+        with atomic_path(job.out / name) as tmp:
+            shutil.copyfile(job.dirs[job.chosen] / name, tmp)
 
 
 def finalize_masks(

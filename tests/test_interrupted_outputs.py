@@ -49,3 +49,46 @@ def test_a_full_disk_copying_a_final_mask_names_it_and_leaves_no_part(tmp_path, 
     with pytest.raises(DiskFullError, match=r"final/masks/t\d\.png: its disk is full"):
         _finalize(tmp_path, ("crf",))
     assert not list((tmp_path / "final/masks").iterdir())
+
+
+KILLED_UNSTACK = """
+import os, sys
+from PIL import Image
+from unet.dataset.unstack import unstack
+
+save, saved = Image.Image.save, []
+def dies(self, *args, **kwargs):  # as kill -9 mid-stack: no cleanup runs
+    save(self, *args, **kwargs)
+    saved.append(1)
+    if len(saved) == 2:
+        os._exit(137)
+Image.Image.save = dies
+unstack(sys.argv[1], sys.argv[2])
+"""
+
+
+def _stack(path, pages=4):
+    from PIL import Image
+
+    frames = [Image.new("L", (40, 30), 10 * k) for k in range(pages)]
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    return path
+
+
+def test_unet_unstack_removes_the_scratch_a_killed_run_left(tmp_path):
+    # kill -9 mid-stack left `.unstack-<random>/` holding the pages written so far (32 MB for
+    # 20 pages of 1500x1500) inside the output folder, and the next unstack, which completed,
+    # kept it for good.
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+    from unet.dataset.unstack import unstack
+
+    stack, out = _stack(tmp_path / "s.tif"), tmp_path / "pages"
+    proc = subprocess.run([sys.executable, "-c", KILLED_UNSTACK, str(stack), str(out)], cwd=REPO)
+    assert proc.returncode == 137
+    assert [p for p in out.iterdir() if p.is_dir()]  # what the kill left
+    unstack(stack, out)
+    assert sorted(p.name for p in out.iterdir()) == ["0.png", "1.png", "2.png", "3.png"]
+

@@ -8,7 +8,7 @@ that pair by stem.
 from __future__ import annotations
 
 import os
-import tempfile
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +18,7 @@ import tifffile
 from PIL import GifImagePlugin, Image, ImageSequence
 
 from unet.common.decoders import is_tiff, pil_reads_faithfully, tiff_pages
-from unet.common.fileio import check_folder, make_folder
+from unet.common.fileio import check_folder, drop_scratch, make_folder, temp_dir_beside
 from unet.common.imageio import ImageReadError, opened_image
 
 # What a PNG page holds as read: a PNG holds at most 16 bits, unsigned, so Pillow cannot write
@@ -120,12 +120,21 @@ def _refuse_taken(out_dir: Path, names: list[str]) -> None:
         )
 
 
+# The scratch folder's name inside the output folder: `.unstack.<hex>.part` (fileio's scratch)
+SCRATCH = "unstack"
+
+
 @contextmanager
 def _moved_in_whole(out_dir: Path, names: list[str]) -> Iterator[Path]:
     """A scratch folder inside out_dir to write the pages into; they move in only when every
-    one was written, so a stack that fails part way leaves nothing that looks complete."""
+    one was written, so a stack that fails part way leaves nothing that looks complete. The
+    scratch a killed run left (a copy of its pages so far) is removed first."""
     make_folder(out_dir)
-    with tempfile.TemporaryDirectory(prefix=".unstack-", dir=out_dir) as scratch:
-        yield Path(scratch)
+    drop_scratch(out_dir / SCRATCH)
+    scratch = temp_dir_beside(out_dir / SCRATCH)
+    try:
+        yield scratch
         for name in names:
-            os.replace(Path(scratch) / name, out_dir / name)
+            os.replace(scratch / name, out_dir / name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

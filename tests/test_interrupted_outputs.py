@@ -92,3 +92,21 @@ def test_unet_unstack_removes_the_scratch_a_killed_run_left(tmp_path):
     unstack(stack, out)
     assert sorted(p.name for p in out.iterdir()) == ["0.png", "1.png", "2.png", "3.png"]
 
+
+def test_a_full_disk_unstacking_names_the_folder_and_leaves_nothing(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from unet.dataset.unstack import unstack
+
+    stack, out = _stack(tmp_path / "s.tif"), tmp_path / "pages"
+    save = Image.Image.save
+
+    def full(self, fp, *args, **kwargs):
+        if str(fp).endswith("2.png"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return save(self, fp, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "save", full)
+    with pytest.raises(DiskFullError, match=r"pages/2\.png: its disk is full"):
+        unstack(stack, out)
+    assert not list(out.iterdir())

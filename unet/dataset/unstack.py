@@ -18,7 +18,14 @@ import tifffile
 from PIL import GifImagePlugin, Image, ImageSequence
 
 from unet.common.decoders import is_tiff, pil_reads_faithfully, tiff_pages
-from unet.common.fileio import check_folder, drop_scratch, make_folder, temp_dir_beside
+from unet.common.fileio import (
+    DiskFullError,
+    check_folder,
+    disk_errors,
+    drop_scratch,
+    make_folder,
+    temp_dir_beside,
+)
 from unet.common.imageio import ImageReadError, opened_image
 
 # What a PNG page holds as read: a PNG holds at most 16 bits, unsigned, so Pillow cannot write
@@ -45,15 +52,22 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
         return _unstack_tiff(stack, out_dir)
     names = _page_names(pages, ".png" if png else ".tif")
     _refuse_taken(out_dir, names)
-    with (
-        _gif_frames_as_stored(),
-        _moved_in_whole(out_dir, names) as scratch,
-        opened_image(stack, "stack", DAMAGED_STACK) as im,
-    ):
-        for k, (page, name) in enumerate(zip(ImageSequence.Iterator(im), names, strict=True)):
-            if page.mode != mode and mode == "P":  # a GIF frame with a colour table of its own
-                page = _palette_page(page, palette, f"page {k} of {stack}")
-            page.save(scratch / name, format="PNG" if png else "TIFF")
+    try:
+        with (
+            _gif_frames_as_stored(),
+            _moved_in_whole(out_dir, names) as scratch,
+            opened_image(stack, "stack", DAMAGED_STACK) as im,
+        ):
+            for k, (page, name) in enumerate(zip(ImageSequence.Iterator(im), names,
+                                                 strict=True)):
+                if page.mode != mode and mode == "P":  # a GIF frame with a colour table of its own
+                    page = _palette_page(page, palette, f"page {k} of {stack}")
+                with disk_errors(out_dir / name):
+                    page.save(scratch / name, format="PNG" if png else "TIFF")
+    except ImageReadError as err:  # opened_image takes any OSError for a damaged stack
+        if isinstance(err.__cause__, DiskFullError):  # a full disk writing a page is not one
+            raise err.__cause__ from None
+        raise
     return [out_dir / n for n in names]
 
 
@@ -103,7 +117,8 @@ def _unstack_tiff(stack: Path, out_dir: Path) -> list[Path]:
     _refuse_taken(out_dir, names)
     with _moved_in_whole(out_dir, names) as scratch:
         for (arr, photometric), name in zip(pages, names, strict=True):
-            tifffile.imwrite(scratch / name, arr, photometric=photometric)
+            with disk_errors(out_dir / name):
+                tifffile.imwrite(scratch / name, arr, photometric=photometric)
     return [out_dir / n for n in names]
 
 

@@ -110,3 +110,15 @@ def test_a_full_disk_unstacking_names_the_folder_and_leaves_nothing(tmp_path, mo
     with pytest.raises(DiskFullError, match=r"pages/2\.png: its disk is full"):
         unstack(stack, out)
     assert not list(out.iterdir())
+
+
+def test_unet_export_removes_the_scratch_a_killed_run_left(tmp_path):
+    # kill -9 mid-export left `.m.onnx.<hex>.part` (empty while the graph is traced, the
+    # whole model's size while it is saved) beside the .onnx, and no later export removed it.
+    pytest.importorskip("onnxscript")
+    from unet.model.export import export_onnx
+
+    stale = tmp_path / ".m.onnx.0123abcd.part"
+    stale.write_bytes(b"\0" * 1000)
+    export_onnx([_model(tmp_path / "m.pt")], tmp_path / "m.onnx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx", "m.pt"]

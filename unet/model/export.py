@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from unet.common.fileio import atomic_path, check_writable
+from unet.common.fileio import atomic_path, check_writable, drop_scratch
 from unet.model import checkpoint
 from unet.model.checkpoint import DATA_KEYS
 
@@ -137,6 +137,7 @@ def export_onnx(model_path: str | os.PathLike | list, out_path: str | os.PathLik
     dims = {0: torch.export.Dim("batch"), 2: torch.export.Dim("height"),
             3: torch.export.Dim("width")}
     outputs = ["logits"] if len(nets) == 1 else ["logits", "fold_logits"]
+    drop_scratch(out_path)  # what a killed export left: up to the model's size, kept for good
     with atomic_path(out_path) as tmp, warnings.catch_warnings(), _exporter_notes_quiet():
         warnings.simplefilter("ignore")  # the exporter's notes on its own internals
         program = torch.onnx.export(

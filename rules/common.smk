@@ -219,8 +219,8 @@ def folder_images(wildcards):
     inputs of predict_folder: one replaced in place makes the folder's masks stale, though the
     folder's own mtime does not move."""
     folder = Path("resources/predict", wildcards.folder)
-    if not folder.is_dir():
-        return []
+    if not folder.is_dir():  # Snakemake names the missing folder before any job runs
+        return [str(folder)]
     key = (wildcards.folder, wildcards.experiment)  # listed once a run, as local_data
     if key not in _LISTED:
         roi = experiment_section(config, "predict", wildcards.experiment)["roi"]

@@ -29,12 +29,14 @@ rule predict_folder:
     # results/<dataset>/<experiment>/predict/<name>.
     input:
         models=trained_models,
-        folder="resources/predict/{folder}",
+        # the images, not their folder: a folder's mtime moves with any file made in it (an
+        # interrupted copy's hidden scratch, a .DS_Store), which reran it on the same images
         images=folder_images,
         code=modules("infer.predict_folder", "infer.predict"),
     output:
         directory(f"{EXP}/predict/{{folder}}"),
     params:
+        folder="resources/predict/{folder}",
         predict=predict_params,
         roi=lambda wildcards: experiment_section(config, "predict", wildcards.experiment)["roi"],
         extensions=image_extensions(),

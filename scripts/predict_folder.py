@@ -11,7 +11,7 @@ from unet.infer.predict_folder import predict_folder  # noqa: E402
 
 predict_folder(
     list(snakemake.input.models),
-    snakemake.input.folder,
+    snakemake.params.folder,
     snakemake.output[0],
     PredictSettings(**snakemake.params.predict),
     threads=snakemake.threads,

@@ -122,3 +122,34 @@ def test_unet_export_removes_the_scratch_a_killed_run_left(tmp_path):
     stale.write_bytes(b"\0" * 1000)
     export_onnx([_model(tmp_path / "m.pt")], tmp_path / "m.onnx")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx", "m.pt"]
+
+
+def test_a_leftover_hidden_file_among_new_images_reruns_nothing(tiny_run):
+    # The folder itself was an input: any file made in it moved its mtime, so the scratch an
+    # interrupted copy left (`.c.png.tmp`, rsync's `.c.png.Xy12ab`), a .DS_Store or a note
+    # reran predict_folder on the same images ("Updated input files: resources/predict/...").
+    import numpy as np
+    from PIL import Image
+
+    from tests.conftest import TINY, snakemake
+
+    folder = tiny_run / "resources/predict/copied"
+    folder.mkdir(parents=True)
+    for name in ("a", "b"):
+        Image.fromarray(np.full((30, 40), 9, np.uint8)).save(folder / f"{name}.png")
+    target = "results/synthetic/baseline/predict/copied"
+    snakemake(tiny_run, target, "--cores", "1", "--configfile", TINY)
+    os.utime(folder, (1e10, 1e10))  # as making a file there does, later than the masks
+    for name in (".c.png.tmp", ".DS_Store", "notes.txt"):
+        (folder / name).write_bytes(b"partial")
+        os.utime(folder / name, (1e10, 1e10))
+    planned = snakemake(tiny_run, target, "--cores", "1", "--configfile", TINY, "-n")
+    assert "Nothing to be done" in planned.stdout + planned.stderr, planned.stdout[-2000:]
+    assert sorted(p.name for p in (tiny_run / target).glob("*.png")) == ["a.png", "b.png"]
+    Image.fromarray(np.full((30, 40), 9, np.uint8)).save(folder / "c.png")  # an image: reruns
+    planned = snakemake(tiny_run, target, "--cores", "1", "--configfile", TINY, "-n")
+    assert "predict_folder" in planned.stdout + planned.stderr
+    snakemake(tiny_run, target, "--cores", "1", "--configfile", TINY)
+    (folder / "b.png").unlink()  # an image removed: reruns, its mask gone
+    snakemake(tiny_run, target, "--cores", "1", "--configfile", TINY)
+    assert sorted(p.name for p in (tiny_run / target).glob("*.png")) == ["a.png", "c.png"]

@@ -153,3 +153,26 @@ def test_a_leftover_hidden_file_among_new_images_reruns_nothing(tiny_run):
     (folder / "b.png").unlink()  # an image removed: reruns, its mask gone
     snakemake(tiny_run, target, "--cores", "1", "--configfile", TINY)
     assert sorted(p.name for p in (tiny_run / target).glob("*.png")) == ["a.png", "c.png"]
+
+
+def test_a_full_disk_under_a_large_prediction_names_the_mask_not_its_scratch(tmp_path,
+                                                                            monkeypatch):
+    # A 3000x3000 image on a 6 MB tmpfs: "cannot write 9.0 MB of out/.im0.png.78f5f63c.part",
+    # a hidden file that is gone when the user looks, in place of the mask.
+    import numpy as np
+
+    from unet.common.labels import MaskMapping
+    from unet.infer.writer import PredictionWriter
+
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    writer = PredictionWriter(tmp_path / "m.png", tmp_path / "p.npy", MaskMapping(values=(0, 255)),
+                              cached=(600, 500), original=(600, 500))
+    with pytest.raises(DiskFullError) as err, writer:
+        pass
+    assert f"of {tmp_path / 'p.npy'}: its disk is full" in str(err.value)
+    assert ".part" not in str(err.value)
+    assert not list(tmp_path.iterdir())
+    assert np  # the arrays are mapped (over IN_MEMORY): their scratch is reserved

@@ -152,12 +152,13 @@ def disk_errors(path: str | os.PathLike, need: int | None = None) -> Iterator[No
         ) from err
 
 
-def reserve(path: str | os.PathLike) -> None:
+def reserve(path: str | os.PathLike, name: str | os.PathLike | None = None) -> None:
     """Allocate the disk blocks of a sparse file (a new memory map's), so that a full disk is
-    an error now, naming the file, not a SIGBUS that kills the process (or a pool's worker)
-    without a word when a page of the map is first written."""
+    an error now, naming the file (`name`: the output a scratch file becomes, not its hidden
+    scratch name), not a SIGBUS that kills the process (or a pool's worker) without a word
+    when a page of the map is first written."""
     size = os.path.getsize(path)
-    with disk_errors(path, size), open(path, "r+b") as f:
+    with disk_errors(name or path, size), open(path, "r+b") as f:
         os.posix_fallocate(f.fileno(), 0, size)
 
 

@@ -49,6 +49,7 @@ class PredictionWriter:
         self.cached, self.original = tuple(cached), tuple(original)
         self.stream = self.cached == self.original
         self._tmp: list[Path] = []
+        self._finals: list[Path] = []  # the output each scratch file is for
 
     def __enter__(self) -> PredictionWriter:
         try:
@@ -79,11 +80,12 @@ class PredictionWriter:
         if not self.stream:  # the cached-size bands, resized at the end
             self._cached = (np.zeros((c, *self.cached), np.float32) if small else np.memmap(
                 self._temp(self.mask_path), mode="w+", dtype=np.float32, shape=(c, *self.cached)))
-        for path in self._tmp:  # the maps are sparse: a full disk is an error now, not a SIGBUS
-            reserve(path)
+        for path, final in zip(self._tmp, self._finals, strict=True):  # the maps are sparse:
+            reserve(path, final)  # a full disk is an error now, naming the output, not a SIGBUS
 
     def _temp(self, final: Path) -> Path:
         self._tmp.append(temp_beside(final))
+        self._finals.append(final)
         return self._tmp[-1]
 
     def _drop(self) -> None:

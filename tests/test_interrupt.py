@@ -88,3 +88,25 @@ def test_a_killed_checkpoint_writes_scratch_is_removed_by_the_next_run(synthetic
     train_unet(cache, tmp_path / "model.pt", tmp_path / "history.csv", ck,
                {"depth": 2, "base_width": 4}, settings)
     assert sorted(p.name for p in ck.iterdir()) == ["best.pt", "last.pt"]
+
+
+def test_a_killed_steps_pool_workers_do_not_outlive_it(tmp_path):
+    # kill -9 of a preprocess job (or the OOM killer taking it) left its pool's workers
+    # waiting for work for ever, orphaned, each holding its memory and the scratch cache it
+    # had mapped (whose disk space no removal frees while a map is open).
+    proc = subprocess.Popen([sys.executable, "-c", STEP, str(tmp_path)], cwd=REPO)
+    deadline = time.monotonic() + 30
+    while len(_workers(proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    workers = _workers(proc.pid)
+    assert len(workers) >= 2
+    proc.kill()
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [p for p in workers if subprocess.run(["kill", "-0", str(p)]).returncode == 0]
+    for p in alive:
+        subprocess.run(["kill", "-9", str(p)])
+    assert not alive, "pool workers outlived the killed step"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -23,6 +25,17 @@ def _one_thread() -> None:
         os.environ[var] = "1"
     # A worker dies of SIGTERM (the parent's handler, inherited, would raise in the task)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # ... and with its parent: one killed outright (SIGKILL, the OOM killer) runs no cleanup,
+    # and its workers waited for work for ever, holding their memory and the scratch files
+    # they had mapped (a cache's disk space is not freed while a map of it is open).
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with(parent: int, every: float = 0.5) -> None:
+    """End this worker once `parent` is gone (the worker is handed to another parent)."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
 
 
 def _context() -> mp.context.BaseContext:

@@ -21,7 +21,7 @@ def check_schema(config: dict, schema: dict) -> None:
     the whole schema and config (thousands of lines), this says it alone."""
     error = best_match(Draft202012Validator(schema).iter_errors(config))
     if error is not None:
-        raise ConfigError(_message(error))
+        raise ConfigError(_message(error, schema))
 
 
 def check_experiment_schemas(config: dict, schema: dict) -> None:
@@ -32,15 +32,18 @@ def check_experiment_schemas(config: dict, schema: dict) -> None:
         error = best_match(validator.iter_errors(experiment_config(config, name)))
         if error is None:
             continue
-        raise ConfigError(f"experiments.{name}: {_message(error)}")
+        raise ConfigError(f"experiments.{name}: {_message(error, schema)}")
 
 
-def _message(error) -> str:
+def _message(error, schema: dict) -> str:
     """`<key path>: <what is wrong>`; an unknown key named with its path and the key it is
     closest to, or the keys its section takes; a value of the wrong form with what it takes."""
     path = ".".join(str(p) for p in error.absolute_path)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        known = list(error.schema.get("properties", {}))
+    # dataset.local, url and kaggle refuse unknown keys as unevaluatedProperties: they take
+    # the layout's keys through a $ref, which their own properties extend
+    unknown_key = ("additionalProperties", "unevaluatedProperties")
+    if error.validator in unknown_key and isinstance(error.instance, dict):
+        known = list(_resolved(error.schema, schema).get("properties", {}))
         unknown = [k for k in error.instance if k not in known]
         if known and unknown:
             close = difflib.get_close_matches(str(unknown[0]), known, n=1, cutoff=0.6)

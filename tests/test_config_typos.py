@@ -47,3 +47,23 @@ def test_a_key_unlike_any_of_a_data_source_lists_what_it_takes(config):
     message = str(err.value)
     assert message.startswith("dataset.local: unknown key 'zzz'; dataset.local takes ")
     assert "mask_suffix" in message and "path" in message and "rle" in message
+
+
+@pytest.mark.parametrize(("experiments", "message"), [
+    (["baseline", "wide"], "experiments: ['baseline', 'wide'] is not of type 'object'"),
+    ("baseline", "experiments: 'baseline' is not of type 'object'"),
+    ({"wide": [{"model": {"base_width": 32}}]},
+     "experiments.wide: [{'model': {'base_width': 32}}] is not of type 'object', 'null'"),
+])
+def test_experiments_of_the_wrong_kind_are_refused_not_a_traceback(config, experiments,
+                                                                   message):
+    """`experiments: [baseline, wide]` (a list, not a mapping) stopped the Snakefile with
+    AttributeError: 'list' object has no attribute 'values', in coerce_numbers, before the
+    schema could name the key."""
+    from unet.config_schema import coerce_numbers
+
+    config["experiments"] = experiments
+    coerce_numbers(config, SCHEMA)
+    with pytest.raises(ConfigError) as err:
+        check_schema(config, SCHEMA)
+    assert str(err.value) == message, err.value

@@ -62,8 +62,10 @@ def coerce_numbers(config: dict, schema: dict) -> None:
     and ~ become None where the schema takes null. Keys that take strings (ids, paths) are
     otherwise left as written. Experiments' overrides follow their sections."""
     _walk(config, schema, schema)
-    for override in (config.get("experiments") or {}).values():
-        for section, values in (override or {}).items():
+    experiments = config.get("experiments")
+    # not a mapping (a list of names, an override that is a list): the schema names the key
+    for override in experiments.values() if isinstance(experiments, dict) else ():
+        for section, values in override.items() if isinstance(override, dict) else ():
             if section in schema["properties"]:
                 _walk(values, schema["properties"][section], schema)
 

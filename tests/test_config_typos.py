@@ -67,3 +67,48 @@ def test_experiments_of_the_wrong_kind_are_refused_not_a_traceback(config, exper
     with pytest.raises(ConfigError) as err:
         check_schema(config, SCHEMA)
     assert str(err.value) == message, err.value
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    # top level: 'preprocess' was offered as what `epochs` meant
+    ({"epochs": 3}, "unknown key 'epochs'; it is a key of train: write it there (train.epochs)"),
+    ({"train": {"size": [64, 64]}}, "train: unknown key 'size'; it is a key of train.patch: "
+                                    "write it there (train.patch.size)"),
+    ({"model": {"width": 32}}, "model: unknown key 'width'; did you mean 'base_width'? It is "
+                               "also a key of dataset.synthetic and preprocess"),
+    ({"experiments": {"wide": {"epochs": 3}}},
+     "experiments.wide: unknown key 'epochs'; it is a key of train: write it there "
+     "(experiments.wide.train.epochs)"),
+])
+def test_a_key_at_the_wrong_level_names_where_it_belongs(config, change, message):
+    """A key one level off (`epochs:` beside `train:`, `train.size` for train.patch.size) was
+    refused with the nearest spelling at its level ("did you mean 'preprocess'?") or a list
+    of that level's keys, not with the section that has a key of that name."""
+    for section, values in change.items():
+        merge = isinstance(values, dict) and section != "experiments"
+        config[section] = {**config.get(section, {}), **values} if merge else values
+    with pytest.raises(ConfigError) as err:
+        check_schema(config, SCHEMA)
+    assert str(err.value) == message, err.value
+
+
+def test_a_key_spelt_as_at_its_level_is_still_offered_first(config):
+    config["train"]["epocs"] = 3
+    with pytest.raises(ConfigError, match=r"^train: unknown key 'epocs'; did you mean 'epochs'\?$"):
+        check_schema(config, SCHEMA)
+
+
+def test_in_an_experiment_only_the_sections_it_overrides_are_offered(config):
+    """An experiment cannot set preprocess.width: `experiments.a.train.width` is not told
+    to write it there."""
+    from unet.config_schema import check_experiment_schemas
+
+    config["experiments"] = {"a": {"train": {"width": 3, "flip": True}}}
+    with pytest.raises(ConfigError) as err:
+        check_experiment_schemas(config, SCHEMA)
+    assert str(err.value).startswith("experiments.a: train: unknown key 'width'; train takes "), err
+    config["experiments"] = {"a": {"train": {"flip": True}}}
+    with pytest.raises(ConfigError) as err:
+        check_experiment_schemas(config, SCHEMA)
+    assert str(err.value) == ("experiments.a: train: unknown key 'flip'; it is a key of "
+                              "train.augment: write it there (train.augment.flip)"), err

@@ -32,10 +32,10 @@ def check_experiment_schemas(config: dict, schema: dict) -> None:
         error = best_match(validator.iter_errors(experiment_config(config, name)))
         if error is None:
             continue
-        raise ConfigError(f"experiments.{name}: {_message(error, schema)}")
+        raise ConfigError(f"experiments.{name}: {_message(error, schema, override=True)}")
 
 
-def _message(error, schema: dict) -> str:
+def _message(error, schema: dict, override: bool = False) -> str:
     """`<key path>: <what is wrong>`; an unknown key named with its path and the key it is
     closest to, or the keys its section takes; a value of the wrong form with what it takes."""
     path = ".".join(str(p) for p in error.absolute_path)
@@ -46,13 +46,52 @@ def _message(error, schema: dict) -> str:
         known = list(_resolved(error.schema, schema).get("properties", {}))
         unknown = [k for k in error.instance if k not in known]
         if known and unknown:
-            close = difflib.get_close_matches(str(unknown[0]), known, n=1, cutoff=0.6)
-            fix = (f"did you mean '{close[0]}'?" if close else
-                   f"{path or 'the top level'} takes {', '.join(sorted(known))}")
+            fix = _unknown_key_fix(str(unknown[0]), known, path, schema, override)
             return f"{f'{path}: ' if path else ''}unknown key '{unknown[0]}'; {fix}"
     what = error.schema.get("description") if error.validator == "pattern" else None
     # A pattern alone is a regular expression, not what to write: the key's description says.
     return f"{path or '(top level)'}: {error.message}" + (f"; {what}" if what else "")
+
+
+def _unknown_key_fix(key: str, known: list[str], path: str, schema: dict,
+                     override: bool = False) -> str:
+    """What to write for `key`, unknown at `path`: the key of its level it is a misspelling
+    of, or the sections that have a key of that name (`epochs` beside `train:` belongs under
+    it), or both; else the keys the level takes. In an experiment's `override`, only the
+    sections an experiment overrides."""
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    places = _places(key, schema)
+    if override:
+        sections = schema["properties"]["experiments"]["additionalProperties"]["properties"]
+        places = [p for p in places if p.split(".")[0] in sections]
+    if path.startswith("experiments."):  # an override: only its sections, under its name
+        places = [f"{path}.{p}" for p in places if p.split(".")[0] in known]
+    elif path:
+        places = [p for p in places if p != path]
+    sure = close and difflib.SequenceMatcher(None, key, close[0]).ratio() >= 0.8
+    if close and (sure or not places):
+        return f"did you mean '{close[0]}'?"
+    shown = [p.removeprefix(f"{path}.") if path.startswith("experiments.") else p
+             for p in places]
+    where = " and ".join([", ".join(shown[:-1]), shown[-1]] if len(shown) > 1 else shown)
+    if close and path and not path.startswith("experiments."):
+        return f"did you mean '{close[0]}'? It is also a key of {where}"
+    if len(places) == 1:
+        return f"it is a key of {where}: write it there ({places[0]}.{key})"
+    if places:
+        return f"it is a key of {where}: write it under the one you mean"
+    return f"{path or 'the top level'} takes {', '.join(sorted(known))}"
+
+
+def _places(key: str, schema: dict, node: dict | None = None, prefix: str = "") -> list[str]:
+    """The sections (dotted paths) of the schema with a key named `key`, sorted; the
+    experiments' overrides left out (they repeat model, train, predict and crf)."""
+    node = _resolved(schema if node is None else node, schema)
+    found = [prefix] if prefix and key in node.get("properties", {}) else []
+    for name, sub in node.get("properties", {}).items():
+        if isinstance(sub, dict) and not (name == "experiments" and not prefix):
+            found += _places(key, schema, sub, f"{prefix}.{name}".lstrip("."))
+    return sorted(found)
 
 
 def coerce_numbers(config: dict, schema: dict) -> None:

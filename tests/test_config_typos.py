@@ -112,3 +112,24 @@ def test_in_an_experiment_only_the_sections_it_overrides_are_offered(config):
         check_experiment_schemas(config, SCHEMA)
     assert str(err.value) == ("experiments.a: train: unknown key 'flip'; it is a key of "
                               "train.augment: write it there (train.augment.flip)"), err
+
+
+@pytest.mark.parametrize("patch", [[256, 256], [192, 256], [256, 64]])
+def test_a_patch_larger_than_the_resized_images_is_refused(config, patch):
+    """In mode resize every cached image is preprocess width x height: train.patch.size
+    256x256 over 192x128 images trained on patches that were 62 % zero padding and predicted
+    in tiles mostly of padding, at the padded size's cost, and nothing said so."""
+    from unet.workflow import check_config
+
+    config["train"]["patch"]["size"] = patch
+    with pytest.raises(ConfigError) as err:
+        check_config(config)
+    assert str(err.value).startswith(
+        f"train.patch.size {patch[0]}x{patch[1]} exceeds preprocess width x height 192x128"), err
+    config["train"]["patch"]["size"] = [192, 128]  # the whole image: fits
+    check_config(config)
+    config["train"]["patch"]["size"] = [64, 64]
+    check_config(config)
+    config["experiments"] = {"big": {"train": {"patch": {"size": patch}}}}
+    with pytest.raises(ConfigError, match=r"^experiments\.big: train\.patch\.size "):
+        check_config(config)

@@ -93,6 +93,13 @@ def check_sizes(preprocess: dict, model: dict, train: dict) -> None:
             raise ConfigError(f"model.depth {model['depth']} needs inputs of at least {need} "
                               f"px a side, and {key} is {side[0]}x{side[1]}; lower model.depth "
                               "or enlarge them")
+    if patch and size and (patch[0] > size[0] or patch[1] > size[1]):
+        raise ConfigError(
+            f"train.patch.size {patch[0]}x{patch[1]} exceeds preprocess width x height "
+            f"{size[0]}x{size[1]}, the size of every cached image in mode resize: each patch "
+            "and prediction tile would be partly zero padding; give a patch at most that size "
+            "(or preprocess.mode native, which keeps each image's own size)"
+        )
     crop = augment["crop"]
     if crop and size and not crop_fits(crop, size, model["depth"] if least else 0):
         raise ConfigError(f"train.augment.crop {crop[0]}x{crop[1]} must fit in preprocess "

@@ -44,6 +44,27 @@ def _listed_classes(masks: dict) -> tuple[str, int] | None:
     return None
 
 
+def check_classes(config: dict, train: dict, crf: dict) -> None:
+    """train.class_weights and crf.prob_clip against the classes masks.values or masks.colors
+    lists."""
+    check_class_weights(config["masks"], train)
+    check_prob_clip(config["masks"], crf)
+
+
+def check_prob_clip(masks: dict, crf: dict) -> None:
+    """crf.prob_clip at most 1/classes (unet.crf.dense.check_prob_clip, which refuses it at
+    the CRF step, after training) where masks.values or masks.colors lists the classes."""
+    listed = _listed_classes(masks)
+    if not (listed and crf["enabled"]) or crf["prob_clip"] <= 1.0 / listed[1]:
+        return
+    bound = f"{1.0 / listed[1]:.4g}"
+    raise ConfigError(f"crf.prob_clip {crf['prob_clip']:g} is above 1/{listed[1]} = {bound} "
+                      f"for {listed[1]} classes ({listed[0]} lists {listed[1]}): a pixel whose "
+                      "most probable class is under it would lose its evidence; set "
+                      f"crf.prob_clip at most {bound} (the default, 1e-05, suits any class "
+                      "count)")
+
+
 def check_class_weights(masks: dict, train: dict) -> None:
     """train.class_weights one per class that masks.values or masks.colors lists."""
     listed, weights = _listed_classes(masks), train.get("class_weights")

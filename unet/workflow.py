@@ -10,7 +10,7 @@ from pathlib import Path
 from unet.common.applicable import applicable, tracked
 from unet.config_checks import (
     ConfigError,
-    check_class_weights,
+    check_classes,
     check_data,
     check_sizes,
     check_split,
@@ -215,7 +215,7 @@ def _check_sections(config: dict, exp: str, sections: dict) -> None:
             f"{train['epochs']}: the lr would never reach train.lr nor decay; lower the warmup "
             "(e.g. 1) or train longer"
         )
-    check_class_weights(config["masks"], train)
+    check_classes(config, train, crf)
     if train.get("class_weights") and not any(train["class_weights"]):
         raise ConfigError("train.class_weights are all 0: no pixel would count in the "
                           "loss; give each class a weight above 0, or [] for none")

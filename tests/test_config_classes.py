@@ -1,0 +1,41 @@
+"""Settings that must agree with the class count, refused when the config is read where
+masks.values or masks.colors lists the classes, not by the step that counts them."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from tests.conftest import REPO
+from unet.workflow import ConfigError, check_config
+
+SCHEMA_PATH = REPO / "config/schema.yaml"
+
+
+@pytest.fixture
+def config():
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    validate(config, str(SCHEMA_PATH))
+    return config
+
+
+def test_a_prob_clip_above_one_over_the_listed_classes_is_refused_at_once(config):
+    """crf.prob_clip 0.5 with masks.values [0, 1, 2] was refused by refine_crf, after the
+    whole training, though the three classes were in the config."""
+    config["masks"]["values"] = [0, 1, 2]
+    config["crf"]["prob_clip"] = 0.5
+    with pytest.raises(ConfigError, match=r"^crf\.prob_clip 0\.5 is above 1/3 = 0\.3333 "
+                                          r"for 3 classes \(masks\.values lists 3\)"):
+        check_config(config)
+    config["crf"]["prob_clip"] = 0.3
+    check_config(config)
+    config["experiments"] = {"clip": {"crf": {"prob_clip": 0.4}}}
+    with pytest.raises(ConfigError, match=r"^experiments\.clip: crf\.prob_clip 0\.4 "):
+        check_config(config)
+
+
+def test_a_prob_clip_is_not_checked_when_the_crf_is_off(config):
+    config["masks"]["values"] = [0, 1, 2]
+    config["crf"].update(prob_clip=0.5, enabled=False)
+    check_config(config)

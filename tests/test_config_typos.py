@@ -133,3 +133,20 @@ def test_a_patch_larger_than_the_resized_images_is_refused(config, patch):
     config["experiments"] = {"big": {"train": {"patch": {"size": patch}}}}
     with pytest.raises(ConfigError, match=r"^experiments\.big: train\.patch\.size "):
         check_config(config)
+
+
+@pytest.mark.parametrize(("section", "key", "seed"), [
+    ("split", None, -1),  # split_dataset: "ValueError: expected non-negative integer"
+    ("dataset", "synthetic", -1),  # download_dataset, the same
+    ("train", None, 2**64),  # train_unet: "Overflow when unpacking long long"
+    ("split", None, 2**32),
+])
+def test_a_seed_the_random_generators_cannot_take_is_refused_at_once(config, section, key, seed):
+    """Every integer passed the schema; numpy's generators take none below 0 and torch's none
+    of 2^64 and above, so a step failed with their error, not naming the key."""
+    node = config[section][key] if key else config[section]
+    node["seed"] = seed
+    with pytest.raises(ConfigError, match=r"\.seed: "):
+        check_schema(config, SCHEMA)
+    node["seed"] = 2**32 - 1
+    check_schema(config, SCHEMA)

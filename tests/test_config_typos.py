@@ -150,3 +150,23 @@ def test_a_seed_the_random_generators_cannot_take_is_refused_at_once(config, sec
         check_schema(config, SCHEMA)
     node["seed"] = 2**32 - 1
     check_schema(config, SCHEMA)
+
+
+@pytest.mark.parametrize(("section", "key", "value"), [
+    ("train", "lr", float("nan")), ("train", "max_minutes", float("inf")),
+    ("masks", "threshold", float("-inf")), ("crf", "gaussian_sxy", float("inf")),
+])
+def test_a_number_that_is_not_finite_is_refused(config, section, key, value):
+    """YAML's .nan and .inf passed every minimum and maximum (nan compares false to all):
+    train.lr .nan trained on NaN losses, max_minutes .inf meant no limit only by chance."""
+    config[section][key] = value
+    with pytest.raises(ConfigError, match=rf"^{section}\.{key}: {value} is not a finite number"):
+        check_schema(config, SCHEMA)
+
+
+def test_a_non_finite_number_in_an_experiment_names_it(config):
+    from unet.config_schema import check_experiment_schemas
+
+    config["experiments"] = {"a": {"train": {"class_weights": [1, float("nan")]}}}
+    with pytest.raises(ConfigError, match=r"^experiments\.a: train\.class_weights\.1: nan is "):
+        check_experiment_schemas(config, SCHEMA)

@@ -19,9 +19,23 @@ def check_schema(config: dict, schema: dict) -> None:
     """Raise ConfigError `<key path>: <what is wrong>` for the first key the schema refuses,
     a mistyped key with the name it is closest to: Snakemake's validate says the same below
     the whole schema and config (thousands of lines), this says it alone."""
+    _check_finite(config, "")
     error = best_match(Draft202012Validator(schema).iter_errors(config))
     if error is not None:
         raise ConfigError(_message(error, schema))
+
+
+def _check_finite(value, path: str) -> None:
+    """Raise ConfigError for YAML's .nan or .inf anywhere in `value`: nan passes every
+    minimum and maximum (it compares false to all), and no key means infinity."""
+    if isinstance(value, list):
+        value = dict(enumerate(value))
+    for key, item in value.items() if isinstance(value, dict) else ():
+        _check_finite(item, f"{path}.{key}" if path else str(key))
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{path}: {value} is not a finite number; give a number (for a "
+                          "limit that a key can turn off, its description says which value "
+                          "does, e.g. train.max_minutes 0)")
 
 
 def check_experiment_schemas(config: dict, schema: dict) -> None:
@@ -29,6 +43,10 @@ def check_experiment_schemas(config: dict, schema: dict) -> None:
     experiment whose overrides the schema refuses (Snakemake's validate named neither)."""
     validator = Draft202012Validator(schema)
     for name in config["experiments"]:
+        try:
+            _check_finite(config["experiments"][name] or {}, "")
+        except ConfigError as err:
+            raise ConfigError(f"experiments.{name}: {err}") from None
         error = best_match(validator.iter_errors(experiment_config(config, name)))
         if error is None:
             continue

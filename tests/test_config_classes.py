@@ -39,3 +39,25 @@ def test_a_prob_clip_is_not_checked_when_the_crf_is_off(config):
     config["masks"]["values"] = [0, 1, 2]
     config["crf"].update(prob_clip=0.5, enabled=False)
     check_config(config)
+
+
+def test_a_colour_listed_twice_is_refused_at_once(config):
+    """masks.values listing a value twice was refused when the config was read, but
+    masks.colors listing a colour twice only by preprocess, after the download and split."""
+    config["masks"]["colors"] = [[0, 0, 0], [[128, 0, 0], [0, 128, 0]], [0, 128, 0]]
+    with pytest.raises(ConfigError, match=r"^masks\.colors lists \[0, 128, 0\] twice"):
+        check_config(config)
+    config["masks"]["colors"] = [[0, 0, 0], [[128, 0, 0], [0, 128, 0]], [0, 0, 128]]
+    check_config(config)
+
+
+@pytest.mark.parametrize("values", [[0, 255], [0, [1, 255]]])
+def test_an_ignore_value_that_is_a_class_value_is_refused_at_once(config, values):
+    """masks.ignore 255 with masks.values [0, 255] (every foreground pixel skipped by the loss
+    and the metrics) was refused only by preprocess."""
+    config["masks"].update(values=values, ignore=255)
+    with pytest.raises(ConfigError, match=r"^masks\.ignore 255 is also class 1's value in "
+                                          r"masks\.values"):
+        check_config(config)
+    config["masks"]["ignore"] = 3
+    check_config(config)

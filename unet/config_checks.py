@@ -74,9 +74,30 @@ def check_class_weights(masks: dict, train: dict) -> None:
                           "first, or [] for equal weights")
 
 
+def _check_listed(masks: dict) -> None:
+    """Each value (colour) masks.values (colors) lists once, and a grey masks.ignore not
+    among masks.values: what preprocess refuses (unet.cache.values), before any step runs."""
+    key = "colors" if masks.get("colors") else "values"
+    seen: dict = {}
+    for i, value in enumerate(masks[key] or []):
+        nested = isinstance(value, list) and (key == "values" or isinstance(value[0], list))
+        for v in value if nested else [value]:
+            v = tuple(v) if isinstance(v, list) else v  # a colour: hashable
+            if v in seen:
+                shown = list(v) if isinstance(v, tuple) else v
+                raise ConfigError(f"masks.{key} lists {shown} twice: each class needs values "
+                                  "of its own; remove the repeat")
+            seen[v] = i
+    ignore = masks.get("ignore")
+    if key == "values" and isinstance(ignore, int) and ignore in seen:
+        raise ConfigError(f"masks.ignore {ignore} is also class {seen[ignore]}'s value in "
+                          "masks.values: its pixels would be skipped by the loss and the "
+                          "metrics; remove it from one of the two")
+
+
 def check_data(config: dict) -> None:
-    """The active source's mask_parts, a local folder that exists, masks.values each once,
-    a name for each class listed."""
+    """The active source's mask_parts, a local folder that exists, masks.values or colors each
+    once, a name for each class listed."""
     source = config["dataset"]["source"]
     settings = config["dataset"].get(source) or {}
     if settings.get("mask_parts"):
@@ -85,13 +106,7 @@ def check_data(config: dict) -> None:
     if source == "local" and path and not local_root(path).is_dir():
         raise ConfigError(f"dataset.local.path {path}: no such folder "
                           f"({Path(path).expanduser().resolve()}); give your data folder")
-    seen: set[int] = set()
-    for value in config["masks"]["values"] or []:
-        for v in value if isinstance(value, list) else [value]:
-            if v in seen:
-                raise ConfigError(f"masks.values lists {v} twice: each class needs values of "
-                                  "its own; remove the repeat")
-            seen.add(v)
+    _check_listed(config["masks"])
     listed, names = _listed_classes(config["masks"]), config["masks"].get("names")
     if listed and names and len(names) != listed[1]:
         raise ConfigError(f"masks.names lists {len(names)} names, but {listed[0]} lists "

@@ -170,3 +170,17 @@ def test_a_non_finite_number_in_an_experiment_names_it(config):
     config["experiments"] = {"a": {"train": {"class_weights": [1, float("nan")]}}}
     with pytest.raises(ConfigError, match=r"^experiments\.a: train\.class_weights\.1: nan is "):
         check_experiment_schemas(config, SCHEMA)
+
+
+@pytest.mark.parametrize(("section", "key", "value", "says"), [
+    ("local", "image_extensions", ["png"], "Image file extensions to pick up, each with its dot"),
+    ("local", "mask_extensions", [".png", "gif"], "Mask file extensions to pick up"),
+])
+def test_an_item_of_the_wrong_form_is_refused_with_what_its_key_takes(config, section, key,
+                                                                      value, says):
+    """`image_extensions: [png]` was refused as "does not match '^\\\\.'": the items' pattern
+    has no description of its own, so the message gave a regular expression alone."""
+    config["dataset"][section][key] = value
+    with pytest.raises(ConfigError, match="does not match") as err:
+        check_schema(config, SCHEMA)
+    assert says in str(err.value), err.value

@@ -66,9 +66,25 @@ def _message(error, schema: dict, override: bool = False) -> str:
         if known and unknown:
             fix = _unknown_key_fix(str(unknown[0]), known, path, schema, override)
             return f"{f'{path}: ' if path else ''}unknown key '{unknown[0]}'; {fix}"
-    what = error.schema.get("description") if error.validator == "pattern" else None
+    what = _description(error, schema) if error.validator == "pattern" else None
     # A pattern alone is a regular expression, not what to write: the key's description says.
     return f"{path or '(top level)'}: {error.message}" + (f"; {what}" if what else "")
+
+
+def _description(error, schema: dict) -> str | None:
+    """The description of the schema that refused `error`, else of the key holding it (a
+    list's items, e.g. image_extensions' patterned strings, have none of their own)."""
+    if error.schema.get("description"):
+        return error.schema["description"]
+    node, found = schema, None
+    for part in error.absolute_path:
+        node = _resolved(node, schema)
+        node = node.get("items") if isinstance(part, int) else node.get("properties", {}).get(
+            part, node.get("additionalProperties"))
+        if not isinstance(node, dict):
+            return found
+        found = node.get("description", found)
+    return found
 
 
 def _unknown_key_fix(key: str, known: list[str], path: str, schema: dict,

@@ -26,6 +26,28 @@ def test_each_example_is_a_valid_config(block):
     jsonschema.validate(config, SCHEMA, cls=jsonschema.Draft202012Validator)
 
 
+@pytest.mark.parametrize("block", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
+def test_each_example_passes_the_checks_the_workflow_runs(block, tmp_path):
+    """The schema alone takes any mapping as an experiment's train (or model, predict, crf)
+    and checks no setting against another: each example, over the default config, also
+    passes what the Snakefile and rules/common.smk run (its data folder made up)."""
+    from snakemake.utils import update_config, validate
+
+    from unet.config_schema import check_experiment_schemas, check_schema, coerce_numbers
+    from unet.workflow import check_config, normalise_config
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    update_config(config, yaml.safe_load(block))
+    if config["dataset"]["local"].get("path"):
+        config["dataset"]["local"]["path"] = str(tmp_path)
+    coerce_numbers(config, SCHEMA)
+    check_schema(config, SCHEMA)
+    validate(config, str(REPO / "config/schema.yaml"))
+    check_experiment_schemas(config, SCHEMA)
+    normalise_config(config)
+    check_config(config)
+
+
 def _schema_keys(node: dict, prefix: str = "") -> set[str]:
     """Every dotted key the schema accepts (layouts through their $ref)."""
     keys = set()

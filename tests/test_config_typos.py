@@ -184,3 +184,23 @@ def test_an_item_of_the_wrong_form_is_refused_with_what_its_key_takes(config, se
     with pytest.raises(ConfigError, match="does not match") as err:
         check_schema(config, SCHEMA)
     assert says in str(err.value), err.value
+
+
+@pytest.mark.parametrize(("word", "value"), [("no", False), ("Yes", True), ("off", False),
+                                             ("ON", True), ("True", True)])
+def test_yaml_boolean_words_from_the_command_line_are_booleans(config, word, value):
+    """`crf: {enabled: no}` in a config file is false (YAML 1.1, as PyYAML reads it), but
+    `--config crf='{enabled: no}'`, whose nested values Snakemake leaves as text, was refused
+    as "'no' is not of type 'boolean'"."""
+    from unet.config_schema import coerce_numbers
+
+    assert yaml.safe_load(f"a: {word}")["a"] is value
+    config["crf"]["enabled"] = word
+    config["train"]["amp_cpu"] = word
+    config["train"]["augment"]["flip"] = word
+    config["experiments"] = {"e": {"predict": {"tta": word}}}
+    coerce_numbers(config, SCHEMA)
+    assert config["crf"]["enabled"] is value and config["train"]["amp_cpu"] is value
+    assert config["train"]["augment"]["flip"] is value
+    assert config["experiments"]["e"]["predict"]["tta"] is value
+    check_schema(config, SCHEMA)

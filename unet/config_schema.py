@@ -13,6 +13,8 @@ from jsonschema.exceptions import best_match
 from unet.workflow import ConfigError, experiment_config
 
 NULLS = ("null", "Null", "NULL", "~")  # YAML's null, which --config's nested values keep as text
+# YAML 1.1's booleans, as PyYAML reads `enabled: no` in a config file
+BOOLEANS = {True: ("true", "yes", "on"), False: ("false", "no", "off")}
 
 
 def check_schema(config: dict, schema: dict) -> None:
@@ -206,7 +208,7 @@ def _number(value, node: dict, root: dict | None = None):
     if isinstance(value, str) and value in NULLS and "null" in types:
         return None  # a group_by regex, an init_from file or a roi named 'null': meant null
     if isinstance(value, str) and _wants_boolean(value, node, types):
-        return value.lower() == "true"
+        return value.lower() in BOOLEANS[True]
     if not isinstance(value, str) or "string" in types or not {"number", "integer"} & set(types):
         return value
     try:
@@ -222,10 +224,11 @@ def _number(value, node: dict, root: dict | None = None):
 
 
 def _wants_boolean(value: str, node: dict, types: list) -> bool:
-    """'true' or 'false' (--config's nested values) where the schema wants a boolean: a key
-    of type boolean, or of [string, boolean] or no type whose enum lists true/false but not
-    the string (train.augment.flip: true, false, horizontal, vertical)."""
+    """A YAML boolean word, true or false, yes or no, on or off (--config's nested values),
+    where the schema wants a boolean: a key of type boolean, or of [string, boolean] or no
+    type whose enum lists true/false but not the string (train.augment.flip: true, false,
+    horizontal, vertical)."""
     booleans = "boolean" in types or any(e is True or e is False for e in node.get("enum", ()))
-    if not booleans or value.lower() not in ("true", "false"):
+    if not booleans or value.lower() not in BOOLEANS[True] + BOOLEANS[False]:
         return False
     return "string" not in types or ("enum" in node and value not in node["enum"])

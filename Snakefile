@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from unet.config_files import check_config_files
 from unet.config_schema import check_experiment_schemas, check_schema, coerce_numbers
 from unet.workflow import ConfigError, normalise_config
 
@@ -28,6 +29,8 @@ coerce_numbers(config, SCHEMA)
 # below it); each experiment's overrides are validated as the config that experiment sees, and
 # an error names the experiment and the key (the message alone, as in rules/common.smk).
 try:
+    # a key given twice in a config file: YAML kept the last without a word
+    check_config_files(workflow.configfiles)
     check_schema(config, SCHEMA)
     validate(config, "config/schema.yaml")  # sets the schema's defaults
     check_experiment_schemas(config, SCHEMA)

@@ -1,0 +1,44 @@
+"""Config files whose YAML drops settings without a word: a key given twice in one mapping
+(PyYAML, and so Snakemake, keeps the last one)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import REPO, TINY, copy_workflow, snakemake
+from unet.config_files import check_config_files
+from unet.workflow import ConfigError
+
+
+def test_a_section_given_twice_is_refused_with_both_lines(tmp_path):
+    """`train:` twice (a section pasted below the file's own) lost the first one's epochs
+    without a word: Snakemake read the file as {train: {lr: 0.1}}."""
+    path = tmp_path / "my.yaml"
+    path.write_text("train:\n  epochs: 2\npredict: {tta: true}\ntrain:\n  lr: 0.1\n")
+    with pytest.raises(ConfigError) as err:
+        check_config_files([path])
+    assert str(err.value).startswith(f"{path}: train is given twice (lines 1 and 4)"), err.value
+
+
+def test_a_key_given_twice_in_a_section_names_its_path(tmp_path):
+    path = tmp_path / "my.yaml"
+    path.write_text("experiments:\n  wide:\n    model: {base_width: 32, base_width: 8}\n")
+    with pytest.raises(ConfigError, match=r": experiments\.wide\.model\.base_width is given "
+                                          r"twice \(lines 3 and 3\)"):
+        check_config_files([path])
+
+
+def test_files_with_keys_once_pass(tmp_path):
+    path = tmp_path / "my.yaml"
+    path.write_text("train: {epochs: 2}\nexperiments: {a: {train: {epochs: 3}}, b: null}\n")
+    check_config_files([path, REPO / "config/config.yaml", *REPO.glob("config/*.yaml")])
+
+
+@pytest.mark.workflow
+def test_the_workflow_refuses_a_key_given_twice(tmp_path):
+    wd = copy_workflow(tmp_path)
+    (wd / "twice.yaml").write_text("train: {epochs: 2}\ntrain: {lr: 0.1}\n")
+    out = snakemake(wd, "-n", "--configfile", str(TINY), "twice.yaml", check=False)
+    assert out.returncode != 0
+    assert "twice.yaml: train is given twice (lines 1 and 2)" in out.stderr
+    assert "Traceback" not in out.stderr

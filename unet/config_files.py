@@ -1,0 +1,46 @@
+"""Config files read as Snakemake reads them, for what YAML drops without a word: a key given
+twice in one mapping, of which PyYAML keeps the last (a `train:` section pasted below the
+file's own loses the first one's settings)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+import yaml
+
+from unet.config_checks import ConfigError
+
+
+def check_config_files(paths: Iterable[str | os.PathLike]) -> None:
+    """Raise ConfigError `<file>: <key path> is given twice (lines a and b)` for the first
+    key any of `paths` gives twice in one mapping. A file YAML cannot read is left to
+    Snakemake, which refuses it before the Snakefile runs."""
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as f:
+                root = yaml.compose(f, Loader=yaml.SafeLoader)
+        except (OSError, yaml.YAMLError):
+            continue
+        _check_node(root, "", str(path))
+
+
+def _check_node(node, prefix: str, path: str) -> None:
+    """Walk `node` (a composed YAML node), its mappings' keys once each."""
+    if isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_node(item, f"{prefix}{i}.", path)
+    if not isinstance(node, yaml.MappingNode):
+        return
+    lines: dict[str, int] = {}
+    for key, value in node.value:
+        name = str(key.value)
+        line = key.start_mark.line + 1
+        if isinstance(key, yaml.ScalarNode) and name in lines:
+            raise ConfigError(
+                f"{path}: {prefix}{name} is given twice (lines {lines[name]} and {line}); YAML "
+                "keeps only the last, so the first one's settings would be lost: merge them "
+                "into one"
+            )
+        lines[name] = line
+        _check_node(value, f"{prefix}{name}.", path)

@@ -61,3 +61,30 @@ def test_an_ignore_value_that_is_a_class_value_is_refused_at_once(config, values
         check_config(config)
     config["masks"]["ignore"] = 3
     check_config(config)
+
+
+@pytest.mark.parametrize(("masks", "says"), [
+    ({"values": [0, 1, 2], "threshold": 0.5}, r"masks\.threshold binarises, so masks\.values "
+                                              r"must list two values .*got \[0, 1, 2\]"),
+    ({"values": [0, 255], "threshold": 255}, r"masks\.threshold 255 must lie between the two "
+                                             r"class values \[0, 255\]"),
+    ({"values": [0, [1, 2]], "threshold": 0.5}, r"masks\.threshold 0\.5 binarises, which takes "
+                                                r"one value per class"),
+    ({"colors": [[0, 0, 0], [128, 0, 0]], "threshold": 127},
+     r"masks\.threshold binarises each channel .* masks\.colors' \[128, 0, 0\]"),
+    ({"colors": [[0, 0, 0], [255, 0, 0]], "threshold": 255},
+     r"masks\.threshold 255 must lie in 0\.\.254 for colour masks"),
+])
+def test_a_threshold_the_listed_classes_cannot_take_is_refused_at_once(config, masks, says):
+    """What preprocess refuses of masks.threshold with listed values or colours, after the
+    download and split, is known from the config."""
+    config["masks"].update(masks)
+    with pytest.raises(ConfigError, match=says):
+        check_config(config)
+
+
+def test_a_threshold_the_listed_classes_can_take_passes(config):
+    config["masks"].update(values=[0, 255], threshold=127)
+    check_config(config)
+    config["masks"].update(values=None, colors=[[0, 0, 0], [255, 0, 0], [0, 255, 255]])
+    check_config(config)

@@ -95,6 +95,33 @@ def _check_listed(masks: dict) -> None:
                           "metrics; remove it from one of the two")
 
 
+def _check_threshold(masks: dict) -> None:
+    """masks.threshold with the classes listed: what unet.cache.values refuses at preprocess
+    (two grey values around it, or colours of channels 0 and 255, one per class)."""
+    key = "colors" if masks.get("colors") else "values"
+    threshold, listed = masks.get("threshold"), masks.get(key)
+    if threshold is None or not listed:
+        return
+    if any(isinstance(v, list) and (key == "values" or isinstance(v[0], list)) for v in listed):
+        raise ConfigError(f"masks.threshold {threshold:g} binarises, which takes one value per "
+                          f"class: drop the lists in masks.{key}, or drop masks.threshold")
+    if key == "colors":
+        odd = next((c for c in listed if any(ch not in (0, 255) for ch in c)), None)
+        if odd:
+            raise ConfigError(f"masks.threshold binarises each channel of colour masks to 0 or "
+                              f"255, so it can never give masks.colors' {odd}: list colours "
+                              "whose channels are 0 or 255 only, or drop masks.threshold")
+        if not 0 <= threshold < 255:
+            raise ConfigError(f"masks.threshold {threshold:g} must lie in 0..254 for colour masks")
+    elif len(listed) != 2:
+        raise ConfigError(f"masks.threshold binarises, so masks.values must list two values "
+                          f"(class 0, class 1), got {listed}; or drop masks.values")
+    elif not min(listed) <= threshold < max(listed):
+        raise ConfigError(f"masks.threshold {threshold:g} must lie between the two class values "
+                          f"{listed} (values above it read as the higher one); change "
+                          "masks.threshold or masks.values")
+
+
 def check_data(config: dict) -> None:
     """The active source's mask_parts, a local folder that exists, masks.values or colors each
     once, a name for each class listed."""
@@ -107,6 +134,7 @@ def check_data(config: dict) -> None:
         raise ConfigError(f"dataset.local.path {path}: no such folder "
                           f"({Path(path).expanduser().resolve()}); give your data folder")
     _check_listed(config["masks"])
+    _check_threshold(config["masks"])
     listed, names = _listed_classes(config["masks"]), config["masks"].get("names")
     if listed and names and len(names) != listed[1]:
         raise ConfigError(f"masks.names lists {len(names)} names, but {listed[0]} lists "

@@ -204,3 +204,13 @@ def test_yaml_boolean_words_from_the_command_line_are_booleans(config, word, val
     assert config["train"]["augment"]["flip"] is value
     assert config["experiments"]["e"]["predict"]["tta"] is value
     check_schema(config, SCHEMA)
+
+
+def test_a_key_one_level_too_high_names_the_section_below_it(config):
+    """`dataset.local.csv` belongs in dataset.local.rle; the url and kaggle sources' rle
+    sections, which have the key too, are not where this one goes."""
+    config["dataset"]["local"]["csv"] = "train.csv"
+    with pytest.raises(ConfigError) as err:
+        check_schema(config, SCHEMA)
+    assert str(err.value) == ("dataset.local: unknown key 'csv'; it is a key of "
+                              "dataset.local.rle: write it there (dataset.local.rle.csv)"), err

@@ -102,8 +102,8 @@ def _unknown_key_fix(key: str, known: list[str], path: str, schema: dict,
         places = [p for p in places if p.split(".")[0] in sections]
     if path.startswith("experiments."):  # an override: only its sections, under its name
         places = [f"{path}.{p}" for p in places if p.split(".")[0] in known]
-    elif path:
-        places = [p for p in places if p != path]
+    elif path:  # a section below this one, if it has the key, is where it goes
+        places = [p for p in places if p.startswith(f"{path}.")] or places
     sure = close and difflib.SequenceMatcher(None, key, close[0]).ratio() >= 0.8
     if close and (sure or not places):
         return f"did you mean '{close[0]}'?"

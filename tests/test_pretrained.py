@@ -142,3 +142,21 @@ def test_extra_bands_keep_the_normalisation_of_the_weights_they_reuse(monkeypatc
         three, six = (net.net.encoder((x - net.mean) / net.std)[-1]
                       for net, x in ((nets[3], rgb), (nets[6], torch.cat([rgb, rgb], 1))))
     assert torch.allclose(three, six, atol=1e-5)
+
+
+@pytest.mark.parametrize("encoder, timm_name", [("timm-regnetx_002", "regnetx_002"),
+                                                 ("timm-mobilenetv3_small_100",
+                                                  "tf_mobilenetv3_small_100")])
+def test_smp_names_of_timm_encoders_get_the_timm_weights_normalisation(encoder, timm_name):
+    # smp builds its older timm- names (timm-regnet*, timm-resnest*, timm-mobilenetv3*, ...) as
+    # timm's own tu- encoders, and the config check takes them with imagenet weights, but
+    # training asked smp's table for their normalisation, which no longer lists them: a bare
+    # KeyError after the weights had been fetched.
+    import timm
+
+    from unet.model.pretrained import normalisation
+
+    cfg = UNetConfig(in_channels=3, num_classes=2, depth=3, arch="smp", encoder=encoder,
+                     encoder_weights="imagenet")
+    want = timm.models.get_pretrained_cfg(timm_name)
+    assert normalisation(cfg) == (list(want.mean), list(want.std))

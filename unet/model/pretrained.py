@@ -40,7 +40,7 @@ def normalisation(config: UNetConfig) -> tuple[list[float], list[float]]:
     mean, std = IMAGENET
     if config.encoder_weights:  # the weights' own statistics, fetched with them
         params = _smp().encoders.get_preprocessing_params(
-            config.encoder, pretrained=config.encoder_weights
+            _as_built(config.encoder), pretrained=config.encoder_weights
         )
         mean, std = params.get("mean") or mean, params.get("std") or std
     if config.in_channels == 1:  # grey: smp and timm sum the RGB filters, so the average
@@ -49,6 +49,17 @@ def normalisation(config: UNetConfig) -> tuple[list[float], list[float]]:
     # adaptation), so it is normalised as that channel was
     return ([mean[i % len(mean)] for i in range(config.in_channels)],
             [std[i % len(std)] for i in range(config.in_channels)])
+
+
+def _as_built(encoder: str) -> str:
+    """The name smp builds `encoder` as: its older timm- names of timm models (timm-regnetx_002,
+    timm-mobilenetv3_small_100) are timm's own tu- encoders with timm's pretrained weights,
+    whose statistics its table of encoders no longer lists."""
+    mapped = getattr(_smp().encoders, "is_equivalent_to_timm_universal", None)  # smp >= 0.5
+    if mapped is None or not mapped(encoder):  # before, its table listed them all
+        return encoder
+    name = encoder.replace("timm-", "tu-", 1)
+    return name.replace("tu-", "tu-tf_", 1) if "mobilenetv3" in name else name  # as smp does
 
 
 class EncoderUNet(nn.Module):

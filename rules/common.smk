@@ -18,6 +18,7 @@ from unet.dataset.sources import SOURCE_MODULES
 from unet.dataset.split import ID_KEYS, SPLITS
 from unet.deps import module_files
 from unet.common.applicable import UNUSED, applicable, tracked, untracked
+from unet.model.encoder_check import fetch_markers
 from unet.workflow import (
     ConfigError,
     check_config,
@@ -51,7 +52,8 @@ wildcard_constraints:
     split="|".join(SPLITS),
     folder=r"(?!\.\.?$)[A-Za-z0-9._-]+",
     fold="[0-9]+",
-    encoder=r"(?!\.)[A-Za-z0-9._-]+",  # smp's names (efficientnet-b0, tu-convnext_tiny.fb_in22k)
+    # smp's names (efficientnet-b0, tu-convnext_tiny.fb_in22k); tu-hf-hub:org/repo percent-encoded
+    encoder=r"(?!\.)[A-Za-z0-9._%-]+",
     weights=r"(?!\.)[A-Za-z0-9._-]+",
 
 
@@ -278,7 +280,7 @@ def encoder_weights(wildcards):
         return []
     if experiment_section(config, "train", wildcards.experiment)["init_from"]:
         return []
-    return [f"resources/encoders/{model['encoder']}/{model['encoder_weights']}.json"]
+    return fetch_markers(model["encoder"], model["encoder_weights"])
 
 
 def histories(wildcards):

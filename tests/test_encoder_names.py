@@ -69,3 +69,23 @@ def test_a_name_found_good_is_not_looked_up_again(tmp_path, monkeypatch):
     assert encoder_check.encoder_problem("resnet18", None, cache) is None
     with pytest.raises(AssertionError, match="again"):
         encoder_check.encoder_problem("tu-resnet_18", None, cache)
+
+
+@pytest.mark.parametrize(("encoder", "fetched"), [
+    ("tu-local-dir:/models/net", False),  # weights in a folder: nothing to download
+    ("tu-hf-hub:timm/resnet18.a1_in1k", True),  # a Hub repository: fetched where Snakemake runs
+])
+def test_timm_folder_and_hub_encoders_plan(tmp_path, encoder, fetched):
+    # The check above takes them, but planning asked for the marker
+    # resources/encoders/tu-local-dir:/models/net/imagenet.json, which no rule makes (the
+    # encoder wildcard has no ':' or '/'): a MissingInputException before any step, for the very
+    # setting that trains from pre-downloaded weights without a network.
+    from tests.conftest import TINY, copy_workflow, snakemake
+
+    wd = copy_workflow(tmp_path)
+    (wd / "enc.yaml").write_text(
+        f'model: {{arch: smp, encoder: "{encoder}", encoder_weights: imagenet, depth: 3}}\n')
+    args = ("--cores", "1", "--configfile", TINY, "enc.yaml", "-n", "--quiet", "rules")
+    planned = snakemake(wd, "results/synthetic/baseline/model.pt", *args).stdout
+    assert "train_unet" in planned
+    assert ("fetch_encoder_weights" in planned) == fetched

@@ -12,8 +12,24 @@ import json
 import os
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 CACHE = Path(".snakemake", "unet-encoders.json")  # beside Snakemake's own metadata
+
+
+def fetch_markers(encoder: str, weights: str | None) -> list[str]:
+    """The fetch_encoder_weights marker that training of `encoder` with `weights` waits for:
+    none without weights, nor for timm's `tu-local-dir:<folder>`, whose weights are read from
+    that folder (nothing to download). A name with ':' or '/' (`tu-hf-hub:<org>/<repo>`) is
+    percent-encoded, so that its marker is one file name in resources/encoders/."""
+    if not weights or encoder.startswith("tu-local-dir:"):
+        return []
+    return [f"resources/encoders/{quote(encoder, safe='')}/{weights}.json"]
+
+
+def marker_encoder(name: str) -> str:
+    """The encoder a marker's folder name (fetch_markers's) stands for."""
+    return unquote(name)
 
 
 def encoder_problem(encoder: str, weights: str | None, cache: str | os.PathLike | None = CACHE

@@ -160,3 +160,26 @@ def test_smp_names_of_timm_encoders_get_the_timm_weights_normalisation(encoder, 
                      encoder_weights="imagenet")
     want = timm.models.get_pretrained_cfg(timm_name)
     assert normalisation(cfg) == (list(want.mean), list(want.std))
+
+
+def test_a_timm_encoder_from_a_folder_builds_with_its_own_normalisation(tmp_path):
+    # tu-local-dir:<folder> (weights downloaded elsewhere: no network needed) built, then
+    # training asked timm's registry for that name's statistics: "local-dir:... does not have
+    # pretrained weights and preprocessing parameters". They are the folder's config's now.
+    import json
+
+    import timm
+    from safetensors.torch import save_file
+
+    save_file(timm.create_model("resnet18", pretrained=False).state_dict(),
+              str(tmp_path / "model.safetensors"))
+    mean, std = [0.5, 0.4, 0.3], [0.2, 0.25, 0.3]
+    (tmp_path / "config.json").write_text(json.dumps({
+        "architecture": "resnet18", "num_classes": 1000,
+        "pretrained_cfg": {"mean": mean, "std": std, "input_size": [3, 224, 224],
+                           "first_conv": "conv1", "classifier": "fc"}}))
+    cfg = UNetConfig(in_channels=4, num_classes=2, depth=3, arch="smp",
+                     encoder=f"tu-local-dir:{tmp_path}", encoder_weights="imagenet")
+    net = build_model(cfg)
+    assert net.mean.flatten().tolist() == pytest.approx(mean + mean[:1])
+    assert net.std.flatten().tolist() == pytest.approx(std + std[:1])

@@ -34,15 +34,21 @@ def _smp():
     return smp
 
 
-def normalisation(config: UNetConfig) -> tuple[list[float], list[float]]:
+def normalisation(config: UNetConfig, net: nn.Module | None = None
+                  ) -> tuple[list[float], list[float]]:
     """Per-channel mean and std for the encoder's pretrained weights (ImageNet's without), for
-    `config.in_channels` bands."""
+    `config.in_channels` bands; `net`, the built smp Unet, knows those of a timm encoder read
+    from a folder or Hub repository (tu-local-dir:, tu-hf-hub:), which no registry lists."""
     mean, std = IMAGENET
-    if config.encoder_weights:  # the weights' own statistics, fetched with them
+    params: dict = {}
+    if config.encoder_weights and ":" in config.encoder:  # the config timm read them with
+        params = dict(getattr(getattr(getattr(net, "encoder", None), "model", None),
+                              "pretrained_cfg", None) or {})
+    elif config.encoder_weights:  # the weights' own statistics, fetched with them
         params = _smp().encoders.get_preprocessing_params(
             _as_built(config.encoder), pretrained=config.encoder_weights
         )
-        mean, std = params.get("mean") or mean, params.get("std") or std
+    mean, std = list(params.get("mean") or mean), list(params.get("std") or std)
     if config.in_channels == 1:  # grey: smp and timm sum the RGB filters, so the average
         return [sum(mean) / len(mean)], [sum(std) / len(std)]
     # other counts: band i gets RGB channel i % 3's filter (smp's and timm's first-conv
@@ -81,7 +87,7 @@ class EncoderUNet(nn.Module):
             if not weights:
                 raise
             raise ModelError(_not_cached(config.encoder, weights, err)) from err
-        mean, std = normalisation(config) if pretrained else ([0.0] * config.in_channels,
+        mean, std = normalisation(config, self.net) if pretrained else ([0.0] * config.in_channels,
                                                                 [1.0] * config.in_channels)
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))  # saved with it
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1))

@@ -183,3 +183,15 @@ def test_a_timm_encoder_from_a_folder_builds_with_its_own_normalisation(tmp_path
     net = build_model(cfg)
     assert net.mean.flatten().tolist() == pytest.approx(mean + mean[:1])
     assert net.std.flatten().tolist() == pytest.approx(std + std[:1])
+
+
+def test_a_folder_encoders_model_without_its_folder_names_it(tmp_path):
+    # A model trained with tu-local-dir:<folder> is rebuilt from the folder's config.json (for
+    # unet predict, info and export too); with the folder gone that was a FileNotFoundError
+    # traceback from timm, read as a bug.
+    from unet.model.pretrained import ModelError
+
+    cfg = UNetConfig(in_channels=3, num_classes=2, depth=3, arch="smp",
+                     encoder=f"tu-local-dir:{tmp_path / 'gone'}", encoder_weights="imagenet")
+    with pytest.raises(ModelError, match=r"model.encoder tu-local-dir:.*gone.*config.json"):
+        build_model(cfg, pretrained=False)

@@ -83,6 +83,14 @@ class EncoderUNet(nn.Module):
                 classes=config.num_classes, encoder_depth=config.depth,
                 decoder_channels=DECODER[5 - config.depth:],
             )
+        except FileNotFoundError as err:  # timm's local-dir: builds even the network from it
+            if not config.encoder.startswith("tu-local-dir:"):
+                raise
+            raise ModelError(
+                f"model.encoder {config.encoder}: timm builds this encoder from its folder's "
+                f"config.json, for prediction too, and cannot ({err}); put the folder the "
+                "model was trained with back at that path (its config.json and weights)"
+            ) from err
         except Exception as err:  # weights not in this machine's cache: whatever the Hub raised
             if not weights:
                 raise

@@ -195,3 +195,14 @@ def test_a_folder_encoders_model_without_its_folder_names_it(tmp_path):
                      encoder=f"tu-local-dir:{tmp_path / 'gone'}", encoder_weights="imagenet")
     with pytest.raises(ModelError, match=r"model.encoder tu-local-dir:.*gone.*config.json"):
         build_model(cfg, pretrained=False)
+
+
+def test_a_failed_fetch_tells_an_offline_user_how_to_bring_the_weights(monkeypatch, tmp_path):
+    # Behind a firewall the step offered the network or random weights only, though weights
+    # brought from elsewhere train here: a copied Hugging Face cache, or a timm folder.
+    from unet.model.pretrained import ModelError, fetch_encoder_weights
+
+    _fake_hub(monkeypatch, tmp_path, fail=True)
+    with pytest.raises(ModelError) as err:
+        fetch_encoder_weights("resnet18", "imagenet", tmp_path / "m.json")
+    assert "HF_HOME" in str(err.value) and "tu-local-dir:" in str(err.value)

@@ -146,7 +146,9 @@ def fetch_encoder_weights(encoder: str, weights: str, marker: str | os.PathLike)
             f"could not fetch the {weights} weights of encoder {encoder} into the Hugging "
             f"Face cache {hub_cache()}: {err}. This step downloads them from the Hub on the "
             f"machine Snakemake runs on{why}; check model.encoder and "
-            "model.encoder_weights, or set model.encoder_weights: null to train from random "
-            "weights"
+            "model.encoder_weights. Without a network there, copy a Hugging Face cache that "
+            "holds them (from a machine that ran this step) to that folder, or set HF_HOME to "
+            "one; or give a folder of timm weights as model.encoder: tu-local-dir:<folder>; "
+            "or set model.encoder_weights: null to train from random weights"
         ) from err
     write_json(marker, {"encoder": encoder, "weights": weights, "cache": hub_cache()})

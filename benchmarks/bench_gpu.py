@@ -19,6 +19,7 @@ from unet.common.device import amp_dtype
 from unet.model.unet import UNet, UNetConfig
 from unet.train import augment
 from unet.train.dataset import CachedSplit
+from unet.train.loop import loader_options
 from unet.train.losses import DiceCELoss
 from unet.train.settings import TrainSettings
 
@@ -38,8 +39,8 @@ def carvana_settings() -> tuple[dict, TrainSettings]:
 
 
 def train_step(model: torch.nn.Module, dtype: torch.dtype | None):
-    """One optimiser step on (x, y) as train() takes it (AMP, a scaler for fp16, the loss read
-    back: a sync point every step)."""
+    """One optimiser step on (x, y) as train() takes it (AMP, a scaler for fp16); the loss is not
+    read back, as train() reads its sum once an epoch (a .item() a step is a sync a step)."""
     dev = next(model.parameters()).device
     loss_fn, opt = DiceCELoss(2).to(dev), torch.optim.AdamW(model.parameters(), lr=1e-3)
     scaler = torch.amp.GradScaler(enabled=dtype == torch.float16)
@@ -51,18 +52,15 @@ def train_step(model: torch.nn.Module, dtype: torch.dtype | None):
         scaler.scale(loss).backward()
         scaler.step(opt)
         scaler.update()
-        loss.item()
 
     return step
 
 
 def epochs(dataset, s: TrainSettings, dev: torch.device) -> Iterator[tuple[torch.Tensor, ...]]:
     """Batches on `dev`, endlessly, from a new DataLoader per epoch as train() builds them
-    (train.batch_size and num_workers, pinned memory on CUDA, channels_last)."""
+    (train()'s loader options: batch size, workers, pinned memory on CUDA; channels_last)."""
     while True:
-        loader = DataLoader(dataset, batch_size=s.batch_size, shuffle=True, drop_last=True,
-                            num_workers=s.num_workers, pin_memory=dev.type == "cuda",
-                            persistent_workers=s.num_workers > 0)
+        loader = DataLoader(dataset, shuffle=True, drop_last=True, **loader_options(s, dev))
         for x, y in loader:
             x = x.to(dev, non_blocking=True)
             if s.channels_last:

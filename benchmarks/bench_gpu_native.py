@@ -67,6 +67,8 @@ def run(quick: bool = False, device: str | None = None) -> list[Row]:
     # in a real epoch of thousands of steps (train() builds a new DataLoader per epoch).
     per_image = -(-(steps + 1) * s.batch_size // n_train)
     data = PatchRows(cache, rows, patch, 0.33, per_image, transform)
+    if s.num_workers:  # as train() does: foreground found once, not by each epoch's workers
+        data.prepare()
     step, batches = train_step(model, dtype), epochs(data, s, dev)
     resident_batch = warm_up(step, batches, dev)
     loaded, waited = timed_steps(step, batches, steps, dev)

@@ -19,7 +19,9 @@ def read_benchmarks(results: Path) -> dict[str, dict[str, float]]:
     for tsv in sorted(results.glob("**/benchmarks/*.tsv")):
         with open(tsv) as f:
             first = next(csv.DictReader(f, delimiter="\t"))
-        key = f"{tsv.parent.parent.name}/{tsv.stem}"  # <dataset or experiment>/<rule>
+        # <dataset>/<rule> or <dataset>/<experiment>/<rule>: the experiment's name alone
+        # (`baseline` under two data sets) made one data set's rules replace the other's
+        key = str(tsv.relative_to(results).parent.parent / tsv.stem)
         found[key] = {
             k: float(first[k])
             for k in ("s", "max_rss", "cpu_time")

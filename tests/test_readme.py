@@ -69,7 +69,8 @@ NAMED_KEYS = sorted({
     key for key in re.findall(r"`([a-z_0-9]+(?:\.[a-z_0-9]+)+)(?:: [^`]*)?`",
                               (REPO / "README.md").read_text())
     if key.split(".")[0] in SCHEMA["properties"]
-    and key.rsplit(".", 1)[-1] not in ("tsv", "json", "pt", "csv", "png", "yaml", "py", "smk")
+    and key.rsplit(".", 1)[-1] not in ("tsv", "json", "pt", "csv", "png", "yaml", "py", "smk",
+                                       "safetensors")
 })
 
 

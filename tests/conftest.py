@@ -1,5 +1,5 @@
-"""Shared fixtures: the repository root, real data, a scratch copy of the workflow, and tiny
-synthetic pairs and caches."""
+"""Shared fixtures: the repository root, the default config, real data, a scratch copy of the
+workflow, and tiny synthetic pairs and caches."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from PIL import Image
+from snakemake.utils import validate
 
 from unet.cache.preprocess import preprocess
 from unet.cache.settings import PreprocessSettings
@@ -22,6 +24,8 @@ from unet.dataset.split import make_split
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO.parent / "shared" / "datasets"
+SCHEMA_PATH = REPO / "config/schema.yaml"
+SCHEMA = yaml.safe_load(SCHEMA_PATH.read_text())
 WORKFLOW_FILES = (
     "Snakefile", "rules", "scripts", "envs", "config", "profiles", "report", "unet",
     "tests/configs",
@@ -137,3 +141,12 @@ def legend_labels(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(matplotlib.figure.Figure, "legend", legend)
     return labels
+
+
+@pytest.fixture
+def config() -> dict:
+    """config/config.yaml with the schema's defaults (its experiments among them), as the
+    Snakefile sees it; a test module may define its own."""
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    validate(config, str(SCHEMA_PATH))
+    return config

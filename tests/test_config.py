@@ -14,15 +14,6 @@ from tests.conftest import REPO, TINY, copy_workflow, snakemake
 from unet.workflow import NAME, ConfigError, check_config, experiment_config, experiment_section
 
 
-@pytest.fixture
-def config():
-    """config/config.yaml with the schema's defaults (its experiments among them), as the
-    Snakefile sees it."""
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    validate(config, str(REPO / "config/schema.yaml"))
-    return config
-
-
 def test_default_config_passes(config):
     check_config(config)
 

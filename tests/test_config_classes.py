@@ -4,20 +4,8 @@ masks.values or masks.colors lists the classes, not by the step that counts them
 from __future__ import annotations
 
 import pytest
-import yaml
-from snakemake.utils import validate
 
-from tests.conftest import REPO
 from unet.workflow import ConfigError, check_config
-
-SCHEMA_PATH = REPO / "config/schema.yaml"
-
-
-@pytest.fixture
-def config():
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    validate(config, str(SCHEMA_PATH))
-    return config
 
 
 def test_a_prob_clip_above_one_over_the_listed_classes_is_refused_at_once(config):

@@ -2,18 +2,8 @@
 at the split, the download or the first training step."""
 
 import pytest
-import yaml
-from snakemake.utils import validate
 
-from tests.conftest import REPO
 from unet.workflow import ConfigError, check_config
-
-
-@pytest.fixture
-def config():
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    validate(config, str(REPO / "config/schema.yaml"))
-    return config
 
 
 def _local(c: dict, tmp: str, **layout) -> None:

@@ -4,22 +4,11 @@ the config it sees, and its errors name it."""
 import json
 
 import pytest
-import yaml
 from snakemake.utils import validate
 
-from tests.conftest import REPO, TINY, copy_workflow, snakemake
+from tests.conftest import SCHEMA, SCHEMA_PATH, TINY, copy_workflow, snakemake
 from unet.config_schema import check_experiment_schemas
 from unet.workflow import ConfigError
-
-SCHEMA_PATH = REPO / "config/schema.yaml"
-SCHEMA = yaml.safe_load(SCHEMA_PATH.read_text())
-
-
-@pytest.fixture
-def config():
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    validate(config, str(SCHEMA_PATH))
-    return config
 
 
 def test_an_overrides_schema_error_names_the_experiment_and_key(config):

@@ -5,21 +5,10 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from snakemake.utils import validate
 
-from tests.conftest import REPO
+from tests.conftest import SCHEMA
 from unet.config_schema import check_schema
 from unet.workflow import ConfigError
-
-SCHEMA_PATH = REPO / "config/schema.yaml"
-SCHEMA = yaml.safe_load(SCHEMA_PATH.read_text())
-
-
-@pytest.fixture
-def config():
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    validate(config, str(SCHEMA_PATH))
-    return config
 
 
 @pytest.mark.parametrize(("source", "typo", "meant"), [

@@ -21,6 +21,25 @@ def _session(path):
     return session, meta
 
 
+def _recipe_and_predict(tmp_path, model, image):
+    """The README's ONNX recipe up to the logits at `image`'s size ((C, H, W): PIL bilinear
+    with reducing_gap 2 in, logits bilinearly back), beside unet predict's mask of `image`
+    by `model`; and the export's metadata."""
+    import torch
+    import torch.nn.functional as F
+
+    export_onnx(model, tmp_path / "m.onnx")
+    session, meta = _session(tmp_path / "m.onnx")
+    image.save(tmp_path / "new.png")
+    predict_files([model], [tmp_path / "new.png"], tmp_path / "out", PredictSettings(device="cpu"))
+    x = np.asarray(image.resize(tuple(meta["size"]), Image.Resampling.BILINEAR,
+                                reducing_gap=2.0), np.float32) / 255
+    (logits,) = session.run(None, {"image": x.transpose(2, 0, 1)[None]})
+    back = F.interpolate(torch.from_numpy(logits), size=image.size[::-1], mode="bilinear",
+                         align_corners=False)[0]
+    return back, np.asarray(Image.open(tmp_path / "out/new.png")), meta
+
+
 def test_a_patch_trained_models_export_names_its_patch(tmp_path):
     """A patch-trained model predicts by sliding window over tiles of its patch size; the ONNX
     metadata left the patch out, so a user could not know the window (run on whole images at
@@ -57,27 +76,16 @@ def test_the_readmes_recipe_gives_unet_predicts_masks_at_any_image_size(tmp_path
     image changed 1 % of the pixels. Its recipe (PIL bilinear with reducing_gap 2 in, logits
     bilinearly back to the image's size, then the argmax) gives the masks exactly."""
     import torch
-    import torch.nn.functional as F
 
     _native(tmp_path)
     record = torch.load(tmp_path / "model.pt", weights_only=True)
     record.update(mode="resize", size=[48, 32], scale=None, train_settings={})
     torch.save(record, tmp_path / "resized.pt")
-    export_onnx(tmp_path / "resized.pt", tmp_path / "m.onnx")
-    session, meta = _session(tmp_path / "m.onnx")
     rng = np.random.default_rng(4)
     small = rng.integers(0, 255, (10, 14, 3), np.uint8)
     image = Image.fromarray(small).resize((101, 67), Image.Resampling.BILINEAR)
-    image.save(tmp_path / "new.png")
-    predict_files([tmp_path / "resized.pt"], [tmp_path / "new.png"], tmp_path / "out",
-                  PredictSettings(device="cpu"))
-    x = np.asarray(image.resize(tuple(meta["size"]), Image.Resampling.BILINEAR,
-                                reducing_gap=2.0), np.float32) / 255
-    (logits,) = session.run(None, {"image": x.transpose(2, 0, 1)[None]})
-    back = F.interpolate(torch.from_numpy(logits), size=(67, 101), mode="bilinear",
-                         align_corners=False)
-    mask = np.array(meta["class_values"])[back[0].argmax(0).numpy()]
-    expected = np.asarray(Image.open(tmp_path / "out/new.png"))
+    back, expected, meta = _recipe_and_predict(tmp_path, tmp_path / "resized.pt", image)
+    mask = np.array(meta["class_values"])[back.argmax(0).numpy()]
     assert len(np.unique(expected)) == 2
     np.testing.assert_array_equal(mask, expected)
 
@@ -157,7 +165,6 @@ def test_the_readmes_recipe_holds_where_the_classes_all_but_tie(tmp_path):
     model, 16 of 47,249 pixels of seven new images differed, each where the two classes' logits
     were within 5e-4. Near a tie the recipe now rounds the softmax to float16 first."""
     import torch
-    import torch.nn.functional as F
 
     _native(tmp_path)
     record = torch.load(tmp_path / "model.pt", weights_only=True)
@@ -168,18 +175,8 @@ def test_the_readmes_recipe_holds_where_the_classes_all_but_tie(tmp_path):
     state["head.bias"][1] = state["head.bias"][0]
     record.update(mode="resize", size=[48, 32], scale=None, train_settings={})
     torch.save(record, tmp_path / "tied.pt")
-    export_onnx(tmp_path / "tied.pt", tmp_path / "m.onnx")
-    session, meta = _session(tmp_path / "m.onnx")
     image = Image.fromarray(np.random.default_rng(6).integers(0, 255, (67, 101, 3), np.uint8))
-    image.save(tmp_path / "new.png")
-    predict_files([tmp_path / "tied.pt"], [tmp_path / "new.png"], tmp_path / "out",
-                  PredictSettings(device="cpu"))
-    x = np.asarray(image.resize(tuple(meta["size"]), Image.Resampling.BILINEAR,
-                                reducing_gap=2.0), np.float32) / 255
-    (logits,) = session.run(None, {"image": x.transpose(2, 0, 1)[None]})
-    back = F.interpolate(torch.from_numpy(logits), size=(67, 101), mode="bilinear",
-                         align_corners=False)[0]
-    expected = np.asarray(Image.open(tmp_path / "out/new.png"))
+    back, expected, meta = _recipe_and_predict(tmp_path, tmp_path / "tied.pt", image)
     values = np.array(meta["class_values"])
     assert (values[back.argmax(0).numpy()] != expected).sum() > 10  # float32's argmax: off
     half = back.softmax(0).half().numpy()  # the README's recipe: float16, first of equal

@@ -38,16 +38,22 @@ def _workers(pid: int) -> list[int]:
     return [int(p) for p in out.split()]
 
 
-def test_sigterm_removes_scratch_and_stops_workers(tmp_path):
-    # Python's default SIGTERM ends the process at once, no `finally` run: a preprocess stopped
-    # so left its whole scratch cache (376 MB for 40 images at 1920x1280), and its pool's
-    # workers went on waiting, orphaned, for ever.
+def _step_with_workers(tmp_path) -> tuple[subprocess.Popen, list[int]]:
+    """A preprocess step (STEP) started, once its pool's two workers run: it and their pids."""
     proc = subprocess.Popen([sys.executable, "-c", STEP, str(tmp_path)], cwd=REPO)
     deadline = time.monotonic() + 30
     while len(_workers(proc.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
     workers = _workers(proc.pid)
     assert len(workers) >= 2
+    return proc, workers
+
+
+def test_sigterm_removes_scratch_and_stops_workers(tmp_path):
+    # Python's default SIGTERM ends the process at once, no `finally` run: a preprocess stopped
+    # so left its whole scratch cache (376 MB for 40 images at 1920x1280), and its pool's
+    # workers went on waiting, orphaned, for ever.
+    proc, workers = _step_with_workers(tmp_path)
     time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 128 + signal.SIGTERM
@@ -94,12 +100,7 @@ def test_a_killed_steps_pool_workers_do_not_outlive_it(tmp_path):
     # kill -9 of a preprocess job (or the OOM killer taking it) left its pool's workers
     # waiting for work for ever, orphaned, each holding its memory and the scratch cache it
     # had mapped (whose disk space no removal frees while a map is open).
-    proc = subprocess.Popen([sys.executable, "-c", STEP, str(tmp_path)], cwd=REPO)
-    deadline = time.monotonic() + 30
-    while len(_workers(proc.pid)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    workers = _workers(proc.pid)
-    assert len(workers) >= 2
+    proc, workers = _step_with_workers(tmp_path)
     proc.kill()
     proc.wait(timeout=30)
     deadline = time.monotonic() + 10

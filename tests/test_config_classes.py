@@ -33,7 +33,7 @@ def test_a_colour_listed_twice_is_refused_at_once(config):
     """masks.values listing a value twice was refused when the config was read, but
     masks.colors listing a colour twice only by preprocess, after the download and split."""
     config["masks"]["colors"] = [[0, 0, 0], [[128, 0, 0], [0, 128, 0]], [0, 128, 0]]
-    with pytest.raises(ConfigError, match=r"^masks\.colors lists \[0, 128, 0\] twice"):
+    with pytest.raises(ConfigError, match=r"^masks\.colors lists \(0, 128, 0\) twice"):
         check_config(config)
     config["masks"]["colors"] = [[0, 0, 0], [[128, 0, 0], [0, 128, 0]], [0, 0, 128]]
     check_config(config)

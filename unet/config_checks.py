@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from unet.cache.mapping import ignore_value
+from unet.cache.settings import settings_from_config
+from unet.cache.values import mapping_from_values
+from unet.common.labels import MaskValueError
 from unet.common.shapes import crop_fits, min_side, turns_fit
 from unet.dataset.layout import local_root
 
@@ -74,52 +78,24 @@ def check_class_weights(masks: dict, train: dict) -> None:
                           "first, or [] for equal weights")
 
 
-def _check_listed(masks: dict) -> None:
-    """Each value (colour) masks.values (colors) lists once, and a grey masks.ignore not
-    among masks.values: what preprocess refuses (unet.cache.values), before any step runs."""
-    key = "colors" if masks.get("colors") else "values"
-    seen: dict = {}
-    for i, value in enumerate(masks[key] or []):
-        nested = isinstance(value, list) and (key == "values" or isinstance(value[0], list))
-        for v in value if nested else [value]:
-            v = tuple(v) if isinstance(v, list) else v  # a colour: hashable
-            if v in seen:
-                shown = list(v) if isinstance(v, tuple) else v
-                raise ConfigError(f"masks.{key} lists {shown} twice: each class needs values "
-                                  "of its own; remove the repeat")
-            seen[v] = i
-    ignore = masks.get("ignore")
-    if key == "values" and isinstance(ignore, int) and ignore in seen:
-        raise ConfigError(f"masks.ignore {ignore} is also class {seen[ignore]}'s value in "
-                          "masks.values: its pixels would be skipped by the loss and the "
-                          "metrics; remove it from one of the two")
-
-
-def _check_threshold(masks: dict) -> None:
-    """masks.threshold with the classes listed: what unet.cache.values refuses at preprocess
-    (two grey values around it, or colours of channels 0 and 255, one per class)."""
-    key = "colors" if masks.get("colors") else "values"
-    threshold, listed = masks.get("threshold"), masks.get(key)
-    if threshold is None or not listed:
+def _check_mapping(masks: dict) -> None:
+    """What preprocess's label mapping refuses of the classes masks.values or masks.colors
+    lists (a value listed twice, masks.ignore among them, a masks.threshold they cannot take),
+    refused here by the same check (unet.cache.values), before the download and split. No
+    mask is read: a colour masks.ignore on palette masks is left to preprocess, which names
+    its index from a mask."""
+    settings = settings_from_config({}, masks)
+    if not settings.mask_values:
         return
-    if any(isinstance(v, list) and (key == "values" or isinstance(v[0], list)) for v in listed):
-        raise ConfigError(f"masks.threshold {threshold:g} binarises, which takes one value per "
-                          f"class: drop the lists in masks.{key}, or drop masks.threshold")
-    if key == "colors":
-        odd = next((c for c in listed if any(ch not in (0, 255) for ch in c)), None)
-        if odd:
-            raise ConfigError(f"masks.threshold binarises each channel of colour masks to 0 or "
-                              f"255, so it can never give masks.colors' {odd}: list colours "
-                              "whose channels are 0 or 255 only, or drop masks.threshold")
-        if not 0 <= threshold < 255:
-            raise ConfigError(f"masks.threshold {threshold:g} must lie in 0..254 for colour masks")
-    elif len(listed) != 2:
-        raise ConfigError(f"masks.threshold binarises, so masks.values must list two values "
-                          f"(class 0, class 1), got {listed}; or drop masks.values")
-    elif not min(listed) <= threshold < max(listed):
-        raise ConfigError(f"masks.threshold {threshold:g} must lie between the two class values "
-                          f"{listed} (values above it read as the higher one); change "
-                          "masks.threshold or masks.values")
+    ignore = settings.mask_ignore
+    if isinstance(ignore, tuple) and not settings.mask_rgb and len(set(ignore)) > 1:
+        ignore = None
+    try:
+        mapping_from_values(set(), list(settings.mask_values), settings.mask_threshold,
+                            settings.max_mask_values, ignore_value(ignore, settings.mask_rgb),
+                            rgb=settings.mask_rgb, unlisted=settings.mask_unlisted)
+    except MaskValueError as err:
+        raise ConfigError(str(err)) from err
 
 
 def check_data(config: dict) -> None:
@@ -133,8 +109,7 @@ def check_data(config: dict) -> None:
     if source == "local" and path and not local_root(path).is_dir():
         raise ConfigError(f"dataset.local.path {path}: no such folder "
                           f"({Path(path).expanduser().resolve()}); give your data folder")
-    _check_listed(config["masks"])
-    _check_threshold(config["masks"])
+    _check_mapping(config["masks"])
     listed, names = _listed_classes(config["masks"]), config["masks"].get("names")
     if listed and names and len(names) != listed[1]:
         raise ConfigError(f"masks.names lists {len(names)} names, but {listed[0]} lists "

@@ -19,7 +19,8 @@ def test_digest_ignores_docstrings_and_comments(tmp_path):
     loop = _copy(tmp_path)
     before = resume.code_digest(tmp_path)
     text = loop.read_text()
-    loop.write_text(text.replace('"""One optimiser step on a batch; returns the batch\'s loss."""',
+    loop.write_text(text.replace('"""One optimiser step; returns the batch\'s loss on the device, '
+                                 'unread (.item() waits)."""',
                                  '"""Another wording."""  # and a comment\n'))
     assert loop.read_text() != text
     assert resume.code_digest(tmp_path) == before
@@ -28,10 +29,12 @@ def test_digest_ignores_docstrings_and_comments(tmp_path):
 def test_digest_follows_code_the_training_imports(tmp_path):
     loop = _copy(tmp_path)
     before = resume.code_digest(tmp_path)
-    loop.write_text(loop.read_text().replace("return loss.item()", "return 2 * loss.item()"))
+    text = loop.read_text()
+    loop.write_text(text.replace("return loss.detach()", "return 2 * loss.detach()"))
+    assert loop.read_text() != text  # the edit took
     assert resume.code_digest(tmp_path) != before
     # A module training does not import (the CRF) leaves it alone.
-    loop.write_text(loop.read_text().replace("return 2 * loss.item()", "return loss.item()"))
+    loop.write_text(text)
     crf = tmp_path / "unet" / "crf" / "dense.py"
     crf.write_text(crf.read_text() + "\nCHANGED = 1\n")
     assert resume.code_digest(tmp_path) == before

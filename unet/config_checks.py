@@ -84,9 +84,10 @@ def _check_mapping(masks: dict) -> None:
     refused here by the same check (unet.cache.values), before the download and split. No
     mask is read: a colour masks.ignore on palette masks is left to preprocess, which names
     its index from a mask."""
-    settings = settings_from_config({}, masks)
-    if not settings.mask_values:
+    if not (masks.get("values") or masks.get("colors")):
         return
+    settings = settings_from_config({}, {"values": None, "threshold": None, "ignore": None,
+                                         **masks})
     ignore = settings.mask_ignore
     if isinstance(ignore, tuple) and not settings.mask_rgb and len(set(ignore)) > 1:
         ignore = None

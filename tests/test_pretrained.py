@@ -206,3 +206,14 @@ def test_a_failed_fetch_tells_an_offline_user_how_to_bring_the_weights(monkeypat
     with pytest.raises(ModelError) as err:
         fetch_encoder_weights("resnet18", "imagenet", tmp_path / "m.json")
     assert "HF_HOME" in str(err.value) and "tu-local-dir:" in str(err.value)
+
+
+@pytest.mark.parametrize(("encoder", "weights", "passed"), [
+    ("tu-resnet10t", "imagenet", True), ("resnet18", "imagenet", "imagenet"),
+    ("tu-resnet10t", None, None)])
+def test_timm_encoders_ask_smp_for_their_weights_as_it_takes_them(encoder, weights, passed):
+    # smp 0.5 and later warn at `encoder_weights='imagenet'` for a tu- encoder, whose weights
+    # its own name gives: they take True (or None for random weights)
+    from unet.model.pretrained import smp_weights
+
+    assert smp_weights(encoder, weights) == passed

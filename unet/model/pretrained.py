@@ -68,6 +68,13 @@ def _as_built(encoder: str) -> str:
     return name.replace("tu-", "tu-tf_", 1) if "mobilenetv3" in name else name  # as smp does
 
 
+def smp_weights(encoder: str, weights: str | None) -> str | bool | None:
+    """`encoder_weights` as smp takes it: a `tu-` (timm) encoder names its weights in its own
+    name, and smp asks True for them (a name such as imagenet drew a warning from smp 0.5
+    on, though it was read as True); None (rebuilt, or random weights) stays None."""
+    return True if weights and encoder.startswith("tu-") else weights
+
+
 class EncoderUNet(nn.Module):
     """smp.Unet with a `model.encoder` (e.g. resnet34, or any timm `tu-` name)."""
 
@@ -75,7 +82,7 @@ class EncoderUNet(nn.Module):
         super().__init__()
         if not 3 <= config.depth <= 5:
             raise ModelError(f"model.depth {config.depth}: arch smp takes 3, 4 or 5")
-        weights = config.encoder_weights if pretrained else None  # rebuilt: weights come next
+        weights = smp_weights(config.encoder, config.encoder_weights if pretrained else None)
         smp = _smp()
         try:
             self.net = smp.Unet(
@@ -134,7 +141,7 @@ def fetch_encoder_weights(encoder: str, weights: str, marker: str | os.PathLike)
     model for training would, then write `marker` (JSON). The fetch_encoder_weights rule runs
     this where Snakemake runs, so training on a compute node without a network finds them."""
     try:
-        _smp().Unet(encoder, encoder_weights=weights, classes=1)  # what training builds
+        _smp().Unet(encoder, encoder_weights=smp_weights(encoder, weights), classes=1)  # as trained
     except ModelError:
         raise
     except Exception as err:  # no network, an unknown name: whatever smp or the Hub raised

@@ -177,9 +177,11 @@ def model_record(
     fold: int | None,
     val_dice: list[float],
     settings_hash: str,
+    encoder_source: dict | None = None,
 ) -> dict:
     """A model file's contents: the weights, how to rebuild the network, the data's label
-    mapping (from the cache's meta.json) and how and how well it was trained."""
+    mapping (from the cache's meta.json) and how and how well it was trained;
+    `encoder_source`: a timm folder or Hub encoder's architecture (pretrained.encoder_source)."""
     data = {k: meta.get(k) for k in DATA_KEYS}
     data["mask_rgb"] = bool(data["mask_rgb"])
     return {
@@ -194,6 +196,9 @@ def model_record(
         "folds": None if fold is None else len(meta.get("folds") or []),
         "val_dice": val_dice,
         "config_hash": settings_hash,
+        # arch smp, tu-local-dir:/tu-hf-hub: encoders: what rebuilds the network without that
+        # folder or the Hub (older files: none, and prediction reads them as training did)
+        "encoder_source": encoder_source,
     }
 
 
@@ -227,7 +232,8 @@ def load_model(
     """Rebuild the trained network from `model.pt` alone (no download); returns (model in eval
     mode, checkpoint dict)."""
     ckpt = load_model_file(path, device)
-    model = build_model(network_config(path, ckpt), pretrained=False)
+    model = build_model(network_config(path, ckpt), pretrained=False,
+                        source=ckpt.get("encoder_source"))
     differs = _mismatch(model.state_dict(), ckpt["state_dict"])
     if differs:
         cfg = ckpt["model_config"]

@@ -75,33 +75,61 @@ def smp_weights(encoder: str, weights: str | None) -> str | bool | None:
     return True if weights and encoder.startswith("tu-") else weights
 
 
+# What smp gives timm itself: a recorded architecture's arguments must not repeat them
+_SMP_SETS = {"in_chans", "features_only", "output_stride", "pretrained", "out_indices"}
+
+
+def encoder_source(encoder: str) -> dict | None:
+    """For a timm encoder read from a folder or Hub repository (tu-local-dir:, tu-hf-hub:),
+    the timm architecture and arguments its config.json names: a model file records them, so
+    that prediction rebuilds the network without that folder, the Hub or its cache. None for
+    other encoders."""
+    kind, _, where = encoder.removeprefix("tu-").partition(":")
+    if not encoder.startswith("tu-") or kind not in ("local-dir", "hf-hub"):
+        return None
+    from timm.models import _hub  # its public names moved between timm versions
+
+    read = _hub.load_model_config_from_path if kind == "local-dir" else \
+        _hub.load_model_config_from_hf
+    got = read(where)  # (pretrained_cfg, architecture[, model_args]): timm < 1.0.10 had two
+    args = dict(got[2]) if len(got) > 2 and got[2] else {}
+    return {"architecture": got[1], "model_args": args}
+
+
+def _built_as(config: UNetConfig, source: dict | None) -> tuple[str, dict]:
+    """The encoder name and extra timm arguments smp builds: a model file's recorded timm
+    architecture in place of the folder or Hub repository it was read from."""
+    if not source:
+        return config.encoder, {}
+    args = {k: v for k, v in (source.get("model_args") or {}).items() if k not in _SMP_SETS}
+    return "tu-" + source["architecture"], args
+
+
 class EncoderUNet(nn.Module):
     """smp.Unet with a `model.encoder` (e.g. resnet34, or any timm `tu-` name)."""
 
-    def __init__(self, config: UNetConfig, pretrained: bool = True) -> None:
+    def __init__(self, config: UNetConfig, pretrained: bool = True,
+                 source: dict | None = None) -> None:
         super().__init__()
         if not 3 <= config.depth <= 5:
             raise ModelError(f"model.depth {config.depth}: arch smp takes 3, 4 or 5")
         weights = smp_weights(config.encoder, config.encoder_weights if pretrained else None)
+        # rebuilt for its weights from a model file's record: no folder, Hub or cache read
+        name, extra = _built_as(config, None if pretrained else source)
         smp = _smp()
         try:
             self.net = smp.Unet(
-                config.encoder, encoder_weights=weights, in_channels=config.in_channels,
+                name, encoder_weights=weights, in_channels=config.in_channels,
                 classes=config.num_classes, encoder_depth=config.depth,
-                decoder_channels=DECODER[5 - config.depth:],
+                decoder_channels=DECODER[5 - config.depth:], **extra,
             )
-        except FileNotFoundError as err:  # timm's local-dir: builds even the network from it
-            if not config.encoder.startswith("tu-local-dir:"):
+        except Exception as err:  # a folder gone, the Hub or its cache out of reach, or a bug
+            problem = _unbuilt(name, weights, err)
+            if problem is None:
                 raise
-            raise ModelError(
-                f"model.encoder {config.encoder}: timm builds this encoder from its folder's "
-                f"config.json, for prediction too, and cannot ({err}); put the folder the "
-                "model was trained with back at that path (its config.json and weights)"
-            ) from err
-        except Exception as err:  # weights not in this machine's cache: whatever the Hub raised
-            if not weights:
-                raise
-            raise ModelError(_not_cached(config.encoder, weights, err)) from err
+            raise ModelError(problem) from err
+        # what a model file records to be rebuilt anywhere (read while the folder is here)
+        self.source = source if name != config.encoder else encoder_source(config.encoder)
         mean, std = normalisation(config, self.net) if pretrained else ([0.0] * config.in_channels,
                                                                 [1.0] * config.in_channels)
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))  # saved with it
@@ -113,6 +141,24 @@ class EncoderUNet(nn.Module):
         ph, pw = (-h) % self.multiple, (-w) % self.multiple
         x = F.pad((x - self.mean) / self.std, (0, pw, 0, ph), mode="replicate")
         return self.net(x)[..., :h, :w]  # (B, classes, H, W)
+
+
+def _unbuilt(encoder: str, weights: str | bool | None, err: Exception) -> str | None:
+    """Why smp could not build `encoder`, in words with the fix, or None (its own error)."""
+    if isinstance(err, FileNotFoundError) and encoder.startswith("tu-local-dir:"):
+        return (f"model.encoder {encoder}: timm builds this encoder from its folder's "
+                f"config.json, and cannot ({err}); put the folder the model was trained with "
+                "back at that path (its config.json and weights). Model files trained from "
+                "now on record what they need and predict without it")
+    if not weights and encoder.startswith("tu-hf-hub:"):  # a file from before encoder_source
+        return (f"model.encoder {encoder}: timm builds this encoder from the repository's "
+                f"config.json, which is neither in the Hugging Face cache {hub_cache()} nor "
+                f"reachable ({err}); this model file predates the record that spares it: "
+                "predict with the network, or with HF_HOME set to a cache that holds the "
+                "repository, or retrain")
+    # weights not in this machine's cache: whatever the Hub raised (offline, a missing file
+    # is huggingface_hub's LocalEntryNotFoundError, a FileNotFoundError)
+    return _not_cached(encoder, weights, err) if weights else None
 
 
 def hub_cache() -> str:

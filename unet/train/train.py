@@ -167,7 +167,7 @@ def train_unet(
             dice = [row[f"val_dice_{c}"] for c in range(config.num_classes)]
             record = checkpoint.model_record(
                 config.to_dict(), run.eval_model.state_dict(), meta, settings_dict(run), epoch,
-                fold, dice, chash,
+                fold, dice, chash, getattr(run.model, "source", None),
             )
             _keep_if_best(run, state, row, ckdir / "best.pt", record)
             state["best_pixels"] = _best_pixels(run, state)

@@ -15,6 +15,7 @@ from unet.infer.tiles import ALL_FLIPS, NO_FLIPS, Flips, Window, predict_logits
 from unet.infer.upsample import band_rows, resized_rows
 from unet.model import checkpoint
 from unet.model.build import size_multiple
+from unet.model.trained import note_untrained, trained_only
 from unet.model.unet import UNetConfig
 
 _D = defaults("predict")  # field defaults: config/schema.yaml
@@ -56,10 +57,12 @@ def probs_bands(
 def load_for_inference(
     model_path: str | os.PathLike, settings: PredictSettings, threads: int
 ) -> tuple[torch.nn.Module, dict, torch.dtype | None]:
-    """The trained model on its device in eval mode, its checkpoint, and the autocast dtype."""
+    """The trained model on its device in eval mode, its checkpoint, and the autocast dtype;
+    it gives the classes it never trained on probability 0 (model.trained)."""
     set_threads(threads)
     device = pick_device(settings.device, "predict.device (unet predict's --device)")
     model, ckpt = checkpoint.load_model(model_path, device)
+    model = trained_only(model, ckpt).to(device)
     model = model.to(memory_format=torch.channels_last)  # NHWC convolutions are faster
     return model, ckpt, amp_dtype(device, settings.amp, settings.amp_cpu)
 
@@ -70,6 +73,7 @@ def load_ensemble(
     """Several models (cross-validation folds) trained on the same data layout."""
     loaded = [load_for_inference(p, settings, threads) for p in model_paths]
     checkpoint.check_same_data([ckpt for _, ckpt, _ in loaded], model_paths)
+    note_untrained([ckpt for _, ckpt, _ in loaded], model_paths)
     return [m for m, _, _ in loaded], loaded[0][1], loaded[0][2]
 
 

@@ -178,9 +178,11 @@ def model_record(
     val_dice: list[float],
     settings_hash: str,
     encoder_source: dict | None = None,
+    trained_classes: list[int] | None = None,
 ) -> dict:
     """A model file's contents: the weights, how to rebuild the network, the data's label
-    mapping (from the cache's meta.json) and how and how well it was trained;
+    mapping (from the cache's meta.json) and how and how well it was trained; the classes
+    with a training pixel (`trained_classes`, None: unknown), the only ones it predicts;
     `encoder_source`: a timm folder or Hub encoder's architecture (pretrained.encoder_source)."""
     data = {k: meta.get(k) for k in DATA_KEYS}
     data["mask_rgb"] = bool(data["mask_rgb"])
@@ -199,6 +201,8 @@ def model_record(
         # arch smp, tu-local-dir:/tu-hf-hub: encoders: what rebuilds the network without that
         # folder or the Hub (older files: none, and prediction reads them as training did)
         "encoder_source": encoder_source,
+        # Not a DATA_KEYS entry: each fold of an ensemble trains on its own rows
+        "trained_classes": trained_classes,
     }
 
 

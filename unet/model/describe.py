@@ -6,6 +6,7 @@ import os
 
 from unet.common.labels import mapping_from_meta
 from unet.model import checkpoint
+from unet.model.trained import untrained_classes
 
 
 def _input_layout(ckpt: dict) -> str:
@@ -102,6 +103,10 @@ def describe_model(path: str | os.PathLike) -> str:
         lines.append("unlisted   mask values no class lists are skipped by the loss and metrics")
     if ckpt.get("roi"):
         lines.append("roi        learnt within regions of interest only: predict with --roi")
+    untrained = untrained_classes(ckpt)
+    if untrained:
+        lines.append(f"untrained  class(es) {_spans(untrained)}: no training pixel, never "
+                     "predicted (probability 0)")
     fold = "" if ckpt.get("fold") is None else f", cross-validation fold {ckpt['fold']}"
     dice = _val_dice(ckpt.get("val_dice", []))
     lines.append(f"kept       epoch {ckpt.get('epoch')}{fold}; validation Dice per class {dice}")

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from unet.common.fileio import atomic_path, check_writable, drop_scratch
 from unet.model import checkpoint
 from unet.model.checkpoint import DATA_KEYS
+from unet.model.trained import note_untrained, trained_only
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +126,9 @@ def export_onnx(model_path: str | os.PathLike | list, out_path: str | os.PathLik
     loaded = [checkpoint.load_model(p) for p in paths]
     ckpt = loaded[0][1]
     checkpoint.check_same_data([c for _, c in loaded], paths)
+    note_untrained([c for _, c in loaded], paths)
     multiple = 2 ** ckpt["model_config"]["depth"]
-    nets = [net for net, _ in loaded]
+    nets = [trained_only(net, c) for net, c in loaded]  # untrained classes: as unet predict
     wrapped = (PaddedUNet(nets[0], multiple) if len(nets) == 1
                else FoldsEnsemble(nets, multiple)).eval()  # smp pads too
     w, h = ckpt["size"] or [256, 256]  # native-size models take any size: trace one

@@ -13,6 +13,7 @@ from unet.common.labels import mapping_from_meta
 from unet.model import checkpoint
 from unet.model.unet import UNetConfig
 from unet.train import augment, resume
+from unet.train.classes import trained_classes
 from unet.train.collapse import pixel_counts, warn_collapse
 from unet.train.dataset import CachedRows
 from unet.train.finetune import file_digest, fold_source, source_weights
@@ -96,12 +97,14 @@ def _keep_if_best(run: Run, state: dict, row: dict, best_path: Path, record: dic
         state["stale"] += 1
 
 
-def _final_model(best_path: Path, run, meta: dict) -> dict:
-    """best.pt as model.pt, with this run's training settings and class names: a resumed
-    run's best epoch may predate a change of epochs or device, or of the names."""
+def _final_model(best_path: Path, run, meta: dict, trained: list[int]) -> dict:
+    """best.pt as model.pt, with this run's training settings, class names and trained
+    classes: a resumed run's best epoch may predate a change of epochs or device, or of the
+    names, or the record of the classes (a best.pt of an older version)."""
     best = checkpoint.load(best_path)
     best["train_settings"] = settings_dict(run)
     best["class_names"] = meta.get("class_names")
+    best["trained_classes"] = trained
     return best
 
 
@@ -145,6 +148,9 @@ def train_unet(
     # What the epochs done depend on; the classes' names (masks.names) only label them
     data = {**meta, "fold": fold, "code": resume.code_digest(), "class_names": None}
     _start_from_source(run, settings, config, meta, fold, data, model_out)
+    # What prediction may give: a class without a training pixel is unknown to the model
+    source = fold_source(settings.init_from, fold) if settings.init_from else None
+    trained = trained_classes(cache_dir, train_set.rows, config.num_classes, source)
     ckdir = Path(checkpoint_dir)
     drop_scratch(ckdir / "last.pt", ckdir / "best.pt")  # what a job killed saving them left
     chash = resume.settings_hash(config.to_dict(), settings_dict(run), data, run.device.type)
@@ -167,7 +173,8 @@ def train_unet(
             dice = [row[f"val_dice_{c}"] for c in range(config.num_classes)]
             record = checkpoint.model_record(
                 config.to_dict(), run.eval_model.state_dict(), meta, settings_dict(run), epoch,
-                fold, dice, chash, getattr(run.model, "source", None),
+                fold, dice, chash, trained_classes=trained,
+                encoder_source=getattr(run.model, "source", None),
             )
             _keep_if_best(run, state, row, ckdir / "best.pt", record)
             state["best_pixels"] = _best_pixels(run, state)
@@ -175,7 +182,7 @@ def train_unet(
             checkpoint.save(ckdir / "last.pt", last_record(run, chash, state))
             if should_stop(settings, state):
                 break
-    return _finish(run, state, meta, ckdir / "best.pt", model_out, history_out)
+    return _finish(run, state, meta, ckdir / "best.pt", model_out, history_out, trained)
 
 
 def _best_pixels(run: Run, state: dict) -> dict | None:
@@ -184,9 +191,10 @@ def _best_pixels(run: Run, state: dict) -> dict | None:
     return pixel_counts(run.val_cm) if kept else state.get("best_pixels")
 
 
-def _finish(run: Run, state: dict, meta: dict, best_path: Path, model_out, history_out) -> dict:
+def _finish(run: Run, state: dict, meta: dict, best_path: Path, model_out, history_out,
+            trained: list[int]) -> dict:
     """Write model.pt and history.csv, log the kept epoch, and warn if it learnt nothing."""
-    best = _final_model(best_path, run, meta)
+    best = _final_model(best_path, run, meta, trained)
     checkpoint.save(model_out, best)
     write_history(history_out, state["history"])
     log.info("best val Dice %.4f at epoch %d", state["best"], best["epoch"])

@@ -130,6 +130,17 @@ def speed(section):
     return get
 
 
+TRAIN_THREADS = 4  # torch's own threads in training (on a GPU: its host-side work)
+
+
+def train_threads(wildcards):
+    """A training job's threads: torch's own and one per DataLoader worker (train.num_workers),
+    each a busy process of its own. Snakemake caps them at --cores; on SLURM they are the
+    job's cpus-per-task; training shares what it gets (unet.common.device.share_cores)."""
+    workers = experiment_section(config, "train", wildcards.experiment)["num_workers"]
+    return TRAIN_THREADS + workers
+
+
 def predict_params(wildcards):
     """The predict section as prediction uses it: less predict.roi (predict_folder's own), and
     less predict.overlap for a model trained on whole images (no sliding window to tile)."""

@@ -31,7 +31,7 @@ rule train_unet:
         # Not an output: a killed job's last checkpoint must survive to be resumed.
         checkpoints=f"{EXP}/checkpoints",
         fold=None,
-    threads: 4
+    threads: train_threads
     resources:
         gpu=1,
     log:

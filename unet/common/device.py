@@ -55,13 +55,27 @@ def _beyond(key: str, requested: str, count: int) -> str:
             f"number on the node; set {key} to cuda or cuda:0")
 
 
-def set_threads(threads: int) -> int:
-    """torch's CPU threads: the rule's threads, but no more than the cores this process may use
+def job_cores(threads: int) -> int:
+    """The cores a job may keep busy: the rule's threads, but no more than this process may use
     (`--cores 4` on a 2-core machine would otherwise oversubscribe and slow every step)."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    n = max(1, min(threads, usable or 1))
+    return max(1, min(threads, usable or 1))
+
+
+def set_threads(threads: int) -> int:
+    """torch's CPU threads: the rule's threads, within the cores this process may use."""
+    n = job_cores(threads)
     torch.set_num_threads(n)
     return n
+
+
+def share_cores(threads: int, workers: int) -> tuple[int, int]:
+    """(torch's threads, DataLoader workers) within a job's cores (job_cores): each worker is a
+    busy process of its own, so together they take no more than the job has, torch keeping at
+    least one; with one core the main process loads the batches itself (0 workers)."""
+    cores = job_cores(threads)
+    kept = max(0, min(workers, cores - 1))
+    return cores - kept, kept
 
 
 # bf16 autocast is taken by `amp_cpu: auto` only where it measured at least this much faster:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from unet.common.device import set_threads
+from unet.common.device import set_threads, share_cores
 from unet.common.fileio import drop_scratch, read_json
 from unet.common.labels import mapping_from_meta
 from unet.model import checkpoint
@@ -55,6 +56,21 @@ def _datasets(cache_dir: str | os.PathLike, meta: dict, settings: TrainSettings,
     else:
         train = CachedRows(cache_dir, train_rows, transform)
     return train, CachedRows(cache_dir, val_rows)
+
+
+def _share_cores(settings: TrainSettings, threads: int) -> tuple[int, TrainSettings]:
+    """torch's threads, and the settings with train.num_workers lowered to the cores the job
+    has left (one line says so): each worker is a busy process, and more of them than cores
+    only queue for those cores (torch also printed a many-line warning about it)."""
+    n_threads, workers = share_cores(threads, settings.num_workers)
+    if workers < settings.num_workers:
+        log.info(
+            "train.num_workers %d lowered to %d: this job has %d CPU cores (its threads, at "
+            "most --cores and the usable cores; cpus-per-task on SLURM) and training keeps %d",
+            settings.num_workers, workers, n_threads + workers, n_threads,
+        )
+        settings = replace(settings, num_workers=workers)
+    return set_threads(n_threads), settings
 
 
 def _log_start(run: Run, fold: int | None, threads: int) -> None:
@@ -141,9 +157,9 @@ def train_unet(
     config = UNetConfig(
         in_channels=meta["in_channels"], num_classes=meta["num_classes"], **model_settings
     )
+    n_threads, settings = _share_cores(settings, threads)
     train_set, val_set = _datasets(cache_dir, meta, settings, fold)
     check_settings(settings, len(train_set), meta["size"], config)
-    n_threads = set_threads(threads)
     run = build_run(settings, config, train_set, val_set, mapping_from_meta(meta).scored_from)
     # What the epochs done depend on; the classes' names (masks.names) only label them
     data = {**meta, "fold": fold, "code": resume.code_digest(), "class_names": None}

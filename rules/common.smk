@@ -3,6 +3,7 @@ import hashlib
 import os
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from unet.dataset.layout import (
     IMAGE_EXTENSIONS,
@@ -139,6 +140,20 @@ def train_threads(wildcards):
     job's cpus-per-task; training shares what it gets (unet.common.device.share_cores)."""
     workers = experiment_section(config, "train", wildcards.experiment)["num_workers"]
     return TRAIN_THREADS + workers
+
+
+def cache_masks():
+    """The masks section as the cache depends on it: less masks.max_values (applicable) and
+    masks.names, which only label the classes (unet.common.labels.shown_names): renaming a
+    class reruns the tables and the report that show names, not the cache and training."""
+    return {k: v for k, v in applicable("masks", config["masks"]).items() if k != "names"}
+
+
+def masks_checked():
+    """Params value: masks.max_values and masks.names, which preprocess checks against the
+    data, and training writes names into model.pt, in a value Snakemake does not compare
+    (as speed()'s): changing one reruns neither."""
+    return SimpleNamespace(**{k: config["masks"][k] for k in ("max_values", "names")})
 
 
 def predict_params(wildcards):

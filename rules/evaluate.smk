@@ -14,6 +14,7 @@ rule evaluate_masks:
         summary=f"{EXP}/metrics/summary.json",
     params:
         evaluate=config["evaluate"],
+        names=config["masks"]["names"],  # the summary's class names
     threads: 2
     log:
         f"{EXP}/logs/evaluate_masks.log",

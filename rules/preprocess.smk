@@ -16,7 +16,8 @@ rule preprocess:
         meta=f"{DATA}/cache/meta.json",
     params:
         size=applicable("preprocess", config["preprocess"]),
-        masks=applicable("masks", config["masks"]),
+        masks=cache_masks(),
+        checked=masks_checked(),  # untracked: refused here, but a change reruns nothing
     threads: 4
     log:
         f"{DATA}/logs/preprocess.log",

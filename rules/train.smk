@@ -28,6 +28,7 @@ rule train_unet:
         model=setting("model"),
         train=setting("train"),
         speed=speed("train"),  # num_workers, deterministic on the CPU: the same weights
+        names=masks_checked(),  # masks.names, written into model.pt: no retraining for them
         # Not an output: a killed job's last checkpoint must survive to be resumed.
         checkpoints=f"{EXP}/checkpoints",
         fold=None,
@@ -53,6 +54,7 @@ use rule train_unet as train_fold with:
         model=setting("model"),
         train=setting("train"),
         speed=speed("train"),
+        names=masks_checked(),
         checkpoints=f"{EXP}/folds/{{fold}}/checkpoints",
         fold=lambda wildcards: int(wildcards.fold),
     log:

@@ -23,4 +23,5 @@ evaluate_masks(
     tolerance=snakemake.params.evaluate["boundary_tolerance"],
     processes=snakemake.threads,
     choice_json=Path(inp.final) / "choice.json",
+    class_names=snakemake.params.names,
 )

@@ -12,8 +12,8 @@ from unet.cache.preprocess import preprocess  # noqa: E402
 from unet.cache.settings import settings_from_config  # noqa: E402
 
 preprocess(snakemake.input.manifest, snakemake.input.split, Path(snakemake.output.meta).parent,
-           # masks.max_values only refuses lossy masks, so it is no param (a cache made under
-           # a value that accepted its masks stays valid), but the check uses the one set now
-           settings_from_config(snakemake.params.size, {
-               **snakemake.params.masks, "max_values": snakemake.config["masks"]["max_values"]}),
+           # masks.max_values only refuses lossy masks and masks.names only label, so neither
+           # is a tracked param (a cache made before stays valid), but the checks use them
+           settings_from_config(snakemake.params.size,
+                                {**snakemake.params.masks, **vars(snakemake.params.checked)}),
            processes=snakemake.threads)

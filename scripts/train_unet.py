@@ -20,4 +20,5 @@ train_unet(
     TrainSettings(**snakemake.params.train, **vars(snakemake.params.speed)),
     threads=snakemake.threads,
     fold=snakemake.params.fold,
+    class_names=snakemake.params.names.names,
 )

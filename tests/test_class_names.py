@@ -12,7 +12,7 @@ from tests.conftest import write_inputs, write_pair
 from unet.cache.preprocess import preprocess
 from unet.cache.settings import PreprocessSettings
 from unet.common.fileio import read_json, write_json
-from unet.common.labels import MaskValueError
+from unet.common.labels import MaskValueError, shown_names
 from unet.report.plot import metrics_table
 
 
@@ -31,7 +31,11 @@ def test_the_data_names_its_classes_and_the_config_may_rename_them(tmp_path):
     settings = PreprocessSettings(width=20, height=16, class_names=("bg", "a", "b"))
     meta = preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c2",
                       settings)
-    assert meta["class_names"] == ["bg", "a", "b"]
+    # masks.names are shown by the steps that take them, not cached: a rename re-cached the
+    # data set and retrained every model
+    assert meta["class_names"] == ["background", "nucleus", "cell"]
+    assert shown_names(["bg", "a", "b"], meta) == ["bg", "a", "b"]
+    assert shown_names(None, meta) == ["background", "nucleus", "cell"]
     with pytest.raises(MaskValueError, match=r"masks.names lists 2 names for 3 classes"):
         preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c3",
                    PreprocessSettings(width=20, height=16, class_names=("bg", "a")))
@@ -99,8 +103,9 @@ def test_training_curves_name_each_class_in_a_colour_of_its_own(tmp_path, monkey
 
 
 def test_renamed_classes_resume_training_at_its_last_epoch(tmp_path, caplog):
-    # The README: renaming a class re-caches, but training resumes at its last epoch and
-    # trains nothing again; model.pt then carries the new names.
+    # Renaming a class does not retrain in the workflow (masks.names is no param of training);
+    # training run again all the same resumes at its last epoch, and model.pt carries the
+    # new names.
     import logging
 
     from unet.model.describe import describe_model
@@ -114,7 +119,7 @@ def test_renamed_classes_resume_training_at_its_last_epoch(tmp_path, caplog):
                    PreprocessSettings(width=16, height=16, class_names=names))
         train_unet(tmp_path / "c", tmp_path / "m.pt", tmp_path / "h.csv", tmp_path / "ck",
                    {"depth": 2, "base_width": 4},
-                   TrainSettings(epochs=2, batch_size=2, device="cpu"))
+                   TrainSettings(epochs=2, batch_size=2, device="cpu"), class_names=names)
 
     run(("bg", "a", "b"))
     caplog.set_level(logging.INFO)
@@ -123,3 +128,31 @@ def test_renamed_classes_resume_training_at_its_last_epoch(tmp_path, caplog):
     assert "resuming from" in caplog.text and "at epoch 2" in caplog.text
     assert "epoch 1/2" not in caplog.text and "epoch 2/2" not in caplog.text  # none trained
     assert "1 = 1 (nucleus)" in describe_model(tmp_path / "m.pt")
+
+
+@pytest.mark.workflow
+def test_a_renamed_class_reruns_the_tables_with_the_new_name(tmp_path):
+    # masks.names was a param of preprocess: a rename re-cached the data and retrained every
+    # model; now the evaluation and the report alone rerun, and show the new names.
+    import torch
+
+    from tests.conftest import TINY, copy_workflow, snakemake
+
+    wd = copy_workflow(tmp_path)
+    exp = wd / "results" / "synthetic" / "baseline"
+
+    def run(names: str) -> str:
+        (wd / "names.yaml").write_text(f"masks: {{names: [{names}]}}\n")
+        args = ("--cores", "2", "--resources", "gpu=1", "--configfile", TINY, "names.yaml")
+        return snakemake(wd, *args).stderr
+
+    run("ground, shape")
+    model = (exp / "model.pt").stat().st_mtime_ns
+    log = run("floor, blob")
+    assert "rule train_unet" not in log and "rule preprocess" not in log
+    assert (exp / "model.pt").stat().st_mtime_ns == model
+    assert read_json(exp / "metrics" / "summary.json")["class_names"] == ["floor", "blob"]
+    with open(exp / "report" / "metrics.tsv") as f:
+        assert {r["name"] for r in csv.DictReader(f, delimiter="\t")} == {"floor", "blob"}
+    ckpt = torch.load(exp / "model.pt", map_location="cpu", weights_only=False)
+    assert ckpt["class_names"] == ["ground", "shape"]  # the names it was trained under

@@ -47,6 +47,8 @@ def test_nothing_to_do(tiny_run):
     ("crf: {tune: {max_images: 1}}", "tune_crf"),
     ("postprocess: {min_gain: 0.01}", "finalize_masks"),
     ("evaluate: {boundary_tolerance: 3}", "evaluate_masks"),
+    # names only label the classes: the tables and the report, not the cache or the model
+    ("masks: {names: [ground, shape]}", "evaluate_masks"),
     ("dataset: {local: {mask_suffix: _m}}", None),  # an unused source's settings: nothing
 ])
 def test_changed_setting_reruns_exactly(tiny_run, override, first):

@@ -162,6 +162,8 @@ def _data_meta(settings: PreprocessSettings, mapping: MaskMapping, channels: int
     """meta.json's description of the data, before any pixel is cached."""
     train = set(split["train"])
     native = settings.mode == "native"
+    # masks.names refused here, before training, though a rename leaves the cache alone
+    class_names(settings.class_names, manifest.get("class_names"), mapping)
     return {
         "mode": settings.mode,
         "scale": settings.scale if native else None,
@@ -180,7 +182,8 @@ def _data_meta(settings: PreprocessSettings, mapping: MaskMapping, channels: int
         "mask_palette": list(mapping.palette) if mapping.palette else None,
         "mask_alpha": list(mapping.alpha) if mapping.alpha else None,  # its transparency
         "mask_bits": mapping.bits,
-        "class_names": class_names(settings.class_names, manifest.get("class_names"), mapping),
+        # The data's names; masks.names, checked above, only label (common.labels.shown_names)
+        "class_names": class_names(None, manifest.get("class_names"), mapping),
         "folds": split.get("folds", []),  # cross-validation folds (ids), when split.folds >= 2
         "intensity": settings.intensity,  # dataset: one range (None: 8-bit images only)
         # wide images' one (lo, hi) over the training images; None: each by its own range

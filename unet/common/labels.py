@@ -272,6 +272,15 @@ def _snapped_colours(table: np.ndarray, values: tuple[int, ...], threshold: int)
         table[snapped == v] = i
 
 
+def shown_names(given: list | None, meta: dict) -> list | None:
+    """Each class's name as tables and figures show it: masks.names (a param of the rules that
+    show names, so renaming reruns only them), else the data's (meta.json), else None."""
+    if given and len(given) != meta["num_classes"]:
+        raise ValueError(f"masks.names lists {len(given)} names for {meta['num_classes']} "
+                         "classes; give one per class, class 0 first")
+    return list(given) if given else meta.get("class_names")
+
+
 def mapping_from_meta(meta: dict) -> MaskMapping:
     """The mapping recorded in the cache's meta.json or a checkpoint."""
     return MaskMapping(

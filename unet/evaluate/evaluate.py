@@ -12,7 +12,7 @@ import numpy as np
 
 from unet.common.fileio import atomic_path, read_json, write_json
 from unet.common.imageio import ImageReadError
-from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
+from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta, shown_names
 from unet.common.parallel import parallel_map
 from unet.common.probs import RERUN_PREDICTION
 from unet.common.roi import within_roi
@@ -207,9 +207,11 @@ def evaluate_masks(
     tolerance: float = 2,
     processes: int = 1,
     choice_json: str | os.PathLike | None = None,
+    class_names: list[str] | None = None,
 ) -> dict:
     """Score each method's masks (e.g. {'raw': dir, 'crf': dir}) against the ground truth;
-    `choice_json`: finalize_masks' record of what final/ holds, copied into the summary."""
+    `choice_json`: finalize_masks' record of what final/ holds, copied into the summary;
+    `class_names`: masks.names, else the data's names are the summary's."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids, values = meta["splits"][split]["ids"], meta["class_values"]
@@ -231,7 +233,7 @@ def evaluate_masks(
         "unlabelled": unlabelled,  # ids whose ground truth is all ignored: not scored
         "class_values": values,
         "class_labels": mapping.labels(),  # the values as the config writes them: [r, g, b]
-        "class_names": meta.get("class_names"),  # masks.names, COCO categories, ... or None
+        "class_names": shown_names(class_names, meta),  # masks.names, COCO categories, or None
         "ignore_value": meta.get("ignore_value"),
         "boundary_tolerance_px": tolerance,
         "empty_mask_convention": EMPTY_MASK_CONVENTION,

@@ -177,11 +177,12 @@ def plot_results(
     tuning = read_json(tuning_json) if tuning_json else None
     tuning_table(tuning, out["tuning"], crf_on="crf" in mask_dirs)
     meta = read_json(meta_json)
-    charts.plot_curves(history_csvs, out["curves"], meta.get("class_names"))
+    names = summary.get("class_names")  # masks.names or the data's, as evaluation showed them
+    charts.plot_curves(history_csvs, out["curves"], names)
     charts.plot_methods(summary, out["methods"])
     figures.write_overlays(
         per_image_csv, read_json(manifest_json), mask_dirs, out["overlays"],
-        mapping_from_meta(meta), names=meta.get("class_names"), span=meta.get("intensity_range"),
+        mapping_from_meta(meta), names=names, span=meta.get("intensity_range"),
     )
     metrics_table(summary, out["table"], meta.get("class_fractions"))
     environment(config, out["environment"])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from unet.common.device import set_threads, share_cores
 from unet.common.fileio import drop_scratch, read_json
-from unet.common.labels import mapping_from_meta
+from unet.common.labels import mapping_from_meta, shown_names
 from unet.model import checkpoint
 from unet.model.unet import UNetConfig
 from unet.train import augment, resume
@@ -113,13 +113,13 @@ def _keep_if_best(run: Run, state: dict, row: dict, best_path: Path, record: dic
         state["stale"] += 1
 
 
-def _final_model(best_path: Path, run, meta: dict, trained: list[int]) -> dict:
+def _final_model(best_path: Path, run, names: list | None, trained: list[int]) -> dict:
     """best.pt as model.pt, with this run's training settings, class names and trained
     classes: a resumed run's best epoch may predate a change of epochs or device, or of the
     names, or the record of the classes (a best.pt of an older version)."""
     best = checkpoint.load(best_path)
     best["train_settings"] = settings_dict(run)
-    best["class_names"] = meta.get("class_names")
+    best["class_names"] = names
     best["trained_classes"] = trained
     return best
 
@@ -148,15 +148,18 @@ def train_unet(
     settings: TrainSettings,
     threads: int = 1,
     fold: int | None = None,
+    class_names: list[str] | None = None,
 ) -> dict:
     """Train a UNet on the cached train split, select on val; returns the best checkpoint.
 
     With `fold` (cross-validation), train on the other folds and select on this one.
+    `class_names` (masks.names; else the data's) label the classes in model.pt.
     """
     meta = read_json(Path(cache_dir) / "meta.json")
     config = UNetConfig(
         in_channels=meta["in_channels"], num_classes=meta["num_classes"], **model_settings
     )
+    names = shown_names(class_names, meta)
     n_threads, settings = _share_cores(settings, threads)
     train_set, val_set = _datasets(cache_dir, meta, settings, fold)
     check_settings(settings, len(train_set), meta["size"], config)
@@ -198,7 +201,7 @@ def train_unet(
             checkpoint.save(ckdir / "last.pt", last_record(run, chash, state))
             if should_stop(settings, state):
                 break
-    return _finish(run, state, meta, ckdir / "best.pt", model_out, history_out, trained)
+    return _finish(run, state, names, ckdir / "best.pt", model_out, history_out, trained)
 
 
 def _best_pixels(run: Run, state: dict) -> dict | None:
@@ -207,10 +210,10 @@ def _best_pixels(run: Run, state: dict) -> dict | None:
     return pixel_counts(run.val_cm) if kept else state.get("best_pixels")
 
 
-def _finish(run: Run, state: dict, meta: dict, best_path: Path, model_out, history_out,
-            trained: list[int]) -> dict:
+def _finish(run: Run, state: dict, names: list | None, best_path: Path, model_out,
+            history_out, trained: list[int]) -> dict:
     """Write model.pt and history.csv, log the kept epoch, and warn if it learnt nothing."""
-    best = _final_model(best_path, run, meta, trained)
+    best = _final_model(best_path, run, names, trained)
     checkpoint.save(model_out, best)
     write_history(history_out, state["history"])
     log.info("best val Dice %.4f at epoch %d", state["best"], best["epoch"])

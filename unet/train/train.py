@@ -151,15 +151,12 @@ def train_unet(
     class_names: list[str] | None = None,
 ) -> dict:
     """Train a UNet on the cached train split, select on val; returns the best checkpoint.
-
     With `fold` (cross-validation), train on the other folds and select on this one.
-    `class_names` (masks.names; else the data's) label the classes in model.pt.
-    """
+    `class_names` (masks.names; else the data's) label the classes in model.pt."""
     meta = read_json(Path(cache_dir) / "meta.json")
     config = UNetConfig(
         in_channels=meta["in_channels"], num_classes=meta["num_classes"], **model_settings
     )
-    names = shown_names(class_names, meta)
     n_threads, settings = _share_cores(settings, threads)
     train_set, val_set = _datasets(cache_dir, meta, settings, fold)
     check_settings(settings, len(train_set), meta["size"], config)
@@ -167,9 +164,7 @@ def train_unet(
     # What the epochs done depend on; the classes' names (masks.names) only label them
     data = {**meta, "fold": fold, "code": resume.code_digest(), "class_names": None}
     _start_from_source(run, settings, config, meta, fold, data, model_out)
-    # What prediction may give: a class without a training pixel is unknown to the model
-    source = fold_source(settings.init_from, fold) if settings.init_from else None
-    trained = trained_classes(cache_dir, train_set.rows, config.num_classes, source)
+    trained = _trained(cache_dir, train_set, config, settings, fold)
     ckdir = Path(checkpoint_dir)
     drop_scratch(ckdir / "last.pt", ckdir / "best.pt")  # what a job killed saving them left
     chash = resume.settings_hash(config.to_dict(), settings_dict(run), data, run.device.type)
@@ -201,7 +196,16 @@ def train_unet(
             checkpoint.save(ckdir / "last.pt", last_record(run, chash, state))
             if should_stop(settings, state):
                 break
-    return _finish(run, state, names, ckdir / "best.pt", model_out, history_out, trained)
+    return _finish(run, state, shown_names(class_names, meta), ckdir / "best.pt", model_out,
+                   history_out, trained)
+
+
+def _trained(cache_dir, train_set, config: UNetConfig, settings: TrainSettings,
+             fold: int | None) -> list[int]:
+    """What prediction may give: the classes with a pixel in this run's training rows (one
+    without is unknown to the model) and those its fine-tuning source trained on."""
+    source = fold_source(settings.init_from, fold) if settings.init_from else None
+    return trained_classes(cache_dir, train_set.rows, config.num_classes, source)
 
 
 def _best_pixels(run: Run, state: dict) -> dict | None:

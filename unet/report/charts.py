@@ -104,9 +104,20 @@ SIDE_BY_SIDE = 5
 CLASS_INCHES = 0.17  # one class's bars and its upright label ("12 person (15)")
 
 
-def _score_axes(n: int) -> tuple[plt.Figure, list]:
-    """Three panels side by side for a few classes, else one above the other."""
-    if n <= SIDE_BY_SIDE:
+# Characters of tick label (its longest line, times the classes) that fit under a side-by-side
+# panel: four colour classes' "disk ([255, 0, 0])" ran into one another there.
+SIDE_BY_SIDE_CHARS = 36
+
+
+def _upright(ticks: list[str]) -> bool:
+    """Whether the class labels need the stacked panels: many classes, or long labels."""
+    longest = max(len(line) for t in ticks for line in t.split("\n"))
+    return len(ticks) > SIDE_BY_SIDE or longest * len(ticks) > SIDE_BY_SIDE_CHARS
+
+
+def _score_axes(n: int, upright: bool) -> tuple[plt.Figure, list]:
+    """Three panels side by side for a few short-labelled classes, else one above the other."""
+    if not upright:
         fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
     else:
         width = max(13.0, 2.5 + CLASS_INCHES * n)
@@ -127,9 +138,9 @@ def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
     labels = [str(v) for v in summary.get("class_labels", summary["class_values"])]
     names = summary.get("class_names") or [None] * len(labels)
     labels = [f"{n} ({v})" if n else v for n, v in zip(names, labels, strict=True)]
-    fig, axes = _score_axes(len(classes))
-    upright = len(classes) > SIDE_BY_SIDE
     ticks = [f"class {c}\n{labels[int(c)]}{_absent(summary, c)}" for c in classes]
+    upright = _upright(ticks)
+    fig, axes = _score_axes(len(classes), upright)
     if upright:  # one line each: "12 person (15)", "(not in test)" after it
         ticks = [f"{c} {labels[int(c)]}{_absent(summary, c)}".replace("\n", " ") for c in classes]
     width = 0.8 / len(methods)
@@ -147,8 +158,11 @@ def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
                            fontsize="small" if upright else None)
         if key != "hd95":  # scores in [0, 1]: a low score must not fill the panel
             ax.set_ylim(0, 1)
-        # beside the panel when it is full of classes, where it hides no bar
-        ax.legend(**({"loc": "upper left", "bbox_to_anchor": (1.0, 1.0)} if upright else {}))
+        if upright:  # beside the panel, where it hides no bar
+            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if not upright:  # once, below the panels: inside one it hid the tops of Dice near 1
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", ncol=len(methods),
+                   bbox_to_anchor=(0.5, 0), bbox_transform=fig.transFigure)
     save_figure(fig, out_png)
 
 

@@ -151,7 +151,8 @@ def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
             vals = [per_class[c][scope][key] if per_class[c].get("held", True) else None
                     for c in classes]
             vals = [np.nan if v is None else v for v in vals]
-            ax.bar(np.arange(len(classes)) + k * width, vals, width, label=m)
+            ax.bar(np.arange(len(classes)) + k * width, vals, width,
+                   label=method_labels(summary).get(m, m))
         ax.set(title=title, xticks=np.arange(len(classes)) + width * (len(methods) - 1) / 2,
                xlim=(-0.5, len(classes) - 0.5 + width * (len(methods) - 1)))
         ax.set_xticklabels(ticks, rotation=90 if upright else 0,
@@ -164,6 +165,12 @@ def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
         fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", ncol=len(methods),
                    bbox_to_anchor=(0.5, 0), bbox_transform=fig.transFigure)
     save_figure(fig, out_png)
+
+
+def method_labels(summary: dict) -> dict[str, str]:
+    """What a figure calls each method: 'final (crf)' says which masks finalize_masks kept."""
+    chosen = summary.get("final", {}).get("chosen")
+    return {"final": f"final ({chosen})"} if chosen else {}
 
 
 def _absent(summary: dict, c: str) -> str:

@@ -194,15 +194,19 @@ def write_overlays(
     n: int = 2,
     names: list | None = None,
     span: tuple | None = None,
+    labels: dict[str, str] | None = None,
 ) -> None:
-    """Overlays of the best and worst test images: ground truth, then each method in `dirs`;
-    wide images scaled by `span` (meta.json's intensity_range)."""
+    """Overlays of the best and worst test images: ground truth, then each method in `dirs`
+    (titled by `labels`, e.g. 'final (crf)', else its name); wide images scaled by `span`
+    (meta.json's intensity_range)."""
+    labels = labels or {}
     by_id = {p["id"]: p for p in manifest["pairs"]}
     rows = []
     for i, scores in best_and_worst(per_image_csv, n, mapping.scored_from):
         panels = [("ground truth", by_id[i]["mask"])]
         panels += [
-            (f"{m}: Dice {scores[m]:.3f}", str(Path(d) / f"{i}.png")) for m, d in dirs.items()
+            (f"{labels.get(m, m)}: Dice {scores[m]:.3f}", str(Path(d) / f"{i}.png"))
+            for m, d in dirs.items()
         ]
         rows.append({"id": i, "image": by_id[i]["image"], "panels": panels,
                      "roi": by_id[i].get("roi"), "span": span})

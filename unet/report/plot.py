@@ -183,6 +183,7 @@ def plot_results(
     figures.write_overlays(
         per_image_csv, read_json(manifest_json), mask_dirs, out["overlays"],
         mapping_from_meta(meta), names=names, span=meta.get("intensity_range"),
+        labels=charts.method_labels(summary),
     )
     metrics_table(summary, out["table"], meta.get("class_fractions"))
     environment(config, out["environment"])

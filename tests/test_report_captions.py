@@ -67,3 +67,16 @@ def test_the_workflow_description_does_not_promise_crf_masks_when_the_crf_is_off
     text = _caption("workflow.rst")
     assert "refined with a fully connected CRF" in text
     assert "unless ``crf.enabled: false``" in text
+
+
+def test_the_overlays_caption_says_what_an_image_holding_no_class_scores(tmp_path):
+    # A test image whose ground truth and prediction hold no foreground (a slice without the
+    # organ, a road without defects) is titled Dice 1.000 and ranked among the best; the caption
+    # defined the title's Dice only over the classes an image holds, which are none there.
+    from unet.report.figures import best_and_worst
+
+    rows = ["id,method,class,target_px,predicted_px,dice", "empty,raw,1,0,0,1",
+            "held,raw,1,10,10,0.5"]
+    (tmp_path / "pi.csv").write_text("\n".join(rows) + "\n")
+    assert dict(best_and_worst(tmp_path / "pi.csv", n=1))["empty"]["raw"] == 1.0
+    assert "hold none scores 1" in _caption("overlays.rst")

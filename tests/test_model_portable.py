@@ -139,3 +139,32 @@ def test_training_offline_without_cached_weights_names_the_fetch_step(monkeypatc
                      encoder_weights="imagenet")
     with pytest.raises(ModelError, match=r"fetch_encoder_weights.*HF_HOME"):
         build_model(cfg)
+
+
+@pytest.mark.parametrize("source", ["local-dir", "hf-hub"])
+def test_a_timm_folder_or_hub_model_fine_tunes_from_its_file_alone(
+        source, synthetic_cache, tmp_path, monkeypatch):
+    # train.init_from built the network from model.encoder's folder or Hub repository, not from
+    # the source file's record: a user given only model.pt could predict with it, not tune it.
+    data = synthetic_cache("tune", {"count": 10, "width": 60, "height": 40, "seed": 4}, (48, 32))
+    folder = _timm_folder(tmp_path / "encoder")
+    if source == "hf-hub":
+        _hub_cache(monkeypatch, tmp_path / "hub", "org/tiny", folder)
+    encoder = f"tu-local-dir:{folder}" if source == "local-dir" else "tu-hf-hub:org/tiny"
+    model = {"arch": "smp", "encoder": encoder, "encoder_weights": "imagenet", "depth": 3}
+    run = tmp_path / "project"
+    train_unet(data, run / "model.pt", run / "history.csv", run / "ck", model,
+               TrainSettings(epochs=1, batch_size=2, device="cpu"))
+    given = tmp_path / "given.pt"
+    shutil.copy(run / "model.pt", given)
+    folder.rename(tmp_path / "moved")
+    _hub_cache(monkeypatch, tmp_path / "empty-hub", "org/tiny", None)
+    tuned = tmp_path / "tuned"
+    train_unet(data, tuned / "model.pt", tuned / "history.csv", tuned / "ck", model,
+               TrainSettings(epochs=1, batch_size=2, device="cpu", init_from=str(given)))
+    record = checkpoint.load(tuned / "model.pt")
+    assert record["encoder_source"] == {"architecture": ARCH, "model_args": {}}
+    assert record["model_config"]["encoder"] == encoder
+    images = _images(tmp_path / "new")
+    assert main(["predict", str(tuned / "model.pt"), str(images), "-o", str(tmp_path / "out"),
+                 "--device", "cpu"]) == 0

@@ -109,11 +109,10 @@ def _warn_other_fold(path: Path, ckpt: dict, fold: int | None) -> None:
         "starts from its own", path, theirs, fold)
 
 
-def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict,
-                   fold: int | None = None, model: nn.Module | None = None) -> dict:
-    """The state dict of the model at `path`, refused unless its network and classes are
-    this run's (the error names every difference); `fold`: this run's (warns if another's).
-    `model`, this run's network, takes a grey source's weights for RGB images or back."""
+def source_record(path: str | os.PathLike, config: UNetConfig, meta: dict,
+                  fold: int | None = None) -> dict:
+    """The model file at `path`, refused unless its network and classes are this run's (the
+    error names every difference); `fold`: this run's (warns if another's)."""
     path = Path(path)
     if not path.is_file():
         raise TrainingError(f"train.init_from {path}: no such model file; give a model.pt path")
@@ -132,8 +131,24 @@ def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict,
             + "; ".join(differs) + f"); {fix}"
         )
     _warn_other_fold(path, ckpt, fold)
+    return ckpt
+
+
+def recorded_encoder(ckpt: dict | None) -> dict | None:
+    """A source model file's record of its timm folder or Hub encoder (encoder_source): this
+    run's network is built from it, so tuning needs neither that folder nor the Hub."""
+    return (ckpt or {}).get("encoder_source")
+
+
+def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict,
+                   fold: int | None = None, model: nn.Module | None = None,
+                   ckpt: dict | None = None) -> dict:
+    """The state dict of the model at `path` (source_record's checks; `ckpt`: its record, read
+    already). `model`, this run's network, takes a grey source's weights for RGB images or
+    back."""
+    ckpt = ckpt if ckpt is not None else source_record(path, config, meta, fold)
     log.info("starting from the weights of %s (epoch %s)", path, ckpt.get("epoch"))
-    channels = theirs["in_channels"], config.in_channels
+    channels = ckpt["in_channels"], config.in_channels
     if channels[0] == channels[1]:
         return ckpt["state_dict"]
     if model is None:

@@ -78,16 +78,20 @@ def build_run(
     train_set: Dataset,
     val_set: Dataset,
     scored_from: int = 1,
+    encoder_source: dict | None = None,
 ) -> Run:
     """Device, model, loss, optimiser and schedule of a fresh run (seeded); `scored_from`: the
-    first class the loss's Dice and val_dice count (0 when class 0 is no background)."""
+    first class the loss's Dice and val_dice count (0 when class 0 is no background);
+    `encoder_source`: a fine-tuning source file's record of its timm folder or Hub encoder."""
     device = pick_device(settings.device)
     dtype = amp_dtype(device, settings.amp, settings.amp_cpu)
     repeatable = set_deterministic(settings.deterministic, device)
     torch.manual_seed(settings.seed)
     # fine-tuning: the source's weights (and input normalisation) replace the encoder's
-    # pretrained ones, so none are downloaded
-    model = build_model(config, pretrained=not settings.init_from).to(device)
+    # pretrained ones, so none are downloaded, and its record of a timm folder or Hub encoder
+    # builds the network, so neither is read
+    model = build_model(config, pretrained=not settings.init_from,
+                        source=encoder_source if settings.init_from else None).to(device)
     if settings.channels_last:
         model = model.to(memory_format=torch.channels_last)
     weights = settings.class_weights or None

@@ -17,7 +17,13 @@ from unet.train import augment, resume
 from unet.train.classes import trained_classes
 from unet.train.collapse import pixel_counts, warn_collapse
 from unet.train.dataset import CachedRows
-from unet.train.finetune import file_digest, fold_source, source_weights
+from unet.train.finetune import (
+    file_digest,
+    fold_source,
+    recorded_encoder,
+    source_record,
+    source_weights,
+)
 from unet.train.folds import fold_rows
 from unet.train.history import write_history
 from unet.train.loop import (
@@ -124,18 +130,27 @@ def _final_model(best_path: Path, run, names: list | None, trained: list[int]) -
     return best
 
 
-def _start_from_source(run: Run, settings: TrainSettings, config: UNetConfig, meta: dict,
-                       fold: int | None, data: dict, model_out: str | os.PathLike) -> None:
-    """Fine-tuning (train.init_from; {fold}: this fold's own source): the source's weights,
-    and its digest in what the resume check compares. A resumed last.pt overrides them."""
+def _read_source(settings: TrainSettings, config: UNetConfig, meta: dict, fold: int | None,
+                 model_out: str | os.PathLike) -> tuple[str, dict] | None:
+    """Fine-tuning (train.init_from; {fold}: this fold's own source): the source file's path
+    and contents, checked against this run, read before the network is built from its record."""
     if not settings.init_from:
-        return
+        return None
     source = fold_source(settings.init_from, fold)
     try:
-        weights = source_weights(source, config, meta, fold, run.model)
+        return source, source_record(source, config, meta, fold)
     except (checkpoint.CheckpointError, TrainingError) as err:  # which run, in a workflow log
         raise type(err)(f"{err} (training {model_out})") from None
-    run.model.load_state_dict(weights)
+
+
+def _start_from_source(run: Run, start: tuple[str, dict] | None, config: UNetConfig,
+                       data: dict) -> None:
+    """The source's weights, and its digest in what the resume check compares. A resumed
+    last.pt overrides them."""
+    if start is None:
+        return
+    source, ckpt = start
+    run.model.load_state_dict(source_weights(source, config, {}, model=run.model, ckpt=ckpt))
     data["init_sha256"] = file_digest(source)
 
 
@@ -160,10 +175,12 @@ def train_unet(
     n_threads, settings = _share_cores(settings, threads)
     train_set, val_set = _datasets(cache_dir, meta, settings, fold)
     check_settings(settings, len(train_set), meta["size"], config)
-    run = build_run(settings, config, train_set, val_set, mapping_from_meta(meta).scored_from)
+    start = _read_source(settings, config, meta, fold, model_out)
+    run = build_run(settings, config, train_set, val_set, mapping_from_meta(meta).scored_from,
+                    recorded_encoder(start and start[1]))
     # What the epochs done depend on; the classes' names (masks.names) only label them
     data = {**meta, "fold": fold, "code": resume.code_digest(), "class_names": None}
-    _start_from_source(run, settings, config, meta, fold, data, model_out)
+    _start_from_source(run, start, config, data)
     trained = _trained(cache_dir, train_set, config, settings, fold)
     ckdir = Path(checkpoint_dir)
     drop_scratch(ckdir / "last.pt", ckdir / "best.pt")  # what a job killed saving them left

@@ -24,9 +24,11 @@ from unet.model.file_kinds import (  # CheckpointError's home for callers: this 
     foreign,
     foreign_pickle,
     held,
+    newer_torch,
     reason,
     runs_code,
     unreadable,
+    unwrapped,
 )
 from unet.model.unet import UNetConfig
 
@@ -124,7 +126,7 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
     except (EOFError, RuntimeError, KeyError, IndexError, ValueError, OSError, AttributeError,
             struct.error) as err:
         why = f"{type(err).__name__}: {err}".strip(": ")
-        raise foreign(path) or unreadable(path, why) from None
+        raise newer_torch(path, err) or foreign(path) or unreadable(path, why) from None
 
 
 
@@ -239,6 +241,9 @@ def load_model(
     model = build_model(network_config(path, ckpt), pretrained=False,
                         source=ckpt.get("encoder_source"))
     differs = _mismatch(model.state_dict(), ckpt["state_dict"])
+    bare = unwrapped(ckpt["state_dict"])  # saved through torch.compile, DataParallel: the same
+    if differs and bare is not ckpt["state_dict"] and not _mismatch(model.state_dict(), bare):
+        ckpt["state_dict"], differs = bare, ""
     if differs:
         cfg = ckpt["model_config"]
         raise _unfit(path, f"the network of model_config depth {cfg.get('depth')}, base_width "

@@ -139,6 +139,41 @@ def foreign(path: Path) -> CheckpointError | None:
     return None
 
 
+# torch's refusal of a zip whose format version is newer than it reads
+_NEWER = re.compile(r"PyTorch file with version (\d+), but the maximum supported version for "
+                    r"reading is (\d+)")
+
+
+def newer_torch(path: Path, err: Exception) -> CheckpointError | None:
+    """The refusal of a good file that a newer torch saved (a model trained on a machine with a
+    newer torch), which is neither damaged nor cut off; None for other errors."""
+    found = _NEWER.search(str(err))
+    if not found:
+        return None
+    return CheckpointError(
+        f"{path} was saved by a newer PyTorch than torch {torch.__version__} here: its file "
+        f"format is version {found[1]}, this torch reads up to {found[2]}. The file is not "
+        "damaged: upgrade torch here (pip install -U torch), or use it where it was trained")
+
+
+# The names wrappers give a network's weights in their state_dict: DataParallel's,
+# DistributedDataParallel's and AveragedModel's module.<name>, torch.compile's _orig_mod.<name>
+_WRAPPERS = ("module.", "_orig_mod.")
+
+
+def unwrapped(state: dict) -> dict:
+    """`state` with the prefix a wrapper gave all its names taken off (repeatedly: a compiled
+    network in DataParallel), AveragedModel's n_averaged count dropped; `state` itself when
+    no prefix is on every name."""
+    while True:
+        names = [k for k in state if k != "n_averaged"]
+        prefix = next((p for p in _WRAPPERS if names and all(k.startswith(p) for k in names)),
+                      None)
+        if prefix is None:
+            return state
+        state = {k[len(prefix):]: state[k] for k in names}
+
+
 def runs_code(path: Path, what: str) -> CheckpointError:
     """The refusal of a file whose loading would call `what` (e.g. 'it calls posix.system')."""
     return CheckpointError(

@@ -238,9 +238,12 @@ def load_model(
     """Rebuild the trained network from `model.pt` alone (no download); returns (model in eval
     mode, checkpoint dict)."""
     ckpt = load_model_file(path, device)
-    model = build_model(network_config(path, ckpt), pretrained=False,
-                        source=ckpt.get("encoder_source"))
+    config, source = network_config(path, ckpt), ckpt.get("encoder_source")
+    model = build_model(config, pretrained=False, source=source)
     differs = _mismatch(model.state_dict(), ckpt["state_dict"])
+    if differs and source:  # a record of another network (written unchecked): the folder's
+        model = build_model(config, pretrained=False)
+        differs = _mismatch(model.state_dict(), ckpt["state_dict"])
     bare = unwrapped(ckpt["state_dict"])  # saved through torch.compile, DataParallel: the same
     if differs and bare is not ckpt["state_dict"] and not _mismatch(model.state_dict(), bare):
         ckpt["state_dict"], differs = bare, ""

@@ -7,6 +7,7 @@ logits cropped back.
 
 from __future__ import annotations
 
+import logging
 import os
 
 import torch
@@ -16,6 +17,7 @@ from torch import nn
 from unet.common.fileio import write_json
 from unet.model.unet import UNetConfig
 
+log = logging.getLogger(__name__)
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))  # what nearly every encoder expects
 DECODER = (256, 128, 64, 32, 16)  # smp's decoder widths, deepest first
 
@@ -116,20 +118,16 @@ class EncoderUNet(nn.Module):
         weights = smp_weights(config.encoder, config.encoder_weights if pretrained else None)
         # rebuilt for its weights from a model file's record: no folder, Hub or cache read
         name, extra = _built_as(config, None if pretrained else source)
-        smp = _smp()
         try:
-            self.net = smp.Unet(
-                name, encoder_weights=weights, in_channels=config.in_channels,
-                classes=config.num_classes, encoder_depth=config.depth,
-                decoder_channels=DECODER[5 - config.depth:], **extra,
-            )
+            self.net = _unet(name, weights, config, extra)
         except Exception as err:  # a folder gone, the Hub or its cache out of reach, or a bug
             problem = _unbuilt(name, weights, err)
             if problem is None:
                 raise
             raise ModelError(problem) from err
         # what a model file records to be rebuilt anywhere (read while the folder is here)
-        self.source = source if name != config.encoder else encoder_source(config.encoder)
+        self.source = source if name != config.encoder else _faithful(
+            encoder_source(config.encoder), self.net, config)
         mean, std = normalisation(config, self.net) if pretrained else ([0.0] * config.in_channels,
                                                                 [1.0] * config.in_channels)
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))  # saved with it
@@ -141,6 +139,40 @@ class EncoderUNet(nn.Module):
         ph, pw = (-h) % self.multiple, (-w) % self.multiple
         x = F.pad((x - self.mean) / self.std, (0, pw, 0, ph), mode="replicate")
         return self.net(x)[..., :h, :w]  # (B, classes, H, W)
+
+
+def _unet(name: str, weights: str | bool | None, config: UNetConfig, extra: dict) -> nn.Module:
+    """smp's Unet of encoder `name` (timm's extra arguments `extra`) for `config`."""
+    return _smp().Unet(name, encoder_weights=weights, in_channels=config.in_channels,
+                       classes=config.num_classes, encoder_depth=config.depth,
+                       decoder_channels=DECODER[5 - config.depth:], **extra)
+
+
+def _faithful(source: dict | None, net: nn.Module, config: UNetConfig) -> dict | None:
+    """`source` if the network it rebuilds has `net`'s weights (names and shapes), else None:
+    smp picks some encoders' feature layers by words in the name it is given ('dla',
+    'tresnet'), which a folder's path and its architecture need not share. Without the record
+    a model file reads the folder or Hub repository, as training did."""
+    if not source:
+        return source
+    name, extra = _built_as(config, source)
+    try:
+        with torch.device("meta"):  # shapes only: nothing allocated, no weights read
+            rebuilt = _unet(name, None, config, extra).state_dict()
+    except Exception:  # noqa: BLE001 (whatever smp or timm raise: the record cannot build it)
+        rebuilt = {}
+    if {k: v.shape for k, v in rebuilt.items()} == {k: v.shape for k, v in
+                                                    net.state_dict().items()}:
+        return source
+    log.warning(
+        "model.encoder %s: smp builds its timm architecture %s, named alone, with other "
+        "feature layers (it picks them by words in the name, e.g. 'dla', 'tresnet', which the "
+        "path given here and the architecture do not share), so model.pt cannot be rebuilt "
+        "without it: prediction and fine-tuning read it, as training does. To have a model "
+        "file that needs nothing else, give the folder or repository a name that shares "
+        "those words with %s and retrain", config.encoder, source["architecture"],
+        source["architecture"])
+    return None
 
 
 def _unbuilt(encoder: str, weights: str | bool | None, err: Exception) -> str | None:

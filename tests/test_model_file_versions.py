@@ -82,3 +82,18 @@ def test_a_bare_state_dict_given_to_fine_tune_names_the_setting_and_the_fix(tmp_
     with pytest.raises(CheckpointError, match=r"train\.init_from: .*weights\.pth.*bare state "
                                               r"dict.*use a model\.pt"):
         source_record(tmp_path / "weights.pth", config, META)
+
+
+def test_a_model_file_of_a_newer_format_is_refused_naming_the_update(tmp_path, capsys):
+    # model files carried no format number: one written by a later unet-pipeline whose keys
+    # mean something else was read as if it were this version's, without a word
+    record = tiny_record()
+    assert record["format"] == checkpoint.MODEL_FORMAT
+    checkpoint.save(tmp_path / "model.pt", {**record, "format": checkpoint.MODEL_FORMAT + 1})
+    with pytest.raises(CheckpointError, match=r"model\.pt .*newer unet-pipeline.*update"):
+        checkpoint.load_model(tmp_path / "model.pt")
+    assert main(["info", str(tmp_path / "model.pt")]) == 2
+    assert "newer unet-pipeline" in capsys.readouterr().err
+    old = {k: v for k, v in record.items() if k != "format"}  # files from before the number
+    checkpoint.save(tmp_path / "old.pt", old)
+    assert checkpoint.load_model(tmp_path / "old.pt")[1]["epoch"] == 1

@@ -18,12 +18,14 @@ from unet.common.fileio import atomic_path
 from unet.model.build import build_model
 from unet.model.file_kinds import (  # CheckpointError's home for callers: this module
     CODE,
+    MODEL_FORMAT,
     MODEL_KEYS,
     CheckpointError,
     damaged_part,
     foreign,
     foreign_pickle,
     held,
+    newer_format,
     newer_torch,
     reason,
     runs_code,
@@ -137,6 +139,9 @@ def load_model_file(path: str | os.PathLike, device: str | torch.device = "cpu")
     values that prediction needs."""
     ckpt = load(path, device)
     if isinstance(ckpt, dict) and all(k in ckpt for k in MODEL_KEYS):
+        newer = newer_format(path, ckpt)
+        if newer:
+            raise newer
         return ckpt
     raise CheckpointError(
         f"{path} is not a unet-pipeline model file: it holds {held(ckpt)}. A model file "
@@ -189,6 +194,7 @@ def model_record(
     data = {k: meta.get(k) for k in DATA_KEYS}
     data["mask_rgb"] = bool(data["mask_rgb"])
     return {
+        "format": MODEL_FORMAT,  # older versions refuse a file of a later format
         "model_config": model_config,
         "state_dict": state_dict,
         **data,

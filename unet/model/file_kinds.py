@@ -19,6 +19,20 @@ class CheckpointError(ValueError):
 
 # The keys prediction, export and fine-tuning read from a model file (model_record).
 MODEL_KEYS = ("model_config", "state_dict", "class_values", "in_channels", "num_classes")
+# The model-file format this version writes and reads (files without the key: 1). Raise it
+# when a key changes meaning, so that older versions refuse the file instead of misreading it.
+MODEL_FORMAT = 2
+
+
+def newer_format(path: Path, ckpt: dict) -> CheckpointError | None:
+    """The refusal of a model file a later unet-pipeline wrote; None for this one's or older."""
+    found = ckpt.get("format", 1)
+    if not isinstance(found, int) or found <= MODEL_FORMAT:
+        return None
+    return CheckpointError(
+        f"{path} was written by a newer unet-pipeline (model-file format {found}; this version "
+        f"reads up to {MODEL_FORMAT}): update unet-pipeline here (git pull, then pip install -e "
+        ".), or use the file with the version that trained it")
 
 
 def damaged_part(path: Path) -> str | None:

@@ -78,3 +78,19 @@ def test_a_record_written_unchecked_falls_back_to_the_folder(tmp_path):
     rebuilt, _ = checkpoint.load_model(tmp_path / "model.pt")
     x = torch.rand(1, 3, 32, 32)
     assert torch.equal(rebuilt(x), net(x))
+
+
+@pytest.mark.parametrize("arch,where", [("tresnet_m", "models/encoder"),
+                                        ("resnet18", "models/dla-runs/r18")])
+def test_a_folder_whose_path_misleads_smp_names_the_word_and_the_fix(arch, where, tmp_path):
+    # smp took a TResNet's feature layers for another network's when the folder's path lacked
+    # 'tresnet', and a ResNet's at depth 5 under a 'dla' path: a bare AssertionError or
+    # IndexError from inside smp at training, naming neither the folder nor the fix.
+    from unet.model.pretrained import ModelError
+
+    folder = _folder(tmp_path / where, arch)
+    cfg = UNetConfig(in_channels=3, num_classes=2, depth=5, arch="smp",
+                     encoder=f"tu-local-dir:{folder}", encoder_weights=None)
+    word = "tresnet" if "tresnet" in arch else "dla"
+    with pytest.raises(ModelError, match=rf"{folder}.*{arch}.*'{word}'.*(holds|lacks)"):
+        build_model(cfg)

@@ -177,6 +177,9 @@ def _faithful(source: dict | None, net: nn.Module, config: UNetConfig) -> dict |
 
 def _unbuilt(encoder: str, weights: str | bool | None, err: Exception) -> str | None:
     """Why smp could not build `encoder`, in words with the fix, or None (its own error)."""
+    misread = _misleading_path(encoder, err)
+    if misread:
+        return misread
     if isinstance(err, FileNotFoundError) and encoder.startswith("tu-local-dir:"):
         return (f"model.encoder {encoder}: timm builds this encoder from its folder's "
                 f"config.json, and cannot ({err}); put the folder the model was trained with "
@@ -191,6 +194,33 @@ def _unbuilt(encoder: str, weights: str | bool | None, err: Exception) -> str | 
     # weights not in this machine's cache: whatever the Hub raised (offline, a missing file
     # is huggingface_hub's LocalEntryNotFoundError, a FileNotFoundError)
     return _not_cached(encoder, weights, err) if weights else None
+
+
+# Words smp's timm encoder (0.5, 0.6) looks for in the name it is given to pick feature layers
+_SMP_WORDS = ("tresnet", "dla")
+
+
+def _misleading_path(encoder: str, err: Exception) -> str | None:
+    """Why smp failed to build a timm folder or Hub encoder whose path has, or lacks, a word
+    smp reads that its architecture lacks, or has; None otherwise."""
+    kind, _, where = encoder.removeprefix("tu-").partition(":")
+    if not encoder.startswith("tu-") or kind not in ("local-dir", "hf-hub"):
+        return None
+    try:
+        arch = encoder_source(encoder)["architecture"]
+    except Exception:  # noqa: BLE001 (no config.json to read: the build's own error stands)
+        return None
+    word = next((w for w in _SMP_WORDS if (w in arch) != (w in where)), None)
+    if word is None:
+        return None
+    held = word in where
+    return (f"model.encoder {encoder}: smp could not build timm's {arch} from it "
+            f"({type(err).__name__}: {err}), as it picks the feature layers by the word "
+            f"'{word}' in the name it is given, which {where} "
+            + (f"holds and {arch} lacks: move the folder to a path without it"
+               if held else f"lacks and {arch} holds: name the folder with it")
+            + f" (e.g. .../{arch}; a Hub repository: download it into such a folder and give "
+            "tu-local-dir:<folder>)")
 
 
 def hub_cache() -> str:

@@ -75,9 +75,15 @@ def test_a_record_written_unchecked_falls_back_to_the_folder(tmp_path):
     record = checkpoint.model_record(cfg.to_dict(), net.state_dict(), META, {}, 1, None,
                                      [0.5, 0.5], "h", encoder_source(cfg.encoder))
     checkpoint.save(tmp_path / "model.pt", record)
-    rebuilt, _ = checkpoint.load_model(tmp_path / "model.pt")
+    rebuilt, ckpt = checkpoint.load_model(tmp_path / "model.pt")
     x = torch.rand(1, 3, 32, 32)
     assert torch.equal(rebuilt(x), net(x))
+    # fine-tuning from it builds from the folder too, not from the record that does not fit
+    from unet.train.finetune import recorded_encoder, source_record
+
+    assert ckpt["encoder_source"] is None
+    tuned = source_record(tmp_path / "model.pt", cfg, META)
+    assert recorded_encoder(tuned) is None
 
 
 @pytest.mark.parametrize("arch,where", [("tresnet_m", "models/encoder"),

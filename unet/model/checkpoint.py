@@ -248,7 +248,7 @@ def load_model(
     model = build_model(config, pretrained=False, source=source)
     differs = _mismatch(model.state_dict(), ckpt["state_dict"])
     if differs and source:  # a record of another network (written unchecked): the folder's
-        model = build_model(config, pretrained=False)
+        model, ckpt["encoder_source"] = build_model(config, pretrained=False), None
         differs = _mismatch(model.state_dict(), ckpt["state_dict"])
     bare = unwrapped(ckpt["state_dict"])  # saved through torch.compile, DataParallel: the same
     if differs and bare is not ckpt["state_dict"] and not _mismatch(model.state_dict(), bare):

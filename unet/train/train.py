@@ -185,10 +185,8 @@ def train_unet(
     ckdir = Path(checkpoint_dir)
     drop_scratch(ckdir / "last.pt", ckdir / "best.pt")  # what a job killed saving them left
     chash = resume.settings_hash(config.to_dict(), settings_dict(run), data, run.device.type)
-    state = resume.restore(
-        ckdir / "last.pt", chash, settings.epochs, run.device, run.model, run.opt, run.sched,
-        run.scaler, run.ema,
-    )
+    state = resume.restore(ckdir / "last.pt", chash, settings.epochs, run.device, run.model,
+                           run.opt, run.sched, run.scaler, run.ema)
     keep_autocast(run, state)
     _note_threads(run, state, n_threads)
     _log_start(run, fold, n_threads)

@@ -34,7 +34,7 @@ RULES = {
         ("cache.preprocess",),
         COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.class_checks",
                              "cache.instance_labels", "cache.lost_classes", "cache.nearest",
-                             "cache.mapping",
+                             "cache.mapping", "cache.pair_sizes",
                              "cache.palettes", "cache.intensity",
                              "cache.ragged", "cache.values", "cache.settings", "dataset.names",
                              "dataset.split", "dataset.split_order", "dataset.split_checks",
@@ -64,7 +64,7 @@ RULES = {
     "predict_folder": (
         ("infer.predict_folder", "infer.predict"),
         COMMON | BANDS | {"cache.preprocess", "cache.class_checks", "cache.instance_labels",
-                  "cache.lost_classes", "cache.nearest", "cache.mapping",
+                  "cache.lost_classes", "cache.nearest", "cache.mapping", "cache.pair_sizes",
                   "cache.palettes", "cache.ragged", "cache.intensity",
                   "cache.values", "cache.settings", "common.device", "dataset.names",
                   "common.probs", "common.roi", "dataset.layout", "dataset.per_id", "dataset.split",

@@ -15,6 +15,7 @@ from unet.cache.intensity import training_range
 from unet.cache.lost_classes import Resize, held_elsewhere
 from unet.cache.mapping import choose_mapping, class_names
 from unet.cache.nearest import resize_mask
+from unet.cache.pair_sizes import check_pair_sizes, turned_note
 from unet.cache.ragged import flat_offsets
 from unet.cache.settings import PreprocessSettings
 from unet.common.bands import read_bands, resize_bands
@@ -22,8 +23,6 @@ from unet.common.decoders import band_count
 from unet.common.fileio import atomic_dir, disk_errors, read_json, reserve, write_json
 from unet.common.imageio import (
     GREY16,
-    ROTATED,
-    exif_orientation,
     image_header,
     is_grey_image,
     open_image,
@@ -66,7 +65,7 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None]) 
         raise MaskValueError(
             f"image {pair['image']} is {full[0]}x{full[1]} but its mask "
             f"{pair['mask']} is {raw.shape[1]}x{raw.shape[0]}; masks must match their image"
-            + _turned_note(pair["image"], full, (raw.shape[1], raw.shape[0]))
+            + turned_note(pair["image"], full, (raw.shape[1], raw.shape[0]))
         )
     index = mapping.to_index(resize_mask(raw, size), source=f"mask {pair['mask']}")
     if pair.get("roi"):  # outside the region of interest: ignored, as masks.ignore is
@@ -74,19 +73,6 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None]) 
         index[~roi] = IGNORE_INDEX
     cached = resize_bands(image, size) if multi else resize_image(image, size, channels, span)
     return cached, index
-
-
-def _turned_note(image: str, full: tuple[int, int], mask: tuple[int, int]) -> str:
-    """Why a mask has its image's size transposed, when the image's EXIF orientation turns it."""
-    orientation = exif_orientation(image)
-    if mask != full[::-1] or orientation not in ROTATED:
-        return ""
-    return (
-        f" as shown: the image's EXIF orientation {orientation} turns its stored {mask[0]}x"
-        f"{mask[1]} pixels a quarter, and the mask matches the stored ones. If the masks were "
-        "drawn on the stored pixels, drop the images' orientation tags (e.g. `exiftool "
-        "-Orientation=1 -n FILE`); if on the photos as shown, turn the masks the same way"
-    )
 
 
 def _channels(pairs: list[dict]) -> int:
@@ -132,6 +118,7 @@ def preprocess(
     cache_dir = Path(cache_dir)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     pairs = [by_id[i] for s in SPLITS for i in split[s]]
+    check_pair_sizes(pairs, processes)  # every mismatch at once, from headers, before decoding
     channels = _channels(pairs)
     mapping = choose_mapping(pairs, settings, processes)
     log.info("%d channel(s); mask values %s -> classes 0..%d", channels,

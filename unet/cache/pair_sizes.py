@@ -1,0 +1,64 @@
+"""Every pair whose mask differs in size from its image, found from headers before any decode.
+
+A data set with several such masks stopped at the first one the cache reached: each fix and
+rerun found the next. Headers only (no pixels), so the whole set costs seconds.
+"""
+
+from __future__ import annotations
+
+from unet.common.decoders import ROTATED
+from unet.common.imageio import exif_orientation, image_size
+from unet.common.labels import MaskValueError
+from unet.common.parallel import parallel_map
+
+LISTED = 20  # mismatched pairs named one by one; the rest are counted
+
+
+CHUNK = 256  # masks per task: one header costs ~0.2 ms, less than a task's round trip
+
+
+def _mask_sizes(paths: list[str]) -> list[tuple[int, int]]:
+    """Masks' (w, h) as they are decoded (after their own EXIF orientation), from headers."""
+    return [image_size(path) for path in paths]
+
+
+def check_pair_sizes(pairs: list[dict], processes: int = 1) -> None:
+    """Refuse, in one MaskValueError, every pair whose mask's size (header) is not its
+    image's (the manifest's `size`), the first LISTED by image name with both sizes."""
+    chunks = [[p["mask"] for p in pairs[k : k + CHUNK]] for k in range(0, len(pairs), CHUNK)]
+    done = parallel_map(_mask_sizes, chunks, processes, "read mask sizes", len(chunks))
+    sizes = [size for chunk in done for size in chunk]
+    bad = sorted((p["image"], p["mask"], tuple(p["size"]), tuple(s))
+                 for p, s in zip(pairs, sizes, strict=True) if tuple(s) != tuple(p["size"]))
+    if bad:
+        raise MaskValueError(mismatch_message(bad))
+
+
+def mismatch_message(bad: list[tuple[str, str, tuple[int, int], tuple[int, int]]]) -> str:
+    """The error for (image, mask, image size, mask size) rows: each named, then the fix."""
+    lines = [f"{len(bad)} mask(s) differ in size from their image; masks must match their image:"]
+    lines += [f"  image {i} is {a[0]}x{a[1]} but its mask {m} is {b[0]}x{b[1]}"
+              + (" (its image's size turned a quarter)" if b == a[::-1] else "")
+              for i, m, a, b in bad[:LISTED]]
+    if len(bad) > LISTED:
+        lines.append(f"  ... and {len(bad) - LISTED} more pair(s)")
+    lines.append("Resize each mask to its image's size (nearest neighbour, so no new values "
+                 "appear), rotate one that is its image's size turned a quarter, or drop the "
+                 "pair from the data set")
+    turned = [(i, a, b) for i, _, a, b in bad if b == a[::-1]]
+    note = next((f"For image {i}: masks must match their image{n}" for i, a, b in turned
+                 if (n := turned_note(i, a, b))), None)
+    return "\n".join(lines + ([note] if note else []))
+
+
+def turned_note(image: str, full: tuple[int, int], mask: tuple[int, int]) -> str:
+    """Why a mask has its image's size transposed, when the image's EXIF orientation turns it."""
+    orientation = exif_orientation(image)
+    if mask != full[::-1] or orientation not in ROTATED:
+        return ""
+    return (
+        f" as shown: the image's EXIF orientation {orientation} turns its stored {mask[0]}x"
+        f"{mask[1]} pixels a quarter, and the mask matches the stored ones. If the masks were "
+        "drawn on the stored pixels, drop the images' orientation tags (e.g. `exiftool "
+        "-Orientation=1 -n FILE`); if on the photos as shown, turn the masks the same way"
+    )

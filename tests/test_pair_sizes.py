@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from tests.conftest import write_inputs, write_pair
-from unet.cache.pair_sizes import LISTED, mismatch_message
+from unet.cache.bad_files import LISTED
+from unet.cache.pair_sizes import mismatch_message
 from unet.cache.preprocess import preprocess
 from unet.cache.settings import PreprocessSettings
+from unet.common.imageio import ImageReadError
 from unet.common.labels import MaskValueError
 
 
@@ -17,6 +21,11 @@ def _run(root, pairs, processes=1):
     write_inputs(root, pairs)
     return preprocess(root / "manifest.json", root / "split.json", root / "cache",
                       PreprocessSettings(width=20, height=16), processes=processes)
+
+
+def _nothing_cached(root):
+    """No cache file, and so no meta.json that would mark a cache complete."""
+    assert not (root / "cache").exists() or not list((root / "cache").iterdir())
 
 
 @pytest.mark.parametrize("processes", [1, 2])
@@ -34,7 +43,7 @@ def test_every_mismatched_mask_is_named_in_one_error(tmp_path, processes):
         assert f"img{i}.png is 40x30 but its mask {tmp_path / f'msk{i}.png'} is {size}" in text
     assert "img3.png is 40x30 but its mask" in text.splitlines()[2]  # sorted by image
     assert "turned a quarter" in text.splitlines()[2] and "drop the" in text
-    assert not (tmp_path / "cache").exists()  # nothing half-written looks like a cache
+    _nothing_cached(tmp_path)  # nothing half-written looks like a cache
 
 
 def test_many_mismatches_name_the_first_and_count_the_rest():
@@ -54,3 +63,35 @@ def test_a_mask_turned_by_the_image_exif_says_so(tmp_path):
     with pytest.raises(MaskValueError, match=r"(?s)img2\.png is 40x30 but its mask .*is 30x40.*"
                        r"For image .*img2\.png.*EXIF orientation 6.*exiftool"):
         _run(tmp_path, pairs)
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_every_mask_with_unlisted_values_is_named_in_one_error(tmp_path, processes):
+    """masks.values [0, 255] and three masks holding other values: the cache stopped at the
+    first it reached, so each rerun named one more."""
+    pairs = [write_pair(tmp_path, i, values=(0, 255)) for i in range(6)]
+    for i, v in ((0, 7), (2, 9), (5, 11)):
+        pairs[i] = write_pair(tmp_path, i, values=(0, v))
+    write_inputs(tmp_path, pairs)
+    settings = PreprocessSettings(width=20, height=16, mask_values=(0, 255))
+    with pytest.raises(MaskValueError) as err:
+        preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+                   settings, processes=processes)
+    text = str(err.value)
+    assert text.startswith("3 pairs cannot be cached")
+    for i, v in ((0, 7), (2, 9), (5, 11)):
+        assert f"msk{i}.png holds values [{v}]" in text
+    assert text.lower().count("add them to") == 1  # the shared fix once, not per file
+    _nothing_cached(tmp_path)
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_every_truncated_image_is_named_in_one_error(tmp_path, processes):
+    pairs = [write_pair(tmp_path, i) for i in range(5)]
+    for i in (1, 4):
+        path = Path(pairs[i]["image"])
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ImageReadError, match=r"(?s)2 pairs cannot be cached.*img1\.png.*"
+                       r"img4\.png.*Replace or remove"):
+        _run(tmp_path, pairs, processes)
+    _nothing_cached(tmp_path)

@@ -6,13 +6,11 @@ rerun found the next. Headers only (no pixels), so the whole set costs seconds.
 
 from __future__ import annotations
 
+from unet.cache.bad_files import listed
 from unet.common.decoders import ROTATED
 from unet.common.imageio import exif_orientation, image_size
 from unet.common.labels import MaskValueError
 from unet.common.parallel import parallel_map
-
-LISTED = 20  # mismatched pairs named one by one; the rest are counted
-
 
 CHUNK = 256  # masks per task: one header costs ~0.2 ms, less than a task's round trip
 
@@ -24,7 +22,7 @@ def _mask_sizes(paths: list[str]) -> list[tuple[int, int]]:
 
 def check_pair_sizes(pairs: list[dict], processes: int = 1) -> None:
     """Refuse, in one MaskValueError, every pair whose mask's size (header) is not its
-    image's (the manifest's `size`), the first LISTED by image name with both sizes."""
+    image's (the manifest's `size`), the first 20 by image name with both sizes."""
     chunks = [[p["mask"] for p in pairs[k : k + CHUNK]] for k in range(0, len(pairs), CHUNK)]
     done = parallel_map(_mask_sizes, chunks, processes, "read mask sizes", len(chunks))
     sizes = [size for chunk in done for size in chunk]
@@ -37,11 +35,9 @@ def check_pair_sizes(pairs: list[dict], processes: int = 1) -> None:
 def mismatch_message(bad: list[tuple[str, str, tuple[int, int], tuple[int, int]]]) -> str:
     """The error for (image, mask, image size, mask size) rows: each named, then the fix."""
     lines = [f"{len(bad)} mask(s) differ in size from their image; masks must match their image:"]
-    lines += [f"  image {i} is {a[0]}x{a[1]} but its mask {m} is {b[0]}x{b[1]}"
-              + (" (its image's size turned a quarter)" if b == a[::-1] else "")
-              for i, m, a, b in bad[:LISTED]]
-    if len(bad) > LISTED:
-        lines.append(f"  ... and {len(bad) - LISTED} more pair(s)")
+    lines += listed([f"image {i} is {a[0]}x{a[1]} but its mask {m} is {b[0]}x{b[1]}"
+                     + (" (its image's size turned a quarter)" if b == a[::-1] else "")
+                     for i, m, a, b in bad])
     lines.append("Resize each mask to its image's size (nearest neighbour, so no new values "
                  "appear), rotate one that is its image's size turned a quarter, or drop the "
                  "pair from the data set")

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from unet.cache.bad_files import raise_all
 from unet.cache.class_checks import check_validation, describe_classes, unlabelled_ids
 from unet.cache.intensity import training_range
 from unet.cache.lost_classes import Resize, held_elsewhere
@@ -23,6 +24,7 @@ from unet.common.decoders import band_count
 from unet.common.fileio import atomic_dir, disk_errors, read_json, reserve, write_json
 from unet.common.imageio import (
     GREY16,
+    ImageReadError,
     image_header,
     is_grey_image,
     open_image,
@@ -135,10 +137,11 @@ def preprocess(
         # One pool for every split; each worker fills its rows of the files in place, so no
         # decoded image travels back through the pool and memory stays flat as the set grows.
         try:
-            done = parallel_map(_cache_pair, jobs, processes, "cache", ordered=False)
-            cached = {i: (digest, counts) for i, digest, counts in done}
+            done = list(parallel_map(_cache_pair, jobs, processes, "cache", ordered=False))
         finally:
             _OPEN.clear()  # the serial path's own maps: close them before the files move
+        raise_all([(image, err) for image, err, _ in done if isinstance(err, Exception)])
+        cached = {i: (digest, counts) for i, digest, counts in done}
         _describe(meta, split, cached, mapping, settings, by_id)
         write_json(tmp_dir / "meta.json", meta)
     return meta
@@ -258,12 +261,16 @@ def _create_files(folder: Path, name: str, shapes: tuple) -> tuple[str, str]:
 _OPEN: dict[str, np.memmap] = {}  # per process: maps stay open across the pairs it writes
 
 
-def _cache_pair(job: tuple) -> tuple[str, str, np.ndarray]:
+def _cache_pair(job: tuple) -> tuple[str, str | Exception, np.ndarray | None]:
     """Decode, resize and map one pair, and write it into its place in the split's `.npy`
     files: row k of a stacked cache, or its slices of a flat (native) one. Returns the pair's
-    id, a digest of its cached image and mask, and its mask's count of each class index."""
+    id, a digest of its cached image and mask, and its mask's count of each class index; or
+    its image, the error that refused it, and None."""
     spot, pair, size, channels, mapping, paths, span = job
-    rows = load_pair((pair, size, channels, mapping, span))
+    try:
+        rows = load_pair((pair, size, channels, mapping, span))
+    except (ImageReadError, MaskValueError) as err:  # the file's own: the others are found too
+        return pair["image"], err, None
     digest = hashlib.sha256()
     for row in rows:
         digest.update(np.ascontiguousarray(row).data)

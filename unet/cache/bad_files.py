@@ -1,0 +1,43 @@
+"""Several bad files found in one pass, refused in one error: each named, the shared fix once.
+
+Checks that stopped at the first bad file made a user rerun once per file; a pass that reads
+every file anyway collects them all at no extra cost.
+"""
+
+from __future__ import annotations
+
+import os
+
+LISTED = 20  # bad files named one by one; the rest are counted
+
+def listed(lines: list[str], unit: str = "pair(s)") -> list[str]:
+    """The first LISTED of `lines`, indented, then the count of the rest."""
+    out = [f"  {line}" for line in lines[:LISTED]]
+    if len(lines) > LISTED:
+        out.append(f"  ... and {len(lines) - LISTED} more {unit}")
+    return out
+
+
+def _shared_fix(texts: list[str]) -> str:
+    """The end every message shares from a sentence or clause on (its fix), or ''."""
+    ends = os.path.commonprefix([t[::-1] for t in texts])[::-1]
+    cut = min((k for k in (ends.find("; "), ends.find(". ")) if k >= 0), default=-1)
+    return ends[cut:] if cut >= 0 and len(ends) - cut > 20 else ""
+
+
+def raise_all(errors: list[tuple[str, Exception]], what: str = "pairs cannot be cached") -> None:
+    """Raise the errors (each keyed by its file, sorted by it) as one: one error as it is,
+    several as one of their class (ValueError when they differ), the shared fix said once."""
+    if not errors:
+        return
+    errors = sorted(errors, key=lambda e: e[0])
+    if len(errors) == 1:
+        raise errors[0][1]
+    texts = [str(err) for _, err in errors]
+    fix = _shared_fix(texts)
+    lines = [t[: len(t) - len(fix)] if fix else t for t in texts]
+    kinds = {type(err) for _, err in errors}
+    kind = kinds.pop() if len(kinds) == 1 else ValueError
+    fix = fix.lstrip(";. ")
+    tail = [fix[:1].upper() + fix[1:]] if fix else []
+    raise kind("\n".join([f"{len(errors)} {what}:", *listed(lines), *tail]))

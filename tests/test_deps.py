@@ -18,8 +18,8 @@ BANDS = {"common.bands"}  # multi-band TIFFs: wherever the model's input or a vi
 # rle, coco, class folders, band files, ...), so editing archive or COCO code reruns no
 # synthetic data set or folder of mask files.
 DOWNLOAD = {"common.fileio", *(IMAGEIO - {"common.maskio"}), "common.parallel", "dataset.download",
-            "dataset.layout", "dataset.layout_kinds", "dataset.names", "dataset.pairing",
-            "dataset.precheck", "dataset.sources"} | SETTINGS
+            "common.bad_files", "dataset.layout", "dataset.layout_kinds", "dataset.names",
+            "dataset.pairing", "dataset.precheck", "dataset.sources"} | SETTINGS
 FETCH = {"dataset.archives", "dataset.archive_kinds", "dataset.http_get",
          "dataset.member_names", "dataset.url"}
 SOURCES = {"synthetic": {"dataset.synthetic", "common.maskio"}, "local": set(), "url": FETCH,
@@ -34,7 +34,7 @@ RULES = {
         ("cache.preprocess",),
         COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.class_checks",
                              "cache.instance_labels", "cache.lost_classes", "cache.nearest",
-                             "cache.mapping", "cache.pair_sizes", "cache.bad_files",
+                             "cache.mapping", "cache.pair_sizes", "common.bad_files",
                              "cache.palettes", "cache.intensity",
                              "cache.ragged", "cache.values", "cache.settings", "dataset.names",
                              "dataset.split", "dataset.split_order", "dataset.split_checks",
@@ -65,7 +65,7 @@ RULES = {
         ("infer.predict_folder", "infer.predict"),
         COMMON | BANDS | {"cache.preprocess", "cache.class_checks", "cache.instance_labels",
                   "cache.lost_classes", "cache.nearest", "cache.mapping", "cache.pair_sizes",
-                  "cache.bad_files", "cache.palettes", "cache.ragged", "cache.intensity",
+                  "common.bad_files", "cache.palettes", "cache.ragged", "cache.intensity",
                   "cache.values", "cache.settings", "common.device", "dataset.names",
                   "common.probs", "common.roi", "dataset.layout", "dataset.per_id", "dataset.split",
                   "dataset.split_order", "dataset.split_checks", "infer.forward", "common.argmax",

@@ -6,7 +6,7 @@ rerun found the next. Headers only (no pixels), so the whole set costs seconds.
 
 from __future__ import annotations
 
-from unet.cache.bad_files import listed
+from unet.common.bad_files import listed
 from unet.common.decoders import ROTATED
 from unet.common.imageio import exif_orientation, image_size
 from unet.common.labels import MaskValueError

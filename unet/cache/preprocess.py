@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from unet.cache.bad_files import raise_all
 from unet.cache.class_checks import check_validation, describe_classes, unlabelled_ids
 from unet.cache.intensity import training_range
 from unet.cache.lost_classes import Resize, held_elsewhere
@@ -19,6 +18,7 @@ from unet.cache.nearest import resize_mask
 from unet.cache.pair_sizes import check_pair_sizes, turned_note
 from unet.cache.ragged import flat_offsets
 from unet.cache.settings import PreprocessSettings
+from unet.common.bad_files import raise_all
 from unet.common.bands import read_bands, resize_bands
 from unet.common.decoders import band_count
 from unet.common.fileio import atomic_dir, disk_errors, read_json, reserve, write_json

@@ -7,8 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from unet.common.bad_files import raise_all
 from unet.common.fileio import write_json
-from unet.common.imageio import image_size
+from unet.common.imageio import ImageReadError, image_size
 from unet.common.parallel import parallel_map
 from unet.dataset.layout import DataLayoutError, Layout, layout_from, layout_on_disk, local_root
 from unet.dataset.layout_kinds import layout_module
@@ -94,6 +95,19 @@ def _class_names(layout: Layout, masks: list) -> dict[str, str] | None:
     return None
 
 
+def _image_sizes(images: list[Path]) -> list[tuple[int, int]]:
+    """Each image's (w, h) from its header; every unreadable one refused in one error, as
+    each is opened anyway (one at a time meant a rerun per bad file)."""
+    sizes, bad = [], []
+    for img in images:
+        try:
+            sizes.append(image_size(img))
+        except ImageReadError as err:
+            bad.append((str(img), err))
+    raise_all(bad, "images cannot be read")
+    return sizes
+
+
 def _write_files(merges: list, stacks: list, drawn: str | None, processes: int) -> None:
     """Write the merged or drawn masks and the stacked band files, `processes` at a time."""
     if drawn == "rle":
@@ -129,10 +143,10 @@ def write_manifest(
     if layout.roi:
         found, rois = layout_module("roi").with_roi(root, layout, found)
     drawn = _drawn(layout)
-    for pid, img, mask in found:
+    sizes = _image_sizes([img[0] if isinstance(img, list) else img for _, img, _ in found])
+    for (pid, img, mask), (w, h) in zip(found, sizes, strict=True):
         bands, img = (img, img[0]) if isinstance(img, list) else (None, img)
         _check_utf8(img, pid)
-        w, h = image_size(img)
         pair = {"id": pid, "image": str(img), "mask": str(mask), "size": [w, h]}
         if pid in rois:  # its region of interest: outside it, nothing is learnt or scored
             pair["roi"] = str(rois[pid])

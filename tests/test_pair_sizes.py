@@ -95,3 +95,18 @@ def test_every_truncated_image_is_named_in_one_error(tmp_path, processes):
                        r"img4\.png.*Replace or remove"):
         _run(tmp_path, pairs, processes)
     _nothing_cached(tmp_path)
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_unreadable_masks_and_mismatched_ones_are_named_in_one_error(tmp_path, processes):
+    """Masks that cannot be opened stopped the header pass at the first, before any size."""
+    pairs = [write_pair(tmp_path, i) for i in range(5)]
+    for i in (0, 3):
+        Path(pairs[i]["mask"]).write_bytes(b"")  # a failed copy
+    pairs[4] = write_pair(tmp_path, 4, mask=np.zeros((7, 9), np.uint8))
+    with pytest.raises(ImageReadError) as err:
+        _run(tmp_path, pairs, processes)
+    text = str(err.value)
+    assert text.startswith("2 masks cannot be read") and "msk0.png" in text
+    assert "msk3.png" in text and "1 mask(s) differ in size" in text and "msk4.png is 9x7" in text
+    _nothing_cached(tmp_path)

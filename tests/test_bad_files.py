@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
 
+from tests.conftest import write_inputs, write_pair
+from unet.cache.preprocess import preprocess
+from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import raise_all
 from unet.common.imageio import ImageReadError
 from unet.common.labels import MaskValueError
@@ -41,3 +46,21 @@ def test_one_error_is_raised_as_it_was_and_mixed_kinds_as_a_value_error():
     with pytest.raises(ValueError, match=r"2 pairs cannot be cached:\n  mask a\.png") as err:
         raise_all(mixed)
     assert type(err.value) is ValueError
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_every_truncated_mask_is_named_when_values_are_detected(tmp_path, processes):
+    """Without masks.values every mask is decoded to find its values: that scan stopped at
+    the first truncated mask."""
+    pairs = [write_pair(tmp_path, i) for i in range(5)]
+    for i in (1, 2, 4):
+        path = Path(pairs[i]["mask"])
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    write_inputs(tmp_path, pairs)
+    with pytest.raises(ImageReadError) as err:
+        preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+                   PreprocessSettings(width=20, height=16), processes=processes)
+    text = str(err.value)
+    assert text.startswith("3 masks cannot be read") and "cannot read mask" in text
+    assert all(f"msk{i}.png" in text for i in (1, 2, 4)) and "msk3.png" not in text
+    assert text.count("Replace or remove") == 1

@@ -12,7 +12,8 @@ import numpy as np
 
 from unet.cache.palettes import check_palettes
 from unet.cache.values import mapping_from_values
-from unet.common.imageio import GREY16, open_image
+from unet.common.bad_files import as_mask_error, raise_all
+from unet.common.imageio import GREY16, ImageReadError, open_image
 from unet.common.labels import MaskMapping, MaskValueError, colour_of
 from unet.common.maskio import mask_header, mask_palette, read_mask, read_mask_values
 from unet.common.parallel import parallel_map
@@ -75,6 +76,8 @@ def _values_mapping(
             unlisted=settings.mask_unlisted,
         )
     scans = list(parallel_map(_scan_mask, masks, processes, "scan mask values"))
+    raise_all([(m, v) for (v, _), m in zip(scans, masks, strict=True)
+               if isinstance(v, ImageReadError)], "masks cannot be read")
     colour = any(packed for _, packed in scans)
     found: set[int] = set()
     for (values, packed), path in zip(scans, masks, strict=True):
@@ -163,9 +166,13 @@ def ignore_value(
     )
 
 
-def _scan_mask(path: str) -> tuple[set[int], bool]:
-    """The distinct raw values of one mask, and whether they are packed colours."""
-    values, packed = read_mask_values(path)
+def _scan_mask(path: str) -> tuple[set[int] | ImageReadError, bool]:
+    """The distinct raw values of one mask, and whether they are packed colours; or the
+    error that it cannot be read, kept so that every such mask is named at once."""
+    try:
+        values, packed = read_mask_values(path)
+    except ImageReadError as err:
+        return as_mask_error(err), False
     return set(np.unique(values).tolist()), packed
 
 

@@ -6,16 +6,13 @@ rerun found the next. Headers only (no pixels), so the whole set costs seconds.
 
 from __future__ import annotations
 
-from unet.common.bad_files import listed, raise_all
+from unet.common.bad_files import as_mask_error, listed, raise_all
 from unet.common.decoders import ROTATED
 from unet.common.imageio import ImageReadError, exif_orientation, image_size
 from unet.common.labels import MaskValueError
 from unet.common.parallel import parallel_map
 
 CHUNK = 256  # masks per task: one header costs ~0.2 ms, less than a task's round trip
-
-
-MASK_FIX = "Replace or remove the file (and its image)."
 
 
 def _mask_sizes(paths: list[str]) -> list[tuple[int, int] | ImageReadError]:
@@ -25,11 +22,8 @@ def _mask_sizes(paths: list[str]) -> list[tuple[int, int] | ImageReadError]:
     for path in paths:
         try:
             sizes.append(image_size(path))
-        except ImageReadError as err:  # image_size calls it an image, with an image's fix
-            problem = err.problem
-            if problem.startswith("cannot read image "):
-                problem = "cannot read mask " + problem.removeprefix("cannot read image ")
-            sizes.append(ImageReadError(problem, MASK_FIX if err.fix else ""))
+        except ImageReadError as err:
+            sizes.append(as_mask_error(err))
     return sizes
 
 

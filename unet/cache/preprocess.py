@@ -18,7 +18,7 @@ from unet.cache.nearest import resize_mask
 from unet.cache.pair_sizes import check_pair_sizes, turned_note
 from unet.cache.ragged import flat_offsets
 from unet.cache.settings import PreprocessSettings
-from unet.common.bad_files import raise_all
+from unet.common.bad_files import as_mask_error, raise_all
 from unet.common.bands import read_bands, resize_bands
 from unet.common.decoders import band_count
 from unet.common.fileio import atomic_dir, disk_errors, read_json, reserve, write_json
@@ -62,7 +62,10 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None]) 
     multi = channels not in (1, 3)  # a multi-band TIFF: every band, read by tifffile
     image = (read_bands(pair["image"], span) if multi
              else open_image(pair["image"], draft_to=size, nodata=True, span=span))
-    raw = mapping.read(pair["mask"])  # (H, W) at the full size
+    try:
+        raw = mapping.read(pair["mask"])  # (H, W) at the full size
+    except ImageReadError as err:
+        raise as_mask_error(err) from err
     if full != (raw.shape[1], raw.shape[0]):
         raise MaskValueError(
             f"image {pair['image']} is {full[0]}x{full[1]} but its mask "

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 
+from unet.common.imageio import ImageReadError
+
 LISTED = 20  # bad files named one by one; the rest are counted
 
 def listed(lines: list[str], unit: str = "pair(s)") -> list[str]:
@@ -41,3 +43,16 @@ def raise_all(errors: list[tuple[str, Exception]], what: str = "pairs cannot be 
     fix = fix.lstrip(";. ")
     tail = [fix[:1].upper() + fix[1:]] if fix else []
     raise kind("\n".join([f"{len(errors)} {what}:", *listed(lines), *tail]))
+
+
+MASK_FIX = "Replace or remove the file (and its image)."
+
+
+def as_mask_error(err: ImageReadError) -> ImageReadError:
+    """A mask's read error as the reader gave it for an image: called a mask, with a mask's
+    fix (its image goes with it, not the reverse)."""
+    problem = err.problem
+    if not problem.startswith("cannot read image "):
+        return err
+    problem = "cannot read mask " + problem.removeprefix("cannot read image ")
+    return ImageReadError(problem, MASK_FIX if err.fix else "")

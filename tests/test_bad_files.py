@@ -64,3 +64,20 @@ def test_every_truncated_mask_is_named_when_values_are_detected(tmp_path, proces
     assert text.startswith("3 masks cannot be read") and "cannot read mask" in text
     assert all(f"msk{i}.png" in text for i in (1, 2, 4)) and "msk3.png" not in text
     assert text.count("Replace or remove") == 1
+
+
+def test_every_image_of_another_band_count_is_named(tmp_path):
+    """Multi-band TIFFs of mixed band counts named the first and one other: a rerun each."""
+    import tifffile
+
+    from tests.test_bands import _rgbir
+    from tests.test_value_spaces import H, W
+
+    _rgbir(tmp_path)
+    for i, bands in ((2, 6), (5, 5), (7, 6)):
+        tifffile.imwrite(tmp_path / f"img{i}.tif", np.zeros((H, W, bands), np.uint8),
+                         photometric="minisblack", planarconfig="contig")
+    with pytest.raises(ValueError, match=r"img0\.tif has 4 bands but 3 images do not") as err:
+        preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+                   PreprocessSettings(width=W, height=H))
+    assert all(f"img{i}.tif has {b}" in str(err.value) for i, b in ((2, 6), (5, 5), (7, 6)))

@@ -18,7 +18,7 @@ from unet.cache.nearest import resize_mask
 from unet.cache.pair_sizes import check_pair_sizes, turned_note
 from unet.cache.ragged import flat_offsets
 from unet.cache.settings import PreprocessSettings
-from unet.common.bad_files import as_mask_error, raise_all
+from unet.common.bad_files import as_mask_error, listed, raise_all
 from unet.common.bands import read_bands, resize_bands
 from unet.common.decoders import band_count
 from unet.common.fileio import atomic_dir, disk_errors, read_json, reserve, write_json
@@ -88,13 +88,16 @@ def _channels(pairs: list[dict]) -> int:
     bands = {p["image"]: band_count(p["image"]) for p in pairs}
     if any(bands.values()):
         first = pairs[0]["image"]
-        other = next((i for i, n in bands.items() if n != bands[first]), None)
-        if other is not None:
-            raise ValueError(
-                f"{first} has {bands[first] or 'grey or colour (1 or 3)'} bands but {other} "
-                f"has {bands[other] or 'grey or colour (1 or 3)'}: the model takes one number "
-                "of input channels; give every image the same bands"
-            )
+        others = sorted(i for i, n in bands.items() if n != bands[first])
+        if others:  # every one named: a rerun per file found one more
+            said = {i: bands[i] or "grey or colour (1 or 3)" for i in (first, *others)}
+            fix = "the model takes one number of input channels; give every image the same bands"
+            head = f"{first} has {said[first]} bands but "
+            if len(others) == 1:
+                raise ValueError(f"{head}{others[0]} has {said[others[0]]}: {fix}")
+            lines = listed([f"{i} has {said[i]}" for i in others], "image(s)")
+            raise ValueError("\n".join([f"{head}{len(others)} images do not:", *lines,
+                                        fix[0].upper() + fix[1:]]))
         return bands[first]
     for p in pairs:
         if image_header(p["image"])[0] not in GREY_MODES and not is_grey_image(p["image"]):

@@ -196,3 +196,23 @@ def test_a_folder_of_masks_per_image_lists_the_images_below_too(tmp_path):
     listed = {p.relative_to(tmp_path).as_posix() for p in data_files(tmp_path, layout)}
     assert {f"stage1_train/{i}/images/{i}.png" for i in ("a1b2", "c3d4", "e5f6")} <= listed
     assert "stage1_train/e5f6/masks/0003e5f6.png" in listed
+
+
+def test_unreadable_images_added_stop_before_the_manifest_is_lost(tmp_path):
+    # Two images saved over with something that is not an image: download_dataset named the
+    # first only after Snakemake had deleted the manifest of the last good run. Both are
+    # named at the DAG build, and nothing is lost.
+    data, wd = _local_run(tmp_path)
+    manifest = wd / "resources" / "mine" / "manifest.json"
+    for i in (2, 5):
+        (data / "images" / f"a{i}.png").rename(tmp_path / f"a{i}.png")
+        (data / "images" / f"a{i}.png").write_bytes(b"<html>404</html>")
+    out = snakemake(wd, "results/mine/split.json", "--cores", "1", "--configfile", TINY,
+                    "local.yaml", check=False)
+    assert out.returncode != 0
+    text = out.stdout + out.stderr
+    assert "2 images cannot be read" in text and "a2.png" in text and "a5.png" in text
+    assert "Traceback" not in text and manifest.is_file()
+    for i in (2, 5):
+        (tmp_path / f"a{i}.png").replace(data / "images" / f"a{i}.png")
+    assert _planned(wd) == set()

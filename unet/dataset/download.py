@@ -7,14 +7,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from unet.common.bad_files import raise_all
 from unet.common.fileio import write_json
-from unet.common.imageio import ImageReadError, image_size
 from unet.common.parallel import parallel_map
 from unet.dataset.layout import DataLayoutError, Layout, layout_from, layout_on_disk, local_root
 from unet.dataset.layout_kinds import layout_module
 from unet.dataset.pairing import pair_files
-from unet.dataset.precheck import record_digest
+from unet.dataset.precheck import image_sizes, record_digest
 from unet.dataset.sources import source_module
 
 log = logging.getLogger(__name__)
@@ -95,19 +93,6 @@ def _class_names(layout: Layout, masks: list) -> dict[str, str] | None:
     return None
 
 
-def _image_sizes(images: list[Path]) -> list[tuple[int, int]]:
-    """Each image's (w, h) from its header; every unreadable one refused in one error, as
-    each is opened anyway (one at a time meant a rerun per bad file)."""
-    sizes, bad = [], []
-    for img in images:
-        try:
-            sizes.append(image_size(img))
-        except ImageReadError as err:
-            bad.append((str(img), err))
-    raise_all(bad, "images cannot be read")
-    return sizes
-
-
 def _write_files(merges: list, stacks: list, drawn: str | None, processes: int) -> None:
     """Write the merged or drawn masks and the stacked band files, `processes` at a time."""
     if drawn == "rle":
@@ -143,7 +128,7 @@ def write_manifest(
     if layout.roi:
         found, rois = layout_module("roi").with_roi(root, layout, found)
     drawn = _drawn(layout)
-    sizes = _image_sizes([img[0] if isinstance(img, list) else img for _, img, _ in found])
+    sizes = image_sizes([img[0] if isinstance(img, list) else img for _, img, _ in found])
     for (pid, img, mask), (w, h) in zip(found, sizes, strict=True):
         bands, img = (img, img[0]) if isinstance(img, list) else (None, img)
         _check_utf8(img, pid)

@@ -13,9 +13,25 @@ from pathlib import Path
 from typing import Any
 
 from unet.common.fileio import atomic_path
-from unet.dataset.layout import layout_from, layout_on_disk, local_root
+from unet.dataset.layout import DataLayoutError, layout_from, layout_on_disk, local_root
 
 DIGEST = ".manifest_data_digest"  # the data digest the manifest beside it was written from
+
+
+def image_sizes(images: list[Path]) -> list[tuple[int, int]]:
+    """Each image's (w, h) from its header; every unreadable one refused in one ImageReadError,
+    as each is opened anyway (one at a time meant a rerun per bad file)."""
+    from unet.common.bad_files import raise_all  # here: the DAG build imports this module
+    from unet.common.imageio import ImageReadError, image_size
+
+    sizes, bad = [], []
+    for img in images:
+        try:
+            sizes.append(image_size(img))
+        except ImageReadError as err:
+            bad.append((str(img), err))
+    raise_all(bad, "images cannot be read")
+    return sizes
 
 
 def record_digest(manifest_path: str | Path, digest: str) -> None:
@@ -26,9 +42,10 @@ def record_digest(manifest_path: str | Path, digest: str) -> None:
 
 def check_changed_pairs(manifest_path: str | Path, digest: str, source: str,
                         settings: dict[str, Any]) -> None:
-    """Pair a local folder's files now (a DataLayoutError names the file and the fix) when its
-    digest differs from the one its existing manifest was written from. Nothing to lose on a
-    first run or after another version's run; encodings and COCO files would be read twice."""
+    """Pair a local folder's files now and read its images' headers (a DataLayoutError names
+    every unreadable image, or the unpaired file, and the fix) when its digest differs from
+    the one its existing manifest was written from. Nothing to lose on a first run or after
+    another version's run; encodings and COCO files would be read twice."""
     if source != "local" or not Path(manifest_path).is_file():
         return
     try:
@@ -39,6 +56,7 @@ def check_changed_pairs(manifest_path: str | Path, digest: str, source: str,
     layout = layout_from(settings, source)
     if layout.rle or layout.coco:
         return
+    from unet.common.imageio import ImageReadError
     from unet.dataset.pairing import pair_files
 
     quiet = logging.getLogger("unet.dataset")  # its warnings come again from the job's log
@@ -46,6 +64,10 @@ def check_changed_pairs(manifest_path: str | Path, digest: str, source: str,
     quiet.setLevel(logging.ERROR)
     try:
         root = local_root(settings["path"])  # spelt as on disk, as download_dataset pairs it
-        pair_files(root, layout_on_disk(root, layout))
+        found = pair_files(root, layout := layout_on_disk(root, layout))
+        if not layout.band_files:  # (their stacks are written by the job)
+            image_sizes([img for _, img, _ in found])  # headers, as the job reads them
+    except ImageReadError as err:  # the DAG build stops cleanly on a DataLayoutError
+        raise DataLayoutError(str(err).rstrip(".")) from None
     finally:
         quiet.setLevel(level)

@@ -81,3 +81,24 @@ def test_every_image_of_another_band_count_is_named(tmp_path):
         preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
                    PreprocessSettings(width=W, height=H))
     assert all(f"img{i}.tif has {b}" in str(err.value) for i, b in ((2, 6), (5, 5), (7, 6)))
+
+
+def test_every_colour_mask_with_an_unlisted_colour_is_named(tmp_path):
+    """masks.colors [black, red] and two masks holding green or blue besides."""
+    from unet.cache.settings import settings_from_config
+    from unet.common.maskio import pack_rgb
+
+    red, black = [255, 0, 0], [0, 0, 0]
+    masks = np.zeros((5, 30, 40, 3), np.uint8)
+    masks[:, :10] = red
+    masks[1, :3, :3], masks[4, :3, :3] = [0, 255, 0], [0, 0, 255]
+    pairs = [write_pair(tmp_path, i, mask=masks[i]) for i in range(5)]
+    write_inputs(tmp_path, pairs)
+    settings = settings_from_config({"width": 20, "height": 16},
+                                    {"values": None, "colors": [black, red], "threshold": None,
+                                     "max_values": 16, "ignore": None})
+    assert settings.mask_values == tuple(pack_rgb(np.array([black, red], np.uint8)).tolist())
+    with pytest.raises(MaskValueError, match=r"(?s)msk1\.png holds values \[\(0, 255, 0\)\]"
+                       r".*msk4\.png holds values \[\(0, 0, 255\)\]"):
+        preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+                   settings)

@@ -36,14 +36,15 @@ class Resize(NamedTuple):
 
 # On VOC-like data, a model trained on classes 1 and 15 predicted class 7 (no training pixel)
 # on every test image: prediction now gives such a class probability 0 (model.trained), but
-# class 0, as some class must be given to every pixel.
+# class 0 as the background, as some class must be given to every pixel.
 NEVER = "it is never learnt, so the model never predicts it (its probability is 0)"
 NEVER_0 = "it is never learnt, yet the model may still predict it, only ever by chance"
 
 
-def _never(k: int) -> str:
-    """What becomes of untrained class `k`, in words."""
-    return NEVER_0 if k == 0 else NEVER
+def _never(k: int, mapping: MaskMapping) -> str:
+    """What becomes of untrained class `k`, in words: class 0 stays predicted only as the
+    background (model.trained.untrained_classes)."""
+    return NEVER_0 if k == 0 and mapping.scored_from else NEVER
 # Class 0 as the background, never seen: the model calls every pixel one of the objects.
 BACKGROUND = " (class 0 is the background: every pixel will be predicted as an object)"
 MOVE = ("put images that hold it in the training split (split.test_ids, split.val_ids, "
@@ -88,14 +89,15 @@ def absent_class_notes(absent: list[int], mapping: MaskMapping, masks: list[str]
             pos, kept = inside[k]
             notes[k] = (f"{what} has no pixel in the cached training masks, but {masks[pos]} "
                         f"holds it at full size in objects {LOST}"
-                        + size_note(kept == k, resize, pos) + ". As cached, " + _never(k))
+                        + size_note(kept == k, resize, pos) + ". As cached, "
+                        + _never(k, mapping))
         elif k in outside:
             notes[k] = (f"{what} lies in the training masks (e.g. {masks[outside[k]]}) only "
                         f"outside their regions of interest (e.g. {rois[outside[k]]}), so "
-                        f"{_never(k)}: {ROI_FIX}")
+                        f"{_never(k, mapping)}: {ROI_FIX}")
         else:
             other = ((resize and resize.elsewhere) or {}).get(k)
-            notes[k] = (f"{what} has no pixel in the training masks: {_never(k)}" + (
+            notes[k] = (f"{what} has no pixel in the training masks: {_never(k, mapping)}" + (
                             f"; {other} holds it, where it will score 0: {MOVE}" if other
                             else ""))
     if 0 in notes and mapping.scored_from:

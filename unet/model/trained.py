@@ -21,12 +21,17 @@ UNTRAINED_LOGIT = -1e4
 
 def untrained_classes(ckpt: dict) -> list[int]:
     """The classes a model file records no training pixel of; [] for a file without the
-    record (written before it was kept: every class predicted, as then). Never class 0, the
-    background: a pixel must get some class."""
+    record (written before it was kept: every class predicted, as then). Never class 0 as the
+    background (a pixel must get some class); class 0 as an object class (masks.background
+    false) like any other, unless no class was trained."""
     trained = ckpt.get("trained_classes")
     if trained is None:
         return []
-    return [k for k in range(1, ckpt["num_classes"]) if k not in trained]
+    # Without a background class, class 0 is one object class among others (Cityscapes' road):
+    # a fold that never saw it predicted it by chance. Older files: class 0 is background.
+    first = 0 if ckpt.get("background", True) is False else 1
+    untrained = [k for k in range(first, ckpt["num_classes"]) if k not in trained]
+    return [] if len(untrained) == ckpt["num_classes"] else untrained
 
 
 class TrainedOnly(nn.Module):

@@ -130,6 +130,22 @@ def test_renamed_classes_resume_training_at_its_last_epoch(tmp_path, caplog):
     assert "1 = 1 (nucleus)" in describe_model(tmp_path / "m.pt")
 
 
+def test_a_wrong_count_of_names_is_refused_before_an_epoch_is_trained(tmp_path):
+    # A rename leaves the cache alone, so preprocess does not check it again: training took
+    # every epoch, then refused the count, writing no model.pt.
+    from unet.train.settings import TrainSettings
+    from unet.train.train import train_unet
+
+    _pairs(tmp_path)
+    preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c",
+               PreprocessSettings(width=16, height=16))
+    with pytest.raises(ValueError, match=r"masks.names lists 2 names for 3 classes"):
+        train_unet(tmp_path / "c", tmp_path / "m.pt", tmp_path / "h.csv", tmp_path / "ck",
+                   {"depth": 2, "base_width": 4},
+                   TrainSettings(epochs=1, batch_size=2, device="cpu"), class_names=["a", "b"])
+    assert not (tmp_path / "ck" / "last.pt").exists()  # no epoch trained
+
+
 @pytest.mark.workflow
 def test_a_renamed_class_reruns_the_tables_with_the_new_name(tmp_path):
     # masks.names was a param of preprocess: a rename re-cached the data and retrained every

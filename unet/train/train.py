@@ -172,6 +172,8 @@ def train_unet(
     config = UNetConfig(
         in_channels=meta["in_channels"], num_classes=meta["num_classes"], **model_settings
     )
+    # refused before an epoch: a rename leaves the cache, which checked the count, alone
+    names = shown_names(class_names, meta)
     n_threads, settings = _share_cores(settings, threads)
     train_set, val_set = _datasets(cache_dir, meta, settings, fold)
     check_settings(settings, len(train_set), meta["size"], config)
@@ -211,8 +213,7 @@ def train_unet(
             checkpoint.save(ckdir / "last.pt", last_record(run, chash, state))
             if should_stop(settings, state):
                 break
-    return _finish(run, state, shown_names(class_names, meta), ckdir / "best.pt", model_out,
-                   history_out, trained)
+    return _finish(run, state, names, ckdir / "best.pt", model_out, history_out, trained)
 
 
 def _trained(cache_dir, train_set, config: UNetConfig, settings: TrainSettings,

@@ -84,3 +84,20 @@ def test_too_many_workers_are_lowered_in_one_line(cache, tmp_path, caplog):  # n
     ]
     assert best["train_settings"]["num_workers"] == cores - 1  # what ran
     assert torch.get_num_threads() == 1
+
+
+def test_resuming_with_other_workers_names_them_in_the_fix(cache, tmp_path, caplog, monkeypatch):  # noqa: F811
+    # torch's threads are the job's cores less one per worker: a last.pt of 4 threads resumed
+    # under --cores 4 with train.num_workers 2 ran on 2, and the warning's fix was
+    # "run with --cores 4", the very count that ran.
+    from unet.common import device
+
+    monkeypatch.setattr(device.os, "sched_getaffinity", lambda pid: set(range(8)))
+    caplog.set_level(logging.INFO)
+    settings = {"epochs": 2, "batch_size": 2, "device": "cpu", "deterministic": True}
+    args = (cache, tmp_path / "model.pt", tmp_path / "history.csv", tmp_path / "ck",
+            {"depth": 2, "base_width": 4})
+    train_unet(*args, TrainSettings(**settings, max_minutes=1e-9), threads=4)  # stops after 1
+    train_unet(*args, TrainSettings(**settings, num_workers=2), threads=4)
+    assert "resuming 1 epochs trained on 4 CPU threads with 2" in caplog.text
+    assert "--cores 4 plus one per train.num_workers" in caplog.text

@@ -92,8 +92,9 @@ def _log_start(run: Run, fold: int | None, threads: int) -> None:
 
 def _note_threads(run: Run, state: dict, threads: int) -> None:
     """On the CPU the thread count changes the weights (how sums are split), yet a last.pt is
-    resumed under another (`--cores`, a cluster's cpus): say so, as the result then equals an
-    unbroken run on neither count. The count is kept in `state`, which last.pt stores."""
+    resumed under another (`--cores`, a cluster's cpus, train.num_workers): say so, as the
+    result then equals an unbroken run on neither count. The count is kept in `state`, which
+    last.pt stores."""
     if run.device.type != "cpu":
         return
     first = state.setdefault("cpu_threads", threads)
@@ -101,7 +102,8 @@ def _note_threads(run: Run, state: dict, threads: int) -> None:
         log.warning(
             "resuming %d epochs trained on %d CPU threads with %d: the thread count changes "
             "the weights, so they will equal those of an unbroken run on neither count; run "
-            "with --cores %d to repeat the first run", state["epoch"], first, threads, first,
+            "with --cores %d plus one per train.num_workers (torch gets the job's cores less "
+            "one per worker) to repeat the first run", state["epoch"], first, threads, first,
         )
         state["cpu_threads"] = threads
 

@@ -27,7 +27,8 @@ def _shared_fix(texts: list[str]) -> str:
     return ends[cut:] if cut >= 0 and len(ends) - cut > 20 else ""
 
 
-def raise_all(errors: list[tuple[str, Exception]], what: str = "pairs cannot be cached") -> None:
+def raise_all(errors: list[tuple[str, Exception]], what: str = "pairs cannot be cached",
+              unit: str = "pair(s)") -> None:
     """Raise the errors (each keyed by its file, sorted by it) as one: one error as it is,
     several as one of their class (ValueError when they differ), the shared fix said once."""
     if not errors:
@@ -42,7 +43,7 @@ def raise_all(errors: list[tuple[str, Exception]], what: str = "pairs cannot be 
     kind = kinds.pop() if len(kinds) == 1 else ValueError
     fix = fix.lstrip(";. ")
     tail = [fix[:1].upper() + fix[1:]] if fix else []
-    raise kind("\n".join([f"{len(errors)} {what}:", *listed(lines), *tail]))
+    raise kind("\n".join([f"{len(errors)} {what}:", *listed(lines, unit), *tail]))
 
 
 MASK_FIX = "Replace or remove the file (and its image)."

@@ -7,7 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from unet.common.bad_files import raise_all
 from unet.common.fileio import write_json
+from unet.common.imageio import ImageReadError
 from unet.common.parallel import parallel_map
 from unet.dataset.layout import DataLayoutError, Layout, layout_from, layout_on_disk, local_root
 from unet.dataset.layout_kinds import layout_module
@@ -93,16 +95,33 @@ def _class_names(layout: Layout, masks: list) -> dict[str, str] | None:
     return None
 
 
+def _kept(job: tuple[Any, Any]) -> Path | Exception:
+    """Write one image's file (a merged or drawn mask, stacked bands); its bad input returned,
+    not raised, so that the pass goes on to name every bad image at once."""
+    func, item = job
+    try:
+        return func(item)
+    except (DataLayoutError, ImageReadError) as err:
+        return err
+
+
+def _write_all(func: Any, jobs: list, processes: int, desc: str, what: str) -> None:
+    """Run func on every job, `processes` at a time; the bad ones refused together."""
+    done = parallel_map(_kept, [(func, job) for job in jobs], processes, desc)
+    raise_all([(str(job[1]), out) for job, out in zip(jobs, done, strict=True)
+               if isinstance(out, Exception)], what, "image(s)")
+
+
 def _write_files(merges: list, stacks: list, drawn: str | None, processes: int) -> None:
-    """Write the merged or drawn masks and the stacked band files, `processes` at a time."""
+    """Write the merged or drawn masks and the stacked band files, `processes` at a time;
+    the images whose files cannot be written are named in one error (sorted by id)."""
     if drawn == "rle":
         layout_module("rle", "dataset.rle_order").check_order([job[1:] for job, _ in merges])
-    for _ in parallel_map(_merge, merges, processes, "merge masks"):
-        pass
+    _write_all(_merge, merges, processes, "merge masks",
+               f"masks cannot be {'drawn' if drawn else 'merged'}")
     if stacks:
         stack = layout_module("band_files").stack_bands
-        for _ in parallel_map(stack, stacks, processes, "stack bands"):
-            pass
+        _write_all(stack, stacks, processes, "stack bands", "images' bands cannot be stacked")
 
 
 def write_manifest(

@@ -240,7 +240,7 @@ def write_rle_mask(masks: RleMasks, image: Path, size: tuple[int, int], dest: Pa
             on = decode(encoding, size, masks.order, masks.relative)
         except ValueError as err:
             raise DataLayoutError(f"{masks.csv}: the encoding of {image.name} is unusable "
-                                  f"({err}): {encoding[:60]!r}") from None
+                                  f"({err}): {encoding[:60]!r}; fix or remove the row") from None
         out[on] = cls if masks.classes else 255
     write_mask_png(dest, out, palette=PALETTE if masks.classes else None)
     return dest

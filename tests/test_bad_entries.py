@@ -1,0 +1,85 @@
+"""Several bad entries of a data set (masks to merge or draw, rows of a CSV, objects of a COCO
+JSON) named in one error, not one per rerun."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from unet.dataset.download import download_dataset
+from unet.dataset.layout import DataLayoutError
+
+RLE = {"csv": "train.csv", "id_column": "ImageId", "rle_column": "EncodedPixels",
+       "order": "columns", "absent": "error"}
+
+
+def _images(root, n, size=(12, 8)):
+    """n grey images a00.png, a01.png, ... in root/images."""
+    w, h = size
+    (root / "images").mkdir(parents=True)
+    for i in range(n):
+        Image.fromarray(np.full((h, w), 9 * i, np.uint8)).save(root / "images" / f"a{i:02d}.png")
+
+
+def test_every_mask_part_of_another_size_is_named_at_once(tmp_path):
+    """Masks merged per image (mask_parts) stopped at the first of another size than its
+    image's first mask: a data set with several needed one rerun each."""
+    _images(tmp_path, 25)
+    (tmp_path / "masks").mkdir()
+    for i in range(25):
+        Image.fromarray(np.zeros((8, 12), np.uint8)).save(tmp_path / "masks" / f"a{i:02d}.png")
+        size = (5, 5) if i % 10 < 9 else (8, 12)  # 23 parts of the wrong size
+        Image.fromarray(np.zeros(size, np.uint8)).save(tmp_path / "masks" / f"a{i:02d}_1.png")
+    settings = {"path": str(tmp_path), "images": "images", "masks": "masks",
+                "mask_parts": r"_\d+"}
+    with pytest.raises(DataLayoutError) as err:
+        download_dataset(tmp_path / "out" / "manifest.json", "local", settings, processes=2)
+    text = str(err.value)
+    assert text.startswith("23 masks cannot be merged:")
+    assert "a00_1.png is 5x5 but" in text and "a08_1.png is 5x5" in text
+    assert "a09_1.png" not in text and "... and 3 more image(s)" in text
+    assert text.lower().count("fix or remove the file") == 1
+    assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_every_unusable_encoding_of_a_csv_is_named_at_once(tmp_path):
+    """Encodings whose runs lie past their image stopped at the first image drawn."""
+    _images(tmp_path, 6)
+    rows = ["ImageId,EncodedPixels"]
+    rows += [f"a{i:02d}.png,{90 if i % 2 else 1} 20" for i in range(6)]  # 12x8: 96 pixels
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    settings = {"path": str(tmp_path), "images": "images", "rle": RLE}
+    with pytest.raises(DataLayoutError) as err:
+        download_dataset(tmp_path / "out" / "manifest.json", "local", settings)
+    text = str(err.value)
+    assert text.startswith("3 masks cannot be drawn:")
+    assert all(f"encoding of a{i:02d}.png" in text for i in (1, 3, 5))
+    assert "a00.png" not in text and not (tmp_path / "out" / "manifest.json").exists()
+
+
+def _coco(root, sizes, categories=(1,), category=lambda i: 1):
+    """A COCO JSON of the images with the (w, h) `sizes`, one square object each."""
+    images = [{"id": i, "file_name": f"a{i:02d}.png", "width": w, "height": h}
+              for i, (w, h) in enumerate(sizes)]
+    objects = [{"id": 100 + i, "image_id": i, "category_id": category(i),
+                "segmentation": [[1, 1, 5, 1, 5, 5, 1, 5]]} for i in range(len(sizes))]
+    data = {"images": images, "annotations": objects,
+            "categories": [{"id": c, "name": f"c{c}"} for c in categories]}
+    (root / "coco.json").write_text(json.dumps(data))
+    return {"path": str(root), "images": "images", "coco": {"json": "coco.json"}}
+
+
+def test_every_coco_image_of_another_size_is_named_at_once(tmp_path):
+    """Images whose size in the JSON is not the file's stopped at the first drawn."""
+    pytest.importorskip("pycocotools")
+    _images(tmp_path, 5)
+    settings = _coco(tmp_path, [(12, 8), (10, 8), (12, 8), (8, 12), (12, 9)])
+    with pytest.raises(DataLayoutError) as err:
+        download_dataset(tmp_path / "out" / "manifest.json", "local", settings)
+    text = str(err.value)
+    assert text.startswith("3 masks cannot be drawn:")
+    assert all(f"gives {s} for it" in text for s in ("10x8", "8x12", "12x9"))
+    assert text.lower().count("fix the file or the json") == 1

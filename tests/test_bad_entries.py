@@ -83,3 +83,32 @@ def test_every_coco_image_of_another_size_is_named_at_once(tmp_path):
     assert text.startswith("3 masks cannot be drawn:")
     assert all(f"gives {s} for it" in text for s in ("10x8", "8x12", "12x9"))
     assert text.lower().count("fix the file or the json") == 1
+
+
+def test_every_row_of_a_bad_class_is_named_at_once(tmp_path):
+    """Class numbers out of range (0 written for the background, 255) stopped at the first
+    line: one rerun per row."""
+    _images(tmp_path, 25)
+    rows = ["ImageId,EncodedPixels,ClassId"]
+    rows += [f"a{i:02d}.png,1 5,{2 if i % 5 == 0 else 0}" for i in range(25)] + ["a00.png,7 2,255"]
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    settings = {"path": str(tmp_path), "images": "images",
+                "rle": {**RLE, "class_column": "ClassId"}}
+    with pytest.raises(DataLayoutError) as err:
+        download_dataset(tmp_path / "out" / "manifest.json", "local", settings)
+    text = str(err.value)
+    assert text.startswith("21 rows of") and "line 3: class '0'" in text
+    assert "line 27: class '255'" not in text and "... and 1 more row(s)" in text
+    assert "line 2:" not in text and text.count("from 1 to 254") == 1
+
+
+def test_every_annotation_of_an_unknown_category_is_named_at_once(tmp_path):
+    """Annotations of category ids 'categories' does not list stopped at the first."""
+    _images(tmp_path, 4)
+    settings = _coco(tmp_path, [(12, 8)] * 4, categories=(1, 2), category=lambda i: 1 + 3 * i)
+    with pytest.raises(DataLayoutError) as err:
+        download_dataset(tmp_path / "out" / "manifest.json", "local", settings)
+    text = str(err.value)
+    assert text.startswith("3 annotations of") and "annotation 100" not in text
+    assert all(f"annotation {100 + i} has category {1 + 3 * i}" in text for i in (1, 2, 3))
+    assert text.lower().count("add the category") == 1

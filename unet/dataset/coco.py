@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from unet.common.bad_files import raise_all
 from unet.common.decoders import ROTATED
 from unet.common.imageio import exif_orientation
 from unet.common.maskio import write_mask_png
@@ -155,11 +156,13 @@ def _objects(data: dict, path: Path, classes: dict[str, int]) -> dict[str, list]
     exports write ids as numbers in one list and as strings in the other. Objects without a
     shape, and those of an image id that 'images' does not list, are named in a warning."""
     objects: dict[str, list] = {}
-    shapeless = 0
-    for a in data["annotations"]:
-        if str(a["category_id"]) not in classes:
-            raise DataLayoutError(f"{path}: annotation {a.get('id')} has category "
-                                  f"{a['category_id']}, which 'categories' does not list")
+    shapeless, unknown = 0, []
+    for n, a in enumerate(data["annotations"]):
+        if str(a["category_id"]) not in classes:  # all named at once, not one per rerun
+            unknown.append((f"{n:09d}", DataLayoutError(
+                f"{path}: annotation {a.get('id')} has category {a['category_id']}, which "
+                "'categories' does not list; add the category, or fix or remove the annotation")))
+            continue
         segmentation = a.get("segmentation")
         if isinstance(segmentation, list) and segmentation and all(
                 isinstance(n, int | float) for n in segmentation):
@@ -169,6 +172,8 @@ def _objects(data: dict, path: Path, classes: dict[str, int]) -> dict[str, list]
             continue
         objects.setdefault(str(a["image_id"]), []).append(
             (classes[str(a["category_id"])], segmentation, a.get("id")))
+    raise_all(unknown, f"annotations of {path.name} have a category it does not list",
+              "annotation(s)")
     if shapeless:
         log.warning("%d objects of %s have no shape (no segmentation, or polygons of under 3 "
                     "points: boxes only) and are left out of the masks", shapeless, path.name)

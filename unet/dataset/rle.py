@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from unet.common.bad_files import raise_all
 from unet.common.maskio import write_mask_png
 from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, nfc, source_file
 from unet.dataset.names import listing
@@ -119,13 +120,16 @@ def _class_numbers(
             return None
 
     named = sorted({c for c, _ in classes if number(c) is None})
+    bad = []  # every such row at once: a class column of 0s wanted one rerun per row
     for cls, line in classes:
         value = number(cls)
         if (value is not None and named) or (value is None and not cls.strip()) or (
                 value is not None and not 1 <= value <= 254):
-            raise DataLayoutError(f"{path} line {line}: class {cls!r} is not a class number "
-                                  "from 1 to 254" + (f" nor a name as {named[0]!r} is" if named
-                                                     else ""))
+            bad.append((f"{line:09d}", DataLayoutError(
+                f"{path} line {line}: class {cls!r} is not a class number" + (
+                    f" nor a name as {named[0]!r} is" if named else "") + "; give classes as "
+                "numbers from 1 to 254 or as names (0, the background, has no rows)")))
+    raise_all(bad, f"rows of {path.name} have no usable class", "row(s)")
     if len(named) > 254:
         raise DataLayoutError(f"{path} names {len(named)} classes; at most 254 are taken")
     if not named:

@@ -112,3 +112,24 @@ def test_every_annotation_of_an_unknown_category_is_named_at_once(tmp_path):
     assert text.startswith("3 annotations of") and "annotation 100" not in text
     assert all(f"annotation {100 + i} has category {1 + 3 * i}" in text for i in (1, 2, 3))
     assert text.lower().count("add the category") == 1
+
+
+def test_every_wide_image_the_intensity_range_cannot_read_is_named_at_once(tmp_path):
+    """Truncated 16-bit training images stopped the intensity range at the first, before the
+    cache pass that names every bad pair: one rerun per file."""
+    from unet.cache.intensity import training_range
+    from unet.cache.settings import PreprocessSettings
+    from unet.common.imageio import ImageReadError
+
+    paths = []
+    for i in range(4):
+        paths.append(tmp_path / f"i{i}.png")
+        Image.fromarray(np.arange(4000, dtype=np.uint16).reshape(40, 100)).save(paths[-1])
+        if i != 2:  # cut in half: a failed copy
+            paths[-1].write_bytes(paths[-1].read_bytes()[:300])
+    with pytest.raises(ImageReadError) as err:
+        training_range([str(p) for p in paths], False, PreprocessSettings(8, 8), 2)
+    text = str(err.value)
+    assert text.startswith("3 images cannot be read:")
+    assert all(f"i{i}.png" in text for i in (0, 1, 3)) and "i2.png" not in text
+    assert text.count("Replace or remove") == 1

@@ -11,9 +11,10 @@ import os
 import numpy as np
 
 from unet.cache.settings import PreprocessSettings
+from unet.common.bad_files import raise_all
 from unet.common.bands import bands_dtype, raw_bands
 from unet.common.decoders import is_tiff, pil_reads_faithfully, read_wide, value_range, wide_header
-from unet.common.imageio import GREY16, image_header, open_image
+from unet.common.imageio import GREY16, ImageReadError, image_header, open_image
 from unet.common.parallel import parallel_map
 
 
@@ -25,7 +26,10 @@ def training_range(
     if settings.intensity == "image":
         return None
     jobs = [(path, multi) for path in images]
-    found = parallel_map(_image_range, jobs, processes, "intensity range")
+    found = list(parallel_map(_kept_range, jobs, processes, "intensity range"))
+    # every image that cannot be read, at once: stopping at the first meant a rerun per file
+    raise_all([(path, s) for path, s in zip(images, found, strict=True)
+               if isinstance(s, ImageReadError)], "images cannot be read", "image(s)")
     spans = {path: s for path, s in zip(images, found, strict=True) if s}
     if not spans:
         return None
@@ -74,6 +78,14 @@ def _float_samples(path: str, multi: bool) -> bool:
         return wide_header(path)[1].kind == "f"
     except (OSError, ValueError):  # damaged or unusable: its decode names it
         return False
+
+
+def _kept_range(job: tuple[str, bool]) -> tuple[float, float] | ImageReadError | None:
+    """_image_range, or the error of an image that cannot be read (returned, not raised)."""
+    try:
+        return _image_range(job)
+    except ImageReadError as err:
+        return err
 
 
 def _image_range(job: tuple[str, bool]) -> tuple[float, float] | None:

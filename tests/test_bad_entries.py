@@ -133,3 +133,46 @@ def test_every_wide_image_the_intensity_range_cannot_read_is_named_at_once(tmp_p
     assert text.startswith("3 images cannot be read:")
     assert all(f"i{i}.png" in text for i in (0, 1, 3)) and "i2.png" not in text
     assert text.count("Replace or remove") == 1
+
+
+@pytest.mark.parametrize("kind", ["folders", "rle", "coco"])
+def test_every_id_two_files_share_is_named_at_once(tmp_path, kind):
+    """Images saved twice (a.png beside a.jpg, or in two subfolders) stopped pairing at the
+    first such id: a folder with many needed one rerun each."""
+    _images(tmp_path, 4)
+    (tmp_path / "masks").mkdir()
+    for i in range(4):
+        Image.fromarray(np.zeros((8, 12), np.uint8)).save(tmp_path / "masks" / f"a{i:02d}.png")
+        if i != 1:
+            Image.fromarray(np.zeros((8, 12), np.uint8)).save(tmp_path / "images" / f"a{i:02d}.jpg")
+    settings = {"path": str(tmp_path), "images": "images", "masks": "masks",
+                "image_extensions": [".png", ".jpg"]}
+    if kind == "rle":
+        (tmp_path / "train.csv").write_text("ImageId,EncodedPixels\na00,1 2\n")
+        settings["rle"] = RLE
+    if kind == "coco":
+        settings.update(_coco(tmp_path, [(12, 8)] * 4))
+        data = json.loads((tmp_path / "coco.json").read_text())  # the .jpg copies listed too
+        data["images"] += [{"id": 50 + i, "file_name": f"a{i:02d}.jpg"} for i in (0, 2, 3)]
+        (tmp_path / "coco.json").write_text(json.dumps(data))
+    with pytest.raises(DataLayoutError) as err:
+        download_dataset(tmp_path / "out" / "manifest.json", "local", settings)
+    text = str(err.value)
+    assert text.startswith("3 ") and all(f"'a{i:02d}'" in text for i in (0, 2, 3))
+    assert text.lower().count("rename or remove one") == 1
+
+
+def test_every_id_two_images_share_in_per_id_mask_folders_is_named_at_once(tmp_path):
+    """DSB's layout (stage1_train/<id>/images/<id>.png) with copies of several images."""
+    for i in range(3):
+        for sub in ("images", "masks"):
+            (tmp_path / f"s{i}" / sub).mkdir(parents=True)
+        Image.fromarray(np.zeros((8, 12), np.uint8)).save(tmp_path / f"s{i}/images/s{i}.png")
+        Image.fromarray(np.zeros((8, 12), np.uint8)).save(tmp_path / f"s{i}/masks/m.png")
+        Image.fromarray(np.zeros((8, 12), np.uint8)).save(tmp_path / f"s{i}/s{i}.png")
+    settings = {"path": str(tmp_path), "images": ".", "masks": "{id}/masks", "recursive": True}
+    with pytest.raises(DataLayoutError) as err:
+        download_dataset(tmp_path / "out" / "manifest.json", "local", settings)
+    text = str(err.value)
+    assert text.startswith("3 files would share") and text.count("'s") == 3
+    assert text.lower().count("rename or remove one") == 1

@@ -20,7 +20,7 @@ from unet.common.bad_files import raise_all
 from unet.common.decoders import ROTATED
 from unet.common.imageio import exif_orientation
 from unet.common.maskio import write_mask_png
-from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc, source_file
+from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc, shared_ids, source_file
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
     img_dir = root / layout.images
     on_disk = files_with(img_dir, layout.image_extensions, layout.recursive)
     find = _finder(img_dir, on_disk, layout.recursive)
-    pairs, missing, ids = [], [], {}
+    pairs, missing, ids, twice = [], [], {}, []
     for im in data["images"]:
         image = find(im["file_name"])
         if image is None:
@@ -100,12 +100,14 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
             continue
         stem = nfc(image.stem)
         if stem in ids:
-            raise DataLayoutError(f"{ids[stem]} and {image} would have the same id "
-                                  f"{stem!r}; rename or remove one")
+            twice.append((str(image), DataLayoutError(f"{ids[stem]} and {image} would have the "
+                                                      f"same id {stem!r}; rename or remove one")))
+            continue
         ids[stem] = image
         size = (im["width"], im["height"]) if "width" in im and "height" in im else None
         masks = CocoMasks(tuple(objects.get(str(im["id"]), ())), size, path, named)
         pairs.append((stem, image, masks))
+    shared_ids(twice)
     if missing and not layout.allow_unpaired:
         raise DataLayoutError(
             f"images {path.name} lists that are not in {img_dir}: {listing(missing)}; set "

@@ -147,13 +147,26 @@ def files_by_stem(
     (nfc); two files with one stem (in two subfolders, or a.png beside a.jpg) are refused, as
     the stem names every output of a pair."""
     found: dict[str, Path] = {}
+    twice = []
     for p in files_with(folder, extensions, recursive):
         stem = nfc(p.stem)
         if stem in found:
-            raise DataLayoutError(f"{found[stem]} and {p} would have the same id {stem!r} "
-                                  "(the file stem, which names the outputs); rename or remove one")
+            twice.append((str(p), DataLayoutError(
+                f"{found[stem]} and {p} would have the same id {stem!r} (the file stem, which "
+                "names the outputs); rename or remove one")))
+            continue
         found[stem] = p
+    shared_ids(twice)
     return found
+
+
+def shared_ids(twice: list[tuple[str, DataLayoutError]]) -> None:
+    """Refuse every file whose id another file has, at once (one error named each, one rerun
+    per file found the next)."""
+    if twice:
+        from unet.common.bad_files import raise_all  # here: the DAG build imports this module
+
+        raise_all(twice, "files would share an id with another", "file(s)")
 
 
 def nfc(name: str) -> str:

@@ -13,6 +13,7 @@ from unet.dataset.layout import (
     Layout,
     files_with,
     id_of,
+    shared_ids,
     visible_files,
     wildcard,
 )
@@ -29,6 +30,7 @@ def _images(root: Path, layout: Layout) -> dict[str, Path]:
     mask_dirs = {d.resolve() for d in root.glob(wildcard(layout.masks, "{id}")) if d.is_dir()}
     exts = {e.lower() for e in layout.image_extensions}
     images: dict[str, Path] = {}
+    twice = []
     for p in visible_files(img_dir, layout.recursive):
         if p.suffix.lower() not in exts or mask_dirs.intersection(p.resolve().parents):
             continue
@@ -36,10 +38,11 @@ def _images(root: Path, layout: Layout) -> dict[str, Path]:
         if pid is None:
             continue
         if pid in images:
-            raise DataLayoutError(
-                f"{images[pid]} and {p} would have the same id {pid!r}; rename or remove one"
-            )
+            twice.append((str(p), DataLayoutError(
+                f"{images[pid]} and {p} would have the same id {pid!r}; rename or remove one")))
+            continue
         images[pid] = p
+    shared_ids(twice)
     return images
 
 

@@ -9,7 +9,14 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from unet.dataset.layout import GROUP, DataLayoutError, Layout, mask_suffixes, visible_files
+from unet.dataset.layout import (
+    GROUP,
+    DataLayoutError,
+    Layout,
+    mask_suffixes,
+    shared_ids,
+    visible_files,
+)
 from unet.dataset.layout_kinds import layout_module
 from unet.dataset.names import (
     after_prefix,
@@ -42,6 +49,7 @@ def _files(
     inside = other != folder.resolve() and other.is_relative_to(folder.resolve())
     found: dict[str, Path] = {}
     skipped: Counter[str] = Counter()
+    twice = []  # every shared id at once: a folder of a.png beside a.jpg wanted a rerun each
     for p in visible_files(folder, recursive, exts):
         if inside and p.resolve().is_relative_to(other):
             continue  # masks/ inside the images folder: its files are not images
@@ -51,11 +59,12 @@ def _files(
             continue
         stem = unicodedata.normalize("NFC", p.stem)  # macOS zips write café decomposed
         if stem in found:
-            raise DataLayoutError(
+            twice.append((str(p), DataLayoutError(
                 f"{found[stem]} and {p} would have the same id {stem!r} (the file stem, "
-                f"which names the pair's outputs); rename or remove one, or narrow {key}"
-            )
+                f"which names the pair's outputs); rename or remove one, or narrow {key}")))
+            continue
         found[stem] = p
+    shared_ids(twice)
     return found, skipped
 
 

@@ -176,3 +176,23 @@ def test_every_id_two_images_share_in_per_id_mask_folders_is_named_at_once(tmp_p
     text = str(err.value)
     assert text.startswith("3 files would share") and text.count("'s") == 3
     assert text.lower().count("rename or remove one") == 1
+
+
+def test_every_unusable_object_of_one_image_is_counted(tmp_path):
+    """An image's encodings (or COCO objects) stopped at its first unusable one: fixed, the
+    next of the same image failed the rerun."""
+    _images(tmp_path, 2)
+    rows = ["ImageId,EncodedPixels", "a00.png,1 2", "a00.png,90 20", "a00.png,5 2",
+            "a00.png,80 40", "a00.png,0 3", "a01.png,1 2"]
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    settings = {"path": str(tmp_path), "images": "images", "rle": RLE}
+    with pytest.raises(DataLayoutError, match=r"3 encodings of a00\.png are unusable.*'90 20'"):
+        download_dataset(tmp_path / "out" / "manifest.json", "local", settings)
+    pytest.importorskip("pycocotools")
+    settings = _coco(tmp_path, [(12, 8)] * 2)
+    data = json.loads((tmp_path / "coco.json").read_text())
+    data["annotations"] += [{"id": 7 + k, "image_id": 0, "category_id": 1,
+                             "segmentation": [[1, 1, 5, 1, 5, 5, 1]]} for k in range(3)]
+    (tmp_path / "coco.json").write_text(json.dumps(data))
+    with pytest.raises(DataLayoutError, match=r"a00\.png \(annotations 7, 8, 9\) have unusable"):
+        download_dataset(tmp_path / "out" / "manifest.json", "local", settings)

@@ -276,13 +276,20 @@ def write_coco_mask(masks: CocoMasks, image: Path, size: tuple[int, int], dest: 
     if size != (w, h):
         raise DataLayoutError(f"{image} is {size[0]}x{size[1]}" + _turned(image, size, (w, h),
                                                                           masks.json.name))
-    drawn = []  # (class, its pixels' flat indices): memory as the objects' pixels, not h*w each
+    drawn, bad = [], []  # (class, its pixels' flat indices): memory as objects' pixels
     for cls, segmentation, number in masks.objects:
         try:
             drawn.append((cls, np.flatnonzero(_shape(segmentation, h, w))))
         except (TypeError, ValueError, KeyError, IndexError) as err:
-            raise DataLayoutError(f"{masks.json}: an object of {image.name} (annotation "
-                                  f"{number}) has an unusable segmentation ({err})") from None
+            bad.append((number, err))  # every one of the image named, not one per rerun
+    if bad:
+        numbers, err = ", ".join(str(n) for n, _ in bad[:20]), bad[0][1]
+        raise DataLayoutError(
+            f"{masks.json}: an object of {image.name} (annotation {numbers}) has an unusable "
+            f"segmentation ({err}); fix or remove it" if len(bad) == 1 else
+            f"{masks.json}: {len(bad)} objects of {image.name} (annotations {numbers}"
+            f"{', ...' if len(bad) > 20 else ''}) have unusable segmentations (the first: "
+            f"{err}); fix or remove them")
     out = np.zeros(h * w, np.uint8)
     # Larger objects first, by the pixels drawn: the JSON's 'area' is often missing or 0
     for cls, pixels in sorted(drawn, key=lambda o: -len(o[1])):

@@ -237,14 +237,21 @@ def write_rle_mask(masks: RleMasks, image: Path, size: tuple[int, int], dest: Pa
     from unet.dataset.class_folders import PALETTE
 
     out = np.zeros(size[::-1], np.uint8)
+    bad = []  # (error, encoding) of every unusable row: the first named, all counted
     for encoding, cls in masks.rows:
         if not encoding:  # no object (and maybe no class)
             continue
         try:
             on = decode(encoding, size, masks.order, masks.relative)
         except ValueError as err:
-            raise DataLayoutError(f"{masks.csv}: the encoding of {image.name} is unusable "
-                                  f"({err}): {encoding[:60]!r}; fix or remove the row") from None
+            bad.append((err, encoding))
+            continue
         out[on] = cls if masks.classes else 255
+    if bad:
+        (err, encoding), n = bad[0], len(bad)
+        what = f"{n} encodings of {image.name} are unusable, the first" if n > 1 else (
+            f"the encoding of {image.name} is unusable")
+        raise DataLayoutError(f"{masks.csv}: {what} ({err}): {encoding[:60]!r}; fix or remove "
+                              f"the row{'s' if n > 1 else ''}")
     write_mask_png(dest, out, palette=PALETTE if masks.classes else None)
     return dest

@@ -196,3 +196,22 @@ def test_every_unusable_object_of_one_image_is_counted(tmp_path):
     (tmp_path / "coco.json").write_text(json.dumps(data))
     with pytest.raises(DataLayoutError, match=r"a00\.png \(annotations 7, 8, 9\) have unusable"):
         download_dataset(tmp_path / "out" / "manifest.json", "local", settings)
+
+
+def test_every_class_mask_and_band_of_another_size_is_named_at_once(tmp_path):
+    """Class folders' masks merged per image and band files stacked per image went through
+    the same pass, which stopped at the first image."""
+    _images(tmp_path, 3)
+    for k in ("c1", "c2"):
+        (tmp_path / k).mkdir()
+        for i in range(3):
+            size = (5, 5) if k == "c2" and i != 1 else (8, 12)
+            Image.fromarray(np.zeros(size, np.uint8)).save(tmp_path / k / f"a{i:02d}.png")
+    settings = {"path": str(tmp_path), "images": "images", "masks": ["c1", "c2"],
+                "mask_folders": "classes"}
+    with pytest.raises(DataLayoutError, match=r"^2 masks cannot be merged:\n.*a00\.png is 5x5"):
+        download_dataset(tmp_path / "out" / "manifest.json", "local", settings)
+    settings = {"path": str(tmp_path), "images": "images", "masks": "c1",
+                "band_files": ["c2/a{id}.png"], "image_prefix": "a", "mask_prefix": "a"}
+    with pytest.raises(DataLayoutError, match=r"^2 images' bands cannot be stacked:\n.*a00"):
+        download_dataset(tmp_path / "out2" / "manifest.json", "local", settings)

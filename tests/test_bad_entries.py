@@ -215,3 +215,21 @@ def test_every_class_mask_and_band_of_another_size_is_named_at_once(tmp_path):
                 "band_files": ["c2/a{id}.png"], "image_prefix": "a", "mask_prefix": "a"}
     with pytest.raises(DataLayoutError, match=r"^2 images' bands cannot be stacked:\n.*a00"):
         download_dataset(tmp_path / "out2" / "manifest.json", "local", settings)
+
+
+def test_mask_parts_that_cannot_be_read_are_called_masks(tmp_path):
+    """Empty mask parts (a failed copy) were listed as images, with an image's fix."""
+    from unet.common.imageio import ImageReadError
+
+    _images(tmp_path, 3)
+    (tmp_path / "masks").mkdir()
+    for i in range(3):
+        Image.fromarray(np.zeros((8, 12), np.uint8)).save(tmp_path / "masks" / f"a{i:02d}.png")
+        (tmp_path / "masks" / f"a{i:02d}_1.png").write_bytes(b"")
+    settings = {"path": str(tmp_path), "images": "images", "masks": "masks",
+                "mask_parts": r"_\d+"}
+    with pytest.raises(ImageReadError) as err:
+        download_dataset(tmp_path / "out" / "manifest.json", "local", settings)
+    text = str(err.value)
+    assert text.startswith("3 masks cannot be merged:") and text.count("cannot read mask") == 3
+    assert "cannot read image" not in text and text.endswith("(and its image).")

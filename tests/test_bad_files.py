@@ -102,3 +102,18 @@ def test_every_colour_mask_with_an_unlisted_colour_is_named(tmp_path):
                        r".*msk4\.png holds values \[\(0, 0, 255\)\]"):
         preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
                    settings)
+
+
+def test_a_shared_fix_is_not_cut_at_an_abbreviation():
+    """Soft masks with the same fractional values share '(e.g. [0.5]); ...': the fix said once
+    was cut at 'e.g. ', each line ending '(e.g' and the fix starting '[0.5]); masks hold'."""
+    def soft(name: str) -> ImageReadError:
+        return ImageReadError(f"mask {name} is a float image whose values are not whole numbers "
+                              "(e.g. [0.5]); masks hold one integer value per class: save it "
+                              "with class values (e.g. an 8-bit PNG of 0/255)")
+    with pytest.raises(ImageReadError) as err:
+        raise_all([("b", soft("b.tif")), ("a", soft("a.tif"))], "masks cannot be read")
+    lines = str(err.value).splitlines()
+    assert lines[1].endswith("a.tif is a float image whose values are not whole numbers "
+                             "(e.g. [0.5])")
+    assert lines[3].startswith("Masks hold one integer value per class")

@@ -7,6 +7,7 @@ every file anyway collects them all at no extra cost.
 from __future__ import annotations
 
 import os
+import re
 
 from unet.common.imageio import ImageReadError
 
@@ -20,10 +21,17 @@ def listed(lines: list[str], unit: str = "pair(s)") -> list[str]:
     return out
 
 
+# A full stop that ends no sentence: "(e.g. [0.5]); ..." shared by every message was cut there,
+# leaving each line ending "(e.g" and the said-once fix starting mid-parenthesis.
+_ABBREVIATED = re.compile(r"(?:\be\.g|\bi\.e|\betc|\bcf|\bvs)$")
+
+
 def _shared_fix(texts: list[str]) -> str:
     """The end every message shares from a sentence or clause on (its fix), or ''."""
     ends = os.path.commonprefix([t[::-1] for t in texts])[::-1]
-    cut = min((k for k in (ends.find("; "), ends.find(". ")) if k >= 0), default=-1)
+    start = len(texts[0]) - len(ends)  # where the shared end begins in the first message
+    cut = next((k for k in range(len(ends) - 1) if ends[k : k + 2] == "; " or (
+        ends[k : k + 2] == ". " and not _ABBREVIATED.search(texts[0][: start + k]))), -1)
     return ends[cut:] if cut >= 0 and len(ends) - cut > 20 else ""
 
 

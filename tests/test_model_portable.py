@@ -168,3 +168,25 @@ def test_a_timm_folder_or_hub_model_fine_tunes_from_its_file_alone(
     images = _images(tmp_path / "new")
     assert main(["predict", str(tuned / "model.pt"), str(images), "-o", str(tmp_path / "out"),
                  "--device", "cpu"]) == 0
+
+
+def test_a_recorded_encoder_saved_through_torch_compile_loads_without_its_folder(tmp_path):
+    # A record (encoder_source) whose weights carry torch.compile's _orig_mod. prefix was taken
+    # for a record of another network, dropped, and the network rebuilt from the folder: on
+    # another machine (no folder) the file was refused, though the prefix was all that differed.
+    from unet.model.build import build_model
+    from unet.model.unet import UNetConfig
+
+    folder = _timm_folder(tmp_path / "encoder")
+    cfg = UNetConfig(in_channels=3, num_classes=2, depth=3, arch="smp",
+                     encoder=f"tu-local-dir:{folder}", encoder_weights="imagenet")
+    net = build_model(cfg)
+    meta = {"class_values": [0, 255], "size": [48, 32], "in_channels": 3, "num_classes": 2}
+    state = {"_orig_mod." + k: v for k, v in net.state_dict().items()}
+    record = checkpoint.model_record(cfg.to_dict(), state, meta, {}, 1, None, [0.5, 0.5], "h",
+                                     encoder_source=net.source)
+    checkpoint.save(tmp_path / "model.pt", record)
+    folder.rename(tmp_path / "moved")
+    rebuilt, ckpt = checkpoint.load_model(tmp_path / "model.pt")
+    assert ckpt["encoder_source"] == net.source
+    assert rebuilt.mean.flatten().tolist() == pytest.approx([0.5, 0.4, 0.3])

@@ -246,18 +246,19 @@ def load_model(
     ckpt = load_model_file(path, device)
     config, source = network_config(path, ckpt), ckpt.get("encoder_source")
     model = build_model(config, pretrained=False, source=source)
-    differs = _mismatch(model.state_dict(), ckpt["state_dict"])
-    if differs and source:  # a record of another network (written unchecked): the folder's
+    # as saved, then without a wrapper's prefixes (torch.compile, DataParallel), before the
+    # record is judged: a compiled network's record was dropped, its folder then needed
+    stored = (ckpt["state_dict"], unwrapped(ckpt["state_dict"]))
+    fits = next((s for s in stored if not _mismatch(model.state_dict(), s)), None)
+    if fits is None and source:  # a record of another network (written unchecked): the folder's
         model, ckpt["encoder_source"] = build_model(config, pretrained=False), None
-        differs = _mismatch(model.state_dict(), ckpt["state_dict"])
-    bare = unwrapped(ckpt["state_dict"])  # saved through torch.compile, DataParallel: the same
-    if differs and bare is not ckpt["state_dict"] and not _mismatch(model.state_dict(), bare):
-        ckpt["state_dict"], differs = bare, ""
-    if differs:
-        cfg = ckpt["model_config"]
+        fits = next((s for s in stored if not _mismatch(model.state_dict(), s)), None)
+    if fits is None:
+        cfg, differs = ckpt["model_config"], _mismatch(model.state_dict(), stored[0])
         raise _unfit(path, f"the network of model_config depth {cfg.get('depth')}, base_width "
                            f"{cfg.get('base_width')}, arch {cfg.get('arch', 'unet')}: {differs}")
-    model.load_state_dict(ckpt["state_dict"])
+    ckpt["state_dict"] = fits
+    model.load_state_dict(fits)
     return model.to(device).eval(), ckpt
 
 

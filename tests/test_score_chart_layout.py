@@ -56,3 +56,15 @@ def test_the_methods_legend_hides_no_bar(tmp_path, drawn):  # noqa: F811
         for legend in legends:
             box = legend.get_window_extent(renderer)
             assert not any(_overlaps(box, b) for b in bars)
+
+
+def test_the_methods_legend_covers_no_class_label(tmp_path, drawn):  # noqa: F811
+    # Below the side-by-side panels the legend sat at a fixed height: a class no test image
+    # holds has a third label line, '(not in test)', and the legend was drawn over it.
+    from tests.test_many_class_plots import _summary as with_absent
+
+    charts.plot_methods(with_absent(2), tmp_path / "m.png")
+    fig, renderer = drawn[0]
+    assert "(not in test)" in fig.axes[1].get_xticklabels()[1].get_text()
+    box = fig.legends[0].get_window_extent(renderer)
+    assert not any(_overlaps(box, b) for panel in _tick_boxes(fig, renderer) for b in panel)

@@ -118,7 +118,7 @@ def _upright(ticks: list[str]) -> bool:
 def _score_axes(n: int, upright: bool) -> tuple[plt.Figure, list]:
     """Three panels side by side for a few short-labelled classes, else one above the other."""
     if not upright:
-        fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
+        fig, axes = plt.subplots(1, 3, figsize=(13, 3.5), layout="constrained")
     else:
         width = max(13.0, 2.5 + CLASS_INCHES * n)
         fig, axes = plt.subplots(3, 1, figsize=(width, 12), layout="constrained")
@@ -161,9 +161,10 @@ def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
             ax.set_ylim(0, 1)
         if upright:  # beside the panel, where it hides no bar
             ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    if not upright:  # once, below the panels: inside one it hid the tops of Dice near 1
-        fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", ncol=len(methods),
-                   bbox_to_anchor=(0.5, 0), bbox_transform=fig.transFigure)
+    if not upright:  # once, below the panels: inside one it hid the tops of Dice near 1;
+        # under the lowest label, however many lines ('(not in test)' covered at a fixed height)
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
+                   ncol=len(methods))
     save_figure(fig, out_png)
 
 

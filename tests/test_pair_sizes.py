@@ -110,3 +110,22 @@ def test_unreadable_masks_and_mismatched_ones_are_named_in_one_error(tmp_path, p
     assert text.startswith("2 masks cannot be read") and "msk0.png" in text
     assert "msk3.png" in text and "1 mask(s) differ in size" in text and "msk4.png is 9x7" in text
     _nothing_cached(tmp_path)
+
+
+def test_mask_stacks_are_named_with_their_whole_advice(tmp_path):
+    """Two multi-page TIFF masks: the fix said once was cut at the '; ' inside the advice's
+    parenthesis, each line ending '(one PNG per page, ...' and the fix ending in a stray ')'."""
+    import tifffile
+
+    pairs = [write_pair(tmp_path, i) for i in range(4)]
+    for i in (1, 3):
+        stack = np.zeros((2, *np.asarray(Image.open(pairs[i]["mask"])).shape), np.uint8)
+        pairs[i]["mask"] = str(tmp_path / f"stack{i}.tif")
+        tifffile.imwrite(pairs[i]["mask"], stack)
+    with pytest.raises(ImageReadError) as err:
+        _run(tmp_path, pairs)
+    lines = str(err.value).splitlines()
+    assert len(lines) == 3 and lines[0] == "2 masks cannot be read:"
+    for line in lines[1:]:
+        assert line.count("(") == line.count(")") and line.count("`") == 2, line
+    _nothing_cached(tmp_path)

@@ -26,12 +26,19 @@ def listed(lines: list[str], unit: str = "pair(s)") -> list[str]:
 _ABBREVIATED = re.compile(r"(?:\be\.g|\bi\.e|\betc|\bcf|\bvs)$")
 
 
+def _closed(text: str) -> bool:
+    """Whether `text` opens every bracket and quote it closes: a fix cut inside '(... ; ...)'
+    left each line's parenthesis open and the fix ending in a stray one."""
+    return all(text.count(a) == text.count(b) for a, b in ("()", "[]")) and not text.count("`") % 2
+
+
 def _shared_fix(texts: list[str]) -> str:
     """The end every message shares from a sentence or clause on (its fix), or ''."""
     ends = os.path.commonprefix([t[::-1] for t in texts])[::-1]
     start = len(texts[0]) - len(ends)  # where the shared end begins in the first message
-    cut = next((k for k in range(len(ends) - 1) if ends[k : k + 2] == "; " or (
-        ends[k : k + 2] == ". " and not _ABBREVIATED.search(texts[0][: start + k]))), -1)
+    cut = next((k for k in range(len(ends) - 1) if _closed(ends[k:]) and (
+        ends[k : k + 2] == "; " or ends[k : k + 2] == ". "
+        and not _ABBREVIATED.search(texts[0][: start + k]))), -1)
     return ends[cut:] if cut >= 0 and len(ends) - cut > 20 else ""
 
 

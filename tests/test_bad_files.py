@@ -117,3 +117,22 @@ def test_a_shared_fix_is_not_cut_at_an_abbreviation():
     assert lines[1].endswith("a.tif is a float image whose values are not whole numbers "
                              "(e.g. [0.5])")
     assert lines[3].startswith("Masks hold one integer value per class")
+
+
+def test_the_odd_band_count_is_named_when_its_image_comes_first(tmp_path):
+    """One 6-band image among 4-band ones, first in the split: the error named it as the
+    reference and told the user that the seven good images were the wrong ones."""
+    import tifffile
+
+    from tests.test_bands import _rgbir
+    from tests.test_value_spaces import H, W
+
+    _rgbir(tmp_path)
+    tifffile.imwrite(tmp_path / "img0.tif", np.zeros((H, W, 6), np.uint8),
+                     photometric="minisblack", planarconfig="contig")
+    with pytest.raises(ValueError) as err:
+        preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+                   PreprocessSettings(width=W, height=H))
+    text = str(err.value)
+    assert "img0.tif has 6" in text and "img1.tif has 4 bands" in text
+    assert not any(f"img{i}.tif has 4 bands" in text for i in range(2, 8)), text

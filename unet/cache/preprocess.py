@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -87,8 +88,11 @@ def _channels(pairs: list[dict]) -> int:
     first one in real colour ends it."""
     bands = {p["image"]: band_count(p["image"]) for p in pairs}
     if any(bands.values()):
-        first = pairs[0]["image"]
-        others = sorted(i for i, n in bands.items() if n != bands[first])
+        # the most common count is the data set's (ties: the first image's): one odd image
+        # that came first named every good one as the odd ones
+        common = Counter(bands.values()).most_common(1)[0][0]
+        first = next(i for i, n in bands.items() if n == common)
+        others = sorted(i for i, n in bands.items() if n != common)
         if others:  # every one named: a rerun per file found one more
             said = {i: bands[i] or "grey or colour (1 or 3)" for i in (first, *others)}
             fix = "the model takes one number of input channels; give every image the same bands"

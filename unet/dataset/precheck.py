@@ -43,9 +43,10 @@ def record_digest(manifest_path: str | Path, digest: str) -> None:
 def check_changed_pairs(manifest_path: str | Path, digest: str, source: str,
                         settings: dict[str, Any]) -> None:
     """Pair a local folder's files now and read its images' headers (a DataLayoutError names
-    every unreadable image, or the unpaired file, and the fix) when its digest differs from
-    the one its existing manifest was written from. Nothing to lose on a first run or after
-    another version's run; encodings and COCO files would be read twice."""
+    every unreadable image, or the unpaired file, or the missing band or ROI file, and the
+    fix) when its digest differs from the one its existing manifest was written from. Nothing
+    to lose on a first run or after another version's run; encodings and COCO files would be
+    read twice."""
     if source != "local" or not Path(manifest_path).is_file():
         return
     try:
@@ -57,6 +58,7 @@ def check_changed_pairs(manifest_path: str | Path, digest: str, source: str,
     if layout.rle or layout.coco:
         return
     from unet.common.imageio import ImageReadError
+    from unet.dataset.layout_kinds import layout_module
     from unet.dataset.pairing import pair_files
 
     quiet = logging.getLogger("unet.dataset")  # its warnings come again from the job's log
@@ -65,6 +67,11 @@ def check_changed_pairs(manifest_path: str | Path, digest: str, source: str,
     try:
         root = local_root(settings["path"])  # spelt as on disk, as download_dataset pairs it
         found = pair_files(root, layout := layout_on_disk(root, layout))
+        # a band or ROI file missing failed the job too, the manifest lost: listings only
+        if layout.band_files:
+            layout_module("band_files").with_bands(root, layout, found)
+        if layout.roi:
+            layout_module("roi").with_roi(root, layout, found)
         if not layout.band_files:  # (their stacks are written by the job)
             image_sizes([img for _, img, _ in found])  # headers, as the job reads them
     except ImageReadError as err:  # the DAG build stops cleanly on a DataLayoutError

@@ -1,0 +1,28 @@
+"""The DAG build's check of a changed local folder (dataset.precheck): what download_dataset
+would refuse after Snakemake deleted the last good manifest is refused first, nothing lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_roi import SETTINGS, _drive
+from unet.dataset.download import download_dataset
+from unet.dataset.layout import DataLayoutError
+from unet.dataset.precheck import DIGEST, check_changed_pairs
+
+
+def test_an_image_added_without_its_roi_stops_the_dag_build(tmp_path):
+    # DRIVE's layout: an image and its mask added without the field-of-view file passed the
+    # DAG build and failed in download_dataset, after Snakemake had deleted the manifest; the
+    # ROI file put back then reran the split, cache and training on the same data.
+    data = tmp_path / "data"
+    _drive(data)
+    settings = {**SETTINGS, "path": str(data)}
+    manifest = tmp_path / "out" / "manifest.json"
+    download_dataset(manifest, "local", settings, data_digest="before")
+    assert (manifest.parent / DIGEST).read_text() == "before"
+    (data / "fov/23_training_mask.gif").unlink()
+    with pytest.raises(DataLayoutError, match=r"23_training_mask\.gif.*dataset\.local\.roi"):
+        check_changed_pairs(manifest, "after", "local", settings)
+    check_changed_pairs(manifest, "after", "local", {**settings, "allow_unpaired": True})
+    assert manifest.is_file()

@@ -26,3 +26,18 @@ def test_an_image_added_without_its_roi_stops_the_dag_build(tmp_path):
         check_changed_pairs(manifest, "after", "local", settings)
     check_changed_pairs(manifest, "after", "local", {**settings, "allow_unpaired": True})
     assert manifest.is_file()
+
+
+def test_an_image_added_without_a_band_file_stops_the_dag_build(tmp_path):
+    # 38-Cloud's layout, a file per band: a near-infrared file missing failed the job alike
+    from tests.test_band_files import SETTINGS as BAND_SETTINGS
+    from tests.test_band_files import _cloud
+
+    data = tmp_path / "data"
+    _cloud(data)
+    settings = {**BAND_SETTINGS, "path": str(data)}
+    manifest = tmp_path / "out" / "manifest.json"
+    download_dataset(manifest, "local", settings, data_digest="before")
+    (data / "train_nir/nir_patch_3.TIF").unlink()
+    with pytest.raises(DataLayoutError, match=r"nir_patch_3\.TIF"):
+        check_changed_pairs(manifest, "after", "local", settings)

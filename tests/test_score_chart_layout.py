@@ -68,3 +68,10 @@ def test_the_methods_legend_covers_no_class_label(tmp_path, drawn):  # noqa: F81
     assert "(not in test)" in fig.axes[1].get_xticklabels()[1].get_text()
     box = fig.legends[0].get_window_extent(renderer)
     assert not any(_overlaps(box, b) for panel in _tick_boxes(fig, renderer) for b in panel)
+
+
+def test_the_hd95_axis_shows_no_negative_distance(tmp_path, drawn):  # noqa: F811
+    # Classes found exactly have HD95 0: the panel autoscaled around 0, from -0.05 px up
+    charts.plot_methods(_summary(["0", "1", "2"]), tmp_path / "m.png")
+    fig, _ = drawn[0]
+    assert fig.axes[2].get_ylim()[0] == 0 < fig.axes[2].get_ylim()[1]

@@ -159,6 +159,8 @@ def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
                            fontsize="small" if upright else None)
         if key != "hd95":  # scores in [0, 1]: a low score must not fill the panel
             ax.set_ylim(0, 1)
+        else:  # distances from 0: all 0 (found exactly) autoscaled to -0.05..0.05 px
+            ax.set_ylim(bottom=0)
         if upright:  # beside the panel, where it hides no bar
             ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     if not upright:  # once, below the panels: inside one it hid the tops of Dice near 1;

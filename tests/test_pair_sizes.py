@@ -129,3 +129,21 @@ def test_mask_stacks_are_named_with_their_whole_advice(tmp_path):
     for line in lines[1:]:
         assert line.count("(") == line.count(")") and line.count("`") == 2, line
     _nothing_cached(tmp_path)
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_truncated_grey_images_saved_as_colour_are_named_at_once(tmp_path, processes):
+    """Grey images saved as RGB (EM exports) are decoded to count their channels: that pass
+    stopped at the first truncated image, before the cache pass that names them all."""
+    rng = np.random.default_rng(0)
+    pairs = [write_pair(tmp_path, i, image=np.repeat(rng.integers(0, 255, (30, 40, 1),
+                                                                  np.uint8), 3, axis=2))
+             for i in range(5)]
+    for i in (1, 3):
+        path = Path(pairs[i]["image"])
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ImageReadError) as err:
+        _run(tmp_path, pairs, processes)
+    text = str(err.value)
+    assert text.startswith("2 pairs cannot be cached") and "img1.png" in text and "img3.png" in text
+    _nothing_cached(tmp_path)

@@ -104,8 +104,11 @@ def _channels(pairs: list[dict]) -> int:
                                         fix[0].upper() + fix[1:]]))
         return bands[first]
     for p in pairs:
-        if image_header(p["image"])[0] not in GREY_MODES and not is_grey_image(p["image"]):
-            return 3
+        try:
+            if image_header(p["image"])[0] not in GREY_MODES and not is_grey_image(p["image"]):
+                return 3
+        except ImageReadError:  # named by the cache pass with every other: one at a time here
+            continue
     return 1
 
 

@@ -147,3 +147,19 @@ def test_truncated_grey_images_saved_as_colour_are_named_at_once(tmp_path, proce
     text = str(err.value)
     assert text.startswith("2 pairs cannot be cached") and "img1.png" in text and "img3.png" in text
     _nothing_cached(tmp_path)
+
+
+def test_truncated_16_bit_images_are_named_at_once(tmp_path):
+    """16-bit images are decoded for the data set's intensity range: that pass stopped at the
+    first truncated training image, before the cache pass that names them all."""
+    rng = np.random.default_rng(0)
+    pairs = [write_pair(tmp_path, i, image=rng.integers(0, 4096, (30, 40), np.uint16))
+             for i in range(5)]
+    for i in (0, 1):  # both in the training split
+        path = Path(pairs[i]["image"])
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ImageReadError) as err:
+        _run(tmp_path, pairs)
+    text = str(err.value)
+    assert text.startswith("2 pairs cannot be cached") and "img0.png" in text and "img1.png" in text
+    _nothing_cached(tmp_path)

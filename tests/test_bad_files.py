@@ -112,7 +112,7 @@ def test_a_shared_fix_is_not_cut_at_an_abbreviation():
                               "(e.g. [0.5]); masks hold one integer value per class: save it "
                               "with class values (e.g. an 8-bit PNG of 0/255)")
     with pytest.raises(ImageReadError) as err:
-        raise_all([("b", soft("b.tif")), ("a", soft("a.tif"))], "masks cannot be read")
+        raise_all([("b.tif", soft("b.tif")), ("a.tif", soft("a.tif"))], "masks cannot be read")
     lines = str(err.value).splitlines()
     assert lines[1].endswith("a.tif is a float image whose values are not whole numbers "
                              "(e.g. [0.5])")
@@ -136,3 +136,16 @@ def test_the_odd_band_count_is_named_when_its_image_comes_first(tmp_path):
     text = str(err.value)
     assert "img0.tif has 6" in text and "img1.tif has 4 bands" in text
     assert not any(f"img{i}.tif has 4 bands" in text for i in range(2, 8)), text
+
+
+def test_a_shared_fix_never_takes_part_of_a_file_name():
+    """Files whose names end alike from a '. ' on ('1. final.png', '2. final.png'): the fix
+    said once began there, each line ending '.../1' and the fix naming no file."""
+    def cut_off(name: str) -> ImageReadError:
+        return ImageReadError(f"cannot read mask {name}: image file is truncated",
+                              "Replace or remove the file (and its image)")
+    names = ["/data/1. final.png", "/data/2. final.png"]
+    with pytest.raises(ImageReadError) as err:
+        raise_all([(n, cut_off(n)) for n in names], "masks cannot be read")
+    lines = str(err.value).splitlines()
+    assert all(n in line for n, line in zip(names, lines[1:3], strict=True)), lines

@@ -32,11 +32,15 @@ def _closed(text: str) -> bool:
     return all(text.count(a) == text.count(b) for a, b in ("()", "[]")) and not text.count("`") % 2
 
 
-def _shared_fix(texts: list[str]) -> str:
-    """The end every message shares from a sentence or clause on (its fix), or ''."""
+def _shared_fix(texts: list[str], files: list[str]) -> str:
+    """The end every message shares from a sentence or clause on (its fix), or ''; never part
+    of the file a message names (names alike from a '. ' on, '1. final.png', lost their start)."""
     ends = os.path.commonprefix([t[::-1] for t in texts])[::-1]
     start = len(texts[0]) - len(ends)  # where the shared end begins in the first message
-    cut = next((k for k in range(len(ends) - 1) if _closed(ends[k:]) and (
+    # the first index of the shared end past the last file name in every message
+    named = max((t.rfind(f) + len(f) - (len(t) - len(ends))
+                 for t, f in zip(texts, files, strict=True) if f and f in t), default=0)
+    cut = next((k for k in range(max(named, 0), len(ends) - 1) if _closed(ends[k:]) and (
         ends[k : k + 2] == "; " or ends[k : k + 2] == ". "
         and not _ABBREVIATED.search(texts[0][: start + k]))), -1)
     return ends[cut:] if cut >= 0 and len(ends) - cut > 20 else ""
@@ -52,7 +56,7 @@ def raise_all(errors: list[tuple[str, Exception]], what: str = "pairs cannot be 
     if len(errors) == 1:
         raise errors[0][1]
     texts = [str(err) for _, err in errors]
-    fix = _shared_fix(texts)
+    fix = _shared_fix(texts, [str(key) for key, _ in errors])
     lines = [t[: len(t) - len(fix)] if fix else t for t in texts]
     kinds = {type(err) for _, err in errors}
     kind = kinds.pop() if len(kinds) == 1 else ValueError

@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from unet.cache.settings import PreprocessSettings
-from unet.common.bad_files import raise_all
+from unet.common.bad_files import kept, raise_all
 from unet.common.bands import bands_dtype, raw_bands
 from unet.common.decoders import is_tiff, pil_reads_faithfully, read_wide, value_range, wide_header
 from unet.common.imageio import GREY16, ImageReadError, image_header, open_image
@@ -85,7 +85,7 @@ def _kept_range(job: tuple[str, bool]) -> tuple[float, float] | ImageReadError |
     try:
         return _image_range(job)
     except ImageReadError as err:
-        return err
+        return kept(err)  # (its frames held the decoded image)
 
 
 def _image_range(job: tuple[str, bool]) -> tuple[float, float] | None:

@@ -12,7 +12,7 @@ import numpy as np
 
 from unet.cache.palettes import check_palettes
 from unet.cache.values import mapping_from_values
-from unet.common.bad_files import as_mask_error, raise_all
+from unet.common.bad_files import as_mask_error, kept, raise_all
 from unet.common.imageio import GREY16, ImageReadError, open_image
 from unet.common.labels import MaskMapping, MaskValueError, colour_of
 from unet.common.maskio import mask_header, mask_palette, read_mask, read_mask_values
@@ -172,7 +172,7 @@ def _scan_mask(path: str) -> tuple[set[int] | ImageReadError, bool]:
     try:
         values, packed = read_mask_values(path)
     except ImageReadError as err:
-        return as_mask_error(err), False
+        return kept(as_mask_error(err)), False
     return set(np.unique(values).tolist()), packed
 
 

@@ -6,7 +6,7 @@ rerun found the next. Headers only (no pixels), so the whole set costs seconds.
 
 from __future__ import annotations
 
-from unet.common.bad_files import as_mask_error, listed, raise_all
+from unet.common.bad_files import as_mask_error, kept, listed, raise_all
 from unet.common.decoders import ROTATED
 from unet.common.imageio import ImageReadError, exif_orientation, image_size
 from unet.common.labels import MaskValueError
@@ -23,7 +23,7 @@ def _mask_sizes(paths: list[str]) -> list[tuple[int, int] | ImageReadError]:
         try:
             sizes.append(image_size(path))
         except ImageReadError as err:
-            sizes.append(as_mask_error(err))
+            sizes.append(kept(as_mask_error(err)))
     return sizes
 
 

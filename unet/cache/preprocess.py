@@ -19,7 +19,7 @@ from unet.cache.nearest import resize_mask
 from unet.cache.pair_sizes import check_pair_sizes, turned_note
 from unet.cache.ragged import flat_offsets
 from unet.cache.settings import PreprocessSettings
-from unet.common.bad_files import as_mask_error, listed, raise_all
+from unet.common.bad_files import as_mask_error, kept, listed, raise_all
 from unet.common.bands import read_bands, resize_bands
 from unet.common.decoders import band_count
 from unet.common.fileio import atomic_dir, disk_errors, read_json, reserve, write_json
@@ -283,7 +283,7 @@ def _cache_pair(job: tuple) -> tuple[str, str | Exception, np.ndarray | None]:
     try:
         rows = load_pair((pair, size, channels, mapping, span))
     except (ImageReadError, MaskValueError) as err:  # the file's own: the others are found too
-        return pair["image"], err, None
+        return pair["image"], kept(err), None  # (its frames held the decoded pair)
     digest = hashlib.sha256()
     for row in rows:
         digest.update(np.ascontiguousarray(row).data)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TypeVar
 
 from unet.common.imageio import ImageReadError
 
+E = TypeVar("E", bound=BaseException)
 LISTED = 20  # bad files named one by one; the rest are counted
 
 def listed(lines: list[str], unit: str = "pair(s)") -> list[str]:
@@ -63,6 +65,19 @@ def raise_all(errors: list[tuple[str, Exception]], what: str = "pairs cannot be 
     fix = fix.lstrip(";. ")
     tail = [fix[:1].upper() + fix[1:]] if fix else []
     raise kind("\n".join([f"{len(errors)} {what}:", *listed(lines, unit), *tail]))
+
+
+def kept(err: E) -> E:
+    """`err` without its stack frames, nor its causes': an error kept while a pass goes on
+    held, through its frames, the arrays its file was decoded into (all files, if all bad)."""
+    todo, seen = [err], set()
+    while todo:
+        e = todo.pop()
+        if e is not None and id(e) not in seen:
+            seen.add(id(e))
+            e.__traceback__ = None
+            todo += [e.__cause__, e.__context__]
+    return err
 
 
 MASK_FIX = "Replace or remove the file (and its image)."

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from unet.common.bad_files import as_mask_error, raise_all
+from unet.common.bad_files import as_mask_error, kept, raise_all
 from unet.common.fileio import write_json
 from unet.common.imageio import ImageReadError
 from unet.common.parallel import parallel_map
@@ -101,10 +101,11 @@ def _kept(job: tuple[Any, Any]) -> Path | Exception:
     func, item = job
     try:
         return func(item)
-    except DataLayoutError as err:
-        return err
+    except DataLayoutError as err:  # kept without its frames, which held the decoded masks
+        return kept(err)
     except ImageReadError as err:  # a mask's (merged or class masks), called one
-        return as_mask_error(err) if func is _merge and isinstance(item[0], list | dict) else err
+        return kept(as_mask_error(err) if func is _merge and isinstance(item[0], list | dict)
+                    else err)
 
 
 def _write_all(func: Any, jobs: list, processes: int, desc: str, what: str) -> None:

@@ -21,7 +21,7 @@ DIGEST = ".manifest_data_digest"  # the data digest the manifest beside it was w
 def image_sizes(images: list[Path]) -> list[tuple[int, int]]:
     """Each image's (w, h) from its header; every unreadable one refused in one ImageReadError,
     as each is opened anyway (one at a time meant a rerun per bad file)."""
-    from unet.common.bad_files import raise_all  # here: the DAG build imports this module
+    from unet.common.bad_files import kept, raise_all  # here: the DAG build imports this module
     from unet.common.imageio import ImageReadError, image_size
 
     sizes, bad = [], []
@@ -29,7 +29,7 @@ def image_sizes(images: list[Path]) -> list[tuple[int, int]]:
         try:
             sizes.append(image_size(img))
         except ImageReadError as err:
-            bad.append((str(img), err))
+            bad.append((str(img), kept(err)))
     raise_all(bad, "images cannot be read")
     return sizes
 

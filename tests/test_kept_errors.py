@@ -42,3 +42,20 @@ def test_every_bad_pair_is_named_without_holding_its_decoded_arrays(tmp_path):
     masks.values) needed memory for every image before saying so (~10 MB a Carvana pair)."""
     few, many = _failed_peak(tmp_path / "few", 4), _failed_peak(tmp_path / "many", 40)
     assert many - few < 1_000_000, (few, many)  # 36 more pairs: their messages, not 8 MB
+
+
+def test_files_are_listed_in_their_numbers_order():
+    """Keys were sorted as text: 30 bad images img0..img29 were listed img0, img1, img10, ...,
+    img19, img2, img20, ..., as no file browser shows them, and img3..img9 were left unnamed
+    among '... and 10 more' though they come first."""
+    from unet.common.bad_files import LISTED, raise_all
+    from unet.common.imageio import ImageReadError
+
+    errors = [(f"/d/img{i}.png", ImageReadError(f"cannot read image /d/img{i}.png: truncated",
+                                                "Replace or remove the file (and its mask).")) for
+              i in reversed(range(LISTED + 10))]
+    with pytest.raises(ImageReadError) as err:
+        raise_all(errors, "images cannot be read", "image(s)")
+    named = [line.split("/d/")[1].split(":")[0] for line in str(err.value).splitlines()[1:]
+             if "/d/" in line]
+    assert named == [f"img{i}.png" for i in range(LISTED)]

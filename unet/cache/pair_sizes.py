@@ -6,7 +6,7 @@ rerun found the next. Headers only (no pixels), so the whole set costs seconds.
 
 from __future__ import annotations
 
-from unet.common.bad_files import as_mask_error, kept, listed, raise_all
+from unet.common.bad_files import as_mask_error, in_order, kept, listed, raise_all
 from unet.common.decoders import ROTATED
 from unet.common.imageio import ImageReadError, exif_orientation, image_size
 from unet.common.labels import MaskValueError
@@ -36,9 +36,10 @@ def check_pair_sizes(pairs: list[dict], processes: int = 1) -> None:
     sizes = [size for chunk in done for size in chunk]
     unread = [(p["mask"], s) for p, s in zip(pairs, sizes, strict=True)
               if isinstance(s, ImageReadError)]
-    bad = sorted((p["image"], p["mask"], tuple(p["size"]), tuple(s))
+    bad = sorted(((p["image"], p["mask"], tuple(p["size"]), tuple(s))
                  for p, s in zip(pairs, sizes, strict=True)
-                 if not isinstance(s, ImageReadError) and tuple(s) != tuple(p["size"]))
+                 if not isinstance(s, ImageReadError) and tuple(s) != tuple(p["size"])),
+                 key=lambda row: in_order(row[0]))  # as raise_all lists the unread ones
     try:
         raise_all(unread, "masks cannot be read")
     except ImageReadError as err:

@@ -19,7 +19,7 @@ from unet.cache.nearest import resize_mask
 from unet.cache.pair_sizes import check_pair_sizes, turned_note
 from unet.cache.ragged import flat_offsets
 from unet.cache.settings import PreprocessSettings
-from unet.common.bad_files import as_mask_error, kept, listed, raise_all
+from unet.common.bad_files import as_mask_error, in_order, kept, listed, raise_all
 from unet.common.bands import read_bands, resize_bands
 from unet.common.decoders import band_count
 from unet.common.fileio import atomic_dir, disk_errors, read_json, reserve, write_json
@@ -92,7 +92,7 @@ def _channels(pairs: list[dict]) -> int:
         # that came first named every good one as the odd ones
         common = Counter(bands.values()).most_common(1)[0][0]
         first = next(i for i, n in bands.items() if n == common)
-        others = sorted(i for i, n in bands.items() if n != common)
+        others = sorted((i for i, n in bands.items() if n != common), key=in_order)
         if others:  # every one named: a rerun per file found one more
             said = {i: bands[i] or "grey or colour (1 or 3)" for i in (first, *others)}
             fix = "the model takes one number of input channels; give every image the same bands"

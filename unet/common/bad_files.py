@@ -23,6 +23,12 @@ def listed(lines: list[str], unit: str = "pair(s)") -> list[str]:
     return out
 
 
+def in_order(name: str) -> tuple:
+    """A sort key of a file name with its numbers compared as numbers (img2 before img10), as
+    file browsers list them: text order named img10..img19 before img2."""
+    return tuple(int(part) if n % 2 else part for n, part in enumerate(re.split(r"(\d+)", name)))
+
+
 # A full stop that ends no sentence: "(e.g. [0.5]); ..." shared by every message was cut there,
 # leaving each line ending "(e.g" and the said-once fix starting mid-parenthesis.
 _ABBREVIATED = re.compile(r"(?:\be\.g|\bi\.e|\betc|\bcf|\bvs)$")
@@ -54,7 +60,7 @@ def raise_all(errors: list[tuple[str, Exception]], what: str = "pairs cannot be 
     several as one of their class (ValueError when they differ), the shared fix said once."""
     if not errors:
         return
-    errors = sorted(errors, key=lambda e: e[0])
+    errors = sorted(errors, key=lambda e: in_order(str(e[0])))
     if len(errors) == 1:
         raise errors[0][1]
     texts = [str(err) for _, err in errors]

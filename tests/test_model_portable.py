@@ -57,6 +57,16 @@ def _images(folder: Path) -> Path:
     return folder
 
 
+def _timm_model(source: str, tmp_path: Path, monkeypatch) -> tuple[Path, dict]:
+    """A tiny timm encoder's folder, served as a local-dir or (offline) Hub encoder, and the
+    model section that trains an smp UNet on it."""
+    folder = _timm_folder(tmp_path / "encoder")
+    if source == "hf-hub":
+        _hub_cache(monkeypatch, tmp_path / "hub", "org/tiny", folder)
+    encoder = f"tu-local-dir:{folder}" if source == "local-dir" else "tu-hf-hub:org/tiny"
+    return folder, {"arch": "smp", "encoder": encoder, "encoder_weights": "imagenet", "depth": 3}
+
+
 @pytest.mark.parametrize("source", ["local-dir", "hf-hub"])
 def test_a_timm_folder_or_hub_model_predicts_from_its_file_alone(
         source, synthetic_cache, tmp_path, monkeypatch):
@@ -64,12 +74,8 @@ def test_a_timm_folder_or_hub_model_predicts_from_its_file_alone(
     # repository's config.json, and did so for prediction too: a model.pt taken to another
     # machine failed without the folder, or without the Hub (or its cache) for a Hub encoder.
     data = synthetic_cache("port", {"count": 10, "width": 60, "height": 40, "seed": 3}, (48, 32))
-    folder = _timm_folder(tmp_path / "encoder")
-    if source == "hf-hub":
-        _hub_cache(monkeypatch, tmp_path / "hub", "org/tiny", folder)
-    encoder = f"tu-local-dir:{folder}" if source == "local-dir" else "tu-hf-hub:org/tiny"
+    folder, model = _timm_model(source, tmp_path, monkeypatch)
     run = tmp_path / "project" / "run"
-    model = {"arch": "smp", "encoder": encoder, "encoder_weights": "imagenet", "depth": 3}
     train_unet(data, run / "model.pt", run / "history.csv", run / "ck", model,
                TrainSettings(epochs=1, batch_size=2, device="cpu"))
     images = _images(tmp_path / "new")
@@ -88,7 +94,7 @@ def test_a_timm_folder_or_hub_model_predicts_from_its_file_alone(
                  "--device", "cpu"]) == 0
     for png in sorted((tmp_path / "here").glob("*.png")):
         assert (tmp_path / "there" / png.name).read_bytes() == png.read_bytes(), png.name
-    assert checkpoint.load(away)["model_config"]["encoder"] == encoder  # as trained
+    assert checkpoint.load(away)["model_config"]["encoder"] == model["encoder"]  # as trained
 
 
 def test_an_older_model_file_without_the_record_still_loads(tmp_path, monkeypatch):
@@ -147,11 +153,7 @@ def test_a_timm_folder_or_hub_model_fine_tunes_from_its_file_alone(
     # train.init_from built the network from model.encoder's folder or Hub repository, not from
     # the source file's record: a user given only model.pt could predict with it, not tune it.
     data = synthetic_cache("tune", {"count": 10, "width": 60, "height": 40, "seed": 4}, (48, 32))
-    folder = _timm_folder(tmp_path / "encoder")
-    if source == "hf-hub":
-        _hub_cache(monkeypatch, tmp_path / "hub", "org/tiny", folder)
-    encoder = f"tu-local-dir:{folder}" if source == "local-dir" else "tu-hf-hub:org/tiny"
-    model = {"arch": "smp", "encoder": encoder, "encoder_weights": "imagenet", "depth": 3}
+    folder, model = _timm_model(source, tmp_path, monkeypatch)
     run = tmp_path / "project"
     train_unet(data, run / "model.pt", run / "history.csv", run / "ck", model,
                TrainSettings(epochs=1, batch_size=2, device="cpu"))
@@ -164,7 +166,7 @@ def test_a_timm_folder_or_hub_model_fine_tunes_from_its_file_alone(
                TrainSettings(epochs=1, batch_size=2, device="cpu", init_from=str(given)))
     record = checkpoint.load(tuned / "model.pt")
     assert record["encoder_source"] == {"architecture": ARCH, "model_args": {}}
-    assert record["model_config"]["encoder"] == encoder
+    assert record["model_config"]["encoder"] == model["encoder"]
     images = _images(tmp_path / "new")
     assert main(["predict", str(tuned / "model.pt"), str(images), "-o", str(tmp_path / "out"),
                  "--device", "cpu"]) == 0

@@ -5,21 +5,29 @@ from __future__ import annotations
 
 import pytest
 
+from tests.test_band_files import SETTINGS as BAND_SETTINGS
+from tests.test_band_files import _cloud
 from tests.test_roi import SETTINGS, _drive
 from unet.dataset.download import download_dataset
 from unet.dataset.layout import DataLayoutError
 from unet.dataset.precheck import DIGEST, check_changed_pairs
 
 
+def _downloaded(tmp_path, make, settings: dict):
+    """A local data set made by `make`, its manifest written as the last good run left it."""
+    data = tmp_path / "data"
+    make(data)
+    settings = {**settings, "path": str(data)}
+    manifest = tmp_path / "out" / "manifest.json"
+    download_dataset(manifest, "local", settings, data_digest="before")
+    return data, settings, manifest
+
+
 def test_an_image_added_without_its_roi_stops_the_dag_build(tmp_path):
     # DRIVE's layout: an image and its mask added without the field-of-view file passed the
     # DAG build and failed in download_dataset, after Snakemake had deleted the manifest; the
     # ROI file put back then reran the split, cache and training on the same data.
-    data = tmp_path / "data"
-    _drive(data)
-    settings = {**SETTINGS, "path": str(data)}
-    manifest = tmp_path / "out" / "manifest.json"
-    download_dataset(manifest, "local", settings, data_digest="before")
+    data, settings, manifest = _downloaded(tmp_path, _drive, SETTINGS)
     assert (manifest.parent / DIGEST).read_text() == "before"
     (data / "fov/23_training_mask.gif").unlink()
     with pytest.raises(DataLayoutError, match=r"23_training_mask\.gif.*dataset\.local\.roi"):
@@ -30,14 +38,7 @@ def test_an_image_added_without_its_roi_stops_the_dag_build(tmp_path):
 
 def test_an_image_added_without_a_band_file_stops_the_dag_build(tmp_path):
     # 38-Cloud's layout, a file per band: a near-infrared file missing failed the job alike
-    from tests.test_band_files import SETTINGS as BAND_SETTINGS
-    from tests.test_band_files import _cloud
-
-    data = tmp_path / "data"
-    _cloud(data)
-    settings = {**BAND_SETTINGS, "path": str(data)}
-    manifest = tmp_path / "out" / "manifest.json"
-    download_dataset(manifest, "local", settings, data_digest="before")
+    data, settings, manifest = _downloaded(tmp_path, _cloud, BAND_SETTINGS)
     (data / "train_nir/nir_patch_3.TIF").unlink()
     with pytest.raises(DataLayoutError, match=r"nir_patch_3\.TIF"):
         check_changed_pairs(manifest, "after", "local", settings)

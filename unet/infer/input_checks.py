@@ -1,5 +1,6 @@
-"""Warnings on new images whose values the model's training images did not prepare it for:
-they are predicted, but scaled into 8 bits by a guess, or nearly black."""
+"""Checks of new images before any is predicted: their headers (every bad one named in one
+error), and warnings on values the model's training images did not prepare it for: they are
+predicted, but scaled into 8 bits by a guess, or nearly black."""
 
 from __future__ import annotations
 
@@ -8,11 +9,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from unet.cache.intensity import wider_than_8_bits
-from unet.common.decoders import value_range
-from unet.common.imageio import image_header, open_image, pixels
+from unet.cache.preprocess import GREY_MODES
+from unet.common.bad_files import raise_all
+from unet.common.decoders import band_count, value_range
+from unet.common.imageio import IMAGE_FIX, ImageReadError, image_header, open_image, pixels
+from unet.common.labels import MaskValueError
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
+
+# A new image has no mask to remove with it (the data set's advice, IMAGE_FIX)
+NEW_IMAGE_FIX = "Replace the file, or predict without it."
 
 
 def warn_unprepared_values(files: list[Path], ckpt: dict,
@@ -68,3 +75,53 @@ def warn_other_masks(files: Sequence[Path], out_dir: Path) -> None:
         log.info("%s already holds %d mask%s of other images (%s): left as they are, beside "
                  "the %d written now; write to an empty folder to keep the runs apart",
                  out_dir, len(other), "s" * (len(other) != 1), shown, len(files))
+
+
+def _bands_of(path: Path, bands: int) -> str:
+    """What a file holds, in words: its bands, or for a grey or colour file its mode."""
+    if bands:
+        return f"has {bands} bands"
+    mode = image_header(path)[0]
+    if mode in GREY_MODES:
+        return "is a grey image (1 band)"
+    return f"is a colour image ({mode}, 3 channels)"
+
+
+def check_headers(files: list[Path], rois: list[Path | None], in_channels: int
+                   ) -> list[tuple[str, tuple[int, int]]]:
+    """Each image's mode and (W, H), from one read of its header. Headers first: every file
+    that cannot be opened, or of the wrong size or bands, named in one error before any mask is
+    written (a file cut off mid-pixels shows only when decoded)."""
+    headers, errors = [], []
+    for path, region in zip(files, rois, strict=True):
+        try:
+            headers.append(_check_header(path, region, in_channels))
+        except ValueError as err:  # ImageReadError, MaskValueError among them
+            errors.append((str(path), as_new_image(err)))
+    raise_all(errors, "new images cannot be predicted", "image(s)")
+    return headers
+
+
+def _check_header(path: Path, region: Path | None, in_channels: int
+                  ) -> tuple[str, tuple[int, int]]:
+    """One image's mode and (W, H); its region of interest's size and its bands checked."""
+    header = image_header(path)
+    (w, h) = header[1]
+    if region is not None and image_header(region)[1] != (w, h):
+        rw, rh = image_header(region)[1]
+        raise MaskValueError(f"region of interest {region} is {rw}x{rh} but its image "
+                             f"{path} is {w}x{h}; a region of interest must match its image")
+    bands = band_count(path)  # 0: grey or colour, which a 1- or 3-channel model converts
+    if (bands or in_channels not in (1, 3)) and bands != in_channels:
+        raise ValueError(f"{path} {_bands_of(path, bands)}; the model reads "
+                         f"{in_channels}: give it images of the bands it learnt, "
+                         "as one multi-band TIFF each (unet stack makes them from a file "
+                         "per band)")
+    return header
+
+
+def as_new_image(err: Exception) -> Exception:
+    """A data set's read error (its fix speaks of a mask) as a new image's."""
+    if isinstance(err, ImageReadError) and err.fix == IMAGE_FIX:
+        return ImageReadError(err.problem, NEW_IMAGE_FIX)
+    return err

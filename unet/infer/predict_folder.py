@@ -12,27 +12,28 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from unet.cache.preprocess import GREY_MODES, resize_image
+from unet.cache.preprocess import resize_image
 from unet.cache.settings import PreprocessSettings
 from unet.common.bands import read_bands, resize_bands
-from unet.common.decoders import band_count
 from unet.common.fileio import drop_scratch, temp_beside
 from unet.common.imageio import IMAGE_FIX, ImageReadError, image_header, open_image
-from unet.common.labels import MaskValueError, mapping_from_meta
+from unet.common.labels import mapping_from_meta
 from unet.common.logs import progress
 from unet.dataset.layout import IMAGE_EXTENSIONS, files_with, visible_files
 from unet.dataset.names import listing, system_file
 from unet.dataset.per_id import images_in, names_one
 from unet.infer.batches import predict_batches
 from unet.infer.forward import PredictSettings, load_ensemble, tta_flips, window_for
-from unet.infer.input_checks import warn_other_masks, warn_unprepared_values
+from unet.infer.input_checks import (
+    as_new_image,
+    check_headers,
+    warn_other_masks,
+    warn_unprepared_values,
+)
 from unet.infer.tiles import window_bands
 from unet.infer.writer import PredictionWriter
 
 log = logging.getLogger(__name__)
-
-# A new image has no mask to remove with it (the data set's advice, IMAGE_FIX)
-NEW_IMAGE_FIX = "Replace the file, or predict without it."
 
 
 def list_images(
@@ -179,39 +180,6 @@ def roi_files(files: list[Path], template: str | None, key: str = "--roi") -> li
     return rois
 
 
-def _bands_of(path: Path, bands: int) -> str:
-    """What a file holds, in words: its bands, or for a grey or colour file its mode."""
-    if bands:
-        return f"has {bands} bands"
-    mode = image_header(path)[0]
-    if mode in GREY_MODES:
-        return "is a grey image (1 band)"
-    return f"is a colour image ({mode}, 3 channels)"
-
-
-def _check_headers(files: list[Path], rois: list[Path | None], in_channels: int
-                   ) -> list[tuple[str, tuple[int, int]]]:
-    """Each image's mode and (W, H), from one read of its header. Headers first: a file that
-    cannot be opened, or of the wrong size or bands, stops the run before any mask is written
-    (a file cut off mid-pixels shows only when decoded; the masks written before it are
-    complete, each written atomically)."""
-    headers = []
-    for path, region in zip(files, rois, strict=True):
-        headers.append(image_header(path))  # a file that cannot be read, named before any is
-        (w, h) = headers[-1][1]  # predicted
-        if region is not None and image_header(region)[1] != (w, h):
-            rw, rh = image_header(region)[1]
-            raise MaskValueError(f"region of interest {region} is {rw}x{rh} but its image "
-                                 f"{path} is {w}x{h}; a region of interest must match its image")
-        bands = band_count(path)  # 0: grey or colour, which a 1- or 3-channel model converts
-        if (bands or in_channels not in (1, 3)) and bands != in_channels:
-            raise ValueError(f"{path} {_bands_of(path, bands)}; the model reads "
-                             f"{in_channels}: give it images of the bands it learnt, "
-                             "as one multi-band TIFF each (unet stack makes them from a file "
-                             "per band)")
-    return headers
-
-
 @contextmanager
 def _new_images() -> Iterator[None]:
     """An image that cannot be read inside the block, advised as a new image: no mask."""
@@ -220,7 +188,7 @@ def _new_images() -> Iterator[None]:
     except ImageReadError as err:
         if err.fix != IMAGE_FIX:
             raise
-        raise ImageReadError(err.problem, NEW_IMAGE_FIX) from err.__cause__
+        raise as_new_image(err) from err.__cause__
 
 
 @_new_images()  # the images are new ones: what cannot be read has no mask to go with it
@@ -247,7 +215,7 @@ def predict_files(
         log.warning("the model learnt within regions of interest (dataset roi) and nothing "
                     "outside them: give each image's (unet predict --roi, or predict.roi for "
                     "the predict_folder rule), or its masks outside them are guesses")
-    headers = _check_headers(files, rois, ckpt["in_channels"])  # each image's mode, (W, H)
+    headers = check_headers(files, rois, ckpt["in_channels"])  # each image's mode, (W, H)
     fulls = [full for _, full in headers]
     warn_unprepared_values(files, ckpt, [mode for mode, _ in headers])  # wider than the model
     mapping = mapping_from_meta(ckpt)
@@ -259,7 +227,7 @@ def predict_files(
     drop_scratch(*(out_dir / f"{f.stem}.png" for f in files))
     if window is None:  # whole images: a batch of each input size, then each its own size
         sizes = [model_input_size(ckpt, full) for full in fulls]
-        known = dict(zip(files, fulls, strict=True))  # each header read once (_check_headers)
+        known = dict(zip(files, fulls, strict=True))  # each header read once (check_headers)
         written = predict_batches(models, files, rois, sizes,
                                   lambda path: _model_input(path, ckpt, channels, known[path]),
                                   out_dir, mapping, flips, dtype, settings.batch_size)

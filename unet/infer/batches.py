@@ -27,7 +27,8 @@ from unet.infer.writer import PredictionWriter
 # RGB, so a batch of large images (a native-size model) does not multiply the memory one takes.
 BATCH_PIXELS = 1 << 22
 
-Prepare = Callable[[Path], tuple[np.ndarray, tuple[int, int]]]  # path -> (h, w, C) uint8, (W, H)
+# path -> (h, w, C) uint8, (W, H); None for a file that could not be decoded (not predicted)
+Prepare = Callable[[Path], tuple[np.ndarray, tuple[int, int]] | None]
 
 
 def input_batches(
@@ -89,9 +90,11 @@ def predict_batches(
 ) -> Iterator[Path]:
     """Write out_dir/<stem>.png of every file (prepared by `prepare` at its model input size
     `input_sizes` (w, h)) at its own size, `batch_size` images a forward pass; yields each
-    image as its mask is written."""
+    image as its mask is written. A file `prepare` gives None for is passed over."""
     for batch in input_batches(input_sizes, batch_size):
         prepared = [prepare(files[k]) for k in batch]  # ((h, w, C) uint8, (W, H))
+        batch = [k for k, one in zip(batch, prepared, strict=True) if one is not None]
+        prepared = [one for one in prepared if one is not None]  # the rest of the batch goes on
         by_shape: dict[tuple[int, ...], list[int]] = {}  # a header that misled: split, not fail
         for j, (x, _) in enumerate(prepared):
             by_shape.setdefault(x.shape, []).append(j)

@@ -14,15 +14,16 @@ from PIL import Image
 
 from unet.cache.preprocess import resize_image
 from unet.cache.settings import PreprocessSettings
+from unet.common.bad_files import raise_all
 from unet.common.bands import read_bands, resize_bands
 from unet.common.fileio import drop_scratch, temp_beside
 from unet.common.imageio import IMAGE_FIX, ImageReadError, image_header, open_image
-from unet.common.labels import mapping_from_meta
+from unet.common.labels import MaskMapping, mapping_from_meta
 from unet.common.logs import progress
 from unet.dataset.layout import IMAGE_EXTENSIONS, files_with, visible_files
 from unet.dataset.names import listing, system_file
 from unet.dataset.per_id import images_in, names_one
-from unet.infer.batches import predict_batches
+from unet.infer.batches import Prepare, predict_batches
 from unet.infer.forward import PredictSettings, load_ensemble, tta_flips, window_for
 from unet.infer.input_checks import (
     as_new_image,
@@ -191,6 +192,21 @@ def _new_images() -> Iterator[None]:
         raise as_new_image(err) from err.__cause__
 
 
+def _predict_windows(models: list, files: list[Path], rois: list[Path | None], prepare: Prepare,
+                     out_dir: Path, mapping: MaskMapping, how: tuple, label: str) -> None:
+    """Each image's mask by a patch-trained model's sliding window (`how`: the window, the
+    flips and the dtype), one image at a time; a file `prepare` gives None for is passed over."""
+    window, flips, dtype = how
+    for path, region in progress(list(zip(files, rois, strict=True)), label):
+        if (prepared := prepare(path)) is None:
+            continue
+        x, full = prepared  # (h, w, C) uint8, (W, H)
+        with PredictionWriter(out_dir / f"{path.stem}.png", None, mapping, x.shape[:2],
+                              full[::-1], region) as out:
+            for y, band in window_bands(models, x, window, flips, dtype):
+                out.add(y, band)
+
+
 @_new_images()  # the images are new ones: what cannot be read has no mask to go with it
 def predict_files(
     model_paths: list[str | os.PathLike],
@@ -225,22 +241,30 @@ def predict_files(
     # A killed run's scratch (as large as a mask's values, or the probabilities at the model's
     # size): no Snakemake cleans this folder, so without this it stayed for good.
     drop_scratch(*(out_dir / f"{f.stem}.png" for f in files))
+    failed: list[tuple[str, Exception]] = []  # cut off mid-pixels: seen only when decoded
+
+    def prepare(path: Path) -> tuple[np.ndarray, tuple[int, int]] | None:
+        """The image's model input, or None, its error kept: the others are still predicted."""
+        try:
+            return _model_input(path, ckpt, channels, known[path])
+        except ImageReadError as err:
+            failed.append((str(path), as_new_image(err)))
+            return None
+
+    known = dict(zip(files, fulls, strict=True))  # each header read once (check_headers)
     if window is None:  # whole images: a batch of each input size, then each its own size
         sizes = [model_input_size(ckpt, full) for full in fulls]
-        known = dict(zip(files, fulls, strict=True))  # each header read once (check_headers)
-        written = predict_batches(models, files, rois, sizes,
-                                  lambda path: _model_input(path, ckpt, channels, known[path]),
-                                  out_dir, mapping, flips, dtype, settings.batch_size)
+        written = predict_batches(models, files, rois, sizes, prepare, out_dir, mapping, flips,
+                                  dtype, settings.batch_size)
         for _ in progress(written, label, total=len(files)):
             pass
     else:  # patch-trained: a sliding window over each image, band by band
-        for path, region, known in progress(list(zip(files, rois, fulls, strict=True)), label):
-            x, full = _model_input(path, ckpt, channels, known)  # (h, w, C) uint8, (W, H)
-            with PredictionWriter(out_dir / f"{path.stem}.png", None, mapping, x.shape[:2],
-                                  full[::-1], region) as out:
-                for y, band in window_bands(models, x, window, flips, dtype):
-                    out.add(y, band)
-    log.info("%d masks written to %s", len(files), out_dir)
+        _predict_windows(models, files, rois, prepare, out_dir, mapping, (window, flips, dtype),
+                         label)
+    done = len(files) - len(failed)
+    log.info("%d masks written to %s", done, out_dir)
+    raise_all(failed, f"new images cannot be decoded (the {done} others' masks are written, "
+              "each whole)", "image(s)")
     return len(files)
 
 

@@ -78,3 +78,24 @@ def test_results_are_not_kept_once_yielded(ordered):
         del result
         gc.collect()
         assert sum(r() is not None for r in refs) <= 1
+
+
+def test_a_sigterm_before_a_worker_is_set_up_still_ends_it():
+    # A step's own SIGTERM handler (its scratch cleanup, a stop flag) is inherited by each
+    # forked worker until the pool's initializer resets it: a worker stopped at once (an error
+    # in the first item) ran the parent's handler instead, lived on, and the pool waited for it
+    # for ever (a hang seen in CI). Here the SIGTERM lands in every worker right after its fork.
+    code = (
+        "import os, signal\n"
+        "from unet.common.parallel import parallel_map\n"
+        "signal.signal(signal.SIGTERM, lambda *a: print('parent handler ran in', os.getpid()))\n"
+        "os.register_at_fork(after_in_child=lambda: os.kill(os.getpid(), signal.SIGTERM))\n"
+        "print(list(parallel_map(int, ['1', '2', '3'], 2, 'cache')))\n"
+    )
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                              text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("parallel_map hung after a SIGTERM to a worker being set up")
+    assert "parent handler ran" not in proc.stdout, proc.stdout
+    assert proc.returncode != 0 and "worker process" in proc.stderr, proc.stdout + proc.stderr

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import TypeVar
 
 from unet.common.logs import progress
@@ -23,8 +24,10 @@ def _one_thread() -> None:
     # N processes x M library threads on N cores would oversubscribe and slow every image.
     for var in _THREAD_VARS:
         os.environ[var] = "1"
-    # A worker dies of SIGTERM (the parent's handler, inherited, would raise in the task)
+    # A worker dies of SIGTERM (the parent's handler, inherited, would raise in the task);
+    # one sent before this line waited, blocked since the fork (_forking), and ends it now
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     # ... and with its parent: one killed outright (SIGKILL, the OOM killer) runs no cleanup,
     # and its workers waited for work for ever, holding their memory and the scratch files
     # they had mapped (a cache's disk space is not freed while a map of it is open).
@@ -42,6 +45,18 @@ def _context() -> mp.context.BaseContext:
     # fork: Snakemake runs each script as a temporary __main__ file, which spawn would
     # re-execute in every worker. The workers only run numpy/PIL/pydensecrf code.
     return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+
+
+@contextmanager
+def _forking() -> Iterator[None]:
+    """SIGTERM held back in this thread while it forks the workers: a worker inherits the
+    step's own handler until _one_thread resets it, so one stopped at once (an error in the
+    first item, a stop signal) ran that handler, lived on, and the pool waited for it."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # one sent meanwhile arrives now
 
 
 def _results(futures: list[Future], ordered: bool) -> Iterator:
@@ -78,7 +93,8 @@ def parallel_map(
     # its task, so the job hung until its walltime; an executor reports the dead worker.
     pool = ProcessPoolExecutor(min(processes, len(items)), _context(), _one_thread)
     try:
-        futures = [pool.submit(func, item) for item in items]
+        with _forking():  # the fork context starts every worker at the first submit
+            futures = [pool.submit(func, item) for item in items]
         yield from progress(_results(futures, ordered), desc, total=total)
     except BaseException as err:
         # an error, a stop signal or an abandoned generator: stop the items under way at once,

@@ -41,6 +41,7 @@ normalise_config(config)
 
 
 include: "rules/common.smk"
+include: "rules/params.smk"
 include: "rules/data.smk"
 include: "rules/preprocess.smk"
 include: "rules/train.smk"

@@ -1,0 +1,96 @@
+# Params functions: what of the config each rule tracks (a change reruns it) and what it
+# gets untracked (speed keys, labels), and rules' threads; included after common.smk.
+
+
+def setting(section, without=()):
+    """Params function: one config section with the experiment's overrides applied, less the
+    keys that do not apply in its mode (unet.common.applicable), its speed keys (speed()'s)
+    and the keys `without` (another rule's): changing them must not rerun this one."""
+
+    def get(wildcards):
+        values = experiment_section(config, section, wildcards.experiment)
+        train = experiment_section(config, "train", wildcards.experiment)  # fine-tuning's model
+        values = tracked(section, applicable(section, values, train))
+        return {k: v for k, v in values.items() if k not in without}
+
+    return get
+
+
+def speed(section):
+    """Params function: the section's keys that change how fast a step runs, not its output
+    (unet.common.applicable.SPEED, e.g. train.num_workers; train.deterministic on the CPU), in
+    a value Snakemake does not compare: changing one reruns nothing, and the step gets it."""
+
+    def get(wildcards):
+        return untracked(section, experiment_section(config, section, wildcards.experiment))
+
+    return get
+
+
+TRAIN_THREADS = 4  # torch's own threads in training (on a GPU: its host-side work)
+
+
+def train_threads(wildcards):
+    """A training job's threads: torch's own and one per DataLoader worker (train.num_workers),
+    each a busy process of its own. Snakemake caps them at --cores; on SLURM they are the
+    job's cpus-per-task; training shares what it gets (unet.common.device.share_cores)."""
+    workers = experiment_section(config, "train", wildcards.experiment)["num_workers"]
+    return TRAIN_THREADS + workers
+
+
+def cache_masks():
+    """The masks section as the cache depends on it: less masks.max_values (applicable) and
+    masks.names, which only label the classes (unet.common.labels.shown_names): renaming a
+    class reruns the tables and the report that show names, not the cache and training."""
+    return {k: v for k, v in applicable("masks", config["masks"]).items() if k != "names"}
+
+
+def masks_checked():
+    """Params value: masks.max_values and masks.names, which preprocess checks against the
+    data, and training writes names into model.pt, in a value Snakemake does not compare
+    (as speed()'s): changing one reruns neither."""
+    return SimpleNamespace(**{k: config["masks"][k] for k in ("max_values", "names")})
+
+
+def predict_params(wildcards):
+    """The predict section as prediction uses it: less predict.roi (predict_folder's own), and
+    less predict.overlap for a model trained on whole images (no sliding window to tile)."""
+    values = setting("predict", without=("roi",))(wildcards)
+    if not experiment_section(config, "train", wildcards.experiment)["patch"]["size"]:
+        values.pop("overlap")
+    return values
+
+
+def experiment_config_params(wildcards):
+    """The config as this experiment sees it (for the report), less the unused sources, the
+    keys that do not apply (unet.common.applicable) and the predict settings no result in
+    the report depends on (predict_params)."""
+    cfg = experiment_config(config, wildcards.experiment)
+    cfg.update({name: tracked(name, applicable(name, values, cfg["train"]))
+                for name, values in cfg.items() if name in UNUSED})
+    cfg["predict"] = predict_params(wildcards)
+    source = cfg["dataset"]["source"]
+    cfg["dataset"] = {
+        k: v for k, v in cfg["dataset"].items() if not isinstance(v, dict) or k == source
+    }
+    return cfg
+
+
+def crf_tuning(wildcards):
+    """The tuning result that refine_crf uses, when the CRF and its tuning are on for this
+    experiment."""
+    crf = experiment_section(config, "crf", wildcards.experiment)
+    on = crf["enabled"] and crf["tune"]["enabled"]
+    return [f"{DATA}/{wildcards.experiment}/crf_tuning.json"] if on else []
+
+
+def crf_masks(wildcards):
+    """The CRF-refined test masks, when the CRF is on for this experiment (crf.enabled)."""
+    crf = experiment_section(config, "crf", wildcards.experiment)
+    return [f"{DATA}/{wildcards.experiment}/crf"] if crf["enabled"] else []
+
+
+def source_settings():
+    """Only the active source's settings, so editing an unused source reruns nothing."""
+    source = config["dataset"]["source"]
+    return config["dataset"].get(source, {})

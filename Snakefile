@@ -1,25 +1,29 @@
 # unet-pipeline: raw images and masks -> UNet -> masks -> dense CRF -> metrics.
 # Run: snakemake --cores 4 --resources gpu=1   (see README.md)
 import os
+import sys
+from pathlib import Path
 
+import yaml
 from snakemake.utils import min_version, validate
 
+from unet.config_files import check_config_files, check_yaml
+from unet.config_schema import check_experiment_schemas, check_schema, coerce_numbers
+from unet.workflow import ConfigError, normalise_config
+
 min_version("9.0")
+
+# Snakemake's own refusal of a file YAML cannot read names neither the file nor the line.
+try:
+    check_yaml(os.path.join(workflow.basedir, "config/config.yaml"))
+except ConfigError as err:
+    sys.exit(f"ConfigError: {err}")
 
 
 # Beside this file, not in the working directory: `snakemake -s path/to/Snakefile` run
 # elsewhere, or `--directory`, finds it too.
 configfile: os.path.join(workflow.basedir, "config/config.yaml")
 
-
-import sys
-from pathlib import Path
-
-import yaml
-
-from unet.config_files import check_config_files
-from unet.config_schema import check_experiment_schemas, check_schema, coerce_numbers
-from unet.workflow import ConfigError, normalise_config
 
 SCHEMA = yaml.safe_load(Path(workflow.basedir, "config/schema.yaml").read_text())
 # 1e-3 (a string to PyYAML) or --config train='{lr: 0.01}' (strings): numbers where the

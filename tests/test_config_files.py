@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import REPO, TINY, copy_workflow, snakemake
-from unet.config_files import check_config_files
+from unet.config_files import check_config_files, check_yaml
 from unet.workflow import ConfigError
 
 
@@ -41,4 +41,26 @@ def test_the_workflow_refuses_a_key_given_twice(tmp_path):
     out = snakemake(wd, "-n", "--configfile", str(TINY), "twice.yaml", check=False)
     assert out.returncode != 0
     assert "twice.yaml: train is given twice (lines 1 and 2)" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_yaml_a_parser_refuses_is_named_with_its_line(tmp_path):
+    path = tmp_path / "my.yaml"
+    path.write_text("train:\n  epochs: 3\n   lr: 0.1\n")
+    with pytest.raises(ConfigError) as err:
+        check_yaml(path)
+    assert str(err.value).startswith(f"{path}, line 3, column 6: "), err.value
+    assert "indent" in str(err.value)
+
+
+@pytest.mark.workflow
+def test_the_workflow_names_the_line_of_its_own_config_file_yaml_refuses(tmp_path):
+    """Snakemake said only "Config file is not valid JSON or YAML", naming neither the file
+    (config/config.yaml, read by the Snakefile's `configfile:`) nor the line."""
+    wd = copy_workflow(tmp_path)
+    cfg = wd / "config/config.yaml"
+    cfg.write_text(cfg.read_text().replace("train:\n", "train:\n   bad: [1,\n", 1))
+    out = snakemake(wd, "-n", check=False)
+    assert out.returncode != 0
+    assert f"ConfigError: {cfg}, line " in out.stderr, out.stderr
     assert "Traceback" not in out.stderr

@@ -25,6 +25,29 @@ def check_config_files(paths: Iterable[str | os.PathLike]) -> None:
         _check_node(root, "", str(path))
 
 
+def check_yaml(path: str | os.PathLike) -> None:
+    """Raise ConfigError naming `path`, the line and column of what YAML cannot read and the
+    fix. Snakemake's own message names neither the file nor the line."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            yaml.compose(f, Loader=yaml.SafeLoader)
+    except OSError:
+        return  # a missing file: Snakemake names it
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        opened = err.context_mark  # where the bracket or block it could not close began
+        apart = opened and mark and opened.line != mark.line
+        since = f" at line {opened.line + 1}" if apart else ""
+        what = "; ".join(x for x in (err.context and err.context + since, err.problem) if x)
+        raise ConfigError(
+            f"{path}{where}: YAML cannot read it ({what}): check the indentation there (spaces "
+            "only, each key of a section indented alike) and the brackets and quotes before it"
+        ) from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: YAML cannot read it ({err}): fix the file") from None
+
+
 def _check_node(node, prefix: str, path: str) -> None:
     """Walk `node` (a composed YAML node), its mappings' keys once each."""
     if isinstance(node, yaml.SequenceNode):

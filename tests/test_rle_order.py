@@ -69,3 +69,68 @@ def test_checking_the_order_of_many_objects_keeps_one_mask_at_a_time():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 12 * h * w  # a few masks' bytes, not 200
+
+
+def _squares(root, n=3, side=48, contrast=120, seed=0):
+    """Bright ellipses off the diagonal on noisy square images (Airbus, TGS Salt are square),
+    encoded down columns; their (id, mask) pairs."""
+    (root / "train").mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:side, 0:side]
+    masks = []
+    for k in range(n):
+        cy, cx = rng.uniform(8, 16), rng.uniform(26, 40)
+        obj = ((yy - cy) / 6) ** 2 + ((xx - cx) / 4) ** 2 < 1
+        img = rng.normal(60, 12, (side, side)) + contrast * obj
+        Image.fromarray(img.clip(0, 255).astype(np.uint8)).save(root / "train" / f"s{k}.png")
+        masks.append((f"s{k}.png", obj))
+    return masks
+
+
+def _write_csv(root, masks, order):
+    with open(root / "train_masks.csv", "w", newline="") as f:
+        csv.writer(f).writerows([("img", "rle_mask"), *((k, encode(m, order)) for k, m in masks)])
+
+
+def test_square_images_encoded_in_the_other_order_are_named(tmp_path, caplog):
+    """On square images the other order draws each mask transposed, with as many edges: a CSV
+    counting along rows, read down columns, trained on transposed masks without a word. The
+    outlines now fall on the images' edges only one way, and the warning names rle.order."""
+    masks = _squares(tmp_path)
+    _write_csv(tmp_path, masks, "rows")
+    caplog.set_level(logging.WARNING)
+    write_manifest(tmp_path / "a" / "m.json", "local", tmp_path, _layout("columns"))
+    assert "rle.order: rows" in caplog.text and "s0.png" in caplog.text
+    caplog.clear()
+    write_manifest(tmp_path / "b" / "m.json", "local", tmp_path, _layout("rows"))
+    assert "rle.order" not in caplog.text
+
+
+def test_square_images_whose_outlines_are_not_edges_get_no_order_warning(tmp_path, caplog):
+    # Objects no brighter than the noise around them: neither order can be told, and a
+    # warning there would send a right CSV the wrong way.
+    masks = _squares(tmp_path, n=8, contrast=0)
+    caplog.set_level(logging.WARNING)
+    for order in ("columns", "rows"):
+        _write_csv(tmp_path, masks, order)
+        write_manifest(tmp_path / order / "m.json", "local", tmp_path, _layout("columns"))
+    assert "rle.order" not in caplog.text
+
+
+def test_isbi_sections_encoded_along_rows_are_named(caplog):
+    """ISBI 2012's 512x512 cell labels, encoded along rows and read down columns, on the
+    first 8 sections; read along rows, nothing is said."""
+    from pathlib import Path
+
+    from tests.conftest import real_data
+    from unet.dataset.rle import RleMasks
+    from unet.dataset.rle_order import check_order
+
+    data = real_data("isbi2012-membrane")
+    labels = [np.asarray(Image.open(data / "label" / f"{k}.png")) > 127 for k in range(8)]
+    caplog.set_level(logging.WARNING)
+    for order in ("columns", "rows"):
+        caplog.clear()
+        check_order([(RleMasks(((encode(lab, "rows"), None),), order, Path("train.csv"), False),
+                      data / "image" / f"{k}.png", (512, 512)) for k, lab in enumerate(labels)])
+        assert ("rle.order: rows" in caplog.text) == (order == "columns"), order

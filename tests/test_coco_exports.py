@@ -72,7 +72,8 @@ def test_entries_missing_a_key_are_named(tmp_path):
     data = _coco(tmp_path)
     del data["annotations"][1]["category_id"]
     (tmp_path / "ann.json").write_text(json.dumps(data))
-    with pytest.raises(DataLayoutError, match=r"ann\.json: annotation 2 has no 'category_id'"):
+    with pytest.raises(DataLayoutError,
+                       match=r"ann\.json: annotation 2 \(of a\.png\) has no 'category_id'"):
         write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
     (tmp_path / "ann.json").write_text(json.dumps([data]))
     with pytest.raises(DataLayoutError, match=r"ann\.json has no 'images' list"):

@@ -6,7 +6,6 @@ lying on a larger one stays visible); pycocotools draws the polygons."""
 
 from __future__ import annotations
 
-import json
 import logging
 import warnings
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from unet.common.bad_files import raise_all
 from unet.common.decoders import ROTATED
 from unet.common.imageio import exif_orientation
 from unet.common.maskio import write_mask_png
+from unet.dataset.coco_checks import load_coco
 from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc, shared_ids, source_file
 from unet.dataset.names import listing
 
@@ -37,48 +37,13 @@ class CocoMasks:
     names: tuple[tuple[int, str], ...]  # (class, category name) of every class
 
 
-def _load(path: Path, section: str) -> dict:
-    """The annotations JSON, its lists and their entries' keys checked."""
-    if not path.is_file():
-        raise DataLayoutError(f"{section}.coco.json: no file {path}; give the annotations JSON "
-                              "(relative to the data folder)")
-    try:
-        with open(path, encoding="utf-8-sig") as f:  # a byte order mark from Windows tools
-            data = json.load(f)
-    except json.JSONDecodeError as err:  # cut off, or edited by hand
-        raise DataLayoutError(f"{path} is not valid JSON ({err.msg} at line {err.lineno} "
-                              f"column {err.colno}); download or export it again") from None
-    except UnicodeDecodeError as err:
-        raise DataLayoutError(f"{path} is not valid JSON (byte {err.start} is not UTF-8, "
-                              "which JSON files are written in); save it as UTF-8") from None
-    for part, (one, keys) in _KEYS.items():
-        if isinstance(data, dict) and isinstance(data.get(part), dict):
-            data[part] = list(data[part].values())  # LIVECell's: an object keyed by id
-        if not isinstance(data, dict) or not isinstance(data.get(part), list):
-            raise DataLayoutError(f"{path} has no {part!r} list: not COCO annotations")
-        for entry in data[part]:
-            entry = entry if isinstance(entry, dict) else {}
-            missing = [k for k in keys if k not in entry]
-            if missing:
-                named = f"{one} {entry['id']}" if "id" in entry else f"an entry of {part!r}"
-                raise DataLayoutError(f"{path}: {named} has no {missing[0]!r}, which COCO "
-                                      "annotations give; fix the JSON or export it again")
-    return data
-
-
-# What each list's entries must hold ('segmentation' may be missing: a box only)
-_KEYS = {"images": ("image", ("id", "file_name")),
-         "annotations": ("annotation", ("image_id", "category_id")),
-         "categories": ("category", ("id",))}
-
-
 def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
     """(id, image, its objects) for every image the JSON lists; an image listed but not on
     disk is refused (or skipped with allow_unpaired), and images on disk the JSON does not
     list are named in a warning."""
     settings, section = dict(layout.coco or ()), layout.section
     path = source_file(root, layout, settings["json"])
-    data = _load(path, section)
+    data = load_coco(path, section)
     # Ids by their string form (exports write them as numbers in one list, strings in the
     # other), in ascending order: numbers by value, then strings
     ids = sorted((c["id"] for c in data["categories"]),

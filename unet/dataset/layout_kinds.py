@@ -14,7 +14,7 @@ from unet.dataset.sources import listed_module
 LAYOUT_MODULES: dict[str, tuple[str, ...]] = {
     "groups": ("dataset.groups",),  # parallel folders, one per sequence or patient
     "rle": ("dataset.rle", "dataset.rle_order"),  # run-length encodings in a CSV
-    "coco": ("dataset.coco",),  # COCO annotations
+    "coco": ("dataset.coco", "dataset.coco_checks"),  # COCO annotations
     "classes": ("dataset.class_folders",),  # one masks folder per class
     "mask_folders": ("dataset.mask_folders",),  # a folder of masks per image ({id})
     "merge": ("dataset.merge",),  # several masks of one image, united

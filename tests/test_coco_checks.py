@@ -4,10 +4,13 @@ reaching outside their image (a pixel over is clipped, mostly outside is refused
 from __future__ import annotations
 
 import json
+import logging
 
+import numpy as np
 import pytest
+from PIL import Image
 
-from tests.test_coco import _coco, _layout
+from tests.test_coco import W, _coco, _layout
 from unet.dataset.download import write_manifest
 from unet.dataset.layout import DataLayoutError
 
@@ -37,3 +40,59 @@ def test_every_entry_missing_a_key_is_named_at_once(tmp_path):
         write_manifest(tmp_path / "m.json", "local", tmp_path / "many", _layout())
     text = str(err.value)
     assert "1000 entries" in text and "and 980 more" in text and len(text) < 2500
+
+
+def _polygon(tmp_path, points, image="a.png"):
+    """The COCO test set with one polygon object (annotation 1, class 2) on `image` only."""
+    data = _coco(tmp_path)
+    image_id = next(im["id"] for im in data["images"] if im["file_name"] == image)
+    data["annotations"] = [{"id": 1, "image_id": image_id, "category_id": 7,
+                            "segmentation": [points]}]
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    return data
+
+
+def test_a_polygon_a_pixel_outside_is_clipped_silently(tmp_path, caplog):
+    """Annotation tools write vertices on or a little past the border: those are clipped."""
+    _polygon(tmp_path, [-1, -1, W + 1, -1, W + 1, 5, -1, 5])
+    manifest = write_manifest(tmp_path / "out" / "m.json", "local", tmp_path, _layout())
+    a = np.asarray(Image.open(manifest["pairs"][0]["mask"]))
+    assert (a[0:5] == 2).all() and not a[6:].any()
+    assert "outside" not in caplog.text
+
+
+def test_a_polygon_mostly_outside_its_image_is_refused(tmp_path):
+    """Coordinates at another scale (here 4x: drawn on a larger copy of the image) were
+    clipped without a word, leaving a corner of the object as its whole mask. Every such
+    object is now refused, naming the image, the annotation and its extent vs the size."""
+    _polygon(tmp_path, [40, 20, 100, 20, 100, 60, 40, 60])
+    data = json.loads((tmp_path / "ann.json").read_text())
+    data["annotations"].append({"id": 2, "image_id": 11, "category_id": 7,
+                                "segmentation": [[12, 8, 120, 8, 120, 80, 12, 80]]})
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    with pytest.raises(DataLayoutError) as err:
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+    text = str(err.value)
+    assert "2 masks cannot be drawn" in text
+    assert "a.png: annotation 1 lies mostly outside the image" in text
+    assert "x 40..100, y 20..60" in text and "30x20" in text
+    assert "b.png: annotation 2" in text and "x 12..120, y 8..80" in text
+
+
+def test_a_polygon_partly_outside_by_more_than_a_margin_is_clipped_with_a_warning(tmp_path,
+                                                                                  caplog):
+    """Mostly inside but well past an edge (a hand-dragged vertex): drawn clipped, and named."""
+    caplog.set_level(logging.WARNING)
+    _polygon(tmp_path, [2, 2, 20, 2, 20, 30, 2, 30])  # 10 of its 28 rows past the bottom
+    manifest = write_manifest(tmp_path / "out" / "m.json", "local", tmp_path, _layout())
+    a = np.asarray(Image.open(manifest["pairs"][0]["mask"]))
+    assert (a[2:20, 2:20] == 2).all()
+    assert "a.png: annotation(s) 1 reach outside the image" in caplog.text
+    assert "x 2..20, y 2..30" in caplog.text
+
+
+def test_a_polygon_of_a_width_and_height_swap_says_so(tmp_path):
+    """A polygon that fits the image with its sides swapped: the likely cause is named."""
+    _polygon(tmp_path, [2, 21, 18, 21, 18, 29, 2, 29])  # below a 30x20 image, inside 20x30
+    with pytest.raises(DataLayoutError, match=r"annotation 1 lies mostly outside.*fits 20x30"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())

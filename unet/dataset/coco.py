@@ -19,7 +19,7 @@ from unet.common.bad_files import raise_all
 from unet.common.decoders import ROTATED
 from unet.common.imageio import exif_orientation
 from unet.common.maskio import write_mask_png
-from unet.dataset.coco_checks import load_coco
+from unet.dataset.coco_checks import far_error, load_coco, outside
 from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc, shared_ids, source_file
 from unet.dataset.names import listing
 
@@ -242,8 +242,11 @@ def write_coco_mask(masks: CocoMasks, image: Path, size: tuple[int, int], dest: 
         raise DataLayoutError(f"{image} is {size[0]}x{size[1]}" + _turned(image, size, (w, h),
                                                                           masks.json.name))
     drawn, bad = [], []  # (class, its pixels' flat indices): memory as objects' pixels
+    far, over = [], []  # (annotation id, extent) mostly outside the image, or partly
     for cls, segmentation, number in masks.objects:
         try:
+            if isinstance(segmentation, list) and (reach := outside(segmentation, w, h)):
+                (far if reach[1] else over).append((number, reach[0]))
             drawn.append((cls, np.flatnonzero(_shape(segmentation, h, w))))
         except (TypeError, ValueError, KeyError, IndexError) as err:
             bad.append((number, err))  # every one of the image named, not one per rerun
@@ -255,6 +258,12 @@ def write_coco_mask(masks: CocoMasks, image: Path, size: tuple[int, int], dest: 
             f"{masks.json}: {len(bad)} objects of {image.name} (annotations {numbers}"
             f"{', ...' if len(bad) > 20 else ''}) have unusable segmentations (the first: "
             f"{err}); fix or remove them")
+    if far:  # coordinates at another scale, or the wrong size in the JSON: wrong masks
+        raise far_error(masks.json, image, far, w, h, masks.size is not None)
+    if over:  # mostly inside: drawn clipped, but past the margin tools' rounding explains
+        log.warning("%s: %s: annotation(s) %s reach outside the image (the first spans %s; "
+                    "it is %dx%d): drawn clipped to it", masks.json.name, image.name,
+                    ", ".join(str(n) for n, _ in over[:20]), over[0][1], w, h)
     out = np.zeros(h * w, np.uint8)
     # Larger objects first, by the pixels drawn: the JSON's 'area' is often missing or 0
     for cls, pixels in sorted(drawn, key=lambda o: -len(o[1])):

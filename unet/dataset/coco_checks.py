@@ -1,10 +1,15 @@
 """Checks of a COCO JSON that real exports (CVAT, Label Studio, Roboflow, converters) fail:
-entries missing the keys COCO gives, all named at once."""
+entries missing the keys COCO gives, all named at once, and polygons reaching outside their
+image: a little past an edge is clipped, mostly outside means the coordinates or the JSON's
+size are wrong, and is refused."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from unet.common.bad_files import listed
 from unet.dataset.layout import DataLayoutError
@@ -13,6 +18,7 @@ from unet.dataset.layout import DataLayoutError
 _KEYS = {"images": ("image", ("id", "file_name")),
          "annotations": ("annotation", ("image_id", "category_id")),
          "categories": ("category", ("id",))}
+MOSTLY = 0.5  # an object with under this share of its area inside its image is refused
 
 
 def load_coco(path: Path, section: str) -> dict:
@@ -66,3 +72,66 @@ def _missing(data: dict) -> list[str]:
                 named += f" (of {files[str(entry['image_id'])]})"
             bad.append(f"{named}: no {', '.join(repr(k) for k in missing)}")
     return bad
+
+
+def _clipped_area(points: np.ndarray, w: float, h: float) -> tuple[float, float]:
+    """(area, area inside [0, w] x [0, h]) of a polygon (n, 2) of x, y: clipped to each edge
+    in turn (Sutherland-Hodgman), areas by the shoelace formula."""
+    def area(p: np.ndarray) -> float:
+        return 0.0 if len(p) < 3 else abs(float(np.dot(p[:, 0], np.roll(p[:, 1], -1))
+                                                - np.dot(p[:, 1], np.roll(p[:, 0], -1)))) / 2
+    inside = points
+    for axis, bound, keep_below in ((0, 0.0, False), (0, w, True), (1, 0.0, False), (1, h, True)):
+        if not len(inside):
+            break
+        out = []
+        for a, b in zip(inside, np.roll(inside, -1, axis=0), strict=True):
+            a_in, b_in = (a[axis] <= bound, b[axis] <= bound) if keep_below else (
+                a[axis] >= bound, b[axis] >= bound)
+            if a_in:
+                out.append(a)
+            if a_in != b_in:  # the edge crosses the bound: where
+                out.append(a + (b - a) * (bound - a[axis]) / (b[axis] - a[axis]))
+        inside = np.array(out).reshape(-1, 2)
+    return area(points), area(inside)
+
+
+def outside(polygons: list, w: int, h: int) -> tuple[str, bool] | None:
+    """None for an object's polygons that keep within a margin of its (w, h) image (tools
+    write vertices on or a pixel past the border: clipped, as is right); else its extent
+    ('x 40..100, y 20..60') and whether it lies mostly outside (wrong coordinates or size)."""
+    points = [np.asarray(p, float).reshape(-1, 2) for p in polygons if len(p) >= 6]
+    if not points:
+        return None
+    every = np.concatenate(points)
+    (x0, y0), (x1, y1) = every.min(0), every.max(0)
+    margin = max(2.0, 0.01 * max(w, h))
+    if x0 >= -margin and y0 >= -margin and x1 <= w + margin and y1 <= h + margin:
+        return None
+    areas = [_clipped_area(p, w, h) for p in points]
+    total = sum(a for a, _ in areas)
+    share = (sum(i for _, i in areas) / total if total else
+             float(((every >= 0) & (every <= (w, h))).all(1).mean()))  # a line: its points
+    return f"x {x0:g}..{x1:g}, y {y0:g}..{y1:g}", share < MOSTLY
+
+
+def far_error(json_path: Path, image: Path, far: list[tuple[Any, str]], w: int, h: int,
+              sized: bool) -> DataLayoutError:
+    """The refusal of an image's objects lying mostly outside it, with the likely cause."""
+    number, extent = far[0]
+    x1, y1 = (float(v.split("..")[1]) for v in extent.split(", "))
+    margin = max(2.0, 0.01 * max(w, h))
+    if x1 <= h + margin and y1 <= w + margin:
+        cause = (f"; it fits {h}x{w} (width and height swapped): drawn on the image turned a "
+                 "quarter (as viewers show a photo with an EXIF orientation), or x and y "
+                 "swapped?")
+    else:
+        cause = (f"; drawn on a copy about {max(x1 / w, y1 / h):.3g}x as large, or on "
+                 "another image?")
+    given = f"as {json_path.name} gives" if sized else "as its file is (no size in the JSON)"
+    others = f" (and annotation(s) {', '.join(str(n) for n, _ in far[1:6])})" if far[1:] else ""
+    return DataLayoutError(
+        f"{json_path}: {image.name}: annotation {number}{others} lies mostly outside the "
+        f"image: its points span {extent}, the image is {w}x{h} (width x height) {given}"
+        f"{cause}; fix the coordinates or the image's width and height in the JSON, or "
+        "export it again")

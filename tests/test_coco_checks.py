@@ -96,3 +96,18 @@ def test_a_polygon_of_a_width_and_height_swap_says_so(tmp_path):
     _polygon(tmp_path, [2, 21, 18, 21, 18, 29, 2, 29])  # below a 30x20 image, inside 20x30
     with pytest.raises(DataLayoutError, match=r"annotation 1 lies mostly outside.*fits 20x30"):
         write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+
+
+def test_a_category_listed_twice_takes_one_class_number(tmp_path):
+    """A category listed twice (merged exports) took two class numbers, the first unused:
+    classes 1, 2 and 4, and a class 3 that no pixel has. One listed twice under two names
+    is refused, naming both."""
+    data = _coco(tmp_path)
+    data["categories"].append({"id": 7, "name": "cell"})
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    manifest = write_manifest(tmp_path / "out" / "m.json", "local", tmp_path, _layout())
+    assert manifest["class_names"] == {"0": "background", "1": "nucleus", "2": "cell"}
+    data["categories"][-1]["name"] = "dead cell"
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    with pytest.raises(DataLayoutError, match=r"category 7 .*'cell' and 'dead cell'"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())

@@ -19,7 +19,7 @@ from unet.common.bad_files import raise_all
 from unet.common.decoders import ROTATED
 from unet.common.imageio import exif_orientation
 from unet.common.maskio import write_mask_png
-from unet.dataset.coco_checks import far_error, load_coco, outside
+from unet.dataset.coco_checks import category_names, far_error, load_coco, outside
 from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc, shared_ids, source_file
 from unet.dataset.names import listing
 
@@ -46,10 +46,11 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
     data = load_coco(path, section)
     # Ids by their string form (exports write them as numbers in one list, strings in the
     # other), in ascending order: numbers by value, then strings
-    ids = sorted((c["id"] for c in data["categories"]),
+    # one class per id: a category listed twice (merged exports) took two, one never drawn
+    names = category_names(data, path)
+    ids = sorted({str(c["id"]): c["id"] for c in data["categories"]}.values(),
                  key=lambda i: (0, i, "") if isinstance(i, int | float) else (1, 0, str(i)))
     classes = {str(c): k for k, c in enumerate(ids, 1)}
-    names = {str(c["id"]): c.get("name", str(c["id"])) for c in data["categories"]}
     log.info("COCO categories as classes: %s",
              ", ".join(f"{k} = {names[c]}" for c, k in classes.items()))
     named = tuple((k, names[c]) for c, k in classes.items())

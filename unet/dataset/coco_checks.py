@@ -74,6 +74,21 @@ def _missing(data: dict) -> list[str]:
     return bad
 
 
+def category_names(data: dict, path: Path) -> dict[str, str]:
+    """Each category's name by its id as a string; an id listed under two names refused."""
+    names: dict[str, str] = {}
+    twice = []
+    for c in data["categories"]:
+        cid, name = str(c["id"]), c.get("name", str(c["id"]))
+        if names.get(cid, name) != name:
+            twice.append(f"category {cid} is listed as {names[cid]!r} and {name!r}")
+        names.setdefault(cid, name)
+    if twice:
+        raise DataLayoutError(f"{path}: {'; '.join(twice[:20])}; give each category one id "
+                              "(or merge them), or export it again")
+    return names
+
+
 def _clipped_area(points: np.ndarray, w: float, h: float) -> tuple[float, float]:
     """(area, area inside [0, w] x [0, h]) of a polygon (n, 2) of x, y: clipped to each edge
     in turn (Sutherland-Hodgman), areas by the shoelace formula."""

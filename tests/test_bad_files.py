@@ -149,3 +149,22 @@ def test_a_shared_fix_never_takes_part_of_a_file_name():
         raise_all([(n, cut_off(n)) for n in names], "masks cannot be read")
     lines = str(err.value).splitlines()
     assert all(n in line for n, line in zip(names, lines[1:3], strict=True)), lines
+
+
+def test_errors_whose_class_takes_other_arguments_are_still_raised_together():
+    """raise_all rebuilt the error as kind(message): two errors of a class whose constructor
+    takes other arguments (NameClash: two names and an archive; UnicodeDecodeError: five)
+    raised a TypeError about the constructor instead of naming the files."""
+    from unet.dataset.member_names import NameClash
+
+    clashes = [(n, NameClash(f"{n}/a.png", f"{n}/A.png", "data.zip")) for n in ("x", "y")]
+    with pytest.raises(ValueError, match=r"2 pairs cannot be cached:\n  members 'x/a\.png'"):
+        raise_all(clashes)
+    bad = [(n, UnicodeDecodeError("utf-8", b"\xff", 0, 1, f"in {n}")) for n in ("p", "q")]
+    with pytest.raises(UnicodeError, match=r"2 names cannot be read:\n  'utf-8' codec") as err:
+        raise_all(bad, "names cannot be read")
+    assert "in q" in str(err.value)
+    # a class whose str quotes its message (KeyError) is not used: the message stays readable
+    with pytest.raises(LookupError) as err:
+        raise_all([(n, KeyError(f"no {n}")) for n in ("k", "l")], "keys are missing")
+    assert str(err.value).startswith("2 keys are missing:\n")

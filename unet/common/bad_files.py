@@ -57,7 +57,7 @@ def _shared_fix(texts: list[str], files: list[str]) -> str:
 def raise_all(errors: list[tuple[str, Exception]], what: str = "pairs cannot be cached",
               unit: str = "pair(s)") -> None:
     """Raise the errors (each keyed by its file, sorted by it) as one: one error as it is,
-    several as one of their class (ValueError when they differ), the shared fix said once."""
+    several as one of their class (or the nearest class they share), the shared fix said once."""
     if not errors:
         return
     errors = sorted(errors, key=lambda e: in_order(str(e[0])))
@@ -66,11 +66,26 @@ def raise_all(errors: list[tuple[str, Exception]], what: str = "pairs cannot be 
     texts = [str(err) for _, err in errors]
     fix = _shared_fix(texts, [str(key) for key, _ in errors])
     lines = [t[: len(t) - len(fix)] if fix else t for t in texts]
-    kinds = {type(err) for _, err in errors}
-    kind = kinds.pop() if len(kinds) == 1 else ValueError
     fix = fix.lstrip(";. ")
     tail = [fix[:1].upper() + fix[1:]] if fix else []
-    raise kind("\n".join([f"{len(errors)} {what}:", *listed(lines, unit), *tail]))
+    message = "\n".join([f"{len(errors)} {what}:", *listed(lines, unit), *tail])
+    raise _as_one([type(err) for _, err in errors], message)
+
+
+def _as_one(kinds: list[type[Exception]], message: str) -> Exception:
+    """`message` as an error of the nearest class every kind shares that is made from a
+    message alone and shows it as given: rebuilt as kind(message), a class taking other
+    arguments (NameClash, UnicodeDecodeError) raised a TypeError instead of the files."""
+    for cls in kinds[0].__mro__:
+        if not all(issubclass(k, cls) for k in kinds):
+            continue
+        try:
+            err = cls(message)
+        except TypeError:
+            continue
+        if str(err) == message:  # (KeyError's quotes the message: LookupError's does not)
+            return err
+    return ValueError(message)
 
 
 def kept(err: E) -> E:

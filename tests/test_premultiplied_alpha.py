@@ -5,8 +5,8 @@ for images (training, prediction, the CRF) and masks alike."""
 import numpy as np
 import tifffile
 
-from unet.cache.preprocess import GREY_MODES, _channels, resize_image
-from unet.common.imageio import image_header, is_grey_image, open_image, read_image
+from unet.cache.preprocess import _channels, resize_image
+from unet.common.imageio import GREY_MODES, image_header, is_grey_image, open_image, read_image
 from unet.common.maskio import mask_header, read_mask_values
 
 GREY = np.array([[0, 40, 200], [255, 90, 10]], np.uint8)

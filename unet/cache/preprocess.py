@@ -24,7 +24,7 @@ from unet.common.bands import read_bands, resize_bands
 from unet.common.decoders import band_count
 from unet.common.fileio import atomic_dir, disk_errors, read_json, reserve, write_json
 from unet.common.imageio import (
-    GREY16,
+    GREY_MODES,
     ImageReadError,
     image_header,
     is_grey_image,
@@ -38,7 +38,6 @@ from unet.common.roi import read_roi
 from unet.dataset.split import SPLITS
 
 log = logging.getLogger(__name__)
-GREY_MODES = {"L", "LA", "1", "F", *GREY16}
 
 
 def resize_image(

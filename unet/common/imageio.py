@@ -52,6 +52,7 @@ DAMAGED = (OSError, SyntaxError, KeyError, TypeError, IndexError, EOFError, stru
 Image.MAX_IMAGE_PIXELS = None
 MAX_PIXELS = 1 << 30  # 32768 x 32768: 3 GiB to decode in RGB
 GREY16 = ("I;16", "I;16B", "I;16L", "I")  # PIL modes of 16- and 32-bit grey
+GREY_MODES = {"L", "LA", "1", "F", *GREY16}  # PIL modes of one band (and alpha)
 # Grey with premultiplied alpha (GIMP's TIFF default): PIL keeps La, converts it only to LA
 UNPREMULTIPLIED = {"La": "LA"}  # (alpha divided out, as PIL decodes colour's RGBa to RGBA)
 
@@ -234,9 +235,7 @@ def equal_channels(rgb: np.ndarray) -> np.ndarray | None:
 def is_grey_image(path: str | os.PathLike) -> bool:
     """True when an image has one channel, or colour channels that are equal everywhere."""
     im = open_image(path, draft_to=(1, 1))  # JPEG: decode at 1/8 scale, enough to tell
-    if im.mode in ("L", "LA", "1", "F", *GREY16):
-        return True
-    return equal_channels(np.asarray(im.convert("RGB"))) is not None
+    return im.mode in GREY_MODES or equal_channels(np.asarray(im.convert("RGB"))) is not None
 
 
 def unidentified_tiff(path: str | os.PathLike) -> bool:

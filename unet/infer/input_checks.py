@@ -9,10 +9,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from unet.cache.intensity import wider_than_8_bits
-from unet.cache.preprocess import GREY_MODES
 from unet.common.bad_files import raise_all
 from unet.common.decoders import band_count, value_range
-from unet.common.imageio import IMAGE_FIX, ImageReadError, image_header, open_image, pixels
+from unet.common.imageio import (
+    GREY_MODES,
+    IMAGE_FIX,
+    ImageReadError,
+    image_header,
+    open_image,
+    pixels,
+)
 from unet.common.labels import MaskValueError
 from unet.dataset.names import listing
 

@@ -172,3 +172,12 @@ def test_a_renamed_class_reruns_the_tables_with_the_new_name(tmp_path):
         assert {r["name"] for r in csv.DictReader(f, delimiter="\t")} == {"floor", "blob"}
     ckpt = torch.load(exp / "model.pt", map_location="cpu", weights_only=False)
     assert ckpt["class_names"] == ["ground", "shape"]  # the names it was trained under
+
+
+def test_training_and_evaluation_refuse_a_wrong_count_of_names_as_preprocess_does():
+    # shown_names (train, evaluate) repeated preprocess's count check with its own message: a
+    # ValueError that left out the class values the names were to label
+    meta = {"class_values": [0, 1, 2], "num_classes": 3}
+    with pytest.raises(MaskValueError, match=r"masks\.names lists 2 names for 3 classes "
+                       r"\(values 0, 1, 2\); give one per class, class 0 first"):
+        shown_names(["bg", "a"], meta)

@@ -14,7 +14,7 @@ from unet.cache.palettes import check_palettes
 from unet.cache.values import mapping_from_values
 from unet.common.bad_files import as_mask_error, kept, raise_all
 from unet.common.imageio import GREY16, ImageReadError, open_image
-from unet.common.labels import MaskMapping, MaskValueError, colour_of
+from unet.common.labels import MaskMapping, MaskValueError, colour_of, given_names
 from unet.common.maskio import mask_header, mask_palette, read_mask, read_mask_values
 from unet.common.parallel import parallel_map
 
@@ -186,12 +186,6 @@ def class_names(
     """Each class's name: masks.names (one per class, or refused), else the names the data
     gave its values (COCO categories, class folders: the manifest's class_names), else None."""
     if given:
-        if len(given) != mapping.num_classes:
-            raise MaskValueError(
-                f"masks.names lists {len(given)} names for {mapping.num_classes} classes "
-                f"(values {', '.join(mapping.labels())}); give one per class, "
-                "class 0 first"
-            )
-        return list(given)
+        return given_names(given, mapping)
     names = [(found or {}).get(str(v)) for v in mapping.values]
     return names if any(names) else None

@@ -185,8 +185,7 @@ class MaskMapping:
 
     def to_values(self, index: np.ndarray) -> np.ndarray:
         """Map class indices back to the data's own values (grey values or packed colours)."""
-        top = max(self.values)
-        wide = top > 255 or self.bits == 16
+        wide = max(self.values) > 255 or self.bits == 16
         dtype = np.uint32 if self.rgb else np.uint16 if wide else np.uint8
         return np.asarray(self.values, dtype=dtype)[index]
 
@@ -201,9 +200,7 @@ class MaskMapping:
 
     def describe(self, values: list[int]) -> str:
         """Values as the user wrote them: grey levels, or (r, g, b) for colour masks."""
-        if self.rgb:
-            return str([colour_of(v) for v in values])
-        return str(values)
+        return str([colour_of(v) for v in values] if self.rgb else values)
 
     def labels(self) -> list[str]:
         """Each class's value as the config writes it: a grey level, or [r, g, b]; a class of
@@ -272,13 +269,19 @@ def _snapped_colours(table: np.ndarray, values: tuple[int, ...], threshold: int)
         table[snapped == v] = i
 
 
-def shown_names(given: list | None, meta: dict) -> list | None:
+def given_names(given: list | tuple | None, mapping: MaskMapping) -> list[str] | None:
+    """masks.names as a list, refused unless one per class; None when none are given."""
+    if given and len(given) != mapping.num_classes:
+        raise MaskValueError(f"masks.names lists {len(given)} names for {mapping.num_classes} "
+                             f"classes (values {', '.join(mapping.labels())}); give one per "
+                             "class, class 0 first")
+    return list(given) if given else None
+
+
+def shown_names(given: list | tuple | None, meta: dict) -> list | None:
     """Each class's name as tables and figures show it: masks.names (a param of the rules that
     show names, so renaming reruns only them), else the data's (meta.json), else None."""
-    if given and len(given) != meta["num_classes"]:
-        raise ValueError(f"masks.names lists {len(given)} names for {meta['num_classes']} "
-                         "classes; give one per class, class 0 first")
-    return list(given) if given else meta.get("class_names")
+    return given_names(given, mapping_from_meta(meta)) or meta.get("class_names")
 
 
 def mapping_from_meta(meta: dict) -> MaskMapping:

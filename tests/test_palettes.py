@@ -228,3 +228,23 @@ def test_merged_mask_parts_keep_the_palettes_transparency(tmp_path):
     merge_masks(paths, tmp_path / "out.png")
     out = Image.open(tmp_path / "out.png")
     assert np.array(out.convert("RGBA"))[:3, 0, 3].tolist() == [0, 255, 255]
+
+
+def test_every_mask_of_each_palette_is_named_grouped_by_palette(tmp_path):
+    """A data set exported by two tools has many masks of each palette: the error named only
+    the first clashing pair, and each fix and rerun found the next mask."""
+    black_first, white_first = [0, 0, 0, 255, 255, 255], [255, 255, 255, 0, 0, 0]
+    _palette_pairs(tmp_path, [black_first, white_first] * 3)
+    with pytest.raises(MaskValueError) as err:
+        _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    lines = str(err.value).splitlines()
+    groups = {}
+    for n, line in enumerate(lines):
+        if line.strip().startswith("3 mask(s) show"):
+            groups[line.strip()] = {x.strip().rsplit("/", 1)[-1] for x in lines[n + 1 : n + 4]}
+    assert groups == {
+        "3 mask(s) show value 0 as (0, 0, 0), value 1 as (255, 255, 255):":
+            {"msk0.png", "msk2.png", "msk4.png"},
+        "3 mask(s) show value 0 as (255, 255, 255), value 1 as (0, 0, 0):":
+            {"msk1.png", "msk3.png", "msk5.png"}}, lines
+    assert "masks.colors: [[0, 0, 0], [255, 255, 255]]" in lines[-1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from unet.common.bad_files import listed
 from unet.common.labels import MaskMapping, MaskValueError
 from unet.common.maskio import mask_palette, read_mask_values
 
@@ -56,31 +57,49 @@ def check_palettes(
 def _check_held(
     masks: list[str], values: list[int], written: list[int] | None
 ) -> tuple[int, ...] | None:
-    """check_palettes by the masks' pixels: each value's colour in the files that hold it
-    must agree (refused otherwise, naming two of them); the written palette shows it so."""
-    shown: dict[int, tuple[tuple[int, ...], str]] = {}
-    owner: dict[tuple[int, ...], tuple[int, str]] = {}  # colour -> the value showing it
+    """check_palettes by the masks' pixels: each value's colour in the files that hold it must
+    agree; refused otherwise, every mask named under the palette it follows (a data set
+    exported by two tools has many of each). The written palette shows each value so."""
+    groups: list[tuple[dict, dict, list[str]]] = []  # (value -> colour, colour -> value, masks)
     for path in masks:
         palette = mask_palette(path)
-        for v in set(np.unique(read_mask_values(path)[0]).tolist()) & set(values):
-            b = _colour(palette, v)
-            a, first = shown.setdefault(v, (b, path))
-            w, other = owner.setdefault(b, (v, path))
-            if a is not None and b is not None and a != b:
-                clash = (f"mask {path} shows value {v} as {b}, but {first} shows it as {a}: "
-                         "their palettes (colour tables) differ, so one index means different "
-                         "classes. ")
-                raise MaskValueError(clash + _fix(masks, path, first))
-            if b is not None and w != v:  # (0/255 grey beside a 0/1 palette: one class)
-                clash = (f"mask {path} shows value {v} as {b}, but {other} shows value {w} "
-                         "in that colour: their palettes (colour tables) differ, so one class "
-                         "has two indices. ")
-                raise MaskValueError(clash + _fix(masks, path, other))
-    for v, (colour, _) in shown.items():
-        if written is not None and colour is not None:
+        held = sorted(set(np.unique(read_mask_values(path)[0]).tolist()) & set(values))
+        shows = {v: c for v in held if (c := _colour(palette, v)) is not None}
+        # a colour of two values is a clash too (0/255 grey beside a 0/1 palette: one class)
+        group = next((g for g in groups if all(g[0].get(v, c) == c and g[1].get(c, v) == v
+                                               for v, c in shows.items())), None)
+        if group is None:
+            group = ({}, {}, [])
+            groups.append(group)
+        group[0].update(shows)
+        group[1].update({c: v for v, c in shows.items()})
+        group[2].append(path)
+    if len(groups) > 1:
+        raise MaskValueError(_clash(groups) + _fix(masks, groups[1][2][0], groups[0][2][0]))
+    for v, colour in (groups[0][0] if groups else {}).items():
+        if written is not None:
             _extend(written, v, colour)
             written[3 * v : 3 * v + 3] = colour
     return tuple(written) if written is not None else None
+
+
+PALETTES_SHOWN = 4  # palettes whose masks are named; masks of the rest are counted
+
+
+def _clash(groups: list[tuple[dict, dict, list[str]]]) -> str:
+    """The masks of each palette, the first mask's first, as the colours their values show."""
+    lines = [f"the masks follow {len(groups)} palettes (colour tables) that disagree: one index "
+             "shows different colours (different classes), or two show one colour (a class "
+             "with two indices):"]
+    for shows, _, paths in groups[:PALETTES_SHOWN]:
+        colours = ", ".join(f"value {v} as {c}" for v, c in sorted(shows.items()))
+        lines += [f"  {len(paths)} mask(s) show {colours}:", *(
+            f"  {line}" for line in listed(paths, "mask(s)"))]
+    rest = [p for g in groups[PALETTES_SHOWN:] for p in g[2]]
+    if rest:
+        lines.append(f"  ... and {len(rest)} mask(s) of {len(groups) - PALETTES_SHOWN} other "
+                     "palettes")
+    return "\n".join(lines) + "\n"
 
 
 def _extend(palette: list[int] | None, value: int, colour: tuple[int, ...]) -> None:

@@ -254,3 +254,16 @@ def foreground_note(mapping: MaskMapping, fractions: list[float]) -> str | None:
         f"choice treat class 1 as the foreground. If value {v0} marks your objects, set "
         f"masks.values: [{v1}, {v0}]"
     )
+
+
+def record_counts(meta: dict, cached: dict[str, tuple[str, np.ndarray]]) -> None:
+    """Each split's and each fold's pixel count per class, in meta.json: training takes the
+    classes its rows hold from them (unet.train.classes), not from every cached mask again."""
+    def total(ids: list[str]) -> list[int]:
+        counts = sum((cached[i][1] for i in ids), np.zeros(256, np.int64))
+        return counts[: meta["num_classes"]].tolist()
+
+    for entry in meta["splits"].values():
+        entry["class_counts"] = total(entry["ids"])
+    if meta.get("folds"):
+        meta["fold_class_counts"] = [total(ids) for ids in meta["folds"]]

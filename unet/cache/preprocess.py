@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from unet.cache import class_checks
 from unet.cache.class_checks import check_validation, describe_classes, unlabelled_ids
 from unet.cache.intensity import training_range
 from unet.cache.lost_classes import Resize, held_elsewhere
@@ -217,6 +218,7 @@ def _describe(meta: dict, split: dict, cached: dict[str, tuple[str, np.ndarray]]
                                                Resize(settings, sizes, held_elsewhere(
                                                    split, cached, by_id, mapping.num_classes)))
     meta["unlabelled"] = unlabelled_ids(split, cached, mapping, by_id)
+    class_checks.record_counts(meta, cached)  # for training: which classes its rows hold
     check_validation(split, cached, mapping, by_id)
 
 

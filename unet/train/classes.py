@@ -18,10 +18,37 @@ def trained_classes(
     rows: list[Row],
     num_classes: int,
     source: str | os.PathLike | None = None,
+    meta: dict | None = None,
+    fold: int | None = None,
 ) -> list[int]:
-    """The class indices with a pixel in the cached masks of `rows` (the ignored index is no
-    class), joined by those the fine-tuning `source` model file trained on: its weights learnt
-    them. A source file without the record counts as having trained on every class."""
+    """The class indices with a pixel in the cached masks of `rows` (the train split's, or
+    `fold`'s training rows; the ignored index is no class), joined by those the fine-tuning
+    `source` model file trained on: its weights learnt them. A source file without the record
+    counts as having trained on every class. The counts come from `meta` (meta.json), where
+    preprocess recorded them; an older cache's masks are read again."""
+    counts = recorded_counts(meta, fold) if meta is not None else None
+    if counts is None:
+        counts = _recount(cache_dir, rows, num_classes)
+    seen = {k for k in range(num_classes) if counts[k]}
+    if source is not None:
+        theirs = checkpoint.load_model_file(source).get("trained_classes")
+        seen |= set(range(num_classes) if theirs is None else theirs)
+    return sorted(seen)
+
+
+def recorded_counts(meta: dict, fold: int | None) -> np.ndarray | None:
+    """The training rows' pixel count per class as preprocess recorded it: the train split's,
+    or the folds' but `fold`; None for a cache written before they were recorded."""
+    if fold is None:
+        counts = meta["splits"]["train"].get("class_counts")
+        return None if counts is None else np.asarray(counts, np.int64)
+    others = [c for f, c in enumerate(meta.get("fold_class_counts") or []) if f != fold]
+    return np.sum(others, axis=0, dtype=np.int64) if others else None
+
+
+def _recount(cache_dir: str | os.PathLike, rows: list[Row], num_classes: int) -> np.ndarray:
+    """(256,) count of each class index in the cached masks of `rows`, read until every class
+    has a pixel (an older cache's way, without recorded counts)."""
     masks: dict[str, np.ndarray] = {}
     counts = np.zeros(256, np.int64)
     for split, k in rows:
@@ -30,8 +57,4 @@ def trained_classes(
         counts += class_counts(masks[split][k])
         if counts[:num_classes].all():  # every class found: the rest need not be read
             break
-    seen = {k for k in range(num_classes) if counts[k]}
-    if source is not None:
-        theirs = checkpoint.load_model_file(source).get("trained_classes")
-        seen |= set(range(num_classes) if theirs is None else theirs)
-    return sorted(seen)
+    return counts

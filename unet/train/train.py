@@ -185,7 +185,7 @@ def train_unet(
     # What the epochs done depend on; the classes' names (masks.names) only label them
     data = {**meta, "fold": fold, "code": resume.code_digest(), "class_names": None}
     _start_from_source(run, start, config, data)
-    trained = _trained(cache_dir, train_set, config, settings, fold)
+    trained = _trained(cache_dir, train_set, config, settings, fold, meta)
     ckdir = Path(checkpoint_dir)
     drop_scratch(ckdir / "last.pt", ckdir / "best.pt")  # what a job killed saving them left
     chash = resume.settings_hash(config.to_dict(), settings_dict(run), data, run.device.type)
@@ -219,11 +219,11 @@ def train_unet(
 
 
 def _trained(cache_dir, train_set, config: UNetConfig, settings: TrainSettings,
-             fold: int | None) -> list[int]:
+             fold: int | None, meta: dict) -> list[int]:
     """What prediction may give: the classes with a pixel in this run's training rows (one
     without is unknown to the model) and those its fine-tuning source trained on."""
     source = fold_source(settings.init_from, fold) if settings.init_from else None
-    return trained_classes(cache_dir, train_set.rows, config.num_classes, source)
+    return trained_classes(cache_dir, train_set.rows, config.num_classes, source, meta, fold)
 
 
 def _best_pixels(run: Run, state: dict) -> dict | None:

@@ -71,7 +71,7 @@ RULES = {
                   "dataset.split_order", "dataset.split_checks", "infer.forward", "common.argmax",
                   "infer.predict_folder", "infer.predict", "infer.batches", "cache.reader",
                   "model.trained",
-                  "infer.input_checks",
+                  "infer.input_checks", "infer.out_checks", "infer.resume",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",
                   "model.checkpoint", "model.file_kinds", "model.pretrained",
                   "model.unet", "common.shapes", *SETTINGS},

@@ -121,9 +121,8 @@ def _predict(args: argparse.Namespace) -> int:
     from unet.infer.predict import PredictSettings
     from unet.infer.predict_folder import predict_files
 
-    settings = PredictSettings(
-        tta=args.tta, device=args.device, overlap=args.overlap, batch_size=args.batch_size
-    )
+    settings = PredictSettings(tta=args.tta, device=args.device, overlap=args.overlap,
+                               batch_size=args.batch_size)
     if args.rle:
         from unet.dataset.rle_submission import check_submission_target
 
@@ -140,8 +139,10 @@ def _predict(args: argparse.Namespace) -> int:
         mapping = mapping_from_meta(load_model_file(models[0]))
         submission_columns(mapping, args.rle_columns)  # before any work
     files = _images(args.inputs, args.roi, args.out)
-    n = predict_files(models, files, args.out, settings, threads=args.threads, roi=args.roi)
-    print(f"{n} mask{'s' * (n != 1)} written to {args.out}")
+    n = predict_files(models, files, args.out, settings, args.threads, roi=args.roi,
+                      overwrite=args.overwrite)
+    print(f"{n} mask{'s' * (n != 1)} written to {args.out}"
+          + (f" ({len(files) - n} there already: skipped)" if n < len(files) else ""))
     if args.rle:
         from unet.dataset.rle_submission import write_submission
 
@@ -217,6 +218,8 @@ def parser() -> argparse.ArgumentParser:
                         "cross-validation folds' models, averaged)")
     p.add_argument("inputs", nargs="+", type=_path, help="image files or folders of images")
     p.add_argument("-o", "--out", required=True, type=_path, help="folder for <stem>.png masks")
+    p.add_argument("--overwrite", action="store_true", help="predict every image again; "
+                   "remove a folder's masks of another model or settings (else refused)")
     p.add_argument("--tta", action="store_true",
                    help="average over flips (the axis the model was trained to flip, else both)")
     p.add_argument("--device", default="auto", type=_device,

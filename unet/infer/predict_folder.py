@@ -16,7 +16,7 @@ from unet.cache.preprocess import resize_image
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import raise_all
 from unet.common.bands import read_bands, resize_bands
-from unet.common.fileio import drop_scratch, temp_beside
+from unet.common.fileio import drop_scratch
 from unet.common.imageio import IMAGE_FIX, ImageReadError, image_header, open_image
 from unet.common.labels import MaskMapping, mapping_from_meta
 from unet.common.logs import progress
@@ -31,6 +31,8 @@ from unet.infer.input_checks import (
     warn_other_masks,
     warn_unprepared_values,
 )
+from unet.infer.out_checks import check_outputs
+from unet.infer.resume import Record, mask_settings
 from unet.infer.tiles import window_bands
 from unet.infer.writer import PredictionWriter
 
@@ -102,51 +104,6 @@ def model_input_size(ckpt: dict, full: tuple[int, int]) -> tuple[int, int]:
     return PreprocessSettings(width=w, height=h, mode=mode, scale=scale).cached_size(full)
 
 
-def _check_outputs(files: list[Path], out_dir: Path) -> None:
-    """Refuse outputs that would overwrite each other, or land among the images themselves
-    (`<stem>.png` would replace a PNG image, and masks beside images would be taken for
-    images by the next run)."""
-    by_stem: dict[str, list[str]] = {}
-    for f in files:
-        by_stem.setdefault(f.stem, []).append(str(f))
-    twice = {s: sorted(paths) for s, paths in by_stem.items() if len(paths) > 1}
-    if twice:
-        clash = "; ".join(f"{', '.join(p)} would all be {s}.png" for s, p in sorted(twice.items()))
-        raise ValueError(f"images of one name would overwrite each other's mask: {clash}. "
-                         "Rename one of each, or predict them into separate output folders")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise FileExistsError(f"{out_dir} is a file; the masks go into a folder: name one")
-    if out_dir.is_symlink() and not out_dir.exists():  # mkdir said only 'File exists'
-        raise FileNotFoundError(f"{out_dir} is a link to {os.readlink(out_dir)}, which does not "
-                                "exist: make (or mount) that folder, or name another")
-    _check_writable(out_dir)
-    if out_dir.is_dir():
-        for path in files:
-            if os.path.samefile(path.parent, out_dir):
-                raise FileExistsError(
-                    f"{out_dir} holds the images to predict ({path.name}): their masks would "
-                    "replace or mix with them; write the masks to another folder (unet "
-                    "predict -o)"
-                )
-
-
-def _check_writable(out_dir: Path) -> None:
-    """Refuse an output folder that cannot be written, or made, before any work: the first
-    mask's write failed with a traceback, after the model was loaded and images decoded. A
-    probe file in the folder (or the nearest one above it that exists), removed at once."""
-    where = out_dir
-    while not where.exists() and where != where.parent:
-        where = where.parent
-    if not where.is_dir():
-        raise FileExistsError(f"{where} is a file: the folder {out_dir} cannot be made there")
-    try:
-        temp_beside(where / "probe").unlink()
-    except OSError as err:
-        raise PermissionError(f"cannot write the masks into {out_dir}: {err.strerror} in "
-                              f"{where}; name a folder you may write to (unet predict -o, or "
-                              "the rule's results/ folder)") from err
-
-
 def _model_input(path: Path, ckpt: dict, channels: int, full: tuple[int, int] | None = None
                  ) -> tuple[np.ndarray, tuple[int, int]]:
     """A new image prepared as the training data was, at the model's input size: (h, w, C)
@@ -193,11 +150,12 @@ def _new_images() -> Iterator[None]:
 
 
 def _predict_windows(models: list, files: list[Path], rois: list[Path | None], prepare: Prepare,
-                     out_dir: Path, mapping: MaskMapping, how: tuple, label: str) -> None:
+                     out_dir: Path, mapping: MaskMapping, how: tuple) -> Iterator[Path]:
     """Each image's mask by a patch-trained model's sliding window (`how`: the window, the
-    flips and the dtype), one image at a time; a file `prepare` gives None for is passed over."""
+    flips and the dtype), one image at a time, yielding each image as its mask is written; a
+    file `prepare` gives None for is passed over."""
     window, flips, dtype = how
-    for path, region in progress(list(zip(files, rois, strict=True)), label):
+    for path, region in zip(files, rois, strict=True):
         if (prepared := prepare(path)) is None:
             continue
         x, full = prepared  # (h, w, C) uint8, (W, H)
@@ -205,6 +163,7 @@ def _predict_windows(models: list, files: list[Path], rois: list[Path | None], p
                               full[::-1], region) as out:
             for y, band in window_bands(models, x, window, flips, dtype):
                 out.add(y, band)
+        yield path
 
 
 @_new_images()  # the images are new ones: what cannot be read has no mask to go with it
@@ -217,17 +176,37 @@ def predict_files(
     label: str = "predict",
     roi: str | None = None,
     roi_key: str = "--roi",
+    overwrite: bool = False,
 ) -> int:
     """Write out_dir/<stem>.png for every image file, each at its own original size and in the
     data's mask values (one model, or the averaged probabilities of cross-validation folds);
     class 0 outside each image's region of interest, where `roi` (the setting `roi_key`)
-    names them (roi_files). Whole images go `settings.batch_size` of one input size a pass
-    (batches.py); a patch-trained model's sliding window takes one image at a time."""
-    _check_outputs(files, Path(out_dir))
-    warn_other_masks(files, Path(out_dir))  # unet predict's -o of an earlier run
+    names them (roi_files). An image whose mask the folder holds already, of the same models
+    and settings and made since the image last changed (resume.py), is skipped; a folder of
+    another model's or settings' masks is refused, or with `overwrite` emptied of them (every
+    image is then predicted again). Returns the number of masks written."""
+    out_dir = Path(out_dir)
+    check_outputs(files, out_dir)
+    warn_other_masks(files, out_dir)  # unet predict's -o of an earlier run
     rois = roi_files(files, roi, roi_key)
+    record = Record(out_dir, model_paths, mask_settings(settings, roi), overwrite)
+    todo = record.todo(files, rois)
+    if len(todo) < len(files):
+        log.info("%d of %d images' masks are in %s already, of this model and these settings, "
+                 "and newer than the images: skipped (--overwrite predicts them again)",
+                 len(files) - len(todo), len(files), out_dir)
+    if todo:
+        _predict_todo(model_paths, [files[k] for k in todo], [rois[k] for k in todo], out_dir,
+                      settings, threads, label, record)
+    return len(todo)
+
+
+def _predict_todo(model_paths: list[str | os.PathLike], files: list[Path],
+                  rois: list[Path | None], out_dir: Path, settings: PredictSettings,
+                  threads: int, label: str, record: Record) -> None:
+    """predict_files' work on the images to predict: each mask noted in `record` when whole."""
     models, ckpt, dtype = load_ensemble(model_paths, settings, threads)
-    if ckpt.get("roi") and roi is None:
+    if ckpt.get("roi") and rois[0] is None:
         log.warning("the model learnt within regions of interest (dataset roi) and nothing "
                     "outside them: give each image's (unet predict --roi, or predict.roi for "
                     "the predict_folder rule), or its masks outside them are guesses")
@@ -237,7 +216,6 @@ def predict_files(
     mapping = mapping_from_meta(ckpt)
     channels, window = ckpt["in_channels"], window_for(ckpt, settings)
     flips = tta_flips(settings.tta, ckpt)
-    out_dir = Path(out_dir)
     # A killed run's scratch (as large as a mask's values, or the probabilities at the model's
     # size): no Snakemake cleans this folder, so without this it stayed for good.
     drop_scratch(*(out_dir / f"{f.stem}.png" for f in files))
@@ -256,16 +234,19 @@ def predict_files(
         sizes = [model_input_size(ckpt, full) for full in fulls]
         written = predict_batches(models, files, rois, sizes, prepare, out_dir, mapping, flips,
                                   dtype, settings.batch_size)
-        for _ in progress(written, label, total=len(files)):
-            pass
     else:  # patch-trained: a sliding window over each image, band by band
-        _predict_windows(models, files, rois, prepare, out_dir, mapping, (window, flips, dtype),
-                         label)
+        written = _predict_windows(models, files, rois, prepare, out_dir, mapping,
+                                   (window, flips, dtype))
+    record.begin()
+    try:
+        for path in progress(written, label, total=len(files)):
+            record.done(path)
+    finally:
+        record.close()
     done = len(files) - len(failed)
     log.info("%d masks written to %s", done, out_dir)
     raise_all(failed, f"new images cannot be decoded (the {done} others' masks are written, "
               "each whole)", "image(s)")
-    return len(files)
 
 
 def predict_folder(

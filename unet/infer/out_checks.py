@@ -1,0 +1,54 @@
+"""The folder new images' masks go to, checked before any work: no two masks of one name, none
+over the images themselves, and a folder that can be written."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from unet.common.fileio import temp_beside
+
+
+def check_outputs(files: list[Path], out_dir: Path) -> None:
+    """Refuse outputs that would overwrite each other, or land among the images themselves
+    (`<stem>.png` would replace a PNG image, and masks beside images would be taken for
+    images by the next run)."""
+    by_stem: dict[str, list[str]] = {}
+    for f in files:
+        by_stem.setdefault(f.stem, []).append(str(f))
+    twice = {s: sorted(paths) for s, paths in by_stem.items() if len(paths) > 1}
+    if twice:
+        clash = "; ".join(f"{', '.join(p)} would all be {s}.png" for s, p in sorted(twice.items()))
+        raise ValueError(f"images of one name would overwrite each other's mask: {clash}. "
+                         "Rename one of each, or predict them into separate output folders")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FileExistsError(f"{out_dir} is a file; the masks go into a folder: name one")
+    if out_dir.is_symlink() and not out_dir.exists():  # mkdir said only 'File exists'
+        raise FileNotFoundError(f"{out_dir} is a link to {os.readlink(out_dir)}, which does not "
+                                "exist: make (or mount) that folder, or name another")
+    _check_writable(out_dir)
+    if out_dir.is_dir():
+        for path in files:
+            if os.path.samefile(path.parent, out_dir):
+                raise FileExistsError(
+                    f"{out_dir} holds the images to predict ({path.name}): their masks would "
+                    "replace or mix with them; write the masks to another folder (unet "
+                    "predict -o)"
+                )
+
+
+def _check_writable(out_dir: Path) -> None:
+    """Refuse an output folder that cannot be written, or made, before any work: the first
+    mask's write failed with a traceback, after the model was loaded and images decoded. A
+    probe file in the folder (or the nearest one above it that exists), removed at once."""
+    where = out_dir
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    if not where.is_dir():
+        raise FileExistsError(f"{where} is a file: the folder {out_dir} cannot be made there")
+    try:
+        temp_beside(where / "probe").unlink()
+    except OSError as err:
+        raise PermissionError(f"cannot write the masks into {out_dir}: {err.strerror} in "
+                              f"{where}; name a folder you may write to (unet predict -o, or "
+                              "the rule's results/ folder)") from err

@@ -1,0 +1,156 @@
+"""What made the masks in a folder of new images' masks, so a rerun predicts only what is missing
+or stale, and never puts two models' masks in one folder.
+
+The record is `.unet-predict.jsonl` in the folder: a first line naming the model files (by
+digest) and the settings that change a mask, then a line for each mask as it is written, with
+its image's path and (size, mtime, ctime). An image whose line matches it still, and whose mask
+is there, is skipped; a changed image (even an older-dated copy: cp -p keeps the mtime, not the
+ctime), a missing mask or a line lost to a crash has it predicted again. Device, batch size and
+threads are not recorded: they change a mask only where two classes all but tie (batches.py),
+and a smaller batch after running out of GPU memory must resume the run, not refuse it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+
+from unet.common.fileio import atomic_path
+
+log = logging.getLogger(__name__)
+
+RECORD = ".unet-predict.jsonl"  # hidden: neither an image to list_images nor a *.png mask
+VERSION = 1
+
+
+def _stat(path: str | os.PathLike) -> list[int]:
+    """What tells a file changed: its size, mtime and ctime (no copy tool can set the ctime)."""
+    st = os.stat(path)
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _model(path: str | os.PathLike, known: list) -> dict:
+    """A model file's path, stat and sha256; the digest an earlier record holds for the same
+    path and stat is taken as is (hashing a 500 MB model.pt every rerun costs a second)."""
+    path = os.path.abspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no such model file; give a model.pt that train_unet "
+                                "wrote")
+    now = {"path": path, "stat": _stat(path)}
+    for old in known:
+        if isinstance(old, dict) and {k: old.get(k) for k in now} == now and old.get("sha256"):
+            return {**now, "sha256": old["sha256"]}
+    with open(path, "rb") as f:
+        return {**now, "sha256": hashlib.file_digest(f, "sha256").hexdigest()}
+
+
+def mask_settings(settings, roi: str | None) -> dict:
+    """The predict settings (PredictSettings) that change a mask, and the regions of interest's
+    template `roi` (absolute: a rerun from another folder names the same files)."""
+    return {"tta": settings.tta, "overlap": settings.overlap, "amp": settings.amp,
+            "amp_cpu": settings.amp_cpu, "roi": roi and os.path.abspath(roi)}
+
+
+def _read(path: Path) -> tuple[dict | None, dict[str, dict]]:
+    """A record's first line and its last line for each mask; a line cut off by a crash (only
+    the last can be) is left out, as is its mask's line: that mask is predicted again."""
+    try:
+        lines = path.read_bytes().splitlines()
+    except FileNotFoundError:
+        return None, {}
+    parsed = []
+    for line in lines:
+        try:
+            parsed.append(json.loads(line))
+        except ValueError:
+            continue
+    if not parsed or not isinstance(parsed[0], dict) or "models" not in parsed[0]:
+        return None, {}
+    entries = {e["mask"]: e for e in parsed[1:] if isinstance(e, dict) and "mask" in e}
+    return parsed[0], entries
+
+
+def _made_by(header: dict) -> tuple:
+    """What a record's masks depend on: its version, the models' digests and the settings."""
+    models = header.get("models")
+    digests = [m.get("sha256") for m in models] if isinstance(models, list) else models
+    return header.get("version"), digests, header.get("settings")
+
+
+def _differs(old: dict, new: dict) -> str:
+    """How the run that made a folder's masks differs from this one, in words."""
+    if _made_by(old)[:2] != _made_by(new)[:2]:
+        paths = ", ".join(str(m.get("path")) for m in old.get("models") or [] if
+                          isinstance(m, dict))
+        return f"another model ({paths or 'unknown'}, of other weights than these)"
+    then, now = old.get("settings") or {}, new["settings"]
+    return ", ".join(f"{k} {then.get(k)!r} then, {now[k]!r} now" for k in now
+                     if then.get(k) != now[k])
+
+
+class Record:
+    """The record of an output folder: which images' masks are up to date, and a line added for
+    each mask as it is written."""
+
+    def __init__(self, out_dir: str | os.PathLike, model_paths: list, settings: dict,
+                 overwrite: bool = False) -> None:
+        self.out_dir, self.path = Path(out_dir), Path(out_dir) / RECORD
+        old, entries = _read(self.path)
+        known = old.get("models") if old and isinstance(old.get("models"), list) else []
+        self.header = {"version": VERSION, "models": [_model(p, known) for p in model_paths],
+                       "settings": settings}
+        self.entries = {m: e for m, e in entries.items() if (self.out_dir / m).is_file()}
+        self.overwrite, self._old, self._fd, self._now = overwrite, old, None, {}
+        self.replacing = old is not None and bool(self.entries) and _made_by(old) != _made_by(
+            self.header)  # masks of another model or settings
+        if self.replacing and not overwrite:
+            raise FileExistsError(
+                f"{self.out_dir} holds {len(self.entries)} masks made by "
+                f"{_differs(old, self.header)} ({RECORD} there says so): predicting into it "
+                "would mix two runs' masks. Write to another folder (-o), or give --overwrite "
+                "to remove those masks and predict these images again")
+
+    def todo(self, files: list[Path], rois: list[Path | None]) -> list[int]:
+        """Indices of the files whose masks are missing or stale (all of them to overwrite)."""
+        stale = []
+        for k, (path, roi) in enumerate(zip(files, rois, strict=True)):
+            now = {"mask": f"{path.stem}.png", "image": os.path.abspath(path),
+                   "stat": _stat(path), "roi": roi and _stat(roi)}
+            self._now[path] = now
+            if self.overwrite or self.replacing or self.entries.get(now["mask"]) != now:
+                stale.append(k)
+        return stale
+
+    def begin(self) -> None:
+        """Before the first mask: with --overwrite, another run's masks go, and its record."""
+        if self.replacing:
+            for name in self.entries:
+                (self.out_dir / name).unlink(missing_ok=True)
+            log.warning("%s: the %d masks of %s removed (--overwrite)", self.out_dir,
+                        len(self.entries), _differs(self._old, self.header))
+            self.entries = {}
+            self._open()
+
+    def _open(self) -> None:
+        """The record rewritten whole (its kept lines once each), then opened to add lines."""
+        with atomic_path(self.path) as tmp:
+            tmp.write_text("".join(json.dumps(e) + "\n" for e in
+                                   [self.header, *self.entries.values()]))
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+
+    def done(self, path: Path) -> None:
+        """A line for `path`'s mask, just written whole: one write, so a crash cuts off at most
+        that line. The record is written with the first mask, not before: a run that writes
+        none leaves the folder as it was."""
+        if self._fd is None:
+            self._open()
+        os.write(self._fd, (json.dumps(self._now[path]) + "\n").encode())
+
+    def close(self) -> None:
+        """Close the record (each line is written already)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

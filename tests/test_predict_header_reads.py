@@ -48,11 +48,12 @@ def test_each_new_image_header_is_read_once(tmp_path, monkeypatch):
 
     for module in (predict_folder, input_checks, intensity):
         monkeypatch.setattr(module, "image_header", counted)
-    for extra in ({"intensity": "dataset", "intensity_range": None},
-                  {"intensity": "dataset", "intensity_range": [0, 4095]}):
+    for n, extra in enumerate(({"intensity": "dataset", "intensity_range": None},
+                               {"intensity": "dataset", "intensity_range": [0, 4095]})):
         opened.clear()
-        model = _model(tmp_path / "model.pt", extra)
-        predict_folder.predict_files([model], files, tmp_path / "out",
+        model = _model(tmp_path / f"model{n}.pt", extra)
+        # a folder each: masks of another model in the same folder are refused (infer.resume)
+        predict_folder.predict_files([model], files, tmp_path / f"out{n}",
                                      PredictSettings(device="cpu", batch_size=4))
         assert sorted(opened) == sorted(map(str, files)), extra
-        assert len(list((tmp_path / "out").glob("*.png"))) == len(files)
+        assert len(list((tmp_path / f"out{n}").glob("*.png"))) == len(files)

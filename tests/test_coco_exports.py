@@ -4,6 +4,7 @@ entries without a size, LIVECell's annotations keyed by id, and files that do no
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -101,3 +102,33 @@ def test_category_ids_pair_as_numbers_or_strings(tmp_path):
     a = np.asarray(Image.open(manifest["pairs"][0]["mask"]))
     assert (a[5:8, 7:10] == 1).all() and a[3, 4] == 2
     assert manifest["class_names"] == {"0": "background", "1": "nucleus", "2": "cell"}
+
+
+def test_roboflow_s_workspace_category_is_not_a_class(tmp_path, caplog):
+    """Roboflow lists a category 0 named after the workspace (supercategory 'none'), the
+    supercategory of every other one and of no object: it was class 1, never drawn, and moved
+    crack and spall to classes 2 and 3 in the masks, the metrics and the report."""
+    from tests.test_coco import _roboflow
+    from unet.dataset.layout import Layout
+
+    cats = [{"id": 0, "name": "cracks-ws", "supercategory": "none"},
+            {"id": 1, "name": "crack", "supercategory": "cracks-ws"},
+            {"id": 2, "name": "spall", "supercategory": "cracks-ws"}]
+    _roboflow(tmp_path, categories=[cats] * 3)
+    layout = Layout(images="{group}", coco=(("json", "{group}/_annotations.coco.json"),))
+    caplog.set_level(logging.INFO)
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, layout)
+    assert manifest["class_names"] == {"0": "background", "1": "crack", "2": "spall"}
+    values = {int(v) for p in manifest["pairs"] for v in np.unique(Image.open(p["mask"]))}
+    assert values == {0, 1, 2} and "'cracks-ws'" in caplog.text
+    from unet.dataset.coco_checks import umbrella
+
+    # other lists number as before: no umbrella without other categories under it
+    assert umbrella(cats[:1]) is None and umbrella([{"id": 1}, {"id": 2}]) is None
+    assert umbrella([{**cats[0]}, {**cats[1], "supercategory": "none"}]) is None
+    data = json.loads((tmp_path / "valid" / "_annotations.coco.json").read_text())
+    data["annotations"][0]["category_id"] = 0  # an object of the umbrella: refused
+    (tmp_path / "valid" / "_annotations.coco.json").write_text(json.dumps(data))
+    with pytest.raises(DataLayoutError, match=r"valid/_annotations.coco.json: annotation\(s\) "
+                       r"0 are of category 0 \('cracks-ws'\).*supercategory"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, layout)

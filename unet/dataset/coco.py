@@ -1,8 +1,9 @@
 """Masks as COCO annotations: one JSON of images, categories and objects (polygons or run-length
 encodings), as COCO itself, LIVECell and Roboflow's "COCO Segmentation" export give them. Each
 image's objects are drawn into a palette PNG of class numbers when the manifest is written
-(category ids in ascending order are classes 1, 2, ...; larger objects first, so a small one
-lying on a larger one stays visible); pycocotools draws the polygons."""
+(category ids in ascending order are classes 1, 2, ..., Roboflow's workspace category none;
+larger objects first, so a small one lying on a larger one stays visible); pycocotools draws
+the polygons."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from unet.common.bad_files import raise_all
 from unet.common.decoders import ROTATED
 from unet.common.imageio import exif_orientation
 from unet.common.maskio import write_mask_png
-from unet.dataset.coco_checks import category_names, far_error, load_coco, outside
+from unet.dataset.coco_checks import class_numbers, far_error, load_coco, outside
 from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc, shared_ids, source_file
 from unet.dataset.names import listing
 
@@ -46,14 +47,7 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
     data = load_coco(path, section)
     # Ids by their string form (exports write them as numbers in one list, strings in the
     # other), in ascending order: numbers by value, then strings
-    # one class per id: a category listed twice (merged exports) took two, one never drawn
-    names = category_names(data, path)
-    ids = sorted({str(c["id"]): c["id"] for c in data["categories"]}.values(),
-                 key=lambda i: (0, i, "") if isinstance(i, int | float) else (1, 0, str(i)))
-    classes = {str(c): k for k, c in enumerate(ids, 1)}
-    log.info("COCO categories as classes: %s",
-             ", ".join(f"{k} = {names[c]}" for c, k in classes.items()))
-    named = tuple((k, names[c]) for c, k in classes.items())
+    classes, named = class_numbers(data, path)
     objects = _objects(data, path, classes)
     img_dir = root / layout.images
     on_disk = files_with(img_dir, layout.image_extensions, layout.recursive)

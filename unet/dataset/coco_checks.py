@@ -6,6 +6,7 @@ size are wrong, and is refused."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ import numpy as np
 
 from unet.common.bad_files import listed
 from unet.dataset.layout import DataLayoutError
+
+log = logging.getLogger(__name__)
 
 # What each list's entries must hold ('segmentation' may be missing: a box only)
 _KEYS = {"images": ("image", ("id", "file_name")),
@@ -87,6 +90,45 @@ def category_names(data: dict, path: Path) -> dict[str, str]:
         raise DataLayoutError(f"{path}: {'; '.join(twice[:20])}; give each category one id "
                               "(or merge them), or export it again")
     return names
+
+
+def umbrella(categories: list[dict]) -> dict | None:
+    """The category a Roboflow export lists for its workspace (id 0, supercategory 'none'),
+    which every other category names as its supercategory: an umbrella, not a class; None
+    where there is none. Told from the categories alone, so each part of an export (train/,
+    valid/, test/, each its own JSON) numbers its classes alike."""
+    for c in categories:
+        others = [o for o in categories if str(o["id"]) != str(c["id"])]
+        if (c.get("name") and str(c.get("supercategory") or "none").lower() == "none" and others
+                and all(o.get("supercategory") == c.get("name") for o in others)):
+            return c
+    return None
+
+
+def class_numbers(data: dict, path: Path) -> tuple[dict[str, int], tuple[tuple[int, str], ...]]:
+    """Each category id (as a string) to its class, ids in ascending order as classes 1, 2,
+    ... (numbers by value, then strings), and the (class, name) pairs; an umbrella category
+    (see umbrella) is left out and logged, and refused where an object is of it."""
+    names = category_names(data, path)  # one class per id: merged exports list one twice
+    top = umbrella(data["categories"])
+    skip = str(top["id"]) if top else None
+    used = [a.get("id") for a in data["annotations"] if str(a["category_id"]) == skip]
+    if used:
+        raise DataLayoutError(
+            f"{path}: annotation(s) {', '.join(map(str, used[:20]))} are of category {skip} "
+            f"({names[skip]!r}), which every other category names as its supercategory (as "
+            "Roboflow lists its workspace): an umbrella, not a class; give them one of the "
+            "other categories, or drop the other categories' supercategory")
+    if top:
+        log.info("%s: category %s (%r) is the supercategory of every other one (Roboflow's "
+                 "workspace): not a class", path.name, skip, names[skip])
+    ids = sorted({str(c["id"]): c["id"] for c in data["categories"]
+                  if str(c["id"]) != skip}.values(),
+                 key=lambda i: (0, i, "") if isinstance(i, int | float) else (1, 0, str(i)))
+    classes = {str(c): k for k, c in enumerate(ids, 1)}
+    log.info("COCO categories as classes: %s",
+             ", ".join(f"{k} = {names[c]}" for c, k in classes.items()))
+    return classes, tuple((k, names[c]) for c, k in classes.items())
 
 
 def _clipped_area(points: np.ndarray, w: float, h: float) -> tuple[float, float]:

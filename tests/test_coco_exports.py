@@ -132,3 +132,14 @@ def test_roboflow_s_workspace_category_is_not_a_class(tmp_path, caplog):
     with pytest.raises(DataLayoutError, match=r"valid/_annotations.coco.json: annotation\(s\) "
                        r"0 are of category 0 \('cracks-ws'\).*supercategory"):
         write_manifest(tmp_path / "m.json", "local", tmp_path, layout)
+
+
+def test_images_without_objects_are_counted_and_named(tmp_path, caplog):
+    """CVAT's COCO export lists every frame of a task, annotated or not: the frames nobody
+    annotated became all-background masks without a word, teaching that their objects are
+    background. They are now counted and named by id (as split.exclude_ids takes them)."""
+    _coco(tmp_path, images=("a.png", "b.png", "c.png"))
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, _layout())
+    assert len(manifest["pairs"]) == 3  # still used: an image may truly hold no object
+    assert "2 of 3 images" in caplog.text and "b, c (2 in all)" in caplog.text
+    assert "split.exclude_ids" in caplog.text

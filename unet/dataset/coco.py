@@ -85,6 +85,18 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
     return sorted(pairs, key=lambda p: p[0])
 
 
+def note_empty(pairs: list[tuple[str, Path, CocoMasks]]) -> None:
+    """Name the images the JSON lists without an object (their masks all background): an
+    export of every frame (CVAT's) lists frames nobody annotated, which would teach the model
+    that what they show is background."""
+    empty = [pid for pid, _, masks in pairs if not masks.objects]
+    if empty:
+        log.warning("%d of %d images the COCO JSON lists have no object, so their masks are "
+                    "all background: %s. If nobody annotated them (CVAT exports every frame "
+                    "of a task), leave them out with split.exclude_ids", len(empty),
+                    len(pairs), listing(empty))
+
+
 def _finder(img_dir: Path, on_disk: list[Path], recursive: bool) -> Callable[[str], Path | None]:
     """Look a `file_name` up in `img_dir`, with '/' for Windows' '\\', by its name in composed
     form (nfc) too (files from a Mac are named decomposed) and, with `recursive`, by its last

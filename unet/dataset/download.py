@@ -127,6 +127,20 @@ def _write_files(merges: list, stacks: list, drawn: str | None, processes: int) 
         _write_all(stack, stacks, processes, "stack bands", "images' bands cannot be stacked")
 
 
+def _paired(root: Path, layout: Layout) -> tuple[Layout, list, dict]:
+    """The layout as spelt on disk, the pairs under `root` (with their band files) and the
+    regions of interest by id; COCO images without an object are named by id."""
+    found = pair_files(root, layout := layout_on_disk(root, layout))
+    if layout.band_files:
+        found = layout_module("band_files").with_bands(root, layout, found)
+    rois: dict = {}
+    if layout.roi:
+        found, rois = layout_module("roi").with_roi(root, layout, found)
+    if layout.coco:  # here, where ids have their group in front, as split.exclude_ids takes
+        layout_module("coco").note_empty(found)
+    return layout, found, rois
+
+
 def write_manifest(
     manifest_path: str | Path,
     source: str,
@@ -143,12 +157,7 @@ def write_manifest(
     pairs, merges, stacks = [], [], []
     merged = Path(manifest_path).parent / "merged_masks"
     stacked = Path(manifest_path).parent / "stacked_images"
-    found = pair_files(root, layout := layout_on_disk(root, layout))  # spelt as on disk
-    if layout.band_files:
-        found = layout_module("band_files").with_bands(root, layout, found)
-    rois: dict = {}
-    if layout.roi:
-        found, rois = layout_module("roi").with_roi(root, layout, found)
+    layout, found, rois = _paired(root, layout)
     drawn = _drawn(layout)
     sizes = image_sizes([img[0] if isinstance(img, list) else img for _, img, _ in found])
     for (pid, img, mask), (w, h) in zip(found, sizes, strict=True):

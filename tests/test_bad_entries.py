@@ -186,7 +186,8 @@ def test_every_unusable_object_of_one_image_is_counted(tmp_path):
             "a00.png,80 40", "a00.png,0 3", "a01.png,1 2"]
     (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
     settings = {"path": str(tmp_path), "images": "images", "rle": RLE}
-    with pytest.raises(DataLayoutError, match=r"3 encodings of a00\.png are unusable.*'90 20'"):
+    with pytest.raises(DataLayoutError, match=r"(?s)3 encodings of a00\.png are unusable.*"
+                       r"line 3: .*'90 20'.*line 5: .*line 6: .*Fix or remove the rows"):
         download_dataset(tmp_path / "out" / "manifest.json", "local", settings)
     pytest.importorskip("pycocotools")
     settings = _coco(tmp_path, [(12, 8)] * 2)

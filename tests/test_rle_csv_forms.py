@@ -92,3 +92,20 @@ def test_relative_starts_as_siim_writes_them(tmp_path):
     layout = Layout(images="train", rle=tuple(sorted({**RLE, "starts": "relative"}.items())))
     masks = _masks(tmp_path, layout)
     assert np.array_equal(masks["b"], _ship()) and not masks["a"].any()
+
+
+def test_overlapping_runs_name_every_row_and_the_encoding_to_set(tmp_path):
+    """Runs of one Kaggle encoding never overlap: '1 10 5 3' (pixels 1-10, then 5-7) means
+    the CSV encodes otherwise (starts from the end of the run before, or start/end pairs),
+    yet it was drawn as the union, without a word: a wrong mask."""
+    layout = _data(tmp_path, "ImageId,EncodedPixels\na.png,1 10 5 3\nb.png,1 2 3 2\n"
+                             "a.png,20 2\nc.png,1 4 3 2 10 2\nc.png,30 8 33 2\n")
+    with pytest.raises(DataLayoutError) as err:
+        _masks(tmp_path, layout)
+    text = str(err.value)
+    assert "train.csv line 2: the encoding of a.png is unusable (run 2 (start 5) begins " \
+           "inside run 1 (pixels 1..10))" in text
+    assert "2 encodings of c.png are unusable" in text and "line 5:" in text and "line 6:" in text
+    assert "b.png" not in text  # touching runs (1-2, 3-4) are fine
+    assert "rle.starts: relative" in text and "'start end'" in text
+    assert "a.png,20 2" not in text and "line 4" not in text

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from unet.common.bad_files import raise_all
+from unet.common.bad_files import listed, raise_all
 from unet.common.maskio import write_mask_png
 from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, nfc, source_file
 from unet.dataset.names import listing
@@ -38,13 +38,23 @@ class RleMasks:
     classes: bool  # a class column: class numbers in a palette PNG; else 0/255
     names: tuple[tuple[int, str], ...] | None = None  # (class, name) where the CSV names them
     relative: bool = False  # rle.starts: relative (SIIM-ACR): each from the run before's end
+    lines: tuple[int, ...] = ()  # each row's line in the CSV, for the errors that name it
+
+
+class OverlapError(ValueError):
+    """Runs of one encoding that overlap: the CSV encodes otherwise than 'start length'."""
+
+
+OVERLAP_FIX = ("runs of one 'start length' encoding never overlap, so the CSV encodes "
+               "otherwise: set rle.starts: relative if each start counts from the end of the "
+               "run before (SIIM-ACR), or rewrite 'start end' pairs as 'start length'")
 
 
 def _read_rows(
     path: Path, settings: dict[str, Any], section: str
 ) -> tuple[dict[str, list], tuple[tuple[int, str], ...] | None]:
-    """The CSV's rows by the id column's value: (encoding, class number or None); and the
-    classes' (number, name) pairs where the CSV names them."""
+    """The CSV's rows by the id column's value: (encoding, class number or None, line); and
+    the classes' (number, name) pairs where the CSV names them."""
     if not path.is_file():
         raise DataLayoutError(f"{section}.rle.csv: no file {path}; give the CSV of encodings "
                               "(relative to the data folder)")
@@ -61,11 +71,11 @@ def _read_rows(
     delimiter = _delimiter(text, wanted, path, section)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     reader.fieldnames = [f.strip() for f in reader.fieldnames or []]  # SIIM's ', EncodedPixels'
-    listed = [(*_cells(row, wanted), n) for n, row in enumerate(reader, start=2)]
-    numbers, names = _class_numbers([(c, n) for *_, c, n in listed if c is not None], path)
+    read = [(*_cells(row, wanted), n) for n, row in enumerate(reader, start=2)]
+    numbers, names = _class_numbers([(c, n) for *_, c, n in read if c is not None], path)
     rows: dict[str, list] = {}
-    for key, encoding, cls, _ in listed:
-        rows.setdefault(key, []).append((encoding, None if cls is None else numbers[cls]))
+    for key, encoding, cls, line in read:
+        rows.setdefault(key, []).append((encoding, None if cls is None else numbers[cls], line))
     return rows, names
 
 
@@ -159,8 +169,10 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
                 continue
         named.add(key)
         found = tuple(rows.get(key, ())) if key is not None else ()
-        masks = RleMasks(found, settings["order"], table, bool(settings.get("class_column")),
-                         names, settings.get("starts", "absolute") == "relative")
+        masks = RleMasks(tuple(r[:2] for r in found), settings["order"], table,
+                         bool(settings.get("class_column")), names,
+                         settings.get("starts", "absolute") == "relative",
+                         tuple(r[2] for r in found))
         pairs.append((stem, image, masks))
     stray = _stray(root, absent, {p[1].parent for p in pairs if p[2].rows}, section)
     if settings["absent"] == "empty":
@@ -225,6 +237,11 @@ def decode(
             f"run {k + 1} has start {runs[k, 0]} after a run ending at "
             f"{runs[k - 1].sum() - 1}: starts must increase, each counted from the image's "
             "first pixel (SIIM-ACR's count from the end of the run before: rle.starts: relative)")
+    inside = np.flatnonzero(runs[1:, 0] < runs[:-1].sum(1))  # begins before the last ends
+    if len(inside):
+        k = int(inside[0]) + 1
+        raise OverlapError(f"run {k + 1} (start {runs[k, 0]}) begins inside run {k} (pixels "
+                           f"{runs[k - 1, 0]}..{runs[k - 1].sum() - 1})")
     for start, length in runs:
         flat[start - 1 : start - 1 + length] = True
     return flat.reshape(w, h).T if order == "columns" else flat.reshape(h, w)
@@ -237,21 +254,37 @@ def write_rle_mask(masks: RleMasks, image: Path, size: tuple[int, int], dest: Pa
     from unet.dataset.class_folders import PALETTE
 
     out = np.zeros(size[::-1], np.uint8)
-    bad = []  # (error, encoding) of every unusable row: the first named, all counted
-    for encoding, cls in masks.rows:
+    bad = []  # (line, error, encoding) of every unusable row, all named at once
+    for k, (encoding, cls) in enumerate(masks.rows):
         if not encoding:  # no object (and maybe no class)
             continue
         try:
             on = decode(encoding, size, masks.order, masks.relative)
         except ValueError as err:
-            bad.append((err, encoding))
+            bad.append((masks.lines[k] if masks.lines else None, err, encoding))
             continue
         out[on] = cls if masks.classes else 255
     if bad:
-        (err, encoding), n = bad[0], len(bad)
-        what = f"{n} encodings of {image.name} are unusable, the first" if n > 1 else (
-            f"the encoding of {image.name} is unusable")
-        raise DataLayoutError(f"{masks.csv}: {what} ({err}): {encoding[:60]!r}; fix or remove "
-                              f"the row{'s' if n > 1 else ''}")
+        raise _unusable(masks.csv, image, bad)
     write_mask_png(dest, out, palette=PALETTE if masks.classes else None)
     return dest
+
+
+def _unusable(csv_path: Path, image: Path, bad: list[tuple[int | None, ValueError, str]]
+              ) -> DataLayoutError:
+    """The refusal of an image's unusable rows, each by its line, with the fix once."""
+    overlap = sum(isinstance(err, OverlapError) for _, err, _ in bad)
+    fix = "fix or remove the row" + ("s" if len(bad) > 1 else "")
+    if overlap:
+        fix = OVERLAP_FIX + ("" if overlap == len(bad) else "; fix or remove the other rows")
+    if len(bad) == 1:
+        line, err, encoding = bad[0]
+        at = f" line {line}" if line else ""
+        return DataLayoutError(f"{csv_path}{at}: the encoding of {image.name} is unusable "
+                               f"({err}): {encoding[:60]!r}; {fix}")
+    rows = [f"{f'line {line}: ' if line else ''}{err}: {encoding[:60]!r}"
+            for line, err, encoding in bad]
+    # indented below the image: its lines stay apart from other images' in one error
+    return DataLayoutError("\n".join([
+        f"{csv_path}: {len(bad)} encodings of {image.name} are unusable:",
+        *(f"    {r.strip()}" for r in listed(rows, "row(s)")), f"    {fix[0].upper()}{fix[1:]}."]))

@@ -164,3 +164,14 @@ def test_a_pyramid_whose_first_page_is_small_names_its_full_resolution_page(tmp_
     with pytest.raises(ValueError, match=r"page 1 \(96x64\) is the full resolution") as err:
         read_image(path)
     assert "page 0 is" not in str(err.value)
+
+
+def test_unstack_of_a_folder_says_it_is_a_folder(tmp_path, capsys):
+    # A folder of stacks (one volume per file) was refused as "no such file", though it exists.
+    (tmp_path / "volumes").mkdir()
+    _stack(tmp_path / "volumes" / "a.tif", _pages(2))
+    assert main(["unstack", str(tmp_path / "volumes"), str(tmp_path / "images")]) == 2
+    err = capsys.readouterr().err
+    assert "no such file" not in err
+    assert "volumes is a folder" in err and "once per stack" in err
+    assert not (tmp_path / "images").exists()

@@ -40,6 +40,9 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
     existing files are never overwritten, and a page that cannot be decoded stops the split
     before any file moves in."""
     stack, out_dir = Path(stack), Path(out_dir)
+    if stack.is_dir():  # a folder of volumes: each needs a folder of its own, or names clash
+        raise ValueError(f"{stack} is a folder: unstack splits one stack file; run it once per "
+                         f"stack, each into a folder of its own (`unet unstack {stack}/a.tif a`)")
     if not stack.is_file():
         raise FileNotFoundError(f"{stack}: no such file")
     check_folder(out_dir)  # a file there, or above it, or no permission: named now

@@ -203,3 +203,17 @@ def test_a_key_one_level_too_high_names_the_section_below_it(config):
         check_schema(config, SCHEMA)
     assert str(err.value) == ("dataset.local: unknown key 'csv'; it is a key of "
                               "dataset.local.rle: write it there (dataset.local.rle.csv)"), err
+
+
+@pytest.mark.parametrize(("section", "key"), [("train", "patch"), ("train", "augment")])
+def test_a_section_set_to_null_says_how_to_unset_it(config, section, key):
+    """`train: {patch: null}` (patches off, to try preprocess.mode resize on top of
+    config/isbi2012.yaml) was refused as "None is not of type 'object'", without the fix."""
+    config[section][key] = None
+    with pytest.raises(ConfigError) as err:
+        check_schema(config, SCHEMA)
+    message = str(err.value)
+    assert message.startswith(f"{section}.{key}: null where a section of keys goes"), message
+    assert "set the key you mean" in message
+    if key == "patch":  # the key that turns patches off is named with its null
+        assert "train.patch.size: null" in message

@@ -68,9 +68,25 @@ def _message(error, schema: dict, override: bool = False) -> str:
         if known and unknown:
             fix = _unknown_key_fix(str(unknown[0]), known, path, schema, override)
             return f"{f'{path}: ' if path else ''}unknown key '{unknown[0]}'; {fix}"
+    if error.validator == "type" and error.instance is None and error.validator_value == "object":
+        return _null_section(path, _resolved(error.schema, schema))
     what = _description(error, schema) if error.validator == "pattern" else None
     # A pattern alone is a regular expression, not what to write: the key's description says.
     return f"{path or '(top level)'}: {error.message}" + (f"; {what}" if what else "")
+
+
+def _null_section(path: str, node: dict) -> str:
+    """What to write for a section set to null (`train: {patch: null}`, meant as "off"): a
+    section is set key by key, so name its keys, those that turn it off first."""
+    keys = node.get("properties", {})
+    ways = [f"{path}.enabled: false"] if "enabled" in keys else []
+    ways += [f"{path}.{k}: null" for k, sub in keys.items() if isinstance(sub, dict)
+             and "null" in ([sub["type"]] if isinstance(sub.get("type"), str)
+                            else sub.get("type", ()))]
+    named = f" ({', '.join(ways)})" if ways else ""
+    return (f"{path}: null where a section of keys goes ({', '.join(keys)}): set the key you "
+            f"mean{named}; a section left out keeps what another config file sets, else its "
+            "defaults")
 
 
 def _description(error, schema: dict) -> str | None:

@@ -111,3 +111,25 @@ def test_an_image_named_with_dollar_signs_is_titled_as_named(tmp_path, monkeypat
     titles = [ax.title for ax in figs[0].axes if ax.get_title()]
     assert [t.get_text() for t in titles] == ["x$^$y", "gt"]
     assert not any(t.get_parse_math() for t in titles)
+
+
+def test_the_legend_sits_under_the_last_row(tmp_path, monkeypatch):
+    """With four rows (ISBI 2012's best and worst test sections) an empty band more than a row's
+    height tall (the figure's bottom margin, a share of its height) parted the legend from the
+    images."""
+    import unet.report.figures as figures
+
+    mask = np.zeros((64, 64), np.uint8)
+    mask[8:30, 8:30] = 255
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    figs = []
+    monkeypatch.setattr(figures, "save_figure", lambda fig, path: figs.append(fig))
+    row = {"image": tmp_path / "m.png", "panels": [("gt", tmp_path / "m.png")] * 3}
+    plot_overlays([{**row, "id": str(k)} for k in range(4)], tmp_path / "o.png",
+                  MaskMapping((0, 255)))
+    fig = figs[0]
+    fig.canvas.draw()
+    lowest = min(ax.get_window_extent().y0 for ax in fig.axes)
+    legend = fig.legends[0].get_window_extent()
+    gap_inches = (lowest - legend.y1) / fig.dpi
+    assert -0.01 <= gap_inches < 0.4, gap_inches

@@ -100,8 +100,10 @@ def _legend(
     if mapping.ignore is not None or mapping.skip_unlisted or roi:
         label = "ignored (not scored)"
         handles.append(Patch(color=IGNORED_COLOUR, alpha=IGNORED_ALPHA, label=label))
-    fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 6),
-               fontsize="small", bbox_to_anchor=(0.5, 0), bbox_transform=fig.transFigure)
+    # Under the last row: placed below the figure's own bottom margin (a share of its height),
+    # it sat a row's height under four rows of images.
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6),
+               fontsize="small")
 
 
 def class_layer(mask_path: str | os.PathLike, mapping: MaskMapping,
@@ -145,7 +147,8 @@ def plot_overlays(
     colours, shown = class_colours(mapping), set()
     ncols = 1 + max(len(r["panels"]) for r in rows)
     fig, axes = plt.subplots(
-        len(rows), ncols, figsize=(3.6 * ncols, 2.8 * len(rows)), squeeze=False
+        len(rows), ncols, figsize=(3.6 * ncols, 2.8 * len(rows)), squeeze=False,
+        layout="constrained",
     )
     for ax_row, row in zip(axes, rows, strict=True):
         image = _display_image(row["image"], row.get("span"))

@@ -30,8 +30,7 @@ def with_bands(
     key = f"{layout.section}.band_files"
     for template in layout.band_files:
         check_template(layout, key, template, "train_nir/nir_{id}.TIF",
-                       "stack each image's bands into one multi-band TIFF, or list each "
-                       "group's folder as a data set of its own")
+                       "'{group}_nir/nir_{id}.TIF'")
     kept, files = files_per_id(root, layout, found, key, layout.band_files, "band file")
     return [(pid, [image, *files[pid]], mask) for pid, image, mask in kept]
 

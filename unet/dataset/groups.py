@@ -29,15 +29,24 @@ def _sources(layout: Layout) -> tuple[str, ...]:
     return (table.get("json") or table["csv"],) if table else layout.mask_dirs
 
 
-def _filled(layout: Layout, group: str) -> Layout:
-    """The layout of one group: {group} filled in on both sides (a CSV or JSON path too)."""
-    masks = tuple(m.replace(GROUP, group) for m in layout.mask_dirs)
+def _fill(value: str | tuple[str, ...], group: str) -> str | tuple[str, ...]:
+    """`value` (a name or path, or a tuple of them) with {group} filled in."""
+    if isinstance(value, str):
+        return value.replace(GROUP, group)
+    return tuple(v.replace(GROUP, group) for v in value)
+
+
+def filled(layout: Layout, group: str) -> Layout:
+    """The layout of one group: {group} filled in on both sides (a CSV or JSON path too), and
+    in the names' prefixes and suffixes and the per-id templates, as DRIVE's parts name their
+    files: test/images/01_test.tif (image_suffix '_{group}')."""
     files = {
         key: tuple((k, v.replace(GROUP, group) if isinstance(v, str) else v) for k, v in table)
         for key, table in (("rle", layout.rle), ("coco", layout.coco)) if table
     }
-    return replace(layout, images=layout.images.replace(GROUP, group),
-                   masks=masks[0] if isinstance(layout.masks, str) else masks, **files)
+    names = ("images", "masks", "mask_suffix", "image_suffix", "mask_prefix", "image_prefix",
+             "band_files", "roi")
+    return replace(layout, **{k: _fill(getattr(layout, k), group) for k in names}, **files)
 
 
 def find_groups(root: Path, layout: Layout) -> tuple[list[str], list[str]]:
@@ -58,11 +67,11 @@ def find_groups(root: Path, layout: Layout) -> tuple[list[str], list[str]]:
     )
     kept, passed = [], []
     for name in names:
-        filled = _filled(layout, name)
-        if _table(filled):  # its CSV or JSON
-            ready = (root / _sources(filled)[0]).is_file()
+        one = filled(layout, name)
+        if _table(one):  # its CSV or JSON
+            ready = (root / _sources(one)[0]).is_file()
         else:
-            ready = all("{id}" in m or (root / m).is_dir() for m in filled.mask_dirs)
+            ready = all("{id}" in m or (root / m).is_dir() for m in one.mask_dirs)
         (kept if ready else passed).append(name)
     if not kept:
         raise DataLayoutError(
@@ -99,7 +108,7 @@ def pair_groups(root: Path, layout: Layout) -> list[tuple[str, Path, Path | list
         log.info("passed over %s: no masks folder %r there", listing(passed), layout.masks)
     pairs, seen = [], {}
     for group in groups:
-        for pid, image, masks in pair_files(root, _filled(layout, group)):
+        for pid, image, masks in pair_files(root, filled(layout, group)):
             gid = f"{group}_{pid}"
             if gid in seen:
                 raise DataLayoutError(

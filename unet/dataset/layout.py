@@ -271,7 +271,7 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     found = {p for d, deep in folders if d.is_dir()
              for p in files_with(d, exts, deep, strict=False)}
     templates = (*layout.band_files, *([layout.roi] if layout.roi else []))
-    bands = {p for t in templates for p in root.glob(wildcard(t, "{id}"))}
+    bands = {p for t in templates for p in root.glob(wildcard(t, "{id}", GROUP))}
     return sorted(found | bands | {p for p in extra if p.is_file()})
 
 

@@ -5,6 +5,7 @@ they share."""
 from __future__ import annotations
 
 import fnmatch
+import importlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,16 +19,38 @@ ID = "{id}"
 
 
 def check_template(layout: Layout | None, key: str, template: str, example: str,
-                   group_fix: str = "") -> None:
-    """Refuse a template that cannot name one file per image: without {id}, or in a layout of
-    {group} folders (whose ids repeat across groups); no layout: new images, no groups."""
+                   group_example: str = "") -> None:
+    """Refuse a template that cannot name one file per image: without {id}, or without {group}
+    in a layout of {group} folders (whose file ids repeat across groups: 01/t000.tif and
+    02/t000.tif would share one file); no layout: new images, no groups."""
     if ID not in template:
         raise DataLayoutError(
             f"{key}: {template!r} has no {ID}; write each image's file with {ID} where the "
             f"image's id goes, e.g. {example}"
         )
-    if layout is not None and GROUP in layout.images:
-        raise DataLayoutError(f"{key} with {GROUP} folders is not supported: {group_fix}")
+    if layout is not None and GROUP in layout.images and GROUP not in template:
+        raise DataLayoutError(
+            f"{key}: {template!r} has no {GROUP}, but {layout.section}.images "
+            f"{layout.images!r} has: the images of two groups with one file name would share "
+            f"a file; write {GROUP} where the group's name goes, e.g. {group_example}"
+        )
+
+
+def _group_templates(root: Path, layout: Layout, found: Sequence[tuple[str, object, object]],
+                     templates: Sequence[str]) -> dict[str, tuple[str, list[str]]]:
+    """Per pair of a {group} layout, its file id (the id without its group's name in front)
+    and the templates with its group filled in: {id} is the id in the group's own names."""
+    # By name, as layout_kinds.layout_module imports: only {group} layouts come here, and
+    # their download rule lists dataset.groups as code; predict_folder (new images) never does.
+    groups = importlib.import_module("unet.dataset.groups")
+    names = groups.find_groups(root, layout)[0]
+    folders = {g: root / groups.filled(layout, g).images for g in names}
+    out = {}
+    for pid, image, _ in found:
+        first = image[0] if isinstance(image, list) else image  # (with its band files)
+        group = max((g for g, d in folders.items() if Path(first).is_relative_to(d)), key=len)
+        out[pid] = (pid[len(group) + 1:], [t.replace(GROUP, group) for t in templates])
+    return out
 
 
 def files_per_id(
@@ -37,7 +60,11 @@ def files_per_id(
     """The pairs that have a file for every template (its id in place of {id}, under `root`),
     and those files by id, in the templates' order. A pair missing one is refused (or, with
     allow_unpaired, skipped with a warning), naming the files; `what` names such a file."""
-    paths = {pid: [named(root, t, pid) for t in templates] for pid, _, _ in found}
+    if GROUP in layout.images:
+        each = _group_templates(root, layout, found, templates)
+    else:
+        each = {pid: (pid, list(templates)) for pid, _, _ in found}
+    paths = {pid: [named(root, t, fid) for t in ts] for pid, (fid, ts) in each.items()}
     absent = {pid: [p for p in ps if not p.is_file()] for pid, ps in paths.items()}
     absent = {pid: ps for pid, ps in absent.items() if ps}
     if absent:

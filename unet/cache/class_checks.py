@@ -96,7 +96,7 @@ def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list
         raise MaskValueError(
             f"the training masks (e.g. {train_masks[0]}) hold no pixel of class "
             f"{_classes(first, n)} (values "
-            f"{[mapping.values[k] for k in range(first, n)]}): there is nothing to learn; {hint}"
+            f"{', '.join(mapping.labels()[first:n])}): there is nothing to learn; {hint}"
         )
     # Class 0 too: masks all foreground train a model that never predicts the background.
     absent = [k for k in range(n) if not counts[k]]

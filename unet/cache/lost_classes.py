@@ -82,9 +82,9 @@ def absent_class_notes(absent: list[int], mapping: MaskMapping, masks: list[str]
                 outside[k] = pos
         if len(inside) == len(absent):
             break
-    notes = {}
+    notes, labels = {}, mapping.labels()  # as the config writes them: [r, g, b] for colours
     for k in absent:
-        what = f"class {k} (value {mapping.values[k]})"
+        what = f"class {k} (value {labels[k]})"
         if k in inside:
             pos, kept = inside[k]
             notes[k] = (f"{what} has no pixel in the cached training masks, but {masks[pos]} "

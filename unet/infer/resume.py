@@ -18,7 +18,7 @@ import logging
 import os
 from pathlib import Path
 
-from unet.common.fileio import atomic_path
+from unet.common.fileio import atomic_path, temp_beside
 
 log = logging.getLogger(__name__)
 
@@ -135,11 +135,45 @@ class Record:
             self._open()
 
     def _open(self) -> None:
-        """The record rewritten whole (its kept lines once each), then opened to add lines."""
-        with atomic_path(self.path) as tmp:
-            tmp.write_text("".join(json.dumps(e) + "\n" for e in
-                                   [self.header, *self.entries.values()]))
+        """Open the record to add lines. One with this very header is added to as it is: runs
+        sharing the folder at once (an array job's parts) each rewrote it, and the lines the
+        others had written went to a file no longer there. Else it is written whole first (the
+        header, and the lines of these models' masks still there), and made only where none is:
+        another run may have made it meanwhile, and is then read again."""
+        while True:
+            now, entries = _read(self.path)
+            if now == self.header and not self.replacing:
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+                if not self.path.read_bytes().endswith(b"\n"):
+                    os.write(self._fd, b"\n")  # a line a crash cut off ends there, not in ours
+                return
+            same = now is not None and not self.replacing and _made_by(now) == _made_by(
+                self.header)  # the model moved, or its file was touched: the same weights
+            kept = {m: e for m, e in entries.items() if (self.out_dir / m).is_file()} if same \
+                else self.entries
+            text = "".join(json.dumps(e) + "\n" for e in [self.header, *kept.values()])
+            if now is not None or self.path.exists():  # another run's, or unreadable: replaced
+                with atomic_path(self.path) as tmp:
+                    tmp.write_text(text)
+                break
+            if self._create(text):
+                break
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+
+    def _create(self, text: str) -> bool:
+        """Write a new record whole; False where another run made one first."""
+        tmp = temp_beside(self.path)
+        try:
+            tmp.write_text(text)
+            os.link(tmp, self.path)  # whole at once, and only where none is yet
+            return True
+        except FileExistsError:
+            return False
+        except OSError:  # a file system without hard links (FAT, some network shares)
+            os.replace(tmp, self.path)
+            return True
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def done(self, path: Path) -> None:
         """A line for `path`'s mask, just written whole: one write, so a crash cuts off at most

@@ -1,0 +1,84 @@
+"""An output folder that `unet predict` runs share: its record (.unet-predict.jsonl) keeps
+every run's lines, and a read-only folder with nothing left to predict is no error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from unet.infer.resume import RECORD, Record
+
+SETTINGS = {"tta": False, "overlap": 0.0, "amp": False, "amp_cpu": False, "roi": None}
+
+
+def _files(folder: Path, count: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    for k in range(count):
+        (folder / f"im{k}.png").write_bytes(b"image %d" % k)
+    return sorted(folder.glob("*.png"))
+
+
+def _write(record: Record, path: Path) -> None:
+    """A mask written whole, then noted, as predict_files does."""
+    (record.out_dir / f"{path.stem}.png").write_bytes(b"mask")
+    record.done(path)
+
+
+def test_runs_sharing_a_folder_keep_each_others_lines(tmp_path):
+    """An array job's parts into one -o folder: each part's first mask rewrote the record, so
+    the lines the other parts had written went to a file no longer there, and the next rerun
+    predicted their masks again (all but the last part's)."""
+    model, out = tmp_path / "m.pt", tmp_path / "out"
+    model.write_bytes(b"weights")
+    files = _files(tmp_path / "new", 4)
+    one, two = Record(out, [model], SETTINGS), Record(out, [model], SETTINGS)
+    assert one.todo(files[:2], [None, None]) == [0, 1]
+    assert two.todo(files[2:], [None, None]) == [0, 1]
+    out.mkdir()
+    _write(one, files[0])
+    _write(two, files[2])
+    _write(one, files[1])
+    _write(two, files[3])
+    one.close()
+    two.close()
+    assert Record(out, [model], SETTINGS).todo(files, [None] * 4) == []
+
+
+def test_a_line_cut_off_by_a_crash_does_not_swallow_the_next(tmp_path):
+    """The record is added to after a crash cut its last line: the next line starts a line of
+    its own, not the cut one's end (which would lose both)."""
+    model, out = tmp_path / "m.pt", tmp_path / "out"
+    model.write_bytes(b"weights")
+    files = _files(tmp_path / "new", 3)
+    first = Record(out, [model], SETTINGS)
+    first.todo(files, [None] * 3)
+    out.mkdir()
+    _write(first, files[0])
+    first.close()
+    with open(out / RECORD, "ab") as f:
+        f.write(b'{"mask": "im1.png", "ima')  # killed mid-line
+    again = Record(out, [model], SETTINGS)
+    assert again.todo(files, [None] * 3) == [1, 2]
+    _write(again, files[1])
+    again.close()
+    assert Record(out, [model], SETTINGS).todo(files, [None] * 3) == [2]
+
+
+def test_a_moved_model_keeps_the_masks_and_records_its_new_path(tmp_path):
+    """The same weights under another path: the masks stay done, and the record names the new
+    path (so the next run takes its digest from the record, not from hashing the file)."""
+    model, out = tmp_path / "m.pt", tmp_path / "out"
+    model.write_bytes(b"weights")
+    files = _files(tmp_path / "new", 2)
+    first = Record(out, [model], SETTINGS)
+    first.todo(files, [None, None])
+    out.mkdir()
+    _write(first, files[0])
+    first.close()
+    moved = model.rename(tmp_path / "moved.pt")
+    again = Record(out, [moved], SETTINGS)
+    assert again.todo(files, [None, None]) == [1]
+    _write(again, files[1])
+    again.close()
+    last = Record(out, [moved], SETTINGS)
+    assert last.todo(files, [None, None]) == []
+    assert (out / RECORD).read_text().count(str(moved)) == 1

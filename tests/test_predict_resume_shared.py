@@ -82,3 +82,34 @@ def test_a_moved_model_keeps_the_masks_and_records_its_new_path(tmp_path):
     last = Record(out, [moved], SETTINGS)
     assert last.todo(files, [None, None]) == []
     assert (out / RECORD).read_text().count(str(moved)) == 1
+
+
+def test_a_read_only_folder_with_every_mask_done_is_no_error(tmp_path, monkeypatch, capsys):
+    """A finished folder made read-only (archived, or another user's) was refused by the
+    write probe before the record was read, though nothing was left to write."""
+    from tests.test_predict_resume import _images, _model, _predict
+    from unet.infer import out_checks
+
+    model, images, out = _model(tmp_path / "m.pt"), _images(tmp_path / "new"), tmp_path / "out"
+    assert _predict(model, images, out) == 0
+    capsys.readouterr()
+
+    def denied(path):  # what the probe meets in a read-only folder (root writes anyway)
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(out_checks, "temp_beside", denied)
+    assert _predict(model, images, out) == 0
+    assert "(4 there already: skipped)" in capsys.readouterr().out
+    (out / "im3.png").unlink()  # one to write: refused before any work, as before
+    assert _predict(model, images, out) != 0
+    assert "cannot write the masks into" in capsys.readouterr().err
+
+
+def test_a_folder_below_a_file_is_named_before_the_record_is_read(tmp_path, capsys):
+    from tests.test_predict_resume import _images, _model, _predict
+
+    model, images = _model(tmp_path / "m.pt"), _images(tmp_path / "new")
+    (tmp_path / "taken").write_text("")
+    assert _predict(model, images, tmp_path / "taken" / "out") == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'taken'} is a file" in err and "Traceback" not in err, err

@@ -12,7 +12,8 @@ from unet.common.fileio import temp_beside
 def check_outputs(files: list[Path], out_dir: Path) -> None:
     """Refuse outputs that would overwrite each other, or land among the images themselves
     (`<stem>.png` would replace a PNG image, and masks beside images would be taken for
-    images by the next run)."""
+    images by the next run). Whether the folder can be written is check_writable's: a
+    finished folder made read-only has nothing to write."""
     by_stem: dict[str, list[str]] = {}
     for f in files:
         by_stem.setdefault(f.stem, []).append(str(f))
@@ -26,7 +27,9 @@ def check_outputs(files: list[Path], out_dir: Path) -> None:
     if out_dir.is_symlink() and not out_dir.exists():  # mkdir said only 'File exists'
         raise FileNotFoundError(f"{out_dir} is a link to {os.readlink(out_dir)}, which does not "
                                 "exist: make (or mount) that folder, or name another")
-    _check_writable(out_dir)
+    where = _nearest(out_dir)
+    if not where.is_dir():
+        raise FileExistsError(f"{where} is a file: the folder {out_dir} cannot be made there")
     if out_dir.is_dir():
         for path in files:
             if os.path.samefile(path.parent, out_dir):
@@ -37,18 +40,22 @@ def check_outputs(files: list[Path], out_dir: Path) -> None:
                 )
 
 
-def _check_writable(out_dir: Path) -> None:
+def check_writable(out_dir: Path) -> None:
     """Refuse an output folder that cannot be written, or made, before any work: the first
     mask's write failed with a traceback, after the model was loaded and images decoded. A
     probe file in the folder (or the nearest one above it that exists), removed at once."""
-    where = out_dir
-    while not where.exists() and where != where.parent:
-        where = where.parent
-    if not where.is_dir():
-        raise FileExistsError(f"{where} is a file: the folder {out_dir} cannot be made there")
+    where = _nearest(out_dir)
     try:
         temp_beside(where / "probe").unlink()
     except OSError as err:
         raise PermissionError(f"cannot write the masks into {out_dir}: {err.strerror} in "
                               f"{where}; name a folder you may write to (unet predict -o, or "
                               "the rule's results/ folder)") from err
+
+
+def _nearest(out_dir: Path) -> Path:
+    """The folder itself, or the nearest path above it that exists."""
+    where = out_dir
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    return where

@@ -31,7 +31,7 @@ from unet.infer.input_checks import (
     warn_other_masks,
     warn_unprepared_values,
 )
-from unet.infer.out_checks import check_outputs
+from unet.infer.out_checks import check_outputs, check_writable
 from unet.infer.resume import Record, mask_settings
 from unet.infer.tiles import window_bands
 from unet.infer.writer import PredictionWriter
@@ -196,6 +196,7 @@ def predict_files(
                  "and newer than the images: skipped (--overwrite predicts them again)",
                  len(files) - len(todo), len(files), out_dir)
     if todo:
+        check_writable(out_dir)  # before any work; a folder with nothing to write may be read-only
         _predict_todo(model_paths, [files[k] for k in todo], [rois[k] for k in todo], out_dir,
                       settings, threads, label, record)
     return len(todo)

@@ -34,6 +34,17 @@ def test_files_with_keys_once_pass(tmp_path):
     check_config_files([path, REPO / "config/config.yaml", *REPO.glob("config/*.yaml")])
 
 
+def test_a_config_file_not_saved_as_utf8_is_named_with_its_line(tmp_path):
+    """A config edited in a Windows editor saved as ANSI (a comment or path with 'é' in
+    cp1252): the check raised a bare UnicodeDecodeError naming neither file nor line."""
+    path = tmp_path / "config.yaml"
+    path.write_bytes(b"train:\n  epochs: 2\n# donn\xe9es du labo\n")
+    with pytest.raises(ConfigError) as err:
+        check_yaml(path)
+    assert str(err.value).startswith(f"{path}, line 3: "), err.value
+    assert "UTF-8" in str(err.value)
+
+
 @pytest.mark.workflow
 def test_the_workflow_refuses_a_key_given_twice(tmp_path):
     wd = copy_workflow(tmp_path)

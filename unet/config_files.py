@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
 import yaml
 
@@ -20,7 +21,7 @@ def check_config_files(paths: Iterable[str | os.PathLike]) -> None:
         try:
             with open(path, encoding="utf-8") as f:
                 root = yaml.compose(f, Loader=yaml.SafeLoader)
-        except (OSError, yaml.YAMLError):
+        except (OSError, yaml.YAMLError, UnicodeDecodeError):
             continue
         _check_node(root, "", str(path))
 
@@ -33,6 +34,11 @@ def check_yaml(path: str | os.PathLike) -> None:
             yaml.compose(f, Loader=yaml.SafeLoader)
     except OSError:
         return  # a missing file: Snakemake names it
+    except UnicodeDecodeError as err:  # saved as ANSI / Latin-1 by a Windows editor
+        line = Path(path).read_bytes()[: err.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}, line {line}: byte {err.object[err.start]:#x} is not UTF-8, which YAML "
+            "files are read as (saved as ANSI or Latin-1?): save the file as UTF-8") from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""

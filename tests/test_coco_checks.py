@@ -98,6 +98,17 @@ def test_a_polygon_of_a_width_and_height_swap_says_so(tmp_path):
         write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
 
 
+def test_a_polygon_left_of_or_above_its_image_is_not_called_a_swap(tmp_path):
+    """Negative coordinates (offsets from a box or the image's centre) fit any size swapped:
+    the error blamed a width and height swap or an EXIF turn, a wrong lead."""
+    _polygon(tmp_path, [-20, -15, -5, -15, -5, -3, -20, -3])
+    with pytest.raises(DataLayoutError) as err:
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+    text = str(err.value)
+    assert "x -20..-5, y -15..-3" in text and "swapped" not in text and "larger" not in text
+    assert "negative" in text, text
+
+
 def test_a_category_listed_twice_takes_one_class_number(tmp_path):
     """A category listed twice (merged exports) took two class numbers, the first unused:
     classes 1, 2 and 4, and a class 3 that no pixel has. One listed twice under two names

@@ -176,9 +176,12 @@ def far_error(json_path: Path, image: Path, far: list[tuple[Any, str]], w: int, 
               sized: bool) -> DataLayoutError:
     """The refusal of an image's objects lying mostly outside it, with the likely cause."""
     number, extent = far[0]
-    x1, y1 = (float(v.split("..")[1]) for v in extent.split(", "))
+    (x0, x1), (y0, y1) = (map(float, v[2:].split("..")) for v in extent.split(", "))
     margin = max(2.0, 0.01 * max(w, h))
-    if x1 <= h + margin and y1 <= w + margin:
+    if min(x0, y0) < -margin:  # fits any size swapped or scaled: neither is the lead
+        cause = ("; its coordinates are negative: offsets from a box or the image's centre, "
+                 "not pixels from the image's top left corner?")
+    elif x1 <= h + margin and y1 <= w + margin:
         cause = (f"; it fits {h}x{w} (width and height swapped): drawn on the image turned a "
                  "quarter (as viewers show a photo with an EXIF orientation), or x and y "
                  "swapped?")

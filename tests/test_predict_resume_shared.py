@@ -113,3 +113,26 @@ def test_a_folder_below_a_file_is_named_before_the_record_is_read(tmp_path, caps
     assert _predict(model, images, tmp_path / "taken" / "out") == 2
     err = capsys.readouterr().err
     assert f"{tmp_path / 'taken'} is a file" in err and "Traceback" not in err, err
+
+
+def test_another_models_run_into_the_folder_meanwhile_is_refused(tmp_path):
+    """Two models' runs started into one new folder at once: neither found a record, and the
+    second's first mask replaced the first's record, so the folder held both models' masks
+    with nothing said. The later one now stops at its first mask, which it takes away."""
+    import pytest
+
+    out, files = tmp_path / "out", _files(tmp_path / "new", 2)
+    (tmp_path / "a.pt").write_bytes(b"weights a")
+    (tmp_path / "b.pt").write_bytes(b"weights b")
+    first = Record(out, [tmp_path / "a.pt"], SETTINGS)
+    second = Record(out, [tmp_path / "b.pt"], SETTINGS)
+    first.todo(files, [None, None])
+    second.todo(files, [None, None])
+    out.mkdir()
+    _write(first, files[0])
+    with pytest.raises(FileExistsError, match="another model"):
+        _write(second, files[1])
+    first.close()
+    second.close()
+    assert sorted(p.name for p in out.glob("*.png")) == ["im0.png"]
+    assert Record(out, [tmp_path / "a.pt"], SETTINGS).todo(files, [None, None]) == [1]

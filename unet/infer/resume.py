@@ -147,10 +147,15 @@ class Record:
                 if not self.path.read_bytes().endswith(b"\n"):
                     os.write(self._fd, b"\n")  # a line a crash cut off ends there, not in ours
                 return
-            same = now is not None and not self.replacing and _made_by(now) == _made_by(
-                self.header)  # the model moved, or its file was touched: the same weights
-            kept = {m: e for m, e in entries.items() if (self.out_dir / m).is_file()} if same \
-                else self.entries
+            live = {m: e for m, e in entries.items() if (self.out_dir / m).is_file()}
+            same = now is not None and _made_by(now) == _made_by(self.header)
+            if live and not same and not self.replacing:  # another run's, begun meanwhile
+                raise FileExistsError(
+                    f"{self.out_dir}: a run of {_differs(now, self.header)} has written "
+                    f"{len(live)} masks into it since this one began ({RECORD} there says so): "
+                    "this run stops rather than mix two runs' masks; write to another folder")
+            # the same weights (the model moved, or its file was touched): their lines kept
+            kept = live if same and not self.replacing else self.entries
             text = "".join(json.dumps(e) + "\n" for e in [self.header, *kept.values()])
             if now is not None or self.path.exists():  # another run's, or unreadable: replaced
                 with atomic_path(self.path) as tmp:
@@ -180,7 +185,11 @@ class Record:
         that line. The record is written with the first mask, not before: a run that writes
         none leaves the folder as it was."""
         if self._fd is None:
-            self._open()
+            try:
+                self._open()
+            except FileExistsError:
+                (self.out_dir / self._now[path]["mask"]).unlink(missing_ok=True)  # this run's
+                raise
         os.write(self._fd, (json.dumps(self._now[path]) + "\n").encode())
 
     def close(self) -> None:

@@ -136,3 +136,18 @@ def test_another_models_run_into_the_folder_meanwhile_is_refused(tmp_path):
     second.close()
     assert sorted(p.name for p in out.glob("*.png")) == ["im0.png"]
     assert Record(out, [tmp_path / "a.pt"], SETTINGS).todo(files, [None, None]) == [1]
+
+
+def test_overwrite_keeps_a_file_the_user_put_over_an_old_mask(tmp_path, capsys):
+    """--overwrite removed every mask the other run's record named, though a user's own file
+    (a hand-corrected mask, a ground truth copied in) had since taken one's name: lost."""
+    from tests.test_predict_resume import _images, _model, _predict
+
+    model, images, out = _model(tmp_path / "m.pt"), _images(tmp_path / "new"), tmp_path / "out"
+    assert _predict(model, images, out) == 0
+    (out / "im3.png").write_bytes(b"the user's own corrected mask")
+    (images / "im3.png").unlink()  # not predicted now: its old mask would just be removed
+    _model(tmp_path / "m.pt", seed=4)  # retrained
+    assert _predict(model, images, out, "--overwrite") == 0
+    assert (out / "im3.png").read_bytes() == b"the user's own corrected mask"
+    assert "im3.png" in capsys.readouterr().err

@@ -91,6 +91,20 @@ def _differs(old: dict, new: dict) -> str:
                      if then.get(k) != now[k])
 
 
+def _image_of(entry: dict | None) -> dict | None:
+    """A mask's line less what is known only once the mask is written."""
+    return entry and {k: v for k, v in entry.items() if k != "written"}
+
+
+def _written_as(out_dir: Path, name: str, entry: dict) -> bool:
+    """Whether the file `name` is the mask the line says a run wrote: a plain name, of the
+    size and mtime then (a user's own file put in its place since is not; a line of before
+    masks' sizes were recorded is taken as it is)."""
+    if Path(name).name != name or not name.endswith(".png"):
+        return False  # not a name a mask is written under: never removed
+    return "written" not in entry or _stat(out_dir / name)[:2] == entry["written"]
+
+
 class Record:
     """The record of an output folder: which images' masks are up to date, and a line added for
     each mask as it is written."""
@@ -120,17 +134,21 @@ class Record:
             now = {"mask": f"{path.stem}.png", "image": os.path.abspath(path),
                    "stat": _stat(path), "roi": roi and _stat(roi)}
             self._now[path] = now
-            if self.overwrite or self.replacing or self.entries.get(now["mask"]) != now:
+            if self.overwrite or self.replacing or _image_of(self.entries.get(now["mask"])) != now:
                 stale.append(k)
         return stale
 
     def begin(self) -> None:
         """Before the first mask: with --overwrite, another run's masks go, and its record."""
         if self.replacing:
-            for name in self.entries:
+            theirs = [m for m, e in self.entries.items() if _written_as(self.out_dir, m, e)]
+            for name in theirs:
                 (self.out_dir / name).unlink(missing_ok=True)
             log.warning("%s: the %d masks of %s removed (--overwrite)", self.out_dir,
-                        len(self.entries), _differs(self._old, self.header))
+                        len(theirs), _differs(self._old, self.header))
+            if kept := sorted(set(self.entries) - set(theirs)):
+                log.warning("%s: %s kept: changed since that run wrote them (your own files?)",
+                            self.out_dir, ", ".join(kept[:20]) + (", ..." if kept[20:] else ""))
             self.entries = {}
             self._open()
 
@@ -190,7 +208,9 @@ class Record:
             except FileExistsError:
                 (self.out_dir / self._now[path]["mask"]).unlink(missing_ok=True)  # this run's
                 raise
-        os.write(self._fd, (json.dumps(self._now[path]) + "\n").encode())
+        mask = self.out_dir / self._now[path]["mask"]
+        line = {**self._now[path], "written": _stat(mask)[:2]}  # what --overwrite may remove
+        os.write(self._fd, (json.dumps(line) + "\n").encode())
 
     def close(self) -> None:
         """Close the record (each line is written already)."""

@@ -25,6 +25,7 @@ from benchmarks import (
     bench_pipeline,
     bench_predict_many,
     bench_preprocess,
+    bench_threads,
     bench_tiles,
     bench_train,
 )
@@ -129,6 +130,7 @@ def main(argv: list[str] | None = None) -> dict:
         "preprocess": lambda: bench_preprocess.run(args.quick),
         "loading": lambda: bench_loading.run(args.quick),
         "train": lambda: bench_train.run(args.quick),
+        "threads": lambda: bench_threads.run(args.quick),
         "crf": lambda: crf_rows(args.quick, str(Path(args.json).with_name("crf.json"))),
         "crf_classes": lambda: bench_crf_classes.run(args.quick),
         "dag": lambda: bench_dag.run(args.quick),

@@ -109,3 +109,13 @@ def test_overlapping_runs_name_every_row_and_the_encoding_to_set(tmp_path):
     assert "b.png" not in text  # touching runs (1-2, 3-4) are fine
     assert "rle.starts: relative" in text and "'start end'" in text
     assert "a.png,20 2" not in text and "line 4" not in text
+
+
+def test_a_row_is_named_by_its_line_in_the_file_past_blank_and_quoted_lines(tmp_path):
+    """The line an error names is the file's: rows were counted, so a blank line (a CSV edited
+    by hand, or saved with doubled line ends) or a quoted cell over two lines put every later
+    row's line one off, and the user was sent to the wrong row."""
+    layout = _data(tmp_path, 'ImageId,EncodedPixels,Note\n\nb.png,1 2,"two\nlines"\n'
+                             "a.png,1 10 5 3,\nc.png,,\n")
+    with pytest.raises(DataLayoutError, match=r"train\.csv line 5: the encoding of a\.png"):
+        _masks(tmp_path, layout)

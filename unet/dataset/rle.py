@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,12 +72,19 @@ def _read_rows(
     delimiter = _delimiter(text, wanted, path, section)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     reader.fieldnames = [f.strip() for f in reader.fieldnames or []]  # SIIM's ', EncodedPixels'
-    read = [(*_cells(row, wanted), n) for n, row in enumerate(reader, start=2)]
+    read = [(*_cells(row, wanted), _first_line(reader.line_num, row)) for row in reader]
     numbers, names = _class_numbers([(c, n) for *_, c, n in read if c is not None], path)
     rows: dict[str, list] = {}
     for key, encoding, cls, line in read:
         rows.setdefault(key, []).append((encoding, None if cls is None else numbers[cls], line))
     return rows, names
+
+
+def _first_line(last: int, row: dict) -> int:
+    """The file line a CSV row begins on, from the line it ends on: the reader passes over
+    blank lines, and a quoted cell may hold line breaks, so counting rows names the wrong one."""
+    cells = [c for v in row.values() for c in (v if isinstance(v, list) else [v]) if c]
+    return last - sum(len(re.findall(r"\r\n|\r|\n", c)) for c in cells)
 
 
 DELIMITERS = {",": "commas", "\t": "tabs", ";": "semicolons"}  # tried in this order

@@ -151,3 +151,27 @@ def test_overwrite_keeps_a_file_the_user_put_over_an_old_mask(tmp_path, capsys):
     assert _predict(model, images, out, "--overwrite") == 0
     assert (out / "im3.png").read_bytes() == b"the user's own corrected mask"
     assert "im3.png" in capsys.readouterr().err
+
+
+def test_a_model_replaced_while_the_run_starts_is_refused(tmp_path, monkeypatch, capsys):
+    """The record hashes the model file before the model is loaded: a model.pt replaced in
+    between (a training run finishing) made the masks with the new weights under the old
+    weights' digest, and a rerun with the old model.pt then kept them as its own."""
+    from tests.test_predict_resume import _images, _model, _predict
+    from unet.infer import predict_folder
+
+    model, images, out = _model(tmp_path / "m.pt"), _images(tmp_path / "new"), tmp_path / "out"
+    old = model.read_bytes()
+    real = predict_folder.load_ensemble
+
+    def replaced_first(*args, **kw):
+        _model(tmp_path / "m2.pt", seed=4).replace(model)  # as train_unet writes it: a rename
+        return real(*args, **kw)
+
+    monkeypatch.setattr(predict_folder, "load_ensemble", replaced_first)
+    assert _predict(model, images, out) != 0
+    assert "m.pt changed while this run loaded it" in capsys.readouterr().err
+    assert not list(out.glob("*.png"))
+    monkeypatch.setattr(predict_folder, "load_ensemble", real)
+    model.write_bytes(old)
+    assert _predict(model, images, out) == 0 and len(list(out.glob("*.png"))) == 4

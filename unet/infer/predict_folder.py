@@ -207,6 +207,7 @@ def _predict_todo(model_paths: list[str | os.PathLike], files: list[Path],
                   threads: int, label: str, record: Record) -> None:
     """predict_files' work on the images to predict: each mask noted in `record` when whole."""
     models, ckpt, dtype = load_ensemble(model_paths, settings, threads)
+    record.same_models()  # the weights loaded are those the record names
     if ckpt.get("roi") and rois[0] is None:
         log.warning("the model learnt within regions of interest (dataset roi) and nothing "
                     "outside them: give each image's (unet predict --roi, or predict.roi for "

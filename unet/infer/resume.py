@@ -127,6 +127,16 @@ class Record:
                 "would mix two runs' masks. Write to another folder (-o), or give --overwrite "
                 "to remove those masks and predict these images again")
 
+    def same_models(self) -> None:
+        """Refuse when a model file changed since it was hashed (a training run replaced it):
+        the weights loaded may be the new ones, and their masks would go under the old digest."""
+        for m in self.header["models"]:
+            if not os.path.isfile(m["path"]) or _stat(m["path"]) != m["stat"]:
+                raise RuntimeError(
+                    f"{m['path']} changed while this run loaded it (a training run writing "
+                    "it?): the masks could not be told apart from the earlier file's; nothing "
+                    "was written, run again once the model file is finished")
+
     def todo(self, files: list[Path], rois: list[Path | None]) -> list[int]:
         """Indices of the files whose masks are missing or stale (all of them to overwrite)."""
         stale = []

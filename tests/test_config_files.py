@@ -45,6 +45,18 @@ def test_a_config_file_not_saved_as_utf8_is_named_with_its_line(tmp_path):
     assert "UTF-8" in str(err.value)
 
 
+def test_a_byte_not_utf8_past_the_first_8_kb_is_named_at_its_own_line(tmp_path):
+    """The file is decoded in 8 KB chunks: the error's offset counts from its chunk, so in a
+    long, well-commented config (config/config.yaml is 7 KB) the line named was the line at
+    that offset from the file's start, far above the byte."""
+    path = tmp_path / "config.yaml"
+    comments = b"".join(b"# a comment line of some forty bytes, %03d\n" % k for k in range(300))
+    path.write_bytes(b"train:\n  epochs: 2\n" + comments + b"# donn\xe9es du labo\n")
+    with pytest.raises(ConfigError) as err:
+        check_yaml(path)
+    assert str(err.value).startswith(f"{path}, line 303: byte 0xe9 "), err.value
+
+
 @pytest.mark.workflow
 def test_the_workflow_refuses_a_key_given_twice(tmp_path):
     wd = copy_workflow(tmp_path)

@@ -34,10 +34,15 @@ def check_yaml(path: str | os.PathLike) -> None:
             yaml.compose(f, Loader=yaml.SafeLoader)
     except OSError:
         return  # a missing file: Snakemake names it
-    except UnicodeDecodeError as err:  # saved as ANSI / Latin-1 by a Windows editor
-        line = Path(path).read_bytes()[: err.start].count(b"\n") + 1
+    except UnicodeDecodeError:  # saved as ANSI / Latin-1 by a Windows editor
+        # decoded whole again: the reader's error counts from its 8 KB chunk, not the file
+        raw = Path(path).read_bytes()
+        at = _not_utf8(raw)
+        if at is None:  # saved again, as UTF-8, since
+            return
+        line = raw[:at].count(b"\n") + 1
         raise ConfigError(
-            f"{path}, line {line}: byte {err.object[err.start]:#x} is not UTF-8, which YAML "
+            f"{path}, line {line}: byte {raw[at]:#x} is not UTF-8, which YAML "
             "files are read as (saved as ANSI or Latin-1?): save the file as UTF-8") from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
@@ -52,6 +57,15 @@ def check_yaml(path: str | os.PathLike) -> None:
         ) from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: YAML cannot read it ({err}): fix the file") from None
+
+
+def _not_utf8(raw: bytes) -> int | None:
+    """The offset in `raw` of the first byte that is not UTF-8; None when all are."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return err.start
+    return None
 
 
 def _check_node(node, prefix: str, path: str) -> None:

@@ -84,3 +84,20 @@ def test_band_files_of_group_folders_are_found_per_group(tmp_path):
     assert sorted(pairs) == ["test_0", "test_1", "train_0", "train_1"]
     assert pairs["test_1"]["image_bands"][1] == str(tmp_path / "test/nir/nir_1.tif")
     assert tmp_path / "train/nir/nir_0.tif" in data_files(tmp_path, layout)
+
+
+@pytest.mark.parametrize("key", ["image_suffix", "roi", "masks"])
+def test_group_outside_a_group_layout_is_refused_naming_images(key):
+    """{group} in a suffix, roi or masks but not in images (DRIVE's training/ folder given as
+    the data folder, with the DRIVE settings kept) was read as the literal text '{group}': the
+    errors were 'masks with no image' or missing files named '..._{group}_mask.gif'."""
+    settings = {**DRIVE, "images": "images"}
+    if key != "image_suffix":
+        settings["image_suffix"] = "_training"
+    if key != "roi":
+        settings["roi"] = "mask/{id}_training_mask.gif"
+    if key != "masks":
+        settings["masks"] = "1st_manual"
+    with pytest.raises(DataLayoutError, match=rf"dataset\.local\.{key} .*\{{group\}}.*"
+                       r"dataset\.local\.images 'images' has none"):
+        layout_from(settings, "local")

@@ -233,6 +233,18 @@ _KEYS = ("images", "masks", "mask_suffix", "image_suffix", "mask_prefix", "image
          "mask_folders", "band_files", "roi")
 
 
+def _group_needs_images(kw: dict[str, Any], tables: dict[str, Any], source: str) -> None:
+    """Refuse {group} where images has none: it would be read as the text '{group}'."""
+    images = kw.get("images", _L["images"])
+    used = [k for k, v in (*kw.items(), *tables.items()) if GROUP in str(v or "")]
+    if GROUP not in images and used:
+        raise DataLayoutError(
+            f"dataset.{source}.{used[0]} {kw.get(used[0], tables.get(used[0]))!r} has {GROUP}, "
+            f"but dataset.{source}.images {images!r} has none: {GROUP} stands for the folder "
+            f"level that differs between groups; put it in images too (e.g. '{GROUP}/images'), "
+            f"or write the group's own name in place of {GROUP}")
+
+
 def layout_from(settings: dict[str, Any], source: str) -> Layout:
     """The Layout of a source's config section (dataset.local, url or kaggle)."""
     kw = {k: settings[k] for k in _KEYS if k in settings}
@@ -243,6 +255,7 @@ def layout_from(settings: dict[str, Any], source: str) -> Layout:
     if rle.get("csv") and coco.get("json"):
         raise DataLayoutError(f"dataset.{source}: rle.csv and coco.json both set; masks come "
                               "from one of them")
+    _group_needs_images(kw, {"rle.csv": rle.get("csv"), "coco.json": coco.get("json")}, source)
     return Layout(**kw, rle=tuple(sorted(rle.items())) if rle.get("csv") else None,
                   coco=tuple(sorted(coco.items())) if coco.get("json") else None,
                   section=f"dataset.{source}", root=settings.get("root", ""))

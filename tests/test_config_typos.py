@@ -217,3 +217,22 @@ def test_a_section_set_to_null_says_how_to_unset_it(config, section, key):
     assert "set the key you mean" in message
     if key == "patch":  # the key that turns patches off is named with its null
         assert "train.patch.size: null" in message
+
+
+@pytest.mark.parametrize("section", ["train", "predict", "model"])
+def test_a_top_level_section_set_to_null_is_not_told_a_key_turns_it_off(config, section):
+    """`train: null` was told to write `train.init_from: null` as the way to turn it off;
+    no key turns training or prediction off."""
+    config[section] = None
+    with pytest.raises(ConfigError) as err:
+        check_schema(config, SCHEMA)
+    message = str(err.value)
+    assert message.startswith(f"{section}: null where a section of keys goes"), message
+    assert "turns it off" not in message, message
+    assert "(train.init_from: null" not in message and "(predict.roi: null" not in message
+
+
+def test_a_section_with_enabled_says_enabled_false_turns_it_off(config):
+    config["crf"] = None
+    with pytest.raises(ConfigError, match=r"crf\.enabled: false turns it off"):
+        check_schema(config, SCHEMA)

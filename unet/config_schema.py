@@ -77,16 +77,19 @@ def _message(error, schema: dict, override: bool = False) -> str:
 
 def _null_section(path: str, node: dict) -> str:
     """What to write for a section set to null (`train: {patch: null}`, meant as "off"): a
-    section is set key by key, so name its keys, those that turn it off first."""
+    section is set key by key, so name its keys: `enabled` where it has one, and those that
+    take null (train.patch.size: null trains on whole images), for what null means there."""
     keys = node.get("properties", {})
-    ways = [f"{path}.enabled: false"] if "enabled" in keys else []
-    ways += [f"{path}.{k}: null" for k, sub in keys.items() if isinstance(sub, dict)
-             and "null" in ([sub["type"]] if isinstance(sub.get("type"), str)
-                            else sub.get("type", ()))]
-    named = f" ({', '.join(ways)})" if ways else ""
+    nullable = [f"{path}.{k}: null" for k, sub in keys.items() if isinstance(sub, dict)
+                and "null" in ([sub["type"]] if isinstance(sub.get("type"), str)
+                               else sub.get("type", ()))]
+    off = f"; {path}.enabled: false turns it off" if "enabled" in keys else ""
+    # A top-level section's nullable keys (train.init_from) switch nothing off: not offered.
+    take = (f"; of its keys these take null ({', '.join(nullable)}): config/schema.yaml says "
+            "what null means for each" if nullable and "." in path else "")
     return (f"{path}: null where a section of keys goes ({', '.join(keys)}): set the key you "
-            f"mean{named}; a section left out keeps what another config file sets, else its "
-            "defaults")
+            f"mean{off}{take}; a section left out keeps what another config file sets, else "
+            "its defaults")
 
 
 def _description(error, schema: dict) -> str | None:

@@ -109,3 +109,12 @@ def test_a_slow_first_epoch_does_not_shorten_the_plan(cache, tmp_path, clock, ca
     assert [r["epoch"] for r in rows] == [str(e) for e in range(1, 8)]
     assert "7 of 10 epochs fit at 10.0 s each" in caplog.text
     assert float(rows[-1]["lr"]) < LR * 1e-6
+
+
+def test_a_plateau_schedule_under_a_budget_is_said_to_stop(cache, tmp_path, clock, caplog):  # noqa: F811
+    """Reduce-on-plateau has no end to move; the log said its schedule "now ends" at epoch 3."""
+    caplog.set_level(logging.INFO)
+    _train(cache, tmp_path, epochs=10, max_minutes=1, lr=LR, schedule="plateau")
+    assert "3 of 10 epochs fit at 20.0 s each; training stops after epoch 3" in caplog.text
+    assert "schedule now ends" not in caplog.text
+    assert len(_history(tmp_path)) == 3

@@ -140,3 +140,23 @@ def test_the_drive_roi_example_names_drive_s_region_files():
     assert templates
     for template in templates:
         assert template.format(id="01_test").endswith("/01_test_mask.gif")
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation but '-' dropped, spaces to '-'."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_each_link_within_the_readme_reaches_a_heading():
+    text = (REPO / "README.md").read_text()
+    anchors = {_anchor(h) for h in re.findall(r"^#+ (.*)$", text, re.M)}
+    links = set(re.findall(r"\]\(#([^)]*)\)", text))
+    assert not sorted(links - anchors), f"README links to no heading: {links - anchors}"
+
+
+def test_the_sections_a_newcomer_needs_are_linked_before_the_first_section():
+    # 1,600 lines: install, run, own data and new images must be found from the top
+    top = (REPO / "README.md").read_text().split("\n## ", 1)[0]
+    for anchor in ("set-up-and-run", "your-own-images", "predicting-new-images",
+                   "the-unet-command", "ready-configs"):
+        assert f"](#{anchor})" in top, f"README's contents lack #{anchor}"

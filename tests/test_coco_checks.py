@@ -124,3 +124,19 @@ def test_a_category_listed_twice_takes_one_class_number(tmp_path):
     (tmp_path / "ann.json").write_text(json.dumps(data))
     with pytest.raises(DataLayoutError, match=r"category 7 .*'cell' and 'dead cell'"):
         write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+
+
+def test_one_name_under_two_ids_is_warned_of(tmp_path, caplog):
+    """Exports merged from two projects list 'cell' as category 7 and again as 9: two classes
+    of one name, trained apart and scored apart, without a word."""
+    data = _coco(tmp_path)
+    data["categories"].append({"id": 9, "name": "cell"})
+    data["annotations"][2]["category_id"] = 9
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    caplog.set_level(logging.INFO)
+    manifest = write_manifest(tmp_path / "out" / "m.json", "local", tmp_path, _layout())
+    assert manifest["class_names"] == {"0": "background", "1": "nucleus", "2": "cell",
+                                       "3": "cell"}
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("categories 7 and 9 are both named 'cell'" in w and "classes 2 and 3" in w
+               for w in warned), warned

@@ -128,7 +128,24 @@ def class_numbers(data: dict, path: Path) -> tuple[dict[str, int], tuple[tuple[i
     classes = {str(c): k for k, c in enumerate(ids, 1)}
     log.info("COCO categories as classes: %s",
              ", ".join(f"{k} = {names[c]}" for c, k in classes.items()))
+    _same_names(classes, names, path)
     return classes, tuple((k, names[c]) for c, k in classes.items())
+
+
+def _same_names(classes: dict[str, int], names: dict[str, str], path: Path) -> None:
+    """Warn of one name under several category ids (exports merged from two projects): they
+    train and score as classes of their own, which a user may not mean."""
+    by_name: dict[str, list[str]] = {}
+    for c in classes:
+        if names[c]:
+            by_name.setdefault(names[c], []).append(c)
+    for name, ids in by_name.items():
+        if len(ids) > 1:
+            log.warning(
+                "%s: categories %s are %s named %r: they are classes %s, trained and scored "
+                "apart; if they are one class, give their annotations one category id",
+                path.name, " and ".join(ids), "both" if len(ids) == 2 else "all", name,
+                " and ".join(str(classes[c]) for c in ids))
 
 
 def _clipped_area(points: np.ndarray, w: float, h: float) -> tuple[float, float]:

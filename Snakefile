@@ -7,9 +7,9 @@ from pathlib import Path
 import yaml
 from snakemake.utils import min_version, validate
 
-from unet.config_files import check_config_files, check_yaml
-from unet.config_schema import check_experiment_schemas, check_schema, coerce_numbers
-from unet.workflow import ConfigError, normalise_config
+from unet.config.experiments import ConfigError, normalise_config
+from unet.config.files import check_config_files, check_yaml
+from unet.config.schema import check_experiment_schemas, check_schema, coerce_numbers
 
 min_version("9.0")
 

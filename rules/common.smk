@@ -20,7 +20,7 @@ from unet.dataset.split import ID_KEYS, SPLITS
 from unet.deps import module_files
 from unet.common.applicable import UNUSED, applicable, tracked, untracked
 from unet.model.encoder_check import fetch_markers
-from unet.workflow import (
+from unet.config.experiments import (
     ConfigError,
     check_config,
     experiment_config,
@@ -43,7 +43,8 @@ FOLDS = list(range(config["split"]["folds"]))  # cross-validation folds; [] = on
 
 
 # experiment: only configured names ('.' escaped: names may hold it). folder: one safe path
-# component like unet.workflow.NAME, so predict/.. cannot read resources/predict/.. (= resources/).
+# component like unet.config.experiments.NAME, so predict/.. cannot read resources/predict/..
+# (= resources/).
 wildcard_constraints:
     experiment=(
         "|".join(e.replace(".", r"\.") for e in EXPERIMENTS)
@@ -179,8 +180,8 @@ def image_extensions():
 
 def trained_models(wildcards):
     """The experiment's model, or with cross-validation every fold's (an ensemble): those of
-    the first experiment that trains the same way (unet.workflow.model_owner), which alone
-    trains them."""
+    the first experiment that trains the same way (unet.config.experiments.model_owner), which
+    alone trains them."""
     owner = model_owner(config, wildcards.experiment)
     if not FOLDS:
         return [f"{DATA}/{owner}/model.pt"]

@@ -8,7 +8,7 @@ import yaml
 from snakemake.utils import validate
 
 from tests.conftest import REPO
-from unet.workflow import ConfigError, check_config
+from unet.config.experiments import ConfigError, check_config
 
 VOC = ["background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
        "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",

@@ -11,7 +11,13 @@ from snakemake.io import regex_from_filepattern
 from snakemake.utils import validate
 
 from tests.conftest import REPO, TINY, copy_workflow, snakemake
-from unet.workflow import NAME, ConfigError, check_config, experiment_config, experiment_section
+from unet.config.experiments import (
+    NAME,
+    ConfigError,
+    check_config,
+    experiment_config,
+    experiment_section,
+)
 
 
 def test_default_config_passes(config):

@@ -8,7 +8,7 @@ import yaml
 from snakemake.utils import update_config, validate
 
 from tests.conftest import REPO, TINY, copy_workflow, snakemake
-from unet.workflow import ConfigError, check_config
+from unet.config.experiments import ConfigError, check_config
 
 SCHEMA = str(REPO / "config/schema.yaml")
 
@@ -144,7 +144,7 @@ def test_every_name_the_rules_write_beside_the_experiments_is_reserved(config):
     file are one path."""
     import re
 
-    from unet.workflow import RESERVED
+    from unet.config.experiments import RESERVED
 
     text = "\n".join(p.read_text() for p in (REPO / "rules").glob("*.smk"))
     written = set(re.findall(r'\{(?:DATA|data)\}/([^/{"]+)', text))

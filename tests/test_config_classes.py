@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from unet.workflow import ConfigError, check_config
+from unet.config.experiments import ConfigError, check_config
 
 
 def test_a_prob_clip_above_one_over_the_listed_classes_is_refused_at_once(config):

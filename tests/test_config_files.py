@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import REPO, TINY, copy_workflow, snakemake
-from unet.config_files import check_config_files, check_yaml
-from unet.workflow import ConfigError
+from unet.config.experiments import ConfigError
+from unet.config.files import check_config_files, check_yaml
 
 
 def test_a_section_given_twice_is_refused_with_both_lines(tmp_path):

@@ -3,7 +3,7 @@ at the split, the download or the first training step."""
 
 import pytest
 
-from unet.workflow import ConfigError, check_config
+from unet.config.experiments import ConfigError, check_config
 
 
 def _local(c: dict, tmp: str, **layout) -> None:
@@ -55,8 +55,8 @@ def test_workable_settings_pass(config, tmp_path, change):
 
 def test_the_size_rules_are_the_models():
     """check_config's depth rule is UNet.min_size, without importing torch to read a config."""
+    from unet.config.experiments import min_side
     from unet.model.unet import UNet
-    from unet.workflow import min_side
 
     assert all(min_side(d) == UNet.min_size(d) for d in range(1, 9))
 

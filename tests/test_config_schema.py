@@ -7,8 +7,8 @@ import pytest
 from snakemake.utils import validate
 
 from tests.conftest import SCHEMA, SCHEMA_PATH, TINY, copy_workflow, snakemake
-from unet.config_schema import check_experiment_schemas
-from unet.workflow import ConfigError
+from unet.config.experiments import ConfigError
+from unet.config.schema import check_experiment_schemas
 
 
 def test_an_overrides_schema_error_names_the_experiment_and_key(config):
@@ -41,7 +41,7 @@ def test_the_workflow_names_the_experiment(tmp_path):
 def test_numbers_written_as_strings_become_numbers(config):
     """PyYAML reads 1e-3 as a string (YAML 1.1 wants 1.0e-3), and --config parses nested
     values as strings: "'1e-3' is not of type 'number'"."""
-    from unet.config_schema import coerce_numbers
+    from unet.config.schema import coerce_numbers
 
     config["train"].update(lr="1e-3", epochs="5", ema="0", amp="false", amp_cpu="true",
                            deterministic="auto")
@@ -95,7 +95,7 @@ def test_null_from_the_command_line_is_null(config):
     """--config parses nested values as strings: `train={augment: {scale: null}}` gave
     "'null' is not of type 'array', 'null'", and `split={group_by: null}` grouped by the
     regular expression 'null'. Where the schema takes null, null and ~ are null."""
-    from unet.config_schema import coerce_numbers
+    from unet.config.schema import coerce_numbers
 
     config["train"]["augment"]["scale"] = "null"
     config["masks"]["threshold"] = "~"
@@ -122,7 +122,7 @@ def test_null_from_the_command_line_is_null(config):
 def test_a_schema_error_names_the_key_and_the_fix(config, change, message):
     """Snakemake's validate printed the whole schema and config (3,800 lines for a typo at the
     top level) below its one useful line."""
-    from unet.config_schema import check_schema
+    from unet.config.schema import check_schema
 
     for section, values in change.items():
         config[section] = {**config.get(section, {}), **values}
@@ -136,7 +136,7 @@ def test_command_line_values_in_lists_of_either_kind_become_numbers(config):
     """`--config masks='{values: [0, 255]}'` gave "'255' is not valid under any of the given
     schemas": items that may be a number or a list (anyOf) stayed strings, as did
     train.augment.flip's false (an enum of true, false and names, with no type)."""
-    from unet.config_schema import coerce_numbers
+    from unet.config.schema import coerce_numbers
 
     config["masks"]["values"] = ["0", ["1", "2"], "255"]
     config["train"]["augment"]["flip"] = "false"
@@ -166,7 +166,7 @@ def test_command_line_values_in_lists_of_either_kind_become_numbers(config):
 def test_a_value_of_the_wrong_form_is_refused_with_what_the_key_takes(config, override, says):
     """A name with a space was refused as "does not match '^(?!\\.\\.?$)[A-Za-z0-9._-]+$'":
     a regular expression, not what to write."""
-    from unet.config_schema import check_schema
+    from unet.config.schema import check_schema
 
     for section, value in override.items():
         config[section] = {**config[section], **value} if section != "experiments" else value

@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from tests.conftest import SCHEMA
-from unet.config_schema import check_schema
-from unet.workflow import ConfigError
+from unet.config.experiments import ConfigError
+from unet.config.schema import check_schema
 
 
 @pytest.mark.parametrize(("source", "typo", "meant"), [
@@ -49,7 +49,7 @@ def test_experiments_of_the_wrong_kind_are_refused_not_a_traceback(config, exper
     """`experiments: [baseline, wide]` (a list, not a mapping) stopped the Snakefile with
     AttributeError: 'list' object has no attribute 'values', in coerce_numbers, before the
     schema could name the key."""
-    from unet.config_schema import coerce_numbers
+    from unet.config.schema import coerce_numbers
 
     config["experiments"] = experiments
     coerce_numbers(config, SCHEMA)
@@ -90,7 +90,7 @@ def test_a_key_spelt_as_at_its_level_is_still_offered_first(config):
 def test_in_an_experiment_only_the_sections_it_overrides_are_offered(config):
     """An experiment cannot set preprocess.width: `experiments.a.train.width` is not told
     to write it there."""
-    from unet.config_schema import check_experiment_schemas
+    from unet.config.schema import check_experiment_schemas
 
     config["experiments"] = {"a": {"train": {"width": 3, "flip": True}}}
     with pytest.raises(ConfigError) as err:
@@ -108,7 +108,7 @@ def test_a_patch_larger_than_the_resized_images_is_refused(config, patch):
     """In mode resize every cached image is preprocess width x height: train.patch.size
     256x256 over 192x128 images trained on patches that were 62 % zero padding and predicted
     in tiles mostly of padding, at the padded size's cost, and nothing said so."""
-    from unet.workflow import check_config
+    from unet.config.experiments import check_config
 
     config["train"]["patch"]["size"] = patch
     with pytest.raises(ConfigError) as err:
@@ -154,7 +154,7 @@ def test_a_number_that_is_not_finite_is_refused(config, section, key, value):
 
 
 def test_a_non_finite_number_in_an_experiment_names_it(config):
-    from unet.config_schema import check_experiment_schemas
+    from unet.config.schema import check_experiment_schemas
 
     config["experiments"] = {"a": {"train": {"class_weights": [1, float("nan")]}}}
     with pytest.raises(ConfigError, match=r"^experiments\.a: train\.class_weights\.1: nan is "):
@@ -181,7 +181,7 @@ def test_yaml_boolean_words_from_the_command_line_are_booleans(config, word, val
     """`crf: {enabled: no}` in a config file is false (YAML 1.1, as PyYAML reads it), but
     `--config crf='{enabled: no}'`, whose nested values Snakemake leaves as text, was refused
     as "'no' is not of type 'boolean'"."""
-    from unet.config_schema import coerce_numbers
+    from unet.config.schema import coerce_numbers
 
     assert yaml.safe_load(f"a: {word}")["a"] is value
     config["crf"]["enabled"] = word

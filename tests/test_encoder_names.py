@@ -4,7 +4,7 @@ failed only when training built the network, after the data was downloaded and p
 import pytest
 
 from tests.test_config_checks import _default_config, _refused
-from unet.workflow import check_config
+from unet.config.experiments import check_config
 
 pytest.importorskip("segmentation_models_pytorch", reason="pip install -e '.[smp]'")
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TINY, copy_workflow, snakemake
+from unet.config.experiments import ConfigError, check_config
 from unet.model import checkpoint
 from unet.train.finetune import fold_source
 from unet.train.settings import TrainSettings
 from unet.train.train import train_unet
-from unet.workflow import ConfigError, check_config
 
 MODEL = {"depth": 2, "base_width": 4}
 

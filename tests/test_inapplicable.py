@@ -189,9 +189,9 @@ def test_encoder_weights_do_not_apply_when_fine_tuning():
     # model's (its encoder's normalisation too): changing encoder_weights retrained for the
     # same weights (params, resume hash, and a second experiment trained its own model).
     from unet.common.applicable import applicable
+    from unet.config.experiments import model_owner
     from unet.train.resume import settings_hash
     from unet.train.settings import TrainSettings
-    from unet.workflow import model_owner
 
     smp = {"arch": "smp", "encoder": "resnet18", "depth": 3}
     tuned = asdict(TrainSettings(init_from="base/model.pt"))
@@ -212,8 +212,8 @@ def test_deterministic_true_is_auto_on_the_cpu():
     # new memory, which no op here reads (common.device): the same weights, a slower step.
     # Changing one to the other retrained; the script still gets the value (a speed key).
     from unet.common.applicable import applicable, tracked, untracked
+    from unet.config.experiments import model_owner
     from unet.train.settings import TrainSettings
-    from unet.workflow import model_owner
 
     def params(**over):
         section = asdict(TrainSettings(**over))

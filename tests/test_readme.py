@@ -33,8 +33,8 @@ def test_each_example_passes_the_checks_the_workflow_runs(block, tmp_path):
     passes what the Snakefile and rules/common.smk run (its data folder made up)."""
     from snakemake.utils import update_config, validate
 
-    from unet.config_schema import check_experiment_schemas, check_schema, coerce_numbers
-    from unet.workflow import check_config, normalise_config
+    from unet.config.experiments import check_config, normalise_config
+    from unet.config.schema import check_experiment_schemas, check_schema, coerce_numbers
 
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     update_config(config, yaml.safe_load(block))

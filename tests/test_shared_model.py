@@ -11,7 +11,7 @@ from snakemake.utils import validate
 
 from tests.conftest import REPO
 from tests.test_rerun import planned
-from unet.workflow import model_owner
+from unet.config.experiments import model_owner
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from tests.test_config_checks import _default_config
+from unet.config.experiments import ConfigError, check_config
 from unet.model.build import build_model
 from unet.model.unet import UNetConfig
 from unet.train.settings import TrainingError, TrainSettings, check_settings
-from unet.workflow import ConfigError, check_config
 
 pytest.importorskip("segmentation_models_pytorch", reason="pip install -e '.[smp]'")
 

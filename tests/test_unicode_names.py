@@ -79,7 +79,7 @@ def test_configured_paths_resolve_across_unicode_forms(tmp_path):
     composed, or the reverse: dataset.local.path, images, masks, an RLE CSV and a COCO JSON
     were refused as missing ("does not exist"), naming a path that prints the same as the
     folder there."""
-    from unet.config_checks import check_data
+    from unet.config.checks import check_data
     from unet.dataset.download import download_dataset
     from unet.dataset.layout import Layout, data_files, on_disk
 

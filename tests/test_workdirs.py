@@ -22,7 +22,7 @@ def test_the_default_config_is_found_from_another_folder(tmp_path):
 def test_a_tilde_in_a_config_path_is_the_home_folder(tmp_path, monkeypatch):
     """dataset.local.path: ~/data was read as the home folder's, but split.test_ids: ~/ids.txt
     and train.init_from: ~/model.pt were refused as 'names no file (<workdir>/~/ids.txt)'."""
-    from unet.workflow import normalise_config
+    from unet.config.experiments import normalise_config
 
     monkeypatch.setenv("HOME", str(tmp_path))
     config = {"split": {"test_ids": "~/ids.txt", "val_ids": ["~a"], "exclude_ids": []},

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from unet.config_checks import ConfigError
+from unet.config.checks import ConfigError
 
 
 def check_config_files(paths: Iterable[str | os.PathLike]) -> None:

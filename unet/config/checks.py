@@ -1,5 +1,5 @@
-"""Checks of check_config (unet.workflow) on the split, the data and the training sizes: what
-the config alone shows cannot work, said when it is read rather than by a step."""
+"""Checks of check_config (unet.config.experiments) on the split, the data and the training
+sizes: what the config alone shows cannot work, said when it is read rather than by a step."""
 
 from __future__ import annotations
 

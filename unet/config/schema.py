@@ -10,7 +10,7 @@ import math
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from unet.workflow import ConfigError, experiment_config
+from unet.config.experiments import ConfigError, experiment_config
 
 NULLS = ("null", "Null", "NULL", "~")  # YAML's null, which --config's nested values keep as text
 # YAML 1.1's booleans, as PyYAML reads `enabled: no` in a config file

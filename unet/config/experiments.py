@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from unet.common.applicable import applicable, tracked
-from unet.config_checks import (
+from unet.config.checks import (
     ConfigError,
     check_classes,
     check_data,

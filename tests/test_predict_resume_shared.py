@@ -3,7 +3,9 @@ every run's lines, and a read-only folder with nothing left to predict is no err
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from types import SimpleNamespace
 
 from unet.infer.resume import RECORD, Record
 
@@ -175,3 +177,36 @@ def test_a_model_replaced_while_the_run_starts_is_refused(tmp_path, monkeypatch,
     monkeypatch.setattr(predict_folder, "load_ensemble", real)
     model.write_bytes(old)
     assert _predict(model, images, out) == 0 and len(list(out.glob("*.png"))) == 4
+
+
+def test_a_same_size_model_replaced_on_a_2_s_clock_is_refused(tmp_path, monkeypatch, capsys):
+    """On FAT or an SMB share a file's times step by 1 or 2 s: a model.pt replaced (renamed
+    over, as train_unet writes it) within that step by one of the same size (same network) had
+    the stat it was hashed with, and its masks went under the old weights' digest."""
+    from tests.test_predict_resume import _images, _model, _predict
+    from unet.infer import predict_folder, resume
+
+    class FatOs:  # the os module as resume.py sees it on FAT: every time in one 2 s step
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        @staticmethod
+        def stat(path, *args, **kw):
+            st = os.stat(path, *args, **kw)
+            return SimpleNamespace(st_size=st.st_size, st_ino=st.st_ino, st_dev=st.st_dev,
+                                   st_mtime_ns=0, st_ctime_ns=0)
+
+    monkeypatch.setattr(resume, "os", FatOs())
+    model, images, out = _model(tmp_path / "m.pt"), _images(tmp_path / "new"), tmp_path / "out"
+    real = predict_folder.load_ensemble
+
+    def replaced_first(*args, **kw):
+        new = _model(tmp_path / "m2.pt", seed=4)
+        assert new.stat().st_size == model.stat().st_size  # the same network's weights
+        new.replace(model)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(predict_folder, "load_ensemble", replaced_first)
+    assert _predict(model, images, out) != 0
+    assert "m.pt changed while this run loaded it" in capsys.readouterr().err
+    assert not list(out.glob("*.png"))

@@ -26,10 +26,12 @@ RECORD = ".unet-predict.jsonl"  # hidden: neither an image to list_images nor a 
 VERSION = 1
 
 
-def _stat(path: str | os.PathLike) -> list[int]:
-    """What tells a file changed: its size, mtime and ctime (no copy tool can set the ctime)."""
+def _stat(path: str | os.PathLike, inode: bool = False) -> list[int]:
+    """What tells a file changed: its size, mtime and ctime (no copy tool can set the ctime),
+    and for a model its inode: FAT and SMB times step by 1 or 2 s, and a model.pt renamed over
+    within the step by the same network's weights has the same size and times."""
     st = os.stat(path)
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, *[st.st_ino] * inode]
 
 
 def _model(path: str | os.PathLike, known: list) -> dict:
@@ -39,7 +41,7 @@ def _model(path: str | os.PathLike, known: list) -> dict:
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no such model file; give a model.pt that train_unet "
                                 "wrote")
-    now = {"path": path, "stat": _stat(path)}
+    now = {"path": path, "stat": _stat(path, inode=True)}
     for old in known:
         if isinstance(old, dict) and {k: old.get(k) for k in now} == now and old.get("sha256"):
             return {**now, "sha256": old["sha256"]}
@@ -131,7 +133,7 @@ class Record:
         """Refuse when a model file changed since it was hashed (a training run replaced it):
         the weights loaded may be the new ones, and their masks would go under the old digest."""
         for m in self.header["models"]:
-            if not os.path.isfile(m["path"]) or _stat(m["path"]) != m["stat"]:
+            if not os.path.isfile(m["path"]) or _stat(m["path"], inode=True) != m["stat"]:
                 raise RuntimeError(
                     f"{m['path']} changed while this run loaded it (a training run writing "
                     "it?): the masks could not be told apart from the earlier file's; nothing "

@@ -3,6 +3,7 @@ every run's lines, and a read-only folder with nothing left to predict is no err
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from types import SimpleNamespace
@@ -177,6 +178,24 @@ def test_a_model_replaced_while_the_run_starts_is_refused(tmp_path, monkeypatch,
     monkeypatch.setattr(predict_folder, "load_ensemble", real)
     model.write_bytes(old)
     assert _predict(model, images, out) == 0 and len(list(out.glob("*.png"))) == 4
+
+
+def test_a_record_of_a_newer_unet_is_named_as_such_not_as_another_model(tmp_path, capsys):
+    """A folder a newer `unet` predicted into (its record's version above this one's) was
+    refused as masks of 'another model (..., of other weights than these)': the same model.pt,
+    so the user looked for a model that was never there."""
+    from tests.test_predict_resume import _images, _model, _predict
+
+    model, images, out = _model(tmp_path / "m.pt"), _images(tmp_path / "new"), tmp_path / "out"
+    assert _predict(model, images, out) == 0
+    lines = (out / RECORD).read_text().splitlines()
+    header = json.loads(lines[0])
+    (out / RECORD).write_text("\n".join([json.dumps({**header, "version": 99}), *lines[1:]]))
+    capsys.readouterr()
+    assert _predict(model, images, out) != 0
+    err = capsys.readouterr().err
+    assert "another model" not in err
+    assert "version 99" in err and "newer" in err and "--overwrite" in err
 
 
 def test_a_same_size_model_replaced_on_a_2_s_clock_is_refused(tmp_path, monkeypatch, capsys):

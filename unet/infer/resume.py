@@ -84,6 +84,10 @@ def _made_by(header: dict) -> tuple:
 
 def _differs(old: dict, new: dict) -> str:
     """How the run that made a folder's masks differs from this one, in words."""
+    if (version := old.get("version")) != VERSION:  # its models need not be others
+        newer = isinstance(version, int) and version > VERSION
+        return (f"{'a newer' if newer else 'another'} version of unet (its record is version "
+                f"{version}, this one's {VERSION}; run that version there)")
     if _made_by(old)[:2] != _made_by(new)[:2]:
         paths = ", ".join(str(m.get("path")) for m in old.get("models") or [] if
                           isinstance(m, dict))

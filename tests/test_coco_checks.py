@@ -140,3 +140,17 @@ def test_one_name_under_two_ids_is_warned_of(tmp_path, caplog):
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("categories 7 and 9 are both named 'cell'" in w and "classes 2 and 3" in w
                for w in warned), warned
+
+
+def test_names_differing_only_in_case_or_spaces_are_warned_of(tmp_path, caplog):
+    """Two projects' labels typed by hand ('cell' and 'Cell ') are one class to a user, yet
+    passed without a word: only names equal to the letter were warned of."""
+    data = _coco(tmp_path)
+    data["categories"].append({"id": 9, "name": "Cell "})
+    data["annotations"][2]["category_id"] = 9
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    caplog.set_level(logging.INFO)
+    write_manifest(tmp_path / "out" / "m.json", "local", tmp_path, _layout())
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("categories 7 and 9 are named 'cell' and 'Cell '" in w and "classes 2 and 3" in w
+               for w in warned), warned

@@ -133,19 +133,22 @@ def class_numbers(data: dict, path: Path) -> tuple[dict[str, int], tuple[tuple[i
 
 
 def _same_names(classes: dict[str, int], names: dict[str, str], path: Path) -> None:
-    """Warn of one name under several category ids (exports merged from two projects): they
-    train and score as classes of their own, which a user may not mean."""
+    """Warn of one name under several category ids (exports merged from two projects, their
+    labels typed by hand: 'cell' and 'Cell '): they train and score as classes of their own,
+    which a user may not mean."""
     by_name: dict[str, list[str]] = {}
     for c in classes:
         if names[c]:
-            by_name.setdefault(names[c], []).append(c)
-    for name, ids in by_name.items():
+            by_name.setdefault(" ".join(names[c].split()).casefold(), []).append(c)
+    for ids in by_name.values():
         if len(ids) > 1:
+            spelt = list(dict.fromkeys(names[c] for c in ids))
+            named = (f"{'both' if len(ids) == 2 else 'all'} named {spelt[0]!r}" if len(spelt) == 1
+                     else "named " + " and ".join(map(repr, spelt)))
             log.warning(
-                "%s: categories %s are %s named %r: they are classes %s, trained and scored "
-                "apart; if they are one class, give their annotations one category id",
-                path.name, " and ".join(ids), "both" if len(ids) == 2 else "all", name,
-                " and ".join(str(classes[c]) for c in ids))
+                "%s: categories %s are %s: they are classes %s, trained and scored apart; if "
+                "they are one class, give their annotations one category id", path.name,
+                " and ".join(ids), named, " and ".join(str(classes[c]) for c in ids))
 
 
 def _clipped_area(points: np.ndarray, w: float, h: float) -> tuple[float, float]:

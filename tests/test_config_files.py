@@ -87,3 +87,13 @@ def test_the_workflow_names_the_line_of_its_own_config_file_yaml_refuses(tmp_pat
     assert out.returncode != 0
     assert f"ConfigError: {cfg}, line " in out.stderr, out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_a_byte_not_utf8_in_a_file_with_cr_line_ends_is_named_at_its_line(tmp_path):
+    """Lines ending in a lone CR (an old Mac editor's) are lines to YAML, but the byte's line
+    was counted by LF bytes only: it was always said to be on line 1."""
+    path = tmp_path / "config.yaml"
+    path.write_bytes(b"train:\r  epochs: 2\r# donn\xe9es du labo\r")
+    with pytest.raises(ConfigError) as err:
+        check_yaml(path)
+    assert str(err.value).startswith(f"{path}, line 3: byte 0xe9 "), err.value

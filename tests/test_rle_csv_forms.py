@@ -119,3 +119,13 @@ def test_a_row_is_named_by_its_line_in_the_file_past_blank_and_quoted_lines(tmp_
                              "a.png,1 10 5 3,\nc.png,,\n")
     with pytest.raises(DataLayoutError, match=r"train\.csv line 5: the encoding of a\.png"):
         _masks(tmp_path, layout)
+
+
+def test_a_byte_not_utf8_in_a_csv_with_cr_line_ends_is_named_at_its_line(tmp_path):
+    """Excel for Mac's 'CSV (Macintosh)' ends lines with a lone CR and writes Mac Roman: the
+    line was counted by LF bytes only, so every such byte was said to be on line 1."""
+    layout = _data(tmp_path, "")
+    (tmp_path / "train.csv").write_bytes("ImageId,EncodedPixels\ra.png,1 2\rb.png,\r"
+                                         "c\xe9.png,\r".encode("mac_roman"))
+    with pytest.raises(DataLayoutError, match=r"train\.csv is not UTF-8 \(byte 0x8e on line 4\)"):
+        _masks(tmp_path, layout)

@@ -40,7 +40,7 @@ def check_yaml(path: str | os.PathLike) -> None:
         at = _not_utf8(raw)
         if at is None:  # saved again, as UTF-8, since
             return
-        line = raw[:at].count(b"\n") + 1
+        line = len((raw[:at] + b".").splitlines())  # CR, LF or CRLF ends a line, as in YAML
         raise ConfigError(
             f"{path}, line {line}: byte {raw[at]:#x} is not UTF-8, which YAML "
             "files are read as (saved as ANSI or Latin-1?): save the file as UTF-8") from None

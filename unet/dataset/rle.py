@@ -66,7 +66,7 @@ def _read_rows(
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:  # Excel's "CSV" is the Windows code page
-        line = raw[: err.start].count(b"\n") + 1
+        line = len((raw[: err.start] + b".").splitlines())  # Excel for Mac ends lines in CR
         raise DataLayoutError(f"{path} is not UTF-8 (byte {raw[err.start]:#x} on line {line}); "
                               "save it as UTF-8 (Excel: 'CSV UTF-8')") from None
     delimiter = _delimiter(text, wanted, path, section)

@@ -25,10 +25,7 @@ def test_every_entry_missing_a_key_is_named_at_once(tmp_path):
     del data["annotations"][1]["category_id"]
     del data["annotations"][3]["image_id"]
     del data["images"][1]["file_name"]
-    (tmp_path / "ann.json").write_text(json.dumps(data))
-    with pytest.raises(DataLayoutError) as err:
-        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
-    text = str(err.value)
+    text = _refused(tmp_path, data)
     assert "3 entries of ann.json lack keys" in text
     assert "annotation 2 (of a.png): no 'category_id'" in text
     assert "annotation 4: no 'image_id'" in text and "image 11: no 'file_name'" in text
@@ -71,10 +68,7 @@ def test_a_polygon_mostly_outside_its_image_is_refused(tmp_path):
     data = json.loads((tmp_path / "ann.json").read_text())
     data["annotations"].append({"id": 2, "image_id": 11, "category_id": 7,
                                 "segmentation": [[12, 8, 120, 8, 120, 80, 12, 80]]})
-    (tmp_path / "ann.json").write_text(json.dumps(data))
-    with pytest.raises(DataLayoutError) as err:
-        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
-    text = str(err.value)
+    text = _refused(tmp_path, data)
     assert "2 masks cannot be drawn" in text
     assert "a.png: annotation 1 lies mostly outside the image" in text
     assert "x 40..100, y 20..60" in text and "30x20" in text
@@ -154,3 +148,11 @@ def test_names_differing_only_in_case_or_spaces_are_warned_of(tmp_path, caplog):
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("categories 7 and 9 are named 'cell' and 'Cell '" in w and "classes 2 and 3" in w
                for w in warned), warned
+
+
+def _refused(root, data: dict) -> str:
+    """The refusal of the data set `data` as root/ann.json describes it."""
+    (root / "ann.json").write_text(json.dumps(data))
+    with pytest.raises(DataLayoutError) as err:
+        write_manifest(root / "m.json", "local", root, _layout())
+    return str(err.value)

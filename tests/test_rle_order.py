@@ -40,12 +40,7 @@ def test_encodings_read_in_the_other_order_are_named(tmp_path, caplog):
     """Carvana's CSV read with the default order (columns) drew 5 times the object edges
     of the cars, silently; a warning now names rle.order: rows."""
     _carvana(tmp_path)
-    caplog.set_level(logging.WARNING)
-    write_manifest(tmp_path / "a" / "m.json", "local", tmp_path, _layout("columns"))
-    assert "rle.order: rows" in caplog.text and "train_masks.csv" in caplog.text
-    caplog.clear()
-    write_manifest(tmp_path / "b" / "m.json", "local", tmp_path, _layout("rows"))
-    assert "rle.order" not in caplog.text
+    _warned_only_read_by_columns(tmp_path, caplog, "train_masks.csv")
 
 
 def test_checking_the_order_of_many_objects_keeps_one_mask_at_a_time():
@@ -98,12 +93,7 @@ def test_square_images_encoded_in_the_other_order_are_named(tmp_path, caplog):
     outlines now fall on the images' edges only one way, and the warning names rle.order."""
     masks = _squares(tmp_path)
     _write_csv(tmp_path, masks, "rows")
-    caplog.set_level(logging.WARNING)
-    write_manifest(tmp_path / "a" / "m.json", "local", tmp_path, _layout("columns"))
-    assert "rle.order: rows" in caplog.text and "s0.png" in caplog.text
-    caplog.clear()
-    write_manifest(tmp_path / "b" / "m.json", "local", tmp_path, _layout("rows"))
-    assert "rle.order" not in caplog.text
+    _warned_only_read_by_columns(tmp_path, caplog, "s0.png")
 
 
 def test_square_images_whose_outlines_are_not_edges_get_no_order_warning(tmp_path, caplog):
@@ -134,3 +124,14 @@ def test_isbi_sections_encoded_along_rows_are_named(caplog):
         check_order([(RleMasks(((encode(lab, "rows"), None),), order, Path("train.csv"), False),
                       data / "image" / f"{k}.png", (512, 512)) for k, lab in enumerate(labels)])
         assert ("rle.order: rows" in caplog.text) == (order == "columns"), order
+
+
+def _warned_only_read_by_columns(root, caplog, named: str) -> None:
+    """A CSV counting along rows: read down columns the log names rle.order: rows and
+    `named`; read along rows it says nothing of the order."""
+    caplog.set_level(logging.WARNING)
+    write_manifest(root / "a" / "m.json", "local", root, _layout("columns"))
+    assert "rle.order: rows" in caplog.text and named in caplog.text
+    caplog.clear()
+    write_manifest(root / "b" / "m.json", "local", root, _layout("rows"))
+    assert "rle.order" not in caplog.text

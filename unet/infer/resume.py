@@ -63,6 +63,15 @@ def _read(path: Path) -> tuple[dict | None, dict[str, dict]]:
         lines = path.read_bytes().splitlines()
     except FileNotFoundError:
         return None, {}
+    except IsADirectoryError:
+        raise FileExistsError(
+            f"{path} is a folder, where unet predict keeps its record of what made each mask "
+            "there: remove it (or move it away), or write to another folder (-o)") from None
+    except PermissionError:
+        raise PermissionError(
+            f"{path}: this user may not read it (unet predict's record of what made each mask "
+            "there, another user's?): make it readable (chmod a+r), or write to another folder "
+            "(-o)") from None
     parsed = []
     for line in lines:
         try:

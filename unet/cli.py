@@ -123,24 +123,23 @@ def _predict(args: argparse.Namespace) -> int:
 
     settings = PredictSettings(tta=args.tta, device=args.device, overlap=args.overlap,
                                batch_size=args.batch_size)
-    if args.rle:
-        from unet.dataset.rle_submission import check_submission_target
-
-        check_submission_target(Path(args.rle))  # before any work
     if (args.rle_objects or args.rle_columns or args.rle_id != "name") and not args.rle:
         raise ValueError("--rle-objects, --rle-columns and --rle-id shape the rows of --rle: "
                          "give --rle FILE.csv too")
-    models = _models(args.model)
+    models, stat = _models(args.model), None
     if args.rle:
         from unet.common.labels import mapping_from_meta
-        from unet.dataset.rle_submission import submission_columns
+        from unet.dataset.rle_submission import check_submission_target, submission_columns
+        from unet.infer.resume import model_stat
         from unet.model.checkpoint import load_model_file
 
+        check_submission_target(Path(args.rle))  # before any work
+        stat = model_stat(models[0])  # the file the classes are read from, before the read
         mapping = mapping_from_meta(load_model_file(models[0]))
         submission_columns(mapping, args.rle_columns)  # before any work
     files = _images(args.inputs, args.roi, args.out)
     n = predict_files(models, files, args.out, settings, args.threads, roi=args.roi,
-                      overwrite=args.overwrite)
+                      overwrite=args.overwrite, model_stat=stat)
     print(f"{n} mask{'s' * (n != 1)} written to {args.out}"
           + (f" ({len(files) - n} there already: skipped)" if n < len(files) else ""))
     if args.rle:

@@ -177,6 +177,7 @@ def predict_files(
     roi: str | None = None,
     roi_key: str = "--roi",
     overwrite: bool = False,
+    model_stat: list[int] | None = None,
 ) -> int:
     """Write out_dir/<stem>.png for every image file, each at its own original size and in the
     data's mask values (one model, or the averaged probabilities of cross-validation folds);
@@ -184,12 +185,16 @@ def predict_files(
     names them (roi_files). An image whose mask the folder holds already, of the same models
     and settings and made since the image last changed (resume.py), is skipped; a folder of
     another model's or settings' masks is refused, or with `overwrite` emptied of them (every
-    image is then predicted again). Returns the number of masks written."""
+    image is then predicted again). `model_stat`: the first model's stat (resume.model_stat)
+    where the caller read that file before; it must be the file hashed. Returns the number of
+    masks written."""
     out_dir = Path(out_dir)
     check_outputs(files, out_dir)
     warn_other_masks(files, out_dir)  # unet predict's -o of an earlier run
     rois = roi_files(files, roi, roi_key)
     record = Record(out_dir, model_paths, mask_settings(settings, roi), overwrite)
+    if model_stat is not None:
+        record.read_as(model_stat)
     todo = record.todo(files, rois)
     if len(todo) < len(files):
         log.info("%d of %d images' masks are in %s already, of this model and these settings, "

@@ -34,6 +34,12 @@ def _stat(path: str | os.PathLike, inode: bool = False) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, *[st.st_ino] * inode]
 
 
+def model_stat(path: str | os.PathLike) -> list[int]:
+    """A model file's stat as the record holds it: a caller that reads the model before the
+    record hashes it (unet predict --rle, its classes) gives it to predict_files to compare."""
+    return _stat(path, inode=True)
+
+
 def _model(path: str | os.PathLike, known: list) -> dict:
     """A model file's path, stat and sha256; the digest an earlier record holds for the same
     path and stat is taken as is (hashing a 500 MB model.pt every rerun costs a second)."""
@@ -151,6 +157,17 @@ class Record:
                     f"{m['path']} changed while this run loaded it (a training run writing "
                     "it?): the masks could not be told apart from the earlier file's; nothing "
                     "was written, run again once the model file is finished")
+
+    def read_as(self, stat: list[int]) -> None:
+        """Refuse where the first model file is not the one a caller read before (model_stat):
+        --rle reads its classes, and a model.pt renamed over in between (a training run
+        finishing) had its masks made in the new file's classes, and encoded in the old's."""
+        path = self.header["models"][0]["path"]
+        if self.header["models"][0]["stat"] != stat:
+            raise RuntimeError(
+                f"{path} changed between the reading of its classes (--rle) and this run's "
+                "(a training run writing it?): its masks would be encoded in another model's "
+                "classes; nothing was written, run again once the model file is finished")
 
     def todo(self, files: list[Path], rois: list[Path | None]) -> list[int]:
         """Indices of the files whose masks are missing or stale (all of them to overwrite)."""

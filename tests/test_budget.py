@@ -118,3 +118,12 @@ def test_a_plateau_schedule_under_a_budget_is_said_to_stop(cache, tmp_path, cloc
     assert "3 of 10 epochs fit at 20.0 s each; training stops after epoch 3" in caplog.text
     assert "schedule now ends" not in caplog.text
     assert len(_history(tmp_path)) == 3
+
+
+def test_a_constant_schedule_under_a_budget_is_said_to_stop(cache, tmp_path, clock, caplog):  # noqa: F811
+    """A constant rate has no decay to end either; the log said its schedule "now ends"."""
+    caplog.set_level(logging.INFO)
+    _train(cache, tmp_path, epochs=10, max_minutes=1, lr=LR, schedule="constant")
+    assert "3 of 10 epochs fit at 20.0 s each; training stops after epoch 3" in caplog.text
+    assert "schedule now ends" not in caplog.text
+    assert len(_history(tmp_path)) == 3

@@ -20,7 +20,7 @@ from unet.infer.tiles import Window
 from unet.model.build import build_model, size_multiple
 from unet.model.unet import UNetConfig
 from unet.train.losses import DiceCELoss
-from unet.train.optim import build_optimizer, build_scheduler, horizon, is_per_epoch, set_horizon
+from unet.train.optim import build_optimizer, build_scheduler, is_per_epoch, set_horizon
 from unet.train.settings import TrainingError, TrainSettings
 from unet.train.signals import StopSignals, leave_stops_to_training
 from unet.train.validate import evaluate_split, evaluate_tiled
@@ -251,8 +251,8 @@ def fit_budget(run: Run, state: dict, marks: list[float]) -> None:
     fit = min(s.epochs, state["epoch"] + max(0, more))
     if fit != state.get("horizon", s.epochs):
         set_horizon(run.opt, run.sched, fit * run.steps)
-        ends = ("the learning-rate schedule now ends" if horizon(run.sched) is not None
-                else "training stops")  # reduce-on-plateau has no end to move
+        ends = ("the learning-rate schedule now ends" if s.schedule in ("cosine", "poly")
+                else "training stops")  # plateau and constant rates have no decay to end
         log.info("train.max_minutes=%s: %d of %d epochs fit at %.1f s each; %s after epoch %d",
                  s.max_minutes, fit, s.epochs, each, ends, fit)
     state["horizon"] = fit

@@ -5,9 +5,9 @@ number of steps on a synthetic cache, through train()'s loader options, in resiz
 192x128 images) and native mode (192x128 patches of 384x256 images), without augmentation and
 with a heavy one (flips, zoom, elastic, colour, noise). Each split (torch threads, workers) of
 this machine's cores is timed in turn, repeatedly (the machine is shared), and the best of the
-repeats kept; the baseline is (1 thread, 1 worker), what share_cores gave a 2-core job with
-`train.num_workers: 1` before this benchmark. Each timing is one epoch's new DataLoader (its
-workers start, as train() starts them every epoch) and its steps.
+repeats kept; the baseline is what share_cores gives a job of this machine's cores with
+`train.num_workers: 1` (1 thread and 1 worker on 2 cores, 15 and 1 on 16). Each timing is one
+epoch's new DataLoader (its workers start, as train() starts them every epoch) and its steps.
 
 Figures are printed by `python -m benchmarks.bench_threads` (--quick: fewer steps).
 
@@ -61,6 +61,13 @@ def splits(cores: int) -> list[tuple[int, int]]:
     return exact + [(1, 0)] * (cores > 1) + [(cores, 1), (cores, 2)]
 
 
+def baseline(cores: int) -> tuple[int, int]:
+    """share_cores' split of `cores` with one worker asked for: the ratios' baseline (a fixed
+    (1, 1) is timed only on 1 or 2 cores, and left every ratio empty on more)."""
+    kept = min(1, cores - 1)
+    return cores - kept, kept
+
+
 def _datasets(n: int, length: int) -> dict[str, object]:
     """`length` samples of each mode (rows repeated), seeded per sample as train() seeds them."""
     pairs = synthetic_pairs(scratch() / "threads_raw", n)
@@ -112,7 +119,7 @@ def _epoch(step, data, settings, threads: int, workers: int, steps: int) -> tupl
 
 
 def run(quick: bool = False) -> list[Row]:
-    """Steps/s and the share of time waiting for data of each split, vs (1, 1)."""
+    """Steps/s and the share of time waiting for data of each split, vs baseline(cores)."""
     steps, repeats = (4, 2) if quick else (10, 3)
     cores = len(os.sched_getaffinity(0))
     model_settings, settings = default_settings(1)
@@ -134,10 +141,10 @@ def run(quick: bool = False) -> list[Row]:
 
 
 def _rows(best: dict, cores: int, steps: int, batch: int, context: dict, repeats: int) -> list:
-    """One row per mode and split: steps/s against the (1, 1) split's."""
+    """One row per mode and split: steps/s against the baseline split's."""
     out = []
     for (name, split), (seconds, waited) in best.items():
-        base = best.get((name, (1, 1)), (None,))[0]
+        base = best.get((name, baseline(cores)), (None,))[0]
         out.append(row(
             f"threads: {name}, {split[0]} torch threads + {split[1]} workers", steps / seconds,
             "steps/s", base and steps / base,

@@ -156,3 +156,14 @@ def _refused(root, data: dict) -> str:
     with pytest.raises(DataLayoutError) as err:
         write_manifest(root / "m.json", "local", root, _layout())
     return str(err.value)
+
+
+def test_numbers_as_category_names_are_no_crash(tmp_path, caplog):
+    """Exporters of digit or id-named classes write "name": 1; the case-folding comparison of
+    names called .split() on it, and the manifest ended in an AttributeError traceback."""
+    data = _coco(tmp_path)
+    for k, c in enumerate(data["categories"]):
+        c["name"] = k + 1
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    write_manifest(tmp_path / "out" / "m.json", "local", tmp_path, _layout())
+    assert (tmp_path / "out" / "m.json").is_file()

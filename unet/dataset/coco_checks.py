@@ -139,7 +139,7 @@ def _same_names(classes: dict[str, int], names: dict[str, str], path: Path) -> N
     by_name: dict[str, list[str]] = {}
     for c in classes:
         if names[c]:
-            by_name.setdefault(" ".join(names[c].split()).casefold(), []).append(c)
+            by_name.setdefault(" ".join(str(names[c]).split()).casefold(), []).append(c)
     for ids in by_name.values():
         if len(ids) > 1:
             spelt = list(dict.fromkeys(names[c] for c in ids))

@@ -111,19 +111,12 @@ def test_a_slow_first_epoch_does_not_shorten_the_plan(cache, tmp_path, clock, ca
     assert float(rows[-1]["lr"]) < LR * 1e-6
 
 
-def test_a_plateau_schedule_under_a_budget_is_said_to_stop(cache, tmp_path, clock, caplog):  # noqa: F811
-    """Reduce-on-plateau has no end to move; the log said its schedule "now ends" at epoch 3."""
+@pytest.mark.parametrize("schedule", ["plateau", "constant"])
+def test_a_schedule_without_a_decay_to_end_says_stop(schedule, cache, tmp_path, clock, caplog):  # noqa: F811
+    """Reduce-on-plateau has no end to move, a constant rate no decay to end: the log said
+    their schedule "now ends" at epoch 3."""
     caplog.set_level(logging.INFO)
-    _train(cache, tmp_path, epochs=10, max_minutes=1, lr=LR, schedule="plateau")
-    assert "3 of 10 epochs fit at 20.0 s each; training stops after epoch 3" in caplog.text
-    assert "schedule now ends" not in caplog.text
-    assert len(_history(tmp_path)) == 3
-
-
-def test_a_constant_schedule_under_a_budget_is_said_to_stop(cache, tmp_path, clock, caplog):  # noqa: F811
-    """A constant rate has no decay to end either; the log said its schedule "now ends"."""
-    caplog.set_level(logging.INFO)
-    _train(cache, tmp_path, epochs=10, max_minutes=1, lr=LR, schedule="constant")
+    _train(cache, tmp_path, epochs=10, max_minutes=1, lr=LR, schedule=schedule)
     assert "3 of 10 epochs fit at 20.0 s each; training stops after epoch 3" in caplog.text
     assert "schedule now ends" not in caplog.text
     assert len(_history(tmp_path)) == 3

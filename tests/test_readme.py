@@ -147,11 +147,24 @@ def _anchor(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
+def _headings(text: str) -> list[str]:
+    """The Markdown headings of `text`: `# ...` lines outside fenced code blocks, where a
+    shell or YAML comment starts with # too."""
+    prose = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
+    return re.findall(r"^#+ (.*)$", prose, re.M)
+
+
 def test_each_link_within_the_readme_reaches_a_heading():
     text = (REPO / "README.md").read_text()
-    anchors = {_anchor(h) for h in re.findall(r"^#+ (.*)$", text, re.M)}
+    anchors = {_anchor(h) for h in _headings(text)}
     links = set(re.findall(r"\]\(#([^)]*)\)", text))
     assert not sorted(links - anchors), f"README links to no heading: {links - anchors}"
+
+
+def test_a_comment_in_a_code_block_is_no_heading():
+    # a link to "# set the data folder" in a YAML block passed as a link to a heading
+    text = "## Run\n\n```yaml\n# set the data folder\ndataset: {}\n```\n### Data\n"
+    assert _headings(text) == ["Run", "Data"]
 
 
 def test_the_sections_a_newcomer_needs_are_linked_before_the_first_section():

@@ -77,3 +77,31 @@ def test_a_record_that_cannot_be_read_is_named_with_the_fix(tmp_path, monkeypatc
     assert "Traceback" not in err and str(out / RECORD) in err
     assert "(-o)" in err and ("remove it" if kind == "folder" else "chmod a+r") in err
     assert not list(out.glob("*.png"))
+
+
+def test_a_record_that_cannot_be_added_to_is_refused_before_any_mask(tmp_path, monkeypatch,
+                                                                       capsys):
+    """A record this user may read but not write (another user's run into a shared folder):
+    the first mask was written, and then adding its line ended the run in a bare
+    'Permission denied', the model loaded and the first batch predicted for nothing."""
+    model, images, out = _model(tmp_path / "m.pt"), _images(tmp_path / "new"), tmp_path / "out"
+    later = [images / f"im{k}.png" for k in (2, 3)]
+    for path in later:
+        path.rename(tmp_path / path.name)
+    assert _predict(model, images, out) == 0
+    for path in later:  # two more images: their lines go after the first run's
+        (tmp_path / path.name).rename(path)
+    real = os.open
+
+    def denied(path, flags, *args, **kw):  # tests run as root, who writes anything: faked
+        if Path(path).name == RECORD and flags & (os.O_WRONLY | os.O_RDWR):
+            raise PermissionError(13, os.strerror(13), str(path))
+        return real(path, flags, *args, **kw)
+
+    monkeypatch.setattr(resume.os, "open", denied)
+    capsys.readouterr()
+    assert _predict(model, images, out) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and str(out / RECORD) in err
+    assert "chmod u+w" in err and "(-o)" in err
+    assert sorted(p.name for p in out.glob("*.png")) == ["im0.png", "im1.png"]

@@ -202,6 +202,7 @@ def predict_files(
                  len(files) - len(todo), len(files), out_dir)
     if todo:
         check_writable(out_dir)  # before any work; a folder with nothing to write may be read-only
+        record.check_appendable()
         _predict_todo(model_paths, [files[k] for k in todo], [rois[k] for k in todo], out_dir,
                       settings, threads, label, record)
     return len(todo)

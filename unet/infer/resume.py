@@ -169,6 +169,20 @@ class Record:
                 "(a training run writing it?): its masks would be encoded in another model's "
                 "classes; nothing was written, run again once the model file is finished")
 
+    def check_appendable(self) -> None:
+        """Refuse, before any work, a record this run would add its lines to but may not write
+        (another user's run into a shared folder): the first mask was written, and its line
+        then ended the run in a bare 'Permission denied'. One replaced needs only the folder."""
+        if self._old != self.header or self.replacing:
+            return
+        try:
+            os.close(os.open(self.path, os.O_WRONLY | os.O_APPEND))  # nothing written
+        except PermissionError:
+            raise PermissionError(
+                f"{self.path}: this user may not write it (unet predict's record of what made "
+                "each mask there, another user's?): make it writable (chmod u+w, or ask its "
+                "owner), or write to another folder (-o)") from None
+
     def todo(self, files: list[Path], rois: list[Path | None]) -> list[int]:
         """Indices of the files whose masks are missing or stale (all of them to overwrite)."""
         stale = []

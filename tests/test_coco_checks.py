@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from tests.test_coco import W, _coco, _layout
+from unet.dataset.coco_checks import class_numbers
 from unet.dataset.download import write_manifest
 from unet.dataset.layout import DataLayoutError
 
@@ -167,3 +168,16 @@ def test_numbers_as_category_names_are_no_crash(tmp_path, caplog):
     (tmp_path / "ann.json").write_text(json.dumps(data))
     write_manifest(tmp_path / "out" / "m.json", "local", tmp_path, _layout())
     assert (tmp_path / "out" / "m.json").is_file()
+
+
+@pytest.mark.parametrize("spelt", [(0, 0), (0, "0"), (1.0, 1), (2.0, " 2")])
+def test_one_number_as_two_categories_names_is_warned_of(tmp_path, caplog, spelt):
+    """Names compared as their text missed the number 0 (falsy: left out) and wrote 1.0 (a
+    float, from a table's id column) unlike 1: two categories of one name were not warned of."""
+    data = {"categories": [{"id": 1, "name": spelt[0]}, {"id": 2, "name": spelt[1]},
+                           {"id": 3, "name": None}, {"id": 4, "name": None}],
+            "annotations": []}
+    with caplog.at_level(logging.WARNING):
+        class_numbers(data, tmp_path / "ann.json")
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(said) == 1 and "categories 1 and 2" in said[0]  # None: no name, not one name

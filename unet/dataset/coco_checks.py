@@ -138,8 +138,8 @@ def _same_names(classes: dict[str, int], names: dict[str, str], path: Path) -> N
     which a user may not mean."""
     by_name: dict[str, list[str]] = {}
     for c in classes:
-        if names[c]:
-            by_name.setdefault(" ".join(str(names[c]).split()).casefold(), []).append(c)
+        if key := _name_key(names[c]):
+            by_name.setdefault(key, []).append(c)
     for ids in by_name.values():
         if len(ids) > 1:
             spelt = list(dict.fromkeys(names[c] for c in ids))
@@ -149,6 +149,15 @@ def _same_names(classes: dict[str, int], names: dict[str, str], path: Path) -> N
                 "%s: categories %s are %s: they are classes %s, trained and scored apart; if "
                 "they are one class, give their annotations one category id", path.name,
                 " and ".join(ids), named, " and ".join(str(classes[c]) for c in ids))
+
+
+def _name_key(name: Any) -> str:
+    """A category's name as compared: its text, spaces collapsed and case folded; a number
+    by its value (exports of id-named classes write 1, "1" or, from a table's column, 1.0,
+    and 0 is a name too); '' for none (null or missing)."""
+    if isinstance(name, float) and name.is_integer():
+        name = int(name)
+    return "" if name is None else " ".join(str(name).split()).casefold()
 
 
 def _clipped_area(points: np.ndarray, w: float, h: float) -> tuple[float, float]:

@@ -63,8 +63,9 @@ def mask_settings(settings, roi: str | None) -> dict:
 
 
 def _read(path: Path) -> tuple[dict | None, dict[str, dict]]:
-    """A record's first line and its last line for each mask; a line cut off by a crash (only
-    the last can be) is left out, as is its mask's line: that mask is predicted again."""
+    """A record's first line and its last line for each mask (None and none where there is no
+    record); a line cut off by a crash (only the last can be) is left out: that mask is
+    predicted again. A folder of its name, or a file this user may not read, is refused."""
     try:
         lines = path.read_bytes().splitlines()
     except FileNotFoundError:

@@ -20,7 +20,7 @@ from unet.common.bad_files import raise_all
 from unet.common.decoders import ROTATED
 from unet.common.imageio import exif_orientation
 from unet.common.maskio import write_mask_png
-from unet.dataset.coco_checks import class_numbers, far_error, load_coco, outside
+from unet.dataset.coco_checks import class_numbers, far_error, load_coco, outside, span
 from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc, shared_ids, source_file
 from unet.dataset.names import listing
 
@@ -270,7 +270,7 @@ def write_coco_mask(masks: CocoMasks, image: Path, size: tuple[int, int], dest: 
     if over:  # mostly inside: drawn clipped, but past the margin tools' rounding explains
         log.warning("%s: %s: annotation(s) %s reach outside the image (the first spans %s; "
                     "it is %dx%d): drawn clipped to it", masks.json.name, image.name,
-                    ", ".join(str(n) for n, _ in over[:20]), over[0][1], w, h)
+                    ", ".join(str(n) for n, _ in over[:20]), span(over[0][1]), w, h)
     out = np.zeros(h * w, np.uint8)
     # Larger objects first, by the pixels drawn: the JSON's 'area' is often missing or 0
     for cls, pixels in sorted(drawn, key=lambda o: -len(o[1])):

@@ -22,6 +22,7 @@ _KEYS = {"images": ("image", ("id", "file_name")),
          "annotations": ("annotation", ("image_id", "category_id")),
          "categories": ("category", ("id",))}
 MOSTLY = 0.5  # an object with under this share of its area inside its image is refused
+Extent = tuple[float, float, float, float]  # an object's x0, x1, y0, y1 in pixels
 
 
 def load_coco(path: Path, section: str) -> dict:
@@ -182,31 +183,42 @@ def _clipped_area(points: np.ndarray, w: float, h: float) -> tuple[float, float]
     return area(points), area(inside)
 
 
-def outside(polygons: list, w: int, h: int) -> tuple[str, bool] | None:
+def outside(polygons: list, w: int, h: int) -> tuple[Extent, bool] | None:
     """None for an object's polygons that keep within a margin of its (w, h) image (tools
     write vertices on or a pixel past the border: clipped, as is right); else its extent
-    ('x 40..100, y 20..60') and whether it lies mostly outside (wrong coordinates or size)."""
+    (x0, x1, y0, y1) and whether it lies mostly outside (wrong coordinates or size)."""
     points = [np.asarray(p, float).reshape(-1, 2) for p in polygons if len(p) >= 6]
     if not points:
         return None
     every = np.concatenate(points)
     (x0, y0), (x1, y1) = every.min(0), every.max(0)
-    margin = max(2.0, 0.01 * max(w, h))
+    margin = _margin(w, h)
     if x0 >= -margin and y0 >= -margin and x1 <= w + margin and y1 <= h + margin:
         return None
     areas = [_clipped_area(p, w, h) for p in points]
     total = sum(a for a, _ in areas)
     share = (sum(i for _, i in areas) / total if total else
              float(((every >= 0) & (every <= (w, h))).all(1).mean()))  # a line: its points
-    return f"x {x0:g}..{x1:g}, y {y0:g}..{y1:g}", share < MOSTLY
+    return (float(x0), float(x1), float(y0), float(y1)), share < MOSTLY
 
 
-def far_error(json_path: Path, image: Path, far: list[tuple[Any, str]], w: int, h: int,
+def span(extent: Extent) -> str:
+    """An extent (x0, x1, y0, y1) as errors and warnings show it: 'x 40..100, y 20..60'."""
+    x0, x1, y0, y1 = extent
+    return f"x {x0:g}..{x1:g}, y {y0:g}..{y1:g}"
+
+
+def _margin(w: int, h: int) -> float:
+    """How far past a (w, h) image's edge a vertex may lie and still be the tools' rounding."""
+    return max(2.0, 0.01 * max(w, h))
+
+
+def far_error(json_path: Path, image: Path, far: list[tuple[Any, Extent]], w: int, h: int,
               sized: bool) -> DataLayoutError:
     """The refusal of an image's objects lying mostly outside it, with the likely cause."""
     number, extent = far[0]
-    (x0, x1), (y0, y1) = (map(float, v[2:].split("..")) for v in extent.split(", "))
-    margin = max(2.0, 0.01 * max(w, h))
+    x0, x1, y0, y1 = extent
+    margin = _margin(w, h)
     if min(x0, y0) < -margin:  # fits any size swapped or scaled: neither is the lead
         cause = ("; its coordinates are negative: offsets from a box or the image's centre, "
                  "not pixels from the image's top left corner?")
@@ -221,6 +233,6 @@ def far_error(json_path: Path, image: Path, far: list[tuple[Any, str]], w: int, 
     others = f" (and annotation(s) {', '.join(str(n) for n, _ in far[1:6])})" if far[1:] else ""
     return DataLayoutError(
         f"{json_path}: {image.name}: annotation {number}{others} lies mostly outside the "
-        f"image: its points span {extent}, the image is {w}x{h} (width x height) {given}"
+        f"image: its points span {span(extent)}, the image is {w}x{h} (width x height) {given}"
         f"{cause}; fix the coordinates or the image's width and height in the JSON, or "
         "export it again")

@@ -12,7 +12,6 @@ import numpy as np
 from PIL import Image
 
 from unet.cache import class_checks
-from unet.cache.class_checks import check_validation, describe_classes, unlabelled_ids
 from unet.cache.intensity import training_range
 from unet.cache.lost_classes import Resize, held_elsewhere
 from unet.cache.mapping import choose_mapping, class_names
@@ -214,12 +213,12 @@ def _describe(meta: dict, split: dict, cached: dict[str, tuple[str, np.ndarray]]
     train = [by_id[i]["mask"] for i in split["train"]]
     rois = [by_id[i].get("roi") for i in split["train"]]
     sizes = [tuple(by_id[i]["size"]) for i in split["train"]]
-    meta["class_fractions"] = describe_classes(counts, mapping, chosen, train, rois,
-                                               Resize(settings, sizes, held_elsewhere(
-                                                   split, cached, by_id, mapping.num_classes)))
-    meta["unlabelled"] = unlabelled_ids(split, cached, mapping, by_id)
+    resize = Resize(settings, sizes, held_elsewhere(split, cached, by_id, mapping.num_classes))
+    meta["class_fractions"] = class_checks.describe_classes(counts, mapping, chosen, train, rois,
+                                                            resize)
+    meta["unlabelled"] = class_checks.unlabelled_ids(split, cached, mapping, by_id)
     class_checks.record_counts(meta, cached)  # for training: which classes its rows hold
-    check_validation(split, cached, mapping, by_id)
+    class_checks.check_validation(split, cached, mapping, by_id)
 
 
 def _split_jobs(

@@ -83,9 +83,9 @@ def _check_square(drawn: list[tuple[RleMasks, Path, tuple[int, int]]]) -> None:
     other than what is around them, lead neither way: nothing is said."""
     leads, names = [], []
     for masks, image, size in drawn:
-        gradient = _gradient(image, size[0])
+        step = -(-size[0] // SIDE)  # the gradient and the mask sampled alike
+        gradient = _gradient(image, size[0], step)
         if gradient is not None:
-            step = -(-size[0] // SIDE)
             leads.append(_lead(gradient, _union(masks, size, masks.order)[::step, ::step]))
             names.append(image.name)
     if len(leads) < FEWEST or np.median(leads) <= LEAD:
@@ -100,16 +100,15 @@ def _check_square(drawn: list[tuple[RleMasks, Path, tuple[int, int]]]) -> None:
         np.median(leads), other)
 
 
-def _gradient(image: Path, side: int) -> np.ndarray | None:
-    """The grey gradient magnitude of a square image, every n-th pixel of one over SIDE;
-    None where it cannot be read at `side` x `side` (it is named when it is read)."""
+def _gradient(image: Path, side: int, step: int) -> np.ndarray | None:
+    """The grey gradient magnitude of a square image, every `step`-th pixel each way; None
+    where it cannot be read at `side` x `side` (it is named when it is read)."""
     try:
         arr = read_image(image)
     except Exception:  # noqa: BLE001  a check must not stop the data set: the read names it
         return None
     if arr.shape[:2] != (side, side):
         return None
-    step = -(-side // SIDE)
     # Smoothed first: a label's outline may lie a pixel off the intensity step it follows.
     grey = ndimage.gaussian_filter(arr[::step, ::step].astype(np.float32).mean(2), 1.0)
     return np.hypot(ndimage.sobel(grey, 0), ndimage.sobel(grey, 1))

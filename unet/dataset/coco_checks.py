@@ -78,7 +78,7 @@ def _missing(data: dict) -> list[str]:
     return bad
 
 
-def category_names(data: dict, path: Path) -> dict[str, str]:
+def _category_names(data: dict, path: Path) -> dict[str, str]:
     """Each category's name by its id as a string; an id listed under two names refused."""
     names: dict[str, str] = {}
     twice = []
@@ -110,7 +110,7 @@ def class_numbers(data: dict, path: Path) -> tuple[dict[str, int], tuple[tuple[i
     """Each category id (as a string) to its class, ids in ascending order as classes 1, 2,
     ... (numbers by value, then strings), and the (class, name) pairs; an umbrella category
     (see umbrella) is left out and logged, and refused where an object is of it."""
-    names = category_names(data, path)  # one class per id: merged exports list one twice
+    names = _category_names(data, path)  # one class per id: merged exports list one twice
     top = umbrella(data["categories"])
     skip = str(top["id"]) if top else None
     used = [a.get("id") for a in data["annotations"] if str(a["category_id"]) == skip]

@@ -26,7 +26,7 @@ def trained_classes(
     `source` model file trained on: its weights learnt them. A source file without the record
     counts as having trained on every class. The counts come from `meta` (meta.json), where
     preprocess recorded them; an older cache's masks are read again."""
-    counts = recorded_counts(meta, fold) if meta is not None else None
+    counts = _recorded_counts(meta, fold) if meta is not None else None
     if counts is None:
         counts = _recount(cache_dir, rows, num_classes)
     seen = {k for k in range(num_classes) if counts[k]}
@@ -36,7 +36,7 @@ def trained_classes(
     return sorted(seen)
 
 
-def recorded_counts(meta: dict, fold: int | None) -> np.ndarray | None:
+def _recorded_counts(meta: dict, fold: int | None) -> np.ndarray | None:
     """The training rows' pixel count per class as preprocess recorded it: the train split's,
     or the folds' but `fold`; None for a cache written before they were recorded."""
     if fold is None:

@@ -108,7 +108,7 @@ def _note_threads(run: Run, state: dict, threads: int) -> None:
         state["cpu_threads"] = threads
 
 
-def _keep_if_best(run: Run, state: dict, row: dict, best_path: Path, record: dict) -> None:
+def _keep_if_best(state: dict, row: dict, best_path: Path, record: dict) -> None:
     """Save best.pt when this epoch's foreground Dice beats every earlier one, or equals the
     best and its validation loss is lower: Dice ties (0.0 while no foreground is predicted
     yet, 1.0 on a split without any) would otherwise keep the first, least trained epoch."""
@@ -209,7 +209,7 @@ def train_unet(
                 fold, dice, chash, trained_classes=trained,
                 encoder_source=getattr(run.model, "source", None),
             )
-            _keep_if_best(run, state, row, ckdir / "best.pt", record)
+            _keep_if_best(state, row, ckdir / "best.pt", record)
             state["best_pixels"] = _best_pixels(run, state)
             fit_budget(run, state, marks)
             checkpoint.save(ckdir / "last.pt", last_record(run, chash, state))

@@ -181,3 +181,26 @@ def test_one_number_as_two_categories_names_is_warned_of(tmp_path, caplog, spelt
         class_numbers(data, tmp_path / "ann.json")
     said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(said) == 1 and "categories 1 and 2" in said[0]  # None: no name, not one name
+
+
+def test_a_category_named_nan_is_no_crash(tmp_path, caplog):
+    """A table's empty name cell, written by Python's json as NaN: NaN != NaN took the first
+    listing of its id for a second name, and the check ended in KeyError '1'. NaN is no name,
+    as null: two such categories are not 'both named nan'."""
+    data = json.loads('{"categories": [{"id": 1, "name": NaN}, {"id": 2, "name": NaN}, '
+                      '{"id": 2, "name": NaN}, {"id": 3, "name": "cell"}], "annotations": []}')
+    with caplog.at_level(logging.WARNING):
+        classes, _ = class_numbers(data, tmp_path / "ann.json")
+    assert classes == {"1": 1, "2": 2, "3": 3}
+    assert not [r for r in caplog.records if r.levelno == logging.WARNING]
+
+
+def test_one_id_listed_as_true_and_1_is_refused(tmp_path):
+    """One id under two names is refused, but true == 1 (and false == 0) in Python: an id
+    listed as 1 and as true passed as one name. 1 and 1.0 are one number, and still pass."""
+    data = {"categories": [{"id": 1, "name": 1}, {"id": 1, "name": True}], "annotations": []}
+    with pytest.raises(DataLayoutError, match="category 1 is listed as 1 and True"):
+        class_numbers(data, tmp_path / "ann.json")
+    data["categories"][1]["name"] = 1.0
+    assert class_numbers(data, tmp_path / "ann.json")[0] == {"1": 1}
+

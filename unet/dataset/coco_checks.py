@@ -84,13 +84,19 @@ def _category_names(data: dict, path: Path) -> dict[str, str]:
     twice = []
     for c in data["categories"]:
         cid, name = str(c["id"]), c.get("name", str(c["id"]))
-        if names.get(cid, name) != name:
+        if cid in names and _as_given(names[cid]) != _as_given(name):
             twice.append(f"category {cid} is listed as {names[cid]!r} and {name!r}")
         names.setdefault(cid, name)
     if twice:
         raise DataLayoutError(f"{path}: {'; '.join(twice[:20])}; give each category one id "
                               "(or merge them), or export it again")
     return names
+
+
+def _as_given(name: Any) -> str:
+    """A name as its JSON gives it, to tell two listings of one id apart: true is not 1 (as
+    Python's True == 1), NaN is NaN (NaN != NaN), 1.0 and 1 are one number."""
+    return json.dumps(int(name) if isinstance(name, float) and name.is_integer() else name)
 
 
 def umbrella(categories: list[dict]) -> dict | None:
@@ -155,10 +161,12 @@ def _same_names(classes: dict[str, int], names: dict[str, str], path: Path) -> N
 def _name_key(name: Any) -> str:
     """A category's name as compared: its text, spaces collapsed and case folded; a number
     by its value (exports of id-named classes write 1, "1" or, from a table's column, 1.0,
-    and 0 is a name too); '' for none (null or missing)."""
+    and 0 is a name too); '' for none (null, missing, or NaN: a table's empty cell)."""
     if isinstance(name, float) and name.is_integer():
         name = int(name)
-    return "" if name is None else " ".join(str(name).split()).casefold()
+    if name is None or name != name:  # only NaN is not itself
+        return ""
+    return " ".join(str(name).split()).casefold()
 
 
 def _clipped_area(points: np.ndarray, w: float, h: float) -> tuple[float, float]:

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from tests.test_coco import W, _coco, _layout
-from unet.dataset.coco_checks import class_numbers
+from unet.dataset.coco_checks import class_numbers, span
 from unet.dataset.download import write_manifest
 from unet.dataset.layout import DataLayoutError
 
@@ -204,3 +204,10 @@ def test_one_id_listed_as_true_and_1_is_refused(tmp_path):
     data["categories"][1]["name"] = 1.0
     assert class_numbers(data, tmp_path / "ann.json")[0] == {"1": 1}
 
+
+
+@pytest.mark.parametrize("extent", [(-0.0, 10.0, -0.0, 500.0), (0, 10, 0, 500)])
+def test_an_extent_is_shown_without_negative_zero(extent):
+    """A vertex rounded by its tool from -0.04 is -0.0 in the JSON, and its extent read
+    'x -0..10': zero is shown as 0, floats and integers alike."""
+    assert span(extent) == "x 0..10, y 0..500"

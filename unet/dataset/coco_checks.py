@@ -212,7 +212,7 @@ def outside(polygons: list, w: int, h: int) -> tuple[Extent, bool] | None:
 
 def span(extent: Extent) -> str:
     """An extent (x0, x1, y0, y1) as errors and warnings show it: 'x 40..100, y 20..60'."""
-    x0, x1, y0, y1 = extent
+    x0, x1, y0, y1 = (v + 0.0 for v in extent)  # -0.0 (a tool's rounding of -0.04) as 0
     return f"x {x0:g}..{x1:g}, y {y0:g}..{y1:g}"
 
 

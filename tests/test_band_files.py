@@ -102,8 +102,10 @@ def test_bands_that_cannot_stack_are_refused_naming_the_file(tmp_path, break_it,
 
 
 def test_templates_need_the_id(tmp_path):
+    """The example is quoted as the template is ('{group}' layouts' example was, this not)."""
     _cloud(tmp_path)
-    with pytest.raises(DataLayoutError, match=r"band_files: 'train_nir/nir\.TIF' has no \{id\}"):
+    with pytest.raises(DataLayoutError, match=r"band_files: 'train_nir/nir\.TIF' has no \{id\}"
+                       r".*e\.g\. 'train_nir/nir_\{id\}\.TIF'$"):
         _manifest(tmp_path, band_files=["train_nir/nir.TIF"])
 
 

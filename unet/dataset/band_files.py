@@ -30,7 +30,7 @@ def with_bands(
     key = f"{layout.section}.band_files"
     for template in layout.band_files:
         check_template(layout, key, template, "train_nir/nir_{id}.TIF",
-                       "'{group}_nir/nir_{id}.TIF'")
+                       "{group}_nir/nir_{id}.TIF")
     kept, files = files_per_id(root, layout, found, key, layout.band_files, "band file")
     return [(pid, [image, *files[pid]], mask) for pid, image, mask in kept]
 

@@ -26,13 +26,13 @@ def check_template(layout: Layout | None, key: str, template: str, example: str,
     if ID not in template:
         raise DataLayoutError(
             f"{key}: {template!r} has no {ID}; write each image's file with {ID} where the "
-            f"image's id goes, e.g. {example}"
+            f"image's id goes, e.g. {example!r}"
         )
     if layout is not None and GROUP in layout.images and GROUP not in template:
         raise DataLayoutError(
             f"{key}: {template!r} has no {GROUP}, but {layout.section}.images "
             f"{layout.images!r} has: the images of two groups with one file name would share "
-            f"a file; write {GROUP} where the group's name goes, e.g. {group_example}"
+            f"a file; write {GROUP} where the group's name goes, e.g. {group_example!r}"
         )
 
 

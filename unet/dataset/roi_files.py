@@ -17,7 +17,7 @@ def with_roi(
     one is refused (or, with allow_unpaired, skipped with a warning), naming the files."""
     key = f"{layout.section}.roi"
     check_template(layout, key, layout.roi, "mask/{id}_training_mask.gif",
-                   "'{group}/mask/{id}_{group}_mask.gif'")
+                   "{group}/mask/{id}_{group}_mask.gif")
     kept, files = files_per_id(root, layout, found, key, [layout.roi],
                                "region-of-interest file")
     return kept, {pid: paths[0] for pid, paths in files.items()}

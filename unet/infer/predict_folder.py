@@ -129,7 +129,7 @@ def roi_files(files: list[Path], template: str | None, key: str = "--roi") -> li
         return [None] * len(files)
     if "{id}" not in template:
         raise ValueError(f"{key} {template!r} has no {{id}}: write each image's region of "
-                         "interest with {id} for the image's file stem, e.g. mask/{id}_mask.gif")
+                         "interest with {id} for the image's file stem, e.g. 'mask/{id}_mask.gif'")
     rois = [Path(template.replace("{id}", f.stem)) for f in files]
     missing = [str(r) for r in rois if not r.is_file()]
     if missing:

@@ -58,12 +58,17 @@ def check_order(jobs: Sequence[tuple[RleMasks, Path, tuple[int, int]]]) -> None:
             continue  # an unusable encoding: refused by name when its mask is written
 
 
+def _orders(drawn: list[tuple[RleMasks, Path, tuple[int, int]]]) -> tuple[str, str]:
+    """The rle.order the masks were read with, and the other one the checks weigh it against."""
+    order = drawn[0][0].order
+    return order, "rows" if order == "columns" else "columns"
+
+
 def _check_edges(drawn: list[tuple[RleMasks, Path, tuple[int, int]]]) -> None:
     """The edge count of the masks read either way, on images that are not square."""
     if not drawn:
         return
-    order = drawn[0][0].order
-    other = "rows" if order == "columns" else "columns"
+    order, other = _orders(drawn)
     edges = dict.fromkeys((order, other), 0)
     for masks, _, size in drawn:
         for way in edges:
@@ -90,8 +95,7 @@ def _check_square(drawn: list[tuple[RleMasks, Path, tuple[int, int]]]) -> None:
             names.append(image.name)
     if len(leads) < FEWEST or np.median(leads) <= LEAD:
         return
-    order = drawn[0][0].order
-    other = "rows" if order == "columns" else "columns"
+    order, other = _orders(drawn)
     log.warning(
         "%s: on %d square images (%s) the object outlines read with rle.order: %s lie on the "
         "images' edges far less than read with rle.order: %s, which transposes each mask "

@@ -19,7 +19,7 @@ from unet.cache.nearest import resize_mask
 from unet.cache.pair_sizes import check_pair_sizes, turned_note
 from unet.cache.ragged import flat_offsets
 from unet.cache.settings import PreprocessSettings
-from unet.common.bad_files import as_mask_error, in_order, kept, listed, raise_all
+from unet.common.bad_files import as_mask_error, in_order, kept, listed, raise_all, sentence
 from unet.common.bands import read_bands, resize_bands
 from unet.common.decoders import band_count
 from unet.common.fileio import atomic_dir, disk_errors, read_json, reserve, write_json
@@ -100,7 +100,7 @@ def _channels(pairs: list[dict]) -> int:
                 raise ValueError(f"{head}{others[0]} has {said[others[0]]}: {fix}")
             lines = listed([f"{i} has {said[i]}" for i in others], "image(s)")
             raise ValueError("\n".join([f"{head}{len(others)} images do not:", *lines,
-                                        fix[0].upper() + fix[1:]]))
+                                        sentence(fix)]))
         return bands[first]
     for p in pairs:
         try:

@@ -54,6 +54,11 @@ def _shared_fix(texts: list[str], files: list[str]) -> str:
     return ends[cut:] if cut >= 0 and len(ends) - cut > 20 else ""
 
 
+def sentence(fix: str) -> str:
+    """A fix written to follow a ';' as a sentence of its own: its first letter a capital."""
+    return fix[:1].upper() + fix[1:]
+
+
 def raise_all(errors: list[tuple[str, Exception]], what: str = "pairs cannot be cached",
               unit: str = "pair(s)") -> None:
     """Raise the errors (each keyed by its file, sorted by it) as one: one error as it is,
@@ -67,7 +72,7 @@ def raise_all(errors: list[tuple[str, Exception]], what: str = "pairs cannot be 
     fix = _shared_fix(texts, [str(key) for key, _ in errors])
     lines = [t[: len(t) - len(fix)] if fix else t for t in texts]
     fix = fix.lstrip(";. ")
-    tail = [fix[:1].upper() + fix[1:]] if fix else []
+    tail = [sentence(fix)] if fix else []
     message = "\n".join([f"{len(errors)} {what}:", *listed(lines, unit), *tail])
     raise _as_one([type(err) for _, err in errors], message)
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from unet.common.bad_files import listed, raise_all
+from unet.common.bad_files import listed, raise_all, sentence
 from unet.common.maskio import write_mask_png
 from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, nfc, source_file
 from unet.dataset.names import listing
@@ -199,7 +199,7 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
                   ": true to skip them" if stray else f"fix the names, set {section}.rle.absent: "
                   "empty if an image missing from the CSV has no objects, or "
                   f"{section}.allow_unpaired: true to skip these")
-        raise DataLayoutError("; ".join(problems) + f". {advice[0].upper()}{advice[1:]}")
+        raise DataLayoutError("; ".join(problems) + f". {sentence(advice)}")
     for p in problems:
         log.warning("skipping %s", p)
     if not pairs:
@@ -295,4 +295,4 @@ def _unusable(csv_path: Path, image: Path, bad: list[tuple[int | None, ValueErro
     # indented below the image: its lines stay apart from other images' in one error
     return DataLayoutError("\n".join([
         f"{csv_path}: {len(bad)} encodings of {image.name} are unusable:",
-        *(f"    {r.strip()}" for r in listed(rows, "row(s)")), f"    {fix[0].upper()}{fix[1:]}."]))
+        *(f"    {r.strip()}" for r in listed(rows, "row(s)")), f"    {sentence(fix)}."]))

@@ -168,3 +168,17 @@ def test_errors_whose_class_takes_other_arguments_are_still_raised_together():
     with pytest.raises(LookupError) as err:
         raise_all([(n, KeyError(f"no {n}")) for n in ("k", "l")], "keys are missing")
     assert str(err.value).startswith("2 keys are missing:\n")
+
+
+@pytest.mark.parametrize("fix, said", [
+    ("masks.unlisted: ignore skips the values no class lists", "masks.unlisted: ignore"),
+    ("allow_unpaired: true skips the pairs that lack a mask", "allow_unpaired: true"),
+    ("`unet predict --roi` takes a template with {id}", "`unet predict"),
+    ("e.g. set masks.threshold to binarise the masks", "E.g. set"),
+    ("give every mask one of the listed values", "Give every"),
+])
+def test_a_shared_fix_starting_with_a_key_keeps_the_key_as_written(fix, said):
+    errors = [(f"{n}.png", ValueError(f"{n}.png holds 7; {fix}")) for n in "ab"]
+    with pytest.raises(ValueError) as caught:
+        raise_all(errors, "masks cannot be read")
+    assert str(caught.value).splitlines()[-1].startswith(said)  # 'Masks.unlisted' is no key

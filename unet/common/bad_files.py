@@ -54,9 +54,15 @@ def _shared_fix(texts: list[str], files: list[str]) -> str:
     return ends[cut:] if cut >= 0 and len(ends) - cut > 20 else ""
 
 
+# A config key (masks.values, allow_unpaired) as a fix's first word: capitalised, it is a key
+# that does not exist, and one a user would copy. (e.g. is a word, not a key.)
+_KEY = re.compile(r"[a-z]\w*(?:\.[a-z]\w*)+(?![.\w])|[a-z]+_\w+")
+
+
 def sentence(fix: str) -> str:
-    """A fix written to follow a ';' as a sentence of its own: its first letter a capital."""
-    return fix[:1].upper() + fix[1:]
+    """A fix written to follow a ';' as a sentence of its own: its first letter a capital,
+    unless its first word is a config key (kept as written)."""
+    return fix if _KEY.match(fix) else fix[:1].upper() + fix[1:]
 
 
 def raise_all(errors: list[tuple[str, Exception]], what: str = "pairs cannot be cached",

@@ -211,3 +211,11 @@ def test_an_extent_is_shown_without_negative_zero(extent):
     """A vertex rounded by its tool from -0.04 is -0.0 in the JSON, and its extent read
     'x -0..10': zero is shown as 0, floats and integers alike."""
     assert span(extent) == "x 0..10, y 0..500"
+
+
+def test_names_written_as_lists_or_objects_are_compared_not_crashed_on(tmp_path, caplog):
+    from unet.dataset.coco_checks import _as_given, _same_names
+    assert _as_given({"b": 1, "a": 2}) == _as_given({"a": 2, "b": 1})  # one object, keys reordered
+    with caplog.at_level(logging.WARNING):  # a TypeError (unhashable list) before
+        _same_names({"1": 1, "2": 2}, {"1": ["cell"], "2": ["cell"]}, tmp_path / "a.json")
+    assert "both named ['cell']" in caplog.text

@@ -96,7 +96,8 @@ def _category_names(data: dict, path: Path) -> dict[str, str]:
 def _as_given(name: Any) -> str:
     """A name as its JSON gives it, to tell two listings of one id apart: true is not 1 (as
     Python's True == 1), NaN is NaN (NaN != NaN), 1.0 and 1 are one number."""
-    return json.dumps(int(name) if isinstance(name, float) and name.is_integer() else name)
+    return json.dumps(int(name) if isinstance(name, float) and name.is_integer() else name,
+                      sort_keys=True)  # an object's keys in any order are one object
 
 
 def umbrella(categories: list[dict]) -> dict | None:
@@ -149,7 +150,7 @@ def _same_names(classes: dict[str, int], names: dict[str, str], path: Path) -> N
             by_name.setdefault(key, []).append(c)
     for ids in by_name.values():
         if len(ids) > 1:
-            spelt = list(dict.fromkeys(names[c] for c in ids))
+            spelt = list({_as_given(names[c]): names[c] for c in ids}.values())  # lists: unhashable
             named = (f"{'both' if len(ids) == 2 else 'all'} named {spelt[0]!r}" if len(spelt) == 1
                      else "named " + " and ".join(map(repr, spelt)))
             log.warning(

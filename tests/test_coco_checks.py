@@ -219,3 +219,15 @@ def test_names_written_as_lists_or_objects_are_compared_not_crashed_on(tmp_path,
     with caplog.at_level(logging.WARNING):  # a TypeError (unhashable list) before
         _same_names({"1": 1, "2": 2}, {"1": ["cell"], "2": ["cell"]}, tmp_path / "a.json")
     assert "both named ['cell']" in caplog.text
+
+
+def test_a_byte_not_utf8_in_the_json_is_named_at_its_line(tmp_path):
+    """A JSON saved in the Windows code page was named by its byte offset alone, where the
+    CSV and config refusals give the line to go to."""
+    data = _coco(tmp_path)
+    text = json.dumps(data, indent=1).replace('"cell"', '"c\xe9ll"')
+    (tmp_path / "ann.json").write_bytes(text.encode("cp1252"))
+    line = text[: text.index("c\xe9ll")].count("\n") + 1
+    with pytest.raises(DataLayoutError, match=rf"ann\.json is not valid JSON \(byte 0xe9 on "
+                                              rf"line {line} is not UTF-8"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())

@@ -203,3 +203,14 @@ def _probe(start: Path, named: str, folder: Path) -> None:
     except OSError as err:
         raise PermissionError(f"{named}: cannot write there ({err.strerror} in {where}); "
                               "name a folder you may write to") from err
+
+
+def first_not_utf8(raw: bytes) -> tuple[int, int] | None:
+    """(offset, line) of the first byte of `raw` that is not UTF-8, None when every byte is:
+    a CR, LF or CRLF ends a line (Excel for Mac ends a CSV's lines in CR; YAML and JSON take
+    all three), counted on the whole file (a text reader's error counts from its chunk)."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return err.start, len((raw[: err.start] + b".").splitlines())
+    return None

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from unet.common.fileio import first_not_utf8
 from unet.config.checks import ConfigError
 
 
@@ -37,10 +38,9 @@ def check_yaml(path: str | os.PathLike) -> None:
     except UnicodeDecodeError:  # saved as ANSI / Latin-1 by a Windows editor
         # decoded whole again: the reader's error counts from its 8 KB chunk, not the file
         raw = Path(path).read_bytes()
-        at = _not_utf8(raw)
-        if at is None:  # saved again, as UTF-8, since
+        if (bad := first_not_utf8(raw)) is None:  # saved again, as UTF-8, since
             return
-        line = len((raw[:at] + b".").splitlines())  # CR, LF or CRLF ends a line, as in YAML
+        at, line = bad
         raise ConfigError(
             f"{path}, line {line}: byte {raw[at]:#x} is not UTF-8, which YAML "
             "files are read as (saved as ANSI or Latin-1?): save the file as UTF-8") from None
@@ -57,15 +57,6 @@ def check_yaml(path: str | os.PathLike) -> None:
         ) from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: YAML cannot read it ({err}): fix the file") from None
-
-
-def _not_utf8(raw: bytes) -> int | None:
-    """The offset in `raw` of the first byte that is not UTF-8; None when all are."""
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        return err.start
-    return None
 
 
 def _check_node(node, prefix: str, path: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from unet.common.bad_files import listed
+from unet.common.fileio import first_not_utf8
 from unet.dataset.layout import DataLayoutError
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,12 @@ def load_coco(path: Path, section: str) -> dict:
     except json.JSONDecodeError as err:  # cut off, or edited by hand
         raise DataLayoutError(f"{path} is not valid JSON ({err.msg} at line {err.lineno} "
                               f"column {err.colno}); download or export it again") from None
-    except UnicodeDecodeError as err:
-        raise DataLayoutError(f"{path} is not valid JSON (byte {err.start} is not UTF-8, "
-                              "which JSON files are written in); save it as UTF-8") from None
+    except UnicodeDecodeError:
+        raw = path.read_bytes()
+        at, line = first_not_utf8(raw)
+        raise DataLayoutError(f"{path} is not valid JSON (byte {raw[at]:#x} on line {line} is "
+                              "not UTF-8, which JSON files are written in); save it as UTF-8"
+                              ) from None
     for part in _KEYS:
         if isinstance(data, dict) and isinstance(data.get(part), dict):
             data[part] = list(data[part].values())  # LIVECell's: an object keyed by id

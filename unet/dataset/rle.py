@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from unet.common.bad_files import listed, raise_all, sentence
+from unet.common.fileio import first_not_utf8
 from unet.common.maskio import write_mask_png
 from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, nfc, source_file
 from unet.dataset.names import listing
@@ -65,9 +66,9 @@ def _read_rows(
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:  # Excel's "CSV" is the Windows code page
-        line = len((raw[: err.start] + b".").splitlines())  # Excel for Mac ends lines in CR
-        raise DataLayoutError(f"{path} is not UTF-8 (byte {raw[err.start]:#x} on line {line}); "
+    except UnicodeDecodeError:  # Excel's "CSV" is the Windows code page
+        at, line = first_not_utf8(raw)
+        raise DataLayoutError(f"{path} is not UTF-8 (byte {raw[at]:#x} on line {line}); "
                               "save it as UTF-8 (Excel: 'CSV UTF-8')") from None
     delimiter = _delimiter(text, wanted, path, section)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)

@@ -102,3 +102,24 @@ def test_threshold_binarises_soft_float_masks(tmp_path, threshold):
     masks = np.load(root / "cache" / "train_masks.npy")
     assert meta["class_values"] == [0, 255]
     assert np.array_equal(masks[0], (soft > threshold).astype(np.uint8))
+
+
+@pytest.mark.parametrize(("suffix", "mixed"), [(".png", False), (".tif", False), (".png", True)])
+def test_one_bit_masks_are_written_one_bit(tmp_path, suffix, mixed):
+    # 1-bit PNG and TIFF masks (bool arrays as scikit-image and tifffile save them) came back
+    # as 8-bit 0/255 PNGs: numpy read the data as False/True and the predictions as 0/255.
+    root = _dataset(tmp_path, (0, 1), np.uint8)
+    for i in range(6):
+        mask = tifffile.imread(root / f"m{i}.tif").astype(bool)
+        Image.fromarray(mask).save(root / f"m{i}{suffix}")
+    manifest = root / "manifest.json"
+    manifest.write_text(manifest.read_text().replace(".tif", suffix))
+    if mixed:  # one 8-bit mask among them: written 8-bit, as it holds
+        Image.fromarray(np.zeros((20, 24), np.uint8)).save(root / "m5.png")
+    meta = preprocess(manifest, root / "split.json", root / "cache",
+                      PreprocessSettings(width=24, height=20))
+    mapping = mapping_from_meta(model_record({}, {}, meta, {}, 1, None, [], ""))
+    mapping.write(tmp_path / "out.png", np.eye(20, 24, dtype=np.uint8))
+    with Image.open(tmp_path / "out.png") as im:
+        assert im.mode == ("L" if mixed else "1")
+        assert np.array_equal(np.asarray(im.convert("L")), 255 * np.eye(20, 24, dtype=np.uint8))

@@ -38,7 +38,9 @@ def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: i
     if mapping.rgb:
         return mapping
     _refuse_unwritable(mapping.values, masks[0])
-    mapping = replace(mapping, bits=16 if deep else 8)
+    # 1-bit masks (bool arrays saved by scikit-image, tifffile) read as 0/255: written 1-bit
+    one_bit = all(mode == "1" for mode, *_ in headers) and set(mapping.values) <= {0, 255}
+    mapping = replace(mapping, bits=16 if deep else 1 if one_bit else 8)
     if mapping.threshold is not None:
         return mapping  # values binarised into (0, top): not palette indices
     palette = check_palettes(masks, mapping, [h[1] for h in headers])

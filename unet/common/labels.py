@@ -17,7 +17,6 @@ from unet.common.maskio import read_mask, write_mask_png
 
 IGNORE_INDEX = 255  # class index of pixels the loss and the metrics skip (so <= 255 classes)
 
-
 _CHUNK = 1 << 20  # pixels mapped at a time
 _UNKNOWN = 256  # a lookup table's entry for values the mapping does not know
 _TABLE_LIMIT = 1 << 24  # widest table: every packed 0xRRGGBB colour (32 MB of uint16)
@@ -53,7 +52,7 @@ class MaskMapping:
     # Palette masks (GIF, palette PNG): values are indices into this flat (r, g, b, ...) table,
     # and written masks carry it, so they look as the data's own do.
     palette: tuple[int, ...] | None = None
-    bits: int = 8  # grey masks' bit depth in the data (16: uint16 label TIFFs); written alike
+    bits: int = 8  # grey masks' bit depth in the data (16: uint16 label TIFFs, 1: bilevel)
     merged: tuple[tuple[int, int], ...] = ()  # (value, class): a class's further values
     skip_unlisted: bool = False  # values in no class are ignored, not refused (masks.unlisted)
     # Class 0 is background: left out of the foreground scores and unpainted in overlays.
@@ -196,7 +195,7 @@ class MaskMapping:
 
     def write_values(self, path: str | os.PathLike, values: np.ndarray) -> None:
         """Write a mask already in the data's values (from `to_values`) as a PNG."""
-        write_mask_png(path, values, rgb=self.rgb, palette=self.palette, alpha=self.alpha)
+        write_mask_png(path, values, self.rgb, self.palette, self.alpha, self.bits)
 
     def describe(self, values: list[int]) -> str:
         """Values as the user wrote them: grey levels, or (r, g, b) for colour masks."""

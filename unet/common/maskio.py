@@ -211,16 +211,19 @@ def write_mask_png(
     rgb: bool = False,
     palette: tuple[int, ...] | None = None,
     alpha: tuple[int, ...] | None = None,
+    bits: int = 8,
 ) -> None:
     """Write a (H, W) mask as PNG, atomically: RGB for packed colours (`rgb`), a palette PNG
     with `palette` (flat r, g, b, ...; values are its indices) and `alpha` (its transparency,
-    as mask_header gives it), else grey: 16-bit for a uint16 mask or a value above 255, 8-bit
-    otherwise."""
+    as mask_header gives it), else grey: 16-bit for a uint16 mask or a value above 255, 1-bit
+    for 0/255 with `bits` 1 (the data's masks are 1-bit), 8-bit otherwise."""
     mask = np.ascontiguousarray(mask)
     extra = {}
     top = int(mask.max()) if mask.size else 0
     if rgb:
         im = Image.fromarray(unpack_rgb(mask), mode="RGB")
+    elif bits == 1 and mask.dtype != np.uint16 and np.isin(mask, (0, 255)).all():
+        im = Image.fromarray(mask > 0)  # mode "1": read back as 0/255, as the data's are
     elif top <= 255 and mask.dtype != np.uint16:
         # No copy when already 8-bit: a memory-mapped mask is encoded in place.
         im = Image.fromarray(mask.astype(np.uint8, copy=False), mode="L")

@@ -123,3 +123,21 @@ def test_one_bit_masks_are_written_one_bit(tmp_path, suffix, mixed):
     with Image.open(tmp_path / "out.png") as im:
         assert im.mode == ("L" if mixed else "1")
         assert np.array_equal(np.asarray(im.convert("L")), 255 * np.eye(20, 24, dtype=np.uint8))
+
+
+def test_a_negative_value_is_offered_as_the_ignore_value(tmp_path):
+    # int16 label TIFFs with -1 on unlabelled pixels were told only to merge -1 into a class
+    # (masks.values: [..., [1, -1]]): followed, every unlabelled pixel trained as class 1.
+    from unet.common.labels import MaskValueError
+
+    root = _dataset(tmp_path, (0, 1), np.int16)
+    for i in range(6):
+        mask = tifffile.imread(root / f"m{i}.tif")
+        mask[:2] = -1
+        tifffile.imwrite(root / f"m{i}.tif", mask)
+    with pytest.raises(MaskValueError, match=r"-1.*m0\.tif.*masks\.ignore: -1"):
+        preprocess(root / "manifest.json", root / "split.json", root / "cache",
+                   PreprocessSettings(width=24, height=20))
+    meta = preprocess(root / "manifest.json", root / "split.json", root / "cache",
+                      PreprocessSettings(width=24, height=20, mask_ignore=-1))
+    assert meta["class_values"] == [0, 1]

@@ -54,8 +54,10 @@ def _refuse_unwritable(values: tuple[int, ...], example: str) -> None:
     if bad:
         raise MaskValueError(
             f"class value {bad[0]} cannot be written back: a mask PNG holds 0-65535 (masks such "
-            f"as {example}); save the masks with values in that range, or list the value after "
-            f"one that is in it (masks.values: [..., [1, {bad[0]}]] writes that class as 1)"
+            f"as {example}); if it marks unlabelled pixels, set masks.ignore: {bad[0]} (the "
+            f"loss and the metrics skip them); else save the masks with values in that range, "
+            f"or list the value after one that is in it (masks.values: [..., [1, {bad[0]}]] "
+            f"writes that class as 1)"
         )
 
 

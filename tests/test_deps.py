@@ -20,7 +20,7 @@ BANDS = {"common.bands"}  # multi-band TIFFs: wherever the model's input or a vi
 DOWNLOAD = {"common.fileio", *(IMAGEIO - {"common.maskio"}), "common.parallel", "dataset.download",
             "common.bad_files", "dataset.layout", "dataset.layout_kinds", "dataset.names",
             "dataset.pairing", "dataset.precheck", "dataset.sources"} | SETTINGS
-FETCH = {"dataset.archives", "dataset.archive_kinds", "dataset.http_get",
+FETCH = {"dataset.archives", "dataset.archive_kinds", "dataset.archive_links", "dataset.http_get",
          "dataset.member_names", "dataset.url"}
 SOURCES = {"synthetic": {"dataset.synthetic", "common.maskio"}, "local": set(), "url": FETCH,
            "kaggle": FETCH | {"dataset.kaggle"}}

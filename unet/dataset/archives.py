@@ -13,20 +13,20 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from unicodedata import normalize
 
 from unet.common.fileio import read_json, temp_dir_beside, write_json
 from unet.dataset.archive_kinds import other_kind
+from unet.dataset.archive_links import is_zip_link, outside_link, tar_members, zip_links
+from unet.dataset.archive_links import parts as _parts
 from unet.dataset.member_names import NameClash, legacy_tar_names, zip_name_encoding
 
 log = logging.getLogger(__name__)
 
 MARKER = ".unpacked.json"  # written last: its presence means the tree is complete
 # Raised when a fix changes what unpacking writes, so a tree unpacked before it is unpacked
-# again: 2, zip names with backslashes, UTF-8 without the flag, tar names in cp1252; 3, NFC.
-UNPACKER = 3
-_SEP = re.compile(r"[\\/]+")  # a backslash is a separator too, for archives made on Windows
-_ABSOLUTE = re.compile(r"^([\\/]|[A-Za-z]:)")
+# again: 2, zip names with backslashes, UTF-8 without the flag, tar names in cp1252; 3, NFC;
+# 4, zip symlinks as links (they were small files holding their targets).
+UNPACKER = 4
 # What a truncated or corrupt archive raises while being read.
 _DAMAGED = (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError)
 _DAMAGED += (gzip.BadGzipFile,)
@@ -44,55 +44,6 @@ class Archive:
     path: Path
     sha256: str
     origin: str
-
-
-def _parts(name: str) -> list[str] | None:
-    """Path components of a member name; None when it is absolute or climbs with '..'."""
-    if _ABSOLUTE.match(name):
-        return None
-    # Composed (NFC), as names are typed: macOS writes café decomposed, matching no CSV row.
-    parts = [normalize("NFC", p) for p in _SEP.split(name) if p not in ("", ".")]
-    return None if ".." in parts else parts
-
-
-def _link_stays_inside(start: list[str], target: str, links: set[str]) -> bool:
-    """Whether link `target`, read from folder `start`, stays inside the archive's folder."""
-    if _ABSOLUTE.match(target):
-        return False
-    stack = list(start)
-    for part in _SEP.split(target):
-        if part in ("", "."):
-            continue
-        # Through another link the lexical answer is wrong ("l/.." with l -> "." is the
-        # parent folder, not the root), so stepping through one is refused.
-        if stack and "/".join(stack) in links:
-            return False
-        if part == "..":
-            if not stack:
-                return False
-            stack.pop()
-        else:
-            stack.append(part)
-    return True
-
-
-def _tar_links(tf: tarfile.TarFile) -> tuple[str, str] | None:
-    """The first tar member that is or lies under a link that could lead outside, and why.
-
-    The data filter checks links with os.path.realpath on the tree unpacked so far, which a
-    chain of links fools before Python 3.11.13 (CVE-2025-4517); names read as text cannot be.
-    """
-    members = tf.getmembers()
-    links = {"/".join(_parts(m.name) or []) for m in members if m.issym() or m.islnk()}
-    for m in members:
-        parts = _parts(m.name) or []
-        if any("/".join(parts[:k]) in links for k in range(1, len(parts))):
-            return m.name, "lies under a link member, so writing it could land anywhere"
-        # Symlinks are read from their own folder, tar hard links from the archive's root.
-        start = parts[:-1] if m.issym() else []
-        if (m.issym() or m.islnk()) and not _link_stays_inside(start, m.linkname, links):
-            return m.name, f"is a link to {m.linkname!r}, outside the folder"
-    return None
 
 
 def _open(archive: Archive) -> Opened:
@@ -155,7 +106,7 @@ _LINK = "\0"  # ends the owners' key of a link member (no member name holds a NU
 def _claim(archive: Archive, opened: Opened, owners: dict[str, str], target: Path) -> None:
     """Refuse absolute or climbing member names, and files that another archive brings too."""
     if isinstance(opened, zipfile.ZipFile):
-        entries = [(i.filename, _zip_dir(i), False) for i in opened.infolist()]
+        entries = [(i.filename, _zip_dir(i), is_zip_link(i)) for i in opened.infolist()]
         _zip_readable(archive, opened)
     else:
         entries = [(m.name, m.isdir(), m.issym() or m.islnk()) for m in opened.getmembers()]
@@ -175,7 +126,7 @@ def _claim(archive: Archive, opened: Opened, owners: dict[str, str], target: Pat
                 f"{archive.origin}: member {member!r} of {archive.path.name} is also in "
                 f"{owners[key]}; archives unpacked into one folder must not share files"
             )
-        if is_link:  # may stand for a folder: its own checks (_tar_links, _unzip) apply
+        if is_link:  # may stand for a folder: its own checks (outside_link, _unzip) apply
             owners.setdefault(key + _LINK, archive.origin)
         folders = parts if is_dir else parts[:-1]
         for k in range(1, len(folders) + 1):  # folders end with '/' among the owners
@@ -205,12 +156,18 @@ def _zip_dir(info: zipfile.ZipInfo) -> bool:
 def _unzip(archive: Archive, opened: zipfile.ZipFile, tmp: Path, target: Path) -> None:
     """Write each member of a checked zip at the path its name spells, a backslash being a
     separator too: zipfile's extractall keeps it in the file name on Linux ('images\\a.png',
-    from older Windows tools, beside no images/). A symlink member becomes a small file
-    holding its target: no link. A member whose folder leads outside through links that
-    other archives unpacked before it is refused (each archive's own links are checked on
-    their own, so "up" -> "x/.." and, from a later archive, "x" -> "." make "up" the parent)."""
+    from older Windows tools, beside no images/). Symlink members (`zip -y`), which zipfile
+    writes as small files holding their targets, become links, after the files, each refused
+    where it leads outside (its target, or a member under it). A member whose folder leads
+    outside through links that other archives unpacked before it is refused (each archive's
+    own links are checked on their own, so "up" -> "x/.." and, from a later archive, "x" ->
+    "." make "up" the parent)."""
+    links = zip_links(opened)
+    bad = outside_link([(i.filename, links.get(i.filename), False) for i in opened.infolist()])
+    if bad:
+        raise _refused(archive, *bad, target)
     inside = os.path.realpath(tmp)
-    for info in opened.infolist():
+    for info in sorted(opened.infolist(), key=lambda i: i.filename in links):  # links last
         dest = tmp.joinpath(*_parts(info.filename))
         real = os.path.realpath(dest)
         if os.path.commonpath([inside, real]) != inside:
@@ -220,6 +177,12 @@ def _unzip(archive: Archive, opened: zipfile.ZipFile, tmp: Path, target: Path) -
             dest.mkdir(parents=True, exist_ok=True)
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)
+        if info.filename in links:
+            os.symlink(links[info.filename].replace("\\", "/"), dest)
+            if os.path.commonpath([inside, os.path.realpath(dest)]) != inside:
+                raise _refused(archive, info.filename, "is a link leading outside through "
+                               "links that other archives unpacked", target)
+            continue
         with opened.open(info) as src, open(dest, "wb") as out:
             shutil.copyfileobj(src, out)
 
@@ -249,7 +212,7 @@ def _unpack(archive: Archive, tmp: Path, target: Path, owners: dict[str, str]) -
         if isinstance(opened, zipfile.ZipFile):
             _unzip(archive, opened, tmp, target)
             return
-        bad = _tar_links(opened)
+        bad = outside_link(tar_members(opened))
         if bad:
             raise _refused(archive, *bad, target)
         try:

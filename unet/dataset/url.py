@@ -35,6 +35,13 @@ def _key(i: int, field: str) -> str:
     return f"dataset.url.archives[{i}].{field}"
 
 
+def pinned(given: str | None) -> str | None:
+    """A configured sha256 as 64 lowercase hex digits (None for none): the schema also takes
+    it in upper case (PowerShell's Get-FileHash) and after 'sha256:' (pooch, Zenodo)."""
+    given = (given or "").strip().lower().removeprefix("sha256:")
+    return given or None
+
+
 def file_url_path(url: str) -> Path | None:
     """The local path a file:// URL names (None for other schemes). url2pathname decodes the
     %-escapes itself: decoding before it too read file:///d/e%2520f.zip (Path('/d/e%20f.zip')
@@ -177,7 +184,7 @@ def fetch_archives(urls: list[dict], dest: Path, retries: int = 3) -> list[dict]
         stale.unlink(missing_ok=True)
     records, archives = [], []
     for i, entry in enumerate(urls):
-        url, sha256 = entry["url"], (entry.get("sha256") or None)
+        url, sha256 = entry["url"], pinned(entry.get("sha256"))
         # pooch answers with an absolute path; keep it relative like the manifest's pairs.
         path = folder / _retrieve(i, url, sha256, folder, retries).name
         seen = sha256 or pooch.file_hash(str(path), alg="sha256")

@@ -99,10 +99,15 @@ def missing_folder_hint(root: Path, folder: str, section: str, root_key: str, su
                                    "" if up == Path(".") else up.as_posix())
     below = [d for d in _visible_dirs(root) if (d / folder).is_dir()]
     below += [e for d in _visible_dirs(root) for e in _visible_dirs(d) if (e / folder).is_dir()]
-    if below:
-        rel = below[0].relative_to(root)
-        value = below[0] if root_key == "path" else (Path(sub) / rel).as_posix()
-        return f"; {below[0] / folder} exists: set {section}.{root_key}: '{value}'"
+    values = [str(d) if root_key == "path" else (Path(sub) / d.relative_to(root)).as_posix()
+              for d in below]
+    if len(below) == 1:
+        return f"; {below[0] / folder} exists: set {section}.{root_key}: '{values[0]}'"
+    if below:  # train/ and test/: the first alone, 'test' by sorting, is no answer
+        return (f"; {folder}/ lies in several folders: {listing([repr(v) for v in values])}; "
+                f"set {section}.{root_key} to the one to use, or, where they lie side by side, "
+                f"set it to their folder and write '{{group}}/{folder}' for '{folder}' to take "
+                "them all as groups (README: {group})")
     held = [d.name for d in _visible_dirs(root)]
     return (f"; it holds the folders {listing(held, 8)}" if held else "") + _archives_in(
         root, section)

@@ -149,3 +149,14 @@ def test_a_class_absent_from_a_fold_does_not_lift_its_mean_over_folds(tmp_path):
         table = list(csv.DictReader(f, delimiter="\t"))
     assert [r["val_dice_2"] for r in table] == ["0.4000", "", "0.4000", ""]  # sd: one fold
     assert [r["val_dice_1"] for r in table] == ["0.6000", "0.6000", "0.6000", "0.0000"]
+
+
+def test_the_table_reports_the_epoch_training_kept_on_a_dice_tie(tmp_path):
+    # Training keeps, among epochs of equal Dice, the one of lower validation loss (best.pt);
+    # the table took the first of them: epoch 1, untrained (Dice 0.0 until foreground shows).
+    (tmp_path / "h.csv").write_text(
+        "epoch,val_loss,val_dice\n1,1.8,0.0\n2,1.7,0.0\n3,1.75,0.0\n4,1.6,0.0\n")
+    cross_validation([tmp_path / "h.csv"], tmp_path / "cv.tsv")
+    with open(tmp_path / "cv.tsv") as f:
+        fold = next(csv.DictReader(f, delimiter="\t"))
+    assert fold["best_epoch"] == "4" and fold["val_loss"] == "1.6000"

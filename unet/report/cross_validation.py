@@ -15,13 +15,14 @@ log = logging.getLogger(__name__)
 
 
 def best_epochs(history_csvs: list[str | os.PathLike]) -> list[dict[str, float]]:
-    """Per fold, the history row that training kept (the first with the best val Dice)."""
+    """Per fold, the history row that training kept (best.pt): the best val Dice, among equals
+    the lowest val loss, among those the first (train._keep_if_best)."""
     best = []
     for path in history_csvs:
         rows = read_history(path)
         if not rows:
             raise ValueError(f"{path} has no epochs: rerun training for this fold")
-        best.append(max(rows, key=lambda r: (r["val_dice"], -r["epoch"])))
+        best.append(max(rows, key=lambda r: (r["val_dice"], -r["val_loss"], -r["epoch"])))
     return best
 
 

@@ -13,12 +13,14 @@ from unet.model.build import build_model
 from unet.model.unet import UNetConfig
 
 
-def tiny_record(fold: int | None = None, folds: int | None = None, **config) -> dict:
-    """A model file's contents for a 2-class depth-1 UNet of random weights, no training."""
+def tiny_record(fold: int | None = None, folds: int | None = None, split: list | None = None,
+                **config) -> dict:
+    """A model file's contents for a 2-class depth-1 UNet of random weights, no training;
+    `split`: its run's folds' ids (default `folds` empty folds)."""
     cfg = UNetConfig(in_channels=3, num_classes=2, depth=1, base_width=4, **config)
     net = build_model(cfg, pretrained=False)
     meta = {"class_values": [0, 255], "size": [16, 16], "in_channels": 3, "num_classes": 2,
-            "mask_bits": 8, "mode": "resize", "folds": [[]] * (folds or 0)}
+            "mask_bits": 8, "mode": "resize", "folds": split or [[]] * (folds or 0)}
     return checkpoint.model_record(cfg.to_dict(), net.state_dict(), meta, {}, 1, fold,
                                    [0.5, 0.5], "")
 
@@ -102,3 +104,18 @@ def test_the_newer_of_a_single_model_and_folds_is_taken(tmp_path, caplog):
     assert str(single) in caplog.text and "older" in caplog.text
     os.utime(single, (single.stat().st_mtime + 10000,) * 2)  # folds off again since
     assert _models(str(exp)) == [str(single)]
+
+
+def test_a_fold_of_another_split_with_the_same_count_is_named(tmp_path, capsys):
+    # split.seed changed and the rerun stopped after folds 0 and 1 (fold 2 killed, or failed):
+    # all three record 3 folds, and `unet predict` averaged fold 2 of the old split, which may
+    # have trained on the new test images, with the new run's two.
+    exp = tmp_path / "exp"
+    paths = _experiment(exp, {0: 3, 1: 3, 2: 3})
+    for k, path in enumerate(paths):
+        split = [["c"], ["a"], ["b"]] if k == 2 else [["a"], ["b"], ["c"]]
+        checkpoint.save(path, tiny_record(k, split=split))
+    os.utime(paths[2], (paths[2].stat().st_mtime - 1000,) * 2)
+    assert main(["info", str(exp)]) == 2
+    err = capsys.readouterr().err
+    assert str(paths[2]) in err and "split" in err, err

@@ -201,9 +201,9 @@ def model_record(
         "train_settings": settings,
         "epoch": epoch,
         "fold": fold,
-        # how many folds its run had (split.folds): `unet predict` on an experiment's folder
-        # takes that run's folds only, never one left by an earlier run with more
+        # its run's fold count and fold ids' digest: `unet predict` takes one run's (model.folds)
         "folds": None if fold is None else len(meta.get("folds") or []),
+        "folds_digest": None if fold is None else config_hash(meta.get("folds") or []),
         "val_dice": val_dice,
         "config_hash": settings_hash,
         # arch smp, tu-local-dir:/tu-hf-hub: encoders: what rebuilds the network without that

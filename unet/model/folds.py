@@ -8,9 +8,11 @@ from pathlib import Path
 from unet.model import checkpoint
 
 
-def _recorded_counts(found: dict[int, Path]) -> dict[int, int | None]:
-    """Each fold's run's fold count, as its model file records it (older files: None)."""
-    return {k: checkpoint.load(path).get("folds") for k, path in found.items()}
+def _recorded(found: dict[int, Path]) -> dict[int, tuple[int | None, str | None]]:
+    """Each fold's record of its run, as its model file holds it: the fold count and the
+    digest of the folds' ids (older files: None)."""
+    records = {k: checkpoint.load(path) for k, path in found.items()}
+    return {k: (r.get("folds"), r.get("folds_digest")) for k, r in records.items()}
 
 
 def _cache_count(exp: Path) -> int | None:
@@ -30,6 +32,22 @@ def _refuse(exp: Path, why: str) -> ValueError:
     )
 
 
+def _refuse_other_splits(exp: Path, found: dict[int, Path], digests: dict[int, str | None]
+                         ) -> None:
+    """Refuse folds whose run dealt other ids (split.seed or the data changed, and the rerun
+    stopped before retraining them): the newest file's fold ids are the latest run's. Files
+    that record no digest (older ones) are not compared."""
+    recorded = [k for k in found if digests[k]]
+    if not recorded:
+        return
+    latest = digests[max(recorded, key=lambda k: found[k].stat().st_mtime)]
+    stray = [str(found[k]) for k in sorted(recorded) if digests[k] != latest]
+    if stray:
+        raise _refuse(exp, f"{', '.join(stray)} trained on other folds than the newest fold "
+                           "(other ids in them: split.seed or the data changed since), and "
+                           "rerunning the workflow retrains it")
+
+
 def experiment_folds(exp: Path) -> list[Path]:
     """folds/<k>/model.pt of `exp` in fold order, when they are exactly folds 0..n-1 of one run
     (n as the files record it, else as the dataset's cache lists); otherwise ValueError naming
@@ -38,7 +56,8 @@ def experiment_folds(exp: Path) -> list[Path]:
              if p.parent.name.isdigit()}
     if not found:
         return []
-    counts = _recorded_counts(found)
+    runs = _recorded(found)
+    counts = {k: count for k, (count, _) in runs.items()}
     recorded = {k: c for k, c in counts.items() if c}
     if recorded:  # the newest file's run is the latest run
         latest = recorded[max(recorded, key=lambda k: found[k].stat().st_mtime)]
@@ -54,6 +73,7 @@ def experiment_folds(exp: Path) -> list[Path]:
                               else f"fold {k}") + ")" for k in stray)
         raise _refuse(exp, f"the latest run has {latest} folds (as {source}), "
                            f"and {described} is not one of them")
+    _refuse_other_splits(exp, found, {k: digest for k, (_, digest) in runs.items()})
     missing = [str(exp / f"folds/{k}/model.pt") for k in range(latest) if k not in found]
     if missing:
         raise _refuse(exp, f"the latest run has {latest} folds, and {', '.join(missing)} "

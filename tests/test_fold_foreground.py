@@ -39,3 +39,22 @@ def test_folds_that_each_hold_foreground_pass(tmp_path):
     by_id, cached = _pairs(tmp_path, {"a": True, "b": True, "n1": False, "t": True})
     split = {"train": ["b", "n1"], "val": ["a"], "test": ["t"], "folds": [["a"], ["b", "n1"]]}
     check_validation(split, cached, MAPPING, by_id)
+
+
+def test_a_class_in_one_folds_images_only_is_named_for_that_fold(caplog):
+    # Class 2 in one image (c), dealt to fold 2: fold 2's model trained without it, predicted
+    # none of it and scored 0 on it, without a word (only fold 0's training rows were checked).
+    from unet.cache.class_checks import record_counts
+
+    def counts(*classes: int) -> tuple[str, np.ndarray]:
+        return "digest", np.bincount(classes, minlength=256)
+
+    cached = {"a": counts(0, 1), "b": counts(0, 1), "c": counts(0, 1, 2), "d": counts(0, 1)}
+    folds = [["a"], ["b"], ["c", "d"]]
+    meta = {"num_classes": 3, "class_values": [0, 128, 255], "folds": folds,
+            "splits": {"train": {"ids": ["b", "c", "d"]}, "val": {"ids": ["a"]}}}
+    record_counts(meta, cached)
+    assert meta["fold_class_counts"][2] == [2, 2, 1]
+    notes = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(notes) == 1 and "class 2 (value 255)" in notes[0], notes
+    assert "fold 2's images only, c (1 in all)" in notes[0], notes

@@ -267,3 +267,19 @@ def record_counts(meta: dict, cached: dict[str, tuple[str, np.ndarray]]) -> None
         entry["class_counts"] = total(entry["ids"])
     if meta.get("folds"):
         meta["fold_class_counts"] = [total(ids) for ids in meta["folds"]]
+        _note_fold_classes(meta, cached)
+
+
+def _note_fold_classes(meta: dict, cached: dict[str, tuple[str, np.ndarray]]) -> None:
+    """Warn of each class that only fold k's own images hold: fold k's model trains on the
+    other folds and never learns it. Fold 0's rows are the train split's, which
+    describe_classes has checked, so from fold 1."""
+    per_fold = np.array(meta["fold_class_counts"], np.int64)  # (folds, classes)
+    for k in range(1, len(per_fold)):
+        for c in np.flatnonzero((per_fold.sum(0) - per_fold[k] == 0) & (per_fold[k] > 0)):
+            held = [i for i in meta["folds"][k] if cached[i][1][c]]
+            log.warning(
+                "class %d (value %s) is in fold %d's images only, %s: fold %d's model "
+                "trains on the other folds, never learns it, and scores 0 on it; the ensemble "
+                "predicts it from the other folds' models. Add images of it, or merge it into "
+                "another class (masks.values)", c, meta["class_values"][c], k, listing(held, 3), k)

@@ -238,3 +238,14 @@ def test_an_unreadable_source_is_refused_naming_the_key_and_the_run(cache, tmp_p
     message = str(err.value)
     assert message.startswith("train.init_from: "), message
     assert "junk.pt" in message and str(tmp_path / "b" / "model.pt") in message, message
+
+
+def test_info_names_the_source_of_a_fine_tuned_unet():
+    # unet info said where an smp model's weights began, not this project's UNet's: a model
+    # fine-tuned from another read as one trained from scratch, its lineage lost to the user.
+    from unet.model.describe import _network
+
+    cfg = {"arch": "unet", "depth": 2, "base_width": 8, "bilinear": True, "norm": "batch",
+           "dropout": 0.0}
+    assert "(weights from train.init_from base/model.pt)" in _network(cfg, "base/model.pt")
+    assert "init_from" not in _network(cfg, None)

@@ -28,17 +28,18 @@ def _bands(ckpt: dict) -> str:
 
 
 def _network(cfg: dict, init_from: str | None = None) -> str:
-    """The architecture in one phrase: this project's UNet, or smp's Unet with its encoder and
-    where its weights began (fine-tuned, `init_from`: the source model's, whatever
+    """The architecture in one phrase: this project's UNet, or smp's Unet with its encoder,
+    and where its weights began (fine-tuned, `init_from`: the source model's, whatever
     encoder_weights says)."""
     if cfg.get("arch") == "smp":  # older model files have no arch: this project's UNet
         weights = (f"from train.init_from {init_from}" if init_from
                    else cfg.get("encoder_weights") or "none, randomly initialised")
         return f"smp Unet, encoder {cfg['encoder']} (weights {weights}), depth {cfg['depth']}"
+    began = f" (weights from train.init_from {init_from})" if init_from else ""
     return (
         f"UNet depth {cfg['depth']}, base width {cfg['base_width']}, "
         f"{'bilinear' if cfg['bilinear'] else 'transposed-conv'} upsampling, norm "
-        f"{cfg['norm']}, dropout {cfg['dropout']}"
+        f"{cfg['norm']}, dropout {cfg['dropout']}{began}"
     )
 
 

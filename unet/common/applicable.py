@@ -49,7 +49,7 @@ def _amp_unused(s: dict) -> list[str]:
 
 def _train_unused(s: dict) -> list[str]:
     """momentum is sgd's and rmsprop's; elastic's shape with elastic on; patch sampling with
-    patches."""
+    patches; reinit_head with init_from."""
     unused = _amp_unused(s)
     if s.get("optimizer") not in ("sgd", "rmsprop"):
         unused.append("momentum")
@@ -57,6 +57,8 @@ def _train_unused(s: dict) -> list[str]:
         unused += ["augment.elastic_sigma", "augment.elastic_p"]
     if not s.get("patch", {}).get("size"):
         unused += ["patch.foreground", "patch.per_image"]
+    if not s.get("init_from"):  # a new output layer of a source model: with one only
+        unused.append("reinit_head")
     return unused
 
 

@@ -27,15 +27,17 @@ def _bands(ckpt: dict) -> str:
     return "one multi-band TIFF an image (unet stack makes them from a file per band); "
 
 
-def _network(cfg: dict, init_from: str | None = None) -> str:
+def _network(cfg: dict, init_from: str | None = None, new_head: bool = False) -> str:
     """The architecture in one phrase: this project's UNet, or smp's Unet with its encoder,
     and where its weights began (fine-tuned, `init_from`: the source model's, whatever
-    encoder_weights says)."""
+    encoder_weights says; `new_head`, train.reinit_head: all but the output layer)."""
+    source = (f"from train.init_from {init_from}"
+              + (" but a new output layer" if new_head else "")) if init_from else ""
     if cfg.get("arch") == "smp":  # older model files have no arch: this project's UNet
-        weights = (f"from train.init_from {init_from}" if init_from
+        weights = (source if init_from
                    else cfg.get("encoder_weights") or "none, randomly initialised")
         return f"smp Unet, encoder {cfg['encoder']} (weights {weights}), depth {cfg['depth']}"
-    began = f" (weights from train.init_from {init_from})" if init_from else ""
+    began = f" (weights {source})" if init_from else ""
     return (
         f"UNet depth {cfg['depth']}, base width {cfg['base_width']}, "
         f"{'bilinear' if cfg['bilinear'] else 'transposed-conv'} upsampling, norm "
@@ -76,9 +78,10 @@ def describe_model(path: str | os.PathLike) -> str:
     stats = sum(b.numel() for b in net.buffers() if b.is_floating_point())
     kinds = "running statistics" + (", input mean/std" if cfg.get("arch") == "smp" else "")
     held = f" (and {stats:,} buffer values: {kinds})" if stats else ""
+    network = _network(cfg, settings.get("init_from"), settings.get("reinit_head"))
     lines = [
         f"model      {path}",
-        f"network    {_network(cfg, settings.get('init_from'))}; {params:,} parameters{held}",
+        f"network    {network}; {params:,} parameters{held}",
         f"input      {ckpt['in_channels']} channel(s), {_bands(ckpt)}{_input_layout(ckpt)}",
         f"classes    {mapping.num_classes}: "
         + ", ".join(f"{i} = {label}" + (f" ({n})" if n else "")

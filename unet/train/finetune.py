@@ -35,8 +35,10 @@ _SHAPING = ("arch", "depth")
 _SHAPING_BY_ARCH = {"unet": ("base_width", "bilinear", "norm"), "smp": ("encoder",)}
 
 
-def _differences(theirs: dict, mine: dict, there, here) -> tuple[list[str], str]:
-    """(each difference in words, what to do about them)."""
+def _differences(theirs: dict, mine: dict, there, here, new_head: bool = False
+                 ) -> tuple[list[str], str]:
+    """(each difference in words, what to do about them); `new_head`: other classes are no
+    difference (train.reinit_head: the output layer is not taken from the source)."""
     same_arch = theirs["arch"] == mine["arch"]  # else the arch's own settings mean nothing
     keys = _SHAPING + (_SHAPING_BY_ARCH.get(mine["arch"], ()) if same_arch else ())
     model = [f"model.{k} {theirs[k]} there vs {mine[k]} here" for k in keys
@@ -48,12 +50,14 @@ def _differences(theirs: dict, mine: dict, there, here) -> tuple[list[str], str]
                     f"{mine['in_channels']}-channel here")
         fixes.append("convert the images to the source's channels (grey or RGB)")
     classes = theirs["num_classes"], mine["num_classes"]
-    if (there.groups(), there.rgb) != (here.groups(), here.rgb) or classes[0] != classes[1]:
+    if not new_head and ((there.groups(), there.rgb) != (here.groups(), here.rgb)
+                         or classes[0] != classes[1]):
         counts = f" ({classes[0]} classes vs {classes[1]})" if classes[0] != classes[1] else ""
         data.append(f"mask values {there.labels()} there vs {here.labels()} here{counts}")
         fixes.append("give masks of the source's classes and values (masks.values or "
                      "masks.colors order, group and pick the classes; other values need the "
-                     "masks rewritten)")
+                     "masks rewritten), or set train.reinit_head: true to keep every layer "
+                     "but the output one, which starts anew for this run's classes")
     return model + data, "; ".join(fixes + ["or train without train.init_from"])
 
 
@@ -110,9 +114,10 @@ def _warn_other_fold(path: Path, ckpt: dict, fold: int | None) -> None:
 
 
 def source_record(path: str | os.PathLike, config: UNetConfig, meta: dict,
-                  fold: int | None = None) -> dict:
+                  fold: int | None = None, new_head: bool = False) -> dict:
     """The model file at `path`, refused unless its network and classes are this run's (the
-    error names every difference); `fold`: this run's (warns if another's)."""
+    error names every difference); `fold`: this run's (warns if another's); `new_head`
+    (train.reinit_head): its classes may differ."""
     path = Path(path)
     if not path.is_file():
         raise TrainingError(f"train.init_from {path}: no such model file; give a model.pt path")
@@ -124,7 +129,7 @@ def source_record(path: str | os.PathLike, config: UNetConfig, meta: dict,
     except checkpoint.CheckpointError as err:  # it names the file: say which setting gave it
         raise checkpoint.CheckpointError(f"train.init_from: {err}") from None
     differs, fix = _differences(theirs, config.to_dict(), mapping_from_meta(ckpt),
-                                mapping_from_meta(meta))
+                                mapping_from_meta(meta), new_head)
     if differs:
         raise TrainingError(
             f"train.init_from {path}: its network or data differ from this run's ("
@@ -140,20 +145,35 @@ def recorded_encoder(ckpt: dict | None) -> dict | None:
     return (ckpt or {}).get("encoder_source")
 
 
+# The output layer's state keys: this project's UNet's 1x1 head, smp's segmentation head.
+HEAD_PREFIXES = ("head.", "net.segmentation_head.")
+
+
+def _new_head(state: dict, model: nn.Module, path, classes: int) -> dict:
+    """`state` with the output layer's weights replaced by `model`'s own initialisation: a
+    source of other classes (train.reinit_head) gives every other layer."""
+    own = {k: v for k, v in model.state_dict().items() if k.startswith(HEAD_PREFIXES)}
+    log.info("train.reinit_head: every layer of %s kept but the output layer (%s), which "
+             "starts anew for this run's %d classes", path, ", ".join(own), classes)
+    return {**state, **own}
+
+
 def source_weights(path: str | os.PathLike, config: UNetConfig, meta: dict,
                    fold: int | None = None, model: nn.Module | None = None,
-                   ckpt: dict | None = None) -> dict:
+                   ckpt: dict | None = None, new_head: bool = False) -> dict:
     """The state dict of the model at `path` (source_record's checks; `ckpt`: its record, read
     already). `model`, this run's network, takes a grey source's weights for RGB images or
-    back."""
-    ckpt = ckpt if ckpt is not None else source_record(path, config, meta, fold)
+    back, and with `new_head` (train.reinit_head) its own output layer."""
+    ckpt = ckpt if ckpt is not None else source_record(path, config, meta, fold, new_head)
     log.info("starting from the weights of %s (epoch %s)", path, ckpt.get("epoch"))
     channels = ckpt["in_channels"], config.in_channels
-    if channels[0] == channels[1]:
-        return ckpt["state_dict"]
-    if model is None:
+    if model is None and (new_head or channels[0] != channels[1]):
         raise TrainingError(f"train.init_from {path}: {channels[0]}-channel images there vs "
-                            f"{channels[1]}-channel here, and no network to adapt it to")
-    log.info("its input layer, of %d-channel images, adapted to %d-channel ones", *channels)
-    with torch.no_grad():
-        return adapt_channels(ckpt["state_dict"], model, *channels)
+                            f"{channels[1]}-channel here (or train.reinit_head), and no "
+                            "network to adapt it to")
+    state = ckpt["state_dict"]
+    if channels[0] != channels[1]:
+        log.info("its input layer, of %d-channel images, adapted to %d-channel ones", *channels)
+        with torch.no_grad():
+            state = adapt_channels(state, model, *channels)
+    return _new_head(state, model, path, config.num_classes) if new_head else state

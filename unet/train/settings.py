@@ -57,6 +57,7 @@ class TrainSettings:
     deterministic: bool | str = _D["deterministic"]  # auto = on except on CUDA
     max_minutes: float = _D["max_minutes"]  # stop cleanly after this long (0 = no limit)
     init_from: str | None = _D["init_from"]  # fine-tune: start from this model.pt's weights
+    reinit_head: bool = _D["reinit_head"]  # fine-tune onto other classes: a new output layer
 
     def __post_init__(self) -> None:
         if isinstance(self.augment, dict):  # the config's nested section, typed here

@@ -140,7 +140,7 @@ def _read_source(settings: TrainSettings, config: UNetConfig, meta: dict, fold: 
         return None
     source = fold_source(settings.init_from, fold)
     try:
-        return source, source_record(source, config, meta, fold)
+        return source, source_record(source, config, meta, fold, settings.reinit_head)
     except (checkpoint.CheckpointError, TrainingError) as err:  # which run, in a workflow log
         raise type(err)(f"{err} (training {model_out})") from None
 
@@ -152,7 +152,8 @@ def _start_from_source(run: Run, start: tuple[str, dict] | None, config: UNetCon
     if start is None:
         return
     source, ckpt = start
-    run.model.load_state_dict(source_weights(source, config, {}, model=run.model, ckpt=ckpt))
+    run.model.load_state_dict(source_weights(source, config, {}, model=run.model, ckpt=ckpt,
+                                             new_head=run.settings.reinit_head))
     data["init_sha256"] = file_digest(source)
 
 
@@ -221,8 +222,10 @@ def train_unet(
 def _trained(cache_dir, train_set, config: UNetConfig, settings: TrainSettings,
              fold: int | None, meta: dict) -> list[int]:
     """What prediction may give: the classes with a pixel in this run's training rows (one
-    without is unknown to the model) and those its fine-tuning source trained on."""
-    source = fold_source(settings.init_from, fold) if settings.init_from else None
+    without is unknown to the model) and those its fine-tuning source trained on (not with
+    train.reinit_head: the source's output layer, and what it knew, is not kept)."""
+    fine_tuned = settings.init_from and not settings.reinit_head
+    source = fold_source(settings.init_from, fold) if fine_tuned else None
     return trained_classes(cache_dir, train_set.rows, config.num_classes, source, meta, fold)
 
 

@@ -249,3 +249,19 @@ def test_info_names_the_source_of_a_fine_tuned_unet():
            "dropout": 0.0}
     assert "(weights from train.init_from base/model.pt)" in _network(cfg, "base/model.pt")
     assert "init_from" not in _network(cfg, None)
+
+
+def test_the_model_file_records_which_source_file_it_began_from(cache, tmp_path):
+    # model.pt kept init_from's path only: after the file at that path was replaced (which
+    # retrains), nothing told which of its contents a model had started from.
+    import hashlib
+
+    from unet.model.describe import describe_model
+
+    _train(cache, tmp_path / "a", epochs=1)
+    source = tmp_path / "a" / "model.pt"
+    tuned = _train(cache, tmp_path / "b", epochs=1, init_from=str(source))
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    assert tuned["init_sha256"] == digest
+    assert f"sha256 {digest[:12]}" in describe_model(tmp_path / "b" / "model.pt")
+    assert _train(cache, tmp_path / "c", epochs=1)["init_sha256"] is None

@@ -27,11 +27,13 @@ def _bands(ckpt: dict) -> str:
     return "one multi-band TIFF an image (unet stack makes them from a file per band); "
 
 
-def _network(cfg: dict, init_from: str | None = None, new_head: bool = False) -> str:
+def _network(cfg: dict, init_from: str | None = None, new_head: bool = False,
+             sha: str | None = None) -> str:
     """The architecture in one phrase: this project's UNet, or smp's Unet with its encoder,
     and where its weights began (fine-tuned, `init_from`: the source model's, whatever
-    encoder_weights says; `new_head`, train.reinit_head: all but the output layer)."""
-    source = (f"from train.init_from {init_from}"
+    encoder_weights says; `new_head`, train.reinit_head: all but the output layer; `sha`: the
+    source file's sha256, which tells its contents once the path holds another)."""
+    source = (f"from train.init_from {init_from}" + (f" sha256 {sha[:12]}" if sha else "")
               + (" but a new output layer" if new_head else "")) if init_from else ""
     if cfg.get("arch") == "smp":  # older model files have no arch: this project's UNet
         weights = (source if init_from
@@ -78,7 +80,8 @@ def describe_model(path: str | os.PathLike) -> str:
     stats = sum(b.numel() for b in net.buffers() if b.is_floating_point())
     kinds = "running statistics" + (", input mean/std" if cfg.get("arch") == "smp" else "")
     held = f" (and {stats:,} buffer values: {kinds})" if stats else ""
-    network = _network(cfg, settings.get("init_from"), settings.get("reinit_head"))
+    network = _network(cfg, settings.get("init_from"), settings.get("reinit_head"),
+                       ckpt.get("init_sha256"))
     lines = [
         f"model      {path}",
         f"network    {network}; {params:,} parameters{held}",

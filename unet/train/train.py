@@ -121,11 +121,14 @@ def _keep_if_best(state: dict, row: dict, best_path: Path, record: dict) -> None
         state["stale"] += 1
 
 
-def _final_model(best_path: Path, run, names: list | None, trained: list[int]) -> dict:
+def _final_model(best_path: Path, run, names: list | None, trained: list[int],
+                 source_sha: str | None) -> dict:
     """best.pt as model.pt, with this run's training settings, class names and trained
     classes: a resumed run's best epoch may predate a change of epochs or device, or of the
-    names, or the record of the classes (a best.pt of an older version)."""
+    names, or the record of the classes (a best.pt of an older version); `source_sha`: the
+    fine-tuning source file's sha256, which its path alone does not tell once replaced."""
     best = checkpoint.load(best_path)
+    best["init_sha256"] = source_sha
     best["train_settings"] = settings_dict(run)
     best["class_names"] = names
     best["trained_classes"] = trained
@@ -216,7 +219,7 @@ def train_unet(
             checkpoint.save(ckdir / "last.pt", last_record(run, chash, state))
             if should_stop(settings, state):
                 break
-    return _finish(run, state, names, ckdir / "best.pt", model_out, history_out, trained)
+    return _finish(run, state, names, ckdir, model_out, history_out, trained, data)
 
 
 def _trained(cache_dir, train_set, config: UNetConfig, settings: TrainSettings,
@@ -235,10 +238,11 @@ def _best_pixels(run: Run, state: dict) -> dict | None:
     return pixel_counts(run.val_cm) if kept else state.get("best_pixels")
 
 
-def _finish(run: Run, state: dict, names: list | None, best_path: Path, model_out,
-            history_out, trained: list[int]) -> dict:
-    """Write model.pt and history.csv, log the kept epoch, and warn if it learnt nothing."""
-    best = _final_model(best_path, run, names, trained)
+def _finish(run: Run, state: dict, names: list | None, ckdir: Path, model_out,
+            history_out, trained: list[int], data: dict) -> dict:
+    """Write model.pt (best.pt in `ckdir`; `data`: what the resume check compares, the source
+    file's digest with it) and history.csv, log the kept epoch, and warn if it learnt nothing."""
+    best = _final_model(ckdir / "best.pt", run, names, trained, data.get("init_sha256"))
     checkpoint.save(model_out, best)
     write_history(history_out, state["history"])
     log.info("best val Dice %.4f at epoch %d", state["best"], best["epoch"])

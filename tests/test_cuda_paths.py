@@ -162,3 +162,22 @@ def test_a_run_resumed_on_a_gpu_of_another_precision_says_so(caplog, first, now)
     fresh = {"epoch": 2}
     keep_autocast(run, fresh)
     assert fresh["cuda_autocast"] is now and not caplog.text
+
+
+@pytest.mark.parametrize("var, value", [("SLURM_GPUS_ON_NODE", "1"), ("SLURM_JOB_GPUS", "3"),
+                                        ("SLURM_STEP_GPUS", "0,1")])
+def test_auto_in_a_slurm_job_given_a_gpu_torch_cannot_see_is_refused(monkeypatch, var, value):
+    """A SLURM job given a GPU (--gpus=1) whose torch sees none (a CPU-only wheel, a driver
+    older than torch's CUDA) trained on the CPU under `auto`, holding the GPU idle for the
+    whole walltime (720 minutes in the profile) at a fraction of the speed, with no error."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for other in ("SLURM_GPUS_ON_NODE", "SLURM_JOB_GPUS", "SLURM_STEP_GPUS"):
+        monkeypatch.delenv(other, raising=False)
+    assert device.pick_device("auto") == torch.device("cpu")  # no GPU given: the CPU, as before
+    monkeypatch.setenv(var, value)
+    with pytest.raises(device.DeviceError) as err:
+        device.pick_device("auto", "predict.device")
+    message = str(err.value)
+    assert f"{var}={value}" in message and "predict.device" in message, message
+    assert "cpu" in message and torch.__version__ in message, message
+    assert device.pick_device("cpu") == torch.device("cpu")  # asked for: still the CPU

@@ -22,12 +22,16 @@ DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:[0-9]+)?)$")  # as config/schema.
 
 
 def pick_device(requested: str, key: str = "train.device") -> torch.device:
-    """'auto' -> CUDA when present, else CPU; a CUDA device this machine lacks is a clear error
-    naming `key`, the setting it came from. cuda:N becomes the current CUDA device."""
+    """'auto' -> CUDA when present, else CPU (but not in a SLURM job given a GPU); a CUDA device
+    this machine lacks is a clear error naming `key`, the setting it came from. cuda:N becomes
+    the current CUDA device."""
     if not DEVICE_PATTERN.match(requested):
         raise DeviceError(f"{key} is {requested!r}: use auto, cpu, cuda or cuda:N")
     if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        _refuse_unseen_slurm_gpu(key)
+        return torch.device("cpu")
     if requested.startswith("cuda") and not torch.cuda.is_available():
         raise DeviceError(
             f"{key} is {requested!r} but PyTorch sees no CUDA device here "
@@ -41,6 +45,34 @@ def pick_device(requested: str, key: str = "train.device") -> torch.device:
         # batches (and its pin thread) would otherwise open a context on cuda:0.
         torch.cuda.set_device(device)
     return device
+
+
+def _slurm_gpus() -> str | None:
+    """`VAR=value` of the SLURM variable that says this job was given GPUs, else None."""
+    count = os.environ.get("SLURM_GPUS_ON_NODE", "")
+    if count.isdigit() and int(count) > 0:
+        return f"SLURM_GPUS_ON_NODE={count}"
+    for var in ("SLURM_STEP_GPUS", "SLURM_JOB_GPUS"):  # the GPUs' indices: "0" is one
+        if os.environ.get(var, "").strip():
+            return f"{var}={os.environ[var]}"
+    return None
+
+
+def _refuse_unseen_slurm_gpu(key: str) -> None:
+    """`auto` without CUDA in a SLURM job given a GPU: an error, not hours on the CPU while
+    the GPU idles (a CPU-only torch, or a driver older than torch's CUDA)."""
+    given = _slurm_gpus()
+    if given is None:
+        return
+    build = (f"built for CUDA {torch.version.cuda}: the node's driver may be older than that "
+             "(nvidia-smi prints the CUDA version it supports)" if torch.version.cuda
+             else "a CPU-only build")
+    raise DeviceError(
+        f"{key} is 'auto' and this SLURM job was given a GPU ({given}), but PyTorch sees no "
+        f"CUDA device (torch {torch.__version__}, {build}); install a PyTorch build for the "
+        f"node's CUDA driver in the environment the job runs, or set {key} to cpu to train or "
+        "predict on the CPU (then give the rule no gpu in the profile)"
+    )
 
 
 def _beyond(key: str, requested: str, count: int) -> str:

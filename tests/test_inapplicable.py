@@ -80,6 +80,8 @@ def test_max_values_still_refuses_lossy_masks(tiny_run, tmp_path):
     ("model: {arch: smp, encoder: resnet18, depth: 3}\ntrain: {init_from: config/config.yaml}",
      "model: {encoder_weights: null}", None),
     ("", "train: {deterministic: true}", None),  # device cpu: auto is deterministic there
+    ("train: {schedule: plateau}", "train: {warmup_epochs: 0}", None),  # plateau: no warm-up
+    ("train: {schedule: constant}", "train: {warmup_epochs: 0}", "train_unet"),
     ("", "train: {deterministic: false}", "train_unet"),
 ])
 def test_training_and_prediction_keys_of_another_mode(tiny_run, tmp_path, base, change, first):
@@ -98,6 +100,7 @@ def test_resume_ignores_inapplicable_train_keys():
     assert chash(momentum=0.5) == chash(momentum=0.9)  # adamw: an interrupted run resumes
     assert chash(optimizer="sgd", momentum=0.5) != chash(optimizer="sgd", momentum=0.9)
     assert chash(device="cpu", amp=False) == chash(device="cpu", amp=True)
+    assert chash(schedule="plateau", warmup_epochs=0) == chash(schedule="plateau")
     assert chash({"encoder": "resnet18"}) == chash()
     assert chash({"arch": "smp", "encoder": "resnet18"}) != chash({"arch": "smp"})
 

@@ -48,11 +48,14 @@ def _amp_unused(s: dict) -> list[str]:
 
 
 def _train_unused(s: dict) -> list[str]:
-    """momentum is sgd's and rmsprop's; elastic's shape with elastic on; patch sampling with
-    patches; reinit_head with init_from."""
+    """momentum is sgd's and rmsprop's; warmup_epochs the per-step schedules' (plateau halves
+    the rate per epoch from the start: unet.train.optim); elastic's shape with elastic on;
+    patch sampling with patches; reinit_head with init_from."""
     unused = _amp_unused(s)
     if s.get("optimizer") not in ("sgd", "rmsprop"):
         unused.append("momentum")
+    if s.get("schedule") == "plateau":
+        unused.append("warmup_epochs")
     if not s.get("augment", {}).get("elastic"):
         unused += ["augment.elastic_sigma", "augment.elastic_p"]
     if not s.get("patch", {}).get("size"):

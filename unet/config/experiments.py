@@ -209,7 +209,8 @@ def _check_sections(config: dict, exp: str, sections: dict) -> None:
     if scale and scale[0] > scale[1]:
         raise ConfigError(f"train.augment.scale {scale}: give [smallest, largest], "
                           f"e.g. [{scale[1]}, {scale[0]}]")
-    if train["warmup_epochs"] > train["epochs"]:  # as many: train.lr at the last step
+    # as many: train.lr at the last step; plateau has no warm-up (unet.train.optim)
+    if train["schedule"] != "plateau" and train["warmup_epochs"] > train["epochs"]:
         raise ConfigError(
             f"train.warmup_epochs {train['warmup_epochs']} is longer than train.epochs "
             f"{train['epochs']}: the lr would never reach train.lr nor decay; lower the warmup "

@@ -178,11 +178,18 @@ def image_extensions():
     return source_settings().get("image_extensions", list(IMAGE_EXTENSIONS))
 
 
+def owning_experiment(wildcards):
+    """The experiment that trains this one's model (unet.config.experiments.model_owner),
+    keeping one whose folder has a model, its checkpoints or folds already as the owner."""
+    made = ("model.pt", "checkpoints", "folds")
+    trained = tuple(e for e in EXPERIMENTS if any(Path(DATA, e, m).exists() for m in made))
+    return model_owner(config, wildcards.experiment, trained)
+
+
 def trained_models(wildcards):
     """The experiment's model, or with cross-validation every fold's (an ensemble): those of
-    the first experiment that trains the same way (unet.config.experiments.model_owner), which
-    alone trains them."""
-    owner = model_owner(config, wildcards.experiment)
+    the experiment that trains the same way (owning_experiment), which alone trains them."""
+    owner = owning_experiment(wildcards)
     if not FOLDS:
         return [f"{DATA}/{owner}/model.pt"]
     return expand(f"{DATA}/{owner}/folds/{{fold}}/model.pt", fold=FOLDS)
@@ -192,7 +199,7 @@ def split_models(wildcards):
     """Models that predict a split. With folds, val (= fold 0) is predicted by fold 0's model
     alone, which never saw it: tuning the CRF on the ensemble would leak its training data."""
     if FOLDS and wildcards.split == "val":
-        return [f"{DATA}/{model_owner(config, wildcards.experiment)}/folds/0/model.pt"]
+        return [f"{DATA}/{owning_experiment(wildcards)}/folds/0/model.pt"]
     return trained_models(wildcards)
 
 

@@ -4,12 +4,13 @@ only in prediction, CRF or a key that does not apply predicts with the first one
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 import yaml
 from snakemake.utils import validate
 
-from tests.conftest import REPO
+from tests.conftest import REPO, TINY, snakemake
 from tests.test_rerun import planned
 from unet.config.experiments import model_owner
 
@@ -40,6 +41,11 @@ def test_the_first_experiment_by_name_with_the_same_training_owns_the_model(conf
     changed = copy.deepcopy(config)
     changed["train"]["epochs"] += 1
     assert model_owner(changed, "tta") == "base"
+    # one that has its model already keeps it: an experiment added later and named first,
+    # who trains the same way, predicts with it
+    config["experiments"] = {"a_tta": {"predict": {"tta": True}}, "base": {}}
+    assert model_owner(config, "base") == "a_tta"  # neither trained: the first by name
+    assert model_owner(config, "a_tta", trained=("base",)) == "base"
 
 
 @pytest.mark.workflow
@@ -51,3 +57,17 @@ def test_an_experiment_differing_in_prediction_only_trains_nothing(tiny_run):
                                            "compare_experiments", "plot_results"}
     override = "experiments: {baseline: {}, long: {train: {epochs: 3}}}\n"
     assert "train_unet" in planned(tiny_run, override)
+
+
+@pytest.mark.workflow
+def test_an_added_experiment_named_first_does_not_take_over_the_model(tiny_run):
+    # a_tta sorts before baseline and trains the same way: it became the owner, so a second,
+    # identical model was trained under a_tta/ and every baseline step reran with it.
+    (tiny_run / "override.yaml").write_text(
+        "experiments: {baseline: {}, a_tta: {predict: {tta: true}}}\n")
+    out = snakemake(tiny_run, "--cores", "2", "--configfile", TINY, "override.yaml", "-n",
+                    "--quiet", "rules").stdout
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", out, re.M))
+    assert "train_unet" not in jobs
+    assert jobs["predict_masks"] == "2"  # a_tta's val and test only
+    assert jobs["plot_results"] == jobs["evaluate_masks"] == "1"

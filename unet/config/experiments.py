@@ -88,11 +88,12 @@ def experiment_section(config: dict, section: str, experiment: str) -> dict:
     return _merge(config[section], override)
 
 
-def model_owner(config: dict, experiment: str) -> str:
-    """The first experiment by name (as normalise_config orders them, whatever order the
-    config files gave) whose training is the same as `experiment`'s: its model and train
-    sections as train_unet's params see them (less the keys that do not apply and the speed
-    keys). Only it trains; the others predict with its model, so an experiment that differs
+def model_owner(config: dict, experiment: str, trained: tuple[str, ...] = ()) -> str:
+    """The experiment that trains `experiment`'s model: of those whose training is the same
+    (model and train sections as train_unet's params see them, less the keys that do not apply
+    and the speed keys), the first by name (normalise_config's order) among those `trained`
+    already, else the first by name: one added later whose name sorts first must not retrain
+    it and rerun the others' steps. The rest predict with its model: an experiment that differs
     in prediction or the CRF trains nothing."""
     def training(name: str) -> tuple:
         train = experiment_section(config, "train", name)
@@ -100,7 +101,8 @@ def model_owner(config: dict, experiment: str) -> str:
                 tracked("train", applicable("train", train)))
 
     own = training(experiment)
-    return next(name for name in sorted(config["experiments"]) if training(name) == own)
+    same = [name for name in sorted(config["experiments"]) if training(name) == own]
+    return next((name for name in same if name in trained), same[0])
 
 
 def check_config(config: dict) -> None:
@@ -211,11 +213,9 @@ def _check_sections(config: dict, exp: str, sections: dict) -> None:
                           f"e.g. [{scale[1]}, {scale[0]}]")
     # as many: train.lr at the last step; plateau has no warm-up (unet.train.optim)
     if train["schedule"] != "plateau" and train["warmup_epochs"] > train["epochs"]:
-        raise ConfigError(
-            f"train.warmup_epochs {train['warmup_epochs']} is longer than train.epochs "
-            f"{train['epochs']}: the lr would never reach train.lr nor decay; lower the warmup "
-            "(e.g. 1) or train longer"
-        )
+        raise ConfigError(f"train.warmup_epochs {train['warmup_epochs']} is longer than "
+                          f"train.epochs {train['epochs']}: the lr would never reach train.lr "
+                          "nor decay; lower the warmup (e.g. 1) or train longer")
     check_classes(config, train, crf)
     if train.get("class_weights") and not any(train["class_weights"]):
         raise ConfigError("train.class_weights are all 0: no pixel would count in the "

@@ -1,6 +1,5 @@
 """ONNX export of an arch smp model: the module pads its input once to 2**depth itself, as the
-exported graph does, so the graph gives its logits at any size (the plain UNet pads at every
-level and matches the graph at multiples of 2**depth only)."""
+exported graph does, so the graph gives its logits at any size."""
 
 from __future__ import annotations
 

@@ -19,24 +19,45 @@ from unet.common.fileio import atomic_path, check_writable, drop_scratch
 from unet.model import checkpoint
 from unet.model.checkpoint import DATA_KEYS
 from unet.model.trained import note_untrained, trained_only
+from unet.model.unet import UNet
 
 log = logging.getLogger(__name__)
 
 
-class PaddedUNet(torch.nn.Module):
-    """Pad (B, C, H, W) up to a multiple of 2**depth, run the UNet, crop the logits back.
+class _PaddedUp(torch.nn.Module):
+    """A UNet `Up` block whose pad of the upsampled map to its skip's size is in the graph at
+    every size: the block pads only where they differ (an odd size at that level), a test the
+    tracer settles for its example's size alone."""
 
-    Inside the UNet an odd size is padded at every level from sizes known when tracing; padding
-    once at the input keeps every level even, so one exported graph serves any H and W.
+    def __init__(self, block: torch.nn.Module) -> None:
+        super().__init__()
+        self.block = block
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        x = self.block.up(x)  # (B, cin/2, 2h, 2w)
+        dh, dw = skip.shape[-2] - x.shape[-2], skip.shape[-1] - x.shape[-1]  # 0 or 1 each
+        x = F.pad(x, [dw // 2, dw - dw // 2, dh // 2, dh - dh // 2])
+        return self.block.conv(torch.cat([skip, x], dim=1))
+
+
+class PaddedUNet(torch.nn.Module):
+    """The network as one graph for any (B, C, H, W): its logits, as the module gives them
+    (and `unet predict` runs it), at every size of at least `multiple` (2**depth) a side.
+
+    A smaller side, which the network's poolings cannot take, is padded up to `multiple`
+    (replicating the bottom or right edge) and the logits cropped back.
     """
 
     def __init__(self, net: torch.nn.Module, multiple: int) -> None:
         super().__init__()
         self.net, self.multiple = net, multiple
+        for unet in [m for m in net.modules() if isinstance(m, UNet)]:  # smp pads itself
+            unet.ups = torch.nn.ModuleList(
+                up if isinstance(up, _PaddedUp) else _PaddedUp(up) for up in unet.ups)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
-        ph, pw = (-h) % self.multiple, (-w) % self.multiple
+        ph, pw = torch.sym_max(0, self.multiple - h), torch.sym_max(0, self.multiple - w)
         logits = self.net(F.pad(x, (0, pw, 0, ph), mode="replicate"))
         return logits[..., :h, :w]  # (B, classes, H, W)
 
@@ -130,10 +151,10 @@ def export_onnx(model_path: str | os.PathLike | list, out_path: str | os.PathLik
     multiple = 2 ** ckpt["model_config"]["depth"]
     nets = [trained_only(net, c) for net, c in loaded]  # untrained classes: as unet predict
     wrapped = (PaddedUNet(nets[0], multiple) if len(nets) == 1
-               else FoldsEnsemble(nets, multiple)).eval()  # smp pads too
+               else FoldsEnsemble(nets, multiple)).eval()
     w, h = ckpt["size"] or [256, 256]  # native-size models take any size: trace one
     # Traced at a multiple (the graph serves any size): at 50x30, torch.export failed to
-    # relate the padded sizes to the input's
+    # relate the padded sizes to the input's; each level's pad is in the graph all the same
     h, w = h + (-h) % multiple, w + (-w) % multiple
     example = torch.rand(1, ckpt["in_channels"], h, w)
     dims = {0: torch.export.Dim("batch"), 2: torch.export.Dim("height"),

@@ -78,6 +78,25 @@ class FoldsEnsemble(torch.nn.Module):
         return mean, each
 
 
+def input_note(ckpt: dict) -> dict:
+    """How an image becomes the graph's input, as `unet predict` makes it, in words for the
+    file's metadata (`input`): its user may have the file alone, and BGR or 0-255 input gives
+    other masks without an error."""
+    c, span = ckpt["in_channels"], ckpt.get("intensity_range")
+    channels = {
+        1: "grey; a colour image as PIL's convert('L') makes it: 0.299 R + 0.587 G + 0.114 B",
+        3: "RGB, as PIL reads colour (reverse OpenCV's BGR); a grey image repeated into all "
+           "three, an alpha channel dropped",
+    }.get(c, f"{c} bands, in the order of the multi-band TIFF's samples (unet stack: the "
+             "image's own band, then data.band_files in order); alpha dropped")
+    wide = (f"clipped to intensity_range [{span[0]}, {span[1]}] and mapped to (v - lo) / "
+            "(hi - lo)" if span else "each image by its own range, min(0, lowest) to "
+            "max(1, highest), as (v - lo) / (hi - lo)")
+    return {"layout": f"image (B, {c}, H, W) float32", "channels": channels,
+            "values": f"in [0, 1]: an 8-bit image's values / 255; a wider one (16-bit, float) "
+                      f"{wide}, in steps of 1/255 as the training images were"}
+
+
 def _check_exporter() -> None:
     """Refuse, before the model is loaded, an install without the [onnx] extra: torch's
     exporter imports onnxscript (and onnx) only when it runs, and failed with a traceback."""
@@ -119,6 +138,24 @@ def _exporter_notes_quiet() -> Iterator[None]:
     finally:
         for one, level in zip(loggers, levels, strict=True):
             one.setLevel(level)
+
+
+DESCRIPTION = ("unet-pipeline segmentation model. Input `image` (B, C, H, W) float32 in [0, 1] "
+               "(metadata `input`: channel order, value scale); output `logits` (B, classes, H, "
+               "W): class i is the mask value class_values[i] of the metadata.")
+
+
+def _metadata(ckpt: dict, folds: int) -> dict:
+    """The file's metadata: the data's mapping and layout, the network, how input is made."""
+    meta = {k: ckpt.get(k) for k in DATA_KEYS}
+    meta["model_config"] = ckpt["model_config"]
+    # A patch-trained model's masks come from a sliding window of tiles of this (w, h)
+    patch = checkpoint.trained_patch(ckpt)
+    meta["patch"] = list(patch) if patch else None
+    if folds > 1:
+        meta["folds"] = folds
+    meta["input"] = input_note(ckpt)
+    return meta
 
 
 def export_onnx(model_path: str | os.PathLike | list, out_path: str | os.PathLike) -> dict:
@@ -167,15 +204,10 @@ def export_onnx(model_path: str | os.PathLike | list, out_path: str | os.PathLik
             wrapped, (example,), dynamic_shapes={"x": dims}, input_names=["image"],
             output_names=outputs, dynamo=True, external_data=False, verbose=False,
         )
-        meta = {k: ckpt.get(k) for k in DATA_KEYS}
-        meta["model_config"] = ckpt["model_config"]
-        # A patch-trained model's masks come from a sliding window of tiles of this (w, h)
-        patch = checkpoint.trained_patch(ckpt)
-        meta["patch"] = list(patch) if patch else None
-        if len(nets) > 1:
-            meta["folds"] = len(nets)
+        meta = _metadata(ckpt, len(nets))
         # What a user of the file needs to read its output: class i is class_values[i].
         program.model.metadata_props.update({k: json.dumps(v) for k, v in meta.items()})
+        program.model.doc_string = DESCRIPTION
         program.save(str(tmp))
     log.info("exported %s to %s", ", ".join(map(str, paths)), out)
     return meta

@@ -1,0 +1,44 @@
+"""ONNX export: the file says, in its own metadata, how an image becomes its input."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_export import _session
+from unet.model import checkpoint
+from unet.model.export import export_onnx
+from unet.model.unet import UNet, UNetConfig
+
+pytest.importorskip("onnxscript", reason="pip install -e '.[onnx]'")
+
+
+def _exported(tmp_path, channels: int, **data) -> dict:
+    """The metadata of a tiny `channels`-channel model's ONNX file."""
+    config = UNetConfig(in_channels=channels, num_classes=2, depth=2, base_width=4)
+    meta = {"class_values": [0, 255], "size": [32, 32], "in_channels": channels,
+            "num_classes": 2, **data}
+    record = checkpoint.model_record(config.to_dict(), UNet(config).state_dict(), meta, {}, 1,
+                                     None, [0.5, 0.5], "h")
+    checkpoint.save(tmp_path / f"{channels}.pt", record)
+    export_onnx(tmp_path / f"{channels}.pt", tmp_path / f"{channels}.onnx")
+    import onnx
+
+    doc = onnx.load(str(tmp_path / f"{channels}.onnx")).doc_string
+    return {**_session(tmp_path / f"{channels}.onnx")[1], "doc": doc}
+
+
+def test_the_files_metadata_says_how_an_image_becomes_its_input(tmp_path):
+    """The metadata gave the channels' count and the class values, but not the channels'
+    order, how a colour image becomes a grey model's one channel, or the values' scale
+    ([0, 1], 8-bit / 255): a user of the file alone (OpenCV, a browser) had to guess, and
+    OpenCV's BGR or 0-255 input gives other masks without a word."""
+    rgb = _exported(tmp_path, 3)["input"]
+    assert "RGB" in rgb["channels"] and "BGR" in rgb["channels"]
+    assert "/ 255" in rgb["values"] and "[0, 1]" in rgb["values"]
+    assert rgb["layout"] == "image (B, 3, H, W) float32"
+    grey = _exported(tmp_path, 1, intensity_range=[100.0, 4000.0])
+    assert "0.299" in grey["input"]["channels"]  # PIL's convert("L") of a colour image
+    assert "intensity_range [100.0, 4000.0]" in grey["input"]["values"]
+    bands = _exported(tmp_path, 4)["input"]
+    assert "4 bands" in bands["channels"] and "TIFF" in bands["channels"]
+    assert "[0, 1]" in grey["doc"] and "class_values" in grey["doc"]

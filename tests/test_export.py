@@ -213,6 +213,15 @@ def test_a_whole_image_models_graph_gives_unet_predicts_masks_at_odd_sizes(tmp_p
         expected = np.asarray(Image.open(tmp_path / f"out/{w}.png"))
         assert len(np.unique(expected)) == 2
         np.testing.assert_array_equal(np.array(meta["class_values"])[half.argmax(0)], expected)
+    # A side under 2**depth (which the network cannot pool) is padded up to it and cropped back
+    from unet.model.checkpoint import load_model
+    from unet.model.export import PaddedUNet
+
+    x = rng.random((1, 3, 3, 2), dtype=np.float32)
+    with torch.no_grad():
+        ref = PaddedUNet(load_model(tmp_path / "whole.pt")[0], 4)(torch.from_numpy(x)).numpy()
+    (logits,) = session.run(None, {"image": x})
+    assert logits.shape == (1, 2, 3, 2) and np.abs(logits - ref).max() < 1e-5
 
 
 def test_the_readmes_recipe_reads_a_jpeg_as_unet_predict_does(tmp_path):

@@ -136,3 +136,34 @@ def test_the_mask_is_the_argmax_of_the_saved_probabilities(tmp_path, cached):
     assert saved[0, 0, 0] == saved[1, 0, 0]
     expected = np.array([7, 8, 11])[saved.argmax(0)]
     assert np.array_equal(np.asarray(Image.open(mask)), expected)
+
+
+@pytest.mark.parametrize("original", [(200, 1400), (300, 2100)])  # as cached, and scaled up
+def test_a_wide_images_column_bands_land_in_place(tmp_path, original):
+    """A wide image's sliding window hands out columns, not rows: each is written where it
+    belongs, at the cached size and resized to the original alike (memory-mapped outputs)."""
+    from unet.common.labels import MaskMapping
+    from unet.infer.tiles import NO_FLIPS, Window, window_bands, window_probs
+    from unet.infer.upsample import resized_bands
+    from unet.infer.writer import PredictionWriter
+
+    torch.manual_seed(0)
+    net = UNet(UNetConfig(in_channels=3, num_classes=2, depth=2, base_width=4)).eval()
+    net.head.weight.data.mul_(50.0)
+    image = np.random.default_rng(1).integers(0, 255, (200, 1400, 3), np.uint8)
+    window, mask, probs = Window((32, 32), 0.5, 8, 4), tmp_path / "m.png", tmp_path / "p.npy"
+    inside = np.zeros(original, np.uint8)
+    inside[original[0] // 3 :, : original[1] // 2] = 255  # the region of interest
+    Image.fromarray(inside).save(roi := tmp_path / "roi.png")
+    with PredictionWriter(mask, probs, MaskMapping((0, 255)), (200, 1400), original,
+                          roi) as out:
+        for y, x, band in window_bands([net], image, window, NO_FLIPS, None):
+            assert band.shape[1] == 200  # whole columns
+            out.add(y, band, x)
+    whole = window_probs([net], image, window, NO_FLIPS, None)
+    want = torch.cat([band for _, band in resized_bands(whole, original)], 1)
+    want[:, inside == 0] = torch.tensor([1.0, 0.0])[:, None]  # class 0 outside it
+    saved = np.load(probs)
+    np.testing.assert_allclose(saved, want.half().float().numpy(), atol=2e-3)
+    np.testing.assert_array_equal(np.asarray(Image.open(mask)),
+                                  np.where(saved[1] > saved[0], 255, 0))

@@ -110,16 +110,18 @@ def test_gaussian_weights_peak_in_the_centre_and_stay_positive():
     assert float(g.min()) > 0 and float(g[32, 16]) > float(g[0, 0])
 
 
-def test_bands_cover_every_row_once_and_images_smaller_than_a_tile():
+def test_bands_cover_every_pixel_once_and_images_smaller_than_a_tile():
     model = _model(2)
     for shape in ((150, 90, 3), (30, 45, 3), (64, 200, 3)):
         image = np.random.default_rng(3).integers(0, 255, shape, np.uint8)
-        rows = []
-        for y, band in window_bands([model], image, Window((64, 64), 0.25, 2, 4), NO_FLIPS, None):
-            assert band.shape[0] == 2 and band.shape[2] == shape[1]
-            rows += list(range(y, y + band.shape[1]))
+        covered = np.zeros(shape[:2], int)
+        for y, x, band in window_bands([model], image, Window((64, 64), 0.25, 2, 4), NO_FLIPS,
+                                       None):  # whole rows, or a wide image's whole columns
+            assert band.shape[0] == 2 and shape[:2] in ((band.shape[1], shape[1]),
+                                                        (shape[0], band.shape[2]))
+            covered[y : y + band.shape[1], x : x + band.shape[2]] += 1
             torch.testing.assert_close(band.sum(0), torch.ones(band.shape[1:]))
-        assert rows == list(range(shape[0]))
+        assert (covered == 1).all()
 
 
 def test_an_ensemble_averages_the_models_probabilities():
@@ -168,3 +170,36 @@ def test_tiled_validation_loss_is_the_whole_images(tmp_path):
     probs = window_probs([model], image, window, NO_FLIPS, None)
     whole = loss_fn(probs.clamp_min(1e-8).log()[None], mask[None]).item()
     assert loss == pytest.approx(whole, rel=1e-4)
+
+
+def _blended(model, image: np.ndarray, window: Window) -> torch.Tensor:
+    """Every tile's logits Gaussian-blended over the whole image at once: the reference."""
+    (h, w), (th, tw) = image.shape[:2], window.tile
+    padded = np.zeros((max(h, th), max(w, tw), 3), np.uint8)
+    padded[:h, :w] = image
+    acc, wsum, g = torch.zeros(2, *padded.shape[:2]), torch.zeros(padded.shape[:2]), None
+    for y in tile_starts(h, th, window.overlap, window.align):
+        for x in tile_starts(w, tw, window.overlap, window.align):
+            tile = np.ascontiguousarray(padded[y : y + th, x : x + tw])
+            x_t = torch.from_numpy(tile).permute(2, 0, 1)[None].float() / 255
+            g = gaussian_weights(th, tw)
+            acc[:, y : y + th, x : x + tw] += predict_logits(model, x_t, NO_FLIPS, None)[0] * g
+            wsum[y : y + th, x : x + tw] += g
+    return (acc / wsum)[:, :h, :w].softmax(0)
+
+
+@pytest.mark.parametrize("shape", [(40, 600, 3), (600, 40, 3), (1, 300, 3), (90, 91, 3)])
+def test_bands_do_not_grow_with_the_longer_side(shape):
+    # A wide image (a line scan, a panorama) was swept a row of tiles at a time, each row as
+    # wide as the image: a 256 x 65536 one held 16.7 Mpx of blend buffers, so `unet predict`
+    # peaked at 1478 MB where the same image turned upright took 721 MB.
+    model, window = _model(2), Window((32, 48), 0.5, 3, 4)
+    image = np.random.default_rng(8).integers(0, 255, shape, np.uint8)
+    covered = np.zeros(shape[:2], int)
+    for *where, band in window_bands([model], image, window, NO_FLIPS, None):
+        y, x = (where[0], 0) if len(where) == 1 else where
+        assert band.shape[1] * band.shape[2] <= max(window.tile) * min(shape[:2])
+        covered[y : y + band.shape[1], x : x + band.shape[2]] += 1
+    assert (covered == 1).all()
+    torch.testing.assert_close(window_probs([model], image, window, NO_FLIPS, None),
+                               _blended(model, image, window), atol=1e-5, rtol=0)

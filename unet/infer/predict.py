@@ -83,8 +83,8 @@ def predict_masks(
             w, h = sizes[k]
             mask, probs = out_dir / "masks" / f"{ids[k]}.png", probs_path(out_dir, ids[k])
             with PredictionWriter(mask, probs, mapping, shapes[k], (h, w), rois[k]) as writer:
-                for y, band in window_bands(models, images[k], window, flips, dtype):
-                    writer.add(y, band)
+                for y, x, band in window_bands(models, images[k], window, flips, dtype):
+                    writer.add(y, band, x)
     how = "whole images" if window is None else f"{window.tile[1]}x{window.tile[0]} tiles"
     log.info(
         "%d masks written to %s (%d model(s), %s); %d view(s) averaged", len(ids),

@@ -161,8 +161,8 @@ def _predict_windows(models: list, files: list[Path], rois: list[Path | None], p
         x, full = prepared  # (h, w, C) uint8, (W, H)
         with PredictionWriter(out_dir / f"{path.stem}.png", None, mapping, x.shape[:2],
                               full[::-1], region) as out:
-            for y, band in window_bands(models, x, window, flips, dtype):
-                out.add(y, band)
+            for y, left, band in window_bands(models, x, window, flips, dtype):
+                out.add(y, band, left)
         yield path
 
 

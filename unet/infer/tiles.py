@@ -2,8 +2,9 @@
 
 As nnU-Net and MONAI do, each tile's logits are weighted by a Gaussian centred on the tile
 (its border, where zero padding and missing context hurt, counts least) and the weighted sum is
-divided by the summed weights. The image is processed one row of tiles at a time and finished
-rows are handed out as bands, so memory is bounded by a row of tiles, not by the image.
+divided by the summed weights. The image is processed one row of tiles at a time (a column
+for an image wider than tall) and finished rows (columns) are handed out as bands, so memory is
+bounded by a strip of tiles across the image's shorter side, not by the image.
 """
 
 from __future__ import annotations
@@ -92,19 +93,47 @@ def _tile(image: np.ndarray | torch.Tensor, y: int, x: int, th: int, tw: int) ->
     return out
 
 
+def _size(image: np.ndarray | torch.Tensor) -> tuple[int, int]:
+    """(H, W) of a uint8 (H, W, C) array or a float (C, H, W) tensor."""
+    return tuple(image.shape[-2:] if isinstance(image, torch.Tensor) else image.shape[:2])
+
+
 def window_bands(
     models: list[torch.nn.Module],
     image: np.ndarray | torch.Tensor,
     window: Window,
     flips: Flips,
     dtype: torch.dtype | None,
+) -> Iterator[tuple[int, int, torch.Tensor]]:
+    """Yield (first row, first column, probabilities (C, rows, cols) float32 on the CPU) bands
+    that cover the image once; the models' softmaxed blends are averaged (an ensemble). Bands
+    run across the shorter side: rows of tiles top to bottom, or for an image wider than tall
+    columns of tiles left to right, so the open buffer spans a tile by the shorter side (a row
+    of a 256 x 65536 line scan's tiles spanned the whole image)."""
+    height, width = _size(image)
+    if width <= height:
+        for y, band in _strips(models, image, window, flips, dtype, turned=False):
+            yield y, 0, band
+        return
+    # The same sweep on the image turned on its diagonal (a view, no copy); each tile is
+    # turned back upright before the models see it, so they predict what they learnt.
+    swapped = image.transpose(1, 2) if isinstance(image, torch.Tensor) else image.swapaxes(0, 1)
+    turned = Window(window.tile[::-1], window.overlap, window.batch, window.align)
+    for x, band in _strips(models, swapped, turned, flips, dtype, turned=True):
+        yield 0, x, band.transpose(1, 2).contiguous()  # (C, H, cols)
+
+
+def _strips(
+    models: list[torch.nn.Module],
+    image: np.ndarray | torch.Tensor,
+    window: Window,
+    flips: Flips,
+    dtype: torch.dtype | None,
+    turned: bool,
 ) -> Iterator[tuple[int, torch.Tensor]]:
-    """Yield (first row, probabilities (C, rows, W) float32 on the CPU) bands that cover the
-    image top to bottom; the models' softmaxed blends are averaged (an ensemble)."""
-    if isinstance(image, torch.Tensor):
-        height, width = image.shape[-2:]
-    else:
-        height, width = image.shape[:2]
+    """(first row, probabilities (C, rows, W)) of `image` a row of tiles at a time; `turned`:
+    the image is a transposed view, whose tiles the models see transposed back."""
+    height, width = _size(image)
     th, tw = window.tile
     device = next(models[0].parameters()).device
     ys = tile_starts(height, th, window.overlap, window.align)
@@ -118,8 +147,10 @@ def window_bands(
         for i in range(0, len(xs), window.batch):
             chunk = xs[i : i + window.batch]
             batch = torch.stack([_tile(image, y, x, th, tw) for x in chunk]).to(device)
+            batch = batch.transpose(-1, -2) if turned else batch  # (B, C, h, w) upright
             for m, model in enumerate(models):
-                logits = predict_logits(model, batch, flips, dtype)  # (B, C, th, tw)
+                logits = predict_logits(model, batch, flips, dtype)  # (B, C, h, w)
+                logits = logits.transpose(-1, -2) if turned else logits  # (B, C, th, tw)
                 if acc is None:
                     acc = torch.zeros((len(models), logits.shape[1], th, wide), device=device)
                 for j, x in enumerate(chunk):
@@ -142,4 +173,6 @@ def window_probs(
     dtype: torch.dtype | None,
 ) -> torch.Tensor:
     """The whole image's probabilities (C, H, W) from its bands (for images that fit)."""
-    return torch.cat([band for _, band in window_bands(models, image, window, flips, dtype)], 1)
+    height, width = _size(image)
+    bands = [band for *_, band in window_bands(models, image, window, flips, dtype)]
+    return torch.cat(bands, 2 if width > height else 1)  # columns of a wide image

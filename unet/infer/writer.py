@@ -29,10 +29,10 @@ IN_MEMORY = 1 << 20
 
 
 class PredictionWriter:
-    """Context manager taking bands (C, rows, w) of an image's probabilities, top to bottom,
-    at its cached (h, w); writes the mask PNG (and the probabilities' `.npy` unless None) at
-    its original (H, W). Outside the region of interest `roi` (a file, or None) both say
-    class 0: the network was never taught there."""
+    """Context manager taking bands (C, rows, cols) of an image's probabilities (rows top to
+    bottom, or columns left to right), at its cached (h, w); writes the mask PNG (and the
+    probabilities' `.npy` unless None) at its original (H, W). Outside the region of interest
+    `roi` (a file, or None) both say class 0: the network was never taught there."""
 
     def __init__(
         self,
@@ -92,18 +92,21 @@ class PredictionWriter:
         for path in self._tmp:
             path.unlink(missing_ok=True)
 
-    def add(self, y: int, band: torch.Tensor) -> None:
-        """Rows y.. of the probabilities, (C, rows, w) float, at the cached size."""
+    def add(self, y: int, band: torch.Tensor, x: int = 0) -> None:
+        """Rows y.. and columns x.. of the probabilities, (C, rows, cols) float, at the cached
+        size: whole rows, or whole columns (a wide image's sliding window)."""
         if self.stream:
-            self._put(y, band)
+            self._put(y, band, x)
         else:
-            self._cached[:, y : y + band.shape[1]] = band.numpy()
+            self._cached[:, y : y + band.shape[1], x : x + band.shape[2]] = band.numpy()
 
-    def _put(self, y: int, band: torch.Tensor) -> None:
-        """Rows y.. of the probabilities at the original size into the output files."""
-        rows = band.shape[1]
-        if self._outside is not None:  # (rows, W): class 0 for certain there
-            out = torch.from_numpy(self._outside[y : y + rows])
+    def _put(self, y: int, band: torch.Tensor, x: int = 0) -> None:
+        """Rows y.. and columns x.. of the probabilities at the original size into the output
+        files."""
+        rows, cols = band.shape[1:]
+        box = (slice(y, y + rows), slice(x, x + cols))
+        if self._outside is not None:  # (rows, cols): class 0 for certain there
+            out = torch.from_numpy(np.ascontiguousarray(self._outside[box]))
             band = band.clone()
             band[:, out] = 0
             band[0, out] = 1
@@ -112,8 +115,8 @@ class PredictionWriter:
         # two classes round to one float16, all of them pick the first.
         half = band.to(torch.float16)
         if self.probs_file:
-            self._probs[:, y : y + rows] = half.numpy()
-        self._values[y : y + rows] = self.mapping.to_values(class_index(half.float()))
+            self._probs[(slice(None), *box)] = half.numpy()
+        self._values[box] = self.mapping.to_values(class_index(half.float()))
 
     def __exit__(self, kind, value, tb) -> None:
         try:

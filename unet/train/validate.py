@@ -59,8 +59,8 @@ def evaluate_tiled(
     for i in range(len(val_set)):
         image, mask = val_set[i]  # (C, H, W) float, (H, W) long
         sums = 0
-        for y, band in window_bands([model], image, window, NO_FLIPS, dtype):
-            target = mask[y : y + band.shape[1]]
+        for y, x, band in window_bands([model], image, window, NO_FLIPS, dtype):
+            target = mask[y : y + band.shape[1], x : x + band.shape[2]]  # rows or columns
             logp = band.clamp_min(1e-8).log()[None]  # softmax(log p) = p: the loss sees p
             sums = sums + loss_fn.sums(logp.to(device), target[None].to(device))
             cm += confusion_matrix(

@@ -151,7 +151,8 @@ def test_an_overlap_outside_zero_to_one_is_refused():
             Window((64, 64), overlap=bad)
 
 
-def test_tiled_validation_loss_is_the_whole_images(tmp_path):
+@pytest.mark.parametrize("wide", [False, True])  # bands of rows, or of a wide image's columns
+def test_tiled_validation_loss_is_the_whole_images(tmp_path, wide):
     # The batch Dice term was taken band by band: a band without foreground scores about
     # 1/(sum p + 1), so a model at validation Dice 1.0 showed val_loss 0.47 beside train_loss
     # 0.05, curves that read as heavy overfitting.
@@ -163,13 +164,16 @@ def test_tiled_validation_loss_is_the_whole_images(tmp_path):
     image = torch.from_numpy(rng.random((3, 96, 32), np.float32))
     mask = torch.zeros(96, 32, dtype=torch.long)
     mask[4:20, 4:20] = 1  # foreground in the first band only
+    if wide:
+        image, mask = image.transpose(1, 2).contiguous(), mask.T.contiguous()
     window = Window((32, 32), overlap=0.5, batch=4, align=4)
     loss_fn = DiceCELoss(2)
-    loss, _ = evaluate_tiled(model, [(image, mask)], loss_fn, torch.device("cpu"), None, 2,
-                             window)
+    loss, cm = evaluate_tiled(model, [(image, mask)], loss_fn, torch.device("cpu"), None, 2,
+                              window)
     probs = window_probs([model], image, window, NO_FLIPS, None)
     whole = loss_fn(probs.clamp_min(1e-8).log()[None], mask[None]).item()
     assert loss == pytest.approx(whole, rel=1e-4)
+    assert cm.sum() == mask.numel() and cm[1].sum() == int(mask.sum())  # every pixel once
 
 
 def _blended(model, image: np.ndarray, window: Window) -> torch.Tensor:

@@ -20,6 +20,7 @@ from unet.train.augment import apply
 from unet.train.dataset import CachedRows, Row
 
 MAX_LOCATIONS = 10_000  # foreground pixels kept per class and image to draw centres from
+TRIES = 20  # augmentations drawn for a foreground patch until one keeps its class in view
 
 
 class PatchRows(CachedRows):
@@ -62,8 +63,9 @@ class PatchRows(CachedRows):
         for row in progress(self.rows, "foreground pixels"):
             self.locations(row, self._open(row[0])[1][row[1]])
 
-    def corner(self, row: Row, mask: np.ndarray) -> tuple[int, int]:
-        """Top-left (y, x) of the next patch; torch's RNG, so DataLoader seeding applies."""
+    def corner(self, row: Row, mask: np.ndarray) -> tuple[int, int, int | None]:
+        """Top-left (y, x) of the next patch and the class it is centred on (None: placed
+        uniformly); torch's RNG, so DataLoader seeding applies."""
         (h, w), (ph, pw) = mask.shape, self.patch
         lo_y, hi_y = min(0, h - ph), max(0, h - ph)  # patch inside the image where it fits
         lo_x, hi_x = min(0, w - pw), max(0, w - pw)
@@ -74,10 +76,12 @@ class PatchRows(CachedRows):
             return (
                 min(max(cy - ph // 2, lo_y), hi_y),
                 min(max(cx - pw // 2, lo_x), hi_x),
+                int(mask[cy, cx]),
             )
         return (
             int(torch.randint(lo_y, hi_y + 1, ())),
             int(torch.randint(lo_x, hi_x + 1, ())),
+            None,
         )
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -85,10 +89,18 @@ class PatchRows(CachedRows):
         images, masks = self._open(row[0])
         image, mask = images[row[1]], masks[row[1]]  # (h, w, C), (h, w) memory-mapped views
         with self.draws(i):
-            y, x = self.corner(row, mask)
+            y, x, kept = self.corner(row, mask)
             img, msk = crop_padded(image, mask, y, x, self.patch)
             img_t = torch.from_numpy(img).permute(2, 0, 1).float().div_(255.0)  # (C, ph, pw)
-            return apply(self.transform, img_t, torch.from_numpy(msk).long())
+            msk_t = torch.from_numpy(msk).long()
+            for _ in range(TRIES):
+                out = apply(self.transform, img_t, msk_t)
+                # An object at the image's edge lies at the patch's edge, where a zoom's crop
+                # or the elastic fill cut it away (65 % of such patches held none): drawn
+                # again, so train.patch.foreground stays the share of patches holding it.
+                if kept is None or self.transform is None or bool((out[1] == kept).any()):
+                    break
+            return out
 
 
 def foreground_locations(

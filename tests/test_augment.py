@@ -69,3 +69,16 @@ def test_brightness_and_contrast_take_any_number_of_bands(bands):
     # every band moves together: their ratios (what tells near-infrared from red) stay close
     o = outs[0][0]
     assert torch.corrcoef(torch.stack([o[0].flatten(), image[0].flatten()]))[0, 1] > 0.99
+
+
+def test_elastic_blur_wider_than_the_inputs_is_refused_by_name():
+    # ElasticTransform blurs its displacement field with a kernel of 8 sigma + 1 px, reflect-
+    # padded by half of it: 32x32 patches with elastic_sigma 10 died at the first deformed
+    # sample with torch's "Padding size should be less than the corresponding input dimension".
+    settings = AugmentSettings(flip=False, elastic=400, elastic_sigma=10, elastic_p=1)
+    with pytest.raises(ValueError, match=r"train\.augment\.elastic_sigma 10.*32x48"):
+        build(settings, (48, 32))
+    image, mask = torch.rand(3, 41, 41), torch.randint(0, 2, (41, 41))
+    apply(build(settings, (41, 41)), image, mask)  # the smallest side it fits
+    with pytest.raises(ValueError, match=r"elastic_sigma"):
+        build(settings, (40, 64))

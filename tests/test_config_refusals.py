@@ -27,6 +27,8 @@ def _local(c: dict, tmp: str, **layout) -> None:
     (lambda c, t: c["train"]["augment"].update(rot90=True), "train.augment.rot90"),
     (lambda c, t: c["train"]["augment"].update(rot90=True, crop=[64, 32]),
      "train.augment.rot90"),
+    (lambda c, t: c["train"]["augment"].update(elastic=400, elastic_sigma=10) or
+     c["train"]["patch"].update(size=[32, 32]), "train.augment.elastic_sigma 10"),
 ])
 def test_refused_when_the_config_is_read(config, tmp_path, change, key):
     (tmp_path / "val.txt").write_text("a\n")
@@ -47,6 +49,8 @@ def test_refused_when_the_config_is_read(config, tmp_path, change, key):
     lambda c, t: c["preprocess"].update(width=128, height=128) or c["train"]["augment"].update(
         rot90=True),
     lambda c, t: c["model"].update(depth=7),  # 128 px: 2^7
+    lambda c, t: c["train"]["augment"].update(elastic=400, elastic_sigma=5) or
+    c["train"]["patch"].update(size=[32, 32]),
 ])
 def test_workable_settings_pass(config, tmp_path, change):
     change(config, str(tmp_path))

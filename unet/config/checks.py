@@ -10,7 +10,7 @@ from unet.cache.mapping import ignore_value
 from unet.cache.settings import settings_from_config
 from unet.cache.values import mapping_from_values
 from unet.common.labels import MaskValueError
-from unet.common.shapes import crop_fits, min_side, turns_fit
+from unet.common.shapes import crop_fits, elastic_fits, elastic_refusal, min_side, turns_fit
 from unet.dataset.layout import local_root
 
 
@@ -118,7 +118,7 @@ def check_data(config: dict) -> None:
 
 
 def check_sizes(preprocess: dict, model: dict, train: dict) -> None:
-    """Training inputs the model's depth, the crop or rot90 cannot take (the rules of
+    """Training inputs the model's depth, the crop, rot90 or elastic cannot take (the rules of
     unet.train.settings.check_settings and unet.train.augment, which refuse them at the
     first training step)."""
     resize = preprocess["mode"] == "resize"
@@ -152,3 +152,6 @@ def check_sizes(preprocess: dict, model: dict, train: dict) -> None:
             "make preprocess width = height (or train.patch.size, or train.augment.crop, "
             "square) or turn rot90 off"
         )
+    if not elastic_fits(augment["elastic"], augment["elastic_sigma"], inputs):
+        key = "train.patch.size" if patch else "preprocess width x height"
+        raise ConfigError(elastic_refusal(augment["elastic_sigma"], inputs, key))

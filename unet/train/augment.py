@@ -11,7 +11,7 @@ from torchvision.transforms.v2 import functional as F
 
 from unet.common.labels import IGNORE_INDEX
 from unet.common.schema import defaults
-from unet.common.shapes import turns_fit
+from unet.common.shapes import elastic_fits, elastic_refusal, turns_fit
 
 _D = defaults("train", "augment")  # field defaults: config/schema.yaml
 
@@ -107,6 +107,9 @@ def build(
                 size, scale=tuple(settings.scale), ratio=(ratio, ratio), antialias=True
             )
         )
+    if not elastic_fits(settings.elastic, settings.elastic_sigma, (size[1], size[0])):
+        raise ValueError(elastic_refusal(settings.elastic_sigma, (size[1], size[0]),
+                                         "train.patch.size or preprocess width x height"))
     if settings.elastic:
         # The U-Net paper's key augmentation for EM. Pixels pulled in from outside the input
         # are zero in the image and ignored in the mask, so the loss never learns the border.

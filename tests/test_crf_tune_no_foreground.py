@@ -87,3 +87,24 @@ def test_the_test_crf_keeps_the_configured_settings_when_tuning_could_not_judge(
     _val_without_foreground(tmp_path, with_object=True)
     tuning = _tune(tmp_path)
     assert chosen_params(section, str(tmp_path / "t.json")) == CRFParams(**tuning["best"])
+
+
+def _tuning_rows(tmp_path, with_object: bool) -> list[dict]:
+    import csv
+
+    from unet.report.plot import tuning_table
+
+    _val_without_foreground(tmp_path, with_object)
+    tuning_table(_tune(tmp_path), tmp_path / "tuning.tsv")
+    with open(tmp_path / "tuning.tsv") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def test_tuning_table_marks_the_settings_the_test_crf_used(tmp_path):
+    # crf_tuning.tsv put the grid's best first and its caption said the test split's CRF used
+    # that row; where tuning could not judge, the test CRF used the configured settings (above)
+    # while the table still showed a best row scoring 1.0 against raw's 0.0.
+    rows = _tuning_rows(tmp_path, with_object=False)
+    assert [r["used_on_test"] for r in rows] == ["no", "no"]  # the configured settings were
+    rows = _tuning_rows(tmp_path, with_object=True)
+    assert [r["used_on_test"] for r in rows] == ["yes", "no"]

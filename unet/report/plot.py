@@ -124,7 +124,8 @@ def crf_verdict(summary: dict, tuning: dict | None) -> str:
 
 
 def tuning_table(tuning: dict | None, path: str | os.PathLike, crf_on: bool = True) -> None:
-    """TSV of the CRF grid, best first (or a note that tuning, or the CRF, was off)."""
+    """TSV of the CRF grid, best first, used_on_test marking the row the test split's CRF used
+    (none where tuning could not judge); or a note that tuning, or the CRF, was off."""
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f, delimiter="\t")
         if not tuning:
@@ -132,15 +133,28 @@ def tuning_table(tuning: dict | None, path: str | os.PathLike, crf_on: bool = Tr
             w.writerows([["note"], [off if crf_on else "The CRF is off (crf.enabled: false)"]])
             return
         keys = [k for k in tuning["grid"][0] if k != "dice"]
-        w.writerow([*keys, "val_foreground_dice", "minus_raw"])
-        for row in sorted(tuning["grid"], key=lambda r: -r["dice"]):
+        used = _used_row(tuning, keys)
+        w.writerow([*keys, "val_foreground_dice", "minus_raw", "used_on_test"])
+        for i, row in sorted(enumerate(tuning["grid"]), key=lambda ir: -ir[1]["dice"]):
             w.writerow(
                 [
                     *(row[k] for k in keys),
                     f"{row['dice']:.4f}",
                     f"{row['dice'] - tuning['raw_dice']:+.4f}",
+                    "yes" if i == used else "no",
                 ]
             )
+
+
+def _used_row(tuning: dict, keys: list[str]) -> int | None:
+    """The grid row whose settings refined the test split (crf.dense.chosen_params): the best,
+    the first of equal ones as tune_crf picks it; None where tuning could not judge (no
+    foreground in the validation ground truth), as the configured settings were used."""
+    if not tuning.get("val_foreground_pixels", 1):
+        return None
+    best = tuning["best"]
+    return next((i for i, row in enumerate(tuning["grid"])
+                 if all(row[k] == best[k] for k in keys)), None)
 
 
 def environment(config: dict, path: str | os.PathLike) -> None:

@@ -181,3 +181,17 @@ def test_auto_in_a_slurm_job_given_a_gpu_torch_cannot_see_is_refused(monkeypatch
     assert f"{var}={value}" in message and "predict.device" in message, message
     assert "cpu" in message and torch.__version__ in message, message
     assert device.pick_device("cpu") == torch.device("cpu")  # asked for: still the CPU
+
+
+@pytest.mark.parametrize("env", [{"SLURM_JOB_GPUS": "(null)"}, {"SLURM_STEP_GPUS": "(null)"},
+                                 {"SLURM_GPUS_ON_NODE": "0", "SLURM_JOB_GPUS": "(null)"},
+                                 {"SLURM_JOB_GPUS": "N/A"}])
+def test_auto_in_a_slurm_cpu_job_stays_on_the_cpu(monkeypatch, env):
+    """Some SLURM versions set the GPU lists of a job given no GPU to '(null)': `auto` refused
+    such a CPU job (a CPU partition's predict or a GPU node's CPU-only step) as one given a GPU."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for other in ("SLURM_GPUS_ON_NODE", "SLURM_JOB_GPUS", "SLURM_STEP_GPUS"):
+        monkeypatch.delenv(other, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    assert device.pick_device("auto") == torch.device("cpu")

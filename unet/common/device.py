@@ -53,7 +53,8 @@ def _slurm_gpus() -> str | None:
     if count.isdigit() and int(count) > 0:
         return f"SLURM_GPUS_ON_NODE={count}"
     for var in ("SLURM_STEP_GPUS", "SLURM_JOB_GPUS"):  # the GPUs' indices: "0" is one
-        if os.environ.get(var, "").strip():
+        # A digit, not just text: some SLURM versions set '(null)' for a job given no GPU.
+        if re.search(r"[0-9]", os.environ.get(var, "")):
             return f"{var}={os.environ[var]}"
     return None
 

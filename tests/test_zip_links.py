@@ -83,3 +83,24 @@ def test_a_zip_link_out_through_another_archives_link_is_refused(tmp_path: Path)
     with pytest.raises(ArchiveError, match="'up' .* leading outside"):
         fetch_archives(urls, tmp_path / "res")
     assert sorted(p.name for p in (tmp_path / "res").iterdir()) == ["downloads"]
+
+
+def test_zip_links_on_a_file_system_without_symlinks_are_copies(tmp_path: Path, monkeypatch):
+    # exFAT, a CIFS share without Unix extensions, Windows without the symlink privilege: the
+    # link member failed with a bare 'Operation not permitted'; tarfile copies the target there.
+    import errno
+
+    from unet.dataset import archives
+
+    def refused(*args, **kwargs):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(archives.os, "symlink", refused)
+    files = pairs()
+    blob = _zip(files, {"images/p2.png": "p0.png", "masks/p2.png": "..\\masks\\p0.png",
+                        "more": "masks"})
+    data = _fetch(tmp_path, blob)
+    for side in ("images", "masks"):
+        copy = data / side / "p2.png"
+        assert not copy.is_symlink() and copy.read_bytes() == files[f"{side}/p0.png"]
+    assert (data / "more" / "p0.png").read_bytes() == files["masks/p0.png"]

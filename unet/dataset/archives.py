@@ -178,13 +178,31 @@ def _unzip(archive: Archive, opened: zipfile.ZipFile, tmp: Path, target: Path) -
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)
         if info.filename in links:
-            os.symlink(links[info.filename].replace("\\", "/"), dest)
+            _link(links[info.filename].replace("\\", "/"), dest)
             if os.path.commonpath([inside, os.path.realpath(dest)]) != inside:
                 raise _refused(archive, info.filename, "is a link leading outside through "
                                "links that other archives unpacked", target)
             continue
         with opened.open(info) as src, open(dest, "wb") as out:
             shutil.copyfileobj(src, out)
+
+
+def _link(target: str, dest: Path) -> None:
+    """A symlink at `dest` to `target` (checked to stay inside), or where the file system has
+    none (exFAT, a CIFS share, Windows without the privilege) a copy of what it leads to, as
+    tarfile does for a tar's links."""
+    try:
+        os.symlink(target, dest)
+        return
+    except OSError:
+        pass
+    source = dest.parent / target
+    if source.is_dir():
+        shutil.copytree(source, dest)
+    elif source.is_file():
+        shutil.copyfile(source, dest)
+    else:  # a dangling link: nothing to copy, as a link it would lead nowhere either
+        log.warning("%s: a link to %r, which the archive lacks; left out", dest, target)
 
 
 # Files fetched as they are, not archives: a competition's CSV of run-length masks, COCO

@@ -141,3 +141,22 @@ def test_a_negative_value_is_offered_as_the_ignore_value(tmp_path):
     meta = preprocess(root / "manifest.json", root / "split.json", root / "cache",
                       PreprocessSettings(width=24, height=20, mask_ignore=-1))
     assert meta["class_values"] == [0, 1]
+
+
+def test_one_bit_masks_beside_a_0_1_mask_are_refused_with_the_merge(tmp_path):
+    # One mask saved 8-bit 0/1 among 1-bit ones (read 0/255) made three classes 0, 1 and 255,
+    # with the advice to ignore 255: every 1-bit mask's foreground.
+    from unet.common.labels import MaskValueError
+
+    root = _dataset(tmp_path, (0, 1), np.uint8)
+    for i in range(6):
+        mask = tifffile.imread(root / f"m{i}.tif")
+        Image.fromarray(mask if i == 5 else mask.astype(bool)).save(root / f"m{i}.png")
+    manifest = root / "manifest.json"
+    manifest.write_text(manifest.read_text().replace(".tif", ".png"))
+    with pytest.raises(MaskValueError, match=r"m5.png.*masks.values: \[0, \[255, 1\]\]"):
+        preprocess(manifest, root / "split.json", root / "cache",
+                   PreprocessSettings(width=24, height=20))
+    meta = preprocess(manifest, root / "split.json", root / "cache",
+                      PreprocessSettings(width=24, height=20, mask_values=(0, (255, 1))))
+    assert meta["class_values"] == [0, 255]

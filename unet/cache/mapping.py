@@ -33,7 +33,8 @@ def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: i
     wide = [mode in GREY16 for mode, *_ in headers]
     deep = any(wide)  # 16-bit masks: foreground 65535
     mapping = replace(
-        _values_mapping(pairs, settings, processes, wide), background=settings.mask_background
+        _values_mapping(pairs, settings, processes, wide, [h[0] == "1" for h in headers]),
+        background=settings.mask_background
     )
     if mapping.rgb:
         return mapping
@@ -62,7 +63,8 @@ def _refuse_unwritable(values: tuple[int, ...], example: str) -> None:
 
 
 def _values_mapping(
-    pairs: list[dict], settings: PreprocessSettings, processes: int, wide: list[bool]
+    pairs: list[dict], settings: PreprocessSettings, processes: int, wide: list[bool],
+    bilevel: list[bool],
 ) -> MaskMapping:
     """The label mapping from the config, or from the values the masks hold."""
     masks = [p["mask"] for p in pairs]
@@ -90,6 +92,7 @@ def _values_mapping(
     if len(found) == 1:
         _refuse_alpha_labels(masks[0])
     _refuse_two_full_scales(scans, masks, wide)
+    _refuse_bilevel_beside_grey(scans, masks, bilevel)
     lossy = [m for m in masks if Path(m).suffix.lower() in (".jpg", ".jpeg", ".jpe", ".jfif")]
     if lossy and len(found) > 2:
         shown = [colour_of(v) if colour else v for v in sorted(found)[:8]]  # not 0xRRGGBB
@@ -126,6 +129,25 @@ def _refuse_two_full_scales(
             "each its bit depth's full scale: if they mark the same class, give both as one, "
             f"masks.values: [{listed}, [255, 65535]]; else save the masks at one bit depth"
         )
+
+
+def _refuse_bilevel_beside_grey(
+    scans: list[tuple[set[int], bool]], masks: list[str], bilevel: list[bool]
+) -> None:
+    """Refuse 1-bit masks (read as 0/255) beside grey ones whose one foreground value is not
+    255 (a mask saved 0/1): one class, which detection would make two (and its 255 looks like
+    a void value to ignore, which would drop every 1-bit mask's foreground)."""
+    one = next((m for m, b in zip(masks, bilevel, strict=True) if b), None)
+    grey = [(v, m) for (v, _), m, b in zip(scans, masks, bilevel, strict=True) if not b]
+    held = set().union(*(v for v, _ in grey)) - {0} if grey else set()
+    if one is None or len(held) != 1 or 255 in held:
+        return
+    value, example = held.pop(), next(m for v, m in grey if v - {0})
+    raise MaskValueError(
+        f"1-bit masks (e.g. {one}) hold 0/255 and other masks hold 0/{value} (e.g. {example}): "
+        f"if both mark the same class, give them as one, masks.values: [0, [255, {value}]]; "
+        "else save the masks alike"
+    )
 
 
 def _refuse_alpha_labels(path: str) -> None:

@@ -65,15 +65,31 @@ def umask() -> int:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; rename it onto `path` only on success."""
+def atomic_path(path: str | os.PathLike, durable: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; rename it onto `path` only on success. `durable`:
+    its bytes reach the disk before the rename, and the rename before the return, so a power
+    cut leaves the old file or the new one (ext4's delayed allocation and XFS can otherwise
+    show a renamed file empty); an fsync costs a disk flush, so only files resumed from."""
     tmp_path = temp_beside(path)
     try:
         with disk_errors(path):
             yield tmp_path
+            if durable:
+                _sync(tmp_path)
         os.replace(tmp_path, path)
+        if durable:
+            _sync(Path(path).parent)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _sync(path: Path) -> None:
+    """fsync a file or a folder (a folder's fsync makes the renames in it survive a power cut)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def drop_scratch(*paths: str | os.PathLike) -> None:

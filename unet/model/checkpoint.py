@@ -66,7 +66,7 @@ def _check_plain(value: Any, where: str) -> None:
 
 
 def save(path: str | os.PathLike, state: dict) -> None:
-    """torch.save to a temporary file, then rename: a killed job leaves the old file intact.
+    """torch.save to a synced temporary file, then rename: a kill or power cut keeps the old.
 
     Refuses values that `load` would refuse, so a bad checkpoint is never written.
     """
@@ -74,7 +74,7 @@ def save(path: str | os.PathLike, state: dict) -> None:
         _check_plain(state, "checkpoint")
     except CheckpointError as err:
         raise CheckpointError(f"not saving {path}: {err}") from None
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+    with atomic_path(path, durable=True) as tmp, open(tmp, "wb") as f:
         out = _NotingWriter(f)
         try:
             torch.save(state, out)

@@ -78,7 +78,8 @@ def atomic_path(path: str | os.PathLike, durable: bool = False) -> Iterator[Path
                 _sync(tmp_path)
         os.replace(tmp_path, path)
         if durable:
-            _sync(Path(path).parent)
+            with contextlib.suppress(OSError):  # a folder cannot be opened on Windows
+                _sync(Path(path).parent)
     finally:
         tmp_path.unlink(missing_ok=True)
 

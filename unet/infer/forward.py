@@ -14,7 +14,7 @@ from unet.common.schema import defaults
 from unet.infer.tiles import ALL_FLIPS, NO_FLIPS, Flips, Window, predict_logits
 from unet.infer.upsample import band_rows, resized_rows
 from unet.model import checkpoint
-from unet.model.build import size_multiple
+from unet.model.build import SmallSides, size_multiple
 from unet.model.trained import note_untrained, trained_only
 from unet.model.unet import UNetConfig
 
@@ -58,11 +58,13 @@ def load_for_inference(
     model_path: str | os.PathLike, settings: PredictSettings, threads: int
 ) -> tuple[torch.nn.Module, dict, torch.dtype | None]:
     """The trained model on its device in eval mode, its checkpoint, and the autocast dtype;
-    it gives the classes it never trained on probability 0 (model.trained)."""
+    it gives the classes it never trained on probability 0 (model.trained), and takes images
+    with a side under 2**depth (a native-size model's small images) as the ONNX export does."""
     set_threads(threads)
     device = pick_device(settings.device, "predict.device (unet predict's --device)")
     model, ckpt = checkpoint.load_model(model_path, device)
     model = trained_only(model, ckpt).to(device)
+    model = SmallSides(model, size_multiple(UNetConfig(**ckpt["model_config"])))
     model = model.to(memory_format=torch.channels_last)  # NHWC convolutions are faster
     return model, ckpt, amp_dtype(device, settings.amp, settings.amp_cpu)
 

@@ -93,7 +93,7 @@ def test_older_files_fall_back_on_the_caches_fold_count(tmp_path, capsys):
 def test_the_newer_of_a_single_model_and_folds_is_taken(tmp_path, caplog):
     # A run without folds, then with split.folds: 5, left the single model.pt beside the
     # folds: unet predict, info and export took that stale model without a word.
-    from unet.cli import _models
+    from unet.infer.named import named_models as _models
 
     exp = tmp_path / "exp"
     folds = _experiment(exp, {0: 2, 1: 2})

@@ -13,68 +13,15 @@ as the predict_folder rule, in the data's own mask values.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from pathlib import Path
 
 from unet.common.logs import input_error, setup_logging
 from unet.common.schema import bounds, defaults
-
-log = logging.getLogger(__name__)
+from unet.infer.named import named_images, named_models
 
 _PREDICT = defaults("predict")  # the predict rule's defaults: config/schema.yaml
-
-
-def _images(inputs: list[str], roi: str | None, out: str | None = None) -> list[Path]:
-    """Image files named directly, and the images directly inside named folders (less the
-    regions of interest `roi` names there); a file named twice (a folder and a file in it,
-    overlapping globs) once, where it first came; a link to an image under another name is
-    an image of its own (its mask is named by the link's stem)."""
-    from unet.infer.predict_folder import list_images
-
-    files: list[Path] = []
-    for item in map(Path, inputs):
-        if item.is_dir():
-            files += list_images(item, roi=roi and os.path.relpath(roi, item), out_dir=out)
-        elif item.is_file():
-            files.append(item)
-        else:
-            raise FileNotFoundError(f"{item}: no such image file or folder")
-    unique: dict[tuple[str, str], Path] = {}
-    for f in files:
-        unique.setdefault((os.path.realpath(f), f.name), f)
-    return list(unique.values())
-
-
-def _models(model: str) -> list[str]:
-    """A model file, or an experiment's folder: its model.pt, or with cross-validation the
-    folds' models of its latest run (averaged, as the predict_folder rule does), in fold
-    order; a fold left by an earlier run with more folds is refused, named. Beside each other,
-    the newer of model.pt and the folds is the latest run's."""
-    path = Path(model)
-    if not path.exists():
-        raise FileNotFoundError(f"{model} does not exist: give a model.pt that train_unet wrote, "
-                                "or an experiment's folder (results/<dataset>/<experiment>)")
-    if not path.is_dir():
-        return [model]
-    from unet.model.folds import experiment_folds
-
-    single = path / "model.pt"
-    found = list(path.glob("folds/*/model.pt"))
-    if single.is_file():  # beside folds, the newer is the latest run's (the pipeline's own)
-        newest = max((f.stat().st_mtime for f in found), default=None)
-        if newest is None or single.stat().st_mtime > newest:
-            if found:
-                log.warning("%s's folds/ are older than its model.pt: left out", path)
-            return [str(single)]
-        log.warning("%s is older than the folds beside it (split.folds on since): left out",
-                    single)
-    folds = experiment_folds(path)
-    if not folds:
-        raise FileNotFoundError(f"{path} holds no model.pt, nor folds/<k>/model.pt: give a "
-                                "model file, or an experiment's folder under results/")
-    return [str(f) for f in folds]
 
 
 def _number(kind: type, low: float | None, high: float | None = None):
@@ -126,7 +73,7 @@ def _predict(args: argparse.Namespace) -> int:
     if (args.rle_objects or args.rle_columns or args.rle_id != "name") and not args.rle:
         raise ValueError("--rle-objects, --rle-columns and --rle-id shape the rows of --rle: "
                          "give --rle FILE.csv too")
-    models, stat = _models(args.model), None
+    models, stat = named_models(args.model), None
     if args.rle:
         from unet.common.labels import mapping_from_meta
         from unet.dataset.rle_submission import check_submission_target, submission_columns
@@ -137,7 +84,7 @@ def _predict(args: argparse.Namespace) -> int:
         stat = model_stat(models[0])  # the file the classes are read from, before the read
         mapping = mapping_from_meta(load_model_file(models[0]))
         submission_columns(mapping, args.rle_columns)  # before any work
-    files = _images(args.inputs, args.roi, args.out)
+    files = named_images(args.inputs, args.roi, args.out)
     n = predict_files(models, files, args.out, settings, args.threads, roi=args.roi,
                       overwrite=args.overwrite, model_stat=stat)
     print(f"{n} mask{'s' * (n != 1)} written to {args.out}"
@@ -155,7 +102,7 @@ def _predict(args: argparse.Namespace) -> int:
 def _info(args: argparse.Namespace) -> int:
     from unet.model.describe import describe_model
 
-    models = _models(args.model)
+    models = named_models(args.model)
     for path in models:  # with cross-validation, each fold's model
         print(f"{path}\n{describe_model(path)}" if len(models) > 1 else describe_model(path))
     return 0
@@ -164,7 +111,7 @@ def _info(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from unet.model.export import export_onnx
 
-    models = _models(args.model)
+    models = named_models(args.model)
     export_onnx(models, args.onnx)
     print(f"wrote {args.onnx}: input image (B, C, H, W) float in [0, 1], output logits"
           + (f" (of the {len(models)} folds' averaged probabilities), and fold_logits"
@@ -215,7 +162,8 @@ def parser() -> argparse.ArgumentParser:
                    help="model.pt written by train_unet, or an experiment's folder "
                         "(results/<dataset>/<experiment>: its model, or its "
                         "cross-validation folds' models, averaged)")
-    p.add_argument("inputs", nargs="+", type=_path, help="image files or folders of images")
+    p.add_argument("inputs", nargs="+", type=_path,
+                   help="image files, folders of images, or patterns (quoted: expanded here)")
     p.add_argument("-o", "--out", required=True, type=_path, help="folder for <stem>.png masks")
     p.add_argument("--overwrite", action="store_true", help="predict every image again; "
                    "remove a folder's masks of another model or settings (else refused)")

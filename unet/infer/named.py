@@ -1,0 +1,78 @@
+"""What `unet predict` (info, export) is given: image files, folders and patterns; a model file
+or an experiment's folder."""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def named_images(inputs: list[str], roi: str | None, out: str | None = None) -> list[Path]:
+    """Image files named directly or by a pattern (expanded), and the images directly inside
+    named folders (less the regions of interest `roi` names there); a file named twice (a
+    folder and a file in it, overlapping patterns) once, where it first came; a link to an
+    image under another name is an image of its own (its mask is named by the link's stem)."""
+    from unet.infer.predict_folder import list_images
+
+    files: list[Path] = []
+    for item in map(Path, expanded(inputs)):
+        if item.is_dir():
+            files += list_images(item, roi=roi and os.path.relpath(roi, item), out_dir=out)
+        elif item.is_file():
+            files.append(item)
+        else:
+            raise FileNotFoundError(f"{item}: no such image file or folder")
+    unique: dict[tuple[str, str], Path] = {}
+    for f in files:
+        unique.setdefault((os.path.realpath(f), f.name), f)
+    return list(unique.values())
+
+
+def expanded(inputs: list[str]) -> list[str]:
+    """`inputs` with each pattern (*, ?, [...]) that names no file as it is expanded, sorted, as
+    the shell would have: quoted, or passed on by a script, it came as it was typed."""
+    paths: list[str] = []
+    for item in inputs:
+        if os.path.lexists(item) or not glob.has_magic(item):
+            paths.append(item)
+            continue
+        found = sorted(glob.glob(item))
+        if not found:
+            raise FileNotFoundError(f"{item}: no file matches this pattern; check it, or name "
+                                    "the images or their folder")
+        paths += found
+    return paths
+
+
+def named_models(model: str) -> list[str]:
+    """A model file, or an experiment's folder: its model.pt, or with cross-validation the
+    folds' models of its latest run (averaged, as the predict_folder rule does), in fold
+    order; a fold left by an earlier run with more folds is refused, named. Beside each other,
+    the newer of model.pt and the folds is the latest run's."""
+    path = Path(model)
+    if not path.exists():
+        raise FileNotFoundError(f"{model} does not exist: give a model.pt that train_unet wrote, "
+                                "or an experiment's folder (results/<dataset>/<experiment>)")
+    if not path.is_dir():
+        return [model]
+    from unet.model.folds import experiment_folds
+
+    single = path / "model.pt"
+    found = list(path.glob("folds/*/model.pt"))
+    if single.is_file():  # beside folds, the newer is the latest run's (the pipeline's own)
+        newest = max((f.stat().st_mtime for f in found), default=None)
+        if newest is None or single.stat().st_mtime > newest:
+            if found:
+                log.warning("%s's folds/ are older than its model.pt: left out", path)
+            return [str(single)]
+        log.warning("%s is older than the folds beside it (split.folds on since): left out",
+                    single)
+    folds = experiment_folds(path)
+    if not folds:
+        raise FileNotFoundError(f"{path} holds no model.pt, nor folds/<k>/model.pt: give a "
+                                "model file, or an experiment's folder under results/")
+    return [str(f) for f in folds]

@@ -92,3 +92,16 @@ def test_unstack_and_stack_into_a_folder_below_a_file_are_refused_naming_it(tmp_
         assert main(_unstack_or_stack_args(command, tmp_path / f"in{k}", out)) == 2
         err = capsys.readouterr().err
         assert f"{blocker} is a file" in err and "Errno" not in err, err
+
+
+def test_an_output_folder_not_made_yet_that_is_the_images_folder_is_refused(model, tmp_path,
+                                                                            capsys):
+    # -o new/masks/.. does not exist until masks/ is made, so the check that the masks do not
+    # go among the images passed it over, and rgb.png, the image, was replaced by its mask.
+    folder = _new_images(tmp_path / "new")
+    image = (folder / "rgb.png").read_bytes()
+    out = folder / "masks" / ".."
+    assert main(["predict", str(model), str(folder / "rgb.png"), "-o", str(out)]) == 2
+    assert f"{out} holds the images to predict (rgb.png)" in capsys.readouterr().err
+    assert (folder / "rgb.png").read_bytes() == image
+    assert not (folder / "masks").exists()  # refused before any folder was made

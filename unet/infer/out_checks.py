@@ -30,9 +30,12 @@ def check_outputs(files: list[Path], out_dir: Path) -> None:
     where = _nearest(out_dir)
     if not where.is_dir():
         raise FileExistsError(f"{where} is a file: the folder {out_dir} cannot be made there")
-    if out_dir.is_dir():
+    # Where the masks will land: a folder not made yet can still be the images' own once
+    # made (new/masks/.. is new/ as soon as masks/ exists), which its own name did not show.
+    landing = Path(os.path.realpath(out_dir))
+    if landing.is_dir():
         for path in files:
-            if os.path.samefile(path.parent, out_dir):
+            if os.path.samefile(path.parent, landing):
                 raise FileExistsError(
                     f"{out_dir} holds the images to predict ({path.name}): their masks would "
                     "replace or mix with them; write the masks to another folder (unet "

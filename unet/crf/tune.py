@@ -62,6 +62,15 @@ def scoring_window(target: np.ndarray, side: int) -> tuple[slice, slice]:
     return span(cy, h), span(cx, w)
 
 
+def scored_ids(ids: list[str], max_images: int) -> list[str]:
+    """`max_images` of the validation `ids`, evenly spaced: the split lists them in name order,
+    so its first few are often one subject's (a car's views, a patient's slices, as
+    split.group_by keeps them), which would tune and choose on that subject alone."""
+    if len(ids) <= max_images:
+        return list(ids)
+    return [ids[k * len(ids) // max_images] for k in range(max_images)]
+
+
 @dataclasses.dataclass(frozen=True)
 class CountJob:
     """One validation image: its pixels, predicted probabilities and ground truth."""
@@ -151,9 +160,9 @@ def tune_crf(
     max_side: int = MAX_SIDE,
 ) -> dict:
     """Score every combination of `grid` (CRFParams field -> values) and keep the best, on
-    the scoring windows (at most `max_side` a side) of the first `max_images` images."""
+    the scoring windows (at most `max_side` a side) of `max_images` images (scored_ids)."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
-    ids = meta["splits"][split]["ids"][:max_images]
+    ids = scored_ids(meta["splits"][split]["ids"], max_images)
     keys = sorted(grid)
     combos = [
         dataclasses.replace(base, **dict(zip(keys, values, strict=True)))
@@ -170,6 +179,7 @@ def tune_crf(
     result = {
         "split": split,
         "images": len(ids),
+        "ids": ids,
         "max_side": max_side,
         "raw_dice": raw_dice,
         "val_foreground_pixels": foreground,

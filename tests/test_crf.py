@@ -59,13 +59,10 @@ def test_crf_improves_blurred_prediction_on_average():
     assert np.mean(crf_iou) > np.mean(raw_iou) + 0.05
 
 
-def test_greyscale_image_is_replicated():
+def test_greyscale_image_with_or_without_its_channel_axis():
     image, _, probs = _synthetic(1)
     grey = image[..., 0]  # (H, W)
-    rgb = np.repeat(grey[..., None], 3, axis=2)
-    expected = refine(rgb, probs)
-    np.testing.assert_array_equal(refine(grey, probs), expected)
-    np.testing.assert_array_equal(refine(grey[..., None], probs), expected)
+    np.testing.assert_array_equal(refine(grey, probs), refine(grey[..., None], probs))
 
 
 def test_zero_probabilities_and_float32_are_fine():
@@ -211,9 +208,10 @@ def test_crf_tuning_scores_large_images_on_a_window(tmp_path):
     assert whole[0].sum() == H * W
 
 
-def test_a_large_grey_image_is_made_colour_a_tile_at_a_time():
-    """Tiles of a grey image equal those of its three-channel copy, and no whole-image colour
-    copy is made: at 1536x1536 the two whole (H, W, 3) copies traced 13.5 MB in all; 6.3 now."""
+def test_a_large_grey_image_is_refined_without_a_colour_copy():
+    """No whole-image colour copy of a grey image is made (at 1536x1536 the two whole (H, W, 3)
+    copies traced 13.5 MB in all; 5.5 MB now), and its tiles part regions 180 levels apart as its
+    three-channel copy does (its kernel is its own: test_crf_grey_kernel.py)."""
     import tracemalloc
 
     rng = np.random.default_rng(3)
@@ -232,6 +230,5 @@ def test_a_large_grey_image_is_made_colour_a_tile_at_a_time():
     small = (slice(0, 600), slice(500, 1100))  # two tiles a side: seams included
     expected = refine(np.repeat(grey[small][..., None], 3, axis=2), probs[:, small[0], small[1]],
                       params)
-    np.testing.assert_array_equal(refine(grey[small], probs[:, small[0], small[1]], params),
-                                  expected)
+    assert (refine(grey[small], probs[:, small[0], small[1]], params) == expected).mean() > 0.999
     assert tiled.shape == grey.shape

@@ -49,8 +49,8 @@ class CRFTask:
 
 
 def _rgb_image(image: np.ndarray) -> np.ndarray:
-    """(H, W, 1 or 3) uint8 view of the image, not copied: a grey image becomes three equal
-    channels a tile at a time (_refine_whole), so no whole-image colour copy is made."""
+    """(H, W, 1 or 3) uint8 view of the image, not copied: a grey image keeps its one channel
+    (_grey_features), so no whole-image colour copy is made."""
     image = np.asarray(image)
     if image.dtype != np.uint8:
         raise ValueError(f"CRF image must be uint8, got {image.dtype}")
@@ -199,20 +199,28 @@ def _refine_whole(rgb: np.ndarray, probs: np.ndarray, params: CRFParams,
     """One DenseCRF2D over the whole of rgb (H, W, 1 or 3) uint8 and probs (C, H, W), with no
     unary evidence where `outside` (H, W) bool is set."""
     c, h, w = probs.shape
-    # addPairwiseBilateral needs a writable, C-contiguous (H, W, 3) uint8 array: a fresh copy
-    # of the tile (or image), grey repeated into three equal channels.
-    rgb = np.repeat(rgb, 3, axis=2) if rgb.shape[2] == 1 else np.array(rgb, order="C")
     crf = dcrf.DenseCRF2D(w, h, c)
     crf.setUnaryEnergy(_unary(probs, params.prob_clip, outside))
     crf.addPairwiseGaussian(sxy=params.gaussian_sxy, compat=params.gaussian_compat)
-    crf.addPairwiseBilateral(
-        sxy=params.bilateral_sxy,
-        srgb=params.bilateral_srgb,
-        rgbim=rgb,
-        compat=params.bilateral_compat,
-    )
+    if rgb.shape[2] == 1:  # grey: its own kernel, bilateral_srgb in grey levels
+        crf.addPairwiseEnergy(_grey_features(rgb[..., 0], params), compat=params.bilateral_compat)
+    else:  # addPairwiseBilateral needs a writable, C-contiguous (H, W, 3) uint8 array: a copy
+        crf.addPairwiseBilateral(sxy=params.bilateral_sxy, srgb=params.bilateral_srgb,
+                                 rgbim=np.array(rgb, order="C"), compat=params.bilateral_compat)
     q = np.asarray(crf.inference(params.iterations), dtype=np.float32)  # (C, H*W) marginals
     return np.argmax(q, axis=0).astype(np.uint8).reshape(h, w)
+
+
+def _grey_features(grey: np.ndarray, params: CRFParams) -> np.ndarray:
+    """(3, H*W) float32 bilateral features (x, y) / bilateral_sxy and grey / bilateral_srgb, as
+    addPairwiseBilateral builds them for colour: grey repeated into three channels would make
+    every grey difference sqrt(3) times as large (bilateral_srgb 13 acting as 7.5 levels)."""
+    h, w = grey.shape
+    feats = np.empty((3, h, w), np.float32)
+    feats[0] = np.arange(w, dtype=np.float32) / params.bilateral_sxy
+    feats[1] = np.arange(h, dtype=np.float32)[:, None] / params.bilateral_sxy
+    np.divide(grey, params.bilateral_srgb, out=feats[2], dtype=np.float32)
+    return feats.reshape(3, -1)
 
 
 def refine_file(task: CRFTask) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
-import pydensecrf.densecrf as dcrf
 
 from unet.common.bands import view_image
 from unet.common.fileio import read_json
@@ -194,12 +194,26 @@ def _blanked(labels: np.ndarray, outside: np.ndarray | None) -> np.ndarray:
     return labels
 
 
+def densecrf() -> ModuleType:
+    """pydensecrf.densecrf, imported only where a CRF runs: finalize_masks reads CRF settings
+    with crf.enabled: false, where pydensecrf may be missing (pydensecrf2 builds from source)."""
+    try:
+        import pydensecrf.densecrf as dcrf
+    except ImportError as err:
+        raise ImportError(
+            f"the dense CRF needs pydensecrf ({err}): pip install pydensecrf2 (it builds from "
+            "source: a C++ compiler and Cython; the older pydensecrf sdist does not build on "
+            "Python 3.11), or set crf.enabled: false to skip the CRF"
+        ) from err
+    return dcrf
+
+
 def _refine_whole(rgb: np.ndarray, probs: np.ndarray, params: CRFParams,
                   outside: np.ndarray | None = None) -> np.ndarray:
     """One DenseCRF2D over the whole of rgb (H, W, 1 or 3) uint8 and probs (C, H, W), with no
     unary evidence where `outside` (H, W) bool is set."""
     c, h, w = probs.shape
-    crf = dcrf.DenseCRF2D(w, h, c)
+    crf = densecrf().DenseCRF2D(w, h, c)
     crf.setUnaryEnergy(_unary(probs, params.prob_clip, outside))
     crf.addPairwiseGaussian(sxy=params.gaussian_sxy, compat=params.gaussian_compat)
     if rgb.shape[2] == 1:  # grey: its own kernel, bilateral_srgb in grey levels
@@ -250,6 +264,7 @@ def refine_all(tasks: list[CRFTask], processes: int) -> None:
     """Run refine_file over `tasks` on `processes` worker processes (1: in this process)."""
     if processes < 1:
         raise ValueError(f"processes must be >= 1, got {processes}")
+    densecrf()  # refused here at once, not by each worker
     # Unordered, one image per task: images take similar time, and a free worker takes the next.
     for _ in parallel_map(refine_file, tasks, processes, "crf", ordered=False):
         pass

@@ -16,7 +16,7 @@ from unet.common.parallel import parallel_map
 from unet.common.probs import probs_path, read_probs
 from unet.common.roi import read_roi
 from unet.common.schema import default
-from unet.crf.dense import CRFParams, refine
+from unet.crf.dense import CRFParams, densecrf, refine
 from unet.evaluate.metrics import confusion_matrix, foreground_dice
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,7 @@ def _summed(
     max_side: int,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Confusion matrices summed over `ids`: raw argmax, and the CRF at each of `combos`."""
+    densecrf()  # refused here at once, not by each worker
     by_id = {p["id"]: p for p in manifest["pairs"]}
     mapping = mapping_from_meta(meta)
     jobs = [

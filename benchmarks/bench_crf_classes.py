@@ -5,6 +5,8 @@ figures size `crf.tune` (27 settings x 12 images by default) for many-class data
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 
 from benchmarks.common import Row, interleaved, row
@@ -46,5 +48,8 @@ def run(quick: bool = False) -> list[Row]:
 
 
 if __name__ == "__main__":
-    for r in run():
-        print(r)
+    from benchmarks.run import print_table
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="smaller sizes: a smoke test")
+    print_table(run(ap.parse_args().quick))

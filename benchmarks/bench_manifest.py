@@ -5,6 +5,7 @@ of the decoding itself. Carvana-size (1918x1280) cars, one process."""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import time
@@ -102,5 +103,8 @@ def run(quick: bool = False) -> list[Row]:
 
 
 if __name__ == "__main__":
-    for r in run():
-        print(r)
+    from benchmarks.run import print_table
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="smaller sizes: a smoke test")
+    print_table(run(ap.parse_args().quick))

@@ -2,7 +2,8 @@
 predict.batch_size 8 (images of one size through the network, the resize and the softmax
 together) vs 1 (one image a pass, as every image went before), in the same run.
 
-`python -m benchmarks.bench_predict_many [-n 3000]` (300 by default: about 2 minutes on 2 cores).
+`python -m benchmarks.bench_predict_many [--quick] [-n 3000]` (300 by default: about 2 minutes on 2
+cores; --quick 100).
 """
 
 from __future__ import annotations
@@ -65,7 +66,10 @@ def run(quick: bool = False, n: int | None = None) -> list[Row]:
 
 
 if __name__ == "__main__":
+    from benchmarks.run import print_table
+
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("-n", type=int, default=None, help="images (default 300)")
-    for r in run(n=ap.parse_args().n):
-        print(r)
+    ap.add_argument("--quick", action="store_true", help="100 images, not 300")
+    ap.add_argument("-n", type=int, default=None, help="images (default 300, --quick 100)")
+    args = ap.parse_args()
+    print_table(run(args.quick, args.n))

@@ -13,6 +13,7 @@ from benchmarks.common import Row, interleaved, row
 from unet.crf.dense import CRFParams, refine
 
 SIZE = (512, 683)  # (h, w)
+QUICK_SIZE = (128, 171)  # --quick
 CLASSES = (2, 21, 150)
 
 
@@ -32,7 +33,7 @@ def _inputs(classes: int, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray
 
 
 def run(quick: bool = False) -> list[Row]:
-    size = (128, 171) if quick else SIZE
+    size = QUICK_SIZE if quick else SIZE
     inputs = {c: _inputs(c, size) for c in CLASSES}
     params = CRFParams()
     times = interleaved(1 if quick else 3, *(lambda c=c: refine(*inputs[c], params)

@@ -17,6 +17,8 @@ import numpy as np
 from benchmarks.common import Row, child_main, peak_of, row, run_child
 from benchmarks.fixtures import scratch
 
+SIDES = {False: 8192, True: 4096}  # the whole-image baseline needs about 3 GB at 8192^2
+
 
 def _pair(folder: Path, side: int, noisy: bool = False) -> Path:
     """target.npy and pred.npy, uint8 class indices (`noisy`: salt and pepper)."""
@@ -58,7 +60,7 @@ def _both(folder: Path) -> tuple[dict, dict]:
 
 
 def run(quick: bool = False) -> list[Row]:
-    side = 4096 if quick else 8192  # the whole-image baseline needs about 3 GB at 8192^2
+    side = SIDES[quick]
     tiled, whole = _both(_pair(scratch(), side))
     noisy, noisy_whole = _both(_pair(scratch(), side // 2, noisy=True))
     idle = tiled["idle_kb"] / 1024

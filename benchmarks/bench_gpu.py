@@ -24,6 +24,7 @@ from unet.train.losses import DiceCELoss
 from unet.train.settings import TrainSettings
 
 REPO = Path(__file__).resolve().parents[1]
+SIZES = {False: (128, 48), True: (32, 8)}  # (pairs, timed steps); True: --quick
 NAMES = ("gpu: train images/s, loader vs resident batch", "gpu: fraction of time waiting for data")
 
 
@@ -95,7 +96,7 @@ def run(quick: bool = False, device: str | None = None) -> list[Row]:
         return [absent(name, "no CUDA device") for name in NAMES]
     dev = torch.device(device or "cuda")
     size = (960, 640) if dev.type == "cuda" else (96, 64)
-    n, steps = (32, 8) if quick else (128, 48)
+    n, steps = SIZES[quick]
     model_settings, s = carvana_settings()
     cache = build_cache(scratch() / "gpu_cache", carvana_like(scratch() / "gpu_raw", n, size),
                         size, (0, 1), processes=os.cpu_count() or 1)

@@ -39,6 +39,7 @@ NAMES = (
     "gpu native: fraction of time waiting for data",
     "gpu native: sliding-window prediction images/s",
 )
+SIZES = {False: (48, 100), True: (16, 10)}  # pairs (70/15/15 split), timed steps
 PER_IMAGE = 4  # patches per image and epoch, for the images/s the note gives
 
 
@@ -48,7 +49,7 @@ def run(quick: bool = False, device: str | None = None) -> list[Row]:
     dev = torch.device(device or "cuda")
     gpu = dev.type == "cuda"
     size, patch = ((1918, 1280), (512, 512)) if gpu else ((240, 160), (64, 64))
-    n, steps = (16, 10) if quick else (48, 100)  # pairs (70/15/15 split), timed steps
+    n, steps = SIZES[quick]
     model_settings, s = carvana_settings()
     folder = scratch() / "gpu_native"
     pairs = carvana_like(folder / "raw", n, size)

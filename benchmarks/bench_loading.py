@@ -16,6 +16,7 @@ from unet.common.fileio import read_json
 from unet.train.dataset import CachedSplit
 
 BATCH = 8
+SIZES = {False: (24, 5), True: (12, 3)}  # (pairs, repeats); True: --quick
 
 
 def _as_sample(image: np.ndarray, index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -26,7 +27,7 @@ def _as_sample(image: np.ndarray, index: np.ndarray) -> tuple[torch.Tensor, torc
 
 def run(quick: bool = False) -> list[Row]:
     """Images per second into a collated batch: cache (warm page cache) vs JPEG/GIF decode."""
-    n, repeats = (12, 3) if quick else (24, 5)
+    n, repeats = SIZES[quick]
     pairs = carvana_like(scratch() / "carvana", n)
     cache = build_cache(scratch() / "loading", pairs, CARVANA_HALF, (0, 1))
     ids = read_json(cache / "meta.json")["splits"]["train"]["ids"]

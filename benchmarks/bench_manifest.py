@@ -22,6 +22,7 @@ from unet.dataset.layout import Layout
 from unet.dataset.rle_submission import encode
 
 SIZE = (1918, 1280)
+SIZES = {False: (40, 2), True: (8, 1)}  # (images, repeats); True: --quick
 
 
 def _polygon(i: int) -> list[float]:
@@ -77,7 +78,7 @@ def _copied(root: Path, out: Path, repeats: int) -> float:
 
 
 def run(quick: bool = False) -> list[Row]:
-    n, repeats = (8, 1) if quick else (40, 2)
+    n, repeats = SIZES[quick]
     root = scratch() / "manifest"
     make(root, n)
     rle = {"csv": "rle.csv", "id_column": "ImageId", "rle_column": "EncodedPixels",

@@ -8,6 +8,7 @@ from benchmarks.common import PeakAnon, Row, child_main, row, run_child, status_
 from benchmarks.fixtures import scratch, synthetic_pairs, write_inputs
 
 SIZE = (384, 256)  # cache at the images' own size, so the cache is large next to torch itself
+PAIRS = {False: (48, 192), True: (24, 96)}  # (baseline, 4x) pairs; True: --quick
 
 
 def child(stage: str, folder: Path) -> dict:
@@ -53,7 +54,7 @@ def _cache_mb(folder: Path) -> float:
 
 def run(quick: bool = False) -> list[Row]:
     """Peak RSS (total and anonymous) at n and 4n pairs, for preprocess and train."""
-    small, large = (24, 96) if quick else (48, 192)
+    small, large = PAIRS[quick]
     pairs = synthetic_pairs(scratch() / "memory_data", large, *SIZE)
     figures = {}
     for n in (small, large):

@@ -15,6 +15,7 @@ from unet.cache.settings import PreprocessSettings
 from unet.cache.values import mapping_from_values
 
 UNIT = "pairs/s/core"
+SIZES = {False: (24, 3), True: (8, 2)}  # (pairs, repeats); True: --quick
 
 
 def plain_pair(pair: dict, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -35,7 +36,7 @@ def _package_run(pairs: list[dict], processes: int) -> None:
 
 def run(quick: bool = False) -> list[Row]:
     """Pairs per second per core at Carvana half size, and scaling from 1 to 2 processes."""
-    n, repeats = (8, 2) if quick else (24, 3)
+    n, repeats = SIZES[quick]
     pairs = carvana_like(scratch() / "carvana", n)
     size = CARVANA_HALF
     mapping = mapping_from_values(set(), (0, 1), None, 16, None)

@@ -48,6 +48,8 @@ from unet.train.patches import PatchRows
 
 CPU = torch.device("cpu")
 SIZE = (128, 192)  # (h, w): the resize cache, and the native patches
+SIZES = {False: (10, 3), True: (4, 2)}  # (steps, repeats); True: --quick
+PAIRS = 48  # synthetic pairs cached
 HEAVY = augment.AugmentSettings(flip=True, scale=(0.6, 1.0), brightness=0.2, contrast=0.2,
                                 noise=0.03, elastic=50.0, elastic_p=0.5)
 AUGMENTS = {"none": augment.AugmentSettings(flip=False), "heavy": HEAVY}
@@ -120,10 +122,10 @@ def _epoch(step, data, settings, threads: int, workers: int, steps: int) -> tupl
 
 def run(quick: bool = False) -> list[Row]:
     """Steps/s and the share of time waiting for data of each split, vs baseline(cores)."""
-    steps, repeats = (4, 2) if quick else (10, 3)
+    steps, repeats = SIZES[quick]
     cores = len(os.sched_getaffinity(0))
     model_settings, settings = default_settings(1)
-    datasets = _datasets(48, steps * settings.batch_size)
+    datasets = _datasets(PAIRS, steps * settings.batch_size)
     torch.manual_seed(0)
     model = UNet(UNetConfig(in_channels=3, num_classes=2, **model_settings))
     model = model.to(memory_format=torch.channels_last)

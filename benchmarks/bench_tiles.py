@@ -25,6 +25,7 @@ from unet.model.unet import UNet, UNetConfig
 
 TILE = 256  # patch and tile side
 MODEL = {"depth": 4, "base_width": 8}  # small, so that a 8192^2 image takes a minute
+SIDES = {False: (2048, 8192), True: (1024, 4096)}  # (baseline, large) side; True: --quick
 
 
 def _image(path: Path, side: int) -> None:
@@ -87,7 +88,7 @@ def tiles(side: int) -> int:
 
 
 def run(quick: bool = False) -> list[Row]:
-    small, large = (1024, 4096) if quick else (2048, 8192)
+    small, large = SIDES[quick]
     # The file path grows with the image by design: half the side is enough to show it.
     sides = {"cache": (small, large), "file": (small, large // 2)}
     figures = {(how, s): measure(how, _setup(s)) for how, pair in sides.items() for s in pair}

@@ -24,6 +24,7 @@ from unet.train.train import train_unet
 
 REPO = Path(__file__).resolve().parents[1]
 THREADS = 2
+SIZES = {False: (160, 4, 3), True: (64, 3, 2)}  # (pairs, epochs, repeats); True: --quick
 
 
 def default_settings(epochs: int) -> tuple[dict, TrainSettings]:
@@ -84,7 +85,7 @@ def bare_epoch(cache: Path, mcfg: UNetConfig, s: TrainSettings):
 
 def run(quick: bool = False) -> list[Row]:
     """Per-epoch seconds of train_unet() (epochs 2+, validation included) vs the bare loop."""
-    n, epochs, repeats = (64, 3, 2) if quick else (160, 4, 3)
+    n, epochs, repeats = SIZES[quick]
     pairs = synthetic_pairs(scratch() / "synthetic", n)
     model_settings, settings = default_settings(epochs)
     w, h = 192, 128  # config.yaml's preprocess size

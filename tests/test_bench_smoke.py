@@ -1,0 +1,160 @@
+"""Every benchmark runs to the end at a tiny setting and prints figures: a signature change in
+the package (window_bands, writer.add, PatchRows.corner, ...) breaks a test here, not a
+maintainer's benchmark run. Sizes are shrunk below --quick; the code path is run()'s own."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from benchmarks import (
+    bench_crf,
+    bench_crf_classes,
+    bench_dag,
+    bench_evaluate,
+    bench_gpu,
+    bench_gpu_native,
+    bench_loading,
+    bench_manifest,
+    bench_memory,
+    bench_overlays,
+    bench_pipeline,
+    bench_preprocess,
+    bench_threads,
+    bench_tiles,
+    bench_train,
+)
+from benchmarks.run import print_table
+
+
+def _check(rows: list[dict], capsys) -> None:
+    """Every row has a figure with a unit (no error row), and the table prints."""
+    assert rows
+    for r in rows:
+        assert r["figure"] is not None and r["unit"], r
+        assert not r["note"].startswith(("error", "absent")), r
+    print_table(rows)
+    assert capsys.readouterr().out.splitlines()[0].split()[:2] == ["name", "figure"]
+
+
+def _tiny(monkeypatch, module, tmp_path: Path, **sizes) -> None:
+    """`module`'s quick sizes replaced by `sizes`, its scratch folder by `tmp_path`."""
+    monkeypatch.setattr(module, "scratch", lambda: tmp_path, raising=False)
+    for name, value in sizes.items():
+        table = getattr(module, name)
+        if isinstance(table, dict):
+            monkeypatch.setitem(table, True, value)
+        else:
+            monkeypatch.setattr(module, name, value)
+
+
+def _small_model(monkeypatch, module, name: str) -> None:
+    """`module.name` (carvana_settings or default_settings) with a depth-2, width-4 UNet and
+    one loader worker: the benchmark's code path at a fraction of its cost."""
+    settings = getattr(module, name)
+
+    def small(*args):
+        model, train = settings(*args)
+        return {**model, "depth": 2, "base_width": 4}, replace(train, num_workers=1)
+
+    monkeypatch.setattr(module, name, small)
+
+
+def test_tiles(monkeypatch, tmp_path, capsys) -> None:
+    # predict_masks and predict_files in fresh interpreters: window_bands and the writer
+    _tiny(monkeypatch, bench_tiles, tmp_path, SIDES=(96, 384))
+    rows = bench_tiles.run(quick=True)
+    _check(rows, capsys)
+    assert "384^2 vs 96^2" in rows[0]["name"] and rows[3]["unit"] == "tiles/s"
+
+
+def test_gpu_on_the_cpu(monkeypatch, tmp_path, capsys) -> None:
+    _tiny(monkeypatch, bench_gpu, tmp_path, SIZES=(16, 1))
+    _small_model(monkeypatch, bench_gpu, "carvana_settings")
+    _check(bench_gpu.run(quick=True, device="cpu"), capsys)
+
+
+def test_gpu_native_on_the_cpu(monkeypatch, tmp_path, capsys) -> None:
+    # PatchRows (corner) through the loader, then predict_masks' sliding window
+    _tiny(monkeypatch, bench_gpu_native, tmp_path, SIZES=(12, 1))
+    _small_model(monkeypatch, bench_gpu_native, "carvana_settings")
+    _check(bench_gpu_native.run(quick=True, device="cpu"), capsys)
+
+
+def test_gpu_benchmarks_without_cuda_say_absent(monkeypatch) -> None:
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    for module in (bench_gpu, bench_gpu_native):
+        rows = module.run(quick=True)
+        assert rows and all(r["note"].startswith("absent: no CUDA") for r in rows)
+
+
+def test_threads(monkeypatch, tmp_path, capsys) -> None:
+    _tiny(monkeypatch, bench_threads, tmp_path, SIZES=(3, 1), PAIRS=8)  # warm-up: 3 steps
+    _small_model(monkeypatch, bench_threads, "default_settings")
+    monkeypatch.setattr(bench_threads, "splits", lambda cores: [bench_threads.baseline(cores)])
+    _check(bench_threads.run(quick=True), capsys)
+
+
+def test_train(monkeypatch, tmp_path, capsys) -> None:
+    _tiny(monkeypatch, bench_train, tmp_path, SIZES=(16, 2, 1))
+    _small_model(monkeypatch, bench_train, "default_settings")
+    _check(bench_train.run(quick=True), capsys)
+
+
+def test_memory(monkeypatch, tmp_path, capsys) -> None:
+    _tiny(monkeypatch, bench_memory, tmp_path, PAIRS=(12, 24))
+    _check(bench_memory.run(quick=True), capsys)
+
+
+def test_preprocess(monkeypatch, tmp_path, capsys) -> None:
+    _tiny(monkeypatch, bench_preprocess, tmp_path, SIZES=(2, 1))
+    _check(bench_preprocess.run(quick=True), capsys)
+
+
+def test_loading(monkeypatch, tmp_path, capsys) -> None:
+    _tiny(monkeypatch, bench_loading, tmp_path, SIZES=(6, 1), BATCH=2)
+    _check(bench_loading.run(quick=True), capsys)
+
+
+def test_manifest(monkeypatch, tmp_path, capsys) -> None:
+    _tiny(monkeypatch, bench_manifest, tmp_path, SIZES=(2, 1))
+    _check(bench_manifest.run(quick=True), capsys)
+
+
+def test_evaluate(monkeypatch, tmp_path, capsys) -> None:
+    _tiny(monkeypatch, bench_evaluate, tmp_path, SIDES=256)
+    _check(bench_evaluate.run(quick=True), capsys)
+
+
+def test_overlays(monkeypatch, tmp_path, capsys) -> None:
+    _tiny(monkeypatch, bench_overlays, tmp_path, SIDES=256)
+    _check(bench_overlays.run(quick=True), capsys)
+
+
+def test_crf_classes(monkeypatch, capsys) -> None:
+    _tiny(monkeypatch, bench_crf_classes, Path(), QUICK_SIZE=(16, 24))
+    _check(bench_crf_classes.run(quick=True), capsys)
+
+
+def test_crf(tmp_path, capsys) -> None:
+    out = tmp_path / "crf.json"
+    fig = bench_crf.main(["-n", "2", "--height", "32", "--width", "48", "--repeats", "1",
+                          "--json", str(out)])
+    assert set(fig["seconds"]) == {"baseline", "refine_all_1", "refine_all_2"}
+    assert json.loads(out.read_text())["images"] == 2
+
+
+def test_pipeline_without_opt_in_is_absent() -> None:
+    (r,) = bench_pipeline.run(quick=True)
+    assert r["note"].startswith("absent: opt-in")
+
+
+@pytest.mark.workflow
+def test_dag(monkeypatch, tmp_path, capsys) -> None:
+    _tiny(monkeypatch, bench_dag, tmp_path, CARVANA_PAIRS=60, SMALL_PAIRS=6)
+    rows = bench_dag.run(quick=True)
+    _check(rows, capsys)
+    assert rows[2]["ratio"] == 1.0  # the job count does not grow with the images

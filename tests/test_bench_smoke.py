@@ -22,6 +22,7 @@ from benchmarks import (
     bench_memory,
     bench_overlays,
     bench_pipeline,
+    bench_predict_many,
     bench_preprocess,
     bench_threads,
     bench_tiles,
@@ -158,3 +159,12 @@ def test_dag(monkeypatch, tmp_path, capsys) -> None:
     rows = bench_dag.run(quick=True)
     _check(rows, capsys)
     assert rows[2]["ratio"] == 1.0  # the job count does not grow with the images
+
+
+def test_predict_many_compares_the_masks(monkeypatch, tmp_path, capsys) -> None:
+    # the check compared every file of the output folders, unet predict's run record
+    # (.unet-predict.jsonl, which differs by batch size) among them: identical masks read False
+    monkeypatch.setattr(bench_predict_many, "scratch", lambda: tmp_path)
+    rows = bench_predict_many.run(quick=True, n=4)
+    _check(rows, capsys)
+    assert rows[1]["note"] == "masks byte-identical to batch 1: True (4 masks)"

@@ -144,6 +144,9 @@ def main(argv: list[str] | None = None) -> dict:
         "gpu_native": lambda: bench_gpu_native.run(args.quick),
         "pipeline": lambda: bench_pipeline.run(args.quick, args.pipeline, args.pipeline_results),
     }
+    unknown = sorted(set(args.only or ()) - set(benches))
+    if unknown:  # a typo would run nothing and write a summary without rows
+        ap.error(f"--only {' '.join(unknown)}: no such benchmark; choose from {', '.join(benches)}")
     before, rows, seconds = machine(), [], {}
     if before["busy_cores"] > 0.25 or before["other_work"]:
         print(

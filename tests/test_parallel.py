@@ -99,3 +99,30 @@ def test_a_sigterm_before_a_worker_is_set_up_still_ends_it():
         pytest.fail("parallel_map hung after a SIGTERM to a worker being set up")
     assert "parent handler ran" not in proc.stdout, proc.stdout
     assert proc.returncode != 0 and "worker process" in proc.stderr, proc.stdout + proc.stderr
+
+
+def test_ctrl_c_while_a_worker_is_sending_a_result_ends_the_step():
+    # Ctrl-C reaches every process of the step: a worker stopped between the two writes of a
+    # large result (its length, then its bytes) left part of it in the result pipe, and the
+    # executor's thread waited for the rest for ever, so did the step, and Snakemake with it
+    # (5 in 25 Ctrl-Cs at random moments). Here a worker writes only a result's length, as
+    # such a worker did, then Ctrl-C reaches the step.
+    code = (
+        "import gc, os, signal, struct, time\n"
+        "from multiprocessing.queues import SimpleQueue\n"
+        "from unet.common.parallel import parallel_map\n"
+        "def cut(i):\n"
+        "    if i == 0:\n"
+        "        out = next(o for o in gc.get_objects() if isinstance(o, SimpleQueue))\n"
+        "        out._wlock.acquire()\n"
+        "        os.write(out._writer.fileno(), struct.pack('!i', 100000))\n"
+        "        os.kill(os.getppid(), signal.SIGINT)\n"
+        "    time.sleep(30)\n"
+        "list(parallel_map(cut, range(4), 2, 'crf'))\n"
+    )
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                              text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail("parallel_map hung after Ctrl-C while a worker was sending its result")
+    assert proc.returncode != 0 and "KeyboardInterrupt" in proc.stderr, proc.stderr

@@ -74,6 +74,26 @@ def _results(futures: list[Future], ordered: bool) -> Iterator:
         yield futures.pop().result()
 
 
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop the items under way at once, as Pool.terminate did (the executor has no public way
+    before Python 3.14), and let the executor's thread see the pool is broken."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    for process in workers:
+        process.terminate()
+    for process in workers:
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    # A worker stopped between the two writes of a result (its length, then its bytes; Ctrl-C
+    # reaches every worker) left part of it in the pipe, and the executor's thread waited for
+    # the rest for ever, and shutdown with it. With this process's copy of the pipe's writing
+    # end closed too, no writer is left: the read ends (EOFError), the pool is marked broken.
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
+
+
 def parallel_map(
     func: Callable[[T], R],
     items: Iterable[T],
@@ -97,10 +117,7 @@ def parallel_map(
             futures = [pool.submit(func, item) for item in items]
         yield from progress(_results(futures, ordered), desc, total=total)
     except BaseException as err:
-        # an error, a stop signal or an abandoned generator: stop the items under way at once,
-        # as Pool.terminate did (the executor has no public way before Python 3.14)
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            process.terminate()
+        _stop_workers(pool)  # an error, a stop signal or an abandoned generator
         if not isinstance(err, BrokenProcessPool):
             raise
         raise RuntimeError(

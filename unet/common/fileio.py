@@ -117,6 +117,12 @@ def drop_scratch(*paths: str | os.PathLike) -> None:
 _SCRATCH = re.compile(r"\.(.+)\.[0-9a-f]{8}\.part")  # _fresh_beside's names: the output's in it
 
 
+def output_name(path: str | os.PathLike) -> Path:
+    """`path` with each scratch name in it (`.<name>.<hex>.part`) put back as its output's
+    `<name>`: what an error shows, as the hidden scratch is gone when the user looks."""
+    return Path(*(m[1] if (m := _SCRATCH.fullmatch(part)) else part for part in Path(path).parts))
+
+
 @contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a scratch folder beside `path`; on success move its files into `path` in name
@@ -158,7 +164,8 @@ def disk_errors(path: str | os.PathLike, need: int | None = None) -> Iterator[No
     except OSError as err:
         if err.errno not in _FULL:
             raise
-        where = Path(path).absolute()
+        path = output_name(path)  # cache/x.npy, not its scratch folder's copy, gone by now
+        where = path.absolute()
         while not where.exists() and where != where.parent:
             where = where.parent
         free = shutil.disk_usage(where).free / 1e6

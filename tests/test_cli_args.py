@@ -277,3 +277,21 @@ def test_an_output_link_to_a_missing_folder_is_named(model, tmp_path, capsys):
     code = main(["predict", str(model), str(_image(tmp_path / "new")), "-o", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2 and "scratch/masks" in err and "File exists" not in err, err
+
+
+def test_ctrl_c_while_the_command_line_is_read_ends_with_one_line(tmp_path, capsys, monkeypatch):
+    """Reading predict's --device imports torch (1.5 s): a Ctrl-C in it printed 50-70 lines of
+    KeyboardInterrupt traceback from inside torch's import, in place of the one line."""
+    from unet.common import device
+
+    class Interrupted:
+        def match(self, _value):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(device, "DEVICE_PATTERN", Interrupted())
+    try:
+        code = main(["predict", "m.pt", str(tmp_path), "-o", str(tmp_path / "out")])
+    except KeyboardInterrupt:
+        pytest.fail("a Ctrl-C while the command line was read ended in a traceback")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 130 and err == ["unet: interrupted; nothing was written"], err

@@ -216,7 +216,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `unet` command."""
-    args = parser().parse_args(argv)
+    try:  # reading --device imports torch (seconds): a Ctrl-C then is one line too
+        args = parser().parse_args(argv)
+    except KeyboardInterrupt:
+        print("\nunet: interrupted; nothing was written", file=sys.stderr)
+        return 128 + 2
     setup_logging()
     try:
         code = args.run(args)
@@ -228,15 +232,12 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + 13  # 141: killed by SIGPIPE, as the shell reports it
     except Exception as err:
-        # Bad input (as a workflow step judges it: unet.common.logs.input_error): one clear
-        # line, no traceback. A bug (a ValueError from numpy, a KeyError) goes on to the
-        # excepthook: its traceback, for a bug report.
+        # bad input (logs.input_error): one line; a bug (numpy's ValueError) keeps its traceback
         if not input_error(err):
             raise
         print(f"unet {args.command}: {err}", file=sys.stderr)
         named = (FileNotFoundError, FileExistsError, PermissionError, ValueError)
-        # 1: a failed read or write mid-run (a full disk, a lost mount), a killed worker
-        return 2 if isinstance(err, named) else 1
+        return 2 if isinstance(err, named) else 1  # 1: a full disk, a lost mount, a killed worker
     except KeyboardInterrupt:  # Ctrl-C: every output is written whole or not at all
         print(f"\nunet {args.command}: interrupted; what was written is whole, the rest is "
               "not written", file=sys.stderr)

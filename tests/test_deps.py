@@ -70,7 +70,7 @@ RULES = {
                   "common.probs", "common.roi", "dataset.layout", "dataset.per_id", "dataset.split",
                   "dataset.split_order", "dataset.split_checks", "infer.forward", "common.argmax",
                   "infer.predict_folder", "infer.predict", "infer.batches", "cache.reader",
-                  "model.trained",
+                  "model.trained", "common.georef",
                   "infer.input_checks", "infer.out_checks", "infer.resume",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",
                   "model.checkpoint", "model.file_kinds", "model.pretrained",

@@ -17,6 +17,7 @@ from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import raise_all
 from unet.common.bands import read_bands, resize_bands
 from unet.common.fileio import drop_scratch
+from unet.common.georef import write_georef
 from unet.common.imageio import IMAGE_FIX, ImageReadError, image_header, open_image
 from unet.common.labels import MaskMapping, mapping_from_meta
 from unet.common.logs import progress
@@ -248,6 +249,7 @@ def _predict_todo(model_paths: list[str | os.PathLike], files: list[Path],
     record.begin()
     try:
         for path in progress(written, label, total=len(files)):
+            write_georef(path, out_dir / f"{path.stem}.png")  # before done: a resumed mask has it
             record.done(path)
     finally:
         record.close()

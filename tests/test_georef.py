@@ -1,0 +1,57 @@
+"""GeoTIFF georeferencing (CRS and geotransform) of new images reaches their predicted masks
+as a GDAL sidecar (<mask>.png.aux.xml), so QGIS lays the masks over the scenes; before, the
+PNG masks of a GeoTIFF came out with no position at all."""
+
+from __future__ import annotations
+
+import numpy as np
+import tifffile
+
+from tests.test_bands import _rgbir
+from tests.test_value_spaces import H, W, _preprocess, _train_and_predict
+from unet.cache.settings import PreprocessSettings
+from unet.common.georef import georef_of
+
+UTM33 = 32633
+
+
+def _geokeys(epsg: int, raster_type: int = 1) -> tuple[int, ...]:
+    """A GeoKeyDirectory: projected model, raster type (1 area, 2 point), projected CRS."""
+    return (1, 1, 0, 3, 1024, 0, 1, 1, 1025, 0, 1, raster_type, 3072, 0, 1, epsg)
+
+
+def _geotiff(path, arr, scale=(10.0, 10.0), corner=(500000.0, 4600000.0), raster_type=1):
+    keys = _geokeys(UTM33, raster_type)
+    tifffile.imwrite(path, arr, photometric="minisblack", planarconfig="contig", extratags=[
+        (33550, "d", 3, (*scale, 0.0), True),
+        (33922, "d", 6, (0.0, 0.0, 0.0, *corner, 0.0), True),
+        (34735, "H", len(keys), keys, True)])
+    return path
+
+
+def test_the_georeferencing_is_read(tmp_path):
+    arr = np.zeros((6, 5, 5), np.uint16)
+    geo = georef_of(_geotiff(tmp_path / "a.tif", arr))
+    assert geo == ((500000.0, 10.0, 0.0, 4600000.0, 0.0, -10.0), f"EPSG:{UTM33}")
+    # PixelIsPoint: the tie point is the first pixel's centre, half a pixel in from the corner
+    point = georef_of(_geotiff(tmp_path / "p.tif", arr, raster_type=2))
+    assert point[0] == (499995.0, 10.0, 0.0, 4600005.0, 0.0, -10.0)
+    tifffile.imwrite(tmp_path / "plain.tif", arr, photometric="minisblack")
+    assert georef_of(tmp_path / "plain.tif") is None
+
+
+def test_predicted_masks_of_geotiffs_keep_their_place(tmp_path):
+    from unet.infer.predict import PredictSettings
+    from unet.infer.predict_folder import predict_files
+
+    _rgbir(tmp_path, bands=5)
+    _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    _train_and_predict(tmp_path)
+    scene = _geotiff(tmp_path / "scene.tif", tifffile.imread(tmp_path / "img6.tif"))
+    out = tmp_path / "new"
+    predict_files([tmp_path / "model.pt"], [scene, tmp_path / "img7.tif"], out,
+                  PredictSettings(device="cpu"))
+    side = (out / "scene.png.aux.xml").read_text()
+    assert f"<SRS>EPSG:{UTM33}</SRS>" in side
+    assert "<GeoTransform>500000, 10, 0, 4600000, 0, -10</GeoTransform>" in side
+    assert not (out / "img7.png.aux.xml").exists()  # no georeferencing, no sidecar

@@ -1,0 +1,81 @@
+"""GeoTIFF georeferencing (the pixel grid's place and its CRS) carried to a mask as a GDAL
+sidecar, `<mask>.aux.xml`, which GDAL and QGIS read beside a PNG: masks are PNGs, which hold
+no GeoTIFF tags, so without it a scene's mask lay at the origin of no CRS."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import tifffile
+
+from unet.common.decoders import is_tiff
+from unet.common.fileio import atomic_path
+
+PIXEL_SCALE, TIE_POINT, TRANSFORMATION, GEO_KEYS = 33550, 33922, 34264, 34735
+RASTER_TYPE, GEOGRAPHIC_CRS, PROJECTED_CRS = 1025, 2048, 3072  # GeoKeys
+PIXEL_IS_POINT = 2
+USER_DEFINED = 32767  # a CRS spelt out in further keys: no EPSG code to name
+
+GeoTransform = tuple[float, float, float, float, float, float]
+
+
+def georef_of(path: str | os.PathLike) -> tuple[GeoTransform, str | None] | None:
+    """A GeoTIFF's GDAL geotransform (x0, dx, row rotation, y0, column rotation, dy; the
+    first pixel's outer corner) and its CRS as `EPSG:<code>` (None where it has no code);
+    None for a file without georeferencing or with an Orientation (its mask is turned)."""
+    if not is_tiff(path):
+        return None
+    with tifffile.TiffFile(path) as tif:
+        tags = tif.pages[0].tags
+        if int(tags.valueof(274, 1)) != 1:
+            return None
+        keys = _geo_keys(tags.valueof(GEO_KEYS))
+        grid = _grid(tags.valueof(PIXEL_SCALE), tags.valueof(TIE_POINT),
+                     tags.valueof(TRANSFORMATION))
+    if grid is None:
+        return None
+    if keys.get(RASTER_TYPE) == PIXEL_IS_POINT:  # the tie point is a pixel's centre
+        x0, dx, rx, y0, ry, dy = grid
+        grid = (x0 - (dx + rx) / 2, dx, rx, y0 - (ry + dy) / 2, ry, dy)
+    code = keys.get(PROJECTED_CRS) or keys.get(GEOGRAPHIC_CRS)
+    return grid, f"EPSG:{code}" if code and code != USER_DEFINED else None
+
+
+def _geo_keys(directory) -> dict[int, int]:
+    """The GeoKeys held in the directory itself (short values): key -> value."""
+    if not directory or len(directory) < 4:
+        return {}
+    entries = directory[4 : 4 + 4 * int(directory[3])]
+    return {int(entries[k]): int(entries[k + 3]) for k in range(0, len(entries) - 3, 4)
+            if int(entries[k + 1]) == 0}
+
+
+def _grid(scale, tie, matrix) -> GeoTransform | None:
+    """The geotransform from a 4x4 model transformation, or a pixel scale and a tie point."""
+    if matrix is not None and len(matrix) >= 8:
+        m = [float(v) for v in matrix]
+        return (m[3], m[0], m[1], m[7], m[4], m[5])
+    if scale is None or tie is None or len(scale) < 2 or len(tie) < 6:
+        return None
+    (i, j, _, x, y, _), (sx, sy) = [float(v) for v in tie[:6]], [float(v) for v in scale[:2]]
+    return (x - i * sx, sx, 0.0, y + j * sy, 0.0, -sy)  # y grows northward, rows southward
+
+
+def write_georef(image: str | os.PathLike, mask: str | os.PathLike) -> None:
+    """Write `<mask>.aux.xml` with the image's georeferencing, or remove a stale one where
+    the image has none (a scene replaced by a plain image of its name)."""
+    side = Path(f"{mask}.aux.xml")
+    geo = georef_of(image)
+    if geo is None:
+        side.unlink(missing_ok=True)
+        return
+    grid, crs = geo
+    lines = ["<PAMDataset>"]
+    if crs:
+        lines.append(f"  <SRS>{escape(crs)}</SRS>")
+    lines += [f"  <GeoTransform>{', '.join(f'{v:.17g}' for v in grid)}</GeoTransform>",
+              "</PAMDataset>", ""]
+    with atomic_path(side) as tmp:
+        tmp.write_text("\n".join(lines), encoding="utf-8")

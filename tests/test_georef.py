@@ -55,3 +55,22 @@ def test_predicted_masks_of_geotiffs_keep_their_place(tmp_path):
     assert f"<SRS>EPSG:{UTM33}</SRS>" in side
     assert "<GeoTransform>500000, 10, 0, 4600000, 0, -10</GeoTransform>" in side
     assert not (out / "img7.png.aux.xml").exists()  # no georeferencing, no sidecar
+
+
+def test_stacked_band_files_keep_the_first_ones_georeferencing_and_nodata(tmp_path):
+    from unet.common.decoders import tiff_nodata
+    from unet.dataset.band_files import stack_bands
+
+    paths = []
+    for k in range(3):
+        band = np.full((6, 5), 300.0 + 100 * k, np.float32)
+        band[0] = -9999.0  # the fill outside the scene
+        keys = _geokeys(UTM33)
+        tifffile.imwrite(tmp_path / f"b{k}.tif", band, extratags=[
+            (33550, "d", 3, (10.0, 10.0, 0.0), True),
+            (33922, "d", 6, (0.0, 0.0, 0.0, 500000.0, 4600000.0, 0.0), True),
+            (34735, "H", len(keys), keys, True), (42113, "s", 0, "-9999", True)])
+        paths.append(tmp_path / f"b{k}.tif")
+    stack = stack_bands((paths, tmp_path / "stack.tif"))
+    assert georef_of(stack) == georef_of(paths[0])
+    assert tiff_nodata(stack) == -9999.0  # so the fill stays out of the range

@@ -18,6 +18,10 @@ RASTER_TYPE, GEOGRAPHIC_CRS, PROJECTED_CRS = 1025, 2048, 3072  # GeoKeys
 PIXEL_IS_POINT = 2
 USER_DEFINED = 32767  # a CRS spelt out in further keys: no EPSG code to name
 
+# What a stack of band files keeps of its first file: the GeoTIFF tags, and GDAL's nodata,
+# without which a -9999 fill squeezed the scene into a few grey levels.
+CARRIED = (PIXEL_SCALE, TIE_POINT, TRANSFORMATION, GEO_KEYS, 34736, 34737, 42113)
+
 GeoTransform = tuple[float, float, float, float, float, float]
 
 
@@ -41,6 +45,16 @@ def georef_of(path: str | os.PathLike) -> tuple[GeoTransform, str | None] | None
         grid = (x0 - (dx + rx) / 2, dx, rx, y0 - (ry + dy) / 2, ry, dy)
     code = keys.get(PROJECTED_CRS) or keys.get(GEOGRAPHIC_CRS)
     return grid, f"EPSG:{code}" if code and code != USER_DEFINED else None
+
+
+def carried_tags(path: str | os.PathLike) -> list[tuple]:
+    """The first page's GeoTIFF and nodata tags as tifffile's `extratags`, to write them again
+    into a file of the same pixel grid; [] for a file without them (or not a TIFF)."""
+    if not is_tiff(path):
+        return []
+    with tifffile.TiffFile(path) as tif:
+        tags = tif.pages[0].tags
+        return [(t.code, t.dtype, t.count, t.value, True) for t in map(tags.get, CARRIED) if t]
 
 
 def _geo_keys(directory) -> dict[int, int]:

@@ -13,6 +13,7 @@ import tifffile
 from PIL import Image
 
 from unet.common.fileio import atomic_dir, atomic_path, check_folder, make_folder
+from unet.common.georef import carried_tags
 from unet.common.imageio import named_file
 from unet.dataset.layout import IMAGE_EXTENSIONS, DataLayoutError, Layout, files_with, id_of
 from unet.dataset.names import listing
@@ -58,7 +59,8 @@ def _one_band(path: Path) -> np.ndarray:
 
 def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
     """Write one image's band files, all one size and sample type, as a multi-band TIFF
-    (minisblack, bands last) at `dest`, atomically."""
+    (minisblack, bands last) at `dest`, atomically, with the first file's GeoTIFF tags and
+    nodata value (one grid for all its bands)."""
     paths, dest = job
     bands = [_one_band(Path(p)) for p in paths]
     first = bands[0]
@@ -72,7 +74,7 @@ def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
     make_folder(dest.parent)
     with atomic_path(dest) as tmp:
         tifffile.imwrite(tmp, np.stack(bands, axis=-1), photometric="minisblack",
-                         planarconfig="contig")
+                         planarconfig="contig", extratags=carried_tags(paths[0]))
     return dest
 
 

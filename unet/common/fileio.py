@@ -86,7 +86,8 @@ def atomic_path(path: str | os.PathLike, durable: bool = False) -> Iterator[Path
 
 def _sync(path: Path) -> None:
     """fsync a file or a folder (a folder's fsync makes the renames in it survive a power cut)."""
-    fd = os.open(path, os.O_RDONLY)
+    # a file opened for writing: Windows' fsync (FlushFileBuffers) refuses a read-only handle
+    fd = os.open(path, os.O_RDONLY if path.is_dir() else os.O_WRONLY)
     try:
         os.fsync(fd)
     finally:

@@ -104,3 +104,22 @@ def test_zip_links_on_a_file_system_without_symlinks_are_copies(tmp_path: Path, 
         copy = data / side / "p2.png"
         assert not copy.is_symlink() and copy.read_bytes() == files[f"{side}/p0.png"]
     assert (data / "more" / "p0.png").read_bytes() == files["masks/p0.png"]
+
+
+def test_zip_links_to_links_are_copies_whatever_their_order(tmp_path: Path, monkeypatch):
+    # Copied in the zip's order, a link to a link listed after it ('latest' -> 'v2' before
+    # 'v2' -> 'v1') was left out as dangling, and a folder copied before a link inside it was
+    # made ('all' -> 'masks' before 'masks/p2.png') lacked that file, where links have both.
+    import errno
+
+    from unet.dataset import archives
+
+    def refused(*args, **kwargs):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(archives.os, "symlink", refused)
+    files = pairs()
+    blob = _zip(files, {"all": "masks", "latest": "masks/p2.png", "masks/p2.png": "p0.png"})
+    data = _fetch(tmp_path, blob)
+    assert (data / "latest").read_bytes() == files["masks/p0.png"]
+    assert (data / "all" / "p2.png").read_bytes() == files["masks/p0.png"]

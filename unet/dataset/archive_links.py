@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+import shutil
 import stat
 import tarfile
 import zipfile
+from pathlib import Path
 from unicodedata import normalize
+
+log = logging.getLogger(__name__)
 
 SEP = re.compile(r"[\\/]+")  # a backslash is a separator too, for archives made on Windows
 ABSOLUTE = re.compile(r"^([\\/]|[A-Za-z]:)")
@@ -78,3 +84,42 @@ def outside_link(members: list[Member]) -> tuple[str, str] | None:
         if target is not None and not _stays_inside(start, target, links):
             return name, f"is a link to {target!r}, outside the folder"
     return None
+
+
+def link_order(links: list[tuple[str, str, Path]]) -> list[tuple[str, str, Path]]:
+    """`links` (member, target, dest), each after the links on its way or inside what it leads
+    to (a link to a link, to a folder holding one): a copy made first would lack them."""
+    at = {os.path.normpath(dest): k for k, (_, _, dest) in enumerate(links)}
+    under: dict[str, set[int]] = {}  # a folder -> the links made inside it
+    for path, k in at.items():
+        for folder in Path(path).parents:
+            under.setdefault(str(folder), set()).add(k)
+    waits = []
+    for k, (_, to, dest) in enumerate(links):
+        source = Path(os.path.normpath(dest.parent / to))
+        on_way = {at[str(p)] for p in (source, *source.parents) if str(p) in at}
+        waits.append((on_way | under.get(str(source), set())) - {k})
+    order: list[int] = []
+    while len(order) < len(links):
+        made = set(order)
+        left = [k for k in range(len(links)) if k not in made]
+        order += [k for k in left if waits[k] <= made] or left  # none ready: a cycle, as it is
+    return [links[k] for k in order]
+
+
+def link_or_copy(target: str, dest: Path) -> None:
+    """A symlink at `dest` to `target` (checked to stay inside), or where the file system has
+    none (exFAT, a CIFS share, Windows without the privilege) a copy of what it leads to, as
+    tarfile does for a tar's links."""
+    try:
+        os.symlink(target, dest)
+        return
+    except OSError:
+        pass
+    source = dest.parent / target
+    if source.is_dir():
+        shutil.copytree(source, dest)
+    elif source.is_file():
+        shutil.copyfile(source, dest)
+    else:  # a dangling link: nothing to copy, as a link it would lead nowhere either
+        log.warning("%s: a link to %r, which the archive lacks; left out", dest, target)

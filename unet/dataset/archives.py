@@ -16,7 +16,14 @@ from pathlib import Path
 
 from unet.common.fileio import read_json, temp_dir_beside, write_json
 from unet.dataset.archive_kinds import other_kind
-from unet.dataset.archive_links import is_zip_link, outside_link, tar_members, zip_links
+from unet.dataset.archive_links import (
+    is_zip_link,
+    link_or_copy,
+    link_order,
+    outside_link,
+    tar_members,
+    zip_links,
+)
 from unet.dataset.archive_links import parts as _parts
 from unet.dataset.member_names import NameClash, legacy_tar_names, zip_name_encoding
 
@@ -166,7 +173,7 @@ def _unzip(archive: Archive, opened: zipfile.ZipFile, tmp: Path, target: Path) -
     bad = outside_link([(i.filename, links.get(i.filename), False) for i in opened.infolist()])
     if bad:
         raise _refused(archive, *bad, target)
-    inside = os.path.realpath(tmp)
+    inside, pending = os.path.realpath(tmp), []
     for info in sorted(opened.infolist(), key=lambda i: i.filename in links):  # links last
         dest = tmp.joinpath(*_parts(info.filename))
         real = os.path.realpath(dest)
@@ -178,31 +185,15 @@ def _unzip(archive: Archive, opened: zipfile.ZipFile, tmp: Path, target: Path) -
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)
         if info.filename in links:
-            _link(links[info.filename].replace("\\", "/"), dest)
-            if os.path.commonpath([inside, os.path.realpath(dest)]) != inside:
-                raise _refused(archive, info.filename, "is a link leading outside through "
-                               "links that other archives unpacked", target)
+            pending.append((info.filename, links[info.filename].replace("\\", "/"), dest))
             continue
         with opened.open(info) as src, open(dest, "wb") as out:
             shutil.copyfileobj(src, out)
-
-
-def _link(target: str, dest: Path) -> None:
-    """A symlink at `dest` to `target` (checked to stay inside), or where the file system has
-    none (exFAT, a CIFS share, Windows without the privilege) a copy of what it leads to, as
-    tarfile does for a tar's links."""
-    try:
-        os.symlink(target, dest)
-        return
-    except OSError:
-        pass
-    source = dest.parent / target
-    if source.is_dir():
-        shutil.copytree(source, dest)
-    elif source.is_file():
-        shutil.copyfile(source, dest)
-    else:  # a dangling link: nothing to copy, as a link it would lead nowhere either
-        log.warning("%s: a link to %r, which the archive lacks; left out", dest, target)
+    for name, to, dest in link_order(pending):
+        link_or_copy(to, dest)
+        if os.path.commonpath([inside, os.path.realpath(dest)]) != inside:
+            raise _refused(archive, name, "is a link leading outside through links that "
+                           "other archives unpacked", target)
 
 
 # Files fetched as they are, not archives: a competition's CSV of run-length masks, COCO

@@ -160,3 +160,23 @@ def test_one_bit_masks_beside_a_0_1_mask_are_refused_with_the_merge(tmp_path):
     meta = preprocess(manifest, root / "split.json", root / "cache",
                       PreprocessSettings(width=24, height=20, mask_values=(0, (255, 1))))
     assert meta["class_values"] == [0, 255]
+
+
+def test_one_bit_masks_beside_colour_masks_are_not_taken_for_a_0_1_set(tmp_path):
+    # Colour masks (red on black) beside a 1-bit one were refused as 1-bit masks beside grey
+    # 0/16711680 masks, advising masks.values: [0, [255, 16711680]], which is no grey value
+    # and no colour of theirs; the colours are read as colours, as before that check.
+    root = _dataset(tmp_path, (0, 1), np.uint8)
+    for i in range(6):
+        mask = tifffile.imread(root / f"m{i}.tif").astype(bool)
+        if i == 5:
+            Image.fromarray(mask).save(root / f"m{i}.png")
+        else:
+            rgb = np.zeros((*mask.shape, 3), np.uint8)
+            rgb[mask, 0] = 255
+            Image.fromarray(rgb).save(root / f"m{i}.png")
+    manifest = root / "manifest.json"
+    manifest.write_text(manifest.read_text().replace(".tif", ".png"))
+    meta = preprocess(manifest, root / "split.json", root / "cache",
+                      PreprocessSettings(width=24, height=20))
+    assert meta["num_classes"] == 3  # black, red and the 1-bit mask's white, as detected

@@ -136,7 +136,10 @@ def _refuse_bilevel_beside_grey(
 ) -> None:
     """Refuse 1-bit masks (read as 0/255) beside grey ones whose one foreground value is not
     255 (a mask saved 0/1): one class, which detection would make two (and its 255 looks like
-    a void value to ignore, which would drop every 1-bit mask's foreground)."""
+    a void value to ignore, which would drop every 1-bit mask's foreground). Not beside colour
+    masks: their packed colours are no grey values, and a 1-bit mask is read as colours there."""
+    if any(packed for _, packed in scans):
+        return
     one = next((m for m, b in zip(masks, bilevel, strict=True) if b), None)
     grey = [(v, m) for (v, _), m, b in zip(scans, masks, bilevel, strict=True) if not b]
     held = set().union(*(v for v, _ in grey)) - {0} if grey else set()

@@ -22,7 +22,7 @@ from unet.infer import upsample
 from unet.infer.forward import load_ensemble, probs_bands, window_for
 from unet.infer.predict import PredictSettings, predict_masks
 from unet.infer.predict_folder import predict_files
-from unet.infer.tiles import NO_FLIPS, predict_logits, window_bands
+from unet.infer.tiles import NO_FLIPS, predict_logits, window_probs
 from unet.infer.writer import PredictionWriter
 from unet.model import checkpoint
 from unet.model.unet import UNet, UNetConfig
@@ -137,9 +137,8 @@ def test_patch_model_at_a_scaled_cache_matches_the_whole_resize(tmp_path):
     by_id = {p["id"]: p for p in pairs}
     for k, image_id in enumerate(meta["splits"]["test"]["ids"]):
         w, h = by_id[image_id]["size"]
-        bands = [b for _, b in window_bands(models, images[k], window_for(ckpt, settings),
-                                            NO_FLIPS, dtype)]
-        cached = torch.cat(bands, 1)
+        # rows, or columns of a wide image: window_probs puts the bands together either way
+        cached = window_probs(models, images[k], window_for(ckpt, settings), NO_FLIPS, dtype)
         assert cached.shape[1:] == tuple(shapes[k])
         expected = _whole(cached, (h, w))
         probs = np.load(tmp_path / "half" / "probs" / f"{image_id}.npy")

@@ -74,3 +74,20 @@ def test_stacked_band_files_keep_the_first_ones_georeferencing_and_nodata(tmp_pa
     stack = stack_bands((paths, tmp_path / "stack.tif"))
     assert georef_of(stack) == georef_of(paths[0])
     assert tiff_nodata(stack) == -9999.0  # so the fill stays out of the range
+
+
+def test_band_files_of_different_places_are_refused(tmp_path):
+    import pytest
+
+    from unet.dataset.band_files import stack_bands
+    from unet.dataset.layout import DataLayoutError
+
+    band = np.zeros((6, 5), np.uint16)
+    red = _geotiff(tmp_path / "red.tif", band)
+    nir = _geotiff(tmp_path / "nir.tif", band, corner=(510000.0, 4600000.0))  # the next tile's
+    with pytest.raises(DataLayoutError, match="nir.tif.*red.tif"):
+        stack_bands(([red, nir], tmp_path / "stack.tif"))
+    assert not (tmp_path / "stack.tif").exists()
+    same = _geotiff(tmp_path / "green.tif", band, corner=(500000.0 + 1e-7, 4600000.0))
+    stack_bands(([red, same], tmp_path / "stack.tif"))  # a rounding apart: one grid
+

@@ -17,6 +17,7 @@ PIXEL_SCALE, TIE_POINT, TRANSFORMATION, GEO_KEYS = 33550, 33922, 34264, 34735
 RASTER_TYPE, GEOGRAPHIC_CRS, PROJECTED_CRS = 1025, 2048, 3072  # GeoKeys
 PIXEL_IS_POINT = 2
 USER_DEFINED = 32767  # a CRS spelt out in further keys: no EPSG code to name
+SIDECAR = ".aux.xml"  # GDAL's name for it: <mask>.png.aux.xml
 
 # What a stack of band files keeps of its first file: the GeoTIFF tags, and GDAL's nodata,
 # without which a -9999 fill squeezed the scene into a few grey levels.
@@ -45,6 +46,15 @@ def georef_of(path: str | os.PathLike) -> tuple[GeoTransform, str | None] | None
         grid = (x0 - (dx + rx) / 2, dx, rx, y0 - (ry + dy) / 2, ry, dy)
     code = keys.get(PROJECTED_CRS) or keys.get(GEOGRAPHIC_CRS)
     return grid, f"EPSG:{code}" if code and code != USER_DEFINED else None
+
+
+def same_place(a: tuple[GeoTransform, str | None], b: tuple[GeoTransform, str | None]) -> bool:
+    """Whether two georef_of answers are one pixel grid: CRSs alike where both are named, and
+    each geotransform term within a thousandth of a pixel (a rounding in a product's tags)."""
+    (ga, ca), (gb, cb) = a, b
+    pixel = max(abs(v) for v in (*ga[1:3], *ga[4:6])) or 1.0
+    return (ca is None or cb is None or ca == cb) and all(
+        abs(u - v) <= 1e-3 * pixel for u, v in zip(ga, gb, strict=True))
 
 
 def carried_tags(path: str | os.PathLike) -> list[tuple]:
@@ -80,7 +90,7 @@ def _grid(scale, tie, matrix) -> GeoTransform | None:
 def write_georef(image: str | os.PathLike, mask: str | os.PathLike) -> None:
     """Write `<mask>.aux.xml` with the image's georeferencing, or remove a stale one where
     the image has none (a scene replaced by a plain image of its name)."""
-    side = Path(f"{mask}.aux.xml")
+    side = Path(f"{mask}{SIDECAR}")
     geo = georef_of(image)
     if geo is None:
         side.unlink(missing_ok=True)

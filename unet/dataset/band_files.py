@@ -13,7 +13,7 @@ import tifffile
 from PIL import Image
 
 from unet.common.fileio import atomic_dir, atomic_path, check_folder, make_folder
-from unet.common.georef import carried_tags
+from unet.common.georef import carried_tags, georef_of, same_place
 from unet.common.imageio import named_file
 from unet.dataset.layout import IMAGE_EXTENSIONS, DataLayoutError, Layout, files_with, id_of
 from unet.dataset.names import listing
@@ -71,11 +71,31 @@ def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
                 f"{path} is {w}x{h} {band.dtype} but {paths[0]} is {fw}x{fh} {first.dtype}: "
                 f"the bands of one image must share its size and sample type; {FIX}"
             )
+    _check_one_place(paths)
     make_folder(dest.parent)
     with atomic_path(dest) as tmp:
         tifffile.imwrite(tmp, np.stack(bands, axis=-1), photometric="minisblack",
                          planarconfig="contig", extratags=carried_tags(paths[0]))
     return dest
+
+
+def _check_one_place(paths: Sequence[Path]) -> None:
+    """Refuse band files georeferenced to different places (a neighbouring tile's, or another
+    CRS's): the stack keeps the first's grid, and the others' pixels would be shown there."""
+    first = georef_of(paths[0])
+    for path in paths[1:]:
+        other = georef_of(path) if first else None
+        if other and not same_place(first, other):
+            raise DataLayoutError(
+                f"{path} lies elsewhere than {paths[0]} (geotransform {_place(other)} against "
+                f"{_place(first)}): the bands of one image must share its place and grid; check "
+                f"that each band file named is this image's, or {FIX}")
+
+
+def _place(geo: tuple) -> str:
+    """A georef_of answer in words: its geotransform, and its CRS where named."""
+    grid, crs = geo
+    return f"({', '.join(f'{v:.10g}' for v in grid)})" + (f" in {crs}" if crs else "")
 
 
 def _new_image_bands(folder: Path, templates: Sequence[str], prefix: str,

@@ -91,3 +91,19 @@ def test_band_files_of_different_places_are_refused(tmp_path):
     same = _geotiff(tmp_path / "green.tif", band, corner=(500000.0 + 1e-7, 4600000.0))
     stack_bands(([red, same], tmp_path / "stack.tif"))  # a rounding apart: one grid
 
+
+def test_overwrite_removes_the_replaced_masks_sidecars(tmp_path):
+    from unet.infer.predict import PredictSettings
+    from unet.infer.predict_folder import predict_files
+
+    _rgbir(tmp_path, bands=5)
+    _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    _train_and_predict(tmp_path)
+    scene = _geotiff(tmp_path / "scene.tif", tifffile.imread(tmp_path / "img6.tif"))
+    out = tmp_path / "new"
+    predict_files([tmp_path / "model.pt"], [scene], out, PredictSettings(device="cpu"))
+    assert (out / "scene.png.aux.xml").is_file()
+    predict_files([tmp_path / "model.pt"], [tmp_path / "img7.tif"], out,
+                  PredictSettings(device="cpu", tta=True), overwrite=True)
+    assert not (out / "scene.png").exists()
+    assert not (out / "scene.png.aux.xml").exists()  # no place left beside no mask

@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 
 from unet.common.fileio import atomic_path, temp_beside
+from unet.common.georef import SIDECAR
 
 log = logging.getLogger(__name__)
 
@@ -199,8 +200,9 @@ class Record:
         """Before the first mask: with --overwrite, another run's masks go, and its record."""
         if self.replacing:
             theirs = [m for m, e in self.entries.items() if _written_as(self.out_dir, m, e)]
-            for name in theirs:
+            for name in theirs:  # and its georeferencing, else left beside no mask
                 (self.out_dir / name).unlink(missing_ok=True)
+                (self.out_dir / f"{name}{SIDECAR}").unlink(missing_ok=True)
             log.warning("%s: the %d masks of %s removed (--overwrite)", self.out_dir,
                         len(theirs), _differs(self._old, self.header))
             if kept := sorted(set(self.entries) - set(theirs)):
@@ -263,7 +265,9 @@ class Record:
             try:
                 self._open()
             except FileExistsError:
-                (self.out_dir / self._now[path]["mask"]).unlink(missing_ok=True)  # this run's
+                mask = self.out_dir / self._now[path]["mask"]  # this run's, and its sidecar
+                mask.unlink(missing_ok=True)
+                Path(f"{mask}{SIDECAR}").unlink(missing_ok=True)
                 raise
         mask = self.out_dir / self._now[path]["mask"]
         line = {**self._now[path], "written": _stat(mask)[:2]}  # what --overwrite may remove

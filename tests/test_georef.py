@@ -107,3 +107,23 @@ def test_overwrite_removes_the_replaced_masks_sidecars(tmp_path):
                   PredictSettings(device="cpu", tta=True), overwrite=True)
     assert not (out / "scene.png").exists()
     assert not (out / "scene.png.aux.xml").exists()  # no place left beside no mask
+
+
+def test_a_rerun_gives_masks_made_before_sidecars_theirs(tmp_path):
+    from unet.infer.predict import PredictSettings
+    from unet.infer.predict_folder import predict_files
+
+    _rgbir(tmp_path, bands=5)
+    _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    _train_and_predict(tmp_path)
+    scene = _geotiff(tmp_path / "scene.tif", tifffile.imread(tmp_path / "img6.tif"))
+    out = tmp_path / "new"
+    predict_files([tmp_path / "model.pt"], [scene, tmp_path / "img7.tif"], out,
+                  PredictSettings(device="cpu"))
+    (out / "scene.png.aux.xml").unlink()  # as a run before 2026-12-06 left it
+    mask = (out / "scene.png").read_bytes()
+    assert predict_files([tmp_path / "model.pt"], [scene, tmp_path / "img7.tif"], out,
+                         PredictSettings(device="cpu")) == 0  # both up to date: skipped
+    assert "<GeoTransform>500000, 10," in (out / "scene.png.aux.xml").read_text()
+    assert (out / "scene.png").read_bytes() == mask
+    assert not (out / "img7.png.aux.xml").exists()

@@ -17,7 +17,7 @@ from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import raise_all
 from unet.common.bands import read_bands, resize_bands
 from unet.common.fileio import drop_scratch
-from unet.common.georef import write_georef
+from unet.common.georef import SIDECAR, georef_of, write_georef
 from unet.common.imageio import IMAGE_FIX, ImageReadError, image_header, open_image
 from unet.common.labels import MaskMapping, mapping_from_meta
 from unet.common.logs import progress
@@ -201,12 +201,28 @@ def predict_files(
         log.info("%d of %d images' masks are in %s already, of this model and these settings, "
                  "and newer than the images: skipped (--overwrite predicts them again)",
                  len(files) - len(todo), len(files), out_dir)
+        again = set(todo)
+        _missing_sidecars([f for k, f in enumerate(files) if k not in again], out_dir)
     if todo:
         check_writable(out_dir)  # before any work; a folder with nothing to write may be read-only
         record.check_appendable()
         _predict_todo(model_paths, [files[k] for k in todo], [rois[k] for k in todo], out_dir,
                       settings, threads, label, record)
     return len(todo)
+
+
+def _missing_sidecars(skipped: list[Path], out_dir: Path) -> None:
+    """A skipped mask of a GeoTIFF scene given the sidecar it lacks (made before they were
+    written, 2026-12-06): reruns skip it, and it lay at 0,0 for good. Best effort: a finished
+    folder made read-only is still read, its masks skipped."""
+    for path in skipped:
+        mask = out_dir / f"{path.stem}.png"
+        if not Path(f"{mask}{SIDECAR}").exists() and georef_of(path) is not None:
+            try:
+                write_georef(path, mask)
+            except OSError as err:
+                log.warning("%s: its georeferencing not written beside %s (%s)", path, mask,
+                            err.strerror)
 
 
 def _predict_todo(model_paths: list[str | os.PathLike], files: list[Path],

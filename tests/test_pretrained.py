@@ -217,3 +217,48 @@ def test_timm_encoders_ask_smp_for_their_weights_as_it_takes_them(encoder, weigh
     from unet.model.pretrained import smp_weights
 
     assert smp_weights(encoder, weights) == passed
+
+
+def test_a_corrupt_weights_file_in_a_folder_encoder_is_named(tmp_path):
+    # A tu-local-dir:<folder> whose model.safetensors was cut short (a copy interrupted) was
+    # reported as "the True weights ... from the Hugging Face cache", with a marker to delete
+    # that no step writes for a folder: the file to copy again went unnamed.
+    import json
+
+    import timm
+    from safetensors.torch import save_file
+
+    from unet.model.pretrained import ModelError
+
+    weights = tmp_path / "model.safetensors"
+    save_file(timm.create_model("resnet18", pretrained=False).state_dict(), str(weights))
+    weights.write_bytes(weights.read_bytes()[:5000])
+    (tmp_path / "config.json").write_text(json.dumps({
+        "architecture": "resnet18", "num_classes": 1000,
+        "pretrained_cfg": {"first_conv": "conv1", "classifier": "fc"}}))
+    cfg = UNetConfig(in_channels=3, num_classes=2, depth=3, arch="smp",
+                     encoder=f"tu-local-dir:{tmp_path}", encoder_weights="imagenet")
+    with pytest.raises(ModelError) as err:
+        build_model(cfg)
+    message = str(err.value)
+    assert str(weights) in message and "encoder_weights: null" in message
+    assert "True" not in message and "Hugging Face cache" not in message
+
+
+def test_weights_missing_from_the_cache_name_the_marker_the_step_wrote(monkeypatch):
+    # A tu- encoder asks smp for weights True: the message named 'the True weights' and a
+    # marker resources/encoders/<encoder>/True.json that no step writes.
+    from unet.model import pretrained
+    from unet.model.encoder_check import fetch_markers
+
+    def offline(*_, **__):
+        raise OSError("[Errno 101] Network is unreachable")
+
+    monkeypatch.setattr(pretrained, "_unet", offline)  # not in the cache, and no network
+    cfg = UNetConfig(in_channels=3, num_classes=2, depth=3, arch="smp", encoder="tu-resnet18",
+                     encoder_weights="imagenet")
+    with pytest.raises(pretrained.ModelError) as err:
+        build_model(cfg)
+    message = str(err.value)
+    assert "imagenet weights of encoder tu-resnet18" in message and "True" not in message
+    assert fetch_markers("tu-resnet18", "imagenet")[0] in message

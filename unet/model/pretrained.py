@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
+from urllib.parse import quote
 
 import torch
 import torch.nn.functional as F
@@ -121,7 +123,8 @@ class EncoderUNet(nn.Module):
         try:
             self.net = _unet(name, weights, config, extra)
         except Exception as err:  # a folder gone, the Hub or its cache out of reach, or a bug
-            problem = _unbuilt(name, weights, err)
+            # the user's weights name (smp takes a tu- encoder's as True) for the messages
+            problem = _unbuilt(name, config.encoder_weights if weights else None, err)
             if problem is None:
                 raise
             raise ModelError(problem) from err
@@ -191,9 +194,22 @@ def _unbuilt(encoder: str, weights: str | bool | None, err: Exception) -> str | 
                 f"reachable ({err}); this model file predates the record that spares it: "
                 "predict with the network, or with HF_HOME set to a cache that holds the "
                 "repository, or retrain")
+    if weights and encoder.startswith("tu-local-dir:"):  # nothing fetched: the folder's file
+        return _unreadable_folder(encoder, err)
     # weights not in this machine's cache: whatever the Hub raised (offline, a missing file
     # is huggingface_hub's LocalEntryNotFoundError, a FileNotFoundError)
     return _not_cached(encoder, weights, err) if weights else None
+
+
+def _unreadable_folder(encoder: str, err: Exception) -> str:
+    """A tu-local-dir: folder whose weights timm could not read (a copy cut short, none)."""
+    folder = Path(encoder.partition(":")[2])
+    files = sorted(str(p) for p in folder.glob("*") if p.suffix in (".safetensors", ".bin",
+                                                                    ".pth", ".pt"))
+    return (f"model.encoder {encoder}: timm could not read the pretrained weights in "
+            f"{', '.join(files) or f'{folder} (no .safetensors, .bin or .pth file)'} ({err}); "
+            "copy the weights file there again (e.g. model.safetensors, beside config.json), "
+            "or set model.encoder_weights: null to train from random weights")
 
 
 # Words smp's timm encoder (0.5, 0.6) looks for in the name it is given to pick feature layers
@@ -234,13 +250,15 @@ def hub_cache() -> str:
 
 def _not_cached(encoder: str, weights: str, err: Exception) -> str:
     """Training could not load weights that fetch_encoder_weights should have cached."""
+    # the marker as encoder_check.fetch_markers names it (not imported: prediction, which
+    # imports this module, would rerun for edits of the config check)
+    marker = f"resources/encoders/{quote(encoder, safe='')}/{weights}.json"
     return (
         f"could not load the {weights} weights of encoder {encoder} from the Hugging Face "
         f"cache {hub_cache()} on this machine ({err}). The fetch_encoder_weights step "
-        "downloads them where Snakemake runs and marks them in "
-        f"resources/encoders/{encoder}/{weights}.json: train on a machine that sees the same "
-        "cache (set HF_HOME to a folder both share), or, if the cache was emptied since, "
-        "delete that file so that the step fetches them again"
+        f"downloads them where Snakemake runs and marks them in {marker}: train on a machine "
+        "that sees the same cache (set HF_HOME to a folder both share), or, if the cache was "
+        "emptied since, delete that file so that the step fetches them again"
     )
 
 

@@ -19,7 +19,7 @@ from unet.dataset.sources import SOURCE_MODULES
 from unet.dataset.split import ID_KEYS, SPLITS
 from unet.deps import module_files
 from unet.common.applicable import UNUSED, applicable, tracked, untracked
-from unet.model.encoder_check import fetch_markers
+from unet.model.encoder_check import fetch_markers, folder_files
 from unet.config.experiments import (
     ConfigError,
     check_config,
@@ -213,14 +213,17 @@ def init_model(wildcards):
 
 def encoder_weights(wildcards):
     """model.arch smp with pretrained weights: fetch_encoder_weights's marker, an input of
-    training, so the download happens first, where Snakemake runs; none when fine-tuning
+    training, so the download happens first, where Snakemake runs, or a tu-local-dir:
+    folder's config.json and weights files; none when fine-tuning
     (train.init_from), whose source weights replace them."""
     model = experiment_section(config, "model", wildcards.experiment)
     if model["arch"] != "smp" or not model["encoder_weights"]:
         return []
     if experiment_section(config, "train", wildcards.experiment)["init_from"]:
         return []
-    return fetch_markers(model["encoder"], model["encoder_weights"])
+    markers = fetch_markers(model["encoder"], model["encoder_weights"])
+    # a tu-local-dir: folder's own files: new weights there retrain
+    return markers + [literal(p) for p in folder_files(model["encoder"], model["encoder_weights"])]
 
 
 def histories(wildcards):

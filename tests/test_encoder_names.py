@@ -72,7 +72,7 @@ def test_a_name_found_good_is_not_looked_up_again(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(("encoder", "fetched"), [
-    ("tu-local-dir:/models/net", False),  # weights in a folder: nothing to download
+    ("tu-local-dir:{tmp}/net", False),  # weights in a folder: nothing to download
     ("tu-hf-hub:timm/resnet18.a1_in1k", True),  # a Hub repository: fetched where Snakemake runs
 ])
 def test_timm_folder_and_hub_encoders_plan(tmp_path, encoder, fetched):
@@ -82,7 +82,11 @@ def test_timm_folder_and_hub_encoders_plan(tmp_path, encoder, fetched):
     # setting that trains from pre-downloaded weights without a network.
     from tests.conftest import TINY, copy_workflow, snakemake
 
-    wd = copy_workflow(tmp_path)
+    wd = copy_workflow(tmp_path / "wf")
+    encoder = encoder.format(tmp=tmp_path)
+    (tmp_path / "net").mkdir()  # the folder's files are training's inputs: they must be there
+    for name in ("config.json", "model.safetensors"):
+        (tmp_path / "net" / name).write_text("{}")
     (wd / "enc.yaml").write_text(
         f'model: {{arch: smp, encoder: "{encoder}", encoder_weights: imagenet, depth: 3}}\n')
     args = ("--cores", "1", "--configfile", TINY, "enc.yaml", "-n", "--quiet", "rules")

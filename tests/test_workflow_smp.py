@@ -121,3 +121,20 @@ def test_network_steps_run_where_snakemake_runs(tmp_path):
     train = re.findall(r"^rule train_unet:\n    input: (.*)$", out, re.M)  # their inputs
     assert len(train) == 2
     assert sum("resources/encoders/resnet18/imagenet.json" in b for b in train) == 1
+
+
+def test_a_folder_encoders_weights_are_an_input_of_training(tmp_path):
+    """tu-local-dir:<folder> fetches nothing, so training had no input for the weights it
+    reads there: replacing the folder's model.safetensors (better weights, a repaired copy)
+    retrained nothing, and the old model stayed, made from weights no longer there."""
+    wd = copy_workflow(tmp_path / "wf")
+    folder = tmp_path / "encoder"
+    folder.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        (folder / name).write_text("{}")
+    (wd / "weights.yaml").write_text(
+        f"model: {{encoder: 'tu-local-dir:{folder}', encoder_weights: imagenet}}\n")
+    out = snakemake(wd, "--configfile", TINY, SMP, "weights.yaml", "-n").stdout
+    train = re.findall(r"^rule train_unet:\n    input: (.*)$", out, re.M)
+    assert len(train) == 1 and "resources/encoders" not in train[0]
+    assert f"{folder}/model.safetensors" in train[0] and f"{folder}/config.json" in train[0]

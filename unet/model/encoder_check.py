@@ -27,6 +27,22 @@ def fetch_markers(encoder: str, weights: str | None) -> list[str]:
     return [f"resources/encoders/{quote(encoder, safe='')}/{weights}.json"]
 
 
+# The files timm reads a tu-local-dir: folder's weights from (timm 1.0: the first found)
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pth", ".pt")
+
+
+def folder_files(encoder: str, weights: str | None) -> list[str]:
+    """The files training reads for a `tu-local-dir:<folder>` encoder's pretrained weights
+    (config.json and the weights), so that replacing them retrains, as a fetch marker does
+    for downloaded ones; model.safetensors where the folder has no weights, which Snakemake
+    then names as missing before any step runs. None for other encoders or without weights."""
+    if not weights or not encoder.startswith("tu-local-dir:"):
+        return []
+    folder = Path(encoder.partition(":")[2])
+    found = sorted(str(p) for p in folder.glob("*") if p.suffix in _WEIGHT_SUFFIXES)
+    return [str(folder / "config.json"), *(found or [str(folder / "model.safetensors")])]
+
+
 def marker_encoder(name: str) -> str:
     """The encoder a marker's folder name (fetch_markers's) stands for."""
     return unquote(name)

@@ -262,3 +262,26 @@ def test_weights_missing_from_the_cache_name_the_marker_the_step_wrote(monkeypat
     message = str(err.value)
     assert "imagenet weights of encoder tu-resnet18" in message and "True" not in message
     assert fetch_markers("tu-resnet18", "imagenet")[0] in message
+
+
+@pytest.mark.parametrize(("bands", "said"), [(1, "RGB filters summed"),
+                                             (4, "band i gets RGB channel i % 3's filter")])
+def test_training_says_how_the_first_convolution_met_the_bands(monkeypatch, tmp_path, caplog,
+                                                                bands, said):
+    # Grey or 4-band images with a 3-channel pretrained encoder: smp rewrites its first
+    # convolution silently, and nothing in the log said how, nor which mean and std the
+    # model normalises with, so a user could not tell what the pretrained filters saw.
+    import json
+    import logging
+
+    from unet.model.pretrained import IMAGENET
+
+    _fake_hub(monkeypatch, tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"mean": IMAGENET[0], "std": IMAGENET[1]}))
+    cfg = UNetConfig(in_channels=bands, num_classes=2, depth=3, arch="smp", encoder="resnet18",
+                     encoder_weights="imagenet")
+    with caplog.at_level(logging.INFO, logger="unet.model.pretrained"):
+        net = build_model(cfg)
+    text = caplog.text
+    assert said in text and f"{bands} band" in text
+    assert f"{net.mean.flatten()[0].item():.3f}" in text  # the normalisation it applies

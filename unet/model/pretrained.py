@@ -133,6 +133,8 @@ class EncoderUNet(nn.Module):
             encoder_source(config.encoder), self.net, config)
         mean, std = normalisation(config, self.net) if pretrained else ([0.0] * config.in_channels,
                                                                 [1.0] * config.in_channels)
+        if pretrained:  # built for training (not rebuilt from a model file): say how
+            _say_input(config, mean, std)
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))  # saved with it
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1))
         self.multiple = 2 ** config.depth
@@ -142,6 +144,17 @@ class EncoderUNet(nn.Module):
         ph, pw = (-h) % self.multiple, (-w) % self.multiple
         x = F.pad((x - self.mean) / self.std, (0, pw, 0, ph), mode="replicate")
         return self.net(x)[..., :h, :w]  # (B, classes, H, W)
+
+
+def _say_input(config: UNetConfig, mean: list[float], std: list[float]) -> None:
+    """Log how the encoder's first convolution takes `config.in_channels` bands, and the mean
+    and std the model normalises them with: smp adapts pretrained filters silently."""
+    conv = {1: "RGB filters summed", 3: "as pretrained"}.get(
+        config.in_channels, "band i gets RGB channel i % 3's filter, scaled by 3 / bands")
+    log.info("encoder %s (%s weights), %d band(s): first convolution %s; input normalised "
+             "with mean %s, std %s", config.encoder, config.encoder_weights or "random",
+             config.in_channels, conv if config.encoder_weights else "new (random weights)",
+             ", ".join(f"{v:.3f}" for v in mean), ", ".join(f"{v:.3f}" for v in std))
 
 
 def _unet(name: str, weights: str | bool | None, config: UNetConfig, extra: dict) -> nn.Module:

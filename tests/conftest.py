@@ -127,6 +127,19 @@ def synthetic_cache(tmp_path_factory) -> Callable[..., Path]:
     return build
 
 
+@pytest.fixture(scope="session")
+def cli_model(synthetic_cache) -> Path:
+    """A tiny model.pt (depth 2, one epoch on 8 synthetic 60x40 images) for `unet` commands."""
+    from unet.train.settings import TrainSettings
+    from unet.train.train import train_unet
+
+    cache = synthetic_cache("cli", {"count": 8, "width": 60, "height": 40, "seed": 3}, (48, 32))
+    root = cache.parent
+    train_unet(cache, root / "model.pt", root / "history.csv", root / "ck",
+               {"depth": 2, "base_width": 4}, TrainSettings(epochs=1, batch_size=2, device="cpu"))
+    return root / "model.pt"
+
+
 @pytest.fixture
 def legend_labels(monkeypatch) -> list[str]:
     """The labels of every legend a figure draws from now on (the overlays' class names)."""

@@ -9,18 +9,11 @@ import pytest
 
 from tests.test_cli import _new_images
 from unet.cli import main
-from unet.train.settings import TrainSettings
-from unet.train.train import train_unet
 
 
-@pytest.fixture(scope="module")
-def model(synthetic_cache) -> Path:
-    cache = synthetic_cache("cli_out", {"count": 8, "width": 60, "height": 40, "seed": 3},
-                            (48, 32))
-    root = cache.parent
-    train_unet(cache, root / "model.pt", root / "history.csv", root / "ck",
-               {"depth": 2, "base_width": 4}, TrainSettings(epochs=1, batch_size=2, device="cpu"))
-    return root / "model.pt"
+@pytest.fixture
+def model(cli_model) -> Path:
+    return cli_model
 
 
 def test_an_rle_csv_that_cannot_be_written_is_refused_before_any_mask(model, tmp_path, capsys):

@@ -92,11 +92,7 @@ def test_a_sigterm_before_a_worker_is_set_up_still_ends_it():
         "os.register_at_fork(after_in_child=lambda: os.kill(os.getpid(), signal.SIGTERM))\n"
         "print(list(parallel_map(int, ['1', '2', '3'], 2, 'cache')))\n"
     )
-    try:
-        proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                              text=True, timeout=60)
-    except subprocess.TimeoutExpired:
-        pytest.fail("parallel_map hung after a SIGTERM to a worker being set up")
+    proc = _run(code, 60, "parallel_map hung after a SIGTERM to a worker being set up")
     assert "parent handler ran" not in proc.stdout, proc.stdout
     assert proc.returncode != 0 and "worker process" in proc.stderr, proc.stdout + proc.stderr
 
@@ -120,9 +116,15 @@ def test_ctrl_c_while_a_worker_is_sending_a_result_ends_the_step():
         "    time.sleep(30)\n"
         "list(parallel_map(cut, range(4), 2, 'crf'))\n"
     )
-    try:
-        proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                              text=True, timeout=20)
-    except subprocess.TimeoutExpired:
-        pytest.fail("parallel_map hung after Ctrl-C while a worker was sending its result")
+    proc = _run(code, 20, "parallel_map hung after Ctrl-C while a worker was sending its result")
     assert proc.returncode != 0 and "KeyboardInterrupt" in proc.stderr, proc.stderr
+
+
+def _run(code: str, timeout: int, hung: str) -> subprocess.CompletedProcess:
+    """`code` run by a fresh Python in the repository; the test fails with `hung` past
+    `timeout` seconds."""
+    try:
+        return subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(hung)

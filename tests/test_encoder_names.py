@@ -93,3 +93,29 @@ def test_timm_folder_and_hub_encoders_plan(tmp_path, encoder, fetched):
     planned = snakemake(wd, "results/synthetic/baseline/model.pt", *args).stdout
     assert "train_unet" in planned
     assert ("fetch_encoder_weights" in planned) == fetched
+
+
+@pytest.mark.parametrize(("names", "read"), [
+    # timm takes model.safetensors over pytorch_model.bin; the others are no weights it reads
+    (["model.safetensors", "pytorch_model.bin", "optimizer.pt", "training_args.bin"],
+     "model.safetensors"),
+    (["model_best.pth.tar"], "model_best.pth.tar"),  # a timm training run's checkpoint
+    (["b.bin", "a.pth"], "a.pth"),  # no preferred name: .pth before .bin
+])
+def test_a_folder_encoders_input_is_the_file_timm_reads(tmp_path, monkeypatch, names, read):
+    """folder_files listed every .safetensors/.bin/.pth/.pt file of a tu-local-dir: folder, so
+    touching one timm never reads (an optimizer state, pytorch_model.bin beside the
+    model.safetensors it prefers) retrained, and a folder holding only a .pth.tar, which timm
+    reads, was named missing its model.safetensors."""
+    from timm.models import _hub
+
+    from unet.model.encoder_check import folder_files
+
+    for name in names:
+        (tmp_path / name).write_text("x")
+    seen = []
+    monkeypatch.setattr(_hub, "load_state_dict", lambda path, **_: seen.append(path) or {})
+    _hub.load_state_dict_from_path(tmp_path)  # timm's own choice in this folder
+    assert seen == [tmp_path / read]
+    assert folder_files(f"tu-local-dir:{tmp_path}", "imagenet") == [
+        str(tmp_path / "config.json"), str(tmp_path / read)]

@@ -27,20 +27,28 @@ def fetch_markers(encoder: str, weights: str | None) -> list[str]:
     return [f"resources/encoders/{quote(encoder, safe='')}/{weights}.json"]
 
 
-# The files timm reads a tu-local-dir: folder's weights from (timm 1.0: the first found)
-_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pth", ".pt")
+# Where timm 1.0 reads a tu-local-dir: folder's weights (timm.models._hub, mirrored: no timm
+# at planning): the first of these names there, else the first file by name of the first
+# suffix any file has; one file, so that another beside it (an optimizer's state) is no input
+_TIMM_NAMES = ("model.safetensors", "pytorch_model.bin", "pytorch_model.pth", "model.pth",
+               "open_clip_model.safetensors", "open_clip_pytorch_model.safetensors",
+               "open_clip_pytorch_model.bin", "open_clip_pytorch_model.pth")
+_TIMM_SUFFIXES = (".safetensors", ".pth", ".pth.tar", ".bin")
 
 
 def folder_files(encoder: str, weights: str | None) -> list[str]:
     """The files training reads for a `tu-local-dir:<folder>` encoder's pretrained weights
-    (config.json and the weights), so that replacing them retrains, as a fetch marker does
-    for downloaded ones; model.safetensors where the folder has no weights, which Snakemake
-    then names as missing before any step runs. None for other encoders or without weights."""
+    (config.json and the weights file timm picks), so that replacing them retrains, as a fetch
+    marker does for downloaded ones; model.safetensors where the folder has none timm reads,
+    which Snakemake then names as missing before any step runs. None for other encoders or
+    without weights."""
     if not weights or not encoder.startswith("tu-local-dir:"):
         return []
     folder = Path(encoder.partition(":")[2])
-    found = sorted(str(p) for p in folder.glob("*") if p.suffix in _WEIGHT_SUFFIXES)
-    return [str(folder / "config.json"), *(found or [str(folder / "model.safetensors")])]
+    found = next((folder / n for n in _TIMM_NAMES if (folder / n).exists()), None)
+    for suffix in _TIMM_SUFFIXES:
+        found = found or next(iter(sorted(folder.glob(f"*{suffix}"))), None)
+    return [str(folder / "config.json"), str(found or folder / "model.safetensors")]
 
 
 def marker_encoder(name: str) -> str:

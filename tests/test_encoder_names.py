@@ -119,3 +119,14 @@ def test_a_folder_encoders_input_is_the_file_timm_reads(tmp_path, monkeypatch, n
     assert seen == [tmp_path / read]
     assert folder_files(f"tu-local-dir:{tmp_path}", "imagenet") == [
         str(tmp_path / "config.json"), str(tmp_path / read)]
+
+
+@pytest.mark.parametrize("where", ["~/models/net", "$HOME/models/net"])
+def test_a_folder_encoder_with_a_home_or_variable_is_refused_with_its_full_path(where):
+    # timm reads tu-local-dir:<folder> as given, and Snakemake its files: ~/models/net was
+    # a folder 'models/net' under one named '~', so a folder that is there was 'missing'
+    import os
+
+    full = os.path.expanduser(os.path.expandvars(where))
+    err = _refused(_smp(f"tu-local-dir:{where}", "imagenet"), r"model\.encoder tu-local-dir:")
+    assert f"tu-local-dir:{full}" in err

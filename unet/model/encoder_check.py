@@ -60,6 +60,13 @@ def encoder_problem(encoder: str, weights: str | None, cache: str | os.PathLike 
                     ) -> str | None:
     """Why smp (or timm, for a `tu-` name) cannot build `encoder` with `weights`, in words, or
     None. Names found good are kept in `cache` (None: none kept); problems are never kept."""
+    if encoder.startswith("tu-local-dir:"):  # timm and Snakemake take its path as given
+        where = encoder.partition(":")[2]
+        full = os.path.expanduser(os.path.expandvars(where))
+        if full != where:
+            return (f"model.encoder {encoder}: timm reads the folder's path as written, with "
+                    f"no ~ or $VARIABLE expanded (nor does Snakemake, for training's inputs): "
+                    f"give it in full, tu-local-dir:{full}")
     try:
         key = "|".join([encoder, str(weights), metadata.version("segmentation-models-pytorch"),
                         metadata.version("timm")])

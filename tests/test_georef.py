@@ -127,3 +127,21 @@ def test_a_rerun_gives_masks_made_before_sidecars_theirs(tmp_path):
     assert "<GeoTransform>500000, 10," in (out / "scene.png.aux.xml").read_text()
     assert (out / "scene.png").read_bytes() == mask
     assert not (out / "img7.png.aux.xml").exists()
+
+
+def test_a_stack_whose_first_band_file_is_plain_keeps_a_later_ones_place(tmp_path):
+    # band_files' first file is the image itself: a plain one (a PNG export) before GeoTIFF
+    # bands gave a stack of no place, and its masks no sidecar; nor were the others compared
+    import pytest
+
+    from unet.dataset.band_files import stack_bands
+    from unet.dataset.layout import DataLayoutError
+
+    band = np.zeros((6, 5), np.uint16)
+    tifffile.imwrite(tmp_path / "red.tif", band)  # no georeferencing
+    nir = _geotiff(tmp_path / "nir.tif", band)
+    stack = stack_bands(([tmp_path / "red.tif", nir], tmp_path / "stack.tif"))
+    assert georef_of(stack) == georef_of(nir)
+    swir = _geotiff(tmp_path / "swir.tif", band, corner=(510000.0, 4600000.0))  # the next tile's
+    with pytest.raises(DataLayoutError, match="swir.tif.*nir.tif"):
+        stack_bands(([tmp_path / "red.tif", nir, swir], tmp_path / "stack2.tif"))

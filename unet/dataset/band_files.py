@@ -59,8 +59,8 @@ def _one_band(path: Path) -> np.ndarray:
 
 def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
     """Write one image's band files, all one size and sample type, as a multi-band TIFF
-    (minisblack, bands last) at `dest`, atomically, with the first file's GeoTIFF tags and
-    nodata value (one grid for all its bands)."""
+    (minisblack, bands last) at `dest`, atomically, with the first georeferenced file's (else
+    the first file's) GeoTIFF tags and nodata value (one grid for all its bands)."""
     paths, dest = job
     bands = [_one_band(Path(p)) for p in paths]
     first = bands[0]
@@ -71,25 +71,28 @@ def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
                 f"{path} is {w}x{h} {band.dtype} but {paths[0]} is {fw}x{fh} {first.dtype}: "
                 f"the bands of one image must share its size and sample type; {FIX}"
             )
-    _check_one_place(paths)
+    placed = _one_place(paths)
     make_folder(dest.parent)
     with atomic_path(dest) as tmp:
         tifffile.imwrite(tmp, np.stack(bands, axis=-1), photometric="minisblack",
-                         planarconfig="contig", extratags=carried_tags(paths[0]))
+                         planarconfig="contig", extratags=carried_tags(placed))
     return dest
 
 
-def _check_one_place(paths: Sequence[Path]) -> None:
-    """Refuse band files georeferenced to different places (a neighbouring tile's, or another
-    CRS's): the stack keeps the first's grid, and the others' pixels would be shown there."""
-    first = georef_of(paths[0])
-    for path in paths[1:]:
-        other = georef_of(path) if first else None
-        if other and not same_place(first, other):
+def _one_place(paths: Sequence[Path]) -> Path:
+    """The band file whose tags the stack keeps: the first georeferenced one (a plain first
+    file, the image exported as a PNG, gave a stack of no place), else the first. Band files
+    georeferenced to different places (a neighbouring tile's, another CRS's) are refused: the
+    stack keeps one grid, and the others' pixels would be shown there."""
+    placed = [(p, g) for p in paths if (g := georef_of(p))]
+    for path, other in placed[1:]:
+        first, geo = placed[0]
+        if not same_place(geo, other):
             raise DataLayoutError(
-                f"{path} lies elsewhere than {paths[0]} (geotransform {_place(other)} against "
-                f"{_place(first)}): the bands of one image must share its place and grid; check "
+                f"{path} lies elsewhere than {first} (geotransform {_place(other)} against "
+                f"{_place(geo)}): the bands of one image must share its place and grid; check "
                 f"that each band file named is this image's, or {FIX}")
+    return placed[0][0] if placed else paths[0]
 
 
 def _place(geo: tuple) -> str:

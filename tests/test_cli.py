@@ -14,17 +14,11 @@ from unet.infer.predict import PredictSettings
 from unet.infer.predict_folder import predict_folder
 from unet.infer.resume import RECORD  # the record beside the masks
 from unet.model import checkpoint
-from unet.train.settings import TrainSettings
-from unet.train.train import train_unet
 
 
-@pytest.fixture(scope="module")
-def model(synthetic_cache) -> Path:
-    cache = synthetic_cache("cli", {"count": 10, "width": 60, "height": 40, "seed": 2}, (48, 32))
-    root = cache.parent
-    train_unet(cache, root / "model.pt", root / "history.csv", root / "ck",
-               {"depth": 2, "base_width": 4}, TrainSettings(epochs=2, batch_size=2, device="cpu"))
-    return root / "model.pt"
+@pytest.fixture
+def model(cli_model) -> Path:
+    return cli_model
 
 
 def _new_images(folder: Path) -> Path:

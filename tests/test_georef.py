@@ -29,6 +29,14 @@ def _geotiff(path, arr, scale=(10.0, 10.0), corner=(500000.0, 4600000.0), raster
     return path
 
 
+def _model_and_scene(tmp_path):
+    """A tiny 5-band model at tmp_path/model.pt, and scene.tif: a GeoTIFF of one of its images."""
+    _rgbir(tmp_path, bands=5)
+    _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    _train_and_predict(tmp_path)
+    return _geotiff(tmp_path / "scene.tif", tifffile.imread(tmp_path / "img6.tif"))
+
+
 def test_the_georeferencing_is_read(tmp_path):
     arr = np.zeros((6, 5, 5), np.uint16)
     geo = georef_of(_geotiff(tmp_path / "a.tif", arr))
@@ -44,10 +52,7 @@ def test_predicted_masks_of_geotiffs_keep_their_place(tmp_path):
     from unet.infer.predict import PredictSettings
     from unet.infer.predict_folder import predict_files
 
-    _rgbir(tmp_path, bands=5)
-    _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
-    _train_and_predict(tmp_path)
-    scene = _geotiff(tmp_path / "scene.tif", tifffile.imread(tmp_path / "img6.tif"))
+    scene = _model_and_scene(tmp_path)
     out = tmp_path / "new"
     predict_files([tmp_path / "model.pt"], [scene, tmp_path / "img7.tif"], out,
                   PredictSettings(device="cpu"))
@@ -96,10 +101,7 @@ def test_overwrite_removes_the_replaced_masks_sidecars(tmp_path):
     from unet.infer.predict import PredictSettings
     from unet.infer.predict_folder import predict_files
 
-    _rgbir(tmp_path, bands=5)
-    _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
-    _train_and_predict(tmp_path)
-    scene = _geotiff(tmp_path / "scene.tif", tifffile.imread(tmp_path / "img6.tif"))
+    scene = _model_and_scene(tmp_path)
     out = tmp_path / "new"
     predict_files([tmp_path / "model.pt"], [scene], out, PredictSettings(device="cpu"))
     assert (out / "scene.png.aux.xml").is_file()
@@ -113,10 +115,7 @@ def test_a_rerun_gives_masks_made_before_sidecars_theirs(tmp_path):
     from unet.infer.predict import PredictSettings
     from unet.infer.predict_folder import predict_files
 
-    _rgbir(tmp_path, bands=5)
-    _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
-    _train_and_predict(tmp_path)
-    scene = _geotiff(tmp_path / "scene.tif", tifffile.imread(tmp_path / "img6.tif"))
+    scene = _model_and_scene(tmp_path)
     out = tmp_path / "new"
     predict_files([tmp_path / "model.pt"], [scene, tmp_path / "img7.tif"], out,
                   PredictSettings(device="cpu"))

@@ -12,6 +12,9 @@ IMAGEIO = {"common.imageio", "common.decoders", "common.maskio", "common.orienta
            "common.pixels"}
 COMMON = {"common.fileio", *IMAGEIO, "common.labels", "common.parallel"}
 SETTINGS = {"common.schema"}  # settings dataclasses take their defaults from the schema
+# model.pretrained names the file timm reads from a tu-local-dir: folder as planning does: the
+# order lives in model.timm_files (tiny, changes only with timm), not in model.encoder_check
+PRETRAINED = {"model.pretrained", "model.timm_files"}
 BANDS = {"common.bands"}  # multi-band TIFFs: wherever the model's input or a view is read
 # download_dataset's code for every source and layout (pairing, the manifest); each source
 # adds its own (unet.dataset.sources), each layout kind its own (unet.dataset.layout_kinds:
@@ -45,7 +48,7 @@ RULES = {
         {"cache.ragged", "cache.reader", "common.device", "common.fileio", *IMAGEIO,
          "common.argmax", "common.labels", "evaluate.metrics", "infer.tiles", "model.build",
          "model.checkpoint", "model.file_kinds",
-         "model.pretrained", "model.unet", "common.shapes", "train.augment", "train.patches",
+         *PRETRAINED, "model.unet", "common.shapes", "train.augment", "train.patches",
          "train.dataset", "train.finetune", "train.folds", "train.history", "train.loop",
          "train.collapse", "train.classes",
          "train.losses",
@@ -59,7 +62,7 @@ RULES = {
          "common.argmax", "common.labels", "common.probs", "common.roi", "infer.forward",
          "infer.predict", "model.trained",
          "infer.tiles", "infer.upsample", "infer.writer", "model.build", "model.checkpoint",
-         "model.file_kinds", "model.pretrained", "model.unet", "common.shapes", *SETTINGS},
+         "model.file_kinds", *PRETRAINED, "model.unet", "common.shapes", *SETTINGS},
     ),
     "predict_folder": (
         ("infer.predict_folder", "infer.predict"),
@@ -73,7 +76,7 @@ RULES = {
                   "model.trained", "common.georef",
                   "infer.input_checks", "infer.out_checks", "infer.resume",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",
-                  "model.checkpoint", "model.file_kinds", "model.pretrained",
+                  "model.checkpoint", "model.file_kinds", *PRETRAINED,
                   "model.unet", "common.shapes", *SETTINGS},
     ),
     "tune_crf": (

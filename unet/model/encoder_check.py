@@ -14,6 +14,8 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import quote, unquote
 
+from unet.model.timm_files import weights_file
+
 CACHE = Path(".snakemake", "unet-encoders.json")  # beside Snakemake's own metadata
 
 
@@ -27,15 +29,6 @@ def fetch_markers(encoder: str, weights: str | None) -> list[str]:
     return [f"resources/encoders/{quote(encoder, safe='')}/{weights}.json"]
 
 
-# Where timm 1.0 reads a tu-local-dir: folder's weights (timm.models._hub, mirrored: no timm
-# at planning): the first of these names there, else the first file by name of the first
-# suffix any file has; one file, so that another beside it (an optimizer's state) is no input
-_TIMM_NAMES = ("model.safetensors", "pytorch_model.bin", "pytorch_model.pth", "model.pth",
-               "open_clip_model.safetensors", "open_clip_pytorch_model.safetensors",
-               "open_clip_pytorch_model.bin", "open_clip_pytorch_model.pth")
-_TIMM_SUFFIXES = (".safetensors", ".pth", ".pth.tar", ".bin")
-
-
 def folder_files(encoder: str, weights: str | None) -> list[str]:
     """The files training reads for a `tu-local-dir:<folder>` encoder's pretrained weights
     (config.json and the weights file timm picks), so that replacing them retrains, as a fetch
@@ -44,10 +37,9 @@ def folder_files(encoder: str, weights: str | None) -> list[str]:
     without weights."""
     if not weights or not encoder.startswith("tu-local-dir:"):
         return []
+    # one file, so that another beside it (an optimizer's state) is no input
     folder = Path(encoder.partition(":")[2])
-    found = next((folder / n for n in _TIMM_NAMES if (folder / n).exists()), None)
-    for suffix in _TIMM_SUFFIXES:
-        found = found or next(iter(sorted(folder.glob(f"*{suffix}"))), None)
+    found = weights_file(folder)
     return [str(folder / "config.json"), str(found or folder / "model.safetensors")]
 
 

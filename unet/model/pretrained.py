@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from unet.common.fileio import write_json
+from unet.model.timm_files import no_weights_fix, weights_file
 from unet.model.unet import UNetConfig
 
 log = logging.getLogger(__name__)
@@ -217,12 +218,11 @@ def _unbuilt(encoder: str, weights: str | bool | None, err: Exception) -> str | 
 def _unreadable_folder(encoder: str, err: Exception) -> str:
     """A tu-local-dir: folder whose weights timm could not read (a copy cut short, none)."""
     folder = Path(encoder.partition(":")[2])
-    files = sorted(str(p) for p in folder.glob("*") if p.suffix in (".safetensors", ".bin",
-                                                                    ".pth", ".pt"))
+    read = weights_file(folder)  # none: a .pt copied again would still not be read
+    fix = f"copy {read} there again" if read else no_weights_fix(folder)
     return (f"model.encoder {encoder}: timm could not read the pretrained weights in "
-            f"{', '.join(files) or f'{folder} (no .safetensors, .bin or .pth file)'} ({err}); "
-            "copy the weights file there again (e.g. model.safetensors, beside config.json), "
-            "or set model.encoder_weights: null to train from random weights")
+            f"{read or folder} ({err}); {fix}, or set model.encoder_weights: null to train "
+            "from random weights")
 
 
 # Words smp's timm encoder (0.5, 0.6) looks for in the name it is given to pick feature layers

@@ -84,3 +84,14 @@ def test_the_names_and_endings_are_timms():
         pytest.skip("timm keeps its preferred names elsewhere")
     assert tuple(_hub._PREFERRED_FILES) == timm_files.NAMES
     assert tuple(_hub._EXT_PRIORITY) == timm_files.SUFFIXES
+
+
+def test_planning_refuses_a_folder_of_only_a_pt_file_with_the_rename(tmp_path):
+    # Planning asked for .../model.safetensors (Snakemake: missing input), so a user renamed
+    # weights.pt, a torch pickle, to model.safetensors, which timm then failed to read.
+    from tests.test_config_checks import _refused
+    from tests.test_encoder_names import _smp
+
+    _folder(tmp_path, "weights.pt")
+    err = _refused(_smp(f"tu-local-dir:{tmp_path}", "imagenet"), r"model\.encoder tu-local-dir:")
+    assert "weights.pt" in err and "model.pth" in err

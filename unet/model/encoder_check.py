@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from unet.model.timm_files import weights_file
+from unet.model.timm_files import no_weights_fix, weights_file
 
 CACHE = Path(".snakemake", "unet-encoders.json")  # beside Snakemake's own metadata
 
@@ -59,6 +59,9 @@ def encoder_problem(encoder: str, weights: str | None, cache: str | os.PathLike 
             return (f"model.encoder {encoder}: timm reads the folder's path as written, with "
                     f"no ~ or $VARIABLE expanded (nor does Snakemake, for training's inputs): "
                     f"give it in full, tu-local-dir:{full}")
+        if weights and Path(where).is_dir() and weights_file(where) is None:  # e.g. weights.pt
+            return (f"model.encoder {encoder}: {no_weights_fix(where)}, or set "
+                    "model.encoder_weights: null to train from random weights")
     try:
         key = "|".join([encoder, str(weights), metadata.version("segmentation-models-pytorch"),
                         metadata.version("timm")])

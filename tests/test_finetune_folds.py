@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import TINY, copy_workflow, snakemake
 from unet.config.experiments import ConfigError, check_config
 from unet.model import checkpoint
+from unet.model.describe import describe_model
 from unet.train.finetune import fold_source
 from unet.train.settings import TrainSettings
 from unet.train.train import train_unet
@@ -48,6 +49,9 @@ def test_each_fold_starts_from_its_own_and_another_folds_model_warns(cache, tmp_
     assert f"starting from the weights of {tmp_path / 'base' / '1' / 'model.pt'}" in caplog.text
     leak = "trained on this fold's validation images"  # the warning (not the collapse note's)
     assert leak not in caplog.text
+    # unet info showed the template (folds/{fold}/model.pt) beside this fold's source's digest
+    info = describe_model(tmp_path / "ft1" / "model.pt")
+    assert f"init_from {tmp_path / 'base' / '1' / 'model.pt'} sha256" in info, info
     caplog.clear()
     _train(cache, tmp_path / "ft0", 0, init_from=str(tmp_path / "base" / "1" / "model.pt"))
     assert "fold 1's model" in caplog.text and leak in caplog.text

@@ -80,8 +80,10 @@ def describe_model(path: str | os.PathLike) -> str:
     stats = sum(b.numel() for b in net.buffers() if b.is_floating_point())
     kinds = "running statistics" + (", input mean/std" if cfg.get("arch") == "smp" else "")
     held = f" (and {stats:,} buffer values: {kinds})" if stats else ""
-    network = _network(cfg, settings.get("init_from"), settings.get("reinit_head"),
-                       ckpt.get("init_sha256"))
+    source = settings.get("init_from")
+    if source and ckpt.get("fold") is not None:  # {fold}: this fold's file, which the sha names
+        source = source.replace("{fold}", str(ckpt["fold"]))
+    network = _network(cfg, source, settings.get("reinit_head"), ckpt.get("init_sha256"))
     lines = [
         f"model      {path}",
         f"network    {network}; {params:,} parameters{held}",

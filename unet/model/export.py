@@ -92,6 +92,10 @@ def input_note(ckpt: dict) -> dict:
     wide = (f"clipped to intensity_range [{span[0]}, {span[1]}] and mapped to (v - lo) / "
             "(hi - lo)" if span else "each image by its own range, min(0, lowest) to "
             "max(1, highest), as (v - lo) / (hi - lo)")
+    # unet predict reads the fill outside a scene as missing, not as a value: a 65535 fill
+    # clipped as a value would enter as 1.0 and change the masks around it
+    wide += (", its GeoTIFF nodata value (GDAL_NODATA tag) and NaN read as lo (input 0) and "
+             "left out of any range")
     return {"layout": f"image (B, {c}, H, W) float32", "channels": channels,
             "values": f"in [0, 1]: an 8-bit image's values / 255; a wider one (16-bit, float) "
                       f"{wide}, in steps of 1/255 as the training images were"}

@@ -119,3 +119,20 @@ def test_a_fold_of_another_split_with_the_same_count_is_named(tmp_path, capsys):
     assert main(["info", str(exp)]) == 2
     err = capsys.readouterr().err
     assert str(paths[2]) in err and "split" in err, err
+
+
+def test_an_experiment_that_shares_anothers_model_names_where_it_is(tmp_path, capsys):
+    # An experiment that trains as one sorting before it (a_tta beside baseline) predicts with
+    # that one's model.pt and has none: unet info/predict/export on its folder said to give
+    # "an experiment's folder under results/", which the user had given, naming no model.
+    data = tmp_path / "results" / "d"
+    (data / "a_tta" / "pred" / "test").mkdir(parents=True)
+    (data / "baseline").mkdir()
+    checkpoint.save(data / "baseline" / "model.pt", tiny_record())
+    (data / "cv" / "folds" / "0").mkdir(parents=True)
+    checkpoint.save(data / "cv" / "folds" / "0" / "model.pt", tiny_record(fold=0, folds=1))
+    (data / "empty").mkdir()
+    assert main(["info", str(data / "a_tta")]) != 0
+    err = capsys.readouterr().err
+    assert f"{data / 'baseline'}" in err and f"{data / 'cv'}" in err, err
+    assert f"{data / 'empty'}" not in err

@@ -74,5 +74,17 @@ def named_models(model: str) -> list[str]:
     folds = experiment_folds(path)
     if not folds:
         raise FileNotFoundError(f"{path} holds no model.pt, nor folds/<k>/model.pt: give a "
-                                "model file, or an experiment's folder under results/")
+                                "model file, or an experiment's folder under results/"
+                                + _shared_hint(path))
     return [str(f) for f in folds]
+
+
+def _shared_hint(path: Path) -> str:
+    """Where the model of an experiment that trains as another (and so has none) may be: the
+    experiments beside it that hold one."""
+    owners = sorted(str(d) for d in path.parent.iterdir() if d != path and d.is_dir()
+                    and ((d / "model.pt").is_file() or any(d.glob("folds/*/model.pt"))))
+    if not owners:
+        return ""
+    return ("; an experiment that trains as another predicts with that one's "
+            f"model and has none: give that experiment's folder ({', '.join(owners)})")

@@ -146,12 +146,15 @@ def plot_overlays(
     """
     colours, shown = class_colours(mapping), set()
     ncols = 1 + max(len(r["panels"]) for r in rows)
+    images = [_display_image(row["image"], row.get("span")) for row in rows]
+    # Each row as tall as its image at a 3.6 in panel width, plus its title (2.8 in for 3:2):
+    # a fixed height left wide scenes' strips 2.2 in apart; a tall image is capped at 7.2 in.
+    heights = [3.6 * min(2.0, im.shape[0] / im.shape[1]) + 0.4 for im in images]
     fig, axes = plt.subplots(
-        len(rows), ncols, figsize=(3.6 * ncols, 2.8 * len(rows)), squeeze=False,
-        layout="constrained",
+        len(rows), ncols, figsize=(3.6 * ncols, sum(heights)), squeeze=False,
+        layout="constrained", gridspec_kw={"height_ratios": heights},
     )
-    for ax_row, row in zip(axes, rows, strict=True):
-        image = _display_image(row["image"], row.get("span"))
+    for ax_row, row, image in zip(axes, rows, images, strict=True):
         for ax, (title, mask_path) in zip(
             ax_row, [(row["id"], None), *row["panels"]], strict=False
         ):

@@ -214,10 +214,10 @@ def init_model(wildcards):
 def encoder_weights(wildcards):
     """model.arch smp with pretrained weights: fetch_encoder_weights's marker, an input of
     training, so the download happens first, where Snakemake runs, or a tu-local-dir:
-    folder's config.json and weights files; none when fine-tuning
-    (train.init_from), whose source weights replace them."""
+    folder's config.json and weights file (its config.json with random weights too); none
+    when fine-tuning (train.init_from), whose source weights replace them."""
     model = experiment_section(config, "model", wildcards.experiment)
-    if model["arch"] != "smp" or not model["encoder_weights"]:
+    if model["arch"] != "smp":
         return []
     if experiment_section(config, "train", wildcards.experiment)["init_from"]:
         return []

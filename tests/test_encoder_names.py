@@ -130,3 +130,20 @@ def test_a_folder_encoder_with_a_home_or_variable_is_refused_with_its_full_path(
     full = os.path.expanduser(os.path.expandvars(where))
     err = _refused(_smp(f"tu-local-dir:{where}", "imagenet"), r"model\.encoder tu-local-dir:")
     assert f"tu-local-dir:{full}" in err
+
+
+def test_a_folder_encoders_config_is_an_input_with_random_weights_too(tmp_path):
+    # timm builds a tu-local-dir: encoder from its folder's config.json with encoder_weights
+    # null as well (the architecture and its arguments), but training had no input there:
+    # editing it retrained nothing, and a folder without it failed only inside training.
+    from tests.conftest import TINY, copy_workflow, snakemake
+    from unet.model.encoder_check import folder_files
+
+    net = tmp_path / "net"
+    assert folder_files(f"tu-local-dir:{net}", None) == [str(net / "config.json")]
+    wd = copy_workflow(tmp_path / "wf")
+    (wd / "enc.yaml").write_text(
+        f'model: {{arch: smp, encoder: "tu-local-dir:{net}", encoder_weights: null, depth: 3}}\n')
+    planned = snakemake(wd, "results/synthetic/baseline/model.pt", "--cores", "1",
+                        "--configfile", TINY, "enc.yaml", "-n", check=False)
+    assert planned.returncode != 0 and str(net / "config.json") in planned.stderr + planned.stdout

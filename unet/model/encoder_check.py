@@ -30,15 +30,16 @@ def fetch_markers(encoder: str, weights: str | None) -> list[str]:
 
 
 def folder_files(encoder: str, weights: str | None) -> list[str]:
-    """The files training reads for a `tu-local-dir:<folder>` encoder's pretrained weights
-    (config.json and the weights file timm picks), so that replacing them retrains, as a fetch
-    marker does for downloaded ones; model.safetensors where the folder has none timm reads,
-    which Snakemake then names as missing before any step runs. None for other encoders or
-    without weights."""
-    if not weights or not encoder.startswith("tu-local-dir:"):
+    """The files training reads for a `tu-local-dir:<folder>` encoder (config.json, and with
+    weights the weights file timm picks), so that replacing them retrains, as a fetch marker
+    does for downloaded ones; model.safetensors where the folder has none timm reads, which
+    Snakemake then names as missing before any step runs. None for other encoders."""
+    if not encoder.startswith("tu-local-dir:"):
         return []
-    # one file, so that another beside it (an optimizer's state) is no input
     folder = Path(encoder.partition(":")[2])
+    if not weights:  # timm still builds the architecture its config.json names
+        return [str(folder / "config.json")]
+    # one file, so that another beside it (an optimizer's state) is no input
     found = weights_file(folder)
     return [str(folder / "config.json"), str(found or folder / "model.safetensors")]
 

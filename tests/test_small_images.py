@@ -40,7 +40,7 @@ def _padded_mask(model, image: np.ndarray) -> np.ndarray:
     """The mask of an (h, w, 3) image padded to 4 a side as export.PaddedUNet pads it."""
     net, _ = checkpoint.load_model(model)
     h, w = image.shape[:2]
-    x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
+    x = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float() / 255  # writable
     x = F.pad(x, (0, max(0, 4 - w), 0, max(0, 4 - h)), mode="replicate")
     with torch.no_grad():
         return (net(x)[0, :, :h, :w].argmax(0).numpy() * 255).astype(np.uint8)

@@ -144,3 +144,17 @@ def test_a_stack_whose_first_band_file_is_plain_keeps_a_later_ones_place(tmp_pat
     swir = _geotiff(tmp_path / "swir.tif", band, corner=(510000.0, 4600000.0))  # the next tile's
     with pytest.raises(DataLayoutError, match="swir.tif.*nir.tif"):
         stack_bands(([tmp_path / "red.tif", nir, swir], tmp_path / "stack2.tif"))
+
+
+def test_a_stack_keeps_the_nodata_of_a_plain_first_band_beside_georeferenced_ones(tmp_path):
+    # Taking every tag from the first georeferenced band file dropped the nodata value a plain
+    # first file carried: its -9999 fill then counted as data in the scaling range.
+    from unet.dataset.band_files import stack_bands
+
+    band = np.full((6, 5), 300, np.int16)
+    tifffile.imwrite(tmp_path / "red.tif", band, extratags=[(42113, "s", 0, "-9999", True)])
+    nir = _geotiff(tmp_path / "nir.tif", band)
+    stack = stack_bands(([tmp_path / "red.tif", nir], tmp_path / "stack.tif"))
+    assert georef_of(stack) == georef_of(nir)
+    with tifffile.TiffFile(stack) as tif:
+        assert tif.pages[0].tags.valueof(42113).strip("\0 ") == "-9999"

@@ -21,7 +21,8 @@ SIDECAR = ".aux.xml"  # GDAL's name for it: <mask>.png.aux.xml
 
 # What a stack of band files keeps of its first file: the GeoTIFF tags, and GDAL's nodata,
 # without which a -9999 fill squeezed the scene into a few grey levels.
-CARRIED = (PIXEL_SCALE, TIE_POINT, TRANSFORMATION, GEO_KEYS, 34736, 34737, 42113)
+NODATA = 42113  # GDAL's nodata value, as text
+CARRIED = (PIXEL_SCALE, TIE_POINT, TRANSFORMATION, GEO_KEYS, 34736, 34737, NODATA)
 
 GeoTransform = tuple[float, float, float, float, float, float]
 

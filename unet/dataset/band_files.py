@@ -13,7 +13,7 @@ import tifffile
 from PIL import Image
 
 from unet.common.fileio import atomic_dir, atomic_path, check_folder, make_folder
-from unet.common.georef import carried_tags, georef_of, same_place
+from unet.common.georef import NODATA, carried_tags, georef_of, same_place
 from unet.common.imageio import named_file
 from unet.dataset.layout import IMAGE_EXTENSIONS, DataLayoutError, Layout, files_with, id_of
 from unet.dataset.names import listing
@@ -60,7 +60,7 @@ def _one_band(path: Path) -> np.ndarray:
 def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
     """Write one image's band files, all one size and sample type, as a multi-band TIFF
     (minisblack, bands last) at `dest`, atomically, with the first georeferenced file's (else
-    the first file's) GeoTIFF tags and nodata value (one grid for all its bands)."""
+    the first file's) GeoTIFF tags (one grid for all its bands) and the first nodata value."""
     paths, dest = job
     bands = [_one_band(Path(p)) for p in paths]
     first = bands[0]
@@ -75,8 +75,16 @@ def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
     make_folder(dest.parent)
     with atomic_path(dest) as tmp:
         tifffile.imwrite(tmp, np.stack(bands, axis=-1), photometric="minisblack",
-                         planarconfig="contig", extratags=carried_tags(placed))
+                         planarconfig="contig", extratags=_stack_tags(paths, placed))
     return dest
+
+
+def _stack_tags(paths: Sequence[Path], placed: Path) -> list[tuple]:
+    """The stack's extra tags: `placed`'s GeoTIFF tags, and the nodata value of the first
+    band file that has one (a plain first file's -9999, beside georeferenced bands without)"""
+    tags = [t for t in carried_tags(placed) if t[0] != NODATA]
+    nodata = next((t for p in paths for t in carried_tags(p) if t[0] == NODATA), None)
+    return tags + ([nodata] if nodata else [])
 
 
 def _one_place(paths: Sequence[Path]) -> Path:

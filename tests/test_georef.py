@@ -158,3 +158,19 @@ def test_a_stack_keeps_the_nodata_of_a_plain_first_band_beside_georeferenced_one
     assert georef_of(stack) == georef_of(nir)
     with tifffile.TiffFile(stack) as tif:
         assert tif.pages[0].tags.valueof(42113).strip("\0 ") == "-9999"
+
+
+def test_a_band_files_own_nodata_fill_becomes_the_stacks(tmp_path):
+    # The stack keeps one nodata value, its first file's: a later band's own -9999 fill (beside
+    # a first band filled with 0) stayed -9999, read as data, which squeezed that band's scene.
+    from unet.common.decoders import nodata_as_nan, tiff_nodata
+    from unet.dataset.band_files import stack_bands
+
+    red, dem = np.full((6, 5), 300, np.int16), np.full((6, 5), 1200, np.int16)
+    red[0], dem[0] = 0, -9999  # the fill outside the scene, each file's own value
+    tifffile.imwrite(tmp_path / "red.tif", red, extratags=[(42113, "s", 0, "0", True)])
+    tifffile.imwrite(tmp_path / "dem.tif", dem, extratags=[(42113, "s", 0, "-9999", True)])
+    stack = stack_bands(([tmp_path / "red.tif", tmp_path / "dem.tif"], tmp_path / "stack.tif"))
+    read = nodata_as_nan(tifffile.imread(stack), tiff_nodata(stack))
+    assert np.isnan(read[0]).all() and not np.isnan(read[1:]).any()
+    assert np.nanmin(read[..., 1]) == 1200

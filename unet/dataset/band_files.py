@@ -12,6 +12,7 @@ import numpy as np
 import tifffile
 from PIL import Image
 
+from unet.common.decoders import tiff_nodata
 from unet.common.fileio import atomic_dir, atomic_path, check_folder, make_folder
 from unet.common.georef import NODATA, carried_tags, georef_of, same_place
 from unet.common.imageio import named_file
@@ -72,6 +73,7 @@ def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
                 f"the bands of one image must share its size and sample type; {FIX}"
             )
     placed = _one_place(paths)
+    bands = _one_fill(paths, bands)
     make_folder(dest.parent)
     with atomic_path(dest) as tmp:
         tifffile.imwrite(tmp, np.stack(bands, axis=-1), photometric="minisblack",
@@ -85,6 +87,26 @@ def _stack_tags(paths: Sequence[Path], placed: Path) -> list[tuple]:
     tags = [t for t in carried_tags(placed) if t[0] != NODATA]
     nodata = next((t for p in paths for t in carried_tags(p) if t[0] == NODATA), None)
     return tags + ([nodata] if nodata else [])
+
+
+def _one_fill(paths: Sequence[Path], bands: list[np.ndarray]) -> list[np.ndarray]:
+    """The bands with each file's own nodata fill set to the stack's (the first file's that
+    has one): the stack keeps one value, and another band's -9999 kept would read as data."""
+    fills = [tiff_nodata(p) for p in paths]
+    kept = next((f for f in fills if f is not None), None)
+    out = []
+    for path, band, fill in zip(paths, bands, fills, strict=True):
+        if fill is not None and fill != kept and not np.isnan(fill) and (band == fill).any():
+            with np.errstate(invalid="ignore"):
+                value = np.asarray(kept).astype(band.dtype)
+            if not (value == kept or np.isnan(kept) and np.isnan(value)):
+                raise DataLayoutError(
+                    f"{path}'s nodata value {fill:g} differs from the stack's {kept:g}, which "
+                    f"its {band.dtype} samples cannot hold: give the band files of one image "
+                    f"one nodata value (gdal_translate -a_nodata); {FIX}")
+            band = np.where(band == fill, value, band)
+        out.append(band)
+    return out
 
 
 def _one_place(paths: Sequence[Path]) -> Path:

@@ -153,3 +153,23 @@ def test_rows_of_wide_images_are_not_parted_by_blank_bands(tmp_path, monkeypatch
     tops = sorted((ax.get_window_extent() for ax in fig.axes[::3]), key=lambda e: -e.y1)
     gaps = [(a.y0 - b.y1) / fig.dpi for a, b in zip(tops[:-1], tops[1:], strict=True)]
     assert max(gaps) < 0.5, gaps
+
+
+def test_the_legend_takes_no_room_from_a_row_of_wide_images(tmp_path, monkeypatch):
+    """Rows as tall as their images left the legend's room to come out of them: one row of
+    40x300 scenes drew 2.4 in wide, not 3.6, and a 14-class legend collapsed them."""
+    import unet.report.figures as figures
+
+    for values in ((0, 255), tuple(range(0, 140, 10))):
+        mask = np.zeros((40, 300), np.uint8)
+        for k, v in enumerate(values):
+            mask[:, k * 20 : k * 20 + 20] = v
+        Image.fromarray(mask).save(tmp_path / "m.png")
+        figs = []
+        monkeypatch.setattr(figures, "save_figure", lambda fig, path, f=figs: f.append(fig))
+        row = {"id": "a", "image": tmp_path / "m.png", "panels": [("gt", tmp_path / "m.png")]}
+        plot_overlays([row], tmp_path / "o.png", MaskMapping(values))
+        fig = figs[0]
+        fig.canvas.draw()
+        widths = [ax.get_images()[0].get_window_extent().width / fig.dpi for ax in fig.axes]
+        assert min(widths) > 3.2, (values, widths)

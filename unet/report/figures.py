@@ -168,6 +168,10 @@ def plot_overlays(
             ax.set_title(title, fontsize=9, parse_math=False)  # an id may hold $: a name, not TeX
             ax.axis("off")
     _legend(fig, mapping, colours, names, any(r.get("roi") for r in rows), shown)
+    # the legend's own room, else it came out of rows as tall as their images: one row of
+    # wide scenes drew 2.4 in wide, not 3.6, and a 14-class legend collapsed them
+    legend = fig.legends[0].get_window_extent(fig.canvas.get_renderer())
+    fig.set_figheight(sum(heights) + legend.height / fig.dpi + 0.1)
     save_figure(fig, out_png)
 
 

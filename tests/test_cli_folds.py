@@ -136,3 +136,15 @@ def test_an_experiment_that_shares_anothers_model_names_where_it_is(tmp_path, ca
     err = capsys.readouterr().err
     assert f"{data / 'baseline'}" in err and f"{data / 'cv'}" in err, err
     assert f"{data / 'empty'}" not in err
+
+
+def test_a_fold_folder_without_its_model_is_not_told_of_experiments(tmp_path, capsys):
+    # The hint for an experiment sharing another's model named the fold folders beside a
+    # fold's own (folds/0 for folds/1, still training) as experiments to give instead.
+    folds = tmp_path / "results" / "d" / "cv" / "folds"
+    (folds / "1").mkdir(parents=True)
+    (folds / "0").mkdir()
+    checkpoint.save(folds / "0" / "model.pt", tiny_record(fold=0, folds=2))
+    assert main(["info", str(folds / "1")]) != 0
+    err = capsys.readouterr().err
+    assert str(folds / "0") not in err and "fold" in err, err

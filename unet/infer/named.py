@@ -81,7 +81,11 @@ def named_models(model: str) -> list[str]:
 
 def _shared_hint(path: Path) -> str:
     """Where the model of an experiment that trains as another (and so has none) may be: the
-    experiments beside it that hold one."""
+    experiments beside it that hold one; a fold's folder (folds/<k>) writes its own when
+    that fold's training ends, and the folds beside it are no experiments to give."""
+    if path.parent.name == "folds":
+        return (f"; a fold's model.pt is written when that fold's training ends: give "
+                f"{path.parent.parent} (its folds averaged) once all have trained")
     owners = sorted(str(d) for d in path.parent.iterdir() if d != path and d.is_dir()
                     and ((d / "model.pt").is_file() or any(d.glob("folds/*/model.pt"))))
     if not owners:

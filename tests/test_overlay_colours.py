@@ -117,18 +117,9 @@ def test_the_legend_sits_under_the_last_row(tmp_path, monkeypatch):
     """With four rows (ISBI 2012's best and worst test sections) an empty band more than a row's
     height tall (the figure's bottom margin, a share of its height) parted the legend from the
     images."""
-    import unet.report.figures as figures
-
     mask = np.zeros((64, 64), np.uint8)
     mask[8:30, 8:30] = 255
-    Image.fromarray(mask).save(tmp_path / "m.png")
-    figs = []
-    monkeypatch.setattr(figures, "save_figure", lambda fig, path: figs.append(fig))
-    row = {"image": tmp_path / "m.png", "panels": [("gt", tmp_path / "m.png")] * 3}
-    plot_overlays([{**row, "id": str(k)} for k in range(4)], tmp_path / "o.png",
-                  MaskMapping((0, 255)))
-    fig = figs[0]
-    fig.canvas.draw()
+    fig = _drawn(tmp_path, monkeypatch, mask, (0, 255), rows=4, panels=3)
     lowest = min(ax.get_window_extent().y0 for ax in fig.axes)
     legend = fig.legends[0].get_window_extent()
     gap_inches = (lowest - legend.y1) / fig.dpi
@@ -138,18 +129,9 @@ def test_the_legend_sits_under_the_last_row(tmp_path, monkeypatch):
 def test_rows_of_wide_images_are_not_parted_by_blank_bands(tmp_path, monkeypatch):
     """Every row was 2.8 in tall whatever the images' shape: 40x300 scenes (strips 0.5 in tall
     at 3.6 in a panel) stood 2.2 in apart, two thirds of the figure blank."""
-    import unet.report.figures as figures
-
     mask = np.zeros((40, 300), np.uint8)
     mask[10:30, 50:90] = 255
-    Image.fromarray(mask).save(tmp_path / "m.png")
-    figs = []
-    monkeypatch.setattr(figures, "save_figure", lambda fig, path: figs.append(fig))
-    row = {"image": tmp_path / "m.png", "panels": [("gt", tmp_path / "m.png")] * 2}
-    plot_overlays([{**row, "id": str(k)} for k in range(3)], tmp_path / "o.png",
-                  MaskMapping((0, 255)))
-    fig = figs[0]
-    fig.canvas.draw()
+    fig = _drawn(tmp_path, monkeypatch, mask, (0, 255), rows=3, panels=2)
     tops = sorted((ax.get_window_extent() for ax in fig.axes[::3]), key=lambda e: -e.y1)
     gaps = [(a.y0 - b.y1) / fig.dpi for a, b in zip(tops[:-1], tops[1:], strict=True)]
     assert max(gaps) < 0.5, gaps
@@ -158,18 +140,25 @@ def test_rows_of_wide_images_are_not_parted_by_blank_bands(tmp_path, monkeypatch
 def test_the_legend_takes_no_room_from_a_row_of_wide_images(tmp_path, monkeypatch):
     """Rows as tall as their images left the legend's room to come out of them: one row of
     40x300 scenes drew 2.4 in wide, not 3.6, and a 14-class legend collapsed them."""
-    import unet.report.figures as figures
-
     for values in ((0, 255), tuple(range(0, 140, 10))):
         mask = np.zeros((40, 300), np.uint8)
         for k, v in enumerate(values):
             mask[:, k * 20 : k * 20 + 20] = v
-        Image.fromarray(mask).save(tmp_path / "m.png")
-        figs = []
-        monkeypatch.setattr(figures, "save_figure", lambda fig, path, f=figs: f.append(fig))
-        row = {"id": "a", "image": tmp_path / "m.png", "panels": [("gt", tmp_path / "m.png")]}
-        plot_overlays([row], tmp_path / "o.png", MaskMapping(values))
-        fig = figs[0]
-        fig.canvas.draw()
+        fig = _drawn(tmp_path, monkeypatch, mask, values, rows=1, panels=1)
         widths = [ax.get_images()[0].get_window_extent().width / fig.dpi for ax in fig.axes]
         assert min(widths) > 3.2, (values, widths)
+
+
+def _drawn(tmp_path, monkeypatch, mask: np.ndarray, values: tuple, rows: int, panels: int):
+    """The overlay figure plot_overlays draws (not saved) for `rows` rows of `panels` panels,
+    each the image and ground truth `mask` (saved as m.png) of mask values `values`."""
+    import unet.report.figures as figures
+
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    figs = []
+    monkeypatch.setattr(figures, "save_figure", lambda fig, path: figs.append(fig))
+    row = {"image": tmp_path / "m.png", "panels": [("gt", tmp_path / "m.png")] * panels}
+    plot_overlays([{**row, "id": str(k)} for k in range(rows)], tmp_path / "o.png",
+                  MaskMapping(values))
+    figs[-1].canvas.draw()
+    return figs[-1]

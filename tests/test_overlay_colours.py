@@ -162,3 +162,11 @@ def _drawn(tmp_path, monkeypatch, mask: np.ndarray, values: tuple, rows: int, pa
                   MaskMapping(values))
     figs[-1].canvas.draw()
     return figs[-1]
+
+
+def test_overlays_of_no_foreground_among_many_classes_draw_without_a_legend(tmp_path, monkeypatch):
+    """Beyond LEGEND_ALL classes the legend names those shown: where the panels showed none
+    (every row all background) it was asked for 0 columns and the report stopped (ValueError)."""
+    fig = _drawn(tmp_path, monkeypatch, np.zeros((40, 60), np.uint8), tuple(range(0, 220, 10)),
+                 rows=1, panels=1)
+    assert not fig.legends and len(fig.axes) == 2

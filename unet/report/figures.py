@@ -100,6 +100,8 @@ def _legend(
     if mapping.ignore is not None or mapping.skip_unlisted or roi:
         label = "ignored (not scored)"
         handles.append(Patch(color=IGNORED_COLOUR, alpha=IGNORED_ALPHA, label=label))
+    if not handles:  # beyond LEGEND_ALL, panels all background: nothing to name (0 columns failed)
+        return
     # Under the last row: placed below the figure's own bottom margin (a share of its height),
     # it sat a row's height under four rows of images.
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6),
@@ -170,8 +172,9 @@ def plot_overlays(
     _legend(fig, mapping, colours, names, any(r.get("roi") for r in rows), shown)
     # the legend's own room, else it came out of rows as tall as their images: one row of
     # wide scenes drew 2.4 in wide, not 3.6, and a 14-class legend collapsed them
-    legend = fig.legends[0].get_window_extent(fig.canvas.get_renderer())
-    fig.set_figheight(sum(heights) + legend.height / fig.dpi + 0.1)
+    if fig.legends:  # none where no class is named
+        legend = fig.legends[0].get_window_extent(fig.canvas.get_renderer())
+        fig.set_figheight(sum(heights) + legend.height / fig.dpi + 0.1)
     save_figure(fig, out_png)
 
 

@@ -174,3 +174,19 @@ def test_a_band_files_own_nodata_fill_becomes_the_stacks(tmp_path):
     read = nodata_as_nan(tifffile.imread(stack), tiff_nodata(stack))
     assert np.isnan(read[0]).all() and not np.isnan(read[1:]).any()
     assert np.nanmin(read[..., 1]) == 1200
+
+
+def test_a_stack_keeps_a_fill_that_no_bands_data_holds(tmp_path):
+    # The first file's 0 fill became the stack's for all: a DEM (its own fill -9999) at sea
+    # level holds real 0s, which the stack then read as missing, the coast cut out.
+    from unet.common.decoders import nodata_as_nan, tiff_nodata
+    from unet.dataset.band_files import stack_bands
+
+    red, dem = np.full((6, 5), 300, np.int16), np.full((6, 5), 1200, np.int16)
+    red[0], dem[0], dem[3] = 0, -9999, 0  # row 3: the sea, elevation 0
+    tifffile.imwrite(tmp_path / "red.tif", red, extratags=[(42113, "s", 0, "0", True)])
+    tifffile.imwrite(tmp_path / "dem.tif", dem, extratags=[(42113, "s", 0, "-9999\0", True)])
+    stack = stack_bands(([tmp_path / "red.tif", tmp_path / "dem.tif"], tmp_path / "stack.tif"))
+    read = nodata_as_nan(tifffile.imread(stack), tiff_nodata(stack))
+    assert np.isnan(read[0]).all() and not np.isnan(read[1:]).any()
+    assert (read[3, :, 1] == 0).all() and (read[3, :, 0] == 300).all()

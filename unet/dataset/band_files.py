@@ -73,40 +73,53 @@ def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
                 f"the bands of one image must share its size and sample type; {FIX}"
             )
     placed = _one_place(paths)
-    bands = _one_fill(paths, bands)
+    bands, filled = _one_fill(paths, bands)
     make_folder(dest.parent)
     with atomic_path(dest) as tmp:
         tifffile.imwrite(tmp, np.stack(bands, axis=-1), photometric="minisblack",
-                         planarconfig="contig", extratags=_stack_tags(paths, placed))
+                         planarconfig="contig", extratags=_stack_tags(placed, filled))
     return dest
 
 
-def _stack_tags(paths: Sequence[Path], placed: Path) -> list[tuple]:
-    """The stack's extra tags: `placed`'s GeoTIFF tags, and the nodata value of the first
-    band file that has one (a plain first file's -9999, beside georeferenced bands without)"""
+def _stack_tags(placed: Path, filled: Path | None) -> list[tuple]:
+    """The stack's extra tags: `placed`'s GeoTIFF tags, and the nodata value of `filled`, the
+    band file whose fill the stack keeps (a plain first file's -9999, beside georeferenced
+    bands without)."""
     tags = [t for t in carried_tags(placed) if t[0] != NODATA]
-    nodata = next((t for p in paths for t in carried_tags(p) if t[0] == NODATA), None)
-    return tags + ([nodata] if nodata else [])
+    nodata = [t for t in carried_tags(filled) if t[0] == NODATA] if filled else []
+    return tags + nodata
 
 
-def _one_fill(paths: Sequence[Path], bands: list[np.ndarray]) -> list[np.ndarray]:
-    """The bands with each file's own nodata fill set to the stack's (the first file's that
-    has one): the stack keeps one value, and another band's -9999 kept would read as data."""
+def _held(value: float, dtype: np.dtype) -> bool:
+    """True where samples of `dtype` can hold `value` (NaN: float samples only)."""
+    with np.errstate(invalid="ignore"):
+        cast = np.asarray(value).astype(dtype)
+    return bool(cast == value or np.isnan(value) and np.isnan(cast))
+
+
+def _one_fill(paths: Sequence[Path], bands: list[np.ndarray]) -> tuple[list, Path | None]:
+    """The bands with each file's own nodata fill set to the stack's one, and the file it is
+    from: the first file's fill that no other band holds as data (a DEM's real 0s beside a red
+    band filled with 0 read as missing), else the first's. Another band's -9999 kept would read
+    as data."""
     fills = [tiff_nodata(p) for p in paths]
-    kept = next((f for f in fills if f is not None), None)
+    own = [(p, f) for p, f in zip(paths, fills, strict=True) if f is not None]
+    if not own:
+        return bands, None
+    free = [(p, f) for p, f in own if _held(f, bands[0].dtype) and not any(
+        (b == f).any() for b, g in zip(bands, fills, strict=True) if g != f)]
+    filled, kept = (free or own)[0]
     out = []
     for path, band, fill in zip(paths, bands, fills, strict=True):
         if fill is not None and fill != kept and not np.isnan(fill) and (band == fill).any():
-            with np.errstate(invalid="ignore"):
-                value = np.asarray(kept).astype(band.dtype)
-            if not (value == kept or np.isnan(kept) and np.isnan(value)):
+            if not _held(kept, band.dtype):
                 raise DataLayoutError(
                     f"{path}'s nodata value {fill:g} differs from the stack's {kept:g}, which "
                     f"its {band.dtype} samples cannot hold: give the band files of one image "
                     f"one nodata value (gdal_translate -a_nodata); {FIX}")
-            band = np.where(band == fill, value, band)
+            band = np.where(band == fill, np.asarray(kept).astype(band.dtype), band)
         out.append(band)
-    return out
+    return out, filled
 
 
 def _one_place(paths: Sequence[Path]) -> Path:

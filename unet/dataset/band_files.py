@@ -61,7 +61,8 @@ def _one_band(path: Path) -> np.ndarray:
 def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
     """Write one image's band files, all one size and sample type, as a multi-band TIFF
     (minisblack, bands last) at `dest`, atomically, with the first georeferenced file's (else
-    the first file's) GeoTIFF tags (one grid for all its bands) and the first nodata value."""
+    the first file's) GeoTIFF tags (one grid for all its bands) and one nodata value
+    (_one_fill)."""
     paths, dest = job
     bands = [_one_band(Path(p)) for p in paths]
     first = bands[0]

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from unet.report.training import training_verdict
 from unet.train import loop
 from unet.train.collapse import collapse_notes, pixel_counts
 from unet.train.settings import TrainSettings
@@ -24,7 +25,7 @@ def cache(synthetic_cache) -> Path:
                            (32, 24))
 
 
-def _train(cache: Path, out: Path, monkeypatch, predicted) -> None:
+def _train(cache: Path, out: Path, monkeypatch, predicted, epochs: int = 2) -> None:
     real = loop.evaluate_split
 
     def scored(*args, **kwargs):
@@ -32,7 +33,7 @@ def _train(cache: Path, out: Path, monkeypatch, predicted) -> None:
         return loss, predicted(cm)
 
     monkeypatch.setattr(loop, "evaluate_split", scored)
-    settings = TrainSettings(epochs=2, batch_size=2, device="cpu")
+    settings = TrainSettings(epochs=epochs, batch_size=2, device="cpu")
     train_unet(cache, out / "model.pt", out / "h.csv", out / "ck", {"depth": 2, "base_width": 4},
                settings)
 
@@ -75,3 +76,22 @@ def test_everywhere_and_nowhere_right_are_told_apart():
     assert collapse_notes(partly, 1, 1) == []
     absent = pixel_counts(np.array([[1000, 0], [0, 0]]))  # nothing to learn on validation
     assert collapse_notes(absent, 1, 1) == []
+
+
+def test_the_report_verdict_names_a_class_the_kept_model_never_predicts(cache, tmp_path,
+                                                                        monkeypatch):
+    # The warning was in train_unet.log only: the report's verdict, what a user reads, said
+    # 'The CRF did not help ... foreground Dice 0.0000 raw' and nothing of why.
+    _train(cache, tmp_path, monkeypatch, _nothing)
+    text = training_verdict([tmp_path / "h.csv"], 1)
+    assert text.startswith("Training: the model has not learnt 1 class(es): ")
+    assert re.search(r"class 1: the model kept \(epoch [12]\) predicts it nowhere", text)
+    assert "train.patch.foreground" in text
+    assert "train.lr" in text  # a rate too high also settles on one class
+
+
+def test_the_report_verdict_says_nothing_of_a_model_that_learnt(cache, tmp_path, monkeypatch):
+    _train(cache, tmp_path, monkeypatch, _perfect)
+    assert training_verdict([tmp_path / "h.csv"], 1) == ""
+    folds = [tmp_path / "h.csv", tmp_path / "h.csv"]
+    assert training_verdict(folds, 0) == ""  # class 0 scored: every class still learnt

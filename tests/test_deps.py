@@ -105,7 +105,8 @@ RULES = {
     "plot_results": (
         ("report.plot", "common.layout"),
         {"common.fileio", *IMAGEIO, *BANDS, "common.labels", "common.layout", "common.roi",
-         "report.charts", "report.figures", "report.plot", "train.history"},
+         "report.charts", "report.figures", "report.plot", "train.history",
+         "report.training", "report.cross_validation", "train.collapse"},
     ),
     "compare_experiments": (("report.compare",), {"common.fileio", "report.compare"}),
     "cross_validation": (

@@ -13,6 +13,7 @@ import yaml
 from unet.common.fileio import atomic_path, read_json
 from unet.common.labels import mapping_from_meta
 from unet.report import charts, figures
+from unet.report.training import training_verdict
 
 PACKAGES = (
     "unet-pipeline",
@@ -186,7 +187,8 @@ def plot_results(
     out: dict[str, str],
     tuning_json: str | os.PathLike | None = None,
 ) -> str:
-    """Write every report file named in `out`; returns the CRF verdict sentence."""
+    """Write every report file named in `out`; returns the verdict: a kept model that has not
+    learnt a class first, then whether the CRF helped."""
     summary = read_json(summary_json)
     tuning = read_json(tuning_json) if tuning_json else None
     tuning_table(tuning, out["tuning"], crf_on="crf" in mask_dirs)
@@ -201,7 +203,9 @@ def plot_results(
     )
     metrics_table(summary, out["table"], meta.get("class_fractions"))
     environment(config, out["environment"])
-    verdict = crf_verdict(summary, tuning)
+    # a model that never predicts a class makes every later figure moot: said first
+    learnt = training_verdict(history_csvs, mapping_from_meta(meta).scored_from)
+    verdict = " ".join(filter(None, [learnt, crf_verdict(summary, tuning)]))
     with atomic_path(out["verdict"]) as tmp:
         tmp.write_text(verdict + "\n")
     return verdict

@@ -11,8 +11,12 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 ADVICE = ("train longer (train.epochs), give the objects more weight (train.dice_weight, "
-          "train.class_weights), or train on patches centred on them (train.patch.size, "
-          "train.patch.foreground)")
+          "train.class_weights), train on patches centred on them (train.patch.size, "
+          "train.patch.foreground), or lower train.lr (a rate too high also settles on one "
+          "class)")
+# history.csv's columns of each class's validation pixels: in the ground truth, predicted,
+# and predicted where the ground truth holds it (pixel_counts' keys)
+COLUMNS = {"target": "val_px_{}", "predicted": "val_pred_px_{}", "hit": "val_hit_px_{}"}
 
 
 def pixel_counts(cm: np.ndarray) -> dict[str, list[int]]:
@@ -21,6 +25,19 @@ def pixel_counts(cm: np.ndarray) -> dict[str, list[int]]:
     cm = np.asarray(cm, np.int64)
     return {"target": cm.sum(1).tolist(), "predicted": cm.sum(0).tolist(),
             "hit": np.diag(cm).tolist()}
+
+
+def count_columns(counts: dict[str, list[int]]) -> dict[str, int]:
+    """pixel_counts as history.csv's columns, so the report can judge the kept epoch."""
+    return {COLUMNS[k].format(c): n for k, ns in counts.items() for c, n in enumerate(ns)}
+
+
+def counts_from_row(row: dict) -> dict[str, list[int]] | None:
+    """pixel_counts from a history row's columns; None for a history written without them."""
+    n = sum(1 for k in row if k.startswith("val_px_"))
+    if not n:
+        return None
+    return {k: [int(row[col.format(c)]) for c in range(n)] for k, col in COLUMNS.items()}
 
 
 def collapse_notes(counts: dict[str, list[int]], first: int, epoch: int) -> list[str]:
@@ -46,9 +63,17 @@ def collapse_notes(counts: dict[str, list[int]], first: int, epoch: int) -> list
     return notes
 
 
-def warn_collapse(counts: dict[str, list[int]] | None, first: int, epoch: int) -> None:
-    """Log collapse_notes as one warning with the fix; nothing when every class is learnt."""
+def collapse_message(counts: dict[str, list[int]] | None, first: int, epoch: int) -> str:
+    """collapse_notes as one sentence with the fix; "" when every class is learnt."""
     notes = collapse_notes(counts, first, epoch) if counts else []
-    if notes:
-        log.warning("the model has not learnt %d class(es): %s. Its masks are not usable: %s",
-                    len(notes), "; ".join(notes), ADVICE)
+    if not notes:
+        return ""
+    return (f"the model has not learnt {len(notes)} class(es): {'; '.join(notes)}. Its masks "
+            f"are not usable: {ADVICE}")
+
+
+def warn_collapse(counts: dict[str, list[int]] | None, first: int, epoch: int) -> None:
+    """Log collapse_message as a warning; nothing when every class is learnt."""
+    message = collapse_message(counts, first, epoch)
+    if message:
+        log.warning("%s", message)

@@ -19,6 +19,7 @@ from unet.evaluate.metrics import class_dice, foreground_dice
 from unet.infer.tiles import Window
 from unet.model.build import build_model, size_multiple
 from unet.model.unet import UNetConfig
+from unet.train.collapse import count_columns, pixel_counts
 from unet.train.losses import DiceCELoss
 from unet.train.optim import build_optimizer, build_scheduler, is_per_epoch, set_horizon
 from unet.train.settings import TrainingError, TrainSettings
@@ -227,6 +228,7 @@ def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: flo
         "lr": run.opt.param_groups[0]["lr"],
         "seconds": secs,
         "images_per_s": seen / secs,
+        **count_columns(pixel_counts(cm)),  # the report's check of the kept epoch
     }
     log.info(
         "epoch %d/%d train_loss %.4f val_loss %.4f val_dice %.4f (class %s) lr %.2e %.1fs "

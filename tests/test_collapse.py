@@ -95,3 +95,32 @@ def test_the_report_verdict_says_nothing_of_a_model_that_learnt(cache, tmp_path,
     assert training_verdict([tmp_path / "h.csv"], 1) == ""
     folds = [tmp_path / "h.csv", tmp_path / "h.csv"]
     assert training_verdict(folds, 0) == ""  # class 0 scored: every class still learnt
+
+
+def _background_only(cm: np.ndarray) -> np.ndarray:
+    """A validation split truly of one class, predicted as such."""
+    out = np.zeros_like(cm)
+    out[0, 0] = cm.sum()
+    return out
+
+
+STUCK = "predicted class 0 alone on every validation pixel"
+
+
+def test_a_model_stuck_on_one_class_is_told_while_it_trains(cache, tmp_path, monkeypatch,
+                                                            caplog):
+    # A run that settled on background everywhere was told only once all its epochs had run.
+    with caplog.at_level(logging.WARNING):
+        _train(cache, tmp_path, monkeypatch, _nothing, epochs=6)
+    stuck = [r.getMessage() for r in caplog.records if STUCK in r.getMessage()]
+    assert len(stuck) == 1 and stuck[0].startswith("epochs 1-5 ")  # once, at epoch 5
+    assert "train.patch.foreground" in stuck[0] and "class 1" in stuck[0]
+
+
+@pytest.mark.parametrize("predicted", [_perfect, _background_only, _nothing])
+def test_no_warning_while_training_goes_well_or_is_young(cache, tmp_path, monkeypatch, caplog,
+                                                          predicted):
+    epochs = 4 if predicted is _nothing else 6  # four epochs of background alone: too early
+    with caplog.at_level(logging.WARNING):
+        _train(cache, tmp_path, monkeypatch, predicted, epochs=epochs)
+    assert STUCK not in caplog.text

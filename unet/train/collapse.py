@@ -77,3 +77,37 @@ def warn_collapse(counts: dict[str, list[int]] | None, first: int, epoch: int) -
     message = collapse_message(counts, first, epoch)
     if message:
         log.warning("%s", message)
+
+
+# Epochs in a row of one class alone before a warning while training: the first epochs of
+# most runs predict background alone, and many find the objects after a few.
+STREAK = 5
+
+
+def _one_class(row: dict) -> int | None:
+    """The class a history row's epoch predicted on every validation pixel, where the
+    validation masks hold several; None otherwise (or without the pixel columns)."""
+    counts = counts_from_row(row)
+    if counts is None:
+        return None
+    predicted = [c for c, n in enumerate(counts["predicted"]) if n]
+    held = [c for c, n in enumerate(counts["target"]) if n]
+    return predicted[0] if len(predicted) == 1 and len(held) > 1 else None
+
+
+def warn_stuck(history: list[dict]) -> None:
+    """Warn, while training, at the epoch that makes STREAK in a row predicting one class alone
+    on masks that hold several: the run's later epochs are likely spent for nothing."""
+    last = [_one_class(row) for row in history[-STREAK - 1 :]]
+    streak, before = last[-STREAK:], last[:-STREAK]
+    if len(streak) < STREAK or streak[0] is None or len(set(streak)) > 1:
+        return
+    if before and before[0] == streak[0]:  # warned at the epoch that made the streak
+        return
+    counts = counts_from_row(history[-1])
+    others = ", ".join(f"class {c} ({n} px)" for c, n in enumerate(counts["target"])
+                       if n and c != streak[0])
+    log.warning("epochs %d-%d predicted class %d alone on every validation pixel, where the "
+                "validation masks also hold %s: the model has collapsed onto one class. "
+                "Training goes on (train.patience stops it early); to fix it: %s",
+                history[-STREAK]["epoch"], history[-1]["epoch"], streak[0], others, ADVICE)

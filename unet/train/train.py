@@ -15,7 +15,7 @@ from unet.model import checkpoint
 from unet.model.unet import UNetConfig
 from unet.train import augment, resume
 from unet.train.classes import trained_classes
-from unet.train.collapse import pixel_counts, warn_collapse
+from unet.train.collapse import pixel_counts, warn_collapse, warn_stuck
 from unet.train.dataset import CachedRows
 from unet.train.finetune import (
     file_digest,
@@ -205,7 +205,7 @@ def train_unet(
             t0 = time.perf_counter()
             loss, seen = train_epoch(run, epoch, stop, state["epoch"])
             row = validate_epoch(run, epoch, loss, seen, time.perf_counter() - t0)
-            state["history"].append(row)
+            _add_epoch(state, row)
             state["epoch"] = epoch
             dice = [row[f"val_dice_{c}"] for c in range(config.num_classes)]
             record = checkpoint.model_record(
@@ -220,6 +220,13 @@ def train_unet(
             if should_stop(settings, state):
                 break
     return _finish(run, state, names, ckdir, model_out, history_out, trained, data)
+
+
+def _add_epoch(state: dict, row: dict) -> None:
+    """The epoch's row into the history, and a warning once it has predicted one class alone
+    for too long."""
+    state["history"].append(row)
+    warn_stuck(state["history"])
 
 
 def _trained(cache_dir, train_set, config: UNetConfig, settings: TrainSettings,

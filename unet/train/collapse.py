@@ -33,11 +33,13 @@ def count_columns(counts: dict[str, list[int]]) -> dict[str, int]:
 
 
 def counts_from_row(row: dict) -> dict[str, list[int]] | None:
-    """pixel_counts from a history row's columns; None for a history written without them."""
+    """pixel_counts from a history row's columns; None for an epoch written without them."""
     n = sum(1 for k in row if k.startswith("val_px_"))
-    if not n:
+    cells = {k: [row.get(col.format(c)) for c in range(n)] for k, col in COLUMNS.items()}
+    # blank (NaN) in an epoch a checkpoint of an older version wrote before a resume
+    if not n or any(v is None or v != v for vs in cells.values() for v in vs):
         return None
-    return {k: [int(row[col.format(c)]) for c in range(n)] for k, col in COLUMNS.items()}
+    return {k: [int(v) for v in vs] for k, vs in cells.items()}
 
 
 def collapse_notes(counts: dict[str, list[int]], first: int, epoch: int) -> list[str]:

@@ -87,7 +87,8 @@ def test_three_classes_give_labels_in_range():
     ("image_shape", "probs_shape", "match"),
     [
         ((H, W, 3), (2, H, W + 1), "probabilities are"),
-        ((H, W, 4), (2, H, W), r"\(H, W, 3\)"),
+        ((H, W, 3, 1), (2, H, W), r"\(H, W, bands\)"),  # 4 bands are fine: test_crf_bands
+        ((H, W, 0), (2, H, W), r"\(H, W, bands\)"),
         ((H, W, 3), (H, W), r"\(C, H, W\)"),
         ((H, W, 3), (1, H, W), "2..256 classes"),
     ],

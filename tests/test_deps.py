@@ -81,16 +81,19 @@ RULES = {
     ),
     "tune_crf": (
         ("crf.tune",),
-        COMMON | SETTINGS | BANDS | {"common.probs", "common.roi", "crf.dense", "crf.tune",
+        COMMON | SETTINGS | BANDS | {"common.probs", "common.roi", "crf.dense", "crf.features",
+                                     "crf.tune",
                                      "evaluate.metrics"},
     ),
     "refine_crf": (
         ("crf.refine",),
-        COMMON | SETTINGS | BANDS | {"common.probs", "common.roi", "crf.dense", "crf.refine"}
+        COMMON | SETTINGS | BANDS | {"common.probs", "common.roi", "crf.dense", "crf.features",
+                                     "crf.refine"}
     ),
     "finalize_masks": (
         ("postprocess.finalize",),
         COMMON | SETTINGS | BANDS | {"common.layout", "common.probs", "common.roi", "crf.dense",
+                                     "crf.features",
                                      "crf.tune",
                                      "evaluate.metrics", "postprocess.components",
                                      "postprocess.finalize"},

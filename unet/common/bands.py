@@ -1,8 +1,8 @@
 """Multi-band images: TIFFs of 2 or more than 3 bands that are not alpha (RGB + near-infrared
 orthophotos such as ISPRS Potsdam's RGBIR, Sentinel-1's VV and VH, multispectral stacks). The
 model reads every band; PIL holds at most RGB, so they are read with tifffile as (H, W, N)
-arrays and resized a band at a time with the filter grey and colour images get. The CRF and
-the report's overlays see the first three bands (the first alone for two)."""
+arrays and resized a band at a time with the filter grey and colour images get. The CRF's colour
+kernel sees every band; the report's overlays the first three (the first alone for two)."""
 
 from __future__ import annotations
 
@@ -79,10 +79,17 @@ def resize_bands(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     )
 
 
+def crf_image(path: str | os.PathLike, span: tuple[float, float] | None = None) -> np.ndarray:
+    """uint8 (H, W, N) as the model saw an image, every band kept: grey or colour as read, a
+    multi-band image's N bands; wide values scaled by `span`, the data set's intensity range
+    (meta.json). The CRF's colour kernel reads them all: a near-infrared band is often the one
+    that tells vegetation from water."""
+    return read_bands(path, span) if band_count(path) else read_image(path, span)
+
+
 def view_image(path: str | os.PathLike, span: tuple[float, float] | None = None) -> np.ndarray:
-    """uint8 (H, W, 1 or 3) as the CRF's colour kernel and the overlays see an image: grey or
-    colour as read, a multi-band image's first three bands (its first for two); wide values
-    scaled by `span`, the data set's intensity range (meta.json), as the model saw them."""
+    """uint8 (H, W, 1 or 3) as the report's overlays show an image: crf_image, of a multi-band
+    image the first three bands (its first for two)."""
     if not band_count(path):
         return read_image(path, span)
     bands = read_bands(path, span)

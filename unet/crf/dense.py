@@ -8,13 +8,14 @@ from types import ModuleType
 
 import numpy as np
 
-from unet.common.bands import view_image
+from unet.common.bands import crf_image
 from unet.common.fileio import read_json
 from unet.common.labels import MaskMapping
 from unet.common.parallel import parallel_map
 from unet.common.probs import RERUN_PREDICTION, read_probs
 from unet.common.roi import read_roi
 from unet.common.schema import defaults
+from unet.crf.features import band_features, principal_bands
 
 _D = defaults("crf")  # field defaults: config/schema.yaml
 log = logging.getLogger(__name__)
@@ -48,16 +49,16 @@ class CRFTask:
     roi: str | None = None  # the image's region of interest: outside it the CRF has no evidence
 
 
-def _rgb_image(image: np.ndarray) -> np.ndarray:
-    """(H, W, 1 or 3) uint8 view of the image, not copied: a grey image keeps its one channel
-    (_grey_features), so no whole-image colour copy is made."""
+def _band_image(image: np.ndarray) -> np.ndarray:
+    """(H, W, N) uint8 view of the image, not copied: grey keeps its one channel and a
+    multi-band image its N bands (band_features), so no whole-image colour copy is made."""
     image = np.asarray(image)
     if image.dtype != np.uint8:
         raise ValueError(f"CRF image must be uint8, got {image.dtype}")
     if image.ndim == 2:
         image = image[..., None]
-    if image.ndim != 3 or image.shape[2] not in (1, 3):
-        raise ValueError(f"CRF image must be (H, W), (H, W, 1) or (H, W, 3), got {image.shape}")
+    if image.ndim != 3 or image.shape[2] < 1:
+        raise ValueError(f"CRF image must be (H, W) or (H, W, bands), got {image.shape}")
     return image
 
 
@@ -139,7 +140,8 @@ def check_prob_clip(prob_clip: float, classes: int) -> None:
 
 def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams(),
            outside: np.ndarray | None = None) -> np.ndarray:
-    """(H, W) uint8 argmax of CRF marginals, from image (H, W[, 1|3]) uint8 and probs (C, H, W).
+    """(H, W) uint8 argmax of CRF marginals, from image (H, W[, N]) uint8 and probs (C, H, W):
+    every band in the colour kernel (more than 4 along their 4 principal axes: principal_bands).
 
     `outside` (H, W) bool marks pixels outside the region of interest: the network never
     learnt there (its probabilities there are a fixed class 0), so they get no unary evidence,
@@ -151,7 +153,7 @@ def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams()
     neighbours and keep only their centre: DenseCRF2D's memory grows with the pixel count and
     the classes, and a pixel's neighbourhood beyond the overlap weighs little (bilateral_sxy).
     """
-    rgb = _rgb_image(image)
+    rgb = _band_image(image)
     probs = np.asarray(probs)
     if probs.ndim != 3:
         raise ValueError(f"CRF probabilities must be (C, H, W), got shape {probs.shape}")
@@ -167,6 +169,7 @@ def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams()
         raise ValueError(f"CRF probabilities must be floating point, got {probs.dtype}")
     if outside is not None and outside.shape != (h, w):
         raise ValueError(f"CRF region of interest is {outside.shape}, probabilities {(h, w)}")
+    rgb = principal_bands(rgb)  # more than 4 bands: once, not a tile at a time, so tiles agree
     area, ov = tile_area(params.tile, c, params.tile_overlap), params.tile_overlap
     if h * w <= area:
         return _blanked(_refine_whole(rgb, probs, params, outside), outside)
@@ -210,14 +213,15 @@ def densecrf() -> ModuleType:
 
 def _refine_whole(rgb: np.ndarray, probs: np.ndarray, params: CRFParams,
                   outside: np.ndarray | None = None) -> np.ndarray:
-    """One DenseCRF2D over the whole of rgb (H, W, 1 or 3) uint8 and probs (C, H, W), with no
+    """One DenseCRF2D over the whole of rgb (H, W, N) uint8 and probs (C, H, W), with no
     unary evidence where `outside` (H, W) bool is set."""
     c, h, w = probs.shape
     crf = densecrf().DenseCRF2D(w, h, c)
     crf.setUnaryEnergy(_unary(probs, params.prob_clip, outside))
     crf.addPairwiseGaussian(sxy=params.gaussian_sxy, compat=params.gaussian_compat)
-    if rgb.shape[2] == 1:  # grey: its own kernel, bilateral_srgb in grey levels
-        crf.addPairwiseEnergy(_grey_features(rgb[..., 0], params), compat=params.bilateral_compat)
+    if rgb.shape[2] != 3:  # grey or bands: a kernel over each band, bilateral_srgb in its levels
+        crf.addPairwiseEnergy(band_features(rgb, params.bilateral_sxy, params.bilateral_srgb),
+                              compat=params.bilateral_compat)
     else:  # addPairwiseBilateral needs a writable, C-contiguous (H, W, 3) uint8 array: a copy
         crf.addPairwiseBilateral(sxy=params.bilateral_sxy, srgb=params.bilateral_srgb,
                                  rgbim=np.array(rgb, order="C"), compat=params.bilateral_compat)
@@ -225,21 +229,9 @@ def _refine_whole(rgb: np.ndarray, probs: np.ndarray, params: CRFParams,
     return np.argmax(q, axis=0).astype(np.uint8).reshape(h, w)
 
 
-def _grey_features(grey: np.ndarray, params: CRFParams) -> np.ndarray:
-    """(3, H*W) float32 bilateral features (x, y) / bilateral_sxy and grey / bilateral_srgb, as
-    addPairwiseBilateral builds them for colour: grey repeated into three channels would make
-    every grey difference sqrt(3) times as large (bilateral_srgb 13 acting as 7.5 levels)."""
-    h, w = grey.shape
-    feats = np.empty((3, h, w), np.float32)
-    feats[0] = np.arange(w, dtype=np.float32) / params.bilateral_sxy
-    feats[1] = np.arange(h, dtype=np.float32)[:, None] / params.bilateral_sxy
-    np.divide(grey, params.bilateral_srgb, out=feats[2], dtype=np.float32)
-    return feats.reshape(3, -1)
-
-
 def refine_file(task: CRFTask) -> str:
     """Refine one image's saved probabilities and write its mask PNG atomically; return the path."""
-    image = view_image(task.image_path, task.span)  # (H, W, 1|3) uint8: as the model saw it
+    image = crf_image(task.image_path, task.span)  # (H, W, N) uint8: as the model saw it
     probs = read_probs(task.probs_path)  # (C, H, W) float16, memory-mapped
     if probs.shape[1:] != image.shape[:2]:
         raise ValueError(

@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from unet.common.bands import view_image
+from unet.common.bands import crf_image
 from unet.common.fileio import read_json, write_json
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.parallel import parallel_map
@@ -95,7 +95,7 @@ def _image_counts(job: CountJob) -> tuple[np.ndarray, list[np.ndarray]]:
         target = np.where(outside, IGNORE_INDEX, target).astype(target.dtype)
     ys, xs = scoring_window(target, job.max_side)
     target, outside = target[ys, xs], None if outside is None else outside[ys, xs]
-    image = view_image(job.image_path, job.span)[ys, xs]
+    image = crf_image(job.image_path, job.span)[ys, xs]
     probs = np.asarray(read_probs(job.probs_path)[:, ys, xs])  # (C, h, w) float16
     n = job.mapping.num_classes
     raw_cm = confusion_matrix(probs.argmax(0), target, n, IGNORE_INDEX)

@@ -140,7 +140,7 @@ def preprocess(
     meta = _data_meta(settings, mapping, channels, manifest, split, pairs, processes)
     # Every file goes to a scratch folder first and moves in only when all are written, meta.json
     # last: a failed or killed run never leaves a cache that looks complete.
-    with atomic_dir(cache_dir) as tmp_dir:
+    with atomic_dir(cache_dir, durable=True) as tmp_dir:
         jobs = []
         for name in SPLITS:
             members = [by_id[i] for i in split[name]]

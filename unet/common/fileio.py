@@ -78,8 +78,7 @@ def atomic_path(path: str | os.PathLike, durable: bool = False) -> Iterator[Path
                 _sync(tmp_path)
         os.replace(tmp_path, path)
         if durable:
-            with contextlib.suppress(OSError):  # a folder cannot be opened on Windows
-                _sync(Path(path).parent)
+            _sync_folder(Path(path).parent)
     finally:
         tmp_path.unlink(missing_ok=True)
 
@@ -92,6 +91,12 @@ def _sync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _sync_folder(folder: Path) -> None:
+    """fsync a folder, so the renames in it survive a power cut; Windows cannot open one."""
+    with contextlib.suppress(OSError):
+        _sync(folder)
 
 
 def drop_scratch(*paths: str | os.PathLike) -> None:
@@ -125,9 +130,11 @@ def output_name(path: str | os.PathLike) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_dir(path: str | os.PathLike, durable: bool = False) -> Iterator[Path]:
     """Yield a scratch folder beside `path`; on success move its files into `path` in name
-    order, meta.json last (its presence marks the folder complete); on failure drop them."""
+    order, meta.json last (its presence marks the folder complete); on failure drop them.
+    `durable`: every file's bytes, then their renames, reach the disk before meta.json's rename
+    (a power cut otherwise could leave meta.json beside files read back as zeros)."""
     path = Path(path)
     make_folder(path)
     drop_scratch(path)
@@ -135,8 +142,16 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     try:
         with disk_errors(path):
             yield tmp
-        for item in sorted(tmp.iterdir(), key=lambda p: (p.name == "meta.json", p.name)):
+            items = sorted(tmp.iterdir(), key=lambda p: (p.name == "meta.json", p.name))
+            if durable:  # one flush per file, all before any rename: a batch, not interleaved
+                for item in items:
+                    _sync(item)
+        for item in items:
+            if durable and item.name == "meta.json":
+                _sync_folder(path)  # the others' renames first: meta.json never alone
             os.replace(item, path / item.name)
+        if durable:
+            _sync_folder(path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -6,39 +6,49 @@ python -m benchmarks.run [--quick] [--pipeline | --pipeline-results DIR] [--json
 from __future__ import annotations
 
 import argparse
+import importlib
 import platform
 import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
-from benchmarks import (
-    bench_crf_classes,
-    bench_dag,
-    bench_evaluate,
-    bench_gpu,
-    bench_gpu_native,
-    bench_loading,
-    bench_manifest,
-    bench_memory,
-    bench_overlays,
-    bench_pipeline,
-    bench_predict_many,
-    bench_preprocess,
-    bench_threads,
-    bench_tiles,
-    bench_train,
-)
 from benchmarks.common import Row, machine, row
 from unet.common.fileio import write_json
 
 REPO = Path(__file__).resolve().parents[1]
+# The one list of benchmarks, in the order they run: name (for --only) -> module. The smoke
+# test (tests/test_bench_smoke.py) reads it, so a new benchmark cannot miss its smoke test.
+MODULES = {
+    "preprocess": "bench_preprocess",
+    "loading": "bench_loading",
+    "train": "bench_train",
+    "threads": "bench_threads",
+    "crf": "bench_crf",
+    "crf_classes": "bench_crf_classes",
+    "dag": "bench_dag",
+    "manifest": "bench_manifest",
+    "memory": "bench_memory",
+    "durable": "bench_durable",
+    "tiles": "bench_tiles",
+    "predict_many": "bench_predict_many",
+    "overlays": "bench_overlays",
+    "evaluate": "bench_evaluate",
+    "gpu": "bench_gpu",
+    "gpu_native": "bench_gpu_native",
+    "pipeline": "bench_pipeline",
+}
+
+
+def module(name: str) -> ModuleType:
+    """The benchmark module registered as `name` in MODULES."""
+    return importlib.import_module(f"benchmarks.{MODULES[name]}")
 
 
 def crf_rows(quick: bool = False, json_path: str = "results/benchmarks/crf.json") -> list[Row]:
     """bench_crf.py (bare pydensecrf vs refine_all at 1 and 2 processes) with a small N."""
-    from benchmarks import bench_crf
-
+    bench_crf = module("crf")
     n, repeats = ("4", "1") if quick else ("12", "2")  # 12: the pool start-up amortised
     fig = bench_crf.main(["-n", n, "--repeats", repeats, "--json", json_path])
     secs, rate = fig["seconds"], fig["images_per_s"]
@@ -126,24 +136,14 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--json", default="results/benchmarks/summary.json", help="output JSON")
     args = ap.parse_args(argv)
 
-    benches: dict[str, Callable[[], list[Row]]] = {
-        "preprocess": lambda: bench_preprocess.run(args.quick),
-        "loading": lambda: bench_loading.run(args.quick),
-        "train": lambda: bench_train.run(args.quick),
-        "threads": lambda: bench_threads.run(args.quick),
+    # run(quick) for each, but for these two: their own arguments
+    own: dict[str, Callable[[], list[Row]]] = {
         "crf": lambda: crf_rows(args.quick, str(Path(args.json).with_name("crf.json"))),
-        "crf_classes": lambda: bench_crf_classes.run(args.quick),
-        "dag": lambda: bench_dag.run(args.quick),
-        "manifest": lambda: bench_manifest.run(args.quick),
-        "memory": lambda: bench_memory.run(args.quick),
-        "tiles": lambda: bench_tiles.run(args.quick),
-        "predict_many": lambda: bench_predict_many.run(args.quick),
-        "overlays": lambda: bench_overlays.run(args.quick),
-        "evaluate": lambda: bench_evaluate.run(args.quick),
-        "gpu": lambda: bench_gpu.run(args.quick),
-        "gpu_native": lambda: bench_gpu_native.run(args.quick),
-        "pipeline": lambda: bench_pipeline.run(args.quick, args.pipeline, args.pipeline_results),
+        "pipeline": lambda: module("pipeline").run(args.quick, args.pipeline,
+                                                   args.pipeline_results),
     }
+    benches = {name: own.get(name, lambda name=name: module(name).run(args.quick))
+               for name in MODULES}
     unknown = sorted(set(args.only or ()) - set(benches))
     if unknown:  # a typo would run nothing and write a summary without rows
         ap.error(f"--only {' '.join(unknown)}: no such benchmark; choose from {', '.join(benches)}")

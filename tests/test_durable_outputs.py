@@ -55,3 +55,66 @@ def test_the_cache_is_on_disk_before_meta_json_marks_it_complete(tmp_path, disk_
         if path.name != "meta.json":  # its rename is on disk before meta.json says complete
             assert ("fsync", str(cache)) in disk_events[k:meta], (path.name, disk_events)
     assert ("fsync", str(cache)) in disk_events[meta:], disk_events  # meta.json's rename
+
+
+def test_predicted_masks_and_probabilities_are_on_disk_when_the_step_ends(cli_model, tmp_path,
+                                                                          disk_events):
+    # predict_masks' folder is a directory() output: once the job ended, a rerun trusted every
+    # file in it, though after a power cut a mask could read empty and its probabilities as
+    # zeros (refine_crf then refined nothing). Each is synced at the end of the step, batched.
+    from unet.infer.forward import PredictSettings
+    from unet.infer.predict import predict_masks
+
+    out = tmp_path / "pred"
+    predict_masks([cli_model], cli_model.parent / "cache", "test", out,
+                  PredictSettings(device="cpu"))
+    synced = {e[1] for e in disk_events if e[0] == "fsync"}
+    files = {str(p) for p in out.rglob("*") if p.is_file()}
+    folders = {str(p) for p in out.rglob("*") if p.is_dir()}
+    assert any(f.endswith(".png") for f in files) and any(f.endswith(".npy") for f in files)
+    assert files <= synced and folders | {str(out)} <= synced, sorted(files - synced)
+
+
+def _all_synced(out, disk_events) -> None:
+    """Every file and folder under `out` (and `out`) was fsynced."""
+    synced = {e[1] for e in disk_events if e[0] == "fsync"}
+    files = {str(p) for p in out.rglob("*") if p.is_file()}
+    assert files and files <= synced, sorted(files - synced)
+    assert {str(p) for p in out.rglob("*") if p.is_dir()} | {str(out)} <= synced
+
+
+def test_crf_masks_are_on_disk_when_the_step_ends(cli_model, tmp_path, disk_events, monkeypatch):
+    # refine_crf's folder, a directory() output, was trusted by a rerun however little of it
+    # reached the disk before a power cut: evaluate_masks then read empty masks
+    import numpy as np
+    from PIL import Image
+
+    from unet.crf import refine
+
+    def fake_refine(tasks, processes):  # the CRF itself is not what this test is about
+        for task in tasks:
+            Image.fromarray(np.zeros((4, 4), np.uint8)).save(task.out_path)
+
+    monkeypatch.setattr(refine, "refine_all", fake_refine)
+    root, out = cli_model.parent, tmp_path / "crf"
+    refine.refine_crf(root / "manifest.json", root / "cache" / "meta.json", tmp_path / "pred",
+                      out, None)
+    _all_synced(out, disk_events)
+
+
+def test_a_folder_of_new_images_masks_is_on_disk_before_the_record_is_trusted(
+        cli_model, tmp_path, disk_events):
+    # unet predict's rerun skips every image its record lists with the mask present: a mask
+    # that a power cut left empty was skipped for good
+    import numpy as np
+    from PIL import Image
+
+    from unet.infer.forward import PredictSettings
+    from unet.infer.predict_folder import predict_folder
+
+    folder, out = tmp_path / "images", tmp_path / "out"
+    folder.mkdir()
+    for k in range(2):
+        Image.fromarray(np.full((40, 60, 3), 60 * k, np.uint8)).save(folder / f"i{k}.png")
+    assert predict_folder([cli_model], folder, out, PredictSettings(device="cpu")) == 2
+    _all_synced(out, disk_events)

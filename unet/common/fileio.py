@@ -99,6 +99,23 @@ def _sync_folder(folder: Path) -> None:
         _sync(folder)
 
 
+def sync_tree(folder: str | os.PathLike) -> None:
+    """fsync every file under `folder`, then each folder from the deepest up: the end of a step
+    whose output is a folder of files written atomically but not synced one by one (a rerun
+    trusts the whole folder once the job ended); batched, it costs half a sync per file."""
+    folder = Path(folder)
+    dirs = [folder]
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink():
+            continue
+        if path.is_dir():
+            dirs.append(path)
+        else:
+            _sync(path)
+    for path in sorted(dirs, key=lambda d: len(d.parts), reverse=True):
+        _sync_folder(path)
+
+
 def drop_scratch(*paths: str | os.PathLike) -> None:
     """Remove the scratch files or folders of `paths` (`.<name>.<hex>.part` beside each) that
     a killed run left: SIGKILL, a lost node or the OOM killer run no cleanup, and each may be

@@ -6,7 +6,7 @@ import logging
 import os
 from pathlib import Path
 
-from unet.common.fileio import read_json
+from unet.common.fileio import read_json, sync_tree
 from unet.common.labels import mapping_from_meta
 from unet.common.probs import probs_path
 from unet.crf.dense import CRFParams, CRFTask, refine_all
@@ -41,5 +41,6 @@ def refine_crf(
     ]
     Path(out_dir, "masks").mkdir(parents=True, exist_ok=True)
     refine_all(tasks, processes)
+    sync_tree(out_dir)  # a rerun trusts the folder: on disk before the job reports done
     log.info("%d masks refined into %s with %s", len(tasks), out_dir, params)
     return len(tasks)

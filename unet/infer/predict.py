@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from unet.cache.reader import cached_shapes, load_split
-from unet.common.fileio import read_json
+from unet.common.fileio import read_json, sync_tree
 from unet.common.labels import mapping_from_meta
 from unet.common.logs import progress
 from unet.common.probs import check_room, probs_path
@@ -85,6 +85,7 @@ def predict_masks(
             with PredictionWriter(mask, probs, mapping, shapes[k], (h, w), rois[k]) as writer:
                 for y, x, band in window_bands(models, images[k], window, flips, dtype):
                     writer.add(y, band, x)
+    sync_tree(out_dir)  # a rerun trusts the folder: on disk before the job reports done
     how = "whole images" if window is None else f"{window.tile[1]}x{window.tile[0]} tiles"
     log.info(
         "%d masks written to %s (%d model(s), %s); %d view(s) averaged", len(ids),

@@ -16,7 +16,7 @@ from unet.cache.preprocess import resize_image
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import raise_all
 from unet.common.bands import read_bands, resize_bands
-from unet.common.fileio import drop_scratch
+from unet.common.fileio import drop_scratch, sync_tree
 from unet.common.georef import SIDECAR, georef_of, write_georef
 from unet.common.imageio import IMAGE_FIX, ImageReadError, image_header, open_image
 from unet.common.labels import MaskMapping, mapping_from_meta
@@ -208,6 +208,7 @@ def predict_files(
         record.check_appendable()
         _predict_todo(model_paths, [files[k] for k in todo], [rois[k] for k in todo], out_dir,
                       settings, threads, label, record)
+        sync_tree(out_dir)  # a rerun skips what the record lists: on disk before we return
     return len(todo)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unet.common.fileio import atomic_path, read_json, write_json
+from unet.common.fileio import atomic_path, read_json, sync_tree, write_json
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.layout import method_dirs
 from unet.common.parallel import parallel_map
@@ -221,5 +221,6 @@ def finalize_masks(
         choice["small_objects"] = {"min_size": min_size, "val_foreground_dice":
                                    {str(s): d for s, d in sorted(by_size.items())}}
     write_json(Path(out_dir) / "choice.json", choice)
+    sync_tree(out_dir)  # a rerun trusts the folder: on disk before the job reports done
     log.info("final masks: %s (%s)", chosen, reason)
     return choice

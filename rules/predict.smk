@@ -6,6 +6,8 @@ rule predict_masks:
         models=split_models,
         cache=rules.preprocess.output.cache,
         meta=rules.preprocess.output.meta,
+        # its images' paths: a GeoTIFF scene's mask carries its georeferencing (.png.aux.xml)
+        manifest=rules.download_dataset.output[0],
         code=modules("infer.predict"),
     output:
         directory(f"{EXP}/pred/{{split}}"),

@@ -17,4 +17,5 @@ predict_masks(
     snakemake.output[0],
     PredictSettings(**snakemake.params.predict),
     threads=snakemake.threads,
+    manifest=snakemake.input.manifest,
 )

@@ -62,7 +62,8 @@ RULES = {
          "common.argmax", "common.labels", "common.probs", "common.roi", "infer.forward",
          "infer.predict", "model.trained",
          "infer.tiles", "infer.upsample", "infer.writer", "model.build", "model.checkpoint",
-         "model.file_kinds", *PRETRAINED, "model.unet", "common.shapes", *SETTINGS},
+         "model.file_kinds", *PRETRAINED, "model.unet", "common.shapes", *SETTINGS,
+         "common.georef"},
     ),
     "predict_folder": (
         ("infer.predict_folder", "infer.predict"),
@@ -88,7 +89,7 @@ RULES = {
     "refine_crf": (
         ("crf.refine",),
         COMMON | SETTINGS | BANDS | {"common.probs", "common.roi", "crf.dense", "crf.features",
-                                     "crf.refine"}
+                                     "crf.refine", "common.georef"}
     ),
     "finalize_masks": (
         ("postprocess.finalize",),
@@ -96,7 +97,7 @@ RULES = {
                                      "crf.features",
                                      "crf.tune",
                                      "evaluate.metrics", "postprocess.components",
-                                     "postprocess.finalize"},
+                                     "postprocess.finalize", "common.georef"},
     ),
     "evaluate_masks": (
         ("evaluate.evaluate", "common.layout"),

@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape
 import tifffile
 
 from unet.common.decoders import is_tiff
-from unet.common.fileio import atomic_path
+from unet.common.fileio import atomic_path, read_json
 
 PIXEL_SCALE, TIE_POINT, TRANSFORMATION, GEO_KEYS = 33550, 33922, 34264, 34735
 RASTER_TYPE, GEOGRAPHIC_CRS, PROJECTED_CRS = 1025, 2048, 3072  # GeoKeys
@@ -88,14 +88,14 @@ def _grid(scale, tie, matrix) -> GeoTransform | None:
     return (x - i * sx, sx, 0.0, y + j * sy, 0.0, -sy)  # y grows northward, rows southward
 
 
-def write_georef(image: str | os.PathLike, mask: str | os.PathLike) -> None:
+def write_georef(image: str | os.PathLike, mask: str | os.PathLike) -> bool:
     """Write `<mask>.aux.xml` with the image's georeferencing, or remove a stale one where
-    the image has none (a scene replaced by a plain image of its name)."""
+    the image has none (a scene replaced by a plain image of its name); whether written."""
     side = Path(f"{mask}{SIDECAR}")
     geo = georef_of(image)
     if geo is None:
         side.unlink(missing_ok=True)
-        return
+        return False
     grid, crs = geo
     lines = ["<PAMDataset>"]
     if crs:
@@ -104,3 +104,14 @@ def write_georef(image: str | os.PathLike, mask: str | os.PathLike) -> None:
               "</PAMDataset>", ""]
     with atomic_path(side) as tmp:
         tmp.write_text("\n".join(lines), encoding="utf-8")
+    return True
+
+
+def georef_masks(manifest: str | os.PathLike | dict, ids: list[str],
+                 masks_dir: str | os.PathLike) -> int:
+    """write_georef for each id's masks_dir/<id>.png from its image in the data set's manifest
+    (a path, or read already): the workflow's pred/, crf/ and final/ masks, as `unet predict`'s;
+    the number written."""
+    pairs = (manifest if isinstance(manifest, dict) else read_json(manifest))["pairs"]
+    images = {p["id"]: p["image"] for p in pairs}
+    return sum(write_georef(images[i], Path(masks_dir) / f"{i}.png") for i in ids)

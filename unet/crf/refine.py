@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from unet.common.fileio import read_json, sync_tree
+from unet.common.georef import georef_masks
 from unet.common.labels import mapping_from_meta
 from unet.common.probs import probs_path
 from unet.crf.dense import CRFParams, CRFTask, refine_all
@@ -23,7 +24,8 @@ def refine_crf(
     split: str = "test",
     processes: int = 1,
 ) -> int:
-    """Refine pred_dir/probs/<id>.npy with each original image into out_dir/masks/<id>.png."""
+    """Refine pred_dir/probs/<id>.npy with each original image into out_dir/masks/<id>.png,
+    beside it a GeoTIFF image's georeferencing (georef_masks)."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     mapping = mapping_from_meta(meta)
@@ -41,6 +43,7 @@ def refine_crf(
     ]
     Path(out_dir, "masks").mkdir(parents=True, exist_ok=True)
     refine_all(tasks, processes)
+    georef_masks(manifest, meta["splits"][split]["ids"], Path(out_dir) / "masks")
     sync_tree(out_dir)  # a rerun trusts the folder: on disk before the job reports done
     log.info("%d masks refined into %s with %s", len(tasks), out_dir, params)
     return len(tasks)

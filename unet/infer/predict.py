@@ -16,6 +16,7 @@ import torch
 
 from unet.cache.reader import cached_shapes, load_split
 from unet.common.fileio import read_json, sync_tree
+from unet.common.georef import georef_masks
 from unet.common.labels import mapping_from_meta
 from unet.common.logs import progress
 from unet.common.probs import check_room, probs_path
@@ -62,9 +63,12 @@ def predict_masks(
     out_dir: str | os.PathLike,
     settings: PredictSettings,
     threads: int = 1,
+    manifest: str | os.PathLike | None = None,
 ) -> int:
     """Predict every cached image of `split` with the models' averaged probabilities (one
-    model, or the ensemble of cross-validation folds); returns the number of images written."""
+    model, or the ensemble of cross-validation folds); returns the number of images written.
+    `manifest`: the data set's, whose GeoTIFF images' georeferencing each mask then carries
+    (georef_masks)."""
     models, ckpt, dtype = load_ensemble(model_paths, settings, threads)
     mapping = mapping_from_meta(ckpt)
     meta = read_json(Path(cache_dir) / "meta.json")
@@ -85,6 +89,8 @@ def predict_masks(
             with PredictionWriter(mask, probs, mapping, shapes[k], (h, w), rois[k]) as writer:
                 for y, x, band in window_bands(models, images[k], window, flips, dtype):
                     writer.add(y, band, x)
+    if manifest is not None:
+        georef_masks(manifest, ids, out_dir / "masks")
     sync_tree(out_dir)  # a rerun trusts the folder: on disk before the job reports done
     how = "whole images" if window is None else f"{window.tile[1]}x{window.tile[0]} tiles"
     log.info(

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from unet.common.fileio import atomic_path, read_json, sync_tree, write_json
+from unet.common.georef import georef_masks
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.layout import method_dirs
 from unet.common.parallel import parallel_map
@@ -214,6 +215,7 @@ def finalize_masks(
     jobs = [FinalImage(chosen, i, dirs, masks, mapping, min_size) for i in ids]
     for _ in parallel_map(_copy_or_filter, jobs, processes, "final masks", ordered=False):
         pass
+    georef_masks(manifest, ids, masks)
     images = min(max_images, len(meta["splits"]["val"]["ids"]))
     choice = {"chosen": chosen, "reason": reason, "split": "val", "images": images,
               "min_gain": settings.min_gain, "val_foreground_dice": scores}

@@ -82,3 +82,20 @@ def test_final_masks_of_a_geotiff_data_set_lie_on_their_scenes(tmp_path):
     masks = tmp_path / "final" / "masks"
     assert _transform(500000.0) in (masks / "t0.png.aux.xml").read_text()
     assert sorted(p.name for p in masks.iterdir()) == ["t0.png", "t0.png.aux.xml", "t1.png"]
+
+
+def test_a_rerun_opens_no_skipped_image_whose_name_says_it_is_no_tiff(tmp_path, monkeypatch):
+    from unet.common import georef
+    from unet.infer.predict_folder import _missing_sidecars
+
+    opened = []
+    real = georef.is_tiff
+    monkeypatch.setattr(georef, "is_tiff", lambda path: opened.append(path.name) or real(path))
+    plain = tifffile.imwrite(tmp_path / "plain.tif", np.zeros((H, W), np.uint8)) or "plain.tif"
+    files = [_geotiff(tmp_path / "scene.TIF", np.zeros((H, W), np.uint8)), tmp_path / plain,
+             tmp_path / "photo.JPG", tmp_path / "mask.png", tmp_path / "scan.raw"]
+    for f in files[2:]:
+        f.write_bytes(b"\x89PNG")
+    _missing_sidecars(files, tmp_path / "out")
+    assert sorted(opened) == ["plain.tif", "scan.raw", "scene.TIF"]
+    assert _transform(500000.0) in (tmp_path / "out/scene.png.aux.xml").read_text()

@@ -18,6 +18,8 @@ RASTER_TYPE, GEOGRAPHIC_CRS, PROJECTED_CRS = 1025, 2048, 3072  # GeoKeys
 PIXEL_IS_POINT = 2
 USER_DEFINED = 32767  # a CRS spelt out in further keys: no EPSG code to name
 SIDECAR = ".aux.xml"  # GDAL's name for it: <mask>.png.aux.xml
+# Names that say the file is no TIFF: not opened to look (a rerun skipping thousands of masks)
+NOT_TIFF = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".ppm", ".pgm", ".pbm"})
 
 # What a stack of band files keeps of its first file: the GeoTIFF tags, and GDAL's nodata,
 # without which a -9999 fill squeezed the scene into a few grey levels.
@@ -31,7 +33,7 @@ def georef_of(path: str | os.PathLike) -> tuple[GeoTransform, str | None] | None
     """A GeoTIFF's GDAL geotransform (x0, dx, row rotation, y0, column rotation, dy; the
     first pixel's outer corner) and its CRS as `EPSG:<code>` (None where it has no code);
     None for a file without georeferencing or with an Orientation (its mask is turned)."""
-    if not is_tiff(path):
+    if not may_be_tiff(path) or not is_tiff(path):
         return None
     with tifffile.TiffFile(path) as tif:
         tags = tif.pages[0].tags
@@ -47,6 +49,11 @@ def georef_of(path: str | os.PathLike) -> tuple[GeoTransform, str | None] | None
         grid = (x0 - (dx + rx) / 2, dx, rx, y0 - (ry + dy) / 2, ry, dy)
     code = keys.get(PROJECTED_CRS) or keys.get(GEOGRAPHIC_CRS)
     return grid, f"EPSG:{code}" if code and code != USER_DEFINED else None
+
+
+def may_be_tiff(path: str | os.PathLike) -> bool:
+    """Whether a file's name leaves it possibly a TIFF (.tif, or an extension of no other kind)."""
+    return Path(path).suffix.lower() not in NOT_TIFF
 
 
 def same_place(a: tuple[GeoTransform, str | None], b: tuple[GeoTransform, str | None]) -> bool:

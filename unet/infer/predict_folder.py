@@ -17,7 +17,7 @@ from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import raise_all
 from unet.common.bands import read_bands, resize_bands
 from unet.common.fileio import drop_scratch, sync_tree
-from unet.common.georef import SIDECAR, georef_of, write_georef
+from unet.common.georef import SIDECAR, may_be_tiff, write_georef
 from unet.common.imageio import IMAGE_FIX, ImageReadError, image_header, open_image
 from unet.common.labels import MaskMapping, mapping_from_meta
 from unet.common.logs import progress
@@ -215,12 +215,13 @@ def predict_files(
 def _missing_sidecars(skipped: list[Path], out_dir: Path) -> None:
     """A skipped mask of a GeoTIFF scene given the sidecar it lacks (made before they were
     written, 2026-12-06): reruns skip it, and it lay at 0,0 for good. Best effort: a finished
-    folder made read-only is still read, its masks skipped."""
-    for path in skipped:
+    folder made read-only is still read, its masks skipped. An image named as no TIFF (.png,
+    .jpg) is not looked at: a rerun of thousands of photographs touches none of them."""
+    for path in filter(may_be_tiff, skipped):
         mask = out_dir / f"{path.stem}.png"
-        if not Path(f"{mask}{SIDECAR}").exists() and georef_of(path) is not None:
+        if not Path(f"{mask}{SIDECAR}").exists():
             try:
-                write_georef(path, mask)
+                write_georef(path, mask)  # nothing for a plain image: its header read once
             except OSError as err:
                 log.warning("%s: its georeferencing not written beside %s (%s)", path, mask,
                             err.strerror)

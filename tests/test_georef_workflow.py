@@ -3,6 +3,8 @@ georeferencing as `unet predict`'s do (<mask>.png.aux.xml); before, they lay at 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import tifffile
 
@@ -99,3 +101,30 @@ def test_a_rerun_opens_no_skipped_image_whose_name_says_it_is_no_tiff(tmp_path, 
     _missing_sidecars(files, tmp_path / "out")
     assert sorted(opened) == ["plain.tif", "scan.raw", "scene.TIF"]
     assert _transform(500000.0) in (tmp_path / "out/scene.png.aux.xml").read_text()
+
+
+def test_each_band_file_is_opened_once_while_stacking(tmp_path, monkeypatch):
+    import builtins
+
+    from unet.common.decoders import tiff_nodata
+    from unet.common.georef import georef_of
+    from unet.dataset.band_files import stack_bands
+
+    paths, keys = [], (1, 1, 0, 1, 3072, 0, 1, UTM33)
+    for k in range(3):
+        band = np.full((6, 5), 300.0 + 100 * k, np.float32)
+        band[0] = -9999.0
+        nodata = [(42113, "s", 0, "-9999", True)] if k == 0 else []  # the first's only
+        tifffile.imwrite(tmp_path / f"b{k}.tif", band, extratags=[
+            (33550, "d", 3, (10.0, 10.0, 0.0), True),
+            (33922, "d", 6, (0.0, 0.0, 0.0, 500000.0, 4600000.0, 0.0), True),
+            (34735, "H", len(keys), keys, True), *nodata])
+        paths.append(tmp_path / f"b{k}.tif")
+    opened, real = [], builtins.open
+    monkeypatch.setattr(builtins, "open", lambda f, *a, **k: (
+        opened.append(Path(f).name) if isinstance(f, str | Path) else None) or real(f, *a, **k))
+    stack = stack_bands((paths, tmp_path / "stack.tif"))
+    monkeypatch.setattr(builtins, "open", real)
+    assert sorted(n for n in opened if n.startswith("b")) == ["b0.tif", "b1.tif", "b2.tif"]
+    assert georef_of(stack) == georef_of(paths[1]) and tiff_nodata(stack) == -9999.0
+    assert tifffile.imread(stack)[1].tolist() == [[300.0, 400.0, 500.0]] * 5

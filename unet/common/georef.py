@@ -36,12 +36,15 @@ def georef_of(path: str | os.PathLike) -> tuple[GeoTransform, str | None] | None
     if not may_be_tiff(path) or not is_tiff(path):
         return None
     with tifffile.TiffFile(path) as tif:
-        tags = tif.pages[0].tags
-        if int(tags.valueof(274, 1)) != 1:
-            return None
-        keys = _geo_keys(tags.valueof(GEO_KEYS))
-        grid = _grid(tags.valueof(PIXEL_SCALE), tags.valueof(TIE_POINT),
-                     tags.valueof(TRANSFORMATION))
+        return georef_of_tags(tif.pages[0].tags)
+
+
+def georef_of_tags(tags: tifffile.TiffTags) -> tuple[GeoTransform, str | None] | None:
+    """georef_of from a first page's tags, read already (a band file's, with its pixels)."""
+    if int(tags.valueof(274, 1)) != 1:
+        return None
+    keys = _geo_keys(tags.valueof(GEO_KEYS))
+    grid = _grid(tags.valueof(PIXEL_SCALE), tags.valueof(TIE_POINT), tags.valueof(TRANSFORMATION))
     if grid is None:
         return None
     if keys.get(RASTER_TYPE) == PIXEL_IS_POINT:  # the tie point is a pixel's centre
@@ -65,14 +68,10 @@ def same_place(a: tuple[GeoTransform, str | None], b: tuple[GeoTransform, str | 
         abs(u - v) <= 1e-3 * pixel for u, v in zip(ga, gb, strict=True))
 
 
-def carried_tags(path: str | os.PathLike) -> list[tuple]:
-    """The first page's GeoTIFF and nodata tags as tifffile's `extratags`, to write them again
-    into a file of the same pixel grid; [] for a file without them (or not a TIFF)."""
-    if not is_tiff(path):
-        return []
-    with tifffile.TiffFile(path) as tif:
-        tags = tif.pages[0].tags
-        return [(t.code, t.dtype, t.count, t.value, True) for t in map(tags.get, CARRIED) if t]
+def carried_of_tags(tags: tifffile.TiffTags) -> list[tuple]:
+    """A first page's GeoTIFF and nodata tags (read already) as tifffile's `extratags`, to
+    write them again into a file of the same pixel grid; [] for a page without them."""
+    return [(t.code, t.dtype, t.count, t.value, True) for t in map(tags.get, CARRIED) if t]
 
 
 def _geo_keys(directory) -> dict[int, int]:

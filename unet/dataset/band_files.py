@@ -7,14 +7,15 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import tifffile
 from PIL import Image
 
-from unet.common.decoders import tiff_nodata
+from unet.common.decoders import is_tiff
 from unet.common.fileio import atomic_dir, atomic_path, check_folder, make_folder
-from unet.common.georef import NODATA, carried_tags, georef_of, same_place
+from unet.common.georef import NODATA, carried_of_tags, georef_of_tags, may_be_tiff, same_place
 from unet.common.imageio import named_file
 from unet.dataset.layout import IMAGE_EXTENSIONS, DataLayoutError, Layout, files_with, id_of
 from unet.dataset.names import listing
@@ -37,11 +38,22 @@ def with_bands(
     return [(pid, [image, *files[pid]], mask) for pid, image, mask in kept]
 
 
-def _one_band(path: Path) -> np.ndarray:
-    """The file's single band, at its own depth."""
+class Band(NamedTuple):
+    """One band file read once: its pixels, georeferencing, nodata value and carried tags."""
+
+    arr: np.ndarray
+    geo: tuple | None
+    nodata: float | None
+    tags: list[tuple]
+
+
+def _one_band(path: Path) -> Band:
+    """The file's single band, at its own depth, with its tags (a TIFF's, read in one open)."""
     with named_file(path, "band file", FIX):
-        if path.suffix.lower() in (".tif", ".tiff"):
-            arr = np.squeeze(tifffile.imread(path))
+        if path.suffix.lower() in (".tif", ".tiff") or may_be_tiff(path) and is_tiff(path):
+            with tifffile.TiffFile(path) as tif:
+                arr, tags = np.squeeze(tif.asarray()), tif.pages[0].tags
+                band = Band(arr, georef_of_tags(tags), _nodata(tags), carried_of_tags(tags))
         else:
             with Image.open(path) as im:
                 if im.mode not in ("L", "I", "I;16", "I;16B", "I;16L", "F"):
@@ -49,22 +61,33 @@ def _one_band(path: Path) -> np.ndarray:
                         f"{path} is a {im.mode} image; band_files names files of one band "
                         "each (grey, 8- or 16-bit, or float)"
                     )
-                arr = np.asarray(im)
-    if arr.ndim != 2:
+                band = Band(np.asarray(im), None, None, [])
+    if band.arr.ndim != 2:
+        arr = band.arr
         raise DataLayoutError(
             f"{path} holds {arr.shape[-1] if arr.ndim == 3 else arr.shape} bands; band_files "
             "names files of one band each (grey); stack multi-band files yourself"
         )
-    return arr
+    return band
+
+
+def _nodata(tags: tifffile.TiffTags) -> float | None:
+    """GDAL's nodata value in a first page's tags (as decoders.tiff_nodata); None without."""
+    text = tags.valueof(NODATA)
+    try:
+        return None if text is None else float(str(text).strip("\0 "))
+    except ValueError:  # not a number
+        return None
 
 
 def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
     """Write one image's band files, all one size and sample type, as a multi-band TIFF
     (minisblack, bands last) at `dest`, atomically, with the first georeferenced file's (else
     the first file's) GeoTIFF tags (one grid for all its bands) and one nodata value
-    (_one_fill)."""
+    (_one_fill). Each file is opened once."""
     paths, dest = job
-    bands = [_one_band(Path(p)) for p in paths]
+    read = [_one_band(Path(p)) for p in paths]
+    bands = [b.arr for b in read]
     first = bands[0]
     for path, band in zip(paths[1:], bands[1:], strict=True):
         if band.shape != first.shape or band.dtype != first.dtype:
@@ -73,22 +96,17 @@ def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
                 f"{path} is {w}x{h} {band.dtype} but {paths[0]} is {fw}x{fh} {first.dtype}: "
                 f"the bands of one image must share its size and sample type; {FIX}"
             )
-    placed = _one_place(paths)
-    bands, filled = _one_fill(paths, bands)
+    placed = _one_place(paths, [b.geo for b in read])
+    bands, filled = _one_fill(paths, bands, [b.nodata for b in read])
+    tags = [t for t in read[placed].tags if t[0] != NODATA]
+    # the nodata value of the band file whose fill the stack keeps (a plain first file's
+    # -9999, beside georeferenced bands without)
+    tags += [t for t in read[filled].tags if t[0] == NODATA] if filled is not None else []
     make_folder(dest.parent)
     with atomic_path(dest) as tmp:
         tifffile.imwrite(tmp, np.stack(bands, axis=-1), photometric="minisblack",
-                         planarconfig="contig", extratags=_stack_tags(placed, filled))
+                         planarconfig="contig", extratags=tags)
     return dest
-
-
-def _stack_tags(placed: Path, filled: Path | None) -> list[tuple]:
-    """The stack's extra tags: `placed`'s GeoTIFF tags, and the nodata value of `filled`, the
-    band file whose fill the stack keeps (a plain first file's -9999, beside georeferenced
-    bands without)."""
-    tags = [t for t in carried_tags(placed) if t[0] != NODATA]
-    nodata = [t for t in carried_tags(filled) if t[0] == NODATA] if filled else []
-    return tags + nodata
 
 
 def _held(value: float, dtype: np.dtype) -> bool:
@@ -98,16 +116,16 @@ def _held(value: float, dtype: np.dtype) -> bool:
     return bool(cast == value or np.isnan(value) and np.isnan(cast))
 
 
-def _one_fill(paths: Sequence[Path], bands: list[np.ndarray]) -> tuple[list, Path | None]:
-    """The bands with each file's own nodata fill set to the stack's one, and the file it is
-    from: the first file's fill that no other band holds as data (a DEM's real 0s beside a red
-    band filled with 0 read as missing), else the first's. Another band's -9999 kept would read
-    as data."""
-    fills = [tiff_nodata(p) for p in paths]
-    own = [(p, f) for p, f in zip(paths, fills, strict=True) if f is not None]
+def _one_fill(paths: Sequence[Path], bands: list[np.ndarray],
+              fills: list[float | None]) -> tuple[list, int | None]:
+    """The bands with each file's own nodata fill (`fills`) set to the stack's one, and the
+    index of the file it is from: the first file's fill that no other band holds as data (a
+    DEM's real 0s beside a red band filled with 0 read as missing), else the first's. Another
+    band's -9999 kept would read as data."""
+    own = [(k, f) for k, f in enumerate(fills) if f is not None]
     if not own:
         return bands, None
-    free = [(p, f) for p, f in own if _held(f, bands[0].dtype) and not any(
+    free = [(k, f) for k, f in own if _held(f, bands[0].dtype) and not any(
         (b == f).any() for b, g in zip(bands, fills, strict=True) if g != f)]
     filled, kept = (free or own)[0]
     out = []
@@ -123,20 +141,20 @@ def _one_fill(paths: Sequence[Path], bands: list[np.ndarray]) -> tuple[list, Pat
     return out, filled
 
 
-def _one_place(paths: Sequence[Path]) -> Path:
-    """The band file whose tags the stack keeps: the first georeferenced one (a plain first
-    file, the image exported as a PNG, gave a stack of no place), else the first. Band files
-    georeferenced to different places (a neighbouring tile's, another CRS's) are refused: the
-    stack keeps one grid, and the others' pixels would be shown there."""
-    placed = [(p, g) for p in paths if (g := georef_of(p))]
-    for path, other in placed[1:]:
-        first, geo = placed[0]
+def _one_place(paths: Sequence[Path], geos: list[tuple | None]) -> int:
+    """The index of the band file whose tags the stack keeps: the first georeferenced one (a
+    plain first file, the image exported as a PNG, gave a stack of no place), else the first.
+    Band files georeferenced to different places (a neighbouring tile's, another CRS's) are
+    refused: the stack keeps one grid, and the others' pixels would be shown there."""
+    placed = [(k, g) for k, g in enumerate(geos) if g]
+    for k, other in placed[1:]:
+        path, first, geo = paths[k], paths[placed[0][0]], placed[0][1]
         if not same_place(geo, other):
             raise DataLayoutError(
                 f"{path} lies elsewhere than {first} (geotransform {_place(other)} against "
                 f"{_place(geo)}): the bands of one image must share its place and grid; check "
                 f"that each band file named is this image's, or {FIX}")
-    return placed[0][0] if placed else paths[0]
+    return placed[0][0] if placed else 0
 
 
 def _place(geo: tuple) -> str:

@@ -128,3 +128,16 @@ def test_each_band_file_is_opened_once_while_stacking(tmp_path, monkeypatch):
     assert sorted(n for n in opened if n.startswith("b")) == ["b0.tif", "b1.tif", "b2.tif"]
     assert georef_of(stack) == georef_of(paths[1]) and tiff_nodata(stack) == -9999.0
     assert tifffile.imread(stack)[1].tolist() == [[300.0, 400.0, 500.0]] * 5
+
+
+def test_a_scene_gone_or_damaged_since_preprocessing_costs_its_sidecar_only(tmp_path, caplog):
+    from unet.common.georef import georef_masks
+
+    scene = _geotiff(tmp_path / "scene.tif", np.zeros((H, W), np.uint8))
+    (tmp_path / "cut.tif").write_bytes(scene.read_bytes()[:20])  # cut off in its header
+    pairs = [{"id": i, "image": str(tmp_path / f"{i}.tif")} for i in ("gone", "cut", "scene")]
+    for i in ("gone", "cut", "scene"):
+        (tmp_path / f"{i}.png").write_bytes(b"mask")
+    assert georef_masks({"pairs": pairs}, ["gone", "cut", "scene"], tmp_path) == 1
+    assert (tmp_path / "scene.png.aux.xml").exists() and "gone.tif" in caplog.text
+    assert "cut.tif" in caplog.text and "no georeferencing" in caplog.text

@@ -4,7 +4,9 @@ no GeoTIFF tags, so without it a scene's mask lay at the origin of no CRS."""
 
 from __future__ import annotations
 
+import logging
 import os
+import struct
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -27,6 +29,9 @@ NODATA = 42113  # GDAL's nodata value, as text
 CARRIED = (PIXEL_SCALE, TIE_POINT, TRANSFORMATION, GEO_KEYS, 34736, 34737, NODATA)
 
 GeoTransform = tuple[float, float, float, float, float, float]
+# a header gone or cut off: struct.error where tifffile unpacks too few bytes
+_UNREADABLE = (OSError, ValueError, KeyError, IndexError, struct.error, tifffile.TiffFileError)
+log = logging.getLogger(__name__)
 
 
 def georef_of(path: str | os.PathLike) -> tuple[GeoTransform, str | None] | None:
@@ -117,7 +122,18 @@ def georef_masks(manifest: str | os.PathLike | dict, ids: list[str],
                  masks_dir: str | os.PathLike) -> int:
     """write_georef for each id's masks_dir/<id>.png from its image in the data set's manifest
     (a path, or read already): the workflow's pred/, crf/ and final/ masks, as `unet predict`'s;
-    the number written."""
+    the number written. An image gone or damaged since preprocessing (predicting needs only the
+    cache) costs its sidecar, with a warning, not the folder of masks written."""
     pairs = (manifest if isinstance(manifest, dict) else read_json(manifest))["pairs"]
     images = {p["id"]: p["image"] for p in pairs}
-    return sum(write_georef(images[i], Path(masks_dir) / f"{i}.png") for i in ids)
+    written, unread = 0, []
+    for i in ids:
+        try:
+            written += write_georef(images[i], Path(masks_dir) / f"{i}.png")
+        except _UNREADABLE as err:
+            unread.append(f"{images[i]} ({getattr(err, 'strerror', None) or err})")
+    if unread:
+        log.warning("%d image(s) unread, so their masks in %s carry no georeferencing: %s; "
+                    "restore them and rerun for their .png.aux.xml", len(unread), masks_dir,
+                    "; ".join(unread[:5]) + (" ..." if len(unread) > 5 else ""))
+    return written

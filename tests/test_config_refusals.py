@@ -20,6 +20,8 @@ def _local(c: dict, tmp: str, **layout) -> None:
     (lambda c, t: c["masks"].update(values=[0, 128, 0]), "masks.values"),
     (lambda c, t: c["masks"].update(values=[0, [1, 2], [2, 3]]), "masks.values"),
     (lambda c, t: _local(c, t + "/missing"), "dataset.local.path"),
+    # a folder configured without source: local trained the built-in shapes under its name
+    (lambda c, t: c["dataset"]["local"].update(path=t), "dataset.source: local"),
     (lambda c, t: c["train"]["augment"].update(crop=[256, 64]), "train.augment.crop"),
     (lambda c, t: c["model"].update(depth=8), "model.depth 8"),
     (lambda c, t: c["experiments"].update({"deep": {"model": {"depth": 8}}}),

@@ -100,12 +100,18 @@ def _check_mapping(masks: dict) -> None:
 
 
 def check_data(config: dict) -> None:
-    """The active source's mask_parts, a local folder that exists, masks.values or colors each
-    once, a name for each class listed."""
+    """The active source's mask_parts, a local folder that exists (and is not left unread by
+    source synthetic), masks.values or colors each once, a name for each class listed."""
     source = config["dataset"]["source"]
     settings = config["dataset"].get(source) or {}
     if settings.get("mask_parts"):
         _regex(settings["mask_parts"], f"dataset.{source}.mask_parts")
+    local_path = (config["dataset"].get("local") or {}).get("path")
+    if source == "synthetic" and local_path:
+        # else the built-in shapes are trained, scored and reported under the folder's name
+        raise ConfigError(f"dataset.local.path is {local_path}, but dataset.source is synthetic "
+                          "(the default), which generates the built-in shapes and does not read "
+                          "that folder; set dataset.source: local to use it")
     path = settings.get("path")
     if source == "local" and path and not local_root(path).is_dir():
         raise ConfigError(f"dataset.local.path {path}: no such folder "

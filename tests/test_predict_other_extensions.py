@@ -24,3 +24,21 @@ def test_no_word_when_every_image_is_listed(tmp_path, caplog):
     with caplog.at_level("WARNING"):
         assert list_images(tmp_path) == [tmp_path / "a.png"]
     assert caplog.text == ""
+
+
+def test_unet_predict_names_its_own_fix(tmp_path, caplog):
+    """`unet predict` has no image_extensions to add to: it says to name the files, with a
+    pattern, where it told a user of the command alone to edit a config key."""
+    import pytest
+
+    from unet.infer.named import named_images
+
+    for name in ("a.png", "b.webp"):
+        Image.new("RGB", (8, 8)).save(tmp_path / name)
+    with caplog.at_level("WARNING"):
+        assert named_images([str(tmp_path)], None) == [tmp_path / "a.png"]
+    assert "image_extensions" not in caplog.text and f"'{tmp_path}/*.webp'" in caplog.text
+    (tmp_path / "a.png").unlink()
+    with pytest.raises(FileNotFoundError) as err:
+        named_images([str(tmp_path)], None)
+    assert "image_extensions" not in str(err.value) and f"'{tmp_path}/*.webp'" in str(err.value)

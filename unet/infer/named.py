@@ -21,7 +21,8 @@ def named_images(inputs: list[str], roi: str | None, out: str | None = None) -> 
     files: list[Path] = []
     for item in map(Path, expanded(inputs)):
         if item.is_dir():
-            files += list_images(item, roi=roi and os.path.relpath(roi, item), out_dir=out)
+            files += list_images(item, roi=roi and os.path.relpath(roi, item), out_dir=out,
+                                 cli=True)
         elif item.is_file():
             files.append(item)
         else:

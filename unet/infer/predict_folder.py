@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 def list_images(
     folder: str | os.PathLike, extensions: Sequence[str] = IMAGE_EXTENSIONS,
-    roi: str | None = None, out_dir: str | os.PathLike | None = None,
+    roi: str | None = None, out_dir: str | os.PathLike | None = None, cli: bool = False,
 ) -> list[Path]:
     """Image files directly in `folder` with one of `extensions` (the data's
     `image_extensions`), sorted, less the regions of interest `roi` (relative to `folder`)
@@ -59,21 +59,27 @@ def list_images(
                     "(move them up, or predict each subfolder)", folder, down)
     others = _other_images(folder, extensions)
     if images and others:
-        log.warning("%s: %s not predicted: image_extensions (%s) lacks their extension; add it "
-                    "there, or name the files to `unet predict`", folder, listing(others),
-                    ", ".join(extensions))
+        log.warning("%s: %s not predicted: %s", folder, listing(others),
+                    _extension_fix(folder, others, extensions, cli))
     if not images:
         files = [p for p in visible_files(folder, recursive=False) if not system_file(p)]
-        others = Counter(p.suffix.lower() or "no extension" for p in files)
-        held = ", ".join(f"{e}: {n}" for e, n in sorted(others.items()))
+        held = Counter(p.suffix.lower() or "no extension" for p in files)
         raise FileNotFoundError(
             f"no images ({', '.join(extensions)}) in {folder}"
-            + (f"; it holds {held}: add the extension to the data's image_extensions, or "
-               "name the files to `unet predict`" if held else "")
+            + (f"; it holds {', '.join(f'{e}: {n}' for e, n in sorted(held.items()))}: "
+               + _extension_fix(folder, others or files, extensions, cli) if held else "")
             + (f"; only its own files are read, and {down}: move them up, or predict each "
                "subfolder" if down else "")
         )
     return images
+
+
+def _extension_fix(folder: Path, names: Sequence, extensions: Sequence[str], cli: bool) -> str:
+    """The fix for files of other extensions: for `unet predict`, which has no key, a pattern."""
+    listed = ", ".join(extensions)
+    return (f"`unet predict` reads a folder's {listed} files: name others, e.g. '{folder}/*"
+            f"{Path(names[0]).suffix}'" if cli else f"dataset.<source>.image_extensions ({listed}) "
+            "lacks their extension: add it there, or name the files to `unet predict`")
 
 
 def _other_images(folder: Path, extensions: Sequence[str]) -> list[str]:

@@ -219,10 +219,8 @@ def predict_files(
 
 
 def _missing_sidecars(skipped: list[Path], out_dir: Path) -> None:
-    """A skipped mask of a GeoTIFF scene given the sidecar it lacks (made before they were
-    written, 2026-12-06): reruns skip it, and it lay at 0,0 for good. Best effort: a finished
-    folder made read-only is still read, its masks skipped. An image named as no TIFF (.png,
-    .jpg) is not looked at: a rerun of thousands of photographs touches none of them."""
+    """A skipped GeoTIFF scene's mask given the sidecar it lacks (masks made before 2026-12-06),
+    best effort (a read-only finished folder is still read); images named .png/.jpg unopened."""
     for path in filter(may_be_tiff, skipped):
         mask = out_dir / f"{path.stem}.png"
         if not Path(f"{mask}{SIDECAR}").exists():

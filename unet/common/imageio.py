@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from unet.common.colour import as_rgb
 from unet.common.decoders import (
     ROTATED,
     UnusableImageError,
@@ -216,7 +217,7 @@ def to_model_mode(im: Image.Image, span: tuple[float, float] | None = None) -> I
         return Image.fromarray(wide_to_8_bits(pixels(im), span), mode="L")
     if im.mode in ("LA", "1"):
         return im.convert("L")
-    return im.convert("RGB")
+    return as_rgb(im)
 
 
 def read_image(path: str | os.PathLike, span: tuple[float, float] | None = None) -> np.ndarray:

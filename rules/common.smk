@@ -19,6 +19,7 @@ from unet.dataset.sources import SOURCE_MODULES
 from unet.dataset.split import ID_KEYS, SPLITS
 from unet.deps import module_files
 from unet.common.applicable import UNUSED, applicable, tracked, untracked
+from unet.cache.detected import tracked_masks
 from unet.model.encoder_check import fetch_markers, folder_files
 from unet.config.experiments import (
     ConfigError,

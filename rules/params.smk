@@ -41,15 +41,18 @@ def train_threads(wildcards):
 def cache_masks():
     """The masks section as the cache depends on it: less masks.max_values (applicable) and
     masks.names, which only label the classes (unet.common.labels.shown_names): renaming a
-    class reruns the tables and the report that show names, not the cache and training."""
-    return {k: v for k, v in applicable("masks", config["masks"]).items() if k != "names"}
+    class reruns the tables and the report that show names, not the cache and training. A
+    masks.values list equal to the values the cache detected reads as null (the same cache:
+    unet.cache.detected); preprocess gets the list itself (masks_checked)."""
+    masks = {k: v for k, v in applicable("masks", config["masks"]).items() if k != "names"}
+    return tracked_masks(masks, f"{DATA}/cache/meta.json")
 
 
-def masks_checked():
+def masks_checked(*keys):
     """Params value: masks.max_values and masks.names, which preprocess checks against the
-    data, and training writes names into model.pt, in a value Snakemake does not compare
-    (as speed()'s): changing one reruns neither."""
-    return SimpleNamespace(**{k: config["masks"][k] for k in ("max_values", "names")})
+    data, and training writes names into model.pt, and further masks `keys`, in a value
+    Snakemake does not compare (as speed()'s): changing one reruns neither."""
+    return SimpleNamespace(**{k: config["masks"][k] for k in ("max_values", "names", *keys)})
 
 
 def predict_params(wildcards):
@@ -64,11 +67,12 @@ def predict_params(wildcards):
 def experiment_config_params(wildcards):
     """The config as this experiment sees it (for the report), less the unused sources, the
     keys that do not apply (unet.common.applicable) and the predict settings no result in
-    the report depends on (predict_params)."""
+    the report depends on (predict_params); masks.values as cache_masks tracks them."""
     cfg = experiment_config(config, wildcards.experiment)
     cfg.update({name: tracked(name, applicable(name, values, cfg["train"]))
                 for name, values in cfg.items() if name in UNUSED})
     cfg["predict"] = predict_params(wildcards)
+    cfg["masks"] = tracked_masks(cfg["masks"], f"{DATA}/cache/meta.json")  # as cache_masks
     source = cfg["dataset"]["source"]
     cfg["dataset"] = {
         k: v for k, v in cfg["dataset"].items() if not isinstance(v, dict) or k == source

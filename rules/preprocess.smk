@@ -17,7 +17,8 @@ rule preprocess:
     params:
         size=applicable("preprocess", config["preprocess"]),
         masks=cache_masks(),
-        checked=masks_checked(),  # untracked: refused here, but a change reruns nothing
+        # untracked: refused here, but a change reruns nothing; values as given (cache_masks)
+        checked=masks_checked("values"),
     threads: 4
     log:
         f"{DATA}/logs/preprocess.log",

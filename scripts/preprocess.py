@@ -16,4 +16,6 @@ preprocess(snakemake.input.manifest, snakemake.input.split, Path(snakemake.outpu
            # is a tracked param (a cache made before stays valid), but the checks use them
            settings_from_config(snakemake.params.size,
                                 {**snakemake.params.masks, **vars(snakemake.params.checked)}),
-           processes=snakemake.threads)
+           processes=snakemake.threads,
+           # values listed as detected are tracked as null: meta.json says if they still are
+           tracked_as_null=snakemake.params.masks["values"] is None)

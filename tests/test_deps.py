@@ -35,7 +35,7 @@ RULES = {
                                          "dataset.split_order", "dataset.split_checks"}),
     "preprocess": (
         ("cache.preprocess",),
-        COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.class_checks",
+        COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.class_checks", "cache.detected",
                              "cache.instance_labels", "cache.lost_classes", "cache.nearest",
                              "cache.mapping", "cache.pair_sizes", "common.bad_files",
                              "cache.palettes", "cache.intensity",
@@ -68,6 +68,7 @@ RULES = {
     "predict_folder": (
         ("infer.predict_folder", "infer.predict"),
         COMMON | BANDS | {"cache.preprocess", "cache.class_checks", "cache.instance_labels",
+                  "cache.detected",
                   "cache.lost_classes", "cache.nearest", "cache.mapping", "cache.pair_sizes",
                   "common.bad_files", "cache.palettes", "cache.ragged", "cache.intensity",
                   "cache.values", "cache.settings", "common.device", "dataset.names",

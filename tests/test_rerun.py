@@ -38,6 +38,9 @@ def test_nothing_to_do(tiny_run):
     ("split: {seed: 9}", "split_dataset"),
     ("split: {order: hash}", "split_dataset"),
     ("masks: {max_values: 8}", None),  # only refuses lossy masks (test_inapplicable.py)
+    # the values detection found, now listed (to name classes, say): a byte-identical cache
+    ("masks: {values: [0, 255]}", None),
+    ("masks: {values: [255, 0]}", "preprocess"),  # another class order: another cache
     ("preprocess: {width: 40}", "preprocess"),
     ("model: {base_width: 6}", "train_unet"),
     ("train: {lr: 0.001}", "train_unet"),

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 from unet.cache import class_checks
+from unet.cache.detected import values_detected
 from unet.cache.intensity import training_range
 from unet.cache.lost_classes import Resize, held_elsewhere
 from unet.cache.mapping import choose_mapping, class_names
@@ -121,13 +122,11 @@ def _split_meta(members: list[dict]) -> dict:
 
 
 def preprocess(
-    manifest_path: str | os.PathLike,
-    split_path: str | os.PathLike,
-    cache_dir: str | os.PathLike,
-    settings: PreprocessSettings,
-    processes: int = 1,
+    manifest_path: str | os.PathLike, split_path: str | os.PathLike, cache_dir: str | os.PathLike,
+    settings: PreprocessSettings, processes: int = 1, tracked_as_null: bool = False,
 ) -> dict:
-    """Resize and cache every split; returns (and writes) the cache's meta.json."""
+    """Resize and cache every split; returns (and writes) the cache's meta.json.
+    `tracked_as_null`: the rule tracks masks.values as null (unet.cache.detected)."""
     manifest, split = read_json(manifest_path), read_json(split_path)
     cache_dir = Path(cache_dir)
     by_id = {p["id"]: p for p in manifest["pairs"]}
@@ -138,6 +137,7 @@ def preprocess(
     log.info("%d channel(s); mask values %s -> classes 0..%d", channels,
              ", ".join(mapping.labels()), mapping.num_classes - 1)
     meta = _data_meta(settings, mapping, channels, manifest, split, pairs, processes)
+    meta["values_detected"] = values_detected(pairs, settings, mapping, processes, tracked_as_null)
     # Every file goes to a scratch folder first and moves in only when all are written, meta.json
     # last: a failed or killed run never leaves a cache that looks complete.
     with atomic_dir(cache_dir, durable=True) as tmp_dir:

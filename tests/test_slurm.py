@@ -183,6 +183,13 @@ def test_cancelled_training_resumes_from_checkpoint(done):
             proc.kill()
     assert proc.returncode == 0, log
     assert re.search(rf"SLURM-job '{train[0]}' failed, SLURM status is: 'CANCELLED'", log), log
+    # The retry asks for twice the memory (the same --mem fails again after OUT_OF_MEMORY) and
+    # the same walltime (set at the partition's MaxTime; training resumes instead).
+    retry = [j for j, name in SUBMITTED.findall(log) if name == "rule_train_unet" and j != train[0]]
+    first, second = (_sbatch_record(job) for job in (train[0], retry[0]))
+    mem = [int(re.search(r"MinMemoryNode=(\d+)M", r).group(1)) for r in (first, second)]
+    assert mem[1] == 2 * mem[0], (first, second)
+    assert re.findall(r"TimeLimit=\S+", first) == re.findall(r"TimeLimit=\S+", second), second
     train_log = (slow / "logs/train_unet.log").read_text()
     resumed = re.search(r"resuming from \S+last\.pt at epoch (\d+)", train_log)
     assert resumed and int(resumed.group(1)) >= 1, train_log

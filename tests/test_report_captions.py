@@ -80,3 +80,32 @@ def test_the_overlays_caption_says_what_an_image_holding_no_class_scores(tmp_pat
     (tmp_path / "pi.csv").write_text("\n".join(rows) + "\n")
     assert dict(best_and_worst(tmp_path / "pi.csv", n=1))["empty"]["raw"] == 1.0
     assert "hold none scores 1" in _caption("overlays.rst")
+
+
+def test_the_table_caption_says_the_background_row_averages_every_image():
+    # summarise counts every image in the background's mean over images (only scored classes
+    # leave out an image lacking just them): an all-foreground image, which holds no background,
+    # adds its 1.0 there. The caption's rule (images holding the class, or no scored class)
+    # read as if it were left out.
+    import numpy as np
+
+    from unet.evaluate.boundary import image_diagonal, image_scores
+    from unet.evaluate.evaluate import summarise
+
+    part = np.zeros((6, 6), np.uint8)
+    part[:2] = 1
+    full = np.ones((6, 6), np.uint8)
+    results = [{"id": i, "diagonal": image_diagonal(t.shape),
+                "scores": {"raw": image_scores(p, t, 2)}}
+               for i, (t, p) in enumerate([(part, full), (full, full)])]
+    background = summarise(results, ["raw"], 2)["raw"]["classes"]["0"]["mean_per_image"]
+    assert background["dice"] == 0.5  # 0.0 on the first image, 1.0 on the all-foreground one
+    assert "the background row averages every image" in _caption("table.rst")
+
+
+def test_the_score_captions_state_the_boundary_tolerance_and_resolution():
+    # Boundary F1 counts boundary pixels matched within evaluate.boundary_tolerance px, measured
+    # at each image's own size; neither caption said how close a match must be, nor where.
+    for name in ("methods.rst", "table.rst"):
+        text = _caption(name)
+        assert "evaluate.boundary_tolerance" in text and "original resolution" in text, name

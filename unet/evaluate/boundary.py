@@ -100,24 +100,30 @@ def boundary_f1(pred_mask: np.ndarray, target_mask: np.ndarray, tolerance: float
 BAND = 256  # rows of an image whose class masks and erosions are made at a time
 
 
-def _band_edges(labels, valid, c: int) -> tuple[np.ndarray, np.ndarray]:
-    """Scored edge of class `c` in a band of `labels` (a pixel of it on the image edge or with
-    a labelled 4-neighbour of another class: an edge against ignored pixels only is none), and
-    the ignored pixels bordering the class (where its unknown edge may lie)."""
+def _band_edges(labels, valid, c: int, inside=None) -> tuple[np.ndarray, np.ndarray]:
+    """Scored edge of class `c` in a band of `labels` (a pixel of it on the image edge, beside
+    a pixel outside the region of interest `inside`, or with a labelled 4-neighbour of another
+    class: an edge against ignored pixels only is none), and the ignored pixels within the
+    region bordering the class (where its unknown edge may lie). `valid` excludes the outside."""
     mask = labels == c if valid is None else (labels == c) & valid
     other = ~mask if valid is None else valid & ~mask
+    if inside is not None:  # beyond the region of interest is beyond the image's edge
+        other |= ~inside
     edge = mask & ~ndimage.binary_erosion(~other, border_value=0)
     if valid is None:
         return edge, np.zeros_like(mask)
-    return edge, ~valid & ndimage.binary_dilation(mask)
+    rim = ~valid & ndimage.binary_dilation(mask)
+    return edge, rim if inside is None else rim & inside
 
 
 def class_boundaries(
-    pred: np.ndarray, target: np.ndarray, c: int, ignore_index: int | None
+    pred: np.ndarray, target: np.ndarray, c: int, ignore_index: int | None,
+    outside: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Scored edges (H, W) bool of class `c` in pred and target (_band_edges), and the ignored
-    target pixels bordering `c` in either (None without any): made BAND rows at a time with a
-    row of their neighbours on each side, so no full-size class mask or erosion is held."""
+    target pixels bordering `c` in either (None without any), `outside` (H, W) bool the pixels
+    beyond the region of interest: made BAND rows at a time with a row of their neighbours on
+    each side, so no full-size class mask or erosion is held."""
     h = target.shape[0]
     out = [np.empty(pred.shape, bool), np.empty(target.shape, bool), None]
     for y0 in range(0, h, BAND):
@@ -125,8 +131,11 @@ def class_boundaries(
         ya, yb = max(0, y0 - 1), min(h, y1 + 1)
         band_t = target[ya:yb]
         valid = band_t != ignore_index if ignore_index is not None else None
+        inside = None if outside is None else ~outside[ya:yb]
+        if inside is not None:
+            valid = inside if valid is None else valid & inside
         for labels, dest in zip((pred[ya:yb], band_t), out[:2], strict=True):
-            edge, rim = _band_edges(labels, valid, c)
+            edge, rim = _band_edges(labels, valid, c, inside)
             dest[y0:y1] = edge[y0 - ya : y1 - ya]
             if rim[y0 - ya : y1 - ya].any():  # held only where there are ignored pixels
                 out[2] = np.zeros(target.shape, bool) if out[2] is None else out[2]
@@ -148,16 +157,18 @@ def _cropped(*masks: np.ndarray) -> tuple[np.ndarray, ...]:
     return tuple(m[box] for m in masks)
 
 
-def _boundary_scores(cm: np.ndarray, c: int, pred, target, ignore_index, tolerance: float):
+def _boundary_scores(cm: np.ndarray, c: int, pred, target, ignore_index, tolerance: float,
+                     outside: np.ndarray | None = None):
     """(hd95, boundary F1) of class `c`; whether the class is in either mask comes from the
     confusion counts (ignored pixels left out). Each scored edge pixel is measured to the
-    other mask's scored edge or the nearest ignored pixel bordering the class, whichever is
-    nearer; a mask without scored edges adds no distances (README, boundary metrics)."""
+    other mask's scored edge or the nearest ignored pixel bordering the class within the region
+    of interest, whichever is nearer; a mask without scored edges adds no distances (README,
+    boundary metrics)."""
     pred_empty, target_empty = not cm[:, c].any(), not cm[c, :].any()
     if pred_empty or target_empty:
         both = pred_empty and target_empty
         return (0.0, 1.0) if both else (float("inf"), 0.0)
-    pred_b, target_b, rim = class_boundaries(pred, target, c, ignore_index)
+    pred_b, target_b, rim = class_boundaries(pred, target, c, ignore_index, outside)
     if rim is None:  # no ignored pixel beside the class: no copies (8k images' memory)
         (pred_b, target_b), rim_or = _cropped(pred_b, target_b), (lambda b: b)
     else:
@@ -183,8 +194,11 @@ def image_scores(
     num_classes: int,
     ignore_index: int | None = None,
     tolerance: float = 2,
+    outside: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """One image's confusion matrix, its scores, and per-class hd95 and boundary F1 (C,)."""
+    """One image's confusion matrix, its scores, and per-class hd95 and boundary F1 (C,);
+    `outside` (H, W) bool: beyond the region of interest, where `target` holds ignore_index and
+    which the boundaries treat as beyond the image's edge (a false edge along it is no match)."""
     pred = np.asarray(pred)
     target = np.asarray(target)
     cm = confusion_matrix(pred, target, num_classes, ignore_index)
@@ -193,5 +207,5 @@ def image_scores(
     hd = np.empty(num_classes, dtype=np.float64)
     bf1 = np.empty(num_classes, dtype=np.float64)
     for c in range(num_classes):
-        hd[c], bf1[c] = _boundary_scores(cm, c, pred, target, ignore_index, tolerance)
+        hd[c], bf1[c] = _boundary_scores(cm, c, pred, target, ignore_index, tolerance, outside)
     return {"confusion": cm, **scores_from_confusion(cm), "hd95": hd, "boundary_f1": bf1}

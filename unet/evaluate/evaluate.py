@@ -15,7 +15,7 @@ from unet.common.imageio import ImageReadError
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta, shown_names
 from unet.common.parallel import parallel_map
 from unet.common.probs import RERUN_PREDICTION
-from unet.common.roi import within_roi
+from unet.common.roi import read_roi
 from unet.dataset.names import listing
 from unet.evaluate.boundary import HD95_PENALTY, image_diagonal, image_scores
 from unet.evaluate.detection import image_level
@@ -72,7 +72,9 @@ def score_image(job: ScoreJob) -> dict:
     image_id, gt_path, preds, mapping = job.image_id, job.gt_path, job.preds, job.mapping
     tolerance = job.tolerance
     target = mapping.read_index(gt_path, "ground-truth mask")  # (H, W) class indices
-    target = within_roi(target, job.roi, gt_path)
+    # beyond the region of interest: ignored, and beyond the image's edge for boundaries
+    outside = None if job.roi is None else ~read_roi(job.roi, target.shape, gt_path)
+    target = target if outside is None else np.where(outside, IGNORE_INDEX, target).astype(np.uint8)
     out = {}
     for method, path in preds.items():
         pred = _read_prediction(mapping, method, path)
@@ -81,7 +83,8 @@ def score_image(job: ScoreJob) -> dict:
                 f"predicted mask {path} is {pred.shape[::-1]}, its ground truth "
                 f"{gt_path} is {target.shape[::-1]}; {RERUN_PREDICTION}"
             )
-        out[method] = image_scores(pred, target, mapping.num_classes, IGNORE_INDEX, tolerance)
+        out[method] = image_scores(pred, target, mapping.num_classes, IGNORE_INDEX, tolerance,
+                                   outside)
     return {"id": image_id, "diagonal": image_diagonal(target.shape), "scores": out}
 
 

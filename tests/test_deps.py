@@ -50,7 +50,7 @@ RULES = {
          "model.checkpoint", "model.file_kinds",
          *PRETRAINED, "model.unet", "common.shapes", "train.augment", "train.patches",
          "train.dataset", "train.finetune", "train.folds", "train.history", "train.loop",
-         "train.collapse", "train.classes",
+         "train.collapse", "train.classes", "train.divergence",
          "train.losses",
          "train.optim", "train.settings", *SETTINGS,
          "train.resume", "train.signals", "train.train", "train.validate", "deps",

@@ -45,7 +45,7 @@ def test_weights_that_diverged_stop_training_with_the_fix():
     # NaN weights were trained on to the last epoch and written as model.pt.
     import pytest
 
-    from unet.train.loop import check_weights
+    from unet.train.divergence import check_weights
     from unet.train.settings import TrainingError
 
     net = torch.nn.Conv2d(1, 2, 3)
@@ -61,7 +61,7 @@ def test_batchnorm_statistics_that_overflowed_stop_training():
     # weight was finite, so validation's loss was NaN, yet training went on to write model.pt.
     import pytest
 
-    from unet.train.loop import check_weights
+    from unet.train.divergence import check_weights
     from unet.train.settings import TrainingError
 
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2))
@@ -76,7 +76,7 @@ def test_a_non_finite_validation_loss_stops_training():
     # predicted class 0 everywhere, and the epoch was recorded (and could be kept) as any other
     import pytest
 
-    from unet.train.loop import check_val_loss
+    from unet.train.divergence import check_val_loss
     from unet.train.settings import TrainingError
 
     check_val_loss(1e12, 4, 3)
@@ -89,7 +89,7 @@ def test_divergence_in_the_first_epoch_names_no_checkpoint():
     # "the checkpoint of epoch 0 is kept": there is none before the first epoch ends
     import pytest
 
-    from unet.train.loop import check_val_loss
+    from unet.train.divergence import check_val_loss
     from unet.train.settings import TrainingError
 
     with pytest.raises(TrainingError) as err:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import asdict, dataclass
 
@@ -20,9 +19,10 @@ from unet.infer.tiles import Window
 from unet.model.build import build_model, size_multiple
 from unet.model.unet import UNetConfig
 from unet.train.collapse import count_columns, pixel_counts
+from unet.train.divergence import LossWatch, check_val_loss, check_weights
 from unet.train.losses import DiceCELoss
 from unet.train.optim import build_optimizer, build_scheduler, is_per_epoch, set_horizon
-from unet.train.settings import TrainingError, TrainSettings
+from unet.train.settings import TrainSettings
 from unet.train.signals import StopSignals, leave_stops_to_training
 from unet.train.validate import evaluate_split, evaluate_tiled
 
@@ -157,46 +157,18 @@ def train_epoch(run: Run, epoch: int, stop: StopSignals, done: int) -> tuple[flo
     # augmentations as an unbroken one.
     loader = epoch_loader(run, epoch)
     run.step_model.train()
-    seen, total = 0, torch.zeros((), dtype=torch.float64, device=run.device)  # float64, as before
+    seen, watch = 0, LossWatch(run.device)
     for images, masks in progress(loader, f"epoch {epoch}", total=run.steps):
-        total += _step(run, images, masks).double() * len(images)
+        watch.add(_step(run, images, masks), len(images))
         seen += len(images)
+        watch.check(run.model, epoch, done)  # a loss gone NaN stops the run now, not at the end
         if stop.signal:
             log.warning("signal %d: leaving the checkpoint of epoch %d", stop.signal, done)
             raise Interrupted(128 + stop.signal)
+    watch.check(run.model, epoch, done, wait=True)  # the last steps' losses
     check_weights(run.model, epoch, done)
     check_weights(run.eval_model, epoch, done)  # the moving average too, when there is one
-    return total.item() / seen, seen  # one read an epoch: a read a step waits for the GPU
-
-
-DIVERGED = ("training diverged. Lower train.lr, set train.grad_clip (e.g. 1.0), or turn mixed "
-            "precision off (train.amp, amp_cpu); {kept}")
-
-
-def _diverged(done: int) -> str:
-    """The end of a divergence error: the fix, and which checkpoint stays."""
-    kept = f"the checkpoint of epoch {done} is kept" if done else "no checkpoint was written"
-    return DIVERGED.format(kept=kept)
-
-
-def check_weights(model: torch.nn.Module, epoch: int, done: int) -> None:
-    """Refuse weights or BatchNorm statistics that hold NaN or inf (training diverged), before
-    they are validated and written: the checkpoint of epoch `done` stays. The statistics can
-    overflow while every weight is still finite."""
-    state = model.state_dict().values()
-    if all(torch.isfinite(t).all() for t in state if t.is_floating_point()):
-        return
-    raise TrainingError(f"the weights or BatchNorm statistics hold NaN or inf after epoch "
-                        f"{epoch}: " + _diverged(done))
-
-
-def check_val_loss(val_loss: float, epoch: int, done: int) -> None:
-    """Refuse an epoch whose validation loss is NaN or inf: finite weights whose activations
-    overflow, which predict class 0 wherever their logits are NaN."""
-    if math.isfinite(val_loss):
-        return
-    raise TrainingError(f"the validation loss is {val_loss} after epoch {epoch}: the model's "
-                        "outputs overflow, " + _diverged(done))
+    return watch.mean(epoch, run.scaler.is_enabled()), seen
 
 
 def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: float) -> dict:

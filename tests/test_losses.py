@@ -95,3 +95,15 @@ def test_divergence_in_the_first_epoch_names_no_checkpoint():
     with pytest.raises(TrainingError) as err:
         check_val_loss(float("nan"), 1, 0)
     assert "epoch 0" not in str(err.value) and "no checkpoint" in str(err.value)
+
+
+def test_the_loss_reads_no_value_from_the_device():
+    # `if not valid.any()` and a boolean-mask index (class_weights) read the GPU at every
+    # training step, each a wait for its queue to drain. Meta tensors hold no values: any
+    # such read raises.
+    target = torch.randint(0, 3, (2, 8, 8), device="meta")
+    for loss_fn in (DiceCELoss(3, ignore_index=255), DiceCELoss(3, 0.0, 255),
+                    DiceCELoss(3, 1.0, 255, [1.0, 2.0, 3.0])):
+        logits = torch.randn(2, 3, 8, 8, device="meta", requires_grad=True)
+        loss_fn.to("meta")(logits, target).backward()
+        assert logits.grad.shape == logits.shape

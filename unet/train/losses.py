@@ -33,11 +33,12 @@ class DiceCELoss(nn.Module):
         # logits (B, C, H, W), target (B, H, W) long
         logits = logits.float()  # loss in fp32 even under AMP
         valid = (target != self.ignore_index).unsqueeze(1)  # (B, 1, H, W)
-        if not valid.any():  # nothing labelled: cross-entropy's mean over no pixel is NaN
-            return logits.sum() * 0.0
         if self.weight is not None:  # torch's weighted mean, but 0 when every labelled pixel
             return self.from_sums(self.sums(logits, target))  # weighs 0 (0/0: NaN)
-        ce = F.cross_entropy(logits, target, ignore_index=self.ignore_index)
+        # the mean over the labelled pixels, 0 without one (cross-entropy's own mean is then
+        # 0/0: NaN); no branch on `valid`, as reading it waits for the GPU at every step
+        ce = F.cross_entropy(logits, target, ignore_index=self.ignore_index, reduction="sum")
+        ce = ce / valid.sum().clamp_min(1)
         if self.dice_weight == 0:
             return ce
         inter, denom = self._dice_sums(logits, target, valid)
@@ -64,7 +65,8 @@ class DiceCELoss(nn.Module):
         weight = self.weight if self.weight is not None else logits.new_ones(self.num_classes)
         ce = F.cross_entropy(logits, target, weight=weight, ignore_index=self.ignore_index,
                              reduction="sum")
-        labelled = weight[target[valid[:, 0]]].sum()
+        # the labelled pixels' weights; a mask index (target[valid]) would read the GPU
+        labelled = (weight[target.clamp(0, self.num_classes - 1)] * valid[:, 0]).sum()
         inter, denom = self._dice_sums(logits, target, valid)
         return torch.cat([ce[None], labelled[None], inter, denom])
 

@@ -9,7 +9,7 @@ from unet.deps import EXEMPT, module_files
 
 # imageio decodes through decoders (tifffile, imagecodecs): one unit wherever images are read
 IMAGEIO = {"common.imageio", "common.colour", "common.decoders", "common.maskio",
-           "common.orientation", "common.pixels"}
+           "common.orientation", "common.pages", "common.pixels"}
 COMMON = {"common.fileio", *IMAGEIO, "common.labels", "common.parallel"}
 SETTINGS = {"common.schema"}  # settings dataclasses take their defaults from the schema
 # model.pretrained names the file timm reads from a tu-local-dir: folder as planning does: the

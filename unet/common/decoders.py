@@ -13,6 +13,8 @@ import numpy as np
 import tifffile
 from PIL import Image, UnidentifiedImageError
 
+from unet.common.pages import pages_message
+
 ROTATED = (5, 6, 7, 8)  # EXIF/TIFF orientations that swap width and height
 TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # little/big-endian TIFF and BigTIFF
 
@@ -186,29 +188,6 @@ def tiff_pages(path: str | os.PathLike) -> list[tuple[np.ndarray, int]]:
             return [(page.asarray(), int(page.photometric)) for page in tif.pages]
     except (tifffile.TiffFileError, ValueError, KeyError, IndexError, RuntimeError) as err:
         raise OSError(str(err)) from err  # damaged, as PIL reports it
-
-
-def pages_message(path: str | os.PathLike, sizes: list[tuple[int, int]], kind: str) -> str:
-    """Why a file of several pages (their (w, h) `sizes`) is refused, and the fix: a stack is
-    split into one file per page; a pyramid (pages of falling sizes, as a whole-slide image
-    stores its levels) keeps only the level to train on."""
-    n = len(sizes)
-    if len(set(sizes)) > 1:
-        shown = ", ".join(f"{w}x{h}" for w, h in sizes[:5]) + (", ..." if n > 5 else "")
-        top = max(range(n), key=lambda k: sizes[k][0] * sizes[k][1])  # not always page 0
-        return (
-            f"{path} holds {n} pages of different sizes ({shown}): a resolution pyramid (a "
-            "whole-slide image's levels, thumbnail or label), not a stack of slices; the "
-            "pipeline reads one image per file: save the level to train on as a file of its "
-            f"own (`unet unstack {path} FOLDER` writes every page; page {top} "
-            f"({sizes[top][0]}x{sizes[top][1]}) is the full resolution), with its mask at the "
-            "same size"
-        )
-    return (
-        f"{path} holds {n} pages (a stack); the pipeline reads one image per file: split it "
-        f"with `unet unstack {path} FOLDER` (one {kind} per page, 0.{kind.lower()}, "
-        f"1.{kind.lower()}, ...; a stack of masks the same way, so that pages pair by name)"
-    )
 
 
 def wide_header(path: str | os.PathLike) -> tuple[tuple[int, ...], np.dtype]:

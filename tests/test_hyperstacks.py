@@ -1,0 +1,44 @@
+"""ImageJ hyperstacks (a microscope's z-stack, or channels such as nucleus and membrane saved as
+pages): refused with the fix for what their pages are, not as a stack of images to unstack."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+
+from unet.common.imageio import ImageReadError, image_size, read_image
+from unet.common.maskio import read_mask
+
+READERS = (read_image, image_size, read_mask)
+
+
+def _imagej(path, axes: str, n: int) -> None:
+    pages = np.random.default_rng(0).integers(200, 4000, (n, 6, 9)).astype(np.uint16)
+    tifffile.imwrite(path, pages, imagej=True, metadata={"axes": axes})
+
+
+@pytest.mark.parametrize("read", READERS)
+def test_a_z_stack_names_its_slices_and_the_plane_to_save(tmp_path, read):
+    _imagej(tmp_path / "cell.tif", "ZYX", 3)
+    with pytest.raises(ImageReadError) as err:
+        read(tmp_path / "cell.tif")
+    text = str(err.value)
+    assert "cell.tif" in text and "z-stack of 3 slices" in text and "Z Project" in text
+    assert "pair by name" not in text  # unstacking makes 3 images for one 2D mask
+
+
+@pytest.mark.parametrize("read", READERS)
+def test_channels_saved_as_pages_name_band_files(tmp_path, read):
+    _imagej(tmp_path / "cell.tif", "CYX", 2)
+    with pytest.raises(ImageReadError) as err:
+        read(tmp_path / "cell.tif")
+    text = str(err.value)
+    assert "2 channels" in text and "dataset.local.band_files" in text and "unet stack" in text
+    assert "pair by name" not in text  # each channel is not an image of its own
+
+
+def test_a_time_lapse_keeps_the_unstack_fix(tmp_path):
+    _imagej(tmp_path / "movie.tif", "TYX", 4)  # frames are images: one file each is right
+    with pytest.raises(ImageReadError, match=r"4 time frames.*unet unstack"):
+        read_image(tmp_path / "movie.tif")

@@ -1,0 +1,76 @@
+"""Why a file of several pages is refused, and the fix that fits what its pages are: images of
+a stack (ISBI 2012's sections, a time-lapse's frames), a resolution pyramid's levels, or an
+ImageJ hyperstack's z-slices and channels, which are parts of one image."""
+
+from __future__ import annotations
+
+import os
+
+import tifffile
+
+# ImageJ's and OME's axis letters, as said in a message; Z and C pages are parts of one image
+NAMES = {"T": "{} time frames", "Z": "a z-stack of {} slices", "C": "{} channels"}
+PARTS = ("Z", "C")
+
+
+def pages_message(path: str | os.PathLike, sizes: list[tuple[int, int]], kind: str) -> str:
+    """Why a file of several pages (their (w, h) `sizes`) is refused, and the fix: a stack is
+    split into one file per page; a pyramid (pages of falling sizes, as a whole-slide image
+    stores its levels) keeps only the level to train on; a hyperstack's slices or channels
+    (hyperstack_message) are not images of their own."""
+    n = len(sizes)
+    if len(set(sizes)) > 1:
+        shown = ", ".join(f"{w}x{h}" for w, h in sizes[:5]) + (", ..." if n > 5 else "")
+        top = max(range(n), key=lambda k: sizes[k][0] * sizes[k][1])  # not always page 0
+        return (
+            f"{path} holds {n} pages of different sizes ({shown}): a resolution pyramid (a "
+            "whole-slide image's levels, thumbnail or label), not a stack of slices; the "
+            "pipeline reads one image per file: save the level to train on as a file of its "
+            f"own (`unet unstack {path} FOLDER` writes every page; page {top} "
+            f"({sizes[top][0]}x{sizes[top][1]}) is the full resolution), with its mask at the "
+            "same size"
+        )
+    axes = page_axes(path)  # {} for a GIF or PNG, and for a TIFF without ImageJ or OME axes
+    if set(axes) & set(PARTS):
+        return hyperstack_message(path, axes)
+    frames = f" ({axes['T']} time frames)" if axes.get("T", 1) > 1 else ""
+    return (
+        f"{path} holds {n} pages (a stack{frames}); the pipeline reads one image per file: split "
+        f"it with `unet unstack {path} FOLDER` (one {kind} per page, 0.{kind.lower()}, "
+        f"1.{kind.lower()}, ...; a stack of masks the same way, so that pages pair by name)"
+    )
+
+
+def page_axes(path: str | os.PathLike) -> dict[str, int]:
+    """The axes beyond Y and X (and samples) that a TIFF's pages run along, with their lengths,
+    from its ImageJ or OME metadata ({} where none names them, or the file is unreadable)."""
+    try:
+        with tifffile.TiffFile(path) as tif:
+            if not (tif.is_imagej or tif.is_ome):  # tifffile names plain pages Q or I
+                return {}
+            series = tif.series[0]
+            return {a: n for a, n in zip(series.axes, series.shape, strict=True)
+                    if a in "TZC" and n > 1}
+    except (tifffile.TiffFileError, ValueError, KeyError, IndexError, OSError):
+        return {}
+
+
+def hyperstack_message(path: str | os.PathLike, axes: dict[str, int]) -> str:
+    """The fix for a hyperstack of z-slices or channels (`axes`: page_axes): one 2D image of
+    the slice or projection the mask was drawn on, its channels as band files."""
+    shown = ", ".join(NAMES[a].format(n) for a, n in axes.items())
+    what = f"an ImageJ/OME hyperstack ({shown}) whose pages are parts of one image"
+    fixes = []
+    if "T" in axes:
+        fixes.append("save each time frame as a file of its own")
+    if "Z" in axes:
+        fixes.append(f"keep the one of its {axes['Z']} slices the mask was drawn on, or a "
+                     "projection (Fiji: Image > Stacks > Z Project...), as a 2D file: "
+                     "`unet unstack` would make each slice an image, each needing a mask")
+    if "C" in axes:
+        fixes.append(f"save its {axes['C']} channels as a file each (Fiji: Image > Color > "
+                     "Split Channels): the first as the image and the others named in "
+                     "dataset.local.band_files, so the model gets every channel as an input "
+                     "(`unet stack` joins new images' channel files for `unet predict`), or "
+                     "keep one channel alone")
+    return f"{path} holds {what}; the pipeline segments one 2D image per file: " + "; ".join(fixes)

@@ -25,7 +25,7 @@ def training_range(
     wider than 8 bits or `preprocess.intensity` is `image`."""
     if settings.intensity == "image":
         return None
-    jobs = [(path, multi) for path in images]
+    jobs = [(path, multi, settings.intensity_top) for path in images]
     found = list(parallel_map(_kept_range, jobs, processes, "intensity range"))
     # every image that cannot be read, at once: stopping at the first meant a rerun per file
     raise_all([(path, s) for path, s in zip(images, found, strict=True)
@@ -80,7 +80,7 @@ def _float_samples(path: str, multi: bool) -> bool:
         return False
 
 
-def _kept_range(job: tuple[str, bool]) -> tuple[float, float] | ImageReadError | None:
+def _kept_range(job: tuple) -> tuple[float, float] | ImageReadError | None:
     """_image_range, or the error of an image that cannot be read (returned, not raised)."""
     try:
         return _image_range(job)
@@ -88,19 +88,33 @@ def _kept_range(job: tuple[str, bool]) -> tuple[float, float] | ImageReadError |
         return kept(err)  # (its frames held the decoded image)
 
 
-def _image_range(job: tuple[str, bool]) -> tuple[float, float] | None:
-    """One image's value_range, or None for an 8-bit one (never rescaled), which its header
-    tells: decoding every 8-bit training image cost more than caching it (draft decode)."""
-    path, multi = job
+def _image_range(job: tuple) -> tuple[float, float] | None:
+    """One image's value_range (its top the `top` percentile of its values), or None for an
+    8-bit one (never rescaled), which its header tells: decoding every 8-bit training image
+    cost more than caching it (draft decode)."""
+    path, multi, top = (*job, 100.0)[:3]  # (path, multi[, top]): 100 = the highest value
     if multi:
-        return None if bands_dtype(path) == np.uint8 else value_range(raw_bands(path))
+        return None if bands_dtype(path) == np.uint8 else _topped(raw_bands(path), top)
     mode = image_header(path)[0]
     if mode == "RGB" and _wide_colour(path):  # 16-bit colour: PIL holds no such mode
-        return value_range(read_wide(path))
+        return _topped(read_wide(path), top)
     if not mode.startswith(("I", "F")):  # 8-bit: 1, L, P, RGB, CMYK, ...
         return None
     im = open_image(path, nodata=True)
-    return value_range(np.asarray(im)) if im.mode in (*GREY16, "F") else None
+    return _topped(np.asarray(im), top) if im.mode in (*GREY16, "F") else None
+
+
+def _topped(arr: np.ndarray, top: float) -> tuple[float, float]:
+    """value_range of `arr`, its top the `top` percentile of its finite values (100: the
+    highest), so that a few hot pixels do not set the data set's range."""
+    lo, hi = value_range(arr)
+    if top >= 100:
+        return lo, hi
+    values = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
+    if not values.size:
+        return lo, hi
+    # "lower": a value the image holds, never one interpolated toward the hot pixel above it
+    return lo, max(1.0, float(np.percentile(values, top, method="lower")))
 
 
 def wider_than_8_bits(path: str | os.PathLike, multi: bool = False,

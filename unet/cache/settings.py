@@ -31,6 +31,7 @@ class PreprocessSettings:
     mask_unlisted: bool = _M["unlisted"] == "ignore"  # values no class lists are skipped
     mask_background: bool = _M["background"]  # class 0 is background, not scored
     intensity: str = _P["intensity"]  # dataset | image: the range wide images are scaled by
+    intensity_top: float = _P["intensity_top"]  # percentile of each image that tops the range
 
     def cached_size(self, full: tuple[int, int]) -> tuple[int, int]:
         """(w, h) an image of (w, h) `full` is cached at."""
@@ -58,4 +59,5 @@ def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
         mask_unlisted=masks.get("unlisted", _M["unlisted"]) == "ignore",
         mask_background=masks.get("background", _M["background"]),
         intensity=size.get("intensity", _P["intensity"]),
+        intensity_top=size.get("intensity_top", _P["intensity_top"]),
     )

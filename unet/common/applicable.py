@@ -25,8 +25,12 @@ SPEED = {"train": _train_speed}
 
 def _preprocess_unused(s: dict) -> list[str]:
     """resize: every image to width x height; native: each at its size x scale (a scale
-    other than 1 under resize is refused: check_config)."""
-    return ["width", "height"] if s.get("mode") == "native" else ["scale"]
+    other than 1 under resize is refused: check_config). intensity_top: unused under
+    intensity image, and left out at 100, so caches made before the key existed stay fresh."""
+    unused = ["width", "height"] if s.get("mode") == "native" else ["scale"]
+    if s.get("intensity") == "image" or s.get("intensity_top", 100) >= 100:
+        unused.append("intensity_top")
+    return unused
 
 
 def _model_unused(s: dict, train: dict | None = None) -> list[str]:

@@ -64,8 +64,9 @@ def hyperstack_message(path: str | os.PathLike, axes: dict[str, int]) -> str:
     if "T" in axes:
         fixes.append("save each time frame as a file of its own")
     if "Z" in axes:
-        fixes.append(f"keep the one of its {axes['Z']} slices the mask was drawn on, or a "
-                     "projection (Fiji: Image > Stacks > Z Project...), as a 2D file: "
+        fixes.append(f"keep the one of its {axes['Z']} slices to segment (the one its mask "
+                     "was drawn on), or a projection (Fiji: Image > Stacks > Z Project...), as "
+                     "a 2D file: "
                      "`unet unstack` would make each slice an image, each needing a mask")
     if "C" in axes:
         fixes.append(f"save its {axes['C']} channels as a file each (Fiji: Image > Color > "

@@ -99,6 +99,20 @@ def _sync_folder(folder: Path) -> None:
         _sync(folder)
 
 
+def _sync_kept(path: Path) -> None:
+    """_sync a file of the folder, one this user may not write too (a colleague's mask in a
+    shared -o folder, one made read-only): POSIX fsyncs a read-only handle, Windows cannot."""
+    try:
+        _sync(path)
+    except PermissionError:
+        with contextlib.suppress(OSError):
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
 def sync_tree(folder: str | os.PathLike) -> None:
     """fsync every file under `folder`, then each folder from the deepest up: the end of a step
     whose output is a folder of files written atomically but not synced one by one (a rerun
@@ -110,8 +124,8 @@ def sync_tree(folder: str | os.PathLike) -> None:
             continue
         if path.is_dir():
             dirs.append(path)
-        else:
-            _sync(path)
+        elif path.is_file():  # a FIFO's open for writing waits for a reader: the step hung
+            _sync_kept(path)
     for path in sorted(dirs, key=lambda d: len(d.parts), reverse=True):
         _sync_folder(path)
 

@@ -124,3 +124,15 @@ def test_no_warning_while_training_goes_well_or_is_young(cache, tmp_path, monkey
     with caplog.at_level(logging.WARNING):
         _train(cache, tmp_path, monkeypatch, predicted, epochs=epochs)
     assert STUCK not in caplog.text
+
+
+def test_a_resumed_run_still_stuck_is_told_in_its_own_log(cache, tmp_path, monkeypatch, caplog):
+    # A run told at epoch 5, then killed (a SLURM time limit) and resumed, went on predicting
+    # background alone with no word: the resumed job's train_unet.log (opened anew) said
+    # nothing until its last epoch, as the streak had been warned of in the killed job's log.
+    _train(cache, tmp_path, monkeypatch, _nothing, epochs=6)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        _train(cache, tmp_path, monkeypatch, _nothing, epochs=8)
+    stuck = [r.getMessage() for r in caplog.records if STUCK in r.getMessage()]
+    assert len(stuck) == 1 and stuck[0].startswith("epochs 3-7 "), stuck  # its first epoch

@@ -97,14 +97,17 @@ def _one_class(row: dict) -> int | None:
     return predicted[0] if len(predicted) == 1 and len(held) > 1 else None
 
 
-def warn_stuck(history: list[dict]) -> None:
+def warn_stuck(history: list[dict], resumed: bool = False) -> None:
     """Warn, while training, at the epoch that makes STREAK in a row predicting one class alone
-    on masks that hold several: the run's later epochs are likely spent for nothing."""
+    on masks that hold several: the run's later epochs are likely spent for nothing.
+    `resumed`: the first epoch of a job resumed from a checkpoint, warned of a streak still on."""
     last = [_one_class(row) for row in history[-STREAK - 1 :]]
     streak, before = last[-STREAK:], last[:-STREAK]
     if len(streak) < STREAK or streak[0] is None or len(set(streak)) > 1:
         return
-    if before and before[0] == streak[0]:  # warned at the epoch that made the streak
+    # warned at the epoch that made the streak, unless that was in a killed job's log: a
+    # resumed job's train_unet.log is opened anew
+    if before and before[0] == streak[0] and not resumed:
         return
     counts = counts_from_row(history[-1])
     others = ", ".join(f"class {c} ({n} px)" for c, n in enumerate(counts["target"])

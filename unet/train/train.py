@@ -205,7 +205,7 @@ def train_unet(
             t0 = time.perf_counter()
             loss, seen = train_epoch(run, epoch, stop, state["epoch"])
             row = validate_epoch(run, epoch, loss, seen, time.perf_counter() - t0)
-            _add_epoch(state, row)
+            _add_epoch(state, row, first > 1 and epoch == first)
             state["epoch"] = epoch
             dice = [row[f"val_dice_{c}"] for c in range(config.num_classes)]
             record = checkpoint.model_record(
@@ -222,11 +222,11 @@ def train_unet(
     return _finish(run, state, names, ckdir, model_out, history_out, trained, data)
 
 
-def _add_epoch(state: dict, row: dict) -> None:
+def _add_epoch(state: dict, row: dict, resumed: bool) -> None:
     """The epoch's row into the history, and a warning once it has predicted one class alone
-    for too long."""
+    for too long (`resumed`: the first epoch of a job resumed from last.pt)."""
     state["history"].append(row)
-    warn_stuck(state["history"])
+    warn_stuck(state["history"], resumed)
 
 
 def _trained(cache_dir, train_set, config: UNetConfig, settings: TrainSettings,

@@ -9,7 +9,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +128,17 @@ def sync_tree(folder: str | os.PathLike) -> None:
             _sync_kept(path)
     for path in sorted(dirs, key=lambda d: len(d.parts), reverse=True):
         _sync_folder(path)
+
+
+def sync_files(folder: str | os.PathLike, names: Iterable[str]) -> None:
+    """fsync the files `names` in `folder` that exist, then the folder: the end of a step that
+    wrote them into a folder of others' files (unet predict -o), which are left alone."""
+    folder = Path(folder)
+    for name in names:
+        path = folder / name
+        if path.is_file() and not path.is_symlink():
+            _sync_kept(path)
+    _sync_folder(folder)
 
 
 def drop_scratch(*paths: str | os.PathLike) -> None:

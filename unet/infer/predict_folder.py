@@ -16,7 +16,7 @@ from unet.cache.preprocess import resize_image
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import raise_all
 from unet.common.bands import read_bands, resize_bands
-from unet.common.fileio import drop_scratch, sync_tree
+from unet.common.fileio import drop_scratch, sync_files
 from unet.common.georef import SIDECAR, may_be_tiff, write_georef
 from unet.common.imageio import IMAGE_FIX, ImageReadError, image_header, open_image
 from unet.common.labels import MaskMapping, mapping_from_meta
@@ -33,7 +33,7 @@ from unet.infer.input_checks import (
     warn_unprepared_values,
 )
 from unet.infer.out_checks import check_outputs, check_writable
-from unet.infer.resume import Record, mask_settings
+from unet.infer.resume import Record, mask_settings, written_names
 from unet.infer.tiles import window_bands
 from unet.infer.writer import PredictionWriter
 
@@ -214,7 +214,6 @@ def predict_files(
         record.check_appendable()
         _predict_todo(model_paths, [files[k] for k in todo], [rois[k] for k in todo], out_dir,
                       settings, threads, label, record)
-        sync_tree(out_dir)  # a rerun skips what the record lists: on disk before we return
     return len(todo)
 
 
@@ -273,8 +272,9 @@ def _predict_todo(model_paths: list[str | os.PathLike], files: list[Path],
         for path in progress(written, label, total=len(files)):
             write_georef(path, out_dir / f"{path.stem}.png")  # before done: a resumed mask has it
             record.done(path)
-    finally:
+    finally:  # what a rerun skips on disk first; only these: the folder may hold 1000s more
         record.close()
+        sync_files(out_dir, written_names(files))
     done = len(files) - len(failed)
     log.info("%d masks written to %s", done, out_dir)
     raise_all(failed, f"new images cannot be decoded (the {done} others' masks are written, "

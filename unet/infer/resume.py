@@ -27,6 +27,12 @@ RECORD = ".unet-predict.jsonl"  # hidden: neither an image to list_images nor a 
 VERSION = 1
 
 
+def written_names(images: list[Path]) -> list[str]:
+    """The names unet predict writes into its folder for `images`: each one's mask and its
+    georeferencing sidecar, and the record."""
+    return [RECORD, *(f"{p.stem}.png{x}" for p in images for x in ("", SIDECAR))]
+
+
 def _stat(path: str | os.PathLike, inode: bool = False) -> list[int]:
     """What tells a file changed: its size, mtime and ctime (no copy tool can set the ctime),
     and for a model its inode: FAT and SMB times step by 1 or 2 s, and a model.pt renamed over

@@ -22,6 +22,9 @@ def _local(c: dict, tmp: str, **layout) -> None:
     (lambda c, t: _local(c, t + "/missing"), "dataset.local.path"),
     # a folder configured without source: local trained the built-in shapes under its name
     (lambda c, t: c["dataset"]["local"].update(path=t), "dataset.source: local"),
+    # a lab profile's data folder under a deliberate source: synthetic (a smoke test): the
+    # refusal named no way to run the built-in shapes
+    (lambda c, t: c["dataset"]["local"].update(path=t), 'dataset.local.path: ""'),
     (lambda c, t: c["train"]["augment"].update(crop=[256, 64]), "train.augment.crop"),
     (lambda c, t: c["model"].update(depth=8), "model.depth 8"),
     (lambda c, t: c["experiments"].update({"deep": {"model": {"depth": 8}}}),

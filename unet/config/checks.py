@@ -111,7 +111,8 @@ def check_data(config: dict) -> None:
         # else the built-in shapes are trained, scored and reported under the folder's name
         raise ConfigError(f"dataset.local.path is {local_path}, but dataset.source is synthetic "
                           "(the default), which generates the built-in shapes and does not read "
-                          "that folder; set dataset.source: local to use it")
+                          "that folder; set dataset.source: local to use it, or, to run on the "
+                          'built-in shapes (a profile naming your folder), dataset.local.path: ""')
     path = settings.get("path")
     if source == "local" and path and not local_root(path).is_dir():
         raise ConfigError(f"dataset.local.path {path}: no such folder "

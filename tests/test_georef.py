@@ -190,3 +190,22 @@ def test_a_stack_keeps_a_fill_that_no_bands_data_holds(tmp_path):
     read = nodata_as_nan(tifffile.imread(stack), tiff_nodata(stack))
     assert np.isnan(read[0]).all() and not np.isnan(read[1:]).any()
     assert (read[3, :, 1] == 0).all() and (read[3, :, 0] == 300).all()
+
+
+def test_a_sidecar_given_to_a_skipped_mask_is_on_disk(tmp_path, monkeypatch):
+    # a rerun that only gave old masks their sidecars synced nothing: after a power cut an
+    # empty scene.png.aux.xml stood there, and the next rerun, seeing it, never rewrote it
+    import os
+
+    from unet.infer.predict import PredictSettings
+    from unet.infer.predict_folder import predict_files
+
+    scene = _model_and_scene(tmp_path)
+    out = tmp_path / "new"
+    predict_files([tmp_path / "model.pt"], [scene], out, PredictSettings(device="cpu"))
+    (out / "scene.png.aux.xml").unlink()  # as a run before 2026-12-06 left it
+    synced, sync = [], os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")),
+                                                 sync(fd))[1])
+    assert predict_files([tmp_path / "model.pt"], [scene], out, PredictSettings(device="cpu")) == 0
+    assert str(out / "scene.png.aux.xml") in synced, synced

@@ -158,9 +158,8 @@ def _new_images() -> Iterator[None]:
 
 def _predict_windows(models: list, files: list[Path], rois: list[Path | None], prepare: Prepare,
                      out_dir: Path, mapping: MaskMapping, how: tuple) -> Iterator[Path]:
-    """Each image's mask by a patch-trained model's sliding window (`how`: the window, the
-    flips and the dtype), one image at a time, yielding each image as its mask is written; a
-    file `prepare` gives None for is passed over."""
+    """Each image's mask by a patch-trained model's sliding window (`how`: window, flips, dtype),
+    one image at a time, yielding each as its mask is written (not one `prepare` gives None)."""
     window, flips, dtype = how
     for path, region in zip(files, rois, strict=True):
         if (prepared := prepare(path)) is None:
@@ -220,14 +219,15 @@ def predict_files(
 def _missing_sidecars(skipped: list[Path], out_dir: Path) -> None:
     """A skipped GeoTIFF scene's mask given the sidecar it lacks (masks made before 2026-12-06),
     best effort (a read-only finished folder is still read); images named .png/.jpg unopened."""
+    new = []
     for path in filter(may_be_tiff, skipped):
         mask = out_dir / f"{path.stem}.png"
         if not Path(f"{mask}{SIDECAR}").exists():
-            try:
-                write_georef(path, mask)  # nothing for a plain image: its header read once
+            try:  # nothing for a plain image: its header read once
+                new += [f"{mask.name}{SIDECAR}"] * write_georef(path, mask)
             except OSError as err:
-                log.warning("%s: its georeferencing not written beside %s (%s)", path, mask,
-                            err.strerror)
+                log.warning("%s: no georeferencing beside %s (%s)", path, mask, err.strerror)
+    sync_files(out_dir, new)  # else an empty one a power cut left was trusted for good
 
 
 def _predict_todo(model_paths: list[str | os.PathLike], files: list[Path],

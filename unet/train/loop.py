@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import asdict, dataclass
 
 import torch
@@ -21,7 +20,7 @@ from unet.model.unet import UNetConfig
 from unet.train.collapse import count_columns, pixel_counts
 from unet.train.divergence import LossWatch, check_val_loss, check_weights
 from unet.train.losses import DiceCELoss
-from unet.train.optim import build_optimizer, build_scheduler, is_per_epoch, set_horizon
+from unet.train.optim import build_optimizer, build_scheduler, is_per_epoch
 from unet.train.settings import TrainSettings
 from unet.train.signals import StopSignals, leave_stops_to_training
 from unet.train.validate import evaluate_split, evaluate_tiled
@@ -209,32 +208,9 @@ def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: flo
     return row
 
 
-def fit_budget(run: Run, state: dict, marks: list[float]) -> None:
-    """train.max_minutes: end the learning-rate decay at the last epoch that fits the budget
-    (a cosine cut off by the clock would stop with the rate high). `marks`: this run's start
-    and epoch ends (time.monotonic), this epoch's added. An epoch takes the mean of this run's
-    epochs after its first (the first alone until a second): the first carries one-off costs
-    (workers, allocator, compiling). Re-planned every epoch; the horizon is kept in `state`."""
-    s = run.settings
-    marks.append(time.monotonic())
-    if not s.max_minutes:
-        return
-    elapsed, done = marks[-1] - marks[0], len(marks) - 1
-    each = (marks[-1] - marks[1]) / (done - 1) if done > 1 else elapsed
-    more = int((s.max_minutes * 60 - elapsed) // each) if each > 0 else s.epochs
-    fit = min(s.epochs, state["epoch"] + max(0, more))
-    if fit != state.get("horizon", s.epochs):
-        set_horizon(run.opt, run.sched, fit * run.steps)
-        ends = ("the learning-rate schedule now ends" if s.schedule in ("cosine", "poly")
-                else "training stops")  # plateau and constant rates have no decay to end
-        log.info("train.max_minutes=%s: %d of %d epochs fit at %.1f s each; %s after epoch %d",
-                 s.max_minutes, fit, s.epochs, each, ends, fit)
-    state["horizon"] = fit
-
-
 def should_stop(settings: TrainSettings, state: dict) -> bool:
-    """Early stopping (patience) or the time budget (max_minutes; `fit_budget` ends its plan at
-    the current epoch once the budget is spent) ends training cleanly."""
+    """Early stopping (patience) or the time budget (max_minutes; budget.fit_budget ends its
+    plan at the current epoch once the budget is spent) ends training cleanly."""
     if settings.patience and state["stale"] >= settings.patience:
         log.info("early stop: no better val Dice in %d epochs", settings.patience)
         return True

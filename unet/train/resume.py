@@ -14,6 +14,7 @@ import unet
 from unet.common.applicable import applicable
 from unet.deps import module_files
 from unet.model import checkpoint
+from unet.train.budget import spent
 from unet.train.optim import horizon, set_horizon
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ def restore(
     sched,
     scaler: torch.amp.GradScaler,
     ema: torch.nn.Module | None = None,
+    max_minutes: float = 0,
 ) -> dict:
     """Load `last` into model/opt/sched/scaler (and the weights' moving average) when this run
     can continue it; returns the state."""
@@ -109,32 +111,50 @@ def restore(
     if ema is not None:  # train.ema is hashed: a last.pt of this run has the average
         ema.load_state_dict(ck["ema"])
     log.info("resuming from %s at epoch %d", last, done)
-    state = ck["state"]
-    # A time budget's shorter horizon was the killed run's plan; this run plans its own.
-    cut = state.pop("horizon", epochs)
+    return _replan(ck["state"], planned, epochs, max_minutes, opt, sched, planned_steps or 0)
+
+
+def _replan(state: dict, planned: int, epochs: int, max_minutes: float,
+            opt: torch.optim.Optimizer, sched, planned_steps: int) -> dict:
+    """Keep last.pt's learning-rate schedule when it was planned for this run's train.epochs
+    and train.max_minutes (a killed run goes on as if unbroken: the budget is the whole run's);
+    else plan this run's epochs from its start (fit_budget then ends them in the budget)."""
+    cut, budget = state.pop("horizon", None), state.get("budget", 0)
+    if planned == epochs and budget == max_minutes:
+        if cut is not None:
+            state["horizon"] = cut
+            log.info("train.max_minutes=%s: %.0f s spent in the %d epochs done; the learning-rate "
+                     "schedule continues to epoch %d", budget, spent(state), state["epoch"], cut)
+        return state
+    state["budget"] = max_minutes
     before = opt.param_groups[0]["lr"]
-    set_horizon(opt, sched, planned_steps or 0, plan=True)
+    set_horizon(opt, sched, planned_steps, plan=True)
     if planned != epochs:
         why = f"train.epochs changed from {planned} to {epochs}"
-    elif cut < planned:
-        why = f"last.pt's schedule ended at epoch {cut} to fit train.max_minutes"
+    elif cut is not None and cut < planned:
+        why = (f"last.pt's schedule ended at epoch {cut} to fit train.max_minutes={budget}, "
+               f"now {max_minutes}")
     else:
         return state
     log.info(
         "%s: the learning-rate schedule is re-planned over %d epochs from epoch %d on "
-        "(lr %.3e -> %.3e)", why, epochs, done + 1, before, opt.param_groups[0]["lr"],
+        "(lr %.3e -> %.3e)", why, epochs, state["epoch"] + 1, before, opt.param_groups[0]["lr"],
     )
     return state
 
 
 def last_epoch(epochs: int, patience: int, state: dict) -> int:
-    """The last epoch to train: `epochs`, or, when the restored run had already stopped early
-    (its epochs since the best reach train.patience), the epoch it stopped at, so that a run
-    started again (an unhashed setting changed, a kill before model.pt) writes the model an
-    unbroken run wrote; a raised patience continues it."""
+    """The last epoch to train: `epochs`, or, when the restored run had already stopped (its
+    epochs since the best reach train.patience, or the time budget is spent), the epoch it
+    stopped at, so that a run started again (an unhashed setting changed, a kill before
+    model.pt) writes the model an unbroken run wrote; a raised patience or budget continues it."""
     if state["epoch"] and patience and state["stale"] >= patience:
         log.info("last.pt stopped early after epoch %d (no better val Dice in %d epochs, "
                  "train.patience=%d): nothing left to train; raise train.patience to go on",
                  state["epoch"], state["stale"], patience)
+        return state["epoch"]
+    if state["epoch"] and state.get("horizon", epochs) <= state["epoch"] < epochs:
+        log.info("train.max_minutes=%s is spent after epoch %d (%.0f s): nothing left to train; "
+                 "raise train.max_minutes to go on", state["budget"], state["epoch"], spent(state))
         return state["epoch"]
     return epochs

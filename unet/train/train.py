@@ -14,6 +14,7 @@ from unet.common.labels import mapping_from_meta, shown_names
 from unet.model import checkpoint
 from unet.model.unet import UNetConfig
 from unet.train import augment, resume
+from unet.train.budget import fit_budget, time_epoch
 from unet.train.classes import trained_classes
 from unet.train.collapse import pixel_counts, warn_collapse, warn_stuck
 from unet.train.dataset import CachedRows
@@ -29,7 +30,6 @@ from unet.train.history import write_history
 from unet.train.loop import (
     Run,
     build_run,
-    fit_budget,
     last_record,
     settings_dict,
     should_stop,
@@ -193,12 +193,9 @@ def train_unet(
     ckdir = Path(checkpoint_dir)
     drop_scratch(ckdir / "last.pt", ckdir / "best.pt")  # what a job killed saving them left
     chash = resume.settings_hash(config.to_dict(), settings_dict(run), data, run.device.type)
-    state = resume.restore(ckdir / "last.pt", chash, settings.epochs, run.device, run.model,
-                           run.opt, run.sched, run.scaler, run.ema)
-    keep_autocast(run, state)
-    _note_threads(run, state, n_threads)
+    state = _resume(run, ckdir / "last.pt", chash, n_threads)
     _log_start(run, fold, n_threads)
-    marks = [time.monotonic()]  # the start, then each epoch's end: fit_budget's clock
+    marks = [time.monotonic()]  # the start, then each epoch's end: time_epoch's clock
     with StopSignals() as stop, worker_deaths():
         first = state["epoch"] + 1
         for epoch in range(first, resume.last_epoch(settings.epochs, settings.patience, state) + 1):
@@ -215,11 +212,24 @@ def train_unet(
             )
             _keep_if_best(state, row, ckdir / "best.pt", record)
             state["best_pixels"] = _best_pixels(run, state)
-            fit_budget(run, state, marks)
+            time_epoch(state, marks)
+            fit_budget(run, state)
             checkpoint.save(ckdir / "last.pt", last_record(run, chash, state))
             if should_stop(settings, state):
                 break
     return _finish(run, state, names, ckdir, model_out, history_out, trained, data)
+
+
+def _resume(run: Run, last: Path, chash: str, threads: int) -> dict:
+    """The state of the epochs done: last.pt's when this run continues it, its learning-rate
+    plan ended in the time budget that is left, its precision kept, its thread count noted."""
+    s = run.settings
+    state = resume.restore(last, chash, s.epochs, run.device, run.model, run.opt, run.sched,
+                           run.scaler, run.ema, s.max_minutes)
+    fit_budget(run, state)  # the epochs done count: the budget is the whole run's
+    keep_autocast(run, state)
+    _note_threads(run, state, threads)
+    return state
 
 
 def _add_epoch(state: dict, row: dict, resumed: bool) -> None:

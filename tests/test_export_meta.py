@@ -54,3 +54,26 @@ def test_the_input_note_says_what_nodata_and_nan_become():
     for span in ([0.0, 1099.0], None):
         values = input_note({"in_channels": 5, "intensity_range": span})["values"]
         assert "nodata" in values and "NaN" in values and "as lo" in values, values
+
+
+def test_the_input_note_names_config_keys_that_exist():
+    """A multi-band model's note sent its user to `data.band_files`, a key no config has (the
+    schema refuses it): the band order is `dataset.local.band_files`'."""
+    import re
+
+    import yaml
+
+    from tests.test_readme import REPO
+    from unet.model.export import input_note
+
+    schema = yaml.safe_load((REPO / "config/schema.yaml").read_text())
+    note = input_note({"in_channels": 4, "intensity_range": [0.0, 6749.0]})["channels"]
+    keys = re.findall(r"\b[a-z_]+(?:\.[a-z_]+)+\b", note)
+    assert keys, note
+    for key in keys:
+        node = schema
+        for part in key.split("."):
+            props = dict(node.get("properties", {}))
+            if "$ref" in node:  # a layout's keys live in $defs
+                props.update(schema["$defs"][node["$ref"].rsplit("/", 1)[1]]["properties"])
+            node = props[part]  # KeyError: the note names no such key

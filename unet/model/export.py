@@ -88,7 +88,7 @@ def input_note(ckpt: dict) -> dict:
         3: "RGB, as PIL reads colour (reverse OpenCV's BGR); a grey image repeated into all "
            "three, an alpha channel dropped",
     }.get(c, f"{c} bands, in the order of the multi-band TIFF's samples (unet stack: the "
-             "image's own band, then data.band_files in order); alpha dropped")
+             "image's own band, then dataset.local.band_files in order); alpha dropped")
     wide = (f"clipped to intensity_range [{span[0]}, {span[1]}] and mapped to (v - lo) / "
             "(hi - lo)" if span else "each image by its own range, min(0, lowest) to "
             "max(1, highest), as (v - lo) / (hi - lo)")

@@ -17,6 +17,7 @@ from unet.cache.lost_classes import (
     absent_class_notes,
     size_note,
 )
+from unet.common.decoders import tiff_nodata
 from unet.common.labels import MaskMapping, MaskValueError
 from unet.common.roi import within_roi
 from unet.dataset.names import listing
@@ -43,12 +44,26 @@ def describe_classes(
                     "no class but stray values (a lossy save, a stray brush stroke), list the "
                     "classes in masks.values (masks.unlisted: ignore skips the rest)",
                     k, mapping.labels()[k], 100 * share)
+        tagged = nodata_note(mapping, train_masks)
         notes = (foreground_note(mapping, fractions), instance_note(train_masks, mapping),
-                 void_note(mapping))
+                 tagged or void_note(mapping))
         for note in notes:
             if note:
                 log.warning(note)
     return fractions
+
+
+def nodata_note(mapping: MaskMapping, masks: list[str], first: int = 8) -> str | None:
+    """A warning when a first training mask's GeoTIFF nodata tag names a detected value."""
+    if mapping.ignore is not None or mapping.rgb:
+        return None
+    for path in masks[:first]:  # a data set's labels share one convention: a few tell
+        if (fill := tiff_nodata(path)) is not None and fill in mapping.values:
+            k = mapping.values.index(fill)
+            return (f"{path} marks value {fill:g} as nodata (its GeoTIFF nodata tag), but it is "
+                    f"trained and scored as class {k}: set masks.ignore: {fill:g} to skip those "
+                    "pixels in the loss and the metrics")
+    return None
 
 
 def void_note(mapping: MaskMapping) -> str | None:

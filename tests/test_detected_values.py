@@ -43,7 +43,7 @@ def test_meta_says_whether_detection_gives_the_mapping(tmp_path, values, tracked
 
 
 def test_listed_values_track_as_null_only_where_the_cache_holds_them(tmp_path):
-    meta = _cache(tmp_path, None, False)
+    meta = _cache(tmp_path, None, True)  # as the rule tracks null
     masks = {**MASKS, "values": [0, 255]}
     assert tracked_masks(masks, meta)["values"] is None
     assert tracked_masks({**masks, "values": [255, 0]}, meta)["values"] == [255, 0]
@@ -65,3 +65,31 @@ def test_listed_values_stay_settled_after_another_change(tiny_run, tmp_path):
     assert read_json(wd / "results/synthetic/cache/meta.json")["values_detected"] is True
     assert planned(wd, change) == set()
     assert planned(wd, "preprocess: {width: 40}\n") == set()  # and back to null: the same
+
+
+def test_a_list_tracked_as_null_stays_settled_and_null_reruns_after_the_data_change(tmp_path):
+    # null, then the detected [0, 128, 255] listed (tracked as null), then the 128 masks go: the
+    # cache is remade under the list. The list must stay settled (not retrain a second time) and
+    # null, which now detects [0, 255], must rerun (the cache holds a class for 128).
+    listed = {**MASKS, "values": [0, 128, 255]}
+    write_inputs(tmp_path, [write_pair(tmp_path, i, values=(0, 128, 255)) for i in range(4)])
+
+    def run(masks: dict, meta) -> object:
+        """Preprocess as the rule does; returns the masks.values Snakemake records."""
+        recorded = tracked_masks(masks, meta)["values"]
+        preprocess(tmp_path / "manifest.json", tmp_path / "split.json", meta.parent,
+                   settings_from_config(SIZE, masks), 1, recorded is None)
+        return recorded
+
+    meta = tmp_path / "cache" / "meta.json"
+    recorded = run(MASKS, meta)
+    assert tracked_masks(listed, meta)["values"] == recorded  # null: nothing to rerun
+    write_inputs(tmp_path, [write_pair(tmp_path, i, values=(0, 255)) for i in range(4)])
+    recorded = run(listed, meta)  # the new masks rerun preprocess, under the list
+    assert read_json(meta)["class_values"] == [0, 128, 255]
+    assert tracked_masks(listed, meta)["values"] == recorded  # settled
+    assert tracked_masks(MASKS, meta)["values"] != recorded  # null is another cache now
+    recorded = run(MASKS, meta)
+    assert read_json(meta)["class_values"] == [0, 255]
+    assert tracked_masks(MASKS, meta)["values"] == recorded  # and settled again
+    assert tracked_masks(listed, meta)["values"] != recorded  # the list is no longer the same

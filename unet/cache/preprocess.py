@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from unet.cache import class_checks
-from unet.cache.detected import values_detected
+from unet.cache.detected import values_record
 from unet.cache.intensity import training_range
 from unet.cache.lost_classes import Resize, held_elsewhere
 from unet.cache.mapping import choose_mapping, class_names
@@ -123,7 +123,7 @@ def _split_meta(members: list[dict]) -> dict:
 
 def preprocess(
     manifest_path: str | os.PathLike, split_path: str | os.PathLike, cache_dir: str | os.PathLike,
-    settings: PreprocessSettings, processes: int = 1, tracked_as_null: bool = False,
+    settings: PreprocessSettings, processes: int = 1, tracked_as_null: bool | None = None,
 ) -> dict:
     """Resize and cache every split; returns (and writes) the cache's meta.json.
     `tracked_as_null`: the rule tracks masks.values as null (unet.cache.detected)."""
@@ -137,7 +137,7 @@ def preprocess(
     log.info("%d channel(s); mask values %s -> classes 0..%d", channels,
              ", ".join(mapping.labels()), mapping.num_classes - 1)
     meta = _data_meta(settings, mapping, channels, manifest, split, pairs, processes)
-    meta["values_detected"] = values_detected(pairs, settings, mapping, processes, tracked_as_null)
+    meta.update(values_record(pairs, settings, mapping, processes, tracked_as_null))
     # Every file goes to a scratch folder first and moves in only when all are written, meta.json
     # last: a failed or killed run never leaves a cache that looks complete.
     with atomic_dir(cache_dir, durable=True) as tmp_dir:

@@ -126,8 +126,9 @@ def test_each_option_of_the_unet_command_section_exists():
     section = (REPO / "README.md").read_text().split("### The `unet` command", 1)[1]
     section = section.split("\n## ", 1)[0].split("\n### ", 1)[0]
     named = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", section))
-    subs = next(a for a in parser()._actions if a.choices and "predict" in a.choices).choices
-    options = {o for p in subs.values() for a in p._actions for o in a.option_strings}
+    top = parser()
+    subs = next(a for a in top._actions if a.choices and "predict" in a.choices).choices
+    options = {o for p in [top, *subs.values()] for a in p._actions for o in a.option_strings}
     assert {"--tta", "--rle", "--onnx"} <= named
     assert named <= options, f"README names unet options that do not exist: {named - options}"
 

@@ -2,6 +2,7 @@
 
     unet predict MODEL INPUT... -o OUT [--tta] [--device auto|cpu|cuda[:N]] [--overlap F]
     unet info MODEL
+    unet --version
     unet export MODEL --onnx OUT.onnx
     unet unstack STACK.tif FOLDER
     unet stack FOLDER TEMPLATE... -o OUT [--prefix P] [--suffix S]
@@ -153,11 +154,8 @@ def _rle_arguments(p: argparse.ArgumentParser) -> None:
                         "the extension (TGS Salt, HuBMAP)")
 
 
-def parser() -> argparse.ArgumentParser:
-    """The command line: predict, info, export, unstack and stack sub-commands."""
-    ap = argparse.ArgumentParser(prog="unet", description=__doc__.split("\n")[0])
-    sub = ap.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("predict", help="masks for new images, at their own size")
+def _predict_arguments(p: argparse.ArgumentParser) -> None:
+    """unet predict's arguments."""
     p.add_argument("model", type=_path,
                    help="model.pt written by train_unet, or an experiment's folder "
                         "(results/<dataset>/<experiment>: its model, or its "
@@ -186,6 +184,26 @@ def parser() -> argparse.ArgumentParser:
                         "a model trained with dataset roi, which never learnt there")
     _rle_arguments(p)
     p.set_defaults(run=_predict)
+
+
+class _Version(argparse.Action):
+    """--version: the versions are read (torch imported) only when asked, not at every start."""
+
+    def __call__(self, ap, namespace, values, option_string=None) -> None:
+        from unet.common.versions import version_line
+
+        print(version_line())
+        ap.exit()
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: predict, info, export, unstack and stack sub-commands."""
+    ap = argparse.ArgumentParser(prog="unet", description=__doc__.split("\n")[0])
+    ap.add_argument("--version", action=_Version, nargs=0,
+                    help="the versions of unet-pipeline, Python, torch and pydensecrf, and the "
+                         "device --device auto picks: one line for a bug report")
+    sub = ap.add_subparsers(dest="command", required=True)
+    _predict_arguments(sub.add_parser("predict", help="masks for new images, at their own size"))
     i = sub.add_parser("info", help="architecture, classes, training data and scores")
     i.add_argument("model", type=_path,
                    help="model.pt, or an experiment's folder (each fold's model)")

@@ -98,3 +98,23 @@ def test_an_output_folder_not_made_yet_that_is_the_images_folder_is_refused(mode
     assert f"{out} holds the images to predict (rgb.png)" in capsys.readouterr().err
     assert (folder / "rgb.png").read_bytes() == image
     assert not (folder / "masks").exists()  # refused before any folder was made
+
+
+@pytest.mark.parametrize("command", ["export", "predict", "unstack", "stack"])
+def test_missing_folders_above_an_output_are_made_and_said(model, tmp_path, capsys, command):
+    # `unet export MODEL --onnx /data/exprot/m.onnx` (a typo) made /data/exprot silently, as
+    # `unet predict -o` made its folder's missing parents: each now makes them and says so
+    def argv(out: Path) -> list[str]:
+        if command == "export":
+            return ["export", str(model), "--onnx", str(out / "m.onnx")]
+        if command == "predict":
+            return ["predict", str(model), str(_new_images(tmp_path / "new")), "-o", str(out)]
+        return _unstack_or_stack_args(command, tmp_path / f"in_{out.name}", out)
+
+    out = tmp_path / "made" / "here"
+    assert main(argv(out)) == 0
+    err = capsys.readouterr().err
+    assert f"{out} does not exist: making it (from {tmp_path / 'made'} down)" in err, err
+    (tmp_path / "there").mkdir()
+    assert main(argv(tmp_path / "there")) == 0
+    assert "does not exist" not in capsys.readouterr().err  # a folder there already: no word

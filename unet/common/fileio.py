@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import logging
 import os
 import re
 import secrets
@@ -12,6 +13,8 @@ import shutil
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def make_folder(folder: str | os.PathLike) -> None:
@@ -285,6 +288,19 @@ def _probe(start: Path, named: str, folder: Path) -> None:
     except OSError as err:
         raise PermissionError(f"{named}: cannot write there ({err.strerror} in {where}); "
                               "name a folder you may write to") from err
+    say_new_folder(folder)
+
+
+def say_new_folder(folder: str | os.PathLike) -> None:
+    """Log that `folder` is to be made, and from which missing folder down, as mkdir -p makes
+    it: a mistyped path (`--onnx /data/exprot/m.onnx`) is seen, not made without a word."""
+    folder = Path(folder)
+    if folder.exists() or folder.is_symlink():
+        return
+    top = folder
+    while not top.parent.exists() and top.parent != top:
+        top = top.parent
+    log.info("%s does not exist: making it%s", folder, f" (from {top} down)" * (top != folder))
 
 
 def first_not_utf8(raw: bytes) -> tuple[int, int] | None:

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 from unet.cache import class_checks
+from unet.cache.aspect import warn_stretched
 from unet.cache.detected import values_record
 from unet.cache.intensity import training_range
 from unet.cache.lost_classes import Resize, held_elsewhere
@@ -132,6 +133,7 @@ def preprocess(
     by_id = {p["id"]: p for p in manifest["pairs"]}
     pairs = [by_id[i] for s in SPLITS for i in split[s]]
     check_pair_sizes(pairs, processes)  # every mismatch at once, from headers, before decoding
+    warn_stretched([tuple(p["size"]) for p in pairs], settings)  # mode resize, mixed aspects
     channels = _channels(pairs)
     mapping = choose_mapping(pairs, settings, processes)
     log.info("%d channel(s); mask values %s -> classes 0..%d", channels,
@@ -221,15 +223,8 @@ def _describe(meta: dict, split: dict, cached: dict[str, tuple[str, np.ndarray]]
     class_checks.check_validation(split, cached, mapping, by_id)
 
 
-def _split_jobs(
-    folder: Path,
-    name: str,
-    members: list[dict],
-    settings: PreprocessSettings,
-    channels: int,
-    mapping: MaskMapping,
-    meta: dict,
-) -> list[tuple]:
+def _split_jobs(folder: Path, name: str, members: list[dict], settings: PreprocessSettings,
+                channels: int, mapping: MaskMapping, meta: dict) -> list[tuple]:
     """Create split `name`'s empty cache files; one job per pair to fill its place in them."""
     sizes = [settings.cached_size(tuple(p["size"])) for p in members]  # (w, h)
     if settings.mode == "native":

@@ -21,6 +21,11 @@ def make_folder(folder: str | os.PathLike) -> None:
     """mkdir -p, naming a link to a missing folder on the way (an unmounted drive), where
     mkdir said only '[Errno 17] File exists'."""
     folder = Path(folder)
+    if folder.is_dir():  # the usual case, one stat: every temporary file's folder comes here
+        return
+    top = folder  # the first missing folder, for the log line
+    while not top.parent.exists() and top.parent != top:
+        top = top.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
@@ -30,6 +35,8 @@ def make_folder(folder: str | os.PathLike) -> None:
                                         "exist: make (or mount) that folder, or write "
                                         "elsewhere") from None
         raise
+    # A mistyped path (`--onnx /data/exprot/m.onnx`) is seen, not made without a word
+    log.info("%s did not exist: made it%s", folder, f" (from {top} down)" * (top != folder))
 
 
 def _fresh_beside(path: str | os.PathLike, create: Callable[[Path], None]) -> Path:
@@ -288,19 +295,6 @@ def _probe(start: Path, named: str, folder: Path) -> None:
     except OSError as err:
         raise PermissionError(f"{named}: cannot write there ({err.strerror} in {where}); "
                               "name a folder you may write to") from err
-    say_new_folder(folder)
-
-
-def say_new_folder(folder: str | os.PathLike) -> None:
-    """Log that `folder` is to be made, and from which missing folder down, as mkdir -p makes
-    it: a mistyped path (`--onnx /data/exprot/m.onnx`) is seen, not made without a word."""
-    folder = Path(folder)
-    if folder.exists() or folder.is_symlink():
-        return
-    top = folder
-    while not top.parent.exists() and top.parent != top:
-        top = top.parent
-    log.info("%s does not exist: making it%s", folder, f" (from {top} down)" * (top != folder))
 
 
 def first_not_utf8(raw: bytes) -> tuple[int, int] | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from unet.common.fileio import say_new_folder, temp_beside
+from unet.common.fileio import temp_beside
 
 
 def check_outputs(files: list[Path], out_dir: Path) -> None:
@@ -54,7 +54,6 @@ def check_writable(out_dir: Path) -> None:
         raise PermissionError(f"cannot write the masks into {out_dir}: {err.strerror} in "
                               f"{where}; name a folder you may write to (unet predict -o, or "
                               "the rule's results/ folder)") from err
-    say_new_folder(out_dir)
 
 
 def _nearest(out_dir: Path) -> Path:

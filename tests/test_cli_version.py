@@ -40,3 +40,18 @@ def test_version_says_what_is_missing_and_which_gpu(capsys, monkeypatch):
         main(["--version"])
     out = capsys.readouterr().out
     assert "pydensecrf not installed" in out and "device cuda (NVIDIA H100, 2 GPUs" in out, out
+
+
+def test_each_sub_command_s_help_says_what_it_does_and_needs(capsys):
+    # `unet export --help` printed only its usage and options: no word of what it writes, nor
+    # of the [onnx] extra it needs; the top help gave no exit codes for scripts to test
+    from unet.cli import parser
+
+    ap = parser()
+    subs = next(a for a in ap._actions if a.choices and "predict" in a.choices).choices
+    summaries = {a.dest: a.help for a in ap._subparsers._group_actions[0]._choices_actions}
+    for name, sub in subs.items():
+        assert summaries[name] in sub.format_help(), name
+    assert "pip install -e '.[onnx]'" in subs["export"].format_help()
+    top = ap.format_help()
+    assert all(f"{code}:" in " ".join(top.split()) for code in ("0", "1", "2", "130")), top

@@ -183,7 +183,19 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
                         "file stem (e.g. test/mask/{id}_mask.gif): class 0 outside it, as for "
                         "a model trained with dataset roi, which never learnt there")
     _rle_arguments(p)
-    p.set_defaults(run=_predict)
+
+
+EXIT_CODES = ("exit status: 0: done; 1: a failure mid-run (a full disk, a lost mount), or a bug "
+              "(with its traceback); 2: bad arguments or input (one line naming the file and "
+              "the fix); 130: interrupted (Ctrl-C: what was written is whole); 141: the reader "
+              "of the output went away")
+
+
+def _command(sub, name: str, summary: str, run, more: str = "") -> argparse.ArgumentParser:
+    """Sub-command `name`: its summary in `unet --help` and atop its own --help (with `more`)."""
+    p = sub.add_parser(name, help=summary, description=summary + more, epilog=EXIT_CODES)
+    p.set_defaults(run=run)
+    return p
 
 
 class _Version(argparse.Action):
@@ -198,28 +210,31 @@ class _Version(argparse.Action):
 
 def parser() -> argparse.ArgumentParser:
     """The command line: predict, info, export, unstack and stack sub-commands."""
-    ap = argparse.ArgumentParser(prog="unet", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="unet", description=__doc__.split("\n")[0],
+                                 epilog=EXIT_CODES)
     ap.add_argument("--version", action=_Version, nargs=0,
                     help="the versions of unet-pipeline, Python, torch and pydensecrf, and the "
                          "device --device auto picks: one line for a bug report")
     sub = ap.add_subparsers(dest="command", required=True)
-    _predict_arguments(sub.add_parser("predict", help="masks for new images, at their own size"))
-    i = sub.add_parser("info", help="architecture, classes, training data and scores")
+    _predict_arguments(_command(sub, "predict", "masks for new images, at their own size",
+                                _predict))
+    i = _command(sub, "info", "architecture, classes, training data and scores", _info)
     i.add_argument("model", type=_path,
                    help="model.pt, or an experiment's folder (each fold's model)")
-    i.set_defaults(run=_info)
-    e = sub.add_parser("export", help="export to ONNX (dynamic batch, height and width)")
+    e = _command(sub, "export", "export to ONNX (dynamic batch, height and width)", _export,
+                 ": input image (B, C, H, W) float in [0, 1], output logits, the class values "
+                 "in its metadata. Needs the onnx extra: pip install -e '.[onnx]'")
     e.add_argument("model", type=_path,
                    help="model.pt, or an experiment's folder: its model, or its "
                         "cross-validation folds' models as one ensemble graph")
     e.add_argument("--onnx", required=True, type=_path, help="output .onnx file")
-    e.set_defaults(run=_export)
-    u = sub.add_parser("unstack", help="split a multi-page TIFF into one PNG per page")
+    u = _command(sub, "unstack", "split a multi-page TIFF into one PNG per page", _unstack,
+                 ", its values and bit depth unchanged")
     u.add_argument("stack", type=_path, help="multi-page file, e.g. ISBI 2012's train-volume.tif")
     u.add_argument("folder", type=_path,
                    help="folder for 0.png, 1.png, ... (zero-padded); never overwritten")
-    u.set_defaults(run=_unstack)
-    s = sub.add_parser("stack", help="stack bands kept a file each into multi-band TIFFs")
+    s = _command(sub, "stack", "stack bands kept a file each into multi-band TIFFs", _stack,
+                 ", one per image, for a model trained on multi-band images")
     s.add_argument("folder", type=_path, help="folder of each image's first band, e.g. test_red/")
     s.add_argument("bands", nargs="+", metavar="TEMPLATE", type=_path,
                    help="each further band's file, a path with {id} for the image's id, in "
@@ -228,7 +243,6 @@ def parser() -> argparse.ArgumentParser:
                    help="folder for <id>.tif, one per image; never overwritten")
     s.add_argument("--prefix", default="", help="before the id in the folder's file names")
     s.add_argument("--suffix", default="", help="after the id in the folder's file names")
-    s.set_defaults(run=_stack)
     return ap
 
 

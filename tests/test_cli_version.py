@@ -55,3 +55,20 @@ def test_each_sub_command_s_help_says_what_it_does_and_needs(capsys):
     assert "pip install -e '.[onnx]'" in subs["export"].format_help()
     top = ap.format_help()
     assert all(f"{code}:" in " ".join(top.split()) for code in ("0", "1", "2", "130")), top
+
+
+def test_a_closed_pipe_ends_version_quietly():
+    # `unet --version | head -0` (a reader gone before the line was written) ended in a
+    # BrokenPipeError traceback from inside argparse, exit 1, as for a bug
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written
+    proc = subprocess.run([sys.executable, "-m", "unet.cli", "--version"], stdout=write,
+                          stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
+    os.close(write)
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+    assert proc.returncode == 141  # as `unet info MODEL | head -1` ends

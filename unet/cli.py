@@ -246,6 +246,13 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _closed_pipe() -> int:
+    """The reader left (`unet info MODEL | head -1`): end quietly, as a tool that SIGPIPE ends;
+    stdout goes to devnull so the exit's own flush cannot fail again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 128 + 13  # 141: killed by SIGPIPE, as the shell reports it
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `unet` command."""
     try:  # reading --device imports torch (seconds): a Ctrl-C then is one line too
@@ -253,16 +260,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nunet: interrupted; nothing was written", file=sys.stderr)
         return 128 + 2
+    except BrokenPipeError:  # --help or --version to a reader that left
+        return _closed_pipe()
     setup_logging()
     try:
         code = args.run(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return code
     except BrokenPipeError:
-        # The reader left (`unet info MODEL | head -1`): end quietly, as a tool that SIGPIPE
-        # ends; stdout goes to devnull so the exit's own flush cannot fail again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 128 + 13  # 141: killed by SIGPIPE, as the shell reports it
+        return _closed_pipe()
     except Exception as err:
         # bad input (logs.input_error): one line; a bug (numpy's ValueError) keeps its traceback
         if not input_error(err):

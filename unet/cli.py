@@ -71,9 +71,11 @@ def _predict(args: argparse.Namespace) -> int:
 
     settings = PredictSettings(tta=args.tta, device=args.device, overlap=args.overlap,
                                batch_size=args.batch_size)
-    if (args.rle_objects or args.rle_columns or args.rle_id != "name") and not args.rle:
-        raise ValueError("--rle-objects, --rle-columns and --rle-id shape the rows of --rle: "
-                         "give --rle FILE.csv too")
+    given = [f for f, v in (("--rle-order", args.rle_order), ("--rle-objects", args.rle_objects),
+                            ("--rle-columns", args.rle_columns), ("--rle-id", args.rle_id)) if v]
+    if given and not args.rle:  # a default given on purpose too: no CSV would come
+        raise ValueError(f"{' and '.join(given)} {'shape' if len(given) > 1 else 'shapes'} the "
+                         "rows of --rle: give --rle FILE.csv too, or leave them out")
     models, stat = named_models(args.model), None
     if args.rle:
         from unet.common.labels import mapping_from_meta
@@ -94,8 +96,8 @@ def _predict(args: argparse.Namespace) -> int:
         from unet.dataset.rle_submission import write_submission
 
         masks = [(f.name, Path(args.out) / f"{f.stem}.png") for f in files]
-        rows = write_submission(masks, mapping, Path(args.rle), args.rle_order, args.rle_objects,
-                                args.rle_columns, args.rle_id == "stem")
+        rows = write_submission(masks, mapping, Path(args.rle), args.rle_order or "columns",
+                                args.rle_objects, args.rle_columns, args.rle_id == "stem")
         print(f"{rows} run-length rows written to {args.rle}")
     return 0
 
@@ -141,17 +143,18 @@ def _rle_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rle", metavar="CSV", type=_path,
                    help="also write the masks as run-length encodings, Kaggle-style: ImageId, "
                         "EncodedPixels (and ClassId for more than one scored class)")
-    p.add_argument("--rle-order", choices=("columns", "rows"), default="columns",
-                   help="count pixels down each column first (Kaggle's usual) or along rows")
+    p.add_argument("--rle-order", choices=("columns", "rows"),
+                   help="count pixels down each column first (default: Kaggle's usual) or "
+                        "along rows")
     p.add_argument("--rle-objects", action="store_true",
                    help="a row per connected object, not per image and class (Airbus' ships)")
     p.add_argument("--rle-columns", type=_names, metavar="NAMES",
                    help="the CSV's column names, comma-separated: image and encoding (e.g. "
                         "id,rle_mask for TGS Salt), with the class between them for models of "
                         "several scored classes")
-    p.add_argument("--rle-id", choices=("name", "stem"), default="name",
-                   help="write each image's file name (Carvana, Airbus) or its stem, without "
-                        "the extension (TGS Salt, HuBMAP)")
+    p.add_argument("--rle-id", choices=("name", "stem"),
+                   help="write each image's file name (default: Carvana, Airbus) or its stem, "
+                        "without the extension (TGS Salt, HuBMAP)")
 
 
 def _predict_arguments(p: argparse.ArgumentParser) -> None:

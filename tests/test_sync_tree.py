@@ -7,7 +7,7 @@ import errno
 import os
 import threading
 
-from unet.common.fileio import sync_tree
+from unet.common.durable import sync_tree
 
 
 def _synced(monkeypatch) -> list[str]:

@@ -10,9 +10,11 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from unet.common.durable import _sync, _sync_folder
 
 log = logging.getLogger(__name__)
 
@@ -91,64 +93,6 @@ def atomic_path(path: str | os.PathLike, durable: bool = False) -> Iterator[Path
             _sync_folder(Path(path).parent)
     finally:
         tmp_path.unlink(missing_ok=True)
-
-
-def _sync(path: Path) -> None:
-    """fsync a file or a folder (a folder's fsync makes the renames in it survive a power cut)."""
-    # a file opened for writing: Windows' fsync (FlushFileBuffers) refuses a read-only handle
-    fd = os.open(path, os.O_RDONLY if path.is_dir() else os.O_WRONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _sync_folder(folder: Path) -> None:
-    """fsync a folder, so the renames in it survive a power cut; Windows cannot open one."""
-    with contextlib.suppress(OSError):
-        _sync(folder)
-
-
-def _sync_kept(path: Path) -> None:
-    """_sync a file of the folder, one this user may not write too (a colleague's mask in a
-    shared -o folder, one made read-only): POSIX fsyncs a read-only handle, Windows cannot."""
-    try:
-        _sync(path)
-    except PermissionError:
-        with contextlib.suppress(OSError):
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-
-
-def sync_tree(folder: str | os.PathLike) -> None:
-    """fsync every file under `folder`, then each folder from the deepest up: the end of a step
-    whose output is a folder of files written atomically but not synced one by one (a rerun
-    trusts the whole folder once the job ended); batched, it costs half a sync per file."""
-    folder = Path(folder)
-    dirs = [folder]
-    for path in sorted(folder.rglob("*")):
-        if path.is_symlink():
-            continue
-        if path.is_dir():
-            dirs.append(path)
-        elif path.is_file():  # a FIFO's open for writing waits for a reader: the step hung
-            _sync_kept(path)
-    for path in sorted(dirs, key=lambda d: len(d.parts), reverse=True):
-        _sync_folder(path)
-
-
-def sync_files(folder: str | os.PathLike, names: Iterable[str]) -> None:
-    """fsync the files `names` in `folder` that exist, then the folder: the end of a step that
-    wrote them into a folder of others' files (unet predict -o), which are left alone."""
-    folder = Path(folder)
-    for name in names:
-        path = folder / name
-        if path.is_file() and not path.is_symlink():
-            _sync_kept(path)
-    _sync_folder(folder)
 
 
 def drop_scratch(*paths: str | os.PathLike) -> None:

@@ -6,7 +6,8 @@ import logging
 import os
 from pathlib import Path
 
-from unet.common.fileio import read_json, sync_tree
+from unet.common.durable import sync_tree
+from unet.common.fileio import read_json
 from unet.common.georef import georef_masks
 from unet.common.labels import mapping_from_meta
 from unet.common.probs import probs_path

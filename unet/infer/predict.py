@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 from unet.cache.reader import cached_shapes, load_split
-from unet.common.fileio import read_json, sync_tree
+from unet.common.durable import sync_tree
+from unet.common.fileio import read_json
 from unet.common.georef import georef_masks
 from unet.common.labels import mapping_from_meta
 from unet.common.logs import progress

@@ -10,13 +10,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from unet.cache.preprocess import resize_image
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import raise_all
 from unet.common.bands import read_bands, resize_bands
-from unet.common.fileio import drop_scratch, sync_files
+from unet.common.durable import sync_files
+from unet.common.fileio import drop_scratch
 from unet.common.georef import SIDECAR, may_be_tiff, write_georef
 from unet.common.imageio import IMAGE_FIX, ImageReadError, image_header, open_image
 from unet.common.labels import MaskMapping, mapping_from_meta
@@ -25,6 +25,7 @@ from unet.dataset.layout import IMAGE_EXTENSIONS, files_with, visible_files
 from unet.dataset.names import listing, system_file
 from unet.dataset.per_id import images_in, names_one
 from unet.infer.batches import Prepare, predict_batches
+from unet.infer.extensions import extension_fix, other_images
 from unet.infer.forward import PredictSettings, load_ensemble, tta_flips, window_for
 from unet.infer.input_checks import (
     as_new_image,
@@ -57,37 +58,21 @@ def list_images(
     if images and down:
         log.warning("%s: only the folder's own images are predicted, and %s: not predicted "
                     "(move them up, or predict each subfolder)", folder, down)
-    others = _other_images(folder, extensions)
+    others = other_images(folder, extensions)
     if images and others:
         log.warning("%s: %s not predicted: %s", folder, listing(others),
-                    _extension_fix(folder, others, extensions, cli))
+                    extension_fix(folder, others, extensions, cli))
     if not images:
         files = [p for p in visible_files(folder, recursive=False) if not system_file(p)]
         held = Counter(p.suffix.lower() or "no extension" for p in files)
         raise FileNotFoundError(
             f"no images ({', '.join(extensions)}) in {folder}"
             + (f"; it holds {', '.join(f'{e}: {n}' for e, n in sorted(held.items()))}: "
-               + _extension_fix(folder, others or files, extensions, cli) if held else "")
+               + extension_fix(folder, others or files, extensions, cli) if held else "")
             + (f"; only its own files are read, and {down}: move them up, or predict each "
                "subfolder" if down else "")
         )
     return images
-
-
-def _extension_fix(folder: Path, names: Sequence, extensions: Sequence[str], cli: bool) -> str:
-    """The fix for files of other extensions: for `unet predict`, which has no key, a pattern."""
-    listed = ", ".join(extensions)
-    return (f"`unet predict` reads a folder's {listed} files: name others, e.g. '{folder}/*"
-            f"{Path(names[0]).suffix}'" if cli else f"dataset.<source>.image_extensions ({listed}) "
-            "lacks their extension: add it there, or name the files to `unet predict`")
-
-
-def _other_images(folder: Path, extensions: Sequence[str]) -> list[str]:
-    """Names of the files in `folder` of an image format PIL reads (WebP, JPEG 2000, PPM, ...)
-    whose extension is not among `extensions`: passed over, as a text file is."""
-    listed = {e.lower() for e in extensions}
-    known = set(Image.registered_extensions()) - listed
-    return [p.name for p in visible_files(folder, recursive=False) if p.suffix.lower() in known]
 
 
 def _images_below(folder: Path, extensions: Sequence[str], roi: str | None,

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from unet.common.fileio import atomic_path, read_json, sync_tree, write_json
+from unet.common.durable import sync_tree
+from unet.common.fileio import atomic_path, read_json, write_json
 from unet.common.georef import georef_masks
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.layout import method_dirs

@@ -1,5 +1,6 @@
-"""ImageJ hyperstacks (a microscope's z-stack, or channels such as nucleus and membrane saved as
-pages): refused with the fix for what their pages are, not as a stack of images to unstack."""
+"""ImageJ hyperstacks (a microscope's z-stack, or a time-lapse): refused with the fix for what
+their pages are, not as a stack of images to unstack. Channels alone (nucleus and membrane saved
+as pages) are one image's bands: test_hyperstack_bands.py."""
 
 from __future__ import annotations
 
@@ -29,12 +30,14 @@ def test_a_z_stack_names_its_slices_and_the_plane_to_save(tmp_path, read):
 
 
 @pytest.mark.parametrize("read", READERS)
-def test_channels_saved_as_pages_name_band_files(tmp_path, read):
-    _imagej(tmp_path / "cell.tif", "CYX", 2)
+def test_a_z_stack_of_channels_names_the_slice_and_keeps_the_channels(tmp_path, read):
+    # channels alone read as bands (test_hyperstack_bands.py); beside z-slices, still refused
+    pages = np.zeros((3, 2, 6, 9), np.uint16)
+    tifffile.imwrite(tmp_path / "cell.tif", pages, imagej=True, metadata={"axes": "ZCYX"})
     with pytest.raises(ImageReadError) as err:
         read(tmp_path / "cell.tif")
     text = str(err.value)
-    assert "2 channels" in text and "dataset.local.band_files" in text and "unet stack" in text
+    assert "z-stack of 3 slices" in text and "2 channels together" in text
     assert "pair by name" not in text  # each channel is not an image of its own
 
 

@@ -13,8 +13,15 @@ import numpy as np
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import kept, raise_all
 from unet.common.bands import bands_dtype, raw_bands
-from unet.common.decoders import is_tiff, pil_reads_faithfully, read_wide, value_range, wide_header
-from unet.common.imageio import GREY16, ImageReadError, image_header, open_image
+from unet.common.decoders import (
+    band_count,
+    is_tiff,
+    pil_reads_faithfully,
+    read_wide,
+    value_range,
+    wide_header,
+)
+from unet.common.imageio import BANDS, GREY16, ImageReadError, image_header, open_image
 from unet.common.parallel import parallel_map
 
 
@@ -25,6 +32,8 @@ def training_range(
     wider than 8 bits or `preprocess.intensity` is `image`."""
     if settings.intensity == "image":
         return None
+    # a hyperstack of 3 channels is read as bands, though its model has 3 as a colour one has
+    multi = multi or bool(images and band_count(images[0]))  # one count in a data set
     jobs = [(path, multi, settings.intensity_top) for path in images]
     found = list(parallel_map(_kept_range, jobs, processes, "intensity range"))
     # every image that cannot be read, at once: stopping at the first meant a rerun per file
@@ -121,9 +130,9 @@ def wider_than_8_bits(path: str | os.PathLike, multi: bool = False,
                       mode: str | None = None) -> bool:
     """Whether an image holds samples wider than 8 bits (16-bit, 32-bit or float grey, colour
     or bands), from its header; `mode`: its image_header mode, where read already."""
-    if multi:
+    mode = None if multi else mode or image_header(path)[0]
+    if multi or mode == BANDS:  # BANDS: a hyperstack of 3 channels beside a colour model
         return bands_dtype(path) != np.uint8
-    mode = mode or image_header(path)[0]
     return mode.startswith(("I", "F")) or (mode == "RGB" and _wide_colour(path))
 
 

@@ -61,7 +61,7 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None]) 
     wide images scaled by the data set's intensity range `span` (None: each by its own)."""
     pair, size, channels, mapping, span = job
     full = tuple(pair["size"])  # (w, h) from the manifest: the draft decode may shrink it
-    multi = channels not in (1, 3)  # a multi-band TIFF: every band, read by tifffile
+    multi = channels not in (1, 3) or band_count(pair["image"]) > 0  # 3-channel hyperstacks too
     image = (read_bands(pair["image"], span) if multi
              else open_image(pair["image"], draft_to=size, nodata=True, span=span))
     try:

@@ -13,7 +13,7 @@ import numpy as np
 import tifffile
 from PIL import Image, UnidentifiedImageError
 
-from unet.common.pages import pages_message
+from unet.common.pages import channel_pages, pages_message
 
 ROTATED = (5, 6, 7, 8)  # EXIF/TIFF orientations that swap width and height
 TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # little/big-endian TIFF and BigTIFF
@@ -40,14 +40,18 @@ def layout_of(tif: tifffile.TiffFile) -> tuple[int, bool]:
 
 
 def band_count(path: str | os.PathLike) -> int:
-    """The bands a multi-band TIFF gives the model (2, or more than 3, alpha left out); 0 for
-    every other file, read as grey or colour (a damaged or multi-page file is named there)."""
+    """The bands a multi-band TIFF gives the model (2, or more than 3, alpha left out; every
+    channel of an ImageJ/OME hyperstack of channels, 3 too: they are no red, green and blue);
+    0 for every other file, read as grey or colour (a damaged or multi-page file is named
+    there)."""
     if not is_tiff(path):
         return 0
     try:
         with tifffile.TiffFile(path) as tif:
-            if len(tif.pages) > 1 or tif.pages[0].photometric == tifffile.PHOTOMETRIC.SEPARATED:
-                return 0  # a stack (named as one), or CMYK: a colour image
+            if tif.pages[0].photometric == tifffile.PHOTOMETRIC.SEPARATED:
+                return 0  # CMYK: a colour image
+            if len(tif.pages) > 1:
+                return channel_pages(tif)  # else a stack, or z-slices: named as such
             samples, alpha = layout_of(tif)
     except _DAMAGED:
         return 0

@@ -275,7 +275,8 @@ def image_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
     if unidentified_tiff(path):
         return _tiff_header(path)
     with opened_image(path, header_only=True) as im:
-        if im.format == "TIFF" and pil_misreads(im):  # decoded by tifffile: its header too
+        # decoded by tifffile: its header too; so a hyperstack of channels (read as bands)
+        if im.format == "TIFF" and (pil_misreads(im) or im.n_frames > 1 and band_count(path)):
             return _tiff_header(path)
         if im.format != "GIF":  # a GIF counts its frames by decoding them: open_image does
             _one_page(im, path)

@@ -1,6 +1,7 @@
 """Why a file of several pages is refused, and the fix that fits what its pages are: images of
 a stack (ISBI 2012's sections, a time-lapse's frames), a resolution pyramid's levels, or an
-ImageJ hyperstack's z-slices and channels, which are parts of one image."""
+ImageJ hyperstack's z-slices, which are parts of one image. A hyperstack of channels alone
+(CYX) is one image of that many bands (channel_pages); it is refused only as a mask."""
 
 from __future__ import annotations
 
@@ -41,6 +42,17 @@ def pages_message(path: str | os.PathLike, sizes: list[tuple[int, int]], kind: s
     )
 
 
+def channel_pages(tif: tifffile.TiffFile) -> int:
+    """The channels of an ImageJ or OME hyperstack whose pages are one 2D image's channels
+    alone (axes CYX, each page one sample: no z-slices, time frames or colour beside them),
+    which bands.py reads as (H, W, C); 0 for any other file."""
+    if not (tif.is_imagej or tif.is_ome) or len(tif.series) != 1 or len(tif.pages) < 2:
+        return 0
+    series = tif.series[0]
+    axes = {a: n for a, n in zip(series.axes, series.shape, strict=True) if n > 1}
+    return axes["C"] if set(axes) - {"Y", "X"} == {"C"} else 0
+
+
 def page_axes(path: str | os.PathLike) -> dict[str, int]:
     """The axes beyond Y and X (and samples) that a TIFF's pages run along, with their lengths,
     from its ImageJ or OME metadata ({} where none names them, or the file is unreadable)."""
@@ -57,9 +69,14 @@ def page_axes(path: str | os.PathLike) -> dict[str, int]:
 
 def hyperstack_message(path: str | os.PathLike, axes: dict[str, int]) -> str:
     """The fix for a hyperstack of z-slices or channels (`axes`: page_axes): one 2D image of
-    the slice or projection the mask was drawn on, its channels as band files."""
+    the slice or projection the mask was drawn on, its channels kept as pages (read as bands);
+    channels alone (read as bands where an image is read) are refused as a mask."""
     shown = ", ".join(NAMES[a].format(n) for a, n in axes.items())
     what = f"an ImageJ/OME hyperstack ({shown}) whose pages are parts of one image"
+    if set(axes) == {"C"}:
+        return (f"{path} holds {what}: it is read as an image of {axes['C']} bands, but a mask "
+                "is one grey or colour image: save the mask as a 2D file of its own (Fiji: "
+                "Image > Type > 8-bit, then File > Save As > PNG)")
     fixes = []
     if "T" in axes:
         fixes.append("save each time frame as a file of its own")
@@ -69,9 +86,7 @@ def hyperstack_message(path: str | os.PathLike, axes: dict[str, int]) -> str:
                      "a 2D file: "
                      "`unet unstack` would make each slice an image, each needing a mask")
     if "C" in axes:
-        fixes.append(f"save its {axes['C']} channels as a file each (Fiji: Image > Color > "
-                     "Split Channels): the first as the image and the others named in "
-                     "dataset.local.band_files, so the model gets every channel as an input "
-                     "(`unet stack` joins new images' channel files for `unet predict`), or "
-                     "keep one channel alone")
+        fixes.append(f"keep its {axes['C']} channels together (Fiji: Image > Duplicate... "
+                     "with every channel and one slice and frame): a hyperstack of channels "
+                     "alone is read as one image of that many bands, each an input channel")
     return f"{path} holds {what}; the pipeline segments one 2D image per file: " + "; ".join(fixes)

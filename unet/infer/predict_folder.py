@@ -14,7 +14,7 @@ import numpy as np
 from unet.cache.preprocess import resize_image
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import raise_all
-from unet.common.bands import read_bands, resize_bands
+from unet.common.bands import band_count, read_bands, resize_bands
 from unet.common.durable import sync_files
 from unet.common.fileio import drop_scratch
 from unet.common.georef import SIDECAR, may_be_tiff, write_georef
@@ -102,7 +102,7 @@ def _model_input(path: Path, ckpt: dict, channels: int, full: tuple[int, int] | 
     uint8, and its own (W, H) (`full`, when its header was read already). A multi-band model
     reads every band of a multi-band TIFF."""
     span = ckpt.get("intensity_range")  # the training images' range (older models: none)
-    if channels not in (1, 3):
+    if channels not in (1, 3) or band_count(path):  # a hyperstack of 3 channels too
         bands = read_bands(path, span)
         full = (bands.shape[1], bands.shape[0])
         return resize_bands(bands, model_input_size(ckpt, full)), full

@@ -1,0 +1,96 @@
+"""ImageJ and OME hyperstacks of channels alone (axes CYX: nucleus and membrane saved as pages)
+read as one image of that many bands, as Cellpose and nnU-Net read them; they were refused with
+advice to split the channels into files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from tests.test_value_spaces import H, W, _disc, _preprocess, _train_and_predict, _write_split
+from unet.cache.settings import PreprocessSettings
+from unet.common.bands import band_count, crf_image, read_bands, view_image
+from unet.common.imageio import ImageReadError, image_header, image_size
+from unet.common.maskio import read_mask
+
+
+def _save(path, pages: np.ndarray, kind: str = "imagej", axes: str = "CYX"):
+    """`pages` (C, H, W) as an ImageJ hyperstack or an OME-TIFF: a page per channel."""
+    meta = {"axes": axes}
+    tifffile.imwrite(path, pages, **({"imagej": True} if kind == "imagej" else {"ome": True}),
+                     metadata=meta)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["imagej", "ome"])
+@pytest.mark.parametrize("channels", [2, 3, 4])
+def test_a_hyperstack_of_channels_reads_as_its_bands(tmp_path, kind, channels):
+    pages = np.zeros((channels, 6, 9), np.uint16)
+    pages[0], pages[-1, 2, 3] = 1000, 4000  # the last channel brightest: one range for all
+    path = _save(tmp_path / "cell.tif", pages, kind)
+    assert band_count(path) == channels
+    assert image_size(path) == (9, 6) and image_header(path)[0] == "bands"
+    bands = read_bands(path)
+    assert bands.shape == (6, 9, channels) and bands[0, 0, 0] == 64 and bands[2, 3, -1] == 255
+    assert np.array_equal(crf_image(path), bands)
+    assert view_image(path).shape == (6, 9, 3 if channels >= 3 else 1)
+
+
+def test_z_slices_or_time_frames_beside_channels_keep_their_refusal(tmp_path):
+    path = _save(tmp_path / "zc.tif", np.zeros((3, 2, 6, 9), np.uint16), axes="ZCYX")
+    assert band_count(path) == 0
+    with pytest.raises(ImageReadError, match=r"zc\.tif .*z-stack of 3 slices.*Z Project"):
+        image_size(path)
+    path = _save(tmp_path / "tc.tif", np.zeros((4, 2, 6, 9), np.uint16), "ome", axes="TCYX")
+    with pytest.raises(ImageReadError, match=r"tc\.tif .*4 time frames"):
+        crf_image(path)
+
+
+def test_a_hyperstack_given_as_a_mask_is_refused_naming_it(tmp_path):
+    path = _save(tmp_path / "m.tif", np.zeros((2, 6, 9), np.uint8))
+    with pytest.raises(ImageReadError, match=r"m\.tif .*2 channels.*a mask is one grey or colour"):
+        read_mask(path)
+
+
+def _cells(root, channels: int, n: int = 8) -> None:
+    """16-bit hyperstacks whose discs only the last channel (the membrane) shows."""
+    rng = np.random.default_rng(0)
+    pairs = []
+    for i in range(n):
+        disc = _disc(i) > 0.5
+        pages = rng.integers(900, 1100, (channels, H, W)).astype(np.uint16)
+        pages[-1][disc] = 3000
+        path = _save(root / f"img{i}.tif", pages, "imagej" if i % 2 else "ome")
+        Image.fromarray(disc.astype(np.uint8) * 255).save(root / f"msk{i}.png")
+        pairs.append({"id": f"p{i}", "image": str(path), "mask": str(root / f"msk{i}.png"),
+                      "size": [W, H]})
+    _write_split(root, pairs)
+
+
+@pytest.mark.parametrize("channels", [2, 3])
+def test_a_hyperstack_data_set_trains_and_predicts_on_every_channel(tmp_path, channels):
+    from unet.cache.reader import load_split
+    from unet.infer.predict import PredictSettings
+    from unet.infer.predict_folder import predict_files
+
+    _cells(tmp_path, channels)
+    meta = _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    assert meta["in_channels"] == channels and meta["intensity_range"] == [0.0, 3000.0]
+    images = load_split(tmp_path / "cache", "train")[0]
+    assert images.shape[1:] == (H, W, channels) and images[..., -1].max() == 255
+    assert images[..., 0].max() <= 100  # scaled by the data set's range, not its own
+    masks = _train_and_predict(tmp_path)
+    new = [tmp_path / "img6.tif", tmp_path / "img7.tif"]
+    out = tmp_path / "new"
+    assert predict_files([tmp_path / "model.pt"], new, out, PredictSettings(device="cpu")) == 2
+    assert np.array_equal(np.asarray(Image.open(out / "img6.png")),
+                          np.asarray(Image.open(masks / "p6.png")))
+
+
+def test_hyperstacks_of_other_channel_counts_are_refused_naming_them(tmp_path):
+    _cells(tmp_path, 2)
+    _save(tmp_path / "img3.tif", np.zeros((3, H, W), np.uint16))
+    with pytest.raises(ValueError, match=r"img0\.tif has 2 bands but .*img3\.tif has 3"):
+        _preprocess(tmp_path, PreprocessSettings(width=W, height=H))

@@ -10,7 +10,8 @@ from unet.deps import EXEMPT, module_files
 # imageio decodes through decoders (tifffile, imagecodecs): one unit wherever images are read
 IMAGEIO = {"common.imageio", "common.colour", "common.decoders", "common.maskio",
            "common.orientation", "common.pages", "common.pixels"}
-COMMON = {"common.fileio", "common.durable", *IMAGEIO, "common.labels", "common.parallel"}
+FILEIO = {"common.fileio", "common.durable"}  # fileio fsyncs through durable
+COMMON = {*FILEIO, *IMAGEIO, "common.labels", "common.parallel"}
 SETTINGS = {"common.schema"}  # settings dataclasses take their defaults from the schema
 # model.pretrained names the file timm reads from a tu-local-dir: folder as planning does: the
 # order lives in model.timm_files (tiny, changes only with timm), not in model.encoder_check
@@ -20,7 +21,7 @@ BANDS = {"common.bands"}  # multi-band TIFFs: wherever the model's input or a vi
 # adds its own (unet.dataset.sources), each layout kind its own (unet.dataset.layout_kinds:
 # rle, coco, class folders, band files, ...), so editing archive or COCO code reruns no
 # synthetic data set or folder of mask files.
-DOWNLOAD = {"common.fileio", "common.durable", *(IMAGEIO - {"common.maskio"}), "common.parallel", "dataset.download",
+DOWNLOAD = {*FILEIO, *(IMAGEIO - {"common.maskio"}), "common.parallel", "dataset.download",
             "common.bad_files", "dataset.layout", "dataset.layout_kinds", "dataset.names",
             "dataset.pairing", "dataset.precheck", "dataset.sources"} | SETTINGS
 FETCH = {"dataset.archives", "dataset.archive_kinds", "dataset.archive_links", "dataset.http_get",
@@ -31,7 +32,7 @@ SOURCES = {"synthetic": {"dataset.synthetic", "common.maskio"}, "local": set(), 
 # import shows up here, so a wider (or narrower) rerun is a decision, not an accident.
 RULES = {
     "download_dataset": (("dataset.download",), DOWNLOAD),
-    "split_dataset": (("dataset.split",), {"common.fileio", "common.durable", "dataset.split",
+    "split_dataset": (("dataset.split",), {*FILEIO, "dataset.split",
                                          "dataset.split_order", "dataset.split_checks"}),
     "preprocess": (
         ("cache.preprocess",),
@@ -46,7 +47,7 @@ RULES = {
     ),
     "train_unet": (
         ("train.train",),
-        {"cache.ragged", "cache.reader", "common.device", "common.fileio", "common.durable", *IMAGEIO,
+        {"cache.ragged", "cache.reader", "common.device", *FILEIO, *IMAGEIO,
          "common.argmax", "common.labels", "evaluate.metrics", "infer.tiles", "model.build",
          "model.checkpoint", "model.file_kinds",
          *PRETRAINED, "model.unet", "common.shapes", "train.augment", "train.patches",
@@ -59,7 +60,7 @@ RULES = {
     ),
     "predict_masks": (
         ("infer.predict",),
-        {"cache.ragged", "cache.reader", "common.device", "common.fileio", "common.durable", *IMAGEIO,
+        {"cache.ragged", "cache.reader", "common.device", *FILEIO, *IMAGEIO,
          "common.argmax", "common.labels", "common.probs", "common.roi", "infer.forward",
          "infer.predict", "model.trained",
          "infer.tiles", "infer.upsample", "infer.writer", "model.build", "model.checkpoint",
@@ -111,14 +112,14 @@ RULES = {
     ),
     "plot_results": (
         ("report.plot", "common.layout"),
-        {"common.fileio", "common.durable", *IMAGEIO, *BANDS, "common.labels", "common.layout", "common.roi",
+        {*FILEIO, *IMAGEIO, *BANDS, "common.labels", "common.layout", "common.roi",
          "report.charts", "report.figures", "report.plot", "train.history",
          "report.training", "report.cross_validation", "train.collapse"},
     ),
-    "compare_experiments": (("report.compare",), {"common.fileio", "common.durable", "report.compare"}),
+    "compare_experiments": (("report.compare",), {*FILEIO, "report.compare"}),
     "cross_validation": (
         ("report.cross_validation",),
-        {"common.fileio", "common.durable", "report.cross_validation", "train.history"},
+        {*FILEIO, "report.cross_validation", "train.history"},
     ),
 }
 

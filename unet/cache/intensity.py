@@ -6,6 +6,7 @@ it is."""
 
 from __future__ import annotations
 
+import logging
 import os
 
 import numpy as np
@@ -24,6 +25,8 @@ from unet.common.decoders import (
 from unet.common.imageio import BANDS, GREY16, ImageReadError, image_header, open_image
 from unet.common.parallel import parallel_map
 
+log = logging.getLogger(__name__)
+
 
 def training_range(
     images: list[str], multi: bool, settings: PreprocessSettings, processes: int
@@ -39,12 +42,45 @@ def training_range(
     # every image that cannot be read, at once: stopping at the first meant a rerun per file
     raise_all([(path, s) for path, s in zip(images, found, strict=True)
                if isinstance(s, ImageReadError)], "images cannot be read", "image(s)")
-    spans = {path: s for path, s in zip(images, found, strict=True) if s}
+    spans = {path: s[:2] for path, s in zip(images, found, strict=True) if s}
     if not spans:
         return None
     span = [min(lo for lo, _ in spans.values()), max(hi for _, hi in spans.values())]
     _refuse_dark_floats(spans, multi, span)
+    note = _outliers(spans, {path: s[2] for path, s in zip(images, found, strict=True) if s},
+                     span)
+    if note:
+        log.warning(note)
     return span
+
+
+# Each image's bulk: its 99.99th percentile, the top that preprocess.intensity_top: 99.99 gives
+BULK = 99.99
+# A range whose top is over this many times what the images' bulk reaches (from its low end)
+# squeezes every image into under a quarter of the 255 grey levels: a hot pixel, not data.
+SQUEEZE = 4
+
+
+def _outliers(spans: dict[str, tuple[float, float]], bulks: dict[str, float],
+              span: list[float]) -> str | None:
+    """A warning when the range's top is set by a handful of pixels far above every image's
+    bulk (a stuck pixel at 65535 in 12-bit fields), naming the images and the fix; else None."""
+    lo, hi = span
+    bulk = max(1.0, *bulks.values())  # the top at BULK, floored at 1 as value_range is
+    if hi <= 1 or (hi - lo) <= SQUEEZE * (bulk - lo):
+        return None  # the floor of 1 is no pixel's doing; or the bulk uses the range
+    culprits = sorted((p for p, (_, top) in spans.items() if top - lo > SQUEEZE * (bulk - lo)),
+                      key=lambda p: -spans[p][1])
+    named = ", ".join(f"{p} (up to {spans[p][1]:g})" for p in culprits[:3])
+    more = f" and {len(culprits) - 3} more" if len(culprits) > 3 else ""
+    levels = round((bulk - lo) * 255 / (hi - lo))
+    return (
+        f"the training images' intensity range, {lo:g} to {hi:g}, is set by a few pixels far "
+        f"above the rest (a stuck or hot pixel, a speck of debris?) in {named}{more}: 99.99 % "
+        f"of each image's pixels lie at or below {bulk:g}, so every image is cached in at most "
+        f"{levels} of 255 grey levels. Set preprocess.intensity_top: {BULK:g} to top the range "
+        "at each image's 99.99th percentile (brighter pixels clipped)"
+    )
 
 
 # Fewest grey levels the brightest float image may reach under the data set's range: floats
@@ -89,28 +125,48 @@ def _float_samples(path: str, multi: bool) -> bool:
         return False
 
 
-def _kept_range(job: tuple) -> tuple[float, float] | ImageReadError | None:
-    """_image_range, or the error of an image that cannot be read (returned, not raised)."""
+def _kept_range(job: tuple) -> tuple[float, float, float] | ImageReadError | None:
+    """(lo, hi, bulk) of one image (_image_range, and its _bulk), or the error of an image that
+    cannot be read (returned, not raised)."""
     try:
-        return _image_range(job)
+        arr = _wide_pixels(*job[:2])
     except ImageReadError as err:
         return kept(err)  # (its frames held the decoded image)
+    return None if arr is None else (*_topped(arr, job[2]), _bulk(arr))
 
 
 def _image_range(job: tuple) -> tuple[float, float] | None:
     """One image's value_range (its top the `top` percentile of its values), or None for an
-    8-bit one (never rescaled), which its header tells: decoding every 8-bit training image
-    cost more than caching it (draft decode)."""
+    8-bit one."""
     path, multi, top = (*job, 100.0)[:3]  # (path, multi[, top]): 100 = the highest value
+    arr = _wide_pixels(path, multi)
+    return None if arr is None else _topped(arr, top)
+
+
+def _wide_pixels(path: str, multi: bool) -> np.ndarray | None:
+    """One image's samples, or None for an 8-bit one (never rescaled), which its header tells:
+    decoding every 8-bit training image cost more than caching it (draft decode)."""
     if multi:
-        return None if bands_dtype(path) == np.uint8 else _topped(raw_bands(path), top)
+        return None if bands_dtype(path) == np.uint8 else raw_bands(path)
     mode = image_header(path)[0]
     if mode == "RGB" and _wide_colour(path):  # 16-bit colour: PIL holds no such mode
-        return _topped(read_wide(path), top)
+        return read_wide(path)
     if not mode.startswith(("I", "F")):  # 8-bit: 1, L, P, RGB, CMYK, ...
         return None
     im = open_image(path, nodata=True)
-    return _topped(np.asarray(im), top) if im.mode in (*GREY16, "F") else None
+    return np.asarray(im) if im.mode in (*GREY16, "F") else None
+
+
+# Most samples the bulk is estimated from: a percentile of a whole 4-megapixel image cost as
+# much as its decode, and its copy doubled a large slide's memory.
+BULK_SAMPLES = 1 << 20
+
+
+def _bulk(arr: np.ndarray) -> float:
+    """The BULK percentile of `arr`'s finite values, from every step-th row (a view) where it
+    holds more than BULK_SAMPLES values."""
+    step = -(-arr.size // BULK_SAMPLES) if arr.ndim > 1 else 1
+    return _topped(arr[::step], BULK)[1]
 
 
 def _topped(arr: np.ndarray, top: float) -> tuple[float, float]:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from unet.common.fileio import read_json, write_json
 from unet.report.training import training_verdict
 from unet.train import loop
 from unet.train.collapse import collapse_message, collapse_notes, pixel_counts
@@ -148,3 +150,58 @@ def test_many_classes_not_learnt_make_one_readable_sentence():
     assert len(text) < 1500, len(text)
     assert "class 149" in text or ", 149" in text  # each one still named
     assert "train.lr" in text
+
+
+@pytest.fixture
+def unseen(cache, tmp_path) -> Path:
+    """The collapse cache with its training rows recorded as holding no class 1 pixel, as a
+    split that put every image of a rare class into validation leaves them."""
+    copy = tmp_path / "unseen"
+    shutil.copytree(cache, copy)
+    meta = read_json(copy / "meta.json")
+    meta["splits"]["train"]["class_counts"][1] = 0
+    write_json(copy / "meta.json", meta)
+    return copy
+
+
+SPLIT = "no training image holds class 1"
+
+
+def test_a_class_no_training_image_holds_is_put_down_to_the_split(unseen, tmp_path,
+                                                                   monkeypatch, caplog):
+    # The log and the report said 'train longer (train.epochs), ...' of a class no training
+    # row held: no amount of training teaches it; the split (or the data) is the fix.
+    with caplog.at_level(logging.WARNING):
+        _train(unseen, tmp_path, monkeypatch, _nothing, epochs=6)
+    told = [r.getMessage() for r in caplog.records if "class 1" in r.getMessage()
+            and r.name == "unet.train.collapse"]
+    assert len(told) == 2, told  # the streak at epoch 5, then the kept model
+    for text in told + [training_verdict([tmp_path / "h.csv"], 1, read_json(unseen / "meta.json"))]:
+        assert SPLIT in text and "split.val_ids" in text and "masks.values" in text
+        assert "train.epochs" not in text and "train.lr" not in text
+
+
+def test_classes_training_held_keep_the_training_advice():
+    cm = np.zeros((3, 3), np.int64)
+    cm[:, 0] = [900, 50, 50]  # classes 1 and 2 predicted nowhere; the training rows held 2
+    text = collapse_message(pixel_counts(cm), 1, 4, held=[0, 2])
+    assert SPLIT in text and "class 2" in text and "train.epochs" in text
+    assert SPLIT not in collapse_message(pixel_counts(cm), 1, 4, held=None)  # unknown: as before
+
+
+def test_each_fold_is_judged_by_its_own_training_rows(tmp_path):
+    # fold k trains on the other folds: only fold 1's images hold class 1, so fold 1 never
+    # saw it (the split's doing), while fold 0 trained on it and did not learn it (training's)
+    from unet.train.collapse import count_columns
+    from unet.train.history import write_history
+
+    row = {"epoch": 3, "val_dice": 0.0, "val_loss": 0.5,
+           **count_columns(pixel_counts(np.array([[900, 0], [40, 0]])))}
+    for k in range(2):
+        write_history(tmp_path / f"h{k}.csv", [row])
+    meta = {"num_classes": 2, "splits": {"train": {"class_counts": [900, 40]}},
+            "fold_class_counts": [[900, 0], [900, 40]]}
+    text = training_verdict([tmp_path / "h0.csv", tmp_path / "h1.csv"], 1, meta)
+    zero, one = text.split("Training fold 1: ")
+    assert SPLIT not in zero and "train.epochs" in zero
+    assert SPLIT in one and "train.epochs" not in one

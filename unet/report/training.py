@@ -6,16 +6,19 @@ from __future__ import annotations
 import os
 
 from unet.report.cross_validation import best_epochs
-from unet.train.collapse import collapse_message, counts_from_row
+from unet.train.collapse import collapse_message, counts_from_row, held_classes
 
 
-def training_verdict(history_csvs: list[str | os.PathLike], first: int) -> str:
+def training_verdict(history_csvs: list[str | os.PathLike], first: int,
+                     meta: dict | None = None) -> str:
     """One sentence per run (fold) whose kept epoch has not learnt a scored class (`first` and
-    up); "" when every kept model learnt them, or the histories predate the pixel counts."""
+    up); "" when every kept model learnt them, or the histories predate the pixel counts.
+    `meta` (meta.json) tells which classes each run's training rows held, for the advice."""
     text = []
     for k, row in enumerate(best_epochs(history_csvs)):
-        message = collapse_message(counts_from_row(row), first, int(row["epoch"]))
+        fold = k if len(history_csvs) > 1 else None
+        held = held_classes(meta, fold) if meta is not None else None
+        message = collapse_message(counts_from_row(row), first, int(row["epoch"]), held)
         if message:
-            fold = f" fold {k}" if len(history_csvs) > 1 else ""
-            text.append(f"Training{fold}: {message}.")
+            text.append(f"Training{'' if fold is None else f' fold {fold}'}: {message}.")
     return " ".join(text)

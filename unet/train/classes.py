@@ -10,6 +10,7 @@ import numpy as np
 from unet.cache.reader import load_split
 from unet.common.labels import class_counts
 from unet.model import checkpoint
+from unet.train.collapse import recorded_counts
 from unet.train.dataset import Row
 
 
@@ -26,7 +27,7 @@ def trained_classes(
     `source` model file trained on: its weights learnt them. A source file without the record
     counts as having trained on every class. The counts come from `meta` (meta.json), where
     preprocess recorded them; an older cache's masks are read again."""
-    counts = _recorded_counts(meta, fold) if meta is not None else None
+    counts = recorded_counts(meta, fold) if meta is not None else None
     if counts is None:
         counts = _recount(cache_dir, rows, num_classes)
     seen = {k for k in range(num_classes) if counts[k]}
@@ -34,16 +35,6 @@ def trained_classes(
         theirs = checkpoint.load_model_file(source).get("trained_classes")
         seen |= set(range(num_classes) if theirs is None else theirs)
     return sorted(seen)
-
-
-def _recorded_counts(meta: dict, fold: int | None) -> np.ndarray | None:
-    """The training rows' pixel count per class as preprocess recorded it: the train split's,
-    or the folds' but `fold`; None for a cache written before they were recorded."""
-    if fold is None:
-        counts = meta["splits"]["train"].get("class_counts")
-        return None if counts is None else np.asarray(counts, np.int64)
-    others = [c for f, c in enumerate(meta.get("fold_class_counts") or []) if f != fold]
-    return np.sum(others, axis=0, dtype=np.int64) if others else None
 
 
 def _recount(cache_dir: str | os.PathLike, rows: list[Row], num_classes: int) -> np.ndarray:

@@ -14,6 +14,41 @@ ADVICE = ("train longer (train.epochs), give the objects more weight (train.dice
           "train.class_weights), train on patches centred on them (train.patch.size, "
           "train.patch.foreground), or lower train.lr (a rate too high also settles on one "
           "class)")
+# A class no training row holds is not learnt however long the training: the split left it out
+SPLIT_ADVICE = ("no training image holds {which}, so no training can teach {it} (preprocess "
+                "warned of {it}): move images of {it} into the training split (split.val_ids, "
+                "split.test_ids, split.seed; with split.folds, spread them over the folds), "
+                "add images of {it}, or merge {it} into another class (masks.values)")
+
+
+def advice(classes: list[int], held: list[int] | None) -> str:
+    """The fix for `classes` not learnt: the split's or the data's for those of them no
+    training row holds (`held`: the classes training rows hold; None: unknown), training's
+    for the rest."""
+    unseen = [c for c in classes if held is not None and c not in held]
+    if not unseen:
+        return ADVICE
+    which = f"class {unseen[0]}" if len(unseen) == 1 else "classes " + ", ".join(map(str, unseen))
+    split = SPLIT_ADVICE.format(which=which, it="it" if len(unseen) == 1 else "them")
+    return split if len(unseen) == len(classes) else f"{split}; for the others: {ADVICE}"
+
+
+def recorded_counts(meta: dict, fold: int | None) -> np.ndarray | None:
+    """The training rows' pixel count per class as preprocess recorded it in meta.json: the
+    train split's, or the folds' but `fold`; None for a cache written before they were."""
+    if fold is None:
+        counts = meta["splits"]["train"].get("class_counts")
+        return None if counts is None else np.asarray(counts, np.int64)
+    others = [c for f, c in enumerate(meta.get("fold_class_counts") or []) if f != fold]
+    return np.sum(others, axis=0, dtype=np.int64) if others else None
+
+
+def held_classes(meta: dict, fold: int | None) -> list[int] | None:
+    """The classes with a pixel in the training rows (recorded_counts); None: unknown."""
+    counts = recorded_counts(meta, fold)
+    return None if counts is None else np.flatnonzero(counts[: meta["num_classes"]]).tolist()
+
+
 # history.csv's columns of each class's validation pixels: in the ground truth, predicted,
 # and predicted where the ground truth holds it (pixel_counts' keys)
 COLUMNS = {"target": "val_px_{}", "predicted": "val_pred_px_{}", "hit": "val_hit_px_{}"}
@@ -69,22 +104,26 @@ def collapse_notes(counts: dict[str, list[int]], first: int, epoch: int) -> list
 NOTED = 5
 
 
-def collapse_message(counts: dict[str, list[int]] | None, first: int, epoch: int) -> str:
-    """collapse_notes as one sentence with the fix; "" when every class is learnt."""
+def collapse_message(counts: dict[str, list[int]] | None, first: int, epoch: int,
+                     held: list[int] | None = None) -> str:
+    """collapse_notes as one sentence with the fix (advice: `held`, the classes the training
+    rows hold); "" when every class is learnt."""
     notes = collapse_notes(counts, first, epoch) if counts else []
     if not notes:
         return ""
     told = "; ".join(notes[:NOTED])
+    classes = [int(n.split(":", 1)[0].removeprefix("class ")) for n in notes]
     if len(notes) > NOTED:  # the rest by number: a sentence each made 7,000 characters of 50
-        rest = ", ".join(n.split(":", 1)[0].removeprefix("class ") for n in notes[NOTED:])
+        rest = ", ".join(map(str, classes[NOTED:]))
         told += f"; and {len(notes) - NOTED} more, classes {rest}"
     return (f"the model has not learnt {len(notes)} class(es): {told}. Its masks are not "
-            f"usable: {ADVICE}")
+            f"usable: {advice(classes, held)}")
 
 
-def warn_collapse(counts: dict[str, list[int]] | None, first: int, epoch: int) -> None:
+def warn_collapse(counts: dict[str, list[int]] | None, first: int, epoch: int,
+                  held: list[int] | None = None) -> None:
     """Log collapse_message as a warning; nothing when every class is learnt."""
-    message = collapse_message(counts, first, epoch)
+    message = collapse_message(counts, first, epoch, held)
     if message:
         log.warning("%s", message)
 
@@ -105,10 +144,12 @@ def _one_class(row: dict) -> int | None:
     return predicted[0] if len(predicted) == 1 and len(held) > 1 else None
 
 
-def warn_stuck(history: list[dict], resumed: bool = False) -> None:
+def warn_stuck(history: list[dict], resumed: bool = False,
+               held: list[int] | None = None) -> None:
     """Warn, while training, at the epoch that makes STREAK in a row predicting one class alone
     on masks that hold several: the run's later epochs are likely spent for nothing.
-    `resumed`: the first epoch of a job resumed from a checkpoint, warned of a streak still on."""
+    `resumed`: the first epoch of a job resumed from a checkpoint, warned of a streak still on;
+    `held`: the classes the training rows hold (advice)."""
     last = [_one_class(row) for row in history[-STREAK - 1 :]]
     streak, before = last[-STREAK:], last[:-STREAK]
     if len(streak) < STREAK or streak[0] is None or len(set(streak)) > 1:
@@ -118,9 +159,10 @@ def warn_stuck(history: list[dict], resumed: bool = False) -> None:
     if before and before[0] == streak[0] and not resumed:
         return
     counts = counts_from_row(history[-1])
-    others = ", ".join(f"class {c} ({n} px)" for c, n in enumerate(counts["target"])
-                       if n and c != streak[0])
+    others = [c for c, n in enumerate(counts["target"]) if n and c != streak[0]]
     log.warning("epochs %d-%d predicted class %d alone on every validation pixel, where the "
                 "validation masks also hold %s: the model has collapsed onto one class. "
                 "Training goes on (train.patience stops it early); to fix it: %s",
-                history[-STREAK]["epoch"], history[-1]["epoch"], streak[0], others, ADVICE)
+                history[-STREAK]["epoch"], history[-1]["epoch"], streak[0],
+                ", ".join(f"class {c} ({counts['target'][c]} px)" for c in others),
+                advice(others, held))

@@ -54,6 +54,7 @@ class Run:
     ema: AveragedModel | None = None  # train.ema: the weights' moving average
     scored_from: int = 1  # the first class val_dice averages: 0 without a background class
     val_cm: object = None  # the last validation's (C, C) confusion matrix (collapse check)
+    held: list[int] | None = None  # classes the training rows hold (collapse advice)
 
     @property
     def eval_model(self) -> torch.nn.Module:

@@ -189,7 +189,7 @@ def train_unet(
     # What the epochs done depend on; the classes' names (masks.names) only label them
     data = {**meta, "fold": fold, "code": resume.code_digest(), "class_names": None}
     _start_from_source(run, start, config, data)
-    trained = _trained(cache_dir, train_set, config, settings, fold, meta)
+    trained = _trained(cache_dir, train_set, config, settings, fold, meta, run)
     ckdir = Path(checkpoint_dir)
     drop_scratch(ckdir / "last.pt", ckdir / "best.pt")  # what a job killed saving them left
     chash = resume.settings_hash(config.to_dict(), settings_dict(run), data, run.device.type)
@@ -202,7 +202,7 @@ def train_unet(
             t0 = time.perf_counter()
             loss, seen = train_epoch(run, epoch, stop, state["epoch"])
             row = validate_epoch(run, epoch, loss, seen, time.perf_counter() - t0)
-            _add_epoch(state, row, first > 1 and epoch == first)
+            _add_epoch(run, state, row, first > 1 and epoch == first)
             state["epoch"] = epoch
             dice = [row[f"val_dice_{c}"] for c in range(config.num_classes)]
             record = checkpoint.model_record(
@@ -232,20 +232,26 @@ def _resume(run: Run, last: Path, chash: str, threads: int) -> dict:
     return state
 
 
-def _add_epoch(state: dict, row: dict, resumed: bool) -> None:
+def _add_epoch(run: Run, state: dict, row: dict, resumed: bool) -> None:
     """The epoch's row into the history, and a warning once it has predicted one class alone
     for too long (`resumed`: the first epoch of a job resumed from last.pt)."""
     state["history"].append(row)
-    warn_stuck(state["history"], resumed)
+    warn_stuck(state["history"], resumed, run.held)
 
 
 def _trained(cache_dir, train_set, config: UNetConfig, settings: TrainSettings,
-             fold: int | None, meta: dict) -> list[int]:
+             fold: int | None, meta: dict, run: Run | None = None) -> list[int]:
     """What prediction may give: the classes with a pixel in this run's training rows (one
     without is unknown to the model) and those its fine-tuning source trained on (not with
-    train.reinit_head: the source's output layer, and what it knew, is not kept)."""
-    fine_tuned = settings.init_from and not settings.reinit_head
-    source = fold_source(settings.init_from, fold) if fine_tuned else None
+    train.reinit_head: the source's output layer, and what it knew, is not kept). The rows'
+    own go to `run.held`: fine-tuning on rows without a class unlearns it, so the advice for
+    a class not learnt is the split's, whether the source knew it or not."""
+    held = trained_classes(cache_dir, train_set.rows, config.num_classes, None, meta, fold)
+    if run is not None:
+        run.held = held
+    if not settings.init_from or settings.reinit_head:
+        return held
+    source = fold_source(settings.init_from, fold)
     return trained_classes(cache_dir, train_set.rows, config.num_classes, source, meta, fold)
 
 
@@ -263,5 +269,5 @@ def _finish(run: Run, state: dict, names: list | None, ckdir: Path, model_out,
     checkpoint.save(model_out, best)
     write_history(history_out, state["history"])
     log.info("best val Dice %.4f at epoch %d", state["best"], best["epoch"])
-    warn_collapse(state.get("best_pixels"), run.scored_from, best["epoch"])
+    warn_collapse(state.get("best_pixels"), run.scored_from, best["epoch"], run.held)
     return best

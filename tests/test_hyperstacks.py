@@ -45,3 +45,19 @@ def test_a_time_lapse_keeps_the_unstack_fix(tmp_path):
     _imagej(tmp_path / "movie.tif", "TYX", 4)  # frames are images: one file each is right
     with pytest.raises(ImageReadError, match=r"4 time frames.*unet unstack"):
         read_image(tmp_path / "movie.tif")
+
+
+def test_a_mask_of_channels_is_not_sent_to_band_files(tmp_path):
+    """A label image saved as an ImageJ hyperstack of 2 channels (one binary mask per class)
+    was told to name its channels in dataset.local.band_files, the images' input bands."""
+    from unet.cache.pair_sizes import check_pair_sizes
+
+    _imagej(tmp_path / "cell_mask.tif", "CYX", 2)
+    pair = {"id": "cell", "image": str(tmp_path / "cell.png"), "mask": str(tmp_path /
+            "cell_mask.tif"), "size": [9, 6]}
+    with pytest.raises(ImageReadError) as err:
+        check_pair_sizes([pair])
+    text = str(err.value)
+    assert "cell_mask.tif" in text and "2 channels" in text, text
+    assert "band_files" not in text and "unet stack" not in text, text
+    assert "label image" in text and "dataset.local.mask_folders: classes" in text, text

@@ -11,6 +11,7 @@ import re
 from typing import TypeVar
 
 from unet.common.imageio import ImageReadError
+from unet.common.pages import as_mask_message
 
 E = TypeVar("E", bound=BaseException)
 LISTED = 20  # bad files named one by one; the rest are counted
@@ -118,8 +119,8 @@ MASK_FIX = "Replace or remove the file (and its image)."
 def as_mask_error(err: ImageReadError) -> ImageReadError:
     """A mask's read error as the reader gave it for an image: called a mask, with a mask's
     fix (its image goes with it, not the reverse)."""
-    problem = err.problem
+    problem = as_mask_message(err.problem)  # a hyperstack's channels: not band_files
     if not problem.startswith("cannot read image "):
-        return err
+        return err if problem == err.problem else ImageReadError(problem, err.fix)
     problem = "cannot read mask " + problem.removeprefix("cannot read image ")
     return ImageReadError(problem, MASK_FIX if err.fix else "")

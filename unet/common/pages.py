@@ -6,6 +6,7 @@ ImageJ hyperstack's z-slices, which are parts of one image. A hyperstack of chan
 from __future__ import annotations
 
 import os
+import re
 
 import tifffile
 
@@ -90,3 +91,17 @@ def hyperstack_message(path: str | os.PathLike, axes: dict[str, int]) -> str:
                      "with every channel and one slice and frame): a hyperstack of channels "
                      "alone is read as one image of that many bands, each an input channel")
     return f"{path} holds {what}; the pipeline segments one 2D image per file: " + "; ".join(fixes)
+
+
+# The channels fix of hyperstack_message, always the last: a mask's channels are no input bands
+_CHANNELS_FIX = re.compile(r"save its (\d+) channels as a file each \(Fiji.*\Z", re.S)
+
+
+def as_mask_message(problem: str) -> str:
+    """hyperstack_message's `problem` as said of a mask: its channels (one binary mask per
+    class, say) become one label image or a folder per class, not dataset.local.band_files."""
+    return _CHANNELS_FIX.sub(
+        lambda m: f"a mask is one 2D label image (each pixel its class's value): combine its "
+                  f"{m[1]} channels into one, or, where each is one class's binary mask, save "
+                  "each as a file in a folder of that class, the folders named in "
+                  "dataset.local.masks with dataset.local.mask_folders: classes", problem)

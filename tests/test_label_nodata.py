@@ -44,3 +44,11 @@ def test_no_word_without_the_tag_or_with_the_value_ignored(tmp_path, caplog):
     tagged = [_labels(tmp_path / "s01.tif", 99)]
     assert "nodata" not in _warnings(caplog, tagged, ignore=99)
     assert "nodata" not in _warnings(caplog, [_labels(tmp_path / "other.tif", 7)])
+
+
+def test_the_nodata_value_is_named_when_masks_ignore_skips_another(tmp_path, caplog):
+    """masks.ignore set to a tool's border value (255) silenced the warning, though the
+    GeoTIFF nodata fill (99) was still trained and scored as a class of its own."""
+    said = _warnings(caplog, [_labels(tmp_path / "s01.tif", 99)], ignore=255)
+    assert "s01.tif" in said and "class 3" in said and "masks.unlisted: ignore" in said, said
+    assert "masks.ignore: 99" not in said, said  # one ignore value: 255 is taken

@@ -55,14 +55,14 @@ def describe_classes(
 
 def nodata_note(mapping: MaskMapping, masks: list[str], first: int = 8) -> str | None:
     """A warning when a first training mask's GeoTIFF nodata tag names a detected value."""
-    if mapping.ignore is not None or mapping.rgb:
-        return None
-    for path in masks[:first]:  # a data set's labels share one convention: a few tell
-        if (fill := tiff_nodata(path)) is not None and fill in mapping.values:
-            k = mapping.values.index(fill)
-            return (f"{path} marks value {fill:g} as nodata (its GeoTIFF nodata tag), but it is "
-                    f"trained and scored as class {k}: set masks.ignore: {fill:g} to skip those "
-                    "pixels in the loss and the metrics")
+    fills = [] if mapping.rgb else [(p, tiff_nodata(p)) for p in masks[:first]]  # a few tell
+    for path, fill in [(p, v) for p, v in fills if v in mapping.values and v != mapping.ignore]:
+        fix = (f"set masks.ignore: {fill:g}" if mapping.ignore is None else f"masks.ignore "
+               f"skips {mapping.ignore}: list the other classes in masks.values, with "
+               "masks.unlisted: ignore,")
+        return (f"{path} marks value {fill:g} as nodata (its GeoTIFF nodata tag), but it is "
+                f"trained and scored as class {mapping.values.index(fill)}: {fix} to skip those "
+                "pixels in the loss and the metrics")
     return None
 
 

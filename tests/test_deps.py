@@ -17,6 +17,8 @@ SETTINGS = {"common.schema"}  # settings dataclasses take their defaults from th
 # order lives in model.timm_files (tiny, changes only with timm), not in model.encoder_check
 PRETRAINED = {"model.pretrained", "model.timm_files"}
 BANDS = {"common.bands"}  # multi-band TIFFs: wherever the model's input or a view is read
+# a mask's sidecar: the scene's georeferencing, and its no-data pixels read from its bands
+GEOREF = {"common.georef", "common.nodata", *BANDS}
 # download_dataset's code for every source and layout (pairing, the manifest); each source
 # adds its own (unet.dataset.sources), each layout kind its own (unet.dataset.layout_kinds:
 # rle, coco, class folders, band files, ...), so editing archive or COCO code reruns no
@@ -65,7 +67,7 @@ RULES = {
          "infer.predict", "model.trained",
          "infer.tiles", "infer.upsample", "infer.writer", "model.build", "model.checkpoint",
          "model.file_kinds", *PRETRAINED, "model.unet", "common.shapes", *SETTINGS,
-         "common.georef"},
+         *GEOREF},
     ),
     "predict_folder": (
         ("infer.predict_folder", "infer.predict"),
@@ -78,7 +80,7 @@ RULES = {
                   "common.probs", "common.roi", "dataset.layout", "dataset.per_id", "dataset.split",
                   "dataset.split_order", "dataset.split_checks", "infer.forward", "common.argmax",
                   "infer.predict_folder", "infer.predict", "infer.batches", "cache.reader",
-                  "model.trained", "common.georef",
+                  "model.trained", *GEOREF,
                   "infer.extensions", "infer.input_checks", "infer.out_checks", "infer.resume",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",
                   "model.checkpoint", "model.file_kinds", *PRETRAINED,
@@ -93,7 +95,7 @@ RULES = {
     "refine_crf": (
         ("crf.refine",),
         COMMON | SETTINGS | BANDS | {"common.probs", "common.roi", "crf.dense", "crf.features",
-                                     "crf.refine", "common.georef"}
+                                     "crf.refine", *GEOREF}
     ),
     "finalize_masks": (
         ("postprocess.finalize",),
@@ -101,14 +103,14 @@ RULES = {
                                      "crf.features",
                                      "crf.tune",
                                      "evaluate.metrics", "postprocess.components",
-                                     "postprocess.finalize", "common.georef"},
+                                     "postprocess.finalize", *GEOREF},
     ),
     "evaluate_masks": (
         ("evaluate.evaluate", "common.layout"),
         COMMON | {"common.layout", "common.probs", "common.roi", "dataset.names",
                   "evaluate.boundary", "evaluate.detection",
                   "evaluate.distances",
-                  "evaluate.evaluate", "evaluate.metrics"},
+                  "evaluate.evaluate", "evaluate.metrics", "evaluate.void"},
     ),
     "plot_results": (
         ("report.plot", "common.layout"),

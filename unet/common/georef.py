@@ -14,6 +14,7 @@ import tifffile
 
 from unet.common.decoders import is_tiff
 from unet.common.fileio import atomic_path, read_json
+from unet.common.nodata import image_nodata, mark_nodata, nodata_xml
 
 PIXEL_SCALE, TIE_POINT, TRANSFORMATION, GEO_KEYS = 33550, 33922, 34264, 34735
 RASTER_TYPE, GEOGRAPHIC_CRS, PROJECTED_CRS = 1025, 2048, 3072  # GeoKeys
@@ -32,6 +33,7 @@ GeoTransform = tuple[float, float, float, float, float, float]
 # a header gone or cut off: struct.error where tifffile unpacks too few bytes
 _UNREADABLE = (OSError, ValueError, KeyError, IndexError, struct.error, tifffile.TiffFileError)
 log = logging.getLogger(__name__)
+_WARNED: set[str] = set()  # folders told once that their masks' no-data pixels hold classes
 
 
 def georef_of(path: str | os.PathLike) -> tuple[GeoTransform, str | None] | None:
@@ -99,29 +101,50 @@ def _grid(scale, tie, matrix) -> GeoTransform | None:
     return (x - i * sx, sx, 0.0, y + j * sy, 0.0, -sy)  # y grows northward, rows southward
 
 
-def write_georef(image: str | os.PathLike, mask: str | os.PathLike) -> bool:
+def write_georef(image: str | os.PathLike, mask: str | os.PathLike,
+                 ignore: int | None = None) -> bool:
     """Write `<mask>.aux.xml` with the image's georeferencing, or remove a stale one where
-    the image has none (a scene replaced by a plain image of its name); whether written."""
+    the image has none (a scene replaced by a plain image of its name); whether written. The
+    image's no-data pixels get `ignore` in the mask, declared there as its NoDataValue."""
     side = Path(f"{mask}{SIDECAR}")
     geo = georef_of(image)
-    if geo is None:
+    void = image_nodata(image) if may_be_tiff(image) else None
+    marked = mark_nodata(mask, void, ignore) if void is not None and ignore is not None else []
+    if void is not None and not marked:
+        _warn_unmarked(mask, ignore)
+    if geo is None and not marked:
         side.unlink(missing_ok=True)
         return False
-    grid, crs = geo
     lines = ["<PAMDataset>"]
-    if crs:
-        lines.append(f"  <SRS>{escape(crs)}</SRS>")
-    lines += [f"  <GeoTransform>{', '.join(f'{v:.17g}' for v in grid)}</GeoTransform>",
-              "</PAMDataset>", ""]
+    if geo is not None:
+        grid, crs = geo
+        if crs:
+            lines.append(f"  <SRS>{escape(crs)}</SRS>")
+        lines.append(f"  <GeoTransform>{', '.join(f'{v:.17g}' for v in grid)}</GeoTransform>")
+    if marked:
+        lines += nodata_xml(marked)
     with atomic_path(side) as tmp:
-        tmp.write_text("\n".join(lines), encoding="utf-8")
+        tmp.write_text("\n".join([*lines, "</PAMDataset>", ""]), encoding="utf-8")
     return True
 
 
+def _warn_unmarked(mask: str | os.PathLike, ignore: int | None) -> None:
+    """Once a folder: a scene's no-data pixels were left as the classes predicted there."""
+    folder = str(Path(mask).parent)
+    if folder in _WARNED:
+        return
+    _WARNED.add(folder)
+    why = ("the labels have no ignore value: set masks.ignore (a value no class holds, e.g. 255) "
+           "and retrain" if ignore is None else f"its PNG cannot hold masks.ignore {ignore}")
+    log.warning("%s: its image's no-data pixels keep the classes predicted there (so do other "
+                "masks in %s), as %s to have them written as no data", mask, folder, why)
+
+
 def georef_masks(manifest: str | os.PathLike | dict, ids: list[str],
-                 masks_dir: str | os.PathLike) -> int:
+                 masks_dir: str | os.PathLike, ignore: int | None = None) -> int:
     """write_georef for each id's masks_dir/<id>.png from its image in the data set's manifest
-    (a path, or read already): the workflow's pred/, crf/ and final/ masks, as `unet predict`'s;
+    (a path, or read already): the workflow's pred/, crf/ and final/ masks, as `unet predict`'s,
+    no-data pixels as `ignore` (write_georef);
     the number written. An image gone or damaged since preprocessing (predicting needs only the
     cache) costs its sidecar, with a warning, not the folder of masks written."""
     pairs = (manifest if isinstance(manifest, dict) else read_json(manifest))["pairs"]
@@ -129,7 +152,7 @@ def georef_masks(manifest: str | os.PathLike | dict, ids: list[str],
     written, unread = 0, []
     for i in ids:
         try:
-            written += write_georef(images[i], Path(masks_dir) / f"{i}.png")
+            written += write_georef(images[i], Path(masks_dir) / f"{i}.png", ignore)
         except _UNREADABLE as err:
             unread.append(f"{images[i]} ({getattr(err, 'strerror', None) or err})")
     if unread:

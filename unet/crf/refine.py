@@ -44,7 +44,8 @@ def refine_crf(
     ]
     Path(out_dir, "masks").mkdir(parents=True, exist_ok=True)
     refine_all(tasks, processes)
-    georef_masks(manifest, meta["splits"][split]["ids"], Path(out_dir) / "masks")
+    georef_masks(manifest, meta["splits"][split]["ids"], Path(out_dir) / "masks",
+                 mapping.ignore)
     sync_tree(out_dir)  # a rerun trusts the folder: on disk before the job reports done
     log.info("%d masks refined into %s with %s", len(tasks), out_dir, params)
     return len(tasks)

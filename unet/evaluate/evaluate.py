@@ -25,6 +25,7 @@ from unet.evaluate.metrics import (
     foreground_iou,
     scores_from_confusion,
 )
+from unet.evaluate.void import unscored
 
 log = logging.getLogger(__name__)
 PER_CLASS = ("dice", "iou", "precision", "recall", "hd95", "boundary_f1")
@@ -74,17 +75,16 @@ def score_image(job: ScoreJob) -> dict:
     target = mapping.read_index(gt_path, "ground-truth mask")  # (H, W) class indices
     # beyond the region of interest: ignored, and beyond the image's edge for boundaries
     outside = None if job.roi is None else ~read_roi(job.roi, target.shape, gt_path)
-    target = target if outside is None else np.where(outside, IGNORE_INDEX, target).astype(np.uint8)
-    out = {}
-    for method, path in preds.items():
-        pred = _read_prediction(mapping, method, path)
+    masks = {m: _read_prediction(mapping, m, path) for m, path in preds.items()}
+    for method, pred in masks.items():
         if pred.shape != target.shape:
             raise ValueError(
-                f"predicted mask {path} is {pred.shape[::-1]}, its ground truth "
-                f"{gt_path} is {target.shape[::-1]}; {RERUN_PREDICTION}"
-            )
-        out[method] = image_scores(pred, target, mapping.num_classes, IGNORE_INDEX, tolerance,
-                                   outside)
+                f"predicted mask {preds[method]} is {pred.shape[::-1]}, its ground truth "
+                f"{gt_path} is {target.shape[::-1]}; {RERUN_PREDICTION}")
+    outside = unscored(list(masks.values()), outside)  # and the scene's no-data pixels
+    target = target if outside is None else np.where(outside, IGNORE_INDEX, target).astype(np.uint8)
+    out = {m: image_scores(pred, target, mapping.num_classes, IGNORE_INDEX, tolerance, outside)
+           for m, pred in masks.items()}
     return {"id": image_id, "diagonal": image_diagonal(target.shape), "scores": out}
 
 

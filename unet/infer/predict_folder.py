@@ -255,7 +255,7 @@ def _predict_todo(model_paths: list[str | os.PathLike], files: list[Path],
     record.begin()
     try:
         for path in progress(written, label, total=len(files)):
-            write_georef(path, out_dir / f"{path.stem}.png")  # before done: a resumed mask has it
+            write_georef(path, out_dir / f"{path.stem}.png", mapping.ignore)  # before done
             record.done(path)
     finally:  # what a rerun skips on disk first; only these: the folder may hold 1000s more
         record.close()

@@ -161,6 +161,8 @@ def _copy_or_filter(job: FinalImage) -> None:
     n = job.mapping.num_classes
     if job.chosen in ("largest_component", "small_objects"):
         labels = job.mapping.read_index(job.dirs["raw"] / name, "predicted mask")
+        # the scene's no-data pixels (masks.ignore): class 0 here, marked again by georef_masks
+        labels[labels == IGNORE_INDEX] = 0
         if job.chosen == "largest_component":
             labels = largest_component(labels, n, job.mapping.scored_from)
         else:
@@ -216,7 +218,7 @@ def finalize_masks(
     jobs = [FinalImage(chosen, i, dirs, masks, mapping, min_size) for i in ids]
     for _ in parallel_map(_copy_or_filter, jobs, processes, "final masks", ordered=False):
         pass
-    georef_masks(manifest, ids, masks)
+    georef_masks(manifest, ids, masks, mapping.ignore)
     images = min(max_images, len(meta["splits"]["val"]["ids"]))
     choice = {"chosen": chosen, "reason": reason, "split": "val", "images": images,
               "min_gain": settings.min_gain, "val_foreground_dice": scores}

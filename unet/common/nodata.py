@@ -1,0 +1,68 @@
+"""A scene's no-data pixels (every band its GeoTIFF nodata value, or NaN) written into its
+predicted masks as the labels' ignore value (`masks.ignore`): the model saw the fill as input 0
+and gave it a class, so QGIS's area totals counted a tilted border of fill as water."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import tifffile
+from PIL import Image
+
+from unet.common.bands import raw_bands
+from unet.common.decoders import is_tiff, tiff_nodata
+from unet.common.fileio import atomic_path
+
+
+def image_nodata(path: str | os.PathLike) -> np.ndarray | None:
+    """(H, W) bool, True where every band of a TIFF holds its nodata value or NaN, as the image
+    is turned for the model; None where no pixel is (or for no TIFF, nothing decoded then)."""
+    if not is_tiff(path):
+        return None
+    fill = tiff_nodata(path)
+    with tifffile.TiffFile(path) as tif:
+        floats = tif.series[0].dtype.kind == "f"
+    if fill is None and not floats:  # no value can mark no data: the header says so
+        return None
+    arr = raw_bands(path)  # (H, W[, N]), wide fills read as NaN already
+    void = np.isnan(arr) if arr.dtype.kind == "f" else np.zeros(arr.shape, bool)
+    if fill is not None and not np.isnan(fill):
+        void |= arr == fill  # an 8-bit scene's fill (0 beside an orthophoto) stays a number
+    void = void.all(-1) if void.ndim == 3 else void
+    return void if void.any() else None
+
+
+def fits(mask: Image.Image, ignore: int) -> bool:
+    """Whether the mask PNG's mode holds the ignore value (a 16-bit one in an 8-bit mask not)."""
+    top = {"1": 1, "L": 255, "P": 255, "LA": 255, "RGB": 0xFFFFFF, "RGBA": 0xFFFFFF}
+    return 0 <= ignore <= top.get(mask.mode, 65535)
+
+
+def mark_nodata(mask_path: str | os.PathLike, void: np.ndarray, ignore: int) -> list[int]:
+    """Rewrite a mask PNG (atomically) with `ignore` (packed 0xRRGGBB for a colour mask) where
+    `void` (H, W) is True, its mode and palette kept: each band's value written, [] where its
+    mode cannot hold it."""
+    with Image.open(mask_path) as im:
+        im.load()
+    if not fits(im, ignore) or im.size != void.shape[::-1]:
+        return []
+    arr = np.array(im)
+    values = [(ignore >> s) & 255 for s in (16, 8, 0)] if arr.ndim == 3 else [ignore]
+    if arr.ndim == 3:  # colour: the packed value's channels (alpha, where kept, as it was)
+        arr[void, :3] = values
+    else:
+        arr[void] = ignore
+    out = Image.fromarray(arr, im.mode if im.mode != "I;16" else None)
+    if im.mode == "P":
+        out.putpalette(im.getpalette())
+    with atomic_path(mask_path) as tmp:
+        out.save(tmp, format="PNG")
+    return values
+
+
+def nodata_xml(values: list[int]) -> list[str]:
+    """The sidecar's lines declaring each band's no-data value, as GDAL's PAM writes them."""
+    return [line for band, v in enumerate(values, 1) for line in (
+        f'  <PAMRasterBand band="{band}">', f"    <NoDataValue>{v}</NoDataValue>",
+        "  </PAMRasterBand>")]

@@ -170,3 +170,43 @@ def test_palette_colour_and_16_bit_masks_keep_their_kind(tmp_path):
     assert np.array(c)[0, 0].tolist() == [255, 255, 0] and np.array(c)[0, 1].tolist() == [9] * 3
     assert np.array(w)[0, 0] == 65535 and np.array(w)[0, 1] == 1000
     assert mark_nodata(tmp_path / "c.png", void, 1 << 25) == []  # no colour holds it: untouched
+
+
+def test_no_data_is_where_every_band_is_fill(tmp_path):
+    from unet.common.nodata import image_nodata
+
+    sar = np.ones((4, 5, 2), np.float32)
+    sar[0] = np.nan  # a row of NaN in both bands, no nodata tag
+    sar[1, :, 0] = np.nan  # one band only: data
+    tifffile.imwrite(tmp_path / "sar.tif", sar, photometric="minisblack", planarconfig="contig")
+    assert image_nodata(tmp_path / "sar.tif")[:, 0].tolist() == [True, False, False, False]
+    rgb = np.full((4, 5, 3), 80, np.uint8)
+    rgb[:, 0] = 0  # an orthophoto's 8-bit fill, nodata 0
+    rgb[:, 1, :2] = 0  # black in red and green only: data
+    tifffile.imwrite(tmp_path / "rgb.tif", rgb, photometric="rgb",
+                     extratags=[(42113, "s", 0, "0", True)])
+    assert image_nodata(tmp_path / "rgb.tif")[0].tolist() == [True, False, False, False, False]
+
+
+def test_crf_masks_keep_the_no_data(tmp_path, monkeypatch):
+    from unet.common.fileio import write_json
+    from unet.crf import dense
+    from unet.crf.refine import refine_crf
+
+    monkeypatch.setattr(dense, "densecrf", lambda: None)  # pydensecrf: not what is tested
+    monkeypatch.setattr(dense, "refine", lambda image, probs, *_: probs.argmax(0))
+    _scene(tmp_path / "s6.tif", 6, border=True)
+    write_json(tmp_path / "manifest.json", {"pairs": [
+        {"id": "s6", "image": str(tmp_path / "s6.tif"), "size": [W, H]}]})
+    write_json(tmp_path / "meta.json", {"class_values": [0, 1], "num_classes": 2,
+                                        "ignore_value": 255, "intensity_range": [0, 3000],
+                                        "splits": {"test": {"ids": ["s6"]}}})
+    (tmp_path / "pred/probs").mkdir(parents=True)
+    probs = np.zeros((2, H, W), np.float16)
+    probs[1] = 1  # the model's water everywhere, the fill too
+    np.save(tmp_path / "pred/probs/s6.npy", probs)
+    refine_crf(tmp_path / "manifest.json", tmp_path / "meta.json", tmp_path / "pred",
+               tmp_path / "crf", dense.CRFParams())
+    mask = np.array(Image.open(tmp_path / "crf/masks/s6.png"))
+    assert (mask[_void()] == 255).all() and (mask[~_void()] == 1).all()
+    assert "<NoDataValue>255</NoDataValue>" in (tmp_path / "crf/masks/s6.png.aux.xml").read_text()

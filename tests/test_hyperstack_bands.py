@@ -50,7 +50,7 @@ def test_z_slices_or_time_frames_beside_channels_keep_their_refusal(tmp_path):
 
 def test_a_hyperstack_given_as_a_mask_is_refused_naming_it(tmp_path):
     path = _save(tmp_path / "m.tif", np.zeros((2, 6, 9), np.uint8))
-    with pytest.raises(ImageReadError, match=r"m\.tif .*2 channels.*a mask is one grey or colour"):
+    with pytest.raises(ImageReadError, match=r"m\.tif .*2 channels.*a mask is one 2D label image"):
         read_mask(path)
 
 

@@ -50,14 +50,16 @@ def test_a_time_lapse_keeps_the_unstack_fix(tmp_path):
 def test_a_mask_of_channels_is_not_sent_to_band_files(tmp_path):
     """A label image saved as an ImageJ hyperstack of 2 channels (one binary mask per class)
     was told to name its channels in dataset.local.band_files, the images' input bands."""
-    from unet.cache.pair_sizes import check_pair_sizes
+    from unet.common.bad_files import as_mask_error
+    from unet.common.maskio import read_mask
 
     _imagej(tmp_path / "cell_mask.tif", "CYX", 2)
-    pair = {"id": "cell", "image": str(tmp_path / "cell.png"), "mask": str(tmp_path /
-            "cell_mask.tif"), "size": [9, 6]}
-    with pytest.raises(ImageReadError) as err:
-        check_pair_sizes([pair])
-    text = str(err.value)
-    assert "cell_mask.tif" in text and "2 channels" in text, text
-    assert "band_files" not in text and "unet stack" not in text, text
-    assert "label image" in text and "dataset.local.mask_folders: classes" in text, text
+    zc = np.zeros((3, 2, 6, 9), np.uint8)  # z-slices too: its channels are no input bands
+    tifffile.imwrite(tmp_path / "z_mask.tif", zc, imagej=True, metadata={"axes": "ZCYX"})
+    for name in ("cell_mask.tif", "z_mask.tif"):
+        with pytest.raises(ImageReadError) as err:
+            read_mask(tmp_path / name)
+        text = str(as_mask_error(err.value))
+        assert name in text and "2 channels" in text, text
+        assert "band_files" not in text and "input channel" not in text, text
+        assert "label image" in text and "dataset.local.mask_folders: classes" in text, text

@@ -75,9 +75,8 @@ def hyperstack_message(path: str | os.PathLike, axes: dict[str, int]) -> str:
     shown = ", ".join(NAMES[a].format(n) for a, n in axes.items())
     what = f"an ImageJ/OME hyperstack ({shown}) whose pages are parts of one image"
     if set(axes) == {"C"}:
-        return (f"{path} holds {what}: it is read as an image of {axes['C']} bands, but a mask "
-                "is one grey or colour image: save the mask as a 2D file of its own (Fiji: "
-                "Image > Type > 8-bit, then File > Save As > PNG)")
+        return f"{path} holds {what}: it is read as an image of {axes['C']} bands, but " + \
+            _mask_fix(axes["C"])
     fixes = []
     if "T" in axes:
         fixes.append("save each time frame as a file of its own")
@@ -93,15 +92,20 @@ def hyperstack_message(path: str | os.PathLike, axes: dict[str, int]) -> str:
     return f"{path} holds {what}; the pipeline segments one 2D image per file: " + "; ".join(fixes)
 
 
-# The channels fix of hyperstack_message, always the last: a mask's channels are no input bands
-_CHANNELS_FIX = re.compile(r"save its (\d+) channels as a file each \(Fiji.*\Z", re.S)
+# The channels fix of hyperstack_message: a mask's channels are no input bands
+_CHANNELS_FIX = re.compile(r"keep its (\d+) channels together \(Fiji.*?each an input channel")
+
+
+def _mask_fix(channels: int) -> str:
+    """What a mask saved as `channels` pages becomes: one label image, or a folder per class."""
+    return (f"a mask is one 2D label image (each pixel its class's value): combine its "
+            f"{channels} channels into one (Fiji: Image > Type > 8-bit, then File > Save As > "
+            "PNG), or, where each is one class's binary mask, save each as a file in a folder "
+            "of that class, the folders named in dataset.local.masks with "
+            "dataset.local.mask_folders: classes")
 
 
 def as_mask_message(problem: str) -> str:
     """hyperstack_message's `problem` as said of a mask: its channels (one binary mask per
-    class, say) become one label image or a folder per class, not dataset.local.band_files."""
-    return _CHANNELS_FIX.sub(
-        lambda m: f"a mask is one 2D label image (each pixel its class's value): combine its "
-                  f"{m[1]} channels into one, or, where each is one class's binary mask, save "
-                  "each as a file in a folder of that class, the folders named in "
-                  "dataset.local.masks with dataset.local.mask_folders: classes", problem)
+    class, say) become one label image or a folder per class, not input bands."""
+    return _CHANNELS_FIX.sub(lambda m: _mask_fix(int(m[1])), problem)

@@ -45,6 +45,9 @@ def mark_nodata(mask_path: str | os.PathLike, void: np.ndarray, ignore: int) -> 
     mode cannot hold it."""
     with Image.open(mask_path) as im:
         im.load()
+    extra = {k: im.info[k] for k in ("transparency",) if k in im.info}  # a palette's alpha
+    if im.mode == "1":  # 1-bit holds 0/255 alone (ignore 1 read back as 255): 8-bit grey
+        im = im.convert("L")  # reads back the same 0/255, and holds the ignore value
     if not fits(im, ignore) or im.size != void.shape[::-1]:
         return []
     arr = np.array(im)
@@ -54,10 +57,11 @@ def mark_nodata(mask_path: str | os.PathLike, void: np.ndarray, ignore: int) -> 
     else:
         arr[void] = ignore
     out = Image.fromarray(arr, im.mode if im.mode != "I;16" else None)
-    if im.mode == "P":
-        out.putpalette(im.getpalette())
+    if im.mode == "P":  # as many colours as classes: PIL would cut the value to fewer bits
+        palette = im.getpalette() or []
+        out.putpalette(palette + [0] * max(0, 3 * (ignore + 1) - len(palette)))
     with atomic_path(mask_path) as tmp:
-        out.save(tmp, format="PNG")
+        out.save(tmp, format="PNG", **extra)
     return values
 
 

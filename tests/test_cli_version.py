@@ -72,3 +72,21 @@ def test_a_closed_pipe_ends_version_quietly():
     os.close(write)
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
     assert proc.returncode == 141  # as `unet info MODEL | head -1` ends
+
+
+def test_version_reports_a_gpu_that_torch_sees_but_cannot_use(capsys, monkeypatch):
+    # A GPU that torch counts but cannot open (a driver older than torch's CUDA under
+    # PYTORCH_NVML_BASED_CUDA_CHECK, a busy exclusive-process GPU) ended `unet --version`, the
+    # line a bug report about it needs, in a RuntimeError traceback
+    def broken(i=0):
+        raise RuntimeError("CUDA error: CUDA-capable device(s) is/are busy or unavailable\nmore")
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "get_device_name", broken)
+    with pytest.raises(SystemExit) as end:
+        main(["--version"])
+    assert end.value.code == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and f"torch {torch.__version__}" in out, out
+    assert "device cuda unusable (CUDA error: CUDA-capable device(s) is/are busy" in out, out

@@ -23,8 +23,13 @@ def _device() -> str:
     if not torch.cuda.is_available():
         return f"cpu (no CUDA GPU seen by torch; CUDA build {torch.version.cuda or 'none'})"
     count = torch.cuda.device_count()
-    return (f"cuda ({torch.cuda.get_device_name(0)}, {count} GPU{'s' * (count != 1)}, "
-            f"CUDA {torch.version.cuda})")
+    try:
+        name = torch.cuda.get_device_name(0)
+    except (RuntimeError, AssertionError) as err:  # counted, not opened: what a report needs
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return f"cuda unusable ({first}; {count} GPU{'s' * (count != 1)} counted, CUDA build " \
+               f"{torch.version.cuda})"
+    return f"cuda ({name}, {count} GPU{'s' * (count != 1)}, CUDA {torch.version.cuda})"
 
 
 def version_line() -> str:

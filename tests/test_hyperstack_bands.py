@@ -94,3 +94,18 @@ def test_hyperstacks_of_other_channel_counts_are_refused_naming_them(tmp_path):
     _save(tmp_path / "img3.tif", np.zeros((3, H, W), np.uint16))
     with pytest.raises(ValueError, match=r"img0\.tif has 2 bands but .*img3\.tif has 3"):
         _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+
+
+def test_a_3_channel_hyperstack_beside_colour_images_is_told_why_3_is_not_3(tmp_path):
+    # 'a.png has grey or colour (1 or 3) bands but h.tif has 3': three beside three, and the
+    # fix (the same bands) gave no way out for a hyperstack whose channels are red, green, blue
+    from unet.cache.preprocess import _channels
+
+    for n in "ab":
+        Image.fromarray(np.full((H, W, 3), (9, 90, 200), np.uint8)).save(tmp_path / f"{n}.png")
+    _save(tmp_path / "h.tif", np.zeros((3, H, W), np.uint16))
+    with pytest.raises(ValueError) as err:
+        _channels([{"image": str(tmp_path / n)} for n in ("a.png", "b.png", "h.tif")])
+    said = " ".join(str(err.value).split())
+    assert "h.tif has 3 (an ImageJ/OME hyperstack's channels: bands, not colour)" in said, said
+    assert "Image > Color > Stack to RGB" in said, said

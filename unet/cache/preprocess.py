@@ -35,6 +35,7 @@ from unet.common.imageio import (
     to_model_mode,
 )
 from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError, class_counts
+from unet.common.pages import bands_words, colour_hyperstack_fix
 from unet.common.parallel import parallel_map
 from unet.common.roi import read_roi
 from unet.dataset.split import SPLITS
@@ -95,8 +96,9 @@ def _channels(pairs: list[dict]) -> int:
         first = next(i for i, n in bands.items() if n == common)
         others = sorted((i for i, n in bands.items() if n != common), key=in_order)
         if others:  # every one named: a rerun per file found one more
-            said = {i: bands[i] or "grey or colour (1 or 3)" for i in (first, *others)}
-            fix = "the model takes one number of input channels; give every image the same bands"
+            said = {i: bands_words(bands[i]) for i in (first, *others)}
+            fix = ("the model takes one number of input channels; give every image the same "
+                   "bands" + colour_hyperstack_fix(set(bands.values())))
             head = f"{first} has {said[first]} bands but "
             if len(others) == 1:
                 raise ValueError(f"{head}{others[0]} has {said[others[0]]}: {fix}")

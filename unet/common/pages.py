@@ -109,3 +109,20 @@ def as_mask_message(problem: str) -> str:
     """hyperstack_message's `problem` as said of a mask: its channels (one binary mask per
     class, say) become one label image or a folder per class, not input bands."""
     return _CHANNELS_FIX.sub(lambda m: _mask_fix(int(m[1])), problem)
+
+
+def bands_words(count: int) -> str:
+    """A data set's image's band count (band_count) as a mixed-count refusal names it: 3 is
+    only ever a hyperstack's channels, and 0 a grey or colour image."""
+    if count == 3:  # beside colour's 3: said, or '3 but 3' read as a contradiction
+        return "3 (an ImageJ/OME hyperstack's channels: bands, not colour)"
+    return str(count) if count else "grey or colour (1 or 3)"
+
+
+def colour_hyperstack_fix(counts: set[int]) -> str:
+    """The way out where 3-channel hyperstacks sit beside grey or colour images (`counts`):
+    channels that are red, green and blue become one RGB image; "" for other mixes."""
+    if not {0, 3} <= counts:
+        return ""
+    return ("; a hyperstack whose 3 channels are red, green and blue is one colour image: save "
+            "it as RGB (Fiji: Image > Color > Stack to RGB, then File > Save As > PNG)")

@@ -37,6 +37,7 @@ from unet.infer.out_checks import check_outputs, check_writable
 from unet.infer.resume import Record, mask_settings, written_names
 from unet.infer.tiles import window_bands
 from unet.infer.writer import PredictionWriter
+from unet.model.checkpoint import load_model_file
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +193,8 @@ def predict_files(
                  "and newer than the images: skipped (--overwrite predicts them again)",
                  len(files) - len(todo), len(files), out_dir)
         again = set(todo)
-        _missing_sidecars([f for k, f in enumerate(files) if k not in again], out_dir)
+        _missing_sidecars([f for k, f in enumerate(files) if k not in again], out_dir,
+                          model_paths[0], record)
     if todo:
         check_writable(out_dir)  # before any work; a folder with nothing to write may be read-only
         record.check_appendable()
@@ -201,17 +203,27 @@ def predict_files(
     return len(todo)
 
 
-def _missing_sidecars(skipped: list[Path], out_dir: Path) -> None:
-    """A skipped GeoTIFF scene's mask given the sidecar it lacks (masks made before 2026-12-06),
-    best effort (a read-only finished folder is still read); images named .png/.jpg unopened."""
-    new = []
+def _missing_sidecars(skipped: list[Path], out_dir: Path, model: str | os.PathLike,
+                      record: Record) -> None:
+    """A skipped GeoTIFF scene's mask given the sidecar it lacks (masks made before 2026-12-06)
+    as a first run writes it: its no-data pixels as the model's masks.ignore, the mask's new
+    size recorded. Best effort (a read-only finished folder is still read); images named
+    .png/.jpg unopened, and the model read only for a sidecar to write."""
+    new, ignore, read = [], None, False
     for path in filter(may_be_tiff, skipped):
         mask = out_dir / f"{path.stem}.png"
-        if not Path(f"{mask}{SIDECAR}").exists():
-            try:  # nothing for a plain image: its header read once
-                new += [f"{mask.name}{SIDECAR}"] * write_georef(path, mask)
-            except OSError as err:
-                log.warning("%s: no georeferencing beside %s (%s)", path, mask, err.strerror)
+        if Path(f"{mask}{SIDECAR}").exists():
+            continue
+        if not read:  # the ensemble's models agree on the mapping (check_same_data)
+            ignore, read = mapping_from_meta(load_model_file(model)).ignore, True
+        before = mask.stat().st_mtime_ns
+        try:  # nothing for a plain image: its header read once
+            new += [f"{mask.name}{SIDECAR}"] * write_georef(path, mask, ignore)
+            if mask.stat().st_mtime_ns != before:  # no-data marked: else --overwrite kept it
+                record.done(path)
+        except OSError as err:
+            log.warning("%s: no georeferencing beside %s (%s)", path, mask, err.strerror)
+    record.close()
     sync_files(out_dir, new)  # else an empty one a power cut left was trusted for good
 
 

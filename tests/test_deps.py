@@ -89,8 +89,8 @@ RULES = {
     "tune_crf": (
         ("crf.tune",),
         COMMON | SETTINGS | BANDS | {"common.probs", "common.roi", "crf.dense", "crf.features",
-                                     "crf.tune",
-                                     "evaluate.metrics"},
+                                     "crf.tune", "common.nodata",
+                                     "evaluate.metrics", "evaluate.void"},
     ),
     "refine_crf": (
         ("crf.refine",),
@@ -102,7 +102,8 @@ RULES = {
         COMMON | SETTINGS | BANDS | {"common.layout", "common.probs", "common.roi", "crf.dense",
                                      "crf.features",
                                      "crf.tune",
-                                     "evaluate.metrics", "postprocess.components",
+                                     "evaluate.metrics", "evaluate.void",
+                                     "postprocess.components",
                                      "postprocess.finalize", *GEOREF},
     ),
     "evaluate_masks": (
@@ -110,7 +111,8 @@ RULES = {
         COMMON | {"common.layout", "common.probs", "common.roi", "dataset.names",
                   "evaluate.boundary", "evaluate.detection",
                   "evaluate.distances",
-                  "evaluate.evaluate", "evaluate.metrics", "evaluate.void"},
+                  "evaluate.evaluate", "evaluate.metrics", "evaluate.void",
+                  "common.nodata", *BANDS},  # void: the scene's no-data, for tuning's scores
     ),
     "plot_results": (
         ("report.plot", "common.layout"),

@@ -32,3 +32,55 @@ def test_a_rerun_writes_a_skipped_scenes_sidecar_as_a_first_run_would(tmp_path, 
     assert not [r for r in caplog.records if "masks.ignore" in r.getMessage()]
     lines = (out / RECORD).read_text().splitlines()  # the rewritten mask's size recorded
     assert '"s6.png"' in lines[-1] and len(lines) == 3
+
+
+def _val_scenes(root, ignore: int | None) -> None:
+    """Two validation scenes (8-bit GeoTIFFs, nodata 0) whose 6-column border of fill the
+    labels call foreground, where the model (fill is input 0) says background; elsewhere the
+    probabilities are right."""
+    import tifffile
+
+    from tests.test_crf_tune_sample import MAPPING, H, W
+    from unet.common.fileio import write_json
+
+    (root / "val/probs").mkdir(parents=True)
+    pairs, ids = [], ["v0", "v1"]
+    for i in ids:
+        truth = np.zeros((H, W), np.uint8)
+        truth[8:16, 10:20] = 1
+        scene = np.full((H, W, 3), 100, np.uint8)
+        scene[truth > 0] = 160
+        scene[:, :6], truth[:, :6] = 0, 1  # the fill, labelled as the class
+        tifffile.imwrite(root / f"{i}.tif", scene, photometric="rgb",
+                         extratags=[(42113, "s", 0, "0", True)])
+        MAPPING.write(root / f"{i}_gt.png", truth)
+        fg = np.where(truth > 0, 0.9, 0.05).astype(np.float32)
+        fg[:, :6] = 0.05
+        np.save(root / "val/probs" / f"{i}.npy", np.stack([1 - fg, fg]).astype(np.float16))
+        pairs.append({"id": i, "image": str(root / f"{i}.tif"), "mask": str(root / f"{i}_gt.png"),
+                      "size": [W, H]})
+    write_json(root / "manifest.json", {"pairs": pairs})
+    write_json(root / "meta.json", {"class_values": [0, 255], "num_classes": 2,
+                                    "ignore_value": ignore,
+                                    "splits": {"val": {"ids": ids}, "test": {"ids": []}}})
+
+
+def test_crf_tuning_and_the_final_choice_leave_a_validation_scenes_fill_unscored(tmp_path):
+    from unet.common.fileio import read_json
+    from unet.crf.dense import CRFParams
+    from unet.crf.tune import tune_crf
+    from unet.postprocess.finalize import score_candidates
+
+    for ignore, folder in ((7, tmp_path / "a"), (None, tmp_path / "b")):
+        folder.mkdir()
+        _val_scenes(folder, ignore)
+        tuning = tune_crf(folder / "manifest.json", folder / "meta.json", folder / "val",
+                          folder / "t.json", CRFParams(iterations=1), {"gaussian_compat": [3.0]}, 4)
+        scores, _, fg = score_candidates(read_json(folder / "manifest.json"),
+                                         read_json(folder / "meta.json"), folder / "val", tuning,
+                                         CRFParams(), 4, ("largest_component",))
+        if ignore is not None:  # written masks hold 7 there, and evaluation scores none of it
+            assert tuning["raw_dice"] == scores["raw"] == 1.0 and fg == 2 * 8 * 10
+            assert tuning["val_foreground_pixels"] == fg
+        else:  # no ignore value: the masks keep classes there, and are scored there
+            assert tuning["raw_dice"] == scores["raw"] < 0.6 and fg == 2 * (8 * 10 + 6 * 24)

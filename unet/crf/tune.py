@@ -18,6 +18,7 @@ from unet.common.roi import read_roi
 from unet.common.schema import default
 from unet.crf.dense import CRFParams, densecrf, refine
 from unet.evaluate.metrics import confusion_matrix, foreground_dice
+from unet.evaluate.void import without_nodata
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ def _image_counts(job: CountJob) -> tuple[np.ndarray, list[np.ndarray]]:
     outside = None if job.roi is None else ~read_roi(job.roi, target.shape, job.gt_path)
     if outside is not None:
         target = np.where(outside, IGNORE_INDEX, target).astype(target.dtype)
+    target = without_nodata(target, job.image_path, job.mapping.ignore)  # as evaluation scores
     ys, xs = scoring_window(target, job.max_side)
     target, outside = target[ys, xs], None if outside is None else outside[ys, xs]
     image = crf_image(job.image_path, job.span)[ys, xs]

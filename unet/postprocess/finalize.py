@@ -27,6 +27,7 @@ from unet.common.roi import within_roi
 from unet.crf.dense import CRFParams
 from unet.crf.tune import MAX_SIDE, crf_confusions, scored_ids, scoring_window
 from unet.evaluate.metrics import confusion_matrix, foreground_dice
+from unet.evaluate.void import without_nodata
 from unet.postprocess.components import find_components, largest_component, remove_small
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class ValImage:
     max_side: int = MAX_SIDE  # scored on the window the CRF tuning scored (scoring_window)
     min_sizes: tuple[int, ...] = ()  # small_objects' sizes; () when it is not a candidate
     roi: str | None = None  # the image's region of interest: outside it is not scored
+    image: str | None = None  # the scene: its no-data pixels are not scored (without_nodata)
 
 
 def _raw_confusions(job: ValImage) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -62,6 +64,7 @@ def _raw_confusions(job: ValImage) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     labels = labels_of(read_probs(job.probs_path))  # (H, W), a band of rows at a time
     target = within_roi(job.mapping.read_index(job.gt_path, "ground-truth mask"), job.roi,
                         job.gt_path)
+    target = without_nodata(target, job.image, job.mapping.ignore)  # as evaluation scores
     window = scoring_window(target, job.max_side)
     n = job.mapping.num_classes
 
@@ -99,7 +102,7 @@ def score_candidates(
     raw, lcc = np.zeros((n, n), np.int64), np.zeros((n, n), np.int64)
     small = np.zeros((len(sizes), n, n), np.int64)
     jobs = [ValImage(str(probs_path(val_pred, i)), by_id[i]["mask"], mapping, max_side, sizes,
-                     by_id[i].get("roi")) for i in ids]
+                     by_id[i].get("roi"), by_id[i].get("image")) for i in ids]
     for a, b, c in parallel_map(_raw_confusions, jobs, processes, "score raw"):
         raw, lcc, small = raw + a, lcc + b, small + c
     first = mapping.scored_from

@@ -84,3 +84,28 @@ def test_crf_tuning_and_the_final_choice_leave_a_validation_scenes_fill_unscored
             assert tuning["val_foreground_pixels"] == fg
         else:  # no ignore value: the masks keep classes there, and are scored there
             assert tuning["raw_dice"] == scores["raw"] < 0.6 and fg == 2 * (8 * 10 + 6 * 24)
+
+
+def test_the_reports_overlays_draw_a_masks_no_data_as_ignored(tmp_path, monkeypatch):
+    from unet.common.fileio import read_json
+    from unet.common.labels import mapping_from_meta
+    from unet.evaluate.evaluate import evaluate_masks
+    from unet.infer.predict import PredictSettings, predict_masks
+    from unet.report import figures
+
+    meta = _data(tmp_path)
+    predict_masks([tmp_path / "model.pt"], tmp_path / "cache", "test", tmp_path / "pred",
+                  PredictSettings(device="cpu"), manifest=tmp_path / "manifest.json")
+    evaluate_masks(tmp_path / "manifest.json", tmp_path / "cache/meta.json",
+                   {"raw": tmp_path / "pred/masks"}, tmp_path / "m.csv", tmp_path / "s.json")
+    painted, real = [], figures._painted
+    monkeypatch.setattr(figures, "_painted", lambda *a: painted.append(real(*a)) or painted[-1])
+    figures.write_overlays(tmp_path / "m.csv", read_json(tmp_path / "manifest.json"),
+                           {"raw": tmp_path / "pred/masks"}, tmp_path / "o.png",
+                           mapping_from_meta(meta), n=1)
+    raw = painted[1::2]  # each row: ground truth, then the raw mask
+    assert len(raw) == 2 and (tmp_path / "o.png").stat().st_size
+    for rgba in raw:  # the fill grey, as ignored, not a class's colour nor left clear
+        assert np.allclose(rgba[_void()][:, :3], figures.IGNORED_COLOUR)
+        assert (rgba[_void()][:, 3] == figures.IGNORED_ALPHA).all()
+        assert not np.isclose(rgba[~_void()][:, :3], figures.IGNORED_COLOUR).all(-1).any()

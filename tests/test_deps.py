@@ -39,7 +39,7 @@ RULES = {
     "preprocess": (
         ("cache.preprocess",),
         COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.class_checks", "cache.detected",
-                             "cache.aspect",
+                             "cache.aspect", "cache.fill_labels", "common.nodata",
                              "cache.instance_labels", "cache.lost_classes", "cache.nearest",
                              "cache.mapping", "cache.pair_sizes", "common.bad_files",
                              "cache.palettes", "cache.intensity",
@@ -72,7 +72,7 @@ RULES = {
     "predict_folder": (
         ("infer.predict_folder", "infer.predict"),
         COMMON | BANDS | {"cache.preprocess", "cache.class_checks", "cache.instance_labels",
-                  "cache.aspect",
+                  "cache.aspect", "cache.fill_labels",
                   "cache.detected",
                   "cache.lost_classes", "cache.nearest", "cache.mapping", "cache.pair_sizes",
                   "common.bad_files", "cache.palettes", "cache.ragged", "cache.intensity",

@@ -109,3 +109,39 @@ def test_the_reports_overlays_draw_a_masks_no_data_as_ignored(tmp_path, monkeypa
         assert np.allclose(rgba[_void()][:, :3], figures.IGNORED_COLOUR)
         assert (rgba[_void()][:, 3] == figures.IGNORED_ALPHA).all()
         assert not np.isclose(rgba[~_void()][:, :3], figures.IGNORED_COLOUR).all(-1).any()
+
+
+def _labelled(root, fill_label: int | None) -> None:
+    """7 scenes, each with a border of fill that its label marks `fill_label` (None: as the
+    class around it, 0)."""
+    from tests.test_nodata import _scene
+    from tests.test_value_spaces import H, W, _disc, _write_split
+
+    pairs = []
+    for i in range(7):
+        _scene(root / f"s{i}.tif", i, border=True)
+        label = (_disc(i) > 0.5).astype(np.uint8)
+        if fill_label is not None:
+            label[_void()] = fill_label
+        Image.fromarray(label).save(root / f"m{i}.png")
+        pairs.append({"id": f"s{i}", "image": str(root / f"s{i}.tif"),
+                      "mask": str(root / f"m{i}.png"), "size": [W, H]})
+    _write_split(root, pairs)
+
+
+def test_preprocess_warns_when_a_scenes_fill_is_labelled_as_a_class(tmp_path, caplog):
+    from tests.test_value_spaces import H, W, _preprocess
+    from unet.cache.settings import PreprocessSettings
+
+    said = {}
+    for case, fill, ignore in (("class", None, None), ("ignored", 255, 255)):
+        (tmp_path / case).mkdir()
+        _labelled(tmp_path / case, fill)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            _preprocess(tmp_path / case, PreprocessSettings(width=W, height=H, mask_ignore=ignore,
+                                                            mask_values=(0, 1)))
+        said[case] = [r.getMessage() for r in caplog.records if "no-data" in r.getMessage()]
+    assert len(said["class"]) == 1 and "masks.ignore" in said["class"][0]
+    assert "s0.tif" in said["class"][0] and "class 0" in said["class"][0]
+    assert not said["ignored"]  # masks.ignore covers the fill: the loss skips it

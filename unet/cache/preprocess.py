@@ -14,6 +14,7 @@ from PIL import Image
 from unet.cache import class_checks
 from unet.cache.aspect import warn_stretched
 from unet.cache.detected import values_record
+from unet.cache.fill_labels import fill_note
 from unet.cache.intensity import training_range
 from unet.cache.lost_classes import Resize, held_elsewhere
 from unet.cache.mapping import choose_mapping, class_names
@@ -220,6 +221,8 @@ def _describe(meta: dict, split: dict, cached: dict[str, tuple[str, np.ndarray]]
     resize = Resize(settings, sizes, held_elsewhere(split, cached, by_id, mapping.num_classes))
     meta["class_fractions"] = class_checks.describe_classes(counts, mapping, chosen, train, rois,
                                                             resize)
+    if note := fill_note([by_id[i] for i in split["train"]], mapping):  # new images' fill
+        log.warning(note)
     meta["unlabelled"] = class_checks.unlabelled_ids(split, cached, mapping, by_id)
     class_checks.record_counts(meta, cached)  # for training: which classes its rows hold
     class_checks.check_validation(split, cached, mapping, by_id)

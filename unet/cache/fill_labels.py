@@ -1,0 +1,32 @@
+"""A warning when the labels give a scene's no-data pixels (its GeoTIFF nodata fill, or NaN)
+a class: without masks.ignore the model is trained to predict that class on fill."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from unet.common.labels import IGNORE_INDEX, MaskMapping
+from unet.common.nodata import image_nodata
+
+
+def fill_note(pairs: list[dict], mapping: MaskMapping, first: int = 8) -> str | None:
+    """The warning for the first of the first `first` training `pairs` (manifest entries)
+    whose image's no-data pixels its mask labels as a class; None where masks.ignore is set
+    (predicted masks then mark the fill, and no score counts it) or none does."""
+    if mapping.ignore is not None:
+        return None
+    for pair in pairs[:first]:  # a few tell: each scene decoded once more
+        void = image_nodata(pair["image"])  # a PNG or JPEG: its first bytes read
+        if void is None:
+            continue
+        labels = mapping.read_index(pair["mask"], "mask")
+        held = labels[void] if labels.shape == void.shape else labels[:0]
+        classes = np.unique(held[held != IGNORE_INDEX]).tolist()
+        if classes:
+            names = ", ".join(f"class {c} (value {mapping.labels()[c]})" for c in classes)
+            return (f"{pair['image']}: its {int(void.sum())} no-data pixels (every band its "
+                    f"GeoTIFF nodata value, or NaN) are labelled {names} in {pair['mask']}, so "
+                    "the model learns to predict that on a scene's fill: set masks.ignore (a "
+                    "value no class holds, e.g. 255) to have predicted masks mark no-data as "
+                    "such and scores leave it out; label the fill with it to skip it in the loss")
+    return None

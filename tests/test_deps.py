@@ -49,7 +49,7 @@ RULES = {
     ),
     "train_unet": (
         ("train.train",),
-        {"cache.ragged", "cache.reader", "common.device", *FILEIO, *IMAGEIO,
+        {"cache.ragged", "cache.reader", "common.channels", "common.device", *FILEIO, *IMAGEIO,
          "common.argmax", "common.labels", "evaluate.metrics", "infer.tiles", "model.build",
          "model.checkpoint", "model.file_kinds",
          *PRETRAINED, "model.unet", "common.shapes", "train.augment", "train.patches",
@@ -71,8 +71,8 @@ RULES = {
     ),
     "predict_folder": (
         ("infer.predict_folder", "infer.predict"),
-        COMMON | BANDS | {"cache.preprocess", "cache.class_checks", "cache.instance_labels",
-                  "cache.aspect", "cache.fill_labels",
+        COMMON | BANDS | {"common.channels", "cache.preprocess", "cache.class_checks",
+                          "cache.instance_labels", "cache.aspect", "cache.fill_labels",
                   "cache.detected",
                   "cache.lost_classes", "cache.nearest", "cache.mapping", "cache.pair_sizes",
                   "common.bad_files", "cache.palettes", "cache.ragged", "cache.intensity",

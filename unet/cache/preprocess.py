@@ -138,10 +138,15 @@ def preprocess(
     check_pair_sizes(pairs, processes)  # every mismatch at once, from headers, before decoding
     warn_stretched([tuple(p["size"]) for p in pairs], settings)  # mode resize, mixed aspects
     channels = _channels(pairs)
+    # three channels of a hyperstack or of band files are bands, not red, green and blue
+    bands = channels == 3 and (band_count(pairs[0]["image"]) > 0
+                               or any(p.get("image_bands") for p in pairs))
     mapping = choose_mapping(pairs, settings, processes)
     log.info("%d channel(s); mask values %s -> classes 0..%d", channels,
              ", ".join(mapping.labels()), mapping.num_classes - 1)
     meta = _data_meta(settings, mapping, channels, manifest, split, pairs, processes)
+    if bands:  # recorded only where true: colour data's meta.json is as it was
+        meta["bands"] = True
     meta.update(values_record(pairs, settings, mapping, processes, tracked_as_null))
     # Every file goes to a scratch folder first and moves in only when all are written, meta.json
     # last: a failed or killed run never leaves a cache that looks complete.

@@ -8,9 +8,11 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+import tifffile
+
 from unet.cache.intensity import wider_than_8_bits
 from unet.common.bad_files import raise_all
-from unet.common.decoders import band_count, value_range
+from unet.common.decoders import band_count, is_tiff, value_range
 from unet.common.imageio import (
     GREY_MODES,
     IMAGE_FIX,
@@ -93,22 +95,24 @@ def _bands_of(path: Path, bands: int) -> str:
     return f"is a colour image ({mode}, 3 channels)"
 
 
-def check_headers(files: list[Path], rois: list[Path | None], in_channels: int
-                   ) -> list[tuple[str, tuple[int, int]]]:
+def check_headers(files: list[Path], rois: list[Path | None], in_channels: int,
+                  bands: bool | None = None) -> list[tuple[str, tuple[int, int]]]:
     """Each image's mode and (W, H), from one read of its header. Headers first: every file
     that cannot be opened, or of the wrong size or bands, named in one error before any mask is
-    written (a file cut off mid-pixels shows only when decoded)."""
+    written (a file cut off mid-pixels shows only when decoded). `bands`: the model's channels
+    are bands (common.channels; None: 2 or more than 3 are)."""
+    bands = in_channels not in (1, 3) if bands is None else bands
     headers, errors = [], []
     for path, region in zip(files, rois, strict=True):
         try:
-            headers.append(_check_header(path, region, in_channels))
+            headers.append(_check_header(path, region, in_channels, bands))
         except ValueError as err:  # ImageReadError, MaskValueError among them
             errors.append((str(path), as_new_image(err)))
     raise_all(errors, "new images cannot be predicted", "image(s)")
     return headers
 
 
-def _check_header(path: Path, region: Path | None, in_channels: int
+def _check_header(path: Path, region: Path | None, in_channels: int, as_bands: bool
                   ) -> tuple[str, tuple[int, int]]:
     """One image's mode and (W, H); its region of interest's size and its bands checked."""
     header = image_header(path)
@@ -117,13 +121,28 @@ def _check_header(path: Path, region: Path | None, in_channels: int
         rw, rh = image_header(region)[1]
         raise MaskValueError(f"region of interest {region} is {rw}x{rh} but its image "
                              f"{path} is {w}x{h}; a region of interest must match its image")
-    bands = band_count(path)  # 0: grey or colour, which a 1- or 3-channel model converts
-    if (bands or in_channels not in (1, 3)) and bands != in_channels:
+    bands = band_count(path)  # 0: grey or colour, which a grey or colour model converts
+    if not as_bands and bands:  # a hyperstack's 3 channels are no red, green and blue either
+        kind = "grey" if in_channels == 1 else "red, green and blue colour"
+        raise ValueError(f"{path} has {bands} bands; the model reads {in_channels} ({kind}): "
+                         f"give it {kind} images as it learnt, or predict these with a model "
+                         "trained on their bands")
+    if as_bands and bands != in_channels and not (in_channels == 3 and stacked_three(path)):
         raise ValueError(f"{path} {_bands_of(path, bands)}; the model reads "
-                         f"{in_channels}: give it images of the bands it learnt, "
+                         f"{in_channels} bands: give it images of the bands it learnt, "
                          "as one multi-band TIFF each (unet stack makes them from a file "
-                         "per band)")
+                         "per band) or ImageJ/OME hyperstacks of their channels")
     return header
+
+
+def stacked_three(path: Path) -> bool:
+    """A TIFF of 3 samples that says they are no colour (minisblack, as band_files and unet
+    stack write 3 bands), which a 3-band model reads as its band files' stack."""
+    if not is_tiff(path):
+        return False
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages[0]
+        return page.photometric == tifffile.PHOTOMETRIC.MINISBLACK and page.samplesperpixel == 3
 
 
 def as_new_image(err: Exception) -> Exception:

@@ -15,6 +15,7 @@ from unet.cache.preprocess import resize_image
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import raise_all
 from unet.common.bands import band_count, read_bands, resize_bands
+from unet.common.channels import channels_are_bands
 from unet.common.durable import sync_files
 from unet.common.fileio import drop_scratch
 from unet.common.georef import SIDECAR, may_be_tiff, write_georef
@@ -237,7 +238,8 @@ def _predict_todo(model_paths: list[str | os.PathLike], files: list[Path],
         log.warning("the model learnt within regions of interest (dataset roi) and nothing "
                     "outside them: give each image's (unet predict --roi, or predict.roi for "
                     "the predict_folder rule), or its masks outside them are guesses")
-    headers = check_headers(files, rois, ckpt["in_channels"])  # each image's mode, (W, H)
+    headers = check_headers(files, rois, ckpt["in_channels"],  # each image's mode, (W, H)
+                            channels_are_bands(ckpt))
     fulls = [full for _, full in headers]
     warn_unprepared_values(files, ckpt, [mode for mode, _ in headers])  # wider than the model
     mapping = mapping_from_meta(ckpt)

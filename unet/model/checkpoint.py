@@ -36,10 +36,9 @@ from unet.model.unet import UNetConfig
 
 # What `torch.load(weights_only=True)` rebuilds without running code from the file
 # Exact types: subclasses such as numpy.float64 (a float) or an IntEnum are refused there.
-_LEAVES = {type(None), bool, int, float, complex, str, bytes, torch.dtype, torch.device}
-_LEAVES |= {torch.Tensor, torch.nn.Parameter}
-_MAPPINGS = {dict, OrderedDict}
-_SEQUENCES = {list, tuple, set, torch.Size}
+_LEAVES = {type(None), bool, int, float, complex, str, bytes, torch.dtype, torch.device,
+           torch.Tensor, torch.nn.Parameter}
+_MAPPINGS, _SEQUENCES = {dict, OrderedDict}, {list, tuple, set, torch.Size}
 
 
 def config_hash(*parts: Any) -> str:
@@ -172,6 +171,7 @@ DATA_KEYS = (
     "roi",  # trained within regions of interest: nothing learnt outside them (older: none)
     "intensity_range",  # wide images' one (lo, hi), or None: each by its own (older: none)
     "intensity",  # dataset (with no range: learnt 8-bit images only) | image (older: none)
+    "bands",  # true: 3 channels that are bands, not RGB (common.channels); else not written
 )
 
 
@@ -191,7 +191,7 @@ def model_record(
     mapping (from the cache's meta.json) and how and how well it was trained; the classes
     with a training pixel (`trained_classes`, None: unknown), the only ones it predicts;
     `encoder_source`: a timm folder or Hub encoder's architecture (pretrained.encoder_source)."""
-    data = {k: meta.get(k) for k in DATA_KEYS}
+    data = {k: meta.get(k) for k in DATA_KEYS if k != "bands" or meta.get(k)}
     data["mask_rgb"] = bool(data["mask_rgb"])
     return {
         "format": MODEL_FORMAT,  # older versions refuse a file of a later format

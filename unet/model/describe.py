@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from unet.common.channels import channels_are_bands
 from unet.common.labels import mapping_from_meta
 from unet.model import checkpoint
 from unet.model.trained import untrained_classes
@@ -22,9 +23,11 @@ def _input_layout(ckpt: dict) -> str:
 
 def _bands(ckpt: dict) -> str:
     """How new images must come when the model reads other than grey or colour."""
-    if ckpt["in_channels"] in (1, 3):
+    if not channels_are_bands(ckpt):
         return ""
-    return "one multi-band TIFF an image (unet stack makes them from a file per band); "
+    three = "bands, not red, green and blue: " if ckpt["in_channels"] == 3 else ""
+    return (f"{three}one multi-band TIFF an image (unet stack makes them from a file per band), "
+            "or an ImageJ/OME hyperstack of its channels; ")
 
 
 def _network(cfg: dict, init_from: str | None = None, new_head: bool = False,

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from unet.common.channels import channels_are_bands
 from unet.common.fileio import atomic_path, check_writable, drop_scratch
 from unet.model import checkpoint
 from unet.model.checkpoint import DATA_KEYS
@@ -87,8 +88,10 @@ def input_note(ckpt: dict) -> dict:
         1: "grey; a colour image as PIL's convert('L') makes it: 0.299 R + 0.587 G + 0.114 B",
         3: "RGB, as PIL reads colour (reverse OpenCV's BGR); a grey image repeated into all "
            "three, an alpha channel dropped",
-    }.get(c, f"{c} bands, in the order of the multi-band TIFF's samples (unet stack: the "
-             "image's own band, then dataset.local.band_files in order); alpha dropped")
+    }.get(0 if channels_are_bands(ckpt) else c,  # 3 bands of a hyperstack are no RGB
+          f"{c} bands, in the order of the multi-band TIFF's samples (unet stack: the "
+          "image's own band, then dataset.local.band_files in order; an ImageJ/OME "
+          "hyperstack's channels in their order); alpha dropped")
     wide = (f"clipped to intensity_range [{span[0]}, {span[1]}] and mapped to (v - lo) / "
             "(hi - lo)" if span else "each image by its own range, min(0, lowest) to "
             "max(1, highest), as (v - lo) / (hi - lo)")
@@ -151,7 +154,7 @@ DESCRIPTION = ("unet-pipeline segmentation model. Input `image` (B, C, H, W) flo
 
 def _metadata(ckpt: dict, folds: int) -> dict:
     """The file's metadata: the data's mapping and layout, the network, how input is made."""
-    meta = {k: ckpt.get(k) for k in DATA_KEYS}
+    meta = {k: ckpt.get(k) for k in DATA_KEYS if k != "bands" or ckpt.get(k)}
     meta["model_config"] = ckpt["model_config"]
     # A patch-trained model's masks come from a sliding window of tiles of this (w, h)
     patch = checkpoint.trained_patch(ckpt)

@@ -82,10 +82,11 @@ class BandJitter(v2.Transform):
 
 
 def build(
-    settings: AugmentSettings, size: tuple[int, int], channels: int = 3
+    settings: AugmentSettings, size: tuple[int, int], channels: int = 3, bands: bool = False
 ) -> v2.Transform | None:
     """The v2 pipeline for (image float (C, H, W), mask (H, W)) at `size` (h, w), images of
-    `channels` bands; None if empty."""
+    `channels` channels, `bands` where they are no grey or RGB (common.channels); None if
+    empty."""
     steps: list[v2.Transform] = []
     if settings.flip in (True, "horizontal"):  # "horizontal": mirrored left-right only
         steps.append(v2.RandomHorizontalFlip())
@@ -122,7 +123,9 @@ def build(
         steps.append(v2.RandomCrop((settings.crop[1], settings.crop[0])))
         if settings.rot90 and square_crop:  # the square crop turns, the oblong image need not
             steps.append(RandomRot90())
-    if (settings.brightness or settings.contrast) and channels in (1, 3):
+    # ColorJitter's contrast blends toward 0.299 R + 0.587 G + 0.114 B: for bands (DAPI, GFP,
+    # mCherry) that weighs each by its place in the file, so bands get BandJitter's plain mean
+    if (settings.brightness or settings.contrast) and channels in (1, 3) and not bands:
         steps.append(v2.ColorJitter(brightness=settings.brightness, contrast=settings.contrast))
     elif settings.brightness or settings.contrast:  # multi-band images
         steps.append(BandJitter(settings.brightness, settings.contrast))

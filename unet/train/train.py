@@ -8,6 +8,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from unet.common.channels import channels_are_bands
 from unet.common.device import set_threads, share_cores
 from unet.common.fileio import drop_scratch, read_json
 from unet.common.labels import mapping_from_meta, shown_names
@@ -48,7 +49,8 @@ def _datasets(cache_dir: str | os.PathLike, meta: dict, settings: TrainSettings,
     """(training rows, augmented; validation rows): the cached splits, or a fold's rows."""
     patch = settings.patch
     size = patch.hw or (meta["size"][1], meta["size"][0])  # (H, W) of a training sample
-    transform = augment.build(settings.augment, size, meta["in_channels"])
+    transform = augment.build(settings.augment, size, meta["in_channels"],
+                              channels_are_bands(meta))
     if fold is None:
         train_rows = [("train", k) for k in range(len(meta["splits"]["train"]["ids"]))]
         val_rows = [("val", k) for k in range(len(meta["splits"]["val"]["ids"]))]

@@ -38,8 +38,9 @@ RULES = {
                                          "dataset.split_order", "dataset.split_checks"}),
     "preprocess": (
         ("cache.preprocess",),
-        COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.class_checks", "cache.detected",
-                             "cache.aspect", "cache.fill_labels", "common.nodata",
+        COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.channel_count",
+                             "cache.class_checks",
+                             "cache.detected", "cache.aspect", "cache.fill_labels", "common.nodata",
                              "cache.instance_labels", "cache.lost_classes", "cache.nearest",
                              "cache.mapping", "cache.pair_sizes", "common.bad_files",
                              "cache.palettes", "cache.intensity",
@@ -71,8 +72,9 @@ RULES = {
     ),
     "predict_folder": (
         ("infer.predict_folder", "infer.predict"),
-        COMMON | BANDS | {"common.channels", "cache.preprocess", "cache.class_checks",
-                          "cache.instance_labels", "cache.aspect", "cache.fill_labels",
+        COMMON | BANDS | {"common.channels", "cache.preprocess", "cache.channel_count",
+                          "cache.class_checks", "cache.instance_labels", "cache.aspect",
+                          "cache.fill_labels",
                   "cache.detected",
                   "cache.lost_classes", "cache.nearest", "cache.mapping", "cache.pair_sizes",
                   "common.bad_files", "cache.palettes", "cache.ragged", "cache.intensity",

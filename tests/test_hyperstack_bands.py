@@ -99,7 +99,7 @@ def test_hyperstacks_of_other_channel_counts_are_refused_naming_them(tmp_path):
 def test_a_3_channel_hyperstack_beside_colour_images_is_told_why_3_is_not_3(tmp_path):
     # 'a.png has grey or colour (1 or 3) bands but h.tif has 3': three beside three, and the
     # fix (the same bands) gave no way out for a hyperstack whose channels are red, green, blue
-    from unet.cache.preprocess import _channels
+    from unet.cache.channel_count import data_channels as _channels
 
     for n in "ab":
         Image.fromarray(np.full((H, W, 3), (9, 90, 200), np.uint8)).save(tmp_path / f"{n}.png")

@@ -5,7 +5,8 @@ for images (training, prediction, the CRF) and masks alike."""
 import numpy as np
 import tifffile
 
-from unet.cache.preprocess import _channels, resize_image
+from unet.cache.channel_count import data_channels as _channels
+from unet.cache.preprocess import resize_image
 from unet.common.imageio import GREY_MODES, image_header, is_grey_image, open_image, read_image
 from unet.common.maskio import mask_header, read_mask_values
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from PIL import Image
 
 from unet.cache import class_checks
 from unet.cache.aspect import warn_stretched
+from unet.cache.channel_count import data_channels
 from unet.cache.detected import values_record
 from unet.cache.fill_labels import fill_note
 from unet.cache.intensity import training_range
@@ -22,21 +22,17 @@ from unet.cache.nearest import resize_mask
 from unet.cache.pair_sizes import check_pair_sizes, turned_note
 from unet.cache.ragged import flat_offsets
 from unet.cache.settings import PreprocessSettings
-from unet.common.bad_files import as_mask_error, in_order, kept, listed, raise_all, sentence
+from unet.common.bad_files import as_mask_error, kept, raise_all
 from unet.common.bands import read_bands, resize_bands
 from unet.common.decoders import band_count
 from unet.common.fileio import atomic_dir, disk_errors, read_json, reserve, write_json
 from unet.common.imageio import (
-    GREY_MODES,
     ImageReadError,
-    image_header,
-    is_grey_image,
     open_image,
     pixels,
     to_model_mode,
 )
 from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError, class_counts
-from unet.common.pages import bands_words, colour_hyperstack_fix
 from unet.common.parallel import parallel_map
 from unet.common.roi import read_roi
 from unet.dataset.split import SPLITS
@@ -84,38 +80,6 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None]) 
     return cached, index
 
 
-def _channels(pairs: list[dict]) -> int:
-    """1 when every image is grey, else 3; N for multi-band TIFFs (all of N bands). Grey means
-    one channel, or colour channels that are equal everywhere: the count must not depend on how
-    a file happened to be saved. Headers settle most files; a colour file is decoded, and the
-    first one in real colour ends it."""
-    bands = {p["image"]: band_count(p["image"]) for p in pairs}
-    if any(bands.values()):
-        # the most common count is the data set's (ties: the first image's): one odd image
-        # that came first named every good one as the odd ones
-        common = Counter(bands.values()).most_common(1)[0][0]
-        first = next(i for i, n in bands.items() if n == common)
-        others = sorted((i for i, n in bands.items() if n != common), key=in_order)
-        if others:  # every one named: a rerun per file found one more
-            said = {i: bands_words(bands[i]) for i in (first, *others)}
-            fix = ("the model takes one number of input channels; give every image the same "
-                   "bands" + colour_hyperstack_fix(set(bands.values())))
-            head = f"{first} has {said[first]} bands but "
-            if len(others) == 1:
-                raise ValueError(f"{head}{others[0]} has {said[others[0]]}: {fix}")
-            lines = listed([f"{i} has {said[i]}" for i in others], "image(s)")
-            raise ValueError("\n".join([f"{head}{len(others)} images do not:", *lines,
-                                        sentence(fix)]))
-        return bands[first]
-    for p in pairs:
-        try:
-            if image_header(p["image"])[0] not in GREY_MODES and not is_grey_image(p["image"]):
-                return 3
-        except ImageReadError:  # named by the cache pass with every other: one at a time here
-            continue
-    return 1
-
-
 def _split_meta(members: list[dict]) -> dict:
     """A split's entry in meta.json: its ids and original sizes, and its images' regions of
     interest where it has any (prediction says class 0 outside them)."""
@@ -137,7 +101,7 @@ def preprocess(
     pairs = [by_id[i] for s in SPLITS for i in split[s]]
     check_pair_sizes(pairs, processes)  # every mismatch at once, from headers, before decoding
     warn_stretched([tuple(p["size"]) for p in pairs], settings)  # mode resize, mixed aspects
-    channels = _channels(pairs)
+    channels = data_channels(pairs)
     # three channels of a hyperstack or of band files are bands, not red, green and blue
     bands = channels == 3 and (band_count(pairs[0]["image"]) > 0
                                or any(p.get("image_bands") for p in pairs))

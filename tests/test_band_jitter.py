@@ -134,3 +134,30 @@ def test_a_colour_model_file_holds_no_bands_record(tmp_path):
     _colour(tmp_path)
     _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
     assert "bands" not in _train(tmp_path)
+
+
+def _stacks(root, n: int = 8) -> None:
+    """A folder of 3-band TIFFs as `unet stack` writes them (minisblack, bands last): VV, VH
+    and their ratio, say, each a grey file of its own first."""
+    pairs = []
+    (root / "stacked").mkdir()
+    for i in range(n):
+        disc = _disc(i) > 0.5
+        grey = []
+        for k in range(3):
+            grey.append(root / f"band{i}_{k}.png")
+            Image.fromarray(np.where(disc, 60 + 60 * k, 20).astype(np.uint8)).save(grey[-1])
+        image = stack_bands((grey, root / "stacked" / f"img{i}.tif"))
+        Image.fromarray(disc.astype(np.uint8) * 255).save(root / f"msk{i}.png")
+        pairs.append({"id": f"p{i}", "image": str(image), "mask": str(root / f"msk{i}.png"),
+                      "size": [W, H]})
+    _write_split(root, pairs)
+
+
+def test_a_folder_of_unet_stacks_3_band_tiffs_is_recorded_as_bands(tmp_path):
+    # unet stack's (and GDAL's 16-bit) 3-band TIFFs say minisblack: no red, green and blue.
+    # Trained as a plain folder (not band_files) they were recorded as colour: ColorJitter's
+    # grey weighed VV, VH and the ratio 0.299, 0.587 and 0.114, and unet info said RGB.
+    _stacks(tmp_path)
+    meta = _preprocess(tmp_path, PreprocessSettings(width=W, height=H))
+    assert meta["in_channels"] == 3 and meta.get("bands") is True

@@ -38,7 +38,7 @@ RULES = {
                                          "dataset.split_order", "dataset.split_checks"}),
     "preprocess": (
         ("cache.preprocess",),
-        COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.channel_count",
+        COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.channel_count", "common.channels",
                              "cache.class_checks",
                              "cache.detected", "cache.aspect", "cache.fill_labels", "common.nodata",
                              "cache.instance_labels", "cache.lost_classes", "cache.nearest",

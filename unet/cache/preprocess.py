@@ -24,6 +24,7 @@ from unet.cache.ragged import flat_offsets
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import as_mask_error, kept, raise_all
 from unet.common.bands import read_bands, resize_bands
+from unet.common.channels import stacked_three
 from unet.common.decoders import band_count
 from unet.common.fileio import atomic_dir, disk_errors, read_json, reserve, write_json
 from unet.common.imageio import (
@@ -102,9 +103,11 @@ def preprocess(
     check_pair_sizes(pairs, processes)  # every mismatch at once, from headers, before decoding
     warn_stretched([tuple(p["size"]) for p in pairs], settings)  # mode resize, mixed aspects
     channels = data_channels(pairs)
-    # three channels of a hyperstack or of band files are bands, not red, green and blue
+    # three channels of a hyperstack, of band files or of unet stack's minisblack TIFFs are
+    # bands, not red, green and blue
     bands = channels == 3 and (band_count(pairs[0]["image"]) > 0
-                               or any(p.get("image_bands") for p in pairs))
+                               or any(p.get("image_bands") for p in pairs)
+                               or any(stacked_three(p["image"]) for p in pairs))
     mapping = choose_mapping(pairs, settings, processes)
     log.info("%d channel(s); mask values %s -> classes 0..%d", channels,
              ", ".join(mapping.labels()), mapping.num_classes - 1)

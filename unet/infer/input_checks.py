@@ -8,11 +8,10 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-import tifffile
-
 from unet.cache.intensity import wider_than_8_bits
 from unet.common.bad_files import raise_all
-from unet.common.decoders import band_count, is_tiff, value_range
+from unet.common.channels import stacked_three
+from unet.common.decoders import band_count, value_range
 from unet.common.imageio import (
     GREY_MODES,
     IMAGE_FIX,
@@ -133,16 +132,6 @@ def _check_header(path: Path, region: Path | None, in_channels: int, as_bands: b
                          "as one multi-band TIFF each (unet stack makes them from a file "
                          "per band) or ImageJ/OME hyperstacks of their channels")
     return header
-
-
-def stacked_three(path: Path) -> bool:
-    """A TIFF of 3 samples that says they are no colour (minisblack, as band_files and unet
-    stack write 3 bands), which a 3-band model reads as its band files' stack."""
-    if not is_tiff(path):
-        return False
-    with tifffile.TiffFile(path) as tif:
-        page = tif.pages[0]
-        return page.photometric == tifffile.PHOTOMETRIC.MINISBLACK and page.samplesperpixel == 3
 
 
 def as_new_image(err: Exception) -> Exception:

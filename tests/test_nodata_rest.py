@@ -145,3 +145,24 @@ def test_preprocess_warns_when_a_scenes_fill_is_labelled_as_a_class(tmp_path, ca
     assert len(said["class"]) == 1 and "masks.ignore" in said["class"][0]
     assert "s0.tif" in said["class"][0] and "class 0" in said["class"][0]
     assert not said["ignored"]  # masks.ignore covers the fill: the loss skips it
+
+
+def test_no_fill_warning_where_the_fill_lies_outside_the_region_of_interest(tmp_path):
+    # dataset roi: nothing outside a scene's region is learnt (its labels are ignored there),
+    # so a fill outside it trains no class; the warning told such users to set masks.ignore
+    from tests.test_value_spaces import H, W, _preprocess
+    from unet.cache.fill_labels import fill_note
+    from unet.cache.settings import PreprocessSettings
+    from unet.common.fileio import read_json
+    from unet.common.labels import mapping_from_meta
+
+    _labelled(tmp_path, None)
+    meta = _preprocess(tmp_path, PreprocessSettings(width=W, height=H, mask_values=(0, 1)))
+    pairs, mapping = read_json(tmp_path / "manifest.json")["pairs"], mapping_from_meta(meta)
+    assert fill_note(pairs, mapping)  # no region of interest: the fill is learnt as class 0
+    for region, pair in ((~_void(), pairs[0]), (np.ones((H, W), bool), pairs[1])):
+        Image.fromarray(region.astype(np.uint8) * 255).save(tmp_path / f"roi_{pair['id']}.png")
+        pair["roi"] = str(tmp_path / f"roi_{pair['id']}.png")
+    note = fill_note(pairs, mapping)  # s0's fill outside its region; s1's inside: s1 named
+    assert note and "s1.tif" in note and "s0.tif" not in note
+    assert fill_note(pairs[:1], mapping) is None

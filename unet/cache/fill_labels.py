@@ -7,6 +7,7 @@ import numpy as np
 
 from unet.common.labels import IGNORE_INDEX, MaskMapping
 from unet.common.nodata import image_nodata
+from unet.common.roi import read_roi
 
 
 def fill_note(pairs: list[dict], mapping: MaskMapping, first: int = 8) -> str | None:
@@ -20,7 +21,11 @@ def fill_note(pairs: list[dict], mapping: MaskMapping, first: int = 8) -> str | 
         if void is None:
             continue
         labels = mapping.read_index(pair["mask"], "mask")
-        held = labels[void] if labels.shape == void.shape else labels[:0]
+        if labels.shape != void.shape:
+            continue
+        if pair.get("roi"):  # outside its region of interest nothing is learnt, fill or not
+            void &= read_roi(pair["roi"], labels.shape, pair["mask"])
+        held = labels[void]
         classes = np.unique(held[held != IGNORE_INDEX]).tolist()
         if classes:
             names = ", ".join(f"class {c} (value {mapping.labels()[c]})" for c in classes)

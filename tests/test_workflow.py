@@ -128,7 +128,8 @@ def test_report_has_every_section(done):
         shares = {r["class"]: float(r["train_share"]) for r in csv.DictReader(f, delimiter="\t")}
     assert shares["0"] + shares["1"] == pytest.approx(1, abs=1e-3) and 0 < shares["1"] < 0.5
     verdict = (done / "results/synthetic/baseline/report/crf_verdict.txt").read_text()
-    assert re.match(r"The CRF (helped|did not help) on the test split", verdict)
+    # after the training sentence where the tiny model has not learnt a class (said first)
+    assert re.match(r"(Training: .*\. )?The CRF (helped|did not help) on the test split", verdict)
 
 
 def test_the_order_keys_are_written_in_reruns_nothing(done):

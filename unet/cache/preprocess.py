@@ -212,7 +212,9 @@ def _split_jobs(folder: Path, name: str, members: list[dict], settings: Preproce
         pieces = zip(img, img[1:], msk, msk[1:], strict=False)  # offsets have one more entry
         spots = [(slice(a, b), slice(c, d)) for a, b, c, d in pieces]
     else:
-        paths = _create_split_files(folder, name, len(members), sizes[0], channels)
+        # the settings' one size, not sizes[0]: an empty part (a hand-written split) has none
+        size = (settings.width, settings.height)
+        paths = _create_split_files(folder, name, len(members), size, channels)
         spots = [(k, k) for k in range(len(members))]
     return [
         (spot, p, size, channels, mapping, paths, meta["intensity_range"])

@@ -1,4 +1,5 @@
-"""Empty parts: the cache takes an empty part in either mode."""
+"""Empty parts: the cache takes an empty part in either mode, and a split left empty by
+split.test_ids or val_ids names those keys, not the unused fractions."""
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ from unet.cache.preprocess import preprocess
 from unet.cache.reader import load_split
 from unet.cache.settings import PreprocessSettings
 from unet.common.fileio import write_json
+from unet.dataset.split import SplitError, make_split
 
 
 @pytest.mark.parametrize("empty", ["val", "test"])
@@ -24,3 +26,39 @@ def test_an_empty_part_caches_as_empty_files_in_resize_mode(tmp_path, empty):
     images, masks = load_split(tmp_path / "cache", empty)
     assert images.shape == (0, 12, 16, 3) and masks.shape == (0, 12, 16)
     assert np.asarray(load_split(tmp_path / "cache", "train")[0]).shape == (4, 12, 16, 3)
+
+
+IDS = [f"img_{i}" for i in range(6)]
+
+
+@pytest.mark.parametrize("named, key", [
+    ({"test_ids": IDS[:5]}, "split.test_ids names 5 of the 6 images"),
+    ({"test_ids": IDS[:3], "val_ids": IDS[3:]}, "split.val_ids names 3"),
+    ({"val_ids": IDS[:5]}, "split.val_ids names 5 of the 6 images"),
+])
+def test_a_train_split_emptied_by_named_ids_names_those_keys(named, key):
+    # Was "val and test took every image; lower split.val_fraction or split.test_fraction":
+    # the test fraction is unused where test_ids name the test split, and no fraction helps.
+    with pytest.raises(SplitError) as err:
+        make_split(IDS, seed=0, val_fraction=0.15, test_fraction=0.15, **named)
+    text = str(err.value)
+    assert "the train split is empty" in text and key in text and "name fewer" in text
+    assert "test_fraction" not in text
+
+
+def test_a_val_split_emptied_by_test_ids_does_not_ask_for_a_larger_fraction():
+    # Was "raise split.val_fraction to 0.09": that took the one image left from training.
+    with pytest.raises(SplitError) as err:
+        make_split(IDS, seed=0, val_fraction=0.01, test_fraction=0.15, test_ids=IDS[:5])
+    text = str(err.value)
+    assert "split.test_ids names 5 of the 6 images" in text and "leaves 1" in text
+    assert "raise it" not in text
+
+
+@pytest.mark.parametrize("val_fraction", [0.15, 0.34])  # val empty, train empty
+def test_grouped_parts_emptied_by_named_ids_name_those_keys(val_fraction):
+    groups = {i: i[:4] + str(int(i[-1]) // 2) for i in IDS}  # three groups of two
+    with pytest.raises(SplitError) as err:
+        make_split(IDS, seed=0, val_fraction=val_fraction, test_fraction=0.15, groups=groups,
+                   test_ids=IDS[:4])
+    assert "split.test_ids names 4 of the 6 images" in str(err.value)

@@ -16,7 +16,7 @@ from pathlib import Path
 from unicodedata import normalize
 
 from unet.common.fileio import read_json, write_json
-from unet.dataset.split_checks import PARTS, empty_grouped, empty_ungrouped
+from unet.dataset.split_checks import PARTS, empty_grouped, empty_ungrouped, named_empty
 from unet.dataset.split_order import dealt_by_size, dealt_in_blocks, ordered
 
 log = logging.getLogger(__name__)
@@ -154,6 +154,7 @@ def make_split(
     units = _units([i for i in ids if i not in fixed], groups)
     queue = ordered(units, seed, order, groups)
     n = len(ids)
+    named = {"test": len(fixed_test), "val": len(fixed_val)}  # for why a part is empty
     if fixed_test:
         test = fixed_test
     else:
@@ -171,11 +172,11 @@ def make_split(
         parts = (order == "hash" and dealt_in_blocks(queue, folds)) or dealt_by_size(queue, folds)
         train = [i for part in parts[1:] for i in part]
         split = {"train": sorted(train), "val": parts[0], "test": sorted(test), "folds": parts}
-        return _checked(split, val_fraction, test_fraction, groups, group_by)
+        return _checked(split, val_fraction, test_fraction, groups, group_by, named)
     val, queue = (fixed_val, queue) if fixed_val else _take(queue, int(round(val_fraction * n)))
     train = [i for unit in queue for i in unit]
     split = {"train": sorted(train), "val": sorted(val), "test": sorted(test)}
-    return _checked(split, val_fraction, test_fraction, groups, group_by)
+    return _checked(split, val_fraction, test_fraction, groups, group_by, named)
 
 
 ID_KEYS = ("test_ids", "val_ids", "exclude_ids")  # split keys of ids, patterns or a text file
@@ -260,11 +261,17 @@ def split_dataset(
     return split
 
 
-def _checked(split: dict, val: float, test: float, groups: dict | None, by: str) -> dict:
+def _checked(split: dict, val: float, test: float, groups: dict | None, by: str,
+             named: dict[str, int]) -> dict:
     fractions = {"val": val, "test": test}
+    fixed = {i for part in named if named[part] for i in split[part]}
+    left = [i for part in PARTS for i in split[part] if i not in fixed]
+    units = len(left) if groups is None else len({groups[i] for i in left})
     for name in SPLITS:
         if split[name]:
             continue
+        if why := named_empty(split, name, named, units):  # the named ids, not the fractions
+            raise SplitError(why)
         if groups is not None:
             raise SplitError(empty_grouped(split, name, groups, by, fractions))
         raise SplitError(empty_ungrouped(split, name, fractions))

@@ -53,3 +53,27 @@ def empty_grouped(
     return (f"{head}; the smallest group holds {smallest} images, and split.{name}_fraction="
             f"{fractions[name]} asks for {int(round(fractions[name] * len(ids)))}, nearer none "
             f"than a whole group: raise it to about {smallest / len(ids):.2f}")
+
+
+def named_empty(split: dict, name: str, named: dict[str, int], left_units: int) -> str | None:
+    """Why part `name` is empty where split.test_ids or val_ids (`named`: part -> ids named)
+    took the images it needed, with the fix (name fewer); None where the names are not the
+    cause. `left_units`: the images (groups) the names left to the other parts."""
+    keys = [f"split.{part}_ids" for part in named if named[part]]
+    if not keys:
+        return None
+    n = sum(len(split[part]) for part in PARTS)
+    left = n - sum(named.values())
+    said = " and ".join(f"split.{part}_ids names {k}" for part, k in named.items() if k)
+    fix = f"name fewer in {' or '.join(keys)}"
+    if name == "val" and left_units < 2:
+        whole = f" in {left_units} group" if left_units < left else ""  # groups stay whole
+        return (f"the val split is empty: {said} of the {n} images and leaves {left}{whole} for "
+                f"train and val, which need one each: {fix}")
+    if name != "train":
+        return None
+    other = next((part for part in ("test", "val") if not named[part]), None)  # by fraction
+    took = f"the {other} split took the {left} left" if left else "none is left"
+    if other == "val" and left_units >= 2:
+        fix += ", or lower split.val_fraction"
+    return f"the train split is empty: {said} of the {n} images, and {took}: {fix}"

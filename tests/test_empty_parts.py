@@ -62,3 +62,18 @@ def test_grouped_parts_emptied_by_named_ids_name_those_keys(val_fraction):
         make_split(IDS, seed=0, val_fraction=val_fraction, test_fraction=0.15, groups=groups,
                    test_ids=IDS[:4])
     assert "split.test_ids names 4 of the 6 images" in str(err.value)
+
+
+@pytest.mark.parametrize("key, why", [("val_fraction", "selects the epoch kept"),
+                                      ("test_fraction", "scores the model")])
+def test_a_fraction_of_zero_is_refused_with_what_the_part_is_for(config, key, why):
+    # Was only "split.val_fraction: 0 is less than or equal to the minimum of 0": neither why
+    # a part cannot be left out nor what to give instead.
+    from tests.conftest import SCHEMA
+    from unet.config.experiments import ConfigError
+    from unet.config.schema import check_schema
+
+    config["split"] = {**config["split"], key: 0}
+    with pytest.raises(ConfigError) as err:
+        check_schema(config, SCHEMA)
+    assert str(err.value).startswith(f"split.{key}: 0 is less than") and why in str(err.value)

@@ -70,8 +70,10 @@ def _message(error, schema: dict, override: bool = False) -> str:
             return f"{f'{path}: ' if path else ''}unknown key '{unknown[0]}'; {fix}"
     if error.validator == "type" and error.instance is None and error.validator_value == "object":
         return _null_section(path, _resolved(error.schema, schema))
-    what = _description(error, schema) if error.validator == "pattern" else None
-    # A pattern alone is a regular expression, not what to write: the key's description says.
+    # A pattern alone is a regular expression, not what to write: the key's description says;
+    # so for a 0 below an exclusive minimum (meant as "none": split.val_fraction) why it cannot.
+    zero = error.validator == "exclusiveMinimum" and error.instance == 0
+    what = _description(error, schema) if error.validator == "pattern" or zero else None
     return f"{path or '(top level)'}: {error.message}" + (f"; {what}" if what else "")
 
 

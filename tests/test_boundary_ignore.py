@@ -35,8 +35,9 @@ def _reference(pred, target, c, tolerance):
     pe, te = _edges(p, valid), _edges(t, valid)
     cross = ndimage.generate_binary_structure(2, 1)
     rim = ~valid & (ndimage.binary_dilation(p, cross) | ndimage.binary_dilation(t, cross))
+    beside = t & ndimage.binary_dilation(~valid, cross)  # the true edge may lie here too
     found = []
-    for at, to in ((pe, te | rim), (te, pe | rim)):
+    for at, to in ((pe, te | rim | beside), (te, pe | rim)):
         if at.any() and not to.any():
             return float("inf"), 0.0
         found.append(cdist(np.argwhere(at), np.argwhere(to)).min(axis=1) if at.any() else None)
@@ -69,8 +70,9 @@ def test_ignored_pixels_inside_an_object_change_no_boundary_score():
 def test_an_edge_along_an_ignored_band_is_not_measured_across_it():
     """Class 1 meets class 0 directly in the lower half and across a 4 px ignored band in the
     upper half; the prediction puts the edge 1 px right everywhere, 1 px past the band above.
-    Its edge there is measured to the band, where the true one may lie: HD95 2 and 1 for
-    classes 0 and 1, where class 1's was 5 (measured across the band to its far side)."""
+    Its edge there is measured to the band or the labelled pixels beside it, where the true one
+    may lie: HD95 1 for both classes, where class 1's was 5 (measured across the band to its
+    far side) and then class 0's 2 (measured to the band, not to class 0's pixels beside it)."""
     target = np.zeros((40, 40), np.uint8)
     target[:, :20] = 1
     target[:20, 18:22] = IGNORE
@@ -80,7 +82,7 @@ def test_an_edge_along_an_ignored_band_is_not_measured_across_it():
     scores = image_scores(pred, target, 2, IGNORE)
     for c in range(2):
         assert scores["hd95"][c] == pytest.approx(_reference(pred, target, c, 2)[0])
-    np.testing.assert_allclose(scores["hd95"], [2.0, 1.0])
+    np.testing.assert_allclose(scores["hd95"], [1.0, 1.0])
 
 
 def test_a_class_enclosed_by_ignored_pixels_has_no_boundary():
@@ -115,3 +117,35 @@ def test_scores_follow_the_rule_on_random_masks(seed, tolerance):
         hd, f1 = _reference(pred, target, c, tolerance)
         assert scores["hd95"][c] == pytest.approx(hd), c
         assert scores["boundary_f1"][c] == pytest.approx(f1), c
+
+
+def _trimap_pet(band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An Oxford-Pet-like trimap (pet 1, background 0, a `band` px border ignored) and the
+    pet's pixels either side of the band: (target, inside the band, inside and the band)."""
+    yy, xx = np.mgrid[:80, :96]
+    pet = ((yy - 40) / 22) ** 2 + ((xx - 48) / 30) ** 2 <= 1
+    inner = ndimage.binary_erosion(pet, iterations=band // 2)
+    outer = ndimage.binary_dilation(pet, iterations=band - band // 2)
+    target = np.where(outer, IGNORE, 0).astype(np.uint8)
+    target[inner] = 1
+    return target, inner, outer
+
+
+@pytest.mark.parametrize("band", [2, 3])
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_a_pet_k_px_too_small_scores_as_one_k_px_too_large(band, k):
+    """A pet predicted k px past its band, inside or outside, is k px off for both classes: its
+    true edge may lie on the labelled pixels beside the band. Shrunk 1 px it read HD95 2
+    (measured to the band's inner pixels) and grown 1 px its background read 2; shrunk 2 px its
+    boundary F1 was 0 where grown 2 px it was 1."""
+    target, inner, outer = _trimap_pet(band)
+    grown = ndimage.binary_dilation(outer, iterations=k).astype(np.uint8)
+    shrunk = ndimage.binary_erosion(inner, iterations=k).astype(np.uint8)
+    for pred in (grown, shrunk):
+        scores = image_scores(pred, target, 2, IGNORE, 2)
+        np.testing.assert_allclose(scores["hd95"], [k, k])
+        assert scores["boundary_f1"][1] == float(k <= 2)
+        assert (scores["boundary_f1"][0] == 1.0) == (k <= 2)  # the image's edge matches
+        for c in range(2):
+            hd, f1 = _reference(pred, target, c, 2)
+            assert (scores["hd95"][c], scores["boundary_f1"][c]) == pytest.approx((hd, f1))

@@ -89,9 +89,11 @@ def test_boundaries_made_a_band_at_a_time_equal_the_whole_masks(monkeypatch, ban
         valid = target != 255
         for c in range(3):
             got = boundary.class_boundaries(pred, target, c, 255)
-            (p, rim_p), (t, rim_t) = (boundary._band_edges(x, valid, c) for x in (pred, target))
-            rim = got[2] if got[2] is not None else np.zeros(shape, bool)
-            for a, b in zip((*got[:2], rim), (p, t, rim_p | rim_t), strict=True):
+            (p, rim_p, _), (t, rim_t, own_t) = (
+                boundary._band_edges(x, valid, c) for x in (pred, target))
+            rim, near = (g if g is not None else np.zeros(shape, bool) for g in got[2:])
+            whole = (p, t, rim_p | rim_t, rim_p | rim_t | own_t)
+            for a, b in zip((*got[:2], rim, near), whole, strict=True):
                 np.testing.assert_array_equal(a, b)
 
 

@@ -100,47 +100,52 @@ def boundary_f1(pred_mask: np.ndarray, target_mask: np.ndarray, tolerance: float
 BAND = 256  # rows of an image whose class masks and erosions are made at a time
 
 
-def _band_edges(labels, valid, c: int, inside=None) -> tuple[np.ndarray, np.ndarray]:
+def _band_edges(labels, valid, c: int, inside=None) -> tuple[np.ndarray, ...]:
     """Scored edge of class `c` in a band of `labels` (a pixel of it on the image edge, beside
     a pixel outside the region of interest `inside`, or with a labelled 4-neighbour of another
-    class: an edge against ignored pixels only is none), and the ignored pixels within the
-    region bordering the class (where its unknown edge may lie). `valid` excludes the outside."""
+    class: an edge against ignored pixels only is none); the ignored pixels within the region
+    bordering the class and the class's pixels bordering them, between which its unknown edge
+    may lie (None, None without ignored pixels). `valid` excludes the outside."""
     mask = labels == c if valid is None else (labels == c) & valid
     other = ~mask if valid is None else valid & ~mask
     if inside is not None:  # beyond the region of interest is beyond the image's edge
         other |= ~inside
     edge = mask & ~ndimage.binary_erosion(~other, border_value=0)
-    if valid is None:
-        return edge, np.zeros_like(mask)
-    rim = ~valid & ndimage.binary_dilation(mask)
-    return edge, rim if inside is None else rim & inside
+    void = None if valid is None else ~valid if inside is None else ~valid & inside
+    if void is None or not void.any():
+        return edge, None, None
+    return edge, void & ndimage.binary_dilation(mask), mask & ndimage.binary_dilation(void)
 
 
 def class_boundaries(
     pred: np.ndarray, target: np.ndarray, c: int, ignore_index: int | None,
     outside: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Scored edges (H, W) bool of class `c` in pred and target (_band_edges), and the ignored
-    target pixels bordering `c` in either (None without any), `outside` (H, W) bool the pixels
-    beyond the region of interest: made BAND rows at a time with a row of their neighbours on
-    each side, so no full-size class mask or erosion is held."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Scored edges (H, W) bool of class `c` in pred and target (_band_edges); the ignored
+    target pixels bordering `c` in either mask (None without any); and those with the target's
+    own pixels of `c` beside them, where its true edge may lie (None likewise). `outside`
+    (H, W) bool: the pixels beyond the region of interest. Made BAND rows at a time with a row
+    of their neighbours on each side, so no full-size class mask or erosion is held."""
     h = target.shape[0]
-    out = [np.empty(pred.shape, bool), np.empty(target.shape, bool), None]
+    out = [np.empty(pred.shape, bool), np.empty(target.shape, bool), None, None]
     for y0 in range(0, h, BAND):
         y1 = min(y0 + BAND, h)
         ya, yb = max(0, y0 - 1), min(h, y1 + 1)
-        band_t = target[ya:yb]
-        valid = band_t != ignore_index if ignore_index is not None else None
+        rows = slice(y0 - ya, y1 - ya)
+        valid = target[ya:yb] != ignore_index if ignore_index is not None else None
         inside = None if outside is None else ~outside[ya:yb]
         if inside is not None:
             valid = inside if valid is None else valid & inside
-        for labels, dest in zip((pred[ya:yb], band_t), out[:2], strict=True):
-            edge, rim = _band_edges(labels, valid, c, inside)
-            dest[y0:y1] = edge[y0 - ya : y1 - ya]
-            if rim[y0 - ya : y1 - ya].any():  # held only where there are ignored pixels
-                out[2] = np.zeros(target.shape, bool) if out[2] is None else out[2]
-                out[2][y0:y1] |= rim[y0 - ya : y1 - ya]
-    return out[0], out[1], out[2]
+        for i, labels in enumerate((pred[ya:yb], target[ya:yb])):
+            edge, rim, own = _band_edges(labels, valid, c, inside)
+            out[i][y0:y1] = edge[rows]
+            if rim is None or not (rim[rows].any() or own[rows].any()):
+                continue  # held only where there are ignored pixels beside the class
+            if out[2] is None:
+                out[2], out[3] = np.zeros(target.shape, bool), np.zeros(target.shape, bool)
+            out[2][y0:y1] |= rim[rows]
+            out[3][y0:y1] |= rim[rows] | own[rows] if i else rim[rows]
+    return out[0], out[1], out[2], out[3]
 
 
 def _cropped(*masks: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -160,22 +165,24 @@ def _cropped(*masks: np.ndarray) -> tuple[np.ndarray, ...]:
 def _boundary_scores(cm: np.ndarray, c: int, pred, target, ignore_index, tolerance: float,
                      outside: np.ndarray | None = None):
     """(hd95, boundary F1) of class `c`; whether the class is in either mask comes from the
-    confusion counts (ignored pixels left out). Each scored edge pixel is measured to the
-    other mask's scored edge or the nearest ignored pixel bordering the class within the region
-    of interest, whichever is nearer; a mask without scored edges adds no distances (README,
-    boundary metrics)."""
+    confusion counts (ignored pixels left out). Each scored edge pixel is measured to the other
+    mask's scored edge or the nearest ignored pixel bordering the class within the region of
+    interest, whichever is nearer, a predicted one also to the target's pixels of the class
+    beside ignored ones (a pet 1 px short of its trimap's band is 1 px off, as 1 px past it);
+    a mask without scored edges adds no distances (README, boundary metrics)."""
     pred_empty, target_empty = not cm[:, c].any(), not cm[c, :].any()
     if pred_empty or target_empty:
         both = pred_empty and target_empty
         return (0.0, 1.0) if both else (float("inf"), 0.0)
-    pred_b, target_b, rim = class_boundaries(pred, target, c, ignore_index, outside)
+    pred_b, target_b, rim, near_t = class_boundaries(pred, target, c, ignore_index, outside)
     if rim is None:  # no ignored pixel beside the class: no copies (8k images' memory)
-        (pred_b, target_b), rim_or = _cropped(pred_b, target_b), (lambda b: b)
+        pred_b, target_b = _cropped(pred_b, target_b)
+        to_target, to_pred = target_b, pred_b
     else:
-        pred_b, target_b, rim = _cropped(pred_b, target_b, rim)
-        rim_or = rim.__or__
+        pred_b, target_b, rim, near_t = _cropped(pred_b, target_b, rim, near_t)
+        to_target, to_pred = target_b | near_t, pred_b | rim
     directed = []
-    for to, at in ((rim_or(target_b), pred_b), (rim_or(pred_b), target_b)):
+    for to, at in ((to_target, pred_b), (to_pred, target_b)):
         if at.any() and not to.any():
             return float("inf"), 0.0  # edges with nothing to match them
         directed.append(Directed(to, at) if at.any() else None)

@@ -212,7 +212,8 @@ def skipped_note(
             fix = (f"unpack them first (STARE's im0001.ppm.gz: gunzip), then add the extension "
                    f"they reveal to {key} if it is not there")
         else:
-            fix = f"save the {side} as PNG or TIFF"
+            # a data set's own other files (Pets' .mat beside its JPEGs) are no images at all
+            fix = f"if they are {side}, save them as PNG or TIFF; files of other kinds may stay"
         return (
             f"; {side} holds {n} file{'s' if n > 1 else ''} not picked up ({counts}) in "
             f"{folder}: not image files the pipeline reads; {fix}"

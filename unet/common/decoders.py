@@ -13,7 +13,7 @@ import numpy as np
 import tifffile
 from PIL import Image, UnidentifiedImageError
 
-from unet.common.pages import channel_pages, pages_message
+from unet.common.pages import channel_pages, pages_message, whole_slide
 
 ROTATED = (5, 6, 7, 8)  # EXIF/TIFF orientations that swap width and height
 TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # little/big-endian TIFF and BigTIFF
@@ -50,7 +50,7 @@ def band_count(path: str | os.PathLike) -> int:
         with tifffile.TiffFile(path) as tif:
             if tif.pages[0].photometric == tifffile.PHOTOMETRIC.SEPARATED:
                 return 0  # CMYK: a colour image
-            if len(tif.pages) > 1:
+            if len(tif.pages) > 1 and not whole_slide(tif):
                 return channel_pages(tif)  # else a stack, or z-slices: named as such
             samples, alpha = layout_of(tif)
     except _DAMAGED:
@@ -243,7 +243,7 @@ def _tiff(path: str | os.PathLike, header_only: bool = False) -> tuple[np.ndarra
     try:
         with tifffile.TiffFile(path) as tif:
             pages, series = len(tif.pages), tif.series[0]
-            if pages > 1 or len(tif.series) > 1:
+            if (pages > 1 or len(tif.series) > 1) and not whole_slide(tif):
                 sizes = [(page.imagewidth, page.imagelength) for page in tif.pages]
                 raise UnusableImageError(pages_message(path, sizes, "TIFF"))
             if header_only:

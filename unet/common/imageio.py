@@ -19,7 +19,6 @@ from unet.common.decoders import (
     bands_size,
     is_tiff,
     nodata_as_nan,
-    pages_message,
     pil_misreads,
     read_wide,
     tiff_nodata,
@@ -27,6 +26,7 @@ from unet.common.decoders import (
     wide_to_8_bits,
 )
 from unet.common.orientation import header_orientation
+from unet.common.pages import refused_pages
 from unet.common.pixels import pixels
 
 BANDS = "bands"  # image_header's mode of a multi-band TIFF (bands.py)
@@ -188,24 +188,10 @@ STACK_FORMATS = ("TIFF", "GIF", "PNG", "WEBP")  # formats whose extra pages are 
 
 def _one_page(im: Image.Image, path: str | os.PathLike) -> None:
     """Refuse a multi-page file (a TIFF stack, an animated GIF or PNG), which would otherwise
-    read as its first page alone."""
-    pages = getattr(im, "n_frames", 1)
+    read as its first page alone; a whole-slide pyramid reads as that page, its full size."""
     # Not JPEG: a camera's MPO file holds the photo and a preview; the first frame is the photo.
-    if pages > 1 and im.format in STACK_FORMATS:
-        raise ImageReadError(pages_message(path, _page_sizes(im, pages), "PNG"))
-
-
-def _page_sizes(im: Image.Image, pages: int) -> list[tuple[int, int]]:
-    """Each page's (w, h): a TIFF's from its directories (no pixels read); the frames of an
-    animation share the canvas size."""
-    if im.format != "TIFF":
-        return [im.size] * pages
-    sizes = []
-    for i in range(pages):
-        im.seek(i)
-        sizes.append(im.size)
-    im.seek(0)
-    return sizes
+    if im.format in STACK_FORMATS and (refusal := refused_pages(im, path)):
+        raise ImageReadError(refusal)
 
 
 def to_model_mode(im: Image.Image, span: tuple[float, float] | None = None) -> Image.Image:

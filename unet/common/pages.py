@@ -9,6 +9,7 @@ import os
 import re
 
 import tifffile
+from PIL import Image
 
 # ImageJ's and OME's axis letters, as said in a message; Z and C pages are parts of one image
 NAMES = {"T": "{} time frames", "Z": "a z-stack of {} slices", "C": "{} channels"}
@@ -41,6 +42,50 @@ def pages_message(path: str | os.PathLike, sizes: list[tuple[int, int]], kind: s
         f"it with `unet unstack {path} FOLDER` (one {kind} per page, 0.{kind.lower()}, "
         f"1.{kind.lower()}, ...; a stack of masks the same way, so that pages pair by name)"
     )
+
+
+def whole_slide(tif: tifffile.TiffFile) -> bool:
+    """A resolution pyramid the file itself declares: tifffile reads its pages as the levels of
+    one 2D image (pages marked reduced-resolution, an Aperio SVS's levels) whose first page is
+    the full resolution, and every other page (thumbnail, label, macro) is smaller. Read as that
+    page; pages of falling sizes the file does not mark so stay refused (pages_message)."""
+    series, first = tif.series[0], tif.pages[0]
+    if len(series.levels) < 2 or len(series.pages) != 1 or set(series.axes) - set("YXS"):
+        return False
+    area = first.imagewidth * first.imagelength
+    return series.pages[0].index == 0 and all(
+        page.imagewidth * page.imagelength < area for page in tif.pages[1:])
+
+
+def whole_slide_file(path: str | os.PathLike) -> bool:
+    """whole_slide of the TIFF at `path`; False for a file tifffile cannot read."""
+    try:
+        with tifffile.TiffFile(path) as tif:
+            return whole_slide(tif)
+    except (tifffile.TiffFileError, ValueError, KeyError, IndexError, OSError):
+        return False
+
+
+def refused_pages(im: Image.Image, path: str | os.PathLike) -> str | None:
+    """Why PIL's image `im` of several pages is refused (pages_message), or None: one page,
+    or a whole-slide pyramid (whole_slide), whose first page PIL reads."""
+    pages = getattr(im, "n_frames", 1)
+    if pages < 2 or im.format == "TIFF" and whole_slide_file(path):
+        return None
+    return pages_message(path, _frame_sizes(im, pages), "PNG")
+
+
+def _frame_sizes(im: Image.Image, pages: int) -> list[tuple[int, int]]:
+    """Each page's (w, h): a TIFF's from its directories (no pixels read); the frames of an
+    animation share the canvas size."""
+    if im.format != "TIFF":
+        return [im.size] * pages
+    sizes = []
+    for i in range(pages):
+        im.seek(i)
+        sizes.append(im.size)
+    im.seek(0)
+    return sizes
 
 
 def channel_pages(tif: tifffile.TiffFile) -> int:

@@ -163,3 +163,16 @@ def test_truncated_16_bit_images_are_named_at_once(tmp_path):
     text = str(err.value)  # named by the range pass itself (b5af1c5), both in one error
     assert text.startswith("2 images cannot be read") and "img0.png" in text and "img1.png" in text
     _nothing_cached(tmp_path)
+
+
+def test_a_mask_exported_at_a_downsample_is_named_with_its_factor():
+    # QuPath's labelled-image export writes masks at a downsample (4 is common): the error
+    # said only "resize each mask", not that these are 4x-smaller exports to redo at 1.
+    bad = [("slide.tif", "slide.png", (4000, 3000), (1000, 750)),
+           ("odd.tif", "odd.png", (4001, 2999), (1000, 750)),  # the export rounds each side
+           ("other.png", "other_mask.png", (400, 300), (390, 290))]  # cropped: no factor
+    text = mismatch_message(bad)
+    assert "slide.png is 1000x750 (its image downsampled 4x)" in text
+    assert "odd.png is 1000x750 (its image downsampled 4x)" in text
+    assert "other_mask.png is 390x290\n" in text
+    assert "export the masks again at downsample 1" in text

@@ -144,3 +144,17 @@ def _check_batch(settings: TrainSettings, n_train: int) -> None:
         )
     raise TrainingError(f"{head} the training split ({n_train} images); lower "
                         "train.batch_size or add images")
+
+
+def check_val(n_val: int, fold: int | None) -> None:
+    """Refuse an empty validation part before an epoch: it selects the epoch kept and stops
+    training early, and preprocess caches an empty one from a split.json written by hand."""
+    if n_val:
+        return
+    if fold is not None:  # folds are cut from the images: an empty one is no split.json's
+        raise TrainingError(f"fold {fold} holds no images: lower split.folds")
+    raise TrainingError(
+        "the cache's val part is empty (its split.json lists no val images): validation selects "
+        "the epoch kept, stops training early and tunes the CRF; move some of split.json's "
+        "train images into its val list, or delete split.json to let split_dataset write one "
+        "by split.val_fraction")

@@ -39,7 +39,7 @@ from unet.train.loop import (
 )
 from unet.train.patches import PatchRows
 from unet.train.precision import keep_autocast
-from unet.train.settings import TrainingError, TrainSettings, check_settings
+from unet.train.settings import TrainingError, TrainSettings, check_settings, check_val
 from unet.train.signals import StopSignals, worker_deaths
 
 log = logging.getLogger(__name__)
@@ -184,6 +184,7 @@ def train_unet(
     names = shown_names(class_names, meta)
     n_threads, settings = _share_cores(settings, threads)
     train_set, val_set = _datasets(cache_dir, meta, settings, fold)
+    check_val(len(val_set), fold)
     check_settings(settings, len(train_set), meta["size"], config)
     start = _read_source(settings, config, meta, fold, model_out)
     run = build_run(settings, config, train_set, val_set, mapping_from_meta(meta).scored_from,

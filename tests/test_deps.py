@@ -39,7 +39,7 @@ RULES = {
     "preprocess": (
         ("cache.preprocess",),
         COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.channel_count", "common.channels",
-                             "cache.class_checks",
+                             "cache.class_checks", "cache.background_only",
                              "cache.detected", "cache.aspect", "cache.fill_labels", "common.nodata",
                              "cache.instance_labels", "cache.lost_classes", "cache.nearest",
                              "cache.mapping", "cache.pair_sizes", "common.bad_files",
@@ -74,7 +74,7 @@ RULES = {
         ("infer.predict_folder", "infer.predict"),
         COMMON | BANDS | {"common.channels", "cache.preprocess", "cache.channel_count",
                           "cache.class_checks", "cache.instance_labels", "cache.aspect",
-                          "cache.fill_labels",
+                          "cache.fill_labels", "cache.background_only",
                   "cache.detected",
                   "cache.lost_classes", "cache.nearest", "cache.mapping", "cache.pair_sizes",
                   "common.bad_files", "cache.palettes", "cache.ragged", "cache.intensity",

@@ -12,6 +12,7 @@ from PIL import Image
 
 from unet.cache import class_checks
 from unet.cache.aspect import warn_stretched
+from unet.cache.background_only import background_only_note
 from unet.cache.channel_count import data_channels
 from unet.cache.detected import values_record
 from unet.cache.fill_labels import fill_note
@@ -196,6 +197,8 @@ def _describe(meta: dict, split: dict, cached: dict[str, tuple[str, np.ndarray]]
     if note := fill_note([by_id[i] for i in split["train"]], mapping):  # new images' fill
         log.warning(note)
     meta["unlabelled"] = class_checks.unlabelled_ids(split, cached, mapping, by_id)
+    if note := background_only_note(split, cached, mapping):
+        log.warning(note)
     class_checks.record_counts(meta, cached)  # for training: which classes its rows hold
     class_checks.check_validation(split, cached, mapping, by_id)
 

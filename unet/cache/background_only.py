@@ -1,0 +1,35 @@
+"""Masks that hold only background: frames an annotation tool exported without annotating."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from unet.common.labels import MaskMapping
+from unet.dataset.names import listing
+
+log = logging.getLogger(__name__)
+
+
+def background_only_note(
+    split: dict, cached: dict[str, tuple[str, np.ndarray]], mapping: MaskMapping
+) -> str | None:
+    """A warning naming the masks whose labelled pixels are all class 0 (background), from
+    each image's class counts (`cached`: id -> (digest, counts)); None when there are none.
+    They are kept: an empty field is true background as often as an unannotated frame, and
+    only the user can tell which."""
+    if not mapping.background or mapping.num_classes < 2:
+        return None
+    ids = [i for part in ("train", "val", "test") for i in split[part]]
+    counts = {i: cached[i][1] for i in ids}  # (256,) pixels per class index
+    empty = sorted(i for i, c in counts.items() if c[0] and not c[1: mapping.num_classes].any())
+    if not empty:
+        return None
+    # CVAT's "Segmentation mask" export writes a mask for every frame of a task, so frames
+    # nobody annotated arrive as all-background masks that teach their objects as background.
+    return (f"{len(empty)} of {len(ids)} masks hold only background (class 0) and are trained "
+            f"and scored as such: {listing(empty)}. If nobody annotated these frames (CVAT's "
+            "Segmentation mask export writes a mask for every frame of a task), leave them out "
+            "with split.exclude_ids (a list, or a text file of ids); images truly without "
+            "objects are worth keeping")

@@ -100,12 +100,41 @@ def boundary_f1(pred_mask: np.ndarray, target_mask: np.ndarray, tolerance: float
 BAND = 256  # rows of an image whose class masks and erosions are made at a time
 
 
-def _band_edges(labels, valid, c: int, inside=None) -> tuple[np.ndarray, ...]:
+def bands(
+    target: np.ndarray, ignore_index: int | None, outside: np.ndarray | None = None
+) -> np.ndarray | None:
+    """(H, W) bool: the ignored regions (4-connected, within the region of interest) that
+    border two or more labelled classes, where an edge certainly lies (a trimap's band, VOC's
+    outlines; a hole inside one class is none); None without ignored pixels."""
+    if ignore_index is None:
+        return None
+    void = target == ignore_index if outside is None else (target == ignore_index) & ~outside
+    if not void.any():
+        return None
+    ids, n = ndimage.label(void)
+    labelled = ~void if outside is None else ~void & ~outside
+    keys = []
+    for axis in (0, 1):
+        lo, hi = [slice(None)] * 2, [slice(None)] * 2
+        lo[axis], hi[axis] = slice(None, -1), slice(1, None)
+        for a, b in ((tuple(lo), tuple(hi)), (tuple(hi), tuple(lo))):
+            here = (ids[a] > 0) & labelled[b]  # a region's pixel and its labelled neighbour
+            keys.append(ids[a][here].astype(np.int64) << 32 | target[b][here].astype(np.int64))
+    pairs = np.unique(np.concatenate(keys))
+    region = pairs >> 32
+    keep = np.zeros(n + 1, bool)
+    keep[region[np.bincount(region, minlength=n + 1)[region] >= 2]] = True
+    return keep[ids]
+
+
+def _band_edges(labels, valid, c: int, inside=None, band=None) -> tuple[np.ndarray | None, ...]:
     """Scored edge of class `c` in a band of `labels` (a pixel of it on the image edge, beside
     a pixel outside the region of interest `inside`, or with a labelled 4-neighbour of another
     class: an edge against ignored pixels only is none); the ignored pixels within the region
     bordering the class and the class's pixels bordering them, between which its unknown edge
-    may lie (None, None without ignored pixels). `valid` excludes the outside."""
+    may lie; its soft edge: pixels of it, no scored edge, beside a pixel of `band` (bands())
+    that `labels` does not give `c` (None, None, None without ignored pixels). `valid`
+    excludes the outside."""
     mask = labels == c if valid is None else (labels == c) & valid
     other = ~mask if valid is None else valid & ~mask
     if inside is not None:  # beyond the region of interest is beyond the image's edge
@@ -113,21 +142,24 @@ def _band_edges(labels, valid, c: int, inside=None) -> tuple[np.ndarray, ...]:
     edge = mask & ~ndimage.binary_erosion(~other, border_value=0)
     void = None if valid is None else ~valid if inside is None else ~valid & inside
     if void is None or not void.any():
-        return edge, None, None
-    return edge, void & ndimage.binary_dilation(mask), mask & ndimage.binary_dilation(void)
+        return edge, None, None, None
+    soft = np.zeros_like(mask) if band is None else \
+        mask & ~edge & ndimage.binary_dilation(band & (labels != c))
+    return edge, void & ndimage.binary_dilation(mask), mask & ndimage.binary_dilation(void), soft
 
 
 def class_boundaries(
     pred: np.ndarray, target: np.ndarray, c: int, ignore_index: int | None,
-    outside: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """Scored edges (H, W) bool of class `c` in pred and target (_band_edges); the ignored
-    target pixels bordering `c` in either mask (None without any); and those with the target's
-    own pixels of `c` beside them, where its true edge may lie (None likewise). `outside`
-    (H, W) bool: the pixels beyond the region of interest. Made BAND rows at a time with a row
-    of their neighbours on each side, so no full-size class mask or erosion is held."""
+    outside: np.ndarray | None = None, regions=None,
+) -> list[np.ndarray | None]:
+    """(H, W) bool masks of class `c`: the scored edges in pred and target (_band_edges); the
+    ignored target pixels bordering `c` in either mask; the target's and pred's pixels of `c`
+    beside ignored ones; pred's and target's soft edge pixels (the last five None without
+    ignored pixels beside the class). `outside` (H, W) bool: the pixels beyond the region of
+    interest; `regions`: bands(target, ignore_index, outside). Made BAND rows at a time with a
+    row of their neighbours on each side, so no full-size class mask or erosion is held."""
     h = target.shape[0]
-    out = [np.empty(pred.shape, bool), np.empty(target.shape, bool), None, None]
+    out = [np.empty(pred.shape, bool), np.empty(target.shape, bool)] + [None] * 5
     for y0 in range(0, h, BAND):
         y1 = min(y0 + BAND, h)
         ya, yb = max(0, y0 - 1), min(h, y1 + 1)
@@ -136,16 +168,20 @@ def class_boundaries(
         inside = None if outside is None else ~outside[ya:yb]
         if inside is not None:
             valid = inside if valid is None else valid & inside
-        for i, labels in enumerate((pred[ya:yb], target[ya:yb])):
-            edge, rim, own = _band_edges(labels, valid, c, inside)
-            out[i][y0:y1] = edge[rows]
-            if rim is None or not (rim[rows].any() or own[rows].any()):
-                continue  # held only where there are ignored pixels beside the class
-            if out[2] is None:
-                out[2], out[3] = np.zeros(target.shape, bool), np.zeros(target.shape, bool)
-            out[2][y0:y1] |= rim[rows]
-            out[3][y0:y1] |= rim[rows] | own[rows] if i else rim[rows]
-    return out[0], out[1], out[2], out[3]
+        band = None if regions is None else regions[ya:yb]
+        got = [_band_edges(x, valid, c, inside, band) for x in (pred[ya:yb], target[ya:yb])]
+        out[0][y0:y1], out[1][y0:y1] = got[0][0][rows], got[1][0][rows]
+        (_, rim_p, own_p, soft_p), (_, rim_t, own_t, soft_t) = got
+        if rim_p is None:
+            continue
+        extra = (rim_p | rim_t, own_t, own_p, soft_p, soft_t)
+        if not any(e[rows].any() for e in extra[:3]):
+            continue  # held only where there are ignored pixels beside the class
+        if out[2] is None:
+            out[2:] = [np.zeros(target.shape, bool) for _ in range(5)]
+        for k, e in enumerate(extra):
+            out[2 + k][y0:y1] = e[rows]
+    return out
 
 
 def _cropped(*masks: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -163,29 +199,40 @@ def _cropped(*masks: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def _boundary_scores(cm: np.ndarray, c: int, pred, target, ignore_index, tolerance: float,
-                     outside: np.ndarray | None = None):
+                     outside: np.ndarray | None = None, regions=None):
     """(hd95, boundary F1) of class `c`; whether the class is in either mask comes from the
     confusion counts (ignored pixels left out). Each scored edge pixel is measured to the other
     mask's scored edge or the nearest ignored pixel bordering the class within the region of
     interest, whichever is nearer, a predicted one also to the target's pixels of the class
     beside ignored ones (a pet 1 px short of its trimap's band is 1 px off, as 1 px past it);
-    a mask without scored edges adds no distances (README, boundary metrics)."""
+    each soft edge pixel to the other mask's nearest pixel of the class (0 within it), so a
+    pet missed in its band is far off; a mask without scored or soft edges adds no distances
+    (README, boundary metrics)."""
     pred_empty, target_empty = not cm[:, c].any(), not cm[c, :].any()
     if pred_empty or target_empty:
         both = pred_empty and target_empty
         return (0.0, 1.0) if both else (float("inf"), 0.0)
-    pred_b, target_b, rim, near_t = class_boundaries(pred, target, c, ignore_index, outside)
+    pred_b, target_b, rim, own_t, own_p, soft_p, soft_t = class_boundaries(
+        pred, target, c, ignore_index, outside, regions)
     if rim is None:  # no ignored pixel beside the class: no copies (8k images' memory)
         pred_b, target_b = _cropped(pred_b, target_b)
-        to_target, to_pred = target_b, pred_b
+        pairs = ((target_b, pred_b, None), (pred_b, target_b, None))
     else:
-        pred_b, target_b, rim, near_t = _cropped(pred_b, target_b, rim, near_t)
-        to_target, to_pred = target_b | near_t, pred_b | rim
+        pred_b, target_b, rim, own_t, own_p, soft_p, soft_t = _cropped(
+            pred_b, target_b, rim, own_t, own_p, soft_p, soft_t)
+        to_target = target_b | rim | own_t
+        rim |= pred_b  # in place, as below: each is needed only so from here (memory)
+        own_t |= target_b  # holds the outline of the target's class: its pixels nearest any
+        own_p |= pred_b  # other pixel, which a soft edge is measured to
+        pairs = ((to_target, pred_b, (own_t, soft_p)), (rim, target_b, (own_p, soft_t)))
     directed = []
-    for to, at in ((to_target, pred_b), (to_pred, target_b)):
+    for to, at, soft in pairs:
         if at.any() and not to.any():
             return float("inf"), 0.0  # edges with nothing to match them
-        directed.append(Directed(to, at) if at.any() else None)
+        soft = soft if soft is not None and soft[1].any() else None
+        if soft is not None and not at.any():  # soft edge pixels only
+            (to, at), soft = soft, None
+        directed.append(Directed(to, at, soft) if at.any() else None)
     if not any(directed):
         return 0.0, 1.0  # every edge of the class lies against ignored pixels, in both masks
     hd = max(d.percentile(95.0) for d in directed if d)
@@ -210,9 +257,12 @@ def image_scores(
     target = np.asarray(target)
     cm = confusion_matrix(pred, target, num_classes, ignore_index)
     # Ignored pixels count nowhere: an edge against them only is scored in neither mask, and
-    # the unknown edge within them is taken as near as they are (README, boundary metrics).
+    # the unknown edge within them is taken as near as they are; beside a band between classes
+    # what is scored is whether the other mask has the class there (README, boundary metrics).
     hd = np.empty(num_classes, dtype=np.float64)
     bf1 = np.empty(num_classes, dtype=np.float64)
+    regions = bands(target, ignore_index, outside)
     for c in range(num_classes):
-        hd[c], bf1[c] = _boundary_scores(cm, c, pred, target, ignore_index, tolerance, outside)
+        hd[c], bf1[c] = _boundary_scores(cm, c, pred, target, ignore_index, tolerance, outside,
+                                         regions)
     return {"confusion": cm, **scores_from_confusion(cm), "hd95": hd, "boundary_f1": bf1}

@@ -90,18 +90,20 @@ class Directed:
     """Distances from each `at` pixel to the nearest `boundary` pixel, kept as what the scores
     need: `percentile` (numpy's linear method) and `fraction_within`, both exact."""
 
-    def __init__(self, boundary: np.ndarray, at: np.ndarray):
-        self._boundary, self._at = boundary, at
+    def __init__(self, boundary: np.ndarray, at: np.ndarray,
+                 also: tuple[np.ndarray, np.ndarray] | None = None):
+        # `also`: a second (boundary, at) pair whose distances join these (soft boundary pixels)
+        self._parts = [(b, a, _coarse(b)) for b, a in [(boundary, at)] + ([also] if also else [])]
         self.near = np.zeros(MARGIN * MARGIN + 1, np.int64)  # counts of squared distances
-        self._coarse = _coarse(boundary)
         lo_all, hi_all = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-        for points, d2 in _tiles(boundary, at, self._coarse):
-            far = d2 > MARGIN * MARGIN
-            self.near += np.bincount(d2[~far], minlength=self.near.size)
-            if far.any():
-                lo, hi = _bounds(self._coarse, points[far])
-                lo_all.append(np.bincount(lo))
-                hi_all.append(np.bincount(hi))
+        for b, a, coarse in self._parts:
+            for points, d2 in _tiles(b, a, coarse):
+                far = d2 > MARGIN * MARGIN
+                self.near += np.bincount(d2[~far], minlength=self.near.size)
+                if far.any():
+                    lo, hi = _bounds(coarse, points[far])
+                    lo_all.append(np.bincount(lo))
+                    hi_all.append(np.bincount(hi))
         size = max(len(a) for a in lo_all + hi_all)
         self.far_lo = sum(np.pad(a, (0, size - len(a))) for a in lo_all)
         self.far_hi = sum(np.pad(a, (0, size - len(a))) for a in hi_all)
@@ -133,18 +135,20 @@ class Directed:
         """Sorted exact distances of the far pixels whose bounds meet [t_lo, t_hi]: picked by
         their bounds alone (no window transforms again), measured, those within MARGIN
         dropped (far is exactly farther than MARGIN)."""
-        picked = []
-        for y0, y1, _, _ in _spans(self._at.shape[0]):
-            for x0, x1, _, _ in _spans(self._at.shape[1]):
-                points = np.argwhere(self._at[y0:y1, x0:x1]) + (y0, x0)
-                lo, hi = _bounds(self._coarse, points, clamp=False)
-                picked.append(points[(lo <= t_hi) & (hi >= t_lo)])
-        points = np.concatenate(picked)
-        self.exact_queries += len(points)
-        if not len(points):
-            return np.empty(0)
-        tree = cKDTree(np.argwhere(self._boundary).astype(np.int32))
-        found = tree.query(points)[0]
+        found = [np.empty(0)]
+        for boundary, at, coarse in self._parts:
+            picked = []
+            for y0, y1, _, _ in _spans(at.shape[0]):
+                for x0, x1, _, _ in _spans(at.shape[1]):
+                    points = np.argwhere(at[y0:y1, x0:x1]) + (y0, x0)
+                    lo, hi = _bounds(coarse, points, clamp=False)
+                    picked.append(points[(lo <= t_hi) & (hi >= t_lo)])
+            points = np.concatenate(picked)
+            self.exact_queries += len(points)
+            if len(points):
+                tree = cKDTree(np.argwhere(boundary).astype(np.int32))
+                found.append(tree.query(points)[0])
+        found = np.concatenate(found)
         return np.sort(found[found > MARGIN])
 
     def percentile(self, q: float) -> float:

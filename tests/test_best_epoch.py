@@ -16,7 +16,8 @@ def _epochs(tmp_path, rows: list[tuple[float, float]], monkeypatch) -> tuple[lis
     monkeypatch.setattr("unet.model.checkpoint.save", lambda path, record: kept.append(record))
     state = fresh_state()
     for epoch, (dice, loss) in enumerate(rows, 1):
-        _keep_if_best(state, {"val_dice": dice, "val_loss": loss}, tmp_path / "best.pt", epoch)
+        _keep_if_best(state, {"epoch": epoch, "val_dice": dice, "val_loss": loss},
+                      tmp_path / "best.pt", epoch)
     return kept, state
 
 

@@ -40,15 +40,16 @@ def plot_curves(
     # Dice panel)
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.5), layout="constrained")
     for n, rows in enumerate(runs):
-        epoch = [r["epoch"] for r in rows]
+        val = validated(rows)
         tag = f"fold {n} " if len(runs) > 1 else ""
         for key, style in (("train_loss", ":"), ("val_loss", "-")):
             color = f"C{n}" if len(runs) > 1 else None
-            axes[0].plot(epoch, [r[key] for r in rows], style, color=color, label=tag + key[:-5],
-                         marker=marker)
+            shown = rows if key == "train_loss" else val
+            axes[0].plot([r["epoch"] for r in shown], [r[key] for r in shown], style, color=color,
+                         label=tag + key[:-5], marker=_marker(shown, marker))
         if len(runs) > 1:
-            axes[1].plot(epoch, [r["val_dice"] for r in rows], label=tag.strip(), color=f"C{n}",
-                         marker=marker)
+            axes[1].plot([r["epoch"] for r in val], [r["val_dice"] for r in val],
+                         label=tag.strip(), color=f"C{n}", marker=_marker(val, marker))
     axes[0].set(title="loss (dotted: train)" if len(runs) > 1 else "loss", xlabel="epoch")
     title = "validation foreground Dice per fold" if len(runs) > 1 else "validation Dice"
     axes[1].set(title=title, xlabel="epoch", ylim=(0, 1))
@@ -64,8 +65,20 @@ def plot_curves(
     if len(runs) > 1:
         axes[1].legend(fontsize="small")
     else:
-        _class_curves(fig, axes[1], runs[0], names, marker)
+        val = validated(runs[0])
+        _class_curves(fig, axes[1], val, names, _marker(val, marker))
     save_figure(fig, out_png)
+
+
+def validated(rows: list[dict]) -> list[dict]:
+    """The history rows of validated epochs: those train.val_every skipped have blank (NaN)
+    validation columns, and a line through points cut apart by NaN drew nothing."""
+    return [r for r in rows if not np.isnan(r["val_loss"])]
+
+
+def _marker(rows: list[dict], marker: str | None) -> str | None:
+    """A dot where a line has one point (one epoch, or one validation) and would draw nothing."""
+    return "o" if len(rows) == 1 else marker
 
 
 def _class_curves(fig: plt.Figure, ax: plt.Axes, rows: list[dict], names: list | None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 import os
 
 import numpy as np
@@ -16,12 +17,13 @@ log = logging.getLogger(__name__)
 
 def best_epochs(history_csvs: list[str | os.PathLike]) -> list[dict[str, float]]:
     """Per fold, the history row that training kept (best.pt): the best val Dice, among equals
-    the lowest val loss, among those the first (train._keep_if_best)."""
+    the lowest val loss, among those the first (train._keep_if_best); epochs not validated
+    (train.val_every: blank) were never kept."""
     best = []
     for path in history_csvs:
-        rows = read_history(path)
+        rows = [r for r in read_history(path) if not math.isnan(r["val_loss"])]
         if not rows:
-            raise ValueError(f"{path} has no epochs: rerun training for this fold")
+            raise ValueError(f"{path} has no validated epochs: rerun training for this fold")
         best.append(max(rows, key=lambda r: (r["val_dice"], -r["val_loss"], -r["epoch"])))
     return best
 

@@ -149,7 +149,9 @@ def warn_stuck(history: list[dict], resumed: bool = False,
     """Warn, while training, at the epoch that makes STREAK in a row predicting one class alone
     on masks that hold several: the run's later epochs are likely spent for nothing.
     `resumed`: the first epoch of a job resumed from a checkpoint, warned of a streak still on;
-    `held`: the classes the training rows hold (advice)."""
+    `held`: the classes the training rows hold (advice). Epochs not validated
+    (train.val_every) are left out: a streak counts validations."""
+    history = [row for row in history if row.get("val_loss") is not None]
     last = [_one_class(row) for row in history[-STREAK - 1 :]]
     streak, before = last[-STREAK:], last[:-STREAK]
     if len(streak) < STREAK or streak[0] is None or len(set(streak)) > 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Dataset
@@ -20,7 +21,7 @@ from unet.model.unet import UNetConfig
 from unet.train.collapse import count_columns, pixel_counts
 from unet.train.divergence import LossWatch, check_val_loss, check_weights
 from unet.train.losses import DiceCELoss
-from unet.train.optim import build_optimizer, build_scheduler, is_per_epoch
+from unet.train.optim import build_optimizer, build_scheduler, is_per_epoch, plateau_patience
 from unet.train.settings import TrainSettings
 from unet.train.signals import StopSignals, leave_stops_to_training
 from unet.train.validate import evaluate_split, evaluate_tiled
@@ -103,7 +104,8 @@ def build_run(
         settings.momentum,
     )
     steps = len(train_set) // settings.batch_size  # drop_last: BatchNorm needs > 1 sample
-    sched = build_scheduler(opt, settings.schedule, settings.epochs, steps, settings.warmup_epochs)
+    sched = build_scheduler(opt, settings.schedule, settings.epochs, steps, settings.warmup_epochs,
+                            plateau_patience(settings.val_every))
     val_loader = DataLoader(val_set, shuffle=False, **loader_options(settings, device))
     # BatchNorm statistics are averaged too, so the average's buffers match its weights.
     ema = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(settings.ema), use_buffers=True)
@@ -171,6 +173,13 @@ def train_epoch(run: Run, epoch: int, stop: StopSignals, done: int) -> tuple[flo
     return watch.mean(epoch, run.scaler.is_enabled()), seen
 
 
+def validation_due(settings: TrainSettings, state: dict, epoch: int) -> bool:
+    """Whether `epoch` is validated (train.val_every): every N-th, and the last one planned
+    (train.epochs, or the end train.max_minutes planned), which model.pt must be chosen with."""
+    last = min(settings.epochs, state.get("horizon", settings.epochs))
+    return epoch % settings.val_every == 0 or epoch >= last
+
+
 def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: float) -> dict:
     """Score the validation rows, step a plateau schedule, and log the epoch's history row."""
     if run.settings.patch.size:  # patches: validate as prediction will run, tile by tile
@@ -191,22 +200,33 @@ def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: flo
     fg = foreground_dice(cm, run.scored_from)  # the classes the split or prediction holds
     if is_per_epoch(run.sched):
         run.sched.step(fg)
-    row = {
-        "epoch": epoch,
-        "train_loss": train_loss,
-        "val_loss": val_loss,
-        "val_dice": fg,
-        **{f"val_dice_{c}": float(d) for c, d in enumerate(dice)},
-        "lr": run.opt.param_groups[0]["lr"],
-        "seconds": secs,
-        "images_per_s": seen / secs,
-        **count_columns(pixel_counts(cm)),  # the report's check of the kept epoch
-    }
+    row = epoch_row(run, epoch, train_loss, seen, secs)
+    row.update({"val_loss": val_loss, "val_dice": fg,
+                **{f"val_dice_{c}": float(d) for c, d in enumerate(dice)},
+                **count_columns(pixel_counts(cm))})  # the report's check of the kept epoch
     log.info(
         "epoch %d/%d train_loss %.4f val_loss %.4f val_dice %.4f (class %s) lr %.2e %.1fs "
         "%.1f img/s", epoch, run.settings.epochs, train_loss, val_loss, fg,
         " ".join(f"{c}: {d:.4f}" for c, d in enumerate(dice)), row["lr"], secs, row["images_per_s"])
     return row
+
+
+def epoch_row(run: Run, epoch: int, train_loss: float, seen: int, secs: float) -> dict:
+    """The history row of an epoch not validated (train.val_every): its validation columns
+    None, blank in history.csv, in the order a validated row has them."""
+    c = run.config.num_classes
+    val = ["val_loss", "val_dice", *(f"val_dice_{k}" for k in range(c)), "lr", "seconds",
+           "images_per_s", *count_columns(pixel_counts(np.zeros((c, c), np.int64)))]
+    row = {"epoch": epoch, "train_loss": train_loss, **dict.fromkeys(val)}
+    row.update(lr=run.opt.param_groups[0]["lr"], seconds=secs, images_per_s=seen / secs)
+    return row
+
+
+def log_unvalidated(run: Run, row: dict) -> None:
+    """The one line of an epoch not validated."""
+    log.info("epoch %d/%d train_loss %.4f (not validated: train.val_every=%d) lr %.2e %.1fs "
+             "%.1f img/s", row["epoch"], run.settings.epochs, row["train_loss"],
+             run.settings.val_every, row["lr"], row["seconds"], row["images_per_s"])
 
 
 def should_stop(settings: TrainSettings, state: dict) -> bool:
@@ -215,11 +235,16 @@ def should_stop(settings: TrainSettings, state: dict) -> bool:
     if settings.patience and state["stale"] >= settings.patience:
         log.info("early stop: no better val Dice in %d epochs", settings.patience)
         return True
-    if settings.max_minutes and state["epoch"] >= state.get("horizon", settings.epochs):
+    if budget_spent(settings, state):
         log.info("train.max_minutes=%s: stopping after epoch %d, the last that fits",
                  settings.max_minutes, state["epoch"])
         return True
     return False
+
+
+def budget_spent(settings: TrainSettings, state: dict) -> bool:
+    """train.max_minutes: the epoch done is the last its plan fits."""
+    return bool(settings.max_minutes) and state["epoch"] >= state.get("horizon", settings.epochs)
 
 
 def last_record(run: Run, settings_hash: str, state: dict) -> dict:

@@ -120,6 +120,16 @@ def set_horizon(opt: torch.optim.Optimizer, sched, total_steps: int, plan: bool 
     sched._last_lr = lrs  # what get_last_lr() reports until the next step
 
 
+# Epochs without a better validation Dice before plateau halves the rate: 4 (patience 3)
+PLATEAU_EPOCHS = 4
+
+
+def plateau_patience(val_every: int) -> int:
+    """ReduceLROnPlateau's patience, which counts validations, for train.val_every: the rate
+    halves at the first validation PLATEAU_EPOCHS or more epochs without a better Dice."""
+    return -(-PLATEAU_EPOCHS // val_every) - 1
+
+
 def is_per_epoch(scheduler) -> bool:
     """Plateau schedules step on the validation metric once per epoch; the others per step."""
     return isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 UNHASHED = (
     "epochs",
     "patience",
+    "val_every",
     "max_minutes",
     "num_workers",
     "device",
@@ -105,7 +106,10 @@ def restore(
     planned_steps = horizon(sched)  # this run's plan, before last.pt's is loaded over it
     model.load_state_dict(ck["state_dict"])
     opt.load_state_dict(ck["optimizer"])
+    plateau = getattr(sched, "patience", None)  # counts validations: this train.val_every's
     sched.load_state_dict(ck["scheduler"])
+    if plateau is not None:
+        sched.patience = plateau
     if ck["scaler"] and scaler.is_enabled():  # {} when written without fp16 (CPU, bf16)
         scaler.load_state_dict(ck["scaler"])
     if ema is not None:  # train.ema is hashed: a last.pt of this run has the average

@@ -45,6 +45,7 @@ class TrainSettings:
     # Cross-entropy weight per class; [] = equal.
     class_weights: list[float] = field(default_factory=lambda: list(_D["class_weights"]))
     patience: int = _D["patience"]  # epochs without a better val Dice before stopping; 0 = off
+    val_every: int = _D["val_every"]  # validate every N-th epoch and the last; 1 = every epoch
     seed: int = _D["seed"]
     device: str = _D["device"]
     amp: bool = _D["amp"]

@@ -30,12 +30,16 @@ from unet.train.folds import fold_rows
 from unet.train.history import write_history
 from unet.train.loop import (
     Run,
+    budget_spent,
     build_run,
+    epoch_row,
     last_record,
+    log_unvalidated,
     settings_dict,
     should_stop,
     train_epoch,
     validate_epoch,
+    validation_due,
 )
 from unet.train.patches import PatchRows
 from unet.train.precision import keep_autocast
@@ -119,8 +123,9 @@ def _keep_if_best(state: dict, row: dict, best_path: Path, record: dict) -> None
                                 and loss < state.get("best_loss", float("inf"))):
         state["best"], state["best_loss"], state["stale"] = dice, loss, 0
         checkpoint.save(best_path, record)
-    else:
-        state["stale"] += 1
+    else:  # train.patience counts epochs, those between validations (train.val_every) too
+        state["stale"] += row["epoch"] - state.get("validated", row["epoch"] - 1)
+    state["validated"] = row["epoch"]
 
 
 def _final_model(best_path: Path, run, names: list | None, trained: list[int],
@@ -204,23 +209,35 @@ def train_unet(
         for epoch in range(first, resume.last_epoch(settings.epochs, settings.patience, state) + 1):
             t0 = time.perf_counter()
             loss, seen = train_epoch(run, epoch, stop, state["epoch"])
-            row = validate_epoch(run, epoch, loss, seen, time.perf_counter() - t0)
-            _add_epoch(run, state, row, first > 1 and epoch == first)
+            secs = time.perf_counter() - t0
+            due = validation_due(settings, state, epoch)
+            row = (validate_epoch if due else epoch_row)(run, epoch, loss, seen, secs)
+            _add_epoch(run, state, row, first > 1 and epoch == first, due)
             state["epoch"] = epoch
-            dice = [row[f"val_dice_{c}"] for c in range(config.num_classes)]
-            record = checkpoint.model_record(
-                config.to_dict(), run.eval_model.state_dict(), meta, settings_dict(run), epoch,
-                fold, dice, chash, trained_classes=trained,
-                encoder_source=getattr(run.model, "source", None),
-            )
-            _keep_if_best(state, row, ckdir / "best.pt", record)
-            state["best_pixels"] = _best_pixels(run, state)
-            time_epoch(state, marks)
+            if due:
+                _keep(run, state, row, ckdir, meta, fold, chash, trained)
+            time_epoch(state, marks, due)
             fit_budget(run, state)
+            if not due and budget_spent(settings, state):  # its end moved onto this epoch
+                state["history"][-1] = validate_epoch(run, epoch, loss, seen, secs)
+                _keep(run, state, state["history"][-1], ckdir, meta, fold, chash, trained)
             checkpoint.save(ckdir / "last.pt", last_record(run, chash, state))
             if should_stop(settings, state):
                 break
     return _finish(run, state, names, ckdir, model_out, history_out, trained, data)
+
+
+def _keep(run: Run, state: dict, row: dict, ckdir: Path, meta: dict, fold: int | None,
+          chash: str, trained: list[int]) -> None:
+    """A validated epoch: best.pt when it is the best yet, and the kept epoch's pixel counts."""
+    dice = [row[f"val_dice_{c}"] for c in range(run.config.num_classes)]
+    record = checkpoint.model_record(
+        run.config.to_dict(), run.eval_model.state_dict(), meta, settings_dict(run),
+        row["epoch"], fold, dice, chash, trained_classes=trained,
+        encoder_source=getattr(run.model, "source", None),
+    )
+    _keep_if_best(state, row, ckdir / "best.pt", record)
+    state["best_pixels"] = _best_pixels(run, state)
 
 
 def _resume(run: Run, last: Path, chash: str, threads: int) -> dict:
@@ -235,11 +252,15 @@ def _resume(run: Run, last: Path, chash: str, threads: int) -> dict:
     return state
 
 
-def _add_epoch(run: Run, state: dict, row: dict, resumed: bool) -> None:
+def _add_epoch(run: Run, state: dict, row: dict, resumed: bool, validated: bool) -> None:
     """The epoch's row into the history, and a warning once it has predicted one class alone
-    for too long (`resumed`: the first epoch of a job resumed from last.pt)."""
+    for too long (`resumed`: the first epoch of a job resumed from last.pt; an epoch not
+    validated only logs its line, or the streak its validations made would be told again)."""
     state["history"].append(row)
-    warn_stuck(state["history"], resumed, run.held)
+    if not validated:
+        log_unvalidated(run, row)
+    if validated or resumed:
+        warn_stuck(state["history"], resumed, run.held)
 
 
 def _trained(cache_dir, train_set, config: UNetConfig, settings: TrainSettings,

@@ -31,12 +31,15 @@ log = logging.getLogger(__name__)
 def training_range(
     images: list[str], multi: bool, settings: PreprocessSettings, processes: int
 ) -> list[float] | None:
-    """[lo, hi] over the training `images` (`multi`: multi-band TIFFs), or None when none is
-    wider than 8 bits or `preprocess.intensity` is `image`."""
-    if settings.intensity == "image":
-        return None
+    """[lo, hi] over the training `images` (`multi`: multi-band TIFFs), or
+    `preprocess.intensity_window` as set; None when none is wider than 8 bits or
+    `preprocess.intensity` is `image`."""
     # a hyperstack of 3 channels is read as bands, though its model has 3 as a colour one has
     multi = multi or bool(images and band_count(images[0]))  # one count in a data set
+    if settings.intensity_window:
+        return _window(images, multi, settings.intensity_window)
+    if settings.intensity == "image":
+        return None
     jobs = [(path, multi, settings.intensity_top) for path in images]
     found = list(parallel_map(_kept_range, jobs, processes, "intensity range"))
     # every image that cannot be read, at once: stopping at the first meant a rerun per file
@@ -52,6 +55,17 @@ def training_range(
     if note:
         log.warning(note)
     return span
+
+
+def _window(images: list[str], multi: bool, window: tuple[float, float]) -> list[float] | None:
+    """The set window, for images of which one at least is wider than 8 bits (from headers);
+    None for 8-bit ones, which are never rescaled: a window recorded for them would scale
+    only the wide images given to the model later."""
+    if any(wider_than_8_bits(path, multi) for path in images):
+        return [float(window[0]), float(window[1])]
+    log.warning("preprocess.intensity_window %s is unused: the training images are 8-bit, "
+                "which are never rescaled; set it to null", list(window))
+    return None
 
 
 # Each image's bulk: its 99.99th percentile, the top that preprocess.intensity_top: 99.99 gives

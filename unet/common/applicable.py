@@ -26,11 +26,14 @@ SPEED = {"train": _train_speed}
 def _preprocess_unused(s: dict) -> list[str]:
     """resize: every image to width x height; native: each at its size x scale (a scale
     other than 1 under resize is refused: check_config). intensity_top: unused under
-    intensity image, and left out at 100, so caches made before the key existed stay fresh."""
+    intensity image, and left out at 100, so caches made before the key existed stay fresh.
+    intensity_window: left out when null (older caches stay fresh); set, it replaces both."""
     unused = ["width", "height"] if s.get("mode") == "native" else ["scale"]
+    if s.get("intensity_window"):
+        return [*unused, "intensity", "intensity_top"]
     if s.get("intensity") == "image" or s.get("intensity_top", 100) >= 100:
         unused.append("intensity_top")
-    return unused
+    return [*unused, "intensity_window"]
 
 
 def _model_unused(s: dict, train: dict | None = None) -> list[str]:

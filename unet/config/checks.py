@@ -124,10 +124,19 @@ def check_data(config: dict) -> None:
                           f"{listed[1]} classes; give one name per class, class 0 first")
 
 
+def check_intensity_window(preprocess: dict) -> None:
+    """Refuse a window whose low end is not below its high end: it scales by hi - lo."""
+    window = preprocess.get("intensity_window")
+    if window and not window[0] < window[1]:
+        raise ConfigError(f"preprocess.intensity_window {window} must be [low, high] with low "
+                          "below high, e.g. [-200, 300] for CT's abdomen window")
+
+
 def check_sizes(preprocess: dict, model: dict, train: dict) -> None:
     """Training inputs the model's depth, the crop, rot90 or elastic cannot take (the rules of
     unet.train.settings.check_settings and unet.train.augment, which refuse them at the
     first training step)."""
+    check_intensity_window(preprocess)
     resize = preprocess["mode"] == "resize"
     size = [preprocess["width"], preprocess["height"]] if resize else None
     patch, augment = train["patch"]["size"], train["augment"]

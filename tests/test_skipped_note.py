@@ -16,3 +16,25 @@ def test_a_data_sets_own_other_files_are_not_told_to_become_pngs():
     assert ".mat: 3" in note and "pets/images" in note
     assert "if they are images, save them as PNG or TIFF" in note
     assert "files of other kinds may stay" in note
+
+
+def test_a_volume_beside_exported_slices_is_named(tmp_path, caplog):
+    # A patient's CT left as a .nii.gz volume among the slices exported from the others was
+    # passed over without a word: the data set trained on the others alone
+    import logging
+
+    from unet.dataset.layout import Layout
+    from unet.dataset.pairing import pair_files
+
+    for side, names in (("images", ("a.tif", "b.tif", "p7.nii.gz")), ("masks", ("a.png", "b.png",
+                                                                            "p7.nii.gz"))):
+        (tmp_path / side).mkdir()
+        for name in names:
+            (tmp_path / side / name).write_bytes(b"")
+    with caplog.at_level(logging.WARNING):
+        pairs = pair_files(tmp_path, Layout())
+    assert [p[0] for p in pairs] == ["a", "b"]
+    (note,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert str(tmp_path / "images" / "p7.nii.gz") in note
+    assert str(tmp_path / "masks" / "p7.nii.gz") in note
+    assert "export" in note and "PNG or TIFF per slice" in note

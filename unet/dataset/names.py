@@ -172,7 +172,7 @@ _READABLE = {e.lower() for e in Image.registered_extensions()} | {".tif", ".tiff
 
 
 _COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".z")  # one compressed file each, not archives
-_VOLUMES = (".nii", ".nii.gz", ".nrrd", ".mha", ".mhd", ".dcm")  # 3-D or medical formats
+VOLUMES = (".nii", ".nii.gz", ".nrrd", ".mha", ".mhd", ".dcm")  # 3-D or medical formats
 # Notes beside the data (ISIC's ATTRIBUTION.txt, a README): never images to convert
 _DOCUMENTS = (".txt", ".md", ".pdf", ".html", ".htm", ".rtf", ".doc", ".docx", ".log")
 
@@ -195,6 +195,14 @@ def file_kind(path: Path) -> str:
     return path.suffix.lower() or "no extension"
 
 
+def volumes_note(volumes: list[Path]) -> str:
+    """A warning naming 3-D or medical files (NIfTI, NRRD, DICOM) passed over beside the 2-D
+    images that did pair: a patient left as a volume is no slice of the data set."""
+    return (f"{len(volumes)} 3-D or medical file(s) passed over, not images the pipeline reads: "
+            f"{listing([str(v) for v in volumes])}; if they hold data, export each as one PNG or "
+            "TIFF per slice (e.g. with nibabel or SimpleITK), named alike on both sides")
+
+
 def skipped_note(
     side: str, folder: Path, skipped: Counter[str], key: str, exts: tuple[str, ...]
 ) -> str:
@@ -205,7 +213,7 @@ def skipped_note(
     n = sum(skipped.values())
     counts = ", ".join(f"{e}: {c}" for e, c in skipped.most_common())
     if not any(e in _READABLE for e in skipped):
-        if any(e in _VOLUMES for e in skipped):
+        if any(e in VOLUMES for e in skipped):
             fix = (f"the pipeline reads 2-D images: export the {side} as one PNG or TIFF per "
                    "slice (e.g. with nibabel or SimpleITK), named alike on both sides")
         elif any(e.endswith(_COMPRESSED) for e in skipped):

@@ -19,6 +19,7 @@ from unet.dataset.layout import (
 )
 from unet.dataset.layout_kinds import layout_module
 from unet.dataset.names import (
+    VOLUMES,
     after_prefix,
     by_id,
     file_kind,
@@ -30,6 +31,7 @@ from unet.dataset.names import (
     parts_hint,
     skipped_note,
     system_file,
+    volumes_note,
     without_prefix,
     without_suffix,
 )
@@ -37,13 +39,15 @@ from unet.dataset.names import (
 log = logging.getLogger(__name__)
 
 def _files(
-    folder: Path, extensions: tuple[str, ...], recursive: bool, key: str, other: Path
+    folder: Path, extensions: tuple[str, ...], recursive: bool, key: str, other: Path,
+    volumes: list[Path],
 ) -> tuple[dict[str, Path], Counter[str]]:
     """Files by stem, and the other files' extensions counted (for the error when nothing
     pairs), stems in Unicode's composed form (NFC), so that a decomposed café.png pairs with a
     composed one. Two files with one stem (in two subfolders, or with two extensions) are refused,
     since the stem names every output of the pair. `key`: the extensions' config key; `other`:
-    the other side's folder, never searched when it lies inside this one."""
+    the other side's folder, never searched when it lies inside this one; 3-D or medical files
+    passed over are added to `volumes`."""
     exts = {e.lower() for e in extensions}
     other = other.resolve()
     inside = other != folder.resolve() and other.is_relative_to(folder.resolve())
@@ -56,6 +60,8 @@ def _files(
         if p.suffix.lower() not in exts:
             if not system_file(p):  # Thumbs.db is no image to convert
                 skipped[file_kind(p)] += 1
+            if file_kind(p) in VOLUMES:  # named even when the others pair (pair_files)
+                volumes.append(p)
             continue
         stem = unicodedata.normalize("NFC", p.stem)  # macOS zips write café decomposed
         if stem in found:
@@ -86,8 +92,11 @@ def _both_sides(
     key = f"{layout.section}.{{}}_extensions"
     image_key, mask_key = key.format("image"), key.format("mask")
     recursive = layout.recursive
-    images, image_skipped = _files(img_dir, layout.image_extensions, recursive, image_key, mask_dir)
-    masks, mask_skipped = _files(mask_dir, layout.mask_extensions, recursive, mask_key, img_dir)
+    volumes: list[Path] = []
+    images, image_skipped = _files(img_dir, layout.image_extensions, recursive, image_key,
+                                   mask_dir, volumes)
+    masks, mask_skipped = _files(mask_dir, layout.mask_extensions, recursive, mask_key, img_dir,
+                                 volumes if img_dir != mask_dir else [])
     if shared:  # one folder: what the other side picks up was not passed over
         for e in layout.mask_extensions:
             image_skipped.pop(e.lower(), None)
@@ -95,6 +104,8 @@ def _both_sides(
             mask_skipped.pop(e.lower(), None)
     note = skipped_note("images", img_dir, image_skipped, image_key, layout.image_extensions)
     note += skipped_note("masks", mask_dir, mask_skipped, mask_key, layout.mask_extensions)
+    if volumes and images and masks:  # none at all: the error when nothing pairs says it
+        log.warning(volumes_note(volumes))
     return images, masks, note
 
 

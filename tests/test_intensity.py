@@ -114,3 +114,28 @@ def test_eight_bit_images_are_not_decoded_for_the_range(tmp_path, bands, monkeyp
     for name in ("open_image", "raw_bands"):
         monkeypatch.setattr(intensity, name, lambda *a, **k: pytest.fail("decoded"))
     assert intensity.training_range(paths, bands > 0, PreprocessSettings(), 1) is None
+
+
+def _range_warnings(root: Path, caplog) -> list[str]:
+    """The intensity module's warnings on caching the data set at `root`."""
+    import logging
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, "unet.cache.intensity"):
+        preprocess(root / "manifest.json", root / "split.json", root / "cache",
+                   PreprocessSettings(width=W, height=H))
+    return [r.getMessage() for r in caplog.records
+            if r.name == "unet.cache.intensity" and r.levelno == logging.WARNING]
+
+
+def test_slices_scaled_each_their_own_way_are_named(tmp_path, caplog):
+    # MRI slices exported with a scanner scaling each (one at a tenth of the others) were
+    # cached by the data set's range without a word: that slice's brightest object at 26 of
+    # 255 grey levels, where preprocess.intensity: image keeps each at full range
+    (tmp_path / "a").mkdir()
+    assert _range_warnings(_dataset(tmp_path / "a"), caplog) == []  # alike: no word
+    root = _dataset(tmp_path)
+    Image.fromarray(tifffile.imread(root / "i1.tif") // 10).save(root / "i1.tif")
+    (note,) = _range_warnings(root, caplog)
+    assert "i1.tif" in note and "i0.tif" not in note and "in at most 26 of 255" in note
+    assert "preprocess.intensity: image" in note

@@ -45,13 +45,14 @@ def training_range(
     # every image that cannot be read, at once: stopping at the first meant a rerun per file
     raise_all([(path, s) for path, s in zip(images, found, strict=True)
                if isinstance(s, ImageReadError)], "images cannot be read", "image(s)")
-    spans = {path: s[:2] for path, s in zip(images, found, strict=True) if s}
+    stats = {path: s for path, s in zip(images, found, strict=True) if s}
+    spans = {path: s[:2] for path, s in stats.items()}
     if not spans:
         return None
     span = [min(lo for lo, _ in spans.values()), max(hi for _, hi in spans.values())]
     _refuse_dark_floats(spans, multi, span)
-    note = _outliers(spans, {path: s[2] for path, s in zip(images, found, strict=True) if s},
-                     span)
+    note = _outliers(spans, {path: s[2] for path, s in stats.items()}, span)
+    note = note or _dim_images(spans, {path: s[3] for path, s in stats.items()}, span)
     if note:
         log.warning(note)
     return span
@@ -97,6 +98,37 @@ def _outliers(spans: dict[str, tuple[float, float]], bulks: dict[str, float],
     )
 
 
+# Fewest grey levels each training image's top should reach under the data set's range: MRI
+# slices each exported with a scaling of their own left one at 26 of 255 without a word.
+DIM_LEVELS = 32
+DIM_RATIO = 8  # (1 / DIM_LEVELS of 255, as a ratio of the images' medians)
+
+
+def _dim_images(spans: dict[str, tuple[float, float]], middles: dict[str, float],
+                span: list[float]) -> str | None:
+    """A warning naming the training images whose brightest pixel reaches under DIM_LEVELS
+    grey levels under the data set's range and whose median is under 1 / DIM_RATIO of the
+    median of the image that tops the range (their whole scale differs, not only their
+    objects: a bright object in one image is data), with preprocess.intensity: image."""
+    lo, hi = span
+    levels = {p: (top - lo) * 255 / (hi - lo) for p, (_, top) in spans.items()}
+    ref = middles[max(spans, key=lambda p: spans[p][1])] - lo  # the brightest image's median
+    dim = sorted((p for p, v in levels.items()
+                  if v < DIM_LEVELS and (middles[p] - lo) * DIM_RATIO < ref), key=levels.get)
+    if not dim:
+        return None
+    named = ", ".join(f"{p} (up to {spans[p][1]:g})" for p in dim[:3])
+    more = f" and {len(dim) - 3} more" if len(dim) > 3 else ""
+    return (
+        f"{len(dim)} of {len(spans)} training images are cached in at most "
+        f"{round(levels[dim[-1]])} of 255 grey levels by the data set's intensity range, "
+        f"{lo:g} to {hi:g}: {named}{more}. "
+        "If each image has a scaling of its own (MRI slices exported per scanner or series, "
+        "images at other exposures), set preprocess.intensity: image to scale each by its own "
+        "range; a field without objects rightly stays dark"
+    )
+
+
 # Fewest grey levels the brightest float image may reach under the data set's range: floats
 # normalised to [0, 1] beside 12-bit counts reached 0.06 of 255 and trained as black images.
 FLOAT_LEVELS = 16
@@ -139,14 +171,14 @@ def _float_samples(path: str, multi: bool) -> bool:
         return False
 
 
-def _kept_range(job: tuple) -> tuple[float, float, float] | ImageReadError | None:
-    """(lo, hi, bulk) of one image (_image_range, and its _bulk), or the error of an image that
-    cannot be read (returned, not raised)."""
+def _kept_range(job: tuple) -> tuple[float, float, float, float] | ImageReadError | None:
+    """(lo, hi, bulk, median) of one image (_image_range, its _bulk and _median), or the error
+    of an image that cannot be read (returned, not raised)."""
     try:
         arr = _wide_pixels(*job[:2])
     except ImageReadError as err:
         return kept(err)  # (its frames held the decoded image)
-    return None if arr is None else (*_topped(arr, job[2]), _bulk(arr))
+    return None if arr is None else (*_topped(arr, job[2]), _bulk(arr), _median(arr))
 
 
 def _image_range(job: tuple) -> tuple[float, float] | None:
@@ -181,6 +213,14 @@ def _bulk(arr: np.ndarray) -> float:
     holds more than BULK_SAMPLES values."""
     step = -(-arr.size // BULK_SAMPLES) if arr.ndim > 1 else 1
     return _topped(arr[::step], BULK)[1]
+
+
+def _median(arr: np.ndarray) -> float:
+    """The median of `arr`'s finite values, sampled as _bulk samples them (0 with none)."""
+    step = -(-arr.size // BULK_SAMPLES) if arr.ndim > 1 else 1
+    values = arr[::step]
+    values = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+    return float(np.median(values)) if values.size else 0.0
 
 
 def _topped(arr: np.ndarray, top: float) -> tuple[float, float]:

@@ -98,3 +98,20 @@ def test_the_window_replaces_the_ranges_keys():
 def test_an_empty_window_is_refused_naming_the_key(window):
     with pytest.raises(ConfigError, match=r"preprocess\.intensity_window.*low"):
         check_intensity_window({"intensity_window": window})
+
+
+def test_unet_info_names_the_window(monkeypatch):
+    # unet info said nothing of the range a model scales wide images by: a colleague given
+    # model.pt could not tell which CT window it learnt
+    import torch
+
+    from tests.test_info_many_classes import _ckpt
+    from unet.model import checkpoint, describe
+
+    for span, want in (([-200.0, 300.0], "clipped to [-200, 300]"), (None, "its own range")):
+        ckpt = {**_ckpt([0.9, 0.8]), "intensity_range": span, "intensity": "dataset"}
+        monkeypatch.setattr(checkpoint, "load_model",
+                            lambda path, c=ckpt: (torch.nn.Linear(1, 1), c))
+        (line,) = [x for x in describe.describe_model("m.pt").splitlines()
+                   if x.startswith("intensity")]
+        assert want in line

@@ -72,6 +72,15 @@ def _val_dice(dice: list[float]) -> str:
     return f"{held}{'; ' if held else ''}{len(absent)} absent (no score): {_spans(absent)}"
 
 
+def _intensity(ckpt: dict) -> str:
+    """How wider than 8-bit images (16-bit, float: CT in Hounsfield units) reach the network."""
+    span = ckpt.get("intensity_range")
+    if span:  # the window set (preprocess.intensity_window) or the training images' range
+        return f"16-bit and float images clipped to [{span[0]:g}, {span[1]:g}], scaled to 0..255"
+    learnt = "learnt 8-bit images; " if ckpt.get("intensity") == "dataset" else ""
+    return f"{learnt}16-bit and float images each scaled by its own range"
+
+
 def describe_model(path: str | os.PathLike) -> str:
     """Architecture, classes and their mask values, the training data's layout, the training
     settings, and the validation scores of the kept epoch."""
@@ -91,6 +100,7 @@ def describe_model(path: str | os.PathLike) -> str:
         f"model      {path}",
         f"network    {network}; {params:,} parameters{held}",
         f"input      {ckpt['in_channels']} channel(s), {_bands(ckpt)}{_input_layout(ckpt)}",
+        f"intensity  {_intensity(ckpt)}",
         f"classes    {mapping.num_classes}: "
         + ", ".join(f"{i} = {label}" + (f" ({n})" if n else "")
                     for i, (label, n) in enumerate(zip(mapping.labels(), names, strict=True))),

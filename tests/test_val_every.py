@@ -163,3 +163,28 @@ def test_a_run_killed_between_validations_resumes_as_unbroken(cache, tmp_path,  
     a, b = (checkpoint.load(tmp_path / d / "model.pt") for d in ("whole", "cut"))
     assert a["epoch"] == b["epoch"]
     assert all(torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])
+
+
+@pytest.mark.parametrize("lowered", [{"epochs": 2}, {"max_minutes": 0.5}])
+def test_a_resumed_run_ending_on_an_epoch_not_validated_keeps_a_model(
+        cache, tmp_path, monkeypatch, clock, lowered):  # noqa: F811
+    # killed in epoch 3 of 6 (val_every 5): last.pt holds epochs 1-2, none validated, no
+    # best.pt; a lower train.epochs, or a budget the 40 s done overspend, ends it there
+    real = train_module.train_epoch
+
+    def killed(run, e, *args, **kw):
+        if e == 3:
+            raise Interrupted(143)
+        return real(run, e, *args, **kw)
+
+    monkeypatch.setattr(train_module, "train_epoch", killed)
+    with pytest.raises(SystemExit):
+        _train(cache, tmp_path, epochs=6, val_every=5)
+    assert not (tmp_path / "ck" / "best.pt").exists()
+    _train(cache, tmp_path, **{"epochs": 6, "val_every": 5, **lowered})
+    rows = _history(tmp_path)
+    assert [r["epoch"] for r in rows] == ["1", "2"] and rows[-1]["val_loss"]
+    assert not rows[0]["val_loss"] and rows[-1]["train_loss"]
+    assert checkpoint.load(tmp_path / "model.pt")["epoch"] == 2
+    last = checkpoint.load(tmp_path / "ck" / "last.pt")["state"]
+    assert last["validated"] == 2 and last["history"][-1]["val_loss"] is not None

@@ -211,6 +211,23 @@ def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: flo
     return row
 
 
+def validate_end(run: Run, state: dict) -> bool:
+    """Validate the epoch training ends on when it was not (train.val_every): a budget's end
+    between validations, or a resumed last.pt that a lower train.epochs or train.max_minutes
+    ends at once, before any validation; without it no best.pt existed to write model.pt from.
+    Its history row gets the validation columns; returns whether it validated."""
+    row = state["history"][-1] if state["history"] else None
+    if row is None or state.get("validated") == row["epoch"]:
+        return False
+    log.info("training ends after epoch %d, not validated (train.val_every=%d): validating it",
+             row["epoch"], run.settings.val_every)
+    done = validate_epoch(run, row["epoch"], row["train_loss"],
+                          row["images_per_s"] * row["seconds"], row["seconds"])
+    keep = ("train_loss", "lr", "seconds", "images_per_s")  # the epoch's, not this moment's
+    state["history"][-1] = {**done, **{k: row[k] for k in keep}}
+    return True
+
+
 def epoch_row(run: Run, epoch: int, train_loss: float, seen: int, secs: float) -> dict:
     """The history row of an epoch not validated (train.val_every): its validation columns
     None, blank in history.csv, in the order a validated row has them."""

@@ -30,7 +30,6 @@ from unet.train.folds import fold_rows
 from unet.train.history import write_history
 from unet.train.loop import (
     Run,
-    budget_spent,
     build_run,
     epoch_row,
     last_record,
@@ -38,6 +37,7 @@ from unet.train.loop import (
     settings_dict,
     should_stop,
     train_epoch,
+    validate_end,
     validate_epoch,
     validation_due,
 )
@@ -218,12 +218,12 @@ def train_unet(
                 _keep(run, state, row, ckdir, meta, fold, chash, trained)
             time_epoch(state, marks, due)
             fit_budget(run, state)
-            if not due and budget_spent(settings, state):  # its end moved onto this epoch
-                state["history"][-1] = validate_epoch(run, epoch, loss, seen, secs)
-                _keep(run, state, state["history"][-1], ckdir, meta, fold, chash, trained)
             checkpoint.save(ckdir / "last.pt", last_record(run, chash, state))
             if should_stop(settings, state):
                 break
+        if validate_end(run, state):  # model.pt needs a validated epoch, a best.pt
+            _keep(run, state, state["history"][-1], ckdir, meta, fold, chash, trained)
+            checkpoint.save(ckdir / "last.pt", last_record(run, chash, state))
     return _finish(run, state, names, ckdir, model_out, history_out, trained, data)
 
 

@@ -163,3 +163,22 @@ def config() -> dict:
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     validate(config, str(SCHEMA_PATH))
     return config
+
+
+@pytest.fixture
+def disk_events(monkeypatch) -> list[tuple]:
+    """Every os.fsync (the path synced) and os.replace (source, target), in order."""
+    events: list[tuple] = []
+    sync, replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        sync(fd)
+
+    def rename(src, dst):
+        events.append(("replace", str(src), str(dst)))
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", rename)
+    return events

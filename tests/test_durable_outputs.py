@@ -2,32 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
 from tests.conftest import write_inputs, write_pair
 from unet.cache.preprocess import preprocess
 from unet.cache.settings import PreprocessSettings
-
-
-@pytest.fixture
-def disk_events(monkeypatch) -> list[tuple]:
-    """Every os.fsync (the path synced) and os.replace (source, target), in order."""
-    events: list[tuple] = []
-    sync, replace = os.fsync, os.replace
-
-    def fsync(fd):
-        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
-        sync(fd)
-
-    def rename(src, dst):
-        events.append(("replace", str(src), str(dst)))
-        replace(src, dst)
-
-    monkeypatch.setattr(os, "fsync", fsync)
-    monkeypatch.setattr(os, "replace", rename)
-    return events
 
 
 def _moved(events: list[tuple], target) -> int:

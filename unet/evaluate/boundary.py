@@ -113,17 +113,18 @@ def bands(
         return None
     ids, n = ndimage.label(void)
     labelled = ~void if outside is None else ~void & ~outside
-    keys = []
+    # each region's least and greatest labelled neighbour class: it borders two classes or
+    # more when they differ; no per-pair keys (28 bytes a pixel with scattered ignored pixels)
+    least, most = np.full(n + 1, np.iinfo(np.int64).max), np.full(n + 1, np.iinfo(np.int64).min)
     for axis in (0, 1):
         lo, hi = [slice(None)] * 2, [slice(None)] * 2
         lo[axis], hi[axis] = slice(None, -1), slice(1, None)
         for a, b in ((tuple(lo), tuple(hi)), (tuple(hi), tuple(lo))):
-            here = (ids[a] > 0) & labelled[b]  # a region's pixel and its labelled neighbour
-            keys.append(ids[a][here].astype(np.int64) << 32 | target[b][here].astype(np.int64))
-    pairs = np.unique(np.concatenate(keys))
-    region = pairs >> 32
-    keep = np.zeros(n + 1, bool)
-    keep[region[np.bincount(region, minlength=n + 1)[region] >= 2]] = True
+            here = void[a] & labelled[b]  # a region's pixel and its labelled neighbour
+            region, value = ids[a][here], target[b][here]
+            np.minimum.at(least, region, value)
+            np.maximum.at(most, region, value)
+    keep = most > least
     return keep[ids]
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import tifffile
+from PIL import Image
 
 from tests.test_bands import _rgbir
 from tests.test_georef import UTM33, _geotiff
@@ -87,7 +88,10 @@ def test_final_masks_of_a_geotiff_data_set_lie_on_their_scenes(tmp_path):
 
 
 def test_a_rerun_opens_no_skipped_image_whose_name_says_it_is_no_tiff(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
     from unet.common import georef
+    from unet.infer import predict_folder
     from unet.infer.predict_folder import _missing_sidecars
 
     opened = []
@@ -98,7 +102,15 @@ def test_a_rerun_opens_no_skipped_image_whose_name_says_it_is_no_tiff(tmp_path, 
              tmp_path / "photo.JPG", tmp_path / "mask.png", tmp_path / "scan.raw"]
     for f in files[2:]:
         f.write_bytes(b"\x89PNG")
-    _missing_sidecars(files, tmp_path / "out")
+    (tmp_path / "out").mkdir()
+    for f in files:  # the masks the first run wrote, which the rerun skips
+        Image.fromarray(np.zeros((H, W), np.uint8)).save(tmp_path / "out" / f"{f.stem}.png")
+    # the model is read for its masks.ignore only when a sidecar is written: none set here
+    monkeypatch.setattr(predict_folder, "load_model_file", lambda path: {})
+    monkeypatch.setattr(predict_folder, "mapping_from_meta", lambda meta: SimpleNamespace(
+        ignore=None))
+    record = SimpleNamespace(done=lambda path: None, close=lambda: None)
+    _missing_sidecars(files, tmp_path / "out", "model.pt", record)
     assert sorted(opened) == ["plain.tif", "scan.raw", "scene.TIF"]
     assert _transform(500000.0) in (tmp_path / "out/scene.png.aux.xml").read_text()
 

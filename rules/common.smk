@@ -28,9 +28,11 @@ from unet.config.experiments import (
     experiment_section,
     model_owner,
 )
+from unet.config.labelmap import fill_labelmap
 
 # A config mistake is the user's, not the code's: its message alone, without stack frames.
 try:
+    fill_labelmap(config)  # masks.labelmap's classes, checked with the lists set by hand
     check_config(config)
 except ConfigError as err:
     sys.exit(f"ConfigError: {err}")

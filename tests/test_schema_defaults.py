@@ -76,3 +76,8 @@ def test_defaults_read_the_repository_schema():
         raw["properties"]["crf"]["properties"]["tune"]["properties"]["max_images"]["default"]
     )
     assert defaults("train")["augment"] == defaults("train", "augment")  # nested filled
+
+
+def test_masks_labelmap_defaults_to_none_in_the_schema_and_the_default_config():
+    masks = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["masks"]
+    assert default("masks", "labelmap") is None and masks["labelmap"] is None

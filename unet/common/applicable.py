@@ -98,8 +98,8 @@ def _split_unused(s: dict) -> list[str]:
 UNUSED = {
     "preprocess": _preprocess_unused,
     # max_values only refuses lossy masks: a cache that exists was made under a value that
-    # accepted its masks
-    "masks": lambda s: ["max_values"],
+    # accepted its masks; labelmap is a path: what it lists is in colors, values and names
+    "masks": lambda s: ["max_values", "labelmap"],
     "model": _model_unused,
     "train": _train_unused,
     "predict": _amp_unused,

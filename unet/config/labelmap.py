@@ -1,0 +1,117 @@
+"""masks.labelmap: the classes an annotation tool's export lists, in the file's order: CVAT's
+labelmap.txt (`name:r,g,b:parts:actions`) gives colours and names, Roboflow's _classes.csv
+(`Pixel Value, Class`) grey values and names."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from unet.config.experiments import ConfigError
+from unet.dataset.layout import local_root
+
+
+def labelmap_path(config: dict) -> Path | None:
+    """masks.labelmap as a file: `~` expanded, a relative path under the data folder
+    (dataset.local.path) for source local, else under the working directory."""
+    given = config["masks"].get("labelmap")
+    if not given:
+        return None
+    path = Path(given).expanduser()
+    if path.is_absolute():
+        return path
+    local = (config["dataset"].get("local") or {}).get("path")
+    if config["dataset"]["source"] == "local" and local:
+        root = local_root(local)
+        # no data folder: check_config refuses it by name, the fix to make first
+        return root / path if root.is_dir() else None
+    return path
+
+
+def read_labelmap(path: Path) -> tuple[str, list, list[str]]:
+    """('colors', [[r, g, b], ...], names) from a CVAT labelmap.txt, or ('values', [v, ...],
+    names) from a Roboflow _classes.csv (by the .csv suffix); ConfigError names file and line."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # a BOM from Excel or Windows tools
+    except FileNotFoundError:
+        raise ConfigError(f"masks.labelmap: no such file {path}; give the export's labelmap.txt "
+                          "or _classes.csv, relative to dataset.local.path or absolute") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"masks.labelmap {path}: cannot be read as text ({err})") from None
+    kind, rows = ("values", _roboflow(path, text)) if path.suffix.lower() == ".csv" \
+        else ("colors", _cvat(path, text))
+    if len(rows) < 2:
+        raise ConfigError(f"masks.labelmap {path}: lists {len(rows)} class(es); a mask needs "
+                          "at least two (background and one object class)")
+    _unique(path, [(n, "class value" if kind == "values" else "colour", k) for n, k, _ in rows])
+    _unique(path, [(n, "name", name) for n, _, name in rows])
+    return kind, [k for _, k, _ in rows], [name for _, _, name in rows]
+
+
+def _cvat(path: Path, text: str) -> list[tuple[int, list[int], str]]:
+    """(line number, colour, name) per class line of a CVAT labelmap.txt; # lines are comments."""
+    rows = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        fields = line.strip().rsplit(":", 3)  # a name may hold ':'; the last three fields not
+        colour = fields[1].split(",") if len(fields) == 4 else []
+        try:
+            rgb = [int(c) for c in colour]
+        except ValueError:
+            rgb = []
+        if len(rgb) != 3 or not all(0 <= c <= 255 for c in rgb) or not fields[0].strip():
+            raise ConfigError(f"{path}, line {n}: {line.strip()!r} is not a CVAT labelmap line "
+                              "`name:r,g,b:parts:actions` (e.g. `road:51,221,255::`, each "
+                              "channel 0 to 255); fix the line or masks.labelmap")
+        rows.append((n, rgb, fields[0].strip()))
+    return rows
+
+
+def _roboflow(path: Path, text: str) -> list[tuple[int, int, str]]:
+    """(line number, grey value, name) per row of a Roboflow _classes.csv, its header skipped."""
+    rows = []
+    for n, row in enumerate(csv.reader(text.splitlines()), 1):
+        cells = [c.strip() for c in row]
+        if not any(cells) or (n == 1 and cells[0].lower().startswith("pixel")):
+            continue
+        try:
+            value = int(cells[0]) if len(cells) == 2 and cells[1] else -1
+        except ValueError:
+            value = -1
+        if not 0 <= value <= 65535:
+            raise ConfigError(f"{path}, line {n}: {','.join(row)!r} is not a Roboflow class row "
+                              "`pixel value, class` (e.g. `1, crack`, the value 0 to 65535); "
+                              "fix the line or masks.labelmap")
+        rows.append((n, value, cells[1]))
+    return rows
+
+
+def _unique(path: Path, items: list[tuple[int, str, object]]) -> None:
+    """Refuse a colour, value or name listed twice: two classes would read as one."""
+    seen: dict[str, int] = {}
+    for n, what, key in items:
+        if str(key) in seen:
+            raise ConfigError(f"{path}, line {n}: {what} {key} is listed on line {seen[str(key)]} "
+                              "too; give each class its own, or merge them in the tool")
+        seen[str(key)] = n
+
+
+def fill_labelmap(config: dict) -> None:
+    """Fill masks.colors (CVAT) or masks.values (Roboflow) and masks.names from masks.labelmap,
+    in place; ConfigError where the config's own lists disagree with the file."""
+    path = labelmap_path(config)
+    if path is None:
+        return
+    kind, classes, names = read_labelmap(path)
+    masks = config["masks"]
+    other = "values" if kind == "colors" else "colors"
+    if masks.get(other):
+        raise ConfigError(f"masks.{other} is set, but masks.labelmap {path} lists class "
+                          f"{kind}: drop masks.{other} (the file gives the classes)")
+    for key, listed in ((kind, classes), ("names", names)):
+        if masks.get(key) is not None and masks[key] != listed:
+            raise ConfigError(f"masks.{key} {masks[key]} disagrees with masks.labelmap {path}, "
+                              f"which lists {listed}: drop masks.{key} (the file's order is the "
+                              "classes' order) or fix the file")
+        masks[key] = listed

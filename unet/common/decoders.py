@@ -133,9 +133,17 @@ def tiff_nodata(path: str | os.PathLike) -> float | None:
         return None
     try:
         with tifffile.TiffFile(path) as tif:
-            text = tif.pages[0].tags.valueof(GDAL_NODATA)
+            return tags_nodata(tif.pages[0].tags)
+    except _DAMAGED:
+        return None
+
+
+def tags_nodata(tags: tifffile.TiffTags) -> float | None:
+    """GDAL's nodata value in a page's tags; None without one (or not a number)."""
+    text = tags.valueof(GDAL_NODATA)
+    try:
         return None if text is None else float(str(text).strip("\0 "))
-    except _DAMAGED:  # ValueError: not a number
+    except ValueError:  # not a number
         return None
 
 

@@ -12,6 +12,7 @@ from xml.sax.saxutils import escape
 
 import tifffile
 
+from unet.common.decoders import GDAL_NODATA as NODATA
 from unet.common.decoders import is_tiff
 from unet.common.fileio import atomic_path, read_json
 from unet.common.nodata import image_nodata, mark_nodata, nodata_xml
@@ -26,7 +27,6 @@ NOT_TIFF = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".ppm", 
 
 # What a stack of band files keeps of its first file: the GeoTIFF tags, and GDAL's nodata,
 # without which a -9999 fill squeezed the scene into a few grey levels.
-NODATA = 42113  # GDAL's nodata value, as text
 CARRIED = (PIXEL_SCALE, TIE_POINT, TRANSFORMATION, GEO_KEYS, 34736, 34737, NODATA)
 
 GeoTransform = tuple[float, float, float, float, float, float]

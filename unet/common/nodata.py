@@ -11,7 +11,7 @@ import tifffile
 from PIL import Image
 
 from unet.common.bands import raw_bands
-from unet.common.decoders import is_tiff, tiff_nodata
+from unet.common.decoders import is_tiff, tags_nodata
 from unet.common.fileio import atomic_path
 
 
@@ -20,9 +20,8 @@ def image_nodata(path: str | os.PathLike) -> np.ndarray | None:
     is turned for the model; None where no pixel is (or for no TIFF, nothing decoded then)."""
     if not is_tiff(path):
         return None
-    fill = tiff_nodata(path)
-    with tifffile.TiffFile(path) as tif:
-        floats = tif.series[0].dtype.kind == "f"
+    with tifffile.TiffFile(path) as tif:  # one open for the fill value and the sample type
+        fill, floats = tags_nodata(tif.pages[0].tags), tif.series[0].dtype.kind == "f"
     if fill is None and not floats:  # no value can mark no data: the header says so
         return None
     arr = raw_bands(path)  # (H, W[, N]), wide fills read as NaN already

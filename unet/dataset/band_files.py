@@ -13,7 +13,7 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from unet.common.decoders import is_tiff
+from unet.common.decoders import is_tiff, tags_nodata
 from unet.common.fileio import atomic_dir, atomic_path, check_folder, make_folder
 from unet.common.georef import NODATA, carried_of_tags, georef_of_tags, may_be_tiff, same_place
 from unet.common.imageio import named_file
@@ -53,7 +53,7 @@ def _one_band(path: Path) -> Band:
         if path.suffix.lower() in (".tif", ".tiff") or may_be_tiff(path) and is_tiff(path):
             with tifffile.TiffFile(path) as tif:
                 arr, tags = np.squeeze(tif.asarray()), tif.pages[0].tags
-                band = Band(arr, georef_of_tags(tags), _nodata(tags), carried_of_tags(tags))
+                band = Band(arr, georef_of_tags(tags), tags_nodata(tags), carried_of_tags(tags))
         else:
             with Image.open(path) as im:
                 if im.mode not in ("L", "I", "I;16", "I;16B", "I;16L", "F"):
@@ -69,15 +69,6 @@ def _one_band(path: Path) -> Band:
             "names files of one band each (grey); stack multi-band files yourself"
         )
     return band
-
-
-def _nodata(tags: tifffile.TiffTags) -> float | None:
-    """GDAL's nodata value in a first page's tags (as decoders.tiff_nodata); None without."""
-    text = tags.valueof(NODATA)
-    try:
-        return None if text is None else float(str(text).strip("\0 "))
-    except ValueError:  # not a number
-        return None
 
 
 def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:

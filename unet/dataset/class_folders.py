@@ -15,6 +15,7 @@ import numpy as np
 
 from unet.common.maskio import read_mask_values, unpack_rgb, write_mask_png
 from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, id_of, mask_suffixes, nfc
+from unet.dataset.layout_kinds import layout_module
 from unet.dataset.names import listing, part_of
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,8 @@ def pair_class_folders(root: Path, layout: Layout) -> list[tuple[str, Path, Clas
     problems = []
     if orphans:
         problems.append(f"masks with no image in {root / layout.images}: {listing(orphans)}")
+    blanks = [] if layout.missing_mask != "empty" else layout_module("blank").blank_pairs(
+        layout, images, set(found), None, PALETTE)
     no_mask = sorted(set(images) - set(found))
     if no_mask:
         problems.append(f"images with no mask in any class folder: "
@@ -107,13 +110,15 @@ def pair_class_folders(root: Path, layout: Layout) -> list[tuple[str, Path, Clas
             "; ".join(problems) + f". Each masks folder is a class and mask stem = "
             f"mask_prefix + id + that folder's mask_suffix (+ a {layout.section}.mask_parts "
             "tail for further masks); fix the names, or set "
-            f"{layout.section}.allow_unpaired: true to skip these files"
+            f"{layout.section}.allow_unpaired: true to skip these files (missing_mask: empty "
+            "when an image in no folder is all background)"
         )
     for p in problems:
         log.warning("skipping %s", p)
     if not found:
         raise DataLayoutError(f"no image/mask pairs under {root}; check {layout.section}")
-    return [(pid, images[pid], found[pid]) for pid in sorted(found)]
+    pairs = [(pid, images[pid], found[pid]) for pid in found]
+    return sorted(pairs + blanks, key=lambda p: p[0])
 
 
 def merge_classes(parts: ClassMasks, dest: Path) -> Path:

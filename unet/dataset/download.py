@@ -74,7 +74,7 @@ def _merge(job: tuple[Any, Path]) -> Path:
     if isinstance(parts, dict):
         return layout_module("classes").merge_classes(parts, dest)
     if isinstance(parts, tuple):
-        kind, drawn, image, size = parts  # kind: rle or coco
+        kind, drawn, image, size = parts  # kind: rle, coco, or blank (missing_mask: empty)
         return getattr(layout_module(kind), f"write_{kind}_mask")(drawn, image, size, dest)
     return layout_module("merge").merge_masks(parts, dest)
 
@@ -174,6 +174,9 @@ def write_manifest(
             pair["mask"] = str(merged / f"{pid}.png")
             pair["mask_from"] = str(mask.csv if drawn == "rle" else mask.json)
             merges.append(((drawn, mask, img, (w, h)), merged / f"{pid}.png"))
+        elif type(mask).__name__ == "BlankMask":  # no mask file (missing_mask: empty): zeros
+            pair["mask"] = str(merged / f"{pid}.png")
+            merges.append((("blank", mask, img, (w, h)), merged / f"{pid}.png"))
         elif isinstance(mask, dict):  # one mask per class folder: class numbers, merged
             pair["mask"] = str(merged / f"{pid}.png")
             pair["mask_parts"] = {str(k): [str(x) for x in m] if isinstance(m, list) else str(m)

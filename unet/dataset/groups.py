@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from unet.dataset.layout import GROUP, DataLayoutError, Layout, wildcard
+from unet.dataset.layout_kinds import layout_module
 from unet.dataset.names import listing
 from unet.dataset.pairing import pair_files
 
@@ -66,13 +67,14 @@ def find_groups(root: Path, layout: Layout) -> tuple[list[str], list[str]]:
         if d.is_dir() and (found := pattern.fullmatch(d.relative_to(root).as_posix()))
     )
     kept, passed = [], []
+    unmasked = layout.missing_mask == "empty"  # a group without masks: all background
     for name in names:
         one = filled(layout, name)
         if _table(one):  # its CSV or JSON
             ready = (root / _sources(one)[0]).is_file()
         else:
             ready = all("{id}" in m or (root / m).is_dir() for m in one.mask_dirs)
-        (kept if ready else passed).append(name)
+        (kept if ready or unmasked else passed).append(name)
     if not kept:
         raise DataLayoutError(
             f"no group under {root}: {len(names)} folder(s) match {layout.section}.images "
@@ -104,11 +106,17 @@ def _same_classes(pairs: list[tuple]) -> None:
 def pair_groups(root: Path, layout: Layout) -> list[tuple[str, Path, Path | list[Path]]]:
     """(group_id, image, mask or masks) of every group, each paired on its own."""
     groups, passed = find_groups(root, layout)
-    if passed:
-        log.info("passed over %s: no masks folder %r there", listing(passed), layout.masks)
+    if passed:  # unannotated sequences (CTC), or MVTec AD's good/: which, only the user knows
+        log.warning("passed over %s: no masks folder %r there (set %s.missing_mask: empty if "
+                    "their images are all background)", listing(passed), layout.masks,
+                    layout.section)
     pairs, seen = [], {}
     for group in groups:
-        for pid, image, masks in pair_files(root, filled(layout, group)):
+        one = filled(layout, group)
+        bare = not _table(one) and not all("{id}" in m or (root / m).is_dir()
+                                           for m in one.mask_dirs)
+        found = layout_module("blank").unmasked_group(root, one) if bare else None
+        for pid, image, masks in found if bare else pair_files(root, one):
             gid = f"{group}_{pid}"
             if gid in seen:
                 raise DataLayoutError(

@@ -39,8 +39,7 @@ class Layout:
     # A folder, or several whose masks of one image are merged (Montgomery's leftMask/ and
     # rightMask/ hold one lung each).
     masks: str | tuple[str, ...] = _L["masks"]
-    # e.g. "_mask" for Carvana's 0cdf5b5d0ce1_01_mask.gif; or one per masks folder
-    mask_suffix: str | tuple[str, ...] = _L["mask_suffix"]
+    mask_suffix: str | tuple[str, ...] = _L["mask_suffix"]  # "_mask": Carvana's <id>_mask.gif
     mask_folders: str = _L["mask_folders"]  # several masks folders: union, or classes
     image_suffix: str = _L["image_suffix"]  # e.g. "_training" for DRIVE's 21_training.tif
     mask_prefix: str = _L["mask_prefix"]  # e.g. "man_seg": the Cell Tracking Challenge
@@ -49,6 +48,7 @@ class Layout:
     image_extensions: tuple[str, ...] = IMAGE_EXTENSIONS
     mask_extensions: tuple[str, ...] = tuple(_L["mask_extensions"])
     allow_unpaired: bool = _L["allow_unpaired"]
+    missing_mask: str = _L["missing_mask"]  # "empty": an image without a mask is background
     # Further masks of one image: their stem = its mask stem + a match of this expression,
     # e.g. "_\\d+" for BUSI's "benign (3)_mask_1.png" beside "benign (3)_mask.png".
     mask_parts: str = _L["mask_parts"]
@@ -230,7 +230,7 @@ def layout_on_disk(root: Path, layout: Layout) -> Layout:
 
 _KEYS = ("images", "masks", "mask_suffix", "image_suffix", "mask_prefix", "image_prefix",
          "recursive", "image_extensions", "mask_extensions", "allow_unpaired", "mask_parts",
-         "mask_folders", "band_files", "roi")
+         "mask_folders", "band_files", "roi", "missing_mask")
 
 
 def _group_needs_images(kw: dict[str, Any], tables: dict[str, Any], source: str) -> None:

@@ -205,7 +205,8 @@ def _report_unpaired(
         further = not_images_hint([images[s] for s in no_mask], paired_images, layout.section)
     hint = (
         f"masks are matched to images by file stem ({_naming(layout)}); fix the names, or "
-        f"set {layout.section}.allow_unpaired: true to skip unpaired files{skipped}{further}"
+        f"set {layout.section}.allow_unpaired: true to skip unpaired files (or missing_mask: "
+        f"empty: an image without a mask is all background){skipped}{further}"
     )
     if not layout.allow_unpaired:
         raise DataLayoutError("; ".join(problems) + f". {hint}")
@@ -221,8 +222,8 @@ def _pair_each_folder(root: Path, layout: Layout) -> list[tuple[str, Path, list[
     found: dict[str, tuple[Path, list[Path]]] = {}
     counts: Counter[str] = Counter()
     for folder, suffix in zip(layout.masks, mask_suffixes(layout), strict=True):
-        for pid, image, masks in pair_files(root, replace(layout, masks=folder,
-                                                          mask_suffix=suffix)):
+        for pid, image, masks in pair_files(root, replace(  # a missing part is no empty mask
+                layout, masks=folder, mask_suffix=suffix, missing_mask="unpaired")):
             found.setdefault(pid, (image, []))[1].extend(
                 masks if isinstance(masks, list) else [masks]
             )
@@ -282,17 +283,18 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path |
         if shared:  # a_mask_1.png beside a.png is a mask, not an image
             images = {i: p for i, p in images.items() if p not in taken}
     masks = by_id(mask_files, layout.mask_suffix)
-    found = _Found(images, masks, parts, mask_files)
-    _report_unpaired(found, layout, img_dir, mask_dir, shared, skipped)
+    blanks = [] if layout.missing_mask != "empty" else layout_module("blank").blank_pairs(
+        layout, images, set(masks) | set(parts), next(iter(masks.values()), None))
+    _report_unpaired(_Found(images, masks, parts, mask_files), layout, img_dir, mask_dir, shared,
+                     skipped)
     ids = sorted(set(images) & (set(masks) | set(parts)))
-    if not ids:
+    if not ids and not blanks:
         raise DataLayoutError(
             f"no image/mask pairs found under {root} (images in {img_dir}, masks in {mask_dir}, "
             f"image suffix {layout.image_suffix!r}, mask suffix {layout.mask_suffix!r}, "
             f"subfolders {'searched' if layout.recursive else 'not searched'}); check "
             f"{layout.section} settings{skipped}"
         )
-    if parts_pattern is None:
-        return [(i, images[i], masks[i]) for i in ids]
-    own = {i: [masks[i]] if i in masks else [] for i in ids}
-    return [(i, images[i], own[i] + sorted(parts.get(i, []))) for i in ids]
+    pairs = [(i, images[i], masks[i] if parts_pattern is None else [masks[i]] * (i in masks)
+              + sorted(parts.get(i, []))) for i in ids]
+    return sorted(pairs + blanks, key=lambda p: p[0])

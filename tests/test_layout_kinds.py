@@ -1,6 +1,7 @@
 """download_dataset's code inputs are the configured layout's modules (unet.dataset.layout_kinds):
 editing COCO, run-length, class-folder or band-file code reruns no data set of mask files."""
 
+import json
 import subprocess
 import sys
 
@@ -33,6 +34,7 @@ def test_download_code_holds_no_layouts_own_modules():
     ({"masks": "masks/{id}"}, ["mask_folders", "merge"]),
     ({"rle": {"csv": "train.csv"}}, ["rle"]),
     ({"coco": {"json": "ann.json"}}, ["coco"]),
+    ({"labelme": {"json": "images/{id}.json"}}, ["labelme"]),
     ({"images": "{group}/images", "masks": "{group}/masks"}, ["groups"]),
     ({"band_files": ["nir/{id}.tif"], "roi": "fov/{id}.png"}, ["band_files", "roi"]),
 ])
@@ -56,7 +58,7 @@ def _write(path, value, size=(8, 6)):
     Image.new("L", size, value).save(path)
 
 
-@pytest.mark.parametrize("kind", ["plain", "mask_parts", "classes"])
+@pytest.mark.parametrize("kind", ["plain", "mask_parts", "classes", "labelme"])
 def test_a_layout_runs_no_unet_code_outside_its_code_inputs(tmp_path, kind):
     # The layout's modules are imported by name (layout_kinds.LAYOUT_MODULES): what actually
     # loads must stay within what the rule lists, or an edit to it would rerun nothing.
@@ -72,6 +74,12 @@ def test_a_layout_runs_no_unet_code_outside_its_code_inputs(tmp_path, kind):
         for i in range(2):
             _write(data / "cars" / f"a{i}.png", 255)
         settings.update(masks=["masks", "cars"], mask_folders="classes")
+    if kind == "labelme":  # a JSON per image beside it
+        for i in range(2):
+            (data / "images" / f"a{i}.json").write_text(json.dumps({
+                "shapes": [{"label": "car", "points": [[1, 1], [4, 4]],
+                            "shape_type": "rectangle"}], "imagePath": f"a{i}.png"}))
+        settings["labelme"] = {"json": "images/{id}.json"}
     loaded = _loaded(settings, tmp_path / "m.json")
     listed = ("dataset.download", *layout_modules(layout_from(settings, "local")))
     allowed = _modules(module_files(listed, root=REPO)) | EXEMPT | {"common", "dataset"}

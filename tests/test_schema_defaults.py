@@ -29,9 +29,10 @@ SECTIONS = [
      set()),
     (CRFParams, ("crf",), set(), {"tune", "enabled"}),  # tune_crf's block; the rules' switch
     (FinalSettings, ("postprocess",), set(), set()),
-    # path: where, not how; root: url and kaggle only (named in error messages); rle, coco:
-    # their own sections, held as items only when rle.csv or coco.json is set
-    (Layout, ("dataset", "local"), {"section", "root", "rle", "coco"}, {"path", "rle", "coco"}),
+    # path: where, not how; root: url and kaggle only (named in error messages); rle, coco,
+    # labelme: their own sections, held as items only when their csv or json is set
+    (Layout, ("dataset", "local"), {"section", "root", "rle", "coco", "labelme"},
+     {"path", "rle", "coco", "labelme"}),
 ]
 
 

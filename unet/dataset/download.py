@@ -74,14 +74,14 @@ def _merge(job: tuple[Any, Path]) -> Path:
     if isinstance(parts, dict):
         return layout_module("classes").merge_classes(parts, dest)
     if isinstance(parts, tuple):
-        kind, drawn, image, size = parts  # kind: rle, coco, or blank (missing_mask: empty)
+        kind, drawn, image, size = parts  # kind: rle, coco, labelme, or blank (missing_mask: empty)
         return getattr(layout_module(kind), f"write_{kind}_mask")(drawn, image, size, dest)
     return layout_module("merge").merge_masks(parts, dest)
 
 
 def _drawn(layout: Layout) -> str | None:
-    """The layout kind whose masks are drawn from a table (rle or coco), or None."""
-    return "rle" if layout.rle else "coco" if layout.coco else None
+    """The layout kind whose masks are drawn from a table (rle, coco, labelme), or None."""
+    return next((k for k in ("rle", "coco", "labelme") if getattr(layout, k)), None)
 
 
 def _class_names(layout: Layout, masks: list) -> dict[str, str] | None:

@@ -60,6 +60,7 @@ class Layout:
     # pairs, or None (rle.csv '' = mask files)
     rle: tuple[tuple[str, Any], ...] | None = None
     coco: tuple[tuple[str, Any], ...] | None = None  # the same for a COCO annotations JSON
+    labelme: tuple[tuple[str, Any], ...] | None = None  # and for LabelMe's JSON per image
     section: str = "dataset.local"  # config section named in error messages
     root: str = ""  # url/kaggle: the folder inside the unpacked archives (for error messages)
 
@@ -219,7 +220,7 @@ def layout_on_disk(root: Path, layout: Layout) -> Layout:
 
     masks = layout.masks if isinstance(layout.masks, str) else tuple(map(spelt, layout.masks))
     tables = {}
-    for key, field in (("csv", "rle"), ("json", "coco")):
+    for key, field in (("csv", "rle"), ("json", "coco"), ("json", "labelme")):
         table = dict(getattr(layout, field) or ())
         if table.get(key):
             table[key] = spelt(table[key])
@@ -251,14 +252,14 @@ def layout_from(settings: dict[str, Any], source: str) -> Layout:
     for k in ("image_extensions", "mask_extensions", "masks", "mask_suffix", "band_files"):
         if isinstance(kw.get(k), list):
             kw[k] = tuple(kw[k])
-    rle, coco = settings.get("rle") or {}, settings.get("coco") or {}
-    if rle.get("csv") and coco.get("json"):
-        raise DataLayoutError(f"dataset.{source}: rle.csv and coco.json both set; masks come "
-                              "from one of them")
-    _group_needs_images(kw, {"rle.csv": rle.get("csv"), "coco.json": coco.get("json")}, source)
-    return Layout(**kw, rle=tuple(sorted(rle.items())) if rle.get("csv") else None,
-                  coco=tuple(sorted(coco.items())) if coco.get("json") else None,
-                  section=f"dataset.{source}", root=settings.get("root", ""))
+    keys = {"rle": "csv", "coco": "json", "labelme": "json"}  # each table's file ('' = off)
+    tables = {f: settings.get(f) or {} for f in keys}
+    named = {f"{f}.{k}": tables[f].get(k) for f, k in keys.items()}
+    if len(both := [k for k, v in named.items() if v]) > 1:
+        raise DataLayoutError(f"dataset.{source}: {' and '.join(both)} both set; keep one")
+    _group_needs_images(kw, named, source)
+    drawn = {f: tuple(sorted(t.items())) if t.get(keys[f]) else None for f, t in tables.items()}
+    return Layout(**kw, **drawn, section=f"dataset.{source}", root=settings.get("root", ""))
 
 
 def data_files(root: Path, layout: Layout) -> list[Path]:
@@ -274,8 +275,7 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     # (folder, recursive): a masks folder per image ({id}) holds that image's masks alone
     folders = [(p, layout.recursive) for p in matching(layout.images)]
     extra: list[Path] = []
-    if layout.rle or layout.coco:  # the masks are the CSV, or the JSON (one per group)
-        table = dict(layout.rle) if layout.rle else dict(layout.coco or ())
+    if table := dict(layout.rle or layout.coco or layout.labelme or ()):  # a CSV, or JSON(s)
         extra = matching(table.get("csv", table.get("json", "")))
     else:
         folders += [(p, layout.recursive and "{id}" not in m)

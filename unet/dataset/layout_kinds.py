@@ -15,6 +15,7 @@ LAYOUT_MODULES: dict[str, tuple[str, ...]] = {
     "groups": ("dataset.groups",),  # parallel folders, one per sequence or patient
     "rle": ("dataset.rle", "dataset.rle_order"),  # run-length encodings in a CSV
     "coco": ("dataset.coco", "dataset.coco_checks"),  # COCO annotations
+    "labelme": ("dataset.labelme",),  # LabelMe annotations, a JSON per image
     "classes": ("dataset.class_folders",),  # one masks folder per class
     "mask_folders": ("dataset.mask_folders",),  # a folder of masks per image ({id})
     "merge": ("dataset.merge",),  # several masks of one image, united
@@ -33,6 +34,7 @@ def layout_kinds(layout: Layout) -> list[str]:
         "groups": GROUP in layout.images,
         "rle": bool(layout.rle),
         "coco": bool(layout.coco),
+        "labelme": bool(layout.labelme),
         "classes": layout.mask_folders == "classes",
         "mask_folders": per_image,
         # a list of masks per image: further parts, several folders (their union), or a

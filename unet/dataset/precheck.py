@@ -55,7 +55,7 @@ def check_changed_pairs(manifest_path: str | Path, digest: str, source: str,
     except OSError:
         return
     layout = layout_from(settings, source)
-    if layout.rle or layout.coco:
+    if layout.rle or layout.coco or layout.labelme:
         return
     from unet.common.imageio import ImageReadError
     from unet.dataset.layout_kinds import layout_module

@@ -1,0 +1,255 @@
+"""Masks as LabelMe annotations: one JSON per image (wkentaro/labelme's `a.json` beside
+`a.jpg`), its `shapes` drawn into a palette PNG of class numbers when the manifest is written.
+Polygons, rectangles, circles and bitmaps (`mask`) are filled in the file's order, a later
+shape over an earlier one, as LabelMe's own labelme_json_to_dataset paints them; lines and
+points cover no area and are left out. Labels in sorted order are classes 1, 2, ...
+(`_background_`, LabelMe's own name for it, is class 0)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import logging
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from unet.common.bad_files import raise_all
+from unet.common.maskio import write_mask_png
+from unet.dataset.layout import (
+    GROUP,
+    DataLayoutError,
+    Layout,
+    files_with,
+    nfc,
+    on_disk,
+    shared_ids,
+    wildcard,
+)
+from unet.dataset.names import listing
+
+log = logging.getLogger(__name__)
+
+AREAS = ("polygon", "rectangle", "circle", "mask")  # shape types that fill pixels
+BACKGROUND = "_background_"  # LabelMe's name for class 0
+
+
+@dataclass(frozen=True)
+class LabelmeMasks:
+    """One image's shapes, (class, shape type, points, bitmap) each in the file's order, and
+    the size (width, height) its JSON gives."""
+
+    shapes: tuple[tuple[int, str, tuple, str | None], ...]
+    size: tuple[int, int] | None
+    json: Path
+    names: tuple[tuple[int, str], ...]  # (class, label) of every class
+
+
+def _load(path: Path) -> dict:
+    """A LabelMe JSON, refused by name where it is not one."""
+    try:
+        with open(path, encoding="utf-8-sig") as f:  # a byte order mark from Windows tools
+            data = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise DataLayoutError(f"{path} is not valid UTF-8 JSON ({err}); save it again from "
+                              "LabelMe") from None
+    if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
+        raise DataLayoutError(f"{path} has no 'shapes' list: not a LabelMe JSON")
+    return data
+
+
+def _check_shape(shape: Any) -> str | None:
+    """Why a shape cannot be drawn, or None."""
+    if not isinstance(shape, dict) or not isinstance(shape.get("label"), str):
+        return "no 'label'"
+    points = shape.get("points")
+    if not isinstance(points, list) or not all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(v, int | float) for v in p)
+            for p in points):
+        return "'points' is not a list of [x, y]"
+    kind = shape.get("shape_type") or "polygon"  # LabelMe before 3.0 wrote none
+    if kind in ("rectangle", "circle", "mask") and len(points) != 2:
+        return f"a {kind} of {len(points)} points (2 expected)"
+    if kind == "mask" and not isinstance(shape.get("mask"), str):
+        return "a mask without its 'mask' bitmap"
+    return None
+
+
+def _template(layout: Layout) -> str:
+    """labelme.json, refused without {id} (it names one JSON per image) or with {group}
+    folders (each group would number its labels alone: a class one part lacks shifts)."""
+    template = dict(layout.labelme or ())["json"]
+    if GROUP in layout.images:
+        raise DataLayoutError(
+            f"{layout.section}.labelme with {GROUP} folders is not supported: labels are "
+            "numbered over all JSONs at once; give images one folder and labelme.json the "
+            "JSONs' path with {id}")
+    if "{id}" not in template:
+        raise DataLayoutError(
+            f"{layout.section}.labelme.json {template!r} has no {{id}}: it names each "
+            "image's JSON, e.g. 'images/{id}.json' (beside the images) or 'ann/{id}.json'")
+    return template
+
+
+def _image(root: Path, layout: Layout, path: Path, image_path: str) -> Path | None:
+    """The image a JSON names: its imagePath relative to the JSON's folder ('\\' as written
+    on Windows read as '/'), else a file of that name beside the JSON or in the images folder
+    (a folder moved since, or an absolute path of another machine)."""
+    name = image_path.replace("\\", "/")
+    base = name.rsplit("/", 1)[-1]
+    for candidate in (path.parent / name, path.parent / base, root / layout.images / base):
+        found = on_disk(Path(os.path.normpath(candidate)))  # '../images/a.jpg' spelt plain
+        if base and found.is_file():
+            return found
+    return None
+
+
+def _shapes(data: dict, path: Path, bad: list, drawn_not: dict) -> list[tuple]:
+    """A JSON's area shapes (label, type, points, bitmap) in order; unusable ones added to
+    `bad`, lines and points counted in `drawn_not` by file."""
+    shapes = []
+    for n, shape in enumerate(data["shapes"]):
+        if why := _check_shape(shape):
+            bad.append((f"{path}:{n:06d}", DataLayoutError(
+                f"{path}: shape {n} ({why}); fix or remove it in LabelMe")))
+            continue
+        kind = shape.get("shape_type") or "polygon"
+        if kind not in AREAS or (kind == "polygon" and len(shape["points"]) < 3):
+            drawn_not[path.name] = drawn_not.get(path.name, 0) + 1
+            continue
+        points = tuple(tuple(float(v) for v in p) for p in shape["points"])
+        shapes.append((shape["label"], kind, points, shape.get("mask")))
+    return shapes
+
+
+def pair_labelme(root: Path, layout: Layout) -> list[tuple[str, Path, LabelmeMasks]]:
+    """(id, image, its shapes) for every JSON labelme.json matches, the id its {id}; a JSON
+    whose image is not found is refused (or skipped with allow_unpaired), and images in the
+    images folder no JSON names are named in a warning."""
+    template = _template(layout)
+    pattern = re.compile(re.escape(template).replace(re.escape("{id}"), "(.+)"))
+    found, missing, bad, drawn_not, twice, ids = [], [], [], {}, [], {}
+    for path in sorted(root.glob(wildcard(template, "{id}"))):
+        match = pattern.fullmatch(path.relative_to(root).as_posix())
+        if not match or not path.is_file():
+            continue
+        data = _load(path)
+        image = _image(root, layout, path, str(data.get("imagePath") or ""))
+        if image is None:
+            missing.append(f"{path.name} ({data.get('imagePath')!r})")
+            continue
+        pid = nfc(match.group(1))
+        if pid in ids:
+            twice.append((str(path), DataLayoutError(f"{ids[pid]} and {path} name one id")))
+            continue
+        ids[pid] = path
+        size = (data.get("imageWidth"), data.get("imageHeight"))
+        found.append((pid, image, path, _shapes(data, path, bad, drawn_not),
+                      size if all(isinstance(v, int) for v in size) else None))
+    shared_ids(twice)
+    raise_all(bad, "LabelMe shapes cannot be drawn", "shape(s)")
+    _unfound(root, layout, template, missing)
+    if drawn_not:
+        log.warning("%d line/point shape(s) cover no area and are left out of the masks: %s",
+                    sum(drawn_not.values()),
+                    listing([f"{k} ({v})" for k, v in sorted(drawn_not.items())]))
+    if not found:
+        raise DataLayoutError(f"no LabelMe JSON matches {layout.section}.labelme.json "
+                              f"{template!r} under {root} with its image")
+    return _numbered(root, layout, found)
+
+
+def _unfound(root: Path, layout: Layout, template: str, missing: list[str]) -> None:
+    """Refuse (or, with allow_unpaired, name) the JSONs whose image is not found."""
+    if missing and not layout.allow_unpaired:
+        raise DataLayoutError(
+            f"LabelMe JSONs ({template}) whose image is not found beside them, at their "
+            f"imagePath or in {root / layout.images}: {listing(missing)}; put the images "
+            f"there, or set {layout.section}.allow_unpaired: true to skip them")
+    if missing:
+        log.warning("skipping LabelMe JSONs whose image is not found: %s", listing(missing))
+
+
+def _numbered(root: Path, layout: Layout, found: list) -> list[tuple[str, Path, LabelmeMasks]]:
+    """The pairs with classes numbered over every JSON's labels, sorted (_background_: 0)."""
+    labels = sorted({s[0] for *_, shapes, _ in found for s in shapes} - {BACKGROUND})
+    if len(labels) > 254:
+        raise DataLayoutError(f"LabelMe labels name {len(labels)} classes; a mask holds 254")
+    classes = {BACKGROUND: 0, **{name: k for k, name in enumerate(labels, 1)}}
+    names = tuple((k, name) for name, k in classes.items() if k)
+    log.info("LabelMe labels as classes: %s",
+             ", ".join(f"{k} = {n}" for k, n in names) or "none")
+    img_dir = root / layout.images
+    named = {image.resolve() for _, image, *_ in found}
+    unnamed = [p.name for p in (files_with(img_dir, layout.image_extensions, layout.recursive)
+                                if img_dir.is_dir() else []) if p.resolve() not in named]
+    if unnamed:
+        log.warning("%s holds images without a LabelMe JSON (not used): %s", img_dir,
+                    listing(unnamed))
+    pairs = [(pid, image, LabelmeMasks(tuple((classes[s[0]], *s[1:]) for s in shapes), size,
+                                       path, names))
+             for pid, image, path, shapes, size in found]
+    return sorted(pairs, key=lambda p: p[0])
+
+
+def _bitmap(encoded: str) -> np.ndarray:
+    """A mask shape's base64 PNG as a (h, w) bool array."""
+    try:
+        with Image.open(io.BytesIO(base64.b64decode(encoded))) as img:
+            return np.asarray(img.convert("L")) > 0
+    except (binascii.Error, OSError) as err:
+        raise ValueError(f"its bitmap is not a base64 PNG ({err})") from None
+
+
+def _paint(out: np.ndarray, cls: int, kind: str, points: tuple, bitmap: str | None) -> None:
+    """Paint one shape of class `cls` into `out` (h, w), over what is there."""
+    if kind == "mask":  # a bitmap whose top left pixel is the box's first corner
+        x0, y0 = (int(v) for v in points[0])
+        m = _bitmap(bitmap or "")
+        h, w = out.shape
+        m = m[max(0, -y0):max(0, h - y0), max(0, -x0):max(0, w - x0)]
+        region = out[max(0, y0):max(0, y0) + m.shape[0], max(0, x0):max(0, x0) + m.shape[1]]
+        region[m[:region.shape[0], :region.shape[1]]] = cls
+        return
+    canvas = Image.new("1", out.shape[::-1])
+    draw = ImageDraw.Draw(canvas)
+    if kind == "rectangle":  # corners in any order: Pillow takes top left first
+        (xa, ya), (xb, yb) = points
+        draw.rectangle([min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb)], fill=1, outline=1)
+    elif kind == "circle":  # its centre, then a point on its rim
+        (cx, cy), (px, py) = points
+        r = math.hypot(cx - px, cy - py)
+        draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=1, outline=1)
+    else:
+        draw.polygon(list(points), fill=1, outline=1)
+    out[np.asarray(canvas)] = cls
+
+
+def write_labelme_mask(masks: LabelmeMasks, image: Path, size: tuple[int, int],
+                       dest: Path) -> Path:
+    """Paint the shapes of `image` (of `size` (w, h)) in order into `dest`, a palette PNG of
+    class numbers; a JSON giving another size than the image's is refused."""
+    from unet.dataset.class_folders import PALETTE
+
+    if masks.size is not None and tuple(masks.size) != tuple(size):
+        raise DataLayoutError(
+            f"{masks.json} gives imageWidth x imageHeight {masks.size[0]}x{masks.size[1]}, but "
+            f"{image} is {size[0]}x{size[1]}: annotated on another image or a resized copy; "
+            "open the image in LabelMe and save its JSON again")
+    out = np.zeros(size[::-1], np.uint8)  # (h, w)
+    for n, (cls, kind, points, bitmap) in enumerate(masks.shapes):
+        try:
+            _paint(out, cls, kind, points, bitmap)
+        except ValueError as err:
+            raise DataLayoutError(f"{masks.json}: a {kind} shape ({n + 1} of its drawn ones) "
+                                  f"cannot be drawn: {err}; fix or remove it") from None
+    write_mask_png(dest, out, palette=PALETTE)
+    return dest

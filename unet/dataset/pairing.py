@@ -180,20 +180,12 @@ def _report_unpaired(
             "%s holds files that pair with nothing (their names do not end with mask_suffix "
             "%r): %s", mask_dir, layout.mask_suffix, listing([mask_files[s].name for s in others])
         )
-    problems = []
-    if no_mask:
-        problems.append(
-            f"images with no mask in {mask_dir}: {listing([images[s].name for s in no_mask])}"
-        )
-    if no_image:
-        problems.append(
-            f"masks with no image in {img_dir}: {listing([masks[s].name for s in no_image])}"
-        )
-    if stray:
-        problems.append(
-            f"masks in {mask_dir} that pair with nothing, their names not ending with "
-            f"mask_suffix {layout.mask_suffix!r}: {listing([mask_files[s].name for s in stray])}"
-        )
+    problems = [f"{what}: {listing(names)}" for what, names in (
+        (f"images with no mask in {mask_dir}", [images[s].name for s in no_mask]),
+        (f"masks with no image in {img_dir}", [masks[s].name for s in no_image]),
+        (f"masks in {mask_dir} that pair with nothing, their names not ending with "
+         f"mask_suffix {layout.mask_suffix!r}", [mask_files[s].name for s in stray]),
+    ) if names]
     if not problems:
         return
     # What may be a mask: not an image in an images folder of its own.

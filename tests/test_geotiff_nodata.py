@@ -3,13 +3,17 @@
 the lowest value and stay out of the intensity range, as NaN does, so the scene's values are
 not squeezed into a few grey levels by a fill value far outside them."""
 
+import logging
+
 import numpy as np
+import pytest
 import tifffile
 
 from unet.cache.intensity import _image_range
 from unet.common.bands import read_bands
 from unet.common.imageio import read_image
 from unet.common.maskio import read_mask_values
+from unet.common.nodata import image_nodata
 
 NODATA = 42113
 
@@ -57,3 +61,17 @@ def test_a_masks_nodata_tag_leaves_its_values_alone(tmp_path):
     _write(path, labels, 65535)
     values, packed = read_mask_values(path)
     assert not packed and np.array_equal(values, labels)
+
+
+@pytest.mark.parametrize("text", ["-3.4028234663852886e+38", "-3.4e+38"])
+def test_gdals_float32_fill_is_read_without_a_warning_per_open(tmp_path, caplog, text):
+    # GDAL's usual float32 fill (-FLT_MAX, as gdal_translate writes it; -3.4e+38 by other
+    # tools): tifffile warned 'not castable to float32' on every open, three a scene's nodata
+    path = tmp_path / "refl.tif"
+    arr = _scene(np.float32, 0) / 3000
+    arr[:4] = float(text)
+    _write(path, arr, text)
+    with caplog.at_level(logging.WARNING):
+        got, void = read_image(path)[..., 0], image_nodata(path)
+    assert got[:4].max() == 0 and got[4:].max() == 255 and void[:4].all() and not void[4:].any()
+    assert not [r for r in caplog.records if "GDAL_NODATA" in r.getMessage()]

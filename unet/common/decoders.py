@@ -5,6 +5,7 @@ first channel) and 16-bit colour TIFFs and PNGs, which PIL cuts to the high byte
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -145,6 +146,14 @@ def tags_nodata(tags: tifffile.TiffTags) -> float | None:
         return None if text is None else float(str(text).strip("\0 "))
     except ValueError:  # not a number
         return None
+
+
+def _fill_not_castable(record: logging.LogRecord) -> bool:
+    """False for tifffile's warning (each open) that GDAL's float fill -3.4e38 is 'not castable'."""
+    return "GDAL_NODATA" not in (text := record.getMessage()) or "castable to float" not in text
+
+
+logging.getLogger("tifffile").addFilter(_fill_not_castable)  # tags_nodata reads the fill
 
 
 def nodata_as_nan(arr: np.ndarray, nodata: float | None) -> np.ndarray:

@@ -75,3 +75,11 @@ def test_gdals_float32_fill_is_read_without_a_warning_per_open(tmp_path, caplog,
         got, void = read_image(path)[..., 0], image_nodata(path)
     assert got[:4].max() == 0 and got[4:].max() == 255 and void[:4].all() and not void[4:].any()
     assert not [r for r in caplog.records if "GDAL_NODATA" in r.getMessage()]
+
+
+def test_a_nodata_written_with_a_decimal_comma_is_read_as_gdal_reads_it(tmp_path):
+    # GDAL's CPLAtofM takes ',' as the decimal point (a tool run in a German locale wrote it)
+    path = tmp_path / "dem.tif"
+    _write(path, _scene(np.int16, -9999), "-9999,0")
+    assert _image_range((str(path), False)) == (0.0, 3000.0)
+    assert read_image(path)[4:, 0].max() == 0  # 0 m stays black: the fill is out of the range

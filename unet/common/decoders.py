@@ -140,10 +140,10 @@ def tiff_nodata(path: str | os.PathLike) -> float | None:
 
 
 def tags_nodata(tags: tifffile.TiffTags) -> float | None:
-    """GDAL's nodata value in a page's tags; None without one (or not a number)."""
+    """GDAL's nodata value in a page's tags, a decimal ',' read as GDAL does; None without."""
     text = tags.valueof(GDAL_NODATA)
     try:
-        return None if text is None else float(str(text).strip("\0 "))
+        return None if text is None else float(str(text).strip("\0 ").replace(",", "."))
     except ValueError:  # not a number
         return None
 

@@ -76,6 +76,27 @@ def test_lists_typed_beside_it_that_agree_pass(config, tmp_path):
     assert _filled(_local(config, tmp_path, "labelmap.txt", CVAT))["colors"][1] == [250, 50, 83]
 
 
+@pytest.mark.parametrize(("name", "text", "ignore", "key", "classes"), [
+    ("labelmap.txt", CVAT + "void:255,255,255::\n", [255, 255, 255], "colors",
+     [[0, 0, 0], [250, 50, 83], [51, 221, 255]]),
+    ("labelmap.txt", CVAT + "void:255,255,255::\n", 255, "colors",  # grey 255: (255, 255, 255)
+     [[0, 0, 0], [250, 50, 83], [51, 221, 255]]),
+    ("_classes.csv", ROBOFLOW + "255, unlabeled\n", 255, "values", [0, 2, 1]),
+])
+def test_the_class_that_masks_ignore_names_is_left_out(config, tmp_path, name, text, ignore,
+                                                       key, classes):
+    # the export lists its 'void' class; masks.ignore says it is don't-care, not a class
+    config["masks"]["ignore"] = ignore
+    masks = _filled(_local(config, tmp_path, name, text))
+    assert masks[key] == classes and "void" not in masks["names"] and len(masks["names"]) == 3
+
+
+def test_a_labelmap_of_one_class_beside_the_ignored_one_is_refused(config, tmp_path):
+    config["masks"]["ignore"] = 0
+    with pytest.raises(ConfigError, match="1 class.*masks.ignore 0"):
+        _filled(_local(config, tmp_path, "_classes.csv", "Pixel Value, Class\n0, void\n1, a\n"))
+
+
 def test_a_missing_file_is_refused_by_name(config, tmp_path):
     config = _local(config, tmp_path, "labelmap.txt", CVAT)
     config["masks"]["labelmap"] = "labelmap.text"

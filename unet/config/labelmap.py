@@ -105,6 +105,7 @@ def fill_labelmap(config: dict) -> None:
         return
     kind, classes, names = read_labelmap(path)
     masks = config["masks"]
+    classes, names = _without_ignore(path, kind, classes, names, masks.get("ignore"))
     other = "values" if kind == "colors" else "colors"
     if masks.get(other):
         raise ConfigError(f"masks.{other} is set, but masks.labelmap {path} lists class "
@@ -115,3 +116,18 @@ def fill_labelmap(config: dict) -> None:
                               f"which lists {listed}: drop masks.{key} (the file's order is the "
                               "classes' order) or fix the file")
         masks[key] = listed
+
+
+def _without_ignore(path: Path, kind: str, classes: list, names: list[str],
+                    ignore: int | list[int] | None) -> tuple[list, list[str]]:
+    """The classes and names less the one masks.ignore names (the export's 'void' class): the
+    config calls its pixels don't-care, and a class of the ignore value is refused."""
+    if ignore is None:
+        return classes, names
+    rgb = [ignore] * 3 if isinstance(ignore, int) else list(ignore)  # grey g: (g, g, g)
+    key = rgb if kind == "colors" else rgb[0] if len(set(rgb)) == 1 else None
+    kept = [(k, name) for k, name in zip(classes, names, strict=True) if k != key]
+    if len(kept) < 2:
+        raise ConfigError(f"masks.labelmap {path}: lists {len(kept)} class(es) beside "
+                          f"masks.ignore {ignore}; a mask needs at least two")
+    return [k for k, _ in kept], [name for _, name in kept]

@@ -60,6 +60,15 @@ def test_a_malformed_export_is_refused_naming_file_and_line(config, tmp_path, na
     assert str(tmp_path / name) in str(err.value)
 
 
+@pytest.mark.parametrize("text", [
+    "Pixel Value,Class,\r\n0,background,\r\n2,crack,\r\n1,spall,\r\n",  # a stray cell beside
+    "Pixel Value;Class\r\n0;background\r\n2;crack\r\n1;spall\r\n",  # Excel, decimal-comma locale
+])
+def test_a_classes_csv_saved_again_by_excel_is_read(config, tmp_path, text):
+    masks = _filled(_local(config, tmp_path, "_classes.csv", text))
+    assert (masks["values"], masks["names"]) == ([0, 2, 1], ["background", "crack", "spall"])
+
+
 @pytest.mark.parametrize(("key", "value"), [
     ("colors", [[0, 0, 0], [51, 221, 255], [250, 50, 83]]),  # the classes by colour value
     ("names", ["background", "road", "car"]),

@@ -70,9 +70,14 @@ def _cvat(path: Path, text: str) -> list[tuple[int, list[int], str]]:
 
 def _roboflow(path: Path, text: str) -> list[tuple[int, int, str]]:
     """(line number, grey value, name) per row of a Roboflow _classes.csv, its header skipped."""
-    rows = []
-    for n, row in enumerate(csv.reader(text.splitlines()), 1):
+    rows, lines = [], text.splitlines()
+    head = next((line for line in lines if line.strip()), "")
+    # Excel saves ';'-separated where ',' is the decimal point, and pads rows with empty cells
+    sep = ";" if ";" in head and "," not in head else ","
+    for n, row in enumerate(csv.reader(lines, delimiter=sep), 1):
         cells = [c.strip() for c in row]
+        while len(cells) > 2 and not cells[-1]:
+            cells.pop()
         if not any(cells) or (n == 1 and cells[0].lower().startswith("pixel")):
             continue
         try:
@@ -80,7 +85,7 @@ def _roboflow(path: Path, text: str) -> list[tuple[int, int, str]]:
         except ValueError:
             value = -1
         if not 0 <= value <= 65535:
-            raise ConfigError(f"{path}, line {n}: {','.join(row)!r} is not a Roboflow class row "
+            raise ConfigError(f"{path}, line {n}: {sep.join(row)!r} is not a Roboflow class row "
                               "`pixel value, class` (e.g. `1, crack`, the value 0 to 65535); "
                               "fix the line or masks.labelmap")
         rows.append((n, value, cells[1]))

@@ -106,6 +106,18 @@ def test_a_labelmap_of_one_class_beside_the_ignored_one_is_refused(config, tmp_p
         _filled(_local(config, tmp_path, "_classes.csv", "Pixel Value, Class\n0, void\n1, a\n"))
 
 
+@pytest.mark.parametrize(("name", "text"), [
+    ("labelmap.txt", "car:250,50,83::\nbackground:0,0,0::\nroad:51,221,255::\n"),
+    ("_classes.csv", "Pixel Value, Class\n3, asphalt\n0, Background\n1, crack\n"),  # sorted
+])
+def test_background_listed_after_a_class_is_refused(config, tmp_path, name, text):
+    # class 0 is background (masks.background): the first line's class would go unscored
+    with pytest.raises(ConfigError, match="as class 1.*masks.background: false"):
+        _filled(_local(config, tmp_path, name, text))
+    config["masks"]["background"] = False  # every class an object class: the file's order
+    assert _filled(config)["names"][0] in ("car", "asphalt")
+
+
 def test_a_missing_file_is_refused_by_name(config, tmp_path):
     config = _local(config, tmp_path, "labelmap.txt", CVAT)
     config["masks"]["labelmap"] = "labelmap.text"

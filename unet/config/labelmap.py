@@ -111,6 +111,12 @@ def fill_labelmap(config: dict) -> None:
     kind, classes, names = read_labelmap(path)
     masks = config["masks"]
     classes, names = _without_ignore(path, kind, classes, names, masks.get("ignore"))
+    at = next((k for k, name in enumerate(names) if name.lower() == "background"), 0)
+    if at and masks.get("background", True):  # a file sorted by name, or edited by hand
+        raise ConfigError(f"masks.labelmap {path} lists {names[at]!r} as class {at}, after "
+                          f"{names[0]!r}: class 0 is background (masks.background), so "
+                          f"{names[0]!r} would go unscored; list background first in the file, "
+                          "or set masks.background: false where every class is an object")
     other = "values" if kind == "colors" else "colors"
     if masks.get(other):
         raise ConfigError(f"masks.{other} is set, but masks.labelmap {path} lists class "

@@ -64,3 +64,42 @@ def test_the_final_choice_scores_the_images_tuning_scored(tmp_path):
     _, _, foreground = score_candidates(manifest, meta, tmp_path / "val", None,
                                         CRFParams(iterations=1), 4, ("crf",))
     assert foreground == 3 * 12 * 12
+
+
+def test_the_sample_holds_foreground_when_defect_free_images_fill_the_front():
+    from unet.crf.tune import scored_ids
+
+    # MVTec AD style: eight good_* images sort before the two defects
+    ids = [f"good_{k:03d}" for k in range(8)] + ["hole_000", "hole_001"]
+    empty = ids[:8]
+    assert not set(scored_ids(ids, 2)) - set(empty)  # without the list: both defect-free
+    picked = scored_ids(ids, 2, empty)
+    assert picked == ["good_000", "hole_000"]
+    assert len(scored_ids(ids, 5, empty)) == 5 and "hole_001" not in scored_ids(ids, 5, empty)
+    assert set(scored_ids(ids, 9, empty)) >= {"hole_000", "hole_001"}
+
+
+def test_preprocess_records_each_splits_background_only_ids():
+    from unet.cache.background_only import record_background_only
+
+    counts = {"a": np.bincount([0, 0, 1], minlength=256), "b": np.bincount([0, 0], minlength=256),
+              "c": np.bincount([0, 255], minlength=256)}  # 255: IGNORE_INDEX, not a class
+    meta = {"splits": {"val": {"ids": ["a", "b", "c"]}}}
+    record_background_only(meta, {i: ("", c) for i, c in counts.items()}, MAPPING)
+    assert meta["splits"]["val"]["background_only"] == ["b", "c"]
+
+
+def test_tuning_and_choice_score_a_defect_when_good_images_sort_first(tmp_path):
+    from unet.postprocess.finalize import score_candidates
+
+    ids = _grouped_val(tmp_path)  # p0's four slices are empty, then 12 that hold the object
+    meta = read_json(tmp_path / "meta.json")
+    meta["splits"]["val"] = {"ids": ids[:5], "background_only": ids[:4]}  # one defect in five
+    write_json(tmp_path / "meta.json", meta)
+    tuning = tune_crf(tmp_path / "manifest.json", tmp_path / "meta.json", tmp_path / "val",
+                      tmp_path / "t.json", CRFParams(iterations=1), {"gaussian_compat": [3.0]}, 2)
+    assert tuning["val_foreground_pixels"] == 12 * 12 and ids[4] in tuning["ids"]
+    _, _, foreground = score_candidates(read_json(tmp_path / "manifest.json"), meta,
+                                        tmp_path / "val", None, CRFParams(iterations=1), 2,
+                                        ("crf",))
+    assert foreground == 12 * 12

@@ -12,6 +12,17 @@ from unet.dataset.names import listing
 log = logging.getLogger(__name__)
 
 
+def record_background_only(meta: dict, cached: dict[str, tuple[str, np.ndarray]],
+                           mapping: MaskMapping) -> None:
+    """Each split's ids whose mask holds no scored class (meta.json's `background_only`): CRF
+    tuning and the final choice sample from both kinds (unet.crf.tune.scored_ids), since on
+    MVTec AD's defect-free images a sample of only those cannot judge a post-processing."""
+    first = mapping.scored_from
+    for entry in meta["splits"].values():
+        entry["background_only"] = [
+            i for i in entry["ids"] if not cached[i][1][first: mapping.num_classes].any()]
+
+
 def background_only_note(
     split: dict, cached: dict[str, tuple[str, np.ndarray]], mapping: MaskMapping
 ) -> str | None:

@@ -12,7 +12,7 @@ from PIL import Image
 
 from unet.cache import class_checks
 from unet.cache.aspect import warn_stretched
-from unet.cache.background_only import background_only_note
+from unet.cache.background_only import background_only_note, record_background_only
 from unet.cache.channel_count import data_channels
 from unet.cache.detected import values_record
 from unet.cache.fill_labels import fill_note
@@ -200,6 +200,7 @@ def _describe(meta: dict, split: dict, cached: dict[str, tuple[str, np.ndarray]]
     if note := background_only_note(split, cached, mapping):
         log.warning(note)
     class_checks.record_counts(meta, cached)  # for training: which classes its rows hold
+    record_background_only(meta, cached, mapping)  # for CRF tuning's and the choice's sample
     class_checks.check_validation(split, cached, mapping, by_id)
 
 

@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 import logging
 import os
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -63,13 +64,35 @@ def scoring_window(target: np.ndarray, side: int) -> tuple[slice, slice]:
     return span(cy, h), span(cx, w)
 
 
-def scored_ids(ids: list[str], max_images: int) -> list[str]:
+def _spread(ids: list[str], count: int) -> list[str]:
+    """`count` of `ids`, evenly spaced."""
+    if len(ids) <= count:
+        return list(ids)
+    return [ids[k * len(ids) // count] for k in range(count)]
+
+
+def scored_ids(ids: list[str], max_images: int, background_only: Iterable[str] = ()) -> list[str]:
     """`max_images` of the validation `ids`, evenly spaced: the split lists them in name order,
     so its first few are often one subject's (a car's views, a patient's slices, as
-    split.group_by keeps them), which would tune and choose on that subject alone."""
+    split.group_by keeps them), which would tune and choose on that subject alone. Images
+    with and without foreground (`background_only`, meta.json's) are drawn in their split's
+    proportions, at least one with: MVTec AD's `good_*` images fill whole stretches of the
+    sorted ids, and a sample of only those cannot judge a post-processing."""
     if len(ids) <= max_images:
         return list(ids)
-    return [ids[k * len(ids) // max_images] for k in range(max_images)]
+    empty = set(background_only)
+    held, bare = [i for i in ids if i not in empty], [i for i in ids if i in empty]
+    if not held or not bare:
+        return _spread(ids, max_images)
+    k = max(1, round(max_images * len(held) / len(ids)), max_images - len(bare))
+    chosen = set(_spread(held, min(k, len(held)))) | set(_spread(bare, max_images - k))
+    return [i for i in ids if i in chosen]
+
+
+def split_sample(meta: dict, split: str, max_images: int) -> list[str]:
+    """scored_ids of `split` in meta.json: what tuning and the final choice both score."""
+    entry = meta["splits"][split]
+    return scored_ids(entry["ids"], max_images, entry.get("background_only", ()))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,7 +188,7 @@ def tune_crf(
     """Score every combination of `grid` (CRFParams field -> values) and keep the best, on
     the scoring windows (at most `max_side` a side) of `max_images` images (scored_ids)."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
-    ids = scored_ids(meta["splits"][split]["ids"], max_images)
+    ids = split_sample(meta, split, max_images)
     keys = sorted(grid)
     combos = [
         dataclasses.replace(base, **dict(zip(keys, values, strict=True)))

@@ -25,7 +25,7 @@ from unet.common.parallel import parallel_map
 from unet.common.probs import labels_of, probs_path, read_probs
 from unet.common.roi import within_roi
 from unet.crf.dense import CRFParams
-from unet.crf.tune import MAX_SIDE, crf_confusions, scored_ids, scoring_window
+from unet.crf.tune import MAX_SIDE, crf_confusions, scoring_window, split_sample
 from unet.evaluate.metrics import confusion_matrix, foreground_dice
 from unet.evaluate.void import without_nodata
 from unet.postprocess.components import find_components, largest_component, remove_small
@@ -89,13 +89,13 @@ def score_candidates(
     max_side: int = MAX_SIDE,
     min_sizes: tuple[int, ...] = (),
 ) -> tuple[dict[str, float], dict[int, float], int]:
-    """Foreground Dice of raw and each candidate on `max_images` validation images (scored_ids),
+    """Foreground Dice of raw and each candidate on `max_images` validation images (split_sample),
     each on its scoring window (at most `max_side` a side): what tune_crf scored, so its best
     CRF score is reused rather than computed again. small_objects scores its best of
     `min_sizes`; the second dict gives each size's score; the third, the foreground pixels
     (classes scored_from and up) of their ground truth."""
     by_id = {p["id"]: p for p in manifest["pairs"]}
-    ids = scored_ids(meta["splits"]["val"]["ids"], max_images)
+    ids = split_sample(meta, "val", max_images)
     mapping = mapping_from_meta(meta)
     n = mapping.num_classes
     sizes = tuple(min_sizes) if "small_objects" in candidates else ()

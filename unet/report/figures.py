@@ -127,6 +127,26 @@ def _step(shape: tuple[int, ...]) -> int:
     return max(1, -(-max(shape[:2]) // DISPLAY_SIDE))
 
 
+# A panel's width in the saved PNG (3.6 in at save_figure's 110 dpi): masks are shrunk to it
+# themselves, since matplotlib's nearest resampling to it dropped rows a thin crack lay on.
+PANEL_PX = 396
+
+
+def _shrunk(layer: np.ma.MaskedArray, step: int) -> np.ma.MaskedArray:
+    """`layer` reduced `step` times a side: a block holding a class shows it (the highest
+    index where several meet), so a defect of one pixel stays in view; else the block's first
+    pixel, as before (ignored, or clear)."""
+    if step == 1:
+        return layer
+    base = layer[::step, ::step]
+    (h, w), (hb, wb) = layer.shape, base.shape
+    padded = np.full((hb * step, wb * step), -1, np.int16)
+    padded[:h, :w] = np.where(np.ma.getmaskarray(layer), -1, layer.data.astype(np.int16))
+    top = padded.reshape(hb, step, wb, step).max(axis=(1, 3))
+    return np.ma.MaskedArray(np.where(top >= 0, top, base.data),
+                             mask=(top < 0) & np.ma.getmaskarray(base))
+
+
 def _display_image(path: str | os.PathLike, span: tuple | None = None) -> np.ndarray:
     """The image for a panel: (H, W) grey or (H, W, 3), box-averaged down by _step; wide
     values scaled by `span`, the data set's intensity range, as the model saw them."""
@@ -163,10 +183,14 @@ def plot_overlays(
             ax.imshow(image, cmap="gray", vmin=0, vmax=255)  # as is: no stretch per image
             if mask_path:
                 layer = class_layer(mask_path, mapping, row.get("roi"))
-                step = _step(layer.shape)
-                layer = layer[::step, ::step][: image.shape[0], : image.shape[1]]  # nearest
+                step, size = _step(layer.shape), max(1, -(-max(layer.shape) // PANEL_PX))
+                layer = _shrunk(layer, size)
                 shown.update(np.unique(layer.compressed()).tolist())
-                ax.imshow(_painted(layer, colours), interpolation="nearest")
+                # the image's pixel units: a shrunk layer spans size / step of its pixels
+                (h, w), scale, limits = layer.shape, size / step, (ax.get_xlim(), ax.get_ylim())
+                ax.imshow(_painted(layer, colours), interpolation="nearest",
+                          extent=(-0.5, w * scale - 0.5, h * scale - 0.5, -0.5))
+                ax.set_xlim(*limits[0]), ax.set_ylim(*limits[1])
             ax.set_title(title, fontsize=9, parse_math=False)  # an id may hold $: a name, not TeX
             ax.axis("off")
     _legend(fig, mapping, colours, names, any(r.get("roi") for r in rows), shown)

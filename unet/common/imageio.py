@@ -28,6 +28,7 @@ from unet.common.decoders import (
 from unet.common.orientation import header_orientation
 from unet.common.pages import refused_pages
 from unet.common.pixels import pixels
+from unet.common.slides import slide_message, unread_slide
 
 BANDS = "bands"  # image_header's mode of a multi-band TIFF (bands.py)
 
@@ -137,6 +138,8 @@ def _open(
 ) -> Image.Image:
     """Image.open, or the pixels of a file PIL cannot read or misreads (decoders.py); the size
     limit is checked on PIL's header, before any decode."""
+    if unread_slide(path):  # a vendor's slide named in image_extensions: not one image PIL reads
+        raise UnusableImageError(slide_message(path))
     try:
         im = Image.open(Path(path))
     except UnidentifiedImageError:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from unet.common.slides import slides_fix
+
 log = logging.getLogger(__name__)
 
 
@@ -168,7 +170,7 @@ def after_prefix(files: dict[str, Path], prefix: str, side: str) -> dict[str, Pa
 
 
 # Extensions a decoder here reads (PIL's, and TIFF through tifffile): others are not images.
-_READABLE = {e.lower() for e in Image.registered_extensions()} | {".tif", ".tiff"}
+_READABLE = {e.lower() for e in Image.registered_extensions()} | {".tif", ".tiff", ".svs"}
 
 
 _COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".z")  # one compressed file each, not archives
@@ -213,7 +215,9 @@ def skipped_note(
     n = sum(skipped.values())
     counts = ", ".join(f"{e}: {c}" for e, c in skipped.most_common())
     if not any(e in _READABLE for e in skipped):
-        if any(e in VOLUMES for e in skipped):
+        if slides := slides_fix(skipped):
+            fix = slides
+        elif any(e in VOLUMES for e in skipped):
             fix = (f"the pipeline reads 2-D images: export the {side} as one PNG or TIFF per "
                    "slice (e.g. with nibabel or SimpleITK), named alike on both sides")
         elif any(e.endswith(_COMPRESSED) for e in skipped):

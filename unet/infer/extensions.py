@@ -8,12 +8,15 @@ from pathlib import Path
 
 from PIL import Image
 
+from unet.common.slides import slides_fix
 from unet.dataset.layout import visible_files
 
 
 def extension_fix(folder: Path, names: Sequence, extensions: Sequence[str], cli: bool) -> str:
     """The fix for files of other extensions: for `unet predict`, which has no key, a pattern."""
     listed = ", ".join(extensions)
+    if slides := slides_fix(names):
+        return slides
     return (f"`unet predict` reads a folder's {listed} files: name others, e.g. '{folder}/*"
             f"{Path(names[0]).suffix}'" if cli else f"dataset.<source>.image_extensions ({listed}) "
             "lacks their extension: add it there, or name the files to `unet predict`")

@@ -37,6 +37,7 @@ MODULES = {
     "evaluate": "bench_evaluate",
     "gpu": "bench_gpu",
     "gpu_native": "bench_gpu_native",
+    "pyramid": "bench_pyramid",
     "pipeline": "bench_pipeline",
 }
 

@@ -64,6 +64,14 @@ def test_tiles(monkeypatch, tmp_path, capsys) -> None:
     assert "384^2 vs 96^2" in rows[0]["name"] and rows[3]["unit"] == "tiles/s"
 
 
+def test_pyramid(monkeypatch, tmp_path, capsys) -> None:
+    # both reads of one slide in fresh interpreters: level 0 then shrunk, and the level
+    _tiny(monkeypatch, BENCH["pyramid"], tmp_path, SIZE=(256, 192))
+    rows = BENCH["pyramid"].run(quick=True)
+    _check(rows, capsys)
+    assert [r["unit"] for r in rows] == ["s", "MB"] and rows[0]["ratio"] > 0
+
+
 def test_gpu_on_the_cpu(monkeypatch, tmp_path, capsys) -> None:
     _tiny(monkeypatch, BENCH["gpu"], tmp_path, SIZES=(16, 1))
     _small_model(monkeypatch, BENCH["gpu"], "carvana_settings")

@@ -10,7 +10,8 @@ from unet.deps import EXEMPT, module_files
 # imageio decodes through decoders (tifffile, imagecodecs), refusing slide formats it cannot
 # (slides): one unit wherever images are read
 IMAGEIO = {"common.imageio", "common.colour", "common.decoders", "common.maskio",
-           "common.orientation", "common.pages", "common.pixels", "common.slides"}
+           "common.orientation", "common.pages", "common.pixels", "common.slides",
+           "common.levels"}
 FILEIO = {"common.fileio", "common.durable"}  # fileio fsyncs through durable
 COMMON = {*FILEIO, *IMAGEIO, "common.labels", "common.parallel"}
 SETTINGS = {"common.schema"}  # settings dataclasses take their defaults from the schema

@@ -220,12 +220,13 @@ def wide_header(path: str | os.PathLike) -> tuple[tuple[int, ...], np.dtype]:
     return ((shape[1], shape[0], *shape[2:]) if turned else shape), arr.dtype
 
 
-def read_wide(path: str | os.PathLike) -> np.ndarray:
+def read_wide(path: str | os.PathLike, level: int = 0) -> np.ndarray:
     """One image as (H, W) or (H, W, 3) in its own dtype, a TIFF through tifffile, a PNG through
     imagecodecs; alpha beside grey or RGB is dropped. A stack or another channel count raises
-    UnusableImageError naming the file; a damaged file, OSError."""
+    UnusableImageError naming the file; a damaged file, OSError. `level`: a whole-slide
+    pyramid's reduced level to read (levels.pyramid_level), 0 the full resolution."""
     if is_tiff(path):
-        arr, alpha, _ = _tiff(path)
+        arr, alpha, _ = _tiff(path, level=level)
     else:
         try:
             arr = imagecodecs.png_decode(Path(path).read_bytes())
@@ -253,10 +254,11 @@ def _usable(arr: np.ndarray, alpha: bool, path: str | os.PathLike) -> np.ndarray
     return arr
 
 
-def _tiff(path: str | os.PathLike, header_only: bool = False) -> tuple[np.ndarray, bool, int]:
+def _tiff(path: str | os.PathLike, header_only: bool = False, level: int = 0
+          ) -> tuple[np.ndarray, bool, int]:
     """A one-page TIFF's pixels, samples last, whether its last sample is alpha (beside grey or
     RGB), and its Orientation (applied to the pixels); `header_only`: a zero-strided stand-in
-    of the stored shape and dtype, nothing decoded, not turned."""
+    of the stored shape and dtype, nothing decoded, not turned; `level`: a pyramid's level."""
     try:
         with tifffile.TiffFile(path) as tif:
             pages, series = len(tif.pages), tif.series[0]
@@ -265,7 +267,8 @@ def _tiff(path: str | os.PathLike, header_only: bool = False) -> tuple[np.ndarra
                 raise UnusableImageError(pages_message(path, sizes, "TIFF"))
             if header_only:
                 arr = np.broadcast_to(np.zeros(1, series.dtype), series.shape)
-            else:
+            else:  # a reduced level keeps the full resolution's tags (alpha, Orientation)
+                series = series.levels[level] if level else series
                 arr = series.asarray()
             axes = series.axes
             extra = tif.pages[0].tags.valueof(338)  # ExtraSamples: 0 unspecified, 1-2 alpha

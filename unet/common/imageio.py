@@ -25,6 +25,7 @@ from unet.common.decoders import (
     wide_header,
     wide_to_8_bits,
 )
+from unet.common.levels import pyramid_level
 from unet.common.orientation import header_orientation
 from unet.common.pages import refused_pages
 from unet.common.pixels import pixels
@@ -68,12 +69,17 @@ def open_image(
     """Open and fully decode an image, honouring EXIF orientation.
 
     draft_to (w, h): a JPEG is decoded at the smallest 1/2, 1/4 or 1/8 scale that is still at
-    least this size (libjpeg scales in the DCT), which is 2-3x faster for a large downscale.
+    least this size (libjpeg scales in the DCT), which is 2-3x faster for a large downscale;
+    a whole-slide pyramid is read at its smallest level at least this size (levels.py).
     nodata: an image (not a mask) whose GeoTIFF nodata value marks wide grey pixels reads them
     as NaN (mode F): left out of the intensity range, scaled to the lowest grey.
     span: wide colour (16-bit RGB), which PIL cannot hold, is scaled into 8 bits by this range
     (the data set's) as it is decoded, else by its own; wide grey stays wide (to_model_mode).
     """
+    if draft_to and (level := pyramid_level(path, draft_to)):  # 0: as before
+        with named_file(path, "image", IMAGE_FIX):
+            im = _from_array(read_wide(path, level), span)  # its Orientation applied
+        return _with_nodata(im, path) if nodata else im
     with opened_image(path, span=span) as im:
         _one_page(im, path)
         orientation = im.getexif().get(0x0112, 1)
@@ -87,7 +93,12 @@ def open_image(
         # exif_transpose copies the image even when there is nothing to turn.
         im = ImageOps.exif_transpose(im) if orientation != 1 else im
     im = im.convert(UNPREMULTIPLIED[im.mode]) if im.mode in UNPREMULTIPLIED else im
-    if nodata and im.mode in (*GREY16, "F") and (fill := tiff_nodata(path)) is not None:
+    return _with_nodata(im, path) if nodata else im
+
+
+def _with_nodata(im: Image.Image, path: str | os.PathLike) -> Image.Image:
+    """Wide grey `im` with its GeoTIFF nodata pixels as NaN (mode F); other images as they are."""
+    if im.mode in (*GREY16, "F") and (fill := tiff_nodata(path)) is not None:
         im = _from_array(nodata_as_nan(pixels(im), fill))
     return im
 

@@ -19,6 +19,7 @@ import torch
 from unet.common.labels import MaskMapping
 from unet.infer import upsample
 from unet.infer.forward import ensemble_logits
+from unet.infer.memory import check_one_pass
 from unet.infer.tiles import Flips
 from unet.infer.upsample import band_rows, resized_rows
 from unet.infer.writer import PredictionWriter
@@ -90,7 +91,19 @@ def predict_batches(
 ) -> Iterator[Path]:
     """Write out_dir/<stem>.png of every file (prepared by `prepare` at its model input size
     `input_sizes` (w, h)) at its own size, `batch_size` images a forward pass; yields each
-    image as its mask is written. A file `prepare` gives None for is passed over."""
+    image as its mask is written. A file `prepare` gives None for is passed over. An image
+    whose one pass cannot fit in the device's memory is refused first (memory.py)."""
+    check_one_pass(models, files, input_sizes, dtype)  # now, not at the first mask asked for
+    return _predict_batches(models, files, rois, input_sizes, prepare, out_dir, mapping, flips,
+                            dtype, batch_size)
+
+
+def _predict_batches(
+    models: list[torch.nn.Module], files: list[Path], rois: list[Path | None],
+    input_sizes: list[tuple[int, int]], prepare: Prepare, out_dir: Path, mapping: MaskMapping,
+    flips: Flips, dtype: torch.dtype | None, batch_size: int,
+) -> Iterator[Path]:
+    """predict_batches' masks, one image at a time as each is written."""
     for batch in input_batches(input_sizes, batch_size):
         prepared = [prepare(files[k]) for k in batch]  # ((h, w, C) uint8, (W, H))
         batch = [k for k, one in zip(batch, prepared, strict=True) if one is not None]

@@ -11,7 +11,7 @@ from unet.deps import EXEMPT, module_files
 # (slides): one unit wherever images are read
 IMAGEIO = {"common.imageio", "common.colour", "common.decoders", "common.maskio",
            "common.orientation", "common.pages", "common.pixels", "common.slides",
-           "common.levels"}
+           "common.levels", "common.gdal_fill"}
 FILEIO = {"common.fileio", "common.durable"}  # fileio fsyncs through durable
 COMMON = {*FILEIO, *IMAGEIO, "common.labels", "common.parallel"}
 SETTINGS = {"common.schema"}  # settings dataclasses take their defaults from the schema

@@ -63,7 +63,7 @@ def test_predicted_masks_of_geotiffs_keep_their_place(tmp_path):
 
 
 def test_stacked_band_files_keep_the_first_ones_georeferencing_and_nodata(tmp_path):
-    from unet.common.decoders import tiff_nodata
+    from unet.common.gdal_fill import tiff_nodata
     from unet.dataset.band_files import stack_bands
 
     paths = []
@@ -163,7 +163,7 @@ def test_a_stack_keeps_the_nodata_of_a_plain_first_band_beside_georeferenced_one
 def test_a_band_files_own_nodata_fill_becomes_the_stacks(tmp_path):
     # The stack keeps one nodata value, its first file's: a later band's own -9999 fill (beside
     # a first band filled with 0) stayed -9999, read as data, which squeezed that band's scene.
-    from unet.common.decoders import nodata_as_nan, tiff_nodata
+    from unet.common.gdal_fill import nodata_as_nan, tiff_nodata
     from unet.dataset.band_files import stack_bands
 
     red, dem = np.full((6, 5), 300, np.int16), np.full((6, 5), 1200, np.int16)
@@ -179,7 +179,7 @@ def test_a_band_files_own_nodata_fill_becomes_the_stacks(tmp_path):
 def test_a_stack_keeps_a_fill_that_no_bands_data_holds(tmp_path):
     # The first file's 0 fill became the stack's for all: a DEM (its own fill -9999) at sea
     # level holds real 0s, which the stack then read as missing, the coast cut out.
-    from unet.common.decoders import nodata_as_nan, tiff_nodata
+    from unet.common.gdal_fill import nodata_as_nan, tiff_nodata
     from unet.dataset.band_files import stack_bands
 
     red, dem = np.full((6, 5), 300, np.int16), np.full((6, 5), 1200, np.int16)

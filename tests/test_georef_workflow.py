@@ -118,7 +118,7 @@ def test_a_rerun_opens_no_skipped_image_whose_name_says_it_is_no_tiff(tmp_path, 
 def test_each_band_file_is_opened_once_while_stacking(tmp_path, monkeypatch):
     import builtins
 
-    from unet.common.decoders import tiff_nodata
+    from unet.common.gdal_fill import tiff_nodata
     from unet.common.georef import georef_of
     from unet.dataset.band_files import stack_bands
 

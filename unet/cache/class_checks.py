@@ -17,7 +17,7 @@ from unet.cache.lost_classes import (
     absent_class_notes,
     size_note,
 )
-from unet.common.decoders import tiff_nodata
+from unet.common.gdal_fill import tiff_nodata
 from unet.common.labels import MaskMapping, MaskValueError
 from unet.common.roi import within_roi
 from unet.dataset.names import listing

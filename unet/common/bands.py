@@ -12,15 +12,8 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from unet.common.decoders import (
-    band_count,
-    layout_of,
-    nodata_as_nan,
-    oriented,
-    scaled_8_bits,
-    tiff_nodata,
-    value_range,
-)
+from unet.common.decoders import band_count, layout_of, oriented, scaled_8_bits, value_range
+from unet.common.gdal_fill import nodata_as_nan, tiff_nodata
 from unet.common.imageio import IMAGE_FIX, named_file, read_image, within_limit
 
 

@@ -5,7 +5,6 @@ first channel) and 16-bit colour TIFFs and PNGs, which PIL cuts to the high byte
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -29,7 +28,7 @@ def is_tiff(path: str | os.PathLike) -> bool:
         return f.read(4) in TIFF_MAGIC
 
 
-_DAMAGED = (tifffile.TiffFileError, ValueError, KeyError, IndexError, OSError)
+TIFF_DAMAGED = (tifffile.TiffFileError, ValueError, KeyError, IndexError, OSError)
 
 
 def layout_of(tif: tifffile.TiffFile) -> tuple[int, bool]:
@@ -54,7 +53,7 @@ def band_count(path: str | os.PathLike) -> int:
             if len(tif.pages) > 1 and not whole_slide(tif):
                 return channel_pages(tif)  # else a stack, or z-slices: named as such
             samples, alpha = layout_of(tif)
-    except _DAMAGED:
+    except TIFF_DAMAGED:
         return 0
     n = samples - alpha
     return n if n == 2 or n > 3 else 0
@@ -122,51 +121,6 @@ def scaled_8_bits(arr: np.ndarray, lo: float, hi: float) -> np.ndarray:
         part /= hi - lo
         np.clip(np.round(part, out=part), 0, 255, out=part)
         out[y : y + step] = part
-    return out
-
-
-GDAL_NODATA = 42113  # GeoTIFF's nodata value, as text: the fill outside the scene
-
-
-def tiff_nodata(path: str | os.PathLike) -> float | None:
-    """A TIFF's GDAL nodata value; None without one (or not a number, or not a TIFF)."""
-    if not is_tiff(path):
-        return None
-    try:
-        with tifffile.TiffFile(path) as tif:
-            return tags_nodata(tif.pages[0].tags)
-    except _DAMAGED:
-        return None
-
-
-def tags_nodata(tags: tifffile.TiffTags) -> float | None:
-    """GDAL's nodata value in a page's tags, a decimal ',' read as GDAL does; None without."""
-    text = tags.valueof(GDAL_NODATA)
-    try:
-        return None if text is None else float(str(text).strip("\0 ").replace(",", "."))
-    except ValueError:  # not a number
-        return None
-
-
-def _fill_not_castable(record: logging.LogRecord) -> bool:
-    """False for tifffile's warning (each open) that GDAL's float fill -3.4e38 is 'not castable'."""
-    return "GDAL_NODATA" not in (text := record.getMessage()) or "castable to float" not in text
-
-
-logging.getLogger("tifffile").addFilter(_fill_not_castable)  # tags_nodata reads the fill
-
-
-def nodata_as_nan(arr: np.ndarray, nodata: float | None) -> np.ndarray:
-    """Wide samples (not 8-bit) as float32 with the nodata value as NaN, which value_range
-    leaves out and the scaling reads as the lowest value: a fill of -9999 beside elevations
-    of 0..3000 squeezed them into 59 grey levels. Other arrays as they are."""
-    if nodata is None or arr.dtype == np.uint8 or np.isnan(nodata):
-        return arr
-    fill = arr == nodata
-    if not fill.any():
-        return arr
-    out = arr.astype(np.float32)
-    out[fill] = np.nan
     return out
 
 

@@ -12,9 +12,9 @@ from xml.sax.saxutils import escape
 
 import tifffile
 
-from unet.common.decoders import GDAL_NODATA as NODATA
 from unet.common.decoders import is_tiff
 from unet.common.fileio import atomic_path, read_json
+from unet.common.gdal_fill import GDAL_NODATA as NODATA
 from unet.common.nodata import image_nodata, mark_nodata, nodata_xml
 
 PIXEL_SCALE, TIE_POINT, TRANSFORMATION, GEO_KEYS = 33550, 33922, 34264, 34735

@@ -18,13 +18,12 @@ from unet.common.decoders import (
     band_count,
     bands_size,
     is_tiff,
-    nodata_as_nan,
     pil_misreads,
     read_wide,
-    tiff_nodata,
     wide_header,
     wide_to_8_bits,
 )
+from unet.common.gdal_fill import nodata_as_nan, tiff_nodata
 from unet.common.levels import pyramid_level
 from unet.common.orientation import header_orientation
 from unet.common.pages import refused_pages

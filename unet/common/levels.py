@@ -8,10 +8,8 @@ import os
 
 import tifffile
 
-from unet.common.decoders import ROTATED, is_tiff
+from unet.common.decoders import ROTATED, TIFF_DAMAGED, is_tiff
 from unet.common.pages import whole_slide
-
-_DAMAGED = (tifffile.TiffFileError, ValueError, KeyError, IndexError, OSError)
 
 
 def pyramid_level(path: str | os.PathLike, size: tuple[int, int]) -> int:
@@ -28,7 +26,7 @@ def pyramid_level(path: str | os.PathLike, size: tuple[int, int]) -> int:
             want = size[::-1] if turned else size  # as stored
             fits = [(_area(level), k) for k, level in enumerate(tif.series[0].levels)
                     if _wh(level)[0] >= want[0] and _wh(level)[1] >= want[1]]
-    except _DAMAGED:
+    except TIFF_DAMAGED:
         return 0  # read as before, which names a damaged file
     return min(fits)[1] if fits else 0
 

@@ -11,8 +11,9 @@ import tifffile
 from PIL import Image
 
 from unet.common.bands import raw_bands
-from unet.common.decoders import is_tiff, tags_nodata
+from unet.common.decoders import is_tiff
 from unet.common.fileio import atomic_path
+from unet.common.gdal_fill import tags_nodata
 
 
 def image_nodata(path: str | os.PathLike) -> np.ndarray | None:

@@ -13,8 +13,9 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from unet.common.decoders import is_tiff, tags_nodata
+from unet.common.decoders import is_tiff
 from unet.common.fileio import atomic_dir, atomic_path, check_folder, make_folder
+from unet.common.gdal_fill import tags_nodata
 from unet.common.georef import NODATA, carried_of_tags, georef_of_tags, may_be_tiff, same_place
 from unet.common.imageio import named_file
 from unet.dataset.layout import IMAGE_EXTENSIONS, DataLayoutError, Layout, files_with, id_of

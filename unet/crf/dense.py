@@ -11,11 +11,12 @@ import numpy as np
 from unet.common.bands import crf_image
 from unet.common.fileio import read_json
 from unet.common.labels import MaskMapping
+from unet.common.nodata import image_nodata
 from unet.common.parallel import parallel_map
 from unet.common.probs import RERUN_PREDICTION, read_probs
 from unet.common.roi import read_roi
 from unet.common.schema import defaults
-from unet.crf.features import band_features, principal_bands
+from unet.crf.features import apart, band_features, position_features, principal_bands
 
 _D = defaults("crf")  # field defaults: config/schema.yaml
 log = logging.getLogger(__name__)
@@ -139,14 +140,16 @@ def check_prob_clip(prob_clip: float, classes: int) -> None:
 
 
 def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams(),
-           outside: np.ndarray | None = None) -> np.ndarray:
+           outside: np.ndarray | None = None, void: np.ndarray | None = None) -> np.ndarray:
     """(H, W) uint8 argmax of CRF marginals, from image (H, W[, N]) uint8 and probs (C, H, W):
     every band in the colour kernel (more than 4 along their 4 principal axes: principal_bands).
 
     `outside` (H, W) bool marks pixels outside the region of interest: the network never
     learnt there (its probabilities there are a fixed class 0), so they get no unary evidence,
     which would otherwise pull every pixel of their colour inside towards class 0, and they
-    are class 0 in the result, as in the raw masks.
+    are class 0 in the result, as in the raw masks. `void` (H, W) bool marks a scene's no-data
+    pixels: no unary evidence either, out of both pairwise kernels (no likeness to any valid
+    pixel), and the model's class in the result (georef_masks marks them as masks.ignore).
 
     An image of more than `params.tile` squared pixels (fewer with more than 2 classes:
     tile_area) is refined in tiles of at most that many that reach `tile_overlap` px into their
@@ -167,12 +170,13 @@ def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams()
     check_prob_clip(params.prob_clip, c)
     if not np.issubdtype(probs.dtype, np.floating):
         raise ValueError(f"CRF probabilities must be floating point, got {probs.dtype}")
-    if outside is not None and outside.shape != (h, w):
-        raise ValueError(f"CRF region of interest is {outside.shape}, probabilities {(h, w)}")
+    for name, m in (("region of interest", outside), ("no-data mask", void)):
+        if m is not None and m.shape != (h, w):
+            raise ValueError(f"CRF {name} is {m.shape}, probabilities {(h, w)}")
     rgb = principal_bands(rgb)  # more than 4 bands: once, not a tile at a time, so tiles agree
     area, ov = tile_area(params.tile, c, params.tile_overlap), params.tile_overlap
     if h * w <= area:
-        return _blanked(_refine_whole(rgb, probs, params, outside), outside)
+        return _blanked(_refine_whole(rgb, probs, params, outside, void), outside, void, probs)
     if params.tile <= 2 * ov:
         raise ValueError(
             f"crf.tile {params.tile} must exceed twice crf.tile_overlap {params.tile_overlap}; "
@@ -184,14 +188,18 @@ def refine(image: np.ndarray, probs: np.ndarray, params: CRFParams = CRFParams()
         for x0 in range(0, w, core_x):
             y1, x1 = min(y0 + core_y, h), min(x0 + core_x, w)
             ya, yb, xa, xb = max(0, y0 - ov), min(h, y1 + ov), max(0, x0 - ov), min(w, x1 + ov)
-            off = None if outside is None else outside[ya:yb, xa:xb]
-            part = _refine_whole(rgb[ya:yb, xa:xb], probs[:, ya:yb, xa:xb], params, off)
+            off, fill = (None if m is None else m[ya:yb, xa:xb] for m in (outside, void))
+            part = _refine_whole(rgb[ya:yb, xa:xb], probs[:, ya:yb, xa:xb], params, off, fill)
             out[y0:y1, x0:x1] = part[y0 - ya : y1 - ya, x0 - xa : x1 - xa]
-    return _blanked(out, outside)
+    return _blanked(out, outside, void, probs)
 
 
-def _blanked(labels: np.ndarray, outside: np.ndarray | None) -> np.ndarray:
-    """`labels` with class 0 where `outside` is set (outside the region of interest)."""
+def _blanked(labels: np.ndarray, outside: np.ndarray | None, void: np.ndarray | None = None,
+             probs: np.ndarray | None = None) -> np.ndarray:
+    """`labels` with the model's class where `void` (no data: as the raw mask, until marked)
+    and class 0 where `outside` is set (outside the region of interest)."""
+    if void is not None and probs is not None:
+        labels[void] = np.asarray(probs)[:, void].argmax(0)
     if outside is not None:
         labels[outside] = 0
     return labels
@@ -212,15 +220,24 @@ def densecrf() -> ModuleType:
 
 
 def _refine_whole(rgb: np.ndarray, probs: np.ndarray, params: CRFParams,
-                  outside: np.ndarray | None = None) -> np.ndarray:
+                  outside: np.ndarray | None = None, void: np.ndarray | None = None
+                  ) -> np.ndarray:
     """One DenseCRF2D over the whole of rgb (H, W, N) uint8 and probs (C, H, W), with no
-    unary evidence where `outside` (H, W) bool is set."""
+    unary evidence where `outside` or `void` (H, W) bool is set, and `void` pixels apart from
+    the rest in both kernels (features.apart)."""
     c, h, w = probs.shape
+    void = void if void is not None and void.any() else None
     crf = densecrf().DenseCRF2D(w, h, c)
-    crf.setUnaryEnergy(_unary(probs, params.prob_clip, outside))
-    crf.addPairwiseGaussian(sxy=params.gaussian_sxy, compat=params.gaussian_compat)
-    if rgb.shape[2] != 3:  # grey or bands: a kernel over each band, bilateral_srgb in its levels
-        crf.addPairwiseEnergy(band_features(rgb, params.bilateral_sxy, params.bilateral_srgb),
+    blank = outside if void is None else void if outside is None else outside | void
+    crf.setUnaryEnergy(_unary(probs, params.prob_clip, blank))
+    if void is None:
+        crf.addPairwiseGaussian(sxy=params.gaussian_sxy, compat=params.gaussian_compat)
+    else:  # no-data pixels smooth only among themselves
+        crf.addPairwiseEnergy(position_features(h, w, params.gaussian_sxy, void),
+                              compat=params.gaussian_compat)
+    if rgb.shape[2] != 3 or void is not None:  # grey or bands: a kernel over each band
+        feats = band_features(rgb, params.bilateral_sxy, params.bilateral_srgb)
+        crf.addPairwiseEnergy(feats if void is None else apart(feats, void),
                               compat=params.bilateral_compat)
     else:  # addPairwiseBilateral needs a writable, C-contiguous (H, W, 3) uint8 array: a copy
         crf.addPairwiseBilateral(sxy=params.bilateral_sxy, srgb=params.bilateral_srgb,
@@ -244,8 +261,9 @@ def refine_file(task: CRFTask) -> str:
             f"{task.mapping.num_classes}; {RERUN_PREDICTION}"
         )
     outside = None if task.roi is None else ~read_roi(task.roi, probs.shape[1:], task.image_path)
+    void = image_nodata(task.image_path)  # a scene's fill: no evidence (None for a plain image)
     try:
-        labels = refine(image, probs, task.params, outside)  # (H, W) class indices
+        labels = refine(image, probs, task.params, outside, void)  # (H, W) class indices
     except ValueError as err:
         raise ValueError(f"{task.probs_path}: {err}") from err
     task.mapping.write(task.out_path, labels)

@@ -45,3 +45,29 @@ def band_features(image: np.ndarray, sxy: float, srgb: float) -> np.ndarray:
     for b in range(n):  # a band at a time: no float copy of the whole image beside feats
         np.divide(image[..., b], srgb, out=feats[2 + b], dtype=np.float32)
     return feats.reshape(2 + n, -1)
+
+
+# Kernel widths between a scene's no-data pixels and the rest in their own feature dimensions:
+# exp(-GAP^2 / 2) is 0 in float32, and the lattice's blur reaches a few widths, so no message
+# crosses; small enough for the lattice's 16-bit coordinates.
+GAP = 64.0
+
+
+def apart(feats: np.ndarray, void: np.ndarray) -> np.ndarray:
+    """`feats` (2 + N, H*W) bilateral features with the colour of `void` (H, W) pixels (a
+    scene's no-data) moved GAP widths below every valid pixel's: the fill's one colour is no
+    likeness to the dark ground beside it. In place; returned."""
+    off = void.reshape(-1)
+    for row in feats[2:]:
+        row[off] = row[~off].min(initial=0.0) - GAP
+    return feats
+
+
+def position_features(h: int, w: int, sxy: float, void: np.ndarray) -> np.ndarray:
+    """(3, H*W) float32 smoothness features: (x, y) / sxy, and GAP for `void` (H, W) pixels,
+    so no-data pixels smooth only among themselves."""
+    feats = np.empty((3, h, w), np.float32)
+    feats[0] = np.arange(w, dtype=np.float32) / sxy
+    feats[1] = np.arange(h, dtype=np.float32)[:, None] / sxy
+    feats[2] = void * np.float32(GAP)
+    return feats.reshape(3, -1)

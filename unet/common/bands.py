@@ -21,7 +21,11 @@ def read_bands(path: str | os.PathLike, span: tuple[float, float] | None = None)
     """A multi-band TIFF as uint8 (H, W, N), its Orientation applied and alpha dropped; wider
     samples scaled into 8 bits by `span` (the data set's range) or else by one range over its
     bands, so their ratios stay."""
-    arr = raw_bands(path)
+    return as_8_bits(raw_bands(path), span)
+
+
+def as_8_bits(arr: np.ndarray, span: tuple[float, float] | None = None) -> np.ndarray:
+    """raw_bands' samples (H, W, N) as read_bands gives them: uint8 kept, wider scaled."""
     return arr if arr.dtype == np.uint8 else _to_8_bits(arr, span)
 
 

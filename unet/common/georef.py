@@ -102,13 +102,17 @@ def _grid(scale, tie, matrix) -> GeoTransform | None:
 
 
 def write_georef(image: str | os.PathLike, mask: str | os.PathLike,
-                 ignore: int | None = None) -> bool:
+                 ignore: int | None = None, known: dict | None = None) -> bool:
     """Write `<mask>.aux.xml` with the image's georeferencing, or remove a stale one where
     the image has none (a scene replaced by a plain image of its name); whether written. The
-    image's no-data pixels get `ignore` in the mask, declared there as its NoDataValue."""
+    image's no-data pixels get `ignore` in the mask, declared there as its NoDataValue: from
+    `known` (image -> image_nodata, taken out) where prediction decoded it, else read."""
     side = Path(f"{mask}{SIDECAR}")
     geo = georef_of(image)
-    void = image_nodata(image) if may_be_tiff(image) else None
+    if known is not None and image in known:
+        void = known.pop(image)
+    else:
+        void = image_nodata(image) if may_be_tiff(image) else None
     marked = mark_nodata(mask, void, ignore) if void is not None and ignore is not None else []
     if void is not None and not marked:
         _warn_unmarked(mask, ignore)

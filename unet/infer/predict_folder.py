@@ -14,7 +14,7 @@ import numpy as np
 from unet.cache.preprocess import resize_image
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import raise_all
-from unet.common.bands import band_count, read_bands, resize_bands
+from unet.common.bands import band_count, resize_bands
 from unet.common.channels import channels_are_bands
 from unet.common.durable import sync_files
 from unet.common.fileio import drop_scratch
@@ -22,6 +22,7 @@ from unet.common.georef import SIDECAR, may_be_tiff, write_georef
 from unet.common.imageio import IMAGE_FIX, ImageReadError, image_header, open_image
 from unet.common.labels import MaskMapping, mapping_from_meta
 from unet.common.logs import progress
+from unet.common.nodata import bands_nodata
 from unet.dataset.layout import IMAGE_EXTENSIONS, files_with, visible_files
 from unet.dataset.names import listing, system_file
 from unet.dataset.per_id import images_in, names_one
@@ -47,11 +48,10 @@ def list_images(
     folder: str | os.PathLike, extensions: Sequence[str] = IMAGE_EXTENSIONS,
     roi: str | None = None, out_dir: str | os.PathLike | None = None, cli: bool = False,
 ) -> list[Path]:
-    """Image files directly in `folder` with one of `extensions` (the data's
-    `image_extensions`), sorted, less the regions of interest `roi` (relative to `folder`)
-    names; hidden files (macOS's ._a.png beside a.png) are not images. A clear error when
-    there are none, naming the extensions the folder holds. The masks' folder `out_dir`, when
-    inside `folder`, is not among the subfolders whose images are said to be left out."""
+    """Image files directly in `folder` with one of `extensions` (`image_extensions`), sorted,
+    less the regions of interest `roi` (relative to `folder`) names; hidden files (macOS's
+    ._a.png) are not images. A clear error when there are none, naming the extensions it holds.
+    The masks' folder `out_dir`, when inside, is not among the subfolders said to be left out."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"folder to predict {folder} does not exist; put the images there")
@@ -91,21 +91,22 @@ def _images_below(folder: Path, extensions: Sequence[str], roi: str | None,
 
 
 def model_input_size(ckpt: dict, full: tuple[int, int]) -> tuple[int, int]:
-    """(w, h) an image of (w, h) `full` is given to the model at, as its training data was
-    cached: the one model size (resize), or its own size times the cache's scale (native)."""
+    """(w, h) the model takes an image of (w, h) `full` at: as its training data was cached."""
     w, h = ckpt["size"] or (0, 0)  # native models have no one size
     mode, scale = ckpt.get("mode") or "resize", ckpt.get("scale") or 1.0
     return PreprocessSettings(width=w, height=h, mode=mode, scale=scale).cached_size(full)
 
 
-def _model_input(path: Path, ckpt: dict, channels: int, full: tuple[int, int] | None = None
-                 ) -> tuple[np.ndarray, tuple[int, int]]:
+def _model_input(path: Path, ckpt: dict, channels: int, full: tuple[int, int] | None = None,
+                 voids: dict | None = None) -> tuple[np.ndarray, tuple[int, int]]:
     """A new image prepared as the training data was, at the model's input size: (h, w, C)
     uint8, and its own (W, H) (`full`, when its header was read already). A multi-band model
-    reads every band of a multi-band TIFF."""
+    reads every band of a multi-band TIFF, its no-data put in `voids` (write_georef's known)."""
     span = ckpt.get("intensity_range")  # the training images' range (older models: none)
     if channels not in (1, 3) or band_count(path):  # a hyperstack of 3 channels too
-        bands = read_bands(path, span)
+        bands, void = bands_nodata(path, span)
+        if voids is not None:
+            voids[path] = void
         full = (bands.shape[1], bands.shape[0])
         return resize_bands(bands, model_input_size(ckpt, full)), full
     full = full or image_header(path)[1]  # (W, H) as shown
@@ -178,9 +179,8 @@ def predict_files(
     names them (roi_files). An image whose mask the folder holds already, of the same models
     and settings and made since the image last changed (resume.py), is skipped; a folder of
     another model's or settings' masks is refused, or with `overwrite` emptied of them (every
-    image is then predicted again). `model_stat`: the first model's stat (resume.model_stat)
-    where the caller read that file before; it must be the file hashed. Returns the number of
-    masks written."""
+    image is then predicted again). `model_stat`: the first model's stat (resume.model_stat),
+    read by the caller, of the file hashed. Returns the number of masks written."""
     out_dir = Path(out_dir)
     check_outputs(files, out_dir)
     warn_other_masks(files, out_dir)  # unet predict's -o of an earlier run
@@ -253,12 +253,13 @@ def _predict_todo(model_paths: list[str | os.PathLike], files: list[Path],
     def prepare(path: Path) -> tuple[np.ndarray, tuple[int, int]] | None:
         """The image's model input, or None, its error kept: the others are still predicted."""
         try:
-            return _model_input(path, ckpt, channels, known[path])
+            return _model_input(path, ckpt, channels, known[path], voids)
         except ImageReadError as err:
             failed.append((str(path), as_new_image(err)))
             return None
 
-    known = dict(zip(files, fulls, strict=True))  # each header read once (check_headers)
+    # each header read once (check_headers); a multi-band scene's no-data from its one decode
+    known, voids = dict(zip(files, fulls, strict=True)), {}
     if window is None:  # whole images: a batch of each input size, then each its own size
         sizes = [model_input_size(ckpt, full) for full in fulls]
         written = predict_batches(models, files, rois, sizes, prepare, out_dir, mapping, flips,
@@ -269,7 +270,7 @@ def _predict_todo(model_paths: list[str | os.PathLike], files: list[Path],
     record.begin()
     try:
         for path in progress(written, label, total=len(files)):
-            write_georef(path, out_dir / f"{path.stem}.png", mapping.ignore)  # before done
+            write_georef(path, out_dir / f"{path.stem}.png", mapping.ignore, voids)  # before done
             record.done(path)
     finally:  # what a rerun skips on disk first; only these: the folder may hold 1000s more
         record.close()

@@ -16,6 +16,7 @@ from unet.common.decoders import is_tiff
 from unet.common.fileio import atomic_path, read_json
 from unet.common.gdal_fill import GDAL_NODATA as NODATA
 from unet.common.nodata import image_nodata, mark_nodata, nodata_xml
+from unet.common.probs import blank_probs, probs_path
 
 PIXEL_SCALE, TIE_POINT, TRANSFORMATION, GEO_KEYS = 33550, 33922, 34264, 34735
 RASTER_TYPE, GEOGRAPHIC_CRS, PROJECTED_CRS = 1025, 2048, 3072  # GeoKeys
@@ -101,12 +102,13 @@ def _grid(scale, tie, matrix) -> GeoTransform | None:
     return (x - i * sx, sx, 0.0, y + j * sy, 0.0, -sy)  # y grows northward, rows southward
 
 
-def write_georef(image: str | os.PathLike, mask: str | os.PathLike,
-                 ignore: int | None = None, known: dict | None = None) -> bool:
+def write_georef(image: str | os.PathLike, mask: str | os.PathLike, ignore: int | None = None,
+                 known: dict | None = None, probs: str | os.PathLike | None = None) -> bool:
     """Write `<mask>.aux.xml` with the image's georeferencing, or remove a stale one where
     the image has none (a scene replaced by a plain image of its name); whether written. The
     image's no-data pixels get `ignore` in the mask, declared there as its NoDataValue: from
-    `known` (image -> image_nodata, taken out) where prediction decoded it, else read."""
+    `known` (image -> image_nodata, taken out) where prediction decoded it, else read; NaN
+    there in the mask's probabilities `probs` (pred/probs), where given, once marked."""
     side = Path(f"{mask}{SIDECAR}")
     geo = georef_of(image)
     if known is not None and image in known:
@@ -116,6 +118,8 @@ def write_georef(image: str | os.PathLike, mask: str | os.PathLike,
     marked = mark_nodata(mask, void, ignore) if void is not None and ignore is not None else []
     if void is not None and not marked:
         _warn_unmarked(mask, ignore)
+    if marked and probs is not None:
+        blank_probs(probs, void)
     if geo is None and not marked:
         side.unlink(missing_ok=True)
         return False
@@ -145,10 +149,11 @@ def _warn_unmarked(mask: str | os.PathLike, ignore: int | None) -> None:
 
 
 def georef_masks(manifest: str | os.PathLike | dict, ids: list[str],
-                 masks_dir: str | os.PathLike, ignore: int | None = None) -> int:
+                 masks_dir: str | os.PathLike, ignore: int | None = None,
+                 pred_dir: str | os.PathLike | None = None) -> int:
     """write_georef for each id's masks_dir/<id>.png from its image in the data set's manifest
     (a path, or read already): the workflow's pred/, crf/ and final/ masks, as `unet predict`'s,
-    no-data pixels as `ignore` (write_georef);
+    no-data pixels as `ignore` (write_georef), and NaN in pred_dir/probs/<id>.npy, where given;
     the number written. An image gone or damaged since preprocessing (predicting needs only the
     cache) costs its sidecar, with a warning, not the folder of masks written."""
     pairs = (manifest if isinstance(manifest, dict) else read_json(manifest))["pairs"]
@@ -156,7 +161,8 @@ def georef_masks(manifest: str | os.PathLike | dict, ids: list[str],
     written, unread = 0, []
     for i in ids:
         try:
-            written += write_georef(images[i], Path(masks_dir) / f"{i}.png", ignore)
+            written += write_georef(images[i], Path(masks_dir) / f"{i}.png", ignore, None,
+                                    None if pred_dir is None else probs_path(pred_dir, i))
         except _UNREADABLE as err:
             unread.append(f"{images[i]} ({getattr(err, 'strerror', None) or err})")
     if unread:

@@ -79,3 +79,18 @@ def labels_of(probs: np.ndarray, rows: int = 256) -> np.ndarray:
     for y in range(0, out.shape[0], rows):
         out[y : y + rows] = np.asarray(probs[:, y : y + rows]).argmax(0)
     return out
+
+
+def blank_probs(path: str | os.PathLike, void: np.ndarray, rows: int = 256) -> None:
+    """Rewrite one image's probabilities (atomically) with NaN where `void` (H, W) is set: a
+    scene's no-data, written into its masks as masks.ignore, had the model's answer to input 0
+    (a class for sure) for a user thresholding them; `rows` rows at a time, never whole."""
+    src = read_probs(path)
+    with atomic_path(path) as tmp:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=src.dtype, shape=src.shape)
+        for y in range(0, src.shape[1], rows):
+            block = np.array(src[:, y : y + rows])  # (C, rows, W), a copy to blank
+            block[:, void[y : y + rows]] = np.nan
+            out[:, y : y + rows] = block
+        out.flush()
+        del out  # closed before the rename

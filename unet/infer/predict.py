@@ -91,7 +91,7 @@ def predict_masks(
                 for y, x, band in window_bands(models, images[k], window, flips, dtype):
                     writer.add(y, band, x)
     if manifest is not None:
-        georef_masks(manifest, ids, out_dir / "masks", mapping.ignore)
+        georef_masks(manifest, ids, out_dir / "masks", mapping.ignore, out_dir)  # NaN probs
     sync_tree(out_dir)  # a rerun trusts the folder: on disk before the job reports done
     how = "whole images" if window is None else f"{window.tile[1]}x{window.tile[0]} tiles"
     log.info(

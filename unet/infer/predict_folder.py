@@ -206,21 +206,21 @@ def predict_files(
 
 def _missing_sidecars(skipped: list[Path], out_dir: Path, model: str | os.PathLike,
                       record: Record) -> None:
-    """A skipped GeoTIFF scene's mask given the sidecar it lacks (masks made before 2026-12-06)
-    as a first run writes it: its no-data pixels as the model's masks.ignore, the mask's new
-    size recorded. Best effort (a read-only finished folder is still read); images named
-    .png/.jpg unopened, and the model read only for a sidecar to write."""
-    new, ignore, read = [], None, False
+    """A skipped GeoTIFF scene's mask given the sidecar it lacks, or its no-data unmarked (masks
+    made before 2026-12-06), as a first run writes it: no-data as the model's masks.ignore, the
+    mask's new size recorded. Best effort (a read-only finished folder is still read); .png/.jpg
+    unopened, and the model read only for a sidecar to write."""
+    new, ignore, read, writable = [], None, False, os.access(out_dir, os.W_OK)
     for path in filter(may_be_tiff, skipped):
-        mask = out_dir / f"{path.stem}.png"
-        if Path(f"{mask}{SIDECAR}").exists():
-            continue
+        mask, checked = out_dir / f"{path.stem}.png", record.checked(path)
+        if Path(f"{mask}{SIDECAR}").exists() and (checked or not writable):
+            continue  # a mask of before no-data marking (no line says checked): marked once
         if not read:  # the ensemble's models agree on the mapping (check_same_data)
             ignore, read = mapping_from_meta(load_model_file(model)).ignore, True
         before = mask.stat().st_mtime_ns
         try:  # nothing for a plain image: its header read once
             new += [f"{mask.name}{SIDECAR}"] * write_georef(path, mask, ignore)
-            if mask.stat().st_mtime_ns != before:  # no-data marked: else --overwrite kept it
+            if not checked or mask.stat().st_mtime_ns != before:  # else --overwrite kept it
                 record.done(path)
         except OSError as err:
             log.warning("%s: no georeferencing beside %s (%s)", path, mask, err.strerror)

@@ -122,7 +122,7 @@ def _differs(old: dict, new: dict) -> str:
 
 def _image_of(entry: dict | None) -> dict | None:
     """A mask's line less what is known only once the mask is written."""
-    return entry and {k: v for k, v in entry.items() if k != "written"}
+    return entry and {k: v for k, v in entry.items() if k not in ("written", "nodata")}
 
 
 def _written_as(out_dir: Path, name: str, entry: dict) -> bool:
@@ -276,8 +276,14 @@ class Record:
                 Path(f"{mask}{SIDECAR}").unlink(missing_ok=True)
                 raise
         mask = self.out_dir / self._now[path]["mask"]
-        line = {**self._now[path], "written": _stat(mask)[:2]}  # what --overwrite may remove
+        # what --overwrite may remove; its scene's no-data marked (write_georef ran before)
+        line = {**self._now[path], "written": _stat(mask)[:2], "nodata": 1}
         os.write(self._fd, (json.dumps(line) + "\n").encode())
+
+    def checked(self, path: Path) -> bool:
+        """Whether `path`'s mask line says its no-data was marked: a mask written before
+        (2026-12-06) kept the classes on its scene's fill, its sidecar declaring none."""
+        return "nodata" in (self.entries.get(self._now[path]["mask"]) or {})
 
     def close(self) -> None:
         """Close the record (each line is written already)."""

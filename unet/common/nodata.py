@@ -10,7 +10,7 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from unet.common.bands import as_8_bits, raw_bands
+from unet.common.bands import as_8_bits, band_count, crf_image, raw_bands
 from unet.common.decoders import is_tiff
 from unet.common.fileio import atomic_path
 from unet.common.gdal_fill import tags_nodata, tiff_nodata
@@ -83,3 +83,11 @@ def nodata_xml(values: list[int]) -> list[str]:
     return [line for band, v in enumerate(values, 1) for line in (
         f'  <PAMRasterBand band="{band}">', f"    <NoDataValue>{v}</NoDataValue>",
         "  </PAMRasterBand>")]
+
+
+def image_and_nodata(path: str | os.PathLike, span: tuple[float, float] | None = None
+                     ) -> tuple[np.ndarray, np.ndarray | None]:
+    """crf_image (uint8 (H, W, N) as the model saw it) and image_nodata of a scene: a
+    multi-band one decoded once, not again for its no-data (the CRF and its tuning)."""
+    return bands_nodata(path, span) if band_count(path) else (crf_image(path, span),
+                                                               image_nodata(path))

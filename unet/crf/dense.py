@@ -8,10 +8,9 @@ from types import ModuleType
 
 import numpy as np
 
-from unet.common.bands import crf_image
 from unet.common.fileio import read_json
 from unet.common.labels import MaskMapping
-from unet.common.nodata import image_nodata
+from unet.common.nodata import image_and_nodata
 from unet.common.parallel import parallel_map
 from unet.common.probs import RERUN_PREDICTION, read_probs
 from unet.common.roi import read_roi
@@ -248,7 +247,8 @@ def _refine_whole(rgb: np.ndarray, probs: np.ndarray, params: CRFParams,
 
 def refine_file(task: CRFTask) -> str:
     """Refine one image's saved probabilities and write its mask PNG atomically; return the path."""
-    image = crf_image(task.image_path, task.span)  # (H, W, N) uint8: as the model saw it
+    # (H, W, N) uint8 as the model saw it; the scene's fill, no evidence (None for most images)
+    image, void = image_and_nodata(task.image_path, task.span)
     probs = read_probs(task.probs_path)  # (C, H, W) float16, memory-mapped
     if probs.shape[1:] != image.shape[:2]:
         raise ValueError(
@@ -261,7 +261,6 @@ def refine_file(task: CRFTask) -> str:
             f"{task.mapping.num_classes}; {RERUN_PREDICTION}"
         )
     outside = None if task.roi is None else ~read_roi(task.roi, probs.shape[1:], task.image_path)
-    void = image_nodata(task.image_path)  # a scene's fill: no evidence (None for a plain image)
     try:
         labels = refine(image, probs, task.params, outside, void)  # (H, W) class indices
     except ValueError as err:

@@ -10,10 +10,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from unet.common.bands import crf_image
 from unet.common.fileio import read_json, write_json
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
-from unet.common.nodata import image_nodata
+from unet.common.nodata import image_and_nodata
 from unet.common.parallel import parallel_map
 from unet.common.probs import probs_path, read_probs
 from unet.common.roi import read_roi
@@ -121,9 +120,8 @@ def _image_counts(job: CountJob) -> tuple[np.ndarray, list[np.ndarray]]:
     target = without_nodata(target, job.image_path, job.mapping.ignore)  # as evaluation scores
     ys, xs = scoring_window(target, job.max_side)
     target, outside = target[ys, xs], None if outside is None else outside[ys, xs]
-    image = crf_image(job.image_path, job.span)[ys, xs]
-    void = image_nodata(job.image_path)  # the scene's fill: no evidence, as refine_crf
-    void = None if void is None else void[ys, xs]
+    image, void = image_and_nodata(job.image_path, job.span)  # no evidence there: refine_crf
+    image, void = image[ys, xs], None if void is None else void[ys, xs]
     probs = np.asarray(read_probs(job.probs_path)[:, ys, xs])  # (C, h, w) float16
     n = job.mapping.num_classes
     raw_cm = confusion_matrix(probs.argmax(0), target, n, IGNORE_INDEX)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from unet.common.logs import input_error, setup_logging
 from unet.common.schema import bounds, defaults
-from unet.infer.named import named_images, named_models
+from unet.infer.named import dashed_names, named_images, named_models
 
 _PREDICT = defaults("predict")  # the predict rule's defaults: config/schema.yaml
 
@@ -260,6 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `unet` command."""
     try:  # reading --device imports torch (seconds): a Ctrl-C then is one line too
         args = parser().parse_args(argv)
+    except SystemExit as done:
+        if done.code == 2:  # a usage error (--help and --version exit 0)
+            for line in dashed_names(sys.argv[1:] if argv is None else argv):
+                print(f"unet: {line}", file=sys.stderr)
+        raise
     except KeyboardInterrupt:
         print("\nunet: interrupted; nothing was written", file=sys.stderr)
         return 128 + 2

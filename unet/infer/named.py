@@ -93,3 +93,19 @@ def _shared_hint(path: Path) -> str:
         return ""
     return ("; an experiment that trains as another predicts with that one's "
             f"model and has none: give that experiment's folder ({', '.join(owners)})")
+
+
+def dashed_names(argv: list[str]) -> list[str]:
+    """After a usage error, a line for each file name argparse took for an option (-1.PNG,
+    -model.onnx), which it reports only as an argument missing or not expected, with the fix."""
+    lines = []
+    for arg in argv:
+        file_like = "." in arg or os.path.lexists(arg)  # -o and -h hold no dot
+        if arg.startswith("-") and not arg.startswith("--") and file_like:
+            try:
+                float(arg)  # --overlap -0.5: a value, and read as one
+            except ValueError:
+                lines.append(f"{arg} is read as an option: write ./{arg}, or put -- before "
+                             f"file names that start with '-' (-- {arg}); an option's value "
+                             f"can start with '-' after '=' (--onnx={arg}, --out={arg})")
+    return lines

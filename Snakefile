@@ -13,6 +13,15 @@ from unet.config.schema import check_experiment_schemas, check_schema, coerce_nu
 
 min_version("9.0")
 
+# Snakemake reads braces in the paths of the rules' own files (conda:, script:, unet/ modules)
+# as wildcards, with no escape: a clone under "code {fork}/" stopped with a WildcardError or
+# "NameError: The name 'fork' is unknown", naming neither the folder nor the fix.
+if "{" in workflow.basedir or "}" in workflow.basedir:
+    sys.exit(f"WorkflowError: the workflow's folder {workflow.basedir} has {{ or }} in its path, "
+             "which Snakemake reads as wildcards in the rules' file paths; clone or move "
+             "unet-pipeline into a folder without braces (the data and the working directory "
+             "may keep theirs)")
+
 # Snakemake's own refusal of a file YAML cannot read names neither the file nor the line.
 try:
     check_yaml(os.path.join(workflow.basedir, "config/config.yaml"))

@@ -33,3 +33,17 @@ def test_a_tilde_in_a_config_path_is_the_home_folder(tmp_path, monkeypatch):
     assert config["split"]["val_ids"] == ["~a"]  # ids, not paths
     assert config["train"]["init_from"] == str(tmp_path / "m.pt")
     assert config["experiments"]["b"]["train"]["init_from"] == str(tmp_path / "b.pt")
+
+
+def test_a_workflow_in_a_folder_with_braces_is_refused_naming_it(tmp_path):
+    """A clone under 'code {fork}/' stopped with "WildcardError in rule plot_results ... 'fork'"
+    (run with -s from elsewhere) or "NameError: The name 'fork' is unknown" (Snakemake formats
+    the conda: and script: paths with the job's wildcards): now one line, the folder and the fix."""
+    wf = copy_workflow(tmp_path / "code {fork}" / "wf")
+    elsewhere = tmp_path / "my project"
+    elsewhere.mkdir()
+    for where, args in ((elsewhere, ["-s", str(wf / "Snakefile")]), (wf, [])):
+        proc = snakemake(where, *args, "-n", "--cores", "1", check=False)
+        assert proc.returncode != 0
+        assert f"the workflow's folder {wf} has {{ or }}" in proc.stderr, proc.stderr[-2000:]
+        assert "Wildcard" not in proc.stderr and "NameError" not in proc.stderr

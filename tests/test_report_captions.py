@@ -109,3 +109,23 @@ def test_the_score_captions_state_the_boundary_tolerance_and_resolution():
     for name in ("methods.rst", "table.rst"):
         text = _caption(name)
         assert "evaluate.boundary_tolerance" in text and "original resolution" in text, name
+
+
+def test_names_ending_in_an_underscore_render_as_names_in_the_html_report():
+    # An experiment named lr_ (a legal name) is an RST reference in a caption: every figure of
+    # that experiment showed "Docutils System Messages: ERROR/3 Unknown target name: lr", and
+    # the opening text too (its list of experiments). Rendered as Snakemake's report does.
+    from types import SimpleNamespace
+
+    from docutils.core import publish_parts
+    from jinja2 import Environment
+
+    config = {"dataset": {"name": "cells_", "source": "local"}, "experiments": {"lr_": None}}
+    job = SimpleNamespace(wildcards=SimpleNamespace(experiment="lr_"), config=config)
+    for path in sorted(REPORT.glob("*.rst")):
+        text = Environment(trim_blocks=True, lstrip_blocks=True).from_string(
+            path.read_text()).render(snakemake=job)
+        body = publish_parts(text, writer_name="html")["body"]
+        assert "system-message" not in body and "problematic" not in body, (path.name, body)
+        if "{{" in path.read_text():
+            assert "lr_" in body, path.name

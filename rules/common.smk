@@ -29,6 +29,7 @@ from unet.config.experiments import (
     model_owner,
 )
 from unet.config.labelmap import fill_labelmap
+from unet.config.targets import predict_target_error
 
 # A config mistake is the user's, not the code's: its message alone, without stack frames.
 try:
@@ -39,6 +40,11 @@ except ConfigError as err:
 
 DATASET = config["dataset"]["name"]
 DATA = f"results/{DATASET}"  # split and cache, shared by every experiment
+# predict/<name> for a name the folder wildcard refuses: Snakemake's own word is only "No
+# rule to produce"; this names the folder and the fix. The targets are read from the command
+# line: Snakemake gives the workflow none while it reads the rules.
+if (_refused := predict_target_error(sys.argv[1:], DATA)) is not None:
+    sys.exit(f"WorkflowError: {_refused}")
 EXP = f"{DATA}/{{experiment}}"  # one folder per experiment, beside the data it was trained on
 RESOURCES = f"resources/{DATASET}"
 EXPERIMENTS = list(config["experiments"])

@@ -47,3 +47,21 @@ def test_a_workflow_in_a_folder_with_braces_is_refused_naming_it(tmp_path):
         assert proc.returncode != 0
         assert f"the workflow's folder {wf} has {{ or }}" in proc.stderr, proc.stderr[-2000:]
         assert "Wildcard" not in proc.stderr and "NameError" not in proc.stderr
+
+
+def test_a_missing_relative_data_folder_says_what_it_is_relative_to(tmp_path, monkeypatch):
+    """A config in cfg/ naming '../data' (its own folder's neighbour, as most tools read it)
+    was refused as 'no such folder (<workdir>/../data)', with no word that relative paths
+    start from the working directory, not the config file's folder."""
+    import pytest
+
+    from unet.config.checks import check_data
+    from unet.config.experiments import ConfigError
+
+    monkeypatch.chdir(tmp_path)
+    config = {"dataset": {"source": "local", "local": {"path": "../no data"}},
+              "masks": {}}
+    with pytest.raises(ConfigError) as err:
+        check_data(config)
+    assert f"relative to the working directory {tmp_path}" in str(err.value)
+    assert "not to the config file's folder" in str(err.value)

@@ -115,8 +115,13 @@ def check_data(config: dict) -> None:
                           'built-in shapes (a profile naming your folder), dataset.local.path: ""')
     path = settings.get("path")
     if source == "local" and path and not local_root(path).is_dir():
+        # most tools read a config's relative paths from its own folder: this one does not
+        where = ("" if Path(path).expanduser().is_absolute() else
+                 f", relative to the working directory {Path.cwd()} (the folder snakemake runs "
+                 "in, or --directory), not to the config file's folder")
         raise ConfigError(f"dataset.local.path {path}: no such folder "
-                          f"({Path(path).expanduser().resolve()}); give your data folder")
+                          f"({Path(path).expanduser().resolve()}{where}); give your data "
+                          "folder, absolute or from there")
     _check_mapping(config["masks"])
     listed, names = _listed_classes(config["masks"]), config["masks"].get("names")
     if listed and names and len(names) != listed[1]:

@@ -35,6 +35,7 @@ MODULES = {
     "predict_many": "bench_predict_many",
     "overlays": "bench_overlays",
     "evaluate": "bench_evaluate",
+    "many_images": "bench_many_images",
     "gpu": "bench_gpu",
     "gpu_native": "bench_gpu_native",
     "pyramid": "bench_pyramid",

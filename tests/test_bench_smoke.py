@@ -126,6 +126,11 @@ def test_manifest(monkeypatch, tmp_path, capsys) -> None:
     _check(BENCH["manifest"].run(quick=True), capsys)
 
 
+def test_many_images(monkeypatch, tmp_path, capsys) -> None:
+    _tiny(monkeypatch, BENCH["many_images"], tmp_path, COUNT=4)
+    _check(BENCH["many_images"].run(quick=True), capsys)
+
+
 def test_evaluate(monkeypatch, tmp_path, capsys) -> None:
     _tiny(monkeypatch, BENCH["evaluate"], tmp_path, SIDES=256)
     _check(BENCH["evaluate"].run(quick=True), capsys)

@@ -86,6 +86,14 @@ def _bounds(coarse: np.ndarray, points: np.ndarray, clamp: bool = True):
     return lo, np.ceil(centre + slack).astype(np.int64)
 
 
+def _summed(counts: list[np.ndarray]) -> np.ndarray:
+    """Histograms of different lengths added bin by bin (int64; empty without any)."""
+    out = np.zeros(max((len(c) for c in counts), default=0), np.int64)
+    for c in counts:
+        out[: len(c)] += c
+    return out
+
+
 class Directed:
     """Distances from each `at` pixel to the nearest `boundary` pixel, kept as what the scores
     need: `percentile` (numpy's linear method) and `fraction_within`, both exact."""
@@ -94,19 +102,19 @@ class Directed:
                  also: tuple[np.ndarray, np.ndarray] | None = None):
         # `also`: a second (boundary, at) pair whose distances join these (soft boundary pixels)
         self._parts = [(b, a, _coarse(b)) for b, a in [(boundary, at)] + ([also] if also else [])]
-        self.near = np.zeros(MARGIN * MARGIN + 1, np.int64)  # counts of squared distances
-        lo_all, hi_all = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        near_all, lo_all, hi_all = [], [], []
         for b, a, coarse in self._parts:
             for points, d2 in _tiles(b, a, coarse):
                 far = d2 > MARGIN * MARGIN
-                self.near += np.bincount(d2[~far], minlength=self.near.size)
+                near_all.append(np.bincount(d2[~far]))
                 if far.any():
                     lo, hi = _bounds(coarse, points[far])
                     lo_all.append(np.bincount(lo))
                     hi_all.append(np.bincount(hi))
-        size = max(len(a) for a in lo_all + hi_all)
-        self.far_lo = sum(np.pad(a, (0, size - len(a))) for a in lo_all)
-        self.far_hi = sum(np.pad(a, (0, size - len(a))) for a in hi_all)
+        # counts of squared distances, as long as the largest one found: MARGIN**2 + 1 bins for
+        # every image made a 64x64 crop cost as much as a 512x512 image (many small images)
+        self.near = _summed(near_all)
+        self.far_lo, self.far_hi = _summed(lo_all), _summed(hi_all)
         self.n_near, self.n_far = int(self.near.sum()), int(self.far_lo.sum())
         self.n = self.n_near + self.n_far
         self.exact_queries = 0  # far pixels measured with the k-d tree (tests bound it)

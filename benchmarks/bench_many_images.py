@@ -6,18 +6,27 @@ evaluate: `image_scores` (confusion counts, HD95 and boundary F1 of each class) 
 64x64 vs one pair of the N tiled side by side. Each distance histogram had MARGIN**2 + 1 bins
 whatever the image until 2026-12-06: 6.8 ms an image, ratio 1.8 on 2 shared cores; now
 3.1 ms, ratio 0.9.
+
+sync: `sync_tree` (the end of predict_masks, refine_crf, finalize_masks) on a folder of N
+mask-sized files vs a bare loop that fsyncs them one at a time, as sync_tree did until
+2026-12-06 (each waited for its own journal commit: 7-10 s for 1,500 files on ext4).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import Row, interleaved, row
+from benchmarks.common import Row, best_of, interleaved, row
+from benchmarks.fixtures import scratch
 
 SMALL = 64  # px a side of each small image
 COUNT = {False: 256, True: 64}  # small images; a square number: they tile one large image
+FILES = {False: 1500, True: 300}  # files synced: 750 test images' masks and probabilities
 
 
 def small_pairs(n: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -41,6 +50,43 @@ def tiled(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.nd
     return tuple(np.block([[p[i] for p in row_] for row_ in rows]) for i in (0, 1))
 
 
+def _fresh_files(folder: Path, n: int) -> list[Path]:
+    """n files of a 64x64 mask's bytes, new (dirty in the page cache) each call."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{k}.png" for k in range(n)]
+    for path in paths:
+        path.write_bytes(os.urandom(SMALL * SMALL // 4))
+    return paths
+
+
+def _bare_sync(paths: list[Path]) -> None:
+    """fsync each file, one after another."""
+    for path in paths:
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def sync_row(quick: bool) -> Row:
+    """sync_tree vs the bare loop, each on files written just before it (best of 2)."""
+    from unet.common.durable import sync_tree
+
+    n, root = FILES[quick], scratch() / "many_sync"
+    tree, bare = interleaved(
+        2,
+        lambda: (_fresh_files(root / "tree", n), sync_tree(root / "tree")),
+        lambda: _bare_sync(_fresh_files(root / "bare", n)),
+    )
+    writing = best_of(2, lambda: _fresh_files(root / "write", n))  # in both: taken off
+    shutil.rmtree(root, ignore_errors=True)
+    return row(f"many images: sync_tree of {n} mask-sized files vs fsync one at a time",
+               max(tree - writing, 0.0), "s", max(bare - writing, 0.0), goal=("<=", 0.5, "ratio"),
+               note="the step's end (predict_masks, refine_crf, finalize_masks); writing the "
+               f"files ({writing:.2f} s) taken off both")
+
+
 def run(quick: bool = False) -> list[Row]:
     from unet.evaluate.boundary import image_scores
 
@@ -57,6 +103,7 @@ def run(quick: bool = False) -> list[Row]:
         row(f"many images: evaluate, ms per {SMALL}x{SMALL} image scored, {n} alone vs tiled "
             f"into one {side}^2", 1000 * many / n, "ms", 1000 * one / n, goal=("<=", 1.3, "ratio"),
             note="the same pixels and objects; a ratio above 1 is a fixed cost per image"),
+        sync_row(quick),
     ]
 
 

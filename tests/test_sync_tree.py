@@ -70,3 +70,38 @@ def test_a_folder_whose_fsync_is_refused_does_not_fail_the_step(tmp_path, monkey
 
     monkeypatch.setattr(os, "fsync", fsync)
     sync_tree(tmp_path)
+
+
+def test_files_are_synced_together_and_their_folders_after_them(tmp_path, monkeypatch):
+    # one fsync after another waits for a journal commit each: 1,500 masks and probabilities
+    # of 64x64 images took 7-10 s on ext4, 0.1-0.3 s with 8 in flight (the commits shared)
+    for k in range(12):
+        (tmp_path / f"{k}.png").write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.npy").write_bytes(b"y")
+    lock, second = threading.Lock(), threading.Event()
+    state = {"in_flight": 0, "most": 0, "files": 0, "dir_after": []}
+    sync = os.fsync
+
+    def fsync(fd):
+        is_dir = os.path.isdir(os.readlink(f"/proc/self/fd/{fd}"))
+        with lock:
+            state["in_flight"] += 1
+            state["most"] = max(state["most"], state["in_flight"])
+            if is_dir:
+                state["dir_after"].append(state["files"])
+            else:
+                state["files"] += 1
+            first = state["files"] == 1 and not is_dir
+            if state["in_flight"] > 1:
+                second.set()
+        if first:
+            second.wait(5)  # the first file's sync waits (5 s at most) for a second to start
+        sync(fd)
+        with lock:
+            state["in_flight"] -= 1
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    sync_tree(tmp_path)
+    assert state["most"] > 1, "one fsync at a time"
+    assert state["dir_after"] == [13, 13], state  # each folder once, after all 13 files

@@ -127,7 +127,7 @@ def test_manifest(monkeypatch, tmp_path, capsys) -> None:
 
 
 def test_many_images(monkeypatch, tmp_path, capsys) -> None:
-    _tiny(monkeypatch, BENCH["many_images"], tmp_path, COUNT=4)
+    _tiny(monkeypatch, BENCH["many_images"], tmp_path, COUNT=4, FILES=6)
     _check(BENCH["many_images"].run(quick=True), capsys)
 
 

@@ -134,8 +134,11 @@ class PredictionWriter:
             if isinstance(self._probs, np.memmap):
                 self._probs.flush()  # msync: another node (NFS) reading it must see it whole
             else:  # written and closed: what close-to-open file systems publish
-                with disk_errors(self.probs_file), open(self._probs_tmp, "wb") as f:
+                # over the room _open reserved, then cut to the array's end: "wb" freed the
+                # blocks to allocate them again (3-4 ms a file on ext4, 0.03 ms so)
+                with disk_errors(self.probs_file), open(self._probs_tmp, "r+b") as f:
                     np.lib.format.write_array(f, self._probs)
+                    f.truncate()
             del self._probs
             os.replace(self._probs_tmp, self.probs_file)
         # Encoded from the mapped values: PIL reads an 8-bit map in place, without a copy.

@@ -58,7 +58,12 @@ def _write(path, value, size=(8, 6)):
     Image.new("L", size, value).save(path)
 
 
-@pytest.mark.parametrize("kind", ["plain", "mask_parts", "classes", "labelme"])
+def _write_json(path, data) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("kind", ["plain", "mask_parts", "classes", "labelme", "qupath"])
 def test_a_layout_runs_no_unet_code_outside_its_code_inputs(tmp_path, kind):
     # The layout's modules are imported by name (layout_kinds.LAYOUT_MODULES): what actually
     # loads must stay within what the rule lists, or an edit to it would rerun nothing.
@@ -80,6 +85,12 @@ def test_a_layout_runs_no_unet_code_outside_its_code_inputs(tmp_path, kind):
                 "shapes": [{"label": "car", "points": [[1, 1], [4, 4]],
                             "shape_type": "rectangle"}], "imagePath": f"a{i}.png"}))
         settings["labelme"] = {"json": "images/{id}.json"}
+    if kind == "qupath":  # a GeoJSON per image in a folder of its own
+        for i in range(2):
+            _write_json(data / "ann" / f"a{i}.geojson", [{"type": "Feature", "geometry": {
+                "type": "Polygon", "coordinates": [[[1, 1], [4, 1], [4, 4], [1, 1]]]},
+                "properties": {"classification": {"name": "car"}}}])
+        settings["qupath"] = {"json": "ann/{id}.geojson"}
     loaded = _loaded(settings, tmp_path / "m.json")
     listed = ("dataset.download", *layout_modules(layout_from(settings, "local")))
     allowed = _modules(module_files(listed, root=REPO)) | EXEMPT | {"common", "dataset"}

@@ -30,9 +30,9 @@ SECTIONS = [
     (CRFParams, ("crf",), set(), {"tune", "enabled"}),  # tune_crf's block; the rules' switch
     (FinalSettings, ("postprocess",), set(), set()),
     # path: where, not how; root: url and kaggle only (named in error messages); rle, coco,
-    # labelme: their own sections, held as items only when their csv or json is set
-    (Layout, ("dataset", "local"), {"section", "root", "rle", "coco", "labelme"},
-     {"path", "rle", "coco", "labelme"}),
+    # labelme, qupath: their own sections, held as items only when their csv or json is set
+    (Layout, ("dataset", "local"), {"section", "root", "rle", "coco", "labelme", "qupath"},
+     {"path", "rle", "coco", "labelme", "qupath"}),
 ]
 
 

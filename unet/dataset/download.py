@@ -11,7 +11,14 @@ from unet.common.bad_files import as_mask_error, kept, raise_all
 from unet.common.fileio import write_json
 from unet.common.imageio import ImageReadError
 from unet.common.parallel import parallel_map
-from unet.dataset.layout import DataLayoutError, Layout, layout_from, layout_on_disk, local_root
+from unet.dataset.layout import (
+    TABLES,
+    DataLayoutError,
+    Layout,
+    layout_from,
+    layout_on_disk,
+    local_root,
+)
 from unet.dataset.layout_kinds import layout_module
 from unet.dataset.pairing import pair_files
 from unet.dataset.precheck import image_sizes, record_digest
@@ -74,14 +81,14 @@ def _merge(job: tuple[Any, Path]) -> Path:
     if isinstance(parts, dict):
         return layout_module("classes").merge_classes(parts, dest)
     if isinstance(parts, tuple):
-        kind, drawn, image, size = parts  # kind: rle, coco, labelme, or blank (missing_mask: empty)
+        kind, drawn, image, size = parts  # kind: a TABLES key, or blank (missing_mask: empty)
         return getattr(layout_module(kind), f"write_{kind}_mask")(drawn, image, size, dest)
     return layout_module("merge").merge_masks(parts, dest)
 
 
 def _drawn(layout: Layout) -> str | None:
-    """The layout kind whose masks are drawn from a table (rle, coco, labelme), or None."""
-    return next((k for k in ("rle", "coco", "labelme") if getattr(layout, k)), None)
+    """The layout kind whose masks are drawn from a table (rle, coco, labelme, qupath), or None."""
+    return next((k for k in TABLES if getattr(layout, k)), None)
 
 
 def _class_names(layout: Layout, masks: list) -> dict[str, str] | None:

@@ -14,7 +14,6 @@ import json
 import logging
 import math
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,16 +23,8 @@ from PIL import Image, ImageDraw
 
 from unet.common.bad_files import raise_all
 from unet.common.maskio import write_mask_png
-from unet.dataset.layout import (
-    GROUP,
-    DataLayoutError,
-    Layout,
-    files_with,
-    nfc,
-    on_disk,
-    shared_ids,
-    wildcard,
-)
+from unet.dataset.json_masks import json_template, matching_jsons, numbered
+from unet.dataset.layout import DataLayoutError, Layout, on_disk
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
@@ -83,22 +74,6 @@ def _check_shape(shape: Any) -> str | None:
     return None
 
 
-def _template(layout: Layout) -> str:
-    """labelme.json, refused without {id} (it names one JSON per image) or with {group}
-    folders (each group would number its labels alone: a class one part lacks shifts)."""
-    template = dict(layout.labelme or ())["json"]
-    if GROUP in layout.images:
-        raise DataLayoutError(
-            f"{layout.section}.labelme with {GROUP} folders is not supported: labels are "
-            "numbered over all JSONs at once; give images one folder and labelme.json the "
-            "JSONs' path with {id}")
-    if "{id}" not in template:
-        raise DataLayoutError(
-            f"{layout.section}.labelme.json {template!r} has no {{id}}: it names each "
-            "image's JSON, e.g. 'images/{id}.json' (beside the images) or 'ann/{id}.json'")
-    return template
-
-
 def _image(root: Path, layout: Layout, path: Path, image_path: str) -> Path | None:
     """The image a JSON names: its imagePath relative to the JSON's folder ('\\' as written
     on Windows read as '/'), else a file of that name beside the JSON or in the images folder
@@ -134,27 +109,17 @@ def pair_labelme(root: Path, layout: Layout) -> list[tuple[str, Path, LabelmeMas
     """(id, image, its shapes) for every JSON labelme.json matches, the id its {id}; a JSON
     whose image is not found is refused (or skipped with allow_unpaired), and images in the
     images folder no JSON names are named in a warning."""
-    template = _template(layout)
-    pattern = re.compile(re.escape(template).replace(re.escape("{id}"), "(.+)"))
-    found, missing, bad, drawn_not, twice, ids = [], [], [], {}, [], {}
-    for path in sorted(root.glob(wildcard(template, "{id}"))):
-        match = pattern.fullmatch(path.relative_to(root).as_posix())
-        if not match or not path.is_file():
-            continue
+    template = json_template(layout, "labelme")
+    found, missing, bad, drawn_not = [], [], [], {}
+    for pid, path in matching_jsons(root, template):
         data = _load(path)
         image = _image(root, layout, path, str(data.get("imagePath") or ""))
         if image is None:
             missing.append(f"{path.name} ({data.get('imagePath')!r})")
             continue
-        pid = nfc(match.group(1))
-        if pid in ids:
-            twice.append((str(path), DataLayoutError(f"{ids[pid]} and {path} name one id")))
-            continue
-        ids[pid] = path
         size = (data.get("imageWidth"), data.get("imageHeight"))
         found.append((pid, image, path, _shapes(data, path, bad, drawn_not),
                       size if all(isinstance(v, int) for v in size) else None))
-    shared_ids(twice)
     raise_all(bad, "LabelMe shapes cannot be drawn", "shape(s)")
     _unfound(root, layout, template, missing)
     if drawn_not:
@@ -164,7 +129,7 @@ def pair_labelme(root: Path, layout: Layout) -> list[tuple[str, Path, LabelmeMas
     if not found:
         raise DataLayoutError(f"no LabelMe JSON matches {layout.section}.labelme.json "
                               f"{template!r} under {root} with its image")
-    return _numbered(root, layout, found)
+    return numbered(root, layout, found, "LabelMe", BACKGROUND, LabelmeMasks)
 
 
 def _unfound(root: Path, layout: Layout, template: str, missing: list[str]) -> None:
@@ -176,28 +141,6 @@ def _unfound(root: Path, layout: Layout, template: str, missing: list[str]) -> N
             f"there, or set {layout.section}.allow_unpaired: true to skip them")
     if missing:
         log.warning("skipping LabelMe JSONs whose image is not found: %s", listing(missing))
-
-
-def _numbered(root: Path, layout: Layout, found: list) -> list[tuple[str, Path, LabelmeMasks]]:
-    """The pairs with classes numbered over every JSON's labels, sorted (_background_: 0)."""
-    labels = sorted({s[0] for *_, shapes, _ in found for s in shapes} - {BACKGROUND})
-    if len(labels) > 254:
-        raise DataLayoutError(f"LabelMe labels name {len(labels)} classes; a mask holds 254")
-    classes = {BACKGROUND: 0, **{name: k for k, name in enumerate(labels, 1)}}
-    names = tuple((k, name) for name, k in classes.items() if k)
-    log.info("LabelMe labels as classes: %s",
-             ", ".join(f"{k} = {n}" for k, n in names) or "none")
-    img_dir = root / layout.images
-    named = {image.resolve() for _, image, *_ in found}
-    unnamed = [p.name for p in (files_with(img_dir, layout.image_extensions, layout.recursive)
-                                if img_dir.is_dir() else []) if p.resolve() not in named]
-    if unnamed:
-        log.warning("%s holds images without a LabelMe JSON (not used): %s", img_dir,
-                    listing(unnamed))
-    pairs = [(pid, image, LabelmeMasks(tuple((classes[s[0]], *s[1:]) for s in shapes), size,
-                                       path, names))
-             for pid, image, path, shapes, size in found]
-    return sorted(pairs, key=lambda p: p[0])
 
 
 def _bitmap(encoded: str) -> np.ndarray:

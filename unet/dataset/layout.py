@@ -17,6 +17,7 @@ from unet.common.schema import defaults
 _L = defaults("dataset", "local")  # field defaults: config/schema.yaml
 IMAGE_EXTENSIONS = tuple(_L["image_extensions"])  # also what predict_folder picks up
 GROUP = "{group}"  # in images and masks: the folder level that names a sequence or patient
+TABLES = {"rle": "csv", "coco": "json", "labelme": "json", "qupath": "json"}  # drawn: file key
 
 
 class DataLayoutError(ValueError):
@@ -61,6 +62,7 @@ class Layout:
     rle: tuple[tuple[str, Any], ...] | None = None
     coco: tuple[tuple[str, Any], ...] | None = None  # the same for a COCO annotations JSON
     labelme: tuple[tuple[str, Any], ...] | None = None  # and for LabelMe's JSON per image
+    qupath: tuple[tuple[str, Any], ...] | None = None  # and QuPath's GeoJSON per image
     section: str = "dataset.local"  # config section named in error messages
     root: str = ""  # url/kaggle: the folder inside the unpacked archives (for error messages)
 
@@ -207,9 +209,8 @@ def local_root(path: str) -> Path:
 
 
 def layout_on_disk(root: Path, layout: Layout) -> Layout:
-    """`layout` with its images and masks folders, CSV of encodings and COCO JSON spelt as
-    on disk under `root` (see on_disk), so that a name typed composed finds a folder named
-    decomposed."""
+    """`layout` with its images and masks folders and the file of its table (TABLES) spelt as
+    on disk under `root` (see on_disk): a name typed composed finds a folder named decomposed."""
     def spelt(name: str) -> str:
         if not name:
             return name
@@ -220,7 +221,7 @@ def layout_on_disk(root: Path, layout: Layout) -> Layout:
 
     masks = layout.masks if isinstance(layout.masks, str) else tuple(map(spelt, layout.masks))
     tables = {}
-    for key, field in (("csv", "rle"), ("json", "coco"), ("json", "labelme")):
+    for field, key in TABLES.items():
         table = dict(getattr(layout, field) or ())
         if table.get(key):
             table[key] = spelt(table[key])
@@ -252,13 +253,12 @@ def layout_from(settings: dict[str, Any], source: str) -> Layout:
     for k in ("image_extensions", "mask_extensions", "masks", "mask_suffix", "band_files"):
         if isinstance(kw.get(k), list):
             kw[k] = tuple(kw[k])
-    keys = {"rle": "csv", "coco": "json", "labelme": "json"}  # each table's file ('' = off)
-    tables = {f: settings.get(f) or {} for f in keys}
-    named = {f"{f}.{k}": tables[f].get(k) for f, k in keys.items()}
+    tables = {f: settings.get(f) or {} for f in TABLES}
+    named = {f"{f}.{k}": tables[f].get(k) for f, k in TABLES.items()}
     if len(both := [k for k, v in named.items() if v]) > 1:
         raise DataLayoutError(f"dataset.{source}: {' and '.join(both)} both set; keep one")
     _group_needs_images(kw, named, source)
-    drawn = {f: tuple(sorted(t.items())) if t.get(keys[f]) else None for f, t in tables.items()}
+    drawn = {f: tuple(sorted(t.items())) if t.get(TABLES[f]) else None for f, t in tables.items()}
     return Layout(**kw, **drawn, section=f"dataset.{source}", root=settings.get("root", ""))
 
 
@@ -275,7 +275,7 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     # (folder, recursive): a masks folder per image ({id}) holds that image's masks alone
     folders = [(p, layout.recursive) for p in matching(layout.images)]
     extra: list[Path] = []
-    if table := dict(layout.rle or layout.coco or layout.labelme or ()):  # a CSV, or JSON(s)
+    if table := dict(next((t for f in TABLES if (t := getattr(layout, f))), ())):  # CSV, JSONs
         extra = matching(table.get("csv", table.get("json", "")))
     else:
         folders += [(p, layout.recursive and "{id}" not in m)

@@ -15,7 +15,8 @@ LAYOUT_MODULES: dict[str, tuple[str, ...]] = {
     "groups": ("dataset.groups",),  # parallel folders, one per sequence or patient
     "rle": ("dataset.rle", "dataset.rle_order"),  # run-length encodings in a CSV
     "coco": ("dataset.coco", "dataset.coco_checks"),  # COCO annotations
-    "labelme": ("dataset.labelme",),  # LabelMe annotations, a JSON per image
+    "labelme": ("dataset.labelme", "dataset.json_masks"),  # LabelMe annotations, a JSON per image
+    "qupath": ("dataset.qupath", "dataset.json_masks"),  # QuPath's GeoJSON, one per image
     "classes": ("dataset.class_folders",),  # one masks folder per class
     "mask_folders": ("dataset.mask_folders",),  # a folder of masks per image ({id})
     "merge": ("dataset.merge",),  # several masks of one image, united
@@ -35,6 +36,7 @@ def layout_kinds(layout: Layout) -> list[str]:
         "rle": bool(layout.rle),
         "coco": bool(layout.coco),
         "labelme": bool(layout.labelme),
+        "qupath": bool(layout.qupath),
         "classes": layout.mask_folders == "classes",
         "mask_folders": per_image,
         # a list of masks per image: further parts, several folders (their union), or a

@@ -229,10 +229,12 @@ def _pair_each_folder(root: Path, layout: Layout) -> list[tuple[str, Path, list[
 
 def _elsewhere(root: Path, layout: Layout) -> list | None:
     """The pairs of layouts paired by their own modules: parallel group folders, run-length
-    encodings, COCO or LabelMe annotations, class folders, several masks folders, a folder
-    per image; None for one masks folder (paired here)."""
+    encodings, COCO, LabelMe or QuPath annotations, class folders, several masks folders, a
+    folder per image; None for one masks folder (paired here)."""
     if layout.labelme:  # masks as LabelMe annotations, a JSON per image ({group}: refused)
         return layout_module("labelme").pair_labelme(root, layout)
+    if layout.qupath:  # and as QuPath's GeoJSON, one per image
+        return layout_module("qupath").pair_qupath(root, layout)
     if GROUP in layout.images:  # parallel folders, one per sequence or patient
         return layout_module("groups").pair_groups(root, layout)
     if layout.rle:  # masks as run-length encodings in a CSV

@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from unet.common.fileio import atomic_path
-from unet.dataset.layout import DataLayoutError, layout_from, layout_on_disk, local_root
+from unet.dataset.layout import (
+    TABLES,
+    DataLayoutError,
+    layout_from,
+    layout_on_disk,
+    local_root,
+)
 
 DIGEST = ".manifest_data_digest"  # the data digest the manifest beside it was written from
 
@@ -55,7 +61,7 @@ def check_changed_pairs(manifest_path: str | Path, digest: str, source: str,
     except OSError:
         return
     layout = layout_from(settings, source)
-    if layout.rle or layout.coco or layout.labelme:
+    if any(getattr(layout, f) for f in TABLES):
         return
     from unet.common.imageio import ImageReadError
     from unet.dataset.layout_kinds import layout_module

@@ -1,0 +1,120 @@
+"""What the annotation formats of one JSON per image (LabelMe, QuPath's GeoJSON) share: the
+template with {id} that finds the JSONs, classes numbered by sorted label over all of them,
+the images no JSON names, and polygons filled at pixel centres."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from unet.dataset.layout import (
+    GROUP,
+    DataLayoutError,
+    Layout,
+    files_with,
+    nfc,
+    shared_ids,
+    wildcard,
+)
+from unet.dataset.names import listing
+
+log = logging.getLogger(__name__)
+
+
+def json_template(layout: Layout, field: str) -> str:
+    """The {field}.json of the layout, refused without {id} (it names one JSON per image) or
+    with {group} folders (each group would number its labels alone: a class one part lacks
+    shifts the others)."""
+    template = dict(getattr(layout, field) or ())["json"]
+    if GROUP in layout.images:
+        raise DataLayoutError(
+            f"{layout.section}.{field} with {GROUP} folders is not supported: labels are "
+            f"numbered over all JSONs at once; give images one folder and {field}.json the "
+            "JSONs' path with {id}")
+    if "{id}" not in template:
+        raise DataLayoutError(
+            f"{layout.section}.{field}.json {template!r} has no {{id}}: it names each "
+            "image's JSON, e.g. 'images/{id}.json' (beside the images) or 'ann/{id}.json'")
+    return template
+
+
+def matching_jsons(root: Path, template: str) -> Iterator[tuple[str, Path]]:
+    """(id, path) of every file under `root` that `template` matches, its {id} in composed
+    form; two files spelling one id are refused together once all are seen."""
+    pattern = re.compile(re.escape(template).replace(re.escape("{id}"), "(.+)"))
+    ids: dict[str, Path] = {}
+    twice = []
+    for path in sorted(root.glob(wildcard(template, "{id}"))):
+        match = pattern.fullmatch(path.relative_to(root).as_posix())
+        if not match or not path.is_file():
+            continue
+        pid = nfc(match.group(1))
+        if pid in ids:
+            twice.append((str(path), DataLayoutError(f"{ids[pid]} and {path} name one id")))
+            continue
+        ids[pid] = path
+        yield pid, path
+    shared_ids(twice)
+
+
+def numbered(root: Path, layout: Layout, found: list, what: str, background: str | None,
+             build: Callable[[tuple, Any, Path, tuple], Any]) -> list[tuple[str, Path, Any]]:
+    """The pairs (id, image, build(shapes, extra, json, names)) with each shape's label (its
+    first item) made a class number: labels sorted over every JSON are 1, 2, ... and
+    `background` is 0; `found` holds (id, image, json, shapes, extra). The images in the
+    images folder no JSON names are named in a warning."""
+    labels = sorted({s[0] for *_, shapes, _ in found for s in shapes} - {background})
+    if len(labels) > 254:
+        raise DataLayoutError(f"{what} labels name {len(labels)} classes; a mask holds 254")
+    classes = {background: 0, **{name: k for k, name in enumerate(labels, 1)}}
+    names = tuple((k, name) for name, k in classes.items() if k)
+    log.info("%s labels as classes: %s", what, ", ".join(f"{k} = {n}" for k, n in names) or "none")
+    img_dir = root / layout.images
+    named = {image.resolve() for _, image, *_ in found}
+    unnamed = [p.name for p in (files_with(img_dir, layout.image_extensions, layout.recursive)
+                                if img_dir.is_dir() else []) if p.resolve() not in named]
+    if unnamed:
+        log.warning("%s holds images without a %s JSON (not used): %s", img_dir, what,
+                    listing(unnamed))
+    pairs = [(pid, image, build(tuple((classes[s[0]], *s[1:]) for s in shapes), extra, path,
+                                names))
+             for pid, image, path, shapes, extra in found]
+    return sorted(pairs, key=lambda p: p[0])
+
+
+def fill_rings(out: np.ndarray, cls: int, rings: list[np.ndarray]) -> bool:
+    """Set to `cls` the pixels of `out` (h, w) whose centres lie inside `rings` ((n, 2) x, y
+    arrays with pixel (0, 0) spanning 0..1: one polygon's outer ring and its holes, even-odd),
+    what lies beyond the image clipped, pixels in a hole left as they were; False when no
+    pixel is inside the image."""
+    h, w = out.shape
+    pts = np.concatenate(rings)
+    # row r (centre r + 0.5) is crossed when lo <= r + 0.5 < hi: r from ceil(lo - 0.5)
+    y0, y1 = max(0, math.ceil(pts[:, 1].min() - 0.5)), min(h, math.ceil(pts[:, 1].max() - 0.5))
+    x0, x1 = max(0, math.ceil(pts[:, 0].min() - 0.5)), min(w, math.ceil(pts[:, 0].max() - 0.5))
+    if y0 >= y1 or x0 >= x1:
+        return False
+    p = np.concatenate(rings)  # every edge p -> q of every ring, (E, 2)
+    q = np.concatenate([np.roll(r, -1, axis=0) for r in rings])
+    lo, hi = np.minimum(p[:, 1], q[:, 1]), np.maximum(p[:, 1], q[:, 1])
+    first = np.clip(np.ceil(lo - 0.5), y0, y1).astype(np.int64)
+    count = np.clip(np.ceil(hi - 0.5), y0, y1).astype(np.int64) - first  # 0 for flat edges
+    edge = np.repeat(np.arange(len(p)), count)
+    rows = first[edge] + np.arange(len(edge)) - np.repeat(np.cumsum(count) - count, count)
+    t = (rows + 0.5 - p[edge, 1]) / (q[edge, 1] - p[edge, 1])
+    xs = p[edge, 0] + t * (q[edge, 0] - p[edge, 0])
+    order = np.lexsort((xs, rows))  # a closed ring crosses each row an even number of times
+    spans = np.clip(np.ceil(xs[order] - 0.5), x0, x1).astype(np.int64).reshape(-1, 2) - x0
+    at = rows[order][::2] - y0
+    steps = np.zeros((y1 - y0, x1 - x0 + 1), np.int8)  # +1 where a span starts, -1 after it
+    np.add.at(steps, (at, spans[:, 0]), 1)
+    np.add.at(steps, (at, spans[:, 1]), -1)
+    inside = np.cumsum(steps, axis=1, dtype=np.int8)[:, :-1] > 0
+    out[y0:y1, x0:x1][inside] = cls
+    return bool(inside.any())

@@ -1,0 +1,201 @@
+"""Masks as QuPath annotations: one GeoJSON per image (File > Export objects as GeoJSON: a
+FeatureCollection, a list of Features or one Feature), in full-resolution pixel coordinates,
+drawn into a palette PNG of class numbers when the manifest is written. Polygons and every
+part of MultiPolygons are filled in the file's order (QuPath writes a parent before the
+objects inside it), holes cut back to what lay there before; points and lines cover no area
+and are left out. Classification names in sorted order are classes 1, 2, ...; unclassified
+objects are skipped or given the class qupath.unclassified names."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from unet.common.bad_files import raise_all
+from unet.common.maskio import write_mask_png
+from unet.dataset.json_masks import fill_rings, json_template, matching_jsons, numbered
+from unet.dataset.layout import DataLayoutError, Layout, files_by_stem
+from unet.dataset.names import listing
+
+log = logging.getLogger(__name__)
+
+SKIP = "skip"  # qupath.unclassified's value that leaves unclassified objects out
+LINES = ("Point", "MultiPoint", "LineString", "MultiLineString")  # no area: left out
+
+
+@dataclass(frozen=True)
+class QupathMasks:
+    """One image's objects, (class, polygons) each in the file's order, a polygon a tuple of
+    (n, 2) x, y rings (its outer ring, then its holes)."""
+
+    objects: tuple[tuple[int, tuple[tuple[np.ndarray, ...], ...]], ...]
+    size: None  # where LabelMe's JSON gives the image size; a GeoJSON gives none
+    json: Path
+    names: tuple[tuple[int, str], ...]  # (class, classification name) of every class
+
+
+def _load(path: Path) -> list:
+    """A GeoJSON's features, refused by name where it is not QuPath's export."""
+    try:
+        with open(path, encoding="utf-8-sig") as f:  # a byte order mark from Windows tools
+            data = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise DataLayoutError(f"{path} is not valid UTF-8 JSON ({err}); export it again from "
+                              "QuPath (File > Export objects as GeoJSON)") from None
+    if isinstance(data, dict) and data.get("type") == "FeatureCollection":
+        data = data.get("features")
+    elif isinstance(data, dict) and data.get("type") == "Feature":  # one object exported
+        data = [data]
+    if not isinstance(data, list):
+        raise DataLayoutError(f"{path} is neither a GeoJSON FeatureCollection nor a list of "
+                              "Features: not QuPath's GeoJSON export")
+    return data
+
+
+def _class_name(feature: dict) -> str | None:
+    """A feature's classification name (a derived class's names joined as QuPath shows them,
+    'Tumor: Positive'), or None when unclassified."""
+    found = (feature.get("properties") or {}).get("classification")
+    if not isinstance(found, dict):
+        return None
+    if isinstance(found.get("name"), str) and found["name"]:
+        return found["name"]
+    names = found.get("names")
+    return ": ".join(names) if isinstance(names, list) and names else None
+
+
+def _ring(ring: Any) -> np.ndarray:
+    """A ring's positions as an (n, 2) float array (a third value, z, dropped)."""
+    if not isinstance(ring, list) or len(ring) < 3 or not all(
+            isinstance(p, list) and len(p) >= 2 and all(isinstance(v, int | float) for v in p[:2])
+            for p in ring):
+        raise ValueError("a ring that is not a list of 3 or more [x, y] positions")
+    return np.array([p[:2] for p in ring], np.float64)
+
+
+def _polygons(geometry: Any) -> list[tuple[np.ndarray, ...]] | None:
+    """The polygons (outer ring, then holes) of a geometry; None for points and lines."""
+    kind = geometry.get("type") if isinstance(geometry, dict) else None
+    coords = geometry.get("coordinates") if kind else None
+    if kind in LINES:
+        return None
+    if kind == "GeometryCollection":  # its areas; lines and points in it cover nothing
+        parts = [_polygons(g) for g in geometry.get("geometries") or []]
+        found = [p for part in parts if part for p in part]
+        return found or None
+    if kind == "Polygon" and isinstance(coords, list) and coords:
+        return [tuple(_ring(r) for r in coords)]
+    if kind == "MultiPolygon" and isinstance(coords, list):
+        if not all(isinstance(c, list) and c for c in coords):
+            raise ValueError("a MultiPolygon part without rings")
+        return [tuple(_ring(r) for r in c) for c in coords]
+    raise ValueError(f"a geometry of type {kind!r} without usable coordinates")
+
+
+def _objects(features: list, path: Path, unclassified: str, bad: list, counts: dict) -> list:
+    """A GeoJSON's (class name, polygons) in order; unusable features added to `bad`, and
+    points and lines, unclassified objects counted in `counts` by kind and file."""
+    found = []
+    for n, feature in enumerate(features):
+        try:
+            if not isinstance(feature, dict):
+                raise ValueError("not a GeoJSON Feature")
+            polygons = _polygons(feature.get("geometry"))
+        except ValueError as err:
+            bad.append((f"{path}:{n:06d}", DataLayoutError(
+                f"{path}: feature {n} ({err}); fix or remove that object in QuPath")))
+            continue
+        name = _class_name(feature)
+        kind = "lines" if polygons is None else "unclassified" if name is None else None
+        if kind:
+            counts[kind][path.name] = counts[kind].get(path.name, 0) + 1
+        if polygons is not None and (name is not None or unclassified != SKIP):
+            found.append((unclassified if name is None else name, tuple(polygons)))
+    return found
+
+
+def _finder(root: Path, layout: Layout) -> dict[str, Path]:
+    """The images by the names QuPath's export takes: the stem ('a' for a.tif), the file
+    name (scripts that write a.tif.geojson) and the stem without .ome (a.ome.tif)."""
+    folder = root / layout.images
+    by_stem = files_by_stem(folder, layout.image_extensions, layout.recursive) \
+        if folder.is_dir() else {}
+    names = {**{p.name: p for p in by_stem.values()}, **by_stem}
+    return {**{s.removesuffix(".ome"): p for s, p in by_stem.items()}, **names}
+
+
+def pair_qupath(root: Path, layout: Layout) -> list[tuple[str, Path, QupathMasks]]:
+    """(id, image, its objects) for every GeoJSON qupath.json matches, the id its {id} and
+    the image the one in the images folder of that name; a GeoJSON without its image is
+    refused (or skipped with allow_unpaired)."""
+    template = json_template(layout, "qupath")
+    settings = dict(layout.qupath or ())
+    unclassified = str(settings.get("unclassified") or SKIP)
+    images = _finder(root, layout)
+    found, missing, bad, counts = [], [], [], {"lines": {}, "unclassified": {}}
+    for pid, path in matching_jsons(root, template):
+        features = _load(path)
+        if (image := images.get(pid)) is None:
+            missing.append(path.name)
+            continue
+        found.append((pid, image, path, _objects(features, path, unclassified, bad, counts),
+                      None))
+    raise_all(bad, "QuPath objects cannot be drawn", "object(s)")
+    _unfound(root, layout, template, missing)
+    _left_out(counts, unclassified)
+    if not found:
+        raise DataLayoutError(f"no QuPath GeoJSON matches {layout.section}.qupath.json "
+                              f"{template!r} under {root} with its image in {layout.images!r}")
+    return numbered(root, layout, found, "QuPath", None, QupathMasks)
+
+
+def _left_out(counts: dict, unclassified: str) -> None:
+    """Say what was not drawn as classified: points and lines, and unclassified objects."""
+    def said(by_file: dict) -> str:
+        return listing([f"{k} ({v})" for k, v in sorted(by_file.items())])
+
+    if lines := counts["lines"]:
+        log.warning("%d point/line object(s) cover no area and are left out of the masks: %s",
+                    sum(lines.values()), said(lines))
+    if lone := counts["unclassified"]:
+        done = ("left out (qupath.unclassified: skip; name a class there to draw them)"
+                if unclassified == SKIP else f"drawn as class {unclassified!r} "
+                "(qupath.unclassified)")
+        log.warning("%d unclassified object(s) %s: %s", sum(lone.values()), done, said(lone))
+
+
+def _unfound(root: Path, layout: Layout, template: str, missing: list[str]) -> None:
+    """Refuse (or, with allow_unpaired, name) the GeoJSONs whose image is not found."""
+    if missing and not layout.allow_unpaired:
+        raise DataLayoutError(
+            f"QuPath GeoJSONs ({template}) without an image of their id in "
+            f"{root / layout.images}: {listing(missing)}; put the images there (a whole-slide "
+            "format needs its extension in image_extensions), or set "
+            f"{layout.section}.allow_unpaired: true to skip them")
+    if missing:
+        log.warning("skipping QuPath GeoJSONs without their image: %s", listing(missing))
+
+
+def write_qupath_mask(masks: QupathMasks, image: Path, size: tuple[int, int],
+                      dest: Path) -> Path:
+    """Fill the objects of `image` (of `size` (w, h), its full resolution) in order into
+    `dest`, a palette PNG of class numbers; objects wholly outside the image are named in a
+    warning (annotated on another image, or the image exported downsampled)."""
+    from unet.dataset.class_folders import PALETTE
+
+    out = np.zeros(size[::-1], np.uint8)  # (h, w)
+    outside = 0
+    for cls, polygons in masks.objects:
+        drawn = [fill_rings(out, cls, list(rings)) for rings in polygons]
+        outside += not any(drawn)
+    if outside:
+        log.warning("%s: %d of its %d object(s) lie wholly outside %s (%dx%d): QuPath writes "
+                    "full-resolution coordinates; pair it with the full-resolution image",
+                    masks.json, outside, len(masks.objects), image.name, *size)
+    write_mask_png(dest, out, palette=PALETTE)
+    return dest

@@ -144,8 +144,29 @@ def test_the_drive_roi_example_names_drive_s_region_files():
 
 
 def _anchor(heading: str) -> str:
-    """GitHub's anchor of a heading: lower case, punctuation but '-' dropped, spaces to '-'."""
+    """GitHub's anchor of a heading: lower case, punctuation but '-' and '_' dropped, each
+    space a '-' ("The `unet` command" is #the-unet-command)."""
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _anchors(text: str) -> list[str]:
+    """The anchors of `text`'s headings in order: a repeated one takes -1, -2, ... as GitHub
+    numbers it, so a link to the second "Examples" is #examples-1."""
+    anchors, seen = [], {}
+    for heading in _headings(text):
+        base = anchor = _anchor(heading)
+        while anchor in seen:
+            seen[base] += 1
+            anchor = f"{base}-{seen[base]}"
+        seen[anchor] = 0
+        anchors.append(anchor)
+    return anchors
+
+
+def _broken_links(text: str) -> list[str]:
+    """The `](#...)` links of `text` that reach no heading's anchor."""
+    anchors = set(_anchors(text))
+    return sorted(set(re.findall(r"\]\(#([^)]*)\)", text)) - anchors)
 
 
 def _headings(text: str) -> list[str]:
@@ -156,10 +177,16 @@ def _headings(text: str) -> list[str]:
 
 
 def test_each_link_within_the_readme_reaches_a_heading():
-    text = (REPO / "README.md").read_text()
-    anchors = {_anchor(h) for h in _headings(text)}
-    links = set(re.findall(r"\]\(#([^)]*)\)", text))
-    assert not sorted(links - anchors), f"README links to no heading: {links - anchors}"
+    broken = _broken_links((REPO / "README.md").read_text())
+    assert not broken, f"README links to no heading: {broken}"
+
+
+def test_a_link_to_a_repeated_heading_takes_its_number():
+    # GitHub names the second "Examples" #examples-1: a link to it is good, one to -2 broken
+    text = "## Examples\n### Examples\n## The `unet` command\n[a](#examples-1) [b](#examples-2)"
+    assert _anchors(text) == ["examples", "examples-1", "the-unet-command"]
+    assert _broken_links(text) == ["examples-2"]
+    assert _broken_links("## Masks: 16-bit & float\n[a](#masks-16-bit--float)") == []
 
 
 def test_a_comment_in_a_code_block_is_no_heading():
@@ -173,4 +200,17 @@ def test_the_sections_a_newcomer_needs_are_linked_before_the_first_section():
     top = (REPO / "README.md").read_text().split("\n## ", 1)[0]
     for anchor in ("set-up-and-run", "your-own-images", "predicting-new-images",
                    "the-unet-command", "ready-configs"):
+        assert f"](#{anchor})" in top, f"README's contents lack #{anchor}"
+
+
+def test_the_contents_link_each_topic_of_your_own_images():
+    # "Your own images" ran 770 lines under one heading: COCO, RLE, GeoTIFF, 16-bit, no-data
+    # and the checks could be found only by scrolling
+    text = (REPO / "README.md").read_text()
+    top, anchors = text.split("\n## ", 1)[0], _anchors(text)
+    for anchor in ("which-keys-describe-your-data", "run-length-encodings-in-a-csv-kaggle",
+                   "coco-annotations-coco-livecell-roboflow", "labelme-annotations",
+                   "multi-band-images-and-geotiffs", "no-data-pixels-of-a-scene",
+                   "regions-of-interest-roi", "checks-and-errors"):
+        assert anchor in anchors, f"README has no heading #{anchor}"
         assert f"](#{anchor})" in top, f"README's contents lack #{anchor}"

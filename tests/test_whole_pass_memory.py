@@ -58,3 +58,22 @@ def test_a_20000_px_slide_is_said_to_need_hundreds_of_gib():
     need = memory.pass_bytes([net], (20000, 20000), None)
     assert 200 << 30 < need < 300 << 30
     assert memory.pass_bytes([net], (20000, 20000), torch.float16) == need // 2
+
+
+def test_a_batch_holds_no_more_images_than_the_free_memory_takes(tmp_path, monkeypatch):
+    # Each image fitted alone, but predict.batch_size 8 put all three 64x96 images through one
+    # pass, about three times the memory checked: out of CUDA memory, naming no setting.
+    from unet.infer import batches
+    _whole_image_model(tmp_path / "model.pt")
+    for name in "abc":
+        Image.fromarray(np.zeros((64, 96, 3), np.uint8)).save(tmp_path / f"{name}.png")
+    one = memory.pass_bytes([UNet(UNetConfig(in_channels=3, num_classes=2, depth=2,
+                                             base_width=4))], (96, 64), None)
+    monkeypatch.setattr(memory, "free_bytes", lambda device: 2 * one + one // 2)  # 2 fit
+    passes, forward = [], batches._forward
+    monkeypatch.setattr(batches, "_forward", lambda models, images, *rest: (
+        passes.append(len(images)), forward(models, images, *rest))[1])
+    predict_files([tmp_path / "model.pt"], [tmp_path / f"{n}.png" for n in "abc"],
+                  tmp_path / "out", PredictSettings(device="cpu", batch_size=8))
+    assert passes == [2, 1]
+    assert all((tmp_path / "out" / f"{n}.png").exists() for n in "abc")

@@ -19,7 +19,7 @@ import torch
 from unet.common.labels import MaskMapping
 from unet.infer import upsample
 from unet.infer.forward import ensemble_logits
-from unet.infer.memory import check_one_pass
+from unet.infer.memory import batch_pixels, check_one_pass
 from unet.infer.tiles import Flips
 from unet.infer.upsample import band_rows, resized_rows
 from unet.infer.writer import PredictionWriter
@@ -92,19 +92,22 @@ def predict_batches(
     """Write out_dir/<stem>.png of every file (prepared by `prepare` at its model input size
     `input_sizes` (w, h)) at its own size, `batch_size` images a forward pass; yields each
     image as its mask is written. A file `prepare` gives None for is passed over. An image
-    whose one pass cannot fit in the device's memory is refused first (memory.py)."""
+    whose one pass cannot fit in the device's memory is refused first (memory.py), and a batch
+    holds no more images than it takes together."""
     check_one_pass(models, files, input_sizes, dtype)  # now, not at the first mask asked for
+    budget = batch_pixels(models, dtype, BATCH_PIXELS)
     return _predict_batches(models, files, rois, input_sizes, prepare, out_dir, mapping, flips,
-                            dtype, batch_size)
+                            dtype, batch_size, budget)
 
 
 def _predict_batches(
     models: list[torch.nn.Module], files: list[Path], rois: list[Path | None],
     input_sizes: list[tuple[int, int]], prepare: Prepare, out_dir: Path, mapping: MaskMapping,
-    flips: Flips, dtype: torch.dtype | None, batch_size: int,
+    flips: Flips, dtype: torch.dtype | None, batch_size: int, budget: int,
 ) -> Iterator[Path]:
-    """predict_batches' masks, one image at a time as each is written."""
-    for batch in input_batches(input_sizes, batch_size):
+    """predict_batches' masks, one image at a time as each is written; `budget` model input
+    pixels a pass at most (unless one image is larger)."""
+    for batch in input_batches(input_sizes, batch_size, budget):
         prepared = [prepare(files[k]) for k in batch]  # ((h, w, C) uint8, (W, H))
         batch = [k for k, one in zip(batch, prepared, strict=True) if one is not None]
         prepared = [one for one in prepared if one is not None]  # the rest of the batch goes on

@@ -49,6 +49,16 @@ def free_bytes(device: torch.device) -> int:
         return 1 << 62
 
 
+def batch_pixels(models: list[torch.nn.Module], dtype: torch.dtype | None, cap: int) -> int:
+    """Model input pixels one batched pass may hold: `cap`, or fewer where the device's free
+    memory takes fewer (a batch's images each hold their pass at once); `cap` for a model of
+    unknown width."""
+    per_pixel = pass_bytes(models, (1, 1), dtype)
+    if per_pixel == 0:
+        return cap
+    return min(cap, free_bytes(next(models[0].parameters()).device) // per_pixel)
+
+
 def check_one_pass(models: list[torch.nn.Module], files: list[Path],
                    sizes: list[tuple[int, int]], dtype: torch.dtype | None) -> None:
     """Refuse, before any decode, the images whose one forward pass at model input `sizes`

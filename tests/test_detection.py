@@ -73,3 +73,49 @@ def test_the_report_table_shows_each_class_image_counts(tmp_path):
     metrics_table(summary, tmp_path / "old.tsv")
     with open(tmp_path / "old.tsv") as f:
         assert {r["images_missed"] for r in csv.DictReader(f, delimiter="\t")} == {""}
+
+
+def test_means_over_the_images_that_hold_the_class():
+    # MVTec-style inspection data: two defect-free images and one with a defect, and a model
+    # that finds nothing. Each empty-vs-empty image scores 1 by convention, so the mean over
+    # images read 0.667 against a global 0.0; the mean over the images that hold a defect is 0.
+    empty, blob = _masks()[0][0], _masks()[2][0]
+    results = [_result(i, t, empty) for i, t in enumerate([empty, empty, blob])]
+    raw = summarise(results, ["raw"], 3, 1)["raw"]
+    assert raw["foreground_dice_mean"] == 2 / 3 and raw["foreground_dice_global"] == 0
+    assert raw["foreground_dice_mean_positive"] == 0
+    one = raw["classes"]["1"]["mean_positive"]
+    assert one["dice"] == 0 and one["hd95"] == image_diagonal((16, 16))  # missed: the penalty
+    assert raw["classes"]["2"]["mean_positive"]["dice"] is None  # no image holds class 2
+    # mixed: class 1 found on one of its two images; class 2's image scores 0 (missed, and
+    # class 1 predicted there); the empty images are left out, found or flagged
+    raw = summarise([_result(i, t, p) for i, (t, p) in enumerate(_masks())], ["raw"], 3, 1)["raw"]
+    assert raw["foreground_dice_mean"] == 2 / 5 and raw["foreground_dice_mean_positive"] == 1 / 3
+    assert raw["classes"]["1"]["mean_positive"]["dice"] == 1 / 2
+    assert raw["classes"]["1"]["mean_per_image"]["dice"] == 2 / 5
+
+
+def test_the_report_tables_show_the_mean_over_images_holding_the_class(tmp_path):
+    import csv
+    import json
+
+    from unet.report.compare import compare_experiments
+    from unet.report.plot import metrics_table
+
+    results = [_result(i, t, p) for i, (t, p) in enumerate(_masks())]
+    summary = {"class_values": [0, 1, 2], "methods": summarise(results, ["raw"], 3, 1)}
+    metrics_table(summary, tmp_path / "table.tsv")
+    with open(tmp_path / "table.tsv") as f:
+        rows = {r["class"]: r for r in csv.DictReader(f, delimiter="\t")}
+    assert rows["1"]["mean_dice"] == "0.4000" and rows["1"]["mean_dice_positive"] == "0.5000"
+    (tmp_path / "s.json").write_text(json.dumps(summary))
+    compare_experiments({"e": tmp_path / "s.json"}, tmp_path / "experiments.tsv")
+    with open(tmp_path / "experiments.tsv") as f:
+        row = next(csv.DictReader(f, delimiter="\t"))
+    assert row["foreground_dice_mean"] == "0.4000"
+    assert row["foreground_dice_mean_positive"] == "0.3333"
+    del summary["methods"]["raw"]["foreground_dice_mean_positive"]  # an older summary: blank
+    (tmp_path / "s.json").write_text(json.dumps(summary))
+    compare_experiments({"e": tmp_path / "s.json"}, tmp_path / "experiments.tsv")
+    with open(tmp_path / "experiments.tsv") as f:
+        assert next(csv.DictReader(f, delimiter="\t"))["foreground_dice_mean_positive"] == ""

@@ -129,3 +129,10 @@ def test_names_ending_in_an_underscore_render_as_names_in_the_html_report():
         assert "system-message" not in body and "problematic" not in body, (path.name, body)
         if "{{" in path.read_text():
             assert "lr_" in body, path.name
+
+
+def test_the_table_captions_name_the_mean_over_images_holding_the_class():
+    # metrics.tsv and experiments.tsv gained the mean over only the images whose ground truth
+    # holds the class, the figure to publish on inspection data (most images empty)
+    assert "mean_dice_positive" in _caption("table.rst")
+    assert "foreground_dice_mean_positive" in _caption("experiments.rst")

@@ -7,6 +7,22 @@ from __future__ import annotations
 
 import numpy as np
 
+# Copied into the summary beside mean_per_image_rule: which images the `_positive` means count.
+MEAN_POSITIVE_RULE: str = (
+    "mean_positive (per class) averages only the images whose ground truth holds the class, "
+    "and foreground_dice_mean_positive only those holding some scored class (each image's "
+    "foreground Dice over the classes its target or prediction holds): an empty image left "
+    "empty adds no 1.0, one flagged adds no 0 (see images: true_negative, false_positive); "
+    "null without such an image"
+)
+
+
+def target_holds(results: list[dict], m: str, num_classes: int) -> np.ndarray:
+    """(N, C) bool: the classes each image's ground truth holds (labelled pixels), method `m`."""
+    cms = np.array([r["scores"][m]["confusion"] for r in results]).reshape(
+        len(results), num_classes, num_classes)  # (N, C, C): rows target, columns prediction
+    return cms.sum(axis=2) > 0
+
 
 def _counts(target: np.ndarray, predicted: np.ndarray) -> dict[str, int]:
     """(N,) bool each: which images' target / prediction hold the class (or any)."""
@@ -25,7 +41,7 @@ def image_level(results: list[dict], m: str, num_classes: int, first: int) -> di
     hold it and how many the method `m` detected, missed, flagged falsely or left empty."""
     cms = np.array([r["scores"][m]["confusion"] for r in results]).reshape(
         len(results), num_classes, num_classes)  # (N, C, C): rows target, columns prediction
-    target, predicted = cms.sum(axis=2) > 0, cms.sum(axis=1) > 0  # (N, C)
+    target, predicted = target_holds(results, m, num_classes), cms.sum(axis=1) > 0  # (N, C)
     out = {str(c): _counts(target[:, c], predicted[:, c]) for c in range(first, num_classes)}
     out["any"] = _counts(target[:, first:].any(axis=1), predicted[:, first:].any(axis=1))
     return out

@@ -18,7 +18,7 @@ from unet.common.probs import RERUN_PREDICTION
 from unet.common.roi import read_roi
 from unet.dataset.names import listing
 from unet.evaluate.boundary import HD95_PENALTY, image_diagonal, image_scores
-from unet.evaluate.detection import image_level
+from unet.evaluate.detection import MEAN_POSITIVE_RULE, image_level, target_holds
 from unet.evaluate.metrics import (
     EMPTY_MASK_CONVENTION,
     foreground_dice,
@@ -140,6 +140,7 @@ def summarise(results: list[dict], methods: list[str], num_classes: int, first: 
         glob = scores_from_confusion(cm)
         per_class = {}
         counted = _counted(results, m, first)  # (N, C)
+        positive = target_holds(results, m, num_classes)  # (N, C): the ground truth holds c
         for c in range(num_classes):
             stack = {k: np.array([r["scores"][m][k][c] for r in results]) for k in PER_CLASS}
             missed = np.isinf(stack["hd95"])
@@ -147,6 +148,7 @@ def summarise(results: list[dict], methods: list[str], num_classes: int, first: 
             per_class[str(c)] = {
                 "global": {k: float(glob[k][c]) for k in ("dice", "iou", "precision", "recall")},
                 "mean_per_image": {k: _mean(v[counted[:, c]]) for k, v in stack.items()},
+                "mean_positive": {k: _mean(v[positive[:, c]]) for k, v in stack.items()},
                 "hd95_penalised": int(missed.sum()),
                 # in the target or the prediction of some image: else every score is 0/0,
                 # 1 by convention, and the means over classes leave it out
@@ -163,6 +165,11 @@ def summarise(results: list[dict], methods: list[str], num_classes: int, first: 
             "foreground_dice_mean": float(
                 np.mean([foreground_dice(r["scores"][m]["confusion"], first) for r in results])
             ),
+            # The images whose ground truth holds a scored class only: inspection data's
+            # defect-free images, 1 each when left empty, lift foreground_dice_mean
+            "foreground_dice_mean_positive": _mean(np.array(
+                [foreground_dice(r["scores"][m]["confusion"], first)
+                 for r, p in zip(results, positive[:, first:].any(axis=1), strict=True) if p])),
             "foreground_boundary_f1_mean": _held_image_mean(results, m, "boundary_f1", first),
             "foreground_hd95_mean": _held_image_mean(results, m, "hd95", first),
             "hd95_penalty": HD95_PENALTY,
@@ -242,6 +249,7 @@ def evaluate_masks(
         "empty_mask_convention": EMPTY_MASK_CONVENTION,
         "hd95_penalty": HD95_PENALTY,
         "mean_per_image_rule": MEAN_PER_IMAGE_RULE,
+        "mean_positive_rule": MEAN_POSITIVE_RULE,
         # The classes the foreground scores average: 1 and up, or all (masks.background: false)
         "scored_classes": list(range(mapping.scored_from, mapping.num_classes)),
         "methods": summarise(results, methods, len(values), mapping.scored_from),
@@ -259,12 +267,13 @@ def evaluate_masks(
 def _log_scores(methods: dict, images: int) -> None:
     """One line of pixel scores and one of image counts per method, in evaluate_masks.log."""
     for m, s in methods.items():
+        n, positive = s["images"]["any"], s["foreground_dice_mean_positive"]
         log.info(
-            "%s: foreground Dice %.4f (global) %.4f (mean/image), mIoU %.4f, pixel accuracy %.4f",
-            m, s["foreground_dice_global"], s["foreground_dice_mean"], s["foreground_iou_global"],
-            s["pixel_accuracy"],
+            "%s: foreground Dice %.4f (global) %.4f (mean/image) %s (mean over the %d images "
+            "holding foreground), mIoU %.4f, pixel accuracy %.4f", m, s["foreground_dice_global"],
+            s["foreground_dice_mean"], "n/a" if positive is None else f"{positive:.4f}",
+            n["positive"], s["foreground_iou_global"], s["pixel_accuracy"],
         )
-        n = s["images"]["any"]
         log.info("%s: %d of %d images hold foreground: %d detected, %d missed; of the %d "
                  "without, %d have foreground predicted", m, n["positive"], images,
                  n["detected"], n["missed"], n["negative"], n["false_positive"])
@@ -284,17 +293,7 @@ def write_rows(path: str | os.PathLike, results: list[dict], values: list) -> No
             for m, s in r["scores"].items():
                 held = (s["confusion"].sum(axis=1), s["confusion"].sum(axis=0))
                 for c, v in enumerate(values):
-                    w.writerow(
-                        [
-                            r["id"],
-                            m,
-                            c,
-                            v,
-                            int(held[0][c]),
-                            int(held[1][c]),
-                            *(f"{s[k][c]:.10g}" for k in PER_CLASS),
-                            f"{s['accuracy']:.10g}",
-                            f"{r['diagonal']:.10g}",
-                        ]
-                    )
+                    w.writerow([r["id"], m, c, v, int(held[0][c]), int(held[1][c]),
+                                *(f"{s[k][c]:.10g}" for k in PER_CLASS),
+                                f"{s['accuracy']:.10g}", f"{r['diagonal']:.10g}"])
 

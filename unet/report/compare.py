@@ -9,7 +9,8 @@ from unet.common.fileio import atomic_path, read_json
 
 
 def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.PathLike) -> None:
-    """TSV: one row per experiment and method, foreground Dice (global and per image), mIoU,
+    """TSV: one row per experiment and method, foreground Dice (global, per image, and per image
+    over only the images whose ground truth holds foreground: blank in older summaries), mIoU,
     boundary F1, HD95 and pixel accuracy on the test split, over the scored classes (1 and
     up, or every class with masks.background: false) that some image holds."""
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
@@ -20,6 +21,7 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
                 "method",
                 "foreground_dice_global",
                 "foreground_dice_mean",
+                "foreground_dice_mean_positive",
                 "foreground_iou_global",
                 "boundary_f1_mean",
                 "hd95_mean",
@@ -40,6 +42,7 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
                 # summaries: the per-class means, where an image lacking a class counts 1 and 0)
                 bf1 = s.get("foreground_boundary_f1_mean",
                             sum(m["boundary_f1"] for m in mean) / len(mean))
+                positive = s.get("foreground_dice_mean_positive")  # None: no such image, or old
                 hd95 = s.get("foreground_hd95_mean", sum(hd) / len(hd) if hd else None)
                 w.writerow(
                     [
@@ -47,6 +50,7 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
                         method,
                         f"{s['foreground_dice_global']:.4f}",
                         f"{s['foreground_dice_mean']:.4f}",
+                        "" if positive is None else f"{positive:.4f}",
                         f"{s['foreground_iou_global']:.4f}" if "foreground_iou_global" in s else "",
                         f"{bf1:.4f}",
                         f"{hd95:.2f}" if hd95 is not None else "",

@@ -34,8 +34,10 @@ def metrics_table(
     """TSV: one row per method and class: its value and name (blank when none), its share of
     the training pixels (`fractions`, the cache's class_fractions; blank when unknown), global
     and per-image scores (blank for a class no test image's target or prediction holds), and
-    how many test images hold the class, how many of those the method missed, and on how many
-    without it it predicted some (summary.json's image counts; blank for background)."""
+    the mean Dice over only the images whose ground truth holds the class (mean_dice_positive:
+    blank for none, and for older summaries), how many test images hold the class, how many of
+    those the method missed, and on how many without it it predicted some (summary.json's
+    image counts; blank for background)."""
     cols = ("dice", "iou", "precision", "recall")
     names = summary.get("class_names") or [None] * len(summary["class_values"])
     per_img = ("dice", "boundary_f1", "hd95")
@@ -50,6 +52,7 @@ def metrics_table(
                 "train_share",
                 *(f"global_{c}" for c in cols),
                 *(f"mean_{c}" for c in per_img),
+                "mean_dice_positive",
                 "pixel_accuracy",
                 *(f"images_{k}" for k in IMAGE_COUNTS.values()),
             ]
@@ -60,6 +63,7 @@ def metrics_table(
                 # No test image's target or prediction holds the class: every score is 0/0,
                 # 1.0 by convention, which reads as perfect. Blank, as history.csv's nan.
                 held = scores.get("held", True)
+                positive = scores.get("mean_positive", {}).get("dice")
                 w.writerow(
                     [
                         m,
@@ -70,6 +74,7 @@ def metrics_table(
                         *(f"{scores['global'][k]:.4f}" if held else "" for k in cols),
                         *("" if mean[k] is None or not held else f"{mean[k]:.4f}"
                           for k in per_img),
+                        "" if positive is None else f"{positive:.4f}",
                         f"{s['pixel_accuracy']:.4f}",
                         *_image_counts(s.get("images", {}).get(c)),
                     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 PACKAGE = "unet"
@@ -19,18 +19,45 @@ PACKAGE = "unet"
 EXEMPT = frozenset({"common.logs"})
 
 
+# Parsed imports per file version (path, mtime, size): a planning asks for the closure of
+# every rule, which share most files; each is read and parsed once, and read again if edited.
+_CACHE: dict[tuple[str, int, int], list[tuple[list[str], list[str]]]] = {}
+# Statement fields that hold statements: imports are statements, so expressions (most of a
+# tree's nodes) need no visit. match's cases hold their statements in `body` too.
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements(nodes: list[ast.AST]) -> Iterator[ast.AST]:
+    """Every statement in `nodes`, nested ones (in functions, classes, try, with, ...) too."""
+    todo = list(nodes)
+    while todo:
+        node = todo.pop()
+        yield node
+        for field in _BODIES:
+            todo.extend(getattr(node, field, ()))
+
+
+def _import_names(path: Path) -> list[tuple[list[str], list[str]]]:
+    """(modules, optional names) of each import statement in the file, parsed once a version."""
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _CACHE:
+        found = []
+        for node in _statements(ast.parse(path.read_text(), filename=str(path)).body):
+            if isinstance(node, ast.Import):
+                found.append(([a.name for a in node.names], []))
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                # `from unet.model import checkpoint` imports the module unet.model.checkpoint;
+                # `from unet.model.unet import UNet` names a class, not a module.
+                found.append(([node.module], [f"{node.module}.{a.name}" for a in node.names]))
+        _CACHE[key] = found
+    return _CACHE[key]
+
+
 def _imports(path: Path, root: Path) -> set[str]:
     """Dotted names (below `unet`) of the unet modules and packages the file imports."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            names, optional = [a.name for a in node.names], []
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            # `from unet.model import checkpoint` imports the module unet.model.checkpoint;
-            # `from unet.model.unet import UNet` names a class, not a module.
-            names, optional = [node.module], [f"{node.module}.{a.name}" for a in node.names]
-        else:
-            continue
+    for names, optional in _import_names(path):
         for name in names + optional:
             parts = name.split(".")
             if parts[0] != PACKAGE or len(parts) < 2:

@@ -1,0 +1,58 @@
+"""The time before the first job: planning reads each source once."""
+
+import ast
+
+from tests.conftest import REPO
+from tests.test_deps import RULES, _modules
+from unet import deps
+from unet.deps import module_files
+
+
+def _counting(monkeypatch, module, name: str) -> list:
+    """Calls of module.name, recorded (arguments) and passed through."""
+    calls, real = [], getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_planning_parses_each_module_once(monkeypatch):
+    # Every rule's modules(...) re-parsed its whole closure: 361 parses of ~150 files, about
+    # a second of every `snakemake -n`, most of it walking the same trees again.
+    parses = _counting(monkeypatch, ast, "parse")
+    monkeypatch.setattr(deps, "_CACHE", {}, raising=False)
+    files = set()
+    for entries, _ in RULES.values():
+        files.update(module_files(entries, root=REPO))
+    assert len(parses) <= len(files)
+
+
+def test_an_edited_module_is_read_again(tmp_path):
+    # Parses are kept per file version: an import added between two calls is seen.
+    (tmp_path / "unet").mkdir()
+    for name in ("__init__", "b", "c"):
+        (tmp_path / "unet" / f"{name}.py").write_text("")
+    (tmp_path / "unet" / "a.py").write_text("from unet import b\n")
+    assert _modules(module_files(["a"], root=tmp_path)) == {"a", "b"}
+    (tmp_path / "unet" / "a.py").write_text("from unet import b\n\n\ndef f():\n    import unet.c\n")
+    assert _modules(module_files(["a"], root=tmp_path)) == {"a", "b", "c"}
+
+
+def test_nested_imports_are_found(tmp_path):
+    # Imports in functions, classes, try/except, with and match blocks count like top ones.
+    (tmp_path / "unet").mkdir()
+    names = "bcdefg"
+    for name in ("__init__", *names):
+        (tmp_path / "unet" / f"{name}.py").write_text("")
+    (tmp_path / "unet" / "a.py").write_text(
+        "class K:\n    def f(self):\n        import unet.b\n"
+        "try:\n    pass\nexcept ImportError:\n    from unet import c\nelse:\n    import unet.d\n"
+        "finally:\n    pass\nwith open('x') as f:\n    if f:\n        from unet import e\n"
+        "match 1:\n    case 1:\n        import unet.f\n"
+        "async def g():\n    async with x:\n        from unet import g\n")
+    assert _modules(module_files(["a"], root=tmp_path)) == {"a", *names}
+

@@ -1,14 +1,15 @@
 # unet-pipeline: raw images and masks -> UNet -> masks -> dense CRF -> metrics.
 # Run: snakemake --cores 4 --resources gpu=1   (see README.md)
+import copy
 import os
 import sys
 from pathlib import Path
 
-import yaml
 from snakemake.utils import min_version, validate
 
 from unet.config.experiments import ConfigError, normalise_config
 from unet.config.files import check_config_files, check_yaml
+from unet.common.schema import schema_document
 from unet.config.schema import check_experiment_schemas, check_schema, coerce_numbers
 
 min_version("9.0")
@@ -34,7 +35,9 @@ except ConfigError as err:
 configfile: os.path.join(workflow.basedir, "config/config.yaml")
 
 
-SCHEMA = yaml.safe_load(Path(workflow.basedir, "config/schema.yaml").read_text())
+# Parsed once a process, shared with the settings' defaults (unet.common.schema) when the
+# package is this checkout's; a copy, as the checks below must not change the shared one.
+SCHEMA = copy.deepcopy(schema_document(Path(workflow.basedir, "config/schema.yaml").resolve()))
 # 1e-3 (a string to PyYAML) or --config train='{lr: 0.01}' (strings): numbers where the
 # schema wants one, before it checks them.
 coerce_numbers(config, SCHEMA)

@@ -28,6 +28,7 @@ MODULES = {
     "crf": "bench_crf",
     "crf_classes": "bench_crf_classes",
     "dag": "bench_dag",
+    "planning": "bench_planning",
     "manifest": "bench_manifest",
     "memory": "bench_memory",
     "durable": "bench_durable",

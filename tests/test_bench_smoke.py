@@ -167,6 +167,13 @@ def test_dag(monkeypatch, tmp_path, capsys) -> None:
     assert rows[2]["ratio"] == 1.0  # the job count does not grow with the images
 
 
+def test_planning(capsys) -> None:
+    rows = BENCH["planning"].run(quick=True)
+    _check(rows, capsys)
+    parses, _, _, files = rows[0]["note"].split()[:4]
+    assert int(parses) <= int(files)  # one parse a file a planning
+
+
 def test_predict_many_compares_the_masks(monkeypatch, tmp_path, capsys) -> None:
     # the check compared every file of the output folders, unet predict's run record
     # (.unet-predict.jsonl, which differs by batch size) among them: identical masks read False

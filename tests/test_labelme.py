@@ -117,3 +117,13 @@ def test_config_section_and_code_inputs(tmp_path):
         _masks(tmp_path, Layout(images="{group}", labelme=(("json", "{group}/{id}.json"),)))
     with pytest.raises(DataLayoutError, match=r"labelme\.json.*\{id\}"):
         _masks(tmp_path, Layout(images="imgs", labelme=(("json", "imgs/a.json"),)))
+
+
+def test_rectangle_of_four_corners_filled_as_its_polygon(tmp_path):
+    # X-AnyLabeling and converters write a rectangle's four corners, a rotated box likewise
+    _save(tmp_path, "a", [_shape("car", [[2, 3], [9, 3], [9, 7], [2, 7]], "rectangle"),
+                          _shape("car", [[20, 2], [24, 6], [20, 10], [16, 6]], "rotation")])
+    a = _masks(tmp_path)[1]["a"]
+    assert a[3:8, 2:10].all() and a[:, :12].sum() == 5 * 8
+    assert a[6, 16:25].all() and a[2, 20] and not a[6, 15] and not a[2, 19]
+

@@ -67,8 +67,10 @@ def _check_shape(shape: Any) -> str | None:
             for p in points):
         return "'points' is not a list of [x, y]"
     kind = shape.get("shape_type") or "polygon"  # LabelMe before 3.0 wrote none
-    if kind in ("rectangle", "circle", "mask") and len(points) != 2:
-        return f"a {kind} of {len(points)} points (2 expected)"
+    if kind in ("rectangle", "circle", "mask") and len(points) != 2 and not (
+            kind == "rectangle" and len(points) == 4):
+        corners = ", or its 4 corners" if kind == "rectangle" else ""
+        return f"a {kind} of {len(points)} points (2 expected{corners})"
     if kind == "mask" and not isinstance(shape.get("mask"), str):
         return "a mask without its 'mask' bitmap"
     return None
@@ -97,6 +99,8 @@ def _shapes(data: dict, path: Path, bad: list, drawn_not: dict) -> list[tuple]:
                 f"{path}: shape {n} ({why}); fix or remove it in LabelMe")))
             continue
         kind = shape.get("shape_type") or "polygon"
+        if kind in ("rectangle", "rotation") and len(shape["points"]) == 4:
+            kind = "polygon"  # X-AnyLabeling's 4 corners of a box, rotated or not
         if kind not in AREAS or (kind == "polygon" and len(shape["points"]) < 3):
             drawn_not[path.name] = drawn_not.get(path.name, 0) + 1
             continue

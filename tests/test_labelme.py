@@ -127,3 +127,11 @@ def test_rectangle_of_four_corners_filled_as_its_polygon(tmp_path):
     assert a[3:8, 2:10].all() and a[:, :12].sum() == 5 * 8
     assert a[6, 16:25].all() and a[2, 20] and not a[6, 15] and not a[2, 19]
 
+
+
+def test_labels_differing_in_case_or_spaces_are_named(tmp_path, caplog):
+    _save(tmp_path, "a", [_shape("car", [[1, 1], [5, 1], [5, 5]])])
+    _save(tmp_path, "b", [_shape("Car ", [[1, 1], [5, 1], [5, 5]])])
+    manifest = _masks(tmp_path)[0]
+    assert manifest["class_names"] == {"0": "background", "1": "Car ", "2": "car"}
+    assert "'Car ' and 'car'" in caplog.text and "classes 1 and 2" in caplog.text

@@ -151,3 +151,10 @@ def test_config_section_and_code_inputs(tmp_path):
                     "local")
     with pytest.raises(DataLayoutError, match="qupath with {group} folders"):
         _masks(tmp_path, Layout(images="{group}", qupath=(("json", "{group}/{id}.json"),)))
+
+
+def test_classes_differing_in_case_are_named(tmp_path, caplog):
+    _save(tmp_path, "a", [_obj(_poly(_box(0, 0, 5, 5)), "Tumor"),
+                          _obj(_poly(_box(9, 0, 15, 5)), "tumor")])
+    assert _masks(tmp_path)[0]["class_names"] == {"0": "background", "1": "Tumor", "2": "tumor"}
+    assert "'Tumor' and 'tumor' differ only in case" in caplog.text

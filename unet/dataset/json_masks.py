@@ -75,6 +75,7 @@ def numbered(root: Path, layout: Layout, found: list, what: str, background: str
     classes = {background: 0, **{name: k for k, name in enumerate(labels, 1)}}
     names = tuple((k, name) for name, k in classes.items() if k)
     log.info("%s labels as classes: %s", what, ", ".join(f"{k} = {n}" for k, n in names) or "none")
+    _alike(classes, what)
     img_dir = root / layout.images
     named = {image.resolve() for _, image, *_ in found}
     unnamed = [p.name for p in (files_with(img_dir, layout.image_extensions, layout.recursive)
@@ -86,6 +87,19 @@ def numbered(root: Path, layout: Layout, found: list, what: str, background: str
                                 names))
              for pid, image, path, shapes, extra in found]
     return sorted(pairs, key=lambda p: p[0])
+
+
+def _alike(classes: dict, what: str) -> None:
+    """Warn of labels that differ only in case or spaces ('car', 'Car '): a typo in one
+    annotator's labels, which would otherwise be classes trained and scored apart."""
+    by_key: dict[str, list[str]] = {}
+    for name in classes:
+        if name is not None:
+            by_key.setdefault(" ".join(name.split()).casefold(), []).append(name)
+    for spelt in (sorted(v, key=classes.get) for v in by_key.values() if len(v) > 1):
+        log.warning("%s labels %s differ only in case or spaces: they are classes %s, trained "
+                    "and scored apart; if they are one class, relabel them alike", what,
+                    " and ".join(map(repr, spelt)), " and ".join(str(classes[n]) for n in spelt))
 
 
 def fill_rings(out: np.ndarray, cls: int, rings: list[np.ndarray]) -> bool:

@@ -119,7 +119,8 @@ def pair_labelme(root: Path, layout: Layout) -> list[tuple[str, Path, LabelmeMas
         data = _load(path)
         image = _image(root, layout, path, str(data.get("imagePath") or ""))
         if image is None:
-            missing.append(f"{path.name} ({data.get('imagePath')!r})")
+            inside = " in its imageData only" if data.get("imageData") else ""
+            missing.append(f"{path.name} ({data.get('imagePath')!r}{inside})")
             continue
         size = (data.get("imageWidth"), data.get("imageHeight"))
         found.append((pid, image, path, _shapes(data, path, bad, drawn_not),
@@ -138,11 +139,16 @@ def pair_labelme(root: Path, layout: Layout) -> list[tuple[str, Path, LabelmeMas
 
 def _unfound(root: Path, layout: Layout, template: str, missing: list[str]) -> None:
     """Refuse (or, with allow_unpaired, name) the JSONs whose image is not found."""
+    # a JSON shared without its image may hold it as base64: the images are read as files
+    embedded = ("; a JSON with its image in imageData only gives it with LabelMe's "
+                "`labelme_json_to_dataset a.json -o a` (`labelme_export_json` in recent "
+                "LabelMe): a/img.png, to be saved as its imagePath"
+                if any(m.endswith(" in its imageData only)") for m in missing) else "")
     if missing and not layout.allow_unpaired:
         raise DataLayoutError(
             f"LabelMe JSONs ({template}) whose image is not found beside them, at their "
             f"imagePath or in {root / layout.images}: {listing(missing)}; put the images "
-            f"there, or set {layout.section}.allow_unpaired: true to skip them")
+            f"there, or set {layout.section}.allow_unpaired: true to skip them{embedded}")
     if missing:
         log.warning("skipping LabelMe JSONs whose image is not found: %s", listing(missing))
 

@@ -95,6 +95,11 @@ def crf_masks(wildcards):
 
 
 def source_settings():
-    """Only the active source's settings, so editing an unused source reruns nothing."""
+    """Only the active source's settings, so editing an unused source reruns nothing; with
+    missing_mask: empty, class 0's value where it is not 0 (the blank masks are written in it)."""
     source = config["dataset"]["source"]
-    return config["dataset"].get(source, {})
+    settings = config["dataset"].get(source, {})
+    blank = blank_background(settings, config.get("masks") or {})
+    if blank is None:
+        return settings
+    return {**settings, "blank_background": list(blank) if isinstance(blank, tuple) else blank}

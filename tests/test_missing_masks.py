@@ -89,3 +89,38 @@ def test_class_folders_image_in_no_folder(tmp_path):
         assert im.mode == "P" and not np.asarray(im).any()
     with Image.open(pairs["a"]["mask"]) as im:
         assert (np.asarray(im) == (mask > 0)).all()  # class 1
+
+
+def test_blank_takes_class_0s_colour_where_background_is_not_black(tmp_path):
+    # colour masks on white (masks.colors' class 0): a black blank was a colour in no class,
+    # refused by preprocess, or skipped with masks.unlisted: ignore (never learnt as background)
+    from unet.common.labels import MaskMapping
+    from unet.dataset.blank import blank_background
+
+    root = tmp_path / "d"
+    for name in ("a", "b"):
+        _save(root / f"images/{name}.png", np.full((S, S, 3), 70, np.uint8))
+    mask = np.full((S, S, 3), 255, np.uint8)
+    mask[2:4, 2:4] = (255, 0, 0)
+    _save(root / "masks/a.png", mask)
+    colours = {"colors": [[255, 255, 255], [255, 0, 0]], "values": None}
+    assert blank_background({"missing_mask": "empty"}, colours) == (255, 255, 255)
+    assert blank_background({}, colours) is None  # no blank: download's params unchanged
+    assert blank_background({"missing_mask": "empty"}, {"colors": None, "values": None}) is None
+    assert blank_background({"missing_mask": "empty"}, {"values": [[255, 254], 0]}) == 255
+    manifest = write_manifest(tmp_path / "out/manifest.json", "local", root,
+                              Layout(missing_mask="empty"), blank=(255, 255, 255))
+    blank = next(p["mask"] for p in manifest["pairs"] if p["id"] == "b")
+    white, red = 0xFFFFFF, 0xFF0000
+    assert not MaskMapping(values=(white, red), rgb=True).read_index(blank).any()
+
+
+def test_blank_takes_class_0s_grey_value(tmp_path):
+    root = tmp_path / "d"
+    _save(root / "images/a.png", np.full((S, S), 50, np.uint8))
+    _save(root / "images/b.png", np.full((S, S), 50, np.uint8))
+    _save(root / "masks/a.png", np.full((S, S), 255, np.uint8))  # inverted: background 255
+    manifest = write_manifest(tmp_path / "out/manifest.json", "local", root,
+                              Layout(missing_mask="empty"), blank=255)
+    blank = next(p["mask"] for p in manifest["pairs"] if p["id"] == "b")
+    assert (np.asarray(Image.open(blank)) == 255).all()

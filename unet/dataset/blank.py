@@ -22,11 +22,27 @@ class BlankMask:
 
     like: Path | None = None
     palette: tuple[int, ...] | None = None
+    value: int | tuple[int, int, int] = 0  # class 0 in the data: a grey value or a colour
 
 
 def empty(layout: Layout) -> bool:
     """Whether an image without a mask is all background rather than unpaired."""
     return layout.missing_mask == "empty"
+
+
+def blank_background(settings: dict, masks: dict) -> int | tuple[int, int, int] | None:
+    """Class 0's value (masks.values) or colour (masks.colors) when it is not 0 or black and
+    a source's `settings` make blank masks, for them to read as background; else None (the
+    download's params stay as they were where no blank needs it)."""
+    if settings.get("missing_mask") != "empty":
+        return None
+    if colours := masks.get("colors"):
+        first = colours[0][0] if isinstance(colours[0][0], list) else colours[0]
+        return tuple(first) if any(first) else None
+    if values := masks.get("values"):
+        first = values[0][0] if isinstance(values[0], list) else values[0]
+        return first or None
+    return None
 
 
 def blank_pairs(
@@ -48,13 +64,19 @@ def unmasked_group(root: Path, layout: Layout) -> list[tuple[str, Path, BlankMas
 
 
 def write_blank_mask(blank: BlankMask, _image: Path, size: tuple[int, int], dest: Path) -> Path:
-    """Write the zeros of `blank` at `size` (W, H), in its model mask's kind."""
+    """Write class 0 of `blank` (its value, else zeros) at `size` (W, H), in its model
+    mask's kind (RGB for a colour)."""
     w, h = size
     mode, palette, alpha = mask_header(blank.like) if blank.like else ("L", None, None)
     palette = blank.palette or palette
-    wide = mode.startswith("I") and not mode.startswith("I;8")  # 16-bit grey
-    zeros = np.zeros((h, w), np.uint16 if wide else np.uint8)
-    write_mask_png(dest, zeros, rgb=mode.startswith("RGB"), palette=palette,
-                   alpha=None if blank.palette else alpha,
-                   bits=1 if mode == "1" else 8)
+    rgb = mode.startswith("RGB") or isinstance(blank.value, tuple)
+    value = blank.value
+    if isinstance(value, tuple):  # packed 0xRRGGBB, as write_mask_png takes colours
+        value = (value[0] << 16) | (value[1] << 8) | value[2]
+    elif rgb:
+        value *= 0x010101  # a grey value in a colour mask
+    wide = mode.startswith("I") and not mode.startswith("I;8") or value > 255  # 16-bit grey
+    dtype = np.uint32 if rgb else np.uint16 if wide else np.uint8
+    write_mask_png(dest, np.full((h, w), value, dtype), rgb=rgb, palette=palette,
+                   alpha=None if blank.palette else alpha, bits=1 if mode == "1" else 8)
     return dest

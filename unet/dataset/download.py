@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -155,12 +156,14 @@ def write_manifest(
     layout: Layout,
     extra: dict[str, Any] | None = None,
     processes: int = 1,
+    blank: int | tuple[int, int, int] | None = None,
 ) -> dict:
     """Pair files under `root`, record their sizes, and write the manifest JSON. An image
     with several masks (`mask_parts`, several mask folders) gets their union in merged_masks/
     beside the manifest, and one with class folders or run-length encodings its mask of class
     numbers or 0/255, `processes` at a time; one with band files (`band_files`) its bands
-    stacked into a TIFF in stacked_images/; one with a region of interest (`roi`) its file."""
+    stacked into a TIFF in stacked_images/; one with a region of interest (`roi`) its file;
+    one without a mask (missing_mask: empty) class 0's value `blank` (else 0) everywhere."""
     pairs, merges, stacks = [], [], []
     merged = Path(manifest_path).parent / "merged_masks"
     stacked = Path(manifest_path).parent / "stacked_images"
@@ -183,6 +186,7 @@ def write_manifest(
             merges.append(((drawn, mask, img, (w, h)), merged / f"{pid}.png"))
         elif type(mask).__name__ == "BlankMask":  # no mask file (missing_mask: empty): zeros
             pair["mask"] = str(merged / f"{pid}.png")
+            mask = replace(mask, value=blank) if blank is not None else mask
             merges.append((("blank", mask, img, (w, h)), merged / f"{pid}.png"))
         elif isinstance(mask, dict):  # one mask per class folder: class numbers, merged
             pair["mask"] = str(merged / f"{pid}.png")
@@ -230,7 +234,8 @@ def download_dataset(
         root = local_root(settings["path"])  # café typed composed, named decomposed on disk
         _check_local_path(root)
         layout = layout_from(settings, source)
-        manifest = write_manifest(manifest_path, source, root, layout, processes=processes)
+        manifest = write_manifest(manifest_path, source, root, layout, processes=processes,
+                                  blank=_blank(settings))
         if data_digest:
             record_digest(manifest_path, data_digest)
         return manifest
@@ -240,7 +245,15 @@ def download_dataset(
         root = _data_root(manifest_path.parent / "data", settings.get("root", ""), source)
         extra = {"archives": records}
         layout = layout_from(settings, source)
-        return write_manifest(manifest_path, source, root, layout, extra, processes)
+        return write_manifest(manifest_path, source, root, layout, extra, processes,
+                              _blank(settings))
     raise ValueError(
         f"dataset.source: unknown source {source!r}; use synthetic, local, url or kaggle"
     )
+
+
+def _blank(settings: dict[str, Any]) -> int | tuple[int, int, int] | None:
+    """Class 0's value for blank masks, which the workflow adds to a source's settings
+    (blank.blank_background: masks.values' or masks.colors' first) where it is not 0."""
+    value = settings.get("blank_background")
+    return tuple(value) if isinstance(value, list) else value

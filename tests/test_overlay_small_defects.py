@@ -16,12 +16,15 @@ def _red_pixels(png) -> int:
     return int(((rgb[..., 0] - rgb[..., 1] > 40) & (rgb[..., 0] - rgb[..., 2] > 40)).sum())
 
 
-def _drawn(tmp_path, side: int, crack: bool) -> int:
-    """Red pixels of the overlay of a `side` px image, with or without its crack."""
+def _drawn(tmp_path, side: int, crack: bool, row: int | None = None, across: bool = True) -> int:
+    """Red pixels of the overlay of a `side` px image, with or without its crack (on `row`, or
+    down that column where not `across`)."""
     Image.fromarray(np.full((side, side), 128, np.uint8)).save(tmp_path / "i.png")
     mask = np.zeros((side, side), np.uint8)
     if crack:
-        mask[side // 2 + 1, side // 4: side // 2] = 255  # 0.03-0.01 % of the image
+        at = side // 2 + 1 if row is None else row
+        mask[at, side // 4: side // 2] = 255  # 0.03-0.01 % of the image
+        mask = mask if across else mask.T
     Image.fromarray(mask).save(tmp_path / "m.png")
     rows = [{"id": "crack", "image": str(tmp_path / "i.png"),
              "panels": [("ground truth", str(tmp_path / "m.png"))]}]
@@ -33,3 +36,12 @@ def test_a_one_pixel_crack_is_painted_whatever_the_image_size(tmp_path):
     for side in (900, 2100):  # MVTec AD's bottle; a line-scan tile, shrunk before drawing
         # the legend's red patch is there either way
         assert _drawn(tmp_path, side, True) > _drawn(tmp_path, side, False) + 20, side
+
+
+def test_a_crack_is_painted_where_the_mask_is_a_little_wider_than_the_panel(tmp_path):
+    # the panel as laid out is about 387 px, not 396: a 396 px mask (drawn as is) and a 780
+    # px one (shrunk to 390) were resampled to it, and these rows or columns were dropped
+    for side, row, across in ((396, 48, True), (396, 264, True), (396, 48, False),
+                              (780, 768, True)):
+        crack = _drawn(tmp_path, side, True, row, across)
+        assert crack > _drawn(tmp_path, side, False) + 20, (side, row, across)

@@ -27,10 +27,13 @@ OVERLAY_ALPHA = 0.45
 IGNORED_COLOUR, IGNORED_ALPHA = (0.85, 0.85, 0.85), 0.7  # pixels the loss and metrics skip
 
 
+SAVE_DPI = 110  # the PNGs' resolution: a 3.6 in panel is about 396 px wide
+
+
 def save_figure(fig: plt.Figure, path: str | os.PathLike) -> None:
     """Write a figure as PNG atomically and free it."""
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+        fig.savefig(tmp, dpi=SAVE_DPI, bbox_inches="tight", format="png")
     plt.close(fig)
 
 
@@ -127,9 +130,15 @@ def _step(shape: tuple[int, ...]) -> int:
     return max(1, -(-max(shape[:2]) // DISPLAY_SIDE))
 
 
-# A panel's width in the saved PNG (3.6 in at save_figure's 110 dpi): masks are shrunk to it
-# themselves, since matplotlib's nearest resampling to it dropped rows a thin crack lay on.
-PANEL_PX = 396
+def _block(ax: plt.Axes, shape: tuple[int, ...]) -> int:
+    """The side of the mask's blocks that one pixel of the saved panel shows: as many blocks
+    as the panel has pixels or fewer, since matplotlib's nearest resampling to fewer pixels
+    drops rows a thin crack lay on. The panel as laid out (titles and pads take a 3.6 in
+    panel's 396 px to 387), less 2 px for the legend's room added later."""
+    ax.apply_aspect()  # the image's box inside the axes, (w, h) in pixels as saved
+    box = ax.get_window_extent()
+    w, h = (max(1, int(v * SAVE_DPI / ax.figure.dpi) - 2) for v in (box.width, box.height))
+    return max(1, -(-shape[0] // h), -(-shape[1] // w))
 
 
 def _shrunk(layer: np.ma.MaskedArray, step: int) -> np.ma.MaskedArray:
@@ -177,22 +186,24 @@ def plot_overlays(
         layout="constrained", gridspec_kw={"height_ratios": heights},
     )
     for ax_row, row, image in zip(axes, rows, images, strict=True):
-        for ax, (title, mask_path) in zip(
-            ax_row, [(row["id"], None), *row["panels"]], strict=False
-        ):
+        for ax, title in zip(ax_row, [row["id"], *(t for t, _ in row["panels"])], strict=False):
             ax.imshow(image, cmap="gray", vmin=0, vmax=255)  # as is: no stretch per image
-            if mask_path:
-                layer = class_layer(mask_path, mapping, row.get("roi"))
-                step, size = _step(layer.shape), max(1, -(-max(layer.shape) // PANEL_PX))
-                layer = _shrunk(layer, size)
-                shown.update(np.unique(layer.compressed()).tolist())
-                # the image's pixel units: a shrunk layer spans size / step of its pixels
-                (h, w), scale, limits = layer.shape, size / step, (ax.get_xlim(), ax.get_ylim())
-                ax.imshow(_painted(layer, colours), interpolation="nearest",
-                          extent=(-0.5, w * scale - 0.5, h * scale - 0.5, -0.5))
-                ax.set_xlim(*limits[0]), ax.set_ylim(*limits[1])
             ax.set_title(title, fontsize=9, parse_math=False)  # an id may hold $: a name, not TeX
             ax.axis("off")
+    fig.get_layout_engine().execute(fig)  # where each panel lies: masks are shrunk to its size
+    for ax_row, row in zip(axes, rows, strict=True):
+        for ax, (_, mask_path) in zip(ax_row[1:], row["panels"], strict=False):
+            if not mask_path:
+                continue
+            layer = class_layer(mask_path, mapping, row.get("roi"))
+            step, size = _step(layer.shape), _block(ax, layer.shape)
+            layer = _shrunk(layer, size)
+            shown.update(np.unique(layer.compressed()).tolist())
+            # the image's pixel units: a shrunk layer spans size / step of its pixels
+            (h, w), scale, limits = layer.shape, size / step, (ax.get_xlim(), ax.get_ylim())
+            ax.imshow(_painted(layer, colours), interpolation="nearest",
+                      extent=(-0.5, w * scale - 0.5, h * scale - 0.5, -0.5))
+            ax.set_xlim(*limits[0]), ax.set_ylim(*limits[1])
     _legend(fig, mapping, colours, names, any(r.get("roi") for r in rows), shown)
     # the legend's own room, else it came out of rows as tall as their images: one row of
     # wide scenes drew 2.4 in wide, not 3.6, and a 14-class legend collapsed them

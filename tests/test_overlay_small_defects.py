@@ -45,3 +45,20 @@ def test_a_crack_is_painted_where_the_mask_is_a_little_wider_than_the_panel(tmp_
                               (780, 768, True)):
         crack = _drawn(tmp_path, side, True, row, across)
         assert crack > _drawn(tmp_path, side, False) + 20, (side, row, across)
+
+
+def test_shrunk_masks_show_each_blocks_highest_class_else_its_first_pixel():
+    from unet.report.figures import _shrunk
+
+    rng = np.random.default_rng(3)
+    index = rng.choice(np.array([0, 1, 2, 3, 255], np.uint8), (53, 47), p=[.9, .03, .02, .01, .04])
+    layer = np.ma.masked_where((index < 1) | (index >= 4), index)  # background and ignored out
+    for step in (2, 5, 7, 53):  # blocks that do not divide the sides, and one block down
+        got = _shrunk(layer, step)
+        for by in range(got.shape[0]):
+            for bx in range(got.shape[1]):
+                block = layer[by * step:(by + 1) * step, bx * step:(bx + 1) * step]
+                if block.count():  # a class in the block: the highest shows
+                    assert not got.mask[by, bx] and got[by, bx] == block.max(), (step, by, bx)
+                else:  # none: the first pixel's value (255 is painted as ignored), masked
+                    assert got.mask[by, bx] and got.data[by, bx] == block.data[0, 0]

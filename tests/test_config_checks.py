@@ -169,3 +169,33 @@ def test_the_readme_says_two_files_grids_merge():
     assert config["crf"]["tune"]["grid"] == {"bilateral_sxy": [30], "bilateral_srgb": [5, 13]}
     readme = " ".join((REPO / "README.md").read_text().split())
     assert "two config files that set `crf.tune.grid` merge their grids" in readme
+
+
+# --- missing_mask: empty writes zeros, which must read as background --------------------------
+
+@pytest.mark.parametrize("masks, key", [
+    ({"values": [255, 0]}, r"masks\.values"),  # DIBCO-style: white background, black objects
+    ({"colors": [[255, 255, 255], [0, 0, 0], [255, 0, 0]]}, r"masks\.colors"),
+    ({"ignore": 0}, r"masks\.ignore"),  # values detected: zeros are don't-care, never scored
+    ({"colors": [[9, 9, 9], [255, 0, 0]], "ignore": [0, 0, 0]}, r"masks\.ignore"),
+    ({"background": False}, r"masks\.background"),
+])
+def test_missing_mask_empty_with_zeros_not_background_is_refused(config, tmp_path, masks, key):
+    config["dataset"].update(source="local", local={**config["dataset"]["local"],
+                                                    "path": str(tmp_path),
+                                                    "missing_mask": "empty"})
+    config["masks"].update(masks)
+    message = _refused(config, key)
+    assert "missing_mask: empty" in message and "dataset.local" in message
+    config["dataset"]["local"]["missing_mask"] = "unpaired"
+    check_config(config)  # zeros are written only for images without a mask
+
+
+def test_missing_mask_empty_where_zero_is_background_is_accepted(config, tmp_path):
+    config["dataset"].update(source="local", local={**config["dataset"]["local"],
+                                                    "path": str(tmp_path),
+                                                    "missing_mask": "empty"})
+    for masks in ({"values": [[0, 1], 255]}, {"colors": [[[9, 9, 9], [0, 0, 0]], [255, 0, 0]]},
+                  {"values": [0, 255], "ignore": 128}):
+        config["masks"].update({"values": None, "colors": None, "ignore": None, **masks})
+        check_config(config)

@@ -99,6 +99,31 @@ def _check_mapping(masks: dict) -> None:
         raise ConfigError(str(err)) from err
 
 
+def _zero_reads_as(masks: dict) -> str | None:
+    """The key that makes a mask of zeros (missing_mask: empty's) anything but background."""
+    ignore = masks.get("ignore")
+    if ignore is not None and (ignore == 0 or ignore == [0, 0, 0]):
+        return f"masks.ignore {ignore}"  # the blank image would be all don't-care: never scored
+    if masks.get("background") is False:
+        return "masks.background false"  # class 0 is then an object, painted everywhere
+    key, zero = ("colors", [0, 0, 0]) if masks.get("colors") else ("values", 0)
+    if not masks.get(key):  # detected values: 0, the smallest, is class 0
+        return None
+    first = masks[key][0]  # class 0's value, or its list of values
+    several = isinstance(first, list) and (key == "values" or isinstance(first[0], list))
+    return None if zero in (first if several else [first]) else f"masks.{key} (class 0: {first})"
+
+
+def _check_blank(masks: dict, section: str) -> None:
+    """missing_mask: empty writes an unmasked image's mask as zeros: they must read as class 0,
+    background, or MVTec AD's defect-free images would be trained and scored as all defect."""
+    if why := _zero_reads_as(masks):
+        raise ConfigError(
+            f"{section}.missing_mask: empty writes the mask of an image without one as zeros "
+            f"(black), but with {why} zeros are not background; give those images mask files, "
+            "or list class 0 (background) with value 0 (colour [0, 0, 0]) and not as masks.ignore")
+
+
 def check_data(config: dict) -> None:
     """The active source's mask_parts, a local folder that exists (and is not left unread by
     source synthetic), masks.values or colors each once, a name for each class listed."""
@@ -123,6 +148,8 @@ def check_data(config: dict) -> None:
                           f"({Path(path).expanduser().resolve()}{where}); give your data "
                           "folder, absolute or from there")
     _check_mapping(config["masks"])
+    if settings.get("missing_mask") == "empty":
+        _check_blank(config["masks"], f"dataset.{source}")
     listed, names = _listed_classes(config["masks"]), config["masks"].get("names")
     if listed and names and len(names) != listed[1]:
         raise ConfigError(f"masks.names lists {len(names)} names, but {listed[0]} lists "

@@ -174,10 +174,7 @@ def test_the_readme_says_two_files_grids_merge():
 # --- missing_mask: empty writes zeros, which must read as background --------------------------
 
 @pytest.mark.parametrize("masks, key", [
-    ({"values": [255, 0]}, r"masks\.values"),  # DIBCO-style: white background, black objects
-    ({"colors": [[255, 255, 255], [0, 0, 0], [255, 0, 0]]}, r"masks\.colors"),
     ({"ignore": 0}, r"masks\.ignore"),  # values detected: zeros are don't-care, never scored
-    ({"colors": [[9, 9, 9], [255, 0, 0]], "ignore": [0, 0, 0]}, r"masks\.ignore"),
     ({"background": False}, r"masks\.background"),
 ])
 def test_missing_mask_empty_with_zeros_not_background_is_refused(config, tmp_path, masks, key):
@@ -196,6 +193,9 @@ def test_missing_mask_empty_where_zero_is_background_is_accepted(config, tmp_pat
                                                     "path": str(tmp_path),
                                                     "missing_mask": "empty"})
     for masks in ({"values": [[0, 1], 255]}, {"colors": [[[9, 9, 9], [0, 0, 0]], [255, 0, 0]]},
-                  {"values": [0, 255], "ignore": 128}):
+                  {"values": [0, 255], "ignore": 128},
+                  {"values": [255, 0]},  # the blank takes class 0's value (blank_background)
+                  {"colors": [[255, 255, 255], [0, 0, 0], [255, 0, 0]]},
+                  {"colors": [[9, 9, 9], [255, 0, 0]], "ignore": [0, 0, 0]}):
         config["masks"].update({"values": None, "colors": None, "ignore": None, **masks})
         check_config(config)

@@ -100,18 +100,17 @@ def _check_mapping(masks: dict) -> None:
 
 
 def _zero_reads_as(masks: dict) -> str | None:
-    """The key that makes a mask of zeros (missing_mask: empty's) anything but background."""
-    ignore = masks.get("ignore")
-    if ignore is not None and (ignore == 0 or ignore == [0, 0, 0]):
-        return f"masks.ignore {ignore}"  # the blank image would be all don't-care: never scored
+    """The key that makes missing_mask: empty's blank mask anything but background. The blank
+    takes class 0's value where masks.values or masks.colors list it (blank.blank_background),
+    else zeros: with masks.ignore 0 those are don't-care, and without a background class 0 is
+    an object, painted everywhere."""
     if masks.get("background") is False:
-        return "masks.background false"  # class 0 is then an object, painted everywhere
-    key, zero = ("colors", [0, 0, 0]) if masks.get("colors") else ("values", 0)
-    if not masks.get(key):  # detected values: 0, the smallest, is class 0
-        return None
-    first = masks[key][0]  # class 0's value, or its list of values
-    several = isinstance(first, list) and (key == "values" or isinstance(first[0], list))
-    return None if zero in (first if several else [first]) else f"masks.{key} (class 0: {first})"
+        return "masks.background false"
+    ignore = masks.get("ignore")
+    listed = masks.get("colors") or masks.get("values")
+    if not listed and ignore is not None and (ignore == 0 or ignore == [0, 0, 0]):
+        return f"masks.ignore {ignore}"  # the blank image would be all don't-care: never scored
+    return None
 
 
 def _check_blank(masks: dict, section: str) -> None:
@@ -119,9 +118,10 @@ def _check_blank(masks: dict, section: str) -> None:
     background, or MVTec AD's defect-free images would be trained and scored as all defect."""
     if why := _zero_reads_as(masks):
         raise ConfigError(
-            f"{section}.missing_mask: empty writes the mask of an image without one as zeros "
-            f"(black), but with {why} zeros are not background; give those images mask files, "
-            "or list class 0 (background) with value 0 (colour [0, 0, 0]) and not as masks.ignore")
+            f"{section}.missing_mask: empty writes the mask of an image without one as class 0 "
+            f"(zeros where masks.values and masks.colors are detected), but with {why} that is "
+            "not background; give those images mask files, or list class 0 (background) first "
+            "in masks.values or masks.colors")
 
 
 def check_data(config: dict) -> None:

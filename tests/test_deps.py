@@ -54,7 +54,7 @@ RULES = {
         ("train.train",),
         {"cache.ragged", "cache.reader", "common.channels", "common.device", *FILEIO, *IMAGEIO,
          "common.argmax", "common.labels", "evaluate.metrics", "infer.tiles", "model.build",
-         "model.checkpoint", "model.file_kinds",
+         "model.checkpoint", "model.file_kinds", "train.border",
          *PRETRAINED, "model.unet", "common.shapes", "train.augment", "train.patches",
          "train.budget", "train.dataset", "train.finetune", "train.folds", "train.history",
          "train.loop", "train.collapse", "train.classes", "train.divergence",

@@ -14,6 +14,7 @@ from unet.infer.predict import PredictSettings
 from unet.model.unet import UNetConfig
 from unet.postprocess.finalize import FinalSettings
 from unet.train.augment import AugmentSettings
+from unet.train.border import BorderSettings
 from unet.train.settings import PatchSettings, TrainSettings
 
 # (dataclass, schema section, fields that are not config keys, config keys kept elsewhere)
@@ -21,6 +22,7 @@ SECTIONS = [
     (TrainSettings, ("train",), set(), set()),
     (AugmentSettings, ("train", "augment"), set(), set()),
     (PatchSettings, ("train", "patch"), set(), set()),
+    (BorderSettings, ("train", "border_weight"), set(), set()),
     (UNetConfig, ("model",), {"in_channels", "num_classes"}, set()),
     (PredictSettings, ("predict",), set(), {"roi"}),  # roi: predict_folder's own parameter
     (PreprocessSettings, ("preprocess",), {"mask_values", "mask_rgb", "mask_threshold",
@@ -38,6 +40,8 @@ SECTIONS = [
 
 def _value(v):
     if isinstance(v, dict):  # the nested sections of train
+        if "w0" in v:
+            return BorderSettings(**v)
         return PatchSettings(**v) if "per_image" in v else AugmentSettings(**v)
     return v
 

@@ -18,6 +18,7 @@ from unet.evaluate.metrics import class_dice, foreground_dice
 from unet.infer.tiles import Window
 from unet.model.build import build_model, size_multiple
 from unet.model.unet import UNetConfig
+from unet.train.border import batch_weights
 from unet.train.collapse import count_columns, pixel_counts
 from unet.train.divergence import LossWatch, check_val_loss, check_weights
 from unet.train.losses import DiceCELoss
@@ -122,11 +123,14 @@ def _step(run: Run, images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
     """One optimiser step; returns the batch's loss on the device, unread (.item() waits)."""
     s = run.settings
     images = images.to(run.device, non_blocking=True)
+    extra = batch_weights(masks, s.border_weight)  # from the CPU masks: no GPU read
+    if extra is not None:
+        extra = extra.to(run.device, non_blocking=True)
     masks = masks.to(run.device, non_blocking=True)
     if s.channels_last:
         images = images.contiguous(memory_format=torch.channels_last)
     with torch.autocast(run.device.type, dtype=run.dtype, enabled=run.dtype is not None):
-        loss = run.loss_fn(run.step_model(images), masks)
+        loss = run.loss_fn(run.step_model(images), masks, extra)
     run.opt.zero_grad(set_to_none=True)
     run.scaler.scale(loss).backward()
     if s.grad_clip:

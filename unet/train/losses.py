@@ -29,16 +29,35 @@ class DiceCELoss(nn.Module):
         weight = torch.tensor(class_weights, dtype=torch.float32) if class_weights else None
         self.register_buffer("weight", weight, persistent=False)
 
-    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        # logits (B, C, H, W), target (B, H, W) long
+    def forward(self, logits: torch.Tensor, target: torch.Tensor,
+                extra: torch.Tensor | None = None) -> torch.Tensor:
+        # logits (B, C, H, W), target (B, H, W) long; extra (B, H, W): a per-pixel weight
+        # added to the class weight in the cross-entropy (train.border_weight), or None
         logits = logits.float()  # loss in fp32 even under AMP
         valid = (target != self.ignore_index).unsqueeze(1)  # (B, 1, H, W)
+        if extra is not None:
+            return self._pixel_weighted(logits, target, valid, extra)
         if self.weight is not None:  # torch's weighted mean, but 0 when every labelled pixel
             return self.from_sums(self.sums(logits, target))  # weighs 0 (0/0: NaN)
         # the mean over the labelled pixels, 0 without one (cross-entropy's own mean is then
         # 0/0: NaN); no branch on `valid`, as reading it waits for the GPU at every step
         ce = F.cross_entropy(logits, target, ignore_index=self.ignore_index, reduction="sum")
         ce = ce / valid.sum().clamp_min(1)
+        if self.dice_weight == 0:
+            return ce
+        inter, denom = self._dice_sums(logits, target, valid)
+        return ce + self.dice_weight * self._dice_loss(inter, denom)
+
+    def _pixel_weighted(self, logits, target, valid, extra) -> torch.Tensor:
+        """Cross-entropy weighted per pixel by class weight + `extra`, as a weighted mean (0
+        when every labelled pixel weighs 0), plus the unweighted Dice."""
+        ce = F.cross_entropy(logits, target, ignore_index=self.ignore_index, reduction="none")
+        w = extra.float() * valid[:, 0]  # (B, H, W); ignored pixels weigh 0
+        if self.weight is not None:
+            w = w + self.weight[target.clamp(0, self.num_classes - 1)] * valid[:, 0]
+        else:
+            w = w + valid[:, 0]
+        ce = (w * ce).sum() / w.sum().clamp_min(torch.finfo(w.dtype).tiny)
         if self.dice_weight == 0:
             return ce
         inter, denom = self._dice_sums(logits, target, valid)

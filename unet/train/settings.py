@@ -8,6 +8,7 @@ from unet.common.schema import defaults
 from unet.common.shapes import crop_fits
 from unet.model.unet import UNet, UNetConfig
 from unet.train.augment import AugmentSettings
+from unet.train.border import BorderSettings
 
 _D = defaults("train")  # field defaults: config/schema.yaml
 _P = _D["patch"]
@@ -55,6 +56,7 @@ class TrainSettings:
     num_workers: int = _D["num_workers"]
     augment: AugmentSettings = field(default_factory=AugmentSettings)  # or its dict (config)
     patch: PatchSettings = field(default_factory=PatchSettings)  # or its dict (config)
+    border_weight: BorderSettings = field(default_factory=BorderSettings)  # or its dict
     deterministic: bool | str = _D["deterministic"]  # auto = on except on CUDA
     max_minutes: float = _D["max_minutes"]  # stop cleanly after this long (0 = no limit)
     init_from: str | None = _D["init_from"]  # fine-tune: start from this model.pt's weights
@@ -65,6 +67,8 @@ class TrainSettings:
             object.__setattr__(self, "augment", AugmentSettings(**self.augment))
         if isinstance(self.patch, dict):
             object.__setattr__(self, "patch", PatchSettings(**self.patch))
+        if isinstance(self.border_weight, dict):
+            object.__setattr__(self, "border_weight", BorderSettings(**self.border_weight))
 
 
 class TrainingError(ValueError):
@@ -120,6 +124,12 @@ def check_settings(
         raise TrainingError(
             f"train.class_weights has {len(settings.class_weights)} values but the data has "
             f"{mcfg.num_classes} classes; give one weight per class or []"
+        )
+    objects = settings.border_weight.objects
+    if objects is not None and objects >= mcfg.num_classes:
+        raise TrainingError(
+            f"train.border_weight.objects {objects} is no class of the data (0 to "
+            f"{mcfg.num_classes - 1}); give the class whose components are the objects, or null"
         )
 
 

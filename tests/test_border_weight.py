@@ -68,3 +68,16 @@ def test_weighted_cross_entropy_counts_the_gap_more():
     # w_c: the class weights still apply under the border term
     weighted = DiceCELoss(2, 0.0, IGNORE_INDEX, class_weights=[1.0, 1.0])
     assert torch.allclose(weighted(logits, masks, extra), plain(logits, masks, extra))
+
+
+def test_an_objects_class_outside_the_data_is_refused_by_name():
+    import pytest
+
+    from unet.model.unet import UNetConfig
+    from unet.train.settings import TrainingError, TrainSettings, check_settings
+
+    model = UNetConfig(in_channels=1, num_classes=2, depth=2, base_width=4)
+    settings = TrainSettings(batch_size=2, border_weight={"w0": 10, "sigma": 5, "objects": 2})
+    with pytest.raises(TrainingError, match="train.border_weight.objects 2"):
+        check_settings(settings, 4, [64, 64], model)
+    check_settings(TrainSettings(batch_size=2, border_weight={"objects": 1}), 4, [64, 64], model)

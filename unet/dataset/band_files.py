@@ -23,6 +23,9 @@ from unet.dataset.names import listing
 from unet.dataset.per_id import ID, check_template, files_per_id
 
 FIX = "replace the file, or remove the image from the data folder"
+# `unet stack`'s images: the data set's kinds, and JPEG 2000 as Sentinel-2 keeps each band
+# (PIL decodes it with OpenJPEG)
+STACK_EXTENSIONS = (*IMAGE_EXTENSIONS, ".jp2", ".j2k")
 
 
 def with_bands(
@@ -83,11 +86,7 @@ def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
     first = bands[0]
     for path, band in zip(paths[1:], bands[1:], strict=True):
         if band.shape != first.shape or band.dtype != first.dtype:
-            (h, w), (fh, fw) = band.shape, first.shape
-            raise DataLayoutError(
-                f"{path} is {w}x{h} {band.dtype} but {paths[0]} is {fw}x{fh} {first.dtype}: "
-                f"the bands of one image must share its size and sample type; {FIX}"
-            )
+            _mismatch(path, band, paths[0], first)
     placed = _one_place(paths, [b.geo for b in read])
     bands, filled = _one_fill(paths, bands, [b.nodata for b in read])
     tags = [t for t in read[placed].tags if t[0] != NODATA]
@@ -99,6 +98,24 @@ def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
         tifffile.imwrite(tmp, np.stack(bands, axis=-1), photometric="minisblack",
                          planarconfig="contig", extratags=tags)
     return dest
+
+
+def _mismatch(path: Path, band: np.ndarray, first_path: Path, first: np.ndarray) -> None:
+    """Refuse a band of another size or sample type than the image's first, naming the fix: a
+    band of a coarser resolution (Sentinel-2's 20 m B11 beside its 10 m B02) is resampled to
+    the first's grid beforehand, which band_files does not do (one grid, no guessed filter)."""
+    (h, w), (fh, fw) = band.shape, first.shape
+    head = f"{path} is {w}x{h} {band.dtype} but {first_path} is {fw}x{fh} {first.dtype}: "
+    if (h, w) == (fh, fw):
+        raise DataLayoutError(f"{head}the bands of one image must share its sample type; {FIX}")
+    ratio = fw / w
+    how = (f"1/{ratio:g} of its size, a coarser resolution" if ratio > 1 and fh / h == ratio
+           and ratio == int(ratio) else "another grid")
+    raise DataLayoutError(
+        f"{head}it is {how}, and the bands of one image must share its size; resample it to "
+        f"the first band's grid first (gdal_translate -outsize {fw} {fh} -r bilinear "
+        f"{path.name} {path.stem}.tif, -r nearest for classes such as a scene "
+        "classification), and name that file, or leave the band out")
 
 
 def _held(value: float, dtype: np.dtype) -> bool:
@@ -163,11 +180,14 @@ def _new_image_bands(folder: Path, templates: Sequence[str], prefix: str,
         check_template(None, "band template", template, "test_nir/nir_{id}.TIF")
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder of images")
-    images = files_with(folder, IMAGE_EXTENSIONS)
+    images = files_with(folder, STACK_EXTENSIONS)
     if not images:
-        raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {folder}")
-    ids = {p: id_of(p.stem, prefix, suffix) for p in images}
-    odd = [str(p) for p, i in ids.items() if i is None]
+        raise FileNotFoundError(f"no images ({', '.join(STACK_EXTENSIONS)}) in {folder}")
+    named = {p: id_of(p.stem, prefix, suffix) for p in images}
+    ids = {p: i for p, i in named.items() if i is not None}
+    # the further bands may share the folder (Sentinel-2's R10m/ holds B02, B03, B04, B08)
+    theirs = {Path(t.replace(ID, i)).resolve() for i in ids.values() for t in templates}
+    odd = [str(p) for p, i in named.items() if i is None and p.resolve() not in theirs]
     if odd:
         raise DataLayoutError(f"{listing(odd)} are not named {prefix}<id>{suffix}: give "
                               "--prefix and --suffix around each image's id")

@@ -35,7 +35,7 @@ except ConfigError as err:
 configfile: os.path.join(workflow.basedir, "config/config.yaml")
 
 
-# Parsed once a process, shared with the settings' defaults (unet.common.schema) when the
+# Parsed once while unchanged, shared with the settings' defaults (unet.common.schema) when the
 # package is this checkout's; a copy, as the checks below must not change the shared one.
 SCHEMA = copy.deepcopy(schema_document(Path(workflow.basedir, "config/schema.yaml").resolve()))
 # 1e-3 (a string to PyYAML) or --config train='{lr: 0.01}' (strings): numbers where the

@@ -65,9 +65,21 @@ def test_planning_reads_the_schema_once(monkeypatch):
     from unet.common import schema
 
     loads = _counting(monkeypatch, yaml, "load")
-    schema.schema_document.cache_clear()
+    monkeypatch.setattr(schema, "_PARSED", {})
     first = schema.schema_document(REPO / "config" / "schema.yaml")
     assert schema.defaults("train")["epochs"] == first["properties"]["train"]["properties"][
         "epochs"]["default"]
     assert len(loads) == 1
     assert "schema_document(" in (REPO / "Snakefile").read_text()  # the Snakefile's read too
+
+
+def test_a_schema_edited_between_two_plannings_is_read_again(tmp_path):
+    # One process planning twice (Snakemake's Python API, a notebook): the Snakefile validated
+    # the second run against the first run's schema, refusing a key added since as unknown.
+    from unet.common import schema
+
+    path = tmp_path / "schema.yaml"
+    path.write_text("properties: {a: {default: 1}}\n")
+    assert schema.schema_document(path)["properties"]["a"]["default"] == 1
+    path.write_text("properties: {a: {default: 2}}\n")  # same size, same second
+    assert schema.schema_document(path)["properties"]["a"]["default"] == 2

@@ -83,3 +83,20 @@ def test_a_schema_edited_between_two_plannings_is_read_again(tmp_path):
     assert schema.schema_document(path)["properties"]["a"]["default"] == 1
     path.write_text("properties: {a: {default: 2}}\n")  # same size, same second
     assert schema.schema_document(path)["properties"]["a"]["default"] == 2
+
+
+def test_a_same_size_edit_keeping_the_mtime_is_read_again(tmp_path):
+    # The parse cache was keyed by (path, mtime, size): an edit of equal size inside the
+    # filesystem's timestamp step (or a copy keeping the mtime) kept the old imports.
+    import os
+
+    (tmp_path / "unet").mkdir()
+    for name in ("__init__", "b", "c"):
+        (tmp_path / "unet" / f"{name}.py").write_text("")
+    a = tmp_path / "unet" / "a.py"
+    a.write_text("from unet import b\n")
+    assert _modules(module_files(["a"], root=tmp_path)) == {"a", "b"}
+    stat = a.stat()
+    a.write_text("from unet import c\n")
+    os.utime(a, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert _modules(module_files(["a"], root=tmp_path)) == {"a", "c"}

@@ -135,13 +135,3 @@ def test_labels_differing_in_case_or_spaces_are_named(tmp_path, caplog):
     manifest = _masks(tmp_path)[0]
     assert manifest["class_names"] == {"0": "background", "1": "Car ", "2": "car"}
     assert "'Car ' and 'car'" in caplog.text and "classes 1 and 2" in caplog.text
-
-
-def test_json_holding_its_image_in_image_data_says_so(tmp_path):
-    # shared JSONs often carry the image only as base64 imageData, its file left behind
-    _save(tmp_path, "a", [_shape("cell", [[1, 1], [5, 1], [5, 5]])], img=False)
-    data = json.loads((tmp_path / "imgs" / "a.json").read_text())
-    data["imageData"] = base64.b64encode(b"\x89PNG...").decode()
-    (tmp_path / "imgs" / "a.json").write_text(json.dumps(data))
-    with pytest.raises(DataLayoutError, match=r"a\.json.*imageData.*labelme_json_to_dataset"):
-        _masks(tmp_path)

@@ -135,10 +135,17 @@ def _write_files(merges: list, stacks: list, drawn: str | None, processes: int) 
         _write_all(stack, stacks, processes, "stack bands", "images' bands cannot be stacked")
 
 
-def _paired(root: Path, layout: Layout) -> tuple[Layout, list, dict]:
-    """The layout as spelt on disk, the pairs under `root` (with their band files) and the
-    regions of interest by id; COCO images without an object are named by id."""
+def _paired(root: Path, layout: Layout, dest: Path, processes: int
+            ) -> tuple[Layout, list, dict[str, dict[str, str]]]:
+    """The layout as spelt on disk, the pairs under `root` (with their band files) and what
+    the manifest notes by id: its region of interest (`roi`: outside it nothing is learnt or
+    scored), the LabelMe JSON whose imageData held its image (`image_from`), written to
+    `dest`/embedded_images first. COCO images without an object are named by id."""
     found = pair_files(root, layout := layout_on_disk(root, layout))
+    held: dict = {}
+    if layout.labelme:
+        found, held = layout_module("labelme", "dataset.labelme_images").write_embedded(
+            found, dest / "embedded_images", processes)
     if layout.band_files:
         found = layout_module("band_files").with_bands(root, layout, found)
     rois: dict = {}
@@ -146,7 +153,10 @@ def _paired(root: Path, layout: Layout) -> tuple[Layout, list, dict]:
         found, rois = layout_module("roi").with_roi(root, layout, found)
     if layout.coco:  # here, where ids have their group in front, as split.exclude_ids takes
         layout_module("coco").note_empty(found)
-    return layout, found, rois
+    noted = {pid: {"roi": str(r)} for pid, r in rois.items()}
+    for pid, json_path in held.items():
+        noted.setdefault(pid, {})["image_from"] = str(json_path)
+    return layout, found, noted
 
 
 def write_manifest(
@@ -162,20 +172,20 @@ def write_manifest(
     with several masks (`mask_parts`, several mask folders) gets their union in merged_masks/
     beside the manifest, and one with class folders or run-length encodings its mask of class
     numbers or 0/255, `processes` at a time; one with band files (`band_files`) its bands
-    stacked into a TIFF in stacked_images/; one with a region of interest (`roi`) its file;
+    stacked into a TIFF in stacked_images/; one held in its LabelMe JSON's imageData only
+    its file in embedded_images/; one with a region of interest (`roi`) its file;
     one without a mask (missing_mask: empty) class 0's value `blank` (else 0) everywhere."""
     pairs, merges, stacks = [], [], []
     merged = Path(manifest_path).parent / "merged_masks"
     stacked = Path(manifest_path).parent / "stacked_images"
-    layout, found, rois = _paired(root, layout)
+    layout, found, noted = _paired(root, layout, Path(manifest_path).parent, processes)
     drawn = _drawn(layout)
     sizes = image_sizes([img[0] if isinstance(img, list) else img for _, img, _ in found])
     for (pid, img, mask), (w, h) in zip(found, sizes, strict=True):
         bands, img = (img, img[0]) if isinstance(img, list) else (None, img)
         _check_utf8(img, pid)
         pair = {"id": pid, "image": str(img), "mask": str(mask), "size": [w, h]}
-        if pid in rois:  # its region of interest: outside it, nothing is learnt or scored
-            pair["roi"] = str(rois[pid])
+        pair.update(noted.get(pid, {}))  # its region of interest; the JSON holding its image
         if bands:  # one file per band: stacked into one TIFF
             pair["image"] = str(stacked / f"{pid}.tif")
             pair["image_bands"] = [str(b) for b in bands]

@@ -111,16 +111,18 @@ def _shapes(data: dict, path: Path, bad: list, drawn_not: dict) -> list[tuple]:
 
 def pair_labelme(root: Path, layout: Layout) -> list[tuple[str, Path, LabelmeMasks]]:
     """(id, image, its shapes) for every JSON labelme.json matches, the id its {id}; a JSON
-    whose image is not found is refused (or skipped with allow_unpaired), and images in the
-    images folder no JSON names are named in a warning."""
+    whose image is not found is refused (or skipped with allow_unpaired) unless it holds the
+    image in imageData (its image then the JSON itself, labelme_images writes it out), and
+    images in the images folder no JSON names are named in a warning."""
     template = json_template(layout, "labelme")
     found, missing, bad, drawn_not = [], [], [], {}
     for pid, path in matching_jsons(root, template):
         data = _load(path)
         image = _image(root, layout, path, str(data.get("imagePath") or ""))
+        if image is None and data.get("imageData"):  # the file wins where both are there
+            image = path  # held in the JSON: labelme_images writes it out with the manifest
         if image is None:
-            inside = " in its imageData only" if data.get("imageData") else ""
-            missing.append(f"{path.name} ({data.get('imagePath')!r}{inside})")
+            missing.append(f"{path.name} ({data.get('imagePath')!r})")
             continue
         size = (data.get("imageWidth"), data.get("imageHeight"))
         found.append((pid, image, path, _shapes(data, path, bad, drawn_not),
@@ -139,16 +141,11 @@ def pair_labelme(root: Path, layout: Layout) -> list[tuple[str, Path, LabelmeMas
 
 def _unfound(root: Path, layout: Layout, template: str, missing: list[str]) -> None:
     """Refuse (or, with allow_unpaired, name) the JSONs whose image is not found."""
-    # a JSON shared without its image may hold it as base64: the images are read as files
-    embedded = ("; a JSON with its image in imageData only gives it with LabelMe's "
-                "`labelme_json_to_dataset a.json -o a` (`labelme_export_json` in recent "
-                "LabelMe): a/img.png, to be saved as its imagePath"
-                if any(m.endswith(" in its imageData only)") for m in missing) else "")
     if missing and not layout.allow_unpaired:
         raise DataLayoutError(
-            f"LabelMe JSONs ({template}) whose image is not found beside them, at their "
-            f"imagePath or in {root / layout.images}: {listing(missing)}; put the images "
-            f"there, or set {layout.section}.allow_unpaired: true to skip them{embedded}")
+            f"LabelMe JSONs ({template}) without imageData whose image is not found beside "
+            f"them, at their imagePath or in {root / layout.images}: {listing(missing)}; put "
+            f"the images there, or set {layout.section}.allow_unpaired: true to skip them")
     if missing:
         log.warning("skipping LabelMe JSONs whose image is not found: %s", listing(missing))
 

@@ -15,7 +15,8 @@ LAYOUT_MODULES: dict[str, tuple[str, ...]] = {
     "groups": ("dataset.groups",),  # parallel folders, one per sequence or patient
     "rle": ("dataset.rle", "dataset.rle_order"),  # run-length encodings in a CSV
     "coco": ("dataset.coco", "dataset.coco_checks"),  # COCO annotations
-    "labelme": ("dataset.labelme", "dataset.json_masks"),  # LabelMe annotations, a JSON per image
+    # LabelMe annotations, a JSON per image (and the images some hold in imageData)
+    "labelme": ("dataset.labelme", "dataset.json_masks", "dataset.labelme_images"),
     "qupath": ("dataset.qupath", "dataset.json_masks"),  # QuPath's GeoJSON, one per image
     "classes": ("dataset.class_folders",),  # one masks folder per class
     "mask_folders": ("dataset.mask_folders",),  # a folder of masks per image ({id})

@@ -7,11 +7,11 @@ import pytest
 from tests.conftest import REPO
 from unet.deps import EXEMPT, module_files
 
-# imageio decodes through decoders (tifffile, imagecodecs), refusing slide formats it cannot
-# (slides): one unit wherever images are read
+# imageio decodes through decoders (tifffile, imagecodecs) and dicom (pydicom), refusing slide
+# formats it cannot (slides): one unit wherever images are read
 IMAGEIO = {"common.imageio", "common.colour", "common.decoders", "common.maskio",
            "common.orientation", "common.pages", "common.pixels", "common.slides",
-           "common.levels", "common.gdal_fill"}
+           "common.levels", "common.gdal_fill", "common.dicom"}
 FILEIO = {"common.fileio", "common.durable"}  # fileio fsyncs through durable
 COMMON = {*FILEIO, *IMAGEIO, "common.labels", "common.parallel"}
 SETTINGS = {"common.schema"}  # settings dataclasses take their defaults from the schema

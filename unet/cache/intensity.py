@@ -22,6 +22,7 @@ from unet.common.decoders import (
     value_range,
     wide_header,
 )
+from unet.common.dicom import FROM_FILES, files_window
 from unet.common.imageio import BANDS, GREY16, ImageReadError, image_header, open_image
 from unet.common.parallel import parallel_map
 
@@ -58,10 +59,12 @@ def training_range(
     return span
 
 
-def _window(images: list[str], multi: bool, window: tuple[float, float]) -> list[float] | None:
-    """The set window, for images of which one at least is wider than 8 bits (from headers);
-    None for 8-bit ones, which are never rescaled: a window recorded for them would scale
-    only the wide images given to the model later."""
+def _window(images: list[str], multi: bool, window: tuple[float, float] | str
+            ) -> list[float] | None:
+    """The set window (or, `dicom`, the DICOM files' own), for images of which one at least is
+    wider than 8 bits (from headers); None for 8-bit ones, which are never rescaled: a window
+    recorded for them would scale only the wide images given to the model later."""
+    window = files_window(images) if window == FROM_FILES else window
     if any(wider_than_8_bits(path, multi) for path in images):
         return [float(window[0]), float(window[1])]
     log.warning("preprocess.intensity_window %s is unused: the training images are 8-bit, "

@@ -32,8 +32,9 @@ class PreprocessSettings:
     mask_background: bool = _M["background"]  # class 0 is background, not scored
     intensity: str = _P["intensity"]  # dataset | image: the range wide images are scaled by
     intensity_top: float = _P["intensity_top"]  # percentile of each image that tops the range
-    # [low, high] every wide image is clipped to and scaled by (CT's window), or None
-    intensity_window: tuple[float, float] | None = _P["intensity_window"]
+    # [low, high] every wide image is clipped to and scaled by (CT's window), "dicom" (the
+    # DICOM files' own), or None
+    intensity_window: tuple[float, float] | str | None = _P["intensity_window"]
 
     def cached_size(self, full: tuple[int, int]) -> tuple[int, int]:
         """(w, h) an image of (w, h) `full` is cached at."""
@@ -62,5 +63,10 @@ def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
         mask_background=masks.get("background", _M["background"]),
         intensity=size.get("intensity", _P["intensity"]),
         intensity_top=size.get("intensity_top", _P["intensity_top"]),
-        intensity_window=tuple(map(float, w)) if (w := size.get("intensity_window")) else None,
+        intensity_window=_window(size.get("intensity_window")),
     )
+
+
+def _window(window: list | str | None) -> tuple[float, float] | str | None:
+    """preprocess.intensity_window as PreprocessSettings holds it: floats, or 'dicom'."""
+    return window if isinstance(window, str) or not window else tuple(map(float, window))

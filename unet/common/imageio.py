@@ -23,6 +23,7 @@ from unet.common.decoders import (
     wide_header,
     wide_to_8_bits,
 )
+from unet.common.dicom import dicom_header, is_dicom, read_dicom
 from unet.common.gdal_fill import nodata_as_nan, tiff_nodata
 from unet.common.levels import pyramid_level
 from unet.common.orientation import header_orientation
@@ -41,8 +42,7 @@ class ImageReadError(ValueError):
         self.problem, self.fix = problem, fix  # a new image to predict has other fixes
 
 
-# What to do with a data set's image that cannot be read: its mask goes with it
-IMAGE_FIX = "Replace or remove the file (and its mask)."
+IMAGE_FIX = "Replace or remove the file (and its mask)."  # a data set's image: its mask too
 
 
 # What PIL raises on a damaged file: its plugins go beyond OSError (a truncated TIFF raises
@@ -67,14 +67,12 @@ def open_image(
 ) -> Image.Image:
     """Open and fully decode an image, honouring EXIF orientation.
 
-    draft_to (w, h): a JPEG is decoded at the smallest 1/2, 1/4 or 1/8 scale that is still at
-    least this size (libjpeg scales in the DCT), which is 2-3x faster for a large downscale;
-    a whole-slide pyramid is read at its smallest level at least this size (levels.py).
-    nodata: an image (not a mask) whose GeoTIFF nodata value marks wide grey pixels reads them
-    as NaN (mode F): left out of the intensity range, scaled to the lowest grey.
-    span: wide colour (16-bit RGB), which PIL cannot hold, is scaled into 8 bits by this range
-    (the data set's) as it is decoded, else by its own; wide grey stays wide (to_model_mode).
-    """
+    draft_to (w, h): a JPEG is decoded at the smallest 1/2, 1/4 or 1/8 scale still at least
+    this size (libjpeg scales in the DCT: 2-3x faster), a whole-slide pyramid at its smallest
+    level at least this size (levels.py). nodata: an image (not a mask) whose GeoTIFF nodata
+    value marks wide grey pixels reads them as NaN (mode F): out of the intensity range, scaled
+    to the lowest grey. span: wide colour (16-bit RGB), which PIL cannot hold, is scaled into 8
+    bits by this range (the data set's) as decoded, else by its own; wide grey stays wide."""
     if draft_to and (level := pyramid_level(path, draft_to)):  # 0: as before
         with named_file(path, "image", IMAGE_FIX):
             im = _from_array(read_wide(path, level), span)  # its Orientation applied
@@ -105,9 +103,8 @@ def _with_nodata(im: Image.Image, path: str | os.PathLike) -> Image.Image:
 def _decoded_by_tifffile(
     im: Image.Image, path: str | os.PathLike, err: OSError, span: tuple[float, float] | None
 ) -> Image.Image:
-    """A TIFF that PIL opens but its libtiff cannot decode (WebP compression: "decoder error
-    -2"), through tifffile and imagecodecs; anything else, or what tifffile cannot read
-    either (a damaged file), keeps PIL's error."""
+    """A TIFF that PIL opens but its libtiff cannot decode (WebP: "decoder error -2"), through
+    tifffile; anything else, or what tifffile cannot read either (damaged), keeps PIL's error."""
     if im.format != "TIFF":
         raise err
     try:
@@ -124,10 +121,10 @@ def opened_image(
     header_only: bool = False,
     span: tuple[float, float] | None = None,
 ) -> Iterator[Image.Image]:
-    """Image.open(path); a file PIL cannot open or decode inside the block is an ImageReadError
-    naming it (`what` it is) and saying what to do (`fix`). `header_only`: the block reads the
-    size, mode and tags alone, so a file PIL misreads is not decoded through decoders.py.
-    `span`: the range wide colour is scaled by (open_image)."""
+    """Image.open(path) (or a DICOM file's pixels); a file that cannot be opened or decoded
+    inside the block is an ImageReadError naming it (`what` it is) and what to do (`fix`).
+    `header_only`: size, mode and tags alone (a file PIL misreads is not decoded through
+    decoders.py). `span`: the range wide colour is scaled by (open_image)."""
     with named_file(path, what, fix), _open(path, header_only, span) as im:
         yield im
 
@@ -146,10 +143,12 @@ def named_file(path: str | os.PathLike, what: str, fix: str) -> Iterator[None]:
 def _open(
     path: str | os.PathLike, header_only: bool = False, span: tuple[float, float] | None = None
 ) -> Image.Image:
-    """Image.open, or the pixels of a file PIL cannot read or misreads (decoders.py); the size
-    limit is checked on PIL's header, before any decode."""
+    """Image.open, or the pixels of a file PIL cannot read or misreads (decoders.py, dicom.py);
+    the size limit is checked on PIL's header, before any decode."""
     if unread_slide(path):  # a vendor's slide named in image_extensions: not one image PIL reads
         raise UnusableImageError(slide_message(path))
+    if is_dicom(path):  # in the modality's units, wide values kept
+        return _from_array(read_dicom(path), span)
     try:
         im = Image.open(Path(path))
     except UnidentifiedImageError:
@@ -167,9 +166,8 @@ def _open(
 
 def _from_array(arr: np.ndarray, span: tuple[float, float] | None = None) -> Image.Image:
     """A decoded (H, W) or (H, W, 3) array as the PIL mode that holds its values: 8-bit as L or
-    RGB, 16-bit grey as I;16, other integers as I, floats as F; wider colour is scaled into
-    8-bit RGB by `span` (the data set's range) or else its own (one range over the three
-    channels, keeping their balance)."""
+    RGB, 16-bit grey as I;16, other integers as I, floats as F; wider colour scaled into 8-bit
+    RGB by `span` (the data set's range) or its own (one range over the channels: balanced)."""
     if arr.ndim == 3:
         if arr.dtype != np.uint8:
             arr = wide_to_8_bits(arr, span)  # scaled a block of rows at a time
@@ -200,9 +198,8 @@ STACK_FORMATS = ("TIFF", "GIF", "PNG", "WEBP")  # formats whose extra pages are 
 
 
 def _one_page(im: Image.Image, path: str | os.PathLike) -> None:
-    """Refuse a multi-page file (a TIFF stack, an animated GIF or PNG), which would otherwise
-    read as its first page alone; a whole-slide pyramid reads as that page, its full size."""
-    # Not JPEG: a camera's MPO file holds the photo and a preview; the first frame is the photo.
+    """Refuse a multi-page file (a TIFF stack, an animated GIF or PNG), else read as its first
+    page alone; a whole-slide pyramid reads as that page. (A JPEG MPO's first frame: the photo.)"""
     if im.format in STACK_FORMATS and (refusal := refused_pages(im, path)):
         raise ImageReadError(refusal)
 
@@ -273,6 +270,9 @@ def image_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
     """(PIL mode, (width, height) after EXIF orientation), from the header only."""
     if unidentified_tiff(path):
         return _tiff_header(path)
+    if is_dicom(path):  # from pydicom's header, nothing decoded
+        with named_file(path, "image", IMAGE_FIX):
+            return dicom_header(path)
     with opened_image(path, header_only=True) as im:
         # decoded by tifffile: its header too; so a hyperstack of channels (read as bands)
         if im.format == "TIFF" and (pil_misreads(im) or im.n_frames > 1 and band_count(path)):

@@ -159,7 +159,7 @@ def check_data(config: dict) -> None:
 def check_intensity_window(preprocess: dict) -> None:
     """Refuse a window whose low end is not below its high end: it scales by hi - lo."""
     window = preprocess.get("intensity_window")
-    if window and not window[0] < window[1]:
+    if window and window != "dicom" and not window[0] < window[1]:
         raise ConfigError(f"preprocess.intensity_window {window} must be [low, high] with low "
                           "below high, e.g. [-200, 300] for CT's abdomen window")
 

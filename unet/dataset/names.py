@@ -200,9 +200,16 @@ def file_kind(path: Path) -> str:
 def volumes_note(volumes: list[Path]) -> str:
     """A warning naming 3-D or medical files (NIfTI, NRRD, DICOM) passed over beside the 2-D
     images that did pair: a patient left as a volume is no slice of the data set."""
+    dicom = (f"; {DICOM_FIX.format(key='dataset.<source>.image_extensions')}" if any(
+        file_kind(v) == ".dcm" for v in volumes) else "")
     return (f"{len(volumes)} 3-D or medical file(s) passed over, not images the pipeline reads: "
             f"{listing([str(v) for v in volumes])}; if they hold data, export each as one PNG or "
-            "TIFF per slice (e.g. with nibabel or SimpleITK), named alike on both sides")
+            f"TIFF per slice (e.g. with nibabel or SimpleITK), named alike on both sides{dicom}")
+
+
+# 2-D DICOM images are read (common/dicom.py) once their extension is picked up
+DICOM_FIX = ("2-D DICOM images (one frame a file: X-rays, slices) are read: add .dcm to {key} "
+             "(pydicom: pip install -e '.[dicom]')")
 
 
 def skipped_note(
@@ -220,6 +227,7 @@ def skipped_note(
         elif any(e in VOLUMES for e in skipped):
             fix = (f"the pipeline reads 2-D images: export the {side} as one PNG or TIFF per "
                    "slice (e.g. with nibabel or SimpleITK), named alike on both sides")
+            fix += f"; {DICOM_FIX.format(key=key)}" if ".dcm" in skipped else ""
         elif any(e.endswith(_COMPRESSED) for e in skipped):
             fix = (f"unpack them first (STARE's im0001.ppm.gz: gunzip), then add the extension "
                    f"they reveal to {key} if it is not there")

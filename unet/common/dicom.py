@@ -1,0 +1,162 @@
+"""2-D DICOM images (chest X-rays, CT or MR slices) through pydicom, an optional extra: the
+pixels in the modality's units (RescaleSlope/Intercept applied), MONOCHROME1 inverted as a
+viewer shows it, wide values kept for preprocess to scale; a multi-frame file is refused."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from unet.common.decoders import UnusableImageError
+
+INSTALL = "pip install -e '.[dicom]' (or pip install pydicom)"
+# Compressed transfer syntaxes need pixel-data plugins; pydicom's own error names them.
+COMPRESSED_FIX = "pip install pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg, or decompress it " \
+    "(e.g. gdcmconv --raw)"
+
+
+def is_dicom(path: str | os.PathLike) -> bool:
+    """A DICOM Part 10 file: 'DICM' after its 128-byte preamble, whatever its extension."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(128)
+            return f.read(4) == b"DICM"
+    except OSError:
+        return False
+
+
+def _pydicom(path: str | os.PathLike):
+    """The pydicom module, or an error naming the file and the extra that installs it."""
+    try:
+        import pydicom
+    except ImportError:
+        raise UnusableImageError(f"{path} is a DICOM file, and reading DICOM needs pydicom: "
+                                 f"{INSTALL}") from None
+    return pydicom
+
+
+def _dataset(path: str | os.PathLike, header_only: bool = False):
+    """The file's pydicom Dataset (pixel data left unread when `header_only`); a file of
+    several frames is refused, as a stack is."""
+    pydicom = _pydicom(path)
+    try:
+        ds = pydicom.dcmread(Path(path), stop_before_pixels=header_only)
+        frames = int(ds.get("NumberOfFrames", 1) or 1)
+        size = (int(ds.Columns), int(ds.Rows))
+    except (pydicom.errors.InvalidDicomError, AttributeError, ValueError) as err:
+        raise OSError(f"not a DICOM image ({err})") from err  # damaged, as PIL reports it
+    if frames > 1:
+        raise UnusableImageError(
+            f"{path} holds {frames} frames of {size[0]}x{size[1]} (a cine loop, or a volume in "
+            "one file), where one image is read: save one .dcm or PNG per frame (e.g. with "
+            "pydicom or SimpleITK), named alike on both sides, with a mask for each")
+    return ds
+
+
+def dicom_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
+    """(PIL mode, (width, height)) read_dicom's pixels take (as imageio._from_array gives
+    them), from the header alone."""
+    ds = _dataset(path, header_only=True)
+    size = (int(ds.Columns), int(ds.Rows))
+    if int(ds.get("SamplesPerPixel", 1)) == 3:
+        return "RGB", size
+    modes = {np.dtype(np.uint8): "L", np.dtype(np.uint16): "I;16", np.dtype(np.int32): "I"}
+    return modes.get(_out_dtype(ds), "F"), size
+
+
+def _out_dtype(ds) -> np.dtype:
+    """The dtype that holds every value the file's stored bits and rescale allow, so that a
+    data set's files read alike whatever their own pixels reach: 8 bits stay uint8, 12 or 16
+    unsigned bits uint16, Hounsfield units int32, a fractional rescale float32."""
+    slope, intercept = _rescale(ds)
+    if slope != int(slope) or intercept != int(intercept):
+        return np.dtype(np.float32)
+    lo, hi = sorted(v * slope + intercept for v in _stored_range(ds))
+    if lo >= 0 and hi < 2**8 and int(ds.BitsAllocated) == 8:
+        return np.dtype(np.uint8)
+    return np.dtype(np.uint16 if lo >= 0 and hi < 2**16 else np.int32)
+
+
+def _rescale(ds) -> tuple[float, float]:
+    """(slope, intercept) of the modality LUT; 1, 0 when the file has none (most X-rays)."""
+    return float(ds.get("RescaleSlope", 1) or 1), float(ds.get("RescaleIntercept", 0) or 0)
+
+
+def _stored_range(ds) -> tuple[int, int]:
+    """The stored values BitsStored and PixelRepresentation allow (12 bits: 0..4095)."""
+    bits = int(ds.get("BitsStored", ds.BitsAllocated))
+    if int(ds.get("PixelRepresentation", 0)):
+        return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    return 0, 2**bits - 1
+
+
+def read_dicom(path: str | os.PathLike) -> np.ndarray:
+    """(H, W) in the modality's units, or (H, W, 3) colour as stored; integers stay integers
+    (16-bit values kept, negative Hounsfield units too), a fractional rescale gives float32."""
+    ds = _dataset(path)
+    try:
+        arr = ds.pixel_array  # colour converted to RGB by pydicom (YBR in JPEG files)
+    except (NotImplementedError, RuntimeError) as err:  # a compressed syntax without its plugin
+        raise UnusableImageError(f"cannot decode {path} ({ds.file_meta.TransferSyntaxUID.name}):"
+                                 f" {err}; {COMPRESSED_FIX}") from err
+    except (ValueError, AttributeError, KeyError) as err:
+        raise OSError(f"damaged pixel data ({err})") from err
+    if arr.ndim == 3:
+        return np.ascontiguousarray(arr)
+    slope, intercept = _rescale(ds)
+    lo, hi = _stored_range(ds)
+    if ds.get("PhotometricInterpretation") == "MONOCHROME1":  # high values dark: invert
+        arr = (lo + hi) - arr.astype(np.int64)
+    dtype = _out_dtype(ds)
+    if dtype.kind == "f":
+        return (arr * slope + intercept).astype(np.float32)
+    return (arr.astype(np.int64) * int(slope) + int(intercept)).astype(dtype)
+
+
+def dicom_window(path: str | os.PathLike) -> tuple[float, float] | None:
+    """The file's own first window as [low, high] in the modality's units (center -+ width /
+    2, as preprocess.intensity_window reads CT's level and width; mirrored for MONOCHROME1,
+    whose pixels read_dicom inverts), or None when it has none."""
+    ds = _dataset(path, header_only=True)
+    centre, width = ds.get("WindowCenter"), ds.get("WindowWidth")
+    if centre is None or width is None:
+        return None
+    # several windows (lung, mediastinum) are a MultiValue: the first is the file's default
+    c, w = (float(v[0] if isinstance(v, Sequence) and not isinstance(v, str) else v)
+            for v in (centre, width))
+    low, high = c - w / 2, c + w / 2
+    if ds.get("PhotometricInterpretation") == "MONOCHROME1":
+        slope, intercept = _rescale(ds)
+        lo, hi = _stored_range(ds)
+        mirror = (lo + hi) * slope + 2 * intercept  # a value v shows as mirror - v
+        low, high = mirror - high, mirror - low
+    return low, high
+
+
+FROM_FILES = "dicom"  # preprocess.intensity_window: the training files' own window
+
+
+def files_window(paths: list[str]) -> tuple[float, float]:
+    """The one window every DICOM file of `paths` carries (preprocess.intensity_window: dicom);
+    files without one, or whose windows differ, are refused by name: one window scales the
+    whole data set, and a model trained on one must be given images scaled alike."""
+    found: dict[tuple[float, float] | None, list[str]] = {}
+    for path in paths:
+        found.setdefault(dicom_window(path) if is_dicom(path) else None, []).append(path)
+    if len(found) == 1 and None not in found:
+        return next(iter(found))
+    listed = "; ".join(f"{list(map(_g, w)) if w else 'none'}: {', '.join(p[:3])}"
+                       + (f" and {len(p) - 3} more" if len(p) > 3 else "")
+                       for w, p in sorted(found.items(), key=lambda x: -len(x[1])))
+    raise ValueError(
+        "preprocess.intensity_window: dicom takes the training files' own window "
+        f"(WindowCenter -+ WindowWidth / 2), but they do not carry one and the same ({listed}); "
+        "set preprocess.intensity_window to [low, high] in the images' units instead")
+
+
+def _g(v: float) -> float | int:
+    """A window end as written in the message: -200, not -200.0."""
+    return int(v) if float(v).is_integer() else v

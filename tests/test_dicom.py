@@ -141,3 +141,23 @@ def test_jpeg_baseline_like_siim(tmp_path):
     im = open_image(tmp_path / "x.dcm")
     assert im.mode == "L" and image_header(tmp_path / "x.dcm") == ("L", (16, 16))
     assert np.abs(pixels(im).astype(int) - grey).max() <= 2  # JPEG at quality 100
+
+
+def test_32_bit_unsigned_kept(tmp_path):
+    # a 32-bit range (a dose map, a photon-counting export) wrapped negative as int32
+    stored = np.array([[0, 3_000_000_000], [5, 4_000_000_000]], np.uint32)
+    write_dicom(tmp_path / "d.dcm", stored)
+    ds = pydicom.dcmread(tmp_path / "d.dcm")
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 32, 32, 31
+    ds.PixelData = stored.tobytes()
+    ds.save_as(tmp_path / "d.dcm", enforce_file_format=True)
+    im = open_image(tmp_path / "d.dcm")
+    np.testing.assert_allclose(pixels(im), stored.astype(np.float64), rtol=1e-6)
+    assert image_header(tmp_path / "d.dcm")[0] == im.mode
+
+
+def test_a_window_of_no_width_is_no_window(tmp_path):
+    write_dicom(tmp_path / "a.dcm", ramp(), window=(50, 0))  # scaled by width: a division by 0
+    with pytest.raises(ValueError, match=r"intensity_window.*none: \S*a\.dcm"):
+        training_range([str(tmp_path / "a.dcm")], False,
+                       PreprocessSettings(intensity_window="dicom"), 1)

@@ -77,7 +77,10 @@ def _out_dtype(ds) -> np.dtype:
     lo, hi = sorted(v * slope + intercept for v in _stored_range(ds))
     if lo >= 0 and hi < 2**8 and int(ds.BitsAllocated) == 8:
         return np.dtype(np.uint8)
-    return np.dtype(np.uint16 if lo >= 0 and hi < 2**16 else np.int32)
+    if lo >= 0 and hi < 2**16:
+        return np.dtype(np.uint16)
+    # PIL holds 32-bit signed integers (mode I) or floats: a wider range reads as float32
+    return np.dtype(np.int32 if lo >= -(2**31) and hi < 2**31 else np.float32)
 
 
 def _rescale(ds) -> tuple[float, float]:
@@ -109,9 +112,9 @@ def read_dicom(path: str | os.PathLike) -> np.ndarray:
     slope, intercept = _rescale(ds)
     lo, hi = _stored_range(ds)
     if ds.get("PhotometricInterpretation") == "MONOCHROME1":  # high values dark: invert
-        arr = (lo + hi) - arr.astype(np.int64)
+        arr = (lo + hi) - arr.astype(np.float64 if arr.dtype.kind == "f" else np.int64)
     dtype = _out_dtype(ds)
-    if dtype.kind == "f":
+    if dtype.kind == "f" or arr.dtype.kind == "f":  # (Float Pixel Data: no stored bits)
         return (arr * slope + intercept).astype(np.float32)
     return (arr.astype(np.int64) * int(slope) + int(intercept)).astype(dtype)
 
@@ -127,6 +130,8 @@ def dicom_window(path: str | os.PathLike) -> tuple[float, float] | None:
     # several windows (lung, mediastinum) are a MultiValue: the first is the file's default
     c, w = (float(v[0] if isinstance(v, Sequence) and not isinstance(v, str) else v)
             for v in (centre, width))
+    if not w > 0:  # no window to scale by (width 0 would divide by zero)
+        return None
     low, high = c - w / 2, c + w / 2
     if ds.get("PhotometricInterpretation") == "MONOCHROME1":
         slope, intercept = _rescale(ds)

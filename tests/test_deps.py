@@ -19,15 +19,17 @@ SETTINGS = {"common.schema"}  # settings dataclasses take their defaults from th
 # order lives in model.timm_files (tiny, changes only with timm), not in model.encoder_check
 PRETRAINED = {"model.pretrained", "model.timm_files"}
 BANDS = {"common.bands"}  # multi-band TIFFs: wherever the model's input or a view is read
-# a mask's sidecar: the scene's georeferencing, and its no-data pixels read from its bands
-GEOREF = {"common.georef", "common.nodata", *BANDS}
+# a mask's sidecar: the scene's georeferencing (a .jp2's GeoJP2 box too), and its no-data
+# pixels read from its bands
+GEOREF = {"common.georef", "common.jp2_boxes", "common.nodata", *BANDS}
 # download_dataset's code for every source and layout (pairing, the manifest); each source
 # adds its own (unet.dataset.sources), each layout kind its own (unet.dataset.layout_kinds:
 # rle, coco, class folders, band files, ...), so editing archive or COCO code reruns no
 # synthetic data set or folder of mask files.
 DOWNLOAD = {*FILEIO, *(IMAGEIO - {"common.maskio"}), "common.parallel", "dataset.download",
             "common.bad_files", "dataset.layout", "dataset.layout_kinds", "dataset.names",
-            "dataset.pairing", "dataset.precheck", "dataset.sources"} | SETTINGS
+            "dataset.pairing", "dataset.precheck", "dataset.sources",
+            "common.jp2_boxes"} | SETTINGS  # jp2_boxes: .jp2 files whose place is lost, named
 FETCH = {"dataset.archives", "dataset.archive_kinds", "dataset.archive_links", "dataset.http_get",
          "dataset.member_names", "dataset.url"}
 SOURCES = {"synthetic": {"dataset.synthetic", "common.maskio"}, "local": set(), "url": FETCH,

@@ -4,6 +4,7 @@ no GeoTIFF tags, so without it a scene's mask lay at the origin of no CRS."""
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import struct
@@ -15,6 +16,8 @@ import tifffile
 from unet.common.decoders import is_tiff
 from unet.common.fileio import atomic_path, read_json
 from unet.common.gdal_fill import GDAL_NODATA as NODATA
+from unet.common.gdal_fill import tags_nodata
+from unet.common.jp2_boxes import JP2, jp2_georef
 from unet.common.nodata import image_nodata, mark_nodata, nodata_xml
 from unet.common.probs import blank_probs, probs_path
 
@@ -41,6 +44,8 @@ def georef_of(path: str | os.PathLike) -> tuple[GeoTransform, str | None] | None
     """A GeoTIFF's GDAL geotransform (x0, dx, row rotation, y0, column rotation, dy; the
     first pixel's outer corner) and its CRS as `EPSG:<code>` (None where it has no code);
     None for a file without georeferencing or with an Orientation (its mask is turned)."""
+    if Path(path).suffix.lower() in JP2:  # a GeoJP2 box's, as a band file's stack keeps it
+        return (geojp2_of(path) or (None,))[0]
     if not may_be_tiff(path) or not is_tiff(path):
         return None
     with tifffile.TiffFile(path) as tif:
@@ -60,6 +65,20 @@ def georef_of_tags(tags: tifffile.TiffTags) -> tuple[GeoTransform, str | None] |
         grid = (x0 - (dx + rx) / 2, dx, rx, y0 - (ry + dy) / 2, ry, dy)
     code = keys.get(PROJECTED_CRS) or keys.get(GEOGRAPHIC_CRS)
     return grid, f"EPSG:{code}" if code and code != USER_DEFINED else None
+
+
+def geojp2_of(path: str | os.PathLike) -> tuple[tuple | None, float | None, list] | None:
+    """A JPEG 2000 file's GeoJP2 box read as its GeoTIFF: (georef_of_tags, its nodata value,
+    carried_of_tags); None where it has none, or one that cannot be read."""
+    tiff, _ = jp2_georef(path)
+    if tiff is None:
+        return None
+    try:
+        with tifffile.TiffFile(io.BytesIO(tiff)) as tif:
+            tags = tif.pages[0].tags
+            return georef_of_tags(tags), tags_nodata(tags), carried_of_tags(tags)
+    except _UNREADABLE:  # a damaged box: the file is read as of no place
+        return None
 
 
 def may_be_tiff(path: str | os.PathLike) -> bool:

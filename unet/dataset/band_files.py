@@ -16,8 +16,16 @@ from PIL import Image
 from unet.common.decoders import is_tiff
 from unet.common.fileio import atomic_dir, atomic_path, check_folder, make_folder
 from unet.common.gdal_fill import tags_nodata
-from unet.common.georef import NODATA, carried_of_tags, georef_of_tags, may_be_tiff, same_place
+from unet.common.georef import (
+    NODATA,
+    carried_of_tags,
+    geojp2_of,
+    georef_of_tags,
+    may_be_tiff,
+    same_place,
+)
 from unet.common.imageio import named_file
+from unet.common.jp2_boxes import JP2, warn_unplaced
 from unet.dataset.layout import IMAGE_EXTENSIONS, DataLayoutError, Layout, files_with, id_of
 from unet.dataset.names import listing
 from unet.dataset.per_id import ID, check_template, files_per_id
@@ -66,6 +74,8 @@ def _one_band(path: Path) -> Band:
                         "each (grey, 8- or 16-bit, or float)"
                     )
                 band = Band(np.asarray(im), None, None, [])
+            if path.suffix.lower() in JP2:  # its GeoJP2 box's GeoTIFF tags, where it has one
+                band = Band(band.arr, *(geojp2_of(path) or (None, None, [])))
     if band.arr.ndim != 2:
         arr = band.arr
         raise DataLayoutError(
@@ -214,6 +224,7 @@ def stack_folder(folder: str | os.PathLike, templates: Sequence[str], out_dir: s
                               "files: name a folder (new, or holding none of them)")
     check_folder(out_dir)  # a file above it, or no permission: named before any work
     bands = _new_image_bands(Path(folder), templates, prefix, suffix)
+    warn_unplaced((p for paths in bands.values() for p in paths), str(folder))
     outs = {i: Path(out_dir) / f"{i}.tif" for i in bands}
     taken = [str(o) for o in outs.values() if o.exists()]
     if taken:

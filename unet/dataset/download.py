@@ -11,6 +11,7 @@ from typing import Any
 from unet.common.bad_files import as_mask_error, kept, raise_all
 from unet.common.fileio import write_json
 from unet.common.imageio import ImageReadError
+from unet.common.jp2_boxes import warn_unplaced
 from unet.common.parallel import parallel_map
 from unet.dataset.layout import (
     TABLES,
@@ -148,6 +149,8 @@ def _paired(root: Path, layout: Layout, dest: Path, processes: int
             found, dest / "embedded_images", processes)
     if layout.band_files:
         found = layout_module("band_files").with_bands(root, layout, found)
+    # GMLJP2 alone (Sentinel-2's .jp2) is not read: said once, naming the files
+    warn_unplaced((p for _, b, _ in found for p in (b if isinstance(b, list) else [b])), str(root))
     rois: dict = {}
     if layout.roi:
         found, rois = layout_module("roi").with_roi(root, layout, found)

@@ -5,7 +5,7 @@
     unet --version
     unet export MODEL --onnx OUT.onnx
     unet unstack STACK.tif FOLDER
-    unet stack FOLDER TEMPLATE... -o OUT [--prefix P] [--suffix S]
+    unet stack FOLDER TEMPLATE... -o OUT [--prefix P] [--suffix S] [--nodata V]
 
 It calls the package functions the Snakemake rules call: `unet predict` writes the same masks
 as the predict_folder rule, in the data's own mask values.
@@ -133,7 +133,8 @@ def _unstack(args: argparse.Namespace) -> int:
 def _stack(args: argparse.Namespace) -> int:
     from unet.dataset.band_files import stack_folder
 
-    written = stack_folder(args.folder, args.bands, args.out, args.prefix, args.suffix)
+    written = stack_folder(args.folder, args.bands, args.out, args.prefix, args.suffix,
+                           args.nodata)
     print(f"{len(written)} images stacked into {args.out}")
     return 0
 
@@ -246,6 +247,8 @@ def parser() -> argparse.ArgumentParser:
                    help="folder for <id>.tif, one per image; never overwritten")
     s.add_argument("--prefix", default="", help="before the id in the folder's file names")
     s.add_argument("--suffix", default="", help="after the id in the folder's file names")
+    s.add_argument("--nodata", type=float, help="the bands' no-data value where a file declares "
+                   "none, e.g. 0 for Sentinel-2's .jp2 reflectances: the stacks' nodata tag")
     return ap
 
 

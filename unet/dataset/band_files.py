@@ -89,20 +89,29 @@ def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
     """Write one image's band files, all one size and sample type, as a multi-band TIFF
     (minisblack, bands last) at `dest`, atomically, with the first georeferenced file's (else
     the first file's) GeoTIFF tags (one grid for all its bands) and one nodata value
-    (_one_fill). Each file is opened once."""
-    paths, dest = job
+    (_one_fill; `nodata`, where given, the fill of the files that declare none: Sentinel-2's 0).
+    Each file is opened once."""
+    paths, dest, *declared = job  # (paths, dest[, nodata])
+    nodata = declared[0] if declared else None
     read = [_one_band(Path(p)) for p in paths]
     bands = [b.arr for b in read]
     first = bands[0]
     for path, band in zip(paths[1:], bands[1:], strict=True):
         if band.shape != first.shape or band.dtype != first.dtype:
             _mismatch(path, band, paths[0], first)
+    if nodata is not None and not _held(nodata, first.dtype):
+        raise DataLayoutError(
+            f"the declared nodata value (band_nodata, unet stack --nodata) {nodata:g} cannot be "
+            f"held by {paths[0]}'s {first.dtype} samples: declare one they can (0 for "
+            "Sentinel-2's reflectances), or none")
     placed = _one_place(paths, [b.geo for b in read])
-    bands, filled = _one_fill(paths, bands, [b.nodata for b in read])
+    fills = [nodata if b.nodata is None else b.nodata for b in read]
+    bands, filled = _one_fill(paths, bands, fills)
     tags = [t for t in read[placed].tags if t[0] != NODATA]
-    # the nodata value of the band file whose fill the stack keeps (a plain first file's
-    # -9999, beside georeferenced bands without)
-    tags += [t for t in read[filled].tags if t[0] == NODATA] if filled is not None else []
+    if filled is not None:  # the fill the stack keeps: its file's own nodata tag (a plain
+        # first file's -9999, beside georeferenced bands without), else the declared value
+        own = [t for t in read[filled].tags if t[0] == NODATA]
+        tags += own or [(NODATA, "s", 0, f"{fills[filled]:.17g}", True)]
     make_folder(dest.parent)
     with atomic_path(dest) as tmp:
         tifffile.imwrite(tmp, np.stack(bands, axis=-1), photometric="minisblack",
@@ -213,12 +222,13 @@ def _new_image_bands(folder: Path, templates: Sequence[str], prefix: str,
 
 
 def stack_folder(folder: str | os.PathLike, templates: Sequence[str], out_dir: str | os.PathLike,
-                 prefix: str = "", suffix: str = "") -> list[Path]:
+                 prefix: str = "", suffix: str = "", nodata: float | None = None
+                 ) -> list[Path]:
     """Stack each image directly in `folder` (named prefix + id + suffix) with the file each
     of `templates` names for its id (a path with {id}) into out_dir/<id>.tif, as band_files
-    does for the data set; returns the files. All appear or none: every image and band is
-    checked first, what is in `out_dir` already is never overwritten, and the stacks move in
-    only when all were written."""
+    does for the data set (`nodata`: as band_nodata); returns the files. All appear or none:
+    every image and band is checked first, what is in `out_dir` already is never overwritten,
+    and the stacks move in only when all were written."""
     if Path(out_dir).is_file():
         raise FileExistsError(f"{out_dir} is a file; the stacks go into a folder of <id>.tif "
                               "files: name a folder (new, or holding none of them)")
@@ -232,5 +242,5 @@ def stack_folder(folder: str | os.PathLike, templates: Sequence[str], out_dir: s
                               "them away first")
     with atomic_dir(out_dir) as scratch:
         for i, paths in bands.items():
-            stack_bands((paths, scratch / outs[i].name))
+            stack_bands((paths, scratch / outs[i].name, nodata))
     return sorted(outs.values())

@@ -192,7 +192,7 @@ def write_manifest(
         if bands:  # one file per band: stacked into one TIFF
             pair["image"] = str(stacked / f"{pid}.tif")
             pair["image_bands"] = [str(b) for b in bands]
-            stacks.append((bands, stacked / f"{pid}.tif"))
+            stacks.append((bands, stacked / f"{pid}.tif", layout.band_nodata))
         if drawn:  # encodings or objects: drawn into a file
             pair["mask"] = str(merged / f"{pid}.png")
             pair["mask_from"] = str(mask.csv if drawn == "rle" else mask.json)

@@ -37,8 +37,7 @@ class Layout:
     """Where images and masks live inside a data folder, and how their names relate."""
 
     images: str = _L["images"]
-    # A folder, or several whose masks of one image are merged (Montgomery's leftMask/ and
-    # rightMask/ hold one lung each).
+    # A folder, or several whose masks of one image merge (Montgomery's leftMask/, rightMask/)
     masks: str | tuple[str, ...] = _L["masks"]
     mask_suffix: str | tuple[str, ...] = _L["mask_suffix"]  # "_mask": Carvana's <id>_mask.gif
     mask_folders: str = _L["mask_folders"]  # several masks folders: union, or classes
@@ -55,6 +54,7 @@ class Layout:
     mask_parts: str = _L["mask_parts"]
     # Further bands of each image, a file each: paths with {id}, e.g. "train_nir/nir_{id}.TIF"
     band_files: tuple[str, ...] = tuple(_L["band_files"])
+    band_nodata: float | None = _L["band_nodata"]  # their fill, where a file declares none
     # Each image's region of interest, a path with {id}, e.g. DRIVE's "mask/{id}_training_mask.gif"
     roi: str = _L["roi"]
     # Masks as run-length encodings in a CSV: the config's rle section as sorted (key, value)
@@ -232,7 +232,7 @@ def layout_on_disk(root: Path, layout: Layout) -> Layout:
 
 _KEYS = ("images", "masks", "mask_suffix", "image_suffix", "mask_prefix", "image_prefix",
          "recursive", "image_extensions", "mask_extensions", "allow_unpaired", "mask_parts",
-         "mask_folders", "band_files", "roi", "missing_mask")
+         "mask_folders", "band_files", "band_nodata", "roi", "missing_mask")
 
 
 def _group_needs_images(kw: dict[str, Any], tables: dict[str, Any], source: str) -> None:

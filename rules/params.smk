@@ -96,9 +96,13 @@ def crf_masks(wildcards):
 
 def source_settings():
     """Only the active source's settings, so editing an unused source reruns nothing; with
-    missing_mask: empty, class 0's value where it is not 0 (the blank masks are written in it)."""
+    missing_mask: empty, class 0's value where it is not 0 (the blank masks are written in it);
+    with LabelMe or QuPath JSONs, masks.ignore (their don't-care labels are drawn as it)."""
     source = config["dataset"]["source"]
     settings = config["dataset"].get(source, {})
+    ignore = drawn_ignore(settings, config.get("masks") or {})
+    if ignore is not None:
+        settings = {**settings, "ignore_value": ignore}
     blank = blank_background(settings, config.get("masks") or {})
     if blank is None:
         return settings

@@ -136,13 +136,16 @@ def _write_files(merges: list, stacks: list, drawn: str | None, processes: int) 
         _write_all(stack, stacks, processes, "stack bands", "images' bands cannot be stacked")
 
 
-def _paired(root: Path, layout: Layout, dest: Path, processes: int
+def _paired(root: Path, layout: Layout, dest: Path, processes: int, ignore: Any
             ) -> tuple[Layout, list, dict[str, dict[str, str]]]:
     """The layout as spelt on disk, the pairs under `root` (with their band files) and what
     the manifest notes by id: its region of interest (`roi`: outside it nothing is learnt or
     scored), the LabelMe JSON whose imageData held its image (`image_from`), written to
-    `dest`/embedded_images first. COCO images without an object are named by id."""
+    `dest`/embedded_images first. COCO images without an object are named by id, and LabelMe's
+    and QuPath's don't-care labels given masks.ignore's value `ignore`."""
     found = pair_files(root, layout := layout_on_disk(root, layout))
+    if (drawn := _drawn(layout)) in ("labelme", "qupath"):  # refused before anything is written
+        found = layout_module(drawn, "dataset.json_masks").with_ignore(found, ignore, drawn)
     held: dict = {}
     if layout.labelme:
         found, held = layout_module("labelme", "dataset.labelme_images").write_embedded(
@@ -169,19 +172,20 @@ def write_manifest(
     layout: Layout,
     extra: dict[str, Any] | None = None,
     processes: int = 1,
-    blank: int | tuple[int, int, int] | None = None,
+    blank: int | tuple[int, int, int] | None = None, ignore: int | list | None = None,
 ) -> dict:
     """Pair files under `root`, record their sizes, and write the manifest JSON. An image
     with several masks (`mask_parts`, several mask folders) gets their union in merged_masks/
-    beside the manifest, and one with class folders or run-length encodings its mask of class
-    numbers or 0/255, `processes` at a time; one with band files (`band_files`) its bands
-    stacked into a TIFF in stacked_images/; one held in its LabelMe JSON's imageData only
-    its file in embedded_images/; one with a region of interest (`roi`) its file;
-    one without a mask (missing_mask: empty) class 0's value `blank` (else 0) everywhere."""
+    beside the manifest, and one with class folders or tables its mask of class numbers or
+    0/255 (LabelMe's and QuPath's don't-care labels as masks.ignore's `ignore`), `processes` at
+    a time; one with band files (`band_files`) its bands stacked into a TIFF in stacked_images/;
+    one held in its LabelMe JSON's imageData only its file in embedded_images/; one with a
+    region of interest (`roi`) its file; one without a mask (missing_mask: empty) class 0's
+    value `blank` (else 0) everywhere."""
     pairs, merges, stacks = [], [], []
     merged = Path(manifest_path).parent / "merged_masks"
     stacked = Path(manifest_path).parent / "stacked_images"
-    layout, found, noted = _paired(root, layout, Path(manifest_path).parent, processes)
+    layout, found, noted = _paired(root, layout, Path(manifest_path).parent, processes, ignore)
     drawn = _drawn(layout)
     sizes = image_sizes([img[0] if isinstance(img, list) else img for _, img, _ in found])
     for (pid, img, mask), (w, h) in zip(found, sizes, strict=True):
@@ -248,7 +252,7 @@ def download_dataset(
         _check_local_path(root)
         layout = layout_from(settings, source)
         manifest = write_manifest(manifest_path, source, root, layout, processes=processes,
-                                  blank=_blank(settings))
+                                  blank=_blank(settings), ignore=settings.get("ignore_value"))
         if data_digest:
             record_digest(manifest_path, data_digest)
         return manifest
@@ -259,7 +263,7 @@ def download_dataset(
         extra = {"archives": records}
         layout = layout_from(settings, source)
         return write_manifest(manifest_path, source, root, layout, extra, processes,
-                              _blank(settings))
+                              _blank(settings), settings.get("ignore_value"))
     raise ValueError(
         f"dataset.source: unknown source {source!r}; use synthetic, local, url or kaggle"
     )

@@ -1,6 +1,7 @@
 """What the annotation formats of one JSON per image (LabelMe, QuPath's GeoJSON) share: the
 template with {id} that finds the JSONs, classes numbered by sorted label over all of them,
-the images no JSON names, and polygons filled at pixel centres."""
+the images no JSON names, polygons filled at pixel centres, and the tools' don't-care labels
+(QuPath's `Ignore*`, LabelMe's `__ignore__`) drawn as masks.ignore's value."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 import math
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,48 @@ from unet.dataset.layout import (
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
+
+IGNORED = -1  # a don't-care label's class until the download gives it masks.ignore's value
+TOOLS = {"labelme": "LabelMe", "qupath": "QuPath"}  # the layouts whose labels can be don't-care
+
+
+def drawn_ignore(settings: dict, masks: dict) -> int | list | None:
+    """masks.ignore where a source's `settings` draw masks from LabelMe or QuPath JSONs (their
+    don't-care labels are written as it), else None: the download's params change with it
+    only where its masks do."""
+    if any((settings.get(k) or {}).get("json") for k in TOOLS):
+        return masks.get("ignore")
+    return None
+
+
+def with_ignore(found: list, ignore: Any, kind: str) -> list:
+    """The pairs (id, image, masks) with masks.ignore's value for their don't-care labels,
+    refused by key where it is unset or not a value the drawn masks (class numbers 0..n in a
+    palette PNG) can hold apart from the classes."""
+    masks = found[0][2] if found else None
+    if masks is None or not masks.dont_care:
+        return found
+    labels, top = " and ".join(map(repr, masks.dont_care)), len(masks.names)
+    if ignore is None:
+        raise DataLayoutError(
+            f"{TOOLS[kind]} labels {labels} mark don't-care regions, which a class would train "
+            f"and score: set masks.ignore to a value from {top + 1} to 255, e.g. masks.ignore: "
+            "255, for the loss and the metrics to skip them")
+    if isinstance(ignore, bool) or not isinstance(ignore, int) or not top < ignore <= 255:
+        raise DataLayoutError(
+            f"masks.ignore {ignore!r} cannot mark {TOOLS[kind]}'s don't-care {labels} in masks "
+            f"drawn as class numbers 0-{top} (one byte a pixel): give a number from {top + 1} "
+            "to 255, e.g. masks.ignore: 255")
+    return [(pid, image, replace(m, ignore=ignore)) for pid, image, m in found]
+
+
+def value_of(cls: int, ignore: int | None) -> int:
+    """The value a shape of class `cls` is drawn in: masks.ignore's for a don't-care label."""
+    if cls != IGNORED:
+        return cls
+    if ignore is None:  # with_ignore gives it, or refuses
+        raise DataLayoutError("a don't-care label without masks.ignore; set masks.ignore: 255")
+    return ignore
 
 
 def json_template(layout: Layout, field: str) -> str:
@@ -64,17 +108,25 @@ def matching_jsons(root: Path, template: str) -> Iterator[tuple[str, Path]]:
 
 
 def numbered(root: Path, layout: Layout, found: list, what: str, background: str | None,
-             build: Callable[[tuple, Any, Path, tuple], Any]) -> list[tuple[str, Path, Any]]:
-    """The pairs (id, image, build(shapes, extra, json, names)) with each shape's label (its
-    first item) made a class number: labels sorted over every JSON are 1, 2, ... and
-    `background` is 0; `found` holds (id, image, json, shapes, extra). The images in the
-    images folder no JSON names are named in a warning."""
-    labels = sorted({s[0] for *_, shapes, _ in found for s in shapes} - {background})
+             build: Callable[..., Any], dont_care: Callable[[str], bool],
+             ) -> list[tuple[str, Path, Any]]:
+    """The pairs (id, image, build(shapes, extra, json, names, dont_care labels)) with each
+    shape's label (its first item) made a class number: labels sorted over every JSON are 1,
+    2, ..., `background` is 0 and labels `dont_care` picks are IGNORED; `found` holds (id,
+    image, json, shapes, extra). The images in the images folder no JSON names are named in a
+    warning."""
+    every = {s[0] for *_, shapes, _ in found for s in shapes} - {background}
+    ignored = tuple(sorted(n for n in every if dont_care(n)))
+    labels = sorted(every - set(ignored))
     if len(labels) > 254:
         raise DataLayoutError(f"{what} labels name {len(labels)} classes; a mask holds 254")
     classes = {background: 0, **{name: k for k, name in enumerate(labels, 1)}}
     names = tuple((k, name) for name, k in classes.items() if k)
     log.info("%s labels as classes: %s", what, ", ".join(f"{k} = {n}" for k, n in names) or "none")
+    if ignored:  # the tool's own don't-care: as masks.ignore, neither trained nor scored
+        log.info("%s labels %s are don't-care, drawn as masks.ignore's value", what,
+                 " and ".join(map(repr, ignored)))
+    classes.update(dict.fromkeys(ignored, IGNORED))
     _alike(classes, what)
     img_dir = root / layout.images
     named = {image.resolve() for _, image, *_ in found}
@@ -84,7 +136,7 @@ def numbered(root: Path, layout: Layout, found: list, what: str, background: str
         log.warning("%s holds images without a %s JSON (not used): %s", img_dir, what,
                     listing(unnamed))
     pairs = [(pid, image, build(tuple((classes[s[0]], *s[1:]) for s in shapes), extra, path,
-                                names))
+                                names, ignored))
              for pid, image, path, shapes, extra in found]
     return sorted(pairs, key=lambda p: p[0])
 
@@ -93,8 +145,8 @@ def _alike(classes: dict, what: str) -> None:
     """Warn of labels that differ only in case or spaces ('car', 'Car '): a typo in one
     annotator's labels, which would otherwise be classes trained and scored apart."""
     by_key: dict[str, list[str]] = {}
-    for name in classes:
-        if name is not None:
+    for name, k in classes.items():
+        if name is not None and k != IGNORED:
             by_key.setdefault(" ".join(name.split()).casefold(), []).append(name)
     for spelt in (sorted(v, key=classes.get) for v in by_key.values() if len(v) > 1):
         log.warning("%s labels %s differ only in case or spaces: they are classes %s, trained "

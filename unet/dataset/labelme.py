@@ -3,7 +3,8 @@
 Polygons, rectangles, circles and bitmaps (`mask`) are filled in the file's order, a later
 shape over an earlier one, as LabelMe's own labelme_json_to_dataset paints them; lines and
 points cover no area and are left out. Labels in sorted order are classes 1, 2, ...
-(`_background_`, LabelMe's own name for it, is class 0)."""
+(`_background_`, LabelMe's own name for it, is class 0); `__ignore__`, which LabelMe's
+semantic segmentation example makes -1 (don't-care), is drawn as masks.ignore's value."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from PIL import Image, ImageDraw
 
 from unet.common.bad_files import raise_all
 from unet.common.maskio import write_mask_png
-from unet.dataset.json_masks import json_template, matching_jsons, numbered
+from unet.dataset.json_masks import json_template, matching_jsons, numbered, value_of
 from unet.dataset.layout import DataLayoutError, Layout, on_disk
 from unet.dataset.names import listing
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 AREAS = ("polygon", "rectangle", "circle", "mask")  # shape types that fill pixels
 BACKGROUND = "_background_"  # LabelMe's name for class 0
+IGNORE = "__ignore__"  # LabelMe's name for don't-care pixels
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class LabelmeMasks:
     size: tuple[int, int] | None
     json: Path
     names: tuple[tuple[int, str], ...]  # (class, label) of every class
+    dont_care: tuple[str, ...] = ()  # the labels drawn as masks.ignore's value (__ignore__)
+    ignore: int | None = None  # masks.ignore, which the download gives where they are any
 
 
 def _load(path: Path) -> dict:
@@ -136,7 +140,8 @@ def pair_labelme(root: Path, layout: Layout) -> list[tuple[str, Path, LabelmeMas
     if not found:
         raise DataLayoutError(f"no LabelMe JSON matches {layout.section}.labelme.json "
                               f"{template!r} under {root} with its image")
-    return numbered(root, layout, found, "LabelMe", BACKGROUND, LabelmeMasks)
+    return numbered(root, layout, found, "LabelMe", BACKGROUND, LabelmeMasks,
+                    IGNORE.__eq__)
 
 
 def _unfound(root: Path, layout: Layout, template: str, missing: list[str]) -> None:
@@ -197,7 +202,7 @@ def write_labelme_mask(masks: LabelmeMasks, image: Path, size: tuple[int, int],
     out = np.zeros(size[::-1], np.uint8)  # (h, w)
     for n, (cls, kind, points, bitmap) in enumerate(masks.shapes):
         try:
-            _paint(out, cls, kind, points, bitmap)
+            _paint(out, value_of(cls, masks.ignore), kind, points, bitmap)
         except ValueError as err:
             raise DataLayoutError(f"{masks.json}: a {kind} shape ({n + 1} of its drawn ones) "
                                   f"cannot be drawn: {err}; fix or remove it") from None

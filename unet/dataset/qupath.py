@@ -4,7 +4,9 @@ drawn into a palette PNG of class numbers when the manifest is written. Polygons
 part of MultiPolygons are filled in the file's order (QuPath writes a parent before the
 objects inside it), holes cut back to what lay there before; points and lines cover no area
 and are left out. Classification names in sorted order are classes 1, 2, ...; unclassified
-objects are skipped or given the class qupath.unclassified names."""
+objects are skipped or given the class qupath.unclassified names. Classes whose name ends
+with `*` (QuPath's built-in `Ignore*`), which QuPath's own classifiers and labelled-image
+export leave out, are don't-care: drawn as masks.ignore's value."""
 
 from __future__ import annotations
 
@@ -18,7 +20,13 @@ import numpy as np
 
 from unet.common.bad_files import raise_all
 from unet.common.maskio import write_mask_png
-from unet.dataset.json_masks import fill_rings, json_template, matching_jsons, numbered
+from unet.dataset.json_masks import (
+    fill_rings,
+    json_template,
+    matching_jsons,
+    numbered,
+    value_of,
+)
 from unet.dataset.layout import DataLayoutError, Layout, files_by_stem
 from unet.dataset.names import listing
 
@@ -37,6 +45,8 @@ class QupathMasks:
     size: None  # where LabelMe's JSON gives the image size; a GeoJSON gives none
     json: Path
     names: tuple[tuple[int, str], ...]  # (class, classification name) of every class
+    dont_care: tuple[str, ...] = ()  # the names drawn as masks.ignore's value (`Ignore*`)
+    ignore: int | None = None  # masks.ignore, which the download gives where they are any
 
 
 def _load(path: Path) -> list:
@@ -151,7 +161,13 @@ def pair_qupath(root: Path, layout: Layout) -> list[tuple[str, Path, QupathMasks
     if not found:
         raise DataLayoutError(f"no QuPath GeoJSON matches {layout.section}.qupath.json "
                               f"{template!r} under {root} with its image in {layout.images!r}")
-    return numbered(root, layout, found, "QuPath", None, QupathMasks)
+    return numbered(root, layout, found, "QuPath", None, QupathMasks, _ignored)
+
+
+def _ignored(name: str) -> bool:
+    """Whether QuPath leaves a class out of training: a name ending with '*' (its `Ignore*`;
+    of a derived class, 'Tumor: Ignore*', the last part's)."""
+    return name.endswith("*")
 
 
 def _left_out(counts: dict, unclassified: str) -> None:
@@ -191,7 +207,8 @@ def write_qupath_mask(masks: QupathMasks, image: Path, size: tuple[int, int],
     out = np.zeros(size[::-1], np.uint8)  # (h, w)
     outside = 0
     for cls, polygons in masks.objects:
-        drawn = [fill_rings(out, cls, list(rings)) for rings in polygons]
+        value = value_of(cls, masks.ignore)
+        drawn = [fill_rings(out, value, list(rings)) for rings in polygons]
         outside += not any(drawn)
     if outside:
         log.warning("%s: %d of its %d object(s) lie wholly outside %s (%dx%d): QuPath writes "

@@ -1,0 +1,69 @@
+"""Don't-care labels and class colours of annotation tools: QuPath's `Ignore*` (any class
+name ending in `*`) and LabelMe's `__ignore__` drawn as masks.ignore's value, and QuPath's
+classification colours kept in the drawn masks' palette."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests import test_labelme as lm
+from tests import test_qupath as qp
+from unet.dataset.download import write_manifest
+from unet.dataset.json_masks import drawn_ignore
+from unet.dataset.layout import DataLayoutError
+
+
+def _write(tmp_path, layout, ignore=None):
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, layout,
+                              ignore=ignore)
+    return manifest, {p["id"]: Image.open(p["mask"]) for p in manifest["pairs"]}
+
+
+def _qupath_ignore(root):
+    qp._save(root, "a", [qp._obj(qp._poly(qp._box(0, 0, 30, 10)), "Tumor"),
+                         qp._obj(qp._poly(qp._box(0, 10, 10, 20)), "Ignore*"),
+                         qp._obj(qp._poly(qp._box(20, 10, 30, 20)), "Stroma")])
+
+
+def test_qupath_ignore_class_is_masks_ignore_not_a_class(tmp_path, caplog):
+    _qupath_ignore(tmp_path)
+    caplog.set_level(logging.INFO)
+    manifest, masks = _write(tmp_path, qp._layout(), ignore=255)
+    a = np.asarray(masks["a"])
+    assert manifest["class_names"] == {"0": "background", "1": "Stroma", "2": "Tumor"}
+    assert (a[:10] == 2).all() and (a[10:, 20:] == 1).all() and (a[10:, 10:20] == 0).all()
+    assert (a[10:, :10] == 255).all()  # don't-care: neither trained nor scored
+    assert "'Ignore*'" in caplog.text and "masks.ignore" in caplog.text
+
+
+def test_labelme_ignore_label_is_masks_ignore_not_a_class(tmp_path):
+    lm._save(tmp_path, "a", [lm._shape("car", [[0, 0], [29, 9]], "rectangle"),
+                             lm._shape("__ignore__", [[0, 10], [9, 19]], "rectangle")])
+    manifest, masks = _write(tmp_path, lm._layout(), ignore=200)
+    a = np.asarray(masks["a"])
+    assert manifest["class_names"] == {"0": "background", "1": "car"}
+    assert (a[:10] == 1).all() and (a[10:, :10] == 200).all() and (a[10:, 10:] == 0).all()
+
+
+def test_dont_care_without_a_usable_masks_ignore_refused_naming_the_key(tmp_path):
+    _qupath_ignore(tmp_path)
+    with pytest.raises(DataLayoutError, match=r"'Ignore\*'.*masks\.ignore: 255"):
+        _write(tmp_path, qp._layout())
+    for bad in (0, 2, [255, 255, 255], 256):  # background, Tumor's class, a colour, too big
+        said = re.escape(f"masks.ignore {bad!r}") + ".*3 to 255"
+        with pytest.raises(DataLayoutError, match=said):
+            _write(tmp_path, qp._layout(), ignore=bad)
+    assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_download_settings_carry_masks_ignore_only_for_drawn_json_masks():
+    qupath = {"path": "/d", "qupath": {"json": "a/{id}.geojson"}}
+    assert drawn_ignore(qupath, {"ignore": 255}) == 255
+    assert drawn_ignore({"path": "/d", "labelme": {"json": "{id}.json"}}, {"ignore": 7}) == 7
+    assert drawn_ignore(qupath, {}) is None
+    assert drawn_ignore({"path": "/d", "masks": "m"}, {"ignore": 255}) is None

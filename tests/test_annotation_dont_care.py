@@ -13,15 +13,22 @@ from PIL import Image
 
 from tests import test_labelme as lm
 from tests import test_qupath as qp
+from unet.cache.mapping import choose_mapping
+from unet.cache.settings import settings_from_config
 from unet.dataset.download import write_manifest
 from unet.dataset.json_masks import drawn_ignore
 from unet.dataset.layout import DataLayoutError
+from unet.report.figures import class_colours
 
 
 def _write(tmp_path, layout, ignore=None):
     manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, layout,
                               ignore=ignore)
     return manifest, {p["id"]: Image.open(p["mask"]) for p in manifest["pairs"]}
+
+
+def _settings(ignore=None):
+    return settings_from_config({}, {"values": None, "threshold": None, "ignore": ignore})
 
 
 def _qupath_ignore(root):
@@ -39,6 +46,8 @@ def test_qupath_ignore_class_is_masks_ignore_not_a_class(tmp_path, caplog):
     assert (a[:10] == 2).all() and (a[10:, 20:] == 1).all() and (a[10:, 10:20] == 0).all()
     assert (a[10:, :10] == 255).all()  # don't-care: neither trained nor scored
     assert "'Ignore*'" in caplog.text and "masks.ignore" in caplog.text
+    mapping = choose_mapping(manifest["pairs"], _settings(255), 1)  # preprocess's reading
+    assert mapping.values == (0, 1, 2) and mapping.ignore == 255
 
 
 def test_labelme_ignore_label_is_masks_ignore_not_a_class(tmp_path):
@@ -67,3 +76,31 @@ def test_download_settings_carry_masks_ignore_only_for_drawn_json_masks():
     assert drawn_ignore({"path": "/d", "labelme": {"json": "{id}.json"}}, {"ignore": 7}) == 7
     assert drawn_ignore(qupath, {}) is None
     assert drawn_ignore({"path": "/d", "masks": "m"}, {"ignore": 255}) is None
+
+
+def _classed(box, name, **colour):
+    feature = qp._obj(qp._poly(qp._box(*box)), name)
+    feature["properties"]["classification"] = {"name": name, **colour}
+    return feature
+
+
+def test_qupath_class_colours_make_the_palette_first_seen_wins(tmp_path, caplog):
+    argb = -(1 << 24) + (10 << 16) + (20 << 8) + 30  # QuPath 0.2's colorRGB: packed, alpha set
+    qp._save(tmp_path, "a", [_classed((0, 0, 10, 10), "Tumor", color=[200, 0, 0]),
+                             _classed((10, 0, 20, 10), "Stroma", color=[0, 150, 0]),
+                             _classed((20, 0, 30, 10), "Necrosis", colorRGB=argb)])
+    qp._save(tmp_path, "b", [_classed((0, 0, 10, 10), "Tumor", color=[0, 0, 255]),
+                             _classed((10, 0, 20, 10), "Other")])  # no colour: the default
+    caplog.set_level(logging.WARNING)
+    manifest, masks = _write(tmp_path, qp._layout())
+    assert manifest["class_names"] == {"0": "background", "1": "Necrosis", "2": "Other",
+                                       "3": "Stroma", "4": "Tumor"}
+    for mask in masks.values():
+        rgb = np.reshape(mask.getpalette()[:15], (5, 3)).tolist()
+        assert rgb[0] == [0, 0, 0] and rgb[1] == [10, 20, 30] and rgb[3] == [0, 150, 0]
+        assert rgb[4] == [200, 0, 0]  # a.geojson's, seen first
+        assert rgb[2] not in ([0, 0, 0], [10, 20, 30], [0, 150, 0], [200, 0, 0])
+    assert "'Tumor'" in caplog.text and "(0, 0, 255)" in caplog.text and "b.geojson" in caplog.text
+    # preprocess keeps the palette, and the report's overlays paint each class in it
+    mapping = choose_mapping(manifest["pairs"], _settings(), 1)
+    assert (class_colours(mapping)[4] * 255).round().tolist() == [200, 0, 0]

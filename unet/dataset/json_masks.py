@@ -109,12 +109,13 @@ def matching_jsons(root: Path, template: str) -> Iterator[tuple[str, Path]]:
 
 def numbered(root: Path, layout: Layout, found: list, what: str, background: str | None,
              build: Callable[..., Any], dont_care: Callable[[str], bool],
+             colours: dict[str, tuple[int, int, int]] | None = None,
              ) -> list[tuple[str, Path, Any]]:
-    """The pairs (id, image, build(shapes, extra, json, names, dont_care labels)) with each
-    shape's label (its first item) made a class number: labels sorted over every JSON are 1,
-    2, ..., `background` is 0 and labels `dont_care` picks are IGNORED; `found` holds (id,
-    image, json, shapes, extra). The images in the images folder no JSON names are named in a
-    warning."""
+    """The pairs (id, image, build(shapes, extra, json, names, dont_care=labels, palette=...))
+    with each shape's label (its first item) made a class number: labels sorted over every
+    JSON are 1, 2, ..., `background` is 0 and labels `dont_care` picks are IGNORED; `found`
+    holds (id, image, json, shapes, extra); `colours` by label, the file's, fill the palette.
+    The images in the images folder no JSON names are named in a warning."""
     every = {s[0] for *_, shapes, _ in found for s in shapes} - {background}
     ignored = tuple(sorted(n for n in every if dont_care(n)))
     labels = sorted(every - set(ignored))
@@ -135,10 +136,23 @@ def numbered(root: Path, layout: Layout, found: list, what: str, background: str
     if unnamed:
         log.warning("%s holds images without a %s JSON (not used): %s", img_dir, what,
                     listing(unnamed))
+    palette = _palette(names, colours or {})
     pairs = [(pid, image, build(tuple((classes[s[0]], *s[1:]) for s in shapes), extra, path,
-                                names, ignored))
+                                names, dont_care=ignored, palette=palette))
              for pid, image, path, shapes, extra in found]
     return sorted(pairs, key=lambda p: p[0])
+
+
+def _palette(names: tuple, colours: dict) -> tuple[int, ...]:
+    """The drawn masks' palette, one for every file (palette masks must agree): each class in
+    its colour in the tool where the files give one, else the default's."""
+    from unet.dataset.class_folders import PALETTE
+
+    palette = list(PALETTE)
+    for k, name in names:
+        if name in colours:
+            palette[3 * k:3 * k + 3] = colours[name]
+    return tuple(palette)
 
 
 def _alike(classes: dict, what: str) -> None:

@@ -46,6 +46,7 @@ class LabelmeMasks:
     names: tuple[tuple[int, str], ...]  # (class, label) of every class
     dont_care: tuple[str, ...] = ()  # the labels drawn as masks.ignore's value (__ignore__)
     ignore: int | None = None  # masks.ignore, which the download gives where they are any
+    palette: tuple[int, ...] | None = None  # the written PNG's: the tool's class colours
 
 
 def _load(path: Path) -> dict:
@@ -206,5 +207,5 @@ def write_labelme_mask(masks: LabelmeMasks, image: Path, size: tuple[int, int],
         except ValueError as err:
             raise DataLayoutError(f"{masks.json}: a {kind} shape ({n + 1} of its drawn ones) "
                                   f"cannot be drawn: {err}; fix or remove it") from None
-    write_mask_png(dest, out, palette=PALETTE)
+    write_mask_png(dest, out, palette=masks.palette or PALETTE)
     return dest

@@ -47,6 +47,7 @@ class QupathMasks:
     names: tuple[tuple[int, str], ...]  # (class, classification name) of every class
     dont_care: tuple[str, ...] = ()  # the names drawn as masks.ignore's value (`Ignore*`)
     ignore: int | None = None  # masks.ignore, which the download gives where they are any
+    palette: tuple[int, ...] | None = None  # the written PNG's: the tool's class colours
 
 
 def _load(path: Path) -> list:
@@ -79,6 +80,30 @@ def _class_name(feature: dict) -> str | None:
     return ": ".join(names) if isinstance(names, list) and names else None
 
 
+def _colour(feature: dict) -> tuple[int, int, int] | None:
+    """A classification's colour: `color` [r, g, b] (QuPath 0.3 on) or `colorRGB`, a packed
+    ARGB int (0.2, signed: alpha set makes it negative); None where it gives none."""
+    found = (feature.get("properties") or {}).get("classification") or {}
+    rgb = found.get("color")
+    if isinstance(rgb, list) and len(rgb) >= 3 and all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in rgb[:3]):
+        return (rgb[0], rgb[1], rgb[2])
+    packed = found.get("colorRGB")
+    if isinstance(packed, int) and not isinstance(packed, bool):
+        return ((packed >> 16) & 255, (packed >> 8) & 255, packed & 255)
+    return None
+
+
+def _note_colour(colours: dict, clashes: list, name: str, colour: tuple | None,
+                 path: Path) -> None:
+    """Keep a class's first colour (with its file); a later other one is a clash to warn of."""
+    if colour is None:
+        return
+    first = colours.setdefault(name, (colour, path.name))
+    if first[0] != colour and (name, colour) not in {c[:2] for c in clashes}:
+        clashes.append((name, colour, path.name))
+
+
 def _ring(ring: Any) -> np.ndarray:
     """A ring's positions as an (n, 2) float array (a third value, z, dropped)."""
     if not isinstance(ring, list) or len(ring) < 3 or not all(
@@ -109,7 +134,8 @@ def _polygons(geometry: Any) -> list[tuple[np.ndarray, ...]] | None:
 
 def _objects(features: list, path: Path, unclassified: str, bad: list, counts: dict) -> list:
     """A GeoJSON's (class name, polygons) in order; unusable features added to `bad`, and
-    points and lines, unclassified objects counted in `counts` by kind and file."""
+    points and lines, unclassified objects counted in `counts` by kind and file, each class's
+    first colour kept there (`colours`, other ones in `clashes`)."""
     found = []
     for n, feature in enumerate(features):
         try:
@@ -121,6 +147,8 @@ def _objects(features: list, path: Path, unclassified: str, bad: list, counts: d
                 f"{path}: feature {n} ({err}); fix or remove that object in QuPath")))
             continue
         name = _class_name(feature)
+        if name is not None:
+            _note_colour(counts["colours"], counts["clashes"], name, _colour(feature), path)
         kind = "lines" if polygons is None else "unclassified" if name is None else None
         if kind:
             counts[kind][path.name] = counts[kind].get(path.name, 0) + 1
@@ -147,7 +175,8 @@ def pair_qupath(root: Path, layout: Layout) -> list[tuple[str, Path, QupathMasks
     settings = dict(layout.qupath or ())
     unclassified = str(settings.get("unclassified") or SKIP)
     images = _finder(root, layout)
-    found, missing, bad, counts = [], [], [], {"lines": {}, "unclassified": {}}
+    found, missing, bad = [], [], []
+    counts: dict = {"lines": {}, "unclassified": {}, "colours": {}, "clashes": []}
     for pid, path in matching_jsons(root, template):
         features = _load(path)
         if (image := images.get(pid)) is None:
@@ -161,7 +190,12 @@ def pair_qupath(root: Path, layout: Layout) -> list[tuple[str, Path, QupathMasks
     if not found:
         raise DataLayoutError(f"no QuPath GeoJSON matches {layout.section}.qupath.json "
                               f"{template!r} under {root} with its image in {layout.images!r}")
-    return numbered(root, layout, found, "QuPath", None, QupathMasks, _ignored)
+    colours = counts["colours"]
+    for name, colour, file in counts["clashes"]:
+        log.warning("QuPath class %r is %s in %s but %s in %s, seen first: the masks and "
+                    "overlays take the first", name, colour, file, *colours[name])
+    return numbered(root, layout, found, "QuPath", None, QupathMasks, _ignored,
+                    {name: rgb for name, (rgb, _) in colours.items()})
 
 
 def _ignored(name: str) -> bool:
@@ -214,5 +248,5 @@ def write_qupath_mask(masks: QupathMasks, image: Path, size: tuple[int, int],
         log.warning("%s: %d of its %d object(s) lie wholly outside %s (%dx%d): QuPath writes "
                     "full-resolution coordinates; pair it with the full-resolution image",
                     masks.json, outside, len(masks.objects), image.name, *size)
-    write_mask_png(dest, out, palette=PALETTE)
+    write_mask_png(dest, out, palette=masks.palette or PALETTE)
     return dest

@@ -26,6 +26,15 @@ _COLOURS = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 1
 PALETTE = (0, 0, 0, *[c for k in range(255) for c in _COLOURS[k % len(_COLOURS)]])
 
 
+def coloured_palette(colours: dict[int, tuple[int, int, int]]) -> tuple[int, ...]:
+    """PALETTE with each class in `colours` (class -> r, g, b) in its colour: the one an
+    annotation tool showed it in (QuPath's classes, COCO's categories)."""
+    palette = list(PALETTE)
+    for k, rgb in colours.items():
+        palette[3 * k:3 * k + 3] = rgb
+    return tuple(palette)
+
+
 def _by_id(
     folder: Path, exts: tuple[str, ...], layout: Layout, prefix: str, suffix: str
 ) -> dict[str, Path]:

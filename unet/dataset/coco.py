@@ -20,7 +20,14 @@ from unet.common.bad_files import raise_all
 from unet.common.decoders import ROTATED
 from unet.common.imageio import exif_orientation
 from unet.common.maskio import write_mask_png
-from unet.dataset.coco_checks import class_numbers, far_error, load_coco, outside, span
+from unet.dataset.coco_checks import (
+    category_colours,
+    class_numbers,
+    far_error,
+    load_coco,
+    outside,
+    span,
+)
 from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc, shared_ids, source_file
 from unet.dataset.names import listing
 
@@ -36,6 +43,7 @@ class CocoMasks:
     size: tuple[int, int] | None  # (width, height) the annotations were drawn on, if given
     json: Path
     names: tuple[tuple[int, str], ...]  # (class, category name) of every class
+    colours: tuple[tuple[int, tuple[int, int, int]], ...] = ()  # (class, its category's colour)
 
 
 def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
@@ -48,6 +56,7 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
     # Ids by their string form (exports write them as numbers in one list, strings in the
     # other), in ascending order: numbers by value, then strings
     classes, named = class_numbers(data, path)
+    colours = category_colours(data, classes)
     objects = _objects(data, path, classes)
     img_dir = root / layout.images
     on_disk = files_with(img_dir, layout.image_extensions, layout.recursive)
@@ -65,7 +74,7 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
             continue
         ids[stem] = image
         size = (im["width"], im["height"]) if "width" in im and "height" in im else None
-        masks = CocoMasks(tuple(objects.get(str(im["id"]), ())), size, path, named)
+        masks = CocoMasks(tuple(objects.get(str(im["id"]), ())), size, path, named, colours)
         pairs.append((stem, image, masks))
     shared_ids(twice)
     if missing and not layout.allow_unpaired:
@@ -242,7 +251,7 @@ def _turned(image: Path, size: tuple[int, int], given: tuple[int, int], name: st
 def write_coco_mask(masks: CocoMasks, image: Path, size: tuple[int, int], dest: Path) -> Path:
     """Draw the objects of `image` (of `size` (w, h)) into `dest`, a palette PNG of class
     numbers, those covering more pixels first."""
-    from unet.dataset.class_folders import PALETTE
+    from unet.dataset.class_folders import coloured_palette
 
     w, h = masks.size or size  # no size in the JSON: the file's
     if size != (w, h):
@@ -276,5 +285,5 @@ def write_coco_mask(masks: CocoMasks, image: Path, size: tuple[int, int], dest: 
     for cls, pixels in sorted(drawn, key=lambda o: -len(o[1])):
         out[pixels] = cls
     out = out.reshape(h, w)
-    write_mask_png(dest, out, palette=PALETTE)
+    write_mask_png(dest, out, palette=coloured_palette(dict(masks.colours)))
     return dest

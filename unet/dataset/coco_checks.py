@@ -97,6 +97,23 @@ def _category_names(data: dict, path: Path) -> dict[str, str]:
     return names
 
 
+def category_colours(data: dict, classes: dict[str, int]) -> tuple[tuple[int, tuple], ...]:
+    """(class, (r, g, b)) of the categories that give a colour: panoptic COCO's `color`
+    [r, g, b], COCO Annotator's '#rrggbb'; a category listed twice keeps its first."""
+    found: dict[int, tuple] = {}
+    for c in data["categories"]:
+        rgb, k = c.get("color"), classes.get(str(c["id"]))
+        if isinstance(rgb, str) and len(rgb) == 7 and rgb[0] == "#":
+            try:
+                rgb = [int(rgb[i:i + 2], 16) for i in (1, 3, 5)]
+            except ValueError:
+                continue
+        if k is not None and isinstance(rgb, list) and len(rgb) >= 3 and all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in rgb[:3]):
+            found.setdefault(k, tuple(rgb[:3]))
+    return tuple(sorted(found.items()))
+
+
 def _as_given(name: Any) -> str:
     """A name as its JSON gives it, to tell two listings of one id apart: true is not 1 (as
     Python's True == 1), NaN is NaN (NaN != NaN), 1.0 and 1 are one number."""

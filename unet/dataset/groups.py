@@ -103,6 +103,25 @@ def _same_classes(pairs: list[tuple]) -> None:
             )
 
 
+def _same_colours(pairs: list[tuple]) -> list[tuple]:
+    """The pairs with one colour per class over every part's COCO JSON (their masks must
+    share a palette): the first part's that gives one, a part colouring it otherwise warned."""
+    if not pairs or not hasattr(pairs[0][2], "colours"):
+        return pairs
+    first: dict[int, tuple] = {}  # class -> (colour, JSON)
+    warned = set()
+    for _, _, masks in pairs:
+        for k, rgb in masks.colours:
+            seen = first.setdefault(k, (rgb, masks.json))
+            if seen[0] != rgb and (k, masks.json) not in warned:
+                warned.add((k, masks.json))
+                log.warning("%s colours class %d (%s) %s but %s, read first, gives %s: its "
+                            "masks and overlays take the first", masks.json, k,
+                            dict(masks.names).get(k), rgb, seen[1], seen[0])
+    colours = tuple(sorted((k, rgb) for k, (rgb, _) in first.items()))
+    return [(gid, image, replace(masks, colours=colours)) for gid, image, masks in pairs]
+
+
 def pair_groups(root: Path, layout: Layout) -> list[tuple[str, Path, Path | list[Path]]]:
     """(group_id, image, mask or masks) of every group, each paired on its own."""
     groups, passed = find_groups(root, layout)
@@ -126,5 +145,6 @@ def pair_groups(root: Path, layout: Layout) -> list[tuple[str, Path, Path | list
             seen[gid] = image
             pairs.append((gid, image, masks))
     _same_classes(pairs)
+    pairs = _same_colours(pairs)
     log.info("%d groups: %s", len(groups), listing(groups))
     return sorted(pairs, key=lambda p: p[0])

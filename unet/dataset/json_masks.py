@@ -136,23 +136,14 @@ def numbered(root: Path, layout: Layout, found: list, what: str, background: str
     if unnamed:
         log.warning("%s holds images without a %s JSON (not used): %s", img_dir, what,
                     listing(unnamed))
-    palette = _palette(names, colours or {})
+    from unet.dataset.class_folders import coloured_palette
+
+    # one palette for every file (palette masks must agree), classes in the tool's colours
+    palette = coloured_palette({k: colours[n] for k, n in names if n in (colours or {})})
     pairs = [(pid, image, build(tuple((classes[s[0]], *s[1:]) for s in shapes), extra, path,
                                 names, dont_care=ignored, palette=palette))
              for pid, image, path, shapes, extra in found]
     return sorted(pairs, key=lambda p: p[0])
-
-
-def _palette(names: tuple, colours: dict) -> tuple[int, ...]:
-    """The drawn masks' palette, one for every file (palette masks must agree): each class in
-    its colour in the tool where the files give one, else the default's."""
-    from unet.dataset.class_folders import PALETTE
-
-    palette = list(PALETTE)
-    for k, name in names:
-        if name in colours:
-            palette[3 * k:3 * k + 3] = colours[name]
-    return tuple(palette)
 
 
 def _alike(classes: dict, what: str) -> None:

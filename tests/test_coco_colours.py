@@ -1,0 +1,47 @@
+"""COCO category colours (panoptic COCO's `color: [r, g, b]`, COCO Annotator's '#rrggbb') kept
+in the drawn masks' palette, one colour per class over every part's JSON."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.test_coco import _coco, _layout, _roboflow
+from unet.dataset.download import write_manifest
+from unet.dataset.layout import Layout
+
+pytest.importorskip("pycocotools.mask")
+
+
+def _palettes(manifest):
+    return [np.reshape(Image.open(p["mask"]).getpalette()[:9], (3, 3)).tolist()
+            for p in manifest["pairs"]]
+
+
+def test_category_colours_fill_the_palette(tmp_path):
+    data = _coco(tmp_path)
+    data["categories"] = [{"id": 7, "name": "cell", "color": [220, 20, 60]},
+                          {"id": 3, "name": "nucleus", "color": "#0A8040"}]
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, _layout())
+    assert manifest["class_names"] == {"0": "background", "1": "nucleus", "2": "cell"}
+    for rgb in _palettes(manifest):
+        assert rgb == [[0, 0, 0], [10, 128, 64], [220, 20, 60]]
+
+
+def test_parts_coloured_otherwise_keep_the_first_and_warn(tmp_path, caplog):
+    cats = [[{"id": 1, "name": "crack", "color": [255, 0, 0]}, {"id": 2, "name": "spall"}],
+            [{"id": 1, "name": "crack", "color": [0, 0, 255]},
+             {"id": 2, "name": "spall", "color": [0, 200, 0]}]]
+    _roboflow(tmp_path, parts=("train", "valid"), categories=cats)
+    layout = Layout(images="{group}", coco=(("json", "{group}/_annotations.coco.json"),))
+    caplog.set_level(logging.WARNING)
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, layout)
+    first = _palettes(manifest)[0]
+    assert first[1] == [255, 0, 0] and first[2] == [0, 200, 0]  # train's, then valid's
+    assert all(rgb == first for rgb in _palettes(manifest))  # palette masks must agree
+    assert "crack" in caplog.text and "(0, 0, 255)" in caplog.text and "valid" in caplog.text

@@ -50,6 +50,16 @@ def test_qupath_ignore_class_is_masks_ignore_not_a_class(tmp_path, caplog):
     assert mapping.values == (0, 1, 2) and mapping.ignore == 255
 
 
+def test_unclassified_objects_named_ignore_star_are_dont_care(tmp_path):
+    qp._save(tmp_path, "a", [qp._obj(qp._poly(qp._box(0, 0, 30, 10)), "Tumor"),
+                             qp._obj(qp._poly(qp._box(0, 10, 10, 20)))])  # unclassified
+    layout = qp._layout(qupath={"unclassified": "Ignore*"})
+    manifest, masks = _write(tmp_path, layout, ignore=255)
+    a = np.asarray(masks["a"])
+    assert manifest["class_names"] == {"0": "background", "1": "Tumor"}
+    assert (a[:10] == 1).all() and (a[10:, :10] == 255).all() and (a[10:, 10:] == 0).all()
+
+
 def test_labelme_ignore_label_is_masks_ignore_not_a_class(tmp_path):
     lm._save(tmp_path, "a", [lm._shape("car", [[0, 0], [29, 9]], "rectangle"),
                              lm._shape("__ignore__", [[0, 10], [9, 19]], "rectangle")])

@@ -45,6 +45,7 @@ def test_qupath_ignore_class_is_masks_ignore_not_a_class(tmp_path, caplog):
     assert manifest["class_names"] == {"0": "background", "1": "Stroma", "2": "Tumor"}
     assert (a[:10] == 2).all() and (a[10:, 20:] == 1).all() and (a[10:, 10:20] == 0).all()
     assert (a[10:, :10] == 255).all()  # don't-care: neither trained nor scored
+    assert masks["a"].getpalette()[3 * 255:] == [180] * 3  # shown grey, not as a class's colour
     assert "'Ignore*'" in caplog.text and "masks.ignore" in caplog.text
     mapping = choose_mapping(manifest["pairs"], _settings(255), 1)  # preprocess's reading
     assert mapping.values == (0, 1, 2) and mapping.ignore == 255
@@ -67,6 +68,7 @@ def test_labelme_ignore_label_is_masks_ignore_not_a_class(tmp_path):
     a = np.asarray(masks["a"])
     assert manifest["class_names"] == {"0": "background", "1": "car"}
     assert (a[:10] == 1).all() and (a[10:, :10] == 200).all() and (a[10:, 10:] == 0).all()
+    assert masks["a"].getpalette()[3 * 200:3 * 201] == [180] * 3
 
 
 def test_dont_care_without_a_usable_masks_ignore_refused_naming_the_key(tmp_path):

@@ -29,6 +29,7 @@ from unet.dataset.names import listing
 log = logging.getLogger(__name__)
 
 IGNORED = -1  # a don't-care label's class until the download gives it masks.ignore's value
+IGNORED_RGB = [180, 180, 180]  # its palette entry: QuPath's Ignore* grey, not a class's colour
 TOOLS = {"labelme": "LabelMe", "qupath": "QuPath"}  # the layouts whose labels can be don't-care
 
 
@@ -59,7 +60,10 @@ def with_ignore(found: list, ignore: Any, kind: str) -> list:
             f"masks.ignore {ignore!r} cannot mark {TOOLS[kind]}'s don't-care {labels} in masks "
             f"drawn as class numbers 0-{top} (one byte a pixel): give a number from {top + 1} "
             "to 255, e.g. masks.ignore: 255")
-    return [(pid, image, replace(m, ignore=ignore)) for pid, image, m in found]
+    palette = list(masks.palette)  # one for every file, as numbered gave it
+    palette[3 * ignore:3 * ignore + 3] = IGNORED_RGB  # shown as no class's colour
+    return [(pid, image, replace(m, ignore=ignore, palette=tuple(palette)))
+            for pid, image, m in found]
 
 
 def value_of(cls: int, ignore: int | None) -> int:

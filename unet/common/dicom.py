@@ -61,7 +61,7 @@ def dicom_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
     them), from the header alone."""
     ds = _dataset(path, header_only=True)
     size = (int(ds.Columns), int(ds.Rows))
-    if int(ds.get("SamplesPerPixel", 1)) == 3:
+    if int(ds.get("SamplesPerPixel", 1)) == 3 or _palette(ds):
         return "RGB", size
     modes = {np.dtype(np.uint8): "L", np.dtype(np.uint16): "I;16", np.dtype(np.int32): "I"}
     return modes.get(_out_dtype(ds), "F"), size
@@ -107,6 +107,8 @@ def read_dicom(path: str | os.PathLike) -> np.ndarray:
                                  f" {err}; {COMPRESSED_FIX}") from err
     except (ValueError, AttributeError, KeyError) as err:
         raise OSError(f"damaged pixel data ({err})") from err
+    if _palette(ds):  # stored values index the file's colour table: its colours are the image
+        arr = _palette_rgb(arr, ds)
     if arr.ndim == 3:
         return np.ascontiguousarray(arr)
     slope, intercept = _rescale(ds)
@@ -117,6 +119,23 @@ def read_dicom(path: str | os.PathLike) -> np.ndarray:
     if dtype.kind == "f" or arr.dtype.kind == "f":  # (Float Pixel Data: no stored bits)
         return (arr * slope + intercept).astype(np.float32)
     return (arr.astype(np.int64) * int(slope) + int(intercept)).astype(dtype)
+
+
+def _palette(ds) -> bool:
+    """PALETTE COLOR (colour Doppler, nuclear medicine maps): indices, not grey levels."""
+    return ds.get("PhotometricInterpretation") == "PALETTE COLOR"
+
+
+def _palette_rgb(arr: np.ndarray, ds) -> np.ndarray:
+    """(H, W, 3) uint8 of the file's colour table; 16-bit entries (the usual) are scaled to 8
+    bits as a viewer shows them, so that its colours read like any RGB image's."""
+    from pydicom.pixels import apply_color_lut
+
+    try:
+        rgb = apply_color_lut(arr, ds)
+    except (ValueError, AttributeError, KeyError) as err:  # no or a damaged colour table
+        raise OSError(f"PALETTE COLOR without a usable colour table ({err})") from err
+    return (rgb >> 8 if rgb.dtype.itemsize > 1 else rgb).astype(np.uint8)
 
 
 def dicom_window(path: str | os.PathLike) -> tuple[float, float] | None:

@@ -1,5 +1,6 @@
-"""DICOM files read as a viewer shows them beyond plain grey: PALETTE COLOR (colour Doppler,
-nuclear medicine maps) through its lookup table."""
+"""DICOM files beyond the plain grey Part 10 file: PALETTE COLOR (colour Doppler, nuclear
+medicine maps) read through its lookup table; a file without the 128-byte preamble (older
+ACR-NEMA style exports, some anonymisers) read as DICOM all the same."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 pydicom = pytest.importorskip("pydicom", reason="pip install -e '.[dicom]'")
-from tests.test_dicom import write_dicom  # noqa: E402
+from tests.test_dicom import ramp, write_dicom  # noqa: E402
 from unet.common.imageio import image_header, open_image  # noqa: E402
 from unet.common.pixels import pixels  # noqa: E402
 
@@ -40,3 +41,19 @@ def test_palette_color_read_as_rgb(tmp_path, bits):
     im = open_image(tmp_path / "us.dcm")
     assert im.mode == "RGB" and image_header(tmp_path / "us.dcm") == ("RGB", (16, 12))
     np.testing.assert_array_equal(pixels(im), LUT[index])
+
+
+def test_file_without_preamble_read_as_dicom(tmp_path):
+    """The data set alone, no 'DICM' preamble nor file meta (implicit VR little endian, the
+    old default): it went to PIL, 'cannot identify image file', and the advice to remove it."""
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_dataset
+
+    write_dicom(tmp_path / "ct.dcm", ramp(), intercept=-1024)
+    fp = DicomBytesIO()
+    fp.is_implicit_VR, fp.is_little_endian = True, True
+    write_dataset(fp, pydicom.dcmread(tmp_path / "ct.dcm"))
+    (tmp_path / "bare.dcm").write_bytes(fp.getvalue())
+    im = open_image(tmp_path / "bare.dcm")
+    np.testing.assert_array_equal(pixels(im), ramp().astype(np.int32) - 1024)
+    assert image_header(tmp_path / "bare.dcm") == (im.mode, (16, 12))

@@ -18,14 +18,21 @@ COMPRESSED_FIX = "pip install pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg, or
     "(e.g. gdcmconv --raw)"
 
 
+# The first tag of a data set written without preamble: group 0002 (file meta) or 0008
+# (identifying), little endian, as older ACR-NEMA style exports and some anonymisers write it
+BARE_STARTS = (b"\x02\x00", b"\x08\x00")
+
+
 def is_dicom(path: str | os.PathLike) -> bool:
-    """A DICOM Part 10 file: 'DICM' after its 128-byte preamble, whatever its extension."""
+    """A DICOM Part 10 file: 'DICM' after its 128-byte preamble, whatever its extension; or a
+    .dcm that starts with a data set's first tag, without preamble (PIL cannot read it)."""
     try:
         with open(path, "rb") as f:
-            f.seek(128)
-            return f.read(4) == b"DICM"
+            head = f.read(132)
     except OSError:
         return False
+    return head[128:] == b"DICM" or (Path(path).suffix.lower() == ".dcm"
+                                     and head[:2] in BARE_STARTS)
 
 
 def _pydicom(path: str | os.PathLike):
@@ -43,7 +50,9 @@ def _dataset(path: str | os.PathLike, header_only: bool = False):
     several frames is refused, as a stack is."""
     pydicom = _pydicom(path)
     try:
-        ds = pydicom.dcmread(Path(path), stop_before_pixels=header_only)
+        # force: a file without preamble (is_dicom let it through by its first tag)
+        ds = pydicom.dcmread(Path(path), stop_before_pixels=header_only, force=True)
+        _transfer_syntax(ds)
         frames = int(ds.get("NumberOfFrames", 1) or 1)
         size = (int(ds.Columns), int(ds.Rows))
     except (pydicom.errors.InvalidDicomError, AttributeError, ValueError) as err:
@@ -54,6 +63,20 @@ def _dataset(path: str | os.PathLike, header_only: bool = False):
             "one file), where one image is read: save one .dcm or PNG per frame (e.g. with "
             "pydicom or SimpleITK), named alike on both sides, with a mask for each")
     return ds
+
+
+def _transfer_syntax(ds) -> None:
+    """Give a data set read without file meta (no preamble) the transfer syntax it was read
+    in, which pydicom needs to decode its pixels."""
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    meta = ds.get("file_meta") or FileMetaDataset()
+    if "TransferSyntaxUID" not in meta:
+        implicit, little = ds.original_encoding
+        meta.TransferSyntaxUID = (ImplicitVRLittleEndian if implicit else
+                                  ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
+        ds.file_meta = meta
 
 
 def dicom_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:

@@ -18,6 +18,7 @@ import os
 import sys
 from pathlib import Path
 
+from unet.cli_rle import check_rle_flags, rle_arguments
 from unet.common.logs import input_error, setup_logging
 from unet.common.schema import bounds, defaults
 from unet.infer.named import dashed_names, named_images, named_models
@@ -57,25 +58,13 @@ def _path(value: str) -> str:
     return os.path.expanduser(value)
 
 
-def _names(value: str) -> tuple[str, ...]:
-    """Comma-separated column names: each non-empty, none twice."""
-    names = tuple(n.strip() for n in value.split(","))
-    if not all(names) or len(set(names)) != len(names):
-        raise argparse.ArgumentTypeError(f"{value!r}: give distinct names, comma-separated")
-    return names
-
-
 def _predict(args: argparse.Namespace) -> int:
     from unet.infer.predict import PredictSettings
     from unet.infer.predict_folder import predict_files
 
     settings = PredictSettings(tta=args.tta, device=args.device, overlap=args.overlap,
                                batch_size=args.batch_size)
-    given = [f for f, v in (("--rle-order", args.rle_order), ("--rle-objects", args.rle_objects),
-                            ("--rle-columns", args.rle_columns), ("--rle-id", args.rle_id)) if v]
-    if given and not args.rle:  # a default given on purpose too: no CSV would come
-        raise ValueError(f"{' and '.join(given)} {'shape' if len(given) > 1 else 'shapes'} the "
-                         "rows of --rle: give --rle FILE.csv too, or leave them out")
+    check_rle_flags(args)
     models, stat = named_models(args.model), None
     if args.rle:
         from unet.common.labels import mapping_from_meta
@@ -97,7 +86,8 @@ def _predict(args: argparse.Namespace) -> int:
 
         masks = [(f.name, Path(args.out) / f"{f.stem}.png") for f in files]
         rows = write_submission(masks, mapping, Path(args.rle), args.rle_order or "columns",
-                                args.rle_objects, args.rle_columns, args.rle_id == "stem")
+                                args.rle_objects, args.rle_columns, args.rle_id == "stem",
+                                args.rle_starts or "absolute", args.rle_empty or "")
         print(f"{rows} run-length rows written to {args.rle}")
     return 0
 
@@ -139,25 +129,6 @@ def _stack(args: argparse.Namespace) -> int:
     return 0
 
 
-def _rle_arguments(p: argparse.ArgumentParser) -> None:
-    """unet predict's run-length (Kaggle submission) options."""
-    p.add_argument("--rle", metavar="CSV", type=_path,
-                   help="also write the masks as run-length encodings, Kaggle-style: ImageId, "
-                        "EncodedPixels (and ClassId for more than one scored class)")
-    p.add_argument("--rle-order", choices=("columns", "rows"),
-                   help="count pixels down each column first (default: Kaggle's usual) or "
-                        "along rows")
-    p.add_argument("--rle-objects", action="store_true",
-                   help="a row per connected object, not per image and class (Airbus' ships)")
-    p.add_argument("--rle-columns", type=_names, metavar="NAMES",
-                   help="the CSV's column names, comma-separated: image and encoding (e.g. "
-                        "id,rle_mask for TGS Salt), with the class between them for models of "
-                        "several scored classes")
-    p.add_argument("--rle-id", choices=("name", "stem"),
-                   help="write each image's file name (default: Carvana, Airbus) or its stem, "
-                        "without the extension (TGS Salt, HuBMAP)")
-
-
 def _predict_arguments(p: argparse.ArgumentParser) -> None:
     """unet predict's arguments."""
     p.add_argument("model", type=_path,
@@ -186,7 +157,7 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
                    help="each image's region of interest, a path with {id} for the image's "
                         "file stem (e.g. test/mask/{id}_mask.gif): class 0 outside it, as for "
                         "a model trained with dataset roi, which never learnt there")
-    _rle_arguments(p)
+    rle_arguments(p)
 
 
 EXIT_CODES = ("exit status: 0: done; 1: a failure mid-run (a full disk, a lost mount), or a bug "

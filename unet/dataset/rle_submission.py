@@ -1,6 +1,7 @@
 """Predicted masks as a Kaggle-style submission CSV of run-length encodings (`unet predict
 --rle`): an image's foreground, each class's pixels or each object as 'start length ...',
-starts counted from 1 in the order rle.decode reads them (columns or rows)."""
+starts counted from 1 in the order rle.decode reads them (columns or rows), or as SIIM-ACR
+counts them, each from the end of the run before."""
 
 from __future__ import annotations
 
@@ -12,30 +13,39 @@ import numpy as np
 from scipy import ndimage
 
 
-def encode(mask: np.ndarray, order: str = "columns") -> str:
-    """A (h, w) bool mask as 'start length ...' (starts from 1), `order` as in decode."""
+def encode(mask: np.ndarray, order: str = "columns", relative: bool = False) -> str:
+    """A (h, w) bool mask as 'start length ...' (starts from 1), `order` as in decode;
+    `relative`: each start counted from 0 after the run before, as SIIM-ACR scores them."""
     flat = (mask.T if order == "columns" else mask).reshape(-1).astype(np.int8)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], flat, [0]])))
-    starts, ends = edges[::2] + 1, edges[1::2] + 1
-    return " ".join(f"{a} {b - a}" for a, b in zip(starts.tolist(), ends.tolist(), strict=True))
+    return _text(edges[::2], edges[1::2], relative)
 
 
-def _runs(flat: np.ndarray) -> str:
-    """'start length ...' (starts from 1) of sorted 0-based pixel indices in encoding order."""
+def _runs(flat: np.ndarray, relative: bool = False) -> str:
+    """'start length ...' of sorted 0-based pixel indices in encoding order (`relative` as in
+    encode)."""
     if not len(flat):
         return ""
     breaks = np.flatnonzero(np.diff(flat) != 1)
     starts = np.concatenate([flat[:1], flat[breaks + 1]])
     ends = np.concatenate([flat[breaks], flat[-1:]]) + 1
-    return " ".join(f"{a + 1} {b - a}" for a, b in zip(starts.tolist(), ends.tolist(), strict=True))
+    return _text(starts, ends, relative)
 
 
-def _encodings(on: np.ndarray, objects: bool, order: str) -> list[str]:
+def _text(starts: np.ndarray, ends: np.ndarray, relative: bool) -> str:
+    """Runs from 0-based `starts` to `ends` (past the last pixel) as 'start length ...': starts
+    from 1, or with `relative` the gap since the run before ended (the first's from pixel 0)."""
+    shown = starts - np.concatenate([[0], ends[:-1]]) if relative else starts + 1
+    return " ".join(f"{a} {b - c}" for a, b, c in
+                    zip(shown.tolist(), ends.tolist(), starts.tolist(), strict=True))
+
+
+def _encodings(on: np.ndarray, objects: bool, order: str, relative: bool = False) -> list[str]:
     """A class's pixels as one encoding, or with `objects` one per 8-connected object, each
     from its own pixels (in its bounding box): a whole-image mask per object took an image's
     size times the objects (64 GB for 1000 objects at 8192x8192), and as long per object."""
     if not objects:
-        return [encode(on, order)] if on.any() else []
+        return [encode(on, order, relative)] if on.any() else []
     labels, _ = ndimage.label(on, structure=np.ones((3, 3), bool))
     h, w = on.shape
     out = []
@@ -43,7 +53,7 @@ def _encodings(on: np.ndarray, objects: bool, order: str) -> list[str]:
         ys, xs = np.nonzero(labels[box] == k)
         ys, xs = ys + box[0].start, xs + box[1].start
         flat = xs.astype(np.int64) * h + ys if order == "columns" else ys.astype(np.int64) * w + xs
-        out.append(_runs(np.sort(flat)))
+        out.append(_runs(np.sort(flat), relative))
     return out
 
 
@@ -82,6 +92,8 @@ def write_submission(
     objects: bool = False,
     columns: tuple[str, ...] | None = None,
     stem: bool = False,
+    starts: str = "absolute",
+    empty: str = "",
 ) -> int:
     """A Kaggle-style CSV of predicted masks (image file name, mask PNG): ImageId and
     EncodedPixels of the foreground (every class but 0; empty for none), or for more than one
@@ -89,26 +101,28 @@ def write_submission(
     ClassId column with the class's mask value (a colour as #rrggbb) and a row per class
     present. With `objects`, a row per 8-connected object instead (Airbus scores each ship),
     an image without one listed once with an empty encoding (and class). `columns` names the columns
-    (submission_columns); `stem` writes each image's file stem, not its name (TGS, HuBMAP).
-    Written atomically; returns the rows written."""
+    (submission_columns); `stem` writes each image's file stem, not its name (TGS, HuBMAP);
+    `starts` 'relative' and `empty` '-1' write SIIM-ACR's form (encode's `relative`; the
+    encoding of an image without objects). Written atomically; returns the rows written."""
     from unet.common.fileio import atomic_path
 
     header = submission_columns(mapping, columns)
     first = mapping.scored_from
     classes = mapping.num_classes - first > 1
-    rows = []
+    relative, rows = starts == "relative", []
     for name, png in masks:
         name = Path(name).stem if stem else name
         index = mapping.read_index(png, "predicted mask")
         if not classes:
-            found = _encodings((index > 0) & (index < mapping.num_classes), objects, order)
-            rows += [[name, e] for e in found] or [[name, ""]]
+            found = _encodings((index > 0) & (index < mapping.num_classes), objects, order,
+                               relative)
+            rows += [[name, e] for e in found] or [[name, empty]]
             continue
         found = []
         for k in range(first, mapping.num_classes):
             value = f"#{mapping.values[k]:06x}" if mapping.rgb else mapping.values[k]
-            found += [[name, value, e] for e in _encodings(index == k, objects, order)]
-        rows += found or ([[name, "", ""]] if objects else [])  # objects: every image listed
+            found += [[name, value, e] for e in _encodings(index == k, objects, order, relative)]
+        rows += found or ([[name, "", empty]] if objects else [])  # objects: every image listed
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(header)

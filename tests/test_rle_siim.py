@@ -99,3 +99,27 @@ def test_the_cli_takes_siims_form(tmp_path):
     args = parser().parse_args(["predict", "m.pt", "x.dcm", "-o", "out", "--rle", "s.csv",
                                 "--rle-starts", "relative", "--rle-empty", "-1"])
     assert (args.rle_starts, args.rle_empty) == ("relative", "-1")
+
+
+def test_dicoms_in_study_and_series_folders_are_named_by_one_pattern(tmp_path, capsys):
+    # SIIM's test set is dicom-images-test/<study>/<series>/<ImageId>.dcm: the pattern
+    # '.../**/*.dcm' matched nothing (** was one folder's *), and the folder itself was refused
+    # as holding no images, without a word of the DICOMs below it.
+    import torch
+
+    from tests.test_cli_folds import tiny_record
+    from unet.cli import main
+
+    torch.save(tiny_record(), tmp_path / "model.pt")
+    for n in range(2):
+        folder = tmp_path / "test" / f"1.2.{n}" / f"1.3.{n}"
+        folder.mkdir(parents=True)
+        write_dicom(folder / f"1.2.276.{n}.dcm", np.full((S, S), 40 + n, np.uint16))
+    out = tmp_path / "out"
+    assert main(["predict", str(tmp_path / "model.pt"), str(tmp_path / "test"), "-o",
+                 str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"'{tmp_path / 'test'}/**/*.dcm'" in err, err
+    assert main(["predict", str(tmp_path / "model.pt"), f"{tmp_path / 'test'}/**/*.dcm", "-o",
+                 str(out)]) == 0
+    assert sorted(p.name for p in out.glob("*.png")) == ["1.2.276.0.png", "1.2.276.1.png"]

@@ -3,13 +3,16 @@ the fix to offer for them."""
 
 from __future__ import annotations
 
+import os
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 from PIL import Image
 
 from unet.common.slides import slides_fix
-from unet.dataset.layout import visible_files
+from unet.dataset.layout import files_with, visible_files
+from unet.dataset.per_id import names_one
 
 
 def extension_fix(folder: Path, names: Sequence, extensions: Sequence[str], cli: bool) -> str:
@@ -28,3 +31,23 @@ def other_images(folder: Path, extensions: Sequence[str]) -> list[str]:
     listed = {e.lower() for e in extensions}
     known = set(Image.registered_extensions()) - listed
     return [p.name for p in visible_files(folder, recursive=False) if p.suffix.lower() in known]
+
+
+def images_below(folder: Path, extensions: Sequence[str], roi: str | None,
+                 out_dir: str | os.PathLike | None = None, cli: bool = False) -> str:
+    """The images in `folder`'s subfolders (not its regions of interest, nor the masks in
+    `out_dir`), in words: 'sub/ holds 3, ...'; '' for none. For `unet predict` (`cli`) DICOMs
+    count too, and the patterns that name them all are offered: SIIM-ACR's test set is
+    <study>/<series>/<id>.dcm, a folder per image, too many to name each."""
+    out = os.path.realpath(out_dir) if out_dir is not None else None
+    wanted = (*extensions, ".dcm") if cli else extensions
+    deeper = [p for p in files_with(folder, wanted, recursive=True, strict=False)
+              if p.parent != folder and not (roi and names_one(p, folder, roi))
+              and (out is None or out not in (os.path.realpath(p.parent),
+                                              *map(os.path.realpath, p.parent.parents)))]
+    below = Counter(p.relative_to(folder).parts[0] for p in deeper)
+    said = ", ".join(f"{d}/ holds {n}" for d, n in sorted(below.items()))
+    if cli and deeper:  # the glob's case: *.dcm does not match A.DCM
+        said += " (name them all: " + " ".join(
+            f"'{folder}/**/*{e}'" for e in sorted({p.suffix for p in deeper})) + ")"
+    return said

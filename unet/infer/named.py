@@ -34,14 +34,15 @@ def named_images(inputs: list[str], roi: str | None, out: str | None = None) -> 
 
 
 def expanded(inputs: list[str]) -> list[str]:
-    """`inputs` with each pattern (*, ?, [...]) that names no file as it is expanded, sorted, as
-    the shell would have: quoted, or passed on by a script, it came as it was typed."""
+    """`inputs` with each pattern (*, ?, [...]; ** for any depth of folders) that names no file
+    as it is expanded, sorted, as the shell would have: quoted, or passed on by a script, it
+    came as it was typed."""
     paths: list[str] = []
     for item in inputs:
         if os.path.lexists(item) or not glob.has_magic(item):
             paths.append(item)
             continue
-        found = sorted(glob.glob(item))
+        found = sorted(glob.glob(item, recursive=True))  # ** spans folders, as bash's globstar
         if not found:
             raise FileNotFoundError(f"{item}: no file matches this pattern; check it, or name "
                                     "the images or their folder")

@@ -23,11 +23,11 @@ from unet.common.imageio import IMAGE_FIX, ImageReadError, image_header, open_im
 from unet.common.labels import MaskMapping, mapping_from_meta
 from unet.common.logs import progress
 from unet.common.nodata import bands_nodata
-from unet.dataset.layout import IMAGE_EXTENSIONS, files_with, visible_files
+from unet.dataset.layout import IMAGE_EXTENSIONS, visible_files
 from unet.dataset.names import listing, system_file
-from unet.dataset.per_id import images_in, names_one
+from unet.dataset.per_id import images_in
 from unet.infer.batches import Prepare, predict_batches
-from unet.infer.extensions import extension_fix, other_images
+from unet.infer.extensions import extension_fix, images_below, other_images
 from unet.infer.forward import PredictSettings, load_ensemble, tta_flips, window_for
 from unet.infer.input_checks import (
     as_new_image,
@@ -56,7 +56,7 @@ def list_images(
     if not folder.is_dir():
         raise FileNotFoundError(f"folder to predict {folder} does not exist; put the images there")
     images = images_in(folder, extensions, roi)
-    down = _images_below(folder, extensions, roi, out_dir)
+    down = images_below(folder, extensions, roi, out_dir, cli)
     if images and down:
         log.warning("%s: only the folder's own images are predicted, and %s: not predicted "
                     "(move them up, or predict each subfolder)", folder, down)
@@ -75,19 +75,6 @@ def list_images(
                "subfolder" if down else "")
         )
     return images
-
-
-def _images_below(folder: Path, extensions: Sequence[str], roi: str | None,
-                  out_dir: str | os.PathLike | None = None) -> str:
-    """The images in `folder`'s subfolders (not its regions of interest, nor the masks in
-    `out_dir`), in words: 'sub/ holds 3, ...'; '' for none."""
-    out = os.path.realpath(out_dir) if out_dir is not None else None
-    deeper = [p for p in files_with(folder, extensions, recursive=True, strict=False)
-              if p.parent != folder and not (roi and names_one(p, folder, roi))
-              and (out is None or out not in (os.path.realpath(p.parent),
-                                              *map(os.path.realpath, p.parent.parents)))]
-    below = Counter(p.relative_to(folder).parts[0] for p in deeper)
-    return ", ".join(f"{d}/ holds {n}" for d, n in sorted(below.items()))
 
 
 def model_input_size(ckpt: dict, full: tuple[int, int]) -> tuple[int, int]:

@@ -50,27 +50,56 @@ def _regions() -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def test_nested_dicoms_and_train_rle_csv_give_the_masks_drawn(tmp_path):
-    # SIIM's layout: dicom-images-train/<study>/<series>/<ImageId>.dcm, dotted ids, the CSV's
-    # header ', EncodedPixels', ' -1' for none and a row per region (their union).
+RLE = {"csv": "train-rle.csv", "id_column": "ImageId", "rle_column": "EncodedPixels",
+       "class_column": None, "order": "columns", "absent": "unpaired", "starts": "relative"}
+IDS = ["1.2.276.0.7230010.3.1.4.8323329.5597.1517875188.959090", "1.2.276.0.7230.3.1.9.1"]
+
+
+def _siim(tmp_path) -> tuple[np.ndarray, np.ndarray]:
+    """SIIM's layout: dicom-images-train/<study>/<series>/<ImageId>.dcm, dotted ids, the CSV's
+    header ', EncodedPixels', ' -1' for none and a row per region (their union)."""
     a, b = _regions()
-    ids = ["1.2.276.0.7230010.3.1.4.8323329.5597.1517875188.959090", "1.2.276.0.7230.3.1.9.1"]
-    for n, uid in enumerate(ids):
+    for n, uid in enumerate(IDS):
         folder = tmp_path / "dicom-images-train" / f"1.2.{n}" / f"1.3.{n}"
         folder.mkdir(parents=True)
         write_dicom(folder / f"{uid}.dcm", np.full((S, S), 40 + n, np.uint16))
     (tmp_path / "train-rle.csv").write_text(
-        f"ImageId, EncodedPixels\n{ids[0]}, {siim_encode(a)}\n{ids[1]}, -1\n"
-        f"{ids[0]}, {siim_encode(b)}\n")
-    rle = {"csv": "train-rle.csv", "id_column": "ImageId", "rle_column": "EncodedPixels",
-           "class_column": None, "order": "columns", "absent": "unpaired", "starts": "relative"}
+        f"ImageId, EncodedPixels\n{IDS[0]}, {siim_encode(a)}\n{IDS[1]}, -1\n"
+        f"{IDS[0]}, {siim_encode(b)}\n")
+    return a, b
+
+
+def test_nested_dicoms_and_train_rle_csv_give_the_masks_drawn(tmp_path):
+    a, b = _siim(tmp_path)
+    ids = IDS
     layout = Layout(images="dicom-images-train", recursive=True, image_extensions=(".dcm",),
-                    rle=tuple(sorted(rle.items())))
+                    rle=tuple(sorted(RLE.items())))
     manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, layout)
     masks = {p["id"]: np.asarray(Image.open(p["mask"])) for p in manifest["pairs"]}
     assert sorted(masks) == sorted(ids)
     assert np.array_equal(masks[ids[0]], np.where(a | b, 255, 0))
     assert not masks[ids[1]].any()
+
+
+@pytest.mark.parametrize("recursive,extensions,keys", [
+    (False, (".dcm",), ["dataset.local.recursive: true"]),
+    (True, (".png",), ["'.dcm' to dataset.local.image_extensions"]),
+    (False, (".png",), ["set dataset.local.recursive: true and add '.dcm' to dataset.local."
+                        "image_extensions"]),
+])
+def test_csv_ids_whose_dicoms_lie_below_or_unread_name_the_keys(tmp_path, recursive, extensions,
+                                                                  keys):
+    # Without recursive: true (or .dcm in image_extensions) every id was "a CSV id with no
+    # image", and the advice, allow_unpaired, skipped them all: the keys that read them are said.
+    from unet.dataset.layout import DataLayoutError
+
+    _siim(tmp_path)
+    layout = Layout(images="dicom-images-train", recursive=recursive, image_extensions=extensions,
+                    rle=tuple(sorted(RLE.items())))
+    with pytest.raises(DataLayoutError) as err:
+        write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, layout)
+    assert "2 of these ids are files in dicom-images-train" in str(err.value), str(err.value)
+    assert all(k in str(err.value) for k in keys), str(err.value)
 
 
 @pytest.mark.parametrize("objects", [False, True])

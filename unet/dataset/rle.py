@@ -1,12 +1,11 @@
 """Masks given as run-length encodings in a CSV file, as Kaggle competitions give them
 (Airbus Ship Detection: ImageId, EncodedPixels, one row per ship; Severstal steel defects: a
 ClassId column, or in its first version ids such as 'a.jpg_3' in one ImageId_ClassId column;
-Carvana's train_masks.csv). Each image's rows are decoded into a mask PNG when
-the manifest is written, so the rest of the pipeline reads ordinary masks.
+Carvana's train_masks.csv; SIIM-ACR's relative starts). Each image's rows are decoded into a
+mask PNG when the manifest is written, so the rest of the pipeline reads ordinary masks.
 
-An encoding is "start length start length ...", starts counted from 1 over the image's pixels:
-down each column, then along (order: columns, Kaggle's usual), or along each row, then down
-(order: rows). Writing predictions as such a CSV is rle_submission's."""
+An encoding is "start length ...", starts from 1 down each column, then along (order: columns,
+Kaggle's usual), or along each row (order: rows). rle_submission writes such CSVs."""
 
 from __future__ import annotations
 
@@ -25,6 +24,7 @@ from unet.common.fileio import first_not_utf8
 from unet.common.maskio import write_mask_png
 from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, nfc, source_file
 from unet.dataset.names import listing
+from unet.dataset.unread import ids_elsewhere_hint
 
 log = logging.getLogger(__name__)
 NO_OBJECT = ("", "-1")  # encodings of an image without objects (SIIM-ACR writes -1)
@@ -194,7 +194,8 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
         problems.append(f"images the CSV does not name: {listing([p.name for p in absent])}")
     extra = sorted(set(rows) - named - {None})
     if extra:
-        problems.append(f"CSV ids with no image in {img_dir}: {listing(extra)}")
+        problems.append(f"CSV ids with no image in {img_dir}: {listing(extra)}" + (
+            ids_elsewhere_hint(img_dir, extra, layout.recursive, layout.image_extensions, section)))
     if problems and not layout.allow_unpaired:
         advice = (f"set {section}.images to a folder of images only, or {section}.allow_unpaired"
                   ": true to skip them" if stray else f"fix the names, set {section}.rle.absent: "

@@ -42,6 +42,19 @@ def test_an_onnx_file_that_cannot_be_written_is_refused_naming_it(model, tmp_pat
     assert f"--onnx {onnx}" in err and ".part" not in err, err
 
 
+@pytest.mark.parametrize("name", ["exports/", "m.onnx/"])
+def test_an_onnx_name_ending_in_a_slash_is_refused_before_the_export(model, tmp_path, capsys,
+                                                                     name):
+    # `unet export MODEL --onnx exports/` (a folder not made yet, as `-o masks/` is one) said
+    # "name a .onnx file to write, e.g. exports.onnx"; `--onnx m.onnx/` traced the model, then
+    # ended in "[Errno 20] Not a directory: '.m.onnx.1f2e.part' -> 'm.onnx/'", exit 1 (a bug)
+    given = f"{tmp_path}/{name}"
+    assert main(["export", str(model), "--onnx", given]) == 2
+    err = capsys.readouterr().err
+    assert f"--onnx {given}" in err and "Errno" not in err and ".part" not in err, err
+    assert f"{tmp_path}/{name}model.onnx" in err if name == "exports/" else "m.onnx" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written, no folder
+
 def test_unet_export_without_the_onnx_extra_says_what_to_install(model, tmp_path, capsys,
                                                                  monkeypatch):
     # The base install has no onnx or onnxscript (they are the [onnx] extra): `unet export`

@@ -113,6 +113,16 @@ def _check_exporter() -> None:
                            "pip install -e '.[onnx]' (or pip install onnx onnxscript)")
 
 
+def _check_not_folder_name(name: str) -> None:
+    """Refuse a name ending in a separator: Path() drops it, so 'm.onnx/' passed as a file and
+    the rename onto it failed after the whole export, and 'exports/' was advised 'exports.onnx'."""
+    if name.endswith(("/", os.sep)):
+        stem = name.rstrip("/" + os.sep)
+        fix = stem if stem.lower().endswith(".onnx") else f"{name}model.onnx"
+        raise FileExistsError(f"--onnx {name} ends in a separator, a folder's name; name the "
+                              f".onnx file to write, e.g. {fix}")
+
+
 def _check_target(out: Path) -> None:
     """Only a .onnx name, and never over a torch file (zip or pickle) under that name."""
     if out.suffix.lower() != ".onnx":
@@ -176,6 +186,7 @@ def export_onnx(model_path: str | os.PathLike | list, out_path: str | os.PathLik
     metadata's `folds` their number.
     """
     paths = [Path(p) for p in (model_path if isinstance(model_path, list) else [model_path])]
+    _check_not_folder_name(os.fspath(out_path))
     out = Path(out_path)
     if out.is_dir():
         raise FileExistsError(

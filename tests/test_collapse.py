@@ -205,3 +205,32 @@ def test_each_fold_is_judged_by_its_own_training_rows(tmp_path):
     zero, one = text.split("Training fold 1: ")
     assert SPLIT not in zero and "train.epochs" in zero
     assert SPLIT in one and "train.epochs" not in one
+
+
+NAMES = ["background", "leaf", "stem"]
+
+
+def test_a_class_not_learnt_is_named_by_its_label_too():
+    # A LabelMe folder of leaf and stem polygons: the warning and the report said "class 1:
+    # ... predicts it nowhere; class 2: ...", and which label each number was sat only in
+    # download_dataset.log; the number alone stays where the data has no names.
+    counts = pixel_counts(np.array([[970, 0, 0], [10, 0, 0], [20, 0, 0]]))
+    message = collapse_message(counts, 1, 3, held=[0, 1], names=NAMES)
+    assert "class 1 (leaf): the model kept (epoch 3)" in message, message
+    assert "class 2 (stem): the model kept (epoch 3)" in message, message
+    assert "no training image holds class 2," in message, message  # the split's advice
+    assert "class 1: the model" in collapse_message(counts, 1, 3)
+
+
+def test_the_log_and_the_report_name_the_class_not_learnt(cache, tmp_path, monkeypatch,
+                                                          caplog):
+    real = loop.evaluate_split
+    monkeypatch.setattr(loop, "evaluate_split",
+                        lambda *a, **k: (real(*a, **k)[0], _nothing(real(*a, **k)[1])))
+    settings = TrainSettings(epochs=1, batch_size=2, device="cpu")
+    with caplog.at_level(logging.WARNING):
+        train_unet(cache, tmp_path / "model.pt", tmp_path / "h.csv", tmp_path / "ck",
+                   {"depth": 2, "base_width": 4}, settings, class_names=["sky", "blob"])
+    assert "class 1 (blob): the model kept" in caplog.text, caplog.text
+    text = training_verdict([tmp_path / "h.csv"], 1, names=["sky", "blob"])
+    assert "class 1 (blob): the model kept" in text, text

@@ -209,7 +209,7 @@ def plot_results(
     metrics_table(summary, out["table"], meta.get("class_fractions"))
     environment(config, out["environment"])
     # a model that never predicts a class makes every later figure moot: said first
-    learnt = training_verdict(history_csvs, mapping_from_meta(meta).scored_from, meta)
+    learnt = training_verdict(history_csvs, mapping_from_meta(meta).scored_from, meta, names)
     verdict = " ".join(filter(None, [learnt, crf_verdict(summary, tuning)]))
     with atomic_path(out["verdict"]) as tmp:
         tmp.write_text(verdict + "\n")

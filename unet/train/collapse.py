@@ -77,9 +77,11 @@ def counts_from_row(row: dict) -> dict[str, list[int]] | None:
     return {k: [int(v) for v in vs] for k, vs in cells.items()}
 
 
-def collapse_notes(counts: dict[str, list[int]], first: int, epoch: int) -> list[str]:
+def collapse_notes(counts: dict[str, list[int]], first: int, epoch: int,
+                   names: list | None = None) -> list[str]:
     """One line per scored class (`first` and up) that the validation ground truth holds but
-    the kept epoch's model predicts nowhere, everywhere, or never where it is."""
+    the kept epoch's model predicts nowhere, everywhere, or never where it is; `names` (each
+    class's, masks.names or the data's labels) follow the numbers."""
     target, predicted, hit = counts["target"], counts["predicted"], counts["hit"]
     total = sum(target)
     notes = []
@@ -95,7 +97,8 @@ def collapse_notes(counts: dict[str, list[int]], first: int, epoch: int) -> list
             how = f"predicts it on {predicted[c]} px, none of them right"
         else:
             continue
-        notes.append(f"class {c}: the model kept (epoch {epoch}) {how} on the validation "
+        named = f" ({names[c]})" if names and c < len(names) and names[c] else ""
+        notes.append(f"class {c}{named}: the model kept (epoch {epoch}) {how} on the validation "
                      f"images, where {held}")
     return notes
 
@@ -105,14 +108,14 @@ NOTED = 5
 
 
 def collapse_message(counts: dict[str, list[int]] | None, first: int, epoch: int,
-                     held: list[int] | None = None) -> str:
+                     held: list[int] | None = None, names: list | None = None) -> str:
     """collapse_notes as one sentence with the fix (advice: `held`, the classes the training
     rows hold); "" when every class is learnt."""
-    notes = collapse_notes(counts, first, epoch) if counts else []
+    notes = collapse_notes(counts, first, epoch, names) if counts else []
     if not notes:
         return ""
     told = "; ".join(notes[:NOTED])
-    classes = [int(n.split(":", 1)[0].removeprefix("class ")) for n in notes]
+    classes = [int(n.removeprefix("class ").split(":")[0].split(" (")[0]) for n in notes]
     if len(notes) > NOTED:  # the rest by number: a sentence each made 7,000 characters of 50
         rest = ", ".join(map(str, classes[NOTED:]))
         told += f"; and {len(notes) - NOTED} more, classes {rest}"
@@ -121,9 +124,9 @@ def collapse_message(counts: dict[str, list[int]] | None, first: int, epoch: int
 
 
 def warn_collapse(counts: dict[str, list[int]] | None, first: int, epoch: int,
-                  held: list[int] | None = None) -> None:
+                  held: list[int] | None = None, names: list | None = None) -> None:
     """Log collapse_message as a warning; nothing when every class is learnt."""
-    message = collapse_message(counts, first, epoch, held)
+    message = collapse_message(counts, first, epoch, held, names)
     if message:
         log.warning("%s", message)
 

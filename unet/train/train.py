@@ -293,5 +293,5 @@ def _finish(run: Run, state: dict, names: list | None, ckdir: Path, model_out,
     checkpoint.save(model_out, best)
     write_history(history_out, state["history"])
     log.info("best val Dice %.4f at epoch %d", state["best"], best["epoch"])
-    warn_collapse(state.get("best_pixels"), run.scored_from, best["epoch"], run.held)
+    warn_collapse(state.get("best_pixels"), run.scored_from, best["epoch"], run.held, names)
     return best

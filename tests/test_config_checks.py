@@ -199,3 +199,18 @@ def test_missing_mask_empty_where_zero_is_background_is_accepted(config, tmp_pat
                   {"colors": [[9, 9, 9], [255, 0, 0]], "ignore": [0, 0, 0]}):
         config["masks"].update({"values": None, "colors": None, "ignore": None, **masks})
         check_config(config)
+
+
+@pytest.mark.parametrize("field", ["labelme", "qupath"])
+def test_an_annotation_json_path_without_id_is_refused_before_any_job(config, tmp_path,
+                                                                      monkeypatch, field):
+    # labelme.json '{stem}.json' was refused only by download_dataset, after Snakemake had
+    # deleted the data set's manifest: fixing the key then reran the split, cache and training
+    monkeypatch.chdir(tmp_path)
+    config["dataset"]["source"] = "local"
+    config["dataset"]["local"].update(path=str(tmp_path), images=".")
+    config["dataset"]["local"][field] = {"json": "{stem}.json"}
+    text = _refused(config, rf"dataset\.local\.{field}\.json '\{{stem\}}\.json' has no \{{id\}}")
+    assert "'ann/{id}." in text, text
+    config["dataset"]["local"][field] = {"json": "ann/{id}.json"}
+    check_config(config)

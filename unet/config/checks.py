@@ -124,6 +124,20 @@ def _check_blank(masks: dict, section: str) -> None:
             "in masks.values or masks.colors")
 
 
+def _check_json_paths(settings: dict, source: str) -> None:
+    """labelme.json and qupath.json name one file per image: refused without {id} before any
+    job, as download_dataset refuses it only after Snakemake deleted the manifest it replaces
+    (and a fixed key then reran the split, the cache and training)."""
+    for field in ("labelme", "qupath"):
+        template = (settings.get(field) or {}).get("json")
+        ext = "geojson" if field == "qupath" else "json"
+        if template and "{id}" not in template:
+            raise ConfigError(
+                f"dataset.{source}.{field}.json {template!r} has no {{id}}: it names each "
+                f"image's file, e.g. 'images/{{id}}.{ext}' (beside the images) or "
+                f"'ann/{{id}}.{ext}'")
+
+
 def check_data(config: dict) -> None:
     """The active source's mask_parts, a local folder that exists (and is not left unread by
     source synthetic), masks.values or colors each once, a name for each class listed."""
@@ -147,6 +161,7 @@ def check_data(config: dict) -> None:
         raise ConfigError(f"dataset.local.path {path}: no such folder "
                           f"({Path(path).expanduser().resolve()}{where}); give your data "
                           "folder, absolute or from there")
+    _check_json_paths(settings, source)
     _check_mapping(config["masks"])
     if settings.get("missing_mask") == "empty":
         _check_blank(config["masks"], f"dataset.{source}")

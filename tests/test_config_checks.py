@@ -214,3 +214,13 @@ def test_an_annotation_json_path_without_id_is_refused_before_any_job(config, tm
     assert "'ann/{id}." in text, text
     config["dataset"]["local"][field] = {"json": "ann/{id}.json"}
     check_config(config)
+
+
+def test_annotation_jsons_with_group_folders_are_refused_before_any_job(config, tmp_path,
+                                                                        monkeypatch):
+    # images: "{group}" with labelme was refused only by download_dataset, the manifest gone
+    monkeypatch.chdir(tmp_path)
+    config["dataset"]["source"] = "local"
+    config["dataset"]["local"].update(path=str(tmp_path), images="{group}",
+                                      labelme={"json": "{id}.json"})
+    _refused(config, r"dataset\.local\.labelme with \{group\} folders is not supported")

@@ -125,12 +125,17 @@ def _check_blank(masks: dict, section: str) -> None:
 
 
 def _check_json_paths(settings: dict, source: str) -> None:
-    """labelme.json and qupath.json name one file per image: refused without {id} before any
-    job, as download_dataset refuses it only after Snakemake deleted the manifest it replaces
-    (and a fixed key then reran the split, the cache and training)."""
+    """labelme.json and qupath.json name one file per image: refused without {id} (or with
+    {group} folders) before any job, as download_dataset refuses it only after Snakemake has
+    deleted the manifest it replaces (a fixed key then reran the split, cache and training)."""
     for field in ("labelme", "qupath"):
         template = (settings.get(field) or {}).get("json")
         ext = "geojson" if field == "qupath" else "json"
+        if template and "{group}" in str(settings.get("images") or ""):
+            raise ConfigError(
+                f"dataset.{source}.{field} with {{group}} folders is not supported: labels are "
+                f"numbered over all files at once; give images one folder and {field}.json "
+                "the files' path with {id}")
         if template and "{id}" not in template:
             raise ConfigError(
                 f"dataset.{source}.{field}.json {template!r} has no {{id}}: it names each "

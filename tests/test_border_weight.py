@@ -24,6 +24,18 @@ def test_map_is_high_in_the_gap_and_nothing_far_away():
     assert w[20, 5] < w[20, 21]  # a single object's outside edge weighs less than the gap
 
 
+def test_only_pixels_between_objects_weigh_more():
+    # a 1-px gap: the gap pixel is 1 px from each square; the square's pixel beside it is
+    # inside an object and keeps its class weight alone, as deep inside it (paper, Fig. 3d)
+    mask = _two_squares(1)
+    w = border_map(mask, objects=1, w0=10, sigma=5)
+    assert np.allclose(w[15:25, 20], 10 * np.exp(-((1 + 1) ** 2) / 50), atol=1e-5)  # 9.2312
+    assert (w[mask == 1] == 0).all()  # the columns beside the gap (19, 21) and 6 px deep (14)
+    masks = torch.from_numpy(mask[None]).long()
+    extra = batch_weights(masks, BorderSettings(w0=10, sigma=5, objects=1))
+    assert extra[0, 20, 19] == 0 and extra[0, 20, 20] > 9.2
+
+
 def test_map_matches_the_full_distance_transforms():
     from scipy import ndimage
 
@@ -33,7 +45,7 @@ def test_map_matches_the_full_distance_transforms():
     labels, n = ndimage.label(mask)
     d = np.stack([ndimage.distance_transform_edt(labels != k) for k in range(1, n + 1)])
     d.sort(0)
-    want = 10 * np.exp(-((d[0] + d[1]) ** 2) / 50)
+    want = 10 * np.exp(-((d[0] + d[1]) ** 2) / 50) * (mask != 1)  # objects' pixels: none
     got = border_map(mask, objects=1, w0=10, sigma=5)
     assert np.abs(got - want).max() < 2e-3  # beyond the window the term is below that
 

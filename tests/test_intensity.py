@@ -88,7 +88,7 @@ def test_the_crf_and_the_overlays_see_the_models_image(tmp_path, bands, monkeypa
     view = view_image(root / "i5.tif", span)
     assert np.array_equal(view[..., 0], cached[..., 0])
     seen = {}
-    monkeypatch.setattr(dense, "refine", lambda image, probs, params, outside=None, void=None: seen.setdefault(
+    monkeypatch.setattr(dense, "refine", lambda image, probs, *_: seen.setdefault(
         "image", image) is None or np.zeros(probs.shape[1:], np.uint8))
     np.save(tmp_path / "p.npy", np.full((2, H, W), 0.5, np.float16))
     refine_file(CRFTask(str(root / "i5.tif"), str(tmp_path / "p.npy"), str(tmp_path / "o.png"),

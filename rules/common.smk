@@ -170,8 +170,14 @@ def folder_images(wildcards):
     key = (wildcards.folder, wildcards.experiment)  # listed once a run, as local_data
     if key not in _LISTED:
         roi = experiment_section(config, "predict", wildcards.experiment)["roi"]
-        _LISTED[key] = [literal(p) for p in new_images(folder, image_extensions(), roi)]
+        found = new_images(folder, image_extensions(), roi, folder_recursive(wildcards))
+        _LISTED[key] = [literal(p) for p in found]
     return list(_LISTED[key])
+
+
+def folder_recursive(wildcards):
+    """predict.recursive: whether predict_folder reads the folder's subfolders too."""
+    return experiment_section(config, "predict", wildcards.experiment)["recursive"]
 
 
 def folder_fingerprint(wildcards):

@@ -56,9 +56,10 @@ def masks_checked(*keys):
 
 
 def predict_params(wildcards):
-    """The predict section as prediction uses it: less predict.roi (predict_folder's own), and
+    """The predict section as prediction uses it: less predict.roi and predict.recursive
+    (predict_folder's own), and
     less predict.overlap for a model trained on whole images (no sliding window to tile)."""
-    values = setting("predict", without=("roi",))(wildcards)
+    values = setting("predict", without=("roi", "recursive"))(wildcards)
     if not experiment_section(config, "train", wildcards.experiment)["patch"]["size"]:
         values.pop("overlap")
     return values

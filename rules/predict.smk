@@ -41,6 +41,7 @@ rule predict_folder:
         folder="resources/predict/{folder}",
         predict=predict_params,
         roi=lambda wildcards: experiment_section(config, "predict", wildcards.experiment)["roi"],
+        recursive=folder_recursive,
         extensions=image_extensions(),
         images=folder_fingerprint,
     threads: 2

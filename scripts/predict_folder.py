@@ -17,4 +17,5 @@ predict_folder(
     threads=snakemake.threads,
     extensions=snakemake.params.extensions,
     roi=snakemake.params.roi,
+    recursive=snakemake.params.recursive,
 )

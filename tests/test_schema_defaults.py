@@ -24,7 +24,7 @@ SECTIONS = [
     (PatchSettings, ("train", "patch"), set(), set()),
     (BorderSettings, ("train", "border_weight"), set(), set()),
     (UNetConfig, ("model",), {"in_channels", "num_classes"}, set()),
-    (PredictSettings, ("predict",), set(), {"roi"}),  # roi: predict_folder's own parameter
+    (PredictSettings, ("predict",), set(), {"roi", "recursive"}),  # predict_folder's own
     (PreprocessSettings, ("preprocess",), {"mask_values", "mask_rgb", "mask_threshold",
                                            "max_mask_values", "mask_ignore", "class_names",
                                            "mask_unlisted", "mask_background"},

@@ -99,18 +99,27 @@ def names_one(path: Path, folder: Path, template: str) -> bool:
 
 
 def images_in(
-    folder: Path, extensions: Sequence[str], roi: str | None, strict: bool = True
+    folder: Path, extensions: Sequence[str], roi: str | None, strict: bool = True,
+    recursive: bool = False,
 ) -> list[Path]:
-    """The images directly in `folder` with one of `extensions`, less the regions of interest
-    that `roi` (relative to `folder`) names; `strict`: a link to what is gone is refused."""
-    found = files_with(folder, extensions, strict=strict)
+    """The images directly in `folder` (or, `recursive`, in its subfolders too, hidden ones
+    left out) with one of `extensions`, less the regions of interest that `roi` (relative to
+    `folder`) names; `strict`: a link to what is gone is refused."""
+    found = files_with(folder, extensions, recursive, strict=strict)
     return [p for p in found if not (roi and names_one(p, folder, roi))]
 
 
-def new_images(folder: Path, extensions: Sequence[str], roi: str | None) -> list[Path]:
+def new_id(path: Path, folder: Path) -> str:
+    """A new image's id for {id}: its path in `folder` less its extension, the stem for one
+    directly in it; 's1/a/img' for s1/a/img.png, as two series' img.png must not share one."""
+    return path.relative_to(folder).with_suffix("").as_posix()
+
+
+def new_images(folder: Path, extensions: Sequence[str], roi: str | None,
+               recursive: bool = False) -> list[Path]:
     """The files of a folder of new images that predict_folder reads: its images (images_in),
-    then each image's region of interest (`roi` relative to `folder`, the image's stem for
+    then each image's region of interest (`roi` relative to `folder`, the image's new_id for
     {id}) where it exists. Changing one of them makes the folder's masks stale."""
-    images = images_in(folder, extensions, roi, strict=False)  # predict_folder says it
-    rois = [folder / roi.replace(ID, p.stem) for p in images] if roi else []
+    images = images_in(folder, extensions, roi, strict=False, recursive=recursive)
+    rois = [folder / roi.replace(ID, new_id(p, folder)) for p in images] if roi else []
     return images + [r for r in rois if r.is_file()]

@@ -87,23 +87,25 @@ def _forward(models, images: list[np.ndarray], flips: Flips, dtype) -> list[torc
 def predict_batches(
     models: list[torch.nn.Module], files: list[Path], rois: list[Path | None],
     input_sizes: list[tuple[int, int]], prepare: Prepare, out_dir: Path, mapping: MaskMapping,
-    flips: Flips, dtype: torch.dtype | None, batch_size: int,
+    flips: Flips, dtype: torch.dtype | None, batch_size: int, masks: dict[Path, str] | None = None,
 ) -> Iterator[Path]:
-    """Write out_dir/<stem>.png of every file (prepared by `prepare` at its model input size
-    `input_sizes` (w, h)) at its own size, `batch_size` images a forward pass; yields each
-    image as its mask is written. A file `prepare` gives None for is passed over. An image
-    whose one pass cannot fit in the device's memory is refused first (memory.py), and a batch
-    holds no more images than it takes together."""
+    """Write out_dir/<stem>.png (its name in `masks`, where given) of every file (prepared by
+    `prepare` at its model input size `input_sizes` (w, h)) at its own size, `batch_size`
+    images a forward pass; yields each image as its mask is written. A file `prepare` gives
+    None for is passed over. An image whose one pass cannot fit in the device's memory is
+    refused first (memory.py), and a batch holds no more images than it takes together."""
     check_one_pass(models, files, input_sizes, dtype)  # now, not at the first mask asked for
     budget = batch_pixels(models, dtype, BATCH_PIXELS)
+    masks = masks or {f: f"{f.stem}.png" for f in files}
     return _predict_batches(models, files, rois, input_sizes, prepare, out_dir, mapping, flips,
-                            dtype, batch_size, budget)
+                            dtype, batch_size, budget, masks)
 
 
 def _predict_batches(
     models: list[torch.nn.Module], files: list[Path], rois: list[Path | None],
     input_sizes: list[tuple[int, int]], prepare: Prepare, out_dir: Path, mapping: MaskMapping,
     flips: Flips, dtype: torch.dtype | None, batch_size: int, budget: int,
+    masks: dict[Path, str],
 ) -> Iterator[Path]:
     """predict_batches' masks, one image at a time as each is written; `budget` model input
     pixels a pass at most (unless one image is larger)."""
@@ -126,18 +128,17 @@ def _predict_batches(
                     chosen = [one.index_select(0, index) for one in logits]
                     paths = [files[batch[members[i]]] for i in part]
                     regions = [rois[batch[members[i]]] for i in part]
-                    _write(chosen, original, paths, regions, out_dir, mapping)
+                    _write(chosen, original, regions, [out_dir / masks[p] for p in paths], mapping)
                     yield from paths
 
 
-def _write(logits: list[torch.Tensor], original: tuple[int, int], paths: list[Path],
-           regions: list[Path | None], out_dir: Path, mapping: MaskMapping) -> None:
-    """Each image of a batch of one original size (H, W) into its <stem>.png, band by band;
+def _write(logits: list[torch.Tensor], original: tuple[int, int],
+           regions: list[Path | None], outs: list[Path], mapping: MaskMapping) -> None:
+    """Each image of a batch of one original size (H, W) into its mask file `outs`, band by band;
     a failure or an interrupt leaves none of the batch's unfinished files."""
     with ExitStack() as stack:
-        writers = [stack.enter_context(PredictionWriter(out_dir / f"{p.stem}.png", None, mapping,
-                                                        original, original, r))
-                   for p, r in zip(paths, regions, strict=True)]
+        writers = [stack.enter_context(PredictionWriter(out, None, mapping, original, original, r))
+                   for out, r in zip(outs, regions, strict=True)]
         for y, band in batch_probs_bands(logits, original):
             for writer, one in zip(writers, band, strict=True):
                 writer.add(y, one)

@@ -6,20 +6,43 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from unet.common.durable import sync_files
 from unet.common.fileio import temp_beside
 
 
-def check_outputs(files: list[Path], out_dir: Path) -> None:
+def mask_names(files: list[Path], base: Path | None = None) -> dict[Path, str]:
+    """Each image's mask, relative to the output folder: <stem>.png, or for images under `base`
+    (a folder of new images read with its subfolders) its path there as .png, the subfolders
+    mirrored: s1/a/img.png and s2/b/img.png must not share one mask."""
+    if base is None:
+        return {f: f"{f.stem}.png" for f in files}
+    return {f: f.relative_to(base).with_suffix(".png").as_posix() for f in files}
+
+
+def sync_masks(out_dir: Path, names: list[str]) -> None:
+    """sync_files for masks named relative to `out_dir`: each subfolder's files, then it."""
+    by_folder: dict[str, list[str]] = {}
+    for name in names:
+        parent, _, leaf = name.rpartition("/")
+        by_folder.setdefault(parent, []).append(leaf)
+    for parent, leaves in by_folder.items():
+        if (out_dir / parent).is_dir():
+            sync_files(out_dir / parent, leaves)
+
+
+def check_outputs(files: list[Path], out_dir: Path, masks: dict[Path, str] | None = None
+                  ) -> None:
     """Refuse outputs that would overwrite each other, or land among the images themselves
     (`<stem>.png` would replace a PNG image, and masks beside images would be taken for
     images by the next run). Whether the folder can be written is check_writable's: a
-    finished folder made read-only has nothing to write."""
+    finished folder made read-only has nothing to write. `masks`: mask_names' (the stems')."""
+    masks = masks or mask_names(files)
     by_stem: dict[str, list[str]] = {}
     for f in files:
-        by_stem.setdefault(f.stem, []).append(str(f))
+        by_stem.setdefault(masks[f], []).append(str(f))
     twice = {s: sorted(paths) for s, paths in by_stem.items() if len(paths) > 1}
     if twice:
-        clash = "; ".join(f"{', '.join(p)} would all be {s}.png" for s, p in sorted(twice.items()))
+        clash = "; ".join(f"{', '.join(p)} would all be {s}" for s, p in sorted(twice.items()))
         raise ValueError(f"images of one name would overwrite each other's mask: {clash}. "
                          "Rename one of each, or predict them into separate output folders")
     if out_dir.exists() and not out_dir.is_dir():

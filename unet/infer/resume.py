@@ -16,7 +16,7 @@ import hashlib
 import json
 import logging
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from unet.common.fileio import atomic_path, temp_beside
 from unet.common.georef import SIDECAR
@@ -27,10 +27,10 @@ RECORD = ".unet-predict.jsonl"  # hidden: neither an image to list_images nor a 
 VERSION = 1
 
 
-def written_names(images: list[Path]) -> list[str]:
-    """The names unet predict writes into its folder for `images`: each one's mask and its
-    georeferencing sidecar, and the record."""
-    return [RECORD, *(f"{p.stem}.png{x}" for p in images for x in ("", SIDECAR))]
+def written_names(masks: list[str]) -> list[str]:
+    """The names unet predict writes into its folder for the `masks` (out_checks.mask_names):
+    each mask and its georeferencing sidecar, and the record."""
+    return [RECORD, *(f"{m}{x}" for m in masks for x in ("", SIDECAR))]
 
 
 def _stat(path: str | os.PathLike, inode: bool = False) -> list[int]:
@@ -129,7 +129,8 @@ def _written_as(out_dir: Path, name: str, entry: dict) -> bool:
     """Whether the file `name` is the mask the line says a run wrote: a plain name, of the
     size and mtime then (a user's own file put in its place since is not; a line of before
     masks' sizes were recorded is taken as it is)."""
-    if Path(name).name != name or not name.endswith(".png"):
+    parts = PurePosixPath(name).parts  # a nested folder's masks mirror its subfolders
+    if not parts or parts[0] == "/" or ".." in parts or not name.endswith(".png"):
         return False  # not a name a mask is written under: never removed
     return "written" not in entry or _stat(out_dir / name)[:2] == entry["written"]
 
@@ -191,11 +192,13 @@ class Record:
                 "each mask there, another user's?): make it writable (chmod u+w, or ask its "
                 "owner), or write to another folder (-o)") from None
 
-    def todo(self, files: list[Path], rois: list[Path | None]) -> list[int]:
-        """Indices of the files whose masks are missing or stale (all of them to overwrite)."""
-        stale = []
+    def todo(self, files: list[Path], rois: list[Path | None],
+             masks: dict[Path, str] | None = None) -> list[int]:
+        """Indices of the files whose masks (`masks`, mask_names'; <stem>.png) are missing or
+        stale (all of them to overwrite)."""
+        masks, stale = masks or {f: f"{f.stem}.png" for f in files}, []
         for k, (path, roi) in enumerate(zip(files, rois, strict=True)):
-            now = {"mask": f"{path.stem}.png", "image": os.path.abspath(path),
+            now = {"mask": masks[path], "image": os.path.abspath(path),
                    "stat": _stat(path), "roi": roi and _stat(roi)}
             self._now[path] = now
             if self.overwrite or self.replacing or _image_of(self.entries.get(now["mask"])) != now:

@@ -15,11 +15,12 @@ def named_images(inputs: list[str], roi: str | None, out: str | None = None) -> 
     """Image files named directly or by a pattern (expanded), and the images directly inside
     named folders (less the regions of interest `roi` names there); a file named twice (a
     folder and a file in it, overlapping patterns) once, where it first came; a link to an
-    image under another name is an image of its own (its mask is named by the link's stem)."""
+    image under another name is an image of its own (its mask is named by the link's stem);
+    a pattern's matches in the masks' folder `out` are left out (_outside)."""
     from unet.infer.predict_folder import list_images
 
     files: list[Path] = []
-    for item in map(Path, expanded(inputs)):
+    for item in map(Path, expanded(inputs, out)):
         if item.is_dir():
             files += list_images(item, roi=roi and os.path.relpath(roi, item), out_dir=out,
                                  cli=True)
@@ -33,10 +34,10 @@ def named_images(inputs: list[str], roi: str | None, out: str | None = None) -> 
     return list(unique.values())
 
 
-def expanded(inputs: list[str]) -> list[str]:
+def expanded(inputs: list[str], out: str | None = None) -> list[str]:
     """`inputs` with each pattern (*, ?, [...]; ** for any depth of folders) that names no file
     as it is expanded, sorted, as the shell would have: quoted, or passed on by a script, it
-    came as it was typed."""
+    came as it was typed. Its matches in the masks' folder `out` are dropped (_outside)."""
     paths: list[str] = []
     for item in inputs:
         if os.path.lexists(item) or not glob.has_magic(item):
@@ -46,8 +47,26 @@ def expanded(inputs: list[str]) -> list[str]:
         if not found:
             raise FileNotFoundError(f"{item}: no file matches this pattern; check it, or name "
                                     "the images or their folder")
-        paths += found
+        paths += _outside(item, found, out)
     return paths
+
+
+def _outside(pattern: str, found: list[str], out: str | None) -> list[str]:
+    """`found` less the files in the masks' folder `out` or below it: 'data/**/*.png' -o
+    data/pred, run again, took the masks written there for images (refused as images of one
+    name, or their masks' masks predicted). All of them when nothing else matched: the images'
+    own folder as -o is refused, named, by check_outputs."""
+    if out is None:
+        return found
+    landing = os.path.realpath(out)
+    kept = [f for f in found if os.path.commonpath(
+        [landing, os.path.realpath(os.path.dirname(f) or ".")]) != landing]
+    if not kept:
+        return found
+    if len(kept) < len(found):
+        log.info("%s: %d files in %s (the masks' folder, -o) left out", pattern,
+                 len(found) - len(kept), out)
+    return kept
 
 
 def named_models(model: str) -> list[str]:

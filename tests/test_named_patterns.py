@@ -1,0 +1,42 @@
+"""Patterns given to `unet predict` (unet/infer/named.py): what a '**' pattern over a data
+folder takes when the masks go into a folder below it."""
+
+import numpy as np
+from PIL import Image
+
+from unet.infer.named import named_images
+
+
+def _images(root, names) -> None:
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((8, 8), 9, np.uint8)).save(root / name)
+
+
+def test_a_pattern_spanning_folders_leaves_out_the_masks_of_an_earlier_run(tmp_path, caplog):
+    # 'data/**/*.png' -o data/pred, run again, took the masks in data/pred for images: refused
+    # as images of one name ("rename one of each"), or their masks' masks predicted.
+    _images(tmp_path, ["data/a.png", "data/sub/c.png", "data/pred/a.png", "data/pred/c.png",
+                       "data/pred/deep/x.png"])
+    with caplog.at_level("INFO"):
+        got = named_images([f"{tmp_path}/data/**/*.png"], None, str(tmp_path / "data/pred"))
+    assert got == [tmp_path / "data/a.png", tmp_path / "data/sub/c.png"]
+    assert "3 files in" in caplog.text and "left out" in caplog.text, caplog.text
+    # the -o folder's own files, named by a pattern that reaches no other: still refused later
+    assert named_images([f"{tmp_path}/data/pred/*.png"], None, str(tmp_path / "data/pred")) \
+        == [tmp_path / "data/pred/a.png", tmp_path / "data/pred/c.png"]
+
+
+def test_a_run_again_into_a_folder_below_the_images_predicts_only_the_images(tmp_path, capsys):
+    import torch
+
+    from tests.test_cli_folds import tiny_record
+    from unet.cli import main
+
+    torch.save(tiny_record(), tmp_path / "model.pt")
+    _images(tmp_path, ["data/a.png", "data/sub/c.png"])
+    args = ["predict", str(tmp_path / "model.pt"), f"{tmp_path}/data/**/*.png", "-o",
+            str(tmp_path / "data/pred")]
+    assert main(args) == 0
+    assert main(args) == 0, capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "data/pred").glob("*.png")) == ["a.png", "c.png"]

@@ -40,3 +40,22 @@ def test_a_run_again_into_a_folder_below_the_images_predicts_only_the_images(tmp
     assert main(args) == 0
     assert main(args) == 0, capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "data/pred").glob("*.png")) == ["a.png", "c.png"]
+
+
+def test_a_link_to_a_folder_above_is_named_not_walked_without_end(tmp_path):
+    # glob's ** follows links to folders: 'up -> ..' and 'self -> .' in one folder made
+    # 'data/**/*.png' go round both to the system's link limit, 2^40 paths: it never returned.
+    import pytest
+
+    _images(tmp_path, ["data/d/a.png", "data/e/b.png"])
+    (tmp_path / "data/d/up").symlink_to("..")
+    (tmp_path / "data/d/self").symlink_to(".")
+    with pytest.raises(ValueError) as err:
+        named_images([f"{tmp_path}/data/**/*.png"], None)
+    assert f"{tmp_path}/data/d/" in str(err.value) and "loop" in str(err.value), str(err.value)
+    # a link to a folder beside (not above) is walked as before, its images once each
+    (tmp_path / "data/d/up").unlink()
+    (tmp_path / "data/d/self").unlink()
+    (tmp_path / "data/d/other").symlink_to(tmp_path / "data/e")
+    assert named_images([f"{tmp_path}/data/**/*.png"], None) == [
+        tmp_path / "data/d/a.png", tmp_path / "data/d/other/b.png"]

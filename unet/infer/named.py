@@ -43,12 +43,32 @@ def expanded(inputs: list[str], out: str | None = None) -> list[str]:
         if os.path.lexists(item) or not glob.has_magic(item):
             paths.append(item)
             continue
+        if "**" in item:
+            _check_no_loop(item)
         found = sorted(glob.glob(item, recursive=True))  # ** spans folders, as bash's globstar
         if not found:
             raise FileNotFoundError(f"{item}: no file matches this pattern; check it, or name "
                                     "the images or their folder")
         paths += _outside(item, found, out)
     return paths
+
+
+def _check_no_loop(pattern: str) -> None:
+    """Refuse a '**' pattern whose folders hold a link to a folder above it: glob's ** follows
+    it round to the system's link limit, 40 deep, and two such links made 2^40 paths (no end).
+    One walk of the folder the pattern starts from, hidden folders left out as ** leaves them."""
+    parts = pattern.split(os.sep)
+    fixed = next(k for k, p in enumerate(parts) if glob.has_magic(p))
+    root = os.sep.join(parts[:fixed]) or ("." if fixed == 0 else os.sep)
+    for top, dirs, _ in os.walk(root, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for d in dirs:
+            link = os.path.join(top, d)
+            if os.path.islink(link) and os.path.commonpath(
+                    [os.path.realpath(link), os.path.realpath(top)]) == os.path.realpath(link):
+                raise ValueError(f"{link} is a link to {os.readlink(link)}, a folder above it (a "
+                                 f"loop): {pattern}'s ** would go round it without end; remove "
+                                 "the link, or name the folders to predict")
 
 
 def _outside(pattern: str, found: list[str], out: str | None) -> list[str]:

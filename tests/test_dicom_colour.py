@@ -15,8 +15,9 @@ from unet.common.pixels import pixels  # noqa: E402
 LUT = np.array([[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255]])  # index -> (r, g, b)
 
 
-def write_palette(path, index: np.ndarray, bits: int = 8) -> None:
-    """A PALETTE COLOR file of 8-bit `index` with LUT's colours as `bits`-bit entries."""
+def write_palette(path, index: np.ndarray, bits: int = 8, words: bool = False) -> None:
+    """A PALETTE COLOR file of 8-bit `index` with LUT's colours as `bits`-bit entries; `words`:
+    8-bit entries each in a 16-bit word, as the standard notes some implementations write."""
     write_dicom(path, index, photometric="PALETTE COLOR")
     ds = pydicom.dcmread(path)
     ds.BitsAllocated, ds.BitsStored, ds.HighBit = 8, 8, 7
@@ -28,16 +29,17 @@ def write_palette(path, index: np.ndarray, bits: int = 8) -> None:
         entries = LUT[:, i] * (257 if bits == 16 else 1)  # 16 bits: 255 -> 65535
         ds[f"{colour}PaletteColorLookupTableData"] = pydicom.DataElement(
             f"{colour}PaletteColorLookupTableData", "OW",
-            entries.astype(np.uint16 if bits == 16 else np.uint8).tobytes())
+            entries.astype(np.uint16 if bits == 16 or words else np.uint8).tobytes())
     ds.save_as(path, enforce_file_format=True)
 
 
-@pytest.mark.parametrize("bits", [8, 16])
-def test_palette_color_read_as_rgb(tmp_path, bits):
+@pytest.mark.parametrize("bits,words", [(8, False), (16, False), (8, True)])
+def test_palette_color_read_as_rgb(tmp_path, bits, words):
     """Its stored values are indices into the file's colour table, not grey levels: they
-    were read as grey 0..3 (mode L), a colour ultrasound trained on as faint grey."""
+    were read as grey 0..3 (mode L), a colour ultrasound trained on as faint grey. 8-bit
+    entries in 16-bit words (the descriptor says 8) were shifted as 16-bit ones: all black."""
     index = np.arange(12 * 16).reshape(12, 16) % 4
-    write_palette(tmp_path / "us.dcm", index, bits)
+    write_palette(tmp_path / "us.dcm", index, bits, words)
     im = open_image(tmp_path / "us.dcm")
     assert im.mode == "RGB" and image_header(tmp_path / "us.dcm") == ("RGB", (16, 12))
     np.testing.assert_array_equal(pixels(im), LUT[index])

@@ -151,14 +151,20 @@ def _palette(ds) -> bool:
 
 def _palette_rgb(arr: np.ndarray, ds) -> np.ndarray:
     """(H, W, 3) uint8 of the file's colour table; 16-bit entries (the usual) are scaled to 8
-    bits as a viewer shows them, so that its colours read like any RGB image's."""
+    bits as a viewer shows them, so that its colours read like any RGB image's; 8-bit ones
+    (the descriptor's third value) are kept, stored in bytes or in 16-bit words alike."""
     from pydicom.pixels import apply_color_lut
 
     try:
         rgb = apply_color_lut(arr, ds)
     except (ValueError, AttributeError, KeyError) as err:  # no or a damaged colour table
         raise OSError(f"PALETTE COLOR without a usable colour table ({err})") from err
-    return (rgb >> 8 if rgb.dtype.itemsize > 1 else rgb).astype(np.uint8)
+    # pydicom gives 8-bit entries written in 16-bit words (PS3.3 C.7.6.3.1.5 notes such files)
+    # as uint16 0..255: shifted like 16-bit ones they were all black. Values past 255 under a
+    # descriptor of 8 are 16-bit entries mislabelled, and are scaled.
+    depth = int(ds.RedPaletteColorLookupTableDescriptor[2])
+    wide = rgb.dtype.itemsize > 1 and (depth == 16 or int(rgb.max(initial=0)) > 255)
+    return (rgb >> 8 if wide else rgb).astype(np.uint8)
 
 
 def dicom_window(path: str | os.PathLike) -> tuple[float, float] | None:

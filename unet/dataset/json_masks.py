@@ -5,6 +5,7 @@ the images no JSON names, polygons filled at pixel centres, and the tools' don't
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -73,6 +74,16 @@ def value_of(cls: int, ignore: int | None) -> int:
     if ignore is None:  # with_ignore gives it, or refuses
         raise DataLayoutError("a don't-care label without masks.ignore; set masks.ignore: 255")
     return ignore
+
+
+def read_tool_json(path: Path, again: str) -> Any:
+    """An annotation tool's JSON (a byte order mark from Windows tools allowed), refused by
+    name where it is not UTF-8 JSON, `again` saying how to write it anew."""
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise DataLayoutError(f"{path} is not valid UTF-8 JSON ({err}); {again}") from None
 
 
 def json_template(layout: Layout, field: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import json
 import logging
 import math
 import os
@@ -24,7 +23,13 @@ from PIL import Image, ImageDraw
 
 from unet.common.bad_files import raise_all
 from unet.common.maskio import write_mask_png
-from unet.dataset.json_masks import json_template, matching_jsons, numbered, value_of
+from unet.dataset.json_masks import (
+    json_template,
+    matching_jsons,
+    numbered,
+    read_tool_json,
+    value_of,
+)
 from unet.dataset.layout import DataLayoutError, Layout, on_disk
 from unet.dataset.names import listing
 
@@ -51,12 +56,7 @@ class LabelmeMasks:
 
 def _load(path: Path) -> dict:
     """A LabelMe JSON, refused by name where it is not one."""
-    try:
-        with open(path, encoding="utf-8-sig") as f:  # a byte order mark from Windows tools
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise DataLayoutError(f"{path} is not valid UTF-8 JSON ({err}); save it again from "
-                              "LabelMe") from None
+    data = read_tool_json(path, "save it again from LabelMe")
     if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
         raise DataLayoutError(f"{path} has no 'shapes' list: not a LabelMe JSON")
     return data

@@ -10,7 +10,6 @@ export leave out, are don't-care: drawn as masks.ignore's value."""
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from unet.dataset.json_masks import (
     json_template,
     matching_jsons,
     numbered,
+    read_tool_json,
     value_of,
 )
 from unet.dataset.layout import DataLayoutError, Layout, files_by_stem
@@ -52,12 +52,7 @@ class QupathMasks:
 
 def _load(path: Path) -> list:
     """A GeoJSON's features, refused by name where it is not QuPath's export."""
-    try:
-        with open(path, encoding="utf-8-sig") as f:  # a byte order mark from Windows tools
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise DataLayoutError(f"{path} is not valid UTF-8 JSON ({err}); export it again from "
-                              "QuPath (File > Export objects as GeoJSON)") from None
+    data = read_tool_json(path, "export it again from QuPath (File > Export objects as GeoJSON)")
     if isinstance(data, dict) and data.get("type") == "FeatureCollection":
         data = data.get("features")
     elif isinstance(data, dict) and data.get("type") == "Feature":  # one object exported

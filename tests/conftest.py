@@ -182,3 +182,20 @@ def disk_events(monkeypatch) -> list[tuple]:
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", rename)
     return events
+
+
+@pytest.fixture
+def band_decodes(monkeypatch) -> list:
+    """The paths decoded by unet.common.bands.raw_bands from here on (through bands and
+    nodata, which import it): to count a scene's decodes."""
+    import unet.common.bands as bands
+    import unet.common.nodata as nodata
+
+    decoded, raw = [], bands.raw_bands
+
+    def counted(path):
+        decoded.append(path)
+        return raw(path)
+    monkeypatch.setattr(bands, "raw_bands", counted)
+    monkeypatch.setattr(nodata, "raw_bands", counted)
+    return decoded

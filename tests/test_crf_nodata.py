@@ -53,16 +53,7 @@ def test_the_fill_does_not_pull_the_dark_ground_beside_it(tmp_path):
 
 
 def test_the_crf_decodes_a_multi_band_scene_once_for_its_bands_and_its_no_data(tmp_path,
-                                                                                monkeypatch):
-    import unet.common.bands as bands
-    import unet.common.nodata as nodata
-
+                                                                                band_decodes):
     task, _ = _task(tmp_path)
-    decoded, raw = [], bands.raw_bands
-    def counted(path):
-        decoded.append(path)
-        return raw(path)
-    monkeypatch.setattr(bands, "raw_bands", counted)
-    monkeypatch.setattr(nodata, "raw_bands", counted)
     refine_file(task)
-    assert len(decoded) == 1
+    assert len(band_decodes) == 1

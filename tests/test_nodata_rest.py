@@ -168,22 +168,15 @@ def test_no_fill_warning_where_the_fill_lies_outside_the_region_of_interest(tmp_
     assert fill_note(pairs[:1], mapping) is None
 
 
-def test_unet_predict_decodes_a_scene_once_for_its_mask_and_its_no_data(tmp_path, monkeypatch):
-    import unet.common.bands as bands
-    import unet.common.nodata as nodata
+def test_unet_predict_decodes_a_scene_once_for_its_mask_and_its_no_data(tmp_path, band_decodes):
     from unet.infer.predict import PredictSettings
     from unet.infer.predict_folder import predict_files
 
     _data(tmp_path)
-    decoded, raw = [], bands.raw_bands
-    def counted(path):
-        decoded.append(path)
-        return raw(path)
-    monkeypatch.setattr(bands, "raw_bands", counted)
-    monkeypatch.setattr(nodata, "raw_bands", counted)
+    band_decodes.clear()  # the data's own making decodes too: count from here
     out = tmp_path / "new"
     predict_files([tmp_path / "model.pt"], [tmp_path / "s6.tif"], out,
                   PredictSettings(device="cpu"))
-    assert len(decoded) == 1  # before: again for its no-data when its sidecar was written
+    assert len(band_decodes) == 1  # before: again for its no-data when its sidecar was written
     assert (np.array(Image.open(out / "s6.png"))[_void()] == 255).all()
     assert "<NoDataValue>255</NoDataValue>" in (out / "s6.png.aux.xml").read_text()

@@ -50,7 +50,7 @@ RULES = {
                              "cache.palettes", "cache.intensity",
                              "cache.ragged", "cache.values", "cache.settings", "dataset.names",
                              "dataset.split", "dataset.split_order", "dataset.split_checks",
-                             "common.roi"},
+                             "common.roi", "cache.separate"},
     ),
     "train_unet": (
         ("train.train",),
@@ -79,7 +79,7 @@ RULES = {
         COMMON | BANDS | {"common.channels", "cache.preprocess", "cache.channel_count",
                           "cache.class_checks", "cache.instance_labels", "cache.aspect",
                           "cache.fill_labels", "cache.background_only",
-                  "cache.detected",
+                  "cache.detected", "cache.separate",
                   "cache.lost_classes", "cache.nearest", "cache.mapping", "cache.pair_sizes",
                   "common.bad_files", "cache.palettes", "cache.ragged", "cache.intensity",
                   "cache.values", "cache.settings", "common.device", "dataset.names",

@@ -46,6 +46,10 @@ NATIVE = "preprocess: {mode: native}\ntrain: {patch: {size: [32, 32]}}\n"
     (NATIVE, "preprocess: {scale: 0.5}", "preprocess"),
     # max_values only refuses lossy masks: the cache was made under a value that accepted them
     ("", "masks: {max_values: 8}", None),
+    # masks.separate false is no param (caches made before the key stay fresh); true parts
+    # the cached targets: preprocess and all after it rerun, not the download or the split
+    ("", "masks: {separate: false}", None),
+    ("masks: {threshold: 0}", "masks: {threshold: 0, separate: true}", "preprocess"),
 ])
 def test_preprocess_keys_of_the_other_mode(tiny_run, tmp_path, base, change, first):
     check(tiny_run, tmp_path, base, change, first)

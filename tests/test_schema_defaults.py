@@ -27,7 +27,7 @@ SECTIONS = [
     (PredictSettings, ("predict",), set(), {"roi", "recursive"}),  # predict_folder's own
     (PreprocessSettings, ("preprocess",), {"mask_values", "mask_rgb", "mask_threshold",
                                            "max_mask_values", "mask_ignore", "class_names",
-                                           "mask_unlisted", "mask_background"},
+                                           "mask_unlisted", "mask_background", "mask_separate"},
      set()),
     (CRFParams, ("crf",), set(), {"tune", "enabled"}),  # tune_crf's block; the rules' switch
     (FinalSettings, ("postprocess",), set(), set()),
@@ -73,6 +73,7 @@ def test_mask_settings_defaults_are_the_schema_masks_section():
                                masks["ignore"], masks["names"])
     assert p.mask_unlisted is (masks["unlisted"] == "ignore")
     assert p.mask_background is masks["background"]
+    assert p.mask_separate is masks["separate"] is False
 
 
 def test_defaults_read_the_repository_schema():

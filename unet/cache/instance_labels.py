@@ -36,7 +36,8 @@ def instance_note(masks: list[str], mapping: MaskMapping) -> str | None:
         f"each value but 0 is one connected region and they run from {values[1]} up (to "
         f"between {min(counts)} and {max(counts)} objects a mask), so values {values[1]} to "
         f"{values[-1]} would train {len(values) - 1} classes that are object numbers. Set "
-        "masks.threshold: 0 to make every object foreground; if each value is a class, set "
+        "masks.threshold: 0 to make every object foreground (masks.separate: true keeps "
+        "touching ones apart); if each value is a class, set "
         f"masks.values: {list(values)} (which also silences this)"
     )
 

@@ -22,6 +22,7 @@ from unet.cache.mapping import choose_mapping, class_names
 from unet.cache.nearest import resize_mask
 from unet.cache.pair_sizes import check_pair_sizes, turned_note
 from unet.cache.ragged import flat_offsets
+from unet.cache.separate import refuse_merged, separate_objects
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import as_mask_error, kept, raise_all
 from unet.common.bands import read_bands, resize_bands
@@ -56,9 +57,11 @@ def resize_image(
     return arr[..., None] if arr.ndim == 2 else arr
 
 
-def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None]) -> tuple:
+def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None],
+              separate: bool = False) -> tuple:
     """Decode one manifest pair at `size` (w, h): image uint8 (h, w, C), class indices (h, w);
-    wide images scaled by the data set's intensity range `span` (None: each by its own)."""
+    wide images scaled by the data set's intensity range `span` (None: each by its own);
+    touching objects parted (masks.separate) when `separate`."""
     pair, size, channels, mapping, span = job
     full = tuple(pair["size"])  # (w, h) from the manifest: the draft decode may shrink it
     multi = channels not in (1, 3) or band_count(pair["image"]) > 0  # 3-channel hyperstacks too
@@ -74,7 +77,10 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None]) 
             f"{pair['mask']} is {raw.shape[1]}x{raw.shape[0]}; masks must match their image"
             + turned_note(pair["image"], full, (raw.shape[1], raw.shape[0]))
         )
-    index = mapping.to_index(resize_mask(raw, size), source=f"mask {pair['mask']}")
+    small = resize_mask(raw, size)  # (h, w) raw values: instance labels' ids still apart
+    index = mapping.to_index(small, source=f"mask {pair['mask']}")
+    if separate:  # at the cached size, so that resizing cannot close the line
+        separate_objects(small, index, mapping.values.index(min(mapping.values)))
     if pair.get("roi"):  # outside the region of interest: ignored, as masks.ignore is
         roi = resize_mask(read_roi(pair["roi"], raw.shape, pair["mask"]), size)
         index[~roi] = IGNORE_INDEX
@@ -109,12 +115,16 @@ def preprocess(
     bands = channels == 3 and (band_count(pairs[0]["image"]) > 0
                                or any(p.get("image_bands") for p in pairs)
                                or any(stacked_three(p["image"]) for p in pairs))
+    if settings.mask_separate:  # before any mask is read: merged masks hold no object ids
+        refuse_merged(pairs)
     mapping = choose_mapping(pairs, settings, processes)
     log.info("%d channel(s); mask values %s -> classes 0..%d", channels,
              ", ".join(mapping.labels()), mapping.num_classes - 1)
     meta = _data_meta(settings, mapping, channels, manifest, split, pairs, processes)
     if bands:  # recorded only where true: colour data's meta.json is as it was
         meta["bands"] = True
+    if settings.mask_separate:  # only where true, as bands: other caches' meta.json unchanged
+        meta["mask_separate"] = True
     meta.update(values_record(pairs, settings, mapping, processes, tracked_as_null))
     # Every file goes to a scratch folder first and moves in only when all are written, meta.json
     # last: a failed or killed run never leaves a cache that looks complete.
@@ -220,8 +230,11 @@ def _split_jobs(folder: Path, name: str, members: list[dict], settings: Preproce
         size = (settings.width, settings.height)
         paths = _create_split_files(folder, name, len(members), size, channels)
         spots = [(k, k) for k in range(len(members))]
+    # masks.separate parts the targets training fits and selects by; the test split's, as
+    # the scores, stay the user's masks
+    separate = settings.mask_separate and name != "test"
     return [
-        (spot, p, size, channels, mapping, paths, meta["intensity_range"])
+        (spot, p, size, channels, mapping, paths, meta["intensity_range"], separate)
         for spot, p, size in zip(spots, members, sizes, strict=True)
     ]
 
@@ -257,9 +270,9 @@ def _cache_pair(job: tuple) -> tuple[str, str | Exception, np.ndarray | None]:
     files: row k of a stacked cache, or its slices of a flat (native) one. Returns the pair's
     id, a digest of its cached image and mask, and its mask's count of each class index; or
     its image, the error that refused it, and None."""
-    spot, pair, size, channels, mapping, paths, span = job
+    spot, pair, size, channels, mapping, paths, span, separate = job
     try:
-        rows = load_pair((pair, size, channels, mapping, span))
+        rows = load_pair((pair, size, channels, mapping, span), separate)
     except (ImageReadError, MaskValueError) as err:  # the file's own: the others are found too
         return pair["image"], kept(err), None  # (its frames held the decoded pair)
     digest = hashlib.sha256()

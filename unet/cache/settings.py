@@ -30,6 +30,8 @@ class PreprocessSettings:
     class_names: tuple[str, ...] | None = _M["names"]  # masks.names: one per class
     mask_unlisted: bool = _M["unlisted"] == "ignore"  # values no class lists are skipped
     mask_background: bool = _M["background"]  # class 0 is background, not scored
+    # touching objects of binarised instance labels parted in the training targets
+    mask_separate: bool = _M["separate"]
     intensity: str = _P["intensity"]  # dataset | image: the range wide images are scaled by
     intensity_top: float = _P["intensity_top"]  # percentile of each image that tops the range
     # [low, high] every wide image is clipped to and scaled by (CT's window), "dicom" (the
@@ -61,6 +63,7 @@ def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
         class_names=tuple(masks["names"]) if masks.get("names") else None,
         mask_unlisted=masks.get("unlisted", _M["unlisted"]) == "ignore",
         mask_background=masks.get("background", _M["background"]),
+        mask_separate=masks.get("separate", _M["separate"]),
         intensity=size.get("intensity", _P["intensity"]),
         intensity_top=size.get("intensity_top", _P["intensity_top"]),
         intensity_window=_window(size.get("intensity_window")),

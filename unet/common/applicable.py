@@ -98,8 +98,9 @@ def _split_unused(s: dict) -> list[str]:
 UNUSED = {
     "preprocess": _preprocess_unused,
     # max_values only refuses lossy masks: a cache that exists was made under a value that
-    # accepted its masks; labelmap is a path: what it lists is in colors, values and names
-    "masks": lambda s: ["max_values", "labelmap"],
+    # accepted its masks; labelmap is a path: what it lists is in colors, values and names;
+    # separate is left out when false, so caches made before the key existed stay fresh
+    "masks": lambda s: ["max_values", "labelmap", *([] if s.get("separate") else ["separate"])],
     "model": _model_unused,
     "train": _train_unused,
     "predict": _amp_unused,

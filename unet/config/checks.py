@@ -99,6 +99,31 @@ def _check_mapping(masks: dict) -> None:
         raise ConfigError(str(err)) from err
 
 
+def _check_separate(masks: dict, settings: dict, source: str) -> None:
+    """masks.separate parts objects by their ids, which only binarised grey (or palette) instance
+    labels keep: without masks.threshold the values are classes, and with masks.colors the
+    threshold snaps each channel to class colours. Masks merged or drawn at download keep no
+    ids: refused here where a key says so (preprocess refuses the rest, unet.cache.separate)."""
+    if not masks.get("separate"):
+        return
+    tables = {"rle": "csv", "coco": "json", "labelme": "json", "qupath": "json"}
+    merged = [f"dataset.{source}.{k}.{f}" for k, f in tables.items()
+              if (settings.get(k) or {}).get(f)]
+    merged += [f"dataset.{source}.mask_parts"] if settings.get("mask_parts") else []
+    if merged:
+        raise ConfigError(f"masks.separate needs one value per object, but {merged[0]} merges "
+                          "each image's objects into one mask at download, their ids lost; set "
+                          "masks.separate: false, or give label images of object ids")
+    if masks.get("threshold") is None:
+        raise ConfigError("masks.separate parts touching objects of instance labels (a value per "
+                          "object), which masks.threshold binarises; set masks.threshold: 0 for "
+                          "them, or masks.separate: false for masks of classes")
+    if masks.get("colors"):
+        raise ConfigError("masks.separate with masks.colors: the threshold snaps each channel to "
+                          "a class colour, so no value is an object's; drop masks.colors (colour "
+                          "ids are then read by brightness) or set masks.separate: false")
+
+
 def _zero_reads_as(masks: dict) -> str | None:
     """The key that makes missing_mask: empty's blank mask anything but background. The blank
     takes class 0's value where masks.values or masks.colors list it (blank.blank_background),
@@ -168,6 +193,7 @@ def check_data(config: dict) -> None:
                           "folder, absolute or from there")
     _check_json_paths(settings, source)
     _check_mapping(config["masks"])
+    _check_separate(config["masks"], settings, source)
     if settings.get("missing_mask") == "empty":
         _check_blank(config["masks"], f"dataset.{source}")
     listed, names = _listed_classes(config["masks"]), config["masks"].get("names")

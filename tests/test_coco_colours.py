@@ -45,3 +45,18 @@ def test_parts_coloured_otherwise_keep_the_first_and_warn(tmp_path, caplog):
     assert first[1] == [255, 0, 0] and first[2] == [0, 200, 0]  # train's, then valid's
     assert all(rgb == first for rgb in _palettes(manifest))  # palette masks must agree
     assert "crack" in caplog.text and "(0, 0, 255)" in caplog.text and "valid" in caplog.text
+
+
+def test_more_than_255_coloured_categories_still_draw(tmp_path):
+    """LVIS-sized category lists (1203) each with a colour: a mask of classes up to 255 had a
+    palette longer than 256 colours, which PIL refused ('invalid palette size')."""
+    data = _coco(tmp_path)
+    data["categories"] = [{"id": 3, "name": "nucleus", "color": [10, 128, 64]},
+                          {"id": 7, "name": "cell", "color": [220, 20, 60]},
+                          *({"id": 1000 + k, "name": f"c{k}", "color": [k % 256, 0, 0]}
+                            for k in range(300))]
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, _layout())
+    assert len(manifest["class_names"]) == 303
+    for rgb in _palettes(manifest):
+        assert rgb == [[0, 0, 0], [10, 128, 64], [220, 20, 60]]

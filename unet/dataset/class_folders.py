@@ -28,10 +28,12 @@ PALETTE = (0, 0, 0, *[c for k in range(255) for c in _COLOURS[k % len(_COLOURS)]
 
 def coloured_palette(colours: dict[int, tuple[int, int, int]]) -> tuple[int, ...]:
     """PALETTE with each class in `colours` (class -> r, g, b) in its colour: the one an
-    annotation tool showed it in (QuPath's classes, COCO's categories)."""
+    annotation tool showed it in (QuPath's classes, COCO's categories). A class above 255 has
+    no entry: a PNG palette holds 256 colours, and its masks are written 16-bit grey."""
     palette = list(PALETTE)
     for k, rgb in colours.items():
-        palette[3 * k:3 * k + 3] = rgb
+        if k < 256:  # a slice past the end grew the list, which PIL refused as a palette
+            palette[3 * k:3 * k + 3] = rgb
     return tuple(palette)
 
 

@@ -59,3 +59,28 @@ def test_a_link_to_a_folder_above_is_named_not_walked_without_end(tmp_path):
     (tmp_path / "data/d/other").symlink_to(tmp_path / "data/e")
     assert named_images([f"{tmp_path}/data/**/*.png"], None) == [
         tmp_path / "data/d/a.png", tmp_path / "data/d/other/b.png"]
+
+
+def test_links_that_loop_through_a_folder_beside_are_named_not_walked_without_end(tmp_path):
+    # d/x -> ../e, d/y -> ../e and e/back -> ../d: no link points above its own folder, but
+    # ** went d/x/back/y/back/... to the link limit, 2^20 folders (minutes; it seemed hung).
+    import signal
+
+    import pytest
+
+    _images(tmp_path, ["data/d/a.png", "data/e/b.png"])
+    (tmp_path / "data/d/x").symlink_to("../e")
+    (tmp_path / "data/d/y").symlink_to("../e")
+    (tmp_path / "data/e/back").symlink_to("../d")
+
+    def hung(*_):
+        raise TimeoutError("the pattern was still being walked after 20 s")
+
+    signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    try:
+        with pytest.raises(ValueError) as err:
+            named_images([f"{tmp_path}/data/**/*.png"], None)
+    finally:
+        signal.alarm(0)
+    assert f"{tmp_path}/data/e/back" in str(err.value) and "loop" in str(err.value), err.value

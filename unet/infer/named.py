@@ -54,21 +54,54 @@ def expanded(inputs: list[str], out: str | None = None) -> list[str]:
 
 
 def _check_no_loop(pattern: str) -> None:
-    """Refuse a '**' pattern whose folders hold a link to a folder above it: glob's ** follows
-    it round to the system's link limit, 40 deep, and two such links made 2^40 paths (no end).
-    One walk of the folder the pattern starts from, hidden folders left out as ** leaves them."""
+    """Refuse a '**' pattern whose folders hold links that lead back to a folder they lie in
+    (a link to a folder above, or links through folders beside: d/x -> ../e, e/back -> ../d):
+    glob's ** follows them round to the system's link limit, 40 deep, and two such links made
+    2^40 paths (no end). One walk of the folder the pattern starts from, each real folder
+    once, hidden folders left out as ** leaves them."""
     parts = pattern.split(os.sep)
     fixed = next(k for k, p in enumerate(parts) if glob.has_magic(p))
     root = os.sep.join(parts[:fixed]) or ("." if fixed == 0 else os.sep)
-    for top, dirs, _ in os.walk(root, followlinks=False):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for d in dirs:
-            link = os.path.join(top, d)
-            if os.path.islink(link) and os.path.commonpath(
-                    [os.path.realpath(link), os.path.realpath(top)]) == os.path.realpath(link):
-                raise ValueError(f"{link} is a link to {os.readlink(link)}, a folder above it (a "
-                                 f"loop): {pattern}'s ** would go round it without end; remove "
-                                 "the link, or name the folders to predict")
+    if (loop := _first_loop(root)) is not None:
+        link, target = loop
+        raise ValueError(f"{link} is a link to {target}, a folder it lies in (a loop): "
+                         f"{pattern}'s ** would go round it without end; remove the link, or "
+                         "name the folders to predict")
+
+
+def _first_loop(root: str) -> tuple[str, str] | None:
+    """The first link under `root` (by its real folder, and where it points) whose folder is
+    reached again through it: a depth-first walk over real folders, a link leading to one of
+    those it was reached through (or above them) a loop, one walked already passed over."""
+    top = os.path.realpath(root)
+    trail, on_trail, done = [top], {top}, set()
+    steps = [iter(_subfolders(top))]
+    while steps:
+        if (step := next(steps[-1], None)) is None:
+            done.add(trail[-1])
+            on_trail.discard(trail.pop())
+            steps.pop()
+            continue
+        link, real = step
+        here = trail[-1]
+        if real in on_trail or os.path.commonpath([real, here]) == real:  # above: at once
+            return link, os.readlink(link)
+        if real not in done:
+            trail.append(real)
+            on_trail.add(real)
+            steps.append(iter(_subfolders(real)))
+    return None
+
+
+def _subfolders(folder: str) -> list[tuple[str, str]]:
+    """The visible folders in `folder` (links to folders among them): each path and real path."""
+    try:
+        with os.scandir(folder) as entries:
+            found = sorted((e.path, e.is_symlink()) for e in entries
+                           if not e.name.startswith(".") and e.is_dir())
+    except OSError:  # unreadable: ** cannot list it either
+        return []
+    return [(p, os.path.realpath(p) if link else p) for p, link in found]
 
 
 def _outside(pattern: str, found: list[str], out: str | None) -> list[str]:

@@ -18,6 +18,7 @@ def test_a_pattern_spanning_folders_leaves_out_the_masks_of_an_earlier_run(tmp_p
     # as images of one name ("rename one of each"), or their masks' masks predicted.
     _images(tmp_path, ["data/a.png", "data/sub/c.png", "data/pred/a.png", "data/pred/c.png",
                        "data/pred/deep/x.png"])
+    (tmp_path / "data/pred/.unet-predict.jsonl").write_text("{}\n")  # an earlier run's record
     with caplog.at_level("INFO"):
         got = named_images([f"{tmp_path}/data/**/*.png"], None, str(tmp_path / "data/pred"))
     assert got == [tmp_path / "data/a.png", tmp_path / "data/sub/c.png"]
@@ -84,3 +85,20 @@ def test_links_that_loop_through_a_folder_beside_are_named_not_walked_without_en
     finally:
         signal.alarm(0)
     assert f"{tmp_path}/data/e/back" in str(err.value) and "loop" in str(err.value), err.value
+
+
+def test_an_images_folder_as_o_is_still_refused_under_a_pattern(tmp_path, capsys):
+    # 'data/**/*.png' -o data/sub, sub/ holding images of the user's own (no earlier run):
+    # they were left out as 'masks', and a.png's mask written in among them.
+    import torch
+
+    from tests.test_cli_folds import tiny_record
+    from unet.cli import main
+
+    torch.save(tiny_record(), tmp_path / "model.pt")
+    _images(tmp_path, ["data/a.png", "data/sub/b.png"])
+    args = ["predict", str(tmp_path / "model.pt"), f"{tmp_path}/data/**/*.png", "-o",
+            str(tmp_path / "data/sub")]
+    assert main(args) == 2
+    assert "holds the images to predict (b.png)" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "data/sub").iterdir()) == ["b.png"]

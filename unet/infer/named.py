@@ -107,10 +107,13 @@ def _subfolders(folder: str) -> list[tuple[str, str]]:
 def _outside(pattern: str, found: list[str], out: str | None) -> list[str]:
     """`found` less the files in the masks' folder `out` or below it: 'data/**/*.png' -o
     data/pred, run again, took the masks written there for images (refused as images of one
-    name, or their masks' masks predicted). All of them when nothing else matched: the images'
-    own folder as -o is refused, named, by check_outputs."""
-    if out is None:
-        return found
+    name, or their masks' masks predicted). Only where `out` holds unet predict's record (an
+    earlier run's), and all of them when nothing else matched: the images' own folder as -o
+    is refused, named, by check_outputs."""
+    from unet.infer.resume import RECORD
+
+    if out is None or not os.path.isfile(os.path.join(out, RECORD)):
+        return found  # a folder of the user's own images, not masks: left for check_outputs
     landing = os.path.realpath(out)
     kept = [f for f in found if os.path.commonpath(
         [landing, os.path.realpath(os.path.dirname(f) or ".")]) != landing]

@@ -145,3 +145,35 @@ def test_the_neighbourhood_minimum_is_scipys():
     ids = np.random.default_rng(0).integers(0, 50, (23, 31)).astype(np.uint16)
     want = ndimage.minimum_filter(ids, size=3, mode="constant", cval=65535)
     assert np.array_equal(_lowest_around(ids), want)
+
+
+def test_a_small_object_numbered_high_inside_a_ring_of_a_low_one_is_kept():
+    """A 2x2 object (id 7) inside object 1: with the higher id giving way it vanished from the
+    target; the larger object gives way, so the ring is cut and the small one kept whole."""
+    ids = np.zeros((20, 20), np.uint16)
+    ids[2:18, 2:18], ids[8:10, 8:10] = 1, 7
+    index = (ids > 0).astype(np.uint8)
+    assert separate_objects(ids, index, 0) == 12  # the ring's pixels around the 2x2
+    assert index[8:10, 8:10].all()
+    assert ndimage.label(index, structure=EIGHT)[1] == 2
+
+
+def test_a_thin_object_between_lower_ids_keeps_its_pixels():
+    """A 2-px strip (id 9) between two wide objects of ids 1 and 2 lost both columns."""
+    ids = np.zeros((12, 24), np.uint8)
+    ids[1:11, 1:11], ids[1:11, 11:13], ids[1:11, 13:23] = 1, 9, 2
+    index = (ids > 0).astype(np.uint8)
+    separate_objects(ids, index, 0)
+    assert index[1:11, 11:13].all()
+    assert ndimage.label(index, structure=EIGHT)[1] == 3
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint32, np.float32])
+def test_wide_and_float_ids_part_as_16_bit_ids_do(dtype):
+    """cellpose's uint32 and float TIFF labels rank by sorting, 16-bit ones by bincount."""
+    ids = np.random.default_rng(1).integers(1, 40, (6, 8)).repeat(4, 0).repeat(4, 1)
+    want = (ids > 0).astype(np.uint8)
+    separate_objects(ids.astype(np.uint16), want, 0)
+    got = (ids > 0).astype(np.uint8)
+    separate_objects(ids.astype(dtype), got, 0)
+    assert np.array_equal(got, want) and 0 < want.sum() < want.size

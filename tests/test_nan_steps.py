@@ -33,8 +33,8 @@ def _poison(monkeypatch, bad) -> list[int]:
     taken: list[int] = []
 
     class Poisoned(DiceCELoss):
-        def forward(self, logits, target):
-            loss = super().forward(logits, target)
+        def forward(self, logits, target, extra=None):
+            loss = super().forward(logits, target, extra)
             if not torch.is_grad_enabled():  # validation: left alone
                 return loss
             taken.append(len(taken) + 1)

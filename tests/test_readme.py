@@ -214,3 +214,26 @@ def test_the_contents_link_each_topic_of_your_own_images():
                    "regions-of-interest-roi", "checks-and-errors"):
         assert anchor in anchors, f"README has no heading #{anchor}"
         assert f"](#{anchor})" in top, f"README's contents lack #{anchor}"
+
+
+def test_the_contents_link_the_newer_topics():
+    # DICOM, touching objects, Sentinel-2 .jp2 bands, `**` patterns and a first quick run sat
+    # in paragraphs no heading or contents entry reached
+    text = (REPO / "README.md").read_text()
+    top, anchors = text.split("\n## ", 1)[0], _anchors(text)
+    for anchor in ("try-it-on-your-data-in-five-minutes", "dicom-and-other-medical-images",
+                   "instance-labels-touching-objects-kept-apart",
+                   "one-file-per-band-band_files-sentinel-2-jp2",
+                   "unet-predict-patterns-reruns-folds-batches-exit-codes",
+                   "regions-of-interest-kaggle-csvs-and-onnx-export"):
+        assert anchor in anchors, f"README has no heading #{anchor}"
+        assert f"](#{anchor})" in top, f"README's contents lack #{anchor}"
+
+
+def test_no_schema_description_says_to_add_an_extension_that_is_refused():
+    # qupath.json's said 'add .svs or .ndpi to image_extensions': .ndpi is refused by name
+    from unet.common.slides import UNREAD
+
+    text = (REPO / "config/schema.yaml").read_text()
+    for advice in re.findall(r"[Aa]dd ([^;)]*?) to image_extensions", text):
+        assert not set(re.findall(r"\.\w+", advice)) & set(UNREAD), advice

@@ -33,14 +33,25 @@ class BorderSettings:
         return self.w0 > 0 and self.objects is not None
 
 
+def reach(w0: float, sigma: float) -> float:
+    """The distance (px) beyond which d1 + d2 puts the term below TOLERANCE."""
+    return sigma * math.sqrt(2 * math.log(max(w0, TOLERANCE) / TOLERANCE))
+
+
+def margin(settings: BorderSettings) -> int:
+    """Pixels around a training patch whose objects still weigh its gaps (0 when off): an
+    object that far beyond the edge gives an edge pixel a term of at most TOLERANCE."""
+    return int(math.ceil(reach(settings.w0, settings.sigma))) if settings.on else 0
+
+
 def border_map(mask: np.ndarray, objects: int, w0: float, sigma: float) -> np.ndarray:
     """The border term (h, w) float32 of `mask` (h, w) class indices; 0 on objects and ignored.
 
     One distance transform per object over its bounding box grown by the cut-off radius,
     not over the whole mask: the term is below TOLERANCE beyond it, and a 512x512 EM section
     of 300 cells costs milliseconds instead of a whole-mask transform per cell."""
-    reach = sigma * math.sqrt(2 * math.log(max(w0, TOLERANCE) / TOLERANCE))
-    r = int(math.ceil(reach))
+    cut = reach(w0, sigma)
+    r = int(math.ceil(cut))
     labels, _ = ndimage.label(mask == objects)
     d1 = np.full(mask.shape, np.inf, np.float32)
     d2 = np.full(mask.shape, np.inf, np.float32)
@@ -50,7 +61,7 @@ def border_map(mask: np.ndarray, objects: int, w0: float, sigma: float) -> np.nd
         x0, x1 = max(box[1].start - r, 0), min(box[1].stop + r, w)
         # exact inside the window: every pixel of object k lies in it
         d = ndimage.distance_transform_edt(labels[y0:y1, x0:x1] != k).astype(np.float32)
-        d[d > reach] = np.inf
+        d[d > cut] = np.inf
         a, b = d1[y0:y1, x0:x1], d2[y0:y1, x0:x1]  # views: updated in place
         np.minimum(b, np.maximum(a, d), out=b)
         np.minimum(a, d, out=a)
@@ -61,8 +72,19 @@ def border_map(mask: np.ndarray, objects: int, w0: float, sigma: float) -> np.nd
     return out.astype(np.float32)
 
 
+def sample_map(mask: torch.Tensor, settings: BorderSettings, wide: torch.Tensor | None = None,
+               m: int = 0) -> torch.Tensor:
+    """The border term (h, w) of one training sample's `mask` (h, w), made in the DataLoader
+    worker; from `wide`, the mask with `m` px more on every side, cropped back, where given."""
+    h, w = mask.shape
+    src = (mask if wide is None else wide).numpy()
+    out = border_map(src, settings.objects, settings.w0, settings.sigma)[m : m + h, m : m + w]
+    return torch.from_numpy(np.ascontiguousarray(out))
+
+
 def batch_weights(masks: torch.Tensor, settings: BorderSettings) -> torch.Tensor | None:
-    """The border term of a batch of masks (B, H, W), on the CPU; None when off."""
+    """The border term of a batch of masks (B, H, W), on the CPU; None when off. Training takes
+    the map from its batches (sample_map, in the workers); this is for batches made without."""
     if not settings.on:
         return None
     maps = [border_map(m, settings.objects, settings.w0, settings.sigma)

@@ -119,11 +119,14 @@ def build_run(
     )
 
 
-def _step(run: Run, images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
-    """One optimiser step; returns the batch's loss on the device, unread (.item() waits)."""
+def _step(run: Run, images: torch.Tensor, masks: torch.Tensor,
+          extra: torch.Tensor | None = None) -> torch.Tensor:
+    """One optimiser step; returns the batch's loss on the device, unread (.item() waits).
+    `extra`: the batch's border maps (B, H, W), made by the DataLoader workers."""
     s = run.settings
     images = images.to(run.device, non_blocking=True)
-    extra = batch_weights(masks, s.border_weight)  # from the CPU masks: no GPU read
+    if extra is None:  # a batch made without them (train.border_weight on): from the CPU masks
+        extra = batch_weights(masks, s.border_weight)
     if extra is not None:
         extra = extra.to(run.device, non_blocking=True)
     masks = masks.to(run.device, non_blocking=True)
@@ -164,8 +167,8 @@ def train_epoch(run: Run, epoch: int, stop: StopSignals, done: int) -> tuple[flo
     loader = epoch_loader(run, epoch)
     run.step_model.train()
     seen, watch = 0, LossWatch(run.device)
-    for images, masks in progress(loader, f"epoch {epoch}", total=run.steps):
-        watch.add(_step(run, images, masks), len(images))
+    for images, masks, *maps in progress(loader, f"epoch {epoch}", total=run.steps):
+        watch.add(_step(run, images, masks, *maps), len(images))  # maps: train.border_weight
         seen += len(images)
         watch.check(run.model, epoch, done)  # a loss gone NaN stops the run now, not at the end
         if stop.signal:

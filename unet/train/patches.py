@@ -17,6 +17,7 @@ import torch
 from unet.common.labels import IGNORE_INDEX, class_counts
 from unet.common.logs import progress
 from unet.train.augment import apply
+from unet.train.border import BorderSettings, margin, sample_map
 from unet.train.dataset import CachedRows, Row
 
 MAX_LOCATIONS = 10_000  # foreground pixels kept per class and image to draw centres from
@@ -41,6 +42,16 @@ class PatchRows(CachedRows):
         self.patch, self.foreground, self.per_image = tuple(patch), foreground, per_image
         self.first_class = first_class  # the first scored class: 0 without a background
         self._locations: dict[Row, list[np.ndarray]] = {}  # lazily, or all first: prepare()
+        self.margin, self.wide = 0, None  # train.border_weight: see use_border
+
+    def use_border(self, settings: BorderSettings, build=None) -> None:
+        """The map of each patch is drawn on the patch plus a margin (border.margin px a side)
+        augmented as a whole (`build(h, w)`: the augmentation at that size; None: none), then
+        cropped back: an object just beyond the patch's edge weighs the gap at its edge."""
+        super().use_border(settings)
+        m = self.margin = margin(settings) if self.border is not None else 0
+        size = (self.patch[0] + 2 * m, self.patch[1] + 2 * m)
+        self.wide = build(*size) if m and build is not None else None
 
     def __len__(self) -> int:
         return len(self.rows) * self.per_image
@@ -84,24 +95,28 @@ class PatchRows(CachedRows):
             None,
         )
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, ...]:
         row = self.rows[i % len(self.rows)]
         images, masks = self._open(row[0])
         image, mask = images[row[1]], masks[row[1]]  # (h, w, C), (h, w) memory-mapped views
+        m, (ph, pw) = self.margin, self.patch  # m: 0 unless train.border_weight is on
+        transform = self.wide if m else self.transform
         with self.draws(i):
             y, x, kept = self.corner(row, mask)
-            img, msk = crop_padded(image, mask, y, x, self.patch)
+            img, msk = crop_padded(image, mask, y - m, x - m, (ph + 2 * m, pw + 2 * m))
             img_t = torch.from_numpy(img).permute(2, 0, 1).float().div_(255.0)  # (C, ph, pw)
             msk_t = torch.from_numpy(msk).long()
             for _ in range(TRIES):
-                out = apply(self.transform, img_t, msk_t)
+                out = apply(transform, img_t, msk_t)
                 # An object at the image's edge lies at the patch's edge, where a zoom's crop
                 # or the elastic fill cut it away (65 % of such patches held none): drawn
                 # again, so train.patch.foreground stays the share of patches holding it.
-                if kept is None or self.transform is None or bool((out[1] == kept).any()):
+                inner = out[1][m : m + ph, m : m + pw]
+                if kept is None or transform is None or bool((inner == kept).any()):
                     break
+        if self.border is None:
             return out
-
+        return out[0][:, m : m + ph, m : m + pw], inner, sample_map(inner, self.border, out[1], m)
 
 def foreground_locations(
     mask: np.ndarray, seed: int, chunk: int = 1 << 20, first_class: int = 1

@@ -53,8 +53,10 @@ def _datasets(cache_dir: str | os.PathLike, meta: dict, settings: TrainSettings,
     """(training rows, augmented; validation rows): the cached splits, or a fold's rows."""
     patch = settings.patch
     size = patch.hw or (meta["size"][1], meta["size"][0])  # (H, W) of a training sample
-    transform = augment.build(settings.augment, size, meta["in_channels"],
-                              channels_are_bands(meta))
+    def aug(h: int, w: int):  # the augmentation of training samples of (h, w)
+        return augment.build(settings.augment, (h, w), meta["in_channels"],
+                             channels_are_bands(meta))
+    transform = aug(*size)
     if fold is None:
         train_rows = [("train", k) for k in range(len(meta["splits"]["train"]["ids"]))]
         val_rows = [("val", k) for k in range(len(meta["splits"]["val"]["ids"]))]
@@ -67,6 +69,7 @@ def _datasets(cache_dir: str | os.PathLike, meta: dict, settings: TrainSettings,
             train.prepare()
     else:
         train = CachedRows(cache_dir, train_rows, transform)
+    train.use_border(settings.border_weight, aug)  # the maps made in the DataLoader workers
     return train, CachedRows(cache_dir, val_rows)
 
 

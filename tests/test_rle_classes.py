@@ -29,3 +29,29 @@ def test_classes_named_in_the_csv_are_numbered_by_name(tmp_path):
     masks = {p["id"]: np.asarray(Image.open(p["mask"])) for p in manifest["pairs"]}
     assert masks["a"][:, 0].tolist() == [3, 3, 0, 0] and masks["a"][:, 1].tolist() == [1] * 3 + [0]
     assert not masks["b"].any()
+
+
+def test_rle_empty_with_several_classes_writes_a_row_per_image_and_class(tmp_path):
+    """`--rle-empty -1` for a model of several classes was taken and ignored: an image without
+    a class got no row at all. Severstal and Understanding Clouds list every image and class,
+    an absent class with the empty encoding: given --rle-empty, that is what is written now."""
+    import csv
+
+    from unet.common.labels import MaskMapping
+    from unet.dataset.rle_submission import write_submission
+
+    grey = MaskMapping((0, 50, 100))
+    index = np.zeros((4, 6), np.uint8)
+    index[1:3, 2:4] = 2
+    grey.write(tmp_path / "a.png", index)
+    grey.write(tmp_path / "b.png", np.zeros((4, 6), np.uint8))
+    masks = [("a.jpg", tmp_path / "a.png"), ("b.jpg", tmp_path / "b.png")]
+    for empty in ("-1", ""):
+        n = write_submission(masks, grey, tmp_path / "s.csv", empty=empty)
+        with open(tmp_path / "s.csv", newline="") as f:
+            rows = [(r["ImageId"], r["ClassId"], r["EncodedPixels"]) for r in csv.DictReader(f)]
+        assert n == 4 and rows == [("a.jpg", "50", empty), ("a.jpg", "100", "10 2 14 2"),
+                                   ("b.jpg", "50", empty), ("b.jpg", "100", empty)], rows
+    write_submission(masks, grey, tmp_path / "t.csv")  # no --rle-empty: classes present only
+    with open(tmp_path / "t.csv", newline="") as f:
+        assert [r["ClassId"] for r in csv.DictReader(f)] == ["100"]

@@ -87,7 +87,7 @@ def _predict(args: argparse.Namespace) -> int:
         masks = [(f.name, Path(args.out) / f"{f.stem}.png") for f in files]
         rows = write_submission(masks, mapping, Path(args.rle), args.rle_order or "columns",
                                 args.rle_objects, args.rle_columns, args.rle_id == "stem",
-                                args.rle_starts or "absolute", args.rle_empty or "")
+                                args.rle_starts or "absolute", args.rle_empty)
         print(f"{rows} run-length rows written to {args.rle}")
     return 0
 

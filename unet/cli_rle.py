@@ -41,7 +41,8 @@ def rle_arguments(p: argparse.ArgumentParser) -> None:
                         "from 0 after the end of the run before (SIIM-ACR, as rle.starts)")
     p.add_argument("--rle-empty", metavar="TEXT",
                    help="the encoding written for an image without objects (default: empty; "
-                        "-1 for SIIM-ACR)")
+                        "-1 for SIIM-ACR); for several scored classes, given, a row per image "
+                        "and class, an absent class with TEXT (Severstal: --rle-empty '')")
 
 
 def check_rle_flags(args: argparse.Namespace) -> None:

@@ -93,17 +93,19 @@ def write_submission(
     columns: tuple[str, ...] | None = None,
     stem: bool = False,
     starts: str = "absolute",
-    empty: str = "",
+    empty: str | None = None,
 ) -> int:
     """A Kaggle-style CSV of predicted masks (image file name, mask PNG): ImageId and
     EncodedPixels of the foreground (every class but 0; empty for none), or for more than one
     scored class (every class from `mapping.scored_from`: class 0 too without a background) a
     ClassId column with the class's mask value (a colour as #rrggbb) and a row per class
-    present. With `objects`, a row per 8-connected object instead (Airbus scores each ship),
-    an image without one listed once with an empty encoding (and class). `columns` names the columns
+    present, or with `empty` given a row per image and class (Severstal's form). With
+    `objects`, a row per 8-connected object instead (Airbus scores each ship), an image
+    without one listed once with an empty encoding (and class). `columns` names the columns
     (submission_columns); `stem` writes each image's file stem, not its name (TGS, HuBMAP);
     `starts` 'relative' and `empty` '-1' write SIIM-ACR's form (encode's `relative`; the
-    encoding of an image without objects). Written atomically; returns the rows written."""
+    encoding of an image or class without objects, '' for None). Written atomically; returns
+    the rows written."""
     from unet.common.fileio import atomic_path
 
     header = submission_columns(mapping, columns)
@@ -116,13 +118,17 @@ def write_submission(
         if not classes:
             found = _encodings((index > 0) & (index < mapping.num_classes), objects, order,
                                relative)
-            rows += [[name, e] for e in found] or [[name, empty]]
+            rows += [[name, e] for e in found] or [[name, empty or ""]]
             continue
         found = []
         for k in range(first, mapping.num_classes):
             value = f"#{mapping.values[k]:06x}" if mapping.rgb else mapping.values[k]
-            found += [[name, value, e] for e in _encodings(index == k, objects, order, relative)]
-        rows += found or ([[name, "", empty]] if objects else [])  # objects: every image listed
+            runs = _encodings(index == k, objects, order, relative)
+            # --rle-empty without --rle-objects: every image and class listed, as Severstal's
+            # and Understanding Clouds' scorers read them; absent classes left out otherwise
+            runs = runs or ([empty] if empty is not None and not objects else [])
+            found += [[name, value, e] for e in runs]
+        rows += found or ([[name, "", empty or ""]] if objects else [])  # objects: every image
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(header)

@@ -116,3 +116,19 @@ def test_qupath_class_colours_make_the_palette_first_seen_wins(tmp_path, caplog)
     # preprocess keeps the palette, and the report's overlays paint each class in it
     mapping = choose_mapping(manifest["pairs"], _settings(), 1)
     assert (class_colours(mapping)[4] * 255).round().tolist() == [200, 0, 0]
+
+
+def test_qupath_classes_of_one_colour_and_unread_colours_are_warned(tmp_path, caplog):
+    """Two QuPath classes of one colour draw masks that look alike, and a colour given as
+    '#c00' or 'green' was dropped without a word: '#c00' is read, and both warned of once."""
+    qp._save(tmp_path, "a", [_classed((0, 0, 10, 10), "Tumor", color=[0, 0, 255]),
+                             _classed((10, 0, 20, 10), "Stroma", color="#00f"),
+                             _classed((20, 0, 30, 10), "Other", color="green")])
+    qp._save(tmp_path, "b", [_classed((20, 0, 30, 10), "Other", color="green")])
+    caplog.set_level(logging.WARNING)
+    _, masks = _write(tmp_path, qp._layout())
+    assert np.reshape(masks["a"].getpalette()[:12], (4, 3)).tolist()[2] == [0, 0, 255]
+    shared = [r.message for r in caplog.records if "one colour" in r.message]
+    assert len(shared) == 1 and "'Stroma'" in shared[0] and "'Tumor'" in shared[0], caplog.text
+    unread = [r.message for r in caplog.records if "'green'" in r.message]
+    assert len(unread) == 1 and "'Other'" in unread[0], caplog.text

@@ -60,3 +60,26 @@ def test_more_than_255_coloured_categories_still_draw(tmp_path):
     assert len(manifest["class_names"]) == 303
     for rgb in _palettes(manifest):
         assert rgb == [[0, 0, 0], [10, 128, 64], [220, 20, 60]]
+
+
+def test_shorthand_colours_are_read_and_others_and_shared_ones_warned(tmp_path, caplog):
+    """'#0a4' (CSS shorthand) and 'red' were dropped without a word (those classes took the
+    default palette's colours), and two categories of one colour, whose masks then look
+    alike, went unremarked: '#0a4' is read now, and both are warned of, once, by name."""
+    data = _coco(tmp_path)
+    data["categories"] = [{"id": 7, "name": "cell", "color": "#0a4"},
+                          {"id": 3, "name": "nucleus", "color": "red"}]
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    caplog.set_level(logging.WARNING)
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, _layout())
+    for rgb in _palettes(manifest):
+        assert rgb[2] == [0, 170, 68]
+    unread = [r.message for r in caplog.records if "'red'" in r.message]
+    assert len(unread) == 1 and "nucleus" in unread[0] and "ann.json" in unread[0], caplog.text
+    data["categories"] = [{"id": 7, "name": "cell", "color": [0, 170, 68]},
+                          {"id": 3, "name": "nucleus", "color": "#00AA44"}]
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    caplog.clear()
+    write_manifest(tmp_path / "out2" / "manifest.json", "local", tmp_path, _layout())
+    shared = [r.message for r in caplog.records if "one colour" in r.message]
+    assert len(shared) == 1 and "'cell'" in shared[0] and "'nucleus'" in shared[0], caplog.text

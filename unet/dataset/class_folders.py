@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,36 @@ def coloured_palette(colours: dict[int, tuple[int, int, int]]) -> tuple[int, ...
         if k < 256:  # a slice past the end grew the list, which PIL refused as a palette
             palette[3 * k:3 * k + 3] = rgb
     return tuple(palette)
+
+
+def read_colour(value: Any) -> tuple[int, int, int] | None:
+    """A tool's class colour as (r, g, b): [r, g, b] (more values dropped), '#rrggbb' or the
+    shorthand '#rgb' (each digit doubled, as CSS reads it); None for anything else."""
+    if isinstance(value, list) and len(value) >= 3 and all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in value[:3]):
+        return (value[0], value[1], value[2])
+    if not isinstance(value, str) or not re.fullmatch(r"#([0-9a-fA-F]{3}){1,2}", value.strip()):
+        return None
+    digits = value.strip()[1:]
+    digits = "".join(c * 2 for c in digits) if len(digits) == 3 else digits
+    return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
+
+
+def warn_colours(colours: dict[str, tuple[int, int, int]], unread: dict[str, Any],
+                 source: str) -> None:
+    """Warn of classes (by name) sharing one colour, whose masks and overlays then look alike,
+    and, in one line, of colours `source` gives that read_colour cannot read."""
+    by_colour: dict[tuple, list[str]] = {}
+    for name, rgb in colours.items():
+        by_colour.setdefault(rgb, []).append(name)
+    for rgb, names in by_colour.items():
+        if len(names) > 1:
+            log.warning("%s gives %s one colour, %s: their masks and overlays look alike; give "
+                        "each class its own colour", source, " and ".join(map(repr, names)), rgb)
+    if unread:
+        log.warning("%s gives colours that are not read (%s): give [r, g, b] or '#rrggbb'; "
+                    "those classes take the default palette's colours", source,
+                    listing([f"{n!r}: {v!r}" for n, v in unread.items()]))
 
 
 def _by_id(

@@ -56,7 +56,7 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
     # Ids by their string form (exports write them as numbers in one list, strings in the
     # other), in ascending order: numbers by value, then strings
     classes, named = class_numbers(data, path)
-    colours = category_colours(data, classes)
+    colours = category_colours(data, classes, path)
     objects = _objects(data, path, classes)
     img_dir = root / layout.images
     on_disk = files_with(img_dir, layout.image_extensions, layout.recursive)

@@ -97,20 +97,25 @@ def _category_names(data: dict, path: Path) -> dict[str, str]:
     return names
 
 
-def category_colours(data: dict, classes: dict[str, int]) -> tuple[tuple[int, tuple], ...]:
+def category_colours(data: dict, classes: dict[str, int],
+                     path: Path) -> tuple[tuple[int, tuple], ...]:
     """(class, (r, g, b)) of the categories that give a colour: panoptic COCO's `color`
-    [r, g, b], COCO Annotator's '#rrggbb'; a category listed twice keeps its first."""
+    [r, g, b], COCO Annotator's '#rrggbb' (or '#rgb'); a category listed twice keeps its
+    first. Colours not read, and categories of one colour, are warned of, naming them."""
+    from unet.dataset.class_folders import read_colour, warn_colours
+
     found: dict[int, tuple] = {}
+    named: dict[str, tuple] = {}
+    unread: dict[str, Any] = {}
     for c in data["categories"]:
-        rgb, k = c.get("color"), classes.get(str(c["id"]))
-        if isinstance(rgb, str) and len(rgb) == 7 and rgb[0] == "#":
-            try:
-                rgb = [int(rgb[i:i + 2], 16) for i in (1, 3, 5)]
-            except ValueError:
-                continue
-        if k is not None and isinstance(rgb, list) and len(rgb) >= 3 and all(
-                isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in rgb[:3]):
-            found.setdefault(k, tuple(rgb[:3]))
+        k, name = classes.get(str(c["id"])), str(c.get("name", c["id"]))
+        if k is None or k in found or c.get("color") is None:
+            continue
+        if (rgb := read_colour(c["color"])) is None:
+            unread.setdefault(name, c["color"])
+            continue
+        found[k] = named[name if name not in named else f"{name} (id {c['id']})"] = rgb
+    warn_colours(named, unread, path.name)
     return tuple(sorted(found.items()))
 
 

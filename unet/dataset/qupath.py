@@ -19,6 +19,7 @@ import numpy as np
 
 from unet.common.bad_files import raise_all
 from unet.common.maskio import write_mask_png
+from unet.dataset.class_folders import read_colour, warn_colours
 from unet.dataset.json_masks import (
     fill_rings,
     json_template,
@@ -75,28 +76,31 @@ def _class_name(feature: dict) -> str | None:
     return ": ".join(names) if isinstance(names, list) and names else None
 
 
-def _colour(feature: dict) -> tuple[int, int, int] | None:
-    """A classification's colour: `color` [r, g, b] (QuPath 0.3 on) or `colorRGB`, a packed
-    ARGB int (0.2, signed: alpha set makes it negative); None where it gives none."""
+def _colour(feature: dict) -> tuple[tuple[int, int, int] | None, Any]:
+    """A classification's colour: `color` [r, g, b] (QuPath 0.3 on; '#rrggbb' or '#rgb' from
+    scripts) or `colorRGB`, a packed ARGB int (0.2, signed: alpha set makes it negative); None
+    where it gives none, with the value given where it is not read (None if none)."""
     found = (feature.get("properties") or {}).get("classification") or {}
-    rgb = found.get("color")
-    if isinstance(rgb, list) and len(rgb) >= 3 and all(
-            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in rgb[:3]):
-        return (rgb[0], rgb[1], rgb[2])
+    given = found.get("color")
+    if given is not None and (rgb := read_colour(given)) is not None:
+        return rgb, None
     packed = found.get("colorRGB")
     if isinstance(packed, int) and not isinstance(packed, bool):
-        return ((packed >> 16) & 255, (packed >> 8) & 255, packed & 255)
-    return None
+        return ((packed >> 16) & 255, (packed >> 8) & 255, packed & 255), None
+    return None, given if given is not None else packed
 
 
-def _note_colour(colours: dict, clashes: list, name: str, colour: tuple | None,
-                 path: Path) -> None:
-    """Keep a class's first colour (with its file); a later other one is a clash to warn of."""
+def _note_colour(counts: dict, name: str, feature: dict, path: Path) -> None:
+    """Keep a class's first colour (with its file); a later other one is a clash to warn of,
+    one not read kept to warn of once (`counts` colours, clashes, unread)."""
+    colour, unread = _colour(feature)
     if colour is None:
+        if unread is not None:
+            counts["unread"].setdefault(name, unread)
         return
-    first = colours.setdefault(name, (colour, path.name))
-    if first[0] != colour and (name, colour) not in {c[:2] for c in clashes}:
-        clashes.append((name, colour, path.name))
+    first = counts["colours"].setdefault(name, (colour, path.name))
+    if first[0] != colour and (name, colour) not in {c[:2] for c in counts["clashes"]}:
+        counts["clashes"].append((name, colour, path.name))
 
 
 def _ring(ring: Any) -> np.ndarray:
@@ -143,7 +147,7 @@ def _objects(features: list, path: Path, unclassified: str, bad: list, counts: d
             continue
         name = _class_name(feature)
         if name is not None:
-            _note_colour(counts["colours"], counts["clashes"], name, _colour(feature), path)
+            _note_colour(counts, name, feature, path)
         kind = "lines" if polygons is None else "unclassified" if name is None else None
         if kind:
             counts[kind][path.name] = counts[kind].get(path.name, 0) + 1
@@ -171,7 +175,7 @@ def pair_qupath(root: Path, layout: Layout) -> list[tuple[str, Path, QupathMasks
     unclassified = str(settings.get("unclassified") or SKIP)
     images = _finder(root, layout)
     found, missing, bad = [], [], []
-    counts: dict = {"lines": {}, "unclassified": {}, "colours": {}, "clashes": []}
+    counts: dict = {"lines": {}, "unclassified": {}, "colours": {}, "clashes": [], "unread": {}}
     for pid, path in matching_jsons(root, template):
         features = _load(path)
         if (image := images.get(pid)) is None:
@@ -189,8 +193,10 @@ def pair_qupath(root: Path, layout: Layout) -> list[tuple[str, Path, QupathMasks
     for name, colour, file in counts["clashes"]:
         log.warning("QuPath class %r is %s in %s but %s in %s, seen first: the masks and "
                     "overlays take the first", name, colour, file, *colours[name])
-    return numbered(root, layout, found, "QuPath", None, QupathMasks, _ignored,
-                    {name: rgb for name, (rgb, _) in colours.items()})
+    kept = {name: rgb for name, (rgb, _) in colours.items()}
+    warn_colours({n: rgb for n, rgb in kept.items() if not _ignored(n)}, counts["unread"],
+                 "QuPath's classes")
+    return numbered(root, layout, found, "QuPath", None, QupathMasks, _ignored, kept)
 
 
 def _ignored(name: str) -> bool:

@@ -111,9 +111,7 @@ def visible_files(
 
 
 def _walk(folder: Path) -> Iterator[Path]:
-    """The files under `folder`, entering linked folders too (a data set assembled from links,
-    one per patient: Path.rglob does not), each real folder once (a link back up ends there);
-    hidden folders are not entered."""
+    """The files under `folder`, linked folders entered (rglob skips them), each real one once."""
     seen: set[str] = set()
     for top, dirs, files in os.walk(folder, followlinks=True):
         real = os.path.realpath(top)
@@ -121,7 +119,9 @@ def _walk(folder: Path) -> Iterator[Path]:
             dirs[:] = []
             continue
         seen.add(real)
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        # links last, by name: listing order chose a twice-reached folder's path, disk by disk
+        dirs[:] = sorted((d for d in dirs if not d.startswith(".")),
+                         key=lambda d: (os.path.islink(os.path.join(top, d)), d))
         yield from (Path(top) / f for f in files)
 
 

@@ -109,7 +109,20 @@ def test_coordinates_beyond_the_image_clipped_and_objects_outside_named(tmp_path
     caplog.set_level(logging.WARNING)
     a = _masks(tmp_path)[1]["a"]
     assert (a[:, :4] == 1).all() and a.sum() == 4 * H
-    assert "1 of its 2 object(s) lie wholly outside a.png (30x20)" in caplog.text
+    assert "a.geojson (1 of its 2 objects; a.png is 30x20)" in caplog.text
+
+
+def test_objects_outside_their_images_are_named_in_one_line(tmp_path, caplog):
+    """A folder of downsampled exports logged a warning per image, from the worker processes
+    (one line each, or none at all where a worker's log went unseen): one line now, naming
+    the first GeoJSONs and how many there are."""
+    for n in range(7):
+        _save(tmp_path, f"s{n}", [_obj(_poly(_box(100, 100, 140, 130)), "Tumor")])
+    caplog.set_level(logging.WARNING)
+    _masks(tmp_path)
+    said = [r.getMessage() for r in caplog.records if "wholly outside" in r.getMessage()]
+    assert len(said) == 1 and "s0.geojson (1 of its 1 objects; s0.png is 30x20)" in said[0]
+    assert "s4.geojson" in said[0] and "s5.geojson" not in said[0] and "(7 in all)" in said[0]
 
 
 def test_a_whole_slide_pyramid_pairs_at_its_full_resolution(tmp_path):

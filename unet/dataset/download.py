@@ -129,6 +129,8 @@ def _write_files(merges: list, stacks: list, drawn: str | None, processes: int) 
     the images whose files cannot be written are named in one error (sorted by id)."""
     if drawn == "rle":
         layout_module("rle", "dataset.rle_order").check_order([job[1:] for job, _ in merges])
+    if drawn == "qupath":  # said once, here, not per image by the workers
+        layout_module("qupath").note_outside([job[1:] for job, _ in merges])
     _write_all(_merge, merges, processes, "merge masks",
                f"masks cannot be {'drawn' if drawn else 'merged'}")
     if stacks:

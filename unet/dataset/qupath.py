@@ -232,22 +232,40 @@ def _unfound(root: Path, layout: Layout, template: str, missing: list[str]) -> N
         log.warning("skipping QuPath GeoJSONs without their image: %s", listing(missing))
 
 
+def _wholly_outside(polygons: tuple, w: int, h: int) -> bool:
+    """Whether an object's extent holds no pixel centre of a `w` x `h` image (fill_rings's
+    test: nothing of it can be drawn there)."""
+    pts = np.concatenate([ring for rings in polygons for ring in rings])  # (n, 2) x, y
+    lo, hi = np.ceil(pts.min(axis=0) - 0.5), np.ceil(pts.max(axis=0) - 0.5)
+    return bool((np.minimum(hi, (w, h)) <= np.maximum(lo, 0)).any())
+
+
+def note_outside(jobs: list[tuple[QupathMasks, Path, tuple[int, int]]]) -> None:
+    """Name, in one warning, the GeoJSONs with objects wholly outside their image (masks,
+    image, its (w, h) each): annotated on another image, or the image exported downsampled.
+    Said here, before the masks are drawn, not by each worker process for its image."""
+    found = []
+    for masks, image, (w, h) in jobs:
+        if n := sum(_wholly_outside(polygons, w, h) for _, polygons in masks.objects):
+            found.append(f"{masks.json.name} ({n} of its {len(masks.objects)} objects; "
+                         f"{image.name} is {w}x{h})")
+    if found:
+        log.warning("QuPath objects lie wholly outside their image, left out of its mask: %s. "
+                    "QuPath writes full-resolution coordinates: pair each GeoJSON with its "
+                    "full-resolution image, not a downsampled export", listing(found))
+
+
 def write_qupath_mask(masks: QupathMasks, image: Path, size: tuple[int, int],
                       dest: Path) -> Path:
     """Fill the objects of `image` (of `size` (w, h), its full resolution) in order into
-    `dest`, a palette PNG of class numbers; objects wholly outside the image are named in a
-    warning (annotated on another image, or the image exported downsampled)."""
+    `dest`, a palette PNG of class numbers (what lies outside the image clipped; note_outside
+    names objects wholly outside it)."""
     from unet.dataset.class_folders import PALETTE
 
     out = np.zeros(size[::-1], np.uint8)  # (h, w)
-    outside = 0
     for cls, polygons in masks.objects:
         value = value_of(cls, masks.ignore)
-        drawn = [fill_rings(out, value, list(rings)) for rings in polygons]
-        outside += not any(drawn)
-    if outside:
-        log.warning("%s: %d of its %d object(s) lie wholly outside %s (%dx%d): QuPath writes "
-                    "full-resolution coordinates; pair it with the full-resolution image",
-                    masks.json, outside, len(masks.objects), image.name, *size)
+        for rings in polygons:
+            fill_rings(out, value, list(rings))
     write_mask_png(dest, out, palette=masks.palette or PALETTE)
     return dest

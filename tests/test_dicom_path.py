@@ -76,6 +76,29 @@ def test_dicom_through_preprocess_train_and_unet_predict(tmp_path):
     assert not list(out.glob("*.dcm"))
 
 
+def test_a_dicom_window_is_recorded_in_modality_units(tmp_path):
+    """model.pt kept intensity_window: dicom as its bare [95, 4095]: `unet info` and the ONNX
+    metadata never said those are modality units, RescaleSlope and RescaleIntercept applied
+    and MONOCHROME1 inverted, so an ONNX user clipped the stored values and got other masks."""
+    from unet.model.checkpoint import load_model_file, model_record, save
+    from unet.model.describe import describe_model
+    from unet.model.export import _metadata
+    from unet.model.unet import UNet, UNetConfig
+
+    root = _xrays(tmp_path)
+    meta = preprocess(root / "manifest.json", root / "split.json", root / "cache",
+                      PreprocessSettings(width=W, height=H, intensity_window="dicom"))
+    assert meta["intensity_units"] == "dicom"
+    config = UNetConfig(in_channels=1, num_classes=2, depth=2, base_width=4)
+    save(root / "model.pt", model_record(config.to_dict(), UNet(config).state_dict(), meta, {},
+                                         1, None, [0.5, 0.5], "h"))
+    info = describe_model(root / "model.pt")
+    assert "[95, 4095] in DICOM modality units" in info and "MONOCHROME1" in info, info
+    onnx = _metadata(load_model_file(root / "model.pt"), 1)
+    assert onnx["intensity_units"] == "dicom"
+    assert all(w in onnx["input"]["values"] for w in ("RescaleSlope", "MONOCHROME1")), onnx
+
+
 def test_dcm_passed_over_names_image_extensions(tmp_path, caplog):
     # .dcm files were said to be volumes to export as PNG per slice, with no word that 2-D
     # DICOM images are read once .dcm is among the extensions

@@ -22,7 +22,7 @@ from unet.common.decoders import (
     value_range,
     wide_header,
 )
-from unet.common.dicom import FROM_FILES, files_window
+from unet.common.dicom import FROM_FILES, files_window, is_dicom
 from unet.common.imageio import BANDS, GREY16, ImageReadError, image_header, open_image
 from unet.common.parallel import parallel_map
 
@@ -57,6 +57,13 @@ def training_range(
     if note:
         log.warning(note)
     return span
+
+
+def intensity_units(images: list[str]) -> str | None:
+    """'dicom' where the training images are DICOM files, read in the modality's units
+    (RescaleSlope and RescaleIntercept applied, MONOCHROME1 inverted: common.dicom), which
+    the intensity range and the model's input are then in; None for other images."""
+    return FROM_FILES if any(is_dicom(path) for path in images) else None
 
 
 def _window(images: list[str], multi: bool, window: tuple[float, float] | str

@@ -16,7 +16,7 @@ from unet.cache.background_only import background_only_note, record_background_o
 from unet.cache.channel_count import data_channels
 from unet.cache.detected import values_record
 from unet.cache.fill_labels import fill_note
-from unet.cache.intensity import training_range
+from unet.cache.intensity import intensity_units, training_range
 from unet.cache.lost_classes import Resize, held_elsewhere
 from unet.cache.mapping import choose_mapping, class_names
 from unet.cache.nearest import resize_mask
@@ -179,6 +179,8 @@ def _data_meta(settings: PreprocessSettings, mapping: MaskMapping, channels: int
         # wide images' one (lo, hi) over the training images; None: each by its own range
         "intensity_range": training_range([p["image"] for p in pairs if p["id"] in train],
                                           channels not in (1, 3), settings, processes),
+        # the units that range and the model's input are in: dicom, modality units
+        "intensity_units": intensity_units([p["image"] for p in pairs if p["id"] in train]),
         **({"roi": True} if any(p.get("roi") for p in pairs) else {}),  # dataset roi
         "splits": {},
     }

@@ -190,6 +190,9 @@ def dicom_window(path: str | os.PathLike) -> tuple[float, float] | None:
 
 
 FROM_FILES = "dicom"  # preprocess.intensity_window: the training files' own window
+# How read_dicom's values come from the stored ones: what a user of the model outside unet does
+DICOM_UNITS = ("stored value x RescaleSlope + RescaleIntercept, a MONOCHROME1 file's stored "
+               "values first inverted as low + high - v over the range BitsStored allows")
 
 
 def files_window(paths: list[str]) -> tuple[float, float]:

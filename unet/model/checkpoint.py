@@ -152,10 +152,7 @@ def load_model_file(path: str | os.PathLike, device: str | torch.device = "cpu")
 # What a model file records about the data it learnt: the label mapping and the input layout.
 # Prediction rebuilds the mapping from these, and the models of an ensemble must agree on them.
 DATA_KEYS = (
-    "class_values",
-    "size",
-    "in_channels",
-    "num_classes",
+    "class_values", "size", "in_channels", "num_classes",
     "mask_rgb",
     "mask_threshold",
     "ignore_value",
@@ -172,7 +169,9 @@ DATA_KEYS = (
     "intensity_range",  # wide images' one (lo, hi), or None: each by its own (older: none)
     "intensity",  # dataset (with no range: learnt 8-bit images only) | image (older: none)
     "bands",  # true: 3 channels that are bands, not RGB (common.channels); else not written
+    "intensity_units",  # dicom: DICOM read in modality units (cache.intensity); else not written
 )
+SET_ONLY = ("bands", "intensity_units")  # DATA_KEYS written only where set: older files agree
 
 
 def model_record(
@@ -191,7 +190,7 @@ def model_record(
     mapping (from the cache's meta.json) and how and how well it was trained; the classes
     with a training pixel (`trained_classes`, None: unknown), the only ones it predicts;
     `encoder_source`: a timm folder or Hub encoder's architecture (pretrained.encoder_source)."""
-    data = {k: meta.get(k) for k in DATA_KEYS if k != "bands" or meta.get(k)}
+    data = {k: meta.get(k) for k in DATA_KEYS if k not in SET_ONLY or meta.get(k)}
     data["mask_rgb"] = bool(data["mask_rgb"])
     return {
         "format": MODEL_FORMAT,  # older versions refuse a file of a later format

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from unet.common.channels import channels_are_bands
+from unet.common.dicom import DICOM_UNITS, FROM_FILES
 from unet.common.labels import mapping_from_meta
 from unet.model import checkpoint
 from unet.model.trained import untrained_classes
@@ -73,12 +74,17 @@ def _val_dice(dice: list[float]) -> str:
 
 
 def _intensity(ckpt: dict) -> str:
-    """How wider than 8-bit images (16-bit, float: CT in Hounsfield units) reach the network."""
+    """How wider than 8-bit images (16-bit, float: CT in Hounsfield units) reach the network,
+    and in which units where they were DICOM files (a range in modality units, not stored)."""
     span = ckpt.get("intensity_range")
+    dicom = ckpt.get("intensity_units") == FROM_FILES
+    units = f" in DICOM modality units ({DICOM_UNITS})" if dicom else ""
     if span:  # the window set (preprocess.intensity_window) or the training images' range
-        return f"16-bit and float images clipped to [{span[0]:g}, {span[1]:g}], scaled to 0..255"
+        return (f"16-bit and float images clipped to [{span[0]:g}, {span[1]:g}]{units}, "
+                "scaled to 0..255")
     learnt = "learnt 8-bit images; " if ckpt.get("intensity") == "dataset" else ""
-    return f"{learnt}16-bit and float images each scaled by its own range"
+    return f"{learnt}16-bit and float images each scaled by its own range" + (
+        f"; DICOM read in modality units ({DICOM_UNITS})" if dicom else "")
 
 
 def describe_model(path: str | os.PathLike) -> str:

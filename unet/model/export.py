@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from unet.common.channels import channels_are_bands
+from unet.common.dicom import DICOM_UNITS, FROM_FILES
 from unet.common.fileio import atomic_path, check_writable, drop_scratch
 from unet.model import checkpoint
 from unet.model.checkpoint import DATA_KEYS
@@ -99,6 +100,8 @@ def input_note(ckpt: dict) -> dict:
     # clipped as a value would enter as 1.0 and change the masks around it
     wide += (", its GeoTIFF nodata value (GDAL_NODATA tag) and NaN read as lo (input 0) and "
              "left out of any range")
+    if ckpt.get("intensity_units") == FROM_FILES:  # trained on DICOM: the range is not stored
+        wide += f"; a DICOM image's values in modality units first: {DICOM_UNITS}"
     return {"layout": f"image (B, {c}, H, W) float32", "channels": channels,
             "values": f"in [0, 1]: an 8-bit image's values / 255; a wider one (16-bit, float) "
                       f"{wide}, in steps of 1/255 as the training images were"}
@@ -164,7 +167,7 @@ DESCRIPTION = ("unet-pipeline segmentation model. Input `image` (B, C, H, W) flo
 
 def _metadata(ckpt: dict, folds: int) -> dict:
     """The file's metadata: the data's mapping and layout, the network, how input is made."""
-    meta = {k: ckpt.get(k) for k in DATA_KEYS if k != "bands" or ckpt.get(k)}
+    meta = {k: ckpt.get(k) for k in DATA_KEYS if k not in checkpoint.SET_ONLY or ckpt.get(k)}
     meta["model_config"] = ckpt["model_config"]
     # A patch-trained model's masks come from a sliding window of tiles of this (w, h)
     patch = checkpoint.trained_patch(ckpt)

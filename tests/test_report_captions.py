@@ -125,7 +125,7 @@ def test_names_ending_in_an_underscore_render_as_names_in_the_html_report():
     for path in sorted(REPORT.glob("*.rst")):
         text = Environment(trim_blocks=True, lstrip_blocks=True).from_string(
             path.read_text()).render(snakemake=job)
-        body = publish_parts(text, writer_name="html")["body"]
+        body = publish_parts(text, writer="html")["body"]
         assert "system-message" not in body and "problematic" not in body, (path.name, body)
         if "{{" in path.read_text():
             assert "lr_" in body, path.name

@@ -76,3 +76,20 @@ def test_an_svs_thumbnail_label_or_macro_is_no_level_to_read(tmp_path):
         tif.write(levels[2][:10, :20], subfiletype=1, description=head + "label 20x10", **kw)
     assert np.array_equal(pixels(open_image(tmp_path / "slide.svs", draft_to=(16, 12))), levels[1])
     assert np.array_equal(pixels(open_image(tmp_path / "slide.svs", draft_to=(65, 48))), levels[0])
+
+
+def test_a_slide_over_the_size_limit_is_told_the_level_that_fits(tmp_path, monkeypatch):
+    # A 40x slide over the one-file limit was told to be cut into tiles "and its mask into the
+    # same tiles", which a QuPath GeoJSON in full-resolution coordinates cannot follow.
+    import unet.common.imageio as imageio
+
+    _pyramid(tmp_path / "slide.tif", _levels(), subifds=True, compression="jpeg")
+    monkeypatch.setattr(imageio, "MAX_PIXELS", 5000)  # level 0 (128x96) over, level 1 within
+    with pytest.raises(imageio.ImageReadError, match=r"slide\.tif is 128x96") as err:
+        imageio.image_size(tmp_path / "slide.tif")
+    assert "level 1 (64x48, downsample 2)" in str(err.value)
+    assert "labelled-image export at downsample 2" in str(err.value)
+    assert "tiles" not in str(err.value)
+    tifffile.imwrite(tmp_path / "flat.tif", _levels()[0], photometric="rgb")  # no pyramid
+    with pytest.raises(imageio.ImageReadError, match=r"flat\.tif is 128x96.*tiles"):
+        imageio.image_size(tmp_path / "flat.tif")

@@ -25,7 +25,7 @@ from unet.common.decoders import (
 )
 from unet.common.dicom import dicom_header, is_dicom, read_dicom
 from unet.common.gdal_fill import nodata_as_nan, tiff_nodata
-from unet.common.levels import pyramid_level
+from unet.common.levels import pyramid_level, reduced_level_fix
 from unet.common.orientation import header_orientation
 from unet.common.pages import refused_pages
 from unet.common.pixels import pixels
@@ -189,9 +189,9 @@ def within_limit(size: tuple[int, int], bands: int, path: str | os.PathLike) -> 
         raise ImageReadError(
             f"{path} is {w}x{h} ({w * h / 1e6:.0f} megapixels), over the "
             f"{MAX_PIXELS / 1e6:.0f}-megapixel limit on one file (decoding it would take "
-            f"{w * h * bands / 2**30:.1f} GiB); cut it into tiles (e.g. with `vips dzsave` or "
-            "gdal_retile.py) and its mask into the same tiles, named alike"
-        )
+            f"{w * h * bands / 2**30:.1f} GiB); " + (reduced_level_fix(path, MAX_PIXELS) or
+            "cut it into tiles (e.g. with `vips dzsave` or gdal_retile.py) and its mask into "
+            "the same tiles, named alike"))
 
 
 STACK_FORMATS = ("TIFF", "GIF", "PNG", "WEBP")  # formats whose extra pages are more images

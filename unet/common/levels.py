@@ -5,6 +5,7 @@ level 0, 94 MB at its 1/16 level)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import tifffile
 
@@ -39,3 +40,26 @@ def _wh(series: tifffile.TiffPageSeries) -> tuple[int, int]:
 def _area(series: tifffile.TiffPageSeries) -> int:
     w, h = _wh(series)
     return w * h
+
+
+def reduced_level_fix(path: str | os.PathLike, limit: int) -> str | None:
+    """The fix for a whole-slide pyramid over the `limit` (pixels) on one file: its largest level
+    within it as a file of its own, with masks at that level's downsample; None for any other
+    file (or a pyramid none of whose levels fits), which keeps the advice to cut it into tiles.
+    Tiles cannot take a QuPath GeoJSON, whose coordinates are the full resolution's."""
+    try:
+        with tifffile.TiffFile(path) as tif:
+            sizes = [_wh(level) for level in tif.series[0].levels] if whole_slide(tif) else []
+    except TIFF_DAMAGED:
+        return None
+    fits = [(w * h, k) for k, (w, h) in enumerate(sizes) if w * h <= limit]
+    if not fits:
+        return None
+    k = max(fits)[1]
+    (w, h), down = sizes[k], sizes[0][0] / sizes[k][0]
+    name, stem = Path(path).name, Path(path).stem
+    return (f"it is a whole-slide pyramid, and masks, predictions and the CRF are made at its full "
+            f"resolution: save its level {k} ({w}x{h}, downsample {down:g}) as a file of its own "
+            f"(`vips thumbnail {name} {stem}_level{k}.tif {w}`) with masks at that size (QuPath: a "
+            f"labelled-image export at downsample {down:g}: its GeoJSON's coordinates are the full "
+            "resolution's, not that file's)")

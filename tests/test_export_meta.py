@@ -77,3 +77,17 @@ def test_the_input_note_names_config_keys_that_exist():
             if "$ref" in node:  # a layout's keys live in $defs
                 props.update(schema["$defs"][node["$ref"].rsplit("/", 1)[1]]["properties"])
             node = props[part]  # KeyError: the note names no such key
+
+
+def test_the_input_note_says_at_what_size_an_image_enters():
+    """The note said how values and channels enter, not at what size: a slide model cached at
+    preprocess.scale 0.25 (metadata `scale`) given a 40x slide's full-resolution pixels, as a
+    QuPath script reads them, sees cells 4x the size it learnt, and gives other masks without
+    an error."""
+    from unet.model.export import input_note
+
+    slide = input_note({"in_channels": 3, "mode": "native", "scale": 0.25})["size"]
+    assert "times 0.25" in slide and "resized back" in slide and "pyramid" in slide, slide
+    assert "own size" in input_note({"in_channels": 3, "mode": "native", "scale": 1.0})["size"]
+    resized = input_note({"in_channels": 3, "mode": "resize", "size": [48, 32]})["size"]
+    assert "48x32" in resized and "resized back" in resized, resized

@@ -104,7 +104,22 @@ def input_note(ckpt: dict) -> dict:
         wide += f"; a DICOM image's values in modality units first: {DICOM_UNITS}"
     return {"layout": f"image (B, {c}, H, W) float32", "channels": channels,
             "values": f"in [0, 1]: an 8-bit image's values / 255; a wider one (16-bit, float) "
-                      f"{wide}, in steps of 1/255 as the training images were"}
+                      f"{wide}, in steps of 1/255 as the training images were",
+            "size": _size_note(ckpt)}
+
+
+def _size_note(ckpt: dict) -> str:
+    """At what size an image enters (metadata `size` or `scale`), in words: a slide model
+    cached at scale 0.25 given full-resolution pixels sees cells 4x the size it learnt."""
+    mode, scale = ckpt.get("mode") or "resize", ckpt.get("scale") or 1.0
+    if mode == "native" and scale == 1.0:
+        return "each image at its own size"
+    to = (f"each side times {scale:g} (rounded, at least 1 px)" if mode == "native"
+          else "{}x{}".format(*ckpt["size"]) if ckpt.get("size") else "the metadata's size")
+    return (f"each image resized to {to} first, as PIL's resize(..., BILINEAR, reducing_gap="
+            "2.0) gives it (a JPEG decoded at the smallest DCT scale, a whole-slide pyramid at "
+            "its smallest level, at least that size); the logits resized back to the image's "
+            "own size (bilinear, align_corners=False) before the softmax and argmax")
 
 
 def _check_exporter() -> None:

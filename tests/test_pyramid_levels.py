@@ -93,3 +93,13 @@ def test_a_slide_over_the_size_limit_is_told_the_level_that_fits(tmp_path, monke
     tifffile.imwrite(tmp_path / "flat.tif", _levels()[0], photometric="rgb")  # no pyramid
     with pytest.raises(imageio.ImageReadError, match=r"flat\.tif is 128x96.*tiles"):
         imageio.image_size(tmp_path / "flat.tif")
+
+
+def test_a_level_floored_from_an_odd_width_is_still_the_scaled_size(tmp_path):
+    # Scanners floor each level (Aperio's 46000x32914 -> 11500x8228), while scale 0.25 rounds:
+    # a 6003-wide slide wants 1501 px, its 4x level holds 1500 (1500.75 exactly), and level 0
+    # (16x the pixels) was decoded. Here the 2x level (65 wide) was decoded for a 0.25.
+    levels = _levels(96, 131)  # levels 131, 65, 32 wide (floored)
+    _pyramid(tmp_path / "slide.tif", levels, subifds=True)
+    got = pixels(open_image(tmp_path / "slide.tif", draft_to=(33, 24)))
+    assert np.array_equal(got, levels[2])

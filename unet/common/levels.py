@@ -25,11 +25,22 @@ def pyramid_level(path: str | os.PathLike, size: tuple[int, int]) -> int:
                 return 0
             turned = int(tif.pages[0].tags.valueof(274, 1)) in ROTATED  # Orientation
             want = size[::-1] if turned else size  # as stored
+            full = _wh(tif.series[0].levels[0])
             fits = [(_area(level), k) for k, level in enumerate(tif.series[0].levels)
-                    if _wh(level)[0] >= want[0] and _wh(level)[1] >= want[1]]
+                    if _covers(_wh(level), full, want)]
     except TIFF_DAMAGED:
         return 0  # read as before, which names a damaged file
     return min(fits)[1] if fits else 0
+
+
+def _covers(level: tuple[int, int], full: tuple[int, int], want: tuple[int, int]) -> bool:
+    """A level of (w, h) `level` holds `want` of a `full`-size image on both sides: at least as
+    many px, or a side floored by an integer downsample d (full // d) whose exact full / d
+    rounds up to `want` (6003 px at 4x: 1500, for the 1501 that scale 0.25 rounds 1500.75 to)."""
+    def side(n: int, whole: int, w: int) -> bool:
+        d = whole // n if n else 0
+        return n >= w or (d > 0 and whole // d == n and -(-whole // d) >= w)
+    return side(level[0], full[0], want[0]) and side(level[1], full[1], want[1])
 
 
 def _wh(series: tifffile.TiffPageSeries) -> tuple[int, int]:

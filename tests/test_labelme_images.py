@@ -99,3 +99,16 @@ def test_rerun_rewrites_only_a_changed_image(tmp_path):
     assert pairs["b"]["image"].endswith("b.jpg") and old
     assert Path(pairs["b"]["image"]).read_bytes() == _encoded("JPEG", seed=3)
     assert sorted(os.listdir(tmp_path / "out" / "embedded_images")) == ["a.png", "b.jpg"]
+
+
+@pytest.mark.parametrize("damage", [b"{not json", b"\xff\xfe{}"])
+def test_json_damaged_before_its_image_is_written_is_named(tmp_path, damage):
+    """A JSON rewritten between pairing and writing its image (cut off, or saved in another
+    encoding) is refused by name, as pairing refuses it, not a worker's bare traceback."""
+    from unet.dataset.labelme_images import _write
+
+    bad = tmp_path / "a.json"
+    bad.write_bytes(damage)
+    err = _write((bad, tmp_path / "out" / "a"))
+    assert isinstance(err, DataLayoutError) and str(bad) in str(err)
+    assert not (tmp_path / "out").exists()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from PIL import Image
 from unet.common.bad_files import kept, raise_all
 from unet.common.fileio import atomic_path, make_folder
 from unet.common.parallel import parallel_map
+from unet.dataset.json_masks import read_tool_json
 from unet.dataset.layout import DataLayoutError
 
 # PIL's format -> the extension the bytes are written under: LabelMe writes PNG, or JPEG for
@@ -35,8 +35,7 @@ def held_in_json(image: Path, masks: Any) -> bool:
 def _decoded(path: Path) -> tuple[bytes, str]:
     """The JSON's imageData bytes and their extension, refused by name unless they decode to
     a whole image of a format read here and of the size its imageWidth/imageHeight give."""
-    with open(path, encoding="utf-8-sig") as f:
-        data = json.load(f)
+    data = read_tool_json(path, FIX)  # pairing read it; it may have been saved again since
     try:
         text = data.get("imageData") or ""
         # web tools write a data URL (data:image/png;base64,...); line breaks are skipped
@@ -65,7 +64,7 @@ def _write(job: tuple[Path, Path]) -> Path | Exception:
     json_path, dest = job
     try:
         raw, ext = _decoded(json_path)
-    except (DataLayoutError, OSError, json.JSONDecodeError) as err:
+    except (DataLayoutError, OSError) as err:
         return kept(err if isinstance(err, DataLayoutError) else DataLayoutError(
             f"{json_path} cannot be read again ({err}); {FIX}"))
     out = dest.with_name(dest.name + ext)

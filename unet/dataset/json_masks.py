@@ -174,19 +174,18 @@ def _alike(classes: dict, what: str) -> None:
                     " and ".join(map(repr, spelt)), " and ".join(str(classes[n]) for n in spelt))
 
 
-def fill_rings(out: np.ndarray, cls: int, rings: list[np.ndarray]) -> bool:
+def fill_rings(out: np.ndarray, cls: int, rings: list[np.ndarray]) -> None:
     """Set to `cls` the pixels of `out` (h, w) whose centres lie inside `rings` ((n, 2) x, y
     arrays with pixel (0, 0) spanning 0..1: one polygon's outer ring and its holes, even-odd),
-    what lies beyond the image clipped, pixels in a hole left as they were; False when no
-    pixel is inside the image."""
+    what lies beyond the image clipped, pixels in a hole left as they were."""
     h, w = out.shape
     pts = np.concatenate(rings)
     # row r (centre r + 0.5) is crossed when lo <= r + 0.5 < hi: r from ceil(lo - 0.5)
     y0, y1 = max(0, math.ceil(pts[:, 1].min() - 0.5)), min(h, math.ceil(pts[:, 1].max() - 0.5))
     x0, x1 = max(0, math.ceil(pts[:, 0].min() - 0.5)), min(w, math.ceil(pts[:, 0].max() - 0.5))
     if y0 >= y1 or x0 >= x1:
-        return False
-    p = np.concatenate(rings)  # every edge p -> q of every ring, (E, 2)
+        return  # wholly outside (qupath.note_outside names it)
+    p = pts  # every edge p -> q of every ring, (E, 2)
     q = np.concatenate([np.roll(r, -1, axis=0) for r in rings])
     lo, hi = np.minimum(p[:, 1], q[:, 1]), np.maximum(p[:, 1], q[:, 1])
     first = np.clip(np.ceil(lo - 0.5), y0, y1).astype(np.int64)
@@ -203,4 +202,3 @@ def fill_rings(out: np.ndarray, cls: int, rings: list[np.ndarray]) -> bool:
     np.add.at(steps, (at, spans[:, 1]), -1)
     inside = np.cumsum(steps, axis=1, dtype=np.int8)[:, :-1] > 0
     out[y0:y1, x0:x1][inside] = cls
-    return bool(inside.any())

@@ -171,3 +171,13 @@ def test_classes_differing_in_case_are_named(tmp_path, caplog):
                           _obj(_poly(_box(9, 0, 15, 5)), "tumor")])
     assert _masks(tmp_path)[0]["class_names"] == {"0": "background", "1": "Tumor", "2": "tumor"}
     assert "'Tumor' and 'tumor' differ only in case" in caplog.text
+
+
+def test_a_multipolygon_outside_on_both_sides_is_named(tmp_path, caplog):
+    # A merged region of a full-resolution GeoJSON, its parts left and right of a downsampled
+    # image: their joint extent spans the image, yet no part holds a pixel of it
+    multi = {"type": "MultiPolygon", "coordinates": [[_box(-40, 2, -20, 8)], [_box(50, 2, 70, 8)]]}
+    _save(tmp_path, "a", [_obj(multi, "Tumor")])
+    caplog.set_level(logging.WARNING)
+    assert _masks(tmp_path)[1]["a"].sum() == 0
+    assert "a.geojson (1 of its 1 objects; a.png is 30x20)" in caplog.text

@@ -233,11 +233,15 @@ def _unfound(root: Path, layout: Layout, template: str, missing: list[str]) -> N
 
 
 def _wholly_outside(polygons: tuple, w: int, h: int) -> bool:
-    """Whether an object's extent holds no pixel centre of a `w` x `h` image (fill_rings's
-    test: nothing of it can be drawn there)."""
-    pts = np.concatenate([ring for rings in polygons for ring in rings])  # (n, 2) x, y
-    lo, hi = np.ceil(pts.min(axis=0) - 0.5), np.ceil(pts.max(axis=0) - 0.5)
-    return bool((np.minimum(hi, (w, h)) <= np.maximum(lo, 0)).any())
+    """Whether no polygon's extent holds a pixel centre of a `w` x `h` image (fill_rings's
+    test, per polygon as it draws them: nothing of the object can be drawn there)."""
+    # per polygon: a MultiPolygon's parts either side of the image span it jointly
+    for rings in polygons:
+        pts = np.concatenate(list(rings))  # (n, 2) x, y
+        lo, hi = np.ceil(pts.min(axis=0) - 0.5), np.ceil(pts.max(axis=0) - 0.5)
+        if not (np.minimum(hi, (w, h)) <= np.maximum(lo, 0)).any():
+            return False
+    return True
 
 
 def note_outside(jobs: list[tuple[QupathMasks, Path, tuple[int, int]]]) -> None:

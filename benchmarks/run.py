@@ -40,6 +40,7 @@ MODULES = {
     "gpu": "bench_gpu",
     "gpu_native": "bench_gpu_native",
     "pyramid": "bench_pyramid",
+    "border": "bench_border",
     "pipeline": "bench_pipeline",
 }
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.run import MODULES, module, print_table
+from tests.conftest import real_data
 
 BENCH = {name: module(name) for name in MODULES}  # benchmarks/run.py's own list of them
 
@@ -104,6 +105,15 @@ def test_train(monkeypatch, tmp_path, capsys) -> None:
     _tiny(monkeypatch, BENCH["train"], tmp_path, SIZES=(16, 2, 1))
     _small_model(monkeypatch, BENCH["train"], "default_settings")
     _check(BENCH["train"].run(quick=True), capsys)
+
+
+def test_border(monkeypatch, tmp_path, capsys) -> None:
+    # the map made in the workers (and, as the baseline, between steps): 64 px patches
+    module = BENCH["border"]
+    monkeypatch.setattr(module, "ISBI", real_data("isbi2012-membrane"))
+    _tiny(monkeypatch, module, tmp_path, SIZES=(1, 1), PATCH=(64, 64), WORKERS=1)
+    _small_model(monkeypatch, module, "default_settings")
+    _check(module.run(quick=True), capsys)
 
 
 def test_memory(monkeypatch, tmp_path, capsys) -> None:

@@ -110,7 +110,8 @@ def test_a_rerun_opens_no_skipped_image_whose_name_says_it_is_no_tiff(tmp_path, 
     monkeypatch.setattr(predict_folder, "mapping_from_meta", lambda meta: SimpleNamespace(
         ignore=None))
     record = SimpleNamespace(done=lambda path: None, close=lambda: None, checked=lambda path: False)
-    _missing_sidecars(files, tmp_path / "out", "model.pt", record)
+    masks = {f: f"{f.stem}.png" for f in files}  # each skipped image's mask, as first written
+    _missing_sidecars(files, tmp_path / "out", "model.pt", record, masks)
     assert sorted(opened) == ["plain.tif", "scan.raw", "scene.TIF"]
     assert _transform(500000.0) in (tmp_path / "out/scene.png.aux.xml").read_text()
 

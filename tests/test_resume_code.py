@@ -19,9 +19,9 @@ def test_digest_ignores_docstrings_and_comments(tmp_path):
     loop = _copy(tmp_path)
     before = resume.code_digest(tmp_path)
     text = loop.read_text()
-    loop.write_text(text.replace('"""One optimiser step; returns the batch\'s loss on the device, '
-                                 'unread (.item() waits)."""',
-                                 '"""Another wording."""  # and a comment\n'))
+    edited = text.replace("One optimiser step; returns the batch's loss on the device, unread "
+                          "(.item() waits).", "Another wording.")
+    loop.write_text(edited.replace("    s = run.settings\n", "    s = run.settings  # a comment\n"))
     assert loop.read_text() != text
     assert resume.code_digest(tmp_path) == before
 

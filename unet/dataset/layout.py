@@ -13,6 +13,7 @@ from typing import Any
 from unicodedata import normalize
 
 from unet.common.schema import defaults
+from unet.dataset.names import packed_extensions
 
 _L = defaults("dataset", "local")  # field defaults: config/schema.yaml
 IMAGE_EXTENSIONS = tuple(_L["image_extensions"])  # also what predict_folder picks up
@@ -26,8 +27,7 @@ class DataLayoutError(ValueError):
 
 def wildcard(template: str, *fields: str) -> str:
     """The glob (or fnmatch) pattern of a path template: each of `fields` ({id}, {group})
-    matches any name, the rest only itself; '[' and ']' in a name ('scans [2019]/',
-    'img[1].png') are no character class."""
+    matches any name, the rest only itself ('[' in 'scans [2019]/' is no character class)."""
     parts = re.split("|".join(re.escape(f) for f in fields), template)
     return "*".join(glob.escape(part) for part in parts)
 
@@ -164,8 +164,7 @@ def files_by_stem(
 
 
 def shared_ids(twice: list[tuple[str, DataLayoutError]]) -> None:
-    """Refuse every file whose id another file has, at once (one error named each, one rerun
-    per file found the next)."""
+    """Refuse every file whose id another file has, all at once (not one a rerun)."""
     if twice:
         from unet.common.bad_files import raise_all  # here: the DAG build imports this module
 
@@ -173,8 +172,7 @@ def shared_ids(twice: list[tuple[str, DataLayoutError]]) -> None:
 
 
 def nfc(name: str) -> str:
-    """`name` in Unicode's composed form: a Mac writes café decomposed, CSVs, JSONs and
-    configs have it typed composed, and the two must pair."""
+    """`name` composed (NFC): a Mac writes café decomposed, configs and CSVs type it composed."""
     return normalize("NFC", name)
 
 
@@ -258,6 +256,8 @@ def layout_from(settings: dict[str, Any], source: str) -> Layout:
     if len(both := [k for k, v in named.items() if v]) > 1:
         raise DataLayoutError(f"dataset.{source}: {' and '.join(both)} both set; keep one")
     _group_needs_images(kw, named, source)
+    if packed := packed_extensions(kw, f"dataset.{source}"):
+        raise DataLayoutError(packed)
     drawn = {f: tuple(sorted(t.items())) if t.get(TABLES[f]) else None for f, t in tables.items()}
     return Layout(**kw, **drawn, section=f"dataset.{source}", root=settings.get("root", ""))
 

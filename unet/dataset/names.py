@@ -174,6 +174,20 @@ _READABLE = {e.lower() for e in Image.registered_extensions()} | {".tif", ".tiff
 
 
 _COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".z")  # one compressed file each, not archives
+
+
+def packed_extensions(kw: dict, section: str) -> str:
+    """Why a compressed extension (STARE's .ppm.gz) among image_extensions or mask_extensions
+    cannot be read, with how to unpack; '' when there is none. Each file would pair, then fail
+    to decode (`.gz`), or pick up nothing at all (`.ppm.gz`: a file's extension is its last)."""
+    for side in ("image", "mask"):
+        exts = kw.get(f"{side}_extensions", ())
+        if packed := [e for e in exts if e.lower().endswith(_COMPRESSED)]:
+            return (f"{section}.{side}_extensions holds {packed[0]}: compressed files are not "
+                    "read; unpack them in place first (STARE's `gunzip stare-images/*.gz "
+                    "labels-ah/*.gz` gives im0001.ppm and im0001.ah.ppm) and list the extension "
+                    "they reveal, e.g. .ppm, in image_extensions and mask_extensions")
+    return ""
 VOLUMES = (".nii", ".nii.gz", ".nrrd", ".mha", ".mhd", ".dcm")  # 3-D or medical formats
 # Notes beside the data (ISIC's ATTRIBUTION.txt, a README): never images to convert
 _DOCUMENTS = (".txt", ".md", ".pdf", ".html", ".htm", ".rtf", ".doc", ".docx", ".log")

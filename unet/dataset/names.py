@@ -188,6 +188,8 @@ def packed_extensions(kw: dict, section: str) -> str:
                     "labels-ah/*.gz` gives im0001.ppm and im0001.ah.ppm) and list the extension "
                     "they reveal, e.g. .ppm, in image_extensions and mask_extensions")
     return ""
+
+
 VOLUMES = (".nii", ".nii.gz", ".nrrd", ".mha", ".mhd", ".dcm")  # 3-D or medical formats
 # Notes beside the data (ISIC's ATTRIBUTION.txt, a README): never images to convert
 _DOCUMENTS = (".txt", ".md", ".pdf", ".html", ".htm", ".rtf", ".doc", ".docx", ".log")

@@ -122,6 +122,16 @@ def matching_jsons(root: Path, template: str) -> Iterator[tuple[str, Path]]:
     shared_ids(twice)
 
 
+def unfound(layout: Layout, missing: list[str], which: str, fix: str, skipped: str) -> None:
+    """Refuse the JSONs whose image is not found (`which` names them and where it was looked
+    for, `fix` how to give it), or with allow_unpaired skip them named in a warning."""
+    if missing and not layout.allow_unpaired:
+        raise DataLayoutError(f"{which}: {listing(missing)}; {fix}, or set "
+                              f"{layout.section}.allow_unpaired: true to skip them")
+    if missing:
+        log.warning("skipping %s: %s", skipped, listing(missing))
+
+
 def numbered(root: Path, layout: Layout, found: list, what: str, background: str | None,
              build: Callable[..., Any], dont_care: Callable[[str], bool],
              colours: dict[str, tuple[int, int, int]] | None = None,

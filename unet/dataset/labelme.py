@@ -28,6 +28,7 @@ from unet.dataset.json_masks import (
     matching_jsons,
     numbered,
     read_tool_json,
+    unfound,
     value_of,
 )
 from unet.dataset.layout import DataLayoutError, Layout, on_disk
@@ -133,7 +134,9 @@ def pair_labelme(root: Path, layout: Layout) -> list[tuple[str, Path, LabelmeMas
         found.append((pid, image, path, _shapes(data, path, bad, drawn_not),
                       size if all(isinstance(v, int) for v in size) else None))
     raise_all(bad, "LabelMe shapes cannot be drawn", "shape(s)")
-    _unfound(root, layout, template, missing)
+    unfound(layout, missing, f"LabelMe JSONs ({template}) without imageData whose image is not "
+            f"found beside them, at their imagePath or in {root / layout.images}",
+            "put the images there", "LabelMe JSONs whose image is not found")
     if drawn_not:
         log.warning("%d line/point shape(s) cover no area and are left out of the masks: %s",
                     sum(drawn_not.values()),
@@ -143,17 +146,6 @@ def pair_labelme(root: Path, layout: Layout) -> list[tuple[str, Path, LabelmeMas
                               f"{template!r} under {root} with its image")
     return numbered(root, layout, found, "LabelMe", BACKGROUND, LabelmeMasks,
                     IGNORE.__eq__)
-
-
-def _unfound(root: Path, layout: Layout, template: str, missing: list[str]) -> None:
-    """Refuse (or, with allow_unpaired, name) the JSONs whose image is not found."""
-    if missing and not layout.allow_unpaired:
-        raise DataLayoutError(
-            f"LabelMe JSONs ({template}) without imageData whose image is not found beside "
-            f"them, at their imagePath or in {root / layout.images}: {listing(missing)}; put "
-            f"the images there, or set {layout.section}.allow_unpaired: true to skip them")
-    if missing:
-        log.warning("skipping LabelMe JSONs whose image is not found: %s", listing(missing))
 
 
 def _bitmap(encoded: str) -> np.ndarray:

@@ -26,6 +26,7 @@ from unet.dataset.json_masks import (
     matching_jsons,
     numbered,
     read_tool_json,
+    unfound,
     value_of,
 )
 from unet.dataset.layout import DataLayoutError, Layout, files_by_stem
@@ -184,7 +185,9 @@ def pair_qupath(root: Path, layout: Layout) -> list[tuple[str, Path, QupathMasks
         found.append((pid, image, path, _objects(features, path, unclassified, bad, counts),
                       None))
     raise_all(bad, "QuPath objects cannot be drawn", "object(s)")
-    _unfound(root, layout, template, missing)
+    unfound(layout, missing, f"QuPath GeoJSONs ({template}) without an image of their id in "
+            f"{root / layout.images}", "put the images there (a whole-slide format needs its "
+            "extension in image_extensions)", "QuPath GeoJSONs without their image")
     _left_out(counts, unclassified)
     if not found:
         raise DataLayoutError(f"no QuPath GeoJSON matches {layout.section}.qupath.json "
@@ -218,18 +221,6 @@ def _left_out(counts: dict, unclassified: str) -> None:
                 if unclassified == SKIP else f"drawn as class {unclassified!r} "
                 "(qupath.unclassified)")
         log.warning("%d unclassified object(s) %s: %s", sum(lone.values()), done, said(lone))
-
-
-def _unfound(root: Path, layout: Layout, template: str, missing: list[str]) -> None:
-    """Refuse (or, with allow_unpaired, name) the GeoJSONs whose image is not found."""
-    if missing and not layout.allow_unpaired:
-        raise DataLayoutError(
-            f"QuPath GeoJSONs ({template}) without an image of their id in "
-            f"{root / layout.images}: {listing(missing)}; put the images there (a whole-slide "
-            "format needs its extension in image_extensions), or set "
-            f"{layout.section}.allow_unpaired: true to skip them")
-    if missing:
-        log.warning("skipping QuPath GeoJSONs without their image: %s", listing(missing))
 
 
 def _wholly_outside(polygons: tuple, w: int, h: int) -> bool:

@@ -86,3 +86,34 @@ def test_a_nodata_value_the_samples_cannot_hold_is_refused_naming_the_key(tmp_pa
     settings = {**_scenes(tmp_path), "band_nodata": -9999}
     with pytest.raises(DataLayoutError, match=r"band_nodata.* -9999 .*uint16"):
         write_manifest(tmp_path / "m.json", "local", tmp_path, layout_from(settings, "local"))
+
+
+def test_band_nodata_marks_the_fill_of_single_file_images_too(tmp_path):
+    """Without band_files, each image is written as a TIFF with the declared nodata (its GeoJP2
+    place and its bands kept); before, band_nodata was silently ignored there."""
+    _scenes(tmp_path, 1)
+    rgb = np.stack([_band(1), _band(2), _band(3)], axis=-1) // 40  # a 3-band .jp2 of uint16
+    _jp2(tmp_path / "rgb/T0.jp2", rgb.astype(np.uint16))
+    settings = {"images": "rgb", "masks": "labels", "image_extensions": [".jp2"],
+                "band_nodata": 0}
+    manifest = write_manifest(tmp_path / "m.json", "local", tmp_path,
+                              layout_from(settings, "local"))
+    pair = manifest["pairs"][0]
+    assert pair["image"].endswith("stacked_images/T0.tif") and "image_bands" not in pair
+    assert pair["image_from"] == str(tmp_path / "rgb/T0.jp2")
+    assert tiff_nodata(pair["image"]) == 0
+    assert np.array_equal(image_nodata(pair["image"]), CORNER)
+    assert np.array_equal(tifffile.imread(pair["image"]), rgb)  # every band as it was
+    # one band, and a TIFF whose own nodata tag is kept, not the declared one
+    settings = {**settings, "images": "R10m", "image_suffix": "_B02_10m"}
+    manifest = write_manifest(tmp_path / "m.json", "local", tmp_path,
+                              layout_from(settings, "local"))
+    assert np.array_equal(image_nodata(manifest["pairs"][0]["image"]), CORNER)
+    (tmp_path / "tif").mkdir()
+    tifffile.imwrite(tmp_path / "tif/T0.tif", np.where(CORNER, 7, _band(0)).astype(np.uint16),
+                     extratags=[(42113, "s", 0, "7", True)])
+    settings = {"images": "tif", "masks": "labels", "band_nodata": 0}
+    manifest = write_manifest(tmp_path / "m.json", "local", tmp_path,
+                              layout_from(settings, "local"))
+    assert tiff_nodata(manifest["pairs"][0]["image"]) == 7
+    assert np.array_equal(image_nodata(manifest["pairs"][0]["image"]), CORNER)

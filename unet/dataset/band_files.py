@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+import imagecodecs
 import numpy as np
 import tifffile
 from PIL import Image
@@ -68,6 +69,7 @@ def _one_band(path: Path) -> Band:
                 band = Band(arr, georef_of_tags(tags), tags_nodata(tags), carried_of_tags(tags))
         else:
             with Image.open(path) as im:
+                im = im.convert(im.mode[:-1]) if im.mode in ("LA", "RGBA") else im  # alpha
                 if im.mode not in ("L", "I", "I;16", "I;16B", "I;16L", "F"):
                     raise DataLayoutError(
                         f"{path} is a {im.mode} image; band_files names files of one band "
@@ -93,7 +95,9 @@ def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
     Each file is opened once."""
     paths, dest, *declared = job  # (paths, dest[, nodata])
     nodata = declared[0] if declared else None
-    read = [_one_band(Path(p)) for p in paths]
+    # one file: an image alone, band_nodata's, written whole (its every band) with the fill
+    read, colour = ([_one_band(Path(p)) for p in paths], False) if len(paths) > 1 \
+        else _lone_image(Path(paths[0]))
     bands = [b.arr for b in read]
     first = bands[0]
     for path, band in zip(paths[1:], bands[1:], strict=True):
@@ -114,9 +118,39 @@ def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
         tags += own or [(NODATA, "s", 0, f"{fills[filled]:.17g}", True)]
     make_folder(dest.parent)
     with atomic_path(dest) as tmp:
-        tifffile.imwrite(tmp, np.stack(bands, axis=-1), photometric="minisblack",
-                         planarconfig="contig", extratags=tags)
+        tifffile.imwrite(tmp, bands[0] if len(bands) == 1 else np.stack(bands, axis=-1),
+                         photometric="rgb" if colour else "minisblack", planarconfig="contig",
+                         extratags=tags)
     return dest
+
+
+def _lone_image(path: Path) -> tuple[list[Band], bool]:
+    """An image file read whole, as band_nodata writes it without band_files: its samples
+    (H, W[, N]) at their own depth (a .jp2 by OpenJPEG: PIL cuts 16-bit colour to 8), its
+    tags (a .jp2's GeoJP2 box's), and whether it is colour (written as RGB, not as bands)."""
+    with named_file(path, "image", FIX):
+        if path.suffix.lower() in (".tif", ".tiff") or may_be_tiff(path) and is_tiff(path):
+            with tifffile.TiffFile(path) as tif:
+                series, tags = tif.series[0], tif.pages[0].tags
+                arr, colour = series.asarray(), tif.pages[0].photometric == 2  # RGB
+                for axis in "SC":  # samples last
+                    if axis in series.axes:
+                        arr = np.moveaxis(arr, series.axes.index(axis), -1)
+                        break
+                return [Band(arr, georef_of_tags(tags), tags_nodata(tags),
+                             carried_of_tags(tags))], colour
+        if path.suffix.lower() in JP2:
+            arr = imagecodecs.jpeg2k_decode(path.read_bytes())
+        else:
+            with Image.open(path) as im:
+                im = im.convert(im.mode[:-1]) if im.mode in ("LA", "RGBA") else im  # alpha
+                if im.mode not in ("L", "I", "I;16", "I;16B", "I;16L", "F", "RGB"):
+                    raise DataLayoutError(
+                        f"{path} is a {im.mode} image, which band_nodata does not write: "
+                        "save it as grey or RGB, or set band_nodata: null")
+                arr = np.asarray(im)
+    geo = geojp2_of(path) if path.suffix.lower() in JP2 else None
+    return [Band(arr, *(geo or (None, None, [])))], arr.ndim == 3 and arr.shape[-1] == 3
 
 
 def _mismatch(path: Path, band: np.ndarray, first_path: Path, first: np.ndarray) -> None:

@@ -124,6 +124,14 @@ def _write_all(func: Any, jobs: list, processes: int, desc: str, what: str) -> N
                if isinstance(out, Exception)], what, "image(s)")
 
 
+def _as_stack(pair: dict, bands: list[Path], dest: Path) -> None:
+    """Point a pair at its stack `dest`, noting its band files (band_nodata's image alone: the
+    file it is a copy of, as image_from)."""
+    pair["image"] = str(dest)
+    pair.setdefault(*(("image_bands", [str(b) for b in bands]) if len(bands) > 1
+                      else ("image_from", str(bands[0]))))
+
+
 def _write_files(merges: list, stacks: list, drawn: str | None, processes: int) -> None:
     """Write the merged or drawn masks and the stacked band files, `processes` at a time;
     the images whose files cannot be written are named in one error (sorted by id)."""
@@ -154,6 +162,8 @@ def _paired(root: Path, layout: Layout, dest: Path, processes: int, ignore: Any
             found, dest / "embedded_images", processes)
     if layout.band_files:
         found = layout_module("band_files").with_bands(root, layout, found)
+    elif layout.band_nodata is not None:  # each image alone written with the declared fill
+        found = [(pid, [img], mask) for pid, img, mask in found]
     # GMLJP2 alone (Sentinel-2's .jp2) is not read: said once, naming the files
     warn_unplaced((p for _, b, _ in found for p in (b if isinstance(b, list) else [b])), str(root))
     rois: dict = {}
@@ -195,9 +205,8 @@ def write_manifest(
         _check_utf8(img, pid)
         pair = {"id": pid, "image": str(img), "mask": str(mask), "size": [w, h]}
         pair.update(noted.get(pid, {}))  # its region of interest; the JSON holding its image
-        if bands:  # one file per band: stacked into one TIFF
-            pair["image"] = str(stacked / f"{pid}.tif")
-            pair["image_bands"] = [str(b) for b in bands]
+        if bands:  # one file per band (or band_nodata's image alone): stacked into one TIFF
+            _as_stack(pair, bands, stacked / f"{pid}.tif")
             stacks.append((bands, stacked / f"{pid}.tif", layout.band_nodata))
         if drawn:  # encodings or objects: drawn into a file
             pair["mask"] = str(merged / f"{pid}.png")

@@ -82,3 +82,23 @@ def test_without_recursive_the_error_names_the_key(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"predict\.recursive: true"):
         predict_folder([model], folder, tmp_path / "out", PredictSettings(device="cpu"),
                        extensions=[".png"])
+
+
+def test_masks_of_other_images_in_the_mirrored_subfolders_are_named(tmp_path, caplog):
+    """With recursive the masks are paths under out; an earlier run's left beside them (in a
+    subfolder, or a top-level img.png of no top-level image) went unnamed: only top-level names
+    were compared, with the images' stems."""
+    model, folder = _model(tmp_path / "m.pt"), _nested(tmp_path / "new")
+    out = tmp_path / "out"
+    _run(model, folder, out)
+    for stale in ("img.png", "s3/x.png"):
+        _image(out / stale, 5)
+    caplog.set_level("INFO", logger="unet.infer.input_checks")
+    _run(model, folder, out)
+    said = [r.getMessage() for r in caplog.records if "already holds" in r.getMessage()]
+    assert len(said) == 1 and "2 masks of other images (img.png, s3/x.png)" in said[0], said
+    for stale in ("img.png", "s3/x.png"):
+        (out / stale).unlink()
+    caplog.clear()
+    _run(model, folder, out)
+    assert not [r for r in caplog.records if "already holds" in r.getMessage()]

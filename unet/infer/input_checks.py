@@ -69,13 +69,17 @@ def _warn_dark_floats(files: list[Path], span: list[float], modes: Sequence[str]
                     "them in the training images' units", listing(dark), lo, hi)
 
 
-def warn_other_masks(files: Sequence[Path], out_dir: Path) -> None:
+def warn_other_masks(files: Sequence[Path], out_dir: Path,
+                     masks: dict[Path, str] | None = None) -> None:
     """Say when `out_dir` already holds masks (.png) of images other than `files`: they are
-    left as they are, beside the new ones, and a run's folder then looked like its own."""
+    left as they are, beside the new ones, and a run's folder then looked like its own.
+    `masks`: mask_names' (paths under out_dir); where any is in a subfolder (recursive), the
+    subfolders are looked through too, and paths, not names, compared."""
     if not out_dir.is_dir():
         return
-    ours = {f"{f.stem}.png" for f in files}
-    other = sorted(p.name for p in out_dir.glob("*.png") if p.name not in ours)
+    ours = set(masks.values()) if masks else {f"{f.stem}.png" for f in files}
+    found = out_dir.rglob("*.png") if any("/" in m for m in ours) else out_dir.glob("*.png")
+    other = sorted(n for p in found if (n := p.relative_to(out_dir).as_posix()) not in ours)
     if other:
         shown = ", ".join(other[:5]) + (f" and {len(other) - 5} more" if len(other) > 5 else "")
         # INFO, not WARNING: predicting a file at a time into one folder (a loop) is a use

@@ -177,7 +177,7 @@ def predict_files(
     mirrored from (mask_names). Returns the number of masks written."""
     out_dir, masks = Path(out_dir), mask_names(files, base)
     check_outputs(files, out_dir, masks)
-    warn_other_masks(files, out_dir)  # unet predict's -o of an earlier run
+    warn_other_masks(files, out_dir, masks)  # unet predict's -o of an earlier run
     rois = roi_files(files, roi, roi_key, base)
     record = Record(out_dir, model_paths, mask_settings(settings, roi), overwrite)
     if model_stat is not None:

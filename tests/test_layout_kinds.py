@@ -63,7 +63,7 @@ def _write_json(path, data) -> None:
     path.write_text(json.dumps(data))
 
 
-@pytest.mark.parametrize("kind", ["plain", "mask_parts", "classes", "labelme", "qupath"])
+@pytest.mark.parametrize("kind", ["plain", "mask_parts", "classes", "labelme", "qupath", "via"])
 def test_a_layout_runs_no_unet_code_outside_its_code_inputs(tmp_path, kind):
     # The layout's modules are imported by name (layout_kinds.LAYOUT_MODULES): what actually
     # loads must stay within what the rule lists, or an edit to it would rerun nothing.
@@ -91,6 +91,11 @@ def test_a_layout_runs_no_unet_code_outside_its_code_inputs(tmp_path, kind):
                 "type": "Polygon", "coordinates": [[[1, 1], [4, 1], [4, 4], [1, 1]]]},
                 "properties": {"classification": {"name": "car"}}}])
         settings["qupath"] = {"json": "ann/{id}.geojson"}
+    if kind == "via":  # one JSON listing the images
+        _write_json(data / "via.json", {f"a{i}.png1": {"filename": f"a{i}.png", "regions": [{
+            "shape_attributes": {"name": "circle", "cx": 3, "cy": 3, "r": 2},
+            "region_attributes": {}}]} for i in range(2)})
+        settings["via"] = {"json": "via.json"}
     loaded = _loaded(settings, tmp_path / "m.json")
     listed = ("dataset.download", *layout_modules(layout_from(settings, "local")))
     allowed = _modules(module_files(listed, root=REPO)) | EXEMPT | {"common", "dataset"}

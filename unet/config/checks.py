@@ -106,7 +106,7 @@ def _check_separate(masks: dict, settings: dict, source: str) -> None:
     ids: refused here where a key says so (preprocess refuses the rest, unet.cache.separate)."""
     if not masks.get("separate"):
         return
-    tables = {"rle": "csv", "coco": "json", "labelme": "json", "qupath": "json"}
+    tables = {"rle": "csv", "coco": "json", "labelme": "json", "qupath": "json", "via": "json"}
     merged = [f"dataset.{source}.{k}.{f}" for k, f in tables.items()
               if (settings.get(k) or {}).get(f)]
     merged += [f"dataset.{source}.mask_parts"] if settings.get("mask_parts") else []
@@ -151,8 +151,9 @@ def _check_blank(masks: dict, section: str) -> None:
 
 def _check_json_paths(settings: dict, source: str) -> None:
     """labelme.json and qupath.json name one file per image: refused without {id} (or with
-    {group} folders) before any job, as download_dataset refuses it only after Snakemake has
-    deleted the manifest it replaces (a fixed key then reran the split, cache and training)."""
+    {group} folders; via.json, one file for all, with either) before any job, as
+    download_dataset refuses it only after Snakemake has deleted the manifest it replaces (a
+    fixed key then reran the split, cache and training)."""
     for field in ("labelme", "qupath"):
         template = (settings.get(field) or {}).get("json")
         ext = "geojson" if field == "qupath" else "json"
@@ -166,6 +167,14 @@ def _check_json_paths(settings: dict, source: str) -> None:
                 f"dataset.{source}.{field}.json {template!r} has no {{id}}: it names each "
                 f"image's file, e.g. 'images/{{id}}.{ext}' (beside the images) or "
                 f"'ann/{{id}}.{ext}'")
+
+    via = (settings.get("via") or {}).get("json")
+    if via and "{id}" in via:  # one file for every image, not one per image
+        raise ConfigError(f"dataset.{source}.via.json {via!r} has {{id}}, but VIA exports one "
+                          "JSON for all the images: give its path, e.g. 'via_region_data.json'")
+    if via and "{group}" in str(settings.get("images") or ""):
+        raise ConfigError(f"dataset.{source}.via with {{group}} folders is not supported: give "
+                          "images one folder and via.json the one JSON listing its images")
 
 
 def check_data(config: dict) -> None:

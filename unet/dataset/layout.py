@@ -18,7 +18,7 @@ from unet.dataset.names import packed_extensions
 _L = defaults("dataset", "local")  # field defaults: config/schema.yaml
 IMAGE_EXTENSIONS = tuple(_L["image_extensions"])  # also what predict_folder picks up
 GROUP = "{group}"  # in images and masks: the folder level that names a sequence or patient
-TABLES = {"rle": "csv", "coco": "json", "labelme": "json", "qupath": "json"}  # drawn: file key
+TABLES = {"rle": "csv", "coco": "json", "labelme": "json", "qupath": "json", "via": "json"}
 
 
 class DataLayoutError(ValueError):
@@ -63,6 +63,7 @@ class Layout:
     coco: tuple[tuple[str, Any], ...] | None = None  # the same for a COCO annotations JSON
     labelme: tuple[tuple[str, Any], ...] | None = None  # and for LabelMe's JSON per image
     qupath: tuple[tuple[str, Any], ...] | None = None  # and QuPath's GeoJSON per image
+    via: tuple[tuple[str, Any], ...] | None = None  # and VIA's one JSON for the images
     section: str = "dataset.local"  # config section named in error messages
     root: str = ""  # url/kaggle: the folder inside the unpacked archives (for error messages)
 
@@ -81,8 +82,7 @@ def mask_suffixes(layout: Layout) -> tuple[str, ...]:
         raise DataLayoutError(
             f"{layout.section}.mask_suffix lists {len(layout.mask_suffix)} suffixes for "
             f"{len(folders)} masks folder(s); give one suffix per folder, in the same order, "
-            "or a single suffix for all"
-        )
+            "or a single suffix for all")
     return tuple(layout.mask_suffix)
 
 

@@ -35,6 +35,8 @@ def test_download_code_holds_no_layouts_own_modules():
     ({"rle": {"csv": "train.csv"}}, ["rle"]),
     ({"coco": {"json": "ann.json"}}, ["coco"]),
     ({"labelme": {"json": "images/{id}.json"}}, ["labelme"]),
+    ({"images": "images/{group}", "yolo": {"labels": "labels/{group}/{id}.txt"}},
+     ["groups", "yolo"]),
     ({"images": "{group}/images", "masks": "{group}/masks"}, ["groups"]),
     ({"band_files": ["nir/{id}.tif"], "roi": "fov/{id}.png"}, ["band_files", "roi"]),
 ])
@@ -63,7 +65,8 @@ def _write_json(path, data) -> None:
     path.write_text(json.dumps(data))
 
 
-@pytest.mark.parametrize("kind", ["plain", "mask_parts", "classes", "labelme", "qupath", "via"])
+@pytest.mark.parametrize("kind", ["plain", "mask_parts", "classes", "labelme", "qupath", "via",
+                                  "yolo"])
 def test_a_layout_runs_no_unet_code_outside_its_code_inputs(tmp_path, kind):
     # The layout's modules are imported by name (layout_kinds.LAYOUT_MODULES): what actually
     # loads must stay within what the rule lists, or an edit to it would rerun nothing.
@@ -96,6 +99,12 @@ def test_a_layout_runs_no_unet_code_outside_its_code_inputs(tmp_path, kind):
             "shape_attributes": {"name": "circle", "cx": 3, "cy": 3, "r": 2},
             "region_attributes": {}}]} for i in range(2)})
         settings["via"] = {"json": "via.json"}
+    if kind == "yolo":  # a .txt per image, in {group} folders (the groups kind's code too)
+        for i in range(2):
+            _write(data / "images" / "train" / f"a{i}.png", 90)
+            (data / "labels" / "train").mkdir(parents=True, exist_ok=True)
+            (data / "labels" / "train" / f"a{i}.txt").write_text("0 0.1 0.1 0.5 0.1 0.5 0.5\n")
+        settings.update(images="images/{group}", yolo={"labels": "labels/{group}/{id}.txt"})
     loaded = _loaded(settings, tmp_path / "m.json")
     listed = ("dataset.download", *layout_modules(layout_from(settings, "local")))
     allowed = _modules(module_files(listed, root=REPO)) | EXEMPT | {"common", "dataset"}

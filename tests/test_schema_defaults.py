@@ -32,9 +32,11 @@ SECTIONS = [
     (CRFParams, ("crf",), set(), {"tune", "enabled"}),  # tune_crf's block; the rules' switch
     (FinalSettings, ("postprocess",), set(), set()),
     # path: where, not how; root: url and kaggle only (named in error messages); rle, coco,
-    # labelme, qupath, via: their own sections, held as items only when their csv or json is set
-    (Layout, ("dataset", "local"), {"section", "root", "rle", "coco", "labelme", "qupath", "via"},
-     {"path", "rle", "coco", "labelme", "qupath", "via"}),
+    # labelme, qupath, via, yolo: their own sections, held as items only when their csv, json
+    # or labels is set
+    (Layout, ("dataset", "local"), {"section", "root", "rle", "coco", "labelme", "qupath", "via",
+                                    "yolo"}, {"path", "rle", "coco", "labelme", "qupath", "via",
+                                              "yolo"}),
 ]
 
 

@@ -106,7 +106,8 @@ def _check_separate(masks: dict, settings: dict, source: str) -> None:
     ids: refused here where a key says so (preprocess refuses the rest, unet.cache.separate)."""
     if not masks.get("separate"):
         return
-    tables = {"rle": "csv", "coco": "json", "labelme": "json", "qupath": "json", "via": "json"}
+    tables = {"rle": "csv", "coco": "json", "labelme": "json", "qupath": "json", "via": "json",
+              "yolo": "labels"}
     merged = [f"dataset.{source}.{k}.{f}" for k, f in tables.items()
               if (settings.get(k) or {}).get(f)]
     merged += [f"dataset.{source}.mask_parts"] if settings.get("mask_parts") else []
@@ -177,6 +178,20 @@ def _check_json_paths(settings: dict, source: str) -> None:
                           "images one folder and via.json the one JSON listing its images")
 
 
+def _check_yolo_labels(settings: dict, source: str) -> None:
+    """yolo.labels names one file per image: refused without {id}, or without {group} where
+    images has it (each part's labels would be looked for in one folder), before any job."""
+    template = str((settings.get("yolo") or {}).get("labels") or "")
+    if template and "{id}" not in template:
+        raise ConfigError(
+            f"dataset.{source}.yolo.labels {template!r} has no {{id}}: it names each image's "
+            "label file, e.g. 'labels/{group}/{id}.txt' (images 'images/{group}')")
+    if template and "{group}" in str(settings.get("images") or "") and "{group}" not in template:
+        raise ConfigError(
+            f"dataset.{source}.yolo.labels {template!r} has no {{group}}, but images has: put "
+            "it where the part's folder is, e.g. 'labels/{group}/{id}.txt'")
+
+
 def check_data(config: dict) -> None:
     """The active source's mask_parts, a local folder that exists (and is not left unread by
     source synthetic), masks.values or colors each once, a name for each class listed."""
@@ -201,6 +216,7 @@ def check_data(config: dict) -> None:
                           f"({Path(path).expanduser().resolve()}{where}); give your data "
                           "folder, absolute or from there")
     _check_json_paths(settings, source)
+    _check_yolo_labels(settings, source)
     _check_mapping(config["masks"])
     _check_separate(config["masks"], settings, source)
     if settings.get("missing_mask") == "empty":

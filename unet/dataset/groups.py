@@ -26,8 +26,9 @@ def _table(layout: Layout) -> dict | None:
 
 def _sources(layout: Layout) -> tuple[str, ...]:
     """Where a group's masks come from: its masks folders, or its CSV or JSON file."""
-    table = _table(layout)
-    return (table.get("json") or table["csv"],) if table else layout.mask_dirs
+    table = _table(layout) or dict(layout.yolo or ())
+    return (table.get("json") or table.get("labels") or table["csv"],) if table \
+        else layout.mask_dirs
 
 
 def _fill(value: str | tuple[str, ...], group: str) -> str | tuple[str, ...]:
@@ -43,7 +44,8 @@ def filled(layout: Layout, group: str) -> Layout:
     files: test/images/01_test.tif (image_suffix '_{group}')."""
     files = {
         key: tuple((k, v.replace(GROUP, group) if isinstance(v, str) else v) for k, v in table)
-        for key, table in (("rle", layout.rle), ("coco", layout.coco)) if table
+        for key, table in (("rle", layout.rle), ("coco", layout.coco), ("yolo", layout.yolo))
+        if table
     }
     names = ("images", "masks", "mask_suffix", "image_suffix", "mask_prefix", "image_prefix",
              "band_files", "roi")
@@ -70,7 +72,9 @@ def find_groups(root: Path, layout: Layout) -> tuple[list[str], list[str]]:
     unmasked = layout.missing_mask == "empty"  # a group without masks: all background
     for name in names:
         one = filled(layout, name)
-        if _table(one):  # its CSV or JSON
+        if one.yolo:  # no label file: all background, as YOLO reads it
+            ready = True
+        elif _table(one):  # its CSV or JSON
             ready = (root / _sources(one)[0]).is_file()
         else:
             ready = all("{id}" in m or (root / m).is_dir() for m in one.mask_dirs)

@@ -18,7 +18,8 @@ from unet.dataset.names import packed_extensions
 _L = defaults("dataset", "local")  # field defaults: config/schema.yaml
 IMAGE_EXTENSIONS = tuple(_L["image_extensions"])  # also what predict_folder picks up
 GROUP = "{group}"  # in images and masks: the folder level that names a sequence or patient
-TABLES = {"rle": "csv", "coco": "json", "labelme": "json", "qupath": "json", "via": "json"}
+TABLES = {"rle": "csv", "coco": "json", "labelme": "json", "qupath": "json", "via": "json",
+          "yolo": "labels"}
 
 
 class DataLayoutError(ValueError):
@@ -64,6 +65,7 @@ class Layout:
     labelme: tuple[tuple[str, Any], ...] | None = None  # and for LabelMe's JSON per image
     qupath: tuple[tuple[str, Any], ...] | None = None  # and QuPath's GeoJSON per image
     via: tuple[tuple[str, Any], ...] | None = None  # and VIA's one JSON for the images
+    yolo: tuple[tuple[str, Any], ...] | None = None  # and YOLO's labels, a .txt per image
     section: str = "dataset.local"  # config section named in error messages
     root: str = ""  # url/kaggle: the folder inside the unpacked archives (for error messages)
 
@@ -86,9 +88,8 @@ def mask_suffixes(layout: Layout) -> tuple[str, ...]:
     return tuple(layout.mask_suffix)
 
 
-def visible_files(
-    folder: Path, recursive: bool, extensions: Iterable[str] | None = None
-) -> list[Path]:
+def visible_files(folder: Path, recursive: bool, extensions: Iterable[str] | None = None,
+                  ) -> list[Path]:
     """The files in `folder` (and its subfolders when `recursive`), sorted, leaving out hidden
     ones and those in hidden folders (macOS's ._a.png, .DS_Store, .ipynb_checkpoints/). A link
     to a file that is gone, with one of `extensions`, is refused, named: it was passed over as
@@ -125,9 +126,8 @@ def _walk(folder: Path) -> Iterator[Path]:
         yield from (Path(top) / f for f in files)
 
 
-def files_with(
-    folder: Path, extensions: Iterable[str], recursive: bool = False, strict: bool = True
-) -> list[Path]:
+def files_with(folder: Path, extensions: Iterable[str], recursive: bool = False,
+               strict: bool = True) -> list[Path]:
     """The visible files in `folder` whose extension (any case) is one of `extensions`; a link
     among them to what is gone refused when `strict` (not when listing a rule's inputs: the job
     that reads them says it, without a traceback from the DAG)."""
@@ -143,9 +143,8 @@ def id_of(stem: str, prefix: str, suffix: str) -> str | None:
     return None
 
 
-def files_by_stem(
-    folder: Path, extensions: Iterable[str], recursive: bool = False
-) -> dict[str, Path]:
+def files_by_stem(folder: Path, extensions: Iterable[str], recursive: bool = False,
+                  ) -> dict[str, Path]:
     """The visible files in `folder` with one of `extensions`, by stem in composed form
     (nfc); two files with one stem (in two subfolders, or a.png beside a.jpg) are refused, as
     the stem names every output of a pair."""
@@ -275,8 +274,9 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     # (folder, recursive): a masks folder per image ({id}) holds that image's masks alone
     folders = [(p, layout.recursive) for p in matching(layout.images)]
     extra: list[Path] = []
-    if table := dict(next((t for f in TABLES if (t := getattr(layout, f))), ())):  # CSV, JSONs
-        extra = matching(table.get("csv", table.get("json", "")))
+    if drawn := next((f for f in TABLES if getattr(layout, f)), None):  # CSV, JSONs, .txt
+        table = dict(getattr(layout, drawn))  # YOLO's also names its data.yaml
+        extra = matching(table[TABLES[drawn]]) + [root / n for n in [table.get("names")] if n]
     else:
         folders += [(p, layout.recursive and "{id}" not in m)
                     for m in layout.mask_dirs for p in matching(m)]

@@ -19,6 +19,7 @@ LAYOUT_MODULES: dict[str, tuple[str, ...]] = {
     "labelme": ("dataset.labelme", "dataset.json_masks", "dataset.labelme_images"),
     "qupath": ("dataset.qupath", "dataset.json_masks"),  # QuPath's GeoJSON, one per image
     "via": ("dataset.via", "dataset.json_masks"),  # VIA's JSON, one for all images
+    "yolo": ("dataset.yolo", "dataset.json_masks"),  # YOLO segmentation labels, a .txt each
     "classes": ("dataset.class_folders",),  # one masks folder per class
     "mask_folders": ("dataset.mask_folders",),  # a folder of masks per image ({id})
     "merge": ("dataset.merge",),  # several masks of one image, united
@@ -40,6 +41,7 @@ def layout_kinds(layout: Layout) -> list[str]:
         "labelme": bool(layout.labelme),
         "qupath": bool(layout.qupath),
         "via": bool(layout.via),
+        "yolo": bool(layout.yolo),
         "classes": layout.mask_folders == "classes",
         "mask_folders": per_image,
         # a list of masks per image: further parts, several folders (their union), or a

@@ -237,6 +237,8 @@ def _elsewhere(root: Path, layout: Layout) -> list | None:
         return layout_module("qupath").pair_qupath(root, layout)
     if layout.via:  # and as VIA's one JSON for a folder ({group}: refused)
         return layout_module("via").pair_via(root, layout)
+    if layout.yolo:  # and as YOLO's labels, a .txt per image (its {group} folders its own)
+        return layout_module("yolo").pair_yolo(root, layout)
     if GROUP in layout.images:  # parallel folders, one per sequence or patient
         return layout_module("groups").pair_groups(root, layout)
     if layout.rle:  # masks as run-length encodings in a CSV

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import unicodedata
 
 import numpy as np
 import pytest
@@ -181,3 +182,13 @@ def test_a_multipolygon_outside_on_both_sides_is_named(tmp_path, caplog):
     caplog.set_level(logging.WARNING)
     assert _masks(tmp_path)[1]["a"].sum() == 0
     assert "a.geojson (1 of its 1 objects; a.png is 30x20)" in caplog.text
+
+
+def test_a_geojson_named_after_its_image_file_pairs_in_either_unicode_form(tmp_path):
+    """A Mac writes café decomposed; scripts name the GeoJSON after the image's file name
+    (café.png.geojson): it pairs by that name in the composed form ids take, as stems do."""
+    decomposed = unicodedata.normalize("NFD", "café")
+    _save(tmp_path, f"{decomposed}.png", [_obj(_poly(_box(0, 0, 30, 10)), "Stroma")], img=False)
+    Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(tmp_path / "imgs" / f"{decomposed}.png")
+    _, masks = _masks(tmp_path)
+    assert list(masks) == ["café.png"] and (masks["café.png"] == 1).sum() == 10 * W

@@ -29,7 +29,7 @@ from unet.dataset.json_masks import (
     unfound,
     value_of,
 )
-from unet.dataset.layout import DataLayoutError, Layout, files_by_stem
+from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, nfc
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,8 @@ def _finder(root: Path, layout: Layout) -> dict[str, Path]:
     folder = root / layout.images
     by_stem = files_by_stem(folder, layout.image_extensions, layout.recursive) \
         if folder.is_dir() else {}
-    names = {**{p.name: p for p in by_stem.values()}, **by_stem}
+    # file names in composed form, as stems and ids are: a Mac's decomposed café.tif pairs
+    names = {**{nfc(p.name): p for p in by_stem.values()}, **by_stem}
     return {**{s.removesuffix(".ome"): p for s, p in by_stem.items()}, **names}
 
 

@@ -109,3 +109,11 @@ def test_unet_stack_warns_of_gml_only_bands_and_not_of_geojp2(tmp_path, caplog):
         out = stack_folder(tmp_path / "g/R10m", [str(tmp_path / "g/R10m/{id}_B08_10m.jp2")],
                            tmp_path / "g/out", suffix="_B02_10m")
     assert not _warnings(caplog) and georef_of(out[0]) == GRID
+
+
+def test_a_file_cut_short_in_a_long_box_header_reads_as_of_no_place(tmp_path):
+    """A download cut inside a box's 64-bit length (jp2c boxes of large images use it) was
+    a bare struct.error naming no file; it reads as of no place, the decode naming it."""
+    head = b"\x00\x00\x00\x0cjP  \r\n\x87\n" + _box(b"ftyp", b"jp2 \x00\x00\x00\x00jp2 ")
+    (tmp_path / "a.jp2").write_bytes(head + struct.pack(">I4s", 1, b"jp2c") + b"\x00\x00\x01")
+    assert jp2_georef(tmp_path / "a.jp2") == (None, False)

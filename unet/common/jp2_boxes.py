@@ -29,6 +29,8 @@ def _boxes(f: BinaryIO) -> Iterator[tuple[bytes, int, int]]:
         size, kind = struct.unpack(">I4s", f.read(8))
         head = 8
         if size == 1:  # a 64-bit length follows the type
+            if at + 16 > end:  # cut short inside it: what follows cannot be found
+                return
             size, head = struct.unpack(">Q", f.read(8))[0], 16
         elif size == 0:  # the last box runs to the end of the file
             size = end - at

@@ -167,18 +167,31 @@ def _paint(out: np.ndarray, cls: int, kind: str, points: tuple, bitmap: str | No
         region = out[max(0, y0):max(0, y0) + m.shape[0], max(0, x0):max(0, x0) + m.shape[1]]
         region[m[:region.shape[0], :region.shape[1]]] = cls
         return
-    canvas = Image.new("1", out.shape[::-1])
-    draw = ImageDraw.Draw(canvas)
     if kind == "rectangle":  # corners in any order: Pillow takes top left first
         (xa, ya), (xb, yb) = points
-        draw.rectangle([min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb)], fill=1, outline=1)
+        box = [min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb)]
     elif kind == "circle":  # its centre, then a point on its rim
         (cx, cy), (px, py) = points
         r = math.hypot(cx - px, cy - py)
-        draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=1, outline=1)
+        box = [cx - r, cy - r, cx + r, cy + r]
     else:
-        draw.polygon(list(points), fill=1, outline=1)
-    out[np.asarray(canvas)] = cls
+        box = [min(p[0] for p in points), min(p[1] for p in points),
+               max(p[0] for p in points), max(p[1] for p in points)]
+    # a canvas of the shape's rows (2 more for the outline), not of the whole image: a full
+    # one per shape cost 75 ms on a 12 MP photo. Only y moves, by a whole number (exact for
+    # y >= y0 >= 0): Pillow's edge crossings of a row then come out as on the whole image.
+    h, w = out.shape
+    y0, y1 = max(0, math.floor(box[1]) - 2), min(h, math.ceil(box[3]) + 3)
+    if y0 >= y1:
+        return  # wholly above or below the image
+    canvas = Image.new("1", (w, y1 - y0))
+    draw = ImageDraw.Draw(canvas)
+    if kind in ("rectangle", "circle"):
+        shifted = [box[0], box[1] - y0, box[2], box[3] - y0]
+        (draw.rectangle if kind == "rectangle" else draw.ellipse)(shifted, fill=1, outline=1)
+    else:
+        draw.polygon([(x, y - y0) for x, y in points], fill=1, outline=1)
+    out[y0:y1][np.asarray(canvas)] = cls
 
 
 def write_labelme_mask(masks: LabelmeMasks, image: Path, size: tuple[int, int],

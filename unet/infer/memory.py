@@ -5,6 +5,7 @@ whole slide of 20000x20000 at width 16 would need about 240 GB."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -12,6 +13,9 @@ import torch
 
 BYTES_PER_CHANNEL = 40
 HALF = (torch.float16, torch.bfloat16)
+MEMINFO = Path("/proc/meminfo")
+SELF_CGROUP = Path("/proc/self/cgroup")  # the process's cgroups: v2 '0::/path', v1 'n:memory:/path'
+CGROUP_FS = Path("/sys/fs/cgroup")
 
 
 def pass_bytes(models: list[torch.nn.Module], size: tuple[int, int], dtype: torch.dtype | None
@@ -33,11 +37,17 @@ def _width(model: torch.nn.Module) -> int:
 
 def free_bytes(device: torch.device) -> int:
     """Memory free for a forward pass on `device`: CUDA's free memory, else the system's
-    available memory (Linux's MemAvailable; all physical memory elsewhere)."""
+    available memory (Linux's MemAvailable; all physical memory elsewhere), at most the
+    process's cgroup limit (a SLURM job's --mem, a container's)."""
     if device.type == "cuda":
         return torch.cuda.mem_get_info(device)[0]
+    return min(_system_free(), _cgroup_limit())
+
+
+def _system_free() -> int:
+    """The node's available memory."""
     try:
-        with open("/proc/meminfo") as f:
+        with open(MEMINFO) as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
                     return int(line.split()[1]) * 1024
@@ -47,6 +57,29 @@ def free_bytes(device: torch.device) -> int:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):  # no sysconf (Windows): not checked
         return 1 << 62
+
+
+def _cgroup_limit() -> int:
+    """The tightest memory limit of the process's cgroup and those above it (v2 memory.max,
+    v1 memory.limit_in_bytes); no limit, or no cgroups (not Linux): unbounded. The limit, not
+    limit less usage: the page cache counts as usage and is given back on demand."""
+    try:
+        lines = SELF_CGROUP.read_text().splitlines()
+    except OSError:
+        return 1 << 62
+    limits = [1 << 62]
+    for line in lines:
+        _, controllers, path = (line.split(":", 2) + ["", "", ""])[:3]
+        name = {"": "memory.max", "memory": "memory.limit_in_bytes"}.get(controllers)
+        if name is None or not path:
+            continue
+        folder = CGROUP_FS / ("memory" if controllers else "") / path.lstrip("/")
+        for above in (folder, *folder.parents):  # up to the root of the tree
+            with contextlib.suppress(OSError, ValueError):  # none there, or 'max'
+                limits.append(int((above / name).read_text()))
+            if above == CGROUP_FS:
+                break
+    return min(limits)
 
 
 def batch_pixels(models: list[torch.nn.Module], dtype: torch.dtype | None, cap: int) -> int:

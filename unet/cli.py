@@ -113,10 +113,13 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _unstack(args: argparse.Namespace) -> int:
+    from unet.dataset.names import is_nifti
     from unet.dataset.unstack import unstack
 
     written = unstack(args.stack, args.folder)
-    print(f"{len(written)} page{'s' * (len(written) != 1)} written to {args.folder}")
+    what = "slice" if is_nifti(Path(args.stack)) else "page"
+    print(f"{len(written)} {what}{'s' * (len(written) != 1)} written to {args.folder}"
+          + (f" ({written[0].name} ... {written[-1].name})" if written else ""))
     return 0
 
 
@@ -203,11 +206,16 @@ def parser() -> argparse.ArgumentParser:
                    help="model.pt, or an experiment's folder: its model, or its "
                         "cross-validation folds' models as one ensemble graph")
     e.add_argument("--onnx", required=True, type=_path, help="output .onnx file")
-    u = _command(sub, "unstack", "split a multi-page TIFF into one PNG per page", _unstack,
-                 ", its values and bit depth unchanged")
-    u.add_argument("stack", type=_path, help="multi-page file, e.g. ISBI 2012's train-volume.tif")
+    u = _command(sub, "unstack", "split a multi-page TIFF into one PNG per page, or a NIfTI "
+                 "volume into one file per slice", _unstack,
+                 ", its values and bit depth unchanged (a NIfTI volume needs the nifti extra: "
+                 "pip install -e '.[nifti]')")
+    u.add_argument("stack", type=_path, help="multi-page file, e.g. ISBI 2012's train-volume."
+                   "tif, or a .nii/.nii.gz volume, e.g. imagesTr/liver_003.nii.gz")
     u.add_argument("folder", type=_path,
-                   help="folder for 0.png, 1.png, ... (zero-padded); never overwritten")
+                   help="folder for 0.png, 1.png, ... (zero-padded), or a volume's "
+                        "<stem>_000.png (.tif: signed, float or multi-channel) ...; never "
+                        "overwritten")
     s = _command(sub, "stack", "stack bands kept a file each into multi-band TIFFs", _stack,
                  ", one per image, for a model trained on multi-band images")
     s.add_argument("folder", type=_path, help="folder of each image's first band, e.g. test_red/")

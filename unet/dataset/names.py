@@ -213,14 +213,29 @@ def file_kind(path: Path) -> str:
     return path.suffix.lower() or "no extension"
 
 
+def is_nifti(path: Path) -> bool:
+    """Whether `path` is named as a NIfTI volume (.nii, .nii.gz), which `unet unstack` splits."""
+    return file_kind(path) in (".nii", ".nii.gz")
+
+
 def volumes_note(volumes: list[Path]) -> str:
     """A warning naming 3-D or medical files (NIfTI, NRRD, DICOM) passed over beside the 2-D
     images that did pair: a patient left as a volume is no slice of the data set."""
     dicom = (f"; {DICOM_FIX.format(key='dataset.<source>.image_extensions')}" if any(
         file_kind(v) == ".dcm" for v in volumes) else "")
+    nifti = [v for v in volumes if is_nifti(v)]
+    nifti_fix = f"; {NIFTI_FIX.format(folder=nifti[0].parent)}" if nifti else ""
     return (f"{len(volumes)} 3-D or medical file(s) passed over, not images the pipeline reads: "
             f"{listing([str(v) for v in volumes])}; if they hold data, export each as one PNG or "
-            f"TIFF per slice (e.g. with nibabel or SimpleITK), named alike on both sides{dicom}")
+            f"TIFF per slice (e.g. with nibabel or SimpleITK), named alike on both "
+            f"sides{nifti_fix}{dicom}")
+
+
+# NIfTI volumes are split by `unet unstack` (dataset/nifti.py), a call per volume
+NIFTI_FIX = ("NIfTI volumes are split into slices by `unet unstack`, named by case so that "
+             "image and label slices pair (pip install -e '.[nifti]'): for f in "
+             "{folder}/[!.]*.nii*; do unet unstack \"$f\" {folder}_slices; done, then read "
+             "the _slices folders")
 
 
 # 2-D DICOM images are read (common/dicom.py) once their extension is picked up
@@ -243,6 +258,8 @@ def skipped_note(
         elif any(e in VOLUMES for e in skipped):
             fix = (f"the pipeline reads 2-D images: export the {side} as one PNG or TIFF per "
                    "slice (e.g. with nibabel or SimpleITK), named alike on both sides")
+            fix += f"; {NIFTI_FIX.format(folder=folder)}" if any(
+                e in (".nii", ".nii.gz") for e in skipped) else ""
             fix += f"; {DICOM_FIX.format(key=key)}" if ".dcm" in skipped else ""
         elif any(e.endswith(_COMPRESSED) for e in skipped):
             fix = (f"unpack them first (STARE's im0001.ppm.gz: gunzip), then add the extension "

@@ -27,6 +27,7 @@ from unet.common.fileio import (
     temp_dir_beside,
 )
 from unet.common.imageio import ImageReadError, opened_image
+from unet.dataset.names import is_nifti
 
 # What a PNG page holds as read: a PNG holds at most 16 bits, unsigned, so Pillow cannot write
 # "I" (32-bit signed); signed and 32-bit TIFF pages go through tifffile, as stored
@@ -40,7 +41,15 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
     existing files are never overwritten, and a page that cannot be decoded stops the split
     before any file moves in."""
     stack, out_dir = Path(stack), Path(out_dir)
-    if stack.is_dir():  # a folder of volumes: each needs a folder of its own, or names clash
+    if is_nifti(stack):  # a 3-D volume: a file per slice, named by the case
+        from unet.dataset.nifti import unstack_nifti
+
+        return unstack_nifti(stack, out_dir)
+    if stack.is_dir() and any(is_nifti(p) for p in stack.iterdir()):  # slices named by case
+        raise ValueError(f"{stack} is a folder: unstack splits one volume a call; their slices "
+                         f"can share a folder: for f in {stack}/[!.]*.nii*; do unet unstack "
+                         f"\"$f\" {out_dir}; done")
+    if stack.is_dir():  # a folder of stacks: each needs a folder of its own, or names clash
         raise ValueError(f"{stack} is a folder: unstack splits one stack file; run it once per "
                          f"stack, each into a folder of its own (`unet unstack {stack}/a.tif a`)")
     if not stack.is_file():
@@ -143,13 +152,14 @@ SCRATCH = "unstack"
 
 
 @contextmanager
-def _moved_in_whole(out_dir: Path, names: list[str]) -> Iterator[Path]:
+def _moved_in_whole(out_dir: Path, names: list[str], own: str = SCRATCH) -> Iterator[Path]:
     """A scratch folder inside out_dir to write the pages into; they move in only when every
     one was written, so a stack that fails part way leaves nothing that looks complete. The
-    scratch a killed run left (a copy of its pages so far) is removed first."""
+    scratch a killed run left (a copy of its pages so far) is removed first: `own` names it,
+    one per volume where volumes share the folder, so that one run never removes another's."""
     make_folder(out_dir)
-    drop_scratch(out_dir / SCRATCH)
-    scratch = temp_dir_beside(out_dir / SCRATCH)
+    drop_scratch(out_dir / own)
+    scratch = temp_dir_beside(out_dir / own)
     try:
         yield scratch
         for name in names:

@@ -1,0 +1,127 @@
+"""`unstack` of a NIfTI volume (.nii, .nii.gz): one 2-D file per slice along its third axis.
+
+The Medical Segmentation Decathlon, LiTS, KiTS and AMOS keep a case as imagesTr/liver_003.nii.gz
+beside labelsTr/liver_003.nii.gz; each becomes liver_003_000 ... liver_003_<n-1>, so that image
+and label slices pair by stem and `split.group_by: '^(.+)_\\d+$'` keeps a case's slices in one
+part. Every slice goes through the same transpose and nothing else (no reorientation from the
+header), so a label slice lies on its image slice pixel for pixel whatever either header says.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from pathlib import Path
+
+import numpy as np
+import tifffile
+from PIL import Image
+
+from unet.common.fileio import check_folder, disk_errors
+from unet.common.imageio import ImageReadError
+from unet.dataset.unstack import _moved_in_whole, _refuse_taken
+
+INSTALL = "pip install -e '.[nifti]' (or pip install nibabel)"
+DAMAGED = "Check the file (a download cut short?): a volume that cannot be read whole is not " \
+          "split at all."
+# Whole numbers are written as the smallest of these that holds the volume's range: uint8 and
+# uint16 as PNG (labels 0..N, MR), signed as TIFF (CT in Hounsfield units: a PNG is unsigned)
+_INTEGERS = (np.uint8, np.uint16, np.int16, np.int32)
+
+
+class NiftiError(ImageReadError):
+    """A NIfTI volume that cannot be split: not readable, or not 2-, 3- or 4-D."""
+
+
+def nifti_stem(path: Path) -> str:
+    """The case's name: the file's name less .nii or .nii.gz (liver_003.nii.gz: liver_003)."""
+    return re.sub(r"\.nii(\.gz)?$", "", path.name, flags=re.IGNORECASE)
+
+
+def unstack_nifti(volume: Path, out_dir: Path) -> list[Path]:
+    """Write each slice of `volume` along its third axis to `out_dir` as <stem>_<k> (k from 0,
+    zero-padded to at least 3 digits), values as the header scales them; returns the files.
+    All slices appear, or none: existing files are never overwritten."""
+    if not volume.is_file():
+        raise FileNotFoundError(f"{volume}: no such file")
+    check_folder(out_dir)  # a file there, or above it, or no permission: named now
+    data = _values(volume)  # (x, y, z) or (x, y, z, channels)
+    depth, stem = data.shape[2], nifti_stem(volume)
+    ext = ".png" if data.ndim == 3 and data.dtype in (np.uint8, np.uint16) else ".tif"
+    width = max(3, len(str(depth - 1)))
+    names = [f"{stem}_{k:0{width}d}{ext}" for k in range(depth)]
+    _refuse_taken(out_dir, names)
+    with _moved_in_whole(out_dir, names, f"unstack-{stem}") as scratch:
+        for k, name in enumerate(names):
+            # (y, x[, c]): rows along the second axis, columns along the first, as a viewer
+            # shows an axial slice of a volume stored L-P-S (most converted from DICOM)
+            page = np.ascontiguousarray(data[:, :, k].swapaxes(0, 1))
+            with disk_errors(out_dir / name):
+                if ext == ".png":
+                    Image.fromarray(page).save(scratch / name, format="PNG")
+                else:  # channels last, each an input channel (not RGB)
+                    tifffile.imwrite(scratch / name, page, photometric="minisblack",
+                                     planarconfig="contig" if page.ndim == 3 else None)
+    return [out_dir / n for n in names]
+
+
+def _nibabel(path: Path):
+    """The nibabel module, or an error naming the file and the extra that installs it."""
+    try:
+        import nibabel
+    except ImportError:
+        raise NiftiError(f"{path} is a NIfTI volume, and reading one needs nibabel: "
+                         f"{INSTALL}") from None
+    return nibabel
+
+
+def _values(path: Path) -> np.ndarray:
+    """The volume's voxels as (x, y, z) or (x, y, z, channels), scaled by scl_slope and
+    scl_inter, in the smallest type that keeps them (whole numbers as integers)."""
+    nib = _nibabel(path)
+    try:
+        proxy = nib.load(path).dataobj
+        raw = np.asanyarray(proxy.get_unscaled())
+        slope, inter = float(proxy.slope), float(proxy.inter)
+    except (OSError, EOFError, ValueError, zlib.error, nib.filebasedimages.ImageFileError) as err:
+        hint = (" It is a macOS resource file (the Decathlon's tar files hold ._<case>.nii.gz "
+                "beside each volume), no volume: leave out files named ._*"
+                if path.name.startswith("._") else f" {DAMAGED}")
+        raise NiftiError(f"cannot read volume {path}: {err}.{hint}") from err
+    data = _shaped(raw, path)
+    if (slope, inter) != (1.0, 0.0):
+        if raw.dtype.kind in "iu" and slope.is_integer() and inter.is_integer():
+            data = data.astype(np.int64) * int(slope) + int(inter)
+        else:  # the header's float32 slope and intercept: float32 values
+            data = data.astype(np.float32) * np.float32(slope) + np.float32(inter)
+    return _narrowest(data, path)
+
+
+def _shaped(data: np.ndarray, path: Path) -> np.ndarray:
+    """(x, y, z) or (x, y, z, channels): a 2-D image as one slice, dimensions of 1 after the
+    third dropped (a label saved as x, y, z, 1); more than one further dimension refused."""
+    if data.ndim == 2:
+        data = data[:, :, None]
+    extra = [n for n in data.shape[3:] if n != 1]
+    if data.ndim < 2 or len(extra) > 1:
+        raise NiftiError(f"{path} holds a volume of shape {data.shape}: unstack splits 3-D "
+                         "volumes, and 4-D ones of channels (x, y, z, modality), each slice a "
+                         "multi-channel TIFF. Save it as one of those first")
+    return data.reshape(data.shape[:3] + tuple(extra))
+
+
+def _narrowest(data: np.ndarray, path: Path) -> np.ndarray:
+    """`data` in the smallest integer type that holds it where every value is whole (labels
+    saved as float too), else as float32: values unchanged."""
+    if data.size == 0:
+        raise NiftiError(f"{path} holds no voxels (shape {data.shape}): nothing to split")
+    low, high = data.min(), data.max()
+    if data.dtype.kind == "f" and not (np.isfinite(low) and np.isfinite(high)
+                                       and np.array_equal(data, np.round(data))):
+        return data.astype(np.float32, copy=False)
+    for kind in _INTEGERS:
+        info = np.iinfo(kind)
+        if info.min <= low and high <= info.max:
+            return data.astype(kind, copy=False)
+    raise NiftiError(f"{path} holds values from {low} to {high}, beyond 32-bit integers: "
+                     "rescale them (or save the volume as float32) first")

@@ -11,6 +11,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+from unet.dataset.group_levels import group_id, group_levels, spread
 from unet.dataset.layout import GROUP, DataLayoutError, Layout, wildcard
 from unet.dataset.layout_kinds import layout_module
 from unet.dataset.names import listing
@@ -62,10 +63,12 @@ def find_groups(root: Path, layout: Layout) -> tuple[list[str], list[str]]:
             "images: '{group}', masks: '{group}_GT/SEG'; coco.json: "
             "'{group}/_annotations.coco.json'), naming the folder level that differs"
         )
-    pattern = re.compile(re.escape(layout.images).replace(re.escape(GROUP), "([^/]+)"))
+    levels = group_levels(root, layout.images)  # Train/Urban: 2
+    part = "/".join(["[^/]+"] * levels)
+    pattern = re.compile(re.escape(layout.images).replace(re.escape(GROUP), f"({part})"))
     names = sorted(
         found.group(1)
-        for d in root.glob(wildcard(layout.images, GROUP))
+        for d in root.glob(wildcard(spread(layout.images, levels), GROUP))
         if d.is_dir() and (found := pattern.fullmatch(d.relative_to(root).as_posix()))
     )
     kept, passed = [], []
@@ -140,7 +143,7 @@ def pair_groups(root: Path, layout: Layout) -> list[tuple[str, Path, Path | list
                                            for m in one.mask_dirs)
         found = layout_module("blank").unmasked_group(root, one) if bare else None
         for pid, image, masks in found if bare else pair_files(root, one):
-            gid = f"{group}_{pid}"
+            gid = f"{group_id(group)}_{pid}"
             if gid in seen:
                 raise DataLayoutError(
                     f"{seen[gid]} and {image} would have the same id {gid!r} (group name + _ + "

@@ -267,9 +267,11 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     folder is used in place, so these are what make its data set stale when added, removed or
     changed. Missing folders give none (pairing then names them)."""
     layout = layout_on_disk(root, layout)
+    from importlib import import_module  # by name: only {group} layouts list it (layout_kinds)
     def matching(f: str) -> list[Path]:
-        templated = "{id}" in f or GROUP in f
-        return sorted(root.glob(wildcard(f, "{id}", GROUP))) if templated else [root / f]
+        levels = import_module("unet.dataset.group_levels")  # Train/Urban: {group} is */*
+        pattern = wildcard(levels.deeper(root, layout.images, f), "{id}", GROUP)
+        return sorted(root.glob(pattern)) if "{id}" in f or GROUP in f else [root / f]
 
     # (folder, recursive): a masks folder per image ({id}) holds that image's masks alone
     folders = [(p, layout.recursive) for p in matching(layout.images)]
@@ -281,10 +283,9 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
         folders += [(p, layout.recursive and "{id}" not in m)
                     for m in layout.mask_dirs for p in matching(m)]
     exts = (*layout.image_extensions, *layout.mask_extensions)
-    found = {p for d, deep in folders if d.is_dir()
-             for p in files_with(d, exts, deep, strict=False)}
+    found = {p for d, sub in folders if d.is_dir() for p in files_with(d, exts, sub, strict=False)}
     templates = (*layout.band_files, *([layout.roi] if layout.roi else []))
-    bands = {p for t in templates for p in root.glob(wildcard(t, "{id}", GROUP))}
+    bands = {p for t in templates for p in matching(t) if p.exists()}
     return sorted(found | bands | {p for p in extra if p.is_file()})
 
 

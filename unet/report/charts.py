@@ -9,7 +9,8 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from unet.report.figures import plt, save_figure
+from unet.common.labels import MaskMapping
+from unet.report.figures import curve_colours, plt, save_figure
 from unet.train.history import read_history
 
 
@@ -28,11 +29,12 @@ LEGEND_CLASSES = 20
 
 
 def plot_curves(
-    history_csvs: list[str | os.PathLike], out_png: str | os.PathLike, names: list | None = None
+    history_csvs: list[str | os.PathLike], out_png: str | os.PathLike, names: list | None = None,
+    mapping: MaskMapping | None = None,
 ) -> None:
     """Loss, validation Dice and learning rate against epoch: per class for one model (each
-    named from `names`, masks.names, in a legend below the panels), per fold (mean foreground
-    Dice) for cross-validation."""
+    named from `names`, masks.names, in a legend below the panels, and in the colour the
+    overlays paint it with `mapping`), per fold (mean foreground Dice) for cross-validation."""
     runs = [read_history(p) for p in history_csvs]
     # a line through one point draws nothing: a one-epoch run's panels were empty
     marker = "o" if max(len(rows) for rows in runs) == 1 else None
@@ -66,7 +68,8 @@ def plot_curves(
         axes[1].legend(fontsize="small")
     else:
         val = validated(runs[0])
-        _class_curves(fig, axes[1], val, names, _marker(val, marker))
+        colours = curve_colours(mapping) if mapping else None
+        _class_curves(fig, axes[1], val, names, _marker(val, marker), colours)
     save_figure(fig, out_png)
 
 
@@ -82,13 +85,16 @@ def _marker(rows: list[dict], marker: str | None) -> str | None:
 
 
 def _class_curves(fig: plt.Figure, ax: plt.Axes, rows: list[dict], names: list | None,
-                  marker: str | None = None) -> None:
-    """Each class's validation Dice, named in a legend below the panels; with more than
-    LEGEND_CLASSES classes, thin lines and the mean over the scored classes (val_dice) bold."""
+                  marker: str | None = None, colours: list | None = None) -> None:
+    """Each class's validation Dice, named in a legend below the panels, in `colours` (one
+    per class) where they cover every class; with more than LEGEND_CLASSES classes, thin
+    lines and the mean over the scored classes (val_dice) bold."""
     epoch = [r["epoch"] for r in rows]
     keys = [k for k in rows[0] if k[:9] == "val_dice_"]
     many = len(keys) > LEGEND_CLASSES
-    for key, colour in zip(keys, _line_colours(len(keys)), strict=True):
+    if not colours or len(colours) != len(keys):  # a history of other classes: its own
+        colours = _line_colours(len(keys))
+    for key, colour in zip(keys, colours, strict=True):
         ax.plot(epoch, [r[key] for r in rows], label=_class_label(int(key[9:]), names),
                 color=colour, marker=marker,
                 **({"linewidth": 0.6, "alpha": 0.6} if many else {}))

@@ -25,6 +25,7 @@ CLASS_COLOURS = ListedColormap(["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#94
                                 "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"])
 OVERLAY_ALPHA = 0.45
 IGNORED_COLOUR, IGNORED_ALPHA = (0.85, 0.85, 0.85), 0.7  # pixels the loss and metrics skip
+UNPAINTED_LINE = (0.3, 0.3, 0.3)  # a curve of a class overlays leave unpainted (background)
 
 
 SAVE_DPI = 110  # the PNGs' resolution: a 3.6 in panel is about 396 px wide
@@ -53,6 +54,14 @@ def class_colours(mapping: MaskMapping) -> np.ndarray:
     else:
         picked = matplotlib.colormaps["turbo"](np.linspace(0.05, 0.95, k))[:, :3]
     return np.vstack([np.zeros((first, 3)), np.asarray(picked, np.float64)])
+
+
+def curve_colours(mapping: MaskMapping) -> list[tuple]:
+    """A line colour per class for the training curves: the overlays' (one colour per class
+    across the report), dark grey for an unpainted background class or a near-white colour."""
+    colours = class_colours(mapping)
+    return [UNPAINTED_LINE if c < mapping.scored_from or min(rgb) > 0.9 else tuple(rgb)
+            for c, rgb in enumerate(colours)]
 
 
 def _own_colours(mapping: MaskMapping) -> np.ndarray | None:

@@ -199,7 +199,7 @@ def plot_results(
     tuning_table(tuning, out["tuning"], crf_on="crf" in mask_dirs)
     meta = read_json(meta_json)
     names = summary.get("class_names")  # masks.names or the data's, as evaluation showed them
-    charts.plot_curves(history_csvs, out["curves"], names)
+    charts.plot_curves(history_csvs, out["curves"], names, mapping_from_meta(meta))
     charts.plot_methods(summary, out["methods"])
     figures.write_overlays(
         per_image_csv, read_json(manifest_json), mask_dirs, out["overlays"],

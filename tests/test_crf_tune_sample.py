@@ -61,7 +61,7 @@ def test_the_final_choice_scores_the_images_tuning_scored(tmp_path):
 
     _grouped_val(tmp_path)
     manifest, meta = read_json(tmp_path / "manifest.json"), read_json(tmp_path / "meta.json")
-    _, _, foreground = score_candidates(manifest, meta, tmp_path / "val", None,
+    _, _, foreground, _ = score_candidates(manifest, meta, tmp_path / "val", None,
                                         CRFParams(iterations=1), 4, ("crf",))
     assert foreground == 3 * 12 * 12
 
@@ -99,7 +99,7 @@ def test_tuning_and_choice_score_a_defect_when_good_images_sort_first(tmp_path):
     tuning = tune_crf(tmp_path / "manifest.json", tmp_path / "meta.json", tmp_path / "val",
                       tmp_path / "t.json", CRFParams(iterations=1), {"gaussian_compat": [3.0]}, 2)
     assert tuning["val_foreground_pixels"] == 12 * 12 and ids[4] in tuning["ids"]
-    _, _, foreground = score_candidates(read_json(tmp_path / "manifest.json"), meta,
+    _, _, foreground, _ = score_candidates(read_json(tmp_path / "manifest.json"), meta,
                                         tmp_path / "val", None, CRFParams(iterations=1), 2,
                                         ("crf",))
     assert foreground == 12 * 12

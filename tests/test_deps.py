@@ -111,7 +111,8 @@ RULES = {
                                      "crf.tune",
                                      "evaluate.metrics", "evaluate.void",
                                      "postprocess.components",
-                                     "postprocess.finalize", *GEOREF},
+                                     "postprocess.finalize", "postprocess.threshold",
+                                     *GEOREF},
     ),
     "evaluate_masks": (
         ("evaluate.evaluate", "common.layout"),

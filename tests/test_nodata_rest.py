@@ -76,7 +76,7 @@ def test_crf_tuning_and_the_final_choice_leave_a_validation_scenes_fill_unscored
         _val_scenes(folder, ignore)
         tuning = tune_crf(folder / "manifest.json", folder / "meta.json", folder / "val",
                           folder / "t.json", CRFParams(iterations=1), {"gaussian_compat": [3.0]}, 4)
-        scores, _, fg = score_candidates(read_json(folder / "manifest.json"),
+        scores, _, fg, _ = score_candidates(read_json(folder / "manifest.json"),
                                          read_json(folder / "meta.json"), folder / "val", tuning,
                                          CRFParams(), 4, ("largest_component",))
         if ignore is not None:  # written masks hold 7 there, and evaluation scores none of it

@@ -49,10 +49,11 @@ def _listed_classes(masks: dict) -> tuple[str, int] | None:
 
 
 def check_classes(config: dict, train: dict, crf: dict) -> None:
-    """train.class_weights and crf.prob_clip against the classes masks.values or masks.colors
-    lists."""
+    """train.class_weights, crf.prob_clip against the classes masks.values or masks.colors
+    lists, and postprocess.candidates threshold."""
     check_class_weights(config["masks"], train)
     check_prob_clip(config["masks"], crf)
+    check_threshold(config["masks"], config.get("postprocess", {}))
 
 
 def check_prob_clip(masks: dict, crf: dict) -> None:
@@ -67,6 +68,17 @@ def check_prob_clip(masks: dict, crf: dict) -> None:
                       "most probable class is under it would lose its evidence; set "
                       f"crf.prob_clip at most {bound} (the default, 1e-05, suits any class "
                       "count)")
+
+
+def check_threshold(masks: dict, postprocess: dict) -> None:
+    """postprocess.candidates threshold only for two classes, where masks.values or
+    masks.colors lists them (finalize_masks leaves it out otherwise, saying why)."""
+    listed = _listed_classes(masks)
+    if not listed or listed[1] == 2 or "threshold" not in postprocess.get("candidates", ()):
+        return
+    raise ConfigError(f"postprocess.candidates threshold cuts a binary task's foreground "
+                      f"probability, but {listed[0]} lists {listed[1]} classes: remove "
+                      "threshold from postprocess.candidates")
 
 
 def check_class_weights(masks: dict, train: dict) -> None:

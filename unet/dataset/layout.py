@@ -262,10 +262,9 @@ def layout_from(settings: dict[str, Any], source: str) -> Layout:
 
 
 def data_files(root: Path, layout: Layout) -> list[Path]:
-    """Every file the layout could pick up under `root` (an image or mask extension, in the
-    images folder or a masks folder; the band files and regions of interest), sorted: a local
-    folder is used in place, so these are what make its data set stale when added, removed or
-    changed. Missing folders give none (pairing then names them)."""
+    """Every file the layout could pick up under `root` (images, masks, band files, regions of
+    interest), sorted: a local folder is used in place, so these make its data set stale when
+    added, removed or changed. Missing folders give none (pairing then names them)."""
     layout = layout_on_disk(root, layout)
     from importlib import import_module  # by name: only {group} layouts list it (layout_kinds)
     def matching(f: str) -> list[Path]:

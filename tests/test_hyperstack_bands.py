@@ -17,15 +17,17 @@ from unet.common.maskio import read_mask
 
 
 def _save(path, pages: np.ndarray, kind: str = "imagej", axes: str = "CYX"):
-    """`pages` (C, H, W) as an ImageJ hyperstack or an OME-TIFF: a page per channel."""
-    meta = {"axes": axes}
-    tifffile.imwrite(path, pages, **({"imagej": True} if kind == "imagej" else {"ome": True}),
-                     metadata=meta)
+    """`pages` (C, H, W) as an ImageJ hyperstack, an OME-TIFF or tifffile's own shaped TIFF
+    (`tifffile.imwrite(path, pages, metadata={"axes": "CYX"})`): a page per channel."""
+    kinds = {"imagej": {"imagej": True}, "ome": {"ome": True}, "tifffile": {}}
+    tifffile.imwrite(path, pages, **kinds[kind], metadata={"axes": axes})
     return path
 
 
-@pytest.mark.parametrize("kind", ["imagej", "ome"])
-@pytest.mark.parametrize("channels", [2, 3, 4])
+# tifffile writes 3 or 4 such channels as one planar RGB(A) page, not a page per channel
+@pytest.mark.parametrize(("kind", "channels"), [
+    ("imagej", 2), ("imagej", 3), ("imagej", 4), ("ome", 2), ("ome", 3), ("ome", 4),
+    ("tifffile", 2)])
 def test_a_hyperstack_of_channels_reads_as_its_bands(tmp_path, kind, channels):
     pages = np.zeros((channels, 6, 9), np.uint16)
     pages[0], pages[-1, 2, 3] = 1000, 4000  # the last channel brightest: one range for all
@@ -46,6 +48,18 @@ def test_z_slices_or_time_frames_beside_channels_keep_their_refusal(tmp_path):
     path = _save(tmp_path / "tc.tif", np.zeros((4, 2, 6, 9), np.uint16), "ome", axes="TCYX")
     with pytest.raises(ImageReadError, match=r"tc\.tif .*4 time frames"):
         crf_image(path)
+
+
+def test_pages_without_axes_are_refused_with_the_channels_fix_too(tmp_path):
+    # tifffile.imwrite(path, np.stack([cyto, nucleus])), as a Python user saves two channels:
+    # no axes say whether the pages are slices or channels; the refusal offered only
+    # `unet unstack`, which makes each channel an image of its own, without a mask.
+    path = tmp_path / "cells.tif"
+    tifffile.imwrite(path, np.zeros((2, 6, 9), np.uint16))
+    assert band_count(path) == 0
+    with pytest.raises(ImageReadError, match=r"cells\.tif holds 2 pages.*unet unstack.*if the "
+                       r"pages are one image's channels.*metadata=\{'axes': 'CYX'\}"):
+        image_size(path)
 
 
 def test_a_hyperstack_given_as_a_mask_is_refused_naming_it(tmp_path):

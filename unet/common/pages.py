@@ -40,7 +40,10 @@ def pages_message(path: str | os.PathLike, sizes: list[tuple[int, int]], kind: s
     return (
         f"{path} holds {n} pages (a stack{frames}); the pipeline reads one image per file: split "
         f"it with `unet unstack {path} FOLDER` (one {kind} per page, 0.{kind.lower()}, "
-        f"1.{kind.lower()}, ...; a stack of masks the same way, so that pages pair by name)"
+        f"1.{kind.lower()}, ...; a stack of masks the same way, so that pages pair by name); "
+        f"if the pages are one image's channels (cytoplasm and nucleus), save them with their "
+        "axes, read as one image of that many bands: `tifffile.imwrite(path, arr, "
+        "metadata={'axes': 'CYX'})`, or an ImageJ hyperstack of channels"
     )
 
 
@@ -92,11 +95,21 @@ def channel_pages(tif: tifffile.TiffFile) -> int:
     """The channels of an ImageJ or OME hyperstack whose pages are one 2D image's channels
     alone (axes CYX, each page one sample: no z-slices, time frames or colour beside them),
     which bands.py reads as (H, W, C); 0 for any other file."""
-    if not (tif.is_imagej or tif.is_ome) or len(tif.series) != 1 or len(tif.pages) < 2:
+    if not named_axes(tif) or len(tif.series) != 1 or len(tif.pages) < 2:
         return 0
     series = tif.series[0]
     axes = {a: n for a, n in zip(series.axes, series.shape, strict=True) if n > 1}
     return axes["C"] if set(axes) - {"Y", "X"} == {"C"} else 0
+
+
+def named_axes(tif: tifffile.TiffFile) -> bool:
+    """Whether the file's metadata names its axes: ImageJ's, OME's, or tifffile's own JSON
+    description where it holds "axes" (`tifffile.imwrite(path, arr, metadata={"axes": "CYX"})`,
+    as Python users save channels); a shaped file without them has pages tifffile calls Q."""
+    if tif.is_imagej or tif.is_ome:
+        return True
+    shaped = tif.shaped_metadata if tif.is_shaped else None
+    return bool(shaped) and "axes" in shaped[0]
 
 
 def page_axes(path: str | os.PathLike) -> dict[str, int]:
@@ -104,7 +117,7 @@ def page_axes(path: str | os.PathLike) -> dict[str, int]:
     from its ImageJ or OME metadata ({} where none names them, or the file is unreadable)."""
     try:
         with tifffile.TiffFile(path) as tif:
-            if not (tif.is_imagej or tif.is_ome):  # tifffile names plain pages Q or I
+            if not named_axes(tif):  # tifffile names plain pages Q or I
                 return {}
             series = tif.series[0]
             return {a: n for a, n in zip(series.axes, series.shape, strict=True)

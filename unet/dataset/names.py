@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -67,6 +68,23 @@ def parts_hint(stems: list[str], suffix: str, paired: set[str], section: str) ->
         f"mask per image: set {section}.mask_parts: '{expression}' to merge each "
         "image's masks into one (their union)"
     )
+
+
+def suffix_hint(no_mask: list[str], no_image: list[str], image_suffix: str, section: str) -> str:
+    """The image_suffix that pairs unpaired images with unpaired masks, where their ids end
+    with a tail of their own (cellpose's 000_img beside 000_masks, DRIVE's 21_training): the
+    longest tail they all share that, cut off, gives most ids a mask, at least half of them."""
+    tail = os.path.commonprefix([s[::-1] for s in no_mask])[::-1] if no_mask else ""
+    masks = set(no_image)
+    for k in range(len(tail), 0, -1):
+        if any(len(s) == k for s in no_mask):
+            continue  # an id would become empty
+        hits = sum(s[:-k] in masks for s in no_mask)
+        if hits and 2 * hits >= len(no_mask):
+            return (f"; set {section}.image_suffix: '{tail[-k:]}{image_suffix}' (the images' ids "
+                    f"would then pair with {'all ' if hits == len(masks) else ''}{hits} "
+                    f"mask{'s' if hits > 1 else ''})")
+    return ""
 
 
 def not_images_hint(unpaired: list[Path], images: dict[str, Path], section: str) -> str:

@@ -30,6 +30,7 @@ from unet.dataset.names import (
     part_of,
     parts_hint,
     skipped_note,
+    suffix_hint,
     system_file,
     volumes_note,
     without_prefix,
@@ -191,7 +192,8 @@ def _report_unpaired(
     # What may be a mask: not an image in an images folder of its own.
     unpaired = [masks[s].stem for s in no_image] + stray
     unpaired += [images[s].stem for s in no_mask] if shared else []
-    further = parts_hint(unpaired, layout.mask_suffix, paired, layout.section)
+    further = parts_hint(unpaired, layout.mask_suffix, paired, layout.section) or suffix_hint(
+        no_mask, no_image, layout.image_suffix, layout.section)
     if shared and not further:
         paired_images = {i: images[i] for i in paired}
         further = not_images_hint([images[s] for s in no_mask], paired_images, layout.section)

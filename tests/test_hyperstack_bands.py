@@ -62,6 +62,20 @@ def test_pages_without_axes_are_refused_with_the_channels_fix_too(tmp_path):
         image_size(path)
 
 
+def test_height_width_channels_arrays_read_with_axes_and_are_told_them_without(tmp_path):
+    # tifffile.imwrite of an (H, W, C) array writes each row as a page C pixels wide: told to
+    # save it with axes 'CYX', the user's (H, W, C) array would be read as H channels.
+    cells = np.zeros((6, 9, 2), np.uint16)
+    cells[2, 3, 1] = 4000
+    tifffile.imwrite(tmp_path / "yxc.tif", cells, metadata={"axes": "YXC"})
+    assert band_count(tmp_path / "yxc.tif") == 2 and image_size(tmp_path / "yxc.tif") == (9, 6)
+    assert read_bands(tmp_path / "yxc.tif")[2, 3, 1] == 255
+    tifffile.imwrite(tmp_path / "rows.tif", cells)
+    with pytest.raises(ImageReadError, match=r"rows\.tif holds 6 pages.*each row of an \(H, W, "
+                       r"C\) array.*metadata=\{'axes': 'YXC'\}"):
+        image_size(tmp_path / "rows.tif")
+
+
 def test_a_hyperstack_given_as_a_mask_is_refused_naming_it(tmp_path):
     path = _save(tmp_path / "m.tif", np.zeros((2, 6, 9), np.uint8))
     with pytest.raises(ImageReadError, match=r"m\.tif .*2 channels.*a mask is one 2D label image"):

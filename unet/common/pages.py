@@ -37,13 +37,18 @@ def pages_message(path: str | os.PathLike, sizes: list[tuple[int, int]], kind: s
     if set(axes) & set(PARTS):
         return hyperstack_message(path, axes)
     frames = f" ({axes['T']} time frames)" if axes.get("T", 1) > 1 else ""
+    save = "save it with its axes, read as one image of that many bands: `tifffile.imwrite("
+    if not axes and sizes[0][0] <= 4 < n:  # pages 2-4 px wide: rows of (H, W, C), C wide
+        return (f"{path} holds {n} pages {sizes[0][0]} pixels wide: each row of an (H, W, C) "
+                f"array of {sizes[0][0]} channels written without axes became a page; {save}"
+                "path, arr, metadata={'axes': 'YXC'})`")
     return (
         f"{path} holds {n} pages (a stack{frames}); the pipeline reads one image per file: split "
         f"it with `unet unstack {path} FOLDER` (one {kind} per page, 0.{kind.lower()}, "
         f"1.{kind.lower()}, ...; a stack of masks the same way, so that pages pair by name); "
-        f"if the pages are one image's channels (cytoplasm and nucleus), save them with their "
-        "axes, read as one image of that many bands: `tifffile.imwrite(path, arr, "
-        "metadata={'axes': 'CYX'})`, or an ImageJ hyperstack of channels"
+        f"if the pages are one image's channels (cytoplasm and nucleus), {save}path, arr, "
+        "metadata={'axes': 'CYX'})` for an array of (channels, height, width), or an ImageJ "
+        "hyperstack of channels"
     )
 
 

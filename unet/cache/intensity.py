@@ -39,10 +39,12 @@ def training_range(
     multi = multi or bool(images and band_count(images[0]))  # one count in a data set
     if settings.intensity_window:
         return _window(images, multi, settings.intensity_window)
-    if settings.intensity == "image":
-        return None
-    jobs = [(path, multi, settings.intensity_top) for path in images]
+    own = settings.intensity == "image"  # intensity_top unused: each image's brightest pixel
+    jobs = [(path, multi, 100.0 if own else settings.intensity_top) for path in images]
     found = list(parallel_map(_kept_range, jobs, processes, "intensity range"))
+    if own:  # unreadable images: named by the cache pass
+        _own_outliers({p: s for p, s in zip(images, found, strict=True) if isinstance(s, tuple)})
+        return None
     # every image that cannot be read, at once: stopping at the first meant a rerun per file
     raise_all([(path, s) for path, s in zip(images, found, strict=True)
                if isinstance(s, ImageReadError)], "images cannot be read", "image(s)")
@@ -106,6 +108,23 @@ def _outliers(spans: dict[str, tuple[float, float]], bulks: dict[str, float],
         f"{levels} of 255 grey levels. Set preprocess.intensity_top: {BULK:g} to top the range "
         "at each image's 99.99th percentile (brighter pixels clipped)"
     )
+
+
+def _own_outliers(stats: dict[str, tuple[float, float, float, float]]) -> None:
+    """Under intensity: image, warn naming the training images whose own top is set by a few
+    pixels far above their bulk (_outliers' test, per image): no intensity_top helps there."""
+    hot = {p: (lo, hi, round((bulk - lo) * 255 / (hi - lo))) for p, (lo, hi, bulk, _) in
+           stats.items() if hi > 1 and hi - lo > SQUEEZE * (max(1.0, bulk) - lo)}
+    if hot:
+        worst = sorted(hot.items(), key=lambda i: i[1][2])[:3]  # fewest grey levels first
+        named = ", ".join(f"{p} (up to {hi:g}: 99.99 % of its pixels in at most {n} of 255 "
+                          "grey levels)" for p, (_, hi, n) in worst)
+        more = f" and {len(hot) - 3} more" if len(hot) > 3 else ""
+        log.warning(
+            "under preprocess.intensity: image, each image is scaled by its own range, which a "
+            f"few pixels far above the rest (a stuck or hot pixel?) set in {named}{more}; "
+            "prediction scales new images so too. Clip those pixels in the files, or set "
+            f"preprocess.intensity: dataset with preprocess.intensity_top: {BULK:g}")
 
 
 # Fewest grey levels each training image's top should reach under the data set's range: MRI

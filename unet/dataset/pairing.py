@@ -231,16 +231,13 @@ def _pair_each_folder(root: Path, layout: Layout) -> list[tuple[str, Path, list[
 
 def _elsewhere(root: Path, layout: Layout) -> list | None:
     """The pairs of layouts paired by their own modules: parallel group folders, run-length
-    encodings, COCO, LabelMe or QuPath annotations, class folders, several masks folders, a
-    folder per image; None for one masks folder (paired here)."""
-    if layout.labelme:  # masks as LabelMe annotations, a JSON per image ({group}: refused)
-        return layout_module("labelme").pair_labelme(root, layout)
-    if layout.qupath:  # and as QuPath's GeoJSON, one per image
-        return layout_module("qupath").pair_qupath(root, layout)
-    if layout.via:  # and as VIA's one JSON for a folder ({group}: refused)
-        return layout_module("via").pair_via(root, layout)
-    if layout.yolo:  # and as YOLO's labels, a .txt per image (its {group} folders its own)
-        return layout_module("yolo").pair_yolo(root, layout)
+    encodings, COCO, LabelMe, QuPath, VIA or YOLO annotations, class folders, several masks
+    folders, a folder per image; None for one masks folder (paired here)."""
+    # masks as annotation files: LabelMe's JSON or QuPath's GeoJSON per image, VIA's one JSON
+    # for a folder ({group}: refused for these three), YOLO's .txt per image ({group} its own)
+    for kind in ("labelme", "qupath", "via", "yolo"):
+        if getattr(layout, kind):
+            return getattr(layout_module(kind), f"pair_{kind}")(root, layout)
     if GROUP in layout.images:  # parallel folders, one per sequence or patient
         return layout_module("groups").pair_groups(root, layout)
     if layout.rle:  # masks as run-length encodings in a CSV

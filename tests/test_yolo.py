@@ -167,3 +167,22 @@ def test_no_image_refused_naming_the_folder(tmp_path):
     (tmp_path / "images" / "train").mkdir(parents=True)
     with pytest.raises(DataLayoutError, match=r"no image.*images/train"):
         _masks(tmp_path)
+
+
+def test_recursive_labels_mirror_the_image_subfolders(tmp_path):
+    # Ultralytics reads images/train/s1/a.jpg's objects from labels/train/s1/a.txt; they were
+    # looked for in labels/train/ alone, so every nested image came out all background
+    for stem in ("s1/a", "s2/deep/b", "c"):
+        for folder, name in (("images", f"{stem}.jpg"), ("labels", f"{stem}.txt")):
+            (tmp_path / folder / "train" / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(tmp_path / f"images/train/{stem}.jpg")
+        (tmp_path / f"labels/train/{stem}.txt").write_text("0 0 0 1 0 1 1\n")
+    layout = _layout(recursive=True)
+    _, masks = _masks(tmp_path, layout)
+    assert {k: int(m.max()) for k, m in masks.items()} == {"a": 1, "b": 1, "c": 1}
+    # a nested label file edited must make the data set stale: it is one of its inputs
+    found = {p.relative_to(tmp_path).as_posix() for p in data_files(tmp_path, layout)}
+    assert {"labels/train/s1/a.txt", "labels/train/s2/deep/b.txt", "labels/train/c.txt"} <= found
+    (tmp_path / "labels/train/s1/zz.txt").write_text("0 0 0 1 0 1 1\n")  # its image is gone
+    with pytest.raises(DataLayoutError, match=r"zz\.txt"):
+        _masks(tmp_path, layout)

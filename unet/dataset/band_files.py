@@ -27,8 +27,8 @@ from unet.common.georef import (
 )
 from unet.common.imageio import named_file
 from unet.common.jp2_boxes import JP2, warn_unplaced
-from unet.dataset.layout import IMAGE_EXTENSIONS, DataLayoutError, Layout, files_with, id_of
-from unet.dataset.names import listing
+from unet.dataset.layout import IMAGE_EXTENSIONS, DataLayoutError, Layout, files_with
+from unet.dataset.names import id_of, listing
 from unet.dataset.per_id import ID, check_template, files_per_id
 
 FIX = "replace the file, or remove the image from the data folder"

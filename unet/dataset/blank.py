@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from unet.common.maskio import mask_header, write_mask_png
-from unet.dataset.layout import Layout, files_by_stem, id_of
+from unet.dataset.layout import Layout, files_by_stem
+from unet.dataset.names import id_of
 
 
 @dataclass(frozen=True)

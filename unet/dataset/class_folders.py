@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from unet.common.maskio import read_mask_values, unpack_rgb, write_mask_png
-from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, id_of, mask_suffixes, nfc
+from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, mask_suffixes, nfc
 from unet.dataset.layout_kinds import layout_module
-from unet.dataset.names import listing, part_of
+from unet.dataset.names import id_of, listing, part_of
 
 log = logging.getLogger(__name__)
 

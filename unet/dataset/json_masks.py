@@ -103,17 +103,21 @@ def json_template(layout: Layout, field: str) -> str:
     return template
 
 
-def matching_jsons(root: Path, template: str) -> Iterator[tuple[str, Path]]:
+def matching_jsons(root: Path, template: str, deep: bool = False
+                   ) -> Iterator[tuple[str, Path]]:
     """(id, path) of every file under `root` that `template` matches, its {id} in composed
-    form; two files spelling one id are refused together once all are seen."""
+    form (`deep`: in subfolders too, the id its last part, as images' ids are their stems);
+    two files spelling one id are refused together once all are seen."""
     pattern = re.compile(re.escape(template).replace(re.escape("{id}"), "(.+)"))
     ids: dict[str, Path] = {}
     twice = []
-    for path in sorted(root.glob(wildcard(template, "{id}"))):
+    for path in sorted(root.glob(wildcard(template, "{id}", deep=deep))):
         match = pattern.fullmatch(path.relative_to(root).as_posix())
         if not match or not path.is_file():
             continue
-        pid = nfc(match.group(1))
+        *below, pid = nfc(match.group(1)).split("/") if deep else [nfc(match.group(1))]
+        if any(part.startswith(".") for part in below):
+            continue  # a hidden folder's (.ipynb_checkpoints/), as visible_files leaves out
         if pid in ids:
             twice.append((str(path), DataLayoutError(f"{ids[pid]} and {path} name one id")))
             continue

@@ -26,9 +26,12 @@ class DataLayoutError(ValueError):
     """The data folder does not hold what the config says it should."""
 
 
-def wildcard(template: str, *fields: str) -> str:
+def wildcard(template: str, *fields: str, deep: bool = False) -> str:
     """The glob (or fnmatch) pattern of a path template: each of `fields` ({id}, {group})
-    matches any name, the rest only itself ('[' in 'scans [2019]/' is no character class)."""
+    matches any name, the rest only itself ('[' in 'scans [2019]/' is no character class);
+    `deep`: an {id} that starts a path part also below subfolders ('labels/**/*.txt')."""
+    if deep and template.partition("{id}")[0][-1:] in ("", "/"):  # two fields side by side: **
+        template = template.replace("{id}", "{id}{id}/{id}", 1)
     parts = re.split("|".join(re.escape(f) for f in fields), template)
     return "*".join(glob.escape(part) for part in parts)
 
@@ -134,13 +137,6 @@ def files_with(folder: Path, extensions: Iterable[str], recursive: bool = False,
     exts = {e.lower() for e in extensions}
     found = visible_files(folder, recursive, exts if strict else None)
     return [p for p in found if p.suffix.lower() in exts]
-
-
-def id_of(stem: str, prefix: str, suffix: str) -> str | None:
-    """The id a file stem spells (prefix + id + suffix), or None when it is not so named."""
-    if stem.startswith(prefix) and stem.endswith(suffix) and len(stem) > len(prefix + suffix):
-        return stem[len(prefix) : len(stem) - len(suffix)]
-    return None
 
 
 def files_by_stem(folder: Path, extensions: Iterable[str], recursive: bool = False,
@@ -267,9 +263,9 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     added, removed or changed. Missing folders give none (pairing then names them)."""
     layout = layout_on_disk(root, layout)
     from importlib import import_module  # by name: only {group} layouts list it (layout_kinds)
-    def matching(f: str) -> list[Path]:
+    def matching(f: str, deep: bool = False) -> list[Path]:
         levels = import_module("unet.dataset.group_levels")  # Train/Urban: {group} is */*
-        pattern = wildcard(levels.deeper(root, layout.images, f), "{id}", GROUP)
+        pattern = wildcard(levels.deeper(root, layout.images, f), "{id}", GROUP, deep=deep)
         return sorted(root.glob(pattern)) if "{id}" in f or GROUP in f else [root / f]
 
     # (folder, recursive): a masks folder per image ({id}) holds that image's masks alone
@@ -277,7 +273,8 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
     extra: list[Path] = []
     if drawn := next((f for f in TABLES if getattr(layout, f)), None):  # CSV, JSONs, .txt
         table = dict(getattr(layout, drawn))  # YOLO's also names its data.yaml
-        extra = matching(table[TABLES[drawn]]) + [root / n for n in [table.get("names")] if n]
+        deep = layout.recursive and drawn == "yolo"  # its labels mirror the images' subfolders
+        extra = matching(table[TABLES[drawn]], deep) + [root / n for n in [table.get("names")] if n]
     else:
         folders += [(p, layout.recursive and "{id}" not in m)
                     for m in layout.mask_dirs for p in matching(m)]

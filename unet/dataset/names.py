@@ -191,6 +191,13 @@ def after_prefix(files: dict[str, Path], prefix: str, side: str) -> dict[str, Pa
 _READABLE = {e.lower() for e in Image.registered_extensions()} | {".tif", ".tiff", ".svs"}
 
 
+def id_of(stem: str, prefix: str, suffix: str) -> str | None:
+    """The id a file stem spells (prefix + id + suffix), or None when it is not so named."""
+    if stem.startswith(prefix) and stem.endswith(suffix) and len(stem) > len(prefix + suffix):
+        return stem[len(prefix) : len(stem) - len(suffix)]
+    return None
+
+
 _COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".z")  # one compressed file each, not archives
 
 

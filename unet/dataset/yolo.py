@@ -122,7 +122,8 @@ def _pairs(root: Path, layout: Layout, prefix: str) -> list[tuple[str, Path, Pat
     folder = root / layout.images
     images = files_by_stem(folder, layout.image_extensions, layout.recursive) \
         if folder.is_dir() else {}
-    labels = dict(matching_jsons(root, template))
+    # with recursive, images/train/s1/a.jpg's labels are labels/train/s1/a.txt (Ultralytics)
+    labels = dict(matching_jsons(root, template, layout.recursive))
     if lone := sorted(p.name for pid, p in labels.items() if pid not in images):
         if not layout.allow_unpaired:
             raise DataLayoutError(

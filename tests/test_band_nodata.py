@@ -117,3 +117,23 @@ def test_band_nodata_marks_the_fill_of_single_file_images_too(tmp_path):
                               layout_from(settings, "local"))
     assert tiff_nodata(manifest["pairs"][0]["image"]) == 7
     assert np.array_equal(image_nodata(manifest["pairs"][0]["image"]), CORNER)
+
+
+def test_a_lone_photos_copy_is_turned_as_its_exif_says(tmp_path):
+    # band_nodata's copy of a JPEG whose EXIF turns it a quarter (a drone's, a phone's) kept
+    # the stored pixels: a 40x20 TIFF beside its 20x40 mask, the pair's size, as shown
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    stored = np.zeros((20, 40, 3), np.uint8)
+    stored[:, :10] = 200  # the stored left edge: the top once turned (orientation 6)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(stored).save(tmp_path / "images/a.jpg", exif=exif, quality=100)
+    Image.fromarray(np.zeros((40, 20), np.uint8)).save(tmp_path / "masks/a.png")
+    settings = {"path": str(tmp_path), "images": "images", "masks": "masks", "band_nodata": 0}
+    manifest = write_manifest(tmp_path / "out/manifest.json", "local", tmp_path,
+                              layout_from(settings, "local"))
+    pair = manifest["pairs"][0]
+    copy = tifffile.imread(pair["image"])
+    assert pair["size"] == [20, 40] and copy.shape == (40, 20, 3)
+    assert copy[:8].min() > 150 and copy[12:].max() < 50  # bright on top, as shown

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import imagecodecs
 import numpy as np
 import tifffile
-from PIL import Image
+from PIL import Image, ImageOps
 
 from unet.common.decoders import is_tiff
 from unet.common.fileio import atomic_dir, atomic_path, check_folder, make_folder
@@ -143,6 +143,7 @@ def _lone_image(path: Path) -> tuple[list[Band], bool]:
             arr = imagecodecs.jpeg2k_decode(path.read_bytes())
         else:
             with Image.open(path) as im:
+                im = ImageOps.exif_transpose(im)  # as shown: as the pair's size and mask are
                 im = im.convert(im.mode[:-1]) if im.mode in ("LA", "RGBA") else im  # alpha
                 if im.mode not in ("L", "I", "I;16", "I;16B", "I;16L", "F", "RGB"):
                     raise DataLayoutError(

@@ -186,3 +186,11 @@ def test_recursive_labels_mirror_the_image_subfolders(tmp_path):
     (tmp_path / "labels/train/s1/zz.txt").write_text("0 0 0 1 0 1 1\n")  # its image is gone
     with pytest.raises(DataLayoutError, match=r"zz\.txt"):
         _masks(tmp_path, layout)
+
+
+def test_coordinate_out_of_range_is_the_one_named(tmp_path):
+    # the message gave the line's largest coordinate (0.9) for a -0.4 that was out of range
+    _image(tmp_path, "a")
+    _labels(tmp_path, "a", "0 -0.4 0 0.9 0 0.9 0.5\n")
+    with pytest.raises(DataLayoutError, match=r"line 1: coordinate -0\.4 "):
+        _masks(tmp_path)

@@ -92,7 +92,8 @@ def _object(words: list[str], where: str) -> tuple[int, np.ndarray, bool]:
         raise DataLayoutError(f"{where}: {len(coords)} coordinates; a polygon needs x y pairs, "
                               "3 or more (a box: class cx cy w h)")
     if coords.min() < -MARGIN or coords.max() > 1 + MARGIN:
-        raise DataLayoutError(f"{where}: coordinate {coords.max():g} is not normalised 0-1 by "
+        worst = coords[np.argmax(np.abs(coords - 0.5))]  # the one furthest out, either side
+        raise DataLayoutError(f"{where}: coordinate {worst:g} is not normalised 0-1 by "
                               "the image's width and height (pixels?); export the labels as "
                               "YOLO's normalised coordinates")
     return int(values[0]), np.clip(coords, 0, 1).reshape(-1, 2), box

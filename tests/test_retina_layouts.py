@@ -54,3 +54,12 @@ def test_stare_unpacked_pairs_with_ppm_added(stare):
     pairs = pair_files(stare, layout_from(settings, "local"))
     assert [(i, m.name) for i, _, m in pairs] == [("im0001", "im0001.ah.ppm"),
                                                   ("im0002", "im0002.ah.ppm")]
+
+
+def test_a_compressed_volume_extension_is_told_to_export_slices_not_gunzip():
+    """`.nii.gz` (the Medical Decathlon's, BraTS') was told to gunzip and list `.ppm`: the
+    .nii it reveals is still a volume the pipeline does not read."""
+    settings = {"images": "imagesTr", "masks": "labelsTr", "image_extensions": [".nii.gz"]}
+    with pytest.raises(DataLayoutError, match=r"image_extensions.*\.nii\.gz.*slice") as err:
+        layout_from(settings, "local")
+    assert "gunzip" not in str(err.value)

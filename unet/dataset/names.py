@@ -208,6 +208,11 @@ def packed_extensions(kw: dict, section: str) -> str:
     for side in ("image", "mask"):
         exts = kw.get(f"{side}_extensions", ())
         if packed := [e for e in exts if e.lower().endswith(_COMPRESSED)]:
+            if packed[0].lower() in VOLUMES:  # .nii.gz: gunzip reveals a volume all the same
+                return (f"{section}.{side}_extensions holds {packed[0]}: a 3-D volume, not "
+                        "read (the pipeline reads 2-D images); export each volume as one PNG "
+                        "or TIFF per slice (e.g. with nibabel or SimpleITK), named alike on "
+                        "both sides, and list that extension")
             return (f"{section}.{side}_extensions holds {packed[0]}: compressed files are not "
                     "read; unpack them in place first (STARE's `gunzip stare-images/*.gz "
                     "labels-ah/*.gz` gives im0001.ppm and im0001.ah.ppm) and list the extension "

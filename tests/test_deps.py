@@ -28,7 +28,7 @@ GEOREF = {"common.georef", "common.jp2_boxes", "common.nodata", *BANDS}
 # synthetic data set or folder of mask files.
 DOWNLOAD = {*FILEIO, *(IMAGEIO - {"common.maskio"}), "common.parallel", "dataset.download",
             "common.bad_files", "dataset.layout", "dataset.layout_kinds", "dataset.names",
-            "dataset.pairing", "dataset.precheck", "dataset.sources",
+            "dataset.pairing", "dataset.precheck", "dataset.sources", "dataset.packed",
             "common.jp2_boxes"} | SETTINGS  # jp2_boxes: .jp2 files whose place is lost, named
 FETCH = {"dataset.archives", "dataset.archive_kinds", "dataset.archive_links", "dataset.http_get",
          "dataset.member_names", "dataset.url"}
@@ -86,7 +86,7 @@ RULES = {
                   "common.probs", "common.roi", "dataset.layout", "dataset.per_id", "dataset.split",
                   "dataset.split_order", "dataset.split_checks", "infer.forward", "common.argmax",
                   "infer.predict_folder", "infer.predict", "infer.batches", "infer.memory",
-                  "cache.reader",
+                  "cache.reader", "dataset.packed",
                   "model.trained", *GEOREF,
                   "infer.extensions", "infer.input_checks", "infer.out_checks", "infer.resume",
                   "infer.tiles", "infer.upsample", "infer.writer", "model.build",

@@ -13,7 +13,7 @@ from typing import Any
 from unicodedata import normalize
 
 from unet.common.schema import defaults
-from unet.dataset.names import packed_extensions
+from unet.dataset.packed import packed_extensions
 
 _L = defaults("dataset", "local")  # field defaults: config/schema.yaml
 IMAGE_EXTENSIONS = tuple(_L["image_extensions"])  # also what predict_folder picks up

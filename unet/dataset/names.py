@@ -198,26 +198,7 @@ def id_of(stem: str, prefix: str, suffix: str) -> str | None:
     return None
 
 
-_COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".z")  # one compressed file each, not archives
-
-
-def packed_extensions(kw: dict, section: str) -> str:
-    """Why a compressed extension (STARE's .ppm.gz) among image_extensions or mask_extensions
-    cannot be read, with how to unpack; '' when there is none. Each file would pair, then fail
-    to decode (`.gz`), or pick up nothing at all (`.ppm.gz`: a file's extension is its last)."""
-    for side in ("image", "mask"):
-        exts = kw.get(f"{side}_extensions", ())
-        if packed := [e for e in exts if e.lower().endswith(_COMPRESSED)]:
-            if packed[0].lower() in VOLUMES:  # .nii.gz: gunzip reveals a volume all the same
-                return (f"{section}.{side}_extensions holds {packed[0]}: a 3-D volume, not "
-                        "read (the pipeline reads 2-D images); export each volume as one PNG "
-                        "or TIFF per slice (e.g. with nibabel or SimpleITK), named alike on "
-                        "both sides, and list that extension")
-            return (f"{section}.{side}_extensions holds {packed[0]}: compressed files are not "
-                    "read; unpack them in place first (STARE's `gunzip stare-images/*.gz "
-                    "labels-ah/*.gz` gives im0001.ppm and im0001.ah.ppm) and list the extension "
-                    "they reveal, e.g. .ppm, in image_extensions and mask_extensions")
-    return ""
+COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".z")  # one compressed file each, not archives
 
 
 VOLUMES = (".nii", ".nii.gz", ".nrrd", ".mha", ".mhd", ".dcm")  # 3-D or medical formats
@@ -238,7 +219,7 @@ def file_kind(path: Path) -> str:
     """A file's extension as a passed-over file is counted: with the one before a compression
     extension (.ppm.gz, .nii.gz), '' as 'no extension'."""
     suffixes = [x.lower() for x in path.suffixes[-2:]]
-    if len(suffixes) == 2 and suffixes[1] in _COMPRESSED:
+    if len(suffixes) == 2 and suffixes[1] in COMPRESSED:
         return "".join(suffixes)
     return path.suffix.lower() or "no extension"
 
@@ -291,7 +272,7 @@ def skipped_note(
             fix += f"; {NIFTI_FIX.format(folder=folder)}" if any(
                 e in (".nii", ".nii.gz") for e in skipped) else ""
             fix += f"; {DICOM_FIX.format(key=key)}" if ".dcm" in skipped else ""
-        elif any(e.endswith(_COMPRESSED) for e in skipped):
+        elif any(e.endswith(COMPRESSED) for e in skipped):
             fix = (f"unpack them first (STARE's im0001.ppm.gz: gunzip), then add the extension "
                    f"they reveal to {key} if it is not there")
         else:

@@ -102,3 +102,20 @@ def test_an_images_folder_as_o_is_still_refused_under_a_pattern(tmp_path, capsys
     assert main(args) == 2
     assert "holds the images to predict (b.png)" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "data/sub").iterdir()) == ["b.png"]
+
+
+def test_another_runs_masks_below_the_images_are_not_taken_for_images(tmp_path, caplog):
+    # `unet predict m.pt data -o data/pred_a`, then the same folder with another model into
+    # data/pred_b: the warning offered pred_a's masks as images ("pred_a/ holds 2 (name them
+    # all: 'data/**/*.png')"), and that pattern then refused them as images of one name.
+    from unet.infer.extensions import images_below
+
+    _images(tmp_path, ["data/a.png", "data/c.png", "data/pred_a/a.png", "data/pred_a/c.png",
+                       "data/sub/d.png"])
+    (tmp_path / "data/pred_a/.unet-predict.jsonl").write_text("{}\n")  # an earlier run's record
+    said = images_below(tmp_path / "data", [".png"], None, tmp_path / "data/pred_b", cli=True)
+    assert "pred_a" not in said and "sub/ holds 1" in said, said
+    with caplog.at_level("INFO"):
+        got = named_images([f"{tmp_path}/data/**/*.png"], None, str(tmp_path / "data/pred_b"))
+    assert got == [tmp_path / "data/a.png", tmp_path / "data/c.png", tmp_path / "data/sub/d.png"]
+    assert "pred_a" in caplog.text and "left out" in caplog.text, caplog.text

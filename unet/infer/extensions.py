@@ -13,6 +13,7 @@ from PIL import Image
 from unet.common.slides import slides_fix
 from unet.dataset.layout import files_with, visible_files
 from unet.dataset.per_id import names_one
+from unet.infer.resume import RECORD
 
 
 def extension_fix(folder: Path, names: Sequence, extensions: Sequence[str], cli: bool) -> str:
@@ -33,6 +34,16 @@ def other_images(folder: Path, extensions: Sequence[str]) -> list[str]:
     return [p.name for p in visible_files(folder, recursive=False) if p.suffix.lower() in known]
 
 
+def masks_folder(folder: Path, top: Path, seen: dict) -> Path | None:
+    """The folder below `top`, from `folder` up, that holds unet predict's record (an earlier
+    run's masks), or None; `seen` keeps each folder's answer, as a pattern lists many files."""
+    if folder not in seen:
+        below = top in folder.parents
+        at = folder if below and (folder / RECORD).is_file() else None
+        seen[folder] = masks_folder(folder.parent, top, seen) if below and at is None else at
+    return seen[folder]
+
+
 def images_below(folder: Path, extensions: Sequence[str], roi: str | None,
                  out_dir: str | os.PathLike | None = None, cli: bool = False) -> str:
     """The images in `folder`'s subfolders (not its regions of interest, nor the masks in
@@ -40,11 +51,13 @@ def images_below(folder: Path, extensions: Sequence[str], roi: str | None,
     count too, and the patterns that name them all are offered: SIIM-ACR's test set is
     <study>/<series>/<id>.dcm, a folder per image, too many to name each."""
     out = os.path.realpath(out_dir) if out_dir is not None else None
-    wanted = (*extensions, ".dcm") if cli else extensions
+    wanted, seen = ((*extensions, ".dcm") if cli else extensions), {}
+    # nor those in an earlier run's -o (data/pred_a beside -o data/pred_b): masks, not images
     deeper = [p for p in files_with(folder, wanted, recursive=True, strict=False)
               if p.parent != folder and not (roi and names_one(p, folder, roi))
               and (out is None or out not in (os.path.realpath(p.parent),
-                                              *map(os.path.realpath, p.parent.parents)))]
+                                              *map(os.path.realpath, p.parent.parents)))
+              and not masks_folder(p.parent, folder, seen)]
     below = Counter(p.relative_to(folder).parts[0] for p in deeper)
     said = ", ".join(f"{d}/ holds {n}" for d, n in sorted(below.items()))
     if cli and deeper:  # the glob's case: *.dcm does not match A.DCM

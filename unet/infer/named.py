@@ -59,14 +59,19 @@ def _check_no_loop(pattern: str) -> None:
     glob's ** follows them round to the system's link limit, 40 deep, and two such links made
     2^40 paths (no end). One walk of the folder the pattern starts from, each real folder
     once, hidden folders left out as ** leaves them."""
-    parts = pattern.split(os.sep)
-    fixed = next(k for k, p in enumerate(parts) if glob.has_magic(p))
-    root = os.sep.join(parts[:fixed]) or ("." if fixed == 0 else os.sep)
+    root = _fixed_root(pattern)
     if (loop := _first_loop(root)) is not None:
         link, target = loop
         raise ValueError(f"{link} is a link to {target}, a folder it lies in (a loop): "
                          f"{pattern}'s ** would go round it without end; remove the link, or "
                          "name the folders to predict")
+
+
+def _fixed_root(pattern: str) -> str:
+    """The folder a pattern starts from: its parts before the first with a wildcard."""
+    parts = pattern.split(os.sep)
+    fixed = next(k for k, p in enumerate(parts) if glob.has_magic(p))
+    return os.sep.join(parts[:fixed]) or ("." if fixed == 0 else os.sep)
 
 
 def _first_loop(root: str) -> tuple[str, str] | None:
@@ -112,17 +117,24 @@ def _outside(pattern: str, found: list[str], out: str | None) -> list[str]:
     is refused, named, by check_outputs."""
     from unet.infer.resume import RECORD
 
-    if out is None or not os.path.isfile(os.path.join(out, RECORD)):
-        return found  # a folder of the user's own images, not masks: left for check_outputs
-    landing = os.path.realpath(out)
-    kept = [f for f in found if os.path.commonpath(
-        [landing, os.path.realpath(os.path.dirname(f) or ".")]) != landing]
+    landing = os.path.realpath(out) if out and os.path.isfile(os.path.join(out, RECORD)) else None
+    kept = [f for f in found if not (landing and os.path.commonpath(
+        [landing, os.path.realpath(os.path.dirname(f) or ".")]) == landing)]
     if not kept:
         return found
     if len(kept) < len(found):
         log.info("%s: %d files in %s (the masks' folder, -o) left out", pattern,
                  len(found) - len(kept), out)
-    return kept
+    from unet.infer.extensions import masks_folder
+
+    # another run's -o below the images (data/pred_a, now -o data/pred_b): masks, not images
+    top, seen = Path(_fixed_root(pattern)), {}
+    others = {f: at for f in kept if (at := masks_folder(Path(os.path.dirname(f)), top, seen))}
+    if not others or len(others) == len(kept):
+        return kept
+    log.info("%s: %d files in %s (an earlier run's masks, by its %s) left out", pattern,
+             len(others), ", ".join(sorted({str(at) for at in others.values()})), RECORD)
+    return [f for f in kept if f not in others]
 
 
 def named_models(model: str) -> list[str]:

@@ -1,6 +1,6 @@
 """`unet`: predict with a trained model, describe it, export it; no workflow or config needed.
 
-    unet predict MODEL INPUT... -o OUT [--tta] [--device auto|cpu|cuda[:N]] [--overlap F]
+    unet predict MODEL INPUT... -o OUT [--tta] [--device auto|cpu|cuda[:N]] [--no-amp] [--overlap F]
     unet info MODEL
     unet --version
     unet export MODEL --onnx OUT.onnx
@@ -63,7 +63,7 @@ def _predict(args: argparse.Namespace) -> int:
     from unet.infer.predict_folder import predict_files
 
     settings = PredictSettings(tta=args.tta, device=args.device, overlap=args.overlap,
-                               batch_size=args.batch_size)
+                               batch_size=args.batch_size, amp=not args.no_amp)
     check_rle_flags(args)
     models, stat = named_models(args.model), None
     if args.rle:
@@ -147,6 +147,9 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
                    help="average over flips (the axis the model was trained to flip, else both)")
     p.add_argument("--device", default="auto", type=_device,
                    help="auto (CUDA if present), cpu, cuda, cuda:N")
+    p.add_argument("--no-amp", action="store_true",
+                   help="float32 on CUDA too, as the CPU and an ONNX export compute (default: "
+                        "bf16 autocast on CUDA, fp16 before compute capability 8.0)")
     p.add_argument("--threads", type=_number(int, 1), default=4, help="CPU threads (default 4)")
     p.add_argument("--overlap", type=_number(float, *bounds("predict", "overlap")),
                    default=_PREDICT["overlap"],

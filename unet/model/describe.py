@@ -87,6 +87,45 @@ def _intensity(ckpt: dict) -> str:
         f"; DICOM read in modality units ({DICOM_UNITS})" if dicom else "")
 
 
+def _normalise(ckpt: dict) -> str:
+    """What the network's input is, as an ONNX export's user must make it: an 8-bit image's
+    values / 255 in its channel order, and an smp encoder's own statistics inside the model."""
+    order = ("bands in the file's order" if channels_are_bands(ckpt) else
+             {1: "grey (colour as PIL's convert('L'))"}.get(ckpt["in_channels"],
+                                                           "RGB (reverse OpenCV's BGR)"))
+    said = f"input {order}, an 8-bit image's values / 255, in [0, 1]"
+    if ckpt["model_config"].get("arch") != "smp":
+        return said + "; nothing else (no mean or std)"
+    mean, std = (ckpt["state_dict"][k].flatten().tolist() for k in ("mean", "std"))
+    return (f"{said}; then (x - mean) / std inside the model: mean "
+            f"{', '.join(f'{v:.3f}' for v in mean)}, std {', '.join(f'{v:.3f}' for v in std)}")
+
+
+def _precision(settings: dict) -> str:
+    """The weights' dtype, what unet predict computes in by device, and the training's
+    precision settings: masks of bf16 autocast differ from float32's where classes nearly tie."""
+    trained = f"; {_trained(settings)}" if settings else ""
+    return ("float32 weights; unet predict computes in float32 on the CPU (as an ONNX export "
+            "does) and in bf16 autocast on CUDA (fp16 before compute capability 8.0; --no-amp: "
+            f"float32){trained}")
+
+
+def _trained(settings: dict) -> str:
+    """The precision the training ran in, from train.device, amp and amp_cpu (amp is CUDA's
+    alone: a CPU run's 'amp true' computed in float32)."""
+    cpu = settings.get("amp_cpu")
+    on_cpu = ("float32" if not cpu else "bf16 autocast" if cpu is True
+              else "bf16 autocast where measured faster, else float32")
+    on_cuda = "bf16 autocast (fp16 before compute capability 8.0)" if settings.get("amp") \
+        else "float32"
+    device = str(settings.get("device"))
+    if device == "cpu":
+        return f"trained on the CPU in {on_cpu}"
+    if device.startswith("cuda"):
+        return f"trained on CUDA in {on_cuda}"
+    return f"trained with device {device}: on CUDA in {on_cuda}, on the CPU in {on_cpu}"
+
+
 def describe_model(path: str | os.PathLike) -> str:
     """Architecture, classes and their mask values, the training data's layout, the training
     settings, and the validation scores of the kept epoch."""
@@ -113,12 +152,8 @@ def describe_model(path: str | os.PathLike) -> str:
     ]
     if len(mapping.groups()) != len(mapping.value_classes()):
         lines.append("written    a class of several values is written as its first")
-    if cfg.get("arch") == "smp":  # the encoder's input statistics, buffers of the model
-        mean, std = (ckpt["state_dict"][k].flatten().tolist() for k in ("mean", "std"))
-        lines.append(
-            f"normalise  (x - mean) / std inside the model: mean "
-            f"{', '.join(f'{v:.3f}' for v in mean)}, std {', '.join(f'{v:.3f}' for v in std)}"
-        )
+    lines.append(f"normalise  {_normalise(ckpt)}")
+    lines.append(f"precision  {_precision(settings)}")
     if mapping.threshold is not None:
         each = " in each colour channel" if mapping.rgb else ""
         lines.append(f"threshold  masks binarised above {mapping.threshold}{each}")

@@ -91,3 +91,17 @@ def test_the_input_note_says_at_what_size_an_image_enters():
     assert "own size" in input_note({"in_channels": 3, "mode": "native", "scale": 1.0})["size"]
     resized = input_note({"in_channels": 3, "mode": "resize", "size": [48, 32]})["size"]
     assert "48x32" in resized and "resized back" in resized, resized
+
+
+def test_a_patch_models_input_note_says_how_its_window_slides():
+    # The metadata gave `patch` alone: the tiles' step, alignment, Gaussian weight and how
+    # they are merged were in the README and unet/infer/tiles.py, not in the file a deployer
+    # holds; a window of other steps or weights gives other masks without an error.
+    from unet.model.export import input_note
+
+    ckpt = {"in_channels": 3, "mode": "native", "scale": 1.0, "model_config": {"depth": 2},
+            "train_settings": {"patch": {"size": [32, 24]}}}
+    window = input_note(ckpt)["window"]
+    for said in ("32x24", "multiple of 4", "16x12", "edge", "sigma", "summed weights", "zero"):
+        assert said in window, (said, window)
+    assert "window" not in input_note({**ckpt, "train_settings": {}})

@@ -102,10 +102,31 @@ def input_note(ckpt: dict) -> dict:
              "left out of any range")
     if ckpt.get("intensity_units") == FROM_FILES:  # trained on DICOM: the range is not stored
         wide += f"; a DICOM image's values in modality units first: {DICOM_UNITS}"
-    return {"layout": f"image (B, {c}, H, W) float32", "channels": channels,
+    note = {"layout": f"image (B, {c}, H, W) float32", "channels": channels,
             "values": f"in [0, 1]: an 8-bit image's values / 255; a wider one (16-bit, float) "
                       f"{wide}, in steps of 1/255 as the training images were",
             "size": _size_note(ckpt)}
+    if patch := checkpoint.trained_patch(ckpt):
+        note["window"] = _window_note(patch, 2 ** ckpt["model_config"]["depth"])
+    return note
+
+
+def _window_note(patch: tuple[int, int], align: int) -> str:
+    """How unet predict slides a patch-trained model's window (unet/infer/tiles.py), in words:
+    the file alone gave its `patch`, and other steps or weights give other masks silently."""
+    from unet.common.schema import defaults
+    from unet.infer.tiles import tile_starts
+
+    overlap = defaults("predict")["overlap"]
+    step = [tile_starts(2 * n + 1, n, overlap, align)[1] for n in patch]
+    return (f"masks by a sliding window: tiles of the patch, {patch[0]}x{patch[1]}, each side's "
+            f"starts every int(tile x (1 - overlap)) px rounded down to a multiple of {align} "
+            f"(at least {align}; unet predict's --overlap, default {overlap:g}: every "
+            f"{step[0]}x{step[1]} px), and a last tile ending at the image's edge; a side "
+            "shorter than the tile padded with zero input to it; each tile's logits times a "
+            "Gaussian of sigma tile side / 8 per axis (peak 1, its smallest value floored at "
+            "its smallest above 0), summed, divided by the summed weights, cropped to the "
+            "image, then the softmax rounded to float16 and the argmax")
 
 
 def _size_note(ckpt: dict) -> str:

@@ -42,3 +42,20 @@ def test_unet_predict_names_its_own_fix(tmp_path, caplog):
     with pytest.raises(FileNotFoundError) as err:
         named_images([str(tmp_path)], None)
     assert "image_extensions" not in str(err.value) and f"'{tmp_path}/*.webp'" in str(err.value)
+
+
+def test_a_folder_of_no_image_is_not_told_to_read_its_files_as_images(tmp_path):
+    # A folder holding only notes.txt was refused with "name others, e.g. 'new/*.txt'" (and,
+    # for the rule, "add the extension to image_extensions"): the fix read a text file as an
+    # image, which then failed as "cannot identify image file".
+    import pytest
+
+    from unet.infer.named import named_images
+
+    (tmp_path / "notes.txt").write_text("not an image")
+    for call in (lambda: named_images([str(tmp_path)], None), lambda: list_images(tmp_path)):
+        with pytest.raises(FileNotFoundError) as err:
+            call()
+        said = str(err.value)
+        assert ".txt: 1" in said and "*.txt" not in said and "image_extensions" not in said, said
+        assert "no image PIL reads" in said, said

@@ -26,6 +26,18 @@ def extension_fix(folder: Path, names: Sequence, extensions: Sequence[str], cli:
             "lacks their extension: add it there, or name the files to `unet predict`")
 
 
+def unread_fix(folder: Path, others: Sequence, files: Sequence[Path], extensions: Sequence[str],
+               cli: bool) -> str:
+    """The fix for a folder of no image read: name the images of other extensions (`others`,
+    a slide, a DICOM), or, where `files` holds no image at all (notes, a CSV), put them there:
+    naming a text file as an image fails on it as unreadable."""
+    if others or slides_fix([p.name for p in files]) or any(
+            p.suffix.lower() in (".dcm", ".dicom") for p in files):
+        return extension_fix(folder, others or files, extensions, cli)
+    return (f"no image PIL reads among them: put the images in {folder}, or name the folder "
+            "or files that hold them")
+
+
 def other_images(folder: Path, extensions: Sequence[str]) -> list[str]:
     """Names of the files in `folder` of an image format PIL reads (WebP, JPEG 2000, PPM, ...)
     whose extension is not among `extensions`: passed over, as a text file is."""

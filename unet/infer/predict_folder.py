@@ -26,7 +26,7 @@ from unet.dataset.layout import IMAGE_EXTENSIONS, visible_files
 from unet.dataset.names import listing, system_file
 from unet.dataset.per_id import images_in, new_id
 from unet.infer.batches import Prepare, predict_batches
-from unet.infer.extensions import extension_fix, images_below, other_images
+from unet.infer.extensions import extension_fix, images_below, other_images, unread_fix
 from unet.infer.forward import PredictSettings, load_ensemble, tta_flips, window_for
 from unet.infer.input_checks import (
     as_new_image,
@@ -73,7 +73,7 @@ def list_images(
         raise FileNotFoundError(
             f"no images ({', '.join(extensions)}) in {folder}"
             + (f"; it holds {', '.join(f'{e}: {n}' for e, n in sorted(held.items()))}: "
-               + extension_fix(folder, others or files, extensions, cli) if held else "")
+               + unread_fix(folder, others, files, extensions, cli) if held else "")
             + (f"; only its own files are read, and {down}: {fix}" if down else "")
         )
     return images

@@ -8,10 +8,11 @@ from tests.conftest import REPO
 from unet.deps import EXEMPT, module_files
 
 # imageio decodes through decoders (tifffile, imagecodecs) and dicom (pydicom), refusing slide
-# formats it cannot (slides): one unit wherever images are read
+# formats it cannot (slides): one unit wherever images are read; band_ranges: wide images
+# scaled per band
 IMAGEIO = {"common.imageio", "common.colour", "common.decoders", "common.maskio",
            "common.orientation", "common.pages", "common.pixels", "common.slides",
-           "common.levels", "common.gdal_fill", "common.dicom"}
+           "common.levels", "common.gdal_fill", "common.dicom", "common.band_ranges"}
 FILEIO = {"common.fileio", "common.durable"}  # fileio fsyncs through durable
 COMMON = {*FILEIO, *IMAGEIO, "common.labels", "common.parallel"}
 SETTINGS = {"common.schema"}  # settings dataclasses take their defaults from the schema
@@ -47,7 +48,7 @@ RULES = {
                              "cache.detected", "cache.aspect", "cache.fill_labels", "common.nodata",
                              "cache.instance_labels", "cache.lost_classes", "cache.nearest",
                              "cache.mapping", "cache.pair_sizes", "common.bad_files",
-                             "cache.palettes", "cache.intensity",
+                             "cache.palettes", "cache.intensity", "cache.band_intensity",
                              "cache.ragged", "cache.values", "cache.settings", "dataset.names",
                              "dataset.split", "dataset.split_order", "dataset.split_checks",
                              "common.roi", "cache.separate"},
@@ -82,6 +83,7 @@ RULES = {
                   "cache.detected", "cache.separate",
                   "cache.lost_classes", "cache.nearest", "cache.mapping", "cache.pair_sizes",
                   "common.bad_files", "cache.palettes", "cache.ragged", "cache.intensity",
+                  "cache.band_intensity",
                   "cache.values", "cache.settings", "common.device", "dataset.names",
                   "common.probs", "common.roi", "dataset.layout", "dataset.per_id", "dataset.split",
                   "dataset.split_order", "dataset.split_checks", "infer.forward", "common.argmax",

@@ -13,10 +13,11 @@ from PIL import Image
 from unet.cache import class_checks
 from unet.cache.aspect import warn_stretched
 from unet.cache.background_only import background_only_note, record_background_only
+from unet.cache.band_intensity import bands_record, data_range
 from unet.cache.channel_count import data_channels
 from unet.cache.detected import values_record
 from unet.cache.fill_labels import fill_note
-from unet.cache.intensity import intensity_units, training_range
+from unet.cache.intensity import intensity_units
 from unet.cache.lost_classes import Resize, held_elsewhere
 from unet.cache.mapping import choose_mapping, class_names
 from unet.cache.nearest import resize_mask
@@ -25,6 +26,7 @@ from unet.cache.ragged import flat_offsets
 from unet.cache.separate import refuse_merged, separate_objects
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import as_mask_error, kept, raise_all
+from unet.common.band_ranges import scale_of
 from unet.common.bands import read_bands, resize_bands
 from unet.common.channels import stacked_three
 from unet.common.decoders import band_count
@@ -176,9 +178,11 @@ def _data_meta(settings: PreprocessSettings, mapping: MaskMapping, channels: int
         "class_names": class_names(None, manifest.get("class_names"), mapping),
         "folds": split.get("folds", []),  # cross-validation folds (ids), when split.folds >= 2
         "intensity": settings.intensity,  # dataset: one range (None: 8-bit images only)
-        # wide images' one (lo, hi) over the training images; None: each by its own range
-        "intensity_range": training_range([p["image"] for p in pairs if p["id"] in train],
-                                          channels not in (1, 3), settings, processes),
+        # wide images' one (lo, hi) over the training images (intensity_bands each: one per
+        # band); None: each by its own range
+        "intensity_range": data_range([p["image"] for p in pairs if p["id"] in train],
+                                      channels not in (1, 3), settings, processes),
+        **bands_record(settings),  # intensity_bands: each (joint: not written)
         # the units that range and the model's input are in: dicom, modality units
         "intensity_units": intensity_units([p["image"] for p in pairs if p["id"] in train]),
         **({"roi": True} if any(p.get("roi") for p in pairs) else {}),  # dataset roi
@@ -236,7 +240,7 @@ def _split_jobs(folder: Path, name: str, members: list[dict], settings: Preproce
     # the scores, stay the user's masks
     separate = settings.mask_separate and name != "test"
     return [
-        (spot, p, size, channels, mapping, paths, meta["intensity_range"], separate)
+        (spot, p, size, channels, mapping, paths, scale_of(meta), separate)
         for spot, p, size in zip(spots, members, sizes, strict=True)
     ]
 

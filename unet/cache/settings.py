@@ -34,6 +34,7 @@ class PreprocessSettings:
     mask_separate: bool = _M["separate"]
     intensity: str = _P["intensity"]  # dataset | image: the range wide images are scaled by
     intensity_top: float = _P["intensity_top"]  # percentile of each image that tops the range
+    intensity_bands: str = _P["intensity_bands"]  # joint | each: one range, or one per band
     # [low, high] every wide image is clipped to and scaled by (CT's window), "dicom" (the
     # DICOM files' own), or None
     intensity_window: tuple[float, float] | str | None = _P["intensity_window"]
@@ -66,6 +67,7 @@ def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
         mask_separate=masks.get("separate", _M["separate"]),
         intensity=size.get("intensity", _P["intensity"]),
         intensity_top=size.get("intensity_top", _P["intensity_top"]),
+        intensity_bands=size.get("intensity_bands", _P["intensity_bands"]),
         intensity_window=_window(size.get("intensity_window")),
     )
 

@@ -27,8 +27,12 @@ def _preprocess_unused(s: dict) -> list[str]:
     """resize: every image to width x height; native: each at its size x scale (a scale
     other than 1 under resize is refused: check_config). intensity_top: unused under
     intensity image, and left out at 100, so caches made before the key existed stay fresh.
-    intensity_window: left out when null (older caches stay fresh); set, it replaces both."""
+    intensity_window: left out when null (older caches stay fresh); set, it replaces both.
+    intensity_bands: left out at joint (older caches stay fresh) and under a window (one for
+    every band)."""
     unused = ["width", "height"] if s.get("mode") == "native" else ["scale"]
+    if s.get("intensity_bands", "joint") == "joint" or s.get("intensity_window"):
+        unused.append("intensity_bands")
     if s.get("intensity_window"):
         return [*unused, "intensity", "intensity_top"]
     if s.get("intensity") == "image" or s.get("intensity_top", 100) >= 100:

@@ -12,19 +12,20 @@ import numpy as np
 import tifffile
 from PIL import Image
 
+from unet.common.band_ranges import Span, band_ranges, per_band
 from unet.common.decoders import band_count, layout_of, oriented, scaled_8_bits, value_range
 from unet.common.gdal_fill import nodata_as_nan, tiff_nodata
 from unet.common.imageio import IMAGE_FIX, named_file, read_image, within_limit
 
 
-def read_bands(path: str | os.PathLike, span: tuple[float, float] | None = None) -> np.ndarray:
+def read_bands(path: str | os.PathLike, span: Span = None) -> np.ndarray:
     """A multi-band TIFF as uint8 (H, W, N), its Orientation applied and alpha dropped; wider
     samples scaled into 8 bits by `span` (the data set's range) or else by one range over its
     bands, so their ratios stay."""
     return as_8_bits(raw_bands(path), span)
 
 
-def as_8_bits(arr: np.ndarray, span: tuple[float, float] | None = None) -> np.ndarray:
+def as_8_bits(arr: np.ndarray, span: Span = None) -> np.ndarray:
     """raw_bands' samples (H, W, N) as read_bands gives them: uint8 kept, wider scaled."""
     return arr if arr.dtype == np.uint8 else _to_8_bits(arr, span)
 
@@ -52,14 +53,18 @@ def bands_dtype(path: str | os.PathLike) -> np.dtype:
         return tif.series[0].dtype
 
 
-def _to_8_bits(arr: np.ndarray, span: tuple[float, float] | None = None) -> np.ndarray:
+def _to_8_bits(arr: np.ndarray, span: Span = None) -> np.ndarray:
     """Wider samples into 8 bits by one range over every band (wide_to_8_bits' range), a band
     at a time: a float64 copy of a Sentinel-2 tile's 13 bands at once would be 12.5 GB, one
-    band 1 GB."""
-    ranges = [span] if span else [value_range(arr[..., k]) for k in range(arr.shape[-1])]
-    lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    band 1 GB. A per-band span (band_ranges): each band by its own range."""
+    n = arr.shape[-1]
+    if per_band(span):
+        ranges = band_ranges(span, n, lambda k: value_range(arr[..., k]))
+    else:
+        joint = [span] if span else [value_range(arr[..., k]) for k in range(n)]
+        ranges = [(min(r[0] for r in joint), max(r[1] for r in joint))] * n
     out = np.empty(arr.shape, np.uint8)
-    for k in range(arr.shape[-1]):
+    for k, (lo, hi) in enumerate(ranges):
         out[..., k] = scaled_8_bits(arr[..., k], lo, hi)
     return out
 
@@ -76,7 +81,7 @@ def resize_bands(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     )
 
 
-def crf_image(path: str | os.PathLike, span: tuple[float, float] | None = None) -> np.ndarray:
+def crf_image(path: str | os.PathLike, span: Span = None) -> np.ndarray:
     """uint8 (H, W, N) as the model saw an image, every band kept: grey or colour as read, a
     multi-band image's N bands; wide values scaled by `span`, the data set's intensity range
     (meta.json). The CRF's colour kernel reads them all: a near-infrared band is often the one
@@ -84,7 +89,7 @@ def crf_image(path: str | os.PathLike, span: tuple[float, float] | None = None) 
     return read_bands(path, span) if band_count(path) else read_image(path, span)
 
 
-def view_image(path: str | os.PathLike, span: tuple[float, float] | None = None) -> np.ndarray:
+def view_image(path: str | os.PathLike, span: Span = None) -> np.ndarray:
     """uint8 (H, W, 1 or 3) as the report's overlays show an image: crf_image, of a multi-band
     image the first three bands (its first for two)."""
     if not band_count(path):

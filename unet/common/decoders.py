@@ -13,6 +13,7 @@ import numpy as np
 import tifffile
 from PIL import Image, UnidentifiedImageError
 
+from unet.common.band_ranges import Span, band_ranges, joint_of, per_band
 from unet.common.pages import channel_pages, pages_message, whole_slide
 
 ROTATED = (5, 6, 7, 8)  # EXIF/TIFF orientations that swap width and height
@@ -69,14 +70,23 @@ def bands_size(path: str | os.PathLike) -> tuple[int, int]:
     return (h, w) if turned else (w, h)
 
 
-def wide_to_8_bits(arr: np.ndarray, span: tuple[float, float] | None = None) -> np.ndarray:
+def wide_to_8_bits(arr: np.ndarray, span: Span = None) -> np.ndarray:
     """16-bit, 32-bit integer or float grey values as uint8, by `span` (lo, hi: one range for
     a data set, values outside it clipped) or else by the image's own range.
 
     The range runs from min(0, lowest) to max(1, highest): 16-bit and 12-bit-in-16 images scale
     by their brightest pixel, floats in [0, 1] by 255, signed or wider floats by their span.
-    NaN and -inf read as the lowest value, +inf as the highest.
+    NaN and -inf read as the lowest value, +inf as the highest. A per-band span (band_ranges)
+    scales each channel of colour by its own range, grey by one over them all.
     """
+    if per_band(span):
+        if arr.ndim == 2:
+            return wide_to_8_bits(arr, joint_of(span))
+        ranges = band_ranges(span, arr.shape[-1], lambda k: value_range(arr[..., k]))
+        out = np.empty(arr.shape, np.uint8)
+        for k, (lo, hi) in enumerate(ranges):
+            out[..., k] = scaled_8_bits(arr[..., k], lo, hi)
+        return out
     return scaled_8_bits(arr, *(span or value_range(arr)))
 
 

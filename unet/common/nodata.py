@@ -10,6 +10,7 @@ import numpy as np
 import tifffile
 from PIL import Image
 
+from unet.common.band_ranges import Span
 from unet.common.bands import as_8_bits, band_count, crf_image, raw_bands
 from unet.common.decoders import is_tiff
 from unet.common.fileio import atomic_path
@@ -28,7 +29,7 @@ def image_nodata(path: str | os.PathLike) -> np.ndarray | None:
     return void_of(raw_bands(path), fill)
 
 
-def bands_nodata(path: str | os.PathLike, span: tuple[float, float] | None = None
+def bands_nodata(path: str | os.PathLike, span: Span = None
                  ) -> tuple[np.ndarray, np.ndarray | None]:
     """read_bands (uint8 (H, W, N)) and image_nodata of a multi-band TIFF from one decode: a
     1918x1280 scene decoded again for its sidecar cost 43 ms."""
@@ -85,7 +86,7 @@ def nodata_xml(values: list[int]) -> list[str]:
         "  </PAMRasterBand>")]
 
 
-def image_and_nodata(path: str | os.PathLike, span: tuple[float, float] | None = None
+def image_and_nodata(path: str | os.PathLike, span: Span = None
                      ) -> tuple[np.ndarray, np.ndarray | None]:
     """crf_image (uint8 (H, W, N) as the model saw it) and image_nodata of a scene: a
     multi-band one decoded once, not again for its no-data (the CRF and its tuning)."""

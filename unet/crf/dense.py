@@ -8,6 +8,7 @@ from types import ModuleType
 
 import numpy as np
 
+from unet.common.band_ranges import Span
 from unet.common.fileio import read_json
 from unet.common.labels import MaskMapping
 from unet.common.nodata import image_and_nodata
@@ -45,7 +46,7 @@ class CRFTask:
     out_path: str
     mapping: MaskMapping
     params: CRFParams
-    span: tuple[float, float] | None = None  # meta.json's intensity_range: wide images' scale
+    span: Span = None  # meta.json's intensity_range (common.band_ranges.scale_of)
     roi: str | None = None  # the image's region of interest: outside it the CRF has no evidence
 
 

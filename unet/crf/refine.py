@@ -6,6 +6,7 @@ import logging
 import os
 from pathlib import Path
 
+from unet.common.band_ranges import scale_of
 from unet.common.durable import sync_tree
 from unet.common.fileio import read_json
 from unet.common.georef import georef_masks
@@ -37,7 +38,7 @@ def refine_crf(
             out_path=str(Path(out_dir) / "masks" / f"{i}.png"),
             mapping=mapping,
             params=params,
-            span=meta.get("intensity_range"),
+            span=scale_of(meta),  # as the cache scaled the image (per band too)
             roi=by_id[i].get("roi"),
         )
         for i in meta["splits"][split]["ids"]

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from unet.common.band_ranges import Span, scale_of
 from unet.common.fileio import read_json, write_json
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.nodata import image_and_nodata
@@ -106,7 +107,7 @@ class CountJob:
     combos: list[CRFParams]  # CRF settings to score
     max_side: int = MAX_SIDE  # larger images are scored on a window (scoring_window)
     roi: str | None = None  # the image's region of interest: outside it is not scored
-    span: tuple[float, float] | None = None  # meta.json's intensity_range: wide images' scale
+    span: Span = None  # meta.json's intensity_range (common.band_ranges.scale_of)
 
 
 def _image_counts(job: CountJob) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -148,7 +149,7 @@ def _summed(
     jobs = [
         CountJob(by_id[i]["image"], str(probs_path(pred_dir, i)),
                  by_id[i]["mask"], mapping, combos, max_side, by_id[i].get("roi"),
-                 meta.get("intensity_range"))
+                 scale_of(meta))
         for i in ids
     ]
     n = mapping.num_classes

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from unet.cache.intensity import wider_than_8_bits
 from unet.common.bad_files import raise_all
+from unet.common.band_ranges import joint_of, per_band
 from unet.common.channels import stacked_three
 from unet.common.decoders import band_count, value_range
 from unet.common.imageio import (
@@ -36,6 +37,7 @@ def warn_unprepared_values(files: list[Path], ckpt: dict,
     each file's mode (image_header), where its header was read already."""
     modes = modes or [image_header(f)[0] for f in files]
     span = ckpt.get("intensity_range")
+    span = joint_of(span) if per_band(span) else span  # a grey image: over the bands
     if span is not None:
         _warn_dark_floats(files, span, modes)
     elif ckpt.get("intensity") == "dataset":  # older models: not known; image: as trained

@@ -14,6 +14,7 @@ import numpy as np
 from unet.cache.preprocess import resize_image
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import raise_all
+from unet.common.band_ranges import scale_of
 from unet.common.bands import band_count, resize_bands
 from unet.common.channels import channels_are_bands
 from unet.common.fileio import drop_scratch
@@ -91,7 +92,7 @@ def _model_input(path: Path, ckpt: dict, channels: int, full: tuple[int, int] | 
     """A new image prepared as the training data was, at the model's input size: (h, w, C)
     uint8, and its own (W, H) (`full`, when its header was read already). A multi-band model
     reads every band of a multi-band TIFF, its no-data put in `voids` (write_georef's known)."""
-    span = ckpt.get("intensity_range")  # the training images' range (older models: none)
+    span = scale_of(ckpt)  # the training images' range(s) (older models: none)
     if channels not in (1, 3) or band_count(path):  # a hyperstack of 3 channels too
         bands, void = bands_nodata(path, span)
         if voids is not None:

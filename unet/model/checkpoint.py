@@ -170,8 +170,9 @@ DATA_KEYS = (
     "intensity",  # dataset (with no range: learnt 8-bit images only) | image (older: none)
     "bands",  # true: 3 channels that are bands, not RGB (common.channels); else not written
     "intensity_units",  # dicom: DICOM read in modality units (cache.intensity); else not written
+    "intensity_bands",  # each: intensity_range per band (common.band_ranges); else not written
 )
-SET_ONLY = ("bands", "intensity_units")  # DATA_KEYS written only where set: older files agree
+SET_ONLY = ("bands", "intensity_units", "intensity_bands")  # written only where set: as older
 
 
 def model_record(

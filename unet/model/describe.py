@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from unet.common.band_ranges import in_words, per_band, scale_of
 from unet.common.channels import channels_are_bands
 from unet.common.dicom import DICOM_UNITS, FROM_FILES
 from unet.common.labels import mapping_from_meta
@@ -76,9 +77,11 @@ def _val_dice(dice: list[float]) -> str:
 def _intensity(ckpt: dict) -> str:
     """How wider than 8-bit images (16-bit, float: CT in Hounsfield units) reach the network,
     and in which units where they were DICOM files (a range in modality units, not stored)."""
-    span = ckpt.get("intensity_range")
+    span = scale_of(ckpt)
     dicom = ckpt.get("intensity_units") == FROM_FILES
     units = f" in DICOM modality units ({DICOM_UNITS})" if dicom else ""
+    if per_band(span):  # preprocess.intensity_bands: each
+        return f"16-bit and float images scaled to 0..255 per band{units}: {in_words(span)}"
     if span:  # the window set (preprocess.intensity_window) or the training images' range
         return (f"16-bit and float images clipped to [{span[0]:g}, {span[1]:g}]{units}, "
                 "scaled to 0..255")

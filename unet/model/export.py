@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from unet.common.band_ranges import EACH, in_words, per_band, scale_of
 from unet.common.channels import channels_are_bands
 from unet.common.dicom import DICOM_UNITS, FROM_FILES
 from unet.common.fileio import atomic_path, check_writable, drop_scratch
@@ -84,7 +85,7 @@ def input_note(ckpt: dict) -> dict:
     """How an image becomes the graph's input, as `unet predict` makes it, in words for the
     file's metadata (`input`): its user may have the file alone, and BGR or 0-255 input gives
     other masks without an error."""
-    c, span = ckpt["in_channels"], ckpt.get("intensity_range")
+    c, span = ckpt["in_channels"], scale_of(ckpt)
     channels = {
         1: "grey; a colour image as PIL's convert('L') makes it: 0.299 R + 0.587 G + 0.114 B",
         3: "RGB, as PIL reads colour (reverse OpenCV's BGR); a grey image repeated into all "
@@ -93,7 +94,10 @@ def input_note(ckpt: dict) -> dict:
           f"{c} bands, in the order of the multi-band TIFF's samples (unet stack: the "
           "image's own band, then dataset.local.band_files in order; an ImageJ/OME "
           "hyperstack's channels in their order); alpha dropped")
-    wide = (f"clipped to intensity_range [{span[0]}, {span[1]}] and mapped to (v - lo) / "
+    wide = (f"{in_words(span)}, as (v - lo) / (hi - lo)" if span == EACH else
+            f"clipped per band, {in_words(span)}, and mapped to (v - lo) / (hi - lo) by the "
+            "band's own lo and hi" if per_band(span) else
+            f"clipped to intensity_range [{span[0]}, {span[1]}] and mapped to (v - lo) / "
             "(hi - lo)" if span else "each image by its own range, min(0, lowest) to "
             "max(1, highest), as (v - lo) / (hi - lo)")
     # unet predict reads the fill outside a scene as missing, not as a value: a 65535 fill

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from unet.common.band_ranges import scale_of
 from unet.common.fileio import atomic_path, read_json
 from unet.common.labels import mapping_from_meta
 from unet.report import charts, figures
@@ -203,7 +204,7 @@ def plot_results(
     charts.plot_methods(summary, out["methods"])
     figures.write_overlays(
         per_image_csv, read_json(manifest_json), mask_dirs, out["overlays"],
-        mapping_from_meta(meta), names=names, span=meta.get("intensity_range"),
+        mapping_from_meta(meta), names=names, span=scale_of(meta),
         labels=charts.method_labels(summary),
     )
     metrics_table(summary, out["table"], meta.get("class_fractions"))

@@ -1,0 +1,56 @@
+"""The training images' intensity ranges per band (preprocess.intensity_bands: each, with
+intensity: dataset): each band's [lo, hi] over the training images, its top at intensity_top's
+percentile of the band's values per image, so that a dim band is not scaled by a bright one."""
+
+from __future__ import annotations
+
+from unet.cache.intensity import _topped, _wide_pixels, training_range
+from unet.cache.settings import PreprocessSettings
+from unet.common.bad_files import kept, raise_all
+from unet.common.band_ranges import EACH
+from unet.common.imageio import ImageReadError
+from unet.common.parallel import parallel_map
+
+
+def data_range(images: list[str], multi: bool, settings: PreprocessSettings, processes: int
+               ) -> list | None:
+    """meta.json's intensity_range: a [lo, hi] per band under intensity_bands each and
+    intensity dataset (one [lo, hi] for grey images, whose one band is the joint range), else
+    cache.intensity's training_range (one [lo, hi], the window, or None)."""
+    if settings.intensity_bands != EACH or settings.intensity != "dataset" or (
+            settings.intensity_window):
+        return training_range(images, multi, settings, processes)
+    jobs = [(path, multi, settings.intensity_top) for path in images]
+    found = list(parallel_map(_band_ranges, jobs, processes, "intensity ranges per band"))
+    raise_all([(path, s) for path, s in zip(images, found, strict=True)
+               if isinstance(s, ImageReadError)], "images cannot be read", "image(s)")
+    per_image = [s for s in found if s]
+    if not per_image:
+        return None  # 8-bit images: never rescaled
+    n = max(len(s) for s in per_image)
+    # a wide grey image beside colour ones (converted to RGB): its range counts for each band
+    ranges = [[min(s[k if len(s) > 1 else 0][0] for s in per_image),
+               max(s[k if len(s) > 1 else 0][1] for s in per_image)] for k in range(n)]
+    return ranges[0] if n == 1 else ranges
+
+
+def bands_record(settings: PreprocessSettings) -> dict:
+    """meta.json's intensity_bands entry: written only under each (without a window, which
+    scales every band alike), so that joint caches and model.pt files stay as they were."""
+    each = settings.intensity_bands == EACH and not settings.intensity_window
+    return {"intensity_bands": EACH} if each else {}
+
+
+def _band_ranges(job: tuple) -> list[tuple[float, float]] | ImageReadError | None:
+    """(lo, hi) of each band of one image (topped at the job's percentile), one for grey; None
+    for an 8-bit image; the error of one that cannot be read (returned, not raised)."""
+    path, multi, top = job
+    try:
+        arr = _wide_pixels(path, multi)
+    except ImageReadError as err:
+        return kept(err)
+    if arr is None:
+        return None
+    if arr.ndim == 2:
+        return [_topped(arr, top)]
+    return [_topped(arr[..., k], top) for k in range(arr.shape[-1])]

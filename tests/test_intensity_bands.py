@@ -152,3 +152,28 @@ def test_unet_info_and_the_onnx_metadata_give_each_band_s_range():
     assert "each band by its own range" in input_note(own)["values"]
     joint = {**ckpt, "intensity_range": [0.0, 4000.0], "intensity_bands": None}
     assert "clipped to [0, 4000]" in _intensity(joint)
+
+
+def test_a_window_per_band(tmp_path):
+    # SAR in dB beside optical reflectances: one fixed window cannot fit both bands
+    from snakemake.utils import validate
+
+    from tests.conftest import REPO
+    from unet.config.checks import ConfigError, check_intensity_window
+
+    validate({"preprocess": {"intensity_window": [[0, 4000], [0, 300]]}},
+             str(REPO / "config" / "schema.yaml"))
+    with pytest.raises(ConfigError, match=r"band 2's \[300, 0\]"):
+        check_intensity_window({"intensity_window": [[0, 4000], [300, 0]]})
+    root = _dataset(tmp_path)
+    meta = _cache(root, intensity_window=((0, 4000), (0, 200)))
+    assert meta["intensity_range"] == [[0.0, 4000.0], [0.0, 200.0]]
+    assert meta["intensity_bands"] == "each"
+    cached = np.load(root / "cache" / "test_images.npy")[0]
+    raw = tifffile.imread(root / "i4.tif").astype(np.float64)
+    assert np.array_equal(cached[..., 1], np.clip(np.round(raw[..., 1] * 255 / 200), 0, 255))
+    record = model_record({}, {}, meta, {}, 1, None, [], "")
+    arr, _ = _model_input(root / "i4.tif", record, meta["in_channels"])
+    assert np.array_equal(arr, cached)
+    with pytest.raises(ValueError, match="preprocess.intensity_window gives 3 windows"):
+        _cache(_dataset(tmp_path / "c"), intensity_window=((0, 1), (0, 2), (0, 3)))

@@ -1,22 +1,31 @@
 """The training images' intensity ranges per band (preprocess.intensity_bands: each, with
 intensity: dataset): each band's [lo, hi] over the training images, its top at intensity_top's
-percentile of the band's values per image, so that a dim band is not scaled by a bright one."""
+percentile of the band's values per image, so that a dim band is not scaled by a bright one;
+or a list of windows, one per band (preprocess.intensity_window)."""
 
 from __future__ import annotations
 
-from unet.cache.intensity import _topped, _wide_pixels, training_range
+import logging
+
+from unet.cache.intensity import _topped, _wide_pixels, training_range, wider_than_8_bits
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import kept, raise_all
-from unet.common.band_ranges import EACH
+from unet.common.band_ranges import EACH, per_band
 from unet.common.imageio import ImageReadError
 from unet.common.parallel import parallel_map
 
+log = logging.getLogger(__name__)
 
-def data_range(images: list[str], multi: bool, settings: PreprocessSettings, processes: int
+
+def data_range(images: list[str], channels: int, settings: PreprocessSettings, processes: int
                ) -> list | None:
-    """meta.json's intensity_range: a [lo, hi] per band under intensity_bands each and
-    intensity dataset (one [lo, hi] for grey images, whose one band is the joint range), else
-    cache.intensity's training_range (one [lo, hi], the window, or None)."""
+    """meta.json's intensity_range for images of `channels` bands: a [lo, hi] per band under
+    intensity_bands each and intensity dataset (one [lo, hi] for grey images, whose one band is
+    the joint range) or a window per band, else cache.intensity's training_range (one [lo, hi],
+    the window, or None)."""
+    multi = channels not in (1, 3)
+    if per_band(settings.intensity_window):
+        return _band_windows(images, multi, settings.intensity_window, channels)
     if settings.intensity_bands != EACH or settings.intensity != "dataset" or (
             settings.intensity_window):
         return training_range(images, multi, settings, processes)
@@ -37,8 +46,25 @@ def data_range(images: list[str], multi: bool, settings: PreprocessSettings, pro
 def bands_record(settings: PreprocessSettings) -> dict:
     """meta.json's intensity_bands entry: written only under each (without a window, which
     scales every band alike), so that joint caches and model.pt files stay as they were."""
-    each = settings.intensity_bands == EACH and not settings.intensity_window
+    window = settings.intensity_window
+    each = per_band(window) or settings.intensity_bands == EACH and not window
     return {"intensity_bands": EACH} if each else {}
+
+
+def _band_windows(images: list[str], multi: bool, windows: tuple, channels: int
+                  ) -> list[list[float]] | None:
+    """preprocess.intensity_window's window per band, refused where their count is not the
+    images' bands; None for 8-bit images (never rescaled), with a warning."""
+    if len(windows) != channels:
+        raise ValueError(
+            f"preprocess.intensity_window gives {len(windows)} windows, one per band, but the "
+            f"training images (e.g. {images[0]}) have {channels} band(s); give one "
+            "[low, high] per band, in the images' band order, or one [low, high] for all")
+    if any(wider_than_8_bits(path, multi) for path in images):
+        return [[float(lo), float(hi)] for lo, hi in windows]
+    log.warning("preprocess.intensity_window %s is unused: the training images are 8-bit, "
+                "which are never rescaled; set it to null", [list(w) for w in windows])
+    return None
 
 
 def _band_ranges(job: tuple) -> list[tuple[float, float]] | ImageReadError | None:

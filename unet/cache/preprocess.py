@@ -181,7 +181,7 @@ def _data_meta(settings: PreprocessSettings, mapping: MaskMapping, channels: int
         # wide images' one (lo, hi) over the training images (intensity_bands each: one per
         # band); None: each by its own range
         "intensity_range": data_range([p["image"] for p in pairs if p["id"] in train],
-                                      channels not in (1, 3), settings, processes),
+                                      channels, settings, processes),
         **bands_record(settings),  # intensity_bands: each (joint: not written)
         # the units that range and the model's input are in: dicom, modality units
         "intensity_units": intensity_units([p["image"] for p in pairs if p["id"] in train]),

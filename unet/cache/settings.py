@@ -35,9 +35,9 @@ class PreprocessSettings:
     intensity: str = _P["intensity"]  # dataset | image: the range wide images are scaled by
     intensity_top: float = _P["intensity_top"]  # percentile of each image that tops the range
     intensity_bands: str = _P["intensity_bands"]  # joint | each: one range, or one per band
-    # [low, high] every wide image is clipped to and scaled by (CT's window), "dicom" (the
-    # DICOM files' own), or None
-    intensity_window: tuple[float, float] | str | None = _P["intensity_window"]
+    # [low, high] every wide image is clipped to and scaled by (CT's window), one per band,
+    # "dicom" (the DICOM files' own), or None
+    intensity_window: tuple | str | None = _P["intensity_window"]
 
     def cached_size(self, full: tuple[int, int]) -> tuple[int, int]:
         """(w, h) an image of (w, h) `full` is cached at."""
@@ -72,6 +72,9 @@ def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
     )
 
 
-def _window(window: list | str | None) -> tuple[float, float] | str | None:
-    """preprocess.intensity_window as PreprocessSettings holds it: floats, or 'dicom'."""
-    return window if isinstance(window, str) or not window else tuple(map(float, window))
+def _window(window: list | str | None) -> tuple | str | None:
+    """preprocess.intensity_window as PreprocessSettings holds it: floats (a pair of them per
+    band for a list of windows), or 'dicom'."""
+    if isinstance(window, str) or not window:
+        return window
+    return tuple(_window(w) if isinstance(w, list) else float(w) for w in window)

@@ -240,11 +240,16 @@ def check_data(config: dict) -> None:
 
 
 def check_intensity_window(preprocess: dict) -> None:
-    """Refuse a window whose low end is not below its high end: it scales by hi - lo."""
+    """Refuse a window (of a list, a band's) whose low end is not below its high end: it scales
+    by hi - lo."""
     window = preprocess.get("intensity_window")
-    if window and window != "dicom" and not window[0] < window[1]:
-        raise ConfigError(f"preprocess.intensity_window {window} must be [low, high] with low "
-                          "below high, e.g. [-200, 300] for CT's abdomen window")
+    if not window or window == "dicom":
+        return
+    for k, one in enumerate(window if isinstance(window[0], list) else [window]):
+        if not one[0] < one[1]:
+            band = f" (band {k + 1}'s {one})" if isinstance(window[0], list) else ""
+            raise ConfigError(f"preprocess.intensity_window {window}{band} must be [low, high] "
+                              "with low below high, e.g. [-200, 300] for CT's abdomen window")
 
 
 def check_sizes(preprocess: dict, model: dict, train: dict) -> None:

@@ -177,3 +177,17 @@ def test_a_window_per_band(tmp_path):
     assert np.array_equal(arr, cached)
     with pytest.raises(ValueError, match="preprocess.intensity_window gives 3 windows"):
         _cache(_dataset(tmp_path / "c"), intensity_window=((0, 1), (0, 2), (0, 3)))
+
+
+def test_a_band_starved_by_the_joint_range_is_named(tmp_path, caplog):
+    # Nothing said that the dim band was cached in 20 of 255 grey levels, nor that a key helps.
+    import logging
+
+    with caplog.at_level(logging.WARNING):
+        _cache(_dataset(tmp_path / "a"))
+    said = [r.getMessage() for r in caplog.records if "intensity_bands: each" in r.getMessage()]
+    assert len(said) == 1 and "band 2" in said[0] and "20 of 255" in said[0]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        _cache(_dataset(tmp_path / "b"), intensity_bands="each")
+    assert "intensity_bands" not in caplog.text

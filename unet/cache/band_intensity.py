@@ -6,6 +6,9 @@ or a list of windows, one per band (preprocess.intensity_window)."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+
+import numpy as np
 
 from unet.cache.intensity import _topped, _wide_pixels, training_range, wider_than_8_bits
 from unet.cache.settings import PreprocessSettings
@@ -80,3 +83,30 @@ def _band_ranges(job: tuple) -> list[tuple[float, float]] | ImageReadError | Non
     if arr.ndim == 2:
         return [_topped(arr, top)]
     return [_topped(arr[..., k], top) for k in range(arr.shape[-1])]
+
+
+# Fewest grey levels a band should reach under one range over the bands (as cache.intensity's
+# DIM_LEVELS for images): a 0-300 nucleus channel beside a 0-4000 one reached 20 of 255.
+STARVED_LEVELS = 32
+
+
+def starved_bands_note(meta: dict, train_images: Path, settings: PreprocessSettings
+                       ) -> str | None:
+    """A warning naming the bands whose brightest cached training pixel reaches under
+    STARVED_LEVELS grey levels under the data set's one range over the bands, with
+    intensity_bands: each; None otherwise (or with a window, set by the user)."""
+    span, c = meta.get("intensity_range"), meta["in_channels"]
+    if c == 1 or not span or per_band(span) or settings.intensity_window:
+        return None
+    pixels = np.load(train_images, mmap_mode="r").reshape(-1, c)  # stacked or flat (native)
+    if not pixels.size:
+        return None
+    tops = pixels.max(axis=0)  # (C,) the brightest cached value of each band
+    dim = [k for k in range(c) if tops[k] < STARVED_LEVELS]
+    if not dim or len(dim) == c:
+        return None  # no band reaches further: the range's, not a band's, doing
+    named = ", ".join(f"band {k + 1} in {tops[k] + 1} of 255" for k in dim)
+    return (
+        f"the training images' bands share one intensity range, {span[0]:g} to {span[1]:g}, "
+        f"which a brighter band sets: {named} grey levels. Set preprocess.intensity_bands: "
+        "each to scale each band by a range of its own (their ratios are then not kept)")

@@ -13,7 +13,7 @@ from PIL import Image
 from unet.cache import class_checks
 from unet.cache.aspect import warn_stretched
 from unet.cache.background_only import background_only_note, record_background_only
-from unet.cache.band_intensity import bands_record, data_range
+from unet.cache.band_intensity import bands_record, data_range, starved_bands_note
 from unet.cache.channel_count import data_channels
 from unet.cache.detected import values_record
 from unet.cache.fill_labels import fill_note
@@ -145,6 +145,8 @@ def preprocess(
         raise_all([(image, err) for image, err, _ in done if isinstance(err, Exception)])
         cached = {i: (digest, counts) for i, digest, counts in done}
         _describe(meta, split, cached, mapping, settings, by_id)
+        if note := starved_bands_note(meta, tmp_dir / "train_images.npy", settings):
+            log.warning(note)
         write_json(tmp_dir / "meta.json", meta)
     return meta
 

@@ -63,8 +63,9 @@ def test_each_band_keeps_its_grey_levels(tmp_path, bands):
 @pytest.mark.parametrize("kw", [{"intensity_bands": "each"},
                                 {"intensity_bands": "each", "intensity": "image"},
                                 {"intensity_bands": "each", "intensity_top": 99.0}])
-def test_unet_predict_prepares_the_cache_s_image(tmp_path, kw):
-    root = _dataset(tmp_path)
+@pytest.mark.parametrize("bands", [2, 3])
+def test_unet_predict_prepares_the_cache_s_image(tmp_path, kw, bands):
+    root = _dataset(tmp_path, bands)
     meta = _cache(root, **kw)
     record = model_record({}, {}, meta, {}, 1, None, [], "")
     assert record["intensity_bands"] == "each"

@@ -1,6 +1,7 @@
 """masks.labelmap: the classes an annotation tool's export lists, in the file's order: CVAT's
-labelmap.txt (`name:r,g,b:parts:actions`) gives colours and names, Roboflow's _classes.csv
-(`Pixel Value, Class`) grey values and names."""
+labelmap.txt (`name:r,g,b:parts:actions`) and a `name,r,g,b` class table (CamVid's and
+DeepGlobe's class_dict.csv) give colours and names, Roboflow's _classes.csv (`Pixel Value,
+Class`) grey values and names."""
 
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ def labelmap_path(config: dict) -> Path | None:
 
 
 def read_labelmap(path: Path) -> tuple[str, list, list[str]]:
-    """('colors', [[r, g, b], ...], names) from a CVAT labelmap.txt, or ('values', [v, ...],
-    names) from a Roboflow _classes.csv (by the .csv suffix); ConfigError names file and line."""
+    """('colors', [[r, g, b], ...], names) from a CVAT labelmap.txt or a `name,r,g,b` .csv, or
+    ('values', [v, ...], names) from a Roboflow _classes.csv; ConfigError names file and line."""
     try:
         text = path.read_text(encoding="utf-8-sig")  # a BOM from Excel or Windows tools
     except FileNotFoundError:
@@ -38,8 +39,12 @@ def read_labelmap(path: Path) -> tuple[str, list, list[str]]:
                           "or _classes.csv, relative to dataset.local.path or absolute") from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"masks.labelmap {path}: cannot be read as text ({err})") from None
-    kind, rows = ("values", _roboflow(path, text)) if path.suffix.lower() == ".csv" \
-        else ("colors", _cvat(path, text))
+    table = _rgb_columns(text) if path.suffix.lower() == ".csv" else None
+    if path.suffix.lower() != ".csv":
+        kind, rows = "colors", _cvat(path, text)
+    else:
+        kind, rows = ("colors", _class_dict(path, text, table)) if table \
+            else ("values", _roboflow(path, text))
     if len(rows) < 2:
         raise ConfigError(f"masks.labelmap {path}: lists {len(rows)} class(es); a mask needs "
                           "at least two (background and one object class)")
@@ -65,6 +70,37 @@ def _cvat(path: Path, text: str) -> list[tuple[int, list[int], str]]:
                               "`name:r,g,b:parts:actions` (e.g. `road:51,221,255::`, each "
                               "channel 0 to 255); fix the line or masks.labelmap")
         rows.append((n, rgb, fields[0].strip()))
+    return rows
+
+
+def _rgb_columns(text: str) -> dict[str, int] | None:
+    """The column of each of name, r, g, b where the .csv's header is such a class table
+    (CamVid, DeepGlobe; the Semantic Drone Dataset writes `name, r, g, b`), else None."""
+    head = next((line for line in text.splitlines() if line.strip()), "")
+    cells = [c.strip().lower() for c in next(csv.reader([head]), [])]
+    if not {"name", "r", "g", "b"} <= set(cells):
+        return None
+    return {key: cells.index(key) for key in ("name", "r", "g", "b")}
+
+
+def _class_dict(path: Path, text: str, cols: dict[str, int]) -> list[tuple[int, list[int], str]]:
+    """(line number, colour, name) per row of a `name,r,g,b` class table, its header skipped."""
+    rows, lines = [], text.splitlines()
+    first = next(n for n, line in enumerate(lines, 1) if line.strip())
+    for n, row in enumerate(csv.reader(lines), 1):
+        cells = [c.strip() for c in row]
+        if n <= first or not any(cells):
+            continue
+        try:
+            rgb = [int(cells[cols[k]]) for k in "rgb"]
+            name = cells[cols["name"]]
+        except (ValueError, IndexError):
+            rgb, name = [], ""
+        if len(rgb) != 3 or not all(0 <= c <= 255 for c in rgb) or not name:
+            raise ConfigError(f"{path}, line {n}: {','.join(row)!r} is not a class row of the "
+                              "header's name,r,g,b (e.g. `Road,128,64,128`, each channel 0 to "
+                              "255); fix the line or masks.labelmap")
+        rows.append((n, rgb, name))
     return rows
 
 

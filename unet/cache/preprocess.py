@@ -79,9 +79,11 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None],
             f"{pair['mask']} is {raw.shape[1]}x{raw.shape[0]}; masks must match their image"
             + turned_note(pair["image"], full, (raw.shape[1], raw.shape[0]))
         )
-    small = resize_mask(raw, size)  # (h, w) raw values: instance labels' ids still apart
-    index = mapping.to_index(small, source=f"mask {pair['mask']}")
+    # Every pixel read at full size, before the resize samples one in several: a stray
+    # colour or value it skipped was refused only by evaluate_masks, after training.
+    index = resize_mask(mapping.to_index(raw, source=f"mask {pair['mask']}"), size)  # (h, w)
     if separate:  # at the cached size, so that resizing cannot close the line
+        small = resize_mask(raw, size)  # raw values: instance labels' ids still apart
         separate_objects(small, index, mapping.values.index(min(mapping.values)))
     if pair.get("roi"):  # outside the region of interest: ignored, as masks.ignore is
         roi = resize_mask(read_roi(pair["roi"], raw.shape, pair["mask"]), size)

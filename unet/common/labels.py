@@ -88,19 +88,20 @@ class MaskMapping:
         if raw.dtype == np.bool_:
             raw = raw.view(np.uint8)  # a bool array would select, not look up
         table = _lookup_table(self, _table_size(raw))
-        flat, out, bad = raw.reshape(-1), np.empty(raw.size, np.uint8), set()
+        flat, out, bad, count = raw.reshape(-1), np.empty(raw.size, np.uint8), set(), 0
         for start in range(0, flat.size, _CHUNK):
             part = flat[start : start + _CHUNK]
             idx = table[part] if table is not None else self._searched(part)
             unknown = idx == _UNKNOWN
             if unknown.any():
                 bad.update(np.unique(part[unknown])[:8].tolist())
+                count += int(unknown.sum())
             out[start : start + _CHUNK] = idx
         if bad:
             raise MaskValueError(
                 f"{source} holds values {self.describe(sorted(bad)[:8])}{self._snapped(bad)} "
-                f"that are not in the mask mapping [{', '.join(self.labels())}]; add them to "
-                f"{self._keys()}, or masks.ignore; a list there makes several "
+                f"on {count} px that are not in the mask mapping [{', '.join(self.labels())}]; "
+                f"add them to {self._keys()}, or masks.ignore; a list there makes several "
                 "values one class), or set masks.unlisted: ignore to skip every value no class "
                 "lists" + (", or set masks.threshold" if self._can_threshold() else "")
                 + self._full_scale_hint(bad)

@@ -56,3 +56,17 @@ def test_a_stray_colour_the_resize_skips_is_refused_by_name_and_count(tmp_path, 
 def test_a_clean_data_set_caches_as_before(tmp_path):
     meta = _run(tmp_path) if _pairs(tmp_path, {}) else None
     assert meta["num_classes"] == 3 and meta["splits"]["train"]["class_counts"][2] > 0
+
+
+def test_grey_index_masks_read_with_a_colour_table_are_refused_with_the_fix(tmp_path):
+    # The Semantic Drone Dataset ships class indices (label_images_semantic) beside colour
+    # masks (RGB_color_image_masks); its class_dict_seg.csv lists the colours
+    pairs = _pairs(tmp_path, {})
+    for p in pairs:
+        rgb = np.asarray(Image.open(p["mask"]))
+        index = np.select([(rgb == c).all(-1) for c in COLOURS], range(3)).astype(np.uint8)
+        Image.fromarray(index).save(p["mask"])  # grey 0, 1, 2
+    with pytest.raises(MaskValueError) as err:
+        _run(tmp_path)
+    said = str(err.value)
+    assert "f0_L.png" in said and "grey" in said and "masks.values: [0, 1, 2]" in said

@@ -13,7 +13,7 @@ import numpy as np
 from unet.cache.palettes import check_palettes
 from unet.cache.values import mapping_from_values
 from unet.common.bad_files import as_mask_error, kept, raise_all
-from unet.common.imageio import GREY16, ImageReadError, open_image
+from unet.common.imageio import GREY16, GREY_MODES, ImageReadError, open_image
 from unet.common.labels import MaskMapping, MaskValueError, colour_of, given_names
 from unet.common.maskio import mask_header, mask_palette, read_mask, read_mask_values
 from unet.common.parallel import parallel_map
@@ -37,6 +37,7 @@ def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: i
         background=settings.mask_background
     )
     if mapping.rgb:
+        _refuse_grey_for_colours(mapping, masks, [h[0] for h in headers])
         return mapping
     _refuse_unwritable(mapping.values, masks[0])
     # 1-bit masks (bool arrays saved by scikit-image, tifffile) read as 0/255: written 1-bit
@@ -47,6 +48,22 @@ def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: i
     palette = check_palettes(masks, mapping, [h[1] for h in headers])
     # the first mask's transparency, as its palette: written masks show as the data's do
     return replace(mapping, palette=palette, alpha=headers[0][2] if palette else None)
+
+
+def _refuse_grey_for_colours(mapping: MaskMapping, masks: list[str], modes: list[str]) -> None:
+    """Refuse masks.colors that lists colours no grey mask holds when every mask is grey: class
+    indices (the Semantic Drone Dataset's label_images_semantic beside its colour masks) read
+    with the colour table, which failed on every file as unlisted (1, 1, 1), (2, 2, 2)."""
+    grey = {v for v in mapping.values if len(set(colour_of(v))) == 1}
+    if len(grey) == len(mapping.values) or not all(m in GREY_MODES for m in modes):
+        return
+    listed = ", ".join(str(i) for i in range(mapping.num_classes))
+    raise MaskValueError(
+        f"masks.colors (or masks.labelmap) lists colours, but every mask is grey (e.g. "
+        f"{masks[0]}): grey levels cannot hold them. Point dataset.local.masks at the colour "
+        f"masks, or, where the grey masks hold class indices, give masks.values: [{listed}] "
+        "with masks.names in place of masks.colors and masks.labelmap"
+    )
 
 
 def _refuse_unwritable(values: tuple[int, ...], example: str) -> None:

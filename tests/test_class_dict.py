@@ -56,3 +56,24 @@ def test_a_malformed_class_dict_row_is_refused_by_file_and_line(config, tmp_path
     with pytest.raises(ConfigError, match=re.escape(says)) as err:
         _filled(config, tmp_path, "class_dict.csv", text.encode())
     assert "name,r,g,b" in str(err.value) and str(tmp_path / "class_dict.csv") in str(err.value)
+
+
+CAMVID = "name,r,g,b\nAnimal,64,128,64\nArchway,192,0,128\nCar,64,0,128\nVoid,0,0,0\n"
+
+
+def test_a_table_whose_first_class_is_an_object_is_refused_while_class_0_is_background(
+        config, tmp_path):
+    # CamVid lists its classes by name: Animal, a class with pixels, would be taken for
+    # background, left out of the headline Dice and unpainted in the overlays
+    config["masks"]["ignore"] = [0, 0, 0]
+    with pytest.raises(ConfigError, match=r"'Animal'.*masks.background: false"):
+        _filled(config, tmp_path, "class_dict.csv", CAMVID.encode())
+    config["masks"]["background"] = False
+    assert _filled(config, tmp_path, "class_dict.csv", CAMVID.encode())["names"] == [
+        "Animal", "Archway", "Car"]
+
+
+@pytest.mark.parametrize("first", ["unlabeled,1,2,3", "_background_,9,9,9", "Clutter,0,0,0"])
+def test_a_table_whose_first_class_reads_as_background_passes(config, tmp_path, first):
+    text = f"name,r,g,b\n{first}\nroad,9,0,9\n"
+    assert len(_filled(config, tmp_path, "class_dict.csv", text.encode())["colors"]) == 2

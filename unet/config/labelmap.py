@@ -153,6 +153,13 @@ def fill_labelmap(config: dict) -> None:
                           f"{names[0]!r}: class 0 is background (masks.background), so "
                           f"{names[0]!r} would go unscored; list background first in the file, "
                           "or set masks.background: false where every class is an object")
+    if not at and masks.get("background", True) and not _background_like(names[0], classes[0]):
+        # CamVid's and DeepGlobe's tables list object classes by name, with no background
+        raise ConfigError(f"masks.labelmap {path} lists {names[0]!r} ({classes[0]}) first, and "
+                          "class 0 is background (masks.background): it would go unscored and "
+                          "unpainted. Set masks.background: false where every class is an "
+                          "object (CamVid, DeepGlobe; their void as masks.ignore), or list the "
+                          "background class first in the file")
     other = "values" if kind == "colors" else "colors"
     if masks.get(other):
         raise ConfigError(f"masks.{other} is set, but masks.labelmap {path} lists class "
@@ -163,6 +170,16 @@ def fill_labelmap(config: dict) -> None:
                               f"which lists {listed}: drop masks.{key} (the file's order is the "
                               "classes' order) or fix the file")
         masks[key] = listed
+
+
+_BACKGROUND_NAMES = {"background", "bg", "unlabeled", "unlabelled", "void", "other", "others",
+                     "none", "clutter", "unknown", "ignore", "nothing"}
+
+
+def _background_like(name: str, key: int | list[int]) -> bool:
+    """Whether a first class reads as background: black or value 0, or a name such as
+    background, unlabeled (the Drone Dataset's) or VOC's _background_."""
+    return key in (0, [0, 0, 0]) or name.strip("_ ").lower() in _BACKGROUND_NAMES
 
 
 def _without_ignore(path: Path, kind: str, classes: list, names: list[str],

@@ -5,6 +5,7 @@
     unet --version
     unet export MODEL --onnx OUT.onnx
     unet unstack STACK.tif FOLDER
+    unet unstack VOLUME.nii.gz... FOLDER [--name CASE]
     unet stack FOLDER TEMPLATE... -o OUT [--prefix P] [--suffix S] [--nodata V]
 
 It calls the package functions the Snakemake rules call: `unet predict` writes the same masks
@@ -116,8 +117,18 @@ def _unstack(args: argparse.Namespace) -> int:
     from unet.dataset.names import is_nifti
     from unet.dataset.unstack import unstack
 
-    written = unstack(args.stack, args.folder)
-    what = "slice" if is_nifti(Path(args.stack)) else "page"
+    stacks = [Path(s) for s in args.stack]
+    if (len(stacks) > 1 or args.name is not None) and not all(map(is_nifti, stacks)):
+        raise ValueError(f"{next(s for s in stacks if not is_nifti(s))}: several files, or "
+                         "--name, are for a case's NIfTI volumes (.nii, .nii.gz), a file per "
+                         "modality; split a TIFF stack alone: unet unstack STACK.tif FOLDER")
+    if len(stacks) > 1 or args.name is not None:
+        from unet.dataset.nifti import unstack_volumes
+
+        written = unstack_volumes(stacks, Path(args.folder), args.name)
+    else:
+        written = unstack(stacks[0], args.folder)
+    what = "slice" if is_nifti(stacks[0]) else "page"
     print(f"{len(written)} {what}{'s' * (len(written) != 1)} written to {args.folder}"
           + (f" ({written[0].name} ... {written[-1].name})" if written else ""))
     return 0
@@ -213,12 +224,18 @@ def parser() -> argparse.ArgumentParser:
                  "volume into one file per slice", _unstack,
                  ", its values and bit depth unchanged (a NIfTI volume needs the nifti extra: "
                  "pip install -e '.[nifti]')")
-    u.add_argument("stack", type=_path, help="multi-page file, e.g. ISBI 2012's train-volume."
-                   "tif, or a .nii/.nii.gz volume, e.g. imagesTr/liver_003.nii.gz")
+    u.add_argument("stack", nargs="+", type=_path,
+                   help="multi-page file, e.g. ISBI 2012's train-volume.tif, or a .nii/.nii.gz "
+                        "volume, e.g. imagesTr/liver_003.nii.gz, or a case's volumes, one per "
+                        "modality, joined as channels in the order given (BraTS 2021's "
+                        "<case>_flair, _t1, _t1ce, _t2)")
     u.add_argument("folder", type=_path,
                    help="folder for 0.png, 1.png, ... (zero-padded), or a volume's "
                         "<stem>_000.png (.tif: signed, float or multi-channel) ...; never "
                         "overwritten")
+    u.add_argument("--name", help="the volumes' slices' stem, <name>_000 ...; default: the "
+                   "volume's stem, or the volumes' common start (BraTS2021_00000), e.g. the "
+                   "case's name for its _seg volume, so that its slices pair with the images")
     s = _command(sub, "stack", "stack bands kept a file each into multi-band TIFFs", _stack,
                  ", one per image, for a model trained on multi-band images")
     s.add_argument("folder", type=_path, help="folder of each image's first band, e.g. test_red/")

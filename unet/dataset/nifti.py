@@ -9,6 +9,7 @@ header), so a label slice lies on its image slice pixel for pixel whatever eithe
 
 from __future__ import annotations
 
+import os
 import re
 import zlib
 from pathlib import Path
@@ -38,15 +39,23 @@ def nifti_stem(path: Path) -> str:
     return re.sub(r"\.nii(\.gz)?$", "", path.name, flags=re.IGNORECASE)
 
 
-def unstack_nifti(volume: Path, out_dir: Path) -> list[Path]:
+def unstack_nifti(volume: Path, out_dir: Path, name: str | None = None) -> list[Path]:
     """Write each slice of `volume` along its third axis to `out_dir` as <stem>_<k> (k from 0,
     zero-padded to at least 3 digits), values as the header scales them; returns the files.
     All slices appear, or none: existing files are never overwritten."""
-    if not volume.is_file():
-        raise FileNotFoundError(f"{volume}: no such file")
+    return unstack_volumes([volume], out_dir, name)
+
+
+def unstack_volumes(volumes: list[Path], out_dir: Path, name: str | None = None) -> list[Path]:
+    """Slices of one case's volumes (BraTS: a file per modality) joined as channels, in the
+    order given, as <name>_<k>; `name` defaults to the stems' common start (BraTS2021_00000)."""
+    for volume in volumes:
+        if not volume.is_file():
+            raise FileNotFoundError(f"{volume}: no such file")
+    stem = _case_name(volumes, name)
     check_folder(out_dir)  # a file there, or above it, or no permission: named now
-    data = _values(volume)  # (x, y, z) or (x, y, z, channels)
-    depth, stem = data.shape[2], nifti_stem(volume)
+    data = _joined(volumes)  # (x, y, z) or (x, y, z, channels)
+    depth = data.shape[2]
     ext = ".png" if data.ndim == 3 and data.dtype in (np.uint8, np.uint16) else ".tif"
     width = max(3, len(str(depth - 1)))
     names = [f"{stem}_{k:0{width}d}{ext}" for k in range(depth)]
@@ -63,6 +72,44 @@ def unstack_nifti(volume: Path, out_dir: Path) -> list[Path]:
                     tifffile.imwrite(scratch / name, page, photometric="minisblack",
                                      planarconfig="contig" if page.ndim == 3 else None)
     return [out_dir / n for n in names]
+
+
+def _case_name(volumes: list[Path], name: str | None) -> str:
+    """The slices' stem: `name`, else one volume's stem, else the stems' common start less a
+    trailing separator (BraTS2021_00000_flair, ..._t2: BraTS2021_00000)."""
+    if name is not None:
+        if not name or name != Path(name).name or name in (".", ".."):
+            raise ValueError(f"--name {name!r} is not a file name: give the case's name, e.g. "
+                             "BraTS2021_00000 (no folder)")
+        return name
+    stems = [nifti_stem(v) for v in volumes]
+    common = os.path.commonprefix(stems).rstrip("_-. ") if len(stems) > 1 else stems[0]
+    if not common:
+        raise ValueError(f"{volumes[0]} and {volumes[1]} share no name to call their slices "
+                         "by: give one with --name, e.g. --name case_1")
+    return common
+
+
+def _joined(volumes: list[Path]) -> np.ndarray:
+    """One volume's values, or several 3-D volumes of one shape as channels (x, y, z, c), in
+    one type: float32 where any is fractional, else the narrowest integer holding them all."""
+    if len(volumes) == 1:
+        return _values(volumes[0])
+    parts = []
+    for volume in volumes:
+        data = _values(volume)
+        if data.ndim != 3:
+            raise NiftiError(f"{volume} holds {data.shape[3]} channels: unstack joins 3-D "
+                             "volumes, one per modality, as channels; split it alone instead")
+        if parts and data.shape != parts[0].shape:
+            raise NiftiError(f"{volume} is {data.shape}, but {volumes[0]} is "
+                             f"{parts[0].shape}: a case's modalities are joined voxel for "
+                             "voxel, so they must share one grid (resample them first); "
+                             "nothing was written")
+        parts.append(data)
+    kind = np.float32 if any(p.dtype.kind == "f" for p in parts) else np.int64
+    return _narrowest(np.stack([p.astype(kind, copy=False) for p in parts], axis=-1),
+                      volumes[0])
 
 
 def _nibabel(path: Path):

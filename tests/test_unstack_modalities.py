@@ -1,0 +1,86 @@
+"""`unet unstack` of a case kept as one NIfTI volume per modality (BraTS 2021: <case>_flair,
+_t1, _t1ce, _t2 and _seg .nii.gz): the modalities joined into one multi-channel TIFF per slice,
+named by the case, so that they pair with the seg's slices by stem."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from unet.cli import main
+
+nib = pytest.importorskip("nibabel", reason="pip install -e '.[nifti]'")
+
+CASE = "BraTS2021_00000"
+MODALITIES = ("flair", "t1", "t1ce", "t2")
+
+
+def _save(path, data: np.ndarray) -> None:
+    nib.save(nib.Nifti1Image(data, np.diag([-1.0, -1.0, 1.0, 1.0])), path)
+
+
+def _case(folder, shape=(6, 5, 3)) -> dict:
+    """A BraTS 2021 case folder: float and int16 modalities, a uint8 seg of 0/1/2/4."""
+    rng = np.random.default_rng(0)
+    folder.mkdir()
+    volumes = {}
+    for i, name in enumerate(MODALITIES):
+        v = rng.normal(400 * (i + 1), 50, shape)
+        volumes[name] = v.astype(np.int16) if i % 2 else v.astype(np.float32)
+        _save(folder / f"{CASE}_{name}.nii.gz", volumes[name])
+    volumes["seg"] = rng.choice(np.array([0, 1, 2, 4], np.uint8), shape)
+    _save(folder / f"{CASE}_seg.nii.gz", volumes["seg"])
+    return volumes
+
+
+def _files(folder, names) -> list[str]:
+    return [str(folder / f"{CASE}_{n}.nii.gz") for n in names]
+
+
+def test_a_cases_modalities_become_one_four_channel_tiff_per_slice_paired_with_its_seg(
+        tmp_path, capsys):
+    volumes = _case(tmp_path / CASE)
+    assert main(["unstack", *_files(tmp_path / CASE, MODALITIES), str(tmp_path / "images")]) == 0
+    assert main(["unstack", *_files(tmp_path / CASE, ["seg"]), str(tmp_path / "masks"),
+                 "--name", CASE]) == 0
+    images, masks = sorted((tmp_path / "images").iterdir()), sorted((tmp_path / "masks").iterdir())
+    # the case's name, the modalities' common start: BraTS2021_00000_000 beside its seg slice
+    assert [p.name for p in images] == [f"{CASE}_{k:03d}.tif" for k in range(3)]
+    assert [p.stem for p in masks] == [p.stem for p in images]
+    for k, (image, mask) in enumerate(zip(images, masks, strict=True)):
+        got = tifffile.imread(image)
+        assert got.shape == (5, 6, 4) and got.dtype == np.float32  # channels in the order given
+        want = np.stack([volumes[m][:, :, k].T for m in MODALITIES], axis=-1)
+        assert np.array_equal(got, want.astype(np.float32)), image.name
+        assert np.array_equal(np.asarray(Image.open(mask)), volumes["seg"][:, :, k].T)
+    assert "3 slices" in capsys.readouterr().out
+
+
+def test_modalities_of_different_shapes_are_refused_naming_both_and_write_nothing(
+        tmp_path, capsys):
+    _case(tmp_path / CASE)
+    _save(tmp_path / CASE / f"{CASE}_t2.nii.gz", np.zeros((6, 5, 4), np.int16))
+    assert main(["unstack", *_files(tmp_path / CASE, MODALITIES), str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"{CASE}_t2.nii.gz" in err and f"{CASE}_flair.nii.gz" in err and "(6, 5, 4)" in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_volumes_without_a_common_name_need_one(tmp_path, capsys):
+    _case(tmp_path / CASE)
+    (tmp_path / CASE / f"{CASE}_t1.nii.gz").rename(tmp_path / CASE / "t1.nii.gz")
+    files = [_files(tmp_path / CASE, ["flair"])[0], str(tmp_path / CASE / "t1.nii.gz")]
+    assert main(["unstack", *files, str(tmp_path / "out")]) == 2
+    assert "--name" in capsys.readouterr().err
+    assert main(["unstack", *files, str(tmp_path / "out"), "--name", "case_1"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir())[0] == "case_1_000.tif"
+
+
+def test_several_tiff_stacks_are_refused(tmp_path, capsys):
+    for name in ("a.tif", "b.tif"):
+        tifffile.imwrite(tmp_path / name, np.zeros((2, 4, 4), np.uint8))
+    assert main(["unstack", str(tmp_path / "a.tif"), str(tmp_path / "b.tif"),
+                 str(tmp_path / "out")]) == 2
+    assert "NIfTI" in capsys.readouterr().err

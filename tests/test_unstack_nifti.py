@@ -197,3 +197,22 @@ def test_volumes_given_as_data_point_to_unstack(tmp_path):
     loop = r"for f in .*/images/\[!.\]\*\.nii\*; do unet unstack.*\[nifti\]"
     with pytest.raises(DataLayoutError, match=loop):
         pair_files(tmp_path, Layout())
+
+
+def _header_field(path, offset: int, value: float) -> None:
+    """Overwrite one float32 field of an uncompressed .nii's header in place."""
+    data = bytearray(path.read_bytes())
+    data[offset : offset + 4] = np.float32(value).tobytes()
+    path.write_bytes(bytes(data))
+
+
+def test_a_header_whose_intercept_is_nan_is_named_not_a_traceback(tmp_path, capsys):
+    # scl_slope 2 beside scl_inter NaN: nibabel's HeaderDataError passed the reader's except
+    # and the command died in a traceback that named no file
+    _save(tmp_path / "case_1.nii", np.arange(24, dtype=np.uint8).reshape(2, 3, 4))
+    _header_field(tmp_path / "case_1.nii", 112, 2.0)  # scl_slope
+    _header_field(tmp_path / "case_1.nii", 116, np.nan)  # scl_inter
+    assert main(["unstack", str(tmp_path / "case_1.nii"), str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "case_1.nii" in err and "scl_inter" in err and "cut short" not in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

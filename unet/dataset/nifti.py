@@ -130,6 +130,10 @@ def _values(path: Path) -> np.ndarray:
         proxy = nib.load(path).dataobj
         raw = np.asanyarray(proxy.get_unscaled())
         slope, inter = float(proxy.slope), float(proxy.inter)
+    except nib.spatialimages.HeaderDataError as err:  # scl_slope set, scl_inter NaN or inf
+        raise NiftiError(f"cannot read volume {path}: its header says {err}. Set its scl_slope "
+                         "and scl_inter (fslhd shows them) to the scaling its voxels need, or "
+                         "scl_slope to 0 for none; nothing was split") from err
     except (OSError, EOFError, ValueError, zlib.error, nib.filebasedimages.ImageFileError) as err:
         hint = (" It is a macOS resource file (the Decathlon's tar files hold ._<case>.nii.gz "
                 "beside each volume), no volume: leave out files named ._*"

@@ -216,3 +216,19 @@ def test_a_header_whose_intercept_is_nan_is_named_not_a_traceback(tmp_path, caps
     err = capsys.readouterr().err
     assert "case_1.nii" in err and "scl_inter" in err and "cut short" not in err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_an_rgb24_volume_becomes_colour_png_slices(tmp_path, capsys):
+    # NIfTI's RGB24 (colour histology, colour-coded maps): a structured (R, G, B) voxel that
+    # numpy's min() had no loop for, so the command died in a UFuncTypeError traceback
+    rgb = np.random.default_rng(5).integers(0, 256, (6, 5, 2, 3)).astype(np.uint8)
+    voxels = np.zeros((6, 5, 2), [("R", "u1"), ("G", "u1"), ("B", "u1")])
+    for k, band in enumerate("RGB"):
+        voxels[band] = rgb[..., k]
+    _save(tmp_path / "slide_1.nii.gz", voxels)
+    written = _unstack(tmp_path / "slide_1.nii.gz", tmp_path / "images", capsys)
+    assert [p.name for p in written] == ["slide_1_000.png", "slide_1_001.png"]
+    for k, path in enumerate(written):
+        with Image.open(path) as im:
+            assert im.mode == "RGB", path.name
+            assert np.array_equal(np.asarray(im), rgb[:, :, k].transpose(1, 0, 2)), path.name

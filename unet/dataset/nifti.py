@@ -54,9 +54,9 @@ def unstack_volumes(volumes: list[Path], out_dir: Path, name: str | None = None)
             raise FileNotFoundError(f"{volume}: no such file")
     stem = _case_name(volumes, name)
     check_folder(out_dir)  # a file there, or above it, or no permission: named now
-    data = _joined(volumes)  # (x, y, z) or (x, y, z, channels)
+    data, colour = _joined(volumes)  # (x, y, z) or (x, y, z, channels)
     depth = data.shape[2]
-    ext = ".png" if data.ndim == 3 and data.dtype in (np.uint8, np.uint16) else ".tif"
+    ext = ".png" if colour or data.ndim == 3 and data.dtype in (np.uint8, np.uint16) else ".tif"
     width = max(3, len(str(depth - 1)))
     names = [f"{stem}_{k:0{width}d}{ext}" for k in range(depth)]
     _refuse_taken(out_dir, names)
@@ -66,7 +66,7 @@ def unstack_volumes(volumes: list[Path], out_dir: Path, name: str | None = None)
             # shows an axial slice of a volume stored L-P-S (most converted from DICOM)
             page = np.ascontiguousarray(data[:, :, k].swapaxes(0, 1))
             with disk_errors(out_dir / name):
-                if ext == ".png":
+                if ext == ".png":  # grey, or RGB(A) from an RGB24 or RGBA32 volume
                     Image.fromarray(page).save(scratch / name, format="PNG")
                 else:  # channels last, each an input channel (not RGB)
                     tifffile.imwrite(scratch / name, page, photometric="minisblack",
@@ -90,14 +90,18 @@ def _case_name(volumes: list[Path], name: str | None) -> str:
     return common
 
 
-def _joined(volumes: list[Path]) -> np.ndarray:
+def _joined(volumes: list[Path]) -> tuple[np.ndarray, bool]:
     """One volume's values, or several 3-D volumes of one shape as channels (x, y, z, c), in
-    one type: float32 where any is fractional, else the narrowest integer holding them all."""
+    one type: float32 where any is fractional, else the narrowest integer holding them all;
+    and whether they are colours (one RGB24 or RGBA32 volume)."""
     if len(volumes) == 1:
         return _values(volumes[0])
     parts = []
     for volume in volumes:
-        data = _values(volume)
+        data, colour = _values(volume)
+        if colour:
+            raise NiftiError(f"{volume} holds colour voxels: unstack joins grey volumes, one "
+                             "per modality, as channels; split it alone instead")
         if data.ndim != 3:
             raise NiftiError(f"{volume} holds {data.shape[3]} channels: unstack joins 3-D "
                              "volumes, one per modality, as channels; split it alone instead")
@@ -109,7 +113,7 @@ def _joined(volumes: list[Path]) -> np.ndarray:
         parts.append(data)
     kind = np.float32 if any(p.dtype.kind == "f" for p in parts) else np.int64
     return _narrowest(np.stack([p.astype(kind, copy=False) for p in parts], axis=-1),
-                      volumes[0])
+                      volumes[0]), False
 
 
 def _nibabel(path: Path):
@@ -122,9 +126,10 @@ def _nibabel(path: Path):
     return nibabel
 
 
-def _values(path: Path) -> np.ndarray:
+def _values(path: Path) -> tuple[np.ndarray, bool]:
     """The volume's voxels as (x, y, z) or (x, y, z, channels), scaled by scl_slope and
-    scl_inter, in the smallest type that keeps them (whole numbers as integers)."""
+    scl_inter, in the smallest type that keeps them (whole numbers as integers); and whether
+    they are colours (RGB24, RGBA32: channels R, G, B[, A] as uint8)."""
     nib = _nibabel(path)
     try:
         proxy = nib.load(path).dataobj
@@ -140,12 +145,17 @@ def _values(path: Path) -> np.ndarray:
                 if path.name.startswith("._") else f" {DAMAGED}")
         raise NiftiError(f"cannot read volume {path}: {err}.{hint}") from err
     data = _shaped(raw, path)
+    if data.dtype.names:  # RGB24, RGBA32: a record (R, G, B[, A]) a voxel, never scaled
+        if data.ndim > 3:
+            raise NiftiError(f"{path} holds colour voxels of shape {data.shape}: unstack "
+                             "splits a colour volume of one (x, y, z); save each part apart")
+        return np.stack([data[name] for name in data.dtype.names], axis=-1), True
     if (slope, inter) != (1.0, 0.0):
         if raw.dtype.kind in "iu" and slope.is_integer() and inter.is_integer():
             data = data.astype(np.int64) * int(slope) + int(inter)
         else:  # the header's float32 slope and intercept: float32 values
             data = data.astype(np.float32) * np.float32(slope) + np.float32(inter)
-    return _narrowest(data, path)
+    return _narrowest(data, path), False
 
 
 def _shaped(data: np.ndarray, path: Path) -> np.ndarray:

@@ -232,3 +232,13 @@ def test_an_rgb24_volume_becomes_colour_png_slices(tmp_path, capsys):
         with Image.open(path) as im:
             assert im.mode == "RGB", path.name
             assert np.array_equal(np.asarray(im), rgb[:, :, k].transpose(1, 0, 2)), path.name
+
+
+def test_a_float_volume_of_whole_values_beyond_32_bits_stays_float(tmp_path, capsys):
+    # whole because float32 holds no fraction up there: the refusal told the user to save as
+    # float32 the very float32 volume it refused
+    big = np.random.default_rng(6).integers(0, 4, (4, 5, 2)).astype(np.float32) * 2.0**31
+    _save(tmp_path / "dose_1.nii.gz", big)
+    for k, path in enumerate(_unstack(tmp_path / "dose_1.nii.gz", tmp_path / "out", capsys)):
+        got = tifffile.imread(path)
+        assert got.dtype == np.float32 and np.array_equal(got, big[:, :, k].T), path.name

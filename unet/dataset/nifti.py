@@ -173,7 +173,7 @@ def _shaped(data: np.ndarray, path: Path) -> np.ndarray:
 
 def _narrowest(data: np.ndarray, path: Path) -> np.ndarray:
     """`data` in the smallest integer type that holds it where every value is whole (labels
-    saved as float too), else as float32: values unchanged."""
+    saved as float too), else (or whole floats beyond int32) as float32: values unchanged."""
     if data.size == 0:
         raise NiftiError(f"{path} holds no voxels (shape {data.shape}): nothing to split")
     low, high = data.min(), data.max()
@@ -184,5 +184,7 @@ def _narrowest(data: np.ndarray, path: Path) -> np.ndarray:
         info = np.iinfo(kind)
         if info.min <= low and high <= info.max:
             return data.astype(kind, copy=False)
+    if data.dtype.kind == "f":  # whole only as float32 holds no fraction that high: as stored
+        return data.astype(np.float32, copy=False)
     raise NiftiError(f"{path} holds values from {low} to {high}, beyond 32-bit integers: "
                      "rescale them (or save the volume as float32) first")

@@ -51,3 +51,27 @@ def test_one_level_wins_where_it_matches(tmp_path):
         (tmp_path / "extra" / side).mkdir(parents=True)
         (tmp_path / "extra" / side / "9.png").write_bytes(b"")
     assert [i for i, _, _ in pair_files(tmp_path, Layout(**LOVEDA))] == ["extra_9"]
+
+
+def test_nested_parts_that_one_level_hides_are_named(tmp_path, caplog):
+    # extra/images_png made {group} one level and Train/Urban ... were dropped without a word:
+    # a data set a quarter of its size trained on, and nothing said why
+    _loveda(tmp_path)
+    for side in ("images_png", "masks_png"):
+        (tmp_path / "extra" / side).mkdir(parents=True)
+        (tmp_path / "extra" / side / "9.png").write_bytes(b"")
+    with caplog.at_level("WARNING"):
+        assert [i for i, _, _ in pair_files(tmp_path, Layout(**LOVEDA))] == ["extra_9"]
+    said = caplog.text
+    assert "Train/Urban/images_png" in said and "Val/Rural/images_png" in said, said
+    assert "extra/images_png" in said and "dataset.local.images" in said, said
+
+
+def test_one_level_groups_with_subfolders_of_their_own_say_nothing(tmp_path, caplog):
+    # CTC's images: '{group}' matches every folder, 01_GT/SEG among them: no part is hidden
+    for folder in ("01", "01_GT/SEG", "02", "02_GT/SEG"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "t000.tif").write_bytes(b"")
+    with caplog.at_level("WARNING"):
+        pair_files(tmp_path, Layout(images="{group}", masks="{group}_GT/SEG"))
+    assert "deeper" not in caplog.text, caplog.text

@@ -4,6 +4,7 @@ Train/Urban/images_png beside Val/Rural/images_png; the group's name is then the
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from unet.dataset.layout import GROUP, wildcard
@@ -33,3 +34,18 @@ def deeper(root: Path, images: str, template: str) -> str:
 def group_id(name: str) -> str:
     """A group's name in ids: its folders joined by '_' (Train/Urban: Train_Urban_1366)."""
     return name.replace("/", "_")
+
+
+def hidden_deeper(root: Path, images: str, levels: int, groups: list[str]) -> list[str]:
+    """Folders that match `images` with {group} deeper than `levels`, under no folder of
+    `groups` (what it matched at `levels`): nested parts one stray folder higher up hides."""
+    found = []
+    for deep in range(levels + 1, MAX_LEVELS + 1):
+        part = "/".join(["[^/]+"] * deep)
+        pattern = re.compile(re.escape(images).replace(re.escape(GROUP), f"({part})"))
+        for d in sorted(root.glob(wildcard(spread(images, deep), GROUP))):
+            name = pattern.fullmatch(d.relative_to(root).as_posix())
+            top = name and "/".join(name.group(1).split("/")[:levels])
+            if top and top not in groups and d.is_dir():
+                found.append(d.relative_to(root).as_posix())
+    return found

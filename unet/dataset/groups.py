@@ -11,7 +11,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from unet.dataset.group_levels import group_id, group_levels, spread
+from unet.dataset.group_levels import group_id, group_levels, hidden_deeper, spread
 from unet.dataset.layout import GROUP, DataLayoutError, Layout, wildcard
 from unet.dataset.layout_kinds import layout_module
 from unet.dataset.names import listing
@@ -132,6 +132,13 @@ def _same_colours(pairs: list[tuple]) -> list[tuple]:
 def pair_groups(root: Path, layout: Layout) -> list[tuple[str, Path, Path | list[Path]]]:
     """(group_id, image, mask or masks) of every group, each paired on its own."""
     groups, passed = find_groups(root, layout)
+    levels = group_levels(root, layout.images)
+    if hidden := hidden_deeper(root, layout.images, levels, groups + passed):
+        shallow = filled(layout, (groups + passed)[0]).images
+        log.warning("passed over %s: they match %s.images %r deeper than the %d folder level(s) "
+                    "{group} takes here, as %s matches it; move the shallower folder(s) out of %s "
+                    "to read the nested parts", listing(hidden), layout.section,
+                    layout.images, levels, shallow, root)
     if passed:  # unannotated sequences (CTC), or MVTec AD's good/: which, only the user knows
         log.warning("passed over %s: no masks folder %r there (set %s.missing_mask: empty if "
                     "their images are all background)", listing(passed), layout.masks,

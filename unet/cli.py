@@ -1,6 +1,7 @@
 """`unet`: predict with a trained model, describe it, export it; no workflow or config needed.
 
-    unet predict MODEL INPUT... -o OUT [--tta] [--device auto|cpu|cuda[:N]] [--no-amp] [--overlap F]
+    unet predict MODEL INPUT... -o OUT [--recursive] [--tta] [--device auto|cpu|cuda[:N]]
+                 [--no-amp] [--overlap F]
     unet info MODEL
     unet --version
     unet export MODEL --onnx OUT.onnx
@@ -22,7 +23,7 @@ from pathlib import Path
 from unet.cli_rle import check_rle_flags, rle_arguments
 from unet.common.logs import input_error, setup_logging
 from unet.common.schema import bounds, defaults
-from unet.infer.named import dashed_names, named_images, named_models
+from unet.infer.named import dashed_names, image_bases, named_models
 
 _PREDICT = defaults("predict")  # the predict rule's defaults: config/schema.yaml
 
@@ -77,15 +78,19 @@ def _predict(args: argparse.Namespace) -> int:
         stat = model_stat(models[0])  # the file the classes are read from, before the read
         mapping = mapping_from_meta(load_model_file(models[0]))
         submission_columns(mapping, args.rle_columns)  # before any work
-    files = named_images(args.inputs, args.roi, args.out)
+    bases = image_bases(args.inputs, args.roi, args.out, args.recursive)
+    files = list(bases)
     n = predict_files(models, files, args.out, settings, args.threads, roi=args.roi,
-                      overwrite=args.overwrite, model_stat=stat)
+                      overwrite=args.overwrite, model_stat=stat, base=bases)
     print(f"{n} mask{'s' * (n != 1)} written to {args.out}"
           + (f" ({len(files) - n} there already: skipped)" if n < len(files) else ""))
     if args.rle:
         from unet.dataset.rle_submission import write_submission
+        from unet.infer.out_checks import mask_names
 
-        masks = [(f.name, Path(args.out) / f"{f.stem}.png") for f in files]
+        # each image's id: its name, or with --recursive its path mirrored under -o
+        masks = [(Path(m).with_suffix(f.suffix).as_posix(), Path(args.out) / m)
+                 for f, m in mask_names(files, bases).items()]
         rows = write_submission(masks, mapping, Path(args.rle), args.rle_order or "columns",
                                 args.rle_objects, args.rle_columns, args.rle_id == "stem",
                                 args.rle_starts or "absolute", args.rle_empty)
@@ -152,6 +157,10 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", type=_path,
                    help="image files, folders of images, or patterns (quoted: expanded here)")
     p.add_argument("-o", "--out", required=True, type=_path, help="folder for <stem>.png masks")
+    p.add_argument("--recursive", action="store_true",
+                   help="read folders' subfolders too, mirrored under -o (DIR/s1/a.png -> "
+                        "OUT/s1/a.png), and a pattern's matches from its folders before the "
+                        "first wildcard ('data/**/*.png': data), as predict.recursive does")
     p.add_argument("--overwrite", action="store_true", help="predict every image again; "
                    "remove a folder's masks of another model or settings (else refused)")
     p.add_argument("--tta", action="store_true",

@@ -6,7 +6,7 @@ counts them, each from the end of the run before."""
 from __future__ import annotations
 
 import csv
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -113,7 +113,7 @@ def write_submission(
     classes = mapping.num_classes - first > 1
     relative, rows = starts == "relative", []
     for name, png in masks:
-        name = Path(name).stem if stem else name
+        name = PurePosixPath(name).with_suffix("").as_posix() if stem else name  # s1/a: a path
         index = mapping.read_index(png, "predicted mask")
         if not classes:
             found = _encodings((index > 0) & (index < mapping.num_classes), objects, order,

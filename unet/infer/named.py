@@ -17,31 +17,46 @@ def named_images(inputs: list[str], roi: str | None, out: str | None = None) -> 
     folder and a file in it, overlapping patterns) once, where it first came; a link to an
     image under another name is an image of its own (its mask is named by the link's stem);
     a pattern's matches in the masks' folder `out` are left out (_outside)."""
+    return list(image_bases(inputs, roi, out))
+
+
+def image_bases(inputs: list[str], roi: str | None, out: str | None = None,
+                recursive: bool = False) -> dict[Path, Path]:
+    """named_images' files, each with the folder its mask's path is taken from (mask_names):
+    its own folder (<stem>.png), or with `recursive` (folders read with their subfolders) the
+    folder named, or a pattern's fixed folders ('data/**/*.png': data), so that the masks
+    mirror the subfolders: Urban/images_png/1.png and Rural/images_png/1.png keep their own."""
     from unet.infer.predict_folder import list_images
 
-    files: list[Path] = []
-    for item in map(Path, expanded(inputs, out)):
+    found: list[tuple[Path, Path]] = []
+    for item, fixed in expanded_from(inputs, out):
+        mirror = fixed if recursive else None  # a pattern's match: from its fixed folders
         if item.is_dir():
-            files += list_images(item, roi=roi and os.path.relpath(roi, item), out_dir=out,
-                                 cli=True)
+            images = list_images(item, roi=roi and os.path.relpath(roi, item), out_dir=out,
+                                 cli=True, recursive=recursive)
+            if recursive:
+                images = _not_masks(item, images, out)
+            found += [(f, mirror or item) for f in images]
         elif item.is_file():
-            files.append(item)
+            found.append((item, mirror or item.parent))
         else:
             raise FileNotFoundError(f"{item}: no such image file or folder")
-    unique: dict[tuple[str, str], Path] = {}
-    for f in files:
-        unique.setdefault((os.path.realpath(f), f.name), f)
-    return list(unique.values())
+    unique: dict[tuple[str, str], tuple[Path, Path]] = {}
+    for f, base in found:  # one image reached twice, under one mask name: once
+        unique.setdefault((os.path.realpath(f), f.relative_to(base).as_posix()), (f, base))
+    return dict(unique.values())
 
 
-def expanded(inputs: list[str], out: str | None = None) -> list[str]:
+def expanded_from(inputs: list[str], out: str | None = None) -> list[tuple[Path, Path | None]]:
     """`inputs` with each pattern (*, ?, [...]; ** for any depth of folders) that names no file
     as it is expanded, sorted, as the shell would have: quoted, or passed on by a script, it
-    came as it was typed. Its matches in the masks' folder `out` are dropped (_outside)."""
-    paths: list[str] = []
+    came as it was typed. Its matches in the masks' folder `out` are dropped (_outside). Each
+    match comes with the pattern's folders before its first wildcard (fixed_folder), which
+    --recursive mirrors it from; a path named as it is, with None."""
+    paths: list[tuple[Path, Path | None]] = []
     for item in inputs:
         if os.path.lexists(item) or not glob.has_magic(item):
-            paths.append(item)
+            paths.append((Path(item), None))
             continue
         if "**" in item:
             _check_no_loop(item)
@@ -49,8 +64,40 @@ def expanded(inputs: list[str], out: str | None = None) -> list[str]:
         if not found:
             raise FileNotFoundError(f"{item}: no file matches this pattern; check it, or name "
                                     "the images or their folder")
-        paths += _outside(item, found, out)
+        fixed = Path(fixed_folder(item))
+        paths += [(Path(f), fixed) for f in _outside(item, found, out)]
     return paths
+
+
+def _not_masks(folder: Path, images: list[Path], out: str | None) -> list[Path]:
+    """A folder's `images` (read with its subfolders) less those in the masks' folder `out`
+    where it lies inside: an earlier run's masks (its record there says so) are left out, as
+    a pattern's are (_outside); images of the user's own there are refused, named: predicted,
+    they would be taken for masks and left out by the next run."""
+    from unet.infer.resume import RECORD
+
+    landing = os.path.realpath(out or folder)
+    if landing == os.path.realpath(folder):  # the folder itself: check_outputs refuses it
+        return images
+    inside = [f for f in images if os.path.commonpath(
+        [landing, os.path.realpath(f.parent)]) == landing]
+    if not inside:
+        return images
+    if not os.path.isfile(os.path.join(out, RECORD)):
+        raise ValueError(f"{out} (-o) lies inside {folder} and holds {len(inside)} images of "
+                         f"its own ({inside[0]}, no masks of unet predict): with --recursive "
+                         "they would be predicted, then taken for masks; name a -o folder "
+                         f"outside {folder}, or move them out of it")
+    log.info("%s: %d files in %s (the masks' folder, -o) left out", folder, len(inside), out)
+    left = set(inside)
+    return [f for f in images if f not in left]
+
+
+def fixed_folder(pattern: str) -> str:
+    """The folders of `pattern` before its first wildcard: 'data/**/*.png' -> 'data'."""
+    parts = pattern.split(os.sep)
+    fixed = next(k for k, p in enumerate(parts) if glob.has_magic(p))
+    return os.sep.join(parts[:fixed]) or ("." if fixed == 0 else os.sep)
 
 
 def _check_no_loop(pattern: str) -> None:
@@ -59,19 +106,11 @@ def _check_no_loop(pattern: str) -> None:
     glob's ** follows them round to the system's link limit, 40 deep, and two such links made
     2^40 paths (no end). One walk of the folder the pattern starts from, each real folder
     once, hidden folders left out as ** leaves them."""
-    root = _fixed_root(pattern)
-    if (loop := _first_loop(root)) is not None:
+    if (loop := _first_loop(fixed_folder(pattern))) is not None:
         link, target = loop
         raise ValueError(f"{link} is a link to {target}, a folder it lies in (a loop): "
                          f"{pattern}'s ** would go round it without end; remove the link, or "
                          "name the folders to predict")
-
-
-def _fixed_root(pattern: str) -> str:
-    """The folder a pattern starts from: its parts before the first with a wildcard."""
-    parts = pattern.split(os.sep)
-    fixed = next(k for k, p in enumerate(parts) if glob.has_magic(p))
-    return os.sep.join(parts[:fixed]) or ("." if fixed == 0 else os.sep)
 
 
 def _first_loop(root: str) -> tuple[str, str] | None:
@@ -128,7 +167,7 @@ def _outside(pattern: str, found: list[str], out: str | None) -> list[str]:
     from unet.infer.extensions import masks_folder
 
     # another run's -o below the images (data/pred_a, now -o data/pred_b): masks, not images
-    top, seen = Path(_fixed_root(pattern)), {}
+    top, seen = Path(fixed_folder(pattern)), {}
     others = {f: at for f in kept if (at := masks_folder(Path(os.path.dirname(f)), top, seen))}
     if not others or len(others) == len(kept):
         return kept

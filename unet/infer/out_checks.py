@@ -4,19 +4,28 @@ over the images themselves, and a folder that can be written."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from unet.common.durable import sync_files
 from unet.common.fileio import temp_beside
 
+Bases = Path | Mapping[Path, Path] | None  # one folder for all images, or each image's
 
-def mask_names(files: list[Path], base: Path | None = None) -> dict[Path, str]:
+
+def mask_names(files: list[Path], base: Bases = None) -> dict[Path, str]:
     """Each image's mask, relative to the output folder: <stem>.png, or for images under `base`
-    (a folder of new images read with its subfolders) its path there as .png, the subfolders
+    (a folder of new images read with its subfolders; for unet predict --recursive, each
+    image's folder named or pattern's fixed folders) its path there as .png, the subfolders
     mirrored: s1/a/img.png and s2/b/img.png must not share one mask."""
     if base is None:
         return {f: f"{f.stem}.png" for f in files}
-    return {f: f.relative_to(base).with_suffix(".png").as_posix() for f in files}
+    return {f: f.relative_to(base_of(f, base)).with_suffix(".png").as_posix() for f in files}
+
+
+def base_of(path: Path, base: Path | Mapping[Path, Path]) -> Path:
+    """The folder `path`'s mask name is taken from: `base`, or its entry there."""
+    return base[path] if isinstance(base, Mapping) else base
 
 
 def sync_masks(out_dir: Path, names: list[str]) -> None:
@@ -43,8 +52,11 @@ def check_outputs(files: list[Path], out_dir: Path, masks: dict[Path, str] | Non
     twice = {s: sorted(paths) for s, paths in by_stem.items() if len(paths) > 1}
     if twice:
         clash = "; ".join(f"{', '.join(p)} would all be {s}" for s, p in sorted(twice.items()))
+        apart = any(len({os.path.dirname(p) for p in paths}) > 1 for paths in twice.values())
         raise ValueError(f"images of one name would overwrite each other's mask: {clash}. "
-                         "Rename one of each, or predict them into separate output folders")
+                         "Rename one of each, or predict them into separate output folders"
+                         + (" (unet predict --recursive mirrors the folders they lie in under "
+                            "-o)" if apart and not any("/" in m for m in masks.values()) else ""))
     if out_dir.exists() and not out_dir.is_dir():
         raise FileExistsError(f"{out_dir} is a file; the masks go into a folder: name one")
     if out_dir.is_symlink() and not out_dir.exists():  # mkdir said only 'File exists'
@@ -56,9 +68,10 @@ def check_outputs(files: list[Path], out_dir: Path, masks: dict[Path, str] | Non
     # Where the masks will land: a folder not made yet can still be the images' own once
     # made (new/masks/.. is new/ as soon as masks/ exists), which its own name did not show.
     landing = Path(os.path.realpath(out_dir))
-    if landing.is_dir():
+    if landing.is_dir():  # each mask's own folder: -o DIR --recursive put s1/a.png over itself
         for path in files:
-            if os.path.samefile(path.parent, landing):
+            if (folder := (landing / masks[path]).parent).is_dir() \
+                    and os.path.samefile(path.parent, folder):
                 raise FileExistsError(
                     f"{out_dir} holds the images to predict ({path.name}): their masks would "
                     "replace or mix with them; write the masks to another folder (unet "

@@ -25,7 +25,7 @@ from unet.common.logs import progress
 from unet.common.nodata import bands_nodata
 from unet.dataset.layout import IMAGE_EXTENSIONS, visible_files
 from unet.dataset.names import listing, system_file
-from unet.dataset.per_id import images_in, new_id
+from unet.dataset.per_id import images_in
 from unet.infer.batches import Prepare, predict_batches
 from unet.infer.extensions import extension_fix, images_below, other_images, unread_fix
 from unet.infer.forward import PredictSettings, load_ensemble, tta_flips, window_for
@@ -35,7 +35,7 @@ from unet.infer.input_checks import (
     warn_other_masks,
     warn_unprepared_values,
 )
-from unet.infer.out_checks import check_outputs, check_writable, mask_names, sync_masks
+from unet.infer.out_checks import Bases, check_outputs, check_writable, mask_names, sync_masks
 from unet.infer.resume import Record, mask_settings, written_names
 from unet.infer.tiles import window_bands
 from unet.infer.writer import PredictionWriter
@@ -59,8 +59,9 @@ def list_images(
         raise FileNotFoundError(f"folder to predict {folder} does not exist; put the images there")
     images = images_in(folder, extensions, roi, recursive=recursive)
     down = "" if recursive else images_below(folder, extensions, roi, out_dir, cli)
-    fix = "move them up, or predict each subfolder" + ("" if cli else (
-        ", or set predict.recursive: true to predict them too, the subfolders mirrored"))
+    fix = "move them up, or predict each subfolder, or " + (
+        "give --recursive" if cli else "set predict.recursive: true") + (
+        " to predict them too, the subfolders mirrored")
     if images and down:
         log.warning("%s: only the folder's own images are predicted, and %s: not predicted "
                     "(%s)", folder, down, fix)
@@ -107,7 +108,7 @@ def _model_input(path: Path, ckpt: dict, channels: int, full: tuple[int, int] | 
 
 
 def roi_files(files: list[Path], template: str | None, key: str = "--roi",
-              base: Path | None = None) -> list[Path | None]:
+              base: Bases = None) -> list[Path | None]:
     """Each image's region-of-interest file: `template` with the image's stem (under `base`,
     its new_id) for {id}; all Nones without one. A template without {id}, or a missing file,
     is refused, naming it and the setting `key` that gave the template (predict_files checks
@@ -117,7 +118,8 @@ def roi_files(files: list[Path], template: str | None, key: str = "--roi",
     if "{id}" not in template:
         raise ValueError(f"{key} {template!r} has no {{id}}: write each image's region of "
                          "interest with {id} for the image's file stem, e.g. 'mask/{id}_mask.gif'")
-    rois = [Path(template.replace("{id}", new_id(f, base) if base else f.stem)) for f in files]
+    ids = mask_names(files, base)  # <id>.png: the stem, or its path under its base (new_id)
+    rois = [Path(template.replace("{id}", ids[f].removesuffix(".png"))) for f in files]
     missing = [str(r) for r in rois if not r.is_file()]
     if missing:
         raise ValueError(f"{key} {template}: no region-of-interest file {listing(missing)}; "
@@ -165,7 +167,7 @@ def predict_files(
     roi_key: str = "--roi",
     overwrite: bool = False,
     model_stat: list[int] | None = None,
-    base: Path | None = None,
+    base: Bases = None,
 ) -> int:
     """Write out_dir/<stem>.png for every image file, each at its own original size and in the
     data's mask values (one model, or the averaged probabilities of cross-validation folds);
@@ -175,7 +177,7 @@ def predict_files(
     another model's or settings' masks is refused, or with `overwrite` emptied of them (every
     image is then predicted again). `model_stat`: the first model's stat (resume.model_stat),
     read by the caller, of the file hashed. `base`: the folder the files' subfolders are
-    mirrored from (mask_names). Returns the number of masks written."""
+    mirrored from, or each file's (mask_names). Returns the number of masks written."""
     out_dir, masks = Path(out_dir), mask_names(files, base)
     check_outputs(files, out_dir, masks)
     warn_other_masks(files, out_dir, masks)  # unet predict's -o of an earlier run

@@ -135,3 +135,17 @@ def test_without_the_flag_the_warning_offers_it(model, tmp_path, capsys):
     assert main(["predict", model, str(data), "-o", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
     assert "Urban/ holds 1" in err and "give --recursive" in err, err
+
+
+def test_an_image_reached_through_two_inputs_gets_one_mask(model, tmp_path):
+    # Test/ and Test/Urban both named: Urban's 1.png once, as Urban/images_png/1.png (first)
+    data, out = _images(tmp_path / "Test", LOVEDA), tmp_path / "out"
+    assert _predict(model, data, data / "Urban", "-o", out) == 0
+    assert _masks(out) == sorted(LOVEDA)
+    # two links of one name in two subfolders, to one file: two images, as the rule reads them
+    (data / "s1").mkdir()
+    (data / "s2").mkdir()
+    (data / "s1/x.png").symlink_to(data / "top.png")
+    (data / "s2/x.png").symlink_to(data / "top.png")
+    assert _predict(model, data, "-o", out) == 0
+    assert {"s1/x.png", "s2/x.png"} <= set(_masks(out))

@@ -41,9 +41,11 @@ def image_bases(inputs: list[str], roi: str | None, out: str | None = None,
             found.append((item, mirror or item.parent))
         else:
             raise FileNotFoundError(f"{item}: no such image file or folder")
-    unique: dict[tuple[str, str], tuple[Path, Path]] = {}
-    for f, base in found:  # one image reached twice, under one mask name: once
-        unique.setdefault((os.path.realpath(f), f.relative_to(base).as_posix()), (f, base))
+    unique: dict[tuple[str, ...], tuple[Path, Path]] = {}
+    for f, base in found:  # recursive: Test/ and Test/Urban/ both named, each image once;
+        # links of one name in two subfolders are two images, as predict.recursive reads them
+        where = os.path.realpath(f.parent) if recursive else ""
+        unique.setdefault((os.path.realpath(f), f.name, where), (f, base))
     return dict(unique.values())
 
 

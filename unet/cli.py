@@ -21,43 +21,13 @@ import sys
 from pathlib import Path
 
 from unet.cli_rle import check_rle_flags, rle_arguments
+from unet.cli_types import device, number
+from unet.cli_types import path as path_arg
 from unet.common.logs import input_error, setup_logging
 from unet.common.schema import bounds, defaults
 from unet.infer.named import dashed_names, image_bases, named_models
 
 _PREDICT = defaults("predict")  # the predict rule's defaults: config/schema.yaml
-
-
-def _number(kind: type, low: float | None, high: float | None = None):
-    """An argparse type: `kind` (int or float) within [low, high] (config/schema.yaml's bounds
-    for predict settings), else a usage error saying the bound."""
-
-    def parse(value: str) -> int | float:
-        try:
-            number = kind(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-        if low is not None and number < low:
-            raise argparse.ArgumentTypeError(f"{value} is out of range: at least {low}")
-        if high is not None and number > high:
-            raise argparse.ArgumentTypeError(f"{value} is out of range: at most {high}")
-        return number
-
-    return parse
-
-
-def _device(value: str) -> str:
-    from unet.common.device import DEVICE_PATTERN
-
-    if not DEVICE_PATTERN.match(value):
-        raise argparse.ArgumentTypeError(f"{value!r} is not auto, cpu, cuda or cuda:N")
-    return value
-
-
-def _path(value: str) -> str:
-    """A path argument with a leading ~ as the home folder: the shell expands it only at a
-    word's start, so `--out=~/masks` came as it was and made a folder named '~' here."""
-    return os.path.expanduser(value)
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -150,13 +120,13 @@ def _stack(args: argparse.Namespace) -> int:
 
 def _predict_arguments(p: argparse.ArgumentParser) -> None:
     """unet predict's arguments."""
-    p.add_argument("model", type=_path,
+    p.add_argument("model", type=path_arg,
                    help="model.pt written by train_unet, or an experiment's folder "
                         "(results/<dataset>/<experiment>: its model, or its "
                         "cross-validation folds' models, averaged)")
-    p.add_argument("inputs", nargs="+", type=_path,
+    p.add_argument("inputs", nargs="+", type=path_arg,
                    help="image files, folders of images, or patterns (quoted: expanded here)")
-    p.add_argument("-o", "--out", required=True, type=_path, help="folder for <stem>.png masks")
+    p.add_argument("-o", "--out", required=True, type=path_arg, help="folder for <stem>.png masks")
     p.add_argument("--recursive", action="store_true",
                    help="read folders' subfolders too, mirrored under -o (DIR/s1/a.png -> "
                         "OUT/s1/a.png), and a pattern's matches from its folders before the "
@@ -165,21 +135,21 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
                    "remove a folder's masks of another model or settings (else refused)")
     p.add_argument("--tta", action="store_true",
                    help="average over flips (the axis the model was trained to flip, else both)")
-    p.add_argument("--device", default="auto", type=_device,
+    p.add_argument("--device", default="auto", type=device,
                    help="auto (CUDA if present), cpu, cuda, cuda:N")
     p.add_argument("--no-amp", action="store_true",
                    help="float32 on CUDA too, as the CPU and an ONNX export compute (default: "
                         "bf16 autocast on CUDA, fp16 before compute capability 8.0)")
-    p.add_argument("--threads", type=_number(int, 1), default=4, help="CPU threads (default 4)")
-    p.add_argument("--overlap", type=_number(float, *bounds("predict", "overlap")),
+    p.add_argument("--threads", type=number(int, 1), default=4, help="CPU threads (default 4)")
+    p.add_argument("--overlap", type=number(float, *bounds("predict", "overlap")),
                    default=_PREDICT["overlap"],
                    help="patch-trained models: sliding-window tile overlap (default %(default)s)")
-    p.add_argument("--batch-size", type=_number(int, *bounds("predict", "batch_size")),
+    p.add_argument("--batch-size", type=number(int, *bounds("predict", "batch_size")),
                    default=_PREDICT["batch_size"],
                    help="images of one size per forward pass, or tiles of a patch-trained "
                         "model's sliding window (default %(default)s; 1: each image alone, "
                         "as before batching, bit for bit)")
-    p.add_argument("--roi", metavar="TEMPLATE", type=_path,
+    p.add_argument("--roi", metavar="TEMPLATE", type=path_arg,
                    help="each image's region of interest, a path with {id} for the image's "
                         "file stem (e.g. test/mask/{id}_mask.gif): class 0 outside it, as for "
                         "a model trained with dataset roi, which never learnt there")
@@ -220,25 +190,25 @@ def parser() -> argparse.ArgumentParser:
     _predict_arguments(_command(sub, "predict", "masks for new images, at their own size",
                                 _predict))
     i = _command(sub, "info", "architecture, classes, training data and scores", _info)
-    i.add_argument("model", type=_path,
+    i.add_argument("model", type=path_arg,
                    help="model.pt, or an experiment's folder (each fold's model)")
     e = _command(sub, "export", "export to ONNX (dynamic batch, height and width)", _export,
                  ": input image (B, C, H, W) float in [0, 1], output logits, the class values "
                  "in its metadata. Needs the onnx extra: pip install -e '.[onnx]'")
-    e.add_argument("model", type=_path,
+    e.add_argument("model", type=path_arg,
                    help="model.pt, or an experiment's folder: its model, or its "
                         "cross-validation folds' models as one ensemble graph")
-    e.add_argument("--onnx", required=True, type=_path, help="output .onnx file")
+    e.add_argument("--onnx", required=True, type=path_arg, help="output .onnx file")
     u = _command(sub, "unstack", "split a multi-page TIFF into one PNG per page, or a NIfTI "
                  "volume into one file per slice", _unstack,
                  ", its values and bit depth unchanged (a NIfTI volume needs the nifti extra: "
                  "pip install -e '.[nifti]')")
-    u.add_argument("stack", nargs="+", type=_path,
+    u.add_argument("stack", nargs="+", type=path_arg,
                    help="multi-page file, e.g. ISBI 2012's train-volume.tif, or a .nii/.nii.gz "
                         "volume, e.g. imagesTr/liver_003.nii.gz, or a case's volumes, one per "
                         "modality, joined as channels in the order given (BraTS 2021's "
                         "<case>_flair, _t1, _t1ce, _t2)")
-    u.add_argument("folder", type=_path,
+    u.add_argument("folder", type=path_arg,
                    help="folder for 0.png, 1.png, ... (zero-padded), or a volume's "
                         "<stem>_000.png (.tif: signed, float or multi-channel) ...; never "
                         "overwritten")
@@ -247,11 +217,12 @@ def parser() -> argparse.ArgumentParser:
                    "case's name for its _seg volume, so that its slices pair with the images")
     s = _command(sub, "stack", "stack bands kept a file each into multi-band TIFFs", _stack,
                  ", one per image, for a model trained on multi-band images")
-    s.add_argument("folder", type=_path, help="folder of each image's first band, e.g. test_red/")
-    s.add_argument("bands", nargs="+", metavar="TEMPLATE", type=_path,
+    s.add_argument("folder", type=path_arg,
+                   help="folder of each image's first band, e.g. test_red/")
+    s.add_argument("bands", nargs="+", metavar="TEMPLATE", type=path_arg,
                    help="each further band's file, a path with {id} for the image's id, in "
                         "the model's band order, e.g. test_nir/nir_{id}.TIF")
-    s.add_argument("-o", "--out", required=True, type=_path,
+    s.add_argument("-o", "--out", required=True, type=path_arg,
                    help="folder for <id>.tif, one per image; never overwritten")
     s.add_argument("--prefix", default="", help="before the id in the folder's file names")
     s.add_argument("--suffix", default="", help="after the id in the folder's file names")

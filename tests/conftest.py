@@ -186,16 +186,16 @@ def disk_events(monkeypatch) -> list[tuple]:
 
 @pytest.fixture
 def band_decodes(monkeypatch) -> list:
-    """The paths decoded by unet.common.bands.raw_bands from here on (through bands and
-    nodata, which import it): to count a scene's decodes."""
+    """The paths decoded by unet.common.bands.bands_and_alpha from here on (raw_bands' decode,
+    and nodata's, which imports it): to count a scene's decodes."""
     import unet.common.bands as bands
     import unet.common.nodata as nodata
 
-    decoded, raw = [], bands.raw_bands
+    decoded, raw = [], bands.bands_and_alpha
 
     def counted(path):
         decoded.append(path)
         return raw(path)
-    monkeypatch.setattr(bands, "raw_bands", counted)
-    monkeypatch.setattr(nodata, "raw_bands", counted)
+    monkeypatch.setattr(bands, "bands_and_alpha", counted)
+    monkeypatch.setattr(nodata, "bands_and_alpha", counted)
     return decoded

@@ -129,10 +129,10 @@ def test_final_masks_filtered_from_raw_ones_keep_the_no_data(tmp_path):
 
 
 def test_masks_of_scenes_without_fill_are_left_as_written(tmp_path, monkeypatch):
-    from unet.common import bands
+    from unet.common import nodata
     from unet.common.georef import write_georef
 
-    monkeypatch.setattr(bands, "raw_bands", lambda *_: 1 / 0)  # no header says: no decoding
+    monkeypatch.setattr(nodata, "bands_and_alpha", lambda *_: 1 / 0)  # no header says: no decoding
     rgb = np.random.default_rng(0).integers(0, 255, (H, W, 3), np.uint8)
     Image.fromarray(rgb).save(tmp_path / "a.png")
     tifffile.imwrite(tmp_path / "b.tif", rgb, photometric="rgb")

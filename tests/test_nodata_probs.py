@@ -62,5 +62,5 @@ def test_a_rerun_marks_a_mask_written_before_no_data_was_marked_once(tmp_path, m
     assert run() == 0  # skipped, not predicted
     assert (np.array(Image.open(out / "s6.png"))[_void()] == 255).all()  # before: class 1
     assert "<NoDataValue>255</NoDataValue>" in side.read_text()
-    monkeypatch.setattr(nodata, "raw_bands", lambda *_: 1 / 0)  # checked once: not decoded again
+    monkeypatch.setattr(nodata, "bands_and_alpha", lambda *_: 1 / 0)  # checked once: no decode
     assert run() == 0

@@ -1,5 +1,6 @@
-"""A warning when the labels give a scene's no-data pixels (its GeoTIFF nodata fill, or NaN)
-a class: without masks.ignore the model is trained to predict that class on fill."""
+"""A warning when the labels give a scene's no-data pixels (its GeoTIFF nodata fill, NaN, or
+an orthomosaic's transparent alpha) a class: without masks.ignore the model is trained to
+predict that class on fill."""
 
 from __future__ import annotations
 
@@ -30,8 +31,9 @@ def fill_note(pairs: list[dict], mapping: MaskMapping, first: int = 8) -> str | 
         if classes:
             names = ", ".join(f"class {c} (value {mapping.labels()[c]})" for c in classes)
             return (f"{pair['image']}: its {int(void.sum())} no-data pixels (every band its "
-                    f"GeoTIFF nodata value, or NaN) are labelled {names} in {pair['mask']}, so "
-                    "the model learns to predict that on a scene's fill: set masks.ignore (a "
-                    "value no class holds, e.g. 255) to have predicted masks mark no-data as "
-                    "such and scores leave it out; label the fill with it to skip it in the loss")
+                    "GeoTIFF nodata value, or NaN, or alpha 0) are labelled "
+                    f"{names} in {pair['mask']}, so the model learns to predict that on a "
+                    "scene's fill: set masks.ignore (a value no class holds, e.g. 255) to have "
+                    "predicted masks mark no-data as such and scores leave it out; label the "
+                    "fill with it to skip it in the loss")
     return None

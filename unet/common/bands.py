@@ -33,6 +33,12 @@ def as_8_bits(arr: np.ndarray, span: Span = None) -> np.ndarray:
 def raw_bands(path: str | os.PathLike) -> np.ndarray:
     """A multi-band TIFF's samples (H, W, N) in their own dtype (float32 with NaN where a
     wide one holds its GeoTIFF nodata value), turned, alpha dropped."""
+    return bands_and_alpha(path)[0]
+
+
+def bands_and_alpha(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
+    """raw_bands of a TIFF, and its alpha band (H, W) where it has one (an orthomosaic's
+    transparent ground outside the flight), from one decode."""
     with named_file(path, "image", IMAGE_FIX), tifffile.TiffFile(path) as tif:
         series, (samples, alpha) = tif.series[0], layout_of(tif)
         shape, axes = series.shape, series.axes
@@ -44,7 +50,8 @@ def raw_bands(path: str | os.PathLike) -> np.ndarray:
                 break
         arr = oriented(arr, int(tif.pages[0].tags.valueof(274, 1)))
     # GeoTIFF nodata (the fill outside the scene) as NaN: out of the range, the lowest value
-    return nodata_as_nan(arr[..., :-1] if alpha else arr, tiff_nodata(path))
+    bands = nodata_as_nan(arr[..., :-1] if alpha else arr, tiff_nodata(path))
+    return bands, (arr[..., -1] if alpha else None)
 
 
 def bands_dtype(path: str | os.PathLike) -> np.dtype:

@@ -1,6 +1,7 @@
-"""A scene's no-data pixels (every band its GeoTIFF nodata value, or NaN) written into its
-predicted masks as the labels' ignore value (`masks.ignore`): the model saw the fill as input 0
-and gave it a class, so QGIS's area totals counted a tilted border of fill as water."""
+"""A scene's no-data pixels (every band its GeoTIFF nodata value, or NaN, or its alpha band 0)
+written into its predicted masks as the labels' ignore value (`masks.ignore`): the model saw the
+fill as input 0 and gave it a class, so QGIS's area totals counted a tilted border of fill as
+water."""
 
 from __future__ import annotations
 
@@ -11,39 +12,45 @@ import tifffile
 from PIL import Image
 
 from unet.common.band_ranges import Span
-from unet.common.bands import as_8_bits, band_count, crf_image, raw_bands
-from unet.common.decoders import is_tiff
+from unet.common.bands import as_8_bits, band_count, bands_and_alpha, crf_image
+from unet.common.decoders import is_tiff, layout_of
 from unet.common.fileio import atomic_path
 from unet.common.gdal_fill import tags_nodata, tiff_nodata
 
 
 def image_nodata(path: str | os.PathLike) -> np.ndarray | None:
-    """(H, W) bool, True where every band of a TIFF holds its nodata value or NaN, as the image
-    is turned for the model; None where no pixel is (or for no TIFF, nothing decoded then)."""
+    """(H, W) bool, True where every band of a TIFF holds its nodata value or NaN, or its alpha
+    band is 0, as the image is turned for the model; None where no pixel is (or for no TIFF,
+    nothing decoded then)."""
     if not is_tiff(path):
         return None
-    with tifffile.TiffFile(path) as tif:  # one open for the fill value and the sample type
+    with tifffile.TiffFile(path) as tif:  # one open for the fill value, sample type and alpha
         fill, floats = tags_nodata(tif.pages[0].tags), tif.series[0].dtype.kind == "f"
-    if fill is None and not floats:  # no value can mark no data: the header says so
+        alpha = layout_of(tif)[1]
+    if fill is None and not floats and not alpha:  # nothing can mark no data: the header says
         return None
-    return void_of(raw_bands(path), fill)
+    return void_of(*bands_and_alpha(path), fill=fill)
 
 
 def bands_nodata(path: str | os.PathLike, span: Span = None
                  ) -> tuple[np.ndarray, np.ndarray | None]:
     """read_bands (uint8 (H, W, N)) and image_nodata of a multi-band TIFF from one decode: a
     1918x1280 scene decoded again for its sidecar cost 43 ms."""
-    arr = raw_bands(path)
-    return as_8_bits(arr, span), void_of(arr, tiff_nodata(path))
+    arr, alpha = bands_and_alpha(path)
+    return as_8_bits(arr, span), void_of(arr, alpha, fill=tiff_nodata(path))
 
 
-def void_of(arr: np.ndarray, fill: float | None) -> np.ndarray | None:
-    """image_nodata of a scene's samples `arr` (raw_bands: (H, W[, N]), wide fills NaN already)
-    and its GeoTIFF nodata value `fill`."""
+def void_of(arr: np.ndarray, alpha: np.ndarray | None = None, *, fill: float | None
+            ) -> np.ndarray | None:
+    """image_nodata of a scene's samples `arr` (raw_bands: (H, W[, N]), wide fills NaN already),
+    its alpha band (H, W) or None, and its GeoTIFF nodata value `fill`."""
     void = np.isnan(arr) if arr.dtype.kind == "f" else np.zeros(arr.shape, bool)
     if fill is not None and not np.isnan(fill):
         void |= arr == fill  # an 8-bit scene's fill (0 beside an orthophoto) stays a number
     void = void.all(-1) if void.ndim == 3 else void
+    clear = None if alpha is None else alpha == 0
+    if clear is not None and clear.any() and not clear.all():  # all clear: a bad export, no mask
+        void |= clear  # GDAL's and QGIS's mask of an orthomosaic: the ground outside the flight
     return void if void.any() else None
 
 

@@ -9,12 +9,15 @@ bounded by a strip of tiles across the image's shorter side, not by the image.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+log = logging.getLogger(__name__)
+PROGRESS_STRIPS = 20  # an image of this many strips of tiles or more logs its progress
 
 @dataclass(frozen=True)
 class Window:
@@ -142,6 +145,9 @@ def _strips(
     wide = max(width, tw)
     acc: torch.Tensor | None = None  # (models, C, th, wide): the open band of blended logits
     wsum = torch.zeros((th, wide), device=device)
+    # One huge image (a 27 MP orthomosaic: minutes on a CPU) shows its progress a tenth at a
+    # time; the per-image progress bar stood at 0/1 until its mask was written.
+    every = -(-len(ys) // 10) if len(ys) >= PROGRESS_STRIPS else 0
     for r, y in enumerate(ys):
         # Every tile that covers rows >= y starts at y or later: the buffer starts at row y.
         for i in range(0, len(xs), window.batch):
@@ -160,9 +166,18 @@ def _strips(
         done = (ys[r + 1] if r + 1 < len(ys) else th + y) - y  # rows no later tile touches
         rows = min(done, height - y)
         blend = acc[:, :, :rows, :width] / wsum[:rows, :width]  # (M, C, rows, W)
+        if every and ((r + 1) % every == 0 or r + 1 == len(ys)):
+            _progress(r + 1, len(ys), (height, width) if turned else (width, height), turned)
         yield y, blend.softmax(1).mean(0).cpu()
         acc = torch.cat([acc[:, :, done:], torch.zeros_like(acc[:, :, :done])], dim=2)
         wsum = torch.cat([wsum[done:], torch.zeros_like(wsum[:done])], dim=0)
+
+
+def _progress(done: int, strips: int, size: tuple[int, int], turned: bool) -> None:
+    """Log how many of an image's `strips` (rows, or columns where `turned`) of tiles are done;
+    `size` (width, height) as the image is."""
+    log.info("sliding window over %dx%d: %d of %d %ss of tiles done (%d%%)", *size, done,
+             strips, "column" if turned else "row", 100 * done // strips)
 
 
 def window_probs(

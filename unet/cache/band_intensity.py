@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unet.cache.depths import mixed_depths_note
 from unet.cache.intensity import _topped, _wide_pixels, training_range, wider_than_8_bits
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import kept, raise_all
@@ -25,7 +26,16 @@ def data_range(images: list[str], channels: int, settings: PreprocessSettings, p
     """meta.json's intensity_range for images of `channels` bands: a [lo, hi] per band under
     intensity_bands each and intensity dataset (one [lo, hi] for grey images, whose one band is
     the joint range) or a window per band, else cache.intensity's training_range (one [lo, hi],
-    the window, or None)."""
+    the window, or None); a warning where they mix 8-bit and wider images (cache.depths)."""
+    span = _data_range(images, channels, settings, processes)
+    if note := mixed_depths_note(images, channels not in (1, 3), span, settings):
+        log.warning(note)
+    return span
+
+
+def _data_range(images: list[str], channels: int, settings: PreprocessSettings, processes: int
+                ) -> list | None:
+    """data_range, before the check of the images' depths."""
     multi = channels not in (1, 3)
     if per_band(settings.intensity_window):
         return _band_windows(images, multi, settings.intensity_window, channels)

@@ -15,6 +15,7 @@ from PIL import Image
 from unet.cache.preprocess import preprocess
 from unet.cache.settings import PreprocessSettings
 from unet.common.fileio import write_json
+from unet.infer.input_checks import warn_unprepared_values
 
 W, H = 16, 12
 
@@ -75,3 +76,15 @@ def test_one_depth_is_not_named(tmp_path, caplog):
     assert _cache(_dataset(tmp_path / "a", eight=set()), caplog)[1] == []
     assert _cache(_dataset(tmp_path, eight=set(range(6))), caplog)[1] == []
 
+
+def test_an_eight_bit_image_given_to_a_model_of_wide_ones_is_named(tmp_path, caplog):
+    # A model that learnt 16-bit images scaled by 0 to 3200 was given an 8-bit export of the
+    # same field: read as it is, its 200 square reached the model 55 levels dimmer, unnamed.
+    root = _dataset(tmp_path, eight={5})
+    ckpt = {"intensity": "dataset", "intensity_range": [0.0, 3200.0], "in_channels": 1}
+    with caplog.at_level(logging.WARNING):
+        warn_unprepared_values([root / "i4.tif"], ckpt)
+        assert caplog.text == ""
+        warn_unprepared_values([root / "i4.tif", root / "i5.png"], ckpt)
+    assert "i5.png" in caplog.text and "i4.tif" not in caplog.text
+    assert "8-bit" in caplog.text and "0 to 3200" in caplog.text

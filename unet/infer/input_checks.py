@@ -32,14 +32,16 @@ NEW_IMAGE_FIX = "Replace the file, or predict without it."
 
 def warn_unprepared_values(files: list[Path], ckpt: dict,
                            modes: Sequence[str] | None = None) -> None:
-    """Name new images wider than 8 bits given to a model that learnt 8-bit images only, and
-    float images in [0, 1] given to a model whose training images spanned far more. `modes`:
+    """Name new images wider than 8 bits given to a model that learnt 8-bit images only, 8-bit
+    ones given to a model that learnt wider ones, and float images in [0, 1] given to a model
+    whose training images spanned far more. `modes`:
     each file's mode (image_header), where its header was read already."""
     modes = modes or [image_header(f)[0] for f in files]
     span = ckpt.get("intensity_range")
     span = joint_of(span) if per_band(span) else span  # a grey image: over the bands
     if span is not None:
         _warn_dark_floats(files, span, modes)
+        _warn_narrower_than_training(files, ckpt["in_channels"] not in (1, 3), modes, span)
     elif ckpt.get("intensity") == "dataset":  # older models: not known; image: as trained
         _warn_wider_than_training(files, ckpt["in_channels"] not in (1, 3), modes)
 
@@ -55,6 +57,20 @@ def _warn_wider_than_training(files: list[Path], multi: bool, modes: Sequence[st
                     "or its lowest value below 0, to its brightest), a guess; for the values "
                     "the model learnt, convert them to 8 bits as its training images were "
                     "made", listing(wide))
+
+
+def _warn_narrower_than_training(files: list[Path], multi: bool, modes: Sequence[str],
+                                 span: list[float]) -> None:
+    """A model whose training images were wide learnt them scaled by `span`; an 8-bit image is
+    read as it is (0-255), which need not be how the training images reached it."""
+    eight = [str(f) for f, mode in zip(files, modes, strict=True)
+             if not wider_than_8_bits(f, multi, mode)]
+    if eight:
+        log.warning("%s: 8-bit, but the model learnt images wider than 8 bits (16-bit, 32-bit "
+                    "or float) scaled by %g to %g: 8-bit images are read as they are (0-255), "
+                    "not scaled, so the same structure can reach the model at other grey "
+                    "levels than it learnt; give them at the training images' depth and in "
+                    "their units", listing(eight), *span)
 
 
 def _warn_dark_floats(files: list[Path], span: list[float], modes: Sequence[str]) -> None:

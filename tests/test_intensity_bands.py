@@ -192,3 +192,26 @@ def test_a_band_starved_by_the_joint_range_is_named(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         _cache(_dataset(tmp_path / "b"), intensity_bands="each")
     assert "intensity_bands" not in caplog.text
+
+
+def test_a_3_channel_hyperstack_gets_the_data_set_s_range_per_band(tmp_path):
+    # ImageJ hyperstacks of 3 channels (nucleus, membrane, cytoplasm) were read as 8-bit colour
+    # by the per-band pass: no range was kept, and each image was scaled by its own silently.
+    rng, pairs = np.random.default_rng(0), []
+    for i in range(5):
+        pages = rng.integers(0, 301, (3, H, W)).astype(np.uint16)
+        pages[2] = rng.integers(0, 4001, (H, W))
+        pages[:, 0, 0] = 300, 300, 4000
+        tifffile.imwrite(tmp_path / f"i{i}.tif", pages, imagej=True, metadata={"axes": "CYX"})
+        tifffile.imwrite(tmp_path / f"m{i}.tif", ((pages[2] > 2000) * 255).astype(np.uint8))
+        pairs.append({"id": f"p{i}", "image": str(tmp_path / f"i{i}.tif"),
+                      "mask": str(tmp_path / f"m{i}.tif"), "size": [W, H]})
+    write_json(tmp_path / "manifest.json", {"pairs": pairs})
+    write_json(tmp_path / "split.json", {"train": ["p0", "p1", "p2"], "val": ["p3"],
+                                         "test": ["p4"]})
+    meta = _cache(tmp_path, intensity_bands="each")
+    assert meta["in_channels"] == 3
+    assert meta["intensity_range"] == [[0.0, 300.0], [0.0, 300.0], [0.0, 4000.0]]
+    record = model_record({}, {}, meta, {}, 1, None, [], "")
+    arr, _ = _model_input(tmp_path / "i4.tif", record, 3)
+    assert np.array_equal(arr, np.load(tmp_path / "cache" / "test_images.npy")[0])

@@ -15,6 +15,7 @@ from unet.cache.intensity import _topped, _wide_pixels, training_range, wider_th
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import kept, raise_all
 from unet.common.band_ranges import EACH, per_band
+from unet.common.decoders import band_count
 from unet.common.imageio import ImageReadError
 from unet.common.parallel import parallel_map
 
@@ -36,7 +37,8 @@ def data_range(images: list[str], channels: int, settings: PreprocessSettings, p
 def _data_range(images: list[str], channels: int, settings: PreprocessSettings, processes: int
                 ) -> list | None:
     """data_range, before the check of the images' depths."""
-    multi = channels not in (1, 3)
+    # a hyperstack of 3 channels is read as bands, as cache.intensity's training_range reads it
+    multi = channels not in (1, 3) or bool(images and band_count(images[0]))
     if per_band(settings.intensity_window):
         return _band_windows(images, multi, settings.intensity_window, channels)
     if settings.intensity_bands != EACH or settings.intensity != "dataset" or (

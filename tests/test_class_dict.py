@@ -77,3 +77,12 @@ def test_a_table_whose_first_class_is_an_object_is_refused_while_class_0_is_back
 def test_a_table_whose_first_class_reads_as_background_passes(config, tmp_path, first):
     text = f"name,r,g,b\n{first}\nroad,9,0,9\n"
     assert len(_filled(config, tmp_path, "class_dict.csv", text.encode())["colors"]) == 2
+
+
+def test_a_class_dict_saved_by_excel_with_semicolons_is_read(config, tmp_path):
+    # Excel saves ';'-separated where ',' is the decimal point: the table was taken for a
+    # Roboflow _classes.csv and refused at its header, "'name;r;g;b' is not a Roboflow row".
+    text = DRONE.replace(", ", ";") + ";;;\n"  # and pads with an empty row
+    masks = _filled(config, tmp_path, "class_dict.csv", text.encode())
+    assert masks["colors"] == [[0, 0, 0], [128, 64, 128], [130, 76, 0]]
+    assert masks["names"] == ["unlabeled", "paved-area", "dirt"]

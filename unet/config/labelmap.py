@@ -76,8 +76,9 @@ def _cvat(path: Path, text: str) -> list[tuple[int, list[int], str]]:
 def _rgb_columns(text: str) -> dict[str, int] | None:
     """The column of each of name, r, g, b where the .csv's header is such a class table
     (CamVid, DeepGlobe; the Semantic Drone Dataset writes `name, r, g, b`), else None."""
+    sep = _separator(text)
     head = next((line for line in text.splitlines() if line.strip()), "")
-    cells = [c.strip().lower() for c in next(csv.reader([head]), [])]
+    cells = [c.strip().lower() for c in next(csv.reader([head], delimiter=sep), [])]
     if not {"name", "r", "g", "b"} <= set(cells):
         return None
     return {key: cells.index(key) for key in ("name", "r", "g", "b")}
@@ -86,8 +87,8 @@ def _rgb_columns(text: str) -> dict[str, int] | None:
 def _class_dict(path: Path, text: str, cols: dict[str, int]) -> list[tuple[int, list[int], str]]:
     """(line number, colour, name) per row of a `name,r,g,b` class table, its header skipped."""
     rows, lines = [], text.splitlines()
-    first = next(n for n, line in enumerate(lines, 1) if line.strip())
-    for n, row in enumerate(csv.reader(lines), 1):
+    first, sep = next(n for n, line in enumerate(lines, 1) if line.strip()), _separator(text)
+    for n, row in enumerate(csv.reader(lines, delimiter=sep), 1):
         cells = [c.strip() for c in row]
         if n <= first or not any(cells):
             continue
@@ -97,7 +98,7 @@ def _class_dict(path: Path, text: str, cols: dict[str, int]) -> list[tuple[int, 
         except (ValueError, IndexError):
             rgb, name = [], ""
         if len(rgb) != 3 or not all(0 <= c <= 255 for c in rgb) or not name:
-            raise ConfigError(f"{path}, line {n}: {','.join(row)!r} is not a class row of the "
+            raise ConfigError(f"{path}, line {n}: {sep.join(row)!r} is not a class row of the "
                               "header's name,r,g,b (e.g. `Road,128,64,128`, each channel 0 to "
                               "255); fix the line or masks.labelmap")
         rows.append((n, rgb, name))
@@ -106,10 +107,7 @@ def _class_dict(path: Path, text: str, cols: dict[str, int]) -> list[tuple[int, 
 
 def _roboflow(path: Path, text: str) -> list[tuple[int, int, str]]:
     """(line number, grey value, name) per row of a Roboflow _classes.csv, its header skipped."""
-    rows, lines = [], text.splitlines()
-    head = next((line for line in lines if line.strip()), "")
-    # Excel saves ';'-separated where ',' is the decimal point, and pads rows with empty cells
-    sep = ";" if ";" in head and "," not in head else ","
+    rows, lines, sep = [], text.splitlines(), _separator(text)
     for n, row in enumerate(csv.reader(lines, delimiter=sep), 1):
         cells = [c.strip() for c in row]
         while len(cells) > 2 and not cells[-1]:
@@ -126,6 +124,13 @@ def _roboflow(path: Path, text: str) -> list[tuple[int, int, str]]:
                               "fix the line or masks.labelmap")
         rows.append((n, value, cells[1]))
     return rows
+
+
+def _separator(text: str) -> str:
+    """A .csv's cell separator: ';' where its first line has no ',' (Excel saves so where ','
+    is the decimal point, and pads rows with empty cells), else ','."""
+    head = next((line for line in text.splitlines() if line.strip()), "")
+    return ";" if ";" in head and "," not in head else ","
 
 
 def _unique(path: Path, items: list[tuple[int, str, object]]) -> None:

@@ -149,3 +149,17 @@ def test_an_image_reached_through_two_inputs_gets_one_mask(model, tmp_path):
     (data / "s2/x.png").symlink_to(data / "top.png")
     assert _predict(model, data, "-o", out) == 0
     assert {"s1/x.png", "s2/x.png"} <= set(_masks(out))
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_several_folders_named_are_mirrored_from_the_folder_they_share(model, tmp_path, order):
+    # The Cell Tracking Challenge's 01/ and 02/ named (their parent holds 01_GT/ too): each
+    # folder mirrored from itself, both t000.png were refused as one mask, the flag offered.
+    data, out = _images(tmp_path / "ctc", ["01/t000.png", "02/t000.png", "01_GT/m.png"]), \
+        tmp_path / "out"
+    assert _predict(model, *[data / "01", data / "02"][::order], "-o", out) == 0
+    assert _masks(out) == ["01/t000.png", "02/t000.png"]
+    # Test/Urban named before Test: Urban's image mirrored from Test too, whichever came first
+    test = _images(tmp_path / "Test", LOVEDA)
+    assert _predict(model, *[test / "Urban", test][::order], "-o", tmp_path / "o2") == 0
+    assert _masks(tmp_path / "o2") == sorted(LOVEDA)

@@ -24,13 +24,18 @@ def image_bases(inputs: list[str], roi: str | None, out: str | None = None,
                 recursive: bool = False) -> dict[Path, Path]:
     """named_images' files, each with the folder its mask's path is taken from (mask_names):
     its own folder (<stem>.png), or with `recursive` (folders read with their subfolders) the
-    folder named, or a pattern's fixed folders ('data/**/*.png': data), so that the masks
-    mirror the subfolders: Urban/images_png/1.png and Rural/images_png/1.png keep their own."""
+    folder named (of several, the folder they share), or a pattern's fixed folders
+    ('data/**/*.png': data), so that the masks mirror the subfolders: Urban/images_png/1.png
+    and Rural/images_png/1.png keep their own."""
     from unet.infer.predict_folder import list_images
 
     found: list[tuple[Path, Path]] = []
-    for item, fixed in expanded_from(inputs, out):
+    named = expanded_from(inputs, out)
+    shared = _shared_folder([i for i, fixed in named if fixed is None and i.is_dir()])
+    for item, fixed in named:
         mirror = fixed if recursive else None  # a pattern's match: from its fixed folders
+        if recursive and fixed is None and item.is_dir():
+            mirror = shared  # several folders named: from the one they lie in (01, 02: .)
         if item.is_dir():
             images = list_images(item, roi=roi and os.path.relpath(roi, item), out_dir=out,
                                  cli=True, recursive=recursive)
@@ -47,6 +52,18 @@ def image_bases(inputs: list[str], roi: str | None, out: str | None = None,
         where = os.path.realpath(f.parent) if recursive else ""
         unique.setdefault((os.path.realpath(f), f.name, where), (f, base))
     return dict(unique.values())
+
+
+def _shared_folder(folders: list[Path]) -> Path | None:
+    """The folder every one of several folders named lies in (Test/Urban and Test/Rural: Test;
+    the Cell Tracking Challenge's 01 and 02: .), so that --recursive mirrors each under its
+    own name there; None for one folder, or for absolute paths beside relative ones."""
+    if len(set(folders)) < 2:
+        return None
+    try:
+        return Path(os.path.commonpath([str(f) for f in folders]) or ".")
+    except ValueError:  # '/data/01' beside '02': no lexical folder holds both
+        return None
 
 
 def expanded_from(inputs: list[str], out: str | None = None) -> list[tuple[Path, Path | None]]:

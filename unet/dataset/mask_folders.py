@@ -12,12 +12,11 @@ from unet.dataset.layout import (
     DataLayoutError,
     Layout,
     files_with,
-    id_of,
     shared_ids,
     visible_files,
     wildcard,
 )
-from unet.dataset.names import listing
+from unet.dataset.names import id_of, listing
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,9 @@
 """Training images of two depths: 8-bit ones are read as they are (0-255), wider ones scaled
 by the data set's range (or a window, or their own), so one structure saved at both depths
 reaches the model at two grey levels. Preprocess names them; it cannot tell which depth is
-right, since an 8-bit file may hold raw counts that fit in 0-255 (a volume `unet unstack`
-wrote as uint8) or an export already scaled into 8 bits."""
+right, since an 8-bit file may hold raw counts that fit in 0-255 (an int16 volume that `unet
+unstack` wrote as uint8 before it kept the stored width) or an export already scaled into 8
+bits."""
 
 from __future__ import annotations
 
@@ -29,9 +30,10 @@ def mixed_depths_note(images: list[str], multi: bool, span: list | None,
         f"as they are (0-255), the wider ones {_scaled(span, settings)}, so the same structure "
         "saved at both depths reaches the model at two grey levels, and it learns two "
         "distributions. Save every image at one depth: the 8-bit ones as 16-bit where their "
-        "values are in the wider ones' units (a volume whose values fit 0-255, which `unet "
-        "unstack` writes as 8-bit), else the wider ones converted to 8 bits as the 8-bit ones "
-        "were made (the same export of every image)"
+        "values are in the wider ones' units (an int16 volume whose values fit 0-255, which "
+        "`unet unstack` wrote as 8-bit before it kept the stored width: split it again), "
+        "else the wider ones converted to 8 bits as the 8-bit ones were made (the same export "
+        "of every image)"
     )
 
 

@@ -26,7 +26,10 @@ INSTALL = "pip install -e '.[nifti]' (or pip install nibabel)"
 DAMAGED = "Check the file (a download cut short?): a volume that cannot be read whole is not " \
           "split at all."
 # Whole numbers are written as the smallest of these that holds the volume's range: uint8 and
-# uint16 as PNG (labels 0..N, MR), signed as TIFF (CT in Hounsfield units: a PNG is unsigned)
+# uint16 as PNG (labels 0..N, MR), signed as TIFF (CT in Hounsfield units: a PNG is unsigned).
+# Never narrower than the integers stored: 8-bit images are read as they are but wider ones are
+# scaled, so an int16 MR case whose values fit 0-255 written as 8-bit would reach the model at
+# other grey levels than its scanner's other cases.
 _INTEGERS = (np.uint8, np.uint16, np.int16, np.int32)
 
 
@@ -112,8 +115,9 @@ def _joined(volumes: list[Path]) -> tuple[np.ndarray, bool]:
                              "nothing was written")
         parts.append(data)
     kind = np.float32 if any(p.dtype.kind == "f" for p in parts) else np.int64
+    bits = max(8 * p.dtype.itemsize if p.dtype.kind in "iu" else 8 for p in parts)
     return _narrowest(np.stack([p.astype(kind, copy=False) for p in parts], axis=-1),
-                      volumes[0]), False
+                      volumes[0], bits), False
 
 
 def _nibabel(path: Path):
@@ -128,8 +132,8 @@ def _nibabel(path: Path):
 
 def _values(path: Path) -> tuple[np.ndarray, bool]:
     """The volume's voxels as (x, y, z) or (x, y, z, channels), scaled by scl_slope and
-    scl_inter, in the smallest type that keeps them (whole numbers as integers); and whether
-    they are colours (RGB24, RGBA32: channels R, G, B[, A] as uint8)."""
+    scl_inter, in the smallest type that keeps them (whole numbers as integers, no narrower
+    than the integers stored); and whether they are colours (RGB24, RGBA32: R, G, B[, A])."""
     nib = _nibabel(path)
     try:
         proxy = nib.load(path).dataobj
@@ -155,7 +159,9 @@ def _values(path: Path) -> tuple[np.ndarray, bool]:
             data = data.astype(np.int64) * int(slope) + int(inter)
         else:  # the header's float32 slope and intercept: float32 values
             data = data.astype(np.float32) * np.float32(slope) + np.float32(inter)
-    return _narrowest(data, path), False
+    # whole floats (labels saved as float) stay narrowest: a float file says nothing of depth
+    bits = 8 * raw.dtype.itemsize if raw.dtype.kind in "iu" else 8
+    return _narrowest(data, path, bits), False
 
 
 def _shaped(data: np.ndarray, path: Path) -> np.ndarray:
@@ -171,9 +177,10 @@ def _shaped(data: np.ndarray, path: Path) -> np.ndarray:
     return data.reshape(data.shape[:3] + tuple(extra))
 
 
-def _narrowest(data: np.ndarray, path: Path) -> np.ndarray:
-    """`data` in the smallest integer type that holds it where every value is whole (labels
-    saved as float too), else (or whole floats beyond int32) as float32: values unchanged."""
+def _narrowest(data: np.ndarray, path: Path, bits: int = 8) -> np.ndarray:
+    """`data` in the smallest integer type of at least `bits` (16 for 32: a PNG holds 16) that
+    holds it where every value is whole (labels saved as float too), else (or whole floats
+    beyond int32) as float32: values unchanged."""
     if data.size == 0:
         raise NiftiError(f"{path} holds no voxels (shape {data.shape}): nothing to split")
     low, high = data.min(), data.max()
@@ -182,7 +189,7 @@ def _narrowest(data: np.ndarray, path: Path) -> np.ndarray:
         return data.astype(np.float32, copy=False)
     for kind in _INTEGERS:
         info = np.iinfo(kind)
-        if info.min <= low and high <= info.max:
+        if info.bits >= min(bits, 16) and info.min <= low and high <= info.max:
             return data.astype(kind, copy=False)
     if data.dtype.kind == "f":  # whole only as float32 holds no fraction that high: as stored
         return data.astype(np.float32, copy=False)

@@ -201,8 +201,8 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--onnx", required=True, type=path_arg, help="output .onnx file")
     u = _command(sub, "unstack", "split a multi-page TIFF into one PNG per page, or a NIfTI "
                  "volume into one file per slice", _unstack,
-                 ", its values and bit depth unchanged (a NIfTI volume needs the nifti extra: "
-                 "pip install -e '.[nifti]')")
+                 ", its values unchanged (a TIFF's bit depth too; a NIfTI volume needs the "
+                 "nifti extra: pip install -e '.[nifti]')")
     u.add_argument("stack", nargs="+", type=path_arg,
                    help="multi-page file, e.g. ISBI 2012's train-volume.tif, or a .nii/.nii.gz "
                         "volume, e.g. imagesTr/liver_003.nii.gz, or a case's volumes, one per "

@@ -13,7 +13,7 @@ rule evaluate_masks:
         per_image=f"{EXP}/metrics/per_image.csv",
         summary=f"{EXP}/metrics/summary.json",
     params:
-        evaluate=config["evaluate"],
+        evaluate=evaluate_params(),  # evaluate.regions only when set
         names=config["masks"]["names"],  # the summary's class names
     threads: 2
     log:

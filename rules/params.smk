@@ -74,11 +74,18 @@ def experiment_config_params(wildcards):
                 for name, values in cfg.items() if name in UNUSED})
     cfg["predict"] = predict_params(wildcards)
     cfg["masks"] = tracked_masks(cfg["masks"], f"{DATA}/cache/meta.json")  # as cache_masks
+    cfg["evaluate"] = evaluate_params()
     source = cfg["dataset"]["source"]
     cfg["dataset"] = {
         k: v for k, v in cfg["dataset"].items() if not isinstance(v, dict) or k == source
     }
     return cfg
+
+
+def evaluate_params():
+    """The evaluate section, less evaluate.regions when none is set: evaluations (and reports)
+    made before the key existed stay fresh."""
+    return {k: v for k, v in config["evaluate"].items() if k != "regions" or v}
 
 
 def crf_tuning(wildcards):

@@ -24,4 +24,5 @@ evaluate_masks(
     processes=snakemake.threads,
     choice_json=Path(inp.final) / "choice.json",
     class_names=snakemake.params.names,
+    regions=snakemake.params.evaluate.get("regions"),
 )

@@ -121,7 +121,7 @@ RULES = {
         ("evaluate.evaluate", "common.layout"),
         COMMON | {"common.layout", "common.probs", "common.roi", "dataset.names",
                   "evaluate.boundary", "evaluate.detection",
-                  "evaluate.distances",
+                  "evaluate.distances", "evaluate.regions",
                   "evaluate.evaluate", "evaluate.metrics", "evaluate.void",
                   "common.nodata", *BANDS},  # void: the scene's no-data, for tuning's scores
     ),
@@ -129,9 +129,9 @@ RULES = {
         ("report.plot", "common.layout"),
         {*FILEIO, *IMAGEIO, *BANDS, "common.labels", "common.layout", "common.roi",
          "report.charts", "report.figures", "report.plot", "train.history",
-         "report.training", "report.cross_validation", "train.collapse"},
+         "report.training", "report.cross_validation", "train.collapse", "report.regions"},
     ),
-    "compare_experiments": (("report.compare",), {*FILEIO, "report.compare"}),
+    "compare_experiments": (("report.compare",), {*FILEIO, "report.compare", "report.regions"}),
     "cross_validation": (
         ("report.cross_validation",),
         {*FILEIO, "report.cross_validation", "train.history"},

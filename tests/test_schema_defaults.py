@@ -89,3 +89,9 @@ def test_defaults_read_the_repository_schema():
 def test_masks_labelmap_defaults_to_none_in_the_schema_and_the_default_config():
     masks = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["masks"]
     assert default("masks", "labelmap") is None and masks["labelmap"] is None
+
+
+def test_evaluate_regions_default_to_none_and_are_commented_in_the_default_config():
+    text = (REPO / "config" / "config.yaml").read_text()
+    assert default("evaluate", "regions") == {}
+    assert "regions" not in yaml.safe_load(text)["evaluate"] and "# regions: {}" in text

@@ -12,6 +12,7 @@ from unet.cache.values import mapping_from_values
 from unet.common.labels import MaskValueError
 from unet.common.shapes import crop_fits, elastic_fits, elastic_refusal, min_side, turns_fit
 from unet.dataset.layout import local_root
+from unet.evaluate.regions import RegionError, check_regions
 
 
 class ConfigError(ValueError):
@@ -237,6 +238,10 @@ def check_data(config: dict) -> None:
     if listed and names and len(names) != listed[1]:
         raise ConfigError(f"masks.names lists {len(names)} names, but {listed[0]} lists "
                           f"{listed[1]} classes; give one name per class, class 0 first")
+    try:  # evaluate.regions against masks.values and names: said at planning, not after training
+        check_regions(config.get("evaluate", {}).get("regions") or {}, config["masks"])
+    except RegionError as err:
+        raise ConfigError(str(err)) from None
 
 
 def check_intensity_window(preprocess: dict) -> None:

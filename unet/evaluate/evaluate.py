@@ -25,6 +25,7 @@ from unet.evaluate.metrics import (
     foreground_iou,
     scores_from_confusion,
 )
+from unet.evaluate.regions import region_summary
 from unet.evaluate.void import unscored
 
 log = logging.getLogger(__name__)
@@ -200,11 +201,8 @@ def _labelled(results: list[dict], split: str, by_id: dict) -> tuple[list[dict],
 def _deltas(methods: dict) -> dict:
     """Each method's summary scores minus the raw masks' (e.g. crf_minus_raw)."""
     keys = ("pixel_accuracy", "foreground_dice_global", "foreground_dice_mean")
-    return {
-        f"{m}_minus_raw": {k: methods[m][k] - methods["raw"][k] for k in keys}
-        for m in methods
-        if m != "raw"
-    }
+    return {f"{m}_minus_raw": {k: methods[m][k] - methods["raw"][k] for k in keys}
+            for m in methods if m != "raw"}
 
 
 def evaluate_masks(
@@ -218,21 +216,18 @@ def evaluate_masks(
     processes: int = 1,
     choice_json: str | os.PathLike | None = None,
     class_names: list[str] | None = None,
+    regions: dict[str, list] | None = None,
 ) -> dict:
     """Score each method's masks (e.g. {'raw': dir, 'crf': dir}) against the ground truth;
     `choice_json`: finalize_masks' record of what final/ holds, copied into the summary;
-    `class_names`: masks.names, else the data's names are the summary's."""
+    `class_names`: masks.names, else the data's names are the summary's; `regions`:
+    evaluate.regions, unions of classes scored as one (summary's `regions`)."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids, values = meta["splits"][split]["ids"], meta["class_values"]
     mapping = mapping_from_meta(meta)
-    jobs = [
-        ScoreJob(
-            i, by_id[i]["mask"], {m: str(Path(d) / f"{i}.png") for m, d in mask_dirs.items()},
-            mapping, tolerance, by_id[i].get("roi"),
-        )
-        for i in ids
-    ]
+    jobs = [ScoreJob(i, by_id[i]["mask"], {m: str(Path(d) / f"{i}.png") for m, d in
+                     mask_dirs.items()}, mapping, tolerance, by_id[i].get("roi")) for i in ids]
     results, unlabelled = _labelled(
         list(parallel_map(score_image, jobs, processes, "score")), split, by_id
     )
@@ -254,6 +249,9 @@ def evaluate_masks(
         "scored_classes": list(range(mapping.scored_from, mapping.num_classes)),
         "methods": summarise(results, methods, len(values), mapping.scored_from),
     }
+    if regions:  # checked against the data's classes here: detected values are known now
+        summary["regions"] = region_summary(results, methods, regions, mapping,
+                                            summary["class_names"])
     if "raw" in methods:  # each other method's gain over the network's own output
         summary["delta"] = _deltas(summary["methods"])
     if choice_json:  # which post-processing final/ holds, chosen on validation, and why

@@ -6,13 +6,17 @@ import csv
 import os
 
 from unet.common.fileio import atomic_path, read_json
+from unet.report.regions import region_cells, region_columns
 
 
 def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.PathLike) -> None:
     """TSV: one row per experiment and method, foreground Dice (global, per image, and per image
     over only the images whose ground truth holds foreground: blank in older summaries), mIoU,
     boundary F1, HD95 and pixel accuracy on the test split, over the scored classes (1 and
-    up, or every class with masks.background: false) that some image holds."""
+    up, or every class with masks.background: false) that some image holds; then each
+    evaluate.regions region's Dice, global and mean per image (none unset)."""
+    read = {name: read_json(p) for name, p in summaries.items()}
+    regions = region_columns(list(read.values()))
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f, delimiter="\t")
         w.writerow(
@@ -26,10 +30,10 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
                 "boundary_f1_mean",
                 "hd95_mean",
                 "pixel_accuracy",
+                *regions,
             ]
         )
-        for name, summary_path in summaries.items():
-            summary = read_json(summary_path)
+        for name, summary in read.items():
             for method, s in summary["methods"].items():
                 scored = summary.get("scored_classes")  # older summaries: classes 1 and up
                 fg = [str(c) for c in scored] if scored else [c for c in s["classes"] if c != "0"]
@@ -55,5 +59,6 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
                         f"{bf1:.4f}",
                         f"{hd95:.2f}" if hd95 is not None else "",
                         f"{s['pixel_accuracy']:.4f}",
+                        *region_cells(summary, method, regions),
                     ]
                 )

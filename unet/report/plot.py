@@ -14,6 +14,7 @@ from unet.common.band_ranges import scale_of
 from unet.common.fileio import atomic_path, read_json
 from unet.common.labels import mapping_from_meta
 from unet.report import charts, figures
+from unet.report.regions import region_rows
 from unet.report.training import training_verdict
 
 PACKAGES = (
@@ -38,7 +39,7 @@ def metrics_table(
     the mean Dice over only the images whose ground truth holds the class (mean_dice_positive:
     blank for none, and for older summaries), how many test images hold the class, how many of
     those the method missed, and on how many without it it predicted some (summary.json's
-    image counts; blank for background)."""
+    image counts; blank for background); then each method's evaluate.regions (region_rows)."""
     cols = ("dice", "iou", "precision", "recall")
     names = summary.get("class_names") or [None] * len(summary["class_values"])
     per_img = ("dice", "boundary_f1", "hd95")
@@ -80,6 +81,7 @@ def metrics_table(
                         *_image_counts(s.get("images", {}).get(c)),
                     ]
                 )
+            w.writerows(region_rows(summary, m, fractions))  # evaluate.regions, after the classes
 
 
 # summary.json's image counts the table shows, and their column names (images_<name>)

@@ -159,3 +159,17 @@ def test_experiments_tsv_compares_the_regions_and_is_unchanged_without(tmp_path)
     assert float(row["region_whole_tumour_dice_mean"]) == pytest.approx(
         (500 / 550 + 1) / 2, abs=1e-4)
     assert float(row["region_tumour_core_dice_global"]) == pytest.approx(100 / 350, abs=1e-4)
+
+
+def test_values_given_on_the_command_line_are_values(tmp_path, config):
+    """--config evaluate='{regions: {wt: [1, 2, 4]}}' gives strings: '1' is the value 1."""
+    from unet.config.experiments import ConfigError, check_config
+
+    summary = _evaluate(tmp_path, {"wt": ["1", "2", "4"]})
+    assert summary["regions"]["methods"]["raw"]["wt"]["global"]["dice"] == pytest.approx(
+        500 / 550)
+    assert summary["regions"]["listed"] == {"wt": [1, 2, 4]}
+    config["masks"]["values"] = [0, 1, 2, 4]
+    config["evaluate"]["regions"] = {"core": ["1", "3"]}
+    with pytest.raises(ConfigError, match=r"evaluate\.regions\.core: .*mask value 3"):
+        check_config(config)

@@ -26,6 +26,14 @@ class RegionError(ValueError):
     """An evaluate.regions entry that names no class of the data, or part of one."""
 
 
+def listed(regions: dict, names: list | None) -> dict[str, list]:
+    """Each region's items, a string of digits that names no class read as the mask value:
+    `--config evaluate='{regions: {wt: [1, 2, 4]}}'` gives Snakemake's strings '1', '2', '4'."""
+    def item(i):
+        return int(i) if isinstance(i, str) and i.isdigit() and i not in (names or []) else i
+    return {region: [item(i) for i in items] for region, items in regions.items()}
+
+
 def region_classes(regions: dict, groups: list[list], names: list | None,
                    where: str = "the data", rgb: bool = False) -> dict[str, list[int]]:
     """Each region's class indices. An item is a mask value (an integer, as masks.values
@@ -35,7 +43,7 @@ def region_classes(regions: dict, groups: list[list], names: list | None,
     colour masks (`rgb`) take names only."""
     by_value = {} if rgb else {v: i for i, g in enumerate(groups) for v in g}
     out = {}
-    for region, items in regions.items():
+    for region, items in listed(regions, names).items():
         key, classes = f"evaluate.regions.{region}", set()
         for item in items:
             if isinstance(item, str):
@@ -114,6 +122,7 @@ def region_summary(results: list[dict], methods: list[str], regions: dict,
     scores (`names`: the summary's class names); one log line per method and region."""
     classes = region_classes(regions, mapping.groups(), names, rgb=mapping.rgb)
     scores = summarise_regions(results, methods, classes, mapping.scored_from)
+    regions = listed(regions, names)
     for m, per_region in scores.items():
         for name, s in per_region.items():
             positive = s["mean_positive"]["dice"]
@@ -130,9 +139,9 @@ def check_regions(regions: dict, masks: dict) -> None:
     masks.values or masks.colors, names with masks.names) against those lists; the rest are
     checked against the data's classes by evaluate_masks."""
     values, colors, names = masks.get("values"), masks.get("colors"), masks.get("names")
-    listed = values or colors
-    groups = [v if isinstance(v, list) else [v] for v in listed or []]
-    for region, items in regions.items():
-        if all(names if isinstance(i, str) else listed for i in items):
+    lists = values or colors
+    groups = [v if isinstance(v, list) else [v] for v in lists or []]
+    for region, items in listed(regions, names).items():
+        if all(names if isinstance(i, str) else lists for i in items):
             region_classes({region: items}, groups, names, "the config (masks.values, "
                            "masks.colors, masks.names)", rgb=bool(colors))

@@ -14,7 +14,8 @@ IMAGEIO = {"common.imageio", "common.colour", "common.decoders", "common.maskio"
            "common.orientation", "common.pages", "common.pixels", "common.slides",
            "common.levels", "common.gdal_fill", "common.dicom", "common.band_ranges"}
 FILEIO = {"common.fileio", "common.durable"}  # fileio fsyncs through durable
-COMMON = {*FILEIO, *IMAGEIO, "common.labels", "common.parallel"}
+LABELS = {"common.labels", "common.label_tables"}  # the label mapping reads through its tables
+COMMON = {*FILEIO, *IMAGEIO, *LABELS, "common.parallel"}
 SETTINGS = {"common.schema"}  # settings dataclasses take their defaults from the schema
 # model.pretrained names the file timm reads from a tu-local-dir: folder as planning does: the
 # order lives in model.timm_files (tiny, changes only with timm), not in model.encoder_check
@@ -57,7 +58,7 @@ RULES = {
     "train_unet": (
         ("train.train",),
         {"cache.ragged", "cache.reader", "common.channels", "common.device", *FILEIO, *IMAGEIO,
-         "common.argmax", "common.labels", "evaluate.metrics", "infer.tiles", "model.build",
+         "common.argmax", *LABELS, "evaluate.metrics", "infer.tiles", "model.build",
          "model.checkpoint", "model.file_kinds", "train.border",
          *PRETRAINED, "model.unet", "common.shapes", "train.augment", "train.patches",
          "train.budget", "train.dataset", "train.finetune", "train.folds", "train.history",
@@ -70,7 +71,7 @@ RULES = {
     "predict_masks": (
         ("infer.predict",),
         {"cache.ragged", "cache.reader", "common.device", *FILEIO, *IMAGEIO,
-         "common.argmax", "common.labels", "common.probs", "common.roi", "infer.forward",
+         "common.argmax", *LABELS, "common.probs", "common.roi", "infer.forward",
          "infer.predict", "model.trained",
          "infer.tiles", "infer.upsample", "infer.writer", "model.build", "model.checkpoint",
          "model.file_kinds", *PRETRAINED, "model.unet", "common.shapes", *SETTINGS,
@@ -127,7 +128,7 @@ RULES = {
     ),
     "plot_results": (
         ("report.plot", "common.layout"),
-        {*FILEIO, *IMAGEIO, *BANDS, "common.labels", "common.layout", "common.roi",
+        {*FILEIO, *IMAGEIO, *BANDS, *LABELS, "common.layout", "common.roi",
          "report.charts", "report.figures", "report.plot", "train.history",
          "report.training", "report.cross_validation", "train.collapse", "report.regions"},
     ),

@@ -9,7 +9,8 @@ from PIL import Image
 
 from unet.cache.class_checks import check_validation
 from unet.cache.preprocess import resize_mask
-from unet.common.labels import MaskMapping, MaskValueError, class_counts
+from unet.common.label_tables import class_counts
+from unet.common.labels import MaskMapping, MaskValueError
 
 MAPPING = MaskMapping((0, 255))
 

@@ -31,13 +31,9 @@ from unet.common.bands import read_bands, resize_bands
 from unet.common.channels import stacked_three
 from unet.common.decoders import band_count
 from unet.common.fileio import atomic_dir, disk_errors, read_json, reserve, write_json
-from unet.common.imageio import (
-    ImageReadError,
-    open_image,
-    pixels,
-    to_model_mode,
-)
-from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError, class_counts
+from unet.common.imageio import ImageReadError, open_image, pixels, to_model_mode
+from unet.common.label_tables import class_counts
+from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError
 from unet.common.parallel import parallel_map
 from unet.common.roi import read_roi
 from unet.dataset.split import SPLITS

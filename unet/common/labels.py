@@ -6,20 +6,15 @@ so that preprocessing, tuning, evaluation, prediction and the report agree on wh
 
 from __future__ import annotations
 
-import functools
-import math
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
+from unet.common.label_tables import IGNORE_INDEX, UNKNOWN, lookup_table, table_size
 from unet.common.maskio import read_mask, write_mask_png
 
-IGNORE_INDEX = 255  # class index of pixels the loss and the metrics skip (so <= 255 classes)
-
 _CHUNK = 1 << 20  # pixels mapped at a time
-_UNKNOWN = 256  # a lookup table's entry for values the mapping does not know
-_TABLE_LIMIT = 1 << 24  # widest table: every packed 0xRRGGBB colour (32 MB of uint16)
 
 
 def colour_of(value: int) -> tuple[int, int, int]:
@@ -87,12 +82,12 @@ class MaskMapping:
         raw = np.asarray(raw)
         if raw.dtype == np.bool_:
             raw = raw.view(np.uint8)  # a bool array would select, not look up
-        table = _lookup_table(self, _table_size(raw))
+        table = lookup_table(self, table_size(raw))
         flat, out, bad, count = raw.reshape(-1), np.empty(raw.size, np.uint8), set(), 0
         for start in range(0, flat.size, _CHUNK):
             part = flat[start : start + _CHUNK]
             idx = table[part] if table is not None else self._searched(part)
-            unknown = idx == _UNKNOWN
+            unknown = idx == UNKNOWN
             if unknown.any():
                 bad.update(np.unique(part[unknown])[:8].tolist())
                 count += int(unknown.sum())
@@ -143,7 +138,7 @@ class MaskMapping:
         return f", read after masks.threshold {self.threshold}: {self.describe(sorted(snap))}"
 
     def _searched(self, part: np.ndarray) -> np.ndarray:
-        """Class indices (uint16, _UNKNOWN where not in the mapping) of values no table holds
+        """Class indices (uint16, UNKNOWN where not in the mapping) of values no table holds
         (negative, wider than 24 bits, or floats), by binary search; two classes split at
         the threshold where there is one (soft float masks, colours' float luminance)."""
         if self.threshold is not None and not self.rgb:
@@ -154,7 +149,7 @@ class MaskMapping:
         order = np.argsort(keys, kind="stable")
         pos = np.searchsorted(keys[order], part).clip(0, len(keys) - 1)
         found = keys[order][pos] == part
-        idx = np.where(found, classes[order][pos], _UNKNOWN).astype(np.uint16)
+        idx = np.where(found, classes[order][pos], UNKNOWN).astype(np.uint16)
         if self.skip_unlisted:
             idx[~found] = IGNORE_INDEX
         if ignored is not None:
@@ -207,66 +202,6 @@ class MaskMapping:
         several values as their list."""
         shown = [[list(colour_of(v)) if self.rgb else v for v in g] for g in self.groups()]
         return [str(g[0] if len(g) == 1 else g) for g in shown]
-
-
-def class_counts(index: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
-    """(256,) int64 count of each class index in `index` (uint8), a chunk at a time:
-    np.bincount widens its whole input to int64 (8 bytes a pixel) first."""
-    flat = np.asarray(index).reshape(-1)
-    counts = np.zeros(256, np.int64)
-    for start in range(0, flat.size, chunk):
-        counts += np.bincount(flat[start : start + chunk], minlength=256)
-    return counts
-
-
-def _table_size(raw: np.ndarray) -> int | None:
-    """Entries a lookup table needs for `raw`: every value of its 8- or 16-bit type, or up to
-    its largest value (a power of two, so masks share tables); None when a value is negative
-    or wider than 24 bits (looked up by search instead)."""
-    if raw.dtype.kind == "u" and raw.dtype.itemsize <= 2:
-        return 1 << (8 * raw.dtype.itemsize)
-    if raw.dtype.kind not in "ui":
-        return None
-    if raw.size == 0:
-        return 256
-    lo, hi = int(raw.min()), int(raw.max())
-    if lo < 0 or hi >= _TABLE_LIMIT:
-        return None
-    return max(256, 1 << hi.bit_length())
-
-
-@functools.lru_cache(maxsize=8)
-def _lookup_table(mapping: MaskMapping, size: int | None) -> np.ndarray | None:
-    """(size,) uint16: each raw value's class index, IGNORE_INDEX for the ignore value,
-    _UNKNOWN for values the mapping does not know (read-only, shared)."""
-    if size is None:
-        return None
-    table = np.full(size, IGNORE_INDEX if mapping.skip_unlisted else _UNKNOWN, np.uint16)
-    values = mapping.values
-    if mapping.threshold is not None and mapping.rgb:  # each channel binarised
-        _snapped_colours(table, values, mapping.threshold)
-    elif mapping.threshold is not None:  # every value is one of the two classes
-        table[:] = values.index(min(values))
-        table[max(math.floor(mapping.threshold) + 1, 0) :] = values.index(max(values))
-    else:
-        for v, i in reversed(mapping.value_classes()):  # the first class of a repeated value
-            if 0 <= v < size:
-                table[v] = i
-    if mapping.ignore is not None and 0 <= mapping.ignore < size:
-        table[mapping.ignore] = IGNORE_INDEX
-    table.setflags(write=False)
-    return table
-
-
-def _snapped_colours(table: np.ndarray, values: tuple[int, ...], threshold: int) -> None:
-    """Fill a table over packed colours: each colour's channels binarised at `threshold`
-    (above: 255) give the class of that 0/255 colour."""
-    packed = np.arange(len(table), dtype=np.uint32)
-    snapped = np.zeros(len(table), np.uint32)
-    for shift in (16, 8, 0):
-        snapped |= np.where((packed >> shift) & 255 > threshold, 255 << shift, 0).astype(np.uint32)
-    for i, v in reversed(list(enumerate(values))):
-        table[snapped == v] = i
 
 
 def given_names(given: list | tuple | None, mapping: MaskMapping) -> list[str] | None:

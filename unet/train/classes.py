@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from unet.cache.reader import load_split
-from unet.common.labels import class_counts
+from unet.common.label_tables import class_counts
 from unet.model import checkpoint
 from unet.train.collapse import recorded_counts
 from unet.train.dataset import Row

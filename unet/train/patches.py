@@ -14,7 +14,7 @@ import os
 import numpy as np
 import torch
 
-from unet.common.labels import IGNORE_INDEX, class_counts
+from unet.common.label_tables import IGNORE_INDEX, class_counts
 from unet.common.logs import progress
 from unet.train.augment import apply
 from unet.train.border import BorderSettings, margin, sample_map

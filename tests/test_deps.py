@@ -45,7 +45,7 @@ RULES = {
     "preprocess": (
         ("cache.preprocess",),
         COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.channel_count", "common.channels",
-                             "cache.class_checks", "cache.background_only",
+                             "cache.class_checks", "cache.background_only", "cache.tolerance",
                              "cache.detected", "cache.aspect", "cache.fill_labels", "common.nodata",
                              "cache.instance_labels", "cache.lost_classes", "cache.nearest",
                              "cache.mapping", "cache.pair_sizes", "common.bad_files",
@@ -82,7 +82,7 @@ RULES = {
         COMMON | BANDS | {"common.channels", "cache.preprocess", "cache.channel_count",
                           "cache.class_checks", "cache.instance_labels", "cache.aspect",
                           "cache.fill_labels", "cache.background_only",
-                  "cache.detected", "cache.separate",
+                  "cache.detected", "cache.separate", "cache.tolerance",
                   "cache.lost_classes", "cache.nearest", "cache.mapping", "cache.pair_sizes",
                   "common.bad_files", "cache.palettes", "cache.ragged", "cache.intensity",
                   "cache.band_intensity", "cache.depths",

@@ -27,7 +27,8 @@ SECTIONS = [
     (PredictSettings, ("predict",), set(), {"roi", "recursive"}),  # predict_folder's own
     (PreprocessSettings, ("preprocess",), {"mask_values", "mask_rgb", "mask_threshold",
                                            "max_mask_values", "mask_ignore", "class_names",
-                                           "mask_unlisted", "mask_background", "mask_separate"},
+                                           "mask_unlisted", "mask_background", "mask_separate",
+                                           "mask_tolerance"},
      set()),
     (CRFParams, ("crf",), set(), {"tune", "enabled"}),  # tune_crf's block; the rules' switch
     (FinalSettings, ("postprocess",), set(), set()),
@@ -76,6 +77,7 @@ def test_mask_settings_defaults_are_the_schema_masks_section():
     assert p.mask_unlisted is (masks["unlisted"] == "ignore")
     assert p.mask_background is masks["background"]
     assert p.mask_separate is masks["separate"] is False
+    assert p.mask_tolerance == masks["tolerance"] == 0  # exact values: today's caches
 
 
 def test_defaults_read_the_repository_schema():

@@ -97,6 +97,7 @@ def _values_mapping(
             rgb=settings.mask_rgb,
             top=65535 if deep else 255,
             unlisted=settings.mask_unlisted,
+            tolerance=settings.mask_tolerance,
         )
     scans = list(parallel_map(_scan_mask, masks, processes, "scan mask values"))
     raise_all([(m, v) for (v, _), m in zip(scans, masks, strict=True)

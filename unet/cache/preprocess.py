@@ -174,6 +174,7 @@ def _data_meta(settings: PreprocessSettings, mapping: MaskMapping, channels: int
         "mask_palette": list(mapping.palette) if mapping.palette else None,
         "mask_alpha": list(mapping.alpha) if mapping.alpha else None,  # its transparency
         "mask_bits": mapping.bits,
+        **({"mask_tolerance": mapping.tolerance} if mapping.tolerance else {}),  # 0: not written
         # The data's names; masks.names, checked above, only label (common.labels.shown_names)
         "class_names": class_names(None, manifest.get("class_names"), mapping),
         "folds": split.get("folds", []),  # cross-validation folds (ids), when split.folds >= 2

@@ -30,6 +30,7 @@ class PreprocessSettings:
     class_names: tuple[str, ...] | None = _M["names"]  # masks.names: one per class
     mask_unlisted: bool = _M["unlisted"] == "ignore"  # values no class lists are skipped
     mask_background: bool = _M["background"]  # class 0 is background, not scored
+    mask_tolerance: int = _M["tolerance"]  # values within it of a class's read as that class
     # touching objects of binarised instance labels parted in the training targets
     mask_separate: bool = _M["separate"]
     intensity: str = _P["intensity"]  # dataset | image: the range wide images are scaled by
@@ -64,6 +65,7 @@ def settings_from_config(size: dict, masks: dict) -> PreprocessSettings:
         class_names=tuple(masks["names"]) if masks.get("names") else None,
         mask_unlisted=masks.get("unlisted", _M["unlisted"]) == "ignore",
         mask_background=masks.get("background", _M["background"]),
+        mask_tolerance=masks.get("tolerance", _M["tolerance"]),
         mask_separate=masks.get("separate", _M["separate"]),
         intensity=size.get("intensity", _P["intensity"]),
         intensity_top=size.get("intensity_top", _P["intensity_top"]),

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from unet.cache.tolerance import refuse_overlaps, refuse_tolerance_without_list
 from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError, colour_of
 from unet.common.maskio import pack_rgb
 
@@ -156,14 +157,18 @@ def mapping_from_values(
     top: int = 255,
     unlisted: bool = False,
     where: str = "",
+    tolerance: int = 0,
 ) -> MaskMapping:
     """Choose the mapping: explicit values, a threshold (binary), or the sorted found values.
 
     `top`: the largest value the masks' bit depth holds (255, or 65535 for 16-bit masks), the
     foreground value of a thresholded mapping without explicit values. `unlisted`: values no
     class lists are skipped (masks.unlisted: ignore), which needs explicit values. `where`:
-    which files hold the most values, for the error when there are too many.
+    which files hold the most values, for the error when there are too many. `tolerance`:
+    values within it of a class's read as that class (masks.tolerance; needs listed classes).
     """
+    if tolerance:
+        refuse_tolerance_without_list(explicit, threshold, tolerance, rgb)
     found = found - {ignore}
     if unlisted and not explicit:
         raise MaskValueError(
@@ -185,8 +190,10 @@ def mapping_from_values(
         raise MaskValueError(_too_many(found, max_values, where, rgb))
     _refuse_past_indices(len(values) if explicit else len(found), found, bool(explicit), rgb)
     if explicit:
-        mapping = MaskMapping(values, ignore, rgb, merged=merged, skip_unlisted=unlisted)
+        mapping = MaskMapping(values, ignore, rgb, merged=merged, skip_unlisted=unlisted,
+                              tolerance=tolerance)
         _check_explicit(mapping)
+        refuse_overlaps(mapping)
         return mapping
     if len(found) < 2:
         raise MaskValueError(

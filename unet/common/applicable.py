@@ -103,8 +103,10 @@ UNUSED = {
     "preprocess": _preprocess_unused,
     # max_values only refuses lossy masks: a cache that exists was made under a value that
     # accepted its masks; labelmap is a path: what it lists is in colors, values and names;
-    # separate is left out when false, so caches made before the key existed stay fresh
-    "masks": lambda s: ["max_values", "labelmap", *([] if s.get("separate") else ["separate"])],
+    # separate and tolerance are left out when off, so caches made before the keys existed
+    # stay fresh
+    "masks": lambda s: ["max_values", "labelmap", *([] if s.get("separate") else ["separate"]),
+                        *([] if s.get("tolerance") else ["tolerance"])],
     "model": _model_unused,
     "train": _train_unused,
     "predict": _amp_unused,

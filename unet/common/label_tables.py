@@ -58,10 +58,9 @@ def lookup_table(mapping: MaskMapping, size: int | None) -> np.ndarray | None:
         table[max(math.floor(mapping.threshold) + 1, 0) :] = values.index(max(values))
     else:
         for v, i in reversed(mapping.value_classes()):  # the first class of a repeated value
-            if 0 <= v < size:
-                table[v] = i
-    if mapping.ignore is not None and 0 <= mapping.ignore < size:
-        table[mapping.ignore] = IGNORE_INDEX
+            table[_near(v, mapping.tolerance, mapping.rgb, size)] = i
+    if mapping.ignore is not None:
+        table[_near(mapping.ignore, mapping.tolerance, mapping.rgb, size)] = IGNORE_INDEX
     table.setflags(write=False)
     return table
 
@@ -75,3 +74,18 @@ def _snapped_colours(table: np.ndarray, values: tuple[int, ...], threshold: int)
         snapped |= np.where((packed >> shift) & 255 > threshold, 255 << shift, 0).astype(np.uint32)
     for i, v in reversed(list(enumerate(values))):
         table[snapped == v] = i
+
+
+def _near(value: int, tolerance: int, rgb: bool, size: int) -> np.ndarray:
+    """Table entries within `tolerance` of `value` (masks.tolerance): grey levels, or packed
+    colours within it in every channel (a box around the colour); those below `size`."""
+    if value < 0:
+        return np.empty(0, np.int64)
+    if not rgb:
+        near = np.arange(max(value - tolerance, 0), value + tolerance + 1)
+        return near[near < size]
+    # (r, g, b) ranges, clipped to 0..255, broadcast into the box's packed colours
+    axes = [np.arange(max(c - tolerance, 0), min(c + tolerance, 255) + 1, dtype=np.int64)
+            for c in ((value >> 16) & 255, (value >> 8) & 255, value & 255)]
+    box = (axes[0][:, None, None] << 16 | axes[1][None, :, None] << 8 | axes[2]).reshape(-1)
+    return box[box < size]

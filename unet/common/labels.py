@@ -55,6 +55,9 @@ class MaskMapping:
     background: bool = True
     # Palette masks: the palette's alpha per index (PNG tRNS), which written masks carry too
     alpha: tuple[int, ...] | None = None
+    # masks.tolerance: a raw value within it (in every channel) of a class's value reads as that
+    # class (JPEG or bilinearly resized masks); the boxes of two classes never overlap
+    tolerance: int = 0
 
     @property
     def num_classes(self) -> int:
@@ -99,7 +102,7 @@ class MaskMapping:
                 f"add them to {self._keys()}, or masks.ignore; a list there makes several "
                 "values one class), or set masks.unlisted: ignore to skip every value no class "
                 "lists" + (", or set masks.threshold" if self._can_threshold() else "")
-                + self._full_scale_hint(bad)
+                + self._tolerance_hint() + self._full_scale_hint(bad)
             )
         return out.reshape(raw.shape)
 
@@ -115,6 +118,17 @@ class MaskMapping:
         if self.rgb:
             return all(c in (0, 255) for v in self.values for c in colour_of(v))
         return self.num_classes == 2
+
+    def _tolerance_hint(self) -> str:
+        """The hint for values near a class's (JPEG or bilinearly resized masks): how
+        masks.tolerance reads them, or that none lies within the tolerance set."""
+        if self.tolerance:
+            return (f" (masks.tolerance {self.tolerance}: these are more than {self.tolerance} "
+                    f"levels{' in a channel' if self.rgb else ''} from every class's value)")
+        if self.threshold is not None:
+            return ""
+        return ("; for JPEG or resized masks whose values lie near the classes', set "
+                "masks.tolerance (e.g. 40) to read a value within it of one class as that class")
 
     def _full_scale_hint(self, bad: set[int]) -> str:
         """A hint when 255 is unknown: 1-bit masks read as 0/255 (two classes, one of them 1),
@@ -143,13 +157,20 @@ class MaskMapping:
         the threshold where there is one (soft float masks, colours' float luminance)."""
         if self.threshold is not None and not self.rgb:
             return self._binarised(part)
-        ignored = part == self.ignore if self.ignore is not None else None
+        tol = self.tolerance
+        # as floats: unsigned values would wrap below the ignore value
+        ignored = abs(part.astype(np.float64) - self.ignore) <= tol \
+            if self.ignore is not None else None
         part = part.astype(np.int64)
         keys, classes = (np.asarray(a, np.int64) for a in zip(*self.value_classes(), strict=True))
         order = np.argsort(keys, kind="stable")
-        pos = np.searchsorted(keys[order], part).clip(0, len(keys) - 1)
-        found = keys[order][pos] == part
-        idx = np.where(found, classes[order][pos], UNKNOWN).astype(np.uint16)
+        keys, classes = keys[order], classes[order]
+        pos = np.searchsorted(keys, part).clip(0, len(keys) - 1)
+        if tol:  # the nearer of the class values either side (masks.tolerance)
+            left = (pos - 1).clip(0)
+            pos = np.where(abs(keys[left] - part) < abs(keys[pos] - part), left, pos)
+        found = abs(keys[pos] - part) <= tol
+        idx = np.where(found, classes[pos], UNKNOWN).astype(np.uint16)
         if self.skip_unlisted:
             idx[~found] = IGNORE_INDEX
         if ignored is not None:
@@ -232,4 +253,5 @@ def mapping_from_meta(meta: dict) -> MaskMapping:
         bool(meta.get("skip_unlisted")),
         meta.get("background", True) is not False,  # older files: class 0 is background
         tuple(meta["mask_alpha"]) if meta.get("mask_alpha") else None,  # older files: none
+        int(meta.get("mask_tolerance") or 0),  # older files, and masks.tolerance 0: exact
     )

@@ -97,7 +97,7 @@ def _check_mapping(masks: dict) -> None:
     refused here by the same check (unet.cache.values), before the download and split. No
     mask is read: a colour masks.ignore on palette masks is left to preprocess, which names
     its index from a mask."""
-    if not (masks.get("values") or masks.get("colors")):
+    if not (masks.get("values") or masks.get("colors") or masks.get("tolerance")):
         return
     settings = settings_from_config({}, {"values": None, "threshold": None, "ignore": None,
                                          **masks})
@@ -105,9 +105,10 @@ def _check_mapping(masks: dict) -> None:
     if isinstance(ignore, tuple) and not settings.mask_rgb and len(set(ignore)) > 1:
         ignore = None
     try:
-        mapping_from_values(set(), list(settings.mask_values), settings.mask_threshold,
+        mapping_from_values(set(), list(settings.mask_values or ()), settings.mask_threshold,
                             settings.max_mask_values, ignore_value(ignore, settings.mask_rgb),
-                            rgb=settings.mask_rgb, unlisted=settings.mask_unlisted)
+                            rgb=settings.mask_rgb, unlisted=settings.mask_unlisted,
+                            tolerance=settings.mask_tolerance)
     except MaskValueError as err:
         raise ConfigError(str(err)) from err
 

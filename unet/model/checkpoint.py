@@ -153,7 +153,7 @@ def load_model_file(path: str | os.PathLike, device: str | torch.device = "cpu")
 # Prediction rebuilds the mapping from these, and the models of an ensemble must agree on them.
 DATA_KEYS = (
     "class_values", "size", "in_channels", "num_classes",
-    "mask_rgb",
+    "mask_rgb", "mask_tolerance",  # tolerance: values near a class's read as it; 0: not written
     "mask_threshold",
     "ignore_value",
     "mask_palette",  # palette masks: the colour table written masks carry (older files: none)
@@ -172,7 +172,7 @@ DATA_KEYS = (
     "intensity_units",  # dicom: DICOM read in modality units (cache.intensity); else not written
     "intensity_bands",  # each: intensity_range per band (common.band_ranges); else not written
 )
-SET_ONLY = ("bands", "intensity_units", "intensity_bands")  # written only where set: as older
+SET_ONLY = ("bands", "intensity_units", "intensity_bands", "mask_tolerance")  # only where set
 
 
 def model_record(

@@ -1,0 +1,108 @@
+"""masks.tolerance: colour (and grey) masks saved as JPEG or resized bilinearly hold colours near
+the listed ones; a pixel within N levels in every channel of one class's colour reads as it."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from unet.cache.mapping import choose_mapping
+from unet.cache.settings import PreprocessSettings, settings_from_config
+from unet.common.applicable import applicable
+from unet.common.labels import IGNORE_INDEX, MaskValueError, mapping_from_meta
+from unet.config.checks import ConfigError, _check_mapping
+
+COLOURS = [[0, 0, 0], [200, 30, 30], [30, 160, 60]]  # background, polyp, tool
+
+
+def _truth(seed: int) -> np.ndarray:
+    """(256, 384) class indices: an ellipse of class 1 and a bar of class 2."""
+    yy, xx = np.mgrid[:256, :384]
+    index = np.zeros((256, 384), np.uint8)
+    index[((yy - 120) / 72.0) ** 2 + ((xx - 140 - seed) / 96.0) ** 2 < 1] = 1
+    index[160:224, 248:360] = 2
+    return index
+
+
+def _jpeg_masks(tmp_path, n: int = 2) -> list[tuple[str, np.ndarray]]:
+    """Colour masks saved as JPEG (quality 90, as Kvasir-SEG's exports), with their truth."""
+    out = []
+    for i in range(n):
+        truth = _truth(i)
+        path = str(tmp_path / f"m{i}.jpg")
+        Image.fromarray(np.asarray(COLOURS, np.uint8)[truth]).save(path, quality=90)
+        out.append((path, truth))
+    return out
+
+
+def _settings(**masks) -> PreprocessSettings:
+    base = {"values": None, "threshold": None, "ignore": None, "colors": COLOURS}
+    return settings_from_config({}, {**base, **masks})
+
+
+def test_jpeg_colour_masks_are_refused_without_tolerance(tmp_path):
+    masks = _jpeg_masks(tmp_path)
+    mapping = choose_mapping([{"mask": m} for m, _ in masks], _settings(), 1)
+    with pytest.raises(MaskValueError, match="masks.tolerance"):
+        mapping.read_index(masks[0][0])
+
+
+def test_jpeg_colour_masks_read_with_tolerance(tmp_path):
+    masks = _jpeg_masks(tmp_path)
+    settings = _settings(tolerance=40, unlisted="ignore")
+    mapping = choose_mapping([{"mask": m} for m, _ in masks], settings, 1)
+    for path, truth in masks:
+        index = mapping.read_index(path)
+        assert (index == truth).mean() > 0.99  # 0.9952 here (0.85 at tolerance 0)
+        assert ((index == truth) | (index == IGNORE_INDEX)).all()  # none read as another class
+
+
+def test_far_colours_stay_unlisted(tmp_path):
+    rgb = np.zeros((8, 8, 3), np.uint8)
+    rgb[2, 2] = (100, 100, 100)  # near no listed colour
+    rgb[4, 4] = (215, 20, 45)  # within 15 of class 1's (200, 30, 30)
+    Image.fromarray(rgb).save(tmp_path / "m.png")
+    mapping = choose_mapping([{"mask": str(tmp_path / "m.png")}], _settings(tolerance=15), 1)
+    with pytest.raises(MaskValueError, match=r"\(100, 100, 100\)"):
+        mapping.read_index(tmp_path / "m.png")
+    ignoring = choose_mapping([{"mask": str(tmp_path / "m.png")}],
+                              _settings(tolerance=15, unlisted="ignore"), 1)
+    index = ignoring.read_index(tmp_path / "m.png")
+    assert index[2, 2] == IGNORE_INDEX and index[4, 4] == 1 and index[0, 0] == 0
+
+
+def test_overlapping_boxes_are_refused_at_planning():
+    # (0, 0, 0) and (30, 160, 60) are 160 apart; (200, 30, 30) and (30, 160, 60): 170 apart
+    masks = {"colors": [[0, 0, 0], [60, 10, 0], [0, 200, 0]], "tolerance": 30}
+    with pytest.raises(ConfigError) as err:
+        _check_mapping(masks)
+    text = str(err.value)
+    assert "(0, 0, 0)" in text and "(60, 10, 0)" in text and "29" in text
+    _check_mapping({**masks, "tolerance": 29})  # boxes apart: accepted
+
+
+def test_tolerance_needs_listed_classes_and_no_threshold():
+    with pytest.raises(ConfigError, match="masks.colors"):
+        _check_mapping({"tolerance": 20})
+    with pytest.raises(ConfigError, match="masks.threshold"):
+        _check_mapping({"values": [0, 255], "tolerance": 20, "threshold": 127})
+
+
+def test_grey_jpeg_masks_read_with_tolerance(tmp_path):
+    truth = _truth(0) > 0
+    Image.fromarray(np.where(truth, 255, 0).astype(np.uint8)).save(tmp_path / "g.jpg", quality=75)
+    pairs = [{"mask": str(tmp_path / "g.jpg")}]
+    grey = settings_from_config({}, {"values": [0, 255], "threshold": None, "ignore": None,
+                                     "tolerance": 60})
+    index = choose_mapping(pairs, grey, 1).read_index(tmp_path / "g.jpg")
+    assert (index == truth).mean() > 0.99
+    exact = settings_from_config({}, {"values": [0, 255], "threshold": None, "ignore": None})
+    with pytest.raises(MaskValueError):
+        choose_mapping(pairs, exact, 1).read_index(tmp_path / "g.jpg")
+
+
+def test_tolerance_travels_in_meta_and_zero_is_left_out():
+    meta = {"class_values": [0, 0xC81E1E], "mask_rgb": True, "mask_tolerance": 40}
+    assert mapping_from_meta(meta).tolerance == 40
+    assert mapping_from_meta({"class_values": [0, 255]}).tolerance == 0  # older files
+    assert "tolerance" not in applicable("masks", {"colors": COLOURS, "tolerance": 0})
+    assert applicable("masks", {"colors": COLOURS, "tolerance": 40})["tolerance"] == 40

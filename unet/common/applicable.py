@@ -61,7 +61,8 @@ def _amp_unused(s: dict) -> list[str]:
 def _train_unused(s: dict) -> list[str]:
     """momentum is sgd's and rmsprop's; warmup_epochs the per-step schedules' (plateau halves
     the rate per epoch from the start: unet.train.optim); elastic's shape with elastic on;
-    patch sampling with patches; reinit_head with init_from."""
+    patch sampling with patches; reinit_head with init_from; val_every 1 and border_weight
+    without objects do what training did before the keys existed."""
     unused = _amp_unused(s)
     if s.get("optimizer") not in ("sgd", "rmsprop"):
         unused.append("momentum")
@@ -73,6 +74,11 @@ def _train_unused(s: dict) -> list[str]:
         unused += ["patch.foreground", "patch.per_image"]
     if not s.get("init_from"):  # a new output layer of a source model: with one only
         unused.append("reinit_head")
+    # keys added after results existed, left out at their no-op values so those stay fresh
+    if s.get("val_every", 1) == 1:
+        unused.append("val_every")
+    if (s.get("border_weight") or {}).get("objects") is None:
+        unused.append("border_weight")
     return unused
 
 

@@ -1,0 +1,24 @@
+"""Train keys added after results existed (val_every, border_weight) are no param at their
+no-op values: the tiny run's model.pt, made before either key, was retrained after the upgrade
+because train_unet's params gained `val_every: 1` and `border_weight: {objects: null, ...}`,
+though neither changes a weight. Set to what changes training, they are params again."""
+
+from __future__ import annotations
+
+from unet.common.applicable import applicable, tracked
+from unet.common.schema import defaults
+
+
+def _train(**over) -> dict:
+    return tracked("train", applicable("train", {**defaults("train"), **over}))
+
+
+def test_no_op_values_are_no_param():
+    params = _train()
+    assert "val_every" not in params and "border_weight" not in params
+
+
+def test_values_that_change_training_are_params():
+    params = _train(val_every=2, border_weight={"w0": 10, "sigma": 5, "objects": 0})
+    assert params["val_every"] == 2
+    assert params["border_weight"] == {"w0": 10, "sigma": 5, "objects": 0}

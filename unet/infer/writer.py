@@ -7,6 +7,12 @@ memory-mapped temporary file and resized to the original size band by band at th
 (upsample.py), so memory does not grow with the original either. Files appear under their
 names only when whole. Small images (IN_MEMORY) are held in memory and each output written
 once: maps, their scratch files and an msync per image cost 35 ms a 32x32 tile.
+
+A wide image's sliding window hands out columns. Written into the row-major maps, each column
+band dirtied a page of every row again, and the kernel's writeback (of pages dirty for 30 s)
+wrote them out between bands: a 6000x4500 image wrote 1,859 MB for 189 MB of outputs. Column
+bands are appended to a scratch file instead (each byte written once) and copied into the maps
+rows at a time at the end.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from unet.infer.upsample import resized_bands
 # Below this many bytes of probabilities an image's arrays are held in memory, not mapped: a
 # 512x512 image of 2 classes (1 MiB), far from the sizes whose memory must stay flat.
 IN_MEMORY = 1 << 20
+ROWS_BYTES = 16 << 20  # the rows of a strip-major scratch copied into the maps at a time
 
 
 class PredictionWriter:
@@ -50,6 +57,7 @@ class PredictionWriter:
         self.stream = self.cached == self.original
         self._tmp: list[Path] = []
         self._finals: list[Path] = []  # the output each scratch file is for
+        self._strips: list[tuple[int, int]] | None = None  # column bands' (x, cols), in order
 
     def __enter__(self) -> PredictionWriter:
         try:
@@ -77,6 +85,8 @@ class PredictionWriter:
         dtype = self.mapping.to_values(np.zeros(1, np.uint8)).dtype
         self._values = (np.zeros((h, w), dtype) if small else
                         np.memmap(self._temp(self.mask_path), mode="w+", dtype=dtype, shape=(h, w)))
+        if self.stream and not small:  # column bands, if any, go to a scratch file
+            self._strips = []
         if not self.stream:  # the cached-size bands, resized at the end
             self._cached = (np.zeros((c, *self.cached), np.float32) if small else np.memmap(
                 self._temp(self.mask_path), mode="w+", dtype=np.float32, shape=(c, *self.cached)))
@@ -89,31 +99,79 @@ class PredictionWriter:
         return self._tmp[-1]
 
     def _drop(self) -> None:
+        if self._strips:  # closed before its removal (Windows cannot remove an open file)
+            self._strip_file.close()
         for path in self._tmp:
             path.unlink(missing_ok=True)
 
     def add(self, y: int, band: torch.Tensor, x: int = 0) -> None:
         """Rows y.. and columns x.. of the probabilities, (C, rows, cols) float, at the cached
         size: whole rows, or whole columns (a wide image's sliding window)."""
-        if self.stream:
+        if self._strips is not None and band.shape[1:] == (self.original[0], band.shape[2]) \
+                and band.shape[2] < self.original[1]:
+            self._append(band, x)
+        elif self.stream:
             self._put(y, band, x)
         else:
             self._cached[:, y : y + band.shape[1], x : x + band.shape[2]] = band.numpy()
+
+    def _append(self, band: torch.Tensor, x: int) -> None:
+        """Columns x.. (every row) appended to the strip-major scratch: the float16
+        probabilities, or the mask's values where none are saved."""
+        if not self._strips:
+            self._strip_path = self._temp(self.probs_file or self.mask_path)
+            self._strip_file = open(self._strip_path, "wb")  # noqa: SIM115 (closed in _unstrip)
+        half = self._half(band, (slice(None), slice(x, x + band.shape[2])))
+        data = half.numpy() if self.probs_file else self.mapping.to_values(class_index(
+            half.float()))
+        with disk_errors(self.probs_file or self.mask_path):
+            self._strip_file.write(np.ascontiguousarray(data).data)
+        self._strips.append((x, band.shape[2]))
+
+    def _unstrip(self) -> None:
+        """Copy the column bands of the scratch into the output maps, rows at a time (each
+        page of the maps written once)."""
+        self._strip_file.close()
+        h, w = self.original
+        kept = self._probs if self.probs_file else self._values
+        lead = kept.shape[:-2]
+        flat = np.memmap(self._strip_path, mode="r", dtype=kept.dtype)
+        blocks, start = [], 0
+        for _, cols in self._strips:
+            n = int(np.prod(lead)) * h * cols
+            blocks.append(flat[start : start + n].reshape(*lead, h, cols))
+            start += n
+        starts = np.cumsum([0] + [cols for _, cols in self._strips])
+        if [x for x, _ in self._strips] != starts[:-1].tolist() or starts[-1] != w:
+            raise RuntimeError(f"column bands of {self.mask_path} do not tile its width {w}")
+        step = max(1, ROWS_BYTES // (kept.itemsize * int(np.prod(lead)) * w))
+        for y in range(0, h, step):
+            part = np.concatenate([b[..., y : y + step, :] for b in blocks], axis=-1)
+            if self.probs_file:
+                self._probs[:, y : y + step] = part
+                part = self.mapping.to_values(class_index(torch.from_numpy(part).float()))
+            self._values[y : y + step] = part
+        del flat, blocks
+
+    def _half(self, band: torch.Tensor, box: tuple[slice, slice]) -> torch.Tensor:
+        """The band as the float16 probabilities saved: class 0 for certain outside the
+        region of interest."""
+        if self._outside is not None:  # (rows, cols)
+            out = torch.from_numpy(np.ascontiguousarray(self._outside[box]))
+            band = band.clone()
+            band[:, out] = 0
+            band[0, out] = 1
+        return band.to(torch.float16)
 
     def _put(self, y: int, band: torch.Tensor, x: int = 0) -> None:
         """Rows y.. and columns x.. of the probabilities at the original size into the output
         files."""
         rows, cols = band.shape[1:]
         box = (slice(y, y + rows), slice(x, x + cols))
-        if self._outside is not None:  # (rows, cols): class 0 for certain there
-            out = torch.from_numpy(np.ascontiguousarray(self._outside[box]))
-            band = band.clone()
-            band[:, out] = 0
-            band[0, out] = 1
         # The mask is the argmax of the float16 probabilities saved (the CRF tuning and the
         # final-mask choice read those), also where none are saved (predict_folder): where
         # two classes round to one float16, all of them pick the first.
-        half = band.to(torch.float16)
+        half = self._half(band, box)
         if self.probs_file:
             self._probs[(slice(None), *box)] = half.numpy()
         self._values[box] = self.mapping.to_values(class_index(half.float()))
@@ -126,6 +184,8 @@ class PredictionWriter:
             self._drop()
 
     def _finish(self) -> None:
+        if self._strips:
+            self._unstrip()
         if not self.stream:
             for y, band in resized_bands(self._cached, self.original):
                 self._put(y, band)

@@ -11,8 +11,8 @@ once: maps, their scratch files and an msync per image cost 35 ms a 32x32 tile.
 A wide image's sliding window hands out columns. Written into the row-major maps, each column
 band dirtied a page of every row again, and the kernel's writeback (of pages dirty for 30 s)
 wrote them out between bands: a 6000x4500 image wrote 1,859 MB for 189 MB of outputs. Column
-bands are appended to a scratch file instead (each byte written once) and copied into the maps
-rows at a time at the end.
+bands (at either size) are appended to a scratch file instead (each byte written once) and
+copied into the maps rows at a time at the end.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class PredictionWriter:
         dtype = self.mapping.to_values(np.zeros(1, np.uint8)).dtype
         self._values = (np.zeros((h, w), dtype) if small else
                         np.memmap(self._temp(self.mask_path), mode="w+", dtype=dtype, shape=(h, w)))
-        if self.stream and not small:  # column bands, if any, go to a scratch file
+        if not small:  # column bands, if any, go to a scratch file
             self._strips = []
         if not self.stream:  # the cached-size bands, resized at the end
             self._cached = (np.zeros((c, *self.cached), np.float32) if small else np.memmap(
@@ -107,8 +107,8 @@ class PredictionWriter:
     def add(self, y: int, band: torch.Tensor, x: int = 0) -> None:
         """Rows y.. and columns x.. of the probabilities, (C, rows, cols) float, at the cached
         size: whole rows, or whole columns (a wide image's sliding window)."""
-        if self._strips is not None and band.shape[1:] == (self.original[0], band.shape[2]) \
-                and band.shape[2] < self.original[1]:
+        h, w = self.original if self.stream else self.cached
+        if self._strips is not None and band.shape[1] == h and band.shape[2] < w:
             self._append(band, x)
         elif self.stream:
             self._put(y, band, x)
@@ -117,13 +117,17 @@ class PredictionWriter:
 
     def _append(self, band: torch.Tensor, x: int) -> None:
         """Columns x.. (every row) appended to the strip-major scratch: the float16
-        probabilities, or the mask's values where none are saved."""
+        probabilities, or the mask's values where none are saved, or the cached-size float32
+        probabilities to resize."""
         if not self._strips:
             self._strip_path = self._temp(self.probs_file or self.mask_path)
             self._strip_file = open(self._strip_path, "wb")  # noqa: SIM115 (closed in _unstrip)
-        half = self._half(band, (slice(None), slice(x, x + band.shape[2])))
-        data = half.numpy() if self.probs_file else self.mapping.to_values(class_index(
-            half.float()))
+        if not self.stream:
+            data = band.numpy()
+        else:
+            half = self._half(band, (slice(None), slice(x, x + band.shape[2])))
+            data = half.numpy() if self.probs_file else self.mapping.to_values(class_index(
+                half.float()))
         with disk_errors(self.probs_file or self.mask_path):
             self._strip_file.write(np.ascontiguousarray(data).data)
         self._strips.append((x, band.shape[2]))
@@ -132,8 +136,8 @@ class PredictionWriter:
         """Copy the column bands of the scratch into the output maps, rows at a time (each
         page of the maps written once)."""
         self._strip_file.close()
-        h, w = self.original
-        kept = self._probs if self.probs_file else self._values
+        kept = self._cached if not self.stream else self._probs if self.probs_file else self._values
+        h, w = kept.shape[-2:]
         lead = kept.shape[:-2]
         flat = np.memmap(self._strip_path, mode="r", dtype=kept.dtype)
         blocks, start = [], 0
@@ -147,6 +151,9 @@ class PredictionWriter:
         step = max(1, ROWS_BYTES // (kept.itemsize * int(np.prod(lead)) * w))
         for y in range(0, h, step):
             part = np.concatenate([b[..., y : y + step, :] for b in blocks], axis=-1)
+            if not self.stream:
+                self._cached[:, y : y + step] = part
+                continue
             if self.probs_file:
                 self._probs[:, y : y + step] = part
                 part = self.mapping.to_values(class_index(torch.from_numpy(part).float()))

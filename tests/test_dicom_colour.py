@@ -59,3 +59,17 @@ def test_file_without_preamble_read_as_dicom(tmp_path):
     im = open_image(tmp_path / "bare.dcm")
     np.testing.assert_array_equal(pixels(im), ramp().astype(np.int32) - 1024)
     assert image_header(tmp_path / "bare.dcm") == (im.mode, (16, 12))
+
+
+def test_an_8_bit_colour_dicom_is_no_wide_image(tmp_path):
+    """A colour ultrasound DICOM's pixels are 8-bit RGB: taken for 16-bit (PIL cannot open a
+    DICOM, so it was 'misread'), a data set of such files and PNGs was named as mixing depths,
+    and an 8-bit export given to a model of 16-bit images went unnamed."""
+    from PIL import Image
+
+    from unet.cache.intensity import wider_than_8_bits
+
+    write_palette(tmp_path / "us.dcm", np.arange(12 * 16).reshape(12, 16) % 4)
+    assert not wider_than_8_bits(tmp_path / "us.dcm")
+    Image.fromarray(np.zeros((12, 16, 3), np.uint8)).save(tmp_path / "us.png")
+    assert wider_than_8_bits(tmp_path / "us.dcm") == wider_than_8_bits(tmp_path / "us.png")

@@ -22,7 +22,7 @@ from unet.common.decoders import (
     value_range,
     wide_header,
 )
-from unet.common.dicom import FROM_FILES, files_window, is_dicom
+from unet.common.dicom import FROM_FILES, dicom_wide_colour, files_window, is_dicom
 from unet.common.imageio import BANDS, GREY16, ImageReadError, image_header, open_image
 from unet.common.parallel import parallel_map
 
@@ -278,6 +278,8 @@ def wider_than_8_bits(path: str | os.PathLike, multi: bool = False,
 def _wide_colour(path: str | os.PathLike) -> bool:
     """Colour wider than 8 bits (16-bit RGB TIFFs and PNGs, float colour TIFFs), from the
     header: the files decoders.py reads in their own dtype."""
+    if is_dicom(path):  # PIL cannot open one: it is no sign of a wide PNG
+        return dicom_wide_colour(path)
     if is_tiff(path):
         try:
             shape, dtype = wide_header(path)

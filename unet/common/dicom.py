@@ -90,6 +90,13 @@ def dicom_header(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
     return modes.get(_out_dtype(ds), "F"), size
 
 
+def dicom_wide_colour(path: str | os.PathLike) -> bool:
+    """Whether a colour DICOM's pixels are wider than 8 bits, from its header: a PALETTE COLOR
+    file reads as 8-bit colours, an RGB one as its BitsAllocated stores them."""
+    ds = _dataset(path, header_only=True)
+    return not _palette(ds) and int(ds.get("BitsAllocated", 8)) > 8
+
+
 def _out_dtype(ds) -> np.dtype:
     """The dtype that holds every value the file's stored bits and rescale allow, so that a
     data set's files read alike whatever their own pixels reach: 8 bits stay uint8, 12 or 16

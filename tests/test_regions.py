@@ -105,6 +105,9 @@ def test_part_of_a_class_of_several_values_is_refused():
     ({"values": [0, 1, 2, 4], "names": ["bg", "ncr", "ed", "et"]}, {"wt": ["ncr", "edema"]},
      r"evaluate\.regions\.wt: .*named 'edema'"),
     ({"colors": [[0, 0, 0], [255, 0, 0]]}, {"car": [1]}, r"colour masks: names only"),
+    # the masks hold 255 (VOC's void): 'no class has it, list the values the masks hold' misled
+    ({"values": [0, 1, 2, 4], "ignore": 255}, {"wt": [1, 2, 4, 255]},
+     r"evaluate\.regions\.wt: 255 is masks\.ignore.*unscored.*leave it out"),
 ])
 def test_the_config_refuses_regions_its_masks_lack_at_planning(config, masks, regions, match):
     from unet.config.experiments import ConfigError, check_config

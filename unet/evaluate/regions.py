@@ -35,12 +35,13 @@ def listed(regions: dict, names: list | None) -> dict[str, list]:
 
 
 def region_classes(regions: dict, groups: list[list], names: list | None,
-                   where: str = "the data", rgb: bool = False) -> dict[str, list[int]]:
+                   where: str = "the data", rgb: bool = False, ignore: int | None = None
+                   ) -> dict[str, list[int]]:
     """Each region's class indices. An item is a mask value (an integer, as masks.values
     writes it) or a class name (a string: masks.names or the data's); `groups`: each class's
     values, its written value first. A value in no class, an unknown name, or a region holding
     only some values of a class of several, is refused naming evaluate.regions.<region>;
-    colour masks (`rgb`) take names only."""
+    colour masks (`rgb`) take names only; `ignore`: masks.ignore's grey value, named as such."""
     by_value = {} if rgb else {v: i for i, g in enumerate(groups) for v in g}
     out = {}
     for region, items in listed(regions, names).items():
@@ -54,6 +55,9 @@ def region_classes(regions: dict, groups: list[list], names: list | None,
                 classes.add(names.index(item))
             elif item in by_value and not isinstance(item, bool):
                 classes.add(by_value[item])
+            elif item == ignore and not isinstance(item, bool):
+                raise RegionError(f"{key}: {item} is masks.ignore, whose pixels are unscored, "
+                                  "so no region holds them; leave it out")
             else:
                 shown = "colours" if rgb else ", ".join(
                     str(g[0] if len(g) == 1 else g) for g in groups)
@@ -120,7 +124,8 @@ def region_summary(results: list[dict], methods: list[str], regions: dict,
                    mapping: MaskMapping, names: list | None) -> dict:
     """summary.json's `regions`: what each region lists and holds, the rule, and each method's
     scores (`names`: the summary's class names); one log line per method and region."""
-    classes = region_classes(regions, mapping.groups(), names, rgb=mapping.rgb)
+    classes = region_classes(regions, mapping.groups(), names, rgb=mapping.rgb,
+                             ignore=None if mapping.rgb else mapping.ignore)
     scores = summarise_regions(results, methods, classes, mapping.scored_from)
     regions = listed(regions, names)
     for m, per_region in scores.items():
@@ -139,9 +144,10 @@ def check_regions(regions: dict, masks: dict) -> None:
     masks.values or masks.colors, names with masks.names) against those lists; the rest are
     checked against the data's classes by evaluate_masks."""
     values, colors, names = masks.get("values"), masks.get("colors"), masks.get("names")
-    lists = values or colors
+    lists, ignore = values or colors, masks.get("ignore")
     groups = [v if isinstance(v, list) else [v] for v in lists or []]
     for region, items in listed(regions, names).items():
         if all(names if isinstance(i, str) else lists for i in items):
             region_classes({region: items}, groups, names, "the config (masks.values, "
-                           "masks.colors, masks.names)", rgb=bool(colors))
+                           "masks.colors, masks.names)", rgb=bool(colors),
+                           ignore=ignore if isinstance(ignore, int) and not colors else None)

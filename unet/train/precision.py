@@ -1,8 +1,13 @@
-"""The autocast precision of a resumed run: the one its first epochs were computed in."""
+"""What a resumed run computes in: the autocast precision and the CPU thread count of its
+first epochs."""
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from unet.train.loop import Run
 
 log = logging.getLogger(__name__)
 
@@ -35,3 +40,21 @@ def keep_autocast(run, state: dict) -> None:
         log.info("amp_cpu auto: keeping %s, chosen when this run started (%s measured now)",
                  _name(first), _name(run.dtype))
         run.dtype = first
+
+
+def note_threads(run: Run, state: dict, threads: int) -> None:
+    """On the CPU the thread count changes the weights (how sums are split), yet a last.pt is
+    resumed under another (`--cores`, a cluster's cpus, train.num_workers): say so, as the
+    result then equals an unbroken run on neither count. The count is kept in `state`, which
+    last.pt stores."""
+    if run.device.type != "cpu":
+        return
+    first = state.setdefault("cpu_threads", threads)
+    if first != threads and state["epoch"]:
+        log.warning(
+            "resuming %d epochs trained on %d CPU threads with %d: the thread count changes "
+            "the weights, so they will equal those of an unbroken run on neither count; run "
+            "with --cores %d plus one per train.num_workers (torch gets the job's cores less "
+            "one per worker) to repeat the first run", state["epoch"], first, threads, first,
+        )
+        state["cpu_threads"] = threads

@@ -42,7 +42,7 @@ from unet.train.loop import (
     validation_due,
 )
 from unet.train.patches import PatchRows
-from unet.train.precision import keep_autocast
+from unet.train.precision import keep_autocast, note_threads
 from unet.train.settings import TrainingError, TrainSettings, check_settings, check_val
 from unet.train.signals import StopSignals, worker_deaths
 
@@ -97,24 +97,6 @@ def _log_start(run: Run, fold: int | None, threads: int) -> None:
         len(run.train_set), "patches" if run.settings.patch.size else "images",
         len(run.val_loader.dataset), run.steps,
     )
-
-
-def _note_threads(run: Run, state: dict, threads: int) -> None:
-    """On the CPU the thread count changes the weights (how sums are split), yet a last.pt is
-    resumed under another (`--cores`, a cluster's cpus, train.num_workers): say so, as the
-    result then equals an unbroken run on neither count. The count is kept in `state`, which
-    last.pt stores."""
-    if run.device.type != "cpu":
-        return
-    first = state.setdefault("cpu_threads", threads)
-    if first != threads and state["epoch"]:
-        log.warning(
-            "resuming %d epochs trained on %d CPU threads with %d: the thread count changes "
-            "the weights, so they will equal those of an unbroken run on neither count; run "
-            "with --cores %d plus one per train.num_workers (torch gets the job's cores less "
-            "one per worker) to repeat the first run", state["epoch"], first, threads, first,
-        )
-        state["cpu_threads"] = threads
 
 
 def _keep_if_best(state: dict, row: dict, best_path: Path, record: dict) -> None:
@@ -251,7 +233,7 @@ def _resume(run: Run, last: Path, chash: str, threads: int) -> dict:
                            run.scaler, run.ema, s.max_minutes)
     fit_budget(run, state)  # the epochs done count: the budget is the whole run's
     keep_autocast(run, state)
-    _note_threads(run, state, threads)
+    note_threads(run, state, threads)
     return state
 
 

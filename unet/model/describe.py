@@ -8,7 +8,7 @@ from unet.common.band_ranges import in_words, per_band, scale_of
 from unet.common.channels import channels_are_bands
 from unet.common.dicom import DICOM_UNITS, FROM_FILES
 from unet.common.labels import mapping_from_meta
-from unet.model import checkpoint
+from unet.model import checkpoint, trained_precision
 from unet.model.trained import untrained_classes
 
 
@@ -104,29 +104,16 @@ def _normalise(ckpt: dict) -> str:
             f"{', '.join(f'{v:.3f}' for v in mean)}, std {', '.join(f'{v:.3f}' for v in std)}")
 
 
-def _precision(settings: dict) -> str:
+def _precision(ckpt: dict, settings: dict) -> str:
     """The weights' dtype, what unet predict computes in by device, and the training's
-    precision settings: masks of bf16 autocast differ from float32's where classes nearly tie."""
-    trained = f"; {_trained(settings)}" if settings else ""
+    precision as recorded, else as its settings allow (an older file): masks of bf16
+    autocast differ from float32's where classes nearly tie."""
+    words = trained_precision
+    said = words.in_words(ckpt) or (settings and words.from_settings(settings))
+    trained = f"; {said}" if said else ""
     return ("float32 weights; unet predict computes in float32 on the CPU (as an ONNX export "
             "does) and in bf16 autocast on CUDA (fp16 before compute capability 8.0; --no-amp: "
             f"float32){trained}")
-
-
-def _trained(settings: dict) -> str:
-    """The precision the training ran in, from train.device, amp and amp_cpu (amp is CUDA's
-    alone: a CPU run's 'amp true' computed in float32)."""
-    cpu = settings.get("amp_cpu")
-    on_cpu = ("float32" if not cpu else "bf16 autocast" if cpu is True
-              else "bf16 autocast where measured faster, else float32")
-    on_cuda = "bf16 autocast (fp16 before compute capability 8.0)" if settings.get("amp") \
-        else "float32"
-    device = str(settings.get("device"))
-    if device == "cpu":
-        return f"trained on the CPU in {on_cpu}"
-    if device.startswith("cuda"):
-        return f"trained on CUDA in {on_cuda}"
-    return f"trained with device {device}: on CUDA in {on_cuda}, on the CPU in {on_cpu}"
 
 
 def describe_model(path: str | os.PathLike) -> str:
@@ -156,7 +143,7 @@ def describe_model(path: str | os.PathLike) -> str:
     if len(mapping.groups()) != len(mapping.value_classes()):
         lines.append("written    a class of several values is written as its first")
     lines.append(f"normalise  {_normalise(ckpt)}")
-    lines.append(f"precision  {_precision(settings)}")
+    lines.append(f"precision  {_precision(ckpt, settings)}")
     if mapping.threshold is not None:
         each = " in each colour channel" if mapping.rgb else ""
         lines.append(f"threshold  masks binarised above {mapping.threshold}{each}")

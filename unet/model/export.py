@@ -19,7 +19,7 @@ from unet.common.band_ranges import EACH, in_words, per_band, scale_of
 from unet.common.channels import channels_are_bands
 from unet.common.dicom import DICOM_UNITS, FROM_FILES
 from unet.common.fileio import atomic_path, check_writable, drop_scratch
-from unet.model import checkpoint
+from unet.model import checkpoint, trained_precision
 from unet.model.checkpoint import DATA_KEYS
 from unet.model.trained import note_untrained, trained_only
 from unet.model.unet import UNet
@@ -205,17 +205,28 @@ DESCRIPTION = ("unet-pipeline segmentation model. Input `image` (B, C, H, W) flo
                "W): class i is the mask value class_values[i] of the metadata.")
 
 
-def _metadata(ckpt: dict, folds: int) -> dict:
+def _metadata(ckpt: dict, records: list[dict]) -> dict:
     """The file's metadata: the data's mapping and layout, the network, how input is made."""
     meta = {k: ckpt.get(k) for k in DATA_KEYS if k not in checkpoint.SET_ONLY or ckpt.get(k)}
     meta["model_config"] = ckpt["model_config"]
     # A patch-trained model's masks come from a sliding window of tiles of this (w, h)
     patch = checkpoint.trained_patch(ckpt)
     meta["patch"] = list(patch) if patch else None
-    if folds > 1:
-        meta["folds"] = folds
+    if len(records) > 1:
+        meta["folds"] = len(records)
     meta["input"] = input_note(ckpt)
+    meta["trained_precision"] = _trained_note(records)
     return meta
+
+
+def _trained_note(records: list[dict]) -> str:
+    """The precision the training computed in, in one line (the graph computes in float32);
+    each fold's where folds differ; an older file's as its settings allow, marked unknown."""
+    said = [trained_precision.in_words(r) or "unknown (a model file older than its record): "
+            + trained_precision.from_settings(r.get("train_settings") or {}) for r in records]
+    if len(set(said)) == 1:
+        return said[0]
+    return "; ".join(f"fold {r.get('fold')}: {s}" for r, s in zip(records, said, strict=True))
 
 
 def export_onnx(model_path: str | os.PathLike | list, out_path: str | os.PathLike) -> dict:
@@ -265,7 +276,7 @@ def export_onnx(model_path: str | os.PathLike | list, out_path: str | os.PathLik
             wrapped, (example,), dynamic_shapes={"x": dims}, input_names=["image"],
             output_names=outputs, dynamo=True, external_data=False, verbose=False,
         )
-        meta = _metadata(ckpt, len(nets))
+        meta = _metadata(ckpt, [c for _, c in loaded])
         # What a user of the file needs to read its output: class i is class_values[i].
         program.model.metadata_props.update({k: json.dumps(v) for k, v in meta.items()})
         program.model.doc_string = DESCRIPTION

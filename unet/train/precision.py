@@ -58,3 +58,20 @@ def note_threads(run: Run, state: dict, threads: int) -> None:
             "one per worker) to repeat the first run", state["epoch"], first, threads, first,
         )
         state["cpu_threads"] = threads
+
+
+def note_precision(run: Run, state: dict) -> None:
+    """Record in `state` (which last.pt stores) the device type and autocast dtype (None:
+    float32) the epochs from now on compute in, as spans of epochs: a last.pt resumed on
+    another GPU may go on in fp16 after bf16 (keep_autocast), and model.pt says both. A span
+    that trained no epoch (a resumption that stopped at once) is dropped."""
+    dtype = None if run.dtype is None else _name(run.dtype)
+    spans = [s for s in state.get("precision", []) if s["from_epoch"] <= state["epoch"]]
+    if not spans or (spans[-1]["device"], spans[-1]["dtype"]) != (run.device.type, dtype):
+        spans.append({"device": run.device.type, "dtype": dtype, "from_epoch": state["epoch"] + 1})
+    state["precision"] = spans
+
+
+def kept_spans(state: dict, epoch: int) -> list[dict]:
+    """The precision spans that computed the kept `epoch`'s weights (later ones did not)."""
+    return [s for s in state.get("precision", []) if s["from_epoch"] <= epoch]

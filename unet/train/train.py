@@ -42,7 +42,7 @@ from unet.train.loop import (
     validation_due,
 )
 from unet.train.patches import PatchRows
-from unet.train.precision import keep_autocast, note_threads
+from unet.train.precision import keep_autocast, kept_spans, note_precision, note_threads
 from unet.train.settings import TrainingError, TrainSettings, check_settings, check_val
 from unet.train.signals import StopSignals, worker_deaths
 
@@ -114,16 +114,18 @@ def _keep_if_best(state: dict, row: dict, best_path: Path, record: dict) -> None
 
 
 def _final_model(best_path: Path, run, names: list | None, trained: list[int],
-                 source_sha: str | None) -> dict:
+                 source_sha: str | None, state: dict) -> dict:
     """best.pt as model.pt, with this run's training settings, class names and trained
     classes: a resumed run's best epoch may predate a change of epochs or device, or of the
     names, or the record of the classes (a best.pt of an older version); `source_sha`: the
-    fine-tuning source file's sha256, which its path alone does not tell once replaced."""
+    fine-tuning source file's sha256, which its path alone does not tell once replaced; the
+    precision its epochs up to the kept one computed in, from `state`."""
     best = checkpoint.load(best_path)
     best["init_sha256"] = source_sha
     best["train_settings"] = settings_dict(run)
     best["class_names"] = names
     best["trained_classes"] = trained
+    best["trained_precision"] = kept_spans(state, best["epoch"])  # device, autocast dtype
     return best
 
 
@@ -233,6 +235,7 @@ def _resume(run: Run, last: Path, chash: str, threads: int) -> dict:
                            run.scaler, run.ema, s.max_minutes)
     fit_budget(run, state)  # the epochs done count: the budget is the whole run's
     keep_autocast(run, state)
+    note_precision(run, state)  # after keep_autocast: the dtype these epochs compute in
     note_threads(run, state, threads)
     return state
 
@@ -274,7 +277,7 @@ def _finish(run: Run, state: dict, names: list | None, ckdir: Path, model_out,
             history_out, trained: list[int], data: dict) -> dict:
     """Write model.pt (best.pt in `ckdir`; `data`: what the resume check compares, the source
     file's digest with it) and history.csv, log the kept epoch, and warn if it learnt nothing."""
-    best = _final_model(ckdir / "best.pt", run, names, trained, data.get("init_sha256"))
+    best = _final_model(ckdir / "best.pt", run, names, trained, data.get("init_sha256"), state)
     checkpoint.save(model_out, best)
     write_history(history_out, state["history"])
     log.info("best val Dice %.4f at epoch %d", state["best"], best["epoch"])

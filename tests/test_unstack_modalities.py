@@ -84,3 +84,29 @@ def test_several_tiff_stacks_are_refused(tmp_path, capsys):
     assert main(["unstack", str(tmp_path / "a.tif"), str(tmp_path / "b.tif"),
                  str(tmp_path / "out")]) == 2
     assert "NIfTI" in capsys.readouterr().err
+
+
+def test_several_cases_given_at_once_are_refused_not_joined_as_channels(tmp_path, capsys):
+    # `unet unstack imagesTr/*.nii.gz FOLDER`: the Decathlon's heart cases la_003, la_004 of
+    # one shape were joined as two channels of one image named la_00
+    files = []
+    for case in ("la_003", "la_004", "amos_0001", "amos_0004"):
+        _save(tmp_path / f"{case}.nii.gz", np.ones((6, 5, 3), np.float32))
+        files.append(str(tmp_path / f"{case}.nii.gz"))
+    for pair in (files[:2], files[2:]):  # AMOS's 4-digit cases are no nnU-Net channels
+        assert main(["unstack", *pair, str(tmp_path / "out")]) == 2
+        err = capsys.readouterr().err
+        assert pair[0] in err and pair[1] in err and "one volume a call" in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert main(["unstack", *files[:2], str(tmp_path / "out"), "--name", "la_003"]) == 0
+
+
+def test_nnunet_channel_files_are_named_by_their_case_and_pair_with_its_label(tmp_path):
+    # nnU-Net's raw layout: imagesTr/prostate_00_0000.nii.gz (T2), _0001 (ADC) beside
+    # labelsTr/prostate_00.nii.gz; named prostate_00_000_000 they paired with no label slice
+    for channel in ("0000", "0001"):
+        _save(tmp_path / f"prostate_00_{channel}.nii.gz", np.ones((6, 5, 3), np.float32))
+    files = [str(tmp_path / f"prostate_00_{c}.nii.gz") for c in ("0000", "0001")]
+    assert main(["unstack", *files, str(tmp_path / "out")]) == 0
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == [f"prostate_00_{k:03d}.tif" for k in range(3)]

@@ -86,7 +86,23 @@ def _case_name(volumes: list[Path], name: str | None) -> str:
                              "BraTS2021_00000 (no folder)")
         return name
     stems = [nifti_stem(v) for v in volumes]
-    common = os.path.commonprefix(stems).rstrip("_-. ") if len(stems) > 1 else stems[0]
+    if len(stems) == 1:
+        return stems[0]
+    # nnU-Net's raw layout: a file per channel, <case>_0000, <case>_0001, beside labelsTr/<case>
+    # numbered from 0000 up (AMOS's cases amos_0001, amos_0004 are 4-digit too, but cases)
+    parts = [re.fullmatch(r"(.+)_(\d{4})", s) for s in stems]
+    if all(parts) and len({m.group(1) for m in parts}) == 1 \
+            and sorted(int(m.group(2)) for m in parts) == list(range(len(parts))):
+        return parts[0].group(1)
+    common = os.path.commonprefix(stems)
+    if common[-1:].isdigit() and any(s[len(common):][:1].isdigit() for s in stems):
+        # la_003, la_004: numbered apart, so cases, not one case's modalities (_flair, _t1)
+        raise ValueError(f"{volumes[0]} and {volumes[1]} look like two cases (their names "
+                         "differ in a number), and unstack joins the volumes it is given as "
+                         "one case's channels: split one volume a call (for f in imagesTr/"
+                         "[!.]*.nii.gz; do unet unstack \"$f\" FOLDER; done), or give --name "
+                         "if they are one case's modalities")
+    common = common.rstrip("_-. ")
     if not common:
         raise ValueError(f"{volumes[0]} and {volumes[1]} share no name to call their slices "
                          "by: give one with --name, e.g. --name case_1")

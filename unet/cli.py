@@ -7,6 +7,7 @@
     unet export MODEL --onnx OUT.onnx
     unet unstack STACK.tif FOLDER
     unet unstack VOLUME.nii.gz... FOLDER [--name CASE]
+    unet restack MASKS_FOLDER IMAGE.nii.gz -o LABELS.nii.gz [--name CASE]
     unet stack FOLDER TEMPLATE... -o OUT [--prefix P] [--suffix S] [--nodata V]
 
 It calls the package functions the Snakemake rules call: `unet predict` writes the same masks
@@ -20,6 +21,7 @@ import os
 import sys
 from pathlib import Path
 
+from unet.cli_restack import restack_arguments
 from unet.cli_rle import check_rle_flags, rle_arguments
 from unet.cli_types import device, number
 from unet.cli_types import path as path_arg
@@ -180,7 +182,7 @@ class _Version(argparse.Action):
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line: predict, info, export, unstack and stack sub-commands."""
+    """The command line: predict, info, export, unstack, restack and stack sub-commands."""
     ap = argparse.ArgumentParser(prog="unet", description=__doc__.split("\n")[0],
                                  epilog=EXIT_CODES)
     ap.add_argument("--version", action=_Version, nargs=0,
@@ -215,6 +217,8 @@ def parser() -> argparse.ArgumentParser:
     u.add_argument("--name", help="the volumes' slices' stem, <name>_000 ...; default: the "
                    "volume's stem, or the volumes' common start (BraTS2021_00000), e.g. the "
                    "case's name for its _seg volume, so that its slices pair with the images")
+    restack_arguments(_command(sub, "restack", "join a case's slice masks back into a NIfTI "
+                               "volume on its image's grid", None, " (the inverse of unstack)"))
     s = _command(sub, "stack", "stack bands kept a file each into multi-band TIFFs", _stack,
                  ", one per image, for a model trained on multi-band images")
     s.add_argument("folder", type=path_arg,

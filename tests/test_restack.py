@@ -1,0 +1,62 @@
+"""`unet restack`: a case's slice masks (as `unet predict` writes them for the slices `unet
+unstack` split) back into one NIfTI label volume on the image's grid, affine and all."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from unet.cli import main
+
+nib = pytest.importorskip("nibabel", reason="pip install -e '.[nifti]'")
+
+AFFINE = np.array([[0.6, 0, 0, -10], [0, 0.6, 0, 20], [0, 0, 3.6, 5], [0, 0, 0, 1]])
+
+
+def _case(tmp_path, shape=(6, 5, 3)) -> np.ndarray:
+    """The Decathlon's prostate: a 4-D float image (T2, ADC) and labels 0/1/2, split by unstack
+    into images/ and masks/ (the masks standing in for predicted ones)."""
+    rng = np.random.default_rng(0)
+    image = rng.normal(300, 30, shape + (2,)).astype(np.float32)
+    labels = rng.choice(np.array([0, 1, 2], np.uint8), shape)
+    nib.save(nib.Nifti1Image(image, AFFINE), tmp_path / "prostate_03.nii.gz")
+    nib.save(nib.Nifti1Image(labels, AFFINE), tmp_path / "labels.nii.gz")
+    assert main(["unstack", str(tmp_path / "prostate_03.nii.gz"), str(tmp_path / "images")]) == 0
+    assert main(["unstack", str(tmp_path / "labels.nii.gz"), str(tmp_path / "pred"),
+                 "--name", "prostate_03"]) == 0
+    return labels
+
+
+def test_slice_masks_come_back_as_the_label_volume_on_the_images_grid(tmp_path, capsys):
+    labels = _case(tmp_path)
+    out = tmp_path / "out" / "prostate_03.nii.gz"
+    assert main(["restack", str(tmp_path / "pred"), str(tmp_path / "prostate_03.nii.gz"),
+                 "-o", str(out)]) == 0
+    got = nib.load(out)
+    assert got.shape == labels.shape and np.allclose(got.affine, AFFINE)
+    data = np.asanyarray(got.dataobj)
+    assert data.dtype == np.uint8 and np.array_equal(data, labels)  # voxel for voxel
+    assert str(out) in capsys.readouterr().out
+    # never overwritten
+    assert main(["restack", str(tmp_path / "pred"), str(tmp_path / "prostate_03.nii.gz"),
+                 "-o", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err
+
+
+def test_a_missing_slice_is_named_and_nothing_is_written(tmp_path, capsys):
+    _case(tmp_path)
+    (tmp_path / "pred" / "prostate_03_001.png").unlink()
+    out = tmp_path / "prostate_03_pred.nii.gz"
+    assert main(["restack", str(tmp_path / "pred"), str(tmp_path / "prostate_03.nii.gz"),
+                 "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "prostate_03_001.png" in err and "1 of the 3" in err
+    assert not out.exists() and not list(tmp_path.glob(".*part"))
+
+
+def test_slices_of_another_size_are_refused_naming_the_file(tmp_path, capsys):
+    _case(tmp_path)
+    nib.save(nib.Nifti1Image(np.zeros((7, 5, 3), np.float32), AFFINE), tmp_path / "other.nii.gz")
+    assert main(["restack", str(tmp_path / "pred"), str(tmp_path / "other.nii.gz"),
+                 "-o", str(tmp_path / "x.nii.gz"), "--name", "prostate_03"]) == 2
+    assert "prostate_03_000.png" in capsys.readouterr().err

@@ -1,0 +1,31 @@
+"""`unet restack`: a case's predicted slice masks back into one NIfTI label volume."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from unet.cli_types import path as path_arg
+
+
+def _restack(args: argparse.Namespace) -> int:
+    from unet.dataset.restack import restack_nifti
+
+    out = restack_nifti(Path(args.folder), Path(args.reference), Path(args.out), args.name)
+    print(f"wrote {out} from the slices in {args.folder}, on the grid of {args.reference}")
+    return 0
+
+
+def restack_arguments(p: argparse.ArgumentParser) -> None:
+    """unet restack's arguments."""
+    p.set_defaults(run=_restack)
+    p.add_argument("folder", type=path_arg,
+                   help="folder of the case's slice masks, <case>_000.png ..., e.g. unet "
+                        "predict's -o folder for the slices unet unstack wrote")
+    p.add_argument("reference", type=path_arg,
+                   help="the case's image volume that unet unstack split, e.g. "
+                        "imagesTs/prostate_03.nii.gz: its grid, affine and header are kept")
+    p.add_argument("-o", "--out", required=True, type=path_arg,
+                   help="the label volume to write, e.g. prostate_03.nii.gz; never overwritten")
+    p.add_argument("--name", help="the slices' stem, <name>_000.png ...; default: the "
+                   "reference's file name less .nii.gz (the name unet unstack gave)")

@@ -1,0 +1,75 @@
+"""`restack`: a case's slice masks (`unet predict` on what `unet unstack` split) joined back
+into one NIfTI label volume on its image's grid, the inverse of nifti.unstack_volumes.
+
+Slice k of `<name>_<k>` went out as the volume's [:, :, k] transposed (rows along the second
+axis); it comes back through the same transpose, and the image volume's affine and header are
+kept, so the labels lie on the image in any viewer, as the Decathlon's labelsTr files do.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from unet.common.fileio import atomic_path, check_folder
+from unet.dataset.nifti import NiftiError, _nibabel, nifti_stem
+
+
+def restack_nifti(folder: Path, reference: Path, out: Path, name: str | None = None) -> Path:
+    """Write the slices `<name>_<k>.png` in `folder` (k = 0 .. depth-1 of `reference`, the
+    case's image volume) to `out` (.nii or .nii.gz) as one label volume on the reference's
+    grid: its affine and header, its (x, y, z), the masks' values unchanged; never overwritten."""
+    nib = _nibabel(reference)
+    if not re.search(r"\.nii(\.gz)?$", out.name, flags=re.IGNORECASE):
+        raise ValueError(f"-o {out}: give a .nii.gz (or .nii) file name")
+    if out.exists():
+        raise FileExistsError(f"{out} exists: name another file, or move it away first")
+    try:
+        image = nib.load(reference)
+    except Exception as err:
+        raise NiftiError(f"cannot read volume {reference}: {err}. Give the case's image "
+                         "volume, the one unet unstack split") from err
+    shape = image.shape[:3] if len(image.shape) >= 3 else image.shape[:2] + (1,)
+    stem = name or nifti_stem(reference)
+    volume = _slices(folder, stem, shape)
+    check_folder(out.parent)
+    header = image.header.copy()
+    header.set_data_dtype(volume.dtype)
+    labels = nib.Nifti1Image(volume, image.affine, header)
+    labels.header.set_slope_inter(1, 0)  # labels as stored: no scaling of the image's values
+    labels.header.set_intent("label")
+    data = labels.to_bytes()
+    with atomic_path(out) as tmp:
+        tmp.write_bytes(gzip.compress(data, 6) if out.name.lower().endswith(".gz") else data)
+    return out
+
+
+def _slices(folder: Path, stem: str, shape: tuple[int, ...]) -> np.ndarray:
+    """(x, y, z) from `folder`'s <stem>_<k>.png, each (y, x), every k present, grey values."""
+    depth = shape[2]
+    width = max(3, len(str(depth - 1)))
+    files = [folder / f"{stem}_{k:0{width}d}.png" for k in range(depth)]
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{missing[0]}: no such slice ({len(missing)} of the {depth} slices of "
+            f"{stem} are missing from {folder}); predict every slice unet unstack wrote, "
+            "or give the slices' stem with --name")
+    pages = []
+    for path in files:
+        with Image.open(path) as im:
+            if im.mode not in ("1", "L", "P", "I;16", "I"):
+                raise ValueError(f"{path} is a {im.mode} mask: restack joins grey (or palette "
+                                 "index) masks into a label volume, not colour ones")
+            page = np.asarray(im)
+        if page.shape != (shape[1], shape[0]):
+            raise ValueError(f"{path} is {page.shape[1]}x{page.shape[0]} px, but a slice of "
+                             f"the volume is {shape[0]}x{shape[1]}: give the volume this "
+                             "case's slices were split from")
+        pages.append(page.T)  # (y, x) back to the volume's (x, y), as unstack transposed
+    volume = np.stack(pages, axis=-1)  # (x, y, z)
+    return volume.astype(np.uint8 if volume.max() < 256 else np.uint16)

@@ -1,11 +1,13 @@
 """masks.labelmap: the classes an annotation tool's export lists, in the file's order: CVAT's
 labelmap.txt (`name:r,g,b:parts:actions`) and a `name,r,g,b` class table (CamVid's and
 DeepGlobe's class_dict.csv) give colours and names, Roboflow's _classes.csv (`Pixel Value,
-Class`) grey values and names."""
+Class`) and a Medical Segmentation Decathlon or nnU-Net dataset.json (its "labels") grey values
+and names."""
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 from unet.config.experiments import ConfigError
@@ -31,16 +33,20 @@ def labelmap_path(config: dict) -> Path | None:
 
 def read_labelmap(path: Path) -> tuple[str, list, list[str]]:
     """('colors', [[r, g, b], ...], names) from a CVAT labelmap.txt or a `name,r,g,b` .csv, or
-    ('values', [v, ...], names) from a Roboflow _classes.csv; ConfigError names file and line."""
+    ('values', [v, ...], names) from a Roboflow _classes.csv or a dataset.json; ConfigError
+    names file and line."""
     try:
         text = path.read_text(encoding="utf-8-sig")  # a BOM from Excel or Windows tools
     except FileNotFoundError:
-        raise ConfigError(f"masks.labelmap: no such file {path}; give the export's labelmap.txt "
-                          "or _classes.csv, relative to dataset.local.path or absolute") from None
+        raise ConfigError(f"masks.labelmap: no such file {path}; give the export's "
+                          "labelmap.txt, _classes.csv or dataset.json, relative to "
+                          "dataset.local.path or absolute") from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"masks.labelmap {path}: cannot be read as text ({err})") from None
     table = _rgb_columns(text) if path.suffix.lower() == ".csv" else None
-    if path.suffix.lower() != ".csv":
+    if path.suffix.lower() == ".json":
+        kind, rows = "values", _dataset_json(path, text)
+    elif path.suffix.lower() != ".csv":
         kind, rows = "colors", _cvat(path, text)
     else:
         kind, rows = ("colors", _class_dict(path, text, table)) if table \
@@ -124,6 +130,34 @@ def _roboflow(path: Path, text: str) -> list[tuple[int, int, str]]:
                               "fix the line or masks.labelmap")
         rows.append((n, value, cells[1]))
     return rows
+
+
+def _dataset_json(path: Path, text: str) -> list[tuple[int, int, str]]:
+    """(1, value, name) per class of a dataset.json's "labels" in value order: the Decathlon's
+    {"0": "background", "1": "PZ"}, or nnU-Net v2's {"background": 0, "PZ": 1}."""
+    try:
+        labels = json.loads(text).get("labels")
+    except (ValueError, AttributeError):
+        labels = None
+    if not isinstance(labels, dict) or not labels:
+        raise ConfigError(f"masks.labelmap {path}: no \"labels\" object of class values and "
+                          "names, as the Decathlon's dataset.json holds; give that file")
+    rows = []
+    for key, item in labels.items():
+        value, name = (key, item) if isinstance(item, str) else (item, key)
+        if isinstance(value, list):  # nnU-Net's region-based training: overlapping regions
+            raise ConfigError(f"masks.labelmap {path}: {name!r} is the region {value}, and a "
+                              "pixel has one class here: list the classes in masks.values "
+                              "and masks.names, and score regions with evaluate.regions")
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            value = -1
+        if not 0 <= value <= 65535:
+            raise ConfigError(f"masks.labelmap {path}: label {key!r}: {item!r} is not a class "
+                              "value (0 to 65535) and a name, as in \"1\": \"PZ\"")
+        rows.append((1, value, name))
+    return sorted(rows, key=lambda row: row[1])
 
 
 def _separator(text: str) -> str:

@@ -60,3 +60,13 @@ def test_slices_of_another_size_are_refused_naming_the_file(tmp_path, capsys):
     assert main(["restack", str(tmp_path / "pred"), str(tmp_path / "other.nii.gz"),
                  "-o", str(tmp_path / "x.nii.gz"), "--name", "prostate_03"]) == 2
     assert "prostate_03_000.png" in capsys.readouterr().err
+
+
+def test_an_nnunet_channel_file_as_reference_finds_its_cases_slices(tmp_path):
+    # nnU-Net's imagesTs/prostate_03_0000.nii.gz was unstacked (with _0001) as prostate_03_000 ...
+    labels = _case(tmp_path)
+    (tmp_path / "prostate_03.nii.gz").rename(tmp_path / "prostate_03_0000.nii.gz")
+    out = tmp_path / "prostate_03.nii.gz"
+    assert main(["restack", str(tmp_path / "pred"), str(tmp_path / "prostate_03_0000.nii.gz"),
+                 "-o", str(out)]) == 0
+    assert np.array_equal(np.asanyarray(nib.load(out).dataobj), labels)

@@ -28,4 +28,5 @@ def restack_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--out", required=True, type=path_arg,
                    help="the label volume to write, e.g. prostate_03.nii.gz; never overwritten")
     p.add_argument("--name", help="the slices' stem, <name>_000.png ...; default: the "
-                   "reference's file name less .nii.gz (the name unet unstack gave)")
+                   "reference's file name less .nii.gz (the name unet unstack gave; for "
+                   "nnU-Net's <case>_0000.nii.gz, <case>)")

@@ -34,8 +34,7 @@ def restack_nifti(folder: Path, reference: Path, out: Path, name: str | None = N
         raise NiftiError(f"cannot read volume {reference}: {err}. Give the case's image "
                          "volume, the one unet unstack split") from err
     shape = image.shape[:3] if len(image.shape) >= 3 else image.shape[:2] + (1,)
-    stem = name or nifti_stem(reference)
-    volume = _slices(folder, stem, shape)
+    volume = _slices(folder, name or _case_stem(folder, nifti_stem(reference), shape[2]), shape)
     check_folder(out.parent)
     header = image.header.copy()
     header.set_data_dtype(volume.dtype)
@@ -46,6 +45,17 @@ def restack_nifti(folder: Path, reference: Path, out: Path, name: str | None = N
     with atomic_path(out) as tmp:
         tmp.write_bytes(gzip.compress(data, 6) if out.name.lower().endswith(".gz") else data)
     return out
+
+
+def _case_stem(folder: Path, stem: str, depth: int) -> str:
+    """The reference's stem, or for nnU-Net's channel file <case>_0000 its case, which unstack
+    named the slices by, where only the case's first slice is in `folder`."""
+    case = re.fullmatch(r"(.+)_\d{4}", stem)
+    width = max(3, len(str(depth - 1)))
+    if case and not (folder / f"{stem}_{0:0{width}d}.png").is_file() \
+            and (folder / f"{case.group(1)}_{0:0{width}d}.png").is_file():
+        return case.group(1)
+    return stem
 
 
 def _slices(folder: Path, stem: str, shape: tuple[int, ...]) -> np.ndarray:

@@ -30,8 +30,9 @@ def mixed_depths_note(images: list[str], multi: bool, span: list | None,
         f"as they are (0-255), the wider ones {_scaled(span, settings)}, so the same structure "
         "saved at both depths reaches the model at two grey levels, and it learns two "
         "distributions. Save every image at one depth: the 8-bit ones as 16-bit where their "
-        "values are in the wider ones' units (an int16 volume whose values fit 0-255, which "
-        "`unet unstack` wrote as 8-bit before it kept the stored width: split it again), "
+        "values are in the wider ones' units (an int16 volume, or a float one of whole values, "
+        "whose values fit 0-255, which `unet unstack` wrote as 8-bit before it kept the "
+        "stored width: split it again), "
         "else the wider ones converted to 8 bits as the 8-bit ones were made (the same export "
         "of every image)"
     )

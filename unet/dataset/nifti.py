@@ -175,9 +175,24 @@ def _values(path: Path) -> tuple[np.ndarray, bool]:
             data = data.astype(np.int64) * int(slope) + int(inter)
         else:  # the header's float32 slope and intercept: float32 values
             data = data.astype(np.float32) * np.float32(slope) + np.float32(inter)
-    # whole floats (labels saved as float) stay narrowest: a float file says nothing of depth
-    bits = 8 * raw.dtype.itemsize if raw.dtype.kind in "iu" else 8
+    bits = 8 * raw.dtype.itemsize if raw.dtype.kind in "iu" else _float_bits(data)
     return _narrowest(data, path, bits), False
+
+
+# A float volume of whole values in 0-255 with at most this many of them reads as labels
+# (0..N saved as float: 8-bit masks); more is an image (MR saved as float32, as the
+# Decathlon's are): at least 16 bits, so that a dim case is not 8-bit, read as it is, beside
+# its brighter cases scaled by the data set's range
+_LABEL_VALUES = 64
+
+
+def _float_bits(data: np.ndarray) -> int:
+    """The narrowest depth for whole float values: 8 for labels, 16 for an image."""
+    low, high = data.min(), data.max()
+    if not (np.isfinite(low) and np.isfinite(high) and low >= 0 and high <= 255):
+        return 8  # wider than 8 bits anyway, or fractional / not finite: float32
+    counts = np.bincount(data.astype(np.uint8).ravel(), minlength=256)  # fractions: float32
+    return 8 if np.count_nonzero(counts) <= _LABEL_VALUES else 16
 
 
 def _shaped(data: np.ndarray, path: Path) -> np.ndarray:

@@ -110,3 +110,16 @@ def test_nnunet_channel_files_are_named_by_their_case_and_pair_with_its_label(tm
     assert main(["unstack", *files, str(tmp_path / "out")]) == 0
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == [f"prostate_00_{k:03d}.tif" for k in range(3)]
+
+
+@pytest.mark.parametrize("stems, case", [(["c_t1", "c_t2"], "c"),
+                                         (["sub-01_T1w", "sub-01_T2w"], "sub-01")])
+def test_modalities_whose_names_share_more_than_the_case_are_named_by_the_case(
+        tmp_path, stems, case):
+    # c_t1 and c_t2 share "c_t", and BIDS' sub-01_T1w, _T2w "sub-01_T": slices named c_t_000
+    # paired with none of the seg's c_000
+    for stem in stems:
+        _save(tmp_path / f"{stem}.nii.gz", np.ones((6, 5, 3), np.float32))
+    assert main(["unstack", *[str(tmp_path / f"{s}.nii.gz") for s in stems],
+                 str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir())[0] == f"{case}_000.tif"

@@ -77,9 +77,12 @@ def unstack_volumes(volumes: list[Path], out_dir: Path, name: str | None = None)
     return [out_dir / n for n in names]
 
 
+_SEPARATORS = ("_", "-", ".", " ")  # between a case's name and its modality's
+
+
 def _case_name(volumes: list[Path], name: str | None) -> str:
-    """The slices' stem: `name`, else one volume's stem, else the stems' common start less a
-    trailing separator (BraTS2021_00000_flair, ..._t2: BraTS2021_00000)."""
+    """The slices' stem: `name`, else one volume's stem, else the stems' common start up to its
+    last separator (BraTS2021_00000_flair, ..._t2: BraTS2021_00000; c_t1, c_t2: c)."""
     if name is not None:
         if not name or name != Path(name).name or name in (".", ".."):
             raise ValueError(f"--name {name!r} is not a file name: give the case's name, e.g. "
@@ -102,7 +105,12 @@ def _case_name(volumes: list[Path], name: str | None) -> str:
                          "one case's channels: split one volume a call (for f in imagesTr/"
                          "[!.]*.nii.gz; do unet unstack \"$f\" FOLDER; done), or give --name "
                          "if they are one case's modalities")
-    common = common.rstrip("_-. ")
+    if not common.endswith(_SEPARATORS) and any(s[len(common):][:1] not in ("", *_SEPARATORS)
+                                                for s in stems):
+        # the shared start ends inside a word: c_t1 and c_t2 share c_t, sub-01_T1w and
+        # sub-01_T2w (BIDS) sub-01_T; the case is the part before that word
+        common = common[:max(common.rfind(c) for c in _SEPARATORS) + 1]
+    common = common.rstrip("".join(_SEPARATORS))
     if not common:
         raise ValueError(f"{volumes[0]} and {volumes[1]} share no name to call their slices "
                          "by: give one with --name, e.g. --name case_1")

@@ -53,3 +53,21 @@ def test_no_note_when_every_mask_holds_an_object(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         _preprocess(tmp_path, settings_from_config({"width": W, "height": H}, masks))
     assert "only background" not in caplog.text
+
+
+def test_background_slices_of_grouped_volumes_are_not_called_unannotated(tmp_path, caplog):
+    # A Decathlon volume's slices above and below the organ hold only background, truly: the
+    # note told the user to leave them out as frames nobody annotated, and a model trained
+    # without them marks organ on every slice of a new volume
+    import json
+
+    _cvat_export(tmp_path, blank={1, 5})
+    split = json.loads((tmp_path / "split.json").read_text())
+    split["groups"] = {"train": 2, "val": 1, "test": 1}  # split.group_by: a case a group
+    (tmp_path / "split.json").write_text(json.dumps(split))
+    masks = {"values": None, "colors": COLOURS, "threshold": None, "max_values": 16,
+             "ignore": None}
+    with caplog.at_level(logging.WARNING):
+        _preprocess(tmp_path, settings_from_config({"width": W, "height": H}, masks))
+    (note,) = [r.getMessage() for r in caplog.records if "only background" in r.getMessage()]
+    assert "2 of 8 masks" in note and "split.group_by" in note and "keep" in note

@@ -37,10 +37,18 @@ def background_only_note(
     empty = sorted(i for i, c in counts.items() if c[0] and not c[1: mapping.num_classes].any())
     if not empty:
         return None
+    head = (f"{len(empty)} of {len(ids)} masks hold only background (class 0) and are "
+            f"trained and scored as such: {listing(empty)}.")
+    if split.get("groups"):  # split.group_by: slices of volumes, frames of videos
+        # a volume's slices beyond the organ are true background, and a new volume's every
+        # slice is predicted: a model that never saw them marks the organ where there is none
+        return (f"{head} The split keeps groups whole (split.group_by): slices of a volume "
+                "beyond its object are true background; keep them, since every slice of a new "
+                "volume is predicted. Leave out with split.exclude_ids only frames nobody "
+                "annotated (CVAT's Segmentation mask export writes a mask for every frame)")
     # CVAT's "Segmentation mask" export writes a mask for every frame of a task, so frames
     # nobody annotated arrive as all-background masks that teach their objects as background.
-    return (f"{len(empty)} of {len(ids)} masks hold only background (class 0) and are trained "
-            f"and scored as such: {listing(empty)}. If nobody annotated these frames (CVAT's "
+    return (f"{head} If nobody annotated these frames (CVAT's "
             "Segmentation mask export writes a mask for every frame of a task), leave them out "
             "with split.exclude_ids (a list, or a text file of ids); images truly without "
             "objects are worth keeping")

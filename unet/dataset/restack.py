@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,7 @@ def restack_nifti(folder: Path, reference: Path, out: Path, name: str | None = N
         raise FileExistsError(f"{out} exists: name another file, or move it away first")
     try:
         image = nib.load(reference)
-    except Exception as err:
+    except (OSError, EOFError, ValueError, zlib.error, nib.filebasedimages.ImageFileError) as err:
         raise NiftiError(f"cannot read volume {reference}: {err}. Give the case's image "
                          "volume, the one unet unstack split") from err
     shape = image.shape[:3] if len(image.shape) >= 3 else image.shape[:2] + (1,)

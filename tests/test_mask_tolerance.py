@@ -106,3 +106,31 @@ def test_tolerance_travels_in_meta_and_zero_is_left_out():
     assert mapping_from_meta({"class_values": [0, 255]}).tolerance == 0  # older files
     assert "tolerance" not in applicable("masks", {"colors": COLOURS, "tolerance": 0})
     assert applicable("masks", {"colors": COLOURS, "tolerance": 40})["tolerance"] == 40
+
+
+def test_rgb_jpeg_of_a_grey_mask_reads_with_grey_values(tmp_path):
+    # Kvasir-SEG's masks: 0/255 saved as 3-channel JPEGs whose channels differ by a level or
+    # two here and there; with grey masks.values they were refused as "holds colours"
+    truth = _truth(0) > 0
+    grey = np.where(truth, 255, 0).astype(np.int16)[..., None]
+    noise = np.random.default_rng(0).integers(-3, 4, (*truth.shape, 3))
+    rgb = np.clip(grey + noise, 0, 255).astype(np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "k.jpg", quality=90, subsampling=0)
+    assert np.asarray(Image.open(tmp_path / "k.jpg")).std(axis=-1).max() > 0  # not grey
+    pairs = [{"mask": str(tmp_path / "k.jpg")}]
+    settings = settings_from_config({}, {"values": [0, 255], "threshold": None, "ignore": None,
+                                         "tolerance": 40, "unlisted": "ignore"})
+    index = choose_mapping(pairs, settings, 1).read_index(tmp_path / "k.jpg")
+    assert (index == truth).mean() > 0.99
+    assert ((index == truth) | (index == IGNORE_INDEX)).all()
+
+
+def test_real_colours_stay_refused_by_grey_values(tmp_path):
+    rgb = np.zeros((8, 8, 3), np.uint8)
+    rgb[2:5, 2:5] = (200, 30, 30)  # a red far beyond the tolerance from any grey
+    Image.fromarray(rgb).save(tmp_path / "c.png")
+    settings = settings_from_config({}, {"values": [0, 255], "threshold": None, "ignore": None,
+                                         "tolerance": 40, "unlisted": "ignore"})
+    mapping = choose_mapping([{"mask": str(tmp_path / "c.png")}], settings, 1)
+    with pytest.raises(Exception, match="holds colours"):
+        mapping.read_index(tmp_path / "c.png")

@@ -111,7 +111,7 @@ def _whole_values(arr: np.ndarray, path: str | os.PathLike) -> np.ndarray:
 
 def read_mask(
     path: str | os.PathLike, colour: bool = False, luminance: bool = False,
-    ignore: int | None = None,
+    ignore: int | None = None, near: int = 0,
 ) -> np.ndarray:
     """A mask's raw values (H, W) in one value space.
 
@@ -119,7 +119,9 @@ def read_mask(
     data sets. Otherwise grey levels as in `read_mask_values`; a file with real colours is
     refused, or read as its luminance when `luminance` (a threshold binarises by brightness),
     as is a palette file's (its indices are not brightness): there the pixels of index `ignore`
-    (masks.ignore) read as `ignore`, and no others do.
+    (masks.ignore) read as `ignore`, and no others do. With `near` (masks.tolerance), a file
+    whose channels differ by at most that anywhere is grey (a grey mask saved as a colour JPEG)
+    and reads as its rounded brightness.
     """
     if colour:
         if white_is_zero(path):  # grey as stored, as (g, g, g)
@@ -134,11 +136,26 @@ def read_mask(
     if luminance:
         del values  # the packed colours: the luminance is read from the file again
         return luminance_of(open_image(path))
+    spread = _channel_spread(path) if near else None
+    if spread is not None and spread <= near:
+        return np.rint(luminance_of(open_image(path))).astype(np.uint8)
+    far = f" (its channels differ by up to {spread}, beyond masks.tolerance {near})" if near else ""
     raise ImageReadError(
-        f"mask {path} holds colours, but this data set's masks are grey levels; list the "
+        f"mask {path} holds colours, but this data set's masks are grey levels{far}; list the "
         "colours in masks.colors (one per class), or set masks.threshold to binarise by "
         "brightness"
     )
+
+
+def _channel_spread(path: str | os.PathLike) -> int:
+    """The largest difference between a pixel's colour channels in a colour mask: JPEG's
+    chroma rounding leaves a grey mask saved as RGB (Kvasir-SEG's) a few levels off grey."""
+    rgb = np.asarray(open_image(path).convert("RGB"))
+    spread = 0
+    for start in range(0, rgb.shape[0], 256):  # rows at a time: temporaries stay small
+        band = rgb[start : start + 256]
+        spread = max(spread, int((band.max(axis=-1) - band.min(axis=-1)).max()))
+    return spread
 
 
 def luminance_of(im: Image.Image) -> np.ndarray:

@@ -134,3 +134,16 @@ def test_real_colours_stay_refused_by_grey_values(tmp_path):
     mapping = choose_mapping([{"mask": str(tmp_path / "c.png")}], settings, 1)
     with pytest.raises(Exception, match="holds colours"):
         mapping.read_index(tmp_path / "c.png")
+
+
+def test_far_grey_values_hint_threshold_in_place_of_tolerance(tmp_path):
+    # the hint used to say "or set masks.threshold" with the tolerance still set: a pair the
+    # config check then refused ("drop one of the two")
+    grey = np.zeros((8, 8), np.uint8)
+    grey[3, 3] = 128  # a JPEG edge pixel far from 0 and 255
+    Image.fromarray(grey).save(tmp_path / "e.png")
+    settings = settings_from_config({}, {"values": [0, 255], "threshold": None, "ignore": None,
+                                         "tolerance": 40})
+    mapping = choose_mapping([{"mask": str(tmp_path / "e.png")}], settings, 1)
+    with pytest.raises(MaskValueError, match="masks.threshold in place of masks.tolerance"):
+        mapping.read_index(tmp_path / "e.png")

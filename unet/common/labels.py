@@ -101,14 +101,21 @@ class MaskMapping:
                 f"on {count} px that are not in the mask mapping [{', '.join(self.labels())}]; "
                 f"add them to {self._keys()}, or masks.ignore; a list there makes several "
                 "values one class), or set masks.unlisted: ignore to skip every value no class "
-                "lists" + (", or set masks.threshold" if self._can_threshold() else "")
-                + self._tolerance_hint() + self._full_scale_hint(bad)
+                "lists" + self._threshold_hint() + self._tolerance_hint()
+                + self._full_scale_hint(bad)
             )
         return out.reshape(raw.shape)
 
     def _keys(self) -> str:
         """The keys that list class values, the one this mapping reads first."""
         return "masks.colors (or masks.values" if self.rgb else "masks.values (or masks.colors"
+
+    def _threshold_hint(self) -> str:
+        """The hint to binarise instead: masks.threshold, which masks.tolerance does not go with."""
+        if not self._can_threshold():
+            return ""
+        instead = " in place of masks.tolerance" if self.tolerance else ""
+        return f", or set masks.threshold{instead}"
 
     def _can_threshold(self) -> bool:
         """Whether masks.threshold could read these classes: two grey values, or colours made

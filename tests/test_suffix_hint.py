@@ -34,3 +34,18 @@ def test_names_that_no_suffix_pairs_get_no_such_hint(tmp_path):
     with pytest.raises(DataLayoutError) as err:
         pair_files(tmp_path, Layout())
     assert "image_suffix:" not in str(err.value)
+
+
+def test_isic_superpixels_in_the_images_folder_name_image_extensions(tmp_path):
+    # ISIC 2017's input folder holds ISIC_0000000_superpixels.png beside ISIC_0000000.jpg; the
+    # refusal named allow_unpaired only, which would also pass over a real image left unpaired
+    _touch(tmp_path / "input", "ISIC_0000000.jpg", "ISIC_0000000_superpixels.png",
+           "ISIC_0000001.jpg", "ISIC_0000001_superpixels.png", "LICENSE.txt")
+    _touch(tmp_path / "truth", "ISIC_0000000_segmentation.png", "ISIC_0000001_segmentation.png")
+    layout = Layout(images="input", masks="truth", mask_suffix="_segmentation")
+    with pytest.raises(DataLayoutError, match=r"ISIC_0000000_superpixels\.png beside "
+                       r"ISIC_0000000\.jpg.*image_extensions to \['\.jpg'\]"):
+        pair_files(tmp_path, layout)
+    narrowed = Layout(images="input", masks="truth", mask_suffix="_segmentation",
+                      image_extensions=(".jpg",))
+    assert [i for i, _, _ in pair_files(tmp_path, narrowed)] == ["ISIC_0000000", "ISIC_0000001"]

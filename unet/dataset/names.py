@@ -88,9 +88,10 @@ def suffix_hint(no_mask: list[str], no_image: list[str], image_suffix: str, sect
 
 
 def not_images_hint(unpaired: list[Path], images: dict[str, Path], section: str) -> str:
-    """Unpaired 'images' of a shared folder named like another file of a paired image, in
-    another format (CHASE_DB1's Image_01L_2ndHO.png, a second annotator's mask, beside
-    Image_01L.jpg and its Image_01L_1stHO.png): the image extensions likely take in masks."""
+    """Unpaired 'images' named like another file of a paired image, in another format
+    (CHASE_DB1's Image_01L_2ndHO.png, a second annotator's mask, beside Image_01L.jpg and its
+    Image_01L_1stHO.png; ISIC 2017's ISIC_0000000_superpixels.png beside ISIC_0000000.jpg):
+    the image extensions likely take in files that are no images of the data set."""
     found, ids = [], set(images)
     for path in unpaired:
         image_id, _ = part_of(path.stem, "", ids, None)
@@ -102,8 +103,8 @@ def not_images_hint(unpaired: list[Path], images: dict[str, Path], section: str)
     example, image = found[0]
     return (
         f"; {listing([p.name for p, _ in found])} are named like other files of paired images "
-        f"(e.g. {example.name} beside {image.name}: another mask?); if they are not images, "
-        f"narrow {section}.image_extensions to {kinds}"
+        f"(e.g. {example.name} beside {image.name}: another mask or map?); if they are not "
+        f"images, narrow {section}.image_extensions to {kinds}"
     )
 
 

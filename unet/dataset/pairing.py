@@ -194,7 +194,7 @@ def _report_unpaired(
     unpaired += [images[s].stem for s in no_mask] if shared else []
     further = parts_hint(unpaired, layout.mask_suffix, paired, layout.section) or suffix_hint(
         no_mask, no_image, layout.image_suffix, layout.section)
-    if shared and not further:
+    if not further:  # in a folder of images too: ISIC 2017's *_superpixels.png beside *.jpg
         paired_images = {i: images[i] for i in paired}
         further = not_images_hint([images[s] for s in no_mask], paired_images, layout.section)
     hint = (

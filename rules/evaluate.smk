@@ -12,8 +12,11 @@ rule evaluate_masks:
     output:
         per_image=f"{EXP}/metrics/per_image.csv",
         summary=f"{EXP}/metrics/summary.json",
+        # scores per case (a volume's slices summed) where split.group_by names the cases
+        **per_case_output(f"{EXP}/metrics/per_case.csv"),
     params:
         evaluate=evaluate_params(),  # evaluate.regions only when set
+        **per_case_params(),
         names=config["masks"]["names"],  # the summary's class names
     threads: 2
     log:

@@ -88,6 +88,18 @@ def evaluate_params():
     return {k: v for k, v in config["evaluate"].items() if k != "regions" or v}
 
 
+def per_case_output(path):
+    """evaluate_masks' per_case.csv, where split.group_by names the cases: none otherwise."""
+    return {"per_case": path} if config["split"].get("group_by") else {}
+
+
+def per_case_params():
+    """split.group_by for the per-case scores, only when set: evaluations (and reports) of
+    ungrouped data stay fresh."""
+    group_by = config["split"].get("group_by")
+    return {"group_by": group_by} if group_by else {}
+
+
 def crf_tuning(wildcards):
     """The tuning result that refine_crf uses, when the CRF and its tuning are on for this
     experiment."""

@@ -25,4 +25,6 @@ evaluate_masks(
     choice_json=Path(inp.final) / "choice.json",
     class_names=snakemake.params.names,
     regions=snakemake.params.evaluate.get("regions"),
+    group_by=snakemake.params.get("group_by"),
+    cases_csv=snakemake.output.get("per_case"),
 )

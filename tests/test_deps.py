@@ -121,7 +121,8 @@ RULES = {
     "evaluate_masks": (
         ("evaluate.evaluate", "common.layout"),
         COMMON | {"common.layout", "common.probs", "common.roi", "dataset.names",
-                  "evaluate.boundary", "evaluate.detection",
+                  "dataset.split", "dataset.split_checks", "dataset.split_order",
+                  "evaluate.boundary", "evaluate.cases", "evaluate.detection",
                   "evaluate.distances", "evaluate.regions",
                   "evaluate.evaluate", "evaluate.metrics", "evaluate.void",
                   "common.nodata", *BANDS},  # void: the scene's no-data, for tuning's scores

@@ -17,14 +17,11 @@ from unet.common.parallel import parallel_map
 from unet.common.probs import RERUN_PREDICTION
 from unet.common.roi import read_roi
 from unet.dataset.names import listing
+from unet.evaluate import metrics
 from unet.evaluate.boundary import HD95_PENALTY, image_diagonal, image_scores
+from unet.evaluate.cases import case_summary
 from unet.evaluate.detection import MEAN_POSITIVE_RULE, image_level, target_holds
-from unet.evaluate.metrics import (
-    EMPTY_MASK_CONVENTION,
-    foreground_dice,
-    foreground_iou,
-    scores_from_confusion,
-)
+from unet.evaluate.metrics import EMPTY_MASK_CONVENTION, foreground_dice, foreground_iou
 from unet.evaluate.regions import region_summary
 from unet.evaluate.void import unscored
 
@@ -138,7 +135,7 @@ def summarise(results: list[dict], methods: list[str], num_classes: int, first: 
     summary: dict = {}
     for m in methods:
         cm = sum(r["scores"][m]["confusion"] for r in results)
-        glob = scores_from_confusion(cm)
+        glob = metrics.scores_from_confusion(cm)
         per_class = {}
         counted = _counted(results, m, first)  # (N, C)
         positive = target_holds(results, m, num_classes)  # (N, C): the ground truth holds c
@@ -163,9 +160,8 @@ def summarise(results: list[dict], methods: list[str], num_classes: int, first: 
             # class 0 too, as VOC's 21-class mIoU counts its background (Cityscapes has none)
             "iou_global_all_classes": foreground_iou(cm, 0),
             # Each image's mean over the classes its target or prediction holds, then over images
-            "foreground_dice_mean": float(
-                np.mean([foreground_dice(r["scores"][m]["confusion"], first) for r in results])
-            ),
+            "foreground_dice_mean": float(np.mean(
+                [foreground_dice(r["scores"][m]["confusion"], first) for r in results])),
             # The images whose ground truth holds a scored class only: inspection data's
             # defect-free images, 1 each when left empty, lift foreground_dice_mean
             "foreground_dice_mean_positive": _mean(np.array(
@@ -217,20 +213,21 @@ def evaluate_masks(
     choice_json: str | os.PathLike | None = None,
     class_names: list[str] | None = None,
     regions: dict[str, list] | None = None,
+    group_by: str | None = None, cases_csv: str | os.PathLike | None = None,
 ) -> dict:
     """Score each method's masks (e.g. {'raw': dir, 'crf': dir}) against the ground truth;
     `choice_json`: finalize_masks' record of what final/ holds, copied into the summary;
     `class_names`: masks.names, else the data's names are the summary's; `regions`:
-    evaluate.regions, unions of classes scored as one (summary's `regions`)."""
+    evaluate.regions, unions of classes scored as one (summary's `regions`); `group_by`:
+    split.group_by, each case scored whole too (`per_case`, `cases_csv`)."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids, values = meta["splits"][split]["ids"], meta["class_values"]
     mapping = mapping_from_meta(meta)
     jobs = [ScoreJob(i, by_id[i]["mask"], {m: str(Path(d) / f"{i}.png") for m, d in
                      mask_dirs.items()}, mapping, tolerance, by_id[i].get("roi")) for i in ids]
-    results, unlabelled = _labelled(
-        list(parallel_map(score_image, jobs, processes, "score")), split, by_id
-    )
+    scored = list(parallel_map(score_image, jobs, processes, "score"))
+    results, unlabelled = _labelled(scored, split, by_id)
     methods = list(mask_dirs)
     summary = {
         "split": split,
@@ -257,6 +254,9 @@ def evaluate_masks(
     if choice_json:  # which post-processing final/ holds, chosen on validation, and why
         summary["final"] = read_json(choice_json)
     write_rows(csv_out, results, summary["class_labels"])
+    if group_by:  # a volume's slices: scored as one case too, as the Decathlon and BraTS do
+        summary["per_case"] = case_summary(results, methods, manifest, group_by, summary,
+                                           cases_csv)
     write_json(json_out, summary)
     _log_scores(summary["methods"], len(results))
     return summary

@@ -73,7 +73,7 @@ def region_classes(regions: dict, groups: list[list], names: list | None,
     return out
 
 
-def _region_confusion(cm: np.ndarray, classes: list[int]) -> np.ndarray:
+def region_confusion(cm: np.ndarray, classes: list[int]) -> np.ndarray:
     """(2, 2) counts, rows target and columns prediction, 0 outside the region, 1 inside."""
     inside = np.zeros(len(cm), bool)
     inside[classes] = True
@@ -115,7 +115,7 @@ def summarise_regions(results: list[dict], methods: list[str], regions: dict[str
     for m in methods:
         cms = [r["scores"][m]["confusion"] for r in results]
         any_scored = np.array([(cm.sum(axis=0) + cm.sum(axis=1))[first:].any() for cm in cms])
-        out[m] = {name: _region_scores(np.array([_region_confusion(cm, c) for cm in cms]),
+        out[m] = {name: _region_scores(np.array([region_confusion(cm, c) for cm in cms]),
                                        any_scored) for name, c in regions.items()}
     return out
 

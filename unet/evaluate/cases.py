@@ -1,0 +1,116 @@
+"""Per-case scores (split.group_by): each case's images' confusion matrices summed and scored
+as one volume, as the Decathlon, BraTS and KiTS report Dice per case (3-D), not per slice.
+Built from the per-image counts already there: no mask is read again."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from unet.common.fileio import atomic_path
+from unet.dataset.split import groups_of
+from unet.evaluate.metrics import foreground_dice, scores_from_confusion
+from unet.evaluate.regions import region_confusion
+
+log = logging.getLogger(__name__)
+
+# Copied into the summary: what a case is and which cases each mean counts.
+PER_CASE_RULE: str = (
+    "a case is a split.group_by group (a volume's slices, a patient's images): its scores "
+    "come from its images' confusion matrices summed, as of one 3-D volume; `mean` averages "
+    "every case (a class or region absent from both a case's target and prediction scoring 1, "
+    "by the empty-mask convention), `mean_positive` the cases whose ground truth holds it"
+)
+ROW_SCORES = ("dice", "iou", "precision", "recall")
+
+
+def case_groups(manifest: dict, group_by: str) -> dict[str, str]:
+    """Each id's case, as split_dataset grouped it; a folder named below the data's root."""
+    groups = groups_of(manifest["pairs"], group_by) or {}
+    if group_by == "folder" and manifest.get("root"):  # the patient's folder, not a full path
+        groups = {i: os.path.relpath(g, manifest["root"]) for i, g in groups.items()}
+    return groups
+
+
+def _case_counts(results: list[dict], groups: dict[str, str], m: str) -> dict:
+    """Case -> (its image count, its summed (C, C) confusion matrix) for method `m`, sorted."""
+    out: dict[str, list] = {}
+    for r in results:
+        case = out.setdefault(groups[r["id"]], [0, 0])
+        case[0] += 1
+        case[1] = case[1] + r["scores"][m]["confusion"]
+    return {k: tuple(out[k]) for k in sorted(out)}
+
+
+def _mean(values: np.ndarray) -> float | None:
+    return float(values.mean()) if len(values) else None
+
+
+def _means(cms: np.ndarray, index: int) -> dict:
+    """Mean Dice and IoU over the cases of one class (`index` in each (K, C, C) matrix)."""
+    scores = [scores_from_confusion(cm) for cm in cms]
+    stack = {k: np.array([s[k][index] for s in scores]) for k in ("dice", "iou")}
+    positive = cms[:, index, :].sum(axis=1) > 0  # the case's ground truth holds it
+    return {"mean": {k: _mean(v) for k, v in stack.items()},
+            "mean_positive": {k: _mean(v[positive]) for k, v in stack.items()},
+            "positive": int(positive.sum())}
+
+
+def _method(cms: np.ndarray, first: int, regions: dict[str, list[int]]) -> dict:
+    """One method's per-case means from its (K, C, C) case matrices."""
+    fg = np.array([foreground_dice(cm, first) for cm in cms])
+    positive = cms[:, first:, :].sum(axis=(1, 2)) > 0  # the case holds a scored class
+    return {
+        "foreground_dice_mean": _mean(fg),
+        "foreground_dice_mean_positive": _mean(fg[positive]),
+        "cases_positive": int(positive.sum()),
+        "classes": {str(c): _means(cms, c) for c in range(cms.shape[1])},
+        "regions": {name: _means(np.array([region_confusion(cm, c) for cm in cms]), 1)
+                    for name, c in regions.items()},
+    }
+
+
+def case_summary(results: list[dict], methods: list[str], manifest: dict, group_by: str,
+                 summary: dict, csv_out: str | os.PathLike | None) -> dict:
+    """summary.json's `per_case` (`summary`: the rest of it, for the classes and regions),
+    per_case.csv at `csv_out`, and one log line per method."""
+    groups = case_groups(manifest, group_by)
+    regions = summary.get("regions", {}).get("classes", {})
+    first = summary["scored_classes"][0] if summary["scored_classes"] else 0
+    counts = {m: _case_counts(results, groups, m) for m in methods}
+    out = {m: _method(np.array([cm for _, cm in counts[m].values()]), first, regions)
+           for m in methods}
+    if csv_out is not None:
+        write_cases(csv_out, counts, summary["class_labels"], regions)
+    cases = len(next(iter(counts.values()), {}))
+    for m, s in out.items():
+        positive = s["foreground_dice_mean_positive"]
+        log.info("%s: per case (%d cases, split.group_by): foreground Dice %.4f (mean/case) %s "
+                 "(mean over the %d cases holding foreground)", m, cases,
+                 s["foreground_dice_mean"], "n/a" if positive is None else f"{positive:.4f}",
+                 s["cases_positive"])
+    return {"group_by": group_by, "cases": cases, "rule": PER_CASE_RULE, "methods": out}
+
+
+def write_cases(path: str | os.PathLike, counts: dict, values: list,
+                regions: dict[str, list[int]]) -> None:
+    """One CSV row per case, method and class (then region: `class` its name, `value` its
+    classes), with the case's image count, its pixels in target and prediction, and scores."""
+    with atomic_path(Path(path)) as tmp, open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["case", "method", "class", "value", "images", "target_px", "predicted_px",
+                    *ROW_SCORES])
+        for m, cases in counts.items():
+            for case, (n, cm) in cases.items():
+                rows = [(c, v, cm) for c, v in enumerate(values)]
+                rows += [(name, c, region_confusion(cm, c)) for name, c in regions.items()]
+                for name, value, matrix in rows:
+                    k = 1 if isinstance(name, str) else name
+                    s = scores_from_confusion(matrix)
+                    w.writerow([case, m, name, value, n, int(matrix[k].sum()),
+                                int(matrix[:, k].sum()), *(f"{s[key][k]:.10g}" for key in
+                                                           ROW_SCORES)])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import os
 import re
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from unet.config.checks import (
     check_split,
     min_side,
 )
+from unet.config.forms import home_paths, square_sizes
 from unet.dataset.split import ID_KEYS
 
 __all__ = ["ConfigError", "check_config", "experiment_config", "experiment_section", "min_side",
@@ -46,10 +46,11 @@ def _merge(base: dict, override: dict) -> dict:
 
 
 def normalise_config(config: dict) -> None:
-    """Write `config` one way, in place: every mapping ordered by key, and every whole float
-    (1.0) as the integer it equals. Rule params are compared as written, so the same values in
-    another order (or merged from several files, whose order wins) or in another number form
-    would make steps stale. Lists keep their order: it means something there."""
+    """Write `config` one way, in place: every mapping ordered by key, every whole float (1.0)
+    as the integer it equals, a square size's 64 as [64, 64], a leading ~ as the home folder.
+    Rule params are compared as written, so the same values in another order (or merged from
+    several files, whose order wins) or in another form would make steps stale. Lists keep
+    their order: it means something there."""
     def ordered(node):
         if isinstance(node, dict):
             return {k: ordered(node[k]) for k in sorted(node, key=str)}
@@ -62,24 +63,8 @@ def normalise_config(config: dict) -> None:
     items = ordered(config)
     config.clear()
     config.update(items)
-    _home_paths(config)
-
-
-def _home_paths(config: dict) -> None:
-    """A leading ~ in the file paths a rule reads as inputs (split id files, train.init_from)
-    is the home folder, as in dataset.local.path: Snakemake would look for <workdir>/~/...
-    Only a value that starts with ~ changes, so no other config reruns anything."""
-    def home(value):
-        return os.path.expanduser(value) if isinstance(value, str) else value
-
-    split = config.get("split") or {}
-    for key in ID_KEYS:
-        if key in split:
-            split[key] = home(split[key])  # a list holds ids, not paths: kept
-    for section in (config.get("train"), *[(o or {}).get("train")
-                                           for o in (config.get("experiments") or {}).values()]):
-        if isinstance(section, dict) and "init_from" in section:
-            section["init_from"] = home(section["init_from"])
+    home_paths(config)
+    square_sizes(config)
 
 
 def experiment_section(config: dict, section: str, experiment: str) -> dict:

@@ -70,3 +70,16 @@ def test_an_nnunet_channel_file_as_reference_finds_its_cases_slices(tmp_path):
     assert main(["restack", str(tmp_path / "pred"), str(tmp_path / "prostate_03_0000.nii.gz"),
                  "-o", str(out)]) == 0
     assert np.array_equal(np.asanyarray(nib.load(out).dataobj), labels)
+
+
+def test_slices_beyond_the_references_depth_are_refused_not_dropped(tmp_path, capsys):
+    # the slices of a deeper volume (another case, a re-sliced copy) restacked on a 3-slice
+    # reference silently lost their last slices
+    _case(tmp_path, shape=(6, 5, 5))
+    nib.save(nib.Nifti1Image(np.zeros((6, 5, 3), np.float32), AFFINE), tmp_path / "short.nii.gz")
+    out = tmp_path / "x.nii.gz"
+    assert main(["restack", str(tmp_path / "pred"), str(tmp_path / "short.nii.gz"),
+                 "-o", str(out), "--name", "prostate_03"]) == 2
+    err = capsys.readouterr().err
+    assert "prostate_03_003.png" in err and "3 slices" in err
+    assert not out.exists()

@@ -8,6 +8,7 @@ kept, so the labels lie on the image in any viewer, as the Decathlon's labelsTr 
 
 from __future__ import annotations
 
+import glob
 import gzip
 import re
 import zlib
@@ -70,6 +71,14 @@ def _slices(folder: Path, stem: str, shape: tuple[int, ...]) -> np.ndarray:
             f"{missing[0]}: no such slice ({len(missing)} of the {depth} slices of "
             f"{stem} are missing from {folder}); predict every slice unet unstack wrote, "
             "or give the slices' stem with --name")
+    # a deeper volume's slices (another case, a re-sliced copy) must not lose their last ones
+    beyond = sorted((int(m.group(1)), f.name) for f in folder.glob(f"{glob.escape(stem)}_*.png")
+                    if (m := re.fullmatch(re.escape(stem) + r"_(\d{3,})\.png", f.name))
+                    and int(m.group(1)) >= depth)
+    if beyond:
+        raise ValueError(
+            f"{folder / beyond[0][1]}: {len(beyond)} slices of {stem} lie beyond the "
+            f"reference's {depth} slices: give the volume these slices were split from")
     pages = []
     for path in files:
         with Image.open(path) as im:

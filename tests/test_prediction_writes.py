@@ -3,6 +3,7 @@ not rewrite the probabilities' pages once per band."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -75,3 +76,34 @@ def test_column_bands_write_each_page_once(tmp_path: Path, scale: int) -> None:
     for name in ("m.png", "p.npy"):
         assert (tmp_path / "rows" / name).read_bytes() == (tmp_path / "cols" / name).read_bytes()
     assert np.load(tmp_path / "cols" / "p.npy").shape == (C, H, W)
+
+
+class _Filling:
+    """The column scratch on a disk that fills: a write fails, and so does close's flush of
+    what its buffer kept (as Python's BufferedWriter does on ENOSPC)."""
+
+    def __init__(self, f, writes: bool) -> None:
+        self.f, self.writes = f, writes
+
+    def write(self, data) -> None:
+        if not self.writes:  # else kept in the buffer, its flush failing at close
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    def close(self) -> None:
+        self.f.close()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("writes", [False, True])
+def test_a_full_disk_in_column_bands_leaves_no_scratch_files(tmp_path: Path, writes: bool) -> None:
+    """The failed flush raised again in the cleanup, before it removed anything: the maps and
+    the scratch (each up to the probabilities' size) stayed on the full disk. Now none stays,
+    and the error names the output."""
+    probs = _probs()
+    with pytest.raises(OSError, match="p.npy"), PredictionWriter(
+            tmp_path / "m.png", tmp_path / "p.npy", MaskMapping(values=(0, 127, 255)),
+            (H, W), (H, W)) as writer:
+        writer.add(0, probs[:, :, :COLS].contiguous(), 0)
+        writer._strip_file = _Filling(writer._strip_file, writes)
+        writer.add(0, probs[:, :, COLS : 2 * COLS].contiguous(), COLS)
+    assert sorted(os.listdir(tmp_path)) == []

@@ -17,6 +17,7 @@ copied into the maps rows at a time at the end.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -100,7 +101,9 @@ class PredictionWriter:
 
     def _drop(self) -> None:
         if self._strips:  # closed before its removal (Windows cannot remove an open file)
-            self._strip_file.close()
+            # its flush fails again on a full disk: the error already raised is the one to tell
+            with contextlib.suppress(OSError):
+                self._strip_file.close()
         for path in self._tmp:
             path.unlink(missing_ok=True)
 
@@ -135,7 +138,8 @@ class PredictionWriter:
     def _unstrip(self) -> None:
         """Copy the column bands of the scratch into the output maps, rows at a time (each
         page of the maps written once)."""
-        self._strip_file.close()
+        with disk_errors(self.probs_file or self.mask_path):  # its buffer's last write
+            self._strip_file.close()
         kept = self._cached if not self.stream else self._probs if self.probs_file else self._values
         h, w = kept.shape[-2:]
         lead = kept.shape[:-2]

@@ -47,3 +47,14 @@ def test_labels_it_cannot_read_as_classes_are_refused_by_name(config, tmp_path, 
 def test_a_json_without_labels_is_refused_by_name(config, tmp_path):
     with pytest.raises(ConfigError, match=r"dataset.json.*\"labels\""):
         _filled(config, tmp_path, {"name": "Prostate"})
+
+
+def test_nnunets_ignore_label_is_no_class_to_learn(config, tmp_path):
+    # nnU-Net v2's reserved "ignore" label (sparse annotation: pixels left unlabelled) became a
+    # fourth class the model learnt to paint and the metrics scored
+    data = {**NNUNET, "labels": {"background": 0, "PZ": 1, "TZ": 2, "ignore": 3}}
+    with pytest.raises(ConfigError, match="masks.ignore: 3"):
+        _filled(config, tmp_path, data)
+    config["masks"]["ignore"] = 3
+    masks = _filled(config, tmp_path, data)
+    assert masks["values"] == [0, 1, 2] and masks["names"] == ["background", "PZ", "TZ"]

@@ -185,6 +185,12 @@ def fill_labelmap(config: dict) -> None:
         return
     kind, classes, names = read_labelmap(path)
     masks = config["masks"]
+    if path.suffix.lower() == ".json" and "ignore" in names:  # nnU-Net v2's reserved label
+        value = classes[names.index("ignore")]
+        if masks.get("ignore") != value:
+            raise ConfigError(f"masks.labelmap {path} names {value} \"ignore\", nnU-Net's label "
+                              "of pixels left unannotated, not a class to learn: set "
+                              f"masks.ignore: {value}")
     classes, names = _without_ignore(path, kind, classes, names, masks.get("ignore"))
     at = next((k for k, name in enumerate(names) if name.lower() == "background"), 0)
     if at and masks.get("background", True):  # a file sorted by name, or edited by hand

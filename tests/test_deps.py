@@ -131,9 +131,11 @@ RULES = {
         ("report.plot", "common.layout"),
         {*FILEIO, *IMAGEIO, *BANDS, *LABELS, "common.layout", "common.roi",
          "report.charts", "report.figures", "report.plot", "train.history",
-         "report.training", "report.cross_validation", "train.collapse", "report.regions"},
+         "report.training", "report.cross_validation", "train.collapse", "report.regions",
+         "report.cases"},
     ),
-    "compare_experiments": (("report.compare",), {*FILEIO, "report.compare", "report.regions"}),
+    "compare_experiments": (("report.compare",), {*FILEIO, "report.compare", "report.regions",
+                                                  "report.cases"}),
     "cross_validation": (
         ("report.cross_validation",),
         {*FILEIO, "report.cross_validation", "train.history"},

@@ -6,6 +6,7 @@ import csv
 import os
 
 from unet.common.fileio import atomic_path, read_json
+from unet.report.cases import experiment_cells, experiment_columns
 from unet.report.regions import region_cells, region_columns
 
 
@@ -14,9 +15,11 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
     over only the images whose ground truth holds foreground: blank in older summaries), mIoU,
     boundary F1, HD95 and pixel accuracy on the test split, over the scored classes (1 and
     up, or every class with masks.background: false) that some image holds; then each
-    evaluate.regions region's Dice, global and mean per image (none unset)."""
+    evaluate.regions region's Dice, global and mean per image (none unset), and with
+    split.group_by each method's foreground Dice per case (none without)."""
     read = {name: read_json(p) for name, p in summaries.items()}
     regions = region_columns(list(read.values()))
+    cases = experiment_columns(list(read.values()))
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f, delimiter="\t")
         w.writerow(
@@ -31,6 +34,7 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
                 "hd95_mean",
                 "pixel_accuracy",
                 *regions,
+                *cases,
             ]
         )
         for name, summary in read.items():
@@ -60,5 +64,6 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
                         f"{hd95:.2f}" if hd95 is not None else "",
                         f"{s['pixel_accuracy']:.4f}",
                         *region_cells(summary, method, regions),
+                        *experiment_cells(summary, method, cases),
                     ]
                 )

@@ -14,6 +14,7 @@ from unet.common.band_ranges import scale_of
 from unet.common.fileio import atomic_path, read_json
 from unet.common.labels import mapping_from_meta
 from unet.report import charts, figures
+from unet.report.cases import table_cells, table_columns
 from unet.report.regions import region_rows
 from unet.report.training import training_verdict
 
@@ -39,7 +40,8 @@ def metrics_table(
     the mean Dice over only the images whose ground truth holds the class (mean_dice_positive:
     blank for none, and for older summaries), how many test images hold the class, how many of
     those the method missed, and on how many without it it predicted some (summary.json's
-    image counts; blank for background); then each method's evaluate.regions (region_rows)."""
+    image counts; blank for background); then each method's evaluate.regions (region_rows);
+    with split.group_by, each row's Dice per case too (report.cases)."""
     cols = ("dice", "iou", "precision", "recall")
     names = summary.get("class_names") or [None] * len(summary["class_values"])
     per_img = ("dice", "boundary_f1", "hd95")
@@ -47,16 +49,13 @@ def metrics_table(
         w = csv.writer(f, delimiter="\t")
         w.writerow(
             [
-                "method",
-                "class",
-                "value",
-                "name",
-                "train_share",
+                "method", "class", "value", "name", "train_share",
                 *(f"global_{c}" for c in cols),
                 *(f"mean_{c}" for c in per_img),
                 "mean_dice_positive",
                 "pixel_accuracy",
                 *(f"images_{k}" for k in IMAGE_COUNTS.values()),
+                *table_columns(summary),  # split.group_by: each case scored whole
             ]
         )
         for m, s in summary["methods"].items():
@@ -79,9 +78,12 @@ def metrics_table(
                         "" if positive is None else f"{positive:.4f}",
                         f"{s['pixel_accuracy']:.4f}",
                         *_image_counts(s.get("images", {}).get(c)),
+                        *table_cells(summary, m, "classes", c),
                     ]
                 )
-            w.writerows(region_rows(summary, m, fractions))  # evaluate.regions, after the classes
+            # evaluate.regions, after the classes (the name column holds the region's name)
+            w.writerows([*row, *table_cells(summary, m, "regions", row[3])]
+                        for row in region_rows(summary, m, fractions))
 
 
 # summary.json's image counts the table shows, and their column names (images_<name>)

@@ -94,7 +94,8 @@ def test_a_dicom_window_is_recorded_in_modality_units(tmp_path):
                                          1, None, [0.5, 0.5], "h"))
     info = describe_model(root / "model.pt")
     assert "[95, 4095] in DICOM modality units" in info and "MONOCHROME1" in info, info
-    onnx = _metadata(load_model_file(root / "model.pt"), 1)
+    ckpt = load_model_file(root / "model.pt")
+    onnx = _metadata(ckpt, [ckpt])  # one model: its own record (folds: one each)
     assert onnx["intensity_units"] == "dicom"
     assert all(w in onnx["input"]["values"] for w in ("RescaleSlope", "MONOCHROME1")), onnx
 

@@ -4,9 +4,11 @@ too small is named before the first file, not found full after hours of predicti
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections import namedtuple
 
+import numpy as np
 import pytest
 
 from tests.test_value_groups import ROAD, SIDEWALK, _label_ids, _masks
@@ -41,3 +43,78 @@ def test_prediction_stops_before_writing_when_the_disk_is_too_small(tmp_path, mo
         predict_masks([tmp_path / "model.pt"], tmp_path / "cache", "test", tmp_path / "pred",
                       PredictSettings(device="cpu"))
     assert not list((tmp_path / "pred").rglob("*.png"))
+
+
+def _wide_cache(root, sizes):
+    """A native cache whose test split is the images of `sizes` (w, h), and root/model.pt
+    (64x64 tiles, 2 classes)."""
+    from tests.conftest import write_inputs
+    from tests.test_native_predict import _model
+    from tests.test_patches import _pairs
+    from unet.cache.preprocess import preprocess
+    from unet.cache.settings import PreprocessSettings
+
+    pairs = _pairs(root, [(40, 30)] * 3 + sizes)
+    write_inputs(root, pairs)
+    meta = preprocess(root / "manifest.json", root / "split.json", root / "cache",
+                      PreprocessSettings(mode="native", mask_values=(0, 255)))
+    _model(meta, root / "model.pt", (64, 64))
+
+
+def test_a_wide_images_column_scratch_is_counted(tmp_path, monkeypatch):
+    """A wide image's column bands go to a scratch file as large as its probabilities, beside
+    them: the check counted only the probabilities, passed, and the disk filled mid-image."""
+    _wide_cache(tmp_path, [(256, 1100), (1100, 256)])  # tall (rows), then wide (columns)
+    probs = 2 * 2 * 256 * 1100
+    need = 2 * (probs + 128)  # both images' probabilities: the old check's figure
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: Usage(10**12, 0, need + probs // 2))
+    mb = [f"{n / 1e6:.1f} MB" for n in (probs, need + probs, need + probs // 2)]
+    with pytest.raises(OSError, match=r"writes p4 .*{} beside .*: {} at most.* {} free: free "
+                                      r"space".format(*mb)):
+        predict_masks([tmp_path / "model.pt"], tmp_path / "cache", "test", tmp_path / "pred",
+                      PredictSettings(device="cpu"))
+    assert not list((tmp_path / "pred").rglob("*.npy"))
+
+
+@pytest.mark.parametrize(("cached", "original", "tile"), [
+    ((256, 1100), (256, 1100), 64),  # wide: columns, float16 probabilities
+    ((128, 550), (256, 1100), 32),  # a scaled cache: float32 at the cached size
+    ((1100, 256), (1100, 256), 64),  # tall: rows, no scratch
+    ((256, 1100), (256, 1100), 1200),  # one tile spans its width: one band, no scratch
+    ((64, 1100), (64, 1100), 32),  # small enough to be held in memory
+])
+def test_the_counted_scratch_is_the_one_the_writer_fills(tmp_path, monkeypatch, cached,
+                                                          original, tile):
+    """column_bands and column_scratch take the writer's and the window's path: the room
+    counted is the scratch file the writer fills, and none where it fills none."""
+    from unet.common.labels import MaskMapping
+    from unet.infer.tiles import NO_FLIPS, Window, column_bands, window_bands
+    from unet.infer.writer import PredictionWriter, column_scratch
+    from unet.model.unet import UNet, UNetConfig
+
+    net = UNet(UNetConfig(in_channels=3, num_classes=2, depth=2, base_width=4)).eval()
+    image, window = np.zeros((*cached, 3), np.uint8), Window((tile, tile), 0.5, 8, 4)
+    filled, unstrip = [], PredictionWriter._unstrip
+
+    def measure(self):
+        self._strip_file.flush()
+        filled.append(os.path.getsize(self._strip_path))
+        unstrip(self)
+
+    monkeypatch.setattr(PredictionWriter, "_unstrip", measure)
+    with PredictionWriter(tmp_path / "m.png", tmp_path / "p.npy", MaskMapping((0, 255)),
+                          cached, original) as out:
+        for y, x, band in window_bands([net], image, window, NO_FLIPS, None):
+            out.add(y, band, x)
+    assert column_scratch(2, cached, original, column_bands(*cached, window)) == sum(filled)
+
+
+def test_the_scratch_counts_over_the_probabilities_written_before_it(tmp_path, monkeypatch):
+    """The scratch is held while its image is written: over the files before it, not after."""
+    files = 2 * (2 * 2 * 1100 * 256 + 128)
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: Usage(10**12, 0, files))
+    sizes, scratch = [(1100, 256), (256, 1100)], 2 * 2 * 1100 * 256
+    check_room(tmp_path, 2, sizes, [("wide", scratch), ("tall", 0)])  # wide first: fits
+    check_room(tmp_path, 2, sizes, [("wide", 0), ("tall", 0)])  # no scratch: as before
+    with pytest.raises(OSError, match="while it writes wide"):
+        check_room(tmp_path, 2, sizes[::-1], [("tall", 0), ("wide", scratch)])

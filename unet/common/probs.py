@@ -20,21 +20,43 @@ def probs_path(pred_dir: str | os.PathLike, image_id: str) -> Path:
     return Path(pred_dir) / "probs" / f"{image_id}.npy"
 
 
-def check_room(out_dir: str | os.PathLike, classes: int, sizes: list[tuple[int, int]]) -> None:
+def check_room(
+    out_dir: str | os.PathLike,
+    classes: int,
+    sizes: list[tuple[int, int]],
+    scratch: list[tuple[str, int]] | None = None,
+) -> None:
     """Refuse, before anything is written, when the probabilities of images of these (w, h)
-    sizes would not fit the free space of `out_dir`'s disk (float16, `classes` a pixel)."""
-    need = sum(2 * classes * w * h + 128 for w, h in sizes)  # 128: the .npy header
+    sizes would not fit the free space of `out_dir`'s disk (float16, `classes` a pixel);
+    `scratch`: each image's (id, bytes of the scratch file held beside its probabilities while
+    it is written, 0 for none), on top of the probabilities written before it."""
+    files = [2 * classes * w * h + 128 for w, h in sizes]  # 128: the .npy header
+    need = peak = sum(files)
+    worst, held = None, 0
+    for size, (image_id, extra) in zip(files, scratch or [], strict=False):
+        held += size  # written in order: the later images' files are not there yet
+        if extra and held + extra > peak:
+            peak, worst = held + extra, (image_id, extra)
     where = Path(out_dir).absolute()
     while not where.exists() and where != where.parent:
         where = where.parent
     free = shutil.disk_usage(where).free
-    if need > free:
-        raise OSError(
-            f"predicting writes {need / 1e9:.1f} GB of probabilities (float16, {len(sizes)} "
-            f"images at their original size, {classes} classes, for the CRF and the final "
-            f"choice) into {out_dir}, but its disk has {free / 1e9:.1f} GB free: free space, "
-            "or run the workflow from a larger disk"
-        )
+    if peak <= free:
+        return
+    unit, scale = ("GB", 1e9) if peak >= 1e9 else ("MB", 1e6)  # one unit, figures to compare
+
+    def size(n: int) -> str:
+        return f"{n / scale:,.1f} {unit}"
+
+    what = (f"predicting writes {size(need)} of probabilities (float16, {len(sizes)} images at "
+            f"their original size, {classes} classes, for the CRF and the final choice) into "
+            f"{out_dir}")
+    if need < peak:  # the probabilities alone may fit, not with a wide image's column scratch
+        image_id, extra = worst
+        what += (f", and while it writes {image_id} (a wide image, predicted in bands of "
+                 f"columns) a scratch file of {size(extra)} beside them: {size(peak)} at most")
+    raise OSError(f"{what}, but its disk has {size(free)} free: free space, or run the "
+                  "workflow from a larger disk")
 
 
 def write_probs(path: str | os.PathLike, probs) -> None:

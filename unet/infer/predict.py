@@ -29,8 +29,8 @@ from unet.infer.forward import (
     tta_flips,
     window_for,
 )
-from unet.infer.tiles import window_bands
-from unet.infer.writer import PredictionWriter
+from unet.infer.tiles import Window, column_bands, window_bands
+from unet.infer.writer import PredictionWriter, column_scratch
 
 __all__ = ["PredictSettings", "predict_masks"]
 log = logging.getLogger(__name__)
@@ -57,6 +57,16 @@ def _predict_whole(models, images, ids, sizes, out_dir, settings, flips, dtype, 
                     writer.add(y, band)
 
 
+def _scratch(meta: dict, split: str, window: Window | None, classes: int) -> list[tuple[str, int]]:
+    """(id, bytes) of the column-band scratch file each image of `split` is written with."""
+    if window is None:  # whole images are written in rows
+        return []
+    ids, sizes = meta["splits"][split]["ids"], meta["splits"][split]["orig_sizes"]
+    return [(image_id, column_scratch(classes, (h, w), (oh, ow), column_bands(h, w, window)))
+            for image_id, (h, w), (ow, oh) in zip(ids, cached_shapes(meta, split), sizes,
+                                                  strict=True)]
+
+
 def predict_masks(
     model_paths: list[str | os.PathLike],
     cache_dir: str | os.PathLike,
@@ -77,8 +87,9 @@ def predict_masks(
     rois = meta["splits"][split].get("rois") or [None] * len(ids)  # dataset.<source>.roi
     images, _ = load_split(cache_dir, split)
     out_dir = Path(out_dir)
-    check_room(out_dir, mapping.num_classes, [tuple(s) for s in sizes])
     window, flips = window_for(ckpt, settings), tta_flips(settings.tta, ckpt)
+    check_room(out_dir, mapping.num_classes, [tuple(s) for s in sizes],
+               _scratch(meta, split, window, mapping.num_classes))
     if window is None:
         _predict_whole(models, images, ids, sizes, out_dir, settings, flips, dtype, mapping,
                        rois)

@@ -114,7 +114,7 @@ def window_bands(
     columns of tiles left to right, so the open buffer spans a tile by the shorter side (a row
     of a 256 x 65536 line scan's tiles spanned the whole image)."""
     height, width = _size(image)
-    if width <= height:
+    if width <= height:  # column_bands mirrors this choice
         for y, band in _strips(models, image, window, flips, dtype, turned=False):
             yield y, 0, band
         return
@@ -124,6 +124,12 @@ def window_bands(
     turned = Window(window.tile[::-1], window.overlap, window.batch, window.align)
     for x, band in _strips(models, swapped, turned, flips, dtype, turned=True):
         yield 0, x, band.transpose(1, 2).contiguous()  # (C, H, cols)
+
+
+def column_bands(height: int, width: int, window: Window) -> bool:
+    """Whether window_bands hands out an image of this size as more than one band of columns
+    (narrower than the image): wider than tall, and than a tile (else one band spans it)."""
+    return width > height and width > window.tile[1]
 
 
 def _strips(

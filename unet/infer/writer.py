@@ -36,6 +36,23 @@ IN_MEMORY = 1 << 20
 ROWS_BYTES = 16 << 20  # the rows of a strip-major scratch copied into the maps at a time
 
 
+def _small(classes: int, cached: tuple[int, int], original: tuple[int, int]) -> bool:
+    """Whether an image's arrays are held in memory (no maps, no column scratch)."""
+    return 2 * classes * max(original[0] * original[1], cached[0] * cached[1]) < IN_MEMORY
+
+
+def column_scratch(classes: int, cached: tuple[int, int], original: tuple[int, int],
+                   columns: bool) -> int:
+    """Bytes of the scratch file the writer of an image's probabilities fills with its bands
+    of `columns` (tiles.column_bands) beside them, removed once the image is written: float16
+    probabilities at the original (h, w), or float32 ones at the cached size to resize."""
+    if not columns or _small(classes, cached, original):
+        return 0
+    if tuple(cached) == tuple(original):
+        return 2 * classes * original[0] * original[1]
+    return 4 * classes * cached[0] * cached[1]
+
+
 class PredictionWriter:
     """Context manager taking bands (C, rows, cols) of an image's probabilities (rows top to
     bottom, or columns left to right), at its cached (h, w); writes the mask PNG (and the
@@ -72,7 +89,7 @@ class PredictionWriter:
     def _open(self) -> None:
         c, (h, w) = self.mapping.num_classes, self.original
         self._outside = None if self.roi is None else ~read_roi(self.roi, (h, w), self.roi)
-        small = 2 * c * max(h * w, self.cached[0] * self.cached[1]) < IN_MEMORY
+        small = _small(c, self.cached, self.original)
         make_folder(self.mask_path.parent)  # unwritable: an error now
         if self.probs_file:
             self._probs_tmp = self._temp(self.probs_file)

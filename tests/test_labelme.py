@@ -135,3 +135,16 @@ def test_labels_differing_in_case_or_spaces_are_named(tmp_path, caplog):
     manifest = _masks(tmp_path)[0]
     assert manifest["class_names"] == {"0": "background", "1": "Car ", "2": "car"}
     assert "'Car ' and 'car'" in caplog.text and "classes 1 and 2" in caplog.text
+
+
+def test_integer_labels_are_classes_in_numeric_order_others_in_text_order(tmp_path):
+    # labels "1", "2", "10" are numbered as COCO numbers its category ids, not "1", "10", "2"
+    _save(tmp_path, "a", [_shape("10", [[0, 0], [9, 9]], "rectangle"),
+                          _shape("2", [[10, 0], [19, 9]], "rectangle")])
+    _save(tmp_path, "b", [_shape("1", [[0, 0], [9, 9]], "rectangle")])
+    manifest, _ = _masks(tmp_path)
+    assert manifest["class_names"] == {"0": "background", "1": "1", "2": "2", "3": "10"}
+    (tmp_path / "out").rename(tmp_path / "first")
+    _save(tmp_path, "b", [_shape("car", [[0, 0], [9, 9]], "rectangle")])  # not all integers
+    manifest, _ = _masks(tmp_path)
+    assert manifest["class_names"] == {"0": "background", "1": "10", "2": "2", "3": "car"}

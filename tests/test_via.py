@@ -196,3 +196,15 @@ def test_a_via_json_per_image_or_with_groups_is_refused_before_any_job(tmp_path,
         check_config(config)
     config["dataset"]["local"].update(images=".", via={"json": "via.json"})
     check_config(config)
+
+
+def test_integer_values_are_classes_in_numeric_order(tmp_path):
+    # "1", "2", "10" (balloon-style "class": "10") were numbered as text: 10 became class 2
+    _save(tmp_path, _entry("a.png", [
+        _region("rect", {"class": "10"}, x=0, y=0, width=10, height=10),
+        _region("rect", {"class": "2"}, x=10, y=0, width=10, height=10),
+        _region("rect", {"class": 1}, x=20, y=0, width=10, height=10),  # a number, as VIA 1
+    ]))
+    manifest, masks = _masks(tmp_path)
+    assert manifest["class_names"] == {"0": "background", "1": "1", "2": "2", "3": "10"}
+    assert masks["a"][5, 5] == 3 and masks["a"][5, 15] == 2 and masks["a"][5, 25] == 1

@@ -1,7 +1,8 @@
 """What the annotation formats of one JSON per image (LabelMe, QuPath's GeoJSON) share: the
-template with {id} that finds the JSONs, classes numbered by sorted label over all of them,
-the images no JSON names, polygons filled at pixel centres, and the tools' don't-care labels
-(QuPath's `Ignore*`, LabelMe's `__ignore__`) drawn as masks.ignore's value."""
+template with {id} that finds the JSONs, classes numbered by sorted label over all of them
+(in numeric order where every label is an integer), the images no JSON names, polygons filled
+at pixel centres, and the tools' don't-care labels (QuPath's `Ignore*`, LabelMe's
+`__ignore__`) drawn as masks.ignore's value."""
 
 from __future__ import annotations
 
@@ -141,13 +142,13 @@ def numbered(root: Path, layout: Layout, found: list, what: str, background: str
              colours: dict[str, tuple[int, int, int]] | None = None,
              ) -> list[tuple[str, Path, Any]]:
     """The pairs (id, image, build(shapes, extra, json, names, dont_care=labels, palette=...))
-    with each shape's label (its first item) made a class number: labels sorted over every
-    JSON are 1, 2, ..., `background` is 0 and labels `dont_care` picks are IGNORED; `found`
+    with each shape's label (its first item) made a class number: labels in label_order over
+    every JSON are 1, 2, ..., `background` is 0 and labels `dont_care` picks are IGNORED; `found`
     holds (id, image, json, shapes, extra); `colours` by label, the file's, fill the palette.
     The images in the images folder no JSON names are named in a warning."""
     every = {s[0] for *_, shapes, _ in found for s in shapes} - {background}
     ignored = tuple(sorted(n for n in every if dont_care(n)))
-    labels = sorted(every - set(ignored))
+    labels = label_order(every - set(ignored))
     if len(labels) > 254:
         raise DataLayoutError(f"{what} labels name {len(labels)} classes; a mask holds 254")
     classes = {background: 0, **{name: k for k, name in enumerate(labels, 1)}}
@@ -173,6 +174,14 @@ def numbered(root: Path, layout: Layout, found: list, what: str, background: str
                                 names, dont_care=ignored, palette=palette))
              for pid, image, path, shapes, extra in found]
     return sorted(pairs, key=lambda p: p[0])
+
+
+def label_order(labels: set[str]) -> list[str]:
+    """`labels` in numeric order where every one is an integer ("1", "2", "10", as COCO's
+    category ids are numbered), else in text order."""
+    if labels and all(re.fullmatch(r"[+-]?[0-9]+", n) for n in labels):
+        return sorted(labels, key=lambda n: (int(n), n))  # "01" and "1" apart, in one order
+    return sorted(labels)
 
 
 def _alike(classes: dict, what: str) -> None:

@@ -4,8 +4,9 @@ them under `_via_img_metadata`), drawn into a palette PNG of class numbers when 
 written. Polygons, rectangles, circles and ellipses are filled in the file's order, a later
 region over an earlier one, a pixel where its centre lies inside (QuPath's rule); polylines and
 points cover no area and are left out. The class is a region attribute's value (a text or
-dropdown's string, or a checkbox's one ticked option); values in sorted order are classes 1,
-2, ...; without via.attribute every region is one class."""
+dropdown's string, or a checkbox's one ticked option); values in sorted order (numeric where
+every one is an integer) are classes 1, 2, ...; without via.attribute every region is one
+class."""
 
 from __future__ import annotations
 

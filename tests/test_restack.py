@@ -83,3 +83,30 @@ def test_slices_beyond_the_references_depth_are_refused_not_dropped(tmp_path, ca
     err = capsys.readouterr().err
     assert "prostate_03_003.png" in err and "3 slices" in err
     assert not out.exists()
+
+
+def test_labels_drop_the_images_display_window_and_scaling(tmp_path):
+    # the image header's cal_min/cal_max came along: viewers showed labels 0-2 in a 200-400
+    # window (all black); its scaling and description belong to the image's values too
+    labels = _case(tmp_path)
+    image = nib.load(tmp_path / "prostate_03.nii.gz")
+    ref = nib.Nifti1Image(np.asanyarray(image.dataobj)[..., 0], AFFINE, image.header)
+    ref.header["cal_min"], ref.header["cal_max"] = 200, 400
+    ref.header["descrip"] = b"T2 scan, window 200-400"
+    ref.header.set_slope_inter(2.0, -100.0)
+    ref.header.set_qform(AFFINE, 1)
+    ref.header.set_sform(AFFINE, 4)
+    nib.save(ref, tmp_path / "ref.nii.gz")
+    out = tmp_path / "labels_out.nii"
+    assert main(["restack", str(tmp_path / "pred"), str(tmp_path / "ref.nii.gz"), "-o", str(out),
+                 "--name", "prostate_03"]) == 0
+    got = nib.load(out)
+    header = got.header
+    assert header["cal_min"] == 0 and header["cal_max"] == 0
+    assert header["descrip"] == b""
+    assert header["intent_code"] == 1002  # NIFTI_INTENT_LABEL
+    assert np.isnan(header["scl_slope"]) or header["scl_slope"] in (0, 1)
+    assert header["scl_inter"] == 0 or np.isnan(header["scl_inter"])
+    assert np.array_equal(np.asanyarray(got.dataobj), labels)  # as stored, not scaled
+    assert int(header["qform_code"]) == 1 and int(header["sform_code"]) == 4
+    assert np.allclose(got.get_qform(), AFFINE) and np.allclose(got.get_sform(), AFFINE)

@@ -3,7 +3,9 @@ into one NIfTI label volume on its image's grid, the inverse of nifti.unstack_vo
 
 Slice k of `<name>_<k>` went out as the volume's [:, :, k] transposed (rows along the second
 axis); it comes back through the same transpose, and the image volume's affine and header are
-kept, so the labels lie on the image in any viewer, as the Decathlon's labelsTr files do.
+kept, so the labels lie on the image in any viewer, as the Decathlon's labelsTr files do; the
+image's display window (cal_min/cal_max), scaling and description are not, and the intent is
+a label map.
 """
 
 from __future__ import annotations
@@ -42,7 +44,12 @@ def restack_nifti(folder: Path, reference: Path, out: Path, name: str | None = N
     header.set_data_dtype(volume.dtype)
     labels = nib.Nifti1Image(volume, image.affine, header)
     labels.header.set_slope_inter(1, 0)  # labels as stored: no scaling of the image's values
-    labels.header.set_intent("label")
+    labels.header.set_intent("label")  # NIFTI_INTENT_LABEL: viewers show it as a label map
+    # the image's display window (200-400 for a CT) would show labels 0..n all black, and its
+    # description and lookup-table file name are the image's, not the labels'
+    for key in ("cal_min", "cal_max"):
+        labels.header[key] = 0
+    labels.header["descrip"] = labels.header["aux_file"] = b""
     data = labels.to_bytes()
     with atomic_path(out) as tmp:
         tmp.write_bytes(gzip.compress(data, 6) if out.name.lower().endswith(".gz") else data)

@@ -147,3 +147,35 @@ def test_far_grey_values_hint_threshold_in_place_of_tolerance(tmp_path):
     mapping = choose_mapping([{"mask": str(tmp_path / "e.png")}], settings, 1)
     with pytest.raises(MaskValueError, match="masks.threshold in place of masks.tolerance"):
         mapping.read_index(tmp_path / "e.png")
+
+
+def test_palette_masks_refuse_a_tolerance(tmp_path):
+    # Palette masks hold colour-table indices: index 4 is no "near" colour of index 3, yet
+    # masks.values [0, 3] with masks.tolerance 1 read it as class 1 without a word
+    index = np.zeros((8, 8), np.uint8)
+    index[2:5, 2:5], index[6, 6] = 3, 4
+    mask = Image.fromarray(index)
+    mask.putpalette([0, 0, 0, 200, 30, 30, 30, 160, 60, 250, 250, 0, 0, 0, 255])
+    mask.save(tmp_path / "p.png")
+    pairs = [{"mask": str(tmp_path / "p.png")}]
+    settings = settings_from_config({}, {"values": [0, 3], "threshold": None, "ignore": None,
+                                         "tolerance": 1, "unlisted": "ignore"})
+    with pytest.raises(MaskValueError) as err:
+        choose_mapping(pairs, settings, 1)
+    text = str(err.value)
+    assert "p.png" in text and "masks.tolerance: 0" in text and "palette" in text
+
+
+def test_unet_info_shows_the_tolerance(monkeypatch):
+    import torch
+
+    from unet.model import checkpoint, describe
+    ckpt = {"model_config": {"depth": 2, "base_width": 4, "bilinear": True, "norm": "batch",
+                             "dropout": 0}, "in_channels": 3, "size": [64, 64],
+            "class_values": [0, 255], "num_classes": 2, "epoch": 1, "val_dice": [0.9, 0.8]}
+    for tolerance, shown in ((40, True), (0, False)):
+        record = {**ckpt, **({"mask_tolerance": tolerance} if tolerance else {})}
+        monkeypatch.setattr(checkpoint, "load_model",
+                            lambda p, r=record: (torch.nn.Linear(1, 1), r))
+        text = describe.describe_model("m.pt")
+        assert ("masks.tolerance 40" in text) is shown

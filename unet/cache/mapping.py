@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from unet.cache.palettes import check_palettes
+from unet.cache.tolerance import refuse_tolerance_on_palettes
 from unet.cache.values import mapping_from_values
 from unet.common.bad_files import as_mask_error, kept, raise_all
 from unet.common.imageio import GREY16, GREY_MODES, ImageReadError, open_image
@@ -45,6 +46,7 @@ def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: i
     mapping = replace(mapping, bits=16 if deep else 1 if one_bit else 8)
     if mapping.threshold is not None:
         return mapping  # values binarised into (0, top): not palette indices
+    refuse_tolerance_on_palettes(mapping.tolerance, masks, [h[1] for h in headers])
     palette = check_palettes(masks, mapping, [h[1] for h in headers])
     # the first mask's transparency, as its palette: written masks show as the data's do
     return replace(mapping, palette=palette, alpha=headers[0][2] if palette else None)

@@ -56,3 +56,21 @@ def refuse_overlaps(mapping: MaskMapping) -> None:
         f"masks.tolerance {mapping.tolerance} reads a pixel between {x} and {y} ({apart}) as "
         f"near both: masks.tolerance {(gap - 1) // 2} at most keeps every class apart; lower it"
     )
+
+
+def refuse_tolerance_on_palettes(
+    tolerance: int, masks: list[str], palettes: list[tuple[int, ...] | None]
+) -> None:
+    """Refuse masks.tolerance on palette masks (GIF, palette PNG) read with masks.values: their
+    values are colour-table indices, so index 4 is no near colour of index 3; and they are
+    lossless, so nothing needs the tolerance."""
+    example = next((m for m, p in zip(masks, palettes, strict=True) if p is not None), None)
+    if not tolerance or example is None:
+        return
+    raise MaskValueError(
+        f"masks.tolerance {tolerance} reads a value within {tolerance} of a class's as that "
+        f"class, but {example} is a palette mask (GIF or palette PNG), whose values are palette "
+        "indices: a neighbouring index is another colour, not a near one. Palette masks are "
+        "lossless: set masks.tolerance: 0 (to read them by their colours, list those in "
+        "masks.colors)"
+    )

@@ -147,6 +147,9 @@ def describe_model(path: str | os.PathLike) -> str:
     if mapping.threshold is not None:
         each = " in each colour channel" if mapping.rgb else ""
         lines.append(f"threshold  masks binarised above {mapping.threshold}{each}")
+    if mapping.tolerance:  # masks.tolerance: how its training masks were read
+        lines.append(f"tolerance  mask values within masks.tolerance {mapping.tolerance} of a "
+                     "class's (in every channel) read as that class")
     if mapping.ignore is not None:
         shown = mapping.describe([mapping.ignore])[1:-1]
         lines.append(f"ignore     mask value {shown} is skipped by the loss and metrics")

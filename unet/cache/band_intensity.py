@@ -11,7 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from unet.cache.depths import mixed_depths_note
-from unet.cache.intensity import _topped, _wide_pixels, training_range, wider_than_8_bits
+from unet.cache.intensity import (
+    _bulk,
+    _outliers,
+    _topped,
+    _wide_pixels,
+    training_range,
+    wider_than_8_bits,
+)
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import kept, raise_all
 from unet.common.band_ranges import EACH, per_band
@@ -48,13 +55,20 @@ def _data_range(images: list[str], channels: int, settings: PreprocessSettings, 
     found = list(parallel_map(_band_ranges, jobs, processes, "intensity ranges per band"))
     raise_all([(path, s) for path, s in zip(images, found, strict=True)
                if isinstance(s, ImageReadError)], "images cannot be read", "image(s)")
-    per_image = [s for s in found if s]
+    per_image = {path: s for path, s in zip(images, found, strict=True) if s}
     if not per_image:
         return None  # 8-bit images: never rescaled
-    n = max(len(s) for s in per_image)
+    n = max(len(s) for s in per_image.values())
     # a wide grey image beside colour ones (converted to RGB): its range counts for each band
-    ranges = [[min(s[k if len(s) > 1 else 0][0] for s in per_image),
-               max(s[k if len(s) > 1 else 0][1] for s in per_image)] for k in range(n)]
+    bands = [{p: s[k if len(s) > 1 else 0] for p, s in per_image.items()} for k in range(n)]
+    ranges = [[min(lo for lo, _, _ in b.values()), max(hi for _, hi, _ in b.values())]
+              for b in bands]
+    for k, (band, span) in enumerate(zip(bands, ranges, strict=True)):
+        # each band's range its own: a hot pixel in one squeezes that band alone
+        note = _outliers({p: s[:2] for p, s in band.items()},
+                         {p: s[2] for p, s in band.items()}, span, k + 1 if n > 1 else None)
+        if note:
+            log.warning(note)
     return ranges[0] if n == 1 else ranges
 
 
@@ -82,9 +96,10 @@ def _band_windows(images: list[str], multi: bool, windows: tuple, channels: int
     return None
 
 
-def _band_ranges(job: tuple) -> list[tuple[float, float]] | ImageReadError | None:
-    """(lo, hi) of each band of one image (topped at the job's percentile), one for grey; None
-    for an 8-bit image; the error of one that cannot be read (returned, not raised)."""
+def _band_ranges(job: tuple) -> list[tuple[float, float, float]] | ImageReadError | None:
+    """(lo, hi, bulk) of each band of one image (hi topped at the job's percentile; bulk its
+    _bulk), one for grey; None for an 8-bit image; the error of one that cannot be read
+    (returned, not raised)."""
     path, multi, top = job
     try:
         arr = _wide_pixels(path, multi)
@@ -93,8 +108,8 @@ def _band_ranges(job: tuple) -> list[tuple[float, float]] | ImageReadError | Non
     if arr is None:
         return None
     if arr.ndim == 2:
-        return [_topped(arr, top)]
-    return [_topped(arr[..., k], top) for k in range(arr.shape[-1])]
+        return [(*_topped(arr, top), _bulk(arr))]
+    return [(*_topped(arr[..., k], top), _bulk(arr[..., k])) for k in range(arr.shape[-1])]
 
 
 # Fewest grey levels a band should reach under one range over the bands (as cache.intensity's

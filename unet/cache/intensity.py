@@ -89,9 +89,10 @@ SQUEEZE = 4
 
 
 def _outliers(spans: dict[str, tuple[float, float]], bulks: dict[str, float],
-              span: list[float]) -> str | None:
+              span: list[float], band: int | None = None) -> str | None:
     """A warning when the range's top is set by a handful of pixels far above every image's
-    bulk (a stuck pixel at 65535 in 12-bit fields), naming the images and the fix; else None."""
+    bulk (a stuck pixel at 65535 in 12-bit fields), naming the images and the fix; else None.
+    `band`: the band (from 1) whose own range this is (intensity_bands: each), named."""
     lo, hi = span
     bulk = max(1.0, *bulks.values())  # the top at BULK, floored at 1 as value_range is
     if hi <= 1 or (hi - lo) <= SQUEEZE * (bulk - lo):
@@ -101,10 +102,12 @@ def _outliers(spans: dict[str, tuple[float, float]], bulks: dict[str, float],
     named = ", ".join(f"{p} (up to {spans[p][1]:g})" for p in culprits[:3])
     more = f" and {len(culprits) - 3} more" if len(culprits) > 3 else ""
     levels = round((bulk - lo) * 255 / (hi - lo))
+    of, whose = (f" band {band}", f"'s band {band}") if band else ("", "")
     return (
-        f"the training images' intensity range, {lo:g} to {hi:g}, is set by a few pixels far "
-        f"above the rest (a stuck or hot pixel, a speck of debris?) in {named}{more}: 99.99 % "
-        f"of each image's pixels lie at or below {bulk:g}, so every image is cached in at most "
+        f"the training images'{of} intensity range, {lo:g} to {hi:g}, is set by a few pixels "
+        f"far above the rest (a stuck or hot pixel, a speck of debris?) in {named}{more}: "
+        f"99.99 % of each image's{of} pixels lie at or below {bulk:g}, so every image"
+        f"{whose} is cached in at most "
         f"{levels} of 255 grey levels. Set preprocess.intensity_top: {BULK:g} to top the range "
         "at each image's 99.99th percentile (brighter pixels clipped)"
     )

@@ -42,6 +42,12 @@ def nifti_stem(path: Path) -> str:
     return re.sub(r"\.nii(\.gz)?$", "", path.name, flags=re.IGNORECASE)
 
 
+def slice_name(stem: str, k: int, depth: int, ext: str = ".png") -> str:
+    """Slice k of a `depth`-slice volume's file name, <stem>_<k> (at least 3 digits, so that
+    they sort), as unstack writes it and restack reads it back."""
+    return f"{stem}_{k:0{max(3, len(str(depth - 1)))}d}{ext}"
+
+
 def unstack_nifti(volume: Path, out_dir: Path, name: str | None = None) -> list[Path]:
     """Write each slice of `volume` along its third axis to `out_dir` as <stem>_<k> (k from 0,
     zero-padded to at least 3 digits), values as the header scales them; returns the files.
@@ -60,8 +66,7 @@ def unstack_volumes(volumes: list[Path], out_dir: Path, name: str | None = None)
     data, colour = _joined(volumes)  # (x, y, z) or (x, y, z, channels)
     depth = data.shape[2]
     ext = ".png" if colour or data.ndim == 3 and data.dtype in (np.uint8, np.uint16) else ".tif"
-    width = max(3, len(str(depth - 1)))
-    names = [f"{stem}_{k:0{width}d}{ext}" for k in range(depth)]
+    names = [slice_name(stem, k, depth, ext) for k in range(depth)]
     _refuse_taken(out_dir, names)
     with _moved_in_whole(out_dir, names, f"unstack-{stem}") as scratch:
         for k, name in enumerate(names):

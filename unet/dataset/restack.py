@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from unet.common.fileio import atomic_path, check_folder
-from unet.dataset.nifti import NiftiError, _nibabel, nifti_stem
+from unet.dataset.nifti import NiftiError, _nibabel, nifti_stem, slice_name
 
 
 def restack_nifti(folder: Path, reference: Path, out: Path, name: str | None = None) -> Path:
@@ -60,9 +60,8 @@ def _case_stem(folder: Path, stem: str, depth: int) -> str:
     """The reference's stem, or for nnU-Net's channel file <case>_0000 its case, which unstack
     named the slices by, where only the case's first slice is in `folder`."""
     case = re.fullmatch(r"(.+)_\d{4}", stem)
-    width = max(3, len(str(depth - 1)))
-    if case and not (folder / f"{stem}_{0:0{width}d}.png").is_file() \
-            and (folder / f"{case.group(1)}_{0:0{width}d}.png").is_file():
+    if case and not (folder / slice_name(stem, 0, depth)).is_file() \
+            and (folder / slice_name(case.group(1), 0, depth)).is_file():
         return case.group(1)
     return stem
 
@@ -70,8 +69,7 @@ def _case_stem(folder: Path, stem: str, depth: int) -> str:
 def _slices(folder: Path, stem: str, shape: tuple[int, ...]) -> np.ndarray:
     """(x, y, z) from `folder`'s <stem>_<k>.png, each (y, x), every k present, grey values."""
     depth = shape[2]
-    width = max(3, len(str(depth - 1)))
-    files = [folder / f"{stem}_{k:0{width}d}.png" for k in range(depth)]
+    files = [folder / slice_name(stem, k, depth) for k in range(depth)]
     missing = [f for f in files if not f.is_file()]
     if missing:
         raise FileNotFoundError(

@@ -13,7 +13,7 @@ import numpy as np
 
 from unet.common.fileio import atomic_path
 from unet.dataset.split import groups_of
-from unet.evaluate.metrics import foreground_dice, scores_from_confusion
+from unet.evaluate.metrics import foreground_dice, mean_or_none, scores_from_confusion
 from unet.evaluate.regions import region_confusion
 
 log = logging.getLogger(__name__)
@@ -46,17 +46,13 @@ def _case_counts(results: list[dict], groups: dict[str, str], m: str) -> dict:
     return {k: tuple(out[k]) for k in sorted(out)}
 
 
-def _mean(values: np.ndarray) -> float | None:
-    return float(values.mean()) if len(values) else None
-
-
 def _means(cms: np.ndarray, index: int) -> dict:
     """Mean Dice and IoU over the cases of one class (`index` in each (K, C, C) matrix)."""
     scores = [scores_from_confusion(cm) for cm in cms]
     stack = {k: np.array([s[k][index] for s in scores]) for k in ("dice", "iou")}
     positive = cms[:, index, :].sum(axis=1) > 0  # the case's ground truth holds it
-    return {"mean": {k: _mean(v) for k, v in stack.items()},
-            "mean_positive": {k: _mean(v[positive]) for k, v in stack.items()},
+    return {"mean": {k: mean_or_none(v) for k, v in stack.items()},
+            "mean_positive": {k: mean_or_none(v[positive]) for k, v in stack.items()},
             "positive": int(positive.sum())}
 
 
@@ -65,8 +61,8 @@ def _method(cms: np.ndarray, first: int, regions: dict[str, list[int]]) -> dict:
     fg = np.array([foreground_dice(cm, first) for cm in cms])
     positive = cms[:, first:, :].sum(axis=(1, 2)) > 0  # the case holds a scored class
     return {
-        "foreground_dice_mean": _mean(fg),
-        "foreground_dice_mean_positive": _mean(fg[positive]),
+        "foreground_dice_mean": mean_or_none(fg),
+        "foreground_dice_mean_positive": mean_or_none(fg[positive]),
         "cases_positive": int(positive.sum()),
         "classes": {str(c): _means(cms, c) for c in range(cms.shape[1])},
         "regions": {name: _means(np.array([region_confusion(cm, c) for cm in cms]), 1)

@@ -21,7 +21,12 @@ from unet.evaluate import metrics
 from unet.evaluate.boundary import HD95_PENALTY, image_diagonal, image_scores
 from unet.evaluate.cases import case_summary
 from unet.evaluate.detection import MEAN_POSITIVE_RULE, image_level, target_holds
-from unet.evaluate.metrics import EMPTY_MASK_CONVENTION, foreground_dice, foreground_iou
+from unet.evaluate.metrics import (
+    EMPTY_MASK_CONVENTION,
+    foreground_dice,
+    foreground_iou,
+    mean_or_none,
+)
 from unet.evaluate.regions import region_summary
 from unet.evaluate.void import unscored
 
@@ -86,12 +91,6 @@ def score_image(job: ScoreJob) -> dict:
     return {"id": image_id, "diagonal": image_diagonal(target.shape), "scores": out}
 
 
-def _mean(values: np.ndarray) -> float | None:
-    """Mean over images (None without images). Every value counts: HD95's infs are replaced by
-    the penalty before this, as dropping them would reward missing an object."""
-    return float(values.mean()) if len(values) else None
-
-
 def _held(results: list[dict], m: str) -> np.ndarray:
     """(N, C) bool: the classes each image's target or prediction holds, for method `m`."""
     return np.array([s["confusion"].sum(axis=0) + s["confusion"].sum(axis=1) > 0
@@ -145,8 +144,8 @@ def summarise(results: list[dict], methods: list[str], num_classes: int, first: 
             stack["hd95"] = np.where(missed, diagonals, stack["hd95"])
             per_class[str(c)] = {
                 "global": {k: float(glob[k][c]) for k in ("dice", "iou", "precision", "recall")},
-                "mean_per_image": {k: _mean(v[counted[:, c]]) for k, v in stack.items()},
-                "mean_positive": {k: _mean(v[positive[:, c]]) for k, v in stack.items()},
+                "mean_per_image": {k: mean_or_none(v[counted[:, c]]) for k, v in stack.items()},
+                "mean_positive": {k: mean_or_none(v[positive[:, c]]) for k, v in stack.items()},
                 "hd95_penalised": int(missed.sum()),
                 # in the target or the prediction of some image: else every score is 0/0,
                 # 1 by convention, and the means over classes leave it out
@@ -164,7 +163,7 @@ def summarise(results: list[dict], methods: list[str], num_classes: int, first: 
                 [foreground_dice(r["scores"][m]["confusion"], first) for r in results])),
             # The images whose ground truth holds a scored class only: inspection data's
             # defect-free images, 1 each when left empty, lift foreground_dice_mean
-            "foreground_dice_mean_positive": _mean(np.array(
+            "foreground_dice_mean_positive": mean_or_none(np.array(
                 [foreground_dice(r["scores"][m]["confusion"], first)
                  for r, p in zip(results, positive[:, first:].any(axis=1), strict=True) if p])),
             "foreground_boundary_f1_mean": _held_image_mean(results, m, "boundary_f1", first),

@@ -19,6 +19,12 @@ EMPTY_MASK_CONVENTION: str = (
 )
 
 
+def mean_or_none(values: np.ndarray) -> float | None:
+    """Mean over images or cases (None without any). Every value counts: HD95's infs are
+    replaced by the penalty before this, as dropping them would reward missing an object."""
+    return float(values.mean()) if len(values) else None
+
+
 def _check_labels(name: str, labels: np.ndarray, num_classes: int) -> None:
     """Raise if `labels` holds a value outside 0..num_classes-1 (bincount would miscount it)."""
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):

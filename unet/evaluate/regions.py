@@ -9,7 +9,7 @@ import logging
 import numpy as np
 
 from unet.common.labels import MaskMapping
-from unet.evaluate.metrics import scores_from_confusion
+from unet.evaluate.metrics import mean_or_none, scores_from_confusion
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +81,6 @@ def region_confusion(cm: np.ndarray, classes: list[int]) -> np.ndarray:
                      [cm[inside][:, ~inside].sum(), cm[inside][:, inside].sum()]], np.int64)
 
 
-def _mean(values: np.ndarray) -> float | None:
-    return float(values.mean()) if len(values) else None
-
-
 def _region_scores(cms: np.ndarray, any_scored: np.ndarray) -> dict:
     """One region's scores from its (N, 2, 2) per-image counts; `any_scored` (N,): the images
     whose target or prediction holds some scored class."""
@@ -96,8 +92,8 @@ def _region_scores(cms: np.ndarray, any_scored: np.ndarray) -> dict:
     glob = scores_from_confusion(cms.sum(axis=0))
     return {
         "global": {k: float(glob[k][1]) for k in ("dice", "iou", "precision", "recall")},
-        "mean_per_image": {k: _mean(v[counted]) for k, v in stack.items()},
-        "mean_positive": {k: _mean(v[target]) for k, v in stack.items()},
+        "mean_per_image": {k: mean_or_none(v[counted]) for k, v in stack.items()},
+        "mean_positive": {k: mean_or_none(v[target]) for k, v in stack.items()},
         "held": bool((target | predicted).any()),
         "images": {"positive": int(target.sum()), "negative": int((~target).sum()),
                    "detected": int((target & predicted).sum()),

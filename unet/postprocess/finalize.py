@@ -77,7 +77,10 @@ def _raw_confusions(job: ValImage) -> tuple[np.ndarray, ...]:
 
     comps = find_components(labels, n, job.mapping.scored_from) if job.min_sizes else None
     small = [scored(remove_small(labels, comps, s)) for s in job.min_sizes]
-    cut = [scored(cut_labels(probs, t)) for t in job.cuts]
+    # each cut scores the window alone: no full-size pass over the probabilities per cut
+    near = probs[:, window[0], window[1]]  # (C, h, w), a view of the map
+    cut = [confusion_matrix(cut_labels(near, t), target[window], n, IGNORE_INDEX)
+           for t in job.cuts]
     return (scored(labels), scored(largest_component(labels, n, job.mapping.scored_from)),
             np.array(small, np.int64).reshape(len(small), n, n),
             np.array(cut, np.int64).reshape(len(cut), n, n))

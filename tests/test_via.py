@@ -149,6 +149,18 @@ def test_filenames_as_urls_or_windows_paths_find_the_image_by_name(tmp_path):
                                                        for n in ("a.png", "b.png")]
 
 
+def test_a_url_filename_is_read_by_its_decoded_path_a_plain_percent_name_literally(tmp_path):
+    # a VIA project loaded from a web server stores the URL, query and percent-escapes included
+    _save(tmp_path, {**_entry("http://host/imgs/caf%C3%A9%201.jpg?raw=true#top", []),
+                     **_entry("file:///home/u/cafe%CC%81%202.jpg", []),
+                     **_entry("100%.jpg", [])}, images=("café 1.jpg", "café 2.jpg", "100%.jpg"))
+    manifest, _ = _masks(tmp_path)
+    assert sorted(p["id"] for p in manifest["pairs"]) == ["100%", "café 1", "café 2"]
+    _save(tmp_path, _entry("100%25.jpg", []), images=())  # not decoded: 100%.jpg is there
+    with pytest.raises(DataLayoutError, match="100%25.jpg"):
+        _masks(tmp_path)
+
+
 def test_polylines_and_points_are_left_out_with_a_warning(tmp_path, caplog):
     _save(tmp_path, _entry("a.png", [
         {"shape_attributes": {"name": "polyline", "all_points_x": [0, 9, 9],

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
@@ -168,11 +170,13 @@ def _drawn(entry: dict, settings: dict, bad: list, counts: dict, where: str) -> 
 
 def _find(img_dir: Path, layout: Layout) -> Callable[[str], Path | None]:
     """Look a VIA filename up in `img_dir`: as written ('\\' read as '/'), else by its last
-    part (a URL, another machine's path), with `recursive` anywhere below."""
+    part (a URL's decoded path, another machine's path), with `recursive` anywhere below."""
     below = {nfc(p.name): p for p in files_with(img_dir, layout.image_extensions, True)} \
         if layout.recursive and img_dir.is_dir() else {}
 
     def find(name: str) -> Path | None:
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]+://", name):  # a URL (one letter is C://, a drive)
+            name = nfc(unquote(urlsplit(name).path))  # '?raw=true' dropped, '%20' a space
         name = name.replace("\\", "/")
         base = name.rsplit("/", 1)[-1]
         # an absolute path or URL is another machine's: only its name is looked for here

@@ -50,3 +50,32 @@ def test_joint_warns_as_before(tmp_path, caplog):
 def test_clean_bands_are_no_warning(tmp_path, caplog):
     _cache(_dataset(tmp_path / "clean"), intensity_bands="each")
     assert _warnings(caplog) == []
+
+
+def test_a_hot_pixel_in_one_band_under_intensity_image_is_named_with_its_band(tmp_path, caplog):
+    # Each band of each image by its own range: i1's pixel at 4000 left its band 2 (0-300) at
+    # 19 of 255 grey levels without a word, the image judged with band 1 (up to 4000) beside.
+    root = _dataset(tmp_path / "each")
+    _hot_in_band_2(root)
+    assert _cache(root, intensity="image", intensity_bands="each")["intensity_range"] is None
+    (note,) = _warnings(caplog)
+    assert "band 2" in note and "i1.tif (up to 4000: " in note and "i0.tif" not in note
+    assert "99.99 % of its band 2 pixels in at most 19 of 255" in note
+    assert "preprocess.intensity: image" in note
+
+
+def test_joint_under_intensity_image_warns_as_before(tmp_path, caplog):
+    root = _dataset(tmp_path / "joint")
+    _hot_in_band_2(root)
+    _cache(root, intensity="image")
+    assert _warnings(caplog) == []  # band 1 reaches 4000: the image's range is its own
+    _hot_in_band_2(root, 65535)
+    _cache(root, intensity="image")
+    (note,) = _warnings(caplog)
+    assert "i1.tif (up to 65535: 99.99 % of its pixels in at most" in note
+    assert "band" not in note
+
+
+def test_clean_bands_under_intensity_image_are_no_warning(tmp_path, caplog):
+    _cache(_dataset(tmp_path / "clean"), intensity="image", intensity_bands="each")
+    assert _warnings(caplog) == []

@@ -14,6 +14,7 @@ from unet.cache.depths import mixed_depths_note
 from unet.cache.intensity import (
     _bulk,
     _outliers,
+    _own_outliers,
     _topped,
     _wide_pixels,
     training_range,
@@ -48,6 +49,9 @@ def _data_range(images: list[str], channels: int, settings: PreprocessSettings, 
     multi = channels not in (1, 3) or bool(images and band_count(images[0]))
     if per_band(settings.intensity_window):
         return _band_windows(images, multi, settings.intensity_window, channels)
+    if settings.intensity_bands == EACH and settings.intensity == "image" and (
+            not settings.intensity_window):
+        return _own_band_outliers(images, multi, processes)
     if settings.intensity_bands != EACH or settings.intensity != "dataset" or (
             settings.intensity_window):
         return training_range(images, multi, settings, processes)
@@ -70,6 +74,22 @@ def _data_range(images: list[str], channels: int, settings: PreprocessSettings, 
         if note:
             log.warning(note)
     return ranges[0] if n == 1 else ranges
+
+
+def _own_band_outliers(images: list[str], multi: bool, processes: int) -> None:
+    """Under intensity: image with intensity_bands: each, warn of a hot pixel per band of each
+    image (cache.intensity's _own_outliers, naming the band); None: no range is recorded."""
+    jobs = [(path, multi, 100.0) for path in images]  # each band's own brightest pixel
+    found = zip(images, parallel_map(_band_ranges, jobs, processes, "intensity ranges per band"),
+                strict=True)
+    per_image = {p: s for p, s in found if isinstance(s, list)}  # unreadable: the cache names it
+    # each band is scaled by its own range: judged with all bands, a hot pixel in a dim band
+    # hid behind a bright one's top
+    _own_outliers({p: s[0] for p, s in per_image.items() if len(s) == 1})  # grey: as joint
+    bands = {p: s for p, s in per_image.items() if len(s) > 1}
+    for k in range(max((len(s) for s in bands.values()), default=0)):
+        _own_outliers({p: s[k] for p, s in bands.items() if k < len(s)}, k + 1)
+    return None
 
 
 def bands_record(settings: PreprocessSettings) -> dict:

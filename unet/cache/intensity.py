@@ -113,19 +113,21 @@ def _outliers(spans: dict[str, tuple[float, float]], bulks: dict[str, float],
     )
 
 
-def _own_outliers(stats: dict[str, tuple[float, float, float, float]]) -> None:
-    """Under intensity: image, warn naming the training images whose own top is set by a few
-    pixels far above their bulk (_outliers' test, per image): no intensity_top helps there."""
-    hot = {p: (lo, hi, round((bulk - lo) * 255 / (hi - lo))) for p, (lo, hi, bulk, _) in
+def _own_outliers(stats: dict[str, tuple[float, ...]], band: int | None = None) -> None:
+    """Under intensity: image, warn naming the training images whose own top (stats: lo, hi,
+    bulk, ...) is set by a few pixels far above their bulk (_outliers' test, per image): no
+    intensity_top helps there. `band`: the band (from 1) judged (intensity_bands: each)."""
+    hot = {p: (lo, hi, round((bulk - lo) * 255 / (hi - lo))) for p, (lo, hi, bulk, *_) in
            stats.items() if hi > 1 and hi - lo > SQUEEZE * (max(1.0, bulk) - lo)}
     if hot:
         worst = sorted(hot.items(), key=lambda i: i[1][2])[:3]  # fewest grey levels first
-        named = ", ".join(f"{p} (up to {hi:g}: 99.99 % of its pixels in at most {n} of 255 "
+        of, whose = (f" band {band}", f"'s band {band}") if band else ("", "")
+        named = ", ".join(f"{p} (up to {hi:g}: 99.99 % of its{of} pixels in at most {n} of 255 "
                           "grey levels)" for p, (_, hi, n) in worst)
         more = f" and {len(hot) - 3} more" if len(hot) > 3 else ""
         log.warning(
-            "under preprocess.intensity: image, each image is scaled by its own range, which a "
-            f"few pixels far above the rest (a stuck or hot pixel?) set in {named}{more}; "
+            f"under preprocess.intensity: image, each image{whose} is scaled by its own range, "
+            f"which a few pixels far above the rest (a stuck or hot pixel?) set in {named}{more}; "
             "prediction scales new images so too. Clip those pixels in the files, or set "
             f"preprocess.intensity: dataset with preprocess.intensity_top: {BULK:g}")
 

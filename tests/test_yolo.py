@@ -194,3 +194,20 @@ def test_coordinate_out_of_range_is_the_one_named(tmp_path):
     _labels(tmp_path, "a", "0 -0.4 0 0.9 0 0.9 0.5\n")
     with pytest.raises(DataLayoutError, match=r"line 1: coordinate -0\.4 "):
         _masks(tmp_path)
+
+
+def test_nested_group_ids_join_the_folders_with_underscores(tmp_path):
+    # {group} over Train/Urban gave ids 'Train/Urban_1' (a '/' in an id: its cached files and
+    # masks went into subfolders), where every other layout names it Train_Urban_1
+    (tmp_path / "data.yaml").write_text("names: [building]\n")
+    for group in ("Train/Urban", "Val/Rural"):
+        (tmp_path / group / "images").mkdir(parents=True)
+        (tmp_path / group / "labels").mkdir(parents=True)
+        Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(tmp_path / group / "images/1.jpg")
+        (tmp_path / group / "labels/1.txt").write_text("0 0 0 1 0 1 1\n")
+    layout = Layout(images="{group}/images",
+                    yolo=(("labels", "{group}/labels/{id}.txt"), ("names", "data.yaml")))
+    _, masks = _masks(tmp_path, layout)
+    assert {k: int(m.max()) for k, m in masks.items()} == {"Train_Urban_1": 1, "Val_Rural_1": 1}
+    found = {p.relative_to(tmp_path).as_posix() for p in data_files(tmp_path, layout)}
+    assert {"Train/Urban/labels/1.txt", "Val/Rural/labels/1.txt"} <= found

@@ -18,6 +18,7 @@ import numpy as np
 
 from unet.common.bad_files import raise_all
 from unet.common.maskio import write_mask_png
+from unet.dataset.group_levels import group_id
 from unet.dataset.json_masks import fill_rings, matching_jsons
 from unet.dataset.layout import GROUP, DataLayoutError, Layout, files_by_stem, source_file
 from unet.dataset.layout_kinds import layout_module
@@ -140,12 +141,13 @@ def _pairs(root: Path, layout: Layout, prefix: str) -> list[tuple[str, Path, Pat
 
 
 def _groups(root: Path, layout: Layout) -> list[tuple[str, Path, Path]]:
-    """The pairs of every images folder: one, or each {group}'s, ids after group + '_'."""
+    """The pairs of every images folder: one, or each {group}'s, ids after group + '_' (a
+    nested group's folders joined by '_', Train/Urban: Train_Urban_, as other layouts)."""
     if GROUP not in layout.images:
         return _pairs(root, layout, "")
     groups = layout_module("groups")  # listed as a code input where images has {group}
     return [p for g in groups.find_groups(root, layout)[0]
-            for p in _pairs(root, groups.filled(layout, g), f"{g}_")]
+            for p in _pairs(root, groups.filled(layout, g), f"{group_id(g)}_")]
 
 
 def _named(names: list[str] | None, top: int, layout: Layout) -> tuple[tuple[int, str], ...]:

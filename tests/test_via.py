@@ -220,3 +220,21 @@ def test_integer_values_are_classes_in_numeric_order(tmp_path):
     manifest, masks = _masks(tmp_path)
     assert manifest["class_names"] == {"0": "background", "1": "1", "2": "2", "3": "10"}
     assert masks["a"][5, 5] == 3 and masks["a"][5, 15] == 2 and masks["a"][5, 25] == 1
+
+
+def test_recursive_name_in_two_subfolders_is_refused_or_told_apart_by_its_path(tmp_path):
+    # with recursive, a filename of two images below (s1/a.png, s2/a.png) took the last
+    # listed, silently drawing one image's regions onto the other
+    for sub, grey in (("s1", 10), ("s2", 200)):
+        (tmp_path / "imgs" / sub).mkdir(parents=True)
+        Image.fromarray(np.full((H, W, 3), grey, np.uint8)).save(tmp_path / "imgs" / sub / "a.png")
+    box = _region("rect", {"class": "x"}, x=0, y=0, width=5, height=5)
+    (tmp_path / "via.json").write_text(json.dumps(_entry("a.png", [box])))
+    layout = Layout(images="imgs", via=(("attribute", "class"), ("json", "via.json")),
+                    recursive=True)
+    with pytest.raises(DataLayoutError, match=r"a\.png.*imgs/s1/a\.png.*imgs/s2/a\.png"):
+        _masks(tmp_path, layout)
+    # another machine's path that ends in the subfolder tells them apart
+    (tmp_path / "via.json").write_text(json.dumps(_entry(r"D:\scans\imgs\s1\a.png", [box])))
+    manifest, masks = _masks(tmp_path, layout)
+    assert [p["image"] for p in manifest["pairs"]] == [str(tmp_path / "imgs/s1/a.png")]

@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import logging
 import math
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
@@ -28,13 +25,12 @@ from unet.dataset.layout import (
     GROUP,
     DataLayoutError,
     Layout,
-    files_with,
     nfc,
-    on_disk,
     shared_ids,
     source_file,
 )
 from unet.dataset.names import listing
+from unet.dataset.via_find import image_finder
 
 log = logging.getLogger(__name__)
 
@@ -168,26 +164,6 @@ def _drawn(entry: dict, settings: dict, bad: list, counts: dict, where: str) -> 
     return found
 
 
-def _find(img_dir: Path, layout: Layout) -> Callable[[str], Path | None]:
-    """Look a VIA filename up in `img_dir`: as written ('\\' read as '/'), else by its last
-    part (a URL's decoded path, another machine's path), with `recursive` anywhere below."""
-    below = {nfc(p.name): p for p in files_with(img_dir, layout.image_extensions, True)} \
-        if layout.recursive and img_dir.is_dir() else {}
-
-    def find(name: str) -> Path | None:
-        if re.match(r"[A-Za-z][A-Za-z0-9+.-]+://", name):  # a URL (one letter is C://, a drive)
-            name = nfc(unquote(urlsplit(name).path))  # '?raw=true' dropped, '%20' a space
-        name = name.replace("\\", "/")
-        base = name.rsplit("/", 1)[-1]
-        # an absolute path or URL is another machine's: only its name is looked for here
-        here = [] if name.startswith("/") or "://" in name or ":" in name[:2] else [name]
-        for path in (on_disk(img_dir / p) for p in (*here, base) if base):
-            if path.is_file():
-                return path
-        return below.get(nfc(base))
-    return find
-
-
 def pair_via(root: Path, layout: Layout) -> list[tuple[str, Path, ViaMasks]]:
     """(id, image, its regions) for every image the VIA JSON lists, the id its stem; a listed
     image not in the images folder is refused (or skipped with allow_unpaired), images there
@@ -200,7 +176,7 @@ def pair_via(root: Path, layout: Layout) -> list[tuple[str, Path, ViaMasks]]:
     if not path.is_file():
         raise DataLayoutError(f"{layout.section}.via.json: no file {path}; give the VIA "
                               "export's path inside the data folder")
-    find, img_dir = _find(root / layout.images, layout), root / layout.images
+    find, img_dir = image_finder(root / layout.images, layout), root / layout.images
     found, missing, bad, ids, twice = [], [], [], {}, []
     counts: dict = {"no_area": {}, "unlabelled": {}, "seen": set()}
     for entry in _entries(path):

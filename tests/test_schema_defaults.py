@@ -97,3 +97,11 @@ def test_evaluate_regions_default_to_none_and_are_commented_in_the_default_confi
     text = (REPO / "config" / "config.yaml").read_text()
     assert default("evaluate", "regions") == {}
     assert "regions" not in yaml.safe_load(text)["evaluate"] and "# regions: {}" in text
+
+
+def test_qupath_coordinates_and_class_property_defaults_are_what_the_reader_assumes():
+    # qupath.py reads a missing key as pixel coordinates and QuPath's classification
+    qupath = defaults("dataset", "local")["qupath"]
+    assert (qupath["coordinates"], qupath["class_property"]) == ("pixel", "")
+    text = (REPO / "config" / "config.yaml").read_text()
+    assert 'coordinates: pixel, class_property: ""' in text

@@ -17,7 +17,8 @@ LAYOUT_MODULES: dict[str, tuple[str, ...]] = {
     "coco": ("dataset.coco", "dataset.coco_checks"),  # COCO annotations
     # LabelMe annotations, a JSON per image (and the images some hold in imageData)
     "labelme": ("dataset.labelme", "dataset.json_masks", "dataset.labelme_images"),
-    "qupath": ("dataset.qupath", "dataset.json_masks"),  # QuPath's GeoJSON, one per image
+    # QuPath's GeoJSON, one per image (or another tool's in map coordinates, on a GeoTIFF)
+    "qupath": ("dataset.qupath", "dataset.json_masks", "dataset.geo_vector"),
     "via": ("dataset.via", "dataset.json_masks"),  # VIA's JSON, one for all images
     "yolo": ("dataset.yolo", "dataset.json_masks"),  # YOLO segmentation labels, a .txt each
     "classes": ("dataset.class_folders",),  # one masks folder per class

@@ -20,6 +20,7 @@ import numpy as np
 from unet.common.bad_files import raise_all
 from unet.common.maskio import write_mask_png
 from unet.dataset.class_folders import read_colour, warn_colours
+from unet.dataset.geo_vector import MISSING, geojson_crs, to_pixels, warn_unnamed
 from unet.dataset.json_masks import (
     fill_rings,
     json_template,
@@ -52,9 +53,11 @@ class QupathMasks:
     palette: tuple[int, ...] | None = None  # the written PNG's: the tool's class colours
 
 
-def _load(path: Path) -> list:
-    """A GeoJSON's features, refused by name where it is not QuPath's export."""
+def _load(path: Path) -> tuple[list, Any]:
+    """A GeoJSON's features and its crs member (geo_vector.MISSING where it has none), refused
+    by name where it is not QuPath's export."""
     data = read_tool_json(path, "export it again from QuPath (File > Export objects as GeoJSON)")
+    crs = data.get("crs", MISSING) if isinstance(data, dict) else MISSING
     if isinstance(data, dict) and data.get("type") == "FeatureCollection":
         data = data.get("features")
     elif isinstance(data, dict) and data.get("type") == "Feature":  # one object exported
@@ -62,12 +65,15 @@ def _load(path: Path) -> list:
     if not isinstance(data, list):
         raise DataLayoutError(f"{path} is neither a GeoJSON FeatureCollection nor a list of "
                               "Features: not QuPath's GeoJSON export")
-    return data
+    return data, crs
 
 
-def _class_name(feature: dict) -> str | None:
+def _class_name(feature: dict, prop: str = "") -> str | None:
     """A feature's classification name (a derived class's names joined as QuPath shows them,
-    'Tumor: Positive'), or None when unclassified."""
+    'Tumor: Positive'), or its property `prop`'s value where given; None when unclassified."""
+    if prop:  # another tool's GeoJSON: a property of its own names the class
+        value = (feature.get("properties") or {}).get(prop)
+        return None if value is None or value == "" else str(value)
     found = (feature.get("properties") or {}).get("classification")
     if not isinstance(found, dict):
         return None
@@ -132,7 +138,8 @@ def _polygons(geometry: Any) -> list[tuple[np.ndarray, ...]] | None:
     raise ValueError(f"a geometry of type {kind!r} without usable coordinates")
 
 
-def _objects(features: list, path: Path, unclassified: str, bad: list, counts: dict) -> list:
+def _objects(features: list, path: Path, unclassified: str, bad: list, counts: dict,
+             prop: str = "") -> list:
     """A GeoJSON's (class name, polygons) in order; unusable features added to `bad`, and
     points and lines, unclassified objects counted in `counts` by kind and file, each class's
     first colour kept there (`colours`, other ones in `clashes`)."""
@@ -146,7 +153,7 @@ def _objects(features: list, path: Path, unclassified: str, bad: list, counts: d
             bad.append((f"{path}:{n:06d}", DataLayoutError(
                 f"{path}: feature {n} ({err}); fix or remove that object in QuPath")))
             continue
-        name = _class_name(feature)
+        name = _class_name(feature, prop)
         if name is not None:
             _note_colour(counts, name, feature, path)
         kind = "lines" if polygons is None else "unclassified" if name is None else None
@@ -159,12 +166,18 @@ def _objects(features: list, path: Path, unclassified: str, bad: list, counts: d
 
 def _finder(root: Path, layout: Layout) -> dict[str, Path]:
     """The images by the names QuPath's export takes: the stem ('a' for a.tif), the file
-    name (scripts that write a.tif.geojson) and the stem without .ome (a.ome.tif)."""
+    name (scripts that write a.tif.geojson), the stem without .ome (a.ome.tif), and the stem
+    without image_prefix and image_suffix."""
     folder = root / layout.images
     by_stem = files_by_stem(folder, layout.image_extensions, layout.recursive) \
         if folder.is_dir() else {}
     # file names in composed form, as stems and ids are: a Mac's decomposed café.tif pairs
     names = {**{nfc(p.name): p for p in by_stem.values()}, **by_stem}
+    # image_prefix and image_suffix: SpaceNet's RGB-PanSharpen_AOI_2_Vegas_img1.tif has id
+    # AOI_2_Vegas_img1, as its buildings_AOI_2_Vegas_img1.geojson names it
+    pre, suf = layout.image_prefix, layout.image_suffix
+    names |= {s[len(pre):len(s) - len(suf)]: p for s, p in by_stem.items()
+              if len(s) > len(pre) + len(suf) and s.startswith(pre) and s.endswith(suf)}
     return {**{s.removesuffix(".ome"): p for s, p in by_stem.items()}, **names}
 
 
@@ -175,16 +188,20 @@ def pair_qupath(root: Path, layout: Layout) -> list[tuple[str, Path, QupathMasks
     template = json_template(layout, "qupath")
     settings = dict(layout.qupath or ())
     unclassified = str(settings.get("unclassified") or SKIP)
+    prop, on_map = str(settings.get("class_property") or ""), settings.get("coordinates") == "map"
     images = _finder(root, layout)
-    found, missing, bad = [], [], []
+    found, missing, bad, unnamed = [], [], [], []
     counts: dict = {"lines": {}, "unclassified": {}, "colours": {}, "clashes": [], "unread": {}}
     for pid, path in matching_jsons(root, template):
-        features = _load(path)
+        features, crs = _load(path)
         if (image := images.get(pid)) is None:
             missing.append(path.name)
             continue
-        found.append((pid, image, path, _objects(features, path, unclassified, bad, counts),
-                      None))
+        objects = _objects(features, path, unclassified, bad, counts, prop)
+        if on_map:  # SpaceNet's, a cadastre's: map coordinates onto the GeoTIFF's pixels
+            objects = to_pixels(objects, image, path, geojson_crs(crs, path), unnamed)
+        found.append((pid, image, path, objects, None))
+    warn_unnamed(unnamed)
     raise_all(bad, "QuPath objects cannot be drawn", "object(s)")
     unfound(layout, missing, f"QuPath GeoJSONs ({template}) without an image of their id in "
             f"{root / layout.images}", "put the images there (a whole-slide format needs its "

@@ -1,0 +1,144 @@
+"""Map-coordinate GeoJSON labels (SpaceNet, cadastre, OSM extracts) beside GeoTIFFs: rings
+moved from the image's CRS (or lon/lat) onto its pixels by its GeoTIFF transform, drawn with
+the QuPath reader's painter (qupath.coordinates: map)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from unet.dataset.download import write_manifest
+from unet.dataset.layout import DataLayoutError, Layout
+
+H, W = 20, 30
+X0, Y0, PX = 500000.0, 4000000.0, 0.5  # a UTM 11N tile's top-left corner; 0.5 m pixels
+
+
+def _keys(epsg: int, geographic: bool = False) -> tuple:
+    """A GeoKeyDirectory: model type, pixel-is-area, the CRS code."""
+    crs = (2048 if geographic else 3072, 0, 1, epsg)
+    return ("H", 16, (1, 1, 0, 3, 1024, 0, 1, 2 if geographic else 1, 1025, 0, 1, 1, *crs))
+
+
+def _tiff(path, epsg=32611, scale=(PX, PX), origin=(X0, Y0), matrix=None, geographic=False):
+    """A tiny GeoTIFF: a pixel scale and tie point, or a model transformation."""
+    tags = [(34735, *_keys(epsg, geographic), True)] if epsg else []
+    if matrix is not None:
+        tags.append((34264, "d", 16, tuple(matrix), True))
+    elif scale is not None:
+        tags += [(33550, "d", 3, (*scale, 0.0), True), (33922, "d", 6, (0, 0, 0, *origin, 0), True)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tifffile.imwrite(path, np.zeros((H, W, 3), np.uint8), photometric="rgb", extratags=tags)
+
+
+def _map(col, row, origin=(X0, Y0), px=PX):
+    """Pixel corner (col, row) of a north-up grid in map coordinates."""
+    return [origin[0] + col * px, origin[1] - row * px]
+
+
+def _ring(c0, r0, c1, r1, **kw):
+    return [_map(c, r, **kw) for c, r in ((c0, r0), (c1, r0), (c1, r1), (c0, r1), (c0, r0))]
+
+
+def _save(root, stem, features, crs="urn:ogc:def:crs:EPSG::32611"):
+    data = {"type": "FeatureCollection", "features": features}
+    if crs:
+        data["crs"] = {"type": "name", "properties": {"name": crs}}
+    (root / "geojson").mkdir(parents=True, exist_ok=True)
+    (root / "geojson" / f"{stem}.geojson").write_text(json.dumps(data))
+
+
+def _feature(*rings, kind="building", multi=False):
+    geometry = ({"type": "MultiPolygon", "coordinates": [list(rings)]} if multi
+                else {"type": "Polygon", "coordinates": list(rings)})
+    return {"type": "Feature", "geometry": geometry, "properties": {"kind": kind}}
+
+
+def _masks(root, **table):
+    table = {"json": "geojson/{id}.geojson", "coordinates": "map", **table}
+    layout = Layout(images="imgs", image_extensions=(".tif", ".png"),
+                    qupath=tuple(sorted(table.items())))
+    manifest = write_manifest(root / "out" / "manifest.json", "local", root, layout)
+    return manifest, {p["id"]: np.asarray(Image.open(p["mask"])) for p in manifest["pairs"]}
+
+
+def _iou(a, b):
+    return (a & b).sum() / (a | b).sum()
+
+
+def test_a_square_in_map_coordinates_lands_on_its_pixels(tmp_path):
+    _tiff(tmp_path / "imgs" / "a.tif")
+    _save(tmp_path, "a", [_feature(_ring(5, 4, 15, 12)),
+                          _feature(_ring(20, 2, 40, 8), kind="road", multi=True)])  # clipped
+    manifest, masks = _masks(tmp_path, class_property="kind")
+    assert manifest["class_names"] == {"0": "background", "1": "building", "2": "road"}
+    want = np.zeros((H, W), bool)
+    want[4:12, 5:15] = True
+    assert _iou(masks["a"] == 1, want) == 1.0
+    assert (masks["a"][2:8, 20:] == 2).all() and (masks["a"] == 2).sum() == 6 * 10
+
+
+def test_a_hole_is_cut_and_a_rotated_grid_is_followed(tmp_path):
+    # a quarter turn: column -> map y, row -> map x (ModelTransformation)
+    _tiff(tmp_path / "imgs" / "r.tif", matrix=(0, PX, 0, X0, PX, 0, 0, Y0, 0, 0, 0, 0, 0, 0, 0, 1))
+    def at(c, r):
+        return [X0 + r * PX, Y0 + c * PX]
+
+    box = [at(2, 2), at(22, 2), at(22, 16), at(2, 16), at(2, 2)]
+    hole = [at(8, 6), at(14, 6), at(14, 12), at(8, 12), at(8, 6)]
+    _save(tmp_path, "r", [_feature(box, hole)])
+    _, masks = _masks(tmp_path, unclassified="building")
+    want = np.zeros((H, W), bool)
+    want[2:16, 2:22] = True
+    want[6:12, 8:14] = False
+    assert _iou(masks["r"] == 1, want) == 1.0
+
+
+def test_lon_lat_by_default_and_an_empty_collection_is_an_empty_mask(tmp_path):
+    # SpaceNet: EPSG:4326 GeoTIFFs, RFC 7946 GeoJSONs without a crs, empty tiles' collections
+    origin, px = (-115.3, 36.2), 1e-5
+    for stem in ("img1", "img2"):
+        _tiff(tmp_path / "imgs" / f"{stem}.tif", epsg=4326, geographic=True, scale=(px, px),
+              origin=origin)
+    _save(tmp_path, "img1", [_feature(_ring(1, 1, 9, 7, origin=origin, px=px))], crs=None)
+    _save(tmp_path, "img2", [], crs=None)
+    _, masks = _masks(tmp_path, unclassified="building")
+    assert (masks["img1"][1:7, 1:9] == 1).all() and (masks["img1"] == 1).sum() == 48
+    assert (masks["img2"] == 0).all()
+
+
+def test_a_crs_mismatch_is_refused_naming_both(tmp_path):
+    _tiff(tmp_path / "imgs" / "a.tif")
+    _save(tmp_path, "a", [_feature(_ring(5, 4, 15, 12))], crs="EPSG:3857")
+    with pytest.raises(DataLayoutError, match=r"a\.geojson.*EPSG:3857.*a\.tif.*EPSG:32611.*"
+                                              r"ogr2ogr -t_srs EPSG:32611"):
+        _masks(tmp_path, unclassified="building")
+
+
+def test_an_image_without_georeferencing_is_refused_by_name(tmp_path):
+    _tiff(tmp_path / "imgs" / "a.tif", epsg=None, scale=None)
+    _save(tmp_path, "a", [_feature(_ring(5, 4, 15, 12))])
+    with pytest.raises(DataLayoutError, match=r"a\.tif has no GeoTIFF georeferencing.*a\.geojson"):
+        _masks(tmp_path, unclassified="building")
+
+
+def test_spacenet_names_pair_through_image_prefix(tmp_path):
+    # SpaceNet 2: RGB-PanSharpen/RGB-PanSharpen_AOI_2_Vegas_img1.tif beside
+    # geojson/buildings/buildings_AOI_2_Vegas_img1.geojson: the id is AOI_2_Vegas_img1
+    _tiff(tmp_path / "RGB-PanSharpen" / "RGB-PanSharpen_AOI_2_Vegas_img1.tif")
+    (tmp_path / "geojson" / "buildings").mkdir(parents=True)
+    data = {"type": "FeatureCollection", "features": [_feature(_ring(5, 4, 15, 12))]}
+    (tmp_path / "geojson" / "buildings" / "buildings_AOI_2_Vegas_img1.geojson").write_text(
+        json.dumps(data | {"crs": {"type": "name", "properties": {"name": "EPSG:32611"}}}))
+    table = {"json": "geojson/buildings/buildings_{id}.geojson", "coordinates": "map",
+             "unclassified": "building"}
+    layout = Layout(images="RGB-PanSharpen", image_prefix="RGB-PanSharpen_",
+                    qupath=tuple(sorted(table.items())))
+    manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, layout)
+    [pair] = manifest["pairs"]
+    assert pair["id"] == "AOI_2_Vegas_img1"
+    assert (np.asarray(Image.open(pair["mask"])) == 1).sum() == 80

@@ -94,3 +94,50 @@ def test_the_onnx_metadata_says_the_trained_precision(tmp_path):
     assert new == "trained on the CPU in bf16 autocast", new
     assert old.startswith("unknown (a model file older than its record): trained with device "
                           "auto: on CUDA in"), old
+
+
+def test_best_pt_records_the_precision_of_its_epochs(cache, tmp_path):  # noqa: F811
+    # `unet info checkpoints/best.pt` (a killed run's best so far) could only guess from the
+    # settings: best.pt now carries the spans up to its epoch, as model.pt does.
+    _train(cache, tmp_path, epochs=1, device="auto", amp_cpu=False)
+    best = checkpoint.load(tmp_path / "ck" / "best.pt")
+    assert best["trained_precision"] == [{"device": "cpu", "dtype": None, "from_epoch": 1}]
+    assert _said(tmp_path / "ck" / "best.pt").endswith("; trained on the CPU in float32")
+
+
+def test_a_fine_tuned_model_carries_its_sources_precision_first(cache, tmp_path):  # noqa: F811
+    # A model fine-tuned from a bf16-trained one said only its own float32 epochs: its
+    # weights began as the source's, whose precision is now listed first, marked as the source's.
+    _train(cache, tmp_path / "a", epochs=2, amp_cpu=False)
+    source = checkpoint.load(tmp_path / "a" / "model.pt")
+    source["trained_precision"] = [{"device": "cuda", "dtype": "bfloat16", "from_epoch": 1}]
+    checkpoint.save(tmp_path / "a" / "model.pt", source)
+    tuned = _train(cache, tmp_path / "b", epochs=1, amp_cpu=False,
+                   init_from=str(tmp_path / "a" / "model.pt"))
+    kept = source["epoch"]
+    assert tuned["trained_precision"] == [
+        {"device": "cuda", "dtype": "bfloat16", "from_epoch": 1, "to_epoch": kept, "source": 1},
+        {"device": "cpu", "dtype": None, "from_epoch": 1}]
+    assert _said(tmp_path / "b" / "model.pt").endswith(
+        f"; trained on CUDA in bf16 autocast (epochs 1-{kept} of its fine-tuning source), "
+        "then on the CPU in float32 (epochs 1-1)")
+    # fine-tuned again: the first source's spans go one further back
+    again = _train(cache, tmp_path / "c", epochs=1, amp_cpu=False,
+                   init_from=str(tmp_path / "b" / "model.pt"))
+    assert [s.get("source") for s in again["trained_precision"]] == [2, 1, None]
+    assert "(epochs 1-1 of its fine-tuning source)" in _said(tmp_path / "c" / "model.pt")
+    assert "of its fine-tuning source's source)" in _said(tmp_path / "c" / "model.pt")
+
+
+def test_a_source_older_than_the_record_is_said_unknown(cache, tmp_path):  # noqa: F811
+    _train(cache, tmp_path / "a", epochs=1, amp_cpu=False)
+    source = checkpoint.load(tmp_path / "a" / "model.pt")
+    del source["trained_precision"]  # a source of an older version
+    checkpoint.save(tmp_path / "a" / "model.pt", source)
+    tuned = _train(cache, tmp_path / "b", epochs=1, amp_cpu=False,
+                   init_from=str(tmp_path / "a" / "model.pt"))
+    assert tuned["trained_precision"][0] == {"device": None, "dtype": None, "from_epoch": 1,
+                                             "to_epoch": 1, "source": 1}
+    assert _said(tmp_path / "b" / "model.pt").endswith(
+        "; trained in an unrecorded precision (epochs 1-1 of its fine-tuning source, a file "
+        "older than the record), then on the CPU in float32 (epochs 1-1)")

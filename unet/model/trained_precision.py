@@ -8,20 +8,36 @@ _DEVICES = {"cpu": "the CPU", "cuda": "CUDA"}
 
 def in_words(ckpt: dict) -> str | None:
     """'trained on the CPU in bf16 autocast', with each span's epochs where a resumed run went
-    on in another (the kept epoch ends the last); None for a file without the record (written
-    before it was kept: unknown)."""
-    kept = ckpt.get("epoch")
-    spans = [s for s in ckpt.get("trained_precision") or []  # spans after it: not its weights'
-             if kept is None or s["from_epoch"] <= kept]
-    if not spans:
+    on in another (the kept epoch ends the last) or a fine-tuning source's came first; None for
+    a file without the record (written before it was kept: unknown)."""
+    kept, spans = ckpt.get("epoch"), ckpt.get("trained_precision") or []
+    sources = [s for s in spans if s.get("source")]  # each with its own epochs: not filtered
+    own = [s for s in spans if not s.get("source")  # spans after it: not its weights'
+           if kept is None or s["from_epoch"] <= kept]
+    if not own:
         return None
-    ends = [s["from_epoch"] - 1 for s in spans[1:]] + [kept]
-    said = []
-    for span, end in zip(spans, ends, strict=True):
-        what = (f"on {_DEVICES.get(span['device'], span['device'])} in "
-                f"{_DTYPES.get(span['dtype'], span['dtype'])}")
-        said.append(what if len(spans) == 1 else f"{what} (epochs {span['from_epoch']}-{end})")
+    ends = [s["from_epoch"] - 1 for s in own[1:]] + [kept]
+    said = [_source_words(s) for s in sources]
+    for span, end in zip(own, ends, strict=True):
+        what, alone = _what(span), len(sources + own) == 1
+        said.append(what if alone else f"{what} (epochs {span['from_epoch']}-{end})")
     return "trained " + ", then ".join(said)
+
+
+def _what(span: dict) -> str:
+    """'on the CPU in float32': one span's device and autocast dtype."""
+    return (f"on {_DEVICES.get(span['device'], span['device'])} in "
+            f"{_DTYPES.get(span['dtype'], span['dtype'])}")
+
+
+def _source_words(span: dict) -> str:
+    """A fine-tuning source's span, its epochs in its own numbering; `source` 2 is the source's
+    source. One older than the record is unknown."""
+    whose = "its fine-tuning source" + "'s source" * (span["source"] - 1)
+    epochs = f"epochs {span['from_epoch']}-{span['to_epoch']} of {whose}"
+    if span["device"] is None:
+        return f"in an unrecorded precision ({epochs}, a file older than the record)"
+    return f"{_what(span)} ({epochs})"
 
 
 def from_settings(settings: dict) -> str:

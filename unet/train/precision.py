@@ -73,5 +73,22 @@ def note_precision(run: Run, state: dict) -> None:
 
 
 def kept_spans(state: dict, epoch: int) -> list[dict]:
-    """The precision spans that computed the kept `epoch`'s weights (later ones did not)."""
-    return [s for s in state.get("precision", []) if s["from_epoch"] <= epoch]
+    """The precision spans that computed the kept `epoch`'s weights (later ones did not),
+    after the fine-tuning source's (`state["source_precision"]`), which its weights began as."""
+    own = [s for s in state.get("precision", []) if s["from_epoch"] <= epoch]
+    return state.get("source_precision", []) + own
+
+
+def source_spans(ckpt: dict | None) -> list[dict]:
+    """A fine-tuning source model file's precision spans, marked as a source's: `source` 1 is
+    its own epochs (ending at `to_epoch`, its kept one), 2 those of its source, and so on; a
+    source older than the record gives one span of unknown device and dtype."""
+    if ckpt is None:
+        return []
+    kept, spans = ckpt.get("epoch"), ckpt.get("trained_precision") or []
+    own = [s for s in spans if not s.get("source") and (kept is None or s["from_epoch"] <= kept)]
+    if not own:
+        own = [{"device": None, "dtype": None, "from_epoch": 1}]
+    ends = [s["from_epoch"] - 1 for s in own[1:]] + [kept]
+    return ([{**s, "source": s["source"] + 1} for s in spans if s.get("source")]
+            + [{**s, "to_epoch": end, "source": 1} for s, end in zip(own, ends, strict=True)])

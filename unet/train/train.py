@@ -42,7 +42,13 @@ from unet.train.loop import (
     validation_due,
 )
 from unet.train.patches import PatchRows
-from unet.train.precision import keep_autocast, kept_spans, note_precision, note_threads
+from unet.train.precision import (
+    keep_autocast,
+    kept_spans,
+    note_precision,
+    note_threads,
+    source_spans,
+)
 from unet.train.settings import TrainingError, TrainSettings, check_settings, check_val
 from unet.train.signals import StopSignals, worker_deaths
 
@@ -189,6 +195,7 @@ def train_unet(
     drop_scratch(ckdir / "last.pt", ckdir / "best.pt")  # what a job killed saving them left
     chash = resume.settings_hash(config.to_dict(), settings_dict(run), data, run.device.type)
     state = _resume(run, ckdir / "last.pt", chash, n_threads)
+    state["source_precision"] = source_spans(start and start[1])  # its weights began as these
     _log_start(run, fold, n_threads)
     marks = [time.monotonic()]  # the start, then each epoch's end: time_epoch's clock
     with StopSignals() as stop, worker_deaths():
@@ -223,6 +230,7 @@ def _keep(run: Run, state: dict, row: dict, ckdir: Path, meta: dict, fold: int |
         row["epoch"], fold, dice, chash, trained_classes=trained,
         encoder_source=getattr(run.model, "source", None),
     )
+    record["trained_precision"] = kept_spans(state, row["epoch"])  # best.pt tells it too
     _keep_if_best(state, row, ckdir / "best.pt", record)
     state["best_pixels"] = _best_pixels(run, state)
 

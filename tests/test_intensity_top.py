@@ -89,7 +89,7 @@ def test_floats_below_one_are_not_blamed_on_a_pixel(tmp_path):
     # cannot lower it, so the advice would point the wrong way
     arr = np.random.default_rng(0).random((20, 24)).astype(np.float32) / 10
     tifffile.imwrite(tmp_path / "f.tif", arr)
-    assert intensity._outliers({str(tmp_path / "f.tif"): (0.0, 1.0)},
+    assert intensity.hot_pixel_note({str(tmp_path / "f.tif"): (0.0, 1.0)},
                                {str(tmp_path / "f.tif"): 0.1}, [0.0, 1.0]) is None
 
 

@@ -12,12 +12,12 @@ import numpy as np
 
 from unet.cache.depths import mixed_depths_note
 from unet.cache.intensity import (
-    _bulk,
-    _outliers,
-    _own_outliers,
-    _topped,
-    _wide_pixels,
+    bulk_value,
+    hot_pixel_note,
+    topped_range,
     training_range,
+    warn_own_outliers,
+    wide_pixels,
     wider_than_8_bits,
 )
 from unet.cache.settings import PreprocessSettings
@@ -69,8 +69,8 @@ def _data_range(images: list[str], channels: int, settings: PreprocessSettings, 
               for b in bands]
     for k, (band, span) in enumerate(zip(bands, ranges, strict=True)):
         # each band's range its own: a hot pixel in one squeezes that band alone
-        note = _outliers({p: s[:2] for p, s in band.items()},
-                         {p: s[2] for p, s in band.items()}, span, k + 1 if n > 1 else None)
+        note = hot_pixel_note({p: s[:2] for p, s in band.items()},
+                              {p: s[2] for p, s in band.items()}, span, k + 1 if n > 1 else None)
         if note:
             log.warning(note)
     return ranges[0] if n == 1 else ranges
@@ -78,17 +78,17 @@ def _data_range(images: list[str], channels: int, settings: PreprocessSettings, 
 
 def _own_band_outliers(images: list[str], multi: bool, processes: int) -> None:
     """Under intensity: image with intensity_bands: each, warn of a hot pixel per band of each
-    image (cache.intensity's _own_outliers, naming the band); None: no range is recorded."""
+    image (cache.intensity's warn_own_outliers, naming the band); None: no range is recorded."""
     jobs = [(path, multi, 100.0) for path in images]  # each band's own brightest pixel
     found = zip(images, parallel_map(_band_ranges, jobs, processes, "intensity ranges per band"),
                 strict=True)
     per_image = {p: s for p, s in found if isinstance(s, list)}  # unreadable: the cache names it
     # each band is scaled by its own range: judged with all bands, a hot pixel in a dim band
     # hid behind a bright one's top
-    _own_outliers({p: s[0] for p, s in per_image.items() if len(s) == 1})  # grey: as joint
+    warn_own_outliers({p: s[0] for p, s in per_image.items() if len(s) == 1})  # grey: as joint
     bands = {p: s for p, s in per_image.items() if len(s) > 1}
     for k in range(max((len(s) for s in bands.values()), default=0)):
-        _own_outliers({p: s[k] for p, s in bands.items() if k < len(s)}, k + 1)
+        warn_own_outliers({p: s[k] for p, s in bands.items() if k < len(s)}, k + 1)
     return None
 
 
@@ -118,18 +118,19 @@ def _band_windows(images: list[str], multi: bool, windows: tuple, channels: int
 
 def _band_ranges(job: tuple) -> list[tuple[float, float, float]] | ImageReadError | None:
     """(lo, hi, bulk) of each band of one image (hi topped at the job's percentile; bulk its
-    _bulk), one for grey; None for an 8-bit image; the error of one that cannot be read
+    bulk_value), one for grey; None for an 8-bit image; the error of one that cannot be read
     (returned, not raised)."""
     path, multi, top = job
     try:
-        arr = _wide_pixels(path, multi)
+        arr = wide_pixels(path, multi)
     except ImageReadError as err:
         return kept(err)
     if arr is None:
         return None
     if arr.ndim == 2:
-        return [(*_topped(arr, top), _bulk(arr))]
-    return [(*_topped(arr[..., k], top), _bulk(arr[..., k])) for k in range(arr.shape[-1])]
+        return [(*topped_range(arr, top), bulk_value(arr))]
+    return [(*topped_range(arr[..., k], top), bulk_value(arr[..., k]))
+            for k in range(arr.shape[-1])]
 
 
 # Fewest grey levels a band should reach under one range over the bands (as cache.intensity's

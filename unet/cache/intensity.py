@@ -43,7 +43,8 @@ def training_range(
     jobs = [(path, multi, 100.0 if own else settings.intensity_top) for path in images]
     found = list(parallel_map(_kept_range, jobs, processes, "intensity range"))
     if own:  # unreadable images: named by the cache pass
-        _own_outliers({p: s for p, s in zip(images, found, strict=True) if isinstance(s, tuple)})
+        warn_own_outliers({p: s for p, s in zip(images, found, strict=True)
+                           if isinstance(s, tuple)})
         return None
     # every image that cannot be read, at once: stopping at the first meant a rerun per file
     raise_all([(path, s) for path, s in zip(images, found, strict=True)
@@ -54,7 +55,7 @@ def training_range(
         return None
     span = [min(lo for lo, _ in spans.values()), max(hi for _, hi in spans.values())]
     _refuse_dark_floats(spans, multi, span)
-    note = _outliers(spans, {path: s[2] for path, s in stats.items()}, span)
+    note = hot_pixel_note(spans, {path: s[2] for path, s in stats.items()}, span)
     note = note or _dim_images(spans, {path: s[3] for path, s in stats.items()}, span)
     if note:
         log.warning(note)
@@ -88,8 +89,8 @@ BULK = 99.99
 SQUEEZE = 4
 
 
-def _outliers(spans: dict[str, tuple[float, float]], bulks: dict[str, float],
-              span: list[float], band: int | None = None) -> str | None:
+def hot_pixel_note(spans: dict[str, tuple[float, float]], bulks: dict[str, float],
+                   span: list[float], band: int | None = None) -> str | None:
     """A warning when the range's top is set by a handful of pixels far above every image's
     bulk (a stuck pixel at 65535 in 12-bit fields), naming the images and the fix; else None.
     `band`: the band (from 1) whose own range this is (intensity_bands: each), named."""
@@ -113,9 +114,9 @@ def _outliers(spans: dict[str, tuple[float, float]], bulks: dict[str, float],
     )
 
 
-def _own_outliers(stats: dict[str, tuple[float, ...]], band: int | None = None) -> None:
+def warn_own_outliers(stats: dict[str, tuple[float, ...]], band: int | None = None) -> None:
     """Under intensity: image, warn naming the training images whose own top (stats: lo, hi,
-    bulk, ...) is set by a few pixels far above their bulk (_outliers' test, per image): no
+    bulk, ...) is set by a few pixels far above their bulk (hot_pixel_note's test, per image): no
     intensity_top helps there. `band`: the band (from 1) judged (intensity_bands: each)."""
     hot = {p: (lo, hi, round((bulk - lo) * 255 / (hi - lo))) for p, (lo, hi, bulk, *_) in
            stats.items() if hi > 1 and hi - lo > SQUEEZE * (max(1.0, bulk) - lo)}
@@ -206,24 +207,24 @@ def _float_samples(path: str, multi: bool) -> bool:
 
 
 def _kept_range(job: tuple) -> tuple[float, float, float, float] | ImageReadError | None:
-    """(lo, hi, bulk, median) of one image (_image_range, its _bulk and _median), or the error
+    """(lo, hi, bulk, median) of one image (_image_range, its bulk_value and _median), or the error
     of an image that cannot be read (returned, not raised)."""
     try:
-        arr = _wide_pixels(*job[:2])
+        arr = wide_pixels(*job[:2])
     except ImageReadError as err:
         return kept(err)  # (its frames held the decoded image)
-    return None if arr is None else (*_topped(arr, job[2]), _bulk(arr), _median(arr))
+    return None if arr is None else (*topped_range(arr, job[2]), bulk_value(arr), _median(arr))
 
 
 def _image_range(job: tuple) -> tuple[float, float] | None:
     """One image's value_range (its top the `top` percentile of its values), or None for an
     8-bit one."""
     path, multi, top = (*job, 100.0)[:3]  # (path, multi[, top]): 100 = the highest value
-    arr = _wide_pixels(path, multi)
-    return None if arr is None else _topped(arr, top)
+    arr = wide_pixels(path, multi)
+    return None if arr is None else topped_range(arr, top)
 
 
-def _wide_pixels(path: str, multi: bool) -> np.ndarray | None:
+def wide_pixels(path: str, multi: bool) -> np.ndarray | None:
     """One image's samples, or None for an 8-bit one (never rescaled), which its header tells:
     decoding every 8-bit training image cost more than caching it (draft decode)."""
     if multi:
@@ -242,22 +243,22 @@ def _wide_pixels(path: str, multi: bool) -> np.ndarray | None:
 BULK_SAMPLES = 1 << 20
 
 
-def _bulk(arr: np.ndarray) -> float:
+def bulk_value(arr: np.ndarray) -> float:
     """The BULK percentile of `arr`'s finite values, from every step-th row (a view) where it
     holds more than BULK_SAMPLES values."""
     step = -(-arr.size // BULK_SAMPLES) if arr.ndim > 1 else 1
-    return _topped(arr[::step], BULK)[1]
+    return topped_range(arr[::step], BULK)[1]
 
 
 def _median(arr: np.ndarray) -> float:
-    """The median of `arr`'s finite values, sampled as _bulk samples them (0 with none)."""
+    """The median of `arr`'s finite values, sampled as bulk_value samples them (0 with none)."""
     step = -(-arr.size // BULK_SAMPLES) if arr.ndim > 1 else 1
     values = arr[::step]
     values = values[np.isfinite(values)] if values.dtype.kind == "f" else values
     return float(np.median(values)) if values.size else 0.0
 
 
-def _topped(arr: np.ndarray, top: float) -> tuple[float, float]:
+def topped_range(arr: np.ndarray, top: float) -> tuple[float, float]:
     """value_range of `arr`, its top the `top` percentile of its finite values (100: the
     highest), so that a few hot pixels do not set the data set's range."""
     lo, hi = value_range(arr)

@@ -149,7 +149,7 @@ def _joined(volumes: list[Path]) -> tuple[np.ndarray, bool]:
                       volumes[0], bits), False
 
 
-def _nibabel(path: Path):
+def require_nibabel(path: Path):
     """The nibabel module, or an error naming the file and the extra that installs it."""
     try:
         import nibabel
@@ -163,7 +163,7 @@ def _values(path: Path) -> tuple[np.ndarray, bool]:
     """The volume's voxels as (x, y, z) or (x, y, z, channels), scaled by scl_slope and
     scl_inter, in the smallest type that keeps them (whole numbers as integers, no narrower
     than the integers stored); and whether they are colours (RGB24, RGBA32: R, G, B[, A])."""
-    nib = _nibabel(path)
+    nib = require_nibabel(path)
     try:
         proxy = nib.load(path).dataobj
         raw = np.asanyarray(proxy.get_unscaled())

@@ -20,14 +20,14 @@ import numpy as np
 from PIL import Image
 
 from unet.common.fileio import atomic_path, check_folder
-from unet.dataset.nifti import NiftiError, _nibabel, nifti_stem, slice_name
+from unet.dataset.nifti import NiftiError, nifti_stem, require_nibabel, slice_name
 
 
 def restack_nifti(folder: Path, reference: Path, out: Path, name: str | None = None) -> Path:
     """Write the slices `<name>_<k>.png` in `folder` (k = 0 .. depth-1 of `reference`, the
     case's image volume) to `out` (.nii or .nii.gz) as one label volume on the reference's
     grid: its affine and header, its (x, y, z), the masks' values unchanged; never overwritten."""
-    nib = _nibabel(reference)
+    nib = require_nibabel(reference)
     if not re.search(r"\.nii(\.gz)?$", out.name, flags=re.IGNORECASE):
         raise ValueError(f"-o {out}: give a .nii.gz (or .nii) file name")
     if out.exists():

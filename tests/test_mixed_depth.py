@@ -88,3 +88,26 @@ def test_an_eight_bit_image_given_to_a_model_of_wide_ones_is_named(tmp_path, cap
         warn_unprepared_values([root / "i4.tif", root / "i5.png"], ckpt)
     assert "i5.png" in caplog.text and "i4.tif" not in caplog.text
     assert "8-bit" in caplog.text and "0 to 3200" in caplog.text
+
+
+@pytest.mark.parametrize("intensity", ["dataset", "image"])
+def test_the_depth_check_reuses_the_band_pass_headers(tmp_path, caplog, monkeypatch, intensity):
+    # Under intensity_bands: each the range pass read each training image's header, then the
+    # depth check read it again: two reads an image (40 for 20), now one.
+    from unet.cache import band_intensity
+    from unet.cache import intensity as module
+
+    images = []
+    for i in range(20):
+        path = tmp_path / (f"i{i}.png" if i % 2 else f"i{i}.tif")
+        Image.fromarray(_picture(i % 6)).save(path) if i % 2 else tifffile.imwrite(
+            path, _picture(i % 6).astype(np.uint16) * 16)
+        images.append(str(path))
+    reads = []
+    header = module.image_header
+    monkeypatch.setattr(module, "image_header", lambda p: reads.append(p) or header(p))
+    settings = PreprocessSettings(width=W, height=H, intensity=intensity, intensity_bands="each")
+    with caplog.at_level(logging.WARNING):
+        band_intensity.data_range(images, 1, settings, 1)
+    assert len(reads) == 20 and set(reads) == set(images), len(reads)
+    assert "10 of 20 training images are 8-bit" in caplog.text  # still named

@@ -36,32 +36,34 @@ def data_range(images: list[str], channels: int, settings: PreprocessSettings, p
     intensity_bands each and intensity dataset (one [lo, hi] for grey images, whose one band is
     the joint range) or a window per band, else cache.intensity's training_range (one [lo, hi],
     the window, or None); a warning where they mix 8-bit and wider images (cache.depths)."""
-    span = _data_range(images, channels, settings, processes)
-    if note := mixed_depths_note(images, channels not in (1, 3), span, settings):
+    span, wide = _data_range(images, channels, settings, processes)
+    if note := mixed_depths_note(images, channels not in (1, 3), span, settings, wide):
         log.warning(note)
     return span
 
 
 def _data_range(images: list[str], channels: int, settings: PreprocessSettings, processes: int
-                ) -> list | None:
-    """data_range, before the check of the images' depths."""
+                ) -> tuple[list | None, dict[str, bool]]:
+    """data_range, before the check of the images' depths; with whether each image it decoded
+    is wider than 8 bits (per band passes), so that the check reads no header again."""
     # a hyperstack of 3 channels is read as bands, as cache.intensity's training_range reads it
     multi = channels not in (1, 3) or bool(images and band_count(images[0]))
     if per_band(settings.intensity_window):
-        return _band_windows(images, multi, settings.intensity_window, channels)
+        return _band_windows(images, multi, settings.intensity_window, channels), {}
     if settings.intensity_bands == EACH and settings.intensity == "image" and (
             not settings.intensity_window):
-        return _own_band_outliers(images, multi, processes)
+        return None, _own_band_outliers(images, multi, processes)
     if settings.intensity_bands != EACH or settings.intensity != "dataset" or (
             settings.intensity_window):
-        return training_range(images, multi, settings, processes)
+        return training_range(images, multi, settings, processes), {}
     jobs = [(path, multi, settings.intensity_top) for path in images]
     found = list(parallel_map(_band_ranges, jobs, processes, "intensity ranges per band"))
     raise_all([(path, s) for path, s in zip(images, found, strict=True)
                if isinstance(s, ImageReadError)], "images cannot be read", "image(s)")
     per_image = {path: s for path, s in zip(images, found, strict=True) if s}
+    wide = {path: s is not None for path, s in zip(images, found, strict=True)}
     if not per_image:
-        return None  # 8-bit images: never rescaled
+        return None, wide  # 8-bit images: never rescaled
     n = max(len(s) for s in per_image.values())
     # a wide grey image beside colour ones (converted to RGB): its range counts for each band
     bands = [{p: s[k if len(s) > 1 else 0] for p, s in per_image.items()} for k in range(n)]
@@ -73,15 +75,16 @@ def _data_range(images: list[str], channels: int, settings: PreprocessSettings, 
                               {p: s[2] for p, s in band.items()}, span, k + 1 if n > 1 else None)
         if note:
             log.warning(note)
-    return ranges[0] if n == 1 else ranges
+    return (ranges[0] if n == 1 else ranges), wide
 
 
-def _own_band_outliers(images: list[str], multi: bool, processes: int) -> None:
+def _own_band_outliers(images: list[str], multi: bool, processes: int) -> dict[str, bool]:
     """Under intensity: image with intensity_bands: each, warn of a hot pixel per band of each
-    image (cache.intensity's warn_own_outliers, naming the band); None: no range is recorded."""
+    image (cache.intensity's warn_own_outliers, naming the band); no range is recorded. Returns
+    whether each image read is wider than 8 bits (one that cannot be read: not there)."""
     jobs = [(path, multi, 100.0) for path in images]  # each band's own brightest pixel
-    found = zip(images, parallel_map(_band_ranges, jobs, processes, "intensity ranges per band"),
-                strict=True)
+    found = list(zip(images, parallel_map(_band_ranges, jobs, processes,
+                                          "intensity ranges per band"), strict=True))
     per_image = {p: s for p, s in found if isinstance(s, list)}  # unreadable: the cache names it
     # each band is scaled by its own range: judged with all bands, a hot pixel in a dim band
     # hid behind a bright one's top
@@ -89,7 +92,7 @@ def _own_band_outliers(images: list[str], multi: bool, processes: int) -> None:
     bands = {p: s for p, s in per_image.items() if len(s) > 1}
     for k in range(max((len(s) for s in bands.values()), default=0)):
         warn_own_outliers({p: s[k] for p, s in bands.items() if k < len(s)}, k + 1)
-    return None
+    return {p: s is not None for p, s in found if not isinstance(s, ImageReadError)}
 
 
 def bands_record(settings: PreprocessSettings) -> dict:

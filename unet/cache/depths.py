@@ -15,11 +15,14 @@ SHOWN = 3  # files named of each depth
 
 
 def mixed_depths_note(images: list[str], multi: bool, span: list | None,
-                      settings: PreprocessSettings) -> str | None:
+                      settings: PreprocessSettings, known: dict[str, bool] | None = None
+                      ) -> str | None:
     """A warning naming how many training `images` are 8-bit and how many wider, the first
     few of each, how each depth is scaled (`span`: meta.json's intensity_range) and the fix;
-    None where they share one depth."""
-    wide = [wider_than_8_bits(path, multi) for path in images]
+    None where they share one depth. `known`: whether an image is wider, where the range pass
+    learnt it (its header is not read again)."""
+    known = known or {}
+    wide = [known[p] if p in known else wider_than_8_bits(p, multi) for p in images]
     eight = [p for p, w in zip(images, wide, strict=True) if not w]
     wider = [p for p, w in zip(images, wide, strict=True) if w]
     if not eight or not wider:

@@ -7,6 +7,8 @@
     unet export MODEL --onnx OUT.onnx
     unet unstack STACK.tif FOLDER
     unet unstack VOLUME.nii.gz... FOLDER [--name CASE]
+    unet unstack ARRAY.npy|.npz|.h5 FOLDER [--key K] [--axis N] [--name STEM]
+                 [--classes channels --background C]
     unet restack MASKS_FOLDER IMAGE.nii.gz -o LABELS.nii.gz [--name CASE]
     unet stack FOLDER TEMPLATE... -o OUT [--prefix P] [--suffix S] [--nodata V]
 
@@ -25,6 +27,7 @@ from unet.cli_restack import restack_arguments
 from unet.cli_rle import check_rle_flags, rle_arguments
 from unet.cli_types import device, number
 from unet.cli_types import path as path_arg
+from unet.cli_unstack import _unstack, unstack_arguments
 from unet.common.logs import input_error, setup_logging
 from unet.common.schema import bounds, defaults
 from unet.infer.named import dashed_names, image_bases, named_models
@@ -87,27 +90,6 @@ def _export(args: argparse.Namespace) -> int:
     print(f"wrote {args.onnx}: input image (B, C, H, W) float in [0, 1], output logits"
           + (f" (of the {len(models)} folds' averaged probabilities), and fold_logits"
              if len(models) > 1 else ""))
-    return 0
-
-
-def _unstack(args: argparse.Namespace) -> int:
-    from unet.dataset.names import is_nifti
-    from unet.dataset.unstack import unstack
-
-    stacks = [Path(s) for s in args.stack]
-    if (len(stacks) > 1 or args.name is not None) and not all(map(is_nifti, stacks)):
-        raise ValueError(f"{next(s for s in stacks if not is_nifti(s))}: several files, or "
-                         "--name, are for a case's NIfTI volumes (.nii, .nii.gz), a file per "
-                         "modality; split a TIFF stack alone: unet unstack STACK.tif FOLDER")
-    if len(stacks) > 1 or args.name is not None:
-        from unet.dataset.nifti import unstack_volumes
-
-        written = unstack_volumes(stacks, Path(args.folder), args.name)
-    else:
-        written = unstack(stacks[0], args.folder)
-    what = "slice" if is_nifti(stacks[0]) else "page"
-    print(f"{len(written)} {what}{'s' * (len(written) != 1)} written to {args.folder}"
-          + (f" ({written[0].name} ... {written[-1].name})" if written else ""))
     return 0
 
 
@@ -202,21 +184,11 @@ def parser() -> argparse.ArgumentParser:
                         "cross-validation folds' models as one ensemble graph")
     e.add_argument("--onnx", required=True, type=path_arg, help="output .onnx file")
     u = _command(sub, "unstack", "split a multi-page TIFF into one PNG per page, or a NIfTI "
-                 "volume into one file per slice", _unstack,
+                 "volume or an array (.npy, .npz, .h5) into one file per slice", _unstack,
                  ", its values unchanged (a TIFF's bit depth too; a NIfTI volume needs the "
-                 "nifti extra: pip install -e '.[nifti]')")
-    u.add_argument("stack", nargs="+", type=path_arg,
-                   help="multi-page file, e.g. ISBI 2012's train-volume.tif, or a .nii/.nii.gz "
-                        "volume, e.g. imagesTr/liver_003.nii.gz, or a case's volumes, one per "
-                        "modality, joined as channels in the order given (BraTS 2021's "
-                        "<case>_flair, _t1, _t1ce, _t2)")
-    u.add_argument("folder", type=path_arg,
-                   help="folder for 0.png, 1.png, ... (zero-padded), or a volume's "
-                        "<stem>_000.png (.tif: signed, float or multi-channel) ...; never "
-                        "overwritten")
-    u.add_argument("--name", help="the volumes' slices' stem, <name>_000 ...; default: the "
-                   "volume's stem, or the volumes' common start (BraTS2021_00000), e.g. the "
-                   "case's name for its _seg volume, so that its slices pair with the images")
+                 "nifti extra: pip install -e '.[nifti]', an HDF5 file the hdf5 extra: "
+                 "pip install -e '.[hdf5]')")
+    unstack_arguments(u)
     restack_arguments(_command(sub, "restack", "join a case's slice masks back into a NIfTI "
                                "volume on its image's grid", None, " (the inverse of unstack)"))
     s = _command(sub, "stack", "stack bands kept a file each into multi-band TIFFs", _stack,

@@ -1,0 +1,83 @@
+"""`unet unstack`: a TIFF stack, NIfTI volumes or an array file (.npy, .npz, .h5) to one 2-D
+file per page or slice."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from unet.cli_types import number
+from unet.cli_types import path as path_arg
+
+_ARRAY_FLAGS = ("key", "axis", "classes", "background")  # an array file's alone
+
+
+def _unstack(args: argparse.Namespace) -> int:
+    from unet.dataset.arrays import is_array
+    from unet.dataset.names import is_nifti
+    from unet.dataset.unstack import unstack
+
+    stacks = [Path(s) for s in args.stack]
+    if len(stacks) == 1 and is_array(stacks[0]):
+        return _unstack_array(args, stacks[0])
+    given = [f"--{f}" for f in _ARRAY_FLAGS if getattr(args, f) not in (None, 0)]
+    if given:
+        raise ValueError(f"{given[0]} is for an array file (.npy, .npz, .h5, .hdf5), one a "
+                         f"call; {stacks[0]} is none")
+    if (len(stacks) > 1 or args.name is not None) and not all(map(is_nifti, stacks)):
+        raise ValueError(f"{next(s for s in stacks if not is_nifti(s))}: several files are for "
+                         "a case's NIfTI volumes (.nii, .nii.gz), a file per modality, and "
+                         "--name for those or an array file; split a TIFF stack alone: unet "
+                         "unstack STACK.tif FOLDER")
+    if len(stacks) > 1 or args.name is not None:
+        from unet.dataset.nifti import unstack_volumes
+
+        written = unstack_volumes(stacks, Path(args.folder), args.name)
+    else:
+        written = unstack(stacks[0], args.folder)
+    _written(written, "slice" if is_nifti(stacks[0]) else "page", args.folder)
+    return 0
+
+
+def _unstack_array(args: argparse.Namespace, path: Path) -> int:
+    from unet.dataset.arrays import unstack_array
+
+    written, note = unstack_array(path, args.folder, args.key, args.axis, args.name,
+                                  args.classes, args.background)
+    _written(written, "slice", args.folder)
+    if note:
+        print(f"note: {note}")
+    return 0
+
+
+def _written(written: list[Path], what: str, folder: str) -> None:
+    print(f"{len(written)} {what}{'s' * (len(written) != 1)} written to {folder}"
+          + (f" ({written[0].name} ... {written[-1].name})" if written else ""))
+
+
+def unstack_arguments(p: argparse.ArgumentParser) -> None:
+    """unet unstack's arguments."""
+    p.add_argument("stack", nargs="+", type=path_arg,
+                   help="multi-page file, e.g. ISBI 2012's train-volume.tif, or a .nii/.nii.gz "
+                        "volume, e.g. imagesTr/liver_003.nii.gz, or a case's volumes, one per "
+                        "modality, joined as channels in the order given (BraTS 2021's "
+                        "<case>_flair, _t1, _t1ce, _t2), or an array file: .npy (PanNuke's "
+                        "images.npy), .npz, .h5/.hdf5 (CREMI's sample_A.hdf5)")
+    p.add_argument("folder", type=path_arg,
+                   help="folder for 0.png, 1.png, ... (zero-padded), or a volume's or array's "
+                        "<stem>_000.png (.tif: signed, 32-bit, float or multi-channel) ...; "
+                        "never overwritten")
+    p.add_argument("--name", help="the slices' stem, <name>_000 ...; default: the volume's or "
+                   "array file's stem, or the volumes' common start (BraTS2021_00000), e.g. "
+                   "the case's name for its _seg volume, so that its slices pair with the images")
+    p.add_argument("--key", help="the array in a .npz (X, Y) or HDF5 file (volumes/raw, "
+                   "volumes/labels/neuron_ids); default: the only one")
+    p.add_argument("--axis", type=number(int, None), default=0,
+                   help="an array's axis to split along (default 0: N x H x W[ x C], Z x Y x X)")
+    p.add_argument("--classes", choices=["channels"],
+                   help="channels: each slice's channels (H x W x C, one-hot or instance ids "
+                        "per class, as PanNuke's masks) as one class map, 1 for the first "
+                        "class channel, 2 for the next, 0 where none is nonzero; a pixel two "
+                        "hold gets the first's class (their count is printed)")
+    p.add_argument("--background", type=number(int, 0),
+                   help="with --classes channels: the channel that is no class (PanNuke: 5)")

@@ -1,0 +1,212 @@
+"""`unstack` of arrays (.npy, .npz, .h5/.hdf5): one 2-D file per index along an axis.
+
+Many data sets ship as arrays rather than image files: PanNuke's folds (images.npy, masks.npy),
+CREMI's and Lucchi++'s EM volumes in HDF5 (volumes/raw), Kaggle kernels' .npz of X and Y. Each
+becomes <stem>_000 ... as a NIfTI volume does, so that images and masks pair by stem. A .npy is
+memory-mapped and an HDF5 dataset read a slice at a time: PanNuke's masks of one fold are 2.4 GB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import tifffile
+from PIL import Image
+
+from unet.common.fileio import check_folder, disk_errors
+from unet.common.imageio import ImageReadError
+from unet.dataset.array_classes import check_background, class_map, overlap_note
+from unet.dataset.nifti import slice_name
+from unet.dataset.unstack import _moved_in_whole, _refuse_taken
+
+ARRAY_KINDS = (".npy", ".npz", ".h5", ".hdf5")
+HDF5_INSTALL = "pip install -e '.[hdf5]' (or pip install h5py)"
+# Written as stored: 8- and 16-bit as PNG, the rest as TIFF. 64-bit integers (CREMI's uint64
+# neuron ids) are narrowed to the first of these that holds them; whole floats (PanNuke's
+# float64 0-255 pixels, Keras' float masks) to the first of the last four.
+_NARROW = (np.uint8, np.uint16, np.uint32, np.int16, np.int32)
+_WHOLE_FLOATS = (np.uint8, np.uint16, np.int16, np.int32)
+
+
+class ArrayFileError(ImageReadError):
+    """An array file that cannot be split: unreadable, of no array named, or of a shape or
+    range unstack does not write."""
+
+
+def is_array(path: Path) -> bool:
+    """Whether `path` is named as an array file unstack splits (.npy, .npz, .h5, .hdf5)."""
+    return Path(path).suffix.lower() in ARRAY_KINDS
+
+
+def unstack_array(path: str | Path, out_dir: str | Path, key: str | None = None, axis: int = 0,
+                  name: str | None = None, classes: str | None = None,
+                  background: int | None = None) -> tuple[list[Path], str]:
+    """Write each index of the array along `axis` to `out_dir` as <name>_<k> (name: the file's
+    stem), values kept; with classes='channels' each slice's channels (one-hot, or instance
+    ids per class) as one class map. Returns the files and a note (overlapping classes) or ''.
+    All files appear, or none: existing files are never overwritten."""
+    path, out_dir = Path(path), Path(out_dir)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    if background is not None and classes != "channels":
+        raise ValueError("--background names the channel that is no class: it goes with "
+                         "--classes channels")
+    stem = _stem(path, name)
+    check_folder(out_dir)
+    with opened_array(path, key) as arr:
+        axis = _axis(arr, axis, path)
+        page_shape = arr.shape[:axis] + arr.shape[axis + 1:]
+        if classes == "channels":
+            check_background(page_shape, background, path)
+            dtype, colour = np.dtype(np.uint8), False
+        else:
+            colour = _page_kind(page_shape, path)
+            dtype = _written_type(arr, axis, path)
+        grey = classes == "channels" or len(page_shape) == 2 or page_shape[2] == 1
+        # Pillow writes 8-bit grey or colour PNGs and 16-bit grey ones, no 16-bit colour
+        png = dtype == np.uint8 and (grey or colour) or dtype == np.uint16 and grey
+        ext = ".png" if png else ".tif"
+        depth = arr.shape[axis]
+        names = [slice_name(stem, k, depth, ext) for k in range(depth)]
+        _refuse_taken(out_dir, names)
+        overlaps = []
+        with _moved_in_whole(out_dir, names, f"unstack-{stem}") as scratch:
+            for page, file in zip(slices(arr, axis), names, strict=True):
+                if classes == "channels":
+                    page, overlap = class_map(page, background)
+                    overlaps.append(overlap)
+                if page.ndim == 3 and page.shape[2] == 1:  # Keras' (H, W, 1) masks: grey
+                    page = page[:, :, 0]
+                with disk_errors(out_dir / file):
+                    _write(scratch / file, np.ascontiguousarray(page, dtype), png, colour)
+    return [out_dir / n for n in names], overlap_note(overlaps, names)
+
+
+def _stem(path: Path, name: str | None) -> str:
+    if name is None:
+        return path.stem
+    if not name or name != Path(name).name or name in (".", ".."):
+        raise ValueError(f"--name {name!r} is not a file name: give the slices' stem, e.g. "
+                         "fold1 (no folder)")
+    return name
+
+
+@contextmanager
+def opened_array(path: Path, key: str | None) -> Iterator:
+    """The array `path` holds (named by `key` in a .npz or HDF5 file), not read into memory
+    where the format allows: a .npy memory-mapped, an HDF5 dataset read as indexed."""
+    kind = path.suffix.lower()
+    if kind == ".npy":
+        if key is not None:
+            raise ValueError(f"{path} holds one array: --key is for .npz and .h5 files")
+        yield _read(path, lambda: np.load(path, mmap_mode="r", allow_pickle=False))
+    elif kind == ".npz":  # a zip member: read whole (np.savez_compressed's cannot be mapped)
+        with _read(path, lambda: np.load(path, allow_pickle=False)) as npz:
+            yield _read(path, lambda: npz[_pick(path, key, list(npz.files))])
+    else:
+        h5py = _h5py(path)
+        with _read(path, lambda: h5py.File(path, "r")) as f:
+            found = []
+            f.visititems(lambda n, obj: found.append(n) if isinstance(obj, h5py.Dataset)
+                         else None)
+            yield f[_pick(path, key, found)]
+
+
+def _read(path: Path, load):
+    """load(), a damaged or foreign file's error naming it."""
+    try:
+        return load()
+    except (OSError, ValueError, EOFError) as err:
+        raise ArrayFileError(f"cannot read array file {path}: {err}. Check the file (a download "
+                             "cut short?); nothing was split") from err
+
+
+def _h5py(path: Path):
+    try:
+        import h5py
+    except ImportError:
+        raise ArrayFileError(f"{path} is an HDF5 file, and reading one needs h5py: "
+                             f"{HDF5_INSTALL}") from None
+    return h5py
+
+
+def _pick(path: Path, key: str | None, names: list[str]) -> str:
+    """The array named `key`, or the only one; else an error listing what the file holds."""
+    listed = ", ".join(repr(n) for n in names[:12]) + (" ..." if len(names) > 12 else "")
+    if key is None and len(names) == 1:
+        return names[0]
+    if key is None:
+        raise ValueError(f"{path} holds {len(names)} arrays ({listed}): name one with --key, "
+                         f"e.g. --key {names[0] if names else 'X'}")
+    if key.strip("/") not in names:
+        raise ValueError(f"{path} has no array {key!r}; it holds {listed or 'none'}")
+    return key.strip("/")
+
+
+def _axis(arr, axis: int, path: Path) -> int:
+    if not -arr.ndim <= axis < arr.ndim or arr.ndim < 3:
+        raise ValueError(f"{path} holds an array of shape {arr.shape}: --axis {axis} does not "
+                         "leave 2-D slices (give --axis from 0 to ndim - 1 of a 3-D or 4-D "
+                         "array)")
+    if arr.shape[axis % arr.ndim] == 0:
+        raise ArrayFileError(f"{path} holds no slices (shape {arr.shape}): nothing to split")
+    return axis % arr.ndim
+
+
+def _page_kind(shape: tuple[int, ...], path: Path) -> bool:
+    """Whether a slice of `shape` is a colour image (channels last, 3 or 4); other slices are
+    grey or multi-channel, channels last. Channels first, or more dimensions, refused."""
+    if len(shape) == 2 or len(shape) == 3 and shape[2] == 1:
+        return False
+    if len(shape) != 3:
+        raise ValueError(f"{path}: its slices are of shape {shape}: unstack writes 2-D slices, "
+                         "channels last; pick the axis with --axis, or save fewer dimensions")
+    if shape[0] in (1, 3, 4) and shape[2] > 4:
+        raise ValueError(f"{path}: its slices are of shape {shape}, channels first (PyTorch's "
+                         "C, H, W): save them channels last first, np.moveaxis(a, 1, -1)")
+    return shape[2] in (3, 4)
+
+
+def slices(arr, axis: int) -> Iterator[np.ndarray]:
+    """Each index of `arr` along `axis` as an array, read one at a time (never the whole)."""
+    for k in range(arr.shape[axis]):
+        yield np.asarray(arr[(slice(None),) * axis + (k,)])
+
+
+def _written_type(arr, axis: int, path: Path) -> np.dtype:
+    """The type every slice is written in: as stored, but 64-bit integers narrowed to what
+    holds them (else refused, naming the maximum) and floats of whole values to integers
+    (PanNuke's float64 0-255: uint8), other floats float32. One type for all slices."""
+    dtype = np.dtype(arr.dtype)
+    if dtype == np.bool_:
+        return np.dtype(np.uint8)
+    if dtype.kind in "iu" and dtype.itemsize <= 4:
+        return dtype
+    if dtype.kind not in "iuf":
+        raise ArrayFileError(f"{path} holds {dtype} values: unstack writes numbers")
+    low, high, whole = np.inf, -np.inf, True
+    for page in slices(arr, axis):  # a pass a slice at a time: the range decides the type
+        low, high = min(low, page.min()), max(high, page.max())
+        whole = whole and (dtype.kind != "f" or bool(np.array_equal(page, np.round(page))))
+    if dtype.kind == "f" and not (whole and np.isfinite(low) and np.isfinite(high)):
+        return np.dtype(np.float32)
+    for kind in _WHOLE_FLOATS if dtype.kind == "f" else _NARROW:
+        info = np.iinfo(kind)
+        if info.min <= low and high <= info.max:
+            return np.dtype(kind)
+    if dtype.kind == "f":
+        return np.dtype(np.float32)
+    raise ArrayFileError(f"{path} holds values from {low} to {high} (max {high}), beyond what "
+                         "a 32-bit TIFF holds: relabel them (e.g. ids in order of appearance, "
+                         "skimage.segmentation.relabel_sequential) first")
+
+
+def _write(file: Path, page: np.ndarray, png: bool, colour: bool) -> None:
+    if png:  # grey (8- or 16-bit) or RGB(A)
+        Image.fromarray(page).save(file, format="PNG")
+    else:  # signed, 32-bit, float, or several channels (each an input channel unless colour)
+        tifffile.imwrite(file, page, photometric="rgb" if colour else "minisblack",
+                         planarconfig="contig" if page.ndim == 3 else None)

@@ -6,7 +6,7 @@
     unet --version
     unet export MODEL --onnx OUT.onnx
     unet unstack STACK.tif FOLDER
-    unet unstack VOLUME.nii.gz... FOLDER [--name CASE]
+    unet unstack VOLUME.nii.gz... FOLDER [--name CASE]    (or .nrrd, .mha, .mhd, .dcm)
     unet unstack ARRAY.npy|.npz|.h5 FOLDER [--key K] [--axis N] [--name STEM]
                  [--classes channels --background C]
     unet restack MASKS_FOLDER IMAGE.nii.gz -o LABELS.nii.gz [--name CASE]
@@ -183,14 +183,15 @@ def parser() -> argparse.ArgumentParser:
                    help="model.pt, or an experiment's folder: its model, or its "
                         "cross-validation folds' models as one ensemble graph")
     e.add_argument("--onnx", required=True, type=path_arg, help="output .onnx file")
-    u = _command(sub, "unstack", "split a multi-page TIFF into one PNG per page, or a NIfTI "
-                 "volume or an array (.npy, .npz, .h5) into one file per slice", _unstack,
+    u = _command(sub, "unstack", "split a multi-page TIFF into one PNG per page, or a volume "
+                 "(NIfTI, NRRD, MetaImage, multi-frame DICOM) or an array (.npy, .npz, .h5) into "
+                 "one file per slice", _unstack,
                  ", its values unchanged (a TIFF's bit depth too; a NIfTI volume needs the "
                  "nifti extra: pip install -e '.[nifti]', an HDF5 file the hdf5 extra: "
-                 "pip install -e '.[hdf5]')")
+                 "pip install -e '.[hdf5]', NRRD, MetaImage and DICOM volumes the volumes extra)")
     unstack_arguments(u)
-    restack_arguments(_command(sub, "restack", "join a case's slice masks back into a NIfTI "
-                               "volume on its image's grid", None, " (the inverse of unstack)"))
+    restack_arguments(_command(sub, "restack", "join a case's slice masks back into a volume "
+                               "on its image's grid", None, " (the inverse of unstack)"))
     s = _command(sub, "stack", "stack bands kept a file each into multi-band TIFFs", _stack,
                  ", one per image, for a model trained on multi-band images")
     s.add_argument("folder", type=path_arg,

@@ -1,4 +1,4 @@
-"""`unet restack`: a case's predicted slice masks back into one NIfTI label volume."""
+"""`unet restack`: a case's predicted slice masks back into one label volume."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from unet.cli_types import path as path_arg
 
 
 def _restack(args: argparse.Namespace) -> int:
-    from unet.dataset.restack import restack_nifti
+    from unet.dataset.restack import restack_volume
 
-    out = restack_nifti(Path(args.folder), Path(args.reference), Path(args.out), args.name)
+    out = restack_volume(Path(args.folder), Path(args.reference), Path(args.out), args.name)
     print(f"wrote {out} from the slices in {args.folder}, on the grid of {args.reference}")
     return 0
 
@@ -24,9 +24,11 @@ def restack_arguments(p: argparse.ArgumentParser) -> None:
                         "predict's -o folder for the slices unet unstack wrote")
     p.add_argument("reference", type=path_arg,
                    help="the case's image volume that unet unstack split, e.g. "
-                        "imagesTs/prostate_03.nii.gz: its grid, affine and header are kept")
+                        "imagesTs/prostate_03.nii.gz (or .nrrd, .mha, .mhd, .dcm): its grid, "
+                        "affine and header are kept")
     p.add_argument("-o", "--out", required=True, type=path_arg,
-                   help="the label volume to write, e.g. prostate_03.nii.gz; never overwritten")
+                   help="the label volume to write, e.g. prostate_03.nii.gz, in the reference's "
+                        "format (a .dcm's as .nrrd or .mha); never overwritten")
     p.add_argument("--name", help="the slices' stem, <name>_000.png ...; default: the "
-                   "reference's file name less .nii.gz (the name unet unstack gave; for "
-                   "nnU-Net's <case>_0000.nii.gz, <case>)")
+                   "reference's file name less .nii.gz, .nrrd, ... (the name unet unstack "
+                   "gave; for nnU-Net's <case>_0000.nii.gz, <case>)")

@@ -14,7 +14,7 @@ _ARRAY_FLAGS = ("key", "axis", "classes", "background")  # an array file's alone
 
 def _unstack(args: argparse.Namespace) -> int:
     from unet.dataset.arrays import is_array
-    from unet.dataset.names import is_nifti
+    from unet.dataset.names import is_volume
     from unet.dataset.unstack import unstack
 
     stacks = [Path(s) for s in args.stack]
@@ -24,18 +24,18 @@ def _unstack(args: argparse.Namespace) -> int:
     if given:
         raise ValueError(f"{given[0]} is for an array file (.npy, .npz, .h5, .hdf5), one a "
                          f"call; {stacks[0]} is none")
-    if (len(stacks) > 1 or args.name is not None) and not all(map(is_nifti, stacks)):
-        raise ValueError(f"{next(s for s in stacks if not is_nifti(s))}: several files are for "
-                         "a case's NIfTI volumes (.nii, .nii.gz), a file per modality, and "
-                         "--name for those or an array file; split a TIFF stack alone: unet "
-                         "unstack STACK.tif FOLDER")
+    if (len(stacks) > 1 or args.name is not None) and not all(map(is_volume, stacks)):
+        raise ValueError(f"{next(s for s in stacks if not is_volume(s))}: several files are for "
+                         "a case's volumes (NIfTI, NRRD, MetaImage, DICOM), a file per "
+                         "modality, and --name for those or an array file; split a TIFF stack "
+                         "alone: unet unstack STACK.tif FOLDER")
     if len(stacks) > 1 or args.name is not None:
         from unet.dataset.nifti import unstack_volumes
 
         written = unstack_volumes(stacks, Path(args.folder), args.name)
     else:
         written = unstack(stacks[0], args.folder)
-    _written(written, "slice" if is_nifti(stacks[0]) else "page", args.folder)
+    _written(written, "slice" if is_volume(stacks[0]) else "page", args.folder)
     return 0
 
 
@@ -58,8 +58,9 @@ def _written(written: list[Path], what: str, folder: str) -> None:
 def unstack_arguments(p: argparse.ArgumentParser) -> None:
     """unet unstack's arguments."""
     p.add_argument("stack", nargs="+", type=path_arg,
-                   help="multi-page file, e.g. ISBI 2012's train-volume.tif, or a .nii/.nii.gz "
-                        "volume, e.g. imagesTr/liver_003.nii.gz, or a case's volumes, one per "
+                   help="multi-page file, e.g. ISBI 2012's train-volume.tif, or a volume (.nii, "
+                        ".nii.gz, .nrrd, .seg.nrrd, .mha, .mhd, multi-frame .dcm), e.g. "
+                        "imagesTr/liver_003.nii.gz, or a case's volumes, one per "
                         "modality, joined as channels in the order given (BraTS 2021's "
                         "<case>_flair, _t1, _t1ce, _t2), or an array file: .npy (PanNuke's "
                         "images.npy), .npz, .h5/.hdf5 (CREMI's sample_A.hdf5)")

@@ -60,8 +60,9 @@ def _dataset(path: str | os.PathLike, header_only: bool = False):
     if frames > 1:
         raise UnusableImageError(
             f"{path} holds {frames} frames of {size[0]}x{size[1]} (a cine loop, or a volume in "
-            "one file), where one image is read: save one .dcm or PNG per frame (e.g. with "
-            "pydicom or SimpleITK), named alike on both sides, with a mask for each")
+            "one file), where one image is read: split it into one file per frame with "
+            f"`unet unstack {path} FOLDER` (pip install -e '.[volumes]'), named alike on both "
+            "sides, with a mask for each")
     return ds
 
 

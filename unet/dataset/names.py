@@ -230,6 +230,15 @@ def is_nifti(path: Path) -> bool:
     return file_kind(path) in (".nii", ".nii.gz")
 
 
+# What `unet unstack` splits by case: NIfTI through nibabel, NRRD, MetaImage, DICOM SimpleITK
+UNSTACKED = (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd", ".dcm")
+
+
+def is_volume(path: Path) -> bool:
+    """Whether `path` is named as a volume `unet unstack` splits into slices named by case."""
+    return file_kind(path) in UNSTACKED
+
+
 def volumes_note(volumes: list[Path]) -> str:
     """A warning naming 3-D or medical files (NIfTI, NRRD, DICOM) passed over beside the 2-D
     images that did pair: a patient left as a volume is no slice of the data set."""

@@ -20,6 +20,7 @@ from PIL import Image
 
 from unet.common.fileio import check_folder, disk_errors
 from unet.common.imageio import ImageReadError
+from unet.dataset.names import is_nifti
 from unet.dataset.unstack import _moved_in_whole, _refuse_taken
 
 INSTALL = "pip install -e '.[nifti]' (or pip install nibabel)"
@@ -34,12 +35,15 @@ _INTEGERS = (np.uint8, np.uint16, np.int16, np.int32)
 
 
 class NiftiError(ImageReadError):
-    """A NIfTI volume that cannot be split: not readable, or not 2-, 3- or 4-D."""
+    """A volume (NIfTI, NRRD, MetaImage, DICOM) that cannot be split: not readable, or not 2-,
+    3- or 4-D."""
 
 
-def nifti_stem(path: Path) -> str:
-    """The case's name: the file's name less .nii or .nii.gz (liver_003.nii.gz: liver_003)."""
-    return re.sub(r"\.nii(\.gz)?$", "", path.name, flags=re.IGNORECASE)
+def volume_stem(path: Path) -> str:
+    """The case's name: the file's name less .nii, .nii.gz, .nrrd, .seg.nrrd (3D Slicer's
+    segmentation of the case), .nhdr, .mha, .mhd or .dcm (liver_003.nii.gz: liver_003)."""
+    return re.sub(r"\.nii(\.gz)?$|(\.seg)?\.(nrrd|nhdr)$|\.(mha|mhd|dcm)$", "", path.name,
+                  flags=re.IGNORECASE)
 
 
 def slice_name(stem: str, k: int, depth: int, ext: str = ".png") -> str:
@@ -93,7 +97,7 @@ def _case_name(volumes: list[Path], name: str | None) -> str:
             raise ValueError(f"--name {name!r} is not a file name: give the case's name, e.g. "
                              "BraTS2021_00000 (no folder)")
         return name
-    stems = [nifti_stem(v) for v in volumes]
+    stems = [volume_stem(v) for v in volumes]
     if len(stems) == 1:
         return stems[0]
     # nnU-Net's raw layout: a file per channel, <case>_0000, <case>_0001, beside labelsTr/<case>
@@ -162,7 +166,13 @@ def require_nibabel(path: Path):
 def _values(path: Path) -> tuple[np.ndarray, bool]:
     """The volume's voxels as (x, y, z) or (x, y, z, channels), scaled by scl_slope and
     scl_inter, in the smallest type that keeps them (whole numbers as integers, no narrower
-    than the integers stored); and whether they are colours (RGB24, RGBA32: R, G, B[, A])."""
+    than the integers stored); and whether they are colours (RGB24, RGBA32: R, G, B[, A]).
+    NRRD, MetaImage and DICOM volumes through SimpleITK, which applies DICOM's rescale."""
+    if not is_nifti(path):
+        from unet.dataset.itk_volume import itk_voxels
+
+        data = itk_voxels(path)
+        return _as_stored(data, data.dtype, path), False
     nib = require_nibabel(path)
     try:
         proxy = nib.load(path).dataobj
@@ -188,8 +198,13 @@ def _values(path: Path) -> tuple[np.ndarray, bool]:
             data = data.astype(np.int64) * int(slope) + int(inter)
         else:  # the header's float32 slope and intercept: float32 values
             data = data.astype(np.float32) * np.float32(slope) + np.float32(inter)
-    bits = 8 * raw.dtype.itemsize if raw.dtype.kind in "iu" else _float_bits(data)
-    return _narrowest(data, path, bits), False
+    return _as_stored(data, raw.dtype, path), False
+
+
+def _as_stored(data: np.ndarray, stored: np.dtype, path: Path) -> np.ndarray:
+    """`data` in the narrowest type that holds it, never narrower than `stored` integers."""
+    bits = 8 * stored.itemsize if stored.kind in "iu" else _float_bits(data)
+    return _narrowest(data, path, bits)
 
 
 # A float volume of whole values in 0-255 with at most this many of them reads as labels

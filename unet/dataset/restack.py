@@ -1,5 +1,6 @@
 """`restack`: a case's slice masks (`unet predict` on what `unet unstack` split) joined back
-into one NIfTI label volume on its image's grid, the inverse of nifti.unstack_volumes.
+into one label volume on its image's grid, the inverse of nifti.unstack_volumes (NRRD,
+MetaImage and DICOM references through itk_volume, in their own format).
 
 Slice k of `<name>_<k>` went out as the volume's [:, :, k] transposed (rows along the second
 axis); it comes back through the same transpose, and the image volume's affine and header are
@@ -20,25 +21,49 @@ import numpy as np
 from PIL import Image
 
 from unet.common.fileio import atomic_path, check_folder
-from unet.dataset.nifti import NiftiError, nifti_stem, require_nibabel, slice_name
+from unet.dataset.names import file_kind, is_nifti
+from unet.dataset.nifti import NiftiError, require_nibabel, slice_name, volume_stem
 
 
-def restack_nifti(folder: Path, reference: Path, out: Path, name: str | None = None) -> Path:
+def restack_volume(folder: Path, reference: Path, out: Path, name: str | None = None) -> Path:
     """Write the slices `<name>_<k>.png` in `folder` (k = 0 .. depth-1 of `reference`, the
-    case's image volume) to `out` (.nii or .nii.gz) as one label volume on the reference's
-    grid: its affine and header, its (x, y, z), the masks' values unchanged; never overwritten."""
+    case's image volume) to `out` as one label volume on the reference's grid, in its format
+    (NIfTI, NRRD, MetaImage; a DICOM's as NRRD or MetaImage), the masks' values unchanged;
+    never overwritten."""
+    if out.exists():
+        raise FileExistsError(f"{out} exists: name another file, or move it away first")
+    if is_nifti(reference):
+        return _restack_nifti(folder, reference, out, name)
+    from unet.dataset.itk_volume import FAMILIES, itk_grid, write_itk_labels
+
+    family = FAMILIES.get(file_kind(reference))
+    if family is None:
+        raise ValueError(f"{reference} is no volume restack reads: give the case's image volume "
+                         "that unet unstack split (.nii.gz, .nrrd, .mha, .mhd, .dcm)")
+    if file_kind(out) not in family:
+        # another format may not hold the grid exactly (NIfTI keeps it as float32)
+        raise ValueError(f"-o {out}: give a {' or '.join(family)} file name, the format of "
+                         f"{reference}, so that its grid is kept exactly")
+    size, grid = itk_grid(reference)
+    volume = _slices(folder, name or _case_stem(folder, volume_stem(reference), size[2]), size)
+    check_folder(out.parent)
+    write_itk_labels(volume, reference, grid, out)
+    return out
+
+
+def _restack_nifti(folder: Path, reference: Path, out: Path, name: str | None) -> Path:
+    """restack_volume of a NIfTI reference, through nibabel: its affine and header kept, marked
+    a label map, the image's display window, scaling and description dropped."""
     nib = require_nibabel(reference)
     if not re.search(r"\.nii(\.gz)?$", out.name, flags=re.IGNORECASE):
         raise ValueError(f"-o {out}: give a .nii.gz (or .nii) file name")
-    if out.exists():
-        raise FileExistsError(f"{out} exists: name another file, or move it away first")
     try:
         image = nib.load(reference)
     except (OSError, EOFError, ValueError, zlib.error, nib.filebasedimages.ImageFileError) as err:
         raise NiftiError(f"cannot read volume {reference}: {err}. Give the case's image "
                          "volume, the one unet unstack split") from err
     shape = image.shape[:3] if len(image.shape) >= 3 else image.shape[:2] + (1,)
-    volume = _slices(folder, name or _case_stem(folder, nifti_stem(reference), shape[2]), shape)
+    volume = _slices(folder, name or _case_stem(folder, volume_stem(reference), shape[2]), shape)
     check_folder(out.parent)
     header = image.header.copy()
     header.set_data_dtype(volume.dtype)

@@ -27,7 +27,7 @@ from unet.common.fileio import (
     temp_dir_beside,
 )
 from unet.common.imageio import ImageReadError, opened_image
-from unet.dataset.names import is_nifti
+from unet.dataset.names import file_kind, is_nifti, is_volume
 
 # What a PNG page holds as read: a PNG holds at most 16 bits, unsigned, so Pillow cannot write
 # "I" (32-bit signed); signed and 32-bit TIFF pages go through tifffile, as stored
@@ -41,13 +41,19 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
     existing files are never overwritten, and a page that cannot be decoded stops the split
     before any file moves in."""
     stack, out_dir = Path(stack), Path(out_dir)
-    if is_nifti(stack):  # a 3-D volume: a file per slice, named by the case
+    if is_volume(stack):  # a 3-D volume (NIfTI, NRRD, ...): a file per slice, named by case
         from unet.dataset.nifti import unstack_nifti
 
         return unstack_nifti(stack, out_dir)
-    if stack.is_dir() and any(is_nifti(p) for p in stack.iterdir()):  # slices named by case
+    volume = next((p for p in stack.iterdir() if is_volume(p)), None) if stack.is_dir() else None
+    if volume and file_kind(volume) == ".dcm":  # most likely a series: a 2-D file a slice
+        raise ValueError(f"{stack} is a folder of DICOM files: unstack splits one multi-frame "
+                         ".dcm a call; a series saved one slice a file is read as it is, with "
+                         ".dcm in image_extensions")
+    if volume:  # slices named by case
+        kind = ".nii*" if is_nifti(volume) else file_kind(volume)
         raise ValueError(f"{stack} is a folder: unstack splits one volume a call; their slices "
-                         f"can share a folder: for f in {stack}/[!.]*.nii*; do unet unstack "
+                         f"can share a folder: for f in {stack}/[!.]*{kind}; do unet unstack "
                          f"\"$f\" {out_dir}; done")
     if stack.is_dir():  # a folder of stacks: each needs a folder of its own, or names clash
         raise ValueError(f"{stack} is a folder: unstack splits one stack file; run it once per "

@@ -86,6 +86,12 @@ def may_be_tiff(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() not in NOT_TIFF
 
 
+def may_hold_nodata(path: str | os.PathLike) -> bool:
+    """Whether a file may mark no data: possibly a TIFF, or a PNG or WebP (its alpha); a JPEG
+    or GIF is not opened."""
+    return may_be_tiff(path) or Path(path).suffix.lower() in (".png", ".webp")
+
+
 def same_place(a: tuple[GeoTransform, str | None], b: tuple[GeoTransform, str | None]) -> bool:
     """Whether two georef_of answers are one pixel grid: CRSs alike where both are named, and
     each geotransform term within a thousandth of a pixel (a rounding in a product's tags)."""
@@ -133,7 +139,7 @@ def write_georef(image: str | os.PathLike, mask: str | os.PathLike, ignore: int 
     if known is not None and image in known:
         void = known.pop(image)
     else:
-        void = image_nodata(image) if may_be_tiff(image) else None
+        void = image_nodata(image) if may_hold_nodata(image) else None
     marked = mark_nodata(mask, void, ignore) if void is not None and ignore is not None else []
     if void is not None and not marked:
         _warn_unmarked(mask, ignore)

@@ -1,7 +1,7 @@
-"""A scene's no-data pixels (every band its GeoTIFF nodata value, or NaN, or its alpha band 0)
-written into its predicted masks as the labels' ignore value (`masks.ignore`): the model saw the
-fill as input 0 and gave it a class, so QGIS's area totals counted a tilted border of fill as
-water."""
+"""A scene's no-data pixels (every band its GeoTIFF nodata value, or NaN, or its alpha 0, a
+TIFF's, a PNG's or a WebP's) written into its predicted masks as the labels' ignore value
+(`masks.ignore`): the model saw the fill as input 0 and gave it a class, so QGIS's area totals
+counted a tilted border of fill as water."""
 
 from __future__ import annotations
 
@@ -9,27 +9,51 @@ import os
 
 import numpy as np
 import tifffile
-from PIL import Image
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from unet.common.band_ranges import Span
 from unet.common.bands import as_8_bits, band_count, bands_and_alpha, crf_image
 from unet.common.decoders import is_tiff, layout_of
 from unet.common.fileio import atomic_path
 from unet.common.gdal_fill import tags_nodata, tiff_nodata
+from unet.common.imageio import IMAGE_FIX, named_file, within_limit
+
+# Formats beside TIFF that GIS and drone tools export an orthomosaic's transparency to (QGIS
+# "Save as image", Agisoft's PNG tiles): an alpha channel there is always alpha, no fourth band
+ALPHA_FORMATS = ("PNG", "WEBP")
 
 
 def image_nodata(path: str | os.PathLike) -> np.ndarray | None:
     """(H, W) bool, True where every band of a TIFF holds its nodata value or NaN, or its alpha
-    band is 0, as the image is turned for the model; None where no pixel is (or for no TIFF,
-    nothing decoded then)."""
+    band is 0, as the image is turned for the model; None where no pixel is. A PNG or WebP by
+    its alpha alone (alpha_nodata); any other file: None from its header, nothing decoded."""
     if not is_tiff(path):
-        return None
+        return alpha_nodata(path)
     with tifffile.TiffFile(path) as tif:  # one open for the fill value, sample type and alpha
         fill, floats = tags_nodata(tif.pages[0].tags), tif.series[0].dtype.kind == "f"
         alpha = layout_of(tif)[1]
     if fill is None and not floats and not alpha:  # nothing can mark no data: the header says
         return None
     return void_of(*bands_and_alpha(path), fill=fill)
+
+
+def alpha_nodata(path: str | os.PathLike) -> np.ndarray | None:
+    """(H, W) bool where a PNG's or WebP's alpha (or palette transparency) is 0, turned by its
+    EXIF Orientation as the model sees it; None for other formats and images with no
+    transparency (the header read), and, as a TIFF's, for an alpha all opaque or all clear."""
+    try:
+        im = Image.open(path)
+    except (UnidentifiedImageError, OSError):  # not PIL's (DICOM, a slide): read elsewhere
+        return None
+    with named_file(path, "image", IMAGE_FIX), im:
+        if im.format not in ALPHA_FORMATS or not im.has_transparency_data:
+            return None
+        within_limit(im.size, len(im.getbands()), path)
+        orientation = im.getexif().get(0x0112, 1)  # read before the decode, as open_image does
+        im.load()
+        im = ImageOps.exif_transpose(im) if orientation != 1 else im
+        alpha = np.asarray((im if "A" in im.getbands() else im.convert("RGBA")).getchannel("A"))
+    return void_of(np.zeros(alpha.shape, np.uint8), alpha, fill=None)
 
 
 def bands_nodata(path: str | os.PathLike, span: Span = None

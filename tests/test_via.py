@@ -161,6 +161,13 @@ def test_a_url_filename_is_read_by_its_decoded_path_a_plain_percent_name_literal
         _masks(tmp_path)
 
 
+def test_a_url_with_a_broken_ipv6_host_is_refused_naming_the_json_and_filename(tmp_path):
+    # urllib refused 'http://[::1/x.jpg' with a bare "Invalid IPv6 URL", naming neither
+    _save(tmp_path, _entry("http://[::1/a.png", []))
+    with pytest.raises(DataLayoutError, match=r"via\.json.*'http://\[::1/a\.png'.*IPv6"):
+        _masks(tmp_path)
+
+
 def test_polylines_and_points_are_left_out_with_a_warning(tmp_path, caplog):
     _save(tmp_path, _entry("a.png", [
         {"shape_attributes": {"name": "polyline", "all_points_x": [0, 9, 9],

@@ -19,7 +19,7 @@ LAYOUT_MODULES: dict[str, tuple[str, ...]] = {
     "labelme": ("dataset.labelme", "dataset.json_masks", "dataset.labelme_images"),
     # QuPath's GeoJSON, one per image (or another tool's in map coordinates, on a GeoTIFF)
     "qupath": ("dataset.qupath", "dataset.json_masks", "dataset.geo_vector"),
-    "via": ("dataset.via", "dataset.json_masks"),  # VIA's JSON, one for all images
+    "via": ("dataset.via", "dataset.via_find", "dataset.json_masks"),  # VIA: one JSON for all
     "yolo": ("dataset.yolo", "dataset.json_masks"),  # YOLO segmentation labels, a .txt each
     "classes": ("dataset.class_folders",),  # one masks folder per class
     "mask_folders": ("dataset.mask_folders",),  # a folder of masks per image ({id})

@@ -176,7 +176,7 @@ def pair_via(root: Path, layout: Layout) -> list[tuple[str, Path, ViaMasks]]:
     if not path.is_file():
         raise DataLayoutError(f"{layout.section}.via.json: no file {path}; give the VIA "
                               "export's path inside the data folder")
-    find, img_dir = image_finder(root / layout.images, layout), root / layout.images
+    find, img_dir = image_finder(root / layout.images, layout, path), root / layout.images
     found, missing, bad, ids, twice = [], [], [], {}, []
     counts: dict = {"no_area": {}, "unlabelled": {}, "seen": set()}
     for entry in _entries(path):

@@ -11,9 +11,10 @@ from urllib.parse import unquote, urlsplit
 from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc, on_disk
 
 
-def image_finder(img_dir: Path, layout: Layout) -> Callable[[str], Path | None]:
-    """Look a VIA filename up in `img_dir`: as written ('\\' read as '/'), else by its last
-    part (a URL's decoded path, another machine's path), with `recursive` anywhere below."""
+def image_finder(img_dir: Path, layout: Layout, json: Path) -> Callable[[str], Path | None]:
+    """Look a VIA filename (of the JSON `json`) up in `img_dir`: as written ('\\' read as
+    '/'), else by its last part (a URL's decoded path, another machine's path), with
+    `recursive` anywhere below."""
     below: dict[str, list[Path]] = {}
     if layout.recursive and img_dir.is_dir():
         for p in files_with(img_dir, layout.image_extensions, True):
@@ -21,7 +22,7 @@ def image_finder(img_dir: Path, layout: Layout) -> Callable[[str], Path | None]:
 
     def find(name: str) -> Path | None:
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]+://", name):  # a URL (one letter is C://, a drive)
-            name = nfc(unquote(urlsplit(name).path))  # '?raw=true' dropped, '%20' a space
+            name = nfc(unquote(_url_path(name, json)))  # '?raw=true' dropped, '%20' a space
         name = name.replace("\\", "/")
         base = name.rsplit("/", 1)[-1]
         # an absolute path or URL is another machine's: only its name is looked for here
@@ -47,3 +48,13 @@ def _one_below(found: list[Path], name: str, img_dir: Path) -> Path | None:
                 f"{found[0].relative_to(img_dir).as_posix()}), or rename one of them")
         found = ends
     return found[0] if found else None
+
+
+def _url_path(name: str, json: Path) -> str:
+    """The path of a filename stored as a URL; one urllib cannot split (an IPv6 host's
+    bracket left open) refused, naming the JSON and the filename."""
+    try:
+        return urlsplit(name).path
+    except ValueError as err:  # urllib's bare "Invalid IPv6 URL" named neither
+        raise DataLayoutError(f"{json}: filename {name!r} is not a URL that can be read "
+                              f"({err}); fix it in VIA, or give the image's file name") from None

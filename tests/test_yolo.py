@@ -211,3 +211,10 @@ def test_nested_group_ids_join_the_folders_with_underscores(tmp_path):
     assert {k: int(m.max()) for k, m in masks.items()} == {"Train_Urban_1": 1, "Val_Rural_1": 1}
     found = {p.relative_to(tmp_path).as_posix() for p in data_files(tmp_path, layout)}
     assert {"Train/Urban/labels/1.txt", "Val/Rural/labels/1.txt"} <= found
+
+
+def test_a_labels_folder_that_is_not_there_is_refused_not_all_background(tmp_path):
+    # a mistyped yolo.labels read every image as all background, with a warning alone
+    _image(tmp_path, "a")
+    with pytest.raises(DataLayoutError, match=r"yolo\.labels '[^']+': no folder"):
+        _masks(tmp_path)

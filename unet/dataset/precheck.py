@@ -16,6 +16,7 @@ from unet.common.fileio import atomic_path
 from unet.dataset.layout import (
     TABLES,
     DataLayoutError,
+    Layout,
     layout_from,
     layout_on_disk,
     local_root,
@@ -50,9 +51,9 @@ def check_changed_pairs(manifest_path: str | Path, digest: str, source: str,
                         settings: dict[str, Any]) -> None:
     """Pair a local folder's files now and read its images' headers (a DataLayoutError names
     every unreadable image, or the unpaired file, or the missing band or ROI file, and the
-    fix) when its digest differs from the one its existing manifest was written from. Nothing
-    to lose on a first run or after another version's run; encodings and COCO files would be
-    read twice."""
+    fix) when its digest differs from the one its existing manifest was written from; VIA's
+    and YOLO's annotations as _annotations reads them. Nothing to lose on a first run or after
+    another version's run; encodings and COCO files would be read twice."""
     if source != "local" or not Path(manifest_path).is_file():
         return
     try:
@@ -61,7 +62,7 @@ def check_changed_pairs(manifest_path: str | Path, digest: str, source: str,
     except OSError:
         return
     layout = layout_from(settings, source)
-    if any(getattr(layout, f) for f in TABLES):
+    if any(getattr(layout, f) for f in TABLES) and not (layout.via or layout.yolo):
         return
     from unet.common.imageio import ImageReadError
     from unet.dataset.layout_kinds import layout_module
@@ -72,6 +73,8 @@ def check_changed_pairs(manifest_path: str | Path, digest: str, source: str,
     quiet.setLevel(logging.ERROR)
     try:
         root = local_root(settings["path"])  # spelt as on disk, as download_dataset pairs it
+        if layout.via or layout.yolo:
+            return _annotations(root, layout_on_disk(root, layout))
         found = pair_files(root, layout := layout_on_disk(root, layout))
         # a band or ROI file missing failed the job too, the manifest lost: listings only
         if layout.band_files:
@@ -84,3 +87,16 @@ def check_changed_pairs(manifest_path: str | Path, digest: str, source: str,
         raise DataLayoutError(str(err).rstrip(".")) from None
     finally:
         quiet.setLevel(level)
+
+
+def _annotations(root: Path, layout: Layout) -> None:
+    """VIA's one JSON read and paired (each entry's image looked up, none decoded); YOLO's
+    data.yaml and labels folder, not a .txt per image (10,000 read at every DAG build)."""
+    from unet.dataset.layout_kinds import layout_module
+
+    if layout.via:
+        layout_module("via").pair_via(root, layout)
+        return
+    yolo = layout_module("yolo")
+    yolo.read_names(root, layout)
+    yolo.labels_folder(root, layout)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,19 @@ def read_names(root: Path, layout: Layout) -> list[str] | None:
         raise DataLayoutError(f"{path} has no `names` list or dict {{0: name, ...}}; give one, "
                               f"or set {layout.section}.yolo.names: '' for class_0, ...")
     return [str(n) for n in names]
+
+
+def labels_folder(root: Path, layout: Layout) -> Path:
+    """The folder yolo.labels' files lie under (its path before {id} or {group}), refused
+    where it is missing: every image would have been read as all background."""
+    template = dict(layout.yolo or ())["labels"]
+    fixed = re.split(r"\{(?:id|group)\}", template)[0]
+    folder = root / fixed.rsplit("/", 1)[0] if "/" in fixed else root
+    if not folder.is_dir():
+        raise DataLayoutError(f"{layout.section}.yolo.labels {template!r}: no folder {folder}; "
+                              "give the labels' path inside the data folder, e.g. "
+                              "'labels/train/{id}.txt' (images 'images/train')")
+    return folder
 
 
 def _numbers(words: list[str], where: str) -> np.ndarray:
@@ -185,6 +199,7 @@ def pair_yolo(root: Path, layout: Layout) -> list[tuple[str, Path, YoloMasks]]:
         raise DataLayoutError(f"no image in {root / layout.images} ({layout.section}.images, "
                               f"extensions {list(layout.image_extensions)}); give the folder "
                               "of the images the YOLO labels go with")
+    labels_folder(root, layout)  # images, but no labels: a wrong path, not all background
     for _, _, path in found:
         objects, lines, errors = read_labels(path) if path.is_file() else ([], [], [])
         bad += errors

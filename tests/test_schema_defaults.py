@@ -33,11 +33,11 @@ SECTIONS = [
     (CRFParams, ("crf",), set(), {"tune", "enabled"}),  # tune_crf's block; the rules' switch
     (FinalSettings, ("postprocess",), set(), set()),
     # path: where, not how; root: url and kaggle only (named in error messages); rle, coco,
-    # labelme, qupath, via, yolo: their own sections, held as items only when their csv, json
-    # or labels is set
+    # labelme, qupath, via, yolo, xml: their own sections, held as items only when their csv,
+    # json, labels or file is set
     (Layout, ("dataset", "local"), {"section", "root", "rle", "coco", "labelme", "qupath", "via",
-                                    "yolo"}, {"path", "rle", "coco", "labelme", "qupath", "via",
-                                              "yolo"}),
+                                    "yolo", "xml"}, {"path", "rle", "coco", "labelme", "qupath",
+                                                     "via", "yolo", "xml"}),
 ]
 
 

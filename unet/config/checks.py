@@ -121,7 +121,7 @@ def _check_separate(masks: dict, settings: dict, source: str) -> None:
     if not masks.get("separate"):
         return
     tables = {"rle": "csv", "coco": "json", "labelme": "json", "qupath": "json", "via": "json",
-              "yolo": "labels"}
+              "yolo": "labels", "xml": "file"}
     merged = [f"dataset.{source}.{k}.{f}" for k, f in tables.items()
               if (settings.get(k) or {}).get(f)]
     merged += [f"dataset.{source}.mask_parts"] if settings.get("mask_parts") else []
@@ -165,21 +165,21 @@ def _check_blank(masks: dict, section: str) -> None:
 
 
 def _check_json_paths(settings: dict, source: str) -> None:
-    """labelme.json and qupath.json name one file per image: refused without {id} (or with
-    {group} folders; via.json, one file for all, with either) before any job, as
+    """labelme.json, qupath.json and xml.file name one file per image: refused without {id} (or
+    with {group} folders; via.json, one file for all, with either) before any job, as
     download_dataset refuses it only after Snakemake has deleted the manifest it replaces (a
     fixed key then reran the split, cache and training)."""
-    for field in ("labelme", "qupath"):
-        template = (settings.get(field) or {}).get("json")
-        ext = "geojson" if field == "qupath" else "json"
+    for field, key in (("labelme", "json"), ("qupath", "json"), ("xml", "file")):
+        template = (settings.get(field) or {}).get(key)
+        ext = {"qupath": "geojson", "xml": "xml"}.get(field, "json")
         if template and "{group}" in str(settings.get("images") or ""):
             raise ConfigError(
                 f"dataset.{source}.{field} with {{group}} folders is not supported: labels are "
-                f"numbered over all files at once; give images one folder and {field}.json "
+                f"numbered over all files at once; give images one folder and {field}.{key} "
                 "the files' path with {id}")
         if template and "{id}" not in template:
             raise ConfigError(
-                f"dataset.{source}.{field}.json {template!r} has no {{id}}: it names each "
+                f"dataset.{source}.{field}.{key} {template!r} has no {{id}}: it names each "
                 f"image's file, e.g. 'images/{{id}}.{ext}' (beside the images) or "
                 f"'ann/{{id}}.{ext}'")
 

@@ -154,7 +154,8 @@ def _paired(root: Path, layout: Layout, dest: Path, processes: int, ignore: Any
     `dest`/embedded_images first. COCO images without an object are named by id, and LabelMe's
     and QuPath's don't-care labels given masks.ignore's value `ignore`."""
     found = pair_files(root, layout := layout_on_disk(root, layout))
-    if (drawn := _drawn(layout)) in ("labelme", "qupath"):  # refused before anything is written
+    # don't-care labels refused without masks.ignore before anything is written
+    if (drawn := _drawn(layout)) in ("labelme", "qupath", "xml"):
         found = layout_module(drawn, "dataset.json_masks").with_ignore(found, ignore, drawn)
     held: dict = {}
     if layout.labelme:

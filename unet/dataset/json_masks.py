@@ -32,14 +32,16 @@ log = logging.getLogger(__name__)
 
 IGNORED = -1  # a don't-care label's class until the download gives it masks.ignore's value
 IGNORED_RGB = [180, 180, 180]  # its palette entry: QuPath's Ignore* grey, not a class's colour
-TOOLS = {"labelme": "LabelMe", "qupath": "QuPath"}  # the layouts whose labels can be don't-care
+# the layouts whose labels can be don't-care, and the key naming their files
+TOOLS = {"labelme": "LabelMe", "qupath": "QuPath", "xml": "XML"}
+FILE_KEYS = {"labelme": "json", "qupath": "json", "xml": "file"}
 
 
 def drawn_ignore(settings: dict, masks: dict) -> int | list | None:
     """masks.ignore where a source's `settings` draw masks from LabelMe or QuPath JSONs (their
     don't-care labels are written as it), else None: the download's params change with it
     only where its masks do."""
-    if any((settings.get(k) or {}).get("json") for k in TOOLS):
+    if any((settings.get(k) or {}).get(FILE_KEYS[k]) for k in TOOLS):
         return masks.get("ignore")
     return None
 
@@ -88,19 +90,21 @@ def read_tool_json(path: Path, again: str) -> Any:
 
 
 def json_template(layout: Layout, field: str) -> str:
-    """The {field}.json of the layout, refused without {id} (it names one JSON per image) or
-    with {group} folders (each group would number its labels alone: a class one part lacks
-    shifts the others)."""
-    template = dict(getattr(layout, field) or ())["json"]
+    """The {field}.json (xml.file) of the layout, refused without {id} (it names one file per
+    image) or with {group} folders (each group would number its labels alone: a class one
+    part lacks shifts the others)."""
+    key = FILE_KEYS.get(field, "json")
+    template = dict(getattr(layout, field) or ())[key]
     if GROUP in layout.images:
         raise DataLayoutError(
             f"{layout.section}.{field} with {GROUP} folders is not supported: labels are "
-            f"numbered over all JSONs at once; give images one folder and {field}.json the "
-            "JSONs' path with {id}")
+            f"numbered over all files at once; give images one folder and {field}.{key} the "
+            "files' path with {id}")
     if "{id}" not in template:
         raise DataLayoutError(
-            f"{layout.section}.{field}.json {template!r} has no {{id}}: it names each "
-            "image's JSON, e.g. 'images/{id}.json' (beside the images) or 'ann/{id}.json'")
+            f"{layout.section}.{field}.{key} {template!r} has no {{id}}: it names each "
+            f"image's file, e.g. 'images/{{id}}.{key if key == 'json' else field}' (beside "
+            f"the images) or 'ann/{{id}}.{key if key == 'json' else field}'")
     return template
 
 

@@ -21,6 +21,7 @@ LAYOUT_MODULES: dict[str, tuple[str, ...]] = {
     "qupath": ("dataset.qupath", "dataset.json_masks", "dataset.geo_vector"),
     "via": ("dataset.via", "dataset.via_find", "dataset.json_masks"),  # VIA: one JSON for all
     "yolo": ("dataset.yolo", "dataset.json_masks"),  # YOLO segmentation labels, a .txt each
+    "xml": ("dataset.xml_masks", "dataset.json_masks"),  # ImageScope's or ASAP's XML, one each
     "classes": ("dataset.class_folders",),  # one masks folder per class
     "mask_folders": ("dataset.mask_folders",),  # a folder of masks per image ({id})
     "merge": ("dataset.merge",),  # several masks of one image, united
@@ -43,6 +44,7 @@ def layout_kinds(layout: Layout) -> list[str]:
         "qupath": bool(layout.qupath),
         "via": bool(layout.via),
         "yolo": bool(layout.yolo),
+        "xml": bool(layout.xml),
         "classes": layout.mask_folders == "classes",
         "mask_folders": per_image,
         # a list of masks per image: further parts, several folders (their union), or a

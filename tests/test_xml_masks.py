@@ -237,3 +237,11 @@ def test_an_xml_file_without_id_or_with_groups_is_refused_before_any_job(tmp_pat
     config["masks"]["separate"] = True
     with pytest.raises(ConfigError, match=r"dataset\.local\.xml\.file merges"):
         check_config(config)
+
+
+def test_macos_appledouble_files_beside_the_xmls_are_passed_over(tmp_path):
+    # a folder copied from a Mac onto a shared drive holds ._a.xml (binary resource forks),
+    # which the images' listing leaves out; read as an annotation it was refused as not XML
+    _save(tmp_path, "a", _aperio([_layer([_region(_box(0, 0, 5, 5))])]))
+    (tmp_path / "ann" / "._a.xml").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X")
+    assert list(_masks(tmp_path)[1]) == ["a"]

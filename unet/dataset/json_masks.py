@@ -121,8 +121,10 @@ def matching_jsons(root: Path, template: str, deep: bool = False
         if not match or not path.is_file():
             continue
         *below, pid = nfc(match.group(1)).split("/") if deep else [nfc(match.group(1))]
-        if any(part.startswith(".") for part in below):
-            continue  # a hidden folder's (.ipynb_checkpoints/), as visible_files leaves out
+        if any(part.startswith(".") for part in (*below, pid)):
+            # a hidden folder's (.ipynb_checkpoints/) or file's (a Mac's ._a.xml resource
+            # fork), as visible_files leaves out: no image of that id is ever listed
+            continue
         if pid in ids:
             twice.append((str(path), DataLayoutError(f"{ids[pid]} and {path} name one id")))
             continue

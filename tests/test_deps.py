@@ -123,7 +123,8 @@ RULES = {
         COMMON | {"common.layout", "common.probs", "common.roi", "dataset.names",
                   "dataset.split", "dataset.split_checks", "dataset.split_order",
                   "evaluate.boundary", "evaluate.cases", "evaluate.detection",
-                  "evaluate.distances", "evaluate.regions",
+                  "evaluate.distances", "evaluate.regions", "evaluate.reading",
+                  "evaluate.case_volumes", "evaluate.volume",
                   "evaluate.evaluate", "evaluate.metrics", "evaluate.void",
                   "common.nodata", *BANDS},  # void: the scene's no-data, for tuning's scores
     ),

@@ -13,8 +13,11 @@ import numpy as np
 
 from unet.common.fileio import atomic_path
 from unet.dataset.split import groups_of
+from unet.evaluate.case_volumes import case_boundaries
 from unet.evaluate.metrics import foreground_dice, mean_or_none, scores_from_confusion
+from unet.evaluate.reading import ScoreJob
 from unet.evaluate.regions import region_confusion
+from unet.evaluate.volume import VOLUME_RULE
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +29,7 @@ PER_CASE_RULE: str = (
     "by the empty-mask convention), `mean_positive` the cases whose ground truth holds it"
 )
 ROW_SCORES = ("dice", "iou", "precision", "recall")
+BOUNDARY_SCORES = ("hd95", "boundary_f1")  # of the case's volume (case_volumes.py)
 
 
 def case_groups(manifest: dict, group_by: str) -> dict[str, str]:
@@ -46,42 +50,87 @@ def _case_counts(results: list[dict], groups: dict[str, str], m: str) -> dict:
     return {k: tuple(out[k]) for k in sorted(out)}
 
 
-def _means(cms: np.ndarray, index: int) -> dict:
-    """Mean Dice and IoU over the cases of one class (`index` in each (K, C, C) matrix)."""
+def _means(cms: np.ndarray, index: int, bounds: tuple | None = None) -> dict:
+    """Mean Dice and IoU over the cases of one class (`index` in each (K, C, C) matrix); with
+    `bounds` ((K,) HD95, (K,) boundary F1, (K,) diagonals; NaN: a case not measured) their
+    means too, an inf HD95 counted as the case's diagonal as a class's over images."""
     scores = [scores_from_confusion(cm) for cm in cms]
     stack = {k: np.array([s[k][index] for s in scores]) for k in ("dice", "iou")}
     positive = cms[:, index, :].sum(axis=1) > 0  # the case's ground truth holds it
-    return {"mean": {k: mean_or_none(v) for k, v in stack.items()},
-            "mean_positive": {k: mean_or_none(v[positive]) for k, v in stack.items()},
-            "positive": int(positive.sum())}
+    out = {"mean": {k: mean_or_none(v) for k, v in stack.items()},
+           "mean_positive": {k: mean_or_none(v[positive]) for k, v in stack.items()},
+           "positive": int(positive.sum())}
+    if bounds is not None:
+        hd, bf1, diagonal = bounds
+        missed = np.isinf(hd)
+        measured = ~np.isnan(bf1)
+        for key, v in (("hd95", np.where(missed, diagonal, hd)), ("boundary_f1", bf1)):
+            out["mean"][key] = mean_or_none(v[measured])
+            out["mean_positive"][key] = mean_or_none(v[measured & positive])
+        out["hd95_penalised"] = int(missed.sum())
+    return out
 
 
-def _method(cms: np.ndarray, first: int, regions: dict[str, list[int]]) -> dict:
-    """One method's per-case means from its (K, C, C) case matrices."""
+def _method(cms: np.ndarray, first: int, regions: dict[str, list[int]],
+            bounds: dict | None = None) -> dict:
+    """One method's per-case means from its (K, C, C) case matrices; `bounds`: _bounds'."""
     fg = np.array([foreground_dice(cm, first) for cm in cms])
     positive = cms[:, first:, :].sum(axis=(1, 2)) > 0  # the case holds a scored class
+    b = bounds or {}
+
+    def part(key, i):
+        return (b[key][0][:, i], b[key][1][:, i], b["diagonal"]) if b else None
     return {
         "foreground_dice_mean": mean_or_none(fg),
         "foreground_dice_mean_positive": mean_or_none(fg[positive]),
         "cases_positive": int(positive.sum()),
-        "classes": {str(c): _means(cms, c) for c in range(cms.shape[1])},
-        "regions": {name: _means(np.array([region_confusion(cm, c) for cm in cms]), 1)
-                    for name, c in regions.items()},
+        "classes": {str(c): _means(cms, c, part("classes", c)) for c in range(cms.shape[1])},
+        "regions": {name: _means(np.array([region_confusion(cm, c) for cm in cms]), 1,
+                                 part("regions", k))
+                    for k, (name, c) in enumerate(regions.items())},
     }
 
 
+def _bounds(measured: dict, cases: list[str], m: str, num_classes: int,
+            regions: list[str]) -> dict:
+    """Method `m`'s (K, C) HD95 and boundary F1 of classes, (K, R) of regions, (K,) diagonals
+    from case_volumes' `measured`, NaN for a case not measured (slices of several sizes)."""
+    k, nan = len(cases), np.nan
+    out = {"classes": (np.full((k, num_classes), nan), np.full((k, num_classes), nan)),
+           "regions": (np.full((k, len(regions)), nan), np.full((k, len(regions)), nan)),
+           "diagonal": np.full(k, nan)}
+    for i, case in enumerate(cases):
+        got = measured[case]
+        if m not in got["methods"]:
+            continue
+        s = got["methods"][m]
+        out["diagonal"][i] = got["diagonal"]
+        out["classes"][0][i], out["classes"][1][i] = s["hd95"], s["boundary_f1"]
+        for r, name in enumerate(regions):
+            out["regions"][0][i, r], out["regions"][1][i, r] = s["regions"][name]
+    return out
+
+
 def case_summary(results: list[dict], methods: list[str], manifest: dict, group_by: str,
-                 summary: dict, csv_out: str | os.PathLike | None) -> dict:
+                 summary: dict, csv_out: str | os.PathLike | None,
+                 jobs: list[ScoreJob] | None = None, processes: int = 1) -> dict:
     """summary.json's `per_case` (`summary`: the rest of it, for the classes and regions),
-    per_case.csv at `csv_out`, and one log line per method."""
+    per_case.csv at `csv_out`, and one log line per method; with `jobs` (the scored images'),
+    each case's slices are read again and its HD95 and boundary F1 measured as a volume."""
     groups = case_groups(manifest, group_by)
     regions = summary.get("regions", {}).get("classes", {})
     first = summary["scored_classes"][0] if summary["scored_classes"] else 0
     counts = {m: _case_counts(results, groups, m) for m in methods}
-    out = {m: _method(np.array([cm for _, cm in counts[m].values()]), first, regions)
-           for m in methods}
+    ids = {r["id"] for r in results}
+    measured = None if jobs is None else case_boundaries(
+        [j for j in jobs if j.image_id in ids], groups, len(summary["class_values"]), regions,
+        summary["boundary_tolerance_px"], processes)
+    out = {m: _method(np.array([cm for _, cm in counts[m].values()]), first, regions,
+                      None if measured is None else _bounds(
+                          measured, list(counts[m]), m, len(summary["class_values"]),
+                          list(regions))) for m in methods}
     if csv_out is not None:
-        write_cases(csv_out, counts, summary["class_labels"], regions)
+        write_cases(csv_out, counts, summary["class_labels"], regions, measured)
     cases = len(next(iter(counts.values()), {}))
     for m, s in out.items():
         positive = s["foreground_dice_mean_positive"]
@@ -89,17 +138,32 @@ def case_summary(results: list[dict], methods: list[str], manifest: dict, group_
                  "(mean over the %d cases holding foreground)", m, cases,
                  s["foreground_dice_mean"], "n/a" if positive is None else f"{positive:.4f}",
                  s["cases_positive"])
-    return {"group_by": group_by, "cases": cases, "rule": PER_CASE_RULE, "methods": out}
+    rule = PER_CASE_RULE if measured is None else f"{PER_CASE_RULE}; {VOLUME_RULE}"
+    return {"group_by": group_by, "cases": cases, "rule": rule, "methods": out}
+
+
+def _boundary_cells(measured: dict | None, case: str, m: str, name) -> list[str]:
+    """A per_case.csv row's hd95 and boundary_f1 (inf: in one mask only; blank: the case's
+    slices differ in size); [] without measurements."""
+    if measured is None:
+        return []
+    s = measured[case]["methods"].get(m)
+    if s is None:
+        return ["", ""]
+    pair = s["regions"][name] if isinstance(name, str) else (s["hd95"][name],
+                                                             s["boundary_f1"][name])
+    return [f"{v:.10g}" for v in pair]
 
 
 def write_cases(path: str | os.PathLike, counts: dict, values: list,
-                regions: dict[str, list[int]]) -> None:
+                regions: dict[str, list[int]], measured: dict | None = None) -> None:
     """One CSV row per case, method and class (then region: `class` its name, `value` its
-    classes), with the case's image count, its pixels in target and prediction, and scores."""
+    classes), with the case's image count, its pixels in target and prediction, and scores
+    (HD95 and boundary F1 of the case's volume with `measured`, case_volumes')."""
     with atomic_path(Path(path)) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["case", "method", "class", "value", "images", "target_px", "predicted_px",
-                    *ROW_SCORES])
+                    *ROW_SCORES, *(BOUNDARY_SCORES if measured is not None else ())])
         for m, cases in counts.items():
             for case, (n, cm) in cases.items():
                 rows = [(c, v, cm) for c, v in enumerate(values)]
@@ -109,4 +173,5 @@ def write_cases(path: str | os.PathLike, counts: dict, values: list,
                     s = scores_from_confusion(matrix)
                     w.writerow([case, m, name, value, n, int(matrix[k].sum()),
                                 int(matrix[:, k].sum()), *(f"{s[key][k]:.10g}" for key in
-                                                           ROW_SCORES)])
+                                                           ROW_SCORES),
+                                *_boundary_cells(measured, case, m, name)])

@@ -5,17 +5,13 @@ from __future__ import annotations
 import csv
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from unet.common.fileio import atomic_path, read_json, write_json
-from unet.common.imageio import ImageReadError
-from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta, shown_names
+from unet.common.labels import IGNORE_INDEX, mapping_from_meta, shown_names
 from unet.common.parallel import parallel_map
-from unet.common.probs import RERUN_PREDICTION
-from unet.common.roi import read_roi
 from unet.dataset.names import listing
 from unet.evaluate import metrics
 from unet.evaluate.boundary import HD95_PENALTY, image_diagonal, image_scores
@@ -27,8 +23,8 @@ from unet.evaluate.metrics import (
     foreground_iou,
     mean_or_none,
 )
+from unet.evaluate.reading import ScoreJob, read_scored
 from unet.evaluate.regions import region_summary
-from unet.evaluate.void import unscored
 
 log = logging.getLogger(__name__)
 PER_CLASS = ("dice", "iou", "precision", "recall", "hd95", "boundary_f1")
@@ -41,54 +37,12 @@ MEAN_PER_IMAGE_RULE: str = (
 )
 
 
-@dataclass(frozen=True)
-class ScoreJob:
-    """One image to score: its ground truth and each method's predicted mask."""
-
-    image_id: str
-    gt_path: str
-    preds: dict[str, str]  # method -> predicted mask file
-    mapping: MaskMapping
-    tolerance: float  # boundary F1 tolerance in px
-    roi: str | None = None  # the image's region of interest: outside it is not scored
-
-
-# The rule that writes each method's masks: what to rerun when one cannot be read.
-WRITTEN_BY = {"raw": "predict_masks", "crf": "refine_crf", "final": "finalize_masks"}
-
-
-def _read_prediction(mapping: MaskMapping, method: str, path: str) -> np.ndarray:
-    """A method's mask as class indices; missing or damaged, an error naming it and the rule
-    to rerun (the generic advice, to replace or remove the file and its mask, is for data)."""
-    try:
-        return mapping.read_index(path, "predicted mask")
-    except ImageReadError as err:
-        rule = WRITTEN_BY.get(method, "the step that wrote it")
-        raise ImageReadError(
-            f"cannot read the {method} mask {path} ({err.__cause__ or err}): a file deleted or "
-            f"cut short in a folder Snakemake does not look inside; rerun {rule}, e.g. "
-            f"snakemake --forcerun {rule} with the same --configfile"
-        ) from err
-
-
 def score_image(job: ScoreJob) -> dict:
     """One image's scores per method, and its diagonal (the HD95 penalty when a class is missed)."""
-    image_id, gt_path, preds, mapping = job.image_id, job.gt_path, job.preds, job.mapping
-    tolerance = job.tolerance
-    target = mapping.read_index(gt_path, "ground-truth mask")  # (H, W) class indices
-    # beyond the region of interest: ignored, and beyond the image's edge for boundaries
-    outside = None if job.roi is None else ~read_roi(job.roi, target.shape, gt_path)
-    masks = {m: _read_prediction(mapping, m, path) for m, path in preds.items()}
-    for method, pred in masks.items():
-        if pred.shape != target.shape:
-            raise ValueError(
-                f"predicted mask {preds[method]} is {pred.shape[::-1]}, its ground truth "
-                f"{gt_path} is {target.shape[::-1]}; {RERUN_PREDICTION}")
-    outside = unscored(list(masks.values()), outside)  # and the scene's no-data pixels
-    target = target if outside is None else np.where(outside, IGNORE_INDEX, target).astype(np.uint8)
-    out = {m: image_scores(pred, target, mapping.num_classes, IGNORE_INDEX, tolerance, outside)
-           for m, pred in masks.items()}
-    return {"id": image_id, "diagonal": image_diagonal(target.shape), "scores": out}
+    target, masks, outside = read_scored(job)
+    out = {m: image_scores(pred, target, job.mapping.num_classes, IGNORE_INDEX, job.tolerance,
+                           outside) for m, pred in masks.items()}
+    return {"id": job.image_id, "diagonal": image_diagonal(target.shape), "scores": out}
 
 
 def _held(results: list[dict], m: str) -> np.ndarray:
@@ -255,7 +209,7 @@ def evaluate_masks(
     write_rows(csv_out, results, summary["class_labels"])
     if group_by:  # a volume's slices: scored as one case too, as the Decathlon and BraTS do
         summary["per_case"] = case_summary(results, methods, manifest, group_by, summary,
-                                           cases_csv)
+                                           cases_csv, jobs, processes)
     write_json(json_out, summary)
     _log_scores(summary["methods"], len(results))
     return summary

@@ -1,0 +1,78 @@
+"""Per-case HD95 and boundary F1 (split.group_by): a case's slices stacked in id order as one
+volume and measured over its 3-D surface, into summary.json's per_case and per_case.csv."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+D, H, W = 12, 8, 8  # slices per case, slice size
+
+
+def _cube(first: int) -> np.ndarray:
+    """(D, H, W) uint8: a 2x2x2 cube of class 1 from slice `first`."""
+    v = np.zeros((D, H, W), np.uint8)
+    v[first:first + 2, 1:3, 1:3] = 1
+    return v
+
+
+# case a: the prediction 5 slices past the target (slices 4-5 and 9-10: "a_10" sorts before
+# "a_2" as text); case b: both empty; case c: the target's cube missed
+CASES = {"a": (_cube(4), _cube(9)), "b": (np.zeros((D, H, W), np.uint8),) * 2,
+         "c": (_cube(4), np.zeros((D, H, W), np.uint8))}
+
+
+def _evaluate(tmp_path: Path, group_by: str | None, regions: dict | None = None) -> dict:
+    """evaluate_masks on the three cases' slices, hand-written manifest and meta."""
+    from unet.evaluate.evaluate import evaluate_masks
+
+    (tmp_path / "pred").mkdir(exist_ok=True)
+    pairs = []
+    for case, (target, pred) in CASES.items():
+        for z in range(D):
+            i = f"{case}_{z}"
+            Image.fromarray(target[z]).save(tmp_path / f"{i}_gt.png")
+            Image.fromarray(pred[z]).save(tmp_path / "pred" / f"{i}.png")
+            pairs.append({"id": i, "mask": str(tmp_path / f"{i}_gt.png"),
+                          "image": str(tmp_path / f"{i}.png")})
+    (tmp_path / "manifest.json").write_text(json.dumps({"pairs": pairs}))
+    meta = {"class_values": [0, 1], "splits": {"test": {"ids": sorted(p["id"] for p in pairs)}}}
+    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    return evaluate_masks(tmp_path / "manifest.json", tmp_path / "meta.json",
+                          {"raw": tmp_path / "pred"}, tmp_path / "per_image.csv",
+                          tmp_path / "summary.json", regions=regions, group_by=group_by,
+                          cases_csv=tmp_path / "per_case.csv" if group_by else None)
+
+
+DIAGONAL = math.sqrt(D * D + H * H + W * W)  # case c's penalty: its volume's diagonal
+
+
+def test_per_case_hd95_is_the_stacked_volume_s(tmp_path):
+    summary = _evaluate(tmp_path, r"^([a-z])_\d+$", {"tumour": [1]})
+    rows = list(csv.DictReader((tmp_path / "per_case.csv").read_text().splitlines()))
+    got = {(r["case"], r["class"]): r for r in rows}
+    # the 2-D class path sees each slice in one mask only (inf); the volume's surfaces are 5
+    # slices apart (half its voxels 4, half 5: the 95th percentile 5)
+    assert float(got["a", "1"]["hd95"]) == 5 and float(got["a", "1"]["boundary_f1"]) == 0
+    assert float(got["a", "tumour"]["hd95"]) == 5
+    assert (got["b", "1"]["hd95"], got["b", "1"]["boundary_f1"]) == ("0", "1")
+    assert (got["c", "1"]["hd95"], got["c", "1"]["boundary_f1"]) == ("inf", "0")
+    raw = summary["per_case"]["methods"]["raw"]
+    for s in (raw["classes"]["1"], raw["regions"]["tumour"]):
+        assert s["mean"]["hd95"] == pytest.approx((5 + 0 + DIAGONAL) / 3)
+        assert s["mean_positive"]["hd95"] == pytest.approx((5 + DIAGONAL) / 2)
+        assert s["mean"]["boundary_f1"] == pytest.approx(1 / 3)
+        assert s["hd95_penalised"] == 1
+    assert "stacked" in summary["per_case"]["rule"]
+    assert json.loads((tmp_path / "summary.json").read_text())["per_case"] == summary["per_case"]
+
+
+def test_without_groups_no_case_boundaries(tmp_path):
+    summary = _evaluate(tmp_path, None)
+    assert "per_case" not in summary and not (tmp_path / "per_case.csv").exists()

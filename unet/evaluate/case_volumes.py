@@ -1,0 +1,81 @@
+"""Per-case boundary scores (split.group_by): each case's slices read again, stacked in id
+order as one volume, and its HD95 and boundary F1 measured over the 3-D surface per class and
+region (volume.py), as BraTS and KiTS rank cases. Dice per case needs no masks (cases.py)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from unet.common.labels import IGNORE_INDEX
+from unet.common.parallel import parallel_map
+from unet.evaluate.reading import ScoreJob, read_scored
+from unet.evaluate.volume import volume_diagonal, volume_scores
+
+log = logging.getLogger(__name__)
+SPACING = (1.0, 1.0, 1.0)  # (slice, row, column) in px: the data give no voxel spacing
+
+
+@dataclass(frozen=True)
+class CaseJob:
+    """One case: its slices' jobs in stacking order, its classes and regions to measure."""
+
+    case: str
+    slices: tuple[ScoreJob, ...]
+    num_classes: int
+    regions: dict[str, list[int]]
+    tolerance: float  # boundary F1 tolerance in px
+
+
+def _natural(image_id: str) -> list:
+    """Sort key reading digit runs as numbers: slice 10 after slice 9, not after slice 1."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", image_id)]
+
+
+def _stacked(job: CaseJob) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
+    """(D, H, W) target and each method's masks, ignored voxels IGNORE_INDEX in the target;
+    None (logged) when the slices differ in size: no volume to measure."""
+    read = [read_scored(s) for s in job.slices]
+    shapes = {t.shape for t, _, _ in read}
+    if len(shapes) > 1:
+        log.warning("case %s: its slices differ in size (%s), so no volume: its hd95 and "
+                    "boundary_f1 are left blank", job.case, ", ".join(map(str, sorted(shapes))))
+        return None
+    target = np.stack([t for t, _, _ in read])
+    return target, {m: np.stack([masks[m] for _, masks, _ in read]) for m in read[0][1]}
+
+
+def measure_case(job: CaseJob) -> dict:
+    """{method: {"hd95": [C], "boundary_f1": [C], "regions": {name: [hd95, bf1]}}} and the
+    volume's diagonal (the penalty of a class in one mask only); {} where _stacked is None."""
+    got = _stacked(job)
+    if got is None:
+        return {"case": job.case, "diagonal": None, "methods": {}}
+    target, masks = got
+    ignored = target == IGNORE_INDEX  # outside the class in both masks
+    out = {}
+    for m, pred in masks.items():
+        pred = np.where(ignored, IGNORE_INDEX, pred)
+
+        def scores(classes, pred=pred):
+            return volume_scores(np.isin(pred, classes), np.isin(target, classes), SPACING,
+                                 job.tolerance)
+        per_class = [scores([c]) for c in range(job.num_classes)]
+        out[m] = {"hd95": [h for h, _ in per_class], "boundary_f1": [b for _, b in per_class],
+                  "regions": {name: list(scores(c)) for name, c in job.regions.items()}}
+    return {"case": job.case, "diagonal": volume_diagonal(target.shape, SPACING), "methods": out}
+
+
+def case_boundaries(jobs: list[ScoreJob], groups: dict[str, str], num_classes: int,
+                    regions: dict[str, list[int]], tolerance: float, processes: int = 1) -> dict:
+    """Case -> measure_case's result, each case's slices (`jobs`, grouped by `groups`)
+    stacked in natural id order, over `processes` workers a case at a time."""
+    by_case: dict[str, list[ScoreJob]] = {}
+    for j in jobs:
+        by_case.setdefault(groups[j.image_id], []).append(j)
+    cases = [CaseJob(c, tuple(sorted(s, key=lambda j: _natural(j.image_id))), num_classes,
+                     regions, tolerance) for c, s in sorted(by_case.items())]
+    return {r["case"]: r for r in parallel_map(measure_case, cases, processes, "case volumes")}

@@ -267,3 +267,15 @@ def image_scores(
         hd[c], bf1[c] = _boundary_scores(cm, c, pred, target, ignore_index, tolerance, outside,
                                          regions)
     return {"confusion": cm, **scores_from_confusion(cm), "hd95": hd, "boundary_f1": bf1}
+
+
+def region_boundary(pred: np.ndarray, target: np.ndarray, classes: list[int], ignore_index: int,
+                    tolerance: float, outside: np.ndarray | None = None) -> tuple[float, float]:
+    """(hd95, boundary F1) of the union of `classes` against every other labelled pixel, as a
+    class of its own (ignored pixels, the region of interest and the empty cases alike)."""
+    inside_p = np.isin(pred, classes).astype(np.uint8)  # (H, W) 1 in the region
+    inside_t = np.where(target == ignore_index, ignore_index, np.isin(target, classes))
+    inside_t = inside_t.astype(np.uint8)
+    cm = confusion_matrix(inside_p, inside_t, 2, ignore_index)
+    return _boundary_scores(cm, 1, inside_p, inside_t, ignore_index, tolerance, outside,
+                            bands(inside_t, ignore_index, outside))

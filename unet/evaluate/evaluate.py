@@ -10,11 +10,16 @@ from pathlib import Path
 import numpy as np
 
 from unet.common.fileio import atomic_path, read_json, write_json
-from unet.common.labels import IGNORE_INDEX, mapping_from_meta, shown_names
+from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta, shown_names
 from unet.common.parallel import parallel_map
 from unet.dataset.names import listing
 from unet.evaluate import metrics
-from unet.evaluate.boundary import HD95_PENALTY, image_diagonal, image_scores
+from unet.evaluate.boundary import (
+    HD95_PENALTY,
+    image_diagonal,
+    image_scores,
+    region_boundary,
+)
 from unet.evaluate.cases import case_summary
 from unet.evaluate.detection import MEAN_POSITIVE_RULE, image_level, target_holds
 from unet.evaluate.metrics import (
@@ -24,7 +29,7 @@ from unet.evaluate.metrics import (
     mean_or_none,
 )
 from unet.evaluate.reading import ScoreJob, read_scored
-from unet.evaluate.regions import region_summary
+from unet.evaluate.regions import region_classes, region_summary
 
 log = logging.getLogger(__name__)
 PER_CLASS = ("dice", "iou", "precision", "recall", "hd95", "boundary_f1")
@@ -38,10 +43,16 @@ MEAN_PER_IMAGE_RULE: str = (
 
 
 def score_image(job: ScoreJob) -> dict:
-    """One image's scores per method, and its diagonal (the HD95 penalty when a class is missed)."""
+    """One image's scores per method (each region's (hd95, boundary F1) under `regions` with
+    evaluate.regions), and its diagonal (the HD95 penalty when a class is missed)."""
     target, masks, outside = read_scored(job)
     out = {m: image_scores(pred, target, job.mapping.num_classes, IGNORE_INDEX, job.tolerance,
                            outside) for m, pred in masks.items()}
+    for m, pred in masks.items():
+        if job.regions:
+            out[m]["regions"] = {name: region_boundary(pred, target, c, IGNORE_INDEX,
+                                                       job.tolerance, outside)
+                                 for name, c in job.regions.items()}
     return {"id": job.image_id, "diagonal": image_diagonal(target.shape), "scores": out}
 
 
@@ -154,6 +165,14 @@ def _deltas(methods: dict) -> dict:
             for m in methods if m != "raw"}
 
 
+def _jobs(ids: list[str], by_id: dict, mask_dirs: dict, mapping: MaskMapping, tolerance: float,
+          regions: dict[str, list[int]] | None) -> list[ScoreJob]:
+    """One ScoreJob per id: its ground truth, each method's mask, and the regions' classes."""
+    return [ScoreJob(i, by_id[i]["mask"], {m: str(Path(d) / f"{i}.png") for m, d in
+                     mask_dirs.items()}, mapping, tolerance, by_id[i].get("roi"), regions or None)
+            for i in ids]
+
+
 def evaluate_masks(
     manifest_path: str | os.PathLike,
     meta_path: str | os.PathLike,
@@ -177,8 +196,9 @@ def evaluate_masks(
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids, values = meta["splits"][split]["ids"], meta["class_values"]
     mapping = mapping_from_meta(meta)
-    jobs = [ScoreJob(i, by_id[i]["mask"], {m: str(Path(d) / f"{i}.png") for m, d in
-                     mask_dirs.items()}, mapping, tolerance, by_id[i].get("roi")) for i in ids]
+    jobs = _jobs(ids, by_id, mask_dirs, mapping, tolerance, regions and region_classes(
+        regions, mapping.groups(), shown_names(class_names, meta), rgb=mapping.rgb,
+        ignore=None if mapping.rgb else mapping.ignore))  # checked here: values known now
     scored = list(parallel_map(score_image, jobs, processes, "score"))
     results, unlabelled = _labelled(scored, split, by_id)
     methods = list(mask_dirs)
@@ -199,7 +219,7 @@ def evaluate_masks(
         "scored_classes": list(range(mapping.scored_from, mapping.num_classes)),
         "methods": summarise(results, methods, len(values), mapping.scored_from),
     }
-    if regions:  # checked against the data's classes here: detected values are known now
+    if regions:
         summary["regions"] = region_summary(results, methods, regions, mapping,
                                             summary["class_names"])
     if "raw" in methods:  # each other method's gain over the network's own output

@@ -24,6 +24,7 @@ class ScoreJob:
     mapping: MaskMapping
     tolerance: float  # boundary F1 tolerance in px
     roi: str | None = None  # the image's region of interest: outside it is not scored
+    regions: dict[str, list[int]] | None = None  # evaluate.regions' classes, scored as one
 
 
 # The rule that writes each method's masks: what to rerun when one cannot be read.

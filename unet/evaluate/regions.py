@@ -18,7 +18,9 @@ REGION_RULE: str = (
     "a region is the union of its classes, scored as one class against all other labelled "
     "pixels (ignored pixels stay unscored); its mean_per_image counts the images whose target "
     "or prediction holds the region and those holding no scored class, mean_positive the "
-    "images whose ground truth holds it; the empty-mask convention applies as to a class"
+    "images whose ground truth holds it; the empty-mask convention applies as to a class, "
+    "HD95 and boundary F1 too (measured per image on the union's edge, an inf HD95 counted "
+    "as the image's diagonal in the means)"
 )
 
 
@@ -81,11 +83,16 @@ def region_confusion(cm: np.ndarray, classes: list[int]) -> np.ndarray:
                      [cm[inside][:, ~inside].sum(), cm[inside][:, inside].sum()]], np.int64)
 
 
-def _region_scores(cms: np.ndarray, any_scored: np.ndarray) -> dict:
+def _region_scores(cms: np.ndarray, any_scored: np.ndarray, bounds: dict | None = None) -> dict:
     """One region's scores from its (N, 2, 2) per-image counts; `any_scored` (N,): the images
-    whose target or prediction holds some scored class."""
+    whose target or prediction holds some scored class; `bounds`: (N,) hd95, boundary_f1 and
+    diagonal, an inf HD95 counted as the image's diagonal in the means, as a class's."""
     per_image = [scores_from_confusion(cm) for cm in cms]
     stack = {k: np.array([s[k][1] for s in per_image]) for k in ("dice", "iou")}
+    if bounds is not None:
+        missed = np.isinf(bounds["hd95"])
+        stack["hd95"] = np.where(missed, bounds["diagonal"], bounds["hd95"])
+        stack["boundary_f1"] = bounds["boundary_f1"]
     target, predicted = cms[:, 1, :].sum(axis=1) > 0, cms[:, :, 1].sum(axis=1) > 0  # (N,)
     counted = target | predicted | ~any_scored
     counted = counted if counted.any() else np.ones_like(counted)
@@ -94,6 +101,7 @@ def _region_scores(cms: np.ndarray, any_scored: np.ndarray) -> dict:
         "global": {k: float(glob[k][1]) for k in ("dice", "iou", "precision", "recall")},
         "mean_per_image": {k: mean_or_none(v[counted]) for k, v in stack.items()},
         "mean_positive": {k: mean_or_none(v[target]) for k, v in stack.items()},
+        **({} if bounds is None else {"hd95_penalised": int(missed.sum())}),
         "held": bool((target | predicted).any()),
         "images": {"positive": int(target.sum()), "negative": int((~target).sum()),
                    "detected": int((target & predicted).sum()),
@@ -103,16 +111,28 @@ def _region_scores(cms: np.ndarray, any_scored: np.ndarray) -> dict:
     }
 
 
+def _bounds(results: list[dict], m: str, name: str) -> dict | None:
+    """Region `name`'s (N,) per-image hd95, boundary_f1 and diagonals for method `m`, where
+    score_image measured them (None otherwise)."""
+    if not results or "regions" not in results[0]["scores"][m]:
+        return None
+    pairs = np.array([r["scores"][m]["regions"][name] for r in results], np.float64)  # (N, 2)
+    return {"hd95": pairs[:, 0], "boundary_f1": pairs[:, 1],
+            "diagonal": np.array([r["diagonal"] for r in results], np.float64)}
+
+
 def summarise_regions(results: list[dict], methods: list[str], regions: dict[str, list[int]],
                       first: int = 1) -> dict:
     """Per method and region: global Dice, IoU, precision, recall (counts summed over the
-    set), mean Dice and IoU per image, over the positive images, and image counts."""
+    set), mean Dice, IoU, HD95 and boundary F1 per image, over the positive images, and image
+    counts."""
     out = {}
     for m in methods:
         cms = [r["scores"][m]["confusion"] for r in results]
         any_scored = np.array([(cm.sum(axis=0) + cm.sum(axis=1))[first:].any() for cm in cms])
         out[m] = {name: _region_scores(np.array([region_confusion(cm, c) for cm in cms]),
-                                       any_scored) for name, c in regions.items()}
+                                       any_scored, _bounds(results, m, name))
+                  for name, c in regions.items()}
     return out
 
 

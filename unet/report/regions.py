@@ -11,8 +11,9 @@ def _f(value: float | None, held: bool = True) -> str:
 def region_rows(summary: dict, method: str, fractions: list[float] | None = None) -> list[list]:
     """metrics.tsv rows of `method`'s regions, in the class rows' columns: class 'region', the
     values (or names) it lists, its name, its share of the training pixels (its classes'
-    shares summed), its scores (blank where no test image holds it, as a class's), boundary F1
-    and HD95 blank (not scored for regions), and its image counts. None without regions."""
+    shares summed), its scores (blank where no test image holds it, as a class's; boundary F1
+    and HD95 blank for a summary from before they were scored), and its image counts. None
+    without regions."""
     regions = summary.get("regions")
     if not regions:
         return []
@@ -23,7 +24,8 @@ def region_rows(summary: dict, method: str, fractions: list[float] | None = None
         rows.append([
             method, "region", str(regions["listed"][name]), name, _f(share),
             *(_f(s["global"][k], held) for k in ("dice", "iou", "precision", "recall")),
-            _f(s["mean_per_image"]["dice"], held), "", "", _f(s["mean_positive"]["dice"]),
+            *(_f(s["mean_per_image"].get(k), held) for k in ("dice", "boundary_f1", "hd95")),
+            _f(s["mean_positive"]["dice"]),
             f"{summary['methods'][method]['pixel_accuracy']:.4f}",
             str(n["positive"]), str(n["missed"]), str(n["false_positive"]),
         ])

@@ -16,10 +16,11 @@ from scipy import ndimage
 VOLUME_RULE: str = (
     "a case's hd95 and boundary_f1 are measured on its slices stacked in id order as one "
     "volume: surface voxels (a 6-neighbour outside the class, the volume's edge outside) to "
-    "the other mask's surface, with the voxel spacing (slice_spacing, in-plane pixels 1: the "
-    "data give no spacing, so the slice step is taken as 1 px unless set); both empty: HD95 0, "
-    "boundary F1 1; one empty: HD95 inf (per_case.csv), in means the case's diagonal "
-    "sqrt((D*s)^2 + H^2 + W^2), boundary F1 0; ignored voxels count as outside the class"
+    "the other mask's surface, in px with slices 1 px apart (the data give no voxel spacing); "
+    "both empty: HD95 0, boundary F1 1; one empty: HD95 inf (per_case.csv), in means the "
+    "case's diagonal sqrt(D^2 + H^2 + W^2), boundary F1 0; ignored voxels count as outside "
+    "the class; the first and last slices are faces, as an image's edge is in 2-D, so a "
+    "one-slice case is a slab whose every voxel is surface and its HD95 is not its image's"
 )
 
 

@@ -93,6 +93,14 @@ def per_case_output(path):
     return {"per_case": path} if config["split"].get("group_by") else {}
 
 
+def per_case_chart(path):
+    """plot_results' per-case Dice chart, where split.group_by names the cases: none otherwise."""
+    if not config["split"].get("group_by"):
+        return {}
+    return {"cases": report(path, caption="../report/per_case.rst", category="{experiment}",
+                            subcategory="metrics")}
+
+
 def per_case_params():
     """split.group_by for the per-case scores, only when set: evaluations (and reports) of
     ungrouped data stay fresh."""

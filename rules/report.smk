@@ -12,6 +12,8 @@ rule plot_results:
         manifest=rules.download_dataset.output[0],
         meta=rules.preprocess.output.meta,
         tuning=crf_tuning,
+        # split.group_by: each case's scores, for the per-case chart
+        **per_case_output(f"{EXP}/metrics/per_case.csv"),
         code=modules("report.plot", "common.layout"),
     output:
         curves=report(
@@ -56,6 +58,7 @@ rule plot_results:
             category="{experiment}",
             subcategory="environment",
         ),
+        **per_case_chart(f"{EXP}/report/per_case_dice.png"),
     params:
         config=experiment_config_params,
     log:

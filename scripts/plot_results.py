@@ -23,5 +23,6 @@ verdict = plot_results(
     snakemake.params.config,
     dict(snakemake.output.items()),
     inp.tuning[0] if inp.tuning else None,
+    inp.get("per_case"),
 )
 logging.info(verdict)

@@ -76,3 +76,29 @@ def test_per_case_hd95_is_the_stacked_volume_s(tmp_path):
 def test_without_groups_no_case_boundaries(tmp_path):
     summary = _evaluate(tmp_path, None)
     assert "per_case" not in summary and not (tmp_path / "per_case.csv").exists()
+
+
+def test_report_shows_case_hd95_and_a_per_case_dice_chart(tmp_path):
+    from unet.report.case_chart import read_case_dice
+    from unet.report.plot import metrics_table
+    summary = _evaluate(tmp_path, r"^([a-z])_\d+$", {"tumour": [1]})
+    metrics_table(summary, tmp_path / "metrics.tsv")
+    rows = list(csv.DictReader((tmp_path / "metrics.tsv").read_text().splitlines(),
+                               delimiter="\t"))
+    got = {r["name"] if r["class"] == "region" else r["class"]: r for r in rows}
+    for key in ("1", "tumour"):
+        assert float(got[key]["per_case_hd95_mean"]) == pytest.approx((5 + DIAGONAL) / 3,
+                                                                      abs=1e-4)
+        assert float(got[key]["per_case_boundary_f1_mean"]) == pytest.approx(1 / 3, abs=1e-4)
+    # the chart's dots: each case's Dice, none for case b (no tumour in target or prediction)
+    dice = read_case_dice(tmp_path / "per_case.csv", summary)["raw"]
+    assert list(dice) == ["class 1", "region\ntumour"]
+    assert np.array_equal(dice["class 1"], [0.0, np.nan, 0.0], equal_nan=True)
+
+
+def test_plot_results_draws_the_chart_only_with_cases(tmp_path):
+    from unet.report.case_chart import plot_case_dice
+    summary = _evaluate(tmp_path, r"^([a-z])_\d+$", {"tumour": [1]})
+    plot_case_dice(tmp_path / "per_case.csv", summary, tmp_path / "cases.png")
+    from PIL import Image as Img
+    assert Img.open(tmp_path / "cases.png").size[0] > 100

@@ -131,7 +131,7 @@ RULES = {
     "plot_results": (
         ("report.plot", "common.layout"),
         {*FILEIO, *IMAGEIO, *BANDS, *LABELS, "common.layout", "common.roi",
-         "report.charts", "report.figures", "report.plot", "train.history",
+         "report.case_chart", "report.charts", "report.figures", "report.plot", "train.history",
          "report.training", "report.cross_validation", "train.collapse", "report.regions",
          "report.cases"},
     ),

@@ -6,6 +6,8 @@ from __future__ import annotations
 # metrics.tsv: each class's and region's Dice per case, over every case and over the cases
 # whose ground truth holds it, and how many do
 TABLE_COLUMNS = ("per_case_dice_mean", "per_case_dice_mean_positive", "cases_held")
+# and, where the cases' volumes were measured, their HD95 and boundary F1 over every case
+BOUNDARY_COLUMNS = ("per_case_hd95_mean", "per_case_boundary_f1_mean")
 # experiments.tsv: each method's foreground Dice per case, as the Decathlon and BraTS rank
 EXPERIMENT_COLUMNS = ("per_case_foreground_dice_mean", "per_case_foreground_dice_mean_positive")
 
@@ -15,8 +17,17 @@ def _f(value: float | None) -> str:
 
 
 def table_columns(summary: dict) -> list[str]:
-    """metrics.tsv's per-case columns: [] where summary.json has no `per_case`."""
-    return list(TABLE_COLUMNS) if summary.get("per_case") else []
+    """metrics.tsv's per-case columns: [] where summary.json has no `per_case`; the boundary
+    ones where it holds the cases' HD95 (not in summaries from before they were measured)."""
+    return list(TABLE_COLUMNS) + list(BOUNDARY_COLUMNS if _measured(summary) else ()) if \
+        summary.get("per_case") else []
+
+
+def _measured(summary: dict) -> bool:
+    """Whether summary.json's per_case holds HD95 (the cases' volumes were measured)."""
+    methods = summary.get("per_case", {}).get("methods", {})
+    s = next(iter(methods.values()), {}).get("classes", {})
+    return "hd95" in next(iter(s.values()), {}).get("mean", {})
 
 
 def table_cells(summary: dict, method: str, kind: str, key: str) -> list[str]:
@@ -33,7 +44,8 @@ def table_cells(summary: dict, method: str, kind: str, key: str) -> list[str]:
     else:
         held, scored = summary["regions"]["methods"][method][key]["held"], True
     dice = [_f(s["mean"]["dice"]), _f(s["mean_positive"]["dice"])] if held else ["", ""]
-    return [*dice, str(s["positive"]) if scored else ""]
+    bounds = [_f(s["mean"].get(k)) if held else "" for k in ("hd95", "boundary_f1")]
+    return [*dice, str(s["positive"]) if scored else "", *(bounds if _measured(summary) else [])]
 
 
 def experiment_columns(summaries: list[dict]) -> list[str]:

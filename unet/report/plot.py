@@ -14,6 +14,7 @@ from unet.common.band_ranges import scale_of
 from unet.common.fileio import atomic_path, read_json
 from unet.common.labels import mapping_from_meta
 from unet.report import charts, figures
+from unet.report.case_chart import plot_case_dice
 from unet.report.cases import table_cells, table_columns
 from unet.report.regions import region_rows
 from unet.report.training import training_verdict
@@ -196,9 +197,11 @@ def plot_results(
     config: dict,
     out: dict[str, str],
     tuning_json: str | os.PathLike | None = None,
+    per_case_csv: str | os.PathLike | None = None,
 ) -> str:
-    """Write every report file named in `out`; returns the verdict: a kept model that has not
-    learnt a class first, then whether the CRF helped."""
+    """Write every report file named in `out` (`cases`, with split.group_by's `per_case_csv`:
+    the per-case Dice chart); returns the verdict: a kept model that has not learnt a class
+    first, then whether the CRF helped."""
     summary = read_json(summary_json)
     tuning = read_json(tuning_json) if tuning_json else None
     tuning_table(tuning, out["tuning"], crf_on="crf" in mask_dirs)
@@ -212,6 +215,8 @@ def plot_results(
         labels=charts.method_labels(summary),
     )
     metrics_table(summary, out["table"], meta.get("class_fractions"))
+    if per_case_csv and "cases" in out:  # only where split.group_by names cases
+        plot_case_dice(per_case_csv, summary, out["cases"], charts.method_labels(summary))
     environment(config, out["environment"])
     # a model that never predicts a class makes every later figure moot: said first
     learnt = training_verdict(history_csvs, mapping_from_meta(meta).scored_from, meta, names)

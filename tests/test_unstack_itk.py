@@ -93,6 +93,19 @@ def test_a_metaimage_whose_raw_file_is_missing_or_short_is_refused_naming_it(tmp
     assert str(raw) in err and "scan.mhd" in err and not (tmp_path / "out").exists()
 
 
+
+def test_a_metaimage_of_a_list_of_slice_files_unstacks(tmp_path):
+    # the header names the files after `LIST 2D` (each a 2-D slice); ITK reads them, and the
+    # .raw check read `LIST 2D` as a file name and refused the volume as missing its data
+    for k in range(3):
+        (tmp_path / f"s{k}.raw").write_bytes(np.full((5, 6), k, np.uint8).tobytes())
+    (tmp_path / "v.mhd").write_text("ObjectType = Image\nNDims = 3\nDimSize = 6 5 3\n"
+                                    "ElementType = MET_UCHAR\nElementDataFile = LIST 2D\n"
+                                    "s0.raw\ns1.raw\ns2.raw\n")
+    assert main(["unstack", str(tmp_path / "v.mhd"), str(tmp_path / "out")]) == 0
+    assert [np.asarray(Image.open(tmp_path / "out" / f"v_00{k}.png")).max() for k in range(3)] \
+        == [0, 1, 2]
+
 def _multiframe_ct(path, stored: np.ndarray, intercept: int) -> None:
     """An enhanced-style multi-frame CT file (frames along z) with a rescale intercept."""
     from pydicom.dataset import Dataset, FileMetaDataset

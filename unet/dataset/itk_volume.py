@@ -88,8 +88,8 @@ def _check_data_file(path: Path) -> None:
     except OSError as err:
         raise _read_error(path, err) from err
     name = header.get("ElementDataFile", "")
-    if not name or name.upper() in ("LOCAL", "LIST") or "%" in name:
-        return  # data inside the header, or a list of files: ITK checks those
+    if not name or re.fullmatch(r"LOCAL|LIST(\s+\d+D)?", name, re.IGNORECASE) or "%" in name:
+        return  # data inside the header, or a list of files (LIST 2D: of slices): ITK's check
     data = path.parent / name
     if not data.is_file():
         raise NiftiError(f"cannot read volume {path}: its data file {data} (ElementDataFile) "

@@ -185,6 +185,24 @@ def test_restack_refuses_another_format_than_the_references(tmp_path, capsys):
     assert ".nrrd" in capsys.readouterr().err and not out.exists()
 
 
+
+@pytest.mark.parametrize("ext", [".mha", ".nrrd"])
+def test_restack_of_a_2d_reference_writes_a_2d_image_on_its_grid(tmp_path, ext):
+    # a 2-D .mha or .nrrd (one slice: an X-ray, a microscope field) unstacks to one slice;
+    # restack handed its 2-D origin to a 3-D image: SimpleITK's bare RuntimeError
+    image = sitk.GetImageFromArray(np.zeros((5, 6), np.int16))
+    image.SetSpacing((0.5, 0.7)), image.SetOrigin((3.0, 4.0))
+    sitk.WriteImage(image, str(tmp_path / f"xr{ext}"))
+    (tmp_path / "pred").mkdir()
+    mask = np.random.default_rng(0).integers(0, 3, (5, 6)).astype(np.uint8)
+    Image.fromarray(mask).save(tmp_path / "pred" / "xr_000.png")
+    out = tmp_path / f"xr_pred{ext}"
+    assert main(["restack", str(tmp_path / "pred"), str(tmp_path / f"xr{ext}"),
+                 "-o", str(out)]) == 0
+    got = sitk.ReadImage(str(out))
+    assert (got.GetDimension(), got.GetSpacing(), got.GetOrigin()) == (2, (0.5, 0.7), (3.0, 4.0))
+    assert np.array_equal(sitk.GetArrayFromImage(got), mask)
+
 def test_without_simpleitk_the_error_names_the_file_and_the_extra(tmp_path, capsys, monkeypatch):
     sitk.WriteImage(_image(_ct()), str(tmp_path / "case_1.nrrd"))
     monkeypatch.setitem(sys.modules, "SimpleITK", None)  # import SimpleITK raises ImportError

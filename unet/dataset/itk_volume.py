@@ -135,8 +135,11 @@ def write_itk_labels(volume: np.ndarray, reference: Path, grid: tuple, out: Path
     """Write `volume` (x, y, z) to `out` on `grid`, in its format (a .mhd with its .zraw, the
     header moved in last); refused before any file moves where the grid read back differs."""
     sitk = _sitk(reference)
-    image = sitk.GetImageFromArray(np.ascontiguousarray(volume.transpose(2, 1, 0)))  # (z, y, x)
     origin, spacing, direction = grid
+    voxels = volume.transpose(2, 1, 0)  # (z, y, x)
+    if len(origin) == 2:  # a 2-D reference (an X-ray, one field): its one slice as 2-D
+        voxels, direction = voxels[0], tuple(np.reshape(direction, (3, 3))[:2, :2].ravel())
+    image = sitk.GetImageFromArray(np.ascontiguousarray(voxels))
     image.SetOrigin(origin), image.SetSpacing(spacing), image.SetDirection(direction)
     scratch = temp_dir_beside(out)
     try:

@@ -105,7 +105,8 @@ def opened_array(path: Path, key: str | None) -> Iterator:
         yield _read(path, lambda: np.load(path, mmap_mode="r", allow_pickle=False))
     elif kind == ".npz":  # a zip member: read whole (np.savez_compressed's cannot be mapped)
         with _read(path, lambda: np.load(path, allow_pickle=False)) as npz:
-            yield _read(path, lambda: npz[_pick(path, key, list(npz.files))])
+            member = _pick(path, key, list(npz.files))  # a wrong key is no damaged file
+            yield _read(path, lambda: npz[member])
     else:
         h5py = _h5py(path)
         with _read(path, lambda: h5py.File(path, "r")) as f:

@@ -111,6 +111,16 @@ def test_lon_lat_by_default_and_an_empty_collection_is_an_empty_mask(tmp_path):
     assert (masks["img2"] == 0).all()
 
 
+
+def test_a_feature_without_geometry_is_left_out_not_refused(tmp_path, caplog):
+    # RFC 7946 3.2: an unlocated feature has "geometry": null (ogr2ogr writes one for a
+    # cadastre parcel of empty geometry); it covers nothing, and refused the whole data set
+    _tiff(tmp_path / "imgs" / "a.tif")
+    empty = {"type": "Feature", "geometry": None, "properties": {"kind": "building"}}
+    _save(tmp_path, "a", [empty, _feature(_ring(5, 4, 15, 12))])
+    _, masks = _masks(tmp_path, class_property="kind")
+    assert (masks["a"] == 1).sum() == 80 and "a.geojson (1)" in caplog.text
+
 def test_a_crs_mismatch_is_refused_naming_both(tmp_path):
     _tiff(tmp_path / "imgs" / "a.tif")
     _save(tmp_path, "a", [_feature(_ring(5, 4, 15, 12))], crs="EPSG:3857")

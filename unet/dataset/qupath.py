@@ -120,7 +120,9 @@ def _ring(ring: Any) -> np.ndarray:
 
 
 def _polygons(geometry: Any) -> list[tuple[np.ndarray, ...]] | None:
-    """The polygons (outer ring, then holes) of a geometry; None for points and lines."""
+    """The polygons (outer ring, then holes) of a geometry; None for points, lines and none."""
+    if geometry is None:  # RFC 7946's unlocated feature (ogr2ogr's empty geometry): no area
+        return None
     kind = geometry.get("type") if isinstance(geometry, dict) else None
     coords = geometry.get("coordinates") if kind else None
     if kind in LINES:
@@ -232,7 +234,8 @@ def _left_out(counts: dict, unclassified: str) -> None:
         return listing([f"{k} ({v})" for k, v in sorted(by_file.items())])
 
     if lines := counts["lines"]:
-        log.warning("%d point/line object(s) cover no area and are left out of the masks: %s",
+        log.warning("%d point/line (or geometry-less) object(s) cover no area and are left "
+                    "out of the masks: %s",
                     sum(lines.values()), said(lines))
     if lone := counts["unclassified"]:
         done = ("left out (qupath.unclassified: skip; name a class there to draw them)"

@@ -201,18 +201,19 @@ def test_missing_mask_empty_where_zero_is_background_is_accepted(config, tmp_pat
         check_config(config)
 
 
-@pytest.mark.parametrize("field", ["labelme", "qupath"])
+@pytest.mark.parametrize(("field", "key"), [("labelme", "json"), ("qupath", "json"),
+                                          ("geojson", "file")])
 def test_an_annotation_json_path_without_id_is_refused_before_any_job(config, tmp_path,
-                                                                      monkeypatch, field):
+                                                                      monkeypatch, field, key):
     # labelme.json '{stem}.json' was refused only by download_dataset, after Snakemake had
     # deleted the data set's manifest: fixing the key then reran the split, cache and training
     monkeypatch.chdir(tmp_path)
     config["dataset"]["source"] = "local"
     config["dataset"]["local"].update(path=str(tmp_path), images=".")
-    config["dataset"]["local"][field] = {"json": "{stem}.json"}
-    text = _refused(config, rf"dataset\.local\.{field}\.json '\{{stem\}}\.json' has no \{{id\}}")
+    config["dataset"]["local"][field] = {key: "{stem}.json"}
+    text = _refused(config, rf"dataset\.local\.{field}\.{key} '\{{stem\}}\.json' has no \{{id\}}")
     assert "'ann/{id}." in text, text
-    config["dataset"]["local"][field] = {"json": "ann/{id}.json"}
+    config["dataset"]["local"][field] = {key: "ann/{id}.json"}
     check_config(config)
 
 

@@ -1,10 +1,12 @@
 """Map-coordinate GeoJSON labels (SpaceNet, cadastre, OSM extracts) beside GeoTIFFs: rings
 moved from the image's CRS (or lon/lat) onto its pixels by its GeoTIFF transform, drawn with
-the QuPath reader's painter (qupath.coordinates: map)."""
+the QuPath reader's painter (dataset.<source>.geojson), reprojected with pyproj (the geo extra)."""
 
 from __future__ import annotations
 
 import json
+import logging
+import sys
 
 import numpy as np
 import pytest
@@ -59,9 +61,9 @@ def _feature(*rings, kind="building", multi=False):
 
 
 def _masks(root, **table):
-    table = {"json": "geojson/{id}.geojson", "coordinates": "map", **table}
+    table = {"file": "geojson/{id}.geojson", **table}
     layout = Layout(images="imgs", image_extensions=(".tif", ".png"),
-                    qupath=tuple(sorted(table.items())))
+                    geojson=tuple(sorted(table.items())))
     manifest = write_manifest(root / "out" / "manifest.json", "local", root, layout)
     return manifest, {p["id"]: np.asarray(Image.open(p["mask"])) for p in manifest["pairs"]}
 
@@ -111,7 +113,6 @@ def test_lon_lat_by_default_and_an_empty_collection_is_an_empty_mask(tmp_path):
     assert (masks["img2"] == 0).all()
 
 
-
 def test_a_feature_without_geometry_is_left_out_not_refused(tmp_path, caplog):
     # RFC 7946 3.2: an unlocated feature has "geometry": null (ogr2ogr writes one for a
     # cadastre parcel of empty geometry); it covers nothing, and refused the whole data set
@@ -121,12 +122,55 @@ def test_a_feature_without_geometry_is_left_out_not_refused(tmp_path, caplog):
     _, masks = _masks(tmp_path, class_property="kind")
     assert (masks["a"] == 1).sum() == 80 and "a.geojson (1)" in caplog.text
 
-def test_a_crs_mismatch_is_refused_naming_both(tmp_path):
+
+def test_without_pyproj_a_crs_mismatch_is_refused_naming_both_fixes(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyproj", None)  # import pyproj raises ImportError
     _tiff(tmp_path / "imgs" / "a.tif")
     _save(tmp_path, "a", [_feature(_ring(5, 4, 15, 12))], crs="EPSG:3857")
     with pytest.raises(DataLayoutError, match=r"a\.geojson.*EPSG:3857.*a\.tif.*EPSG:32611.*"
+                                              r"pip install -e '\.\[geo\]'.*"
                                               r"ogr2ogr -t_srs EPSG:32611"):
         _masks(tmp_path, unclassified="building")
+
+
+def test_lon_lat_labels_are_reprojected_onto_a_utm_geotiff(tmp_path):
+    # SpaceNet 3 on: RFC 7946 GeoJSONs (lon/lat, no crs member) beside UTM GeoTIFFs
+    pyproj = pytest.importorskip("pyproj")
+    _tiff(tmp_path / "imgs" / "a.tif")  # EPSG:32611, 0.5 m pixels
+    to_utm = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:32611", always_xy=True)
+    to_ll = pyproj.Transformer.from_crs("EPSG:32611", "EPSG:4326", always_xy=True)
+    lon0, lat0 = to_ll.transform(X0 + 3 * PX, Y0 - 3 * PX)
+    lon1, lat1 = to_ll.transform(X0 + 21 * PX, Y0 - 15 * PX)
+    square = [[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1], [lon0, lat0]]
+    _save(tmp_path, "a", [_feature(square)], crs=None)
+    _, masks = _masks(tmp_path, unclassified="building")
+    # the expected pixels: the lon/lat corners taken to UTM by pyproj, then onto the grid
+    xs, ys = to_utm.transform([lon0, lon1, lon1, lon0], [lat0, lat0, lat1, lat1])
+    cols, rows = (np.array(xs) - X0) / PX, (Y0 - np.array(ys)) / PX
+    want = np.zeros((H, W), bool)
+    want[round(rows.min()):round(rows.max()), round(cols.min()):round(cols.max())] = True
+    assert want.sum() > 150 and _iou(masks["a"] == 1, want) > 0.95
+
+
+def test_a_crs_pyproj_does_not_know_is_refused_by_file(tmp_path):
+    pytest.importorskip("pyproj")
+    _tiff(tmp_path / "imgs" / "a.tif")
+    _save(tmp_path, "a", [_feature(_ring(5, 4, 15, 12))], crs="EPSG:999999")
+    with pytest.raises(DataLayoutError, match=r"a\.geojson is in EPSG:999999, which pyproj "
+                                              r"cannot take.*EPSG:32611.*ogr2ogr"):
+        _masks(tmp_path, unclassified="building")
+
+
+def test_labels_wholly_outside_get_map_advice_not_qupaths(tmp_path, caplog):
+    # another tile's GeoJSON (or one in another CRS taken as this one's): QuPath's advice about
+    # downsampled exports sent the user the wrong way
+    _tiff(tmp_path / "imgs" / "a.tif")
+    _save(tmp_path, "a", [_feature(_ring(500, 400, 515, 412))])
+    with caplog.at_level(logging.WARNING):
+        _masks(tmp_path, unclassified="building")
+    said = caplog.text
+    assert "a.geojson (1 of its 1 objects" in said and "another tile" in said, said
+    assert "CRS" in said and "QuPath" not in said and "downsampled" not in said, said
 
 
 def test_an_image_without_georeferencing_is_refused_by_name(tmp_path):
@@ -144,10 +188,9 @@ def test_spacenet_names_pair_through_image_prefix(tmp_path):
     data = {"type": "FeatureCollection", "features": [_feature(_ring(5, 4, 15, 12))]}
     (tmp_path / "geojson" / "buildings" / "buildings_AOI_2_Vegas_img1.geojson").write_text(
         json.dumps(data | {"crs": {"type": "name", "properties": {"name": "EPSG:32611"}}}))
-    table = {"json": "geojson/buildings/buildings_{id}.geojson", "coordinates": "map",
-             "unclassified": "building"}
+    table = {"file": "geojson/buildings/buildings_{id}.geojson", "unclassified": "building"}
     layout = Layout(images="RGB-PanSharpen", image_prefix="RGB-PanSharpen_",
-                    qupath=tuple(sorted(table.items())))
+                    geojson=tuple(sorted(table.items())))
     manifest = write_manifest(tmp_path / "out" / "manifest.json", "local", tmp_path, layout)
     [pair] = manifest["pairs"]
     assert pair["id"] == "AOI_2_Vegas_img1"

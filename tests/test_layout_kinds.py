@@ -35,6 +35,7 @@ def test_download_code_holds_no_layouts_own_modules():
     ({"rle": {"csv": "train.csv"}}, ["rle"]),
     ({"coco": {"json": "ann.json"}}, ["coco"]),
     ({"labelme": {"json": "images/{id}.json"}}, ["labelme"]),
+    ({"geojson": {"file": "geojson/{id}.geojson"}}, ["geojson"]),
     ({"images": "images/{group}", "yolo": {"labels": "labels/{group}/{id}.txt"}},
      ["groups", "yolo"]),
     ({"images": "{group}/images", "masks": "{group}/masks"}, ["groups"]),
@@ -66,7 +67,7 @@ def _write_json(path, data) -> None:
 
 
 @pytest.mark.parametrize("kind", ["plain", "mask_parts", "classes", "labelme", "qupath", "via",
-                                  "yolo"])
+                                  "yolo", "geojson"])
 def test_a_layout_runs_no_unet_code_outside_its_code_inputs(tmp_path, kind):
     # The layout's modules are imported by name (layout_kinds.LAYOUT_MODULES): what actually
     # loads must stay within what the rule lists, or an edit to it would rerun nothing.
@@ -94,6 +95,13 @@ def test_a_layout_runs_no_unet_code_outside_its_code_inputs(tmp_path, kind):
                 "type": "Polygon", "coordinates": [[[1, 1], [4, 1], [4, 4], [1, 1]]]},
                 "properties": {"classification": {"name": "car"}}}])
         settings["qupath"] = {"json": "ann/{id}.geojson"}
+    if kind == "geojson":  # map coordinates beside GeoTIFFs (SpaceNet's), drawn by QuPath's code
+        from tests import test_geo_vector as gv
+
+        for i in range(2):
+            gv._tiff(data / "tifs" / f"a{i}.tif")
+            gv._save(data, f"a{i}", [gv._feature(gv._ring(2, 2, 9, 7))])
+        settings.update(images="tifs", geojson={"file": "geojson/{id}.geojson"})
     if kind == "via":  # one JSON listing the images
         _write_json(data / "via.json", {f"a{i}.png1": {"filename": f"a{i}.png", "regions": [{
             "shape_attributes": {"name": "circle", "cx": 3, "cy": 3, "r": 2},

@@ -33,11 +33,11 @@ SECTIONS = [
     (CRFParams, ("crf",), set(), {"tune", "enabled"}),  # tune_crf's block; the rules' switch
     (FinalSettings, ("postprocess",), set(), set()),
     # path: where, not how; root: url and kaggle only (named in error messages); rle, coco,
-    # labelme, qupath, via, yolo, xml: their own sections, held as items only when their csv,
-    # json, labels or file is set
+    # labelme, qupath, via, yolo, xml, geojson: their own sections, held as items only when
+    # their csv, json, labels or file is set
     (Layout, ("dataset", "local"), {"section", "root", "rle", "coco", "labelme", "qupath", "via",
-                                    "yolo", "xml"}, {"path", "rle", "coco", "labelme", "qupath",
-                                                     "via", "yolo", "xml"}),
+                                    "yolo", "xml", "geojson"},
+     {"path", "rle", "coco", "labelme", "qupath", "via", "yolo", "xml", "geojson"}),
 ]
 
 
@@ -99,9 +99,10 @@ def test_evaluate_regions_default_to_none_and_are_commented_in_the_default_confi
     assert "regions" not in yaml.safe_load(text)["evaluate"] and "# regions: {}" in text
 
 
-def test_qupath_coordinates_and_class_property_defaults_are_what_the_reader_assumes():
-    # qupath.py reads a missing key as pixel coordinates and QuPath's classification
-    qupath = defaults("dataset", "local")["qupath"]
-    assert (qupath["coordinates"], qupath["class_property"]) == ("pixel", "")
+def test_geojson_defaults_are_what_the_reader_assumes():
+    # qupath.py reads a missing class_property as no class (unclassified: skip leaves them out)
+    geojson = defaults("dataset", "local")["geojson"]
+    assert geojson == {"file": "", "class_property": "", "unclassified": "skip"}
+    assert set(defaults("dataset", "local")["qupath"]) == {"json", "unclassified"}
     text = (REPO / "config" / "config.yaml").read_text()
-    assert 'coordinates: pixel, class_property: ""' in text
+    assert '# geojson: {file: "", class_property: "", unclassified: skip}' in text

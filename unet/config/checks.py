@@ -121,7 +121,7 @@ def _check_separate(masks: dict, settings: dict, source: str) -> None:
     if not masks.get("separate"):
         return
     tables = {"rle": "csv", "coco": "json", "labelme": "json", "qupath": "json", "via": "json",
-              "yolo": "labels", "xml": "file"}
+              "yolo": "labels", "xml": "file", "geojson": "file"}
     merged = [f"dataset.{source}.{k}.{f}" for k, f in tables.items()
               if (settings.get(k) or {}).get(f)]
     merged += [f"dataset.{source}.mask_parts"] if settings.get("mask_parts") else []
@@ -165,13 +165,14 @@ def _check_blank(masks: dict, section: str) -> None:
 
 
 def _check_json_paths(settings: dict, source: str) -> None:
-    """labelme.json, qupath.json and xml.file name one file per image: refused without {id} (or
-    with {group} folders; via.json, one file for all, with either) before any job, as
-    download_dataset refuses it only after Snakemake has deleted the manifest it replaces (a
-    fixed key then reran the split, cache and training)."""
-    for field, key in (("labelme", "json"), ("qupath", "json"), ("xml", "file")):
+    """labelme.json, qupath.json, xml.file and geojson.file name one file per image: refused
+    without {id} (or with {group} folders; via.json, one file for all, with either) before any
+    job, as download_dataset refuses it only after Snakemake has deleted the manifest it
+    replaces (a fixed key then reran the split, cache and training)."""
+    for field, key in (("labelme", "json"), ("qupath", "json"), ("xml", "file"),
+                       ("geojson", "file")):
         template = (settings.get(field) or {}).get(key)
-        ext = {"qupath": "geojson", "xml": "xml"}.get(field, "json")
+        ext = {"qupath": "geojson", "xml": "xml", "geojson": "geojson"}.get(field, "json")
         if template and "{group}" in str(settings.get("images") or ""):
             raise ConfigError(
                 f"dataset.{source}.{field} with {{group}} folders is not supported: labels are "

@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 IGNORED = -1  # a don't-care label's class until the download gives it masks.ignore's value
 IGNORED_RGB = [180, 180, 180]  # its palette entry: QuPath's Ignore* grey, not a class's colour
 # the layouts whose labels can be don't-care, and the key naming their files
-TOOLS = {"labelme": "LabelMe", "qupath": "QuPath", "xml": "XML"}
-FILE_KEYS = {"labelme": "json", "qupath": "json", "xml": "file"}
+TOOLS = {"labelme": "LabelMe", "qupath": "QuPath", "xml": "XML", "geojson": "GeoJSON"}
+FILE_KEYS = {"labelme": "json", "qupath": "json", "xml": "file", "geojson": "file"}
 
 
 def drawn_ignore(settings: dict, masks: dict) -> int | list | None:

@@ -19,7 +19,7 @@ _L = defaults("dataset", "local")  # field defaults: config/schema.yaml
 IMAGE_EXTENSIONS = tuple(_L["image_extensions"])  # also what predict_folder picks up
 GROUP = "{group}"  # in images and masks: the folder level that names a sequence or patient
 TABLES = {"rle": "csv", "coco": "json", "labelme": "json", "qupath": "json", "via": "json",
-          "yolo": "labels", "xml": "file"}
+          "yolo": "labels", "xml": "file", "geojson": "file"}
 
 
 class DataLayoutError(ValueError):
@@ -70,6 +70,7 @@ class Layout:
     via: tuple[tuple[str, Any], ...] | None = None  # and VIA's one JSON for the images
     yolo: tuple[tuple[str, Any], ...] | None = None  # and YOLO's labels, a .txt per image
     xml: tuple[tuple[str, Any], ...] | None = None  # and ImageScope's or ASAP's XML per image
+    geojson: tuple[tuple[str, Any], ...] | None = None  # and a map-coordinate GeoJSON per image
     section: str = "dataset.local"  # config section named in error messages
     root: str = ""  # url/kaggle: the folder inside the unpacked archives (for error messages)
 

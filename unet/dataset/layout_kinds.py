@@ -17,8 +17,9 @@ LAYOUT_MODULES: dict[str, tuple[str, ...]] = {
     "coco": ("dataset.coco", "dataset.coco_checks"),  # COCO annotations
     # LabelMe annotations, a JSON per image (and the images some hold in imageData)
     "labelme": ("dataset.labelme", "dataset.json_masks", "dataset.labelme_images"),
-    # QuPath's GeoJSON, one per image (or another tool's in map coordinates, on a GeoTIFF)
-    "qupath": ("dataset.qupath", "dataset.json_masks", "dataset.geo_vector"),
+    "qupath": ("dataset.qupath", "dataset.json_masks"),  # QuPath's GeoJSON, one per image
+    # a GeoJSON per image in map coordinates (SpaceNet's), placed on its GeoTIFF, read as QuPath's
+    "geojson": ("dataset.geo_vector", "dataset.qupath", "dataset.json_masks"),
     "via": ("dataset.via", "dataset.via_find", "dataset.json_masks"),  # VIA: one JSON for all
     "yolo": ("dataset.yolo", "dataset.json_masks"),  # YOLO segmentation labels, a .txt each
     "xml": ("dataset.xml_masks", "dataset.json_masks"),  # ImageScope's or ASAP's XML, one each
@@ -45,6 +46,7 @@ def layout_kinds(layout: Layout) -> list[str]:
         "via": bool(layout.via),
         "yolo": bool(layout.yolo),
         "xml": bool(layout.xml),
+        "geojson": bool(layout.geojson),
         "classes": layout.mask_folders == "classes",
         "mask_folders": per_image,
         # a list of masks per image: further parts, several folders (their union), or a

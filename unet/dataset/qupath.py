@@ -6,11 +6,13 @@ objects inside it), holes cut back to what lay there before; points and lines co
 and are left out. Classification names in sorted order are classes 1, 2, ...; unclassified
 objects are skipped or given the class qupath.unclassified names. Classes whose name ends
 with `*` (QuPath's built-in `Ignore*`), which QuPath's own classifiers and labelled-image
-export leave out, are don't-care: drawn as masks.ignore's value."""
+export leave out, are don't-care: drawn as masks.ignore's value. Other tools' GeoJSON in map
+coordinates (dataset.<source>.geojson) are read here too, placed by unet.dataset.geo_vector."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +22,9 @@ import numpy as np
 from unet.common.bad_files import raise_all
 from unet.common.maskio import write_mask_png
 from unet.dataset.class_folders import read_colour, warn_colours
-from unet.dataset.geo_vector import MISSING, geojson_crs, to_pixels, warn_unnamed
 from unet.dataset.json_masks import (
+    FILE_KEYS,
+    TOOLS,
     fill_rings,
     json_template,
     matching_jsons,
@@ -37,6 +40,8 @@ log = logging.getLogger(__name__)
 
 SKIP = "skip"  # qupath.unclassified's value that leaves unclassified objects out
 LINES = ("Point", "MultiPoint", "LineString", "MultiLineString")  # no area: left out
+ADVICE = ("export it again from QuPath (File > Export objects as GeoJSON)",  # a file; an object
+          "fix or remove that object in QuPath")
 
 
 @dataclass(frozen=True)
@@ -53,18 +58,18 @@ class QupathMasks:
     palette: tuple[int, ...] | None = None  # the written PNG's: the tool's class colours
 
 
-def _load(path: Path) -> tuple[list, Any]:
-    """A GeoJSON's features and its crs member (geo_vector.MISSING where it has none), refused
-    by name where it is not QuPath's export."""
-    data = read_tool_json(path, "export it again from QuPath (File > Export objects as GeoJSON)")
-    crs = data.get("crs", MISSING) if isinstance(data, dict) else MISSING
+def _load(path: Path, again: str) -> tuple[list, Any]:
+    """A GeoJSON's features and its crs member (None where it has none), refused by name where
+    it is not a GeoJSON, `again` saying how to write it anew."""
+    data = read_tool_json(path, again)
+    crs = data.get("crs") if isinstance(data, dict) else None
     if isinstance(data, dict) and data.get("type") == "FeatureCollection":
         data = data.get("features")
     elif isinstance(data, dict) and data.get("type") == "Feature":  # one object exported
         data = [data]
     if not isinstance(data, list):
         raise DataLayoutError(f"{path} is neither a GeoJSON FeatureCollection nor a list of "
-                              "Features: not QuPath's GeoJSON export")
+                              f"Features; {again}")
     return data, crs
 
 
@@ -141,7 +146,7 @@ def _polygons(geometry: Any) -> list[tuple[np.ndarray, ...]] | None:
 
 
 def _objects(features: list, path: Path, unclassified: str, bad: list, counts: dict,
-             prop: str = "") -> list:
+             prop: str = "", fix: str = ADVICE[1]) -> list:
     """A GeoJSON's (class name, polygons) in order; unusable features added to `bad`, and
     points and lines, unclassified objects counted in `counts` by kind and file, each class's
     first colour kept there (`colours`, other ones in `clashes`)."""
@@ -153,7 +158,7 @@ def _objects(features: list, path: Path, unclassified: str, bad: list, counts: d
             polygons = _polygons(feature.get("geometry"))
         except ValueError as err:
             bad.append((f"{path}:{n:06d}", DataLayoutError(
-                f"{path}: feature {n} ({err}); fix or remove that object in QuPath")))
+                f"{path}: feature {n} ({err}); {fix}")))
             continue
         name = _class_name(feature, prop)
         if name is not None:
@@ -184,33 +189,40 @@ def _finder(root: Path, layout: Layout) -> dict[str, Path]:
 
 
 def pair_qupath(root: Path, layout: Layout) -> list[tuple[str, Path, QupathMasks]]:
-    """(id, image, its objects) for every GeoJSON qupath.json matches, the id its {id} and
-    the image the one in the images folder of that name; a GeoJSON without its image is
-    refused (or skipped with allow_unpaired)."""
-    template = json_template(layout, "qupath")
-    settings = dict(layout.qupath or ())
+    """(id, image, its objects) for every GeoJSON qupath.json matches (pair_features)."""
+    return pair_features(root, layout, "qupath")
+
+
+def pair_features(root: Path, layout: Layout, kind: str, place: Callable | None = None,
+                  advice: tuple[str, str] = ADVICE) -> list[tuple[str, Path, QupathMasks]]:
+    """(id, image, its objects) for every GeoJSON key `kind` (qupath, geojson) matches, the id
+    its {id}, the image the one in images of that name (a GeoJSON without it refused, or
+    skipped with allow_unpaired); `place`(objects, image, path, crs member or None) moves the
+    geojson key's map coordinates onto pixels; `advice`: how to write a file again, fix an
+    object."""
+    template, tool = json_template(layout, kind), TOOLS[kind]
+    settings = dict(getattr(layout, kind) or ())
     unclassified = str(settings.get("unclassified") or SKIP)
-    prop, on_map = str(settings.get("class_property") or ""), settings.get("coordinates") == "map"
+    prop = str(settings.get("class_property") or "")
     images = _finder(root, layout)
-    found, missing, bad, unnamed = [], [], [], []
+    found, missing, bad = [], [], []
     counts: dict = {"lines": {}, "unclassified": {}, "colours": {}, "clashes": [], "unread": {}}
     for pid, path in matching_jsons(root, template):
-        features, crs = _load(path)
+        features, crs = _load(path, advice[0])
         if (image := images.get(pid)) is None:
             missing.append(path.name)
             continue
-        objects = _objects(features, path, unclassified, bad, counts, prop)
-        if on_map:  # SpaceNet's, a cadastre's: map coordinates onto the GeoTIFF's pixels
-            objects = to_pixels(objects, image, path, geojson_crs(crs, path), unnamed)
+        objects = _objects(features, path, unclassified, bad, counts, prop, advice[1])
+        if place is not None:  # SpaceNet's, a cadastre's: map coordinates onto the pixels
+            objects = place(objects, image, path, crs)
         found.append((pid, image, path, objects, None))
-    warn_unnamed(unnamed)
-    raise_all(bad, "QuPath objects cannot be drawn", "object(s)")
-    unfound(layout, missing, f"QuPath GeoJSONs ({template}) without an image of their id in "
+    raise_all(bad, f"{tool} objects cannot be drawn", "object(s)")
+    unfound(layout, missing, f"{tool} files ({template}) without an image of their id in "
             f"{root / layout.images}", "put the images there (a whole-slide format needs its "
-            "extension in image_extensions)", "QuPath GeoJSONs without their image")
-    _left_out(counts, unclassified)
+            "extension in image_extensions)", f"{tool} files without their image")
+    _left_out(counts, unclassified, kind)
     if not found:
-        raise DataLayoutError(f"no QuPath GeoJSON matches {layout.section}.qupath.json "
+        raise DataLayoutError(f"no GeoJSON matches {layout.section}.{kind}.{FILE_KEYS[kind]} "
                               f"{template!r} under {root} with its image in {layout.images!r}")
     colours = counts["colours"]
     for name, colour, file in counts["clashes"]:
@@ -218,8 +230,8 @@ def pair_qupath(root: Path, layout: Layout) -> list[tuple[str, Path, QupathMasks
                     "overlays take the first", name, colour, file, *colours[name])
     kept = {name: rgb for name, (rgb, _) in colours.items()}
     warn_colours({n: rgb for n, rgb in kept.items() if not _ignored(n)}, counts["unread"],
-                 "QuPath's classes")
-    return numbered(root, layout, found, "QuPath", None, QupathMasks, _ignored, kept)
+                 f"{tool}'s classes")
+    return numbered(root, layout, found, tool, None, QupathMasks, _ignored, kept)
 
 
 def _ignored(name: str) -> bool:
@@ -228,7 +240,7 @@ def _ignored(name: str) -> bool:
     return name.endswith("*")
 
 
-def _left_out(counts: dict, unclassified: str) -> None:
+def _left_out(counts: dict, unclassified: str, kind: str) -> None:
     """Say what was not drawn as classified: points and lines, and unclassified objects."""
     def said(by_file: dict) -> str:
         return listing([f"{k} ({v})" for k, v in sorted(by_file.items())])
@@ -238,9 +250,9 @@ def _left_out(counts: dict, unclassified: str) -> None:
                     "out of the masks: %s",
                     sum(lines.values()), said(lines))
     if lone := counts["unclassified"]:
-        done = ("left out (qupath.unclassified: skip; name a class there to draw them)"
+        done = (f"left out ({kind}.unclassified: skip; name a class there to draw them)"
                 if unclassified == SKIP else f"drawn as class {unclassified!r} "
-                "(qupath.unclassified)")
+                f"({kind}.unclassified)")
         log.warning("%d unclassified object(s) %s: %s", sum(lone.values()), done, said(lone))
 
 
@@ -256,19 +268,23 @@ def _wholly_outside(polygons: tuple, w: int, h: int) -> bool:
     return True
 
 
-def note_outside(jobs: list[tuple[QupathMasks, Path, tuple[int, int]]]) -> None:
+OUTSIDE = ("QuPath writes full-resolution coordinates: pair each GeoJSON with its "
+           "full-resolution image, not a downsampled export")  # why, and the fix
+
+
+def note_outside(jobs: list[tuple[QupathMasks, Path, tuple[int, int]]], tool: str = "QuPath",
+                 why: str = OUTSIDE) -> None:
     """Name, in one warning, the GeoJSONs with objects wholly outside their image (masks,
-    image, its (w, h) each): annotated on another image, or the image exported downsampled.
-    Said here, before the masks are drawn, not by each worker process for its image."""
+    image, its (w, h) each), `why` saying what that may be for `tool`'s files. Said here,
+    before the masks are drawn, not by each worker process for its image."""
     found = []
     for masks, image, (w, h) in jobs:
         if n := sum(_wholly_outside(polygons, w, h) for _, polygons in masks.objects):
             found.append(f"{masks.json.name} ({n} of its {len(masks.objects)} objects; "
                          f"{image.name} is {w}x{h})")
     if found:
-        log.warning("QuPath objects lie wholly outside their image, left out of its mask: %s. "
-                    "QuPath writes full-resolution coordinates: pair each GeoJSON with its "
-                    "full-resolution image, not a downsampled export", listing(found))
+        log.warning("%s objects lie wholly outside their image, left out of its mask: %s. %s",
+                    tool, listing(found), why)
 
 
 def write_qupath_mask(masks: QupathMasks, image: Path, size: tuple[int, int],

@@ -159,6 +159,10 @@ def test_a_crs_pyproj_does_not_know_is_refused_by_file(tmp_path):
     with pytest.raises(DataLayoutError, match=r"a\.geojson is in EPSG:999999, which pyproj "
                                               r"cannot take.*EPSG:32611.*ogr2ogr"):
         _masks(tmp_path, unclassified="building")
+    _save(tmp_path, "a", [_feature(_ring(5, 4, 15, 12))], crs=None)  # metres read as lon/lat
+    with pytest.raises(DataLayoutError, match=r"a\.geojson: positions such as \[500002\.5, "
+                                              r"3999998\.0\] cannot be taken.*crs member missing"):
+        _masks(tmp_path, unclassified="building")
 
 
 def test_labels_wholly_outside_get_map_advice_not_qupaths(tmp_path, caplog):

@@ -139,7 +139,8 @@ def _reprojected(objects: list, path: Path, crs: str, own: str, image: Path) -> 
         if not np.isfinite(out).all():
             raise DataLayoutError(
                 f"{path}: positions such as {r[0].tolist()} cannot be taken from {crs} to {own} "
-                "(lat, lon written for lon, lat? a wrong crs member?); fix the file's CRS")
+                "(a crs member missing, so that they are read as lon/lat, or wrong? lat, lon "
+                "written for lon, lat?); fix the file's CRS")
         return out
 
     return [(cls, tuple(tuple(ring(r) for r in rings) for rings in polygons))

@@ -17,9 +17,11 @@ LAYOUT_MODULES: dict[str, tuple[str, ...]] = {
     "coco": ("dataset.coco", "dataset.coco_checks"),  # COCO annotations
     # LabelMe annotations, a JSON per image (and the images some hold in imageData)
     "labelme": ("dataset.labelme", "dataset.json_masks", "dataset.labelme_images"),
-    "qupath": ("dataset.qupath", "dataset.json_masks"),  # QuPath's GeoJSON, one per image
+    # QuPath's GeoJSON, one per image
+    "qupath": ("dataset.qupath", "dataset.geojson_geometry", "dataset.json_masks"),
     # a GeoJSON per image in map coordinates (SpaceNet's), placed on its GeoTIFF, read as QuPath's
-    "geojson": ("dataset.geo_vector", "dataset.qupath", "dataset.json_masks"),
+    "geojson": ("dataset.geo_vector", "dataset.qupath", "dataset.geojson_geometry",
+                "dataset.json_masks"),
     "via": ("dataset.via", "dataset.via_find", "dataset.json_masks"),  # VIA: one JSON for all
     "yolo": ("dataset.yolo", "dataset.json_masks"),  # YOLO segmentation labels, a .txt each
     "xml": ("dataset.xml_masks", "dataset.json_masks"),  # ImageScope's or ASAP's XML, one each

@@ -22,6 +22,7 @@ import numpy as np
 from unet.common.bad_files import raise_all
 from unet.common.maskio import write_mask_png
 from unet.dataset.class_folders import read_colour, warn_colours
+from unet.dataset.geojson_geometry import geometry_polygons
 from unet.dataset.json_masks import (
     FILE_KEYS,
     TOOLS,
@@ -39,7 +40,6 @@ from unet.dataset.names import listing
 log = logging.getLogger(__name__)
 
 SKIP = "skip"  # qupath.unclassified's value that leaves unclassified objects out
-LINES = ("Point", "MultiPoint", "LineString", "MultiLineString")  # no area: left out
 ADVICE = ("export it again from QuPath (File > Export objects as GeoJSON)",  # a file; an object
           "fix or remove that object in QuPath")
 
@@ -115,36 +115,6 @@ def _note_colour(counts: dict, name: str, feature: dict, path: Path) -> None:
         counts["clashes"].append((name, colour, path.name))
 
 
-def _ring(ring: Any) -> np.ndarray:
-    """A ring's positions as an (n, 2) float array (a third value, z, dropped)."""
-    if not isinstance(ring, list) or len(ring) < 3 or not all(
-            isinstance(p, list) and len(p) >= 2 and all(isinstance(v, int | float) for v in p[:2])
-            for p in ring):
-        raise ValueError("a ring that is not a list of 3 or more [x, y] positions")
-    return np.array([p[:2] for p in ring], np.float64)
-
-
-def _polygons(geometry: Any) -> list[tuple[np.ndarray, ...]] | None:
-    """The polygons (outer ring, then holes) of a geometry; None for points, lines and none."""
-    if geometry is None:  # RFC 7946's unlocated feature (ogr2ogr's empty geometry): no area
-        return None
-    kind = geometry.get("type") if isinstance(geometry, dict) else None
-    coords = geometry.get("coordinates") if kind else None
-    if kind in LINES:
-        return None
-    if kind == "GeometryCollection":  # its areas; lines and points in it cover nothing
-        parts = [_polygons(g) for g in geometry.get("geometries") or []]
-        found = [p for part in parts if part for p in part]
-        return found or None
-    if kind == "Polygon" and isinstance(coords, list) and coords:
-        return [tuple(_ring(r) for r in coords)]
-    if kind == "MultiPolygon" and isinstance(coords, list):
-        if not all(isinstance(c, list) and c for c in coords):
-            raise ValueError("a MultiPolygon part without rings")
-        return [tuple(_ring(r) for r in c) for c in coords]
-    raise ValueError(f"a geometry of type {kind!r} without usable coordinates")
-
-
 def _objects(features: list, path: Path, unclassified: str, bad: list, counts: dict,
              prop: str = "", fix: str = ADVICE[1]) -> list:
     """A GeoJSON's (class name, polygons) in order; unusable features added to `bad`, and
@@ -155,7 +125,7 @@ def _objects(features: list, path: Path, unclassified: str, bad: list, counts: d
         try:
             if not isinstance(feature, dict):
                 raise ValueError("not a GeoJSON Feature")
-            polygons = _polygons(feature.get("geometry"))
+            polygons = geometry_polygons(feature.get("geometry"))
         except ValueError as err:
             bad.append((f"{path}:{n:06d}", DataLayoutError(
                 f"{path}: feature {n} ({err}); {fix}")))

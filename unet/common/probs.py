@@ -28,7 +28,7 @@ def check_room(
 ) -> None:
     """Refuse, before anything is written, when the probabilities of images of these (w, h)
     sizes would not fit the free space of `out_dir`'s disk (float16, `classes` a pixel);
-    `scratch`: each image's (id, bytes of the scratch file held beside its probabilities while
+    `scratch`: each image's (id, bytes of the scratch files held beside its probabilities while
     it is written, 0 for none), on top of the probabilities written before it."""
     files = [2 * classes * w * h + 128 for w, h in sizes]  # 128: the .npy header
     need = peak = sum(files)
@@ -51,10 +51,11 @@ def check_room(
     what = (f"predicting writes {size(need)} of probabilities (float16, {len(sizes)} images at "
             f"their original size, {classes} classes, for the CRF and the final choice) into "
             f"{out_dir}")
-    if need < peak:  # the probabilities alone may fit, not with a wide image's column scratch
+    if need < peak:  # the probabilities alone may fit, not with a large image's scratch files
         image_id, extra = worst
-        what += (f", and while it writes {image_id} (a wide image, predicted in bands of "
-                 f"columns) a scratch file of {size(extra)} beside them: {size(peak)} at most")
+        what += (f", and while it writes {image_id}, {size(extra)} of scratch files beside "
+                 "them (its mask's values; its probabilities at the cached size, or in bands "
+                 f"of columns): {size(peak)} at most")
     raise OSError(f"{what}, but its disk has {size(free)} free: free space, or run the "
                   "workflow from a larger disk")
 

@@ -30,7 +30,7 @@ from unet.infer.forward import (
     window_for,
 )
 from unet.infer.tiles import Window, column_bands, window_bands
-from unet.infer.writer import PredictionWriter, column_scratch
+from unet.infer.writer import PredictionWriter, scratch_bytes
 
 __all__ = ["PredictSettings", "predict_masks"]
 log = logging.getLogger(__name__)
@@ -57,14 +57,15 @@ def _predict_whole(models, images, ids, sizes, out_dir, settings, flips, dtype, 
                     writer.add(y, band)
 
 
-def _scratch(meta: dict, split: str, window: Window | None, classes: int) -> list[tuple[str, int]]:
-    """(id, bytes) of the column-band scratch file each image of `split` is written with."""
-    if window is None:  # whole images are written in rows
-        return []
+def _scratch(meta: dict, split: str, window: Window | None, mapping) -> list[tuple[str, int]]:
+    """(id, bytes) of the scratch files each image of `split` is written with (writer.py)."""
     ids, sizes = meta["splits"][split]["ids"], meta["splits"][split]["orig_sizes"]
-    return [(image_id, column_scratch(classes, (h, w), (oh, ow), column_bands(h, w, window)))
-            for image_id, (h, w), (ow, oh) in zip(ids, cached_shapes(meta, split), sizes,
-                                                  strict=True)]
+    # whole images are resized to their original size before the writer: no cached-size map
+    shapes = cached_shapes(meta, split) if window else [(h, w) for w, h in sizes]
+    value = mapping.to_values(np.zeros(1, np.uint8)).itemsize  # the mask's values map
+    return [(image_id, scratch_bytes(mapping.num_classes, shape, (oh, ow),
+                                     bool(window) and column_bands(*shape, window), value))
+            for image_id, shape, (ow, oh) in zip(ids, shapes, sizes, strict=True)]
 
 
 def predict_masks(
@@ -89,7 +90,7 @@ def predict_masks(
     out_dir = Path(out_dir)
     window, flips = window_for(ckpt, settings), tta_flips(settings.tta, ckpt)
     check_room(out_dir, mapping.num_classes, [tuple(s) for s in sizes],
-               _scratch(meta, split, window, mapping.num_classes))
+               _scratch(meta, split, window, mapping))
     if window is None:
         _predict_whole(models, images, ids, sizes, out_dir, settings, flips, dtype, mapping,
                        rois)

@@ -53,6 +53,19 @@ def column_scratch(classes: int, cached: tuple[int, int], original: tuple[int, i
     return 4 * classes * cached[0] * cached[1]
 
 
+def scratch_bytes(classes: int, cached: tuple[int, int], original: tuple[int, int],
+                  columns: bool, value_bytes: int = 1) -> int:
+    """Bytes of all the scratch files the writer of an image holds beside its probabilities
+    until it is written: the mask's values (`value_bytes` a pixel) at the original (h, w), the
+    float32 probabilities at the cached size to resize, and the column scratch."""
+    if _small(classes, cached, original):
+        return 0
+    held = value_bytes * original[0] * original[1]
+    if tuple(cached) != tuple(original):
+        held += 4 * classes * cached[0] * cached[1]
+    return held + column_scratch(classes, cached, original, columns)
+
+
 class PredictionWriter:
     """Context manager taking bands (C, rows, cols) of an image's probabilities (rows top to
     bottom, or columns left to right), at its cached (h, w); writes the mask PNG (and the

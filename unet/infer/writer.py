@@ -3,16 +3,20 @@
 At native size the bands go straight into memory-mapped files (the probabilities' `.npy` and
 the mask's values), so a 8192x8192 image never sits whole in memory; the PNG is then encoded
 from the mapped values. Bands at another resolution (a scaled cache) are gathered in a
-memory-mapped temporary file and resized to the original size band by band at the end
-(upsample.py), so memory does not grow with the original either. Files appear under their
-names only when whole. Small images (IN_MEMORY) are held in memory and each output written
-once: maps, their scratch files and an msync per image cost 35 ms a 32x32 tile.
+memory-mapped temporary file (columns: in their own scratch, below) and resized to the
+original size band by band at the end (upsample.py), so memory does not grow with the original
+either. Files appear under their names only when whole. Small images (IN_MEMORY) are held in
+memory and each output written once: maps, their scratch files and an msync per image cost
+35 ms a 32x32 tile.
 
 A wide image's sliding window hands out columns. Written into the row-major maps, each column
 band dirtied a page of every row again, and the kernel's writeback (of pages dirty for 30 s)
 wrote them out between bands: a 6000x4500 image wrote 1,859 MB for 189 MB of outputs. Column
 bands (at either size) are appended to a scratch file instead (each byte written once) and
-copied into the maps rows at a time at the end.
+copied into the maps rows at a time at the end, or at a scaled cache's size resized from it
+directly. At the original size the copy stays (2x the probabilities' bytes, not 1x): the
+scratch is column-major, the `.npy` row-major, and writing rows once each needs every column
+of them, i.e. the whole image in memory.
 """
 
 from __future__ import annotations
@@ -61,8 +65,8 @@ def scratch_bytes(classes: int, cached: tuple[int, int], original: tuple[int, in
     if _small(classes, cached, original):
         return 0
     held = value_bytes * original[0] * original[1]
-    if tuple(cached) != tuple(original):
-        held += 4 * classes * cached[0] * cached[1]
+    if tuple(cached) != tuple(original):  # in a map, or (all columns) in the column scratch
+        return held + 4 * classes * cached[0] * cached[1]
     return held + column_scratch(classes, cached, original, columns)
 
 
@@ -118,11 +122,21 @@ class PredictionWriter:
                         np.memmap(self._temp(self.mask_path), mode="w+", dtype=dtype, shape=(h, w)))
         if not small:  # column bands, if any, go to a scratch file
             self._strips = []
-        if not self.stream:  # the cached-size bands, resized at the end
-            self._cached = (np.zeros((c, *self.cached), np.float32) if small else np.memmap(
-                self._temp(self.mask_path), mode="w+", dtype=np.float32, shape=(c, *self.cached)))
+        # the cached-size bands, resized at the end; mapped at the first band of rows (bands
+        # of columns are resized from their scratch: copied into a map, written twice)
+        self._cached = None if self.stream or not small else np.zeros((c, *self.cached),
+                                                                      np.float32)
         for path, final in zip(self._tmp, self._finals, strict=True):  # the maps are sparse:
             reserve(path, final)  # a full disk is an error now, naming the output, not a SIGBUS
+
+    def _cached_map(self) -> np.ndarray:
+        """The cached-size float32 map the bands are gathered in, made at its first use."""
+        if self._cached is None:
+            path = self._temp(self.mask_path)
+            self._cached = np.memmap(path, mode="w+", dtype=np.float32, shape=(
+                self.mapping.num_classes, *self.cached))
+            reserve(path, self.mask_path)
+        return self._cached
 
     def _temp(self, final: Path) -> Path:
         self._tmp.append(temp_beside(final))
@@ -146,7 +160,7 @@ class PredictionWriter:
         elif self.stream:
             self._put(y, band, x)
         else:
-            self._cached[:, y : y + band.shape[1], x : x + band.shape[2]] = band.numpy()
+            self._cached_map()[:, y : y + band.shape[1], x : x + band.shape[2]] = band.numpy()
 
     def _append(self, band: torch.Tensor, x: int) -> None:
         """Columns x.. (every row) appended to the strip-major scratch: the float16
@@ -165,26 +179,30 @@ class PredictionWriter:
             self._strip_file.write(np.ascontiguousarray(data).data)
         self._strips.append((x, band.shape[2]))
 
-    def _unstrip(self) -> None:
-        """Copy the column bands of the scratch into the output maps, rows at a time (each
-        page of the maps written once)."""
+    def _columns(self, dtype: np.dtype, shape: tuple[int, ...]) -> _Joined:
+        """The column bands of the scratch, closed, as one (..., h, w) array of `shape`."""
         with disk_errors(self.probs_file or self.mask_path):  # its buffer's last write
             self._strip_file.close()
-        kept = self._cached if not self.stream else self._probs if self.probs_file else self._values
-        h, w = kept.shape[-2:]
-        lead = kept.shape[:-2]
-        flat = np.memmap(self._strip_path, mode="r", dtype=kept.dtype)
+        h, w, lead = shape[-2], shape[-1], int(np.prod(shape[:-2]))
+        flat = np.memmap(self._strip_path, mode="r", dtype=dtype)
         blocks, start = [], 0
         for _, cols in self._strips:
-            n = int(np.prod(lead)) * h * cols
-            blocks.append(flat[start : start + n].reshape(*lead, h, cols))
-            start += n
+            blocks.append(flat[start : start + lead * h * cols].reshape(*shape[:-2], h, cols))
+            start += lead * h * cols
         starts = np.cumsum([0] + [cols for _, cols in self._strips])
         if [x for x, _ in self._strips] != starts[:-1].tolist() or starts[-1] != w:
             raise RuntimeError(f"column bands of {self.mask_path} do not tile its width {w}")
-        step = max(1, ROWS_BYTES // (kept.itemsize * int(np.prod(lead)) * w))
-        for y in range(0, h, step):
-            part = np.concatenate([b[..., y : y + step, :] for b in blocks], axis=-1)
+        return _Joined(blocks, tuple(shape))
+
+    def _unstrip(self) -> None:
+        """Copy the column bands of the scratch into the output maps, rows at a time (each
+        page of the maps written once)."""
+        kept = self._cached if not self.stream else self._probs if self.probs_file else self._values
+        joined = self._columns(kept.dtype, kept.shape)
+        lead, w = int(np.prod(kept.shape[:-2])), kept.shape[-1]
+        step = max(1, ROWS_BYTES // (kept.itemsize * lead * w))
+        for y in range(0, kept.shape[-2], step):
+            part = joined[..., y : y + step, :]
             if not self.stream:
                 self._cached[:, y : y + step] = part
                 continue
@@ -192,7 +210,7 @@ class PredictionWriter:
                 self._probs[:, y : y + step] = part
                 part = self.mapping.to_values(class_index(torch.from_numpy(part).float()))
             self._values[y : y + step] = part
-        del flat, blocks
+        del joined
 
     def _half(self, band: torch.Tensor, box: tuple[slice, slice]) -> torch.Tensor:
         """The band as the float16 probabilities saved: class 0 for certain outside the
@@ -225,12 +243,16 @@ class PredictionWriter:
             self._drop()
 
     def _finish(self) -> None:
-        if self._strips:
+        source = self._cached
+        if self._strips and source is None and not self.stream:  # columns alone: read as one
+            source = self._columns(np.float32, (self.mapping.num_classes, *self.cached))
+        elif self._strips:
             self._unstrip()
         if not self.stream:
-            for y, band in resized_bands(self._cached, self.original):
+            for y, band in resized_bands(self._cached_map() if source is None else source,
+                                         self.original):
                 self._put(y, band)
-            del self._cached
+            del source, self._cached
         if self.probs_file:
             if isinstance(self._probs, np.memmap):
                 self._probs.flush()  # msync: another node (NFS) reading it must see it whole
@@ -245,3 +267,15 @@ class PredictionWriter:
         # Encoded from the mapped values: PIL reads an 8-bit map in place, without a copy.
         self.mapping.write_values(self.mask_path, self._values)
         del self._values
+
+
+class _Joined:
+    """Blocks of columns (..., h, cols) read as one (..., h, w) array: rows taken from each
+    block and joined, so a strip-major scratch serves rows without a row-major copy on disk."""
+
+    def __init__(self, blocks: list[np.ndarray], shape: tuple[int, ...]) -> None:
+        self.blocks, self.shape = blocks, shape
+
+    def __getitem__(self, key) -> np.ndarray:
+        """The rows of `key` (leading axes and rows; all columns) of every block, joined."""
+        return np.concatenate([b[key] for b in self.blocks], axis=-1)

@@ -83,9 +83,9 @@ def experiment_config_params(wildcards):
 
 
 def evaluate_params():
-    """The evaluate section, less evaluate.regions when none is set: evaluations (and reports)
-    made before the key existed stay fresh."""
-    return {k: v for k, v in config["evaluate"].items() if k != "regions" or v}
+    """The evaluate section, less evaluate.regions and voxel_spacing when unset (UNUSED):
+    evaluations (and reports) made before the keys existed stay fresh."""
+    return applicable("evaluate", config["evaluate"])
 
 
 def per_case_output(path):

@@ -27,4 +27,5 @@ evaluate_masks(
     regions=snakemake.params.evaluate.get("regions"),
     group_by=snakemake.params.get("group_by"),
     cases_csv=snakemake.output.get("per_case"),
+    voxel_spacing=snakemake.params.evaluate.get("voxel_spacing"),
 )

@@ -1,5 +1,7 @@
-"""Per-case HD95 and boundary F1 (split.group_by): a case's slices stacked in id order as one
-volume and measured over its 3-D surface, into summary.json's per_case and per_case.csv."""
+"""Per-case HD95 and boundary F1 (split.group_by with evaluate.voxel_spacing): a case's slices
+stacked in id order as one volume and measured over its 3-D surface in the spacing's unit, into
+summary.json's per_case and per_case.csv; without the spacing (a patient's unrelated images)
+none is measured."""
 
 from __future__ import annotations
 
@@ -28,7 +30,8 @@ CASES = {"a": (_cube(4), _cube(9)), "b": (np.zeros((D, H, W), np.uint8),) * 2,
          "c": (_cube(4), np.zeros((D, H, W), np.uint8))}
 
 
-def _evaluate(tmp_path: Path, group_by: str | None, regions: dict | None = None) -> dict:
+def _evaluate(tmp_path: Path, group_by: str | None, regions: dict | None = None,
+              spacing: list[float] | None = (1, 1, 1)) -> dict:
     """evaluate_masks on the three cases' slices, hand-written manifest and meta."""
     from unet.evaluate.evaluate import evaluate_masks
 
@@ -47,7 +50,8 @@ def _evaluate(tmp_path: Path, group_by: str | None, regions: dict | None = None)
     return evaluate_masks(tmp_path / "manifest.json", tmp_path / "meta.json",
                           {"raw": tmp_path / "pred"}, tmp_path / "per_image.csv",
                           tmp_path / "summary.json", regions=regions, group_by=group_by,
-                          cases_csv=tmp_path / "per_case.csv" if group_by else None)
+                          cases_csv=tmp_path / "per_case.csv" if group_by else None,
+                          voxel_spacing=spacing)
 
 
 DIAGONAL = math.sqrt(D * D + H * H + W * W)  # case c's penalty: its volume's diagonal
@@ -71,6 +75,33 @@ def test_per_case_hd95_is_the_stacked_volume_s(tmp_path):
         assert s["hd95_penalised"] == 1
     assert "stacked" in summary["per_case"]["rule"]
     assert json.loads((tmp_path / "summary.json").read_text())["per_case"] == summary["per_case"]
+
+
+def test_hd95_in_the_spacing_s_unit(tmp_path):
+    # a CT of 2.5 mm slices: the cubes 5 slices apart are 12.5 mm apart, the penalty of a
+    # missed cube the volume's diagonal in mm, and the summary says the unit
+    summary = _evaluate(tmp_path, r"^([a-z])_\d+$", spacing=[2.5, 0.5, 0.5])
+    rows = list(csv.DictReader((tmp_path / "per_case.csv").read_text().splitlines()))
+    got = {(r["case"], r["class"]): r for r in rows}
+    assert float(got["a", "1"]["hd95"]) == pytest.approx(12.5)
+    diagonal = math.sqrt((D * 2.5) ** 2 + (H * 0.5) ** 2 + (W * 0.5) ** 2)
+    mean = summary["per_case"]["methods"]["raw"]["classes"]["1"]["mean"]["hd95"]
+    assert mean == pytest.approx((12.5 + 0 + diagonal) / 3)
+    assert summary["per_case"]["voxel_spacing"] == [2.5, 0.5, 0.5]
+    assert "evaluate.voxel_spacing" in summary["per_case"]["rule"]
+
+
+def test_groups_without_spacing_measure_no_volume(tmp_path):
+    # split.group_by also keeps a patient's unrelated 2-D images together: stacked, they make
+    # no volume, so without evaluate.voxel_spacing no hd95 is written, only Dice per case
+    summary = _evaluate(tmp_path, r"^([a-z])_\d+$", {"tumour": [1]}, spacing=None)
+    header = (tmp_path / "per_case.csv").read_text().splitlines()[0].split(",")
+    assert "dice" in header and "hd95" not in header and "boundary_f1" not in header
+    cases = summary["per_case"]
+    assert "hd95" not in cases["methods"]["raw"]["classes"]["1"]["mean"]
+    assert "hd95" not in cases["methods"]["raw"]["regions"]["tumour"]["mean"]
+    assert "voxel_spacing" not in cases and "stacked" not in cases["rule"]
+    assert "evaluate.voxel_spacing" in cases["rule"]  # says why there is no HD95
 
 
 def test_without_groups_no_case_boundaries(tmp_path):

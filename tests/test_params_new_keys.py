@@ -22,3 +22,11 @@ def test_values_that_change_training_are_params():
     params = _train(val_every=2, border_weight={"w0": 10, "sigma": 5, "objects": 0})
     assert params["val_every"] == 2
     assert params["border_weight"] == {"w0": 10, "sigma": 5, "objects": 0}
+
+
+def test_voxel_spacing_is_no_evaluate_param_until_set():
+    # evaluate.voxel_spacing: null (cases are no volumes) must not rerun existing evaluations
+    assert "voxel_spacing" not in applicable("evaluate", defaults("evaluate"))
+    assert "regions" not in applicable("evaluate", defaults("evaluate"))
+    got = applicable("evaluate", {**defaults("evaluate"), "voxel_spacing": [5.0, 0.7, 0.7]})
+    assert got["voxel_spacing"] == [5.0, 0.7, 0.7]

@@ -79,7 +79,8 @@ def test_metrics_table_without_cases_is_unchanged(tmp_path):
     metrics_table(grouped, tmp_path / "g.tsv")
     metrics_table(plain, tmp_path / "p.tsv")
     assert "per_case" not in (tmp_path / "p.tsv").read_text()
-    assert _cut(tmp_path / "g.tsv", 5) == (tmp_path / "p.tsv").read_bytes()  # and HD95, BF1
+    # Dice, Dice over positive cases, cases_held: no HD95 or BF1 without evaluate.voxel_spacing
+    assert _cut(tmp_path / "g.tsv", 3) == (tmp_path / "p.tsv").read_bytes()
 
 
 @pytest.mark.parametrize("name,column", [("table.rst", "per_case_dice_mean_positive"),
@@ -106,3 +107,24 @@ def test_captions_name_the_per_case_columns_only_with_groups(name, column):
     assert "system-message" not in body and body.count("<p>") == 2  # a paragraph of its own
     # without groups the report shows the caption as before the per-case paragraph
     assert html(render(None)) == html(render(None, text[:text.index("{% if")]))
+
+
+@pytest.mark.parametrize("name", ["table.rst", "per_case.rst"])
+def test_captions_give_the_case_hd95_unit_only_with_a_spacing(name):
+    from jinja2 import Environment
+
+    def render(spacing: list | None) -> str:
+        snakemake = SimpleNamespace(config={"split": {"group_by": GROUPS},
+                                            "evaluate": {"voxel_spacing": spacing}},
+                                    wildcards=SimpleNamespace(experiment="e"))
+        env = Environment(trim_blocks=True, lstrip_blocks=True)
+        return env.from_string((REPORT / name).read_text()).render(snakemake=snakemake)
+
+    measured = " ".join(render([5.0, 0.7, 0.7]).split())
+    assert "HD95" in measured and "evaluate.voxel_spacing" in measured and "mm" in measured
+    assert "1 px apart" not in measured
+    if name == "table.rst":
+        assert "per_case_hd95_mean" in measured and "5.0, 0.7, 0.7" in measured
+        assert "per_case_hd95_mean" not in render(None)
+    else:
+        assert "not measured" in render(None)

@@ -106,3 +106,10 @@ def test_geojson_defaults_are_what_the_reader_assumes():
     assert set(defaults("dataset", "local")["qupath"]) == {"json", "unclassified"}
     text = (REPO / "config" / "config.yaml").read_text()
     assert '# geojson: {file: "", class_property: "", unclassified: skip}' in text
+
+
+def test_evaluate_voxel_spacing_defaults_to_none_and_is_commented_in_the_default_config():
+    text = (REPO / "config" / "config.yaml").read_text()
+    assert default("evaluate", "voxel_spacing") is None
+    assert "voxel_spacing" not in yaml.safe_load(text)["evaluate"]
+    assert "# voxel_spacing: null" in text

@@ -1,6 +1,7 @@
-"""Per-case boundary scores (split.group_by): each case's slices read again, stacked in id
-order as one volume, and its HD95 and boundary F1 measured over the 3-D surface per class and
-region (volume.py), as BraTS and KiTS rank cases. Dice per case needs no masks (cases.py)."""
+"""Per-case boundary scores (split.group_by with evaluate.voxel_spacing): each case's slices read
+again, stacked in id order as one volume, and its HD95 and boundary F1 measured over the 3-D
+surface per class and region (volume.py) in the spacing's unit, as BraTS and KiTS rank cases.
+Dice per case needs no masks (cases.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from unet.evaluate.reading import ScoreJob, read_scored
 from unet.evaluate.volume import volume_diagonal, volume_scores
 
 log = logging.getLogger(__name__)
-SPACING = (1.0, 1.0, 1.0)  # (slice, row, column) in px: the data give no voxel spacing
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class CaseJob:
     num_classes: int
     regions: dict[str, list[int]]
     tolerance: float  # boundary F1 tolerance in px
+    spacing: tuple[float, float, float]  # (slice, row, column) voxel size, e.g. in mm
 
 
 def _natural(image_id: str) -> list:
@@ -56,26 +57,31 @@ def measure_case(job: CaseJob) -> dict:
         return {"case": job.case, "diagonal": None, "methods": {}}
     target, masks = got
     ignored = target == IGNORE_INDEX  # outside the class in both masks
+    spacing = job.spacing
+    # the tolerance is px of the images (evaluate.boundary_tolerance): in the spacing's unit
+    tolerance = job.tolerance * min(spacing[1:])
     out = {}
     for m, pred in masks.items():
         pred = np.where(ignored, IGNORE_INDEX, pred)
 
         def scores(classes, pred=pred):
-            return volume_scores(np.isin(pred, classes), np.isin(target, classes), SPACING,
-                                 job.tolerance)
+            return volume_scores(np.isin(pred, classes), np.isin(target, classes), spacing,
+                                 tolerance)
         per_class = [scores([c]) for c in range(job.num_classes)]
         out[m] = {"hd95": [h for h, _ in per_class], "boundary_f1": [b for _, b in per_class],
                   "regions": {name: list(scores(c)) for name, c in job.regions.items()}}
-    return {"case": job.case, "diagonal": volume_diagonal(target.shape, SPACING), "methods": out}
+    return {"case": job.case, "diagonal": volume_diagonal(target.shape, spacing), "methods": out}
 
 
 def case_boundaries(jobs: list[ScoreJob], groups: dict[str, str], num_classes: int,
-                    regions: dict[str, list[int]], tolerance: float, processes: int = 1) -> dict:
+                    regions: dict[str, list[int]], tolerance: float,
+                    spacing: tuple[float, float, float], processes: int = 1) -> dict:
     """Case -> measure_case's result, each case's slices (`jobs`, grouped by `groups`)
-    stacked in natural id order, over `processes` workers a case at a time."""
+    stacked in natural id order as voxels of `spacing` (z, y, x), over `processes` workers a
+    case at a time."""
     by_case: dict[str, list[ScoreJob]] = {}
     for j in jobs:
         by_case.setdefault(groups[j.image_id], []).append(j)
     cases = [CaseJob(c, tuple(sorted(s, key=lambda j: _natural(j.image_id))), num_classes,
-                     regions, tolerance) for c, s in sorted(by_case.items())]
+                     regions, tolerance, tuple(spacing)) for c, s in sorted(by_case.items())]
     return {r["case"]: r for r in parallel_map(measure_case, cases, processes, "case volumes")}

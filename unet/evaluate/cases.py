@@ -17,7 +17,7 @@ from unet.evaluate.case_volumes import case_boundaries
 from unet.evaluate.metrics import foreground_dice, mean_or_none, scores_from_confusion
 from unet.evaluate.reading import ScoreJob
 from unet.evaluate.regions import region_confusion
-from unet.evaluate.volume import VOLUME_RULE
+from unet.evaluate.volume import volume_rule
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,12 @@ PER_CASE_RULE: str = (
     "come from its images' confusion matrices summed, as of one 3-D volume; `mean` averages "
     "every case (a class or region absent from both a case's target and prediction scoring 1, "
     "by the empty-mask convention), `mean_positive` the cases whose ground truth holds it"
+)
+# ... and, without evaluate.voxel_spacing, why a case has no HD95
+NOT_VOLUMES: str = (
+    "hd95 and boundary_f1 per case are not measured: evaluate.voxel_spacing is unset, so a "
+    "case's images are not taken as slices of one volume (set it to the voxel size, z, y, x, "
+    "to measure them)"
 )
 ROW_SCORES = ("dice", "iou", "precision", "recall")
 BOUNDARY_SCORES = ("hd95", "boundary_f1")  # of the case's volume (case_volumes.py)
@@ -113,18 +119,20 @@ def _bounds(measured: dict, cases: list[str], m: str, num_classes: int,
 
 def case_summary(results: list[dict], methods: list[str], manifest: dict, group_by: str,
                  summary: dict, csv_out: str | os.PathLike | None,
-                 jobs: list[ScoreJob] | None = None, processes: int = 1) -> dict:
+                 jobs: list[ScoreJob] | None = None, processes: int = 1,
+                 spacing: list[float] | None = None) -> dict:
     """summary.json's `per_case` (`summary`: the rest of it, for the classes and regions),
-    per_case.csv at `csv_out`, and one log line per method; with `jobs` (the scored images'),
-    each case's slices are read again and its HD95 and boundary F1 measured as a volume."""
+    per_case.csv at `csv_out`, and one log line per method; with `jobs` (the scored images')
+    and `spacing` (evaluate.voxel_spacing, z, y, x), each case's slices are read again and its
+    HD95 and boundary F1 measured as a volume, in the spacing's unit."""
     groups = case_groups(manifest, group_by)
     regions = summary.get("regions", {}).get("classes", {})
     first = summary["scored_classes"][0] if summary["scored_classes"] else 0
     counts = {m: _case_counts(results, groups, m) for m in methods}
     ids = {r["id"] for r in results}
-    measured = None if jobs is None else case_boundaries(
+    measured = None if jobs is None or not spacing else case_boundaries(
         [j for j in jobs if j.image_id in ids], groups, len(summary["class_values"]), regions,
-        summary["boundary_tolerance_px"], processes)
+        summary["boundary_tolerance_px"], tuple(spacing), processes)
     out = {m: _method(np.array([cm for _, cm in counts[m].values()]), first, regions,
                       None if measured is None else _bounds(
                           measured, list(counts[m]), m, len(summary["class_values"]),
@@ -138,8 +146,11 @@ def case_summary(results: list[dict], methods: list[str], manifest: dict, group_
                  "(mean over the %d cases holding foreground)", m, cases,
                  s["foreground_dice_mean"], "n/a" if positive is None else f"{positive:.4f}",
                  s["cases_positive"])
-    rule = PER_CASE_RULE if measured is None else f"{PER_CASE_RULE}; {VOLUME_RULE}"
-    return {"group_by": group_by, "cases": cases, "rule": rule, "methods": out}
+    if measured is None:
+        return {"group_by": group_by, "cases": cases, "rule": f"{PER_CASE_RULE}; {NOT_VOLUMES}",
+                "methods": out}
+    return {"group_by": group_by, "cases": cases, "voxel_spacing": list(spacing),
+            "rule": f"{PER_CASE_RULE}; {volume_rule(spacing)}", "methods": out}
 
 
 def _boundary_cells(measured: dict | None, case: str, m: str, name) -> list[str]:

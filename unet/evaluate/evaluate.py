@@ -179,19 +179,18 @@ def evaluate_masks(
     mask_dirs: dict[str, str | os.PathLike],
     csv_out: str | os.PathLike,
     json_out: str | os.PathLike,
-    split: str = "test",
-    tolerance: float = 2,
-    processes: int = 1,
+    split: str = "test", tolerance: float = 2, processes: int = 1,
     choice_json: str | os.PathLike | None = None,
     class_names: list[str] | None = None,
     regions: dict[str, list] | None = None,
     group_by: str | None = None, cases_csv: str | os.PathLike | None = None,
-) -> dict:
+    voxel_spacing: list[float] | None = None) -> dict:
     """Score each method's masks (e.g. {'raw': dir, 'crf': dir}) against the ground truth;
     `choice_json`: finalize_masks' record of what final/ holds, copied into the summary;
     `class_names`: masks.names, else the data's names are the summary's; `regions`:
     evaluate.regions, unions of classes scored as one (summary's `regions`); `group_by`:
-    split.group_by, each case scored whole too (`per_case`, `cases_csv`)."""
+    split.group_by, each case scored whole too (`per_case`, `cases_csv`), as a volume of
+    evaluate.voxel_spacing's (z, y, x) `voxel_spacing` for its HD95 and boundary F1."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids, values = meta["splits"][split]["ids"], meta["class_values"]
@@ -229,7 +228,7 @@ def evaluate_masks(
     write_rows(csv_out, results, summary["class_labels"])
     if group_by:  # a volume's slices: scored as one case too, as the Decathlon and BraTS do
         summary["per_case"] = case_summary(results, methods, manifest, group_by, summary,
-                                           cases_csv, jobs, processes)
+                                           cases_csv, jobs, processes, voxel_spacing)
     write_json(json_out, summary)
     _log_scores(summary["methods"], len(results))
     return summary

@@ -12,16 +12,21 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage
 
-# Copied into per_case's summary: what the case's HD95 measures and in what unit.
-VOLUME_RULE: str = (
-    "a case's hd95 and boundary_f1 are measured on its slices stacked in id order as one "
-    "volume: surface voxels (a 6-neighbour outside the class, the volume's edge outside) to "
-    "the other mask's surface, in px with slices 1 px apart (the data give no voxel spacing); "
-    "both empty: HD95 0, boundary F1 1; one empty: HD95 inf (per_case.csv), in means the "
-    "case's diagonal sqrt(D^2 + H^2 + W^2), boundary F1 0; ignored voxels count as outside "
-    "the class; the first and last slices are faces, as an image's edge is in 2-D, so a "
-    "one-slice case is a slab whose every voxel is surface and its HD95 is not its image's"
-)
+
+def volume_rule(spacing: Sequence[float]) -> str:
+    """per_case's rule text: what a case's HD95 measures, and in what unit (`spacing` z, y, x)."""
+    z, y, x = (f"{v:g}" for v in spacing)
+    return (
+        "a case's hd95 and boundary_f1 are measured on its slices stacked in id order as one "
+        "volume: surface voxels (a 6-neighbour outside the class, the volume's edge outside) to "
+        f"the other mask's surface, in the unit of evaluate.voxel_spacing (z, y, x = {z}, {y}, "
+        f"{x}: mm for a scan), the boundary F1 tolerance evaluate.boundary_tolerance px times "
+        "the smaller in-plane spacing; both empty: HD95 0, boundary F1 1; one empty: HD95 inf "
+        "(per_case.csv), in means the case's diagonal (its size times the spacing), boundary F1 "
+        "0; ignored voxels count as outside the class; the first and last slices are faces, as "
+        "an image's edge is in 2-D, so a one-slice case is a slab whose every voxel is surface "
+        "and its HD95 is not its image's"
+    )
 
 
 def volume_diagonal(shape: Sequence[int], spacing: Sequence[float]) -> float:

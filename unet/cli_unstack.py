@@ -36,6 +36,12 @@ def _unstack(args: argparse.Namespace) -> int:
     else:
         written = unstack(stacks[0], args.folder)
     _written(written, "slice" if is_volume(stacks[0]) else "page", args.folder)
+    if is_volume(stacks[0]):  # the slices carry no voxel size: per-case HD95 needs it
+        from unet.dataset.spacing import spacing_line
+
+        line = spacing_line(stacks[0])
+        if line:
+            print(line)
     return 0
 
 

@@ -1,0 +1,42 @@
+"""A volume's voxel size as `unet unstack` prints it, for evaluate.voxel_spacing: the slices
+it writes carry none, and per-case HD95 needs it to be in mm rather than px."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from unet.dataset.names import is_nifti
+
+_UNITS = {"mm": "mm", "meter": "m", "micron": "um"}  # NIfTI's xyzt_units words, shortened
+
+
+def voxel_spacing(path: Path) -> tuple[tuple[float, float, float], str] | None:
+    """(z, y, x) voxel size of a volume's slices as unstacked (rows along the volume's y,
+    columns along its x) and its unit, from the header; None where it gives none."""
+    if is_nifti(path):
+        from unet.dataset.nifti import require_nibabel
+
+        header = require_nibabel(path).load(path).header
+        x, y, z = (tuple(float(v) for v in header.get_zooms()[:3]) + (1.0, 1.0))[:3]
+        unit = _UNITS.get(header.get_xyzt_units()[0], "")  # unknown: none said
+    else:
+        from unet.dataset.itk_volume import itk_grid
+
+        x, y, z = (float(v) for v in itk_grid(path)[1][1])
+        unit = "mm"  # ITK's physical unit for NRRD, MetaImage and DICOM
+    if not all(v > 0 for v in (x, y, z)):
+        return None
+    return (z, y, x), unit
+
+
+def spacing_line(path: Path) -> str | None:
+    """The line `unet unstack` prints after a volume's slices: its spacing and the key to
+    set; None where the header gives no voxel size."""
+    got = voxel_spacing(path)
+    if got is None:
+        return None
+    (z, y, x), unit = got
+    values = f"{z:g}, {y:g}, {x:g}"
+    return (f"spacing z,y,x = {values}{' ' + unit if unit else ''} ({path.name}); with "
+            f"split.group_by, set evaluate.voxel_spacing: [{values}] to score cases in "
+            f"{unit or 'its unit'}")

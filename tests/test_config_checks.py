@@ -225,3 +225,11 @@ def test_annotation_jsons_with_group_folders_are_refused_before_any_job(config, 
     config["dataset"]["local"].update(path=str(tmp_path), images="{group}",
                                       labelme={"json": "{id}.json"})
     _refused(config, r"dataset\.local\.labelme with \{group\} folders is not supported")
+
+
+def test_voxel_spacing_without_cases_is_refused(config):
+    # the spacing measures each split.group_by case as a volume: without cases it did nothing
+    config["evaluate"]["voxel_spacing"] = [5.0, 0.7, 0.7]
+    assert "split.group_by" in _refused(config, r"evaluate\.voxel_spacing")
+    config["split"]["group_by"] = r"^(.+)_\d+$"
+    check_config(config)

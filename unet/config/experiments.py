@@ -134,6 +134,12 @@ def _check_base(config: dict) -> None:
     split = config["split"]
     check_split(split)
     _check_id_files(split)
+    spacing = config.get("evaluate", {}).get("voxel_spacing")
+    if spacing and not split.get("group_by"):
+        raise ConfigError(
+            f"evaluate.voxel_spacing {spacing} measures each split.group_by case as a volume, "
+            "but split.group_by is unset: set it (e.g. '^(.+)_\\d+$' for unet unstack's "
+            "slices) or remove evaluate.voxel_spacing")
     used = applicable("split", split)  # with folds or listed ids a fraction is unused
     if used.get("val_fraction", 0) + used.get("test_fraction", 0) >= 1:
         raise ConfigError(

@@ -11,7 +11,8 @@ from unet.cli_types import path as path_arg
 def _restack(args: argparse.Namespace) -> int:
     from unet.dataset.restack import restack_volume
 
-    out = restack_volume(Path(args.folder), Path(args.reference), Path(args.out), args.name)
+    out = restack_volume(Path(args.folder), Path(args.reference), Path(args.out), args.name,
+                          args.series)
     print(f"wrote {out} from the slices in {args.folder}, on the grid of {args.reference}")
     return 0
 
@@ -24,11 +25,15 @@ def restack_arguments(p: argparse.ArgumentParser) -> None:
                         "predict's -o folder for the slices unet unstack wrote")
     p.add_argument("reference", type=path_arg,
                    help="the case's image volume that unet unstack split, e.g. "
-                        "imagesTs/prostate_03.nii.gz (or .nrrd, .mha, .mhd, .dcm): its grid, "
+                        "imagesTs/prostate_03.nii.gz (or .nrrd, .mha, .mhd, .dcm, or a DICOM "
+                        "series' folder): its grid, "
                         "affine and header are kept")
     p.add_argument("-o", "--out", required=True, type=path_arg,
                    help="the label volume to write, e.g. prostate_03.nii.gz, in the reference's "
-                        "format (a .dcm's as .nrrd or .mha); never overwritten")
+                        "format (a .dcm's or a DICOM series' as .nrrd or .mha); never "
+                        "overwritten")
+    p.add_argument("--series", metavar="UID", help="the SeriesInstanceUID of the reference "
+                   "series, where its folder holds several (as given to unet unstack)")
     p.add_argument("--name", help="the slices' stem, <name>_000.png ...; default: the "
                    "reference's file name less .nii.gz, .nrrd, ... (the name unet unstack "
                    "gave; for nnU-Net's <case>_0000.nii.gz, <case>)")

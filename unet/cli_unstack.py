@@ -14,28 +14,34 @@ _ARRAY_FLAGS = ("key", "axis", "classes", "background")  # an array file's alone
 
 def _unstack(args: argparse.Namespace) -> int:
     from unet.dataset.arrays import is_array
+    from unet.dataset.dicom_series import is_series_folder
     from unet.dataset.names import is_volume
     from unet.dataset.unstack import unstack
 
     stacks = [Path(s) for s in args.stack]
+    series = [s for s in stacks if s.is_dir() and is_series_folder(s)]
+    if args.series is not None and stacks != series[:1]:
+        raise ValueError(f"--series picks one DICOM series of a folder that holds several; give "
+                         f"that folder alone (not {', '.join(map(str, stacks))})")
     if len(stacks) == 1 and is_array(stacks[0]):
         return _unstack_array(args, stacks[0])
     given = [f"--{f}" for f in _ARRAY_FLAGS if getattr(args, f) not in (None, 0)]
     if given:
         raise ValueError(f"{given[0]} is for an array file (.npy, .npz, .h5, .hdf5), one a "
                          f"call; {stacks[0]} is none")
-    if (len(stacks) > 1 or args.name is not None) and not all(map(is_volume, stacks)):
-        raise ValueError(f"{next(s for s in stacks if not is_volume(s))}: several files are for "
-                         "a case's volumes (NIfTI, NRRD, MetaImage, DICOM), a file per "
-                         "modality, and --name for those or an array file; split a TIFF stack "
-                         "alone: unet unstack STACK.tif FOLDER")
-    if len(stacks) > 1 or args.name is not None:
+    volumes = [s for s in stacks if is_volume(s) or s in series]
+    if (len(stacks) > 1 or args.name is not None) and volumes != stacks:
+        raise ValueError(f"{next(s for s in stacks if s not in volumes)}: several files are for "
+                         "a case's volumes (NIfTI, NRRD, MetaImage, DICOM), a file (or DICOM "
+                         "series folder) per modality, and --name for those or an array file; "
+                         "split a TIFF stack alone: unet unstack STACK.tif FOLDER")
+    if volumes == stacks:
         from unet.dataset.nifti import unstack_volumes
 
-        written = unstack_volumes(stacks, Path(args.folder), args.name)
+        written = unstack_volumes(stacks, Path(args.folder), args.name, args.series)
     else:
         written = unstack(stacks[0], args.folder)
-    _written(written, "slice" if is_volume(stacks[0]) else "page", args.folder)
+    _written(written, "slice" if volumes else "page", args.folder)
     if is_volume(stacks[0]):  # the slices carry no voxel size: per-case HD95 needs it
         from unet.dataset.spacing import spacing_line
 
@@ -65,7 +71,8 @@ def unstack_arguments(p: argparse.ArgumentParser) -> None:
     """unet unstack's arguments."""
     p.add_argument("stack", nargs="+", type=path_arg,
                    help="multi-page file, e.g. ISBI 2012's train-volume.tif, or a volume (.nii, "
-                        ".nii.gz, .nrrd, .seg.nrrd, .mha, .mhd, multi-frame .dcm), e.g. "
+                        ".nii.gz, .nrrd, .seg.nrrd, .mha, .mhd, multi-frame .dcm, or a DICOM "
+                        "series: a folder of its .dcm files, a slice each), e.g. "
                         "imagesTr/liver_003.nii.gz, or a case's volumes, one per "
                         "modality, joined as channels in the order given (BraTS 2021's "
                         "<case>_flair, _t1, _t1ce, _t2), or an array file: .npy (PanNuke's "
@@ -77,6 +84,8 @@ def unstack_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="the slices' stem, <name>_000 ...; default: the volume's or "
                    "array file's stem, or the volumes' common start (BraTS2021_00000), e.g. "
                    "the case's name for its _seg volume, so that its slices pair with the images")
+    p.add_argument("--series", metavar="UID", help="the SeriesInstanceUID of the DICOM series "
+                   "to read, where the folder given holds several (unstack lists them)")
     p.add_argument("--key", help="the array in a .npz (X, Y) or HDF5 file (volumes/raw, "
                    "volumes/labels/neuron_ids); default: the only one")
     p.add_argument("--axis", type=number(int, None), default=0,

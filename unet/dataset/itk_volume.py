@@ -45,16 +45,17 @@ def _read_error(path: Path, err: Exception) -> NiftiError:
     return NiftiError(f"cannot read volume {path}: {reason}. {DAMAGED}")
 
 
-def itk_voxels(path: Path) -> np.ndarray:
+def itk_voxels(path: Path, series: str | None = None) -> np.ndarray:
     """The volume's voxels as (x, y, z) or (x, y, z, channels) (a vector voxel's components),
-    values as stored with any rescale applied (DICOM's RescaleSlope and RescaleIntercept)."""
+    values as stored with any rescale applied (DICOM's RescaleSlope and RescaleIntercept); a
+    folder is a DICOM series (the one of SeriesInstanceUID `series`, where it holds several)."""
     sitk = _sitk(path)
-    if path.suffix.lower() == ".mhd":
-        _check_data_file(path)
-    try:
-        image = sitk.ReadImage(str(path))
-    except RuntimeError as err:
-        raise _read_error(path, err) from err
+    if path.is_dir():
+        from unet.dataset.dicom_series import read_series
+
+        image = read_series(sitk, path, series, strict=False)
+    else:
+        image = _read(sitk, path)
     vector = image.GetNumberOfComponentsPerPixel() > 1
     if vector and path.name.lower().endswith(".seg.nrrd"):
         # Slicer's layers of overlapping segments: each a label map, no channels of a mask
@@ -77,6 +78,16 @@ def itk_voxels(path: Path) -> np.ndarray:
                              "modality, and give a case's modalities to unstack together")
         data = data.reshape(data.shape[:3] + data.shape[dims:])
     return data
+
+
+def _read(sitk, path: Path):
+    """One file's volume as a SimpleITK image; a .mhd's data file checked first."""
+    if path.suffix.lower() == ".mhd":
+        _check_data_file(path)
+    try:
+        return sitk.ReadImage(str(path))
+    except RuntimeError as err:
+        raise _read_error(path, err) from err
 
 
 def _check_data_file(path: Path) -> None:
@@ -109,10 +120,17 @@ def _check_data_file(path: Path) -> None:
                          f"where the header's DimSize and ElementType need {need}. {DAMAGED}")
 
 
-def itk_grid(path: Path) -> tuple[tuple[int, int, int], tuple]:
+def itk_grid(path: Path, series: str | None = None) -> tuple[tuple[int, int, int], tuple]:
     """A reference volume's (x, y, z) size and its grid (origin, spacing, direction), read
-    from its header alone."""
+    from its header alone; a DICOM series' (a folder) from its slices, evenly spaced."""
     sitk = _sitk(path)
+    if path.is_dir():
+        from unet.dataset.dicom_series import read_series
+
+        image = read_series(sitk, path, series, strict=True)
+        return (tuple(image.GetSize()) + (1,))[:3], (image.GetOrigin()[:3], image.GetSpacing()[:3],
+                                                      _direction3(image.GetDirection(),
+                                                                  image.GetDimension()))
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
     try:

@@ -59,15 +59,17 @@ def unstack_nifti(volume: Path, out_dir: Path, name: str | None = None) -> list[
     return unstack_volumes([volume], out_dir, name)
 
 
-def unstack_volumes(volumes: list[Path], out_dir: Path, name: str | None = None) -> list[Path]:
-    """Slices of one case's volumes (BraTS: a file per modality) joined as channels, in the
-    order given, as <name>_<k>; `name` defaults to the stems' common start (BraTS2021_00000)."""
+def unstack_volumes(volumes: list[Path], out_dir: Path, name: str | None = None,
+                    series: str | None = None) -> list[Path]:
+    """Slices of one case's volumes (BraTS: a file per modality; a folder: a DICOM series, of
+    SeriesInstanceUID `series` where it holds several) joined as channels, in the order given,
+    as <name>_<k>; `name` defaults to the stems' common start (BraTS2021_00000)."""
     for volume in volumes:
-        if not volume.is_file():
+        if not volume.is_file() and not volume.is_dir():
             raise FileNotFoundError(f"{volume}: no such file")
     stem = _case_name(volumes, name)
     check_folder(out_dir)  # a file there, or above it, or no permission: named now
-    data, colour = _joined(volumes)  # (x, y, z) or (x, y, z, channels)
+    data, colour = _joined(volumes, series)  # (x, y, z) or (x, y, z, channels)
     depth = data.shape[2]
     ext = ".png" if colour or data.ndim == 3 and data.dtype in (np.uint8, np.uint16) else ".tif"
     names = [slice_name(stem, k, depth, ext) for k in range(depth)]
@@ -126,12 +128,12 @@ def _case_name(volumes: list[Path], name: str | None) -> str:
     return common
 
 
-def _joined(volumes: list[Path]) -> tuple[np.ndarray, bool]:
+def _joined(volumes: list[Path], series: str | None = None) -> tuple[np.ndarray, bool]:
     """One volume's values, or several 3-D volumes of one shape as channels (x, y, z, c), in
     one type: float32 where any is fractional, else the narrowest integer holding them all;
     and whether they are colours (one RGB24 or RGBA32 volume)."""
     if len(volumes) == 1:
-        return _values(volumes[0])
+        return _values(volumes[0], series)
     parts = []
     for volume in volumes:
         data, colour = _values(volume)
@@ -163,7 +165,7 @@ def require_nibabel(path: Path):
     return nibabel
 
 
-def _values(path: Path) -> tuple[np.ndarray, bool]:
+def _values(path: Path, series: str | None = None) -> tuple[np.ndarray, bool]:
     """The volume's voxels as (x, y, z) or (x, y, z, channels), scaled by scl_slope and
     scl_inter, in the smallest type that keeps them (whole numbers as integers, no narrower
     than the integers stored); and whether they are colours (RGB24, RGBA32: R, G, B[, A]).
@@ -171,7 +173,7 @@ def _values(path: Path) -> tuple[np.ndarray, bool]:
     if not is_nifti(path):
         from unet.dataset.itk_volume import itk_voxels
 
-        data = itk_voxels(path)
+        data = itk_voxels(path, series)
         return _as_stored(data, data.dtype, path), False
     nib = require_nibabel(path)
     try:

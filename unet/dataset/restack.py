@@ -25,26 +25,28 @@ from unet.dataset.names import file_kind, is_nifti
 from unet.dataset.nifti import NiftiError, require_nibabel, slice_name, volume_stem
 
 
-def restack_volume(folder: Path, reference: Path, out: Path, name: str | None = None) -> Path:
+def restack_volume(folder: Path, reference: Path, out: Path, name: str | None = None,
+                   series: str | None = None) -> Path:
     """Write the slices `<name>_<k>.png` in `folder` (k = 0 .. depth-1 of `reference`, the
     case's image volume) to `out` as one label volume on the reference's grid, in its format
-    (NIfTI, NRRD, MetaImage; a DICOM's as NRRD or MetaImage), the masks' values unchanged;
-    never overwritten."""
+    (NIfTI, NRRD, MetaImage; a DICOM's, or a DICOM series folder's, as NRRD or MetaImage), the
+    masks' values unchanged; never overwritten."""
     if out.exists():
         raise FileExistsError(f"{out} exists: name another file, or move it away first")
     if is_nifti(reference):
         return _restack_nifti(folder, reference, out, name)
     from unet.dataset.itk_volume import FAMILIES, itk_grid, write_itk_labels
 
-    family = FAMILIES.get(file_kind(reference))
+    family = FAMILIES.get(".dcm" if reference.is_dir() else file_kind(reference))
     if family is None:
         raise ValueError(f"{reference} is no volume restack reads: give the case's image volume "
-                         "that unet unstack split (.nii.gz, .nrrd, .mha, .mhd, .dcm)")
+                         "that unet unstack split (.nii.gz, .nrrd, .mha, .mhd, .dcm, or a "
+                         "DICOM series' folder)")
     if file_kind(out) not in family:
         # another format may not hold the grid exactly (NIfTI keeps it as float32)
         raise ValueError(f"-o {out}: give a {' or '.join(family)} file name, the format of "
                          f"{reference}, so that its grid is kept exactly")
-    size, grid = itk_grid(reference)
+    size, grid = itk_grid(reference, series)
     volume = _slices(folder, name or _case_stem(folder, volume_stem(reference), size[2]), size)
     check_folder(out.parent)
     write_itk_labels(volume, reference, grid, out)

@@ -22,7 +22,8 @@ def voxel_spacing(path: Path) -> tuple[tuple[float, float, float], str] | None:
     else:
         from unet.dataset.itk_volume import itk_grid
 
-        x, y, z = (float(v) for v in itk_grid(path)[1][1])
+        # a 2-D image (one slice) gives two values: its slice spacing is none, said as 1
+        x, y, z = (tuple(float(v) for v in itk_grid(path)[1][1]) + (1.0, 1.0))[:3]
         unit = "mm"  # ITK's physical unit for NRRD, MetaImage and DICOM
     if not all(v > 0 for v in (x, y, z)):
         return None

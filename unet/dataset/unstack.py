@@ -45,11 +45,13 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
         from unet.dataset.nifti import unstack_nifti
 
         return unstack_nifti(stack, out_dir)
+    from unet.dataset.dicom_series import is_series_folder
+
+    if is_series_folder(stack):  # a DICOM series, a file a slice: one volume
+        from unet.dataset.nifti import unstack_volumes
+
+        return unstack_volumes([stack], out_dir)
     volume = next((p for p in stack.iterdir() if is_volume(p)), None) if stack.is_dir() else None
-    if volume and file_kind(volume) == ".dcm":  # most likely a series: a 2-D file a slice
-        raise ValueError(f"{stack} is a folder of DICOM files: unstack splits one multi-frame "
-                         ".dcm a call; a series saved one slice a file is read as it is, with "
-                         ".dcm in image_extensions")
     if volume:  # slices named by case
         kind = ".nii*" if is_nifti(volume) else file_kind(volume)
         raise ValueError(f"{stack} is a folder: unstack splits one volume a call; their slices "

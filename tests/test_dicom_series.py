@@ -1,0 +1,128 @@
+"""`unet unstack` and `unet restack` of a DICOM series: a folder of .dcm files, one slice each,
+read as one volume ordered by position (not file name), rescale applied."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from unet.cli import main
+
+sitk = pytest.importorskip("SimpleITK", reason="pip install -e '.[volumes]'")
+nib = pytest.importorskip("nibabel", reason="pip install -e '.[nifti]'")
+pytest.importorskip("pydicom", reason="pip install -e '.[dicom]'")
+
+Z = (-40.0, -37.5, -35.0, -32.5, -30.0)  # mm: 5 slices 2.5 apart
+
+
+def _series(folder, stored: np.ndarray, z=Z, photometric="MONOCHROME2", prefix="IM") -> str:
+    """A CT series of stored (z, y, x) 12-bit values, intercept -1024, one file a slice, written
+    in shuffled file-name order; its SeriesInstanceUID."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    folder.mkdir(exist_ok=True)
+    uid, study = generate_uid(), generate_uid()
+    order = list(range(len(z)))
+    random.Random(len(z)).shuffle(order)
+    assert order != sorted(order)
+    for i, k in enumerate(order):
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+        meta.MediaStorageSOPInstanceUID = generate_uid()
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds = Dataset()
+        ds.file_meta = meta
+        ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, generate_uid()
+        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = study, uid, "p1"
+        ds.Modality, ds.SamplesPerPixel, ds.PhotometricInterpretation = "CT", 1, photometric
+        ds.Rows, ds.Columns = stored.shape[1:]
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+        ds.RescaleIntercept, ds.RescaleSlope = -1024, 1
+        ds.PixelSpacing, ds.SliceThickness = [0.8, 0.7], 2.5
+        ds.ImagePositionPatient, ds.ImageOrientationPatient = [-10, 20, z[k]], [1, 0, 0, 0, 1, 0]
+        ds.InstanceNumber = k + 1
+        ds.PixelData = stored[k].astype("<u2").tobytes()
+        ds.save_as(folder / f"{prefix}{i:04d}.dcm", enforce_file_format=True)
+    return uid
+
+
+def _stored(depth: int = 5, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 4096, (depth, 4, 6))  # (z, y, x)
+
+
+def _files(folder) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_a_series_folder_unstacks_in_position_order_and_restacks_on_its_grid(tmp_path):
+    stored = _stored()
+    _series(tmp_path / "ct", stored)
+    hu = (stored - 1024).astype(np.int16).transpose(2, 1, 0)  # (x, y, z) in slice order
+    nib.save(nib.Nifti1Image(hu, np.eye(4)), tmp_path / "ct.nii")
+    assert main(["unstack", str(tmp_path / "ct"), str(tmp_path / "itk")]) == 0
+    assert main(["unstack", str(tmp_path / "ct.nii"), str(tmp_path / "nifti")]) == 0
+    assert _files(tmp_path / "itk") == _files(tmp_path / "nifti")  # ct_000 ... ct_004.tif
+    labels = (hu % 3).astype(np.uint8)
+    (tmp_path / "pred").mkdir()
+    for k in range(5):
+        Image.fromarray(np.ascontiguousarray(labels[:, :, k].T)).save(
+            tmp_path / f"pred/ct_{k:03d}.png")
+    out = tmp_path / "ct_labels.nrrd"
+    assert main(["restack", str(tmp_path / "pred"), str(tmp_path / "ct"), "-o", str(out)]) == 0
+    got = sitk.ReadImage(str(out))
+    assert np.array_equal(sitk.GetArrayFromImage(got).transpose(2, 1, 0), labels)
+    assert got.GetOrigin() == (-10.0, 20.0, -40.0) and got.GetSpacing() == (0.7, 0.8, 2.5)
+
+
+def test_a_folder_of_two_series_is_refused_listing_them_and_series_picks_one(tmp_path, capsys):
+    first = _series(tmp_path / "study", _stored())
+    second = _series(tmp_path / "study", _stored(3, 1), z=Z[:3], prefix="b")
+    assert len(list((tmp_path / "study").iterdir())) == 8
+    assert main(["unstack", str(tmp_path / "study"), str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"{first} (5 files)" in err and f"{second} (3 files)" in err
+    assert "--series UID" in err and "image_extensions" in err
+    assert not (tmp_path / "out").exists()
+    assert main(["unstack", str(tmp_path / "study"), str(tmp_path / "out"),
+                 "--series", "1.2.3"]) == 2
+    assert "--series 1.2.3 is none of them" in capsys.readouterr().err
+    assert main(["unstack", str(tmp_path / "study"), str(tmp_path / "out"),
+                 "--series", second]) == 0
+    assert sorted(_files(tmp_path / "out")) == [f"study_{k:03d}.tif" for k in range(3)]
+
+
+def _gapped(tmp_path):
+    z = (*Z[:3], -27.5, -25.0)  # the slice at -32.5 missing
+    _series(tmp_path / "ct", _stored(), z=z)
+    return tmp_path / "ct"
+
+
+def test_a_missing_slice_is_warned_of_by_unstack_and_refused_by_restack(tmp_path, capsys):
+    series = _gapped(tmp_path)
+    assert main(["unstack", str(series), str(tmp_path / "out")]) == 0
+    warned = capsys.readouterr().err
+    assert "gap" in warned and "-35 to -27.5" in warned and str(series) in warned
+    assert len(list((tmp_path / "out").iterdir())) == 5
+    out = tmp_path / "labels.nrrd"
+    for f in (tmp_path / "out").iterdir():  # as if predicted
+        Image.fromarray(np.zeros((4, 6), np.uint8)).save(f.with_suffix(".png"))
+    assert main(["restack", str(tmp_path / "out"), str(series), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "-35 to -27.5" in err and "nothing was written" in err and not out.exists()
+
+
+def test_a_monochrome1_series_reads_as_the_2d_dicom_reader_inverts_it(tmp_path):
+    from unet.common.dicom import read_dicom
+
+    _series(tmp_path / "cr", _stored(), photometric="MONOCHROME1")
+    assert main(["unstack", str(tmp_path / "cr"), str(tmp_path / "out")]) == 0
+    by_z = {float(__import__("pydicom").dcmread(f).ImagePositionPatient[2]): read_dicom(f)
+            for f in (tmp_path / "cr").iterdir()}
+    import tifffile
+
+    for k, z in enumerate(Z):
+        assert np.array_equal(tifffile.imread(tmp_path / f"out/cr_{k:03d}.tif"), by_z[z])

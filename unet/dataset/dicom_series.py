@@ -1,0 +1,103 @@
+"""A DICOM series, a folder of files one slice each (CT and MR exports: LIDC-IDRI, CHAOS, TCIA
+downloads), read as one volume through SimpleITK's series reader: slices ordered by their
+position along the slice normal, not by file name, DICOM's rescale applied."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from unet.common.dicom import is_dicom
+from unet.dataset.nifti import NiftiError
+
+log = logging.getLogger(__name__)
+# A step this many times the median spacing between neighbouring slices: a slice missing
+GAP = 1.5
+# A step further than this share of the median from it: unequal spacing (positions are written
+# rounded, 2.5 as 2.50001, so exact equality is too strict)
+UNEQUAL = 0.01
+AS_IMAGES = "or read its files as 2-D images, a slice each, with .dcm in image_extensions"
+
+
+def is_series_folder(folder: Path) -> bool:
+    """Whether `folder` holds DICOM files (by extension or by their 'DICM' mark) to read as a
+    series; hidden files (a Mac's ._IM0001.dcm) are passed over."""
+    return folder.is_dir() and any(
+        not p.name.startswith(".") and p.is_file()
+        and (p.suffix.lower() == ".dcm" or is_dicom(p)) for p in folder.iterdir())
+
+
+def series_files(sitk, folder: Path, uid: str | None) -> list[str]:
+    """The files of the folder's one series (or of series `uid`), ordered by slice position;
+    a folder of several series is refused, listing each with its number of files."""
+    found = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
+    if not found:
+        raise NiftiError(f"{folder} holds no DICOM series SimpleITK reads (no file with a "
+                         "SeriesInstanceUID and pixels): give a folder of a series' .dcm files, "
+                         f"{AS_IMAGES}")
+    if uid is None and len(found) == 1:
+        uid = found[0]
+    files = sitk.ImageSeriesReader.GetGDCMSeriesFileNames
+    if uid not in found:
+        listed = "; ".join(f"{u} ({len(files(str(folder), u))} files)" for u in found)
+        pick = f"--series {uid} is none of them" if uid else "pick one with --series UID"
+        raise NiftiError(f"{folder} holds {len(found)} DICOM series (SeriesInstanceUID: {listed})"
+                         f": {pick}, or move each series into a folder of its own; {AS_IMAGES}")
+    return list(files(str(folder), uid))
+
+
+def read_series(sitk, folder: Path, uid: str | None, strict: bool):
+    """The series as one SimpleITK image; slices unevenly spaced or missing (a step over GAP
+    times the median) warned of, naming their positions, or refused where `strict` (a label
+    volume on its grid would not lie on the slices)."""
+    files = series_files(sitk, folder, uid)
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(files)
+    reader.MetaDataDictionaryArrayUpdateOn()
+    shown = sitk.ProcessObject.GetGlobalWarningDisplay()
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)  # ITK's own, a C++ source line: ours below
+    try:
+        image = reader.Execute()
+    except RuntimeError as err:
+        reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        raise NiftiError(f"cannot read the DICOM series in {folder}: {reason}. Check its files "
+                         f"(slices of different sizes, a scout among them?); {AS_IMAGES}") from err
+    finally:
+        sitk.ProcessObject.SetGlobalWarningDisplay(shown)
+    uneven = _uneven(reader, image, len(files))
+    if uneven and strict:
+        raise NiftiError(f"the DICOM series in {folder}: {uneven}; a label volume holds one "
+                         "spacing, so its labels would not lie on these slices: nothing was "
+                         "written")
+    if uneven:
+        log.warning("the DICOM series in %s: %s; its slices are split all the same, but unet "
+                    "restack refuses this series as a reference", folder, uneven)
+    return image
+
+
+def _uneven(reader, image, count: int) -> str:
+    """What is uneven about the slices' positions along the slice normal, or ''."""
+    if count < 3:
+        return ""
+    try:
+        points = np.array([[float(v) for v in reader.GetMetaData(k, "0020|0032").split("\\")]
+                           for k in range(count)])
+    except (RuntimeError, ValueError):
+        return "its slices carry no ImagePositionPatient, so they are in file-name order"
+    normal = np.reshape(image.GetDirection(), (3, 3))[:, 2]
+    where = points @ normal  # (slices,) mm along the normal, as the reader ordered them
+    steps = np.diff(where)
+    median = float(np.median(steps))
+    listed = ", ".join(f"{z:g}" for z in where[:40]) + (" ..." if count > 40 else "")
+    if median <= 0:
+        return f"its slices do not advance along the slice normal (at {listed} mm)"
+    gaps = [k for k, s in enumerate(steps) if s > GAP * median]
+    odd = [k for k, s in enumerate(steps) if abs(s - median) > UNEQUAL * median]
+    if not odd:
+        return ""
+    what = (f"{len(gaps)} gap(s) over {GAP}x the median spacing {median:g} mm (a slice missing?"
+            " a download cut short?)" if gaps else f"spacing unequal (median {median:g} mm)")
+    steps_at = "; ".join(f"{where[k]:g} to {where[k + 1]:g}" for k in (gaps or odd)[:5])
+    return f"{what}: from {steps_at} mm; slices at {listed} mm"

@@ -116,13 +116,33 @@ def test_a_missing_slice_is_warned_of_by_unstack_and_refused_by_restack(tmp_path
 
 
 def test_a_monochrome1_series_reads_as_the_2d_dicom_reader_inverts_it(tmp_path):
+    import pydicom
+    import tifffile
+
     from unet.common.dicom import read_dicom
 
     _series(tmp_path / "cr", _stored(), photometric="MONOCHROME1")
     assert main(["unstack", str(tmp_path / "cr"), str(tmp_path / "out")]) == 0
-    by_z = {float(__import__("pydicom").dcmread(f).ImagePositionPatient[2]): read_dicom(f)
+    by_z = {float(pydicom.dcmread(f).ImagePositionPatient[2]): read_dicom(f)
             for f in (tmp_path / "cr").iterdir()}
-    import tifffile
 
     for k, z in enumerate(Z):
         assert np.array_equal(tifffile.imread(tmp_path / f"out/cr_{k:03d}.tif"), by_z[z])
+
+
+def test_a_monochrome1_multi_frame_file_reads_inverted_as_its_frames_alone(tmp_path):
+    import pydicom
+    import tifffile
+
+    from unet.common.dicom import read_dicom
+
+    stored = _stored()
+    _series(tmp_path / "cr", stored, photometric="MONOCHROME1")
+    ds = pydicom.dcmread(next((tmp_path / "cr").iterdir()))
+    ds.NumberOfFrames, ds.PixelData = 5, stored.astype("<u2").tobytes()  # frames in z order
+    ds.save_as(tmp_path / "cine.dcm")
+    assert main(["unstack", str(tmp_path / "cine.dcm"), str(tmp_path / "out")]) == 0
+    by_z = {float(pydicom.dcmread(f).ImagePositionPatient[2]): read_dicom(f)
+            for f in (tmp_path / "cr").iterdir()}
+    for k, z in enumerate(Z):
+        assert np.array_equal(tifffile.imread(tmp_path / f"out/cine_{k:03d}.tif"), by_z[z])

@@ -221,3 +221,16 @@ def test_a_folder_of_volumes_gets_a_loop_and_a_dicom_series_folder_the_extension
     assert main(["unstack", str(tmp_path / "series"), str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "image_extensions" in err and "do unet unstack" not in err
+
+
+def test_an_rgb_nrrd_or_metaimage_becomes_colour_pngs_as_an_rgb24_nifti_does(tmp_path):
+    rgb = np.random.default_rng(2).integers(0, 256, (5, 4, 3, 3)).astype(np.uint8)  # x, y, z, c
+    records = np.ascontiguousarray(rgb).view([("R", "u1"), ("G", "u1"), ("B", "u1")])[..., 0]
+    nib.save(nib.Nifti1Image(records, np.eye(4)), tmp_path / "h.nii")
+    assert main(["unstack", str(tmp_path / "h.nii"), str(tmp_path / "nifti")]) == 0
+    for ext in (".nrrd", ".mha"):
+        sitk.WriteImage(_image(rgb, vector=True), str(tmp_path / f"h{ext}"))
+        assert main(["unstack", str(tmp_path / f"h{ext}"), str(tmp_path / ext[1:])]) == 0
+        assert _files(tmp_path / ext[1:]) == _files(tmp_path / "nifti")  # h_000.png ...
+    with Image.open(tmp_path / "nrrd" / "h_000.png") as im:
+        assert im.mode == "RGB" and np.array_equal(np.asarray(im), rgb[:, :, 0].swapaxes(0, 1))

@@ -174,7 +174,10 @@ def _values(path: Path, series: str | None = None) -> tuple[np.ndarray, bool]:
         from unet.dataset.itk_volume import itk_voxels
 
         data = itk_voxels(path, series)
-        return _as_stored(data, data.dtype, path), False
+        # 3 uint8 components are colours (NRRD RGB-color, an RGB MetaImage, an ultrasound
+        # DICOM): colour PNGs as from an RGB24 NIfTI, not a 3-channel TIFF
+        rgb = data.ndim == 4 and data.shape[3] == 3 and data.dtype == np.uint8
+        return _as_stored(data, data.dtype, path), rgb
     nib = require_nibabel(path)
     try:
         proxy = nib.load(path).dataobj

@@ -30,6 +30,7 @@ GEOREF = {"common.georef", "common.jp2_boxes", "common.nodata", *BANDS}
 # synthetic data set or folder of mask files.
 DOWNLOAD = {*FILEIO, *(IMAGEIO - {"common.maskio"}), "common.parallel", "dataset.download",
             "common.bad_files", "dataset.layout", "dataset.layout_kinds", "dataset.names",
+            "dataset.volume_notes",
             "dataset.pairing", "dataset.precheck", "dataset.sources", "dataset.packed",
             "common.jp2_boxes"} | SETTINGS  # jp2_boxes: .jp2 files whose place is lost, named
 FETCH = {"dataset.archives", "dataset.archive_kinds", "dataset.archive_links", "dataset.http_get",
@@ -52,6 +53,7 @@ RULES = {
                              "cache.palettes", "cache.intensity", "cache.band_intensity",
                              "cache.depths", "cache.ragged", "cache.values", "cache.settings",
                              "dataset.names",
+                             "dataset.volume_notes",
                              "dataset.split", "dataset.split_order", "dataset.split_checks",
                              "common.roi", "cache.separate"},
     ),
@@ -87,6 +89,7 @@ RULES = {
                   "common.bad_files", "cache.palettes", "cache.ragged", "cache.intensity",
                   "cache.band_intensity", "cache.depths",
                   "cache.values", "cache.settings", "common.device", "dataset.names",
+                  "dataset.volume_notes",
                   "common.probs", "common.roi", "dataset.layout", "dataset.per_id", "dataset.split",
                   "dataset.split_order", "dataset.split_checks", "infer.forward", "common.argmax",
                   "infer.predict_folder", "infer.predict", "infer.batches", "infer.memory",
@@ -121,6 +124,7 @@ RULES = {
     "evaluate_masks": (
         ("evaluate.evaluate", "common.layout"),
         COMMON | {"common.layout", "common.probs", "common.roi", "dataset.names",
+                  "dataset.volume_notes",
                   "dataset.split", "dataset.split_checks", "dataset.split_order",
                   "evaluate.boundary", "evaluate.cases", "evaluate.detection",
                   "evaluate.distances", "evaluate.regions", "evaluate.reading",

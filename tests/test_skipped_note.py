@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from pathlib import Path
+
+import pytest
 
 from unet.dataset.names import skipped_note
 
@@ -38,3 +41,26 @@ def test_a_volume_beside_exported_slices_is_named(tmp_path, caplog):
     assert str(tmp_path / "images" / "p7.nii.gz") in note
     assert str(tmp_path / "masks" / "p7.nii.gz") in note
     assert "export" in note and "PNG or TIFF per slice" in note
+
+
+@pytest.mark.parametrize("ext", [".nrrd", ".mha", ".dcm"])
+def test_nrrd_metaimage_and_dicom_passed_over_point_to_unet_unstack(tmp_path, caplog, ext):
+    # they were to be exported "with nibabel or SimpleITK", though `unet unstack` splits them
+    from unet.dataset.layout import DataLayoutError, Layout
+    from unet.dataset.pairing import pair_files
+
+    for side in ("images", "masks"):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / f"p7{ext}").write_bytes(b"")
+    with pytest.raises(DataLayoutError) as refused:
+        pair_files(tmp_path, Layout())
+    for name in ("a", "b"):
+        (tmp_path / "images" / f"{name}.tif").write_bytes(b"")
+        (tmp_path / "masks" / f"{name}.png").write_bytes(b"")
+    with caplog.at_level(logging.WARNING):
+        pair_files(tmp_path, Layout())
+    (note,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    for text in (str(refused.value), note):
+        assert "nibabel or SimpleITK" not in text and ".[volumes]" in text, text
+        loop = f"[!.]*{ext}; do unet unstack" if ext != ".dcm" else "unet unstack SERIES_FOLDER"
+        assert loop in text, text

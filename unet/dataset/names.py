@@ -239,31 +239,6 @@ def is_volume(path: Path) -> bool:
     return file_kind(path) in UNSTACKED
 
 
-def volumes_note(volumes: list[Path]) -> str:
-    """A warning naming 3-D or medical files (NIfTI, NRRD, DICOM) passed over beside the 2-D
-    images that did pair: a patient left as a volume is no slice of the data set."""
-    dicom = (f"; {DICOM_FIX.format(key='dataset.<source>.image_extensions')}" if any(
-        file_kind(v) == ".dcm" for v in volumes) else "")
-    nifti = [v for v in volumes if is_nifti(v)]
-    nifti_fix = f"; {NIFTI_FIX.format(folder=nifti[0].parent)}" if nifti else ""
-    return (f"{len(volumes)} 3-D or medical file(s) passed over, not images the pipeline reads: "
-            f"{listing([str(v) for v in volumes])}; if they hold data, export each as one PNG or "
-            f"TIFF per slice (e.g. with nibabel or SimpleITK), named alike on both "
-            f"sides{nifti_fix}{dicom}")
-
-
-# NIfTI volumes are split by `unet unstack` (dataset/nifti.py), a call per volume
-NIFTI_FIX = ("NIfTI volumes are split into slices by `unet unstack`, named by case so that "
-             "image and label slices pair (pip install -e '.[nifti]'): for f in "
-             "{folder}/[!.]*.nii*; do unet unstack \"$f\" {folder}_slices; done, then read "
-             "the _slices folders")
-
-
-# 2-D DICOM images are read (common/dicom.py) once their extension is picked up
-DICOM_FIX = ("2-D DICOM images (one frame a file: X-rays, slices) are read: add .dcm to {key} "
-             "(pydicom: pip install -e '.[dicom]')")
-
-
 def skipped_note(
     side: str, folder: Path, skipped: Counter[str], key: str, exts: tuple[str, ...]
 ) -> str:
@@ -277,11 +252,10 @@ def skipped_note(
         if slides := slides_fix(skipped):
             fix = slides
         elif any(e in VOLUMES for e in skipped):
+            from unet.dataset.volume_notes import volume_fix
+
             fix = (f"the pipeline reads 2-D images: export the {side} as one PNG or TIFF per "
-                   "slice (e.g. with nibabel or SimpleITK), named alike on both sides")
-            fix += f"; {NIFTI_FIX.format(folder=folder)}" if any(
-                e in (".nii", ".nii.gz") for e in skipped) else ""
-            fix += f"; {DICOM_FIX.format(key=key)}" if ".dcm" in skipped else ""
+                   "slice, named alike on both sides") + volume_fix(list(skipped), folder, key)
         elif any(e.endswith(COMPRESSED) for e in skipped):
             fix = (f"unpack them first (STARE's im0001.ppm.gz: gunzip), then add the extension "
                    f"they reveal to {key} if it is not there")

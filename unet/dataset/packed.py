@@ -3,7 +3,8 @@ how to unpack (STARE's .ppm.gz) or, for a volume (.nii.gz), how to split it into
 
 from __future__ import annotations
 
-from unet.dataset.names import COMPRESSED, NIFTI_FIX, VOLUMES
+from unet.dataset.names import COMPRESSED, VOLUMES
+from unet.dataset.volume_notes import NIFTI_FIX
 
 
 def packed_extensions(kw: dict, section: str) -> str:

@@ -32,10 +32,10 @@ from unet.dataset.names import (
     skipped_note,
     suffix_hint,
     system_file,
-    volumes_note,
     without_prefix,
     without_suffix,
 )
+from unet.dataset.volume_notes import volumes_note
 
 log = logging.getLogger(__name__)
 

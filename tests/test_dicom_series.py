@@ -24,7 +24,7 @@ def _series(folder, stored: np.ndarray, z=Z, photometric="MONOCHROME2", prefix="
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     uid, study = generate_uid(), generate_uid()
     order = list(range(len(z)))
     random.Random(len(z)).shuffle(order)
@@ -146,3 +146,14 @@ def test_a_monochrome1_multi_frame_file_reads_inverted_as_its_frames_alone(tmp_p
             for f in (tmp_path / "cr").iterdir()}
     for k, z in enumerate(Z):
         assert np.array_equal(tifffile.imread(tmp_path / f"out/cine_{k:03d}.tif"), by_z[z])
+
+
+def test_a_study_folder_of_series_folders_gets_a_loop_over_them(tmp_path, capsys):
+    # LIDC-IDRI and TCIA downloads: <patient>/<study>/<series>/1-001.dcm; the study folder was
+    # told to give "one stack file", with a TIFF example
+    for name in ("3000566-CT", "3000923-DX"):
+        _series(tmp_path / "study" / name, _stored(3), z=Z[:3])
+    assert main(["unstack", str(tmp_path / "study"), str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "3000566-CT" in err and "3000923-DX" in err and "do unet unstack" in err, err
+    assert not (tmp_path / "out").exists()

@@ -29,6 +29,19 @@ def is_series_folder(folder: Path) -> bool:
         and (p.suffix.lower() == ".dcm" or is_dicom(p)) for p in folder.iterdir())
 
 
+def refuse_study_folder(folder: Path, out_dir: Path) -> None:
+    """Refuse a folder of series folders (LIDC-IDRI's and TCIA's <patient>/<study>/<series>/),
+    naming them, with a loop that splits each; nothing when it holds none."""
+    inside = sorted(d for d in folder.iterdir() if not d.name.startswith(".")
+                    and is_series_folder(d)) if folder.is_dir() else []
+    if inside:
+        named = ", ".join(d.name for d in inside[:3]) + (" ..." if len(inside) > 3 else "")
+        raise ValueError(f"{folder} holds {len(inside)} folder(s) of DICOM files ({named}), "
+                         "not a series' files: unstack reads one series folder a call, its "
+                         f"slices named after it: for d in {folder}/*/; do unet unstack \"$d\" "
+                         f"{out_dir}; done (or --name CASE a call where they share a name)")
+
+
 def series_files(sitk, folder: Path, uid: str | None) -> list[str]:
     """The files of the folder's one series (or of series `uid`), ordered by slice position;
     a folder of several series is refused, listing each with its number of files."""

@@ -45,12 +45,13 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
         from unet.dataset.nifti import unstack_nifti
 
         return unstack_nifti(stack, out_dir)
-    from unet.dataset.dicom_series import is_series_folder
+    from unet.dataset.dicom_series import is_series_folder, refuse_study_folder
 
     if is_series_folder(stack):  # a DICOM series, a file a slice: one volume
         from unet.dataset.nifti import unstack_volumes
 
         return unstack_volumes([stack], out_dir)
+    refuse_study_folder(stack, out_dir)
     volume = next((p for p in stack.iterdir() if is_volume(p)), None) if stack.is_dir() else None
     if volume:  # slices named by case
         kind = ".nii*" if is_nifti(volume) else file_kind(volume)

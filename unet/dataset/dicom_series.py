@@ -5,6 +5,8 @@ position along the slice normal, not by file name, DICOM's rescale applied."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +47,8 @@ def refuse_study_folder(folder: Path, out_dir: Path) -> None:
 def series_files(sitk, folder: Path, uid: str | None) -> list[str]:
     """The files of the folder's one series (or of series `uid`), ordered by slice position;
     a folder of several series is refused, listing each with its number of files."""
-    found = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
+    with _quiet(sitk):
+        found = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
     if not found:
         raise NiftiError(f"{folder} holds no DICOM series SimpleITK reads (no file with a "
                          "SeriesInstanceUID and pixels): give a folder of a series' .dcm files, "
@@ -54,7 +57,9 @@ def series_files(sitk, folder: Path, uid: str | None) -> list[str]:
         uid = found[0]
     files = sitk.ImageSeriesReader.GetGDCMSeriesFileNames
     if uid not in found:
-        listed = "; ".join(f"{u} ({len(files(str(folder), u))} files)" for u in found)
+        counts = [len(files(str(folder), u)) for u in found]
+        listed = "; ".join(f"{u} ({n} file{'s' * (n != 1)})" for u, n in zip(found, counts,
+                                                                            strict=True))
         pick = f"--series {uid} is none of them" if uid else "pick one with --series UID"
         raise NiftiError(f"{folder} holds {len(found)} DICOM series (SeriesInstanceUID: {listed})"
                          f": {pick}, or move each series into a folder of its own; {AS_IMAGES}")
@@ -69,16 +74,13 @@ def read_series(sitk, folder: Path, uid: str | None, strict: bool):
     reader = sitk.ImageSeriesReader()
     reader.SetFileNames(files)
     reader.MetaDataDictionaryArrayUpdateOn()
-    shown = sitk.ProcessObject.GetGlobalWarningDisplay()
-    sitk.ProcessObject.SetGlobalWarningDisplay(False)  # ITK's own, a C++ source line: ours below
     try:
-        image = reader.Execute()
+        with _quiet(sitk):
+            image = reader.Execute()
     except RuntimeError as err:
         reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
         raise NiftiError(f"cannot read the DICOM series in {folder}: {reason}. Check its files "
                          f"(slices of different sizes, a scout among them?); {AS_IMAGES}") from err
-    finally:
-        sitk.ProcessObject.SetGlobalWarningDisplay(shown)
     uneven = _uneven(reader, image, len(files))
     if uneven and strict:
         raise NiftiError(f"the DICOM series in {folder}: {uneven}; a label volume holds one "
@@ -88,6 +90,18 @@ def read_series(sitk, folder: Path, uid: str | None, strict: bool):
         log.warning("the DICOM series in %s: %s; its slices are split all the same, but unet "
                     "restack refuses this series as a reference", folder, uneven)
     return image
+
+
+@contextmanager
+def _quiet(sitk) -> Iterator[None]:
+    """ITK's warnings off: a C++ source line on stderr ('No Series were found', 'Non uniform
+    sampling'), where our own message says it with the folder and the positions."""
+    shown = sitk.ProcessObject.GetGlobalWarningDisplay()
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)
+    try:
+        yield
+    finally:
+        sitk.ProcessObject.SetGlobalWarningDisplay(shown)
 
 
 def _uneven(reader, image, count: int) -> str:

@@ -7,9 +7,10 @@
     unet export MODEL --onnx OUT.onnx
     unet unstack STACK.tif FOLDER
     unet unstack VOLUME.nii.gz... FOLDER [--name CASE]    (or .nrrd, .mha, .mhd, .dcm)
+    unet unstack DICOM_SERIES_FOLDER FOLDER [--series UID] [--name CASE]
     unet unstack ARRAY.npy|.npz|.h5 FOLDER [--key K] [--axis N] [--name STEM]
                  [--classes channels --background C]
-    unet restack MASKS_FOLDER IMAGE.nii.gz -o LABELS.nii.gz [--name CASE]
+    unet restack MASKS_FOLDER IMAGE.nii.gz -o LABELS.nii.gz [--name CASE] [--series UID]
     unet stack FOLDER TEMPLATE... -o OUT [--prefix P] [--suffix S] [--nodata V]
 
 It calls the package functions the Snakemake rules call: `unet predict` writes the same masks

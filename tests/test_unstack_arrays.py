@@ -235,3 +235,24 @@ def test_hdf5_without_h5py_names_the_extra(tmp_path, capsys, monkeypatch):
 def test_array_flags_on_a_tiff_are_refused(tmp_path, capsys):
     tifffile.imwrite(tmp_path / "st.tif", np.zeros((2, 4, 4), np.uint8))
     assert "--key" in _refused(capsys, tmp_path / "st.tif", tmp_path / "o", "--key", "X")
+
+
+def test_a_background_channel_without_background_is_refused(tmp_path, capsys):
+    """PanNuke's masks unstacked without --background wrote its background channel as class 6
+    and no pixel 0, so the pipeline read neoplastic (1) as its background class."""
+    _, masks = _pannuke(n=3)
+    np.save(tmp_path / "masks.npy", masks)
+    err = _refused(capsys, tmp_path / "masks.npy", tmp_path / "m", "--classes", "channels")
+    assert "--background 5" in err and "channel 5" in err
+    assert not (tmp_path / "m").exists() or not any((tmp_path / "m").iterdir())
+    np.save(tmp_path / "types.npy", masks[..., :5])  # the type channels alone: 0 between
+    _unstack(capsys, tmp_path / "types.npy", tmp_path / "t", "--classes", "channels")
+    assert set(np.unique(_read(tmp_path / "t" / "types_000.png"))) == {0, 1, 5}
+    one_hot = np.zeros((2, 4, 4, 3))  # three classes that cover every pixel: name one 0
+    one_hot[:, :2, :, 0] = one_hot[:, 2:, :2, 1] = one_hot[:, 2:, 2:, 2] = 1
+    np.save(tmp_path / "full.npy", one_hot)
+    assert "--background 0" in _refused(capsys, tmp_path / "full.npy", tmp_path / "f",
+                                        "--classes", "channels")
+    _unstack(capsys, tmp_path / "full.npy", tmp_path / "f", "--classes", "channels",
+             "--background", "0")
+    assert set(np.unique(_read(tmp_path / "f" / "full_000.png"))) == {0, 1, 2}

@@ -3,6 +3,7 @@ instance ids (0 where none), and a background channel; the pipeline reads one va
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,28 @@ def class_map(page: np.ndarray, background: int | None) -> tuple[np.ndarray, int
     labelled = held.any(axis=2)
     out = np.where(labelled, held.argmax(axis=2) + 1, 0).astype(np.uint8)  # argmax: the first
     return out, int(np.count_nonzero(held.sum(axis=2) > 1))
+
+
+def refuse_unnamed_background(pages: Iterable[np.ndarray], path: Path) -> None:
+    """Refuse --classes channels without --background where every pixel of every (H, W, C)
+    page is in some channel: one channel is then the background (PanNuke's 5), and as a class
+    it would leave no pixel 0, so that class 1 would be read as the background. Any channel
+    may be named (of classes covering every pixel, one is written 0, the others 1, 2, ...).
+    Stops at the first page with a pixel in no channel, usually the first."""
+    covered = None
+    for page in pages:
+        held = np.asarray(page) != 0  # (H, W, C)
+        if not held.any(axis=2).all():
+            return
+        covered = held.sum(axis=(0, 1)) + (0 if covered is None else covered)
+    if covered is None:
+        return
+    k = int(np.argmax(covered))
+    raise ValueError(f"{path}: every pixel of every slice is in some channel, so one of them is "
+                     f"the background (PanNuke's 5; here channel {k} holds the most pixels): "
+                     f"name it, e.g. --background {k}, and it is written 0, the other channels "
+                     "1, 2, ... (without it no pixel is 0, and class 1 would be read as the "
+                     "background)")
 
 
 def overlap_note(overlaps: list[int], names: list[str]) -> str:

@@ -18,7 +18,12 @@ from PIL import Image
 
 from unet.common.fileio import check_folder, disk_errors
 from unet.common.imageio import ImageReadError
-from unet.dataset.array_classes import check_background, class_map, overlap_note
+from unet.dataset.array_classes import (
+    check_background,
+    class_map,
+    overlap_note,
+    refuse_unnamed_background,
+)
 from unet.dataset.nifti import slice_name
 from unet.dataset.unstack import _moved_in_whole, _refuse_taken
 
@@ -61,6 +66,8 @@ def unstack_array(path: str | Path, out_dir: str | Path, key: str | None = None,
         page_shape = arr.shape[:axis] + arr.shape[axis + 1:]
         if classes == "channels":
             check_background(page_shape, background, path)
+            if background is None:  # read ahead as _written_type does: nothing made yet
+                refuse_unnamed_background(slices(arr, axis), path)
             dtype, colour = np.dtype(np.uint8), False
         else:
             colour = _page_kind(page_shape, path)

@@ -245,3 +245,23 @@ def test_macos_appledouble_files_beside_the_xmls_are_passed_over(tmp_path):
     _save(tmp_path, "a", _aperio([_layer([_region(_box(0, 0, 5, 5))])]))
     (tmp_path / "ann" / "._a.xml").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X")
     assert list(_masks(tmp_path)[1]) == ["a"]
+
+
+def test_monusac_layers_are_named_by_their_attribute(tmp_path):
+    """MoNuSAC's layers have no Name: the nucleus type is their one Attribute's Name (Value
+    empty), and their Ids are numbered per file, so Id 1 was epithelial in one file and
+    lymphocyte in the next, read as one class; ImageScope's default Description is no type."""
+    epi, lym = (f'<Attribute Name="{t}" Id="0" Value=""/>' for t in ("Epithelial", "Lymphocyte"))
+    _save(tmp_path, "a", _aperio([_layer([_region(_box(0, 0, 10, 10))], 1, attrs=epi),
+                                  _layer([_region(_box(10, 0, 20, 10))], 2, attrs=lym)]))
+    _save(tmp_path, "b", _aperio([_layer([_region(_box(0, 0, 10, 10))], 1, attrs=lym),
+                                  _layer([_region(_box(10, 0, 20, 10))], 2, attrs=epi)]))
+    manifest, masks = _masks(tmp_path)
+    assert manifest["class_names"] == {"0": "background", "1": "Epithelial", "2": "Lymphocyte"}
+    assert masks["a"][5, 5] == 1 and masks["a"][5, 15] == 2
+    assert masks["b"][5, 5] == 2 and masks["b"][5, 15] == 1
+    desc = '<Attribute Name="Description" Id="0" Value=""/>'  # MoNuSeg's: the layer's Id
+    _save(tmp_path, "b", _aperio([_layer([_region(_box(0, 0, 10, 10))], 1, attrs=desc)]))
+    (tmp_path / "ann" / "a.xml").unlink()
+    manifest, masks = _masks(tmp_path)
+    assert manifest["class_names"] == {"0": "background", "1": "1"}

@@ -111,7 +111,8 @@ def _region(region: ElementTree.Element, where: str) -> np.ndarray | None:
 
 def _aperio_label(ann: ElementTree.Element, n: int, attribute: str, where: str) -> str:
     """An Aperio annotation's label: the Attribute `attribute`'s Value, else its Name, else
-    its Id (ImageScope's layer number; MoNuSeg's one unnamed layer)."""
+    its one Attribute's Name (MoNuSAC's), else its Id (ImageScope's layer number; MoNuSeg's
+    one unnamed layer)."""
     if attribute:
         found = [a.get("Value") for a in ann.iterfind("Attributes/Attribute")
                  if a.get("Name") == attribute]
@@ -120,7 +121,18 @@ def _aperio_label(ann: ElementTree.Element, n: int, attribute: str, where: str) 
                              "(xml.attribute); give it one, or set xml.attribute: '' for "
                              "the layer's Name")
         return found[0].strip()
-    return (ann.get("Name") or "").strip() or ann.get("Id") or str(n + 1)
+    return (ann.get("Name") or "").strip() or _typed(ann) or ann.get("Id") or str(n + 1)
+
+
+def _typed(ann: ElementTree.Element) -> str:
+    """An unnamed layer's one Attribute's Name where its Value is empty and the Name is not
+    ImageScope's default Description: MoNuSAC's nucleus type (Epithelial, Lymphocyte, ...),
+    whose layer Ids are numbered per file and so name no class; else ''."""
+    attrs = ann.findall("Attributes/Attribute")
+    if len(attrs) != 1 or (attrs[0].get("Value") or "").strip():
+        return ""
+    name = (attrs[0].get("Name") or "").strip()
+    return "" if name == "Description" else name
 
 
 def _aperio(root: ElementTree.Element, path: Path, attribute: str, bad: list,

@@ -1,14 +1,28 @@
-"""A warning when the labels give a scene's no-data pixels (its GeoTIFF nodata fill, NaN, or
-an orthomosaic's transparent alpha) a class: without masks.ignore the model is trained to
-predict that class on fill."""
+"""A scene's no-data pixels (its GeoTIFF nodata fill, NaN, or an orthomosaic's transparent
+alpha) in the training targets: ignored where masks.ignore is set, else a warning when the
+labels give them a class, which the model is then trained to predict on fill."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from unet.cache.nearest import resize_mask
 from unet.common.labels import IGNORE_INDEX, MaskMapping
 from unet.common.nodata import image_nodata
 from unet.common.roi import read_roi
+
+
+def ignore_fill(index: np.ndarray, image: str, mapping: MaskMapping, full: tuple[int, int]
+                ) -> None:
+    """Mark `image`'s no-data pixels IGNORE_INDEX in its cached class indices `index` (h, w),
+    in place, where masks.ignore is set: the scores and written masks leave them out, so the
+    loss and training's validation Dice must too (crop masks rasterised with 0 outside the
+    field trained and scored the fill as background). `full`: the image's (w, h)."""
+    if mapping.ignore is None:
+        return
+    void = image_nodata(image)  # a PNG without transparency or a plain TIFF: its header alone
+    if void is not None and void.shape == full[::-1]:
+        index[resize_mask(void, index.shape[::-1])] = IGNORE_INDEX
 
 
 def fill_note(pairs: list[dict], mapping: MaskMapping, first: int = 8) -> str | None:
@@ -34,6 +48,5 @@ def fill_note(pairs: list[dict], mapping: MaskMapping, first: int = 8) -> str | 
                     "GeoTIFF nodata value, or NaN, or alpha 0) are labelled "
                     f"{names} in {pair['mask']}, so the model learns to predict that on a "
                     "scene's fill: set masks.ignore (a value no class holds, e.g. 255) to have "
-                    "predicted masks mark no-data as such and scores leave it out; label the "
-                    "fill with it to skip it in the loss")
+                    "training, predicted masks and scores leave no-data out")
     return None

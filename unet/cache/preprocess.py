@@ -16,7 +16,7 @@ from unet.cache.background_only import background_only_note, record_background_o
 from unet.cache.band_intensity import bands_record, data_range, starved_bands_note
 from unet.cache.channel_count import data_channels
 from unet.cache.detected import values_record
-from unet.cache.fill_labels import fill_note
+from unet.cache.fill_labels import fill_note, ignore_fill
 from unet.cache.intensity import intensity_units
 from unet.cache.lost_classes import Resize, held_elsewhere
 from unet.cache.mapping import choose_mapping, class_names
@@ -84,6 +84,7 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None],
     if pair.get("roi"):  # outside the region of interest: ignored, as masks.ignore is
         roi = resize_mask(read_roi(pair["roi"], raw.shape, pair["mask"]), size)
         index[~roi] = IGNORE_INDEX
+    ignore_fill(index, pair["image"], mapping, full)  # masks.ignore: the fill is not learnt
     cached = resize_bands(image, size) if multi else resize_image(image, size, channels, span)
     return cached, index
 

@@ -22,8 +22,8 @@ SETTINGS = {"common.schema"}  # settings dataclasses take their defaults from th
 PRETRAINED = {"model.pretrained", "model.timm_files"}
 BANDS = {"common.bands"}  # multi-band TIFFs: wherever the model's input or a view is read
 # a mask's sidecar: the scene's georeferencing (a .jp2's GeoJP2 box too), and its no-data
-# pixels read from its bands
-GEOREF = {"common.georef", "common.jp2_boxes", "common.nodata", *BANDS}
+# pixels read from its bands; a PNG tile's world file or .aux.xml (world_file)
+GEOREF = {"common.georef", "common.jp2_boxes", "common.nodata", "common.world_file", *BANDS}
 # download_dataset's code for every source and layout (pairing, the manifest); each source
 # adds its own (unet.dataset.sources), each layout kind its own (unet.dataset.layout_kinds:
 # rle, coco, class folders, band files, ...), so editing archive or COCO code reruns no

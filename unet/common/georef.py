@@ -20,6 +20,7 @@ from unet.common.gdal_fill import tags_nodata
 from unet.common.jp2_boxes import JP2, jp2_georef
 from unet.common.nodata import image_nodata, mark_nodata, nodata_xml
 from unet.common.probs import blank_probs, probs_path
+from unet.common.world_file import sidecar_georef
 
 PIXEL_SCALE, TIE_POINT, TRANSFORMATION, GEO_KEYS = 33550, 33922, 34264, 34735
 RASTER_TYPE, GEOGRAPHIC_CRS, PROJECTED_CRS = 1025, 2048, 3072  # GeoKeys
@@ -43,13 +44,14 @@ _WARNED: set[str] = set()  # folders told once that their masks' no-data pixels 
 def georef_of(path: str | os.PathLike) -> tuple[GeoTransform, str | None] | None:
     """A GeoTIFF's GDAL geotransform (x0, dx, row rotation, y0, column rotation, dy; the
     first pixel's outer corner) and its CRS as `EPSG:<code>` (None where it has no code);
-    None for a file without georeferencing or with an Orientation (its mask is turned)."""
+    beside a file without GeoTIFF tags, its `.aux.xml` or world file (world_file); None for a
+    file without georeferencing or with an Orientation (its mask is turned)."""
     if Path(path).suffix.lower() in JP2:  # a GeoJP2 box's, as a band file's stack keeps it
         return (geojp2_of(path) or (None,))[0]
-    if not may_be_tiff(path) or not is_tiff(path):
-        return None
+    if not may_be_tiff(path) or not is_tiff(path):  # a PNG or JPEG tile: a world file's place
+        return sidecar_georef(path)
     with tifffile.TiffFile(path) as tif:
-        return georef_of_tags(tif.pages[0].tags)
+        return georef_of_tags(tif.pages[0].tags) or sidecar_georef(path)
 
 
 def georef_of_tags(tags: tifffile.TiffTags) -> tuple[GeoTransform, str | None] | None:

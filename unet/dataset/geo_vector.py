@@ -64,9 +64,10 @@ def to_pixels(objects: list, image: Path, path: Path, crs: str, unnamed: list[st
     if geo is None:
         raise DataLayoutError(
             f"{image} has no GeoTIFF georeferencing (no ModelPixelScale and ModelTiepoint, or "
-            f"ModelTransformation; or an Orientation that turns it), so {path}, in map "
-            "coordinates, cannot be placed on it; give the georeferenced GeoTIFF, or read a "
-            "GeoJSON in pixel coordinates (QuPath's) with qupath.json instead")
+            f"ModelTransformation, nor a world file or .aux.xml beside it; or an Orientation "
+            f"that turns it), so {path}, in map coordinates, cannot be placed on it; give the "
+            "georeferenced GeoTIFF, or read a GeoJSON in pixel coordinates (QuPath's) with "
+            "qupath.json instead")
     (x0, dx, rx, y0, ry, dy), own = geo
     if own is None:
         unnamed.append(image.name)

@@ -1,0 +1,68 @@
+"""A PNG or JPEG tile placed by a world file (`.pgw`, `.jgw`, `.wld`) or GDAL's own sidecar
+(`<tile>.png.aux.xml`), as QGIS's "Save as image" and photogrammetry tools export an
+orthomosaic: its predicted mask carries that place (before, it lay at 0,0 in QGIS)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+UTM11 = 'PROJCS["WGS 84 / UTM zone 11N",GEOGCS["WGS 84",AUTHORITY["EPSG","4326"]],' \
+        'UNIT["metre",1],AUTHORITY["EPSG","32611"]]'
+# A, D, B, E, C, F: pixel size x, rotations, pixel size y (negative), first pixel's centre
+WORLD = "0.05\n0\n0\n-0.05\n640000.025\n4000000.975\n"
+GRID = (640000.0, 0.05, 0.0, 4000001.0, 0.0, -0.05)
+
+
+def _tile(tmp_path, name="tile.png"):
+    Image.fromarray(np.full((8, 10, 3), 90, np.uint8)).save(tmp_path / name)
+    return tmp_path / name
+
+
+def test_a_world_file_places_a_png_and_its_prj_names_the_crs(tmp_path):
+    from unet.common.georef import georef_of
+
+    tile = _tile(tmp_path)
+    assert georef_of(tile) is None
+    (tmp_path / "tile.pgw").write_text(WORLD)
+    grid, crs = georef_of(tile)
+    assert np.allclose(grid, GRID) and crs is None
+    (tmp_path / "tile.prj").write_text(UTM11)  # ESRI's WKT beside it: its last AUTHORITY
+    assert georef_of(tile)[1] == "EPSG:32611"
+    jpg = _tile(tmp_path, "b.jpg")
+    (tmp_path / "b.wld").write_text(WORLD)
+    assert np.allclose(georef_of(jpg)[0], GRID)
+
+
+def test_gdals_sidecar_of_a_png_places_it_before_its_world_file(tmp_path):
+    from unet.common.georef import georef_of
+
+    tile = _tile(tmp_path)
+    (tmp_path / "tile.pgw").write_text("1\n0\n0\n-1\n0.5\n0.5\n")
+    (tmp_path / "tile.png.aux.xml").write_text(
+        f"<PAMDataset>\n  <SRS>{UTM11}</SRS>\n  <GeoTransform> 6.4e5, 0.05, 0, 4000001, 0, "
+        "-0.05</GeoTransform>\n</PAMDataset>\n")
+    grid, crs = georef_of(tile)
+    assert np.allclose(grid, GRID) and crs == "EPSG:32611"
+
+
+def test_the_mask_of_a_world_filed_png_tile_lies_on_it(tmp_path):
+    from unet.common.georef import write_georef
+
+    tile = _tile(tmp_path)
+    (tmp_path / "tile.pgw").write_text(WORLD)
+    (tmp_path / "tile.png.aux.xml").write_text(f"<PAMDataset><SRS>{UTM11}</SRS></PAMDataset>")
+    (tmp_path / "pred").mkdir()
+    Image.fromarray(np.ones((8, 10), np.uint8)).save(tmp_path / "pred" / "tile.png")
+    assert write_georef(tile, tmp_path / "pred" / "tile.png")
+    side = (tmp_path / "pred" / "tile.png.aux.xml").read_text()
+    assert "<SRS>EPSG:32611</SRS>" in side
+    assert "<GeoTransform>640000, 0.050000000000000003, 0, 4000001, 0, -0.05" in side
+
+
+def test_a_damaged_world_file_places_nothing(tmp_path):
+    from unet.common.georef import georef_of
+
+    tile = _tile(tmp_path)
+    (tmp_path / "tile.pgw").write_text("0.05\n0\nnot a number\n")
+    assert georef_of(tile) is None

@@ -199,3 +199,12 @@ def test_spacenet_names_pair_through_image_prefix(tmp_path):
     [pair] = manifest["pairs"]
     assert pair["id"] == "AOI_2_Vegas_img1"
     assert (np.asarray(Image.open(pair["mask"])) == 1).sum() == 80
+
+
+def test_projected_numbers_declared_as_nothing_are_told_to_be_declared_not_reprojected(tmp_path):
+    # UTM metres in a GeoJSON without a crs member read as lon/lat: reprojecting them (-t_srs)
+    # would make nonsense of them; they need their CRS assigned (-a_srs)
+    _tiff(tmp_path / "imgs" / "a.tif")
+    _save(tmp_path, "a", [_feature(_ring(5, 4, 15, 12))], crs=None)
+    with pytest.raises(DataLayoutError, match=r"not lon/lat.*ogr2ogr -a_srs EPSG:32611"):
+        _masks(tmp_path, unclassified="building")

@@ -71,6 +71,13 @@ def to_pixels(objects: list, image: Path, path: Path, crs: str, unnamed: list[st
     (x0, dx, rx, y0, ry, dy), own = geo
     if own is None:
         unnamed.append(image.name)
+    elif own != crs and crs == LON_LAT and not _lon_lat(objects):
+        # metres read as degrees: the file is in its image's CRS without saying so (no crs
+        # member); ogr2ogr -t_srs would "reproject" those numbers as lon/lat into nonsense
+        raise DataLayoutError(
+            f"{path} has coordinates that are not lon/lat (beyond +-180, +-90) but declares no "
+            f"other CRS, so it reads as {crs}; if it is in its image's {own}, say so: "
+            f"ogr2ogr -a_srs {own} out.geojson {path.name}")
     elif own != crs:  # SpaceNet 3 on: lon/lat GeoJSONs beside UTM GeoTIFFs
         objects = _reprojected(objects, path, crs, own, image)
     # map = origin + M @ (col, row), M = [[dx, rx], [ry, dy]]: pixels = M^-1 @ (map - origin)
@@ -82,6 +89,12 @@ def to_pixels(objects: list, image: Path, path: Path, crs: str, unnamed: list[st
 
     return [(cls, tuple(tuple(move(r) for r in rings) for rings in polygons))
             for cls, polygons in objects]
+
+
+def _lon_lat(objects: list) -> bool:
+    """Whether every ring's points lie within lon/lat's range (|x| <= 180, |y| <= 90)."""
+    return all(np.all(np.abs(r) <= (180.0, 90.0)) for _, polygons in objects
+               for rings in polygons for r in rings)
 
 
 def warn_unnamed(unnamed: list[str]) -> None:

@@ -159,7 +159,8 @@ def test_a_crs_pyproj_does_not_know_is_refused_by_file(tmp_path):
     with pytest.raises(DataLayoutError, match=r"a\.geojson is in EPSG:999999, which pyproj "
                                               r"cannot take.*EPSG:32611.*ogr2ogr"):
         _masks(tmp_path, unclassified="building")
-    _save(tmp_path, "a", [_feature(_ring(5, 4, 15, 12))], crs=None)  # metres read as lon/lat
+    # metres declared as another geographic CRS (NAD83): pyproj gives infinities
+    _save(tmp_path, "a", [_feature(_ring(5, 4, 15, 12))], crs="EPSG:4269")
     with pytest.raises(DataLayoutError, match=r"a\.geojson: positions such as \[500002\.5, "
                                               r"3999998\.0\] cannot be taken.*crs member missing"):
         _masks(tmp_path, unclassified="building")

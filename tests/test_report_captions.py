@@ -136,3 +136,23 @@ def test_the_table_captions_name_the_mean_over_images_holding_the_class():
     # holds the class, the figure to publish on inspection data (most images empty)
     assert "mean_dice_positive" in _caption("table.rst")
     assert "foreground_dice_mean_positive" in _caption("experiments.rst")
+
+
+def test_the_table_caption_says_region_rows_hold_their_boundary_scores(tmp_path):
+    # region_rows fills a region's mean_boundary_f1 and mean_hd95 (measured on each image's
+    # union of the region's classes); the caption still said they were blank, not scored, so a
+    # reader took the figures beside it for something else or ignored them
+    from unet.report.regions import region_rows
+
+    scores = {"global": dict.fromkeys(("dice", "iou", "precision", "recall"), 0.5),
+              "mean_per_image": {"dice": 0.5, "iou": 0.4, "hd95": 3.0, "boundary_f1": 0.7},
+              "mean_positive": {"dice": 0.5}, "held": True,
+              "images": {"positive": 1, "missed": 0, "false_positive": 0}}
+    summary = {"regions": {"listed": {"wt": [1, 2]}, "classes": {"wt": [1, 2]},
+                           "methods": {"raw": {"wt": scores}}},
+               "methods": {"raw": {"pixel_accuracy": 0.9}}}
+    row = region_rows(summary, "raw")[0]
+    assert row[10:12] == ["0.7000", "3.0000"]  # mean_boundary_f1, mean_hd95: filled
+    text = _caption("table.rst")
+    assert "not scored for regions" not in text
+    assert "union of its classes" in text and "diagonal" in text

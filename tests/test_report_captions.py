@@ -156,3 +156,10 @@ def test_the_table_caption_says_region_rows_hold_their_boundary_scores(tmp_path)
     text = _caption("table.rst")
     assert "not scored for regions" not in text
     assert "union of its classes" in text and "diagonal" in text
+
+
+def test_the_experiments_caption_says_how_a_missed_class_enters_the_hd95_mean():
+    # experiments.tsv's hd95_mean is foreground_hd95_mean, where an infinite HD95 (a class in
+    # one of ground truth and prediction only) counts as the image's diagonal; the caption
+    # did not say so, and a mean that drops infs (MedPy users' habit) reads very differently
+    assert "diagonal" in _caption("experiments.rst")

@@ -55,7 +55,8 @@ def _evaluate(tmp_path: Path, data: dict, ignore: bool) -> dict:
     return evaluate_masks(tmp_path / "manifest.json", tmp_path / "meta.json",
                           {"raw": tmp_path / "pred"}, tmp_path / "per_image.csv",
                           tmp_path / "summary.json", tolerance=TOL, regions={"fg": [1, 2]},
-                          group_by=r"^(c\d+)_\d+$", cases_csv=tmp_path / "per_case.csv")
+                          group_by=r"^(c\d+)_\d+$", cases_csv=tmp_path / "per_case.csv",
+                          voxel_spacing=[1.0, 1.0, 1.0])
 
 
 def _held(t: np.ndarray, p: np.ndarray, c: int) -> tuple[bool, bool]:

@@ -94,7 +94,8 @@ def _ellipse(corners: np.ndarray) -> np.ndarray:
 
 
 def _region(region: ElementTree.Element, where: str) -> np.ndarray | None:
-    """An Aperio region's ring, None for one without area (arrow, ruler: Type 3 and up)."""
+    """An Aperio region's ring, None for one without area (arrow, ruler: Type 3 and up; a
+    polygon of fewer than 3 vertices, an ellipse of fewer than 2: a click ImageScope kept)."""
     shape = APERIO.get(region.get("Type", "0"))
     if shape is None:
         return None
@@ -102,11 +103,9 @@ def _region(region: ElementTree.Element, where: str) -> np.ndarray | None:
     if vertices is None:
         raise ValueError(f"{where}: no <Vertices>")
     ring = _points(vertices.findall("Vertex"), where)
-    if shape == "ellipse" and len(ring) >= 2:
-        return _ellipse(ring)
-    if len(ring) < 3:
-        raise ValueError(f"{where}: {len(ring)} Vertex element(s), a region needs 3 or more")
-    return ring
+    if shape == "ellipse":
+        return _ellipse(ring) if len(ring) >= 2 else None
+    return ring if len(ring) >= 3 else None  # as VIA's and LabelMe's: skipped, counted
 
 
 def _aperio_label(ann: ElementTree.Element, n: int, attribute: str, where: str) -> str:
@@ -177,11 +176,11 @@ def _asap(root: ElementTree.Element, path: Path, bad: list, counts: dict) -> lis
             if coords is None:
                 raise ValueError(f"{where}: no <Coordinates>")
             ring = _points(coords.findall("Coordinate"), where, order=True)
-            if len(ring) < 3:
-                raise ValueError(f"{where}: {len(ring)} Coordinate element(s), a polygon "
-                                 "needs 3 or more")
         except ValueError as err:
             bad.append((f"{path}:{n:06d}", DataLayoutError(f"{err}; fix or remove it in ASAP")))
+            continue
+        if len(ring) < 3:  # no area, as a dot: skipped and counted
+            counts[path.name] = counts.get(path.name, 0) + 1
             continue
         found.append((ann.get("PartOfGroup") or "None", (ring,), ()))
     return found
@@ -235,8 +234,8 @@ def pair_xml(root: Path, layout: Layout) -> list[tuple[str, Path, XmlMasks]]:
             f"{root / layout.images}", "put the images there (a whole-slide format needs its "
             "extension in image_extensions)", "XML annotations without their image")
     if counts:
-        log.warning("%d arrow, ruler or point annotation(s) cover no area and are left out of "
-                    "the masks: %s", sum(counts.values()),
+        log.warning("%d arrow, ruler or point annotation(s), or region(s) of fewer than 3 "
+                    "points, cover no area and are left out of the masks: %s", sum(counts.values()),
                     listing([f"{k} ({v})" for k, v in sorted(counts.items())]))
     if not found:
         raise DataLayoutError(f"no XML matches {layout.section}.xml.file {template!r} under "

@@ -28,3 +28,35 @@ def test_regions_of_fewer_than_three_points_are_skipped_and_counted(tmp_path, ca
     assert "5 arrow, ruler or point annotation(s), or region(s) of fewer than 3 points" \
         in caplog.text
     assert "a.xml (4)" in caplog.text and "b.xml (1)" in caplog.text
+
+
+def _texts(fig):
+    return [t.get_text() for lg in [*fig.legends, *(ax.get_legend() for ax in fig.axes)] if lg
+            for t in lg.get_texts()]
+
+
+def test_a_class_named_by_its_own_number_is_printed_once(tmp_path, monkeypatch):
+    # MoNuSeg's one unnamed layer is class "1", written as value 1: the overlays' legend read
+    # "class 1 1 (1)", the curves "class 1 1", the score chart "1 (1)", unet info "1 = 1 (1)"
+    import matplotlib.pyplot as plt
+
+    from tests.test_score_chart_layout import _summary
+    from unet.common.labels import MaskMapping
+    from unet.model.describe import class_list
+    from unet.report import charts, figures
+
+    names = ["background", "1"]
+    mapping = MaskMapping((0, 1))
+    fig = plt.figure()
+    figures._legend(fig, mapping, np.zeros((2, 3)), names)
+    assert _texts(fig) == ["class 1 (1)"]  # class 0, background, is not painted
+    plt.close(fig)
+    assert charts._class_label(1, names) == "class 1"
+    assert charts._class_label(1, ["background", "nucleus"]) == "class 1 nucleus"
+    figs = []
+    monkeypatch.setattr(charts, "save_figure", lambda fig, path: figs.append(fig))
+    charts.plot_methods({**_summary(["0", "1"]), "class_names": names}, tmp_path / "m.png")
+    ticks = [t.get_text() for t in figs[0].axes[0].get_xticklabels()]
+    assert ticks == ["class 0\nbackground (0)", "class 1\n1"]
+    assert class_list(mapping, names) == "2: 0 = 0 (background), 1 = 1"
+    assert class_list(mapping, [None, "a"]) == "2: 0 = 0, 1 = 1 (a)"

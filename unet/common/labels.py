@@ -232,6 +232,12 @@ class MaskMapping:
         return [str(g[0] if len(g) == 1 else g) for g in shown]
 
 
+def own_name(name: str | None, *shown: object) -> str | None:
+    """`name`, or None where it only repeats a number printed beside it (a class named by its
+    value, as MoNuSeg's one unnamed XML layer, class 1 valued 1, is named "1")."""
+    return None if not name or name in {str(s) for s in shown} else name
+
+
 def given_names(given: list | tuple | None, mapping: MaskMapping) -> list[str] | None:
     """masks.names as a list, refused unless one per class; None when none are given."""
     if given and len(given) != mapping.num_classes:

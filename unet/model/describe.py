@@ -7,7 +7,7 @@ import os
 from unet.common.band_ranges import in_words, per_band, scale_of
 from unet.common.channels import channels_are_bands
 from unet.common.dicom import DICOM_UNITS, FROM_FILES
-from unet.common.labels import mapping_from_meta
+from unet.common.labels import MaskMapping, mapping_from_meta, own_name
 from unet.model import checkpoint, trained_precision
 from unet.model.trained import untrained_classes
 
@@ -116,6 +116,13 @@ def _precision(ckpt: dict, settings: dict) -> str:
             f"float32){trained}")
 
 
+def class_list(mapping: MaskMapping, names: list) -> str:
+    """'3: 0 = 0 (background), 1 = 255 (road), ...': each class, its value and its name."""
+    return f"{mapping.num_classes}: " + ", ".join(
+        f"{i} = {label}" + (f" ({own})" if (own := own_name(n, i, label)) else "")
+        for i, (label, n) in enumerate(zip(mapping.labels(), names, strict=True)))
+
+
 def describe_model(path: str | os.PathLike) -> str:
     """Architecture, classes and their mask values, the training data's layout, the training
     settings, and the validation scores of the kept epoch."""
@@ -136,9 +143,7 @@ def describe_model(path: str | os.PathLike) -> str:
         f"network    {network}; {params:,} parameters{held}",
         f"input      {ckpt['in_channels']} channel(s), {_bands(ckpt)}{_input_layout(ckpt)}",
         f"intensity  {_intensity(ckpt)}",
-        f"classes    {mapping.num_classes}: "
-        + ", ".join(f"{i} = {label}" + (f" ({n})" if n else "")
-                    for i, (label, n) in enumerate(zip(mapping.labels(), names, strict=True))),
+        f"classes    {class_list(mapping, names)}",
     ]
     if len(mapping.groups()) != len(mapping.value_classes()):
         lines.append("written    a class of several values is written as its first")

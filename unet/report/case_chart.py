@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 
+from unet.common.labels import own_name
 from unet.report.figures import plt, save_figure
 
 
@@ -23,7 +24,8 @@ def read_case_dice(per_case_csv: str | os.PathLike, summary: dict) -> dict[str, 
             if is_class and row["class"] not in scored:
                 continue
             c = int(row["class"]) if is_class else None
-            label = (f"{names[c]}\n({row['value']})" if is_class and names[c] else
+            label = (f"{names[c]}\n({row['value']})"
+                     if is_class and own_name(names[c], c, row["value"]) else
                      f"class {row['value']}" if is_class else f"region\n{row['class']}")
             held = int(row["target_px"]) + int(row["predicted_px"]) > 0
             out.setdefault(row["method"], {}).setdefault(label, []).append(

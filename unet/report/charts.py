@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from unet.common.labels import MaskMapping
+from unet.common.labels import MaskMapping, own_name
 from unet.report.figures import curve_colours, plt, save_figure
 from unet.train.history import read_history
 
@@ -112,7 +112,7 @@ def _class_curves(fig: plt.Figure, ax: plt.Axes, rows: list[dict], names: list |
 
 def _class_label(c: int, names: list | None) -> str:
     """'class 3 car', or 'class 3' without a name."""
-    name = names[c] if names and c < len(names) else None
+    name = own_name(names[c], c) if names and c < len(names) else None
     return f"class {c} {name}" if name else f"class {c}"
 
 
@@ -156,7 +156,8 @@ def plot_methods(summary: dict, out_png: str | os.PathLike) -> None:
     ]
     labels = [str(v) for v in summary.get("class_labels", summary["class_values"])]
     names = summary.get("class_names") or [None] * len(labels)
-    labels = [f"{n} ({v})" if n else v for n, v in zip(names, labels, strict=True)]
+    labels = [f"{n} ({v})" if own_name(n, c, v) else v
+              for c, (n, v) in enumerate(zip(names, labels, strict=True))]
     ticks = [f"class {c}\n{labels[int(c)]}{_absent(summary, c)}" for c in classes]
     upright = _upright(ticks)
     fig, axes = _score_axes(len(classes), upright)

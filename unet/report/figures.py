@@ -17,7 +17,7 @@ from PIL import Image  # noqa: E402
 
 from unet.common.bands import view_image  # noqa: E402
 from unet.common.fileio import atomic_path  # noqa: E402
-from unet.common.labels import IGNORE_INDEX, MaskMapping, colour_of  # noqa: E402
+from unet.common.labels import IGNORE_INDEX, MaskMapping, colour_of, own_name  # noqa: E402
 from unet.common.roi import within_roi  # noqa: E402
 
 # Class 1 red, then the other tab10 colours; class 0 (background) and ignored pixels unpainted.
@@ -104,8 +104,8 @@ def _legend(
     names = names or [None] * mapping.num_classes
     few = mapping.num_classes - mapping.scored_from <= LEGEND_ALL or shown is None
     handles = [
-        Patch(color=colours[c], alpha=OVERLAY_ALPHA + 0.2,
-              label=f"class {c} {names[c]} ({label})" if names[c] else f"class {c} ({label})")
+        Patch(color=colours[c], alpha=OVERLAY_ALPHA + 0.2, label=f"class {c} {name} ({label})"
+              if (name := own_name(names[c], c, label)) else f"class {c} ({label})")
         for c, label in enumerate(mapping.labels())
         if c >= mapping.scored_from and (few or c in shown)
     ]

@@ -178,7 +178,7 @@ def test_the_readme_says_two_files_grids_merge():
     ({"background": False}, r"masks\.background"),
 ])
 def test_missing_mask_empty_with_zeros_not_background_is_refused(config, tmp_path, masks, key):
-    config["dataset"].update(source="local", local={**config["dataset"]["local"],
+    config["dataset"].update(source="local", name="mine", local={**config["dataset"]["local"],
                                                     "path": str(tmp_path),
                                                     "missing_mask": "empty"})
     config["masks"].update(masks)
@@ -189,7 +189,7 @@ def test_missing_mask_empty_with_zeros_not_background_is_refused(config, tmp_pat
 
 
 def test_missing_mask_empty_where_zero_is_background_is_accepted(config, tmp_path):
-    config["dataset"].update(source="local", local={**config["dataset"]["local"],
+    config["dataset"].update(source="local", name="mine", local={**config["dataset"]["local"],
                                                     "path": str(tmp_path),
                                                     "missing_mask": "empty"})
     for masks in ({"values": [[0, 1], 255]}, {"colors": [[[9, 9, 9], [0, 0, 0]], [255, 0, 0]]},
@@ -208,7 +208,7 @@ def test_an_annotation_json_path_without_id_is_refused_before_any_job(config, tm
     # labelme.json '{stem}.json' was refused only by download_dataset, after Snakemake had
     # deleted the data set's manifest: fixing the key then reran the split, cache and training
     monkeypatch.chdir(tmp_path)
-    config["dataset"]["source"] = "local"
+    config["dataset"].update(source="local", name="mine")
     config["dataset"]["local"].update(path=str(tmp_path), images=".")
     config["dataset"]["local"][field] = {key: "{stem}.json"}
     text = _refused(config, rf"dataset\.local\.{field}\.{key} '\{{stem\}}\.json' has no \{{id\}}")
@@ -221,7 +221,7 @@ def test_annotation_jsons_with_group_folders_are_refused_before_any_job(config, 
                                                                         monkeypatch):
     # images: "{group}" with labelme was refused only by download_dataset, the manifest gone
     monkeypatch.chdir(tmp_path)
-    config["dataset"]["source"] = "local"
+    config["dataset"].update(source="local", name="mine")
     config["dataset"]["local"].update(path=str(tmp_path), images="{group}",
                                       labelme={"json": "{id}.json"})
     _refused(config, r"dataset\.local\.labelme with \{group\} folders is not supported")

@@ -7,7 +7,7 @@ from unet.config.experiments import ConfigError, check_config
 
 
 def _local(c: dict, tmp: str, **layout) -> None:
-    c["dataset"].update(source="local")
+    c["dataset"].update(source="local", name="mine")
     c["dataset"]["local"].update(path=tmp, **layout)
 
 

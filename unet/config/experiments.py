@@ -16,6 +16,7 @@ from unet.config.checks import (
     min_side,
 )
 from unet.config.forms import home_paths, square_sizes
+from unet.config.names import check_dataset_name
 from unet.dataset.split import ID_KEYS
 
 __all__ = ["ConfigError", "check_config", "experiment_config", "experiment_section", "min_side",
@@ -165,6 +166,8 @@ def _check_base(config: dict) -> None:
             "dataset.url.archives: list at least one archive, e.g. "
             "[{url: https://host/data.zip, sha256: null}] (source is url)"
         )
+    if why := check_dataset_name(config["dataset"]):  # after the data's own refusals
+        raise ConfigError(why)
 
 
 def _check_experiment(config: dict, exp: str) -> None:

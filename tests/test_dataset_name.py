@@ -1,0 +1,63 @@
+"""A user's data set under the built-in one's name: config/config.yaml names it synthetic, so a
+config giving source local, url or kaggle and no dataset.name wrote its manifest, split, cache
+and models into resources/synthetic/ and results/synthetic/, over the built-in run's."""
+
+from pathlib import Path
+
+import pytest
+
+from unet.config.experiments import ConfigError, check_config
+
+
+def _source(config: dict, tmp: str, source: str) -> None:
+    config["dataset"]["source"] = source
+    if source == "local":
+        folder = Path(tmp, "isbi2012-membrane")
+        folder.mkdir()
+        config["dataset"]["local"]["path"] = f"{folder}/"
+    elif source == "url":
+        config["dataset"]["url"] = {"archives": [{"url": "https://host/dl/Kvasir SEG.tar.gz?x=1"}]}
+    else:
+        config["dataset"]["kaggle"] = {"competition": "airbus-ship-detection"}
+
+
+@pytest.mark.parametrize(("source", "suggested"), [
+    ("local", "dataset.name: isbi2012-membrane"),
+    ("url", "dataset.name: Kvasir-SEG"),
+    ("kaggle", "dataset.name: airbus-ship-detection"),
+])
+def test_a_source_of_ones_own_under_the_built_in_name_is_refused(config, tmp_path, source,
+                                                                  suggested):
+    _source(config, str(tmp_path), source)
+    with pytest.raises(ConfigError) as err:
+        check_config(config)
+    message = str(err.value)
+    assert "dataset.name" in message and f"dataset.source is {source}" in message
+    assert suggested in message and "resources/synthetic/" in message
+
+
+def test_the_name_in_another_case_is_refused_too(config, tmp_path):
+    """macOS's and Windows's file systems take resources/Synthetic/ for resources/synthetic/."""
+    _source(config, str(tmp_path), "kaggle")
+    config["dataset"]["name"] = "Synthetic"
+    with pytest.raises(ConfigError, match="dataset.name Synthetic"):
+        check_config(config)
+
+
+@pytest.mark.parametrize("source", ["local", "url", "kaggle"])
+def test_a_named_data_set_passes(config, tmp_path, source):
+    _source(config, str(tmp_path), source)
+    config["dataset"]["name"] = "mine"
+    check_config(config)
+
+
+def test_the_built_in_run_keeps_its_name(config):
+    check_config(config)  # source synthetic, name synthetic: the default run
+    config["dataset"]["name"] = "synthetic-small"  # a profile of the built-in shapes
+    check_config(config)
+
+
+def test_an_unnameable_source_gets_a_plain_suggestion(config, tmp_path):
+    config["dataset"].update(source="url", url={"archives": [{"url": "https://host/"}]})
+    with pytest.raises(ConfigError, match="dataset.name: my-data"):
+        check_config(config)

@@ -61,3 +61,16 @@ def test_an_unnameable_source_gets_a_plain_suggestion(config, tmp_path):
     config["dataset"].update(source="url", url={"archives": [{"url": "https://host/"}]})
     with pytest.raises(ConfigError, match="dataset.name: my-data"):
         check_config(config)
+
+
+def test_a_folder_under_source_synthetic_is_told_both_keys(config, tmp_path):
+    """The refusal of a dataset.local.path left under source synthetic said to set
+    dataset.source: local alone, which the built-in name then refused in turn."""
+    _source(config, str(tmp_path), "local")
+    config["dataset"]["source"] = "synthetic"
+    with pytest.raises(ConfigError, match="dataset.source: local and dataset.name: "
+                                          "isbi2012-membrane to use it"):
+        check_config(config)
+    config["dataset"]["name"] = "mine"  # named already: only the source is missing
+    with pytest.raises(ConfigError, match="set dataset.source: local to use it"):
+        check_config(config)

@@ -11,6 +11,7 @@ from unet.cache.settings import settings_from_config
 from unet.cache.values import mapping_from_values
 from unet.common.labels import MaskValueError
 from unet.common.shapes import crop_fits, elastic_fits, elastic_refusal, min_side, turns_fit
+from unet.config.names import folder_left_unread
 from unet.dataset.layout import local_root
 from unet.evaluate.regions import RegionError, check_regions
 
@@ -214,13 +215,8 @@ def check_data(config: dict) -> None:
     settings = config["dataset"].get(source) or {}
     if settings.get("mask_parts"):
         _regex(settings["mask_parts"], f"dataset.{source}.mask_parts")
-    local_path = (config["dataset"].get("local") or {}).get("path")
-    if source == "synthetic" and local_path:
-        # else the built-in shapes are trained, scored and reported under the folder's name
-        raise ConfigError(f"dataset.local.path is {local_path}, but dataset.source is synthetic "
-                          "(the default), which generates the built-in shapes and does not read "
-                          "that folder; set dataset.source: local to use it, or, to run on the "
-                          'built-in shapes (a profile naming your folder), dataset.local.path: ""')
+    if why := folder_left_unread(config["dataset"]):
+        raise ConfigError(why)
     path = settings.get("path")
     if source == "local" and path and not local_root(path).is_dir():
         # most tools read a config's relative paths from its own folder: this one does not

@@ -31,7 +31,7 @@ def check_dataset_name(dataset: dict) -> str | None:
     """Why dataset.name cannot name a data set of one's own (source local, url or kaggle): the
     built-in name (the default), whose resources/ and results/ folders the built-in run writes;
     compared without case, as macOS's and Windows's file systems compare folder names."""
-    name = dataset["name"]
+    name = dataset.get("name", BUILT_IN)  # the schema's default
     if dataset["source"] == BUILT_IN or name.casefold() != BUILT_IN:
         return None
     return (f"dataset.name {name} is the built-in data set's (the default), but dataset.source "
@@ -39,3 +39,18 @@ def check_dataset_name(dataset: dict) -> str | None:
             f"and results/{BUILT_IN}/, over the built-in run's manifest, split, cache and "
             "models, and each run would then redo the other's; name your data set, e.g. "
             f"dataset.name: {suggested_name(dataset)}")
+
+
+def folder_left_unread(dataset: dict) -> str | None:
+    """Why a dataset.local.path under source synthetic is refused: the built-in shapes would be
+    trained, scored and reported under the folder's name. The fix names dataset.name too where
+    it is the built-in one, which check_dataset_name would refuse next."""
+    path = (dataset.get("local") or {}).get("path")
+    if dataset["source"] != BUILT_IN or not path:
+        return None
+    local = {**dataset, "source": "local"}
+    name = (f" and dataset.name: {suggested_name(local)}" if check_dataset_name(local) else "")
+    return (f"dataset.local.path is {path}, but dataset.source is synthetic (the default), which "
+            f"generates the built-in shapes and does not read that folder; set dataset.source: "
+            f"local{name} to use it, or, to run on the built-in shapes (a profile naming your "
+            'folder), dataset.local.path: ""')

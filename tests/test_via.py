@@ -209,7 +209,7 @@ def test_a_via_json_per_image_or_with_groups_is_refused_before_any_job(tmp_path,
 
     monkeypatch.chdir(tmp_path)
     config = _default_config()
-    config["dataset"]["source"] = "local"
+    config["dataset"].update(source="local", name="balloon")
     config["dataset"]["local"].update(path=str(tmp_path), **local)
     with pytest.raises(ConfigError, match=match):
         check_config(config)

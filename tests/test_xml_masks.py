@@ -226,7 +226,7 @@ def test_an_xml_file_without_id_or_with_groups_is_refused_before_any_job(tmp_pat
 
     monkeypatch.chdir(tmp_path)
     config = _default_config()
-    config["dataset"]["source"] = "local"
+    config["dataset"].update(source="local", name="monuseg")
     config["dataset"]["local"].update(path=str(tmp_path), **local)
     with pytest.raises(ConfigError, match=match):
         check_config(config)

@@ -36,3 +36,30 @@ def test_a_tiff_stack_prints_no_spacing(tmp_path, capsys):
     tifffile.imwrite(tmp_path / "a.tif", np.zeros((2, 4, 4), np.uint8))
     assert main(["unstack", str(tmp_path / "a.tif"), str(tmp_path / "s")]) == 0
     assert "voxel_spacing" not in capsys.readouterr().out
+
+
+def test_a_dicom_series_folder_s_spacing_too(tmp_path, capsys):
+    # LIDC-IDRI and TCIA CT come as series folders; their spacing went unprinted (only files
+    # were asked for it), so a user had no evaluate.voxel_spacing to copy for per-case HD95
+    pytest.importorskip("pydicom", reason="pip install -e '.[dicom]'")
+    from tests.test_dicom_series import Z, _series, _stored
+
+    _series(tmp_path / "ct", _stored())
+    assert main(["unstack", str(tmp_path / "ct"), str(tmp_path / "s")]) == 0
+    out = capsys.readouterr().out
+    assert "spacing z,y,x = 2.5, 0.8, 0.7 mm (ct)" in out
+    assert "evaluate.voxel_spacing: [2.5, 0.8, 0.7]" in out
+    picked = _series(tmp_path / "study", _stored(3, 1), z=Z[:3])  # of two, --series picks one
+    _series(tmp_path / "study", _stored(), z=tuple(z * 2 for z in Z), prefix="b")
+    assert main(["unstack", str(tmp_path / "study"), str(tmp_path / "t"), "--series", picked]) == 0
+    assert "evaluate.voxel_spacing: [2.5, 0.8, 0.7]" in capsys.readouterr().out
+
+
+def test_an_unevenly_spaced_series_prints_no_spacing_but_is_split(tmp_path, capsys):
+    pytest.importorskip("pydicom", reason="pip install -e '.[dicom]'")
+    from tests.test_dicom_series import Z, _series, _stored
+
+    _series(tmp_path / "ct", _stored(), z=(*Z[:3], -27.5, -25.0))  # a slice missing
+    assert main(["unstack", str(tmp_path / "ct"), str(tmp_path / "s")]) == 0
+    assert "voxel_spacing" not in capsys.readouterr().out  # one spacing would be wrong
+    assert len(list((tmp_path / "s").iterdir())) == 5

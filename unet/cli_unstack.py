@@ -42,10 +42,10 @@ def _unstack(args: argparse.Namespace) -> int:
     else:
         written = unstack(stacks[0], args.folder)
     _written(written, "slice" if volumes else "page", args.folder)
-    if is_volume(stacks[0]):  # the slices carry no voxel size: per-case HD95 needs it
+    if is_volume(stacks[0]) or stacks[0] in series:  # slices carry no voxel size: HD95 needs it
         from unet.dataset.spacing import spacing_line
 
-        line = spacing_line(stacks[0])
+        line = spacing_line(stacks[0], args.series)
         if line:
             print(line)
     return 0

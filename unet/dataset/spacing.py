@@ -10,9 +10,11 @@ from unet.dataset.names import is_nifti
 _UNITS = {"mm": "mm", "meter": "m", "micron": "um"}  # NIfTI's xyzt_units words, shortened
 
 
-def voxel_spacing(path: Path) -> tuple[tuple[float, float, float], str] | None:
+def voxel_spacing(path: Path, series: str | None = None
+                  ) -> tuple[tuple[float, float, float], str] | None:
     """(z, y, x) voxel size of a volume's slices as unstacked (rows along the volume's y,
-    columns along its x) and its unit, from the header; None where it gives none."""
+    columns along its x) and its unit, from the header (a DICOM series folder's from its
+    slices, of `series` where it holds several); None where it gives none."""
     if is_nifti(path):
         from unet.dataset.nifti import require_nibabel
 
@@ -21,19 +23,24 @@ def voxel_spacing(path: Path) -> tuple[tuple[float, float, float], str] | None:
         unit = _UNITS.get(header.get_xyzt_units()[0], "")  # unknown: none said
     else:
         from unet.dataset.itk_volume import itk_grid
+        from unet.dataset.nifti import NiftiError
 
+        try:
+            grid = itk_grid(path, series)
+        except NiftiError:  # a series unevenly spaced (warned of already): no one spacing
+            return None
         # a 2-D image (one slice) gives two values: its slice spacing is none, said as 1
-        x, y, z = (tuple(float(v) for v in itk_grid(path)[1][1]) + (1.0, 1.0))[:3]
+        x, y, z = (tuple(float(v) for v in grid[1][1]) + (1.0, 1.0))[:3]
         unit = "mm"  # ITK's physical unit for NRRD, MetaImage and DICOM
     if not all(v > 0 for v in (x, y, z)):
         return None
     return (z, y, x), unit
 
 
-def spacing_line(path: Path) -> str | None:
+def spacing_line(path: Path, series: str | None = None) -> str | None:
     """The line `unet unstack` prints after a volume's slices: its spacing and the key to
     set; None where the header gives no voxel size."""
-    got = voxel_spacing(path)
+    got = voxel_spacing(path, series)
     if got is None:
         return None
     (z, y, x), unit = got

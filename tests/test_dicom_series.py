@@ -158,3 +158,19 @@ def test_a_study_folder_of_series_folders_gets_a_loop_over_them(tmp_path, capsys
     err = capsys.readouterr().err
     assert "3000566-CT" in err and "3000923-DX" in err and "do unet unstack" in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_patient_folder_names_its_series_and_the_call_that_pairs_with_its_labels(tmp_path,
+                                                                                      capsys):
+    # LIDC-IDRI's <patient>/<study>/<series>/: the patient folder, the one a user's labels are
+    # named after, was told "unstack splits one stack file" with a TIFF example
+    patient = tmp_path / "LIDC-IDRI-0001"
+    _series(patient / "01-01-2000-NA-Chest-30178" / "3000566.000000-NA-03192", _stored(3), z=Z[:3])
+    assert main(["unstack", str(patient), str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    series = patient / "01-01-2000-NA-Chest-30178" / "3000566.000000-NA-03192"
+    call = f'unet unstack "{series}" {tmp_path / "out"} --name LIDC-IDRI-0001'
+    assert call in err, err
+    assert not (tmp_path / "out").exists()
+    assert main(["unstack", str(series), str(tmp_path / "out"), "--name", "LIDC-IDRI-0001"]) == 0
+    assert sorted(_files(tmp_path / "out")) == [f"LIDC-IDRI-0001_{k:03d}.tif" for k in range(3)]

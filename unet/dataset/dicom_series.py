@@ -42,6 +42,24 @@ def refuse_study_folder(folder: Path, out_dir: Path) -> None:
                          "not a series' files: unstack reads one series folder a call, its "
                          f"slices named after it: for d in {folder}/*/; do unet unstack \"$d\" "
                          f"{out_dir}; done (or --name CASE a call where they share a name)")
+    _refuse_patient_folder(folder, out_dir)
+
+
+def _refuse_patient_folder(folder: Path, out_dir: Path) -> None:
+    """Refuse a patient's folder of study folders of series (LIDC-IDRI's <patient>/), naming
+    its series with the call that names the slices after the patient, as its labels are."""
+    if not folder.is_dir():
+        return
+    deeper = sorted(s for d in folder.iterdir() if d.is_dir() and not d.name.startswith(".")
+                    for s in d.iterdir() if not s.name.startswith(".") and is_series_folder(s))
+    if not deeper:
+        return
+    calls = "; ".join(f'unet unstack "{s}" {out_dir} --name {folder.name}' for s in deeper[:3])
+    raise ValueError(f"{folder} holds {len(deeper)} DICOM series folder(s) a level down (a "
+                     "patient's <study>/<series>/), not a series' files: unstack reads one "
+                     f"series folder a call; {'pick the one to split: ' * (len(deeper) > 1)}"
+                     f"{calls}{' ...' * (len(deeper) > 3)} (--name names the slices after the "
+                     "patient, to pair with labels named so; without it, after the series folder)")
 
 
 def series_files(sitk, folder: Path, uid: str | None) -> list[str]:

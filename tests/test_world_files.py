@@ -66,3 +66,18 @@ def test_a_damaged_world_file_places_nothing(tmp_path):
     tile = _tile(tmp_path)
     (tmp_path / "tile.pgw").write_text("0.05\n0\nnot a number\n")
     assert georef_of(tile) is None
+
+
+def test_a_world_file_beside_an_exif_turned_jpeg_places_nothing(tmp_path):
+    from unet.common.georef import georef_of
+
+    # A camera JPEG stored landscape with Orientation 6 is read turned to portrait, but its
+    # world file places the stored pixels (GDAL ignores EXIF): as a turned GeoTIFF, no place
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(np.full((8, 10, 3), 90, np.uint8)).save(tmp_path / "c.jpg", exif=exif)
+    (tmp_path / "c.jgw").write_text(WORLD)
+    assert georef_of(tmp_path / "c.jpg") is None
+    exif[0x0112] = 1  # upright: placed
+    Image.fromarray(np.full((8, 10, 3), 90, np.uint8)).save(tmp_path / "c.jpg", exif=exif)
+    assert np.allclose(georef_of(tmp_path / "c.jpg")[0], GRID)

@@ -18,11 +18,12 @@ _AUTHORITY = re.compile(r'(?:AUTHORITY|ID)\[\s*"EPSG"\s*,\s*"?([0-9]+)"?\s*\]', 
 def sidecar_georef(path: str | os.PathLike) -> tuple[GeoTransform, str | None] | None:
     """The geotransform (first pixel's outer corner, as georef_of) and EPSG CRS of `path` from
     its `.aux.xml`, else its world file (GDAL's order), the CRS from the `.aux.xml` or a `.prj`;
-    None where neither places it or what there is cannot be read."""
+    None where neither places it or what there is cannot be read, or the image has an EXIF
+    Orientation (read turned, while the sidecar places its pixels as stored)."""
     path = Path(path)
     grid, srs = _pam(path)
     grid = grid or _world(path)
-    if grid is None:
+    if grid is None or _turned(path):
         return None
     if srs is None and (prj := path.with_suffix(".prj")).is_file():
         srs = _text(prj)
@@ -36,6 +37,18 @@ def epsg_of(srs: str | None) -> str | None:
         return srs.upper()
     codes = _AUTHORITY.findall(srs)
     return f"EPSG:{int(codes[-1])}" if codes else None
+
+
+def _turned(path: Path) -> bool:
+    """Whether the image has an EXIF Orientation other than 1: GDAL, which wrote or reads the
+    sidecar, ignores it, while the pipeline reads the pixels turned, so its mask would lie
+    rotated on the map (a camera or drone JPEG with a .jgw)."""
+    from unet.common.imageio import exif_orientation  # imageio is heavy: only where placed
+
+    try:
+        return exif_orientation(path) != 1
+    except (OSError, ValueError):  # unreadable here: the reader names the file later
+        return False
 
 
 def _text(path: Path) -> str | None:

@@ -174,3 +174,15 @@ def test_a_patient_folder_names_its_series_and_the_call_that_pairs_with_its_labe
     assert not (tmp_path / "out").exists()
     assert main(["unstack", str(series), str(tmp_path / "out"), "--name", "LIDC-IDRI-0001"]) == 0
     assert sorted(_files(tmp_path / "out")) == [f"LIDC-IDRI-0001_{k:03d}.tif" for k in range(3)]
+
+
+def test_two_echoes_at_the_same_positions_are_refused_not_interleaved(tmp_path, capfd):
+    # Multi-echo MR in one SeriesInstanceUID: each position twice. Split, the echoes
+    # interleaved (mr_000, mr_001 both at -40 mm), so label slices of the 5 positions paired
+    # mr_002 (-37.5 mm) with the label of -35 mm without a word
+    z = tuple(v for p in Z for v in (p, p))
+    _series(tmp_path / "mr", _stored(10), z=z)
+    assert main(["unstack", str(tmp_path / "mr"), str(tmp_path / "out")]) == 2
+    err = capfd.readouterr().err
+    assert "10 files lie at 5 positions" in err and "echo" in err and "folder of its own" in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

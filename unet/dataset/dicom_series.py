@@ -99,7 +99,9 @@ def read_series(sitk, folder: Path, uid: str | None, strict: bool):
         reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
         raise NiftiError(f"cannot read the DICOM series in {folder}: {reason}. Check its files "
                          f"(slices of different sizes, a scout among them?); {AS_IMAGES}") from err
-    uneven = _uneven(reader, image, len(files))
+    where = _positions(reader, image, len(files))
+    _refuse_repeats(where, folder)
+    uneven = _uneven(where) if len(files) >= 3 else ""
     if uneven and strict:
         raise NiftiError(f"the DICOM series in {folder}: {uneven}; a label volume holds one "
                          "spacing, so its labels would not lie on these slices: nothing was "
@@ -122,17 +124,41 @@ def _quiet(sitk) -> Iterator[None]:
         sitk.ProcessObject.SetGlobalWarningDisplay(shown)
 
 
-def _uneven(reader, image, count: int) -> str:
-    """What is uneven about the slices' positions along the slice normal, or ''."""
-    if count < 3:
-        return ""
+def _positions(reader, image, count: int) -> np.ndarray | None:
+    """(slices,) mm along the slice normal, as the reader ordered them; None without
+    ImagePositionPatient."""
     try:
         points = np.array([[float(v) for v in reader.GetMetaData(k, "0020|0032").split("\\")]
                            for k in range(count)])
     except (RuntimeError, ValueError):
+        return None
+    return points @ np.reshape(image.GetDirection(), (3, 3))[:, 2]
+
+
+def _refuse_repeats(where: np.ndarray | None, folder: Path) -> None:
+    """Refuse a series with slices at one position (echoes, phases or b-values sharing the
+    SeriesInstanceUID, or a file copied): split, they would interleave, and label slices named
+    by position would pair with other positions' images."""
+    if where is None or len(where) < 2:
+        return
+    distinct = len(np.unique(np.round(where, 3)))  # positions are written to 1e-5 mm or so
+    if distinct == len(where):
+        return
+    raise NiftiError(
+        f"the DICOM series in {folder}: its {len(where)} files lie at {distinct} positions "
+        "along the slice normal, some slices at one place (several echoes, phases or b-values "
+        "of one series, sharing its SeriesInstanceUID, or a file copied twice?): split as one "
+        "volume they would interleave, and label slices would pair with another position's "
+        "image; move each echo's or phase's files (EchoNumbers 0018,0086; "
+        "TemporalPositionIdentifier 0020,0100) into a folder of its own and unstack each with "
+        "--name; nothing was written")
+
+
+def _uneven(where: np.ndarray | None) -> str:
+    """What is uneven about the slices' positions along the slice normal, or ''."""
+    if where is None:
         return "its slices carry no ImagePositionPatient, so they are in file-name order"
-    normal = np.reshape(image.GetDirection(), (3, 3))[:, 2]
-    where = points @ normal  # (slices,) mm along the normal, as the reader ordered them
+    count = len(where)
     steps = np.diff(where)
     median = float(np.median(steps))
     listed = ", ".join(f"{z:g}" for z in where[:40]) + (" ..." if count > 40 else "")

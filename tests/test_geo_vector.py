@@ -209,3 +209,30 @@ def test_projected_numbers_declared_as_nothing_are_told_to_be_declared_not_repro
     _save(tmp_path, "a", [_feature(_ring(5, 4, 15, 12))], crs=None)
     with pytest.raises(DataLayoutError, match=r"not lon/lat.*ogr2ogr -a_srs EPSG:32611"):
         _masks(tmp_path, unclassified="building")
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_a_building_across_the_antimeridian_lands_on_its_utm_tile(tmp_path, wrapped):
+    # A tile of UTM 60N (Chukotka, Fiji) across 180 degrees: a ring written with continuous
+    # longitudes (179.9999 to 180.0001, as web map editors draw it) was refused as metres
+    # "not lon/lat"; RFC 7946's split one (-179.9999) lands there too
+    pyproj = pytest.importorskip("pyproj")
+    to_utm = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:32660", always_xy=True)
+    x0, y0 = to_utm.transform(179.99985, 65.00005)
+    _tiff(tmp_path / "imgs" / "a.tif", epsg=32660, origin=(x0, y0))
+    lons, lats = (179.99992, 180.00008), (65.00003, 64.99998)
+    ring = [[lons[0], lats[0]], [lons[1], lats[0]], [lons[1], lats[1]], [lons[0], lats[1]]]
+    if wrapped:  # east of 180 as -180 + ...: two polygons, RFC 7946's cut
+        east = [[180.0, lats[0]], [lons[1], lats[0]], [lons[1], lats[1]], [180.0, lats[1]]]
+        west = [[lons[0], lats[0]], [180.0, lats[0]], [180.0, lats[1]], [lons[0], lats[1]]]
+        rings = [[[p[0] - 360 * (p[0] > 180), p[1]] for p in east], west]
+        features = [_feature(r + r[:1]) for r in rings]
+    else:
+        features = [_feature(ring + ring[:1])]
+    _save(tmp_path, "a", features, crs=None)
+    _, masks = _masks(tmp_path, unclassified="building")
+    xs, ys = to_utm.transform([lons[0], lons[1]], [lats[0], lats[1]])
+    cols, rows = (np.array(xs) - x0) / PX, (y0 - np.array(ys)) / PX
+    want = np.zeros((H, W), bool)
+    want[round(rows.min()):round(rows.max()), round(cols.min()):round(cols.max())] = True
+    assert want.sum() > 100 and _iou(masks["a"] == 1, want) > 0.9

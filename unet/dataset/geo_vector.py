@@ -75,7 +75,7 @@ def to_pixels(objects: list, image: Path, path: Path, crs: str, unnamed: list[st
         # metres read as degrees: the file is in its image's CRS without saying so (no crs
         # member); ogr2ogr -t_srs would "reproject" those numbers as lon/lat into nonsense
         raise DataLayoutError(
-            f"{path} has coordinates that are not lon/lat (beyond +-180, +-90) but declares no "
+            f"{path} has coordinates that are not lon/lat (beyond +-360, +-90) but declares no "
             f"other CRS, so it reads as {crs}; if it is in its image's {own}, say so: "
             f"ogr2ogr -a_srs {own} out.geojson {path.name}")
     elif own != crs:  # SpaceNet 3 on: lon/lat GeoJSONs beside UTM GeoTIFFs
@@ -92,8 +92,10 @@ def to_pixels(objects: list, image: Path, path: Path, crs: str, unnamed: list[st
 
 
 def _lon_lat(objects: list) -> bool:
-    """Whether every ring's points lie within lon/lat's range (|x| <= 180, |y| <= 90)."""
-    return all(np.all(np.abs(r) <= (180.0, 90.0)) for _, polygons in objects
+    """Whether every ring's points lie within lon/lat's range (|x| <= 360, |y| <= 90): a ring
+    across the antimeridian written with continuous longitudes (179.9 to 180.1, as web map
+    editors draw it) is lon/lat too, and pyproj takes 180.1 as -179.9."""
+    return all(np.all(np.abs(r) <= (360.0, 90.0)) for _, polygons in objects
                for rings in polygons for r in rings)
 
 

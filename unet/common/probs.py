@@ -37,17 +37,10 @@ def check_room(
         held += size  # written in order: the later images' files are not there yet
         if extra and held + extra > peak:
             peak, worst = held + extra, (image_id, extra)
-    where = Path(out_dir).absolute()
-    while not where.exists() and where != where.parent:
-        where = where.parent
-    free = shutil.disk_usage(where).free
+    free = free_room(out_dir)
     if peak <= free:
         return
-    unit, scale = ("GB", 1e9) if peak >= 1e9 else ("MB", 1e6)  # one unit, figures to compare
-
-    def size(n: int) -> str:
-        return f"{n / scale:,.1f} {unit}"
-
+    size = _sizes(peak)
     what = (f"predicting writes {size(need)} of probabilities (float16, {len(sizes)} images at "
             f"their original size, {classes} classes, for the CRF and the final choice) into "
             f"{out_dir}")
@@ -58,6 +51,37 @@ def check_room(
                  f"of columns): {size(peak)} at most")
     raise OSError(f"{what}, but its disk has {size(free)} free: free space, or run the "
                   "workflow from a larger disk")
+
+
+def free_room(out_dir: str | os.PathLike) -> int:
+    """Bytes free on the disk of `out_dir`, or of the nearest folder above it that exists."""
+    where = Path(out_dir).absolute()
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    return shutil.disk_usage(where).free
+
+
+def _sizes(peak: int):
+    """A formatter of byte counts in one unit (GB, or MB below 1 GB): figures to compare."""
+    unit, scale = ("GB", 1e9) if peak >= 1e9 else ("MB", 1e6)
+    return lambda n: f"{n / scale:,.1f} {unit}"
+
+
+def check_mask_room(out_dir: str | os.PathLike, held: list[tuple[str, int]]) -> None:
+    """Refuse, before anything is written, when the files one new image's mask is written with
+    (`held`: each image's (id, bytes): scratch files and the mask, at most its values) would not
+    fit the free space of `out_dir`'s disk; the masks before it are compressed PNGs, uncounted."""
+    if not held:
+        return
+    image_id, peak = max(held, key=lambda one: one[1])
+    free = free_room(out_dir)
+    if peak <= free:
+        return
+    size = _sizes(peak)
+    raise OSError(f"predicting {len(held)} new images into {out_dir} holds {size(peak)} at most "
+                  f"while it writes {image_id} (its mask, with scratch files beside it: its "
+                  "values, its probabilities at the model's size), but its disk has "
+                  f"{size(free)} free: free space, or write the masks to a larger disk")
 
 
 def write_probs(path: str | os.PathLike, probs) -> None:

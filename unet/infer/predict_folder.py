@@ -38,7 +38,7 @@ from unet.infer.input_checks import (
 from unet.infer.out_checks import Bases, check_outputs, check_writable, mask_names, sync_masks
 from unet.infer.resume import Record, mask_settings, written_names
 from unet.infer.tiles import window_bands
-from unet.infer.writer import PredictionWriter
+from unet.infer.writer import PredictionWriter, check_masks_room
 from unet.model.checkpoint import load_model_file
 
 log = logging.getLogger(__name__)
@@ -241,10 +241,11 @@ def _predict_todo(model_paths: list[str | os.PathLike], files: list[Path],
     warn_unprepared_values(files, ckpt, [mode for mode, _ in headers])  # wider than the model
     mapping = mapping_from_meta(ckpt)
     channels, window = ckpt["in_channels"], window_for(ckpt, settings)
-    flips = tta_flips(settings.tta, ckpt)
+    flips, sizes = tta_flips(settings.tta, ckpt), [model_input_size(ckpt, f) for f in fulls]
     # A killed run's scratch (as large as a mask's values, or the probabilities at the model's
     # size): no Snakemake cleans this folder, so without this it stayed for good.
     drop_scratch(*(out_dir / masks[f] for f in files))
+    check_masks_room(out_dir, [masks[f] for f in files], fulls, sizes, mapping, window)
     failed: list[tuple[str, Exception]] = []  # cut off mid-pixels: seen only when decoded
 
     def prepare(path: Path) -> tuple[np.ndarray, tuple[int, int]] | None:
@@ -258,7 +259,6 @@ def _predict_todo(model_paths: list[str | os.PathLike], files: list[Path],
     # each header read once (check_headers); a multi-band scene's no-data from its one decode
     known, voids = dict(zip(files, fulls, strict=True)), {}
     if window is None:  # whole images: a batch of each input size, then each its own size
-        sizes = [model_input_size(ckpt, full) for full in fulls]
         written = predict_batches(models, files, rois, sizes, prepare, out_dir, mapping, flips,
                                   dtype, settings.batch_size, masks)
     else:  # patch-trained: a sliding window over each image, band by band
@@ -295,5 +295,4 @@ def predict_folder(
     files = list_images(folder, extensions, roi, out_dir, recursive=recursive)
     return predict_files(
         model_paths, files, out_dir, settings, threads, f"predict {Path(folder).name}",
-        str(Path(folder) / roi) if roi else None, "predict.roi", base=Path(folder),
-    )
+        str(Path(folder) / roi) if roi else None, "predict.roi", base=Path(folder))

@@ -31,7 +31,9 @@ import torch
 from unet.common.argmax import class_index
 from unet.common.fileio import disk_errors, make_folder, reserve, temp_beside
 from unet.common.labels import MaskMapping
+from unet.common.probs import check_mask_room
 from unet.common.roi import read_roi
+from unet.infer.tiles import Window, column_bands
 from unet.infer.upsample import resized_bands
 
 # Below this many bytes of probabilities an image's arrays are held in memory, not mapped: a
@@ -58,16 +60,33 @@ def column_scratch(classes: int, cached: tuple[int, int], original: tuple[int, i
 
 
 def scratch_bytes(classes: int, cached: tuple[int, int], original: tuple[int, int],
-                  columns: bool, value_bytes: int = 1) -> int:
+                  columns: bool, value_bytes: int = 1, probs: bool = True) -> int:
     """Bytes of all the scratch files the writer of an image holds beside its probabilities
     until it is written: the mask's values (`value_bytes` a pixel) at the original (h, w), the
-    float32 probabilities at the cached size to resize, and the column scratch."""
+    float32 probabilities at the cached size to resize, and the column scratch (of the mask's
+    values where no probabilities are saved, `probs` False: predict_folder)."""
     if _small(classes, cached, original):
         return 0
     held = value_bytes * original[0] * original[1]
     if tuple(cached) != tuple(original):  # in a map, or (all columns) in the column scratch
         return held + 4 * classes * cached[0] * cached[1]
+    if columns and not probs:
+        return 2 * held
     return held + column_scratch(classes, cached, original, columns)
+
+
+def check_masks_room(out_dir: Path, names: list[str], fulls: list[tuple[int, int]],
+                     inputs: list[tuple[int, int]], mapping: MaskMapping, window: Window | None,
+) -> None:
+    """check_mask_room for masks `names` of (W, H) `fulls`, (w, h) `inputs`, whole or `window`."""
+    value = mapping.to_values(np.zeros(1, np.uint8)).itemsize  # a pixel of the mask's values
+    held = []
+    for name, (w, h), (iw, ih) in zip(names, fulls, inputs, strict=True):
+        cached = (ih, iw) if window else (h, w)  # whole images: resized before the writer
+        columns = bool(window) and column_bands(*cached, window)
+        held.append((name, value * w * h + scratch_bytes(  # the PNG: at most its values
+            mapping.num_classes, cached, (h, w), columns, value, probs=False)))
+    check_mask_room(out_dir, held)
 
 
 class PredictionWriter:

@@ -74,3 +74,18 @@ def test_a_folder_under_source_synthetic_is_told_both_keys(config, tmp_path):
     config["dataset"]["name"] = "mine"  # named already: only the source is missing
     with pytest.raises(ConfigError, match="set dataset.source: local to use it"):
         check_config(config)
+
+
+@pytest.mark.parametrize(("name", "shared"), [
+    ("predict", "the folders of new images to predict"),
+    ("Encoders", "the pretrained encoder weights"),
+])
+def test_a_name_of_a_folder_resources_holds_for_itself_is_refused(config, tmp_path, name,
+                                                                 shared):
+    """resources/predict/ holds predict_folder's new images, resources/encoders/ the encoder
+    weights: a data set of either name was downloaded among them."""
+    _source(config, str(tmp_path), "kaggle")
+    config["dataset"]["name"] = name
+    with pytest.raises(ConfigError, match=rf"dataset.name {name}: resources/{name.lower()}/"
+                                          rf" holds {shared}"):
+        check_config(config)

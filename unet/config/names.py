@@ -7,6 +7,9 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlparse
 
 BUILT_IN = "synthetic"  # config/config.yaml's dataset.name, the built-in generator's folders
+# resources/ folders of the workflow's own, beside the data sets' resources/<dataset.name>/
+SHARED = {"predict": "the folders of new images to predict (the predict_folder rule's)",
+          "encoders": "the pretrained encoder weights (fetch_encoder_weights)"}
 ARCHIVE = re.compile(r"(\.tar)?\.(zip|tar|tgz|gz|bz2|xz|tbz2|txz)$", re.I)
 
 
@@ -28,10 +31,15 @@ def suggested_name(dataset: dict) -> str:
 
 
 def check_dataset_name(dataset: dict) -> str | None:
-    """Why dataset.name cannot name a data set of one's own (source local, url or kaggle): the
-    built-in name (the default), whose resources/ and results/ folders the built-in run writes;
-    compared without case, as macOS's and Windows's file systems compare folder names."""
+    """Why dataset.name cannot name a data set: the name of a resources/ folder the workflow
+    keeps for itself (SHARED), or for one of one's own (source local, url or kaggle) the built-in
+    name (the default), whose resources/ and results/ folders the built-in run writes; compared
+    without case, as macOS's and Windows's file systems compare folder names."""
     name = dataset.get("name", BUILT_IN)  # the schema's default
+    if (shared := name.casefold()) in SHARED:  # any source: the generated data is written too
+        return (f"dataset.name {name}: resources/{shared}/ holds {SHARED[shared]}, and the data "
+                f"set's files (downloads, manifest) would be written among them; name it "
+                f"otherwise, e.g. dataset.name: {name}-data")
     if dataset["source"] == BUILT_IN or name.casefold() != BUILT_IN:
         return None
     return (f"dataset.name {name} is the built-in data set's (the default), but dataset.source "

@@ -4,7 +4,10 @@ orthomosaic: its predicted mask carries that place (before, it lay at 0,0 in QGI
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
+import pytest
 from PIL import Image
 
 UTM11 = 'PROJCS["WGS 84 / UTM zone 11N",GEOGCS["WGS 84",AUTHORITY["EPSG","4326"]],' \
@@ -81,3 +84,30 @@ def test_a_world_file_beside_an_exif_turned_jpeg_places_nothing(tmp_path):
     exif[0x0112] = 1  # upright: placed
     Image.fromarray(np.full((8, 10, 3), 90, np.uint8)).save(tmp_path / "c.jpg", exif=exif)
     assert np.allclose(georef_of(tmp_path / "c.jpg")[0], GRID)
+
+
+# ArcGIS's and QGIS's ESRI WKT: no AUTHORITY at all, the CRS told by its parameters alone
+ESRI_UTM11 = ('PROJCS["WGS_1984_UTM_Zone_11N",GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID['
+              '"WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",'
+              '0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",'
+              '{}],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",-117.0],'
+              'PARAMETER["Scale_Factor",0.9996],PARAMETER["Latitude_Of_Origin",0.0],'
+              'UNIT["Meter",1.0]]')
+
+
+def test_an_esri_prj_without_an_authority_names_its_epsg_where_pyproj_is(tmp_path, monkeypatch):
+    """Without the code a lon/lat GeoJSON of the tile was not reprojected and fell off it."""
+    pytest.importorskip("pyproj")
+    from unet.common.georef import georef_of
+
+    tile = _tile(tmp_path)
+    (tmp_path / "tile.pgw").write_text(WORLD)
+    (tmp_path / "tile.prj").write_text(ESRI_UTM11.format("500000.0"))
+    assert georef_of(tile)[1] == "EPSG:32611"
+    (tmp_path / "tile.prj").write_text(ESRI_UTM11.format("123456.0"))  # a CRS of its own
+    assert georef_of(tile)[1] is None
+    (tmp_path / "tile.prj").write_text("PROJCS[damaged")
+    assert georef_of(tile)[1] is None
+    monkeypatch.setitem(sys.modules, "pyproj", None)  # not installed: as before
+    (tmp_path / "tile.prj").write_text(ESRI_UTM11.format("500000.0"))
+    assert georef_of(tile)[1] is None

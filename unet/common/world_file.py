@@ -36,7 +36,23 @@ def epsg_of(srs: str | None) -> str | None:
     if re.fullmatch(r"EPSG:[0-9]+", srs, re.IGNORECASE):
         return srs.upper()
     codes = _AUTHORITY.findall(srs)
-    return f"EPSG:{int(codes[-1])}" if codes else None
+    return f"EPSG:{int(codes[-1])}" if codes else _identified(srs)
+
+
+def _identified(wkt: str) -> str | None:
+    """`EPSG:<code>` pyproj (the geo extra) matches a WKT naming none to, as ArcGIS's and QGIS's
+    ESRI WKT (`.prj`) names none; None without pyproj, or for a CRS no EPSG code is sure of."""
+    if not wkt:
+        return None
+    try:
+        from pyproj import CRS
+    except ImportError:  # as before pyproj was asked: no code, the place without a CRS
+        return None
+    try:  # 70: the name may differ (WGS_1984_UTM_Zone_11N), the parameters must match
+        code = CRS.from_wkt(wkt).to_epsg(min_confidence=70)
+    except RuntimeError:  # pyproj's CRSError: not WKT it can read
+        return None
+    return f"EPSG:{code}" if code else None
 
 
 def _turned(path: Path) -> bool:

@@ -202,13 +202,21 @@ def test_spacenet_names_pair_through_image_prefix(tmp_path):
     assert (np.asarray(Image.open(pair["mask"])) == 1).sum() == 80
 
 
-def test_projected_numbers_declared_as_nothing_are_told_to_be_declared_not_reprojected(tmp_path):
-    # UTM metres in a GeoJSON without a crs member read as lon/lat: reprojecting them (-t_srs)
-    # would make nonsense of them; they need their CRS assigned (-a_srs)
+@pytest.mark.parametrize(("crs", "said"), [
+    (None, "has no crs member, so it reads as EPSG:4326 (RFC 7946's)"),
+    ("EPSG:4326", "its crs member declares EPSG:4326"),
+    ("urn:ogc:def:crs:OGC:1.3:CRS84", "its crs member declares EPSG:4326"),
+])
+def test_projected_numbers_declared_as_nothing_are_told_to_be_declared_not_reprojected(
+        tmp_path, crs, said):
+    # UTM metres in a GeoJSON without a crs member (or one saying lon/lat) read as lon/lat:
+    # reprojecting them (-t_srs) would make nonsense of them; they need their CRS assigned
+    # (-a_srs). A member saying EPSG:4326 was told the file "declares no other CRS".
     _tiff(tmp_path / "imgs" / "a.tif")
-    _save(tmp_path, "a", [_feature(_ring(5, 4, 15, 12))], crs=None)
-    with pytest.raises(DataLayoutError, match=r"not lon/lat.*ogr2ogr -a_srs EPSG:32611"):
+    _save(tmp_path, "a", [_feature(_ring(5, 4, 15, 12))], crs=crs)
+    with pytest.raises(DataLayoutError, match=r"not lon/lat.*ogr2ogr -a_srs EPSG:32611") as err:
         _masks(tmp_path, unclassified="building")
+    assert said in str(err.value) and "declares no" not in str(err.value)
 
 
 @pytest.mark.parametrize("wrapped", [False, True])

@@ -55,11 +55,13 @@ def geojson_crs(member: Any, path: Path) -> str:
         "for lon/lat (EPSG:4326)")
 
 
-def to_pixels(objects: list, image: Path, path: Path, crs: str, unnamed: list[str]) -> list:
+def to_pixels(objects: list, image: Path, path: Path, crs: str, unnamed: list[str],
+              declared: bool = False) -> list:
     """The (class, polygons) of GeoJSON `path` with every ring moved from map coordinates in
-    `crs` onto `image`'s pixels (pixel (0, 0) spanning 0..1), by its GeoTIFF transform, north-up
-    or rotated; refused by name where the image has none or another CRS. An image whose CRS has
-    no EPSG code is added to `unnamed` (its CRS taken as the GeoJSON's)."""
+    `crs` (`declared` by its crs member, else RFC 7946's default) onto `image`'s pixels (pixel
+    (0, 0) spanning 0..1), by its GeoTIFF transform, north-up or rotated; refused by name where
+    the image has none or another CRS. An image whose CRS has no EPSG code is added to
+    `unnamed` (its CRS taken as the GeoJSON's)."""
     geo = georef_of(image)
     if geo is None:
         raise DataLayoutError(
@@ -73,11 +75,13 @@ def to_pixels(objects: list, image: Path, path: Path, crs: str, unnamed: list[st
         unnamed.append(image.name)
     elif own != crs and crs == LON_LAT and not _lon_lat(objects):
         # metres read as degrees: the file is in its image's CRS without saying so (no crs
-        # member); ogr2ogr -t_srs would "reproject" those numbers as lon/lat into nonsense
+        # member, or a wrong one); ogr2ogr -t_srs would "reproject" those numbers as lon/lat
+        # into nonsense
+        said = (f"its crs member declares {crs} (lon/lat)" if declared else
+                f"it has no crs member, so it reads as {crs} (RFC 7946's)")
         raise DataLayoutError(
-            f"{path} has coordinates that are not lon/lat (beyond +-360, +-90) but declares no "
-            f"other CRS, so it reads as {crs}; if it is in its image's {own}, say so: "
-            f"ogr2ogr -a_srs {own} out.geojson {path.name}")
+            f"{path} has coordinates that are not lon/lat (beyond +-360, +-90) but {said}; if "
+            f"it is in its image's {own}, say so: ogr2ogr -a_srs {own} out.geojson {path.name}")
     elif own != crs:  # SpaceNet 3 on: lon/lat GeoJSONs beside UTM GeoTIFFs
         objects = _reprojected(objects, path, crs, own, image)
     # map = origin + M @ (col, row), M = [[dx, rx], [ry, dy]]: pixels = M^-1 @ (map - origin)
@@ -113,7 +117,8 @@ def pair_geojson(root: Path, layout: Layout) -> list[tuple[str, Path, QupathMask
     unnamed: list[str] = []
 
     def place(objects: list, image: Path, path: Path, member: Any) -> list:
-        return to_pixels(objects, image, path, geojson_crs(member, path), unnamed)
+        return to_pixels(objects, image, path, geojson_crs(member, path), unnamed,
+                         member is not None)
 
     found = pair_features(root, layout, "geojson", place, ADVICE)
     warn_unnamed(unnamed)

@@ -31,7 +31,7 @@ from unet.config.experiments import (
 from unet.config.labelmap import fill_labelmap
 from unet.config.targets import predict_target_error
 from unet.dataset.blank import blank_background
-from unet.dataset.json_masks import drawn_ignore
+from unet.dataset.json_masks import drawn_ignore, drawn_objects
 
 # A config mistake is the user's, not the code's: its message alone, without stack frames.
 try:

@@ -125,12 +125,15 @@ def crf_masks(wildcards):
 def source_settings():
     """Only the active source's settings, so editing an unused source reruns nothing; with
     missing_mask: empty, class 0's value where it is not 0 (the blank masks are written in it);
-    with LabelMe or QuPath JSONs, masks.ignore (their don't-care labels are drawn as it)."""
+    with LabelMe or QuPath JSONs, masks.ignore (their don't-care labels are drawn as it); with
+    drawn objects and masks.separate, separate_objects (their ids are drawn too)."""
     source = config["dataset"]["source"]
     settings = config["dataset"].get(source, {})
     ignore = drawn_ignore(settings, config.get("masks") or {})
     if ignore is not None:
         settings = {**settings, "ignore_value": ignore}
+    if drawn_objects(settings, config.get("masks") or {}):  # masks.separate: ids drawn too
+        settings = {**settings, "separate_objects": True}
     blank = blank_background(settings, config.get("masks") or {})
     if blank is None:
         return settings

@@ -233,9 +233,8 @@ def test_an_xml_file_without_id_or_with_groups_is_refused_before_any_job(tmp_pat
     config["dataset"]["local"].update(images=".", xml={
         "file": "ann/{id}.xml", "attribute": "", "labels": {"_2": "background"}})
     check_config(config)
-    config["masks"]["separate"] = True
-    with pytest.raises(ConfigError, match=r"dataset\.local\.xml\.file merges"):
-        check_config(config)
+    config["masks"]["separate"] = True  # each region's id is drawn too (test_separate_drawn)
+    check_config(config)
 
 
 def test_macos_appledouble_files_beside_the_xmls_are_passed_over(tmp_path):

@@ -23,7 +23,7 @@ from unet.cache.mapping import choose_mapping, class_names
 from unet.cache.nearest import resize_mask
 from unet.cache.pair_sizes import check_pair_sizes, turned_note
 from unet.cache.ragged import flat_offsets
-from unet.cache.separate import refuse_merged, separate_objects
+from unet.cache.separate import object_ids, refuse_merged, separate_objects
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import as_mask_error, kept, raise_all
 from unet.common.band_ranges import scale_of
@@ -79,7 +79,7 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None],
     # colour or value it skipped was refused only by evaluate_masks, after training.
     index = resize_mask(mapping.to_index(raw, source=f"mask {pair['mask']}"), size)  # (h, w)
     if separate:  # at the cached size, so that resizing cannot close the line
-        small = resize_mask(raw, size)  # raw values: instance labels' ids still apart
+        small = resize_mask(object_ids(pair, raw), size)  # ids still apart
         separate_objects(small, index, mapping.values.index(min(mapping.values)))
     if pair.get("roi"):  # outside the region of interest: ignored, as masks.ignore is
         roi = resize_mask(read_roi(pair["roi"], raw.shape, pair["mask"]), size)

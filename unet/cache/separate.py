@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from unet.common.bad_files import as_mask_error
+from unet.common.imageio import ImageReadError
 from unet.common.labels import IGNORE_INDEX, MaskValueError
+from unet.common.maskio import read_mask_values
 
 
 def separate_objects(ids: np.ndarray, index: np.ndarray, background: int) -> int:
@@ -60,12 +63,31 @@ def _lowest_around(ids: np.ndarray) -> np.ndarray:
     return out
 
 
+def object_ids(pair: dict, raw: np.ndarray) -> np.ndarray:
+    """(H, W) the ids that part a pair's objects: those drawn at download beside a mask drawn
+    from annotations (`mask_objects`), else the mask's raw values (instance labels)."""
+    if not pair.get("mask_objects"):
+        return raw
+    try:
+        ids = read_mask_values(pair["mask_objects"])[0]
+    except ImageReadError as err:
+        raise as_mask_error(err) from err
+    if ids.shape != raw.shape:  # drawn with the mask: only a file changed since differs
+        raise MaskValueError(f"the object ids {pair['mask_objects']} are {ids.shape[1]}x"
+                             f"{ids.shape[0]} but their mask {pair['mask']} is {raw.shape[1]}x"
+                             f"{raw.shape[0]}; rerun download_dataset (snakemake -R "
+                             "download_dataset) to draw both again")
+    return ids
+
+
 def refuse_merged(pairs: list[dict]) -> None:
     """masks.separate needs each object's own id: masks merged from several files (mask_parts,
-    several mask folders, class folders) or drawn from tables (RLE rows, COCO, LabelMe and
-    QuPath objects) hold only their union, written at download."""
+    several mask folders, class folders) or drawn from RLE rows hold only their union, written
+    at download; masks drawn from objects (COCO, LabelMe, QuPath, ...) have their ids beside
+    them (`mask_objects`) where download drew them (masks.separate on)."""
     for pair in pairs:
-        source = pair.get("mask_from") or pair.get("mask_parts")
+        source = (pair.get("mask_from") if not pair.get("mask_objects") else None
+                  ) or pair.get("mask_parts")
         if source:
             raise MaskValueError(
                 f"masks.separate needs instance labels, one value per object, but the mask of "

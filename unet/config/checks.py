@@ -12,6 +12,7 @@ from unet.cache.values import mapping_from_values
 from unet.common.labels import MaskValueError
 from unet.common.shapes import crop_fits, elastic_fits, elastic_refusal, min_side, turns_fit
 from unet.config.names import folder_left_unread
+from unet.dataset.json_masks import drawn_objects
 from unet.dataset.layout import local_root
 from unet.evaluate.regions import RegionError, check_regions
 
@@ -115,16 +116,14 @@ def _check_mapping(masks: dict) -> None:
 
 
 def _check_separate(masks: dict, settings: dict, source: str) -> None:
-    """masks.separate parts objects by their ids, which only binarised grey (or palette) instance
-    labels keep: without masks.threshold the values are classes, and with masks.colors the
-    threshold snaps each channel to class colours. Masks merged or drawn at download keep no
-    ids: refused here where a key says so (preprocess refuses the rest, unet.cache.separate)."""
-    if not masks.get("separate"):
+    """masks.separate parts objects by their ids, which binarised grey (or palette) instance
+    labels keep, and masks drawn from objects get drawn beside them: without masks.threshold
+    the values are classes, and with masks.colors the threshold snaps each channel to class
+    colours. Masks merged at download (RLE rows, mask_parts) keep no ids: refused here where a
+    key says so (preprocess refuses the rest, unet.cache.separate)."""
+    if not masks.get("separate") or drawn_objects(settings, masks):
         return
-    tables = {"rle": "csv", "coco": "json", "labelme": "json", "qupath": "json", "via": "json",
-              "yolo": "labels", "xml": "file", "geojson": "file"}
-    merged = [f"dataset.{source}.{k}.{f}" for k, f in tables.items()
-              if (settings.get(k) or {}).get(f)]
+    merged = [f"dataset.{source}.rle.csv"] if (settings.get("rle") or {}).get("csv") else []
     merged += [f"dataset.{source}.mask_parts"] if settings.get("mask_parts") else []
     if merged:
         raise ConfigError(f"masks.separate needs one value per object, but {merged[0]} merges "

@@ -28,6 +28,7 @@ from unet.dataset.coco_checks import (
     outside,
     span,
 )
+from unet.dataset.json_masks import id_of, object_canvas, write_object_ids
 from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc, shared_ids, source_file
 from unet.dataset.names import listing
 
@@ -248,9 +249,10 @@ def _turned(image: Path, size: tuple[int, int], given: tuple[int, int], name: st
     )
 
 
-def write_coco_mask(masks: CocoMasks, image: Path, size: tuple[int, int], dest: Path) -> Path:
+def write_coco_mask(masks: CocoMasks, image: Path, size: tuple[int, int], dest: Path,
+                    objects: Path | None = None) -> Path:
     """Draw the objects of `image` (of `size` (w, h)) into `dest`, a palette PNG of class
-    numbers, those covering more pixels first."""
+    numbers, those covering more pixels first, and their ids into `objects` where given."""
     from unet.dataset.class_folders import coloured_palette
 
     w, h = masks.size or size  # no size in the JSON: the file's
@@ -281,9 +283,13 @@ def write_coco_mask(masks: CocoMasks, image: Path, size: tuple[int, int], dest: 
                     "it is %dx%d): drawn clipped to it", masks.json.name, image.name,
                     ", ".join(str(n) for n, _ in over[:20]), span(over[0][1]), w, h)
     out = np.zeros(h * w, np.uint8)
+    ids = object_canvas((w * h, 1), objects)  # flat, as out
     # Larger objects first, by the pixels drawn: the JSON's 'area' is often missing or 0
-    for cls, pixels in sorted(drawn, key=lambda o: -len(o[1])):
+    for n, (cls, pixels) in enumerate(sorted(drawn, key=lambda o: -len(o[1])), 1):
         out[pixels] = cls
+        if ids is not None:
+            ids[0, pixels] = id_of(cls, n)
     out = out.reshape(h, w)
+    write_object_ids(objects, None if ids is None else ids.reshape(h, w))
     write_mask_png(dest, out, palette=coloured_palette(dict(masks.colours)))
     return dest

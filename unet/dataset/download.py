@@ -77,19 +77,19 @@ def _fetch(source: str, settings: dict[str, Any], dest: Path) -> list[dict]:
 
 
 def _merge(job: tuple[Any, Path]) -> Path:
-    """Write one image's mask from its parts: class folders, (run-length encodings or COCO
-    objects, and the image), or masks to unite; each by its layout kind's module."""
+    """Write one image's mask from its parts: class folders, a table's objects (and their
+    ids), or masks to unite; each by its layout kind's module."""
     parts, dest = job
     if isinstance(parts, dict):
         return layout_module("classes").merge_classes(parts, dest)
-    if isinstance(parts, tuple):
-        kind, drawn, image, size = parts  # kind: a TABLES key, or blank (missing_mask: empty)
-        return getattr(layout_module(kind), f"write_{kind}_mask")(drawn, image, size, dest)
+    if isinstance(parts, tuple):  # kind (a TABLES key, or blank), drawn, image, size[, ids]
+        write = getattr(layout_module(parts[0]), f"write_{parts[0]}_mask")
+        return write(*parts[1:4], dest, *parts[4:])  # ids: where its objects' ids go
     return layout_module("merge").merge_masks(parts, dest)
 
 
 def _drawn(layout: Layout) -> str | None:
-    """The layout kind whose masks are drawn from a table (rle, coco, labelme, qupath), or None."""
+    """The layout kind whose masks are drawn from a table (TABLES), or None."""
     return next((k for k in TABLES if getattr(layout, k)), None)
 
 
@@ -136,9 +136,9 @@ def _write_files(merges: list, stacks: list, drawn: str | None, processes: int) 
     """Write the merged or drawn masks and the stacked band files, `processes` at a time;
     the images whose files cannot be written are named in one error (sorted by id)."""
     if drawn == "rle":
-        layout_module("rle", "dataset.rle_order").check_order([job[1:] for job, _ in merges])
+        layout_module("rle", "dataset.rle_order").check_order([job[1:4] for job, _ in merges])
     if drawn in ("qupath", "geojson"):  # said once, here, not per image by the workers
-        layout_module(drawn).note_outside([job[1:] for job, _ in merges])
+        layout_module(drawn).note_outside([job[1:4] for job, _ in merges])
     _write_all(_merge, merges, processes, "merge masks",
                f"masks cannot be {'drawn' if drawn else 'merged'}")
     if stacks:
@@ -178,6 +178,17 @@ def _paired(root: Path, layout: Layout, dest: Path, processes: int, ignore: Any
     return layout, found, noted
 
 
+def _drawn_job(pair: dict, drawn: str, mask: Any, img: Path, merged: Path, objects: bool) -> tuple:
+    """The job drawing a pair's mask from its table into `merged`, noted in `pair`; with
+    `objects`, its objects' ids beside it (RLE rows are not objects)."""
+    dest, ids = merged / f"{pair['id']}.png", merged / f"{pair['id']}.objects.tif"
+    pair.update(mask=str(dest), mask_from=str(mask.csv if drawn == "rle" else mask.json))
+    if not objects or drawn == "rle":
+        return (drawn, mask, img, tuple(pair["size"])), dest
+    pair["mask_objects"] = str(ids)
+    return (drawn, mask, img, tuple(pair["size"]), ids), dest
+
+
 def write_manifest(
     manifest_path: str | Path,
     source: str,
@@ -186,7 +197,7 @@ def write_manifest(
     extra: dict[str, Any] | None = None,
     processes: int = 1,
     blank: int | tuple[int, int, int] | None = None, ignore: int | list | None = None,
-) -> dict:
+    objects: bool = False) -> dict:
     """Pair files under `root`, record their sizes, and write the manifest JSON. An image
     with several masks (`mask_parts`, several mask folders) gets their union in merged_masks/
     beside the manifest, and one with class folders or tables its mask of class numbers or
@@ -194,7 +205,8 @@ def write_manifest(
     a time; one with band files (`band_files`) its bands stacked into a TIFF in stacked_images/;
     one held in its LabelMe JSON's imageData only its file in embedded_images/; one with a
     region of interest (`roi`) its file; one without a mask (missing_mask: empty) class 0's
-    value `blank` (else 0) everywhere."""
+    value `blank` (else 0) everywhere. With `objects`, drawn masks get their objects' ids
+    beside them (`mask_objects`: masks.separate parts touching objects by them)."""
     pairs, merges, stacks = [], [], []
     merged = Path(manifest_path).parent / "merged_masks"
     stacked = Path(manifest_path).parent / "stacked_images"
@@ -210,9 +222,7 @@ def write_manifest(
             _as_stack(pair, bands, stacked / f"{pid}.tif")
             stacks.append((bands, stacked / f"{pid}.tif", layout.band_nodata))
         if drawn:  # encodings or objects: drawn into a file
-            pair["mask"] = str(merged / f"{pid}.png")
-            pair["mask_from"] = str(mask.csv if drawn == "rle" else mask.json)
-            merges.append(((drawn, mask, img, (w, h)), merged / f"{pid}.png"))
+            merges.append(_drawn_job(pair, drawn, mask, img, merged, objects))
         elif type(mask).__name__ == "BlankMask":  # no mask file (missing_mask: empty): zeros
             pair["mask"] = str(merged / f"{pid}.png")
             mask = replace(mask, value=blank) if blank is not None else mask
@@ -264,7 +274,7 @@ def download_dataset(
         _check_local_path(root)
         layout = layout_from(settings, source)
         manifest = write_manifest(manifest_path, source, root, layout, processes=processes,
-                                  blank=_blank(settings), ignore=settings.get("ignore_value"))
+                                  **_drawing(settings))
         if data_digest:
             record_digest(manifest_path, data_digest)
         return manifest
@@ -275,14 +285,16 @@ def download_dataset(
         extra = {"archives": records}
         layout = layout_from(settings, source)
         return write_manifest(manifest_path, source, root, layout, extra, processes,
-                              _blank(settings), settings.get("ignore_value"))
+                              **_drawing(settings))
     raise ValueError(
         f"dataset.source: unknown source {source!r}; use synthetic, local, url or kaggle"
     )
 
 
-def _blank(settings: dict[str, Any]) -> int | tuple[int, int, int] | None:
-    """Class 0's value for blank masks, which the workflow adds to a source's settings
-    (blank.blank_background: masks.values' or masks.colors' first) where it is not 0."""
-    value = settings.get("blank_background")
-    return tuple(value) if isinstance(value, list) else value
+def _drawing(settings: dict[str, Any]) -> dict[str, Any]:
+    """What the workflow adds to a source's settings for the masks it writes: class 0's value
+    for blank masks (blank_background), masks.ignore's (ignore_value), masks.separate's ids."""
+    value, ignore = settings.get("blank_background"), settings.get("ignore_value")
+    objects = bool(settings.get("separate_objects"))  # drawn objects' ids, for masks.separate
+    return {"blank": tuple(value) if isinstance(value, list) else value, "ignore": ignore,
+            "objects": objects}

@@ -19,6 +19,7 @@ import numpy as np
 
 from unet.dataset.layout import (
     GROUP,
+    TABLES,
     DataLayoutError,
     Layout,
     files_with,
@@ -44,6 +45,14 @@ def drawn_ignore(settings: dict, masks: dict) -> int | list | None:
     if any((settings.get(k) or {}).get(FILE_KEYS[k]) for k in TOOLS):
         return masks.get("ignore")
     return None
+
+
+def drawn_objects(settings: dict, masks: dict) -> bool:
+    """Whether download draws each object's id beside the masks drawn from a source's
+    `settings` (COCO, LabelMe, QuPath, VIA, YOLO, XML or GeoJSON objects; RLE rows are not
+    objects): only with masks.separate, so others' download params and files stay as they were."""
+    drawn = any((settings.get(k) or {}).get(f) for k, f in TABLES.items() if k != "rle")
+    return bool(masks.get("separate")) and drawn
 
 
 def with_ignore(found: list, ignore: Any, kind: str) -> list:
@@ -203,10 +212,39 @@ def _alike(classes: dict, what: str) -> None:
                     " and ".join(map(repr, spelt)), " and ".join(str(classes[n]) for n in spelt))
 
 
-def fill_rings(out: np.ndarray, cls: int, rings: list[np.ndarray]) -> None:
+def object_canvas(size: tuple[int, int], objects: Path | None) -> np.ndarray | None:
+    """(h, w) zeros for the object ids of an image of `size` (w, h) where `objects` names their
+    file (masks.separate parts drawn objects by them), else None: nothing drawn twice."""
+    return np.zeros(size[::-1], np.uint32) if objects else None
+
+
+def id_of(cls: int, n: int) -> int:
+    """The id the `n`th drawn shape (from 1) of class `cls` takes in the object ids: 0 for a
+    background or don't-care shape, which is no object and cuts what it covers."""
+    return 0 if cls in (0, IGNORED) else n
+
+
+def write_object_ids(path: Path | None, ids: np.ndarray | None) -> None:
+    """Write the object ids (h, w) as a TIFF, atomically: 16-bit where every id fits, else
+    32-bit (a slide of more than 65,535 objects); nothing where `path` is None."""
+    if path is None or ids is None:
+        return
+    from PIL import Image
+
+    from unet.common.fileio import atomic_path
+
+    top = int(ids.max()) if ids.size else 0
+    im = Image.fromarray(ids.astype(np.uint16 if top <= 0xFFFF else np.int32))
+    with atomic_path(path) as tmp:
+        im.save(tmp, format="TIFF", compression="tiff_adobe_deflate")
+
+
+def fill_rings(out: np.ndarray, cls: int, rings: list[np.ndarray],
+               ids: np.ndarray | None = None, oid: int = 0) -> None:
     """Set to `cls` the pixels of `out` (h, w) whose centres lie inside `rings` ((n, 2) x, y
     arrays with pixel (0, 0) spanning 0..1: one polygon's outer ring and its holes, even-odd),
-    what lies beyond the image clipped, pixels in a hole left as they were."""
+    what lies beyond the image clipped, pixels in a hole left as they were; the same pixels of
+    `ids` (h, w), where given, to the object's id `oid`."""
     h, w = out.shape
     pts = np.concatenate(rings)
     # row r (centre r + 0.5) is crossed when lo <= r + 0.5 < hi: r from ceil(lo - 0.5)
@@ -231,3 +269,5 @@ def fill_rings(out: np.ndarray, cls: int, rings: list[np.ndarray]) -> None:
     np.add.at(steps, (at, spans[:, 1]), -1)
     inside = np.cumsum(steps, axis=1, dtype=np.int8)[:, :-1] > 0
     out[y0:y1, x0:x1][inside] = cls
+    if ids is not None:
+        ids[y0:y1, x0:x1][inside] = oid

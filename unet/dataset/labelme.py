@@ -24,12 +24,15 @@ from PIL import Image, ImageDraw
 from unet.common.bad_files import raise_all
 from unet.common.maskio import write_mask_png
 from unet.dataset.json_masks import (
+    id_of,
     json_template,
     matching_jsons,
     numbered,
+    object_canvas,
     read_tool_json,
     unfound,
     value_of,
+    write_object_ids,
 )
 from unet.dataset.layout import DataLayoutError, Layout, on_disk
 from unet.dataset.names import listing
@@ -195,9 +198,10 @@ def _paint(out: np.ndarray, cls: int, kind: str, points: tuple, bitmap: str | No
 
 
 def write_labelme_mask(masks: LabelmeMasks, image: Path, size: tuple[int, int],
-                       dest: Path) -> Path:
+                       dest: Path, objects: Path | None = None) -> Path:
     """Paint the shapes of `image` (of `size` (w, h)) in order into `dest`, a palette PNG of
-    class numbers; a JSON giving another size than the image's is refused."""
+    class numbers, and their ids into `objects` where given; a JSON giving another size than
+    the image's is refused."""
     from unet.dataset.class_folders import PALETTE
 
     if masks.size is not None and tuple(masks.size) != tuple(size):
@@ -206,11 +210,15 @@ def write_labelme_mask(masks: LabelmeMasks, image: Path, size: tuple[int, int],
             f"{image} is {size[0]}x{size[1]}: annotated on another image or a resized copy; "
             "open the image in LabelMe and save its JSON again")
     out = np.zeros(size[::-1], np.uint8)  # (h, w)
+    ids = object_canvas(size, objects)
     for n, (cls, kind, points, bitmap) in enumerate(masks.shapes):
         try:
             _paint(out, value_of(cls, masks.ignore), kind, points, bitmap)
+            if ids is not None:  # the same pixels: painted again, in the shape's id
+                _paint(ids, id_of(cls, n + 1), kind, points, bitmap)
         except ValueError as err:
             raise DataLayoutError(f"{masks.json}: a {kind} shape ({n + 1} of its drawn ones) "
                                   f"cannot be drawn: {err}; fix or remove it") from None
+    write_object_ids(objects, ids)
     write_mask_png(dest, out, palette=masks.palette or PALETTE)
     return dest

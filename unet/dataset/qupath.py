@@ -27,12 +27,15 @@ from unet.dataset.json_masks import (
     FILE_KEYS,
     TOOLS,
     fill_rings,
+    id_of,
     json_template,
     matching_jsons,
     numbered,
+    object_canvas,
     read_tool_json,
     unfound,
     value_of,
+    write_object_ids,
 )
 from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, nfc
 from unet.dataset.names import listing
@@ -258,16 +261,18 @@ def note_outside(jobs: list[tuple[QupathMasks, Path, tuple[int, int]]], tool: st
 
 
 def write_qupath_mask(masks: QupathMasks, image: Path, size: tuple[int, int],
-                      dest: Path) -> Path:
+                      dest: Path, objects: Path | None = None) -> Path:
     """Fill the objects of `image` (of `size` (w, h), its full resolution) in order into
     `dest`, a palette PNG of class numbers (what lies outside the image clipped; note_outside
-    names objects wholly outside it)."""
+    names objects wholly outside it), and their ids into `objects` where given."""
     from unet.dataset.class_folders import PALETTE
 
     out = np.zeros(size[::-1], np.uint8)  # (h, w)
-    for cls, polygons in masks.objects:
+    ids = object_canvas(size, objects)
+    for n, (cls, polygons) in enumerate(masks.objects, 1):
         value = value_of(cls, masks.ignore)
-        for rings in polygons:
-            fill_rings(out, value, list(rings))
+        for rings in polygons:  # a MultiPolygon's parts are one object
+            fill_rings(out, value, list(rings), ids, id_of(cls, n))
+    write_object_ids(objects, ids)
     write_mask_png(dest, out, palette=masks.palette or PALETTE)
     return dest

@@ -20,7 +20,14 @@ import numpy as np
 
 from unet.common.bad_files import raise_all
 from unet.common.maskio import write_mask_png
-from unet.dataset.json_masks import fill_rings, numbered, read_tool_json
+from unet.dataset.json_masks import (
+    fill_rings,
+    id_of,
+    numbered,
+    object_canvas,
+    read_tool_json,
+    write_object_ids,
+)
 from unet.dataset.layout import (
     GROUP,
     DataLayoutError,
@@ -260,16 +267,21 @@ def _fill_ellipse(out: np.ndarray, cls: int, cx: float, cy: float, rx: float, ry
     out[y0:y1, x0:x1][(u / rx) ** 2 + (v / ry) ** 2 <= 1] = cls
 
 
-def write_via_mask(masks: ViaMasks, image: Path, size: tuple[int, int], dest: Path) -> Path:
+def write_via_mask(masks: ViaMasks, image: Path, size: tuple[int, int], dest: Path,
+                   objects: Path | None = None) -> Path:
     """Fill the regions of `image` (of `size` (w, h)) in order into `dest`, a palette PNG of
-    class numbers, what lies beyond the image clipped."""
+    class numbers, what lies beyond the image clipped; their ids into `objects` where given."""
     from unet.dataset.class_folders import PALETTE
 
     out = np.zeros(size[::-1], np.uint8)  # (h, w)
-    for cls, kind, geometry in masks.regions:
+    ids = object_canvas(size, objects)
+    for n, (cls, kind, geometry) in enumerate(masks.regions, 1):
         if kind == "ellipse":
             _fill_ellipse(out, cls, *geometry)
+            if ids is not None:  # the same pixels: the ellipse drawn again in its id
+                _fill_ellipse(ids, id_of(cls, n), *geometry)
         else:
-            fill_rings(out, cls, [geometry])
+            fill_rings(out, cls, [geometry], ids, id_of(cls, n))
+    write_object_ids(objects, ids)
     write_mask_png(dest, out, palette=masks.palette or PALETTE)
     return dest

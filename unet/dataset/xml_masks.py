@@ -24,11 +24,14 @@ from unet.common.bad_files import raise_all
 from unet.common.maskio import write_mask_png
 from unet.dataset.json_masks import (
     fill_rings,
+    id_of,
     json_template,
     matching_jsons,
     numbered,
+    object_canvas,
     unfound,
     value_of,
+    write_object_ids,
 )
 from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, nfc
 from unet.dataset.names import listing
@@ -244,17 +247,22 @@ def pair_xml(root: Path, layout: Layout) -> list[tuple[str, Path, XmlMasks]]:
     return numbered(root, layout, found, "XML", BACKGROUND, XmlMasks, ignored.__contains__)
 
 
-def write_xml_mask(masks: XmlMasks, image: Path, size: tuple[int, int], dest: Path) -> Path:
+def write_xml_mask(masks: XmlMasks, image: Path, size: tuple[int, int], dest: Path,
+                   objects: Path | None = None) -> Path:
     """Fill the objects of `image` (of `size` (w, h), its full resolution) in order into
-    `dest`, a palette PNG of class numbers, each object's cuts holes in its own regions."""
+    `dest`, a palette PNG of class numbers, each object's cuts holes in its own regions; the
+    ids of their regions (MoNuSeg's nuclei are regions of one annotation) into `objects`
+    where given."""
     from unet.dataset.class_folders import PALETTE
 
     out = np.zeros(size[::-1], np.uint8)  # (h, w)
+    ids, count = object_canvas(size, objects), 0
     for cls, regions, cuts in masks.objects:
         value = value_of(cls, masks.ignore)
         if not cuts:
             for ring in regions:
-                fill_rings(out, value, [ring])
+                count += 1
+                fill_rings(out, value, [ring], ids, id_of(cls, count))
             continue
         # drawn apart within the regions' box (a slide is large), the cuts then cleared
         pts = np.concatenate(regions)
@@ -262,11 +270,16 @@ def write_xml_mask(masks: XmlMasks, image: Path, size: tuple[int, int], dest: Pa
         hi = np.clip(np.ceil(pts.max(axis=0)) + 1, 0, size).astype(np.int64)
         if (hi <= lo).any():
             continue
-        scratch = np.zeros((hi[1] - lo[1], hi[0] - lo[0]), np.uint8)
-        for ring in regions:
-            fill_rings(scratch, 1, [ring - lo])
+        scratch = np.zeros((hi[1] - lo[1], hi[0] - lo[0]), np.uint32)  # region k's pixels: k
+        for k, ring in enumerate(regions, 1):
+            fill_rings(scratch, k, [ring - lo])
         for ring in cuts:
             fill_rings(scratch, 0, [ring - lo])
         out[lo[1]:hi[1], lo[0]:hi[0]][scratch > 0] = value
+        if ids is not None:  # region k is object count + k (none for background, don't-care)
+            drawn = scratch > 0
+            ids[lo[1]:hi[1], lo[0]:hi[0]][drawn] = scratch[drawn] + count if id_of(cls, 1) else 0
+        count += len(regions)
+    write_object_ids(objects, ids)
     write_mask_png(dest, out, palette=masks.palette or PALETTE)
     return dest

@@ -20,7 +20,13 @@ import numpy as np
 from unet.common.bad_files import raise_all
 from unet.common.maskio import write_mask_png
 from unet.dataset.group_levels import group_id
-from unet.dataset.json_masks import fill_rings, matching_jsons
+from unet.dataset.json_masks import (
+    fill_rings,
+    id_of,
+    matching_jsons,
+    object_canvas,
+    write_object_ids,
+)
 from unet.dataset.layout import GROUP, DataLayoutError, Layout, files_by_stem, source_file
 from unet.dataset.layout_kinds import layout_module
 from unet.dataset.names import listing
@@ -232,13 +238,18 @@ def _boxes(boxes: dict[Path, int], total: int) -> None:
                 sum(boxes.values()), files)
 
 
-def write_yolo_mask(masks: YoloMasks, image: Path, size: tuple[int, int], dest: Path) -> Path:
+def write_yolo_mask(masks: YoloMasks, image: Path, size: tuple[int, int], dest: Path,
+                    objects: Path | None = None) -> Path:
     """Fill the objects of `image` (of `size` (w, h)) in order into `dest`, a palette PNG of
-    class numbers, the normalised coordinates scaled by its width and height."""
+    class numbers, the normalised coordinates scaled by its width and height; their ids into
+    `objects` where given."""
     from unet.dataset.class_folders import PALETTE
 
     out = np.zeros(size[::-1], np.uint8)  # (h, w)
-    for cls, ring in masks.objects:
-        fill_rings(out, cls, [ring * size])  # x * w, y * h: pixel (0, 0) spans 0..1
+    ids = object_canvas(size, objects)
+    for n, (cls, ring) in enumerate(masks.objects, 1):
+        # x * w, y * h: pixel (0, 0) spans 0..1
+        fill_rings(out, cls, [ring * size], ids, id_of(cls, n))
+    write_object_ids(objects, ids)
     write_mask_png(dest, out, palette=PALETTE)
     return dest

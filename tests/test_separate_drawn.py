@@ -88,6 +88,17 @@ def _coco(root) -> dict:
     return {"coco": {"json": "ann.json"}}
 
 
+def _yolo(root) -> dict:
+    """The two squares as YOLO segmentation polygons (normalised x, y)."""
+    _images(root)
+    (root / "labels").mkdir()
+    lines = ["0 " + " ".join(f"{x / W} {y / H}" for x, y in _square(a, b)[:-1])
+             for a, b in ((5, 15), (15, 25))]
+    for stem in STEMS:
+        (root / "labels" / f"{stem}.txt").write_text("\n".join(lines) + "\n")
+    return {"yolo": {"labels": "labels/{id}.txt"}}
+
+
 def _cache(tmp_path, layout, separate: bool) -> tuple:
     """Download (local), split and preprocess the data set of `layout` with masks.separate."""
     data, out = tmp_path / "data", tmp_path / ("on" if separate else "off")
@@ -106,7 +117,7 @@ def _objects(cache, split) -> list[int]:
     return [ndimage.label(m > 0, structure=EIGHT)[1] for m in load_split(cache, split)[1]]
 
 
-@pytest.mark.parametrize("layout", [_labelme, _qupath, _xml, _coco])
+@pytest.mark.parametrize("layout", [_labelme, _qupath, _xml, _coco, _yolo])
 def test_touching_drawn_objects_are_parted_in_the_training_cache_only(tmp_path, layout):
     off, plain, _ = _cache(tmp_path, layout, False)
     on, drawn, meta = _cache(tmp_path, layout, True)

@@ -29,6 +29,7 @@ from unet.config.experiments import (
     model_owner,
 )
 from unet.config.labelmap import fill_labelmap
+from unet.config.spacing_path import spacing_table_path
 from unet.config.targets import predict_target_error
 from unet.dataset.blank import blank_background
 from unet.dataset.json_masks import drawn_ignore, drawn_objects
@@ -37,6 +38,7 @@ from unet.dataset.json_masks import drawn_ignore, drawn_objects
 try:
     fill_labelmap(config)  # masks.labelmap's classes, checked with the lists set by hand
     check_config(config)
+    SPACING_TABLE = spacing_table_path(config)  # evaluate.voxel_spacing's table, if a path
 except ConfigError as err:
     sys.exit(f"ConfigError: {err}")
 
@@ -110,6 +112,12 @@ def layout_code():
         return layout_modules(layout_from(source_settings(), source))
     except DataLayoutError as err:  # rle.csv and coco.json both set: the user's to fix
         sys.exit(f"DataLayoutError: {err}")
+
+
+def spacing_table_input():
+    """evaluate_masks' input of evaluate.voxel_spacing's table, where it names one: editing
+    a case's row (a volume split again) reruns the evaluation."""
+    return {"spacing": literal(SPACING_TABLE)} if SPACING_TABLE else {}
 
 
 def id_lists(split):

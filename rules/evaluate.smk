@@ -9,6 +9,7 @@ rule evaluate_masks:
         manifest=rules.download_dataset.output[0],
         meta=rules.preprocess.output.meta,
         code=modules("evaluate.evaluate", "common.layout"),
+        **spacing_table_input(),  # evaluate.voxel_spacing's table of each case's, if a path
     output:
         per_image=f"{EXP}/metrics/per_image.csv",
         summary=f"{EXP}/metrics/summary.json",

@@ -27,5 +27,6 @@ evaluate_masks(
     regions=snakemake.params.evaluate.get("regions"),
     group_by=snakemake.params.get("group_by"),
     cases_csv=snakemake.output.get("per_case"),
-    voxel_spacing=snakemake.params.evaluate.get("voxel_spacing"),
+    # a table's path as resolved (under dataset.local.path), else the [z, y, x] list
+    voxel_spacing=inp.get("spacing") or snakemake.params.evaluate.get("voxel_spacing"),
 )

@@ -67,6 +67,11 @@ def tiny_run(tmp_path_factory) -> Path:
     return wd
 
 
+def slices(folder: Path) -> list[Path]:
+    """The files `unet unstack` wrote to `folder`, sorted, less its spacing.csv table."""
+    return sorted(p for p in folder.iterdir() if p.name != "spacing.csv")
+
+
 def real_data(name: str) -> Path:
     """Path of a real data set under ../shared/datasets; skip outside CI when it is absent."""
     path = DATASETS / name

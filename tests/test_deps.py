@@ -128,7 +128,7 @@ RULES = {
                   "dataset.split", "dataset.split_checks", "dataset.split_order",
                   "evaluate.boundary", "evaluate.cases", "evaluate.detection",
                   "evaluate.distances", "evaluate.regions", "evaluate.reading",
-                  "evaluate.case_volumes", "evaluate.volume",
+                  "evaluate.case_volumes", "evaluate.volume", "dataset.spacing_table",
                   "evaluate.evaluate", "evaluate.metrics", "evaluate.void",
                   "common.nodata", *BANDS},  # void: the scene's no-data, for tuning's scores
     ),

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.conftest import slices
 from unet.cli import main
 
 sitk = pytest.importorskip("SimpleITK", reason="pip install -e '.[volumes]'")
@@ -55,7 +56,7 @@ def _stored(depth: int = 5, seed: int = 0) -> np.ndarray:
 
 
 def _files(folder) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {p.name: p.read_bytes() for p in slices(folder)}
 
 
 def test_a_series_folder_unstacks_in_position_order_and_restacks_on_its_grid(tmp_path):
@@ -107,9 +108,9 @@ def test_a_missing_slice_is_warned_of_by_unstack_and_refused_by_restack(tmp_path
     warned = capfd.readouterr().err  # the file descriptor's: ITK writes there from C++
     assert "gap" in warned and "-35 to -27.5" in warned and str(series) in warned
     assert "itkImageSeriesReader" not in warned  # ITK's own line, ours says it with positions
-    assert len(list((tmp_path / "out").iterdir())) == 5
+    assert len(list(slices(tmp_path / "out"))) == 5
     out = tmp_path / "labels.nrrd"
-    for f in (tmp_path / "out").iterdir():  # as if predicted
+    for f in slices(tmp_path / "out"):  # as if predicted
         Image.fromarray(np.zeros((4, 6), np.uint8)).save(f.with_suffix(".png"))
     assert main(["restack", str(tmp_path / "out"), str(series), "-o", str(out)]) == 2
     err = capfd.readouterr().err

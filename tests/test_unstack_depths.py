@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import tifffile
 
+from tests.conftest import slices
 from unet.cli import main
 
 
@@ -21,7 +22,7 @@ def test_unstack_keeps_signed_and_32_bit_values(tmp_path, dtype, capsys):
         tifffile.imwrite(tmp_path / "s.tif", page, append=True, photometric="minisblack")
     assert main(["unstack", str(tmp_path / "s.tif"), str(tmp_path / "out")]) == 0, \
         capsys.readouterr().err
-    written = sorted((tmp_path / "out").iterdir())
+    written = slices(tmp_path / "out")
     assert [p.name for p in written] == ["0.tif", "1.tif", "2.tif"]
     for page, path in zip(pages, written, strict=True):
         got = tifffile.imread(path)
@@ -39,7 +40,7 @@ def test_float_mr_cases_of_whole_values_come_out_at_one_depth(tmp_path, capsys):
         nib.save(nib.Nifti1Image(mr, np.eye(4)), tmp_path / f"{case}.nii.gz")
         assert main(["unstack", str(tmp_path / f"{case}.nii.gz"), str(tmp_path / "out")]) == 0
     from PIL import Image
-    depths = {p.name: np.asarray(Image.open(p)).dtype for p in (tmp_path / "out").iterdir()}
+    depths = {p.name: np.asarray(Image.open(p)).dtype for p in slices(tmp_path / "out")}
     assert set(depths.values()) == {np.dtype(np.uint16)}, depths
     # float labels 0..N stay 8-bit, as the masks of an 8-bit label volume
     labels = rng.integers(0, 3, (6, 5, 2)).astype(np.float32)

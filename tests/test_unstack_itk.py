@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.conftest import slices
 from unet.cli import main
 
 sitk = pytest.importorskip("SimpleITK", reason="pip install -e '.[volumes]'")
@@ -32,7 +33,7 @@ def _ct(shape=(7, 5, 12)) -> np.ndarray:
 
 
 def _files(folder) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {p.name: p.read_bytes() for p in slices(folder)}
 
 
 @pytest.mark.parametrize("data", [_ct(), (_ct() % 3).astype(np.uint8), _ct().astype(np.float32)
@@ -76,7 +77,7 @@ def test_a_4d_volume_of_scalars_is_refused_unless_its_4th_dimension_is_1(tmp_pat
     assert "cine.nrrd" in err and "(4, 3, 2, 3)" in err and not (tmp_path / "out").exists()
     sitk.WriteImage(sitk.JoinSeries([_image(_ct((4, 3, 2)))]), str(tmp_path / "one.nrrd"))
     assert main(["unstack", str(tmp_path / "one.nrrd"), str(tmp_path / "out")]) == 0
-    assert len(list((tmp_path / "out").iterdir())) == 2
+    assert len(list(slices(tmp_path / "out"))) == 2
 
 
 def test_a_metaimage_whose_raw_file_is_missing_or_short_is_refused_naming_it(tmp_path, capsys):
@@ -170,7 +171,7 @@ def test_restack_writes_the_reference_format_on_its_exact_grid(tmp_path, ext, ca
     assert (got.GetOrigin(), got.GetSpacing(), got.GetDirection()) == (ORIGIN, SPACING, DIRECTION)
     assert np.array_equal(sitk.GetArrayFromImage(got).transpose(2, 1, 0), labels)
     assert got.GetPixelID() == sitk.sitkUInt8
-    assert sorted(p.name for p in out.parent.iterdir()) == sorted(
+    assert sorted(p.name for p in slices(out.parent)) == sorted(
         [out.name] + ([f"case_1_pred.{'zraw' if ext == '.mhd' else 'raw'}"] * (ext == ".mhd")))
     assert main(["restack", str(tmp_path / "pred"), str(tmp_path / f"case_1{ext}"),
                  "-o", str(out)]) == 2  # never overwritten

@@ -9,6 +9,7 @@ import pytest
 import tifffile
 from PIL import Image
 
+from tests.conftest import slices
 from unet.cli import main
 
 nib = pytest.importorskip("nibabel", reason="pip install -e '.[nifti]'")
@@ -45,7 +46,7 @@ def test_a_cases_modalities_become_one_four_channel_tiff_per_slice_paired_with_i
     assert main(["unstack", *_files(tmp_path / CASE, MODALITIES), str(tmp_path / "images")]) == 0
     assert main(["unstack", *_files(tmp_path / CASE, ["seg"]), str(tmp_path / "masks"),
                  "--name", CASE]) == 0
-    images, masks = sorted((tmp_path / "images").iterdir()), sorted((tmp_path / "masks").iterdir())
+    images, masks = slices(tmp_path / "images"), slices(tmp_path / "masks")
     # the case's name, the modalities' common start: BraTS2021_00000_000 beside its seg slice
     assert [p.name for p in images] == [f"{CASE}_{k:03d}.tif" for k in range(3)]
     assert [p.stem for p in masks] == [p.stem for p in images]
@@ -75,7 +76,7 @@ def test_volumes_without_a_common_name_need_one(tmp_path, capsys):
     assert main(["unstack", *files, str(tmp_path / "out")]) == 2
     assert "--name" in capsys.readouterr().err
     assert main(["unstack", *files, str(tmp_path / "out"), "--name", "case_1"]) == 0
-    assert sorted(p.name for p in (tmp_path / "out").iterdir())[0] == "case_1_000.tif"
+    assert sorted(p.name for p in slices(tmp_path / "out"))[0] == "case_1_000.tif"
 
 
 def test_several_tiff_stacks_are_refused(tmp_path, capsys):
@@ -108,7 +109,7 @@ def test_nnunet_channel_files_are_named_by_their_case_and_pair_with_its_label(tm
         _save(tmp_path / f"prostate_00_{channel}.nii.gz", np.ones((6, 5, 3), np.float32))
     files = [str(tmp_path / f"prostate_00_{c}.nii.gz") for c in ("0000", "0001")]
     assert main(["unstack", *files, str(tmp_path / "out")]) == 0
-    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    names = sorted(p.name for p in slices(tmp_path / "out"))
     assert names == [f"prostate_00_{k:03d}.tif" for k in range(3)]
 
 
@@ -122,4 +123,4 @@ def test_modalities_whose_names_share_more_than_the_case_are_named_by_the_case(
         _save(tmp_path / f"{stem}.nii.gz", np.ones((6, 5, 3), np.float32))
     assert main(["unstack", *[str(tmp_path / f"{s}.nii.gz") for s in stems],
                  str(tmp_path / "out")]) == 0
-    assert sorted(p.name for p in (tmp_path / "out").iterdir())[0] == f"{case}_000.tif"
+    assert sorted(p.name for p in slices(tmp_path / "out"))[0] == f"{case}_000.tif"

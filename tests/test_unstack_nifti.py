@@ -11,6 +11,7 @@ import pytest
 import tifffile
 from PIL import Image
 
+from tests.conftest import slices
 from unet.cli import main
 from unet.dataset.split import groups_of
 
@@ -39,7 +40,7 @@ def _read(path) -> np.ndarray:
 def _unstack(volume, out, capsys) -> list:
     code = main(["unstack", str(volume), str(out)])
     assert code == 0, capsys.readouterr().err
-    return sorted(out.iterdir())
+    return slices(out)
 
 
 def test_a_ct_volume_becomes_signed_tiff_slices_named_by_case(tmp_path, capsys):
@@ -126,7 +127,7 @@ def test_existing_slices_are_never_overwritten_and_nothing_is_added(tmp_path, ca
     assert main(["unstack", str(tmp_path / "liver_1.nii.gz"), str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "liver_1_001.tif exists" in err and len(err.strip().splitlines()) == 1
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["liver_1_001.tif"]
+    assert sorted(p.name for p in slices(tmp_path / "out")) == ["liver_1_001.tif"]
     assert (tmp_path / "out/liver_1_001.tif").read_bytes() == b"mine"
 
 
@@ -170,7 +171,7 @@ def test_the_readmes_group_by_keeps_each_cases_slices_together(tmp_path, capsys)
     for case in ("liver_3", "liver_10", "liver_10_b"):
         _save(tmp_path / f"{case}.nii.gz", _ct((4, 4, 11)))
         _unstack(tmp_path / f"{case}.nii.gz", tmp_path / "images", capsys)
-    pairs = [{"id": p.stem, "image": str(p)} for p in (tmp_path / "images").iterdir()]
+    pairs = [{"id": p.stem, "image": str(p)} for p in slices(tmp_path / "images")]
     groups = groups_of(pairs, r"^(.+)_\d+$")  # README: split.group_by for unstacked volumes
     assert groups["liver_3_010"] == "liver_3" and groups["liver_10_b_000"] == "liver_10_b"
     assert len(set(groups.values())) == 3

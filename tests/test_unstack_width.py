@@ -9,6 +9,7 @@ import pytest
 import tifffile
 from PIL import Image
 
+from tests.conftest import slices
 from unet.cli import main
 
 nib = pytest.importorskip("nibabel", reason="pip install -e '.[nifti]'")
@@ -24,7 +25,7 @@ def _save(path, data: np.ndarray, slope=None, inter=None) -> None:
 def _slices(volume, out, capsys, *more) -> list:
     assert main(["unstack", str(volume), *map(str, more), str(out)]) == 0, \
         capsys.readouterr().err
-    return sorted(out.iterdir())
+    return slices(out)
 
 
 def _mr(high: int, seed: int) -> np.ndarray:

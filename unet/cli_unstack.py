@@ -42,13 +42,25 @@ def _unstack(args: argparse.Namespace) -> int:
     else:
         written = unstack(stacks[0], args.folder)
     _written(written, "slice" if volumes else "page", args.folder)
-    if is_volume(stacks[0]) or stacks[0] in series:  # slices carry no voxel size: HD95 needs it
-        from unet.dataset.spacing import spacing_line
-
-        line = spacing_line(stacks[0], args.series)
-        if line:
-            print(line)
+    if volumes == stacks:  # slices carry no voxel size: HD95 needs it
+        _record_spacing(args, stacks)
     return 0
+
+
+def _record_spacing(args: argparse.Namespace, volumes: list[Path]) -> None:
+    """Print the case's voxel size and put it in the folder's spacing.csv (its row replaced,
+    or removed where the header gives none), for evaluate.voxel_spacing."""
+    from unet.dataset.nifti import case_name
+    from unet.dataset.spacing import spacing_line, voxel_spacing
+    from unet.dataset.spacing_table import record_spacing
+
+    got = voxel_spacing(volumes[0], args.series)
+    table = record_spacing(args.folder, case_name(volumes, args.name),
+                           *(got if got is not None else (None, "")))
+    line = spacing_line(volumes[0], args.series, got)
+    if line:
+        print(f"{line} (or the table: evaluate.voxel_spacing: {table.as_posix()}, each case "
+              "its own)")
 
 
 def _unstack_array(args: argparse.Namespace, path: Path) -> int:

@@ -67,7 +67,7 @@ def unstack_volumes(volumes: list[Path], out_dir: Path, name: str | None = None,
     for volume in volumes:
         if not volume.is_file() and not volume.is_dir():
             raise FileNotFoundError(f"{volume}: no such file")
-    stem = _case_name(volumes, name)
+    stem = case_name(volumes, name)
     check_folder(out_dir)  # a file there, or above it, or no permission: named now
     data, colour = _joined(volumes, series)  # (x, y, z) or (x, y, z, channels)
     depth = data.shape[2]
@@ -91,7 +91,7 @@ def unstack_volumes(volumes: list[Path], out_dir: Path, name: str | None = None,
 _SEPARATORS = ("_", "-", ".", " ")  # between a case's name and its modality's
 
 
-def _case_name(volumes: list[Path], name: str | None) -> str:
+def case_name(volumes: list[Path], name: str | None) -> str:
     """The slices' stem: `name`, else one volume's stem, else the stems' common start up to its
     last separator (BraTS2021_00000_flair, ..._t2: BraTS2021_00000; c_t1, c_t2: c)."""
     if name is not None:

@@ -37,10 +37,12 @@ def voxel_spacing(path: Path, series: str | None = None
     return (z, y, x), unit
 
 
-def spacing_line(path: Path, series: str | None = None) -> str | None:
+def spacing_line(path: Path, series: str | None = None,
+                 got: tuple[tuple[float, float, float], str] | None | bool = False) -> str | None:
     """The line `unet unstack` prints after a volume's slices: its spacing and the key to
-    set; None where the header gives no voxel size."""
-    got = voxel_spacing(path, series)
+    set; None where the header gives no voxel size. `got`: voxel_spacing's, read already."""
+    if got is False:
+        got = voxel_spacing(path, series)
     if got is None:
         return None
     (z, y, x), unit = got

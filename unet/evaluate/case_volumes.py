@@ -6,6 +6,7 @@ Dice per case needs no masks (cases.py)."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from unet.common.labels import IGNORE_INDEX
 from unet.common.parallel import parallel_map
+from unet.dataset.spacing_table import read_spacing_table
 from unet.evaluate.reading import ScoreJob, read_scored
 from unet.evaluate.volume import volume_diagonal, volume_scores
 
@@ -29,6 +31,40 @@ class CaseJob:
     regions: dict[str, list[int]]
     tolerance: float  # boundary F1 tolerance in px
     spacing: tuple[float, float, float]  # (slice, row, column) voxel size, e.g. in mm
+
+
+@dataclass(frozen=True)
+class CaseSpacing:
+    """evaluate.voxel_spacing as a table: each case's own (z, y, x) voxel size, in one unit."""
+
+    path: str
+    unit: str
+    by_case: dict[str, tuple[float, float, float]]
+
+
+def case_spacing(spacing: list[float] | str | os.PathLike | None, groups: dict[str, str] | None,
+                 ids: list[str]) -> list[float] | CaseSpacing | None:
+    """evaluate.voxel_spacing as given, or where it is a table's path (and `groups` names
+    each id's case) its rows of the cases of `ids`, before any scoring; a case it lacks, or
+    cases of two units (a mean HD95 of mm and um is no length), refused naming them."""
+    if groups is None or not isinstance(spacing, (str, os.PathLike)):
+        return spacing
+    path, cases = spacing, {groups[i] for i in ids}
+    table = read_spacing_table(path)
+    missing = sorted(cases - set(table))
+    if missing:
+        raise ValueError(
+            f"case {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} "
+            f"({len(missing)} of {len(cases)}) has no row in {path} (evaluate.voxel_spacing), "
+            "so its HD95 has no mm: split its volume with `unet unstack VOLUME FOLDER` into "
+            "the table's folder (it adds the row), or add `case,z,y,x,unit` by hand")
+    units = {table[c][1] for c in cases}
+    if len(units) > 1:
+        said = ", ".join(sorted(repr(u) for u in units))
+        raise ValueError(f"{path}: the cases' sizes are in several units ({said}): a mean "
+                         "HD95 needs one: resample the volumes, or rewrite the rows in one")
+    return CaseSpacing(str(path), units.pop() if units else "",
+                       {c: table[c][0] for c in sorted(cases)})
 
 
 def _natural(image_id: str) -> list:
@@ -75,13 +111,15 @@ def measure_case(job: CaseJob) -> dict:
 
 def case_boundaries(jobs: list[ScoreJob], groups: dict[str, str], num_classes: int,
                     regions: dict[str, list[int]], tolerance: float,
-                    spacing: tuple[float, float, float], processes: int = 1) -> dict:
+                    spacing: tuple[float, float, float] | CaseSpacing,
+                    processes: int = 1) -> dict:
     """Case -> measure_case's result, each case's slices (`jobs`, grouped by `groups`)
-    stacked in natural id order as voxels of `spacing` (z, y, x), over `processes` workers a
-    case at a time."""
+    stacked in natural id order as voxels of `spacing` (z, y, x; a table: the case's own),
+    over `processes` workers a case at a time."""
     by_case: dict[str, list[ScoreJob]] = {}
     for j in jobs:
         by_case.setdefault(groups[j.image_id], []).append(j)
     cases = [CaseJob(c, tuple(sorted(s, key=lambda j: _natural(j.image_id))), num_classes,
-                     regions, tolerance, tuple(spacing)) for c, s in sorted(by_case.items())]
+                     regions, tolerance, spacing.by_case[c] if isinstance(spacing, CaseSpacing)
+                     else tuple(spacing)) for c, s in sorted(by_case.items())]
     return {r["case"]: r for r in parallel_map(measure_case, cases, processes, "case volumes")}

@@ -13,7 +13,7 @@ import numpy as np
 
 from unet.common.fileio import atomic_path
 from unet.dataset.split import groups_of
-from unet.evaluate.case_volumes import case_boundaries
+from unet.evaluate.case_volumes import CaseSpacing, case_boundaries
 from unet.evaluate.metrics import foreground_dice, mean_or_none, scores_from_confusion
 from unet.evaluate.reading import ScoreJob
 from unet.evaluate.regions import region_confusion
@@ -120,11 +120,12 @@ def _bounds(measured: dict, cases: list[str], m: str, num_classes: int,
 def case_summary(results: list[dict], methods: list[str], manifest: dict, group_by: str,
                  summary: dict, csv_out: str | os.PathLike | None,
                  jobs: list[ScoreJob] | None = None, processes: int = 1,
-                 spacing: list[float] | None = None) -> dict:
+                 spacing: list[float] | CaseSpacing | None = None) -> dict:
     """summary.json's `per_case` (`summary`: the rest of it, for the classes and regions),
     per_case.csv at `csv_out`, and one log line per method; with `jobs` (the scored images')
-    and `spacing` (evaluate.voxel_spacing, z, y, x), each case's slices are read again and its
-    HD95 and boundary F1 measured as a volume, in the spacing's unit."""
+    and `spacing` (evaluate.voxel_spacing, z, y, x, or each case's from its table), each case's
+    slices are read again and its HD95 and boundary F1 measured as a volume, in the spacing's
+    unit."""
     groups = case_groups(manifest, group_by)
     regions = summary.get("regions", {}).get("classes", {})
     first = summary["scored_classes"][0] if summary["scored_classes"] else 0
@@ -132,7 +133,8 @@ def case_summary(results: list[dict], methods: list[str], manifest: dict, group_
     ids = {r["id"] for r in results}
     measured = None if jobs is None or not spacing else case_boundaries(
         [j for j in jobs if j.image_id in ids], groups, len(summary["class_values"]), regions,
-        summary["boundary_tolerance_px"], tuple(spacing), processes)
+        summary["boundary_tolerance_px"], spacing if isinstance(spacing, CaseSpacing)
+        else tuple(spacing), processes)
     out = {m: _method(np.array([cm for _, cm in counts[m].values()]), first, regions,
                       None if measured is None else _bounds(
                           measured, list(counts[m]), m, len(summary["class_values"]),
@@ -149,6 +151,11 @@ def case_summary(results: list[dict], methods: list[str], manifest: dict, group_
     if measured is None:
         return {"group_by": group_by, "cases": cases, "rule": f"{PER_CASE_RULE}; {NOT_VOLUMES}",
                 "methods": out}
+    if isinstance(spacing, CaseSpacing):  # the table, its unit and what it gave each case
+        return {"group_by": group_by, "cases": cases, "voxel_spacing": spacing.path,
+                "spacing_unit": spacing.unit,
+                "case_spacing": {c: list(v) for c, v in spacing.by_case.items()},
+                "rule": f"{PER_CASE_RULE}; {volume_rule(spacing.path)}", "methods": out}
     return {"group_by": group_by, "cases": cases, "voxel_spacing": list(spacing),
             "rule": f"{PER_CASE_RULE}; {volume_rule(spacing)}", "methods": out}
 

@@ -20,7 +20,8 @@ from unet.evaluate.boundary import (
     image_scores,
     region_boundary,
 )
-from unet.evaluate.cases import case_summary
+from unet.evaluate.case_volumes import case_spacing
+from unet.evaluate.cases import case_groups, case_summary
 from unet.evaluate.detection import MEAN_POSITIVE_RULE, image_level, target_holds
 from unet.evaluate.metrics import (
     EMPTY_MASK_CONVENTION,
@@ -184,16 +185,17 @@ def evaluate_masks(
     class_names: list[str] | None = None,
     regions: dict[str, list] | None = None,
     group_by: str | None = None, cases_csv: str | os.PathLike | None = None,
-    voxel_spacing: list[float] | None = None) -> dict:
+    voxel_spacing: list[float] | str | os.PathLike | None = None) -> dict:
     """Score each method's masks (e.g. {'raw': dir, 'crf': dir}) against the ground truth;
     `choice_json`: finalize_masks' record of what final/ holds, copied into the summary;
-    `class_names`: masks.names, else the data's names are the summary's; `regions`:
-    evaluate.regions, unions of classes scored as one (summary's `regions`); `group_by`:
-    split.group_by, each case scored whole too (`per_case`, `cases_csv`), as a volume of
-    evaluate.voxel_spacing's (z, y, x) `voxel_spacing` for its HD95 and boundary F1."""
+    `class_names`: masks.names, else the data's names; `regions`: evaluate.regions, unions of
+    classes scored as one; `group_by`: split.group_by, each case scored whole too (`per_case`,
+    `cases_csv`), a volume of `voxel_spacing` (z, y, x, or a table's path) for HD95 and BF1."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids, values = meta["splits"][split]["ids"], meta["class_values"]
+    voxel_spacing = case_spacing(voxel_spacing, case_groups(manifest, group_by) if group_by
+                                 else None, ids)
     mapping = mapping_from_meta(meta)
     jobs = _jobs(ids, by_id, mask_dirs, mapping, tolerance, regions and region_classes(
         regions, mapping.groups(), shown_names(class_names, meta), rgb=mapping.rgb,

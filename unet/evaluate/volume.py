@@ -13,15 +13,21 @@ import numpy as np
 from scipy import ndimage
 
 
-def volume_rule(spacing: Sequence[float]) -> str:
-    """per_case's rule text: what a case's HD95 measures, and in what unit (`spacing` z, y, x)."""
-    z, y, x = (f"{v:g}" for v in spacing)
+def volume_rule(spacing: Sequence[float] | str) -> str:
+    """per_case's rule text: what a case's HD95 measures, and in what unit (`spacing` z, y, x,
+    or the path of a table of each case's)."""
+    if isinstance(spacing, str):
+        unit = (f"in the unit of the case's own row (z, y, x) in evaluate.voxel_spacing's table "
+                f"{spacing}")
+    else:
+        z, y, x = (f"{v:g}" for v in spacing)
+        unit = f"in the unit of evaluate.voxel_spacing (z, y, x = {z}, {y}, {x}: mm for a scan)"
     return (
         "a case's hd95 and boundary_f1 are measured on its slices stacked in id order as one "
         "volume: surface voxels (a 6-neighbour outside the class, the volume's edge outside) to "
-        f"the other mask's surface, in the unit of evaluate.voxel_spacing (z, y, x = {z}, {y}, "
-        f"{x}: mm for a scan), the boundary F1 tolerance evaluate.boundary_tolerance px times "
-        "the smaller in-plane spacing; both empty: HD95 0, boundary F1 1; one empty: HD95 inf "
+        f"the other mask's surface, {unit}, the boundary F1 tolerance "
+        "evaluate.boundary_tolerance px times the smaller in-plane spacing; both empty: HD95 0, "
+        "boundary F1 1; one empty: HD95 inf "
         "(per_case.csv), in means the case's diagonal (its size times the spacing), boundary F1 "
         "0; ignored voxels count as outside the class; the first and last slices are faces, as "
         "an image's edge is in 2-D, so a one-slice case is a slab whose every voxel is surface "

@@ -1,0 +1,131 @@
+"""Each case's own voxel spacing (evaluate.voxel_spacing as the table `unet unstack` writes):
+a case's HD95 in its own mm, a case missing from the table refused by name, and unstack's
+loop of volumes filling the table a row per case."""
+
+from __future__ import annotations
+
+import csv
+import math
+import threading
+
+import numpy as np
+import pytest
+
+from tests.test_case_boundary import CASES, D, H, W, _evaluate
+
+TABLE = "case,z,y,x,unit\na,2.5,0.5,0.5,mm\nd,1,1,1,mm\nb,1,1,1,mm\nc,3,0.7,0.7,mm\n"
+
+
+@pytest.fixture
+def four_cases(monkeypatch):
+    # case d: case a's cube pair (the prediction 5 slices past the target) in a scan of 1 mm
+    monkeypatch.setitem(CASES, "d", CASES["a"])
+
+
+def test_each_case_s_hd95_is_in_its_own_mm(tmp_path, four_cases):
+    # a LiTS-like set: case a of 2.5 mm slices, case d of 1 mm; one spacing for both put one
+    # of them in the wrong mm without a word
+    (tmp_path / "spacing.csv").write_text(TABLE)
+    summary = _evaluate(tmp_path, r"^([a-z])_\d+$", spacing=str(tmp_path / "spacing.csv"))
+    rows = list(csv.DictReader((tmp_path / "per_case.csv").read_text().splitlines()))
+    got = {(r["case"], r["class"]): r for r in rows}
+    assert float(got["a", "1"]["hd95"]) == pytest.approx(12.5)
+    assert float(got["d", "1"]["hd95"]) == pytest.approx(5)
+    diagonal = math.sqrt((D * 3) ** 2 + (H * 0.7) ** 2 + (W * 0.7) ** 2)  # case c's own
+    mean = summary["per_case"]["methods"]["raw"]["classes"]["1"]["mean"]["hd95"]
+    assert mean == pytest.approx((12.5 + 5 + 0 + diagonal) / 4)
+    cases = summary["per_case"]
+    assert cases["spacing_unit"] == "mm" and cases["voxel_spacing"] == str(tmp_path / "spacing.csv")
+    assert cases["case_spacing"]["a"] == [2.5, 0.5, 0.5]
+    assert "spacing.csv" in cases["rule"]
+
+
+def test_a_case_missing_from_the_table_is_refused_by_name(tmp_path, four_cases):
+    (tmp_path / "spacing.csv").write_text(TABLE.replace("c,3,0.7,0.7,mm\n", ""))
+    with pytest.raises(ValueError, match=r"case c .*spacing\.csv.*unet unstack"):
+        _evaluate(tmp_path, r"^([a-z])_\d+$", spacing=str(tmp_path / "spacing.csv"))
+    assert not (tmp_path / "summary.json").exists()  # refused before scoring
+
+
+def test_cases_of_two_units_are_refused(tmp_path):
+    (tmp_path / "spacing.csv").write_text(TABLE.replace("c,3,0.7,0.7,mm", "c,3,0.7,0.7,um"))
+    with pytest.raises(ValueError, match="unit"):
+        _evaluate(tmp_path, r"^([a-z])_\d+$", spacing=str(tmp_path / "spacing.csv"))
+
+
+def test_a_malformed_table_is_named(tmp_path):
+    (tmp_path / "spacing.csv").write_text("case,z,y,x,unit\na,0,1,1,mm\n")
+    with pytest.raises(ValueError, match=r"spacing\.csv.*row 2"):
+        _evaluate(tmp_path, r"^([a-z])_\d+$", spacing=str(tmp_path / "spacing.csv"))
+
+
+def test_a_loop_of_unstacks_fills_the_table(tmp_path, capsys):
+    nib = pytest.importorskip("nibabel", reason="pip install -e '.[nifti]'")
+    from unet.cli import main
+    from unet.dataset.spacing_table import read_spacing_table
+
+    for case, z in (("liver_1", 5.0), ("liver_2", 0.8)):
+        img = nib.Nifti1Image(np.zeros((6, 4, 3), np.int16), np.diag([0.7, 0.6, z, 1.0]))
+        img.header.set_xyzt_units("mm")
+        nib.save(img, tmp_path / f"{case}.nii.gz")
+        assert main(["unstack", str(tmp_path / f"{case}.nii.gz"), str(tmp_path / "s")]) == 0
+    assert "spacing.csv" in capsys.readouterr().out
+    table = read_spacing_table(tmp_path / "s" / "spacing.csv")
+    assert table == {"liver_1": ((5.0, 0.6, 0.7), "mm"), "liver_2": ((0.8, 0.6, 0.7), "mm")}
+    # liver_1 split again from a resampled volume: its row replaced, not doubled
+    for f in (tmp_path / "s").glob("liver_1_*.png"):
+        f.unlink()
+    img = nib.Nifti1Image(np.zeros((6, 4, 3), np.int16), np.diag([1, 1, 2.0, 1.0]))
+    img.header.set_xyzt_units("mm")
+    nib.save(img, tmp_path / "liver_1.nii.gz")
+    assert main(["unstack", str(tmp_path / "liver_1.nii.gz"), str(tmp_path / "s")]) == 0
+    lines = (tmp_path / "s" / "spacing.csv").read_text().splitlines()
+    assert lines == ["case,z,y,x,unit", "liver_1,2,1,1,mm", "liver_2,0.8,0.6,0.7,mm"]
+
+
+def test_concurrent_unstacks_lose_no_row(tmp_path):
+    # `ls *.nii.gz | xargs -P 8 -n 1 unet unstack ... images`: each call adds its row at once
+    from unet.dataset.spacing_table import read_spacing_table, record_spacing
+
+    cases = [f"case_{i:02d}" for i in range(24)]
+    threads = [threading.Thread(target=record_spacing, args=(tmp_path, c, (1.0 + i, 1, 1), "mm"))
+               for i, c in enumerate(cases)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(read_spacing_table(tmp_path / "spacing.csv")) == cases
+
+
+@pytest.mark.workflow
+def test_the_table_is_evaluate_s_input_and_a_missing_one_refused(tmp_path):
+    # a table edited (a case split again) must rerun evaluate_masks: it is an input, not a
+    # param; a table not there is refused before anything runs, naming the key and the fix
+    from tests.conftest import TINY, copy_workflow, snakemake
+
+    wd = copy_workflow(tmp_path)
+    (wd / "cases.yaml").write_text("split: {group_by: '^(.+)_\\d+$'}\n"
+                                   "evaluate: {voxel_spacing: tables/spacing.csv}\n")
+    out = snakemake(wd, "-n", "--configfile", TINY, "cases.yaml", check=False)
+    assert out.returncode != 0
+    assert "evaluate.voxel_spacing tables/spacing.csv: no such table" in out.stderr + out.stdout
+    (wd / "tables").mkdir()
+    (wd / "tables" / "spacing.csv").write_text("case,z,y,x,unit\n")
+    out = snakemake(wd, "-n", "--configfile", TINY, "cases.yaml")
+    job = out.stdout[out.stdout.index("rule evaluate_masks:"):]
+    assert "tables/spacing.csv" in job[:job.index("output:")]
+
+
+def test_a_relative_table_is_under_the_data_folder(tmp_path, monkeypatch):
+    from unet.config.experiments import ConfigError
+    from unet.config.spacing_path import spacing_table_path
+
+    monkeypatch.chdir(tmp_path)
+    config = {"dataset": {"source": "local", "local": {"path": str(tmp_path / "data")}},
+              "evaluate": {"voxel_spacing": "images/spacing.csv"}}
+    (tmp_path / "data" / "images").mkdir(parents=True)
+    with pytest.raises(ConfigError, match=r"images/spacing\.csv: no such table .*unet unstack"):
+        spacing_table_path(config)
+    (tmp_path / "data" / "images" / "spacing.csv").write_text("case,z,y,x,unit\n")
+    assert spacing_table_path(config) == tmp_path / "data" / "images" / "spacing.csv"
+    assert spacing_table_path({**config, "evaluate": {"voxel_spacing": [1, 1, 1]}}) is None

@@ -129,3 +129,24 @@ def test_a_relative_table_is_under_the_data_folder(tmp_path, monkeypatch):
     (tmp_path / "data" / "images" / "spacing.csv").write_text("case,z,y,x,unit\n")
     assert spacing_table_path(config) == tmp_path / "data" / "images" / "spacing.csv"
     assert spacing_table_path({**config, "evaluate": {"voxel_spacing": [1, 1, 1]}}) is None
+
+
+def test_a_table_saved_by_excel_reads(tmp_path):
+    # Excel's "CSV UTF-8" starts the file with a BOM and ends lines with \r\n, and a row
+    # typed as "b, 1, 1, 1, mm" must not read as a unit ' mm' beside 'mm'
+    from unet.dataset.spacing_table import read_spacing_table, record_spacing
+
+    (tmp_path / "spacing.csv").write_bytes(
+        "\ufeffcase,z,y,x,unit\r\na,2.5,0.5,0.5,mm\r\nb, 1, 1, 1, mm\r\n".encode())
+    assert read_spacing_table(tmp_path / "spacing.csv") == {
+        "a": ((2.5, 0.5, 0.5), "mm"), "b": ((1.0, 1.0, 1.0), "mm")}
+    record_spacing(tmp_path, "c", (3.0, 1.0, 1.0), "mm")  # unstack adds to the edited table
+    assert sorted(read_spacing_table(tmp_path / "spacing.csv")) == ["a", "b", "c"]
+
+
+def test_a_bad_row_is_named_by_its_line_in_the_file(tmp_path):
+    from unet.dataset.spacing_table import read_spacing_table
+
+    (tmp_path / "spacing.csv").write_text("case,z,y,x,unit\na,2.5,0.5,0.5,mm\n\n\nb,0,1,1,mm\n")
+    with pytest.raises(ValueError, match=r"row 5 b,0,1,1,mm"):
+        read_spacing_table(tmp_path / "spacing.csv")

@@ -47,33 +47,38 @@ def record_spacing(folder: str | os.PathLike, case: str,
     folder = Path(folder)
     path = folder / TABLE
     with _locked(folder):
-        rows = _rows(path) if path.exists() else {}
+        rows = {c: r for c, (_, r) in _rows(path).items()} if path.exists() else {}
         if spacing is None and case not in rows:
             return path  # nothing to remove: no table is started for a volume without sizes
         rows.pop(case, None)
         if spacing is not None:
             rows[case] = [case, *(f"{v:g}" for v in spacing), unit]
-        with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f, lineterminator="\n")  # plain lines: csv writes \r\n
             w.writerow(HEADER)
             w.writerows(rows[c] for c in sorted(rows))
     return path
 
 
-def _rows(path: Path) -> dict[str, list[str]]:
-    """The table's rows as written, by case (read_spacing_table checks their values)."""
-    with open(path, newline="") as f:
+def _rows(path: Path) -> dict[str, tuple[int, list[str]]]:
+    """The table's rows by case, each with its line in the file and its cells stripped
+    (read_spacing_table checks their values)."""
+    # utf-8-sig: Excel's "CSV UTF-8" starts with a BOM, which would make the header '\ufeffcase'
+    with open(path, newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f)
         header = next(reader, None)
+        header = header and [c.strip() for c in header]
         if header != HEADER:
             raise ValueError(f"{path}: the first line must be {','.join(HEADER)} (unet unstack's "
                              f"table of each case's voxel size), not {header}")
-        rows: dict[str, list[str]] = {}
-        for line, r in enumerate(reader, start=2):
+        rows: dict[str, tuple[int, list[str]]] = {}
+        for r in reader:
+            r = [c.strip() for c in r]  # a row typed "b, 1, 1, 1, mm": unit mm, not ' mm'
             if r and r[0] in rows:  # two sizes for one case: which is right is the user's call
-                raise ValueError(f"{path}: row {line} repeats case {r[0]}: keep one of its rows")
-            if r:
-                rows[r[0]] = r
+                raise ValueError(f"{path}: row {reader.line_num} repeats case {r[0]}: keep one "
+                                 "of its rows")
+            if any(r):  # a blank line, or Excel's ,,,, of an emptied row
+                rows[r[0]] = (reader.line_num, r)
         return rows
 
 
@@ -86,7 +91,7 @@ def read_spacing_table(path: str | os.PathLike) -> dict[str, Spacing]:
                          f"{TABLE} into the folder it splits volumes into: name that file, "
                          "relative to dataset.local.path (or absolute)")
     out: dict[str, Spacing] = {}
-    for line, row in enumerate(_rows(path).values(), start=2):
+    for line, row in _rows(path).values():
         try:
             z, y, x = (float(v) for v in row[1:4])
             ok = len(row) == 5 and row[0] and min(z, y, x) > 0

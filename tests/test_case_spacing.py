@@ -150,3 +150,18 @@ def test_a_bad_row_is_named_by_its_line_in_the_file(tmp_path):
     (tmp_path / "spacing.csv").write_text("case,z,y,x,unit\na,2.5,0.5,0.5,mm\n\n\nb,0,1,1,mm\n")
     with pytest.raises(ValueError, match=r"row 5 b,0,1,1,mm"):
         read_spacing_table(tmp_path / "spacing.csv")
+
+
+def test_a_broken_table_is_refused_before_any_slice(tmp_path, capsys):
+    # a table edited by hand into two rows of one case: refused after the slices were written,
+    # the fixed table's next unstack was refused in turn, as the slices existed
+    nib = pytest.importorskip("nibabel", reason="pip install -e '.[nifti]'")
+    from unet.cli import main
+
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "spacing.csv").write_text("case,z,y,x,unit\na,1,1,1,mm\na,2,1,1,mm\n")
+    img = nib.Nifti1Image(np.zeros((6, 4, 3), np.int16), np.diag([0.7, 0.6, 2.0, 1.0]))
+    nib.save(img, tmp_path / "liver_1.nii.gz")
+    assert main(["unstack", str(tmp_path / "liver_1.nii.gz"), str(tmp_path / "s")]) != 0
+    assert "spacing.csv: row 3 repeats case a" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["spacing.csv"]

@@ -37,7 +37,9 @@ def _unstack(args: argparse.Namespace) -> int:
                          "split a TIFF stack alone: unet unstack STACK.tif FOLDER")
     if volumes == stacks:
         from unet.dataset.nifti import unstack_volumes
+        from unet.dataset.spacing_table import check_table
 
+        check_table(args.folder)  # its row is added after the slices: refused before them
         written = unstack_volumes(stacks, Path(args.folder), args.name, args.series)
     else:
         written = unstack(stacks[0], args.folder)

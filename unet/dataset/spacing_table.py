@@ -60,6 +60,13 @@ def record_spacing(folder: str | os.PathLike, case: str,
     return path
 
 
+def check_table(folder: str | os.PathLike) -> None:
+    """Refuse `folder`'s table where record_spacing could not read it, before unstack writes
+    a slice: refused after them, the fixed table's rerun met its own slices and stopped."""
+    if (Path(folder) / TABLE).is_file():
+        _rows(Path(folder) / TABLE)
+
+
 def _rows(path: Path) -> dict[str, tuple[int, list[str]]]:
     """The table's rows by case, each with its line in the file and its cells stripped
     (read_spacing_table checks their values)."""

@@ -154,7 +154,7 @@ def load_model_file(path: str | os.PathLike, device: str | torch.device = "cpu")
 DATA_KEYS = (
     "class_values", "size", "in_channels", "num_classes",
     "mask_rgb", "mask_tolerance",  # tolerance: values near a class's read as it; 0: not written
-    "mask_threshold",
+    "mask_threshold", "mask_separate",  # separate: trained on parted objects; else not written
     "ignore_value",
     "mask_palette",  # palette masks: the colour table written masks carry (older files: none)
     "mask_alpha",  # palette masks: their transparency, carried alike (older files: none)
@@ -172,7 +172,7 @@ DATA_KEYS = (
     "intensity_units",  # dicom: DICOM read in modality units (cache.intensity); else not written
     "intensity_bands",  # each: intensity_range per band (common.band_ranges); else not written
 )
-SET_ONLY = ("bands", "intensity_units", "intensity_bands", "mask_tolerance")  # only where set
+SET_ONLY = ("bands", "intensity_units", "intensity_bands", "mask_tolerance", "mask_separate")
 
 
 def model_record(

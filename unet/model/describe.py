@@ -155,6 +155,10 @@ def describe_model(path: str | os.PathLike) -> str:
     if mapping.tolerance:  # masks.tolerance: how its training masks were read
         lines.append(f"tolerance  mask values within masks.tolerance {mapping.tolerance} of a "
                      "class's (in every channel) read as that class")
+    if ckpt.get("mask_separate"):  # its masks' components are objects; its val Dice is parted
+        lines.append("separate   trained on touching objects parted by a 1-px background line "
+                     "(masks.separate), to leave it: a written mask's connected components are "
+                     "meant to be the objects; the validation Dice below is on parted targets")
     if mapping.ignore is not None:
         shown = mapping.describe([mapping.ignore])[1:-1]
         lines.append(f"ignore     mask value {shown} is skipped by the loss and metrics")

@@ -187,3 +187,15 @@ def test_two_echoes_at_the_same_positions_are_refused_not_interleaved(tmp_path, 
     err = capfd.readouterr().err
     assert "10 files lie at 5 positions" in err and "echo" in err and "folder of its own" in err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_unstack_reads_a_series_once_for_its_slices_and_its_spacing(tmp_path, monkeypatch,
+                                                                    capsys):
+    _series(tmp_path / "ct", _stored())
+    reads = []
+    execute = sitk.ImageSeriesReader.Execute
+    monkeypatch.setattr(sitk.ImageSeriesReader, "Execute",
+                        lambda self, *a: reads.append(1) or execute(self, *a))
+    assert main(["unstack", str(tmp_path / "ct"), str(tmp_path / "out")]) == 0
+    assert "spacing z,y,x = 2.5, 0.8, 0.7 mm" in capsys.readouterr().out
+    assert len(reads) == 1  # a CT's hundreds of files: each read twice doubled unstack's reading

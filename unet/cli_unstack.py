@@ -35,17 +35,18 @@ def _unstack(args: argparse.Namespace) -> int:
                          "a case's volumes (NIfTI, NRRD, MetaImage, DICOM), a file (or DICOM "
                          "series folder) per modality, and --name for those or an array file; "
                          "split a TIFF stack alone: unet unstack STACK.tif FOLDER")
-    if volumes == stacks:
-        from unet.dataset.nifti import unstack_volumes
-        from unet.dataset.spacing_table import check_table
+    if volumes != stacks:
+        _written(unstack(stacks[0], args.folder), "page", args.folder)
+        return 0
+    from unet.dataset.dicom_series import held_series
+    from unet.dataset.nifti import unstack_volumes
+    from unet.dataset.spacing_table import check_table
 
-        check_table(args.folder)  # its row is added after the slices: refused before them
-        written = unstack_volumes(stacks, Path(args.folder), args.name, args.series)
-    else:
-        written = unstack(stacks[0], args.folder)
-    _written(written, "slice" if volumes else "page", args.folder)
-    if volumes == stacks:  # slices carry no voxel size: HD95 needs it
-        _record_spacing(args, stacks)
+    check_table(args.folder)  # its row is added after the slices: refused before them
+    with held_series():  # a DICOM series' slices and its spacing from one read
+        _written(unstack_volumes(stacks, Path(args.folder), args.name, args.series), "slice",
+                 args.folder)
+        _record_spacing(args, stacks)  # slices carry no voxel size: HD95 needs it
     return 0
 
 

@@ -88,6 +88,41 @@ def read_series(sitk, folder: Path, uid: str | None, strict: bool):
     """The series as one SimpleITK image; slices unevenly spaced or missing (a step over GAP
     times the median) warned of, naming their positions, or refused where `strict` (a label
     volume on its grid would not lie on the slices)."""
+    key = (Path(folder).absolute(), uid)
+    if _held is not None and key in _held:
+        image, uneven = _held[key]
+    else:
+        image, uneven = _read_whole(sitk, folder, uid)
+        if _held is not None:
+            _held[key] = image, uneven
+    if uneven and strict:
+        raise NiftiError(f"the DICOM series in {folder}: {uneven}; a label volume holds one "
+                         "spacing, so its labels would not lie on these slices: nothing was "
+                         "written")
+    if uneven:
+        log.warning("the DICOM series in %s: %s; its slices are split all the same, but unet "
+                    "restack refuses this series as a reference", folder, uneven)
+    return image
+
+
+# read_series' (image, what is uneven) by (folder, uid) while held_series is open, else None
+_held: dict | None = None
+
+
+@contextmanager
+def held_series() -> Iterator[None]:
+    """Within it, each DICOM series is read once: `unet unstack` took a series' slices and then
+    its spacing from two whole reads of every file."""
+    global _held
+    outer, _held = _held, {} if _held is None else _held
+    try:
+        yield
+    finally:
+        _held = outer
+
+
+def _read_whole(sitk, folder: Path, uid: str | None):
+    """The series' image, slices at one position refused, and what is uneven about them."""
     files = series_files(sitk, folder, uid)
     reader = sitk.ImageSeriesReader()
     reader.SetFileNames(files)
@@ -101,15 +136,7 @@ def read_series(sitk, folder: Path, uid: str | None, strict: bool):
                          f"(slices of different sizes, a scout among them?); {AS_IMAGES}") from err
     where = _positions(reader, image, len(files))
     _refuse_repeats(where, folder)
-    uneven = _uneven(where) if len(files) >= 3 else ""
-    if uneven and strict:
-        raise NiftiError(f"the DICOM series in {folder}: {uneven}; a label volume holds one "
-                         "spacing, so its labels would not lie on these slices: nothing was "
-                         "written")
-    if uneven:
-        log.warning("the DICOM series in %s: %s; its slices are split all the same, but unet "
-                    "restack refuses this series as a reference", folder, uneven)
-    return image
+    return image, _uneven(where) if len(files) >= 3 else ""
 
 
 @contextmanager

@@ -60,7 +60,7 @@ def _record_spacing(args: argparse.Namespace, volumes: list[Path]) -> None:
     got = voxel_spacing(volumes[0], args.series)
     table = record_spacing(args.folder, case_name(volumes, args.name),
                            *(got if got is not None else (None, "")))
-    line = spacing_line(volumes[0], args.series, got)
+    line = spacing_line(volumes[0], got)
     if line:
         print(f"{line} (or the table: evaluate.voxel_spacing: {table.as_posix()}, each case "
               "its own)")

@@ -37,12 +37,9 @@ def voxel_spacing(path: Path, series: str | None = None
     return (z, y, x), unit
 
 
-def spacing_line(path: Path, series: str | None = None,
-                 got: tuple[tuple[float, float, float], str] | None | bool = False) -> str | None:
-    """The line `unet unstack` prints after a volume's slices: its spacing and the key to
-    set; None where the header gives no voxel size. `got`: voxel_spacing's, read already."""
-    if got is False:
-        got = voxel_spacing(path, series)
+def spacing_line(path: Path, got: tuple[tuple[float, float, float], str] | None) -> str | None:
+    """The line `unet unstack` prints after a volume's slices: its spacing (`got`, as
+    voxel_spacing read it) and the key to set; None where the header gives no voxel size."""
     if got is None:
         return None
     (z, y, x), unit = got

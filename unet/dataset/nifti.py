@@ -52,13 +52,6 @@ def slice_name(stem: str, k: int, depth: int, ext: str = ".png") -> str:
     return f"{stem}_{k:0{max(3, len(str(depth - 1)))}d}{ext}"
 
 
-def unstack_nifti(volume: Path, out_dir: Path, name: str | None = None) -> list[Path]:
-    """Write each slice of `volume` along its third axis to `out_dir` as <stem>_<k> (k from 0,
-    zero-padded to at least 3 digits), values as the header scales them; returns the files.
-    All slices appear, or none: existing files are never overwritten."""
-    return unstack_volumes([volume], out_dir, name)
-
-
 def unstack_volumes(volumes: list[Path], out_dir: Path, name: str | None = None,
                     series: str | None = None) -> list[Path]:
     """Slices of one case's volumes (BraTS: a file per modality; a folder: a DICOM series, of

@@ -41,16 +41,12 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
     existing files are never overwritten, and a page that cannot be decoded stops the split
     before any file moves in."""
     stack, out_dir = Path(stack), Path(out_dir)
-    if is_volume(stack):  # a 3-D volume (NIfTI, NRRD, ...): a file per slice, named by case
-        from unet.dataset.nifti import unstack_nifti
-
-        return unstack_nifti(stack, out_dir)
     from unet.dataset.dicom_series import is_series_folder, refuse_study_folder
 
-    if is_series_folder(stack):  # a DICOM series, a file a slice: one volume
-        from unet.dataset.nifti import unstack_volumes
-
-        return unstack_volumes([stack], out_dir)
+    # volumes go through unet unstack's one path, which also keeps the folder's spacing.csv
+    if is_volume(stack) or is_series_folder(stack):
+        raise ValueError(f"{stack} is a volume: split it with `unet unstack {stack} {out_dir}` "
+                         "(nifti.unstack_volumes), which records its voxel size too")
     refuse_study_folder(stack, out_dir)
     volume = next((p for p in stack.iterdir() if is_volume(p)), None) if stack.is_dir() else None
     if volume:  # slices named by case

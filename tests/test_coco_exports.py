@@ -26,11 +26,11 @@ def test_file_names_written_on_windows_are_found(tmp_path):
     data["images"][0]["file_name"] = "A172\\a.png"
     data["images"][1]["file_name"] = "C:\\Users\\me\\data\\b.png"
     (tmp_path / "ann.json").write_text(json.dumps(data))
-    with pytest.raises(DataLayoutError, match=r"not in .*imgs: C:"):
-        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
-    manifest = write_manifest(tmp_path / "m.json", "local", tmp_path, _layout(recursive=True))
-    assert [p["image"].split("/")[-2:] for p in manifest["pairs"]] == [
-        ["A172", "a.png"], ["imgs", "b.png"]]
+    for recursive in (False, True):  # another machine's whole path: its name, as VIA's
+        manifest = write_manifest(tmp_path / "m.json", "local", tmp_path,
+                                  _layout(recursive=recursive))
+        assert [p["image"].split("/")[-2:] for p in manifest["pairs"]] == [
+            ["A172", "a.png"], ["imgs", "b.png"]]
 
 def test_a_json_that_does_not_parse_is_named(tmp_path):
     """A cut-off or hand-edited JSON (or one not in UTF-8) gave a bare JSONDecodeError or
@@ -143,3 +143,39 @@ def test_images_without_objects_are_counted_and_named(tmp_path, caplog):
     assert len(manifest["pairs"]) == 3  # still used: an image may truly hold no object
     assert "2 of 3 images" in caplog.text and "b, c (2 in all)" in caplog.text
     assert "split.exclude_ids" in caplog.text
+
+
+def _two_below(root, subs=("s1", "s2")):
+    """imgs/<sub>/a.png for each of `subs`, each of its own grey (which one was drawn on)."""
+    data = _coco(root, images=("a.png",))
+    for n, sub in enumerate(subs):
+        (root / "imgs" / sub).mkdir(parents=True)
+        Image.fromarray(np.full((H, W), 50 * (n + 1), np.uint8)).save(root / "imgs" / sub / "a.png")
+    (root / "imgs" / "a.png").unlink()
+    return data
+
+
+def test_a_name_two_subfolders_hold_is_refused_or_told_apart_by_its_path(tmp_path):
+    """With recursive, a file_name whose name two subfolders hold (s1/a.png, s2/a.png) took
+    whichever was listed last, drawing one image's objects onto the other without a word."""
+    data = _two_below(tmp_path)
+    with pytest.raises(DataLayoutError, match=r"'a\.png' names 2 images below .*imgs: "
+                       r".*imgs/s1/a\.png, .*imgs/s2/a\.png; write its subfolder"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout(recursive=True))
+    for written in (r"D:\scans\imgs\s1\a.png", "/home/me/s1/a.png", "s1/a.png"):
+        data["images"][0]["file_name"] = written  # another machine's path, or a relative one
+        (tmp_path / "ann.json").write_text(json.dumps(data))
+        manifest = write_manifest(tmp_path / "m.json", "local", tmp_path,
+                                  _layout(recursive=True))
+        assert [p["image"] for p in manifest["pairs"]] == [str(tmp_path / "imgs/s1/a.png")]
+
+
+def test_a_relative_file_name_finds_the_image_whose_path_ends_it(tmp_path):
+    """COCO's own file_name 'train2017/a.png' with images: the folder above (coco/train2017/,
+    coco/val2017/) took val2017/a.png, the last of that name, for train2017's image."""
+    data = _two_below(tmp_path, ("coco/train2017", "coco/val2017"))
+    data["images"][0]["file_name"] = "train2017/a.png"
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    manifest = write_manifest(tmp_path / "m.json", "local", tmp_path, _layout(recursive=True))
+    assert [p["image"] for p in manifest["pairs"]] == [str(tmp_path / "imgs/coco/train2017/a.png")]
+    assert np.asarray(Image.open(manifest["pairs"][0]["image"])).max() == 50

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from unet.dataset.coco_checks import (
     outside,
     span,
 )
+from unet.dataset.image_find import image_finder
 from unet.dataset.json_masks import id_of, object_canvas, write_object_ids
 from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc, shared_ids, source_file
 from unet.dataset.names import listing
@@ -61,7 +61,7 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
     objects = _objects(data, path, classes)
     img_dir = root / layout.images
     on_disk = files_with(img_dir, layout.image_extensions, layout.recursive)
-    find = _finder(img_dir, on_disk, layout.recursive)
+    find = image_finder(img_dir, layout, path, "COCO file_name", on_disk)
     pairs, missing, ids, twice = [], [], {}, []
     for im in data["images"]:
         image = find(im["file_name"])
@@ -105,34 +105,6 @@ def note_empty(pairs: list[tuple[str, Path, CocoMasks]]) -> None:
                     "all background: %s. If nobody annotated them (CVAT exports every frame "
                     "of a task), leave them out with split.exclude_ids", len(empty),
                     len(pairs), listing(empty))
-
-
-def _finder(img_dir: Path, on_disk: list[Path], recursive: bool) -> Callable[[str], Path | None]:
-    """Look a `file_name` up in `img_dir`, with '/' for Windows' '\\', by its name in composed
-    form (nfc) too (files from a Mac are named decomposed) and, with `recursive`, by its last
-    part anywhere below (images kept in subfolders); None where it is not there."""
-    by_name = {nfc(p.name): p for p in on_disk} if recursive else {}
-    listed: dict[Path, dict[str, Path]] = {}  # a folder's entries by composed name
-
-    def composed(name: str) -> Path | None:
-        """`name` under img_dir, each part matched by its composed form."""
-        path = img_dir
-        for part in name.split("/"):
-            if not (path / part).exists() and path.is_dir():
-                if path not in listed:
-                    listed[path] = {nfc(c.name): c for c in path.iterdir()}
-                path = listed[path].get(nfc(part), path / part)
-            else:
-                path = path / part
-        return path if path.is_file() else None
-
-    def find(file_name: str) -> Path | None:
-        name = file_name.replace("\\", "/")  # written on Windows: 'A172\\a.png', 'C:\\...'
-        if (img_dir / file_name).is_file():
-            return img_dir / file_name
-        return composed(name) or by_name.get(nfc(name.rsplit("/", 1)[-1]))
-
-    return find
 
 
 def _objects(data: dict, path: Path, classes: dict[str, int]) -> dict[str, list]:

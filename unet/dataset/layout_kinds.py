@@ -14,7 +14,7 @@ from unet.dataset.sources import listed_module
 LAYOUT_MODULES: dict[str, tuple[str, ...]] = {
     "groups": ("dataset.groups",),  # parallel folders, one per sequence or patient
     "rle": ("dataset.rle", "dataset.rle_order"),  # run-length encodings in a CSV
-    "coco": ("dataset.coco", "dataset.coco_checks"),  # COCO annotations
+    "coco": ("dataset.coco", "dataset.coco_checks", "dataset.image_find"),  # COCO annotations
     # LabelMe annotations, a JSON per image (and the images some hold in imageData)
     "labelme": ("dataset.labelme", "dataset.json_masks", "dataset.labelme_images"),
     # QuPath's GeoJSON, one per image
@@ -22,7 +22,7 @@ LAYOUT_MODULES: dict[str, tuple[str, ...]] = {
     # a GeoJSON per image in map coordinates (SpaceNet's), placed on its GeoTIFF, read as QuPath's
     "geojson": ("dataset.geo_vector", "dataset.qupath", "dataset.geojson_geometry",
                 "dataset.json_masks"),
-    "via": ("dataset.via", "dataset.via_find", "dataset.json_masks"),  # VIA: one JSON for all
+    "via": ("dataset.via", "dataset.image_find", "dataset.json_masks"),  # VIA: one JSON for all
     "yolo": ("dataset.yolo", "dataset.json_masks"),  # YOLO segmentation labels, a .txt each
     "xml": ("dataset.xml_masks", "dataset.json_masks"),  # ImageScope's or ASAP's XML, one each
     "classes": ("dataset.class_folders",),  # one masks folder per class

@@ -20,6 +20,7 @@ import numpy as np
 
 from unet.common.bad_files import raise_all
 from unet.common.maskio import write_mask_png
+from unet.dataset.image_find import image_finder
 from unet.dataset.json_masks import (
     fill_rings,
     id_of,
@@ -37,7 +38,6 @@ from unet.dataset.layout import (
     source_file,
 )
 from unet.dataset.names import listing
-from unet.dataset.via_find import image_finder
 
 log = logging.getLogger(__name__)
 

@@ -204,3 +204,19 @@ def band_decodes(monkeypatch) -> list:
     monkeypatch.setattr(bands, "bands_and_alpha", counted)
     monkeypatch.setattr(nodata, "bands_and_alpha", counted)
     return decoded
+
+
+@pytest.fixture
+def pil_decodes(monkeypatch) -> list:
+    """The files PIL decodes from here on (ImageFile.load with tiles still to read: a header
+    read, or a load of pixels already there, is not counted): to count an image's decodes."""
+    from PIL import ImageFile
+
+    decoded, raw = [], ImageFile.ImageFile.load
+
+    def counted(self):
+        if self.tile:
+            decoded.append(str(self.filename))
+        return raw(self)
+    monkeypatch.setattr(ImageFile.ImageFile, "load", counted)
+    return decoded

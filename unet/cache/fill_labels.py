@@ -5,6 +5,7 @@ labels give them a class, which the model is then trained to predict on fill."""
 from __future__ import annotations
 
 import numpy as np
+from PIL import Image
 
 from unet.cache.nearest import resize_mask
 from unet.common.labels import IGNORE_INDEX, MaskMapping
@@ -12,15 +13,16 @@ from unet.common.nodata import image_nodata
 from unet.common.roi import read_roi
 
 
-def ignore_fill(index: np.ndarray, image: str, mapping: MaskMapping, full: tuple[int, int]
-                ) -> None:
+def ignore_fill(index: np.ndarray, image: str, mapping: MaskMapping, full: tuple[int, int],
+                decoded: Image.Image | None = None) -> None:
     """Mark `image`'s no-data pixels IGNORE_INDEX in its cached class indices `index` (h, w),
     in place, where masks.ignore is set: the scores and written masks leave them out, so the
     loss and training's validation Dice must too (crop masks rasterised with 0 outside the
-    field trained and scored the fill as background). `full`: the image's (w, h)."""
+    field trained and scored the fill as background). `full`: the image's (w, h); `decoded`:
+    its open_image decode, a PNG's alpha taken from it (image_nodata)."""
     if mapping.ignore is None:
         return
-    void = image_nodata(image)  # a PNG without transparency or a plain TIFF: its header alone
+    void = image_nodata(image, decoded)  # a PNG without transparency or a plain TIFF: header
     if void is not None and void.shape == full[::-1]:
         index[resize_mask(void, index.shape[::-1])] = IGNORE_INDEX
 

@@ -84,7 +84,8 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None],
     if pair.get("roi"):  # outside the region of interest: ignored, as masks.ignore is
         roi = resize_mask(read_roi(pair["roi"], raw.shape, pair["mask"]), size)
         index[~roi] = IGNORE_INDEX
-    ignore_fill(index, pair["image"], mapping, full)  # masks.ignore: the fill is not learnt
+    # masks.ignore: the fill is not learnt; a PNG's alpha from this decode, not another
+    ignore_fill(index, pair["image"], mapping, full, None if multi else image)
     cached = resize_bands(image, size) if multi else resize_image(image, size, channels, span)
     return cached, index
 

@@ -114,13 +114,9 @@ def _decoded_by_tifffile(
 
 
 @contextmanager
-def opened_image(
-    path: str | os.PathLike,
-    what: str = "image",
-    fix: str = IMAGE_FIX,
-    header_only: bool = False,
-    span: tuple[float, float] | None = None,
-) -> Iterator[Image.Image]:
+def opened_image(path: str | os.PathLike, what: str = "image", fix: str = IMAGE_FIX,
+                 header_only: bool = False, span: tuple[float, float] | None = None
+                 ) -> Iterator[Image.Image]:
     """Image.open(path) (or a DICOM file's pixels); a file that cannot be opened or decoded
     inside the block is an ImageReadError naming it (`what` it is) and what to do (`fix`).
     `header_only`: size, mode and tags alone (a file PIL misreads is not decoded through
@@ -219,7 +215,12 @@ def to_model_mode(im: Image.Image, span: tuple[float, float] | None = None) -> I
 def read_image(path: str | os.PathLike, span: tuple[float, float] | None = None) -> np.ndarray:
     """Read an image as uint8 (H, W, C) with C = 1 or 3; wide grey scaled by `span` (the data
     set's intensity range) when given, else by its own."""
-    arr = pixels(to_model_mode(open_image(path, nodata=True, span=span), span))
+    return model_pixels(open_image(path, nodata=True, span=span), span)
+
+
+def model_pixels(im: Image.Image, span: tuple[float, float] | None = None) -> np.ndarray:
+    """read_image of an image `im` open_image decoded (nodata=True), its alpha still there."""
+    arr = pixels(to_model_mode(im, span))
     return arr[..., None] if arr.ndim == 2 else arr
 
 

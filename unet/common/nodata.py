@@ -12,23 +12,25 @@ import tifffile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from unet.common.band_ranges import Span
-from unet.common.bands import as_8_bits, band_count, bands_and_alpha, crf_image
+from unet.common.bands import as_8_bits, band_count, bands_and_alpha
 from unet.common.decoders import is_tiff, layout_of
 from unet.common.fileio import atomic_path
 from unet.common.gdal_fill import tags_nodata, tiff_nodata
-from unet.common.imageio import IMAGE_FIX, named_file, within_limit
+from unet.common.imageio import IMAGE_FIX, model_pixels, named_file, open_image, within_limit
 
 # Formats beside TIFF that GIS and drone tools export an orthomosaic's transparency to (QGIS
 # "Save as image", Agisoft's PNG tiles): an alpha channel there is always alpha, no fourth band
 ALPHA_FORMATS = ("PNG", "WEBP")
 
 
-def image_nodata(path: str | os.PathLike) -> np.ndarray | None:
+def image_nodata(path: str | os.PathLike, decoded: Image.Image | None = None
+                 ) -> np.ndarray | None:
     """(H, W) bool, True where every band of a TIFF holds its nodata value or NaN, or its alpha
     band is 0, as the image is turned for the model; None where no pixel is. A PNG or WebP by
-    its alpha alone (alpha_nodata); any other file: None from its header, nothing decoded."""
+    its alpha alone (alpha_nodata, from `decoded` where given); any other file: None from its
+    header, nothing decoded."""
     if not is_tiff(path):
-        return alpha_nodata(path)
+        return alpha_nodata(path, decoded)
     with tifffile.TiffFile(path) as tif:  # one open for the fill value, sample type and alpha
         fill, floats = tags_nodata(tif.pages[0].tags), tif.series[0].dtype.kind == "f"
         alpha = layout_of(tif)[1]
@@ -37,10 +39,12 @@ def image_nodata(path: str | os.PathLike) -> np.ndarray | None:
     return void_of(*bands_and_alpha(path), fill=fill)
 
 
-def alpha_nodata(path: str | os.PathLike) -> np.ndarray | None:
+def alpha_nodata(path: str | os.PathLike, decoded: Image.Image | None = None
+                 ) -> np.ndarray | None:
     """(H, W) bool where a PNG's or WebP's alpha (or palette transparency) is 0, turned by its
     EXIF Orientation as the model sees it; None for other formats and images with no
-    transparency (the header read), and, as a TIFF's, for an alpha all opaque or all clear."""
+    transparency (the header read), and, as a TIFF's, for an alpha all opaque or all clear.
+    `decoded`: its open_image decode, whose alpha (to_model_mode drops it) is taken."""
     try:
         im = Image.open(path)
     except (UnidentifiedImageError, OSError):  # not PIL's (DICOM, a slide): read elsewhere
@@ -48,11 +52,15 @@ def alpha_nodata(path: str | os.PathLike) -> np.ndarray | None:
     with named_file(path, "image", IMAGE_FIX), im:
         if im.format not in ALPHA_FORMATS or not im.has_transparency_data:
             return None
-        within_limit(im.size, len(im.getbands()), path)
-        orientation = im.getexif().get(0x0112, 1)  # read before the decode, as open_image does
-        im.load()
-        im = ImageOps.exif_transpose(im) if orientation != 1 else im
-        alpha = np.asarray((im if "A" in im.getbands() else im.convert("RGBA")).getchannel("A"))
+        # PIL's own decode, turned: decoding it again cost 88 ms of a 1918x1280 RGBA PNG; a
+        # 16-bit one's (imagecodecs') has no alpha left, so it is read here as before
+        if decoded is None or not decoded.has_transparency_data:
+            within_limit(im.size, len(im.getbands()), path)
+            orientation = im.getexif().get(0x0112, 1)  # before the decode, as open_image reads it
+            im.load()
+            decoded = ImageOps.exif_transpose(im) if orientation != 1 else im
+        rgba = decoded if "A" in decoded.getbands() else decoded.convert("RGBA")
+        alpha = np.asarray(rgba.getchannel("A"))
     return void_of(np.zeros(alpha.shape, np.uint8), alpha, fill=None)
 
 
@@ -119,7 +127,9 @@ def nodata_xml(values: list[int]) -> list[str]:
 
 def image_and_nodata(path: str | os.PathLike, span: Span = None
                      ) -> tuple[np.ndarray, np.ndarray | None]:
-    """crf_image (uint8 (H, W, N) as the model saw it) and image_nodata of a scene: a
-    multi-band one decoded once, not again for its no-data (the CRF and its tuning)."""
-    return bands_nodata(path, span) if band_count(path) else (crf_image(path, span),
-                                                               image_nodata(path))
+    """crf_image (uint8 (H, W, N) as the model saw it) and image_nodata of a scene, decoded
+    once, not again for its no-data (the CRF and its tuning): a PNG's alpha from its decode."""
+    if band_count(path):
+        return bands_nodata(path, span)
+    im = open_image(path, nodata=True, span=span)  # crf_image's decode, its alpha still there
+    return model_pixels(im, span), image_nodata(path, im)

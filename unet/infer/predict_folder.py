@@ -18,11 +18,11 @@ from unet.common.band_ranges import scale_of
 from unet.common.bands import band_count, resize_bands
 from unet.common.channels import channels_are_bands
 from unet.common.fileio import drop_scratch
-from unet.common.georef import SIDECAR, may_be_tiff, write_georef
+from unet.common.georef import SIDECAR, may_be_tiff, may_hold_nodata, write_georef
 from unet.common.imageio import IMAGE_FIX, ImageReadError, image_header, open_image
 from unet.common.labels import MaskMapping, mapping_from_meta
 from unet.common.logs import progress
-from unet.common.nodata import bands_nodata
+from unet.common.nodata import bands_nodata, image_nodata
 from unet.dataset.layout import IMAGE_EXTENSIONS, visible_files
 from unet.dataset.names import listing, system_file
 from unet.dataset.per_id import images_in
@@ -92,7 +92,7 @@ def _model_input(path: Path, ckpt: dict, channels: int, full: tuple[int, int] | 
                  voids: dict | None = None) -> tuple[np.ndarray, tuple[int, int]]:
     """A new image prepared as the training data was, at the model's input size: (h, w, C)
     uint8, and its own (W, H) (`full`, when its header was read already). A multi-band model
-    reads every band of a multi-band TIFF, its no-data put in `voids` (write_georef's known)."""
+    reads every band of a multi-band TIFF; its no-data, or a PNG's, in `voids` (write_georef's)."""
     span = scale_of(ckpt)  # the training images' range(s) (older models: none)
     if channels not in (1, 3) or band_count(path):  # a hyperstack of 3 channels too
         bands, void = bands_nodata(path, span)
@@ -104,6 +104,8 @@ def _model_input(path: Path, ckpt: dict, channels: int, full: tuple[int, int] | 
     size = model_input_size(ckpt, full)
     # A JPEG decoded at a DCT scale, as the cache decoded the training images (load_pair)
     image = open_image(path, draft_to=size, nodata=True, span=span)
+    if voids is not None and may_hold_nodata(path) and not may_be_tiff(path):  # .png, .webp
+        voids[path] = image_nodata(path, image)  # its alpha, before resize_image drops it
     return resize_image(image, size, channels, span), full
 
 

@@ -8,21 +8,32 @@ import numpy as np
 from PIL import Image
 
 from unet.cache.nearest import resize_mask
+from unet.common.band_ranges import Span
+from unet.common.bands import read_bands
+from unet.common.imageio import open_image
 from unet.common.labels import IGNORE_INDEX, MaskMapping
-from unet.common.nodata import image_nodata
+from unet.common.nodata import bands_nodata, image_nodata
 from unet.common.roi import read_roi
 
 
-def ignore_fill(index: np.ndarray, image: str, mapping: MaskMapping, full: tuple[int, int],
-                decoded: Image.Image | None = None) -> None:
-    """Mark `image`'s no-data pixels IGNORE_INDEX in its cached class indices `index` (h, w),
-    in place, where masks.ignore is set: the scores and written masks leave them out, so the
-    loss and training's validation Dice must too (crop masks rasterised with 0 outside the
-    field trained and scored the fill as background). `full`: the image's (w, h); `decoded`:
-    its open_image decode, a PNG's alpha taken from it (image_nodata)."""
-    if mapping.ignore is None:
-        return
-    void = image_nodata(image, decoded)  # a PNG without transparency or a plain TIFF: header
+def read_scene(path: str, size: tuple[int, int], multi: bool, mapping: MaskMapping,
+               span: Span = None) -> tuple[Image.Image | np.ndarray, np.ndarray | None]:
+    """load_pair's decode of an image (read_bands of a multi-band one, else open_image drafted
+    to `size` (w, h)) and, where masks.ignore is set, its image_nodata from that one decode
+    (a 2048x2048 4-band GeoTIFF decoded again for its fill cost about 35 ms); None without."""
+    if multi:  # the void from the raw samples, before their scaling to 8 bits
+        return bands_nodata(path, span) if mapping.ignore is not None else (
+            read_bands(path, span), None)
+    im = open_image(path, draft_to=size, nodata=True, span=span)  # its alpha still there
+    # a PNG without transparency or a plain TIFF: its header alone read for the void
+    return im, None if mapping.ignore is None else image_nodata(path, im)
+
+
+def ignore_fill(index: np.ndarray, void: np.ndarray | None, full: tuple[int, int]) -> None:
+    """Mark an image's no-data pixels `void` (read_scene's, (H, W) at its full size `full`
+    (w, h)) IGNORE_INDEX in its cached class indices `index` (h, w), in place: the scores and
+    written masks leave them out, so the loss and training's validation Dice must too (crop
+    masks rasterised with 0 outside the field trained and scored the fill as background)."""
     if void is not None and void.shape == full[::-1]:
         index[resize_mask(void, index.shape[::-1])] = IGNORE_INDEX
 

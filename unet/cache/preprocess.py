@@ -16,7 +16,7 @@ from unet.cache.background_only import background_only_note, record_background_o
 from unet.cache.band_intensity import bands_record, data_range, starved_bands_note
 from unet.cache.channel_count import data_channels
 from unet.cache.detected import values_record
-from unet.cache.fill_labels import fill_note, ignore_fill
+from unet.cache.fill_labels import fill_note, ignore_fill, read_scene
 from unet.cache.intensity import intensity_units
 from unet.cache.lost_classes import Resize, held_elsewhere
 from unet.cache.mapping import choose_mapping, class_names
@@ -27,11 +27,11 @@ from unet.cache.separate import object_ids, refuse_merged, separate_objects
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import as_mask_error, kept, raise_all
 from unet.common.band_ranges import scale_of
-from unet.common.bands import read_bands, resize_bands
+from unet.common.bands import resize_bands
 from unet.common.channels import stacked_three
 from unet.common.decoders import band_count
 from unet.common.fileio import atomic_dir, disk_errors, read_json, reserve, write_json
-from unet.common.imageio import ImageReadError, open_image, pixels, to_model_mode
+from unet.common.imageio import ImageReadError, pixels, to_model_mode
 from unet.common.label_tables import class_counts
 from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError
 from unet.common.parallel import parallel_map
@@ -63,8 +63,8 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None],
     pair, size, channels, mapping, span = job
     full = tuple(pair["size"])  # (w, h) from the manifest: the draft decode may shrink it
     multi = channels not in (1, 3) or band_count(pair["image"]) > 0  # 3-channel hyperstacks too
-    image = (read_bands(pair["image"], span) if multi
-             else open_image(pair["image"], draft_to=size, nodata=True, span=span))
+    # masks.ignore: the fill from this decode (a PNG's alpha, a TIFF's raw bands), not another
+    image, void = read_scene(pair["image"], size, multi, mapping, span)
     try:
         raw = mapping.read(pair["mask"])  # (H, W) at the full size
     except ImageReadError as err:
@@ -84,8 +84,7 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None],
     if pair.get("roi"):  # outside the region of interest: ignored, as masks.ignore is
         roi = resize_mask(read_roi(pair["roi"], raw.shape, pair["mask"]), size)
         index[~roi] = IGNORE_INDEX
-    # masks.ignore: the fill is not learnt; a PNG's alpha from this decode, not another
-    ignore_fill(index, pair["image"], mapping, full, None if multi else image)
+    ignore_fill(index, void, full)  # masks.ignore: the fill is not learnt
     cached = resize_bands(image, size) if multi else resize_image(image, size, channels, span)
     return cached, index
 

@@ -179,3 +179,21 @@ def test_a_relative_file_name_finds_the_image_whose_path_ends_it(tmp_path):
     manifest = write_manifest(tmp_path / "m.json", "local", tmp_path, _layout(recursive=True))
     assert [p["image"] for p in manifest["pairs"]] == [str(tmp_path / "imgs/coco/train2017/a.png")]
     assert np.asarray(Image.open(manifest["pairs"][0]["image"])).max() == 50
+
+
+def test_a_folder_in_every_file_name_lists_the_images_folder_once(tmp_path, monkeypatch):
+    """Label Studio writes 'images/a.png' with images: images: each such file_name listed the
+    whole images folder again, for its Unicode spelling: 8000 images took 23 s, COCO's 118k
+    hours. The finder lists the folder once however many images the JSON names."""
+    import os
+
+    names = [f"{k:03d}.png" for k in range(12)]
+    data = _coco(tmp_path, images=("a.png", "b.png", *names))
+    for im in data["images"]:
+        im["file_name"] = f"images/{im['file_name']}"
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    listed, real = [], os.listdir
+    monkeypatch.setattr(os, "listdir", lambda p=".": listed.append(str(p)) or real(p))
+    manifest = write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+    assert len(manifest["pairs"]) == 14
+    assert listed.count(str(tmp_path / "imgs")) <= 2, listed  # the finder's, files_with's

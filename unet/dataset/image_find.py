@@ -5,12 +5,13 @@ name does."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc, on_disk
+from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc
 
 
 def image_finder(img_dir: Path, layout: Layout, json: Path, field: str = "VIA filename",
@@ -22,6 +23,7 @@ def image_finder(img_dir: Path, layout: Layout, json: Path, field: str = "VIA fi
     if layout.recursive and img_dir.is_dir():
         for p in files_with(img_dir, layout.image_extensions, True) if below is None else below:
             by_name.setdefault(nfc(p.name), []).append(p)
+    listed: dict[Path, dict[str, list[str]]] = {}  # each folder's entries by composed name
 
     def find(name: str) -> Path | None:
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]+://", name):  # a URL (one letter is C://, a drive)
@@ -30,11 +32,36 @@ def image_finder(img_dir: Path, layout: Layout, json: Path, field: str = "VIA fi
         base = name.rsplit("/", 1)[-1]
         # an absolute path or URL is another machine's: only its name is looked for here
         here = [] if name.startswith("/") or "://" in name or ":" in name[:2] else [name]
-        for path in (on_disk(img_dir / p) for p in (*here, base) if base):
+        for path in (_spelt(img_dir, p, listed) for p in (*here, base) if base):
             if path.is_file():
                 return path
         return _one_below(by_name.get(nfc(base), []), nfc(name), img_dir, field)
     return find
+
+
+def _spelt(folder: Path, name: str, listed: dict[Path, dict[str, list[str]]]) -> Path:
+    """folder/name with each missing part the one entry of its folder of that name in another
+    Unicode form (layout.on_disk), each folder listed once into `listed` for all the names a
+    JSON holds: listing the images folder for each 'images/a.png' took hours for 118k."""
+    path = folder
+    for part in Path(name).parts:
+        if not (path / part).exists():
+            if path not in listed:
+                listed[path] = {}
+                for entry in _entries(path):
+                    listed[path].setdefault(nfc(entry), []).append(entry)
+            same = listed[path].get(nfc(part), [])
+            part = same[0] if len(same) == 1 else part
+        path = path / part
+    return path
+
+
+def _entries(folder: Path) -> list[str]:
+    """The names in `folder`; none when it is missing or unreadable."""
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
 
 
 def _one_below(found: list[Path], name: str, img_dir: Path, field: str) -> Path | None:

@@ -197,3 +197,17 @@ def test_a_folder_in_every_file_name_lists_the_images_folder_once(tmp_path, monk
     manifest = write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
     assert len(manifest["pairs"]) == 14
     assert listed.count(str(tmp_path / "imgs")) <= 2, listed  # the finder's, files_with's
+
+
+def test_this_machines_whole_path_into_a_subfolder_is_found(tmp_path):
+    """A converter that writes each image's whole path (str(path)) into file_name, images in
+    subfolders (imgs/A172/a.png): found before 6fffbd3, then refused as missing unless
+    recursive, as only its last part was looked for, in the images folder itself."""
+    data = _coco(tmp_path)
+    (tmp_path / "imgs" / "A172").mkdir()
+    (tmp_path / "imgs" / "a.png").rename(tmp_path / "imgs" / "A172" / "a.png")
+    data["images"][0]["file_name"] = str(tmp_path / "imgs" / "A172" / "a.png")
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    manifest = write_manifest(tmp_path / "m.json", "local", tmp_path, _layout())
+    assert [p["image"].split("/")[-2:] for p in manifest["pairs"]] == [
+        ["A172", "a.png"], ["imgs", "b.png"]]

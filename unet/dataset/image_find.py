@@ -30,13 +30,25 @@ def image_finder(img_dir: Path, layout: Layout, json: Path, field: str = "VIA fi
             name = nfc(unquote(_url_path(name, json, field)))  # '?raw=true' dropped, '%20' a space
         name = name.replace("\\", "/")
         base = name.rsplit("/", 1)[-1]
-        # an absolute path or URL is another machine's: only its name is looked for here
+        # an absolute path or URL is another machine's: only its name is looked for here,
+        # unless it is this machine's path into the images folder (a subfolder's image)
         here = [] if name.startswith("/") or "://" in name or ":" in name[:2] else [name]
+        here = _inside(img_dir, name) if name.startswith("/") else here
         for path in (_spelt(img_dir, p, listed) for p in (*here, base) if base):
             if path.is_file():
                 return path
         return _one_below(by_name.get(nfc(base), []), nfc(name), img_dir, field)
     return find
+
+
+def _inside(img_dir: Path, name: str) -> list[str]:
+    """[`name`'s path below `img_dir`] where the absolute `name` lies in it, else []."""
+    parts = [nfc(p) for p in Path(name).parts]
+    for root in dict.fromkeys((img_dir.absolute(), img_dir.resolve())):
+        top = [nfc(p) for p in root.parts]
+        if parts[:len(top)] == top and len(parts) > len(top) and ".." not in parts:
+            return ["/".join(parts[len(top):])]
+    return []
 
 
 def _spelt(folder: Path, name: str, listed: dict[Path, dict[str, list[str]]]) -> Path:

@@ -5,13 +5,12 @@ name does."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc
+from unet.dataset.layout import DataLayoutError, Layout, files_with, folder_entries, nfc
 
 
 def image_finder(img_dir: Path, layout: Layout, json: Path, field: str = "VIA filename",
@@ -60,20 +59,12 @@ def _spelt(folder: Path, name: str, listed: dict[Path, dict[str, list[str]]]) ->
         if not (path / part).exists():
             if path not in listed:
                 listed[path] = {}
-                for entry in _entries(path):
+                for entry in folder_entries(path):
                     listed[path].setdefault(nfc(entry), []).append(entry)
             same = listed[path].get(nfc(part), [])
             part = same[0] if len(same) == 1 else part
         path = path / part
     return path
-
-
-def _entries(folder: Path) -> list[str]:
-    """The names in `folder`; none when it is missing or unreadable."""
-    try:
-        return os.listdir(folder)
-    except OSError:
-        return []
 
 
 def _one_below(found: list[Path], name: str, img_dir: Path, field: str) -> Path | None:

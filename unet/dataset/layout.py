@@ -184,13 +184,13 @@ def on_disk(path: Path) -> Path:
         if any(c in part for c in "{*?["):
             return found.joinpath(*parts[i:])
         if not (found / part).exists():
-            same = [c for c in _entries(found) if nfc(c) == nfc(part)]
+            same = [c for c in folder_entries(found) if nfc(c) == nfc(part)]
             part = same[0] if len(same) == 1 else part
         found = found / part
     return found
 
 
-def _entries(folder: Path) -> list[str]:
+def folder_entries(folder: Path) -> list[str]:
     """The names in `folder`; none when it is missing or unreadable."""
     try:
         return os.listdir(folder)

@@ -133,3 +133,31 @@ def test_plot_results_draws_the_chart_only_with_cases(tmp_path):
     plot_case_dice(tmp_path / "per_case.csv", summary, tmp_path / "cases.png")
     from PIL import Image as Img
     assert Img.open(tmp_path / "cases.png").size[0] > 100
+
+
+def test_an_all_ignored_slice_keeps_its_place_in_the_volume(tmp_path):
+    # slice 6 of the case is all masks.ignore (a damaged slice, or sparse annotation): it is
+    # not scored in 2-D, but it still lies between slices 5 and 7; dropped from the stack, the
+    # prediction at 7-8 sat 2 slices from the target at 4-5, not 3
+    from unet.evaluate.evaluate import evaluate_masks
+
+    target, pred = _cube(4), _cube(7)
+    target[6] = 255
+    (tmp_path / "pred").mkdir()
+    pairs = []
+    for z in range(D):
+        Image.fromarray(target[z]).save(tmp_path / f"a_{z}_gt.png")
+        Image.fromarray(pred[z]).save(tmp_path / "pred" / f"a_{z}.png")
+        pairs.append({"id": f"a_{z}", "mask": str(tmp_path / f"a_{z}_gt.png"),
+                      "image": str(tmp_path / f"a_{z}.png")})
+    (tmp_path / "manifest.json").write_text(json.dumps({"pairs": pairs}))
+    meta = {"class_values": [0, 1], "ignore_value": 255,
+            "splits": {"test": {"ids": [p["id"] for p in pairs]}}}
+    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    evaluate_masks(tmp_path / "manifest.json", tmp_path / "meta.json", {"raw": tmp_path / "pred"},
+                   tmp_path / "per_image.csv", tmp_path / "summary.json",
+                   group_by=r"^([a-z])_\d+$", cases_csv=tmp_path / "per_case.csv",
+                   voxel_spacing=[1, 1, 1])
+    rows = list(csv.DictReader((tmp_path / "per_case.csv").read_text().splitlines()))
+    got = {r["class"]: r for r in rows}
+    assert float(got["1"]["hd95"]) == 3  # surfaces 2 and 3 slices apart: 95th percentile 3

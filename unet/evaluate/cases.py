@@ -130,11 +130,13 @@ def case_summary(results: list[dict], methods: list[str], manifest: dict, group_
     regions = summary.get("regions", {}).get("classes", {})
     first = summary["scored_classes"][0] if summary["scored_classes"] else 0
     counts = {m: _case_counts(results, groups, m) for m in methods}
-    ids = {r["id"] for r in results}
+    # a case's every slice, its all-ignored ones too (not scored in 2-D): dropped, the slices
+    # either side of one would be stacked as neighbours, distances across it a slice short
+    scored = {groups[r["id"]] for r in results}
     measured = None if jobs is None or not spacing else case_boundaries(
-        [j for j in jobs if j.image_id in ids], groups, len(summary["class_values"]), regions,
-        summary["boundary_tolerance_px"], spacing if isinstance(spacing, CaseSpacing)
-        else tuple(spacing), processes)
+        [j for j in jobs if groups[j.image_id] in scored], groups,
+        len(summary["class_values"]), regions, summary["boundary_tolerance_px"],
+        spacing if isinstance(spacing, CaseSpacing) else tuple(spacing), processes)
     out = {m: _method(np.array([cm for _, cm in counts[m].values()]), first, regions,
                       None if measured is None else _bounds(
                           measured, list(counts[m]), m, len(summary["class_values"]),

@@ -29,9 +29,9 @@ def volume_rule(spacing: Sequence[float] | str) -> str:
         "evaluate.boundary_tolerance px times the smaller in-plane spacing; both empty: HD95 0, "
         "boundary F1 1; one empty: HD95 inf "
         "(per_case.csv), in means the case's diagonal (its size times the spacing), boundary F1 "
-        "0; ignored voxels count as outside the class; the first and last slices are faces, as "
-        "an image's edge is in 2-D, so a one-slice case is a slab whose every voxel is surface "
-        "and its HD95 is not its image's"
+        "0; ignored voxels (all-ignored slices too) count as outside the class; the first and "
+        "last slices are faces, as an image's edge is in 2-D, so a one-slice case is a slab "
+        "whose every voxel is surface and its HD95 is not its image's"
     )
 
 

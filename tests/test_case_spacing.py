@@ -165,3 +165,13 @@ def test_a_broken_table_is_refused_before_any_slice(tmp_path, capsys):
     assert main(["unstack", str(tmp_path / "liver_1.nii.gz"), str(tmp_path / "s")]) != 0
     assert "spacing.csv: row 3 repeats case a" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["spacing.csv"]
+
+
+@pytest.mark.parametrize("size", ["inf", "nan", "-inf"])
+def test_a_size_that_is_no_number_of_mm_is_refused(tmp_path, size):
+    # float('inf') and float('nan') read as numbers: a case scored at infinite spacing
+    from unet.dataset.spacing_table import read_spacing_table
+
+    (tmp_path / "spacing.csv").write_text(f"case,z,y,x,unit\na,{size},0.5,0.5,mm\n")
+    with pytest.raises(ValueError, match=rf"row 2 a,{size},0.5,0.5,mm"):
+        read_spacing_table(tmp_path / "spacing.csv")

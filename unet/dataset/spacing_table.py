@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,7 +102,7 @@ def read_spacing_table(path: str | os.PathLike) -> dict[str, Spacing]:
     for line, row in _rows(path).values():
         try:
             z, y, x = (float(v) for v in row[1:4])
-            ok = len(row) == 5 and row[0] and min(z, y, x) > 0
+            ok = len(row) == 5 and row[0] and all(0 < v < math.inf for v in (z, y, x))
         except ValueError:
             ok = False
         if not ok:

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import slices
+from tests.dicom_files import ct_dataset
 from unet.cli import main
 
 sitk = pytest.importorskip("SimpleITK", reason="pip install -e '.[volumes]'")
@@ -22,8 +23,7 @@ Z = (-40.0, -37.5, -35.0, -32.5, -30.0)  # mm: 5 slices 2.5 apart
 def _series(folder, stored: np.ndarray, z=Z, photometric="MONOCHROME2", prefix="IM") -> str:
     """A CT series of stored (z, y, x) 12-bit values, intercept -1024, one file a slice, written
     in shuffled file-name order; its SeriesInstanceUID."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    from pydicom.uid import generate_uid
 
     folder.mkdir(parents=True, exist_ok=True)
     uid, study = generate_uid(), generate_uid()
@@ -31,15 +31,8 @@ def _series(folder, stored: np.ndarray, z=Z, photometric="MONOCHROME2", prefix="
     random.Random(len(z)).shuffle(order)
     assert order != sorted(order)
     for i, k in enumerate(order):
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds = Dataset()
-        ds.file_meta = meta
-        ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, generate_uid()
+        ds = ct_dataset(photometric)
         ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = study, uid, "p1"
-        ds.Modality, ds.SamplesPerPixel, ds.PhotometricInterpretation = "CT", 1, photometric
         ds.Rows, ds.Columns = stored.shape[1:]
         ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
         ds.RescaleIntercept, ds.RescaleSlope = -1024, 1

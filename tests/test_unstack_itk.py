@@ -107,19 +107,12 @@ def test_a_metaimage_of_a_list_of_slice_files_unstacks(tmp_path):
     assert [np.asarray(Image.open(tmp_path / "out" / f"v_00{k}.png")).max() for k in range(3)] \
         == [0, 1, 2]
 
+
 def _multiframe_ct(path, stored: np.ndarray, intercept: int) -> None:
     """An enhanced-style multi-frame CT file (frames along z) with a rescale intercept."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    from tests.dicom_files import ct_dataset
 
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, generate_uid()
-    ds.Modality, ds.SamplesPerPixel, ds.PhotometricInterpretation = "CT", 1, "MONOCHROME2"
+    ds = ct_dataset()
     z, y, x = stored.shape
     ds.NumberOfFrames, ds.Rows, ds.Columns = z, y, x
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0

@@ -9,6 +9,7 @@ from snakemake.utils import min_version, validate
 
 from unet.config.experiments import ConfigError, normalise_config
 from unet.config.files import check_config_files, check_yaml
+from unet.config.names import name_dataset
 from unet.common.schema import schema_document
 from unet.config.schema import check_experiment_schemas, check_schema, coerce_numbers
 
@@ -52,6 +53,10 @@ try:
     check_experiment_schemas(config, SCHEMA)
 except ConfigError as err:
     sys.exit(f"ConfigError: {err}")
+# An unset dataset.name is derived here, once, before anything reads it, so that the rules,
+# params, scripts and report all see the same name (config files without one were refused).
+if (_named := name_dataset(config)) is not None:
+    print(_named, file=sys.stderr)
 # Steps depend on the settings' values, not on the order or number form they were written in.
 normalise_config(config)
 

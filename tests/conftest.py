@@ -19,6 +19,7 @@ from snakemake.utils import validate
 from unet.cache.preprocess import preprocess
 from unet.cache.settings import PreprocessSettings
 from unet.common.fileio import write_json
+from unet.config.names import name_dataset
 from unet.dataset.download import download_dataset
 from unet.dataset.split import make_split
 
@@ -167,6 +168,7 @@ def config() -> dict:
     Snakefile sees it; a test module may define its own."""
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     validate(config, str(SCHEMA_PATH))
+    name_dataset(config)  # dataset.name unset: synthetic, derived as the Snakefile does
     return config
 
 

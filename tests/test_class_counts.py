@@ -9,6 +9,7 @@ from snakemake.utils import validate
 
 from tests.conftest import REPO
 from unet.config.experiments import ConfigError, check_config
+from unet.config.names import name_dataset
 
 VOC = ["background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
        "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",
@@ -20,6 +21,7 @@ def config():
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     config["masks"] = {"values": list(range(21)), "ignore": 255, "names": VOC}
     validate(config, str(REPO / "config/schema.yaml"))
+    name_dataset(config)  # as the Snakefile: dataset.name unset, synthetic
     return config
 
 

@@ -9,6 +9,7 @@ from snakemake.utils import update_config, validate
 
 from tests.conftest import REPO, TINY, copy_workflow, snakemake
 from unet.config.experiments import ConfigError, check_config
+from unet.config.names import name_dataset
 
 SCHEMA = str(REPO / "config/schema.yaml")
 
@@ -17,6 +18,7 @@ def _default_config() -> dict:
     """config/config.yaml with the schema's defaults filled in, as the Snakefile sees it."""
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     validate(config, SCHEMA)
+    name_dataset(config)  # as the Snakefile: dataset.name unset, synthetic
     return config
 
 

@@ -101,14 +101,14 @@ def test_null_from_the_command_line_is_null(config):
     config["masks"]["threshold"] = "~"
     config["split"]["group_by"] = "null"
     config["train"]["init_from"] = "Null"
-    config["dataset"]["name"] = "null"  # a string-only key: a name, left as written
+    config["dataset"]["local"]["images"] = "null"  # a string-only key: a folder, as written
     config["experiments"] = {"e": {"predict": {"roi": "NULL"}}}
     coerce_numbers(config, SCHEMA)
     assert config["train"]["augment"]["scale"] is None
     assert config["masks"]["threshold"] is None
     assert config["split"]["group_by"] is None and config["train"]["init_from"] is None
     assert config["experiments"]["e"]["predict"]["roi"] is None
-    assert config["dataset"]["name"] == "null"
+    assert config["dataset"]["local"]["images"] == "null"
     validate(config, str(SCHEMA_PATH))
 
 

@@ -1,6 +1,6 @@
-"""A user's data set under the built-in one's name: config/config.yaml names it synthetic, so a
-config giving source local, url or kaggle and no dataset.name wrote its manifest, split, cache
-and models into resources/synthetic/ and results/synthetic/, over the built-in run's."""
+"""A user's data set under the built-in one's name, set by hand (the fixture's derived one, as
+for source synthetic): its manifest, split, cache and models went into resources/synthetic/ and
+results/synthetic/, over the built-in run's. An unset name: tests/test_dataset_autoname.py."""
 
 from pathlib import Path
 

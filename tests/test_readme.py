@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
+from unet.config.names import name_dataset
 
 BLOCKS = re.findall(r"```yaml\n(.*?)```", (REPO / "README.md").read_text(), re.S)
 SCHEMA = yaml.safe_load((REPO / "config/schema.yaml").read_text())
@@ -43,6 +44,7 @@ def test_each_example_passes_the_checks_the_workflow_runs(block, tmp_path):
     coerce_numbers(config, SCHEMA)
     check_schema(config, SCHEMA)
     validate(config, str(REPO / "config/schema.yaml"))
+    name_dataset(config)
     check_experiment_schemas(config, SCHEMA)
     normalise_config(config)
     check_config(config)

@@ -9,6 +9,7 @@ from snakemake.utils import validate
 
 from tests.conftest import SCHEMA, SCHEMA_PATH, TINY, copy_workflow, snakemake
 from unet.config.experiments import ConfigError, check_config, normalise_config
+from unet.config.names import name_dataset
 from unet.config.schema import check_experiment_schemas, check_schema, coerce_numbers
 
 SQUARE = {"patch": ("patch", "size"), "crop": ("augment", "crop")}
@@ -19,6 +20,7 @@ def _read(config: dict) -> dict:
     coerce_numbers(config, SCHEMA)
     check_schema(config, SCHEMA)
     validate(config, str(SCHEMA_PATH))
+    name_dataset(config)
     check_experiment_schemas(config, SCHEMA)
     normalise_config(config)
     check_config(config)

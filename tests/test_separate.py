@@ -167,6 +167,28 @@ def test_a_thin_object_between_lower_ids_keeps_its_pixels():
     assert ndimage.label(index, structure=EIGHT)[1] == 3
 
 
+def _between_two_smaller() -> np.ndarray:
+    """Ids (8, 8) as a 384x384 field of nuclei cached at 128x128 had them: a 4-px nucleus (62)
+    between two of 3 px (90 and 3), every one of its pixels beside one of theirs."""
+    ids = np.zeros((8, 8), np.uint16)
+    ids[2, 2:4], ids[3, 2] = 90, 90
+    ids[3:5, 3:5] = 62
+    ids[5, 2:4], ids[6, 3] = 3, 3
+    return ids
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.int32])
+def test_an_object_between_two_smaller_ones_is_not_erased(dtype):
+    """Each of 62's pixels gave way to a smaller neighbour, so it left the target whole (6 of
+    2,627 nuclei of 12 such fields): it keeps a pixel now, and the three stay apart."""
+    ids = _between_two_smaller().astype(dtype)
+    index = (ids > 0).astype(np.uint8)
+    separate_objects(ids, index, 0)
+    labels, n = ndimage.label(index, structure=EIGHT)
+    assert n == 3  # each part one object's pixels, no object lost
+    assert sorted(np.unique(ids[labels == k]).tolist() for k in range(1, 4)) == [[3], [62], [90]]
+
+
 @pytest.mark.parametrize("dtype", [np.int32, np.uint32, np.float32])
 def test_wide_and_float_ids_part_as_16_bit_ids_do(dtype):
     """cellpose's uint32 and float TIFF labels rank by sorting, 16-bit ones by bincount."""

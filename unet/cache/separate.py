@@ -24,16 +24,21 @@ def separate_objects(ids: np.ndarray, index: np.ndarray, background: int) -> int
     # (H, W): each object pixel's rank, no object's (background, ignored) above all.
     # By area, not id alone: a small object numbered above a neighbour on every side (a cell
     # in a ring, a thin one between two) gave way all round and left the target.
-    rank = _ranks(ids, objects)
+    rank, values, area = _ranks(ids, objects)
     gives_way = objects & (_lowest_around(rank) < rank)
+    given, counts = np.unique(ids[gives_way], return_counts=True)  # few: the lines' pixels
+    lost = given[counts == area[np.searchsorted(values, given)]]  # every pixel gave way
+    if lost.size:
+        _keep_lost(ids, objects, gives_way, lost)
     index[gives_way] = background
     return int(np.count_nonzero(gives_way))
 
 
-def _ranks(ids: np.ndarray, objects: np.ndarray) -> np.ndarray:
+def _ranks(ids: np.ndarray, objects: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(H, W): each object pixel's place in the order of area then id, smaller first;
-    elsewhere the dtype's maximum (no object ranks above it; a tie makes none give way).
-    8- and 16-bit ids count areas by bincount and rank in uint16, others by sort in uint32."""
+    elsewhere the dtype's maximum (no object ranks above it; a tie makes none give way); and
+    the sorted values with each one's area. 8- and 16-bit ids count areas by bincount and rank
+    in uint16, others by sort in uint32."""
     ids = ids.view(np.uint8) if ids.dtype == np.bool_ else ids
     if ids.dtype in (np.uint8, np.uint16):
         # every value's area, non-objects' too: they are set to the top below
@@ -42,13 +47,61 @@ def _ranks(ids: np.ndarray, objects: np.ndarray) -> np.ndarray:
         place[np.lexsort((np.arange(area.size), area))] = np.arange(area.size, dtype=np.uint16)
         out = place.take(ids)  # (H, W): take is faster than indexing here
         np.putmask(out, ~objects, np.iinfo(np.uint16).max)
-        return out
+        return out, np.arange(area.size), area
     values, inverse, area = np.unique(ids[objects], return_inverse=True, return_counts=True)
     place = np.empty(values.size, np.uint32)
     place[np.lexsort((values, area))] = np.arange(values.size, dtype=np.uint32)
     out = np.full(ids.shape, np.iinfo(np.uint32).max, np.uint32)
     out[objects] = place[inverse.ravel()]
-    return out
+    return out, values, area
+
+
+def _keep_lost(ids: np.ndarray, objects: np.ndarray, gives_way: np.ndarray,
+               lost: np.ndarray) -> None:
+    """Give back (in place, in `gives_way` (H, W)) a pixel or more of each `lost` object, every
+    pixel of which gave way: one between two smaller ones (nuclei of 3 and 4 px at the cached
+    size) left the target whole. Runs only where one is lost."""
+    ys, xs = np.nonzero(gives_way)
+    given = ids[ys, xs]
+    kept = objects & ~gives_way
+    values, counts = np.unique(ids[kept], return_counts=True)
+    left = dict(zip(values.tolist(), counts.tolist(), strict=True))  # each object's pixels kept
+    for obj in lost.tolist():
+        at = given == obj
+        _rescue(ids, kept, list(zip(ys[at].tolist(), xs[at].tolist(), strict=True)), left)
+    gives_way[...] = objects & ~kept
+
+
+def _foreign(ids: np.ndarray, kept: np.ndarray, y: int, x: int) -> list[tuple[int, int]]:
+    """The kept pixels of other objects among (y, x)'s 8-neighbours."""
+    y0, x0 = max(y - 1, 0), max(x - 1, 0)
+    win = kept[y0:y + 2, x0:x + 2] & (ids[y0:y + 2, x0:x + 2] != ids[y, x])
+    return [(y0 + a, x0 + b) for a, b in zip(*np.nonzero(win), strict=True)]
+
+
+def _rescue(ids: np.ndarray, kept: np.ndarray, pixels: list[tuple[int, int]],
+            left: dict) -> None:
+    """Keep (in `kept`) the pixel of a lost object with the fewest kept pixels of others around
+    it, those giving way instead unless one is its object's last; then its pixels that touch it
+    and no other object, so the line still parts them. `left`: pixels kept per object."""
+    def cost(p: tuple[int, int]) -> float:
+        near = [ids[q].item() for q in _foreign(ids, kept, *p)]
+        return len(near) if all(near.count(v) < left[v] for v in set(near)) else np.inf
+    best = min(pixels, key=cost)
+    if cost(best) == np.inf:
+        return  # every pixel's neighbours would vanish in its place: leave it lost
+    for q in _foreign(ids, kept, *best):
+        kept[q] = False
+        left[ids[q].item()] -= 1
+    kept[best], ours, grown = True, {best}, True
+    while grown:  # grow from the kept pixel over pixels that touch no other object
+        grown = False
+        for y, x in pixels:
+            if (y, x) not in ours and not _foreign(ids, kept, y, x) and any(
+                    abs(y - a) <= 1 and abs(x - b) <= 1 for a, b in ours):
+                kept[y, x], grown = True, True
+                ours.add((y, x))
+    left[ids[best].item()] = len(ours)  # a later lost neighbour must not take its last pixel
 
 
 def _lowest_around(ids: np.ndarray) -> np.ndarray:

@@ -55,7 +55,9 @@ except ConfigError as err:
     sys.exit(f"ConfigError: {err}")
 # An unset dataset.name is derived here, once, before anything reads it, so that the rules,
 # params, scripts and report all see the same name (config files without one were refused).
-if (_named := name_dataset(config)) is not None:
+# Each job's own snakemake (a SLURM job, a spawned job: --mode remote or subprocess) reads this
+# file again: said by the main run only, not once more in every job's log.
+if (_named := name_dataset(config)) is not None and workflow.is_main_process:
     print(_named, file=sys.stderr)
 # Steps depend on the settings' values, not on the order or number form they were written in.
 normalise_config(config)

@@ -108,3 +108,32 @@ def test_synthetic_set_by_hand_with_a_local_source_is_still_refused(tmp_path):
     assert out.returncode != 0
     assert "ConfigError: dataset.name Synthetic is the built-in data set's" in out.stderr
     assert "dataset.name: my-scans" in out.stderr
+
+
+def _pairs(data: Path) -> None:
+    """Four readable 72x48 image and mask pairs in `data`'s images/ and masks/, over _local's
+    empty one."""
+    from PIL import Image
+    import numpy as np
+
+    mask = np.zeros((48, 72), np.uint8)
+    mask[10:30, 20:50] = 255
+    for i, stem in enumerate(("a", "b", "c", "d")):
+        Image.fromarray(np.full((48, 72, 3), 40 * i, np.uint8)).save(data / "images" / f"{stem}.png")
+        Image.fromarray(mask).save(data / "masks" / f"{stem}.png")
+
+
+@pytest.mark.workflow
+def test_the_derived_name_is_said_by_the_main_run_only(tmp_path):
+    """Each job's own snakemake (--mode remote, as a SLURM job runs it; subprocess for a
+    spawned job) reads the Snakefile again: the line was printed in every job's log too."""
+    wd = copy_workflow(tmp_path / "wf")
+    _local(wd)
+    _pairs(wd / "my scans")
+    split = "results/my-scans/split.json"
+    line = "dataset.name not set: results/my-scans/"
+    main = snakemake(wd, "--cores", "1", "--configfile", TINY, "local.yaml", "--", split)
+    assert main.stderr.count(line) == 1
+    job = snakemake(wd, "--mode", "remote", "--cores", "1", "--configfile", TINY, "local.yaml",
+                    "--forcerun", "split_dataset", "--", split)
+    assert "split_dataset" in job.stderr and line not in job.stderr

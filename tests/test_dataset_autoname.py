@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
+from PIL import Image
 from snakemake.utils import validate
 
 from tests.conftest import REPO, SCHEMA_PATH, TINY, copy_workflow, snakemake
@@ -113,13 +115,11 @@ def test_synthetic_set_by_hand_with_a_local_source_is_still_refused(tmp_path):
 def _pairs(data: Path) -> None:
     """Four readable 72x48 image and mask pairs in `data`'s images/ and masks/, over _local's
     empty one."""
-    from PIL import Image
-    import numpy as np
-
     mask = np.zeros((48, 72), np.uint8)
     mask[10:30, 20:50] = 255
     for i, stem in enumerate(("a", "b", "c", "d")):
-        Image.fromarray(np.full((48, 72, 3), 40 * i, np.uint8)).save(data / "images" / f"{stem}.png")
+        image = np.full((48, 72, 3), 40 * i, np.uint8)
+        Image.fromarray(image).save(data / "images" / f"{stem}.png")
         Image.fromarray(mask).save(data / "masks" / f"{stem}.png")
 
 

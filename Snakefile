@@ -9,7 +9,7 @@ from snakemake.utils import min_version, validate
 
 from unet.config.experiments import ConfigError, normalise_config
 from unet.config.files import check_config_files, check_yaml
-from unet.config.names import name_dataset
+from unet.config.names import folder_left_unread, name_dataset
 from unet.common.schema import schema_document
 from unet.config.schema import check_experiment_schemas, check_schema, coerce_numbers
 
@@ -51,6 +51,10 @@ try:
     check_schema(config, SCHEMA)
     validate(config, "config/schema.yaml")  # sets the schema's defaults
     check_experiment_schemas(config, SCHEMA)
+    # before the name is derived, which it would be from the folder: the fix then needs the
+    # source alone, not a name too
+    if _unread := folder_left_unread(config["dataset"]):
+        raise ConfigError(_unread)
 except ConfigError as err:
     sys.exit(f"ConfigError: {err}")
 # An unset dataset.name is derived here, once, before anything reads it, so that the rules,

@@ -137,3 +137,17 @@ def test_the_derived_name_is_said_by_the_main_run_only(tmp_path):
     job = snakemake(wd, "--mode", "remote", "--cores", "1", "--configfile", TINY, "local.yaml",
                     "--forcerun", "split_dataset", "--", split)
     assert "split_dataset" in job.stderr and line not in job.stderr
+
+
+@pytest.mark.workflow
+def test_a_folder_under_source_synthetic_needs_only_the_source(tmp_path):
+    """With dataset.name unset, the refusal said to set dataset.name too: source local alone
+    names the data set after its folder."""
+    wd = copy_workflow(tmp_path / "wf")
+    _local(wd)
+    text = (wd / "local.yaml").read_text().replace("source: local, ", "")
+    (wd / "local.yaml").write_text(text)
+    out = snakemake(wd, "-n", "--configfile", TINY, "local.yaml", check=False)
+    assert out.returncode != 0
+    assert "synthetic (the default)" in out.stderr
+    assert "set dataset.source: local to use it" in out.stderr

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from unet.config.experiments import ConfigError, check_config
+from unet.config.names import folder_left_unread
 
 
 def _source(config: dict, tmp: str, source: str) -> None:
@@ -63,13 +64,18 @@ def test_an_unnameable_source_gets_a_plain_suggestion(config, tmp_path):
         check_config(config)
 
 
-def test_a_folder_under_source_synthetic_is_told_both_keys(config, tmp_path):
+def test_a_folder_under_source_synthetic_is_told_the_keys_it_needs(config, tmp_path):
     """The refusal of a dataset.local.path left under source synthetic said to set
-    dataset.source: local alone, which the built-in name then refused in turn."""
+    dataset.source: local alone, which a built-in name set by hand then refused in turn; and,
+    once an unset name was derived from the folder, to set a name too, which it no longer
+    needs. Checked as the Snakefile does, before the name is derived."""
     _source(config, str(tmp_path), "local")
-    config["dataset"]["source"] = "synthetic"
-    with pytest.raises(ConfigError, match="dataset.source: local and dataset.name: "
-                                          "isbi2012-membrane to use it"):
+    config["dataset"].update(source="synthetic", name=None)  # unset: derived from the folder
+    assert "set dataset.source: local to use it" in folder_left_unread(config["dataset"])
+    config["dataset"]["name"] = "Synthetic"  # set by hand: refused under source local too
+    assert ("dataset.source: local and dataset.name: isbi2012-membrane to use it"
+            in folder_left_unread(config["dataset"]))
+    with pytest.raises(ConfigError, match="dataset.name: isbi2012-membrane to use it"):
         check_config(config)
     config["dataset"]["name"] = "mine"  # named already: only the source is missing
     with pytest.raises(ConfigError, match="set dataset.source: local to use it"):

@@ -77,13 +77,15 @@ def check_dataset_name(dataset: dict) -> str | None:
 
 def folder_left_unread(dataset: dict) -> str | None:
     """Why a dataset.local.path under source synthetic is refused: the built-in shapes would be
-    trained, scored and reported under the folder's name. The fix names dataset.name too where
-    it is the built-in one, which check_dataset_name would refuse next."""
+    trained, scored and reported under the folder's name. Checked before name_dataset fills an
+    unset name (then derived from the folder: source local alone suffices); the fix names
+    dataset.name too where it is set by hand to one check_dataset_name would refuse next."""
     path = (dataset.get("local") or {}).get("path")
     if dataset["source"] != BUILT_IN or not path:
         return None
     local = {**dataset, "source": "local"}
-    name = (f" and dataset.name: {suggested_name(local)}" if check_dataset_name(local) else "")
+    refused = local.get("name") is not None and check_dataset_name(local)
+    name = f" and dataset.name: {suggested_name(local)}" if refused else ""
     return (f"dataset.local.path is {path}, but dataset.source is synthetic (the default), which "
             f"generates the built-in shapes and does not read that folder; set dataset.source: "
             f"local{name} to use it, or, to run on the built-in shapes (a profile naming your "

@@ -126,7 +126,13 @@ def test_a_detected_class_one_that_is_mostly_background_is_named(tmp_path, caplo
     caplog.clear()
     preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c2",
                PreprocessSettings(width=40, height=30, mask_values=(255, 0)))
-    assert "covers" not in caplog.text  # listed by the user: their choice
+    assert "covers" not in caplog.text  # listed so that the objects are class 1: no warning
+    preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c4",
+               PreprocessSettings(width=40, height=30, mask_values=(0, 255)))
+    # listed the other way round: the same words as detected (it was silent)
+    assert "class 1 (value 255) covers 73 % of the training pixels" in caplog.text
+    assert "masks.values: [255, 0]" in caplog.text
+    caplog.clear()
     preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "c3",
                PreprocessSettings(width=40, height=30, mask_background=False))
     assert "covers" not in caplog.text  # both classes scored: no class is the foreground

@@ -8,6 +8,7 @@ import logging
 
 import numpy as np
 
+from unet.cache.foreground import foreground_note
 from unet.cache.instance_labels import instance_note
 from unet.cache.lost_classes import (
     LOST,
@@ -30,12 +31,15 @@ def describe_classes(
     train_rois: list[str | None] | None = None, resize: Resize | None = None,
 ) -> list[float]:
     """Each class's share of the training pixels (`counts` by class index), warning when
-    values the masks were searched for (not `chosen` in the config) made the larger class
-    class 1 or look like instance labels (one number per object). `train_rois`: each
+    class 1 is the larger one, and when values the masks were searched for (not `chosen` in
+    the config) look like instance labels (one number per object). `train_rois`: each
     training mask's region of interest, or None; `resize`: how they were cached, to name a
     size that keeps a class the resize lost."""
     fractions = class_fractions(counts, mapping.num_classes)
     _check_learnable(counts, mapping, train_masks, train_rois, resize)
+    # listed values too: [0, 255] for ISBI's membranes made the cells the foreground unwarned
+    if note := foreground_note(mapping, fractions):
+        log.warning(note)
     if not chosen:
         for k, share in enumerate(fractions):
             if 0 < share < RARE:
@@ -45,8 +49,7 @@ def describe_classes(
                     "classes in masks.values (masks.unlisted: ignore skips the rest)",
                     k, mapping.labels()[k], 100 * share)
         tagged = nodata_note(mapping, train_masks)
-        notes = (foreground_note(mapping, fractions), instance_note(train_masks, mapping),
-                 tagged or void_note(mapping))
+        notes = (instance_note(train_masks, mapping), tagged or void_note(mapping))
         for note in notes:
             if note:
                 log.warning(note)
@@ -255,20 +258,6 @@ def class_fractions(counts: np.ndarray, num_classes: int) -> list[float]:
     ignored index left out."""
     total = int(counts[:num_classes].sum())
     return [float(n / total) if total else 0.0 for n in counts[:num_classes]]
-
-
-def foreground_note(mapping: MaskMapping, fractions: list[float]) -> str | None:
-    """A warning when detected values made class 1 (the class scores, overlays and the final
-    choice call the foreground) the larger one: 0 may be the objects (EM membranes)."""
-    if mapping.rgb or mapping.num_classes != 2 or not mapping.background or fractions[1] <= 0.5:
-        return None  # (masks.background: false scores both classes alike)
-    v0, v1 = mapping.values
-    return (
-        f"class 1 (value {v1}) covers {100 * fractions[1]:.0f} % of the training pixels and "
-        f"class 0 (value {v0}) {100 * fractions[0]:.0f} %; scores, overlays and the final-mask "
-        f"choice treat class 1 as the foreground. If value {v0} marks your objects, set "
-        f"masks.values: [{v1}, {v0}]"
-    )
 
 
 def record_counts(meta: dict, cached: dict[str, tuple[str, np.ndarray]]) -> None:

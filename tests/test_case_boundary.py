@@ -31,8 +31,9 @@ CASES = {"a": (_cube(4), _cube(9)), "b": (np.zeros((D, H, W), np.uint8),) * 2,
 
 
 def _evaluate(tmp_path: Path, group_by: str | None, regions: dict | None = None,
-              spacing: list[float] | None = (1, 1, 1)) -> dict:
-    """evaluate_masks on the three cases' slices, hand-written manifest and meta."""
+              spacing: list[float] | None = (1, 1, 1), ignore: int | None = None) -> dict:
+    """evaluate_masks on the three cases' slices, hand-written manifest and meta (`ignore`:
+    its ignore_value)."""
     from unet.evaluate.evaluate import evaluate_masks
 
     (tmp_path / "pred").mkdir(exist_ok=True)
@@ -45,7 +46,8 @@ def _evaluate(tmp_path: Path, group_by: str | None, regions: dict | None = None,
             pairs.append({"id": i, "mask": str(tmp_path / f"{i}_gt.png"),
                           "image": str(tmp_path / f"{i}.png")})
     (tmp_path / "manifest.json").write_text(json.dumps({"pairs": pairs}))
-    meta = {"class_values": [0, 1], "splits": {"test": {"ids": sorted(p["id"] for p in pairs)}}}
+    meta = {"class_values": [0, 1], "splits": {"test": {"ids": sorted(p["id"] for p in pairs)}},
+            "ignore_value": ignore}
     (tmp_path / "meta.json").write_text(json.dumps(meta))
     return evaluate_masks(tmp_path / "manifest.json", tmp_path / "meta.json",
                           {"raw": tmp_path / "pred"}, tmp_path / "per_image.csv",

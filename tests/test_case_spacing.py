@@ -11,7 +11,7 @@ import threading
 import numpy as np
 import pytest
 
-from tests.test_case_boundary import CASES, D, H, W, _evaluate
+from tests.test_case_boundary import CASES, D, H, W, _cube, _evaluate
 
 TABLE = "case,z,y,x,unit\na,2.5,0.5,0.5,mm\nd,1,1,1,mm\nb,1,1,1,mm\nc,3,0.7,0.7,mm\n"
 
@@ -44,7 +44,18 @@ def test_a_case_missing_from_the_table_is_refused_by_name(tmp_path, four_cases):
     (tmp_path / "spacing.csv").write_text(TABLE.replace("c,3,0.7,0.7,mm\n", ""))
     with pytest.raises(ValueError, match=r"case c .*spacing\.csv.*unet unstack"):
         _evaluate(tmp_path, r"^([a-z])_\d+$", spacing=str(tmp_path / "spacing.csv"))
-    assert not (tmp_path / "summary.json").exists()  # refused before scoring
+    assert not (tmp_path / "summary.json").exists()  # refused before anything is written
+
+
+def test_a_case_with_no_labelled_pixel_needs_no_row(tmp_path, monkeypatch):
+    """Case e's ground truth is all ignored, so it has no score: its missing row in the table
+    refused the whole evaluation."""
+    monkeypatch.setitem(CASES, "e", (np.full((D, H, W), 255, np.uint8), _cube(4)))
+    (tmp_path / "spacing.csv").write_text(TABLE)  # rows a to d: none for e
+    summary = _evaluate(tmp_path, r"^([a-z])_\d+$", spacing=str(tmp_path / "spacing.csv"),
+                        ignore=255)
+    assert sorted(summary["per_case"]["case_spacing"]) == ["a", "b", "c"]
+    assert summary["per_case"]["cases"] == 3 and len(summary["unlabelled"]) == D
 
 
 def test_cases_of_two_units_are_refused(tmp_path):

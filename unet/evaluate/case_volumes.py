@@ -45,7 +45,8 @@ class CaseSpacing:
 def case_spacing(spacing: list[float] | str | os.PathLike | None, groups: dict[str, str] | None,
                  ids: list[str]) -> list[float] | CaseSpacing | None:
     """evaluate.voxel_spacing as given, or where it is a table's path (and `groups` names
-    each id's case) its rows of the cases of `ids`, before any scoring; a case it lacks, or
+    each id's case) its rows of the cases of `ids` (the scored ones), before anything is
+    written; a case it lacks, or
     cases of two units (a mean HD95 of mm and um is no length), refused naming them."""
     if groups is None or not isinstance(spacing, (str, os.PathLike)):
         return spacing

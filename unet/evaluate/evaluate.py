@@ -194,14 +194,16 @@ def evaluate_masks(
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids, values = meta["splits"][split]["ids"], meta["class_values"]
-    voxel_spacing = case_spacing(voxel_spacing, case_groups(manifest, group_by) if group_by
-                                 else None, ids)
     mapping = mapping_from_meta(meta)
     jobs = _jobs(ids, by_id, mask_dirs, mapping, tolerance, regions and region_classes(
         regions, mapping.groups(), shown_names(class_names, meta), rgb=mapping.rgb,
         ignore=None if mapping.rgb else mapping.ignore))  # checked here: values known now
     scored = list(parallel_map(score_image, jobs, processes, "score"))
     results, unlabelled = _labelled(scored, split, by_id)
+    # the table's rows of the scored cases only (before anything is written): a case whose
+    # every slice is all ignored has no score, so it needs no spacing either
+    voxel_spacing = case_spacing(voxel_spacing, case_groups(manifest, group_by) if group_by
+                                 else None, [r["id"] for r in results])
     methods = list(mask_dirs)
     summary = {
         "split": split,

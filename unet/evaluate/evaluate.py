@@ -20,7 +20,7 @@ from unet.evaluate.boundary import (
     image_scores,
     region_boundary,
 )
-from unet.evaluate.case_volumes import case_spacing
+from unet.evaluate.case_volumes import CaseSpacing, case_spacing
 from unet.evaluate.cases import case_groups, case_summary
 from unet.evaluate.detection import MEAN_POSITIVE_RULE, image_level, target_holds
 from unet.evaluate.metrics import (
@@ -159,6 +159,14 @@ def _labelled(results: list[dict], split: str, by_id: dict) -> tuple[list[dict],
     return scored, unlabelled
 
 
+def _scored_spacing(voxel_spacing: list[float] | str | os.PathLike | None, manifest: dict,
+                    group_by: str | None, results: list[dict]) -> list[float] | CaseSpacing | None:
+    """evaluate.voxel_spacing for the scored cases (`results`): a case whose every slice is all
+    ignored has no score, so it needs no row in a spacing table either."""
+    groups = case_groups(manifest, group_by) if group_by else None
+    return case_spacing(voxel_spacing, groups, [r["id"] for r in results])
+
+
 def _deltas(methods: dict) -> dict:
     """Each method's summary scores minus the raw masks' (e.g. crf_minus_raw)."""
     keys = ("pixel_accuracy", "foreground_dice_global", "foreground_dice_mean")
@@ -200,10 +208,7 @@ def evaluate_masks(
         ignore=None if mapping.rgb else mapping.ignore))  # checked here: values known now
     scored = list(parallel_map(score_image, jobs, processes, "score"))
     results, unlabelled = _labelled(scored, split, by_id)
-    # the table's rows of the scored cases only (before anything is written): a case whose
-    # every slice is all ignored has no score, so it needs no spacing either
-    voxel_spacing = case_spacing(voxel_spacing, case_groups(manifest, group_by) if group_by
-                                 else None, [r["id"] for r in results])
+    voxel_spacing = _scored_spacing(voxel_spacing, manifest, group_by, results)  # before writing
     methods = list(mask_dirs)
     summary = {
         "split": split,

@@ -170,3 +170,14 @@ def test_overlays_of_no_foreground_among_many_classes_draw_without_a_legend(tmp_
     fig = _drawn(tmp_path, monkeypatch, np.zeros((40, 60), np.uint8), tuple(range(0, 220, 10)),
                  rows=1, panels=1)
     assert not fig.legends and len(fig.axes) == 2
+
+
+def test_no_class_is_painted_in_the_ignored_pixels_grey():
+    # Cityscapes' 19 classes took tab20's colours, greys included: class 15 (bus, id 28) was
+    # painted (0.78, 0.78, 0.78), beside the void's (0.85, 0.85, 0.85) in the same panel.
+    from unet.report.figures import IGNORED_COLOUR
+    for n in (11, 19, 21):
+        colours = class_colours(MaskMapping(tuple(range(n))))
+        saturation = np.ptp(colours[1:], axis=1)
+        assert saturation.min() > 0.1, (n, colours[1:][saturation.argmin()])
+        assert np.linalg.norm(colours[1:] - IGNORED_COLOUR, axis=1).min() > 0.15, n

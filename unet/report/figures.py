@@ -21,8 +21,13 @@ from unet.common.labels import IGNORE_INDEX, MaskMapping, colour_of, own_name  #
 from unet.common.roi import within_roi  # noqa: E402
 
 # Class 1 red, then the other tab10 colours; class 0 (background) and ignored pixels unpainted.
+# No greys: ignored pixels are drawn light grey, and a grey class read as void beside them.
 CLASS_COLOURS = ListedColormap(["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd",
-                                "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"])
+                                "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#393b79"])
+# tab20 with its two greys (#7f7f7f, #c7c7c7) swapped for tab20b's indigo and gold
+TWENTY_COLOURS = [c for i, c in enumerate(matplotlib.colormaps["tab20"].colors)
+                  if i not in (14, 15)]
+TWENTY_COLOURS[14:14] = [to_rgb("#393b79"), to_rgb("#e7ba52")]
 OVERLAY_ALPHA = 0.45
 IGNORED_COLOUR, IGNORED_ALPHA = (0.85, 0.85, 0.85), 0.7  # pixels the loss and metrics skip
 UNPAINTED_LINE = (0.3, 0.3, 0.3)  # a curve of a class overlays leave unpainted (background)
@@ -50,7 +55,7 @@ def class_colours(mapping: MaskMapping) -> np.ndarray:
     if k <= CLASS_COLOURS.N:
         picked = [to_rgb(c) for c in CLASS_COLOURS.colors[:k]]
     elif k <= 20:
-        picked = matplotlib.colormaps["tab20"].colors[:k]
+        picked = TWENTY_COLOURS[:k]
     else:
         picked = matplotlib.colormaps["turbo"](np.linspace(0.05, 0.95, k))[:, :3]
     return np.vstack([np.zeros((first, 3)), np.asarray(picked, np.float64)])

@@ -285,3 +285,17 @@ def test_training_says_how_the_first_convolution_met_the_bands(monkeypatch, tmp_
     text = caplog.text
     assert said in text and f"{bands} band" in text
     assert f"{net.mean.flatten()[0].item():.3f}" in text  # the normalisation it applies
+
+
+def test_a_failed_fetch_quotes_the_hub_s_sentence_without_a_double_full_stop(monkeypatch, tmp_path):
+    # The Hub's offline error ends with a full stop; the step printed "... is on.. This step".
+    from unet.model import pretrained
+
+    class Offline:
+        def Unet(self, *args, **kwargs):  # noqa: N802 - smp's name
+            raise OSError("Please make sure your Internet connection is on.")
+
+    monkeypatch.setattr(pretrained, "_smp", Offline)
+    with pytest.raises(pretrained.ModelError) as err:
+        pretrained.fetch_encoder_weights("resnet18", "imagenet", tmp_path / "m.json")
+    assert "connection is on. This step" in str(err.value)

@@ -290,8 +290,8 @@ def fetch_encoder_weights(encoder: str, weights: str, marker: str | os.PathLike)
                "there")
         raise ModelError(
             f"could not fetch the {weights} weights of encoder {encoder} into the Hugging "
-            f"Face cache {hub_cache()}: {err}. This step downloads them from the Hub on the "
-            f"machine Snakemake runs on{why}; check model.encoder and "
+            f"Face cache {hub_cache()}: {str(err).rstrip('.')}. This step downloads them from "
+            f"the Hub on the machine Snakemake runs on{why}; check model.encoder and "
             "model.encoder_weights. Without a network there, copy a Hugging Face cache that "
             "holds them (from a machine that ran this step) to that folder, or set HF_HOME to "
             "one; or give a folder of timm weights as model.encoder: tu-local-dir:<folder>; "

@@ -25,8 +25,8 @@ def rle_arguments(p: argparse.ArgumentParser) -> None:
                    help="also write the masks as run-length encodings, Kaggle-style: ImageId, "
                         "EncodedPixels (and ClassId for more than one scored class)")
     p.add_argument("--rle-order", choices=("columns", "rows"),
-                   help="count pixels down each column first (default: Kaggle's usual) or "
-                        "along rows")
+                   help="count pixels down each column first (default: Kaggle's usual; "
+                        "Airbus, Severstal) or along rows (Carvana, as its train_masks.csv)")
     p.add_argument("--rle-objects", action="store_true",
                    help="a row per connected object, not per image and class (Airbus' ships)")
     p.add_argument("--rle-columns", type=_names, metavar="NAMES",

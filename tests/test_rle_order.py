@@ -135,3 +135,25 @@ def _warned_only_read_by_columns(root, caplog, named: str) -> None:
     caplog.clear()
     write_manifest(root / "b" / "m.json", "local", root, _layout("rows"))
     assert "rle.order" not in caplog.text
+
+
+def test_an_encoding_longer_than_python_s_csv_field_limit_is_read(tmp_path):
+    # A 1918x1280 mask of 20,000 runs (a noisy prediction fed back as pseudo-labels, as
+    # `unet predict --rle` writes them) is 240,000 characters: Python's csv stopped at 131,072
+    # with "_csv.Error: field larger than field limit", naming neither file nor fix
+    import json
+
+    (tmp_path / "train").mkdir()
+    h, w = 64, 4200
+    mask = np.zeros((h, w), bool)
+    mask[:, ::2] = True  # 134,400 one-pixel runs: a 1.3 MB encoding
+    Image.fromarray(np.zeros((h, w, 3), np.uint8)).save(tmp_path / "train" / "car0.jpg")
+    text = encode(mask, "rows")
+    assert len(text) > 131072
+    with open(tmp_path / "train_masks.csv", "w", newline="") as f:
+        csv.writer(f).writerows([("img", "rle_mask"), ("car0.jpg", text)])
+    manifest = tmp_path / "out" / "m.json"
+    write_manifest(manifest, "local", tmp_path, _layout("rows"))
+    pair = json.loads(manifest.read_text())["pairs"][0]
+    assert (np.array(Image.open(pair["mask"])) > 0).tolist() == mask.tolist()
+    assert csv.field_size_limit() == 131072  # the process's limit left as it was

@@ -250,3 +250,16 @@ def first_not_utf8(raw: bytes) -> tuple[int, int] | None:
     except UnicodeDecodeError as err:
         return err.start, len((raw[: err.start] + b".").splitlines())
     return None
+
+
+@contextlib.contextmanager
+def csv_field_limit(chars: int) -> Iterator[None]:
+    """Let csv read fields of up to `chars` characters, then restore the process's limit: csv
+    stops at 131,072 (one 1918x1280 mask of 20,000 runs is 240,000, HuBMAP's slides millions)."""
+    import csv
+
+    limit = csv.field_size_limit(max(chars, csv.field_size_limit()))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(limit)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from unet.common.bad_files import listed, raise_all, sentence
-from unet.common.fileio import first_not_utf8
+from unet.common.fileio import csv_field_limit, first_not_utf8
 from unet.common.maskio import write_mask_png
 from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, nfc, source_file
 from unet.dataset.names import listing
@@ -60,9 +60,8 @@ def _read_rows(
     if not path.is_file():
         raise DataLayoutError(f"{section}.rle.csv: no file {path}; give the CSV of encodings "
                               "(relative to the data folder)")
-    wanted = [settings["id_column"], settings["rle_column"]]
-    if settings.get("class_column"):
-        wanted.append(settings["class_column"])
+    wanted = [settings["id_column"], settings["rle_column"]] + [settings["class_column"]] * bool(
+        settings.get("class_column"))
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -72,8 +71,9 @@ def _read_rows(
                               "save it as UTF-8 (Excel: 'CSV UTF-8')") from None
     delimiter = _delimiter(text, wanted, path, section)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    reader.fieldnames = [f.strip() for f in reader.fieldnames or []]  # SIIM's ', EncodedPixels'
-    read = [(*_cells(row, wanted), _first_line(reader.line_num, row)) for row in reader]
+    with csv_field_limit(len(text)):  # no field outgrows the file
+        reader.fieldnames = [f.strip() for f in reader.fieldnames or []]  # SIIM: ', Encoded...'
+        read = [(*_cells(row, wanted), _first_line(reader.line_num, row)) for row in reader]
     numbers, names = _class_numbers([(c, n) for *_, c, n in read if c is not None], path)
     rows: dict[str, list] = {}
     for key, encoding, cls, line in read:

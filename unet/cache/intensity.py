@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 
+from unet.cache.hounsfield import unwindowed_ct_note
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import kept, raise_all
 from unet.common.bands import bands_dtype, raw_bands
@@ -57,6 +58,7 @@ def training_range(
     _refuse_dark_floats(spans, multi, span)
     note = hot_pixel_note(spans, {path: s[2] for path, s in stats.items()}, span)
     note = note or _dim_images(spans, {path: s[3] for path, s in stats.items()}, span)
+    note = note or unwindowed_ct_note(span)
     if note:
         log.warning(note)
     return span

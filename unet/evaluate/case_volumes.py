@@ -61,11 +61,26 @@ def case_spacing(spacing: list[float] | str | os.PathLike | None, groups: dict[s
             "the table's folder (it adds the row), or add `case,z,y,x,unit` by hand")
     units = {table[c][1] for c in cases}
     if len(units) > 1:
-        said = ", ".join(sorted(repr(u) for u in units))
-        raise ValueError(f"{path}: the cases' sizes are in several units ({said}): a mean "
-                         "HD95 needs one: resample the volumes, or rewrite the rows in one")
+        _refuse_units(path, {c: table[c][1] for c in cases})
     return CaseSpacing(str(path), units.pop() if units else "",
                        {c: table[c][0] for c in sorted(cases)})
+
+
+def _refuse_units(path: str | os.PathLike, units: dict[str, str]) -> None:
+    """Refuse cases whose rows give several units (a mean HD95 of mm and um is no length),
+    naming those without one (a NIfTI header of unknown units) and the fix for them."""
+    said = ", ".join(sorted(repr(u) for u in set(units.values())))
+    blank = sorted(c for c, u in units.items() if not u)
+    if blank and len(set(units.values())) == 2:  # rows without a unit beside one unit
+        unit = next(u for u in units.values() if u)
+        named = ", ".join(blank[:5]) + (" ..." if len(blank) > 5 else "")
+        raise ValueError(
+            f"{path}: case {named} ({len(blank)} of {len(units)}) has no unit (its volume's "
+            f"header said none), beside cases in {unit!r}: a mean HD95 needs one. Write the "
+            f"unit its sizes are in into the row's unit column ({unit} where its volume came "
+            "as the others did: ITK reads a NIfTI of unknown units as mm)")
+    raise ValueError(f"{path}: the cases' sizes are in several units ({said}): a mean "
+                     "HD95 needs one: resample the volumes, or rewrite the rows in one")
 
 
 def _natural(image_id: str) -> list:

@@ -138,6 +138,29 @@ def test_unet_predict_s_input_checks_read_a_range_per_band(tmp_path, caplog):
     assert "nearly black" in caplog.text
 
 
+def test_multi_band_reflectances_in_0_1_are_named_as_nearly_black(tmp_path, caplog):
+    # A 4-band model trained on uint16 digital numbers (0-10000) given Sentinel-2 style float
+    # reflectances in [0, 1]: only grey float images were checked, so the multi-band ones were
+    # predicted all one class without a word. Their GeoTIFF fill (NaN) does not hide them.
+    import logging
+
+    from unet.infer.input_checks import warn_unprepared_values
+
+    bands = np.full((4, H, W), 0.3, np.float32)
+    bands[:, :, -3:] = np.nan  # a scene's fill
+    tifffile.imwrite(tmp_path / "refl.tif", bands, photometric="minisblack",
+                     planarconfig="separate")
+    counts = tmp_path / "dn.tif"  # the training images' units: no warning
+    tifffile.imwrite(counts, (bands * 10000).astype(np.float32), photometric="minisblack",
+                     planarconfig="separate")
+    ckpt = {"intensity_range": [[0.0, 3200.0], [0.0, 3400.0], [0.0, 3600.0], [0.0, 9499.0]],
+            "intensity_bands": "each", "intensity": "dataset", "in_channels": 4}
+    with caplog.at_level(logging.WARNING):
+        warn_unprepared_values([tmp_path / "refl.tif", counts], ckpt)
+    assert "nearly black" in caplog.text and "refl.tif" in caplog.text
+    assert "dn.tif" not in caplog.text
+
+
 def test_unet_info_and_the_onnx_metadata_give_each_band_s_range():
     # unet info stopped on a per-band model (a list formatted as a number); the ONNX metadata
     # printed the list as one range, or "each image by its own range" for image's per band.

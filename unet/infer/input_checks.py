@@ -11,9 +11,11 @@ from pathlib import Path
 from unet.cache.intensity import wider_than_8_bits
 from unet.common.bad_files import raise_all
 from unet.common.band_ranges import joint_of, per_band
+from unet.common.bands import bands_dtype, raw_bands
 from unet.common.channels import stacked_three
 from unet.common.decoders import band_count, value_range
 from unet.common.imageio import (
+    BANDS,
     GREY_MODES,
     IMAGE_FIX,
     ImageReadError,
@@ -79,12 +81,22 @@ def _warn_dark_floats(files: list[Path], span: list[float], modes: Sequence[str]
     lo, hi = span
     if hi - lo < 255:
         return
-    dark = [str(f) for f, mode in zip(files, modes, strict=True) if mode == "F"
-            and value_range(pixels(open_image(f, nodata=True)))[1] <= 1]
+    dark = [str(f) for f, mode in zip(files, modes, strict=True) if _float_top(f, mode) <= 1]
     if dark:
         log.warning("%s: float images within [0, 1], but the model's training images spanned "
                     "%g to %g: scaled by that range, these reach the model nearly black; give "
                     "them in the training images' units", listing(dark), lo, hi)
+
+
+def _float_top(path: Path, mode: str) -> float:
+    """The brightest finite value of a float grey or multi-band image (its fill, NaN, left
+    out); inf for any other, which is never dark. Multi-band reflectances in [0, 1] (Sentinel-2's
+    scaled by 10000) were not looked at: predicted as one class without a word."""
+    if mode == "F":
+        return value_range(pixels(open_image(path, nodata=True)))[1]
+    if mode == BANDS and bands_dtype(path).kind == "f":
+        return value_range(raw_bands(path))[1]  # (H, W, N), decoded only for float bands
+    return float("inf")
 
 
 def warn_other_masks(files: Sequence[Path], out_dir: Path,

@@ -51,6 +51,7 @@ RULES = {
                              "cache.detected", "cache.aspect", "cache.fill_labels", "common.nodata",
                              "cache.instance_labels", "cache.lost_classes", "cache.nearest",
                              "cache.mapping", "cache.pair_sizes", "common.bad_files",
+                             "cache.pair_places", *GEOREF, "common.probs",  # pair_places
                              "cache.palettes", "cache.intensity", "cache.band_intensity",
                              "cache.depths", "cache.ragged", "cache.values", "cache.settings",
                              "cache.hounsfield",
@@ -89,6 +90,7 @@ RULES = {
                           "cache.fill_labels", "cache.background_only",
                   "cache.detected", "cache.separate", "cache.tolerance",
                   "cache.lost_classes", "cache.nearest", "cache.mapping", "cache.pair_sizes",
+                  "cache.pair_places",
                   "common.bad_files", "cache.palettes", "cache.ragged", "cache.intensity",
                   "cache.band_intensity", "cache.depths", "cache.hounsfield",
                   "cache.values", "cache.settings", "common.device", "dataset.names",

@@ -233,3 +233,18 @@ def test_deterministic_true_is_auto_on_the_cpu():
     config = {"model": {"arch": "unet"}, "train": asdict(TrainSettings(device="cpu")),
               "experiments": {"a": {}, "b": {"train": {"deterministic": True}}}}
     assert model_owner(config, "b") == "a"
+
+
+@pytest.mark.parametrize("section, key, values", [
+    ("predict", "batch_size", (1, 8)), ("train", "channels_last", (True, False)),
+    ("train", "compile", (False, True)), ("crf", "tile", (2048, 512)),
+    ("crf", "tile_overlap", (128, 64))])
+def test_keys_that_look_like_speed_but_change_bytes_stay_tracked(config, section, key, values):
+    # Measured on the CPU: each changes what its step writes (applicable.py, README), so a
+    # change must rerun the step, not keep results made under the other value.
+    from unet.common.applicable import applicable, tracked
+
+    def params(value):
+        return tracked(section, applicable(section, {**config[section], key: value}))
+
+    assert params(values[0]) != params(values[1]), key

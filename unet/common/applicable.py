@@ -20,6 +20,10 @@ def _train_speed(s: dict) -> tuple[str, ...]:
 
 # Keys that decide how fast a step runs, never what it writes, in a section's setting: a rule
 # gets them through untracked(), not with the section, so that changing one reruns nothing.
+# Keys that look like speed but change bytes stay tracked (measured on the CPU, tiny synthetic
+# data): predict.batch_size (oneDNN rounds a batch apart from one image: float16 probabilities
+# move by their last place), train.channels_last and train.compile (other kernels, other
+# weights), crf.tile and crf.tile_overlap (a tiled image's labels differ at the seams).
 SPEED = {"train": _train_speed}
 
 

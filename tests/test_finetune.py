@@ -42,6 +42,26 @@ def test_first_epoch_starts_near_the_source_model(cache, tmp_path):
     assert tuned > scratch + 0.15, (tuned, scratch)  # what training from scratch gets
 
 
+
+def test_the_source_loaded_for_fine_tuning_scores_its_own_validation_dice(cache, tmp_path):
+    # README: a young source's first epoch falls (BatchNorm statistics move), not its loading
+    from unet.common.fileio import read_json
+    from unet.common.labels import mapping_from_meta
+    from unet.model.unet import UNetConfig
+    from unet.train import train as T
+    from unet.train.loop import build_run, validate_epoch
+
+    source = _train(cache, tmp_path / "a", epochs=6, lr=0.01)
+    assert min(source["val_dice"]) > 0.3  # one that tells the classes apart, not all one class
+    meta = read_json(cache / "meta.json")
+    config = UNetConfig(in_channels=meta["in_channels"], num_classes=meta["num_classes"], **MODEL)
+    s = TrainSettings(batch_size=4, device="cpu", init_from=str(tmp_path / "a" / "model.pt"))
+    train_set, val_set = T._datasets(cache, meta, s, None)
+    start = T._read_source(s, config, meta, None, tmp_path / "b" / "model.pt")
+    run = build_run(s, config, train_set, val_set, mapping_from_meta(meta).scored_from)
+    T._start_from_source(run, start, config, {})
+    assert validate_epoch(run, 0, 0.0, 1, 1.0)["val_dice"] == source["val_dice"][1]
+
 def test_other_network_is_refused_naming_the_difference(cache, tmp_path):
     _train(cache, tmp_path / "a", epochs=1)
     with pytest.raises(TrainingError, match=r"model.base_width 8 there vs 4 here"):

@@ -31,8 +31,9 @@ def rle_arguments(p: argparse.ArgumentParser) -> None:
                    help="a row per connected object, not per image and class (Airbus' ships)")
     p.add_argument("--rle-columns", type=_names, metavar="NAMES",
                    help="the CSV's column names, comma-separated: image and encoding (e.g. "
-                        "id,rle_mask for TGS Salt), with the class between them for models of "
-                        "several scored classes")
+                        "id,rle_mask for TGS Salt), and for models of several scored classes "
+                        "a class column: the name holding 'class' wherever it stands "
+                        "(Severstal: ImageId,EncodedPixels,ClassId), else between them")
     p.add_argument("--rle-id", choices=("name", "stem"),
                    help="write each image's file name (default: Carvana, Airbus) or its stem, "
                         "without the extension (TGS Salt, HuBMAP, SIIM-ACR)")

@@ -72,6 +72,17 @@ def submission_columns(mapping: Any, columns: tuple[str, ...] | None = None) -> 
     return list(columns) if columns else default
 
 
+def _places(header: list[str]) -> list[int]:
+    """Where each of (image, class, encoding) goes among three `header` names: a name that
+    says class (Severstal's `ImageId,EncodedPixels,ClassId`) is the class column wherever it
+    stands, the others image then encoding; else by place, image, class, encoding."""
+    said = [k for k, n in enumerate(header) if "class" in n.lower()]
+    if len(said) != 1:
+        return [0, 1, 2]
+    rest = [k for k in range(3) if k != said[0]]
+    return [rest[0], said[0], rest[1]]
+
+
 def check_submission_target(path: Path) -> None:
     """Refuse, before any mask is predicted, a --rle path that is no .csv file to write."""
     from unet.common.fileio import check_writable
@@ -129,6 +140,9 @@ def write_submission(
             runs = runs or ([empty] if empty is not None and not objects else [])
             found += [[name, value, e] for e in runs]
         rows += found or ([[name, "", empty or ""]] if objects else [])  # objects: every image
+    if classes:  # rows are (image, class, encoding): each value under its column's name
+        at = _places(header)
+        rows = [[row[at.index(k)] for k in range(3)] for row in rows]
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(header)

@@ -1,0 +1,39 @@
+"""`unet predict --rle` in Severstal's own column order: its sample_submission.csv reads
+`ImageId,EncodedPixels,ClassId`, the class last."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+
+from unet.common.labels import MaskMapping
+from unet.dataset.rle_submission import write_submission
+
+
+def _rows(path) -> tuple[list[str], list[dict]]:
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def test_rle_columns_in_severstals_order_put_each_value_under_its_name(tmp_path):
+    """`--rle-columns ImageId,EncodedPixels,ClassId` (Severstal's header) wrote the class
+    number under EncodedPixels and the encoding under ClassId, as the names were taken by
+    place (image, class, encoding): Kaggle reads columns by name, so every row was unusable.
+    A name that says class is the class column wherever it stands now."""
+    grey = MaskMapping((0, 1, 2, 3, 4))
+    index = np.zeros((4, 6), np.uint8)
+    index[1:3, 2:4] = 3  # pixels 10, 11, 14, 15 counted down columns from 1
+    grey.write(tmp_path / "a.png", index)
+    masks = [("a.jpg", tmp_path / "a.png")]
+    for header, cls, enc in (
+            (("ImageId", "EncodedPixels", "ClassId"), "ClassId", "EncodedPixels"),
+            (("ImageId", "ClassId", "EncodedPixels"), "ClassId", "EncodedPixels"),
+            (("img", "rle", "class"), "class", "rle")):
+        write_submission(masks, grey, tmp_path / "s.csv", columns=header, empty="")
+        names, rows = _rows(tmp_path / "s.csv")
+        assert names == list(header)
+        assert [(r[header[0]], r[cls], r[enc]) for r in rows] == [
+            ("a.jpg", "1", ""), ("a.jpg", "2", ""), ("a.jpg", "3", "10 2 14 2"),
+            ("a.jpg", "4", "")], (header, rows)

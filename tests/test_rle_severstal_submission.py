@@ -37,3 +37,26 @@ def test_rle_columns_in_severstals_order_put_each_value_under_its_name(tmp_path)
         assert [(r[header[0]], r[cls], r[enc]) for r in rows] == [
             ("a.jpg", "1", ""), ("a.jpg", "2", ""), ("a.jpg", "3", "10 2 14 2"),
             ("a.jpg", "4", "")], (header, rows)
+
+
+def test_rle_columns_of_one_joined_id_write_image_and_class_in_it(tmp_path):
+    """Severstal's first layout, `ImageId_ClassId,EncodedPixels` ('a.jpg_3'), and
+    Understanding Clouds' `Image_Label` ('a.jpg_Fish'), which the data set reads, were
+    refused as a submission (three names wanted): two names, the first holding 'class' or
+    'label', now write each image and class in one id, by the class's name where the model
+    has names."""
+    grey = MaskMapping((0, 1, 2, 3, 4))
+    index = np.zeros((4, 6), np.uint8)
+    index[1:3, 2:4] = 3
+    grey.write(tmp_path / "a.png", index)
+    masks = [("a.jpg", tmp_path / "a.png")]
+    names = ["background", "Fish", "Flower", "Gravel", "Sugar"]
+    for header, labels in ((("ImageId_ClassId", "EncodedPixels"), None),
+                           (("Image_Label", "EncodedPixels"), names)):
+        n = write_submission(masks, grey, tmp_path / "s.csv", columns=header, empty="",
+                             names=labels)
+        got, rows = _rows(tmp_path / "s.csv")
+        shown = labels[1:] if labels else ["1", "2", "3", "4"]
+        assert n == 4 and got == list(header)
+        assert [(r[header[0]], r[header[1]]) for r in rows] == [
+            (f"a.jpg_{c}", "10 2 14 2" if k == 3 else "") for k, c in enumerate(shown, 1)], rows

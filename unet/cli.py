@@ -52,7 +52,8 @@ def _predict(args: argparse.Namespace) -> int:
 
         check_submission_target(Path(args.rle))  # before any work
         stat = model_stat(models[0])  # the file the classes are read from, before the read
-        mapping = mapping_from_meta(load_model_file(models[0]))
+        checkpoint = load_model_file(models[0])
+        mapping, names = mapping_from_meta(checkpoint), checkpoint.get("class_names")
         submission_columns(mapping, args.rle_columns)  # before any work
     bases = image_bases(args.inputs, args.roi, args.out, args.recursive)
     files = list(bases)
@@ -69,7 +70,7 @@ def _predict(args: argparse.Namespace) -> int:
                  for f, m in mask_names(files, bases).items()]
         rows = write_submission(masks, mapping, Path(args.rle), args.rle_order or "columns",
                                 args.rle_objects, args.rle_columns, args.rle_id == "stem",
-                                args.rle_starts or "absolute", args.rle_empty)
+                                args.rle_starts or "absolute", args.rle_empty, names)
         print(f"{rows} run-length rows written to {args.rle}")
     return 0
 

@@ -62,14 +62,30 @@ def submission_columns(mapping: Any, columns: tuple[str, ...] | None = None) -> 
     competition names), checked against the model's classes, or Kaggle's usual names."""
     classes = mapping.num_classes - mapping.scored_from > 1
     default = ["ImageId", "ClassId", "EncodedPixels"] if classes else ["ImageId", "EncodedPixels"]
-    if columns and len(columns) != len(default):
+    if columns and len(columns) != len(default) and not (classes and _joined(columns)):
         what = "several scored classes" if classes else "one scored class"
         raise ValueError(
             f"--rle-columns {','.join(columns)}: the model has {what}, so the CSV takes "
             f"{len(default)} names ({','.join(default)}: image, {'class, ' if classes else ''}"
-            "encoding)"
+            "encoding)" + (", or two whose first holds 'class' or 'label' for image and class "
+                           "in one id (Severstal's first ImageId_ClassId)" if classes else "")
         )
     return list(columns) if columns else default
+
+
+def _joined(header: list[str] | tuple[str, ...]) -> bool:
+    """Two names, the first holding image and class in one id: Severstal's first
+    `ImageId_ClassId` ('a.jpg_3'), Understanding Clouds' `Image_Label` ('a.jpg_Fish')."""
+    return len(header) == 2 and any(w in header[0].lower() for w in ("class", "label"))
+
+
+def _shaped(rows: list[list], header: list[str], labels: dict) -> list[list]:
+    """(image, class value, encoding) rows as `header` orders them, or with a joined id
+    (_joined) as ('image_class', encoding), the class by its name in `labels` where given."""
+    if _joined(header):  # an image listed without classes (--rle-objects) keeps its own id
+        return [[f"{i}_{labels.get(c, c)}" if c != "" else i, e] for i, c, e in rows]
+    at = _places(header)
+    return [[row[at.index(k)] for k in range(3)] for row in rows]
 
 
 def _places(header: list[str]) -> list[int]:
@@ -105,6 +121,7 @@ def write_submission(
     stem: bool = False,
     starts: str = "absolute",
     empty: str | None = None,
+    names: list | None = None,
 ) -> int:
     """A Kaggle-style CSV of predicted masks (image file name, mask PNG): ImageId and
     EncodedPixels of the foreground (every class but 0; empty for none), or for more than one
@@ -115,7 +132,8 @@ def write_submission(
     without one listed once with an empty encoding (and class). `columns` names the columns
     (submission_columns); `stem` writes each image's file stem, not its name (TGS, HuBMAP);
     `starts` 'relative' and `empty` '-1' write SIIM-ACR's form (encode's `relative`; the
-    encoding of an image or class without objects, '' for None). Written atomically; returns
+    encoding of an image or class without objects, '' for None); `names`, each class's name
+    (model.pt's class_names), labels the classes of a joined id. Written atomically; returns
     the rows written."""
     from unet.common.fileio import atomic_path
 
@@ -141,8 +159,9 @@ def write_submission(
             found += [[name, value, e] for e in runs]
         rows += found or ([[name, "", empty or ""]] if objects else [])  # objects: every image
     if classes:  # rows are (image, class, encoding): each value under its column's name
-        at = _places(header)
-        rows = [[row[at.index(k)] for k in range(3)] for row in rows]
+        labels = {f"#{v:06x}" if mapping.rgb else v: n
+                  for v, n in zip(mapping.values, names or (), strict=False) if n}
+        rows = _shaped(rows, header, labels)
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(header)

@@ -27,6 +27,7 @@ from unet.common.georef import (
 )
 from unet.common.imageio import named_file
 from unet.common.jp2_boxes import JP2, warn_unplaced
+from unet.common.stems import file_stem
 from unet.dataset.layout import IMAGE_EXTENSIONS, DataLayoutError, Layout, files_with
 from unet.dataset.names import id_of, listing
 from unet.dataset.per_id import ID, check_template, files_per_id
@@ -237,7 +238,7 @@ def _new_image_bands(folder: Path, templates: Sequence[str], prefix: str,
     images = files_with(folder, STACK_EXTENSIONS)
     if not images:
         raise FileNotFoundError(f"no images ({', '.join(STACK_EXTENSIONS)}) in {folder}")
-    named = {p: id_of(p.stem, prefix, suffix) for p in images}
+    named = {p: id_of(file_stem(p), prefix, suffix) for p in images}
     ids = {p: i for p, i in named.items() if i is not None}
     # the further bands may share the folder (Sentinel-2's R10m/ holds B02, B03, B04, B08)
     theirs = {Path(t.replace(ID, i)).resolve() for i in ids.values() for t in templates}

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from unet.common.maskio import read_mask_values, unpack_rgb, write_mask_png
+from unet.common.stems import file_stem
 from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, mask_suffixes, nfc
 from unet.dataset.layout_kinds import layout_module
 from unet.dataset.names import id_of, listing, part_of
@@ -125,7 +126,7 @@ def _class_masks(
                 continue
             pid, _ = part_of(stem[len(layout.mask_prefix):], suffix, set(images), parts)
             if pid:
-                images.pop(nfc(path.stem), None)  # a further mask, not an image
+                images.pop(nfc(file_stem(path)), None)  # a further mask, not an image
                 have = found.setdefault(pid, {}).get(k, [])
                 found[pid][k] = [*([have] if isinstance(have, Path) else have), path]
     return found, orphans

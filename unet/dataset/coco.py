@@ -19,6 +19,7 @@ from unet.common.bad_files import raise_all
 from unet.common.decoders import ROTATED
 from unet.common.imageio import exif_orientation
 from unet.common.maskio import write_mask_png
+from unet.common.stems import file_stem
 from unet.dataset.coco_checks import (
     category_colours,
     class_numbers,
@@ -68,7 +69,7 @@ def pair_coco(root: Path, layout: Layout) -> list[tuple[str, Path, CocoMasks]]:
         if image is None:
             missing.append(im["file_name"])
             continue
-        stem = nfc(image.stem)
+        stem = nfc(file_stem(image))
         if stem in ids:
             twice.append((str(image), DataLayoutError(f"{ids[stem]} and {image} would have the "
                                                       f"same id {stem!r}; rename or remove one")))

@@ -13,6 +13,7 @@ from typing import Any
 from unicodedata import normalize
 
 from unet.common.schema import defaults
+from unet.common.stems import file_stem
 from unet.dataset.packed import packed_extensions
 
 _L = defaults("dataset", "local")  # field defaults: config/schema.yaml
@@ -149,7 +150,7 @@ def files_by_stem(folder: Path, extensions: Iterable[str], recursive: bool = Fal
     found: dict[str, Path] = {}
     twice = []
     for p in files_with(folder, extensions, recursive):
-        stem = nfc(p.stem)
+        stem = nfc(file_stem(p))
         if stem in found:
             twice.append((str(p), DataLayoutError(
                 f"{found[stem]} and {p} would have the same id {stem!r} (the file stem, which "

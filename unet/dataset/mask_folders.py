@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from unet.common.stems import file_stem
 from unet.dataset.layout import (
     DataLayoutError,
     Layout,
@@ -33,7 +34,7 @@ def _images(root: Path, layout: Layout) -> dict[str, Path]:
     for p in visible_files(img_dir, layout.recursive):
         if p.suffix.lower() not in exts or mask_dirs.intersection(p.resolve().parents):
             continue
-        pid = id_of(p.stem, layout.image_prefix, layout.image_suffix)
+        pid = id_of(file_stem(p), layout.image_prefix, layout.image_suffix)
         if pid is None:
             continue
         if pid in images:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from unet.common.maskio import mask_header, mask_palette, read_mask_values, write_mask_png
+from unet.common.stems import file_stem
 from unet.dataset.layout import DataLayoutError, Layout, mask_suffixes
 from unet.dataset.names import listing
 
@@ -70,7 +71,8 @@ def refuse_as_parts(root: Path, layout: Layout) -> None:
         tail = re.compile(f"{re.escape(suffix)}(?:{layout.mask_parts or ''})?$")
         held = sorted(f.name for f in mask_dir.iterdir() if f.suffix.lower() in exts
                       and (suffix or layout.mask_prefix)
-                      and not (f.stem.startswith(layout.mask_prefix) and tail.search(f.stem)))
+                      and not (file_stem(f).startswith(layout.mask_prefix)
+                               and tail.search(file_stem(f))))
         if held:
             raise DataLayoutError(
                 f"the masks folder {mask_dir} holds images too ({listing(held)}), but several "

@@ -12,6 +12,7 @@ from pathlib import Path
 from PIL import Image
 
 from unet.common.slides import slides_fix
+from unet.common.stems import file_stem
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def not_images_hint(unpaired: list[Path], images: dict[str, Path], section: str)
     the image extensions likely take in files that are no images of the data set."""
     found, ids = [], set(images)
     for path in unpaired:
-        image_id, _ = part_of(path.stem, "", ids, None)
+        image_id, _ = part_of(file_stem(path), "", ids, None)
         if image_id and images[image_id].suffix.lower() != path.suffix.lower():
             found.append((path, images[image_id]))
     if not found:

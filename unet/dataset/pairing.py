@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from unet.common.stems import file_stem
 from unet.dataset.layout import (
     GROUP,
     DataLayoutError,
@@ -64,7 +65,7 @@ def _files(
             if file_kind(p) in VOLUMES:  # named even when the others pair (pair_files)
                 volumes.append(p)
             continue
-        stem = unicodedata.normalize("NFC", p.stem)  # macOS zips write café decomposed
+        stem = unicodedata.normalize("NFC", file_stem(p))  # macOS zips write café decomposed
         if stem in found:
             twice.append((str(p), DataLayoutError(
                 f"{found[stem]} and {p} would have the same id {stem!r} (the file stem, "
@@ -190,8 +191,8 @@ def _report_unpaired(
     if not problems:
         return
     # What may be a mask: not an image in an images folder of its own.
-    unpaired = [masks[s].stem for s in no_image] + stray
-    unpaired += [images[s].stem for s in no_mask] if shared else []
+    unpaired = [file_stem(masks[s]) for s in no_image] + stray
+    unpaired += [file_stem(images[s]) for s in no_mask] if shared else []
     further = parts_hint(unpaired, layout.mask_suffix, paired, layout.section) or suffix_hint(
         no_mask, no_image, layout.image_suffix, layout.section)
     if not further:  # in a folder of images too: ISIC 2017's *_superpixels.png beside *.jpg

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from unicodedata import normalize
 
+from unet.common.stems import without_extension
 from unet.dataset.layout import GROUP, DataLayoutError, Layout, files_with, wildcard
 from unet.dataset.names import listing
 
@@ -112,7 +113,7 @@ def images_in(
 def new_id(path: Path, folder: Path) -> str:
     """A new image's id for {id}: its path in `folder` less its extension, the stem for one
     directly in it; 's1/a/img' for s1/a/img.png, as two series' img.png must not share one."""
-    return path.relative_to(folder).with_suffix("").as_posix()
+    return without_extension(path.relative_to(folder)).as_posix()
 
 
 def new_images(folder: Path, extensions: Sequence[str], roi: str | None,

@@ -146,8 +146,8 @@ def _objects(features: list, path: Path, unclassified: str, bad: list, counts: d
 
 def _finder(root: Path, layout: Layout) -> dict[str, Path]:
     """The images by the names QuPath's export takes: the stem ('a' for a.tif), the file
-    name (scripts that write a.tif.geojson), the stem without .ome (a.ome.tif), and the stem
-    without image_prefix and image_suffix."""
+    name (scripts that write a.tif.geojson), the stem with .ome (a.ome for a.ome.tif, whose
+    id is a), and the stem without image_prefix and image_suffix."""
     folder = root / layout.images
     by_stem = files_by_stem(folder, layout.image_extensions, layout.recursive) \
         if folder.is_dir() else {}
@@ -158,7 +158,7 @@ def _finder(root: Path, layout: Layout) -> dict[str, Path]:
     pre, suf = layout.image_prefix, layout.image_suffix
     names |= {s[len(pre):len(s) - len(suf)]: p for s, p in by_stem.items()
               if len(s) > len(pre) + len(suf) and s.startswith(pre) and s.endswith(suf)}
-    return {**{s.removesuffix(".ome"): p for s, p in by_stem.items()}, **names}
+    return {**{nfc(p.stem): p for p in by_stem.values()}, **names}
 
 
 def pair_qupath(root: Path, layout: Layout) -> list[tuple[str, Path, QupathMasks]]:

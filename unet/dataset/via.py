@@ -20,6 +20,7 @@ import numpy as np
 
 from unet.common.bad_files import raise_all
 from unet.common.maskio import write_mask_png
+from unet.common.stems import file_stem
 from unet.dataset.image_find import image_finder
 from unet.dataset.json_masks import (
     fill_rings,
@@ -191,7 +192,7 @@ def pair_via(root: Path, layout: Layout) -> list[tuple[str, Path, ViaMasks]]:
             missing.append(entry["filename"])
             continue
         regions = _drawn(entry, settings, bad, counts, str(path))
-        if (pid := nfc(image.stem)) in ids:
+        if (pid := nfc(file_stem(image))) in ids:
             twice.append((str(image), DataLayoutError(
                 f"{path} lists {ids[pid]} and {image}, one id {pid!r}; remove one entry")))
             continue

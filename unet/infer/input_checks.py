@@ -24,6 +24,7 @@ from unet.common.imageio import (
     pixels,
 )
 from unet.common.labels import MaskValueError
+from unet.common.stems import file_stem
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ def warn_other_masks(files: Sequence[Path], out_dir: Path,
     subfolders are looked through too, and paths, not names, compared."""
     if not out_dir.is_dir():
         return
-    ours = set(masks.values()) if masks else {f"{f.stem}.png" for f in files}
+    ours = set(masks.values()) if masks else {f"{file_stem(f)}.png" for f in files}
     found = out_dir.rglob("*.png") if any("/" in m for m in ours) else out_dir.glob("*.png")
     other = sorted(n for p in found if (n := p.relative_to(out_dir).as_posix()) not in ours)
     if other:

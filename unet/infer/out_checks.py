@@ -9,6 +9,7 @@ from pathlib import Path
 
 from unet.common.durable import sync_files
 from unet.common.fileio import temp_beside
+from unet.common.stems import file_stem, without_extension
 
 Bases = Path | Mapping[Path, Path] | None  # one folder for all images, or each image's
 
@@ -19,8 +20,9 @@ def mask_names(files: list[Path], base: Bases = None) -> dict[Path, str]:
     image's folder named or pattern's fixed folders) its path there as .png, the subfolders
     mirrored: s1/a/img.png and s2/b/img.png must not share one mask."""
     if base is None:
-        return {f: f"{f.stem}.png" for f in files}
-    return {f: f.relative_to(base_of(f, base)).with_suffix(".png").as_posix() for f in files}
+        return {f: f"{file_stem(f)}.png" for f in files}
+    return {f: f"{without_extension(f.relative_to(base_of(f, base))).as_posix()}.png"
+            for f in files}
 
 
 def base_of(path: Path, base: Path | Mapping[Path, Path]) -> Path:

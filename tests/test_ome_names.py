@@ -1,0 +1,55 @@
+"""OME-TIFF names (Bio-Formats, QuPath): x.ome.tif is image x, its mask and outputs x."""
+
+from pathlib import Path
+
+import pytest
+
+from unet.dataset.layout import DataLayoutError, Layout, files_by_stem
+from unet.dataset.pairing import pair_files
+from unet.dataset.per_id import new_id
+from unet.infer.out_checks import check_outputs, mask_names
+
+
+def _touch(folder: Path, *names: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in names:
+        (folder / n).write_bytes(b"")
+
+
+@pytest.mark.parametrize("mask", ["x.tif", "x.ome.tif", "x.png", "x.OME.TIFF"])
+def test_ome_tiff_pairs_with_its_mask(tmp_path, mask):
+    _touch(tmp_path / "images", "x.ome.tif", "y.ome.tiff")
+    _touch(tmp_path / "masks", mask, "y.tif")
+    pairs = pair_files(tmp_path, Layout(allow_unpaired=False))
+    assert [(i, im.name, m.name) for i, im, m in pairs] == [
+        ("x", "x.ome.tif", mask), ("y", "y.ome.tiff", "y.tif")]
+
+
+def test_ome_tiff_pairs_with_a_suffixed_mask(tmp_path):
+    _touch(tmp_path / "data", "x.ome.tif", "x_mask.ome.tif", "z.ome.tif", "z_mask.tif")
+    pairs = pair_files(tmp_path, Layout(images="data", masks="data", mask_suffix="_mask"))
+    assert [(i, m.name) for i, _, m in pairs] == [("x", "x_mask.ome.tif"), ("z", "z_mask.tif")]
+
+
+def test_tif_beside_its_ome_tiff_is_refused(tmp_path):
+    _touch(tmp_path / "images", "x.tif", "x.ome.tif")
+    _touch(tmp_path / "masks", "x.png")
+    with pytest.raises(DataLayoutError, match=r"x\.tif.*x\.ome\.tif.*same id 'x'|"
+                                              r"x\.ome\.tif.*x\.tif.*same id 'x'"):
+        pair_files(tmp_path, Layout())
+    with pytest.raises(DataLayoutError, match="same id 'x'"):
+        files_by_stem(tmp_path / "images", [".tif"])
+
+
+def test_ome_name_is_only_a_tiff_extension(tmp_path):
+    _touch(tmp_path / "images", "a.ome.png", "b.home.tif")
+    assert set(files_by_stem(tmp_path / "images", [".png", ".tif"])) == {"a.ome", "b.home"}
+
+
+def test_prediction_of_an_ome_tiff_is_named_by_its_id(tmp_path):
+    files = [tmp_path / "x.ome.tif", tmp_path / "s1" / "y.ome.tiff"]
+    assert mask_names(files) == {files[0]: "x.png", files[1]: "y.png"}
+    assert mask_names(files, tmp_path) == {files[0]: "x.png", files[1]: "s1/y.png"}
+    assert new_id(files[1], tmp_path) == "s1/y"
+    with pytest.raises(ValueError, match=r"would all be x\.png"):
+        check_outputs([tmp_path / "x.tif", tmp_path / "x.ome.tif"], tmp_path / "out")

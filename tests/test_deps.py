@@ -32,7 +32,8 @@ DOWNLOAD = {*FILEIO, *(IMAGEIO - {"common.maskio"}), "common.parallel", "dataset
             "common.bad_files", "dataset.layout", "dataset.layout_kinds", "dataset.names",
             "dataset.volume_notes",
             "dataset.pairing", "dataset.precheck", "dataset.sources", "dataset.packed",
-            "common.jp2_boxes"} | SETTINGS  # jp2_boxes: .jp2 files whose place is lost, named
+            "common.jp2_boxes", "common.stems"} | SETTINGS  # jp2_boxes: .jp2 files whose place
+# is lost, named; stems: ids from file names (x.ome.tif is x)
 FETCH = {"dataset.archives", "dataset.archive_kinds", "dataset.archive_links", "dataset.http_get",
          "dataset.member_names", "dataset.url"}
 SOURCES = {"synthetic": {"dataset.synthetic", "common.maskio"}, "local": set(), "url": FETCH,
@@ -55,7 +56,7 @@ RULES = {
                              "cache.palettes", "cache.intensity", "cache.band_intensity",
                              "cache.depths", "cache.ragged", "cache.values", "cache.settings",
                              "cache.hounsfield",
-                             "dataset.names",
+                             "dataset.names", "common.stems",
                              "dataset.volume_notes",
                              "dataset.split", "dataset.split_order", "dataset.split_checks",
                              "common.roi", "cache.separate"},
@@ -94,7 +95,7 @@ RULES = {
                   "common.bad_files", "cache.palettes", "cache.ragged", "cache.intensity",
                   "cache.band_intensity", "cache.depths", "cache.hounsfield",
                   "cache.values", "cache.settings", "common.device", "dataset.names",
-                  "dataset.volume_notes",
+                  "dataset.volume_notes", "common.stems",
                   "common.probs", "common.roi", "dataset.layout", "dataset.per_id", "dataset.split",
                   "dataset.split_order", "dataset.split_checks", "infer.forward", "common.argmax",
                   "infer.predict_folder", "infer.predict", "infer.batches", "infer.memory",
@@ -128,7 +129,7 @@ RULES = {
     ),
     "evaluate_masks": (
         ("evaluate.evaluate", "common.layout"),
-        COMMON | {"common.layout", "common.probs", "common.roi", "dataset.names",
+        COMMON | {"common.layout", "common.probs", "common.roi", "dataset.names", "common.stems",
                   "dataset.volume_notes",
                   "dataset.split", "dataset.split_checks", "dataset.split_order",
                   "evaluate.boundary", "evaluate.cases", "evaluate.detection",

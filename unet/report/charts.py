@@ -6,11 +6,12 @@ import os
 
 import matplotlib
 import numpy as np
+from matplotlib.colors import to_rgb
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from unet.common.labels import MaskMapping, own_name
-from unet.report.figures import curve_colours, plt, save_figure
+from unet.report.figures import class_label, curve_colours, plt, save_figure
 from unet.train.history import read_history
 
 
@@ -69,7 +70,8 @@ def plot_curves(
     else:
         val = validated(runs[0])
         colours = curve_colours(mapping) if mapping else None
-        _class_curves(fig, axes[1], val, names, _marker(val, marker), colours)
+        values = mapping.labels() if mapping else None
+        _class_curves(fig, axes[1], val, (names, values), _marker(val, marker), colours)
     save_figure(fig, out_png)
 
 
@@ -84,19 +86,26 @@ def _marker(rows: list[dict], marker: str | None) -> str | None:
     return "o" if len(rows) == 1 else marker
 
 
-def _class_curves(fig: plt.Figure, ax: plt.Axes, rows: list[dict], names: list | None,
-                  marker: str | None = None, colours: list | None = None) -> None:
-    """Each class's validation Dice, named in a legend below the panels, in `colours` (one
-    per class) where they cover every class; with more than LEGEND_CLASSES classes, thin
-    lines and the mean over the scored classes (val_dice) bold."""
+def _class_curves(fig: plt.Figure, ax: plt.Axes, rows: list[dict],
+                  named: tuple[list | None, list[str] | None], marker: str | None = None,
+                  colours: list | None = None) -> None:
+    """Each class's validation Dice, named in a legend below the panels as the overlays name
+    it (`named`: masks.names and the mask values, each None where unknown), in `colours` (one
+    per class) where they cover every class, a line style apart where colours look alike
+    (line_styles); with more than LEGEND_CLASSES classes, thin lines and the mean over the
+    scored classes (val_dice) bold."""
     epoch = [r["epoch"] for r in rows]
     keys = [k for k in rows[0] if k[:9] == "val_dice_"]
     many = len(keys) > LEGEND_CLASSES
     if not colours or len(colours) != len(keys):  # a history of other classes: its own
         colours = _line_colours(len(keys))
-    for key, colour in zip(keys, colours, strict=True):
-        ax.plot(epoch, [r[key] for r in rows], label=_class_label(int(key[9:]), names),
-                color=colour, marker=marker,
+    names, values = named
+    if not values or len(values) != len(keys):  # a history of other classes: no values
+        values = None
+    for key, colour, style in zip(keys, colours, line_styles(colours), strict=True):
+        c = int(key[9:])
+        ax.plot(epoch, [r[key] for r in rows], style, label=_class_label(
+            c, names, values[c] if values else None), color=colour, marker=marker,
                 **({"linewidth": 0.6, "alpha": 0.6} if many else {}))
     handles = ax.get_lines()
     if many:
@@ -110,10 +119,32 @@ def _class_curves(fig: plt.Figure, ax: plt.Axes, rows: list[dict], names: list |
                fontsize="small", bbox_to_anchor=(0.5, 0), bbox_transform=fig.transFigure)
 
 
-def _class_label(c: int, names: list | None) -> str:
-    """'class 3 car', or 'class 3' without a name."""
-    name = own_name(names[c], c) if names and c < len(names) else None
-    return f"class {c} {name}" if name else f"class {c}"
+def _class_label(c: int, names: list | None, value: str | None = None) -> str:
+    """'class 3 car (26)', or without the name or value where there is none (class_label)."""
+    return class_label(c, names[c] if names and c < len(names) else None, value)
+
+
+# Line styles in turn for lines whose colours look alike; solid where none is near.
+LINE_STYLES = ("-", "--", "-.", ":")
+NEAR_RGB = 0.2  # RGB distance within which two thin lines read as one colour
+DARK = 0.35  # lines whose every channel is below this look black, whatever their hue
+
+
+def line_styles(colours: list) -> list[str]:
+    """A line style per colour: solid, or the first style that no earlier line of a like colour
+    has (VOC's near-black cat (64, 0, 0) beside the background's dark grey line was one line)."""
+    rgb = [np.asarray(to_rgb(c)) for c in colours]
+    styles: list[str] = []
+    for i, colour in enumerate(rgb):
+        taken = {styles[j] for j in range(i) if _alike(colour, rgb[j])}
+        free = [s for s in LINE_STYLES if s not in taken]
+        styles.append(free[0] if free else LINE_STYLES[i % len(LINE_STYLES)])
+    return styles
+
+
+def _alike(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two line colours are hard to tell apart: near in RGB, or both near black."""
+    return bool(np.linalg.norm(a - b) < NEAR_RGB or max(a.max(), b.max()) < DARK)
 
 
 # Beyond this many classes the score panels stack, each as wide as its classes need, and the

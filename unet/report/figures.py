@@ -99,6 +99,14 @@ def _painted(layer: np.ma.MaskedArray, colours: np.ndarray) -> np.ndarray:
 LEGEND_ALL = 20
 
 
+def class_label(c: int, name: str | None, value: str | None = None) -> str:
+    """'class 2 cat (8)': a class, its name and its mask value (as the config writes it), as
+    every legend of the report names it; the name left out where none or only a number."""
+    shown = f" ({value})" if value is not None else ""
+    name = own_name(name, c, *(() if value is None else (value,)))
+    return f"class {c} {name}{shown}" if name else f"class {c}{shown}"
+
+
 def _legend(
     fig: plt.Figure, mapping: MaskMapping, colours: np.ndarray, names: list | None,
     roi: bool = False, shown: set[int] | None = None,
@@ -109,8 +117,7 @@ def _legend(
     names = names or [None] * mapping.num_classes
     few = mapping.num_classes - mapping.scored_from <= LEGEND_ALL or shown is None
     handles = [
-        Patch(color=colours[c], alpha=OVERLAY_ALPHA + 0.2, label=f"class {c} {name} ({label})"
-              if (name := own_name(names[c], c, label)) else f"class {c} ({label})")
+        Patch(color=colours[c], alpha=OVERLAY_ALPHA + 0.2, label=class_label(c, names[c], label))
         for c, label in enumerate(mapping.labels())
         if c >= mapping.scored_from and (few or c in shown)
     ]

@@ -7,6 +7,7 @@ so that preprocessing, tuning, evaluation, prediction and the report agree on wh
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,7 @@ from unet.common.label_tables import IGNORE_INDEX, UNKNOWN, lookup_table, table_
 from unet.common.maskio import read_mask, write_mask_png
 
 _CHUNK = 1 << 20  # pixels mapped at a time
+_LOSSY = re.compile(r"\.(jpe?g|jpe|jfif)$", re.IGNORECASE)  # a source naming a JPEG file
 
 
 def colour_of(value: int) -> tuple[int, int, int]:
@@ -86,25 +88,45 @@ class MaskMapping:
         if raw.dtype == np.bool_:
             raw = raw.view(np.uint8)  # a bool array would select, not look up
         table = lookup_table(self, table_size(raw))
-        flat, out, bad, count = raw.reshape(-1), np.empty(raw.size, np.uint8), set(), 0
+        flat, out, found, count = raw.reshape(-1), np.empty(raw.size, np.uint8), [], 0
         for start in range(0, flat.size, _CHUNK):
             part = flat[start : start + _CHUNK]
             idx = table[part] if table is not None else self._searched(part)
             unknown = idx == UNKNOWN
-            if unknown.any():
-                bad.update(np.unique(part[unknown])[:8].tolist())
+            if unknown.any():  # every distinct value: the first 8 alone hid a JPEG's smear
+                found.append(np.unique(part[unknown]))
                 count += int(unknown.sum())
             out[start : start + _CHUNK] = idx
-        if bad:
+        if found:
+            bad = set(np.unique(np.concatenate(found)).tolist())
             raise MaskValueError(
-                f"{source} holds values {self.describe(sorted(bad)[:8])}{self._snapped(bad)} "
-                f"on {count} px that are not in the mask mapping [{', '.join(self.labels())}]; "
+                f"{source} holds values {self._shown(sorted(bad))}{self._snapped(bad)} "
+                f"on {count} px that are not in the mask mapping [{', '.join(self.labels())}]"
+                f"{self._lossy_hint(source)}; "
                 f"add them to {self._keys()}, or masks.ignore; a list there makes several "
                 "values one class), or set masks.unlisted: ignore to skip every value no class "
-                "lists" + self._threshold_hint() + self._tolerance_hint()
+                "lists" + ("" if _LOSSY.search(source) else self._threshold_hint())
+                + self._tolerance_hint()
                 + self._full_scale_hint(bad)
             )
         return out.reshape(raw.shape)
+
+    def _shown(self, bad: list[int]) -> str:
+        """The first 8 unlisted values, then how many there are and their span."""
+        if len(bad) <= 8:
+            return self.describe(bad)
+        first, last = (self.describe([v])[1:-1] for v in (bad[0], bad[-1]))
+        return f"{self.describe(bad[:8])[:-1]}, ...] ({len(bad)} values, {first} to {last})"
+
+    def _lossy_hint(self, source: str) -> str:
+        """For a JPEG mask, what its stray values are and the threshold that reads them: the
+        advice to list them as classes came first, and a JPEG smears 0/255 into 1..254."""
+        if not _LOSSY.search(source) or not self._can_threshold():
+            return ""
+        mid = 127 if self.rgb else sum(self.values) // 2  # grey: between its two values
+        return (f"; a JPEG mask's lossy compression smears the values around every edge: set "
+                f"masks.threshold: {mid} to binarise it (above it reads as the higher class "
+                "value, else the lower), or save the masks losslessly (PNG)")
 
     def _keys(self) -> str:
         """The keys that list class values, the one this mapping reads first."""

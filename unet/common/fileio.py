@@ -263,3 +263,14 @@ def csv_field_limit(chars: int) -> Iterator[None]:
         yield
     finally:
         csv.field_size_limit(limit)
+
+
+def damage(path: str | os.PathLike, err: BaseException) -> str:
+    """Why a file would not decode: the decoder's reason, or that the file is empty, for which
+    PIL says "cannot identify image file", as if of a format to convert (a copy or download
+    that never finished leaves 0 bytes)."""
+    try:
+        empty = os.path.getsize(path) == 0
+    except OSError:  # gone, or no plain file: the decoder's own words
+        empty = False
+    return "it is empty (0 bytes: a copy or download that did not finish)" if empty else str(err)

@@ -24,6 +24,7 @@ from unet.common.decoders import (
     wide_to_8_bits,
 )
 from unet.common.dicom import dicom_header, is_dicom, read_dicom
+from unet.common.fileio import damage
 from unet.common.gdal_fill import nodata_as_nan, tiff_nodata
 from unet.common.levels import pyramid_level, reduced_level_fix
 from unet.common.orientation import header_orientation
@@ -87,8 +88,7 @@ def open_image(
             im.load()  # force the decode now so truncation errors name this file
         except OSError as err:
             im = _decoded_by_tifffile(im, path, err, span)
-        # exif_transpose copies the image even when there is nothing to turn.
-        im = ImageOps.exif_transpose(im) if orientation != 1 else im
+        im = ImageOps.exif_transpose(im) if orientation != 1 else im  # it copies even at 1
     im = im.convert(UNPREMULTIPLIED[im.mode]) if im.mode in UNPREMULTIPLIED else im
     return _with_nodata(im, path) if nodata else im
 
@@ -131,7 +131,7 @@ def named_file(path: str | os.PathLike, what: str, fix: str) -> Iterator[None]:
     try:
         yield
     except DAMAGED as err:
-        raise ImageReadError(f"cannot read {what} {path}: {err}", fix) from err
+        raise ImageReadError(f"cannot read {what} {path}: {damage(path, err)}", fix) from err
     except UnusableImageError as err:
         raise ImageReadError(str(err)) from err
 

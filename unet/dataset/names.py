@@ -88,6 +88,20 @@ def suffix_hint(no_mask: list[str], no_image: list[str], image_suffix: str, sect
     return ""
 
 
+def case_hint(no_mask: list[str], no_image: list[str]) -> str:
+    """Unpaired images and masks whose ids differ in letter case alone (Scan (3) beside scan
+    (3)): macOS and Windows show them as one name, but names pair as they are spelt."""
+    masks = {s.casefold(): s for s in no_image}
+    pairs = [(s, masks[s.casefold()]) for s in no_mask if s.casefold() in masks]
+    if not pairs:
+        return ""
+    more = f" and {len(pairs) - 3} more" if len(pairs) > 3 else ""
+    shown = "; ".join(f"{i!r} and {m!r}" for i, m in pairs[:3]) + more
+    return (f"; {len(pairs)} image(s) and mask(s) differ only in letter case ({shown}): names "
+            "pair as they are spelt, as on Linux, though macOS and Windows show them as one: "
+            "rename each mask to its image's spelling")
+
+
 def not_images_hint(unpaired: list[Path], images: dict[str, Path], section: str) -> str:
     """Unpaired 'images' named like another file of a paired image, in another format
     (CHASE_DB1's Image_01L_2ndHO.png, a second annotator's mask, beside Image_01L.jpg and its

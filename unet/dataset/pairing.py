@@ -23,6 +23,7 @@ from unet.dataset.names import (
     VOLUMES,
     after_prefix,
     by_id,
+    case_hint,
     file_kind,
     further_masks,
     listing,
@@ -170,9 +171,8 @@ def _report_unpaired(
     images, masks, mask_files = found.images, found.masks, found.mask_files
     no_mask = sorted(set(images) - set(masks) - set(found.parts))
     no_image = sorted(set(masks) - set(images))
-    # Files in a masks folder that end with no mask suffix pair with nothing. Those named like
-    # further masks of a paired image (a_mask_1 beside a_mask) are refused; files of another
-    # kind (Cityscapes' *_gtFine_color.png beside *_gtFine_labelIds.png) are only named.
+    # Masks-folder files without the mask suffix pair with nothing: further masks of a paired
+    # image (a_mask_1 beside a_mask) are refused, other kinds (Cityscapes' *_color.png) named.
     paired = set(images) & set(masks)
     stray = [] if shared else sorted(s for s in mask_files if not s.endswith(layout.mask_suffix))
     others = [s for s in stray if not part_of(s, layout.mask_suffix, paired, None)[0]]
@@ -190,10 +190,10 @@ def _report_unpaired(
     ) if names]
     if not problems:
         return
-    # What may be a mask: not an image in an images folder of its own.
-    unpaired = [file_stem(masks[s]) for s in no_image] + stray
+    unpaired = [file_stem(masks[s]) for s in no_image] + stray  # maybe masks
     unpaired += [file_stem(images[s]) for s in no_mask] if shared else []
-    further = parts_hint(unpaired, layout.mask_suffix, paired, layout.section) or suffix_hint(
+    further = case_hint(no_mask, no_image) or parts_hint(
+        unpaired, layout.mask_suffix, paired, layout.section) or suffix_hint(
         no_mask, no_image, layout.image_suffix, layout.section)
     if not further:  # in a folder of images too: ISIC 2017's *_superpixels.png beside *.jpg
         paired_images = {i: images[i] for i in paired}

@@ -29,4 +29,5 @@ evaluate_masks(
     cases_csv=snakemake.output.get("per_case"),
     # a table's path as resolved (under dataset.local.path), else the [z, y, x] list
     voxel_spacing=inp.get("spacing") or snakemake.params.evaluate.get("voxel_spacing"),
+    objects=snakemake.params.evaluate.get("objects", False),
 )

@@ -30,3 +30,9 @@ def test_voxel_spacing_is_no_evaluate_param_until_set():
     assert "regions" not in applicable("evaluate", defaults("evaluate"))
     got = applicable("evaluate", {**defaults("evaluate"), "voxel_spacing": [5.0, 0.7, 0.7]})
     assert got["voxel_spacing"] == [5.0, 0.7, 0.7]
+
+
+def test_objects_is_no_evaluate_param_until_set():
+    # evaluate.objects: false (pixel scores only) must not rerun existing evaluations
+    assert "objects" not in applicable("evaluate", defaults("evaluate"))
+    assert applicable("evaluate", {**defaults("evaluate"), "objects": True})["objects"] is True

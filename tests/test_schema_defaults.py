@@ -113,3 +113,10 @@ def test_evaluate_voxel_spacing_defaults_to_none_and_is_commented_in_the_default
     assert default("evaluate", "voxel_spacing") is None
     assert "voxel_spacing" not in yaml.safe_load(text)["evaluate"]
     assert "# voxel_spacing: null" in text
+
+
+def test_evaluate_objects_defaults_to_false_and_is_commented_in_the_default_config():
+    text = (REPO / "config" / "config.yaml").read_text()
+    assert default("evaluate", "objects") is False
+    assert "objects" not in yaml.safe_load(text)["evaluate"]
+    assert "# objects: false" in text

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
 from pathlib import Path
 
 import numpy as np
 
-from unet.common.fileio import atomic_path, read_json, write_json
+from unet.common.fileio import read_json, write_json
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta, shown_names
 from unet.common.parallel import parallel_map
 from unet.dataset.names import listing
@@ -29,11 +28,12 @@ from unet.evaluate.metrics import (
     foreground_iou,
     mean_or_none,
 )
+from unet.evaluate.objects import add_objects, object_source, score_objects
 from unet.evaluate.reading import ScoreJob, read_scored
 from unet.evaluate.regions import region_classes, region_summary
+from unet.evaluate.rows import PER_CLASS, write_rows
 
 log = logging.getLogger(__name__)
-PER_CLASS = ("dice", "iou", "precision", "recall", "hd95", "boundary_f1")
 # Copied into the summary beside the empty-mask convention (kept out of metrics.py, which
 # training imports: editing it there would rerun every training).
 MEAN_PER_IMAGE_RULE: str = (
@@ -54,7 +54,11 @@ def score_image(job: ScoreJob) -> dict:
             out[m]["regions"] = {name: region_boundary(pred, target, c, IGNORE_INDEX,
                                                        job.tolerance, outside)
                                  for name, c in job.regions.items()}
-    return {"id": job.image_id, "diagonal": image_diagonal(target.shape), "scores": out}
+    scored = {"id": job.image_id, "diagonal": image_diagonal(target.shape), "scores": out}
+    if job.objects:  # evaluate.objects: the true objects' ids where the data has them
+        scored["objects"] = score_objects(target, masks, job.object_ids, range(
+            job.mapping.scored_from, job.mapping.num_classes), IGNORE_INDEX)
+    return scored
 
 
 def _held(results: list[dict], m: str) -> np.ndarray:
@@ -175,10 +179,12 @@ def _deltas(methods: dict) -> dict:
 
 
 def _jobs(ids: list[str], by_id: dict, mask_dirs: dict, mapping: MaskMapping, tolerance: float,
-          regions: dict[str, list[int]] | None) -> list[ScoreJob]:
-    """One ScoreJob per id: its ground truth, each method's mask, and the regions' classes."""
+          regions: dict[str, list[int]] | None, objects: bool = False) -> list[ScoreJob]:
+    """One ScoreJob per id: its ground truth, each method's mask, the regions' classes, and
+    with `objects` where its true objects' ids are (object_source)."""
     return [ScoreJob(i, by_id[i]["mask"], {m: str(Path(d) / f"{i}.png") for m, d in
-                     mask_dirs.items()}, mapping, tolerance, by_id[i].get("roi"), regions or None)
+                     mask_dirs.items()}, mapping, tolerance, by_id[i].get("roi"), regions or None,
+                     objects, object_source(by_id[i], mapping.threshold)[1] if objects else None)
             for i in ids]
 
 
@@ -193,19 +199,20 @@ def evaluate_masks(
     class_names: list[str] | None = None,
     regions: dict[str, list] | None = None,
     group_by: str | None = None, cases_csv: str | os.PathLike | None = None,
-    voxel_spacing: list[float] | str | os.PathLike | None = None) -> dict:
+    voxel_spacing: list[float] | str | os.PathLike | None = None, objects: bool = False) -> dict:
     """Score each method's masks (e.g. {'raw': dir, 'crf': dir}) against the ground truth;
     `choice_json`: finalize_masks' record of what final/ holds, copied into the summary;
     `class_names`: masks.names, else the data's names; `regions`: evaluate.regions, unions of
     classes scored as one; `group_by`: split.group_by, each case scored whole too (`per_case`,
-    `cases_csv`), a volume of `voxel_spacing` (z, y, x, or a table's path) for HD95 and BF1."""
+    `cases_csv`), a volume of `voxel_spacing` (z, y, x, or a table's path) for HD95 and BF1;
+    `objects`: evaluate.objects, object scores beside the pixel scores (unet.evaluate.objects)."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids, values = meta["splits"][split]["ids"], meta["class_values"]
     mapping = mapping_from_meta(meta)
     jobs = _jobs(ids, by_id, mask_dirs, mapping, tolerance, regions and region_classes(
         regions, mapping.groups(), shown_names(class_names, meta), rgb=mapping.rgb,
-        ignore=None if mapping.rgb else mapping.ignore))  # checked here: values known now
+        ignore=None if mapping.rgb else mapping.ignore), objects)  # checked: values known now
     scored = list(parallel_map(score_image, jobs, processes, "score"))
     results, unlabelled = _labelled(scored, split, by_id)
     voxel_spacing = _scored_spacing(voxel_spacing, manifest, group_by, results)  # before writing
@@ -227,6 +234,9 @@ def evaluate_masks(
         "scored_classes": list(range(mapping.scored_from, mapping.num_classes)),
         "methods": summarise(results, methods, len(values), mapping.scored_from),
     }
+    if objects:  # beside the pixel scores: found, missed, added, split or merged objects
+        add_objects(summary, results, [object_source(by_id[r["id"]], mapping.threshold)[0]
+                                       for r in results])
     if regions:
         summary["regions"] = region_summary(results, methods, regions, mapping,
                                             summary["class_names"])
@@ -256,23 +266,3 @@ def _log_scores(methods: dict, images: int) -> None:
         log.info("%s: %d of %d images hold foreground: %d detected, %d missed; of the %d "
                  "without, %d have foreground predicted", m, n["positive"], images,
                  n["detected"], n["missed"], n["negative"], n["false_positive"])
-
-
-def write_rows(path: str | os.PathLike, results: list[dict], values: list) -> None:
-    """One CSV row per image, method and class (`values`: each class's value as written in the
-    config), with the class's pixels in the target and the prediction (both 0: absent, its
-    scores 1 by convention). HD95 stays the honest per-image value (inf for a class in exactly
-    one mask); image_diagonal_px is the penalty the summary's mean uses instead."""
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
-        w = csv.writer(f)
-        header = ["id", "method", "class", "value", "target_px", "predicted_px", *PER_CLASS,
-                  "pixel_accuracy"]
-        w.writerow([*header, "image_diagonal_px"])
-        for r in results:
-            for m, s in r["scores"].items():
-                held = (s["confusion"].sum(axis=1), s["confusion"].sum(axis=0))
-                for c, v in enumerate(values):
-                    w.writerow([r["id"], m, c, v, int(held[0][c]), int(held[1][c]),
-                                *(f"{s[k][c]:.10g}" for k in PER_CLASS),
-                                f"{s['accuracy']:.10g}", f"{r['diagonal']:.10g}"])
-

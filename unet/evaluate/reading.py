@@ -25,6 +25,8 @@ class ScoreJob:
     tolerance: float  # boundary F1 tolerance in px
     roi: str | None = None  # the image's region of interest: outside it is not scored
     regions: dict[str, list[int]] | None = None  # evaluate.regions' classes, scored as one
+    objects: bool = False  # evaluate.objects: object counts per foreground class too
+    object_ids: str | None = None  # the true objects' ids (None: the target's components)
 
 
 # The rule that writes each method's masks: what to rerun when one cannot be read.

@@ -1,0 +1,166 @@
+"""evaluate.objects: object counts and scores checked against hand-computed numbers and a
+brute-force reference (a mask per object, every pair's IoU)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+from unet.evaluate.objects import (
+    IOU_THRESHOLDS,
+    image_objects,
+    object_source,
+    scores,
+    score_objects,
+    summarise_objects,
+)
+
+IGN = 255  # the ignored class index in these targets
+
+
+def _one(target: np.ndarray, pred: np.ndarray, ids: np.ndarray | None = None) -> dict:
+    n = image_objects(target, pred, 1, ids, IGN)
+    return {**n, **scores(n)}
+
+
+def test_merged_pair_matches_the_larger_object_only():
+    # two touching nuclei, 4x5 (id 1) and 4x3 (id 2); the prediction one 4x8 blob.
+    # IoU(1, blob) = 20/32 = 0.625 > 0.5: a match; IoU(2, blob) = 12/32: the pair's second is missed
+    ids = np.zeros((6, 10), np.uint16)
+    ids[1:5, 1:6], ids[1:5, 6:9] = 1, 2
+    target = (ids > 0).astype(np.uint8)
+    pred = target.copy()
+    s = _one(target, pred, ids)
+    assert (s["true"], s["predicted"], s["tp"], s["fp"], s["fn"]) == (2, 1, 1, 0, 1)
+    assert s["precision"] == 1 and s["recall"] == 0.5 and s["f1"] == pytest.approx(2 / 3)
+    assert s["mean_matched_iou"] == pytest.approx(0.625)
+    assert s["panoptic_quality"] == pytest.approx(0.625 / (1 + 0 + 0.5))
+    # thresholds 0.5, 0.55, 0.6 below 0.625: 1 / (1 + 0 + 1); the other 7: 0 / (0 + 1 + 2)
+    assert s["dsb_score"] == pytest.approx(3 * 0.5 / 10)
+    # the same pixels by components: one true object, one predicted, IoU 1
+    c = _one(target, pred)
+    assert (c["true"], c["tp"], c["fp"], c["fn"], c["dsb_score"]) == (1, 1, 0, 0, 1.0)
+
+
+def test_equal_merged_pair_is_no_match():
+    # two 4x4 objects merged: each IoU exactly 0.5, not above it
+    ids = np.zeros((4, 8), np.uint16)
+    ids[:, :4], ids[:, 4:] = 1, 2
+    s = _one((ids > 0).astype(np.uint8), (ids > 0).astype(np.uint8), ids)
+    assert (s["tp"], s["fp"], s["fn"], s["f1"], s["dsb_score"]) == (0, 1, 2, 0.0, 0.0)
+    assert s["mean_matched_iou"] is None and s["panoptic_quality"] == 0.0
+
+
+def test_split_object_speck_and_missed_object():
+    target = np.zeros((12, 12), np.uint8)
+    target[0:4, 0:8] = 1  # split: predicted as 4x5 and 4x2 with a gap column
+    target[8:11, 8:11] = 1  # missed: 3x3, nothing predicted on it
+    pred = np.zeros_like(target)
+    pred[0:4, 0:5], pred[0:4, 6:8] = 1, 1  # IoU 20/32 = 0.625 and 8/32
+    pred[10, 0] = 1  # a false speck
+    s = _one(target, pred)
+    assert (s["true"], s["predicted"], s["tp"], s["fp"], s["fn"]) == (2, 3, 1, 2, 1)
+    assert s["precision"] == pytest.approx(1 / 3) and s["recall"] == 0.5
+    assert s["f1"] == pytest.approx(2 / (2 + 2 + 1))
+    assert s["panoptic_quality"] == pytest.approx(0.625 / (1 + 1 + 0.5))
+    # TP_t = 1 at 0.5, 0.55, 0.6: 1 / (1 + 2 + 1); else 0
+    assert s["dsb_score"] == pytest.approx(3 * 0.25 / 10)
+
+
+def test_diagonal_pixels_are_one_object():
+    target = np.eye(4, dtype=np.uint8)
+    s = _one(target, target)
+    assert (s["true"], s["predicted"], s["tp"]) == (1, 1, 1)
+
+
+def test_ignored_band_is_left_out_of_iou_and_counts():
+    target = np.zeros((8, 12), np.uint8)
+    target[0:4, 0:4] = 1
+    target[:, 3] = IGN  # ignored band over the object's last column and rows below
+    target[6, 8:10] = IGN  # an ignored patch
+    pred = np.zeros_like(target)
+    pred[0:4, 0:3] = 1  # the object's scored 12 px exactly: IoU 1
+    pred[0:4, 3] = 1  # and into the band, ignored
+    pred[6, 8:10] = 1  # a predicted object wholly on ignored pixels: not counted
+    s = _one(target, pred)
+    assert (s["true"], s["predicted"], s["tp"], s["fp"], s["fn"]) == (1, 1, 1, 0, 0)
+    assert s["mean_matched_iou"] == 1.0
+    # without the band, the object is 16 px and predicted 16 px: the same; its pixels counted
+    # as background instead, the prediction's 4 band pixels would cut IoU to 12/16
+    bg = np.where(target == IGN, 0, target).astype(np.uint8)
+    assert _one(bg, pred)["mean_matched_iou"] == pytest.approx(12 / 16)
+
+
+def test_set_sums_counts_and_leaves_out_empty_images():
+    a = {"true": 2, "predicted": 1, "tp": 1, "fp": 0, "fn": 1, "iou_sum": 0.625,
+         "tp_at": [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]}
+    b = {"true": 1, "predicted": 2, "tp": 1, "fp": 1, "fn": 0, "iou_sum": 0.9,
+         "tp_at": [1] * 8 + [0, 0]}
+    empty = {"true": 0, "predicted": 0, "tp": 0, "fp": 0, "fn": 0, "iou_sum": 0.0,
+             "tp_at": [0] * 10}
+    s = summarise_objects([a, empty, b])
+    assert (s["images"], s["images_empty"], s["tp"], s["fp"], s["fn"]) == (2, 1, 2, 1, 1)
+    assert s["panoptic_quality"] == pytest.approx(1.525 / (2 + 0.5 + 0.5))
+    assert s["mean_matched_iou"] == pytest.approx(1.525 / 2)
+    dsb_a, dsb_b = 3 * 0.5 / 10, (8 * 1 / 2 + 2 * 0 / 3) / 10
+    assert s["dsb_score_mean_per_image"] == pytest.approx((dsb_a + dsb_b) / 2)
+    # set DSB from summed counts: TP_t 2 (t <= 0.6), 1 (0.65..0.85), 0; true + predicted = 6
+    assert s["dsb_score"] == pytest.approx((3 * 2 / 4 + 5 * 1 / 5 + 2 * 0) / 10)
+    assert summarise_objects([empty])["dsb_score"] is None
+
+
+def _reference(true: np.ndarray, pred: np.ndarray, scored: np.ndarray) -> dict:
+    """Every pair's IoU from a mask per object: the slow way the module must agree with."""
+    t_ids = [v for v in np.unique(true[scored]) if v]
+    p_lab, n = ndimage.label(pred, structure=np.ones((3, 3)))
+    p_ids = [v for v in range(1, n + 1) if (p_lab[scored] == v).any()]
+    ious = []
+    for t in t_ids:
+        for p in p_ids:
+            a, b = (true == t) & scored, (p_lab == p) & scored
+            iou = (a & b).sum() / (a | b).sum()
+            if iou > 0.5:
+                ious.append(iou)
+    tp = len(ious)
+    return {"true": len(t_ids), "predicted": len(p_ids), "tp": tp, "fp": len(p_ids) - tp,
+            "fn": len(t_ids) - tp, "iou_sum": float(sum(ious)),
+            "tp_at": [sum(i > th for i in ious) for th in IOU_THRESHOLDS]}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_matches_brute_force_on_random_labels(seed):
+    rng = np.random.default_rng(seed)
+    # blocky ids (objects of a few px to many) and a prediction of them, eroded, shifted, specked
+    ids = np.kron(rng.integers(0, 9, (8, 8)), np.ones((5, 5), np.int64)).astype(np.uint16)
+    ids = np.where(rng.random(ids.shape) < 0.05, 0, ids).astype(np.uint16)
+    target = (ids > 0).astype(np.uint8)
+    target[rng.random(ids.shape) < 0.03] = IGN
+    pred = np.roll(ids > 0, rng.integers(-2, 3), axis=1) ^ (rng.random(ids.shape) < 0.04)
+    got = image_objects(target, pred.astype(np.uint8), 1, ids, IGN)
+    want = _reference(np.where(target == 1, ids, 0), pred, target != IGN)
+    assert got["iou_sum"] == pytest.approx(want.pop("iou_sum"))
+    assert {k: got[k] for k in want} == want
+    # by components too
+    comp, _ = ndimage.label(target == 1, structure=np.ones((3, 3)))
+    got = image_objects(target, pred.astype(np.uint8), 1, None, IGN)
+    want = _reference(comp, pred, target != IGN)
+    assert got["iou_sum"] == pytest.approx(want.pop("iou_sum"))
+    assert {k: got[k] for k in want} == want
+
+
+def test_true_objects_come_from_the_source_ids(tmp_path):
+    # 16-bit instance labels binarised by a threshold: ids read from the source file
+    ids = np.zeros((6, 10), np.uint16)
+    ids[1:5, 1:6], ids[1:5, 6:9] = 300, 7
+    Image.fromarray(ids).save(tmp_path / "m.png")
+    pair = {"mask": str(tmp_path / "m.png")}
+    assert object_source(pair, 0) == ("ids", pair["mask"])
+    assert object_source(pair, None) == ("components", None)
+    assert object_source({**pair, "mask_objects": "o.png"}, 0) == ("drawn", "o.png")
+    target = (ids > 0).astype(np.uint8)
+    got = score_objects(target, {"raw": target}, pair["mask"], range(1, 2), IGN)
+    assert (got["raw"]["1"]["true"], got["raw"]["1"]["tp"], got["raw"]["1"]["fn"]) == (2, 1, 1)
+    with pytest.raises(ValueError, match="m.png are 10x6 but the ground truth is 5x6"):
+        score_objects(target[:, :5], {"raw": target[:, :5]}, pair["mask"], range(1, 2), IGN)

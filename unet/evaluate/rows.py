@@ -1,0 +1,34 @@
+"""evaluate_masks' per_image.csv: one row per image, method and class."""
+
+from __future__ import annotations
+
+import csv
+import os
+
+from unet.common.fileio import atomic_path
+from unet.evaluate.objects import OBJECT_COLUMNS, object_cells
+
+PER_CLASS = ("dice", "iou", "precision", "recall", "hd95", "boundary_f1")
+
+
+def write_rows(path: str | os.PathLike, results: list[dict], values: list) -> None:
+    """One CSV row per image, method and class (`values`: each class's value as written in the
+    config), with the class's pixels in the target and the prediction (both 0: absent, its
+    scores 1 by convention). HD95 stays the honest per-image value (inf for a class in exactly
+    one mask); image_diagonal_px is the penalty the summary's mean uses instead. With
+    evaluate.objects (results holding `objects`), each foreground class's object counts and
+    scores too (OBJECT_COLUMNS)."""
+    objects = any("objects" in r for r in results)
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        header = ["id", "method", "class", "value", "target_px", "predicted_px", *PER_CLASS,
+                  "pixel_accuracy"]
+        w.writerow([*header, "image_diagonal_px", *(OBJECT_COLUMNS if objects else ())])
+        for r in results:
+            for m, s in r["scores"].items():
+                held = (s["confusion"].sum(axis=1), s["confusion"].sum(axis=0))
+                for c, v in enumerate(values):
+                    w.writerow([r["id"], m, c, v, int(held[0][c]), int(held[1][c]),
+                                *(f"{s[k][c]:.10g}" for k in PER_CLASS),
+                                f"{s['accuracy']:.10g}", f"{r['diagonal']:.10g}",
+                                *(object_cells(r, m, c) if objects else ())])

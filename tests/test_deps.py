@@ -136,6 +136,7 @@ RULES = {
                   "evaluate.distances", "evaluate.regions", "evaluate.reading",
                   "evaluate.case_volumes", "evaluate.volume", "dataset.spacing_table",
                   "evaluate.evaluate", "evaluate.metrics", "evaluate.void",
+                  "evaluate.objects", "evaluate.rows",
                   "common.nodata", *BANDS},  # void: the scene's no-data, for tuning's scores
     ),
     "plot_results": (
@@ -143,7 +144,7 @@ RULES = {
         {*FILEIO, *IMAGEIO, *BANDS, *LABELS, "common.layout", "common.roi",
          "report.case_chart", "report.charts", "report.figures", "report.plot", "train.history",
          "report.training", "report.cross_validation", "train.collapse", "report.regions",
-         "report.cases"},
+         "report.cases", "report.objects"},
     ),
     "compare_experiments": (("report.compare",), {*FILEIO, "report.compare", "report.regions",
                                                   "report.cases"}),

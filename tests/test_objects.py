@@ -12,8 +12,8 @@ from unet.evaluate.objects import (
     IOU_THRESHOLDS,
     image_objects,
     object_source,
-    scores,
     score_objects,
+    scores,
     summarise_objects,
 )
 

@@ -54,8 +54,8 @@ def _compact(ids: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, int]:
     """(H, W) int64 labels 1..n of the distinct values of `ids` where `keep`, 0 elsewhere."""
     out = np.zeros(ids.shape, np.int64)
     kept = ids[keep]
-    if kept.dtype.kind in "ui" and kept.size and 0 <= kept.min() and kept.max() < 1 << 24:
-        # a table of every id value: 8x faster than np.unique's sort on 16-bit labels
+    if kept.dtype.kind in "ui" and kept.size and kept.min() >= 0 and kept.max() < 1 << 24:
+        # a table of every id value: no sort of the pixels, as np.unique's
         present = np.bincount(kept) > 0
         table = np.cumsum(present) * present
         out[keep] = table[kept]

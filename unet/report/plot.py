@@ -16,6 +16,7 @@ from unet.common.labels import mapping_from_meta
 from unet.report import charts, figures
 from unet.report.case_chart import plot_case_dice
 from unet.report.cases import table_cells, table_columns
+from unet.report.objects import object_cells, object_columns
 from unet.report.regions import region_rows
 from unet.report.training import training_verdict
 
@@ -42,7 +43,8 @@ def metrics_table(
     blank for none, and for older summaries), how many test images hold the class, how many of
     those the method missed, and on how many without it it predicted some (summary.json's
     image counts; blank for background); then each method's evaluate.regions (region_rows);
-    with split.group_by, each row's Dice per case too (report.cases)."""
+    with split.group_by, each row's Dice per case too (report.cases); with evaluate.objects,
+    each foreground class's object counts and scores (report.objects)."""
     cols = ("dice", "iou", "precision", "recall")
     names = summary.get("class_names") or [None] * len(summary["class_values"])
     per_img = ("dice", "boundary_f1", "hd95")
@@ -57,6 +59,7 @@ def metrics_table(
                 "pixel_accuracy",
                 *(f"images_{k}" for k in IMAGE_COUNTS.values()),
                 *table_columns(summary),  # split.group_by: each case scored whole
+                *object_columns(summary),  # evaluate.objects
             ]
         )
         for m, s in summary["methods"].items():
@@ -80,10 +83,12 @@ def metrics_table(
                         f"{s['pixel_accuracy']:.4f}",
                         *_image_counts(s.get("images", {}).get(c)),
                         *table_cells(summary, m, "classes", c),
+                        *object_cells(summary, m, c),
                     ]
                 )
             # evaluate.regions, after the classes (the name column holds the region's name)
-            w.writerows([*row, *table_cells(summary, m, "regions", row[3])]
+            w.writerows([*row, *table_cells(summary, m, "regions", row[3]),
+                         *object_cells(summary, m, None)]
                         for row in region_rows(summary, m, fractions))
 
 

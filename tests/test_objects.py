@@ -164,3 +164,37 @@ def test_true_objects_come_from_the_source_ids(tmp_path):
     assert (got["raw"]["1"]["true"], got["raw"]["1"]["tp"], got["raw"]["1"]["fn"]) == (2, 1, 1)
     with pytest.raises(ValueError, match="m.png are 10x6 but the ground truth is 5x6"):
         score_objects(target[:, :5], {"raw": target[:, :5]}, pair["mask"], range(1, 2), IGN)
+
+
+def test_evaluate_masks_scores_the_source_ids_of_thresholded_labels(tmp_path):
+    """evaluate_masks with masks.threshold: the true objects are the 16-bit label file's ids,
+    not the binarised mask's components, in summary.json and per_image.csv."""
+    import csv
+    import json
+
+    from unet.evaluate.evaluate import evaluate_masks
+
+    ids = np.zeros((6, 10), np.uint16)
+    ids[1:5, 1:6], ids[1:5, 6:9] = 300, 7  # touching: one component, two nuclei
+    Image.fromarray(ids).save(tmp_path / "a_gt.png")
+    (tmp_path / "pred").mkdir()
+    Image.fromarray(np.where(ids > 0, 65535, 0).astype(np.uint16)).save(tmp_path / "pred/a.png")
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {"pairs": [{"id": "a", "mask": str(tmp_path / "a_gt.png")}]}))
+    meta = {"class_values": [0, 65535], "mask_threshold": 0, "mask_bits": 16,
+            "splits": {"test": {"ids": ["a"]}}}
+    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    summary = evaluate_masks(tmp_path / "manifest.json", tmp_path / "meta.json",
+                             {"raw": tmp_path / "pred"}, tmp_path / "per_image.csv",
+                             tmp_path / "summary.json", objects=True)
+    assert summary["methods"]["raw"]["classes"]["1"]["global"]["dice"] == 1.0  # pixels: perfect
+    s = summary["methods"]["raw"]["objects"]["1"]
+    assert summary["objects_source"] == ["instance ids of the source masks (masks.threshold)"]
+    assert (s["true"], s["predicted"], s["tp"], s["fp"], s["fn"]) == (2, 1, 1, 0, 1)
+    assert s["dsb_score"] == pytest.approx(0.15) and s["images_empty"] == 0
+    with open(tmp_path / "per_image.csv") as f:
+        row = [r for r in csv.DictReader(f) if r["class"] == "1"][0]
+    assert (row["objects_true"], row["objects_fn"], row["objects_dsb_score"]) == ("2", "1", "0.15")
+    assert "objects" not in evaluate_masks(  # off: no key, as before
+        tmp_path / "manifest.json", tmp_path / "meta.json", {"raw": tmp_path / "pred"},
+        tmp_path / "per_image.csv", tmp_path / "summary.json")["methods"]["raw"]

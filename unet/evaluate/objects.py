@@ -3,11 +3,14 @@ merged pair of touching objects scores a perfect pixel Dice but one object found
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from scipy import ndimage
 
 from unet.common.maskio import read_mask_values
 
+log = logging.getLogger(__name__)
 # DSB 2018's IoU thresholds 0.5, 0.55, ..., 0.95: its score averages TP / (TP + FP + FN) over them
 IOU_THRESHOLDS: tuple[float, ...] = tuple(round(0.5 + 0.05 * k, 2) for k in range(10))
 EIGHT = np.ones((3, 3), dtype=bool)  # 8-connectivity: diagonal neighbours are one object
@@ -153,6 +156,14 @@ def add_objects(summary: dict, results: list[dict], sources: list[str]) -> None:
         classes = results[0]["objects"][m] if results else {}
         s["objects"] = {c: summarise_objects([r["objects"][m][c] for r in results])
                         for c in classes}
+        for c, n in s["objects"].items():  # one line each in evaluate_masks.log
+            log.info("%s class %s objects: %d true, %d predicted; TP %d, FP %d, FN %d, F1 %s, "
+                     "PQ %s, DSB %s", m, c, n["true"], n["predicted"], n["tp"], n["fp"],
+                     n["fn"], *(_shown(n[k]) for k in ("f1", "panoptic_quality", "dsb_score")))
+
+
+def _shown(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
 
 
 # per_image.csv's object columns (evaluate.objects), after the pixel scores

@@ -192,13 +192,11 @@ def evaluate_masks(
     manifest_path: str | os.PathLike,
     meta_path: str | os.PathLike,
     mask_dirs: dict[str, str | os.PathLike],
-    csv_out: str | os.PathLike,
-    json_out: str | os.PathLike,
+    csv_out: str | os.PathLike, json_out: str | os.PathLike,
     split: str = "test", tolerance: float = 2, processes: int = 1,
-    choice_json: str | os.PathLike | None = None,
-    class_names: list[str] | None = None,
-    regions: dict[str, list] | None = None,
-    group_by: str | None = None, cases_csv: str | os.PathLike | None = None,
+    choice_json: str | os.PathLike | None = None, class_names: list[str] | None = None,
+    regions: dict[str, list] | None = None, group_by: str | None = None,
+    cases_csv: str | os.PathLike | None = None,
     voxel_spacing: list[float] | str | os.PathLike | None = None, objects: bool = False) -> dict:
     """Score each method's masks (e.g. {'raw': dir, 'crf': dir}) against the ground truth;
     `choice_json`: finalize_masks' record of what final/ holds, copied into the summary;
@@ -235,8 +233,7 @@ def evaluate_masks(
         "methods": summarise(results, methods, len(values), mapping.scored_from),
     }
     if objects:  # beside the pixel scores: found, missed, added, split or merged objects
-        add_objects(summary, results, [object_source(by_id[r["id"]], mapping.threshold)[0]
-                                       for r in results])
+        add_objects(summary, results, by_id, mapping.threshold)
     if regions:
         summary["regions"] = region_summary(results, methods, regions, mapping,
                                             summary["class_names"])

@@ -146,11 +146,13 @@ def score_objects(target: np.ndarray, masks: dict[str, np.ndarray], ids_path: st
             for m, pred in masks.items()}
 
 
-def add_objects(summary: dict, results: list[dict], sources: list[str]) -> None:
+def add_objects(summary: dict, results: list[dict], by_id: dict, threshold: float | None
+                ) -> None:
     """Into `summary` (in place): each method's object scores per foreground class beside its
-    pixel scores (methods.<m>.objects, summarise_objects), the true objects' source(s)
-    (`sources`: each image's SOURCES key) and the rule."""
-    summary["objects_source"] = sorted({SOURCES[s] for s in sources})
+    pixel scores (methods.<m>.objects, summarise_objects), the true objects' source(s) (of
+    each scored image's pair in `by_id`, object_source) and the rule."""
+    summary["objects_source"] = sorted({SOURCES[object_source(by_id[r["id"]], threshold)[0]]
+                                        for r in results})
     summary["objects_rule"] = OBJECTS_RULE
     for m, s in summary["methods"].items():
         classes = results[0]["objects"][m] if results else {}

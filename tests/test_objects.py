@@ -112,7 +112,15 @@ def test_set_sums_counts_and_leaves_out_empty_images():
 
 
 def _reference(true: np.ndarray, pred: np.ndarray, scored: np.ndarray) -> dict:
-    """Every pair's IoU from a mask per object: the slow way the module must agree with."""
+    """Every pair's IoU from a mask per object: the slow way the module must agree with. A true
+    object is one id within one 8-connected foreground blob."""
+    blobs = ndimage.label(true > 0, structure=np.ones((3, 3)))[0]
+    pairs = sorted({(int(b), int(v)) for b, v in zip(blobs[true > 0], true[true > 0],
+                                                      strict=True)})
+    split = np.zeros(true.shape, np.int64)
+    for k, (b, v) in enumerate(pairs, 1):
+        split[(blobs == b) & (true == v)] = k
+    true = split
     t_ids = [v for v in np.unique(true[scored]) if v]
     p_lab, n = ndimage.label(pred, structure=np.ones((3, 3)))
     p_ids = [v for v in range(1, n + 1) if (p_lab[scored] == v).any()]
@@ -198,3 +206,34 @@ def test_evaluate_masks_scores_the_source_ids_of_thresholded_labels(tmp_path):
     assert "objects" not in evaluate_masks(  # off: no key, as before
         tmp_path / "manifest.json", tmp_path / "meta.json", {"raw": tmp_path / "pred"},
         tmp_path / "per_image.csv", tmp_path / "summary.json")["methods"]["raw"]
+
+
+def test_a_thresholded_binary_mask_counts_each_blob(tmp_path):
+    """masks.threshold also binarises plain 0/255 masks: their one value 255 is no instance id,
+    so two apart blobs are two true objects (each id's 8-connected parts), not one."""
+    mask = np.zeros((6, 12), np.uint8)
+    mask[1:4, 1:4], mask[1:4, 7:11] = 255, 255
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    target = (mask > 0).astype(np.uint8)
+    got = score_objects(target, {"raw": target}, str(tmp_path / "m.png"), range(1, 2), IGN)
+    assert (got["raw"]["1"]["true"], got["raw"]["1"]["tp"]) == (2, 2)
+
+
+@pytest.mark.parametrize("name", ["m.jpg", "m.tif"])
+def test_smeared_or_soft_values_are_no_ids(tmp_path, name):
+    """A JPEG mask's smear (250..255 inside one blob) and a soft float mask's values are no
+    instance ids: their true objects are the components of the thresholded mask."""
+    values = np.zeros((8, 8), np.float32 if name.endswith("tif") else np.uint8)
+    values[1:7, 1:7] = np.linspace(0.6, 1.0, 36).reshape(6, 6) if name.endswith("tif") else (
+        250 + np.arange(36).reshape(6, 6) % 6)
+    if name.endswith("tif"):
+        import tifffile
+        tifffile.imwrite(tmp_path / name, values)
+    else:
+        Image.fromarray(values).save(tmp_path / name, quality=100)
+    pair = {"mask": str(tmp_path / name)}
+    assert object_source(pair, 0.5)[0] == "components" or name.endswith("tif")
+    target = np.zeros((8, 8), np.uint8)
+    target[1:7, 1:7] = 1
+    got = score_objects(target, {"raw": target}, object_source(pair, 0.5)[1], range(1, 2), IGN)
+    assert (got["raw"]["1"]["true"], got["raw"]["1"]["tp"]) == (1, 1)

@@ -38,8 +38,8 @@ def object_source(pair: dict, threshold: float | None) -> tuple[str, str | None]
     binarised instance labels, else none (connected components)."""
     if pair.get("mask_objects"):
         return "drawn", pair["mask_objects"]
-    if threshold is not None:
-        return "ids", pair["mask"]
+    if threshold is not None and not pair["mask"].lower().endswith((".jpg", ".jpeg")):
+        return "ids", pair["mask"]  # a JPEG's values are smeared (250..255 in one blob): no ids
     return "components", None
 
 
@@ -66,6 +66,17 @@ def _compact(ids: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, int]:
     values, inverse = np.unique(kept, return_inverse=True)
     out[keep] = inverse.ravel() + 1
     return out, int(values.size)
+
+
+def _id_parts(ids: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, int]:
+    """(H, W) labels 1..n of each id within each 8-connected blob of `truth`: touching
+    instances stay apart by id, and a binary mask's one value (0/255 under a threshold) parts
+    into its blobs. Soft values (a float mask of fractions) are no ids: `truth`'s components."""
+    if ids.dtype.kind == "f" and not np.array_equal(ids[truth], np.round(ids[truth])):
+        return _labels(truth)
+    parts, _ = _labels(truth)
+    compact, n = _compact(ids, truth)
+    return _compact(parts * (n + 1) + compact, truth)
 
 
 def _labels(mask: np.ndarray) -> tuple[np.ndarray, int]:
@@ -104,7 +115,7 @@ def image_objects(target: np.ndarray, pred: np.ndarray, c: int, ids: np.ndarray 
     components), predicted ones the components of `pred`; pixels where `target` is `ignore`
     (ignored, outside the roi) are left out of every area."""
     truth = target == c
-    true, n_true = _labels(truth) if ids is None else _compact(ids, truth)
+    true, n_true = _labels(truth) if ids is None else _id_parts(ids, truth)
     predicted, n_pred = _labels(pred == c)
     scored = target != ignore
     return match(true[scored], n_true, predicted[scored].astype(np.int64), n_pred)

@@ -60,8 +60,8 @@ def _read_rows(
     if not path.is_file():
         raise DataLayoutError(f"{section}.rle.csv: no file {path}; give the CSV of encodings "
                               "(relative to the data folder)")
-    wanted = [settings["id_column"], settings["rle_column"]] + [settings["class_column"]] * bool(
-        settings.get("class_column"))
+    wanted = [settings["id_column"], settings["rle_column"], settings.get("class_column")]
+    wanted = [w for w in wanted if w]  # the class column only where one is named
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")

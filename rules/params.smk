@@ -68,13 +68,16 @@ def predict_params(wildcards):
 def experiment_config_params(wildcards):
     """The config as this experiment sees it (for the report), less the unused sources, the
     keys that do not apply (unet.common.applicable) and the predict settings no result in
-    the report depends on (predict_params); masks.values as cache_masks tracks them."""
+    the report depends on (predict_params); masks.values as cache_masks tracks them; the
+    report section only with report.bands set."""
     cfg = experiment_config(config, wildcards.experiment)
     cfg.update({name: tracked(name, applicable(name, values, cfg["train"]))
                 for name, values in cfg.items() if name in UNUSED})
     cfg["predict"] = predict_params(wildcards)
     cfg["masks"] = tracked_masks(cfg["masks"], f"{DATA}/cache/meta.json")  # as cache_masks
     cfg["evaluate"] = evaluate_params()
+    if not (cfg.get("report") or {}).get("bands"):  # report.bands: a param only when set,
+        cfg.pop("report", None)  # so reports made before the key existed stay fresh
     source = cfg["dataset"]["source"]
     cfg["dataset"] = {
         k: v for k, v in cfg["dataset"].items() if not isinstance(v, dict) or k == source

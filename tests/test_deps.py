@@ -144,7 +144,7 @@ RULES = {
         {*FILEIO, *IMAGEIO, *BANDS, *LABELS, "common.layout", "common.roi",
          "report.case_chart", "report.charts", "report.figures", "report.plot", "train.history",
          "report.training", "report.cross_validation", "train.collapse", "report.regions",
-         "report.cases", "report.objects"},
+         "report.cases", "report.objects", "report.band_names"},
     ),
     "compare_experiments": (("report.compare",), {*FILEIO, "report.compare", "report.regions",
                                                   "report.cases"}),

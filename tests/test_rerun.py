@@ -53,6 +53,8 @@ def test_nothing_to_do(tiny_run):
     # names only label the classes: the tables and the report, not the cache or the model
     ("masks: {names: [ground, shape]}", "evaluate_masks"),
     ("dataset: {local: {mask_suffix: _m}}", None),  # an unused source's settings: nothing
+    ("report: {bands: null}", None),  # the default: reports made before the key stay fresh
+    ("report: {bands: [1]}", "plot_results"),  # the overlays' bands: the report alone
 ])
 def test_changed_setting_reruns_exactly(tiny_run, override, first):
     assert planned(tiny_run, override) == (_from(first) if first else set())

@@ -120,3 +120,9 @@ def test_evaluate_objects_defaults_to_false_and_is_commented_in_the_default_conf
     assert default("evaluate", "objects") is False
     assert "objects" not in yaml.safe_load(text)["evaluate"]
     assert "# objects: false" in text
+
+
+def test_report_bands_default_to_none_and_are_commented_in_the_default_config():
+    text = (REPO / "config" / "config.yaml").read_text()
+    assert default("report", "bands") is None
+    assert "report" not in yaml.safe_load(text) and "# bands: null" in text

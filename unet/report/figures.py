@@ -15,10 +15,10 @@ from matplotlib.colors import ListedColormap, to_rgb  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from unet.common.bands import view_image  # noqa: E402
 from unet.common.fileio import atomic_path  # noqa: E402
 from unet.common.labels import IGNORE_INDEX, MaskMapping, colour_of, own_name  # noqa: E402
 from unet.common.roi import within_roi  # noqa: E402
+from unet.report.band_names import shown_image  # noqa: E402
 
 # Class 1 red, then the other tab10 colours; class 0 (background) and ignored pixels unpainted.
 # No greys: ignored pixels are drawn light grey, and a grey class read as void beside them.
@@ -187,10 +187,12 @@ def _shrunk(layer: np.ma.MaskedArray, step: int) -> np.ma.MaskedArray:
                              mask=(top == 0) & np.ma.getmaskarray(base))
 
 
-def _display_image(path: str | os.PathLike, span: tuple | None = None) -> np.ndarray:
+def _display_image(path: str | os.PathLike, span: tuple | None = None,
+                   bands: list[int] | None = None) -> np.ndarray:
     """The image for a panel: (H, W) grey or (H, W, 3), box-averaged down by _step; wide
-    values scaled by `span`, the data set's intensity range, as the model saw them."""
-    image = view_image(path, span)  # a multi-band image's first three bands
+    values scaled by `span`, the data set's intensity range, as the model saw them; a
+    multi-band image's red, green and blue, or report.bands (`bands`, 1-based)."""
+    image = shown_image(path, span, bands)
     image = image[..., 0] if image.shape[-1] == 1 else image
     step = _step(image.shape)
     return np.asarray(Image.fromarray(image).reduce(step)) if step > 1 else image
@@ -202,13 +204,14 @@ def plot_overlays(
     """One row per image: image | ground truth | each method's mask, drawn over the image.
 
     Each row: {"id", "image": path, "panels": [(title, mask path), ...]}, and "roi" (a path)
-    where the image has a region of interest, outside which is shown as ignored. Foreground classes
+    where the image has a region of interest, outside which is shown as ignored; "bands"
+    (report.bands) where set. Foreground classes
     are painted, each in its own colour (class_colours, named in a legend); the class comes
     from the mapping, not the grey level.
     """
     colours, shown = class_colours(mapping), set()
     ncols = 1 + max(len(r["panels"]) for r in rows)
-    images = [_display_image(row["image"], row.get("span")) for row in rows]
+    images = [_display_image(row["image"], row.get("span"), row.get("bands")) for row in rows]
     # Each row as tall as its image at a 3.6 in panel width, plus its title (2.8 in for 3:2):
     # a fixed height left wide scenes' strips 2.2 in apart; a tall image is capped at 7.2 in.
     heights = [3.6 * min(2.0, im.shape[0] / im.shape[1]) + 0.4 for im in images]
@@ -274,10 +277,11 @@ def write_overlays(
     names: list | None = None,
     span: tuple | None = None,
     labels: dict[str, str] | None = None,
+    bands: list[int] | None = None,
 ) -> None:
     """Overlays of the best and worst test images: ground truth, then each method in `dirs`
     (titled by `labels`, e.g. 'final (crf)', else its name); wide images scaled by `span`
-    (meta.json's intensity_range)."""
+    (meta.json's intensity_range); `bands`: report.bands, the bands shown (1-based)."""
     labels = labels or {}
     by_id = {p["id"]: p for p in manifest["pairs"]}
     rows = []
@@ -288,5 +292,5 @@ def write_overlays(
             for m, d in dirs.items()
         ]
         rows.append({"id": i, "image": by_id[i]["image"], "panels": panels,
-                     "roi": by_id[i].get("roi"), "span": span})
+                     "roi": by_id[i].get("roi"), "span": span, "bands": bands})
     plot_overlays(rows, out_png, mapping, names)

@@ -218,6 +218,7 @@ def plot_results(
         per_image_csv, read_json(manifest_json), mask_dirs, out["overlays"],
         mapping_from_meta(meta), names=names, span=scale_of(meta),
         labels=charts.method_labels(summary),
+        bands=(config.get("report") or {}).get("bands"),  # null: the file's red, green, blue
     )
     metrics_table(summary, out["table"], meta.get("class_fractions"))
     if per_case_csv and "cases" in out:  # only where split.group_by names cases

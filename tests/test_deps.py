@@ -71,7 +71,8 @@ RULES = {
          "train.loop", "train.collapse", "train.classes", "train.divergence",
          "train.losses",
          "train.optim", "train.settings", *SETTINGS,
-         "train.resume", "train.signals", "train.train", "train.validate", "deps",
+         "train.resume", "train.signals", "train.source_score", "train.train", "train.validate",
+         "deps",
          "common.applicable", "train.precision"},
     ),
     "predict_masks": (

@@ -123,6 +123,18 @@ def class_list(mapping: MaskMapping, names: list) -> str:
         for i, (label, n) in enumerate(zip(mapping.labels(), names, strict=True)))
 
 
+def _scores(ckpt: dict) -> list[str]:
+    """The kept epoch's validation Dice per class, and a fine-tuned model's source's on the
+    same validation images before the first step (history.csv's epoch 0)."""
+    fold = "" if ckpt.get("fold") is None else f", cross-validation fold {ckpt['fold']}"
+    dice = _val_dice(ckpt.get("val_dice", []))
+    lines = [f"kept       epoch {ckpt.get('epoch')}{fold}; validation Dice per class {dice}"]
+    if ckpt.get("source_val_dice"):
+        lines.append("source     validation Dice per class "
+                     f"{_val_dice(ckpt['source_val_dice'])} before the first step (epoch 0)")
+    return lines
+
+
 def describe_model(path: str | os.PathLike) -> str:
     """Architecture, classes and their mask values, the training data's layout, the training
     settings, and the validation scores of the kept epoch."""
@@ -172,9 +184,7 @@ def describe_model(path: str | os.PathLike) -> str:
     if untrained:
         lines.append(f"untrained  class(es) {_spans(untrained)}: no training pixel, never "
                      "predicted (probability 0)")
-    fold = "" if ckpt.get("fold") is None else f", cross-validation fold {ckpt['fold']}"
-    dice = _val_dice(ckpt.get("val_dice", []))
-    lines.append(f"kept       epoch {ckpt.get('epoch')}{fold}; validation Dice per class {dice}")
+    lines.extend(_scores(ckpt))
     if settings:
         keys = ("epochs", "batch_size", "optimizer", "lr", "schedule", "seed", "augment")
         lines.append("training   " + ", ".join(f"{k} {settings.get(k)}" for k in keys))

@@ -12,7 +12,7 @@ from matplotlib.ticker import MaxNLocator
 
 from unet.common.labels import MaskMapping, own_name
 from unet.report.figures import class_label, curve_colours, plt, save_figure
-from unet.train.history import read_history
+from unet.train.history import read_history, trained_rows
 
 
 def _line_colours(k: int) -> list:
@@ -37,8 +37,9 @@ def plot_curves(
     named from `names`, masks.names, in a legend below the panels, and in the colour the
     overlays paint it with `mapping`), per fold (mean foreground Dice) for cross-validation."""
     runs = [read_history(p) for p in history_csvs]
-    # a line through one point draws nothing: a one-epoch run's panels were empty
-    marker = "o" if max(len(rows) for rows in runs) == 1 else None
+    # a line through one point draws nothing: a one-epoch run's panels were empty (a
+    # fine-tuning source's epoch 0 has validation columns only: no loss, no rate)
+    marker = "o" if max(len(trained_rows(rows)) for rows in runs) == 1 else None
     # constrained: each panel's tick labels get their room (the rate's 0.00030 ran into the
     # Dice panel)
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.5), layout="constrained")
@@ -47,7 +48,7 @@ def plot_curves(
         tag = f"fold {n} " if len(runs) > 1 else ""
         for key, style in (("train_loss", ":"), ("val_loss", "-")):
             color = f"C{n}" if len(runs) > 1 else None
-            shown = rows if key == "train_loss" else val
+            shown = trained_rows(rows) if key == "train_loss" else val
             axes[0].plot([r["epoch"] for r in shown], [r[key] for r in shown], style, color=color,
                          label=tag + key[:-5], marker=_marker(shown, marker))
         if len(runs) > 1:
@@ -56,7 +57,8 @@ def plot_curves(
     axes[0].set(title="loss (dotted: train)" if len(runs) > 1 else "loss", xlabel="epoch")
     title = "validation foreground Dice per fold" if len(runs) > 1 else "validation Dice"
     axes[1].set(title=title, xlabel="epoch", ylim=(0, 1))
-    axes[2].plot([r["epoch"] for r in runs[0]], [r["lr"] for r in runs[0]], marker=marker)
+    rates = trained_rows(runs[0])
+    axes[2].plot([r["epoch"] for r in rates], [r["lr"] for r in rates], marker=marker)
     axes[2].set(title="learning rate", xlabel="epoch")
     axes[2].ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))  # 3.0 and x1e-4 above
     for ax in axes:

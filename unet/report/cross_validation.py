@@ -10,7 +10,7 @@ import os
 import numpy as np
 
 from unet.common.fileio import atomic_path
-from unet.train.history import read_history
+from unet.train.history import read_history, trained_rows
 
 log = logging.getLogger(__name__)
 
@@ -18,10 +18,10 @@ log = logging.getLogger(__name__)
 def best_epochs(history_csvs: list[str | os.PathLike]) -> list[dict[str, float]]:
     """Per fold, the history row that training kept (best.pt): the best val Dice, among equals
     the lowest val loss, among those the first (train._keep_if_best); epochs not validated
-    (train.val_every: blank) were never kept."""
+    (train.val_every: blank) were never kept, nor a fine-tuning source's epoch 0."""
     best = []
     for path in history_csvs:
-        rows = [r for r in read_history(path) if not math.isnan(r["val_loss"])]
+        rows = [r for r in trained_rows(read_history(path)) if not math.isnan(r["val_loss"])]
         if not rows:
             raise ValueError(f"{path} has no validated epochs: rerun training for this fold")
         best.append(max(rows, key=lambda r: (r["val_dice"], -r["val_loss"], -r["epoch"])))

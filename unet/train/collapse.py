@@ -8,6 +8,8 @@ import logging
 
 import numpy as np
 
+from unet.train.history import trained_rows
+
 log = logging.getLogger(__name__)
 
 ADVICE = ("train longer (train.epochs), give the objects more weight (train.dice_weight, "
@@ -153,8 +155,9 @@ def warn_stuck(history: list[dict], resumed: bool = False,
     on masks that hold several: the run's later epochs are likely spent for nothing.
     `resumed`: the first epoch of a job resumed from a checkpoint, warned of a streak still on;
     `held`: the classes the training rows hold (advice). Epochs not validated
-    (train.val_every) are left out: a streak counts validations."""
-    history = [row for row in history if row.get("val_loss") is not None]
+    (train.val_every) are left out: a streak counts validations; so is a fine-tuning source's
+    epoch 0, which trained nothing."""
+    history = [row for row in trained_rows(history) if row.get("val_loss") is not None]
     last = [_one_class(row) for row in history[-STREAK - 1 :]]
     streak, before = last[-STREAK:], last[:-STREAK]
     if len(streak) < STREAK or streak[0] is None or len(set(streak)) > 1:

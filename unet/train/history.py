@@ -24,3 +24,9 @@ def read_history(path: str | os.PathLike) -> list[dict[str, float]]:
     with open(path) as f:
         return [{k: float(v) if v else math.nan for k, v in row.items()}
                 for row in csv.DictReader(f)]
+
+
+def trained_rows(rows: list[dict]) -> list[dict]:
+    """The rows of trained epochs: not a fine-tuning source's epoch 0 (its score on this run's
+    validation before the first step), which training never keeps."""
+    return [r for r in rows if r["epoch"] > 0]

@@ -187,33 +187,36 @@ def validation_due(settings: TrainSettings, state: dict, epoch: int) -> bool:
     return epoch % settings.val_every == 0 or epoch >= last
 
 
-def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: float) -> dict:
-    """Score the validation rows, step a plateau schedule, and log the epoch's history row."""
+def score_validation(run: Run, model: torch.nn.Module) -> tuple[np.ndarray, dict]:
+    """`model` on the validation rows: the confusion matrix and a history row's validation
+    columns (an epoch's, and the fine-tuning source's before the first step)."""
     if run.settings.patch.size:  # patches: validate as prediction will run, tile by tile
         window = Window(run.settings.patch.hw, VAL_OVERLAP, run.settings.batch_size,
                         size_multiple(run.config))
-        val_loss, cm = evaluate_tiled(
-            run.eval_model, run.val_loader.dataset, run.loss_fn, run.device, run.dtype,
-            run.config.num_classes, window,
-        )
+        val_loss, cm = evaluate_tiled(model, run.val_loader.dataset, run.loss_fn, run.device,
+                                      run.dtype, run.config.num_classes, window)
     else:
-        val_loss, cm = evaluate_split(
-            run.eval_model, run.val_loader, run.loss_fn, run.device, run.dtype,
-            run.config.num_classes,
-        )
-    check_val_loss(val_loss, epoch, epoch - 1)  # the checkpoint of the epoch before stays
-    run.val_cm = cm
+        val_loss, cm = evaluate_split(model, run.val_loader, run.loss_fn, run.device, run.dtype,
+                                      run.config.num_classes)
     dice = class_dice(cm)  # NaN for a class neither the split nor the prediction holds
     fg = foreground_dice(cm, run.scored_from)  # the classes the split or prediction holds
-    if is_per_epoch(run.sched):
-        run.sched.step(fg)
-    row = epoch_row(run, epoch, train_loss, seen, secs)
-    row.update({"val_loss": val_loss, "val_dice": fg,
+    return cm, {"val_loss": val_loss, "val_dice": fg,
                 **{f"val_dice_{c}": float(d) for c, d in enumerate(dice)},
-                **count_columns(pixel_counts(cm))})  # the report's check of the kept epoch
+                **count_columns(pixel_counts(cm))}  # the report's check of the kept epoch
+
+
+def validate_epoch(run: Run, epoch: int, train_loss: float, seen: int, secs: float) -> dict:
+    """Score the validation rows, step a plateau schedule, and log the epoch's history row."""
+    cm, scores = score_validation(run, run.eval_model)
+    check_val_loss(scores["val_loss"], epoch, epoch - 1)  # the checkpoint before stays
+    run.val_cm = cm
+    if is_per_epoch(run.sched):
+        run.sched.step(scores["val_dice"])
+    row = {**epoch_row(run, epoch, train_loss, seen, secs), **scores}
+    dice = [row[f"val_dice_{c}"] for c in range(run.config.num_classes)]
     log.info(
         "epoch %d/%d train_loss %.4f val_loss %.4f val_dice %.4f (class %s) lr %.2e %.1fs "
-        "%.1f img/s", epoch, run.settings.epochs, train_loss, val_loss, fg,
+        "%.1f img/s", epoch, run.settings.epochs, train_loss, row["val_loss"], row["val_dice"],
         " ".join(f"{c}: {d:.4f}" for c, d in enumerate(dice)), row["lr"], secs, row["images_per_s"])
     return row
 

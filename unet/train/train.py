@@ -51,6 +51,7 @@ from unet.train.precision import (
 )
 from unet.train.settings import TrainingError, TrainSettings, check_settings, check_val
 from unet.train.signals import StopSignals, worker_deaths
+from unet.train.source_score import note_source, score_source
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ def _final_model(best_path: Path, run, names: list | None, trained: list[int],
     best["class_names"] = names
     best["trained_classes"] = trained
     best["trained_precision"] = kept_spans(state, best["epoch"])  # device, autocast dtype
+    note_source(best, state)  # its score before fine-tuning; a warning when the kept is lower
     return best
 
 
@@ -197,6 +199,7 @@ def train_unet(
     state = _resume(run, ckdir / "last.pt", chash, n_threads)
     state["source_precision"] = source_spans(start and start[1])  # its weights began as these
     _log_start(run, fold, n_threads)
+    score_source(run, state)  # fine-tuning: the source on this validation, epoch 0
     marks = [time.monotonic()]  # the start, then each epoch's end: time_epoch's clock
     with StopSignals() as stop, worker_deaths():
         first = state["epoch"] + 1

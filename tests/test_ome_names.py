@@ -53,3 +53,24 @@ def test_prediction_of_an_ome_tiff_is_named_by_its_id(tmp_path):
     assert new_id(files[1], tmp_path) == "s1/y"
     with pytest.raises(ValueError, match=r"would all be x\.png"):
         check_outputs([tmp_path / "x.tif", tmp_path / "x.ome.tif"], tmp_path / "out")
+
+
+def test_rle_ids_of_an_ome_tiff_are_its_name_and_its_id(tmp_path, cli_model):
+    # unet predict --rle wrote x.ome.tif's ImageId as x.tif (the mask x.png given the last
+    # extension back), a file that does not exist; --rle-id stem wrote x.ome, where the data
+    # set (rle.csv) and the masks call the image x
+    import csv
+
+    import numpy as np
+    import tifffile
+
+    from unet.cli import main
+
+    (tmp_path / "in").mkdir()
+    tifffile.imwrite(tmp_path / "in" / "x.ome.tif", np.zeros((40, 60, 3), np.uint8))
+    for how, want in (("name", "x.ome.tif"), ("stem", "x")):
+        out, rle = tmp_path / f"out_{how}", tmp_path / f"{how}.csv"
+        assert main(["predict", str(cli_model), str(tmp_path / "in"), "-o", str(out), "--rle",
+                     str(rle), "--rle-id", how]) == 0
+        with open(rle, newline="") as f:
+            assert {row[0] for row in list(csv.reader(f))[1:]} == {want}, how

@@ -62,11 +62,13 @@ def _predict(args: argparse.Namespace) -> int:
     print(f"{n} mask{'s' * (n != 1)} written to {args.out}"
           + (f" ({len(files) - n} there already: skipped)" if n < len(files) else ""))
     if args.rle:
+        from unet.common.stems import extension, without_extension
         from unet.dataset.rle_submission import write_submission
         from unet.infer.out_checks import mask_names
 
         # each image's id: its name, or with --recursive its path mirrored under -o
-        masks = [(Path(m).with_suffix(f.suffix).as_posix(), Path(args.out) / m)
+        # (x.png's image x.ome.tif: the whole extension back, not the last part)
+        masks = [(f"{without_extension(Path(m)).as_posix()}{extension(f)}", Path(args.out) / m)
                  for f, m in mask_names(files, bases).items()]
         rows = write_submission(masks, mapping, Path(args.rle), args.rle_order or "columns",
                                 args.rle_objects, args.rle_columns, args.rle_id == "stem",

@@ -18,6 +18,11 @@ def file_stem(path: PurePath) -> str:
     return path.stem
 
 
+def extension(path: PurePath) -> str:
+    """`path`'s extension as file_stem counts it: '.ome.tif' for x.ome.tif, '.png' for x.png."""
+    return path.name[len(file_stem(path)):]
+
+
 def without_extension(path: PurePath) -> PurePath:
     """`path` less its file's extension (s1/x for s1/x.ome.tif), its folders kept."""
     return path.with_name(file_stem(path))

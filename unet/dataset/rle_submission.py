@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from unet.common.stems import without_extension
+
 
 def encode(mask: np.ndarray, order: str = "columns", relative: bool = False) -> str:
     """A (h, w) bool mask as 'start length ...' (starts from 1), `order` as in decode;
@@ -142,7 +144,8 @@ def write_submission(
     classes = mapping.num_classes - first > 1
     relative, rows = starts == "relative", []
     for name, png in masks:
-        name = PurePosixPath(name).with_suffix("").as_posix() if stem else name  # s1/a: a path
+        # s1/a: a path; x for x.ome.tif, as the data set's ids (file_stem)
+        name = without_extension(PurePosixPath(name)).as_posix() if stem else name
         index = mapping.read_index(png, "predicted mask")
         if not classes:
             found = _encodings((index > 0) & (index < mapping.num_classes), objects, order,

@@ -66,8 +66,12 @@ def _keep_lost(ids: np.ndarray, objects: np.ndarray, gives_way: np.ndarray,
     kept = objects & ~gives_way
     values, counts = np.unique(ids[kept], return_counts=True)
     left = dict(zip(values.tolist(), counts.tolist(), strict=True))  # each object's pixels kept
-    for obj in lost.tolist():
-        at = given == obj
+    # each lost object's pixels from one sort: a scan of every given pixel per lost object
+    # took 15 s where the rest took 1.5 s (1024x1024, 4,096 lost, half a million given)
+    order = np.argsort(given, kind="stable")
+    starts, stops = (np.searchsorted(given[order], lost, side=k) for k in ("left", "right"))
+    for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+        at = order[start:stop]
         _rescue(ids, kept, list(zip(ys[at].tolist(), xs[at].tolist(), strict=True)), left)
     gives_way[...] = objects & ~kept
 
@@ -79,6 +83,19 @@ def _foreign(ids: np.ndarray, kept: np.ndarray, y: int, x: int) -> list[tuple[in
     return [(y0 + a, x0 + b) for a, b in zip(*np.nonzero(win), strict=True)]
 
 
+def _foreign_counts(ids: np.ndarray, kept: np.ndarray, pixels: list[tuple[int, int]]
+                    ) -> np.ndarray:
+    """How many kept pixels of other objects each of `pixels` has among its 8-neighbours."""
+    ys, xs = (np.array(v, np.intp) for v in zip(*pixels, strict=True))
+    h, w = ids.shape
+    count = np.zeros(len(pixels), np.intp)
+    for a, b in ((a, b) for a in (-1, 0, 1) for b in (-1, 0, 1) if a or b):
+        y, x = np.clip(ys + a, 0, h - 1), np.clip(xs + b, 0, w - 1)
+        inside = (ys + a == y) & (xs + b == x)
+        count += inside & kept[y, x] & (ids[y, x] != ids[ys, xs])
+    return count
+
+
 def _rescue(ids: np.ndarray, kept: np.ndarray, pixels: list[tuple[int, int]],
             left: dict) -> None:
     """Keep (in `kept`) the pixel of a lost object with the fewest kept pixels of others around
@@ -87,20 +104,30 @@ def _rescue(ids: np.ndarray, kept: np.ndarray, pixels: list[tuple[int, int]],
     def cost(p: tuple[int, int]) -> float:
         near = [ids[q].item() for q in _foreign(ids, kept, *p)]
         return len(near) if all(near.count(v) < left[v] for v in set(near)) else np.inf
-    best = min(pixels, key=cost)
-    if cost(best) == np.inf:
+    # fewest others around first, as min(pixels, key=cost) picks (ties in `pixels` order): the
+    # cost of every pixel of a 2,048-px lost stripe took 0.1 s; counting costs more below 8 px
+    tries = pixels if len(pixels) <= 8 else [
+        pixels[k] for k in np.argsort(_foreign_counts(ids, kept, pixels), kind="stable")]
+    tries = sorted(tries, key=cost) if len(pixels) <= 8 else tries
+    best = next((p for p in tries if cost(p) < np.inf), None)
+    if best is None:
         return  # every pixel's neighbours would vanish in its place: leave it lost
     for q in _foreign(ids, kept, *best):
         kept[q] = False
         left[ids[q].item()] -= 1
-    kept[best], ours, grown = True, {best}, True
-    while grown:  # grow from the kept pixel over pixels that touch no other object
-        grown = False
-        for y, x in pixels:
-            if (y, x) not in ours and not _foreign(ids, kept, y, x) and any(
-                    abs(y - a) <= 1 and abs(x - b) <= 1 for a, b in ours):
-                kept[y, x], grown = True, True
-                ours.add((y, x))
+    # grow from the kept pixel over pixels that touch no other object (8-connected, breadth
+    # first: a rescan of every pixel per pixel grown was cubic along a thin object)
+    free = {p for p in pixels if not _foreign(ids, kept, *p)} if len(pixels) <= 8 else {
+        p for p, n in zip(pixels, _foreign_counts(ids, kept, pixels).tolist(), strict=True)
+        if not n}
+    kept[best], ours, todo = True, {best}, [best]
+    while todo:
+        y, x = todo.pop()
+        for q in ((y + a, x + b) for a in (-1, 0, 1) for b in (-1, 0, 1)):
+            if q in free and q not in ours:
+                kept[q] = True
+                ours.add(q)
+                todo.append(q)
     left[ids[best].item()] = len(ours)  # a later lost neighbour must not take its last pixel
 
 

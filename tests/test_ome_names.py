@@ -74,3 +74,13 @@ def test_rle_ids_of_an_ome_tiff_are_its_name_and_its_id(tmp_path, cli_model):
                      str(rle), "--rle-id", how]) == 0
         with open(rle, newline="") as f:
             assert {row[0] for row in list(csv.reader(f))[1:]} == {want}, how
+
+
+def test_an_rle_id_of_an_ome_tiff_in_a_subfolder_names_the_recursive_key(tmp_path):
+    # the hint for CSV ids that are files the layout does not read matched x.ome.tif by its
+    # name or 'x.ome', while the CSV and the pairing call it x: no hint was given
+    from unet.dataset.unread import ids_elsewhere_hint
+
+    _touch(tmp_path / "images" / "s1", "x.ome.tif")
+    hint = ids_elsewhere_hint(tmp_path / "images", ["x"], False, (".tif",), "dataset.local")
+    assert "set dataset.local.recursive: true" in hint, hint

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from unet.common.stems import file_stem
 from unet.dataset.layout import nfc, visible_files
 
 
@@ -15,7 +16,7 @@ def ids_elsewhere_hint(folder: Path, ids: list[str], recursive: bool,
     not among `extensions`; the keys that read them, or '' when no id is such a file."""
     wanted = set(ids)
     found = [p for p in visible_files(folder, recursive=True)
-             if nfc(p.name) in wanted or nfc(p.stem) in wanted]
+             if nfc(p.name) in wanted or nfc(file_stem(p)) in wanted]
     if not found:
         return ""
     keys = [f"set {section}.recursive: true"] if not recursive and any(

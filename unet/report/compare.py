@@ -6,6 +6,7 @@ import csv
 import os
 
 from unet.common.fileio import atomic_path, read_json
+from unet.report import objects
 from unet.report.cases import experiment_cells, experiment_columns
 from unet.report.regions import region_cells, region_columns
 
@@ -16,10 +17,12 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
     boundary F1, HD95 and pixel accuracy on the test split, over the scored classes (1 and
     up, or every class with masks.background: false) that some image holds; then each
     evaluate.regions region's Dice, global and mean per image (none unset), and with
-    split.group_by each method's foreground Dice per case (none without)."""
+    split.group_by each method's foreground Dice per case (none without), and with
+    evaluate.objects its object F1, PQ and DSB score (report.objects; none without)."""
     read = {name: read_json(p) for name, p in summaries.items()}
     regions = region_columns(list(read.values()))
     cases = experiment_columns(list(read.values()))
+    found = objects.experiment_columns(list(read.values()))  # evaluate.objects
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f, delimiter="\t")
         w.writerow(
@@ -35,6 +38,7 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
                 "pixel_accuracy",
                 *regions,
                 *cases,
+                *found,
             ]
         )
         for name, summary in read.items():
@@ -65,5 +69,6 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
                         f"{s['pixel_accuracy']:.4f}",
                         *region_cells(summary, method, regions),
                         *experiment_cells(summary, method, cases),
+                        *objects.experiment_cells(summary, method, found),
                     ]
                 )

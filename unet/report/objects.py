@@ -21,3 +21,26 @@ def object_cells(summary: dict, method: str, c: str | None) -> list[str]:
         return [""] * len(KEYS)
     return [str(v) if isinstance(v, int) else "" if v is None else f"{v:.4f}"
             for v in (scores[k] for k in KEYS)]
+
+
+# experiments.tsv: each method's object scores, the mean over the foreground classes scored
+EXPERIMENT_KEYS = ("f1", "panoptic_quality", "dsb_score")
+
+
+def experiment_columns(summaries: list[dict]) -> list[str]:
+    """experiments.tsv's object columns, where some summary has object scores; [] otherwise."""
+    return [f"objects_{k}" for k in EXPERIMENT_KEYS] if any(
+        "objects_rule" in s for s in summaries) else []
+
+
+def experiment_cells(summary: dict, method: str, columns: list[str]) -> list[str]:
+    """One experiments.tsv row's object cells: each score's mean over the foreground classes
+    that have one (a class of no true and no predicted object has none), as the mIoU is a
+    mean over classes; blank for a run evaluated without objects."""
+    classes = summary["methods"][method].get("objects", {}).values()
+    cells = []
+    for col in columns:
+        values = [s[col[len("objects_"):]] for s in classes]
+        values = [v for v in values if v is not None]
+        cells.append(f"{sum(values) / len(values):.4f}" if values else "")
+    return cells

@@ -60,3 +60,28 @@ def test_rle_columns_of_one_joined_id_write_image_and_class_in_it(tmp_path):
         assert n == 4 and got == list(header)
         assert [(r[header[0]], r[header[1]]) for r in rows] == [
             (f"a.jpg_{c}", "10 2 14 2" if k == 3 else "") for k, c in enumerate(shown, 1)], rows
+
+
+def test_class_ids_stay_numbers_where_the_model_has_names(tmp_path):
+    """A Severstal model trained with masks.names (for the report) wrote `ImageId_ClassId` as
+    'a.jpg_scratches', where Severstal's scorer reads 'a.jpg_3', and every row was unusable: a
+    column that says Id takes the class's value, one that says label or name (Understanding
+    Clouds' `Image_Label`, a `class_name`) its name; a `Label` column is the class column
+    wherever it stands, as `ClassId` is."""
+    grey = MaskMapping((0, 1, 2, 3, 4))
+    index = np.zeros((4, 6), np.uint8)
+    index[1:3, 2:4] = 3
+    grey.write(tmp_path / "a.png", index)
+    masks = [("a.jpg", tmp_path / "a.png")]
+    names = ["background", "pitting", "inclusion", "scratches", "patches"]
+    for header, column, shown in (
+            (("ImageId_ClassId", "EncodedPixels"), "ImageId_ClassId", "a.jpg_3"),
+            (("Image_Label", "EncodedPixels"), "Image_Label", "a.jpg_scratches"),
+            (("ImageId", "EncodedPixels", "ClassId"), "ClassId", "3"),
+            (("ImageId", "class_name", "EncodedPixels"), "class_name", "scratches"),
+            (("ImageId", "EncodedPixels", "Label"), "Label", "scratches")):
+        write_submission(masks, grey, tmp_path / "s.csv", columns=header, names=names)
+        got, rows = _rows(tmp_path / "s.csv")
+        assert got == list(header)
+        assert [(r[column], r["EncodedPixels"] if "EncodedPixels" in r else r[header[-1]])
+                for r in rows] == [(shown, "10 2 14 2")], (header, rows)

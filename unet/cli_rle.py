@@ -32,8 +32,9 @@ def rle_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rle-columns", type=_names, metavar="NAMES",
                    help="the CSV's column names, comma-separated: image and encoding (e.g. "
                         "id,rle_mask for TGS Salt), and for models of several scored classes "
-                        "a class column: the name holding 'class' wherever it stands "
-                        "(Severstal: ImageId,EncodedPixels,ClassId), else between them")
+                        "a class column: the name holding 'class' or 'label' wherever it "
+                        "stands (Severstal: ImageId,EncodedPixels,ClassId), else between "
+                        "them; its class names where it says 'label' or 'name', else values")
     p.add_argument("--rle-id", choices=("name", "stem"),
                    help="write each image's file name (default: Carvana, Airbus) or its stem, "
                         "without the extension (TGS Salt, HuBMAP, SIIM-ACR)")

@@ -75,26 +75,44 @@ def submission_columns(mapping: Any, columns: tuple[str, ...] | None = None) -> 
     return list(columns) if columns else default
 
 
+def _says_class(name: str) -> bool:
+    """Whether a column name says it holds the class: `ClassId`, `class_name`, `Label`."""
+    return any(w in name.lower() for w in ("class", "label"))
+
+
 def _joined(header: list[str] | tuple[str, ...]) -> bool:
     """Two names, the first holding image and class in one id: Severstal's first
     `ImageId_ClassId` ('a.jpg_3'), Understanding Clouds' `Image_Label` ('a.jpg_Fish')."""
-    return len(header) == 2 and any(w in header[0].lower() for w in ("class", "label"))
+    return len(header) == 2 and _says_class(header[0])
+
+
+def _by_name(column: str) -> bool:
+    """Whether the class column (of a joined id: its part after the last '_') takes the
+    class's name, as `Image_Label` and `class_name` say, not its value (`ImageId_ClassId`:
+    Severstal's scorer reads 'a.jpg_3' whatever masks.names calls class 3)."""
+    said = column.rsplit("_", 1)[-1] if "_" in column[:-1] else column
+    return any(w in said.lower() for w in ("label", "name"))
 
 
 def _shaped(rows: list[list], header: list[str], labels: dict) -> list[list]:
     """(image, class value, encoding) rows as `header` orders them, or with a joined id
-    (_joined) as ('image_class', encoding), the class by its name in `labels` where given."""
+    (_joined) as ('image_class', encoding), the class by its name in `labels` where given and
+    the class column says name or label (_by_name)."""
     if _joined(header):  # an image listed without classes (--rle-objects) keeps its own id
-        return [[f"{i}_{labels.get(c, c)}" if c != "" else i, e] for i, c, e in rows]
+        named = labels if _by_name(header[0]) else {}
+        return [[f"{i}_{named.get(c, c)}" if c != "" else i, e] for i, c, e in rows]
     at = _places(header)
+    named = labels if _by_name(header[at[1]]) else {}
+    rows = [[i, named.get(c, c), e] for i, c, e in rows]
     return [[row[at.index(k)] for k in range(3)] for row in rows]
 
 
 def _places(header: list[str]) -> list[int]:
     """Where each of (image, class, encoding) goes among three `header` names: a name that
-    says class (Severstal's `ImageId,EncodedPixels,ClassId`) is the class column wherever it
-    stands, the others image then encoding; else by place, image, class, encoding."""
-    said = [k for k, n in enumerate(header) if "class" in n.lower()]
+    says class (Severstal's `ImageId,EncodedPixels,ClassId`, a `Label`) is the class column
+    wherever it stands, the others image then encoding; else by place, image, class,
+    encoding."""
+    said = [k for k, n in enumerate(header) if _says_class(n)]
     if len(said) != 1:
         return [0, 1, 2]
     rest = [k for k in range(3) if k != said[0]]

@@ -76,7 +76,8 @@ def _id_parts(ids: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, int]:
         return _labels(truth)
     parts, _ = _labels(truth)
     compact, n = _compact(ids, truth)
-    return _compact(parts * (n + 1) + compact, truth)
+    # int64: ndimage's int32 labels times 65,537+ ids wrapped, two objects keyed as one
+    return _compact(parts.astype(np.int64) * (n + 1) + compact, truth)
 
 
 def _labels(mask: np.ndarray) -> tuple[np.ndarray, int]:
@@ -92,7 +93,8 @@ def match(true: np.ndarray, n_true: int, pred: np.ndarray, n_pred: int) -> dict:
     area_t = np.bincount(true, minlength=n_true + 1)
     area_p = np.bincount(pred, minlength=n_pred + 1)
     both = (true > 0) & (pred > 0)
-    key = true[both] * (n_pred + 1) + pred[both]  # int64: a pair's joint bin
+    # int64 (labels are int32 without ids): a pair's joint bin, past 2**31 from 46,341 each
+    key = true[both].astype(np.int64) * (n_pred + 1) + pred[both]
     if (n_true + 1) * (n_pred + 1) <= 4 * true.size + 1024:  # bins bounded by the image: count
         inter = np.bincount(key, minlength=(n_true + 1) * (n_pred + 1))
         keys = np.flatnonzero(inter)

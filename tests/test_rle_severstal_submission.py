@@ -17,6 +17,15 @@ def _rows(path) -> tuple[list[str], list[dict]]:
         return list(reader.fieldnames or []), list(reader)
 
 
+def _class_3(tmp_path) -> tuple[MaskMapping, list]:
+    """Severstal's classes and one predicted mask a.png of class 3 on pixels 10, 11, 14, 15."""
+    grey = MaskMapping((0, 1, 2, 3, 4))
+    index = np.zeros((4, 6), np.uint8)
+    index[1:3, 2:4] = 3
+    grey.write(tmp_path / "a.png", index)
+    return grey, [("a.jpg", tmp_path / "a.png")]
+
+
 def test_rle_columns_in_severstals_order_put_each_value_under_its_name(tmp_path):
     """`--rle-columns ImageId,EncodedPixels,ClassId` (Severstal's header) wrote the class
     number under EncodedPixels and the encoding under ClassId, as the names were taken by
@@ -45,11 +54,7 @@ def test_rle_columns_of_one_joined_id_write_image_and_class_in_it(tmp_path):
     refused as a submission (three names wanted): two names, the first holding 'class' or
     'label', now write each image and class in one id, by the class's name where the model
     has names."""
-    grey = MaskMapping((0, 1, 2, 3, 4))
-    index = np.zeros((4, 6), np.uint8)
-    index[1:3, 2:4] = 3
-    grey.write(tmp_path / "a.png", index)
-    masks = [("a.jpg", tmp_path / "a.png")]
+    grey, masks = _class_3(tmp_path)
     names = ["background", "Fish", "Flower", "Gravel", "Sugar"]
     for header, labels in ((("ImageId_ClassId", "EncodedPixels"), None),
                            (("Image_Label", "EncodedPixels"), names)):
@@ -68,11 +73,7 @@ def test_class_ids_stay_numbers_where_the_model_has_names(tmp_path):
     column that says Id takes the class's value, one that says label or name (Understanding
     Clouds' `Image_Label`, a `class_name`) its name; a `Label` column is the class column
     wherever it stands, as `ClassId` is."""
-    grey = MaskMapping((0, 1, 2, 3, 4))
-    index = np.zeros((4, 6), np.uint8)
-    index[1:3, 2:4] = 3
-    grey.write(tmp_path / "a.png", index)
-    masks = [("a.jpg", tmp_path / "a.png")]
+    grey, masks = _class_3(tmp_path)
     names = ["background", "pitting", "inclusion", "scratches", "patches"]
     for header, column, shown in (
             (("ImageId_ClassId", "EncodedPixels"), "ImageId_ClassId", "a.jpg_3"),

@@ -148,7 +148,7 @@ RULES = {
          "report.cases", "report.objects", "report.band_names"},
     ),
     "compare_experiments": (("report.compare",), {*FILEIO, "report.compare", "report.regions",
-                                                  "report.cases"}),
+                                                  "report.cases", "report.objects"}),
     "cross_validation": (
         ("report.cross_validation",),
         {*FILEIO, "report.cross_validation", "train.history"},

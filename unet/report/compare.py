@@ -10,6 +10,11 @@ from unet.report import objects
 from unet.report.cases import experiment_cells, experiment_columns
 from unet.report.regions import region_cells, region_columns
 
+# experiments.tsv's columns before the optional ones (regions, cases, objects)
+HEADER = ("experiment", "method", "foreground_dice_global", "foreground_dice_mean",
+          "foreground_dice_mean_positive", "foreground_iou_global", "boundary_f1_mean",
+          "hd95_mean", "pixel_accuracy")
+
 
 def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.PathLike) -> None:
     """TSV: one row per experiment and method, foreground Dice (global, per image, and per image
@@ -25,22 +30,7 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
     found = objects.experiment_columns(list(read.values()))  # evaluate.objects
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f, delimiter="\t")
-        w.writerow(
-            [
-                "experiment",
-                "method",
-                "foreground_dice_global",
-                "foreground_dice_mean",
-                "foreground_dice_mean_positive",
-                "foreground_iou_global",
-                "boundary_f1_mean",
-                "hd95_mean",
-                "pixel_accuracy",
-                *regions,
-                *cases,
-                *found,
-            ]
-        )
+        w.writerow([*HEADER, *regions, *cases, *found])
         for name, summary in read.items():
             for method, s in summary["methods"].items():
                 scored = summary.get("scored_classes")  # older summaries: classes 1 and up

@@ -27,13 +27,15 @@ def restack_arguments(p: argparse.ArgumentParser) -> None:
                    help="the case's image volume that unet unstack split, e.g. "
                         "imagesTs/prostate_03.nii.gz (or .nrrd, .mha, .mhd, .dcm, or a DICOM "
                         "series' folder): its grid, "
-                        "affine and header are kept")
+                        "affine and header are kept; or a TIFF stack, e.g. EM's "
+                        "test-volume.tif: a page each, in one multi-page TIFF")
     p.add_argument("-o", "--out", required=True, type=path_arg,
                    help="the label volume to write, e.g. prostate_03.nii.gz, in the reference's "
-                        "format (a .dcm's or a DICOM series' as .nrrd or .mha); never "
-                        "overwritten")
+                        "format (a .dcm's or a DICOM series' as .nrrd or .mha, a stack's as "
+                        ".tif); never overwritten")
     p.add_argument("--series", metavar="UID", help="the SeriesInstanceUID of the reference "
                    "series, where its folder holds several (as given to unet unstack)")
     p.add_argument("--name", help="the slices' stem, <name>_000.png ...; default: the "
                    "reference's file name less .nii.gz, .nrrd, ... (the name unet unstack "
-                   "gave; for nnU-Net's <case>_0000.nii.gz, <case>)")
+                   "gave; for nnU-Net's <case>_0000.nii.gz, <case>); a TIFF stack's pages "
+                   "are 0.png ... as unstack wrote them, or <name>_000.png ... given this")

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from unet.common.decoders import is_tiff
 from unet.common.fileio import atomic_path, check_folder
 from unet.dataset.names import file_kind, is_nifti
 from unet.dataset.nifti import NiftiError, require_nibabel, slice_name, volume_stem
@@ -35,13 +36,17 @@ def restack_volume(folder: Path, reference: Path, out: Path, name: str | None = 
         raise FileExistsError(f"{out} exists: name another file, or move it away first")
     if is_nifti(reference):
         return _restack_nifti(folder, reference, out, name)
+    if reference.is_file() and is_tiff(reference):  # an EM stack unstack split into pages
+        from unet.dataset.restack_stack import restack_stack
+
+        return restack_stack(folder, reference, out, name)
     from unet.dataset.itk_volume import FAMILIES, itk_grid, write_itk_labels
 
     family = FAMILIES.get(".dcm" if reference.is_dir() else file_kind(reference))
     if family is None:
         raise ValueError(f"{reference} is no volume restack reads: give the case's image volume "
-                         "that unet unstack split (.nii.gz, .nrrd, .mha, .mhd, .dcm, or a "
-                         "DICOM series' folder)")
+                         "that unet unstack split (.nii.gz, .nrrd, .mha, .mhd, .dcm, a "
+                         "DICOM series' folder, or a TIFF stack)")
     if file_kind(out) not in family:
         # another format may not hold the grid exactly (NIfTI keeps it as float32)
         raise ValueError(f"-o {out}: give a {' or '.join(family)} file name, the format of "

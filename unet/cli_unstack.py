@@ -30,13 +30,13 @@ def _unstack(args: argparse.Namespace) -> int:
         raise ValueError(f"{given[0]} is for an array file (.npy, .npz, .h5, .hdf5), one a "
                          f"call; {stacks[0]} is none")
     volumes = [s for s in stacks if is_volume(s) or s in series]
-    if (len(stacks) > 1 or args.name is not None) and volumes != stacks:
+    if len(stacks) > 1 and volumes != stacks:
         raise ValueError(f"{next(s for s in stacks if s not in volumes)}: several files are for "
                          "a case's volumes (NIfTI, NRRD, MetaImage, DICOM), a file (or DICOM "
-                         "series folder) per modality, and --name for those or an array file; "
-                         "split a TIFF stack alone: unet unstack STACK.tif FOLDER")
+                         "series folder) per modality; split a TIFF stack alone: unet unstack "
+                         "STACK.tif FOLDER (--name CASE to name its pages CASE_000 ...)")
     if volumes != stacks:
-        _written(unstack(stacks[0], args.folder), "page", args.folder)
+        _written(unstack(stacks[0], args.folder, args.name), "page", args.folder)
         return 0
     from unet.dataset.dicom_series import held_series
     from unet.dataset.nifti import unstack_volumes
@@ -98,7 +98,8 @@ def unstack_arguments(p: argparse.ArgumentParser) -> None:
                         "never overwritten")
     p.add_argument("--name", help="the slices' stem, <name>_000 ...; default: the volume's or "
                    "array file's stem, or the volumes' common start (BraTS2021_00000), e.g. "
-                   "the case's name for its _seg volume, so that its slices pair with the images")
+                   "the case's name for its _seg volume, so that its slices pair with the "
+                   "images; a TIFF stack's pages are 0.png ... unless given")
     p.add_argument("--series", metavar="UID", help="the SeriesInstanceUID of the DICOM series "
                    "to read, where the folder given holds several (unstack lists them)")
     p.add_argument("--key", help="the array in a .npz (X, Y) or HDF5 file (volumes/raw, "

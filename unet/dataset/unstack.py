@@ -2,7 +2,7 @@
 
 The pipeline reads one image per file and refuses stacks by name; ISBI 2012's original
 download, train-volume.tif and train-labels.tif, becomes images/00.png ... and masks/00.png ...
-that pair by stem.
+that pair by stem (or <name>_000.png ..., so that several stacks share a folder).
 """
 
 from __future__ import annotations
@@ -35,9 +35,11 @@ PNG_MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA", "I;16")
 DAMAGED_STACK = "Check the file: a stack that cannot be read whole is not split at all."
 
 
-def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
-    """Write each page of `stack` to `out_dir` as <k>.png (zero-padded, from 0), values and bit
-    depth unchanged (float pages as .tif); returns the files. All pages appear, or none:
+def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike,
+            name: str | None = None) -> list[Path]:
+    """Write each page of `stack` to `out_dir` as <k>.png (zero-padded, from 0), or
+    <name>_000.png ... as a volume's slices, values and bit depth unchanged (float pages as
+    .tif); returns the files. All pages appear, or none:
     existing files are never overwritten, and a page that cannot be decoded stops the split
     before any file moves in."""
     stack, out_dir = Path(stack), Path(out_dir)
@@ -61,26 +63,26 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
         raise FileNotFoundError(f"{stack}: no such file")
     check_folder(out_dir)  # a file there, or above it, or no permission: named now
     if is_tiff(stack) and not pil_reads_faithfully(stack):  # float16, 16-bit colour, ...
-        return _unstack_tiff(stack, out_dir)
+        return _unstack_tiff(stack, out_dir, name)
     with _gif_frames_as_stored(), opened_image(stack, "stack", DAMAGED_STACK) as im:
         pages, mode, palette = getattr(im, "n_frames", 1), im.mode, im.getpalette()
     png = mode in PNG_MODES
     if is_tiff(stack) and not png:  # int16, int32, uint32, float: each page a TIFF as stored
-        return _unstack_tiff(stack, out_dir)
-    names = _page_names(pages, ".png" if png else ".tif")
+        return _unstack_tiff(stack, out_dir, name)
+    names = _page_names(pages, ".png" if png else ".tif", name)
     _refuse_taken(out_dir, names)
     try:
         with (
             _gif_frames_as_stored(),
-            _moved_in_whole(out_dir, names) as scratch,
+            _moved_in_whole(out_dir, names, _scratch(name)) as scratch,
             opened_image(stack, "stack", DAMAGED_STACK) as im,
         ):
-            for k, (page, name) in enumerate(zip(ImageSequence.Iterator(im), names,
+            for k, (page, file) in enumerate(zip(ImageSequence.Iterator(im), names,
                                                  strict=True)):
                 if page.mode != mode and mode == "P":  # a GIF frame with a colour table of its own
                     page = _palette_page(page, palette, f"page {k} of {stack}")
-                with disk_errors(out_dir / name):
-                    page.save(scratch / name, format="PNG" if png else "TIFF")
+                with disk_errors(out_dir / file):
+                    page.save(scratch / file, format="PNG" if png else "TIFF")
     except ImageReadError as err:  # opened_image takes any OSError for a damaged stack
         if isinstance(err.__cause__, DiskFullError):  # a full disk writing a page is not one
             raise err.__cause__ from None
@@ -124,23 +126,30 @@ def _palette_page(page: Image.Image, palette: list[int], where: str) -> Image.Im
     return out
 
 
-def _unstack_tiff(stack: Path, out_dir: Path) -> list[Path]:
+def _unstack_tiff(stack: Path, out_dir: Path, name: str | None) -> list[Path]:
     """A stack PIL cannot read faithfully, through tifffile: each page a TIFF as stored."""
     try:
         pages = tiff_pages(stack)
     except OSError as err:
         raise ImageReadError(f"cannot read stack {stack}: {err}. {DAMAGED_STACK}") from err
-    names = _page_names(len(pages), ".tif")
+    names = _page_names(len(pages), ".tif", name)
     _refuse_taken(out_dir, names)
-    with _moved_in_whole(out_dir, names) as scratch:
-        for (arr, photometric), name in zip(pages, names, strict=True):
-            with disk_errors(out_dir / name):
-                tifffile.imwrite(scratch / name, arr, photometric=photometric)
+    with _moved_in_whole(out_dir, names, _scratch(name)) as scratch:
+        for (arr, photometric), file in zip(pages, names, strict=True):
+            with disk_errors(out_dir / file):
+                tifffile.imwrite(scratch / file, arr, photometric=photometric)
     return [out_dir / n for n in names]
 
 
-def _page_names(pages: int, ext: str) -> list[str]:
+def _page_names(pages: int, ext: str, name: str | None = None) -> list[str]:
+    if name:  # as a volume's slices, so that stacks share a folder and group by volume
+        return [f"{name}_{k:0{max(3, len(str(pages - 1)))}d}{ext}" for k in range(pages)]
     return [f"{k:0{len(str(pages - 1))}d}{ext}" for k in range(pages)]
+
+
+def _scratch(name: str | None) -> str:
+    """The scratch folder's own name: a stack's own where named stacks share a folder."""
+    return f"{SCRATCH}-{name}" if name else SCRATCH
 
 
 def _refuse_taken(out_dir: Path, names: list[str]) -> None:

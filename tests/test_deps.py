@@ -32,8 +32,10 @@ DOWNLOAD = {*FILEIO, *(IMAGEIO - {"common.maskio"}), "common.parallel", "dataset
             "common.bad_files", "dataset.layout", "dataset.layout_kinds", "dataset.names",
             "dataset.volume_notes",
             "dataset.pairing", "dataset.precheck", "dataset.sources", "dataset.packed",
-            "common.jp2_boxes", "common.stems"} | SETTINGS  # jp2_boxes: .jp2 files whose place
-# is lost, named; stems: ids from file names (x.ome.tif is x)
+            "common.jp2_boxes", "common.stems",
+            "common.pair_reads", "cache.pair_sizes"} | SETTINGS  # jp2_boxes: .jp2 files whose
+# place is lost, named; stems: ids from file names (x.ome.tif is x); pair_reads: the masks'
+# headers named beside an unreadable image (not their georeferencing: no georef code here)
 FETCH = {"dataset.archives", "dataset.archive_kinds", "dataset.archive_links", "dataset.http_get",
          "dataset.member_names", "dataset.url"}
 SOURCES = {"synthetic": {"dataset.synthetic", "common.maskio"}, "local": set(), "url": FETCH,
@@ -53,6 +55,7 @@ RULES = {
                              "cache.instance_labels", "cache.lost_classes", "cache.nearest",
                              "cache.mapping", "cache.pair_sizes", "common.bad_files",
                              "cache.pair_places", *GEOREF, "common.probs",  # pair_places
+                             "cache.pair_headers", "common.pair_reads",
                              "cache.palettes", "cache.intensity", "cache.band_intensity",
                              "cache.depths", "cache.ragged", "cache.values", "cache.settings",
                              "cache.hounsfield",
@@ -92,7 +95,7 @@ RULES = {
                           "cache.fill_labels", "cache.background_only",
                   "cache.detected", "cache.separate", "cache.tolerance",
                   "cache.lost_classes", "cache.nearest", "cache.mapping", "cache.pair_sizes",
-                  "cache.pair_places",
+                  "cache.pair_places", "cache.pair_headers", "common.pair_reads",
                   "common.bad_files", "cache.palettes", "cache.ragged", "cache.intensity",
                   "cache.band_intensity", "cache.depths", "cache.hounsfield",
                   "cache.values", "cache.settings", "common.device", "dataset.names",

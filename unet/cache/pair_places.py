@@ -1,4 +1,4 @@
-"""Every pair whose label GeoTIFF lies elsewhere than its scene, from headers before any decode.
+"""Where a pair's label GeoTIFF lies against its scene, and the message naming those elsewhere.
 
 Tiles are paired by name: a label raster cut on a neighbouring tile's grid (same size) was
 cached and trained on, every object off by the tiles' distance, without a word.
@@ -7,24 +7,17 @@ cached and trained on, every object off by the tiles' distance, without a word.
 from __future__ import annotations
 
 from unet.common.bad_files import listed
-from unet.common.georef import georef_of, same_place
-from unet.common.labels import MaskValueError
-from unet.common.parallel import parallel_map
-
-CHUNK = 256  # pairs per task: two headers each, well under a task's round trip
+from unet.common.georef import georef_of
 
 
-def _places(pairs: list[tuple[str, str]]) -> list[tuple | None]:
-    """(image place, mask place) of each pair that both have, else None (unreadable files
-    are named by the size check and the cache, not here)."""
-    out: list[tuple | None] = []
-    for image, mask in pairs:
-        try:
-            a, b = georef_of(image), georef_of(mask)
-        except Exception:  # noqa: BLE001 - a damaged header is the cache's to name
-            a = b = None
-        out.append((a, b) if a and b else None)
-    return out
+def pair_place(image: str, mask: str) -> tuple | None:
+    """(image place, mask place) where both have one, else None (unreadable files are named
+    by the header read and the cache, not here)."""
+    try:
+        a, b = georef_of(image), georef_of(mask)
+    except Exception:  # noqa: BLE001 - a damaged header is the cache's to name
+        return None
+    return (a, b) if a and b else None
 
 
 def _place(geo: tuple) -> str:
@@ -33,17 +26,8 @@ def _place(geo: tuple) -> str:
     return f"({', '.join(f'{v:.10g}' for v in grid)})" + (f" in {crs}" if crs else "")
 
 
-def check_pair_places(pairs: list[dict], processes: int = 1) -> None:
-    """Refuse, in one error, every pair whose image and mask both carry georeferencing (GeoTIFF
-    tags, or a world file or .aux.xml) that is not one pixel grid (georef.same_place)."""
-    jobs = [(p["image"], p["mask"]) for p in pairs]
-    chunks = [jobs[k : k + CHUNK] for k in range(0, len(jobs), CHUNK)]
-    done = parallel_map(_places, chunks, processes, "read georeferencing", len(chunks))
-    places = [place for chunk in done for place in chunk]
-    bad = [(i, m, *place) for (i, m), place in zip(jobs, places, strict=True)
-           if place and not same_place(*place)]
-    if not bad:
-        return
+def places_message(bad: list[tuple]) -> str:
+    """The error for (image, mask, image place, mask place) rows: each named, then the fix."""
     lines = [f"{len(bad)} mask(s) lie elsewhere than their image (another tile's grid, or "
              "another CRS); a mask must be its image's pixel grid:"]
     lines += listed([f"mask {m} at {_place(b)}, its image {i} at {_place(a)}"
@@ -51,4 +35,4 @@ def check_pair_places(pairs: list[dict], processes: int = 1) -> None:
     lines.append("Check that each mask is its image's; rasterise the labels again on the "
                  "image's grid (gdalwarp -te <its bounds> -ts <its width> <its height> -r near, "
                  "or gdal_rasterize onto a copy of the image), or drop the pair")
-    raise MaskValueError("\n".join(lines))
+    return "\n".join(lines)

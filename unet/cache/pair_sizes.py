@@ -1,4 +1,4 @@
-"""Every pair whose mask differs in size from its image, found from headers before any decode.
+"""The message naming every pair whose mask differs in size from its image (pair_headers).
 
 A data set with several such masks stopped at the first one the cache reached: each fix and
 rerun found the next. Headers only (no pixels), so the whole set costs seconds.
@@ -6,48 +6,9 @@ rerun found the next. Headers only (no pixels), so the whole set costs seconds.
 
 from __future__ import annotations
 
-from unet.common.bad_files import as_mask_error, in_order, kept, listed, raise_all
+from unet.common.bad_files import listed
 from unet.common.decoders import ROTATED
-from unet.common.imageio import ImageReadError, exif_orientation, image_size
-from unet.common.labels import MaskValueError
-from unet.common.parallel import parallel_map
-
-CHUNK = 256  # masks per task: one header costs ~0.2 ms, less than a task's round trip
-
-
-def _mask_sizes(paths: list[str]) -> list[tuple[int, int] | ImageReadError]:
-    """Masks' (w, h) as they are decoded (after their own EXIF orientation), from headers;
-    the error of each that cannot be opened, kept so that all are named at once."""
-    sizes: list[tuple[int, int] | ImageReadError] = []
-    for path in paths:
-        try:
-            sizes.append(image_size(path))
-        except ImageReadError as err:
-            sizes.append(kept(as_mask_error(err)))
-    return sizes
-
-
-def check_pair_sizes(pairs: list[dict], processes: int = 1) -> None:
-    """Refuse, in one error, every pair whose mask's size (header) is not its image's (the
-    manifest's `size`), the first 20 by image name with both sizes, and every mask that
-    cannot be opened (an ImageReadError then)."""
-    chunks = [[p["mask"] for p in pairs[k : k + CHUNK]] for k in range(0, len(pairs), CHUNK)]
-    done = parallel_map(_mask_sizes, chunks, processes, "read mask sizes", len(chunks))
-    sizes = [size for chunk in done for size in chunk]
-    unread = [(p["mask"], s) for p, s in zip(pairs, sizes, strict=True)
-              if isinstance(s, ImageReadError)]
-    bad = sorted(((p["image"], p["mask"], tuple(p["size"]), tuple(s))
-                 for p, s in zip(pairs, sizes, strict=True)
-                 if not isinstance(s, ImageReadError) and tuple(s) != tuple(p["size"])),
-                 key=lambda row: in_order(row[0]))  # as raise_all lists the unread ones
-    try:
-        raise_all(unread, "masks cannot be read")
-    except ImageReadError as err:
-        if not bad:
-            raise
-        raise ImageReadError(f"{err}\n{mismatch_message(bad)}") from None
-    if bad:
-        raise MaskValueError(mismatch_message(bad))
+from unet.common.imageio import exif_orientation
 
 
 def mismatch_message(bad: list[tuple[str, str, tuple[int, int], tuple[int, int]]]) -> str:

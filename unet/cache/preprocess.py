@@ -21,8 +21,8 @@ from unet.cache.intensity import intensity_units
 from unet.cache.lost_classes import Resize, held_elsewhere
 from unet.cache.mapping import choose_mapping, class_names
 from unet.cache.nearest import resize_mask
-from unet.cache.pair_places import check_pair_places
-from unet.cache.pair_sizes import check_pair_sizes, turned_note
+from unet.cache.pair_headers import check_pair_headers
+from unet.cache.pair_sizes import turned_note
 from unet.cache.ragged import flat_offsets
 from unet.cache.separate import object_ids, refuse_merged, separate_objects
 from unet.cache.settings import PreprocessSettings
@@ -109,8 +109,8 @@ def preprocess(
     cache_dir = Path(cache_dir)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     pairs = [by_id[i] for s in SPLITS for i in split[s]]
-    check_pair_sizes(pairs, processes)  # every mismatch at once, from headers, before decoding
-    check_pair_places(pairs, processes)  # label GeoTIFFs on another tile's grid, as sizes
+    # every unreadable, truncated, mismatched or misplaced pair at once, before decoding
+    check_pair_headers(pairs, processes)
     warn_stretched([tuple(p["size"]) for p in pairs], settings)  # mode resize, mixed aspects
     channels = data_channels(pairs)
     # three channels of a hyperstack, of band files or of unet stack's minisblack TIFFs are

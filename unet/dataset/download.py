@@ -44,10 +44,9 @@ def _check_local_path(root: Path) -> None:
     """Refuse a dataset.local.path that is missing or a file (the archive itself), by key:
     every layout would otherwise name only a folder inside it."""
     if root.is_file():
-        raise DataLayoutError(
-            f"dataset.local.path {root} is a file, not a folder: unpack it there, or for a zip "
-            f"or tar use dataset.source: url with url: {root.resolve().as_uri()}"
-        )
+        raise DataLayoutError(f"dataset.local.path {root} is a file, not a folder: unpack it "
+                              "there, or for a zip or tar use dataset.source: url with url: "
+                              f"{root.resolve().as_uri()}")
     if not root.is_dir():
         raise DataLayoutError(f"dataset.local.path {root} does not exist; give the folder that "
                               "holds the images and masks")
@@ -212,7 +211,8 @@ def write_manifest(
     stacked = Path(manifest_path).parent / "stacked_images"
     layout, found, noted = _paired(root, layout, Path(manifest_path).parent, processes, ignore)
     drawn = _drawn(layout)
-    sizes = image_sizes([img[0] if isinstance(img, list) else img for _, img, _ in found])
+    images = [img[0] if isinstance(img, list) else img for _, img, _ in found]
+    sizes = image_sizes(images, [mask for _, _, mask in found])  # the masks named with a bad one
     for (pid, img, mask), (w, h) in zip(found, sizes, strict=True):
         bands, img = (img, img[0]) if isinstance(img, list) else (None, img)
         _check_utf8(img, pid)

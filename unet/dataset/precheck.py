@@ -25,9 +25,10 @@ from unet.dataset.layout import (
 DIGEST = ".manifest_data_digest"  # the data digest the manifest beside it was written from
 
 
-def image_sizes(images: list[Path]) -> list[tuple[int, int]]:
+def image_sizes(images: list[Path], masks: list | None = None) -> list[tuple[int, int]]:
     """Each image's (w, h) from its header; every unreadable one refused in one ImageReadError,
-    as each is opened anyway (one at a time meant a rerun per bad file)."""
+    as each is opened anyway (one at a time meant a rerun per bad file), with what the headers
+    of the other pairs' `masks` show (pair_headers: the next runs found them one by one)."""
     from unet.common.bad_files import kept, raise_all  # here: the DAG build imports this module
     from unet.common.imageio import ImageReadError, image_size
 
@@ -37,6 +38,13 @@ def image_sizes(images: list[Path]) -> list[tuple[int, int]]:
             sizes.append(image_size(img))
         except ImageReadError as err:
             bad.append((str(img), kept(err)))
+    if bad and masks is not None:
+        from unet.common.pair_reads import pair_files_problems
+
+        try:
+            raise_all(bad, "images cannot be read")
+        except ImageReadError as err:
+            pair_files_problems(list(zip(images, masks, strict=True)), err)
     raise_all(bad, "images cannot be read")
     return sizes
 
@@ -82,7 +90,8 @@ def check_changed_pairs(manifest_path: str | Path, digest: str, source: str,
         if layout.roi:
             layout_module("roi").with_roi(root, layout, found)
         if not layout.band_files:  # (their stacks are written by the job)
-            image_sizes([img for _, img, _ in found])  # headers, as the job reads them
+            # headers, as the job reads them (its masks' too, where an image is bad)
+            image_sizes([img for _, img, _ in found], [mask for _, _, mask in found])
     except ImageReadError as err:  # the DAG build stops cleanly on a DataLayoutError
         raise DataLayoutError(str(err).rstrip(".")) from None
     finally:

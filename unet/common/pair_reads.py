@@ -1,0 +1,96 @@
+"""What a pair's headers show without decoding: its mask's size or read error, PNGs cut short.
+
+Shared by preprocess's header pass and download_dataset's refusal of unreadable images, so
+that one run names every bad file it can find cheaply (its georeferencing: pair_headers).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from unet.cache.pair_sizes import mismatch_message
+from unet.common.bad_files import as_mask_error, in_order, kept, raise_all
+from unet.common.imageio import ImageReadError, image_size, opened_image
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the empty IEND chunk every whole PNG ends with
+
+
+def cut_png(path: str | os.PathLike, what: str = "image") -> ImageReadError | None:
+    """The read error of a PNG that does not end in IEND (a copy that stopped part way), as
+    its decode gives it; None for a whole file, or one that decodes despite its end (bytes
+    after IEND). Only suspects are decoded: the tail alone costs one read."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(8) != PNG_SIGNATURE or f.seek(0, os.SEEK_END) < 20:
+                return None  # not a PNG, or one its header read names
+            f.seek(-len(PNG_END), os.SEEK_END)
+            if f.read() == PNG_END:
+                return None
+        with opened_image(path) as im:
+            im.load()
+    except ImageReadError as err:
+        err = as_mask_error(err) if what == "mask" else err
+        err.kind = what  # raise_all's heading: images, masks or files
+        return kept(err)
+    except OSError:
+        return None  # a file that cannot be opened: its header read names it
+    return None
+
+
+def mask_read(image: str, mask: str) -> tuple:
+    """(the mask's (w, h) or its read error, [(file, read error)] of the pair's cut PNGs);
+    errors kept (no frames) so that a whole set's can be held and named at once."""
+    try:
+        size = image_size(mask)
+    except ImageReadError as err:
+        return kept(as_mask_error(err)), []
+    return size, [(f, e) for f, what in ((image, "image"), (mask, "mask"))
+                  if (e := cut_png(f, what)) is not None]
+
+
+def read_problems(pairs: list[dict], reads: list[tuple]) -> tuple[list, list[str]]:
+    """(unreadable files as [(file, ImageReadError)], [the size mismatches' message]) of
+    `pairs` (image, mask, the image's `size`) from their mask_read answers."""
+    rows = list(zip(pairs, reads, strict=True))
+    unread = [(p["mask"], s) for p, (s, _) in rows if isinstance(s, ImageReadError)]
+    unread += [found for _, (_, cut) in rows for found in cut]
+    sizes = sorted(((p["image"], p["mask"], tuple(p["size"]), tuple(s)) for p, (s, _) in rows
+                    if not isinstance(s, ImageReadError) and tuple(s) != tuple(p["size"])),
+                   key=lambda row: in_order(row[0]))  # as raise_all lists the unread ones
+    return unread, [mismatch_message(sizes)] if sizes else []
+
+
+def raise_unread(unread: list, others: list[str], first: str = "") -> None:
+    """Raise one ImageReadError of `first` (an error's text already found), the unreadable
+    files and the other problems' messages, where a file cannot be read; else nothing."""
+    if not (others or first):  # unreadable files alone: raise_all's error as it is
+        raise_all(unread, _what(unread))
+        return
+    try:
+        raise_all(unread, _what(unread))
+    except ImageReadError as err:
+        first = "\n".join(filter(None, [first, str(err)]))
+    if first:
+        raise ImageReadError("\n".join([first, *others]))
+
+
+def _what(unread: list) -> str:
+    """How raise_all heads the list: masks or images where all are one kind, else files."""
+    kinds = {getattr(err, "kind", "mask") for _, err in unread}
+    return f"{kinds.pop()}s cannot be read" if len(kinds) == 1 else "files cannot be read"
+
+
+def pair_files_problems(found: list[tuple], first: ImageReadError) -> None:
+    """download_dataset's images could not all be read (`first` names them): raise one error
+    adding what the headers of the other (image, mask) pairs with a mask file show."""
+    pairs = []
+    for img, mask in found:
+        if isinstance(mask, (str, Path)):  # not drawn from annotations, nor class folders
+            try:
+                pairs.append({"image": str(img), "mask": str(mask), "size": image_size(img)})
+            except ImageReadError:
+                continue  # named in `first`
+    reads = [mask_read(p["image"], p["mask"]) for p in pairs]
+    raise_unread(*read_problems(pairs, reads), first=str(first))

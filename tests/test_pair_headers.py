@@ -93,3 +93,24 @@ def test_the_dag_build_check_names_the_masks_as_well(tmp_path):
     with pytest.raises(DataLayoutError) as err:
         check_changed_pairs(manifest, "changed files", "local", settings)
     _names_all_three(str(err.value))
+
+
+def test_a_truncated_jpeg_image_is_named_with_a_bad_mask(tmp_path):
+    """A JPEG cut short passes its header read: the mask-value pass named a damaged mask and
+    stopped the run before the cache pass reached the image."""
+    rng = np.random.default_rng(0)
+    pairs = [write_pair(tmp_path, i) for i in range(5)]
+    for i in range(5):
+        pairs[i]["image"] = str(tmp_path / f"img{i}.jpg")
+        Image.fromarray(rng.integers(0, 255, (30, 40, 3), np.uint8)).save(pairs[i]["image"])
+    whole = tmp_path / "img0.jpg"  # bytes after its end marker: decoded, and let through
+    whole.write_bytes(whole.read_bytes() + b"camera notes")
+    _cut(pairs[1]["image"])
+    Path(pairs[3]["mask"]).write_bytes(b"")
+    write_inputs(tmp_path, pairs)
+    with pytest.raises(ImageReadError) as err:
+        preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+                   PreprocessSettings(width=20, height=16))
+    text = str(err.value)
+    assert text.startswith("2 files cannot be read")
+    assert "img1.jpg" in text and "msk3.png" in text and "img0.jpg" not in text

@@ -1,4 +1,4 @@
-"""What a pair's headers show without decoding: its mask's size or read error, PNGs cut short.
+"""What a pair's headers show without decoding: its mask's size or read error, files cut short.
 
 Shared by preprocess's header pass and download_dataset's refusal of unreadable images, so
 that one run names every bad file it can find cheaply (its georeferencing: pair_headers).
@@ -13,20 +13,23 @@ from unet.cache.pair_sizes import mismatch_message
 from unet.common.bad_files import as_mask_error, in_order, kept, raise_all
 from unet.common.imageio import ImageReadError, image_size, opened_image
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the empty IEND chunk every whole PNG ends with
+# (signature, end) of formats whose whole files end in a fixed marker: PNG's empty IEND
+# chunk, JPEG's end-of-image marker
+ENDS = ((b"\x89PNG\r\n\x1a\n", b"\x00\x00\x00\x00IEND\xaeB`\x82"), (b"\xff\xd8\xff", b"\xff\xd9"))
 
 
-def cut_png(path: str | os.PathLike, what: str = "image") -> ImageReadError | None:
-    """The read error of a PNG that does not end in IEND (a copy that stopped part way), as
-    its decode gives it; None for a whole file, or one that decodes despite its end (bytes
-    after IEND). Only suspects are decoded: the tail alone costs one read."""
+def cut_file(path: str | os.PathLike, what: str = "image") -> ImageReadError | None:
+    """The read error of a PNG or JPEG that does not end in its end marker (a copy that
+    stopped part way), as its decode gives it; None for a whole file, or one that decodes
+    despite its end (bytes after the marker). Only suspects are decoded: one read each."""
     try:
         with open(path, "rb") as f:
-            if f.read(8) != PNG_SIGNATURE or f.seek(0, os.SEEK_END) < 20:
-                return None  # not a PNG, or one its header read names
-            f.seek(-len(PNG_END), os.SEEK_END)
-            if f.read() == PNG_END:
+            head, size = f.read(8), f.seek(0, os.SEEK_END)
+            end = next((e for sign, e in ENDS if head.startswith(sign)), None)
+            if end is None or size < 20:
+                return None  # another format, or one its header read names
+            f.seek(-len(end), os.SEEK_END)
+            if f.read() == end:
                 return None
         with opened_image(path) as im:
             im.load()
@@ -47,7 +50,7 @@ def mask_read(image: str, mask: str) -> tuple:
     except ImageReadError as err:
         return kept(as_mask_error(err)), []
     return size, [(f, e) for f, what in ((image, "image"), (mask, "mask"))
-                  if (e := cut_png(f, what)) is not None]
+                  if (e := cut_file(f, what)) is not None]
 
 
 def read_problems(pairs: list[dict], reads: list[tuple]) -> tuple[list, list[str]]:

@@ -123,3 +123,26 @@ def test_an_empty_part_of_a_grouped_split_says_how_the_groups_fall(patients, fra
     groups = {i: i[:2] for i in ids}
     with pytest.raises(SplitError, match=message):
         make_split(ids, 0, *fractions, groups=groups)
+
+
+def test_the_readme_s_one_volume_recipe_leaves_no_validation_slice_beside_training():
+    """README's block split of one volume, run on Lucchi's real depth (165 slices a stack):
+    an inner validation block would sit beside training slices, 5 nm apart."""
+    import re
+
+    import yaml
+
+    text = (Path(__file__).parents[1] / "README.md").read_text()
+    recipe = text.split("One volume's slices (Lucchi's", 1)[1].split("\n\n", 1)[0]
+    group_by = re.search(r"`group_by: '(.+?)'`", recipe).group(1)
+    keys = yaml.safe_load(re.search(r"`(\{val_ids:.+?\})`", recipe, re.S).group(1))
+    pairs = [{"id": f"{v}_{k:03d}", "image": f"em/images/{v}_{k:03d}.png"}
+             for v in ("training", "testing") for k in range(165)]
+    split = make_split([p["id"] for p in pairs], 0, 0.1, 0.0, groups=groups_of(pairs, group_by),
+                       group_by=group_by, **keys)
+    slice_of = {"train": set(), "val": set()}
+    for part, held in slice_of.items():
+        held.update(int(i[-3:]) for i in split[part] if i.startswith("training"))
+    assert slice_of["val"] and not any(
+        k - 1 in slice_of["train"] or k + 1 in slice_of["train"] for k in slice_of["val"]), split
+    assert set(split["test"]) == {p["id"] for p in pairs if p["id"].startswith("testing")}

@@ -38,4 +38,5 @@ def restack_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="the slices' stem, <name>_000.png ...; default: the "
                    "reference's file name less .nii.gz, .nrrd, ... (the name unet unstack "
                    "gave; for nnU-Net's <case>_0000.nii.gz, <case>); a TIFF stack's pages "
-                   "are 0.png ... as unstack wrote them, or <name>_000.png ... given this")
+                   "are 00.png ... (zero-padded to the page count) as unstack wrote them, or "
+                   "<name>_000.png ... given this")

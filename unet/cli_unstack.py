@@ -99,7 +99,8 @@ def unstack_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="the slices' stem, <name>_000 ...; default: the volume's or "
                    "array file's stem, or the volumes' common start (BraTS2021_00000), e.g. "
                    "the case's name for its _seg volume, so that its slices pair with the "
-                   "images; a TIFF stack's pages are 0.png ... unless given")
+                   "images; a TIFF stack's pages are 00.png ... (zero-padded to the page count) "
+                   "unless given")
     p.add_argument("--series", metavar="UID", help="the SeriesInstanceUID of the DICOM series "
                    "to read, where the folder given holds several (unstack lists them)")
     p.add_argument("--key", help="the array in a .npz (X, Y) or HDF5 file (volumes/raw, "

@@ -46,3 +46,15 @@ def test_a_stack_of_signed_pages_is_named_too(tmp_path):
     tifffile.imwrite(tmp_path / "s.tif", pages)
     assert main(["unstack", str(tmp_path / "s.tif"), str(tmp_path / "out"), "--name", "em"]) == 0
     assert np.array_equal(tifffile.imread(tmp_path / "out" / "em_004.tif"), pages[4])
+
+
+def test_a_folder_of_stacks_is_refused_with_the_names_that_let_them_share_a_folder(tmp_path,
+                                                                                  capsys):
+    """The refusal of a folder of stacks offered only a folder per stack, where --name lets
+    Lucchi's training and testing stacks share one (and split.group_by keep them apart)."""
+    (tmp_path / "em").mkdir()
+    _stack(tmp_path / "em" / "training.tif", 0)
+    assert main(["unstack", str(tmp_path / "em"), str(tmp_path / "images")]) == 2
+    err = capsys.readouterr().err
+    assert "a folder of its own" in err and "--name training" in err, err
+    assert not (tmp_path / "images").exists()

@@ -56,9 +56,8 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike,
         raise ValueError(f"{stack} is a folder: unstack splits one volume a call; their slices "
                          f"can share a folder: for f in {stack}/[!.]*{kind}; do unet unstack "
                          f"\"$f\" {out_dir}; done")
-    if stack.is_dir():  # a folder of stacks: each needs a folder of its own, or names clash
-        raise ValueError(f"{stack} is a folder: unstack splits one stack file; run it once per "
-                         f"stack, each into a folder of its own (`unet unstack {stack}/a.tif a`)")
+    if stack.is_dir():  # a folder of stacks: two stacks' pages 0.png ... would clash
+        raise ValueError(_one_stack_a_call(stack, out_dir))
     if not stack.is_file():
         raise FileNotFoundError(f"{stack}: no such file")
     check_folder(out_dir)  # a file there, or above it, or no permission: named now
@@ -88,6 +87,17 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike,
             raise err.__cause__ from None
         raise
     return [out_dir / n for n in names]
+
+
+def _one_stack_a_call(folder: Path, out_dir: Path) -> str:
+    """The refusal of a folder of stacks, with both fixes: a folder per stack, or one folder
+    whose pages --name names by stack (EM's training and testing stacks, grouped by volume)."""
+    files = [p for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")]
+    first = next((p for p in files if is_tiff(p)), files[0] if files else Path("a.tif"))
+    return (f"{folder} is a folder: unstack splits one stack file; run it once per stack, each "
+            f"into a folder of its own (`unet unstack {folder}/{first.name} {first.stem}`), or "
+            f"into one folder, its pages named by stack (`unet unstack {folder}/{first.name} "
+            f"{out_dir} --name {first.stem}`)")
 
 
 @contextmanager

@@ -207,3 +207,20 @@ def test_bands_do_not_grow_with_the_longer_side(shape):
     assert (covered == 1).all()
     torch.testing.assert_close(window_probs([model], image, window, NO_FLIPS, None),
                                _blended(model, image, window), atol=1e-5, rtol=0)
+
+
+def test_the_gaussian_is_built_once_for_many_images_of_a_tile_size(monkeypatch):
+    import unet.infer.tiles as tiles
+
+    calls = []
+
+    def counted(h: int, w: int) -> torch.Tensor:
+        calls.append((h, w))
+        return gaussian_weights(h, w)
+
+    monkeypatch.setattr(tiles, "gaussian_weights", counted)
+    model, window = _model(2), Window((32, 32), overlap=0.5, batch=4, align=4)
+    rng = np.random.default_rng(0)
+    for shape in ((70, 50, 3), (50, 70, 3), (70, 50, 3), (40, 40, 3)):  # tall, wide (turned)
+        list(window_bands([model], rng.integers(0, 255, shape, np.uint8), window, NO_FLIPS, None))
+    assert calls == [(32, 32)]  # it was rebuilt for every image (2 ms each at 128x128)

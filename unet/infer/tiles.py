@@ -10,8 +10,9 @@ bounded by a strip of tiles across the image's shorter side, not by the image.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -68,6 +69,15 @@ def gaussian_weights(h: int, w: int, sigma_scale: float = 0.125) -> torch.Tensor
     g = axes[0][:, None] * axes[1][None, :]
     g = g / g.max()
     return g.clamp_(min=float(g[g > 0].min())).float()
+
+
+@lru_cache(maxsize=8)
+def _tile_weights(build: Callable[[int, int], torch.Tensor], th: int, tw: int,
+                  device: torch.device) -> torch.Tensor:
+    """`build(th, tw)` (gaussian_weights) on `device`, made once per tile size and device, not
+    once per image (a folder of small images rebuilt it for each); read only: it is added, never
+    added into. `build` is in the key so that a replaced gaussian_weights is not served this."""
+    return build(th, tw).to(device)
 
 
 def tile_starts(length: int, tile: int, overlap: float, align: int = 1) -> list[int]:
@@ -147,7 +157,7 @@ def _strips(
     device = next(models[0].parameters()).device
     ys = tile_starts(height, th, window.overlap, window.align)
     xs = tile_starts(width, tw, window.overlap, window.align)
-    weight = gaussian_weights(th, tw).to(device)
+    weight = _tile_weights(gaussian_weights, th, tw, device)  # (th, tw)
     wide = max(width, tw)
     acc: torch.Tensor | None = None  # (models, C, th, wide): the open band of blended logits
     wsum = torch.zeros((th, wide), device=device)

@@ -130,3 +130,14 @@ def test_too_many_values_name_the_masks_that_hold_them():
     with pytest.raises(MaskValueError, match=r"300 distinct values.*max_values=16; the most in "
                        r"m/a.png.*masks.threshold: 127.*masks.threshold: 0"):
         mapping_from_values(set(range(300)), None, None, 16, where=where)
+
+
+def test_predicting_new_images_does_not_import_scipy_ndimage():
+    # unet predict imports predict_folder, which reaches this check (unused there) through
+    # unet.cache.preprocess: scipy.ndimage cost 0.5-0.7 s of every run's start
+    import subprocess
+    import sys
+
+    code = "import sys, unet.infer.predict_folder; print('scipy.ndimage' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

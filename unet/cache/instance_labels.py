@@ -4,7 +4,6 @@ the check that warns before a class is trained for each object number."""
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from unet.common.labels import IGNORE_INDEX, MaskMapping
 from unet.common.maskio import read_mask_values
@@ -46,6 +45,10 @@ def _numbered_objects(index: np.ndarray) -> int | None:
     """k when a class-index map holds classes 1 to k (and 0), each one 8-connected region;
     None otherwise. Each class is labelled within its bounding box only, so small objects cost
     little."""
+    # imported here: this module comes with unet predict's (via unet.cache.preprocess), which
+    # never calls it, and scipy.ndimage took 0.5-0.7 s of each run's start (2 cores, loaded)
+    from scipy import ndimage
+
     boxes = [b for k, b in enumerate(ndimage.find_objects(index), start=1) if k != IGNORE_INDEX]
     k = len(boxes)
     while k and boxes[k - 1] is None:

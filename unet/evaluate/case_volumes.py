@@ -15,6 +15,7 @@ import numpy as np
 from unet.common.labels import IGNORE_INDEX
 from unet.common.parallel import parallel_map
 from unet.dataset.spacing_table import read_spacing_table
+from unet.evaluate.objects3d import case_objects
 from unet.evaluate.reading import ScoreJob, read_scored
 from unet.evaluate.volume import volume_diagonal, volume_scores
 
@@ -94,8 +95,9 @@ def _stacked(job: CaseJob) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
     read = [read_scored(s) for s in job.slices]
     shapes = {t.shape for t, _, _ in read}
     if len(shapes) > 1:
-        log.warning("case %s: its slices differ in size (%s), so no volume: its hd95 and "
-                    "boundary_f1 are left blank", job.case, ", ".join(map(str, sorted(shapes))))
+        log.warning("case %s: its slices differ in size (%s), so no volume: its hd95, "
+                    "boundary_f1 and 3-D objects are left blank", job.case,
+                    ", ".join(map(str, sorted(shapes))))
         return None
     target = np.stack([t for t, _, _ in read])
     return target, {m: np.stack([masks[m] for _, masks, _ in read]) for m in read[0][1]}
@@ -122,7 +124,10 @@ def measure_case(job: CaseJob) -> dict:
         per_class = [scores([c]) for c in range(job.num_classes)]
         out[m] = {"hd95": [h for h, _ in per_class], "boundary_f1": [b for _, b in per_class],
                   "regions": {name: list(scores(c)) for name, c in job.regions.items()}}
-    return {"case": job.case, "diagonal": volume_diagonal(target.shape, spacing), "methods": out}
+    got = {"case": job.case, "diagonal": volume_diagonal(target.shape, spacing), "methods": out}
+    if job.slices[0].objects:  # evaluate.objects: the raw masks' blobs, as score_image's
+        got["objects"] = case_objects(job.slices, target, masks)
+    return got
 
 
 def case_boundaries(jobs: list[ScoreJob], groups: dict[str, str], num_classes: int,

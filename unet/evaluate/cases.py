@@ -15,6 +15,8 @@ from unet.common.fileio import atomic_path
 from unet.dataset.split import groups_of
 from unet.evaluate.case_volumes import CaseSpacing, case_boundaries
 from unet.evaluate.metrics import foreground_dice, mean_or_none, scores_from_confusion
+from unet.evaluate.objects import OBJECT_COLUMNS, object_cells
+from unet.evaluate.objects3d import OBJECTS_3D_RULE, add_case_objects
 from unet.evaluate.reading import ScoreJob
 from unet.evaluate.regions import region_confusion
 from unet.evaluate.volume import volume_rule
@@ -141,8 +143,11 @@ def case_summary(results: list[dict], methods: list[str], manifest: dict, group_
                       None if measured is None else _bounds(
                           measured, list(counts[m]), m, len(summary["class_values"]),
                           list(regions))) for m in methods}
+    # evaluate.objects too: each case's objects in 3-D, beside its HD95
+    objects = measured is not None and add_case_objects(out, measured, list(
+        next(iter(counts.values()), {})))
     if csv_out is not None:
-        write_cases(csv_out, counts, summary["class_labels"], regions, measured)
+        write_cases(csv_out, counts, summary["class_labels"], regions, measured, objects)
     cases = len(next(iter(counts.values()), {}))
     for m, s in out.items():
         positive = s["foreground_dice_mean_positive"]
@@ -153,13 +158,14 @@ def case_summary(results: list[dict], methods: list[str], manifest: dict, group_
     if measured is None:
         return {"group_by": group_by, "cases": cases, "rule": f"{PER_CASE_RULE}; {NOT_VOLUMES}",
                 "methods": out}
+    extra = {"objects_rule": OBJECTS_3D_RULE} if objects else {}
     if isinstance(spacing, CaseSpacing):  # the table, its unit and what it gave each case
         return {"group_by": group_by, "cases": cases, "voxel_spacing": spacing.path,
                 "spacing_unit": spacing.unit,
                 "case_spacing": {c: list(v) for c, v in spacing.by_case.items()},
-                "rule": f"{PER_CASE_RULE}; {volume_rule(spacing.path)}", "methods": out}
+                "rule": f"{PER_CASE_RULE}; {volume_rule(spacing.path)}", "methods": out, **extra}
     return {"group_by": group_by, "cases": cases, "voxel_spacing": list(spacing),
-            "rule": f"{PER_CASE_RULE}; {volume_rule(spacing)}", "methods": out}
+            "rule": f"{PER_CASE_RULE}; {volume_rule(spacing)}", "methods": out, **extra}
 
 
 def _boundary_cells(measured: dict | None, case: str, m: str, name) -> list[str]:
@@ -176,14 +182,17 @@ def _boundary_cells(measured: dict | None, case: str, m: str, name) -> list[str]
 
 
 def write_cases(path: str | os.PathLike, counts: dict, values: list,
-                regions: dict[str, list[int]], measured: dict | None = None) -> None:
+                regions: dict[str, list[int]], measured: dict | None = None,
+                objects: bool = False) -> None:
     """One CSV row per case, method and class (then region: `class` its name, `value` its
     classes), with the case's image count, its pixels in target and prediction, and scores
-    (HD95 and boundary F1 of the case's volume with `measured`, case_volumes')."""
+    (HD95 and boundary F1 of the case's volume with `measured`, case_volumes'; with `objects`
+    its 3-D objects' counts and scores, blank for background, regions and unmeasured cases)."""
     with atomic_path(Path(path)) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["case", "method", "class", "value", "images", "target_px", "predicted_px",
-                    *ROW_SCORES, *(BOUNDARY_SCORES if measured is not None else ())])
+                    *ROW_SCORES, *(BOUNDARY_SCORES if measured is not None else ()),
+                    *(OBJECT_COLUMNS if objects else ())])
         for m, cases in counts.items():
             for case, (n, cm) in cases.items():
                 rows = [(c, v, cm) for c, v in enumerate(values)]
@@ -194,4 +203,6 @@ def write_cases(path: str | os.PathLike, counts: dict, values: list,
                     w.writerow([case, m, name, value, n, int(matrix[k].sum()),
                                 int(matrix[:, k].sum()), *(f"{s[key][k]:.10g}" for key in
                                                            ROW_SCORES),
-                                *_boundary_cells(measured, case, m, name)])
+                                *_boundary_cells(measured, case, m, name),
+                                *(object_cells(measured[case] if isinstance(name, int) else {},
+                                               m, name) if objects else ())])

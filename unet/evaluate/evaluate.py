@@ -182,10 +182,11 @@ def _jobs(ids: list[str], by_id: dict, mask_dirs: dict, mapping: MaskMapping, to
           regions: dict[str, list[int]] | None, objects: bool = False) -> list[ScoreJob]:
     """One ScoreJob per id: its ground truth, each method's mask, the regions' classes, and
     with `objects` where its true objects' ids are (object_source)."""
+    sources = {i: object_source(by_id[i], mapping.threshold) if objects else ("", None)
+               for i in ids}
     return [ScoreJob(i, by_id[i]["mask"], {m: str(Path(d) / f"{i}.png") for m, d in
                      mask_dirs.items()}, mapping, tolerance, by_id[i].get("roi"), regions or None,
-                     objects, object_source(by_id[i], mapping.threshold)[1] if objects else None)
-            for i in ids]
+                     objects, sources[i][1], sources[i][0] == "drawn") for i in ids]
 
 
 def evaluate_masks(

@@ -13,7 +13,6 @@ from unet.common.maskio import read_mask_values
 log = logging.getLogger(__name__)
 # DSB 2018's IoU thresholds 0.5, 0.55, ..., 0.95: its score averages TP / (TP + FP + FN) over them
 IOU_THRESHOLDS: tuple[float, ...] = tuple(round(0.5 + 0.05 * k, 2) for k in range(10))
-EIGHT = np.ones((3, 3), dtype=bool)  # 8-connectivity: diagonal neighbours are one object
 # Copied into the summary beside the pixel scores' conventions.
 OBJECTS_RULE: str = (
     "per foreground class, a predicted object (an 8-connected component of the method's mask) "
@@ -54,7 +53,8 @@ def read_ids(path: str, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _compact(ids: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, int]:
-    """(H, W) int64 labels 1..n of the distinct values of `ids` where `keep`, 0 elsewhere."""
+    """(H, W) or (D, H, W) int64 labels 1..n of the distinct values of `ids` where `keep`, 0
+    elsewhere."""
     out = np.zeros(ids.shape, np.int64)
     kept = ids[keep]
     if kept.dtype.kind in "ui" and kept.size and kept.min() >= 0 and kept.max() < 1 << 24:
@@ -69,9 +69,10 @@ def _compact(ids: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _id_parts(ids: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, int]:
-    """(H, W) labels 1..n of each id within each 8-connected blob of `truth`: touching
-    instances stay apart by id, and a binary mask's one value (0/255 under a threshold) parts
-    into its blobs. Soft values (a float mask of fractions) are no ids: `truth`'s components."""
+    """(H, W) labels 1..n of each id within each 8-connected blob of `truth` ((D, H, W): 26-):
+    touching instances stay apart by id, and a binary mask's one value (0/255 under a
+    threshold) parts into its blobs. Soft values (a float mask of fractions) are no ids:
+    `truth`'s components."""
     if ids.dtype.kind == "f" and not np.array_equal(ids[truth], np.round(ids[truth])):
         return _labels(truth)
     parts, _ = _labels(truth)
@@ -81,8 +82,9 @@ def _id_parts(ids: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _labels(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """(H, W) 8-connected component labels of `mask` (0 outside), and how many."""
-    labels, n = ndimage.label(mask, structure=EIGHT)
+    """(H, W) 8-connected component labels of `mask` (0 outside), and how many; of a (D, H, W)
+    volume's 26-connected ones (diagonal neighbours, in-slice or across, are one object)."""
+    labels, n = ndimage.label(mask, structure=np.ones((3,) * mask.ndim, dtype=bool))
     return labels, int(n)
 
 
@@ -113,14 +115,14 @@ def match(true: np.ndarray, n_true: int, pred: np.ndarray, n_pred: int) -> dict:
 
 def image_objects(target: np.ndarray, pred: np.ndarray, c: int, ids: np.ndarray | None,
                   ignore: int) -> dict:
-    """Counts of class `c`'s objects in one image: true objects from `ids` (None: the target's
-    components), predicted ones the components of `pred`; pixels where `target` is `ignore`
-    (ignored, outside the roi) are left out of every area."""
+    """Counts of class `c`'s objects in one image (or (D, H, W) volume): true objects from `ids`
+    (None: the target's components), predicted ones the components of `pred`; pixels where
+    `target` is `ignore` (ignored, outside the roi) are left out of every area."""
     truth = target == c
     true, n_true = _labels(truth) if ids is None else _id_parts(ids, truth)
     predicted, n_pred = _labels(pred == c)
     scored = target != ignore
-    return match(true[scored], n_true, predicted[scored].astype(np.int64), n_pred)
+    return match(true[scored], n_true, predicted[scored], n_pred)  # int32: key widens it
 
 
 def _ratio(num: float, den: float) -> float | None:

@@ -27,6 +27,7 @@ class ScoreJob:
     regions: dict[str, list[int]] | None = None  # evaluate.regions' classes, scored as one
     objects: bool = False  # evaluate.objects: object counts per foreground class too
     object_ids: str | None = None  # the true objects' ids (None: the target's components)
+    ids_drawn: bool = False  # object_ids drawn per image (masks.separate): no ids across slices
 
 
 # The rule that writes each method's masks: what to rerun when one cannot be read.

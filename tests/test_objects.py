@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
+from tests.objects_reference import reference
 from unet.evaluate.objects import (
-    IOU_THRESHOLDS,
     image_objects,
     object_source,
     score_objects,
@@ -111,32 +111,6 @@ def test_set_sums_counts_and_leaves_out_empty_images():
     assert summarise_objects([empty])["dsb_score"] is None
 
 
-def _reference(true: np.ndarray, pred: np.ndarray, scored: np.ndarray) -> dict:
-    """Every pair's IoU from a mask per object: the slow way the module must agree with. A true
-    object is one id within one 8-connected foreground blob."""
-    blobs = ndimage.label(true > 0, structure=np.ones((3, 3)))[0]
-    pairs = sorted({(int(b), int(v)) for b, v in zip(blobs[true > 0], true[true > 0],
-                                                      strict=True)})
-    split = np.zeros(true.shape, np.int64)
-    for k, (b, v) in enumerate(pairs, 1):
-        split[(blobs == b) & (true == v)] = k
-    true = split
-    t_ids = [v for v in np.unique(true[scored]) if v]
-    p_lab, n = ndimage.label(pred, structure=np.ones((3, 3)))
-    p_ids = [v for v in range(1, n + 1) if (p_lab[scored] == v).any()]
-    ious = []
-    for t in t_ids:
-        for p in p_ids:
-            a, b = (true == t) & scored, (p_lab == p) & scored
-            iou = (a & b).sum() / (a | b).sum()
-            if iou > 0.5:
-                ious.append(iou)
-    tp = len(ious)
-    return {"true": len(t_ids), "predicted": len(p_ids), "tp": tp, "fp": len(p_ids) - tp,
-            "fn": len(t_ids) - tp, "iou_sum": float(sum(ious)),
-            "tp_at": [sum(i > th for i in ious) for th in IOU_THRESHOLDS]}
-
-
 @pytest.mark.parametrize("seed", range(12))
 def test_matches_brute_force_on_random_labels(seed):
     rng = np.random.default_rng(seed)
@@ -147,13 +121,13 @@ def test_matches_brute_force_on_random_labels(seed):
     target[rng.random(ids.shape) < 0.03] = IGN
     pred = np.roll(ids > 0, rng.integers(-2, 3), axis=1) ^ (rng.random(ids.shape) < 0.04)
     got = image_objects(target, pred.astype(np.uint8), 1, ids, IGN)
-    want = _reference(np.where(target == 1, ids, 0), pred, target != IGN)
+    want = reference(np.where(target == 1, ids, 0), pred, target != IGN)
     assert got["iou_sum"] == pytest.approx(want.pop("iou_sum"))
     assert {k: got[k] for k in want} == want
     # by components too
     comp, _ = ndimage.label(target == 1, structure=np.ones((3, 3)))
     got = image_objects(target, pred.astype(np.uint8), 1, None, IGN)
-    want = _reference(comp, pred, target != IGN)
+    want = reference(comp, pred, target != IGN)
     assert got["iou_sum"] == pytest.approx(want.pop("iou_sum"))
     assert {k: got[k] for k in want} == want
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from scipy import ndimage
 
-from unet.evaluate.objects import IOU_THRESHOLDS, image_objects
+from tests.objects_reference import reference
+from unet.evaluate.objects import image_objects
 
 D, H, W = 12, 8, 8
 IGN = 255
@@ -140,28 +140,6 @@ def test_ids_drawn_per_image_are_not_joined_across_slices(tmp_path):
     assert (s["true"], s["tp"], s["fn"]) == (1, 1, 0)
 
 
-def _reference(true: np.ndarray, pred: np.ndarray, scored: np.ndarray) -> dict:
-    """Every pair's IoU from a mask per object, in 3-D: a true object is one id within one
-    26-connected blob, a predicted one a 26-connected blob (scipy's 3x3x3 structure)."""
-    cube = np.ones((3, 3, 3))
-    blobs = ndimage.label(true > 0, structure=cube)[0]
-    split = np.zeros(true.shape, np.int64)
-    pairs = sorted({(int(b), int(v)) for b, v in zip(blobs[true > 0], true[true > 0],
-                                                      strict=True)})
-    for k, (b, v) in enumerate(pairs, 1):
-        split[(blobs == b) & (true == v)] = k
-    t_ids = [v for v in np.unique(split[scored]) if v]
-    p_lab, n = ndimage.label(pred, structure=cube)
-    p_ids = [v for v in range(1, n + 1) if (p_lab[scored] == v).any()]
-    ious = [iou for t in t_ids for p in p_ids
-            if (iou := ((split == t) & (p_lab == p) & scored).sum()
-                / (((split == t) | (p_lab == p)) & scored).sum()) > 0.5]
-    tp = len(ious)
-    return {"true": len(t_ids), "predicted": len(p_ids), "tp": tp, "fp": len(p_ids) - tp,
-            "fn": len(t_ids) - tp, "iou_sum": float(sum(ious)),
-            "tp_at": [sum(i > th for i in ious) for th in IOU_THRESHOLDS]}
-
-
 @pytest.mark.parametrize("seed", range(8))
 def test_matches_brute_force_on_random_3d_labels(seed):
     rng = np.random.default_rng(seed)
@@ -174,7 +152,7 @@ def test_matches_brute_force_on_random_3d_labels(seed):
     pred = pred ^ (rng.random(ids.shape) < 0.04)
     for true_ids in (ids, None):
         got = image_objects(target, pred.astype(np.uint8), 1, true_ids, IGN)
-        want = _reference(np.where(target == 1, ids if true_ids is not None else 1, 0), pred,
+        want = reference(np.where(target == 1, ids if true_ids is not None else 1, 0), pred,
                           target != IGN)
         assert got["iou_sum"] == pytest.approx(want.pop("iou_sum"))
         assert {k: got[k] for k in want} == want

@@ -108,7 +108,6 @@ def test_training_without_the_fetched_weights_names_the_step_and_the_fix(monkeyp
     assert "resources/encoders/resnet18/imagenet.json" in message  # the marker to delete
 
 
-
 def test_a_fetch_refused_by_hf_hub_offline_says_so(monkeypatch, tmp_path):
     # HF_HUB_OFFLINE=1 (set for compute nodes) also forbids the fetch step's download, where
     # "it needs the network there" sent users to check a network that was up.

@@ -17,10 +17,10 @@ import numpy as np
 import torch
 
 from unet.common.labels import MaskMapping
-from unet.common.stems import file_stem
 from unet.infer import upsample
 from unet.infer.forward import ensemble_logits
 from unet.infer.memory import batch_pixels, check_one_pass
+from unet.infer.out_checks import mask_names
 from unet.infer.tiles import Flips
 from unet.infer.upsample import band_rows, resized_rows
 from unet.infer.writer import PredictionWriter
@@ -97,7 +97,7 @@ def predict_batches(
     refused first (memory.py), and a batch holds no more images than it takes together."""
     check_one_pass(models, files, input_sizes, dtype)  # now, not at the first mask asked for
     budget = batch_pixels(models, dtype, BATCH_PIXELS)
-    masks = masks or {f: f"{file_stem(f)}.png" for f in files}
+    masks = masks or mask_names(files)
     return _predict_batches(models, files, rois, input_sizes, prepare, out_dir, mapping, flips,
                             dtype, batch_size, budget, masks)
 

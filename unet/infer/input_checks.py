@@ -24,8 +24,8 @@ from unet.common.imageio import (
     pixels,
 )
 from unet.common.labels import MaskValueError
-from unet.common.stems import file_stem
 from unet.dataset.names import listing
+from unet.infer.out_checks import mask_names
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def warn_other_masks(files: Sequence[Path], out_dir: Path,
     subfolders are looked through too, and paths, not names, compared."""
     if not out_dir.is_dir():
         return
-    ours = set(masks.values()) if masks else {f"{file_stem(f)}.png" for f in files}
+    ours = set((masks or mask_names(list(files))).values())
     found = out_dir.rglob("*.png") if any("/" in m for m in ours) else out_dir.glob("*.png")
     other = sorted(n for p in found if (n := p.relative_to(out_dir).as_posix()) not in ours)
     if other:

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from unet.common.fileio import atomic_path, temp_beside
 from unet.common.georef import SIDECAR
-from unet.common.stems import file_stem
+from unet.infer.out_checks import mask_names
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ class Record:
              masks: dict[Path, str] | None = None) -> list[int]:
         """Indices of the files whose masks (`masks`, mask_names'; <stem>.png) are missing or
         stale (all of them to overwrite)."""
-        masks, stale = masks or {f: f"{file_stem(f)}.png" for f in files}, []
+        masks, stale = masks or mask_names(files), []
         for k, (path, roi) in enumerate(zip(files, rois, strict=True)):
             now = {"mask": masks[path], "image": os.path.abspath(path),
                    "stat": _stat(path), "roi": roi and _stat(roi)}

@@ -174,13 +174,16 @@ def add_objects(summary: dict, results: list[dict], by_id: dict, threshold: floa
         s["objects"] = {c: summarise_objects([r["objects"][m][c] for r in results])
                         for c in classes}
         for c, n in s["objects"].items():  # one line each in evaluate_masks.log
-            log.info("%s class %s objects: %d true, %d predicted; TP %d, FP %d, FN %d, F1 %s, "
-                     "PQ %s, DSB %s", m, c, n["true"], n["predicted"], n["tp"], n["fp"],
-                     n["fn"], *(_shown(n[k]) for k in ("f1", "panoptic_quality", "dsb_score")))
+            log_counts(log, f"{m} class {c} objects", n)
 
 
-def _shown(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4f}"
+def log_counts(logger: logging.Logger, what: str, n: dict) -> None:
+    """One evaluate_masks.log line of a class's summed object counts and scores (`n`,
+    summarise_objects'), `what` naming method, class and kind; a 0/0 score n/a."""
+    logger.info("%s: %d true, %d predicted; TP %d, FP %d, FN %d, F1 %s, PQ %s, DSB %s", what,
+                n["true"], n["predicted"], n["tp"], n["fp"], n["fn"],
+                *("n/a" if n[k] is None else f"{n[k]:.4f}"
+                  for k in ("f1", "panoptic_quality", "dsb_score")))
 
 
 # per_image.csv's object columns (evaluate.objects), after the pixel scores

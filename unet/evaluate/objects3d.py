@@ -9,7 +9,7 @@ import logging
 import numpy as np
 
 from unet.common.labels import IGNORE_INDEX
-from unet.evaluate.objects import image_objects, read_ids, summarise_objects
+from unet.evaluate.objects import image_objects, log_counts, read_ids, summarise_objects
 from unet.evaluate.reading import ScoreJob
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,5 @@ def add_case_objects(out: dict, measured: dict, cases: list[str]) -> bool:
     for m, s in out.items():
         s["objects"] = {c: _per_case([g[m][c] for g in got]) for c in got[0][m]}
         for c, n in s["objects"].items():
-            log.info("%s class %s objects per case (3-D): %d true, %d predicted; TP %d, FP %d, "
-                     "FN %d, F1 %s, PQ %s, DSB %s", m, c, n["true"], n["predicted"], n["tp"],
-                     n["fp"], n["fn"], *("n/a" if n[k] is None else f"{n[k]:.4f}"
-                                         for k in ("f1", "panoptic_quality", "dsb_score")))
+            log_counts(log, f"{m} class {c} objects per case (3-D)", n)
     return True

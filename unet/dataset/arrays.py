@@ -24,8 +24,7 @@ from unet.dataset.array_classes import (
     overlap_note,
     refuse_unnamed_background,
 )
-from unet.dataset.nifti import slice_name
-from unet.dataset.unstack import _moved_in_whole, _refuse_taken
+from unet.dataset.unstack import _moved_in_whole, _refuse_taken, slice_name
 
 ARRAY_KINDS = (".npy", ".npz", ".h5", ".hdf5")
 HDF5_INSTALL = "pip install -e '.[hdf5]' (or pip install h5py)"

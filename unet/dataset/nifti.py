@@ -21,7 +21,7 @@ from PIL import Image
 from unet.common.fileio import check_folder, disk_errors
 from unet.common.imageio import ImageReadError
 from unet.dataset.names import is_nifti
-from unet.dataset.unstack import _moved_in_whole, _refuse_taken
+from unet.dataset.unstack import _moved_in_whole, _refuse_taken, slice_name
 
 INSTALL = "pip install -e '.[nifti]' (or pip install nibabel)"
 DAMAGED = "Check the file (a download cut short?): a volume that cannot be read whole is not " \
@@ -44,12 +44,6 @@ def volume_stem(path: Path) -> str:
     segmentation of the case), .nhdr, .mha, .mhd or .dcm (liver_003.nii.gz: liver_003)."""
     return re.sub(r"\.nii(\.gz)?$|(\.seg)?\.(nrrd|nhdr)$|\.(mha|mhd|dcm)$", "", path.name,
                   flags=re.IGNORECASE)
-
-
-def slice_name(stem: str, k: int, depth: int, ext: str = ".png") -> str:
-    """Slice k of a `depth`-slice volume's file name, <stem>_<k> (at least 3 digits, so that
-    they sort), as unstack writes it and restack reads it back."""
-    return f"{stem}_{k:0{max(3, len(str(depth - 1)))}d}{ext}"
 
 
 def unstack_volumes(volumes: list[Path], out_dir: Path, name: str | None = None,

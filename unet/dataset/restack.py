@@ -23,7 +23,8 @@ from PIL import Image
 from unet.common.decoders import is_tiff
 from unet.common.fileio import atomic_path, check_folder
 from unet.dataset.names import file_kind, is_nifti
-from unet.dataset.nifti import NiftiError, require_nibabel, slice_name, volume_stem
+from unet.dataset.nifti import NiftiError, require_nibabel, volume_stem
+from unet.dataset.unstack import slice_name
 
 
 def restack_volume(folder: Path, reference: Path, out: Path, name: str | None = None,

@@ -14,7 +14,7 @@ from PIL import Image
 
 from unet.common.fileio import atomic_path, check_folder
 from unet.common.imageio import opened_image
-from unet.dataset.nifti import slice_name
+from unet.dataset.unstack import page_names
 
 
 def restack_stack(folder: Path, reference: Path, out: Path, name: str | None) -> Path:
@@ -28,7 +28,7 @@ def restack_stack(folder: Path, reference: Path, out: Path, name: str | None) ->
         for k in range(getattr(im, "n_frames", 1)):
             im.seek(k)
             sizes.append(im.size)
-    names = _page_names(len(sizes), name)
+    names = page_names(len(sizes), ".png", name)
     _refuse_beyond(folder, len(sizes), name)
     pages = [_page(folder / n, size, reference, len(sizes), name)
              for n, size in zip(names, sizes, strict=True)]
@@ -38,13 +38,6 @@ def restack_stack(folder: Path, reference: Path, out: Path, name: str | None) ->
     with atomic_path(out) as tmp:
         tifffile.imwrite(tmp, stack, photometric="minisblack")
     return out
-
-
-def _page_names(pages: int, name: str | None) -> list[str]:
-    """unstack's page names: <k>.png zero-padded to the last page's digits, or by case."""
-    if name:
-        return [slice_name(name, k, pages) for k in range(pages)]
-    return [f"{k:0{len(str(pages - 1))}d}.png" for k in range(pages)]
 
 
 def _refuse_beyond(folder: Path, pages: int, name: str | None) -> None:

@@ -68,7 +68,7 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike,
     png = mode in PNG_MODES
     if is_tiff(stack) and not png:  # int16, int32, uint32, float: each page a TIFF as stored
         return _unstack_tiff(stack, out_dir, name)
-    names = _page_names(pages, ".png" if png else ".tif", name)
+    names = page_names(pages, ".png" if png else ".tif", name)
     _refuse_taken(out_dir, names)
     try:
         with (
@@ -142,7 +142,7 @@ def _unstack_tiff(stack: Path, out_dir: Path, name: str | None) -> list[Path]:
         pages = tiff_pages(stack)
     except OSError as err:
         raise ImageReadError(f"cannot read stack {stack}: {err}. {DAMAGED_STACK}") from err
-    names = _page_names(len(pages), ".tif", name)
+    names = page_names(len(pages), ".tif", name)
     _refuse_taken(out_dir, names)
     with _moved_in_whole(out_dir, names, _scratch(name)) as scratch:
         for (arr, photometric), file in zip(pages, names, strict=True):
@@ -151,9 +151,18 @@ def _unstack_tiff(stack: Path, out_dir: Path, name: str | None) -> list[Path]:
     return [out_dir / n for n in names]
 
 
-def _page_names(pages: int, ext: str, name: str | None = None) -> list[str]:
-    if name:  # as a volume's slices, so that stacks share a folder and group by volume
-        return [f"{name}_{k:0{max(3, len(str(pages - 1)))}d}{ext}" for k in range(pages)]
+def slice_name(stem: str, k: int, depth: int, ext: str = ".png") -> str:
+    """Slice k of a `depth`-slice volume's file name, <stem>_<k> (at least 3 digits, so that
+    they sort), as unstack writes it and restack reads it back."""
+    return f"{stem}_{k:0{max(3, len(str(depth - 1)))}d}{ext}"
+
+
+def page_names(pages: int, ext: str = ".png", name: str | None = None) -> list[str]:
+    """A stack's page files as unstack writes them and restack reads them back: <k> zero-padded
+    to the last page's digits, or <name>_<k> as a volume's slices (so that stacks share a
+    folder and group by volume)."""
+    if name:
+        return [slice_name(name, k, pages, ext) for k in range(pages)]
     return [f"{k:0{len(str(pages - 1))}d}{ext}" for k in range(pages)]
 
 

@@ -87,13 +87,10 @@ def _what(unread: list) -> str:
 
 def pair_files_problems(found: list[tuple], first: ImageReadError) -> None:
     """download_dataset's images could not all be read (`first` names them): raise one error
-    adding what the headers of the other (image, mask) pairs with a mask file show."""
-    pairs = []
-    for img, mask in found:
-        if isinstance(mask, (str, Path)):  # not drawn from annotations, nor class folders
-            try:
-                pairs.append({"image": str(img), "mask": str(mask), "size": image_size(img)})
-            except ImageReadError:
-                continue  # named in `first`
+    adding what the headers of the other (image, mask, the image's size or None where it is
+    unread) pairs with a mask file show."""
+    # a mask not drawn from annotations, nor class folders; the images' sizes as read already
+    pairs = [{"image": str(img), "mask": str(mask), "size": size} for img, mask, size in found
+             if size is not None and isinstance(mask, (str, Path))]
     reads = [mask_read(p["image"], p["mask"]) for p in pairs]
     raise_unread(*read_problems(pairs, reads), first=str(first))

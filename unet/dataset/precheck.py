@@ -37,6 +37,7 @@ def image_sizes(images: list[Path], masks: list | None = None) -> list[tuple[int
         try:
             sizes.append(image_size(img))
         except ImageReadError as err:
+            sizes.append(None)  # named in `bad`; the others' sizes go to pair_files_problems
             bad.append((str(img), kept(err)))
     if bad and masks is not None:
         from unet.common.pair_reads import pair_files_problems
@@ -44,7 +45,7 @@ def image_sizes(images: list[Path], masks: list | None = None) -> list[tuple[int
         try:
             raise_all(bad, "images cannot be read")
         except ImageReadError as err:
-            pair_files_problems(list(zip(images, masks, strict=True)), err)
+            pair_files_problems(list(zip(images, masks, sizes, strict=True)), err)
     raise_all(bad, "images cannot be read")
     return sizes
 

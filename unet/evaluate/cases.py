@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import re
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +38,13 @@ NOT_VOLUMES: str = (
     "case's images are not taken as slices of one volume (set it to the voxel size, z, y, x, "
     "to measure them)"
 )
+# a slice's id as unet unstack names it: its volume's stem, then _<k>
+_SLICE = re.compile(r"^(.+)_\d+$")
+# ... and where a group holds several of the spacing table's volumes (a patient's frames)
+WITHIN_GROUPS: str = (
+    "a case is each volume of the spacing table (its rows' slices, <case>_<k>) where a "
+    "split.group_by group holds several, as a patient's ED and ES frames split together"
+)
 ROW_SCORES = ("dice", "iou", "precision", "recall")
 BOUNDARY_SCORES = ("hd95", "boundary_f1")  # of the case's volume (case_volumes.py)
 
@@ -46,6 +55,15 @@ def case_groups(manifest: dict, group_by: str) -> dict[str, str]:
     if group_by == "folder" and manifest.get("root"):  # the patient's folder, not a full path
         groups = {i: os.path.relpath(g, manifest["root"]) for i, g in groups.items()}
     return groups
+
+
+def volume_cases(groups: dict[str, str], volumes: Collection[str]) -> dict[str, str]:
+    """`groups` with an id whose group has no row in a spacing table (`volumes`) but whose
+    slice stem (`<stem>_<k>`, as unet unstack names it) has one made a case of that volume: a
+    patient's ED and ES frames, split together by patient, are two volumes, not one stacked."""
+    stems = {i: _SLICE.match(i) for i, g in groups.items() if g not in volumes}
+    return {**groups, **{i: m.group(1) for i, m in stems.items()
+                         if m and m.group(1) in volumes}}
 
 
 def _case_counts(results: list[dict], groups: dict[str, str], m: str) -> dict:
@@ -129,6 +147,8 @@ def case_summary(results: list[dict], methods: list[str], manifest: dict, group_
     slices are read again and its HD95 and boundary F1 measured as a volume, in the spacing's
     unit."""
     groups = case_groups(manifest, group_by)
+    cased = volume_cases(groups, spacing.by_case) if isinstance(spacing, CaseSpacing) else groups
+    within, groups = cased != groups, cased  # the table's volumes inside a group: each a case
     regions = summary.get("regions", {}).get("classes", {})
     first = summary["scored_classes"][0] if summary["scored_classes"] else 0
     counts = {m: _case_counts(results, groups, m) for m in methods}
@@ -163,7 +183,8 @@ def case_summary(results: list[dict], methods: list[str], manifest: dict, group_
         return {"group_by": group_by, "cases": cases, "voxel_spacing": spacing.path,
                 "spacing_unit": spacing.unit,
                 "case_spacing": {c: list(v) for c, v in spacing.by_case.items()},
-                "rule": f"{PER_CASE_RULE}; {volume_rule(spacing.path)}", "methods": out, **extra}
+                "rule": f"{PER_CASE_RULE}; {volume_rule(spacing.path)}"
+                        + (f"; {WITHIN_GROUPS}" if within else ""), "methods": out, **extra}
     return {"group_by": group_by, "cases": cases, "voxel_spacing": list(spacing),
             "rule": f"{PER_CASE_RULE}; {volume_rule(spacing)}", "methods": out, **extra}
 

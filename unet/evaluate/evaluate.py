@@ -12,6 +12,7 @@ from unet.common.fileio import read_json, write_json
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta, shown_names
 from unet.common.parallel import parallel_map
 from unet.dataset.names import listing
+from unet.dataset.spacing_table import read_spacing_table
 from unet.evaluate import metrics
 from unet.evaluate.boundary import (
     HD95_PENALTY,
@@ -20,7 +21,7 @@ from unet.evaluate.boundary import (
     region_boundary,
 )
 from unet.evaluate.case_volumes import CaseSpacing, case_spacing
-from unet.evaluate.cases import case_groups, case_summary
+from unet.evaluate.cases import case_groups, case_summary, volume_cases
 from unet.evaluate.detection import MEAN_POSITIVE_RULE, image_level, target_holds
 from unet.evaluate.metrics import (
     EMPTY_MASK_CONVENTION,
@@ -168,6 +169,8 @@ def _scored_spacing(voxel_spacing: list[float] | str | os.PathLike | None, manif
     """evaluate.voxel_spacing for the scored cases (`results`): a case whose every slice is all
     ignored has no score, so it needs no row in a spacing table either."""
     groups = case_groups(manifest, group_by) if group_by else None
+    if groups is not None and isinstance(voxel_spacing, (str, os.PathLike)):
+        groups = volume_cases(groups, read_spacing_table(voxel_spacing))  # frames of a patient
     return case_spacing(voxel_spacing, groups, [r["id"] for r in results])
 
 

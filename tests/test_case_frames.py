@@ -1,0 +1,42 @@
+"""Volumes inside a split group (ACDC: a patient's ED and ES frames, split together by
+patient): each volume of the spacing table scored as its own case, not the group stacked."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from tests.test_case_boundary import CASES, _evaluate
+
+# a patient's two frames, each a volume of its own spacing (rows named as unet unstack names
+# them); split.group_by names the patient, so that both frames land in one split part
+TABLE = "case,z,y,x,unit\np1_ed,2.5,0.5,0.5,mm\np1_es,1,1,1,mm\np2_ed,1,1,1,mm\n"
+
+
+@pytest.fixture
+def frames(monkeypatch):
+    monkeypatch.setattr("tests.test_case_boundary.CASES", {
+        "p1_ed": CASES["a"], "p1_es": CASES["a"], "p2_ed": CASES["b"]})
+
+
+def test_each_frame_of_a_patient_is_a_case_in_its_own_mm(tmp_path, frames):
+    # the patient's group had no row of its own and was refused (stacking both frames as one
+    # volume, the ES frame's first slice beside the ED frame's last, would measure nothing)
+    (tmp_path / "spacing.csv").write_text(TABLE)
+    summary = _evaluate(tmp_path, r"^(p\d)_", spacing=str(tmp_path / "spacing.csv"))
+    rows = list(csv.DictReader((tmp_path / "per_case.csv").read_text().splitlines()))
+    got = {(r["case"], r["class"]): r for r in rows}
+    assert float(got["p1_ed", "1"]["hd95"]) == pytest.approx(12.5)  # 5 slices of 2.5 mm
+    assert float(got["p1_es", "1"]["hd95"]) == pytest.approx(5)
+    assert got["p2_ed", "1"]["hd95"] == "0"
+    cases = summary["per_case"]
+    assert cases["cases"] == 3 and sorted(cases["case_spacing"]) == ["p1_ed", "p1_es", "p2_ed"]
+    assert "spacing table" in cases["rule"]
+
+
+def test_a_group_with_a_frame_missing_from_the_table_is_refused(tmp_path, frames):
+    (tmp_path / "spacing.csv").write_text(TABLE.replace("p1_es,1,1,1,mm\n", ""))
+    with pytest.raises(ValueError, match=r"case p1 .*spacing\.csv"):
+        _evaluate(tmp_path, r"^(p\d)_", spacing=str(tmp_path / "spacing.csv"))
+

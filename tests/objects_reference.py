@@ -11,8 +11,8 @@ from unet.evaluate.objects import IOU_THRESHOLDS
 
 def reference(true: np.ndarray, pred: np.ndarray, scored: np.ndarray) -> dict:
     """Counts of one image or volume: a true object is one id of `true` within one fully
-    connected blob (8 neighbours in 2-D, 26 in 3-D), a predicted one a blob of `pred`; pixels
-    outside `scored` count in no area."""
+    connected blob (8 neighbours in 2-D, 26 in 3-D), a predicted one a blob of `pred`'s scored
+    pixels; pixels outside `scored` count in no area and join no object."""
     full = np.ones((3,) * true.ndim)
     blobs = ndimage.label(true > 0, structure=full)[0]
     split = np.zeros(true.shape, np.int64)
@@ -21,7 +21,7 @@ def reference(true: np.ndarray, pred: np.ndarray, scored: np.ndarray) -> dict:
     for k, (b, v) in enumerate(pairs, 1):
         split[(blobs == b) & (true == v)] = k
     t_ids = [v for v in np.unique(split[scored]) if v]
-    p_lab, n = ndimage.label(pred, structure=full)
+    p_lab, n = ndimage.label((pred > 0) & scored, structure=full)  # cut by ignored px
     p_ids = [v for v in range(1, n + 1) if (p_lab[scored] == v).any()]
     ious = [iou for t in t_ids for p in p_ids
             if (iou := ((split == t) & (p_lab == p) & scored).sum()

@@ -21,7 +21,8 @@ OBJECTS_RULE: str = (
     "recall TP/(TP+FN), F1 2TP/(2TP+FP+FN), mean_matched_iou over TP pairs, panoptic_quality "
     "sum of matched IoU / (TP + FP/2 + FN/2), dsb_score the mean over IoU thresholds "
     "0.5:0.05:0.95 of TP/(TP+FP+FN) (a pair counts at a threshold when its IoU exceeds it); "
-    "ignored and outside-roi pixels are left out of every IoU and area, and an object with no "
+    "ignored and outside-roi pixels are left out of every IoU, area and object (a band of them "
+    "across an object cuts it into parts, true and predicted alike), and an object with no "
     "other pixel is not counted; an image with no true and no predicted object is not counted "
     "(images_empty), and a ratio of 0/0 is null; the set's scores are from counts summed over "
     "the counted images, dsb_score_mean_per_image the mean of their per-image DSB scores"
@@ -117,11 +118,13 @@ def image_objects(target: np.ndarray, pred: np.ndarray, c: int, ids: np.ndarray 
                   ignore: int) -> dict:
     """Counts of class `c`'s objects in one image (or (D, H, W) volume): true objects from `ids`
     (None: the target's components), predicted ones the components of `pred`; pixels where
-    `target` is `ignore` (ignored, outside the roi) are left out of every area."""
+    `target` is `ignore` (ignored, outside the roi) are left out of every area and object."""
     truth = target == c
     true, n_true = _labels(truth) if ids is None else _id_parts(ids, truth)
-    predicted, n_pred = _labels(pred == c)
     scored = target != ignore
+    # the prediction's blobs of scored pixels only: a band cutting a true object in two cuts
+    # the prediction over it alike (else one blob over both parts, IoU <= 0.5 with each)
+    predicted, n_pred = _labels((pred == c) & scored)
     return match(true[scored], n_true, predicted[scored], n_pred)  # int32: key widens it
 
 

@@ -27,6 +27,13 @@ def reference(true: np.ndarray, pred: np.ndarray, scored: np.ndarray) -> dict:
             if (iou := ((split == t) & (p_lab == p) & scored).sum()
                 / (((split == t) | (p_lab == p)) & scored).sum()) > 0.5]
     tp = len(ious)
+    # px of each (true, predicted) pair, and each object's, all over scored pixels only
+    both = {(t, p): ((split == t) & (p_lab == p) & scored).sum() for t in t_ids for p in p_ids}
+    area_t = {t: ((split == t) & scored).sum() for t in t_ids}
+    area_p = {p: ((p_lab == p) & scored).sum() for p in p_ids}
+    split_n = sum(sum(2 * both[t, p] > area_p[p] for p in p_ids) >= 2 for t in t_ids)
+    merged = sum(sum(2 * both[t, p] > area_t[t] for t in t_ids) >= 2 for p in p_ids)
     return {"true": len(t_ids), "predicted": len(p_ids), "tp": tp, "fp": len(p_ids) - tp,
-            "fn": len(t_ids) - tp, "iou_sum": float(sum(ious)),
+            "fn": len(t_ids) - tp, "split": int(split_n), "merged": int(merged),
+            "iou_sum": float(sum(ious)),
             "tp_at": [sum(i > th for i in ious) for th in IOU_THRESHOLDS]}

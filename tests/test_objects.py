@@ -94,14 +94,18 @@ def test_ignored_band_is_left_out_of_iou_and_counts():
 
 
 def test_set_sums_counts_and_leaves_out_empty_images():
-    a = {"true": 2, "predicted": 1, "tp": 1, "fp": 0, "fn": 1, "iou_sum": 0.625,
+    a = {"true": 2, "predicted": 1, "tp": 1, "fp": 0, "fn": 1, "split": 0, "merged": 1,
+         "iou_sum": 0.625,
          "tp_at": [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]}
-    b = {"true": 1, "predicted": 2, "tp": 1, "fp": 1, "fn": 0, "iou_sum": 0.9,
+    b = {"true": 1, "predicted": 2, "tp": 1, "fp": 1, "fn": 0, "split": 1, "merged": 0,
+         "iou_sum": 0.9,
          "tp_at": [1] * 8 + [0, 0]}
-    empty = {"true": 0, "predicted": 0, "tp": 0, "fp": 0, "fn": 0, "iou_sum": 0.0,
+    empty = {"true": 0, "predicted": 0, "tp": 0, "fp": 0, "fn": 0, "split": 0, "merged": 0,
+             "iou_sum": 0.0,
              "tp_at": [0] * 10}
     s = summarise_objects([a, empty, b])
     assert (s["images"], s["images_empty"], s["tp"], s["fp"], s["fn"]) == (2, 1, 2, 1, 1)
+    assert (s["split"], s["merged"]) == (1, 1)
     assert s["panoptic_quality"] == pytest.approx(1.525 / (2 + 0.5 + 0.5))
     assert s["mean_matched_iou"] == pytest.approx(1.525 / 2)
     dsb_a, dsb_b = 3 * 0.5 / 10, (8 * 1 / 2 + 2 * 0 / 3) / 10

@@ -18,7 +18,10 @@ OBJECTS_RULE: str = (
     "per foreground class, a predicted object (an 8-connected component of the method's mask) "
     "and a true object match when their IoU > 0.5 (so at most one match each); TP matched "
     "pairs, FP predicted objects unmatched, FN true objects unmatched; precision TP/(TP+FP), "
-    "recall TP/(TP+FN), F1 2TP/(2TP+FP+FN), mean_matched_iou over TP pairs, panoptic_quality "
+    "recall TP/(TP+FN), split the true objects with 2+ predicted objects each more than half "
+    "inside them, merged the predicted objects covering more than half of each of 2+ true "
+    "objects (the Cell Tracking Challenge's DET rule), F1 2TP/(2TP+FP+FN), mean_matched_iou "
+    "over TP pairs, panoptic_quality "
     "sum of matched IoU / (TP + FP/2 + FN/2), dsb_score the mean over IoU thresholds "
     "0.5:0.05:0.95 of TP/(TP+FP+FN) (a pair counts at a threshold when its IoU exceeds it); "
     "ignored and outside-roi pixels are left out of every IoU, area and object (a band of them "
@@ -110,8 +113,21 @@ def match(true: np.ndarray, n_true: int, pred: np.ndarray, n_pred: int) -> dict:
     tp = int(matched.size)
     return {"true": int(np.count_nonzero(area_t[1:])), "predicted": int(np.count_nonzero(
         area_p[1:])), "tp": tp, "fp": int(np.count_nonzero(area_p[1:])) - tp,
-        "fn": int(np.count_nonzero(area_t[1:])) - tp, "iou_sum": float(matched.sum()),
+        "fn": int(np.count_nonzero(area_t[1:])) - tp, **_split_merged(t, p, inter, area_t,
+                                                                       area_p),
+        "iou_sum": float(matched.sum()),
         "tp_at": [int((matched > th).sum()) for th in IOU_THRESHOLDS]}
+
+
+def _split_merged(t: np.ndarray, p: np.ndarray, inter: np.ndarray, area_t: np.ndarray,
+                  area_p: np.ndarray) -> dict:
+    """Split true objects (2+ predicted ones each more than half inside it) and merging
+    predicted ones (each covering more than half of 2+ true ones: the Cell Tracking Challenge's
+    DET rule, where such a node needs splitting) of the overlapping pairs (t, p) of `inter` px."""
+    inside = 2 * inter > area_p[p]  # more than half of predicted p lies in true t
+    covers = 2 * inter > area_t[t]  # p covers more than half of t
+    return {"split": int(np.count_nonzero(np.bincount(t[inside]) >= 2)),
+            "merged": int(np.count_nonzero(np.bincount(p[covers]) >= 2))}
 
 
 def image_objects(target: np.ndarray, pred: np.ndarray, c: int, ids: np.ndarray | None,
@@ -147,11 +163,11 @@ def scores(n: dict) -> dict:
 def summarise_objects(per_image: list[dict]) -> dict:
     """One class's set scores from its per-image counts: those with an object summed."""
     counted = [n for n in per_image if n["true"] or n["predicted"]]
-    keys = ("true", "predicted", "tp", "fp", "fn", "iou_sum")
+    keys = ("true", "predicted", "tp", "fp", "fn", "split", "merged", "iou_sum")
     total = {k: sum(n[k] for n in counted) for k in keys}
     total["tp_at"] = [sum(n["tp_at"][i] for n in counted) for i in range(len(IOU_THRESHOLDS))]
     dsb = [scores(n)["dsb_score"] for n in counted]
-    return {**{k: total[k] for k in keys[:5]}, **scores(total),
+    return {**{k: total[k] for k in keys[:-1]}, **scores(total),
             "dsb_score_mean_per_image": float(np.mean(dsb)) if dsb else None,
             "images": len(counted), "images_empty": len(per_image) - len(counted)}
 
@@ -183,16 +199,17 @@ def add_objects(summary: dict, results: list[dict], by_id: dict, threshold: floa
 def log_counts(logger: logging.Logger, what: str, n: dict) -> None:
     """One evaluate_masks.log line of a class's summed object counts and scores (`n`,
     summarise_objects'), `what` naming method, class and kind; a 0/0 score n/a."""
-    logger.info("%s: %d true, %d predicted; TP %d, FP %d, FN %d, F1 %s, PQ %s, DSB %s", what,
-                n["true"], n["predicted"], n["tp"], n["fp"], n["fn"],
+    logger.info("%s: %d true, %d predicted; TP %d, FP %d, FN %d, split %d, merged %d, F1 %s, "
+                "PQ %s, DSB %s", what, n["true"], n["predicted"], n["tp"], n["fp"], n["fn"],
+                n["split"], n["merged"],
                 *("n/a" if n[k] is None else f"{n[k]:.4f}"
                   for k in ("f1", "panoptic_quality", "dsb_score")))
 
 
 # per_image.csv's object columns (evaluate.objects), after the pixel scores
 OBJECT_COLUMNS = ("objects_true", "objects_predicted", "objects_tp", "objects_fp", "objects_fn",
-                  "objects_f1", "objects_mean_matched_iou", "objects_panoptic_quality",
-                  "objects_dsb_score")
+                  "objects_split", "objects_merged", "objects_f1", "objects_mean_matched_iou",
+                  "objects_panoptic_quality", "objects_dsb_score")
 
 
 def object_cells(result: dict, method: str, c: int) -> list[str]:
@@ -202,5 +219,5 @@ def object_cells(result: dict, method: str, c: int) -> list[str]:
         return [""] * len(OBJECT_COLUMNS)
     s = scores(n)
     ratios = (s[k] for k in ("f1", "mean_matched_iou", "panoptic_quality", "dsb_score"))
-    return [*(str(n[k]) for k in ("true", "predicted", "tp", "fp", "fn")),
+    return [*(str(n[k]) for k in ("true", "predicted", "tp", "fp", "fn", "split", "merged")),
             *("" if v is None else f"{v:.10g}" for v in ratios)]

@@ -33,7 +33,7 @@ DOWNLOAD = {*FILEIO, *(IMAGEIO - {"common.maskio"}), "common.parallel", "dataset
             "dataset.volume_notes",
             "dataset.pairing", "dataset.precheck", "dataset.sources", "dataset.packed",
             "common.jp2_boxes", "common.stems",
-            "common.pair_reads", "cache.pair_sizes"} | SETTINGS  # jp2_boxes: .jp2 files whose
+            "common.pair_reads", "common.pair_sizes"} | SETTINGS  # jp2_boxes: .jp2 files whose
 # place is lost, named; stems: ids from file names (x.ome.tif is x); pair_reads: the masks'
 # headers named beside an unreadable image (not their georeferencing: no georef code here)
 FETCH = {"dataset.archives", "dataset.archive_kinds", "dataset.archive_links", "dataset.http_get",
@@ -53,7 +53,7 @@ RULES = {
                              "cache.foreground",
                              "cache.detected", "cache.aspect", "cache.fill_labels", "common.nodata",
                              "cache.instance_labels", "cache.lost_classes", "cache.nearest",
-                             "cache.mapping", "cache.pair_sizes", "common.bad_files",
+                             "cache.mapping", "common.pair_sizes", "common.bad_files",
                              "cache.pair_places", *GEOREF, "common.probs",  # pair_places
                              "cache.pair_headers", "common.pair_reads",
                              "cache.palettes", "cache.intensity", "cache.band_intensity",
@@ -94,7 +94,7 @@ RULES = {
                           "cache.foreground",
                           "cache.fill_labels", "cache.background_only",
                   "cache.detected", "cache.separate", "cache.tolerance",
-                  "cache.lost_classes", "cache.nearest", "cache.mapping", "cache.pair_sizes",
+                  "cache.lost_classes", "cache.nearest", "cache.mapping", "common.pair_sizes",
                   "cache.pair_places", "cache.pair_headers", "common.pair_reads",
                   "common.bad_files", "cache.palettes", "cache.ragged", "cache.intensity",
                   "cache.band_intensity", "cache.depths", "cache.hounsfield",

@@ -9,12 +9,12 @@ import pytest
 from PIL import Image
 
 from tests.conftest import write_inputs, write_pair
-from unet.cache.pair_sizes import mismatch_message
 from unet.cache.preprocess import preprocess
 from unet.cache.settings import PreprocessSettings
 from unet.common.bad_files import LISTED
 from unet.common.imageio import ImageReadError
 from unet.common.labels import MaskValueError
+from unet.common.pair_sizes import mismatch_message
 
 
 def _run(root, pairs, processes=1):

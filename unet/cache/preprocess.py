@@ -22,7 +22,6 @@ from unet.cache.lost_classes import Resize, held_elsewhere
 from unet.cache.mapping import choose_mapping, class_names
 from unet.cache.nearest import resize_mask
 from unet.cache.pair_headers import check_pair_headers
-from unet.cache.pair_sizes import turned_note
 from unet.cache.ragged import flat_offsets
 from unet.cache.separate import object_ids, refuse_merged, separate_objects
 from unet.cache.settings import PreprocessSettings
@@ -35,6 +34,7 @@ from unet.common.fileio import atomic_dir, disk_errors, read_json, reserve, writ
 from unet.common.imageio import ImageReadError, pixels, to_model_mode
 from unet.common.label_tables import class_counts
 from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError
+from unet.common.pair_sizes import turned_note
 from unet.common.parallel import parallel_map
 from unet.common.roi import read_roi
 from unet.dataset.split import SPLITS

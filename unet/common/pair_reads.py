@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from unet.cache.pair_sizes import mismatch_message
 from unet.common.bad_files import as_mask_error, in_order, kept, raise_all
 from unet.common.imageio import ImageReadError, image_size, opened_image
+from unet.common.pair_sizes import mismatch_message
 
 # (signature, end) of formats whose whole files end in a fixed marker: PNG's empty IEND
 # chunk, JPEG's end-of-image marker

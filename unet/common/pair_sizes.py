@@ -1,4 +1,5 @@
-"""The message naming every pair whose mask differs in size from its image (pair_headers).
+"""The message naming every pair whose mask differs in size from its image (pair_reads: for
+preprocess and download_dataset alike, so it lives in common/, below both).
 
 A data set with several such masks stopped at the first one the cache reached: each fix and
 rerun found the next. Headers only (no pixels), so the whole set costs seconds.

@@ -11,7 +11,8 @@ from PIL import Image
 
 from tests.test_value_spaces import H, W, _disc, _preprocess, _train_and_predict, _write_split
 from unet.cache.settings import PreprocessSettings
-from unet.common.bands import band_count, read_bands, view_image
+from unet.common.bands import band_count, read_bands
+from unet.report.band_names import shown_image
 
 
 def _write(path, arr, **kw):
@@ -41,8 +42,8 @@ def test_bands_scale_by_one_range_and_the_view_is_the_first_three(tmp_path):
     bands = read_bands(path)
     assert bands.dtype == np.uint8 and bands.shape == (4, 5, 4)
     assert bands[0, 0].tolist() == [64, 0, 0, 255]  # one range over the bands: ratios kept
-    assert view_image(path).shape == (4, 5, 3)
-    assert view_image(_write(tmp_path / "s.tif", arr[..., :2], photometric="minisblack")).shape \
+    assert shown_image(path).shape == (4, 5, 3)
+    assert shown_image(_write(tmp_path / "s.tif", arr[..., :2], photometric="minisblack")).shape \
         == (4, 5, 1)
 
 

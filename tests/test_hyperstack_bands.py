@@ -11,9 +11,10 @@ from PIL import Image
 
 from tests.test_value_spaces import H, W, _disc, _preprocess, _train_and_predict, _write_split
 from unet.cache.settings import PreprocessSettings
-from unet.common.bands import band_count, crf_image, read_bands, view_image
+from unet.common.bands import band_count, crf_image, read_bands
 from unet.common.imageio import ImageReadError, image_header, image_size
 from unet.common.maskio import read_mask
+from unet.report.band_names import shown_image
 
 
 def _save(path, pages: np.ndarray, kind: str = "imagej", axes: str = "CYX"):
@@ -37,7 +38,7 @@ def test_a_hyperstack_of_channels_reads_as_its_bands(tmp_path, kind, channels):
     bands = read_bands(path)
     assert bands.shape == (6, 9, channels) and bands[0, 0, 0] == 64 and bands[2, 3, -1] == 255
     assert np.array_equal(crf_image(path), bands)
-    assert view_image(path).shape == (6, 9, 3 if channels >= 3 else 1)
+    assert shown_image(path).shape == (6, 9, 3 if channels >= 3 else 1)
 
 
 def test_z_slices_or_time_frames_beside_channels_keep_their_refusal(tmp_path):

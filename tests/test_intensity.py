@@ -75,17 +75,17 @@ def test_the_crf_and_the_overlays_see_the_models_image(tmp_path, bands, monkeypa
     # The CRF's colour kernel and the report's overlays read each 16-bit image by its own
     # range: the empty field the model saw dark (values 40-73) reached them at 139-255.
     import unet.crf.dense as dense
-    from unet.common.bands import view_image
     from unet.common.labels import MaskMapping
     from unet.crf.dense import CRFParams, CRFTask, refine_file
     from unet.report import figures
+    from unet.report.band_names import shown_image
 
     root = _dataset(tmp_path, bands)
     meta = preprocess(root / "manifest.json", root / "split.json", root / "cache",
                       PreprocessSettings(width=W, height=H))
     span = meta["intensity_range"]
     cached = np.load(root / "cache" / "test_images.npy")[0]
-    view = view_image(root / "i5.tif", span)
+    view = shown_image(root / "i5.tif", span)
     assert np.array_equal(view[..., 0], cached[..., 0])
     seen = {}
     monkeypatch.setattr(dense, "refine", lambda image, probs, *_: seen.setdefault(

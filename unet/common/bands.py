@@ -2,7 +2,7 @@
 orthophotos such as ISPRS Potsdam's RGBIR, Sentinel-1's VV and VH, multispectral stacks). The
 model reads every band; PIL holds at most RGB, so they are read with tifffile as (H, W, N)
 arrays and resized a band at a time with the filter grey and colour images get. The CRF's colour
-kernel sees every band; the report's overlays the first three (the first alone for two)."""
+kernel sees every band; the report's overlays pick three (unet.report.band_names)."""
 
 from __future__ import annotations
 
@@ -94,12 +94,3 @@ def crf_image(path: str | os.PathLike, span: Span = None) -> np.ndarray:
     (meta.json). The CRF's colour kernel reads them all: a near-infrared band is often the one
     that tells vegetation from water."""
     return read_bands(path, span) if band_count(path) else read_image(path, span)
-
-
-def view_image(path: str | os.PathLike, span: Span = None) -> np.ndarray:
-    """uint8 (H, W, 1 or 3) as the report's overlays show an image: crf_image, of a multi-band
-    image the first three bands (its first for two)."""
-    if not band_count(path):
-        return read_image(path, span)
-    bands = read_bands(path, span)
-    return bands[..., :3] if bands.shape[-1] >= 3 else bands[..., :1]

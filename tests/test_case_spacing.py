@@ -47,6 +47,22 @@ def test_a_case_missing_from_the_table_is_refused_by_name(tmp_path, four_cases):
     assert not (tmp_path / "summary.json").exists()  # refused before anything is written
 
 
+def test_a_missing_row_is_refused_before_the_other_cases_are_scored(tmp_path, four_cases,
+                                                                  monkeypatch):
+    """The missing row was found only after every slice of every case was scored (minutes on
+    a large set): only the row-less case's slices are scored, to see it is labelled."""
+    import unet.evaluate.evaluate as evaluate
+
+    seen = []
+    score = evaluate.score_image
+    monkeypatch.setattr(evaluate, "score_image", lambda job: seen.append(job.image_id)
+                        or score(job))
+    (tmp_path / "spacing.csv").write_text(TABLE.replace("c,3,0.7,0.7,mm\n", ""))
+    with pytest.raises(ValueError, match=r"case c \(1 of 4\) has no row in .*spacing\.csv"):
+        _evaluate(tmp_path, r"^([a-z])_\d+$", spacing=str(tmp_path / "spacing.csv"))
+    assert sorted(seen) == sorted(f"c_{z}" for z in range(D))
+
+
 def test_a_case_with_no_labelled_pixel_needs_no_row(tmp_path, monkeypatch):
     """Case e's ground truth is all ignored, so it has no score: its missing row in the table
     refused the whole evaluation."""

@@ -53,18 +53,32 @@ def case_spacing(spacing: list[float] | str | os.PathLike | None, groups: dict[s
         return spacing
     path, cases = spacing, {groups[i] for i in ids}
     table = read_spacing_table(path)
-    missing = sorted(cases - set(table))
-    if missing:
-        raise ValueError(
-            f"case {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} "
-            f"({len(missing)} of {len(cases)}) has no row in {path} (evaluate.voxel_spacing), "
-            "so its HD95 has no mm: split its volume with `unet unstack VOLUME FOLDER` into "
-            "the table's folder (it adds the row), or add `case,z,y,x,unit` by hand")
+    refuse_rowless(path, sorted(cases - set(table)), len(cases))
     units = {table[c][1] for c in cases}
     if len(units) > 1:
         _refuse_units(path, {c: table[c][1] for c in cases})
     return CaseSpacing(str(path), units.pop() if units else "",
                        {c: table[c][0] for c in sorted(cases)})
+
+
+def rowless_ids(spacing: list[float] | str | os.PathLike | None,
+                groups: dict[str, str] | None, ids: list[str]) -> dict[str, str]:
+    """{id: its case} of the ids of `ids` whose case has no row in evaluate.voxel_spacing's
+    table; {} where it is no table (or no split.group_by), or every case has its row."""
+    if groups is None or not isinstance(spacing, (str, os.PathLike)):
+        return {}
+    table = read_spacing_table(spacing)
+    return {i: groups[i] for i in ids if groups[i] not in table}
+
+
+def refuse_rowless(path: str | os.PathLike, missing: list[str], cases: int) -> None:
+    """Refuse the `missing` cases (of `cases` scored) that the table at `path` has no row for."""
+    if missing:
+        raise ValueError(
+            f"case {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} "
+            f"({len(missing)} of {cases}) has no row in {path} (evaluate.voxel_spacing), "
+            "so its HD95 has no mm: split its volume with `unet unstack VOLUME FOLDER` into "
+            "the table's folder (it adds the row), or add `case,z,y,x,unit` by hand")
 
 
 def _refuse_units(path: str | os.PathLike, units: dict[str, str]) -> None:

@@ -20,7 +20,7 @@ from unet.evaluate.boundary import (
     image_scores,
     region_boundary,
 )
-from unet.evaluate.case_volumes import CaseSpacing, case_spacing
+from unet.evaluate.case_volumes import CaseSpacing, case_spacing, refuse_rowless, rowless_ids
 from unet.evaluate.cases import case_groups, case_summary, volume_cases
 from unet.evaluate.detection import MEAN_POSITIVE_RULE, image_level, target_holds
 from unet.evaluate.metrics import (
@@ -150,7 +150,7 @@ def _labelled(results: list[dict], split: str, by_id: dict) -> tuple[list[dict],
     """The images with a labelled pixel, and the ids of those whose ground truth is all
     ignored: their every score would be 0/0, counted as 1.0, so they are left out (and named);
     a split without one labelled pixel is refused."""
-    labelled = [any(s["confusion"].any() for s in r["scores"].values()) for r in results]
+    labelled = [_labelled_one(r) for r in results]
     scored = [r for r, keep in zip(results, labelled, strict=True) if keep]
     unlabelled = [r["id"] for r, keep in zip(results, labelled, strict=True) if not keep]
     if results and not scored:
@@ -164,14 +164,46 @@ def _labelled(results: list[dict], split: str, by_id: dict) -> tuple[list[dict],
     return scored, unlabelled
 
 
+def _labelled_one(result: dict) -> bool:
+    """Whether an image's ground truth holds a pixel that is scored (not all ignored)."""
+    return any(s["confusion"].any() for s in result["scores"].values())
+
+
+def _groups(spacing: list[float] | str | os.PathLike | None, manifest: dict,
+            group_by: str | None) -> dict[str, str] | None:
+    """{id: its case} under split.group_by; where evaluate.voxel_spacing is a table, a group's
+    slices of the table's own volumes are cases of those volumes (a patient's ED and ES frames:
+    cases.volume_cases)."""
+    groups = case_groups(manifest, group_by) if group_by else None
+    if groups is not None and isinstance(spacing, (str, os.PathLike)):
+        groups = volume_cases(groups, read_spacing_table(spacing))
+    return groups
+
+
+def _score(jobs: list[ScoreJob], processes: int, spacing: list[float] | str | os.PathLike | None,
+           manifest: dict, group_by: str | None) -> list[dict]:
+    """score_image of each job, in order. Where evaluate.voxel_spacing's table has no row for a
+    case, that case's slices go first: one labelled is refused before the rest is scored
+    (minutes on a large set); a case all ignored is not scored, so it needs no row."""
+    groups = _groups(spacing, manifest, group_by)
+    rowless = rowless_ids(spacing, groups, [j.image_id for j in jobs])
+    first = [j for j in jobs if j.image_id in rowless]
+    # `if first`: no empty progress line in the log where every case has its row
+    done = {r["id"]: r for r in parallel_map(score_image, first, processes, "score")
+            } if first else {}
+    refuse_rowless(spacing, sorted({rowless[i] for i, r in done.items() if _labelled_one(r)}),
+                   len({groups[j.image_id] for j in jobs}) if groups else 0)
+    done |= {r["id"]: r for r in parallel_map(
+        score_image, [j for j in jobs if j.image_id not in done], processes, "score")}
+    return [done[j.image_id] for j in jobs]
+
+
 def _scored_spacing(voxel_spacing: list[float] | str | os.PathLike | None, manifest: dict,
                     group_by: str | None, results: list[dict]) -> list[float] | CaseSpacing | None:
     """evaluate.voxel_spacing for the scored cases (`results`): a case whose every slice is all
     ignored has no score, so it needs no row in a spacing table either."""
-    groups = case_groups(manifest, group_by) if group_by else None
-    if groups is not None and isinstance(voxel_spacing, (str, os.PathLike)):
-        groups = volume_cases(groups, read_spacing_table(voxel_spacing))  # frames of a patient
-    return case_spacing(voxel_spacing, groups, [r["id"] for r in results])
+    return case_spacing(voxel_spacing, _groups(voxel_spacing, manifest, group_by),
+                        [r["id"] for r in results])
 
 
 def _deltas(methods: dict) -> dict:
@@ -215,7 +247,7 @@ def evaluate_masks(
     jobs = _jobs(ids, by_id, mask_dirs, mapping, tolerance, regions and region_classes(
         regions, mapping.groups(), shown_names(class_names, meta), rgb=mapping.rgb,
         ignore=None if mapping.rgb else mapping.ignore), objects)  # checked: values known now
-    scored = list(parallel_map(score_image, jobs, processes, "score"))
+    scored = _score(jobs, processes, voxel_spacing, manifest, group_by)
     results, unlabelled = _labelled(scored, split, by_id)
     voxel_spacing = _scored_spacing(voxel_spacing, manifest, group_by, results)  # before writing
     methods = list(mask_dirs)

@@ -17,7 +17,9 @@ from unet.cache.lost_classes import (
     Resize,
     absent_class_notes,
     size_note,
+    without_lost_labels,
 )
+from unet.cache.settings import PreprocessSettings
 from unet.common.gdal_fill import tiff_nodata
 from unet.common.labels import MaskMapping, MaskValueError
 from unet.common.roi import within_roi
@@ -225,19 +227,25 @@ _PURPOSE = {"train": "learn from", "val": "validate on", "test": "score"}
 
 
 def unlabelled_ids(
-    split: dict, cached: dict[str, tuple], mapping: MaskMapping, by_id: dict[str, dict]
+    split: dict, cached: dict[str, tuple], mapping: MaskMapping, by_id: dict[str, dict],
+    settings: PreprocessSettings | None = None,
 ) -> dict[str, list[str]]:
     """Per split, the images whose masks hold no pixel of any class (every value ignored),
     from each image's class counts (`cached`: id -> (digest, counts)); a split made only of
-    them is refused (its scores would be 0/0, counted as 1.0), the others named in a warning."""
+    them is refused (its scores would be 0/0, counted as 1.0), the others named in a warning.
+    `settings`: how they were cached, to tell labels the resize lost from masks without any."""
     out = {}
     for name, purpose in _PURPOSE.items():
         ids = split[name]
         out[name] = [i for i in ids if not cached[i][1][: mapping.num_classes].any()]
         if not out[name]:
             continue
-        skipped, example = _why_unlabelled(out[name], mapping, by_id)
-        if len(out[name]) == len(ids):
+        # labelled, but the resize missed every stroke (thin scribbles): said apart
+        bare = without_lost_labels(name, purpose, out[name], len(ids), mapping, by_id, settings)
+        if not bare:
+            continue
+        skipped, example = _why_unlabelled(bare, mapping, by_id)
+        if len(bare) == len(ids):
             raise MaskValueError(
                 f"every mask of the {name} split has no labelled pixel ({skipped}; e.g. "
                 f"{example}): there is nothing to {purpose}. Withheld "
@@ -248,7 +256,7 @@ def unlabelled_ids(
             )
         log.warning(
             "%s image(s) have no labelled pixel (%s), so they are left out of its "
-            "scores: %s (e.g. %s)", name, skipped, listing(out[name]), example,
+            "scores: %s (e.g. %s)", name, skipped, listing(bare), example,
         )
     return out
 

@@ -4,6 +4,7 @@ regions of interest, or not at all."""
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import NamedTuple
 
@@ -11,8 +12,11 @@ import numpy as np
 
 from unet.cache.nearest import resize_mask
 from unet.cache.settings import PreprocessSettings
-from unet.common.labels import MaskMapping
+from unet.common.labels import MaskMapping, MaskValueError
 from unet.common.roi import within_roi
+from unet.dataset.names import listing
+
+log = logging.getLogger(__name__)
 
 # Where the cached masks hold no object but the files do: nearest-neighbour resizing samples
 # one pixel in each block it shrinks, and an object between the samples is gone.
@@ -121,3 +125,34 @@ def size_note(hit: np.ndarray, resize: Resize | None, pos: int) -> str:
             return (f"; preprocess.scale {scale:g} keeps some" if native else
                     f"; preprocess.width x height {size[0]}x{size[1]} keeps some")
     return ""
+
+
+
+def without_lost_labels(name: str, purpose: str, ids: list[str], total: int,
+                        mapping: MaskMapping, by_id: dict[str, dict],
+                        settings: PreprocessSettings | None) -> list[str]:
+    """Of the `name` split's images `ids` (of `total`) whose cached masks hold no labelled
+    pixel, those whose files hold none either. The others, whose every labelled stroke the
+    resize missed, are named in a warning (refused where they are the whole split): scribbled
+    masks, mostly masks.ignore, keep 1-3 px strokes that a nearest resize can miss whole, and
+    "every value skipped by masks.ignore" blamed the mask. Cached at full size (native, scale
+    1) the cache says all: no file is read."""
+    if settings is None or (settings.mode == "native" and settings.scale >= 1):
+        return ids
+    lost = {}
+    for i in ids:
+        path = by_id[i]["mask"]
+        index = within_roi(mapping.read_index(path), by_id[i].get("roi"), path)
+        if (labelled := index < mapping.num_classes).any():
+            lost[i] = labelled  # (H, W) bool: its labelled pixels at full size
+    if not lost:
+        return ids
+    first = next(iter(lost))
+    keep = size_note(lost[first], Resize(settings, [tuple(by_id[first]["size"])]), 0)
+    note = (f"{name} image(s) {listing(list(lost))} hold labelled pixels at full size (e.g. "
+            f"{by_id[first]['mask']}), but none is left in the cache: every labelled stroke "
+            f"(a thin scribble) is {LOST}{keep}")
+    if len(lost) == total:
+        raise MaskValueError(f"{note}; there is nothing to {purpose}")
+    log.warning("%s. They are left out of its scores", note)
+    return [i for i in ids if i not in lost]

@@ -216,7 +216,7 @@ def _describe(meta: dict, split: dict, cached: dict[str, tuple[str, np.ndarray]]
                                                             resize)
     if note := fill_note([by_id[i] for i in split["train"]], mapping):  # new images' fill
         log.warning(note)
-    meta["unlabelled"] = class_checks.unlabelled_ids(split, cached, mapping, by_id)
+    meta["unlabelled"] = class_checks.unlabelled_ids(split, cached, mapping, by_id, settings)
     if note := background_only_note(split, cached, mapping):
         log.warning(note)
     class_checks.record_counts(meta, cached)  # for training: which classes its rows hold

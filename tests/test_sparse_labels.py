@@ -1,0 +1,80 @@
+"""Sparse (scribbled) masks, mostly masks.ignore: what the cache's resize and the checks do."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from unet.cache.preprocess import preprocess
+from unet.cache.settings import settings_from_config
+from unet.common.fileio import write_json
+from unet.common.labels import MaskValueError
+
+S, HALF = 64, 32  # files of S x S cached at HALF x HALF: nearest keeps odd rows and columns
+IGNORE = 255
+
+
+def _scribbled(i: int) -> np.ndarray:
+    """An (S, S) mask all unlabelled but a 5-px scribble of background and one of cells."""
+    m = np.full((S, S), IGNORE, np.uint8)
+    m[10:15, 4 + i : 40] = 0
+    m[40:45, 20 : 50 - i] = 1
+    return m
+
+
+def _write(root: Path, masks: list[np.ndarray]) -> None:
+    """Image/mask PNGs, manifest.json and split.json: the last two validation and test."""
+    pairs = []
+    for i, m in enumerate(masks):
+        img = np.where(m == 1, 200, 60).astype(np.uint8)
+        Image.fromarray(img).save(root / f"img{i}.png")
+        Image.fromarray(m).save(root / f"msk{i}.png")
+        pairs.append({"id": f"p{i}", "image": str(root / f"img{i}.png"),
+                      "mask": str(root / f"msk{i}.png"), "size": [S, S]})
+    ids = [p["id"] for p in pairs]
+    write_json(root / "manifest.json", {"pairs": pairs})
+    write_json(root / "split.json", {"train": ids[:-2], "val": ids[-2:-1], "test": ids[-1:]})
+
+
+def _preprocess(root: Path) -> dict:
+    settings = settings_from_config({"width": HALF, "height": HALF},
+                                    {"values": [0, 1], "colors": None, "threshold": None,
+                                     "max_values": 16, "ignore": IGNORE, "names": None,
+                                     "unlisted": "error"})
+    preprocess(root / "manifest.json", root / "split.json", root / "cache", settings)
+    return json.loads((root / "cache" / "meta.json").read_text())
+
+
+def test_scribbles_a_resize_loses_are_not_called_unlabelled(tmp_path, caplog):
+    # A biologist's 1-px scribbles on even rows and columns: the nearest resize to half size
+    # samples odd ones only, so the cached mask is all ignored. The warning said "every value
+    # skipped by masks.ignore", as for a mask nobody labelled, not that the resize lost them.
+    masks = [_scribbled(i) for i in range(5)]
+    thin = np.full((S, S), IGNORE, np.uint8)
+    thin[20, 4:60] = 0  # even row: a background scribble
+    thin[8:60, 30] = 1  # even column: a cell scribble
+    masks.insert(2, thin)
+    _write(tmp_path, masks)
+    with caplog.at_level("WARNING"):
+        meta = _preprocess(tmp_path)
+    assert meta["unlabelled"]["train"] == ["p2"]
+    line = next(r.getMessage() for r in caplog.records if "p2" in r.getMessage())
+    assert "msk2.png" in line and "resize" in line and "preprocess.mode: native" in line
+    assert "every value skipped by masks.ignore" not in line
+
+
+def test_a_validation_split_whose_scribbles_the_resize_loses_is_refused_saying_so(tmp_path):
+    masks = [_scribbled(i) for i in range(6)]
+    thin = np.full((S, S), IGNORE, np.uint8)
+    thin[8:60, 30] = 1  # even column: the only validation image's one cell scribble
+    masks[-2] = thin
+    _write(tmp_path, masks)
+    with pytest.raises(MaskValueError, match=r"val image\(s\) p4 .*msk4.png.*resize.*"
+                                             r"preprocess.width x height 64x64 keeps some"):
+        _preprocess(tmp_path)
+    assert not (tmp_path / "cache" / "meta.json").exists()
+

@@ -78,3 +78,22 @@ def test_a_validation_split_whose_scribbles_the_resize_loses_is_refused_saying_s
         _preprocess(tmp_path)
     assert not (tmp_path / "cache" / "meta.json").exists()
 
+
+@pytest.mark.parametrize("patch", [None, [32, 32]])
+def test_a_training_mask_nobody_labelled_is_left_out_of_training(tmp_path, patch, caplog):
+    # An all-255 mask: every patch of it (a tenth of the patches here) was a step's work
+    # with nothing to learn, while preprocess said it was left out of the "scores".
+    from unet.train.settings import PatchSettings, TrainSettings
+    from unet.train.train import _datasets
+
+    masks = [_scribbled(i) for i in range(6)]
+    masks[1] = np.full((S, S), IGNORE, np.uint8)
+    _write(tmp_path, masks)
+    with caplog.at_level("WARNING"):
+        meta = _preprocess(tmp_path)
+    assert "p1" in caplog.text and "left out of training" in caplog.text
+    settings = TrainSettings(epochs=1, batch_size=2, device="cpu",
+                             patch=PatchSettings(size=tuple(patch) if patch else None))
+    train, val = _datasets(tmp_path / "cache", meta, settings, None)
+    assert train.rows == [("train", 0), ("train", 2), ("train", 3)]
+    assert val.rows == [("val", 0)]

@@ -224,6 +224,7 @@ RARE = 1e-3  # a detected value on fewer of the training pixels than this: maybe
 
 
 _PURPOSE = {"train": "learn from", "val": "validate on", "test": "score"}
+_LEFT_OUT = {"train": "training", "val": "its scores", "test": "its scores"}
 
 
 def unlabelled_ids(
@@ -254,10 +255,8 @@ def unlabelled_ids(
                 "predict`; or list the classes these masks hold in masks.values"
                 + (f"; or, as {ROI_FIX}" if "region of interest" in skipped else "")
             )
-        log.warning(
-            "%s image(s) have no labelled pixel (%s), so they are left out of its "
-            "scores: %s (e.g. %s)", name, skipped, listing(bare), example,
-        )
+        log.warning("%s image(s) have no labelled pixel (%s), so they are left out of %s: %s "
+                    "(e.g. %s)", name, skipped, _LEFT_OUT[name], listing(bare), example)
     return out
 
 

@@ -154,5 +154,6 @@ def without_lost_labels(name: str, purpose: str, ids: list[str], total: int,
             f"(a thin scribble) is {LOST}{keep}")
     if len(lost) == total:
         raise MaskValueError(f"{note}; there is nothing to {purpose}")
-    log.warning("%s. They are left out of its scores", note)
+    log.warning("%s. They are left out of %s", note,
+                "training" if name == "train" else "its scores")
     return [i for i in ids if i not in lost]

@@ -19,3 +19,12 @@ def fold_rows(meta: dict, fold: int) -> tuple[list[Row], list[Row]]:
     val = [where[i] for i in folds[fold]]
     train = [where[i] for part in folds for i in part if i not in held_out]
     return train, val
+
+
+def labelled_rows(meta: dict, rows: list[Row]) -> list[Row]:
+    """`rows` less those whose cached mask holds no labelled pixel (meta's `unlabelled`: every
+    value masks.ignore, a mask nobody annotated): every pixel of theirs is skipped by the loss,
+    so each such row (all its patches) was a step's work that taught nothing."""
+    skip = {(s, meta["splits"][s]["ids"].index(i)) for s, ids in
+            (meta.get("unlabelled") or {}).items() if s in POOL for i in ids}
+    return [r for r in rows if r not in skip] if skip else rows

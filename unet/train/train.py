@@ -26,7 +26,7 @@ from unet.train.finetune import (
     source_record,
     source_weights,
 )
-from unet.train.folds import fold_rows
+from unet.train.folds import fold_rows, labelled_rows
 from unet.train.history import write_history
 from unet.train.loop import (
     Run,
@@ -69,6 +69,7 @@ def _datasets(cache_dir: str | os.PathLike, meta: dict, settings: TrainSettings,
         val_rows = [("val", k) for k in range(len(meta["splits"]["val"]["ids"]))]
     else:
         train_rows, val_rows = fold_rows(meta, fold)
+    train_rows = labelled_rows(meta, train_rows)  # all ignored: nothing to learn from
     if patch.size:  # native size or large images: patches, some centred on foreground
         train = PatchRows(cache_dir, train_rows, patch.hw, patch.foreground, patch.per_image,
                           transform, mapping_from_meta(meta).scored_from)

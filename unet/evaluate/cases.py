@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from unet.common.fileio import atomic_path
+from unet.dataset.spacing_table import read_spacing_table
 from unet.dataset.split import groups_of
 from unet.evaluate.case_volumes import CaseSpacing, case_boundaries
 from unet.evaluate.metrics import foreground_dice, mean_or_none, scores_from_confusion
@@ -64,6 +65,17 @@ def volume_cases(groups: dict[str, str], volumes: Collection[str]) -> dict[str, 
     stems = {i: _SLICE.match(i) for i, g in groups.items() if g not in volumes}
     return {**groups, **{i: m.group(1) for i, m in stems.items()
                          if m and m.group(1) in volumes}}
+
+
+def spacing_groups(manifest: dict, group_by: str | None,
+                   spacing: list[float] | str | os.PathLike | None) -> dict[str, str] | None:
+    """{id: its case} under split.group_by (None without it); where evaluate.voxel_spacing is a
+    table, a group's slices of the table's own volumes are cases of those volumes
+    (volume_cases: a patient's ED and ES frames)."""
+    groups = case_groups(manifest, group_by) if group_by else None
+    if groups is not None and isinstance(spacing, (str, os.PathLike)):
+        groups = volume_cases(groups, read_spacing_table(spacing))
+    return groups
 
 
 def _case_counts(results: list[dict], groups: dict[str, str], m: str) -> dict:

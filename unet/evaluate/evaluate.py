@@ -12,7 +12,6 @@ from unet.common.fileio import read_json, write_json
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta, shown_names
 from unet.common.parallel import parallel_map
 from unet.dataset.names import listing
-from unet.dataset.spacing_table import read_spacing_table
 from unet.evaluate import metrics
 from unet.evaluate.boundary import (
     HD95_PENALTY,
@@ -21,7 +20,7 @@ from unet.evaluate.boundary import (
     region_boundary,
 )
 from unet.evaluate.case_volumes import CaseSpacing, case_spacing, refuse_rowless, rowless_ids
-from unet.evaluate.cases import case_groups, case_summary, volume_cases
+from unet.evaluate.cases import case_summary, spacing_groups
 from unet.evaluate.detection import MEAN_POSITIVE_RULE, image_level, target_holds
 from unet.evaluate.metrics import (
     EMPTY_MASK_CONVENTION,
@@ -169,23 +168,12 @@ def _labelled_one(result: dict) -> bool:
     return any(s["confusion"].any() for s in result["scores"].values())
 
 
-def _groups(spacing: list[float] | str | os.PathLike | None, manifest: dict,
-            group_by: str | None) -> dict[str, str] | None:
-    """{id: its case} under split.group_by; where evaluate.voxel_spacing is a table, a group's
-    slices of the table's own volumes are cases of those volumes (a patient's ED and ES frames:
-    cases.volume_cases)."""
-    groups = case_groups(manifest, group_by) if group_by else None
-    if groups is not None and isinstance(spacing, (str, os.PathLike)):
-        groups = volume_cases(groups, read_spacing_table(spacing))
-    return groups
-
-
 def _score(jobs: list[ScoreJob], processes: int, spacing: list[float] | str | os.PathLike | None,
            manifest: dict, group_by: str | None) -> list[dict]:
     """score_image of each job, in order. Where evaluate.voxel_spacing's table has no row for a
     case, that case's slices go first: one labelled is refused before the rest is scored
     (minutes on a large set); a case all ignored is not scored, so it needs no row."""
-    groups = _groups(spacing, manifest, group_by)
+    groups = spacing_groups(manifest, group_by, spacing)
     rowless = rowless_ids(spacing, groups, [j.image_id for j in jobs])
     first = [j for j in jobs if j.image_id in rowless]
     # `if first`: no empty progress line in the log where every case has its row
@@ -202,7 +190,7 @@ def _scored_spacing(voxel_spacing: list[float] | str | os.PathLike | None, manif
                     group_by: str | None, results: list[dict]) -> list[float] | CaseSpacing | None:
     """evaluate.voxel_spacing for the scored cases (`results`): a case whose every slice is all
     ignored has no score, so it needs no row in a spacing table either."""
-    return case_spacing(voxel_spacing, _groups(voxel_spacing, manifest, group_by),
+    return case_spacing(voxel_spacing, spacing_groups(manifest, group_by, voxel_spacing),
                         [r["id"] for r in results])
 
 

@@ -166,14 +166,20 @@ def _values(path: Path, series: str | None = None) -> tuple[np.ndarray, bool]:
         rgb = data.ndim == 4 and data.shape[3] == 3 and data.dtype == np.uint8
         return _as_stored(data, data.dtype, path), rgb
     nib = require_nibabel(path)
+    from unet.dataset.nifti_frames import refuse_time_series
+
     try:
-        proxy = nib.load(path).dataobj
+        image = nib.load(path)
+        refuse_time_series(image.header, path)  # from the header: the frames are not read
+        proxy = image.dataobj
         raw = np.asanyarray(proxy.get_unscaled())
         slope, inter = float(proxy.slope), float(proxy.inter)
     except nib.spatialimages.HeaderDataError as err:  # scl_slope set, scl_inter NaN or inf
         raise NiftiError(f"cannot read volume {path}: its header says {err}. Set its scl_slope "
                          "and scl_inter (fslhd shows them) to the scaling its voxels need, or "
                          "scl_slope to 0 for none; nothing was split") from err
+    except NiftiError:  # a time series: the file is whole, so no advice to check it
+        raise
     except (OSError, EOFError, ValueError, zlib.error, nib.filebasedimages.ImageFileError) as err:
         hint = (" It is a macOS resource file (the Decathlon's tar files hold ._<case>.nii.gz "
                 "beside each volume), no volume: leave out files named ._*"

@@ -75,13 +75,32 @@ def test_a_3d_volume_in_seconds_and_a_single_frame_split_as_before(tmp_path, cap
     assert len(slices(tmp_path / "images")) == 3
 
 
-def test_the_advised_fix_for_modalities_marked_in_seconds_splits_them(tmp_path, capsys):
+def test_modalities_in_itk_seconds_with_its_unit_step_stay_channels(tmp_path, capsys):
+    """ITK marks every file in mm and seconds with a step of 1: a unit alone took the
+    Decathlon's 4 modalities written so for 4 phases and refused them."""
     mr = _cine(4)
-    volume = _save(tmp_path / "BRATS_002.nii.gz", mr)
+    volume = _save(tmp_path / "BRATS_003.nii.gz", mr)  # sec, pixdim[4] 1
+    assert main(["unstack", str(volume), str(tmp_path / "images")]) == 0, capsys.readouterr()
+    assert tifffile.imread(slices(tmp_path / "images")[0]).shape == (5, 6, 4)
+
+
+def test_a_few_frames_with_a_time_step_of_their_own_are_a_time_series(tmp_path, capsys):
+    img = nib.Nifti1Image(_cine(3), ACDC)
+    img.header.set_xyzt_units("mm", "sec")
+    img.header.set_zooms((1.5625, 1.5625, 10.0, 0.04))  # 40 ms between phases
+    nib.save(img, tmp_path / "cine.nii.gz")
+    assert main(["unstack", str(tmp_path / "cine.nii.gz"), str(tmp_path / "images")]) != 0
+    err = capsys.readouterr().err
+    assert "time series of 3 frames" in err and "a step of 0.04 sec" in err
+
+
+def test_the_advised_fix_for_modalities_marked_in_seconds_splits_them(tmp_path, capsys):
+    mr = _cine(12)
+    volume = _save(tmp_path / "echoes.nii.gz", mr)
     assert main(["unstack", str(volume), str(tmp_path / "images")]) != 0
     assert "set_xyzt_units('mm', 'unknown')" in capsys.readouterr().err
     img = nib.load(volume)
     img.header.set_xyzt_units("mm", "unknown")  # as the message says
     nib.save(img, volume)
     assert main(["unstack", str(volume), str(tmp_path / "images")]) == 0, capsys.readouterr()
-    assert tifffile.imread(slices(tmp_path / "images")[0]).shape == (5, 6, 4)
+    assert tifffile.imread(slices(tmp_path / "images")[0]).shape == (5, 6, 12)

@@ -30,4 +30,5 @@ evaluate_masks(
     # a table's path as resolved (under dataset.local.path), else the [z, y, x] list
     voxel_spacing=inp.get("spacing") or snakemake.params.evaluate.get("voxel_spacing"),
     objects=snakemake.params.evaluate.get("objects", False),
+    iou_threshold=snakemake.params.evaluate.get("iou_threshold"),
 )

@@ -140,7 +140,7 @@ RULES = {
                   "evaluate.distances", "evaluate.regions", "evaluate.reading",
                   "evaluate.case_volumes", "evaluate.volume", "dataset.spacing_table",
                   "evaluate.evaluate", "evaluate.metrics", "evaluate.void",
-                  "evaluate.objects", "evaluate.objects3d", "evaluate.rows",
+                  "evaluate.objects", "evaluate.objects3d", "evaluate.rows", "evaluate.thresholded",
                   "common.nodata", *BANDS},  # void: the scene's no-data, for tuning's scores
     ),
     "plot_results": (

@@ -36,3 +36,10 @@ def test_objects_is_no_evaluate_param_until_set():
     # evaluate.objects: false (pixel scores only) must not rerun existing evaluations
     assert "objects" not in applicable("evaluate", defaults("evaluate"))
     assert applicable("evaluate", {**defaults("evaluate"), "objects": True})["objects"] is True
+
+
+def test_iou_threshold_is_no_evaluate_param_until_set():
+    # evaluate.iou_threshold: null (no thresholded Jaccard) must not rerun existing evaluations
+    assert "iou_threshold" not in applicable("evaluate", defaults("evaluate"))
+    assert applicable("evaluate", {**defaults("evaluate"), "iou_threshold": 0.65})[
+        "iou_threshold"] == 0.65

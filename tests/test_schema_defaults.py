@@ -122,6 +122,13 @@ def test_evaluate_objects_defaults_to_false_and_is_commented_in_the_default_conf
     assert "# objects: false" in text
 
 
+def test_evaluate_iou_threshold_defaults_to_none_and_is_commented_in_the_default_config():
+    text = (REPO / "config" / "config.yaml").read_text()
+    assert default("evaluate", "iou_threshold") is None
+    assert "iou_threshold" not in yaml.safe_load(text)["evaluate"]
+    assert "# iou_threshold: null" in text
+
+
 def test_report_bands_default_to_none_and_are_commented_in_the_default_config():
     text = (REPO / "config" / "config.yaml").read_text()
     assert default("report", "bands") is None

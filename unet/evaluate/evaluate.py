@@ -32,6 +32,7 @@ from unet.evaluate.objects import add_objects, object_source, score_objects
 from unet.evaluate.reading import ScoreJob, read_scored
 from unet.evaluate.regions import region_classes, region_summary
 from unet.evaluate.rows import PER_CLASS, write_rows
+from unet.evaluate.thresholded import thresholded_iou
 
 log = logging.getLogger(__name__)
 # Copied into the summary beside the empty-mask convention (kept out of metrics.py, which
@@ -212,6 +213,22 @@ def _jobs(ids: list[str], by_id: dict, mask_dirs: dict, mapping: MaskMapping, to
                      objects, sources[i][1], sources[i][0] == "drawn") for i in ids]
 
 
+def _add_requested(summary: dict, results: list[dict], by_id: dict, mapping: MaskMapping,
+                   regions: dict[str, list] | None, objects: bool,
+                   iou_threshold: float | None) -> None:
+    """The scores the config asks for beside the pixel scores (evaluate.objects, .iou_threshold,
+    .regions), added to `summary`."""
+    methods = list(summary["methods"])
+    if objects:  # found, missed, added, split or merged objects
+        add_objects(summary, results, by_id, mapping.threshold)
+    if iou_threshold is not None:  # an image's IoU under it counts 0
+        summary["iou_threshold"] = thresholded_iou(results, methods, mapping.scored_from,
+                                                   iou_threshold)
+    if regions:
+        summary["regions"] = region_summary(results, methods, regions, mapping,
+                                            summary["class_names"])
+
+
 def evaluate_masks(
     manifest_path: str | os.PathLike,
     meta_path: str | os.PathLike,
@@ -221,13 +238,15 @@ def evaluate_masks(
     choice_json: str | os.PathLike | None = None, class_names: list[str] | None = None,
     regions: dict[str, list] | None = None, group_by: str | None = None,
     cases_csv: str | os.PathLike | None = None,
-    voxel_spacing: list[float] | str | os.PathLike | None = None, objects: bool = False) -> dict:
+    voxel_spacing: list[float] | str | os.PathLike | None = None, objects: bool = False,
+    iou_threshold: float | None = None) -> dict:
     """Score each method's masks (e.g. {'raw': dir, 'crf': dir}) against the ground truth;
     `choice_json`: finalize_masks' record of what final/ holds, copied into the summary;
     `class_names`: masks.names, else the data's names; `regions`: evaluate.regions, unions of
     classes scored as one; `group_by`: split.group_by, each case scored whole too (`per_case`,
     `cases_csv`), a volume of `voxel_spacing` (z, y, x, or a table's path) for HD95 and BF1;
-    `objects`: evaluate.objects, object scores beside the pixel scores (unet.evaluate.objects)."""
+    `objects`: evaluate.objects, object scores beside the pixel scores (unet.evaluate.objects);
+    `iou_threshold`: evaluate.iou_threshold, ISIC's thresholded Jaccard (thresholded.py)."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids, values = meta["splits"][split]["ids"], meta["class_values"]
@@ -256,11 +275,7 @@ def evaluate_masks(
         "scored_classes": list(range(mapping.scored_from, mapping.num_classes)),
         "methods": summarise(results, methods, len(values), mapping.scored_from),
     }
-    if objects:  # beside the pixel scores: found, missed, added, split or merged objects
-        add_objects(summary, results, by_id, mapping.threshold)
-    if regions:
-        summary["regions"] = region_summary(results, methods, regions, mapping,
-                                            summary["class_names"])
+    _add_requested(summary, results, by_id, mapping, regions, objects, iou_threshold)
     if "raw" in methods:  # each other method's gain over the network's own output
         summary["delta"] = _deltas(summary["methods"])
     if choice_json:  # which post-processing final/ holds, chosen on validation, and why

@@ -31,7 +31,7 @@ from unet.evaluate.metrics import (
 from unet.evaluate.objects import add_objects, object_source, score_objects
 from unet.evaluate.reading import ScoreJob, read_scored
 from unet.evaluate.regions import region_classes, region_summary
-from unet.evaluate.rows import PER_CLASS, write_rows
+from unet.evaluate.rows import PER_CLASS, log_scores, write_rows
 from unet.evaluate.thresholded import thresholded_iou
 
 log = logging.getLogger(__name__)
@@ -285,20 +285,6 @@ def evaluate_masks(
         summary["per_case"] = case_summary(results, methods, manifest, group_by, summary,
                                            cases_csv, jobs, processes, voxel_spacing)
     write_json(json_out, summary)
-    _log_scores(summary["methods"], len(results))
+    log_scores(log, summary["methods"], len(results))
     return summary
 
-
-def _log_scores(methods: dict, images: int) -> None:
-    """One line of pixel scores and one of image counts per method, in evaluate_masks.log."""
-    for m, s in methods.items():
-        n, positive = s["images"]["any"], s["foreground_dice_mean_positive"]
-        log.info(
-            "%s: foreground Dice %.4f (global) %.4f (mean/image) %s (mean over the %d images "
-            "holding foreground), mIoU %.4f, pixel accuracy %.4f", m, s["foreground_dice_global"],
-            s["foreground_dice_mean"], "n/a" if positive is None else f"{positive:.4f}",
-            n["positive"], s["foreground_iou_global"], s["pixel_accuracy"],
-        )
-        log.info("%s: %d of %d images hold foreground: %d detected, %d missed; of the %d "
-                 "without, %d have foreground predicted", m, n["positive"], images,
-                 n["detected"], n["missed"], n["negative"], n["false_positive"])

@@ -1,8 +1,9 @@
-"""evaluate_masks' per_image.csv: one row per image, method and class."""
+"""evaluate_masks' per_image.csv (one row per image, method and class) and its log lines."""
 
 from __future__ import annotations
 
 import csv
+import logging
 import os
 
 from unet.common.fileio import atomic_path
@@ -32,3 +33,19 @@ def write_rows(path: str | os.PathLike, results: list[dict], values: list) -> No
                                 *(f"{s[k][c]:.10g}" for k in PER_CLASS),
                                 f"{s['accuracy']:.10g}", f"{r['diagonal']:.10g}",
                                 *(object_cells(r, m, c) if objects else ())])
+
+
+def log_scores(log: logging.Logger, methods: dict, images: int) -> None:
+    """One line of pixel scores and one of image counts per method, in evaluate_masks.log
+    (through evaluate's `log`, whose name the lines carry)."""
+    for m, s in methods.items():
+        n, positive = s["images"]["any"], s["foreground_dice_mean_positive"]
+        log.info(
+            "%s: foreground Dice %.4f (global) %.4f (mean/image) %s (mean over the %d images "
+            "holding foreground), mIoU %.4f, pixel accuracy %.4f", m, s["foreground_dice_global"],
+            s["foreground_dice_mean"], "n/a" if positive is None else f"{positive:.4f}",
+            n["positive"], s["foreground_iou_global"], s["pixel_accuracy"],
+        )
+        log.info("%s: %d of %d images hold foreground: %d detected, %d missed; of the %d "
+                 "without, %d have foreground predicted", m, n["positive"], images,
+                 n["detected"], n["missed"], n["negative"], n["false_positive"])

@@ -43,3 +43,60 @@ def test_the_window_note_says_where_the_gaussian_centres_and_the_padding_goes():
     said = np.outer(*axes)
     np.testing.assert_allclose(gaussian_weights(24, 32).numpy(), said / said.max(), rtol=1e-6)
 
+
+
+def _tied_model(tmp_path, lo: float, hi: float):
+    """A 1-channel resized model whose two classes tie on the median pixel of a test image:
+    its masks turn on the smallest change of input, so a recipe that is off shows."""
+    import torch
+
+    from unet.model import checkpoint
+    from unet.model.unet import UNet, UNetConfig
+
+    torch.manual_seed(0)
+    config = UNetConfig(in_channels=1, num_classes=2, depth=2, base_width=4)
+    net = UNet(config).eval()
+    with torch.no_grad():
+        gap = net(torch.rand(1, 1, 32, 48)).diff(dim=1).median()
+        net.head.bias[1] -= gap
+    meta = {"class_values": [0, 255], "size": [48, 32], "in_channels": 1, "num_classes": 2,
+            "intensity_range": [lo, hi], "mode": "resize"}
+    record = checkpoint.model_record(config.to_dict(), net.state_dict(), meta, {}, 1, None,
+                                     [0.5, 0.5], "h")
+    checkpoint.save(tmp_path / "m.pt", record)
+    return tmp_path / "m.pt"
+
+
+def test_the_notes_recipe_gives_unet_predicts_mask_of_a_16_bit_image(tmp_path):
+    """A deployer's numpy steps, as `input` words them, over a 16-bit TIFF whose values fall
+    on half steps: clip, scale, round, resize each 8-bit plane, run, logits back, float16;
+    with floored steps in place of rounded ones the mask differs."""
+    import tifffile
+    import torch
+    import torch.nn.functional as F
+    from PIL import Image
+
+    from tests.test_export import _session
+    from unet.infer.predict import PredictSettings
+    from unet.infer.predict_folder import predict_files
+    from unet.model.export import export_onnx
+
+    export_onnx(_tied_model(tmp_path, 0.0, 510.0), tmp_path / "m.onnx")
+    session, meta = _session(tmp_path / "m.onnx")
+    image = np.random.default_rng(1).integers(0, 600, (50, 71), np.uint16)
+    tifffile.imwrite(tmp_path / "new.tif", image)
+    predict_files([tmp_path / "m.pt"], [tmp_path / "new.tif"], tmp_path / "out",
+                  PredictSettings(device="cpu"))
+    expected = np.asarray(Image.open(tmp_path / "out/new.png"))
+    lo, hi = meta["intensity_range"]
+    masks = []
+    for steps in (np.round, np.floor):
+        plane = steps(np.clip((image - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
+        small = Image.fromarray(plane).resize(tuple(meta["size"]), Image.Resampling.BILINEAR,
+                                              reducing_gap=2.0)
+        (logits,) = session.run(None, {"image": np.asarray(small, np.float32)[None, None] / 255})
+        back = F.interpolate(torch.from_numpy(logits), size=image.shape, mode="bilinear",
+                             align_corners=False)[0].softmax(0).half().numpy()
+        masks.append(np.array(meta["class_values"])[back.argmax(0)])
+    np.testing.assert_array_equal(masks[0], expected)
+    assert (masks[1] != expected).sum() > 0  # the test can tell a recipe that is off

@@ -224,3 +224,35 @@ def test_the_gaussian_is_built_once_for_many_images_of_a_tile_size(monkeypatch):
     for shape in ((70, 50, 3), (50, 70, 3), (70, 50, 3), (40, 40, 3)):  # tall, wide (turned)
         list(window_bands([model], rng.integers(0, 255, shape, np.uint8), window, NO_FLIPS, None))
     assert calls == [(32, 32)]  # it was rebuilt for every image (2 ms each at 128x128)
+
+
+def test_tiled_validation_of_the_cache_reads_bands_not_a_whole_float_copy(tmp_path):
+    # Validation took each cached image as a whole float32 tensor and its mask as int64: a
+    # 5000x5000 Inria tile held about 600 MB beyond its 100 MB of cached bytes (746 MB above
+    # the interpreter against 343 MB at 3000x3000). It now reads the cache's uint8 views.
+    import json
+    import tracemalloc
+
+    from unet.train.dataset import CachedRows
+    from unet.train.losses import DiceCELoss
+    from unet.train.validate import evaluate_tiled
+
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 255, (1024, 64, 3), np.uint8)  # tall: bands of few pixels
+    mask = (rng.random((1024, 64)) < 0.3).astype(np.uint8)
+    np.save(tmp_path / "val_images.npy", image.reshape(-1))
+    np.save(tmp_path / "val_masks.npy", mask.reshape(-1))
+    meta = {"mode": "native", "in_channels": 3, "splits": {"val": {"shapes": [[1024, 64]]}}}
+    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    model, window = torch.nn.Conv2d(3, 2, 1), Window((32, 32), overlap=0.5, batch=8, align=4)
+    loss_fn, cpu = DiceCELoss(2), torch.device("cpu")
+    whole = torch.from_numpy(image).permute(2, 0, 1).float() / 255
+    ref_loss, ref_cm = evaluate_tiled(model, [(whole, torch.from_numpy(mask).long())], loss_fn,
+                                      cpu, None, 2, window)
+    tracemalloc.start()  # numpy allocations: a whole image copy is 197 kB, its mask 66 kB
+    loss, cm = evaluate_tiled(model, CachedRows(tmp_path, [("val", 0)]), loss_fn, cpu, None, 2,
+                              window)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < image.nbytes, f"validation held {peak} bytes of a {image.nbytes} image"
+    assert loss == pytest.approx(ref_loss, rel=1e-6) and (cm == ref_cm).all()

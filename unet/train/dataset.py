@@ -77,6 +77,17 @@ class CachedRows(Dataset):
         # a whole image's edges are the image's: nothing lies beyond them to be seen
         return self.with_map(*out)
 
+    def views(self, i: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Row i as the cache holds it, image (H, W, C) uint8 and mask (H, W), memory-mapped
+        views (no copy), for a split read as it is (no augmentation, no border map); else None.
+        Tiled validation reads them a band at a time: __getitem__'s float image and int64 mask
+        of a 5000x5000 tile held 500 MB beside the views."""
+        if self.transform is not None or self.border is not None:
+            return None
+        split, k = self.rows[i]
+        images, masks = self._open(split)
+        return images[k], masks[k]
+
 
 class CachedSplit(CachedRows):
     """Every row of one cached split."""

@@ -56,11 +56,14 @@ def evaluate_tiled(
     over the images; returns it and the confusion matrix summed over the split."""
     model.eval()
     cm, total, n = np.zeros((num_classes, num_classes), np.int64), 0.0, 0
+    views = getattr(val_set, "views", None)
     for i in range(len(val_set)):
-        image, mask = val_set[i]  # (C, H, W) float, (H, W) long
+        # the cache's uint8 views where it has them, converted a band at a time (the sliding
+        # window takes either), else (C, H, W) float and (H, W) long whole
+        image, mask = (views and views(i)) or val_set[i]
         sums = 0
         for y, x, band in window_bands([model], image, window, NO_FLIPS, dtype):
-            target = mask[y : y + band.shape[1], x : x + band.shape[2]]  # rows or columns
+            target = _band(mask, y, x, band.shape[1], band.shape[2])  # rows or columns
             logp = band.clamp_min(1e-8).log()[None]  # softmax(log p) = p: the loss sees p
             sums = sums + loss_fn.sums(logp.to(device), target[None].to(device))
             cm += confusion_matrix(
@@ -69,3 +72,9 @@ def evaluate_tiled(
         total += loss_fn.from_sums(sums).item()
         n += 1
     return total / max(n, 1), cm
+
+
+def _band(mask: np.ndarray | torch.Tensor, y: int, x: int, h: int, w: int) -> torch.Tensor:
+    """(h, w) long class indices of `mask` at (y, x): a tensor's slice, or an array's copied."""
+    part = mask[y : y + h, x : x + w]
+    return part if isinstance(part, torch.Tensor) else torch.from_numpy(np.array(part)).long()

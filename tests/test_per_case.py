@@ -93,3 +93,15 @@ def test_ungrouped_outputs_unchanged(tmp_path):
     assert grouped == plain
     for name in ("per_image.csv",):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_per_case_pixel_accuracy_counts_the_case_pixels(tmp_path):
+    # Inria Aerial Image Labeling scores IoU and accuracy per city over all its pixels; with
+    # split.group_by naming the city, per_case.csv gave the IoU but no accuracy at all.
+    _evaluate(tmp_path, r"^(p\d+)_\d+$")
+    rows = list(csv.DictReader((tmp_path / "a" / "per_case.csv").read_text().splitlines()))
+    got = {(r["case"], r["class"]): float(r["pixel_accuracy"]) for r in rows}
+    area = 2 * H * W  # two slices a case
+    assert got["p1", "1"] == pytest.approx((area - 4) / area)  # the 4 px object missed
+    assert got["p2", "0"] == pytest.approx((area - 50) / area)  # half of 100 px missed
+    assert got["p3", "1"] == 1.0

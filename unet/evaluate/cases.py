@@ -219,12 +219,14 @@ def write_cases(path: str | os.PathLike, counts: dict, values: list,
                 objects: bool = False) -> None:
     """One CSV row per case, method and class (then region: `class` its name, `value` its
     classes), with the case's image count, its pixels in target and prediction, and scores
-    (HD95 and boundary F1 of the case's volume with `measured`, case_volumes'; with `objects`
+    (pixel_accuracy: the share of the case's labelled pixels right, a region's as one class;
+    HD95 and boundary F1 of the case's volume with `measured`, case_volumes'; with `objects`
     its 3-D objects' counts and scores, blank for background, regions and unmeasured cases)."""
     with atomic_path(Path(path)) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["case", "method", "class", "value", "images", "target_px", "predicted_px",
-                    *ROW_SCORES, *(BOUNDARY_SCORES if measured is not None else ()),
+                    *ROW_SCORES, "pixel_accuracy",
+                    *(BOUNDARY_SCORES if measured is not None else ()),
                     *(OBJECT_COLUMNS if objects else ())])
         for m, cases in counts.items():
             for case, (n, cm) in cases.items():
@@ -236,6 +238,7 @@ def write_cases(path: str | os.PathLike, counts: dict, values: list,
                     w.writerow([case, m, name, value, n, int(matrix[k].sum()),
                                 int(matrix[:, k].sum()), *(f"{s[key][k]:.10g}" for key in
                                                            ROW_SCORES),
+                                f"{s['accuracy']:.10g}",  # over the case's pixels (Inria's)
                                 *_boundary_cells(measured, case, m, name),
                                 *(object_cells(measured[case] if isinstance(name, int) else {},
                                                m, name) if objects else ())])

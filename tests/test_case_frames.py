@@ -35,8 +35,11 @@ def test_each_frame_of_a_patient_is_a_case_in_its_own_mm(tmp_path, frames):
     assert "spacing table" in cases["rule"]
 
 
-def test_a_group_with_a_frame_missing_from_the_table_is_refused(tmp_path, frames):
+def test_a_frame_missing_from_the_table_is_refused_by_its_own_name(tmp_path, frames):
+    # the refusal named the patient (case p1), whose row added by hand, as it advised, stacked
+    # both frames as one volume p1 without a word: it names the frame volume without a row
     (tmp_path / "spacing.csv").write_text(TABLE.replace("p1_es,1,1,1,mm\n", ""))
-    with pytest.raises(ValueError, match=r"case p1 .*spacing\.csv"):
+    with pytest.raises(ValueError, match=r"case p1_es \(1 of 3\) has no row in .*spacing\.csv"):
         _evaluate(tmp_path, r"^(p\d)_", spacing=str(tmp_path / "spacing.csv"))
+    assert not (tmp_path / "summary.json").exists()
 

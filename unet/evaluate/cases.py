@@ -59,12 +59,14 @@ def case_groups(manifest: dict, group_by: str) -> dict[str, str]:
 
 
 def volume_cases(groups: dict[str, str], volumes: Collection[str]) -> dict[str, str]:
-    """`groups` with an id whose group has no row in a spacing table (`volumes`) but whose
-    slice stem (`<stem>_<k>`, as unet unstack names it) has one made a case of that volume: a
-    patient's ED and ES frames, split together by patient, are two volumes, not one stacked."""
-    stems = {i: _SLICE.match(i) for i, g in groups.items() if g not in volumes}
-    return {**groups, **{i: m.group(1) for i, m in stems.items()
-                         if m and m.group(1) in volumes}}
+    """`groups` with the ids of a group that has no row in a spacing table (`volumes`) but
+    holds a volume that has (a slice stem, `<stem>_<k>` as unet unstack names it) made cases of
+    their own stems: a patient's ED and ES frames, split together by patient, are two volumes,
+    not one stacked. A frame without its row is so refused by its own name, not the patient's
+    (whose row, added by hand, stacked both frames as one)."""
+    stems = {i: m.group(1) for i in groups if (m := _SLICE.match(i))}
+    holding = {g for i, g in groups.items() if g not in volumes and stems.get(i) in volumes}
+    return {i: stems.get(i, g) if g in holding else g for i, g in groups.items()}
 
 
 def spacing_groups(manifest: dict, group_by: str | None,

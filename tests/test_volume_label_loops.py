@@ -1,0 +1,73 @@
+"""The loops unstack's refusals advise for a folder whose label volumes lie beside its images."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from unet.cli import main
+from unet.dataset.volume_notes import volume_fix
+
+nib = pytest.importorskip("nibabel")
+# `unet` as the shell runs it, from this checkout
+UNET = f"unet() {{ {sys.executable} -c 'import sys; from unet.cli import main; " \
+       "sys.exit(main(sys.argv[1:]))' \"$@\"; }\n"
+
+
+def _acdc_patient(root: Path) -> Path:
+    """ACDC's patient folder: ED and ES frames, their _gt labels and the 4-D cine."""
+    folder = root / "patient001"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for frame in ("01", "12"):
+        nib.save(nib.Nifti1Image(rng.integers(0, 600, (6, 5, 3)).astype(np.int16), np.eye(4)),
+                 folder / f"patient001_frame{frame}.nii.gz")
+        nib.save(nib.Nifti1Image(rng.integers(0, 4, (6, 5, 3)).astype(np.uint8), np.eye(4)),
+                 folder / f"patient001_frame{frame}_gt.nii.gz")
+    cine = nib.Nifti1Image(rng.integers(0, 600, (6, 5, 3, 30)).astype(np.int16), np.eye(4))
+    cine.header.set_xyzt_units("mm", "sec")
+    nib.save(cine, folder / "patient001_4d.nii.gz")
+    return folder
+
+
+def test_a_folder_of_frames_and_gt_labels_gets_loops_that_keep_them_apart(tmp_path, capsys):
+    # the advised `for f in patient001/[!.]*.nii*` split the _gt labels in with the images
+    folder = _acdc_patient(tmp_path)
+    assert main(["unstack", str(folder), str(tmp_path / "acdc/images")]) == 2
+    err = capsys.readouterr().err
+    assert "_gt" in err and "--name" in err, err
+    images = err.split("split the images alone: ")[1].split(", and the labels")[0]
+    masks = err.split("named as their image: ")[1].strip()
+    subprocess.run(["bash", "-c", UNET + images + "\n" + masks], cwd=tmp_path, check=True,
+                   env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+                   capture_output=True)
+    got = {side: sorted(p.name for p in (tmp_path / "acdc" / side).glob("*.png"))
+           for side in ("images", "masks")}
+    assert not any("_gt" in n or "_4d" in n for n in got["images"]), got  # the cine is refused
+    assert len(got["images"]) == 6 and got["masks"] == got["images"], got  # pair by stem
+
+
+def test_a_folder_of_images_alone_keeps_the_loop_over_every_volume(tmp_path, capsys):
+    # nnU-Net's imagesTr holds no labels (they are in labelsTr): one loop is right there
+    (tmp_path / "imagesTr").mkdir()
+    nib.save(nib.Nifti1Image(np.zeros((4, 4, 2), np.int16), np.eye(4)),
+             tmp_path / "imagesTr/la_003_0000.nii.gz")
+    assert main(["unstack", str(tmp_path / "imagesTr"), str(tmp_path / "images")]) == 2
+    err = capsys.readouterr().err
+    assert "imagesTr/[!.]*.nii*; do unet unstack" in err and "label volumes" not in err, err
+
+
+def test_volumes_passed_over_in_a_data_set_name_the_labels_beside_them(tmp_path):
+    folder = _acdc_patient(tmp_path)
+    fix = volume_fix([".nii.gz"], folder, "dataset.local.image_extensions")
+    assert 'case "$f" in *_gt.nii*) continue;; esac' in fix and "patient001_masks" in fix, fix
+    case = tmp_path / "case"
+    case.mkdir()
+    for name in ("case_1.nrrd", "case_1.seg.nrrd"):  # Slicer's segmentation of the case
+        (case / name).write_bytes(b"")
+    assert "*.seg.nrrd) continue" in volume_fix([".nrrd"], case, "k")

@@ -110,3 +110,15 @@ def test_labels_drop_the_images_display_window_and_scaling(tmp_path):
     assert np.array_equal(np.asanyarray(got.dataobj), labels)  # as stored, not scaled
     assert int(header["qform_code"]) == 1 and int(header["sform_code"]) == 4
     assert np.allclose(got.get_qform(), AFFINE) and np.allclose(got.get_sform(), AFFINE)
+
+
+def test_the_prediction_folder_above_masks_is_named_with_the_folder_to_give(tmp_path, capsys):
+    # unet predict writes pred/test/masks/: given pred/test, "3 of the 3 slices are missing"
+    _case(tmp_path)
+    (tmp_path / "pred").rename(tmp_path / "masks")
+    (tmp_path / "pred").mkdir()
+    (tmp_path / "masks").rename(tmp_path / "pred" / "masks")
+    assert main(["restack", str(tmp_path / "pred"), str(tmp_path / "prostate_03.nii.gz"),
+                 "-o", str(tmp_path / "x.nii.gz")]) == 2
+    err = capsys.readouterr().err
+    assert f"give {tmp_path / 'pred' / 'masks'} as the slices' folder" in err, err

@@ -62,3 +62,13 @@ def test_a_page_missing_or_of_another_size_is_refused_by_name(tmp_path, capsys, 
     assert main(["restack", str(pred), str(tmp_path / "testing.tif"), "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert ("05.png" if damage != "beyond" else "12.png") in err and not out.exists()
+
+
+def test_the_folder_above_the_page_masks_is_named_with_the_masks_folder(tmp_path, capsys):
+    # pred/test given for unet predict's pred/test/masks: "no such page mask 00.png" alone
+    _stacks(tmp_path)
+    (tmp_path / "test").mkdir()
+    (tmp_path / "pred").rename(tmp_path / "test" / "masks")
+    assert main(["restack", str(tmp_path / "test"), str(tmp_path / "testing.tif"), "-o",
+                 str(tmp_path / "p.tif")]) == 2
+    assert f"give {tmp_path / 'test' / 'masks'} as the masks' folder" in capsys.readouterr().err

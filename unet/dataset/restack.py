@@ -104,6 +104,8 @@ def _slices(folder: Path, stem: str, shape: tuple[int, ...]) -> np.ndarray:
     depth = shape[2]
     files = [folder / slice_name(stem, k, depth) for k in range(depth)]
     missing = [f for f in files if not f.is_file()]
+    if len(missing) == depth and (below := masks_below(folder, stem)):
+        raise FileNotFoundError(below)
     if missing:
         raise FileNotFoundError(
             f"{missing[0]}: no such slice ({len(missing)} of the {depth} slices of "
@@ -131,3 +133,15 @@ def _slices(folder: Path, stem: str, shape: tuple[int, ...]) -> np.ndarray:
         pages.append(page.T)  # (y, x) back to the volume's (x, y), as unstack transposed
     volume = np.stack(pages, axis=-1)  # (x, y, z)
     return volume.astype(np.uint8 if volume.max() < 256 else np.uint16)
+
+
+def masks_below(folder: Path, stem: str) -> str:
+    """Where `folder` holds no slice of `stem` but its masks/ subfolder does (unet predict's
+    pred/<split>/ given for pred/<split>/masks/), the refusal that gives the folder to use."""
+    below = folder / "masks"
+    case = re.fullmatch(r"(.+)_\d{4}", stem)  # nnU-Net's <case>_0000, sliced as <case>
+    stems = [stem, case.group(1)] if case else [stem]
+    if not below.is_dir() or not any(any(below.glob(f"{glob.escape(s)}_*.png")) for s in stems):
+        return ""
+    return (f"{folder} holds no slice of {stem}, but its masks folder does (unet predict "
+            f"writes the masks there): give {below} as the slices' folder")

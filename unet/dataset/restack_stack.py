@@ -54,6 +54,10 @@ def _refuse_beyond(folder: Path, pages: int, name: str | None) -> None:
 def _page(path: Path, size: tuple[int, int], reference: Path, pages: int,
           name: str | None) -> np.ndarray:
     """One page mask, (H, W) grey values, checked against its page's size."""
+    if not path.is_file() and (path.parent / "masks" / path.name).is_file():
+        raise FileNotFoundError(f"{path.parent} holds no page mask {path.name}, but its masks "
+                                "folder does (unet predict writes the masks there): give "
+                                f"{path.parent / 'masks'} as the masks' folder")
     if not path.is_file():
         raise FileNotFoundError(
             f"{path}: no such page mask ({reference} has {pages} pages); predict every page "

@@ -44,8 +44,7 @@ def test_the_window_note_says_where_the_gaussian_centres_and_the_padding_goes():
     np.testing.assert_allclose(gaussian_weights(24, 32).numpy(), said / said.max(), rtol=1e-6)
 
 
-
-def _tied_model(tmp_path, lo: float, hi: float):
+def _tied_model(tmp_path, lo: float, hi: float, mode: str = "resize"):
     """A 1-channel resized model whose two classes tie on the median pixel of a test image:
     its masks turn on the smallest change of input, so a recipe that is off shows."""
     import torch
@@ -60,7 +59,7 @@ def _tied_model(tmp_path, lo: float, hi: float):
         gap = net(torch.rand(1, 1, 32, 48)).diff(dim=1).median()
         net.head.bias[1] -= gap
     meta = {"class_values": [0, 255], "size": [48, 32], "in_channels": 1, "num_classes": 2,
-            "intensity_range": [lo, hi], "mode": "resize"}
+            "intensity_range": [lo, hi], "mode": mode}
     record = checkpoint.model_record(config.to_dict(), net.state_dict(), meta, {}, 1, None,
                                      [0.5, 0.5], "h")
     checkpoint.save(tmp_path / "m.pt", record)
@@ -100,3 +99,30 @@ def test_the_notes_recipe_gives_unet_predicts_mask_of_a_16_bit_image(tmp_path):
         masks.append(np.array(meta["class_values"])[back.argmax(0)])
     np.testing.assert_array_equal(masks[0], expected)
     assert (masks[1] != expected).sum() > 0  # the test can tell a recipe that is off
+
+
+def test_a_native_models_note_says_its_masks_are_the_float16_softmaxs_argmax(tmp_path):
+    """A model at each image's own size (native, scale 1, no window) is given its masks by the
+    float16 softmax too, yet its `size` said only "at its own size": the logits' argmax a
+    deployer then takes differs from unet predict's mask where two classes tie in float16."""
+    import torch
+    from PIL import Image
+
+    from tests.test_export import _session
+    from unet.infer.predict import PredictSettings
+    from unet.infer.predict_folder import predict_files
+    from unet.model.export import export_onnx
+
+    export_onnx(_tied_model(tmp_path, 0.0, 255.0, "native"), tmp_path / "m.onnx")
+    session, meta = _session(tmp_path / "m.onnx")
+    assert "float16" in meta["input"]["size"], meta["input"]["size"]
+    image = np.random.default_rng(2).integers(0, 256, (32, 48), np.uint8)
+    Image.fromarray(image).save(tmp_path / "new.png")
+    predict_files([tmp_path / "m.pt"], [tmp_path / "new.png"], tmp_path / "out",
+                  PredictSettings(device="cpu"))
+    expected = np.asarray(Image.open(tmp_path / "out/new.png"))
+    (logits,) = session.run(None, {"image": image[None, None].astype(np.float32) / 255})
+    probs = torch.from_numpy(logits)[0].softmax(0).half().numpy()
+    values = np.array(meta["class_values"])
+    np.testing.assert_array_equal(values[probs.argmax(0)], expected)
+    assert (values[logits[0].argmax(0)] != expected).sum() > 0  # the logits' argmax is off

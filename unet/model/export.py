@@ -142,8 +142,10 @@ def _size_note(ckpt: dict) -> str:
     # the order and the 8-bit planes matter: a 16-bit image resized before its values are
     # scaled, or its scaled floats resized, changed 4 of 41,526 pixels of ten images' masks
     turned = "each image turned by its EXIF orientation (PIL's ImageOps.exif_transpose), then"
+    # every mask is the float16 softmax's argmax (infer/writer.py), unresized ones too
+    argmax = "the softmax rounded to float16 and the argmax (the first class of equal ones)"
     if mode == "native" and scale == 1.0:
-        return f"{turned} at its own size"
+        return f"{turned} at its own size; {argmax}"
     to = (f"each side times {scale:g} (rounded, at least 1 px)" if mode == "native"
           else "{}x{}".format(*ckpt["size"]) if ckpt.get("size") else "the metadata's size")
     return (f"{turned}, once its values are in the 1/255 steps of `values`, resized to {to}, "
@@ -151,8 +153,7 @@ def _size_note(ckpt: dict) -> str:
             "reducing_gap=2.0) gives it in mode 'L' (an RGB image's channels alike) (a JPEG "
             "decoded at the smallest DCT scale, a whole-slide pyramid at its smallest level, at "
             "least that size); the logits resized back to the image's own size (bilinear, "
-            "align_corners=False), then the softmax rounded to float16 and the argmax (the "
-            "first class of equal ones)")
+            f"align_corners=False), then {argmax}")
 
 
 def _check_exporter() -> None:

@@ -97,3 +97,21 @@ def test_a_training_mask_nobody_labelled_is_left_out_of_training(tmp_path, patch
     train, val = _datasets(tmp_path / "cache", meta, settings, None)
     assert train.rows == [("train", 0), ("train", 2), ("train", 3)]
     assert val.rows == [("val", 0)]
+
+
+def test_a_split_of_lost_scribbles_and_unlabelled_masks_is_refused(tmp_path):
+    # The test split's two masks: one scribble the resize loses, one nobody labelled. Each
+    # alone was refused, but the pair was only warned about: a split with nothing to score
+    # went through (its scores 0/0, counted as 1.0), as it had been refused before the lost
+    # scribbles were told apart.
+    masks = [_scribbled(i) for i in range(7)]
+    masks[5] = np.full((S, S), IGNORE, np.uint8)
+    masks[6] = np.full((S, S), IGNORE, np.uint8)
+    masks[6][8:60, 30] = 1  # even column: lost at half size
+    _write(tmp_path, masks)
+    ids = [f"p{i}" for i in range(7)]
+    write_json(tmp_path / "split.json", {"train": ids[:4], "val": ids[4:5], "test": ids[5:]})
+    with pytest.raises(MaskValueError, match=r"test image\(s\) p6 .*msk6.png.*resize.*"
+                                             r"nothing to score.*p5.*msk5.png"):
+        _preprocess(tmp_path)
+    assert not (tmp_path / "cache" / "meta.json").exists()

@@ -133,7 +133,8 @@ def without_lost_labels(name: str, purpose: str, ids: list[str], total: int,
                         settings: PreprocessSettings | None) -> list[str]:
     """Of the `name` split's images `ids` (of `total`) whose cached masks hold no labelled
     pixel, those whose files hold none either. The others, whose every labelled stroke the
-    resize missed, are named in a warning (refused where they are the whole split): scribbled
+    resize missed, are named in a warning (refused where, with the rest, they are the whole
+    split): scribbled
     masks, mostly masks.ignore, keep 1-3 px strokes that a nearest resize can miss whole, and
     "every value skipped by masks.ignore" blamed the mask. Cached at full size (native, scale
     1) the cache says all: no file is read."""
@@ -152,8 +153,11 @@ def without_lost_labels(name: str, purpose: str, ids: list[str], total: int,
     note = (f"{name} image(s) {listing(list(lost))} hold labelled pixels at full size (e.g. "
             f"{by_id[first]['mask']}), but none is left in the cache: every labelled stroke "
             f"(a thin scribble) is {LOST}{keep}")
-    if len(lost) == total:
-        raise MaskValueError(f"{note}; there is nothing to {purpose}")
+    if len(ids) == total:  # with the masks nobody labelled, no image of the split is left
+        bare = [i for i in ids if i not in lost]
+        raise MaskValueError(f"{note}; there is nothing to {purpose}" + (
+            f" (the others, {listing(bare)}, e.g. {by_id[bare[0]]['mask']}, hold no labelled "
+            "pixel at full size either)" if bare else ""))
     log.warning("%s. They are left out of %s", note,
                 "training" if name == "train" else "its scores")
     return [i for i in ids if i not in lost]

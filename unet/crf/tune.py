@@ -19,6 +19,7 @@ from unet.common.probs import probs_path, read_probs
 from unet.common.roi import read_roi
 from unet.common.schema import default
 from unet.crf.dense import CRFParams, densecrf, refine
+from unet.crf.sparse_truth import sparse_note
 from unet.evaluate.metrics import confusion_matrix, foreground_dice
 from unet.evaluate.void import without_nodata
 
@@ -219,6 +220,9 @@ def tune_crf(
         "best_dice": scores[best],
         "helps": bool(foreground) and scores[best] > raw_dice,
     }
+    if note := sparse_note(meta, split):  # scribbles: the grid never sees an edge
+        result["sparse_labels"] = note
+        log.warning("CRF tuning: %s", note)
     write_json(out_json, result)
     log.info(
         "CRF on %d %s images: raw foreground Dice %.4f, best CRF %.4f with %s (%s)",

@@ -25,6 +25,7 @@ from unet.common.parallel import parallel_map
 from unet.common.probs import labels_of, probs_path, read_probs
 from unet.common.roi import within_roi
 from unet.crf.dense import CRFParams
+from unet.crf.sparse_truth import sparse_note
 from unet.crf.tune import MAX_SIDE, crf_confusions, scoring_window, split_sample
 from unet.evaluate.metrics import confusion_matrix, foreground_dice
 from unet.evaluate.void import without_nodata
@@ -253,6 +254,9 @@ def finalize_masks(
     cut = best_cut(by_cut) if by_cut else 0.5
     chosen, reason = choose(scores, settings.min_gain, foreground)
     reason += _detail(chosen, min_size, by_size, cut) + note
+    if sparse := sparse_note(meta):  # scribbled validation: the choice is blind at edges
+        log.warning("final masks: %s", sparse)
+        reason += f"; but {sparse}"
     masks = Path(out_dir) / "masks"
     masks.mkdir(parents=True, exist_ok=True)
     dirs = method_dirs(test_pred, crf_dir)

@@ -53,6 +53,7 @@ RULES = {
                              "cache.foreground",
                              "cache.detected", "cache.aspect", "cache.fill_labels", "common.nodata",
                              "cache.instance_labels", "cache.lost_classes", "cache.nearest",
+                             "cache.thinned_strokes", "cache.cache_files",
                              "cache.mapping", "common.pair_sizes", "common.bad_files",
                              "cache.pair_places", *GEOREF, "common.probs",  # pair_places
                              "cache.pair_headers", "common.pair_reads",
@@ -95,6 +96,7 @@ RULES = {
                           "cache.fill_labels", "cache.background_only",
                   "cache.detected", "cache.separate", "cache.tolerance",
                   "cache.lost_classes", "cache.nearest", "cache.mapping", "common.pair_sizes",
+                  "cache.thinned_strokes", "cache.cache_files",
                   "cache.pair_places", "cache.pair_headers", "common.pair_reads",
                   "common.bad_files", "cache.palettes", "cache.ragged", "cache.intensity",
                   "cache.band_intensity", "cache.depths", "cache.hounsfield",
@@ -113,7 +115,7 @@ RULES = {
     "tune_crf": (
         ("crf.tune",),
         COMMON | SETTINGS | BANDS | {"common.probs", "common.roi", "crf.dense", "crf.features",
-                                     "crf.tune", "common.nodata",
+                                     "crf.tune", "crf.sparse_truth", "common.nodata",
                                      "evaluate.metrics", "evaluate.void"},
     ),
     "refine_crf": (
@@ -125,7 +127,7 @@ RULES = {
         ("postprocess.finalize",),
         COMMON | SETTINGS | BANDS | {"common.layout", "common.probs", "common.roi", "crf.dense",
                                      "crf.features",
-                                     "crf.tune",
+                                     "crf.tune", "crf.sparse_truth",
                                      "evaluate.metrics", "evaluate.void",
                                      "postprocess.components",
                                      "postprocess.finalize", "postprocess.threshold",

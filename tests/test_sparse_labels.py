@@ -115,3 +115,20 @@ def test_a_split_of_lost_scribbles_and_unlabelled_masks_is_refused(tmp_path):
                                              r"nothing to score.*p5.*msk5.png"):
         _preprocess(tmp_path)
     assert not (tmp_path / "cache" / "meta.json").exists()
+
+
+def test_scribbles_a_resize_loses_in_part_are_named(tmp_path, caplog):
+    # Five 1-px background and cell strokes; the nearest resize to half keeps the one on an odd
+    # row, and drops four: the cache held 40 % of the labels drawn, and nothing was said.
+    masks = [_scribbled(i) for i in range(6)]
+    thin = np.full((S, S), IGNORE, np.uint8)
+    for row, value in ((10, 0), (20, 0), (30, 1), (40, 1), (51, 1)):  # only row 51 is odd
+        thin[row, 4:60] = value
+    masks[1] = thin
+    _write(tmp_path, masks)
+    with caplog.at_level("WARNING"):
+        _preprocess(tmp_path)
+    line = next(r.getMessage() for r in caplog.records if "labelled pixels in the cache"
+                in r.getMessage())
+    assert "1 training or validation image(s)" in line and "msk1.png keeps 40%" in line
+    assert "preprocess.mode: native" in line and "msk0.png" not in line

@@ -14,6 +14,7 @@ from unet.cache import class_checks
 from unet.cache.aspect import warn_stretched
 from unet.cache.background_only import background_only_note, record_background_only
 from unet.cache.band_intensity import bands_record, data_range, starved_bands_note
+from unet.cache.cache_files import create_flat_files, create_split_files
 from unet.cache.channel_count import data_channels
 from unet.cache.detected import values_record
 from unet.cache.fill_labels import fill_note, ignore_fill, read_scene
@@ -25,12 +26,13 @@ from unet.cache.pair_headers import check_pair_headers
 from unet.cache.ragged import flat_offsets
 from unet.cache.separate import object_ids, refuse_merged, separate_objects
 from unet.cache.settings import PreprocessSettings
+from unet.cache.thinned_strokes import full_labelled, thinned_note
 from unet.common.bad_files import as_mask_error, kept, raise_all
 from unet.common.band_ranges import scale_of
 from unet.common.bands import resize_bands
 from unet.common.channels import stacked_three
 from unet.common.decoders import band_count
-from unet.common.fileio import atomic_dir, disk_errors, read_json, reserve, write_json
+from unet.common.fileio import atomic_dir, read_json, write_json
 from unet.common.imageio import ImageReadError, pixels, to_model_mode
 from unet.common.label_tables import class_counts
 from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError
@@ -58,9 +60,16 @@ def resize_image(
 
 def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None],
               separate: bool = False) -> tuple:
+    """load_pair_counted's image and class indices."""
+    return load_pair_counted(job, separate)[:2]
+
+
+def load_pair_counted(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None],
+                      separate: bool = False) -> tuple:
     """Decode one manifest pair at `size` (w, h): image uint8 (h, w, C), class indices (h, w);
     wide images scaled by the data set's intensity range `span` (None: each by its own);
-    touching objects parted (masks.separate) when `separate`."""
+    touching objects parted (masks.separate) when `separate`; and its labelled pixels at full
+    size (thinned_strokes.full_labelled; None when cached at full size: nothing to lose)."""
     pair, size, channels, mapping, span = job
     full = tuple(pair["size"])  # (w, h) from the manifest: the draft decode may shrink it
     multi = channels not in (1, 3) or band_count(pair["image"]) > 0  # 3-channel hyperstacks too
@@ -78,16 +87,21 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None],
         )
     # Every pixel read at full size, before the resize samples one in several: a stray
     # colour or value it skipped was refused only by evaluate_masks, after training.
-    index = resize_mask(mapping.to_index(raw, source=f"mask {pair['mask']}"), size)  # (h, w)
+    whole = mapping.to_index(raw, source=f"mask {pair['mask']}")  # (H, W)
+    index, inside = resize_mask(whole, size), None  # (h, w)
     if separate:  # at the cached size, so that resizing cannot close the line
         small = resize_mask(object_ids(pair, raw), size)  # ids still apart
         separate_objects(small, index, mapping.values.index(min(mapping.values)))
     if pair.get("roi"):  # outside the region of interest: ignored, as masks.ignore is
-        roi = resize_mask(read_roi(pair["roi"], raw.shape, pair["mask"]), size)
-        index[~roi] = IGNORE_INDEX
+        inside = read_roi(pair["roi"], raw.shape, pair["mask"])
+        index[~resize_mask(inside, size)] = IGNORE_INDEX
     ignore_fill(index, void, full)  # masks.ignore: the fill is not learnt
+    # counted here, where the full-size mask is in memory: a partly lost scribble is told
+    # without a second read (thinned_strokes)
+    labelled = None if size == full else full_labelled(whole, mapping.num_classes, inside, void)
+    del whole  # not held through the image's resize
     cached = resize_bands(image, size) if multi else resize_image(image, size, channels, span)
-    return cached, index
+    return cached, index, labelled
 
 
 def _split_meta(members: list[dict]) -> dict:
@@ -143,8 +157,8 @@ def preprocess(
             done = list(parallel_map(_cache_pair, jobs, processes, "cache", ordered=False))
         finally:
             _OPEN.clear()  # the serial path's own maps: close them before the files move
-        raise_all([(image, err) for image, err, _ in done if isinstance(err, Exception)])
-        cached = {i: (digest, counts) for i, digest, counts in done}
+        raise_all([(image, err) for image, err, *_ in done if isinstance(err, Exception)])
+        cached = {i: tuple(rest) for i, *rest in done}  # (digest, counts, full-size labelled)
         _describe(meta, split, cached, mapping, settings, by_id)
         if note := starved_bands_note(meta, tmp_dir / "train_images.npy", settings):
             log.warning(note)
@@ -217,6 +231,8 @@ def _describe(meta: dict, split: dict, cached: dict[str, tuple[str, np.ndarray]]
     if note := fill_note([by_id[i] for i in split["train"]], mapping):  # new images' fill
         log.warning(note)
     meta["unlabelled"] = class_checks.unlabelled_ids(split, cached, mapping, by_id, settings)
+    if note := thinned_note(split, cached, by_id, settings, mapping.num_classes):
+        log.warning(note)
     if note := background_only_note(split, cached, mapping):
         log.warning(note)
     class_checks.record_counts(meta, cached)  # for training: which classes its rows hold
@@ -232,13 +248,13 @@ def _split_jobs(folder: Path, name: str, members: list[dict], settings: Preproce
         shapes = [(h, w) for w, h in sizes]
         meta["splits"][name]["shapes"] = [list(s) for s in shapes]
         img, msk = flat_offsets(shapes, channels), flat_offsets(shapes, None)
-        paths = _create_flat_files(folder, name, (int(img[-1]), int(msk[-1])))
+        paths = create_flat_files(folder, name, (int(img[-1]), int(msk[-1])))
         pieces = zip(img, img[1:], msk, msk[1:], strict=False)  # offsets have one more entry
         spots = [(slice(a, b), slice(c, d)) for a, b, c, d in pieces]
     else:
         # the settings' one size, not sizes[0]: an empty part (a hand-written split) has none
         size = (settings.width, settings.height)
-        paths = _create_split_files(folder, name, len(members), size, channels)
+        paths = create_split_files(folder, name, len(members), size, channels)
         spots = [(k, k) for k in range(len(members))]
     # masks.separate parts the targets training fits and selects by; the test split's, as
     # the scores, stay the user's masks
@@ -249,40 +265,18 @@ def _split_jobs(folder: Path, name: str, members: list[dict], settings: Preproce
     ]
 
 
-def _create_split_files(
-    folder: Path, name: str, n: int, size: tuple[int, int], channels: int
-) -> tuple[str, str]:
-    """Empty folder/<name>_images.npy (n, h, w, C) and <name>_masks.npy (n, h, w), uint8."""
-    w, h = size
-    return _create_files(folder, name, ((n, h, w, channels), (n, h, w)))
-
-
-def _create_flat_files(folder: Path, name: str, lengths: tuple[int, int]) -> tuple[str, str]:
-    """Empty flat folder/<name>_images.npy and <name>_masks.npy of these lengths, uint8."""
-    return _create_files(folder, name, ((lengths[0],), (lengths[1],)))
-
-
-def _create_files(folder: Path, name: str, shapes: tuple) -> tuple[str, str]:
-    """The two uint8 files of these shapes, their blocks reserved: a full disk is an error here."""
-    paths = (str(folder / f"{name}_images.npy"), str(folder / f"{name}_masks.npy"))
-    for path, shape in zip(paths, shapes, strict=True):
-        with disk_errors(path, int(np.prod(shape))):
-            np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape).flush()
-        reserve(path)
-    return paths
-
-
 _OPEN: dict[str, np.memmap] = {}  # per process: maps stay open across the pairs it writes
 
 
-def _cache_pair(job: tuple) -> tuple[str, str | Exception, np.ndarray | None]:
+def _cache_pair(job: tuple) -> tuple[str, str | Exception, np.ndarray | None, int | None]:
     """Decode, resize and map one pair, and write it into its place in the split's `.npy`
     files: row k of a stacked cache, or its slices of a flat (native) one. Returns the pair's
-    id, a digest of its cached image and mask, and its mask's count of each class index; or
-    its image, the error that refused it, and None."""
+    id, a digest of its cached image and mask, its mask's count of each class index and its
+    labelled pixels at full size (None: cached at full size); or its image, the error that
+    refused it, and None."""
     spot, pair, size, channels, mapping, paths, span, separate = job
     try:
-        rows = load_pair((pair, size, channels, mapping, span), separate)
+        *rows, labelled = load_pair_counted((pair, size, channels, mapping, span), separate)
     except (ImageReadError, MaskValueError) as err:  # the file's own: the others are found too
         return pair["image"], kept(err), None  # (its frames held the decoded pair)
     digest = hashlib.sha256()
@@ -297,4 +291,4 @@ def _cache_pair(job: tuple) -> tuple[str, str | Exception, np.ndarray | None]:
             _OPEN[path][where] = row.reshape(-1)
         else:
             _OPEN[path][where] = row
-    return pair["id"], digest.hexdigest(), counts
+    return pair["id"], digest.hexdigest(), counts, labelled

@@ -77,7 +77,7 @@ RULES = {
          "train.optim", "train.settings", *SETTINGS,
          "train.resume", "train.signals", "train.source_score", "train.train", "train.validate",
          "deps",
-         "common.applicable", "train.precision"},
+         "common.drop_keys", "train.unused", "train.precision"},
     ),
     "predict_masks": (
         ("infer.predict",),

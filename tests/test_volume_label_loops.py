@@ -71,3 +71,25 @@ def test_volumes_passed_over_in_a_data_set_name_the_labels_beside_them(tmp_path)
     for name in ("case_1.nrrd", "case_1.seg.nrrd"):  # Slicer's segmentation of the case
         (case / name).write_bytes(b"")
     assert "*.seg.nrrd) continue" in volume_fix([".nrrd"], case, "k")
+
+
+def test_a_folder_of_label_volumes_alone_gets_one_loop_into_the_folder_given(tmp_path, capsys):
+    # a folder of labels alone (case_1_seg.nii.gz ...) was told it held them "beside its
+    # images", given an images loop that split nothing, and its masks sent to masks_masks
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    for case in ("case_1", "case_2"):
+        nib.save(nib.Nifti1Image(np.ones((4, 5, 2), np.uint8), np.eye(4)),
+                 folder / f"{case}_seg.nii.gz")
+    assert main(["unstack", str(folder), str(tmp_path / "out/masks")]) == 2
+    err = capsys.readouterr().err
+    assert "beside its images" not in err and "masks_masks" not in err, err
+    loop = err.split("named as their image: ")[1].strip()
+    subprocess.run(["bash", "-c", UNET + loop], cwd=tmp_path, check=True,
+                   env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+                   capture_output=True)
+    got = sorted(p.name for p in (tmp_path / "out").rglob("*.png"))
+    assert got == [f"{c}_00{k}.png" for c in ("case_1", "case_2") for k in (0, 1)], got
+    assert all(p.parent == tmp_path / "out/masks" for p in (tmp_path / "out").rglob("*.png"))
+    fix = volume_fix([".nii.gz"], folder, "k")  # a data set's folder: labels_masks, one loop
+    assert f"{folder}_masks --name" in fix and "continue" not in fix, fix

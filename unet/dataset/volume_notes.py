@@ -65,19 +65,32 @@ def label_suffixes(folder: Path) -> list[str]:
     return sorted({m.group(1) for m in found if m})
 
 
+def _holds_images(folder: Path) -> bool:
+    """Whether `folder` holds a volume not named as a label (label_suffixes)."""
+    return any(is_volume(p) and not p.name.startswith(".") and not LABEL_END.search(p.name)
+               for p in folder.iterdir())
+
+
 def label_loops(folder: Path, ext: str, out: Path) -> str:
     """Where `folder` holds label volumes beside its images (ACDC keeps each patient's frames
     and their _gt files together), the two loops that split them apart, images into `out` and
-    labels named as their image (--name) into the masks folder beside it; '' where it holds
-    none, so that a loop over the whole folder (nnU-Net's imagesTr) is right."""
+    labels named as their image (--name) into the masks folder beside it (into `out` itself
+    for a folder of labels alone, unless `out` is named images); '' where it holds none, so
+    that a loop over the whole folder (nnU-Net's imagesTr) is right."""
     ends = label_suffixes(folder)
     if not ends:
         return ""
     masks = out.parent / (out.name.removesuffix("images") + "masks" if out.name.endswith(
         "images") else f"{out.name}_masks")  # acdc/images: acdc/masks
+    alone = not _holds_images(folder)
+    if alone and not out.name.endswith("images"):
+        masks = out  # a folder of labels alone split into the folder given (x/masks)
     skip = "|".join(f"*{e}{ext}" for e in ends)
     loops = "; ".join(f"for f in {folder}/[!.]*{e}{ext}; do n=$(basename \"$f\"); unet unstack "
                       f"\"$f\" {masks} --name \"${{n%%{e}.*}}\"; done" for e in ends)
+    if alone:  # no image to split: an images loop would split nothing
+        return (f"{folder} holds label volumes alone ({LABEL_RULE}: {', '.join(ends)}); split "
+                f"them as masks named as their image: {loops}")
     return (f"{folder} holds label volumes beside its images ({LABEL_RULE}: "
             f"{', '.join(ends)}), which a loop over every {ext} would split in with the images; "
             f"split the images alone: for f in {folder}/[!.]*{ext}; do case \"$f\" in {skip}) "

@@ -31,4 +31,5 @@ evaluate_masks(
     voxel_spacing=inp.get("spacing") or snakemake.params.evaluate.get("voxel_spacing"),
     objects=snakemake.params.evaluate.get("objects", False),
     iou_threshold=snakemake.params.evaluate.get("iou_threshold"),
+    ground_truth=snakemake.params.evaluate.get("ground_truth"),  # e.g. ISPRS's eroded masks
 )

@@ -141,6 +141,7 @@ RULES = {
                   "evaluate.boundary", "evaluate.cases", "evaluate.detection",
                   "evaluate.distances", "evaluate.regions", "evaluate.reading",
                   "evaluate.case_volumes", "evaluate.volume", "dataset.spacing_table",
+                  "evaluate.ground_truth",
                   "evaluate.evaluate", "evaluate.metrics", "evaluate.void",
                   "evaluate.objects", "evaluate.objects3d", "evaluate.rows", "evaluate.thresholded",
                   "common.nodata", *BANDS},  # void: the scene's no-data, for tuning's scores

@@ -38,6 +38,14 @@ def test_objects_is_no_evaluate_param_until_set():
     assert applicable("evaluate", {**defaults("evaluate"), "objects": True})["objects"] is True
 
 
+def test_ground_truth_is_no_evaluate_param_until_set():
+    # evaluate.ground_truth: null (the data set's own masks) must not rerun existing evaluations
+    assert "ground_truth" not in applicable("evaluate", defaults("evaluate"))
+    eroded = {"masks": "gts_eroded_for_participants", "suffix": "_noBoundary"}
+    got = applicable("evaluate", {**defaults("evaluate"), "ground_truth": eroded})
+    assert got["ground_truth"] == eroded
+
+
 def test_iou_threshold_is_no_evaluate_param_until_set():
     # evaluate.iou_threshold: null (no thresholded Jaccard) must not rerun existing evaluations
     assert "iou_threshold" not in applicable("evaluate", defaults("evaluate"))

@@ -129,6 +129,13 @@ def test_evaluate_iou_threshold_defaults_to_none_and_is_commented_in_the_default
     assert "# iou_threshold: null" in text
 
 
+def test_evaluate_ground_truth_defaults_to_none_and_is_commented_in_the_default_config():
+    text = (REPO / "config" / "config.yaml").read_text()
+    assert default("evaluate", "ground_truth") is None
+    assert "ground_truth" not in yaml.safe_load(text)["evaluate"]
+    assert "# ground_truth: null" in text
+
+
 def test_report_bands_default_to_none_and_are_commented_in_the_default_config():
     text = (REPO / "config" / "config.yaml").read_text()
     assert default("report", "bands") is None

@@ -66,9 +66,10 @@ UNUSED = {
     "crf": _crf_unused,
     "split": _split_unused,
     "postprocess": lambda s: [] if "small_objects" in s.get("candidates", ()) else ["min_sizes"],
-    # regions, voxel_spacing, objects and iou_threshold are left out when unset, so
+    # regions, voxel_spacing, objects, ground_truth and iou_threshold are left out when unset, so
     # evaluations made before the keys existed stay fresh
-    "evaluate": lambda s: [k for k in ("regions", "voxel_spacing", "objects") if not s.get(k)]
+    "evaluate": lambda s: [k for k in ("regions", "voxel_spacing", "objects", "ground_truth")
+                           if not s.get(k)]
     + ([] if s.get("iou_threshold") is not None else ["iou_threshold"]),
 }
 

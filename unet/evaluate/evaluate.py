@@ -22,6 +22,7 @@ from unet.evaluate.boundary import (
 from unet.evaluate.case_volumes import CaseSpacing, case_spacing, refuse_rowless, rowless_ids
 from unet.evaluate.cases import case_summary, spacing_groups
 from unet.evaluate.detection import MEAN_POSITIVE_RULE, image_level, target_holds
+from unet.evaluate.ground_truth import with_truth
 from unet.evaluate.metrics import (
     EMPTY_MASK_CONVENTION,
     foreground_dice,
@@ -239,18 +240,19 @@ def evaluate_masks(
     regions: dict[str, list] | None = None, group_by: str | None = None,
     cases_csv: str | os.PathLike | None = None,
     voxel_spacing: list[float] | str | os.PathLike | None = None, objects: bool = False,
-    iou_threshold: float | None = None) -> dict:
+    iou_threshold: float | None = None, ground_truth: dict | None = None) -> dict:
     """Score each method's masks (e.g. {'raw': dir, 'crf': dir}) against the ground truth;
     `choice_json`: finalize_masks' record of what final/ holds, copied into the summary;
     `class_names`: masks.names, else the data's names; `regions`: evaluate.regions, unions of
     classes scored as one; `group_by`: split.group_by, each case scored whole too (`per_case`,
     `cases_csv`), a volume of `voxel_spacing` (z, y, x, or a table's path) for HD95 and BF1;
     `objects`: evaluate.objects, object scores beside the pixel scores (unet.evaluate.objects);
-    `iou_threshold`: evaluate.iou_threshold, ISIC's thresholded Jaccard (thresholded.py)."""
+    `iou_threshold`: ISIC's thresholded Jaccard; `ground_truth`: other masks to score against."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids, values = meta["splits"][split]["ids"], meta["class_values"]
     mapping = mapping_from_meta(meta)
+    by_id, mapping, truth = with_truth(ids, by_id, mapping, ground_truth, manifest)  # ISPRS' eroded
     jobs = _jobs(ids, by_id, mask_dirs, mapping, tolerance, regions and region_classes(
         regions, mapping.groups(), shown_names(class_names, meta), rgb=mapping.rgb,
         ignore=None if mapping.rgb else mapping.ignore), objects)  # checked: values known now
@@ -274,6 +276,7 @@ def evaluate_masks(
         # The classes the foreground scores average: 1 and up, or all (masks.background: false)
         "scored_classes": list(range(mapping.scored_from, mapping.num_classes)),
         "methods": summarise(results, methods, len(values), mapping.scored_from),
+        **({"ground_truth": truth} if truth else {}),  # evaluate.ground_truth's, folder resolved
     }
     _add_requested(summary, results, by_id, mapping, regions, objects, iou_threshold)
     if "raw" in methods:  # each other method's gain over the network's own output

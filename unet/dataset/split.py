@@ -98,25 +98,41 @@ def _check_groups(
             )
 
 
-def _named_ids(ids: list[str], names: list[str | int], key: str = "split.test_ids") -> list[str]:
-    """The ids `key` (split.test_ids, val_ids, exclude_ids) names: each entry an id, or a
-    pattern with * ? or [ ] (02_* for a sequence's frames under dataset.local.images:
-    '{group}'); one that names none is refused. An entry equal to an id names that id alone,
-    so that img[1] is the id img[1], not the pattern that matches img1."""
+def _named_ids(ids: list[str], names: list[str | int], key: str = "split.test_ids",
+               groups: dict[str, str] | None = None) -> list[str]:
+    """The ids `key` (split.test_ids, val_ids, exclude_ids) names: each entry an id, a group's
+    name under split.group_by (DAVIS's ImageSets list sequences: horsejump, not its frames'
+    ids), or a pattern with * ? or [ ] (02_* for a sequence's frames under
+    dataset.local.images: '{group}'); one that names none is refused. An entry equal to an id
+    names that id alone, so that img[1] is the id img[1], not the pattern that matches img1."""
     named: dict[str, None] = {}  # in order, once each
     known = {normalize("NFC", i): i for i in ids}  # typed café names a decomposed (macOS) one
+    members: dict[str, list[str]] = {}
+    for i in ids if groups is not None else []:
+        members.setdefault(normalize("NFC", groups[i]), []).append(i)
     for entry in names:
         name = normalize("NFC", str(entry))  # YAML reads unquoted stems as numbers: [24, 25]
         if name in known:
             found = [known[name]]
+        elif name in members:
+            found = members[name]
         else:
             wild = any(c in name for c in "*?[")
             found = [known[i] for i in fnmatch.filter(known, name)] if wild else []
         if not found:
             raise SplitError(f"{key} entry {_shown(entry)} names no id in the data set (ids "
-                             f"look like {ids[:3]}); fix it or remove it")
+                             f"look like {ids[:3]}){_group_hint(ids, name, groups)}")
         named.update(dict.fromkeys(found))
     return list(named)
+
+
+def _group_hint(ids: list[str], name: str, groups: dict[str, str] | None) -> str:
+    """The fix for an entry that names no id: where ids start with it and `_` (a sequence's
+    frames under '{group}'), the pattern or the group_by that names them."""
+    if groups is None and any(i.startswith(f"{name}_") for i in ids):
+        return (f"; it names a folder's frames: write '{name}_*', or set split.group_by: "
+                "'^(.+)_\\d+$' and a group's name takes its frames (DAVIS's ImageSets)")
+    return "; fix it or remove it"
 
 
 def _shown(entry: str | int | float) -> str:
@@ -144,9 +160,9 @@ def make_split(
     hash keeps each id's part when others are added or removed, shuffle does not."""
     if folds == 1 or folds < 0:
         raise SplitError(f"split.folds={folds}: use 0 for one train/val split, or k >= 2 folds")
-    ids = _kept(sorted(ids), exclude_ids)  # sorted: order of discovery must not matter
-    fixed_test = _named_ids(ids, test_ids or [])
-    fixed_val = _fixed_val(ids, val_ids, fixed_test, folds)
+    ids = _kept(sorted(ids), exclude_ids, groups)  # sorted: order of discovery must not matter
+    fixed_test = _named_ids(ids, test_ids or [], groups=groups)
+    fixed_val = _fixed_val(ids, val_ids, fixed_test, folds, groups)
     if groups is not None:
         _check_groups(groups, ids, fixed_test, group_by, "split.test_ids")
         _check_groups(groups, ids, fixed_val, group_by, "split.val_ids")
@@ -201,9 +217,10 @@ def read_id_list(names: list[str | int] | str | None, key: str) -> list[str | in
     return ids
 
 
-def _kept(ids: list[str], exclude_ids: list[str | int] | None) -> list[str]:
+def _kept(ids: list[str], exclude_ids: list[str | int] | None,
+          groups: dict[str, str] | None = None) -> list[str]:
     """`ids` without those split.exclude_ids names."""
-    gone = set(_named_ids(ids, exclude_ids or [], "split.exclude_ids"))
+    gone = set(_named_ids(ids, exclude_ids or [], "split.exclude_ids", groups))
     kept = [i for i in ids if i not in gone]
     if not kept:
         raise SplitError(f"split.exclude_ids leaves no image of the {len(ids)}; name fewer")
@@ -211,11 +228,12 @@ def _kept(ids: list[str], exclude_ids: list[str | int] | None) -> list[str]:
 
 
 def _fixed_val(
-    ids: list[str], val_ids: list[str | int] | None, fixed_test: list[str], folds: int
+    ids: list[str], val_ids: list[str | int] | None, fixed_test: list[str], folds: int,
+    groups: dict[str, str] | None = None,
 ) -> list[str]:
     """The ids split.val_ids names, refused with folds (which deal the validation sets) or
     where split.test_ids names them too."""
-    fixed = _named_ids(ids, val_ids or [], "split.val_ids")
+    fixed = _named_ids(ids, val_ids or [], "split.val_ids", groups)
     if fixed and folds:
         raise SplitError(
             f"split.val_ids fixes one validation set, and split.folds={folds} deals {folds} of "

@@ -33,3 +33,12 @@ def test_an_id_still_names_only_itself():
 def test_a_sequence_name_without_group_by_is_refused_with_the_fix():
     with pytest.raises(SplitError, match=r"horsejump_\*.*split\.group_by"):
         make_split(IDS, seed=0, val_fraction=0.2, test_fraction=0.2, test_ids=["horsejump"])
+
+
+def test_a_folder_group_is_named_by_its_folder_name(tmp_path):
+    """split.group_by: folder keys a group by its folder's path; ImageSets name the folder."""
+    pairs = [{"id": i, "image": f"/data/DAVIS/JPEGImages/480p/{i.rsplit('_', 1)[0]}/x.jpg"}
+             for i in IDS]
+    s = make_split(IDS, seed=0, val_fraction=0.2, test_fraction=0.2,
+                   groups=groups_of(pairs, "folder"), test_ids=["horsejump"])
+    assert s["test"] == [i for i in IDS if i.startswith("horsejump_")]

@@ -17,6 +17,7 @@ from unicodedata import normalize
 
 from unet.common.fileio import read_json, write_json
 from unet.dataset.split_checks import PARTS, empty_grouped, empty_ungrouped, named_empty
+from unet.dataset.split_groups import group_hint, group_members
 from unet.dataset.split_order import dealt_by_size, dealt_in_blocks, ordered
 
 log = logging.getLogger(__name__)
@@ -107,9 +108,7 @@ def _named_ids(ids: list[str], names: list[str | int], key: str = "split.test_id
     names that id alone, so that img[1] is the id img[1], not the pattern that matches img1."""
     named: dict[str, None] = {}  # in order, once each
     known = {normalize("NFC", i): i for i in ids}  # typed café names a decomposed (macOS) one
-    members: dict[str, list[str]] = {}
-    for i in ids if groups is not None else []:
-        members.setdefault(normalize("NFC", groups[i]), []).append(i)
+    members = group_members(ids, groups)
     for entry in names:
         name = normalize("NFC", str(entry))  # YAML reads unquoted stems as numbers: [24, 25]
         if name in known:
@@ -121,18 +120,9 @@ def _named_ids(ids: list[str], names: list[str | int], key: str = "split.test_id
             found = [known[i] for i in fnmatch.filter(known, name)] if wild else []
         if not found:
             raise SplitError(f"{key} entry {_shown(entry)} names no id in the data set (ids "
-                             f"look like {ids[:3]}){_group_hint(ids, name, groups)}")
+                             f"look like {ids[:3]}){group_hint(ids, name, groups is not None)}")
         named.update(dict.fromkeys(found))
     return list(named)
-
-
-def _group_hint(ids: list[str], name: str, groups: dict[str, str] | None) -> str:
-    """The fix for an entry that names no id: where ids start with it and `_` (a sequence's
-    frames under '{group}'), the pattern or the group_by that names them."""
-    if groups is None and any(i.startswith(f"{name}_") for i in ids):
-        return (f"; it names a folder's frames: write '{name}_*', or set split.group_by: "
-                "'^(.+)_\\d+$' and a group's name takes its frames (DAVIS's ImageSets)")
-    return "; fix it or remove it"
 
 
 def _shown(entry: str | int | float) -> str:

@@ -30,6 +30,7 @@ from unet.config.experiments import (
 )
 from unet.config.labelmap import fill_labelmap
 from unet.config.spacing_path import spacing_table_path
+from unet.evaluate.ground_truth import truth_files
 from unet.config.targets import predict_target_error
 from unet.dataset.blank import blank_background
 from unet.dataset.json_masks import drawn_ignore, drawn_objects
@@ -118,6 +119,15 @@ def spacing_table_input():
     """evaluate_masks' input of evaluate.voxel_spacing's table, where it names one: editing
     a case's row (a volume split again) reruns the evaluation."""
     return {"spacing": literal(SPACING_TABLE)} if SPACING_TABLE else {}
+
+
+def ground_truth_input():
+    """evaluate_masks' input of evaluate.ground_truth's masks, where set and its folder is known
+    before the download (absolute, or under a local data set's folder): editing one reruns
+    the evaluation."""
+    local = config["dataset"]["local"]["path"] if config["dataset"]["source"] == "local" else None
+    files = truth_files(config["evaluate"].get("ground_truth"), local)
+    return {"ground_truth": [literal(f) for f in files]} if files else {}
 
 
 def id_lists(split):

@@ -10,6 +10,7 @@ rule evaluate_masks:
         meta=rules.preprocess.output.meta,
         code=modules("evaluate.evaluate", "common.layout"),
         **spacing_table_input(),  # evaluate.voxel_spacing's table of each case's, if a path
+        **ground_truth_input(),  # evaluate.ground_truth's masks, where set
     output:
         per_image=f"{EXP}/metrics/per_image.csv",
         summary=f"{EXP}/metrics/summary.json",

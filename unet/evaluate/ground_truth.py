@@ -37,6 +37,23 @@ def truth_paths(ids: list[str], ground_truth: dict, manifest: dict) -> dict[str,
     return found
 
 
+def truth_files(ground_truth: dict | None, local_root: str | None) -> list[str]:
+    """The files of evaluate.ground_truth's folder that its suffix names, for evaluate_masks'
+    input (editing one reruns the evaluation), where the folder is known before the data set
+    is fetched: absolute, or relative to a local data set's folder (`local_root`); else []."""
+    if not ground_truth:
+        return []
+    folder = Path(ground_truth["masks"]).expanduser()
+    if not folder.is_absolute():
+        if local_root is None:
+            return []  # under a download's folder: not there while the rules are read
+        folder = Path(local_root).expanduser() / folder
+    if not folder.is_dir():
+        return []  # truth_paths refuses it in the job, naming the folder
+    pattern = f"*{glob_escape(ground_truth.get('suffix', ''))}.*"
+    return sorted(str(p) for p in folder.glob(pattern) if p.is_file())
+
+
 def glob_escape(name: str) -> str:
     """`name` with glob's special characters matched literally ([ as [[], ...)."""
     return "".join(f"[{c}]" if c in "*?[" else c for c in name)

@@ -53,10 +53,11 @@ def test_a_folder_of_frames_and_gt_labels_gets_loops_that_keep_them_apart(tmp_pa
 
 
 def test_a_folder_of_images_alone_keeps_the_loop_over_every_volume(tmp_path, capsys):
-    # nnU-Net's imagesTr holds no labels (they are in labelsTr): one loop is right there
+    # the Decathlon's imagesTr holds no labels (they are in labelsTr): one loop is right there
+    # (nnU-Net's <case>_0000 files: test_volume_modality_loops)
     (tmp_path / "imagesTr").mkdir()
     nib.save(nib.Nifti1Image(np.zeros((4, 4, 2), np.int16), np.eye(4)),
-             tmp_path / "imagesTr/la_003_0000.nii.gz")
+             tmp_path / "imagesTr/la_003.nii.gz")
     assert main(["unstack", str(tmp_path / "imagesTr"), str(tmp_path / "images")]) == 2
     err = capsys.readouterr().err
     assert "imagesTr/[!.]*.nii*; do unet unstack" in err and "label volumes" not in err, err

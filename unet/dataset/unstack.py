@@ -52,10 +52,10 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike,
     refuse_study_folder(stack, out_dir)
     volume = next((p for p in stack.iterdir() if is_volume(p)), None) if stack.is_dir() else None
     if volume:  # slices named by case
-        from unet.dataset.volume_notes import label_loops
+        from unet.dataset.volume_notes import label_loops, modality_loop
 
         kind = ".nii*" if is_nifti(volume) else file_kind(volume)
-        loop = label_loops(stack, kind, out_dir) or (
+        loop = modality_loop(stack, out_dir) or label_loops(stack, kind, out_dir) or (
             f"their slices can share a folder: for f in {stack}/[!.]*{kind}; do unet unstack "
             f"\"$f\" {out_dir}; done")
         raise ValueError(f"{stack} is a folder: unstack splits one volume a call; {loop}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 from unet.dataset.names import file_kind, is_nifti, is_volume, listing
 
@@ -38,9 +39,11 @@ def volume_fix(kinds: list[str], folder: Path, key: str) -> str:
     `folder`: the `unet unstack` loop that splits them, or the key that reads 2-D DICOM."""
     fix, out = "", Path(f"{folder}_images")
     if any(k in (".nii", ".nii.gz") for k in kinds):
-        fix = "; " + (label_loops(folder, ".nii*", out) or NIFTI_FIX.format(folder=folder))
+        fix = "; " + (modality_loop(folder) or label_loops(folder, ".nii*", out)
+                      or NIFTI_FIX.format(folder=folder))
     if itk := next((k for k in kinds if k in _ITK), None):
-        fix += "; " + (label_loops(folder, itk, out) or ITK_FIX.format(folder=folder, ext=itk))
+        fix += "; " + (modality_loop(folder) or label_loops(folder, itk, out)
+                       or ITK_FIX.format(folder=folder, ext=itk))
     if ".dcm" in kinds:
         fix += f"; {DICOM_FIX.format(key=key, folder=folder)}"
     return fix
@@ -71,6 +74,13 @@ def _holds_images(folder: Path) -> bool:
                for p in folder.iterdir())
 
 
+def masks_folder(out: Path) -> Path:
+    """The masks' folder beside the images' folder `out`: acdc/images: acdc/masks, else
+    <out>_masks."""
+    return out.parent / (out.name.removesuffix("images") + "masks" if out.name.endswith(
+        "images") else f"{out.name}_masks")
+
+
 def label_loops(folder: Path, ext: str, out: Path) -> str:
     """Where `folder` holds label volumes beside its images (ACDC keeps each patient's frames
     and their _gt files together), the two loops that split them apart, images into `out` and
@@ -80,8 +90,7 @@ def label_loops(folder: Path, ext: str, out: Path) -> str:
     ends = label_suffixes(folder)
     if not ends:
         return ""
-    masks = out.parent / (out.name.removesuffix("images") + "masks" if out.name.endswith(
-        "images") else f"{out.name}_masks")  # acdc/images: acdc/masks
+    masks = masks_folder(out)
     alone = not _holds_images(folder)
     if alone and not out.name.endswith("images"):
         masks = out  # a folder of labels alone split into the folder given (x/masks)
@@ -96,3 +105,83 @@ def label_loops(folder: Path, ext: str, out: Path) -> str:
             f"split the images alone: for f in {folder}/[!.]*{ext}; do case \"$f\" in {skip}) "
             f"continue;; esac; unet unstack \"$f\" {out}; done, and the labels as masks named "
             f"as their image: {loops}")
+
+
+# One case's modality volumes, which `unet unstack` joins as one slice's channels when given
+# together: BraTS 2021 (and 2020) <case>_flair, _t1, _t1ce, _t2; BraTS 2023 <case>-t1c, -t1n,
+# -t2f, -t2w; each case beside its label, <case>_seg (-seg)
+MODALITY_SETS = ({"flair", "t1", "t1ce", "t2"}, {"t1c", "t1n", "t2f", "t2w"})
+_MODALITY = re.compile(r"(.+?)([-_])(flair|t1ce|t1[cn]?|t2[fw]?|seg)")
+_CHANNEL = re.compile(r"(.+)(_)(\d{4})")  # nnU-Net's raw layout: <case>_0000, <case>_0001 ...
+_EXT = re.compile(r"\.nii(\.gz)?$|\.nrrd$|\.nhdr$|\.mha$|\.mhd$", re.IGNORECASE)
+
+
+def _cases(folder: Path, scheme: re.Pattern[str]) -> tuple[dict[str, set[str]], str, str]:
+    """{case: its ends (_flair, _0000, ...)}, the separator and the one extension, where every
+    volume in `folder` is named <case><sep><end> by `scheme`; empty where one is not."""
+    vols = [p.name for p in folder.iterdir() if is_volume(p) and not p.name.startswith(".")]
+    exts = {m.group(0) for m in map(_EXT.search, vols) if m}
+    parts = [scheme.fullmatch(_EXT.sub("", v)) for v in vols]
+    if not vols or len(exts) != 1 or not all(parts) or len({m.group(2) for m in parts}) != 1:
+        return {}, "", ""
+    cases: dict[str, set[str]] = {}
+    for m in parts:
+        cases.setdefault(m.group(1), set()).add(m.group(3))
+    return cases, parts[0].group(2), exts.pop()
+
+
+class Modalities(NamedTuple):
+    """A folder's cases of modality volumes: what they are, the ends in channel order, the
+    label's file as the loop names it ('' where none), the separator and the extension."""
+
+    kind: str
+    cases: set[str]
+    ends: list[str]
+    label: str
+    sep: str
+    ext: str
+
+
+def _modalities(folder: Path) -> Modalities | None:
+    """BraTS's or nnU-Net's modality volumes in `folder`, or None where it holds other files."""
+    cases, sep, ext = _cases(folder, _MODALITY)
+    ends = {frozenset(e - {"seg"}) for e in cases.values()}
+    labelled = {"seg" in e for e in cases.values()}
+    if len(ends) == 1 and len(labelled) == 1 and len(found := set(next(iter(ends)))) > 1 \
+            and any(found <= s for s in MODALITY_SETS):
+        label = f"$d/${{c}}{sep}seg{ext}" if labelled.pop() else ""
+        return Modalities("BraTS", set(cases), sorted(found), label, sep, ext)
+    cases, sep, ext = _cases(folder, _CHANNEL)
+    ends = {frozenset(e) for e in cases.values()}
+    if len(ends) != 1 or sorted(map(int, found := next(iter(ends)))) != list(range(len(found))):
+        return None  # AMOS's cases amos_0001, amos_0004 are numbered too, not from 0000
+    labels = folder.parent / f"labels{folder.name.removeprefix('images')}"  # labelsTr
+    label = f"{labels}/${{c}}{ext}" if folder.name.startswith("images") and labels.is_dir() \
+        else ""
+    return Modalities("nnU-Net's channels", set(cases), sorted(found), label, sep, ext)
+
+
+def modality_loop(folder: Path, out: Path | None = None) -> str:
+    """Where `folder` holds cases of modality volumes (BraTS, nnU-Net's imagesTr), the loop that
+    gives unstack each case's modalities together, in one order, as one slice's channels, and
+    its label named by the case (into `out`, <root>_images by default); '' where it does not."""
+    got = _modalities(folder) if folder.is_dir() else None
+    if got is None:
+        return ""
+    root = folder.parent if got.cases == {folder.name} else folder  # BraTS: a folder per case
+    out = out or Path(f"{root}_images")
+    first = f"{got.sep}{got.ends[0]}{got.ext}"
+    files = " ".join(f'"$d/${{c}}{got.sep}{e}{got.ext}"' for e in got.ends)
+    seg = f'; unet unstack "{got.label}" {masks_folder(out)} --name "$c"' if got.label else ""
+    where, glob = "", f"{folder}/[!.]*{first}"
+    if root != folder:
+        where, glob = (f" (a folder per case: the loop covers every case folder in {root})",
+                       f"{root}/*/[!.]*{first}")
+    one = f"{min(got.cases)}{got.sep}{got.ends[0]}"
+    return (f"{folder} holds modality volumes ({got.kind}: {', '.join(got.ends)}){where}, which "
+            f"a loop over every {got.ext} would split each as an image named by its file "
+            f"({one}_000 ...), pairing with no label slice; give unstack "
+            "a case's modalities together, joined as one slice's channels in this order, "
+            f"{'and its label ' if got.label else ''}named by the case: for f in {glob}; do "
+            f'd=$(dirname "$f"); c=$(basename "$f" {first}); unet unstack {files} {out} '
+            f'--name "$c"{seg}; done')

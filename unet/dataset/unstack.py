@@ -60,7 +60,10 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike,
             f"\"$f\" {out_dir}; done")
         raise ValueError(f"{stack} is a folder: unstack splits one volume a call; {loop}")
     if stack.is_dir():  # a folder of stacks: two stacks' pages 0.png ... would clash
-        raise ValueError(_one_stack_a_call(stack, out_dir))
+        from unet.dataset.case_folders import case_folders_advice
+
+        # BraTS2021_Training_Data/ holds case folders alone: what lies a level down
+        raise ValueError(case_folders_advice(stack, out_dir) or _one_stack_a_call(stack, out_dir))
     if not stack.is_file():
         raise FileNotFoundError(f"{stack}: no such file")
     check_folder(out_dir)  # a file there, or above it, or no permission: named now

@@ -12,13 +12,13 @@ matplotlib.use("Agg")  # no display on cluster nodes or CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import ListedColormap, to_rgb  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from unet.common.fileio import atomic_path  # noqa: E402
 from unet.common.labels import IGNORE_INDEX, MaskMapping, colour_of, own_name  # noqa: E402
 from unet.common.roi import within_roi  # noqa: E402
 from unet.report.band_names import shown_image  # noqa: E402
+from unet.report.ignored import IGNORED_ALPHA, IGNORED_COLOUR, OVERLAY_ALPHA, ignored_colour, swatch  # noqa: E402
 
 # Class 1 red, then the other tab10 colours; class 0 (background) and ignored pixels unpainted.
 # No greys: ignored pixels are drawn light grey, and a grey class read as void beside them.
@@ -28,8 +28,6 @@ CLASS_COLOURS = ListedColormap(["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#94
 TWENTY_COLOURS = [c for i, c in enumerate(matplotlib.colormaps["tab20"].colors)
                   if i not in (14, 15)]
 TWENTY_COLOURS[14:14] = [to_rgb("#393b79"), to_rgb("#e7ba52")]
-OVERLAY_ALPHA = 0.45
-IGNORED_COLOUR, IGNORED_ALPHA = (0.85, 0.85, 0.85), 0.7  # pixels the loss and metrics skip
 UNPAINTED_LINE = (0.3, 0.3, 0.3)  # a curve of a class overlays leave unpainted (background)
 
 
@@ -83,14 +81,14 @@ def _own_colours(mapping: MaskMapping) -> np.ndarray | None:
     return None if grey or len(np.unique(fore, axis=0)) < len(fore) else colours
 
 
-def _painted(layer: np.ma.MaskedArray, colours: np.ndarray) -> np.ndarray:
+def _painted(layer: np.ma.MaskedArray, colours: np.ndarray,
+             ignored: tuple = IGNORED_COLOUR) -> np.ndarray:
     """(H, W, 4) RGBA: each class's colour at OVERLAY_ALPHA, ignored pixels (masks.ignore,
-    masks.unlisted) in IGNORED_COLOUR, the rest clear."""
+    masks.unlisted) in `ignored` (ignored_colour), the rest clear."""
     rgba = np.zeros((*layer.shape, 4), np.float32)
     rgba[..., :3] = colours[layer.filled(0)]
     rgba[..., 3] = np.where(np.ma.getmaskarray(layer), 0, OVERLAY_ALPHA)
-    ignored = np.asarray(layer.data) == IGNORE_INDEX
-    rgba[ignored] = (*IGNORED_COLOUR, IGNORED_ALPHA)
+    rgba[np.asarray(layer.data) == IGNORE_INDEX] = (*ignored, IGNORED_ALPHA)
     return rgba
 
 
@@ -117,13 +115,14 @@ def _legend(
     names = names or [None] * mapping.num_classes
     few = mapping.num_classes - mapping.scored_from <= LEGEND_ALL or shown is None
     handles = [
-        Patch(color=colours[c], alpha=OVERLAY_ALPHA + 0.2, label=class_label(c, names[c], label))
+        swatch(colours[c], OVERLAY_ALPHA + 0.2, class_label(c, names[c], label))
         for c, label in enumerate(mapping.labels())
         if c >= mapping.scored_from and (few or c in shown)
     ]
     if mapping.ignore is not None or mapping.skip_unlisted or roi:
         label = "ignored (not scored)"
-        handles.append(Patch(color=IGNORED_COLOUR, alpha=IGNORED_ALPHA, label=label))
+        ignored = ignored_colour(colours, mapping.scored_from)
+        handles.append(swatch(ignored, IGNORED_ALPHA, label))
     if not handles:  # beyond LEGEND_ALL, panels all background: nothing to name (0 columns failed)
         return
     # Under the last row: placed below the figure's own bottom margin (a share of its height),
@@ -210,6 +209,7 @@ def plot_overlays(
     from the mapping, not the grey level.
     """
     colours, shown = class_colours(mapping), set()
+    ignored = ignored_colour(colours, mapping.scored_from)  # apart from every class's colour
     ncols = 1 + max(len(r["panels"]) for r in rows)
     images = [_display_image(row["image"], row.get("span"), row.get("bands")) for row in rows]
     # Each row as tall as its image at a 3.6 in panel width, plus its title (2.8 in for 3:2):
@@ -235,7 +235,7 @@ def plot_overlays(
             shown.update(np.unique(layer.compressed()).tolist())
             # the image's pixel units: a shrunk layer spans size / step of its pixels
             (h, w), scale, limits = layer.shape, size / step, (ax.get_xlim(), ax.get_ylim())
-            ax.imshow(_painted(layer, colours), interpolation="nearest",
+            ax.imshow(_painted(layer, colours, ignored), interpolation="nearest",
                       extent=(-0.5, w * scale - 0.5, h * scale - 0.5, -0.5))
             ax.set_xlim(*limits[0]), ax.set_ylim(*limits[1])
     _legend(fig, mapping, colours, names, any(r.get("roi") for r in rows), shown)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from unet.cache.palette_threshold import thresholded_palette
 from unet.cache.palettes import check_palettes
 from unet.cache.tolerance import refuse_tolerance_on_palettes
 from unet.cache.values import mapping_from_values
@@ -44,8 +45,8 @@ def choose_mapping(pairs: list[dict], settings: PreprocessSettings, processes: i
     # 1-bit masks (bool arrays saved by scikit-image, tifffile) read as 0/255: written 1-bit
     one_bit = all(mode == "1" for mode, *_ in headers) and set(mapping.values) <= {0, 255}
     mapping = replace(mapping, bits=16 if deep else 1 if one_bit else 8)
-    if mapping.threshold is not None:
-        return mapping  # values binarised into (0, top): not palette indices
+    if mapping.threshold is not None:  # binarised by brightness: (0, top), or palette indices
+        return thresholded_palette(mapping, masks, headers, bool(settings.mask_values))
     refuse_tolerance_on_palettes(mapping.tolerance, masks, [h[1] for h in headers])
     palette = check_palettes(masks, mapping, [h[1] for h in headers])
     # the first mask's transparency, as its palette: written masks show as the data's do

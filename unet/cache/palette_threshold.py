@@ -1,0 +1,72 @@
+"""Palette masks binarised by masks.threshold: predictions written back as palette indices the
+data holds, with its palette, not as grey 0/255 (which DAVIS's tools read as index 255, void)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import numpy as np
+from PIL import Image
+
+from unet.common.labels import MaskMapping
+from unet.common.maskio import Alpha, luminance_of, read_mask_values
+
+log = logging.getLogger(__name__)
+
+Header = tuple[str, tuple[int, ...] | None, Alpha]  # (mode, palette, alpha): mask_header's
+
+
+def index_luminance(palette: tuple[int, ...]) -> np.ndarray:
+    """(256,) float32: the brightness each palette index reads as under a threshold, computed
+    by the very conversion that reads the masks (maskio.luminance_of), so both agree."""
+    im = Image.fromarray(np.arange(256, dtype=np.uint8).reshape(1, 256), "L").convert("P")
+    im.putpalette(tuple(palette[:768]) + (0,) * max(0, 768 - len(palette)))
+    return luminance_of(im)[0]
+
+
+def thresholded_palette(mapping: MaskMapping, masks: list[str], headers: list[Header],
+                        listed: bool) -> MaskMapping:
+    """`mapping` (masks.threshold, no masks.values) written in the palette masks' own values:
+    background index 0, foreground the smallest index the masks hold that reads above the
+    threshold (DAVIS's object 1, its red), with the palette of the first mask holding it.
+
+    Unchanged (grey 0/255, or the listed values) where masks.values is listed, where a mask
+    has no palette, where index 0 reads above the threshold or is masks.ignore, or where no
+    mask holds an index above it. Masks are read in order (the training split's first) until
+    one holds the lowest index any palette shows above the threshold: DAVIS reads one."""
+    if listed or mapping.rgb or mapping.threshold is None or mapping.bits != 8:
+        return mapping
+    if not masks or any(palette is None for _, palette, _ in headers):
+        return mapping
+    bright = [_bright(palette, mapping) for _, palette, _ in headers]
+    if any(b is None for b in bright):
+        return mapping  # index 0 is no background in some palette
+    lowest = min((int(np.argmax(b)) for b in bright if b.any()), default=None)
+    if lowest is None:
+        return mapping
+    best: tuple[int, int] | None = None  # (index, which mask's palette shows it)
+    for pos, (path, above) in enumerate(zip(masks, bright, strict=True)):
+        held = np.unique(read_mask_values(path)[0])
+        held = held[(held < 256) & above[held.clip(0, 255)]]
+        if held.size and (best is None or int(held[0]) < best[0]):
+            best = (int(held[0]), pos)
+        if best is not None and best[0] == lowest:
+            break
+    if best is None:
+        return mapping
+    _, palette, alpha = headers[best[1]]
+    log.info("masks.threshold on palette masks: foreground written as index %d, shown %s as in "
+             "%s", best[0], tuple(palette[3 * best[0] : 3 * best[0] + 3]), masks[best[1]])
+    return replace(mapping, values=(0, best[0]), palette=palette, alpha=alpha)
+
+
+def _bright(palette: tuple[int, ...], mapping: MaskMapping) -> np.ndarray | None:
+    """(256,) bool: the indices that read as foreground (above the threshold, not masks.ignore);
+    None where index 0 does not read as background."""
+    bright = index_luminance(palette) > mapping.threshold
+    if bright[0] or mapping.ignore == 0:
+        return None
+    if mapping.ignore is not None and 0 <= mapping.ignore < 256:
+        bright[mapping.ignore] = False
+    return bright

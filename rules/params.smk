@@ -18,7 +18,7 @@ def setting(section, without=()):
 
 def speed(section):
     """Params function: the section's keys that change how fast a step runs, not its output
-    (unet.train.unused.SPEED, e.g. train.num_workers; train.deterministic on the CPU), in
+    (unet.common.fit_unused.SPEED, e.g. train.num_workers; train.deterministic on the CPU), in
     a value Snakemake does not compare: changing one reruns nothing, and the step gets it."""
 
     def get(wildcards):

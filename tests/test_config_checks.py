@@ -104,7 +104,7 @@ def test_warmup_longer_than_training_is_refused(config, warmup):
     config["experiments"] = {"short": {"train": {"epochs": 1, "warmup_epochs": 1}},
                              "long": {"train": {"epochs": 2, "warmup_epochs": 3}}}
     _refused(config, r"experiments\.long: train\.warmup_epochs 3")
-    # plateau has no warm-up (it does not apply there: train.unused), as training knows
+    # plateau has no warm-up (it does not apply there: common.fit_unused), as training knows
     config["experiments"] = {"long": {"train": {"epochs": 2, "warmup_epochs": 3,
                                                 "schedule": "plateau"}}}
     check_config(config)

@@ -80,7 +80,7 @@ RULES = {
          "train.optim", "train.settings", *SETTINGS,
          "train.resume", "train.signals", "train.source_score", "train.train", "train.validate",
          "deps",
-         "common.drop_keys", "train.unused", "train.precision"},
+         "common.drop_keys", "common.fit_unused", "train.precision"},
     ),
     "predict_masks": (
         ("infer.predict",),

@@ -98,7 +98,7 @@ def test_resuming_on_another_thread_count_says_the_weights_change(cache, tmp_pat
 
 def test_deterministic_true_is_auto_on_the_cpu(cache, tmp_path):  # noqa: F811
     # The rules do not retrain when train.deterministic goes from auto to true on the CPU
-    # (train.unused): true adds only NaN-filled new memory, which no op reads.
+    # (common.fit_unused): true adds only NaN-filled new memory, which no op reads.
     weights = []
     for mode in ("auto", True):
         out = tmp_path / str(mode)

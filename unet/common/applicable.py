@@ -1,13 +1,13 @@
 """Keys of a config section that do not apply in its current mode (preprocess.width under
 native, crf.tune.grid with tuning off, ...): their value cannot change an output, so the rules
 do not get them as params (changing one reruns nothing). Every section's rules, gathered for
-the rules' params; the model's and train's live in unet.train.unused, which training's resume
-hash imports alone: no rule's code lists this module, so a rule added here reruns nothing."""
+the rules' params; the model's and train's live in unet.common.fit_unused, which training's
+resume hash imports alone: no rule's code lists this module, so a rule added here reruns nothing."""
 
 from __future__ import annotations
 
 from unet.common.drop_keys import drop_keys
-from unet.train.unused import SPEED, amp_unused, model_unused, tracked, train_unused, untracked
+from unet.common.fit_unused import SPEED, amp_unused, model_unused, tracked, train_unused, untracked
 
 __all__ = ["SPEED", "UNUSED", "applicable", "tracked", "untracked"]
 
@@ -60,7 +60,7 @@ UNUSED = {
     # stay fresh
     "masks": lambda s: ["max_values", "labelmap", *([] if s.get("separate") else ["separate"]),
                         *([] if s.get("tolerance") else ["tolerance"])],
-    "model": model_unused,  # the model, train and amp rules: training's (unet.train.unused)
+    "model": model_unused,  # the model, train and amp rules: training's (unet.common.fit_unused)
     "train": train_unused,
     "predict": amp_unused,
     "crf": _crf_unused,

@@ -11,11 +11,11 @@ from pathlib import Path
 import torch
 
 import unet
+from unet.common.fit_unused import applicable_model, applicable_train
 from unet.deps import module_files
 from unet.model import checkpoint
 from unet.train.budget import spent
 from unet.train.optim import horizon, set_horizon
-from unet.train.unused import applicable_model, applicable_train
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def settings_hash(
     model_config: dict, settings: dict, data: dict, device: str | None = None
 ) -> str:
     """Hash of what the epochs already done depend on: model, maths settings, data and fold;
-    not the keys that do not apply (momentum under adamw, amp on the CPU: train.unused),
+    not the keys that do not apply (momentum under adamw, amp on the CPU: common.fit_unused),
     judged on the `device` type training runs on ("cpu", "cuda"; else train.device), so that
     device: auto resolving to the CPU resumes a checkpoint of device: cpu."""
     runs_on = {**settings, "device": device} if device else settings

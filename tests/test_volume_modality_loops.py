@@ -108,3 +108,24 @@ def test_numbered_cases_that_are_no_channels_keep_the_loop_over_every_volume(tmp
         (tmp_path / f"{case}.nii.gz").write_bytes(b"")
     fix = volume_fix([".nii.gz"], tmp_path, "k")
     assert f"for f in {tmp_path}/[!.]*.nii*; do unet unstack" in fix, fix
+
+
+def test_one_prefix_counted_from_0000_is_cases_not_one_case_of_channels(tmp_path):
+    # scan_0000 ... scan_0005, a volume a scan and no labelsTr/scan: the advice joined all six
+    # as one image's channels named 'scan'; one prefix alone cannot tell channels from cases
+    for k in range(6):
+        (tmp_path / f"scan_{k:04d}.nii.gz").write_bytes(b"")
+    fix = volume_fix([".nii.gz"], tmp_path, "k")
+    assert f"for f in {tmp_path}/[!.]*.nii*; do unet unstack" in fix, fix
+    assert "--name" not in fix, fix
+
+
+def test_one_case_of_channels_is_told_by_its_label(tmp_path):
+    # imagesTr/prostate_00_0000, _0001 beside labelsTr/prostate_00: channels of that case
+    for folder in ("imagesTr", "labelsTr"):
+        (tmp_path / folder).mkdir()
+    for c in range(2):
+        (tmp_path / f"imagesTr/prostate_00_{c:04d}.nii.gz").write_bytes(b"")
+    (tmp_path / "labelsTr/prostate_00.nii.gz").write_bytes(b"")
+    fix = volume_fix([".nii.gz"], tmp_path / "imagesTr", "k")
+    assert '"$d/${c}_0000.nii.gz" "$d/${c}_0001.nii.gz"' in fix, fix

@@ -156,6 +156,8 @@ def _modalities(folder: Path) -> Modalities | None:
     if len(ends) != 1 or sorted(map(int, found := next(iter(ends)))) != list(range(len(found))):
         return None  # AMOS's cases amos_0001, amos_0004 are numbered too, not from 0000
     labels = folder.parent / f"labels{folder.name.removeprefix('images')}"  # labelsTr
+    if len(cases) == 1 and not (labels / f"{min(cases)}{ext}").is_file():
+        return None  # scan_0000 ... scan_0005 alone: a scan a file as likely as one's channels
     label = f"{labels}/${{c}}{ext}" if folder.name.startswith("images") and labels.is_dir() \
         else ""
     return Modalities("nnU-Net's channels", set(cases), sorted(found), label, sep, ext)

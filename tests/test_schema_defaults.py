@@ -108,32 +108,15 @@ def test_geojson_defaults_are_what_the_reader_assumes():
     assert '# geojson: {file: "", class_property: "", unclassified: skip}' in text
 
 
-def test_evaluate_voxel_spacing_defaults_to_none_and_is_commented_in_the_default_config():
+@pytest.mark.parametrize(("key", "value", "comment"), [
+    ("voxel_spacing", None, "null"), ("objects", False, "false"),
+    ("iou_threshold", None, "null"), ("ground_truth", None, "null")])
+def test_evaluate_opt_in_keys_default_off_and_are_commented_in_the_default_config(key, value,
+                                                                                 comment):
     text = (REPO / "config" / "config.yaml").read_text()
-    assert default("evaluate", "voxel_spacing") is None
-    assert "voxel_spacing" not in yaml.safe_load(text)["evaluate"]
-    assert "# voxel_spacing: null" in text
-
-
-def test_evaluate_objects_defaults_to_false_and_is_commented_in_the_default_config():
-    text = (REPO / "config" / "config.yaml").read_text()
-    assert default("evaluate", "objects") is False
-    assert "objects" not in yaml.safe_load(text)["evaluate"]
-    assert "# objects: false" in text
-
-
-def test_evaluate_iou_threshold_defaults_to_none_and_is_commented_in_the_default_config():
-    text = (REPO / "config" / "config.yaml").read_text()
-    assert default("evaluate", "iou_threshold") is None
-    assert "iou_threshold" not in yaml.safe_load(text)["evaluate"]
-    assert "# iou_threshold: null" in text
-
-
-def test_evaluate_ground_truth_defaults_to_none_and_is_commented_in_the_default_config():
-    text = (REPO / "config" / "config.yaml").read_text()
-    assert default("evaluate", "ground_truth") is None
-    assert "ground_truth" not in yaml.safe_load(text)["evaluate"]
-    assert "# ground_truth: null" in text
+    assert default("evaluate", key) is value
+    assert key not in yaml.safe_load(text)["evaluate"]
+    assert f"# {key}: {comment}" in text
 
 
 def test_report_bands_default_to_none_and_are_commented_in_the_default_config():

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.test_deps import RULES
+from tests.rule_modules import RULES
 from unet.common import applicable as new
 from unet.deps import module_files
 

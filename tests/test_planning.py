@@ -5,7 +5,8 @@ import ast
 import yaml
 
 from tests.conftest import REPO
-from tests.test_deps import RULES, _modules
+from tests.rule_modules import RULES
+from tests.test_deps import _modules
 from unet import deps
 from unet.deps import module_files
 

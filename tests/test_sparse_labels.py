@@ -132,3 +132,26 @@ def test_scribbles_a_resize_loses_in_part_are_named(tmp_path, caplog):
                 in r.getMessage())
     assert "1 training or validation image(s)" in line and "msk1.png keeps 40%" in line
     assert "preprocess.mode: native" in line and "msk0.png" not in line
+
+
+def test_lost_scribbles_are_told_from_the_cache_counts_reading_one_mask_again(tmp_path,
+                                                                           monkeypatch):
+    # Each mask whose cache held no labelled pixel was read again at full size to tell lost
+    # scribbles from masks nobody labelled, though the cache had just counted its labelled
+    # pixels at full size: only the first lost mask is read again, for the size that keeps some.
+    from unet.common.labels import MaskMapping
+
+    masks = [_scribbled(i) for i in range(7)]
+    for k in (1, 2, 3):
+        masks[k] = np.full((S, S), IGNORE, np.uint8)
+        masks[k][8:60, 30] = 1  # even column: lost at half size
+    masks[4] = np.full((S, S), IGNORE, np.uint8)  # nobody labelled it
+    _write(tmp_path, masks)
+    reads: list[str] = []
+    original = MaskMapping.read_index
+    monkeypatch.setattr(MaskMapping, "read_index",
+                        lambda self, path, *a, **k: reads.append(str(path))
+                        or original(self, path, *a, **k))
+    meta = _preprocess(tmp_path)
+    assert meta["unlabelled"]["train"] == ["p1", "p2", "p3", "p4"]
+    assert reads == [str(tmp_path / "msk1.png")]

@@ -11,6 +11,7 @@ import numpy as np
 from unet.cache.foreground import foreground_note
 from unet.cache.instance_labels import instance_note
 from unet.cache.lost_classes import (
+    LEFT_OUT,
     LOST,
     MOVE,
     ROI_FIX,
@@ -224,7 +225,6 @@ RARE = 1e-3  # a detected value on fewer of the training pixels than this: maybe
 
 
 _PURPOSE = {"train": "learn from", "val": "validate on", "test": "score"}
-_LEFT_OUT = {"train": "training", "val": "its scores", "test": "its scores"}
 
 
 def unlabelled_ids(
@@ -232,7 +232,8 @@ def unlabelled_ids(
     settings: PreprocessSettings | None = None,
 ) -> dict[str, list[str]]:
     """Per split, the images whose masks hold no pixel of any class (every value ignored),
-    from each image's class counts (`cached`: id -> (digest, counts)); a split made only of
+    from each image's class counts (`cached`: id -> (digest, counts, labelled pixels at full
+    size, as _cache_pair returns them)); a split made only of
     them is refused (its scores would be 0/0, counted as 1.0), the others named in a warning.
     `settings`: how they were cached, to tell labels the resize lost from masks without any."""
     out = {}
@@ -242,7 +243,8 @@ def unlabelled_ids(
         if not out[name]:
             continue
         # labelled, but the resize missed every stroke (thin scribbles): said apart
-        bare = without_lost_labels(name, purpose, out[name], len(ids), mapping, by_id, settings)
+        bare = without_lost_labels(name, purpose, out[name], len(ids), mapping, by_id, settings,
+                                   cached)
         if not bare:
             continue
         skipped, example = _why_unlabelled(bare, mapping, by_id)
@@ -256,7 +258,7 @@ def unlabelled_ids(
                 + (f"; or, as {ROI_FIX}" if "region of interest" in skipped else "")
             )
         log.warning("%s image(s) have no labelled pixel (%s), so they are left out of %s: %s "
-                    "(e.g. %s)", name, skipped, _LEFT_OUT[name], listing(bare), example)
+                    "(e.g. %s)", name, skipped, LEFT_OUT[name], listing(bare), example)
     return out
 
 

@@ -24,6 +24,9 @@ LOST = ("too small to survive the cache's resize (none is left at preprocess.wid
         "or preprocess.scale): raise them, or keep each image at its own size "
         "(preprocess.mode: native, with train.patch.size)")
 
+# What a split's images without a labelled pixel are left out of
+LEFT_OUT = {"train": "training", "val": "its scores", "test": "its scores"}
+
 ROI_FIX = ("a region of interest (dataset.<source>.roi) is the non-zero pixels of its file, and "
            "only they are learnt and scored; check those files (an inverted or blank one "
            "leaves its image's objects outside), or fix dataset.<source>.roi")
@@ -127,37 +130,33 @@ def size_note(hit: np.ndarray, resize: Resize | None, pos: int) -> str:
     return ""
 
 
-
 def without_lost_labels(name: str, purpose: str, ids: list[str], total: int,
                         mapping: MaskMapping, by_id: dict[str, dict],
-                        settings: PreprocessSettings | None) -> list[str]:
+                        settings: PreprocessSettings | None,
+                        cached: dict[str, tuple]) -> list[str]:
     """Of the `name` split's images `ids` (of `total`) whose cached masks hold no labelled
     pixel, those whose files hold none either. The others, whose every labelled stroke the
     resize missed, are named in a warning (refused where, with the rest, they are the whole
-    split): scribbled
-    masks, mostly masks.ignore, keep 1-3 px strokes that a nearest resize can miss whole, and
-    "every value skipped by masks.ignore" blamed the mask. Cached at full size (native, scale
-    1) the cache says all: no file is read."""
-    if settings is None or (settings.mode == "native" and settings.scale >= 1):
+    split): scribbled masks, mostly masks.ignore, keep 1-3 px strokes that a nearest resize
+    can miss whole, and "every value skipped by masks.ignore" blamed the mask. Told from each
+    pair's labelled pixels at full size, counted as the cache read it (`cached`: id ->
+    (digest, counts, that count; None where cached at full size: the cache says all)); only
+    the first lost mask is read again, for the size that keeps some."""
+    if settings is None:
         return ids
-    lost = {}
-    for i in ids:
-        path = by_id[i]["mask"]
-        index = within_roi(mapping.read_index(path), by_id[i].get("roi"), path)
-        if (labelled := index < mapping.num_classes).any():
-            lost[i] = labelled  # (H, W) bool: its labelled pixels at full size
+    lost = [i for i in ids if cached[i][2]]
     if not lost:
         return ids
-    first = next(iter(lost))
-    keep = size_note(lost[first], Resize(settings, [tuple(by_id[first]["size"])]), 0)
-    note = (f"{name} image(s) {listing(list(lost))} hold labelled pixels at full size (e.g. "
-            f"{by_id[first]['mask']}), but none is left in the cache: every labelled stroke "
+    first = by_id[lost[0]]
+    hit = within_roi(mapping.read_index(first["mask"]), first.get("roi"), first["mask"])
+    keep = size_note(hit < mapping.num_classes, Resize(settings, [tuple(first["size"])]), 0)
+    note = (f"{name} image(s) {listing(lost)} hold labelled pixels at full size (e.g. "
+            f"{first['mask']}), but none is left in the cache: every labelled stroke "
             f"(a thin scribble) is {LOST}{keep}")
+    bare = [i for i in ids if i not in lost]
     if len(ids) == total:  # with the masks nobody labelled, no image of the split is left
-        bare = [i for i in ids if i not in lost]
         raise MaskValueError(f"{note}; there is nothing to {purpose}" + (
             f" (the others, {listing(bare)}, e.g. {by_id[bare[0]]['mask']}, hold no labelled "
             "pixel at full size either)" if bare else ""))
-    log.warning("%s. They are left out of %s", note,
-                "training" if name == "train" else "its scores")
-    return [i for i in ids if i not in lost]
+    log.warning("%s. They are left out of %s", note, LEFT_OUT[name])
+    return bare

@@ -101,3 +101,18 @@ def test_grey_masks_and_listed_values_keep_their_written_values(tmp_path):
     grey = choose_mapping([{"id": "g", "mask": str(tmp_path / "g.png")}],
                           PreprocessSettings(width=W, height=H, mask_threshold=0), 1)
     assert grey.values == (0, 255) and grey.palette is None
+
+
+def test_masks_sharing_a_palette_compute_its_brightness_once(tmp_path, monkeypatch):
+    """Each mask's palette was converted to its indices' brightness anew, though a data set's
+    masks mostly share one (DAVIS's 3455 frames): once per distinct palette, same mapping."""
+    from unet.cache import palette_threshold
+
+    calls = []
+    original = palette_threshold.index_luminance
+    monkeypatch.setattr(palette_threshold, "index_luminance",
+                        lambda palette: calls.append(palette) or original(palette))
+    tmp_path.mkdir(exist_ok=True)
+    pairs = _davis(tmp_path, 6)
+    mapping = choose_mapping(pairs, PreprocessSettings(width=W, height=H, mask_threshold=0), 1)
+    assert mapping.values == (0, 1) and len(calls) == 1

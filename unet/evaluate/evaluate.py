@@ -19,7 +19,7 @@ from unet.evaluate.boundary import (
     image_scores,
     region_boundary,
 )
-from unet.evaluate.case_volumes import CaseSpacing, case_spacing, refuse_rowless, rowless_ids
+from unet.evaluate.case_volumes import case_spacing, refuse_rowless, rowless_ids
 from unet.evaluate.cases import case_summary, spacing_groups
 from unet.evaluate.detection import MEAN_POSITIVE_RULE, image_level, target_holds
 from unet.evaluate.ground_truth import with_truth
@@ -171,11 +171,11 @@ def _labelled_one(result: dict) -> bool:
 
 
 def _score(jobs: list[ScoreJob], processes: int, spacing: list[float] | str | os.PathLike | None,
-           manifest: dict, group_by: str | None) -> list[dict]:
+           groups: dict[str, str] | None) -> list[dict]:
     """score_image of each job, in order. Where evaluate.voxel_spacing's table has no row for a
-    case, that case's slices go first: one labelled is refused before the rest is scored
-    (minutes on a large set); a case all ignored is not scored, so it needs no row."""
-    groups = spacing_groups(manifest, group_by, spacing)
+    case (`groups`: spacing_groups'), that case's slices go first: one labelled is refused
+    before the rest is scored (minutes on a large set); a case all ignored is not scored, so it
+    needs no row."""
     rowless = rowless_ids(spacing, groups, [j.image_id for j in jobs])
     first = [j for j in jobs if j.image_id in rowless]
     # `if first`: no empty progress line in the log where every case has its row
@@ -186,14 +186,6 @@ def _score(jobs: list[ScoreJob], processes: int, spacing: list[float] | str | os
     done |= {r["id"]: r for r in parallel_map(
         score_image, [j for j in jobs if j.image_id not in done], processes, "score")}
     return [done[j.image_id] for j in jobs]
-
-
-def _scored_spacing(voxel_spacing: list[float] | str | os.PathLike | None, manifest: dict,
-                    group_by: str | None, results: list[dict]) -> list[float] | CaseSpacing | None:
-    """evaluate.voxel_spacing for the scored cases (`results`): a case whose every slice is all
-    ignored has no score, so it needs no row in a spacing table either."""
-    return case_spacing(voxel_spacing, spacing_groups(manifest, group_by, voxel_spacing),
-                        [r["id"] for r in results])
 
 
 def _deltas(methods: dict) -> dict:
@@ -256,9 +248,9 @@ def evaluate_masks(
     jobs = _jobs(ids, by_id, mask_dirs, mapping, tolerance, regions and region_classes(
         regions, mapping.groups(), shown_names(class_names, meta), rgb=mapping.rgb,
         ignore=None if mapping.rgb else mapping.ignore), objects)  # checked: values known now
-    scored = _score(jobs, processes, voxel_spacing, manifest, group_by)
-    results, unlabelled = _labelled(scored, split, by_id)
-    voxel_spacing = _scored_spacing(voxel_spacing, manifest, group_by, results)  # before writing
+    groups = spacing_groups(manifest, group_by, voxel_spacing)  # each id's case, or None
+    results, unlabelled = _labelled(_score(jobs, processes, voxel_spacing, groups), split, by_id)
+    voxel_spacing = case_spacing(voxel_spacing, groups, [r["id"] for r in results])  # scored ones
     methods = list(mask_dirs)
     summary = {
         "split": split,

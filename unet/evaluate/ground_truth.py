@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import glob
 from pathlib import Path
 
 from unet.common.labels import MaskMapping
@@ -26,7 +27,7 @@ def truth_paths(ids: list[str], ground_truth: dict, manifest: dict) -> dict[str,
                                 "relative to dataset.local.path or absolute")
     found = {}
     for i in ids:
-        hits = sorted(p for p in folder.glob(f"{glob_escape(i + suffix)}.*") if p.is_file())
+        hits = sorted(p for p in folder.glob(f"{glob.escape(i + suffix)}.*") if p.is_file())
         if len(hits) != 1:
             what = "no mask" if not hits else f"{len(hits)} masks ({hits[0].name}, {hits[1].name})"
             raise FileNotFoundError(
@@ -50,13 +51,8 @@ def truth_files(ground_truth: dict | None, local_root: str | None) -> list[str]:
         folder = Path(local_root).expanduser() / folder
     if not folder.is_dir():
         return []  # truth_paths refuses it in the job, naming the folder
-    pattern = f"*{glob_escape(ground_truth.get('suffix', ''))}.*"
+    pattern = f"*{glob.escape(ground_truth.get('suffix', ''))}.*"
     return sorted(str(p) for p in folder.glob(pattern) if p.is_file())
-
-
-def glob_escape(name: str) -> str:
-    """`name` with glob's special characters matched literally ([ as [[], ...)."""
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def truth_mapping(mapping: MaskMapping, ground_truth: dict) -> MaskMapping:

@@ -8,7 +8,7 @@
     unet unstack STACK.tif FOLDER
     unet unstack VOLUME.nii.gz... FOLDER [--name CASE]    (or .nrrd, .mha, .mhd, .dcm)
     unet unstack DICOM_SERIES_FOLDER FOLDER [--series UID] [--name CASE]
-    unet unstack ARRAY.npy|.npz|.h5 FOLDER [--key K] [--axis N] [--name STEM]
+    unet unstack ARRAY.npy|.npz|.h5|.mat FOLDER [--key K] [--axis N] [--name STEM]
                  [--classes channels --background C]
     unet restack MASKS_FOLDER IMAGE.nii.gz -o LABELS.nii.gz [--name CASE] [--series UID]
     unet stack FOLDER TEMPLATE... -o OUT [--prefix P] [--suffix S] [--nodata V]

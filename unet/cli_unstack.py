@@ -9,7 +9,8 @@ from pathlib import Path
 from unet.cli_types import number
 from unet.cli_types import path as path_arg
 
-_ARRAY_FLAGS = ("key", "axis", "classes", "background")  # an array file's alone
+# an array file's alone
+_ARRAY_FLAGS = ("key", "axis", "classes", "background", "instance_classes", "instance_ids")
 
 
 def _unstack(args: argparse.Namespace) -> int:
@@ -27,7 +28,7 @@ def _unstack(args: argparse.Namespace) -> int:
         return _unstack_array(args, stacks[0])
     given = [f"--{f}" for f in _ARRAY_FLAGS if getattr(args, f) not in (None, 0)]
     if given:
-        raise ValueError(f"{given[0]} is for an array file (.npy, .npz, .h5, .hdf5), one a "
+        raise ValueError(f"{given[0]} is for an array file (.npy, .npz, .h5, .hdf5, .mat), one a "
                          f"call; {stacks[0]} is none")
     volumes = [s for s in stacks if is_volume(s) or s in series]
     if len(stacks) > 1 and volumes != stacks:
@@ -70,7 +71,8 @@ def _unstack_array(args: argparse.Namespace, path: Path) -> int:
     from unet.dataset.arrays import unstack_array
 
     written, note = unstack_array(path, args.folder, args.key, args.axis, args.name,
-                                  args.classes, args.background)
+                                  args.classes, args.background, args.instance_classes,
+                                  args.instance_ids)
     _written(written, "slice", args.folder)
     if note:
         print(f"note: {note}")
@@ -79,7 +81,8 @@ def _unstack_array(args: argparse.Namespace, path: Path) -> int:
 
 def _written(written: list[Path], what: str, folder: str) -> None:
     print(f"{len(written)} {what}{'s' * (len(written) != 1)} written to {folder}"
-          + (f" ({written[0].name} ... {written[-1].name})" if written else ""))
+          + (f" ({written[0].name}" + f" ... {written[-1].name}" * (len(written) > 1) + ")"
+             if written else ""))
 
 
 def unstack_arguments(p: argparse.ArgumentParser) -> None:
@@ -91,7 +94,9 @@ def unstack_arguments(p: argparse.ArgumentParser) -> None:
                         "imagesTr/liver_003.nii.gz, or a case's volumes, one per "
                         "modality, joined as channels in the order given (BraTS 2021's "
                         "<case>_flair, _t1, _t1ce, _t2), or an array file: .npy (PanNuke's "
-                        "images.npy), .npz, .h5/.hdf5 (CREMI's sample_A.hdf5)")
+                        "images.npy), .npz, .h5/.hdf5 (CREMI's sample_A.hdf5), MATLAB .mat "
+                        "(CoNSeP's, Lizard's labels; v5 or v7.3; a 2-D array written whole, "
+                        "<stem>.png)")
     p.add_argument("folder", type=path_arg,
                    help="folder for 0.png, 1.png, ... (zero-padded), or a volume's or array's "
                         "<stem>_000.png (.tif: signed, 32-bit, float or multi-channel) ...; "
@@ -103,8 +108,9 @@ def unstack_arguments(p: argparse.ArgumentParser) -> None:
                    "unless given")
     p.add_argument("--series", metavar="UID", help="the SeriesInstanceUID of the DICOM series "
                    "to read, where the folder given holds several (unstack lists them)")
-    p.add_argument("--key", help="the array in a .npz (X, Y) or HDF5 file (volumes/raw, "
-                   "volumes/labels/neuron_ids); default: the only one")
+    p.add_argument("--key", help="the array in a .npz (X, Y), HDF5 (volumes/raw, "
+                   "volumes/labels/neuron_ids) or .mat file (type_map, inst_map); default: the "
+                   "only one")
     p.add_argument("--axis", type=number(int, None), default=0,
                    help="an array's axis to split along (default 0: N x H x W[ x C], Z x Y x X)")
     p.add_argument("--classes", choices=["channels"],
@@ -112,5 +118,12 @@ def unstack_arguments(p: argparse.ArgumentParser) -> None:
                         "per class, as PanNuke's masks) as one class map, 1 for the first "
                         "class channel, 2 for the next, 0 where none is nonzero; a pixel two "
                         "hold gets the first's class (their count is printed)")
+    p.add_argument("--instance-classes", metavar="KEY",
+                   help="the file's class per instance (Lizard's class, CoNSeP's inst_type): "
+                        "the --key instance map (inst_map) written as its instances' classes, "
+                        "0 kept; an id not listed is refused")
+    p.add_argument("--instance-ids", metavar="KEY",
+                   help="with --instance-classes: the instances' ids, a row each (default: "
+                        "the file's id where it holds one, as Lizard's, else 1, 2, ...)")
     p.add_argument("--background", type=number(int, 0),
                    help="with --classes channels: the channel that is no class (PanNuke: 5)")

@@ -1,7 +1,8 @@
-"""`unstack` of arrays (.npy, .npz, .h5/.hdf5): one 2-D file per index along an axis.
+"""`unstack` of arrays (.npy, .npz, .h5/.hdf5, .mat): one 2-D file per index along an axis.
 
 Many data sets ship as arrays rather than image files: PanNuke's folds (images.npy, masks.npy),
-CREMI's and Lucchi++'s EM volumes in HDF5 (volumes/raw), Kaggle kernels' .npz of X and Y. Each
+CREMI's and Lucchi++'s EM volumes in HDF5 (volumes/raw), Kaggle kernels' .npz of X and Y,
+HoVer-Net's CoNSeP and Lizard labels in MATLAB .mat files (a 2-D array: one file). Each
 becomes <stem>_000 ... as a NIfTI volume does, so that images and masks pair by stem. A .npy is
 memory-mapped and an HDF5 dataset read a slice at a time: PanNuke's masks of one fold are 2.4 GB.
 """
@@ -24,9 +25,11 @@ from unet.dataset.array_classes import (
     overlap_note,
     refuse_unnamed_background,
 )
+from unet.dataset.instance_classes import InstanceClasses
+from unet.dataset.mat_files import is_v73, mat_names, read_mat
 from unet.dataset.unstack import _moved_in_whole, _refuse_taken, slice_name
 
-ARRAY_KINDS = (".npy", ".npz", ".h5", ".hdf5")
+ARRAY_KINDS = (".npy", ".npz", ".h5", ".hdf5", ".mat")
 HDF5_INSTALL = "pip install -e '.[hdf5]' (or pip install h5py)"
 # Written as stored: 8- and 16-bit as PNG, the rest as TIFF. 64-bit integers (CREMI's uint64
 # neuron ids) are narrowed to the first of these that holds them; whole floats (PanNuke's
@@ -35,22 +38,29 @@ _NARROW = (np.uint8, np.uint16, np.uint32, np.int16, np.int32)
 _WHOLE_FLOATS = (np.uint8, np.uint16, np.int16, np.int32)
 
 
+class MissingArray(ValueError):
+    """A --key the array file does not hold (the error lists what it holds)."""
+
+
 class ArrayFileError(ImageReadError):
     """An array file that cannot be split: unreadable, of no array named, or of a shape or
     range unstack does not write."""
 
 
 def is_array(path: Path) -> bool:
-    """Whether `path` is named as an array file unstack splits (.npy, .npz, .h5, .hdf5)."""
+    """Whether `path` is named as an array file unstack splits (.npy, .npz, .h5, .hdf5, .mat)."""
     return Path(path).suffix.lower() in ARRAY_KINDS
 
 
 def unstack_array(path: str | Path, out_dir: str | Path, key: str | None = None, axis: int = 0,
                   name: str | None = None, classes: str | None = None,
-                  background: int | None = None) -> tuple[list[Path], str]:
+                  background: int | None = None, instance_classes: str | None = None,
+                  instance_ids: str | None = None) -> tuple[list[Path], str]:
     """Write each index of the array along `axis` to `out_dir` as <name>_<k> (name: the file's
-    stem), values kept; with classes='channels' each slice's channels (one-hot, or instance
-    ids per class) as one class map. Returns the files and a note (overlapping classes) or ''.
+    stem; a 2-D array whole, as <name>), values kept; with classes='channels' each slice's
+    channels (one-hot, or instance ids per class) as one class map; with `instance_classes`
+    (the file's per-instance class vector, ids from `instance_ids`) an instance map's classes.
+    Returns the files and a note (overlapping classes) or ''.
     All files appear, or none: existing files are never overwritten."""
     path, out_dir = Path(path), Path(out_dir)
     if not path.is_file():
@@ -60,27 +70,21 @@ def unstack_array(path: str | Path, out_dir: str | Path, key: str | None = None,
                          "--classes channels")
     stem = _stem(path, name)
     check_folder(out_dir)
+    lookup = _lookup(path, key, instance_classes, instance_ids, classes)
     with opened_array(path, key) as arr:
+        whole = arr.ndim == 2  # one image (a .mat's label map), not rows to split
+        arr, axis = (np.asarray(arr)[None], _whole(axis, path)) if whole else (arr, axis)
         axis = _axis(arr, axis, path)
-        page_shape = arr.shape[:axis] + arr.shape[axis + 1:]
-        if classes == "channels":
-            check_background(page_shape, background, path)
-            if background is None:  # read ahead as _written_type does: nothing made yet
-                refuse_unnamed_background(slices(arr, axis), path)
-            dtype, colour = np.dtype(np.uint8), False
-        else:
-            colour = _page_kind(page_shape, path)
-            dtype = _written_type(arr, axis, path)
-        grey = classes == "channels" or len(page_shape) == 2 or page_shape[2] == 1
-        # Pillow writes 8-bit grey or colour PNGs and 16-bit grey ones, no 16-bit colour
-        png = dtype == np.uint8 and (grey or colour) or dtype == np.uint16 and grey
+        dtype, colour, png = _page_format(arr, axis, path, classes, background, lookup)
         ext = ".png" if png else ".tif"
         depth = arr.shape[axis]
-        names = [slice_name(stem, k, depth, ext) for k in range(depth)]
+        names = [stem + ext] if whole else [slice_name(stem, k, depth, ext) for k in range(depth)]
         _refuse_taken(out_dir, names)
+        # an instance map's unknown id is refused part way: the scratch goes, nothing moves in
+        pages = slices(arr, axis) if lookup is None else map(lookup.map, slices(arr, axis))
         overlaps = []
         with _moved_in_whole(out_dir, names, f"unstack-{stem}") as scratch:
-            for page, file in zip(slices(arr, axis), names, strict=True):
+            for page, file in zip(pages, names, strict=True):
                 if classes == "channels":
                     page, overlap = class_map(page, background)
                     overlaps.append(overlap)
@@ -89,6 +93,60 @@ def unstack_array(path: str | Path, out_dir: str | Path, key: str | None = None,
                 with disk_errors(out_dir / file):
                     _write(scratch / file, np.ascontiguousarray(page, dtype), png, colour)
     return [out_dir / n for n in names], overlap_note(overlaps, names)
+
+
+def _whole(axis: int, path: Path) -> int:
+    if axis != 0:
+        raise ValueError(f"{path}: its array is 2-D, one image, written whole: leave out "
+                         f"--axis {axis}")
+    return 0
+
+
+def _page_format(arr, axis: int, path: Path, classes: str | None, background: int | None,
+                 lookup: InstanceClasses | None) -> tuple[np.dtype, bool, bool]:
+    """The type every slice is written in, whether it is colour, and whether as PNG."""
+    page_shape = arr.shape[:axis] + arr.shape[axis + 1:]
+    if lookup is not None:
+        if len(page_shape) != 2:
+            raise ValueError(f"{path}: its slices are of shape {page_shape}: --instance-classes "
+                             "reads a 2-D instance map (--key inst_map)")
+        return lookup.dtype, False, True
+    if classes == "channels":
+        check_background(page_shape, background, path)
+        if background is None:  # read ahead as _written_type does: nothing made yet
+            refuse_unnamed_background(slices(arr, axis), path)
+        dtype, colour = np.dtype(np.uint8), False
+    else:
+        colour = _page_kind(page_shape, path)
+        dtype = _written_type(arr, axis, path)
+    grey = classes == "channels" or len(page_shape) == 2 or page_shape[2] == 1
+    # Pillow writes 8-bit grey or colour PNGs and 16-bit grey ones, no 16-bit colour
+    return dtype, colour, bool(dtype == np.uint8 and (grey or colour) or dtype == np.uint16
+                               and grey)
+
+
+def _lookup(path: Path, key: str | None, classes_key: str | None, ids_key: str | None,
+            classes: str | None) -> InstanceClasses | None:
+    """The instance-to-class table from the file's per-instance vectors (ids: `ids_key`, else
+    the file's 'id' where it holds one, else 1, 2, ... in the classes' order)."""
+    if classes_key is None:
+        if ids_key is not None:
+            raise ValueError("--instance-ids goes with --instance-classes (Lizard: --key "
+                             "inst_map --instance-classes class)")
+        return None
+    if classes is not None or key is None:
+        raise ValueError("--instance-classes maps the instance map named by --key (--key "
+                         "inst_map) to classes; it does not go with --classes")
+    with opened_array(path, classes_key) as found:
+        vector = np.asarray(found)
+    ids = None
+    try:
+        with opened_array(path, ids_key or "id") as found:
+            ids, ids_key = np.asarray(found), ids_key or "id"
+    except MissingArray:
+        if ids_key is not None:
+            raise
+    return InstanceClasses(path, key, vector, classes_key, ids, ids_key)
 
 
 def _stem(path: Path, name: str | None) -> str:
@@ -113,6 +171,11 @@ def opened_array(path: Path, key: str | None) -> Iterator:
         with _read(path, lambda: np.load(path, allow_pickle=False)) as npz:
             member = _pick(path, key, list(npz.files))  # a wrong key is no damaged file
             yield _read(path, lambda: npz[member])
+    elif kind == ".mat":  # read whole: a label file holds one image's matrices
+        if _read(path, lambda: is_v73(path)):
+            _h5py(path)
+        member = _pick(path, key, _read(path, lambda: mat_names(path)))
+        yield _read(path, lambda: read_mat(path, member))
     else:
         h5py = _h5py(path)
         with _read(path, lambda: h5py.File(path, "r")) as f:
@@ -149,7 +212,7 @@ def _pick(path: Path, key: str | None, names: list[str]) -> str:
         raise ValueError(f"{path} holds {len(names)} arrays ({listed}): name one with --key, "
                          f"e.g. --key {names[0] if names else 'X'}")
     if key.strip("/") not in names:
-        raise ValueError(f"{path} has no array {key!r}; it holds {listed or 'none'}")
+        raise MissingArray(f"{path} has no array {key!r}; it holds {listed or 'none'}")
     return key.strip("/")
 
 
@@ -184,13 +247,14 @@ def slices(arr, axis: int) -> Iterator[np.ndarray]:
 
 
 def _written_type(arr, axis: int, path: Path) -> np.dtype:
-    """The type every slice is written in: as stored, but 64-bit integers narrowed to what
-    holds them (else refused, naming the maximum) and floats of whole values to integers
-    (PanNuke's float64 0-255: uint8), other floats float32. One type for all slices."""
+    """The type every slice is written in: as stored, but 64-bit integers (a .mat's, any)
+    narrowed to what holds them (else refused, naming the maximum) and floats of whole values
+    to integers (PanNuke's float64 0-255: uint8), other floats float32. One type for all."""
     dtype = np.dtype(arr.dtype)
     if dtype == np.bool_:
         return np.dtype(np.uint8)
-    if dtype.kind in "iu" and dtype.itemsize <= 4:
+    # a .mat's type says little (MATLAB saves labels as double or int32): narrowed as 64-bit
+    if dtype.kind in "iu" and dtype.itemsize <= 4 and path.suffix.lower() != ".mat":
         return dtype
     if dtype.kind not in "iuf":
         raise ArrayFileError(f"{path} holds {dtype} values: unstack writes numbers")

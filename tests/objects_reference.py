@@ -36,4 +36,7 @@ def reference(true: np.ndarray, pred: np.ndarray, scored: np.ndarray) -> dict:
     return {"true": len(t_ids), "predicted": len(p_ids), "tp": tp, "fp": len(p_ids) - tp,
             "fn": len(t_ids) - tp, "split": int(split_n), "merged": int(merged),
             "iou_sum": float(sum(ious)),
+            # CTC's SEG: each true object's Jaccard with a predicted one covering > half of it
+            "seg_sum": float(sum(both[t, p] / (area_t[t] + area_p[p] - both[t, p])
+                                 for t in t_ids for p in p_ids if 2 * both[t, p] > area_t[t])),
             "tp_at": [sum(i > th for i in ious) for th in IOU_THRESHOLDS]}

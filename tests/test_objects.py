@@ -127,12 +127,14 @@ def test_matches_brute_force_on_random_labels(seed):
     got = image_objects(target, pred.astype(np.uint8), 1, ids, IGN)
     want = reference(np.where(target == 1, ids, 0), pred, target != IGN)
     assert got["iou_sum"] == pytest.approx(want.pop("iou_sum"))
+    assert got["seg_sum"] == pytest.approx(want.pop("seg_sum"))
     assert {k: got[k] for k in want} == want
     # by components too
     comp, _ = ndimage.label(target == 1, structure=np.ones((3, 3)))
     got = image_objects(target, pred.astype(np.uint8), 1, None, IGN)
     want = reference(comp, pred, target != IGN)
     assert got["iou_sum"] == pytest.approx(want.pop("iou_sum"))
+    assert got["seg_sum"] == pytest.approx(want.pop("seg_sum"))
     assert {k: got[k] for k in want} == want
 
 
@@ -215,3 +217,26 @@ def test_smeared_or_soft_values_are_no_ids(tmp_path, name):
     target[1:7, 1:7] = 1
     got = score_objects(target, {"raw": target}, object_source(pair, 0.5)[1], range(1, 2), IGN)
     assert (got["raw"]["1"]["true"], got["raw"]["1"]["tp"]) == (1, 1)
+
+
+def test_seg_is_the_cell_tracking_challenges_measure():
+    # CTC's SEG: each true object's Jaccard with the predicted object covering more than half
+    # of it, 0 where none does, averaged over the true objects. Two touching nuclei, 4x5 (id 1)
+    # and 4x3 (id 2), predicted as one 4x8 blob: it covers both, J 20/32 and 12/32; a third
+    # true object, 3x3, half-covered by a 3x2 prediction (6 of 9 px: > half, J 6/9), and a
+    # fourth missed (J 0). IoU matching (mean_matched_iou) would count 0.625 and 6/9 only.
+    ids = np.zeros((12, 12), np.uint16)
+    ids[1:5, 1:6], ids[1:5, 6:9] = 1, 2
+    ids[7:10, 0:3], ids[7:10, 8:11] = 3, 4
+    target = (ids > 0).astype(np.uint8)
+    pred = np.zeros_like(target)
+    pred[1:5, 1:9], pred[7:10, 0:2] = 1, 1
+    s = _one(target, pred, ids)
+    assert s["seg"] == pytest.approx((20 / 32 + 12 / 32 + 6 / 9 + 0) / 4)
+    # over a set: the summed Jaccards over the summed true objects, as CTC pools its frames;
+    # the target itself as prediction merges 1 and 2 (20/32 + 12/32), finds 3 and 4 (1 each)
+    n = image_objects(target, pred, 1, ids, IGN)
+    total = summarise_objects([n, image_objects(target, target, 1, ids, IGN)])
+    assert total["seg"] == pytest.approx((20 / 32 + 12 / 32 + 6 / 9 + 3) / 8)
+    # no true object: SEG undefined (null), not 0 or 1
+    assert _one(np.zeros_like(target), pred)["seg"] is None

@@ -155,4 +155,5 @@ def test_matches_brute_force_on_random_3d_labels(seed):
         want = reference(np.where(target == 1, ids if true_ids is not None else 1, 0), pred,
                           target != IGN)
         assert got["iou_sum"] == pytest.approx(want.pop("iou_sum"))
+        assert got["seg_sum"] == pytest.approx(want.pop("seg_sum"))
         assert {k: got[k] for k in want} == want

@@ -37,7 +37,8 @@ def test_split_and_merged_objects_are_counted():
     assert (n["true"], n["predicted"], n["tp"], n["fp"], n["fn"]) == (4, 5, 1, 4, 3)
     assert (n["split"], n["merged"]) == (1, 1)
     want = reference(np.where(target == 1, ids, 0), pred, target != IGN)
-    assert want == {**n, "iou_sum": pytest.approx(n["iou_sum"])}
+    assert want == {**n, "iou_sum": pytest.approx(n["iou_sum"]),
+                    "seg_sum": pytest.approx(n["seg_sum"])}
 
 
 def test_a_speck_half_inside_splits_nothing_and_a_majority_does():
@@ -91,5 +92,6 @@ def test_split_and_merge_match_brute_force(seed):
     pred = (ids > 0) & ~cut | (rng.random(ids.shape) < 0.03)
     got = image_objects(target, pred.astype(np.uint8), 1, ids, IGN)
     want = reference(np.where(target == 1, ids, 0), pred, target != IGN)
-    assert want == {**got, "iou_sum": pytest.approx(got["iou_sum"])}
+    assert want == {**got, "iou_sum": pytest.approx(got["iou_sum"]),
+                    "seg_sum": pytest.approx(got["seg_sum"])}
     assert want["split"] + want["merged"] > 0

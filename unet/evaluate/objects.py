@@ -23,7 +23,9 @@ OBJECTS_RULE: str = (
     "objects (the Cell Tracking Challenge's DET rule), F1 2TP/(2TP+FP+FN), mean_matched_iou "
     "over TP pairs, panoptic_quality "
     "sum of matched IoU / (TP + FP/2 + FN/2), dsb_score the mean over IoU thresholds "
-    "0.5:0.05:0.95 of TP/(TP+FP+FN) (a pair counts at a threshold when its IoU exceeds it); "
+    "0.5:0.05:0.95 of TP/(TP+FP+FN) (a pair counts at a threshold when its IoU exceeds it), "
+    "seg the Cell Tracking Challenge's SEG, each true object's IoU with the predicted object "
+    "covering more than half of it (0 where none does) averaged over the true objects; "
     "ignored and outside-roi pixels are left out of every IoU, area and object (a band of them "
     "across an object cuts it into parts, true and predicted alike), and an object with no "
     "other pixel is not counted; an image with no true and no predicted object is not counted "
@@ -116,6 +118,9 @@ def match(true: np.ndarray, n_true: int, pred: np.ndarray, n_pred: int) -> dict:
         "fn": int(np.count_nonzero(area_t[1:])) - tp, **_split_merged(t, p, inter, area_t,
                                                                        area_p),
         "iou_sum": float(matched.sum()),
+        # CTC's SEG: a true object's Jaccard with the predicted one covering > half of it
+        # (at most one can), a merged blob counting for each true object it covers
+        "seg_sum": float(iou[2 * inter > area_t[t]].sum()),
         "tp_at": [int((matched > th).sum()) for th in IOU_THRESHOLDS]}
 
 
@@ -157,7 +162,8 @@ def scores(n: dict) -> dict:
             "panoptic_quality": _ratio(n["iou_sum"], tp + fp / 2 + fn / 2),
             # TP_t / (TP_t + FP_t + FN_t) at each t, where FP_t + FN_t = true + predicted - 2 TP_t
             "dsb_score": _ratio(sum(k / (n["true"] + n["predicted"] - k) for k in n["tp_at"]),
-                                len(n["tp_at"])) if n["true"] + n["predicted"] else None}
+                                len(n["tp_at"])) if n["true"] + n["predicted"] else None,
+            "seg": None if n.get("seg_sum") is None else _ratio(n["seg_sum"], n["true"])}
 
 
 def summarise_objects(per_image: list[dict]) -> dict:
@@ -165,6 +171,8 @@ def summarise_objects(per_image: list[dict]) -> dict:
     counted = [n for n in per_image if n["true"] or n["predicted"]]
     keys = ("true", "predicted", "tp", "fp", "fn", "split", "merged", "iou_sum")
     total = {k: sum(n[k] for n in counted) for k in keys}
+    seg = [n.get("seg_sum") for n in counted]  # counts made without it (by hand): no SEG
+    total["seg_sum"] = None if None in seg else sum(seg)
     total["tp_at"] = [sum(n["tp_at"][i] for n in counted) for i in range(len(IOU_THRESHOLDS))]
     dsb = [scores(n)["dsb_score"] for n in counted]
     return {**{k: total[k] for k in keys[:-1]}, **scores(total),
@@ -200,16 +208,16 @@ def log_counts(logger: logging.Logger, what: str, n: dict) -> None:
     """One evaluate_masks.log line of a class's summed object counts and scores (`n`,
     summarise_objects'), `what` naming method, class and kind; a 0/0 score n/a."""
     logger.info("%s: %d true, %d predicted; TP %d, FP %d, FN %d, split %d, merged %d, F1 %s, "
-                "PQ %s, DSB %s", what, n["true"], n["predicted"], n["tp"], n["fp"], n["fn"],
+                "PQ %s, DSB %s, SEG %s", what, n["true"], n["predicted"], n["tp"], n["fp"], n["fn"],
                 n["split"], n["merged"],
                 *("n/a" if n[k] is None else f"{n[k]:.4f}"
-                  for k in ("f1", "panoptic_quality", "dsb_score")))
+                  for k in ("f1", "panoptic_quality", "dsb_score", "seg")))
 
 
 # per_image.csv's object columns (evaluate.objects), after the pixel scores
 OBJECT_COLUMNS = ("objects_true", "objects_predicted", "objects_tp", "objects_fp", "objects_fn",
                   "objects_split", "objects_merged", "objects_f1", "objects_mean_matched_iou",
-                  "objects_panoptic_quality", "objects_dsb_score")
+                  "objects_panoptic_quality", "objects_dsb_score", "objects_seg")
 
 
 def object_cells(result: dict, method: str, c: int) -> list[str]:
@@ -218,6 +226,6 @@ def object_cells(result: dict, method: str, c: int) -> list[str]:
     if n is None:
         return [""] * len(OBJECT_COLUMNS)
     s = scores(n)
-    ratios = (s[k] for k in ("f1", "mean_matched_iou", "panoptic_quality", "dsb_score"))
+    ratios = (s[k] for k in ("f1", "mean_matched_iou", "panoptic_quality", "dsb_score", "seg"))
     return [*(str(n[k]) for k in ("true", "predicted", "tp", "fp", "fn", "split", "merged")),
             *("" if v is None else f"{v:.10g}" for v in ratios)]

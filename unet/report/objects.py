@@ -6,7 +6,7 @@ from __future__ import annotations
 
 # summary.json's object scores the table shows, each as objects_<key> (per_case_objects_<key>)
 KEYS = ("tp", "fp", "fn", "split", "merged", "precision", "recall", "f1", "mean_matched_iou",
-        "panoptic_quality", "dsb_score")
+        "panoptic_quality", "dsb_score", "seg")
 CASES = "per_case_objects_"  # the 3-D columns' prefix, beside split.group_by's per_case_*
 
 

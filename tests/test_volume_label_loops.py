@@ -48,8 +48,35 @@ def test_a_folder_of_frames_and_gt_labels_gets_loops_that_keep_them_apart(tmp_pa
                    capture_output=True)
     got = {side: sorted(p.name for p in (tmp_path / "acdc" / side).glob("*.png"))
            for side in ("images", "masks")}
-    assert not any("_gt" in n or "_4d" in n for n in got["images"]), got  # the cine is refused
+    assert not any("_gt" in n or "_4d" in n for n in got["images"]), got
     assert len(got["images"]) == 6 and got["masks"] == got["images"], got  # pair by stem
+
+
+def _run(loops: str, cwd: Path) -> str:
+    """Run the advised loops through bash with this checkout's `unet`; their stderr."""
+    done = subprocess.run(["bash", "-c", UNET + loops], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+@pytest.mark.parametrize("given", ["training/patient001", "training"])
+def test_acdc_loops_leave_the_cine_out(tmp_path, capsys, given):
+    # the images loop handed each patient's _4d cine to unstack, one time-series refusal a
+    # patient; the folder of patient folders was advised `unet unstack .../patient001_4d...`
+    root = tmp_path / "training"
+    root.mkdir()
+    _acdc_patient(root)
+    assert main(["unstack", str(tmp_path / given), str(tmp_path / "acdc/images")]) == 2
+    err = capsys.readouterr().err
+    assert "_4d" in err and "_4d.nii.gz " not in err, err  # said why, not a call on it
+    loops = err.split("split the images alone: ")[1].replace(", and the labels as masks "
+                                                               "named as their image: ", "\n")
+    said = _run(loops, tmp_path)
+    assert "time series" not in said and "unet unstack:" not in said, said  # no refusal
+    got = {side: sorted(p.name for p in (tmp_path / "acdc" / side).glob("*.png"))
+           for side in ("images", "masks")}
+    assert len(got["images"]) == 6 and got["masks"] == got["images"], got
 
 
 def test_a_folder_of_images_alone_keeps_the_loop_over_every_volume(tmp_path, capsys):
@@ -66,7 +93,8 @@ def test_a_folder_of_images_alone_keeps_the_loop_over_every_volume(tmp_path, cap
 def test_volumes_passed_over_in_a_data_set_name_the_labels_beside_them(tmp_path):
     folder = _acdc_patient(tmp_path)
     fix = volume_fix([".nii.gz"], folder, "dataset.local.image_extensions")
-    assert 'case "$f" in *_gt.nii*) continue;; esac' in fix and "patient001_masks" in fix, fix
+    assert 'case "$f" in *_gt.nii*|*_4d.nii*) continue;; esac' in fix, fix
+    assert "patient001_masks" in fix, fix
     case = tmp_path / "case"
     case.mkdir()
     for name in ("case_1.nrrd", "case_1.seg.nrrd"):  # Slicer's segmentation of the case

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from unet.dataset.names import file_kind, is_volume
+from unet.dataset.names import file_kind, is_nifti, is_volume
 
 # Case folders looked into: enough to name the layout, few enough that a data set of a
 # thousand cases costs no more than a listing of its root
@@ -40,7 +40,7 @@ def case_folders_advice(folder: Path, out_dir: Path) -> str:
     """Where `folder` holds no stack file itself but folders a level down, what they hold and
     how to split it: the loop over every case folder (BraTS), a folder's own loop (nnU-Net's
     imagesTr), or one call per volume or stack; '' where it holds a stack file itself."""
-    from unet.dataset.volume_notes import modality_loop
+    from unet.dataset.volume_notes import label_loops, modality_loop
 
     entries = _visible(folder)
     if any(p.is_file() and p.suffix.lower() in _STACKS for p in entries):
@@ -53,7 +53,9 @@ def case_folders_advice(folder: Path, out_dir: Path) -> str:
     with_volumes = [d for d in looked if any(is_volume(p) for p in held[d])]
     head = f"{folder} holds no volume itself; a level down: {_found(subs, len(subs))}"
     for sub in with_volumes:
-        loop = modality_loop(sub, out_dir)
+        kind = next(".nii*" if is_nifti(p) else file_kind(p) for p in held[sub] if is_volume(p))
+        # ACDC's patient folders: frames beside their _gt labels (and a cine): loops over all
+        loop = modality_loop(sub, out_dir) or label_loops(sub, kind, out_dir, folder)
         if loop:
             return f"{head}: {ONE_A_CALL}; {loop}"
     first = next(((d, p) for d in looked for p in held[d]

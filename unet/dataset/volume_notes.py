@@ -14,6 +14,8 @@ from unet.dataset.names import file_kind, is_nifti, is_volume, listing
 LABEL_END = re.compile(r"([_.](gt|seg|labels?|masks?))(\.nii(\.gz)?|\.nrrd|\.nhdr|\.mha|\.mhd"
                        r"|\.dcm)$", re.IGNORECASE)
 LABEL_RULE = "names ending _gt, _seg, _label(s), _mask(s) or .seg before the extension"
+# a volume's extension
+_EXT = re.compile(r"\.nii(\.gz)?$|\.nrrd$|\.nhdr$|\.mha$|\.mhd$", re.IGNORECASE)
 
 # NIfTI volumes are split by `unet unstack` (dataset/nifti.py), a call per volume
 NIFTI_FIX = ("NIfTI volumes are split into slices by `unet unstack`, named by case so that "
@@ -81,12 +83,20 @@ def masks_folder(out: Path) -> Path:
         "images") else f"{out.name}_masks")
 
 
-def label_loops(folder: Path, ext: str, out: Path) -> str:
+def _cines(folder: Path) -> bool:
+    """Whether `folder` holds a volume named as ACDC's cine (patient001_4d.nii.gz): a time
+    series, which unstack refuses, so an images loop leaves it out rather than try it."""
+    return any(_EXT.sub("", p.name).lower().endswith("_4d") for p in folder.iterdir()
+               if is_volume(p))
+
+
+def label_loops(folder: Path, ext: str, out: Path, cases: Path | None = None) -> str:
     """Where `folder` holds label volumes beside its images (ACDC keeps each patient's frames
     and their _gt files together), the two loops that split them apart, images into `out` and
     labels named as their image (--name) into the masks folder beside it (into `out` itself
     for a folder of labels alone, unless `out` is named images); '' where it holds none, so
-    that a loop over the whole folder (nnU-Net's imagesTr) is right."""
+    that a loop over the whole folder (nnU-Net's imagesTr) is right. `cases`: the folder of
+    such case folders (ACDC's training/), whose every case the loops then cover."""
     ends = label_suffixes(folder)
     if not ends:
         return ""
@@ -94,17 +104,22 @@ def label_loops(folder: Path, ext: str, out: Path) -> str:
     alone = not _holds_images(folder)
     if alone and not out.name.endswith("images"):
         masks = out  # a folder of labels alone split into the folder given (x/masks)
-    skip = "|".join(f"*{e}{ext}" for e in ends)
-    loops = "; ".join(f"for f in {folder}/[!.]*{e}{ext}; do n=$(basename \"$f\"); unet unstack "
+    glob = f"{cases}/*" if cases else f"{folder}"
+    loops = "; ".join(f"for f in {glob}/[!.]*{e}{ext}; do n=$(basename \"$f\"); unet unstack "
                       f"\"$f\" {masks} --name \"${{n%%{e}.*}}\"; done" for e in ends)
+    where = f" (as each case folder in {cases}: the loops cover them all)" if cases else ""
     if alone:  # no image to split: an images loop would split nothing
-        return (f"{folder} holds label volumes alone ({LABEL_RULE}: {', '.join(ends)}); split "
-                f"them as masks named as their image: {loops}")
+        return (f"{folder} holds label volumes alone ({LABEL_RULE}: {', '.join(ends)}){where}; "
+                f"split them as masks named as their image: {loops}")
+    cine = _cines(folder)
+    skip = "|".join(f"*{e}{ext}" for e in [*ends, *(["_4d"] if cine else [])])
+    why = (" and a _4d cine (a time series, which unstack refuses: its ED and ES frames are "
+           "the files beside it)") if cine else ""
     return (f"{folder} holds label volumes beside its images ({LABEL_RULE}: "
-            f"{', '.join(ends)}), which a loop over every {ext} would split in with the images; "
-            f"split the images alone: for f in {folder}/[!.]*{ext}; do case \"$f\" in {skip}) "
-            f"continue;; esac; unet unstack \"$f\" {out}; done, and the labels as masks named "
-            f"as their image: {loops}")
+            f"{', '.join(ends)}){why}{where}, which a loop over every {ext} would split in with "
+            f"the images; split the images alone: for f in {glob}/[!.]*{ext}; do case \"$f\" in "
+            f"{skip}) continue;; esac; unet unstack \"$f\" {out}; done, and the labels as masks "
+            f"named as their image: {loops}")
 
 
 # One case's modality volumes, which `unet unstack` joins as one slice's channels when given
@@ -113,7 +128,6 @@ def label_loops(folder: Path, ext: str, out: Path) -> str:
 MODALITY_SETS = ({"flair", "t1", "t1ce", "t2"}, {"t1c", "t1n", "t2f", "t2w"})
 _MODALITY = re.compile(r"(.+?)([-_])(flair|t1ce|t1[cn]?|t2[fw]?|seg)")
 _CHANNEL = re.compile(r"(.+)(_)(\d{4})")  # nnU-Net's raw layout: <case>_0000, <case>_0001 ...
-_EXT = re.compile(r"\.nii(\.gz)?$|\.nrrd$|\.nhdr$|\.mha$|\.mhd$", re.IGNORECASE)
 
 
 def _cases(folder: Path, scheme: re.Pattern[str]) -> tuple[dict[str, set[str]], str, str]:

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from unet.dataset.names import file_kind, is_nifti, is_volume
+from unet.dataset.volume_notes import sh
 
 # Case folders looked into: enough to name the layout, few enough that a data set of a
 # thousand cases costs no more than a listing of its root
@@ -32,8 +33,8 @@ def _found(folders: list[Path], total: int) -> str:
 def _first_call(folder: Path, file: Path, out_dir: Path) -> str:
     """The call that splits `file`, its slices named after its folder where its name does not
     start with the folder's (KiTS19's every case holds imaging.nii.gz: their slices would clash)."""
-    name = "" if file.name.startswith(folder.name) else f" --name {folder.name}"
-    return f"unet unstack {file} {out_dir}{name}"
+    name = "" if file.name.startswith(folder.name) else f" --name {sh(folder.name)}"
+    return f"unet unstack {sh(file)} {sh(out_dir)}{name}"
 
 
 def case_folders_advice(folder: Path, out_dir: Path) -> str:

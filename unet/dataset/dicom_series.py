@@ -13,6 +13,7 @@ import numpy as np
 
 from unet.common.dicom import is_dicom
 from unet.dataset.nifti import NiftiError
+from unet.dataset.volume_notes import sh
 
 log = logging.getLogger(__name__)
 # A step this many times the median spacing between neighbouring slices: a slice missing
@@ -40,8 +41,9 @@ def refuse_study_folder(folder: Path, out_dir: Path) -> None:
         named = ", ".join(d.name for d in inside[:3]) + (" ..." if len(inside) > 3 else "")
         raise ValueError(f"{folder} holds {len(inside)} folder(s) of DICOM files ({named}), "
                          "not a series' files: unstack reads one series folder a call, its "
-                         f"slices named after it: for d in {folder}/*/; do unet unstack \"$d\" "
-                         f"{out_dir}; done (or --name CASE a call where they share a name)")
+                         f"slices named after it: for d in {sh(folder)}/*/; do unet unstack "
+                         f"\"$d\" {sh(out_dir)}; done (or --name CASE a call where they share "
+                         "a name)")
     _refuse_patient_folder(folder, out_dir)
 
 

@@ -4,7 +4,7 @@ how to unpack (STARE's .ppm.gz) or, for a volume (.nii.gz), how to split it into
 from __future__ import annotations
 
 from unet.dataset.names import COMPRESSED, VOLUMES
-from unet.dataset.volume_notes import NIFTI_FIX
+from unet.dataset.volume_notes import NIFTI_FIX, fix_text
 
 
 def packed_extensions(kw: dict, section: str) -> str:
@@ -19,7 +19,7 @@ def packed_extensions(kw: dict, section: str) -> str:
             if packed[0].lower() in VOLUMES:  # .nii.gz: gunzip reveals a volume all the same
                 return (f"{section}.{side}_extensions holds {packed[0]}: a 3-D volume, not "
                         "read (the pipeline reads 2-D images); "
-                        + NIFTI_FIX.format(folder=folder) + " and list .png and .tif")
+                        + fix_text(NIFTI_FIX, folder) + " and list .png and .tif")
             return (f"{section}.{side}_extensions holds {packed[0]}: compressed files are not "
                     "read; unpack them in place first (STARE's `gunzip stare-images/*.gz "
                     "labels-ah/*.gz` gives im0001.ppm and im0001.ah.ppm) and list the extension "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from shlex import quote
 from typing import NamedTuple
 
 from unet.dataset.names import file_kind, is_nifti, is_volume, listing
@@ -20,20 +21,31 @@ _EXT = re.compile(r"\.nii(\.gz)?$|\.nrrd$|\.nhdr$|\.mha$|\.mhd$", re.IGNORECASE)
 # NIfTI volumes are split by `unet unstack` (dataset/nifti.py), a call per volume
 NIFTI_FIX = ("NIfTI volumes are split into slices by `unet unstack`, named by case so that "
              "image and label slices pair (pip install -e '.[nifti]'): for f in "
-             "{folder}/[!.]*.nii*; do unet unstack \"$f\" {folder}_slices; done, then read "
+             "{folder}/[!.]*.nii*; do unet unstack \"$f\" {slices}; done, then read "
              "the _slices folders")
 # NRRD and MetaImage volumes alike, through SimpleITK (dataset/itk_volume.py)
 ITK_FIX = ("NRRD and MetaImage volumes are split into slices by `unet unstack`, named by case "
            "so that image and label slices pair (pip install -e '.[volumes]'): for f in "
-           "{folder}/[!.]*{ext}; do unet unstack \"$f\" {folder}_slices; done, then read the "
+           "{folder}/[!.]*{ext}; do unet unstack \"$f\" {slices}; done, then read the "
            "_slices folders")
 # 2-D DICOM images are read (common/dicom.py) once their extension is picked up; a series or a
 # multi-frame file is one volume, which unstack splits (dataset/dicom_series.py)
 DICOM_FIX = ("2-D DICOM images (one frame a file: X-rays, slices) are read: add .dcm to {key} "
              "(pydicom: pip install -e '.[dicom]'); a CT or MR series (its folder of slices) or "
              "a multi-frame .dcm is split into slices as one volume by `unet unstack "
-             "SERIES_FOLDER {folder}_slices` (pip install -e '.[volumes]')")
+             "SERIES_FOLDER {slices}` (pip install -e '.[volumes]')")
 _ITK = (".nrrd", ".nhdr", ".mha", ".mhd")
+
+
+def sh(path: Path | str) -> str:
+    """`path` as a shell word for an advised command: quoted where it needs it (a folder named
+    'MoNuSeg 2018 Training Data' split into two words), as it is where it does not."""
+    return quote(str(path))
+
+
+def fix_text(template: str, folder: Path | str, **kw: str) -> str:
+    """A *_FIX `template` for `folder`, its folder and <folder>_slices as shell words."""
+    return template.format(folder=sh(folder), slices=sh(f"{folder}_slices"), **kw)
 
 
 def volume_fix(kinds: list[str], folder: Path, key: str) -> str:
@@ -42,12 +54,12 @@ def volume_fix(kinds: list[str], folder: Path, key: str) -> str:
     fix, out = "", Path(f"{folder}_images")
     if any(k in (".nii", ".nii.gz") for k in kinds):
         fix = "; " + (modality_loop(folder) or label_loops(folder, ".nii*", out)
-                      or NIFTI_FIX.format(folder=folder))
+                      or fix_text(NIFTI_FIX, folder))
     if itk := next((k for k in kinds if k in _ITK), None):
         fix += "; " + (modality_loop(folder) or label_loops(folder, itk, out)
-                       or ITK_FIX.format(folder=folder, ext=itk))
+                       or fix_text(ITK_FIX, folder, ext=itk))
     if ".dcm" in kinds:
-        fix += f"; {DICOM_FIX.format(key=key, folder=folder)}"
+        fix += f"; {fix_text(DICOM_FIX, folder, key=key)}"
     return fix
 
 
@@ -104,9 +116,9 @@ def label_loops(folder: Path, ext: str, out: Path, cases: Path | None = None) ->
     alone = not _holds_images(folder)
     if alone and not out.name.endswith("images"):
         masks = out  # a folder of labels alone split into the folder given (x/masks)
-    glob = f"{cases}/*" if cases else f"{folder}"
+    glob = f"{sh(cases)}/*" if cases else sh(folder)
     loops = "; ".join(f"for f in {glob}/[!.]*{e}{ext}; do n=$(basename \"$f\"); unet unstack "
-                      f"\"$f\" {masks} --name \"${{n%%{e}.*}}\"; done" for e in ends)
+                      f"\"$f\" {sh(masks)} --name \"${{n%%{e}.*}}\"; done" for e in ends)
     where = f" (as each case folder in {cases}: the loops cover them all)" if cases else ""
     if alone:  # no image to split: an images loop would split nothing
         return (f"{folder} holds label volumes alone ({LABEL_RULE}: {', '.join(ends)}){where}; "
@@ -118,8 +130,8 @@ def label_loops(folder: Path, ext: str, out: Path, cases: Path | None = None) ->
     return (f"{folder} holds label volumes beside its images ({LABEL_RULE}: "
             f"{', '.join(ends)}){why}{where}, which a loop over every {ext} would split in with "
             f"the images; split the images alone: for f in {glob}/[!.]*{ext}; do case \"$f\" in "
-            f"{skip}) continue;; esac; unet unstack \"$f\" {out}; done, and the labels as masks "
-            f"named as their image: {loops}")
+            f"{skip}) continue;; esac; unet unstack \"$f\" {sh(out)}; done, and the labels as "
+            f"masks named as their image: {loops}")
 
 
 # One case's modality volumes, which `unet unstack` joins as one slice's channels when given
@@ -163,7 +175,7 @@ def _modalities(folder: Path) -> Modalities | None:
     labelled = {"seg" in e for e in cases.values()}
     if len(ends) == 1 and len(labelled) == 1 and len(found := set(next(iter(ends)))) > 1 \
             and any(found <= s for s in MODALITY_SETS):
-        label = f"$d/${{c}}{sep}seg{ext}" if labelled.pop() else ""
+        label = f'"$d/${{c}}{sep}seg{ext}"' if labelled.pop() else ""
         return Modalities("BraTS", set(cases), sorted(found), label, sep, ext)
     cases, sep, ext = _cases(folder, _CHANNEL)
     ends = {frozenset(e) for e in cases.values()}
@@ -172,7 +184,7 @@ def _modalities(folder: Path) -> Modalities | None:
     labels = folder.parent / f"labels{folder.name.removeprefix('images')}"  # labelsTr
     if len(cases) == 1 and not (labels / f"{min(cases)}{ext}").is_file():
         return None  # scan_0000 ... scan_0005 alone: a scan a file as likely as one's channels
-    label = f"{labels}/${{c}}{ext}" if folder.name.startswith("images") and labels.is_dir() \
+    label = f'{sh(labels)}/"${{c}}{ext}"' if folder.name.startswith("images") and labels.is_dir() \
         else ""
     return Modalities("nnU-Net's channels", set(cases), sorted(found), label, sep, ext)
 
@@ -188,16 +200,16 @@ def modality_loop(folder: Path, out: Path | None = None) -> str:
     out = out or Path(f"{root}_images")
     first = f"{got.sep}{got.ends[0]}{got.ext}"
     files = " ".join(f'"$d/${{c}}{got.sep}{e}{got.ext}"' for e in got.ends)
-    seg = f'; unet unstack "{got.label}" {masks_folder(out)} --name "$c"' if got.label else ""
-    where, glob = "", f"{folder}/[!.]*{first}"
+    seg = f'; unet unstack {got.label} {sh(masks_folder(out))} --name "$c"' if got.label else ""
+    where, glob = "", f"{sh(folder)}/[!.]*{first}"
     if root != folder:
         where, glob = (f" (a folder per case: the loop covers every case folder in {root})",
-                       f"{root}/*/[!.]*{first}")
+                       f"{sh(root)}/*/[!.]*{first}")
     one = f"{min(got.cases)}{got.sep}{got.ends[0]}"
     return (f"{folder} holds modality volumes ({got.kind}: {', '.join(got.ends)}){where}, which "
             f"a loop over every {got.ext} would split each as an image named by its file "
             f"({one}_000 ...), pairing with no label slice; give unstack "
             "a case's modalities together, joined as one slice's channels in this order, "
             f"{'and its label ' if got.label else ''}named by the case: for f in {glob}; do "
-            f'd=$(dirname "$f"); c=$(basename "$f" {first}); unet unstack {files} {out} '
+            f'd=$(dirname "$f"); c=$(basename "$f" {first}); unet unstack {files} {sh(out)} '
             f'--name "$c"{seg}; done')

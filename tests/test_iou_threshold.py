@@ -52,3 +52,30 @@ def test_an_iou_equal_to_the_threshold_is_kept(tmp_path):
 
 def test_unset_adds_nothing(tmp_path):
     assert "iou_threshold" not in _evaluate(tmp_path, {"a": _square(9)})
+
+
+def test_experiments_tsv_shows_it_where_set_and_is_unchanged_where_not(tmp_path):
+    # summary.json held the thresholded IoU, experiments.tsv (where runs are compared) did not
+    from unet.report.compare import HEADER, compare_experiments
+
+    preds = {"a": _square(10), "b": _square(9), "c": _square(8)}
+    for name, kw in (("isic", {"iou_threshold": 0.65}), ("plain", {})):
+        (tmp_path / name).mkdir()
+        _evaluate(tmp_path / name, preds, **kw)
+    runs = {n: tmp_path / n / "s.json" for n in ("isic", "plain")}
+    compare_experiments(runs, tmp_path / "both.tsv")
+    rows = [r.split("\t") for r in (tmp_path / "both.tsv").read_text().splitlines()]
+    got = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert got["isic"]["iou_threshold"] == "0.65", rows
+    assert got["isic"]["thresholded_iou"] == f"{(1.0 + 0.81 + 0) / 3:.4f}", rows
+    assert got["plain"]["thresholded_iou"] == got["plain"]["iou_threshold"] == "", rows
+    compare_experiments({"plain": runs["plain"]}, tmp_path / "plain.tsv")  # off: as before
+    assert (tmp_path / "plain.tsv").read_text().splitlines()[0].split("\t") == list(HEADER)
+
+
+def test_the_experiments_caption_names_the_column_where_it_is_set():
+    from tests.test_objects_experiments import _rendered
+
+    assert "thresholded_iou" in _rendered("experiments.rst", {"evaluate": {"iou_threshold": 0.65}})
+    assert "thresholded_iou" not in _rendered("experiments.rst", {"evaluate": {}})
+    assert "thresholded_iou" not in _rendered("experiments.rst", {})

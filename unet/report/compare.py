@@ -11,9 +11,20 @@ from unet.report.cases import experiment_cells, experiment_columns
 from unet.report.regions import region_cells, region_columns
 
 # experiments.tsv's columns before the optional ones (regions, cases, objects)
+# evaluate.iou_threshold's columns, where some summary has it (ISIC's thresholded Jaccard)
+THRESHOLDED = ("iou_threshold", "thresholded_iou")
 HEADER = ("experiment", "method", "foreground_dice_global", "foreground_dice_mean",
           "foreground_dice_mean_positive", "foreground_iou_global", "boundary_f1_mean",
           "hd95_mean", "pixel_accuracy")
+
+
+def _thresholded_cells(summary: dict, method: str, columns: list[str]) -> list[str]:
+    """One row's evaluate.iou_threshold cells: its threshold and the method's thresholded IoU;
+    blank for a run evaluated without it, none where no run had it."""
+    got = summary.get("iou_threshold")
+    if not columns or got is None:
+        return [""] * len(columns)
+    return [f"{got['threshold']:g}", f"{got['methods'][method]['mean']:.4f}"]
 
 
 def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.PathLike) -> None:
@@ -23,14 +34,16 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
     up, or every class with masks.background: false) that some image holds; then each
     evaluate.regions region's Dice, global and mean per image (none unset), and with
     split.group_by each method's foreground Dice per case (none without), and with
-    evaluate.objects its object F1, PQ and DSB score (report.objects; none without)."""
+    evaluate.objects its object F1, PQ and DSB score (report.objects; none without), and with
+    evaluate.iou_threshold the threshold and the thresholded IoU (none without)."""
     read = {name: read_json(p) for name, p in summaries.items()}
     regions = region_columns(list(read.values()))
     cases = experiment_columns(list(read.values()))
     found = objects.experiment_columns(list(read.values()))  # evaluate.objects
+    cut = list(THRESHOLDED) if any("iou_threshold" in s for s in read.values()) else []
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f, delimiter="\t")
-        w.writerow([*HEADER, *regions, *cases, *found])
+        w.writerow([*HEADER, *regions, *cases, *found, *cut])
         for name, summary in read.items():
             for method, s in summary["methods"].items():
                 scored = summary.get("scored_classes")  # older summaries: classes 1 and up
@@ -60,5 +73,6 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
                         *region_cells(summary, method, regions),
                         *experiment_cells(summary, method, cases),
                         *objects.experiment_cells(summary, method, found),
+                        *_thresholded_cells(summary, method, cut),
                     ]
                 )

@@ -10,9 +10,9 @@ from unet.report import objects
 from unet.report.cases import experiment_cells, experiment_columns
 from unet.report.regions import region_cells, region_columns
 
-# experiments.tsv's columns before the optional ones (regions, cases, objects)
 # evaluate.iou_threshold's columns, where some summary has it (ISIC's thresholded Jaccard)
 THRESHOLDED = ("iou_threshold", "thresholded_iou")
+# experiments.tsv's columns before the optional ones (regions, cases, objects, thresholded)
 HEADER = ("experiment", "method", "foreground_dice_global", "foreground_dice_mean",
           "foreground_dice_mean_positive", "foreground_iou_global", "boundary_f1_mean",
           "hd95_mean", "pixel_accuracy")

@@ -11,6 +11,7 @@ rule evaluate_masks:
         code=modules("evaluate.evaluate", "common.layout"),
         **spacing_table_input(),  # evaluate.voxel_spacing's table of each case's, if a path
         **ground_truth_input(),  # evaluate.ground_truth's masks, where set
+        **truth_group_code(),  # dataset.groups, where its folder has {group}
     output:
         per_image=f"{EXP}/metrics/per_image.csv",
         summary=f"{EXP}/metrics/summary.json",
@@ -19,6 +20,7 @@ rule evaluate_masks:
     params:
         evaluate=evaluate_params(),  # evaluate.regions only when set
         **per_case_params(),
+        **truth_group_params(),  # the data set's layout, where the ground truth has {group}
         names=config["masks"]["names"],  # the summary's class names
     threads: 2
     log:

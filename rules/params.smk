@@ -91,6 +91,25 @@ def evaluate_params():
     return applicable("evaluate", config["evaluate"])
 
 
+def truth_groups():
+    """Whether evaluate.ground_truth's folder has {group} (CTC's '{group}_GT/SEG')."""
+    return "{group}" in (config["evaluate"].get("ground_truth") or {}).get("masks", "")
+
+
+def truth_group_params():
+    """The data set's source and settings where evaluate.ground_truth's folder has {group}
+    (its test ids split into group and file id as the data set's own): none otherwise, so
+    other evaluations stay fresh."""
+    if not truth_groups():
+        return {}
+    return {"dataset": {"source": config["dataset"]["source"], "settings": source_settings()}}
+
+
+def truth_group_code():
+    """The data set's group code that such a ground truth runs (loaded by name): else none."""
+    return {"group_code": modules("dataset.per_id", "dataset.groups")} if truth_groups() else {}
+
+
 def per_case_output(path):
     """evaluate_masks' per_case.csv, where split.group_by names the cases: none otherwise."""
     return {"per_case": path} if config["split"].get("group_by") else {}

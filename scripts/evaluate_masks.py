@@ -32,4 +32,5 @@ evaluate_masks(
     objects=snakemake.params.evaluate.get("objects", False),
     iou_threshold=snakemake.params.evaluate.get("iou_threshold"),
     ground_truth=snakemake.params.evaluate.get("ground_truth"),  # e.g. ISPRS's eroded masks
+    dataset=snakemake.params.get("dataset"),  # where the ground truth's folder has {group}
 )

@@ -46,6 +46,17 @@ def test_ground_truth_is_no_evaluate_param_until_set():
     assert got["ground_truth"] == eroded
 
 
+def test_ground_truth_prefix_is_no_evaluate_param_until_set():
+    # validation fills in prefix: "" (the schema's default): an eroded truth set before the key
+    # existed must keep its params, while a CTC gold truth's man_seg prefix is one
+    eroded = {"masks": "gts_eroded_for_participants", "suffix": "_noBoundary", "ignore": None}
+    got = applicable("evaluate", {**defaults("evaluate"), "ground_truth": {**eroded, "prefix": ""}})
+    assert got["ground_truth"] == eroded
+    gold = {"masks": "{group}_GT/SEG", "prefix": "man_seg"}
+    assert applicable("evaluate", {**defaults("evaluate"), "ground_truth": gold})[
+        "ground_truth"] == gold
+
+
 def test_iou_threshold_is_no_evaluate_param_until_set():
     # evaluate.iou_threshold: null (no thresholded Jaccard) must not rerun existing evaluations
     assert "iou_threshold" not in applicable("evaluate", defaults("evaluate"))

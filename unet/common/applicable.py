@@ -70,7 +70,9 @@ UNUSED = {
     # evaluations made before the keys existed stay fresh
     "evaluate": lambda s: [k for k in ("regions", "voxel_spacing", "objects", "ground_truth")
                            if not s.get(k)]
-    + ([] if s.get("iou_threshold") is not None else ["iou_threshold"]),
+    + ([] if s.get("iou_threshold") is not None else ["iou_threshold"])
+    # ground_truth.prefix: "" left out, so ground truths set before the key existed stay fresh
+    + ([] if (s.get("ground_truth") or {}).get("prefix") else ["ground_truth.prefix"]),
 }
 
 

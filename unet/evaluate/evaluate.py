@@ -230,7 +230,7 @@ def evaluate_masks(
     split: str = "test", tolerance: float = 2, processes: int = 1,
     choice_json: str | os.PathLike | None = None, class_names: list[str] | None = None,
     regions: dict[str, list] | None = None, group_by: str | None = None,
-    cases_csv: str | os.PathLike | None = None,
+    cases_csv: str | os.PathLike | None = None, dataset: dict | None = None,
     voxel_spacing: list[float] | str | os.PathLike | None = None, objects: bool = False,
     iou_threshold: float | None = None, ground_truth: dict | None = None) -> dict:
     """Score each method's masks (e.g. {'raw': dir, 'crf': dir}) against the ground truth;
@@ -239,12 +239,12 @@ def evaluate_masks(
     classes scored as one; `group_by`: split.group_by, each case scored whole too (`per_case`,
     `cases_csv`), a volume of `voxel_spacing` (z, y, x, or a table's path) for HD95 and BF1;
     `objects`: evaluate.objects, object scores beside the pixel scores (unet.evaluate.objects);
-    `iou_threshold`: ISIC's thresholded Jaccard; `ground_truth`: other masks to score against."""
+    `iou_threshold`: ISIC's Jaccard; `ground_truth`: other masks, `dataset` for their {group}."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids, values = meta["splits"][split]["ids"], meta["class_values"]
     mapping = mapping_from_meta(meta)
-    by_id, mapping, truth = with_truth(ids, by_id, mapping, ground_truth, manifest)  # ISPRS' eroded
+    by_id, mapping, truth = with_truth(ids, by_id, mapping, ground_truth, manifest, dataset)
     jobs = _jobs(ids, by_id, mask_dirs, mapping, tolerance, regions and region_classes(
         regions, mapping.groups(), shown_names(class_names, meta), rgb=mapping.rgb,
         ignore=None if mapping.rgb else mapping.ignore), objects)  # checked: values known now

@@ -141,3 +141,21 @@ def test_an_int32_label_matrix_is_narrowed_to_an_8bit_png(tmp_path, capsys, v73)
     _unstack(capsys, tmp_path / "train_2.mat", tmp_path / "masks")
     got = np.asarray(Image.open(tmp_path / "masks" / "train_2.png"))
     assert got.dtype == np.uint8 and np.array_equal(got, type_map)
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_one_colour_image_is_refused_not_split_into_rows(tmp_path, capsys, channels):
+    # a .mat holding an RGB tile: axis 0 would write 20 "grey" files of 30 x 3 rows
+    tile = np.random.default_rng(0).integers(0, 255, (20, 30, channels), dtype=np.uint8)
+    scipy.io.savemat(tmp_path / "tile.mat", {"img": tile})
+    (tmp_path / "out").mkdir()
+    err = _refused(capsys, tmp_path / "tile.mat", tmp_path / "out", "--key", "img")
+    assert "tile.mat" in err and f"(20, 30, {channels})" in err and "--axis 2" in err
+    assert not list((tmp_path / "out").iterdir())
+
+
+def test_instance_classes_on_a_npy_says_it_holds_no_vectors(tmp_path, capsys):
+    np.save(tmp_path / "inst.npy", np.zeros((4, 5, 5), np.uint8))
+    err = _refused(capsys, tmp_path / "inst.npy", tmp_path / "out", "--instance-classes",
+                   "class")
+    assert "inst.npy" in err and "per-instance" in err and ".npz" in err

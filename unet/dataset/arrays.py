@@ -129,6 +129,10 @@ def _lookup(path: Path, key: str | None, classes_key: str | None, ids_key: str |
             classes: str | None) -> InstanceClasses | None:
     """The instance-to-class table from the file's per-instance vectors (ids: `ids_key`, else
     the file's 'id' where it holds one, else 1, 2, ... in the classes' order)."""
+    if classes_key is not None and path.suffix.lower() == ".npy":
+        raise ValueError(f"{path}: a .npy holds one array, no per-instance vectors for "
+                         "--instance-classes: save the instance map and its class vector "
+                         "together in a .npz (np.savez) or .mat")
     if classes_key is None:
         if ids_key is not None:
             raise ValueError("--instance-ids goes with --instance-classes (Lizard: --key "
@@ -221,6 +225,13 @@ def _axis(arr, axis: int, path: Path) -> int:
         raise ValueError(f"{path} holds an array of shape {arr.shape}: --axis {axis} does not "
                          "leave 2-D slices (give --axis from 0 to ndim - 1 of a 3-D or 4-D "
                          "array)")
+    if arr.ndim == 3 and axis == 0 and arr.shape[2] in (3, 4) and arr.shape[0] > 4:
+        # one H x W x 3 colour image, or a MATLAB H x W x D volume of 3 slices: rows of W x 3
+        # are neither, and which of the two it is the file does not say
+        raise ValueError(f"{path} holds an array of shape {arr.shape}: along axis 0 it would "
+                         f"be {arr.shape[0]} rows of {arr.shape[1]} x {arr.shape[2]}; give "
+                         "--axis 2 for its slices (or channels) as grey images, or save one "
+                         "colour image as a PNG or TIFF, which needs no unstacking")
     if arr.shape[axis % arr.ndim] == 0:
         raise ArrayFileError(f"{path} holds no slices (shape {arr.shape}): nothing to split")
     return axis % arr.ndim

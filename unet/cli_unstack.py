@@ -26,11 +26,14 @@ def _unstack(args: argparse.Namespace) -> int:
                          f"that folder alone (not {', '.join(map(str, stacks))})")
     if len(stacks) == 1 and is_array(stacks[0]):
         return _unstack_array(args, stacks[0])
+    volumes = [s for s in stacks if is_volume(s) or s in series]
+    if args.classes and volumes == stacks and not series:
+        return _unstack_structures(args, stacks)
     given = [f"--{f}" for f in _ARRAY_FLAGS if getattr(args, f) not in (None, 0)]
     if given:
         raise ValueError(f"{given[0]} is for an array file (.npy, .npz, .h5, .hdf5, .mat), one a "
-                         f"call; {stacks[0]} is none")
-    volumes = [s for s in stacks if is_volume(s) or s in series]
+                         f"call (--classes, --background: or label volumes); {stacks[0]} is "
+                         "none")
     if len(stacks) > 1 and volumes != stacks:
         raise ValueError(f"{next(s for s in stacks if s not in volumes)}: several files are for "
                          "a case's volumes (NIfTI, NRRD, MetaImage, DICOM), a file (or DICOM "
@@ -65,6 +68,20 @@ def _record_spacing(args: argparse.Namespace, volumes: list[Path]) -> None:
     if line:
         print(f"{line} (or the table: evaluate.voxel_spacing: {table.as_posix()}, each case "
               "its own)")
+
+
+def _unstack_structures(args: argparse.Namespace, volumes: list[Path]) -> int:
+    """A structure's binary label volume each (TotalSegmentator), as one class map a slice."""
+    from unet.dataset.spacing_table import check_table
+    from unet.dataset.structure_volumes import unstack_structures
+
+    check_table(args.folder)
+    written, note = unstack_structures(volumes, Path(args.folder), args.name, args.background)
+    _written(written, "slice", args.folder)
+    if note:
+        print(f"note: {note}")
+    _record_spacing(args, volumes)
+    return 0
 
 
 def _unstack_array(args: argparse.Namespace, path: Path) -> int:
@@ -115,9 +132,11 @@ def unstack_arguments(p: argparse.ArgumentParser) -> None:
                    help="an array's axis to split along (default 0: N x H x W[ x C], Z x Y x X)")
     p.add_argument("--classes", choices=["channels"],
                    help="channels: each slice's channels (H x W x C, one-hot or instance ids "
-                        "per class, as PanNuke's masks) as one class map, 1 for the first "
-                        "class channel, 2 for the next, 0 where none is nonzero; a pixel two "
-                        "hold gets the first's class (their count is printed)")
+                        "per class, as PanNuke's masks; or a binary volume per structure given "
+                        "together, TotalSegmentator's liver.nii.gz spleen.nii.gz ...) as one "
+                        "class map, 1 for the first class channel, 2 for the next, 0 where none "
+                        "is nonzero; a pixel two hold gets the first's class (their count is "
+                        "printed)")
     p.add_argument("--instance-classes", metavar="KEY",
                    help="the file's class per instance (Lizard's class, CoNSeP's inst_type): "
                         "the --key instance map (inst_map) written as its instances' classes, "

@@ -41,6 +41,7 @@ def case_folders_advice(folder: Path, out_dir: Path) -> str:
     """Where `folder` holds no stack file itself but folders a level down, what they hold and
     how to split it: the loop over every case folder (BraTS), a folder's own loop (nnU-Net's
     imagesTr), or one call per volume or stack; '' where it holds a stack file itself."""
+    from unet.dataset.structure_volumes import structures_loop
     from unet.dataset.volume_notes import label_loops, modality_loop
 
     entries = _visible(folder)
@@ -53,6 +54,8 @@ def case_folders_advice(folder: Path, out_dir: Path) -> str:
     held = {d: [p for p in _visible(d) if p.is_file()] for d in looked}
     with_volumes = [d for d in looked if any(is_volume(p) for p in held[d])]
     head = f"{folder} holds no volume itself; a level down: {_found(subs, len(subs))}"
+    if structures := structures_loop(folder, out_dir):  # TotalSegmentator's subjects
+        return f"{head}: {ONE_A_CALL}; {structures}"
     for sub in with_volumes:
         kind = next(".nii*" if is_nifti(p) else file_kind(p) for p in held[sub] if is_volume(p))
         # ACDC's patient folders: frames beside their _gt labels (and a cine): loops over all

@@ -55,8 +55,11 @@ def unstack_volumes(volumes: list[Path], out_dir: Path, name: str | None = None,
         if not volume.is_file() and not volume.is_dir():
             raise FileNotFoundError(f"{volume}: no such file")
     stem = case_name(volumes, name)
+    from unet.dataset.structure_volumes import refuse_binary_channels
+
     check_folder(out_dir)  # a file there, or above it, or no permission: named now
     data, colour = _joined(volumes, series)  # (x, y, z) or (x, y, z, channels)
+    refuse_binary_channels(data, volumes)  # TotalSegmentator's structures: --classes channels
     depth = data.shape[2]
     ext = ".png" if colour or data.ndim == 3 and data.dtype in (np.uint8, np.uint16) else ".tif"
     names = [slice_name(stem, k, depth, ext) for k in range(depth)]

@@ -52,10 +52,12 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike,
     refuse_study_folder(stack, out_dir)
     volume = next((p for p in stack.iterdir() if is_volume(p)), None) if stack.is_dir() else None
     if volume:  # slices named by case
+        from unet.dataset.structure_volumes import structures_loop
         from unet.dataset.volume_notes import label_loops, modality_loop, sh
 
         kind = ".nii*" if is_nifti(volume) else file_kind(volume)
-        loop = modality_loop(stack, out_dir) or label_loops(stack, kind, out_dir) or (
+        loop = structures_loop(stack, out_dir) or modality_loop(stack, out_dir) \
+            or label_loops(stack, kind, out_dir) or (
             f"their slices can share a folder: for f in {sh(stack)}/[!.]*{kind}; do unet "
             f"unstack \"$f\" {sh(out_dir)}; done")
         raise ValueError(f"{stack} is a folder: unstack splits one volume a call; {loop}")

@@ -1,0 +1,72 @@
+"""`unet unstack` of TotalSegmentator's layout, one binary NIfTI volume per structure
+(<subject>/segmentations/liver.nii.gz, spleen.nii.gz, ...) beside the CT (<subject>/ct.nii.gz):
+the structures given together with --classes channels become one class map per slice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import slices
+from unet.cli import main
+
+nib = pytest.importorskip("nibabel", reason="pip install -e '.[nifti]'")
+
+STRUCTURES = ("liver", "spleen", "aorta")
+SHAPE = (8, 6, 4)  # (x, y, z)
+AFFINE = np.array([[-1.5, 0, 0, 10.0], [0, -1.5, 0, 20.0], [0, 0, 3.0, -30.0], [0, 0, 0, 1]])
+
+
+def _subject(root, name: str = "s0001") -> dict[str, np.ndarray]:
+    """A subject folder: an int16 CT and one uint8 0/1 volume per structure, liver and spleen
+    overlapping in 2 voxels, the aorta empty (TotalSegmentator writes every structure's file)."""
+    seg = root / name / "segmentations"
+    seg.mkdir(parents=True)
+    ct = np.full(SHAPE, -1024, np.int16)
+    nib.save(nib.Nifti1Image(ct, AFFINE), root / name / "ct.nii.gz")
+    masks = {s: np.zeros(SHAPE, np.uint8) for s in STRUCTURES}
+    masks["liver"][1:4, 1:3, 1:3] = 1
+    masks["spleen"][3:6, 2:4, 1:2] = 1  # shares (3, 2, 1) with the liver
+    masks["spleen"][3, 1, 1] = 1  # and (3, 1, 1)
+    for s, m in masks.items():
+        nib.save(nib.Nifti1Image(m, AFFINE), seg / f"{s}.nii.gz")
+    return masks
+
+
+def test_structure_volumes_given_together_become_one_class_map_per_slice(tmp_path, capsys):
+    masks = _subject(tmp_path)
+    files = [str(tmp_path / "s0001" / "segmentations" / f"{s}.nii.gz") for s in STRUCTURES]
+    assert main(["unstack", *files, str(tmp_path / "masks"), "--name", "s0001",
+                 "--classes", "channels"]) == 0
+    got = slices(tmp_path / "masks")
+    assert [p.name for p in got] == [f"s0001_{k:03d}.png" for k in range(SHAPE[2])]
+    for k, path in enumerate(got):
+        want = np.zeros(SHAPE[:2], np.uint8)
+        for c, s in reversed(list(enumerate(STRUCTURES, 1))):  # the first given wins
+            want[masks[s][:, :, k] > 0] = c
+        page = np.asarray(Image.open(path))
+        assert page.dtype == np.uint8 and np.array_equal(page, want.T), path.name
+    out = capsys.readouterr().out
+    assert "2 pixels in 1 slice" in out and "first such channel's class" in out
+
+
+def test_structure_volumes_without_classes_are_refused_as_labels_not_joined(tmp_path, capsys):
+    _subject(tmp_path)
+    files = [str(tmp_path / "s0001" / "segmentations" / f"{s}.nii.gz") for s in STRUCTURES]
+    assert main(["unstack", *files, str(tmp_path / "masks"), "--name", "s0001"]) != 0
+    err = capsys.readouterr().err
+    assert "--classes channels" in err and "liver.nii.gz" in err
+    assert not (tmp_path / "masks").exists()
+
+
+@pytest.mark.parametrize("given", ["root", "subject", "segmentations"])
+def test_a_totalsegmentator_folder_gets_the_loop_with_classes_channels(tmp_path, capsys, given):
+    for s in ("s0001", "s0002"):
+        _subject(tmp_path / "ts", s)
+    folder = {"root": tmp_path / "ts", "subject": tmp_path / "ts" / "s0001",
+              "segmentations": tmp_path / "ts" / "s0001" / "segmentations"}[given]
+    assert main(["unstack", str(folder), str(tmp_path / "out")]) != 0
+    err = capsys.readouterr().err
+    assert "--classes channels" in err and "ct.nii.gz" in err
+    assert "liver.nii.gz" in err and "aorta.nii.gz" in err and '--name "$c"' in err

@@ -70,3 +70,32 @@ def test_a_totalsegmentator_folder_gets_the_loop_with_classes_channels(tmp_path,
     err = capsys.readouterr().err
     assert "--classes channels" in err and "ct.nii.gz" in err
     assert "liver.nii.gz" in err and "aorta.nii.gz" in err and '--name "$c"' in err
+
+
+def test_three_structures_sharing_a_voxel_count_it_once_and_the_first_wins(tmp_path, capsys):
+    # read one structure at a time (117 of them joined as channels would not fit in memory):
+    # a voxel all three hold is one shared voxel, given the first file's class
+    masks = _subject(tmp_path)
+    seg = tmp_path / "s0001" / "segmentations"
+    masks["aorta"][3, 2, 1] = 1  # the liver's and the spleen's shared voxel, a third time
+    nib.save(nib.Nifti1Image(masks["aorta"], AFFINE), seg / "aorta.nii.gz")
+    files = [str(seg / f"{s}.nii.gz") for s in ("aorta", "liver", "spleen")]
+    assert main(["unstack", *files, str(tmp_path / "masks"), "--name", "s0001",
+                 "--classes", "channels"]) == 0
+    page = np.asarray(Image.open(slices(tmp_path / "masks")[1]))
+    assert page[2, 3] == 1 and page[1, 3] == 2 and page[2, 4] == 3  # (y, x): transposed
+    assert "2 pixels in 1 slice" in capsys.readouterr().out
+
+
+def test_the_advised_loop_runs_on_a_folder_with_a_space(tmp_path, capsys):
+    from tests.test_volume_label_loops import _run
+
+    root = tmp_path / "Total Seg"
+    for s in ("s0001", "s0002"):
+        _subject(root, s)
+    assert main(["unstack", str(root), str(tmp_path / "ts out/images")]) != 0
+    err = capsys.readouterr().err
+    _run(err[err.index("for d in "):].strip(), tmp_path)
+    images = sorted(p.stem for p in (tmp_path / "ts out/images").glob("s0*"))  # int16 CT: .tif
+    masks = sorted(p.stem for p in (tmp_path / "ts out/masks").glob("*.png"))
+    assert len(images) == 2 * SHAPE[2] and masks == images, (images, masks)

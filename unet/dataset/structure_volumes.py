@@ -14,6 +14,7 @@ from unet.common.fileio import check_folder, disk_errors
 from unet.dataset.array_classes import check_background, class_map, overlap_note
 from unet.dataset.names import is_volume
 from unet.dataset.unstack import _moved_in_whole, _refuse_taken, slice_name
+from unet.dataset.volume_notes import sh
 
 CLASSES_FIX = ("give --classes channels to write one class map per slice instead (1 where the "
                "first file holds the voxel, 2 the second, ...; the first given wins where two "
@@ -33,6 +34,31 @@ def refuse_binary_channels(data: np.ndarray, volumes: list[Path]) -> None:
                      f"mask's channels; {CLASSES_FIX}; nothing was written")
 
 
+def _class_volume(volumes: list[Path], background: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y, z) uint8 class volume of one binary volume per structure, read one at a time
+    (TotalSegmentator's 117 structures of a 512 x 512 x 600 CT joined as int64 channels would
+    take 147 GB), and the voxels of each slice that more than one structure held."""
+    from unet.dataset.nifti import NiftiError, _values
+
+    check_background((1, 1, len(volumes)), background, volumes[0])
+    classes = shared = None
+    for k, volume in enumerate(c for c in range(len(volumes)) if c != background):
+        path = volumes[volume]
+        data, colour = _values(path)
+        if colour or data.ndim != 3:
+            raise NiftiError(f"{path} is not one 3-D label volume ({data.shape}): --classes "
+                             "channels joins one binary volume per structure")
+        if classes is None:
+            classes, shared = np.zeros(data.shape, np.uint8), np.zeros(data.shape, bool)
+        elif data.shape != classes.shape:
+            raise NiftiError(f"{path} is {data.shape}, but {volumes[0]} is {classes.shape}: "
+                             "a subject's structures share its CT's grid; nothing was written")
+        held = data != 0
+        shared |= held & (classes != 0)
+        classes[held & (classes == 0)] = k + 1  # the first given wins
+    return classes, np.count_nonzero(shared, axis=(0, 1))
+
+
 def unstack_structures(volumes: list[Path], out_dir: Path, name: str | None,
                        background: int | None = None) -> tuple[list[Path], str]:
     """The volumes' slices (a volume per structure, or one 4-D volume of class channels) as one
@@ -44,21 +70,23 @@ def unstack_structures(volumes: list[Path], out_dir: Path, name: str | None,
             raise FileNotFoundError(f"{volume}: no such file")
     stem = case_name(volumes, name)
     check_folder(out_dir)
-    data, _ = _joined(volumes)  # (x, y, z, structures), checked to share one grid
-    check_background((*data.shape[:2], data.shape[3] if data.ndim == 4 else 1), background,
-                     volumes[0])
-    depth = data.shape[2]
+    if len(volumes) > 1:
+        classes, shared = _class_volume(volumes, background)
+    else:  # one 4-D volume of class channels (x, y, z, c)
+        data, _ = _joined(volumes)
+        check_background((*data.shape[:2], data.shape[3] if data.ndim == 4 else 1),
+                         background, volumes[0])
+        pages = [class_map(data[:, :, k], background) for k in range(data.shape[2])]
+        classes = np.stack([p for p, _ in pages], axis=2)
+        shared = [n for _, n in pages]
+    depth = classes.shape[2]
     names = [slice_name(stem, k, depth) for k in range(depth)]
     _refuse_taken(out_dir, names)
-    overlaps = []
     with _moved_in_whole(out_dir, names, f"unstack-{stem}") as scratch:
         for k, file in enumerate(names):
-            # (y, x, c): transposed as unstack_volumes transposes the CT's slices
-            page, both = class_map(data[:, :, k].swapaxes(0, 1), background)
-            overlaps.append(both)
-            with disk_errors(out_dir / file):
-                Image.fromarray(page).save(scratch / file, format="PNG")
-    return [out_dir / n for n in names], overlap_note(overlaps, names)
+            with disk_errors(out_dir / file):  # (y, x): transposed as the CT's slices are
+                Image.fromarray(classes[:, :, k].T).save(scratch / file, format="PNG")
+    return [out_dir / n for n in names], overlap_note([int(n) for n in shared], names)
 
 
 def _structure_folder(folder: Path) -> Path | None:
@@ -87,13 +115,13 @@ def structures_loop(folder: Path, out: Path) -> str:
         seg, root = _structure_folder(subject), folder
     image = next(p for p in sorted(subject.iterdir()) if is_volume(p))
     structures = sorted(p.name for p in seg.iterdir() if is_volume(p) and p.name[0] != ".")
-    files = " ".join(f'"$d/{seg.name}/{s}"' for s in structures)
+    files = " ".join(f'"$d"{sh(f"{seg.name}/{s}")}' for s in structures)
     masks = out.parent / "masks" if out.name == "images" else Path(f"{out}_masks")
     return (f"{subject} holds an image volume ({image.name}) beside a folder of "
             f"{len(structures)} structure volumes ({seg.name}/: {', '.join(structures)}), "
             "a binary label each; split each subject's image, and its structures together as "
             "one class map per slice (--classes channels: class k the k-th file given, the "
             "first winning where two overlap; put the one that should win first), both named "
-            f"by the subject: for d in {root}/*/; do c=$(basename \"$d\"); unet unstack "
-            f"\"$d/{image.name}\" {out} --name \"$c\"; unet unstack {files} {masks} "
+            f"by the subject: for d in {sh(root)}/*/; do c=$(basename \"$d\"); unet unstack "
+            f"\"$d\"{sh(image.name)} {sh(out)} --name \"$c\"; unet unstack {files} {sh(masks)} "
             "--name \"$c\" --classes channels; done")

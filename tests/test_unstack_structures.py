@@ -99,3 +99,17 @@ def test_the_advised_loop_runs_on_a_folder_with_a_space(tmp_path, capsys):
     images = sorted(p.stem for p in (tmp_path / "ts out/images").glob("s0*"))  # int16 CT: .tif
     masks = sorted(p.stem for p in (tmp_path / "ts out/masks").glob("*.png"))
     assert len(images) == 2 * SHAPE[2] and masks == images, (images, masks)
+
+
+@pytest.mark.parametrize("given", ["vols", "."])
+def test_cases_beside_a_labels_folder_are_not_taken_for_a_subject(tmp_path, capsys, given):
+    # vols/case1.nii.gz, case2.nii.gz and vols/labels/case1.nii.gz, case2.nii.gz: the cases'
+    # labels, not one subject's structures (was advised to join case1's and case2's labels)
+    for sub in ("vols", "vols/labels"):
+        (tmp_path / sub).mkdir(parents=True, exist_ok=True)
+        for case in ("case1", "case2"):
+            nib.save(nib.Nifti1Image(np.zeros(SHAPE, np.int16), AFFINE),
+                     tmp_path / sub / f"{case}.nii.gz")
+    assert main(["unstack", str(tmp_path / given), str(tmp_path / "out/images")]) != 0
+    err = capsys.readouterr().err
+    assert "structure volumes" not in err and "--classes channels" not in err, err

@@ -91,8 +91,9 @@ def unstack_structures(volumes: list[Path], out_dir: Path, name: str | None,
 
 def _structure_folder(folder: Path) -> Path | None:
     """The folder of structure volumes a subject folder holds beside its own image volume
-    (TotalSegmentator: s0001/ct.nii.gz and s0001/segmentations/), or None."""
-    if not folder.is_dir() or not any(is_volume(p) for p in folder.iterdir()):
+    (TotalSegmentator: s0001/ct.nii.gz and s0001/segmentations/), or None. One image volume
+    alone: a folder of several cases' volumes beside a labels/ folder of theirs is no subject."""
+    if not folder.is_dir() or sum(is_volume(p) for p in folder.iterdir()) != 1:
         return None
     return next((d for d in sorted(folder.iterdir()) if d.is_dir() and not d.name.startswith(".")
                  and sum(is_volume(p) for p in d.iterdir()) >= 2), None)

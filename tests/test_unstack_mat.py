@@ -159,3 +159,37 @@ def test_instance_classes_on_a_npy_says_it_holds_no_vectors(tmp_path, capsys):
     err = _refused(capsys, tmp_path / "inst.npy", tmp_path / "out", "--instance-classes",
                    "class")
     assert "inst.npy" in err and "per-instance" in err and ".npz" in err
+
+
+def _save_v73_classed(path) -> None:
+    """A v7.3 file as MATLAB writes a char, a cell and a struct beside a double inst_map."""
+    with h5py.File(path, "w", userblock_size=512) as f:
+        f.create_dataset("inst_map", data=np.ones((5, 4))).attrs["MATLAB_class"] = b"double"
+        name = f.create_dataset("name", data=np.frombuffer("tile".encode("utf-16-le"),
+                                                           np.uint16).reshape(4, 1))
+        name.attrs["MATLAB_class"] = b"char"  # read as uint16 codes: was written as an image
+        held = f.create_group("#refs#").create_dataset("a", data=np.ones((3, 3)))
+        cell = f.create_dataset("cellv", data=np.array([[held.ref]], dtype=h5py.ref_dtype))
+        cell.attrs["MATLAB_class"] = b"cell"
+        st = f.create_group("st")
+        st.attrs["MATLAB_class"] = b"struct"
+        st.create_dataset("type_map", data=np.ones((5, 4)))
+    with open(path, "r+b") as f:
+        f.write(b"MATLAB 7.3 MAT-file, HDF5 schema 1.00 .".ljust(116) + b" " * 8 + b"\x00\x02IM")
+
+
+@pytest.mark.parametrize("version", ["v5", "v7.3"])
+@pytest.mark.parametrize("key,kind", [("name", "char"), ("cellv", "cell"), ("st", "struct")])
+def test_a_char_cell_or_struct_is_refused_naming_its_class_and_the_numeric_keys(
+        tmp_path, capsys, version, key, kind):
+    path = tmp_path / "tile.mat"
+    if version == "v5":
+        scipy.io.savemat(path, {"inst_map": np.ones((5, 4)), "name": "tile", "cellv": np.array(
+            [[np.ones(3)]], dtype=object), "st": {"type_map": np.ones((5, 4))}})
+    else:
+        _save_v73_classed(path)
+    err = _refused(capsys, path, tmp_path / "m", "--key", key)
+    assert f"'{key}' is a MATLAB {kind}" in err and "--key (inst_map)" in err, err
+    assert "tile.mat" in err and "cut short" not in err
+    assert ("'-struct', 'st'" in err) == (kind == "struct")
+    assert not (tmp_path / "m").exists() or not any((tmp_path / "m").iterdir())

@@ -21,17 +21,46 @@ def is_v73(path: Path) -> bool:
     return head.startswith(b"MATLAB 7.3") or _HDF5_SIGNATURE in (head[:8], head[512:520])
 
 
+_NUMERIC = ("double", "single", "logical", "int8", "uint8", "int16", "uint16", "int32",
+            "uint32", "int64", "uint64")
+
+
 def mat_names(path: Path) -> list[str]:
-    """The matrices a .mat file holds, in file order (v7.3: the top-level datasets, not the
-    #refs# group MATLAB keeps cell contents in)."""
+    """The variables a .mat file holds, in file order (v7.3: the top level, not the #refs# and
+    #subsystem# groups MATLAB keeps cell contents and objects in)."""
+    return list(_classes(path))
+
+
+def _classes(path: Path) -> dict[str, str]:
+    """Each variable's MATLAB class (double, char, cell, struct ...)."""
     if is_v73(path):
         import h5py
 
-        with h5py.File(path, "r") as f:
-            return [k for k in f if isinstance(f[k], h5py.Dataset)]
+        with h5py.File(path, "r") as f:  # a struct is a group; each variable says its class
+            return {k: _text(f[k].attrs.get("MATLAB_class", b"struct" if isinstance(
+                f[k], h5py.Group) else b"double")) for k in f if not k.startswith("#")}
     import scipy.io
 
-    return [name for name, _, _ in scipy.io.whosmat(path)]
+    return {name: cls for name, _, cls in scipy.io.whosmat(path)}
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def not_numeric(path: Path, name: str) -> str:
+    """Why variable `name` cannot be written as an image (a char, cell or struct ...), or ''."""
+    classes = _classes(path)
+    if classes.get(name, "double") in _NUMERIC:
+        return ""
+    numeric = [k for k, c in classes.items() if c in _NUMERIC]
+    fix = (f"name a numeric matrix with --key ({', '.join(numeric)})" if numeric
+           else "save the label matrices as numeric variables of their own")
+    if classes[name] == "struct":
+        fix += (f"; a struct's fields become variables of their own with MATLAB's "
+                f"save(file, '-struct', '{name}')")
+    return (f"{path}: '{name}' is a MATLAB {classes[name]}, not a numeric matrix, so it is no "
+            f"image: {fix}")
 
 
 def read_mat(path: Path, name: str) -> np.ndarray:

@@ -193,3 +193,26 @@ def test_a_char_cell_or_struct_is_refused_naming_its_class_and_the_numeric_keys(
     assert "tile.mat" in err and "cut short" not in err
     assert ("'-struct', 'st'" in err) == (kind == "struct")
     assert not (tmp_path / "m").exists() or not any((tmp_path / "m").iterdir())
+
+
+def test_the_readme_s_consep_block_runs(tmp_path):
+    # `cp ... consep/images/` into a folder nothing had made: cp refused, no image copied
+    import re
+
+    from tests.conftest import REPO
+    from tests.test_volume_label_loops import _run
+
+    block = re.search(r"```bash\n(for f in CoNSeP.*?)```", (REPO / "README.md").read_text(),
+                      re.S).group(1)
+    for part in ("Train", "Test"):
+        (tmp_path / "CoNSeP" / part / "Labels").mkdir(parents=True)
+        (tmp_path / "CoNSeP" / part / "Images").mkdir()
+        name = f"{part.lower()}_1"
+        scipy.io.savemat(tmp_path / "CoNSeP" / part / "Labels" / f"{name}.mat",
+                         {"inst_map": np.ones((5, 6)), "type_map": np.full((5, 6), 2.0)})
+        Image.fromarray(np.zeros((5, 6, 3), np.uint8)).save(
+            tmp_path / "CoNSeP" / part / "Images" / f"{name}.png")
+    _run(block, tmp_path)
+    names = ["test_1.png", "train_1.png"]
+    assert sorted(p.name for p in (tmp_path / "consep/images").iterdir()) == names
+    assert sorted(p.name for p in (tmp_path / "consep/masks").iterdir()) == names

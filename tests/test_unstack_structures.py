@@ -113,3 +113,20 @@ def test_cases_beside_a_labels_folder_are_not_taken_for_a_subject(tmp_path, caps
     assert main(["unstack", str(tmp_path / given), str(tmp_path / "out/images")]) != 0
     err = capsys.readouterr().err
     assert "structure volumes" not in err and "--classes channels" not in err, err
+
+
+def test_the_readme_s_meta_csv_line_lists_the_test_subjects(tmp_path):
+    # TotalSegmentator's meta.csv: image_id;age;gender;institute;study_type;split;...: the
+    # README's awk read column 2 (age), so test.txt came out empty
+    import subprocess
+
+    from tests.conftest import REPO
+
+    line = next(t for t in (REPO / "README.md").read_text().splitlines()
+                if "totalseg/meta.csv" in t and t.startswith("awk"))
+    (tmp_path / "totalseg").mkdir()
+    (tmp_path / "totalseg/meta.csv").write_text(
+        "\ufeffimage_id;age;gender;institute;study_type;split;manufacturer\n"
+        "s0001;61;m;A;ct abdomen;train;x\ns0002;54;f;B;ct thorax;test;y\n", encoding="utf-8")
+    subprocess.run(["bash", "-c", line], cwd=tmp_path, check=True)
+    assert (tmp_path / "test.txt").read_text().split() == ["s0002"]

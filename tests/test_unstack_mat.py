@@ -130,6 +130,14 @@ def test_instance_classes_refuse_an_unknown_id_or_a_vector_of_another_length(tmp
     assert not (tmp_path / "m").exists() or not any((tmp_path / "m").iterdir())
 
 
+def test_a_per_instance_vector_is_refused_not_written_as_an_image(tmp_path, capsys):
+    # --key class on a Lizard file wrote its N x 1 class vector as an N x 1 PNG
+    _lizard(tmp_path / "a.mat", np.random.default_rng(6))
+    err = _refused(capsys, tmp_path / "a.mat", tmp_path / "m", "--key", "class")
+    assert "a.mat" in err and "(6, 1)" in err and "--instance-classes" in err
+    assert not (tmp_path / "m").exists() or not any((tmp_path / "m").iterdir())
+
+
 @pytest.mark.parametrize("v73", [False, True])
 def test_an_int32_label_matrix_is_narrowed_to_an_8bit_png(tmp_path, capsys, v73):
     # MATLAB saves labels as double or int32 alike: int32 0..7 became an int32 TIFF beside

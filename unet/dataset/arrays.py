@@ -73,7 +73,7 @@ def unstack_array(path: str | Path, out_dir: str | Path, key: str | None = None,
     lookup = _lookup(path, key, instance_classes, instance_ids, classes)
     with opened_array(path, key) as arr:
         whole = arr.ndim == 2  # one image (a .mat's label map), not rows to split
-        arr, axis = (np.asarray(arr)[None], _whole(axis, path)) if whole else (arr, axis)
+        arr, axis = (np.asarray(arr)[None], _whole(arr, axis, path)) if whole else (arr, axis)
         axis = _axis(arr, axis, path)
         dtype, colour, png = _page_format(arr, axis, path, classes, background, lookup)
         ext = ".png" if png else ".tif"
@@ -95,7 +95,11 @@ def unstack_array(path: str | Path, out_dir: str | Path, key: str | None = None,
     return [out_dir / n for n in names], overlap_note(overlaps, names)
 
 
-def _whole(axis: int, path: Path) -> int:
+def _whole(arr, axis: int, path: Path) -> int:
+    """Axis 0 of a 2-D array made one image; a vector (N x 1, Lizard's class) is no image."""
+    if 1 in arr.shape:
+        raise ValueError(f"{path}: its array is of shape {arr.shape}, a vector (Lizard's class), "
+                         "no image: --key an image's (inst_map), the vector to --instance-classes")
     if axis != 0:
         raise ValueError(f"{path}: its array is 2-D, one image, written whole: leave out "
                          f"--axis {axis}")

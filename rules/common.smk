@@ -126,7 +126,9 @@ def ground_truth_input():
     before the download (absolute, or under a local data set's folder): editing one reruns
     the evaluation."""
     local = config["dataset"]["local"]["path"] if config["dataset"]["source"] == "local" else None
-    files = truth_files(config["evaluate"].get("ground_truth"), local)
+    # a {group} folder: the local data set's groups' (its layout refused later, in layout_code)
+    layout = local and truth_groups() and layout_from(source_settings(), "local")
+    files = truth_files(config["evaluate"].get("ground_truth"), local, layout or None)
     return {"ground_truth": [literal(f) for f in files]} if files else {}
 
 

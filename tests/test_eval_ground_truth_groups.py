@@ -98,3 +98,17 @@ def test_every_groups_gold_masks_are_the_evaluations_input(tmp_path):
     listed = truth_files(GOLD, str(root))
     assert [Path(f).relative_to(root).as_posix() for f in listed] == [
         "01_GT/SEG/man_seg001.tif", "02_GT/SEG/man_seg000.tif", "02_GT/SEG/man_seg002.tif"]
+
+
+def test_only_the_data_sets_groups_gold_masks_are_listed(tmp_path):
+    # {group} is the data set's group folder (01, 02: one level), not any 1-3 levels: an old
+    # copy (old/01_GT/SEG) or a folder inside a sequence (01/x_GT/SEG) is no group's gold, and
+    # editing it must not rerun the evaluation
+    root = _data(tmp_path)
+    for stray in ("old/01_GT/SEG", "01/x_GT/SEG"):
+        (root / stray).mkdir(parents=True)
+        Image.fromarray(_square(6)).save(root / stray / "man_seg000.tif")
+    layout = layout_from({**LOCAL, "path": str(root)}, "local")
+    listed = truth_files(GOLD, str(root), layout)
+    assert [Path(f).relative_to(root).as_posix() for f in listed] == [
+        "01_GT/SEG/man_seg001.tif", "02_GT/SEG/man_seg000.tif", "02_GT/SEG/man_seg002.tif"]

@@ -66,20 +66,31 @@ def truth_paths(ids: list[str], ground_truth: dict, manifest: dict,
     return found
 
 
-def _truth_dirs(folder: Path) -> list[Path]:
-    """The folders `folder` names: itself, or with {group} every folder it matches, {group}
-    one to three levels deep (CTC's 02_GT/SEG; LoveDA's Train/Urban)."""
+def _truth_dirs(folder: Path, root: str | None, layout: object | None) -> list[Path]:
+    """The folders `folder` names: itself, or with {group} each of the data set's groups'
+    (`layout`'s under `root`, as the evaluation names them), else (layout unknown) every folder
+    it matches, {group} one to three levels deep (CTC's 02_GT/SEG; LoveDA's Train/Urban)."""
     if GROUP not in str(folder):
         return [folder] if folder.is_dir() else []
+    if layout is not None and root is not None and GROUP in layout.images:
+        groups = import_module("unet.dataset.groups")  # by name, as _named loads them
+        try:
+            names = groups.find_groups(Path(root).expanduser(), layout)[0]
+        except groups.DataLayoutError:  # no group: the download refuses it, naming the layout
+            return []
+        dirs = [Path(str(folder).replace(GROUP, g)) for g in names]
+        return [d for d in dirs if d.is_dir()]
     parts = [glob.escape(p) for p in str(folder).split(GROUP)]
     found = {p for n in (1, 2, 3) for p in glob.glob("/".join(["*"] * n).join(parts))}
     return [Path(p) for p in sorted(found) if Path(p).is_dir()]
 
 
-def truth_files(ground_truth: dict | None, local_root: str | None) -> list[str]:
-    """The files of evaluate.ground_truth's folder (each {group}'s) that its prefix and suffix
-    name, for evaluate_masks' input (editing one reruns the evaluation), where the folder is
-    known before the data set is fetched: absolute, or relative to a local data set's folder
+def truth_files(ground_truth: dict | None, local_root: str | None,
+                layout: object | None = None) -> list[str]:
+    """The files of evaluate.ground_truth's folder (each {group}'s: of the groups that the local
+    data set's `layout`, a unet.dataset.layout.Layout, finds) that its prefix and suffix name,
+    for evaluate_masks' input (editing one reruns the evaluation), where the folder is known
+    before the data set is fetched: absolute, or relative to a local data set's folder
     (`local_root`); else []."""
     if not ground_truth:
         return []
@@ -90,8 +101,8 @@ def truth_files(ground_truth: dict | None, local_root: str | None) -> list[str]:
         folder = Path(local_root).expanduser() / folder
     # a missing folder lists none: truth_paths refuses it in the job, naming the folder
     pattern = "*".join(glob.escape(ground_truth.get(k) or "") for k in ("prefix", "suffix"))
-    return sorted(str(p) for d in _truth_dirs(folder) for p in d.glob(f"{pattern}.*")
-                  if p.is_file())
+    return sorted(str(p) for d in _truth_dirs(folder, local_root, layout)
+                  for p in d.glob(f"{pattern}.*") if p.is_file())
 
 
 def truth_mapping(mapping: MaskMapping, ground_truth: dict) -> MaskMapping:

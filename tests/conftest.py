@@ -59,6 +59,24 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
 TINY = "tests/configs/tiny.yaml"
 
 
+def _shares_a_module_fixture(item: pytest.Item) -> bool:
+    """Whether the test uses a module- (or class- or package-) scoped fixture."""
+    defs = getattr(item, "_fixtureinfo", None)
+    defs = defs.name2fixturedefs.values() if defs else ()
+    return any(d and d[-1].scope in ("module", "class", "package") for d in defs)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups into node ids
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist's --dist loadgroup, the tests of a file that share a module fixture
+    (a pipeline run, a trained model) go to one worker, so that it runs once, not in each
+    worker that drew one of them; the others spread one by one (a whole file in one worker
+    left the other idle while test_bench_smoke.py ran)."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None and _shares_a_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
+
+
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> Path:
     """A workflow copy on which the tiny pipeline has run once (shared: tests must not change

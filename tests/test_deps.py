@@ -145,3 +145,32 @@ def test_predict_folder_runs_no_unet_code_outside_its_code_inputs(tmp_path):
     packages = {m.rsplit(".", 1)[0] for m in listed if "." in m}
     assert (out / "a.png").is_file() and "infer.predict_folder" in loaded
     assert loaded <= listed | EXEMPT | packages, sorted(loaded - listed - EXEMPT - packages)
+
+
+def test_the_test_extra_holds_the_plugin_addopts_use():
+    # addopts run the suite on pytest-xdist's workers (-n auto): without the plugin in the
+    # `test` extra a fresh `pip install -e '.[test]'` stopped at "unrecognized arguments: -n".
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    addopts = project["tool"]["pytest"]["ini_options"]["addopts"].split()
+    test_extra = project["project"]["optional-dependencies"]["test"]
+    extra = {re.split(r"[<>=!~ ]", d)[0] for d in test_extra}
+    assert "-n" in addopts and "loadgroup" in addopts and "pytest-xdist" in extra
+
+
+@pytest.fixture(scope="module")
+def shared_value() -> int:
+    return 1
+
+
+def test_a_module_fixture_and_the_slurm_cluster_each_run_in_one_worker(request, shared_value):
+    # Under --dist loadgroup a test without a group went to any worker: each worker that drew
+    # one of a file's tests ran its module fixtures (a pipeline run, the SLURM cluster) again.
+    from tests import test_slurm
+
+    assert request.node.get_closest_marker("xdist_group").args == ("test_deps.py",)
+    alone = [i for i in request.session.items if i.name == "test_logging_is_exempt"]
+    assert [i.get_closest_marker("xdist_group") for i in alone] == [None]  # spread one by one
+    groups = [m.args for m in test_slurm.pytestmark if m.name == "xdist_group"]
+    assert groups == [("slurm",)]

@@ -21,7 +21,9 @@ import yaml
 from tests import slurm_cluster
 from tests.conftest import REPO, TINY, copy_workflow, snakemake
 
-pytestmark = pytest.mark.slurm
+# One worker under pytest-xdist (--dist loadgroup): the module's cluster starts once, and a
+# second worker's would wait for the first's /etc/slurm lock, then start again.
+pytestmark = [pytest.mark.slurm, pytest.mark.xdist_group("slurm")]
 PROFILE = REPO / "profiles" / "slurm" / "config.yaml"
 # The README's cluster command: `--workflow-profile none` keeps profiles/default (local
 # settings) out of cluster runs.

@@ -26,7 +26,7 @@ from unet.dataset.array_classes import (
     refuse_unnamed_background,
 )
 from unet.dataset.instance_classes import InstanceClasses
-from unet.dataset.mat_files import is_v73, mat_names, not_numeric, read_mat
+from unet.dataset.mat_files import is_v73, mat_classes, not_numeric, read_mat
 from unet.dataset.unstack import _moved_in_whole, _refuse_taken, slice_name
 
 ARRAY_KINDS = (".npy", ".npz", ".h5", ".hdf5", ".mat")
@@ -180,12 +180,13 @@ def opened_array(path: Path, key: str | None) -> Iterator:
             member = _pick(path, key, list(npz.files))  # a wrong key is no damaged file
             yield _read(path, lambda: npz[member])
     elif kind == ".mat":  # read whole: a label file holds one image's matrices
-        if _read(path, lambda: is_v73(path)):
+        if v73 := _read(path, lambda: is_v73(path)):
             _h5py(path)
-        member = _pick(path, key, _read(path, lambda: mat_names(path)))
-        if why := _read(path, lambda: not_numeric(path, member)):  # a char, cell, struct
+        classes = _read(path, lambda: mat_classes(path, v73))  # its header read once
+        member = _pick(path, key, list(classes))
+        if why := not_numeric(path, member, classes):  # a char, cell, struct
             raise ArrayFileError(why)
-        yield _read(path, lambda: read_mat(path, member))
+        yield _read(path, lambda: read_mat(path, member, v73))
     else:
         h5py = _h5py(path)
         with _read(path, lambda: h5py.File(path, "r")) as f:

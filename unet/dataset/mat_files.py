@@ -25,15 +25,11 @@ _NUMERIC = ("double", "single", "logical", "int8", "uint8", "int16", "uint16", "
             "uint32", "int64", "uint64")
 
 
-def mat_names(path: Path) -> list[str]:
-    """The variables a .mat file holds, in file order (v7.3: the top level, not the #refs# and
-    #subsystem# groups MATLAB keeps cell contents and objects in)."""
-    return list(_classes(path))
-
-
-def _classes(path: Path) -> dict[str, str]:
-    """Each variable's MATLAB class (double, char, cell, struct ...)."""
-    if is_v73(path):
+def mat_classes(path: Path, v73: bool) -> dict[str, str]:
+    """Each variable a .mat file holds, in file order, and its MATLAB class (double, char,
+    cell, struct ...); v7.3 (`is_v73`): the top level, not the #refs# and #subsystem# groups
+    MATLAB keeps cell contents and objects in."""
+    if v73:
         import h5py
 
         with h5py.File(path, "r") as f:  # a struct is a group; each variable says its class
@@ -48,9 +44,9 @@ def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def not_numeric(path: Path, name: str) -> str:
-    """Why variable `name` cannot be written as an image (a char, cell or struct ...), or ''."""
-    classes = _classes(path)
+def not_numeric(path: Path, name: str, classes: dict[str, str]) -> str:
+    """Why variable `name` cannot be written as an image (a char, cell or struct ...), or ''
+    (`classes`: mat_classes')."""
     if classes.get(name, "double") in _NUMERIC:
         return ""
     numeric = [k for k, c in classes.items() if c in _NUMERIC]
@@ -63,9 +59,9 @@ def not_numeric(path: Path, name: str) -> str:
             f"image: {fix}")
 
 
-def read_mat(path: Path, name: str) -> np.ndarray:
+def read_mat(path: Path, name: str, v73: bool) -> np.ndarray:
     """Matrix `name` of a .mat file as MATLAB shows it (a v7.3 file's transposed back)."""
-    if is_v73(path):
+    if v73:
         import h5py
 
         with h5py.File(path, "r") as f:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from unet.dataset.names import file_kind, is_nifti, is_volume
-from unet.dataset.volume_notes import sh
+from unet.dataset.names import file_kind, is_volume
+from unet.dataset.volume_notes import loop_kind, sh
 
 # Case folders looked into: enough to name the layout, few enough that a data set of a
 # thousand cases costs no more than a listing of its root
@@ -57,7 +57,7 @@ def case_folders_advice(folder: Path, out_dir: Path) -> str:
     if structures := structures_loop(folder, out_dir):  # TotalSegmentator's subjects
         return f"{head}: {ONE_A_CALL}; {structures}"
     for sub in with_volumes:
-        kind = next(".nii*" if is_nifti(p) else file_kind(p) for p in held[sub] if is_volume(p))
+        kind = loop_kind(next(p for p in held[sub] if is_volume(p)))
         # ACDC's patient folders: frames beside their _gt labels (and a cine): loops over all
         loop = modality_loop(sub, out_dir) or label_loops(sub, kind, out_dir, folder)
         if loop:

@@ -27,7 +27,7 @@ from unet.common.fileio import (
     temp_dir_beside,
 )
 from unet.common.imageio import ImageReadError, opened_image
-from unet.dataset.names import file_kind, is_nifti, is_volume
+from unet.dataset.names import is_volume
 
 # What a PNG page holds as read: a PNG holds at most 16 bits, unsigned, so Pillow cannot write
 # "I" (32-bit signed); signed and 32-bit TIFF pages go through tifffile, as stored
@@ -53,9 +53,9 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike,
     volume = next((p for p in stack.iterdir() if is_volume(p)), None) if stack.is_dir() else None
     if volume:  # slices named by case
         from unet.dataset.structure_volumes import structures_loop
-        from unet.dataset.volume_notes import label_loops, modality_loop, sh
+        from unet.dataset.volume_notes import label_loops, loop_kind, modality_loop, sh
 
-        kind = ".nii*" if is_nifti(volume) else file_kind(volume)
+        kind = loop_kind(volume)
         loop = structures_loop(stack, out_dir) or modality_loop(stack, out_dir) \
             or label_loops(stack, kind, out_dir) or (
             f"their slices can share a folder: for f in {sh(stack)}/[!.]*{kind}; do unet "

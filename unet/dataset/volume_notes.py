@@ -43,6 +43,12 @@ def sh(path: Path | str) -> str:
     return quote(str(path))
 
 
+def loop_kind(volume: Path) -> str:
+    """The extension an advised loop globs for `volume`'s kind: .nii* (.nii and .nii.gz alike)
+    for NIfTI, else its own (.nrrd, .mha, ...)."""
+    return ".nii*" if is_nifti(volume) else file_kind(volume)
+
+
 def fix_text(template: str, folder: Path | str, **kw: str) -> str:
     """A *_FIX `template` for `folder`, its folder and <folder>_slices as shell words."""
     return template.format(folder=sh(folder), slices=sh(f"{folder}_slices"), **kw)

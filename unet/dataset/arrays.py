@@ -180,10 +180,9 @@ def opened_array(path: Path, key: str | None) -> Iterator:
             member = _pick(path, key, list(npz.files))  # a wrong key is no damaged file
             yield _read(path, lambda: npz[member])
     elif kind == ".mat":  # read whole: a label file holds one image's matrices
-        if v73 := _read(path, lambda: is_v73(path)):
+        if v73 := _read(path, lambda: is_v73(path)):  # read once, as the variables' classes
             _h5py(path)
-        classes = _read(path, lambda: mat_classes(path, v73))  # its header read once
-        member = _pick(path, key, list(classes))
+        member = _pick(path, key, list(classes := _read(path, lambda: mat_classes(path, v73))))
         if why := not_numeric(path, member, classes):  # a char, cell, struct
             raise ArrayFileError(why)
         yield _read(path, lambda: read_mat(path, member, v73))

@@ -35,7 +35,8 @@ def _named(ids: list[str], ground_truth: dict, manifest: dict,
             f"evaluate.ground_truth.masks {ground_truth['masks']!r} has {GROUP}, but "
             f"{layout.section}.images {layout.images!r} has none: the test ids name no group; "
             "write the masks' folder itself")
-    pairs = [(p["id"], p["image"], None) for p in manifest["pairs"] if p["id"] in set(ids)]
+    wanted = set(ids)  # once: a set built per pair made 20,000 pairs x 2,000 ids take 3 s
+    pairs = [(p["id"], p["image"], None) for p in manifest["pairs"] if p["id"] in wanted]
     each = import_module("unet.dataset.per_id")._group_templates(
         Path(manifest["root"]), layout, pairs, [ground_truth["masks"]])
     return {i: (truth_folder({"masks": ts[0]}, manifest), fid) for i, (fid, ts) in each.items()}

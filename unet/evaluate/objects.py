@@ -111,26 +111,27 @@ def match(true: np.ndarray, n_true: int, pred: np.ndarray, n_pred: int) -> dict:
         keys, inter = np.unique(key, return_counts=True)
     t, p = np.divmod(keys, n_pred + 1)
     iou = inter / (area_t[t] + area_p[p] - inter)
+    covers = 2 * inter > area_t[t]  # p covers more than half of t: at most one p per t
     matched = iou[iou > 0.5]
     tp = int(matched.size)
     return {"true": int(np.count_nonzero(area_t[1:])), "predicted": int(np.count_nonzero(
         area_p[1:])), "tp": tp, "fp": int(np.count_nonzero(area_p[1:])) - tp,
-        "fn": int(np.count_nonzero(area_t[1:])) - tp, **_split_merged(t, p, inter, area_t,
-                                                                       area_p),
+        "fn": int(np.count_nonzero(area_t[1:])) - tp, **_split_merged(t, p, inter, area_p,
+                                                                       covers),
         "iou_sum": float(matched.sum()),
-        # CTC's SEG: a true object's Jaccard with the predicted one covering > half of it
-        # (at most one can), a merged blob counting for each true object it covers
-        "seg_sum": float(iou[2 * inter > area_t[t]].sum()),
+        # CTC's SEG: a true object's Jaccard with the predicted one covering > half of it,
+        # a merged blob counting for each true object it covers
+        "seg_sum": float(iou[covers].sum()),
         "tp_at": [int((matched > th).sum()) for th in IOU_THRESHOLDS]}
 
 
-def _split_merged(t: np.ndarray, p: np.ndarray, inter: np.ndarray, area_t: np.ndarray,
-                  area_p: np.ndarray) -> dict:
+def _split_merged(t: np.ndarray, p: np.ndarray, inter: np.ndarray, area_p: np.ndarray,
+                  covers: np.ndarray) -> dict:
     """Split true objects (2+ predicted ones each more than half inside it) and merging
-    predicted ones (each covering more than half of 2+ true ones: the Cell Tracking Challenge's
-    DET rule, where such a node needs splitting) of the overlapping pairs (t, p) of `inter` px."""
+    predicted ones (each covering more than half of 2+ true ones, `covers`: the Cell Tracking
+    Challenge's DET rule, where such a node needs splitting) of the overlapping pairs (t, p) of
+    `inter` px."""
     inside = 2 * inter > area_p[p]  # more than half of predicted p lies in true t
-    covers = 2 * inter > area_t[t]  # p covers more than half of t
     return {"split": int(np.count_nonzero(np.bincount(t[inside]) >= 2)),
             "merged": int(np.count_nonzero(np.bincount(p[covers]) >= 2))}
 

@@ -130,3 +130,14 @@ def test_the_readme_s_meta_csv_line_lists_the_test_subjects(tmp_path):
         "s0001;61;m;A;ct abdomen;train;x\ns0002;54;f;B;ct thorax;test;y\n", encoding="utf-8")
     subprocess.run(["bash", "-c", line], cwd=tmp_path, check=True)
     assert (tmp_path / "test.txt").read_text().split() == ["s0002"]
+
+
+@pytest.mark.parametrize("flag", [["--key", "X"], ["--axis", "1"], ["--instance-classes", "c"]])
+def test_an_array_file_s_flag_with_structure_volumes_is_refused_not_dropped(tmp_path, capsys,
+                                                                              flag):
+    _subject(tmp_path)
+    files = [str(tmp_path / "s0001" / "segmentations" / f"{s}.nii.gz") for s in STRUCTURES]
+    assert main(["unstack", *files, str(tmp_path / "masks"), "--name", "s0001",
+                 "--classes", "channels", *flag]) != 0
+    assert f"{flag[0]} is for an array file" in capsys.readouterr().err
+    assert not (tmp_path / "masks").exists()

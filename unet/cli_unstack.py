@@ -27,9 +27,11 @@ def _unstack(args: argparse.Namespace) -> int:
     if len(stacks) == 1 and is_array(stacks[0]):
         return _unstack_array(args, stacks[0])
     volumes = [s for s in stacks if is_volume(s) or s in series]
-    if args.classes and volumes == stacks and not series:
+    labels = args.classes and volumes == stacks and not series  # a binary volume a structure
+    given = [f"--{f.replace('_', '-')}" for f in _ARRAY_FLAGS if getattr(args, f) not in (None, 0)
+             and not (labels and f in ("classes", "background"))]  # (else dropped unread)
+    if labels and not given:
         return _unstack_structures(args, stacks)
-    given = [f"--{f}" for f in _ARRAY_FLAGS if getattr(args, f) not in (None, 0)]
     if given:
         raise ValueError(f"{given[0]} is for an array file (.npy, .npz, .h5, .hdf5, .mat), one a "
                          f"call (--classes, --background: or label volumes); {stacks[0]} is "

@@ -79,9 +79,7 @@ def _unstack_structures(args: argparse.Namespace, volumes: list[Path]) -> int:
 
     check_table(args.folder)
     written, note = unstack_structures(volumes, Path(args.folder), args.name, args.background)
-    _written(written, "slice", args.folder)
-    if note:
-        print(f"note: {note}")
+    _written(written, "slice", args.folder, note)
     _record_spacing(args, volumes)
     return 0
 
@@ -92,16 +90,17 @@ def _unstack_array(args: argparse.Namespace, path: Path) -> int:
     written, note = unstack_array(path, args.folder, args.key, args.axis, args.name,
                                   args.classes, args.background, args.instance_classes,
                                   args.instance_ids)
-    _written(written, "slice", args.folder)
-    if note:
-        print(f"note: {note}")
+    _written(written, "slice", args.folder, note)
     return 0
 
 
-def _written(written: list[Path], what: str, folder: str) -> None:
+def _written(written: list[Path], what: str, folder: str, note: str | None = None) -> None:
+    """Print how many files were written where (first ... last), then the writer's note."""
     print(f"{len(written)} {what}{'s' * (len(written) != 1)} written to {folder}"
           + (f" ({written[0].name}" + f" ... {written[-1].name}" * (len(written) > 1) + ")"
              if written else ""))
+    if note:
+        print(f"note: {note}")
 
 
 def unstack_arguments(p: argparse.ArgumentParser) -> None:

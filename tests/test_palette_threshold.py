@@ -90,10 +90,9 @@ def test_the_smallest_held_id_above_the_threshold_is_written(tmp_path):
     assert np.array_equal(mapping.read_index(tmp_path / "w.png"), labels)
 
 
-def test_grey_masks_and_listed_values_keep_their_written_values(tmp_path):
-    """Grey 8-bit masks stay 0/255 (no palette), listed masks.values stay as listed, and a
-    palette whose index 0 reads above the threshold keeps grey 0/255."""
-    assert _mapping(tmp_path / "a", DAVIS, mask_threshold=0, mask_values=(0, 1)).palette is None
+def test_grey_masks_keep_their_written_values(tmp_path):
+    """Grey 8-bit masks stay 0/255 (no palette), and a palette whose index 0 reads above the
+    threshold keeps grey 0/255."""
     bright0 = [255, 255, 255] + DAVIS[3:]
     assert _mapping(tmp_path / "b", bright0, mask_threshold=0).values == (0, 255)
     ids = _objects(1) * 80
@@ -116,3 +115,30 @@ def test_masks_sharing_a_palette_compute_its_brightness_once(tmp_path, monkeypat
     pairs = _davis(tmp_path, 6)
     mapping = choose_mapping(pairs, PreprocessSettings(width=W, height=H, mask_threshold=0), 1)
     assert mapping.values == (0, 1) and len(calls) == 1
+
+
+def test_listed_values_on_palette_masks_are_written_with_their_palette(tmp_path):
+    """VOC SegmentationObject's keys (masks: {threshold: 0, ignore: 255, values: [0, 1]}) wrote
+    grey 0/1 PNGs, where masks.threshold alone writes the data's palette: the listed values are
+    palette indices too, so they get the palette (1: VOC's red) and read back as written."""
+    mapping = _mapping(tmp_path, DAVIS, mask_threshold=0, mask_values=(0, 1), mask_ignore=255)
+    assert mapping.values == (0, 1) and mapping.palette[:6] == tuple(DAVIS[:6])
+    labels = (_objects(3) > 0).astype(np.uint8)
+    mapping.write(tmp_path / "w.png", labels)
+    im = Image.open(tmp_path / "w.png")
+    assert im.mode == "P" and im.getpalette()[:6] == DAVIS[:6]
+    assert np.array_equal(np.asarray(im), labels)
+    assert np.array_equal(mapping.read_index(tmp_path / "w.png"), labels)
+
+
+def test_listed_values_the_palette_would_misread_stay_grey(tmp_path):
+    """A listed value whose palette colour reads on the wrong side of the threshold (VOC's 255,
+    (224, 224, 192), is 218 bright: class 0 under masks.threshold 230) would read back as the
+    other class: those are written grey, as before, and read back as written."""
+    mapping = _mapping(tmp_path, DAVIS, mask_threshold=230, mask_values=(0, 255))
+    assert mapping.values == (0, 255) and mapping.palette is None
+    labels = (_objects(3) > 0).astype(np.uint8)
+    mapping.write(tmp_path / "w.png", labels)
+    assert np.array_equal(mapping.read_index(tmp_path / "w.png"), labels)
+    black1 = DAVIS[:3] + [0, 0, 0] + DAVIS[6:]  # index 1 reads as 0: background at threshold 0
+    assert _mapping(tmp_path / "b", black1, mask_threshold=0, mask_values=(0, 1)).palette is None

@@ -27,18 +27,21 @@ def index_luminance(palette: tuple[int, ...]) -> np.ndarray:
 
 def thresholded_palette(mapping: MaskMapping, masks: list[str], headers: list[Header],
                         listed: bool) -> MaskMapping:
-    """`mapping` (masks.threshold, no masks.values) written in the palette masks' own values:
-    background index 0, foreground the smallest index the masks hold that reads above the
-    threshold (DAVIS's object 1, its red), with the palette of the first mask holding it.
+    """`mapping` (masks.threshold) written in the palette masks' own values: background index
+    0, foreground the smallest index the masks hold that reads above the threshold (DAVIS's
+    object 1, its red), with the palette of the first mask holding it; listed masks.values
+    as listed, with a palette that reads them back as their classes (listed_palette).
 
-    Unchanged (grey 0/255, or the listed values) where masks.values is listed, where a mask
-    has no palette, where index 0 reads above the threshold or is masks.ignore, or where no
-    mask holds an index above it. Masks are read in order (the training split's first) until
-    one holds the lowest index any palette shows above the threshold: DAVIS reads one."""
-    if listed or mapping.rgb or mapping.threshold is None or mapping.bits != 8:
+    Unchanged (grey 0/255) where a mask has no palette, where index 0 reads above the
+    threshold or is masks.ignore, or where no mask holds an index above it. Masks are read in
+    order (the training split's first) until one holds the lowest index any palette shows
+    above the threshold: DAVIS reads one."""
+    if mapping.rgb or mapping.threshold is None or mapping.bits != 8:
         return mapping
     if not masks or any(palette is None for _, palette, _ in headers):
         return mapping
+    if listed:
+        return listed_palette(mapping, headers)
     # a table per distinct palette, not per mask: a data set's masks mostly share one
     # (DAVIS's 3455 frames), and each table costs a conversion (about 0.2 ms)
     tables = {palette: _bright(palette, mapping) for palette in {h[1] for h in headers}}
@@ -62,6 +65,30 @@ def thresholded_palette(mapping: MaskMapping, masks: list[str], headers: list[He
     log.info("masks.threshold on palette masks: foreground written as index %d, shown %s as in "
              "%s", best[0], tuple(palette[3 * best[0] : 3 * best[0] + 3]), masks[best[1]])
     return replace(mapping, values=(0, best[0]), palette=palette, alpha=alpha)
+
+
+def listed_palette(mapping: MaskMapping, headers: list[Header]) -> MaskMapping:
+    """Listed masks.values (two palette indices) with the palette of the first mask whose
+    table shows the lower one at or below the threshold and the higher one above it: written
+    masks are read back by their colours' brightness, so a value shown on the wrong side
+    (VOC's 255, 218 bright, under masks.threshold 230) would read as the other class. No such
+    palette: unchanged (grey), which reads back as written."""
+    low, high = sorted(mapping.values)
+    # each distinct palette once, in mask order, with the first mask's alpha (DAVIS's frames
+    # share one palette; each test costs a conversion)
+    first: dict[tuple[int, ...] | None, Alpha] = {}
+    for _, palette, alpha in headers:
+        first.setdefault(palette, alpha)
+    for palette, alpha in first.items():
+        if palette is None or 3 * high + 3 > len(palette):
+            continue  # a table cut short of the value (optimised PNGs, GIFs): no colour for it
+        shade = index_luminance(palette)
+        if shade[low] <= mapping.threshold < shade[high]:
+            return replace(mapping, palette=palette, alpha=alpha)
+    log.info("masks.threshold with masks.values %s on palette masks: written as grey levels, "
+             "as no mask's palette shows %d at or below the threshold and %d above it",
+             list(mapping.values), low, high)
+    return mapping
 
 
 def _bright(palette: tuple[int, ...], mapping: MaskMapping) -> np.ndarray | None:

@@ -1,6 +1,7 @@
 """Cross-validation: fold rows over the cache, the ensemble prediction, the summary table."""
 
 import csv
+import time
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from unet.model import checkpoint
 from unet.model.unet import UNet, UNetConfig
 from unet.report.cross_validation import cross_validation
 from unet.train.dataset import CachedRows
-from unet.train.folds import fold_rows
+from unet.train.folds import fold_rows, labelled_rows
 from unet.train.settings import TrainSettings
 from unet.train.train import train_unet
 
@@ -160,3 +161,20 @@ def test_the_table_reports_the_epoch_training_kept_on_a_dice_tie(tmp_path):
     with open(tmp_path / "cv.tsv") as f:
         fold = next(csv.DictReader(f, delimiter="\t"))
     assert fold["best_epoch"] == "4" and fold["val_loss"] == "1.6000"
+
+
+def test_labelled_rows_drops_unlabelled_ids_in_time_linear_in_the_ids():
+    """labelled_rows looked each unlabelled id up with list.index, a scan of its split per id:
+    40,000 ids, half unlabelled, took 18 s on the loaded 2-core machine; rows kept, in order."""
+    small = {"splits": {"train": {"ids": ["a", "b", "c"]}, "val": {"ids": ["d", "e"]},
+                        "test": {"ids": ["f"]}},
+             "unlabelled": {"train": ["c", "a"], "val": ["e"], "test": ["f"]}}
+    rows = [("val", 1), ("train", 1), ("test", 0), ("train", 0), ("val", 0), ("train", 2)]
+    assert labelled_rows(small, rows) == [("train", 1), ("test", 0), ("val", 0)]
+    assert labelled_rows({"splits": small["splits"]}, rows) is rows
+    ids = [f"img_{i:06d}" for i in range(40_000)]
+    big = {"splits": {"train": {"ids": ids}, "val": {"ids": []}}, "unlabelled": {"train": ids[::2]}}
+    start = time.perf_counter()
+    kept = labelled_rows(big, [("train", k) for k in range(len(ids))])
+    assert time.perf_counter() - start < 2.0  # about 0.02 s by position; 18 s scanning
+    assert kept == [("train", k) for k in range(1, len(ids), 2)]

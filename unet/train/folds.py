@@ -25,6 +25,11 @@ def labelled_rows(meta: dict, rows: list[Row]) -> list[Row]:
     """`rows` less those whose cached mask holds no labelled pixel (meta's `unlabelled`: every
     value masks.ignore, a mask nobody annotated): every pixel of theirs is skipped by the loss,
     so each such row (all its patches) was a step's work that taught nothing."""
-    skip = {(s, meta["splits"][s]["ids"].index(i)) for s, ids in
-            (meta.get("unlabelled") or {}).items() if s in POOL for i in ids}
+    skip: set[Row] = set()
+    for split, ids in (meta.get("unlabelled") or {}).items():
+        if split in POOL and ids:
+            # each id's row by a position table, not list.index: a scan of the split per id
+            # (40,000 ids, half unlabelled: 18 s)
+            where = {i: k for k, i in enumerate(meta["splits"][split]["ids"])}
+            skip.update((split, where[i]) for i in ids)
     return [r for r in rows if r not in skip] if skip else rows

@@ -192,3 +192,32 @@ def test_unstack_reads_a_series_once_for_its_slices_and_its_spacing(tmp_path, mo
     assert main(["unstack", str(tmp_path / "ct"), str(tmp_path / "out")]) == 0
     assert "spacing z,y,x = 2.5, 0.8, 0.7 mm" in capsys.readouterr().out
     assert len(reads) == 1  # a CT's hundreds of files: each read twice doubled unstack's reading
+
+
+def test_a_folder_of_case_folders_is_told_apart_from_a_study_without_reading_volumes(
+        tmp_path, monkeypatch):
+    """refuse_study_folder read the first 132 bytes of every file of every case folder to find
+    DICOM marks (BraTS: 1,251 cases of 5 .nii.gz, 6,255 reads) before the case-folder advice:
+    files named as another format are not read; extensionless DICOM files still are."""
+    from unet.common import dicom
+    from unet.dataset.dicom_series import refuse_study_folder
+
+    brats = tmp_path / "BraTS2021_Training_Data"
+    for k in range(20):
+        case = brats / f"BraTS2021_{k:05d}"
+        case.mkdir(parents=True)
+        for kind in ("flair", "t1", "t1ce", "t2", "seg"):
+            (case / f"{case.name}_{kind}.nii.gz").write_bytes(b"\x1f\x8b" + bytes(200))
+        (case / "notes.json").write_text("{}")
+    reads = []
+    monkeypatch.setattr(dicom, "open", lambda p, *a: reads.append(p) or open(p, *a),  # noqa: SIM115
+                        raising=False)
+    refuse_study_folder(brats, tmp_path / "out")  # holds no series: nothing to refuse
+    assert reads == []
+    series = tmp_path / "study" / "3000566-CT"
+    _series(series, _stored(3), z=Z[:3])
+    for f in series.iterdir():
+        f.rename(f.with_suffix(""))  # TCIA's 1-001 style: no extension, read for 'DICM'
+    with pytest.raises(ValueError, match="3000566-CT"):
+        refuse_study_folder(tmp_path / "study", tmp_path / "out")
+    assert len(reads) == 1

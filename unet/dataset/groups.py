@@ -7,6 +7,7 @@ name goes in front of its ids (01_000, 02_000), which name every output."""
 from __future__ import annotations
 
 import logging
+import posixpath
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -53,9 +54,10 @@ def filled(layout: Layout, group: str) -> Layout:
     return replace(layout, **{k: _fill(getattr(layout, k), group) for k in names}, **files)
 
 
-def find_groups(root: Path, layout: Layout) -> tuple[list[str], list[str]]:
+def find_groups(root: Path, layout: Layout) -> tuple[list[str], list[str], list[str]]:
     """The groups under `root`, sorted: the names {group} takes in the folders that match
-    `images`, and (second) those passed over because a masks folder of theirs is missing."""
+    `images`, (second) those passed over because a masks folder of theirs is missing, and
+    (third) those that are, or hold, another group's masks folder."""
     if layout.images.count(GROUP) != 1 or not all(GROUP in m for m in _sources(layout)):
         raise DataLayoutError(
             f"{layout.section}.images {layout.images!r} and masks {list(_sources(layout))}: "
@@ -71,9 +73,9 @@ def find_groups(root: Path, layout: Layout) -> tuple[list[str], list[str]]:
         for d in root.glob(wildcard(spread(layout.images, levels), GROUP))
         if d.is_dir() and (found := pattern.fullmatch(d.relative_to(root).as_posix()))
     )
-    kept, passed = [], []
+    kept, passed, parts = [], [], _not_masks(layout, names)
     unmasked = layout.missing_mask == "empty"  # a group without masks: all background
-    for name in names:
+    for name in parts:
         one = filled(layout, name)
         if one.yolo:  # no label file: all background, as YOLO reads it
             ready = True
@@ -88,7 +90,29 @@ def find_groups(root: Path, layout: Layout) -> tuple[list[str], list[str]]:
             f"{layout.images!r} ({listing(names) if names else 'none'}), and none has its masks "
             f"folder {layout.masks!r}; check both, with {GROUP} standing for the group's folder"
         )
-    return kept, passed
+    return kept, passed, [name for name in names if name not in parts]
+
+
+def _not_masks(layout: Layout, names: list[str]) -> list[str]:
+    """The names whose images folder neither is nor holds another group's masks folder:
+    Massachusetts Roads' train_labels matches images '{group}' too, but holds train's labels
+    (taken for a part without masks, it was warned about, and read as images under
+    missing_mask: empty)."""
+    if _table(layout):
+        return names
+    # (folder, its group): a group whose images and masks share one folder keeps it
+    masks = {(posixpath.normpath(m), name) for name in names
+             for m in filled(layout, name).mask_dirs if "{id}" not in m}
+    return [name for name in names
+            if not any(owner != name and _within(folder, filled(layout, name).images)
+                       for folder, owner in masks)]
+
+
+def _within(folder: str, top: str) -> bool:
+    """Whether `folder` is `top` or under it (the Cell Tracking Challenge's 01_GT holds
+    01_GT/SEG)."""
+    top = posixpath.normpath(top)
+    return folder == top or folder.startswith(top + "/")
 
 
 def _same_classes(pairs: list[tuple]) -> None:
@@ -131,9 +155,9 @@ def _same_colours(pairs: list[tuple]) -> list[tuple]:
 
 def pair_groups(root: Path, layout: Layout) -> list[tuple[str, Path, Path | list[Path]]]:
     """(group_id, image, mask or masks) of every group, each paired on its own."""
-    groups, passed = find_groups(root, layout)
+    groups, passed, masks = find_groups(root, layout)
     levels = group_levels(root, layout.images)
-    if hidden := hidden_deeper(root, layout.images, levels, groups + passed):
+    if hidden := hidden_deeper(root, layout.images, levels, groups + passed + masks):
         shallow = filled(layout, (groups + passed)[0]).images
         log.warning("passed over %s: they match %s.images %r deeper than the %d folder level(s) "
                     "{group} takes here, as %s matches it; move the shallower folder(s) out of %s "

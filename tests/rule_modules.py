@@ -152,7 +152,7 @@ RULES = {
          "report.case_chart", "report.charts", "report.figures", "report.plot", "train.history",
          "report.training", "report.cross_validation", "train.collapse", "report.regions",
          "report.cases", "report.objects", "report.band_names",
-         "report.ignored"},
+         "report.ignored", "evaluate.void", "common.nodata", "common.gdal_fill"},
     ),
     "compare_experiments": (("report.compare",), {*FILEIO, "report.compare", "report.regions",
                                                   "report.cases", "report.objects"}),

@@ -17,6 +17,7 @@ from PIL import Image  # noqa: E402
 from unet.common.fileio import atomic_path  # noqa: E402
 from unet.common.labels import IGNORE_INDEX, MaskMapping, colour_of, own_name  # noqa: E402
 from unet.common.roi import within_roi  # noqa: E402
+from unet.evaluate.void import without_nodata  # noqa: E402
 from unet.report.band_names import shown_image  # noqa: E402
 from unet.report.ignored import IGNORED_ALPHA, IGNORED_COLOUR, OVERLAY_ALPHA, ignored_colour, swatch  # noqa: E402
 
@@ -132,11 +133,13 @@ def _legend(
 
 
 def class_layer(mask_path: str | os.PathLike, mapping: MaskMapping,
-                roi: str | os.PathLike | None = None) -> np.ma.MaskedArray:
+                roi: str | os.PathLike | None = None,
+                scene: str | os.PathLike | None = None) -> np.ma.MaskedArray:
     """A mask file as class indices (H, W), background (class 0, unless masks.background is
     false) and ignored pixels masked out: what an overlay paints, whatever values (grey,
-    colour, thresholded) the file holds. Outside the region of interest `roi`: ignored."""
+    colour, thresholded) the file holds; ignored outside `roi` and on `scene`'s no-data."""
     index = within_roi(mapping.read_index(mask_path), roi, mask_path)
+    index = without_nodata(index, scene, mapping.ignore)  # as evaluation scores it
     return np.ma.masked_where((index < mapping.scored_from) | (index >= mapping.num_classes), index)
 
 
@@ -226,10 +229,11 @@ def plot_overlays(
             ax.axis("off")
     fig.get_layout_engine().execute(fig)  # where each panel lies: masks are shrunk to its size
     for ax_row, row in zip(axes, rows, strict=True):
-        for ax, (_, mask_path) in zip(ax_row[1:], row["panels"], strict=False):
+        for k, (ax, (_, mask_path)) in enumerate(zip(ax_row[1:], row["panels"], strict=False)):
             if not mask_path:
                 continue
-            layer = class_layer(mask_path, mapping, row.get("roi"))
+            scene = None if k else row["image"]  # the ground truth's fill: marked as scored
+            layer = class_layer(mask_path, mapping, row.get("roi"), scene)
             step, size = _step(layer.shape), _block(ax, layer.shape)
             layer = _shrunk(layer, size)
             shown.update(np.unique(layer.compressed()).tolist())

@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 BLOB = make_zip(pairs())
 DIGEST = hashlib.sha256(BLOB).hexdigest()
 FORMS = [DIGEST.upper(), f"sha256:{DIGEST}", f"SHA256:{DIGEST.upper()}", f" {DIGEST}\n"]
+# ids of their own: the digest is of a zip stamped with the time it was made, so ids made of it
+# differed between pytest-xdist's workers, which then refused to run
+FORM_IDS = ["upper", "prefixed", "prefixed-upper", "padded"]
 
 
 def _config(sha256: str) -> dict:
@@ -29,7 +32,7 @@ def _config(sha256: str) -> dict:
     return config
 
 
-@pytest.mark.parametrize("given", FORMS)
+@pytest.mark.parametrize("given", FORMS, ids=FORM_IDS)
 def test_the_schema_takes_a_sha256_in_either_case_or_prefixed(given: str) -> None:
     check_schema(_config(given), yaml.safe_load((ROOT / "config/schema.yaml").read_text()))
 
@@ -40,7 +43,7 @@ def test_other_digests_are_still_refused(given: str) -> None:
         check_schema(_config(given), yaml.safe_load((ROOT / "config/schema.yaml").read_text()))
 
 
-@pytest.mark.parametrize("given", FORMS)
+@pytest.mark.parametrize("given", FORMS, ids=FORM_IDS)
 def test_a_sha256_in_another_form_pins_the_download(tmp_path: Path, given: str) -> None:
     (tmp_path / "a.zip").write_bytes(BLOB)
     url = (tmp_path / "a.zip").as_uri()

@@ -66,15 +66,31 @@ def _shares_a_module_fixture(item: pytest.Item) -> bool:
     return any(d and d[-1].scope in ("module", "class", "package") for d in defs)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups into node ids
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_itemcollected(item: pytest.Item) -> None:
     """Under pytest-xdist's --dist loadgroup, the tests of a file that share a module fixture
     (a pipeline run, a trained model) go to one worker, so that it runs once, not in each
     worker that drew one of them; the others spread one by one (a whole file in one worker
-    left the other idle while test_bench_smoke.py ran)."""
+    left the other idle while test_bench_smoke.py ran). Marked as collected: before any
+    pytest_collection_modifyitems, xdist's included."""
+    if item.get_closest_marker("xdist_group") is None and _shares_a_module_fixture(item):
+        item.add_marker(pytest.mark.xdist_group(item.path.name))
+
+
+@pytest.hookimpl(trylast=True)  # after xdist's, which wrote the groups where pytest 9 reads none
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under --dist loadgroup, the group as the node id's '@<group>' suffix, the key xdist
+    schedules by: pytest-xdist 3.8 sets item._nodeid, which pytest 9 no longer reads (it reads
+    item._id), so every group was ignored and each worker ran the module fixtures (the SLURM
+    cluster twice: 417 s and 172 s of set-up in one CI run)."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodes import coerce_node_id  # pytest 9's; older pytest keeps xdist's suffix
+
     for item in items:
-        if item.get_closest_marker("xdist_group") is None and _shares_a_module_fixture(item):
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names and "@" not in item.nodeid.rsplit("]", 1)[-1]:
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(names)}")
 
 
 @pytest.fixture(scope="session")

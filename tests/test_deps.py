@@ -174,3 +174,6 @@ def test_a_module_fixture_and_the_slurm_cluster_each_run_in_one_worker(request, 
     assert [i.get_closest_marker("xdist_group") for i in alone] == [None]  # spread one by one
     groups = [m.args for m in test_slurm.pytestmark if m.name == "xdist_group"]
     assert groups == [("slurm",)]
+    if getattr(request.config.option, "loadgroup", False):  # in a worker: the key xdist
+        # schedules by (pytest 9 ignored the one xdist 3.8 wrote: every group was spread)
+        assert request.node.nodeid.endswith("@test_deps.py"), request.node.nodeid

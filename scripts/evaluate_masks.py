@@ -31,6 +31,7 @@ evaluate_masks(
     voxel_spacing=inp.get("spacing") or snakemake.params.evaluate.get("voxel_spacing"),
     objects=snakemake.params.evaluate.get("objects", False),
     iou_threshold=snakemake.params.evaluate.get("iou_threshold"),
+    relaxed_slack=snakemake.params.evaluate.get("relaxed_slack"),  # roads' rho px
     ground_truth=snakemake.params.evaluate.get("ground_truth"),  # e.g. ISPRS's eroded masks
     dataset=snakemake.params.get("dataset"),  # where the ground truth's folder has {group}
 )

@@ -144,6 +144,7 @@ RULES = {
                   "evaluate.ground_truth",
                   "evaluate.evaluate", "evaluate.metrics", "evaluate.void",
                   "evaluate.objects", "evaluate.objects3d", "evaluate.rows", "evaluate.thresholded",
+                  "evaluate.relaxed", "evaluate.requested",
                   "common.nodata", *BANDS},  # void: the scene's no-data, for tuning's scores
     ),
     "plot_results": (
@@ -151,11 +152,12 @@ RULES = {
         {*FILEIO, *IMAGEIO, *BANDS, *LABELS, "common.layout", "common.roi",
          "report.case_chart", "report.charts", "report.figures", "report.plot", "train.history",
          "report.training", "report.cross_validation", "train.collapse", "report.regions",
-         "report.cases", "report.objects", "report.band_names",
+         "report.cases", "report.objects", "report.band_names", "report.relaxed",
          "report.ignored", "evaluate.void", "common.nodata", "common.gdal_fill"},
     ),
     "compare_experiments": (("report.compare",), {*FILEIO, "report.compare", "report.regions",
-                                                  "report.cases", "report.objects"}),
+                                                  "report.cases", "report.objects",
+                                                  "report.relaxed"}),
     "cross_validation": (
         ("report.cross_validation",),
         {*FILEIO, "report.cross_validation", "train.history"},

@@ -57,6 +57,15 @@ def test_ground_truth_prefix_is_no_evaluate_param_until_set():
         "ground_truth"] == gold
 
 
+def test_relaxed_slack_is_no_evaluate_param_until_set():
+    # evaluate.relaxed_slack: null (no relaxed precision) must not rerun existing evaluations;
+    # 0 (the plain pixel shares) is set, and a param
+    assert "relaxed_slack" not in applicable("evaluate", defaults("evaluate"))
+    for slack in (0, 3):
+        assert applicable("evaluate", {**defaults("evaluate"), "relaxed_slack": slack})[
+            "relaxed_slack"] == slack
+
+
 def test_iou_threshold_is_no_evaluate_param_until_set():
     # evaluate.iou_threshold: null (no thresholded Jaccard) must not rerun existing evaluations
     assert "iou_threshold" not in applicable("evaluate", defaults("evaluate"))

@@ -29,11 +29,12 @@ from unet.evaluate.metrics import (
     foreground_iou,
     mean_or_none,
 )
-from unet.evaluate.objects import add_objects, object_source, score_objects
+from unet.evaluate.objects import object_source, score_objects
 from unet.evaluate.reading import ScoreJob, read_scored
-from unet.evaluate.regions import region_classes, region_summary
+from unet.evaluate.regions import region_classes
+from unet.evaluate.relaxed import relaxed_counts
+from unet.evaluate.requested import add_requested
 from unet.evaluate.rows import PER_CLASS, log_scores, write_rows
-from unet.evaluate.thresholded import thresholded_iou
 
 log = logging.getLogger(__name__)
 # Copied into the summary beside the empty-mask convention (kept out of metrics.py, which
@@ -43,11 +44,14 @@ MEAN_PER_IMAGE_RULE: str = (
     "those holding no scored class (1, HD95 0, by the convention); an image that lacks only "
     "this class is left out, as its 1.0 would lift any model's score"
 )
+RULES = {"empty_mask_convention": EMPTY_MASK_CONVENTION, "hd95_penalty": HD95_PENALTY,
+         "mean_per_image_rule": MEAN_PER_IMAGE_RULE, "mean_positive_rule": MEAN_POSITIVE_RULE}
 
 
 def score_image(job: ScoreJob) -> dict:
     """One image's scores per method (each region's (hd95, boundary F1) under `regions` with
-    evaluate.regions), and its diagonal (the HD95 penalty when a class is missed)."""
+    evaluate.regions, relaxed precision's counts under `relaxed` with evaluate.relaxed_slack),
+    and its diagonal (the HD95 penalty when a class is missed)."""
     target, masks, outside = read_scored(job)
     out = {m: image_scores(pred, target, job.mapping.num_classes, IGNORE_INDEX, job.tolerance,
                            outside) for m, pred in masks.items()}
@@ -56,6 +60,9 @@ def score_image(job: ScoreJob) -> dict:
             out[m]["regions"] = {name: region_boundary(pred, target, c, IGNORE_INDEX,
                                                        job.tolerance, outside)
                                  for name, c in job.regions.items()}
+        if job.relaxed is not None:  # thin structures' slack (roads, vessels, membranes)
+            out[m]["relaxed"] = relaxed_counts(pred, target, range(
+                job.mapping.scored_from, job.mapping.num_classes), IGNORE_INDEX, job.relaxed)
     scored = {"id": job.image_id, "diagonal": image_diagonal(target.shape), "scores": out}
     if job.objects:  # evaluate.objects: the true objects' ids where the data has them
         scored["objects"] = score_objects(target, masks, job.object_ids, range(
@@ -196,30 +203,15 @@ def _deltas(methods: dict) -> dict:
 
 
 def _jobs(ids: list[str], by_id: dict, mask_dirs: dict, mapping: MaskMapping, tolerance: float,
-          regions: dict[str, list[int]] | None, objects: bool = False) -> list[ScoreJob]:
-    """One ScoreJob per id: its ground truth, each method's mask, the regions' classes, and
-    with `objects` where its true objects' ids are (object_source)."""
+          regions: dict[str, list[int]] | None, objects: bool = False,
+          relaxed: float | None = None) -> list[ScoreJob]:
+    """One ScoreJob per id: its ground truth, each method's mask, the regions' classes, with
+    `objects` where its true objects' ids are (object_source), and the relaxed slack."""
     sources = {i: object_source(by_id[i], mapping.threshold) if objects else ("", None)
                for i in ids}
     return [ScoreJob(i, by_id[i]["mask"], {m: str(Path(d) / f"{i}.png") for m, d in
                      mask_dirs.items()}, mapping, tolerance, by_id[i].get("roi"), regions or None,
-                     objects, sources[i][1], sources[i][0] == "drawn") for i in ids]
-
-
-def _add_requested(summary: dict, results: list[dict], by_id: dict, mapping: MaskMapping,
-                   regions: dict[str, list] | None, objects: bool,
-                   iou_threshold: float | None) -> None:
-    """The scores the config asks for beside the pixel scores (evaluate.objects, .iou_threshold,
-    .regions), added to `summary`."""
-    methods = list(summary["methods"])
-    if objects:  # found, missed, added, split or merged objects
-        add_objects(summary, results, by_id, mapping.threshold)
-    if iou_threshold is not None:  # an image's IoU under it counts 0
-        summary["iou_threshold"] = thresholded_iou(results, methods, mapping.scored_from,
-                                                   iou_threshold)
-    if regions:
-        summary["regions"] = region_summary(results, methods, regions, mapping,
-                                            summary["class_names"])
+                     objects, sources[i][1], sources[i][0] == "drawn", relaxed) for i in ids]
 
 
 def evaluate_masks(
@@ -232,14 +224,16 @@ def evaluate_masks(
     regions: dict[str, list] | None = None, group_by: str | None = None,
     cases_csv: str | os.PathLike | None = None, dataset: dict | None = None,
     voxel_spacing: list[float] | str | os.PathLike | None = None, objects: bool = False,
-    iou_threshold: float | None = None, ground_truth: dict | None = None) -> dict:
+    iou_threshold: float | None = None, ground_truth: dict | None = None,
+    relaxed_slack: float | None = None) -> dict:
     """Score each method's masks (e.g. {'raw': dir, 'crf': dir}) against the ground truth;
     `choice_json`: finalize_masks' record of what final/ holds, copied into the summary;
     `class_names`: masks.names, else the data's names; `regions`: evaluate.regions, unions of
     classes scored as one; `group_by`: split.group_by, each case scored whole too (`per_case`,
     `cases_csv`), a volume of `voxel_spacing` (z, y, x, or a table's path) for HD95 and BF1;
     `objects`: evaluate.objects, object scores beside the pixel scores (unet.evaluate.objects);
-    `iou_threshold`: ISIC's Jaccard; `ground_truth`: other masks, `dataset` for their {group}."""
+    `iou_threshold`: ISIC's Jaccard; `ground_truth`: other masks, `dataset` for their {group};
+    `relaxed_slack`: px of slack for relaxed precision and recall (unet.evaluate.relaxed)."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids, values = meta["splits"][split]["ids"], meta["class_values"]
@@ -247,7 +241,7 @@ def evaluate_masks(
     by_id, mapping, truth = with_truth(ids, by_id, mapping, ground_truth, manifest, dataset)
     jobs = _jobs(ids, by_id, mask_dirs, mapping, tolerance, regions and region_classes(
         regions, mapping.groups(), shown_names(class_names, meta), rgb=mapping.rgb,
-        ignore=None if mapping.rgb else mapping.ignore), objects)  # checked: values known now
+        ignore=None if mapping.rgb else mapping.ignore), objects, relaxed_slack)  # values known
     groups = spacing_groups(manifest, group_by, voxel_spacing)  # each id's case, or None
     results, unlabelled = _labelled(_score(jobs, processes, voxel_spacing, groups), split, by_id)
     voxel_spacing = case_spacing(voxel_spacing, groups, [r["id"] for r in results])  # scored ones
@@ -261,21 +255,18 @@ def evaluate_masks(
         "class_names": shown_names(class_names, meta),  # masks.names, COCO categories, or None
         "ignore_value": meta.get("ignore_value"),
         "boundary_tolerance_px": tolerance,
-        "empty_mask_convention": EMPTY_MASK_CONVENTION,
-        "hd95_penalty": HD95_PENALTY,
-        "mean_per_image_rule": MEAN_PER_IMAGE_RULE,
-        "mean_positive_rule": MEAN_POSITIVE_RULE,
+        **RULES,  # what a 1.0 on an empty class means, and what each mean averages
         # The classes the foreground scores average: 1 and up, or all (masks.background: false)
         "scored_classes": list(range(mapping.scored_from, mapping.num_classes)),
         "methods": summarise(results, methods, len(values), mapping.scored_from),
         **({"ground_truth": truth} if truth else {}),  # evaluate.ground_truth's, folder resolved
     }
-    _add_requested(summary, results, by_id, mapping, regions, objects, iou_threshold)
+    add_requested(summary, results, by_id, mapping, regions, objects, iou_threshold, relaxed_slack)
     if "raw" in methods:  # each other method's gain over the network's own output
         summary["delta"] = _deltas(summary["methods"])
     if choice_json:  # which post-processing final/ holds, chosen on validation, and why
         summary["final"] = read_json(choice_json)
-    write_rows(csv_out, results, summary["class_labels"])
+    write_rows(csv_out, results, summary["class_labels"], mapping.scored_from)
     if group_by:  # a volume's slices: scored as one case too, as the Decathlon and BraTS do
         summary["per_case"] = case_summary(results, methods, manifest, group_by, summary,
                                            cases_csv, jobs, processes, voxel_spacing)

@@ -28,6 +28,7 @@ class ScoreJob:
     objects: bool = False  # evaluate.objects: object counts per foreground class too
     object_ids: str | None = None  # the true objects' ids (None: the target's components)
     ids_drawn: bool = False  # object_ids drawn per image (masks.separate): no ids across slices
+    relaxed: float | None = None  # evaluate.relaxed_slack px: relaxed precision's counts too
 
 
 # The rule that writes each method's masks: what to rerun when one cannot be read.

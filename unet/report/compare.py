@@ -6,7 +6,7 @@ import csv
 import os
 
 from unet.common.fileio import atomic_path, read_json
-from unet.report import objects
+from unet.report import objects, relaxed
 from unet.report.cases import experiment_cells, experiment_columns
 from unet.report.regions import region_cells, region_columns
 
@@ -35,15 +35,18 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
     evaluate.regions region's Dice, global and mean per image (none unset), and with
     split.group_by each method's foreground Dice per case (none without), and with
     evaluate.objects its object F1, PQ and DSB score (report.objects; none without), and with
-    evaluate.iou_threshold the threshold and the thresholded IoU (none without)."""
+    evaluate.iou_threshold the threshold and the thresholded IoU, and with
+    evaluate.relaxed_slack the slack and the foreground's relaxed precision, recall and F1 (none
+    without)."""
     read = {name: read_json(p) for name, p in summaries.items()}
     regions = region_columns(list(read.values()))
     cases = experiment_columns(list(read.values()))
     found = objects.experiment_columns(list(read.values()))  # evaluate.objects
     cut = list(THRESHOLDED) if any("iou_threshold" in s for s in read.values()) else []
+    slack = relaxed.experiment_columns(list(read.values()))
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f, delimiter="\t")
-        w.writerow([*HEADER, *regions, *cases, *found, *cut])
+        w.writerow([*HEADER, *regions, *cases, *found, *cut, *slack])
         for name, summary in read.items():
             for method, s in summary["methods"].items():
                 scored = summary.get("scored_classes")  # older summaries: classes 1 and up
@@ -74,5 +77,6 @@ def compare_experiments(summaries: dict[str, str | os.PathLike], path: str | os.
                         *experiment_cells(summary, method, cases),
                         *objects.experiment_cells(summary, method, found),
                         *_thresholded_cells(summary, method, cut),
+                        *relaxed.experiment_cells(summary, method, slack),
                     ]
                 )

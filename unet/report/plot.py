@@ -18,6 +18,8 @@ from unet.report.case_chart import plot_case_dice
 from unet.report.cases import table_cells, table_columns
 from unet.report.objects import object_cells, object_columns
 from unet.report.regions import region_rows
+from unet.report.relaxed import table_cells as relaxed_cells
+from unet.report.relaxed import table_columns as relaxed_columns
 from unet.report.training import training_verdict
 
 PACKAGES = (
@@ -44,7 +46,8 @@ def metrics_table(
     those the method missed, and on how many without it it predicted some (summary.json's
     image counts; blank for background); then each method's evaluate.regions (region_rows);
     with split.group_by, each row's Dice per case too (report.cases); with evaluate.objects,
-    each foreground class's object counts and scores (report.objects)."""
+    each foreground class's object counts and scores (report.objects); with
+    evaluate.relaxed_slack, each scored class's relaxed precision, recall, F1 (report.relaxed)."""
     cols = ("dice", "iou", "precision", "recall")
     names = summary.get("class_names") or [None] * len(summary["class_values"])
     per_img = ("dice", "boundary_f1", "hd95")
@@ -60,6 +63,7 @@ def metrics_table(
                 *(f"images_{k}" for k in IMAGE_COUNTS.values()),
                 *table_columns(summary),  # split.group_by: each case scored whole
                 *object_columns(summary),  # evaluate.objects
+                *relaxed_columns(summary),  # evaluate.relaxed_slack
             ]
         )
         for m, s in summary["methods"].items():
@@ -84,11 +88,12 @@ def metrics_table(
                         *_image_counts(s.get("images", {}).get(c)),
                         *table_cells(summary, m, "classes", c),
                         *object_cells(summary, m, c),
+                        *relaxed_cells(summary, m, c),
                     ]
                 )
             # evaluate.regions, after the classes (the name column holds the region's name)
             w.writerows([*row, *table_cells(summary, m, "regions", row[3]),
-                         *object_cells(summary, m, None)]
+                         *object_cells(summary, m, None), *relaxed_cells(summary, m, None)]
                         for row in region_rows(summary, m, fractions))
 
 

@@ -10,7 +10,6 @@ memory-mapped and an HDF5 dataset read a slice at a time: PanNuke's masks of one
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -18,33 +17,22 @@ import tifffile
 from PIL import Image
 
 from unet.common.fileio import check_folder, disk_errors
-from unet.common.imageio import ImageReadError
 from unet.dataset.array_classes import (
     check_background,
     class_map,
     overlap_note,
     refuse_unnamed_background,
 )
+from unet.dataset.array_open import ArrayFileError, MissingArray, opened_array
 from unet.dataset.instance_classes import InstanceClasses
-from unet.dataset.mat_files import is_v73, mat_classes, not_numeric, read_mat
 from unet.dataset.unstack import _moved_in_whole, _refuse_taken, slice_name
 
 ARRAY_KINDS = (".npy", ".npz", ".h5", ".hdf5", ".mat")
-HDF5_INSTALL = "pip install -e '.[hdf5]' (or pip install h5py)"
 # Written as stored: 8- and 16-bit as PNG, the rest as TIFF. 64-bit integers (CREMI's uint64
 # neuron ids) are narrowed to the first of these that holds them; whole floats (PanNuke's
 # float64 0-255 pixels, Keras' float masks) to the first of the last four.
 _NARROW = (np.uint8, np.uint16, np.uint32, np.int16, np.int32)
 _WHOLE_FLOATS = (np.uint8, np.uint16, np.int16, np.int32)
-
-
-class MissingArray(ValueError):
-    """A --key the array file does not hold (the error lists what it holds)."""
-
-
-class ArrayFileError(ImageReadError):
-    """An array file that cannot be split: unreadable, of no array named, or of a shape or
-    range unstack does not write."""
 
 
 def is_array(path: Path) -> bool:
@@ -164,66 +152,6 @@ def _stem(path: Path, name: str | None) -> str:
         raise ValueError(f"--name {name!r} is not a file name: give the slices' stem, e.g. "
                          "fold1 (no folder)")
     return name
-
-
-@contextmanager
-def opened_array(path: Path, key: str | None) -> Iterator:
-    """The array `path` holds (named by `key` in a .npz or HDF5 file), not read into memory
-    where the format allows: a .npy memory-mapped, an HDF5 dataset read as indexed."""
-    kind = path.suffix.lower()
-    if kind == ".npy":
-        if key is not None:
-            raise ValueError(f"{path} holds one array: --key is for .npz and .h5 files")
-        yield _read(path, lambda: np.load(path, mmap_mode="r", allow_pickle=False))
-    elif kind == ".npz":  # a zip member: read whole (np.savez_compressed's cannot be mapped)
-        with _read(path, lambda: np.load(path, allow_pickle=False)) as npz:
-            member = _pick(path, key, list(npz.files))  # a wrong key is no damaged file
-            yield _read(path, lambda: npz[member])
-    elif kind == ".mat":  # read whole: a label file holds one image's matrices
-        if v73 := _read(path, lambda: is_v73(path)):  # read once, as the variables' classes
-            _h5py(path)
-        member = _pick(path, key, list(classes := _read(path, lambda: mat_classes(path, v73))))
-        if why := not_numeric(path, member, classes):  # a char, cell, struct
-            raise ArrayFileError(why)
-        yield _read(path, lambda: read_mat(path, member, v73))
-    else:
-        h5py = _h5py(path)
-        with _read(path, lambda: h5py.File(path, "r")) as f:
-            found = []
-            f.visititems(lambda n, obj: found.append(n) if isinstance(obj, h5py.Dataset)
-                         else None)
-            yield f[_pick(path, key, found)]
-
-
-def _read(path: Path, load):
-    """load(), a damaged or foreign file's error naming it."""
-    try:
-        return load()
-    except (OSError, ValueError, EOFError) as err:
-        raise ArrayFileError(f"cannot read array file {path}: {err}. Check the file (a download "
-                             "cut short?); nothing was split") from err
-
-
-def _h5py(path: Path):
-    try:
-        import h5py
-    except ImportError:
-        raise ArrayFileError(f"{path} is an HDF5 file, and reading one needs h5py: "
-                             f"{HDF5_INSTALL}") from None
-    return h5py
-
-
-def _pick(path: Path, key: str | None, names: list[str]) -> str:
-    """The array named `key`, or the only one; else an error listing what the file holds."""
-    listed = ", ".join(repr(n) for n in names[:12]) + (" ..." if len(names) > 12 else "")
-    if key is None and len(names) == 1:
-        return names[0]
-    if key is None:
-        raise ValueError(f"{path} holds {len(names)} arrays ({listed}): name one with --key, "
-                         f"e.g. --key {names[0] if names else 'X'}")
-    if key.strip("/") not in names:
-        raise MissingArray(f"{path} has no array {key!r}; it holds {listed or 'none'}")
-    return key.strip("/")
 
 
 def _axis(arr, axis: int, path: Path) -> int:

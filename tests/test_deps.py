@@ -159,6 +159,18 @@ def test_the_test_extra_holds_the_plugin_addopts_use():
     assert "-n" in addopts and "loadgroup" in addopts and "pytest-xdist" in extra
 
 
+@pytest.mark.parametrize("extra", ["hdf5", "nifti", "volumes", "zarr"])
+def test_the_test_extra_holds_each_unstack_reader(extra):
+    # A reader's tests skip where its package is missing: in CI `pip install -e '.[test]'`
+    # must install it, or they never run (OME-Zarr's tests need zarr, '.[zarr]' for users).
+    import tomllib
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+    names = {k: {re.split(r"[<>=!~ ]", d)[0] for d in v} for k, v in extras.items()}
+    assert extra in names and names[extra] <= names["test"], extra
+
+
 @pytest.fixture(scope="module")
 def shared_value() -> int:
     return 1

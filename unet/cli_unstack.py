@@ -1,5 +1,5 @@
-"""`unet unstack`: a TIFF stack, NIfTI volumes or an array file (.npy, .npz, .h5) to one 2-D
-file per page or slice."""
+"""`unet unstack`: a TIFF stack, NIfTI volumes or an array file (.npy, .npz, .h5, a Zarr
+store) to one 2-D file per page or slice."""
 
 from __future__ import annotations
 
@@ -33,9 +33,9 @@ def _unstack(args: argparse.Namespace) -> int:
     if labels and not given:
         return _unstack_structures(args, stacks)
     if given:
-        raise ValueError(f"{given[0]} is for an array file (.npy, .npz, .h5, .hdf5, .mat), one a "
-                         f"call (--classes, --background: or label volumes); {stacks[0]} is "
-                         "none")
+        raise ValueError(f"{given[0]} is for an array file (.npy, .npz, .h5, .hdf5, .mat, "
+                         ".zarr), one a call (--classes, --background: or label volumes); "
+                         f"{stacks[0]} is none")
     if len(stacks) > 1 and volumes != stacks:
         raise ValueError(f"{next(s for s in stacks if s not in volumes)}: several files are for "
                          "a case's volumes (NIfTI, NRRD, MetaImage, DICOM), a file (or DICOM "
@@ -114,7 +114,8 @@ def unstack_arguments(p: argparse.ArgumentParser) -> None:
                         "<case>_flair, _t1, _t1ce, _t2), or an array file: .npy (PanNuke's "
                         "images.npy), .npz, .h5/.hdf5 (CREMI's sample_A.hdf5), MATLAB .mat "
                         "(CoNSeP's, Lizard's labels; v5 or v7.3; a 2-D array written whole, "
-                        "<stem>.png)")
+                        "<stem>.png), or a Zarr store (OME-Zarr image.ome.zarr: a plane a "
+                        "file, channels last)")
     p.add_argument("folder", type=path_arg,
                    help="folder for 0.png, 1.png, ... (zero-padded), or a volume's or array's "
                         "<stem>_000.png (.tif: signed, 32-bit, float or multi-channel) ...; "
@@ -127,8 +128,9 @@ def unstack_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--series", metavar="UID", help="the SeriesInstanceUID of the DICOM series "
                    "to read, where the folder given holds several (unstack lists them)")
     p.add_argument("--key", help="the array in a .npz (X, Y), HDF5 (volumes/raw, "
-                   "volumes/labels/neuron_ids) or .mat file (type_map, inst_map); default: the "
-                   "only one")
+                   "volumes/labels/neuron_ids), .mat file (type_map, inst_map) or Zarr store "
+                   "(OME-Zarr: 1 for a coarser level, labels/nuclei); default: the only one, "
+                   "an OME-Zarr image's full resolution")
     p.add_argument("--axis", type=number(int, None), default=0,
                    help="an array's axis to split along (default 0: N x H x W[ x C], Z x Y x X)")
     p.add_argument("--classes", choices=["channels"],

@@ -11,6 +11,13 @@ import numpy as np
 
 from unet.common.imageio import ImageReadError
 from unet.dataset.mat_files import is_v73, mat_classes, not_numeric, read_mat
+from unet.dataset.zarr_store import (
+    ZARR_INSTALL,
+    array_names,
+    channels_last,
+    full_resolution,
+    is_zarr,
+)
 
 HDF5_INSTALL = "pip install -e '.[hdf5]' (or pip install h5py)"
 
@@ -24,13 +31,14 @@ class ArrayFileError(ImageReadError):
     range unstack does not write."""
 
 
-
 @contextmanager
 def opened_array(path: Path, key: str | None) -> Iterator:
-    """The array `path` holds (named by `key` in a .npz or HDF5 file), not read into memory
-    where the format allows: a .npy memory-mapped, an HDF5 dataset read as indexed."""
+    """The array `path` holds (named by `key` in a .npz, HDF5 file or Zarr store), not read into
+    memory where the format allows: a .npy memory-mapped, an HDF5 or Zarr array as indexed."""
     kind = path.suffix.lower()
-    if kind == ".npy":
+    if kind == ".zarr" or is_zarr(path):
+        yield _zarr_array(path, key)
+    elif kind == ".npy":
         if key is not None:
             raise ValueError(f"{path} holds one array: --key is for .npz and .h5 files")
         yield _read(path, lambda: np.load(path, mmap_mode="r", allow_pickle=False))
@@ -61,6 +69,24 @@ def _read(path: Path, load):
     except (OSError, ValueError, EOFError) as err:
         raise ArrayFileError(f"cannot read array file {path}: {err}. Check the file (a download "
                              "cut short?); nothing was split") from err
+
+
+def _zarr_array(path: Path, key: str | None):
+    """A Zarr store's array (an OME-Zarr image's full resolution by default), channels last."""
+    try:
+        import zarr
+    except ImportError:
+        raise ArrayFileError(f"{path} is a Zarr store, and reading one needs zarr: "
+                             f"{ZARR_INSTALL}") from None
+    if not path.is_dir():
+        raise ArrayFileError(f"{path} is a file: a Zarr store is a folder (unzip a zipped one "
+                             "first); nothing was split")
+    names = _read(path, lambda: array_names(path))
+    if names == [""] and key is not None:
+        raise ValueError(f"{path} is one Zarr array: --key is for a store of several")
+    member = _pick(path, _read(path, lambda: full_resolution(path, key)), names)
+    arr = _read(path, lambda: zarr.open_array(str(path / member), mode="r"))
+    return channels_last(arr, path, member)
 
 
 def _h5py(path: Path):

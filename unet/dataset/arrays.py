@@ -26,8 +26,9 @@ from unet.dataset.array_classes import (
 from unet.dataset.array_open import ArrayFileError, MissingArray, opened_array
 from unet.dataset.instance_classes import InstanceClasses
 from unet.dataset.unstack import _moved_in_whole, _refuse_taken, slice_name
+from unet.dataset.zarr_store import is_zarr, zarr_stem
 
-ARRAY_KINDS = (".npy", ".npz", ".h5", ".hdf5", ".mat")
+ARRAY_KINDS = (".npy", ".npz", ".h5", ".hdf5", ".mat", ".zarr")
 # Written as stored: 8- and 16-bit as PNG, the rest as TIFF. 64-bit integers (CREMI's uint64
 # neuron ids) are narrowed to the first of these that holds them; whole floats (PanNuke's
 # float64 0-255 pixels, Keras' float masks) to the first of the last four.
@@ -36,8 +37,9 @@ _WHOLE_FLOATS = (np.uint8, np.uint16, np.int16, np.int32)
 
 
 def is_array(path: Path) -> bool:
-    """Whether `path` is named as an array file unstack splits (.npy, .npz, .h5, .hdf5, .mat)."""
-    return Path(path).suffix.lower() in ARRAY_KINDS
+    """Whether `path` is named as an array file unstack splits (.npy, .npz, .h5, .hdf5, .mat),
+    or is a Zarr store (a .zarr folder, or a group or array inside one)."""
+    return Path(path).suffix.lower() in ARRAY_KINDS or is_zarr(path)
 
 
 def unstack_array(path: str | Path, out_dir: str | Path, key: str | None = None, axis: int = 0,
@@ -51,7 +53,7 @@ def unstack_array(path: str | Path, out_dir: str | Path, key: str | None = None,
     Returns the files and a note (overlapping classes) or ''.
     All files appear, or none: existing files are never overwritten."""
     path, out_dir = Path(path), Path(out_dir)
-    if not path.is_file():
+    if not path.is_file() and not is_zarr(path):
         raise FileNotFoundError(f"{path}: no such file")
     if background is not None and classes != "channels":
         raise ValueError("--background names the channel that is no class: it goes with "
@@ -60,7 +62,8 @@ def unstack_array(path: str | Path, out_dir: str | Path, key: str | None = None,
     check_folder(out_dir)
     lookup = _lookup(path, key, instance_classes, instance_ids, classes)
     with opened_array(path, key) as arr:
-        whole = arr.ndim == 2  # one image (a .mat's label map), not rows to split
+        # one image (a .mat's label map, an OME-Zarr image of one plane), not rows to split
+        whole = arr.ndim == 2 or getattr(arr, "one_image", False)
         arr, axis = (np.asarray(arr)[None], _whole(arr, axis, path)) if whole else (arr, axis)
         axis = _axis(arr, axis, path)
         dtype, colour, png = _page_format(arr, axis, path, classes, background, lookup)
@@ -147,7 +150,7 @@ def _lookup(path: Path, key: str | None, classes_key: str | None, ids_key: str |
 
 def _stem(path: Path, name: str | None) -> str:
     if name is None:
-        return path.stem
+        return zarr_stem(path) if is_zarr(path) else path.stem
     if not name or name != Path(name).name or name in (".", ".."):
         raise ValueError(f"--name {name!r} is not a file name: give the slices' stem, e.g. "
                          "fold1 (no folder)")

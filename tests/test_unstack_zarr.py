@@ -15,12 +15,14 @@ from tests.conftest import REPO
 from tests.test_unstack_arrays import _read, _refused, _unstack
 from unet.dataset.layout import Layout
 from unet.dataset.pairing import pair_files
+from unet.dataset.split import groups_of
 
 if os.environ.get("CI"):  # the test extra installs it: in CI these tests must run
     import zarr
 else:
     zarr = pytest.importorskip("zarr", reason="pip install -e '.[zarr]'")
 
+README = (REPO / "README.md").read_text()
 _AXES = {"c": "channel", "t": "time", "z": "space", "y": "space", "x": "space"}
 
 
@@ -149,8 +151,7 @@ def test_bad_keys_and_stores_are_refused_by_name(tmp_path, capsys, monkeypatch):
 def test_the_readme_s_ome_zarr_block_runs(tmp_path):
     from tests.test_volume_label_loops import _run
 
-    block = re.search(r"```bash\n(for f in plate/\*\.ome\.zarr.*?)```",
-                      (REPO / "README.md").read_text(), re.S).group(1)
+    block = re.search(r"```bash\n(for f in plate/\*\.ome\.zarr.*?)```", README, re.S).group(1)
     for k, axes in enumerate(["cyx", "czyx"]):
         image, labels = _images(k, (2, 3, 16, 16)[: len(axes)])
         (tmp_path / "plate").mkdir(exist_ok=True)
@@ -159,3 +160,6 @@ def test_the_readme_s_ome_zarr_block_runs(tmp_path):
     names = sorted(p.name for p in (tmp_path / "omezarr" / "images").iterdir())
     assert names == ["well0.tif", "well1_000.tif", "well1_001.tif", "well1_002.tif"]
     assert sorted(p.name for p in (tmp_path / "omezarr" / "masks").iterdir()) == names
+    group_by = re.search(r"planes in one split with `split\.group_by: '(.+?)'`", README).group(1)
+    ids = [{"id": n[: -len(".tif")]} for n in names]
+    assert set(groups_of(ids, group_by).values()) == {"well0", "well1"}

@@ -188,8 +188,8 @@ def parser() -> argparse.ArgumentParser:
                         "cross-validation folds' models as one ensemble graph")
     e.add_argument("--onnx", required=True, type=path_arg, help="output .onnx file")
     u = _command(sub, "unstack", "split a multi-page TIFF into one PNG per page, or a volume "
-                 "(NIfTI, NRRD, MetaImage, multi-frame DICOM) or an array (.npy, .npz, .h5) into "
-                 "one file per slice", _unstack,
+                 "(NIfTI, NRRD, MetaImage, multi-frame DICOM) or an array (.npy, .npz, .h5, "
+                 "a Zarr store) into one file per slice", _unstack,
                  ", its values unchanged (a TIFF's bit depth too; a NIfTI volume needs the "
                  "nifti extra: pip install -e '.[nifti]', an HDF5 file the hdf5 extra: "
                  "pip install -e '.[hdf5]', NRRD, MetaImage and DICOM volumes the volumes extra)")

@@ -20,7 +20,8 @@ def _unstack(args: argparse.Namespace) -> int:
     from unet.dataset.unstack import unstack
 
     stacks = [Path(s) for s in args.stack]
-    series = [s for s in stacks if s.is_dir() and is_series_folder(s)]
+    # a Zarr store's folder holds chunks, no DICOM: not each read for a DICOM mark
+    series = [s for s in stacks if s.is_dir() and not is_array(s) and is_series_folder(s)]
     if args.series is not None and stacks != series[:1]:
         raise ValueError(f"--series picks one DICOM series of a folder that holds several; give "
                          f"that folder alone (not {', '.join(map(str, stacks))})")

@@ -1,8 +1,8 @@
 """masks.labelmap: the classes an annotation tool's export lists, in the file's order: CVAT's
 labelmap.txt (`name:r,g,b:parts:actions`) and a `name,r,g,b` class table (CamVid's and
 DeepGlobe's class_dict.csv) give colours and names, Roboflow's _classes.csv (`Pixel Value,
-Class`) and a Medical Segmentation Decathlon or nnU-Net dataset.json (its "labels") grey values
-and names."""
+Class`), a Medical Segmentation Decathlon or nnU-Net dataset.json (its "labels") and
+Mapillary Vistas' config_v2.0.json (labelmap_vistas) grey values (class ids) and names."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from unet.config.experiments import ConfigError
+from unet.config.labelmap_vistas import check_not_evaluated, vistas_rows
 from unet.dataset.layout import local_root
 
 
@@ -139,9 +140,12 @@ def _dataset_json(path: Path, text: str) -> list[tuple[int, int, str]]:
         labels = json.loads(text).get("labels")
     except (ValueError, AttributeError):
         labels = None
+    if isinstance(labels, list) and labels:  # Mapillary Vistas: the list's index is the id
+        return vistas_rows(path, labels)
     if not isinstance(labels, dict) or not labels:
         raise ConfigError(f"masks.labelmap {path}: no \"labels\" object of class values and "
-                          "names, as the Decathlon's dataset.json holds; give that file")
+                          "names, as the Decathlon's dataset.json holds, nor a list of them, as "
+                          "Mapillary Vistas' config_v2.0.json holds; give that file")
     rows = []
     for key, item in labels.items():
         value, name = (key, item) if isinstance(item, str) else (item, key)
@@ -191,6 +195,8 @@ def fill_labelmap(config: dict) -> None:
             raise ConfigError(f"masks.labelmap {path} names {value} \"ignore\", nnU-Net's label "
                               "of pixels left unannotated, not a class to learn: set "
                               f"masks.ignore: {value}")
+    if path.suffix.lower() == ".json":
+        check_not_evaluated(path, masks)
     classes, names = _without_ignore(path, kind, classes, names, masks.get("ignore"))
     at = next((k for k, name in enumerate(names) if name.lower() == "background"), 0)
     if at and masks.get("background", True):  # a file sorted by name, or edited by hand

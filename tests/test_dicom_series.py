@@ -221,3 +221,24 @@ def test_a_folder_of_case_folders_is_told_apart_from_a_study_without_reading_vol
     with pytest.raises(ValueError, match="3000566-CT"):
         refuse_study_folder(tmp_path / "study", tmp_path / "out")
     assert len(reads) == 1
+
+
+@pytest.mark.parametrize("name", ["frame.ppm", "scan.nhdr", "cells.npz", "tiles.tar.gz", "a.log"])
+def test_every_format_the_project_reads_is_passed_over_for_a_dicom_mark(tmp_path, monkeypatch,
+                                                                       name):
+    """OTHER_FORMATS was a hand-written list beside names' and arrays' own: a format they knew
+    and it did not (PIL's .ppm, a .log note) was read for 'DICM' file by file; it is drawn
+    from them now, so nothing named as another format is read."""
+    from unet.common import dicom
+    from unet.dataset.arrays import ARRAY_KINDS
+    from unet.dataset.dicom_series import OTHER_FORMATS, is_series_folder
+    from unet.dataset.names import _READABLE, UNSTACKED
+
+    assert _READABLE | set(ARRAY_KINDS) | set(UNSTACKED) - {".dcm", ".nii.gz"} <= OTHER_FORMATS
+    assert not {".dcm", ".ima", ""} & OTHER_FORMATS  # DICOM exports' names are still read
+    (tmp_path / name).write_bytes(bytes(200))
+    reads = []
+    monkeypatch.setattr(dicom, "open", lambda p, *a: reads.append(p) or open(p, *a),  # noqa: SIM115
+                        raising=False)
+    assert not is_series_folder(tmp_path)
+    assert reads == []

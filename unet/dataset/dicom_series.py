@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from unet.common.dicom import is_dicom
+from unet.dataset.arrays import ARRAY_KINDS
+from unet.dataset.names import _DOCUMENTS, _READABLE, ARCHIVE_NAMES, COMPRESSED, UNSTACKED
 from unet.dataset.nifti import NiftiError
 from unet.dataset.volume_notes import sh
 
@@ -24,14 +26,17 @@ UNEQUAL = 0.01
 AS_IMAGES = "or read its files as 2-D images, a slice each, with .dcm in image_extensions"
 
 
+# MetaImage's pixel files and sidecars beside data (a BIDS .json, a series' .csv listing)
+_DATA_FILES = (".raw", ".zraw")
+_SIDECARS = (".json", ".csv", ".tsv", ".xml")
 # Files named as another format, never read for a 'DICM' mark: a folder of BraTS case
-# folders (1,251 of 5 .nii.gz) cost 6,255 reads before its advice. DICOM exports name their
-# files .dcm, .ima, by number (1-001) or by UID (1.2.840....), which are still read.
-OTHER_FORMATS = frozenset((
-    ".gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".raw", ".zraw",  # volumes
-    ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".svs", ".jp2", ".webp",  # images
-    ".npy", ".npz", ".h5", ".hdf5", ".mat", ".zip",  # arrays, archives
-    ".json", ".csv", ".tsv", ".txt", ".xml", ".md", ".pdf"))  # sidecars and notes
+# folders (1,251 of 5 .nii.gz) cost 6,255 reads before its advice. Drawn from the formats the
+# project reads (a format added there is passed over here too); DICOM exports name their files
+# .dcm, .ima, by number (1-001) or by UID (1.2.840....), which are still read.
+OTHER_FORMATS = frozenset(
+    {Path(f"a{x}").suffix for x in UNSTACKED if x != ".dcm"}  # .nii.gz as its last suffix
+    | _READABLE | set(ARRAY_KINDS) | {Path(f"a{x}").suffix for x in ARCHIVE_NAMES}
+    | set(COMPRESSED) | set(_DOCUMENTS) | set(_DATA_FILES) | set(_SIDECARS))
 
 
 def is_series_folder(folder: Path) -> bool:

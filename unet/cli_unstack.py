@@ -91,6 +91,9 @@ def _unstack_array(args: argparse.Namespace, path: Path) -> int:
     written, note = unstack_array(path, args.folder, args.key, args.axis, args.name,
                                   args.classes, args.background, args.instance_classes,
                                   args.instance_ids)
+    if len(written) == 1 and written[0].stem == (args.name or path.stem):  # a 2-D array, whole
+        print(f"1 image written: {written[0]}" + (f"\nnote: {note}" if note else ""))
+        return 0
     _written(written, "slice", args.folder, note)
     return 0
 

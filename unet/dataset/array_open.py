@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from unet.common.imageio import ImageReadError
-from unet.dataset.mat_files import is_v73, mat_classes, not_numeric, read_mat
+from unet.dataset.mat_files import is_v73, mat_classes, not_numeric, read_mat, refuse_empty
 from unet.dataset.zarr_store import (
     ZARR_INSTALL,
     array_names,
@@ -52,7 +52,7 @@ def opened_array(path: Path, key: str | None) -> Iterator:
         member = _pick(path, key, list(classes := _read(path, lambda: mat_classes(path, v73))))
         if why := not_numeric(path, member, classes):  # a char, cell, struct
             raise ArrayFileError(why)
-        yield _read(path, lambda: read_mat(path, member, v73))
+        yield refuse_empty(path, member, _read(path, lambda: read_mat(path, member, v73)), classes)
     else:
         h5py = _h5py(path)
         with _read(path, lambda: h5py.File(path, "r")) as f:

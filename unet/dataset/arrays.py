@@ -71,7 +71,6 @@ def unstack_array(path: str | Path, out_dir: str | Path, key: str | None = None,
         depth = arr.shape[axis]
         names = [stem + ext] if whole else [slice_name(stem, k, depth, ext) for k in range(depth)]
         _refuse_taken(out_dir, names)
-        # an instance map's unknown id is refused part way: the scratch goes, nothing moves in
         pages = slices(arr, axis) if lookup is None else map(lookup.map, slices(arr, axis))
         overlaps = []
         with _moved_in_whole(out_dir, names, f"unstack-{stem}") as scratch:
@@ -105,6 +104,7 @@ def _page_format(arr, axis: int, path: Path, classes: str | None, background: in
         if len(page_shape) != 2:
             raise ValueError(f"{path}: its slices are of shape {page_shape}: --instance-classes "
                              "reads a 2-D instance map (--key inst_map)")
+        lookup.check(slices(arr, axis))  # read ahead: an unknown id refused, nothing made yet
         return lookup.dtype, False, True
     if classes == "channels":
         check_background(page_shape, background, path)

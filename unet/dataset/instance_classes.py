@@ -3,6 +3,7 @@ and `class` vectors, CoNSeP's `inst_map` with `inst_type`): the pipeline reads o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -44,9 +45,18 @@ class InstanceClasses:
         wide = len(cls) and cls.max() > np.iinfo(np.uint8).max
         self.dtype = np.dtype(np.uint16 if wide else np.uint8)
 
+    def check(self, pages: Iterable[np.ndarray]) -> None:
+        """Refuse, before anything is written, an id of any page that the vectors lack."""
+        found = [np.unique(np.asarray(page)) for page in pages]  # a page at a time
+        self._table(np.unique(np.concatenate(found)) if found else np.zeros(0))
+
     def map(self, page: np.ndarray) -> np.ndarray:
         """(H, W) class map of an (H, W) instance map; an id the vectors lack refused."""
         found, inverse = np.unique(np.asarray(page), return_inverse=True)
+        return self._table(found)[inverse.reshape(np.shape(page))].astype(self.dtype)
+
+    def _table(self, found: np.ndarray) -> np.ndarray:
+        """The class of each of the (sorted, distinct) values `found`; an unknown id refused."""
         if not np.array_equal(found, np.round(found)) or (found < 0).any():
             raise ValueError(f"{self.path}: '{self.key}' holds values other than whole ids "
                              "from 0: name the instance map with --key")
@@ -60,5 +70,4 @@ class InstanceClasses:
                              f"({', '.join(map(str, lacking[:5]))}) are not in {where} "
                              f"({len(self.ids)} ids): name the instance ids' vector with "
                              "--instance-ids, or check the file")
-        table = np.where(found == 0, 0, self.classes[at] if len(self.ids) else 0)
-        return table[inverse.reshape(np.shape(page))].astype(self.dtype)
+        return np.where(found == 0, 0, self.classes[at] if len(self.ids) else 0)

@@ -65,7 +65,21 @@ def read_mat(path: Path, name: str, v73: bool) -> np.ndarray:
         import h5py
 
         with h5py.File(path, "r") as f:
+            if f[name].attrs.get("MATLAB_empty", 0):  # MATLAB's []: its size stored, as uint64
+                dims = tuple(int(n) for n in np.asarray(f[name]).ravel()[::-1])
+                return np.zeros(dims if 0 in dims else (0, 0))
             return np.asarray(f[name]).T
     import scipy.io
 
     return np.asarray(scipy.io.loadmat(path, variable_names=[name])[name])
+
+
+def refuse_empty(path: Path, name: str, matrix: np.ndarray,
+                 classes: dict[str, str]) -> np.ndarray:
+    """`matrix`, or an error when it holds no values (MATLAB's []) naming the others."""
+    if matrix.size:
+        return matrix
+    others = [k for k, c in classes.items() if k != name and c in _NUMERIC]
+    fix = f"name another with --key ({', '.join(others)})" if others else "check the file"
+    raise ValueError(f"{path}: '{name}' is an empty matrix (shape {matrix.shape}, MATLAB's []), "
+                     f"no image: {fix}")

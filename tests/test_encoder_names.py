@@ -71,6 +71,30 @@ def test_a_name_found_good_is_not_looked_up_again(tmp_path, monkeypatch):
         encoder_check.encoder_problem("tu-resnet_18", None, cache)
 
 
+def test_the_names_kept_survive_a_write_cut_short(tmp_path, monkeypatch):
+    # the cache was written in place: a full disk (or a kill) part way left half a JSON file,
+    # read as no names, so every good name was looked up again (smp and timm imported)
+    import errno
+    from pathlib import Path
+
+    from unet.model import encoder_check
+
+    cache = tmp_path / ".snakemake" / "unet-encoders.json"
+    assert encoder_check.encoder_problem("resnet18", None, cache) is None
+    kept = cache.read_text()
+
+    def cut_short(self, text, *a, **k):
+        with open(self, "w") as f:
+            f.write(text[: len(text) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", cut_short)
+    assert encoder_check.encoder_problem("resnet34", None, cache) is None
+    monkeypatch.undo()
+    assert cache.read_text() == kept
+    assert not [p.name for p in cache.parent.iterdir() if p != cache]  # no scratch left
+
+
 @pytest.mark.parametrize(("encoder", "fetched"), [
     ("tu-local-dir:{tmp}/net", False),  # weights in a folder: nothing to download
     ("tu-hf-hub:timm/resnet18.a1_in1k", True),  # a Hub repository: fetched where Snakemake runs

@@ -14,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import quote, unquote
 
+from unet.common.fileio import atomic_path
 from unet.model.timm_files import no_weights_fix, weights_file
 
 CACHE = Path(".snakemake", "unet-encoders.json")  # beside Snakemake's own metadata
@@ -78,7 +79,10 @@ def encoder_problem(encoder: str, weights: str | None, cache: str | os.PathLike 
     if problem is None and cache is not None:
         try:
             Path(cache).parent.mkdir(parents=True, exist_ok=True)
-            Path(cache).write_text(json.dumps(sorted({*good, key}), indent=1))
+            # renamed in whole: a full disk, a kill or a second Snakemake planning at once
+            # otherwise leaves (or reads) half a file, and every name kept is checked again
+            with atomic_path(cache) as tmp:
+                tmp.write_text(json.dumps(sorted({*good, key}), indent=1))
         except OSError:  # a read-only folder: checked again next time
             pass
     return problem

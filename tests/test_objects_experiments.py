@@ -59,6 +59,27 @@ def test_experiments_tsv_shows_the_object_scores_where_objects_are_on(tmp_path):
     assert rows["off"]["objects_f1"] == rows["off"]["objects_dsb_score"] == ""  # not zeros
 
 
+def test_experiments_tsv_shows_seg_where_some_run_reports_it(tmp_path):
+    """SEG (CTC's measure) was in summary.json and metrics.tsv but not experiments.tsv, where
+    runs are ranked; a summary written before SEG gets a blank, and none has no column."""
+    from unet.report.compare import compare_experiments
+
+    on = _evaluate(tmp_path, "on", True)
+    old = json.loads(on.read_text())
+    for c in old["methods"]["raw"]["objects"].values():
+        del c["seg"]
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    compare_experiments({"on": on, "old": tmp_path / "old.json"}, tmp_path / "e.tsv")
+    rows = {r["experiment"]: r for r in _tsv(tmp_path / "e.tsv")}
+    # class 1: nucleus 9 px IoU 9/15, nucleus 3 px IoU 3/15 (the blob covers both): (0.6 +
+    # 0.2) / 2; class 2: 1; the classes' mean
+    assert float(rows["on"]["objects_seg"]) == pytest.approx((0.4 + 1) / 2, abs=1e-4)
+    assert rows["old"]["objects_seg"] == "" and rows["old"]["objects_f1"] != ""
+    compare_experiments({"old": tmp_path / "old.json"}, tmp_path / "o.tsv")
+    assert "objects_f1" in (tmp_path / "o.tsv").read_text()
+    assert "seg" not in (tmp_path / "o.tsv").read_text()
+
+
 def test_experiments_tsv_without_objects_is_unchanged(tmp_path):
     from unet.report.compare import compare_experiments
 

@@ -43,9 +43,13 @@ EXPERIMENT_KEYS = ("f1", "panoptic_quality", "dsb_score")
 
 def experiment_columns(summaries: list[dict]) -> list[str]:
     """experiments.tsv's object columns, where some summary has object scores (and 3-D ones,
-    where some has those); [] otherwise."""
-    prefixes = {p for s in summaries for p, _ in _kinds(s)}
-    return [f"{p}{k}" for p in ("objects_", CASES) if p in prefixes for k in EXPERIMENT_KEYS]
+    where some has those), with CTC's SEG where some has it (summaries before it: none); []
+    otherwise."""
+    kinds = [k for s in summaries for k in _kinds(s)]
+    seg = {p for p, methods in kinds for m in methods.values()
+           for c in m.get("objects", {}).values() if "seg" in c}
+    return [f"{p}{k}" for p in ("objects_", CASES) if p in {q for q, _ in kinds}
+            for k in (*EXPERIMENT_KEYS, *("seg",) * (p in seg))]
 
 
 def experiment_cells(summary: dict, method: str, columns: list[str]) -> list[str]:
@@ -57,7 +61,7 @@ def experiment_cells(summary: dict, method: str, columns: list[str]) -> list[str
     for col in columns:
         prefix = CASES if col.startswith(CASES) else "objects_"
         classes = kinds[prefix][method].get("objects", {}).values() if prefix in kinds else []
-        values = [s[col[len(prefix):]] for s in classes]
+        values = [s.get(col[len(prefix):]) for s in classes]  # older: no seg, blank
         values = [v for v in values if v is not None]
         cells.append(f"{sum(values) / len(values):.4f}" if values else "")
     return cells

@@ -10,13 +10,11 @@ from unet.evaluate.objects import IOU_THRESHOLDS
 
 
 def reference(true: np.ndarray, pred: np.ndarray, scored: np.ndarray) -> dict:
-    """Counts of one image or volume: a true object is one id of `true` (where it holds 2+;
-    else each fully connected blob, 8 neighbours in 2-D, 26 in 3-D), a predicted one a blob of
-    `pred`'s scored pixels; pixels outside `scored` count in no area and join no object."""
+    """Counts of one image or volume: a true object is one id of `true` within one fully
+    connected blob (8 neighbours in 2-D, 26 in 3-D), a predicted one a blob of `pred`'s scored
+    pixels; pixels outside `scored` count in no area and join no object."""
     full = np.ones((3,) * true.ndim)
-    # 2+ ids: each id one object (CTC's); one value (a binary mask's): its blobs
-    blobs = ndimage.label(true > 0, structure=full)[0] if len(np.unique(true[true > 0])) < 2 \
-        else (true > 0).astype(int)
+    blobs = ndimage.label(true > 0, structure=full)[0]
     split = np.zeros(true.shape, np.int64)
     pairs = sorted({(int(b), int(v)) for b, v in zip(blobs[true > 0], true[true > 0],
                                                       strict=True)})

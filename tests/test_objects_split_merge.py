@@ -95,21 +95,3 @@ def test_split_and_merge_match_brute_force(seed):
     assert want == {**got, "iou_sum": pytest.approx(got["iou_sum"]),
                     "seg_sum": pytest.approx(got["seg_sum"])}
     assert want["split"] + want["merged"] > 0
-
-
-def test_an_instance_id_in_two_blobs_is_one_true_object():
-    # CTC's objects are ids: one id in two blobs apart was two true objects (each id within
-    # each blob), and SEG scored its half as a found object
-    ids = np.zeros((8, 14), np.uint16)
-    ids[1:7, 1:4], ids[1:7, 9:12] = 1, 1  # one cell of 36 px, its two halves apart
-    ids[1:7, 5:8] = 2  # between them, another of 18 px
-    target = (ids > 0).astype(np.uint8)
-    pred = np.zeros_like(target)
-    pred[1:7, 1:8] = 1  # one 42-px blob over 1's left half and all of 2
-    n = image_objects(target, pred, 1, ids, IGN)
-    assert (n["true"], n["predicted"], n["tp"]) == (2, 1, 0)
-    # 2 inside the blob, IoU 18/42; the blob holds half of 1 (18 of 36), no more: 0
-    assert n["seg_sum"] == pytest.approx(18 / 42)
-    assert reference(ids, pred, np.ones(ids.shape, bool)) == n
-    binary = np.where(ids > 0, 255, 0).astype(np.uint8)  # a 0/255 mask: its blobs, as before
-    assert image_objects(target, pred, 1, binary, IGN)["true"] == 3

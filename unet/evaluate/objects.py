@@ -25,11 +25,9 @@ OBJECTS_RULE: str = (
     "sum of matched IoU / (TP + FP/2 + FN/2), dsb_score the mean over IoU thresholds "
     "0.5:0.05:0.95 of TP/(TP+FP+FN) (a pair counts at a threshold when its IoU exceeds it), "
     "seg the Cell Tracking Challenge's SEG, each true object's IoU with the predicted object "
-    "covering more than half of it (0 where none does) averaged over the true objects; a true "
-    "object is an instance id (of 2+ in an image: one object however many its blobs), else a "
-    "component; ignored and outside-roi pixels are left out of every IoU, area and object (a "
-    "band of them across a component cuts it into parts, true and predicted alike), and an "
-    "object with no "
+    "covering more than half of it (0 where none does) averaged over the true objects; "
+    "ignored and outside-roi pixels are left out of every IoU, area and object (a band of them "
+    "across an object cuts it into parts, true and predicted alike), and an object with no "
     "other pixel is not counted; an image with no true and no predicted object is not counted "
     "(images_empty), and a ratio of 0/0 is null; the set's scores are from counts summed over "
     "the counted images, dsb_score_mean_per_image the mean of their per-image DSB scores"
@@ -77,16 +75,14 @@ def _compact(ids: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _id_parts(ids: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, int]:
-    """(H, W) labels 1..n of `truth`'s objects by id: each id one object, whatever its blobs
-    (the Cell Tracking Challenge's objects are ids), touching instances apart; a binary mask's
-    one value (0/255 under a threshold) is no id, so it parts into its 8-connected blobs
-    ((D, H, W): 26-). Soft values (a float mask of fractions) are no ids: `truth`'s components."""
+    """(H, W) labels 1..n of each id within each 8-connected blob of `truth` ((D, H, W): 26-):
+    touching instances stay apart by id, and a binary mask's one value (0/255 under a
+    threshold) parts into its blobs. Soft values (a float mask of fractions) are no ids:
+    `truth`'s components."""
     if ids.dtype.kind == "f" and not np.array_equal(ids[truth], np.round(ids[truth])):
         return _labels(truth)
-    compact, n = _compact(ids, truth)
-    if n > 1:  # instance ids: an id in two blobs (a cell cut by its neighbour) is one object
-        return compact, n
     parts, _ = _labels(truth)
+    compact, n = _compact(ids, truth)
     # int64: ndimage's int32 labels times 65,537+ ids wrapped, two objects keyed as one
     return _compact(parts.astype(np.int64) * (n + 1) + compact, truth)
 

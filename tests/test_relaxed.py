@@ -121,3 +121,10 @@ def test_unset_adds_nothing(tmp_path):
     summary = _evaluate(tmp_path, {"a": _line(6) * 255}, _line(5) * 255)
     assert "relaxed" not in summary
     assert "relaxed_precision" not in (tmp_path / "rows.csv").read_text()
+
+
+def test_a_volume_is_refused_not_miscounted():
+    # the slack is in-plane: a (D, H, W) stack's counts came out silently wrong (a line 1 px
+    # off found nowhere), so volumes are refused; slices are scored one by one
+    with pytest.raises(ValueError, match=r"\(H, W\).*per slice"):
+        relaxed_counts(np.stack([_line(6)] * 2), np.stack([_line(5)] * 2), range(1, 2), IGNORE, 1)

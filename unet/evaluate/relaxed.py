@@ -49,6 +49,11 @@ def relaxed_counts(pred: np.ndarray, target: np.ndarray, classes: range, ignore_
     """(C, 4) int64 with C = classes.stop: for each class of `classes`, COUNTS (predicted px,
     those within `slack` px of a true one, true px, those within `slack` of a predicted one);
     pixels where `target` holds ignore_index count in neither mask; other classes' rows 0."""
+    if target.ndim != 2 or pred.shape != target.shape:
+        # _near's bands are rows and columns: a volume's counts would come out wrong, silently
+        raise ValueError(f"relaxed precision takes (H, W) masks, not {pred.shape} against "
+                         f"{target.shape}: score a volume per slice (evaluate.relaxed_slack is "
+                         "in-plane)")
     scored = target != ignore_index  # (H, W)
     out = np.zeros((classes.stop, len(COUNTS)), np.int64)
     for c in classes:

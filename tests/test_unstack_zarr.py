@@ -163,3 +163,38 @@ def test_the_readme_s_ome_zarr_block_runs(tmp_path):
     group_by = re.search(r"planes in one split with `split\.group_by: '(.+?)'`", README).group(1)
     ids = [{"id": n[: -len(".tif")]} for n in names]
     assert set(groups_of(ids, group_by).values()) == {"well0", "well1"}
+
+
+def test_levels_at_nested_paths_keep_their_axes(tmp_path, capsys):
+    # multiscales datasets may name a level by a path of several parts ("s0/image"): its axes
+    # are the group's above it, not lost (a c,z,y,x stack was refused as channels first)
+    image, _ = _images(7, (2, 3, 16, 16))
+    root = zarr.open_group(str(tmp_path / "n.ome.zarr"), mode="w", zarr_format=2)
+    root.create_array("s0/image", data=image, chunks=(1, 1, 8, 8))
+    root.attrs.update({"multiscales": [{"version": "0.4", "datasets": [{"path": "s0/image"}],
+                       "axes": [{"name": a, "type": _AXES[a]} for a in "czyx"]}]})
+    _unstack(capsys, tmp_path / "n.ome.zarr", tmp_path / "o")
+    assert np.array_equal(tifffile.imread(tmp_path / "o" / "n_002.tif"),
+                          np.moveaxis(image[:, 2], 0, -1))
+
+
+def test_a_folder_of_no_zarr_array_is_refused_as_such(tmp_path, capsys):
+    (tmp_path / "empty.zarr").mkdir()  # a folder named .zarr, no array in it
+    (tmp_path / "empty.zarr" / "a.png").write_bytes(b"\x89PNG")
+    err = _refused(capsys, tmp_path / "empty.zarr", tmp_path / "o")
+    assert "empty.zarr holds no Zarr array" in err and "--key" not in err
+    # a stray .zgroup that is no Zarr metadata does not make a folder a store
+    from unet.dataset.zarr_store import is_zarr
+
+    (tmp_path / "scans").mkdir()
+    (tmp_path / "scans" / ".zgroup").write_text("")
+    assert not is_zarr(tmp_path / "scans")
+    (tmp_path / "scans" / ".zgroup").write_text('{"zarr_format": 2}')
+    assert is_zarr(tmp_path / "scans")
+
+
+def test_one_plane_of_an_ome_zarr_is_reported_as_one_image(tmp_path, capsys):
+    image, _ = _images(8, (2, 16, 16))
+    _ome(tmp_path / "img.ome.zarr", image, "cyx")
+    out = _unstack(capsys, tmp_path / "img.ome.zarr", tmp_path / "o")
+    assert out.strip() == f"1 image written: {tmp_path / 'o' / 'img.tif'}"

@@ -86,12 +86,13 @@ def _unstack_structures(args: argparse.Namespace, volumes: list[Path]) -> int:
 
 
 def _unstack_array(args: argparse.Namespace, path: Path) -> int:
-    from unet.dataset.arrays import unstack_array
+    from unet.dataset.arrays import array_stem, unstack_array
 
     written, note = unstack_array(path, args.folder, args.key, args.axis, args.name,
                                   args.classes, args.background, args.instance_classes,
                                   args.instance_ids)
-    if len(written) == 1 and written[0].stem == (args.name or path.stem):  # a 2-D array, whole
+    # a 2-D array (an OME-Zarr image of one plane) written whole, as <stem>, no _000
+    if len(written) == 1 and written[0].stem == array_stem(path, args.name):
         print(f"1 image written: {written[0]}" + (f"\nnote: {note}" if note else ""))
         return 0
     _written(written, "slice", args.folder, note)

@@ -82,6 +82,10 @@ def _zarr_array(path: Path, key: str | None):
         raise ArrayFileError(f"{path} is a file: a Zarr store is a folder (unzip a zipped one "
                              "first); nothing was split")
     names = _read(path, lambda: array_names(path))
+    if not names:  # a folder named .zarr (or with a .zgroup) and no array: no --key helps
+        raise ArrayFileError(f"{path} holds no Zarr array (no .zarray, nor zarr.json of an "
+                             "array, in it or its folders): give a Zarr store's folder, e.g. "
+                             "image.ome.zarr; nothing was split")
     if names == [""] and key is not None:
         raise ValueError(f"{path} is one Zarr array: --key is for a store of several")
     member = _pick(path, _read(path, lambda: full_resolution(path, key)), names)

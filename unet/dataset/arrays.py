@@ -58,7 +58,7 @@ def unstack_array(path: str | Path, out_dir: str | Path, key: str | None = None,
     if background is not None and classes != "channels":
         raise ValueError("--background names the channel that is no class: it goes with "
                          "--classes channels")
-    stem = _stem(path, name)
+    stem = array_stem(path, name)
     check_folder(out_dir)
     lookup = _lookup(path, key, instance_classes, instance_ids, classes)
     with opened_array(path, key) as arr:
@@ -148,7 +148,8 @@ def _lookup(path: Path, key: str | None, classes_key: str | None, ids_key: str |
     return InstanceClasses(path, key, vector, classes_key, ids, ids_key)
 
 
-def _stem(path: Path, name: str | None) -> str:
+def array_stem(path: Path, name: str | None) -> str:
+    """The stem of the files written for `path`: --name, else the file's (a store's) own."""
     if name is None:
         return zarr_stem(path) if is_zarr(path) else path.stem
     if not name or name != Path(name).name or name in (".", ".."):

@@ -23,7 +23,16 @@ def is_zarr(path: Path) -> bool:
     """Whether `path` is a Zarr store's folder (named .zarr, or holding Zarr metadata)."""
     path = Path(path)
     return path.is_dir() and (path.suffix.lower() == ".zarr"
-                              or any((path / m).is_file() for m in _META))
+                              or any(_is_metadata(path / m) for m in _META))
+
+
+def _is_metadata(file: Path) -> bool:
+    """Whether `file` is Zarr metadata (JSON naming its zarr_format): a stray empty .zgroup
+    in a DICOM or image folder does not make it a store."""
+    try:
+        return isinstance(json.loads(file.read_text()).get("zarr_format"), int)
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def zarr_stem(path: Path) -> str:
@@ -84,9 +93,13 @@ def full_resolution(store: Path, key: str | None) -> str | None:
 def _axes(store: Path, member: str, ndim: int) -> list[str] | None:
     """The array's axes from its group's multiscales ('c' for a channel axis of any name), or
     None where it is no level of a multiscale image."""
-    group, _, level = member.rpartition("/")
-    found = _multiscale(store / group)
-    if not found or level not in [str(d.get("path")) for d in found.get("datasets", [])]:
+    parts = member.split("/")
+    for cut in range(len(parts) - 1, -1, -1):  # a level's path may have parts (s0/image)
+        found = _multiscale(store.joinpath(*parts[:cut]))
+        if found and "/".join(parts[cut:]) in [str(d.get("path")).strip("/")
+                                               for d in found.get("datasets", [])]:
+            break
+    else:
         return None
     axes = found.get("axes")
     if axes is None:  # OME-NGFF 0.1 and 0.2 name none: their arrays are always t,c,z,y,x

@@ -65,3 +65,16 @@ def test_readable_names_listed_twice_fall_back_to_the_ids_name(config, tmp_path)
 def test_a_malformed_label_is_refused_by_index(config, tmp_path, bad, says):
     with pytest.raises(ConfigError, match=rf"config_v2.0.json.*label 1.*{says}"):
         _filled(config, tmp_path, [LABELS[0], bad, LABELS[3]])
+
+
+def test_background_left_true_is_refused_as_id_0_is_a_class(config, tmp_path):
+    # Vistas' id 0 is animal--bird: with masks.background true (the default) it went unscored
+    from unet.config.labelmap import fill_labelmap
+
+    (tmp_path / "config_v2.0.json").write_text(json.dumps({"labels": LABELS}))
+    config["dataset"].update(source="local", local={**config["dataset"]["local"],
+                                                    "path": str(tmp_path)})
+    config["masks"].update(labelmap="config_v2.0.json", unlisted="ignore")
+    with pytest.raises(ConfigError, match=r"config_v2.0.json.*'Road' \(0\).*"
+                                          r"masks.background: false"):
+        fill_labelmap(config)

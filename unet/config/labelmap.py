@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from unet.config.experiments import ConfigError
-from unet.config.labelmap_vistas import check_not_evaluated, vistas_rows
+from unet.config.labelmap_vistas import check_vistas, vistas_rows
 from unet.dataset.layout import local_root
 
 
@@ -196,7 +196,7 @@ def fill_labelmap(config: dict) -> None:
                               "of pixels left unannotated, not a class to learn: set "
                               f"masks.ignore: {value}")
     if path.suffix.lower() == ".json":
-        check_not_evaluated(path, masks)
+        check_vistas(path, masks)
     classes, names = _without_ignore(path, kind, classes, names, masks.get("ignore"))
     at = next((k for k, name in enumerate(names) if name.lower() == "background"), 0)
     if at and masks.get("background", True):  # a file sorted by name, or edited by hand

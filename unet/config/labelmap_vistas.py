@@ -19,22 +19,35 @@ def vistas_rows(path: Path, labels: list) -> list[tuple[int, int, str]]:
             for index, (name, r, evaluate) in enumerate(entries) if evaluate]
 
 
-def not_evaluated(path: Path) -> list[tuple[int, str]]:
-    """(id, name) of each label a Vistas config marks "evaluate": false; [] for other files."""
+def _labels(path: Path) -> list | None:
+    """A Vistas config's "labels" list; None for other files (a dataset.json's object)."""
     try:
         labels = json.loads(path.read_text(encoding="utf-8-sig")).get("labels")
     except (OSError, ValueError, AttributeError):
-        return []
-    if not isinstance(labels, list):
-        return []
-    entries = [_entry(path, index, label) for index, label in enumerate(labels)]
+        return None
+    return labels if isinstance(labels, list) else None
+
+
+def not_evaluated(path: Path) -> list[tuple[int, str]]:
+    """(id, name) of each label a Vistas config marks "evaluate": false; [] for other files."""
+    entries = [_entry(path, index, label) for index, label in enumerate(_labels(path) or [])]
     return [(index, name) for index, (name, _, evaluate) in enumerate(entries) if not evaluate]
 
 
-def check_not_evaluated(path: Path, masks: dict) -> None:
-    """Refuse a Vistas config whose labels not evaluated would be refused in every mask that
-    holds them: their pixels must be skipped, by masks.unlisted: ignore (or masks.ignore where
-    there is one such label)."""
+def check_vistas(path: Path, masks: dict) -> None:
+    """Refuse a Vistas config read with masks.background true (its id 0 is a class, Bird:
+    it would go unscored), or whose labels not evaluated would be refused in every mask that
+    holds them: their pixels must be skipped, by masks.unlisted: ignore (or masks.ignore
+    where there is one such label)."""
+    labels = _labels(path)
+    if not labels:
+        return
+    first = vistas_rows(path, labels)[:1]
+    if first and masks.get("background", True) and first[0][2].lower() != "background":
+        raise ConfigError(f"masks.labelmap {path} lists {first[0][2]!r} ({first[0][1]}) first, "
+                          "a class: Mapillary Vistas has no background, and with "
+                          "masks.background true class 0 would go unscored; set "
+                          "masks.background: false")
     void = not_evaluated(path)
     if not void or masks.get("unlisted") == "ignore":
         return

@@ -3,16 +3,48 @@ true and predicted object as a mask of its own and every pair's IoU, in 2-D or 3
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy import ndimage
 
 from unet.evaluate.objects import IOU_THRESHOLDS
 
 
-def reference(true: np.ndarray, pred: np.ndarray, scored: np.ndarray) -> dict:
+def _steps(ndim: int, plane: bool = False) -> list[tuple[int, ...]]:
+    """Offsets to a pixel's neighbours: all 8 (3-D 26), or its 4 in-plane ones."""
+    steps = [s for s in itertools.product((-1, 0, 1), repeat=ndim) if any(s)]
+    return [s for s in steps if sum(map(abs, s)) == 1 and not any(s[:-2])] if plane else steps
+
+
+def _at(a: np.ndarray, p: tuple[int, ...], s: tuple[int, ...]):
+    """`a` at pixel p + s, None past the edge."""
+    q = tuple(i + d for i, d in zip(p, s, strict=True))
+    return a[q] if all(0 <= i < n for i, n in zip(q, a.shape, strict=True)) else None
+
+
+def _merge_smear(split: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Parts with no pixel whose in-plane 4 neighbours (past the edge: the same) share its raw
+    id joined, a run of them at a time, to the part they border most (ties: the lowest)."""
+    real = {int(split[p]) for p in map(tuple, np.argwhere(split > 0))
+            if all(_at(ids, p, s) in (None, ids[p]) for s in _steps(ids.ndim, True))}
+    smear = (split > 0) & ~np.isin(split, list(real))
+    runs, k = ndimage.label(smear, structure=np.ones((3,) * ids.ndim))
+    out, new = split.copy(), split.max()
+    for r in range(1, k + 1):
+        border = [int(_at(split, p, s)) for p in map(tuple, np.argwhere(runs == r))
+                  for s in _steps(ids.ndim) if _at(split, p, s) in real]
+        new += not border
+        out[runs == r] = min(set(border), key=lambda t: (-border.count(t), t)) if border else new
+    return out
+
+
+def reference(true: np.ndarray, pred: np.ndarray, scored: np.ndarray,
+              ids: np.ndarray | None = None) -> dict:
     """Counts of one image or volume: a true object is one id of `true` within one fully
     connected blob (8 neighbours in 2-D, 26 in 3-D), a predicted one a blob of `pred`'s scored
-    pixels; pixels outside `scored` count in no area and join no object."""
+    pixels; pixels outside `scored` count in no area and join no object. With the raw `ids`,
+    edge smear is merged (evaluate.smear)."""
     full = np.ones((3,) * true.ndim)
     blobs = ndimage.label(true > 0, structure=full)[0]
     split = np.zeros(true.shape, np.int64)
@@ -20,6 +52,8 @@ def reference(true: np.ndarray, pred: np.ndarray, scored: np.ndarray) -> dict:
                                                       strict=True)})
     for k, (b, v) in enumerate(pairs, 1):
         split[(blobs == b) & (true == v)] = k
+    if ids is not None:
+        split = _merge_smear(split, ids)
     t_ids = [v for v in np.unique(split[scored]) if v]
     p_lab, n = ndimage.label((pred > 0) & scored, structure=full)  # cut by ignored px
     p_ids = [v for v in range(1, n + 1) if (p_lab[scored] == v).any()]

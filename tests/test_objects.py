@@ -125,7 +125,7 @@ def test_matches_brute_force_on_random_labels(seed):
     target[rng.random(ids.shape) < 0.03] = IGN
     pred = np.roll(ids > 0, rng.integers(-2, 3), axis=1) ^ (rng.random(ids.shape) < 0.04)
     got = image_objects(target, pred.astype(np.uint8), 1, ids, IGN)
-    want = reference(np.where(target == 1, ids, 0), pred, target != IGN)
+    want = reference(np.where(target == 1, ids, 0), pred, target != IGN, ids)
     assert got["iou_sum"] == pytest.approx(want.pop("iou_sum"))
     assert got["seg_sum"] == pytest.approx(want.pop("seg_sum"))
     assert {k: got[k] for k in want} == want

@@ -153,7 +153,7 @@ def test_matches_brute_force_on_random_3d_labels(seed):
     for true_ids in (ids, None):
         got = image_objects(target, pred.astype(np.uint8), 1, true_ids, IGN)
         want = reference(np.where(target == 1, ids if true_ids is not None else 1, 0), pred,
-                          target != IGN)
+                          target != IGN, true_ids)
         assert got["iou_sum"] == pytest.approx(want.pop("iou_sum"))
         assert got["seg_sum"] == pytest.approx(want.pop("seg_sum"))
         assert {k: got[k] for k in want} == want

@@ -36,7 +36,7 @@ def test_split_and_merged_objects_are_counted():
     # blob over 2 and 3 IoU 16/36 and 16/36: neither; object 4 found
     assert (n["true"], n["predicted"], n["tp"], n["fp"], n["fn"]) == (4, 5, 1, 4, 3)
     assert (n["split"], n["merged"]) == (1, 1)
-    want = reference(np.where(target == 1, ids, 0), pred, target != IGN)
+    want = reference(np.where(target == 1, ids, 0), pred, target != IGN, ids)
     assert want == {**n, "iou_sum": pytest.approx(n["iou_sum"]),
                     "seg_sum": pytest.approx(n["seg_sum"])}
 
@@ -91,7 +91,7 @@ def test_split_and_merge_match_brute_force(seed):
     cut = (rng.random((32, 1)) < 0.1) | (rng.random((1, 32)) < 0.1)
     pred = (ids > 0) & ~cut | (rng.random(ids.shape) < 0.03)
     got = image_objects(target, pred.astype(np.uint8), 1, ids, IGN)
-    want = reference(np.where(target == 1, ids, 0), pred, target != IGN)
+    want = reference(np.where(target == 1, ids, 0), pred, target != IGN, ids)
     assert want == {**got, "iou_sum": pytest.approx(got["iou_sum"]),
                     "seg_sum": pytest.approx(got["seg_sum"])}
     assert want["split"] + want["merged"] > 0

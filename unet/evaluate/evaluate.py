@@ -66,7 +66,7 @@ def score_image(job: ScoreJob) -> dict:
     scored = {"id": job.image_id, "diagonal": image_diagonal(target.shape), "scores": out}
     if job.objects:  # evaluate.objects: the true objects' ids where the data has them
         scored["objects"] = score_objects(target, masks, job.object_ids, range(
-            job.mapping.scored_from, job.mapping.num_classes), IGNORE_INDEX)
+            job.mapping.scored_from, job.mapping.num_classes), IGNORE_INDEX, job.ids_drawn)
     return scored
 
 

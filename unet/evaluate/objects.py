@@ -9,13 +9,18 @@ import numpy as np
 from scipy import ndimage
 
 from unet.common.maskio import read_mask_values
+from unet.evaluate.smear import merge_smear
 
 log = logging.getLogger(__name__)
 # DSB 2018's IoU thresholds 0.5, 0.55, ..., 0.95: its score averages TP / (TP + FP + FN) over them
 IOU_THRESHOLDS: tuple[float, ...] = tuple(round(0.5 + 0.05 * k, 2) for k in range(10))
 # Copied into the summary beside the pixel scores' conventions.
 OBJECTS_RULE: str = (
-    "per foreground class, a predicted object (an 8-connected component of the method's mask) "
+    "per foreground class, a true object one id of the source masks (or of the ids drawn "
+    "beside them) within one 8-connected blob of the ground truth, where source ids with no "
+    "pixel whose 4 neighbours hold the same id (anti-aliasing's 1-2 px edge greys, ids 1-2 px "
+    "wide) join the id they border most in their blob, or form the blob's one object where it "
+    "holds no other id; a predicted object (an 8-connected component of the method's mask) "
     "and a true object match when their IoU > 0.5 (so at most one match each); TP matched "
     "pairs, FP predicted objects unmatched, FN true objects unmatched; precision TP/(TP+FP), "
     "recall TP/(TP+FN), split the true objects with 2+ predicted objects each more than half "
@@ -74,17 +79,22 @@ def _compact(ids: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, int]:
     return out, int(values.size)
 
 
-def _id_parts(ids: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, int]:
+def _id_parts(ids: np.ndarray, truth: np.ndarray, exact: bool = False
+              ) -> tuple[np.ndarray, int]:
     """(H, W) labels 1..n of each id within each 8-connected blob of `truth` ((D, H, W): 26-):
     touching instances stay apart by id, and a binary mask's one value (0/255 under a
     threshold) parts into its blobs. Soft values (a float mask of fractions) are no ids:
-    `truth`'s components."""
+    `truth`'s components. Unless `exact` (ids drawn by the pipeline), a part with no pixel whose
+    4 in-plane neighbours share its id (anti-aliasing's edge greys) joins the part it borders
+    most (evaluate.smear)."""
     if ids.dtype.kind == "f" and not np.array_equal(ids[truth], np.round(ids[truth])):
         return _labels(truth)
     parts, _ = _labels(truth)
     compact, n = _compact(ids, truth)
     # int64: ndimage's int32 labels times 65,537+ ids wrapped, two objects keyed as one
-    return _compact(parts.astype(np.int64) * (n + 1) + compact, truth)
+    parts, n = _compact(parts.astype(np.int64) * (n + 1) + compact, truth)
+    merged = None if exact else merge_smear(ids, parts, n, truth)
+    return (parts, n) if merged is None else _compact(merged, truth)
 
 
 def _labels(mask: np.ndarray) -> tuple[np.ndarray, int]:
@@ -137,12 +147,13 @@ def _split_merged(t: np.ndarray, p: np.ndarray, inter: np.ndarray, area_p: np.nd
 
 
 def image_objects(target: np.ndarray, pred: np.ndarray, c: int, ids: np.ndarray | None,
-                  ignore: int) -> dict:
+                  ignore: int, exact_ids: bool = False) -> dict:
     """Counts of class `c`'s objects in one image (or (D, H, W) volume): true objects from `ids`
-    (None: the target's components), predicted ones the components of `pred`; pixels where
-    `target` is `ignore` (ignored, outside the roi) are left out of every area and object."""
+    (None: the target's components; `exact_ids`: drawn by the pipeline, no smear merged),
+    predicted ones the components of `pred`; pixels where `target` is `ignore` (ignored,
+    outside the roi) are left out of every area and object."""
     truth = target == c
-    true, n_true = _labels(truth) if ids is None else _id_parts(ids, truth)
+    true, n_true = _labels(truth) if ids is None else _id_parts(ids, truth, exact_ids)
     scored = target != ignore
     # the prediction's blobs of scored pixels only: a band cutting a true object in two cuts
     # the prediction over it alike (else one blob over both parts, IoU <= 0.5 with each)
@@ -182,10 +193,11 @@ def summarise_objects(per_image: list[dict]) -> dict:
 
 
 def score_objects(target: np.ndarray, masks: dict[str, np.ndarray], ids_path: str | None,
-                  classes: range, ignore: int) -> dict:
-    """One image's object counts per method and foreground class (`classes`)."""
+                  classes: range, ignore: int, drawn: bool = False) -> dict:
+    """One image's object counts per method and foreground class (`classes`); `drawn`: the ids
+    were drawn at download (masks.separate), exact, so no smear is merged."""
     ids = None if ids_path is None else read_ids(ids_path, target.shape)
-    return {m: {str(c): image_objects(target, pred, c, ids, ignore) for c in classes}
+    return {m: {str(c): image_objects(target, pred, c, ids, ignore, drawn) for c in classes}
             for m, pred in masks.items()}
 
 

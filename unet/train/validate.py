@@ -75,6 +75,7 @@ def evaluate_tiled(
 
 
 def _band(mask: np.ndarray | torch.Tensor, y: int, x: int, h: int, w: int) -> torch.Tensor:
-    """(h, w) long class indices of `mask` at (y, x): a tensor's slice, or an array's copied."""
+    """(h, w) long class indices of `mask` at (y, x): a tensor's slice, or an array's copied
+    once, straight to int64 (a copy then .long() made two)."""
     part = mask[y : y + h, x : x + w]
-    return part if isinstance(part, torch.Tensor) else torch.from_numpy(np.array(part)).long()
+    return part if isinstance(part, torch.Tensor) else torch.from_numpy(np.array(part, np.int64))

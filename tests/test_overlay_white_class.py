@@ -83,3 +83,15 @@ def test_a_white_class_gets_ignored_pixels_of_another_colour():
     chosen = figures.ignored_colour(colours, ISPRS_MAPPING.scored_from)
     assert chosen != figures.IGNORED_COLOUR
     assert separation(chosen, colours[1:]).min() > 0.25  # clear of every class
+
+
+def test_a_figure_chooses_its_ignored_colour_once(tmp_path, monkeypatch):
+    # The panels and the legend each chose it: the same answer, worked out twice per figure.
+    calls, chosen = [], figures.ignored_colour
+    monkeypatch.setattr(figures, "ignored_colour", lambda *a: calls.append(a) or chosen(*a))
+    mask = np.zeros((20, 30, 3), np.uint8)
+    mask[:, :15] = 255
+    fig, _ = _render(tmp_path, monkeypatch, ISPRS_MAPPING, mask, 148)
+    assert len(calls) == 1
+    legend_colour = fig.legends[0].get_patches()[-1].get_facecolor()[:3]  # the ignored swatch
+    assert np.allclose(legend_colour, chosen(*calls[0]))

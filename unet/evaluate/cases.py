@@ -70,14 +70,16 @@ def volume_cases(groups: dict[str, str], volumes: Collection[str]) -> dict[str, 
 
 
 def spacing_groups(manifest: dict, group_by: str | None,
-                   spacing: list[float] | str | os.PathLike | None) -> dict[str, str] | None:
+                   spacing: list[float] | str | os.PathLike | None
+                   ) -> tuple[dict[str, str] | None, bool]:
     """{id: its case} under split.group_by (None without it); where evaluate.voxel_spacing is a
     table, a group's slices of the table's own volumes are cases of those volumes
-    (volume_cases: a patient's ED and ES frames)."""
+    (volume_cases: a patient's ED and ES frames), and whether any group was so split."""
     groups = case_groups(manifest, group_by) if group_by else None
-    if groups is not None and isinstance(spacing, (str, os.PathLike)):
-        groups = volume_cases(groups, read_spacing_table(spacing))
-    return groups
+    if groups is None or not isinstance(spacing, (str, os.PathLike)):
+        return groups, False
+    cased = volume_cases(groups, read_spacing_table(spacing))
+    return cased, cased != groups
 
 
 def _case_counts(results: list[dict], groups: dict[str, str], m: str) -> dict:
@@ -151,18 +153,17 @@ def _bounds(measured: dict, cases: list[str], m: str, num_classes: int,
     return out
 
 
-def case_summary(results: list[dict], methods: list[str], manifest: dict, group_by: str,
-                 summary: dict, csv_out: str | os.PathLike | None,
+def case_summary(results: list[dict], methods: list[str], cased: tuple[dict[str, str], bool],
+                 group_by: str, summary: dict, csv_out: str | os.PathLike | None,
                  jobs: list[ScoreJob] | None = None, processes: int = 1,
                  spacing: list[float] | CaseSpacing | None = None) -> dict:
     """summary.json's `per_case` (`summary`: the rest of it, for the classes and regions),
-    per_case.csv at `csv_out`, and one log line per method; with `jobs` (the scored images')
-    and `spacing` (evaluate.voxel_spacing, z, y, x, or each case's from its table), each case's
-    slices are read again and its HD95 and boundary F1 measured as a volume, in the spacing's
-    unit."""
-    groups = case_groups(manifest, group_by)
-    cased = volume_cases(groups, spacing.by_case) if isinstance(spacing, CaseSpacing) else groups
-    within, groups = cased != groups, cased  # the table's volumes inside a group: each a case
+    per_case.csv at `csv_out`, and one log line per method; `cased`: spacing_groups' (each
+    id's case, whether the table split a group), as the caller scored them, not derived again
+    (0.2 s of 20,000 ids by folder); with `jobs` (the scored images') and `spacing`
+    (evaluate.voxel_spacing, z, y, x, or each case's from its table), each case's slices are
+    read again and its HD95 and boundary F1 measured as a volume, in the spacing's unit."""
+    groups, within = cased  # within: the table's volumes inside a group, each a case
     regions = summary.get("regions", {}).get("classes", {})
     first = summary["scored_classes"][0] if summary["scored_classes"] else 0
     counts = {m: _case_counts(results, groups, m) for m in methods}

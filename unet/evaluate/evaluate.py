@@ -242,7 +242,8 @@ def evaluate_masks(
     jobs = _jobs(ids, by_id, mask_dirs, mapping, tolerance, regions and region_classes(
         regions, mapping.groups(), shown_names(class_names, meta), rgb=mapping.rgb,
         ignore=None if mapping.rgb else mapping.ignore), objects, relaxed_slack)  # values known
-    groups = spacing_groups(manifest, group_by, voxel_spacing)  # each id's case, or None
+    cased = spacing_groups(manifest, group_by, voxel_spacing)  # (each id's case or None, split)
+    groups = cased[0]
     results, unlabelled = _labelled(_score(jobs, processes, voxel_spacing, groups), split, by_id)
     voxel_spacing = case_spacing(voxel_spacing, groups, [r["id"] for r in results])  # scored ones
     methods = list(mask_dirs)
@@ -268,7 +269,7 @@ def evaluate_masks(
         summary["final"] = read_json(choice_json)
     write_rows(csv_out, results, summary["class_labels"], mapping.scored_from)
     if group_by:  # a volume's slices: scored as one case too, as the Decathlon and BraTS do
-        summary["per_case"] = case_summary(results, methods, manifest, group_by, summary,
+        summary["per_case"] = case_summary(results, methods, cased, group_by, summary,
                                            cases_csv, jobs, processes, voxel_spacing)
     write_json(json_out, summary)
     log_scores(log, summary["methods"], len(results))

@@ -29,13 +29,31 @@ def read_scene(path: str, size: tuple[int, int], multi: bool, mapping: MaskMappi
     return im, None if mapping.ignore is None else image_nodata(path, im)
 
 
-def ignore_fill(index: np.ndarray, void: np.ndarray | None, full: tuple[int, int]) -> None:
+def ignore_fill(index: np.ndarray, void: np.ndarray | None, full: tuple[int, int],
+                outside: np.ndarray | None = None) -> int:
     """Mark an image's no-data pixels `void` (read_scene's, (H, W) at its full size `full`
-    (w, h)) IGNORE_INDEX in its cached class indices `index` (h, w), in place: the scores and
-    written masks leave them out, so the loss and training's validation Dice must too (crop
-    masks rasterised with 0 outside the field trained and scored the fill as background)."""
+    (w, h)) and those `outside` its region of interest ((h, w), cached size) IGNORE_INDEX in
+    its cached class indices `index` (h, w), in place: the scores and written masks leave them
+    out, so the loss and training's validation Dice must too (crop masks rasterised with 0
+    outside the field trained and scored the fill as background). Returns how many it marked:
+    no label can reach them, so the sparse-labels share leaves them out (record_outside)."""
     if void is not None and void.shape == full[::-1]:
-        index[resize_mask(void, index.shape[::-1])] = IGNORE_INDEX
+        fill = resize_mask(void, index.shape[::-1])
+        outside = fill if outside is None else outside | fill
+    if outside is None:
+        return 0
+    index[outside] = IGNORE_INDEX
+    return int(np.count_nonzero(outside))
+
+
+def record_outside(meta: dict, cached: dict[str, tuple]) -> None:
+    """Each split's cached pixels outside its images' regions of interest or on their no-data
+    fill (ignore_fill's counts, the last of each id's `cached`), as its `outside_px` in
+    meta.json where any: the sparse-labels share is of the pixels a label can reach. Not
+    written where none, so that other caches' meta.json stay as they were."""
+    for entry in meta["splits"].values():
+        if outside := sum(cached[i][-1] for i in entry["ids"]):
+            entry["outside_px"] = int(outside)
 
 
 def fill_note(pairs: list[dict], mapping: MaskMapping, first: int = 8) -> str | None:

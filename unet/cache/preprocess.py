@@ -17,7 +17,7 @@ from unet.cache.band_intensity import bands_record, data_range, starved_bands_no
 from unet.cache.cache_files import create_flat_files, create_split_files
 from unet.cache.channel_count import data_channels
 from unet.cache.detected import values_record
-from unet.cache.fill_labels import fill_note, ignore_fill, read_scene
+from unet.cache.fill_labels import fill_note, ignore_fill, read_scene, record_outside
 from unet.cache.intensity import intensity_units
 from unet.cache.lost_classes import Resize, held_elsewhere
 from unet.cache.mapping import choose_mapping, class_names
@@ -35,7 +35,7 @@ from unet.common.decoders import band_count
 from unet.common.fileio import atomic_dir, read_json, write_json
 from unet.common.imageio import ImageReadError, pixels, to_model_mode
 from unet.common.label_tables import class_counts
-from unet.common.labels import IGNORE_INDEX, MaskMapping, MaskValueError
+from unet.common.labels import MaskMapping, MaskValueError
 from unet.common.pair_sizes import turned_note
 from unet.common.parallel import parallel_map
 from unet.common.roi import read_roi
@@ -68,8 +68,9 @@ def load_pair_counted(job: tuple[dict, tuple[int, int], int, MaskMapping, list |
                       separate: bool = False) -> tuple:
     """Decode one manifest pair at `size` (w, h): image uint8 (h, w, C), class indices (h, w);
     wide images scaled by the data set's intensity range `span` (None: each by its own);
-    touching objects parted (masks.separate) when `separate`; and its labelled pixels at full
-    size (thinned_strokes.full_labelled; None when cached at full size: nothing to lose)."""
+    touching objects parted (masks.separate) when `separate`; its labelled pixels at full
+    size (thinned_strokes.full_labelled; None when cached at full size: nothing to lose); and
+    its cached pixels outside its region of interest or on its no-data fill (ignore_fill)."""
     pair, size, channels, mapping, span = job
     full = tuple(pair["size"])  # (w, h) from the manifest: the draft decode may shrink it
     multi = channels not in (1, 3) or band_count(pair["image"]) > 0  # 3-channel hyperstacks too
@@ -88,20 +89,20 @@ def load_pair_counted(job: tuple[dict, tuple[int, int], int, MaskMapping, list |
     # Every pixel read at full size, before the resize samples one in several: a stray
     # colour or value it skipped was refused only by evaluate_masks, after training.
     whole = mapping.to_index(raw, source=f"mask {pair['mask']}")  # (H, W)
-    index, inside = resize_mask(whole, size), None  # (h, w)
+    index, inside, outside = resize_mask(whole, size), None, None  # (h, w)
     if separate:  # at the cached size, so that resizing cannot close the line
         small = resize_mask(object_ids(pair, raw), size)  # ids still apart
         separate_objects(small, index, mapping.values.index(min(mapping.values)))
     if pair.get("roi"):  # outside the region of interest: ignored, as masks.ignore is
         inside = read_roi(pair["roi"], raw.shape, pair["mask"])
-        index[~resize_mask(inside, size)] = IGNORE_INDEX
-    ignore_fill(index, void, full)  # masks.ignore: the fill is not learnt
+        outside = ~resize_mask(inside, size)
+    unreachable = ignore_fill(index, void, full, outside)  # masks.ignore: fill not learnt
     # counted here, where the full-size mask is in memory: a partly lost scribble is told
     # without a second read (thinned_strokes)
     labelled = None if size == full else full_labelled(whole, mapping.num_classes, inside, void)
     del whole  # not held through the image's resize
     cached = resize_bands(image, size) if multi else resize_image(image, size, channels, span)
-    return cached, index, labelled
+    return cached, index, labelled, unreachable
 
 
 def _split_meta(members: list[dict]) -> dict:
@@ -158,7 +159,8 @@ def preprocess(
         finally:
             _OPEN.clear()  # the serial path's own maps: close them before the files move
         raise_all([(image, err) for image, err, *_ in done if isinstance(err, Exception)])
-        cached = {i: tuple(rest) for i, *rest in done}  # (digest, counts, full-size labelled)
+        # (digest, counts, full-size labelled, pixels outside the roi or on no-data fill)
+        cached = {i: tuple(rest) for i, *rest in done}
         _describe(meta, split, cached, mapping, settings, by_id)
         if note := starved_bands_note(meta, tmp_dir / "train_images.npy", settings):
             log.warning(note)
@@ -236,6 +238,7 @@ def _describe(meta: dict, split: dict, cached: dict[str, tuple[str, np.ndarray]]
     if note := background_only_note(split, cached, mapping):
         log.warning(note)
     class_checks.record_counts(meta, cached)  # for training: which classes its rows hold
+    record_outside(meta, cached)  # for the sparse-labels share: pixels no label can reach
     record_background_only(meta, cached, mapping)  # for CRF tuning's and the choice's sample
     class_checks.check_validation(split, cached, mapping, by_id)
 
@@ -268,15 +271,16 @@ def _split_jobs(folder: Path, name: str, members: list[dict], settings: Preproce
 _OPEN: dict[str, np.memmap] = {}  # per process: maps stay open across the pairs it writes
 
 
-def _cache_pair(job: tuple) -> tuple[str, str | Exception, np.ndarray | None, int | None]:
+def _cache_pair(job: tuple) -> tuple[str, str | Exception, np.ndarray | None, int | None, int]:
     """Decode, resize and map one pair, and write it into its place in the split's `.npy`
     files: row k of a stacked cache, or its slices of a flat (native) one. Returns the pair's
     id, a digest of its cached image and mask, its mask's count of each class index and its
-    labelled pixels at full size (None: cached at full size); or its image, the error that
-    refused it, and None."""
+    labelled pixels at full size (None: cached at full size) and its pixels outside its roi or
+    on its fill; or its image, the error that refused it, and None."""
     spot, pair, size, channels, mapping, paths, span, separate = job
     try:
-        *rows, labelled = load_pair_counted((pair, size, channels, mapping, span), separate)
+        *rows, labelled, outside = load_pair_counted((pair, size, channels, mapping, span),
+                                                     separate)
     except (ImageReadError, MaskValueError) as err:  # the file's own: the others are found too
         return pair["image"], kept(err), None  # (its frames held the decoded pair)
     digest = hashlib.sha256()
@@ -291,4 +295,4 @@ def _cache_pair(job: tuple) -> tuple[str, str | Exception, np.ndarray | None, in
             _OPEN[path][where] = row.reshape(-1)
         else:
             _OPEN[path][where] = row
-    return pair["id"], digest.hexdigest(), counts, labelled
+    return pair["id"], digest.hexdigest(), counts, labelled, outside

@@ -9,10 +9,11 @@ SPARSE_SHARE = 0.5
 
 
 def labelled_share(meta: dict, split: str = "val") -> float | None:
-    """The share of `split`'s cached mask pixels that hold a class, from meta.json's class
-    counts and sizes (no mask is read); None where the masks cannot hold unlabelled pixels
-    (no masks.ignore, no masks.unlisted: ignore), the split is empty, or an older meta.json
-    lacks its counts."""
+    """The share of `split`'s cached mask pixels that a label can reach (inside their regions
+    of interest, off their no-data fill: meta.json's outside_px) that hold a class, from
+    meta.json's class counts and sizes (no mask is read); None where the masks cannot hold
+    unlabelled pixels (no masks.ignore, no masks.unlisted: ignore), the split is empty, or an
+    older meta.json lacks its counts."""
     if meta.get("ignore_value") is None and not meta.get("skip_unlisted"):
         return None
     entry = meta["splits"][split]
@@ -23,6 +24,7 @@ def labelled_share(meta: dict, split: str = "val") -> float | None:
         pixels = w * h * len(entry["ids"])
     else:  # native: each image its own (h, w)
         pixels = sum(h * w for h, w in entry.get("shapes", []))
+    pixels -= entry.get("outside_px", 0)  # a DRIVE mask labelling its whole field: 100 %
     return sum(entry["class_counts"]) / pixels if pixels else None
 
 

@@ -12,6 +12,7 @@
                  [--classes channels --background C]
     unet restack MASKS_FOLDER IMAGE.nii.gz -o LABELS.nii.gz [--name CASE] [--series UID]
     unet stack FOLDER TEMPLATE... -o OUT [--prefix P] [--suffix S] [--nodata V]
+    unet raw FILE... FOLDER --dtype '>u2' [--shape HxW] [--bits N] [--invert]
 
 It calls the package functions the Snakemake rules call: `unet predict` writes the same masks
 as the predict_folder rule, in the data's own mask values.
@@ -24,6 +25,7 @@ import os
 import sys
 from pathlib import Path
 
+from unet.cli_raw import raw_arguments
 from unet.cli_restack import restack_arguments
 from unet.cli_rle import check_rle_flags, rle_arguments
 from unet.cli_types import device, number
@@ -168,7 +170,7 @@ class _Version(argparse.Action):
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line: predict, info, export, unstack, restack and stack sub-commands."""
+    """The command line: predict, info, export, unstack, restack, stack and raw sub-commands."""
     ap = argparse.ArgumentParser(prog="unet", description=__doc__.split("\n")[0],
                                  epilog=EXIT_CODES)
     ap.add_argument("--version", action=_Version, nargs=0,
@@ -209,6 +211,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--suffix", default="", help="after the id in the folder's file names")
     s.add_argument("--nodata", type=float, help="the bands' no-data value where a file declares "
                    "none, e.g. 0 for Sentinel-2's .jp2 reflectances: the stacks' nodata tag")
+    raw_arguments(_command(sub, "raw", "headerless raw images (JSRT's .IMG) to PNG or TIFF "
+                           "files, values kept", None, ": give the pixel type and byte order, "
+                           "and the shape unless the files are square"))
     return ap
 
 

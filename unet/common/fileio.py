@@ -6,6 +6,7 @@ import contextlib
 import errno
 import json
 import logging
+import math
 import os
 import re
 import secrets
@@ -273,4 +274,24 @@ def damage(path: str | os.PathLike, err: BaseException) -> str:
         empty = os.path.getsize(path) == 0
     except OSError:  # gone, or no plain file: the decoder's own words
         empty = False
-    return "it is empty (0 bytes: a copy or download that did not finish)" if empty else str(err)
+    if empty:
+        return "it is empty (0 bytes: a copy or download that did not finish)"
+    # a headerless raw image (JSRT's .IMG) is "unidentified" too: name the converter
+    return str(err) + (raw_hint(path) if "cannot identify" in str(err) else "")
+
+
+def raw_hint(path: str | os.PathLike) -> str:
+    """For a file no decoder knows: the square headerless images its size could hold."""
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return ""
+    fits = [(math.isqrt(size // b), b) for b in (2, 1)
+            if size % b == 0 and math.isqrt(size // b) ** 2 == size // b
+            and math.isqrt(size // b) >= 32]
+    if not fits:
+        return ""
+    side, each = fits[0]
+    return (f"; if it is a headerless raw image, its {size:,} bytes fit {side}x{side} "
+            f"{8 * each}-bit pixels: convert such files with `unet raw FILES... FOLDER --dtype "
+            f"{'>u2' if each == 2 else 'u1'}` (README: Headerless raw images)")

@@ -1,0 +1,104 @@
+"""`unet raw`: headerless raw images (JSRT's big-endian 12-bit .IMG) to files the pipeline reads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from unet.cli import main
+from unet.common.imageio import ImageReadError, open_image
+from unet.dataset.raw import convert_raw, read_raw
+
+
+def _picture(height: int = 64, width: int = 64) -> np.ndarray:
+    """A smooth 12-bit picture with noise, as an X-ray's optical densities."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:height, 0:width]
+    values = 1500 + 1500 * np.sin(yy / 9.0) * np.cos(xx / 7.0) + rng.normal(0, 60, (height, width))
+    return np.clip(values, 0, 4095).astype(np.uint16)
+
+
+def _raw(tmp_path, pixels: np.ndarray, name: str = "JPCLN001.IMG", order: str = ">"):
+    path = tmp_path / name
+    path.write_bytes(pixels.astype(f"{order}u2").tobytes())
+    return path
+
+
+def test_big_endian_values_kept_and_shape_from_size(tmp_path):
+    pixels = _picture(64, 64)
+    raw = _raw(tmp_path, pixels)
+    written = convert_raw([raw], tmp_path / "png", ">u2", None, bits=12)
+    back = np.array(Image.open(written[0]))
+    assert written[0].name == "JPCLN001.png" and back.dtype == np.uint16
+    assert np.array_equal(back, pixels)
+
+
+def test_wrong_byte_order_refused_naming_the_other(tmp_path):
+    # a little-endian read of big-endian data is noise: 93 % of the replica's pixels over 4095
+    raw = _raw(tmp_path, _picture())
+    with pytest.raises(ValueError, match=r"other order; give --dtype '>u2'"):
+        read_raw(raw, "<u2", None)
+    assert read_raw(raw, ">u2", None).max() <= 4095
+
+
+def test_little_endian_data_read_little_endian(tmp_path):
+    pixels = _picture()
+    raw = _raw(tmp_path, pixels, order="<")
+    assert np.array_equal(read_raw(raw, "<u2", (64, 64)), pixels)
+    with pytest.raises(ValueError, match="'<u2'"):
+        read_raw(raw, ">u2", (64, 64))
+
+
+def test_invert_counts_from_bits_and_bin_averages(tmp_path):
+    pixels = _picture(64, 64)
+    raw = _raw(tmp_path, pixels)
+    inverted = read_raw(raw, ">u2", None, bits=12, invert=True)
+    assert np.array_equal(inverted, 4095 - pixels)
+    half = read_raw(raw, ">u2", None, factor=2)
+    means = pixels.reshape(32, 2, 32, 2).mean(axis=(1, 3))
+    assert half.shape == (32, 32) and np.array_equal(half, np.rint(means).astype(np.uint16))
+
+
+@pytest.mark.parametrize(("dtype", "shape", "message"), [
+    ("u2", None, "say the byte order"),
+    (">u2", (64, 63), "needs 8,064.*fits 64x64"),
+    ("uint128", None, "no numpy type"),
+])
+def test_bad_arguments_refused(tmp_path, dtype, shape, message):
+    raw = _raw(tmp_path, _picture())
+    with pytest.raises(ValueError, match=message):
+        read_raw(raw, dtype, shape)
+
+
+def test_values_over_bits_refused(tmp_path):
+    raw = _raw(tmp_path, np.full((32, 32), 5000, np.uint16))
+    with pytest.raises(ValueError, match="values reach 5,000, over the 4,095 of --bits 12"):
+        read_raw(raw, ">u2", None, bits=12)
+
+
+def test_nothing_written_when_one_file_fails(tmp_path):
+    good = _raw(tmp_path, _picture(), "a.IMG")
+    bad = tmp_path / "b.IMG"
+    bad.write_bytes(b"\0" * 1000)
+    with pytest.raises(ValueError, match="b.IMG"):
+        convert_raw([good, bad], tmp_path / "out", ">u2", None)
+    assert not list((tmp_path / "out").glob("*.png"))
+
+
+def test_command_line(tmp_path, capsys):
+    raw = _raw(tmp_path, _picture())
+    assert main(["raw", str(raw), str(tmp_path / "out"), "--dtype", ">u2", "--bits", "12",
+                 "--invert", "--bin", "2"]) == 0
+    assert "1 image written" in capsys.readouterr().out
+    assert Image.open(tmp_path / "out" / "JPCLN001.png").size == (32, 32)
+    assert main(["raw", str(raw), str(tmp_path / "le"), "--dtype", "<u2"]) == 2
+    assert "give --dtype '>u2'" in capsys.readouterr().err
+
+
+def test_unreadable_raw_file_names_the_converter(tmp_path):
+    # the pipeline's read error said "cannot identify image file" and "replace or remove it"
+    raw = _raw(tmp_path, _picture())
+    with pytest.raises(ImageReadError, match=r"64x64 16-bit pixels: convert such files with "
+                                             r"`unet raw"):
+        open_image(raw)

@@ -179,3 +179,11 @@ def test_a_mask_exported_at_a_downsample_is_named_with_its_factor():
     assert "odd.png is 1000x750 (its image downsampled 4x)" in text
     assert "other_mask.png is 390x290\n" in text
     assert "export the masks again at downsample 1" in text
+
+
+def test_masks_drawn_on_reduced_images_name_reducing_the_images():
+    # SCR's masks are JSRT's images at half size: the only advice was to export the masks
+    # again at downsample 1 (QuPath's), which a data set's fixed masks cannot be
+    text = mismatch_message([("JPCLN001.png", "JPCLN001.gif", (2048, 2048), (1024, 1024))])
+    assert "want the images reduced the same way instead" in text
+    assert "`unet raw ... --bin N`" in text

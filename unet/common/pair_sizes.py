@@ -26,7 +26,10 @@ def mismatch_message(bad: list[tuple[str, str, tuple[int, int], tuple[int, int]]
         lines.append("A mask that is its image downsampled Nx comes from an export at a "
                      "downsample (QuPath's labelled-image export, downsample N): scaled up, its "
                      "class borders would be steps of N px; export the masks again at "
-                     "downsample 1")
+                     "downsample 1. Masks drawn on images reduced Nx (SCR's lung masks of "
+                     "JSRT's 2048x2048 images, at 1024x1024) want the images reduced the "
+                     "same way instead (N x N block means: `unet raw ... --bin N` for raw "
+                     "files)")
     turned = [(i, a, b) for i, _, a, b in bad if b == a[::-1]]
     note = next((f"For image {i}: masks must match their image{n}" for i, a, b in turned
                  if (n := turned_note(i, a, b))), None)

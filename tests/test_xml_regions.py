@@ -48,7 +48,7 @@ def test_a_class_named_by_its_own_number_is_printed_once(tmp_path, monkeypatch):
     names = ["background", "1"]
     mapping = MaskMapping((0, 1))
     fig = plt.figure()
-    figures._legend(fig, mapping, np.zeros((2, 3)), names)
+    figures._legend(fig, mapping, np.zeros((2, 3)), names, figures.IGNORED_COLOUR)
     assert _texts(fig) == ["class 1 (1)"]  # class 0, background, is not painted
     plt.close(fig)
     assert charts._class_label(1, names) == "class 1"

@@ -108,11 +108,12 @@ def class_label(c: int, name: str | None, value: str | None = None) -> str:
 
 def _legend(
     fig: plt.Figure, mapping: MaskMapping, colours: np.ndarray, names: list | None,
-    roi: bool = False, shown: set[int] | None = None, ignored: tuple | None = None,
+    ignored: tuple, roi: bool = False, shown: set[int] | None = None,
 ) -> None:
     """Each painted class (with more than LEGEND_ALL, each in `shown`, the class indices the
     panels hold), its name and value as the config writes it, below the panels; the ignored
-    pixels' colour (`ignored`, else ignored_colour) where any (`roi`: regions of interest)."""
+    pixels' colour (`ignored`: the panels' ignored_colour) where any (`roi`: regions of
+    interest)."""
     names = names or [None] * mapping.num_classes
     few = mapping.num_classes - mapping.scored_from <= LEGEND_ALL or shown is None
     handles = [
@@ -121,9 +122,7 @@ def _legend(
         if c >= mapping.scored_from and (few or c in shown)
     ]
     if mapping.ignore is not None or mapping.skip_unlisted or roi:
-        label = "ignored (not scored)"
-        ignored = ignored or ignored_colour(colours, mapping.scored_from)
-        handles.append(swatch(ignored, IGNORED_ALPHA, label))
+        handles.append(swatch(ignored, IGNORED_ALPHA, "ignored (not scored)"))
     if not handles:  # beyond LEGEND_ALL, panels all background: nothing to name (0 columns failed)
         return
     # Under the last row: placed below the figure's own bottom margin (a share of its height),
@@ -242,7 +241,7 @@ def plot_overlays(
             ax.imshow(_painted(layer, colours, ignored), interpolation="nearest",
                       extent=(-0.5, w * scale - 0.5, h * scale - 0.5, -0.5))
             ax.set_xlim(*limits[0]), ax.set_ylim(*limits[1])
-    _legend(fig, mapping, colours, names, any(r.get("roi") for r in rows), shown, ignored)
+    _legend(fig, mapping, colours, names, ignored, any(r.get("roi") for r in rows), shown)
     # the legend's own room, else it came out of rows as tall as their images: one row of
     # wide scenes drew 2.4 in wide, not 3.6, and a 14-class legend collapsed them
     if fig.legends:  # none where no class is named

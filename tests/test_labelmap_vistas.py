@@ -78,3 +78,19 @@ def test_background_left_true_is_refused_as_id_0_is_a_class(config, tmp_path):
     with pytest.raises(ConfigError, match=r"config_v2.0.json.*'Road' \(0\).*"
                                           r"masks.background: false"):
         fill_labelmap(config)
+
+
+def test_the_config_is_read_once_by_its_own_checks(config, tmp_path, monkeypatch):
+    # read_labelmap reads it for the classes, check_vistas once for the background and the
+    # labels not evaluated: its first version read the file again for the second check
+    from unet.config import labelmap_vistas
+
+    reads, entries, read_text = [], [], Path.read_text
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: (
+        reads.append(self.name), read_text(self, *a, **k))[1])
+    entry = labelmap_vistas._entry
+    monkeypatch.setattr(labelmap_vistas, "_entry", lambda *a: (entries.append(a[1]), entry(*a))[1])
+    masks = _filled(config, tmp_path, LABELS, unlisted="ignore")
+    assert masks["values"] == [0, 1, 3]
+    assert reads.count("config_v2.0.json") == 2  # the labelmap's read, the check's
+    assert len(entries) == 2 * len(LABELS)  # each label's entry once per read

@@ -13,7 +13,11 @@ from unet.config.experiments import ConfigError
 def vistas_rows(path: Path, labels: list) -> list[tuple[int, int, str]]:
     """(1, id, name) per evaluated label, the id its index; the name its "readable" one unless
     two labels share it (then its "name", which is unique)."""
-    entries = [_entry(path, index, label) for index, label in enumerate(labels)]
+    return _rows([_entry(path, index, label) for index, label in enumerate(labels)])
+
+
+def _rows(entries: list[tuple[str, str, bool]]) -> list[tuple[int, int, str]]:
+    """vistas_rows of the labels' _entry tuples."""
     readable = [r for _, r, _ in entries]
     return [(1, index, r if readable.count(r) == 1 else name)
             for index, (name, r, evaluate) in enumerate(entries) if evaluate]
@@ -28,12 +32,6 @@ def _labels(path: Path) -> list | None:
     return labels if isinstance(labels, list) else None
 
 
-def not_evaluated(path: Path) -> list[tuple[int, str]]:
-    """(id, name) of each label a Vistas config marks "evaluate": false; [] for other files."""
-    entries = [_entry(path, index, label) for index, label in enumerate(_labels(path) or [])]
-    return [(index, name) for index, (name, _, evaluate) in enumerate(entries) if not evaluate]
-
-
 def check_vistas(path: Path, masks: dict) -> None:
     """Refuse a Vistas config read with masks.background true (its id 0 is a class, Bird:
     it would go unscored), or whose labels not evaluated would be refused in every mask that
@@ -42,13 +40,15 @@ def check_vistas(path: Path, masks: dict) -> None:
     labels = _labels(path)
     if not labels:
         return
-    first = vistas_rows(path, labels)[:1]
+    # one read and one pass over the labels for both checks
+    entries = [_entry(path, index, label) for index, label in enumerate(labels)]
+    first = _rows(entries)[:1]
     if first and masks.get("background", True) and first[0][2].lower() != "background":
         raise ConfigError(f"masks.labelmap {path} lists {first[0][2]!r} ({first[0][1]}) first, "
                           "a class: Mapillary Vistas has no background, and with "
                           "masks.background true class 0 would go unscored; set "
                           "masks.background: false")
-    void = not_evaluated(path)
+    void = [(index, name) for index, (name, _, evaluate) in enumerate(entries) if not evaluate]
     if not void or masks.get("unlisted") == "ignore":
         return
     if all(value == masks.get("ignore") for value, _ in void):

@@ -18,12 +18,15 @@ def _square(side: int) -> np.ndarray:
     return m
 
 
-def _evaluate(tmp_path, preds: dict[str, np.ndarray], **kw) -> dict:
-    """Ground truth a 10x10 square in every image; `preds` the raw masks by id."""
+def _evaluate(tmp_path, preds: dict[str, np.ndarray], truth: np.ndarray | None = None,
+              **kw) -> dict:
+    """`truth` (0/255; a 10x10 square unless given) the ground truth of every image, `preds`
+    the raw masks by id (also test_relaxed's)."""
+    truth = _square(10) if truth is None else truth
     for name in ("gt", "raw"):
         (tmp_path / name).mkdir()
     for i, pred in preds.items():
-        Image.fromarray(_square(10)).save(tmp_path / "gt" / f"{i}.png")
+        Image.fromarray(truth).save(tmp_path / "gt" / f"{i}.png")
         Image.fromarray(pred).save(tmp_path / "raw" / f"{i}.png")
     write_json(tmp_path / "manifest.json", {"pairs": [
         {"id": i, "image": "", "mask": str(tmp_path / "gt" / f"{i}.png")} for i in preds]})

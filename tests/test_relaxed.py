@@ -6,11 +6,10 @@ import csv
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from unet.common.fileio import read_json, write_json
+from tests.test_iou_threshold import _evaluate  # the same evaluation of PNG masks
+from unet.common.fileio import read_json
 from unet.evaluate import relaxed
-from unet.evaluate.evaluate import evaluate_masks
 from unet.evaluate.relaxed import relaxed_counts, relaxed_scores
 
 H, W = 20, 20
@@ -80,22 +79,6 @@ def test_bands_count_as_the_whole_image(monkeypatch):
     monkeypatch.setattr(relaxed, "BAND", 7)
     assert np.array_equal(relaxed_counts(pred, target, range(1, 2), IGNORE, 2.5), whole)
     assert whole[1, 1] < whole[1, 0]  # some predicted pixel lies beyond the slack
-
-
-def _evaluate(tmp_path, preds: dict[str, np.ndarray], truth: np.ndarray, **kw) -> dict:
-    """`truth` the ground truth (0/255) of every image, `preds` the raw masks by id."""
-    for name in ("gt", "raw"):
-        (tmp_path / name).mkdir()
-    for i, pred in preds.items():
-        Image.fromarray(truth).save(tmp_path / "gt" / f"{i}.png")
-        Image.fromarray(pred).save(tmp_path / "raw" / f"{i}.png")
-    write_json(tmp_path / "manifest.json", {"pairs": [
-        {"id": i, "image": "", "mask": str(tmp_path / "gt" / f"{i}.png")} for i in preds]})
-    write_json(tmp_path / "meta.json", {"class_values": [0, 255],
-                                        "splits": {"test": {"ids": list(preds)}}})
-    return evaluate_masks(tmp_path / "manifest.json", tmp_path / "meta.json",
-                          {"raw": tmp_path / "raw"}, tmp_path / "rows.csv", tmp_path / "s.json",
-                          **kw)
 
 
 def test_the_set_pools_pixels_not_images_ratios(tmp_path):

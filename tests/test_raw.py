@@ -102,3 +102,48 @@ def test_unreadable_raw_file_names_the_converter(tmp_path):
     with pytest.raises(ImageReadError, match=r"64x64 16-bit pixels: convert such files with "
                                              r"`unet raw"):
         open_image(raw)
+
+
+def test_eight_bit_values_in_the_high_byte_kept(tmp_path):
+    # 8-bit values scaled by 256 step by a few hundred of 65,535: no noise, and the same bytes
+    # read the other way would be a picture too, so the order given is the user's to say
+    pixels = (_picture() >> 4) << 8
+    raw = _raw(tmp_path, pixels)
+    assert np.array_equal(read_raw(raw, ">u2", None), pixels)
+
+
+def test_float_wrong_byte_order_refused(tmp_path):
+    raw = tmp_path / "dose.raw"
+    raw.write_bytes((_picture() / 4095.0).astype(">f4").tobytes())
+    with pytest.raises(ValueError, match=r"dose.raw.*other order; give --dtype '>f4'"):
+        read_raw(raw, "<f4", None)
+    assert read_raw(raw, ">f4", None).max() <= 1.0
+
+
+def test_empty_file_refused_naming_it(tmp_path):
+    raw = tmp_path / "JPCLN002.IMG"
+    raw.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"JPCLN002.IMG: it is empty \(0 bytes"):
+        read_raw(raw, ">u2", None)
+
+
+def test_invert_without_bits_of_narrow_data_refused(tmp_path):
+    # JSRT's 12-bit values inverted from 65,535 land in 61,440-65,535: a near-white image
+    raw = _raw(tmp_path, _picture())
+    with pytest.raises(ValueError, match=r"JPCLN001.IMG: values reach .* give --bits"):
+        read_raw(raw, ">u2", None, invert=True)
+    full = _raw(tmp_path, _picture() * 16, name="wide.IMG")
+    assert read_raw(full, ">u2", None, invert=True).min() >= 65535 - 4095 * 16
+
+
+def test_invert_of_signed_data_refused(tmp_path):
+    raw = tmp_path / "ct.raw"
+    raw.write_bytes((_picture().astype(np.int16) - 3000).astype(">i2").tobytes())
+    with pytest.raises(ValueError, match=r"ct.raw: --invert needs unsigned"):
+        read_raw(raw, ">i2", None, bits=12, invert=True)
+
+
+def test_byte_order_advice_is_a_type_numpy_reads(tmp_path):
+    raw = _raw(tmp_path, _picture())
+    with pytest.raises(ValueError, match=r"'>u2' \(big-endian"):
+        read_raw(raw, "uint16", None)

@@ -47,10 +47,12 @@ def raw_arguments(p: argparse.ArgumentParser) -> None:
                         "holds, checked against each file's size either way")
     p.add_argument("--bits", type=number(int, 1, 32),
                    help="bits the scanner used (JSRT: 12): values above 2^bits - 1 are refused, "
-                        "and --invert counts from 2^bits - 1 (default: the type's own)")
+                        "and --invert counts from 2^bits - 1 (default: the type's own; --invert "
+                        "then refuses values under half of it)")
     p.add_argument("--invert", action="store_true",
                    help="write 2^bits - 1 - v, for data whose high values are dark (JSRT's "
-                        "optical densities; DICOM's MONOCHROME1), so that bone reads bright")
+                        "optical densities; DICOM's MONOCHROME1), so that bone reads bright; "
+                        "unsigned types only")
     p.add_argument("--bin", type=number(int, 1), default=1, metavar="N",
                    help="average each N x N block: the images at the size their masks were "
                         "drawn at (SCR's masks of JSRT: 2, 1024x1024; default 1: as stored)")

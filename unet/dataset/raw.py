@@ -16,9 +16,14 @@ from PIL import Image
 from unet.common.fileio import check_folder, disk_errors
 from unet.dataset.unstack import _moved_in_whole, _refuse_taken
 
-# A byte-swapped read of a smooth picture jumps by about a quarter of the type's range between
-# neighbours; a right one by a few grey levels. Past this ratio of the two the order is wrong.
+# A byte-swapped read's top byte is the true low byte, noise: its neighbours differ by about
+# its spread (1.16 for uniform noise), a picture's by a small part of it. Past this ratio of
+# the two readings' steps, each measured against its own spread, the order is wrong. Measured
+# against the spread, 8-bit values times 256 read the same both ways: no refusal, rightly, as
+# the same bytes are 8-bit values in the low byte the other way round.
 SWAPPED_RATIO = 4.0
+# A byte-swapped float's exponent is a mantissa byte: values past this (or inf, NaN) in most files
+FLOAT_WILD = 1e30
 
 
 def raw_dtype(text: str) -> np.dtype:
@@ -32,8 +37,9 @@ def raw_dtype(text: str) -> np.dtype:
     if dtype.kind not in "uif" or dtype.itemsize > 4:
         raise ValueError(f"--dtype {text}: give an 8-, 16- or 32-bit integer or 32-bit float")
     if dtype.itemsize > 1 and text[0] not in "<>":
-        raise ValueError(f"--dtype {text}: say the byte order, '>{text}' (big-endian: JSRT, "
-                         f"most older scanners) or '<{text}' (little-endian: PCs' own dumps); "
+        code = f"{dtype.kind}{dtype.itemsize}"  # numpy takes '>u2', not '>uint16'
+        raise ValueError(f"--dtype {text}: say the byte order, '>{code}' (big-endian: JSRT, "
+                         f"most older scanners) or '<{code}' (little-endian: PCs' own dumps); "
                          "the file does not, and a wrong one reads as noise")
     return dtype
 
@@ -42,6 +48,9 @@ def raw_shape(path: Path, dtype: np.dtype, shape: tuple[int, int] | None) -> tup
     """(height, width): as given, which the file's size must match, or the square its size
     holds; the error names the size, the bytes expected and the square that fits."""
     size = path.stat().st_size
+    if size == 0:
+        raise ValueError(f"{path}: it is empty (0 bytes: a copy or download that did not "
+                         "finish); copy it again, or leave it out")
     pixels, extra = divmod(size, dtype.itemsize)
     side = math.isqrt(pixels)
     square = (side, side) if side * side == pixels and not extra else None
@@ -60,22 +69,41 @@ def raw_shape(path: Path, dtype: np.dtype, shape: tuple[int, int] | None) -> tup
 
 
 def _roughness(pixels: np.ndarray) -> float:
-    """Mean step between horizontal neighbours: low for a picture, high for noise."""
+    """Mean step between horizontal neighbours over the values' spread (standard deviation):
+    low for a picture, about 1 for noise, the same at any scale."""
     values = pixels.astype(np.float64)
-    return float(np.abs(np.diff(values, axis=1)).mean()) if values.shape[1] > 1 else 0.0
+    spread = float(values.std())
+    if values.shape[1] < 2 or spread == 0:
+        return 0.0
+    return float(np.abs(np.diff(values, axis=1)).mean()) / spread
+
+
+def _wild(pixels: np.ndarray) -> float:
+    """Share of floats that are inf or past FLOAT_WILD, what a swapped exponent gives; NaN is
+    left out, as data's own no-data fill may be NaN."""
+    with np.errstate(invalid="ignore"):
+        return float(np.mean(np.abs(pixels.astype(np.float64)) > FLOAT_WILD))
 
 
 def check_byte_order(path: Path, pixels: np.ndarray, text: str) -> None:
-    """Refuse integers that read as noise in the order given and as a picture in the other."""
-    if pixels.dtype.itemsize == 1 or pixels.dtype.kind == "f":
+    """Refuse pixels that read as noise in the order given and as a picture in the other."""
+    if pixels.dtype.itemsize == 1:
         return
     swapped = pixels.view(pixels.dtype.newbyteorder())  # the same bytes, the other order
+    flip = ("<" if text[0] == ">" else ">") + text[1:]
+    if pixels.dtype.kind == "f":
+        given = _wild(pixels)  # tame the other way: no NaN either (a -3.4e38 fill swaps to it)
+        if given > 0.01 and bool((np.abs(swapped.astype(np.float64)) <= FLOAT_WILD).all()):
+            raise ValueError(f"{path}: read as --dtype {text}, {given:.0%} of its values are "
+                             f"inf or past {FLOAT_WILD:.0e}, none the other way: the bytes "
+                             f"are in the other order; give --dtype '{flip}'")
+        return
     given, other = _roughness(pixels), _roughness(swapped)
-    if given > SWAPPED_RATIO * max(other, 1.0):
-        flip = ("<" if text[0] == ">" else ">") + text[1:]
+    if given > SWAPPED_RATIO * other:
         raise ValueError(f"{path}: read as --dtype {text} its pixels are noise (mean step "
-                         f"between neighbours {given:,.0f}, against {other:,.0f} the other way): "
-                         f"the bytes are in the other order; give --dtype '{flip}'")
+                         f"between neighbours {given:.2f} of their spread, against {other:.2f} "
+                         f"the other way): the bytes are in the other order; give --dtype "
+                         f"'{flip}'")
 
 
 def check_bits(path: Path, pixels: np.ndarray, bits: int | None) -> int:
@@ -86,6 +114,23 @@ def check_bits(path: Path, pixels: np.ndarray, bits: int | None) -> int:
         raise ValueError(f"{path}: values reach {int(pixels.max()):,}, over the {top:,} of "
                          f"--bits {bits}; give the bits the scanner used, or the byte order")
     return top
+
+
+def inverted(path: Path, pixels: np.ndarray, top: int | None, bits: int | None) -> np.ndarray:
+    """top - v, refused where it cannot be right: a float without --bits (its top unknown),
+    signed values (top - v overflows the type), or data that leaves the type's top half empty
+    without --bits (JSRT's 12 bits inverted from 65,535: a near-white image)."""
+    if top is None:
+        raise ValueError(f"{path}: --invert needs integers, or --bits for floats: a float's "
+                         "top is unknown")
+    if pixels.dtype.kind == "i":
+        raise ValueError(f"{path}: --invert needs unsigned values: {pixels.dtype} ones below "
+                         "0 or over the top would wrap; convert without --invert")
+    if bits is None and pixels.dtype.itemsize > 1 and int(pixels.max()) <= top // 2:
+        raise ValueError(f"{path}: values reach {int(pixels.max()):,}, under half of the "
+                         f"type's {top:,}: inverted from it the image is near white; give "
+                         "--bits the scanner used (JSRT: 12)")
+    return (top - pixels).astype(pixels.dtype)
 
 
 def binned(path: Path, pixels: np.ndarray, factor: int) -> np.ndarray:
@@ -110,9 +155,7 @@ def read_raw(path: Path, text: str, shape: tuple[int, int] | None, bits: int | N
     pixels = pixels.astype(dtype.newbyteorder("="))
     top = check_bits(path, pixels, bits)
     if invert:
-        if top is None:
-            raise ValueError("--invert needs integers: a float's top is unknown")
-        pixels = (top - pixels).astype(pixels.dtype)
+        pixels = inverted(path, pixels, top, bits)
     return binned(path, pixels, factor) if factor > 1 else pixels
 
 

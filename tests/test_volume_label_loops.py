@@ -122,3 +122,38 @@ def test_a_folder_of_label_volumes_alone_gets_one_loop_into_the_folder_given(tmp
     assert all(p.parent == tmp_path / "out/masks" for p in (tmp_path / "out").rglob("*.png"))
     fix = volume_fix([".nii.gz"], folder, "k")  # a data set's folder: labels_masks, one loop
     assert f"{folder}_masks --name" in fix and "continue" not in fix, fix
+
+
+def _camus_patient(root: Path) -> None:
+    """CAMUS's patient folder: 2-D ED and ES frames of two views, their _gt labels and each
+    view's _half_sequence (3-D: x, y, frames; no label)."""
+    folder = root / "patient0001"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for view in ("2CH", "4CH"):
+        for phase in ("ED", "ES"):
+            stem = f"patient0001_{view}_{phase}"
+            nib.save(nib.Nifti1Image(rng.integers(0, 255, (7, 9)).astype(np.uint8), np.eye(4)),
+                     folder / f"{stem}.nii.gz")
+            nib.save(nib.Nifti1Image(rng.integers(0, 4, (7, 9)).astype(np.uint8), np.eye(4)),
+                     folder / f"{stem}_gt.nii.gz")
+        seq = rng.integers(0, 255, (7, 9, 5)).astype(np.uint8)
+        nib.save(nib.Nifti1Image(seq, np.eye(4)),
+                 folder / f"patient0001_{view}_half_sequence.nii.gz")
+
+
+@pytest.mark.parametrize("given", ["database_nifti/patient0001", "database_nifti"])
+def test_camus_loops_leave_the_unlabelled_half_sequences_out(tmp_path, capsys, given):
+    # the images loop split each view's _half_sequence (15+ unlabelled frames) in with the
+    # ED and ES frames: 2 x 5 image slices here that pair with no mask
+    _camus_patient(tmp_path / "database_nifti")
+    assert main(["unstack", str(tmp_path / given), str(tmp_path / "camus/images")]) == 2
+    err = capsys.readouterr().err
+    assert "_half_sequence" in err and "no label" in err, err  # said why it is left out
+    loops = err.split("split the images alone: ")[1].replace(", and the labels as masks "
+                                                               "named as their image: ", "\n")
+    _run(loops, tmp_path)
+    got = {side: sorted(p.name for p in (tmp_path / "camus" / side).glob("*.png"))
+           for side in ("images", "masks")}
+    assert got["images"] == got["masks"] == [f"patient0001_{v}_{p}_000.png" for v in
+                                             ("2CH", "4CH") for p in ("ED", "ES")], got

@@ -4,6 +4,7 @@ data set's images: `unet unstack` splits each into 2-D slices named by case."""
 from __future__ import annotations
 
 import re
+from os.path import commonprefix
 from pathlib import Path
 from shlex import quote
 from typing import NamedTuple
@@ -108,6 +109,24 @@ def _cines(folder: Path) -> bool:
                if is_volume(p))
 
 
+def _unlabelled(folder: Path, ends: list[str]) -> list[str]:
+    """The name endings of the image volumes in `folder` with no label beside them (CAMUS's
+    patient0001_2CH_half_sequence, ACDC's patient001_4d): the part after the start they share
+    with a labelled image, from its separator, so that one ending covers every case folder.
+    Their slices would pair with no mask, so the images loop leaves them out."""
+    vols = [_EXT.sub("", p.name) for p in folder.iterdir()
+            if is_volume(p) and not p.name.startswith(".")]
+    labelled = {v.removesuffix(e) for v in vols for e in ends if v.endswith(e)}
+    images = [v for v in vols if not any(v.endswith(e) for e in ends)]
+    found = set()
+    for stem in (v for v in images if v not in labelled):
+        shared = max((len(commonprefix([stem, x])) for x in labelled), default=0)
+        cut = max(stem.rfind(c, 0, shared) for c in "_-.")
+        found.add(stem[max(cut, 0):])
+    # an ending a labelled image also has cannot be skipped without losing that image
+    return sorted(e for e in found if not any(x.endswith(e) for x in labelled))
+
+
 def label_loops(folder: Path, ext: str, out: Path, cases: Path | None = None) -> str:
     """Where `folder` holds label volumes beside its images (ACDC keeps each patient's frames
     and their _gt files together), the two loops that split them apart, images into `out` and
@@ -130,9 +149,12 @@ def label_loops(folder: Path, ext: str, out: Path, cases: Path | None = None) ->
         return (f"{folder} holds label volumes alone ({LABEL_RULE}: {', '.join(ends)}){where}; "
                 f"split them as masks named as their image: {loops}")
     cine = _cines(folder)
-    skip = "|".join(f"*{e}{ext}" for e in [*ends, *(["_4d"] if cine else [])])
+    bare = [e for e in _unlabelled(folder, ends) if not (cine and e.lower() == "_4d")]
+    skip = "|".join(f"*{e}{ext}" for e in [*ends, *(["_4d"] if cine else []), *bare])
     why = (" and a _4d cine (a time series, which unstack refuses: its ED and ES frames are "
            "the files beside it)") if cine else ""
+    why += (f" and volumes with no label beside them ({', '.join(bare)}: a cine's unlabelled "
+            "frames, whose slices would pair with no mask)") if bare else ""
     return (f"{folder} holds label volumes beside its images ({LABEL_RULE}: "
             f"{', '.join(ends)}){why}{where}, which a loop over every {ext} would split in with "
             f"the images; split the images alone: for f in {glob}/[!.]*{ext}; do case \"$f\" in "

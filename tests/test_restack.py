@@ -122,3 +122,19 @@ def test_the_prediction_folder_above_masks_is_named_with_the_folder_to_give(tmp_
                  "-o", str(tmp_path / "x.nii.gz")]) == 2
     err = capsys.readouterr().err
     assert f"give {tmp_path / 'pred' / 'masks'} as the slices' folder" in err, err
+
+
+def test_a_2d_reference_gets_a_2d_label_file(tmp_path):
+    # CAMUS's frames are 2-D NIfTI (x, y): the labels came back (x, y, 1), a shape its _gt
+    # files and scorers comparing shapes do not share
+    ref = tmp_path / "patient0001_2CH_ED.nii.gz"
+    nib.save(nib.Nifti1Image(np.zeros((7, 9), np.uint8), np.diag([0.2, 0.4, 1, 1])), ref)
+    assert main(["unstack", str(ref), str(tmp_path / "slices")]) == 0
+    mask = np.random.default_rng(0).integers(0, 4, (9, 7)).astype(np.uint8)  # (y, x) as unstacked
+    from PIL import Image
+    Image.fromarray(mask).save(tmp_path / "slices" / "patient0001_2CH_ED_000.png")
+    out = tmp_path / "pred.nii.gz"
+    assert main(["restack", str(tmp_path / "slices"), str(ref), "-o", str(out)]) == 0
+    got = nib.load(out)
+    assert got.shape == (7, 9) and np.array_equal(np.asarray(got.dataobj), mask.T)
+    assert got.header.get_zooms() == nib.load(ref).header.get_zooms()

@@ -72,6 +72,8 @@ def _restack_nifti(folder: Path, reference: Path, out: Path, name: str | None) -
                          "volume, the one unet unstack split") from err
     shape = image.shape[:3] if len(image.shape) >= 3 else image.shape[:2] + (1,)
     volume = _slices(folder, name or _case_stem(folder, volume_stem(reference), shape[2]), shape)
+    if len(image.shape) == 2:  # a 2-D image (CAMUS's frames): its labels 2-D too, as its _gt
+        volume = volume[..., 0]
     check_folder(out.parent)
     header = image.header.copy()
     header.set_data_dtype(volume.dtype)

@@ -109,8 +109,7 @@ def test_separate_needs_binarised_grey_instance_labels(masks, key):
     check_data(_config(separate=True, threshold=0))
 
 
-@pytest.mark.parametrize("local, key", [({"mask_parts": "_\\d+"}, "dataset.local.mask_parts"),
-                                        ({"rle": {"csv": "train.csv"}}, "dataset.local.rle.csv")])
+@pytest.mark.parametrize("local, key", [({"mask_parts": "_\\d+"}, "dataset.local.mask_parts")])
 def test_layouts_that_merge_objects_are_refused_before_the_download(tmp_path, local, key):
     config = _config(separate=True, threshold=0)
     config["dataset"].update(source="local", local={"path": str(tmp_path), **local})

@@ -16,7 +16,7 @@ from unet.cache.preprocess import preprocess
 from unet.cache.reader import load_split
 from unet.cache.settings import PreprocessSettings
 from unet.common.fileio import write_json
-from unet.config.checks import ConfigError, check_data
+from unet.config.checks import check_data
 from unet.dataset.download import download_dataset
 from unet.dataset.json_masks import drawn_objects
 
@@ -154,11 +154,9 @@ def _config(local: dict, **masks) -> dict:
 
 @pytest.mark.parametrize("table", [{"labelme": {"json": "{id}.json"}},
                                    {"coco": {"json": "a.json"}}, {"xml": {"file": "{id}.xml"}},
-                                   {"geojson": {"file": "{id}.geojson"}}])
+                                   {"geojson": {"file": "{id}.geojson"}},
+                                   {"rle": {"csv": "t.csv"}}])  # a row an object (Sartorius)
 def test_config_takes_separate_for_drawn_layouts_and_download_draws_ids_only_then(table):
     check_data(_config(table, separate=True))  # class masks: no threshold needed
     assert drawn_objects(table, {"separate": True})
     assert not drawn_objects(table, {"separate": False}) and not drawn_objects(table, {})
-    assert not drawn_objects({"rle": {"csv": "t.csv"}}, {"separate": True})
-    with pytest.raises(ConfigError, match="rle.csv"):  # rows, not objects: still refused
-        check_data(_config({"rle": {"csv": "t.csv"}}, separate=True, threshold=0))

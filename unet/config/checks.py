@@ -119,12 +119,11 @@ def _check_separate(masks: dict, settings: dict, source: str) -> None:
     """masks.separate parts objects by their ids, which binarised grey (or palette) instance
     labels keep, and masks drawn from objects get drawn beside them: without masks.threshold
     the values are classes, and with masks.colors the threshold snaps each channel to class
-    colours. Masks merged at download (RLE rows, mask_parts) keep no ids: refused here where a
-    key says so (preprocess refuses the rest, unet.cache.separate)."""
+    colours. Masks merged at download (mask_parts) keep no ids: refused here where a key says
+    so (preprocess refuses the rest, unet.cache.separate); RLE rows are drawn as objects."""
     if not masks.get("separate") or drawn_objects(settings, masks):
         return
-    merged = [f"dataset.{source}.rle.csv"] if (settings.get("rle") or {}).get("csv") else []
-    merged += [f"dataset.{source}.mask_parts"] if settings.get("mask_parts") else []
+    merged = [f"dataset.{source}.mask_parts"] if settings.get("mask_parts") else []
     if merged:
         raise ConfigError(f"masks.separate needs one value per object, but {merged[0]} merges "
                           "each image's objects into one mask at download, their ids lost; set "

@@ -179,10 +179,10 @@ def _paired(root: Path, layout: Layout, dest: Path, processes: int, ignore: Any
 
 def _drawn_job(pair: dict, drawn: str, mask: Any, img: Path, merged: Path, objects: bool) -> tuple:
     """The job drawing a pair's mask from its table into `merged`, noted in `pair`; with
-    `objects`, its objects' ids beside it (RLE rows are not objects)."""
+    `objects`, its objects' ids beside it (an RLE row's: each row one object)."""
     dest, ids = merged / f"{pair['id']}.png", merged / f"{pair['id']}.objects.tif"
     pair.update(mask=str(dest), mask_from=str(mask.csv if drawn == "rle" else mask.json))
-    if not objects or drawn == "rle":
+    if not objects:
         return (drawn, mask, img, tuple(pair["size"])), dest
     pair["mask_objects"] = str(ids)
     return (drawn, mask, img, tuple(pair["size"]), ids), dest

@@ -49,9 +49,10 @@ def drawn_ignore(settings: dict, masks: dict) -> int | list | None:
 
 def drawn_objects(settings: dict, masks: dict) -> bool:
     """Whether download draws each object's id beside the masks drawn from a source's
-    `settings` (COCO, LabelMe, QuPath, VIA, YOLO, XML or GeoJSON objects; RLE rows are not
-    objects): only with masks.separate, so others' download params and files stay as they were."""
-    drawn = any((settings.get(k) or {}).get(f) for k, f in TABLES.items() if k != "rle")
+    `settings` (COCO, LabelMe, QuPath, VIA, YOLO, XML or GeoJSON objects; each row of a CSV of
+    encodings, as Sartorius' or Airbus' one row per object): only with masks.separate, so
+    others' download params and files stay as they were."""
+    drawn = any((settings.get(k) or {}).get(f) for k, f in TABLES.items())
     return bool(masks.get("separate")) and drawn
 
 

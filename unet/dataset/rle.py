@@ -1,8 +1,7 @@
-"""Masks given as run-length encodings in a CSV file, as Kaggle competitions give them
-(Airbus Ship Detection: ImageId, EncodedPixels, one row per ship; Severstal steel defects: a
-ClassId column, or in its first version ids such as 'a.jpg_3' in one ImageId_ClassId column;
-Carvana's train_masks.csv; SIIM-ACR's relative starts). Each image's rows are decoded into a
-mask PNG when the manifest is written, so the rest of the pipeline reads ordinary masks.
+"""Masks given as run-length encodings in a CSV, as Kaggle competitions give them (Airbus
+Ship Detection: ImageId, EncodedPixels, a row per ship; Severstal's ClassId, or 'a.jpg_3' ids in
+one ImageId_ClassId column; Carvana's and Sartorius' along rows; SIIM-ACR's relative starts),
+decoded into mask PNGs (and object ids: masks.separate) when the manifest is written.
 
 An encoding is "start length ...", starts from 1 down each column, then along (order: columns,
 Kaggle's usual), or along each row (order: rows). rle_submission writes such CSVs."""
@@ -22,9 +21,10 @@ import numpy as np
 from unet.common.bad_files import listed, raise_all, sentence
 from unet.common.fileio import csv_field_limit, first_not_utf8
 from unet.common.maskio import write_mask_png
+from unet.dataset.json_masks import object_canvas, write_object_ids
 from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, nfc, source_file
 from unet.dataset.names import listing
-from unet.dataset.unread import ids_elsewhere_hint
+from unet.dataset.unread import ids_elsewhere_hint, stray_files
 
 log = logging.getLogger(__name__)
 NO_OBJECT = ("", "-1")  # encodings of an image without objects (SIIM-ACR writes -1)
@@ -183,7 +183,7 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
                          settings.get("starts", "absolute") == "relative",
                          tuple(r[2] for r in found))
         pairs.append((stem, image, masks))
-    stray = _stray(root, absent, {p[1].parent for p in pairs if p[2].rows}, section)
+    stray = stray_files(root, absent, {p[1].parent for p in pairs if p[2].rows}, section)
     if settings["absent"] == "empty":
         absent = []
         if stray:
@@ -207,21 +207,6 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
     if not pairs:
         raise DataLayoutError(f"no image in {img_dir} has encodings in {settings['csv']}")
     return sorted(pairs, key=lambda p: p[0])
-
-
-def _stray(root: Path, absent: list[Path], folders: set[Path], section: str) -> str:
-    """The files the CSV does not name that lie in subfolders holding no image it names
-    (DSB's stage1_train/<id>/masks/ beside <id>/images/ under recursive), described; '' when
-    none do (or every file is unnamed)."""
-    stray = [p for p in absent if p.parent not in folders]
-    if not folders or not stray:
-        return ""
-    where = sorted({str(p.parent.relative_to(root)) for p in stray})
-    others = len(absent) - len(stray)
-    return (f"{len(stray)} files the CSV does not name, in {len(where)} subfolders that hold "
-            f"no image it names ({listing(where, 3)}): masks or other files, not images, which "
-            f"{section}.rle.absent: empty would make images with empty masks"
-            + (f"; {others} more beside named images" if others else ""))
 
 
 def decode(
@@ -257,13 +242,16 @@ def decode(
     return flat.reshape(w, h).T if order == "columns" else flat.reshape(h, w)
 
 
-def write_rle_mask(masks: RleMasks, image: Path, size: tuple[int, int], dest: Path) -> Path:
+def write_rle_mask(masks: RleMasks, image: Path, size: tuple[int, int], dest: Path,
+                   objects: Path | None = None) -> Path:
     """Decode the encodings of `image` (of `size` (w, h)) into `dest`: 0/255 for a binary set,
     or a palette PNG of class numbers (later rows win where they overlap) with a class
-    column."""
+    column; with `objects` (masks.separate), each row's id (its place among the image's rows,
+    from 1; the later wins alike) into that TIFF."""
     from unet.dataset.class_folders import PALETTE
 
     out = np.zeros(size[::-1], np.uint8)
+    ids = object_canvas(size, objects)
     bad = []  # (line, error, encoding) of every unusable row, all named at once
     for k, (encoding, cls) in enumerate(masks.rows):
         if not encoding:  # no object (and maybe no class)
@@ -274,8 +262,11 @@ def write_rle_mask(masks: RleMasks, image: Path, size: tuple[int, int], dest: Pa
             bad.append((masks.lines[k] if masks.lines else None, err, encoding))
             continue
         out[on] = cls if masks.classes else 255
+        if ids is not None:
+            ids[on] = k + 1
     if bad:
         raise _unusable(masks.csv, image, bad)
+    write_object_ids(objects, ids)
     write_mask_png(dest, out, palette=PALETTE if masks.classes else None)
     return dest
 

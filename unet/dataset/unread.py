@@ -1,5 +1,5 @@
 """Files of a data folder that its layout does not read, found when what names them (a CSV of
-encodings) finds no image: the keys that read them."""
+encodings) finds no image: the keys that read them, or the subfolders that hold no image."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 from unet.common.stems import file_stem
 from unet.dataset.layout import nfc, visible_files
+from unet.dataset.names import listing
 
 
 def ids_elsewhere_hint(folder: Path, ids: list[str], recursive: bool,
@@ -28,3 +29,18 @@ def ids_elsewhere_hint(folder: Path, ids: list[str], recursive: bool,
     return (f"; {len(found)} of these ids are files in {folder.name} ({first}"
             f"{', ...' if len(found) > 1 else ''}) that it does not read: " + " and ".join(keys)
             if keys else "")
+
+
+def stray_files(root: Path, absent: list[Path], folders: set[Path], section: str) -> str:
+    """The files the CSV does not name that lie in subfolders holding no image it names
+    (DSB's stage1_train/<id>/masks/ beside <id>/images/ under recursive), described; '' when
+    none do (or every file is unnamed)."""
+    stray = [p for p in absent if p.parent not in folders]
+    if not folders or not stray:
+        return ""
+    where = sorted({str(p.parent.relative_to(root)) for p in stray})
+    others = len(absent) - len(stray)
+    return (f"{len(stray)} files the CSV does not name, in {len(where)} subfolders that hold "
+            f"no image it names ({listing(where, 3)}): masks or other files, not images, which "
+            f"{section}.rle.absent: empty would make images with empty masks"
+            + (f"; {others} more beside named images" if others else ""))

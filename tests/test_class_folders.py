@@ -108,3 +108,22 @@ def test_red_on_black_class_masks_merge_like_grey_ones(tmp_path):
                               Layout(**IDRID))
     for pair, cls in zip(manifest["pairs"], expected, strict=True):
         assert np.array_equal(np.asarray(Image.open(pair["mask"])), cls), pair["id"]
+
+
+def test_masks_of_another_size_are_named_by_the_users_files_not_the_merged_one(tmp_path):
+    # IDRiD's masks drawn at half size: the refusal named merged_masks/IDRiD_00.png, a file
+    # the pipeline writes, so "resize each mask" pointed at nothing the user could change
+    _idrid(tmp_path / "data", n=3)
+    for path in (tmp_path / "data").glob("*/*.tif"):
+        Image.open(path).resize((W // 2, H // 2), Image.NEAREST).save(path)
+    manifest = write_manifest(tmp_path / "manifest.json", "local", tmp_path / "data",
+                              Layout(**IDRID))
+    ids = [p["id"] for p in manifest["pairs"]]
+    write_json(tmp_path / "split.json", {"train": ids[:1], "val": ids[1:2], "test": ids[2:]})
+    with pytest.raises(ValueError) as err:
+        preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache",
+                   PreprocessSettings(width=W, height=H))
+    text = str(err.value)
+    assert "merged_masks" not in text, text
+    he = tmp_path / "data" / FOLDERS[1] / "IDRiD_00_HE.tif"
+    assert f"IDRiD_00.jpg is {W}x{H} but its mask (merged from " in text and str(he) in text

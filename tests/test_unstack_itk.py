@@ -180,7 +180,7 @@ def test_restack_refuses_another_format_than_the_references(tmp_path, capsys):
 
 
 
-@pytest.mark.parametrize("ext", [".mha", ".nrrd"])
+@pytest.mark.parametrize("ext", [".mha", ".nrrd", ".mhd"])  # .mhd: header and .raw apart
 def test_restack_of_a_2d_reference_writes_a_2d_image_on_its_grid(tmp_path, ext):
     # a 2-D .mha or .nrrd (one slice: an X-ray, a microscope field) unstacks to one slice;
     # restack handed its 2-D origin to a 3-D image: SimpleITK's bare RuntimeError

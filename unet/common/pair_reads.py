@@ -59,10 +59,21 @@ def read_problems(pairs: list[dict], reads: list[tuple]) -> tuple[list, list[str
     rows = list(zip(pairs, reads, strict=True))
     unread = [(p["mask"], s) for p, (s, _) in rows if isinstance(s, ImageReadError)]
     unread += [found for _, (_, cut) in rows for found in cut]
-    sizes = sorted(((p["image"], p["mask"], tuple(p["size"]), tuple(s)) for p, (s, _) in rows
+    sizes = sorted(((p["image"], mask_named(p), tuple(p["size"]), tuple(s)) for p, (s, _) in rows
                     if not isinstance(s, ImageReadError) and tuple(s) != tuple(p["size"])),
                    key=lambda row: in_order(row[0]))  # as raise_all lists the unread ones
     return unread, [mismatch_message(sizes)] if sizes else []
+
+
+def mask_named(pair: dict) -> str:
+    """A pair's mask as the user knows it: where download merged it from their files (class
+    folders, mask_parts) into merged_masks/, those files, which a fix has to change."""
+    parts = pair.get("mask_parts")
+    if not parts:
+        return pair["mask"]
+    files = [f for v in (parts.values() if isinstance(parts, dict) else parts)
+             for f in (v if isinstance(v, list) else [v])]
+    return f"(merged from {', '.join(files)})"
 
 
 def raise_unread(unread: list, others: list[str], first: str = "") -> None:

@@ -147,3 +147,36 @@ def test_byte_order_advice_is_a_type_numpy_reads(tmp_path):
     raw = _raw(tmp_path, _picture())
     with pytest.raises(ValueError, match=r"'>u2' \(big-endian"):
         read_raw(raw, "uint16", None)
+
+
+def test_a_size_that_fits_a_square_of_another_shape_is_refused_not_skewed(tmp_path):
+    # 256x100 16-bit pixels are 51,200 bytes, 160x160's: written as a skewed 160x160 in silence
+    raw = _raw(tmp_path, _picture(256, 100))
+    with pytest.raises(ValueError, match=r"JPCLN001.IMG: .*fit 160x160.*rows do not continue.*"
+                                         r"--shape HEIGHTxWIDTH"):
+        read_raw(raw, ">u2", None)
+    assert read_raw(raw, ">u2", (256, 100)).shape == (256, 100)  # as given: read as it is
+    assert read_raw(_raw(tmp_path, _picture(160, 160), "sq.IMG"), ">u2", None).shape == (160, 160)
+
+
+def test_noise_confirms_no_square_so_shape_is_asked_for(tmp_path):
+    # pixels as unlike their row neighbours as any two: a square guess is not confirmed
+    noise = np.random.default_rng(1).integers(0, 4096, (64, 64)).astype(np.uint16)
+    with pytest.raises(ValueError, match=r"cannot confirm it .*--shape HEIGHTxWIDTH"):
+        read_raw(_raw(tmp_path, noise), ">u2", None)
+
+
+def test_offset_skips_a_fixed_header_and_counts_in_the_size_check(tmp_path):
+    pixels = _picture(64, 48)
+    raw = tmp_path / "scan.raw"
+    raw.write_bytes(b"HDR" * 100 + b"\0" * 12 + pixels.astype(">u2").tobytes())  # 312 bytes
+    assert np.array_equal(read_raw(raw, ">u2", (64, 48), offset=312), pixels)
+    with pytest.raises(ValueError, match=r"6,456 bytes, where --shape 64x48"):
+        read_raw(raw, ">u2", (64, 48))
+    with pytest.raises(ValueError, match=r"--offset 9,000 .* 6,456 bytes"):
+        read_raw(raw, ">u2", (64, 48), offset=9000)
+    square = tmp_path / "sq.raw"
+    square.write_bytes(b"\0" * 512 + _picture(32, 32).astype(">u2").tobytes())
+    assert main(["raw", str(square), str(tmp_path / "out"), "--dtype", ">u2",
+                 "--offset", "512"]) == 0
+    assert Image.open(tmp_path / "out" / "sq.png").size == (32, 32)

@@ -12,7 +12,7 @@
                  [--classes channels --background C]
     unet restack MASKS_FOLDER IMAGE.nii.gz -o LABELS.nii.gz [--name CASE] [--series UID]
     unet stack FOLDER TEMPLATE... -o OUT [--prefix P] [--suffix S] [--nodata V]
-    unet raw FILE... FOLDER --dtype '>u2' [--shape HxW] [--bits N] [--invert]
+    unet raw FILE... FOLDER --dtype '>u2' [--shape HxW] [--offset B] [--bits N] [--invert]
 
 It calls the package functions the Snakemake rules call: `unet predict` writes the same masks
 as the predict_folder rule, in the data's own mask values.

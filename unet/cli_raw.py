@@ -25,7 +25,7 @@ def _raw(args: argparse.Namespace) -> int:
 
     files = [Path(f) for f in args.files]
     written = convert_raw(files, Path(args.folder), args.dtype, args.shape, args.bits,
-                          args.invert, args.bin)
+                          args.invert, args.bin, args.offset)
     print(f"{len(written)} image{'s' * (len(written) != 1)} written to {args.folder} "
           f"({written[0].name}" + f" ... {written[-1].name}" * (len(written) > 1) + ")")
     return 0
@@ -44,7 +44,11 @@ def raw_arguments(p: argparse.ArgumentParser) -> None:
                         "unsigned (JSRT), '<u2' little-endian, 'u1' 8-bit, '<f4' ...")
     p.add_argument("--shape", type=_shape,
                    help="HEIGHTxWIDTH (JSRT: 2048x2048); default: the square the file's size "
-                        "holds, checked against each file's size either way")
+                        "holds, where its rows read as continuing each other (else refused); "
+                        "checked against each file's size either way")
+    p.add_argument("--offset", type=number(int, 0), default=0, metavar="BYTES",
+                   help="bytes of fixed header before the pixels, skipped (the size check "
+                        "counts the rest; default 0)")
     p.add_argument("--bits", type=number(int, 1, 32),
                    help="bits the scanner used (JSRT: 12): values above 2^bits - 1 are refused, "
                         "and --invert counts from 2^bits - 1 (default: the type's own; --invert "

@@ -22,6 +22,12 @@ from unet.dataset.unstack import _moved_in_whole, _refuse_taken
 # against the spread, 8-bit values times 256 read the same both ways: no refusal, rightly, as
 # the same bytes are 8-bit values in the low byte the other way round.
 SWAPPED_RATIO = 4.0
+# A square guessed from the size is kept only where its rows continue each other: the step
+# between rows at most ROW_RATIO times that between columns (a 256x100 image read as 160x160
+# steps ~6x more between rows) and under SQUARE_CONFIRMED of the spread (noise steps ~1.1:
+# unlike neighbours say nothing of the width)
+ROW_RATIO = 2.0
+SQUARE_CONFIRMED = 0.6
 # A byte-swapped float's exponent is a mantissa byte: values past this (or inf, NaN) in most files
 FLOAT_WILD = 1e30
 
@@ -44,38 +50,65 @@ def raw_dtype(text: str) -> np.dtype:
     return dtype
 
 
-def raw_shape(path: Path, dtype: np.dtype, shape: tuple[int, int] | None) -> tuple[int, int]:
-    """(height, width): as given, which the file's size must match, or the square its size
-    holds; the error names the size, the bytes expected and the square that fits."""
+def raw_shape(path: Path, dtype: np.dtype, shape: tuple[int, int] | None,
+              offset: int = 0) -> tuple[int, int]:
+    """(height, width): as given, which the file's size past `offset` (a fixed header) must
+    match, or the square that size holds; the error names the size, the bytes expected and
+    the square that fits."""
     size = path.stat().st_size
     if size == 0:
         raise ValueError(f"{path}: it is empty (0 bytes: a copy or download that did not "
                          "finish); copy it again, or leave it out")
+    if offset >= size:
+        raise ValueError(f"{path}: --offset {offset:,} skips the whole file of {size:,} "
+                         "bytes; give the header's length in bytes")
+    size -= offset
+    after = f" after --offset {offset:,}" if offset else ""
     pixels, extra = divmod(size, dtype.itemsize)
     side = math.isqrt(pixels)
     square = (side, side) if side * side == pixels and not extra else None
     fits = f"; its size fits {side}x{side}" if square else ""
     if shape is None:
         if square is None:
-            raise ValueError(f"{path}: {size:,} bytes are no square image of {dtype.itemsize}-"
-                             "byte pixels; give --shape HEIGHTxWIDTH")
+            raise ValueError(f"{path}: {size:,} bytes{after} are no square image of "
+                             f"{dtype.itemsize}-byte pixels; give --shape HEIGHTxWIDTH")
         return square
     need = shape[0] * shape[1] * dtype.itemsize
     if need != size:
-        raise ValueError(f"{path}: {size:,} bytes, where --shape {shape[0]}x{shape[1]} of "
-                         f"{dtype.itemsize}-byte pixels needs {need:,} (a header, or another "
-                         f"size or type){fits}")
+        raise ValueError(f"{path}: {size:,} bytes{after}, where --shape {shape[0]}x{shape[1]} "
+                         f"of {dtype.itemsize}-byte pixels needs {need:,} (a header: --offset "
+                         f"BYTES, or another size or type){fits}")
     return shape
+
+
+def check_square(path: Path, pixels: np.ndarray) -> None:
+    """Refuse a square guessed from the file's size whose rows do not continue each other:
+    an image of another shape read skewed, or pixels too unlike their neighbours to tell."""
+    across, down = _roughness(pixels), _roughness(pixels.T)
+    if down <= ROW_RATIO * across and down <= SQUARE_CONFIRMED:
+        return
+    side = pixels.shape[0]
+    if down <= ROW_RATIO * across:
+        raise ValueError(f"{path}: its size would fit {side}x{side}, but its pixels cannot "
+                         f"confirm it (the step between rows is {down:.2f} of their spread, as "
+                         "noise steps): give --shape HEIGHTxWIDTH")
+    ratio = down / max(across, 1e-9)
+    raise ValueError(f"{path}: its size would fit {side}x{side}, but read so its rows do not "
+                     f"continue each other (the step between rows is {ratio:.1f}x that between "
+                     "columns): it is no square image, or a header comes "
+                     "first; give --shape HEIGHTxWIDTH (and --offset BYTES for a header)")
 
 
 def _roughness(pixels: np.ndarray) -> float:
     """Mean step between horizontal neighbours over the values' spread (standard deviation):
     low for a picture, about 1 for noise, the same at any scale."""
     values = pixels.astype(np.float64)
-    spread = float(values.std())
-    if values.shape[1] < 2 or spread == 0:
+    finite = np.isfinite(values)  # a float's NaN or inf fill would make every figure NaN
+    spread = float(values[finite].std()) if finite.any() else 0.0
+    steps = np.abs(np.diff(values, axis=1))
+    if values.shape[1] < 2 or spread == 0 or not np.isfinite(steps).any():
         return 0.0
-    return float(np.abs(np.diff(values, axis=1)).mean()) / spread
+    return float(steps[np.isfinite(steps)].mean()) / spread
 
 
 def _wild(pixels: np.ndarray) -> float:
@@ -145,13 +178,15 @@ def binned(path: Path, pixels: np.ndarray, factor: int) -> np.ndarray:
 
 
 def read_raw(path: Path, text: str, shape: tuple[int, int] | None, bits: int | None = None,
-             invert: bool = False, factor: int = 1) -> np.ndarray:
-    """One raw image as (H, W) in native byte order; `invert`: 2^bits - 1 - v (high dark);
-    `factor`: binned so (block means)."""
+             invert: bool = False, factor: int = 1, offset: int = 0) -> np.ndarray:
+    """One raw image as (H, W) in native byte order, past `offset` bytes of header; `invert`:
+    2^bits - 1 - v (high dark); `factor`: binned so (block means)."""
     dtype = raw_dtype(text)
-    height, width = raw_shape(path, dtype, shape)
-    pixels = np.fromfile(path, dtype=dtype).reshape(height, width)
+    height, width = raw_shape(path, dtype, shape, offset)
+    pixels = np.fromfile(path, dtype=dtype, offset=offset).reshape(height, width)
     check_byte_order(path, pixels, text)
+    if shape is None:  # after the byte order, whose wrong one reads as noise either way
+        check_square(path, pixels)
     pixels = pixels.astype(dtype.newbyteorder("="))
     top = check_bits(path, pixels, bits)
     if invert:
@@ -160,9 +195,11 @@ def read_raw(path: Path, text: str, shape: tuple[int, int] | None, bits: int | N
 
 
 def convert_raw(files: list[Path], out_dir: Path, text: str, shape: tuple[int, int] | None,
-                bits: int | None = None, invert: bool = False, factor: int = 1) -> list[Path]:
-    """Each raw file as <stem>.png (8- or 16-bit unsigned) or .tif (other types), values kept
-    (or inverted); all written or none, none overwritten."""
+                bits: int | None = None, invert: bool = False, factor: int = 1,
+                offset: int = 0) -> list[Path]:
+    """Each raw file as <stem>.png (8- or 16-bit unsigned) or .tif (other types), past
+    `offset` bytes of header, values kept (or inverted); all written or none, none
+    overwritten."""
     check_folder(out_dir)
     dtype = raw_dtype(text)
     ext = ".png" if dtype.kind == "u" and dtype.itemsize <= 2 else ".tif"
@@ -172,7 +209,7 @@ def convert_raw(files: list[Path], out_dir: Path, text: str, shape: tuple[int, i
     _refuse_taken(out_dir, names)
     with _moved_in_whole(out_dir, names, "raw") as scratch:
         for file, name in zip(files, names, strict=True):
-            pixels = read_raw(Path(file), text, shape, bits, invert, factor)
+            pixels = read_raw(Path(file), text, shape, bits, invert, factor, offset)
             with disk_errors(scratch / name):
                 if ext == ".png":
                     Image.fromarray(pixels).save(scratch / name, format="PNG")

@@ -157,3 +157,21 @@ def test_camus_loops_leave_the_unlabelled_half_sequences_out(tmp_path, capsys, g
            for side in ("images", "masks")}
     assert got["images"] == got["masks"] == [f"patient0001_{v}_{p}_000.png" for v in
                                              ("2CH", "4CH") for p in ("ED", "ES")], got
+
+
+def test_case_folders_of_two_formats_get_a_loop_for_each(tmp_path, capsys):
+    # patients kept as NIfTI and as MetaImage: the advice, judged by the first patient folder,
+    # looped over .nii* alone, and patient002's .mhd frames were never split
+    sitk = pytest.importorskip("SimpleITK")
+    root = tmp_path / "training"
+    root.mkdir()
+    _acdc_patient(root)
+    (root / "patient002").mkdir()
+    for name in ("patient002_frame01", "patient002_frame01_gt"):
+        sitk.WriteImage(sitk.GetImageFromArray(np.zeros((3, 5, 6), np.uint8)),
+                        str(root / "patient002" / f"{name}.mhd"))
+    assert main(["unstack", str(root), str(tmp_path / "acdc/images")]) == 2
+    err = capsys.readouterr().err
+    for ext in (".nii*", ".mhd"):
+        assert f"training/*/[!.]*{ext}; do case" in err, (ext, err)  # images, labels left out
+        assert f"training/*/[!.]*_gt{ext}; do n=" in err, (ext, err)  # labels as masks

@@ -56,12 +56,15 @@ def case_folders_advice(folder: Path, out_dir: Path) -> str:
     head = f"{folder} holds no volume itself; a level down: {_found(subs, len(subs))}"
     if structures := structures_loop(folder, out_dir):  # TotalSegmentator's subjects
         return f"{head}: {ONE_A_CALL}; {structures}"
+    loops: dict[str, str] = {}  # by kind: patients kept as NIfTI and as MetaImage get both
     for sub in with_volumes:
-        kind = loop_kind(next(p for p in held[sub] if is_volume(p)))
-        # ACDC's patient folders: frames beside their _gt labels (and a cine): loops over all
-        loop = modality_loop(sub, out_dir) or label_loops(sub, kind, out_dir, folder)
-        if loop:
-            return f"{head}: {ONE_A_CALL}; {loop}"
+        for kind in dict.fromkeys(loop_kind(p) for p in held[sub] if is_volume(p)):
+            # ACDC's patient folders: frames beside their _gt labels (and a cine): loops over all
+            if kind not in loops and (loop := modality_loop(sub, out_dir)
+                                      or label_loops(sub, kind, out_dir, folder)):
+                loops[kind] = loop
+    if loops:
+        return f"{head}: {ONE_A_CALL}; {'; '.join(dict.fromkeys(loops.values()))}"
     first = next(((d, p) for d in looked for p in held[d]
                   if is_volume(p) or p.suffix.lower() in _STACKS), None)
     if first is None:

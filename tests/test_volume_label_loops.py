@@ -175,3 +175,20 @@ def test_case_folders_of_two_formats_get_a_loop_for_each(tmp_path, capsys):
     for ext in (".nii*", ".mhd"):
         assert f"training/*/[!.]*{ext}; do case" in err, (ext, err)  # images, labels left out
         assert f"training/*/[!.]*_gt{ext}; do n=" in err, (ext, err)  # labels as masks
+
+
+def test_a_folder_of_two_formats_gets_a_loop_for_each(tmp_path, capsys):
+    # the loop globbed the first volume's kind alone: the other format's volumes never split
+    sitk = pytest.importorskip("SimpleITK")
+    (tmp_path / "vols").mkdir()
+    nib.save(nib.Nifti1Image(np.zeros((4, 4, 2), np.int16), np.eye(4)),
+             tmp_path / "vols/a.nii.gz")
+    for name in ("b.mhd", "c.nrrd", "d.mha"):
+        sitk.WriteImage(sitk.GetImageFromArray(np.zeros((2, 4, 4), np.int16)),
+                        str(tmp_path / "vols" / name))
+    assert main(["unstack", str(tmp_path / "vols"), str(tmp_path / "images")]) == 2
+    err = capsys.readouterr().err
+    fix = volume_fix([".nii.gz", ".mhd", ".nrrd", ".mha"], tmp_path / "vols", "key")
+    for ext in (".nii*", ".mhd", ".nrrd", ".mha"):
+        assert f"vols/[!.]*{ext}; do unet unstack" in err, (ext, err)
+        assert f"vols/[!.]*{ext}; do unet unstack" in fix, (ext, fix)

@@ -53,13 +53,10 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike,
     volume = next((p for p in stack.iterdir() if is_volume(p)), None) if stack.is_dir() else None
     if volume:  # slices named by case
         from unet.dataset.structure_volumes import structures_loop
-        from unet.dataset.volume_notes import label_loops, loop_kind, modality_loop, sh
+        from unet.dataset.volume_notes import kind_loops, modality_loop
 
-        kind = loop_kind(volume)
         loop = structures_loop(stack, out_dir) or modality_loop(stack, out_dir) \
-            or label_loops(stack, kind, out_dir) or (
-            f"their slices can share a folder: for f in {sh(stack)}/[!.]*{kind}; do unet "
-            f"unstack \"$f\" {sh(out_dir)}; done")
+            or kind_loops(stack, out_dir)
         raise ValueError(f"{stack} is a folder: unstack splits one volume a call; {loop}")
     if stack.is_dir():  # a folder of stacks: two stacks' pages 0.png ... would clash
         from unet.dataset.case_folders import case_folders_advice

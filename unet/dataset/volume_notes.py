@@ -58,16 +58,27 @@ def fix_text(template: str, folder: Path | str, **kw: str) -> str:
 def volume_fix(kinds: list[str], folder: Path, key: str) -> str:
     """'; '-led advice for each kind of volume among `kinds` (file_kind's extensions) found in
     `folder`: the `unet unstack` loop that splits them, or the key that reads 2-D DICOM."""
-    fix, out = "", Path(f"{folder}_images")
+    out, fixes = Path(f"{folder}_images"), []
     if any(k in (".nii", ".nii.gz") for k in kinds):
-        fix = "; " + (modality_loop(folder) or label_loops(folder, ".nii*", out)
-                      or fix_text(NIFTI_FIX, folder))
-    if itk := next((k for k in kinds if k in _ITK), None):
-        fix += "; " + (modality_loop(folder) or label_loops(folder, itk, out)
-                       or fix_text(ITK_FIX, folder, ext=itk))
+        fixes.append(modality_loop(folder) or label_loops(folder, ".nii*", out)
+                     or fix_text(NIFTI_FIX, folder))
+    for itk in dict.fromkeys(k for k in kinds if k in _ITK):  # .nrrd and .mha: a loop each
+        fixes.append(modality_loop(folder) or label_loops(folder, itk, out)
+                     or fix_text(ITK_FIX, folder, ext=itk))
     if ".dcm" in kinds:
-        fix += f"; {fix_text(DICOM_FIX, folder, key=key)}"
-    return fix
+        fixes.append(fix_text(DICOM_FIX, folder, key=key))
+    return "".join(f"; {f}" for f in dict.fromkeys(fixes))  # one modality loop said once
+
+
+def kind_loops(folder: Path, out: Path) -> str:
+    """The loops that split `folder`'s volumes into `out`, one set per kind (NIfTI beside
+    MetaImage: until 2026-12-07 the first volume's kind alone), labels kept apart."""
+    kinds = dict.fromkeys(loop_kind(p) for p in sorted(folder.iterdir())
+                          if is_volume(p) and not p.name.startswith("."))
+    return "; ".join(filter(None, (label_loops(folder, k, out) for k in kinds))) or (
+        "their slices can share a folder: " + "; ".join(
+            f"for f in {sh(folder)}/[!.]*{k}; do unet unstack \"$f\" {sh(out)}; done"
+            for k in kinds))
 
 
 def volumes_note(volumes: list[Path]) -> str:

@@ -123,11 +123,11 @@ def _check_separate(masks: dict, settings: dict, source: str) -> None:
     so (preprocess refuses the rest, unet.cache.separate); RLE rows are drawn as objects."""
     if not masks.get("separate") or drawn_objects(settings, masks):
         return
-    merged = [f"dataset.{source}.mask_parts"] if settings.get("mask_parts") else []
-    if merged:
-        raise ConfigError(f"masks.separate needs one value per object, but {merged[0]} merges "
-                          "each image's objects into one mask at download, their ids lost; set "
-                          "masks.separate: false, or give label images of object ids")
+    if settings.get("mask_parts"):
+        raise ConfigError(f"masks.separate needs one value per object, but dataset.{source}."
+                          "mask_parts merges each image's objects into one mask at download, "
+                          "their ids lost; set masks.separate: false, or give label images "
+                          "of object ids")
     if masks.get("threshold") is None:
         raise ConfigError("masks.separate parts touching objects of instance labels (a value per "
                           "object), which masks.threshold binarises; set masks.threshold: 0 for "

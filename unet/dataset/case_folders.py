@@ -58,10 +58,12 @@ def case_folders_advice(folder: Path, out_dir: Path) -> str:
         return f"{head}: {ONE_A_CALL}; {structures}"
     loops: dict[str, str] = {}  # by kind: patients kept as NIfTI and as MetaImage get both
     for sub in with_volumes:
-        for kind in dict.fromkeys(loop_kind(p) for p in held[sub] if is_volume(p)):
+        kinds = [k for k in dict.fromkeys(loop_kind(p) for p in held[sub] if is_volume(p))
+                 if k not in loops]
+        modal = modality_loop(sub, out_dir) if kinds else ""  # the same for every kind
+        for kind in kinds:
             # ACDC's patient folders: frames beside their _gt labels (and a cine): loops over all
-            if kind not in loops and (loop := modality_loop(sub, out_dir)
-                                      or label_loops(sub, kind, out_dir, folder)):
+            if loop := modal or label_loops(sub, kind, out_dir, folder):
                 loops[kind] = loop
     if loops:
         return f"{head}: {ONE_A_CALL}; {'; '.join(dict.fromkeys(loops.values()))}"

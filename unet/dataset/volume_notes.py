@@ -59,12 +59,13 @@ def volume_fix(kinds: list[str], folder: Path, key: str) -> str:
     """'; '-led advice for each kind of volume among `kinds` (file_kind's extensions) found in
     `folder`: the `unet unstack` loop that splits them, or the key that reads 2-D DICOM."""
     out, fixes = Path(f"{folder}_images"), []
-    if any(k in (".nii", ".nii.gz") for k in kinds):
-        fixes.append(modality_loop(folder) or label_loops(folder, ".nii*", out)
-                     or fix_text(NIFTI_FIX, folder))
+    nifti = any(k in (".nii", ".nii.gz") for k in kinds)
+    # one loop gives unstack every kind's cases: looked for once, where a volume is found
+    modal = modality_loop(folder) if nifti or any(k in _ITK for k in kinds) else ""
+    if nifti:
+        fixes.append(modal or label_loops(folder, ".nii*", out) or fix_text(NIFTI_FIX, folder))
     for itk in dict.fromkeys(k for k in kinds if k in _ITK):  # .nrrd and .mha: a loop each
-        fixes.append(modality_loop(folder) or label_loops(folder, itk, out)
-                     or fix_text(ITK_FIX, folder, ext=itk))
+        fixes.append(modal or label_loops(folder, itk, out) or fix_text(ITK_FIX, folder, ext=itk))
     if ".dcm" in kinds:
         fixes.append(fix_text(DICOM_FIX, folder, key=key))
     return "".join(f"; {f}" for f in dict.fromkeys(fixes))  # one modality loop said once

@@ -12,7 +12,7 @@ from scipy import ndimage
 from tests.conftest import PAIR_SIZE, REPO, write_inputs, write_pair
 from unet.cache.preprocess import preprocess
 from unet.cache.reader import load_split
-from unet.cache.separate import separate_objects
+from unet.cache.separate import refuse_merged, separate_objects
 from unet.cache.settings import PreprocessSettings, settings_from_config
 from unet.cache.values import mapping_from_values
 from unet.common.applicable import applicable
@@ -92,6 +92,15 @@ def test_merged_per_object_masks_are_refused_naming_the_key(tmp_path, merged):
         _cache(tmp_path, True, **merged)
     assert not (tmp_path / "on" / "cache").exists()
     assert "img0.png" in str(err.value) or "msk0.png" in str(err.value)
+
+
+def test_a_class_folders_mask_is_refused_naming_its_files_not_a_list():
+    # class folders' mask_parts: a file or a list of files per class, shown as files
+    pair = {"image": "i.png", "mask": "merged_masks/i.png",
+            "mask_parts": {"1": ["ma/i_1.png", "ma/i_2.png"], "2": "he/i.png"}}
+    with pytest.raises(MaskValueError) as err:
+        refuse_merged([pair])
+    assert "merged from ma/i_1.png, ma/i_2.png, ... at download" in str(err.value)
 
 
 def _config(**masks) -> dict:

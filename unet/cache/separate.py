@@ -9,6 +9,7 @@ from unet.common.bad_files import as_mask_error
 from unet.common.imageio import ImageReadError
 from unet.common.labels import IGNORE_INDEX, MaskValueError
 from unet.common.maskio import read_mask_values
+from unet.common.pair_reads import merged_files
 
 
 def separate_objects(ids: np.ndarray, index: np.ndarray, background: int) -> int:
@@ -179,6 +180,5 @@ def refuse_merged(pairs: list[dict]) -> None:
 
 def _shown(source: str | list | dict) -> str:
     """A merged mask's sources as an error shows them: the first two files."""
-    files = source if isinstance(source, list) else (
-        list(source.values()) if isinstance(source, dict) else [source])
-    return ", ".join(map(str, files[:2])) + (", ..." if len(files) > 2 else "")
+    files = merged_files(source)
+    return ", ".join(files[:2]) + (", ..." if len(files) > 2 else "")

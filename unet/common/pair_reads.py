@@ -69,11 +69,14 @@ def mask_named(pair: dict) -> str:
     """A pair's mask as the user knows it: where download merged it from their files (class
     folders, mask_parts) into merged_masks/, those files, which a fix has to change."""
     parts = pair.get("mask_parts")
-    if not parts:
-        return pair["mask"]
-    files = [f for v in (parts.values() if isinstance(parts, dict) else parts)
-             for f in (v if isinstance(v, list) else [v])]
-    return f"(merged from {', '.join(files)})"
+    return f"(merged from {', '.join(merged_files(parts))})" if parts else pair["mask"]
+
+
+def merged_files(parts: str | list | dict) -> list[str]:
+    """The files a merged mask was made of, flat: mask_parts' list, class folders' dict of a
+    file or a list each, or a drawn mask's one table (mask_from)."""
+    groups = parts.values() if isinstance(parts, dict) else [parts]
+    return [str(f) for g in groups for f in (g if isinstance(g, list) else [g])]
 
 
 def raise_unread(unread: list, others: list[str], first: str = "") -> None:

@@ -81,10 +81,12 @@ def raw_shape(path: Path, dtype: np.dtype, shape: tuple[int, int] | None,
     return shape
 
 
-def check_square(path: Path, pixels: np.ndarray) -> None:
+def check_square(path: Path, pixels: np.ndarray, across: float | None = None) -> None:
     """Refuse a square guessed from the file's size whose rows do not continue each other:
-    an image of another shape read skewed, or pixels too unlike their neighbours to tell."""
-    across, down = _roughness(pixels), _roughness(pixels.T)
+    an image of another shape read skewed, or pixels too unlike their neighbours to tell.
+    `across`: the pixels' roughness where check_byte_order measured it already."""
+    across = _roughness(pixels) if across is None else across
+    down = _roughness(pixels.T)
     if down <= ROW_RATIO * across and down <= SQUARE_CONFIRMED:
         return
     side = pixels.shape[0]
@@ -118,10 +120,11 @@ def _wild(pixels: np.ndarray) -> float:
         return float(np.mean(np.abs(pixels.astype(np.float64)) > FLOAT_WILD))
 
 
-def check_byte_order(path: Path, pixels: np.ndarray, text: str) -> None:
-    """Refuse pixels that read as noise in the order given and as a picture in the other."""
+def check_byte_order(path: Path, pixels: np.ndarray, text: str) -> float | None:
+    """Refuse pixels that read as noise in the order given and as a picture in the other;
+    their roughness as given where measured (integers of 2 or 4 bytes), else None."""
     if pixels.dtype.itemsize == 1:
-        return
+        return None
     swapped = pixels.view(pixels.dtype.newbyteorder())  # the same bytes, the other order
     flip = ("<" if text[0] == ">" else ">") + text[1:]
     if pixels.dtype.kind == "f":
@@ -130,13 +133,14 @@ def check_byte_order(path: Path, pixels: np.ndarray, text: str) -> None:
             raise ValueError(f"{path}: read as --dtype {text}, {given:.0%} of its values are "
                              f"inf or past {FLOAT_WILD:.0e}, none the other way: the bytes "
                              f"are in the other order; give --dtype '{flip}'")
-        return
+        return None
     given, other = _roughness(pixels), _roughness(swapped)
     if given > SWAPPED_RATIO * other:
         raise ValueError(f"{path}: read as --dtype {text} its pixels are noise (mean step "
                          f"between neighbours {given:.2f} of their spread, against {other:.2f} "
                          f"the other way): the bytes are in the other order; give --dtype "
                          f"'{flip}'")
+    return given
 
 
 def check_bits(path: Path, pixels: np.ndarray, bits: int | None) -> int:
@@ -184,9 +188,9 @@ def read_raw(path: Path, text: str, shape: tuple[int, int] | None, bits: int | N
     dtype = raw_dtype(text)
     height, width = raw_shape(path, dtype, shape, offset)
     pixels = np.fromfile(path, dtype=dtype, offset=offset).reshape(height, width)
-    check_byte_order(path, pixels, text)
+    across = check_byte_order(path, pixels, text)
     if shape is None:  # after the byte order, whose wrong one reads as noise either way
-        check_square(path, pixels)
+        check_square(path, pixels, across)
     pixels = pixels.astype(dtype.newbyteorder("="))
     top = check_bits(path, pixels, bits)
     if invert:

@@ -37,7 +37,7 @@ def check_template(layout: Layout | None, key: str, template: str, example: str,
         )
 
 
-def _group_templates(root: Path, layout: Layout, found: Sequence[tuple[str, object, object]],
+def group_templates(root: Path, layout: Layout, found: Sequence[tuple[str, object, object]],
                      templates: Sequence[str]) -> dict[str, tuple[str, list[str]]]:
     """Per pair of a {group} layout, its file id (the id without its group's name in front)
     and the templates with its group filled in: {id} is the id in the group's own names."""
@@ -62,7 +62,7 @@ def files_per_id(
     and those files by id, in the templates' order. A pair missing one is refused (or, with
     allow_unpaired, skipped with a warning), naming the files; `what` names such a file."""
     if GROUP in layout.images:
-        each = _group_templates(root, layout, found, templates)
+        each = group_templates(root, layout, found, templates)
     else:
         each = {pid: (pid, list(templates)) for pid, _, _ in found}
     paths = {pid: [named(root, t, fid) for t in ts] for pid, (fid, ts) in each.items()}

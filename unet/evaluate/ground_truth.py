@@ -37,7 +37,7 @@ def _named(ids: list[str], ground_truth: dict, manifest: dict,
             "write the masks' folder itself")
     wanted = set(ids)  # once: a set built per pair made 20,000 pairs x 2,000 ids take 3 s
     pairs = [(p["id"], p["image"], None) for p in manifest["pairs"] if p["id"] in wanted]
-    each = import_module("unet.dataset.per_id")._group_templates(
+    each = import_module("unet.dataset.per_id").group_templates(
         Path(manifest["root"]), layout, pairs, [ground_truth["masks"]])
     return {i: (truth_folder({"masks": ts[0]}, manifest), fid) for i, (fid, ts) in each.items()}
 

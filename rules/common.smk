@@ -30,6 +30,7 @@ from unet.config.experiments import (
 )
 from unet.config.labelmap import fill_labelmap
 from unet.config.spacing_path import spacing_table_path
+from unet.config.metadata_path import metadata_path
 from unet.evaluate.ground_truth import truth_files
 from unet.config.targets import predict_target_error
 from unet.dataset.blank import blank_background
@@ -40,6 +41,7 @@ try:
     fill_labelmap(config)  # masks.labelmap's classes, checked with the lists set by hand
     check_config(config)
     SPACING_TABLE = spacing_table_path(config)  # evaluate.voxel_spacing's table, if a path
+    METADATA = metadata_path(config)  # split.metadata's table, if set
 except ConfigError as err:
     sys.exit(f"ConfigError: {err}")
 
@@ -130,6 +132,11 @@ def ground_truth_input():
     layout = local and truth_groups() and layout_from(source_settings(), "local")
     files = truth_files(config["evaluate"].get("ground_truth"), local, layout or None)
     return {"ground_truth": [literal(f) for f in files]} if files else {}
+
+
+def metadata_input():
+    """split_dataset's input of split.metadata's table, where set: editing it reruns the split."""
+    return {"metadata": literal(METADATA)} if METADATA else {}
 
 
 def id_lists(split):

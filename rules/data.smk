@@ -25,6 +25,7 @@ rule split_dataset:
         rules.download_dataset.output,
         modules("dataset.split"),
         id_lists(config["split"]),
+        **metadata_input(),  # split.metadata's table, if set
     output:
         f"{DATA}/split.json",
     params:

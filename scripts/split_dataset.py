@@ -8,4 +8,5 @@ setup_logging(snakemake.log[0])
 
 from unet.dataset.split import split_dataset  # noqa: E402
 
-split_dataset(snakemake.input[0], snakemake.output[0], dict(snakemake.params.split))
+split_dataset(snakemake.input[0], snakemake.output[0], dict(snakemake.params.split),
+              metadata=snakemake.input.get("metadata"))

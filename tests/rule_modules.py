@@ -34,13 +34,15 @@ FETCH = {"dataset.archives", "dataset.archive_kinds", "dataset.archive_links", "
          "dataset.member_names", "dataset.url"}
 SOURCES = {"synthetic": {"dataset.synthetic", "common.maskio"}, "local": set(), "url": FETCH,
            "kaggle": FETCH | {"dataset.kaggle"}}
+# split.stratify_by's modules and the id lists', which dataset.split imports
+SPLIT_PARTS = {"dataset.split_ids", "dataset.split_strata", "dataset.split_stratified"}
 # Every rule's entry modules (as in rules/*.smk) and the exact modules they depend on; a new
 # import shows up here, so a wider (or narrower) rerun is a decision, not an accident.
 RULES = {
     "download_dataset": (("dataset.download",), DOWNLOAD),
     "split_dataset": (("dataset.split",), {*FILEIO, "dataset.split",
                                          "dataset.split_order", "dataset.split_checks",
-                                         "dataset.split_groups"}),
+                                         "dataset.split_groups", *SPLIT_PARTS}),
     "preprocess": (
         ("cache.preprocess",),
         COMMON | SETTINGS | BANDS | {"cache.preprocess", "cache.channel_count", "common.channels",
@@ -59,7 +61,7 @@ RULES = {
                              "dataset.names", "common.stems",
                              "dataset.volume_notes",
                              "dataset.split", "dataset.split_order", "dataset.split_checks",
-                             "dataset.split_groups",
+                             "dataset.split_groups", *SPLIT_PARTS,
                              "common.roi", "cache.separate"},
     ),
     "train_unet": (
@@ -102,7 +104,7 @@ RULES = {
                   "dataset.volume_notes", "common.stems",
                   "common.probs", "common.roi", "dataset.layout", "dataset.per_id", "dataset.split",
                   "dataset.split_order", "dataset.split_checks",
-                  "dataset.split_groups", "infer.forward", "common.argmax",
+                  "dataset.split_groups", *SPLIT_PARTS, "infer.forward", "common.argmax",
                   "infer.predict_folder", "infer.predict", "infer.batches", "infer.memory",
                   "cache.reader", "dataset.packed",
                   "model.trained", *GEOREF,
@@ -137,7 +139,7 @@ RULES = {
         COMMON | {"common.layout", "common.probs", "common.roi", "dataset.names", "common.stems",
                   "dataset.volume_notes",
                   "dataset.split", "dataset.split_checks",
-                  "dataset.split_groups", "dataset.split_order",
+                  "dataset.split_groups", *SPLIT_PARTS, "dataset.split_order",
                   "evaluate.boundary", "evaluate.cases", "evaluate.detection",
                   "evaluate.distances", "evaluate.regions", "evaluate.reading",
                   "evaluate.case_volumes", "evaluate.volume", "dataset.spacing_table",

@@ -45,11 +45,12 @@ def _crf_unused(s: dict) -> list[str]:
 
 def _split_unused(s: dict) -> list[str]:
     """A fraction of a part that split.test_ids / val_ids name outright (a list; a file may
-    be empty); val_fraction with folds, which deal the validation sets."""
+    be empty); val_fraction with folds, which deal the validation sets. stratify_by and
+    metadata: left out when unset, so splits made before the keys existed stay fresh."""
     unused = ["test_fraction"] if isinstance(s.get("test_ids"), list) and s["test_ids"] else []
     if (isinstance(s.get("val_ids"), list) and s["val_ids"]) or s.get("folds", 0) >= 2:
         unused.append("val_fraction")
-    return unused
+    return unused + [k for k in ("stratify_by", "metadata") if not s.get(k)]
 
 
 UNUSED = {

@@ -16,6 +16,7 @@ from unet.config.checks import (
     min_side,
 )
 from unet.config.forms import home_paths, square_sizes
+from unet.config.metadata_path import check_strata
 from unet.config.names import check_dataset_name
 from unet.dataset.split import ID_KEYS
 
@@ -134,6 +135,7 @@ def _check_base(config: dict) -> None:
     """The sections no experiment overrides: split, preprocess, masks, dataset."""
     split = config["split"]
     check_split(split)
+    check_strata(split)
     _check_id_files(split)
     spacing = config.get("evaluate", {}).get("voxel_spacing")
     if spacing and not split.get("group_by"):

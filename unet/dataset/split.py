@@ -18,15 +18,14 @@ from unicodedata import normalize
 from unet.common.fileio import read_json, write_json
 from unet.dataset.split_checks import PARTS, empty_grouped, empty_ungrouped, named_empty
 from unet.dataset.split_groups import group_hint, group_members
+from unet.dataset.split_ids import ID_KEYS, SplitError, read_id_list
 from unet.dataset.split_order import dealt_by_size, dealt_in_blocks, ordered
+from unet.dataset.split_strata import strata_counts, strata_of
+from unet.dataset.split_stratified import dealt_stratified, taken_stratified, unit_strata
 
 log = logging.getLogger(__name__)
 
 SPLITS = PARTS  # ("train", "val", "test")
-
-
-class SplitError(ValueError):
-    """The split settings leave a split empty or name unknown ids."""
 
 
 def groups_of(pairs: list[dict], group_by: str | None) -> dict[str, str] | None:
@@ -75,6 +74,26 @@ def _take(units: list[list[str]], target: int) -> tuple[list[str], list[list[str
         else:
             rest.append(unit)
     return taken, rest
+
+
+def _taken(
+    queue: list[list[str]], n: int, fixed: dict[str, list[str]], fractions: dict[str, float],
+    folds: int, strata: dict[str, str] | None,
+) -> tuple[dict[str, list[str]], list[list[str]], dict | None]:
+    """The test and val parts (named outright, or their fractions of the `n` ids taken from the
+    queue's units, stratum by stratum with `strata`), the units left, and each unit's stratum
+    (None: unstratified). With folds, val stays empty: the folds deal it."""
+    wanted = {p: fractions[p] for p in fixed if not fixed[p] and not (p == "val" and folds)}
+    if strata is None:
+        taken = {}
+        for part, fraction in wanted.items():
+            taken[part], queue = _take(queue, int(round(fraction * n)))
+        return {**fixed, **taken}, queue, None
+    rest = [f"fold {k}" for k in range(folds)] if folds else ["train"]
+    label = unit_strata(queue, strata, [*wanted, *rest])
+    pool = sum(len(u) for u in queue)  # the fractions are of all n ids, some named outright
+    taken, queue = taken_stratified(queue, label, wanted, n / max(pool, 1), len(rest))
+    return {**fixed, **taken}, queue, label
 
 
 def _check_groups(
@@ -142,12 +161,14 @@ def make_split(
     val_ids: list[str | int] | None = None,
     exclude_ids: list[str | int] | None = None,
     order: str = "shuffle",
+    strata: dict[str, str] | None = None,
 ) -> dict[str, list]:
     """Split `ids` reproducibly: same ids, seed, fractions and folds give the same split.
     `groups` (id -> group, groups_of): a group's ids always land in one part (and one fold);
     `group_by` names the setting in errors. `test_ids` and `val_ids` fix those parts (a data
     set's own), `exclude_ids` leaves ids out of every part. `order` (split_order.ordered):
-    hash keeps each id's part when others are added or removed, shuffle does not."""
+    hash keeps each id's part when others are added or removed, shuffle does not. `strata`
+    (id -> stratum, split_strata.strata_of): each stratum split by the fractions on its own."""
     if folds == 1 or folds < 0:
         raise SplitError(f"split.folds={folds}: use 0 for one train/val split, or k >= 2 folds")
     ids = _kept(sorted(ids), exclude_ids, groups)  # sorted: order of discovery must not matter
@@ -159,12 +180,10 @@ def make_split(
     fixed = {*fixed_test, *fixed_val}  # once: built in the comprehension, it was once per id
     units = _units([i for i in ids if i not in fixed], groups)
     queue = ordered(units, seed, order, groups)
-    n = len(ids)
     named = {"test": len(fixed_test), "val": len(fixed_val)}  # for why a part is empty
-    if fixed_test:
-        test = fixed_test
-    else:
-        test, queue = _take(queue, int(round(test_fraction * n)))
+    taken, queue, label = _taken(queue, len(ids), {"test": fixed_test, "val": fixed_val},
+                                 {"test": test_fraction, "val": val_fraction}, folds, strata)
+    test = taken["test"]
     if folds:
         pool = [i for unit in queue for i in unit]
         if len(pool) < 2 * folds or len(queue) < folds:
@@ -175,36 +194,15 @@ def make_split(
                 f"(two per fold){grouped}; there are {len(pool)}{found}: lower split.folds or "
                 "add images"
             )
-        parts = (order == "hash" and dealt_in_blocks(queue, folds)) or dealt_by_size(queue, folds)
+        parts = ((label and dealt_stratified(queue, label, folds))
+                 or (order == "hash" and dealt_in_blocks(queue, folds))
+                 or dealt_by_size(queue, folds))
         train = [i for part in parts[1:] for i in part]
         split = {"train": sorted(train), "val": parts[0], "test": sorted(test), "folds": parts}
         return _checked(split, val_fraction, test_fraction, groups, group_by, named)
-    val, queue = (fixed_val, queue) if fixed_val else _take(queue, int(round(val_fraction * n)))
     train = [i for unit in queue for i in unit]
-    split = {"train": sorted(train), "val": sorted(val), "test": sorted(test)}
+    split = {"train": sorted(train), "val": sorted(taken["val"]), "test": sorted(test)}
     return _checked(split, val_fraction, test_fraction, groups, group_by, named)
-
-
-ID_KEYS = ("test_ids", "val_ids", "exclude_ids")  # split keys of ids, patterns or a text file
-
-
-def read_id_list(names: list[str | int] | str | None, key: str) -> list[str | int]:
-    """split.test_ids, val_ids or exclude_ids as a list: as given, or read from the text file a
-    string names (one id or pattern a line; blank lines, # comments and a byte-order mark, as
-    Excel's "CSV UTF-8" writes, skipped), as VOC's ImageSets/Segmentation/val.txt lists its ids."""
-    if not isinstance(names, str):
-        return list(names or [])
-    path = Path(names)
-    if not path.is_file():
-        raise SplitError(
-            f"{key}: no file {path.resolve()}; give a text file of ids, one id a line (a path "
-            "relative to the working directory, or absolute), or a list of ids"
-        )
-    lines = (line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines())
-    ids = [line for line in lines if line and not line.startswith("#")]
-    if not ids:
-        raise SplitError(f"{key}: {path} lists no id; put one id a line, or give a list")
-    return ids
 
 
 def _kept(ids: list[str], exclude_ids: list[str | int] | None,
@@ -239,17 +237,23 @@ def _fixed_val(
 
 
 def split_dataset(
-    manifest_path: str | os.PathLike, out_path: str | os.PathLike, settings: dict
+    manifest_path: str | os.PathLike, out_path: str | os.PathLike, settings: dict,
+    metadata: str | os.PathLike | None = None,
 ) -> dict:
     """Split the manifest's ids with the config's `split` section; write and return the split
-    (its seed recorded beside the ids)."""
+    (its seed recorded beside the ids). `metadata`: split.metadata's CSV, resolved."""
     manifest = read_json(manifest_path)
     group_by, order = settings.get("group_by"), settings.get("order", "shuffle")
     groups = groups_of(manifest["pairs"], group_by)
     if order == "hash" and group_by == "folder":  # hashed by name: a moved folder keeps it
         groups = {i: os.path.relpath(g, manifest["root"]) for i, g in groups.items()}
+    ids = [pair["id"] for pair in manifest["pairs"]]
+    lists = {k: read_id_list(settings.get(k), f"split.{k}") for k in ID_KEYS}
+    # strata of the ids kept: an excluded image needs no row in the metadata table
+    kept = _kept(sorted(ids), lists["exclude_ids"], groups) if settings.get("stratify_by") else []
+    strata = strata_of(kept, settings.get("stratify_by"), settings.get("metadata"), metadata)
     split = make_split(
-        [pair["id"] for pair in manifest["pairs"]],
+        ids,
         seed=settings["seed"],
         order=order,
         # absent where the part is named outright (or dealt by folds): unused there
@@ -258,9 +262,13 @@ def split_dataset(
         folds=settings["folds"],
         groups=groups,
         group_by=group_by or "",
-        **{k: read_id_list(settings.get(k), f"split.{k}") for k in ID_KEYS},
+        strata=strata,
+        **lists,
     )
     record = {"seed": settings["seed"], **split}
+    if strata is not None:  # each stratum's images per part
+        record["strata"] = strata_counts(split, strata)
+        log.info("strata (%s) per part: %s", settings["stratify_by"], record["strata"])
     if groups is not None:  # how many whole groups each part holds
         record["groups"] = {k: len({groups[i] for i in split[k]}) for k in SPLITS}
         log.info("groups (%s) per part: %s", group_by, record["groups"])

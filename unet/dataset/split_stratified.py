@@ -1,0 +1,94 @@
+"""Stratified parts (split.stratify_by): each stratum (organ, scanner, class) split by the
+fractions on its own, so that a rare one lands in every part, as scikit-learn's stratified
+splits do. Units are whole groups under split.group_by (StratifiedGroupKFold's rule: a group
+never splits; a group takes its most common stratum), so strata balance as far as groups allow.
+A stratum with fewer units than the parts it would fill is split with the other small ones,
+as one stratum, and named in a warning."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+log = logging.getLogger(__name__)
+
+POOL = "\0small strata"  # the small strata, split as one; no id's stratum can spell it
+
+
+def unit_strata(units: list[list[str]], strata: dict[str, str], parts: list[str]) -> dict:
+    """Each unit's stratum (keyed by its first id): its ids' most common one (the first name of
+    equals), or POOL for a stratum with fewer units than `parts` (warned, naming it)."""
+    label = {}
+    mixed = 0
+    for unit in units:
+        count = Counter(strata[i] for i in unit)
+        top = max(count.values())
+        label[unit[0]] = min(s for s, n in count.items() if n == top)
+        mixed += len(count) > 1
+    if mixed:
+        log.info("split.stratify_by: %d groups hold several strata; each counts as its most "
+                 "common", mixed)
+    sizes = Counter(label.values())
+    small = sorted(s for s, n in sizes.items() if n < len(parts))
+    if small:
+        shown = ", ".join(f"{s!r} ({sizes[s]})" for s in small[:10])
+        more = f" and {len(small) - 10} more" if len(small) > 10 else ""
+        log.warning("split.stratify_by: %d strata have fewer %s than the %d parts (%s) need, "
+                    "one each: %s%s; they are split together as one stratum, so each may miss "
+                    "a part: add images of them, or stratify more coarsely", len(small),
+                    "groups" if any(len(u) > 1 for u in units) else "images", len(parts),
+                    ", ".join(parts), shown, more)
+    return {k: POOL if s in small else s for k, s in label.items()}
+
+
+def by_stratum(units: list[list[str]], label: dict) -> dict[str, list[list[str]]]:
+    """`units` per stratum, each in the given (seeded) order; strata by name."""
+    out: dict[str, list[list[str]]] = {}
+    for unit in units:
+        out.setdefault(label[unit[0]], []).append(unit)
+    return {s: out[s] for s in sorted(out)}
+
+
+def _take(units: list[list[str]], target: int, at_least_one: bool):
+    """Whole units, in order, while each brings the count nearer `target` (one at least where
+    asked: the stratum has a unit for every part); the rest."""
+    taken, rest = [], []
+    for unit in units:
+        if abs(len(taken) + len(unit) - target) < abs(len(taken) - target):
+            taken += unit
+        else:
+            rest.append(unit)
+    if not taken and at_least_one and rest:
+        taken, rest = rest[0], rest[1:]
+    return taken, rest
+
+
+def taken_stratified(units: list[list[str]], label: dict, fractions: dict[str, float],
+                     scale: float, after: int) -> tuple[dict[str, list[str]], list[list[str]]]:
+    """Parts named in `fractions` (test, then val), each taking its fraction of every stratum
+    (of the stratum's images times `scale`: the fractions are of every id, some named
+    outright), one unit at least where the stratum has one for it, for the parts after it and
+    for the `after` parts the rest fills (train, or the folds); the units left."""
+    parts: dict[str, list[str]] = {p: [] for p in fractions}
+    left: list[list[str]] = []
+    for members in by_stratum(units, label).values():
+        size = sum(len(u) for u in members)
+        for k, (part, fraction) in enumerate(fractions.items()):
+            need = len(fractions) - k + after  # this part, those after it, and the rest
+            taken, members = _take(members, round(fraction * size * scale), len(members) >= need)
+            parts[part] += taken
+        left += members
+    return parts, left
+
+
+def dealt_stratified(units: list[list[str]], label: dict, folds: int) -> list[list[str]]:
+    """Units into `folds` folds, stratum by stratum: the largest unit first, each into the fold
+    with the fewest images of its stratum (then the fewest images, then the first)."""
+    parts: list[list[str]] = [[] for _ in range(folds)]
+    for members in by_stratum(units, label).values():
+        here = [0] * folds
+        for unit in sorted(members, key=len, reverse=True):  # stable: ties keep seeded order
+            k = min(range(folds), key=lambda f: (here[f], len(parts[f]), f))
+            parts[k] += unit
+            here[k] += len(unit)
+    return [sorted(p) for p in parts]

@@ -148,9 +148,10 @@ def source_settings():
     """Only the active source's settings, so editing an unused source reruns nothing; with
     missing_mask: empty, class 0's value where it is not 0 (the blank masks are written in it);
     with LabelMe or QuPath JSONs, masks.ignore (their don't-care labels are drawn as it); with
-    drawn objects and masks.separate, separate_objects (their ids are drawn too)."""
+    drawn objects and masks.separate, separate_objects (their ids are drawn too); rle.id_path
+    left out where '' (data sets made before the key stay fresh)."""
     source = config["dataset"]["source"]
-    settings = config["dataset"].get(source, {})
+    settings = without_unset_id_path(config["dataset"].get(source, {}))
     ignore = drawn_ignore(settings, config.get("masks") or {})
     if ignore is not None:
         settings = {**settings, "ignore_value": ignore}

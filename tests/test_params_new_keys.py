@@ -71,3 +71,14 @@ def test_iou_threshold_is_no_evaluate_param_until_set():
     assert "iou_threshold" not in applicable("evaluate", defaults("evaluate"))
     assert applicable("evaluate", {**defaults("evaluate"), "iou_threshold": 0.65})[
         "iou_threshold"] == 0.65
+
+
+def test_rle_id_path_is_no_download_param_until_set():
+    # dataset.local.rle.id_path: '' (ids are file names) must not make existing data sets again
+    from unet.dataset.rle_ids import without_unset_id_path
+
+    local = {"path": "/d", "rle": {**defaults("dataset", "local")["rle"], "csv": "t.csv"}}
+    assert "id_path" not in without_unset_id_path(local)["rle"]
+    assert local["rle"]["id_path"] == ""  # the config itself is left as it was
+    uw = {**local, "rle": {**local["rle"], "id_path": r"(case\d+_day\d+)/scans/(slice_\d+)"}}
+    assert without_unset_id_path(uw)["rle"]["id_path"] == uw["rle"]["id_path"]

@@ -124,3 +124,8 @@ def test_report_bands_default_to_none_and_are_commented_in_the_default_config():
     text = (REPO / "config" / "config.yaml").read_text()
     assert default("report", "bands") is None
     assert "report" not in yaml.safe_load(text) and "# bands: null" in text
+
+
+def test_rle_id_path_defaults_to_file_names():
+    # '' keeps the CSV id as the file name or stem (unet.dataset.rle.pair_rle)
+    assert defaults("dataset", "local")["rle"]["id_path"] == ""

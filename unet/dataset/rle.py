@@ -24,6 +24,7 @@ from unet.common.maskio import write_mask_png
 from unet.dataset.json_masks import object_canvas, write_object_ids
 from unet.dataset.layout import DataLayoutError, Layout, files_by_stem, nfc, source_file
 from unet.dataset.names import listing
+from unet.dataset.rle_ids import images_by_path_id
 from unet.dataset.unread import ids_elsewhere_hint, stray_files
 
 log = logging.getLogger(__name__)
@@ -167,7 +168,9 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
     img_dir = root / layout.images
     if not img_dir.is_dir():
         raise DataLayoutError(f"data folder {img_dir} does not exist; set {section}.images")
-    images = files_by_stem(img_dir, layout.image_extensions, layout.recursive)
+    pattern = settings.get("id_path")  # ids made from the path (UW-Madison GI Tract)
+    images = (images_by_path_id(img_dir, layout, pattern) if pattern else
+              files_by_stem(img_dir, layout.image_extensions, layout.recursive))
     pairs, absent, named = [], [], set()
     for stem, image in images.items():  # ids in composed form (nfc), as the CSV's
         name = nfc(image.name)

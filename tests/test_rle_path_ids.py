@@ -1,0 +1,72 @@
+"""Run-length encodings whose CSV ids are made from the image's path (rle.id_path), as
+Kaggle's UW-Madison GI Tract gives them: id case1_day0_slice_0001 for
+train/case1/case1_day0/scans/slice_0001_6_5_1.50_1.50.png, three rows (classes) per slice,
+most empty; file stems repeat across cases and days, so they cannot be the ids."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from unet.dataset.download import write_manifest
+from unet.dataset.layout import DataLayoutError, Layout
+
+RLE = {"csv": "train.csv", "id_column": "id", "rle_column": "segmentation",
+       "class_column": "class", "order": "rows", "starts": "absolute", "absent": "unpaired"}
+UW_IDS = r"(case\d+_day\d+)/scans/(slice_\d+)"
+
+
+def _uw(root, rows=None):
+    """Two cases of one day, two 16-bit slices each; slice 2 of case 1 holds the organs."""
+    ids = []
+    for case in (1, 2):
+        scans = root / "train" / f"case{case}" / f"case{case}_day0" / "scans"
+        scans.mkdir(parents=True)
+        for s in (1, 2):
+            img = np.full((5, 6), 900 * s + case, np.uint16)
+            Image.fromarray(img).save(scans / f"slice_{s:04d}_6_5_1.50_1.50.png")
+            ids.append(f"case{case}_day0_slice_{s:04d}")
+    rows = rows or [(i, c, "8 3" if i == "case1_day0_slice_0002" and c == "stomach" else "")
+                    for i in ids for c in ("large_bowel", "small_bowel", "stomach")]
+    with open(root / "train.csv", "w", newline="") as f:
+        csv.writer(f).writerows([("id", "class", "segmentation"), *rows])
+    return ids
+
+
+def _layout(**rle):
+    return Layout(images="train", recursive=True, rle=tuple(sorted({**RLE, **rle}.items())))
+
+
+def test_ids_made_from_the_path_pair_each_slice_with_its_rows(tmp_path):
+    # Without rle.id_path the 4 slices were refused as sharing the stems slice_0001_6_5_...
+    ids = _uw(tmp_path)
+    manifest = write_manifest(tmp_path / "out" / "m.json", "local", tmp_path,
+                              _layout(id_path=UW_IDS))
+    pairs = {p["id"]: p for p in manifest["pairs"]}
+    assert sorted(pairs) == ids
+    mask = np.asarray(Image.open(pairs["case1_day0_slice_0002"]["mask"]))
+    want = np.zeros((5, 6), np.uint8)
+    want.flat[7:10] = 3  # stomach, the third class name in sorted order; rows are C order
+    assert (mask == want).all()
+    for empty in ("case1_day0_slice_0001", "case2_day0_slice_0002"):  # all rows empty
+        assert not np.asarray(Image.open(pairs[empty]["mask"])).any()
+
+
+def test_a_path_the_pattern_misses_and_ids_it_makes_twice_are_named(tmp_path):
+    _uw(tmp_path)
+    with pytest.raises(DataLayoutError) as err:
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout(id_path=r"(case\d+)_"))
+    assert "case1/case1_day0/scans/slice_0001_6_5_1.50_1.50.png" in str(err.value)
+    assert "same id 'case1'" in str(err.value) and "rle.id_path" in str(err.value)
+    with pytest.raises(DataLayoutError) as err:
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout(id_path=r"(day9)"))
+    assert "rle.id_path" in str(err.value) and "matches none of" in str(err.value)
+
+
+def test_a_pattern_without_groups_is_refused(tmp_path):
+    _uw(tmp_path)
+    with pytest.raises(DataLayoutError, match=r"rle.id_path .*no group"):
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout(id_path=r"case\d+"))

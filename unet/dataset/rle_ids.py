@@ -1,0 +1,56 @@
+"""CSV ids made from an image's path (rle.id_path): Kaggle's UW-Madison GI Tract names slice
+train/case123/case123_day20/scans/slice_0001_266_266_1.50_1.50.png as case123_day20_slice_0001,
+and its file stems repeat across cases and days, so they cannot be the ids."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from unet.common.bad_files import raise_all
+from unet.common.drop_keys import drop_keys
+from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc
+from unet.dataset.names import listing
+
+
+def images_by_path_id(img_dir: Path, layout: Layout, pattern: str) -> dict[str, Path]:
+    """The images in `img_dir` by the id `pattern` makes of each one's path below it (with
+    '/'): its groups joined by '_'. A path it misses is refused (a stray file would otherwise
+    pass unseen), as are two files given one id."""
+    key = f"{layout.section}.rle.id_path"
+    try:
+        regex = re.compile(pattern)
+    except re.error as err:
+        raise DataLayoutError(f"{key} {pattern!r} is no regular expression ({err})") from None
+    if not regex.groups:
+        raise DataLayoutError(f"{key} {pattern!r} has no group: put the parts of the path that "
+                              r"make the id in parentheses, e.g. '(case\d+_day\d+)/scans/(slice_\d+)'")
+    found: dict[str, Path] = {}
+    missed, twice = [], []
+    for path in files_with(img_dir, layout.image_extensions, layout.recursive):
+        rel = nfc(path.relative_to(img_dir).as_posix())
+        match = regex.search(rel)
+        if match is None:
+            missed.append(rel)
+            continue
+        pid = "_".join(g for g in match.groups() if g)  # an optional group left out: no '__'
+        if pid in found:
+            twice.append((str(path), DataLayoutError(
+                f"{found[pid]} and {path} would have the same id {pid!r}; make {key} take the "
+                "part of the path that tells them apart")))
+            continue
+        found[pid] = path
+    if missed:
+        raise DataLayoutError(
+            f"{key} {pattern!r} matches none of {listing(missed)} (paths below {img_dir}); "
+            f"widen it, or set {layout.section}.images to a folder of such images only")
+    raise_all(twice, "images would share an id", "file(s)")
+    return found
+
+
+def without_unset_id_path(settings: dict) -> dict:
+    """A source's settings less rle.id_path where it is '' (ids are file names or stems), so
+    that data sets made before the key existed keep their params and are not made again."""
+    if (settings.get("rle") or {}).get("id_path", "") != "":
+        return settings
+    return drop_keys(settings, ["rle.id_path"])

@@ -70,3 +70,20 @@ def test_a_pattern_without_groups_is_refused(tmp_path):
     _uw(tmp_path)
     with pytest.raises(DataLayoutError, match=r"rle.id_path .*no group"):
         write_manifest(tmp_path / "m.json", "local", tmp_path, _layout(id_path=r"case\d+"))
+
+
+def test_pixels_of_two_classes_are_counted_where_the_later_row_wins(tmp_path, caplog):
+    # Stomach and large bowel overlap in UW-Madison's rows; a pixel holds one class here, so
+    # the later row's wins, and the 2 pixels large_bowel lost went unsaid
+    rows = [("case1_day0_slice_0001", "large_bowel", "1 4"), ("case1_day0_slice_0001",
+            "stomach", "3 4"), ("case1_day0_slice_0002", "large_bowel", "")]
+    rows += [(f"case2_day0_slice_000{s}", "small_bowel", "") for s in (1, 2)]
+    _uw(tmp_path, rows)
+    with caplog.at_level("WARNING"):
+        manifest = write_manifest(tmp_path / "out" / "m.json", "local", tmp_path,
+                                  _layout(id_path=UW_IDS))
+    mask = np.asarray(Image.open(manifest["pairs"][0]["mask"]))
+    assert mask.flat[:7].tolist() == [1, 1, 3, 3, 3, 3, 0]  # large_bowel 1, stomach 3
+    said = [r.getMessage() for r in caplog.records if "overlap" in r.getMessage()]
+    assert len(said) == 1 and "2 pixels of 1 image" in said[0]
+    assert "large_bowel under stomach: 2" in said[0]

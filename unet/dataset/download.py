@@ -135,7 +135,7 @@ def _write_files(merges: list, stacks: list, drawn: str | None, processes: int) 
     """Write the merged or drawn masks and the stacked band files, `processes` at a time;
     the images whose files cannot be written are named in one error (sorted by id)."""
     if drawn == "rle":
-        layout_module("rle", "dataset.rle_order").check_order([job[1:4] for job, _ in merges])
+        layout_module("rle", "dataset.rle_overlap").check_rows([job[1:4] for job, _ in merges])
     if drawn in ("qupath", "geojson"):  # said once, here, not per image by the workers
         layout_module(drawn).note_outside([job[1:4] for job, _ in merges])
     _write_all(_merge, merges, processes, "merge masks",

@@ -13,7 +13,8 @@ from unet.dataset.sources import listed_module
 # A layout kind's own modules (dotted, below unet).
 LAYOUT_MODULES: dict[str, tuple[str, ...]] = {
     "groups": ("dataset.groups",),  # parallel folders, one per sequence or patient
-    "rle": ("dataset.rle", "dataset.rle_ids", "dataset.rle_order"),  # run-length encodings in a CSV
+    # run-length encodings in a CSV
+    "rle": ("dataset.rle", "dataset.rle_ids", "dataset.rle_order", "dataset.rle_overlap"),
     "coco": ("dataset.coco", "dataset.coco_checks", "dataset.image_find"),  # COCO annotations
     # LabelMe annotations, a JSON per image (and the images some hold in imageData)
     "labelme": ("dataset.labelme", "dataset.json_masks", "dataset.labelme_images"),

@@ -24,7 +24,8 @@ def images_by_path_id(img_dir: Path, layout: Layout, pattern: str) -> dict[str, 
         raise DataLayoutError(f"{key} {pattern!r} is no regular expression ({err})") from None
     if not regex.groups:
         raise DataLayoutError(f"{key} {pattern!r} has no group: put the parts of the path that "
-                              r"make the id in parentheses, e.g. '(case\d+_day\d+)/scans/(slice_\d+)'")
+                              "make the id in parentheses, e.g. "
+                              r"'(case\d+_day\d+)/scans/(slice_\d+)'")
     found: dict[str, Path] = {}
     missed, twice = [], []
     for path in files_with(img_dir, layout.image_extensions, layout.recursive):

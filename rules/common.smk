@@ -34,7 +34,7 @@ from unet.config.metadata_path import metadata_path
 from unet.evaluate.ground_truth import truth_files
 from unet.config.targets import predict_target_error
 from unet.dataset.blank import blank_background
-from unet.dataset.json_masks import drawn_ignore, drawn_objects
+from unet.dataset.json_masks import drawn_ignore, drawn_objects, unset_tables_dropped
 from unet.dataset.rle_ids import without_unset_id_path
 
 # A config mistake is the user's, not the code's: its message alone, without stack frames.

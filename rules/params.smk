@@ -149,9 +149,10 @@ def source_settings():
     missing_mask: empty, class 0's value where it is not 0 (the blank masks are written in it);
     with LabelMe or QuPath JSONs, masks.ignore (their don't-care labels are drawn as it); with
     drawn objects and masks.separate, separate_objects (their ids are drawn too); rle.id_path
-    left out where '' (data sets made before the key stay fresh)."""
+    left out where '' and an unset wkt section left out (keys added later: data sets made
+    before them keep their params and stay fresh)."""
     source = config["dataset"]["source"]
-    settings = without_unset_id_path(config["dataset"].get(source, {}))
+    settings = unset_tables_dropped(without_unset_id_path(config["dataset"].get(source, {})))
     ignore = drawn_ignore(settings, config.get("masks") or {})
     if ignore is not None:
         settings = {**settings, "ignore_value": ignore}

@@ -33,11 +33,11 @@ SECTIONS = [
     (CRFParams, ("crf",), set(), {"tune", "enabled"}),  # tune_crf's block; the rules' switch
     (FinalSettings, ("postprocess",), set(), set()),
     # path: where, not how; root: url and kaggle only (named in error messages); rle, coco,
-    # labelme, qupath, via, yolo, xml, geojson: their own sections, held as items only when
-    # their csv, json, labels or file is set
+    # labelme, qupath, via, yolo, xml, geojson, wkt: their own sections, held as items only
+    # when their csv, json, labels or file is set
     (Layout, ("dataset", "local"), {"section", "root", "rle", "coco", "labelme", "qupath", "via",
-                                    "yolo", "xml", "geojson"},
-     {"path", "rle", "coco", "labelme", "qupath", "via", "yolo", "xml", "geojson"}),
+                                    "yolo", "xml", "geojson", "wkt"},
+     {"path", "rle", "coco", "labelme", "qupath", "via", "yolo", "xml", "geojson", "wkt"}),
 ]
 
 
@@ -106,6 +106,14 @@ def test_geojson_defaults_are_what_the_reader_assumes():
     assert set(defaults("dataset", "local")["qupath"]) == {"json", "unclassified"}
     text = (REPO / "config" / "config.yaml").read_text()
     assert '# geojson: {file: "", class_property: "", unclassified: skip}' in text
+
+
+def test_wkt_defaults_are_what_the_reader_assumes():
+    # wkt_json.py reads a missing class_property as no class, missing labels as no renaming
+    wkt = defaults("dataset", "local")["wkt"]
+    assert wkt == {"json": "", "class_property": "", "unclassified": "skip", "labels": {}}
+    text = (REPO / "config" / "config.yaml").read_text()
+    assert '# wkt: {json: "", class_property: "", unclassified: skip, labels: {}}' in text
 
 
 @pytest.mark.parametrize(("key", "value", "comment"), [

@@ -136,7 +136,7 @@ def _write_files(merges: list, stacks: list, drawn: str | None, processes: int) 
     the images whose files cannot be written are named in one error (sorted by id)."""
     if drawn == "rle":
         layout_module("rle", "dataset.rle_overlap").check_rows([job[1:4] for job, _ in merges])
-    if drawn in ("qupath", "geojson"):  # said once, here, not per image by the workers
+    if drawn in ("qupath", "geojson", "wkt"):  # said once, here, not per image by the workers
         layout_module(drawn).note_outside([job[1:4] for job, _ in merges])
     _write_all(_merge, merges, processes, "merge masks",
                f"masks cannot be {'drawn' if drawn else 'merged'}")
@@ -154,7 +154,7 @@ def _paired(root: Path, layout: Layout, dest: Path, processes: int, ignore: Any
     and QuPath's don't-care labels given masks.ignore's value `ignore`."""
     found = pair_files(root, layout := layout_on_disk(root, layout))
     # don't-care labels refused without masks.ignore before anything is written
-    if (drawn := _drawn(layout)) in ("labelme", "qupath", "xml", "geojson"):
+    if (drawn := _drawn(layout)) in ("labelme", "qupath", "xml", "geojson", "wkt"):
         found = layout_module(drawn, "dataset.json_masks").with_ignore(found, ignore, drawn)
     held: dict = {}
     if layout.labelme:

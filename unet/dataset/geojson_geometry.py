@@ -1,13 +1,20 @@
 """A GeoJSON geometry's polygons as arrays of ring positions: what QuPath's exports and other
-tools' map-coordinate GeoJSON share (points and lines cover no area)."""
+tools' map-coordinate GeoJSON share (points and lines cover no area); a WKT POLYGON or
+MULTIPOLYGON string (xView2's xBD labels) is read as the GeoJSON geometry it spells."""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import numpy as np
 
 LINES = ("Point", "MultiPoint", "LineString", "MultiLineString")  # no area: left out
+# WKT's polygon kinds, a Z, M or ZM dimension allowed (its third, fourth value dropped)
+_WKT = re.compile(r"\s*(MULTIPOLYGON|POLYGON)\s*(?:ZM|Z|M)?\s*(\(.*|EMPTY)\s*",
+                  re.IGNORECASE | re.DOTALL)
+_POSITION = re.compile(r"[^\s(),]+(?:[ \t\r\n]+[^\s(),]+)+")  # "x y" (z m) between delimiters
 
 
 def _ring(ring: Any) -> np.ndarray:
@@ -19,10 +26,32 @@ def _ring(ring: Any) -> np.ndarray:
     return np.array([p[:2] for p in ring], np.float64)
 
 
+def wkt_geometry(text: str) -> dict:
+    """A WKT POLYGON or MULTIPOLYGON ('POLYGON ((x y, x y, ...), (hole ...))') as its GeoJSON
+    geometry; ValueError naming it where it is neither or is not well formed."""
+    shown = text if len(text) <= 60 else f"{text[:57]}..."
+    if not (match := _WKT.fullmatch(text)):
+        raise ValueError(f"WKT {shown!r} is not a POLYGON or MULTIPOLYGON")
+    kind = "Polygon" if match.group(1).upper() == "POLYGON" else "MultiPolygon"
+    if match.group(2).upper() == "EMPTY":
+        return {"type": kind, "coordinates": []}
+    # "x y, x y" -> "[x, y], [x, y]", parentheses -> brackets: the GeoJSON coordinates' JSON
+    spelt = _POSITION.sub(lambda m: "[" + ", ".join(m.group(0).split()) + "]", match.group(2))
+    try:
+        coords = json.loads(spelt.replace("(", "[").replace(")", "]"))
+    except json.JSONDecodeError:
+        raise ValueError(f"WKT {shown!r} is not well formed (numbers 'x y' between "
+                         "parentheses, positions apart by commas)") from None
+    return {"type": kind, "coordinates": coords}
+
+
 def geometry_polygons(geometry: Any) -> list[tuple[np.ndarray, ...]] | None:
-    """The polygons (outer ring, then holes) of a geometry; None for points, lines and none."""
+    """The polygons (outer ring, then holes) of a geometry (or a WKT string); None for points,
+    lines and none."""
     if geometry is None:  # RFC 7946's unlocated feature (ogr2ogr's empty geometry): no area
         return None
+    if isinstance(geometry, str):  # xBD's "wkt": pixel positions, read as their GeoJSON
+        geometry = wkt_geometry(geometry)
     kind = geometry.get("type") if isinstance(geometry, dict) else None
     coords = geometry.get("coordinates") if kind else None
     if kind in LINES:
@@ -31,6 +60,8 @@ def geometry_polygons(geometry: Any) -> list[tuple[np.ndarray, ...]] | None:
         parts = [geometry_polygons(g) for g in geometry.get("geometries") or []]
         found = [p for part in parts if part for p in part]
         return found or None
+    if kind in ("Polygon", "MultiPolygon") and coords == []:  # EMPTY: no area
+        return None
     if kind == "Polygon" and isinstance(coords, list) and coords:
         return [tuple(_ring(r) for r in coords)]
     if kind == "MultiPolygon" and isinstance(coords, list):

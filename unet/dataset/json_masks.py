@@ -34,8 +34,17 @@ log = logging.getLogger(__name__)
 IGNORED = -1  # a don't-care label's class until the download gives it masks.ignore's value
 IGNORED_RGB = [180, 180, 180]  # its palette entry: QuPath's Ignore* grey, not a class's colour
 # the layouts whose labels can be don't-care, and the key naming their files
-TOOLS = {"labelme": "LabelMe", "qupath": "QuPath", "xml": "XML", "geojson": "GeoJSON"}
-FILE_KEYS = {"labelme": "json", "qupath": "json", "xml": "file", "geojson": "file"}
+TOOLS = {"labelme": "LabelMe", "qupath": "QuPath", "xml": "XML", "geojson": "GeoJSON",
+         "wkt": "WKT"}
+FILE_KEYS = {"labelme": "json", "qupath": "json", "xml": "file", "geojson": "file", "wkt": "json"}
+
+
+def unset_tables_dropped(settings: dict) -> dict:
+    """A source's `settings` without the table sections added after results existed (wkt)
+    where their file is unset: the download's params, and so every data set's outputs, stay
+    as they were until one is used."""
+    return {k: v for k, v in settings.items()
+            if k not in ("wkt",) or (isinstance(v, dict) and v.get(FILE_KEYS[k]))}
 
 
 def drawn_ignore(settings: dict, masks: dict) -> int | list | None:

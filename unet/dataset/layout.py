@@ -20,7 +20,7 @@ _L = defaults("dataset", "local")  # field defaults: config/schema.yaml
 IMAGE_EXTENSIONS = tuple(_L["image_extensions"])  # also what predict_folder picks up
 GROUP = "{group}"  # in images and masks: the folder level that names a sequence or patient
 TABLES = {"rle": "csv", "coco": "json", "labelme": "json", "qupath": "json", "via": "json",
-          "yolo": "labels", "xml": "file", "geojson": "file"}
+          "yolo": "labels", "xml": "file", "geojson": "file", "wkt": "json"}
 
 
 class DataLayoutError(ValueError):
@@ -72,6 +72,7 @@ class Layout:
     yolo: tuple[tuple[str, Any], ...] | None = None  # and YOLO's labels, a .txt per image
     xml: tuple[tuple[str, Any], ...] | None = None  # and ImageScope's or ASAP's XML per image
     geojson: tuple[tuple[str, Any], ...] | None = None  # and a map-coordinate GeoJSON per image
+    wkt: tuple[tuple[str, Any], ...] | None = None  # and a JSON of WKT polygons per image (xBD)
     section: str = "dataset.local"  # config section named in error messages
     root: str = ""  # url/kaggle: the folder inside the unpacked archives (for error messages)
 

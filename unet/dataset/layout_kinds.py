@@ -23,6 +23,9 @@ LAYOUT_MODULES: dict[str, tuple[str, ...]] = {
     # a GeoJSON per image in map coordinates (SpaceNet's), placed on its GeoTIFF, read as QuPath's
     "geojson": ("dataset.geo_vector", "dataset.qupath", "dataset.geojson_geometry",
                 "dataset.json_masks"),
+    # a JSON of WKT polygons in pixels per image (xView2's xBD), read as QuPath's
+    "wkt": ("dataset.wkt_json", "dataset.qupath", "dataset.geojson_geometry",
+            "dataset.json_masks"),
     "via": ("dataset.via", "dataset.image_find", "dataset.json_masks"),  # VIA: one JSON for all
     "yolo": ("dataset.yolo", "dataset.json_masks"),  # YOLO segmentation labels, a .txt each
     "xml": ("dataset.xml_masks", "dataset.json_masks"),  # ImageScope's or ASAP's XML, one each
@@ -50,6 +53,7 @@ def layout_kinds(layout: Layout) -> list[str]:
         "yolo": bool(layout.yolo),
         "xml": bool(layout.xml),
         "geojson": bool(layout.geojson),
+        "wkt": bool(layout.wkt),
         "classes": layout.mask_folders == "classes",
         "mask_folders": per_image,
         # a list of masks per image: further parts, several folders (their union), or a

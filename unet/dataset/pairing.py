@@ -236,7 +236,7 @@ def _elsewhere(root: Path, layout: Layout) -> list | None:
     folders, a folder per image; None for one masks folder (paired here)."""
     # masks as annotation files: LabelMe's JSON or QuPath's GeoJSON per image, VIA's one JSON
     # for a folder ({group}: refused for these three), YOLO's .txt per image ({group} its own)
-    for kind in ("labelme", "qupath", "via", "yolo", "xml", "geojson"):
+    for kind in ("labelme", "qupath", "via", "yolo", "xml", "geojson", "wkt"):
         if getattr(layout, kind):
             return getattr(layout_module(kind), f"pair_{kind}")(root, layout)
     if GROUP in layout.images:  # parallel folders, one per sequence or patient

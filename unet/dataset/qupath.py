@@ -167,12 +167,15 @@ def pair_qupath(root: Path, layout: Layout) -> list[tuple[str, Path, QupathMasks
 
 
 def pair_features(root: Path, layout: Layout, kind: str, place: Callable | None = None,
-                  advice: tuple[str, str] = ADVICE) -> list[tuple[str, Path, QupathMasks]]:
-    """(id, image, its objects) for every GeoJSON key `kind` (qupath, geojson) matches, the id
-    its {id}, the image the one in images of that name (a GeoJSON without it refused, or
+                  advice: tuple[str, str] = ADVICE, load: Callable = _load,
+                  dont_care: Callable[[str], bool] | None = None,
+                  ) -> list[tuple[str, Path, QupathMasks]]:
+    """(id, image, its objects) for every file key `kind` (qupath, geojson, wkt) matches, the
+    id its {id}, the image the one in images of that name (a file without it refused, or
     skipped with allow_unpaired); `place`(objects, image, path, crs member or None) moves the
-    geojson key's map coordinates onto pixels; `advice`: how to write a file again, fix an
-    object."""
+    geojson key's map coordinates onto pixels (or renames classes); `advice`: how to write a
+    file again, fix an object; `load`(path, advice) its features and crs member; `dont_care`
+    picks the class names drawn as masks.ignore (else QuPath's `Ignore*`)."""
     template, tool = json_template(layout, kind), TOOLS[kind]
     settings = dict(getattr(layout, kind) or ())
     unclassified = str(settings.get("unclassified") or SKIP)
@@ -181,7 +184,7 @@ def pair_features(root: Path, layout: Layout, kind: str, place: Callable | None 
     found, missing, bad = [], [], []
     counts: dict = {"lines": {}, "unclassified": {}, "colours": {}, "clashes": [], "unread": {}}
     for pid, path in matching_jsons(root, template):
-        features, crs = _load(path, advice[0])
+        features, crs = load(path, advice[0])
         if (image := images.get(pid)) is None:
             missing.append(path.name)
             continue
@@ -195,7 +198,7 @@ def pair_features(root: Path, layout: Layout, kind: str, place: Callable | None 
             "extension in image_extensions)", f"{tool} files without their image")
     _left_out(counts, unclassified, kind)
     if not found:
-        raise DataLayoutError(f"no GeoJSON matches {layout.section}.{kind}.{FILE_KEYS[kind]} "
+        raise DataLayoutError(f"no file matches {layout.section}.{kind}.{FILE_KEYS[kind]} "
                               f"{template!r} under {root} with its image in {layout.images!r}")
     colours = counts["colours"]
     for name, colour, file in counts["clashes"]:
@@ -204,7 +207,7 @@ def pair_features(root: Path, layout: Layout, kind: str, place: Callable | None 
     kept = {name: rgb for name, (rgb, _) in colours.items()}
     warn_colours({n: rgb for n, rgb in kept.items() if not _ignored(n)}, counts["unread"],
                  f"{tool}'s classes")
-    return numbered(root, layout, found, tool, None, QupathMasks, _ignored, kept)
+    return numbered(root, layout, found, tool, None, QupathMasks, dont_care or _ignored, kept)
 
 
 def _ignored(name: str) -> bool:

@@ -164,10 +164,10 @@ def _check_blank(masks: dict, section: str) -> None:
 
 
 def _check_json_paths(settings: dict, source: str) -> None:
-    """labelme.json, qupath.json, xml.file, geojson.file and wkt.json name one file per image: refused
-    without {id} (or with {group} folders; via.json, one file for all, with either) before any
-    job, as download_dataset refuses it only after Snakemake has deleted the manifest it
-    replaces (a fixed key then reran the split, cache and training)."""
+    """labelme.json, qupath.json, xml.file, geojson.file and wkt.json name one file per image:
+    refused without {id} (or with {group} folders; via.json, one file for all, with either)
+    before any job, as download_dataset refuses it only after Snakemake has deleted the
+    manifest it replaces (a fixed key then reran the split, cache and training)."""
     for field, key in (("labelme", "json"), ("qupath", "json"), ("xml", "file"),
                        ("geojson", "file"), ("wkt", "json")):
         template = (settings.get(field) or {}).get(key)

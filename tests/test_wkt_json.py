@@ -57,7 +57,9 @@ def test_the_damage_task_is_xbds_own_values_and_unclassified_is_ignored(tmp_path
     manifest, masks = _masks(tmp_path, ignore=255, json="labels/{id}_post_disaster.json",
                              image_suffix="_post_disaster", class_property="subtype",
                              labels=OWN_VALUES)
-    assert manifest["class_names"] == {"0": "background", "1": "1", "2": "2", "3": "3", "4": "4"}
+    # xBD's own values, its names kept for the reports
+    assert manifest["class_names"] == {"0": "background", "1": "no-damage", "2": "minor-damage",
+                                       "3": "major-damage", "4": "destroyed"}
     seen = set()
     for k, pid in enumerate(sorted(masks, key=lambda p: int(p.split("_")[1]))):
         values = [(255 if (d := DAMAGE[(b + k) % 5]) == "un-classified" else int(OWN_VALUES[d]),

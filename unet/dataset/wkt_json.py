@@ -6,6 +6,7 @@ don't-care (`ignore`: xBD's un-classified buildings)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,14 @@ def pair_wkt(root: Path, layout: Layout) -> list[tuple[str, Path, QupathMasks]]:
         return [(name if name in ignored else labels.get(name, name), polygons)
                 for name, polygons in objects]
 
-    return pair_features(root, layout, "wkt", rename, ADVICE, _load, ignored.__contains__)
+    found = pair_features(root, layout, "wkt", rename, ADVICE, _load, ignored.__contains__)
+    # a class renamed to a number keeps the names it was given for the reports ('no-damage'
+    # as class 1), not '1'
+    def named(to: str) -> str:
+        return " + ".join(sorted(k for k, v in labels.items() if v == to)) or to
+
+    return [(pid, image, replace(m, names=tuple((k, named(n)) for k, n in m.names)))
+            for pid, image, m in found]
 
 
 def note_outside(jobs: list[tuple[QupathMasks, Path, tuple[int, int]]]) -> None:

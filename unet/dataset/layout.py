@@ -62,8 +62,7 @@ class Layout:
     band_nodata: float | None = _L["band_nodata"]  # their fill, where a file declares none
     # Each image's region of interest, a path with {id}, e.g. DRIVE's "mask/{id}_training_mask.gif"
     roi: str = _L["roi"]
-    # Masks as run-length encodings in a CSV: the config's rle section as sorted (key, value)
-    # pairs, or None (rle.csv '' = mask files)
+    # Masks as run-length encodings in a CSV: its section as sorted (key, value) pairs, or None
     rle: tuple[tuple[str, Any], ...] | None = None
     coco: tuple[tuple[str, Any], ...] | None = None  # the same for a COCO annotations JSON
     labelme: tuple[tuple[str, Any], ...] | None = None  # and for LabelMe's JSON per image

@@ -11,6 +11,7 @@ import torch
 
 from unet.common.device import amp_dtype, pick_device, set_threads
 from unet.common.schema import defaults
+from unet.infer.rescale import rescaled
 from unet.infer.tiles import ALL_FLIPS, NO_FLIPS, Flips, Window, predict_logits
 from unet.infer.upsample import band_rows, resized_rows
 from unet.model import checkpoint
@@ -31,6 +32,9 @@ class PredictSettings:
     amp: bool = _D["amp"]
     amp_cpu: bool | str = _D["amp_cpu"]  # bf16 autocast on the CPU too: auto | true | false
     overlap: float = _D["overlap"]  # sliding window: share of a tile its neighbour shares
+    # unet predict --rescale (no config key): each image enters a native-size model this
+    # factor times its cached size; the ratio of its pixel size to the training images'
+    rescale: float = 1.0
 
 
 def ensemble_logits(
@@ -76,7 +80,8 @@ def load_ensemble(
     loaded = [load_for_inference(p, settings, threads) for p in model_paths]
     checkpoint.check_same_data([ckpt for _, ckpt, _ in loaded], model_paths)
     note_untrained([ckpt for _, ckpt, _ in loaded], model_paths)
-    return [m for m, _, _ in loaded], loaded[0][1], loaded[0][2]
+    # the checkpoint its inputs are sized by: --rescale's new images at another pixel size
+    return [m for m, _, _ in loaded], rescaled(loaded[0][1], settings.rescale), loaded[0][2]
 
 
 def tta_flips(tta: bool, ckpt: dict) -> Flips:

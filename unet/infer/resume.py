@@ -67,7 +67,9 @@ def mask_settings(settings, roi: str | None) -> dict:
     """The predict settings (PredictSettings) that change a mask, and the regions of interest's
     template `roi` (absolute: a rerun from another folder names the same files)."""
     return {"tta": settings.tta, "overlap": settings.overlap, "amp": settings.amp,
-            "amp_cpu": settings.amp_cpu, "roi": roi and os.path.abspath(roi)}
+            "amp_cpu": settings.amp_cpu, "roi": roi and os.path.abspath(roi),
+            # only where set: the records of runs before --rescale still match
+            **({"rescale": settings.rescale} if settings.rescale != 1 else {})}
 
 
 def _read(path: Path) -> tuple[dict | None, dict[str, dict]]:

@@ -12,6 +12,7 @@ from unet.cli import main
 from unet.infer.predict import PredictSettings
 from unet.infer.predict_folder import predict_files
 from unet.infer.rescale import rescaled
+from unet.infer.resume import mask_settings
 from unet.model import checkpoint
 
 
@@ -57,3 +58,5 @@ def test_rescale_is_recorded_and_refused_where_it_cannot_apply(tmp_path, capsys)
     with pytest.raises(ValueError, match="--rescale 0.5: .*preprocess.mode resize"):
         rescaled({"mode": "resize", "size": [64, 48], "scale": 1.0}, 0.5)
     assert rescaled({"mode": "native", "scale": 0.5}, 1.89)["scale"] == pytest.approx(0.945)
+    # the records of folders predicted before --rescale hold no such key: they still match
+    assert "rescale" not in mask_settings(PredictSettings(), None)

@@ -171,3 +171,17 @@ def test_an_edited_metadata_table_reruns_the_split(tmp_path):
     out = snakemake(wd, *args, "-n", "--quiet", "rules")
     assert set(re.findall(r"^(\w+)\s+\d+$", out.stdout, re.M)) - {"total", "job"} == {
         "split_dataset"}
+
+
+@pytest.mark.parametrize("folds", [0, 3])
+def test_one_image_per_stratum_does_not_outgrow_the_fractions(folds, caplog):
+    # 30 scanners of 4 images at 0.1: a part's one image per stratum gave val and test 30 each
+    # (25%, not the 12 asked); the minimum now stops at the part's size, and the log says so
+    ids = [f"s{j:02d}_{k}" for j in range(30) for k in range(4)]
+    strata = {i: i[:3] for i in ids}
+    with caplog.at_level(logging.WARNING):
+        s = make_split(ids, 0, 0.1, 0.1, folds=folds, strata=strata)
+    assert len(s["test"]) == 12 and (folds or len(s["val"]) == 12)
+    assert len({strata[i] for i in s["test"]}) == 12
+    if not folds:
+        assert "18 strata have no image in test" in caplog.text

@@ -49,17 +49,14 @@ def by_stratum(units: list[list[str]], label: dict) -> dict[str, list[list[str]]
     return {s: out[s] for s in sorted(out)}
 
 
-def _take(units: list[list[str]], target: int, at_least_one: bool):
-    """Whole units, in order, while each brings the count nearer `target` (one at least where
-    asked: the stratum has a unit for every part); the rest."""
+def _take(units: list[list[str]], target: int) -> tuple[list[str], list[list[str]]]:
+    """Whole units, in order, while each brings the count nearer `target`; the rest."""
     taken, rest = [], []
     for unit in units:
         if abs(len(taken) + len(unit) - target) < abs(len(taken) - target):
             taken += unit
         else:
             rest.append(unit)
-    if not taken and at_least_one and rest:
-        taken, rest = rest[0], rest[1:]
     return taken, rest
 
 
@@ -67,18 +64,43 @@ def taken_stratified(units: list[list[str]], label: dict, fractions: dict[str, f
                      scale: float, after: int) -> tuple[dict[str, list[str]], list[list[str]]]:
     """Parts named in `fractions` (test, then val), each taking its fraction of every stratum
     (of the stratum's images times `scale`: the fractions are of every id, some named
-    outright), one unit at least where the stratum has one for it, for the parts after it and
-    for the `after` parts the rest fills (train, or the folds); the units left."""
+    outright); then one unit of each stratum still without one that has a unit for this part,
+    the parts after it and the `after` parts the rest fills (train, or the folds), largest
+    share first, while the part is below its fraction of all ids; the units left."""
+    strata = by_stratum(units, label)
+    share = {s: sum(len(u) for u in members) * scale for s, members in strata.items()}
     parts: dict[str, list[str]] = {p: [] for p in fractions}
-    left: list[list[str]] = []
-    for members in by_stratum(units, label).values():
-        size = sum(len(u) for u in members)
-        for k, (part, fraction) in enumerate(fractions.items()):
-            need = len(fractions) - k + after  # this part, those after it, and the rest
-            taken, members = _take(members, round(fraction * size * scale), len(members) >= need)
+    for k, (part, fraction) in enumerate(fractions.items()):
+        need = len(fractions) - k + after  # this part, those after it, and the rest
+        short = []  # strata with a unit for every part left, none taken by the fraction
+        for s, members in strata.items():
+            taken, strata[s] = _take(members, round(fraction * share[s]))
             parts[part] += taken
-        left += members
-    return parts, left
+            if not taken and len(members) >= need:
+                short.append(s)
+        # one unit each only up to the part's size: 30 strata of 4 at 0.1 took 30 images each
+        # for val and test, not the 12 asked
+        target = round(fraction * sum(share.values()))
+        missed = []
+        short.sort(key=lambda s: -share[s])  # stable: equal shares by name
+        for s in short:
+            if len(parts[part]) < target:
+                parts[part] += strata[s][0]
+                strata[s] = strata[s][1:]
+            else:
+                missed.append(s)
+        _warn_missed(missed, part)
+    return parts, [u for members in strata.values() for u in members]
+
+
+def _warn_missed(missed: list[str], part: str) -> None:
+    """Name the strata left out of `part` because its fraction had no room for them."""
+    if missed:
+        shown = ", ".join("the small ones" if s == POOL else repr(s) for s in missed[:10])
+        shown += " ..." if len(missed) > 10 else ""
+        log.warning("split.stratify_by: %d strata have no image in %s, whose fraction is too "
+                    "small for one of each: %s; raise split.%s_fraction, or stratify more "
+                    "coarsely", len(missed), part, shown, part)
 
 
 def dealt_stratified(units: list[list[str]], label: dict, folds: int) -> list[list[str]]:

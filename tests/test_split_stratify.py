@@ -41,7 +41,9 @@ def test_the_plain_split_misses_the_rare_organ_somewhere():
 def test_every_stratum_lands_in_every_part(seed, order):
     s = make_split(IDS, seed, 0.15, 0.15, order=order, strata=STRATA)
     assert _parts_with(s, "spleen") == ["train", "val", "test"]
-    assert strata_counts(s, STRATA)["kidney"] == {"train": 62, "val": 14, "test": 14}
+    # 14 of 95 per part (0.15): 13 kidney (13.5) and 1 spleen (0.75), by largest remainder
+    assert strata_counts(s, STRATA)["kidney"] == {"train": 64, "val": 13, "test": 13}
+    assert len(s["val"]) == len(s["test"]) == 14
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -185,3 +187,15 @@ def test_one_image_per_stratum_does_not_outgrow_the_fractions(folds, caplog):
     assert len({strata[i] for i in s["test"]}) == 12
     if not folds:
         assert "18 strata have no image in test" in caplog.text
+
+
+@pytest.mark.parametrize("fraction,size", [(0.15, 18), (0.2, 24)])
+def test_strata_shares_add_up_to_the_part(fraction, size):
+    # 30 strata of 4 at 0.2: each share (0.8) rounded on its own took 1 each, 30 images, not
+    # the 24 asked; shares are now apportioned to the part's total, and a stratum left out of
+    # test comes first for val, so every stratum reaches val or test
+    ids = [f"s{j:02d}_{k}" for j in range(30) for k in range(4)]
+    strata = {i: i[:3] for i in ids}
+    s = make_split(ids, 0, fraction, fraction, folds=0, strata=strata)
+    assert (len(s["val"]), len(s["test"])) == (size, size)
+    assert len({strata[i] for i in s["val"] + s["test"]}) == 30

@@ -8,6 +8,7 @@ as one stratum, and named in a warning."""
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 
 log = logging.getLogger(__name__)
@@ -70,12 +71,15 @@ def taken_stratified(units: list[list[str]], label: dict, fractions: dict[str, f
     strata = by_stratum(units, label)
     share = {s: sum(len(u) for u in members) * scale for s, members in strata.items()}
     parts: dict[str, list[str]] = {p: [] for p in fractions}
+    given = dict.fromkeys(strata, 0)  # each stratum's images in the parts taken so far
     for k, (part, fraction) in enumerate(fractions.items()):
         need = len(fractions) - k + after  # this part, those after it, and the rest
         short = []  # strata with a unit for every part left, none taken by the fraction
+        quota = _apportioned({s: fraction * share[s] for s in strata}, given)
         for s, members in strata.items():
-            taken, strata[s] = _take(members, round(fraction * share[s]))
+            taken, strata[s] = _take(members, quota[s])
             parts[part] += taken
+            given[s] += len(taken)
             if not taken and len(members) >= need:
                 short.append(s)
         # one unit each only up to the part's size: 30 strata of 4 at 0.1 took 30 images each
@@ -86,11 +90,27 @@ def taken_stratified(units: list[list[str]], label: dict, fractions: dict[str, f
         for s in short:
             if len(parts[part]) < target:
                 parts[part] += strata[s][0]
+                given[s] += len(strata[s][0])
                 strata[s] = strata[s][1:]
             else:
                 missed.append(s)
         _warn_missed(missed, part)
     return parts, [u for members in strata.values() for u in members]
+
+
+def _apportioned(exact: dict[str, float], given: dict[str, int]) -> dict[str, int]:
+    """Whole counts for the strata's exact shares of a part that add up to the part's rounded
+    total: first to strata that would have none (the small ones pooled aside), then by
+    largest remainder, of equal ones to those `given` fewest images by the parts before, then
+    by name (each rounded on its own, 30 strata of 4 images at 0.2 took 1 each, 30 images, not
+    the 24 asked; equal ones by name alone left the same 6 out of val and test)."""
+    counts = {s: math.floor(q) for s, q in exact.items()}
+    extra = round(sum(exact.values())) - sum(counts.values())
+    order = sorted(exact, key=lambda s: (counts[s] > 0 or not exact[s] or s == POOL,
+                                         counts[s] - exact[s], given[s]))
+    for s in order[:max(extra, 0)]:
+        counts[s] += 1
+    return counts
 
 
 def _warn_missed(missed: list[str], part: str) -> None:

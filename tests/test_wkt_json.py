@@ -117,3 +117,32 @@ def test_an_unset_wkt_section_is_no_download_param():
     assert "wkt" in settings and "wkt" not in unset_tables_dropped(settings)
     used = {**settings, "wkt": {**settings["wkt"], "json": "labels/{id}.json"}}
     assert unset_tables_dropped(used) == used
+
+
+def test_a_nan_or_infinite_coordinate_is_refused_by_file_and_feature(tmp_path):
+    # json.loads took WKT's NaN and Infinity (and 1e999) as numbers: the painter then failed
+    # with "cannot convert float NaN to integer", naming neither file nor feature
+    for bad in ("POLYGON ((1 NaN, 3 4, 5 6, 1 2))", "POLYGON ((1 2, 1e999 4, 5 6, 1 2))",
+                {"type": "Polygon", "coordinates": [[[1, float("inf")], [3, 4], [5, 6]]]}):
+        with pytest.raises(ValueError, match="not finite|'NaN' is no WKT number"):
+            geometry_polygons(bad)
+    with pytest.raises(ValueError, match=r"\[x, y\] positions"):  # true, false: no numbers
+        geometry_polygons({"type": "Polygon", "coordinates": [[[True, False], [3, 4], [5, 6]]]})
+    make_xbd(tmp_path, per_disaster=1)
+    path = tmp_path / "train" / "labels" / "socal-fire_00000002_pre_disaster.json"
+    data = json.loads(path.read_text())
+    data["features"]["xy"][3]["wkt"] = "POLYGON ((1 NaN, 30 4, 30 30, 1 2))"
+    path.write_text(json.dumps(data))
+    with pytest.raises(DataLayoutError, match=r"socal-fire_00000002_pre_disaster.json: feature "
+                       r"3 .*'NaN' is no WKT number"):
+        _masks(tmp_path, class_property="feature_type")
+
+
+def test_wkt_numbers_with_a_sign_or_a_bare_point_are_read():
+    # OGC's WKT grammar allows +1, .5 and 1. (GDAL, PostGIS read them); they were refused
+    [(ring,)] = geometry_polygons("POLYGON ((+1 .5, 3. 4, 5 -6E-1, +1 .5))")
+    assert ring.tolist() == [[1.0, 0.5], [3.0, 4.0], [5.0, -0.6], [1.0, 0.5]]
+    for bad in ("POLYGON ((1 nan, 3 4, 5 6, 1 2))", "POLYGON ((1_0 2, 3 4, 5 6, 1 2))",
+                "POLYGON ((true false, 3 4, 5 6, 1 2))", "POLYGON ((1 2., 3 4, 5 6, --1 2))"):
+        with pytest.raises(ValueError, match="WKT"):
+            geometry_polygons(bad)

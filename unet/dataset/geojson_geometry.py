@@ -5,6 +5,7 @@ MULTIPOLYGON string (xView2's xBD labels) is read as the GeoJSON geometry it spe
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -15,15 +16,34 @@ LINES = ("Point", "MultiPoint", "LineString", "MultiLineString")  # no area: lef
 _WKT = re.compile(r"\s*(MULTIPOLYGON|POLYGON)\s*(?:ZM|Z|M)?\s*(\(.*|EMPTY)\s*",
                   re.IGNORECASE | re.DOTALL)
 _POSITION = re.compile(r"[^\s(),]+(?:[ \t\r\n]+[^\s(),]+)+")  # "x y" (z m) between delimiters
+# WKT's number (OGC 06-103r4: +1, .5 and 1. too); NaN, Infinity and 1_0 are none (json.loads,
+# float() take them)
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def _ring(ring: Any) -> np.ndarray:
     """A ring's positions as an (n, 2) float array (a third value, z, dropped)."""
     if not isinstance(ring, list) or len(ring) < 3 or not all(
-            isinstance(p, list) and len(p) >= 2 and all(isinstance(v, int | float) for v in p[:2])
+            isinstance(p, list) and len(p) >= 2 and all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in p[:2])
             for p in ring):
         raise ValueError("a ring that is not a list of 3 or more [x, y] positions")
-    return np.array([p[:2] for p in ring], np.float64)
+    positions = np.array([p[:2] for p in ring], np.float64)
+    if not np.isfinite(positions).all():  # the painter cannot round NaN or inf to a pixel
+        raise ValueError("a position that is not finite (NaN or Infinity): give numbers")
+    return positions
+
+
+def _position(text: str) -> str:
+    """A WKT position 'x y' (z m) as the JSON list '[x, y]'; ValueError naming a value that
+    is no WKT number."""
+    values = text.split()
+    for value in values:
+        if not _NUMBER.fullmatch(value):
+            raise ValueError(f"{value!r} is no WKT number")
+        if not math.isfinite(float(value)):  # 1e999
+            raise ValueError(f"{value!r} is not finite")
+    return "[" + ", ".join(repr(float(v)) for v in values) + "]"
 
 
 def wkt_geometry(text: str) -> dict:
@@ -36,11 +56,12 @@ def wkt_geometry(text: str) -> dict:
     if match.group(2).upper() == "EMPTY":
         return {"type": kind, "coordinates": []}
     # "x y, x y" -> "[x, y], [x, y]", parentheses -> brackets: the GeoJSON coordinates' JSON
-    spelt = _POSITION.sub(lambda m: "[" + ", ".join(m.group(0).split()) + "]", match.group(2))
     try:
+        spelt = _POSITION.sub(lambda m: _position(m.group(0)), match.group(2))
         coords = json.loads(spelt.replace("(", "[").replace(")", "]"))
-    except json.JSONDecodeError:
-        raise ValueError(f"WKT {shown!r} is not well formed (numbers 'x y' between "
+    except ValueError as err:  # JSONDecodeError is one
+        why = "" if isinstance(err, json.JSONDecodeError) else f"{err}; "
+        raise ValueError(f"WKT {shown!r} is not well formed ({why}numbers 'x y' between "
                          "parentheses, positions apart by commas)") from None
     return {"type": kind, "coordinates": coords}
 

@@ -6,6 +6,7 @@ most empty; file stems repeat across cases and days, so they cannot be the ids."
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -87,3 +88,21 @@ def test_pixels_of_two_classes_are_counted_where_the_later_row_wins(tmp_path, ca
     said = [r.getMessage() for r in caplog.records if "overlap" in r.getMessage()]
     assert len(said) == 1 and "2 pixels of 1 image" in said[0]
     assert "large_bowel under stomach: 2" in said[0]
+
+
+def test_a_pixel_three_classes_cover_is_counted_once(caplog):
+    # large_bowel, small_bowel, stomach over the same 4 pixels: stomach is drawn, the other two
+    # lose them to it; the count was 8 pixels ('large_bowel under small_bowel: 4')
+    from unet.dataset.rle import RleMasks
+    from unet.dataset.rle_overlap import note_overlaps
+
+    names = ((1, "large_bowel"), (2, "small_bowel"), (3, "stomach"))
+    rows = (("1 4", 1), ("1 4", 2), ("1 4", 3), ("9 2", 2), ("10 2", 1))
+    with caplog.at_level("WARNING"):
+        lost = note_overlaps([(RleMasks(rows, "rows", Path("t.csv"), True, names),
+                               Path("i.png"), (4, 4))])
+    assert lost == {(1, 3): 4, (2, 3): 4, (2, 1): 1}  # (lost, drawn): pixel 10 is large_bowel
+    [said] = [r.getMessage() for r in caplog.records if "overlap" in r.getMessage()]
+    assert said.startswith("5 pixels of 1 image(s)")
+    assert "large_bowel under stomach: 4; small_bowel under large_bowel: 1; small_bowel under " \
+        "stomach: 4" in said

@@ -23,15 +23,16 @@ def check_rows(jobs: Sequence[tuple[RleMasks, Path, tuple[int, int]]]) -> None:
 
 
 def note_overlaps(jobs: Sequence[tuple[RleMasks, Path, tuple[int, int]]]) -> Counter:
-    """Count, per (class lost, class drawn) pair, the pixels an earlier row of one class and a
-    later row of another both cover, over every image with a class column; warn once."""
+    """Count, per (class lost, class drawn) pair, the pixels a row of one class covers and the
+    image's mask draws in another (a later row's), over every image with a class column; warn
+    once, each pixel counted once however many classes cover it."""
     lost: Counter = Counter()
-    images = 0
+    images, pixels = 0, 0
     for masks, _image, size in jobs:
         if not masks.classes or sum(bool(e) for e, _ in masks.rows) < 2:
             continue
         drawn = np.zeros(size[::-1], np.uint8)  # (h, w) class so far, as write_rle_mask draws
-        before = sum(lost.values())
+        covered: dict[int, np.ndarray] = {}  # each class's pixels, whatever is drawn over them
         for encoding, cls in masks.rows:
             try:
                 on = decode(encoding, size, masks.order, masks.relative) if encoding else None
@@ -39,10 +40,17 @@ def note_overlaps(jobs: Sequence[tuple[RleMasks, Path, tuple[int, int]]]) -> Cou
                 continue
             if on is None:
                 continue
-            for old in np.unique(drawn[on & (drawn != 0) & (drawn != cls)]):
-                lost[(int(old), int(cls))] += int((drawn[on] == old).sum())
+            covered[cls] = covered[cls] | on if cls in covered else on
             drawn[on] = cls
-        images += sum(lost.values()) > before
+        # against the class finally drawn: a pixel under 3 classes is not lost twice
+        under = np.zeros(drawn.shape, bool)
+        for cls, on in covered.items():
+            taken = on & (drawn != cls)
+            under |= taken
+            for new, n in zip(*np.unique(drawn[taken], return_counts=True), strict=True):
+                lost[(int(cls), int(new))] += int(n)
+        pixels += int(under.sum())
+        images += bool(under.any())
     if lost:
         names = dict(jobs[0][0].names or ())
         pairs = "; ".join(f"{names.get(a, a)} under {names.get(b, b)}: {n}"
@@ -50,6 +58,6 @@ def note_overlaps(jobs: Sequence[tuple[RleMasks, Path, tuple[int, int]]]) -> Cou
         log.warning("%d pixels of %d image(s) are in rows of two classes (overlap), drawn as "
                     "the later row's class, the earlier class losing them (%s); a pixel holds "
                     "one class here, so train overlapping classes as separate data sets (one "
-                    "class each) where every class must keep its pixels", sum(lost.values()),
-                    images, pairs)
+                    "class each) where every class must keep its pixels", pixels, images,
+                    pairs)
     return lost

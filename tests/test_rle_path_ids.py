@@ -106,3 +106,15 @@ def test_a_pixel_three_classes_cover_is_counted_once(caplog):
     assert said.startswith("5 pixels of 1 image(s)")
     assert "large_bowel under stomach: 4; small_bowel under large_bowel: 1; small_bowel under " \
         "stomach: 4" in said
+
+
+@pytest.mark.parametrize("pattern, made", [(r"(case\d+/case\d+_day\d+)/scans/(slice_\d+)",
+                                            "case1/case1_day0_slice_0001"),
+                                           (r"(xyz)?scans/", "")])
+def test_an_id_holding_a_slash_or_empty_is_refused_by_key(tmp_path, pattern, made):
+    # a group across folders made 'case1/case1_day0_slice_0001', an id that is no file name
+    # of the outputs it names; optional groups all left out made the empty id ''
+    _uw(tmp_path)
+    with pytest.raises(DataLayoutError, match=rf"rle.id_path .* makes the id {made!r} of "
+                       r"case1/case1_day0/scans/slice_0001"):
+        write_manifest(tmp_path / "out" / "m.json", "local", tmp_path, _layout(id_path=pattern))

@@ -35,6 +35,11 @@ def images_by_path_id(img_dir: Path, layout: Layout, pattern: str) -> dict[str, 
             missed.append(rel)
             continue
         pid = "_".join(g for g in match.groups() if g)  # an optional group left out: no '__'
+        if not pid or "/" in pid:  # '' or 'a/b' names no output file (masks/<id>.png)
+            raise DataLayoutError(
+                f"{key} {pattern!r} makes the id {pid!r} of {rel} (below {img_dir}); an id is "
+                "a file name: let no group span a '/' (one group per folder level) and one "
+                "group at least match every path")
         if pid in found:
             twice.append((str(path), DataLayoutError(
                 f"{found[pid]} and {path} would have the same id {pid!r}; make {key} take the "

@@ -16,11 +16,14 @@ log = logging.getLogger(__name__)
 IOU_THRESHOLDS: tuple[float, ...] = tuple(round(0.5 + 0.05 * k, 2) for k in range(10))
 # Copied into the summary beside the pixel scores' conventions.
 OBJECTS_RULE: str = (
-    "per foreground class, a true object one id of the source masks (or of the ids drawn "
-    "beside them) within one 8-connected blob of the ground truth, where source ids with no "
+    "per foreground class, a true object one id drawn beside the masks (masks.separate: one "
+    "annotation, whatever its parts, unless ignored pixels connect two of its parts, when each "
+    "is one), else one id of the source masks within one 8-connected blob of the ground "
+    "truth, where source ids with no "
     "pixel whose 4 neighbours hold the same id (anti-aliasing's 1-2 px edge greys, ids 1-2 px "
     "wide) join the id they border most in their blob, or form the blob's one object where it "
-    "holds no other id; a predicted object (an 8-connected component of the method's mask) "
+    "holds no other id; a predicted object (an 8-connected component of the method's mask, "
+    "so a drawn object predicted in two parts matches one of them at most, the other FP) "
     "and a true object match when their IoU > 0.5 (so at most one match each); TP matched "
     "pairs, FP predicted objects unmatched, FN true objects unmatched; precision TP/(TP+FP), "
     "recall TP/(TP+FN), split the true objects with 2+ predicted objects each more than half "
@@ -79,22 +82,48 @@ def _compact(ids: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, int]:
     return out, int(values.size)
 
 
-def _id_parts(ids: np.ndarray, truth: np.ndarray, exact: bool = False
+def _id_parts(ids: np.ndarray, truth: np.ndarray, drawn: np.ndarray | None = None
               ) -> tuple[np.ndarray, int]:
     """(H, W) labels 1..n of each id within each 8-connected blob of `truth` ((D, H, W): 26-):
     touching instances stay apart by id, and a binary mask's one value (0/255 under a
     threshold) parts into its blobs. Soft values (a float mask of fractions) are no ids:
-    `truth`'s components. Unless `exact` (ids drawn by the pipeline), a part with no pixel whose
-    4 in-plane neighbours share its id (anti-aliasing's edge greys) joins the part it borders
-    most (evaluate.smear)."""
+    `truth`'s components. With `drawn` (the ids were drawn by the pipeline, and these the
+    ignored pixels) each id is one object whatever its parts (_join_drawn); without, a part
+    with no pixel whose 4 in-plane neighbours share its id (anti-aliasing's edge greys) joins
+    the part it borders most (evaluate.smear)."""
     if ids.dtype.kind == "f" and not np.array_equal(ids[truth], np.round(ids[truth])):
         return _labels(truth)
-    parts, _ = _labels(truth)
+    blobs, _ = _labels(truth)
     compact, n = _compact(ids, truth)
     # int64: ndimage's int32 labels times 65,537+ ids wrapped, two objects keyed as one
-    parts, n = _compact(parts.astype(np.int64) * (n + 1) + compact, truth)
-    merged = None if exact else merge_smear(ids, parts, n, truth)
-    return (parts, n) if merged is None else _compact(merged, truth)
+    parts, n_parts = _compact(blobs.astype(np.int64) * (n + 1) + compact, truth)
+    if drawn is not None:
+        return _join_drawn(ids, truth, parts, n_parts, compact, drawn)
+    merged = merge_smear(ids, parts, n_parts, truth)
+    return (parts, n_parts) if merged is None else _compact(merged, truth)
+
+
+def _join_drawn(ids: np.ndarray, truth: np.ndarray, parts: np.ndarray, n: int,
+                compact: np.ndarray, ignored: np.ndarray) -> tuple[np.ndarray, int]:
+    """`parts` (1..n, one drawn id within one blob of `truth`) joined into one object per drawn
+    id: a drawn id names one annotation, its polygons (an occluded object, a MULTIPOLYGON, an
+    RLE row of several blobs) one object. An id whose parts ignored pixels connect (a band
+    across it, cutting the prediction's blobs alike) keeps them apart, as does id 0 (none)."""
+    at = truth.ravel()
+    part = parts.ravel()[at]
+    id_of = np.zeros(n + 1, np.int64)  # each part's compact id, and whether its raw id is 0
+    id_of[part] = compact.ravel()[at]
+    none = np.zeros(n + 1, bool)
+    none[part] = ids.ravel()[at] == 0
+    whole, n_whole = _labels(truth | ignored)  # the blobs a band of ignored px rejoins
+    in_whole = np.zeros(n + 1, np.int64)
+    in_whole[part] = whole.ravel()[at]
+    # an id with 2+ parts in one such blob: ignored pixels cut it, its parts stay apart
+    pair, count = np.unique(id_of[1:] * (n_whole + 1) + in_whole[1:], return_counts=True)
+    cut = np.isin(id_of, pair[count > 1] // (n_whole + 1))
+    keep = none | cut  # (n + 1,): parts that stay objects of their own
+    key = np.where(keep, int(id_of.max(initial=0)) + np.arange(n + 1), id_of)
+    return _compact(key[parts], truth)
 
 
 def _labels(mask: np.ndarray) -> tuple[np.ndarray, int]:
@@ -153,7 +182,8 @@ def image_objects(target: np.ndarray, pred: np.ndarray, c: int, ids: np.ndarray 
     predicted ones the components of `pred`; pixels where `target` is `ignore` (ignored,
     outside the roi) are left out of every area and object."""
     truth = target == c
-    true, n_true = _labels(truth) if ids is None else _id_parts(ids, truth, exact_ids)
+    drawn = (target == ignore) if exact_ids else None
+    true, n_true = _labels(truth) if ids is None else _id_parts(ids, truth, drawn)
     scored = target != ignore
     # the prediction's blobs of scored pixels only: a band cutting a true object in two cuts
     # the prediction over it alike (else one blob over both parts, IoU <= 0.5 with each)

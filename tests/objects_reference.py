@@ -7,6 +7,7 @@ import itertools
 
 import numpy as np
 from scipy import ndimage
+from scipy.optimize import linear_sum_assignment
 
 from unet.evaluate.objects import IOU_THRESHOLDS
 
@@ -73,4 +74,25 @@ def reference(true: np.ndarray, pred: np.ndarray, scored: np.ndarray,
             # CTC's SEG: each true object's Jaccard with a predicted one covering > half of it
             "seg_sum": float(sum(both[t, p] / (area_t[t] + area_p[p] - both[t, p])
                                  for t in t_ids for p in p_ids if 2 * both[t, p] > area_t[t])),
-            "tp_at": [sum(i > th for i in ious) for th in IOU_THRESHOLDS]}
+            "tp_at": [sum(i > th for i in ious) for th in IOU_THRESHOLDS],
+            **_aji(np.array([[both[t, p] for p in p_ids] for t in t_ids]).reshape(
+                len(t_ids), len(p_ids)), np.array([area_t[t] for t in t_ids]),
+                np.array([area_p[p] for p in p_ids]))}
+
+
+def _aji(inter: np.ndarray, area_t: np.ndarray, area_p: np.ndarray) -> dict:
+    """AJI's and AJI+'s C and U from the full (true, predicted) intersection matrix, as
+    MoNuSeg's and Hover-Net's definitions read: per true object, then the unpaired added."""
+    union = area_t[:, None] + area_p[None, :] - inter
+    iou = np.divide(inter, union, out=np.zeros(inter.shape), where=union > 0)
+    out = {}
+    for name, (rows, cols) in {
+            "aji": (np.arange(len(area_t)), iou.argmax(axis=1) if iou.size else []),
+            "aji_plus": linear_sum_assignment(iou, maximize=True)}.items():
+        pairs = [(r, c) for r, c in zip(rows, cols, strict=True) if inter[r, c] > 0]
+        c_sum = sum(int(inter[r, c]) for r, c in pairs)
+        u_sum = sum(int(union[r, c]) for r, c in pairs)
+        u_sum += sum(int(a) for r, a in enumerate(area_t) if r not in {r for r, _ in pairs})
+        u_sum += sum(int(a) for c, a in enumerate(area_p) if c not in {c for _, c in pairs})
+        out[f"{name}_inter"], out[f"{name}_union"] = c_sum, u_sum
+    return out

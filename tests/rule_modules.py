@@ -147,7 +147,7 @@ RULES = {
                   "evaluate.ground_truth",
                   "evaluate.evaluate", "evaluate.metrics", "evaluate.void",
                   "evaluate.objects", "evaluate.objects3d", "evaluate.rows", "evaluate.thresholded",
-                  "evaluate.relaxed", "evaluate.requested", "evaluate.smear",
+                  "evaluate.relaxed", "evaluate.requested", "evaluate.smear", "evaluate.aji",
                   "common.nodata", *BANDS},  # void: the scene's no-data, for tuning's scores
     ),
     "plot_results": (

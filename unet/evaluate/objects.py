@@ -9,11 +9,13 @@ import numpy as np
 from scipy import ndimage
 
 from unet.common.maskio import read_mask_values
+from unet.evaluate.aji import AJI_RULE, aji_counts
 from unet.evaluate.smear import merge_smear
 
 log = logging.getLogger(__name__)
 # DSB 2018's IoU thresholds 0.5, 0.55, ..., 0.95: its score averages TP / (TP + FP + FN) over them
 IOU_THRESHOLDS: tuple[float, ...] = tuple(round(0.5 + 0.05 * k, 2) for k in range(10))
+AJI_KEYS = ("aji", "aji_plus")  # scores of (aji|aji_plus)_inter / _union (evaluate.aji)
 # Copied into the summary beside the pixel scores' conventions.
 OBJECTS_RULE: str = (
     "per foreground class, a true object one id drawn beside the masks (masks.separate: one "
@@ -34,6 +36,7 @@ OBJECTS_RULE: str = (
     "0.5:0.05:0.95 of TP/(TP+FP+FN) (a pair counts at a threshold when its IoU exceeds it), "
     "seg the Cell Tracking Challenge's SEG, each true object's IoU with the predicted object "
     "covering more than half of it (0 where none does) averaged over the true objects; "
+    f"{AJI_RULE}; "
     "ignored and outside-roi pixels are left out of every IoU, area and object (a band of them "
     "across an object cuts it into parts, true and predicted alike), and an object with no "
     "other pixel is not counted; an image with no true and no predicted object is not counted "
@@ -160,7 +163,7 @@ def match(true: np.ndarray, n_true: int, pred: np.ndarray, n_pred: int) -> dict:
         "iou_sum": float(matched.sum()),
         # CTC's SEG: a true object's Jaccard with the predicted one covering > half of it,
         # a merged blob counting for each true object it covers
-        "seg_sum": float(iou[covers].sum()),
+        "seg_sum": float(iou[covers].sum()), **aji_counts(t, p, inter, iou, area_t, area_p),
         "tp_at": [int((matched > th).sum()) for th in IOU_THRESHOLDS]}
 
 
@@ -205,7 +208,11 @@ def scores(n: dict) -> dict:
             # TP_t / (TP_t + FP_t + FN_t) at each t, where FP_t + FN_t = true + predicted - 2 TP_t
             "dsb_score": _ratio(sum(k / (n["true"] + n["predicted"] - k) for k in n["tp_at"]),
                                 len(n["tp_at"])) if n["true"] + n["predicted"] else None,
-            "seg": None if n.get("seg_sum") is None else _ratio(n["seg_sum"], n["true"])}
+            "seg": None if n.get("seg_sum") is None else _ratio(n["seg_sum"], n["true"]),
+            # counts made without them (by hand, or summed over some without): none
+            **{k: None if n.get(f"{k}_union") is None else _ratio(n[f"{k}_inter"],
+                                                                   n[f"{k}_union"])
+               for k in AJI_KEYS}}
 
 
 def summarise_objects(per_image: list[dict]) -> dict:
@@ -215,6 +222,9 @@ def summarise_objects(per_image: list[dict]) -> dict:
     total = {k: sum(n[k] for n in counted) for k in keys}
     seg = [n.get("seg_sum") for n in counted]  # counts made without it (by hand): no SEG
     total["seg_sum"] = None if None in seg else sum(seg)
+    for k in (f"{a}_{part}" for a in AJI_KEYS for part in ("inter", "union")):
+        got = [n.get(k) for n in counted]  # pooled: C and U summed, not per-image AJIs averaged
+        total[k] = None if None in got else sum(got)
     total["tp_at"] = [sum(n["tp_at"][i] for n in counted) for i in range(len(IOU_THRESHOLDS))]
     dsb = [scores(n)["dsb_score"] for n in counted]
     return {**{k: total[k] for k in keys[:-1]}, **scores(total),
@@ -251,16 +261,17 @@ def log_counts(logger: logging.Logger, what: str, n: dict) -> None:
     """One evaluate_masks.log line of a class's summed object counts and scores (`n`,
     summarise_objects'), `what` naming method, class and kind; a 0/0 score n/a."""
     logger.info("%s: %d true, %d predicted; TP %d, FP %d, FN %d, split %d, merged %d, F1 %s, "
-                "PQ %s, DSB %s, SEG %s", what, n["true"], n["predicted"], n["tp"], n["fp"], n["fn"],
-                n["split"], n["merged"],
+                "PQ %s, DSB %s, SEG %s, AJI %s, AJI+ %s", what, n["true"], n["predicted"], n["tp"],
+                n["fp"], n["fn"], n["split"], n["merged"],
                 *("n/a" if n[k] is None else f"{n[k]:.4f}"
-                  for k in ("f1", "panoptic_quality", "dsb_score", "seg")))
+                  for k in ("f1", "panoptic_quality", "dsb_score", "seg", *AJI_KEYS)))
 
 
 # per_image.csv's object columns (evaluate.objects), after the pixel scores
 OBJECT_COLUMNS = ("objects_true", "objects_predicted", "objects_tp", "objects_fp", "objects_fn",
                   "objects_split", "objects_merged", "objects_f1", "objects_mean_matched_iou",
-                  "objects_panoptic_quality", "objects_dsb_score", "objects_seg")
+                  "objects_panoptic_quality", "objects_dsb_score", "objects_seg", "objects_aji",
+                  "objects_aji_plus")
 
 
 def object_cells(result: dict, method: str, c: int) -> list[str]:
@@ -269,6 +280,7 @@ def object_cells(result: dict, method: str, c: int) -> list[str]:
     if n is None:
         return [""] * len(OBJECT_COLUMNS)
     s = scores(n)
-    ratios = (s[k] for k in ("f1", "mean_matched_iou", "panoptic_quality", "dsb_score", "seg"))
+    ratios = (s[k] for k in ("f1", "mean_matched_iou", "panoptic_quality", "dsb_score", "seg",
+                             *AJI_KEYS))
     return [*(str(n[k]) for k in ("true", "predicted", "tp", "fp", "fn", "split", "merged")),
             *("" if v is None else f"{v:.10g}" for v in ratios)]

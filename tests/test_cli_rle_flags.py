@@ -13,7 +13,8 @@ from unet.cli import main
 
 @pytest.mark.parametrize("flag", [["--rle-order", "rows"], ["--rle-order", "columns"],
                                   ["--rle-id", "name"], ["--rle-id", "stem"], ["--rle-objects"],
-                                  ["--rle-starts", "relative"], ["--rle-empty", "-1"]])
+                                  ["--rle-starts", "relative"], ["--rle-empty", "-1"],
+                                  ["--rle-id-path", "(s.*)"], ["--rle-class", "name"]])
 def test_an_rle_option_without_rle_is_refused_naming_it(tmp_path, capsys, flag):
     # `--rle-order rows` (or an explicit `--rle-id name`) without --rle was taken and ignored:
     # the user believed the rows were set, and no CSV came; --rle-id stem alone was refused

@@ -58,26 +58,47 @@ def _predict(args: argparse.Namespace) -> int:
         checkpoint = load_model_file(models[0])
         mapping, names = mapping_from_meta(checkpoint), checkpoint.get("class_names")
         submission_columns(mapping, args.rle_columns)  # before any work
+        _check_rle_class(args.rle_class, names, models[0])
     bases = image_bases(args.inputs, args.roi, args.out, args.recursive)
     files = list(bases)
+    ids = _rle_ids(files, bases, args.rle_id_path) if args.rle else []  # refused before work
     n = predict_files(models, files, args.out, settings, args.threads, roi=args.roi,
                       overwrite=args.overwrite, model_stat=stat, base=bases)
     print(f"{n} mask{'s' * (n != 1)} written to {args.out}"
           + (f" ({len(files) - n} there already: skipped)" if n < len(files) else ""))
     if args.rle:
-        from unet.common.stems import extension, without_extension
         from unet.dataset.rle_submission import write_submission
         from unet.infer.out_checks import mask_names
 
-        # each image's id: its name, or with --recursive its path mirrored under -o
-        # (x.png's image x.ome.tif: the whole extension back, not the last part)
-        masks = [(f"{without_extension(Path(m)).as_posix()}{extension(f)}", Path(args.out) / m)
-                 for f, m in mask_names(files, bases).items()]
+        masks = [(i, Path(args.out) / m)
+                 for i, m in zip(ids, mask_names(files, bases).values(), strict=True)]
         rows = write_submission(masks, mapping, Path(args.rle), args.rle_order or "columns",
                                 args.rle_objects, args.rle_columns, args.rle_id == "stem",
-                                args.rle_starts or "absolute", args.rle_empty, names)
+                                args.rle_starts or "absolute", args.rle_empty, names,
+                                None if args.rle_class is None else args.rle_class == "name")
         print(f"{rows} run-length rows written to {args.rle}")
     return 0
+
+
+def _rle_ids(files: list[Path], bases: dict, id_path: str | None) -> list[str]:
+    """Each image's --rle id: its name, or with --recursive its path mirrored under -o (x.png's
+    image x.ome.tif: the whole extension back, not the last part); with --rle-id-path the id
+    that makes of it (rle_ids.submission_ids)."""
+    from unet.common.stems import extension, without_extension
+    from unet.dataset.rle_ids import submission_ids
+    from unet.infer.out_checks import mask_names
+
+    names = [f"{without_extension(Path(m)).as_posix()}{extension(f)}"
+             for f, m in mask_names(files, bases).items()]
+    return submission_ids(names, id_path) if id_path else names
+
+
+def _check_rle_class(rle_class: str | None, names: list | None, model: Path) -> None:
+    """Refuse --rle-class name for a model that records no class names: values would be
+    written under a column the competition reads names from."""
+    if rle_class == "name" and not any(names or []):
+        raise ValueError(f"--rle-class name: {model} records no class names; give them "
+                         "(masks.names) and train again, or write values (--rle-class value)")
 
 
 def _info(args: argparse.Namespace) -> int:

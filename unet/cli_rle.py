@@ -8,7 +8,8 @@ import argparse
 import os
 
 # The flags that shape --rle's rows, by their argparse names.
-SHAPING = ("rle_order", "rle_objects", "rle_columns", "rle_id", "rle_starts", "rle_empty")
+SHAPING = ("rle_order", "rle_objects", "rle_columns", "rle_id", "rle_id_path", "rle_class",
+           "rle_starts", "rle_empty")
 
 
 def _names(value: str) -> tuple[str, ...]:
@@ -38,6 +39,15 @@ def rle_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rle-id", choices=("name", "stem"),
                    help="write each image's file name (default: Carvana, Airbus) or its stem, "
                         "without the extension (TGS Salt, HuBMAP, SIIM-ACR)")
+    p.add_argument("--rle-id-path", metavar="REGEX",
+                   help="ids made of each image's path (with --recursive, below the folder "
+                        "given), as the data set's rle.id_path makes them: the groups joined "
+                        "by '_' (UW-Madison GI Tract: '(case\\d+_day\\d+)/scans/(slice_\\d+)' "
+                        "gives case123_day20_slice_0001)")
+    p.add_argument("--rle-class", choices=("name", "value"),
+                   help="the class column holds each class's name (UW-Madison's class: "
+                        "large_bowel) or its mask value (Severstal's ClassId: 3); default: "
+                        "the name where the column's name says label or name, else the value")
     p.add_argument("--rle-starts", choices=("absolute", "relative"),
                    help="each start counted from the image's first pixel, from 1 (default), or "
                         "from 0 after the end of the run before (SIIM-ACR, as rle.starts)")
@@ -53,3 +63,5 @@ def check_rle_flags(args: argparse.Namespace) -> None:
     if given and not args.rle:  # a default given on purpose too
         raise ValueError(f"{' and '.join(given)} {'shape' if len(given) > 1 else 'shapes'} the "
                          "rows of --rle: give --rle FILE.csv too, or leave them out")
+    if args.rle_id and args.rle_id_path:
+        raise ValueError(f"--rle-id {args.rle_id} and --rle-id-path both make the ids: give one")

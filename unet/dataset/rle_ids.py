@@ -13,11 +13,9 @@ from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc
 from unet.dataset.names import listing
 
 
-def images_by_path_id(img_dir: Path, layout: Layout, pattern: str) -> dict[str, Path]:
-    """The images in `img_dir` by the id `pattern` makes of each one's path below it (with
-    '/'): its groups joined by '_'. A path it misses is refused (a stray file would otherwise
-    pass unseen), as are two files given one id."""
-    key = f"{layout.section}.rle.id_path"
+def id_regex(pattern: str, key: str) -> re.Pattern:
+    """`pattern` (rle.id_path, unet predict --rle-id-path) compiled, refused by `key` where it
+    is no regular expression or has no group to make the id of."""
     try:
         regex = re.compile(pattern)
     except re.error as err:
@@ -26,15 +24,30 @@ def images_by_path_id(img_dir: Path, layout: Layout, pattern: str) -> dict[str, 
         raise DataLayoutError(f"{key} {pattern!r} has no group: put the parts of the path that "
                               "make the id in parentheses, e.g. "
                               r"'(case\d+_day\d+)/scans/(slice_\d+)'")
+    return regex
+
+
+def path_id(regex: re.Pattern, rel: str) -> str | None:
+    """The id `regex` makes of path `rel` ('/'-separated): its groups joined by '_', an
+    optional group left out (no '__'); None where it does not match."""
+    match = regex.search(nfc(rel))
+    return None if match is None else "_".join(g for g in match.groups() if g)
+
+
+def images_by_path_id(img_dir: Path, layout: Layout, pattern: str) -> dict[str, Path]:
+    """The images in `img_dir` by the id `pattern` makes of each one's path below it (with
+    '/'): its groups joined by '_'. A path it misses is refused (a stray file would otherwise
+    pass unseen), as are two files given one id."""
+    key = f"{layout.section}.rle.id_path"
+    regex = id_regex(pattern, key)
     found: dict[str, Path] = {}
     missed, twice = [], []
     for path in files_with(img_dir, layout.image_extensions, layout.recursive):
         rel = nfc(path.relative_to(img_dir).as_posix())
-        match = regex.search(rel)
-        if match is None:
+        pid = path_id(regex, rel)
+        if pid is None:
             missed.append(rel)
             continue
-        pid = "_".join(g for g in match.groups() if g)  # an optional group left out: no '__'
         if not pid or "/" in pid:  # '' or 'a/b' names no output file (masks/<id>.png)
             raise DataLayoutError(
                 f"{key} {pattern!r} makes the id {pid!r} of {rel} (below {img_dir}); an id is "
@@ -60,3 +73,24 @@ def without_unset_id_path(settings: dict) -> dict:
     if (settings.get("rle") or {}).get("id_path", "") != "":
         return settings
     return drop_keys(settings, ["rle.id_path"])
+
+
+def submission_ids(names: list[str], pattern: str) -> list[str]:
+    """`unet predict --rle-id-path`: the id `pattern` makes of each image's path (as --rle
+    names it: its subpath under the folder given, with --recursive), as rle.id_path makes the
+    training CSV's. A path it misses, or two paths given one id, are refused before any mask
+    is predicted: the competition's scorer would drop or merge them."""
+    regex = id_regex(pattern, "--rle-id-path")
+    ids = [path_id(regex, n) for n in names]
+    missed = [n for n, i in zip(names, ids, strict=True) if i is None]
+    if missed:
+        raise DataLayoutError(
+            f"--rle-id-path {pattern!r} matches none of {listing(missed)}; give --recursive so "
+            "each image's path keeps its folders (case123/case123_day20/scans/...), or widen it")
+    seen: dict[str, str] = {}
+    for name, pid in zip(names, ids, strict=True):
+        if pid in seen:
+            raise DataLayoutError(f"--rle-id-path {pattern!r} gives {seen[pid]} and {name} one "
+                                  f"id {pid!r}; make it take the part that tells them apart")
+        seen[pid] = name
+    return ids  # type: ignore[return-value]  # none is None: refused above

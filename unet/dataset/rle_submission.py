@@ -94,15 +94,17 @@ def _by_name(column: str) -> bool:
     return any(w in said.lower() for w in ("label", "name"))
 
 
-def _shaped(rows: list[list], header: list[str], labels: dict) -> list[list]:
+def _shaped(rows: list[list], header: list[str], labels: dict,
+            by_name: bool | None = None) -> list[list]:
     """(image, class value, encoding) rows as `header` orders them, or with a joined id
     (_joined) as ('image_class', encoding), the class by its name in `labels` where given and
-    the class column says name or label (_by_name)."""
+    `by_name` (--rle-class) says so, or, where it is None, the class column says name or
+    label (_by_name)."""
     if _joined(header):  # an image listed without classes (--rle-objects) keeps its own id
-        named = labels if _by_name(header[0]) else {}
+        named = labels if (_by_name(header[0]) if by_name is None else by_name) else {}
         return [[f"{i}_{named.get(c, c)}" if c != "" else i, e] for i, c, e in rows]
     at = _places(header)
-    named = labels if _by_name(header[at[1]]) else {}
+    named = labels if (_by_name(header[at[1]]) if by_name is None else by_name) else {}
     rows = [[i, named.get(c, c), e] for i, c, e in rows]
     return [[row[at.index(k)] for k in range(3)] for row in rows]
 
@@ -142,6 +144,7 @@ def write_submission(
     starts: str = "absolute",
     empty: str | None = None,
     names: list | None = None,
+    by_name: bool | None = None,
 ) -> int:
     """A Kaggle-style CSV of predicted masks (image file name, mask PNG): ImageId and
     EncodedPixels of the foreground (every class but 0; empty for none), or for more than one
@@ -153,8 +156,9 @@ def write_submission(
     (submission_columns); `stem` writes each image's file stem, not its name (TGS, HuBMAP);
     `starts` 'relative' and `empty` '-1' write SIIM-ACR's form (encode's `relative`; the
     encoding of an image or class without objects, '' for None); `names`, each class's name
-    (model.pt's class_names), labels the classes of a joined id. Written atomically; returns
-    the rows written."""
+    (model.pt's class_names), labels the classes of a joined id or class column, as `by_name`
+    (--rle-class) says, or the column's name (_shaped). Written atomically; returns the rows
+    written."""
     from unet.common.fileio import atomic_path
 
     header = submission_columns(mapping, columns)
@@ -182,7 +186,7 @@ def write_submission(
     if classes:  # rows are (image, class, encoding): each value under its column's name
         labels = {f"#{v:06x}" if mapping.rgb else v: n
                   for v, n in zip(mapping.values, names or (), strict=False) if n}
-        rows = _shaped(rows, header, labels)
+        rows = _shaped(rows, header, labels, by_name)
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(header)

@@ -118,3 +118,30 @@ def test_an_id_holding_a_slash_or_empty_is_refused_by_key(tmp_path, pattern, mad
     with pytest.raises(DataLayoutError, match=rf"rle.id_path .* makes the id {made!r} of "
                        r"case1/case1_day0/scans/slice_0001"):
         write_manifest(tmp_path / "out" / "m.json", "local", tmp_path, _layout(id_path=pattern))
+
+
+def _rows_but_slice_1_of_case_1() -> list[tuple[str, str, str]]:
+    """UW-Madison's rows less every row of case1_day0_slice_0001 (a slice the CSV omits)."""
+    return [("case1_day0_slice_0002", "stomach", "8 3"), ("case2_day0_slice_0001", "stomach", ""),
+            ("case2_day0_slice_0002", "stomach", "")]
+
+
+def test_a_slice_without_rows_is_refused_by_its_path_and_id_not_its_repeated_name(tmp_path):
+    # The refusal named slice_0001_6_5_1.50_1.50.png, a name every case and day holds: which
+    # slice the CSV left out could not be told
+    _uw(tmp_path, _rows_but_slice_1_of_case_1())
+    with pytest.raises(DataLayoutError) as err:
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout(id_path=UW_IDS))
+    said = str(err.value)
+    assert "case1/case1_day0/scans/slice_0001_6_5_1.50_1.50.png (id case1_day0_slice_0001)" \
+        in said and "rle.absent: empty" in said, said
+
+
+def test_absent_empty_makes_a_slice_without_rows_background(tmp_path):
+    ids = _uw(tmp_path, _rows_but_slice_1_of_case_1())
+    manifest = write_manifest(tmp_path / "out" / "m.json", "local", tmp_path,
+                              _layout(id_path=UW_IDS, absent="empty"))
+    pairs = {p["id"]: p for p in manifest["pairs"]}
+    assert sorted(pairs) == ids
+    assert not np.asarray(Image.open(pairs["case1_day0_slice_0001"]["mask"])).any()
+    assert np.asarray(Image.open(pairs["case1_day0_slice_0002"]["mask"])).any()

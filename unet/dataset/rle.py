@@ -176,7 +176,7 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
         name = nfc(image.name)
         key = name if name in rows else stem if stem in rows else None
         if key is None:
-            absent.append(image)
+            absent.append((stem, image))
             if settings["absent"] != "empty":
                 continue
         named.add(key)
@@ -186,7 +186,8 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
                          settings.get("starts", "absolute") == "relative",
                          tuple(r[2] for r in found))
         pairs.append((stem, image, masks))
-    stray = stray_files(root, absent, {p[1].parent for p in pairs if p[2].rows}, section)
+    stray = stray_files(root, [a[1] for a in absent], {p[1].parent for p in pairs if p[2].rows},
+                        section)
     if settings["absent"] == "empty":
         absent = []
         if stray:
@@ -194,7 +195,10 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
             stray = ""
     problems = [stray] if stray else []
     if absent and not stray:
-        problems.append(f"images the CSV does not name: {listing([p.name for p in absent])}")
+        # by path and id: UW-Madison's slice_0001_266_266_1.50_1.50.png is in every case and day
+        problems.append("images the CSV does not name: " + listing(
+            [f"{p.relative_to(img_dir).as_posix()}" + (f" (id {i})" if pattern else "")
+             for i, p in absent]))
     extra = sorted(set(rows) - named - {None})
     if extra:
         problems.append(f"CSV ids with no image in {img_dir}: {listing(extra)}" + (

@@ -116,7 +116,7 @@ def test_an_unset_wkt_section_is_no_download_param():
     settings = {**defaults("dataset", "local"), "path": "/data"}
     assert "wkt" in settings and "wkt" not in unset_tables_dropped(settings)
     used = {**settings, "wkt": {**settings["wkt"], "json": "labels/{id}.json"}}
-    assert unset_tables_dropped(used) == used
+    assert unset_tables_dropped(used)["wkt"] == used["wkt"]
 
 
 def test_a_nan_or_infinite_coordinate_is_refused_by_file_and_feature(tmp_path):

@@ -13,7 +13,7 @@ from unet.common.bands import read_bands
 from unet.common.imageio import open_image
 from unet.common.labels import IGNORE_INDEX, MaskMapping
 from unet.common.nodata import bands_nodata, image_nodata
-from unet.common.roi import read_roi
+from unet.common.roi import scored_pixels
 
 
 def read_scene(path: str, size: tuple[int, int], multi: bool, mapping: MaskMapping,
@@ -69,8 +69,9 @@ def fill_note(pairs: list[dict], mapping: MaskMapping, first: int = 8) -> str | 
         labels = mapping.read_index(pair["mask"], "mask")
         if labels.shape != void.shape:
             continue
-        if pair.get("roi"):  # outside its region of interest nothing is learnt, fill or not
-            void &= read_roi(pair["roi"], labels.shape, pair["mask"])
+        # outside its region of interest (or in its region to ignore) nothing is learnt
+        if (scored := scored_pixels(pair, labels.shape)) is not None:
+            void &= scored
         held = labels[void]
         classes = np.unique(held[held != IGNORE_INDEX]).tolist()
         if classes:

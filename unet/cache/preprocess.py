@@ -38,7 +38,7 @@ from unet.common.label_tables import class_counts
 from unet.common.labels import MaskMapping, MaskValueError
 from unet.common.pair_sizes import turned_note
 from unet.common.parallel import parallel_map
-from unet.common.roi import read_roi
+from unet.common.roi import scored_pixels
 from unet.dataset.split import SPLITS
 
 log = logging.getLogger(__name__)
@@ -93,9 +93,9 @@ def load_pair_counted(job: tuple[dict, tuple[int, int], int, MaskMapping, list |
     if separate:  # at the cached size, so that resizing cannot close the line
         small = resize_mask(object_ids(pair, raw), size)  # ids still apart
         separate_objects(small, index, mapping.values.index(min(mapping.values)))
-    if pair.get("roi"):  # outside the region of interest: ignored, as masks.ignore is
-        inside = read_roi(pair["roi"], raw.shape, pair["mask"])
-        outside = ~resize_mask(inside, size)
+    # outside the region of interest, inside the region to ignore: ignored, as masks.ignore is
+    if (inside := scored_pixels(pair, raw.shape)) is not None:
+        outside = ~resize_mask(inside, size)  # nearest, as the mask
     unreachable = ignore_fill(index, void, full, outside)  # masks.ignore: fill not learnt
     # counted here, where the full-size mask is in memory: a partly lost scribble is told
     # without a second read (thinned_strokes)

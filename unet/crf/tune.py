@@ -16,7 +16,7 @@ from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta
 from unet.common.nodata import image_and_nodata
 from unet.common.parallel import parallel_map
 from unet.common.probs import probs_path, read_probs
-from unet.common.roi import read_roi
+from unet.common.roi import left_out, read_roi
 from unet.common.schema import default
 from unet.crf.dense import CRFParams, densecrf, refine
 from unet.crf.sparse_truth import sparse_note
@@ -109,6 +109,7 @@ class CountJob:
     max_side: int = MAX_SIDE  # larger images are scored on a window (scoring_window)
     roi: str | None = None  # the image's region of interest: outside it is not scored
     span: Span = None  # meta.json's intensity_range (common.band_ranges.scale_of)
+    ignored: str | None = None  # its region to ignore: not scored, yet evidence for the CRF
 
 
 def _image_counts(job: CountJob) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -117,8 +118,11 @@ def _image_counts(job: CountJob) -> tuple[np.ndarray, list[np.ndarray]]:
     target = job.mapping.read_index(job.gt_path)
     # outside the region of interest: not scored, and no evidence for the CRF (as refine_crf)
     outside = None if job.roi is None else ~read_roi(job.roi, target.shape, job.gt_path)
-    if outside is not None:
-        target = np.where(outside, IGNORE_INDEX, target).astype(target.dtype)
+    # in the region to ignore: not scored, but the CRF keeps its evidence there (as refine_crf)
+    skip = [m for m in (outside, left_out(None, job.ignored, target.shape, job.gt_path))
+            if m is not None]
+    if skip:
+        target = np.where(np.logical_or.reduce(skip), IGNORE_INDEX, target).astype(target.dtype)
     target = without_nodata(target, job.image_path, job.mapping.ignore)  # as evaluation scores
     ys, xs = scoring_window(target, job.max_side)
     target, outside = target[ys, xs], None if outside is None else outside[ys, xs]
@@ -150,7 +154,7 @@ def _summed(
     jobs = [
         CountJob(by_id[i]["image"], str(probs_path(pred_dir, i)),
                  by_id[i]["mask"], mapping, combos, max_side, by_id[i].get("roi"),
-                 scale_of(meta))
+                 scale_of(meta), by_id[i].get("ignore_regions"))
         for i in ids
     ]
     n = mapping.num_classes

@@ -147,11 +147,12 @@ def _write_files(merges: list, stacks: list, drawn: str | None, processes: int) 
 
 def _paired(root: Path, layout: Layout, dest: Path, processes: int, ignore: Any
             ) -> tuple[Layout, list, dict[str, dict[str, str]]]:
-    """The layout as spelt on disk, the pairs under `root` (with their band files) and what
-    the manifest notes by id: its region of interest (`roi`: outside it nothing is learnt or
-    scored), the LabelMe JSON whose imageData held its image (`image_from`), written to
-    `dest`/embedded_images first. COCO images without an object are named by id, and LabelMe's
-    and QuPath's don't-care labels given masks.ignore's value `ignore`."""
+    """The layout as spelt on disk, the pairs under `root` (with their band files) and what the
+    manifest notes by id: its region of interest (`roi`: outside it nothing is learnt or scored) and
+    to ignore (`ignore_regions`: nothing learnt or scored there), the LabelMe JSON whose imageData
+    held its image (`image_from`), written to `dest`/embedded_images first. COCO images without an
+    object are named by id, and LabelMe's and QuPath's don't-care labels given masks.ignore's value
+    `ignore`."""
     found = pair_files(root, layout := layout_on_disk(root, layout))
     # don't-care labels refused without masks.ignore before anything is written
     if (drawn := _drawn(layout)) in ("labelme", "qupath", "xml", "geojson", "wkt"):
@@ -166,12 +167,11 @@ def _paired(root: Path, layout: Layout, dest: Path, processes: int, ignore: Any
         found = [(pid, [img], mask) for pid, img, mask in found]
     # GMLJP2 alone (Sentinel-2's .jp2) is not read: said once, naming the files
     warn_unplaced((p for _, b, _ in found for p in (b if isinstance(b, list) else [b])), str(root))
-    rois: dict = {}
-    if layout.roi:
-        found, rois = layout_module("roi").with_roi(root, layout, found)
+    noted: dict = {}
+    if layout.roi or layout.ignore_regions:  # each image's region of interest, or to ignore
+        found, noted = layout_module("roi").noted_regions(root, layout, found)
     if layout.coco:  # here, where ids have their group in front, as split.exclude_ids takes
         layout_module("coco").note_empty(found)
-    noted = {pid: {"roi": str(r)} for pid, r in rois.items()}
     for pid, json_path in held.items():
         noted.setdefault(pid, {})["image_from"] = str(json_path)
     return layout, found, noted

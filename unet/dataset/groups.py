@@ -50,7 +50,7 @@ def filled(layout: Layout, group: str) -> Layout:
         if table
     }
     names = ("images", "masks", "mask_suffix", "image_suffix", "mask_prefix", "image_prefix",
-             "band_files", "roi")
+             "band_files", "roi", "ignore_regions")
     return replace(layout, **{k: _fill(getattr(layout, k), group) for k in names}, **files)
 
 

@@ -7,7 +7,7 @@ import glob
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 from unicodedata import normalize
@@ -62,6 +62,7 @@ class Layout:
     band_nodata: float | None = _L["band_nodata"]  # their fill, where a file declares none
     # Each image's region of interest, a path with {id}, e.g. DRIVE's "mask/{id}_training_mask.gif"
     roi: str = _L["roi"]
+    ignore_regions: str = _L["ignore_regions"]  # regions left out, e.g. "vague/{id}.png"
     # Masks as run-length encodings in a CSV: its section as sorted (key, value) pairs, or None
     rle: tuple[tuple[str, Any], ...] | None = None
     coco: tuple[tuple[str, Any], ...] | None = None  # the same for a COCO annotations JSON
@@ -226,9 +227,8 @@ def layout_on_disk(root: Path, layout: Layout) -> Layout:
                    masks=spelt(masks) if isinstance(masks, str) else masks, **tables)
 
 
-_KEYS = ("images", "masks", "mask_suffix", "image_suffix", "mask_prefix", "image_prefix",
-         "recursive", "image_extensions", "mask_extensions", "allow_unpaired", "mask_parts",
-         "mask_folders", "band_files", "band_nodata", "roi", "missing_mask")
+# the Layout fields a source's section sets as they are (its tables are read apart)
+_KEYS = tuple(f.name for f in fields(Layout) if f.name not in (*TABLES, "section", "root"))
 
 
 def _group_needs_images(kw: dict[str, Any], tables: dict[str, Any], source: str) -> None:
@@ -262,8 +262,8 @@ def layout_from(settings: dict[str, Any], source: str) -> Layout:
 
 def data_files(root: Path, layout: Layout) -> list[Path]:
     """Every file the layout could pick up under `root` (images, masks, band files, regions of
-    interest), sorted: a local folder is used in place, so these make its data set stale when
-    added, removed or changed. Missing folders give none (pairing then names them)."""
+    interest and to ignore), sorted: a local folder is used in place, so these make its data set
+    stale when added, removed or changed. Missing folders give none (pairing then names them)."""
     layout = layout_on_disk(root, layout)
     from importlib import import_module  # by name: only {group} layouts list it (layout_kinds)
     def matching(f: str, deep: bool = False) -> list[Path]:
@@ -283,8 +283,8 @@ def data_files(root: Path, layout: Layout) -> list[Path]:
                     for m in layout.mask_dirs for p in matching(m)]
     exts = (*layout.image_extensions, *layout.mask_extensions)
     found = {p for d, sub in folders if d.is_dir() for p in files_with(d, exts, sub, strict=False)}
-    templates = (*layout.band_files, *([layout.roi] if layout.roi else []))
-    bands = {p for t in templates for p in matching(t) if p.exists()}
+    templates = (*layout.band_files, layout.roi, layout.ignore_regions)  # '': none
+    bands = {p for t in templates if t for p in matching(t) if p.exists()}
     return sorted(found | bands | {p for p in extra if p.is_file()})
 
 

@@ -33,7 +33,7 @@ LAYOUT_MODULES: dict[str, tuple[str, ...]] = {
     "mask_folders": ("dataset.mask_folders",),  # a folder of masks per image ({id})
     "merge": ("dataset.merge",),  # several masks of one image, united
     "band_files": ("dataset.band_files",),  # one file per band, stacked
-    "roi": ("dataset.roi_files",),  # a region of interest per image
+    "roi": ("dataset.roi_files",),  # a region of interest (or to ignore) per image
     "blank": ("dataset.blank",),  # images without a mask all background (missing_mask: empty)
 }
 
@@ -61,7 +61,7 @@ def layout_kinds(layout: Layout) -> list[str]:
         "merge": bool(layout.mask_parts) or per_image
         or (several and layout.mask_folders != "classes"),
         "band_files": bool(layout.band_files),
-        "roi": bool(layout.roi),
+        "roi": bool(layout.roi or layout.ignore_regions),
         "blank": layout.missing_mask == "empty",
     }
     return [kind for kind, on in used.items() if on]

@@ -61,11 +61,7 @@ def files_per_id(
     """The pairs that have a file for every template (its id in place of {id}, under `root`),
     and those files by id, in the templates' order. A pair missing one is refused (or, with
     allow_unpaired, skipped with a warning), naming the files; `what` names such a file."""
-    if GROUP in layout.images:
-        each = group_templates(root, layout, found, templates)
-    else:
-        each = {pid: (pid, list(templates)) for pid, _, _ in found}
-    paths = {pid: [named(root, t, fid) for t in ts] for pid, (fid, ts) in each.items()}
+    paths = paths_per_id(root, layout, found, templates)
     absent = {pid: [p for p in ps if not p.is_file()] for pid, ps in paths.items()}
     absent = {pid: ps for pid, ps in absent.items() if ps}
     if absent:
@@ -80,6 +76,17 @@ def files_per_id(
         log.warning("skipping %s", problem)
     kept = [f for f in found if f[0] not in absent]
     return kept, {pid: paths[pid] for pid, _, _ in kept}
+
+
+def paths_per_id(root: Path, layout: Layout, found: Sequence[tuple[str, object, object]],
+                 templates: Sequence[str]) -> dict[str, list[Path]]:
+    """Each pair's file of each template (its id in place of {id}, its group's name in place
+    of {group}, under `root`), whether there or not."""
+    if GROUP in layout.images:
+        each = group_templates(root, layout, found, templates)
+    else:
+        each = {pid: (pid, list(templates)) for pid, _, _ in found}
+    return {pid: [named(root, t, fid) for t in ts] for pid, (fid, ts) in each.items()}
 
 
 def named(root: Path, template: str, pid: str) -> Path:

@@ -88,8 +88,8 @@ def check_changed_pairs(manifest_path: str | Path, digest: str, source: str,
         # a band or ROI file missing failed the job too, the manifest lost: listings only
         if layout.band_files:
             layout_module("band_files").with_bands(root, layout, found)
-        if layout.roi:
-            layout_module("roi").with_roi(root, layout, found)
+        if layout.roi or layout.ignore_regions:  # a template without {id} refused here too
+            layout_module("roi").noted_regions(root, layout, found)
         if not layout.band_files:  # (their stacks are written by the job)
             # headers, as the job reads them (its masks' too, where an image is bad)
             image_sizes([img for _, img, _ in found], [mask for _, _, mask in found])

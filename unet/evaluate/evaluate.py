@@ -211,7 +211,8 @@ def _jobs(ids: list[str], by_id: dict, mask_dirs: dict, mapping: MaskMapping, to
                for i in ids}
     return [ScoreJob(i, by_id[i]["mask"], {m: str(Path(d) / f"{i}.png") for m, d in
                      mask_dirs.items()}, mapping, tolerance, by_id[i].get("roi"), regions or None,
-                     objects, sources[i][1], sources[i][0] == "drawn", relaxed) for i in ids]
+                     objects, sources[i][1], sources[i][0] == "drawn", relaxed,
+                     by_id[i].get("ignore_regions")) for i in ids]
 
 
 def evaluate_masks(

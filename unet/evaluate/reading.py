@@ -10,7 +10,7 @@ import numpy as np
 from unet.common.imageio import ImageReadError
 from unet.common.labels import IGNORE_INDEX, MaskMapping
 from unet.common.probs import RERUN_PREDICTION
-from unet.common.roi import read_roi
+from unet.common.roi import left_out
 from unet.evaluate.void import unscored
 
 
@@ -29,6 +29,7 @@ class ScoreJob:
     object_ids: str | None = None  # the true objects' ids (None: the target's components)
     ids_drawn: bool = False  # object_ids drawn per image (masks.separate): no ids across slices
     relaxed: float | None = None  # evaluate.relaxed_slack px: relaxed precision's counts too
+    ignored: str | None = None  # the image's region to ignore: not scored, masks kept as are
 
 
 # The rule that writes each method's masks: what to rerun when one cannot be read.
@@ -53,8 +54,9 @@ def read_scored(job: ScoreJob) -> tuple[np.ndarray, dict[str, np.ndarray], np.nd
     """(H, W) target class indices (IGNORE_INDEX beyond the region of interest and on no-data
     pixels), each method's (H, W) mask, and the (H, W) bool pixels outside (None: none)."""
     target = job.mapping.read_index(job.gt_path, "ground-truth mask")  # (H, W) class indices
-    # beyond the region of interest: ignored, and beyond the image's edge for boundaries
-    outside = None if job.roi is None else ~read_roi(job.roi, target.shape, job.gt_path)
+    # beyond the region of interest or in the region to ignore: ignored, and beyond the
+    # image's edge for boundaries
+    outside = left_out(job.roi, job.ignored, target.shape, job.gt_path)
     masks = {m: _read_prediction(job.mapping, m, path) for m, path in job.preds.items()}
     for method, pred in masks.items():
         if pred.shape != target.shape:

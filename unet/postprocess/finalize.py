@@ -58,6 +58,7 @@ class ValImage:
     roi: str | None = None  # the image's region of interest: outside it is not scored
     image: str | None = None  # the scene: its no-data pixels are not scored (without_nodata)
     cuts: tuple[float, ...] = ()  # threshold's cuts; () when it is not a candidate
+    ignored: str | None = None  # the image's region to ignore: not scored
 
 
 def _raw_confusions(job: ValImage) -> tuple[np.ndarray, ...]:
@@ -68,7 +69,7 @@ def _raw_confusions(job: ValImage) -> tuple[np.ndarray, ...]:
     probs = read_probs(job.probs_path)
     labels = labels_of(probs)  # (H, W), a band of rows at a time
     target = within_roi(job.mapping.read_index(job.gt_path, "ground-truth mask"), job.roi,
-                        job.gt_path)
+                        job.gt_path, job.ignored)
     target = without_nodata(target, job.image, job.mapping.ignore)  # as evaluation scores
     window = scoring_window(target, job.max_side)
     n = job.mapping.num_classes
@@ -115,7 +116,8 @@ def score_candidates(
     small = np.zeros((len(sizes), n, n), np.int64)
     cut = np.zeros((len(cuts), n, n), np.int64)
     jobs = [ValImage(str(probs_path(val_pred, i)), by_id[i]["mask"], mapping, max_side, sizes,
-                     by_id[i].get("roi"), by_id[i].get("image"), cuts) for i in ids]
+                     by_id[i].get("roi"), by_id[i].get("image"), cuts,
+                     by_id[i].get("ignore_regions")) for i in ids]
     for a, b, c, d in parallel_map(_raw_confusions, jobs, processes, "score raw"):
         raw, lcc, small, cut = raw + a, lcc + b, small + c, cut + d
     first = mapping.scored_from

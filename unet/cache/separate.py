@@ -8,7 +8,7 @@ import numpy as np
 from unet.common.bad_files import as_mask_error
 from unet.common.imageio import ImageReadError
 from unet.common.labels import IGNORE_INDEX, MaskValueError
-from unet.common.maskio import read_mask_values
+from unet.common.maskio import COLOUR_MODES, mask_header, read_mask_values
 from unet.common.pair_reads import merged_files
 
 
@@ -146,9 +146,12 @@ def _lowest_around(ids: np.ndarray) -> np.ndarray:
 
 def object_ids(pair: dict, raw: np.ndarray) -> np.ndarray:
     """(H, W) the ids that part a pair's objects: those drawn at download beside a mask drawn
-    from annotations (`mask_objects`), else the mask's raw values (instance labels)."""
+    from annotations (`mask_objects`), else the mask's own values (instance labels): a palette
+    mask's indices, a colour mask's colours, not the brightness `raw` holds of them, which a
+    threshold binarises (CVPPP's leaves, an index each in arbitrary colours: two touching
+    leaves of one brightness merged)."""
     if not pair.get("mask_objects"):
-        return raw
+        return _label_ids(pair["mask"], raw)
     try:
         ids = read_mask_values(pair["mask_objects"])[0]
     except ImageReadError as err:
@@ -159,6 +162,17 @@ def object_ids(pair: dict, raw: np.ndarray) -> np.ndarray:
                              f"{raw.shape[0]}; rerun download_dataset (snakemake -R "
                              "download_dataset) to draw both again")
     return ids
+
+
+def _label_ids(path: str, raw: np.ndarray) -> np.ndarray:
+    """(H, W) a label image's ids: `raw` itself unless it is the brightness of a palette or
+    colour file (float), read again then as indices or packed colours (uint32)."""
+    if raw.dtype.kind != "f" or mask_header(path)[0] not in ("P", "PA", *COLOUR_MODES):
+        return raw  # grey levels, or a float TIFF's values: ids as they are
+    try:
+        return read_mask_values(path)[0]
+    except ImageReadError as err:
+        raise as_mask_error(err) from err
 
 
 def refuse_merged(pairs: list[dict]) -> None:

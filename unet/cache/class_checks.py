@@ -9,7 +9,7 @@ import logging
 import numpy as np
 
 from unet.cache.foreground import foreground_note
-from unet.cache.instance_labels import instance_note
+from unet.cache.instance_labels import instance_note, two_scales_note
 from unet.cache.lost_classes import (
     LEFT_OUT,
     LOST,
@@ -51,8 +51,9 @@ def describe_classes(
                     "no class but stray values (a lossy save, a stray brush stroke), list the "
                     "classes in masks.values (masks.unlisted: ignore skips the rest)",
                     k, mapping.labels()[k], 100 * share)
-        tagged = nodata_note(mapping, train_masks)
-        notes = (instance_note(train_masks, mapping), tagged or void_note(mapping))
+        tagged = nodata_note(mapping, train_masks)  # else two scales, else a void value
+        notes = (instance_note(train_masks, mapping),
+                 tagged or two_scales_note(train_masks, mapping) or void_note(mapping))
         for note in notes:
             if note:
                 log.warning(note)

@@ -1,5 +1,5 @@
-"""Masks that look like instance labels (one number per object) where classes are expected:
-the check that warns before a class is trained for each object number."""
+"""Masks that look like instance labels (one number per object), or binary masks saved at two
+scales, where classes are expected: the checks that warn before such values train as classes."""
 
 from __future__ import annotations
 
@@ -39,6 +39,28 @@ def instance_note(masks: list[str], mapping: MaskMapping) -> str | None:
         "touching ones apart); if each value is a class, set "
         f"masks.values: {list(values)} (which also silences this)"
     )
+
+
+def two_scales_note(masks: list[str], mapping: MaskMapping) -> str | None:
+    """A warning when the detected values 0, a low value and 255 (or 65535) come from binary
+    masks saved two ways, some 0/1 and others 0/255 (CVPPP's _fg files), none holding both:
+    the void warning's masks.ignore would drop the objects of the 0/255 ones. Read only where
+    the values are those three, until a mask holds both (a class and a void: that warning)."""
+    values = mapping.values
+    if mapping.rgb or len(values) != 3 or values[0] != 0 or values[2] not in (255, 65535):
+        return None
+    held: dict[int, str] = {}  # each of the two top values: a training mask holding it alone
+    for path in masks:
+        found = set(np.unique(mapping.read(path)).tolist()) & set(values[1:])
+        if len(found) == 2:
+            return None
+        held.update({v: held.get(v, path) for v in found})
+    if len(held) < 2:
+        return None
+    return (f"the training masks are binary at two scales: {held[values[1]]} holds 0 and "
+            f"{values[1]}, {held[values[2]]} 0 and {values[2]}, and no mask holds both, so "
+            f"{values[1]} and {values[2]} would train as two classes: set masks.threshold: 0 "
+            "to read both as one foreground")
 
 
 def _numbered_objects(index: np.ndarray) -> int | None:

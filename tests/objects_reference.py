@@ -96,3 +96,20 @@ def _aji(inter: np.ndarray, area_t: np.ndarray, area_p: np.ndarray) -> dict:
         u_sum += sum(int(a) for c, a in enumerate(area_p) if c not in {c for _, c in pairs})
         out[f"{name}_inter"], out[f"{name}_union"] = c_sum, u_sum
     return out
+
+
+def sbd_reference(true: np.ndarray, pred: np.ndarray, scored: np.ndarray) -> dict:
+    """CVPPP's SBD and DiC of one image as the challenge's definition reads: every object a
+    mask (`true`'s ids, each id one object; `pred`'s 8-connected blobs), Dice of every pair,
+    BD(a, b) the mean over a's objects of their best Dice with b's, SBD the smaller BD."""
+    t_masks = [(true == v) & scored for v in np.unique(true[scored]) if v]
+    p_lab, n = ndimage.label((pred > 0) & scored, structure=np.ones((3,) * true.ndim))
+    p_masks = [m for v in range(1, n + 1) if (m := p_lab == v).any()]
+
+    def best_dice(a: list[np.ndarray], b: list[np.ndarray]) -> float:
+        return float(np.mean([max(2 * (x & y).sum() / (x.sum() + y.sum()) for y in b)
+                              for x in a]))
+
+    sbd = (None if not (t_masks or p_masks) else 0.0 if not (t_masks and p_masks)
+           else min(best_dice(t_masks, p_masks), best_dice(p_masks, t_masks)))
+    return {"sbd": sbd, "dic": len(p_masks) - len(t_masks)}

@@ -148,6 +148,7 @@ RULES = {
                   "evaluate.evaluate", "evaluate.metrics", "evaluate.void",
                   "evaluate.objects", "evaluate.objects3d", "evaluate.rows", "evaluate.thresholded",
                   "evaluate.relaxed", "evaluate.requested", "evaluate.smear", "evaluate.aji",
+                  "evaluate.sbd",
                   "common.nodata", *BANDS},  # void: the scene's no-data, for tuning's scores
     ),
     "plot_results": (

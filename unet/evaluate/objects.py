@@ -10,6 +10,7 @@ from scipy import ndimage
 
 from unet.common.maskio import read_mask_values
 from unet.evaluate.aji import AJI_RULE, aji_counts
+from unet.evaluate.sbd import SBD_KEYS, SBD_RULE, best_dice_sums, image_sbd, mean_sbd
 from unet.evaluate.smear import merge_smear
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ OBJECTS_RULE: str = (
     "0.5:0.05:0.95 of TP/(TP+FP+FN) (a pair counts at a threshold when its IoU exceeds it), "
     "seg the Cell Tracking Challenge's SEG, each true object's IoU with the predicted object "
     "covering more than half of it (0 where none does) averaged over the true objects; "
-    f"{AJI_RULE}; "
+    f"{AJI_RULE}; {SBD_RULE}; "
     "ignored and outside-roi pixels are left out of every IoU, area and object (a band of them "
     "across an object cuts it into parts, true and predicted alike), and an object with no "
     "other pixel is not counted; an image with no true and no predicted object is not counted "
@@ -164,6 +165,7 @@ def match(true: np.ndarray, n_true: int, pred: np.ndarray, n_pred: int) -> dict:
         # CTC's SEG: a true object's Jaccard with the predicted one covering > half of it,
         # a merged blob counting for each true object it covers
         "seg_sum": float(iou[covers].sum()), **aji_counts(t, p, inter, iou, area_t, area_p),
+        **best_dice_sums(t, p, inter, area_t, area_p),  # CVPPP's SBD (evaluate.sbd)
         "tp_at": [int((matched > th).sum()) for th in IOU_THRESHOLDS]}
 
 
@@ -199,8 +201,8 @@ def _ratio(num: float, den: float) -> float | None:
 
 
 def scores(n: dict) -> dict:
-    """Precision, recall, F1, mean matched IoU, panoptic quality and the DSB score of counts
-    `n` (one image's, or summed over a set)."""
+    """Precision, recall, F1, mean matched IoU, panoptic quality, the DSB score, SEG, AJI(+) of
+    counts `n` (one image's, or summed over a set), and one image's SBD, DiC and |DiC|."""
     tp, fp, fn = n["tp"], n["fp"], n["fn"]
     return {"precision": _ratio(tp, tp + fp), "recall": _ratio(tp, tp + fn),
             "f1": _ratio(2 * tp, 2 * tp + fp + fn), "mean_matched_iou": _ratio(n["iou_sum"], tp),
@@ -212,11 +214,12 @@ def scores(n: dict) -> dict:
             # counts made without them (by hand, or summed over some without): none
             **{k: None if n.get(f"{k}_union") is None else _ratio(n[f"{k}_inter"],
                                                                    n[f"{k}_union"])
-               for k in AJI_KEYS}}
+               for k in AJI_KEYS}, **image_sbd(n)}
 
 
 def summarise_objects(per_image: list[dict]) -> dict:
-    """One class's set scores from its per-image counts: those with an object summed."""
+    """One class's set scores from its per-image counts: those with an object summed (SBD,
+    DiC and |DiC| the means of their per-image values)."""
     counted = [n for n in per_image if n["true"] or n["predicted"]]
     keys = ("true", "predicted", "tp", "fp", "fn", "split", "merged", "iou_sum")
     total = {k: sum(n[k] for n in counted) for k in keys}
@@ -227,7 +230,7 @@ def summarise_objects(per_image: list[dict]) -> dict:
         total[k] = None if None in got else sum(got)
     total["tp_at"] = [sum(n["tp_at"][i] for n in counted) for i in range(len(IOU_THRESHOLDS))]
     dsb = [scores(n)["dsb_score"] for n in counted]
-    return {**{k: total[k] for k in keys[:-1]}, **scores(total),
+    return {**{k: total[k] for k in keys[:-1]}, **scores(total), **mean_sbd(counted),
             "dsb_score_mean_per_image": float(np.mean(dsb)) if dsb else None,
             "images": len(counted), "images_empty": len(per_image) - len(counted)}
 
@@ -261,17 +264,18 @@ def log_counts(logger: logging.Logger, what: str, n: dict) -> None:
     """One evaluate_masks.log line of a class's summed object counts and scores (`n`,
     summarise_objects'), `what` naming method, class and kind; a 0/0 score n/a."""
     logger.info("%s: %d true, %d predicted; TP %d, FP %d, FN %d, split %d, merged %d, F1 %s, "
-                "PQ %s, DSB %s, SEG %s, AJI %s, AJI+ %s", what, n["true"], n["predicted"], n["tp"],
-                n["fp"], n["fn"], n["split"], n["merged"],
+                "PQ %s, DSB %s, SEG %s, AJI %s, AJI+ %s, SBD %s, DiC %s, |DiC| %s", what,
+                n["true"], n["predicted"], n["tp"], n["fp"], n["fn"], n["split"], n["merged"],
                 *("n/a" if n[k] is None else f"{n[k]:.4f}"
-                  for k in ("f1", "panoptic_quality", "dsb_score", "seg", *AJI_KEYS)))
+                  for k in ("f1", "panoptic_quality", "dsb_score", "seg", *AJI_KEYS,
+                            *SBD_KEYS)))
 
 
 # per_image.csv's object columns (evaluate.objects), after the pixel scores
 OBJECT_COLUMNS = ("objects_true", "objects_predicted", "objects_tp", "objects_fp", "objects_fn",
                   "objects_split", "objects_merged", "objects_f1", "objects_mean_matched_iou",
                   "objects_panoptic_quality", "objects_dsb_score", "objects_seg", "objects_aji",
-                  "objects_aji_plus")
+                  "objects_aji_plus", "objects_sbd", "objects_dic", "objects_abs_dic")
 
 
 def object_cells(result: dict, method: str, c: int) -> list[str]:
@@ -281,6 +285,6 @@ def object_cells(result: dict, method: str, c: int) -> list[str]:
         return [""] * len(OBJECT_COLUMNS)
     s = scores(n)
     ratios = (s[k] for k in ("f1", "mean_matched_iou", "panoptic_quality", "dsb_score", "seg",
-                             *AJI_KEYS))
+                             *AJI_KEYS, *SBD_KEYS))  # DiC an int per image: "-1"
     return [*(str(n[k]) for k in ("true", "predicted", "tp", "fp", "fn", "split", "merged")),
             *("" if v is None else f"{v:.10g}" for v in ratios)]

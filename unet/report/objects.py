@@ -6,7 +6,7 @@ from __future__ import annotations
 
 # summary.json's object scores the table shows, each as objects_<key> (per_case_objects_<key>)
 KEYS = ("tp", "fp", "fn", "split", "merged", "precision", "recall", "f1", "mean_matched_iou",
-        "panoptic_quality", "dsb_score", "seg", "aji", "aji_plus")
+        "panoptic_quality", "dsb_score", "seg", "aji", "aji_plus", "sbd", "dic", "abs_dic")
 CASES = "per_case_objects_"  # the 3-D columns' prefix, beside split.group_by's per_case_*
 
 
@@ -40,13 +40,13 @@ def object_cells(summary: dict, method: str, c: str | None) -> list[str]:
 # experiments.tsv: each method's object scores, the mean over the foreground classes scored
 EXPERIMENT_KEYS = ("f1", "panoptic_quality", "dsb_score")
 # scores added later, each a column only where some summary has it: older runs' have none
-LATER_KEYS = ("seg", "aji", "aji_plus")
+LATER_KEYS = ("seg", "aji", "aji_plus", "sbd", "dic", "abs_dic")
 
 
 def experiment_columns(summaries: list[dict]) -> list[str]:
     """experiments.tsv's object columns, where some summary has object scores (and 3-D ones,
-    where some has those), with CTC's SEG, AJI and AJI+ where some has each (summaries before
-    them: none); [] otherwise."""
+    where some has those), with CTC's SEG, AJI, AJI+ and CVPPP's SBD, DiC, |DiC| where some has
+    each (summaries before them: none); [] otherwise."""
     kinds = [k for s in summaries for k in _kinds(s)]
     later = {(p, k) for p, methods in kinds for m in methods.values()
              for c in m.get("objects", {}).values() for k in LATER_KEYS if k in c}

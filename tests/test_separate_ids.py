@@ -56,3 +56,37 @@ def test_touching_objects_of_one_brightness_are_parted_by_their_ids(tmp_path, wr
     for split in ("train", "val"):
         masks = np.asarray(load_split(tmp_path / "cache", split)[1])
         assert [ndimage.label(m, structure=EIGHT)[1] for m in masks] == [2] * len(masks), split
+
+
+@pytest.mark.parametrize("separate", [True, False])
+def test_a_black_leaf_is_foreground_under_threshold_0(tmp_path, separate):
+    """A leaf whose palette colour is black (index 2 shown (0, 0, 0), as index 0) read as
+    background under masks.threshold: 0, the instance labels' setting: its pixels trained as
+    background without a word. Each leaf is an object, parted from its neighbour or not."""
+    pairs = [write_pair(tmp_path, i) for i in range(4)]
+    for pair in pairs:
+        _palette_mask(pair["mask"], ((0, 128, 0), (0, 0, 0)))
+    write_inputs(tmp_path, pairs)
+    settings = PreprocessSettings(width=40, height=30, mask_threshold=0, mask_separate=separate)
+    preprocess(tmp_path / "manifest.json", tmp_path / "split.json", tmp_path / "cache", settings)
+    leaves = np.count_nonzero(_leaves())
+    for split in ("train", "val"):
+        for mask in np.asarray(load_split(tmp_path / "cache", split)[1]):
+            assert ndimage.label(mask, structure=EIGHT)[1] == (2 if separate else 1), split
+            assert leaves - 15 * separate <= np.count_nonzero(mask) <= leaves, split
+
+
+def test_black_palette_index_0_read_by_brightness_elsewhere(tmp_path):
+    """Only threshold 0 over a black index 0 reads ids: at threshold 50 a dark id is still
+    background (brightness), and where index 0 is white its black ids are background (a
+    quantised grey mask, black not its index 0)."""
+    from unet.common.labels import MaskMapping
+
+    path = tmp_path / "m.png"
+    _palette_mask(path, ((0, 128, 0), (0, 0, 0)))
+    assert np.count_nonzero(MaskMapping((0, 255), threshold=50).read_index(path)) == 150
+    im = Image.fromarray(_leaves(), "P")
+    im.putpalette([255, 255, 255, 0, 128, 0, 0, 0, 0] + [0] * 759)
+    im.save(path)
+    index = MaskMapping((0, 255), threshold=0).read_index(path)
+    assert np.array_equal(index, (_leaves() != 2).astype(np.uint8))

@@ -73,7 +73,7 @@ class MaskMapping:
     def read(self, path: str | os.PathLike) -> np.ndarray:
         """A mask file's raw values (H, W) in this mapping's value space."""
         return read_mask(path, colour=self.rgb, luminance=self.threshold is not None,
-                         ignore=self.ignore, near=self.tolerance)
+                         ignore=self.ignore, near=self.tolerance, ids=self.threshold == 0)
 
     def read_index(self, path: str | os.PathLike, what: str = "mask") -> np.ndarray:
         """A mask file as class indices (H, W) uint8; `what` names it in errors."""

@@ -111,7 +111,7 @@ def _whole_values(arr: np.ndarray, path: str | os.PathLike) -> np.ndarray:
 
 def read_mask(
     path: str | os.PathLike, colour: bool = False, luminance: bool = False,
-    ignore: int | None = None, near: int = 0,
+    ignore: int | None = None, near: int = 0, ids: bool = False,
 ) -> np.ndarray:
     """A mask's raw values (H, W) in one value space.
 
@@ -121,7 +121,8 @@ def read_mask(
     as is a palette file's (its indices are not brightness): there the pixels of index `ignore`
     (masks.ignore) read as `ignore`, and no others do. With `near` (masks.tolerance), a file
     whose channels differ by at most that anywhere is grey (a grey mask saved as a colour JPEG)
-    and reads as its rounded brightness.
+    and reads as its rounded brightness. `ids` (masks.threshold 0): a palette whose index 0 is
+    black reads its other indices as ids, every one above 0 (an id shown black too).
     """
     if colour:
         if white_is_zero(path):  # grey as stored, as (g, g, g)
@@ -129,7 +130,7 @@ def read_mask(
             return pack_rgb(np.repeat(grey[..., None], 3, axis=-1))
         return pack_rgb(np.asarray(open_image(path).convert("RGB")))
     if luminance and mask_palette(path) is not None:  # indices say nothing of brightness
-        return _palette_luminance(path, ignore)
+        return _palette_luminance(path, ignore, ids)
     values, packed = read_mask_values(path, soft=luminance)
     if not packed:
         return values
@@ -170,14 +171,21 @@ def luminance_of(im: Image.Image) -> np.ndarray:
     return pixels(im.convert("F"))
 
 
-def _palette_luminance(path: str | os.PathLike, ignore: int | None) -> np.ndarray:
+def _palette_luminance(path: str | os.PathLike, ignore: int | None, ids: bool) -> np.ndarray:
     """A palette mask's luminance (H, W), masks.ignore's index kept as the ignore value: read
-    as brightness, VOC's void border (index 255) was one more object under masks.threshold."""
+    as brightness, VOC's void border (index 255) was one more object under masks.threshold.
+    With `ids`, where index 0 is black, the other indices' black pixels read just above 0."""
     im = open_image(path)
     out = luminance_of(im)
-    if ignore is None or im.mode not in ("P", "PA"):
+    if im.mode not in ("P", "PA") or (ignore is None and not ids):
         return out
     index = pixels(im)[..., 0] if im.mode == "PA" else pixels(im)
+    if ids and tuple((im.getpalette("RGB") or [1])[:3]) == (0, 0, 0):
+        # an id the palette shows black (a CVPPP leaf) is an object at threshold 0, the
+        # instance labels' setting: by brightness it trained as background without a word
+        out[(out <= 0) & (index != 0)] = np.nextafter(np.float32(0), np.float32(1))
+    if ignore is None:
+        return out
     # a colour whose brightness is the ignore value's number moves off it by the least step
     out[out == ignore] = np.nextafter(np.float32(ignore), np.float32(np.inf))
     out[index == ignore] = ignore

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
@@ -75,6 +76,12 @@ def reference(true: np.ndarray, pred: np.ndarray, scored: np.ndarray,
             "seg_sum": float(sum(both[t, p] / (area_t[t] + area_p[p] - both[t, p])
                                  for t in t_ids for p in p_ids if 2 * both[t, p] > area_t[t])),
             "tp_at": [sum(i > th for i in ious) for th in IOU_THRESHOLDS],
+            # SBD's halves: each object's best Dice with one of the other side's, summed (approx:
+            # summed in another order than the vectorised count, they differ in the last bit)
+            "bd_true_sum": pytest.approx(sum(max((2 * both[t, p] / (area_t[t] + area_p[p])
+                                                  for p in p_ids), default=0) for t in t_ids)),
+            "bd_pred_sum": pytest.approx(sum(max((2 * both[t, p] / (area_t[t] + area_p[p])
+                                                  for t in t_ids), default=0) for p in p_ids)),
             **_aji(np.array([[both[t, p] for p in p_ids] for t in t_ids]).reshape(
                 len(t_ids), len(p_ids)), np.array([area_t[t] for t in t_ids]),
                 np.array([area_p[p] for p in p_ids]))}

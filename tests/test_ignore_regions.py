@@ -212,3 +212,11 @@ def test_nuinsseg_organ_folders_find_their_vague_areas(tmp_path):
     with pytest.raises(DataLayoutError, match=r"ignore_regions.*has no \{group\}"):
         write_manifest(tmp_path / "manifest.json", "local", tmp_path,
                        layout_from({**settings, "ignore_regions": "vague/{id}.png"}, "local"))
+
+
+def test_a_template_that_names_no_file_is_refused_naming_the_key_and_a_path(tmp_path):
+    # a misspelt folder left every image with every pixel scored, without a word
+    _nuinsseg(tmp_path)
+    with pytest.raises(DataLayoutError, match=r"dataset.local.ignore_regions 'vauge/\{id\}.png'"
+                       r".*no image.*vauge/s0.png.*fix"):
+        _manifest(tmp_path, ignore_regions="vauge/{id}.png")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from unet.dataset.layout import Layout
+from unet.dataset.layout import DataLayoutError, Layout
 from unet.dataset.per_id import check_template, files_per_id, paths_per_id
 
 Found = list[tuple[str, object, object]]
@@ -28,11 +28,21 @@ def with_roi(root: Path, layout: Layout, found: Sequence[tuple[str, object, obje
 def ignore_files(root: Path, layout: Layout, found: Sequence[tuple[str, object, object]]
                  ) -> dict[str, Path]:
     """Each pair's region-to-ignore file by id, where it has one: NuInsSeg marks vague areas
-    in some images only, so a pair without one keeps every pixel (nothing refused)."""
-    check_template(layout, f"{layout.section}.ignore_regions", layout.ignore_regions,
+    in some images only, so a pair without one keeps every pixel; a template naming no
+    image's file is refused (a misspelt folder)."""
+    key = f"{layout.section}.ignore_regions"
+    check_template(layout, key, layout.ignore_regions,
                    "vague areas/mask binary/{id}.png", "{group}/vague areas/mask binary/{id}.png")
     paths = paths_per_id(root, layout, found, [layout.ignore_regions])
-    return {pid: ps[0] for pid, ps in paths.items() if ps[0].is_file()}
+    files = {pid: ps[0] for pid, ps in paths.items() if ps[0].is_file()}
+    if paths and not files:  # a misspelt template would otherwise leave every pixel scored
+        first = next(iter(paths.values()))[0]
+        raise DataLayoutError(
+            f"{key} {layout.ignore_regions!r} names no image's file (the first image's would "
+            f"be {first}): fix the template (relative to {root}, {{id}} the image's id), or "
+            f"leave {key} unset where no image has regions to ignore"
+        )
+    return files
 
 
 def noted_regions(root: Path, layout: Layout, found: Sequence[tuple[str, object, object]]

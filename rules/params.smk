@@ -56,13 +56,25 @@ def masks_checked(*keys):
 
 
 def predict_params(wildcards):
-    """The predict section as prediction uses it: less predict.roi and predict.recursive
-    (predict_folder's own), and
+    """The predict section as prediction of a split uses it (_predict_values)."""
+    return _predict_values(wildcards, ())
+
+
+def _predict_values(wildcards, own):
+    """The predict section as prediction uses it: less predict.roi, predict.recursive and
+    predict.rescale (predict_folder's own, but those in `own`), and
     less predict.overlap for a model trained on whole images (no sliding window to tile)."""
-    values = setting("predict", without=("roi", "recursive"))(wildcards)
+    folder_only = tuple(k for k in ("roi", "recursive", "rescale") if k not in own)
+    values = setting("predict", without=folder_only)(wildcards)
     if not experiment_section(config, "train", wildcards.experiment)["patch"]["size"]:
         values.pop("overlap")
     return values
+
+
+def predict_folder_params(wildcards):
+    """predict_params with predict.rescale, which only new images take (the cache is at the
+    training's pixel size); left out at 1 (unet.common.applicable)."""
+    return _predict_values(wildcards, ("rescale",))
 
 
 def experiment_config_params(wildcards):

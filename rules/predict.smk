@@ -39,7 +39,7 @@ rule predict_folder:
         directory(f"{EXP}/predict/{{folder}}"),
     params:
         folder="resources/predict/{folder}",
-        predict=predict_params,
+        predict=predict_folder_params,
         roi=lambda wildcards: experiment_section(config, "predict", wildcards.experiment)["roi"],
         recursive=folder_recursive,
         extensions=image_extensions(),

@@ -24,8 +24,8 @@ SECTIONS = [
     (PatchSettings, ("train", "patch"), set(), set()),
     (BorderSettings, ("train", "border_weight"), set(), set()),
     (UNetConfig, ("model",), {"in_channels", "num_classes"}, set()),
-    # roi, recursive: predict_folder's own; rescale: unet predict --rescale, no config key
-    (PredictSettings, ("predict",), {"rescale"}, {"roi", "recursive"}),
+    # roi, recursive: predict_folder's own
+    (PredictSettings, ("predict",), set(), {"roi", "recursive"}),
     (PreprocessSettings, ("preprocess",), {"mask_values", "mask_rgb", "mask_threshold",
                                            "max_mask_values", "mask_ignore", "class_names",
                                            "mask_unlisted", "mask_background", "mask_separate",

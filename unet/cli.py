@@ -161,7 +161,8 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
                    help="images of one size per forward pass, or tiles of a patch-trained "
                         "model's sliding window (default %(default)s; 1: each image alone, "
                         "as before batching, bit for bit)")
-    p.add_argument("--rescale", type=number(float, 0.01), default=1.0, metavar="FACTOR",
+    p.add_argument("--rescale", type=number(float, *bounds("predict", "rescale")),
+                   default=_PREDICT["rescale"], metavar="FACTOR",
                    help="native-size models: each image enters the model FACTOR times its "
                         "size, its mask written at its own: its pixel size / the training "
                         "images' (HuBMAP: 0.229 um under a 0.4 um model: 0.5725; default 1)")

@@ -63,7 +63,8 @@ UNUSED = {
                         *([] if s.get("tolerance") else ["tolerance"])],
     "model": model_unused,  # the model, train and amp rules: training's (unet.common.fit_unused)
     "train": train_unused,
-    "predict": amp_unused,
+    # rescale (predict_folder's own) left out at 1, so folders predicted before it stay fresh
+    "predict": lambda s: amp_unused(s) + ([] if s.get("rescale", 1) != 1 else ["rescale"]),
     "crf": _crf_unused,
     "split": _split_unused,
     "postprocess": lambda s: [] if "small_objects" in s.get("candidates", ()) else ["min_sizes"],

@@ -18,6 +18,7 @@ from unet.config.checks import (
 from unet.config.forms import home_paths, square_sizes
 from unet.config.metadata_path import check_strata
 from unet.config.names import check_dataset_name
+from unet.config.rescale_check import rescale_refusal
 from unet.dataset.split import ID_KEYS
 
 __all__ = ["ConfigError", "check_config", "experiment_config", "experiment_section", "min_side",
@@ -229,6 +230,9 @@ def _check_sections(config: dict, exp: str, sections: dict) -> None:
             "keep train.patch and set crop to null"
         )
     check_sizes(config["preprocess"], model, train)
+    mode = config["preprocess"]["mode"]  # predict.rescale: as --rescale, native models only
+    if why := rescale_refusal(sections["predict"].get("rescale", 1), mode):
+        raise ConfigError(why)
 
 
 def _check_source_model(config: dict, exp: str, source: str | None) -> None:

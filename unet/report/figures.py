@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from unet.common.labels import IGNORE_INDEX, MaskMapping, colour_of, own_name  #
 from unet.common.roi import within_roi  # noqa: E402
 from unet.evaluate.void import without_nodata  # noqa: E402
 from unet.report.band_names import shown_image  # noqa: E402
+from unet.report.best_worst import best_and_worst  # noqa: E402
 from unet.report.ignored import IGNORED_ALPHA, IGNORED_COLOUR, OVERLAY_ALPHA, ignored_colour, swatch  # noqa: E402
 
 # Class 1 red, then the other tab10 colours; class 0 (background) and ignored pixels unpainted.
@@ -113,7 +113,7 @@ def _legend(
     """Each painted class (with more than LEGEND_ALL, each in `shown`, the class indices the
     panels hold), its name and value as the config writes it, below the panels; the ignored
     pixels' colour (`ignored`: the panels' ignored_colour) where any (`roi`: regions of
-    interest)."""
+    interest or to ignore)."""
     names = names or [None] * mapping.num_classes
     few = mapping.num_classes - mapping.scored_from <= LEGEND_ALL or shown is None
     handles = [
@@ -133,11 +133,13 @@ def _legend(
 
 def class_layer(mask_path: str | os.PathLike, mapping: MaskMapping,
                 roi: str | os.PathLike | None = None,
-                scene: str | os.PathLike | None = None) -> np.ma.MaskedArray:
+                scene: str | os.PathLike | None = None,
+                regions: str | os.PathLike | None = None) -> np.ma.MaskedArray:
     """A mask file as class indices (H, W), background (class 0, unless masks.background is
     false) and ignored pixels masked out: what an overlay paints, whatever values (grey,
-    colour, thresholded) the file holds; ignored outside `roi` and on `scene`'s no-data."""
-    index = within_roi(mapping.read_index(mask_path), roi, mask_path)
+    colour, thresholded) the file holds; ignored outside `roi`, inside the region to ignore
+    `regions` (ignore_regions) and on `scene`'s no-data."""
+    index = within_roi(mapping.read_index(mask_path), roi, mask_path, regions)
     index = without_nodata(index, scene, mapping.ignore)  # as evaluation scores it
     return np.ma.masked_where((index < mapping.scored_from) | (index >= mapping.num_classes), index)
 
@@ -205,7 +207,8 @@ def plot_overlays(
     """One row per image: image | ground truth | each method's mask, drawn over the image.
 
     Each row: {"id", "image": path, "panels": [(title, mask path), ...]}, and "roi" (a path)
-    where the image has a region of interest, outside which is shown as ignored; "bands"
+    where the image has a region of interest, outside which is shown as ignored, and
+    "ignore_regions" (a path), shown as ignored on the ground truth; "bands"
     (report.bands) where set. Foreground classes
     are painted, each in its own colour (class_colours, named in a legend); the class comes
     from the mapping, not the grey level.
@@ -231,8 +234,10 @@ def plot_overlays(
         for k, (ax, (_, mask_path)) in enumerate(zip(ax_row[1:], row["panels"], strict=False)):
             if not mask_path:
                 continue
-            scene = None if k else row["image"]  # the ground truth's fill: marked as scored
-            layer = class_layer(mask_path, mapping, row.get("roi"), scene)
+            # the ground truth's fill and regions to ignore: marked as scored (the masks keep
+            # what the model said in the regions: shown as they are)
+            scene, regions = (None, None) if k else (row["image"], row.get("ignore_regions"))
+            layer = class_layer(mask_path, mapping, row.get("roi"), scene, regions)
             step, size = _step(layer.shape), _block(ax, layer.shape)
             layer = _shrunk(layer, size)
             shown.update(np.unique(layer.compressed()).tolist())
@@ -241,33 +246,14 @@ def plot_overlays(
             ax.imshow(_painted(layer, colours, ignored), interpolation="nearest",
                       extent=(-0.5, w * scale - 0.5, h * scale - 0.5, -0.5))
             ax.set_xlim(*limits[0]), ax.set_ylim(*limits[1])
-    _legend(fig, mapping, colours, names, ignored, any(r.get("roi") for r in rows), shown)
+    regions = any(r.get("roi") or r.get("ignore_regions") for r in rows)
+    _legend(fig, mapping, colours, names, ignored, regions, shown)
     # the legend's own room, else it came out of rows as tall as their images: one row of
     # wide scenes drew 2.4 in wide, not 3.6, and a 14-class legend collapsed them
     if fig.legends:  # none where no class is named
         legend = fig.legends[0].get_window_extent(fig.canvas.get_renderer())
         fig.set_figheight(sum(heights) + legend.height / fig.dpi + 0.1)
     save_figure(fig, out_png)
-
-
-def best_and_worst(
-    per_image_csv: str | os.PathLike, n: int = 2, first: int = 1
-) -> list[tuple[str, dict]]:
-    """The n best then n worst test images by raw foreground Dice (classes `first` and up that
-    the image's target or prediction holds), with each method's Dice."""
-    dice: dict[str, dict[str, list[float]]] = {}
-    with open(per_image_csv) as f:
-        for r in csv.DictReader(f):
-            if int(r["class"]) < first:
-                continue
-            held = dice.setdefault(r["id"], {}).setdefault(r["method"], [])
-            if r.get("target_px") != "0" or r.get("predicted_px") != "0":  # else Dice 1 by rule
-                held.append(float(r["dice"]))
-    # An image whose target and prediction hold none of the classes: 1.0, nothing missed.
-    mean = {i: {m: float(np.mean(v)) if v else 1.0 for m, v in s.items()} for i, s in dice.items()}
-    order = sorted(mean, key=lambda i: mean[i]["raw"], reverse=True)
-    picked = order[:n] + [i for i in order[-n:] if i not in order[:n]]
-    return [(i, mean[i]) for i in picked]
 
 
 def write_overlays(
@@ -295,5 +281,6 @@ def write_overlays(
             for m, d in dirs.items()
         ]
         rows.append({"id": i, "image": by_id[i]["image"], "panels": panels,
-                     "roi": by_id[i].get("roi"), "span": span, "bands": bands})
+                     "roi": by_id[i].get("roi"), "ignore_regions": by_id[i].get("ignore_regions"),
+                     "span": span, "bands": bands})
     plot_overlays(rows, out_png, mapping, names)

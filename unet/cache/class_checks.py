@@ -15,15 +15,18 @@ from unet.cache.lost_classes import (
     LOST,
     MOVE,
     ROI_FIX,
+    PerMask,
     Resize,
     absent_class_notes,
+    left_out_note,
+    regions_of,
+    scored,
     size_note,
     without_lost_labels,
 )
 from unet.cache.settings import PreprocessSettings
 from unet.common.gdal_fill import tiff_nodata
 from unet.common.labels import MaskMapping, MaskValueError
-from unet.common.roi import within_roi
 from unet.dataset.names import listing
 
 log = logging.getLogger(__name__)
@@ -31,13 +34,13 @@ log = logging.getLogger(__name__)
 
 def describe_classes(
     counts: np.ndarray, mapping: MaskMapping, chosen: bool, train_masks: list[str],
-    train_rois: list[str | None] | None = None, resize: Resize | None = None,
+    train_rois: PerMask = None, resize: Resize | None = None,
 ) -> list[float]:
     """Each class's share of the training pixels (`counts` by class index), warning when
     class 1 is the larger one, and when values the masks were searched for (not `chosen` in
     the config) look like instance labels (one number per object). `train_rois`: each
-    training mask's region of interest, or None; `resize`: how they were cached, to name a
-    size that keeps a class the resize lost."""
+    training mask's Regions, or None; `resize`: how they were cached, to name a size that
+    keeps a class the resize lost."""
     fractions = class_fractions(counts, mapping.num_classes)
     _check_learnable(counts, mapping, train_masks, train_rois, resize)
     # listed values too: [0, 255] for ISBI's membranes made the cells the foreground unwarned
@@ -92,7 +95,7 @@ def _classes(first: int, n: int) -> str:
 
 
 def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list[str],
-                     rois: list[str | None] | None = None, resize: Resize | None = None) -> None:
+                     rois: PerMask = None, resize: Resize | None = None) -> None:
     """Refuse training masks without a pixel of any scored class (nothing to learn, and every
     score 0/0, counted as 1.0), and warn of each class they lack (never learnt)."""
     first, n = mapping.scored_from, mapping.num_classes
@@ -101,7 +104,7 @@ def _check_learnable(counts: np.ndarray, mapping: MaskMapping, train_masks: list
         held = _held_at_full_size(train_masks, mapping, rois)
         if held:  # and the size that keeps them, from that mask
             pos = train_masks.index(held)
-            index = within_roi(mapping.read_index(held), rois[pos] if rois else None, held)
+            index = scored(mapping.read_index(held), rois[pos] if rois else None, held)
             keep = size_note((index >= first) & (index < n), resize, pos)
             raise MaskValueError(f"the training masks (e.g. {held}) hold class "
                                  f"{_classes(first, n)} only in objects {LOST}{keep}")
@@ -178,23 +181,22 @@ def _refuse_empty(ids: list[str], what: str, fix: str, cached: dict[str, tuple],
 
 def _masks_and_rois(ids: list[str], by_id: dict[str, dict]) -> tuple[list[str], list]:
     """The mask files of `ids` and their regions of interest (None where an image has none)."""
-    return [by_id[i]["mask"] for i in ids], [by_id[i].get("roi") for i in ids]
+    return [by_id[i]["mask"] for i in ids], [regions_of(by_id[i]) for i in ids]
 
 
 def _held_at_full_size(masks: list[str], mapping: MaskMapping,
-                       rois: list[str | None] | None = None) -> str | None:
-    """The first of `masks` whose file holds a pixel of a scored class inside its region of
-    interest (`rois`, one per mask or None: the whole mask), or None."""
+                       rois: PerMask = None) -> str | None:
+    """The first of `masks` whose file holds a scored class's pixel where the cache keeps it
+    (inside its region of interest and outside its region to ignore: `rois`), or None."""
     first, n = mapping.scored_from, mapping.num_classes
     for path, roi in zip(masks, rois or [None] * len(masks), strict=True):
-        index = within_roi(mapping.read_index(path), roi, path)
+        index = scored(mapping.read_index(path), roi, path)
         if ((index >= first) & (index < n)).any():
             return path
     return None
 
 
-def _outside_rois(masks: list[str], mapping: MaskMapping, rois: list[str | None] | None,
-                  what: str) -> str | None:
+def _outside_rois(masks: list[str], mapping: MaskMapping, rois: PerMask, what: str) -> str | None:
     """Where `masks` hold scored classes only outside their regions of interest: a sentence
     naming a mask that holds one and its region's file (inverted or blank: no object left
     inside), else None. `what` is the sentence's subject, e.g. "the val split's masks"."""
@@ -202,9 +204,8 @@ def _outside_rois(masks: list[str], mapping: MaskMapping, rois: list[str | None]
     found = _held_at_full_size([m for m, _ in pairs], mapping)
     if found is None:
         return None
-    roi = dict(pairs)[found]
     return (f"{what} (e.g. {found}) hold class {_classes(mapping.scored_from, mapping.num_classes)}"
-            f" only outside their regions of interest (e.g. {roi}): {ROI_FIX}")
+            f" only {left_out_note(dict(pairs)[found])}")
 
 
 def _why_unlabelled(ids: list[str], mapping: MaskMapping, by_id: dict[str, dict]

@@ -30,6 +30,41 @@ LEFT_OUT = {"train": "training", "val": "its scores", "test": "its scores"}
 ROI_FIX = ("a region of interest (dataset.<source>.roi) is the non-zero pixels of its file, and "
            "only they are learnt and scored; check those files (an inverted or blank one "
            "leaves its image's objects outside), or fix dataset.<source>.roi")
+IGNORE_FIX = ("a region to ignore (dataset.<source>.ignore_regions) is the non-zero pixels of its "
+              "file, never learnt nor scored; check those files (an inverted one covers its "
+              "image's objects), or fix dataset.<source>.ignore_regions")
+
+
+class Regions(NamedTuple):
+    """A mask's region of interest and region to ignore, as its manifest pair names them."""
+
+    roi: str | None
+    ignore: str | None
+
+
+PerMask = list[Regions | None] | None  # each mask's Regions (None: it has neither)
+
+
+def regions_of(pair: dict) -> Regions | None:
+    """`pair`'s Regions, or None where it has neither (every pixel is learnt)."""
+    regions = Regions(pair.get("roi"), pair.get("ignore_regions"))
+    return regions if any(regions) else None
+
+
+def scored(index: np.ndarray, regions: Regions | None, mask_path: str) -> np.ndarray:
+    """`index` (H, W) with IGNORE_INDEX outside the region of interest and inside the region to
+    ignore, as the cache leaves them out: a class there is none the model learns."""
+    return within_roi(index, regions and regions.roi, mask_path, regions and regions.ignore)
+
+
+def left_out_note(regions: Regions) -> str:
+    """Where a mask's classes lay that the cache left out, its file named, and the fix."""
+    if regions.roi and not regions.ignore:
+        return f"outside their regions of interest (e.g. {regions.roi}): {ROI_FIX}"
+    if not regions.roi:
+        return f"inside their regions to ignore (e.g. {regions.ignore}): {IGNORE_FIX}"
+    return (f"outside their regions of interest or inside their regions to ignore (e.g. "
+            f"{regions.roi}, {regions.ignore}): {ROI_FIX}; {IGNORE_FIX}")
 
 
 class Resize(NamedTuple):
@@ -70,7 +105,7 @@ def held_elsewhere(split: dict, cached: dict[str, tuple], by_id: dict[str, dict]
 
 
 def absent_class_notes(absent: list[int], mapping: MaskMapping, masks: list[str],
-                       rois: list[str | None] | None, resize: Resize | None) -> dict[int, str]:
+                       rois: PerMask, resize: Resize | None) -> dict[int, str]:
     """A warning for each class in `absent` (no pixel in the cached training masks), from the
     masks read at full size: each is read once, and only until every class is found inside
     its region of interest (a class no mask holds costs a read of every mask)."""
@@ -81,7 +116,7 @@ def absent_class_notes(absent: list[int], mapping: MaskMapping, masks: list[str]
         masks, rois = [], []  # cached whole: the masks at full size say what the cache does
     for pos, (path, roi) in enumerate(zip(masks, rois or [None] * len(masks), strict=True)):
         full = mapping.read_index(path)
-        kept = within_roi(full, roi, path)
+        kept = scored(full, roi, path)
         for k in absent:
             if k not in inside and (kept == k).any():
                 inside[k] = (pos, kept)
@@ -100,8 +135,7 @@ def absent_class_notes(absent: list[int], mapping: MaskMapping, masks: list[str]
                         + _never(k, mapping))
         elif k in outside:
             notes[k] = (f"{what} lies in the training masks (e.g. {masks[outside[k]]}) only "
-                        f"outside their regions of interest (e.g. {rois[outside[k]]}), so "
-                        f"{_never(k, mapping)}: {ROI_FIX}")
+                        f"{left_out_note(rois[outside[k]])} ({_never(k, mapping)})")
         else:
             other = ((resize and resize.elsewhere) or {}).get(k)
             notes[k] = (f"{what} has no pixel in the training masks: {_never(k, mapping)}" + (
@@ -148,7 +182,7 @@ def without_lost_labels(name: str, purpose: str, ids: list[str], total: int,
     if not lost:
         return ids
     first = by_id[lost[0]]
-    hit = within_roi(mapping.read_index(first["mask"]), first.get("roi"), first["mask"])
+    hit = scored(mapping.read_index(first["mask"]), regions_of(first), first["mask"])
     keep = size_note(hit < mapping.num_classes, Resize(settings, [tuple(first["size"])]), 0)
     note = (f"{name} image(s) {listing(lost)} hold labelled pixels at full size (e.g. "
             f"{first['mask']}), but none is left in the cache: every labelled stroke "

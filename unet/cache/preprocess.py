@@ -19,7 +19,7 @@ from unet.cache.channel_count import data_channels
 from unet.cache.detected import values_record
 from unet.cache.fill_labels import fill_note, ignore_fill, read_scene, record_outside
 from unet.cache.intensity import intensity_units
-from unet.cache.lost_classes import Resize, held_elsewhere
+from unet.cache.lost_classes import Resize, held_elsewhere, regions_of
 from unet.cache.mapping import choose_mapping, class_names
 from unet.cache.nearest import resize_mask
 from unet.cache.pair_headers import check_pair_headers
@@ -225,7 +225,7 @@ def _describe(meta: dict, split: dict, cached: dict[str, tuple[str, np.ndarray]]
     counts = sum((cached[i][1] for i in split["train"]), np.zeros(256, np.int64))
     chosen = bool(settings.mask_values) or settings.mask_threshold is not None
     train = [by_id[i]["mask"] for i in split["train"]]
-    rois = [by_id[i].get("roi") for i in split["train"]]
+    rois = [regions_of(by_id[i]) for i in split["train"]]  # and regions to ignore
     sizes = [tuple(by_id[i]["size"]) for i in split["train"]]
     resize = Resize(settings, sizes, held_elsewhere(split, cached, by_id, mapping.num_classes))
     meta["class_fractions"] = class_checks.describe_classes(counts, mapping, chosen, train, rois,

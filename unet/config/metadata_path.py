@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from unet.config.checks import ConfigError
-from unet.dataset.layout import local_root
+from unet.config.table_path import table_path
 from unet.dataset.split_strata import COLUMN
 
 
@@ -41,10 +41,7 @@ def metadata_path(config: dict) -> Path | None:
     given = (config["split"].get("metadata") or {}).get("csv")
     if not given:
         return None
-    path = Path(given).expanduser()
-    local = (config["dataset"].get("local") or {}).get("path")
-    if not path.is_absolute() and config["dataset"]["source"] == "local" and local:
-        path = local_root(local) / path
+    path = table_path(given, config)
     if not path.is_file():
         raise ConfigError(f"split.metadata.csv {given}: no such table {path}; name the CSV "
                           "(a row per image: an id column and e.g. organ) relative to "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from unet.config.experiments import ConfigError
-from unet.dataset.layout import local_root
+from unet.config.table_path import table_path
 from unet.dataset.spacing_table import TABLE
 
 
@@ -17,10 +17,7 @@ def spacing_table_path(config: dict) -> Path | None:
     given = config.get("evaluate", {}).get("voxel_spacing")
     if not isinstance(given, str):
         return None
-    path = Path(given).expanduser()
-    local = (config["dataset"].get("local") or {}).get("path")
-    if not path.is_absolute() and config["dataset"]["source"] == "local" and local:
-        path = local_root(local) / path
+    path = table_path(given, config)
     if not path.is_file():
         raise ConfigError(f"evaluate.voxel_spacing {given}: no such table {path}; `unet "
                           f"unstack VOLUME FOLDER` writes FOLDER/{TABLE}, a row per case: name "

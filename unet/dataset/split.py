@@ -21,7 +21,12 @@ from unet.dataset.split_groups import group_hint, group_members
 from unet.dataset.split_ids import ID_KEYS, SplitError, read_id_list
 from unet.dataset.split_order import dealt_by_size, dealt_in_blocks, ordered
 from unet.dataset.split_strata import strata_counts, strata_of
-from unet.dataset.split_stratified import dealt_stratified, taken_stratified, unit_strata
+from unet.dataset.split_stratified import (
+    dealt_stratified,
+    take_units,
+    taken_stratified,
+    unit_strata,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +70,6 @@ def _units(ids: list[str], groups: dict[str, str] | None) -> list[list[str]]:
     return [members[g] for g in sorted(members)]
 
 
-def _take(units: list[list[str]], target: int) -> tuple[list[str], list[list[str]]]:
-    """Whole units, in order, while each brings the count nearer `target`; the rest."""
-    taken, rest = [], []
-    for unit in units:
-        if abs(len(taken) + len(unit) - target) < abs(len(taken) - target):
-            taken += unit
-        else:
-            rest.append(unit)
-    return taken, rest
-
 
 def _taken(
     queue: list[list[str]], n: int, fixed: dict[str, list[str]], fractions: dict[str, float],
@@ -87,7 +82,7 @@ def _taken(
     if strata is None:
         taken = {}
         for part, fraction in wanted.items():
-            taken[part], queue = _take(queue, int(round(fraction * n)))
+            taken[part], queue = take_units(queue, int(round(fraction * n)))
         return {**fixed, **taken}, queue, None
     rest = [f"fold {k}" for k in range(folds)] if folds else ["train"]
     label = unit_strata(queue, strata, [*wanted, *rest])

@@ -50,7 +50,7 @@ def by_stratum(units: list[list[str]], label: dict) -> dict[str, list[list[str]]
     return {s: out[s] for s in sorted(out)}
 
 
-def _take(units: list[list[str]], target: int) -> tuple[list[str], list[list[str]]]:
+def take_units(units: list[list[str]], target: int) -> tuple[list[str], list[list[str]]]:
     """Whole units, in order, while each brings the count nearer `target`; the rest."""
     taken, rest = [], []
     for unit in units:
@@ -77,7 +77,7 @@ def taken_stratified(units: list[list[str]], label: dict, fractions: dict[str, f
         short = []  # strata with a unit for every part left, none taken by the fraction
         quota = _apportioned({s: fraction * share[s] for s in strata}, given)
         for s, members in strata.items():
-            taken, strata[s] = _take(members, quota[s])
+            taken, strata[s] = take_units(members, quota[s])
             parts[part] += taken
             given[s] += len(taken)
             if not taken and len(members) >= need:

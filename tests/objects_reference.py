@@ -120,3 +120,23 @@ def sbd_reference(true: np.ndarray, pred: np.ndarray, scored: np.ndarray) -> dic
     sbd = (None if not (t_masks or p_masks) else 0.0 if not (t_masks and p_masks)
            else min(best_dice(t_masks, p_masks), best_dice(p_masks, t_masks)))
     return {"sbd": sbd, "dic": len(p_masks) - len(t_masks)}
+
+
+def crowded_scene(seed: int, objects: int, longest: int, cuts: int, ignore: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(target, pred, ids) of a 40x40 image: `objects` random rectangles over each other (ids),
+    a prediction of each shifted, grown or shrunk, cut by `cuts` random rows and columns (its
+    blobs parted over several true objects, and the reverse), and ignored specks (`ignore`)."""
+    rng = np.random.default_rng(seed)
+    ids = np.zeros((40, 40), np.uint16)
+    pred = np.zeros((40, 40), np.uint8)
+    for k in range(1, objects + 1):
+        y, x, h, w = *rng.integers(0, 36, 2), *rng.integers(2, longest, 2)
+        ids[y:y + h, x:x + w] = k
+        dy, dx, g = *rng.integers(-2, 3, 2), rng.integers(-1, 2)
+        pred[max(y + dy - g, 0):y + dy + h + g, max(x + dx - g, 0):x + dx + w + g] = 1
+    pred[rng.integers(0, 40, cuts)] = 0
+    pred[:, rng.integers(0, 40, cuts)] = 0
+    target = (ids > 0).astype(np.uint8)
+    target[rng.random(ids.shape) < 0.03] = ignore
+    return target, pred, ids

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.objects_reference import reference
+from tests.objects_reference import crowded_scene, reference
 from unet.evaluate.objects import (
     OBJECT_COLUMNS,
     image_objects,
@@ -130,20 +130,7 @@ def test_matches_the_slow_reference_on_random_labels(seed):
     # crowded random rectangles and a prediction of shifted, grown and shrunk ones: predicted
     # objects over several true ones and the reverse, AJI+'s pairings solved in components of
     # several objects (20-45 pairs an image), not pair by pair
-    rng = np.random.default_rng(seed)
-    ids = np.zeros((40, 40), np.uint16)
-    pred = np.zeros((40, 40), np.uint8)
-    for k in range(1, 31):
-        y, x, h, w = *rng.integers(0, 36, 2), *rng.integers(2, 8, 2)
-        ids[y:y + h, x:x + w] = k
-        dy, dx, g = *rng.integers(-2, 3, 2), rng.integers(-1, 2)
-        pred[max(y + dy - g, 0):y + dy + h + g, max(x + dx - g, 0):x + dx + w + g] = 1
-    # cut the prediction by random lines, its blobs parted over several true objects: in 7
-    # of these 12 images a pairing taking the best IoU first sums less than AJI+'s
-    pred[rng.integers(0, 40, 6)] = 0
-    pred[:, rng.integers(0, 40, 6)] = 0
-    target = (ids > 0).astype(np.uint8)
-    target[rng.random(ids.shape) < 0.03] = IGN  # ignored specks, cutting some objects
+    target, pred, ids = crowded_scene(seed, 30, 8, 6, IGN)
     got = image_objects(target, pred, 1, ids, IGN, exact_ids=True)  # no smear: as drawn
     want = reference(np.where(target == 1, ids, 0), pred, target != IGN)
     assert {k: got[k] for k in want} == {**want, "iou_sum": pytest.approx(got["iou_sum"]),

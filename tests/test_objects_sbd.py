@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.objects_reference import sbd_reference
+from tests.objects_reference import crowded_scene, sbd_reference
 from unet.evaluate.objects import (
     OBJECT_COLUMNS,
     image_objects,
@@ -122,18 +122,7 @@ def test_objects_in_3d():
 def test_matches_the_slow_reference_on_random_labels(seed):
     # crowded random leaves (rectangles over each other) and a prediction of shifted, grown
     # and shrunk ones cut by random lines: merges and splits both ways, ignored specks
-    rng = np.random.default_rng(seed)
-    ids = np.zeros((40, 40), np.uint16)
-    pred = np.zeros((40, 40), np.uint8)
-    for k in range(1, 26):
-        y, x, h, w = *rng.integers(0, 36, 2), *rng.integers(2, 9, 2)
-        ids[y:y + h, x:x + w] = k
-        dy, dx, g = *rng.integers(-2, 3, 2), rng.integers(-1, 2)
-        pred[max(y + dy - g, 0):y + dy + h + g, max(x + dx - g, 0):x + dx + w + g] = 1
-    pred[rng.integers(0, 40, 5)] = 0
-    pred[:, rng.integers(0, 40, 5)] = 0
-    target = (ids > 0).astype(np.uint8)
-    target[rng.random(ids.shape) < 0.03] = IGN
+    target, pred, ids = crowded_scene(seed, 25, 9, 5, IGN)
     # drawn ids (exact_ids): each id one object whatever its parts, as the reference's
     got = scores(image_objects(target, pred, 1, ids, IGN, exact_ids=True))
     want = sbd_reference(np.where(target == 1, ids, 0), pred, target != IGN)

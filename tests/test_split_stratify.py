@@ -107,8 +107,11 @@ def test_an_id_without_a_row_is_refused_naming_the_csv_and_the_fix(tmp_path):
     with pytest.raises(SplitError, match=r"train.csv: no row for the id 'b' .*add a row per "
                        r"image with its organ.*split.exclude_ids"):
         strata_of(["a", "b"], "column:organ", {"csv": "train.csv"}, path)
-    with pytest.raises(SplitError, match=r"no column 'scanner' .*columns are \['id', 'organ'"):
+    with pytest.raises(SplitError, match=r"no column 'scanner' .*columns are \['id', 'organ'.*"
+                       r"name one of them in split.stratify_by"):
         strata_of(["a"], "column:scanner", {"csv": "train.csv"}, path)
+    with pytest.raises(SplitError, match=r"no column 'name' \(split.metadata.id_column\)"):
+        strata_of(["a"], "column:organ", {"csv": "train.csv", "id_column": "name"}, path)
     with pytest.raises(SplitError, match=r"'a' has rows with organ 'kidney' and 'liver'"):
         strata_of(["a"], "column:organ", {}, _csv(tmp_path, ["a,kidney,1", "a,liver,1"]))
 

@@ -80,9 +80,10 @@ def _rows(path: Path, id_column: str, column: str) -> dict[str, str]:
             header = reader.fieldnames or []
             for name in (id_column, column):
                 if name not in header:
-                    key = "id_column" if name == id_column else "stratify_by"
+                    key = "metadata.id_column" if name == id_column else "stratify_by"
                     raise StrataError(f"split.metadata {path} has no column {name!r} (split."
-                                      f"{key}); its columns are {header}")
+                                      f"{key}); its columns are {header}: name one of them "
+                                      f"in split.{key}")
             table = [(r[id_column].strip(), (r[column] or "").strip()) for r in reader]
     except OSError as err:
         raise StrataError(f"split.metadata: cannot read {path}: {err.strerror}; give the "

@@ -140,3 +140,12 @@ def crowded_scene(seed: int, objects: int, longest: int, cuts: int, ignore: int
     target = (ids > 0).astype(np.uint8)
     target[rng.random(ids.shape) < 0.03] = ignore
     return target, pred, ids
+
+
+def two_touching() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(target, pred, ids): two touching objects, 4x5 (id 1, 20 px) and 4x3 (id 2, 12 px),
+    predicted as one 4x8 blob."""
+    ids = np.zeros((6, 10), np.uint16)
+    ids[1:5, 1:6], ids[1:5, 6:9] = 1, 2
+    target = (ids > 0).astype(np.uint8)
+    return target, target.copy(), ids

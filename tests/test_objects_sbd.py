@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.objects_reference import crowded_scene, sbd_reference
+from tests.objects_reference import crowded_scene, sbd_reference, two_touching
 from unet.evaluate.objects import (
     OBJECT_COLUMNS,
     image_objects,
@@ -23,12 +23,7 @@ def _sbd(target: np.ndarray, pred: np.ndarray, ids: np.ndarray | None = None) ->
     return s["sbd"], s["dic"], s["abs_dic"]
 
 
-def _leaves() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Two touching leaves, 4x5 (id 1, 20 px) and 4x3 (id 2, 12 px), predicted as one 4x8 blob."""
-    ids = np.zeros((6, 10), np.uint16)
-    ids[1:5, 1:6], ids[1:5, 6:9] = 1, 2
-    target = (ids > 0).astype(np.uint8)
-    return target, target.copy(), ids
+_leaves = two_touching  # leaves 1 and 2, predicted as one blob
 
 
 def test_a_merge_by_hand():

@@ -88,12 +88,17 @@ def test_pre_and_post_images_of_one_place_share_a_split_part(tmp_path):
         assert where[pid.replace("_post_", "_pre_")] == where[pid.replace("_pre_", "_post_")]
 
 
-def test_a_bad_wkt_is_named_by_file_and_feature(tmp_path):
+def _with_fourth_wkt(tmp_path, wkt: str) -> None:
+    """An xBD replica whose socal-fire 2 pre label has `wkt` as its feature 3."""
     make_xbd(tmp_path, per_disaster=1)
     path = tmp_path / "train" / "labels" / "socal-fire_00000002_pre_disaster.json"
     data = json.loads(path.read_text())
-    data["features"]["xy"][3]["wkt"] = "POLYGON ((1 2, 3 4"
+    data["features"]["xy"][3]["wkt"] = wkt
     path.write_text(json.dumps(data))
+
+
+def test_a_bad_wkt_is_named_by_file_and_feature(tmp_path):
+    _with_fourth_wkt(tmp_path, "POLYGON ((1 2, 3 4")
     with pytest.raises(DataLayoutError, match=r"socal-fire_00000002_pre_disaster.json: feature "
                        r"3 \(WKT 'POLYGON \(\(1 2, 3 4' is not well formed"):
         _masks(tmp_path, class_property="feature_type")
@@ -128,11 +133,7 @@ def test_a_nan_or_infinite_coordinate_is_refused_by_file_and_feature(tmp_path):
             geometry_polygons(bad)
     with pytest.raises(ValueError, match=r"\[x, y\] positions"):  # true, false: no numbers
         geometry_polygons({"type": "Polygon", "coordinates": [[[True, False], [3, 4], [5, 6]]]})
-    make_xbd(tmp_path, per_disaster=1)
-    path = tmp_path / "train" / "labels" / "socal-fire_00000002_pre_disaster.json"
-    data = json.loads(path.read_text())
-    data["features"]["xy"][3]["wkt"] = "POLYGON ((1 NaN, 30 4, 30 30, 1 2))"
-    path.write_text(json.dumps(data))
+    _with_fourth_wkt(tmp_path, "POLYGON ((1 NaN, 30 4, 30 30, 1 2))")
     with pytest.raises(DataLayoutError, match=r"socal-fire_00000002_pre_disaster.json: feature "
                        r"3 .*'NaN' is no WKT number"):
         _masks(tmp_path, class_property="feature_type")

@@ -18,7 +18,7 @@ from unicodedata import normalize
 from unet.common.fileio import read_json, write_json
 from unet.dataset.split_checks import PARTS, empty_grouped, empty_ungrouped, named_empty
 from unet.dataset.split_groups import group_hint, group_members
-from unet.dataset.split_ids import ID_KEYS, SplitError, read_id_list
+from unet.dataset.split_ids import ID_KEYS, SplitError, ids_of_file_names, read_id_list
 from unet.dataset.split_order import dealt_by_size, dealt_in_blocks, ordered
 from unet.dataset.split_strata import strata_counts, strata_of
 from unet.dataset.split_stratified import (
@@ -244,6 +244,7 @@ def split_dataset(
         groups = {i: os.path.relpath(g, manifest["root"]) for i, g in groups.items()}
     ids = [pair["id"] for pair in manifest["pairs"]]
     lists = {k: read_id_list(settings.get(k), f"split.{k}") for k in ID_KEYS}
+    lists = ids_of_file_names(lists, manifest["pairs"])  # a list of file names, as given
     # strata of the ids kept: an excluded image needs no row in the metadata table
     kept = _kept(sorted(ids), lists["exclude_ids"], groups) if settings.get("stratify_by") else []
     strata = strata_of(kept, settings.get("stratify_by"), settings.get("metadata"), metadata)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
+from pathlib import Path, PurePath
 
 
 class SplitError(ValueError):
@@ -29,3 +30,29 @@ def read_id_list(names: list[str | int] | str | None, key: str) -> list[str | in
     if not ids:
         raise SplitError(f"{key}: {path} lists no id; put one id a line, or give a list")
     return ids
+
+
+def ids_of_file_names(lists: dict[str, list[str | int]], pairs: list[dict]) -> dict[str, list]:
+    """`lists` (split key -> entries) with each entry that is no id but names a pair's image or
+    mask file (`a_S1Hand.tif`), or is a CSV row whose fields do (Sen1Floods11's split lists:
+    `a_S1Hand.tif,a_LabelHand.tif`, no header), made that pair's id; others as given (patterns,
+    group names), so that a data set's own list of file names is used as it is."""
+    ids = {pair["id"] for pair in pairs}
+    files: dict[str, str | None] = {}
+    for pair in pairs:  # each image's and mask's file name
+        for path in (pair.get("image"), pair.get("mask")):
+            if isinstance(path, str):
+                name = PurePath(path).name  # one two pairs share (01/t1, 02/t1) names none
+                files[name] = pair["id"] if files.get(name, pair["id"]) == pair["id"] else None
+    return {key: [_entry_id(e, ids, files) for e in entries] for key, entries in lists.items()}
+
+
+def _entry_id(entry: str | int, ids: set[str], files: dict[str, str]) -> str | int:
+    """The id a file name, path or CSV row names; the entry itself where it is an id or none."""
+    if not isinstance(entry, str) or entry in ids:
+        return entry
+    for field in re.split(r"[,\t;]", entry):  # a row's fields; a lone name is one field
+        name = PurePath(field.strip().strip('"').replace("\\", "/")).name
+        if files.get(name):
+            return files[name]
+    return entry

@@ -44,3 +44,20 @@ def test_a_one_bit_mask_gets_the_ignore_value(tmp_path):
         arr = read_mask(tmp_path / "s.png", ignore=ignore)
         assert (arr[void] == ignore).all() and (arr[~void] == fg[~void]).all()
         assert f"<NoDataValue>{ignore}</NoDataValue>" in (tmp_path / "s.png.aux.xml").read_text()
+
+
+def test_an_ignore_value_no_png_holds_is_warned_of_with_the_keys_that_mark(tmp_path, caplog,
+                                                                           monkeypatch):
+    # Sen1Floods11: float dB bands, NaN where the swath is missing, int16 labels of -1/0/1
+    from unet.common import georef
+
+    monkeypatch.setattr(georef, "_WARNED", set())
+    img = np.full((2, 6, 8), -12.0, np.float32)
+    img[:, :, :2] = np.nan
+    tifffile.imwrite(tmp_path / "s.tif", img, photometric="minisblack", planarconfig="separate")
+    Image.fromarray(np.ones((6, 8), np.uint16)).save(tmp_path / "s.png")
+    with caplog.at_level("WARNING"):
+        write_georef(tmp_path / "s.tif", tmp_path / "s.png", -1)
+    assert np.array(Image.open(tmp_path / "s.png")).max() == 1  # -1 not written: said, with the fix
+    assert "cannot hold masks.ignore -1" in caplog.text
+    assert "masks.unlisted: ignore" in caplog.text and "e.g. 255" in caplog.text

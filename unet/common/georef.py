@@ -170,9 +170,13 @@ def _warn_unmarked(mask: str | os.PathLike, ignore: int | None) -> None:
         return
     _WARNED.add(folder)
     why = ("the labels have no ignore value: set masks.ignore (a value no class holds, e.g. 255) "
-           "and retrain" if ignore is None else f"its PNG cannot hold masks.ignore {ignore}")
+           "and retrain" if ignore is None else
+           f"its PNG cannot hold masks.ignore {ignore} (a PNG holds 0-65535): set masks.ignore "
+           f"to a value it holds and no class does (e.g. 255), with masks.values listing the "
+           f"classes and masks.unlisted: ignore, which still skips the labels' {ignore} as a "
+           "value no class lists, and retrain")
     log.warning("%s: its image's no-data pixels keep the classes predicted there (so do other "
-                "masks in %s), as %s to have them written as no data", mask, folder, why)
+                "masks in %s), as %s, to have them written as no data", mask, folder, why)
 
 
 def georef_masks(manifest: str | os.PathLike | dict, ids: list[str],

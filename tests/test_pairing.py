@@ -194,6 +194,21 @@ def test_prefixes_tell_apart_files_sharing_a_folder(tmp_path):
         ("a", "a.png", "mask_a.png"), ("b", "b.png", "mask_b.png")]
 
 
+def test_a_shared_folders_images_are_not_named_as_masks_without_the_prefix(tmp_path, caplog):
+    # CVC-ColonDB keeps 1.tiff beside its mask p1.tiff: with mask_prefix p, each image was
+    # also warned of as a mask that pairs with nothing (no prefix 'p'), hiding a real stray.
+    _touch(tmp_path / "colon", "1.tiff", "2.tiff", "p1.tiff", "p2.tiff")
+    pairs = pair_files(tmp_path / "colon", Layout(images=".", masks=".", mask_prefix="p"))
+    assert [(i, im.name, m.name) for i, im, m in pairs] == [
+        ("1", "1.tiff", "p1.tiff"), ("2", "2.tiff", "p2.tiff")]
+    assert "pair with nothing" not in caplog.text
+    # and the other way round: t1.tif images beside 1.tif masks
+    _touch(tmp_path / "ctc", "t1.tif", "1.tif")
+    pairs = pair_files(tmp_path / "ctc", Layout(images=".", masks=".", image_prefix="t"))
+    assert [(i, im.name, m.name) for i, im, m in pairs] == [("1", "t1.tif", "1.tif")]
+    assert "pair with nothing" not in caplog.text
+
+
 def test_masks_saved_as_arrays_are_not_called_an_unlisted_extension(tmp_path):
     # Masks as NumPy arrays (a common export): "add the extension there" led to a decode
     # error on every file; the pipeline reads image files only.

@@ -185,9 +185,12 @@ def without_suffix(files: dict[str, Path], suffix: str) -> dict[str, Path]:
 
 def without_prefix(files: dict[str, Path], other: str, own: str) -> dict[str, Path]:
     """In a shared folder, leave out the other side's files: those starting with its prefix
-    (and not with this side's own longer one)."""
-    if not other or other == own:
+    (and not with this side's own longer one), or, where only this side has one, those
+    without it."""
+    if other == own:
         return files
+    if not other:  # CVC-ColonDB's 1.tiff beside its mask p1.tiff is an image, no stray mask
+        return {s: p for s, p in files.items() if s.startswith(own)}
     return {s: p for s, p in files.items()
             if not s.startswith(other) or (own.startswith(other) and s.startswith(own))}
 

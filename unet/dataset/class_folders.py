@@ -77,7 +77,10 @@ def _by_id(
     return {pid: p for pid, p in named if pid is not None}
 
 
-def _listed(folder: Path, exts: tuple[str, ...], layout: Layout) -> dict[str, Path]:
+def _listed(folder: Path, exts: tuple[str, ...], layout: Layout, optional: bool = False,
+            ) -> dict[str, Path]:
+    if optional and not folder.is_dir():  # a group without this class's folder: it is absent
+        return {}
     if not folder.is_dir():
         raise DataLayoutError(
             f"data folder {folder} does not exist; check {layout.section}.images and masks"
@@ -89,7 +92,7 @@ ClassMasks = dict[int, Path | list[Path]]  # class -> its mask, or its masks to 
 
 
 def _class_masks(
-    root: Path, layout: Layout, images: dict[str, Path]
+    root: Path, layout: Layout, images: dict[str, Path], optional: bool = False
 ) -> tuple[dict[str, ClassMasks], list[str]]:
     """Each image's masks by class, and the masks with no image. Files of a masks folder that
     are masks (mask stem = mask_prefix + id + suffix, or such a stem + a mask_parts tail) are
@@ -99,7 +102,8 @@ def _class_masks(
     except re.error as err:
         raise DataLayoutError(f"{layout.section}.mask_parts {layout.mask_parts!r} is not a "
                               rf"regular expression ({err}); e.g. '_\d+'") from None
-    listed = [(k, folder, suffix, _listed(root / folder, layout.mask_extensions, layout))
+    listed = [(k, folder, suffix, _listed(root / folder, layout.mask_extensions, layout,
+                                   optional))
               for k, (folder, suffix) in enumerate(zip(layout.mask_dirs, mask_suffixes(layout),
                                                        strict=True), 1)]
     own = [(k, folder, pid, path) for k, folder, suffix, files in listed for stem, path in
@@ -132,13 +136,15 @@ def _class_masks(
     return found, orphans
 
 
-def pair_class_folders(root: Path, layout: Layout) -> list[tuple[str, Path, ClassMasks]]:
+def pair_class_folders(root: Path, layout: Layout, optional: bool = False,
+                       ) -> list[tuple[str, Path, ClassMasks]]:
     """(id, image, {class: mask or masks}) for every image with a mask in at least one class
     folder. Masks without an image, and images without a mask in any folder, are refused (or,
-    with allow_unpaired, skipped with a warning)."""
+    with allow_unpaired, skipped with a warning). `optional`: a missing class folder is that
+    class absent (a {group} without it: EndoVis's videos, each with its own instruments)."""
     images = _by_id(root / layout.images, layout.image_extensions, layout,
                     layout.image_prefix, layout.image_suffix)
-    found, orphans = _class_masks(root, layout, images)
+    found, orphans = _class_masks(root, layout, images, optional)
     problems = []
     if orphans:
         problems.append(f"masks with no image in {root / layout.images}: {listing(orphans)}")
@@ -164,11 +170,21 @@ def pair_class_folders(root: Path, layout: Layout) -> list[tuple[str, Path, Clas
     return sorted(pairs + blanks, key=lambda p: p[0])
 
 
+def _cut(values: np.ndarray) -> float:
+    """The value a class mask's pixel must exceed to be in the class: 0 for a few labels well
+    apart (EndoVis's parts 10/20/30: half of 30 made every shaft background), else half its
+    highest value (a JPEG's ringing and anti-aliased edges are no labels)."""
+    levels = np.unique(values)
+    top = float(levels[-1])
+    few = len(levels) <= 16 and len(levels) > 1 and levels[1] >= top / 8
+    return 0.0 if few else top / 2
+
+
 def merge_classes(parts: ClassMasks, dest: Path) -> Path:
     """Write one image's class masks as a palette PNG of class numbers: a pixel is class k
-    where class k's mask is above half its highest value (0/1, 0/255 and lossy masks alike;
-    a colour mask by its brightest channel, as red on black), the higher class where two
-    overlap, 0 elsewhere."""
+    where class k's mask is not background (any of a few labels well apart, as 0/1, 0/255 or
+    EndoVis's 10/20/30 parts; above half its highest value in a lossy mask; a colour mask by
+    its brightest channel, as red on black), the later class where two overlap, 0 elsewhere."""
     merged, first = None, None
     for k in sorted(parts):
         for path in parts[k] if isinstance(parts[k], list) else [parts[k]]:
@@ -181,8 +197,7 @@ def merge_classes(parts: ClassMasks, dest: Path) -> Path:
                 (h, w), (fh, fw) = values.shape, merged.shape
                 raise DataLayoutError(f"{path} is {w}x{h} but {first} is {fw}x{fh}: the masks"
                                       " of one image must have its size; fix or remove the file")
-            top = int(values.max())
-            if top > 0:  # further masks of a class (mask_parts) unite in it
-                merged[values > top / 2] = k
+            if values.max() > 0:  # further masks of a class (mask_parts) unite in it
+                merged[values > _cut(values)] = k
     write_mask_png(dest, merged, palette=PALETTE)
     return dest

@@ -81,9 +81,11 @@ def find_groups(root: Path, layout: Layout) -> tuple[list[str], list[str], list[
             ready = True
         elif _table(one):  # its CSV or JSON
             ready = (root / _sources(one)[0]).is_file()
-        else:
-            ready = all("{id}" in m or (root / m).is_dir() for m in one.mask_dirs)
+        else:  # class folders: one is enough, the others' classes absent there
+            have = _folders_there(root, one)
+            ready = any(have) if one.mask_folders == "classes" else all(have)
         (kept if ready or unmasked else passed).append(name)
+    _refuse_partial(root, layout, parts)
     if not kept:
         raise DataLayoutError(
             f"no group under {root}: {len(names)} folder(s) match {layout.section}.images "
@@ -91,6 +93,35 @@ def find_groups(root: Path, layout: Layout) -> tuple[list[str], list[str], list[
             f"folder {layout.masks!r}; check both, with {GROUP} standing for the group's folder"
         )
     return kept, passed, [name for name in names if name not in parts]
+
+
+def _folders_there(root: Path, layout: Layout) -> list[bool]:
+    """For each masks folder of a filled-in group, whether it is there ({id}: per image)."""
+    return ["{id}" in m or (root / m).is_dir() for m in layout.mask_dirs]
+
+
+def _refuse_partial(root: Path, layout: Layout, names: list[str]) -> None:
+    """Refuse groups that have some of several united masks folders but not all: such a group
+    was passed over, or with missing_mask: empty written all background, though the folders
+    it has hold its masks (EndoVis's videos, each with folders for its own instruments)."""
+    if _table(layout) or layout.yolo or layout.mask_folders == "classes":
+        return
+    lacking = []
+    for name in names:
+        one = filled(layout, name)
+        have = _folders_there(root, one)
+        if any(have) and not all(have):
+            gone = [m for m, there in zip(one.mask_dirs, have, strict=True) if not there]
+            lacking.append(f"{name} (no {', '.join(gone)})")
+    if lacking:
+        raise DataLayoutError(
+            f"groups without some of the masks folders {layout.section}.masks unites: "
+            f"{listing(lacking)}; united folders are parts of one mask, needed in every group. "
+            f"Where each folder is a class (an instrument, a lesion), set {layout.section}."
+            "mask_folders: classes (a folder a group lacks is then that class absent there; "
+            "masks.values can join classes into one); else add the folders or list only the "
+            "ones every group has"
+        )
 
 
 def _not_masks(layout: Layout, names: list[str]) -> list[str]:
@@ -170,10 +201,14 @@ def pair_groups(root: Path, layout: Layout) -> list[tuple[str, Path, Path | list
     pairs, seen = [], {}
     for group in groups:
         one = filled(layout, group)
-        bare = not _table(one) and not all("{id}" in m or (root / m).is_dir()
-                                           for m in one.mask_dirs)
-        found = layout_module("blank").unmasked_group(root, one) if bare else None
-        for pid, image, masks in found if bare else pair_files(root, one):
+        have = [True] if _table(one) else _folders_there(root, one)
+        if not any(have):  # missing_mask: empty (else passed over above)
+            found = layout_module("blank").unmasked_group(root, one)
+        elif not all(have):  # class folders: those it lacks are absent classes
+            found = layout_module("classes").pair_class_folders(root, one, optional=True)
+        else:
+            found = pair_files(root, one)
+        for pid, image, masks in found:
             gid = f"{group_id(group)}_{pid}"
             if gid in seen:
                 raise DataLayoutError(

@@ -151,11 +151,20 @@ def _lookup(path: Path, key: str | None, classes_key: str | None, ids_key: str |
 def array_stem(path: Path, name: str | None) -> str:
     """The stem of the files written for `path`: --name, else the file's (a store's) own."""
     if name is None:
-        return zarr_stem(path) if is_zarr(path) else path.stem
+        return zarr_stem(path) if is_zarr(path) else _file_stem(path)
     if not name or name != Path(name).name or name in (".", ".."):
         raise ValueError(f"--name {name!r} is not a file name: give the slices' stem, e.g. "
                          "fold1 (no folder)")
     return name
+
+
+def _file_stem(path: Path) -> str:
+    """The file's stem, an array saved again as HDF5 counted whole: TransUNet's Synapse test
+    volumes case0001.npy.h5 are case0001, as its test_vol.txt names them."""
+    inner = Path(path.stem)
+    if path.suffix.lower() in (".h5", ".hdf5") and inner.suffix.lower() in (".npy", ".npz"):
+        return inner.stem or path.stem
+    return path.stem
 
 
 def _axis(arr, axis: int, path: Path) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tifffile
 from PIL import Image
 
 from unet.cli import main
@@ -29,3 +30,43 @@ def test_npy_h5_volume_is_named_by_its_case(tmp_path, capsys):
     assert names == ["case0001_000.png", "case0001_001.png", "case0001_002.png"], names
     assert np.array_equal(np.asarray(Image.open(tmp_path / "m" / names[1])), vol[1])
     capsys.readouterr()
+
+
+def test_several_npz_slices_in_one_call(tmp_path, capsys):
+    files = [tmp_path / f"case0005_slice{k:03d}.npz" for k in range(3)]
+    for k, f in enumerate(files):
+        _slice(f, k)
+    # 2211 train slices one call each start Python 4422 times: one call takes them all
+    assert main(["unstack", *map(str, files), str(tmp_path / "images"), "--key", "image"]) == 0
+    assert main(["unstack", *map(str, files), str(tmp_path / "masks"), "--key", "label"]) == 0
+    out = capsys.readouterr().out
+    assert "3 images written" in out, out
+    for f in files:
+        stem = f.stem
+        got = tifffile.imread(tmp_path / "images" / f"{stem}.tif")
+        assert np.array_equal(got, np.load(f)["image"])  # the [0, 1] floats as given
+        mask = np.asarray(Image.open(tmp_path / "masks" / f"{stem}.png"))
+        assert mask.dtype == np.uint8 and np.array_equal(mask, np.load(f)["label"])
+
+
+def test_several_arrays_with_one_name_are_refused(tmp_path, capsys):
+    files = [tmp_path / f"s{k}.npz" for k in range(2)]
+    for k, f in enumerate(files):
+        _slice(f, k)
+    args = ["unstack", *map(str, files), str(tmp_path / "o"), "--key", "image", "--name", "c"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--name" in err and "one array file" in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_two_arrays_of_one_stem_are_refused_before_any_is_written(tmp_path, capsys):
+    for part in ("a", "b"):
+        (tmp_path / part).mkdir()
+        _slice(tmp_path / part / "s.npz", 0)
+    args = ["unstack", str(tmp_path / "a" / "s.npz"), str(tmp_path / "b" / "s.npz"),
+            str(tmp_path / "o"), "--key", "image"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "a/s.npz and " in err and "b/s.npz" in err and "'s'" in err, err
+    assert not (tmp_path / "o").exists()

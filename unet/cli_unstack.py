@@ -4,6 +4,7 @@ store) to one 2-D file per page or slice."""
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from pathlib import Path
 
 from unet.cli_types import number
@@ -27,6 +28,8 @@ def _unstack(args: argparse.Namespace) -> int:
                          f"that folder alone (not {', '.join(map(str, stacks))})")
     if len(stacks) == 1 and is_array(stacks[0]):
         return _unstack_array(args, stacks[0])
+    if all(is_array(s) for s in stacks):
+        return _unstack_arrays(args, stacks)
     volumes = [s for s in stacks if is_volume(s) or s in series]
     labels = args.classes and volumes == stacks and not series  # a binary volume a structure
     given = [f"--{f.replace('_', '-')}" for f in _ARRAY_FLAGS if getattr(args, f) not in (None, 0)
@@ -99,6 +102,33 @@ def _unstack_array(args: argparse.Namespace, path: Path) -> int:
     return 0
 
 
+def _unstack_arrays(args: argparse.Namespace, paths: list[Path]) -> int:
+    """Several array files, each split as alone and named by its own stem: Synapse's 2211
+    train_npz slices in one call, where a call each started Python 4422 times."""
+    from unet.dataset.arrays import array_stem, unstack_array
+
+    if args.name is not None:
+        raise ValueError(f"--name names one array file's slices; {len(paths)} were given "
+                         f"({paths[0]}, {paths[1]} ...): leave --name out to name each by its "
+                         "stem, or give one array file a call")
+    stems = [array_stem(p, None) for p in paths]
+    clash = next((s for s, n in Counter(stems).items() if n > 1), None)
+    if clash is not None:  # the second would be refused half-way, the first already written
+        both = [str(p) for p, s in zip(paths, stems, strict=True) if s == clash][:2]
+        raise ValueError(f"{both[0]} and {both[1]} have one stem, {clash!r}: their slices "
+                         "would share names; give them in calls of their own with --name")
+    written, notes = [], []
+    for path in paths:
+        got, note = unstack_array(path, args.folder, args.key, args.axis, None, args.classes,
+                                  args.background, args.instance_classes, args.instance_ids)
+        written += got
+        notes += [f"{path.name}: {note}"] if note else []
+    # each a 2-D array written whole, as <stem>, no _000
+    whole = [w.stem for w in written] == stems
+    _written(written, "image" if whole else "slice", args.folder, "; ".join(notes) or None)
+    return 0
+
+
 def _written(written: list[Path], what: str, folder: str, note: str | None = None) -> None:
     """Print how many files were written where (first ... last), then the writer's note."""
     print(f"{len(written)} {what}{'s' * (len(written) != 1)} written to {folder}"
@@ -120,7 +150,8 @@ def unstack_arguments(p: argparse.ArgumentParser) -> None:
                         "images.npy), .npz, .h5/.hdf5 (CREMI's sample_A.hdf5), MATLAB .mat "
                         "(CoNSeP's, Lizard's labels; v5 or v7.3; a 2-D array written whole, "
                         "<stem>.png), or a Zarr store (OME-Zarr image.ome.zarr: a plane a "
-                        "file, channels last)")
+                        "file, channels last), or several array files, each split alone "
+                        "(Synapse's train_npz/*.npz)")
     p.add_argument("folder", type=path_arg,
                    help="folder for 0.png, 1.png, ... (zero-padded), or a volume's or array's "
                         "<stem>_000.png (.tif: signed, 32-bit, float or multi-channel) ...; "

@@ -133,8 +133,9 @@ def _named_ids(ids: list[str], names: list[str | int], key: str = "split.test_id
             wild = any(c in name for c in "*?[")
             found = [known[i] for i in fnmatch.filter(known, name)] if wild else []
         if not found:
+            hint = group_hint(ids, name, groups is not None, key)
             raise SplitError(f"{key} entry {_shown(entry)} names no id in the data set (ids "
-                             f"look like {ids[:3]}){group_hint(ids, name, groups is not None)}")
+                             f"look like {ids[:3]}){hint}")
         named.update(dict.fromkeys(found))
     return list(named)
 

@@ -21,10 +21,19 @@ def group_members(ids: list[str], groups: dict[str, str] | None) -> dict[str, li
     return members
 
 
-def group_hint(ids: list[str], name: str, grouped: bool) -> str:
+def group_hint(ids: list[str], name: str, grouped: bool, key: str = "split.test_ids") -> str:
     """The fix for an entry that names no id: where ids start with it and `_` (a sequence's
-    frames under '{group}'), the pattern or the group_by that names them."""
+    frames under '{group}'), the pattern or the group_by that names them; where it is an id
+    and `_<number>` (a tile of a whole scene, as LandCover.ai's split.py names its tiles),
+    that the split takes whole images."""
     if not grouped and any(i.startswith(f"{name}_") for i in ids):
         return (f"; it names a folder's frames: write '{name}_*', or set split.group_by: "
                 "'^(.+)_\\d+$' and a group's name takes its frames (DAVIS's ImageSets)")
+    scene, _, number = name.rpartition("_")
+    if number.isdigit() and scene in ids:
+        # a tile list made for cut scenes: the id would otherwise read as a typo
+        return (f"; it names a tile of image '{scene}' (the id and _{number}), but the data set "
+                "holds whole images and the split takes whole images: name them "
+                f"(split: {{{key.removeprefix('split.')}: [{scene}]}}), or cut the images into "
+                "those tiles first (LandCover.ai's split.py) and point dataset.local at them")
     return "; fix it or remove it"

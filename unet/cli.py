@@ -3,6 +3,8 @@
     unet predict MODEL INPUT... -o OUT [--recursive] [--tta] [--device auto|cpu|cuda[:N]]
                  [--no-amp] [--overlap F]
     unet info MODEL
+    unet score PRED TRUTH --model MODEL [--out DIR] [--mask-prefix P] [--mask-suffix S]
+               [--recursive] [--partial] [--threshold T] [--ignore V]
     unet --version
     unet export MODEL --onnx OUT.onnx
     unet unstack STACK.tif FOLDER
@@ -28,6 +30,7 @@ from pathlib import Path
 from unet.cli_raw import raw_arguments
 from unet.cli_restack import restack_arguments
 from unet.cli_rle import check_rle_flags, rle_arguments
+from unet.cli_score import run_score, score_arguments
 from unet.cli_types import device, number
 from unet.cli_types import path as path_arg
 from unet.cli_unstack import _unstack, unstack_arguments
@@ -197,7 +200,8 @@ class _Version(argparse.Action):
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line: predict, info, export, unstack, restack, stack and raw sub-commands."""
+    """The command line: predict, info, score, export, unstack, restack, stack and raw
+    sub-commands."""
     ap = argparse.ArgumentParser(prog="unet", description=__doc__.split("\n")[0],
                                  epilog=EXIT_CODES)
     ap.add_argument("--version", action=_Version, nargs=0,
@@ -209,6 +213,9 @@ def parser() -> argparse.ArgumentParser:
     i = _command(sub, "info", "architecture, classes, training data and scores", _info)
     i.add_argument("model", type=path_arg,
                    help="model.pt, or an experiment's folder (each fold's model)")
+    score_arguments(_command(sub, "score", "score predicted masks against a folder's own "
+                             "ground truth", run_score, ": Dice, IoU, HD95 and boundary F1 per "
+                             "image and class, as the workflow's evaluation scores them"))
     e = _command(sub, "export", "export to ONNX (dynamic batch, height and width)", _export,
                  ": input image (B, C, H, W) float in [0, 1], output logits, the class values "
                  "in its metadata. Needs the onnx extra: pip install -e '.[onnx]'")

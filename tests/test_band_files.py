@@ -84,8 +84,8 @@ def test_a_missing_band_file_is_named_or_skipped(tmp_path, caplog):
 
 @pytest.mark.parametrize(("break_it", "message"), [
     (lambda root: tifffile.imwrite(root / "train_blue/blue_patch_2.TIF",
-                                   np.zeros((H, W, 3), np.uint16)),
-     r"blue_patch_2\.TIF holds 3 bands; band_files names files of one band each"),
+                                   np.zeros((2, 3, H, W), np.uint16), photometric="minisblack"),
+     r"blue_patch_2\.TIF holds an array of shape \(2, 3, 32, 40\), no image of bands"),
     (lambda root: tifffile.imwrite(root / "train_blue/blue_patch_2.TIF",
                                    np.zeros((H, W + 1), np.uint16)),
      r"blue_patch_2\.TIF is 41x32 uint16 but .*red_patch_2\.TIF is 40x32 uint16"),

@@ -23,7 +23,7 @@ def data_channels(pairs: list[dict]) -> int:
         first = next(i for i, n in bands.items() if n == common)
         others = sorted((i for i, n in bands.items() if n != common), key=in_order)
         if others:  # every one named: a rerun per file found one more
-            said = {i: bands_words(bands[i]) for i in (first, *others)}
+            said = {i: bands_words(bands[i]) + _stacked_from(pairs, i) for i in (first, *others)}
             fix = ("the model takes one number of input channels; give every image the same "
                    "bands" + colour_hyperstack_fix(set(bands.values())))
             head = f"{first} has {said[first]} bands but "
@@ -40,3 +40,10 @@ def data_channels(pairs: list[dict]) -> int:
         except ImageReadError:  # named by the cache pass with every other: one at a time here
             continue
     return 1
+
+
+def _stacked_from(pairs: list[dict], image: str) -> str:
+    """The band files a band_files stack was written from: an odd one (an RGB file among grey
+    ones, giving 6 bands where the others have 4) is named, not only the stack."""
+    files = next((p.get("image_bands") for p in pairs if p["image"] == image), None)
+    return f" (stacked from {', '.join(map(str, files))})" if files else ""

@@ -62,30 +62,48 @@ class Band(NamedTuple):
 
 
 def _one_band(path: Path) -> Band:
-    """The file's single band, at its own depth, with its tags (a TIFF's, read in one open)."""
+    """The file's bands, (H, W) for one or (H, W, N) samples last (an RGB image's three: one
+    side of a LEVIR-CD pair), at their own depth, with its tags (a TIFF's, read in one open)."""
     with named_file(path, "band file", FIX):
         if path.suffix.lower() in (".tif", ".tiff") or may_be_tiff(path) and is_tiff(path):
             with tifffile.TiffFile(path) as tif:
-                arr, tags = np.squeeze(tif.asarray()), tif.pages[0].tags
+                series, tags = tif.series[0], tif.pages[0].tags
+                arr = np.squeeze(_samples_last(series.asarray(), series.axes))
                 band = Band(arr, georef_of_tags(tags), tags_nodata(tags), carried_of_tags(tags))
         else:
             with Image.open(path) as im:
                 im = im.convert(im.mode[:-1]) if im.mode in ("LA", "RGBA") else im  # alpha
-                if im.mode not in ("L", "I", "I;16", "I;16B", "I;16L", "F"):
+                if im.mode not in ("L", "I", "I;16", "I;16B", "I;16L", "F", "RGB"):
                     raise DataLayoutError(
-                        f"{path} is a {im.mode} image; band_files names files of one band "
-                        "each (grey, 8- or 16-bit, or float)"
-                    )
+                        f"{path} is a {im.mode} image; band_files and unet stack take grey "
+                        "(8- or 16-bit, or float) or RGB files: save it as one of them")
                 band = Band(np.asarray(im), None, None, [])
             if path.suffix.lower() in JP2:  # its GeoJP2 box's GeoTIFF tags, where it has one
                 band = Band(band.arr, *(geojp2_of(path) or (None, None, [])))
-    if band.arr.ndim != 2:
-        arr = band.arr
+    if band.arr.ndim not in (2, 3):
         raise DataLayoutError(
-            f"{path} holds {arr.shape[-1] if arr.ndim == 3 else arr.shape} bands; band_files "
-            "names files of one band each (grey); stack multi-band files yourself"
-        )
+            f"{path} holds an array of shape {band.arr.shape}, no image of bands (pages or "
+            "slices?); band_files and unet stack take one image (H, W[, bands]) a file")
     return band
+
+
+def _samples_last(arr: np.ndarray, axes: str) -> np.ndarray:
+    """A TIFF's samples (S) or channels (C) moved last: GDAL's planar files read (S, H, W)."""
+    for axis in "SC":
+        if axis in axes:
+            return np.moveaxis(arr, axes.index(axis), -1)
+    return arr
+
+
+def _split_bands(paths: Sequence[Path], read: list[Band]) -> tuple[list[Path], list[Band]]:
+    """One entry per band: a file of several bands (the after image of a pair, RGB) gives
+    each in order, with its file's path, place, nodata and tags."""
+    out_paths, out = [], []
+    for path, band in zip(paths, read, strict=True):
+        planes = [band.arr] if band.arr.ndim == 2 else np.moveaxis(band.arr, -1, 0)
+        out_paths += [path] * len(planes)
+        out += [band._replace(arr=plane) for plane in planes]
+    return out_paths, out
 
 
 def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
@@ -99,6 +117,8 @@ def stack_bands(job: tuple[Sequence[Path], Path]) -> Path:
     # one file: an image alone, band_nodata's, written whole (its every band) with the fill
     read, colour = ([_one_band(Path(p)) for p in paths], False) if len(paths) > 1 \
         else _lone_image(Path(paths[0]))
+    if len(paths) > 1:  # a band apiece below: their sizes, places and fills checked alike
+        paths, read = _split_bands(paths, read)
     bands = [b.arr for b in read]
     first = bands[0]
     for path, band in zip(paths[1:], bands[1:], strict=True):
@@ -133,11 +153,8 @@ def _lone_image(path: Path) -> tuple[list[Band], bool]:
         if path.suffix.lower() in (".tif", ".tiff") or may_be_tiff(path) and is_tiff(path):
             with tifffile.TiffFile(path) as tif:
                 series, tags = tif.series[0], tif.pages[0].tags
-                arr, colour = series.asarray(), tif.pages[0].photometric == 2  # RGB
-                for axis in "SC":  # samples last
-                    if axis in series.axes:
-                        arr = np.moveaxis(arr, series.axes.index(axis), -1)
-                        break
+                arr = _samples_last(series.asarray(), series.axes)
+                colour = tif.pages[0].photometric == 2  # RGB
                 return [Band(arr, georef_of_tags(tags), tags_nodata(tags),
                              carried_of_tags(tags))], colour
         if path.suffix.lower() in JP2:

@@ -56,7 +56,7 @@ def test_an_image_pair_stacks_as_six_bands_in_order(tmp_path):
     assert np.array_equal(stacked, np.concatenate([before, after], axis=-1))
 
 
-def test_a_pair_data_set_trains_on_six_channels(tmp_path):
+def test_a_pair_data_set_trains_on_six_channels(tmp_path, capsys):
     _levir(tmp_path)
     ids = [p["id"] for p in _manifest(tmp_path)["pairs"]]
     write_json(tmp_path / "split.json", {part: [i for i in ids if i.startswith(part)]
@@ -74,6 +74,13 @@ def test_a_pair_data_set_trains_on_six_channels(tmp_path):
     written = sorted(_train_and_predict(tmp_path).glob("*.png"))
     assert len(written) == 4
     assert all(set(np.unique(np.asarray(Image.open(p)))) <= {0, 255} for p in written)
+    # the before images alone: refused, saying how a pair becomes the model's 6 bands
+    from unet.cli import main
+
+    assert main(["predict", str(tmp_path / "model.pt"), str(tmp_path / "test/A"), "-o",
+                 str(tmp_path / "alone"), "--device", "cpu"]) == 2
+    assert "unet stack makes them from a file per band, or per image of a pair" in \
+        capsys.readouterr().err
 
 
 def test_unet_stack_joins_two_folders_of_rgb_images(tmp_path, monkeypatch, capsys):

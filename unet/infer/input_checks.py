@@ -165,7 +165,8 @@ def _check_header(path: Path, region: Path | None, in_channels: int, as_bands: b
         raise ValueError(f"{path} {_bands_of(path, bands)}; the model reads "
                          f"{in_channels} bands: give it images of the bands it learnt, "
                          "as one multi-band TIFF each (unet stack makes them from a file "
-                         "per band) or ImageJ/OME hyperstacks of their channels")
+                         "per band, or per image of a pair) or ImageJ/OME hyperstacks of "
+                         "their channels")
     return header
 
 

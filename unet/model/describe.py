@@ -28,8 +28,8 @@ def _bands(ckpt: dict) -> str:
     if not channels_are_bands(ckpt):
         return ""
     three = "bands, not red, green and blue: " if ckpt["in_channels"] == 3 else ""
-    return (f"{three}one multi-band TIFF an image (unet stack makes them from a file per band), "
-            "or an ImageJ/OME hyperstack of its channels; ")
+    return (f"{three}one multi-band TIFF an image (unet stack makes them from a file per band, "
+            "or per image of a pair), or an ImageJ/OME hyperstack of its channels; ")
 
 
 def _network(cfg: dict, init_from: str | None = None, new_head: bool = False,

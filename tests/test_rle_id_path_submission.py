@@ -47,10 +47,10 @@ def _slices(root) -> list[str]:
     return rels
 
 
-def _predict(tmp_path, *flags: str) -> int:
-    return main(["predict", str(tmp_path / "model.pt"), str(tmp_path / "test"), "--recursive",
-                 "-o", str(tmp_path / "out"), "--device", "cpu", "--rle",
-                 str(tmp_path / "sub.csv"), *flags])
+def _predict(tmp_path, *flags: str, recursive: bool = True) -> int:
+    return main(["predict", str(tmp_path / "model.pt"), str(tmp_path / "test"),
+                 *["--recursive"] * recursive, "-o", str(tmp_path / "out"), "--device", "cpu",
+                 "--rle", str(tmp_path / "sub.csv"), *flags])
 
 
 def test_uw_madison_submission_has_path_ids_class_names_and_decodes_to_the_masks(tmp_path):
@@ -80,10 +80,9 @@ def test_uw_madison_submission_has_path_ids_class_names_and_decodes_to_the_masks
             assert np.array_equal(got, index == k), (rel, name)
 
 
-def test_an_id_path_missing_a_slice_or_without_its_folders_is_refused_before_predicting(
-        tmp_path, capsys):
-    """A regex that misses a path (here: without --recursive the folders are gone) would have
-    left slices out of the submission; it is refused by name before any mask is written."""
+def test_an_id_path_missing_a_slice_is_refused_before_predicting(tmp_path, capsys):
+    """A regex that misses a path would have left slices out of the submission; it is refused
+    by name before any mask is written. --recursive was given: the advice said to give it."""
     _model(tmp_path / "model.pt")
     _slices(tmp_path / "test")
     (tmp_path / "test" / "case7" / "case7_day0" / "scans" / "notes.png").write_bytes(
@@ -91,8 +90,22 @@ def test_an_id_path_missing_a_slice_or_without_its_folders_is_refused_before_pre
          / "slice_0001_20_18_1.50_1.50.png").read_bytes())
     assert _predict(tmp_path, "--rle-id-path", ID_PATH) == 2
     err = capsys.readouterr().err
-    assert "--rle-id-path" in err and "notes.png" in err and "--recursive" in err, err
+    assert "--rle-id-path" in err and "notes.png" in err and "'/'" in err, err
+    assert "give --recursive" not in err, err  # it was given: the regex is what to widen
     assert not (tmp_path / "out").exists() and not (tmp_path / "sub.csv").exists()
+
+
+def test_an_id_path_missing_paths_without_recursive_says_to_give_it(tmp_path, capsys):
+    """Without --recursive the ids are bare names (slice_0001_...png): the advice is to give
+    --recursive so that the folders the regex names are kept."""
+    _model(tmp_path / "model.pt")
+    _slices(tmp_path / "test")
+    scans = tmp_path / "test" / "case7" / "case7_day0" / "scans"
+    for f in scans.iterdir():
+        f.rename(tmp_path / "test" / f.name)
+    assert _predict(tmp_path, "--rle-id-path", ID_PATH, recursive=False) == 2
+    err = capsys.readouterr().err
+    assert "--rle-id-path" in err and "give --recursive" in err, err
 
 
 @pytest.mark.parametrize("flags, says", [

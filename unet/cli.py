@@ -64,7 +64,8 @@ def _predict(args: argparse.Namespace) -> int:
         _check_rle_class(args.rle_class, names, models[0])
     bases = image_bases(args.inputs, args.roi, args.out, args.recursive)
     files = list(bases)
-    ids = _rle_ids(files, bases, args.rle_id_path) if args.rle else []  # refused before work
+    # refused before work
+    ids = _rle_ids(files, bases, args.rle_id_path, args.recursive) if args.rle else []
     n = predict_files(models, files, args.out, settings, args.threads, roi=args.roi,
                       overwrite=args.overwrite, model_stat=stat, base=bases)
     print(f"{n} mask{'s' * (n != 1)} written to {args.out}"
@@ -83,7 +84,8 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _rle_ids(files: list[Path], bases: dict, id_path: str | None) -> list[str]:
+def _rle_ids(files: list[Path], bases: dict, id_path: str | None,
+             recursive: bool) -> list[str]:
     """Each image's --rle id: its name, or with --recursive its path mirrored under -o (x.png's
     image x.ome.tif: the whole extension back, not the last part); with --rle-id-path the id
     that makes of it (rle_ids.submission_ids)."""
@@ -93,7 +95,7 @@ def _rle_ids(files: list[Path], bases: dict, id_path: str | None) -> list[str]:
 
     names = [f"{without_extension(Path(m)).as_posix()}{extension(f)}"
              for f, m in mask_names(files, bases).items()]
-    return submission_ids(names, id_path) if id_path else names
+    return submission_ids(names, id_path, recursive) if id_path else names
 
 
 def _check_rle_class(rle_class: str | None, names: list | None, model: Path) -> None:

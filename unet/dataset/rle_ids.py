@@ -75,18 +75,20 @@ def without_unset_id_path(settings: dict) -> dict:
     return drop_keys(settings, ["rle.id_path"])
 
 
-def submission_ids(names: list[str], pattern: str) -> list[str]:
+def submission_ids(names: list[str], pattern: str, recursive: bool = False) -> list[str]:
     """`unet predict --rle-id-path`: the id `pattern` makes of each image's path (as --rle
-    names it: its subpath under the folder given, with --recursive), as rle.id_path makes the
+    names it: its subpath under the folder given, with `recursive`), as rle.id_path makes the
     training CSV's. A path it misses, or two paths given one id, are refused before any mask
     is predicted: the competition's scorer would drop or merge them."""
     regex = id_regex(pattern, "--rle-id-path")
     ids = [path_id(regex, n) for n in names]
     missed = [n for n, i in zip(names, ids, strict=True) if i is None]
-    if missed:
-        raise DataLayoutError(
-            f"--rle-id-path {pattern!r} matches none of {listing(missed)}; give --recursive so "
-            "each image's path keeps its folders (case123/case123_day20/scans/...), or widen it")
+    if missed:  # with --recursive the folders are there already: only the regex can be at fault
+        fix = ("widen it: each path is matched below the folder given, with '/' separators"
+               if recursive else "give --recursive so each image's path keeps its folders "
+               "(case123/case123_day20/scans/...), or widen it")
+        raise DataLayoutError(f"--rle-id-path {pattern!r} matches none of {listing(missed)}; "
+                              + fix)
     seen: dict[str, str] = {}
     for name, pid in zip(names, ids, strict=True):
         if pid in seen:

@@ -75,7 +75,7 @@ def _fetch(source: str, settings: dict[str, Any], dest: Path) -> list[dict]:
     return code.fetch_competition(settings.get("competition", code.CARVANA), files, dest)
 
 
-def _merge(job: tuple[Any, Path]) -> Path:
+def _merge(job: tuple[Any, Path]) -> Any:
     """Write one image's mask from its parts: class folders, a table's objects (and their
     ids), or masks to unite; each by its layout kind's module."""
     parts, dest = job
@@ -116,9 +116,13 @@ def _kept(job: tuple[Any, Any]) -> Path | Exception:
                     else err)
 
 
-def _write_all(func: Any, jobs: list, processes: int, desc: str, what: str) -> None:
-    """Run func on every job, `processes` at a time; the bad ones refused together."""
-    done = parallel_map(_kept, [(func, job) for job in jobs], processes, desc)
+def _write_all(func: Any, jobs: list, processes: int, desc: str, what: str,
+               said: Any = None) -> None:
+    """Run func on every job, `processes` at a time; `said` given what the written ones
+    returned (a warning of the whole pass, before the refusal), the bad ones refused together."""
+    done = list(parallel_map(_kept, [(func, job) for job in jobs], processes, desc))
+    if said is not None:
+        said([out for out in done if not isinstance(out, Exception)])
     raise_all([(str(job[1]), out) for job, out in zip(jobs, done, strict=True)
                if isinstance(out, Exception)], what, "image(s)")
 
@@ -134,12 +138,13 @@ def _as_stack(pair: dict, bands: list[Path], dest: Path) -> None:
 def _write_files(merges: list, stacks: list, drawn: str | None, processes: int) -> None:
     """Write the merged or drawn masks and the stacked band files, `processes` at a time;
     the images whose files cannot be written are named in one error (sorted by id)."""
+    said = None  # told of the masks drawn: RLE overlaps, counted as drawn (rows decoded once)
     if drawn == "rle":
-        layout_module("rle", "dataset.rle_overlap").check_rows([job[1:4] for job, _ in merges])
+        said = layout_module("rle", "dataset.rle_overlap").check_rows([j[1:4] for j, _ in merges])
     if drawn in ("qupath", "geojson", "wkt"):  # said once, here, not per image by the workers
         layout_module(drawn).note_outside([job[1:4] for job, _ in merges])
     _write_all(_merge, merges, processes, "merge masks",
-               f"masks cannot be {'drawn' if drawn else 'merged'}")
+               f"masks cannot be {'drawn' if drawn else 'merged'}", said)
     if stacks:
         stack = layout_module("band_files").stack_bands
         _write_all(stack, stacks, processes, "stack bands", "images' bands cannot be stacked")
@@ -259,14 +264,8 @@ def download_dataset(
     if source == "synthetic":
         root = manifest_path.parent
         source_module(source).generate_dataset(
-            root,
-            count=settings["count"],
-            width=settings["width"],
-            height=settings["height"],
-            seed=settings["seed"],
-            classes=settings["classes"],
-            processes=processes,
-        )
+            root, count=settings["count"], width=settings["width"], height=settings["height"],
+            seed=settings["seed"], classes=settings["classes"], processes=processes)
         return write_manifest(manifest_path, source, root, Layout())
     if source == "local":
         # Used in place: no copy of the user's folder.

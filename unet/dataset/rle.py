@@ -53,9 +53,8 @@ OVERLAP_FIX = ("runs of one 'start length' encoding never overlap, so the CSV en
                "run before (SIIM-ACR), or rewrite 'start end' pairs as 'start length'")
 
 
-def _read_rows(
-    path: Path, settings: dict[str, Any], section: str
-) -> tuple[dict[str, list], tuple[tuple[int, str], ...] | None]:
+def _read_rows(path: Path, settings: dict[str, Any], section: str
+               ) -> tuple[dict[str, list], tuple[tuple[int, str], ...] | None]:
     """The CSV's rows by the id column's value: (encoding, class number or None, line); and
     the classes' (number, name) pairs where the CSV names them."""
     if not path.is_file():
@@ -107,8 +106,7 @@ def _delimiter(text: str, wanted: list[str], path: Path, section: str) -> str:
                       for d, names in read.items() if d == "," or d in header)
     raise DataLayoutError(
         f"{path} has no column {missing!r} (its header read {found}); set {section}.rle."
-        "id_column, rle_column and class_column to its column names"
-    )
+        "id_column, rle_column and class_column to its column names")
 
 
 def _cells(row: dict, wanted: list[str]) -> tuple[str | None, str, str | None]:
@@ -216,9 +214,8 @@ def pair_rle(root: Path, layout: Layout) -> list[tuple[str, Path, RleMasks]]:
     return sorted(pairs, key=lambda p: p[0])
 
 
-def decode(
-    encoding: str, size: tuple[int, int], order: str, relative: bool = False
-) -> np.ndarray:
+def decode(encoding: str, size: tuple[int, int], order: str, relative: bool = False
+           ) -> np.ndarray:
     """One encoding as a (h, w) bool mask of an image of `size` (w, h). `relative`: each
     start counts (from 0) from the end of the run before, as SIIM-ACR's encodings do."""
     w, h = size
@@ -250,15 +247,18 @@ def decode(
 
 
 def write_rle_mask(masks: RleMasks, image: Path, size: tuple[int, int], dest: Path,
-                   objects: Path | None = None) -> Path:
+                   objects: Path | None = None) -> tuple[Path, Any]:
     """Decode the encodings of `image` (of `size` (w, h)) into `dest`: 0/255 for a binary set,
-    or a palette PNG of class numbers (later rows win where they overlap) with a class
-    column; with `objects` (masks.separate), each row's id (its place among the image's rows,
-    from 1; the later wins alike) into that TIFF."""
+    or a palette PNG of class numbers (later rows win where they overlap) with a class column;
+    with `objects` (masks.separate), each row's id (its place among the image's rows, from 1;
+    the later wins alike) into that TIFF. Returns `dest` and its classes' overlap (None: not
+    two classes), counted here as the rows are decoded (rle_overlap.image_overlap)."""
     from unet.dataset.class_folders import PALETTE
+    from unet.dataset.rle_overlap import image_overlap
 
     out = np.zeros(size[::-1], np.uint8)
     ids = object_canvas(size, objects)
+    covered: dict = {}  # class: its rows' pixels, whatever is drawn over them (overlaps)
     bad = []  # (line, error, encoding) of every unusable row, all named at once
     for k, (encoding, cls) in enumerate(masks.rows):
         if not encoding:  # no object (and maybe no class)
@@ -269,13 +269,15 @@ def write_rle_mask(masks: RleMasks, image: Path, size: tuple[int, int], dest: Pa
             bad.append((masks.lines[k] if masks.lines else None, err, encoding))
             continue
         out[on] = cls if masks.classes else 255
+        if masks.classes:
+            covered[cls] = covered[cls] | on if cls in covered else on
         if ids is not None:
             ids[on] = k + 1
     if bad:
         raise _unusable(masks.csv, image, bad)
     write_object_ids(objects, ids)
     write_mask_png(dest, out, palette=PALETTE if masks.classes else None)
-    return dest
+    return dest, image_overlap(covered, out) if len(covered) > 1 else None
 
 
 def _unusable(csv_path: Path, image: Path, bad: list[tuple[int | None, ValueError, str]]

@@ -147,6 +147,24 @@ def test_an_id_holding_a_slash_or_empty_is_refused_by_key(tmp_path, pattern, mad
         write_manifest(tmp_path / "out" / "m.json", "local", tmp_path, _layout(id_path=pattern))
 
 
+@pytest.mark.parametrize("pattern, meant", [
+    (r"(case\d+_day\d+)\\scans\\(slice_\d+)", r"(case\d+_day\d+)/scans/(slice_\d+)"),
+    (r"(case\d+_day\d+)\scans\(slice_\d+)", r"(case\d+_day\d+)/scans/(slice_\d+)")])
+def test_an_id_path_with_windows_separators_is_told_paths_use_slashes(tmp_path, pattern, meant):
+    # '\\scans' (or '\scans': whitespace, then 'cans') matches no path: paths are read with
+    # '/', and the refusal said only 'widen it'
+    from unet.dataset.rle_ids import submission_ids
+
+    _uw(tmp_path)
+    with pytest.raises(DataLayoutError) as err:
+        write_manifest(tmp_path / "m.json", "local", tmp_path, _layout(id_path=pattern))
+    assert "rle.id_path" in str(err.value) and "'/' separators" in str(err.value), err.value
+    assert meant in str(err.value), err.value
+    with pytest.raises(DataLayoutError, match="'/' separators") as err:
+        submission_ids(["case1/case1_day0/scans/slice_0001_6_5.png"], pattern, recursive=True)
+    assert meant in str(err.value), err.value
+
+
 def _rows_but_slice_1_of_case_1() -> list[tuple[str, str, str]]:
     """UW-Madison's rows less every row of case1_day0_slice_0001 (a slice the CSV omits)."""
     return [("case1_day0_slice_0002", "stomach", "8 3"), ("case2_day0_slice_0001", "stomach", ""),

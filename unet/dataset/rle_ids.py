@@ -12,6 +12,19 @@ from unet.common.drop_keys import drop_keys
 from unet.dataset.layout import DataLayoutError, Layout, files_with, nfc
 from unet.dataset.names import listing
 
+# a backslash written as a Windows folder separator: '\\scans', or '\scans' (whitespace,
+# then 'cans') and '\(slice' (a literal parenthesis) where the next folder begins
+BACKSLASH_SEPARATOR = re.compile(r"\\\\|\\(?=s\w|\()")
+
+
+def slash_hint(pattern: str) -> str:
+    """Advice for a `pattern` that separates folders with backslashes: paths are matched with
+    '/' on every system, so such a pattern matches nothing (or is no regular expression)."""
+    if not BACKSLASH_SEPARATOR.search(pattern):
+        return ""
+    meant = BACKSLASH_SEPARATOR.sub("/", pattern)
+    return f"; paths are matched with '/' separators on every system, not '\\': write '{meant}'"
+
 
 def id_regex(pattern: str, key: str) -> re.Pattern:
     """`pattern` (rle.id_path, unet predict --rle-id-path) compiled, refused by `key` where it
@@ -19,11 +32,12 @@ def id_regex(pattern: str, key: str) -> re.Pattern:
     try:
         regex = re.compile(pattern)
     except re.error as err:
-        raise DataLayoutError(f"{key} {pattern!r} is no regular expression ({err})") from None
+        raise DataLayoutError(f"{key} {pattern!r} is no regular expression ({err})"
+                              + slash_hint(pattern)) from None
     if not regex.groups:
         raise DataLayoutError(f"{key} {pattern!r} has no group: put the parts of the path that "
                               "make the id in parentheses, e.g. "
-                              r"'(case\d+_day\d+)/scans/(slice_\d+)'")
+                              r"'(case\d+_day\d+)/scans/(slice_\d+)'" + slash_hint(pattern))
     return regex
 
 
@@ -62,7 +76,8 @@ def images_by_path_id(img_dir: Path, layout: Layout, pattern: str) -> dict[str, 
     if missed:
         raise DataLayoutError(
             f"{key} {pattern!r} matches none of {listing(missed)} (paths below {img_dir}); "
-            f"widen it, or set {layout.section}.images to a folder of such images only")
+            f"widen it, or set {layout.section}.images to a folder of such images only"
+            + slash_hint(pattern))
     raise_all(twice, "images would share an id", "file(s)")
     return found
 
@@ -88,7 +103,7 @@ def submission_ids(names: list[str], pattern: str, recursive: bool = False) -> l
                if recursive else "give --recursive so each image's path keeps its folders "
                "(case123/case123_day20/scans/...), or widen it")
         raise DataLayoutError(f"--rle-id-path {pattern!r} matches none of {listing(missed)}; "
-                              + fix)
+                              + fix + slash_hint(pattern))
     seen: dict[str, str] = {}
     for name, pid in zip(names, ids, strict=True):
         if pid in seen:

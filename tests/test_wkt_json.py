@@ -147,3 +147,21 @@ def test_wkt_numbers_with_a_sign_or_a_bare_point_are_read():
                 "POLYGON ((true false, 3 4, 5 6, 1 2))", "POLYGON ((1 2., 3 4, 5 6, --1 2))"):
         with pytest.raises(ValueError, match="WKT"):
             geometry_polygons(bad)
+
+
+def test_empty_members_of_a_multipolygon_are_skipped():
+    # OGC's grammar lets a MULTIPOLYGON member be EMPTY (PostGIS and GDAL write them); it was
+    # refused as not well formed
+    square = "((0 0, 4 0, 4 4, 0 0))"
+    [(ring,)] = geometry_polygons(f"MULTIPOLYGON (EMPTY, {square})")
+    assert ring.shape == (4, 2)
+    parts = geometry_polygons(f"multipolygon z ({square.replace(',', ' 1,')}, empty , {square})")
+    assert len(parts) == 2
+    assert geometry_polygons("MULTIPOLYGON (EMPTY, EMPTY)") is None  # no area, as EMPTY
+    for bad in ("MULTIPOLYGON (EMPTY EMPTY)", f"MULTIPOLYGON (EMPTY, {square}",
+                f"MULTIPOLYGON ({square} EMPTY)", "MULTIPOLYGON (EMPTIES, ((0 0, 1 0, 1 1)))",
+                "MULTIPOLYGON ((EMPTY))"):  # a ring EMPTY: refused as before
+        with pytest.raises(ValueError, match="WKT"):
+            geometry_polygons(bad)
+    with pytest.raises(ValueError, match="part without rings"):  # '()' is no EMPTY
+        geometry_polygons(f"MULTIPOLYGON ((), {square})")

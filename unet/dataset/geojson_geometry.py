@@ -15,6 +15,8 @@ LINES = ("Point", "MultiPoint", "LineString", "MultiLineString")  # no area: lef
 # WKT's polygon kinds, a Z, M or ZM dimension allowed (its third, fourth value dropped)
 _WKT = re.compile(r"\s*(MULTIPOLYGON|POLYGON)\s*(?:ZM|Z|M)?\s*(\(.*|EMPTY)\s*",
                   re.IGNORECASE | re.DOTALL)
+# an EMPTY member of a list ('MULTIPOLYGON (EMPTY, ((...)))', as PostGIS writes): no area
+_EMPTY_MEMBER = re.compile(r"(?<=[(,])\s*EMPTY\s*(?=[,)])", re.IGNORECASE)
 _POSITION = re.compile(r"[^\s(),]+(?:[ \t\r\n]+[^\s(),]+)+")  # "x y" (z m) between delimiters
 # WKT's number (OGC 06-103r4: +1, .5 and 1. too); NaN, Infinity and 1_0 are none (json.loads,
 # float() take them)
@@ -46,6 +48,13 @@ def _position(text: str) -> str:
     return "[" + ", ".join(repr(float(v)) for v in values) + "]"
 
 
+def _member(text: str, empty: re.Match) -> str:
+    """An EMPTY member of a MULTIPOLYGON's list as JSON's null, skipped once read (a member
+    '()' is still refused); an EMPTY deeper in (a ring) is kept, refused as not well formed."""
+    depth = text.count("(", 0, empty.start()) - text.count(")", 0, empty.start())
+    return "null" if depth == 1 else empty.group(0)
+
+
 def wkt_geometry(text: str) -> dict:
     """A WKT POLYGON or MULTIPOLYGON ('POLYGON ((x y, x y, ...), (hole ...))') as its GeoJSON
     geometry; ValueError naming it where it is neither or is not well formed."""
@@ -58,11 +67,15 @@ def wkt_geometry(text: str) -> dict:
     # "x y, x y" -> "[x, y], [x, y]", parentheses -> brackets: the GeoJSON coordinates' JSON
     try:
         spelt = _POSITION.sub(lambda m: _position(m.group(0)), match.group(2))
+        if kind == "MultiPolygon":
+            spelt = _EMPTY_MEMBER.sub(lambda m: _member(spelt, m), spelt)
         coords = json.loads(spelt.replace("(", "[").replace(")", "]"))
     except ValueError as err:  # JSONDecodeError is one
         why = "" if isinstance(err, json.JSONDecodeError) else f"{err}; "
         raise ValueError(f"WKT {shown!r} is not well formed ({why}numbers 'x y' between "
                          "parentheses, positions apart by commas)") from None
+    if kind == "MultiPolygon" and isinstance(coords, list):  # its EMPTY members skipped
+        coords = [c for c in coords if c is not None]
     return {"type": kind, "coordinates": coords}
 
 

@@ -180,3 +180,35 @@ def test_unet_predict_decodes_a_scene_once_for_its_mask_and_its_no_data(tmp_path
     assert len(band_decodes) == 1  # before: again for its no-data when its sidecar was written
     assert (np.array(Image.open(out / "s6.png"))[_void()] == 255).all()
     assert "<NoDataValue>255</NoDataValue>" in (out / "s6.png.aux.xml").read_text()
+
+
+def test_preprocess_warns_first_when_no_mask_png_can_hold_masks_ignore(tmp_path, caplog):
+    # Sen1Floods11: labels -1/0/1 and NaN fill; masks.ignore -1 cannot be written into a mask
+    # PNG, which predict said only after training: preprocess says it, with the same fix
+    from tests.test_nodata import _scene
+    from tests.test_value_spaces import H, W, _disc, _preprocess, _write_split
+    from unet.cache.settings import PreprocessSettings
+
+    said = {}
+    for case, ignore, border in (("signed", -1, True), ("png", 255, True),
+                                 ("no fill", -1, False), ("wide", 70000, True)):
+        root = tmp_path / case
+        root.mkdir()
+        pairs = []
+        for i in range(7):
+            _scene(root / f"s{i}.tif", i, border=border)
+            Image.fromarray((_disc(i) > 0.5).astype(np.uint8)).save(root / f"m{i}.png")
+            pairs.append({"id": f"s{i}", "image": str(root / f"s{i}.tif"),
+                          "mask": str(root / f"m{i}.png"), "size": [W, H]})
+        _write_split(root, pairs)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            _preprocess(root, PreprocessSettings(width=W, height=H, mask_ignore=ignore,
+                                                 mask_values=(0, 1)))
+        said[case] = [r.getMessage() for r in caplog.records if "no-data" in r.getMessage()]
+    assert len(said["signed"]) == 1, said  # once, not once a scene
+    note = said["signed"][0]
+    assert "masks.ignore -1" in note and "s0.tif" in note
+    assert "masks.unlisted: ignore" in note and "e.g. 255" in note  # the masks' own fix
+    assert len(said["wide"]) == 1 and "masks.ignore 70000" in said["wide"][0]
+    assert not said["png"] and not said["no fill"]

@@ -1,6 +1,7 @@
 """A scene's no-data pixels (its GeoTIFF nodata fill, NaN, or an orthomosaic's transparent
 alpha) in the training targets: ignored where masks.ignore is set, else a warning when the
-labels give them a class, which the model is then trained to predict on fill."""
+labels give them a class, which the model is then trained to predict on fill; a warning too
+where masks.ignore is a value no mask PNG holds, so the masks written cannot mark them."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from unet.common.band_ranges import Span
 from unet.common.bands import read_bands
 from unet.common.imageio import open_image
 from unet.common.labels import IGNORE_INDEX, MaskMapping
-from unet.common.nodata import bands_nodata, image_nodata
+from unet.common.nodata import bands_nodata, image_nodata, png_holds, unholdable_fix
 from unet.common.roi import scored_pixels
+
+WHAT = "(every band its GeoTIFF nodata value, or NaN, or alpha 0)"  # a no-data pixel
 
 
 def read_scene(path: str, size: tuple[int, int], multi: bool, mapping: MaskMapping,
@@ -76,9 +79,26 @@ def fill_note(pairs: list[dict], mapping: MaskMapping, first: int = 8) -> str | 
         classes = np.unique(held[held != IGNORE_INDEX]).tolist()
         if classes:
             names = ", ".join(f"class {c} (value {mapping.labels()[c]})" for c in classes)
-            return (f"{pair['image']}: its {int(void.sum())} no-data pixels (every band its "
-                    "GeoTIFF nodata value, or NaN, or alpha 0) are labelled "
+            return (f"{pair['image']}: its {int(void.sum())} no-data pixels {WHAT} are labelled "
                     f"{names} in {pair['mask']}, so the model learns to predict that on a "
                     "scene's fill: set masks.ignore (a value no class holds, e.g. 255) to have "
                     "training, predicted masks and scores leave no-data out")
+    return None
+
+
+def unmarked_note(pairs: list[dict], mapping: MaskMapping, cached: dict[str, tuple],
+                  first: int = 8) -> str | None:
+    """The warning, before training, for the first training `pairs` scene with no-data pixels
+    where masks.ignore is a value no mask PNG holds (a signed label set's -1): training leaves
+    them out, but the masks predicted cannot mark them. Only scenes that ignore_fill marked
+    pixels of (`cached`'s last count) are decoded again, at most `first`; None where a PNG
+    holds masks.ignore, or none is set (fill_note's), or no scene has no-data."""
+    if mapping.ignore is None or png_holds(mapping.ignore, mapping.rgb):
+        return None
+    for pair in [p for p in pairs if cached[p["id"]][-1]][:first]:  # or outside its roi
+        if (void := image_nodata(pair["image"])) is not None:
+            return (f"{pair['image']}: its {int(void.sum())} no-data pixels {WHAT} are left "
+                    "out of training, but the masks predicted will keep the classes predicted "
+                    f"there, as no mask PNG can hold {unholdable_fix(mapping.ignore)}, before "
+                    "training, to have them written as no data")
     return None

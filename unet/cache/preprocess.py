@@ -17,7 +17,7 @@ from unet.cache.band_intensity import bands_record, data_range, starved_bands_no
 from unet.cache.cache_files import create_flat_files, create_split_files
 from unet.cache.channel_count import data_channels
 from unet.cache.detected import values_record
-from unet.cache.fill_labels import fill_note, ignore_fill, read_scene, record_outside
+from unet.cache.fill_labels import fill_note, ignore_fill, read_scene, record_outside, unmarked_note
 from unet.cache.intensity import intensity_units
 from unet.cache.lost_classes import Resize, held_elsewhere, regions_of
 from unet.cache.mapping import choose_mapping, class_names
@@ -230,7 +230,8 @@ def _describe(meta: dict, split: dict, cached: dict[str, tuple[str, np.ndarray]]
     resize = Resize(settings, sizes, held_elsewhere(split, cached, by_id, mapping.num_classes))
     meta["class_fractions"] = class_checks.describe_classes(counts, mapping, chosen, train, rois,
                                                             resize)
-    if note := fill_note([by_id[i] for i in split["train"]], mapping):  # new images' fill
+    pairs = [by_id[i] for i in split["train"]]  # new images' fill: learnt, or not markable
+    if note := fill_note(pairs, mapping) or unmarked_note(pairs, mapping, cached):
         log.warning(note)
     meta["unlabelled"] = class_checks.unlabelled_ids(split, cached, mapping, by_id, settings)
     if note := thinned_note(split, cached, by_id, settings, mapping.num_classes):

@@ -18,7 +18,7 @@ from unet.common.fileio import atomic_path, read_json
 from unet.common.gdal_fill import GDAL_NODATA as NODATA
 from unet.common.gdal_fill import tags_nodata
 from unet.common.jp2_boxes import JP2, jp2_georef
-from unet.common.nodata import image_nodata, mark_nodata, nodata_xml
+from unet.common.nodata import image_nodata, mark_nodata, nodata_xml, unholdable_fix
 from unet.common.probs import blank_probs, probs_path
 from unet.common.world_file import sidecar_georef
 
@@ -171,10 +171,7 @@ def _warn_unmarked(mask: str | os.PathLike, ignore: int | None) -> None:
     _WARNED.add(folder)
     why = ("the labels have no ignore value: set masks.ignore (a value no class holds, e.g. 255) "
            "and retrain" if ignore is None else
-           f"its PNG cannot hold masks.ignore {ignore} (a PNG holds 0-65535): set masks.ignore "
-           f"to a value it holds and no class does (e.g. 255), with masks.values listing the "
-           f"classes and masks.unlisted: ignore, which still skips the labels' {ignore} as a "
-           "value no class lists, and retrain")
+           f"its PNG cannot hold {unholdable_fix(ignore)}, and retrain")
     log.warning("%s: its image's no-data pixels keep the classes predicted there (so do other "
                 "masks in %s), as %s, to have them written as no data", mask, folder, why)
 

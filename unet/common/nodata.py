@@ -86,6 +86,21 @@ def void_of(arr: np.ndarray, alpha: np.ndarray | None = None, *, fill: float | N
     return void if void.any() else None
 
 
+def png_holds(ignore: int, rgb: bool = False) -> bool:
+    """Whether a mask PNG can hold masks.ignore: 0-65535 (16-bit grey), a colour mask's packed
+    0xRRGGBB; a signed label set's -1 (Sen1Floods11's) it cannot."""
+    return 0 <= ignore <= (0xFFFFFF if rgb else 65535)
+
+
+def unholdable_fix(ignore: int) -> str:
+    """The fix for a masks.ignore no mask PNG holds, as predict's masks and preprocess say it:
+    the no-data pixels can be marked only with a value the PNG holds."""
+    return (f"masks.ignore {ignore} (a PNG holds 0-65535): set masks.ignore to a value it holds "
+            "and no class does (e.g. 255), with masks.values listing the classes and "
+            f"masks.unlisted: ignore, which still skips the labels' {ignore} as a value no "
+            "class lists")
+
+
 def fits(mask: Image.Image, ignore: int) -> bool:
     """Whether the mask PNG's mode holds the ignore value (a 16-bit one in an 8-bit mask not)."""
     top = {"1": 1, "L": 255, "P": 255, "LA": 255, "RGB": 0xFFFFFF, "RGBA": 0xFFFFFF}

@@ -70,3 +70,33 @@ def test_two_arrays_of_one_stem_are_refused_before_any_is_written(tmp_path, caps
     err = capsys.readouterr().err
     assert "a/s.npz and " in err and "b/s.npz" in err and "'s'" in err, err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_blank_slice_is_written_as_its_neighbours(tmp_path, capsys):
+    files = [tmp_path / f"case0005_slice{k:03d}.npz" for k in range(3)]
+    for k, f in enumerate(files):
+        _slice(f, k)
+    # a slice of air: HU clipped to -125 is 0 everywhere, and one of 0s and 1s
+    for f, blank in zip(files[1:], (np.zeros((8, 8)), np.eye(8)), strict=True):
+        np.savez(f, image=blank.astype(np.float32), label=np.zeros((8, 8), np.float32))
+    assert main(["unstack", *map(str, files), str(tmp_path / "images"), "--key", "image"]) == 0
+    assert main(["unstack", *map(str, files), str(tmp_path / "masks"), "--key", "label"]) == 0
+    capsys.readouterr()
+    # as a uint8 PNG beside float TIFFs a slice of 1s was read as 1/255 of the range
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == [f"{f.stem}.tif"
+                                                                       for f in files]
+    for f in files:
+        got = tifffile.imread(tmp_path / "images" / f"{f.stem}.tif")
+        assert got.dtype == np.float32 and np.array_equal(got, np.load(f)["image"]), f
+        mask = np.asarray(Image.open(tmp_path / "masks" / f"{f.stem}.png"))
+        assert mask.dtype == np.uint8 and np.array_equal(mask, np.load(f)["label"]), f
+
+
+def test_an_array_file_of_no_numbers_is_refused_before_any_is_written(tmp_path, capsys):
+    files = [tmp_path / f"case0005_slice{k:03d}.npz" for k in range(2)]
+    _slice(files[0], 0)
+    np.savez(files[1], image=np.array([["a", "b"], ["c", "d"]]))
+    assert main(["unstack", *map(str, files), str(tmp_path / "o"), "--key", "image"]) == 2
+    err = capsys.readouterr().err
+    assert "case0005_slice001.npz" in err and "numbers" in err, err
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())

@@ -105,7 +105,7 @@ def _unstack_array(args: argparse.Namespace, path: Path) -> int:
 def _unstack_arrays(args: argparse.Namespace, paths: list[Path]) -> int:
     """Several array files, each split as alone and named by its own stem: Synapse's 2211
     train_npz slices in one call, where a call each started Python 4422 times."""
-    from unet.dataset.arrays import array_stem, unstack_array
+    from unet.dataset.arrays import array_stem, joint_type, unstack_array
 
     if args.name is not None:
         raise ValueError(f"--name names one array file's slices; {len(paths)} were given "
@@ -117,10 +117,15 @@ def _unstack_arrays(args: argparse.Namespace, paths: list[Path]) -> int:
         both = [str(p) for p, s in zip(paths, stems, strict=True) if s == clash][:2]
         raise ValueError(f"{both[0]} and {both[1]} have one stem, {clash!r}: their slices "
                          "would share names; give them in calls of their own with --name")
+    # one type for all: a slice's own values (a blank CT slice's 0s) chose a PNG of it, read
+    # as 1/255 of the float TIFFs' range beside them (class maps: uint8 whatever the values)
+    plain = args.classes is None and args.instance_classes is None
+    as_type = joint_type(paths, args.key) if plain else None
     written, notes = [], []
     for path in paths:
         got, note = unstack_array(path, args.folder, args.key, args.axis, None, args.classes,
-                                  args.background, args.instance_classes, args.instance_ids)
+                                  args.background, args.instance_classes, args.instance_ids,
+                                  as_type=as_type)
         written += got
         notes += [f"{path.name}: {note}"] if note else []
     # each a 2-D array written whole, as <stem>, no _000

@@ -45,11 +45,13 @@ def is_array(path: Path) -> bool:
 def unstack_array(path: str | Path, out_dir: str | Path, key: str | None = None, axis: int = 0,
                   name: str | None = None, classes: str | None = None,
                   background: int | None = None, instance_classes: str | None = None,
-                  instance_ids: str | None = None) -> tuple[list[Path], str]:
+                  instance_ids: str | None = None, *,
+                  as_type: np.dtype | None = None) -> tuple[list[Path], str]:
     """Write each index of the array along `axis` to `out_dir` as <name>_<k> (name: the file's
     stem; a 2-D array whole, as <name>), values kept; with classes='channels' each slice's
     channels (one-hot, or instance ids per class) as one class map; with `instance_classes`
-    (the file's per-instance class vector, ids from `instance_ids`) an instance map's classes.
+    (the file's per-instance class vector, ids from `instance_ids`) an instance map's classes;
+    `as_type`: the type to write its values in (joint_type's, several files'), else its own.
     Returns the files and a note (overlapping classes) or ''.
     All files appear, or none: existing files are never overwritten."""
     path, out_dir = Path(path), Path(out_dir)
@@ -66,7 +68,8 @@ def unstack_array(path: str | Path, out_dir: str | Path, key: str | None = None,
         whole = arr.ndim == 2 or getattr(arr, "one_image", False)
         arr, axis = (np.asarray(arr)[None], _whole(arr, axis, path)) if whole else (arr, axis)
         axis = _axis(arr, axis, path)
-        dtype, colour, png = _page_format(arr, axis, path, classes, background, lookup)
+        dtype, colour, png = _page_format(arr, axis, path, classes, background, lookup,
+                                          as_type)
         ext = ".png" if png else ".tif"
         depth = arr.shape[axis]
         names = [stem + ext] if whole else [slice_name(stem, k, depth, ext) for k in range(depth)]
@@ -97,7 +100,8 @@ def _whole(arr, axis: int, path: Path) -> int:
 
 
 def _page_format(arr, axis: int, path: Path, classes: str | None, background: int | None,
-                 lookup: InstanceClasses | None) -> tuple[np.dtype, bool, bool]:
+                 lookup: InstanceClasses | None,
+                 as_type: np.dtype | None = None) -> tuple[np.dtype, bool, bool]:
     """The type every slice is written in, whether it is colour, and whether as PNG."""
     page_shape = arr.shape[:axis] + arr.shape[axis + 1:]
     if lookup is not None:
@@ -113,7 +117,7 @@ def _page_format(arr, axis: int, path: Path, classes: str | None, background: in
         dtype, colour = np.dtype(np.uint8), False
     else:
         colour = _page_kind(page_shape, path)
-        dtype = _written_type(arr, axis, path)
+        dtype = _written_type(arr, axis, path) if as_type is None else np.dtype(as_type)
     grey = classes == "channels" or len(page_shape) == 2 or page_shape[2] == 1
     # Pillow writes 8-bit grey or colour PNGs and 16-bit grey ones, no 16-bit colour
     return dtype, colour, bool(dtype == np.uint8 and (grey or colour) or dtype == np.uint16
@@ -208,18 +212,64 @@ def _written_type(arr, axis: int, path: Path) -> np.dtype:
     """The type every slice is written in: as stored, but 64-bit integers (a .mat's, any)
     narrowed to what holds them (else refused, naming the maximum) and floats of whole values
     to integers (PanNuke's float64 0-255: uint8), other floats float32. One type for all."""
+    dtype = _numbers(arr, path)
+    if _as_stored(dtype, path):
+        return dtype
+    return _chosen_type(dtype, *_value_range(arr, axis), path)
+
+
+def joint_type(paths: list[Path], key: str | None) -> np.dtype:
+    """The one type the slices of all `paths` are written in, as `_written_type` chooses it for
+    their values together: a Synapse slice of air (all 0, or 0 and 1) among [0, 1] floats is a
+    float TIFF as they are, not an 8-bit PNG that reads as 1/255 of the range."""
+    dtypes, low, high, whole, top = [], np.inf, -np.inf, True, paths[0]
+    for path in paths:  # a pass a file: none is written until every one is read
+        with opened_array(path, key) as arr:
+            dtypes.append(_numbers(arr, path))
+            if 0 in arr.shape:  # refused as it is split, naming it
+                continue
+            # integers kept as stored are read for no range: their type's stands for it
+            got = ((np.iinfo(dtypes[-1]).min, np.iinfo(dtypes[-1]).max, True)
+                   if _as_stored(dtypes[-1], path) else
+                   _value_range(arr, 0 if arr.ndim > 2 else None))
+        top = path if got[1] > high else top  # the one to name where the range is too wide
+        low, high, whole = min(low, got[0]), max(high, got[1]), whole and got[2]
+    dtype = np.result_type(*dtypes)
+    if all(_as_stored(d, p) for d, p in zip(dtypes, paths, strict=True)):
+        return dtype
+    return _chosen_type(dtype, low, high, whole, top)
+
+
+def _numbers(arr, path: Path) -> np.dtype:
+    """The array's type, refused unless numbers (bool written as uint8)."""
     dtype = np.dtype(arr.dtype)
     if dtype == np.bool_:
         return np.dtype(np.uint8)
-    # a .mat's type says little (MATLAB saves labels as double or int32): narrowed as 64-bit
-    if dtype.kind in "iu" and dtype.itemsize <= 4 and path.suffix.lower() != ".mat":
-        return dtype
     if dtype.kind not in "iuf":
         raise ArrayFileError(f"{path} holds {dtype} values: unstack writes numbers")
+    return dtype
+
+
+def _as_stored(dtype: np.dtype, path: Path) -> bool:
+    """Whether integers are written as stored, read for no range: up to 32 bits, not a .mat's
+    (MATLAB saves labels as double or int32, so its type says little: narrowed as 64-bit)."""
+    return dtype.kind in "iu" and dtype.itemsize <= 4 and path.suffix.lower() != ".mat"
+
+
+def _value_range(arr, axis: int | None) -> tuple[float, float, bool]:
+    """The array's lowest and highest value and whether all are whole, a slice at a time along
+    `axis` (None: a 2-D array, read whole)."""
     low, high, whole = np.inf, -np.inf, True
-    for page in slices(arr, axis):  # a pass a slice at a time: the range decides the type
+    float_ = np.dtype(arr.dtype).kind == "f"
+    for page in [np.asarray(arr)] if axis is None else slices(arr, axis):
         low, high = min(low, page.min()), max(high, page.max())
-        whole = whole and (dtype.kind != "f" or bool(np.array_equal(page, np.round(page))))
+        whole = whole and (not float_ or bool(np.array_equal(page, np.round(page))))
+    return low, high, whole
+
+
+def _chosen_type(dtype: np.dtype, low: float, high: float, whole: bool, path: Path) -> np.dtype:
+    """The smallest integer type that holds low..high (floats: if all whole), else float32 for
+    floats; integers wider than 32 bits refused, naming the maximum."""
     if dtype.kind == "f" and not (whole and np.isfinite(low) and np.isfinite(high)):
         return np.dtype(np.float32)
     for kind in _WHOLE_FLOATS if dtype.kind == "f" else _NARROW:

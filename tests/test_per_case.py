@@ -28,7 +28,7 @@ def _slices() -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def _evaluate(tmp_path: Path, group_by: str | None, regions: dict | None = None,
-              out: str = "a", folders: bool = False) -> dict:
+              out: str = "a", folders: bool = False, names: list[str] | None = None) -> dict:
     """evaluate_masks on the six slices, hand-written manifest and meta."""
     from unet.evaluate.evaluate import evaluate_masks
 
@@ -46,7 +46,8 @@ def _evaluate(tmp_path: Path, group_by: str | None, regions: dict | None = None,
     (tmp_path / out).mkdir(exist_ok=True)
     return evaluate_masks(tmp_path / "manifest.json", tmp_path / "meta.json",
                           {"raw": tmp_path / "pred"}, tmp_path / out / "per_image.csv",
-                          tmp_path / out / "summary.json", regions=regions, group_by=group_by,
+                          tmp_path / out / "summary.json", class_names=names, regions=regions,
+                          group_by=group_by,
                           cases_csv=tmp_path / out / "per_case.csv" if group_by else None)
 
 
@@ -105,3 +106,18 @@ def test_per_case_pixel_accuracy_counts_the_case_pixels(tmp_path):
     assert got["p1", "1"] == pytest.approx((area - 4) / area)  # the 4 px object missed
     assert got["p2", "0"] == pytest.approx((area - 50) / area)  # half of 100 px missed
     assert got["p3", "1"] == 1.0
+
+
+def test_per_case_and_per_image_rows_name_their_class(tmp_path):
+    # summary.json and metrics.tsv named the classes; the CSVs gave only numbers and values
+    _evaluate(tmp_path, r"^(p\d+)_\d+$", {"lesion": [1]}, names=["background", "tumour"])
+    for table, key in (("per_case.csv", "case"), ("per_image.csv", "id")):
+        rows = list(csv.DictReader((tmp_path / "a" / table).read_text().splitlines()))
+        got = {(r[key], r["class"]): r["name"] for r in rows}
+        first = rows[0][key]
+        assert got[first, "0"] == "background" and got[first, "1"] == "tumour", table
+        if table == "per_case.csv":
+            assert got[first, "lesion"] == "lesion"  # a region's row: its own name
+    _evaluate(tmp_path, r"^(p\d+)_\d+$", out="b")  # no names given: blank, same columns
+    rows = list(csv.DictReader((tmp_path / "b" / "per_image.csv").read_text().splitlines()))
+    assert {r["name"] for r in rows} == {""}

@@ -22,6 +22,7 @@ from unet.evaluate.objects import OBJECT_COLUMNS, object_cells
 from unet.evaluate.objects3d import OBJECTS_3D_RULE, add_case_objects
 from unet.evaluate.reading import ScoreJob
 from unet.evaluate.regions import region_confusion
+from unet.evaluate.rows import class_name
 from unet.evaluate.volume import volume_rule
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,8 @@ def case_summary(results: list[dict], methods: list[str], cased: tuple[dict[str,
     objects = measured is not None and add_case_objects(out, measured, list(
         next(iter(counts.values()), {})))
     if csv_out is not None:
-        write_cases(csv_out, counts, summary["class_labels"], regions, measured, objects)
+        write_cases(csv_out, counts, summary["class_labels"], regions, measured, objects,
+                    summary.get("class_names"))
     cases = len(next(iter(counts.values()), {}))
     for m, s in out.items():
         positive = s["foreground_dice_mean_positive"]
@@ -219,15 +221,17 @@ def _boundary_cells(measured: dict | None, case: str, m: str, name) -> list[str]
 
 def write_cases(path: str | os.PathLike, counts: dict, values: list,
                 regions: dict[str, list[int]], measured: dict | None = None,
-                objects: bool = False) -> None:
-    """One CSV row per case, method and class (then region: `class` its name, `value` its
-    classes), with the case's image count, its pixels in target and prediction, and scores
+                objects: bool = False, names: list | None = None) -> None:
+    """One CSV row per case, method and class (then region: `class` and `name` its name,
+    `value` its classes; a class's `name` from `names`, else blank), with the case's image
+    count, its pixels in target and prediction, and scores
     (pixel_accuracy: the share of the case's labelled pixels right, a region's as one class;
     HD95 and boundary F1 of the case's volume with `measured`, case_volumes'; with `objects`
     its 3-D objects' counts and scores, blank for background, regions and unmeasured cases)."""
     with atomic_path(Path(path)) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["case", "method", "class", "value", "images", "target_px", "predicted_px",
+        w.writerow(["case", "method", "class", "value", "name", "images", "target_px",
+                    "predicted_px",
                     *ROW_SCORES, "pixel_accuracy",
                     *(BOUNDARY_SCORES if measured is not None else ()),
                     *(OBJECT_COLUMNS if objects else ())])
@@ -238,7 +242,9 @@ def write_cases(path: str | os.PathLike, counts: dict, values: list,
                 for name, value, matrix in rows:
                     k = 1 if isinstance(name, str) else name
                     s = scores_from_confusion(matrix)
-                    w.writerow([case, m, name, value, n, int(matrix[k].sum()),
+                    w.writerow([case, m, name, value,
+                                name if isinstance(name, str) else class_name(names, name), n,
+                                int(matrix[k].sum()),
                                 int(matrix[:, k].sum()), *(f"{s[key][k]:.10g}" for key in
                                                            ROW_SCORES),
                                 f"{s['accuracy']:.10g}",  # over the case's pixels (Inria's)

@@ -22,10 +22,16 @@ def _relaxed_cells(scores: dict, c: int, first: int) -> list[str]:
     return [f"{v:.10g}" for v in relaxed_scores(scores["relaxed"][c]).values()]
 
 
-def write_rows(path: str | os.PathLike, results: list[dict], values: list, first: int = 1
-               ) -> None:
+def class_name(names: list | None, c: int) -> str:
+    """A CSV row's `name` cell: class `c`'s name, blank where the classes have none."""
+    return "" if names is None else str(names[c])
+
+
+def write_rows(path: str | os.PathLike, results: list[dict], values: list, first: int = 1,
+               names: list | None = None) -> None:
     """One CSV row per image, method and class (`values`: each class's value as written in the
-    config), with the class's pixels in the target and the prediction (both 0: absent, its
+    config; `names`: each class's name, masks.names or the data's, else the column blank),
+    with the class's pixels in the target and the prediction (both 0: absent, its
     scores 1 by convention). HD95 stays the honest per-image value (inf for a class in exactly
     one mask); image_diagonal_px is the penalty the summary's mean uses instead. With
     evaluate.objects (results holding `objects`), each foreground class's object counts and
@@ -35,7 +41,7 @@ def write_rows(path: str | os.PathLike, results: list[dict], values: list, first
     relaxed = any("relaxed" in s for r in results for s in r["scores"].values())
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f)
-        header = ["id", "method", "class", "value", "target_px", "predicted_px", *PER_CLASS,
+        header = ["id", "method", "class", "value", "name", "target_px", "predicted_px", *PER_CLASS,
                   "pixel_accuracy"]
         w.writerow([*header, "image_diagonal_px", *(OBJECT_COLUMNS if objects else ()),
                     *(RELAXED if relaxed else ())])
@@ -43,7 +49,8 @@ def write_rows(path: str | os.PathLike, results: list[dict], values: list, first
             for m, s in r["scores"].items():
                 held = (s["confusion"].sum(axis=1), s["confusion"].sum(axis=0))
                 for c, v in enumerate(values):
-                    w.writerow([r["id"], m, c, v, int(held[0][c]), int(held[1][c]),
+                    w.writerow([r["id"], m, c, v, class_name(names, c), int(held[0][c]),
+                                int(held[1][c]),
                                 *(f"{s[k][c]:.10g}" for k in PER_CLASS),
                                 f"{s['accuracy']:.10g}", f"{r['diagonal']:.10g}",
                                 *(object_cells(r, m, c) if objects else ()),

@@ -163,3 +163,13 @@ def test_an_all_ignored_slice_keeps_its_place_in_the_volume(tmp_path):
     rows = list(csv.DictReader((tmp_path / "per_case.csv").read_text().splitlines()))
     got = {r["class"]: r for r in rows}
     assert float(got["1"]["hd95"]) == 3  # surfaces 2 and 3 slices apart: 95th percentile 3
+
+
+def test_the_rule_gives_the_spacing_s_unit_not_always_mm():
+    from unet.evaluate.volume import volume_rule
+
+    # Synapse's files record no voxel size: 1, 1, 1 measures HD95 in voxels, not mm
+    ones = volume_rule([1, 1, 1])
+    assert "in voxels" in ones and "mm for a scan" not in ones, ones
+    ct = volume_rule([2.5, 0.5, 0.5])
+    assert "units of evaluate.voxel_spacing" in ct and "2.5, 0.5, 0.5" in ct, ct

@@ -128,3 +128,21 @@ def test_captions_give_the_case_hd95_unit_only_with_a_spacing(name):
         assert "per_case_hd95_mean" not in render(None)
     else:
         assert "not measured" in render(None)
+
+
+@pytest.mark.parametrize("name", ["table.rst", "per_case.rst"])
+def test_captions_say_voxels_for_a_spacing_of_ones(name):
+    from jinja2 import Environment
+
+    def render(spacing: list | str) -> str:
+        snakemake = SimpleNamespace(config={"split": {"group_by": GROUPS},
+                                            "evaluate": {"voxel_spacing": spacing}},
+                                    wildcards=SimpleNamespace(experiment="e"))
+        env = Environment(trim_blocks=True, lstrip_blocks=True)
+        text = env.from_string((REPORT / name).read_text()).render(snakemake=snakemake)
+        return " ".join(text.split())
+
+    ones = render([1, 1, 1])  # files of no voxel size (Synapse): HD95 in voxels
+    assert "in voxels" in ones and "mm for a scan" not in ones, ones
+    table = render("data/spacing.csv")  # each case's row: its unit, not the path's letters
+    assert "data/spacing.csv" in table and "d, a, t, a" not in table, table

@@ -19,9 +19,13 @@ def volume_rule(spacing: Sequence[float] | str) -> str:
     if isinstance(spacing, str):
         unit = (f"in the unit of the case's own row (z, y, x) in evaluate.voxel_spacing's table "
                 f"{spacing}")
+    elif all(v == 1 for v in spacing):  # files of no voxel size (Synapse's): not mm
+        unit = ("in voxels: evaluate.voxel_spacing is 1, 1, 1 (z, y, x), as for files that "
+                "record no voxel size (mm only where the voxels are 1 mm cubes)")
     else:
         z, y, x = (f"{v:g}" for v in spacing)
-        unit = f"in the unit of evaluate.voxel_spacing (z, y, x = {z}, {y}, {x}: mm for a scan)"
+        unit = (f"in the units of evaluate.voxel_spacing as set (z, y, x = {z}, {y}, {x}; mm "
+                "where those are a scan's voxel size in mm)")
     return (
         "a case's hd95 and boundary_f1 are measured on its slices stacked in id order as one "
         "volume: surface voxels (a 6-neighbour outside the class, the volume's edge outside) to "

@@ -268,8 +268,7 @@ def evaluate_masks(
         summary["delta"] = _deltas(summary["methods"])
     if choice_json:  # which post-processing final/ holds, chosen on validation, and why
         summary["final"] = read_json(choice_json)
-    write_rows(csv_out, results, summary["class_labels"], mapping.scored_from,
-               summary["class_names"])
+    write_rows(csv_out, results, mapping.labels(), mapping.scored_from, summary["class_names"])
     if group_by:  # a volume's slices: scored as one case too, as the Decathlon and BraTS do
         summary["per_case"] = case_summary(results, methods, cased, group_by, summary,
                                            cases_csv, jobs, processes, voxel_spacing)

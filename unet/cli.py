@@ -15,6 +15,7 @@
     unet restack MASKS_FOLDER IMAGE.nii.gz -o LABELS.nii.gz [--name CASE] [--series UID]
     unet stack FOLDER TEMPLATE... -o OUT [--prefix P] [--suffix S] [--nodata V]
     unet raw FILE... FOLDER --dtype '>u2' [--shape HxW] [--offset B] [--bits N] [--invert]
+    unet rtstruct RTSTRUCT.dcm CT_FOLDER OUT_FOLDER [--roi NAME...] [--list]
 
 It calls the package functions the Snakemake rules call: `unet predict` writes the same masks
 as the predict_folder rule, in the data's own mask values.
@@ -30,6 +31,7 @@ from pathlib import Path
 from unet.cli_raw import raw_arguments
 from unet.cli_restack import restack_arguments
 from unet.cli_rle import check_rle_flags, rle_arguments
+from unet.cli_rtstruct import rtstruct_arguments
 from unet.cli_score import run_score, score_arguments
 from unet.cli_types import device, number
 from unet.cli_types import path as path_arg
@@ -202,8 +204,8 @@ class _Version(argparse.Action):
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line: predict, info, score, export, unstack, restack, stack and raw
-    sub-commands."""
+    """The command line: predict, info, score, export, unstack, restack, stack, raw and
+    rtstruct sub-commands."""
     ap = argparse.ArgumentParser(prog="unet", description=__doc__.split("\n")[0],
                                  epilog=EXIT_CODES)
     ap.add_argument("--version", action=_Version, nargs=0,
@@ -250,6 +252,8 @@ def parser() -> argparse.ArgumentParser:
     raw_arguments(_command(sub, "raw", "headerless raw images (JSRT's .IMG) to PNG or TIFF "
                            "files, values kept", None, ": give the pixel type and byte order, "
                            "and the shape unless the files are square"))
+    rtstruct_arguments(_command(sub, "rtstruct", "a DICOM RTSTRUCT's contours to a label PNG "
+                                "per slice of its CT series", None, ", classes in --roi order"))
     return ap
 
 

@@ -14,8 +14,10 @@ SPACING = [2.0, 1.0]  # PixelSpacing: rows 2 mm apart, columns 1 mm apart
 
 
 def ct_series(folder: Path, row=(1, 0, 0), col=(0, 1, 0), origin=(-10.0, -20.0),
-              series: str | None = None, prefix: str = "CT") -> list[str]:
-    """Write the 4 slices as <prefix>0.dcm ...; their SOPInstanceUIDs, slice order."""
+              series: str | None = None, prefix: str = "CT", frame: str | None = None,
+              ) -> list[str]:
+    """Write the 4 slices as <prefix>0.dcm ... (in frame of reference `frame` where given);
+    their SOPInstanceUIDs, slice order."""
     from pydicom.uid import generate_uid
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -28,6 +30,8 @@ def ct_series(folder: Path, row=(1, 0, 0), col=(0, 1, 0), origin=(-10.0, -20.0),
         ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
         ds.ImagePositionPatient = [origin[0], origin[1], z]
         ds.ImageOrientationPatient = [*row, *col]
+        if frame is not None:
+            ds.FrameOfReferenceUID = frame
         ds.PixelData = np.zeros((ROWS, COLS), "<u2").tobytes()
         ds.save_as(folder / f"{prefix}{k}.dcm", enforce_file_format=True)
         uids.append(str(ds.SOPInstanceUID))
@@ -47,9 +51,11 @@ def box(x0, x1, y0, y1, z, **geometry) -> np.ndarray:
     return mm([x0, x1, x1, x0], [y0, y0, y1, y1], z, **geometry)
 
 
-def rtstruct(path: Path, rois: list[tuple[int, str, list]], modality: str = "RTSTRUCT") -> Path:
+def rtstruct(path: Path, rois: list[tuple[int, str, list]], modality: str = "RTSTRUCT",
+             frame: str | None = None, series: str | None = None) -> Path:
     """Write an RTSTRUCT of `rois`: (ROINumber, ROIName, contours), a contour (points (n, 3),
-    the slice's SOPInstanceUID or None, its ContourGeometricType)."""
+    the slice's SOPInstanceUID or None, its ContourGeometricType); where `frame` is given, it
+    references that frame of reference (and `series` in it)."""
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.sequence import Sequence
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
@@ -79,6 +85,23 @@ def rtstruct(path: Path, rois: list[tuple[int, str, list]], modality: str = "RTS
                 c.ContourImageSequence = Sequence([ref])
             item.ContourSequence.append(c)
         ds.ROIContourSequence.append(item)
+    if frame is not None:
+        ds.ReferencedFrameOfReferenceSequence = Sequence([_frame(frame, series)])
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(path, enforce_file_format=True)
     return path
+
+
+def _frame(frame: str, series: str | None):
+    """A ReferencedFrameOfReferenceSequence item: the frame, and the series drawn on in it."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    item = Dataset()
+    item.FrameOfReferenceUID = frame
+    if series is not None:
+        one, study = Dataset(), Dataset()
+        one.SeriesInstanceUID = series
+        study.RTReferencedSeriesSequence = Sequence([one])
+        item.RTReferencedStudySequence = Sequence([study])
+    return item

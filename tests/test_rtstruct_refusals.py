@@ -84,3 +84,29 @@ def test_without_pydicom_the_extra_is_named(tmp_path, capsys, monkeypatch):
     code, err = _run(capsys, rs, "--list")
     assert code == 2 and f"{rs}: reading DICOM RTSTRUCT" in err
     assert "pip install -e '.[dicom]'" in err
+
+
+def _framed(tmp_path, ct_frame: str, rs_frame: str, rs_series: str | None = None):
+    uids = ct_series(tmp_path / "ct", frame=ct_frame, series="1.2.826.0.1.7")
+    return rtstruct(tmp_path / "rs.dcm", [
+        (1, "Lung", [(box(1.5, 4.5, 1.5, 4.5, 0.0), uids[0], "CLOSED_PLANAR")])],
+        frame=rs_frame, series=rs_series)
+
+
+def test_a_ct_series_in_another_frame_of_reference_is_refused(tmp_path, capsys):
+    # the contours' mm belong to another patient coordinate system: same geometry or not,
+    # the masks would be placed wrong without a word
+    rs = _framed(tmp_path, ct_frame="1.2.826.0.1.1", rs_frame="1.2.826.0.1.2")
+    code, err = _run(capsys, rs, tmp_path / "ct", tmp_path / "masks")
+    assert code == 2
+    assert "drawn in frame of reference 1.2.826.0.1.2" in err
+    assert f"CT slices in {tmp_path / 'ct'} are in 1.2.826.0.1.1" in err
+    assert _nothing_written(tmp_path)
+
+
+def test_the_same_frame_is_drawn_and_another_series_in_it_is_warned_of(tmp_path, capsys):
+    rs = _framed(tmp_path, ct_frame="1.2.826.0.1.1", rs_frame="1.2.826.0.1.1",
+                 rs_series="1.2.826.0.1.9")
+    code, err = _run(capsys, rs, tmp_path / "ct", tmp_path / "masks")
+    assert code == 0 and len(list((tmp_path / "masks").glob("*.png"))) == 4
+    assert "names series 1.2.826.0.1.9" in err and "holds series 1.2.826.0.1.7" in err

@@ -33,6 +33,7 @@ from unet.cli_restack import restack_arguments
 from unet.cli_rle import check_rle_flags, rle_arguments
 from unet.cli_rtstruct import rtstruct_arguments
 from unet.cli_score import run_score, score_arguments
+from unet.cli_stack import stack_arguments
 from unet.cli_types import device, number
 from unet.cli_types import path as path_arg
 from unet.cli_unstack import _unstack, unstack_arguments
@@ -125,15 +126,6 @@ def _export(args: argparse.Namespace) -> int:
     print(f"wrote {args.onnx}: input image (B, C, H, W) float in [0, 1], output logits"
           + (f" (of the {len(models)} folds' averaged probabilities), and fold_logits"
              if len(models) > 1 else ""))
-    return 0
-
-
-def _stack(args: argparse.Namespace) -> int:
-    from unet.dataset.band_files import stack_folder
-
-    written = stack_folder(args.folder, args.bands, args.out, args.prefix, args.suffix,
-                           args.nodata)
-    print(f"{len(written)} images stacked into {args.out}")
     return 0
 
 
@@ -236,19 +228,9 @@ def parser() -> argparse.ArgumentParser:
     unstack_arguments(u)
     restack_arguments(_command(sub, "restack", "join a case's slice masks back into a volume "
                                "on its image's grid", None, " (the inverse of unstack)"))
-    s = _command(sub, "stack", "stack bands kept a file each into multi-band TIFFs", _stack,
-                 ", one per image, for a model trained on multi-band images")
-    s.add_argument("folder", type=path_arg,
-                   help="folder of each image's first band, e.g. test_red/")
-    s.add_argument("bands", nargs="+", metavar="TEMPLATE", type=path_arg,
-                   help="each further band's file, a path with {id} for the image's id, in "
-                        "the model's band order, e.g. test_nir/nir_{id}.TIF")
-    s.add_argument("-o", "--out", required=True, type=path_arg,
-                   help="folder for <id>.tif, one per image; never overwritten")
-    s.add_argument("--prefix", default="", help="before the id in the folder's file names")
-    s.add_argument("--suffix", default="", help="after the id in the folder's file names")
-    s.add_argument("--nodata", type=float, help="the bands' no-data value where a file declares "
-                   "none, e.g. 0 for Sentinel-2's .jp2 reflectances: the stacks' nodata tag")
+    stack_arguments(_command(sub, "stack", "stack bands kept a file each into multi-band "
+                             "TIFFs", None, ", one per image, for a model trained on "
+                             "multi-band images"))
     raw_arguments(_command(sub, "raw", "headerless raw images (JSRT's .IMG) to PNG or TIFF "
                            "files, values kept", None, ": give the pixel type and byte order, "
                            "and the shape unless the files are square"))

@@ -11,9 +11,10 @@ from unet.cli_types import path as path_arg
 
 def _rtstruct(args: argparse.Namespace) -> int:
     from unet.dataset.rtstruct import pick_rois, read_rois, roi_lines, warn_skipped
-    from unet.dataset.rtstruct_masks import TABLE, read_slices, write_masks
+    from unet.dataset.rtstruct_masks import TABLE, check_references, read_slices, write_masks
 
-    rois = read_rois(Path(args.rtstruct))
+    structure = read_rois(Path(args.rtstruct))
+    rois = structure.rois
     if args.list:
         print("\n".join(roi_lines(rois)))
         return 0
@@ -24,7 +25,9 @@ def _rtstruct(args: argparse.Namespace) -> int:
     if not picked:
         raise ValueError(f"{args.rtstruct} holds no ROIs: nothing to draw")
     warn_skipped(picked)
-    written, over = write_masks(picked, read_slices(Path(args.ct)), Path(args.out))
+    slices = read_slices(Path(args.ct))
+    check_references(structure, slices, Path(args.rtstruct), Path(args.ct))
+    written, over = write_masks(picked, slices, Path(args.out))
     print(f"{len(written)} mask{'s' * (len(written) != 1)} written to {args.out} "
           f"({written[0].name}" + f" ... {written[-1].name}" * (len(written) > 1)
           + f"), classes in {Path(args.out) / TABLE}")

@@ -47,9 +47,20 @@ def pydicom_module(path: Path):
     return pydicom
 
 
-def read_rois(path: Path) -> list[Roi]:
-    """The ROIs of RTSTRUCT file `path` in ROINumber order, their contours attached; a file of
-    another Modality (a CT slice given in its place) is refused by name."""
+@dataclass
+class StructureSet:
+    """An RTSTRUCT's ROIs in ROINumber order, and the frames of reference (patient coordinate
+    systems) and image series it says it was drawn on (empty where it does not say)."""
+
+    rois: list[Roi]
+    frames: set[str] = field(default_factory=set)
+    series: set[str] = field(default_factory=set)
+
+
+def read_rois(path: Path) -> StructureSet:
+    """The ROIs of RTSTRUCT file `path` in ROINumber order, their contours attached, with the
+    frames and series it references; a file of another Modality (a CT slice given in its
+    place) is refused by name."""
     pydicom = pydicom_module(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such RTSTRUCT file")
@@ -69,7 +80,18 @@ def read_rois(path: Path) -> list[Roi]:
         if number not in rois:  # a contour of no listed ROI: named by its number alone
             rois[number] = Roi(number, f"ROI {number}")
         rois[number].contours += [_contour(c) for c in item.get("ContourSequence", [])]
-    return [rois[n] for n in sorted(rois)]
+    return StructureSet([rois[n] for n in sorted(rois)], *_references(ds))
+
+
+def _references(ds) -> tuple[set[str], set[str]]:
+    """The FrameOfReferenceUIDs and SeriesInstanceUIDs of ReferencedFrameOfReferenceSequence."""
+    frames, series = set(), set()
+    for frame in ds.get("ReferencedFrameOfReferenceSequence", []):
+        frames.add(str(frame.get("FrameOfReferenceUID", "") or ""))
+        for study in frame.get("RTReferencedStudySequence", []):
+            series |= {str(s.get("SeriesInstanceUID", "") or "")
+                       for s in study.get("RTReferencedSeriesSequence", [])}
+    return frames - {""}, series - {""}
 
 
 def _contour(item) -> Contour:

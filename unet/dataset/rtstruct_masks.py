@@ -4,6 +4,7 @@ file's stem, so that `masks: OUT` pairs with `images: CT` under `image_extension
 from __future__ import annotations
 
 import csv
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,9 +13,10 @@ from PIL import Image
 
 from unet.common.fileio import atomic_path, check_folder, disk_errors
 from unet.dataset.json_masks import fill_rings
-from unet.dataset.rtstruct import Roi, pydicom_module
+from unet.dataset.rtstruct import Roi, StructureSet, pydicom_module
 from unet.dataset.unstack import _moved_in_whole, _refuse_taken
 
+log = logging.getLogger(__name__)
 TABLE = "rtstruct_classes.csv"  # the class table written beside the masks
 
 
@@ -31,6 +33,7 @@ class CtSlice:
     col: np.ndarray  # (3,) direction of increasing row index
     spacing: tuple[float, float]  # (between columns, between rows) mm
     size: tuple[int, int]  # (rows, columns)
+    frame: str = ""  # FrameOfReferenceUID: the patient coordinate system its mm are in
 
     def normal(self) -> np.ndarray:
         """The slice normal, the axis slices are placed along."""
@@ -77,13 +80,32 @@ def _slice(pydicom, path: Path) -> CtSlice:
         return CtSlice(path, str(ds.SOPInstanceUID), str(ds.get("SeriesInstanceUID", "")),
                        np.asarray([float(v) for v in ds.ImagePositionPatient], np.float64),
                        cosines[:3], cosines[3:], (spacing[1], spacing[0]),
-                       (int(ds.Rows), int(ds.Columns)))
+                       (int(ds.Rows), int(ds.Columns)),
+                       str(ds.get("FrameOfReferenceUID", "") or ""))
     except (AttributeError, ValueError, IndexError, pydicom.errors.InvalidDicomError) as err:
         modality = "unreadable" if isinstance(err, pydicom.errors.InvalidDicomError) else \
             f"Modality {ds.get('Modality', 'not set')}"
         raise ValueError(f"{path} is no image slice with a position ({modality}; {err}): the "
                          "CT folder is read as the workflow's images, every .dcm an image; "
                          "move it out of the folder") from None
+
+
+def check_references(structure: StructureSet, slices: list[CtSlice], rs: Path,
+                     ct: Path) -> None:
+    """Refuse a CT series in another frame of reference than the RTSTRUCT's (its contours'
+    millimetres would be placed in another patient coordinate system: a wrong folder of the
+    same geometry gives masks without an error); warn of another series in the same frame."""
+    frames = {s.frame for s in slices} - {""}
+    if structure.frames and frames and not frames & structure.frames:
+        drawn, there = ", ".join(sorted(structure.frames)), ", ".join(sorted(frames))
+        raise ValueError(f"{rs} was drawn in frame of reference {drawn} but the CT slices in "
+                         f"{ct} are in {there}: give the folder of the CT series the RTSTRUCT "
+                         "was drawn on (the same patient and scan)")
+    series = {s.series for s in slices} - {""}
+    if structure.series and series and not series & structure.series:
+        log.warning("%s names series %s, but %s holds series %s (same frame of reference): "
+                    "check that it is the scan the contours were drawn on", rs,
+                    ", ".join(sorted(structure.series)), ct, ", ".join(sorted(series)))
 
 
 def slice_of(contour_slices: list[str], points: np.ndarray, slices: list[CtSlice],

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from unet.common.labels import MaskMapping
 from unet.dataset.download import write_manifest
 from unet.dataset.layout import DataLayoutError, Layout
 
@@ -100,5 +101,54 @@ def test_united_folders_a_group_lacks_are_refused_by_name(tmp_path, missing_mask
     _endovis(tmp_path / "data")
     layout = Layout(**LAYOUT, missing_mask=missing_mask)
     with pytest.raises(DataLayoutError, match=r"instrument_dataset_1.*Needle_Driver_labels"
-                       r".*mask_folders: classes"):
+                       r".*mask_folders: classes.*missing_part: absent"):
         write_manifest(tmp_path / "manifest.json", "local", tmp_path / "data", layout)
+
+
+def test_parts_unite_the_folders_a_group_has(tmp_path):
+    # EndoVis's parts task (shaft 10, wrist 20, claspers 30 over every instrument) unites the
+    # instrument folders, but every video lacks some of them: the run was refused, whatever
+    # was set. missing_part: absent unites the files a frame has (video 1's frame 1 has no file
+    # for its second instrument either).
+    parts = _endovis(tmp_path / "data")
+    layout = Layout(**LAYOUT, missing_part="absent")
+    manifest = write_manifest(tmp_path / "manifest.json", "local", tmp_path / "data", layout)
+    assert sorted(p["id"] for p in manifest["pairs"]) == sorted(parts)
+    mapping = MaskMapping((0, 10, 20, 30))  # masks.values: [0, 10, 20, 30]
+    for pair in manifest["pairs"]:
+        expected = np.zeros((H, W), np.uint8)
+        for _, m in parts[pair["id"]]:  # by hand: the highest part where instruments overlap
+            expected = np.where(m > expected, m, expected)
+        assert np.array_equal(np.asarray(Image.open(pair["mask"])), expected), pair["id"]
+        classes = mapping.read_index(pair["mask"])
+        assert np.array_equal(classes, np.searchsorted([0, 10, 20, 30], expected)), pair["id"]
+    assert {1, 2, 3} <= set(np.unique(classes))
+
+
+def test_missing_part_absent_still_refuses_a_frame_with_no_part(tmp_path):
+    # a frame none of whose folders has a file is no frame of absent parts: it is unpaired
+    _endovis(tmp_path / "data")
+    for f in (tmp_path / "data/instrument_dataset_2/ground_truth").glob("*/frame001.png"):
+        f.unlink()
+    layout = Layout(**LAYOUT, missing_part="absent")
+    with pytest.raises(DataLayoutError, match=r"frame001.png.*allow_unpaired"):
+        write_manifest(tmp_path / "manifest.json", "local", tmp_path / "data", layout)
+
+
+def test_missing_part_absent_without_groups_unites_the_files_an_image_has(tmp_path):
+    # outside {group} too: an image without a file in one united folder was refused (or, with
+    # allow_unpaired, skipped whole); absent, the files it has are its mask
+    root = tmp_path / "data"
+    for folder in ("images", "left", "right"):
+        (root / folder).mkdir(parents=True)
+    for name in ("a", "b"):
+        Image.fromarray(np.full((H, W, 3), 90, np.uint8)).save(root / f"images/{name}.png")
+    Image.fromarray(_instrument(0, 0)).save(root / "left/a.png")
+    Image.fromarray(_instrument(1, 0)).save(root / "right/a.png")
+    Image.fromarray(_instrument(1, 1)).save(root / "right/b.png")
+    layout = Layout(masks=("left", "right"), missing_part="absent")
+    pairs = {p["id"]: p for p in write_manifest(tmp_path / "m.json", "local", root,
+                                                 layout)["pairs"]}
+    assert np.array_equal(np.asarray(Image.open(pairs["a"]["mask"])),
+                          np.maximum(_instrument(0, 0), _instrument(1, 0)))
+    assert np.array_equal(np.asarray(Image.open(pairs["b"]["mask"])), _instrument(1, 1))

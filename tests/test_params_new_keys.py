@@ -82,3 +82,14 @@ def test_rle_id_path_is_no_download_param_until_set():
     assert local["rle"]["id_path"] == ""  # the config itself is left as it was
     uw = {**local, "rle": {**local["rle"], "id_path": r"(case\d+_day\d+)/scans/(slice_\d+)"}}
     assert without_unset_id_path(uw)["rle"]["id_path"] == uw["rle"]["id_path"]
+
+
+def test_missing_part_is_no_download_param_until_absent():
+    # dataset.local.missing_part: refuse (every united folder needed, as before the key) must
+    # not make existing data sets again; absent changes which images pair, so it is one
+    from unet.dataset.json_masks import unset_tables_dropped
+
+    local = {**defaults("dataset", "local"), "path": "/d"}
+    assert local["missing_part"] == "refuse"
+    assert "missing_part" not in unset_tables_dropped(local)
+    assert unset_tables_dropped({**local, "missing_part": "absent"})["missing_part"] == "absent"

@@ -151,12 +151,14 @@ def pair_class_folders(root: Path, layout: Layout, optional: bool = False,
     blanks = [] if layout.missing_mask != "empty" else layout_module("blank").blank_pairs(
         layout, images, set(found), None, PALETTE)
     no_mask = sorted(set(images) - set(found))
+    classes = layout.mask_folders == "classes"  # else united, missing parts absent
     if no_mask:
-        problems.append(f"images with no mask in any class folder: "
+        problems.append(f"images with no mask in any {'class' if classes else 'masks'} folder: "
                         f"{listing([images[i].name for i in no_mask])}")
     if problems and not layout.allow_unpaired:
         raise DataLayoutError(
-            "; ".join(problems) + f". Each masks folder is a class and mask stem = "
+            "; ".join(problems) + f". Each masks folder is "
+            f"{'a class' if classes else 'a part of the masks'} and mask stem = "
             f"mask_prefix + id + that folder's mask_suffix (+ a {layout.section}.mask_parts "
             "tail for further masks); fix the names, or set "
             f"{layout.section}.allow_unpaired: true to skip these files (missing_mask: empty "

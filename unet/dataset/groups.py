@@ -81,9 +81,9 @@ def find_groups(root: Path, layout: Layout) -> tuple[list[str], list[str], list[
             ready = True
         elif _table(one):  # its CSV or JSON
             ready = (root / _sources(one)[0]).is_file()
-        else:  # class folders: one is enough, the others' classes absent there
+        else:  # class folders, or missing parts absent: one is enough
             have = _folders_there(root, one)
-            ready = any(have) if one.mask_folders == "classes" else all(have)
+            ready = any(have) if _some_enough(one) else all(have)
         (kept if ready or unmasked else passed).append(name)
     _refuse_partial(root, layout, parts)
     if not kept:
@@ -104,7 +104,7 @@ def _refuse_partial(root: Path, layout: Layout, names: list[str]) -> None:
     """Refuse groups that have some of several united masks folders but not all: such a group
     was passed over, or with missing_mask: empty written all background, though the folders
     it has hold its masks (EndoVis's videos, each with folders for its own instruments)."""
-    if _table(layout) or layout.yolo or layout.mask_folders == "classes":
+    if _table(layout) or layout.yolo or _some_enough(layout):
         return
     lacking = []
     for name in names:
@@ -119,9 +119,16 @@ def _refuse_partial(root: Path, layout: Layout, names: list[str]) -> None:
             f"{listing(lacking)}; united folders are parts of one mask, needed in every group. "
             f"Where each folder is a class (an instrument, a lesion), set {layout.section}."
             "mask_folders: classes (a folder a group lacks is then that class absent there; "
-            "masks.values can join classes into one); else add the folders or list only the "
-            "ones every group has"
+            "masks.values can join classes into one); where a folder a group lacks is that "
+            f"part absent (instruments' parts: shaft, wrist, claspers), {layout.section}."
+            "missing_part: absent; else add the folders or list only the ones every group has"
         )
+
+
+def _some_enough(layout: Layout) -> bool:
+    """Whether a group needs only some of its masks folders: each a class, or a united
+    folder it lacks a part absent there (missing_part: absent)."""
+    return layout.mask_folders == "classes" or layout.missing_part == "absent"
 
 
 def _not_masks(layout: Layout, names: list[str]) -> list[str]:
@@ -204,8 +211,10 @@ def pair_groups(root: Path, layout: Layout) -> list[tuple[str, Path, Path | list
         have = [True] if _table(one) else _folders_there(root, one)
         if not any(have):  # missing_mask: empty (else passed over above)
             found = layout_module("blank").unmasked_group(root, one)
-        elif not all(have):  # class folders: those it lacks are absent classes
+        elif not all(have) and one.mask_folders == "classes":  # those it lacks: absent
             found = layout_module("classes").pair_class_folders(root, one, optional=True)
+        elif not all(have):  # missing_part: absent; the folders it has united
+            found = layout_module("merge").pair_present(root, one, optional=True)
         else:
             found = pair_files(root, one)
         for pid, image, masks in found:

@@ -54,8 +54,8 @@ class Layout:
     mask_extensions: tuple[str, ...] = tuple(_L["mask_extensions"])
     allow_unpaired: bool = _L["allow_unpaired"]
     missing_mask: str = _L["missing_mask"]  # "empty": an image without a mask is background
-    # Further masks of one image: their stem = its mask stem + a match of this expression,
-    # e.g. "_\\d+" for BUSI's "benign (3)_mask_1.png" beside "benign (3)_mask.png".
+    missing_part: str = _L["missing_part"]  # "absent": a united folder or file lacking: no part
+    # Further masks' stem: the mask stem + a match of this, '_\\d+': BUSI's "x_mask_1.png"
     mask_parts: str = _L["mask_parts"]
     # Further bands of each image, a file each: paths with {id}, e.g. "train_nir/nir_{id}.TIF"
     band_files: tuple[str, ...] = tuple(_L["band_files"])

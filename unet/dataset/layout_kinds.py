@@ -54,7 +54,9 @@ def layout_kinds(layout: Layout) -> list[str]:
         "xml": bool(layout.xml),
         "geojson": bool(layout.geojson),
         "wkt": bool(layout.wkt),
-        "classes": layout.mask_folders == "classes",
+        # class folders, or united ones whose missing parts are absent (paired as classes)
+        "classes": layout.mask_folders == "classes"
+        or (several and layout.missing_part == "absent"),
         "mask_folders": per_image,
         # a list of masks per image: further parts, several folders (their union), or a
         # folder of masks per image

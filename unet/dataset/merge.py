@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from unet.common.maskio import mask_header, mask_palette, read_mask_values, write_mask_png
 from unet.common.stems import file_stem
 from unet.dataset.layout import DataLayoutError, Layout, mask_suffixes
+from unet.dataset.layout_kinds import layout_module
 from unet.dataset.names import listing
 
 
@@ -80,3 +83,23 @@ def refuse_as_parts(root: Path, layout: Layout) -> None:
                 f"if each folder is one class with its images (BUSI's benign/, malignant/, "
                 f"normal/), set {layout.section}.mask_folders: classes"
             )
+
+
+def pair_present(root: Path, layout: Layout, optional: bool = False,
+                 ) -> list[tuple[str, Path, Any]]:
+    """(id, image, its masks to unite, in the folders' order) under missing_part: absent: the
+    files an image has in several masks folders, one it lacks (or, `optional`, a whole folder
+    its {group} lacks: EndoVis's videos, each with its own instruments) a part absent. An
+    image with no file in any folder is unpaired, or blank (missing_mask: empty)."""
+    pairs = layout_module("classes").pair_class_folders(root, layout, optional)
+    like = next((m for _, _, masks in pairs if isinstance(masks, dict)
+                 for m in _listed(masks)), None)
+    return [(pid, image, _listed(masks) if isinstance(masks, dict)
+             else replace(masks, like=like, palette=None))  # blank: in the data's kind
+            for pid, image, masks in pairs]
+
+
+def _listed(masks: dict[int, Path | list[Path]]) -> list[Path]:
+    """An image's masks by folder number as one list, in the folders' order."""
+    return [p for k in sorted(masks) for p in (masks[k] if isinstance(masks[k], list)
+                                               else [masks[k]])]

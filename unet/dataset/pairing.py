@@ -148,9 +148,7 @@ def _folders(root: Path, layout: Layout) -> tuple[Path, Path, bool]:
                 + missing_folder_hint(root, name, layout.section, base, layout.root)
             )
     shared = img_dir.resolve() == mask_dir.resolve()
-    common = {e.lower() for e in layout.image_extensions} & {
-        e.lower() for e in layout.mask_extensions
-    }
+    common = {*map(str.lower, layout.image_extensions)} & {*map(str.lower, layout.mask_extensions)}
     same_names = (layout.image_suffix, layout.image_prefix) == (
         layout.mask_suffix, layout.mask_prefix)
     if shared and same_names and common:
@@ -212,8 +210,10 @@ def _report_unpaired(
 def _pair_each_folder(root: Path, layout: Layout) -> list[tuple[str, Path, list[Path]]]:
     """Images paired with each of several mask folders in turn, their masks listed together
     in the folders' order. With allow_unpaired, an image without a mask in every folder is
-    skipped whole: a part of its mask missing is not a smaller mask."""
+    skipped whole: a part of its mask missing is no smaller mask (but missing_part: absent)."""
     layout_module("merge").refuse_as_parts(root, layout)
+    if layout.missing_part == "absent":
+        return layout_module("merge").pair_present(root, layout)
     found: dict[str, tuple[Path, list[Path]]] = {}
     counts: Counter[str] = Counter()
     for folder, suffix in zip(layout.masks, mask_suffixes(layout), strict=True):

@@ -117,18 +117,18 @@ RULES = {
     "tune_crf": (
         ("crf.tune",),
         COMMON | SETTINGS | BANDS | {"common.probs", "common.roi", "crf.dense", "crf.features",
-                                     "crf.tune", "crf.sparse_truth", "common.nodata",
+                                     "crf.tiles", "crf.tune", "crf.sparse_truth", "common.nodata",
                                      "evaluate.metrics", "evaluate.void"},
     ),
     "refine_crf": (
         ("crf.refine",),
         COMMON | SETTINGS | BANDS | {"common.probs", "common.roi", "crf.dense", "crf.features",
-                                     "crf.refine", *GEOREF}
+                                     "crf.tiles", "crf.refine", *GEOREF}
     ),
     "finalize_masks": (
         ("postprocess.finalize",),
         COMMON | SETTINGS | BANDS | {"common.layout", "common.probs", "common.roi", "crf.dense",
-                                     "crf.features",
+                                     "crf.features", "crf.tiles",
                                      "crf.tune", "crf.sparse_truth",
                                      "evaluate.metrics", "evaluate.void",
                                      "postprocess.components",

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import unet.crf.dense as dense
-from unet.crf.dense import BYTES_FIXED, BYTES_PER_CLASS, CRFParams, refine, tile_area, tile_cores
+from unet.crf.dense import CRFParams, refine
+from unet.crf.tiles import BYTES_FIXED, BYTES_PER_CLASS, tile_area, tile_cores
 
 
 def _bytes(pixels: int, classes: int) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -17,6 +18,7 @@ from unet.common.probs import RERUN_PREDICTION, read_probs
 from unet.common.roi import read_roi
 from unet.common.schema import defaults
 from unet.crf.features import apart, band_features, position_features, principal_bands
+from unet.crf.tiles import note_tiles, tile_area, tile_cores
 
 _D = defaults("crf")  # field defaults: config/schema.yaml
 log = logging.getLogger(__name__)
@@ -79,51 +81,6 @@ def _unary(probs: np.ndarray, prob_clip: float, outside: np.ndarray | None = Non
     np.log(p, out=p)
     np.negative(p, out=p)
     return p
-
-
-# DenseCRF2D's peak memory a pixel, BYTES_FIXED + BYTES_PER_CLASS x classes (measured: 390
-# bytes at 2 classes, 1132 at 21, 2654 at 60): its marginals, messages and unary are per class.
-BYTES_FIXED, BYTES_PER_CLASS = 313, 39
-
-
-def tile_area(tile: int, classes: int, overlap: int) -> int:
-    """Most pixels a CRF tile may hold: tile x tile (crf.tile) at 2 classes; with more, as many
-    as take the memory of a 2-class tile x tile (a 2048 x 2048 tile of 150 classes took 25 GB
-    a worker), but room for a 64 px centre beyond the overlap (never more than tile x tile)."""
-    per_pixel = BYTES_FIXED + BYTES_PER_CLASS * max(classes, 2)
-    scaled = tile * tile * (BYTES_FIXED + 2 * BYTES_PER_CLASS) // per_pixel
-    return max(scaled, min(tile * tile, (2 * overlap + 64) ** 2))
-
-
-def _parts(size: int, room: int, overlap: int) -> int | None:
-    """Fewest parts of an axis of `size` px whose tiles (a part and its overlaps) fit `room`
-    px; None when none do."""
-    if size <= room:
-        return 1
-    if -(-size // 2) + overlap <= room:
-        return 2  # each part reaches into one neighbour
-    return max(3, -(-size // (room - 2 * overlap))) if room > 2 * overlap else None
-
-
-def tile_cores(h: int, w: int, area: int, overlap: int) -> tuple[int, int]:
-    """(rows, columns) each tile keeps: the grid whose tiles, with their overlaps, hold at most
-    `area` pixels and that refines the fewest pixels in all (strips where they fit: an image
-    a little over the area is cut in two, not into a square grid)."""
-    best = None
-    for ny in range(1, h + 1):
-        cy = -(-h // ny)
-        ty = min(h, cy + overlap * min(ny - 1, 2))
-        nx = _parts(w, area // ty, overlap)
-        if nx is not None:
-            cost = (h + 2 * overlap * (ny - 1)) * (w + 2 * overlap * (nx - 1))
-            if best is None or cost < best[0]:
-                best = (cost, cy, -(-w // nx))
-        if cy == 1:
-            break
-    if best is None:
-        raise ValueError(f"no CRF tiles of {area} pixels fit a {overlap} px overlap; "
-                         "raise crf.tile or lower crf.tile_overlap")
-    return best[1], best[2]
 
 
 def check_prob_clip(prob_clip: float, classes: int) -> None:
@@ -262,6 +219,8 @@ def refine_file(task: CRFTask) -> str:
             f"{task.mapping.num_classes}; {RERUN_PREDICTION}"
         )
     outside = None if task.roi is None else ~read_roi(task.roi, probs.shape[1:], task.image_path)
+    note_tiles(Path(task.probs_path).stem, *probs.shape[1:], probs.shape[0], task.params.tile,
+               task.params.tile_overlap)
     try:
         labels = refine(image, probs, task.params, outside, void)  # (H, W) class indices
     except ValueError as err:

@@ -7,6 +7,7 @@ import itertools
 import logging
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from unet.common.roi import left_out, read_roi
 from unet.common.schema import default
 from unet.crf.dense import CRFParams, densecrf, refine
 from unet.crf.sparse_truth import sparse_note
+from unet.crf.tiles import note_tiles
 from unet.evaluate.metrics import confusion_matrix, foreground_dice
 from unet.evaluate.void import without_nodata
 
@@ -130,6 +132,8 @@ def _image_counts(job: CountJob) -> tuple[np.ndarray, list[np.ndarray]]:
     image, void = image[ys, xs], None if void is None else void[ys, xs]
     probs = np.asarray(read_probs(job.probs_path)[:, ys, xs])  # (C, h, w) float16
     n = job.mapping.num_classes
+    for tile, overlap in dict.fromkeys((p.tile, p.tile_overlap) for p in job.combos):
+        note_tiles(Path(job.probs_path).stem, *probs.shape[1:], n, tile, overlap)  # once each
     raw_cm = confusion_matrix(probs.argmax(0), target, n, IGNORE_INDEX)
     try:
         return raw_cm, [confusion_matrix(refine(image, probs, p, outside, void), target, n,

@@ -35,10 +35,11 @@ SECTIONS = [
     (FinalSettings, ("postprocess",), set(), set()),
     # path: where, not how; root: url and kaggle only (named in error messages); rle, coco,
     # labelme, qupath, via, yolo, xml, geojson, wkt: their own sections, held as items only
-    # when their csv, json, labels or file is set
+    # when their csv, json, labels or file is set; mask_stem: held as (pattern, replace), below
     (Layout, ("dataset", "local"), {"section", "root", "rle", "coco", "labelme", "qupath", "via",
-                                    "yolo", "xml", "geojson", "wkt"},
-     {"path", "rle", "coco", "labelme", "qupath", "via", "yolo", "xml", "geojson", "wkt"}),
+                                    "yolo", "xml", "geojson", "wkt", "mask_stem"},
+     {"path", "rle", "coco", "labelme", "qupath", "via", "yolo", "xml", "geojson", "wkt",
+      "mask_stem"}),
 ]
 
 
@@ -107,6 +108,13 @@ def test_geojson_defaults_are_what_the_reader_assumes():
     assert set(defaults("dataset", "local")["qupath"]) == {"json", "unclassified"}
     text = (REPO / "config" / "config.yaml").read_text()
     assert '# geojson: {file: "", class_property: "", unclassified: skip}' in text
+
+
+def test_mask_stem_default_is_the_layouts_and_commented_in_the_default_config():
+    stem = defaults("dataset", "local")["mask_stem"]
+    assert (stem["pattern"], stem["replace"]) == Layout().mask_stem == ("", "")
+    text = (REPO / "config" / "config.yaml").read_text()
+    assert '# mask_stem: {pattern: "", replace: ""}' in text
 
 
 def test_wkt_defaults_are_what_the_reader_assumes():

@@ -41,12 +41,20 @@ FILE_KEYS = {"labelme": "json", "qupath": "json", "xml": "file", "geojson": "fil
 
 def unset_tables_dropped(settings: dict) -> dict:
     """A source's `settings` without the table sections added after results existed (wkt)
-    where their file is unset, without ignore_regions where '' and missing_part where refuse:
-    the download's params, and so every data set's outputs, stay as they were until one is
-    used."""
+    where their file is unset, and without the keys added later while at their no-op value
+    (_UNUSED): the download's params, and so every data set's outputs, stay as they were until
+    one is used."""
     return {k: v for k, v in settings.items()
             if (k not in ("wkt",) or (isinstance(v, dict) and v.get(FILE_KEYS[k])))
-            and (k != "ignore_regions" or v) and (k != "missing_part" or v != "refuse")}
+            and not (k in _UNUSED and _UNUSED[k](v))}
+
+
+# later keys of a source and when each does nothing (left out of the download's params then)
+_UNUSED = {
+    "ignore_regions": lambda v: not v,  # '': nothing ignored
+    "missing_part": lambda v: v == "refuse",
+    "mask_stem": lambda v: not (isinstance(v, dict) and v.get("pattern")),  # pattern '': unset
+}
 
 
 def drawn_ignore(settings: dict, masks: dict) -> int | list | None:

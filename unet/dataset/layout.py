@@ -1,5 +1,4 @@
-"""A data folder's layout: where images and masks live and how their names relate (the
-config's dataset.local, url and kaggle keys), and the folder listing every side shares."""
+"""A data folder's layout (where images and masks live, how names relate) and its listing."""
 
 from __future__ import annotations
 
@@ -49,6 +48,7 @@ class Layout:
     image_suffix: str = _L["image_suffix"]  # e.g. "_training" for DRIVE's 21_training.tif
     mask_prefix: str = _L["mask_prefix"]  # e.g. "man_seg": the Cell Tracking Challenge
     image_prefix: str = _L["image_prefix"]  # e.g. "t" for its t013.tif beside man_seg013.tif
+    mask_stem: tuple[str, str] = ("", "")  # (pattern, replace): KITTI's um_000000 -> um_road_...
     recursive: bool = _L["recursive"]  # also look in subfolders (one folder per patient)
     image_extensions: tuple[str, ...] = IMAGE_EXTENSIONS
     mask_extensions: tuple[str, ...] = tuple(_L["mask_extensions"])
@@ -135,9 +135,8 @@ def _walk(folder: Path) -> Iterator[Path]:
 
 def files_with(folder: Path, extensions: Iterable[str], recursive: bool = False,
                strict: bool = True) -> list[Path]:
-    """The visible files in `folder` whose extension (any case) is one of `extensions`; a link
-    among them to what is gone refused when `strict` (not when listing a rule's inputs: the job
-    that reads them says it, without a traceback from the DAG)."""
+    """The visible files in `folder` with one of `extensions` (any case); a link among them to
+    what is gone refused when `strict` (not when listing a rule's inputs: its job says it)."""
     exts = {e.lower() for e in extensions}
     found = visible_files(folder, recursive, exts if strict else None)
     return [p for p in found if p.suffix.lower() in exts]
@@ -145,9 +144,8 @@ def files_with(folder: Path, extensions: Iterable[str], recursive: bool = False,
 
 def files_by_stem(folder: Path, extensions: Iterable[str], recursive: bool = False,
                   ) -> dict[str, Path]:
-    """The visible files in `folder` with one of `extensions`, by stem in composed form
-    (nfc); two files with one stem (in two subfolders, or a.png beside a.jpg) are refused, as
-    the stem names every output of a pair."""
+    """The visible files in `folder` with one of `extensions`, by stem in composed form (nfc);
+    two files with one stem (a.png beside a.jpg), which names a pair's outputs, are refused."""
     found: dict[str, Path] = {}
     twice = []
     for p in files_with(folder, extensions, recursive):
@@ -249,6 +247,8 @@ def layout_from(settings: dict[str, Any], source: str) -> Layout:
     for k in ("image_extensions", "mask_extensions", "masks", "mask_suffix", "band_files"):
         if isinstance(kw.get(k), list):
             kw[k] = tuple(kw[k])
+    if isinstance(stem := kw.get("mask_stem"), dict):  # {pattern, replace}
+        kw["mask_stem"] = (stem.get("pattern", ""), stem.get("replace", ""))
     tables = {f: settings.get(f) or {} for f in TABLES}
     named = {f"{f}.{k}": tables[f].get(k) for f, k in TABLES.items()}
     if len(both := [k for k, v in named.items() if v]) > 1:

@@ -34,6 +34,7 @@ LAYOUT_MODULES: dict[str, tuple[str, ...]] = {
     "merge": ("dataset.merge",),  # several masks of one image, united
     "band_files": ("dataset.band_files",),  # one file per band, stacked
     "roi": ("dataset.roi_files",),  # a region of interest (or to ignore) per image
+    "stem_map": ("dataset.stem_map",),  # mask stems made of ids by a regex (KITTI Road)
     "blank": ("dataset.blank",),  # images without a mask all background (missing_mask: empty)
 }
 
@@ -64,6 +65,7 @@ def layout_kinds(layout: Layout) -> list[str]:
         or (several and layout.mask_folders != "classes"),
         "band_files": bool(layout.band_files),
         "roi": bool(layout.roi or layout.ignore_regions),
+        "stem_map": bool(layout.mask_stem[0]),
         "blank": layout.missing_mask == "empty",
     }
     return [kind for kind, on in used.items() if on]

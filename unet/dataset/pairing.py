@@ -45,12 +45,10 @@ def _files(
     folder: Path, extensions: tuple[str, ...], recursive: bool, key: str, other: Path,
     volumes: list[Path],
 ) -> tuple[dict[str, Path], Counter[str]]:
-    """Files by stem, and the other files' extensions counted (for the error when nothing
-    pairs), stems in Unicode's composed form (NFC), so that a decomposed café.png pairs with a
-    composed one. Two files with one stem (in two subfolders, or with two extensions) are refused,
-    since the stem names every output of the pair. `key`: the extensions' config key; `other`:
-    the other side's folder, never searched when it lies inside this one; 3-D or medical files
-    passed over are added to `volumes`."""
+    """Files by stem (NFC: a decomposed café.png pairs with a composed one), and the other
+    files' extensions counted (for the error when nothing pairs). Two files with one stem, which
+    names every output of the pair, are refused. `key`: the extensions' config key; `other`: the
+    other side's folder, never searched inside this one; 3-D files passed over go to `volumes`."""
     exts = {e.lower() for e in extensions}
     other = other.resolve()
     inside = other != folder.resolve() and other.is_relative_to(folder.resolve())
@@ -87,7 +85,7 @@ def _naming(layout: Layout) -> str:
             f"{stem('mask', layout.mask_prefix, layout.mask_suffix)}")
 
 
-def _both_sides(
+def both_sides(
     layout: Layout, img_dir: Path, mask_dir: Path, shared: bool
 ) -> tuple[dict[str, Path], dict[str, Path], str]:
     """Image and mask files by stem, and a note on the files passed over for their extension
@@ -135,7 +133,7 @@ class _Found:
     mask_files: dict[str, Path]
 
 
-def _folders(root: Path, layout: Layout) -> tuple[Path, Path, bool]:
+def data_folders(root: Path, layout: Layout) -> tuple[Path, Path, bool]:
     """The image and mask folders, refused when missing; whether they are one folder."""
     img_dir, mask_dir = root / layout.images, root / layout.masks
     base = "path" if layout.section == "dataset.local" else "root"  # url/kaggle: inside archives
@@ -234,6 +232,8 @@ def _elsewhere(root: Path, layout: Layout) -> list | None:
     """The pairs of layouts paired by their own modules: parallel group folders, run-length
     encodings, COCO, LabelMe, QuPath, VIA or YOLO annotations, class folders, several masks
     folders, a folder per image; None for one masks folder (paired here)."""
+    if layout.mask_stem[0] and GROUP not in layout.images:  # KITTI's um_road_000000 (stem_map)
+        return layout_module("stem_map").pair_mapped(root, layout)
     # masks as annotation files: LabelMe's JSON or QuPath's GeoJSON per image, VIA's one JSON
     # for a folder ({group}: refused for these three), YOLO's .txt per image ({group} its own)
     for kind in ("labelme", "qupath", "via", "yolo", "xml", "geojson", "wkt"):
@@ -264,8 +264,8 @@ def pair_files(root: str | Path, layout: Layout) -> list[tuple[str, Path, Path |
         return other
     if not isinstance(layout.mask_suffix, str):  # a list of one suffix for one folder
         layout = replace(layout, mask_suffix=mask_suffixes(layout)[0])
-    img_dir, mask_dir, shared = _folders(root, layout)
-    image_files, mask_files, skipped = _both_sides(layout, img_dir, mask_dir, shared)
+    img_dir, mask_dir, shared = data_folders(root, layout)
+    image_files, mask_files, skipped = both_sides(layout, img_dir, mask_dir, shared)
     if shared:  # a_mask.tif beside a.tif: a file with the other side's suffix is not ours
         image_files = without_suffix(image_files, layout.mask_suffix)
         mask_files = without_suffix(mask_files, layout.image_suffix)

@@ -222,3 +222,17 @@ def test_a_prediction_damaged_past_its_header_is_named_too(folders, cli_model, c
     assert _score(pred, truth, cli_model) == 2
     err = capsys.readouterr().err
     assert str(pred / "b.png") in err and "unet predict" in err and "snakemake" not in err
+
+
+def test_per_image_name_column_holds_the_models_class_names(folders, tmp_path, cli_model):
+    """per_image.csv's name column (3db0801) gives each class's name, as the workflow's does:
+    unet score passed no names, so it stayed blank for a model that records them."""
+    from unet.model import checkpoint
+
+    pred, truth = folders
+    named = tmp_path / "named.pt"
+    checkpoint.save(named, {**checkpoint.load_model_file(cli_model),
+                            "class_names": ["background", "polyp"]})
+    assert _score(pred, truth, named) == 0
+    assert {r["name"] for r in _rows(pred.parent / "pred_score").values()} == {"polyp"}
+    assert {r["name"] for r in _rows(pred.parent / "pred_score", 0).values()} == {"background"}

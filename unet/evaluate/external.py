@@ -128,7 +128,8 @@ def score_folder(pred_dir: str | os.PathLike, truth_dir: str | os.PathLike,
         "methods": summarise(results, [METHOD], mapping.num_classes, mapping.scored_from),
     }
     make_folder(out)
-    write_rows(out / "per_image.csv", results, summary["class_labels"], mapping.scored_from)
+    write_rows(out / "per_image.csv", results, summary["class_labels"], mapping.scored_from,
+               summary["class_names"])
     write_json(out / "summary.json", summary)
     return summary
 

@@ -180,3 +180,14 @@ def test_offset_skips_a_fixed_header_and_counts_in_the_size_check(tmp_path):
     assert main(["raw", str(square), str(tmp_path / "out"), "--dtype", ">u2",
                  "--offset", "512"]) == 0
     assert Image.open(tmp_path / "out" / "sq.png").size == (32, 32)
+
+
+def test_a_file_there_is_refused_in_raws_words(tmp_path):
+    # the refusal told to 'unstack into an empty folder' its 'page files', another command's
+    raw = _raw(tmp_path, _picture())
+    (tmp_path / "png").mkdir()
+    (tmp_path / "png" / "JPCLN001.png").write_bytes(b"mine")
+    with pytest.raises(FileExistsError) as err:
+        convert_raw([raw], tmp_path / "png", ">u2", None, bits=12)
+    assert "(1 of the 1 files do); convert into an empty folder" in str(err.value)
+    assert (tmp_path / "png" / "JPCLN001.png").read_bytes() == b"mine"

@@ -210,7 +210,7 @@ def convert_raw(files: list[Path], out_dir: Path, text: str, shape: tuple[int, i
     names = [f"{Path(f).stem}{ext}" for f in files]
     if len(set(names)) < len(names):
         raise ValueError("two raw files share a stem; convert them into folders of their own")
-    _refuse_taken(out_dir, names)
+    _refuse_taken(out_dir, names, "files", "convert into")
     with _moved_in_whole(out_dir, names, "raw") as scratch:
         for file, name in zip(files, names, strict=True):
             pixels = read_raw(Path(file), text, shape, bits, invert, factor, offset)

@@ -158,7 +158,7 @@ def write_masks(rois: list[Roi], slices: list[CtSlice], out_dir: Path) -> tuple[
     none, never over a file there; the paths written and the pixels drawn over."""
     check_folder(out_dir)
     names = [f"{s.path.stem}.png" for s in slices]
-    _refuse_taken(out_dir, names + [TABLE])
+    _refuse_taken(out_dir, names + [TABLE], "files", "write the masks into")
     maps, over = label_maps(rois, slices)
     with _moved_in_whole(out_dir, names, "rtstruct") as scratch:
         for name, labels in zip(names, maps, strict=True):

@@ -176,11 +176,14 @@ def _scratch(name: str | None) -> str:
     return f"{SCRATCH}-{name}" if name else SCRATCH
 
 
-def _refuse_taken(out_dir: Path, names: list[str]) -> None:
+def _refuse_taken(out_dir: Path, names: list[str], what: str = "page files",
+                  into: str = "unstack into") -> None:
+    """Refuse, before anything is written, names already in out_dir, in the command's words
+    (`what` it writes, `into` its fix: rtstruct and raw write no pages)."""
     taken = [out_dir / n for n in names if (out_dir / n).exists()]
     if taken:
         raise FileExistsError(
-            f"{taken[0]} exists ({len(taken)} of the {len(names)} page files do); unstack into "
+            f"{taken[0]} exists ({len(taken)} of the {len(names)} {what} do); {into} "
             "an empty folder, or move them away first"
         )
 

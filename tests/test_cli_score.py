@@ -236,3 +236,13 @@ def test_per_image_name_column_holds_the_models_class_names(folders, tmp_path, c
     assert _score(pred, truth, named) == 0
     assert {r["name"] for r in _rows(pred.parent / "pred_score").values()} == {"polyp"}
     assert {r["name"] for r in _rows(pred.parent / "pred_score", 0).values()} == {"background"}
+
+
+def test_a_truth_damaged_past_its_header_gets_this_commands_fix(folders, cli_model, capsys):
+    """The header reads (the size check: TRUTH_FIX) but the pixels do not: the worker's error
+    gave the workflow's image fix, 'Replace or remove the file (and its mask)'."""
+    pred, truth = folders
+    (truth / "b.png").write_bytes((truth / "b.png").read_bytes()[:45])
+    assert _score(pred, truth, cli_model) == 2
+    err = capsys.readouterr().err
+    assert str(truth / "b.png") in err and "give --partial" in err and "its mask)" not in err

@@ -14,7 +14,7 @@ from unet.common.labels import MaskMapping, MaskValueError, mapping_from_meta
 from unet.common.parallel import parallel_map
 from unet.common.schema import defaults
 from unet.evaluate.evaluate import RULES, score_image, summarise
-from unet.evaluate.external_pairs import PRED_FIX, Pairing, paired_files
+from unet.evaluate.external_pairs import PRED_FIX, TRUTH_FIX, Pairing, paired_files
 from unet.evaluate.ground_truth import truth_mapping
 from unet.evaluate.reading import ScoreJob
 from unet.evaluate.rows import write_rows
@@ -59,8 +59,10 @@ def _reworded(err: Exception, job: ScoreJob) -> Exception:
             f"{problem}; the model reads [{', '.join(job.mapping.labels())}] (unet info shows "
             f"them): give {hint}--ignore V to leave a value unscored, or mend the mask")
     inner = err.__cause__ if isinstance(err.__cause__, ImageReadError) else err
-    if job.preds[METHOD] in text and isinstance(err, ImageReadError):
-        return ImageReadError(getattr(inner, "problem", str(inner)), PRED_FIX)
+    named = [f for path, f in ((job.preds[METHOD], PRED_FIX), (job.gt_path, TRUTH_FIX))
+             if path in text]  # a truth's damage, past its header, too: not the workflow's fix
+    if named and isinstance(err, ImageReadError):
+        return ImageReadError(getattr(inner, "problem", str(inner)), named[0])
     return err
 
 

@@ -104,8 +104,10 @@ def test_each_row_is_decoded_once_for_its_mask_and_the_overlap_warning(tmp_path,
         decoded.append(encoding)
         return real(encoding, *args, **kwargs)
 
-    for module in (rle, rle_overlap):  # drawing and overlaps; rle_order samples orders apart
-        monkeypatch.setattr(module, "decode", counted)
+    # drawing (overlaps counted there), and rle_overlap should it decode again (it imports no
+    # decode now); rle_order samples orders apart
+    for module in (rle, rle_overlap):
+        monkeypatch.setattr(module, "decode", counted, raising=False)
     rows = [("case1_day0_slice_0001", "large_bowel", "1 4"), ("case1_day0_slice_0001",
             "stomach", "3 4"), ("case1_day0_slice_0002", "large_bowel", "2 2")]
     rows += [(f"case2_day0_slice_000{s}", "small_bowel", "") for s in (1, 2)]
@@ -117,17 +119,19 @@ def test_each_row_is_decoded_once_for_its_mask_and_the_overlap_warning(tmp_path,
     assert said.startswith("2 pixels of 1 image(s)") and "large_bowel under stomach: 2" in said
 
 
-def test_a_pixel_three_classes_cover_is_counted_once(caplog):
+def test_a_pixel_three_classes_cover_is_counted_once(tmp_path, caplog):
     # large_bowel, small_bowel, stomach over the same 4 pixels: stomach is drawn, the other two
-    # lose them to it; the count was 8 pixels ('large_bowel under small_bowel: 4')
-    from unet.dataset.rle import RleMasks
-    from unet.dataset.rle_overlap import note_overlaps
+    # lose them to it; the count was 8 pixels ('large_bowel under small_bowel: 4'). Counted as
+    # the download does: from the rows write_rle_mask decodes as it draws
+    from unet.dataset.rle import RleMasks, write_rle_mask
+    from unet.dataset.rle_overlap import note_drawn
 
     names = ((1, "large_bowel"), (2, "small_bowel"), (3, "stomach"))
     rows = (("1 4", 1), ("1 4", 2), ("1 4", 3), ("9 2", 2), ("10 2", 1))
+    masks = RleMasks(rows, "rows", Path("t.csv"), True, names)
     with caplog.at_level("WARNING"):
-        lost = note_overlaps([(RleMasks(rows, "rows", Path("t.csv"), True, names),
-                               Path("i.png"), (4, 4))])
+        lost = note_drawn([write_rle_mask(masks, Path("i.png"), (4, 4), tmp_path / "i.png")],
+                          names)
     assert lost == {(1, 3): 4, (2, 3): 4, (2, 1): 1}  # (lost, drawn): pixel 10 is large_bowel
     [said] = [r.getMessage() for r in caplog.records if "overlap" in r.getMessage()]
     assert said.startswith("5 pixels of 1 image(s)")

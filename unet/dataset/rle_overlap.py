@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unet.dataset.rle import RleMasks, decode
+from unet.dataset.rle import RleMasks
 from unet.dataset.rle_order import check_order
 
 log = logging.getLogger(__name__)
@@ -63,26 +63,3 @@ def note_drawn(drawn: Iterable[tuple[Path, Overlap | None]], names: Iterable | N
                     pairs)
     return lost
 
-
-def note_overlaps(jobs: Sequence[tuple[RleMasks, Path, tuple[int, int]]]) -> Counter:
-    """Count, per (class lost, class drawn) pair, the pixels a row of one class covers and the
-    image's mask draws in another (a later row's), over every image with a class column; warn
-    once, each pixel counted once however many classes cover it. Decodes every row: the
-    download counts as it draws instead (write_rle_mask, note_drawn)."""
-    found = []
-    for masks, image, size in jobs:
-        if not masks.classes or sum(bool(e) for e, _ in masks.rows) < 2:
-            continue
-        drawn = np.zeros(size[::-1], np.uint8)  # (h, w) class so far, as write_rle_mask draws
-        covered: dict[int, np.ndarray] = {}  # each class's pixels, whatever is drawn over them
-        for encoding, cls in masks.rows:
-            try:
-                on = decode(encoding, size, masks.order, masks.relative) if encoding else None
-            except ValueError:  # write_rle_mask names the row
-                continue
-            if on is None:
-                continue
-            covered[cls] = covered[cls] | on if cls in covered else on
-            drawn[on] = cls
-        found.append((image, image_overlap(covered, drawn)))
-    return note_drawn(found, jobs[0][0].names if jobs else None)

@@ -100,3 +100,17 @@ def test_an_array_file_of_no_numbers_is_refused_before_any_is_written(tmp_path, 
     err = capsys.readouterr().err
     assert "case0005_slice001.npz" in err and "numbers" in err, err
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_class_maps_of_a_file_missing_the_key_write_nothing(tmp_path, capsys):
+    # README: all are read before any is written, so a missing --key writes nothing; with
+    # --classes (no joint type read) the files before it were written
+    masks = np.zeros((2, 8, 8, 3), np.uint8)
+    masks[:, :4, :, 0], masks[:, 4:, :, 2] = 1, 1
+    np.savez(tmp_path / "a.npz", masks=masks)
+    np.savez(tmp_path / "b.npz", other=masks)
+    out = tmp_path / "o"
+    assert main(["unstack", str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), str(out),
+                 "--key", "masks", "--classes", "channels", "--background", "2"]) == 2
+    assert "b.npz has no array 'masks'" in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())

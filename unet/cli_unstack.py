@@ -121,6 +121,8 @@ def _unstack_arrays(args: argparse.Namespace, paths: list[Path]) -> int:
     # as 1/255 of the float TIFFs' range beside them (class maps: uint8 whatever the values)
     plain = args.classes is None and args.instance_classes is None
     as_type = joint_type(paths, args.key) if plain else None
+    if not plain:
+        _opened_all(paths, args.key)
     written, notes = [], []
     for path in paths:
         got, note = unstack_array(path, args.folder, args.key, args.axis, None, args.classes,
@@ -132,6 +134,17 @@ def _unstack_arrays(args: argparse.Namespace, paths: list[Path]) -> int:
     whole = [w.stem for w in written] == stems
     _written(written, "image" if whole else "slice", args.folder, "; ".join(notes) or None)
     return 0
+
+
+def _opened_all(paths: list[Path], key: str | None) -> None:
+    """Open each array file (`key` in it) before any is written, as joint_type does for plain
+    values: class maps read no joint type, so a later file unreadable or without `key` stopped
+    the call with the files before it written."""
+    from unet.dataset.array_open import opened_array
+
+    for path in paths:
+        with opened_array(path, key):
+            pass
 
 
 def _written(written: list[Path], what: str, folder: str, note: str | None = None) -> None:

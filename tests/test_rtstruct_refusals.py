@@ -112,3 +112,16 @@ def test_the_same_frame_is_drawn_and_another_series_in_it_is_warned_of(tmp_path,
     code, err = _run(capsys, rs, tmp_path / "ct", tmp_path / "masks")
     assert code == 0 and len(list((tmp_path / "masks").glob("*.png"))) == 4
     assert "names series 1.2.826.0.1.9" in err and "holds series 1.2.826.0.1.7" in err
+
+
+def test_a_class_table_that_cannot_be_written_leaves_no_masks(tmp_path, capsys, monkeypatch):
+    # a full disk at the class table: masks without their table would look complete
+    import unet.dataset.rtstruct_masks as masks
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(masks.csv, "writer", full)
+    code, err = _run(capsys, _rs(tmp_path), tmp_path / "ct", tmp_path / "masks")
+    assert code == 1 and "rtstruct_classes.csv: its disk is full" in err
+    assert _nothing_written(tmp_path)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from unet.common.fileio import atomic_path, check_folder, disk_errors
+from unet.common.fileio import check_folder, disk_errors
 from unet.dataset.json_masks import fill_rings
 from unet.dataset.rtstruct import Roi, StructureSet, pydicom_module
 from unet.dataset.unstack import _moved_in_whole, _refuse_taken
@@ -160,13 +160,14 @@ def write_masks(rois: list[Roi], slices: list[CtSlice], out_dir: Path) -> tuple[
     names = [f"{s.path.stem}.png" for s in slices]
     _refuse_taken(out_dir, names + [TABLE], "files", "write the masks into")
     maps, over = label_maps(rois, slices)
-    with _moved_in_whole(out_dir, names, "rtstruct") as scratch:
+    # the table moves in last, with the masks: one without the other is never left
+    with _moved_in_whole(out_dir, names + [TABLE], "rtstruct") as scratch:
         for name, labels in zip(names, maps, strict=True):
             with disk_errors(out_dir / name):
                 Image.fromarray(labels).save(scratch / name, format="PNG")
-    with atomic_path(out_dir / TABLE) as tmp, open(tmp, "w", newline="") as f:
-        table = csv.writer(f)
-        table.writerow(["value", "roi_name", "roi_number"])
-        table.writerow([0, "background", ""])
-        table.writerows([k, r.name, r.number] for k, r in enumerate(rois, start=1))
+        with disk_errors(out_dir / TABLE), open(scratch / TABLE, "w", newline="") as f:
+            table = csv.writer(f)
+            table.writerow(["value", "roi_name", "roi_number"])
+            table.writerow([0, "background", ""])
+            table.writerows([k, r.name, r.number] for k, r in enumerate(rois, start=1))
     return [out_dir / n for n in names], over

@@ -82,3 +82,15 @@ def test_config_section_gives_the_layout_and_no_param_until_set():
     kitti = {**local, "mask_stem": {"pattern": KITTI[0], "replace": KITTI[1]}}
     assert layout_from(kitti, "local").mask_stem == KITTI
     assert unset_tables_dropped(kitti)["mask_stem"] == kitti["mask_stem"]
+
+
+def test_shared_folder_pairs_by_mask_stem_alone(tmp_path):
+    # one folder of images and masks: the refusal asked for a mask_suffix, which mask_stem
+    # refuses beside it; the mask stem tells them apart
+    root = _kitti(tmp_path, lane=False)
+    for mask in (root / "gt_image_2").iterdir():
+        mask.rename(root / "image_2" / mask.name)
+    pairs = pair_files(root, Layout(images="image_2", masks="image_2", mask_stem=KITTI))
+    assert [(i, m.name) for i, _, m in pairs][:2] == [
+        ("um_000000", "um_road_000000.png"), ("um_000001", "um_road_000001.png")]
+    assert len(pairs) == 6

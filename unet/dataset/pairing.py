@@ -147,8 +147,8 @@ def data_folders(root: Path, layout: Layout) -> tuple[Path, Path, bool]:
             )
     shared = img_dir.resolve() == mask_dir.resolve()
     common = {*map(str.lower, layout.image_extensions)} & {*map(str.lower, layout.mask_extensions)}
-    same_names = (layout.image_suffix, layout.image_prefix) == (
-        layout.mask_suffix, layout.mask_prefix)
+    same_names = (layout.image_suffix, layout.image_prefix, "") == (  # or told by mask_stem
+        layout.mask_suffix, layout.mask_prefix, layout.mask_stem[0])
     if shared and same_names and common:
         raise DataLayoutError(
             f"images and masks share the folder {img_dir}; set {layout.section}.mask_suffix "

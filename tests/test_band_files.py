@@ -86,6 +86,9 @@ def test_a_missing_band_file_is_named_or_skipped(tmp_path, caplog):
     (lambda root: tifffile.imwrite(root / "train_blue/blue_patch_2.TIF",
                                    np.zeros((2, 3, H, W), np.uint16), photometric="minisblack"),
      r"blue_patch_2\.TIF holds an array of shape \(2, 3, 32, 40\), no image of bands"),
+    (lambda root: tifffile.imwrite(root / "train_blue/blue_patch_2.TIF",  # 2 pages, not H=2
+                                   np.zeros((2, H, W), np.uint16), photometric="minisblack"),
+     r"blue_patch_2\.TIF holds an array of shape \(2, 32, 40\), no image of bands"),
     (lambda root: tifffile.imwrite(root / "train_blue/blue_patch_2.TIF",
                                    np.zeros((H, W + 1), np.uint16)),
      r"blue_patch_2\.TIF is 41x32 uint16 but .*red_patch_2\.TIF is 40x32 uint16"),

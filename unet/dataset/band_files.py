@@ -62,12 +62,13 @@ class Band(NamedTuple):
 
 
 def _one_band(path: Path) -> Band:
-    """The file's bands, (H, W) for one or (H, W, N) samples last (an RGB image's three: one
-    side of a LEVIR-CD pair), at their own depth, with its tags (a TIFF's, read in one open)."""
+    """The file's bands, (H, W) or (H, W, N) samples last (RGB: a LEVIR-CD side), and tags."""
+    pages = []  # a TIFF's axes besides rows, columns and samples: pages or slices, no bands
     with named_file(path, "band file", FIX):
         if path.suffix.lower() in (".tif", ".tiff") or may_be_tiff(path) and is_tiff(path):
             with tifffile.TiffFile(path) as tif:
                 series, tags = tif.series[0], tif.pages[0].tags
+                pages = [a for a in series.axes if a not in "YXSC"]  # series.axes: squeezed
                 arr = np.squeeze(_samples_last(series.asarray(), series.axes))
                 band = Band(arr, georef_of_tags(tags), tags_nodata(tags), carried_of_tags(tags))
         else:
@@ -80,7 +81,7 @@ def _one_band(path: Path) -> Band:
                 band = Band(np.asarray(im), None, None, [])
             if path.suffix.lower() in JP2:  # its GeoJP2 box's GeoTIFF tags, where it has one
                 band = Band(band.arr, *(geojp2_of(path) or (None, None, [])))
-    if band.arr.ndim not in (2, 3):
+    if band.arr.ndim not in (2, 3) or pages:
         raise DataLayoutError(
             f"{path} holds an array of shape {band.arr.shape}, no image of bands (pages or "
             "slices?); band_files and unet stack take one image (H, W[, bands]) a file")

@@ -55,3 +55,11 @@ def test_a_file_name_two_pairs_share_names_no_pair(tmp_path):
     with pytest.raises(SplitError, match=r"split.test_ids entry 'label.tif' names no id"):
         split_dataset(_manifest(tmp_path, same_name=True), tmp_path / "split.json",
                       {**SETTINGS, "test_ids": ["label.tif"]})
+
+
+def test_a_path_tells_apart_pairs_sharing_a_file_name(tmp_path):
+    # label.tif in each pair's folder (01/t000.tif beside 02/t000.tif alike): the path's
+    # folders name one pair, where its name alone names none
+    split = split_dataset(_manifest(tmp_path, same_name=True), tmp_path / "split.json",
+                          {**SETTINGS, "test_ids": ["Ghana_1/label.tif", "./India_2/label.tif"]})
+    assert split["test"] == ["Ghana_1", "India_2"]

@@ -39,20 +39,28 @@ def ids_of_file_names(lists: dict[str, list[str | int]], pairs: list[dict]) -> d
     group names), so that a data set's own list of file names is used as it is."""
     ids = {pair["id"] for pair in pairs}
     files: dict[str, str | None] = {}
+    paths: list[tuple[tuple[str, ...], str]] = []  # for a name pairs share: their folders
     for pair in pairs:  # each image's and mask's file name
         for path in (pair.get("image"), pair.get("mask")):
             if isinstance(path, str):
                 name = PurePath(path).name  # one two pairs share (01/t1, 02/t1) names none
                 files[name] = pair["id"] if files.get(name, pair["id"]) == pair["id"] else None
-    return {key: [_entry_id(e, ids, files) for e in entries] for key, entries in lists.items()}
+                paths.append((PurePath(path).parts, pair["id"]))
+    return {key: [_entry_id(e, ids, files, paths) for e in entries]
+            for key, entries in lists.items()}
 
 
-def _entry_id(entry: str | int, ids: set[str], files: dict[str, str]) -> str | int:
+def _entry_id(entry: str | int, ids: set[str], files: dict[str, str | None],
+              paths: list[tuple[tuple[str, ...], str]]) -> str | int:
     """The id a file name, path or CSV row names; the entry itself where it is an id or none."""
     if not isinstance(entry, str) or entry in ids:
         return entry
     for field in re.split(r"[,\t;]", entry):  # a row's fields; a lone name is one field
-        name = PurePath(field.strip().strip('"').replace("\\", "/")).name
-        if files.get(name):
-            return files[name]
+        given = PurePath(field.strip().strip('"').replace("\\", "/"))
+        if files.get(given.name):
+            return files[given.name]
+        if given.name in files and len(given.parts) > 1:  # 01/t1.tif: its folders tell
+            found = {i for parts, i in paths if parts[-len(given.parts):] == given.parts}
+            if len(found) == 1:
+                return found.pop()
     return entry

@@ -32,6 +32,8 @@ evaluate_masks(
     objects=snakemake.params.evaluate.get("objects", False),
     iou_threshold=snakemake.params.evaluate.get("iou_threshold"),
     relaxed_slack=snakemake.params.evaluate.get("relaxed_slack"),  # roads' rho px
+    # evaluate.pr_curve: the raw probabilities predict_masks wrote beside its masks
+    probs_dir=inp.pred if snakemake.params.evaluate.get("pr_curve") else None,
     ground_truth=snakemake.params.evaluate.get("ground_truth"),  # e.g. ISPRS's eroded masks
     dataset=snakemake.params.get("dataset"),  # where the ground truth's folder has {group}
 )

@@ -57,6 +57,12 @@ def test_ground_truth_prefix_is_no_evaluate_param_until_set():
         "ground_truth"] == gold
 
 
+def test_pr_curve_is_no_evaluate_param_until_set():
+    # evaluate.pr_curve: false (argmax scores only) must not rerun existing evaluations
+    assert "pr_curve" not in applicable("evaluate", defaults("evaluate"))
+    assert applicable("evaluate", {**defaults("evaluate"), "pr_curve": True})["pr_curve"] is True
+
+
 def test_relaxed_slack_is_no_evaluate_param_until_set():
     # evaluate.relaxed_slack: null (no relaxed precision) must not rerun existing evaluations;
     # 0 (the plain pixel shares) is set, and a param

@@ -128,7 +128,7 @@ def test_wkt_defaults_are_what_the_reader_assumes():
 @pytest.mark.parametrize(("key", "value", "comment"), [
     ("voxel_spacing", None, "null"), ("objects", False, "false"),
     ("iou_threshold", None, "null"), ("ground_truth", None, "null"),
-    ("relaxed_slack", None, "null")])
+    ("relaxed_slack", None, "null"), ("pr_curve", False, "false")])
 def test_evaluate_opt_in_keys_default_off_and_are_commented_in_the_default_config(key, value,
                                                                                  comment):
     text = (REPO / "config" / "config.yaml").read_text()

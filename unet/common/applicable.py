@@ -68,10 +68,10 @@ UNUSED = {
     "crf": _crf_unused,
     "split": _split_unused,
     "postprocess": lambda s: [] if "small_objects" in s.get("candidates", ()) else ["min_sizes"],
-    # regions, voxel_spacing, objects, ground_truth, iou_threshold and relaxed_slack are left
+    # regions, voxel_spacing, objects, ground_truth, pr_curve, iou_threshold, relaxed_slack left
     # out when unset, so evaluations made before the keys existed stay fresh
-    "evaluate": lambda s: [k for k in ("regions", "voxel_spacing", "objects", "ground_truth")
-                           if not s.get(k)]
+    "evaluate": lambda s: [k for k in ("regions", "voxel_spacing", "objects", "ground_truth",
+                                       "pr_curve") if not s.get(k)]
     + [k for k in ("iou_threshold", "relaxed_slack") if s.get(k) is None]
     # ground_truth.prefix: "" left out, so ground truths set before the key existed stay fresh
     + ([] if (s.get("ground_truth") or {}).get("prefix") else ["ground_truth.prefix"]),

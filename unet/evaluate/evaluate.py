@@ -11,6 +11,7 @@ import numpy as np
 from unet.common.fileio import read_json, write_json
 from unet.common.labels import IGNORE_INDEX, MaskMapping, mapping_from_meta, shown_names
 from unet.common.parallel import parallel_map
+from unet.common.probs import probs_path
 from unet.dataset.names import listing
 from unet.evaluate import metrics
 from unet.evaluate.boundary import (
@@ -30,6 +31,7 @@ from unet.evaluate.metrics import (
     mean_or_none,
 )
 from unet.evaluate.objects import object_source, score_objects
+from unet.evaluate.pr_curve import PrPool, read_histograms
 from unet.evaluate.reading import ScoreJob, read_scored
 from unet.evaluate.regions import region_classes
 from unet.evaluate.relaxed import relaxed_counts
@@ -64,6 +66,8 @@ def score_image(job: ScoreJob) -> dict:
             out[m]["relaxed"] = relaxed_counts(pred, target, range(
                 job.mapping.scored_from, job.mapping.num_classes), IGNORE_INDEX, job.relaxed)
     scored = {"id": job.image_id, "diagonal": image_diagonal(target.shape), "scores": out}
+    if job.probs:  # evaluate.pr_curve: the raw probabilities' histograms, pooled by PrPool
+        scored["pr"] = read_histograms(job.probs, target, job.mapping)
     if job.objects:  # evaluate.objects: the true objects' ids where the data has them
         scored["objects"] = score_objects(target, masks, job.object_ids, range(
             job.mapping.scored_from, job.mapping.num_classes), IGNORE_INDEX, job.ids_drawn)
@@ -178,20 +182,22 @@ def _labelled_one(result: dict) -> bool:
 
 
 def _score(jobs: list[ScoreJob], processes: int, spacing: list[float] | str | os.PathLike | None,
-           groups: dict[str, str] | None) -> list[dict]:
-    """score_image of each job, in order. Where evaluate.voxel_spacing's table has no row for a
-    case (`groups`: spacing_groups'), that case's slices go first: one labelled is refused
-    before the rest is scored (minutes on a large set); a case all ignored is not scored, so it
-    needs no row."""
+           groups: dict[str, str] | None, pool: PrPool | None = None) -> list[dict]:
+    """score_image of each job, in order (`pool`: evaluate.pr_curve's, each image's
+    probability histograms pooled as it comes, not held per image). Where
+    evaluate.voxel_spacing's table has no row for a case (`groups`: spacing_groups'), that
+    case's slices go first: one labelled is refused before the rest is scored (minutes on a
+    large set); a case all ignored is not scored, so it needs no row."""
     rowless = rowless_ids(spacing, groups, [j.image_id for j in jobs])
     first = [j for j in jobs if j.image_id in rowless]
     # `if first`: no empty progress line in the log where every case has its row
-    done = {r["id"]: r for r in parallel_map(score_image, first, processes, "score")
+    take = pool.take if pool else iter
+    done = {r["id"]: r for r in take(parallel_map(score_image, first, processes, "score"))
             } if first else {}
     refuse_rowless(spacing, sorted({rowless[i] for i, r in done.items() if _labelled_one(r)}),
                    len({groups[j.image_id] for j in jobs}) if groups else 0)
-    done |= {r["id"]: r for r in parallel_map(
-        score_image, [j for j in jobs if j.image_id not in done], processes, "score")}
+    done |= {r["id"]: r for r in take(parallel_map(
+        score_image, [j for j in jobs if j.image_id not in done], processes, "score"))}
     return [done[j.image_id] for j in jobs]
 
 
@@ -204,15 +210,18 @@ def _deltas(methods: dict) -> dict:
 
 def _jobs(ids: list[str], by_id: dict, mask_dirs: dict, mapping: MaskMapping, tolerance: float,
           regions: dict[str, list[int]] | None, objects: bool = False,
-          relaxed: float | None = None) -> list[ScoreJob]:
+          relaxed: float | None = None, probs_dir: str | os.PathLike | None = None
+          ) -> list[ScoreJob]:
     """One ScoreJob per id: its ground truth, each method's mask, the regions' classes, with
-    `objects` where its true objects' ids are (object_source), and the relaxed slack."""
+    `objects` where its true objects' ids are (object_source), the relaxed slack, and its
+    probabilities under `probs_dir` (predict_masks' folder) for evaluate.pr_curve."""
     sources = {i: object_source(by_id[i], mapping.threshold) if objects else ("", None)
                for i in ids}
     return [ScoreJob(i, by_id[i]["mask"], {m: str(Path(d) / f"{i}.png") for m, d in
                      mask_dirs.items()}, mapping, tolerance, by_id[i].get("roi"), regions or None,
                      objects, sources[i][1], sources[i][0] == "drawn", relaxed,
-                     by_id[i].get("ignore_regions")) for i in ids]
+                     by_id[i].get("ignore_regions"),
+                     str(probs_path(probs_dir, i)) if probs_dir else None) for i in ids]
 
 
 def evaluate_masks(
@@ -226,7 +235,7 @@ def evaluate_masks(
     cases_csv: str | os.PathLike | None = None, dataset: dict | None = None,
     voxel_spacing: list[float] | str | os.PathLike | None = None, objects: bool = False,
     iou_threshold: float | None = None, ground_truth: dict | None = None,
-    relaxed_slack: float | None = None) -> dict:
+    relaxed_slack: float | None = None, probs_dir: str | os.PathLike | None = None) -> dict:
     """Score each method's masks (e.g. {'raw': dir, 'crf': dir}) against the ground truth;
     `choice_json`: finalize_masks' record of what final/ holds, copied into the summary;
     `class_names`: masks.names, else the data's names; `regions`: evaluate.regions, unions of
@@ -234,7 +243,8 @@ def evaluate_masks(
     `cases_csv`), a volume of `voxel_spacing` (z, y, x, or a table's path) for HD95 and BF1;
     `objects`: evaluate.objects, object scores beside the pixel scores (unet.evaluate.objects);
     `iou_threshold`: ISIC's Jaccard; `ground_truth`: other masks, `dataset` for their {group};
-    `relaxed_slack`: px of slack for relaxed precision and recall (unet.evaluate.relaxed)."""
+    `relaxed_slack`: px of slack for relaxed precision and recall (unet.evaluate.relaxed);
+    `probs_dir`: predict_masks' folder, its probabilities for evaluate.pr_curve."""
     manifest, meta = read_json(manifest_path), read_json(meta_path)
     by_id = {p["id"]: p for p in manifest["pairs"]}
     ids, values = meta["splits"][split]["ids"], meta["class_values"]
@@ -242,28 +252,27 @@ def evaluate_masks(
     by_id, mapping, truth = with_truth(ids, by_id, mapping, ground_truth, manifest, dataset)
     jobs = _jobs(ids, by_id, mask_dirs, mapping, tolerance, regions and region_classes(
         regions, mapping.groups(), shown_names(class_names, meta), rgb=mapping.rgb,
-        ignore=None if mapping.rgb else mapping.ignore), objects, relaxed_slack)  # values known
+        ignore=None if mapping.rgb else mapping.ignore), objects, relaxed_slack, probs_dir)
     cased = spacing_groups(manifest, group_by, voxel_spacing)  # (each id's case or None, split)
-    groups = cased[0]
-    results, unlabelled = _labelled(_score(jobs, processes, voxel_spacing, groups), split, by_id)
+    groups, pool, methods = cased[0], PrPool() if probs_dir else None, list(mask_dirs)
+    results, unlabelled = _labelled(_score(jobs, processes, voxel_spacing, groups, pool), split,
+                                    by_id)
     voxel_spacing = case_spacing(voxel_spacing, groups, [r["id"] for r in results])  # scored ones
-    methods = list(mask_dirs)
     summary = {
-        "split": split,
-        "images": len(results),
+        "split": split, "images": len(results),
         "unlabelled": unlabelled,  # ids whose ground truth is all ignored: not scored
         "class_values": values,
         "class_labels": mapping.labels(),  # the values as the config writes them: [r, g, b]
         "class_names": shown_names(class_names, meta),  # masks.names, COCO categories, or None
-        "ignore_value": meta.get("ignore_value"),
-        "boundary_tolerance_px": tolerance,
+        "ignore_value": meta.get("ignore_value"), "boundary_tolerance_px": tolerance,
         **RULES,  # what a 1.0 on an empty class means, and what each mean averages
         # The classes the foreground scores average: 1 and up, or all (masks.background: false)
         "scored_classes": list(range(mapping.scored_from, mapping.num_classes)),
         "methods": summarise(results, methods, len(values), mapping.scored_from),
         **({"ground_truth": truth} if truth else {}),  # evaluate.ground_truth's, folder resolved
     }
-    add_requested(summary, results, by_id, mapping, regions, objects, iou_threshold, relaxed_slack)
+    add_requested(summary, results, by_id, mapping, regions, objects, iou_threshold, relaxed_slack,
+                  pool)
     if "raw" in methods:  # each other method's gain over the network's own output
         summary["delta"] = _deltas(summary["methods"])
     if choice_json:  # which post-processing final/ holds, chosen on validation, and why

@@ -30,6 +30,7 @@ class ScoreJob:
     ids_drawn: bool = False  # object_ids drawn per image (masks.separate): no ids across slices
     relaxed: float | None = None  # evaluate.relaxed_slack px: relaxed precision's counts too
     ignored: str | None = None  # the image's region to ignore: not scored, masks kept as are
+    probs: str | None = None  # evaluate.pr_curve: the raw probabilities (C, H, W) .npy
 
 
 # The rule that writes each method's masks: what to rerun when one cannot be read.

@@ -135,6 +135,14 @@ def per_case_chart(path):
                             subcategory="metrics")}
 
 
+def pr_curve_chart(path):
+    """plot_results' precision-recall chart, where evaluate.pr_curve is on: none otherwise."""
+    if not config["evaluate"].get("pr_curve"):
+        return {}
+    return {"pr_curve": report(path, caption="../report/pr_curve.rst", category="{experiment}",
+                               subcategory="metrics")}
+
+
 def per_case_params():
     """split.group_by for the per-case scores, only when set: evaluations (and reports) of
     ungrouped data stay fresh."""

@@ -59,6 +59,7 @@ rule plot_results:
             subcategory="environment",
         ),
         **per_case_chart(f"{EXP}/report/per_case_dice.png"),
+        **pr_curve_chart(f"{EXP}/report/pr_curve.png"),  # evaluate.pr_curve only
     params:
         config=experiment_config_params,
     log:

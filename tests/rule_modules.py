@@ -148,7 +148,7 @@ RULES = {
                   "evaluate.evaluate", "evaluate.metrics", "evaluate.void",
                   "evaluate.objects", "evaluate.objects3d", "evaluate.rows", "evaluate.thresholded",
                   "evaluate.relaxed", "evaluate.requested", "evaluate.smear", "evaluate.aji",
-                  "evaluate.sbd",
+                  "evaluate.sbd", "evaluate.pr_curve",
                   "common.nodata", *BANDS},  # void: the scene's no-data, for tuning's scores
     ),
     "plot_results": (
@@ -158,7 +158,7 @@ RULES = {
          "report.training", "report.cross_validation", "train.collapse", "report.regions",
          "report.cases", "report.objects", "report.band_names", "report.relaxed",
          "report.ignored", "report.best_worst", "evaluate.void", "common.nodata",
-         "common.gdal_fill"},
+         "common.gdal_fill", "report.pr_plot"},
     ),
     "compare_experiments": (("report.compare",), {*FILEIO, "report.compare", "report.regions",
                                                   "report.cases", "report.objects",

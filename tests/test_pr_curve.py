@@ -22,6 +22,7 @@ from unet.evaluate.pr_curve import (
     class_scores,
     image_histograms,
 )
+from unet.report.pr_plot import _label, plot_pr_curve
 
 
 def _hist(p: np.ndarray, truth: np.ndarray) -> np.ndarray:
@@ -192,3 +193,16 @@ def test_probabilities_of_another_size_are_refused_naming_the_file(tmp_path):
 
 def test_the_rule_names_the_definitions():
     assert "average_precision_score" in pr_curve.PR_RULE and f"{BINS} bins" in pr_curve.PR_RULE
+
+
+def test_the_report_draws_the_curve_from_summary_json(tmp_path):
+    truth = np.zeros((8, 8), np.uint8)
+    truth[2:6, 2:6] = 255
+    fg = np.where(truth > 0, 0.8, 0.3).astype(np.float32)
+    _setup(tmp_path, {"a": truth}, {"a": np.stack([1 - fg, fg])})
+    _run(tmp_path, probs_dir=tmp_path / "pred")
+    summary = read_json(tmp_path / "s.json")
+    assert _label(summary, "1", summary["pr_curve"]["methods"]["raw"]["classes"]["1"]) == (
+        "class 255: AP 1.000, MaxF 1.000 at 0.799")  # 0.8 as float16 is 0.7998
+    plot_pr_curve(summary, tmp_path / "pr.png")
+    assert Image.open(tmp_path / "pr.png").size[0] > 100

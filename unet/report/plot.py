@@ -17,6 +17,7 @@ from unet.report import charts, figures
 from unet.report.case_chart import plot_case_dice
 from unet.report.cases import table_cells, table_columns
 from unet.report.objects import object_cells, object_columns
+from unet.report.pr_plot import plot_pr_curve
 from unet.report.regions import region_rows
 from unet.report.relaxed import table_cells as relaxed_cells
 from unet.report.relaxed import table_columns as relaxed_columns
@@ -210,8 +211,8 @@ def plot_results(
     per_case_csv: str | os.PathLike | None = None,
 ) -> str:
     """Write every report file named in `out` (`cases`, with split.group_by's `per_case_csv`:
-    the per-case Dice chart); returns the verdict: a kept model that has not learnt a class
-    first, then whether the CRF helped."""
+    the per-case Dice chart; `pr_curve`, with evaluate.pr_curve: the PR chart); returns the
+    verdict: a kept model that has not learnt a class first, then whether the CRF helped."""
     summary = read_json(summary_json)
     tuning = read_json(tuning_json) if tuning_json else None
     tuning_table(tuning, out["tuning"], crf_on="crf" in mask_dirs)
@@ -228,6 +229,8 @@ def plot_results(
     metrics_table(summary, out["table"], meta.get("class_fractions"))
     if per_case_csv and "cases" in out:  # only where split.group_by names cases
         plot_case_dice(per_case_csv, summary, out["cases"], charts.method_labels(summary))
+    if "pr_curve" in out:  # only with evaluate.pr_curve
+        plot_pr_curve(summary, out["pr_curve"])
     environment(config, out["environment"])
     # a model that never predicts a class makes every later figure moot: said first
     learnt = training_verdict(history_csvs, mapping_from_meta(meta).scored_from, meta, names)

@@ -17,6 +17,11 @@ def _local(c: dict, tmp: str, **layout) -> None:
     (lambda c, t: c["split"].update(folds=3, val_ids="val.txt"), "split.val_ids"),
     (lambda c, t: c["split"].update(group_by="(P\\d+"), "split.group_by"),
     (lambda c, t: _local(c, t, mask_parts="_(\\d+"), "dataset.local.mask_parts"),
+    # a bad mask_stem was refused only by download_dataset, once the jobs before it had run
+    (lambda c, t: _local(c, t, mask_stem={"pattern": "(.+", "replace": "x"}),
+     "dataset.local.mask_stem.pattern"),
+    (lambda c, t: _local(c, t, mask_stem={"pattern": "(.+)_(\\d+)", "replace": "\\3"}),
+     "dataset.local.mask_stem.replace"),
     (lambda c, t: c["masks"].update(values=[0, 128, 0]), "masks.values"),
     (lambda c, t: c["masks"].update(values=[0, [1, 2], [2, 3]]), "masks.values"),
     (lambda c, t: _local(c, t + "/missing"), "dataset.local.path"),
@@ -47,6 +52,7 @@ def test_refused_when_the_config_is_read(config, tmp_path, change, key):
     lambda c, t: c["split"].update(group_by="^(P\\d+)_"),
     lambda c, t: c["split"].update(folds=3),
     lambda c, t: _local(c, t, mask_parts="_\\d+"),
+    lambda c, t: _local(c, t, mask_stem={"pattern": "(.+)_(\\d+)", "replace": "\\1_road_\\2"}),
     lambda c, t: c["masks"].update(values=[0, [1, 2], 3]),
     lambda c, t: c["train"]["augment"].update(crop=[64, 64], rot90=True),
     lambda c, t: c["train"]["augment"].update(rot90=True) or c["train"]["patch"].update(

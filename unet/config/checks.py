@@ -213,6 +213,10 @@ def check_data(config: dict) -> None:
     settings = config["dataset"].get(source) or {}
     if settings.get("mask_parts"):
         _regex(settings["mask_parts"], f"dataset.{source}.mask_parts")
+    if (stem := settings.get("mask_stem") or {}).get("pattern"):  # as mask_parts: before a job
+        from unet.dataset.stem_map import config_stem_error  # only where set: pairing's imports
+        if why := config_stem_error(stem, f"dataset.{source}.mask_stem"):
+            raise ConfigError(why)
     if why := folder_left_unread(config["dataset"]):
         raise ConfigError(why)
     path = settings.get("path")

@@ -30,26 +30,46 @@ def _refuse_mixed(layout: Layout) -> None:
             f"{key}.replace, or unset {key}")
 
 
-def _stems(layout: Layout, ids: list[str]) -> dict[str, str | None]:
-    """Each id's mask stem (None where the pattern does not match the whole id)."""
-    key = f"{layout.section}.mask_stem"
-    pattern, replacement = layout.mask_stem
+def stem_rule(pattern: str, replace: str, names: tuple[str, str]) -> re.Pattern:
+    """mask_stem's pattern compiled and its replace checked against the pattern's groups (a
+    group it lacks, a bad escape), before any id is read; refused naming `names`, the key or
+    flag of each (dataset.local.mask_stem.pattern, unet score's --mask-stem)."""
     try:
         compiled = re.compile(pattern)
     except re.error as err:
         raise DataLayoutError(
-            f"{key}.pattern {pattern!r} is not a regular expression ({err}); give one that "
+            f"{names[0]} {pattern!r} is not a regular expression ({err}); give one that "
             rf"matches a whole image id, e.g. '(.+)_(\d+)' for KITTI's um_000000") from err
-    stems: dict[str, str | None] = {}
-    for i in ids:
-        match = compiled.fullmatch(i)
-        try:
-            stems[i] = match.expand(replacement) if match else None
-        except (re.error, IndexError) as err:
-            raise DataLayoutError(
-                f"{key}.replace {replacement!r} does not fit {key}.pattern {pattern!r} ({err}); "
-                rf"refer only to its groups, \1 to \{compiled.groups}") from err
-    return stems
+    try:
+        compiled.sub(replace, "")  # the template is parsed against the groups, no match needed
+    except (re.error, IndexError) as err:
+        raise DataLayoutError(
+            f"{names[1]} {replace!r} does not fit {names[0]} {pattern!r} ({err}): it has "
+            f"{compiled.groups} group(s); refer only to those (\\g<0>: the whole id)") from err
+    return compiled
+
+
+def config_stem_error(stem: dict, key: str) -> str | None:
+    """Why a config's mask_stem {pattern, replace} cannot work (stem_rule), or None: the config
+    check refuses it before any job, where download_dataset would only once it ran."""
+    try:
+        stem_rule(stem["pattern"], stem.get("replace", ""), (f"{key}.pattern", f"{key}.replace"))
+    except DataLayoutError as err:
+        return str(err)
+    return None
+
+
+def mask_stems(rule: re.Pattern, replace: str, ids: list[str]) -> dict[str, str | None]:
+    """Each id's mask stem (None where the `rule` does not match the whole id)."""
+    return {i: (m.expand(replace) if (m := rule.fullmatch(i)) else None) for i in ids}
+
+
+def _stems(layout: Layout, ids: list[str]) -> dict[str, str | None]:
+    """Each id's mask stem by the layout's mask_stem (None where it does not match the id)."""
+    key = f"{layout.section}.mask_stem"
+    pattern, replacement = layout.mask_stem
+    rule = stem_rule(pattern, replacement, (f"{key}.pattern", f"{key}.replace"))
+    return mask_stems(rule, replacement, ids)
 
 
 def _refuse_unpaired(layout: Layout, missing: list[str], stems: dict, images: dict) -> None:

@@ -37,6 +37,11 @@ def score_arguments(p: argparse.ArgumentParser) -> None:
                    help="before the name in the truth's file names (ETIS: p, p1.tif for 1.png)")
     p.add_argument("--mask-suffix", default="", metavar="S",
                    help="after the name in the truth's file names (e.g. _mask)")
+    p.add_argument("--mask-stem", nargs=2, default=("", ""), metavar=("PATTERN", "REPLACE"),
+                   help="a regular expression matching a prediction's whole name and the truth "
+                        r"stem it makes (KITTI Road: '(.+)_(\d+)' '\1_road_\2' for "
+                        "um_road_000000.png beside um_000000's mask), as dataset.<source>."
+                        "mask_stem; not with --mask-prefix/--mask-suffix")
     p.add_argument("--recursive", action="store_true",
                    help="subfolders too, paired by their path (as unet predict --recursive "
                         "mirrors them)")
@@ -60,7 +65,8 @@ def run_score(args: argparse.Namespace) -> int:
     from unet.infer.named import named_models
 
     model = named_models(args.model)[0]  # folds share one mapping (check_same_data)
-    pairing = Pairing(args.mask_prefix, args.mask_suffix, args.recursive, args.partial)
+    pairing = Pairing(args.mask_prefix, args.mask_suffix, args.recursive, args.partial,
+                      tuple(args.mask_stem))
     summary = score_folder(args.pred, args.truth, model, args.out, pairing, args.threshold,
                            args.ignore, args.threads)
     out = args.out or default_out(args.pred)

@@ -1,0 +1,71 @@
+"""`unet score`'s pairing by --mask-stem (KITTI Road's um_road_000000 for um_000000) and its
+model taken from the prediction folder's record when --model is not given."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from unet.cli import main
+
+KITTI = ["--mask-stem", r"(.+)_(\d+)", r"\1_road_\2"]
+
+
+def _mask(path: Path, rows: int) -> None:
+    """A 10x10 0/255 mask, its first `rows` rows foreground."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    a = np.zeros((10, 10), np.uint8)
+    a[:rows] = 255
+    Image.fromarray(a).save(path)
+
+
+def _score(pred: Path, truth: Path, *more: str) -> int:
+    return main(["score", str(pred), str(truth), "--threads", "1", *more])
+
+
+def _dice(out: Path) -> dict[str, float]:
+    with open(out / "per_image.csv") as f:
+        return {r["id"]: float(r["dice"]) for r in csv.DictReader(f) if r["class"] == "1"}
+
+
+def _kitti(tmp_path: Path) -> tuple[Path, Path]:
+    """Predictions um_000000/um_000001; truth um_road_* (Dice 1 and 2/3) beside um_lane_*."""
+    pred, truth = tmp_path / "pred", tmp_path / "gt_image_2"
+    for k, (p, t) in enumerate([(2, 2), (2, 4)]):
+        _mask(pred / f"um_{k:06d}.png", p)
+        _mask(truth / f"um_road_{k:06d}.png", t)
+        _mask(truth / f"um_lane_{k:06d}.png", 1)
+    return pred, truth
+
+
+def test_mask_stem_pairs_a_word_inside_the_name(tmp_path, cli_model, capsys):
+    pred, truth = _kitti(tmp_path)
+    assert _score(pred, truth, "--model", str(cli_model)) == 2  # by name: nothing pairs
+    assert "--mask-stem" in capsys.readouterr().err
+    assert _score(pred, truth, "--model", str(cli_model), *KITTI) == 0
+    dice = _dice(tmp_path / "pred_score")  # 20 of 40 truth px predicted, none extra: 2/3
+    assert list(dice) == ["um_000000", "um_000001"] and dice["um_000000"] == 1.0
+    assert abs(dice["um_000001"] - 2 / 3) < 1e-9
+    assert "um_lane_000000, um_lane_000001" in capsys.readouterr().err  # named, not refused
+
+
+def test_mask_stem_names_the_stem_looked_for(tmp_path, cli_model, capsys):
+    pred, truth = _kitti(tmp_path)
+    (truth / "um_road_000001.png").unlink()
+    assert _score(pred, truth, "--model", str(cli_model), *KITTI) == 2
+    assert "um_000001 (mask um_road_000001.*)" in capsys.readouterr().err
+    assert _score(pred, truth, "--model", str(cli_model), *KITTI, "--partial") == 0
+    assert list(_dice(tmp_path / "pred_score")) == ["um_000000"]
+
+
+def test_mask_stem_refused_with_a_prefix_or_a_bad_pattern(tmp_path, cli_model, capsys):
+    pred, truth = _kitti(tmp_path)
+    assert _score(pred, truth, "--model", str(cli_model), *KITTI, "--mask-prefix", "x") == 2
+    assert "--mask-prefix/--mask-suffix" in capsys.readouterr().err
+    assert _score(pred, truth, "--model", str(cli_model), "--mask-stem", "(.+", "x") == 2
+    assert "--mask-stem PATTERN '(.+'" in capsys.readouterr().err
+    assert _score(pred, truth, "--model", str(cli_model), "--mask-stem", "(.+)", r"\2") == 2
+    assert "--mask-stem REPLACE" in capsys.readouterr().err

@@ -4,6 +4,9 @@ model taken from the prediction folder's record when --model is not given."""
 from __future__ import annotations
 
 import csv
+import json
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -69,3 +72,43 @@ def test_mask_stem_refused_with_a_prefix_or_a_bad_pattern(tmp_path, cli_model, c
     assert "--mask-stem PATTERN '(.+'" in capsys.readouterr().err
     assert _score(pred, truth, "--model", str(cli_model), "--mask-stem", "(.+)", r"\2") == 2
     assert "--mask-stem REPLACE" in capsys.readouterr().err
+
+
+def _predicted(tmp_path: Path, model: Path) -> tuple[Path, Path]:
+    """unet predict's folder for two 60x40 images (its record names `model`), and a truth
+    folder of the same masks."""
+    from unet.infer.predict import PredictSettings
+    from unet.infer.predict_folder import predict_folder
+
+    images, pred, truth = tmp_path / "images", tmp_path / "pred", tmp_path / "truth"
+    images.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("a", "b"):
+        Image.fromarray(rng.integers(0, 255, (40, 60, 3), np.uint8)).save(images / f"{name}.png")
+    predict_folder([model], images, pred, PredictSettings(device="cpu"))
+    shutil.copytree(pred, truth, ignore=shutil.ignore_patterns(".*"))
+    return pred, truth
+
+
+def test_model_defaults_to_the_one_the_record_names(tmp_path, cli_model, capsys):
+    model = tmp_path / "model.pt"
+    shutil.copy(cli_model, model)
+    pred, truth = _predicted(tmp_path, model)
+    assert _score(pred, truth) == 0  # --model was required
+    summary = json.loads((tmp_path / "pred_score" / "summary.json").read_text())
+    assert summary["model"] == str(model) and summary["images"] == 2
+    other = tmp_path / "other.pt"
+    other.write_bytes(model.read_bytes() + b"\0")  # other weights: another digest
+    assert _score(pred, truth, "--model", str(other)) == 2  # was scored in its values
+    err = capsys.readouterr().err
+    assert f"--model {other}" in err and str(model) in err and "leave --model out" in err
+    assert _score(pred, truth, "--model", str(model)) == 0
+    os.replace(other, model)  # retrained since it predicted them
+    assert _score(pred, truth) == 2
+    assert f"{model} holds other weights" in capsys.readouterr().err
+    model.unlink()
+    assert _score(pred, truth) == 2
+    assert f"{model}: no such file" in capsys.readouterr().err
+    (pred / ".unet-predict.jsonl").unlink()  # masks of no record: --model as before
+    assert _score(pred, truth) == 2 and "give --model" in capsys.readouterr().err
+    assert _score(pred, truth, "--model", str(cli_model)) == 0

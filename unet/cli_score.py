@@ -26,10 +26,11 @@ def score_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("truth", type=path_arg,
                    help="the ground-truth masks of the same images, named as the predictions "
                         "(1.png: 1.tif), or with --mask-prefix/--mask-suffix")
-    p.add_argument("--model", required=True, type=path_arg,
+    p.add_argument("--model", type=path_arg,
                    help="the model.pt that predicted them (or its experiment's folder): its "
                         "class values, threshold and ignore value read the truth, as the "
-                        "training masks were read")
+                        "training masks were read (default: the model PRED's .unet-predict."
+                        "jsonl names; one of other weights than it names is refused)")
     p.add_argument("--out", type=path_arg, metavar="DIR",
                    help="folder for per_image.csv and summary.json (default: PRED_score "
                         "beside PRED; never inside TRUTH)")
@@ -61,10 +62,13 @@ def score_arguments(p: argparse.ArgumentParser) -> None:
 def run_score(args: argparse.Namespace) -> int:
     """Score, write per_image.csv and summary.json, print the Dice table."""
     from unet.evaluate.external import default_out, score_folder, score_table
+    from unet.evaluate.external_model import scored_model
     from unet.evaluate.external_pairs import Pairing
     from unet.infer.named import named_models
 
-    model = named_models(args.model)[0]  # folds share one mapping (check_same_data)
+    # the model that made PRED's masks (its record), or --model checked against it; folds
+    # share one mapping (check_same_data)
+    model = named_models(scored_model(args.pred, args.model))[0]
     pairing = Pairing(args.mask_prefix, args.mask_suffix, args.recursive, args.partial,
                       tuple(args.mask_stem))
     summary = score_folder(args.pred, args.truth, model, args.out, pairing, args.threshold,

@@ -9,6 +9,7 @@ from snakemake.utils import min_version, validate
 
 from unet.config.experiments import ConfigError, normalise_config
 from unet.config.files import check_config_files, check_yaml
+from unet.config.idle import idle_settings
 from unet.config.names import folder_left_unread, name_dataset
 from unet.common.schema import schema_document
 from unet.config.schema import check_experiment_schemas, check_schema, coerce_numbers
@@ -63,6 +64,8 @@ except ConfigError as err:
 # file again: said by the main run only, not once more in every job's log.
 if (_named := name_dataset(config)) is not None and workflow.is_main_process:
     print(_named, file=sys.stderr)
+for _idle in idle_settings(config["dataset"]) if workflow.is_main_process else []:
+    print(f"Warning: {_idle}", file=sys.stderr)  # a key set that does nothing here
 # Steps depend on the settings' values, not on the order or number form they were written in.
 normalise_config(config)
 

@@ -7,7 +7,12 @@ import os
 from pathlib import Path
 
 from unet.infer.named import named_models
-from unet.infer.resume import RECORD, model_entry, read_record
+
+# resume's own reader and hasher, not copies; left private there, as an edit of resume.py
+# reruns every predict_folder job (its code input)
+from unet.infer.resume import RECORD
+from unet.infer.resume import _model as model_entry
+from unet.infer.resume import _read as read_record
 
 PREDICT_AGAIN = "unet predict MODEL IMAGES -o PRED --overwrite"
 

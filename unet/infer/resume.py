@@ -48,7 +48,7 @@ def model_stat(path: str | os.PathLike) -> list[int]:
     return _stat(path, inode=True)
 
 
-def model_entry(path: str | os.PathLike, known: list) -> dict:
+def _model(path: str | os.PathLike, known: list) -> dict:
     """A model file's path, stat and sha256; the digest an earlier record holds for the same
     path and stat is taken as is (hashing a 500 MB model.pt every rerun costs a second)."""
     path = os.path.abspath(path)
@@ -72,7 +72,7 @@ def mask_settings(settings, roi: str | None) -> dict:
             **({"rescale": settings.rescale} if settings.rescale != 1 else {})}
 
 
-def read_record(path: Path) -> tuple[dict | None, dict[str, dict]]:
+def _read(path: Path) -> tuple[dict | None, dict[str, dict]]:
     """A record's first line and its last line for each mask (None and none where there is no
     record); a line cut off by a crash (only the last can be) is left out: that mask is
     predicted again. A folder of its name, or a file this user may not read, is refused."""
@@ -145,9 +145,9 @@ class Record:
     def __init__(self, out_dir: str | os.PathLike, model_paths: list, settings: dict,
                  overwrite: bool = False) -> None:
         self.out_dir, self.path = Path(out_dir), Path(out_dir) / RECORD
-        old, entries = read_record(self.path)
+        old, entries = _read(self.path)
         known = old.get("models") if old and isinstance(old.get("models"), list) else []
-        self.header = {"version": VERSION, "models": [model_entry(p, known) for p in model_paths],
+        self.header = {"version": VERSION, "models": [_model(p, known) for p in model_paths],
                        "settings": settings}
         self.entries = {m: e for m, e in entries.items() if (self.out_dir / m).is_file()}
         self.overwrite, self._old, self._fd, self._now = overwrite, old, None, {}
@@ -230,7 +230,7 @@ class Record:
         header, and the lines of these models' masks still there), and made only where none is:
         another run may have made it meanwhile, and is then read again."""
         while True:
-            now, entries = read_record(self.path)
+            now, entries = _read(self.path)
             if now == self.header and not self.replacing:
                 self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
                 if not self.path.read_bytes().endswith(b"\n"):

@@ -36,6 +36,7 @@ from unet.common.fileio import atomic_dir, read_json, write_json
 from unet.common.imageio import ImageReadError, pixels, to_model_mode
 from unet.common.label_tables import class_counts
 from unet.common.labels import MaskMapping, MaskValueError
+from unet.common.levels import pyramid_level  # a mask pyramid (PANDA's) read at its level
 from unet.common.pair_sizes import turned_note
 from unet.common.parallel import parallel_map
 from unet.common.roi import scored_pixels
@@ -59,8 +60,7 @@ def resize_image(
 
 
 def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None],
-              separate: bool = False) -> tuple:
-    """load_pair_counted's image and class indices."""
+              separate: bool = False) -> tuple:  # load_pair_counted's image and class indices
     return load_pair_counted(job, separate)[:2]
 
 
@@ -76,11 +76,13 @@ def load_pair_counted(job: tuple[dict, tuple[int, int], int, MaskMapping, list |
     multi = channels not in (1, 3) or band_count(pair["image"]) > 0  # 3-channel hyperstacks too
     # masks.ignore: the fill from this decode (a PNG's alpha, a TIFF's raw bands), not another
     image, void = read_scene(pair["image"], size, multi, mapping, span)
+    plain = not (separate or pair.get("roi") or pair.get("ignore_regions"))  # else full size
+    level_to = size if size != full and plain and pyramid_level(pair["mask"], size) else None
     try:
-        raw = mapping.read(pair["mask"])  # (H, W) at the full size
+        raw = mapping.read(pair["mask"], level_to)  # (H, W): the full size or that level's
     except ImageReadError as err:
         raise as_mask_error(err) from err
-    if full != (raw.shape[1], raw.shape[0]):
+    if level_to is None and full != (raw.shape[1], raw.shape[0]):
         raise MaskValueError(
             f"image {pair['image']} is {full[0]}x{full[1]} but its mask "
             f"{pair['mask']} is {raw.shape[1]}x{raw.shape[0]}; masks must match their image"
@@ -97,8 +99,7 @@ def load_pair_counted(job: tuple[dict, tuple[int, int], int, MaskMapping, list |
     if (inside := scored_pixels(pair, raw.shape)) is not None:
         outside = ~resize_mask(inside, size)  # nearest, as the mask
     unreachable = ignore_fill(index, void, full, outside)  # masks.ignore: fill not learnt
-    # counted here, where the full-size mask is in memory: a partly lost scribble is told
-    # without a second read (thinned_strokes)
+    # counted here, where the mask read is in memory: no second read (thinned_strokes)
     labelled = None if size == full else full_labelled(whole, mapping.num_classes, inside, void)
     del whole  # not held through the image's resize
     cached = resize_bands(image, size) if multi else resize_image(image, size, channels, span)

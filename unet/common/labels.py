@@ -70,10 +70,12 @@ class MaskMapping:
         """The first class the foreground scores count: 1, or 0 without a background class."""
         return 1 if self.background and self.num_classes > 1 else 0
 
-    def read(self, path: str | os.PathLike) -> np.ndarray:
-        """A mask file's raw values (H, W) in this mapping's value space."""
+    def read(self, path: str | os.PathLike, level_to: tuple[int, int] | None = None) -> np.ndarray:
+        """A mask file's raw values (H, W) in this mapping's value space; `level_to` (w, h): a
+        whole-slide pyramid's smallest level at least that size, not its full resolution."""
         return read_mask(path, colour=self.rgb, luminance=self.threshold is not None,
-                         ignore=self.ignore, near=self.tolerance, ids=self.threshold == 0)
+                         ignore=self.ignore, near=self.tolerance, ids=self.threshold == 0,
+                         level_to=level_to)
 
     def read_index(self, path: str | os.PathLike, what: str = "mask") -> np.ndarray:
         """A mask file as class indices (H, W) uint8; `what` names it in errors."""

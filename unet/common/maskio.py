@@ -21,6 +21,7 @@ from unet.common.imageio import (
     pixels,
     unidentified_tiff,
 )
+from unet.common.levels import pyramid_level
 
 _BAND = 1 << 18  # pixels packed or unpacked at a time: temporaries stay small
 
@@ -52,7 +53,9 @@ def unpack_rgb(packed: np.ndarray) -> np.ndarray:
 COLOUR_MODES = ("RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB", "HSV")
 
 
-def read_mask_values(path: str | os.PathLike, soft: bool = False) -> tuple[np.ndarray, bool]:
+def read_mask_values(
+    path: str | os.PathLike, soft: bool = False, level_to: tuple[int, int] | None = None,
+) -> tuple[np.ndarray, bool]:
     """A mask's raw values (H, W) and whether they are packed colours.
 
     A float mask must hold whole numbers, unless `soft` (a threshold binarises it): then its
@@ -61,8 +64,9 @@ def read_mask_values(path: str | os.PathLike, soft: bool = False) -> tuple[np.nd
     Grey levels stay grey levels (8- or 16-bit), palette indices stay indices, 1-bit masks read
     as 0/255, LA keeps its L channel; an RGB(A) file whose channels are all equal holds grey
     levels (EM tools often save grey as RGBA); only real colours become 0xRRGGBB (pack_rgb).
+    `level_to` (w, h): a whole-slide pyramid's smallest level at least that size (_open).
     """
-    im = open_image(path)
+    im = _open(path, level_to)
     if im.mode in GREY16:  # uint16 (native byte order) or int32 ("I"), not widened further
         arr = pixels(im)
         return (arr.astype(np.uint16, copy=False) if arr.dtype.kind == "u" else arr), False
@@ -79,6 +83,15 @@ def read_mask_values(path: str | os.PathLike, soft: bool = False) -> tuple[np.nd
     if im.mode == "1":
         return pixels(im.convert("L")), False
     return pixels(im), False
+
+
+def _open(path: str | os.PathLike, level_to: tuple[int, int] | None) -> Image.Image:
+    """A mask decoded whole, or at a whole-slide pyramid's smallest level at least `level_to`
+    (PANDA's label masks: the provider's own downsample, not level 0's 16x the pixels). A
+    JPEG's DCT draft is never asked for: it would blend the class values."""
+    if level_to and pyramid_level(path, level_to):
+        return open_image(path, draft_to=level_to)
+    return open_image(path)
 
 
 def white_is_zero(path: str | os.PathLike) -> bool:
@@ -112,6 +125,7 @@ def _whole_values(arr: np.ndarray, path: str | os.PathLike) -> np.ndarray:
 def read_mask(
     path: str | os.PathLike, colour: bool = False, luminance: bool = False,
     ignore: int | None = None, near: int = 0, ids: bool = False,
+    level_to: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """A mask's raw values (H, W) in one value space.
 
@@ -123,23 +137,24 @@ def read_mask(
     whose channels differ by at most that anywhere is grey (a grey mask saved as a colour JPEG)
     and reads as its rounded brightness. `ids` (masks.threshold 0): a palette whose index 0 is
     black reads its other indices as ids, every one above 0 (an id shown black too).
+    `level_to` (w, h): a whole-slide pyramid's smallest level at least that size (_open).
     """
     if colour:
         if white_is_zero(path):  # grey as stored, as (g, g, g)
-            grey = read_mask_values(path)[0].astype(np.uint8)
+            grey = read_mask_values(path, level_to=level_to)[0].astype(np.uint8)
             return pack_rgb(np.repeat(grey[..., None], 3, axis=-1))
-        return pack_rgb(np.asarray(open_image(path).convert("RGB")))
+        return pack_rgb(np.asarray(_open(path, level_to).convert("RGB")))
     if luminance and mask_palette(path) is not None:  # indices say nothing of brightness
         return _palette_luminance(path, ignore, ids)
-    values, packed = read_mask_values(path, soft=luminance)
+    values, packed = read_mask_values(path, soft=luminance, level_to=level_to)
     if not packed:
         return values
     if luminance:
         del values  # the packed colours: the luminance is read from the file again
-        return luminance_of(open_image(path))
+        return luminance_of(_open(path, level_to))
     spread = _channel_spread(path) if near else None
     if spread is not None and spread <= near:
-        return np.rint(luminance_of(open_image(path))).astype(np.uint8)
+        return np.rint(luminance_of(_open(path, level_to))).astype(np.uint8)
     far = f" (its channels differ by up to {spread}, beyond masks.tolerance {near})" if near else ""
     raise ImageReadError(
         f"mask {path} holds colours, but this data set's masks are grey levels{far}; list the "

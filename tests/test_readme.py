@@ -243,3 +243,21 @@ def test_no_schema_description_says_to_add_an_extension_that_is_refused():
     text = (REPO / "config/schema.yaml").read_text()
     for advice in re.findall(r"[Aa]dd ([^;)]*?) to image_extensions", text):
         assert not set(re.findall(r"\.\w+", advice)) & set(UNREAD), advice
+
+
+# "Left unset (null) it is not computed" closes the paragraph of an opt-in evaluate key: the
+# words must be that key's default (pr_curve's section once took relaxed_slack's null sentence)
+LEFT_AS = {"unset (null)": None, "at false": False}
+
+
+def test_each_left_at_its_default_sentence_names_its_keys_default():
+    said = 0
+    for para in (REPO / "README.md").read_text().split("\n\n"):
+        if not (left := re.search(r"Left (unset \(null\)|at false) it is not computed", para)):
+            continue
+        key = re.findall(r"`evaluate: \{(\w+):", para)[-1]  # the paragraph's own key
+        default = SCHEMA["properties"]["evaluate"]["properties"][key]["default"]
+        assert default == LEFT_AS[left.group(1)] and type(default) is type(
+            LEFT_AS[left.group(1)]), f"README: evaluate.{key} (default {default}) '{left[0]}'"
+        said += 1
+    assert said >= 3

@@ -67,10 +67,9 @@ def load_pair(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None],
 def load_pair_counted(job: tuple[dict, tuple[int, int], int, MaskMapping, list | None],
                       separate: bool = False) -> tuple:
     """Decode one manifest pair at `size` (w, h): image uint8 (h, w, C), class indices (h, w);
-    wide images scaled by the data set's intensity range `span` (None: each by its own);
-    touching objects parted (masks.separate) when `separate`; its labelled pixels at full
-    size (thinned_strokes.full_labelled; None when cached at full size: nothing to lose); and
-    its cached pixels outside its region of interest or on its no-data fill (ignore_fill)."""
+    wide images scaled by the data set's range `span` (None: each by its own); touching objects
+    parted (masks.separate) when `separate`; its labelled pixels at full size (full_labelled;
+    None when cached at full size); its cached pixels outside its roi or on no-data fill."""
     pair, size, channels, mapping, span = job
     full = tuple(pair["size"])  # (w, h) from the manifest: the draft decode may shrink it
     multi = channels not in (1, 3) or band_count(pair["image"]) > 0  # 3-channel hyperstacks too
@@ -100,7 +99,8 @@ def load_pair_counted(job: tuple[dict, tuple[int, int], int, MaskMapping, list |
         outside = ~resize_mask(inside, size)  # nearest, as the mask
     unreachable = ignore_fill(index, void, full, outside)  # masks.ignore: fill not learnt
     # counted here, where the mask read is in memory: no second read (thinned_strokes)
-    labelled = None if size == full else full_labelled(whole, mapping.num_classes, inside, void)
+    labelled = None if size == full else full_labelled(whole, mapping.num_classes, inside, void,
+                                                       full[0] * full[1])
     del whole  # not held through the image's resize
     cached = resize_bands(image, size) if multi else resize_image(image, size, channels, span)
     return cached, index, labelled, unreachable

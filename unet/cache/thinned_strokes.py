@@ -15,15 +15,18 @@ WORST = 5  # images named by file
 
 
 def full_labelled(index: np.ndarray, num_classes: int, inside: np.ndarray | None,
-                  void: np.ndarray | None) -> int:
+                  void: np.ndarray | None, full_area: int | None = None) -> int:
     """Labelled pixels of a mask's class indices (H, W) at full size, as the cache counts
-    them: inside its region of interest `inside`, outside its scene's no-data fill `void`."""
+    them: inside its region of interest `inside`, outside its scene's no-data fill `void`;
+    where `index` is a pyramid's reduced level, its count scaled to `full_area` pixels."""
     labelled = index < num_classes
     if inside is not None:
         labelled &= inside
     if void is not None and void.shape == index.shape:  # as ignore_fill marks it
         labelled &= ~void
-    return int(np.count_nonzero(labelled))
+    count = int(np.count_nonzero(labelled))
+    return count if not full_area or full_area == index.size else round(
+        count * full_area / index.size)
 
 
 def kept_share(full: int, cached: int, size: tuple[int, int], small: tuple[int, int]) -> float:

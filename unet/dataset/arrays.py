@@ -25,7 +25,7 @@ from unet.dataset.array_classes import (
 )
 from unet.dataset.array_open import ArrayFileError, MissingArray, opened_array
 from unet.dataset.instance_classes import InstanceClasses
-from unet.dataset.unstack import _moved_in_whole, _refuse_taken, slice_name
+from unet.dataset.unstack import moved_in_whole, refuse_taken, slice_name
 from unet.dataset.zarr_store import is_zarr, zarr_stem
 
 ARRAY_KINDS = (".npy", ".npz", ".h5", ".hdf5", ".mat", ".zarr")
@@ -73,10 +73,10 @@ def unstack_array(path: str | Path, out_dir: str | Path, key: str | None = None,
         ext = ".png" if png else ".tif"
         depth = arr.shape[axis]
         names = [stem + ext] if whole else [slice_name(stem, k, depth, ext) for k in range(depth)]
-        _refuse_taken(out_dir, names)
+        refuse_taken(out_dir, names)
         pages = slices(arr, axis) if lookup is None else map(lookup.map, slices(arr, axis))
         overlaps = []
-        with _moved_in_whole(out_dir, names, f"unstack-{stem}") as scratch:
+        with moved_in_whole(out_dir, names, f"unstack-{stem}") as scratch:
             for page, file in zip(pages, names, strict=True):
                 if classes == "channels":
                     page, overlap = class_map(page, background)

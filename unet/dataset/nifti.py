@@ -21,7 +21,7 @@ from PIL import Image
 from unet.common.fileio import check_folder, disk_errors
 from unet.common.imageio import ImageReadError
 from unet.dataset.names import is_nifti
-from unet.dataset.unstack import _moved_in_whole, _refuse_taken, slice_name
+from unet.dataset.unstack import moved_in_whole, refuse_taken, slice_name
 
 INSTALL = "pip install -e '.[nifti]' (or pip install nibabel)"
 DAMAGED = "Check the file (a download cut short?): a volume that cannot be read whole is not " \
@@ -63,8 +63,8 @@ def unstack_volumes(volumes: list[Path], out_dir: Path, name: str | None = None,
     depth = data.shape[2]
     ext = ".png" if colour or data.ndim == 3 and data.dtype in (np.uint8, np.uint16) else ".tif"
     names = [slice_name(stem, k, depth, ext) for k in range(depth)]
-    _refuse_taken(out_dir, names)
-    with _moved_in_whole(out_dir, names, f"unstack-{stem}") as scratch:
+    refuse_taken(out_dir, names)
+    with moved_in_whole(out_dir, names, f"unstack-{stem}") as scratch:
         for k, name in enumerate(names):
             # (y, x[, c]): rows along the second axis, columns along the first, as a viewer
             # shows an axial slice of a volume stored L-P-S (most converted from DICOM)

@@ -14,7 +14,7 @@ import tifffile
 from PIL import Image
 
 from unet.common.fileio import check_folder, disk_errors
-from unet.dataset.unstack import _moved_in_whole, _refuse_taken
+from unet.dataset.unstack import moved_in_whole, refuse_taken
 
 # A byte-swapped read's top byte is the true low byte, noise: its neighbours differ by about
 # its spread (1.16 for uniform noise), a picture's by a small part of it. Past this ratio of
@@ -210,8 +210,8 @@ def convert_raw(files: list[Path], out_dir: Path, text: str, shape: tuple[int, i
     names = [f"{Path(f).stem}{ext}" for f in files]
     if len(set(names)) < len(names):
         raise ValueError("two raw files share a stem; convert them into folders of their own")
-    _refuse_taken(out_dir, names, "files", "convert into")
-    with _moved_in_whole(out_dir, names, "raw") as scratch:
+    refuse_taken(out_dir, names, "files", "convert into")
+    with moved_in_whole(out_dir, names, "raw") as scratch:
         for file, name in zip(files, names, strict=True):
             pixels = read_raw(Path(file), text, shape, bits, invert, factor, offset)
             with disk_errors(scratch / name):

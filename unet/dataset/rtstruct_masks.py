@@ -14,7 +14,7 @@ from PIL import Image
 from unet.common.fileio import check_folder, disk_errors
 from unet.dataset.json_masks import fill_rings
 from unet.dataset.rtstruct import Roi, StructureSet, pydicom_module
-from unet.dataset.unstack import _moved_in_whole, _refuse_taken
+from unet.dataset.unstack import moved_in_whole, refuse_taken
 
 log = logging.getLogger(__name__)
 TABLE = "rtstruct_classes.csv"  # the class table written beside the masks
@@ -158,10 +158,10 @@ def write_masks(rois: list[Roi], slices: list[CtSlice], out_dir: Path) -> tuple[
     none, never over a file there; the paths written and the pixels drawn over."""
     check_folder(out_dir)
     names = [f"{s.path.stem}.png" for s in slices]
-    _refuse_taken(out_dir, names + [TABLE], "files", "write the masks into")
+    refuse_taken(out_dir, names + [TABLE], "files", "write the masks into")
     maps, over = label_maps(rois, slices)
     # the table moves in last, with the masks: one without the other is never left
-    with _moved_in_whole(out_dir, names + [TABLE], "rtstruct") as scratch:
+    with moved_in_whole(out_dir, names + [TABLE], "rtstruct") as scratch:
         for name, labels in zip(names, maps, strict=True):
             with disk_errors(out_dir / name):
                 Image.fromarray(labels).save(scratch / name, format="PNG")

@@ -13,7 +13,7 @@ from PIL import Image
 from unet.common.fileio import check_folder, disk_errors
 from unet.dataset.array_classes import check_background, class_map, overlap_note
 from unet.dataset.names import is_volume
-from unet.dataset.unstack import _moved_in_whole, _refuse_taken, slice_name
+from unet.dataset.unstack import moved_in_whole, refuse_taken, slice_name
 from unet.dataset.volume_notes import sh
 
 CLASSES_FIX = ("give --classes channels to write one class map per slice instead (1 where the "
@@ -81,8 +81,8 @@ def unstack_structures(volumes: list[Path], out_dir: Path, name: str | None,
         shared = [n for _, n in pages]
     depth = classes.shape[2]
     names = [slice_name(stem, k, depth) for k in range(depth)]
-    _refuse_taken(out_dir, names)
-    with _moved_in_whole(out_dir, names, f"unstack-{stem}") as scratch:
+    refuse_taken(out_dir, names)
+    with moved_in_whole(out_dir, names, f"unstack-{stem}") as scratch:
         for k, file in enumerate(names):
             with disk_errors(out_dir / file):  # (y, x): transposed as the CT's slices are
                 Image.fromarray(classes[:, :, k].T).save(scratch / file, format="PNG")

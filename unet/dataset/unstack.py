@@ -74,11 +74,11 @@ def unstack(stack: str | os.PathLike, out_dir: str | os.PathLike,
     if is_tiff(stack) and not png:  # int16, int32, uint32, float: each page a TIFF as stored
         return _unstack_tiff(stack, out_dir, name)
     names = page_names(pages, ".png" if png else ".tif", name)
-    _refuse_taken(out_dir, names)
+    refuse_taken(out_dir, names)
     try:
         with (
             _gif_frames_as_stored(),
-            _moved_in_whole(out_dir, names, _scratch(name)) as scratch,
+            moved_in_whole(out_dir, names, _scratch(name)) as scratch,
             opened_image(stack, "stack", DAMAGED_STACK) as im,
         ):
             for k, (page, file) in enumerate(zip(ImageSequence.Iterator(im), names,
@@ -148,8 +148,8 @@ def _unstack_tiff(stack: Path, out_dir: Path, name: str | None) -> list[Path]:
     except OSError as err:
         raise ImageReadError(f"cannot read stack {stack}: {err}. {DAMAGED_STACK}") from err
     names = page_names(len(pages), ".tif", name)
-    _refuse_taken(out_dir, names)
-    with _moved_in_whole(out_dir, names, _scratch(name)) as scratch:
+    refuse_taken(out_dir, names)
+    with moved_in_whole(out_dir, names, _scratch(name)) as scratch:
         for (arr, photometric), file in zip(pages, names, strict=True):
             with disk_errors(out_dir / file):
                 tifffile.imwrite(scratch / file, arr, photometric=photometric)
@@ -176,7 +176,7 @@ def _scratch(name: str | None) -> str:
     return f"{SCRATCH}-{name}" if name else SCRATCH
 
 
-def _refuse_taken(out_dir: Path, names: list[str], what: str = "page files",
+def refuse_taken(out_dir: Path, names: list[str], what: str = "page files",
                   into: str = "unstack into") -> None:
     """Refuse, before anything is written, names already in out_dir, in the command's words
     (`what` it writes, `into` its fix: rtstruct and raw write no pages)."""
@@ -193,7 +193,7 @@ SCRATCH = "unstack"
 
 
 @contextmanager
-def _moved_in_whole(out_dir: Path, names: list[str], own: str = SCRATCH) -> Iterator[Path]:
+def moved_in_whole(out_dir: Path, names: list[str], own: str = SCRATCH) -> Iterator[Path]:
     """A scratch folder inside out_dir to write the pages into; they move in only when every
     one was written, so a stack that fails part way leaves nothing that looks complete. The
     scratch a killed run left (a copy of its pages so far) is removed first: `own` names it,
